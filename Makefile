@@ -1,0 +1,69 @@
+# RustMemDB Lab — developer entry points.
+#
+#   make lab     open the tour notebook in JupyterLab
+#   make test    run the whole test suite (creates .venv on first use)
+#   make demo    execute the tour notebook headless, print the executed copy's path
+#   make bench   run every benchmark suite and print ratio tables
+#   make clean   remove caches and generated files (keeps .venv; `make distclean` drops it)
+#
+# Everything runs inside .venv, created from $(PYTHON) when missing. The install step is
+# skipped when a stamp keyed on the content of both pyproject files is present, so
+# `make test` is fast after the first run.
+
+SHELL   := /bin/bash
+PYTHON  ?= python3
+VENV    ?= .venv
+VPY     := $(VENV)/bin/python
+PIP     := $(VPY) -m pip
+NOTEBOOK ?= notebooks/00-tour.ipynb
+EXECUTED_DIR ?= notebooks/executed
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+
+PYPROJECTS := pyproject.toml engine/pyproject.toml
+STAMP := $(VENV)/.installed-$(shell cat $(PYPROJECTS) 2>/dev/null | sha1sum | cut -c1-12)
+
+.PHONY: venv lab demo test bench clean distclean
+
+venv: $(STAMP)
+
+$(STAMP):
+	@if [ ! -x "$(VPY)" ]; then \
+		echo ">> creating $(VENV) with $(PYTHON)"; \
+		$(PYTHON) -m venv $(VENV) && $(PIP) install -q --upgrade pip; \
+	fi
+	@echo ">> installing rustmemodb (engine/) and rustmemodb-lab[test,bench] editable"
+	$(PIP) install -q -e ./engine -e '.[test,bench]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+lab: venv
+	$(VENV)/bin/jupyter lab $(NOTEBOOK)
+
+demo: venv
+	@mkdir -p $(EXECUTED_DIR)
+	$(VENV)/bin/jupyter nbconvert --to notebook --execute \
+		--ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=python3 \
+		--output-dir $(EXECUTED_DIR) $(NOTEBOOK)
+	@echo "executed notebook: $(EXECUTED_DIR)/$(notdir $(NOTEBOOK))"
+
+# Browser tests need Debian's chromium; .ci/ensure-chromium installs it when it can and
+# the browser tests skip themselves when it is absent. pytest's exit code is kept, except
+# that 5 ("no tests collected") is turned into a failure.
+test: venv
+	@bash .ci/ensure-chromium || echo ">> chromium not available: browser tests will skip"
+	@rc=0; $(VPY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo ">> pytest collected no tests: failing"; exit 1; fi; \
+	exit $$rc
+
+bench: venv
+	$(VPY) -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(EXECUTED_DIR) .pytest_cache .hypothesis build dist
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -print0 | xargs -0 rm -rf
+	find . -path ./$(VENV) -prune -o -name '*.egg-info' -type d -print0 | xargs -0 rm -rf
+	rm -f bench/results/*.tmp
+
+distclean: clean
+	rm -rf $(VENV)
