@@ -83,6 +83,7 @@ class FileReport:
     run: int = 0  # records executed and compared
     skipped: int = 0  # records between 'mode skip' and 'mode unskip'
     deviations: int = 0  # pg-deviation records not run on this backend
+    other_backend: int = 0  # records excluded by onlyif/skipif for this backend
     halted: bool = False
 
     @property
@@ -171,6 +172,9 @@ class _Runner:
                 continue
             if skipping:
                 self.report.skipped += 1
+                continue
+            if not record.runs_on(self.backend.name):
+                self.report.other_backend += 1
                 continue
             if record.pg_deviation and self.backend.skip_pg_deviations:
                 self.report.deviations += 1

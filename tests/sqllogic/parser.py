@@ -6,6 +6,7 @@ Grammar (one record per block; blocks are separated by blank lines)::
     # description: ...
     # any other comment                              ignored
     # pg-deviation: reason                           attaches to the next record
+    onlyif NAME | skipif NAME                        attaches to the next record
 
     statement ok [CONN]
     SQL...
@@ -108,6 +109,7 @@ class _Parser:
     def parse(self) -> TestFile:
         tf = TestFile(path=self.path)
         pending_deviation: str | None = None
+        pending_conditions: list[tuple[str, str]] = []
         while not self.at_end():
             lineno = self.pos + 1
             line = self.peek().rstrip()
@@ -130,12 +132,23 @@ class _Parser:
                 continue
             self.pos += 1
             words = stripped.split()
+            if words[0] in ("onlyif", "skipif"):
+                if len(words) != 2 or not _CONN_LABEL.match(words[1]):
+                    raise self.error(lineno, f"expected '{words[0]} BACKEND'")
+                pending_conditions.append((words[0], words[1]))
+                continue
             record = self.parse_record(words, lineno)
+            if pending_conditions and not isinstance(record, (Statement, Query)):
+                raise self.error(lineno, "onlyif/skipif must precede a statement or query")
             record.pg_deviation = pending_deviation
+            record.conditions = tuple(pending_conditions)
             pending_deviation = None
+            pending_conditions = []
             tf.records.append(record)
         if pending_deviation is not None:
             raise self.error(len(self.lines), "pg-deviation comment not followed by a record")
+        if pending_conditions:
+            raise self.error(len(self.lines), "onlyif/skipif not followed by a record")
         return tf
 
     def parse_record(self, words: list[str], lineno: int) -> Record:

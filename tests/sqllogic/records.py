@@ -13,7 +13,11 @@ Statements and queries may end their header line with a connection label
 (``statement ok con1``, ``query I nosort con2``); a label names one more connection to
 the same database, opened on first use.  A ``# pg-deviation: reason`` comment right
 before a record marks a documented, intentional deviation from PostgreSQL: the
-record runs against rustmemodb but ``pgcheck`` skips it.
+record runs against rustmemodb but ``pgcheck`` skips it.  The standard
+sqllogictest prefixes ``onlyif NAME`` / ``skipif NAME`` (a line right before a record;
+names: ``rustmemodb``, ``postgresql``) restrict a record to or from one backend, e.g.
+to state what PostgreSQL does in place of a deviating record so both databases end in
+the same state.
 """
 
 from __future__ import annotations
@@ -31,6 +35,17 @@ class Record:
     path: str
     line: int
     pg_deviation: str | None = None
+    # ("onlyif" | "skipif", backend name) lines that preceded the record
+    conditions: tuple[tuple[str, str], ...] = ()
+
+    def runs_on(self, backend_name: str) -> bool:
+        """Whether the record's onlyif/skipif conditions let it run on *backend_name*."""
+        for kind, name in self.conditions:
+            if kind == "onlyif" and name != backend_name:
+                return False
+            if kind == "skipif" and name == backend_name:
+                return False
+        return True
 
     @property
     def location(self) -> str:

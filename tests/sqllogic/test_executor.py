@@ -173,3 +173,15 @@ SELECT after_halt
 def test_values_are_rendered_before_comparing():
     backend = ScriptedBackend({"SELECT v": (3, [(None, 2.0, True)])})
     assert run("query IRB\nSELECT v\n----\nNULL\t2\ttrue\n", backend).ok
+
+
+def test_onlyif_skipif_select_records_by_backend_name():
+    text = (
+        "onlyif scripted\nquery I\nSELECT 1\n----\n1\n\n"
+        "onlyif postgresql\nstatement ok\nSELECT pg\n\n"
+        "skipif scripted\nstatement ok\nSELECT not_here\n"
+    )
+    backend = ScriptedBackend({"SELECT 1": (1, [(1,)])})
+    report = run(text, backend)
+    assert report.ok and report.run == 1 and report.other_backend == 2
+    assert [sql for _, sql in backend.log] == ["SELECT 1"]

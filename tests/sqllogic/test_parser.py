@@ -116,3 +116,29 @@ def test_sql_may_contain_hash_and_tabs():
     tf = parse_text("query T\nSELECT '#x'\t-- tab\n----\n#x\n")
     assert tf.records[0].sql == "SELECT '#x'\t-- tab"
     assert tf.records[0].expected == [["#x"]]
+
+
+def test_onlyif_skipif():
+    tf = parse_text(
+        "onlyif postgresql\nstatement ok\nSELECT 1\n\n"
+        "skipif postgresql\nskipif sqlite3\nquery I\nSELECT 2\n----\n2\n\n"
+        "statement ok\nSELECT 3\n"
+    )
+    a, b, c = tf.records
+    assert a.conditions == (("onlyif", "postgresql"),)
+    assert a.runs_on("postgresql") and not a.runs_on("rustmemodb")
+    assert b.runs_on("rustmemodb") and not b.runs_on("postgresql") and not b.runs_on("sqlite3")
+    assert c.conditions == () and c.runs_on("anything")
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("onlyif\nstatement ok\nSELECT 1\n", "expected 'onlyif BACKEND'"),
+        ("skipif postgresql\n", "not followed by a record"),
+        ("onlyif postgresql\nhalt\n", "must precede a statement or query"),
+    ],
+)
+def test_condition_errors(text, message):
+    with pytest.raises(ParseError, match=message):
+        parse_text(text)
