@@ -43,13 +43,20 @@ def sql_type(arrow_type: pa.DataType) -> str:
         raise TypeError(f"no SQL type for Arrow type {arrow_type}") from None
 
 
-def create_table_sql(name: str, table: pa.Table | pa.Schema, primary_key: str | None = None) -> str:
-    """CREATE TABLE statement matching `table`'s schema (optionally with a PRIMARY KEY)."""
+def create_table_sql(
+    name: str, table: pa.Table | pa.Schema, primary_key: str | tuple[str, ...] | None = None
+) -> str:
+    """CREATE TABLE statement matching `table`'s schema, optionally with a PRIMARY KEY
+    (a column name, or a tuple of names for a composite key)."""
     schema = table if isinstance(table, pa.Schema) else table.schema
-    cols = []
+    if isinstance(primary_key, str):
+        primary_key = (primary_key,)
+    parts = []
     for field in schema:
         col = f"{field.name} {sql_type(field.type)}"
-        if field.name == primary_key:
+        if primary_key and len(primary_key) == 1 and field.name == primary_key[0]:
             col += " PRIMARY KEY"
-        cols.append(col)
-    return f"CREATE TABLE {name} ({', '.join(cols)})"
+        parts.append(col)
+    if primary_key and len(primary_key) > 1:
+        parts.append(f"PRIMARY KEY ({', '.join(primary_key)})")
+    return f"CREATE TABLE {name} ({', '.join(parts)})"
