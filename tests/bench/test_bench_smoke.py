@@ -1,0 +1,48 @@
+"""Smoke test of the benchmark suites: each runs in --quick mode and yields tables.
+
+No timing assertions: only that the harness runs end to end, prints tables and writes
+JSON. The reference engines (sqlite3, DuckDB, pandas) must produce numbers; rustmemodb
+cells may say `n/a (...)` while features are missing.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import bench
+from bench.__main__ import main
+from bench.harness import Options
+
+REFERENCE = {"sqlite3", "duckdb", "pandas"}
+
+
+@pytest.mark.parametrize("suite", bench.SUITES)
+def test_suite_quick(suite, tmp_path):
+    opts = Options.quick_defaults(rows=2_000, ops=50, out_dir=tmp_path)
+    report = bench.run_suite(suite, opts)
+
+    assert report.tables, "no result table"
+    text = report.render()
+    for table in report.tables:
+        assert table.title in text
+    timed = [t for t in report.tables if t.unit == "s" and t.rows]
+    assert timed, "no timed rows"
+    measured = {e for t in timed for r in t.rows for e in r.values}
+    assert measured & REFERENCE, f"no reference engine produced a number: {text}"
+
+    path = report.save()
+    data = json.loads(path.read_text())
+    assert data["suite"] == suite and data["tables"]
+
+
+def test_cli_quick_prints_a_table(tmp_path, capsys):
+    assert main(["fork", "--quick", "--rows", "1000", "--out-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "## time to copy the whole database" in out
+    assert (tmp_path / "latest-fork.json").exists()
+
+
+def test_cli_rejects_unknown_suite(capsys):
+    assert main(["nope"]) == 2
