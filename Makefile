@@ -20,6 +20,10 @@ EXECUTED_DIR ?= notebooks/executed
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
+# jupysql (test/bench extra) must not phone home for telemetry or version checks.
+export PLOOMBER_STATS_ENABLED ?= false
+export PLOOMBER_VERSION_CHECK_DISABLED ?= true
+
 PYPROJECTS := pyproject.toml engine/pyproject.toml
 STAMP := $(VENV)/.installed-$(shell cat $(PYPROJECTS) 2>/dev/null | sha1sum | cut -c1-12)
 
