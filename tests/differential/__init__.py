@@ -1,0 +1,14 @@
+"""Differential tests: random tables and queries run on rustmemodb and DuckDB.
+
+* :mod:`.sqlgen`   -- hypothesis strategies for small tables (INTEGER/FLOAT/TEXT with
+  NULLs) and queries, rendered to SQL for either database;
+* :mod:`.backends` -- run a case on rustmemodb / DuckDB (/ PostgreSQL), normalise and
+  compare the results;
+* ``test_differential.py`` -- the tests (GROUP BY and joins xfail while the engine
+  lacks them), ``test_sqlgen.py`` -- engine-free checks of the generator.
+
+The generated SQL keeps to constructs where DuckDB and PostgreSQL agree (explicit
+NULLS FIRST/LAST, no integer ``/``, no LIKE escapes, small exact values ...), so
+DuckDB stands in for PostgreSQL as the oracle.  With ``DIFFERENTIAL_PG_DSN`` set,
+``test_sqlgen.py`` also checks that DuckDB and PostgreSQL agree on generated cases.
+"""

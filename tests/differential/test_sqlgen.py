@@ -1,0 +1,49 @@
+"""Engine-free checks of the generator: its SQL runs on DuckDB (and agrees with
+PostgreSQL when ``DIFFERENTIAL_PG_DSN`` is set, a developer check, not run in CI)."""
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from .backends import report, rows_equal, run_duckdb, run_postgres
+from .sqlgen import (
+    aggregate_cases,
+    group_by_cases,
+    join_cases,
+    literal,
+    ordered_cases,
+    select_cases,
+)
+
+ALL_CASES = st.one_of(
+    select_cases(), ordered_cases(), aggregate_cases(), group_by_cases(), join_cases()
+)
+PG_DSN = os.environ.get("DIFFERENTIAL_PG_DSN")
+
+
+def test_literal():
+    assert literal(-3) == "(-3)"
+    assert literal(2.5) == "2.5"
+    assert literal("it's") == "'it''s'"
+    assert literal(None) == "NULL"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ALL_CASES)
+def test_generated_sql_runs_on_duckdb(case):
+    out = run_duckdb(case)
+    assert out.error is None, f"{out}\n{case.describe()}"
+
+
+@pytest.mark.skipif(not PG_DSN, reason="set DIFFERENTIAL_PG_DSN to compare DuckDB with PostgreSQL")
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ALL_CASES)
+def test_duckdb_agrees_with_postgres(case):
+    duck = run_duckdb(case)
+    pg = run_postgres(case, PG_DSN)
+    assert duck.error is None and pg.error is None, report(case, "DuckDB", duck, "PostgreSQL", pg)
+    assert rows_equal(duck.rows, pg.rows, case.ordered), report(
+        case, "DuckDB", duck, "PostgreSQL", pg
+    )
