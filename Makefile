@@ -38,6 +38,9 @@ $(STAMP):
 	fi
 	@echo ">> installing rustmemodb (engine/) and rustmemodb-lab[test,bench] editable"
 	$(PIP) install -q -e ./engine -e '.[test,bench]'
+	@# jupysql (comparison only) pulls in jupysql-plugin, a JupyterLab extension that also
+	@# claims %%sql cells and is built for an older JupyterLab: keep it out of our UI.
+	@-$(VENV)/bin/jupyter labextension disable --level=sys_prefix jupysql-plugin >/dev/null 2>&1
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
