@@ -1,0 +1,42 @@
+"""rustmemodb: an in-memory, PostgreSQL-flavoured SQL database with O(1) fork.
+
+    >>> import rustmemodb
+    >>> conn = rustmemodb.connect()
+    >>> _ = conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)")
+    >>> _ = conn.execute("INSERT INTO t VALUES (1, 'ada')")
+    >>> conn.execute("SELECT name FROM t WHERE id = ?", [1]).fetchall()
+    [('ada',)]
+
+This module only re-exports; the life of a statement is told in ``session.py``.
+"""
+from __future__ import annotations
+
+from .api.connection import Connection
+from .api.cursor import Cursor
+from .database import Database
+from .errors import (DatabaseError, DataError, Error, IntegrityError, InterfaceError,
+                     InternalError, NotSupportedError, OperationalError, ProgrammingError,
+                     QueryCanceled, SerializationFailure, Warning)
+from .sql.split import split_statements
+
+apilevel = "2.0"
+threadsafety = 2          # threads may share the module and connections (not cursors)
+paramstyle = "qmark"      # also accepted: numeric ($1), named (:name), format (%s)
+
+__version__ = "0.1.0"
+
+
+def connect(path: str | None = None, **options) -> Connection:
+    """Open a connection to a new in-memory database (or a file-backed one at ``path``)."""
+    if path is None or path == ":memory:":
+        return Database().connect()
+    from .durability import open_database
+    return open_database(path, **options).connect()
+
+
+__all__ = [
+    "connect", "Connection", "Cursor", "Database", "split_statements",
+    "Error", "Warning", "InterfaceError", "DatabaseError", "DataError", "OperationalError",
+    "IntegrityError", "InternalError", "ProgrammingError", "NotSupportedError",
+    "QueryCanceled", "SerializationFailure", "apilevel", "threadsafety", "paramstyle",
+]

@@ -1,0 +1,131 @@
+"""PEP 249 connection: a session on a Database, with fork, register and UDFs.
+
+Like DuckDB and the spec, a connection starts in autocommit mode: each statement
+is its own transaction, ``BEGIN`` opens an explicit one and ``commit()`` with
+nothing open is a no-op. Setting ``autocommit = False`` gives PEP 249's implicit
+transactions (the first statement opens one; ``commit()``/``rollback()`` end it).
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Sequence
+
+from .. import errors, types
+from .arrow_io import to_arrow_table
+from .cursor import Cursor
+
+
+class Connection:
+    def __init__(self, database) -> None:
+        from ..session import Session
+        self.database = database
+        self._session = Session(database, self)
+        self._registered: dict = {}
+        self._closed = False
+        self._running = threading.Lock()
+
+    # ---- PEP 249 ----------------------------------------------------------------------------
+    def cursor(self) -> Cursor:
+        self._check_open()
+        return Cursor(self)
+
+    def execute(self, sql: str, params: Sequence | dict | None = None) -> Cursor:
+        return self.cursor().execute(sql, params)
+
+    def executemany(self, sql: str, seq_of_params) -> Cursor:
+        return self.cursor().executemany(sql, seq_of_params)
+
+    def executescript(self, sql: str) -> Cursor:
+        return self.cursor().executescript(sql)
+
+    def commit(self) -> None:
+        self._check_open()
+        self._session.commit()
+
+    def rollback(self) -> None:
+        self._check_open()
+        self._session.rollback()
+
+    def begin(self) -> None:
+        self._check_open()
+        self._session.begin()
+
+    def close(self) -> None:
+        if not self._closed:
+            self._session.rollback()
+            self._closed = True
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __enter__(self) -> "Connection":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        # Like sqlite3: commit an open transaction on success, roll back on error.
+        if self._closed:
+            return
+        if exc_type is None:
+            self.commit()
+        else:
+            self.rollback()
+
+    @property
+    def autocommit(self) -> bool:
+        return self._session.autocommit
+
+    @autocommit.setter
+    def autocommit(self, value: bool) -> None:
+        if value and self._session.txn is not None:
+            self._session.commit()
+        self._session.autocommit = bool(value)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._session.in_transaction
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise errors.InterfaceError("connection is closed")
+
+    # ---- beyond PEP 249 ---------------------------------------------------------------------
+    def fork(self) -> "Connection":
+        """A connection to an O(1) copy of this database's committed state."""
+        self._check_open()
+        return Connection(self.database.fork())
+
+    def register(self, name: str, data) -> None:
+        """Make a pandas DataFrame / Arrow table queryable as ``name`` (read in place)."""
+        self._registered[name] = to_arrow_table(data)
+        self.database.plan_cache.clear()
+
+    def unregister(self, name: str) -> None:
+        self._registered.pop(name, None)
+        self.database.plan_cache.clear()
+
+    @property
+    def replacement_scan(self) -> Callable | None:
+        return self._session.replacement_scan
+
+    @replacement_scan.setter
+    def replacement_scan(self, fn: Callable | None) -> None:
+        self._session.replacement_scan = fn
+
+    def interrupt(self) -> None:
+        """Cancel the statement running on this connection (from another thread)."""
+        self._session.cancel_event.set()
+
+    def register_function(self, name: str, fn: Callable, arg_types: Sequence[str] | None = None,
+                          return_type: str = "TEXT", *, vectorized: bool = False,
+                          strict: bool = True, volatile: bool = False) -> None:
+        """Add a scalar SQL function implemented in Python (the spec's plugin API)."""
+        self.database.functions.register(name, fn, arg_types, return_type,
+                                         vectorized=vectorized, strict=strict, volatile=volatile)
+
+    def register_aggregate(self, name: str, fn: Callable[[list], Any], arg_types: Sequence[str],
+                           return_type: str) -> None:
+        self.database.functions.register_aggregate(name, fn, arg_types, return_type)
+
+    def tables(self) -> list[str]:
+        return self.database.tables()

@@ -1,0 +1,181 @@
+"""PEP 249 cursor over engine Results, plus Arrow and pandas accessors.
+
+Rows are converted from Arrow to Python tuples lazily, on the first fetch, so
+``cur.arrow()``/``cur.df()`` on a large result never builds Python objects.
+``description`` carries (name, SQL type name, None x5) per column.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator, Sequence
+
+import pyarrow as pa
+
+from .. import errors, types
+
+
+class Cursor:
+    arraysize = 1
+
+    def __init__(self, connection) -> None:
+        self.connection = connection
+        self._result = None
+        self._rows: list | None = None
+        self._pos = 0
+        self.rowcount = -1
+        self.closed = False
+        self.lastrowid = None
+
+    # ---- execution ------------------------------------------------------------------------
+    def execute(self, sql: str, params: Sequence | dict | None = None) -> "Cursor":
+        self._check_open()
+        result = self.connection._session.execute(sql, params)
+        self._set_result(result)
+        return self
+
+    def executemany(self, sql: str, seq_of_params) -> "Cursor":
+        self._check_open()
+        total = 0
+        session = self.connection._session
+        for params in seq_of_params:
+            result = session.execute(sql, params)
+            total += max(result.rowcount, 0)
+        self._set_result(None)
+        self.rowcount = total
+        return self
+
+    def executescript(self, sql: str) -> "Cursor":
+        from ..sql.split import split_statements
+        for text, _ in split_statements(sql):
+            self.execute(text)
+        return self
+
+    def _set_result(self, result) -> None:
+        self._result = result
+        self._rows = None
+        self._pos = 0
+        self.rowcount = result.rowcount if result is not None else -1
+
+    # ---- metadata -------------------------------------------------------------------------
+    @property
+    def description(self):
+        r = self._result
+        if r is None or (r.table is None and r.rows is None):
+            return None
+        return [(name, t, None, None, None, None, None) for name, t in r.columns]
+
+    @property
+    def sql_types(self) -> list[str]:
+        return [t for _, t in self._result.columns] if self._result is not None else []
+
+    @property
+    def statement_type(self) -> str:
+        return self._result.kind if self._result is not None else ""
+
+    @property
+    def elapsed(self) -> float:
+        return self._result.elapsed if self._result is not None else 0.0
+
+    # ---- fetching ---------------------------------------------------------------------------
+    def _materialize(self) -> list:
+        if self._rows is None:
+            r = self._result
+            if r is None or (r.table is None and r.rows is None):
+                raise errors.ProgrammingError("no results to fetch: the statement returned no rows",
+                                              sqlstate="24000")
+            if r.rows is not None:
+                self._rows = [_row_to_python(row, r.columns) for row in r.rows]
+            else:
+                self._rows = arrow_to_rows(r.table, r.columns)
+        return self._rows
+
+    def fetchone(self):
+        rows = self._materialize()
+        if self._pos >= len(rows):
+            return None
+        self._pos += 1
+        return rows[self._pos - 1]
+
+    def fetchmany(self, size: int | None = None) -> list:
+        rows = self._materialize()
+        size = self.arraysize if size is None else size
+        out = rows[self._pos:self._pos + size]
+        self._pos += len(out)
+        return out
+
+    def fetchall(self) -> list:
+        rows = self._materialize()
+        out = rows[self._pos:]
+        self._pos = len(rows)
+        return out
+
+    def __iter__(self) -> Iterator:
+        while True:
+            row = self.fetchone()
+            if row is None:
+                return
+            yield row
+
+    def arrow(self) -> pa.Table:
+        """The whole result as a ``pyarrow.Table`` (zero-copy from the engine)."""
+        if self._result is None:
+            raise errors.ProgrammingError("no results: execute a statement first", sqlstate="24000")
+        return _arrow_with_uuids(self._result.arrow(), self._result.columns)
+
+    fetch_arrow_table = arrow
+
+    def df(self):
+        """The whole result as a pandas DataFrame (pandas imported here, lazily)."""
+        return self.arrow().to_pandas()
+
+    fetchdf = df
+
+    def pl(self):
+        import polars as pl
+        return pl.from_arrow(self.arrow())
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+    def close(self) -> None:
+        self.closed = True
+        self._result = None
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise errors.InterfaceError("cursor is closed")
+        self.connection._check_open()
+
+    def setinputsizes(self, sizes) -> None:
+        pass
+
+    def setoutputsize(self, size, column=None) -> None:
+        pass
+
+    def __enter__(self) -> "Cursor":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def arrow_to_rows(table: pa.Table, columns) -> list[tuple]:
+    if table.num_columns == 0:
+        return [()] * table.num_rows
+    cols = []
+    for col, (_, t) in zip(table.columns, columns):
+        values = col.to_pylist()
+        if t in (types.UUID, types.JSON):
+            values = [types.to_python(t, v) for v in values]
+        elif t == types.INTERVAL:
+            values = [None if v is None else types.Interval(v.months, v.days, v.nanoseconds // 1000)
+                      for v in values]
+        cols.append(values)
+    return list(zip(*cols))
+
+
+def _row_to_python(row: tuple, columns) -> tuple:
+    if not any(t in (types.UUID, types.JSON) for _, t in columns):
+        return row
+    return tuple(types.to_python(t, v) for v, (_, t) in zip(row, columns))
+
+
+def _arrow_with_uuids(table: pa.Table, columns) -> pa.Table:
+    return table

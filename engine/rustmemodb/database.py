@@ -1,0 +1,143 @@
+"""Database: the holder of the current committed root, and where commits happen.
+
+A ``Database`` is tiny on purpose: a reference to an immutable ``Root``, a lock
+taken only for the instant of a commit, and a short log of recent commits'
+write sets for conflict checks. Everything heavy lives in the root, which is
+shared, never copied. Hence:
+
+* ``fork()`` is a new Database pointing at the same root: O(1) in time and
+  memory whatever the data size; afterwards each side commits new roots of its
+  own and neither sees the other's writes.
+* ``connect()`` opens another session on *this* database (MVCC between them).
+* ``restore(root)`` makes an older root current again (per-cell undo in the lab).
+
+The lineage (``parent``, ``base_root``) is what branch diff and three-way merge
+use as the common ancestor.
+"""
+from __future__ import annotations
+
+import collections
+import threading
+import time
+import weakref
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from . import errors
+from .storage.root import Root
+from .txn.commit import WriteSet, rebase, serialization_failure, write_set
+from .txn.transaction import Transaction
+
+if TYPE_CHECKING:
+    from .api.connection import Connection
+
+# Enough history for any realistic transaction; older snapshots fail safe with 40001.
+_COMMIT_LOG_SIZE = 100_000
+
+
+class Database:
+    def __init__(self, root: Root | None = None, *, parent: "Database | None" = None,
+                 name: str = "main", functions=None) -> None:
+        self.root = root if root is not None else Root()
+        self.parent = parent
+        self.base_root = self.root if parent is not None else None
+        self.name = name
+        self.created_at = time.time()
+        self._commit_lock = threading.Lock()
+        # Write sets of commits made while other transactions were open: exactly what
+        # those transactions must be checked against when they commit.
+        self._log: collections.deque = collections.deque(maxlen=_COMMIT_LOG_SIZE)
+        self._active: weakref.WeakSet = weakref.WeakSet()
+        from .exec.functions.registry import FunctionRegistry
+        self.functions = functions if functions is not None else FunctionRegistry()
+        from .sql.plan_cache import PlanCache
+        self.plan_cache = PlanCache()
+        self.wal = None   # set by durability when the database is file-backed
+
+    # ---- sessions and forks -----------------------------------------------------------
+    def connect(self) -> "Connection":
+        from .api.connection import Connection
+        return Connection(self)
+
+    def fork(self, name: str | None = None) -> "Database":
+        """An independent database sharing this one's committed state, in O(1)."""
+        return Database(self.root, parent=self, name=name or f"{self.name}-fork",
+                        functions=self.functions.copy())
+
+    # ---- transactions -----------------------------------------------------------------
+    def begin(self, explicit: bool = False) -> Transaction:
+        # Under the lock, so no commit can slip between taking the snapshot and
+        # registering as active (it would then not be logged for us).
+        with self._commit_lock:
+            txn = Transaction(self.root, explicit)
+            self._active.add(txn)
+        return txn
+
+    def end(self, txn: Transaction) -> None:
+        """Forget a transaction that rolled back (commit() does this itself)."""
+        self._active.discard(txn)
+
+    def commit(self, txn: Transaction) -> Root:
+        """Publish the transaction's changes, rebasing if others committed first."""
+        with self._commit_lock:
+            self._active.discard(txn)
+            if not txn.ops:
+                return self.root
+            current = self.root
+            ws = None
+            if current is txn.snapshot:
+                new = txn.working
+            else:
+                ws = write_set(txn)
+                self._check_conflicts(txn, ws)
+                new = rebase(txn, current)
+            catalog = current.catalog_version
+            if new.catalog_version != txn.snapshot.catalog_version:
+                catalog = max(catalog, new.catalog_version) + 1
+            new = replace(new, version=current.version + 1, catalog_version=catalog)
+            if self.wal is not None:
+                self.wal.log_commit(txn, new)
+            self.root = new
+            self._remember(new.version, ws, txn)
+        return new
+
+    def _remember(self, version: int, ws: WriteSet | None, txn: Transaction) -> None:
+        if not self._active:
+            self._log.clear()
+            return
+        oldest = min(t.snapshot.version for t in list(self._active))
+        while self._log and self._log[0][0] <= oldest:
+            self._log.popleft()
+        self._log.append((version, ws if ws is not None else write_set(txn)))
+
+    def _check_conflicts(self, txn: Transaction, ws: WriteSet) -> None:
+        since = txn.snapshot.version
+        if self._log and self._log[0][0] > since + 1:
+            raise serialization_failure("the transaction's snapshot is too old")
+        for version, other in reversed(self._log):
+            if version <= since:
+                break
+            reason = ws.conflicts_with(other)
+            if reason:
+                raise serialization_failure(reason)
+
+    def restore(self, root: Root) -> Root:
+        """Make an earlier root current again, as a new commit."""
+        with self._commit_lock:
+            current = self.root
+            new = replace(root, version=current.version + 1,
+                          catalog_version=current.catalog_version + 1)
+            self.root = new
+            if self._active:
+                self._log.append((new.version, WriteSet(everything=True)))
+        return new
+
+    # ---- catalog helpers for tools -------------------------------------------------------
+    def tables(self) -> list[str]:
+        return sorted(self.root.tables)
+
+    def row_count(self, table: str) -> int:
+        version = self.root.tables.get(table)
+        if version is None:
+            raise errors.undefined_table(table)
+        return version.live_rows

@@ -1,0 +1,1 @@
+"""Execution: physical operators over Arrow tables, plus a row path for point work."""

@@ -1,0 +1,1 @@
+"""Expression evaluation: vectorised over Arrow, or compiled to a row closure."""

@@ -1,0 +1,165 @@
+"""Vectorised evaluation of bound expressions over an Arrow table.
+
+``evaluate(expr, table, ctx)`` returns a ``pyarrow`` Array/ChunkedArray with one
+value per row, or a Scalar when the expression does not depend on the rows
+(the caller broadcasts with ``as_array``). Functions come with Arrow bodies; a
+function that has only a row body is mapped over the rows (``map_rows``), which
+is correct but slow, and is what user UDFs without a vector body get.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ... import errors, types
+from ...plan.expr import (AggCall, Call, Case, Cast, ColRef, Const, Expr, InList, OuterRef,
+                          Param, SubqueryExpr)
+from ..semantics import arrow_errors
+
+Value = Any  # pa.Array | pa.ChunkedArray | pa.Scalar
+
+
+def evaluate(expr: Expr, table: pa.Table, ctx) -> Value:
+    kind = type(expr)
+    if kind is ColRef:
+        return table.column(expr.index)
+    if kind is Const:
+        return const_scalar(expr.value, expr.type)
+    if kind is Param:
+        return const_scalar(ctx.params[expr.slot], expr.type)
+    if kind is Call:
+        return _call(expr, table, ctx)
+    if kind is Case:
+        return _case(expr, table, ctx)
+    if kind is Cast:
+        from ..functions.cast import cast_vector
+        return cast_vector(evaluate(expr.arg, table, ctx), expr.arg.type, expr.type)
+    if kind is InList:
+        return _in_list(expr, table, ctx)
+    if kind is SubqueryExpr:
+        from ..subquery import evaluate_subquery
+        return evaluate_subquery(expr, table, ctx)
+    if kind is OuterRef:
+        row = ctx.outer[-expr.depth]
+        return const_scalar(row[expr.index], expr.type)
+    raise errors.InternalError(f"cannot evaluate {kind.__name__} here")
+
+
+def const_scalar(value, sql_type: str) -> pa.Scalar:
+    if sql_type in (types.NULL, types.UNKNOWN):
+        return pa.scalar(None, pa.null()) if value is None else pa.scalar(value)
+    if sql_type == types.INTERVAL and value is not None:
+        return pa.scalar(pa.MonthDayNano([value.months, value.days, value.micros * 1000]),
+                         pa.month_day_nano_interval())
+    return pa.scalar(value, types.arrow_type(sql_type))
+
+
+def as_array(value: Value, n: int) -> pa.Array | pa.ChunkedArray:
+    """Broadcast a scalar to ``n`` rows; arrays pass through."""
+    if isinstance(value, pa.Scalar):
+        return pa.repeat(value, n)
+    return value
+
+
+def num_rows(table) -> int:
+    return table.num_rows
+
+
+def _call(expr: Call, table, ctx) -> Value:
+    fn = expr.impl
+    args = [evaluate(a, table, ctx) for a in expr.args]
+    if fn.vector is None:
+        return map_rows(fn.row, args, table.num_rows, strict=fn.strict,
+                        out_type=types.arrow_type(expr.type), volatile=fn.volatile)
+    out = fn.vector(*args)
+    if isinstance(out, pa.Scalar) and fn.volatile and expr.args:
+        return out
+    return out
+
+
+def _case(expr: Case, table, ctx) -> Value:
+    out_type = types.arrow_type(expr.type)
+    n = table.num_rows
+    result = (evaluate(expr.default, table, ctx) if expr.default is not None
+              else pa.scalar(None, out_type))
+    result = _cast_to(result, out_type)
+    for cond, value in reversed(expr.whens):
+        c = evaluate(cond, table, ctx)
+        c = pc.fill_null(c, False)
+        v = _cast_to(evaluate(value, table, ctx), out_type)
+        result = pc.if_else(c, v, result)
+    return result
+
+
+def _cast_to(v: Value, t: pa.DataType) -> Value:
+    return v if v.type == t else v.cast(t)
+
+
+@arrow_errors
+def _in_list(expr: InList, table, ctx) -> Value:
+    arg = evaluate(expr.arg, table, ctx)
+    values = [evaluate(v, table, ctx) for v in expr.values]
+    if all(isinstance(v, pa.Scalar) for v in values) and len(values) > 4 and \
+            not isinstance(arg, pa.Scalar):
+        valid = [v for v in values if v.is_valid]
+        has_null = len(valid) != len(values)
+        value_set = pa.array([v.as_py() for v in valid], type=arg.type if valid else None)
+        hit = pc.is_in(arg, value_set=value_set.cast(arg.type) if valid else pa.array([], arg.type))
+        hit = pc.if_else(pc.is_null(arg), pa.scalar(None, pa.bool_()), hit)
+        if has_null:  # x IN (.., NULL) is NULL, never false
+            hit = pc.if_else(hit, True, pa.scalar(None, pa.bool_()))
+    else:
+        from .. functions.compare import _vec_align
+        hit = None
+        for v in values:
+            a, b = _vec_align(arg, v)
+            eq = pc.equal(a, b)
+            hit = eq if hit is None else pc.or_kleene(hit, eq)
+    return pc.invert(hit) if expr.negated else hit
+
+
+def map_rows(fn: Callable, args: Sequence[Value], n: int | None = None, *, strict: bool = True,
+             out_type: pa.DataType | None = None, volatile: bool = False) -> Value:
+    """Apply a Python row function across Arrow values (scalars broadcast)."""
+    if n is None:
+        lengths = [len(a) for a in args if not isinstance(a, pa.Scalar)]
+        n = lengths[0] if lengths else 1
+        if not lengths and not volatile:
+            vals = [_from_arrow(a.as_py(), a.type) for a in args]
+            res = None if strict and any(v is None for v in vals) else _py(fn(*vals))
+            return pa.scalar(res, out_type) if out_type is not None else pa.scalar(res)
+    columns = []
+    for a in args:
+        if isinstance(a, pa.Scalar):
+            columns.append([_from_arrow(a.as_py(), a.type)] * n)
+        elif pa.types.is_interval(a.type):
+            columns.append([_from_arrow(v, a.type) for v in a.to_pylist()])
+        else:
+            columns.append(a.to_pylist())
+    out = []
+    for vals in zip(*columns) if columns else ([()] * n):
+        if strict and None in vals:
+            out.append(None)
+        else:
+            out.append(_py(fn(*vals)))
+    return pa.array(_arrow_values(out), type=out_type)
+
+
+def _py(v):
+    return v
+
+
+def _from_arrow(v, t: pa.DataType):
+    """Arrow's Python form to ours (intervals become types.Interval)."""
+    if v is not None and pa.types.is_interval(t):
+        return types.Interval(v.months, v.days, v.nanoseconds // 1000)
+    return v
+
+
+def _arrow_values(values: list) -> list:
+    if any(isinstance(v, types.Interval) for v in values):
+        return [None if v is None else pa.MonthDayNano([v.months, v.days, v.micros * 1000])
+                for v in values]
+    return values

@@ -1,0 +1,206 @@
+"""Arithmetic operators: + - * / % and unary minus, with PostgreSQL semantics.
+
+Integer arithmetic is checked (overflow is ``22003``, never a wrap); integer
+division truncates toward zero; any zero divisor is ``22012``; INTEGER widens to
+FLOAT when mixed. Dates and timestamps add and subtract integers and intervals.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ... import errors, types
+from ..semantics import (arrow_errors, check_divisor, float_div_row, float_mod_row, from_numpy,
+                         int_div_row, int_mod_row, to_numpy)
+from .registry import ScalarFunction
+
+I, F, D, TS, IV, N = types.INTEGER, types.FLOAT, types.DATE, types.TIMESTAMP, types.INTERVAL, types.NULL
+
+
+def _numeric_result(ts) -> str | None:
+    a, b = ts
+    if a == N and b == N:
+        return I
+    if a in (I, F, N) and b in (I, F, N):
+        return F if F in (a, b) else I
+    return None
+
+
+def _resolve_add(ts):
+    a, b = ts
+    if (a, b) in ((D, I), (I, D)):
+        return D
+    if (a, b) in ((D, IV), (IV, D), (TS, IV), (IV, TS)):
+        return TS
+    if (a, b) == (IV, IV):
+        return IV
+    return _numeric_result(ts)
+
+
+def _resolve_sub(ts):
+    a, b = ts
+    if (a, b) == (D, I):
+        return D
+    if (a, b) == (D, D):
+        return I
+    if (a, b) in ((D, IV), (TS, IV)):
+        return TS
+    if (a, b) == (TS, TS):
+        return IV
+    if (a, b) == (IV, IV):
+        return IV
+    return _numeric_result(ts)
+
+
+# ---- row bodies ----------------------------------------------------------------------
+
+def _row_add(a, b):
+    if isinstance(a, types.Interval) or isinstance(b, types.Interval):
+        return _add_interval(a, b)
+    if isinstance(a, dt.date) and isinstance(b, int):
+        return a + dt.timedelta(days=b)
+    if isinstance(b, dt.date) and isinstance(a, int):
+        return b + dt.timedelta(days=a)
+    r = a + b
+    return types.check_int(r) if type(r) is int else r
+
+
+def _row_sub(a, b):
+    if isinstance(b, types.Interval):
+        return _add_interval(a, -b)
+    if isinstance(a, dt.datetime) and isinstance(b, dt.datetime):
+        d = a - b
+        return types.Interval(0, d.days, d.seconds * 1_000_000 + d.microseconds)
+    if isinstance(a, dt.date) and isinstance(b, dt.date):
+        return (a - b).days
+    if isinstance(a, dt.date) and isinstance(b, int):
+        return a - dt.timedelta(days=b)
+    r = a - b
+    return types.check_int(r) if type(r) is int else r
+
+
+def _add_interval(a, b):
+    if isinstance(a, types.Interval) and isinstance(b, types.Interval):
+        return types.Interval(a.months + b.months, a.days + b.days, a.micros + b.micros)
+    if isinstance(a, types.Interval):
+        a, b = b, a
+    return add_interval_to(a, b)
+
+
+def add_interval_to(value, iv: types.Interval) -> dt.datetime:
+    ts = value if isinstance(value, dt.datetime) else dt.datetime(value.year, value.month, value.day)
+    if iv.months:
+        month0 = ts.month - 1 + iv.months
+        year = ts.year + month0 // 12
+        month = month0 % 12 + 1
+        import calendar
+        day = min(ts.day, calendar.monthrange(year, month)[1])
+        ts = ts.replace(year=year, month=month, day=day)
+    return ts + dt.timedelta(days=iv.days, microseconds=iv.micros)
+
+
+def _row_mul(a, b):
+    r = a * b
+    return types.check_int(r) if type(r) is int else r
+
+
+def _row_div(a, b):
+    if type(a) is int and type(b) is int:
+        return int_div_row(a, b)
+    return float_div_row(a, b)
+
+
+def _row_mod(a, b):
+    if type(a) is int and type(b) is int:
+        return int_mod_row(a, b)
+    return float_mod_row(a, b)
+
+
+def _row_neg(a):
+    if isinstance(a, types.Interval):
+        return -a
+    return types.check_int(-a) if type(a) is int else -a
+
+
+# ---- vector bodies -------------------------------------------------------------------
+
+def _is_temporal(v) -> bool:
+    t = v.type
+    return pa.types.is_date(t) or pa.types.is_timestamp(t) or pa.types.is_interval(t)
+
+
+@arrow_errors
+def _vec_add(a, b):
+    if _is_temporal(a) or _is_temporal(b):
+        return _temporal_vector(_row_add, a, b)
+    return pc.add_checked(a, b)
+
+
+@arrow_errors
+def _vec_sub(a, b):
+    if _is_temporal(a) or _is_temporal(b):
+        return _temporal_vector(_row_sub, a, b)
+    return pc.subtract_checked(a, b)
+
+
+@arrow_errors
+def _vec_mul(a, b):
+    return pc.multiply_checked(a, b)
+
+
+@arrow_errors
+def _vec_div(a, b):
+    check_divisor(b)
+    if pa.types.is_integer(a.type) and pa.types.is_integer(b.type):
+        return pc.divide_checked(a, b)   # int64 division truncates toward zero, like PG
+    return pc.divide(pc.cast(a, pa.float64()), pc.cast(b, pa.float64()))
+
+
+@arrow_errors
+def _vec_mod(a, b):
+    check_divisor(b)
+    ints = pa.types.is_integer(a.type) and pa.types.is_integer(b.type)
+    out_type = pa.int64() if ints else pa.float64()
+    if isinstance(a, pa.Scalar) and isinstance(b, pa.Scalar):
+        if not a.is_valid or not b.is_valid:
+            return pa.scalar(None, out_type)
+        return pa.scalar(_row_mod(a.as_py(), b.as_py()), out_type)
+    n = len(a) if not isinstance(a, pa.Scalar) else len(b)
+    av, an = _np_operand(a, n, 0)
+    bv, bn = _np_operand(b, n, 1)
+    nulls = an if bn is None else (bn if an is None else an | bn)
+    return from_numpy(np.fmod(av, bv), nulls, out_type)
+
+
+def _np_operand(v, n, fill):
+    if isinstance(v, pa.Scalar):
+        if not v.is_valid:
+            return np.full(n, fill), np.ones(n, bool)
+        return np.full(n, v.as_py()), None
+    return to_numpy(v, fill)
+
+
+@arrow_errors
+def _vec_neg(a):
+    if pa.types.is_interval(a.type):
+        return _temporal_vector(lambda x: -x, a)
+    return pc.negate_checked(a)
+
+
+def _temporal_vector(fn, *args):
+    """Date/interval arithmetic row by row: Arrow has no month-aware kernels."""
+    from ..expr.vector import map_rows
+    return map_rows(fn, args)
+
+
+def register(reg) -> None:
+    reg.add(ScalarFunction("add", _resolve_add, _vec_add, _row_add))
+    reg.add(ScalarFunction("sub", _resolve_sub, _vec_sub, _row_sub))
+    reg.add(ScalarFunction("mul", _numeric_result, _vec_mul, _row_mul))
+    reg.add(ScalarFunction("div", _numeric_result, _vec_div, _row_div))
+    reg.add(ScalarFunction("mod", _numeric_result, _vec_mod, _row_mod))
+    reg.add(ScalarFunction("neg", lambda ts: ts[0] if ts[0] in (I, F, IV) else (I if ts[0] == N else None),
+                           _vec_neg, _row_neg))

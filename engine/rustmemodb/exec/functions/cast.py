@@ -1,0 +1,132 @@
+"""CAST between SQL types, on Arrow columns and on single values.
+
+Casts follow PostgreSQL: FLOAT -> INTEGER rounds to nearest (half to even, as
+rint), text -> number parses strictly (``22P02`` on junk), anything -> TEXT
+prints in PostgreSQL's output format (``true``/``false``, ISO dates), and
+DATE <-> TIMESTAMP goes through midnight. Unsupported pairs are rejected at
+bind time by ``castable``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ... import errors, types
+
+I, F, T, B, D, TS, U, J, IV, N = (types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN,
+                                  types.DATE, types.TIMESTAMP, types.UUID, types.JSON,
+                                  types.INTERVAL, types.NULL)
+
+_ALLOWED = {
+    I: {I, F, T, B}, F: {I, F, T}, T: {I, F, T, B, D, TS, U, J, IV},
+    B: {B, I, T}, D: {D, TS, T}, TS: {TS, D, T}, U: {U, T}, J: {J, T}, IV: {IV, T},
+}
+
+
+def castable(src: str, dst: str) -> bool:
+    return src in (N, types.UNKNOWN) or dst in _ALLOWED.get(src, ())
+
+
+def cast_row(value, src: str, dst: str):
+    if value is None or src == dst:
+        return value
+    if dst == T:
+        return to_text(value, src)
+    if src == T:
+        return from_text(value, dst)
+    if dst == I:
+        if src == F:
+            if math.isnan(value) or math.isinf(value):
+                raise errors.numeric_out_of_range("bigint")
+            return types.check_int(int(round(value)))
+        if src == B:
+            return int(value)
+        return value
+    if dst == F:
+        return float(value)
+    if dst == B and src == I:
+        return value != 0
+    if dst == TS and src == D:
+        return dt.datetime(value.year, value.month, value.day)
+    if dst == D and src == TS:
+        return value.date()
+    return value
+
+
+def to_text(value, src: str) -> str:
+    if src == B:
+        return "true" if value else "false"
+    if src == F:
+        return format_float(value)
+    if src == TS:
+        return value.isoformat(sep=" ")
+    if src == D:
+        return value.isoformat()
+    return str(value)
+
+
+def format_float(x: float) -> str:
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "Infinity" if x > 0 else "-Infinity"
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    return repr(x)
+
+
+_TRUE = {"t", "true", "yes", "y", "on", "1"}
+_FALSE = {"f", "false", "no", "n", "off", "0"}
+
+
+def from_text(text: str, dst: str):
+    s = text.strip()
+    try:
+        if dst == I:
+            return types.check_int(int(s))
+        if dst == F:
+            low = s.lower()
+            if low in ("nan", "infinity", "-infinity", "inf", "-inf"):
+                return float(low.replace("infinity", "inf"))
+            return float(s)
+    except ValueError:
+        raise errors.invalid_text("bigint" if dst == I else "double precision", text) from None
+    if dst == B:
+        low = s.lower()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+        raise errors.invalid_text("boolean", text)
+    return types.parse_literal_as(dst, text)
+
+
+def cast_vector(value, src: str, dst: str):
+    if src == dst:
+        return value
+    target = types.arrow_type(dst)
+    if src in (N, types.UNKNOWN):
+        return value.cast(target) if not isinstance(value, pa.Scalar) else pa.scalar(None, target)
+    try:
+        if src == F and dst == I:
+            return pc.cast(pc.round(value, round_mode="half_to_even"), pa.int64())
+        if (src, dst) in ((I, F), (D, TS), (TS, D), (B, I)):
+            return pc.cast(value, target)
+        if dst == T and src in (I, U, J):
+            return pc.cast(value, target)
+    except pa.ArrowInvalid as exc:
+        from ..semantics import translate
+        raise translate(exc) from None
+    from ..expr.vector import map_rows
+    return map_rows(lambda v: cast_row(_interval_in(v, src), src, dst), [value],
+                    out_type=target)
+
+
+def _interval_in(v, src):
+    if src == IV and not isinstance(v, types.Interval):
+        return types.Interval(v.months, v.days, v.nanoseconds // 1000)
+    return v

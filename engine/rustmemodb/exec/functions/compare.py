@@ -1,0 +1,125 @@
+"""Comparison operators, IS [NOT] DISTINCT FROM, and the boolean connectives.
+
+Comparisons need comparable types (numbers with numbers, else equal types; a
+DATE compares with a TIMESTAMP as midnight). AND/OR are three-valued (Kleene),
+which Arrow gives only through the ``*_kleene`` kernels.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import operator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ... import types
+from ..semantics import arrow_errors
+from .registry import ScalarFunction
+
+B, N = types.BOOLEAN, types.NULL
+
+
+def comparable(a: str, b: str) -> bool:
+    if a == N or b == N or a == b:
+        return True
+    if types.is_numeric(a) and types.is_numeric(b):
+        return True
+    return {a, b} == {types.DATE, types.TIMESTAMP}
+
+
+def _resolve_cmp(ts):
+    return B if len(ts) == 2 and comparable(ts[0], ts[1]) else None
+
+
+def _align_temporal(a, b):
+    if isinstance(a, dt.datetime) and type(b) is dt.date:
+        return a, dt.datetime(b.year, b.month, b.day)
+    if isinstance(b, dt.datetime) and type(a) is dt.date:
+        return dt.datetime(a.year, a.month, a.day), b
+    return a, b
+
+
+def _row_cmp(op):
+    def run(a, b):
+        if type(a) is not type(b):
+            a, b = _align_temporal(a, b)
+        return op(a, b)
+    return run
+
+
+def _vec_align(a, b):
+    ta, tb = a.type, b.type
+    if pa.types.is_date(ta) and pa.types.is_timestamp(tb):
+        a = pc.cast(a, tb)
+    elif pa.types.is_timestamp(ta) and pa.types.is_date(tb):
+        b = pc.cast(b, ta)
+    return a, b
+
+
+def _vec_cmp(kernel):
+    @arrow_errors
+    def run(a, b):
+        a, b = _vec_align(a, b)
+        return kernel(a, b)
+    return run
+
+
+def _row_distinct(a, b):
+    if a is None or b is None:
+        return (a is None) != (b is None)
+    a, b = _align_temporal(a, b)
+    return a != b
+
+
+@arrow_errors
+def _vec_distinct(a, b):
+    a, b = _vec_align(a, b)
+    eq = pc.equal(a, b)
+    both_null = pc.and_(pc.is_null(a), pc.is_null(b))
+    one_null = pc.xor(pc.is_null(a), pc.is_null(b))
+    # distinct = one side null, or both valid and not equal
+    return pc.if_else(both_null, False, pc.if_else(one_null, True, pc.invert(eq)))
+
+
+def _row_and(a, b):
+    if a is False or b is False:
+        return False
+    if a is None or b is None:
+        return None
+    return True
+
+
+def _row_or(a, b):
+    if a is True or b is True:
+        return True
+    if a is None or b is None:
+        return None
+    return False
+
+
+def _bool2(ts):
+    return B if all(t in (B, N) for t in ts) else None
+
+
+def register(reg) -> None:
+    for name, kernel, op in (("eq", pc.equal, operator.eq), ("ne", pc.not_equal, operator.ne),
+                             ("lt", pc.less, operator.lt), ("le", pc.less_equal, operator.le),
+                             ("gt", pc.greater, operator.gt), ("ge", pc.greater_equal, operator.ge)):
+        reg.add(ScalarFunction(name, _resolve_cmp, _vec_cmp(kernel), _row_cmp(op)))
+    reg.add(ScalarFunction("is_distinct", _resolve_cmp, _vec_distinct, _row_distinct, strict=False))
+    reg.add(ScalarFunction("is_not_distinct", _resolve_cmp,
+                           lambda a, b: pc.invert(_vec_distinct(a, b)),
+                           lambda a, b: not _row_distinct(a, b), strict=False))
+    reg.add(ScalarFunction("and", _bool2, pc.and_kleene, _row_and, strict=False))
+    reg.add(ScalarFunction("or", _bool2, pc.or_kleene, _row_or, strict=False))
+    reg.add(ScalarFunction("not", lambda ts: B if ts[0] in (B, N) else None, pc.invert,
+                           lambda a: not a))
+    reg.add(ScalarFunction("is_null", lambda ts: B, pc.is_null, lambda a: a is None, strict=False))
+    reg.add(ScalarFunction("is_not_null", lambda ts: B, pc.is_valid, lambda a: a is not None,
+                           strict=False))
+    reg.add(ScalarFunction("is_true", lambda ts: B if ts[0] in (B, N) else None,
+                           lambda a: pc.fill_null(pc.equal(a, True), False),
+                           lambda a: a is True, strict=False))
+    reg.add(ScalarFunction("is_false", lambda ts: B if ts[0] in (B, N) else None,
+                           lambda a: pc.fill_null(pc.equal(a, False), False),
+                           lambda a: a is False, strict=False))

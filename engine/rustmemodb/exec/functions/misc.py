@@ -1,0 +1,71 @@
+"""Conditional and utility functions: COALESCE, NULLIF, GREATEST/LEAST, NOW, UUIDs."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ... import types
+from .registry import ScalarFunction
+
+
+def _same_type(ts):
+    """All arguments of one type (numbers widen); the binder has cast them already."""
+    known = [t for t in ts if t != types.NULL]
+    if not known:
+        return types.NULL
+    if all(types.is_numeric(t) for t in known):
+        return types.FLOAT if types.FLOAT in known else types.INTEGER
+    return known[0] if all(t == known[0] for t in known) else None
+
+
+def _row_coalesce(*args):
+    for a in args:
+        if a is not None:
+            return a
+    return None
+
+
+def _row_nullif(a, b):
+    return None if a is not None and b is not None and a == b else a
+
+
+def _vec_nullif(a, b):
+    eq = pc.fill_null(pc.equal(a, b), False)
+    return pc.if_else(eq, pa.scalar(None, a.type), a)
+
+
+def _row_greatest(*args):
+    vals = [a for a in args if a is not None]
+    return max(vals) if vals else None
+
+
+def _row_least(*args):
+    vals = [a for a in args if a is not None]
+    return min(vals) if vals else None
+
+
+def _now():
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def register(reg) -> None:
+    reg.add(ScalarFunction("coalesce", _same_type, lambda *a: pc.coalesce(*a), _row_coalesce,
+                           strict=False))
+    reg.add(ScalarFunction("nullif", lambda ts: _same_type(ts) and ts[0], _vec_nullif, _row_nullif,
+                           strict=False))
+    reg.add(ScalarFunction("greatest", _same_type, lambda *a: pc.max_element_wise(*a),
+                           _row_greatest, strict=False))
+    reg.add(ScalarFunction("least", _same_type, lambda *a: pc.min_element_wise(*a),
+                           _row_least, strict=False))
+    reg.add(ScalarFunction("now", lambda ts: types.TIMESTAMP if not ts else None,
+                           lambda: pa.scalar(_now(), pa.timestamp("us")), _now, volatile=True))
+    reg.add(ScalarFunction("current_timestamp", lambda ts: types.TIMESTAMP if not ts else None,
+                           lambda: pa.scalar(_now(), pa.timestamp("us")), _now, volatile=True))
+    reg.add(ScalarFunction("current_date", lambda ts: types.DATE if not ts else None,
+                           lambda: pa.scalar(_now().date(), pa.date32()),
+                           lambda: _now().date(), volatile=True))
+    reg.add(ScalarFunction("gen_random_uuid", lambda ts: types.UUID if not ts else None,
+                           None, lambda: str(uuid.uuid4()), volatile=True))

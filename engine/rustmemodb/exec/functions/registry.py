@@ -1,0 +1,118 @@
+"""The function catalog: name -> overloads, each with a vector and a row body.
+
+A ``ScalarFunction`` carries
+
+* ``resolve(arg_types) -> return type`` (or ``None`` when the types don't fit),
+  used by the binder to type-check a call and pick the overload;
+* ``vector(args, n)``: evaluates over Arrow arrays/scalars (the analytic path);
+* ``row(*args)``: evaluates over Python values (the point/row path), optional.
+
+When ``strict`` is set (the default, as PostgreSQL's STRICT functions), the row
+path returns NULL as soon as any argument is NULL without calling ``row``.
+Families register themselves in ``builtins()``; user functions are added per
+database with ``register`` / ``register_function``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from ... import errors, types
+
+
+@dataclass
+class ScalarFunction:
+    name: str
+    resolve: Callable[[Sequence[str]], str | None]
+    vector: Callable[..., Any] | None
+    row: Callable[..., Any] | None = None
+    strict: bool = True
+    volatile: bool = False         # NOW(), random(): never constant-folded
+
+
+@dataclass
+class AggregateFunction:
+    name: str
+    resolve: Callable[[Sequence[str]], str | None]
+    # Python-level aggregate for user functions: step over values -> result.
+    python: Callable[[list], Any] | None = None
+
+
+def fixed(*signatures: tuple) -> Callable[[Sequence[str]], str | None]:
+    """A resolver from explicit (arg types..., return type) signatures."""
+    def resolve(arg_types: Sequence[str]) -> str | None:
+        for sig in signatures:
+            *params, ret = sig
+            if len(params) == len(arg_types) and all(
+                    p == a or a == types.NULL or p == "ANY" for p, a in zip(params, arg_types)):
+                return ret
+        return None
+    return resolve
+
+
+class FunctionRegistry:
+    def __init__(self, parent: "FunctionRegistry | None" = None) -> None:
+        self._scalars: dict[str, list[ScalarFunction]] = {}
+        self._aggregates: dict[str, AggregateFunction] = {}
+        self.version = 0
+        if parent is None:
+            from . import builtins
+            builtins.register_all(self)
+        else:
+            self._scalars = {k: list(v) for k, v in parent._scalars.items()}
+            self._aggregates = dict(parent._aggregates)
+            self.version = parent.version
+
+    def copy(self) -> "FunctionRegistry":
+        return FunctionRegistry(parent=self)
+
+    def add(self, fn: ScalarFunction) -> None:
+        self._scalars.setdefault(fn.name.lower(), []).insert(0, fn)
+        self.version += 1
+
+    def add_aggregate(self, fn: AggregateFunction) -> None:
+        self._aggregates[fn.name.lower()] = fn
+        self.version += 1
+
+    def has(self, name: str) -> bool:
+        return name.lower() in self._scalars
+
+    def aggregate(self, name: str) -> AggregateFunction | None:
+        return self._aggregates.get(name.lower())
+
+    def resolve(self, name: str, arg_types: Sequence[str]) -> tuple[ScalarFunction, str]:
+        overloads = self._scalars.get(name.lower())
+        if not overloads:
+            raise errors.undefined_function(
+                f"function {name.lower()}({', '.join(t.lower() for t in arg_types)}) does not exist",
+                hint="Register it with conn.register_function(name, fn, arg_types, return_type).")
+        for fn in overloads:
+            ret = fn.resolve(arg_types)
+            if ret is not None:
+                return fn, ret
+        raise errors.undefined_function(
+            f"function {name.lower()}({', '.join(t.lower() for t in arg_types)}) does not exist",
+            hint="No function matches the given name and argument types. "
+                 "You might need to add explicit type casts.")
+
+    def lookup(self, name: str, ret_type_hint: str | None = None) -> ScalarFunction:
+        return self._scalars[name.lower()][0]
+
+    # ---- the public plugin API ----------------------------------------------------------
+    def register(self, name: str, fn: Callable, arg_types: Sequence[str] | None = None,
+                 return_type: str = types.TEXT, *, vectorized: bool = False,
+                 strict: bool = True, volatile: bool = False) -> None:
+        """Register a Python scalar UDF.
+
+        ``fn`` takes Python values (one call per row) unless ``vectorized`` is set,
+        in which case it receives pyarrow arrays and returns one.
+        """
+        from .udf import make_udf
+        self.add(make_udf(name, fn, arg_types, return_type, vectorized, strict, volatile))
+
+    def register_aggregate(self, name: str, fn: Callable[[list], Any],
+                           arg_types: Sequence[str], return_type: str) -> None:
+        """Register a Python aggregate: ``fn(values: list) -> result`` per group."""
+        arg_types = [types.normalize_type_name(t) for t in arg_types]
+        ret = types.normalize_type_name(return_type)
+        self.add_aggregate(AggregateFunction(name.lower(), fixed((*arg_types, ret)), fn))

@@ -1,0 +1,164 @@
+"""INSERT, UPDATE and DELETE: compute new rows, check constraints, write to the txn.
+
+Small changes travel as Python row tuples into the table's row tail (no tiny
+Arrow chunks, which would slow every later scan); large ones as Arrow tables
+appended as whole chunks. UPDATE is delete + insert of the new row version.
+Every check happens before the first write of the statement, and the session
+restores the transaction's working root if anything fails, so a failed
+statement leaves no trace. RETURNING rows are the operator's output.
+"""
+from __future__ import annotations
+
+import pyarrow as pa
+
+from ... import types
+from ...plan.logical import LogicalDelete, LogicalInsert, LogicalUpdate, LogicalValues
+from ...storage.table import TAIL_FREEZE
+from .. import constraints
+from ..expr.row import try_compile_row
+from ..expr.vector import as_array, evaluate
+from ..run import operator, run_plan
+from .relational import project_table
+from .scan import evaluate_value_rows
+
+
+@operator(LogicalInsert)
+def insert(node: LogicalInsert, ctx) -> pa.Table:
+    txn = ctx.txn
+    schema = txn.table(node.table).schema
+    if isinstance(node.source, LogicalValues):
+        rows = _full_rows(node, evaluate_value_rows(node.source, ctx), schema, ctx)
+        return _insert_rows(node, schema, rows, ctx)
+    data = run_plan(node.source, ctx)
+    if data.num_rows < TAIL_FREEZE:
+        rows = _full_rows(node, _pyrows(data), schema, ctx)
+        return _insert_rows(node, schema, rows, ctx)
+    full = _full_table(node, data, schema, ctx)
+    constraints.check_table(txn, schema, full, ctx)
+    if node.on_conflict is not None:
+        return node.on_conflict.insert_table(node, schema, full, ctx)
+    txn.insert_arrow(node.table, full)
+    ctx.rowcount = full.num_rows
+    return _returning(node.returning, node.columns, full, ctx)
+
+
+def _pyrows(table: pa.Table) -> list[tuple]:
+    return list(zip(*[c.to_pylist() for c in table.columns])) if table.num_columns else \
+        [()] * table.num_rows
+
+
+def _full_rows(node: LogicalInsert, rows: list[tuple], schema, ctx) -> list[tuple]:
+    """Target values plus defaults, in table column order."""
+    width = len(schema.columns)
+    if node.targets == list(range(width)):
+        return rows
+    defaults = {i: try_compile_row(e) for i, e in node.defaults.items()}
+    out = []
+    for r in rows:
+        full = [None] * width
+        for v, i in zip(r, node.targets):
+            full[i] = v
+        for i, fn in defaults.items():
+            full[i] = fn((), ctx.params) if fn is not None else \
+                _vector_default(node.defaults[i], ctx)
+        out.append(tuple(full))
+    return out
+
+
+def _vector_default(e, ctx):
+    v = evaluate(e, pa.table({"_": [None]}).select([]), ctx)
+    return v.as_py() if isinstance(v, pa.Scalar) else v[0].as_py()
+
+
+def _insert_rows(node: LogicalInsert, schema, rows: list[tuple], ctx) -> pa.Table:
+    txn = ctx.txn
+    constraints.check_rows(txn, schema, rows, ctx)
+    if node.on_conflict is not None:
+        return node.on_conflict.insert_rows(node, schema, rows, ctx)
+    if rows:
+        txn.insert_rows(node.table, rows)
+    ctx.rowcount = len(rows)
+    if node.returning is None:
+        return _EMPTY
+    return _returning(node.returning, node.columns, rows_to_table(rows, schema), ctx)
+
+
+def rows_to_table(rows: list[tuple], schema) -> pa.Table:
+    from ...storage.table import rows_to_batch
+    return pa.Table.from_batches([rows_to_batch(rows, schema.arrow_schema)])
+
+
+def _full_table(node: LogicalInsert, data: pa.Table, schema, ctx) -> pa.Table:
+    n = data.num_rows
+    arrays = [None] * len(schema.columns)
+    for k, i in enumerate(node.targets):
+        arrays[i] = data.column(k)
+    for i, e in node.defaults.items():
+        arrays[i] = as_array(evaluate(e, data, ctx), n)
+    fields = schema.arrow_schema
+    arrays = [a if a.type == f.type else a.cast(f.type) for a, f in zip(arrays, fields)]
+    return pa.Table.from_arrays(arrays, schema=fields)
+
+
+_EMPTY = pa.table({})
+
+
+def _returning(exprs, columns, rows_table: pa.Table, ctx) -> pa.Table:
+    if exprs is None:
+        return _EMPTY
+    return project_table(rows_table, exprs, columns, ctx)
+
+
+@operator(LogicalUpdate)
+def update(node: LogicalUpdate, ctx) -> pa.Table:
+    txn = ctx.txn
+    schema = txn.table(node.table).schema
+    source = run_plan(node.source, ctx)
+    n = source.num_rows
+    ctx.rowcount = n
+    if n == 0:
+        return _returning(node.returning, node.columns, source, ctx)
+    width = len(schema.columns)
+    rowids = source.column(width).to_pylist()
+    arrays = []
+    for i, f in enumerate(schema.arrow_schema):
+        if i in node.assignments:
+            v = as_array(evaluate(node.assignments[i], source, ctx), n)
+            arrays.append(v if v.type == f.type else v.cast(f.type))
+        else:
+            arrays.append(source.column(i))
+    new = pa.Table.from_arrays(arrays, schema=schema.arrow_schema)
+    _write_versions(txn, node.table, schema, rowids, new, source, ctx)
+    return _returning(node.returning, node.columns, new, ctx)
+
+
+def _write_versions(txn, table: str, schema, rowids, new: pa.Table, old: pa.Table, ctx) -> None:
+    if len(rowids) != len(set(rowids)):
+        from ... import errors
+        raise errors.sql_error("21000", "UPDATE command cannot affect row a second time")
+    if new.num_rows < TAIL_FREEZE:
+        rows = _pyrows(new)
+        constraints.check_rows(txn, schema, rows, ctx)
+        constraints.before_update(txn, schema, _pyrows(old.select(range(len(schema.columns)))),
+                                  rows, ctx) if hasattr(constraints, "before_update") else None
+        txn.delete_rows(table, rowids)
+        txn.insert_rows(table, rows)
+    else:
+        constraints.check_table(txn, schema, new, ctx)
+        txn.delete_rows(table, rowids)
+        txn.insert_arrow(table, new)
+
+
+@operator(LogicalDelete)
+def delete(node: LogicalDelete, ctx) -> pa.Table:
+    txn = ctx.txn
+    schema = txn.table(node.table).schema
+    source = run_plan(node.source, ctx)
+    width = len(schema.columns)
+    rowids = source.column(width).to_pylist()
+    ctx.rowcount = len(rowids)
+    if rowids:
+        if constraints.DELETE_ACTIONS:
+            constraints.before_delete(txn, schema, _pyrows(source.select(range(width))), ctx)
+        txn.delete_rows(node.table, rowids)
+    return _returning(node.returning, node.columns, source.select(range(width)), ctx)

@@ -1,0 +1,112 @@
+"""Filter, Project, Sort, Limit and Distinct over Arrow tables.
+
+Sorting applies PostgreSQL's NULL placement per key (NULLS LAST ascending,
+NULLS FIRST descending unless stated), which Arrow supports per sort key.
+LIMIT is a zero-copy slice. DISTINCT groups on every column (NULLs equal).
+"""
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ... import errors, types
+from ...plan.logical import (LogicalDistinct, LogicalFilter, LogicalLimit, LogicalProject,
+                             LogicalSort)
+from ..expr.vector import as_array, evaluate
+from ..run import operator, run_plan
+
+
+@operator(LogicalFilter)
+def filter_(node: LogicalFilter, ctx) -> pa.Table:
+    table = run_plan(node.child, ctx)
+    return apply_filter(table, node.predicate, ctx)
+
+
+def apply_filter(table: pa.Table, predicate, ctx) -> pa.Table:
+    mask = evaluate(predicate, table, ctx)
+    if isinstance(mask, pa.Scalar):
+        return table if mask.as_py() is True else table.slice(0, 0)
+    return table.filter(mask)   # NULL counts as false, as in WHERE
+
+
+@operator(LogicalProject)
+def project(node: LogicalProject, ctx) -> pa.Table:
+    table = run_plan(node.child, ctx)
+    return project_table(table, node.exprs, node.columns, ctx)
+
+
+def project_table(table: pa.Table, exprs, columns, ctx) -> pa.Table:
+    n = table.num_rows
+    arrays = []
+    for e, (name, t) in zip(exprs, columns):
+        v = as_array(evaluate(e, table, ctx), n)
+        want = types.arrow_type(t)
+        if v.type != want and t not in (types.NULL, types.UNKNOWN):
+            v = v.cast(want)
+        arrays.append(v)
+    names = [c for c, _ in columns]
+    if not arrays:
+        return table.select([])
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+@operator(LogicalSort)
+def sort(node: LogicalSort, ctx) -> pa.Table:
+    table = run_plan(node.child, ctx)
+    return sort_table(table, node.keys, ctx)
+
+
+def sort_table(table: pa.Table, keys, ctx, limit: int | None = None) -> pa.Table:
+    if table.num_rows <= 1:
+        return table
+    n = table.num_rows
+    cols, sort_keys = [], []
+    for i, (e, desc, nulls_first) in enumerate(keys):
+        v = as_array(evaluate(e, table, ctx), n)
+        cols.append(v)
+        sort_keys.append((f"k{i}", "descending" if desc else "ascending",
+                          "at_start" if nulls_first else "at_end"))
+    key_table = pa.Table.from_arrays(cols, names=[f"k{i}" for i in range(len(cols))])
+    idx = pc.sort_indices(key_table, sort_keys=sort_keys)
+    if limit is not None:
+        idx = idx.slice(0, limit)
+    return table.take(idx)
+
+
+@operator(LogicalLimit)
+def limit(node: LogicalLimit, ctx) -> pa.Table:
+    from ...plan.logical import LogicalSort as _Sort
+    lim = _count(node.limit, ctx, "LIMIT")
+    off = _count(node.offset, ctx, "OFFSET") or 0
+    child = node.child
+    if isinstance(child, _Sort) and lim is not None:  # top-k: sort only what is kept
+        table = sort_table(run_plan(child.child, ctx), child.keys, ctx, limit=off + lim)
+    else:
+        table = run_plan(child, ctx)
+    return table.slice(off, lim)
+
+
+def _count(e, ctx, what: str) -> int | None:
+    if e is None:
+        return None
+    v = evaluate(e, pa.table({}), ctx)
+    value = v.as_py() if isinstance(v, pa.Scalar) else v[0].as_py()
+    if value is not None and value < 0:
+        raise errors.sql_error("2201W" if what == "LIMIT" else "2201X",
+                               f"{what} must not be negative")
+    return value
+
+
+@operator(LogicalDistinct)
+def distinct(node: LogicalDistinct, ctx) -> pa.Table:
+    table = run_plan(node.child, ctx)
+    return distinct_table(table)
+
+
+def distinct_table(table: pa.Table) -> pa.Table:
+    if table.num_rows <= 1:
+        return table
+    names = table.column_names
+    tmp = table.rename_columns([f"c{i}" for i in range(len(names))])
+    out = tmp.group_by(tmp.column_names, use_threads=False).aggregate([])
+    return out.select(tmp.column_names).rename_columns(names)

@@ -1,0 +1,99 @@
+"""Table scans: stored chunks (with pushed-down filter), registered Arrow data, VALUES.
+
+A table scan hands out the stored RecordBatches themselves (zero-copy) when no
+row of a chunk is deleted; the pushed-down predicate is evaluated per chunk,
+so a selective filter over a big table never materialises the whole table.
+An index lookup chosen by the optimizer replaces the scan with a probe.
+"""
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ... import types
+from ...plan.logical import LogicalArrowScan, LogicalScan, LogicalValues
+from ..expr.row import try_compile_row
+from ..expr.vector import as_array, evaluate
+from ..run import operator
+
+
+@operator(LogicalScan)
+def scan(node: LogicalScan, ctx) -> pa.Table:
+    version = ctx.root.tables[node.table]
+    if node.index_lookup is not None:
+        from .index_scan import index_scan
+        return index_scan(node, version, ctx)
+    schema = version.arrow_schema
+    if node.with_rowid:
+        schema = schema.append(pa.field("_rowid", pa.int64()))
+    batches = version.batches(with_rowid=node.with_rowid)
+    if node.filter is not None:
+        kept = []
+        for batch in batches:
+            ctx.check_cancel()
+            t = pa.Table.from_batches([batch], schema=schema)
+            mask = evaluate(node.filter, t, ctx)
+            if isinstance(mask, pa.Scalar):
+                if mask.as_py() is True:
+                    kept.append(t)
+                continue
+            kept.append(t.filter(mask))
+        table = pa.concat_tables(kept) if kept else schema.empty_table()
+    else:
+        table = pa.Table.from_batches(batches, schema=schema)
+    return table.rename_columns([n for n, _ in node.columns])
+
+
+@operator(LogicalArrowScan)
+def arrow_scan(node: LogicalArrowScan, ctx) -> pa.Table:
+    data = node.data
+    wanted = pa.schema([pa.field(n, types.arrow_type(t)) for n, t in node.columns])
+    if data.schema.equals(wanted):
+        return data
+    # Normalise to engine types (int32 -> int64, string -> large_string, dictionaries decoded).
+    arrays = []
+    for col, field in zip(data.columns, wanted):
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
+        arrays.append(col.cast(field.type) if col.type != field.type else col)
+    return pa.Table.from_arrays(arrays, schema=wanted)
+
+
+@operator(LogicalValues)
+def values(node: LogicalValues, ctx) -> pa.Table:
+    if not node.columns:
+        return rows_only(len(node.rows))
+    rows = evaluate_value_rows(node, ctx)
+    arrays = [pa.array([r[i] for r in rows], types.arrow_type(t if t != types.NULL else types.TEXT))
+              for i, (_, t) in enumerate(node.columns)]
+    return pa.Table.from_arrays(arrays, names=[c for c, _ in node.columns])
+
+
+def rows_only(n: int) -> pa.Table:
+    """A table of ``n`` rows and no columns (the input of SELECT without FROM)."""
+    return pa.table({"_": pa.nulls(n, pa.bool_())}).select([])
+
+
+def evaluate_value_rows(node: LogicalValues, ctx) -> list[tuple]:
+    """Each VALUES row as a tuple of storage values (row path when possible)."""
+    out = []
+    for row in node.rows:
+        values = []
+        for e in row:
+            fn = try_compile_row(e)
+            if fn is not None:
+                values.append(fn((), ctx.params))
+            else:
+                v = evaluate(e, _ONE_ROW, ctx)
+                values.append(_scalar_value(v, e.type))
+        out.append(tuple(values))
+    return out
+
+
+_ONE_ROW = pa.table({"__row": pa.nulls(1, pa.bool_())})
+
+
+def _scalar_value(v, sql_type):
+    if isinstance(v, pa.Scalar):
+        return v.as_py()
+    return v[0].as_py()

@@ -1,0 +1,127 @@
+"""Where Arrow is not SQL: the corrections, in one place (DESIGN.md).
+
+Arrow's kernels differ from PostgreSQL in ways that give wrong answers rather
+than errors: integer ``add`` wraps, ``sum`` of int64 wraps, ``and_``/``or_`` are
+not three-valued, ``is_in`` ignores NULLs in the list, DESC puts NULLs last,
+``round`` is half-to-even, NaN never equals NaN. Every operator goes through
+the helpers here, and ``tests/engine/test_semantics.py`` pins each one against
+PostgreSQL's behaviour.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import errors, types
+
+
+def arrow_errors(fn):
+    """Run an Arrow kernel, translating its errors to SQLSTATEs."""
+    def wrapped(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except pa.ArrowInvalid as exc:
+            raise translate(exc) from None
+    wrapped.__name__ = getattr(fn, "__name__", "kernel")
+    return wrapped
+
+
+def translate(exc: Exception) -> errors.Error:
+    text = str(exc)
+    low = text.lower()
+    if "divide by zero" in low or "division by zero" in low:
+        return errors.division_by_zero()
+    if "overflow" in low:
+        return errors.numeric_out_of_range()
+    if "invalid input syntax" in low or "failed to parse" in low:
+        return errors.sql_error("22P02", text)
+    return errors.sql_error("22000", text)
+
+
+def is_scalar(v) -> bool:
+    return isinstance(v, pa.Scalar)
+
+
+def length_of(v) -> int | None:
+    return None if isinstance(v, pa.Scalar) else len(v)
+
+
+def to_numpy(v, fill) -> tuple[np.ndarray, np.ndarray | None]:
+    """Values as numpy with NULLs replaced by ``fill``, plus the null mask (or None)."""
+    if isinstance(v, pa.ChunkedArray):
+        v = v.combine_chunks() if v.num_chunks != 1 else v.chunk(0)
+    nulls = None
+    if v.null_count:
+        nulls = v.is_null().to_numpy(zero_copy_only=False)
+        v = v.fill_null(fill)
+    return v.to_numpy(zero_copy_only=False), nulls
+
+
+def from_numpy(values: np.ndarray, nulls: np.ndarray | None, type_: pa.DataType) -> pa.Array:
+    return pa.array(values, type=type_, mask=nulls)
+
+
+# ---- integer arithmetic with PostgreSQL's truncating division and overflow errors -------
+
+def int_div_row(a: int, b: int) -> int:
+    if b == 0:
+        raise errors.division_by_zero()
+    q = abs(a) // abs(b)
+    return types.check_int(-q if (a < 0) != (b < 0) else q)
+
+
+def int_mod_row(a: int, b: int) -> int:
+    if b == 0:
+        raise errors.division_by_zero()
+    r = abs(a) % abs(b)
+    return -r if a < 0 else r
+
+
+def float_div_row(a: float, b: float) -> float:
+    if b == 0:
+        raise errors.division_by_zero()
+    return a / b
+
+
+def float_mod_row(a: float, b: float) -> float:
+    if b == 0:
+        raise errors.division_by_zero()
+    return math.fmod(a, b)
+
+
+def check_divisor(b) -> None:
+    """SQL raises on any zero divisor among the rows evaluated (NULLs excepted)."""
+    if isinstance(b, pa.Scalar):
+        if b.is_valid and b.as_py() == 0:
+            raise errors.division_by_zero()
+        return
+    if len(b) and pc.any(pc.equal(b, 0)).as_py():
+        raise errors.division_by_zero()
+
+
+def round_half_away(values, ndigits: int = 0):
+    """PostgreSQL rounds numeric half away from zero; Arrow defaults to half-to-even."""
+    scaled = pc.multiply(values, 10.0 ** ndigits)
+    rounded = pc.multiply(pc.sign(scaled), pc.floor(pc.add(pc.abs(scaled), 0.5)))
+    return pc.divide(rounded, 10.0 ** ndigits)
+
+
+def round_half_away_row(x: float, ndigits: int = 0) -> float:
+    scale = 10.0 ** ndigits
+    return math.copysign(math.floor(abs(x) * scale + 0.5), x) / scale
+
+
+def sum_int64(values) -> int | None:
+    """Exact SUM of int64 (Arrow's wraps silently); errors like PostgreSQL's bigint sum."""
+    total = pc.sum(values, min_count=1)
+    if not total.is_valid:
+        return None
+    # Arrow sums int64 in int64 and wraps; detect by comparing with a float sum.
+    approx = pc.sum(pc.cast(values, pa.float64()), min_count=1).as_py()
+    exact = total.as_py()
+    if abs(approx - exact) > max(1.0, abs(approx)) * 1e-6:
+        exact = sum(v for v in values.to_pylist() if v is not None)
+    return types.check_int(exact)

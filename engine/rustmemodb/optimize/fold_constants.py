@@ -1,0 +1,35 @@
+"""Constant folding: evaluate a call whose arguments are all constants, once.
+
+Runs while binding (so a literal like ``DATE '1998-12-01' - INTERVAL '90 day'``
+is one constant before planning) and again as an optimizer rule after other
+rewrites. Volatile functions (NOW(), random()) are never folded. Errors raised
+while folding (``1/0``) surface at bind time, as PostgreSQL does for constants.
+
+Example:
+    >>> from rustmemodb.plan.expr import Const
+    >>> from rustmemodb.exec.functions.registry import FunctionRegistry
+    >>> reg = FunctionRegistry(); fn, t = reg.resolve("add", ["INTEGER", "INTEGER"])
+    >>> from rustmemodb.plan.expr import Call
+    >>> fold(Call("add", (Const(1, "INTEGER"), Const(2, "INTEGER")), t, fn))
+    Const(value=3, type='INTEGER')
+"""
+from __future__ import annotations
+
+from ..plan.expr import Call, Cast, Const, Expr
+
+
+def fold(expr: Expr) -> Expr:
+    if isinstance(expr, Call):
+        fn = expr.impl
+        if fn is None or fn.volatile or fn.row is None:
+            return expr
+        if not all(isinstance(a, Const) for a in expr.args):
+            return expr
+        values = [a.value for a in expr.args]
+        if fn.strict and any(v is None for v in values):
+            return Const(None, expr.type)
+        return Const(fn.row(*values), expr.type)
+    if isinstance(expr, Cast) and isinstance(expr.arg, Const):
+        from ..exec.functions.cast import cast_row
+        return Const(cast_row(expr.arg.value, expr.arg.type, expr.type), expr.type)
+    return expr

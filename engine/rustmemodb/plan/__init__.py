@@ -1,0 +1,1 @@
+"""Logical plans: what a statement computes, independent of how it is executed."""

@@ -1,0 +1,205 @@
+"""Bound expressions: names resolved to column positions, every node typed.
+
+The binder turns sqlglot's syntax tree into these; the optimizer rewrites them;
+the executor evaluates them either over Arrow columns (``exec/expr/vector.py``)
+or over one Python row tuple (``exec/expr/row.py``). Column references are
+positions in the input of the plan node that owns the expression, so a bound
+expression never looks a name up again.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Expr:
+    type: str
+
+    def children(self) -> tuple["Expr", ...]:
+        return ()
+
+    def walk(self):
+        yield self
+        for c in self.children():
+            yield from c.walk()
+
+
+@dataclass(frozen=True, eq=True)
+class ColRef(Expr):
+    index: int
+    type: str
+    name: str = ""
+
+    def __str__(self) -> str:
+        return self.name or f"#{self.index}"
+
+
+@dataclass(frozen=True, eq=True)
+class Const(Expr):
+    value: Any          # storage form (see types.py)
+    type: str
+
+    def __str__(self) -> str:
+        if self.value is None:
+            return "NULL"
+        if isinstance(self.value, str):
+            return "'" + self.value.replace("'", "''") + "'"
+        return str(self.value)
+
+
+@dataclass(frozen=True, eq=True)
+class Param(Expr):
+    """A placeholder; ``type`` is what the context expects (checked at execution)."""
+    slot: int
+    type: str
+
+    def __str__(self) -> str:
+        return f"${self.slot + 1}"
+
+
+@dataclass(frozen=True, eq=True)
+class Call(Expr):
+    """A scalar function or operator, resolved at bind time to ``impl``."""
+    fn: str
+    args: tuple
+    type: str
+    impl: Any = field(default=None, compare=False, repr=False)   # ScalarFunction
+
+    def children(self):
+        return self.args
+
+    def __str__(self) -> str:
+        from .format import format_call
+        return format_call(self)
+
+
+@dataclass(frozen=True, eq=True)
+class Case(Expr):
+    whens: tuple          # ((cond, value), ...)
+    default: Expr | None
+    type: str
+
+    def children(self):
+        out = []
+        for c, v in self.whens:
+            out += [c, v]
+        if self.default is not None:
+            out.append(self.default)
+        return tuple(out)
+
+    def __str__(self) -> str:
+        body = " ".join(f"WHEN {c} THEN {v}" for c, v in self.whens)
+        tail = f" ELSE {self.default}" if self.default is not None else ""
+        return f"CASE {body}{tail} END"
+
+
+@dataclass(frozen=True, eq=True)
+class Cast(Expr):
+    arg: Expr
+    type: str
+
+    def children(self):
+        return (self.arg,)
+
+    def __str__(self) -> str:
+        return f"CAST({self.arg} AS {self.type})"
+
+
+@dataclass(frozen=True, eq=True)
+class InList(Expr):
+    arg: Expr
+    values: tuple
+    negated: bool = False
+    type: str = "BOOLEAN"
+
+    def children(self):
+        return (self.arg,) + self.values
+
+    def __str__(self) -> str:
+        return f"{self.arg} {'NOT ' if self.negated else ''}IN ({', '.join(map(str, self.values))})"
+
+
+@dataclass(frozen=True, eq=True)
+class AggCall(Expr):
+    """An aggregate; lives only in a LogicalAggregate's ``aggregates`` list."""
+    fn: str
+    args: tuple
+    type: str
+    distinct: bool = False
+    star: bool = False
+    filter: Expr | None = None
+    order_by: tuple = ()     # ((expr, desc, nulls_first), ...) for string_agg/array_agg
+    extra: tuple = ()        # constant extra args (e.g. string_agg separator)
+
+    def children(self):
+        return self.args + ((self.filter,) if self.filter is not None else ())
+
+    def __str__(self) -> str:
+        inner = "*" if self.star else ", ".join(map(str, self.args))
+        return f"{self.fn}({'DISTINCT ' if self.distinct else ''}{inner})"
+
+
+@dataclass(frozen=True, eq=False)
+class SubqueryExpr(Expr):
+    """A subquery used as a value: kind is 'scalar', 'exists' or 'in'."""
+    kind: str
+    plan: Any                 # a logical plan
+    type: str
+    arg: Expr | None = None   # the left side of IN
+    negated: bool = False
+    correlated: tuple = ()    # outer ColRefs the plan reads as parameters (outer_refs)
+
+    def children(self):
+        return (self.arg,) if self.arg is not None else ()
+
+    def __str__(self) -> str:
+        return f"({self.kind} subquery)"
+
+
+@dataclass(frozen=True, eq=True)
+class OuterRef(Expr):
+    """A column of an enclosing query, read by a correlated subquery."""
+    depth: int
+    index: int
+    type: str
+    name: str = ""
+
+    def __str__(self) -> str:
+        return f"outer.{self.name or self.index}"
+
+
+def is_const(e: Expr) -> bool:
+    return isinstance(e, Const)
+
+
+def column_refs(e: Expr) -> set[int]:
+    return {n.index for n in e.walk() if isinstance(n, ColRef)}
+
+
+def transform(e: Expr, fn) -> Expr:
+    """Rebuild ``e`` bottom-up, replacing each node by ``fn(node)`` (children first)."""
+    import dataclasses
+    if not dataclasses.is_dataclass(e):
+        return fn(e)
+    changes = {}
+    for f in dataclasses.fields(e):
+        v = getattr(e, f.name)
+        if isinstance(v, Expr):
+            nv = transform(v, fn)
+            if nv is not v:
+                changes[f.name] = nv
+        elif isinstance(v, tuple) and v and any(isinstance(x, (Expr, tuple)) for x in v):
+            nv = tuple(_transform_item(x, fn) for x in v)
+            if any(a is not b for a, b in zip(nv, v)):
+                changes[f.name] = nv
+    if changes:
+        e = dataclasses.replace(e, **changes)
+    return fn(e)
+
+
+def _transform_item(x, fn):
+    if isinstance(x, Expr):
+        return transform(x, fn)
+    if isinstance(x, tuple):
+        return tuple(_transform_item(y, fn) for y in x)
+    return x

@@ -1,0 +1,206 @@
+"""Logical plan nodes: a tree of relational operators over typed columns.
+
+Each node lists its output ``columns`` as (name, SQL type) pairs; expressions
+inside a node refer to its *input* columns by position. The executor maps each
+node class to a physical operator (``exec/run.py``); EXPLAIN renders the same
+tree (``plan/explain.py``). Nodes are plain dataclasses: optimizer rules build
+new trees rather than mutating them.
+
+Example: ``SELECT b, count(*) FROM t WHERE a > 1 GROUP BY b ORDER BY 2 DESC``
+
+    Sort [#1 DESC]
+    └── Project [b, count]
+        └── Aggregate groups=[b] aggs=[count(*)]
+            └── Filter (a > 1)
+                └── Scan t
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+Columns = list  # list[tuple[str, str]]: (name, sql type)
+
+
+@dataclass
+class LogicalNode:
+    columns: Columns
+
+    def children(self) -> list["LogicalNode"]:
+        return []
+
+    @property
+    def names(self) -> list[str]:
+        return [c[0] for c in self.columns]
+
+    @property
+    def types(self) -> list[str]:
+        return [c[1] for c in self.columns]
+
+
+@dataclass
+class LogicalScan(LogicalNode):
+    table: str
+    alias: str | None = None
+    with_rowid: bool = False             # adds a trailing _rowid column (for UPDATE/DELETE)
+    filter: Any = None                   # pushed-down predicate over the table's columns
+    index_lookup: Any = None             # set by optimize.use_index: (index name, key exprs)
+
+
+@dataclass
+class LogicalArrowScan(LogicalNode):
+    """A registered pandas/Arrow object read in place (replacement scan)."""
+    name: str
+    data: Any                            # pyarrow.Table
+
+
+@dataclass
+class LogicalValues(LogicalNode):
+    rows: list                           # list[list[Expr]]
+
+
+@dataclass
+class LogicalFilter(LogicalNode):
+    child: LogicalNode
+    predicate: Any
+
+    def children(self):
+        return [self.child]
+
+
+@dataclass
+class LogicalProject(LogicalNode):
+    child: LogicalNode
+    exprs: list
+
+    def children(self):
+        return [self.child]
+
+
+@dataclass
+class LogicalAggregate(LogicalNode):
+    """Output: one column per group expression, then one per aggregate."""
+    child: LogicalNode
+    groups: list
+    aggregates: list                     # list[AggCall]
+    grouping_sets: Any = None            # reserved for ROLLUP/CUBE
+
+    def children(self):
+        return [self.child]
+
+
+@dataclass
+class LogicalSort(LogicalNode):
+    child: LogicalNode
+    keys: list                           # list[(Expr, descending, nulls_first)]
+    limit: Any = None                    # top-k hint set by the optimizer
+
+    def children(self):
+        return [self.child]
+
+
+@dataclass
+class LogicalLimit(LogicalNode):
+    child: LogicalNode
+    limit: Any                           # Expr or None
+    offset: Any                          # Expr or None
+
+    def children(self):
+        return [self.child]
+
+
+@dataclass
+class LogicalDistinct(LogicalNode):
+    child: LogicalNode
+    on: list | None = None               # DISTINCT ON expressions (None = whole row)
+
+    def children(self):
+        return [self.child]
+
+
+@dataclass
+class LogicalJoin(LogicalNode):
+    left: LogicalNode
+    right: LogicalNode
+    kind: str                            # inner | left | right | full | cross | semi | anti
+    condition: Any = None                # over left columns ++ right columns
+    equi_keys: list = field(default_factory=list)   # [(left expr, right expr)], by optimizer
+
+    def children(self):
+        return [self.left, self.right]
+
+
+@dataclass
+class LogicalSetOp(LogicalNode):
+    left: LogicalNode
+    right: LogicalNode
+    kind: str                            # union | intersect | except
+    all: bool = False
+
+    def children(self):
+        return [self.left, self.right]
+
+
+@dataclass
+class LogicalWindow(LogicalNode):
+    """Output: the input columns followed by one column per window function."""
+    child: LogicalNode
+    functions: list                      # list[WindowCall]
+
+    def children(self):
+        return [self.child]
+
+
+@dataclass
+class LogicalCTERef(LogicalNode):
+    """A reference to a materialised CTE (or the working table of a recursive one)."""
+    name: str
+    cte: Any
+
+
+@dataclass
+class LogicalRecursiveCTE(LogicalNode):
+    name: str
+    anchor: LogicalNode
+    recursive: LogicalNode
+    union_all: bool
+    cte: Any
+
+    def children(self):
+        return [self.anchor, self.recursive]
+
+
+# ---- statements that change data -------------------------------------------------------
+
+@dataclass
+class LogicalInsert(LogicalNode):
+    table: str
+    source: LogicalNode                  # produces values for `targets`
+    targets: list                        # table column positions fed by the source
+    defaults: dict                       # column position -> Expr for omitted columns
+    returning: Any = None                # list[Expr] over the full new row, or None
+    on_conflict: Any = None
+
+    def children(self):
+        return [self.source]
+
+
+@dataclass
+class LogicalUpdate(LogicalNode):
+    table: str
+    source: LogicalNode                  # scan with_rowid (+ filter): old row ++ _rowid
+    assignments: dict                    # column position -> Expr over the old row
+    returning: Any = None
+
+    def children(self):
+        return [self.source]
+
+
+@dataclass
+class LogicalDelete(LogicalNode):
+    table: str
+    source: LogicalNode                  # scan with_rowid (+ filter)
+    returning: Any = None
+
+    def children(self):
+        return [self.source]

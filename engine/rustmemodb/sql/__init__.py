@@ -1,0 +1,1 @@
+"""The SQL front end: split, dispatch, parse (sqlglot), bind, plan cache."""

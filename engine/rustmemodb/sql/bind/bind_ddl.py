@@ -1,0 +1,322 @@
+"""Binding DDL: CREATE/DROP TABLE and VIEW, TRUNCATE, into actions on a transaction.
+
+DDL is transactional: an action replaces catalog entries in the transaction's
+private root, so a rolled-back CREATE TABLE never existed and a concurrent
+transaction never sees a half-made table. Index and ALTER TABLE statements are
+delegated to hooks (``bind_create_index``, ``bind_alter``) of the binder.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ... import errors, types
+from ...storage.root import ViewDef
+from ...storage.schema import CheckConstraint, Column, ForeignKey, TableSchema, UniqueConstraint
+from ...storage.table import TableVersion
+from ..parse import position_of
+
+
+def bind_ddl(stmt, node: exp.Expression):
+    if isinstance(node, exp.Create):
+        kind = (node.args.get("kind") or "").upper()
+        if kind == "TABLE":
+            return "CREATE TABLE", bind_create_table(stmt, node)
+        if kind == "VIEW":
+            return "CREATE VIEW", bind_create_view(stmt, node)
+        if kind == "INDEX":
+            return "CREATE INDEX", stmt.bind_create_index(node)
+        raise errors.not_supported(f"CREATE {kind}")
+    if isinstance(node, exp.Drop):
+        kind = (node.args.get("kind") or "").upper()
+        if kind == "TABLE":
+            return "DROP TABLE", bind_drop_table(stmt, node)
+        if kind == "VIEW":
+            return "DROP VIEW", bind_drop_view(stmt, node)
+        if kind == "INDEX":
+            return "DROP INDEX", stmt.bind_drop_index(node)
+        raise errors.not_supported(f"DROP {kind}")
+    if isinstance(node, exp.Alter):
+        return "ALTER TABLE", stmt.bind_alter(node)
+    if isinstance(node, exp.TruncateTable):
+        return "TRUNCATE TABLE", bind_truncate(stmt, node)
+    raise errors.not_supported(f"statement {type(node).__name__.upper()}",
+                               hint=node.sql(dialect="postgres")[:80])
+
+
+# ---- CREATE TABLE -----------------------------------------------------------------------
+
+def bind_create_table(stmt, node: exp.Create):
+    schema_node = node.this
+    table_node = schema_node.this if isinstance(schema_node, exp.Schema) else schema_node
+    name = table_node.name
+    if_not_exists = bool(node.args.get("exists"))
+    if node.expression is not None:  # CREATE TABLE ... AS SELECT
+        return _create_table_as(stmt, name, node, if_not_exists)
+    schema = table_schema_from_ast(stmt, name, schema_node)
+
+    def action(txn, ctx):
+        if _exists(txn, name):
+            if if_not_exists:
+                return 0
+            raise errors.sql_error("42P07", f'relation "{name}" already exists')
+        txn.replace_table(name, TableVersion.empty(schema))
+        return 0
+    return action
+
+
+def _exists(txn, name: str) -> bool:
+    return name in txn.working.tables or name in txn.working.views
+
+
+def table_schema_from_ast(stmt, name: str, schema_node: exp.Schema) -> TableSchema:
+    columns: list[Column] = []
+    uniques: list[UniqueConstraint] = []
+    checks: list[CheckConstraint] = []
+    fkeys: list[ForeignKey] = []
+    pending = []     # table-level constraints, resolved after all columns are known
+    for item in schema_node.expressions:
+        if isinstance(item, exp.ColumnDef):
+            col, extra = _column(stmt, name, item, len(columns))
+            if any(c.name == col.name for c in columns):
+                raise errors.sql_error("42701", f'column "{col.name}" specified more than once',
+                                       position=position_of(item))
+            columns.append(col)
+            pending.extend(extra)
+        else:
+            pending.append(item)
+    positions = {c.name: i for i, c in enumerate(columns)}
+    for item in pending:
+        kind, payload = _table_constraint(stmt, name, item, positions, columns)
+        if kind == "unique":
+            uniques.append(payload)
+        elif kind == "check":
+            checks.append(payload)
+        elif kind == "fk":
+            fkeys.append(payload)
+    if sum(u.primary for u in uniques) > 1:
+        raise errors.sql_error("42P16", f'multiple primary keys for table "{name}" are not allowed')
+    for u in uniques:
+        if u.primary:  # PRIMARY KEY implies NOT NULL
+            for c in u.columns:
+                columns[c] = Column(columns[c].name, columns[c].type, True, columns[c].default_sql)
+    uniques = _dedupe_names(uniques)
+    schema = TableSchema(name, tuple(columns), tuple(uniques), tuple(checks), tuple(fkeys))
+    _check_defaults(stmt, schema)
+    stmt.validate_constraints(schema) if hasattr(stmt, "validate_constraints") else None
+    return schema
+
+
+def _column(stmt, table: str, item: exp.ColumnDef, position: int):
+    name = item.name
+    kind = item.args.get("kind")
+    if kind is None:
+        raise errors.syntax_error(f'column "{name}" needs a type', position=position_of(item))
+    type_sql = kind.sql(dialect="postgres")
+    sql_type = types.normalize_type_name(type_sql)
+    serial = type_sql.upper() in ("SERIAL", "BIGSERIAL", "SMALLSERIAL") or \
+        kind.this in (exp.DataType.Type.SERIAL, exp.DataType.Type.BIGSERIAL,
+                      exp.DataType.Type.SMALLSERIAL)
+    not_null = serial
+    default = f"nextval('{table}_{name}_seq')" if serial else None
+    extra = []
+    for c in item.args.get("constraints") or []:
+        ck = c.args.get("kind")
+        if isinstance(ck, exp.NotNullColumnConstraint):
+            not_null = not ck.args.get("allow_null")
+        elif isinstance(ck, exp.PrimaryKeyColumnConstraint):
+            extra.append(("pk", (name,)))
+            not_null = True
+        elif isinstance(ck, exp.UniqueColumnConstraint):
+            extra.append(("unique", (name,)))
+        elif isinstance(ck, exp.DefaultColumnConstraint):
+            default = ck.this.sql(dialect="postgres")
+        elif isinstance(ck, exp.CheckColumnConstraint):
+            extra.append(("check", ck.this))
+        elif isinstance(ck, exp.Reference):
+            extra.append(("fk_col", (name, ck)))
+        elif type(ck).__name__ in ("CollateColumnConstraint", "CommentColumnConstraint"):
+            continue
+        elif ck is None:
+            continue
+        else:
+            raise errors.not_supported(f"column constraint {c.sql(dialect='postgres')!r}")
+    return Column(name, sql_type, not_null, default), extra
+
+
+def _table_constraint(stmt, table, item, positions, columns):
+    def cols_of(names, node):
+        out = []
+        for n in names:
+            if n not in positions:
+                raise errors.sql_error("42703", f'column "{n}" named in key does not exist',
+                                       position=position_of(node))
+            out.append(positions[n])
+        return tuple(out)
+
+    if isinstance(item, tuple):  # from a column definition
+        kind, payload = item
+        if kind == "pk":
+            return "unique", UniqueConstraint(f"{table}_pkey", cols_of(payload, None), True)
+        if kind == "unique":
+            return "unique", UniqueConstraint(f"{table}_{payload[0]}_key", cols_of(payload, None))
+        if kind == "check":
+            return "check", CheckConstraint(f"{table}_check", payload.sql(dialect="postgres"))
+        if kind == "fk_col":
+            col, ref = payload
+            return "fk", stmt.bind_reference(table, (positions[col],), ref, columns)
+    cname = None
+    if isinstance(item, exp.Constraint):
+        cname = item.name
+        item = item.expressions[0] if item.expressions else item
+    if isinstance(item, exp.PrimaryKey):
+        names = [e.name for e in item.expressions]
+        return "unique", UniqueConstraint(cname or f"{table}_pkey", cols_of(names, item), True)
+    if isinstance(item, (exp.UniqueColumnConstraint, exp.Unique)) or \
+            type(item).__name__ == "UniqueColumnConstraint":
+        target = item.this
+        names = [e.name for e in (target.expressions if isinstance(target, exp.Schema)
+                                  else item.expressions)]
+        return "unique", UniqueConstraint(cname or f"{table}_{'_'.join(names)}_key",
+                                          cols_of(names, item))
+    if isinstance(item, exp.CheckColumnConstraint) or type(item).__name__ == "Check":
+        return "check", CheckConstraint(cname or f"{table}_check", item.this.sql(dialect="postgres"))
+    if isinstance(item, exp.ForeignKey):
+        names = [e.name for e in item.expressions]
+        return "fk", stmt.bind_reference(table, cols_of(names, item), item.args.get("reference"),
+                                         columns, name=cname, fk_node=item)
+    raise errors.not_supported(f"table constraint {item.sql(dialect='postgres')!r}")
+
+
+def _dedupe_names(uniques):
+    seen, out = {}, []
+    for u in uniques:
+        name = u.name
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}{seen[u.name]}"
+        else:
+            seen[name] = 0
+        out.append(UniqueConstraint(name, u.columns, u.primary) if name != u.name else u)
+    return out
+
+
+def _check_defaults(stmt, schema: TableSchema) -> None:
+    from .bind_insert import default_expr
+    for i, c in enumerate(schema.columns):
+        if c.default_sql is not None and not c.default_sql.startswith("nextval("):
+            default_expr(stmt, schema, i)   # raises 42804 on a mistyped default
+
+
+def _create_table_as(stmt, name: str, node: exp.Create, if_not_exists: bool):
+    from .bind_select import bind_query
+    plan = bind_query(stmt, node.expression, None)
+    columns = tuple(Column(n, t if t != types.NULL else types.TEXT) for n, t in plan.columns)
+    schema = TableSchema(name, columns)
+
+    def action(txn, ctx):
+        if _exists(txn, name):
+            if if_not_exists:
+                return 0
+            raise errors.sql_error("42P07", f'relation "{name}" already exists')
+        from ...exec.run import run_plan
+        data = run_plan(plan, ctx)
+        txn.replace_table(name, TableVersion.empty(schema))
+        data = data.rename_columns(schema.names).cast(schema.arrow_schema)
+        txn.insert_arrow(name, data)
+        return data.num_rows
+    return action
+
+
+# ---- DROP / TRUNCATE ------------------------------------------------------------------------
+
+def bind_drop_table(stmt, node: exp.Drop):
+    names = [t.name for t in ([node.this] + list(node.args.get("expressions") or []))
+             if isinstance(t, exp.Table)]
+    if_exists = bool(node.args.get("exists"))
+    cascade = bool(node.args.get("cascade"))
+
+    def action(txn, ctx):
+        for name in names:
+            if name not in txn.working.tables:
+                if if_exists:
+                    continue
+                if name in txn.working.views:
+                    raise errors.sql_error("42809", f'"{name}" is not a table',
+                                           hint="Use DROP VIEW to remove a view.")
+                raise errors.sql_error("42P01", f'table "{name}" does not exist')
+            check_drop_dependencies(txn, name, cascade)
+            txn.replace_table(name, None)
+        return 0
+    return action
+
+
+def check_drop_dependencies(txn, name: str, cascade: bool) -> None:
+    """Refuse to drop a table that another table's foreign key references."""
+    for other, version in txn.working.tables.items():
+        if other == name:
+            continue
+        for fk in version.schema.foreign_keys:
+            if fk.ref_table == name:
+                if cascade:
+                    schema = version.schema.with_(foreign_keys=tuple(
+                        f for f in version.schema.foreign_keys if f.ref_table != name))
+                    txn.replace_table(other, version.with_schema(schema))
+                else:
+                    raise errors.sql_error(
+                        "2BP01", f'cannot drop table {name} because other objects depend on it',
+                        detail=f"constraint {fk.name} on table {other} depends on table {name}",
+                        hint="Use DROP ... CASCADE to drop the dependent objects too.")
+
+
+def bind_truncate(stmt, node):
+    names = [t.name for t in node.expressions]
+    for n in names:
+        stmt.table(n)
+
+    def action(txn, ctx):
+        for name in names:
+            version = txn.working.tables[name]
+            txn.replace_table(name, TableVersion.empty(version.schema))
+        return 0
+    return action
+
+
+# ---- views -------------------------------------------------------------------------------
+
+def bind_create_view(stmt, node: exp.Create):
+    target = node.this
+    table_node = target.this if isinstance(target, exp.Schema) else target
+    name = table_node.name
+    columns = tuple(e.name for e in target.expressions) if isinstance(target, exp.Schema) else ()
+    query = node.expression
+    from .bind_select import bind_query
+    plan = bind_query(stmt, query, None)   # validates the query now
+    if columns and len(columns) > len(plan.columns):
+        raise errors.sql_error("42601", "CREATE VIEW specifies more column names than columns")
+    replace = bool(node.args.get("replace"))
+    view = ViewDef(name, query.sql(dialect="postgres"), columns)
+
+    def action(txn, ctx):
+        if name in txn.working.tables:
+            raise errors.sql_error("42P07", f'relation "{name}" already exists')
+        if name in txn.working.views and not replace:
+            raise errors.sql_error("42P07", f'relation "{name}" already exists')
+        txn.set_view(name, view)
+        return 0
+    return action
+
+
+def bind_drop_view(stmt, node: exp.Drop):
+    names = [t.name for t in ([node.this] + list(node.args.get("expressions") or []))
+             if isinstance(t, exp.Table)]
+    if_exists = bool(node.args.get("exists"))
+
+    def action(txn, ctx):
+        for name in names:
+            if name not in txn.working.views:
+                if if_exists:
+                    continue
+                raise errors.sql_error("42P01", f'view "{name}" does not exist')
+            txn.set_view(name, None)
+        return 0
+    return action

@@ -1,0 +1,328 @@
+"""Binding expressions: sqlglot nodes -> typed ``plan.expr`` trees.
+
+Each sqlglot class maps to one of: a column (resolved in the ``Scope``), a
+constant, a parameter slot, or a call of a registered function/operator. The
+argument types pick the overload (``FunctionRegistry.resolve``); a mismatch is
+``42883`` "operator does not exist", with the position of the operator. Calls
+whose arguments are all constants are folded right here.
+
+Aggregates are bound as ``AggCall`` nodes when the caller allows them; the
+SELECT binder then lifts them into a LogicalAggregate. Subqueries, windows and
+JSON operators are delegated to hooks on the statement binder.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ... import errors, types
+from ...optimize.fold_constants import fold
+from ...plan.expr import AggCall, Call, Case, Cast, ColRef, Const, Expr, InList, Param
+from ..parse import position_of
+from .coerce import adapt, common_type, unify_pair
+
+_BINARY = {
+    exp.Add: "add", exp.Sub: "sub", exp.Mul: "mul", exp.Div: "div", exp.Mod: "mod",
+    exp.EQ: "eq", exp.NEQ: "ne", exp.LT: "lt", exp.LTE: "le", exp.GT: "gt", exp.GTE: "ge",
+    exp.And: "and", exp.Or: "or", exp.DPipe: "concat_op",
+    exp.NullSafeEQ: "is_not_distinct", exp.NullSafeNEQ: "is_distinct",
+}
+_OPERATOR_TEXT = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%", "eq": "=",
+                  "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "and": "AND",
+                  "or": "OR", "concat_op": "||", "is_not_distinct": "IS NOT DISTINCT FROM",
+                  "is_distinct": "IS DISTINCT FROM", "neg": "-", "not": "NOT",
+                  "like": "~~", "ilike": "~~*"}
+_AGGREGATES = {exp.Count: "count", exp.Sum: "sum", exp.Avg: "avg", exp.Min: "min",
+               exp.Max: "max"}
+# sqlglot function classes whose SQL name differs from our function's name.
+_FUNC_NAMES = {"CURRENT_TIMESTAMP": "now", "CURRENT_DATE": "current_date"}
+
+
+class ExprBinder:
+    def __init__(self, stmt, scope, *, aggregates: bool = False, windows: bool = False,
+                 clause: str = "") -> None:
+        self.stmt = stmt            # StatementBinder: catalog, functions, params, hooks
+        self.scope = scope
+        self.aggregates = aggregates
+        self.windows = windows
+        self.clause = clause        # "WHERE", "GROUP BY", ... for error messages
+
+    # ---- entry -----------------------------------------------------------------------
+    def bind(self, node: exp.Expression) -> Expr:
+        method = getattr(self, "_" + type(node).__name__, None)
+        if method is not None:
+            return method(node)
+        cls = type(node)
+        for base, name in _BINARY.items():
+            if cls is base:
+                return self._binary(name, node)
+        for base, name in _AGGREGATES.items():
+            if cls is base:
+                return self._aggregate(name, node)
+        if isinstance(node, exp.AggFunc):
+            hook = getattr(self.stmt, "bind_aggregate", None)
+            if hook is not None:
+                return hook(self, node)
+        if isinstance(node, exp.Func):
+            return self._function(_FUNC_NAMES.get(node.sql_name(), node.sql_name().lower()),
+                                  _func_args(node), node)
+        hook = getattr(self.stmt, "bind_" + cls.__name__.lower(), None)
+        if hook is not None:
+            return hook(self, node)
+        raise errors.not_supported(f"expression {node.sql(dialect='postgres')!r}",
+                                   hint=f"({cls.__name__} is not implemented yet)")
+
+    def bind_boolean(self, node: exp.Expression, clause: str) -> Expr:
+        e = self.bind(node)
+        e = adapt(e, types.BOOLEAN)
+        if e.type not in (types.BOOLEAN, types.NULL):
+            raise errors.datatype_mismatch(f"argument of {clause} must be type boolean, "
+                                           f"not type {e.type.lower()}",
+                                           position=position_of(node))
+        return e
+
+    # ---- leaves ----------------------------------------------------------------------
+    def _Column(self, node: exp.Column) -> Expr:
+        if isinstance(node.this, exp.Star):
+            raise errors.syntax_error("* is not allowed here", position=position_of(node))
+        return self.stmt.resolve_column(self.scope, node.name, node.table or None,
+                                        position_of(node))
+
+    def _Paren(self, node: exp.Paren) -> Expr:
+        return self.bind(node.this)
+
+    def _Literal(self, node: exp.Literal) -> Expr:
+        text = node.this
+        if node.is_string:
+            return Const(text, types.TEXT)
+        try:
+            if any(c in text for c in ".eE") and not text.lower().startswith("0x"):
+                return Const(float(text), types.FLOAT)
+            return Const(types.check_int(int(text)), types.INTEGER)
+        except ValueError:
+            raise errors.syntax_error(f"invalid number {text!r}", position=position_of(node))
+
+    def _Boolean(self, node: exp.Boolean) -> Expr:
+        return Const(bool(node.this), types.BOOLEAN)
+
+    def _Null(self, node: exp.Null) -> Expr:
+        return Const(None, types.NULL)
+
+    def _Parameter(self, node: exp.Parameter) -> Expr:
+        slot = int(node.name) - 1
+        return Param(slot, self.stmt.param_type(slot))
+
+    def _Placeholder(self, node: exp.Placeholder) -> Expr:
+        raise errors.syntax_error("unexpected placeholder", position=position_of(node))
+
+    def _Interval(self, node: exp.Interval) -> Expr:
+        unit = node.args.get("unit")
+        text = node.this.name if isinstance(node.this, exp.Literal) else node.this.sql()
+        if unit is not None:
+            text = f"{text} {unit.name}"
+        return Const(types.parse_interval(text), types.INTERVAL)
+
+    # ---- operators ---------------------------------------------------------------------
+    def _binary(self, name: str, node: exp.Binary) -> Expr:
+        left, right = self.bind(node.this), self.bind(node.expression)
+        return self.call(name, [left, right], node)
+
+    def _Neg(self, node: exp.Neg) -> Expr:
+        return self.call("neg", [self.bind(node.this)], node)
+
+    def _Not(self, node: exp.Not) -> Expr:
+        return self.call("not", [self.bind_boolean(node.this, "NOT")], node)
+
+    def _Is(self, node: exp.Is) -> Expr:
+        arg = self.bind(node.this)
+        target = node.expression
+        if isinstance(target, exp.Null):
+            out = self.call("is_null", [arg], node)
+        elif isinstance(target, exp.Boolean):
+            out = self.call("is_true" if target.this else "is_false", [arg], node)
+        else:
+            raise errors.syntax_error("IS must be followed by NULL, TRUE or FALSE",
+                                      position=position_of(node))
+        return self.call("not", [out], node) if node.args.get("negate") else out
+
+    def _Between(self, node: exp.Between) -> Expr:
+        x = self.bind(node.this)
+        low = self.call("ge", [x, self.bind(node.args["low"])], node)
+        high = self.call("le", [x, self.bind(node.args["high"])], node)
+        return self.call("and", [low, high], node)
+
+    def _In(self, node: exp.In) -> Expr:
+        if node.args.get("query") is not None:
+            return self.stmt.bind_in_subquery(self, node)
+        arg = self.bind(node.this)
+        values = [self.bind(v) for v in node.expressions]
+        target = common_type([arg] + values, "IN")
+        arg = adapt(arg, target)
+        values = [adapt(v, target) for v in values]
+        for v in values:  # type-check each comparison like `arg = v`
+            self.call("eq", [arg, v], node)
+        out = InList(arg, tuple(values))
+        if isinstance(arg, Const) and all(isinstance(v, Const) for v in values):
+            from ...exec.expr.row import compile_row
+            return Const(compile_row(out)((), []), types.BOOLEAN)
+        return out
+
+    def _Like(self, node) -> Expr:
+        return self._like("like", node, None)
+
+    def _ILike(self, node) -> Expr:
+        return self._like("ilike", node, None)
+
+    def _Escape(self, node: exp.Escape) -> Expr:
+        inner = node.this
+        name = "ilike" if isinstance(inner, exp.ILike) else "like"
+        return self._like(name, inner, node.expression)
+
+    def _like(self, name: str, node, escape) -> Expr:
+        args = [self.bind(node.this), self.bind(node.expression)]
+        if escape is not None:
+            args.append(self.bind(escape))
+        return self.call(name, args, node)
+
+    def _Cast(self, node: exp.Cast) -> Expr:
+        from ...exec.functions.cast import castable
+        arg = self.bind(node.this)
+        target = types.normalize_type_name(node.to.sql(dialect="postgres"))
+        if isinstance(arg, Const) and arg.type == types.TEXT and arg.value is not None:
+            from ...exec.functions.cast import from_text
+            return Const(from_text(arg.value, target), target) if target != types.TEXT else arg
+        if isinstance(arg, Param) and arg.type in (types.UNKNOWN, types.NULL):
+            arg = Param(arg.slot, self.stmt.param_type(arg.slot, target))
+            return arg if arg.type == target else Cast(arg, target)
+        if not castable(arg.type, target):
+            raise errors.sql_error("42846", f"cannot cast type {arg.type.lower()} to "
+                                   f"{target.lower()}", position=position_of(node))
+        if arg.type == target:
+            return arg
+        return fold(Cast(arg, target))
+
+    _TryCast = _Cast
+
+    def _Case(self, node: exp.Case) -> Expr:
+        subject = self.bind(node.this) if node.this is not None else None
+        whens = []
+        for branch in node.args.get("ifs") or []:
+            if subject is not None:
+                cond = self.call("eq", [subject, self.bind(branch.this)], branch)
+            else:
+                cond = self.bind_boolean(branch.this, "CASE/WHEN")
+            whens.append((cond, self.bind(branch.args["true"])))
+        default = self.bind(node.args["default"]) if node.args.get("default") else None
+        values = [v for _, v in whens] + ([default] if default is not None else [])
+        target = common_type(values, "CASE")
+        if target == types.NULL:
+            target = types.TEXT
+        whens = tuple((c, _retype(v, target)) for c, v in whens)
+        default = _retype(default, target) if default is not None else None
+        return Case(whens, default, target)
+
+    def _Coalesce(self, node) -> Expr:
+        return self._same_type_call("coalesce", [node.this] + list(node.expressions), node)
+
+    def _Greatest(self, node) -> Expr:
+        return self._same_type_call("greatest", [node.this] + list(node.expressions), node)
+
+    def _Least(self, node) -> Expr:
+        return self._same_type_call("least", [node.this] + list(node.expressions), node)
+
+    def _Nullif(self, node) -> Expr:
+        return self._same_type_call("nullif", [node.this, node.expression], node)
+
+    def _same_type_call(self, name: str, nodes: list, node) -> Expr:
+        args = [self.bind(a) for a in nodes]
+        target = common_type(args, name.upper())
+        return self.call(name, [_retype(a, target) for a in args], node)
+
+    def _Anonymous(self, node: exp.Anonymous) -> Expr:
+        name = node.name.lower()
+        if self.stmt.functions.aggregate(name) is not None:
+            return self._aggregate(name, node)
+        return self._function(name, list(node.expressions), node)
+
+    def _function(self, name: str, arg_nodes: list, node) -> Expr:
+        hook = getattr(self.stmt, "bind_function_" + name, None)
+        if hook is not None:
+            return hook(self, arg_nodes, node)
+        return self.call(name, [self.bind(a) for a in arg_nodes], node)
+
+    # ---- aggregates ----------------------------------------------------------------------
+    def _aggregate(self, name: str, node) -> Expr:
+        if not self.aggregates:
+            where = f" in {self.clause}" if self.clause else " here"
+            raise errors.sql_error("42803", f"aggregate functions are not allowed{where}",
+                                   position=position_of(node))
+        arg = node.this if not isinstance(node, exp.Anonymous) else (
+            node.expressions[0] if node.expressions else None)
+        distinct = isinstance(arg, exp.Distinct)
+        if distinct:
+            arg = arg.expressions[0]
+        if name == "count" and (arg is None or isinstance(arg, exp.Star)):
+            return AggCall("count", (), types.INTEGER, star=True)
+        inner = ExprBinder(self.stmt, self.scope, clause="aggregate function calls")
+        bound = inner.bind(arg)
+        return self.stmt.make_aggregate(name, [bound], distinct, node)
+
+    # ---- calls -------------------------------------------------------------------------
+    def call(self, name: str, args: list, node=None) -> Expr:
+        if len(args) == 2 and name not in ("concat_op",):
+            args = list(unify_pair(args[0], args[1]))
+        if name in ("and", "or", "not"):
+            args = [adapt(a, types.BOOLEAN) for a in args]
+        try:
+            fn, ret = self.stmt.functions.resolve(name, [a.type for a in args])
+        except errors.Error as exc:
+            if name in _OPERATOR_TEXT and exc.sqlstate == "42883":
+                raise self._operator_error(name, args, node) from None
+            exc.position = exc.position if exc.position is not None else position_of(node)
+            raise
+        args = [self._settle_param(a, fn, ret, args) for a in args]
+        return fold(Call(name, tuple(args), ret, fn))
+
+    def _settle_param(self, arg: Expr, fn, ret, args) -> Expr:
+        """A parameter whose type nothing fixed gets the peer's type (or TEXT)."""
+        if isinstance(arg, Param) and arg.type in (types.UNKNOWN, types.NULL):
+            peers = [a.type for a in args if a is not arg and a.type not in
+                     (types.UNKNOWN, types.NULL)]
+            if peers:
+                return Param(arg.slot, self.stmt.param_type(arg.slot, peers[0]))
+        return arg
+
+    def _operator_error(self, name: str, args: list, node) -> errors.Error:
+        op = _OPERATOR_TEXT[name]
+        shown = " ".join(filter(None, [args[0].type.lower() if len(args) == 2 else "",
+                                       op, args[-1].type.lower()]))
+        hint = "No operator matches the given name and argument types. "
+        if any(isinstance(a, Const) and a.type == types.TEXT for a in args):
+            hint += "A quoted literal is TEXT and never silently becomes a number: " \
+                    "write the number without quotes or CAST it."
+        else:
+            hint += "You might need to add explicit type casts."
+        pos = None
+        if node is not None and isinstance(node, exp.Binary):
+            pos = position_of(node.this)
+        return errors.undefined_function(f"operator does not exist: {shown}", hint=hint,
+                                         position=pos)
+
+
+def _retype(e: Expr, target: str) -> Expr:
+    e = adapt(e, target)
+    if e.type != target and types.is_numeric(e.type) and types.is_numeric(target):
+        return fold(Cast(e, target))
+    return e
+
+
+def _func_args(node: exp.Func) -> list:
+    out = []
+    for key in node.arg_types:
+        v = node.args.get(key)
+        if v is None:
+            continue
+        if isinstance(v, list):
+            out.extend(v)
+        elif isinstance(v, exp.Expression):
+            out.append(v)
+    return out

@@ -1,0 +1,174 @@
+"""Binding the FROM clause: tables, views, registered data, subqueries, joins.
+
+Returns a logical plan and the ``Scope`` of columns it makes visible. Views are
+bound from their SQL each time (so they always see current tables); pandas and
+Arrow objects registered on the connection, or found by the replacement scan,
+are read in place. Joins combine the scopes of both sides, left then right.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ... import errors, types
+from ...plan.logical import (LogicalArrowScan, LogicalJoin, LogicalNode, LogicalProject,
+                             LogicalScan, LogicalValues)
+from ..parse import position_of
+from .scope import Scope
+
+
+def bind_from(stmt, node: exp.Select, parent: Scope | None) -> tuple[LogicalNode, Scope]:
+    from_ = node.args.get("from_") or node.args.get("from")
+    if from_ is None:
+        return LogicalValues([], [[]]), Scope(parent=parent)
+    plan, scope = bind_from_item(stmt, from_.this, parent)
+    for join in node.args.get("joins") or []:
+        plan, scope = bind_join(stmt, plan, scope, join, parent)
+    return plan, scope
+
+
+def bind_from_item(stmt, item: exp.Expression, parent: Scope | None) -> tuple[LogicalNode, Scope]:
+    if isinstance(item, exp.Table):
+        return _bind_table(stmt, item, parent)
+    if isinstance(item, exp.Subquery):
+        from .bind_select import bind_query
+        plan = bind_query(stmt, item.this, parent)
+        alias = item.alias_or_name or None
+        return _aliased(plan, alias, item, parent)
+    if isinstance(item, exp.Values):
+        from .bind_select import bind_values
+        plan = bind_values(stmt, item, parent)
+        return _aliased(plan, item.alias_or_name or "*VALUES*", item, parent)
+    hook = getattr(stmt, "bind_from_" + type(item).__name__.lower(), None)
+    if hook is not None:
+        return hook(item, parent)
+    raise errors.not_supported(f"FROM item {item.sql(dialect='postgres')!r}")
+
+
+def _aliased(plan: LogicalNode, alias: str | None, item, parent) -> tuple[LogicalNode, Scope]:
+    names = plan.names
+    alias_node = item.args.get("alias")
+    if alias_node is not None and alias_node.columns:
+        cols = [c.name for c in alias_node.columns]
+        names = cols + names[len(cols):]
+        plan = LogicalProject(list(zip(names, plan.types)),
+                              plan, [_ref(i, t, n) for i, (n, t) in enumerate(zip(names, plan.types))])
+    scope = Scope(parent=parent)
+    for name, type_ in zip(names, plan.types):
+        scope.add(alias, name, type_)
+    return plan, scope
+
+
+def _ref(i, t, n):
+    from ...plan.expr import ColRef
+    return ColRef(i, t, n)
+
+
+def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNode, Scope]:
+    name = item.name
+    alias = item.alias_or_name
+    cte = stmt.find_cte(name) if hasattr(stmt, "find_cte") and not item.db else None
+    if cte is not None:
+        plan = stmt.cte_plan(cte)
+        return _aliased(plan, alias, item, parent)
+    if stmt.has_table(name):
+        version = stmt.table(name, position_of(item))
+        cols = [(c.name, c.type) for c in version.schema.columns]
+        plan = LogicalScan(cols, name, alias=alias)
+        scope = Scope(parent=parent)
+        for c in version.schema.columns:
+            scope.add(alias, c.name, c.type)
+        return plan, scope
+    view = stmt.root.views.get(name)
+    if view is not None:
+        stmt.view(name)
+        from .bind_select import bind_query
+        from ..parse import parse_one
+        plan = bind_query(stmt, parse_one(view.sql), None)
+        if view.columns:
+            names = list(view.columns) + plan.names[len(view.columns):]
+            plan = LogicalProject(list(zip(names, plan.types)), plan,
+                                  [_ref(i, t, n) for i, (n, t) in enumerate(zip(names, plan.types))])
+        return _aliased(plan, alias, item, parent)
+    data = stmt.external(name)
+    if data is not None:
+        cols = [(f.name, types.sql_type_of_arrow(f.type)) for f in data.schema]
+        plan = LogicalArrowScan(cols, name, data)
+        scope = Scope(parent=parent)
+        for n, t in cols:
+            scope.add(alias, n, t)
+        return plan, scope
+    raise errors.undefined_table(name, position_of(item))
+
+
+def bind_join(stmt, left: LogicalNode, left_scope: Scope, join: exp.Join,
+              parent: Scope | None) -> tuple[LogicalNode, Scope]:
+    from .bind_expr import ExprBinder
+    right, right_scope = bind_from_item(stmt, join.this, parent)
+    side = (join.side or "").lower()          # left | right | full | ""
+    kind = (join.kind or "").lower()          # inner | outer | cross | ""
+    scope = Scope(parent=parent)
+    scope.extend(left_scope)
+    scope.extend(right_scope)
+    using = join.args.get("using")
+    on = join.args.get("on")
+    if kind == "cross" or (not side and on is None and not using):
+        if join.args.get("on") is None and not using and kind not in ("cross", "") :
+            raise errors.syntax_error("JOIN requires ON or USING", position=position_of(join))
+        return LogicalJoin(left.columns + right.columns, left, right, "cross"), scope
+    join_kind = side or "inner"
+    if using:
+        return _bind_using(stmt, left, right, left_scope, right_scope, join_kind, using, parent)
+    cond = ExprBinder(stmt, scope, clause="JOIN conditions").bind_boolean(on, "JOIN/ON")
+    return LogicalJoin(left.columns + right.columns, left, right, join_kind, cond), scope
+
+
+def _bind_using(stmt, left, right, lscope: Scope, rscope: Scope, kind: str, using, parent):
+    """JOIN ... USING (a, b): equality on each name; the merged column appears once."""
+    from .bind_expr import ExprBinder
+    both = Scope(parent=parent)
+    both.extend(lscope)
+    both.extend(rscope)
+    binder = ExprBinder(stmt, both)
+    cond = None
+    nleft = len(lscope.columns)
+    pairs = []
+    for ident in using:
+        name = ident.name
+        li = lscope.resolve(name)
+        ri = rscope.resolve(name)
+        pairs.append((li, ri))
+        from ...plan.expr import ColRef
+        l = ColRef(li, lscope.columns[li].type, name)
+        r = ColRef(nleft + ri, rscope.columns[ri].type, name)
+        eq = binder.call("eq", [l, r])
+        cond = eq if cond is None else binder.call("and", [cond, eq])
+    join = LogicalJoin(left.columns + right.columns, left, right, kind, cond)
+    # Output: USING columns once (coalesced for FULL/RIGHT), then the rest, like PostgreSQL.
+    from ...plan.expr import ColRef
+    exprs, scope = [], Scope(parent=parent)
+    for li, ri in pairs:
+        lc, rc = lscope.columns[li], rscope.columns[ri]
+        l = ColRef(li, lc.type, lc.name)
+        r = ColRef(nleft + ri, rc.type, rc.name)
+        if kind == "right":
+            e = r
+        elif kind == "full":
+            e = binder.call("coalesce", [l, r])
+        else:
+            e = l
+        exprs.append(e)
+        scope.add(None, lc.name, lc.type)
+    used_l = {li for li, _ in pairs}
+    used_r = {ri for _, ri in pairs}
+    for i, c in enumerate(lscope.columns):
+        # USING columns stay reachable by qualified name (t.a) but hidden from *.
+        exprs.append(ColRef(i, c.type, c.name))
+        scope.add(c.table, c.name, c.type, hidden=c.hidden or i in used_l)
+    for i, c in enumerate(rscope.columns):
+        exprs.append(ColRef(nleft + i, c.type, c.name))
+        scope.add(c.table, c.name, c.type, hidden=c.hidden or i in used_r)
+    # Unqualified USING names resolve to the merged column: drop the qualified twins'
+    # unqualified visibility by giving the merged one priority in Scope.find.
+    scope.using_names = {lscope.columns[li].name for li, _ in pairs}
+    plan = LogicalProject([(c.name, c.type) for c in scope.columns], join, exprs)
+    return plan, scope

@@ -1,0 +1,162 @@
+"""Binding INSERT: target columns, strict typing of values, defaults, RETURNING.
+
+Each value must already have the target column's type, up to the allowed
+implicit rules (INTEGER -> FLOAT, quoted literal -> DATE/TIMESTAMP/UUID/JSON);
+anything else is ``42804`` naming the column, the expected and the given type,
+as the spec's "Column 'age' expects INTEGER, got TEXT". Omitted columns and
+``DEFAULT`` take the column default (bound from its SQL) or NULL.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ... import errors, types
+from ...plan.expr import Cast, ColRef, Const, Expr, Param
+from ...plan.logical import LogicalInsert, LogicalNode, LogicalProject, LogicalValues
+from ..parse import parse_one, position_of
+from .bind_expr import ExprBinder
+from .coerce import adapt
+from .scope import Scope
+
+
+def bind_insert(stmt, node: exp.Insert) -> LogicalInsert:
+    target = node.this
+    table_node = target.this if isinstance(target, exp.Schema) else target
+    version = stmt.table(table_node.name, position_of(table_node))
+    schema = version.schema
+    if isinstance(target, exp.Schema) and target.expressions:
+        targets = []
+        for ident in target.expressions:
+            pos = schema.position(ident.name)
+            if pos is None:
+                raise errors.sql_error("42703", f'column "{ident.name}" of relation '
+                                       f'"{schema.name}" does not exist', position=position_of(ident))
+            if pos in targets:
+                raise errors.sql_error("42701", f'column "{ident.name}" specified more than once',
+                                       position=position_of(ident))
+            targets.append(pos)
+    else:
+        targets = list(range(len(schema.columns)))
+    source_node = node.expression
+    if isinstance(source_node, exp.Values):
+        source = _bind_values(stmt, source_node, schema, targets)
+    else:
+        from .bind_select import bind_query
+        source = bind_query(stmt, source_node, None)
+        source = _conform_query(source, schema, targets, source_node)
+    defaults = {i: default_expr(stmt, schema, i) for i in range(len(schema.columns))
+                if i not in targets}
+    returning = bind_returning(stmt, node, schema, schema.name)
+    conflict = node.args.get("conflict")
+    on_conflict = stmt.bind_on_conflict(conflict, schema) if conflict is not None else None
+    cols = returning[1] if returning else []
+    return LogicalInsert(cols, schema.name, source, targets, defaults,
+                         returning[0] if returning else None, on_conflict)
+
+
+def _bind_values(stmt, node: exp.Values, schema, targets) -> LogicalValues:
+    binder = ExprBinder(stmt, Scope(), clause="VALUES")
+    rows = []
+    for tup in node.expressions:
+        values = tup.expressions
+        if len(values) > len(targets):
+            raise errors.syntax_error("INSERT has more expressions than target columns",
+                                      position=position_of(values[len(targets)]))
+        if len(values) < len(targets):
+            raise errors.syntax_error("INSERT has more target columns than expressions",
+                                      position=position_of(tup))
+        row = []
+        for v, col in zip(values, targets):
+            if isinstance(v, exp.Var) and v.name.upper() == "DEFAULT":
+                row.append(default_expr(stmt, schema, col))
+            else:
+                row.append(assign_to_column(stmt, binder.bind(v), schema, col, v))
+        rows.append(row)
+    cols = [(schema.columns[c].name, schema.columns[c].type) for c in targets]
+    return LogicalValues(cols, rows)
+
+
+def assign_to_column(stmt, e: Expr, schema, col: int, node=None) -> Expr:
+    """``e`` typed for storing into column ``col``, or error 42804."""
+    column = schema.columns[col]
+    target = column.type
+    e = adapt(e, target)
+    if isinstance(e, Param):
+        if e.type in (types.UNKNOWN, types.NULL):
+            return Param(e.slot, stmt.param_type(e.slot, target))
+        return e if e.type == target else _checked_cast(e, target, column, node)
+    if e.type == target or e.type == types.NULL:
+        return e if e.type == target else Const(None, target)
+    if e.type == types.INTEGER and target == types.FLOAT:
+        return Cast(e, target)
+    return _checked_cast(e, target, column, node)
+
+
+def _checked_cast(e: Expr, target: str, column, node) -> Expr:
+    if types.is_numeric(e.type) and types.is_numeric(target):
+        return Cast(e, target)   # FLOAT into INTEGER rounds, as PostgreSQL's assignment cast
+    shown = ""
+    if isinstance(e, Const) and e.value is not None:
+        shown = f" ({e})"
+    raise errors.datatype_mismatch(
+        f'column "{column.name}" is of type {target} but expression is of type {e.type}{shown}',
+        hint=f"Column '{column.name}' expects {target}, got {e.type}. "
+             f"Rewrite the value or CAST it explicitly.",
+        position=position_of(node) if node is not None else None)
+
+
+def default_expr(stmt, schema, col: int) -> Expr:
+    column = schema.columns[col]
+    if column.default_sql is None:
+        return Const(None, column.type)
+    node = parse_one(f"SELECT {column.default_sql}").expressions[0]
+    e = ExprBinder(stmt, Scope(), clause="DEFAULT").bind(node)
+    return assign_to_column(stmt, e, schema, col)
+
+
+def _conform_query(source: LogicalNode, schema, targets, node) -> LogicalNode:
+    if len(source.columns) > len(targets):
+        raise errors.syntax_error("INSERT has more expressions than target columns")
+    if len(source.columns) < len(targets):
+        raise errors.syntax_error("INSERT has more target columns than expressions")
+    exprs, changed = [], False
+    for i, ((name, t), col) in enumerate(zip(source.columns, targets)):
+        column = schema.columns[col]
+        ref = ColRef(i, t, name)
+        if t == column.type or t == types.NULL:
+            exprs.append(ref if t == column.type else Cast(ref, column.type))
+            changed |= t != column.type
+        elif types.is_numeric(t) and types.is_numeric(column.type):
+            exprs.append(Cast(ref, column.type))
+            changed = True
+        else:
+            raise errors.datatype_mismatch(
+                f'column "{column.name}" is of type {column.type} but expression is of type {t}',
+                hint="You will need to rewrite or cast the expression.")
+    if not changed:
+        return source
+    cols = [(schema.columns[c].name, schema.columns[c].type) for c in targets]
+    return LogicalProject(cols, source, exprs)
+
+
+def bind_returning(stmt, node, schema, alias: str):
+    """(exprs over the table row, output columns) for RETURNING, or None."""
+    ret = node.args.get("returning")
+    if ret is None:
+        return None
+    scope = Scope()
+    for c in schema.columns:
+        scope.add(alias, c.name, c.type)
+    from .bind_select import output_name
+    binder = ExprBinder(stmt, scope, clause="RETURNING")
+    exprs, cols = [], []
+    for e in ret.expressions:
+        if isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star)):
+            for i, c in enumerate(schema.columns):
+                exprs.append(ColRef(i, c.type, c.name))
+                cols.append((c.name, c.type))
+            continue
+        bound = binder.bind(e.this if isinstance(e, exp.Alias) else e)
+        exprs.append(bound)
+        cols.append((output_name(e), bound.type if bound.type != types.NULL else types.TEXT))
+    return exprs, cols

@@ -1,0 +1,349 @@
+"""Binding SELECT: clauses in PostgreSQL's logical order, into a plan tree.
+
+    FROM/JOIN -> WHERE -> GROUP BY/aggregates -> HAVING -> window functions
+    -> select list -> DISTINCT -> ORDER BY -> LIMIT/OFFSET
+
+Aggregation is bound in two steps: every expression of the select list, HAVING
+and ORDER BY is first bound against the input (aggregates allowed), then
+"lifted": sub-expressions equal to a GROUP BY expression become references to
+the group column, aggregate calls become references to aggregate outputs, and
+any other input column left over is error ``42803``. ORDER BY may name an
+output column (by alias or ordinal) or any input expression; the latter rides
+along as a hidden column that a final projection drops.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ... import errors, types
+from ...plan.expr import AggCall, ColRef, Const, Expr, Param, transform
+from ...plan.logical import (LogicalAggregate, LogicalDistinct, LogicalFilter, LogicalLimit,
+                             LogicalNode, LogicalProject, LogicalSort, LogicalValues)
+from ..parse import position_of
+from .bind_expr import ExprBinder
+from .bind_from import bind_from
+from .coerce import common_type, adapt
+from .scope import Scope
+
+
+def bind_query(stmt, node: exp.Expression, parent: Scope | None) -> LogicalNode:
+    """Any query expression: SELECT, set operation, VALUES, parenthesised query."""
+    with_ = node.args.get("with_") or node.args.get("with")
+    if with_ is not None:
+        return stmt.bind_with(node, with_, parent)
+    if isinstance(node, exp.Select):
+        return bind_select(stmt, node, parent)
+    if isinstance(node, exp.Subquery):
+        return bind_query(stmt, node.this, parent)
+    if isinstance(node, exp.Values):
+        return bind_values(stmt, node, parent)
+    if isinstance(node, (exp.Union, exp.Intersect, exp.Except)):
+        return stmt.bind_set_operation(node, parent)
+    raise errors.not_supported(f"query {node.sql(dialect='postgres')!r}")
+
+
+def bind_values(stmt, node: exp.Values, parent: Scope | None) -> LogicalNode:
+    binder = ExprBinder(stmt, Scope(parent=parent))
+    rows = [[binder.bind(v) for v in t.expressions] for t in node.expressions]
+    width = len(rows[0])
+    if any(len(r) != width for r in rows):
+        raise errors.syntax_error("VALUES lists must all be the same length",
+                                  position=position_of(node))
+    col_types = [common_type([r[i] for r in rows], "VALUES") for i in range(width)]
+    col_types = [types.TEXT if t == types.NULL else t for t in col_types]
+    rows = [[_settle(e, t) for e, t in zip(r, col_types)] for r in rows]
+    names = [f"column{i + 1}" for i in range(width)]
+    return LogicalValues(list(zip(names, col_types)), rows)
+
+
+def _settle(e: Expr, t: str) -> Expr:
+    from .bind_expr import _retype
+    return _retype(e, t)
+
+
+def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
+    plan, scope = bind_from(stmt, node, parent)
+    where = node.args.get("where")
+    if where is not None:
+        pred = ExprBinder(stmt, scope, clause="WHERE").bind_boolean(where.this, "WHERE")
+        plan = LogicalFilter(plan.columns, plan, pred)
+
+    items, names = _select_items(stmt, node, scope)
+    group_nodes = (node.args.get("group").expressions if node.args.get("group") else [])
+    having = node.args.get("having")
+    agg_binder = ExprBinder(stmt, scope, aggregates=True, windows=True, clause="SELECT")
+    select_exprs = [agg_binder.bind(i) if not isinstance(i, Expr) else i for i in items]
+    order_specs = _order_specs(stmt, node, scope, names, select_exprs, agg_binder)
+
+    has_aggs = any(isinstance(n, AggCall) for e in select_exprs for n in e.walk()) or \
+        any(isinstance(n, AggCall) for s in order_specs if s[0] == "expr" for n in s[1].walk())
+    if group_nodes or having is not None or has_aggs:
+        groups = _bind_groups(stmt, group_nodes, scope, select_exprs, names)
+        having_expr = (ExprBinder(stmt, scope, aggregates=True, clause="HAVING")
+                       .bind_boolean(having.this, "HAVING") if having is not None else None)
+        plan, lift = _aggregate(plan, groups, select_exprs, having_expr, order_specs)
+        select_exprs = [lift(e) for e in select_exprs]
+        order_specs = [(k, lift(e) if k == "expr" else e, d, nf) for k, e, d, nf in order_specs]
+        if having_expr is not None:
+            plan = LogicalFilter(plan.columns, plan, lift(having_expr))
+
+    if stmt_has_windows(select_exprs, order_specs):
+        plan, select_exprs, order_specs = stmt.bind_windows(plan, select_exprs, order_specs)
+
+    return _finish(stmt, node, plan, select_exprs, names, order_specs)
+
+
+def stmt_has_windows(select_exprs, order_specs) -> bool:
+    from ...plan.expr import Expr as _E
+    for e in list(select_exprs) + [s[1] for s in order_specs if s[0] == "expr"]:
+        for n in e.walk():
+            if type(n).__name__ == "WindowCall":
+                return True
+    return False
+
+
+# ---- select list ------------------------------------------------------------------------
+
+def _select_items(stmt, node: exp.Select, scope: Scope) -> tuple[list, list[str]]:
+    """Select-list entries (sqlglot nodes, or ColRefs for expanded stars) and names."""
+    items, names = [], []
+    for e in node.expressions:
+        if isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star)):
+            table = e.table if isinstance(e, exp.Column) else None
+            idxs = scope.star(table or None)
+            if not idxs and not scope.columns:
+                raise errors.syntax_error("SELECT * with no tables specified is not valid",
+                                          position=position_of(e))
+            for i in idxs:
+                c = scope.columns[i]
+                items.append(ColRef(i, c.type, c.name))
+                names.append(c.name)
+            continue
+        names.append(output_name(e))
+        items.append(e.this if isinstance(e, exp.Alias) else e)
+    return items, names
+
+
+def output_name(e: exp.Expression) -> str:
+    """The column name PostgreSQL gives a select-list entry."""
+    if isinstance(e, exp.Alias):
+        return e.alias
+    if isinstance(e, exp.Column):
+        return e.name
+    if isinstance(e, (exp.Cast, exp.TryCast)):
+        inner = e.this
+        if isinstance(inner, exp.Column):
+            return inner.name
+        if isinstance(inner, exp.Literal) or isinstance(inner, exp.Cast):
+            return output_name(inner) if isinstance(inner, exp.Cast) else \
+                _type_output_name(e.to)
+        return output_name(inner)
+    if isinstance(e, exp.Paren):
+        return output_name(e.this)
+    if isinstance(e, exp.Anonymous):
+        return e.name.lower()
+    if isinstance(e, exp.Case):
+        return "case"
+    if isinstance(e, (exp.CurrentTimestamp,)):
+        return "now" if e.args.get("sysdate") is None else "current_timestamp"
+    if isinstance(e, exp.CurrentDate):
+        return "current_date"
+    if isinstance(e, exp.Exists):
+        return "exists"
+    if isinstance(e, exp.Subquery):
+        inner = e.this
+        if isinstance(inner, exp.Select) and len(inner.expressions) == 1:
+            return output_name(inner.expressions[0])
+        return "?column?"
+    if isinstance(e, exp.Func) and not isinstance(e, (exp.Binary,)):
+        name = e.sql_name().lower()
+        return {"logical_and": "bool_and", "logical_or": "bool_or", "group_concat": "string_agg",
+                "if": "case"}.get(name, name)
+    return "?column?"
+
+
+def _type_output_name(dt: exp.DataType) -> str:
+    name = types.normalize_type_name(dt.sql(dialect="postgres"))
+    return {"INTEGER": "int8", "FLOAT": "float8", "TEXT": "text", "BOOLEAN": "bool",
+            "TIMESTAMP": "timestamp", "DATE": "date", "UUID": "uuid", "JSON": "jsonb",
+            "INTERVAL": "interval"}.get(name, name.lower())
+
+
+# ---- GROUP BY and the aggregate lift ---------------------------------------------------------
+
+def _bind_groups(stmt, group_nodes, scope: Scope, select_exprs, names) -> list[Expr]:
+    binder = ExprBinder(stmt, scope, clause="GROUP BY")
+    groups = []
+    for g in group_nodes:
+        if isinstance(g, exp.Literal) and not g.is_string:
+            k = int(g.this)
+            if not 1 <= k <= len(select_exprs):
+                raise errors.sql_error("42P10", f"GROUP BY position {k} is not in select list",
+                                       position=position_of(g))
+            groups.append(select_exprs[k - 1])
+            continue
+        if isinstance(g, exp.Column) and not g.table and not scope.find(g.name) \
+                and g.name in names:
+            groups.append(select_exprs[names.index(g.name)])
+            continue
+        groups.append(binder.bind(g))
+    return groups
+
+
+def _aggregate(plan: LogicalNode, groups: list[Expr], select_exprs, having, order_specs):
+    aggs: list[AggCall] = []
+    for e in list(select_exprs) + ([having] if having is not None else []) + \
+            [s[1] for s in order_specs if s[0] == "expr"]:
+        for n in e.walk():
+            if isinstance(n, AggCall) and n not in aggs:
+                aggs.append(n)
+    ng = len(groups)
+    columns = [(_group_name(g, i), g.type) for i, g in enumerate(groups)] + \
+        [(a.fn, a.type) for a in aggs]
+    agg_plan = LogicalAggregate(columns, plan, groups, aggs)
+
+    def lift(e: Expr) -> Expr:
+        def visit(n: Expr) -> Expr:
+            return n
+        return _lift(e, groups, aggs, ng)
+    return agg_plan, lift
+
+
+def _group_name(g: Expr, i: int) -> str:
+    return g.name if isinstance(g, ColRef) else f"group{i + 1}"
+
+
+def _lift(e: Expr, groups, aggs, ng) -> Expr:
+    if e in groups:
+        i = groups.index(e)
+        return ColRef(i, e.type, _group_name(e, i))
+    if isinstance(e, AggCall):
+        j = aggs.index(e)
+        return ColRef(ng + j, e.type, e.fn)
+    if isinstance(e, ColRef):
+        raise errors.sql_error(
+            "42803", f'column "{e.name}" must appear in the GROUP BY clause or be used in an '
+                     f'aggregate function')
+    if isinstance(e, (Const, Param)):
+        return e
+    import dataclasses
+    changes = {}
+    for f in dataclasses.fields(e):
+        v = getattr(e, f.name)
+        if isinstance(v, Expr):
+            changes[f.name] = _lift(v, groups, aggs, ng)
+        elif isinstance(v, tuple) and v and any(isinstance(x, (Expr, tuple)) for x in v):
+            changes[f.name] = tuple(_lift_item(x, groups, aggs, ng) for x in v)
+    return dataclasses.replace(e, **changes) if changes else e
+
+
+def _lift_item(x, groups, aggs, ng):
+    if isinstance(x, Expr):
+        return _lift(x, groups, aggs, ng)
+    if isinstance(x, tuple):
+        return tuple(_lift_item(y, groups, aggs, ng) for y in x)
+    return x
+
+
+# ---- ORDER BY ---------------------------------------------------------------------------------
+
+def _order_specs(stmt, node, scope, names, select_exprs, binder) -> list:
+    """[(kind, target, desc, nulls_first)]: kind 'out' (output position) or 'expr'."""
+    order = node.args.get("order")
+    specs = []
+    for o in (order.expressions if order else []):
+        e = o.this
+        desc = bool(o.args.get("desc"))
+        nf = o.args.get("nulls_first")
+        nulls_first = desc if nf is None else bool(nf)
+        # sqlglot fills nulls_first from the dialect default; PostgreSQL: NULLS LAST for ASC.
+        if not _explicit_nulls(o):
+            nulls_first = desc
+        if isinstance(e, exp.Literal) and not e.is_string:
+            k = int(e.this)
+            if not 1 <= k <= len(names):
+                raise errors.sql_error("42P10", f"ORDER BY position {k} is not in select list",
+                                       position=position_of(e))
+            specs.append(("out", k - 1, desc, nulls_first))
+        elif isinstance(e, exp.Column) and not e.table and e.name in names and \
+                (names.count(e.name) == 1 or not scope.find(e.name)):
+            specs.append(("out", names.index(e.name), desc, nulls_first))
+        else:
+            bound = binder.bind(e)
+            if bound in select_exprs:
+                specs.append(("out", select_exprs.index(bound), desc, nulls_first))
+            else:
+                specs.append(("expr", bound, desc, nulls_first))
+    return specs
+
+
+def _explicit_nulls(o: exp.Ordered) -> bool:
+    text = o.sql(dialect="postgres").upper()
+    return "NULLS FIRST" in text or "NULLS LAST" in text
+
+
+# ---- projection, DISTINCT, ORDER BY, LIMIT ------------------------------------------------------
+
+def _finish(stmt, node, plan, select_exprs, names, order_specs) -> LogicalNode:
+    hidden = [s[1] for s in order_specs if s[0] == "expr"]
+    distinct = node.args.get("distinct")
+    if hidden and distinct is not None and not distinct.args.get("on"):
+        raise errors.sql_error("42P10", "for SELECT DISTINCT, ORDER BY expressions must appear "
+                                        "in select list")
+    exprs = list(select_exprs) + hidden
+    cols = [(n, e.type if e.type != types.NULL else types.TEXT) for n, e in zip(names, select_exprs)]
+    cols += [(f"?order{i}", e.type) for i, e in enumerate(hidden)]
+    exprs = [_null_as_text(e) for e in exprs]
+    plan = LogicalProject(cols, plan, exprs)
+    if distinct is not None:
+        on = distinct.args.get("on")
+        if on is not None:
+            plan = stmt.bind_distinct_on(plan, on, names, select_exprs)
+        else:
+            plan = LogicalDistinct(plan.columns, plan)
+    keys, h = [], 0
+    for kind, target, desc, nulls_first in order_specs:
+        if kind == "out":
+            t = plan.columns[target][1]
+            keys.append((ColRef(target, t, plan.columns[target][0]), desc, nulls_first))
+        else:
+            pos = len(names) + h
+            h += 1
+            keys.append((ColRef(pos, plan.columns[pos][1]), desc, nulls_first))
+    if keys:
+        plan = LogicalSort(plan.columns, plan, keys)
+    plan = _limit(stmt, node, plan)
+    if hidden:
+        plan = LogicalProject(cols[:len(names)], plan,
+                              [ColRef(i, t, n) for i, (n, t) in enumerate(cols[:len(names)])])
+    return plan
+
+
+def _null_as_text(e: Expr) -> Expr:
+    if isinstance(e, Const) and e.type == types.NULL:
+        return Const(None, types.TEXT)
+    return e
+
+
+def _limit(stmt, node, plan: LogicalNode) -> LogicalNode:
+    limit = node.args.get("limit")
+    offset = node.args.get("offset")
+    if limit is None and offset is None:
+        return plan
+    binder = ExprBinder(stmt, Scope(), clause="LIMIT")
+    lim = _count_expr(binder, limit.expression if limit is not None else None, "LIMIT")
+    off = _count_expr(binder, offset.expression if offset is not None else None, "OFFSET")
+    return LogicalLimit(plan.columns, plan, lim, off)
+
+
+def _count_expr(binder: ExprBinder, node, what: str) -> Expr | None:
+    if node is None:
+        return None
+    e = adapt(binder.bind(node), types.INTEGER)
+    if e.type not in (types.INTEGER, types.NULL):
+        raise errors.datatype_mismatch(f"argument of {what} must be type bigint, not type "
+                                       f"{e.type.lower()}", position=position_of(node))
+    if isinstance(e, Const) and e.value is not None and e.value < 0:
+        raise errors.sql_error("2201W" if what == "LIMIT" else "2201X",
+                               f"{what} must not be negative")
+    return e

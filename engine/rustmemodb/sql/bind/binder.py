@@ -1,0 +1,173 @@
+"""The statement binder: one per statement, holding what all clauses share.
+
+It owns the catalog snapshot being bound against (a ``Root``), the function
+registry, the inferred type of every parameter slot, and the list of catalog
+objects the plan depends on (so the plan cache can tell when a cached plan is
+stale). ``bind_statement`` dispatches on the statement class to the
+``bind_<statement>`` modules.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from sqlglot import exp
+
+from ... import errors, types
+from ...plan.expr import AggCall, ColRef, Expr, OuterRef
+from ...plan.logical import LogicalNode
+from .scope import Scope
+
+
+@dataclass
+class BoundStatement:
+    kind: str                         # SELECT, INSERT, UPDATE, DELETE, CREATE TABLE, ...
+    plan: LogicalNode | None = None   # for queries and DML
+    action: Callable | None = None    # for DDL: fn(txn, ctx) -> None
+    param_types: dict = field(default_factory=dict)
+    deps: list = field(default_factory=list)    # [(kind, name, object)] for cache validation
+    cacheable: bool = True
+    returns_rows: bool = False
+
+    @property
+    def columns(self) -> list:
+        return self.plan.columns if self.plan is not None and self.returns_rows else []
+
+
+class StatementBinder:
+    def __init__(self, root, functions, replacement_scan=None) -> None:
+        self.root = root
+        self.functions = functions
+        self.replacement_scan = replacement_scan
+        self.param_types: dict[int, str] = {}
+        self.deps: list = []
+        self.cacheable = True
+        self.ctes: list[dict] = []     # stack of WITH scopes: name -> CTE binding
+
+    # ---- catalog access (records dependencies) -----------------------------------------
+    def table(self, name: str, position: int | None = None):
+        version = self.root.tables.get(name)
+        if version is None:
+            raise errors.undefined_table(name, position)
+        self.deps.append(("table", name, version.schema))
+        return version
+
+    def has_table(self, name: str) -> bool:
+        return name in self.root.tables
+
+    def view(self, name: str):
+        view = self.root.views.get(name)
+        self.deps.append(("view", name, view))
+        return view
+
+    def external(self, name: str):
+        """A registered or replacement-scanned pandas/Arrow object, or None."""
+        if self.replacement_scan is None:
+            return None
+        data = self.replacement_scan(name)
+        if data is not None:
+            self.cacheable = False
+        return data
+
+    # ---- parameters ---------------------------------------------------------------------
+    def param_type(self, slot: int, hint: str | None = None) -> str:
+        current = self.param_types.get(slot)
+        if current is None and hint is not None and hint not in (types.NULL, types.UNKNOWN):
+            self.param_types[slot] = hint
+            return hint
+        return current or types.UNKNOWN
+
+    # ---- columns ------------------------------------------------------------------------
+    def resolve_column(self, scope: Scope, name: str, table: str | None,
+                       position: int | None) -> Expr:
+        hits = scope.find(name, table)
+        if not hits and scope.parent is not None:
+            return self._outer_column(scope, name, table, position)
+        i = scope.resolve(name, table, position)
+        c = scope.columns[i]
+        return ColRef(i, c.type, c.name)
+
+    def _outer_column(self, scope: Scope, name: str, table: str | None, position) -> Expr:
+        depth, s = 0, scope
+        while s is not None and not s.find(name, table):
+            s, depth = s.parent, depth + 1
+        if s is None:
+            return scope.resolve(name, table, position)  # raises the right error
+        i = s.resolve(name, table, position)
+        c = s.columns[i]
+        ref = OuterRef(depth, i, c.type, c.name)
+        scope.outer_refs.append(ref)
+        return ref
+
+    # ---- aggregates -----------------------------------------------------------------------
+    def make_aggregate(self, name: str, args: list, distinct: bool, node) -> AggCall:
+        from ...exec.operators.aggregate import aggregate_type
+        ret = aggregate_type(self.functions, name, [a.type for a in args], node)
+        return AggCall(name, tuple(args), ret, distinct=distinct)
+
+    # ---- dispatch -------------------------------------------------------------------------
+    def bind_statement(self, node: exp.Expression) -> BoundStatement:
+        from . import bind_ddl, bind_delete, bind_insert, bind_select, bind_update
+        if isinstance(node, (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Values)) \
+                or (isinstance(node, exp.Subquery)):
+            plan = bind_select.bind_query(self, node, None)
+            return self._done("SELECT", plan, returns_rows=True)
+        if isinstance(node, exp.Insert):
+            plan = bind_insert.bind_insert(self, node)
+            return self._done("INSERT", plan, returns_rows=plan.returning is not None)
+        if isinstance(node, exp.Update):
+            plan = bind_update.bind_update(self, node)
+            return self._done("UPDATE", plan, returns_rows=plan.returning is not None)
+        if isinstance(node, exp.Delete):
+            plan = bind_delete.bind_delete(self, node)
+            return self._done("DELETE", plan, returns_rows=plan.returning is not None)
+        kind, action = bind_ddl.bind_ddl(self, node)
+        return BoundStatement(kind, action=action, param_types=self.param_types, deps=self.deps,
+                              cacheable=False)
+
+    def _done(self, kind: str, plan: LogicalNode, returns_rows: bool) -> BoundStatement:
+        return BoundStatement(kind, plan=plan, param_types=self.param_types, deps=self.deps,
+                              cacheable=self.cacheable, returns_rows=returns_rows)
+
+    # ---- hooks for query features bound in their own modules ----------------------------
+    def bind_with(self, node, with_, parent):
+        raise errors.not_supported("WITH queries")
+
+    def find_cte(self, name: str):
+        for frame in reversed(self.ctes):
+            if name in frame:
+                return frame[name]
+        return None
+
+    def bind_set_operation(self, node, parent):
+        raise errors.not_supported("UNION/INTERSECT/EXCEPT")
+
+    def bind_distinct_on(self, plan, on, names, select_exprs):
+        raise errors.not_supported("DISTINCT ON")
+
+    def bind_windows(self, plan, select_exprs, order_specs):
+        raise errors.not_supported("window functions")
+
+    def bind_in_subquery(self, binder, node):
+        raise errors.not_supported("IN (subquery)")
+
+    def bind_on_conflict(self, conflict, schema):
+        raise errors.not_supported("INSERT ... ON CONFLICT")
+
+    def bind_update_from(self, node):
+        raise errors.not_supported("UPDATE ... FROM")
+
+    def bind_delete_using(self, node):
+        raise errors.not_supported("DELETE ... USING")
+
+    def bind_create_index(self, node):
+        raise errors.not_supported("CREATE INDEX")
+
+    def bind_drop_index(self, node):
+        raise errors.not_supported("DROP INDEX")
+
+    def bind_alter(self, node):
+        raise errors.not_supported("ALTER TABLE")
+
+    def bind_reference(self, table, columns, ref, all_columns, name=None, fk_node=None):
+        raise errors.not_supported("FOREIGN KEY constraints")

@@ -1,0 +1,68 @@
+"""Implicit typing rules: where a value may take its type from its context.
+
+PostgreSQL types a quoted literal as *unknown* until context decides. We keep
+its strict subset (DESIGN.md): a quoted literal becomes a DATE, TIMESTAMP, UUID,
+JSON or INTERVAL when the other side is one (``shipdate <= '1998-09-02'``), but
+never a number or a boolean. NULL literals and parameters take the type of the
+other side. INTEGER widens to FLOAT.
+"""
+from __future__ import annotations
+
+from ... import errors, types
+from ...plan.expr import Const, Expr, Param
+
+
+def adapt(expr: Expr, target: str, *, context: str = "") -> Expr:
+    """``expr`` retyped for a context expecting ``target``, when the rules allow."""
+    if expr.type == target or target in (types.NULL, types.UNKNOWN):
+        return expr
+    if isinstance(expr, Const):
+        if expr.value is None:
+            return Const(None, target)
+        if expr.type == types.TEXT and target in types.LITERAL_CONTEXT_TYPES:
+            return Const(types.parse_literal_as(target, expr.value), target)
+        if expr.type == types.INTEGER and target == types.FLOAT:
+            return Const(float(expr.value), types.FLOAT)
+    if isinstance(expr, Param) and expr.type in (types.UNKNOWN, types.NULL):
+        return Param(expr.slot, target)
+    return expr
+
+
+def unify_pair(left: Expr, right: Expr) -> tuple[Expr, Expr]:
+    """Let each side of a binary operator take the other's type where allowed."""
+    if left.type != right.type:
+        left = adapt(left, right.type)
+        right = adapt(right, left.type)
+    return left, right
+
+
+def common_type(exprs: list[Expr], what: str) -> str:
+    """The one type of CASE branches, COALESCE args, VALUES columns, UNION sides."""
+    known = [e.type for e in exprs if e.type not in (types.NULL, types.UNKNOWN)]
+    if not known:
+        return types.NULL
+    if all(types.is_numeric(t) for t in known):
+        return types.FLOAT if types.FLOAT in known else types.INTEGER
+    # an unknown-typed literal follows a typed peer
+    typed = [e.type for e in exprs if e.type not in (types.NULL, types.UNKNOWN)
+             and not (isinstance(e, Const) and e.type == types.TEXT)]
+    target = typed[0] if typed else known[0]
+    for e in exprs:
+        adapted = adapt(e, target)
+        if adapted.type not in (target, types.NULL, types.UNKNOWN) and not (
+                types.is_numeric(adapted.type) and types.is_numeric(target)):
+            raise errors.datatype_mismatch(
+                f"{what} types {target} and {e.type} cannot be matched")
+    return target
+
+
+def to_type(expr: Expr, target: str, what: str) -> Expr:
+    adapted = adapt(expr, target)
+    if adapted.type == target or adapted.type in (types.NULL, types.UNKNOWN):
+        return adapted
+    if types.is_numeric(adapted.type) and types.is_numeric(target):
+        from ...plan.expr import Cast
+        return Cast(adapted, target) if adapted.type != target else adapted
+    raise errors.datatype_mismatch(f"{what} is of type {target} but expression is of type "
+                                   f"{adapted.type}",
+                                   hint="You will need to rewrite or cast the expression.")

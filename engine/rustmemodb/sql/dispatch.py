@@ -1,0 +1,71 @@
+"""Keyword pre-dispatch: the statements handled before (or instead of) sqlglot.
+
+sqlglot turns ``EXPLAIN``, ``PREPARE``, ``EXECUTE`` ... into an opaque Command
+and silently mis-parses ``START TRANSACTION``, ``SAVEPOINT``, ``ABORT`` or
+``DEALLOCATE`` as column references (ENGINE-MEASUREMENTS §1), so we look at the
+leading keyword first. Returns a ``Utility`` for session/transaction commands,
+an ``Explain`` wrapper, or ``None`` for a statement to hand to sqlglot.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Utility:
+    kind: str            # begin | commit | rollback | savepoint | release | rollback_to |
+                         # prepare | execute | deallocate | set | show | reset | checkpoint
+    arg: str = ""        # remaining text (names, options)
+
+
+@dataclass(frozen=True)
+class Explain:
+    body: str            # the statement being explained
+    offset: int          # where body starts in the original text
+    analyze: bool
+    format: str          # text | json
+    verbose: bool = False
+
+
+_WORD = re.compile(r"\s*([A-Za-z_]+)")
+_EXPLAIN = re.compile(
+    r"^\s*EXPLAIN\s+(?:\((?P<opts>[^)]*)\)\s*|(?P<analyze>ANALY[SZ]E\s+)?(?P<verbose>VERBOSE\s+)?)",
+    re.I)
+
+
+def dispatch(sql: str) -> Utility | Explain | None:
+    m = _WORD.match(sql)
+    if not m:
+        return None
+    word = m.group(1).upper()
+    rest = sql[m.end():].strip().rstrip(";").strip()
+    if word in ("BEGIN", "START"):
+        return Utility("begin", rest)
+    if word in ("COMMIT", "END"):
+        return Utility("commit")
+    if word in ("ROLLBACK", "ABORT"):
+        tm = re.match(r"(?:WORK\s+|TRANSACTION\s+)?TO\s+(?:SAVEPOINT\s+)?(\w+)", rest, re.I)
+        return Utility("rollback_to", tm.group(1)) if tm else Utility("rollback")
+    if word == "SAVEPOINT":
+        return Utility("savepoint", rest)
+    if word == "RELEASE":
+        return Utility("release", re.sub(r"^SAVEPOINT\s+", "", rest, flags=re.I))
+    if word in ("PREPARE", "EXECUTE", "DEALLOCATE", "SHOW", "RESET", "CHECKPOINT",
+                "VACUUM", "DISCARD"):
+        return Utility(word.lower(), rest)
+    if word == "SET":
+        return Utility("set", rest)
+    if word == "EXPLAIN":
+        return _explain(sql)
+    return None
+
+
+def _explain(sql: str) -> Explain:
+    m = _EXPLAIN.match(sql)
+    opts = (m.group("opts") or "").upper() if m else ""
+    analyze = bool(m and m.group("analyze")) or bool(re.search(r"\bANALY[SZ]E\b(?!\s+(FALSE|OFF))", opts))
+    verbose = bool(m and m.group("verbose")) or "VERBOSE" in opts
+    fmt = "json" if re.search(r"FORMAT\s+JSON", opts) else "text"
+    end = m.end() if m else len("EXPLAIN")
+    return Explain(sql[end:], end, analyze, fmt, verbose)

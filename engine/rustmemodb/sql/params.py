@@ -1,0 +1,82 @@
+"""Placeholders: every style (``?``, ``%s``, ``$1``, ``:name``) becomes ``$n``.
+
+Rewriting the text before parsing makes the textual order of ``?`` the slot
+order (an AST walk would follow the binder's order instead) and lets one
+cached plan serve every style. The rewrite skips quotes, comments and ``::``
+casts. Returns the rewritten text, the number of slots and, for named style,
+the names in slot order.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .. import errors
+
+_TOKEN = re.compile(
+    r"""('(?:[^']|'')*')|("(?:[^"]|"")*")|(--[^\n]*)|(/\*.*?\*/)|(\$\d+)|(::)|(\?)|(%s)"""
+    r"""|(?<![:\w]):([A-Za-z_][A-Za-z_0-9]*)""", re.S)
+
+
+@dataclass(frozen=True)
+class Placeholders:
+    sql: str
+    count: int
+    names: tuple = ()
+    style: str = "none"   # none | qmark | numeric | named | format
+
+
+def normalize(sql: str) -> Placeholders:
+    if "?" not in sql and "$" not in sql and ":" not in sql and "%s" not in sql:
+        return Placeholders(sql, 0)
+    out, pos, count, names, styles = [], 0, 0, [], set()
+    for m in _TOKEN.finditer(sql):
+        quoted, dq, line_c, block_c, dollar, cast, qmark, fmt, name = m.groups()
+        if quoted or dq or line_c or block_c or cast:
+            continue
+        out.append(sql[pos:m.start()])
+        pos = m.end()
+        if dollar:
+            styles.add("numeric")
+            count = max(count, int(dollar[1:]))
+            out.append(dollar)
+        elif qmark or fmt:
+            styles.add("qmark" if qmark else "format")
+            count += 1
+            out.append(f"${count}")
+        else:
+            styles.add("named")
+            if name not in names:
+                names.append(name)
+            out.append(f"${names.index(name) + 1}")
+            count = len(names)
+    out.append(sql[pos:])
+    if len(styles) > 1:
+        raise errors.syntax_error("cannot mix placeholder styles in one statement",
+                                  hint="Use only ?, only $1.. or only :name placeholders.")
+    style = styles.pop() if styles else "none"
+    return Placeholders("".join(out), count, tuple(names), style)
+
+
+def order_params(ph: Placeholders, params) -> list:
+    """The parameter values in slot order, checking their number."""
+    if params is None:
+        params = ()
+    if ph.style == "named":
+        if not isinstance(params, dict):
+            raise errors.ProgrammingError("named placeholders need a dict of parameters",
+                                          sqlstate="08P01")
+        try:
+            return [params[n] for n in ph.names]
+        except KeyError as exc:
+            raise errors.ProgrammingError(f"missing parameter :{exc.args[0]}",
+                                          sqlstate="08P01") from None
+    if isinstance(params, dict):
+        raise errors.ProgrammingError("positional placeholders need a sequence of parameters",
+                                      sqlstate="08P01")
+    values = list(params)
+    if len(values) != ph.count:
+        raise errors.ProgrammingError(
+            f"the statement has {ph.count} placeholder(s) but {len(values)} parameter(s) were given",
+            sqlstate="08P01")
+    return values

@@ -1,0 +1,55 @@
+"""Parsing: sqlglot with the PostgreSQL dialect, errors turned into ``42601``.
+
+Only this module talks to sqlglot's parser. It returns sqlglot's AST unchanged;
+the binder gives it meaning. Statements sqlglot does not model (transaction
+control, EXPLAIN, PREPARE, ...) never reach here: ``dispatch.py`` peels them off
+first by their leading keyword.
+"""
+from __future__ import annotations
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from .. import errors
+
+
+def parse_one(sql: str) -> exp.Expression:
+    try:
+        statements = sqlglot.parse(sql, read="postgres")
+    except ParseError as exc:
+        raise _syntax_error(sql, exc) from None
+    except TokenError as exc:
+        raise errors.syntax_error(f"syntax error: {exc}") from None
+    statements = [s for s in statements if s is not None]
+    if len(statements) != 1:
+        raise errors.syntax_error(
+            "cannot run several statements in one execute()" if statements else "empty statement",
+            hint="Use executescript() or split the statements." if statements else None)
+    stmt = statements[0]
+    if isinstance(stmt, exp.Command):
+        word = str(stmt.this).upper()
+        raise errors.syntax_error(f'syntax error at or near "{word}"', position=0)
+    return stmt
+
+
+def _syntax_error(sql: str, exc: ParseError) -> errors.Error:
+    info = exc.errors[0] if exc.errors else {}
+    position = None
+    near = info.get("highlight") or ""
+    if info.get("line"):
+        lines = sql.split("\n")
+        offset = sum(len(l) + 1 for l in lines[: info["line"] - 1])
+        position = max(0, offset + info["col"] - len(near))
+    desc = info.get("description", str(exc))
+    message = f'syntax error at or near "{near}"' if near else f"syntax error: {desc}"
+    return errors.syntax_error(message, position=position, hint=desc if near else None)
+
+
+def position_of(node: exp.Expression) -> int | None:
+    """0-based character offset of a node, when sqlglot recorded one."""
+    for n in (node, node.args.get("this")):
+        meta = getattr(n, "meta", None) if isinstance(n, exp.Expression) else None
+        if meta and "start" in meta:
+            return meta["start"]
+    return None

@@ -1,0 +1,69 @@
+"""Splitting a script into statements, aware of quotes, comments and dollar quotes.
+
+Used by ``executescript``-style calls and by the notebook to run every statement
+of a cell and to point a caret at the failing one: each piece keeps its offset
+in the original text.
+"""
+from __future__ import annotations
+
+import re
+
+_DOLLAR = re.compile(r"\$([A-Za-z_][A-Za-z_0-9]*)?\$")
+
+
+def split_statements(sql: str) -> list[tuple[str, int]]:
+    """``[(statement text, offset in sql), ...]`` without empty statements."""
+    out: list[tuple[str, int]] = []
+    start = i = 0
+    n = len(sql)
+    while i < n:
+        ch = sql[i]
+        if ch in ("'", '"'):
+            i = _skip_quoted(sql, i, ch)
+        elif ch == "-" and sql.startswith("--", i):
+            j = sql.find("\n", i)
+            i = n if j < 0 else j + 1
+        elif ch == "/" and sql.startswith("/*", i):
+            j = sql.find("*/", i + 2)
+            i = n if j < 0 else j + 2
+        elif ch == "$":
+            m = _DOLLAR.match(sql, i)
+            if m:
+                j = sql.find(m.group(0), m.end())
+                i = n if j < 0 else j + len(m.group(0))
+            else:
+                i += 1
+        elif ch == ";":
+            _emit(out, sql, start, i)
+            i += 1
+            start = i
+        else:
+            i += 1
+    _emit(out, sql, start, n)
+    return out
+
+
+def _skip_quoted(sql: str, i: int, quote: str) -> int:
+    j = i + 1
+    while j < len(sql):
+        if sql[j] == quote:
+            if j + 1 < len(sql) and sql[j + 1] == quote:
+                j += 2
+                continue
+            return j + 1
+        j += 1
+    return j
+
+
+def _emit(out: list, sql: str, start: int, end: int) -> None:
+    piece = sql[start:end]
+    stripped = _strip_comments_only(piece)
+    if stripped:
+        lead = len(piece) - len(piece.lstrip())
+        out.append((piece.strip(), start + lead))
+
+
+def _strip_comments_only(piece: str) -> str:
+    text = re.sub(r"--[^\n]*", "", piece)
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    return text.strip()

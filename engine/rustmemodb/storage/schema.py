@@ -1,0 +1,82 @@
+"""Table schemas: columns, keys and constraints, as immutable records.
+
+A schema is part of a table version, so ALTER TABLE is just a new version with a
+new schema; forks and snapshots that never saw the ALTER keep the old one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import pyarrow as pa
+
+from .. import types
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    not_null: bool = False
+    default_sql: str | None = None     # SQL text of the DEFAULT expression, bound on use
+
+    @property
+    def arrow_type(self) -> pa.DataType:
+        return types.arrow_type(self.type)
+
+
+@dataclass(frozen=True)
+class UniqueConstraint:
+    name: str
+    columns: tuple[int, ...]           # column positions
+    primary: bool = False
+
+
+@dataclass(frozen=True)
+class CheckConstraint:
+    name: str
+    sql: str
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    name: str
+    columns: tuple[int, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    on_delete: str = "RESTRICT"        # RESTRICT | CASCADE | SET NULL | NO ACTION
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    name: str
+    columns: tuple[Column, ...]
+    uniques: tuple[UniqueConstraint, ...] = ()
+    checks: tuple[CheckConstraint, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    _positions: dict = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_positions", {c.name: i for i, c in enumerate(self.columns)})
+
+    def position(self, name: str) -> int | None:
+        return self._positions.get(name)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def primary_key(self) -> UniqueConstraint | None:
+        for u in self.uniques:
+            if u.primary:
+                return u
+        return None
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        # Always nullable in Arrow: NOT NULL is enforced by the engine, and one
+        # schema for every chunk keeps scans zero-copy.
+        return pa.schema([pa.field(c.name, c.arrow_type) for c in self.columns])
+
+    def with_(self, **changes) -> "TableSchema":
+        return replace(self, **changes)

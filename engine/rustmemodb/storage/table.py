@@ -1,0 +1,391 @@
+"""Immutable table versions: frozen Arrow chunks, deletion vectors and a row tail.
+
+A ``TableVersion`` is never mutated once built; every write returns a new one
+that shares everything it did not touch. That is what makes ``fork()`` and MVCC
+snapshots free: they are references to versions.
+
+    TableVersion
+    ├── chunks      tuple[Chunk]         frozen RecordBatches of ≤64k rows + rowids
+    ├── dead        tuple[mask | None]   per-chunk deletion vector, only where needed
+    ├── tail        Tail (shared list)   recent single-row inserts as Python tuples
+    │   tail_len                         this version sees tail.rows[:tail_len]
+    │   tail_dead                        rowids deleted from the tail
+    └── indexes     name -> UniqueIndex  persistent key -> rowid maps
+
+Rowids are assigned in increasing order and never reused, so each chunk's
+rowids ascend, chunks ascend, and the tail holds ``tail_rowid0 + i``. A rowid is
+found by bisecting chunk start rowids (point reads never touch Arrow compute).
+
+The tail is the one shared *mutable* object, made safe by an append-only rule:
+a version owns the prefix ``rows[:tail_len]``, which nobody ever changes; a
+version may append in place only when it is the longest owner (``len(rows) ==
+tail_len``), otherwise it copies its prefix first. Single-row INSERT is then an
+O(1) list append rather than a 20 µs one-row RecordBatch (ENGINE-MEASUREMENTS
+§3). The tail freezes into a chunk every ``TAIL_FREEZE`` rows.
+
+UPDATE is delete + insert at the executor level; this module only knows rows.
+"""
+from __future__ import annotations
+
+import bisect
+import itertools
+import threading
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import errors
+from .index import UniqueIndex
+from .schema import TableSchema
+
+CHUNK_ROWS = 65536
+TAIL_FREEZE = 4096
+# A chunk is rewritten without its dead rows once this share of it is deleted.
+COMPACT_DEAD_SHARE = 0.5
+
+_chunk_ids = itertools.count(1)
+
+
+class Chunk:
+    """A frozen RecordBatch, its rowids, and a lazily built row-access cache."""
+
+    __slots__ = ("batch", "rowids", "id", "_dense_start", "_pycols")
+
+    def __init__(self, batch: pa.RecordBatch, rowids: np.ndarray) -> None:
+        self.batch = batch
+        self.rowids = rowids
+        self.id = next(_chunk_ids)   # identity used by branch diff
+        n = len(rowids)
+        dense = n and int(rowids[-1]) - int(rowids[0]) + 1 == n
+        self._dense_start = int(rowids[0]) if dense else None
+        self._pycols: list | None = None
+
+    def __len__(self) -> int:
+        return len(self.rowids)
+
+    @property
+    def first_rowid(self) -> int:
+        return int(self.rowids[0])
+
+    def offset_of(self, rowid: int) -> int | None:
+        if self._dense_start is not None:
+            off = rowid - self._dense_start
+            return off if 0 <= off < len(self.rowids) else None
+        off = int(np.searchsorted(self.rowids, rowid))
+        return off if off < len(self.rowids) and self.rowids[off] == rowid else None
+
+    def row(self, offset: int) -> tuple:
+        cols = self._pycols
+        if cols is None:
+            # Python lists per column: 0.6 µs per row fetch against 6.5 µs via Scalar.as_py.
+            cols = self._pycols = [c.to_pylist() for c in self.batch.columns]
+        return tuple(c[offset] for c in cols)
+
+
+class Tail:
+    """Append-only list of row tuples shared by versions that own a prefix of it."""
+
+    __slots__ = ("rows", "lock", "_batch_cache")
+
+    def __init__(self, rows: list | None = None) -> None:
+        self.rows: list[tuple] = rows if rows is not None else []
+        self.lock = threading.Lock()
+        self._batch_cache: tuple[int, pa.RecordBatch] | None = None
+
+    def batch(self, length: int, schema: pa.Schema) -> pa.RecordBatch:
+        """The first ``length`` rows as a RecordBatch; cached, since a prefix never changes."""
+        cached = self._batch_cache
+        if cached is not None and cached[0] == length and cached[1].schema.equals(schema):
+            return cached[1]
+        batch = rows_to_batch(self.rows[:length], schema)
+        self._batch_cache = (length, batch)
+        return batch
+
+
+def rows_to_batch(rows: Sequence[tuple], schema: pa.Schema) -> pa.RecordBatch:
+    if not rows:
+        return pa.RecordBatch.from_arrays([pa.array([], f.type) for f in schema], schema=schema)
+    columns = list(zip(*rows))
+    arrays = [pa.array(col, type=f.type) for col, f in zip(columns, schema)]
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+@dataclass(frozen=True, eq=False)
+class TableVersion:
+    schema: TableSchema
+    chunks: tuple[Chunk, ...] = ()
+    dead: tuple = ()                       # per chunk: np.ndarray[bool] or None
+    tail: Tail = field(default_factory=Tail)
+    tail_len: int = 0
+    tail_rowid0: int = 0
+    tail_dead: frozenset = frozenset()
+    indexes: dict = field(default_factory=dict)   # name -> UniqueIndex (never mutated)
+    live_rows: int = 0
+
+    # ---- construction -------------------------------------------------------------
+    @classmethod
+    def empty(cls, schema: TableSchema) -> "TableVersion":
+        indexes = {u.name: UniqueIndex(u.name, u.columns) for u in schema.uniques}
+        return cls(schema=schema, indexes=indexes)
+
+    @property
+    def next_rowid(self) -> int:
+        return self.tail_rowid0 + self.tail_len
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        return self.schema.arrow_schema
+
+    # ---- point access ---------------------------------------------------------------
+    def _locate(self, rowid: int) -> tuple[int, int] | None:
+        """(chunk index, offset) of a chunk row, (-1, tail offset) of a tail row, or None."""
+        if rowid >= self.tail_rowid0:
+            off = rowid - self.tail_rowid0
+            return (-1, off) if off < self.tail_len else None
+        starts = [c.first_rowid for c in self.chunks] if len(self.chunks) > 8 else None
+        if starts is not None:
+            i = bisect.bisect_right(starts, rowid) - 1
+            candidates = (i,) if i >= 0 else ()
+        else:
+            candidates = range(len(self.chunks) - 1, -1, -1)
+        for i in candidates:
+            chunk = self.chunks[i]
+            if chunk.first_rowid <= rowid:
+                off = chunk.offset_of(rowid)
+                return None if off is None else (i, off)
+        return None
+
+    def row(self, rowid: int) -> tuple | None:
+        """The live row with this rowid, as a tuple in storage form, else None."""
+        loc = self._locate(rowid)
+        if loc is None:
+            return None
+        i, off = loc
+        if i < 0:
+            return None if rowid in self.tail_dead else self.tail.rows[off]
+        mask = self.dead[i]
+        if mask is not None and mask[off]:
+            return None
+        return self.chunks[i].row(off)
+
+    def rows_by_rowids(self, rowids: Iterable[int]) -> list[tuple]:
+        return [self.row(r) for r in rowids]
+
+    def lookup_unique(self, index_name: str, key: object) -> int | None:
+        return self.indexes[index_name].get(key)
+
+    # ---- scans ---------------------------------------------------------------------
+    def batches(self, with_rowid: bool = False) -> list[pa.RecordBatch]:
+        """Live rows as RecordBatches; zero-copy for chunks without deletions."""
+        out = []
+        schema = self.arrow_schema
+        for chunk, mask in zip(self.chunks, self.dead):
+            batch = _conform(chunk.batch, schema)
+            if with_rowid:
+                batch = batch.append_column("_rowid", pa.array(chunk.rowids, pa.int64()))
+            if mask is not None:
+                batch = batch.filter(pa.array(~mask))
+            out.append(batch)
+        if self.tail_len:
+            batch = self.tail.batch(self.tail_len, schema)
+            if with_rowid:
+                ids = np.arange(self.tail_rowid0, self.tail_rowid0 + self.tail_len, dtype=np.int64)
+                batch = batch.append_column("_rowid", pa.array(ids))
+            if self.tail_dead:
+                ids = np.arange(self.tail_rowid0, self.tail_rowid0 + self.tail_len, dtype=np.int64)
+                keep = ~np.isin(ids, np.fromiter(self.tail_dead, np.int64))
+                batch = batch.filter(pa.array(keep))
+            out.append(batch)
+        return out
+
+    def to_arrow(self, with_rowid: bool = False) -> pa.Table:
+        schema = self.arrow_schema
+        if with_rowid:
+            schema = schema.append(pa.field("_rowid", pa.int64()))
+        return pa.Table.from_batches(self.batches(with_rowid), schema=schema)
+
+    # ---- writes -----------------------------------------------------------------------
+    def insert_rows(self, rows: list[tuple]) -> tuple["TableVersion", list[int]]:
+        """Append rows (already typed and checked for NOT NULL); enforces UNIQUE."""
+        first = self.next_rowid
+        rowids = list(range(first, first + len(rows)))
+        indexes = self._indexes_with(rows, rowids)
+        tail = self.tail
+        with tail.lock:
+            if len(tail.rows) == self.tail_len:
+                tail.rows.extend(rows)
+            else:  # someone else extended our shared prefix: take a private copy
+                tail = Tail(tail.rows[: self.tail_len] + rows)
+        new = replace(self, tail=tail, tail_len=self.tail_len + len(rows), indexes=indexes,
+                      live_rows=self.live_rows + len(rows))
+        if new.tail_len >= TAIL_FREEZE:
+            new = new.freeze_tail()
+        return new, rowids
+
+    def _indexes_with(self, rows: list[tuple], rowids: list[int]) -> dict:
+        if not self.indexes:
+            return self.indexes
+        out = dict(self.indexes)
+        for name, index in self.indexes.items():
+            added: dict = {}
+            for row, rowid in zip(rows, rowids):
+                key = index.key_of(row)
+                if key is None or (type(key) is tuple and None in key):
+                    continue
+                if key in added or index.get(key) is not None:
+                    raise self._unique_violation(index, key)
+                added[key] = rowid
+            out[name] = index.with_changes(added, ())
+        return out
+
+    def _unique_violation(self, index: UniqueIndex, key: object) -> errors.Error:
+        cols = ", ".join(self.schema.columns[c].name for c in index.columns)
+        shown = ", ".join(map(_show, key)) if isinstance(key, tuple) else _show(key)
+        return errors.sql_error(
+            "23505", f'duplicate key value violates unique constraint "{index.name}"',
+            detail=f"Key ({cols})=({shown}) already exists.")
+
+    def freeze_tail(self) -> "TableVersion":
+        """Turn the tail into a frozen chunk (keeping its deletions as a mask)."""
+        if not self.tail_len:
+            return self
+        batch = self.tail.batch(self.tail_len, self.arrow_schema)
+        rowids = np.arange(self.tail_rowid0, self.tail_rowid0 + self.tail_len, dtype=np.int64)
+        mask = None
+        if self.tail_dead:
+            mask = np.isin(rowids, np.fromiter(self.tail_dead, np.int64))
+        chunk = Chunk(batch, rowids)
+        return replace(self, chunks=self.chunks + (chunk,), dead=self.dead + (mask,),
+                       tail=Tail(), tail_len=0, tail_rowid0=self.next_rowid,
+                       tail_dead=frozenset())
+
+    def insert_arrow(self, table: pa.Table) -> tuple["TableVersion", np.ndarray]:
+        """Bulk append an Arrow table already cast to this table's schema."""
+        base = self.freeze_tail()
+        n = table.num_rows
+        first = base.next_rowid
+        rowids = np.arange(first, first + n, dtype=np.int64)
+        indexes = base._bulk_indexes(table, rowids)
+        chunks, pos = [], 0
+        for batch in _rechunk(table):
+            m = batch.num_rows
+            chunks.append(Chunk(batch, rowids[pos: pos + m]))
+            pos += m
+        new = replace(base, chunks=base.chunks + tuple(chunks),
+                      dead=base.dead + (None,) * len(chunks),
+                      tail_rowid0=first + n, indexes=indexes, live_rows=base.live_rows + n)
+        return new, rowids
+
+    def _bulk_indexes(self, table: pa.Table, rowids: np.ndarray) -> dict:
+        if not self.indexes:
+            return self.indexes
+        out = dict(self.indexes)
+        for name, index in self.indexes.items():
+            cols = [table.column(c).to_pylist() for c in index.columns]
+            keys = cols[0] if len(cols) == 1 else list(zip(*cols))
+            fresh, dup = UniqueIndex.build(name, index.columns, keys, rowids.tolist())
+            if dup is None:
+                dup = next((k for k in fresh.base if index.get(k) is not None), None)
+            if dup is not None:
+                raise self._unique_violation(index, dup)
+            if not index.base and not len(index.delta):
+                out[name] = fresh
+            else:
+                out[name] = index.with_changes(fresh.base, ())
+        return out
+
+    def delete(self, rowids: Iterable[int]) -> "TableVersion":
+        """Mark rows dead and drop their index keys. Unknown or dead rowids are ignored."""
+        by_chunk: dict[int, list[int]] = {}
+        tail_dead = set()
+        removed_rows = []
+        for rowid in rowids:
+            loc = self._locate(rowid)
+            if loc is None:
+                continue
+            i, off = loc
+            if i < 0:
+                if rowid in self.tail_dead or rowid in tail_dead:
+                    continue
+                tail_dead.add(rowid)
+                removed_rows.append(self.tail.rows[off])
+            else:
+                mask = self.dead[i]
+                if mask is not None and mask[off]:
+                    continue
+                by_chunk.setdefault(i, []).append(off)
+                removed_rows.append(self.chunks[i].row(off))
+        if not removed_rows:
+            return self
+        dead = list(self.dead)
+        chunks = list(self.chunks)
+        for i, offs in by_chunk.items():
+            mask = dead[i].copy() if dead[i] is not None else np.zeros(len(chunks[i]), bool)
+            mask[offs] = True
+            dead[i] = mask
+        indexes = self.indexes
+        if indexes:
+            indexes = {name: idx.with_changes({}, _keys(idx, removed_rows))
+                       for name, idx in indexes.items()}
+        new = replace(self, dead=tuple(dead), tail_dead=self.tail_dead | tail_dead,
+                      indexes=indexes, live_rows=self.live_rows - len(removed_rows))
+        return new._compacted(by_chunk.keys())
+
+    def _compacted(self, touched: Iterable[int]) -> "TableVersion":
+        """Rewrite touched chunks that are mostly dead (keeps scans fast after churn)."""
+        chunks, dead = list(self.chunks), list(self.dead)
+        changed = False
+        for i in sorted(touched, reverse=True):
+            mask = dead[i]
+            if mask is None or mask.mean() < COMPACT_DEAD_SHARE:
+                continue
+            keep = ~mask
+            changed = True
+            if not keep.any():
+                del chunks[i], dead[i]
+                continue
+            chunks[i] = Chunk(chunks[i].batch.filter(pa.array(keep)), chunks[i].rowids[keep])
+            dead[i] = None
+        if not changed:
+            return self
+        return replace(self, chunks=tuple(chunks), dead=tuple(dead))
+
+    def with_schema(self, schema: TableSchema, chunks: tuple[Chunk, ...] | None = None,
+                    tail: Tail | None = None) -> "TableVersion":
+        """A version under a new schema (ALTER TABLE); data given already conformed."""
+        return replace(self, schema=schema,
+                       chunks=self.chunks if chunks is None else chunks,
+                       tail=self.tail if tail is None else tail)
+
+
+def _keys(index: UniqueIndex, rows: list[tuple]) -> list:
+    out = []
+    for row in rows:
+        key = index.key_of(row)
+        if key is None or (type(key) is tuple and None in key):
+            continue
+        out.append(key)
+    return out
+
+
+def _show(value: object) -> str:
+    return "null" if value is None else str(value)
+
+
+def _conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """Chunks keep the schema they were written with; nullability flags may differ."""
+    if batch.schema.names == schema.names and batch.schema.types == schema.types:
+        return batch if batch.schema.equals(schema) else pa.RecordBatch.from_arrays(
+            batch.columns, schema=schema)
+    raise errors.InternalError("chunk schema does not match table schema")
+
+
+def _rechunk(table: pa.Table) -> list[pa.RecordBatch]:
+    """Batches of about CHUNK_ROWS rows: small input batches are merged (scan speed)."""
+    batches = table.to_batches(max_chunksize=CHUNK_ROWS)
+    if len(batches) > 1 and min(b.num_rows for b in batches[:-1]) < CHUNK_ROWS // 4:
+        batches = table.combine_chunks().to_batches(max_chunksize=CHUNK_ROWS)
+    return [b for b in batches if b.num_rows]

@@ -1,0 +1,1 @@
+"""Transactions: snapshot isolation over immutable roots, first committer wins."""

@@ -1,0 +1,129 @@
+"""A transaction: a snapshot root, a private working root and a log of changes.
+
+Snapshot isolation falls out of immutability. ``BEGIN`` keeps a reference to the
+committed root (the snapshot); every write builds a new *private* root on top of
+it, which only this transaction sees. Readers therefore never block writers and
+never see uncommitted data: other sessions keep reading their own roots.
+
+        committed roots:  R5 ──────── R6 (other txn) ──── R7 = rebase(ours, R6)
+                           │                              ▲
+        our transaction:   └─ W1 ── W2 (private) ─ COMMIT ┘
+
+Besides the working root the transaction records *what* it did (``ops``), as
+logical changes: rows inserted, rowids deleted, tables replaced by DDL. When
+someone else committed since our snapshot, ``commit.py`` checks the two write
+sets for overlap (first committer wins, ``40001``) and otherwise replays our ops
+on the newer root. A failed statement truncates ``ops`` and restores the working
+root to its value before the statement, so it leaves no trace.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+
+from ..storage.root import Root, ViewDef
+from ..storage.table import TableVersion
+
+
+@dataclass
+class InsertOp:
+    table: str
+    rows: list          # row tuples in storage form
+    rowids: list        # rowids given in the private version
+
+
+@dataclass
+class BulkInsertOp:
+    table: str
+    data: pa.Table
+    rowids: np.ndarray
+
+
+@dataclass
+class DeleteOp:
+    table: str
+    rowids: list
+
+
+@dataclass
+class ReplaceTableOp:
+    """DDL: the table's new version (None = dropped). Conflicts with any concurrent touch."""
+    table: str
+    version: TableVersion | None
+
+
+@dataclass
+class ViewOp:
+    name: str
+    view: ViewDef | None
+
+
+@dataclass
+class SequenceOp:
+    name: str
+    value: int
+
+
+class Transaction:
+    """One unit of work against a Database; see the module docstring."""
+
+    def __init__(self, snapshot: Root, explicit: bool) -> None:
+        self.snapshot = snapshot
+        self.working = snapshot
+        self.ops: list = []
+        self.explicit = explicit      # BEGIN'd (else an autocommit statement)
+        self.failed = False           # an error happened: only ROLLBACK is accepted
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.ops)
+
+    # ---- statement atomicity ---------------------------------------------------------
+    def savepoint(self) -> tuple[Root, int]:
+        return self.working, len(self.ops)
+
+    def restore(self, mark: tuple[Root, int]) -> None:
+        self.working, n = mark
+        del self.ops[n:]
+
+    # ---- changes: each updates the working root and records the op ----------------------
+    def table(self, name: str) -> TableVersion | None:
+        return self.working.tables.get(name)
+
+    def insert_rows(self, name: str, rows: list[tuple]) -> list[int]:
+        version, rowids = self.working.tables[name].insert_rows(rows)
+        self.working = self.working.with_table(name, version)
+        self.ops.append(InsertOp(name, rows, rowids))
+        return rowids
+
+    def insert_arrow(self, name: str, data: pa.Table) -> np.ndarray:
+        version, rowids = self.working.tables[name].insert_arrow(data)
+        self.working = self.working.with_table(name, version)
+        self.ops.append(BulkInsertOp(name, data, rowids))
+        return rowids
+
+    def delete_rows(self, name: str, rowids: list[int]) -> None:
+        version = self.working.tables[name].delete(rowids)
+        self.working = self.working.with_table(name, version)
+        self.ops.append(DeleteOp(name, list(rowids)))
+
+    def replace_table(self, name: str, version: TableVersion | None) -> None:
+        if version is None:
+            self.working = self.working.without_table(name)
+        else:
+            self.working = self.working.with_table(name, version, ddl=True)
+        self.ops.append(ReplaceTableOp(name, version))
+
+    def set_view(self, name: str, view: ViewDef | None) -> None:
+        self.working = (self.working.with_view(view) if view is not None
+                        else self.working.without_view(name))
+        self.ops.append(ViewOp(name, view))
+
+    def set_sequence(self, name: str, value: int) -> None:
+        from dataclasses import replace
+        seqs = dict(self.working.sequences)
+        seqs[name] = value
+        self.working = replace(self.working, sequences=seqs)
+        self.ops.append(SequenceOp(name, value))

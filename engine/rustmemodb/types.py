@@ -1,0 +1,317 @@
+"""SQL types and the one mapping between SQL, Arrow, Python and text literals.
+
+Every column and every bound expression carries one of the names below. Values
+live in Arrow (columns) or as plain Python objects (row path, parameters); this
+module is the only place that knows how one becomes the other:
+
+    SQL        Arrow                 Python
+    INTEGER    int64                 int
+    FLOAT      float64               float
+    TEXT       large_string          str
+    BOOLEAN    bool_                 bool
+    TIMESTAMP  timestamp('us')       datetime.datetime
+    DATE       date32                datetime.date
+    UUID       large_string (canon)  uuid.UUID
+    JSON       large_string (text)   parsed JSON (dict/list/str/number/bool)
+    INTERVAL   month_day_nano        rustmemodb.types.Interval (expressions only)
+
+Strictness (DESIGN.md): a quoted literal never silently becomes a number or a
+boolean; it may become a DATE/TIMESTAMP/UUID/JSON where the context asks for it.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+import uuid as _uuid
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from . import errors
+
+INTEGER = "INTEGER"
+FLOAT = "FLOAT"
+TEXT = "TEXT"
+BOOLEAN = "BOOLEAN"
+TIMESTAMP = "TIMESTAMP"
+DATE = "DATE"
+UUID = "UUID"
+JSON = "JSON"
+INTERVAL = "INTERVAL"
+NULL = "NULL"          # the type of a bare NULL literal, before context decides
+UNKNOWN = "UNKNOWN"    # a parameter whose type is only known at execution
+
+ALL_TYPES = (INTEGER, FLOAT, TEXT, BOOLEAN, TIMESTAMP, DATE, UUID, JSON)
+NUMERIC_TYPES = (INTEGER, FLOAT)
+TEMPORAL_TYPES = (TIMESTAMP, DATE)
+# Types a well-formed quoted literal is read as, as PostgreSQL does for unknown literals.
+LITERAL_CONTEXT_TYPES = (TIMESTAMP, DATE, UUID, JSON, INTERVAL)
+
+ARROW_TYPES: dict[str, pa.DataType] = {
+    INTEGER: pa.int64(),
+    FLOAT: pa.float64(),
+    TEXT: pa.large_string(),
+    BOOLEAN: pa.bool_(),
+    TIMESTAMP: pa.timestamp("us"),
+    DATE: pa.date32(),
+    UUID: pa.large_string(),
+    JSON: pa.large_string(),
+    INTERVAL: pa.month_day_nano_interval(),
+    NULL: pa.null(),
+    UNKNOWN: pa.null(),
+}
+
+# SQL type names as users spell them (sqlglot's DataType.Type names, lower-cased too).
+_ALIASES = {
+    "INT": INTEGER, "INTEGER": INTEGER, "INT4": INTEGER, "INT8": INTEGER, "BIGINT": INTEGER,
+    "SMALLINT": INTEGER, "INT2": INTEGER, "TINYINT": INTEGER, "SERIAL": INTEGER,
+    "BIGSERIAL": INTEGER,
+    "FLOAT": FLOAT, "DOUBLE": FLOAT, "DOUBLE PRECISION": FLOAT, "REAL": FLOAT, "FLOAT8": FLOAT,
+    "FLOAT4": FLOAT, "DECIMAL": FLOAT, "NUMERIC": FLOAT,
+    "TEXT": TEXT, "VARCHAR": TEXT, "CHAR": TEXT, "STRING": TEXT, "NVARCHAR": TEXT,
+    "BPCHAR": TEXT, "NAME": TEXT,
+    "BOOLEAN": BOOLEAN, "BOOL": BOOLEAN,
+    "TIMESTAMP": TIMESTAMP, "DATETIME": TIMESTAMP, "TIMESTAMPTZ": TIMESTAMP,
+    "TIMESTAMP WITHOUT TIME ZONE": TIMESTAMP,
+    "DATE": DATE, "UUID": UUID, "JSON": JSON, "JSONB": JSON, "INTERVAL": INTERVAL,
+}
+
+
+def normalize_type_name(name: str) -> str:
+    """Map a user-facing type name (``VARCHAR(20)``, ``int8``, ``jsonb``) to ours."""
+    base = re.sub(r"\(.*\)", "", name).strip().upper()
+    try:
+        return _ALIASES[base]
+    except KeyError:
+        raise errors.sql_error("42704", f'type "{name.lower()}" does not exist',
+                               hint="Supported types: " + ", ".join(ALL_TYPES)) from None
+
+
+def arrow_type(sql_type: str) -> pa.DataType:
+    return ARROW_TYPES[sql_type]
+
+
+def sql_type_of_arrow(t: pa.DataType) -> str:
+    """The SQL type a registered Arrow/pandas column is read as."""
+    if pa.types.is_integer(t):
+        return INTEGER
+    if pa.types.is_floating(t) or pa.types.is_decimal(t):
+        return FLOAT
+    if pa.types.is_boolean(t):
+        return BOOLEAN
+    if pa.types.is_timestamp(t):
+        return TIMESTAMP
+    if pa.types.is_date(t):
+        return DATE
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return TEXT
+    if pa.types.is_dictionary(t):
+        return sql_type_of_arrow(t.value_type)
+    if pa.types.is_null(t):
+        return TEXT
+    if isinstance(t, pa.ExtensionType) and t.extension_name == "arrow.uuid":
+        return UUID
+    raise errors.not_supported(f"Arrow type {t}")
+
+
+def is_numeric(t: str) -> bool:
+    return t in NUMERIC_TYPES
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A PostgreSQL interval: months, days and microseconds kept apart."""
+
+    months: int = 0
+    days: int = 0
+    micros: int = 0
+
+    def __neg__(self) -> "Interval":
+        return Interval(-self.months, -self.days, -self.micros)
+
+    def __str__(self) -> str:
+        parts = []
+        years, months = divmod(self.months, 12)
+        if years:
+            parts.append(f"{years} year{'s' if abs(years) != 1 else ''}")
+        if months:
+            parts.append(f"{months} mon{'s' if abs(months) != 1 else ''}")
+        if self.days:
+            parts.append(f"{self.days} day{'s' if abs(self.days) != 1 else ''}")
+        if self.micros or not parts:
+            secs, us = divmod(abs(self.micros), 1_000_000)
+            h, rem = divmod(secs, 3600)
+            m, s = divmod(rem, 60)
+            sign = "-" if self.micros < 0 else ""
+            frac = f".{us:06d}".rstrip("0") if us else ""
+            parts.append(f"{sign}{h:02d}:{m:02d}:{s:02d}{frac}")
+        return " ".join(parts)
+
+
+_INTERVAL_UNITS = {
+    "year": (12, 0, 0), "years": (12, 0, 0), "y": (12, 0, 0),
+    "month": (1, 0, 0), "months": (1, 0, 0), "mon": (1, 0, 0), "mons": (1, 0, 0),
+    "week": (0, 7, 0), "weeks": (0, 7, 0), "w": (0, 7, 0),
+    "day": (0, 1, 0), "days": (0, 1, 0), "d": (0, 1, 0),
+    "hour": (0, 0, 3_600_000_000), "hours": (0, 0, 3_600_000_000), "h": (0, 0, 3_600_000_000),
+    "minute": (0, 0, 60_000_000), "minutes": (0, 0, 60_000_000), "min": (0, 0, 60_000_000),
+    "mins": (0, 0, 60_000_000), "m": (0, 0, 60_000_000),
+    "second": (0, 0, 1_000_000), "seconds": (0, 0, 1_000_000), "sec": (0, 0, 1_000_000),
+    "secs": (0, 0, 1_000_000), "s": (0, 0, 1_000_000),
+    "millisecond": (0, 0, 1000), "milliseconds": (0, 0, 1000), "ms": (0, 0, 1000),
+    "microsecond": (0, 0, 1), "microseconds": (0, 0, 1), "us": (0, 0, 1),
+}
+
+
+def parse_interval(text: str) -> Interval:
+    """Read '1 day', '2 hours 30 minutes', '3 mons', '01:30:00' into an Interval."""
+    months = days = micros = 0
+    tokens = text.strip().lower().split()
+    i = 0
+    try:
+        while i < len(tokens):
+            tok = tokens[i]
+            if ":" in tok:
+                sign = -1 if tok.startswith("-") else 1
+                hms = [float(x) for x in tok.lstrip("+-").split(":")]
+                while len(hms) < 3:
+                    hms.append(0.0)
+                micros += sign * round((hms[0] * 3600 + hms[1] * 60 + hms[2]) * 1_000_000)
+                i += 1
+                continue
+            qty = float(tok)
+            unit = tokens[i + 1] if i + 1 < len(tokens) else "second"
+            m, d, us = _INTERVAL_UNITS[unit]
+            months += int(qty * m)
+            days += int(qty * d)
+            micros += round(qty * us)
+            i += 2
+    except (ValueError, KeyError, IndexError):
+        raise errors.invalid_text("interval", text) from None
+    return Interval(months, days, micros)
+
+
+_DATE_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
+
+
+def parse_date(text: str) -> _dt.date:
+    m = _DATE_RE.match(text)
+    try:
+        if not m:
+            raise ValueError
+        return _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        raise errors.invalid_text("date", text) from None
+
+
+def parse_timestamp(text: str) -> _dt.datetime:
+    try:
+        value = _dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise errors.invalid_text("timestamp", text) from None
+    if value.tzinfo is not None:
+        value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+    return value
+
+
+def parse_uuid(text: str) -> str:
+    try:
+        return str(_uuid.UUID(text.strip()))
+    except ValueError:
+        raise errors.invalid_text("uuid", text) from None
+
+
+def parse_json(text: str) -> str:
+    """Validate JSON text and return it in PostgreSQL jsonb's canonical spacing."""
+    try:
+        return canonical_json(json.loads(text))
+    except ValueError:
+        raise errors.sql_error("22P02", "invalid input syntax for type json",
+                               detail=f"Token in {text[:40]!r} is invalid.") from None
+
+
+def canonical_json(value: object) -> str:
+    return json.dumps(value, separators=(", ", ": "), ensure_ascii=False)
+
+
+def parse_literal_as(sql_type: str, text: str) -> object:
+    """A quoted literal read in a DATE/TIMESTAMP/UUID/JSON/INTERVAL context (storage form)."""
+    if sql_type == DATE:
+        return parse_date(text)
+    if sql_type == TIMESTAMP:
+        return parse_timestamp(text)
+    if sql_type == UUID:
+        return parse_uuid(text)
+    if sql_type == JSON:
+        return parse_json(text)
+    if sql_type == INTERVAL:
+        return parse_interval(text)
+    raise AssertionError(sql_type)
+
+
+# ---- storage form <-> Python form -------------------------------------------------
+# Storage form is what Arrow holds; Python form is what cursors return.
+
+def to_python(sql_type: str, value: object) -> object:
+    """Turn a stored value into what the DB-API returns."""
+    if value is None:
+        return None
+    if sql_type == UUID:
+        return _uuid.UUID(value)  # type: ignore[arg-type]
+    if sql_type == JSON:
+        return json.loads(value)  # type: ignore[arg-type]
+    return value
+
+
+def from_python(value: object) -> tuple[object, str]:
+    """A bound parameter's storage value and SQL type."""
+    if value is None:
+        return None, NULL
+    if isinstance(value, bool):
+        return value, BOOLEAN
+    if isinstance(value, int):
+        return value, INTEGER
+    if isinstance(value, float):
+        return value, FLOAT
+    if isinstance(value, str):
+        return value, TEXT
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        return value, TIMESTAMP
+    if isinstance(value, _dt.date):
+        return value, DATE
+    if isinstance(value, _uuid.UUID):
+        return str(value), UUID
+    if isinstance(value, (dict, list)):
+        return canonical_json(value), JSON
+    if isinstance(value, Interval):
+        return value, INTERVAL
+    if isinstance(value, _dt.timedelta):
+        return Interval(0, value.days, value.seconds * 1_000_000 + value.microseconds), INTERVAL
+    try:  # numpy scalars, Decimal
+        import numpy as np
+        if isinstance(value, np.integer):
+            return int(value), INTEGER
+        if isinstance(value, np.floating):
+            return float(value), FLOAT
+        if isinstance(value, np.bool_):
+            return bool(value), BOOLEAN
+    except ImportError:  # pragma: no cover
+        pass
+    import decimal
+    if isinstance(value, decimal.Decimal):
+        return float(value), FLOAT
+    raise errors.sql_error("22023", f"cannot bind a Python {type(value).__name__} as a parameter",
+                           hint="Use int, float, str, bool, None, date, datetime, UUID or dict/list.")
+
+
+INT64_MIN = -(2 ** 63)
+INT64_MAX = 2 ** 63 - 1
+
+
+def check_int(value: int) -> int:
+    if value < INT64_MIN or value > INT64_MAX:
+        raise errors.numeric_out_of_range()
+    return value

@@ -1,0 +1,149 @@
+"""Utility statements: transaction control, savepoints, SET/SHOW, PREPARE/EXECUTE, EXPLAIN.
+
+These never reach the binder as sqlglot trees (sql/dispatch.py explains why).
+Savepoints are marks of the transaction's working root and op log, so
+ROLLBACK TO is a constant-time restore.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import pyarrow as pa
+
+from . import errors, types
+from .sql.dispatch import Explain, Utility
+
+
+def run_utility(session, util, params):
+    from .session import Result
+    if isinstance(util, Explain):
+        return run_explain(session, util, params)
+    kind = util.kind
+    if kind == "begin":
+        session.begin()
+        return Result([], kind="BEGIN")
+    if kind == "commit":
+        session.commit()
+        return Result([], kind="COMMIT")
+    if kind == "rollback":
+        session.rollback()
+        return Result([], kind="ROLLBACK")
+    if kind in ("savepoint", "release", "rollback_to"):
+        return _savepoint(session, kind, util.arg.strip())
+    if kind == "set":
+        m = re.match(r"(?:SESSION\s+|LOCAL\s+)?([\w.]+)\s*(?:=|TO)\s*(.+)$", util.arg, re.I | re.S)
+        if m:
+            session.settings[m.group(1).lower()] = m.group(2).strip().strip("'")
+        return Result([], kind="SET")
+    if kind == "show":
+        name = util.arg.strip().lower()
+        value = session.settings.get(name, _DEFAULT_SETTINGS.get(name))
+        if value is None:
+            raise errors.sql_error("42704", f'unrecognized configuration parameter "{name}"')
+        return Result([(name, types.TEXT)], table=pa.table({name: pa.array([value], pa.large_string())}),
+                      rowcount=1, kind="SHOW")
+    if kind == "reset":
+        name = util.arg.strip().lower()
+        if name == "all":
+            session.settings.clear()
+        else:
+            session.settings.pop(name, None)
+        return Result([], kind="RESET")
+    if kind == "prepare":
+        return _prepare(session, util.arg)
+    if kind == "execute":
+        return _execute_prepared(session, util.arg)
+    if kind == "deallocate":
+        name = re.sub(r"^PREPARE\s+", "", util.arg.strip(), flags=re.I)
+        if name.upper() == "ALL":
+            session.prepared.clear()
+        elif session.prepared.pop(name, None) is None:
+            raise errors.sql_error("26000", f'prepared statement "{name}" does not exist')
+        return Result([], kind="DEALLOCATE")
+    if kind in ("checkpoint", "vacuum", "discard"):
+        if kind == "checkpoint" and getattr(session.db, "durability", None) is not None:
+            session.db.durability.checkpoint()
+        return Result([], kind=kind.upper())
+    raise errors.not_supported(kind.upper())
+
+
+_DEFAULT_SETTINGS = {
+    "server_version": "15.0 (rustmemodb)", "transaction_isolation": "repeatable read",
+    "standard_conforming_strings": "on", "client_encoding": "UTF8", "datestyle": "ISO, MDY",
+    "timezone": "UTC", "search_path": "public",
+}
+
+
+def _savepoint(session, kind: str, name: str):
+    from .session import Result
+    txn = session.txn
+    if txn is None:
+        raise errors.sql_error("25P01", f"{kind.upper().replace('_', ' ')} can only be used in "
+                                        "transaction blocks")
+    if kind == "savepoint":
+        session.savepoints.append((name, txn.savepoint()))
+        return Result([], kind="SAVEPOINT")
+    names = [n for n, _ in session.savepoints]
+    if name not in names:
+        raise errors.sql_error("3B001", f'savepoint "{name}" does not exist')
+    i = len(names) - 1 - names[::-1].index(name)
+    if kind == "release":
+        del session.savepoints[i:]
+        return Result([], kind="RELEASE")
+    txn.restore(session.savepoints[i][1])
+    txn.failed = False
+    del session.savepoints[i + 1:]
+    return Result([], kind="ROLLBACK")
+
+
+def _prepare(session, text: str):
+    from .session import Result
+    m = re.match(r"(\w+)\s*(?:\(([^)]*)\))?\s+AS\s+(.+)$", text, re.I | re.S)
+    if not m:
+        raise errors.syntax_error("syntax error in PREPARE", hint="PREPARE name [(types)] AS statement")
+    name = m.group(1)
+    if name in session.prepared:
+        raise errors.sql_error("42P05", f'prepared statement "{name}" already exists')
+    session.prepared[name] = m.group(3).strip()
+    session._prepare(session.prepared[name])   # validate (and cache) now
+    return Result([], kind="PREPARE")
+
+
+def _execute_prepared(session, text: str):
+    m = re.match(r"(\w+)\s*(?:\((.*)\))?\s*$", text, re.S)
+    if not m or m.group(1) not in session.prepared:
+        name = m.group(1) if m else text
+        raise errors.sql_error("26000", f'prepared statement "{name}" does not exist')
+    args = []
+    if m.group(2):
+        from .sql.parse import parse_one
+        select = parse_one(f"SELECT {m.group(2)}")
+        cur = session.execute(select.sql(dialect="postgres"))
+        row = cur.arrow().to_pylist()[0]
+        args = list(row.values())
+    return session.execute(session.prepared[m.group(1)], args)
+
+
+def run_explain(session, explain: Explain, params):
+    from .exec.context import ExecContext
+    from .plan.explain import to_dict, to_text
+    from .session import Result
+    prepared = session._prepare(explain.body)
+    if prepared.utility is not None or prepared.plan is None:
+        raise errors.not_supported("EXPLAIN of this statement",
+                                   hint="EXPLAIN works on SELECT, INSERT, UPDATE and DELETE.")
+    stats = None
+    if explain.analyze:
+        stats = {}
+        session._run(prepared, params, analyze=stats)
+    tree = to_dict(prepared.plan, session._catalog_root(), stats)
+    if explain.format == "json":
+        text = json.dumps(tree)
+        return Result([("QUERY PLAN", types.TEXT)],
+                      table=pa.table({"QUERY PLAN": pa.array([text], pa.large_string())}),
+                      rowcount=1, kind="EXPLAIN")
+    lines = to_text(tree)
+    return Result([("QUERY PLAN", types.TEXT)],
+                  table=pa.table({"QUERY PLAN": pa.array(lines, pa.large_string())}),
+                  rowcount=len(lines), kind="EXPLAIN")
