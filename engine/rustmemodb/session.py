@@ -75,7 +75,14 @@ class Session:
     def execute(self, sql: str, params=None) -> Result:
         started = time.perf_counter()
         self.cancel_event.clear()
-        prepared = self._prepare(sql)
+        try:
+            prepared = self._prepare(sql)
+        except errors.Error:
+            if self.txn is not None:   # like PostgreSQL, any error aborts the transaction
+                self.txn.failed = True
+            raise
+        if self.txn is not None and self.txn.failed and not _ends_failed_txn(prepared):
+            raise _aborted()
         if prepared.utility is not None:
             result = self._utility(prepared, params)
         else:
@@ -183,9 +190,7 @@ class Session:
     def _transaction(self):
         if self.txn is not None:
             if self.txn.failed:
-                raise errors.sql_error("25P02", "current transaction is aborted, commands "
-                                                "ignored until end of transaction block",
-                                       hint="Run ROLLBACK to end the failed transaction.")
+                raise _aborted()
             return self.txn, False
         if not self.autocommit:  # PEP 249: implicitly open a transaction
             self.txn = self.db.begin(explicit=True)
@@ -227,6 +232,17 @@ class Session:
     def explain(self, explain: Explain, params) -> Result:
         from .utility import run_explain
         return run_explain(self, explain, params)
+
+
+def _aborted() -> errors.Error:
+    return errors.sql_error("25P02", "current transaction is aborted, commands ignored until "
+                                     "end of transaction block",
+                            hint="Run ROLLBACK to end the failed transaction.")
+
+
+def _ends_failed_txn(prepared: Prepared) -> bool:
+    util = prepared.utility
+    return isinstance(util, Utility) and util.kind in ("rollback", "rollback_to", "commit")
 
 
 def convert_param(value, expected: str, slot: int):
