@@ -214,9 +214,9 @@ class Session:
         self.savepoints.clear()
         if txn is None:
             return
-        if txn.failed:
+        if txn.failed:   # as PostgreSQL: COMMIT of an aborted transaction rolls it back
             self.db.end(txn)
-            raise errors.sql_error("25P02", "current transaction is aborted; rolled back")
+            return
         self.db.commit(txn)
 
     def rollback(self) -> None:

@@ -197,19 +197,29 @@ _DATE_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
 
 def parse_date(text: str) -> _dt.date:
     m = _DATE_RE.match(text)
+    if not m:
+        raise errors.sql_error("22007", f'invalid input syntax for type date: "{text}"')
     try:
-        if not m:
-            raise ValueError
         return _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError:
-        raise errors.invalid_text("date", text) from None
+        raise _out_of_range(text) from None
+
+
+def _out_of_range(text: str) -> errors.Error:
+    return errors.sql_error("22008", f'date/time field value out of range: "{text}"')
+
+
+_TS_RE = re.compile(r"^\s*\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?"
+                    r"\s*([+-]\d{2}(:?\d{2})?|Z)?\s*$")
 
 
 def parse_timestamp(text: str) -> _dt.datetime:
+    if not _TS_RE.match(text):
+        raise errors.sql_error("22007", f'invalid input syntax for type timestamp: "{text}"')
     try:
         value = _dt.datetime.fromisoformat(text.strip())
     except ValueError:
-        raise errors.invalid_text("timestamp", text) from None
+        raise _out_of_range(text) from None
     if value.tzinfo is not None:
         value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
     return value

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from .. import errors
 
@@ -30,7 +31,8 @@ def parse_one(sql: str) -> exp.Expression:
     if isinstance(stmt, exp.Command):
         word = str(stmt.this).upper()
         raise errors.syntax_error(f'syntax error at or near "{word}"', position=0)
-    return stmt
+    # PostgreSQL folds unquoted identifiers to lower case; quoted ones keep their case.
+    return normalize_identifiers(stmt, dialect="postgres")
 
 
 def _syntax_error(sql: str, exc: ParseError) -> errors.Error:

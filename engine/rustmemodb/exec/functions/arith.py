@@ -65,7 +65,7 @@ def _row_add(a, b):
     if isinstance(b, dt.date) and isinstance(a, int):
         return b + dt.timedelta(days=a)
     r = a + b
-    return types.check_int(r) if type(r) is int else r
+    return types.check_int(r) if type(r) is int else _check_float(r, a, b)
 
 
 def _row_sub(a, b):
@@ -79,7 +79,7 @@ def _row_sub(a, b):
     if isinstance(a, dt.date) and isinstance(b, int):
         return a - dt.timedelta(days=b)
     r = a - b
-    return types.check_int(r) if type(r) is int else r
+    return types.check_int(r) if type(r) is int else _check_float(r, a, b)
 
 
 def _add_interval(a, b):
@@ -104,7 +104,15 @@ def add_interval_to(value, iv: types.Interval) -> dt.datetime:
 
 def _row_mul(a, b):
     r = a * b
-    return types.check_int(r) if type(r) is int else r
+    return types.check_int(r) if type(r) is int else _check_float(r, a, b)
+
+
+def _check_float(r, a, b):
+    """float8 overflow is an error in PostgreSQL, not infinity."""
+    if r != r or abs(r) == float("inf"):
+        if not any(isinstance(x, float) and (x != x or abs(x) == float("inf")) for x in (a, b)):
+            raise errors.numeric_out_of_range("value")
+    return r
 
 
 def _row_div(a, b):
@@ -136,19 +144,38 @@ def _is_temporal(v) -> bool:
 def _vec_add(a, b):
     if _is_temporal(a) or _is_temporal(b):
         return _temporal_vector(_row_add, a, b)
-    return pc.add_checked(a, b)
+    return _vec_check_float(pc.add_checked(a, b), a, b)
 
 
 @arrow_errors
 def _vec_sub(a, b):
     if _is_temporal(a) or _is_temporal(b):
         return _temporal_vector(_row_sub, a, b)
-    return pc.subtract_checked(a, b)
+    return _vec_check_float(pc.subtract_checked(a, b), a, b)
 
 
 @arrow_errors
 def _vec_mul(a, b):
-    return pc.multiply_checked(a, b)
+    return _vec_check_float(pc.multiply_checked(a, b), a, b)
+
+
+def _vec_check_float(r, a, b):
+    """float8 overflow is an error in PostgreSQL, not infinity."""
+    if not pa.types.is_floating(r.type) or isinstance(r, pa.Scalar) and not r.is_valid:
+        return r
+    if isinstance(r, pa.Scalar):
+        bad = r.as_py() in (float("inf"), float("-inf"))
+    else:
+        bad = len(r) and pc.any(pc.is_inf(r)).as_py()
+    if bad:
+        inputs_inf = any(
+            (pa.types.is_floating(x.type) and (
+                (isinstance(x, pa.Scalar) and x.is_valid and x.as_py() in (float("inf"), float("-inf")))
+                or (not isinstance(x, pa.Scalar) and pc.any(pc.is_inf(x)).as_py())))
+            for x in (a, b))
+        if not inputs_inf:
+            raise errors.numeric_out_of_range("value")
+    return r
 
 
 @arrow_errors

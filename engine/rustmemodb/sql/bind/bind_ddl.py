@@ -229,9 +229,14 @@ def _create_table_as(stmt, name: str, node: exp.Create, if_not_exists: bool):
 
 # ---- DROP / TRUNCATE ------------------------------------------------------------------------
 
+def drop_targets(node: exp.Drop) -> list[str]:
+    """Names in ``DROP TABLE/VIEW/INDEX a, b``."""
+    items = node.args.get("tables") or [node.this]
+    return [t.name for t in items if isinstance(t, exp.Table)]
+
+
 def bind_drop_table(stmt, node: exp.Drop):
-    names = [t.name for t in ([node.this] + list(node.args.get("expressions") or []))
-             if isinstance(t, exp.Table)]
+    names = drop_targets(node)
     if_exists = bool(node.args.get("exists"))
     cascade = bool(node.args.get("cascade"))
 
@@ -307,8 +312,7 @@ def bind_create_view(stmt, node: exp.Create):
 
 
 def bind_drop_view(stmt, node: exp.Drop):
-    names = [t.name for t in ([node.this] + list(node.args.get("expressions") or []))
-             if isinstance(t, exp.Table)]
+    names = drop_targets(node)
     if_exists = bool(node.args.get("exists"))
 
     def action(txn, ctx):

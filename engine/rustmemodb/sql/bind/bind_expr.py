@@ -148,7 +148,8 @@ class ExprBinder:
         x = self.bind(node.this)
         low = self.call("ge", [x, self.bind(node.args["low"])], node)
         high = self.call("le", [x, self.bind(node.args["high"])], node)
-        return self.call("and", [low, high], node)
+        out = self.call("and", [low, high], node)
+        return self.call("not", [out], node) if node.args.get("negate") else out
 
     def _In(self, node: exp.In) -> Expr:
         if node.args.get("query") is not None:
@@ -160,7 +161,7 @@ class ExprBinder:
         values = [adapt(v, target) for v in values]
         for v in values:  # type-check each comparison like `arg = v`
             self.call("eq", [arg, v], node)
-        out = InList(arg, tuple(values))
+        out = InList(arg, tuple(values), negated=bool(node.args.get("negate")))
         if isinstance(arg, Const) and all(isinstance(v, Const) for v in values):
             from ...exec.expr.row import compile_row
             return Const(compile_row(out)((), []), types.BOOLEAN)
@@ -181,7 +182,8 @@ class ExprBinder:
         args = [self.bind(node.this), self.bind(node.expression)]
         if escape is not None:
             args.append(self.bind(escape))
-        return self.call(name, args, node)
+        out = self.call(name, args, node)
+        return self.call("not", [out], node) if node.args.get("negate") else out
 
     def _Cast(self, node: exp.Cast) -> Expr:
         from ...exec.functions.cast import castable
@@ -304,6 +306,10 @@ class ExprBinder:
         pos = None
         if node is not None and isinstance(node, exp.Binary):
             pos = position_of(node.this)
+        if any(isinstance(a, Const) and a.type == types.TEXT for a in args):
+            # A quoted literal against a typed value: a type mismatch under our strictness.
+            return errors.datatype_mismatch(f"operator does not exist: {shown}", hint=hint,
+                                            position=pos)
         return errors.undefined_function(f"operator does not exist: {shown}", hint=hint,
                                          position=pos)
 

@@ -38,7 +38,10 @@ def bind_insert(stmt, node: exp.Insert) -> LogicalInsert:
     else:
         targets = list(range(len(schema.columns)))
     source_node = node.expression
-    if isinstance(source_node, exp.Values):
+    if source_node is None:   # INSERT ... DEFAULT VALUES
+        targets = []
+        source = LogicalValues([], [[]])
+    elif isinstance(source_node, exp.Values):
         source = _bind_values(stmt, source_node, schema, targets)
     else:
         from .bind_select import bind_query
@@ -93,8 +96,7 @@ def assign_to_column(stmt, e: Expr, schema, col: int, node=None) -> Expr:
 
 
 def _checked_cast(e: Expr, target: str, column, node) -> Expr:
-    if types.is_numeric(e.type) and types.is_numeric(target):
-        return Cast(e, target)   # FLOAT into INTEGER rounds, as PostgreSQL's assignment cast
+    # Strict like the spec: only INTEGER widens to FLOAT; FLOAT into INTEGER needs a CAST.
     shown = ""
     if isinstance(e, Const) and e.value is not None:
         shown = f" ({e})"
@@ -126,7 +128,7 @@ def _conform_query(source: LogicalNode, schema, targets, node) -> LogicalNode:
         if t == column.type or t == types.NULL:
             exprs.append(ref if t == column.type else Cast(ref, column.type))
             changed |= t != column.type
-        elif types.is_numeric(t) and types.is_numeric(column.type):
+        elif t == types.INTEGER and column.type == types.FLOAT:
             exprs.append(Cast(ref, column.type))
             changed = True
         else:
