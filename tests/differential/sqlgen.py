@@ -317,8 +317,18 @@ def join_cases(draw):
     cols = _columns(left, qualify=True) + _columns(right, qualify=True)
     gen = ExprGen(draw, cols)
     kind = draw(st.sampled_from(["JOIN", "LEFT JOIN", "RIGHT JOIN", "FULL JOIN", "CROSS JOIN"]))
+    common = sorted({c.type for c in left.columns} & {c.type for c in right.columns})
+    if kind == "FULL JOIN" and not common:
+        kind = "LEFT JOIN"
     if kind == "CROSS JOIN":
         on = ""
+    elif kind == "FULL JOIN":
+        # PostgreSQL runs FULL JOIN only on hash/merge-joinable conditions: a plain
+        # equality of two columns of the same type, nothing else
+        typ = draw(st.sampled_from(common))
+        lcol = draw(st.sampled_from([f"t1.{c.name}" for c in left.columns if c.type == typ]))
+        rcol = draw(st.sampled_from([f"t2.{c.name}" for c in right.columns if c.type == typ]))
+        on = f" ON {lcol} = {rcol}"
     else:
         ltyp = draw(st.sampled_from([c.type for c in left.columns]))
         rtypes = [c.type for c in right.columns if (c.type == TEXT) == (ltyp == TEXT)]
