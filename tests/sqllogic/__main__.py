@@ -50,8 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         total_failed += len(report.failures)
         if report.failures:
             failed_files += 1
-            print(report.summary(limit=0 if args.quiet else 50))
-            print()
+            summary = report.summary(limit=50)
+            print(summary.splitlines()[0] if args.quiet else summary + "\n")
     print(
         f"sqllogic: {len(files) - failed_files} of {len(files)} file(s) pass; "
         f"{total_run} records run, {total_failed} failing"
