@@ -1,8 +1,12 @@
 """The ordered list of optimizer rules (the only place that decides their order)."""
 from __future__ import annotations
 
+from .extract_equi_keys import extract_equi_keys
 from .pushdown_filters import pushdown_filters
+from .pushdown_join_filters import pushdown_join_filters
 
 RULES = (
+    ("pushdown_join_filters", pushdown_join_filters),
     ("pushdown_filters", pushdown_filters),
+    ("extract_equi_keys", extract_equi_keys),
 )

@@ -150,10 +150,10 @@ class SubqueryExpr(Expr):
     correlated: tuple = ()    # outer ColRefs the plan reads as parameters (outer_refs)
 
     def children(self):
-        return (self.arg,) if self.arg is not None else ()
+        return ((self.arg,) if self.arg is not None else ()) + tuple(self.correlated)
 
     def __str__(self) -> str:
-        return f"({self.kind} subquery)"
+        return f"({'NOT ' if self.negated else ''}{self.kind} subquery)"
 
 
 @dataclass(frozen=True, eq=True)
@@ -166,6 +166,41 @@ class OuterRef(Expr):
 
     def __str__(self) -> str:
         return f"outer.{self.name or self.index}"
+
+
+@dataclass(frozen=True, eq=True)
+class WindowCall(Expr):
+    """A window function; lives only in a LogicalWindow's ``functions`` list.
+
+    ``frame`` is ``(mode, start, end)``: mode 'rows' | 'range' | 'groups', each bound
+    ``(kind, offset)`` with kind 'unbounded_preceding', 'preceding', 'current',
+    'following', 'unbounded_following'. None means the SQL default frame.
+    """
+    fn: str
+    args: tuple
+    type: str
+    partition: tuple = ()    # (Expr, ...)
+    order: tuple = ()        # ((Expr, desc, nulls_first), ...)
+    frame: tuple | None = None
+    distinct: bool = False
+    filter: Expr | None = None
+    star: bool = False
+
+    def children(self):
+        out = list(self.args) + list(self.partition) + [o[0] for o in self.order]
+        if self.filter is not None:
+            out.append(self.filter)
+        return tuple(out)
+
+    def __str__(self) -> str:
+        inner = "*" if self.star else ", ".join(map(str, self.args))
+        over = []
+        if self.partition:
+            over.append("PARTITION BY " + ", ".join(map(str, self.partition)))
+        if self.order:
+            over.append("ORDER BY " + ", ".join(f"{e}{' DESC' if d else ''}"
+                                                for e, d, _ in self.order))
+        return f"{self.fn}({inner}) OVER ({' '.join(over)})"
 
 
 def is_const(e: Expr) -> bool:
@@ -203,3 +238,63 @@ def _transform_item(x, fn):
     if isinstance(x, tuple):
         return tuple(_transform_item(y, fn) for y in x)
     return x
+
+
+# ---- helpers for rewrites (optimizer rules, binder) ---------------------------------------
+
+def conjuncts(e: Expr | None) -> list[Expr]:
+    """``a AND b AND c`` as ``[a, b, c]`` (None gives [])."""
+    if e is None:
+        return []
+    if isinstance(e, Call) and e.fn == "and" and len(e.args) == 2:
+        return conjuncts(e.args[0]) + conjuncts(e.args[1])
+    return [e]
+
+
+def conjoin(parts: list[Expr]) -> Expr | None:
+    """The AND of ``parts`` (None when empty)."""
+    out = None
+    for p in parts:
+        out = p if out is None else Call("and", (out, p), "BOOLEAN", _builtin("and"))
+    return out
+
+
+def make_call(name: str, args: list[Expr]) -> Call:
+    """A call of a built-in function, resolved against the built-in registry."""
+    reg = _builtin_registry()
+    fn, ret = reg.resolve(name, [a.type for a in args])
+    return Call(name, tuple(args), ret, fn)
+
+
+def remap_columns(e: Expr, fn) -> Expr:
+    """``e`` with each ColRef ``c`` replaced by ``fn(c)`` (an Expr)."""
+    return transform(e, lambda n: fn(n) if isinstance(n, ColRef) else n)
+
+
+def shift_columns(e: Expr, offset: int) -> Expr:
+    if offset == 0:
+        return e
+    return remap_columns(e, lambda c: ColRef(c.index + offset, c.type, c.name))
+
+
+def has_subquery(e: Expr) -> bool:
+    return any(isinstance(n, SubqueryExpr) for n in e.walk())
+
+
+def is_volatile(e: Expr) -> bool:
+    return any(isinstance(n, Call) and n.impl is not None and n.impl.volatile for n in e.walk())
+
+
+_REGISTRY = None
+
+
+def _builtin_registry():
+    global _REGISTRY
+    if _REGISTRY is None:
+        from ..exec.functions.registry import FunctionRegistry
+        _REGISTRY = FunctionRegistry()
+    return _REGISTRY
+
+
+def _builtin(name: str):
+    return _builtin_registry().lookup(name)

@@ -1,0 +1,71 @@
+"""Joins: hash, dense-key, residual conditions on outer joins, cross, semi/anti, NULL keys."""
+import pytest
+
+import rustmemodb
+
+
+@pytest.fixture()
+def conn():
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE l (id INTEGER, k INTEGER, s TEXT)")
+    c.execute("CREATE TABLE r (k INTEGER, v TEXT)")
+    c.execute("INSERT INTO l VALUES (1, 1, 'a'), (2, 2, 'b'), (3, NULL, 'c'), (4, 9, 'd')")
+    c.execute("INSERT INTO r VALUES (1, 'x'), (1, 'y'), (2, 'z'), (NULL, 'n'), (7, 'w')")
+    return c
+
+
+def rows(conn, sql):
+    return sorted(conn.execute(sql).fetchall(), key=repr)
+
+
+def test_inner_hash_join_with_duplicates(conn):
+    assert rows(conn, "SELECT l.id, r.v FROM l JOIN r ON l.k = r.k") == \
+        [(1, "x"), (1, "y"), (2, "z")]
+
+
+def test_left_join_residual_keeps_preserved_rows(conn):
+    got = rows(conn, "SELECT l.id, r.v FROM l LEFT JOIN r ON l.k = r.k AND r.v <> 'x'")
+    assert got == sorted([(1, "y"), (2, "z"), (3, None), (4, None)], key=repr)
+
+
+def test_full_join_null_keys_never_match(conn):
+    got = rows(conn, "SELECT l.id, r.v FROM l FULL JOIN r ON l.k = r.k")
+    assert (3, None) in got and (None, "n") in got and (None, "w") in got
+    assert len(got) == 7
+
+
+def test_right_join(conn):
+    got = rows(conn, "SELECT l.id, r.v FROM l RIGHT JOIN r ON l.k = r.k")
+    assert len(got) == 5 and (None, "w") in got
+
+
+def test_cross_and_comma_join(conn):
+    assert conn.execute("SELECT count(*) FROM l CROSS JOIN r").fetchall() == [(20,)]
+    assert rows(conn, "SELECT l.id FROM l, r WHERE l.k = r.k AND r.v = 'z'") == [(2,)]
+
+
+def test_theta_join(conn):
+    got = rows(conn, "SELECT l.id, r.k FROM l JOIN r ON l.k > r.k")
+    assert got == sorted([(2, 1), (2, 1), (4, 1), (4, 1), (4, 2), (4, 7)], key=repr)
+
+
+def test_join_empty_side(conn):
+    conn.execute("CREATE TABLE e (k INTEGER)")
+    assert rows(conn, "SELECT l.id FROM l JOIN e ON l.k = e.k") == []
+    assert len(rows(conn, "SELECT l.id, e.k FROM l LEFT JOIN e ON l.k = e.k")) == 4
+
+
+def test_int_float_keys(conn):
+    conn.execute("CREATE TABLE f (x FLOAT)")
+    conn.execute("INSERT INTO f VALUES (1.0), (2.5)")
+    assert rows(conn, "SELECT l.id FROM l JOIN f ON l.k = f.x") == [(1,)]
+
+
+def test_dense_key_join_matches_hash_join():
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE d (id INTEGER PRIMARY KEY, name TEXT)")
+    c.execute("CREATE TABLE f (did INTEGER)")
+    c.execute("INSERT INTO d SELECT * FROM (VALUES (1, 'a'), (2, 'b'), (3, 'c')) v(a, b)")
+    c.execute("INSERT INTO f VALUES (1), (1), (3), (NULL), (5), (-1)")
+    got = sorted(c.execute("SELECT f.did, d.name FROM f JOIN d ON f.did = d.id").fetchall())
+    assert got == [(1, "a"), (1, "a"), (3, "c")]
