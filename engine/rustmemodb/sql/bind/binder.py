@@ -99,6 +99,14 @@ class StatementBinder:
         scope.outer_refs.append(ref)
         return ref
 
+    def _collect_param_types(self, plan: LogicalNode) -> None:
+        """The type each placeholder ended up with, wherever coercion settled it."""
+        from ...plan.expr import Param
+        from ...plan.walk import expressions
+        for e in expressions(plan):
+            if isinstance(e, Param) and e.type not in (types.UNKNOWN, types.NULL):
+                self.param_types.setdefault(e.slot, e.type)
+
     # ---- aggregates -----------------------------------------------------------------------
     def make_aggregate(self, name: str, args: list, distinct: bool, node) -> AggCall:
         from ...exec.operators.aggregate import aggregate_type
@@ -126,6 +134,7 @@ class StatementBinder:
                               cacheable=False)
 
     def _done(self, kind: str, plan: LogicalNode, returns_rows: bool) -> BoundStatement:
+        self._collect_param_types(plan)
         return BoundStatement(kind, plan=plan, param_types=self.param_types, deps=self.deps,
                               cacheable=self.cacheable, returns_rows=returns_rows)
 

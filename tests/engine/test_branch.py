@@ -1,0 +1,86 @@
+"""Branch diff and three-way merge between a database and its forks."""
+import rustmemodb
+from rustmemodb.branch import diff, diff_all, merge
+
+
+def setup():
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, n INTEGER)")
+    c.execute("INSERT INTO t VALUES (1, 'a', 1), (2, 'b', 2), (3, 'c', 3)")
+    return c
+
+
+def test_diff_counts_and_changed_columns():
+    c = setup()
+    f = c.fork()
+    f.execute("UPDATE t SET v = 'B' WHERE id = 2")
+    f.execute("DELETE FROM t WHERE id = 3")
+    f.execute("INSERT INTO t VALUES (4, 'd', 4)")
+    d = diff(c, f, "t")
+    assert d.counts == {"added": 1, "removed": 1, "changed": 1}
+    assert d.changed_columns == [["v"]]
+    assert d.changed_before.to_pylist() == [{"id": 2, "v": "b", "n": 2}]
+    assert d.changed_after.to_pylist() == [{"id": 2, "v": "B", "n": 2}]
+    arrow = d.to_arrow()
+    assert sorted(arrow.column("_change").to_pylist()) == ["added", "changed", "removed"]
+    assert diff_all(c, c.fork()) == {}
+
+
+def test_update_back_to_same_value_is_no_change():
+    c = setup()
+    f = c.fork()
+    f.execute("UPDATE t SET v = 'x' WHERE id = 1")
+    f.execute("UPDATE t SET v = 'a' WHERE id = 1")
+    assert diff(c, f, "t").empty
+
+
+def test_diff_without_primary_key_uses_row_identity():
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE nk (x INTEGER)")
+    c.execute("INSERT INTO nk VALUES (1), (2)")
+    f = c.fork()
+    f.execute("INSERT INTO nk VALUES (9)")
+    c.execute("INSERT INTO nk VALUES (8)")      # same new rowid on both sides: not a change
+    d = diff(c, f, "nk")
+    assert d.counts == {"added": 1, "removed": 1, "changed": 0}
+
+
+def test_merge_applies_non_conflicting_changes():
+    c = setup()
+    f = c.fork()
+    f.execute("UPDATE t SET v = 'B' WHERE id = 2")
+    f.execute("INSERT INTO t VALUES (4, 'd', 4)")
+    c.execute("UPDATE t SET n = 10 WHERE id = 1")
+    result = merge(f, c)
+    assert result.applied and result.conflicts.num_rows == 0
+    assert c.execute("SELECT id, v, n FROM t ORDER BY id").fetchall() == \
+        [(1, "a", 10), (2, "B", 2), (3, "c", 3), (4, "d", 4)]
+
+
+def test_merge_conflict_applies_nothing_until_resolved():
+    c = setup()
+    f = c.fork()
+    f.execute("UPDATE t SET v = 'F' WHERE id = 1")
+    f.execute("INSERT INTO t VALUES (5, 'e', 5)")
+    c.execute("UPDATE t SET v = 'C' WHERE id = 1")
+    result = merge(f, c)
+    assert not result.applied
+    assert result.conflicts.to_pylist() == [
+        {"table": "t", "key": "id=1", "column": "v", "base": "a", "ours": "C", "theirs": "F"}]
+    assert c.execute("SELECT count(*) FROM t").fetchone() == (3,)   # nothing applied
+    assert merge(f, c, strategy="ours").applied
+    assert c.execute("SELECT v FROM t WHERE id = 1").fetchone() == ("C",)
+    assert c.execute("SELECT v FROM t WHERE id = 5").fetchone() == ("e",)
+
+
+def test_merge_theirs_and_merge_base_moves():
+    c = setup()
+    f = c.fork()
+    f.execute("UPDATE t SET v = 'F' WHERE id = 1")
+    c.execute("UPDATE t SET v = 'C' WHERE id = 1")
+    assert merge(f, c, strategy="theirs").applied
+    assert c.execute("SELECT v FROM t WHERE id = 1").fetchone() == ("F",)
+    f.execute("UPDATE t SET n = 7 WHERE id = 3")
+    second = merge(f, c)            # base is now the first merge: no stale conflict on id=1
+    assert second.applied
+    assert c.execute("SELECT n FROM t WHERE id = 3").fetchone() == (7,)

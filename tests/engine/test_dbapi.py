@@ -1,0 +1,161 @@
+"""PEP 249 surface: module attributes, cursors, fetching, parameters, transactions API."""
+import datetime as dt
+import uuid
+
+import pyarrow as pa
+import pytest
+
+import rustmemodb
+
+
+@pytest.fixture
+def conn():
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score FLOAT, d DATE)")
+    c.execute("INSERT INTO t VALUES (1, 'ada', 1.5, '2024-01-02'), (2, 'bob', NULL, NULL), "
+              "(3, 'cy', 3.0, '2024-03-04')")
+    return c
+
+
+def test_module_attributes():
+    assert rustmemodb.apilevel == "2.0"
+    assert rustmemodb.threadsafety in (1, 2, 3)
+    assert rustmemodb.paramstyle in ("qmark", "numeric", "named", "format", "pyformat")
+    for name in ("Warning", "Error", "InterfaceError", "DatabaseError", "DataError",
+                 "OperationalError", "IntegrityError", "InternalError", "ProgrammingError",
+                 "NotSupportedError"):
+        assert issubclass(getattr(rustmemodb, name), Exception)
+    assert issubclass(rustmemodb.IntegrityError, rustmemodb.DatabaseError)
+    assert issubclass(rustmemodb.DatabaseError, rustmemodb.Error)
+
+
+def test_fetch_family(conn):
+    cur = conn.cursor()
+    cur.execute("SELECT id, name FROM t ORDER BY id")
+    assert cur.description[0][0] == "id" and cur.description[1][1] == "TEXT"
+    assert cur.fetchone() == (1, "ada")
+    assert cur.fetchmany(1) == [(2, "bob")]
+    assert cur.fetchall() == [(3, "cy")]
+    assert cur.fetchone() is None
+    assert list(conn.execute("SELECT id FROM t ORDER BY id")) == [(1,), (2,), (3,)]
+
+
+def test_rowcount_and_description_for_dml(conn):
+    cur = conn.execute("UPDATE t SET score = 0 WHERE id > 1")
+    assert cur.rowcount == 2
+    assert cur.description is None
+    with pytest.raises(rustmemodb.ProgrammingError):
+        cur.fetchall()
+    assert conn.execute("DELETE FROM t WHERE id = 99").rowcount == 0
+
+
+def test_paramstyles(conn):
+    q = "SELECT name FROM t WHERE id = {}"
+    assert conn.execute(q.format("?"), [1]).fetchall() == [("ada",)]
+    assert conn.execute(q.format("$1"), (2,)).fetchall() == [("bob",)]
+    assert conn.execute(q.format(":id"), {"id": 3}).fetchall() == [("cy",)]
+    with pytest.raises(rustmemodb.ProgrammingError):
+        conn.execute(q.format("?"), [])
+    with pytest.raises(rustmemodb.ProgrammingError):
+        conn.execute(q.format(":id"), {"other": 1})
+
+
+def test_parameter_types_are_strict(conn):
+    with pytest.raises(rustmemodb.Error) as e:
+        conn.execute("INSERT INTO t (id, name) VALUES (?, ?)", ["10", "x"])
+    assert e.value.sqlstate == "42804"
+    conn.execute("INSERT INTO t (id, score, d) VALUES (?, ?, ?)", [10, 2, dt.date(2020, 1, 1)])
+    assert conn.execute("SELECT score, d FROM t WHERE id = 10").fetchall() == \
+        [(2.0, dt.date(2020, 1, 1))]
+
+
+def test_executemany(conn):
+    cur = conn.executemany("INSERT INTO t (id, name) VALUES (?, ?)", [(i, f"n{i}") for i in range(10, 20)])
+    assert cur.rowcount == 10
+    assert conn.execute("SELECT count(*) FROM t").fetchone() == (13,)
+
+
+def test_arrow_and_pandas(conn):
+    table = conn.execute("SELECT id, name, score FROM t ORDER BY id").arrow()
+    assert isinstance(table, pa.Table)
+    assert table.schema.field("id").type == pa.int64()
+    df = conn.execute("SELECT * FROM t ORDER BY id").df()
+    assert list(df["name"]) == ["ada", "bob", "cy"]
+
+
+def test_register_and_insert_select():
+    c = rustmemodb.connect()
+    src = pa.table({"a": pa.array(range(10000), pa.int32()), "b": [f"x{i}" for i in range(10000)]})
+    c.register("src", src)
+    c.execute("CREATE TABLE dst (a INTEGER, b TEXT)")
+    assert c.execute("INSERT INTO dst SELECT * FROM src").rowcount == 10000
+    assert c.execute("SELECT count(*), sum(a) FROM dst").fetchone() == (10000, sum(range(10000)))
+    import pandas as pd
+    c.register("pdf", pd.DataFrame({"x": [1, 2, 3]}))
+    assert c.execute("SELECT sum(x) FROM pdf").fetchone() == (6,)
+
+
+def test_uuid_and_json_round_trip():
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE j (id UUID PRIMARY KEY, doc JSON)")
+    u = uuid.uuid4()
+    c.execute("INSERT INTO j VALUES (?, ?)", [u, {"a": [1, 2]}])
+    assert c.execute("SELECT id, doc FROM j").fetchone() == (u, {"a": [1, 2]})
+
+
+def test_autocommit_default_and_pep249_mode():
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE a (x INTEGER)")
+    other = c.database.connect()
+    c.execute("INSERT INTO a VALUES (1)")
+    assert other.execute("SELECT count(*) FROM a").fetchone() == (1,)   # autocommit
+    c.commit()                                                          # no-op
+    c.autocommit = False
+    c.execute("INSERT INTO a VALUES (2)")
+    assert c.in_transaction
+    assert other.execute("SELECT count(*) FROM a").fetchone() == (1,)
+    c.rollback()
+    assert c.execute("SELECT count(*) FROM a").fetchone() == (1,)
+    c.execute("INSERT INTO a VALUES (3)")
+    c.commit()
+    assert other.execute("SELECT count(*) FROM a").fetchone() == (2,)
+
+
+def test_context_manager_commits_or_rolls_back():
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE a (x INTEGER)")
+    c.autocommit = False
+    with c:
+        c.execute("INSERT INTO a VALUES (1)")
+    with pytest.raises(ZeroDivisionError):
+        with c:
+            c.execute("INSERT INTO a VALUES (2)")
+            1 / 0
+    assert c.execute("SELECT x FROM a").fetchall() == [(1,)]
+
+
+def test_closed_connection_and_cursor():
+    c = rustmemodb.connect()
+    cur = c.cursor()
+    cur.close()
+    with pytest.raises(rustmemodb.InterfaceError):
+        cur.execute("SELECT 1")
+    c.close()
+    with pytest.raises(rustmemodb.InterfaceError):
+        c.execute("SELECT 1")
+
+
+def test_split_statements_keeps_offsets():
+    sql = "SELECT 1; SELECT ';' -- c;\n; INSERT INTO t VALUES ($$a;b$$)"
+    parts = rustmemodb.split_statements(sql)
+    assert [p[0] for p in parts] == ["SELECT 1", "SELECT ';' -- c;", "INSERT INTO t VALUES ($$a;b$$)"]
+    assert all(sql[off:].startswith(text) for text, off in parts)
+
+
+def test_udf_register_function():
+    c = rustmemodb.connect()
+    c.register_function("scramble", lambda s: s[::-1], ["TEXT"], "TEXT")
+    assert c.execute("SELECT scramble('hello')").fetchone() == ("olleh",)
+    with pytest.raises(rustmemodb.Error) as e:
+        c.execute("SELECT scramble(1)")
+    assert e.value.sqlstate == "42883"
