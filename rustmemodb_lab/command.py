@@ -1,0 +1,350 @@
+"""From the text of a ``%sql`` line (and ``%%sql`` cell) to a :class:`Command`.
+
+This is the only place that understands magic syntax. It
+
+1. splits the line into the option head and the SQL tail: options are parsed
+   with IPython's ``magic_arguments`` (so ``%sql?`` prints their help), but
+   only up to the first token that is not an option, because SQL must never
+   go through a shell-style splitter (quotes in SQL are SQL's);
+2. reads ``name << SELECT ...`` assignment;
+3. applies ``{var}`` text interpolation from the user namespace;
+4. splits the SQL into statements (the engine's ``split_statements``), and
+   for each finds its ``:var`` parameters and binds their *values* (never
+   their text) from the user namespace.
+
+Nothing here runs SQL or touches connections; ``run.py`` does that. The
+result is a plain dataclass, easy to assert on in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from IPython.core.magic_arguments import argument, argument_group, magic_arguments
+
+from rustmemodb_lab import sqltext
+from rustmemodb_lab.errors import LabUsageError
+
+ARGUMENTS = [
+    argument_group("Results"),
+    argument("-o", "--output", metavar="NAME", help="store the last result in variable NAME (pandas by default)"),
+    argument("--arrow", action="store_true", help="with -o / <<: store a pyarrow.Table"),
+    argument("--polars", action="store_true", help="with -o / <<: store a polars DataFrame"),
+    argument("-a", "--all", action="store_true", help="display the result of every statement, not only the last"),
+    argument("--explain", action="store_true", help="render the plan of the last statement (EXPLAIN ANALYZE for queries)"),
+    argument("--expect-error", action="store_true", help="the cell must fail: show the error instead of raising it"),
+    argument_group("Branches"),
+    argument("--on", metavar="A,B,...", help="run the cell on each branch, results side by side"),
+    argument("--fork", metavar="NAME", help="fork the current branch as NAME (O(1))"),
+    argument("--checkout", metavar="NAME", help="make NAME the current branch"),
+    argument("--branches", action="store_true", help="show the branch tree (click a branch to check it out)"),
+    argument("--drop-branch", metavar="NAME", help="forget branch NAME"),
+    argument("--diff", nargs="+", metavar="A B [TABLE]", help="row-level diff from branch A to branch B"),
+    argument("--merge", metavar="SOURCE", help="three-way merge SOURCE into the current branch (or --into)"),
+    argument("--into", metavar="TARGET", help="with --merge: the branch that receives the changes"),
+    argument("--ours", action="store_true", help="with --merge: resolve conflicts with the target's values"),
+    argument("--theirs", action="store_true", help="with --merge: resolve conflicts with the source's values"),
+    argument("--undo", action="store_true", help="return the current branch to its state before the last cell that changed it"),
+    argument_group("Connections and data"),
+    argument("--connect", metavar="PATH", help="open a database (':memory:' for a new in-memory one) and switch to it"),
+    argument("--alias", metavar="NAME", help="with --connect: the connection's name"),
+    argument("--connection", metavar="NAME", help="switch to the open connection NAME"),
+    argument("--connections", action="store_true", help="list open connections"),
+    argument("--persist", metavar="VAR", help="create table VAR from the DataFrame / Arrow table in variable VAR"),
+    argument("--append", metavar="VAR", help="insert the rows of DataFrame / Arrow variable VAR into table VAR"),
+    argument("--tables", action="store_true", help="list the tables of the current branch with row counts"),
+]
+
+
+def sql_arguments(func: Callable) -> Callable:
+    """Decorate a magic with every ``%sql`` option (``magic_arguments`` style)."""
+    for deco in reversed(ARGUMENTS):
+        func = deco(func)
+    return magic_arguments()(func)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement of a cell, as it will be sent to the engine."""
+
+    text: str
+    offset: int
+    index: int
+    params: dict[str, Any] | None = None
+    # (length of a prefix the lab wrote, length of the original prefix it replaced)
+    rewrite: tuple[int, int] = (0, 0)
+
+    def cell_position(self, position: int | None) -> int | None:
+        """Map an engine error position (in ``text``) to a position in the cell."""
+        if position is None:
+            return None
+        new, old = self.rewrite
+        original = position - new + old if position >= new else old
+        return self.offset + max(0, original)
+
+    def rewritten(self, prefix_new: str, prefix_old_len: int) -> Statement:
+        """A copy whose first ``prefix_old_len`` characters become ``prefix_new``."""
+        text = prefix_new + self.text[prefix_old_len:]
+        return replace(self, text=text, rewrite=(len(prefix_new), prefix_old_len))
+
+
+@dataclass
+class Command:
+    """Everything one ``%sql`` invocation asks for."""
+
+    sql: str = ""
+    statements: list[Statement] = field(default_factory=list)
+    output: str | None = None
+    output_format: str = "pandas"
+    show_all: bool = False
+    explain: bool = False
+    expect_error: bool = False
+    on: list[str] | None = None
+    fork: str | None = None
+    checkout: str | None = None
+    branches: bool = False
+    drop_branch: str | None = None
+    diff: tuple[str, str, str | None] | None = None
+    merge: str | None = None
+    into: str | None = None
+    strategy: str = "abort"
+    undo: bool = False
+    connect: str | None = None
+    alias: str | None = None
+    connection: str | None = None
+    connections: bool = False
+    persist: str | None = None
+    append: str | None = None
+    tables: bool = False
+
+    @property
+    def has_sql(self) -> bool:
+        return bool(self.statements)
+
+
+class Namespace:
+    """Variable lookup for ``{var}`` and ``:var``: local scope first, then the user's."""
+
+    def __init__(self, user_ns: Mapping[str, Any], local_ns: Mapping[str, Any] | None = None) -> None:
+        self.user_ns = user_ns
+        self.local_ns = local_ns or {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self.local_ns:
+            return self.local_ns[name]
+        return self.user_ns[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.local_ns or name in self.user_ns
+
+
+def parse(parser: argparse.ArgumentParser, line: str, cell: str | None, ns: Namespace) -> Command:
+    """Parse a magic invocation into a :class:`Command` (raises ``UsageError``)."""
+    head, rest = split_options(parser, line)
+    args = parser.parse_args(head)
+    output, sql = _sql_and_assignment(rest, cell)
+    command = _from_args(args)
+    if output:
+        if command.output:
+            raise LabUsageError("use either -o NAME or NAME << ..., not both")
+        command.output = output
+    command.sql = sqltext.interpolate(sql, ns.__getitem__) if sql.strip() else ""
+    command.statements = bind_statements(command.sql, ns)
+    _validate(command)
+    return command
+
+
+def split_options(parser: argparse.ArgumentParser, line: str) -> tuple[list[str], str]:
+    """Split ``line`` into option tokens and the raw remainder (the SQL).
+
+    >>> from rustmemodb_lab.magic import SqlMagics
+    >>> split_options(SqlMagics.sql.parser, "--on main,b -o out SELECT 'a b' -- x")
+    (['--on', 'main,b', '-o', 'out'], "SELECT 'a b' -- x")
+    """
+    tokens: list[str] = []
+    pos = 0
+    expecting = 0  # option arguments still to consume; -1 = any number
+    while True:
+        token, start, end = _next_token(line, pos)
+        if token is None:
+            return tokens, ""
+        is_option = token.startswith("-") and len(token) > 1 and token != "--"
+        if expecting == 0 or (expecting < 0 and is_option):
+            if not is_option:
+                return tokens, line[start:]
+            expecting = _arity(parser, token)
+        else:
+            expecting -= 1 if expecting > 0 else 0
+        tokens.append(token)
+        pos = end
+
+
+def _next_token(line: str, pos: int) -> tuple[str | None, int, int]:
+    """The next whitespace-separated token (quotes group, and are removed)."""
+    while pos < len(line) and line[pos].isspace():
+        pos += 1
+    if pos >= len(line):
+        return None, pos, pos
+    start = pos
+    if line[pos] in "'\"":
+        quote = line[pos]
+        end = line.find(quote, pos + 1)
+        end = len(line) if end < 0 else end
+        return line[pos + 1 : end], start, min(end + 1, len(line))
+    while pos < len(line) and not line[pos].isspace():
+        pos += 1
+    return line[start:pos], start, pos
+
+
+def _arity(parser: argparse.ArgumentParser, option: str) -> int:
+    """How many values ``option`` takes: 0, 1, or -1 for "one or more"."""
+    name = option.split("=", 1)[0]
+    action = parser._option_string_actions.get(name)  # noqa: SLF001 - argparse has no public lookup
+    if action is None or "=" in option:
+        return 0  # unknown: argparse reports it; --opt=value carries its value
+    if action.nargs == 0:
+        return 0
+    if action.nargs in ("+", "*"):
+        return -1
+    return int(action.nargs or 1)
+
+
+def _sql_and_assignment(rest: str, cell: str | None) -> tuple[str | None, str]:
+    """The SQL text and the ``name <<`` target, from the line tail and the cell."""
+    if cell is None:
+        return sqltext.split_assignment(rest)
+    output, tail = sqltext.split_assignment(rest)
+    if tail.strip():
+        raise LabUsageError(
+            f"unexpected text on the %%sql line: {tail.strip()!r}; put SQL in the cell body"
+        )
+    return output, cell
+
+
+def _from_args(args: argparse.Namespace) -> Command:
+    if args.arrow and args.polars:
+        raise LabUsageError("choose one of --arrow and --polars")
+    if args.ours and args.theirs:
+        raise LabUsageError("choose one of --ours and --theirs")
+    return Command(
+        output=args.output,
+        output_format="arrow" if args.arrow else "polars" if args.polars else "pandas",
+        show_all=args.all,
+        explain=args.explain,
+        expect_error=args.expect_error,
+        on=_branch_list(args.on),
+        fork=args.fork,
+        checkout=args.checkout,
+        branches=args.branches,
+        drop_branch=args.drop_branch,
+        diff=_diff_args(args.diff),
+        merge=args.merge,
+        into=args.into,
+        strategy="ours" if args.ours else "theirs" if args.theirs else "abort",
+        undo=args.undo,
+        connect=args.connect,
+        alias=args.alias,
+        connection=args.connection,
+        connections=args.connections,
+        persist=args.persist,
+        append=args.append,
+        tables=args.tables,
+    )
+
+
+def _branch_list(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    if not names:
+        raise LabUsageError("--on needs branch names, e.g. --on main,exp1")
+    return names
+
+
+def _diff_args(values: list[str] | None) -> tuple[str, str, str | None] | None:
+    if values is None:
+        return None
+    if len(values) not in (2, 3):
+        raise LabUsageError("--diff takes two branches and an optional table: --diff A B [TABLE]")
+    return values[0], values[1], values[2] if len(values) == 3 else None
+
+
+def _validate(c: Command) -> None:
+    if (c.into or c.strategy != "abort") and not c.merge:
+        raise LabUsageError("--into, --ours and --theirs go with --merge SOURCE")
+    if c.alias and not c.connect:
+        raise LabUsageError("--alias goes with --connect PATH")
+    needs_sql = {"--on": c.on and not c.has_sql, "--explain": c.explain and not c.has_sql,
+                 "--expect-error": c.expect_error and not c.has_sql}
+    for option, missing in needs_sql.items():
+        if missing:
+            raise LabUsageError(f"{option} needs SQL to run")
+    if c.output and not (c.has_sql or c.diff):
+        raise LabUsageError("-o / << needs a query (or --diff) whose result to store")
+    if c.output and not c.output.isidentifier():
+        raise LabUsageError(f"-o needs a Python variable name, not {c.output!r}")
+
+
+# -- statements and bound parameters ----------------------------------------
+
+def split_sql(sql: str) -> list[tuple[str, int]]:
+    """``(text, offset)`` of each statement; the engine's splitter when it has one."""
+    try:
+        from rustmemodb import split_statements
+    except ImportError:
+        split_statements = _split_fallback
+    pieces = split_statements(sql)
+    return [(text, offset) for text, offset in pieces if sqltext.skip_leading_trivia(text) < len(text)]
+
+
+def _split_fallback(sql: str) -> list[tuple[str, int]]:
+    """Split on ``;`` outside literals and comments (used without the engine's)."""
+    cuts, start = [], 0
+    for span_start, span_end in sqltext.code_spans(sql):
+        for i in range(span_start, span_end):
+            if sql[i] == ";":
+                cuts.append((start, i))
+                start = i + 1
+    cuts.append((start, len(sql)))
+    out = []
+    for a, b in cuts:
+        text = sql[a:b]
+        lead = len(text) - len(text.lstrip())
+        out.append((text.strip(), a + lead))
+    return [(t, o) for t, o in out if t]
+
+
+def bind_statements(sql: str, ns: Namespace) -> list[Statement]:
+    """Statements of ``sql`` with their ``:var`` values taken from ``ns``."""
+    if not sql.strip():
+        return []
+    return [
+        Statement(text=text, offset=offset, index=i, params=bind_params(text, ns))
+        for i, (text, offset) in enumerate(split_sql(sql))
+    ]
+
+
+def bind_params(text: str, ns: Namespace) -> dict[str, Any] | None:
+    """``{name: value}`` for every ``:name`` in ``text`` (``None`` when there are none)."""
+    params: dict[str, Any] = {}
+    for param in sqltext.find_params(text):
+        if param.name not in ns:
+            raise LabUsageError(
+                f"the bound parameter :{param.name} has no value: define a variable "
+                f"named {param.name!r} in the notebook"
+            )
+        params[param.name] = _python_value(ns[param.name])
+    return params or None
+
+
+def _python_value(value: Any) -> Any:
+    """numpy scalars become Python scalars (the engine binds plain values)."""
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        try:
+            return value.item()
+        except (TypeError, ValueError):
+            return value
+    return value

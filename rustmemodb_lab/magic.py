@@ -1,0 +1,94 @@
+"""The ``%sql`` / ``%%sql`` magics: thin glue from IPython to the lab.
+
+A magic call does three things and nothing else:
+
+1. ``command.parse`` turns the line and cell into a ``Command`` (options,
+   ``<<``, ``{var}``, statements and their ``:var`` values);
+2. ``run.run_command`` acts on it against the shell's ``LabSession``;
+3. the value is returned for IPython to display (and ``-o`` stored it).
+
+Where the rest lives: ``config.py`` (settings), ``session.py`` (connections
+and the DataFrame bridge), ``branches.py`` (branch names, undo),
+``execute.py`` (statements, errors, interrupts, EXPLAIN), ``actions/``
+(non-SQL options), ``resultset.py`` / ``views.py`` / ``render/`` (display),
+``widgets/`` (branch tree), ``progress.py`` (long statements).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from IPython.core.magic import Magics, line_cell_magic, magics_class, needs_local_scope, no_var_expand
+
+from rustmemodb_lab.command import Namespace, parse, sql_arguments
+from rustmemodb_lab.config import RustmemodbLab
+from rustmemodb_lab.context import Context
+from rustmemodb_lab.progress import Ticker
+from rustmemodb_lab.run import run_command
+from rustmemodb_lab.session import LabSession
+
+
+@magics_class
+class SqlMagics(Magics):
+    """``%sql`` and ``%%sql`` on the rustmemodb in-memory database."""
+
+    def __init__(self, shell: Any, session: LabSession) -> None:
+        super().__init__(shell)
+        self.session = session
+        self.ticker = Ticker()
+
+    @no_var_expand
+    @needs_local_scope
+    @sql_arguments
+    @line_cell_magic
+    def sql(self, line: str = "", cell: str | None = None, local_ns: dict | None = None) -> Any:
+        """Run SQL on rustmemodb; manage branches; compare, diff, merge and explain.
+
+        Examples::
+
+          %sql SELECT 42                         -- a line query
+          %%sql -o top                           -- a cell; last result into `top`
+          top << SELECT * FROM trades LIMIT 5    -- the same, as an assignment
+          %sql --fork what_if                    -- O(1) branch of the database
+          %%sql --on main,what_if                -- the cell on both, side by side
+          %sql --diff main what_if trades        -- row-level diff
+          %%sql --explain                        -- EXPLAIN ANALYZE as a plan tree
+        """
+        ns = Namespace(self.shell.user_ns, local_ns)
+        command = parse(SqlMagics.sql.parser, line, cell, ns)
+        ctx = Context(self.session, ns, _display, self.ticker, label=_label(line, cell))
+        return run_command(command, ctx)
+
+
+def _display(value: Any) -> None:
+    from IPython.display import display
+
+    display(value)
+
+
+def _label(line: str, cell: str | None) -> str:
+    """A short description of the cell, used in ``--undo`` messages."""
+    text = (cell if cell is not None and cell.strip() else line).strip()
+    return text.splitlines()[0] if text else ""
+
+
+def register(ip: Any) -> LabSession:
+    """Create the shell's session, configurable and magics (``%load_ext``)."""
+    unregister(ip)
+    config = RustmemodbLab(parent=ip)
+    ip.configurables.append(config)
+    session = LabSession(config, lambda: ip.user_ns)
+    ip.register_magics(SqlMagics(ip, session))
+    ip._rustmemodb_lab_session = session
+    return session
+
+
+def unregister(ip: Any) -> None:
+    """Close the session's connections and drop its configurable."""
+    session = getattr(ip, "_rustmemodb_lab_session", None)
+    if session is None:
+        return
+    session.close()
+    if session.config in ip.configurables:
+        ip.configurables.remove(session.config)
+    del ip._rustmemodb_lab_session

@@ -1,0 +1,139 @@
+"""The lab's state inside one IPython shell: open connections and their branches.
+
+A shell has one ``LabSession``. It owns every open connection under a name
+(``default`` is an embedded in-memory database created on first use;
+``--connect PATH`` adds more, ``--connection NAME`` switches), and each
+connection owns a :class:`~rustmemodb_lab.branches.BranchRegistry`.
+
+It is also where notebook variables become tables: every connection (forks
+included) gets a *replacement scan*, a callback the engine consults when a
+table name is not in its catalog. It answers with the pandas DataFrame or
+Arrow table of that name from the user namespace, which the engine reads
+zero-copy through Arrow as a read-only table. Real tables always win over
+variables of the same name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from rustmemodb_lab.branches import BranchRegistry, check_name
+from rustmemodb_lab.config import RustmemodbLab
+from rustmemodb_lab.errors import LabUsageError
+
+MEMORY = ":memory:"
+
+
+class LabSession:
+    """Open connections by name, the current one, and the variable bridge."""
+
+    def __init__(self, config: RustmemodbLab, user_ns: Callable[[], Mapping[str, Any]]) -> None:
+        self.config = config
+        self._user_ns = user_ns
+        self.connections: dict[str, BranchRegistry] = {}
+        self.paths: dict[str, str] = {}
+        self.current_name: str | None = None
+
+    # -- connections -------------------------------------------------------------
+    @property
+    def registry(self) -> BranchRegistry:
+        """The current connection's branches (opens ``default`` on first use)."""
+        if self.current_name is None:
+            self.connect(MEMORY, alias="default")
+        registry = self.connections[self.current_name]
+        registry.undo_depth = self.config.undo_depth
+        return registry
+
+    def connect(self, path: str, alias: str | None = None) -> str:
+        """Open ``path`` (or a new in-memory database) as ``alias`` and switch to it."""
+        name = alias or self._default_alias(path)
+        check_name(name)
+        if name in self.connections:
+            raise LabUsageError(f"a connection named {name!r} is already open; pick another --alias")
+        conn = open_connection(path)
+        self.attach(conn)
+        self.connections[name] = BranchRegistry(
+            conn, main=self.config.default_branch, undo_depth=self.config.undo_depth, attach=self.attach
+        )
+        self.paths[name] = path
+        self.current_name = name
+        return name
+
+    def switch(self, name: str) -> BranchRegistry:
+        if name not in self.connections:
+            known = ", ".join(self.connections) or "none"
+            raise LabUsageError(f"no open connection named {name!r}; open: {known}")
+        self.current_name = name
+        return self.connections[name]
+
+    def _default_alias(self, path: str) -> str:
+        if path == MEMORY:
+            n = 1 + sum(p == MEMORY for p in self.paths.values())
+            return "default" if n == 1 else f"memory{n}"
+        return Path(path).stem or "db"
+
+    def close(self) -> None:
+        """Close every connection (used when the extension is unloaded)."""
+        for registry in self.connections.values():
+            for branch in registry.branches.values():
+                close = getattr(branch.conn, "close", None)
+                if close:
+                    close()
+        self.connections.clear()
+        self.current_name = None
+
+    # -- the variable bridge -------------------------------------------------------
+    def attach(self, conn: Any) -> Any:
+        """Give ``conn`` the replacement scan over the user namespace."""
+        try:
+            conn.replacement_scan = self.scan
+        except AttributeError:
+            pass  # an engine without replacement scans: variables are not tables
+        return conn
+
+    def scan(self, name: str) -> Any:
+        """The DataFrame / Arrow table variable called ``name`` (case-insensitive), or None."""
+        ns = self._user_ns()
+        value = ns.get(name)
+        if value is None:
+            lowered = name.lower()
+            matches = [v for k, v in ns.items() if k.lower() == lowered and not k.startswith("_")]
+            value = matches[0] if len(matches) == 1 else None
+        return as_table(value)
+
+
+def as_table(value: Any) -> Any:
+    """``value`` if the engine can scan it (pandas / Arrow), polars via Arrow; else None."""
+    if value is None:
+        return None
+    module = type(value).__module__.split(".")[0]
+    if module == "pandas" and type(value).__name__ == "DataFrame":
+        return value
+    if module == "pyarrow":
+        import pyarrow as pa
+
+        if isinstance(value, pa.Table):
+            return value
+        if isinstance(value, pa.RecordBatch):
+            return pa.Table.from_batches([value])
+        return None
+    if module == "polars" and type(value).__name__ == "DataFrame":
+        return value.to_arrow()
+    return None
+
+
+def open_connection(path: str) -> Any:
+    """``rustmemodb.connect`` with a clear message when durability is missing."""
+    import rustmemodb
+
+    if path == MEMORY:
+        return rustmemodb.connect()
+    try:
+        return rustmemodb.connect(path)
+    except (ImportError, TypeError, NotImplementedError, getattr(rustmemodb, "NotSupportedError", TypeError)) as exc:
+        raise LabUsageError(
+            f"cannot open {path!r}: this rustmemodb build has no file-backed (durable) "
+            f"databases yet ({exc}); use --connect :memory: for another in-memory one"
+        ) from exc

@@ -1,0 +1,1 @@
+"""In-process tests of the rustmemodb_lab magics (IPython shell, no kernel)."""
