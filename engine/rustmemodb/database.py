@@ -37,7 +37,7 @@ _COMMIT_LOG_SIZE = 100_000
 
 class Database:
     def __init__(self, root: Root | None = None, *, parent: "Database | None" = None,
-                 name: str = "main", functions=None) -> None:
+                 name: str = "main", functions=None, plan_cache=None) -> None:
         self.root = root if root is not None else Root()
         self.parent = parent
         self.base_root = self.root if parent is not None else None
@@ -51,7 +51,9 @@ class Database:
         from .exec.functions.registry import FunctionRegistry
         self.functions = functions if functions is not None else FunctionRegistry()
         from .sql.plan_cache import PlanCache
-        self.plan_cache = PlanCache()
+        # Shared with forks: entries are validated by catalog-object identity, so a plan
+        # is only reused where the tables it was bound against are the very same.
+        self.plan_cache = plan_cache if plan_cache is not None else PlanCache()
         self.wal = None   # set by durability when the database is file-backed
 
     # ---- sessions and forks -----------------------------------------------------------
@@ -61,8 +63,16 @@ class Database:
 
     def fork(self, name: str | None = None) -> "Database":
         """An independent database sharing this one's committed state, in O(1)."""
+        # The function registry is shared copy-on-write (see own_functions).
+        self.functions.shared = True
         return Database(self.root, parent=self, name=name or f"{self.name}-fork",
-                        functions=self.functions.copy())
+                        functions=self.functions, plan_cache=self.plan_cache)
+
+    def own_functions(self):
+        """This database's function registry, copied first if forks share it."""
+        if self.functions.shared:
+            self.functions = self.functions.copy()
+        return self.functions
 
     # ---- transactions -----------------------------------------------------------------
     def begin(self, explicit: bool = False) -> Transaction:

@@ -53,6 +53,24 @@ class Result:
         return self.table
 
 
+class CancelFlag:
+    """A cross-thread cancel request; a plain attribute is enough under the GIL."""
+
+    __slots__ = ("_set",)
+
+    def __init__(self) -> None:
+        self._set = False
+
+    def set(self) -> None:
+        self._set = True
+
+    def clear(self) -> None:
+        self._set = False
+
+    def is_set(self) -> bool:
+        return self._set
+
+
 class Session:
     """Per-connection state: the open transaction, settings, prepared statements."""
 
@@ -63,7 +81,7 @@ class Session:
         self.autocommit = True            # False: PEP 249 implicit transactions
         self.settings: dict[str, str] = {}
         self.prepared: dict[str, str] = {}
-        self.cancel_event = threading.Event()
+        self.cancel_event = CancelFlag()
         self.replacement_scan = None
         self.savepoints: list[tuple[str, Any]] = []
 

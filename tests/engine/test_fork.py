@@ -74,3 +74,15 @@ def test_fork_sees_only_committed_state():
     f = c.fork()
     c.execute("COMMIT")
     assert f.execute("SELECT count(*) FROM t").fetchone() == (0,)
+
+
+def test_functions_registered_on_a_fork_stay_there():
+    c = rustmemodb.connect()
+    f = c.fork()
+    f.register_function("twice", lambda x: 2 * x, ["INTEGER"], "INTEGER")
+    assert f.execute("SELECT twice(21)").fetchone() == (42,)
+    with pytest.raises(rustmemodb.Error):
+        c.execute("SELECT twice(21)")
+    c.register_function("twice", lambda x: 3 * x, ["INTEGER"], "INTEGER")
+    assert c.execute("SELECT twice(21)").fetchone() == (63,)
+    assert f.execute("SELECT twice(21)").fetchone() == (42,)

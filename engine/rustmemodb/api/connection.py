@@ -120,12 +120,13 @@ class Connection:
                           return_type: str = "TEXT", *, vectorized: bool = False,
                           strict: bool = True, volatile: bool = False) -> None:
         """Add a scalar SQL function implemented in Python (the spec's plugin API)."""
-        self.database.functions.register(name, fn, arg_types, return_type,
-                                         vectorized=vectorized, strict=strict, volatile=volatile)
+        self.database.own_functions().register(name, fn, arg_types, return_type,
+                                               vectorized=vectorized, strict=strict,
+                                               volatile=volatile)
 
     def register_aggregate(self, name: str, fn: Callable[[list], Any], arg_types: Sequence[str],
                            return_type: str) -> None:
-        self.database.functions.register_aggregate(name, fn, arg_types, return_type)
+        self.database.own_functions().register_aggregate(name, fn, arg_types, return_type)
 
     def tables(self) -> list[str]:
         return self.database.tables()

@@ -14,6 +14,7 @@ database with ``register`` / ``register_function``.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -50,29 +51,36 @@ def fixed(*signatures: tuple) -> Callable[[Sequence[str]], str | None]:
     return resolve
 
 
+# Registry versions are drawn from one global counter, so two registries (say, two
+# forks that each registered a different UDF) never share a version number and a
+# cached plan can never be reused against the wrong set of functions.
+_versions = itertools.count(1)
+
+
 class FunctionRegistry:
     def __init__(self, parent: "FunctionRegistry | None" = None) -> None:
         self._scalars: dict[str, list[ScalarFunction]] = {}
         self._aggregates: dict[str, AggregateFunction] = {}
-        self.version = 0
+        self.version = next(_versions)
+        self.shared = False   # set when forks share this registry: copy before writing
         if parent is None:
             from . import builtins
             builtins.register_all(self)
         else:
             self._scalars = {k: list(v) for k, v in parent._scalars.items()}
             self._aggregates = dict(parent._aggregates)
-            self.version = parent.version
+            self.version = parent.version   # same functions: plans stay valid
 
     def copy(self) -> "FunctionRegistry":
         return FunctionRegistry(parent=self)
 
     def add(self, fn: ScalarFunction) -> None:
         self._scalars.setdefault(fn.name.lower(), []).insert(0, fn)
-        self.version += 1
+        self.version = next(_versions)
 
     def add_aggregate(self, fn: AggregateFunction) -> None:
         self._aggregates[fn.name.lower()] = fn
-        self.version += 1
+        self.version = next(_versions)
 
     def has(self, name: str) -> bool:
         return name.lower() in self._scalars
