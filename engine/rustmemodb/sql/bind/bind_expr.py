@@ -123,6 +123,8 @@ class ExprBinder:
 
     # ---- operators ---------------------------------------------------------------------
     def _binary(self, name: str, node: exp.Binary) -> Expr:
+        if isinstance(node.expression, (exp.Any, exp.All)):
+            return self.stmt.bind_quantified(self, node)
         left, right = self.bind(node.this), self.bind(node.expression)
         return self.call(name, [left, right], node)
 
@@ -238,6 +240,16 @@ class ExprBinder:
         args = [self.bind(a) for a in nodes]
         target = common_type(args, name.upper())
         return self.call(name, [_retype(a, target) for a in args], node)
+
+    # ---- query features bound by hooks on the statement binder (sql/bind/query_hooks.py) ----
+    def _Subquery(self, node: exp.Subquery) -> Expr:
+        return self.stmt.bind_subquery(self, node)
+
+    def _Exists(self, node: exp.Exists) -> Expr:
+        return self.stmt.bind_exists(self, node)
+
+    def _Window(self, node: exp.Window) -> Expr:
+        return self.stmt.bind_window(self, node)
 
     def _Anonymous(self, node: exp.Anonymous) -> Expr:
         name = node.name.lower()

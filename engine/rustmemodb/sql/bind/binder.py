@@ -16,6 +16,7 @@ from sqlglot import exp
 from ... import errors, types
 from ...plan.expr import AggCall, ColRef, Expr, OuterRef
 from ...plan.logical import LogicalNode
+from .query_hooks import QueryHooks
 from .scope import Scope
 
 
@@ -34,7 +35,7 @@ class BoundStatement:
         return self.plan.columns if self.plan is not None and self.returns_rows else []
 
 
-class StatementBinder:
+class StatementBinder(QueryHooks):
     def __init__(self, root, functions, replacement_scan=None) -> None:
         self.root = root
         self.functions = functions
@@ -138,27 +139,13 @@ class StatementBinder:
         return BoundStatement(kind, plan=plan, param_types=self.param_types, deps=self.deps,
                               cacheable=self.cacheable, returns_rows=returns_rows)
 
-    # ---- hooks for query features bound in their own modules ----------------------------
-    def bind_with(self, node, with_, parent):
-        raise errors.not_supported("WITH queries")
-
+    # ---- hooks for query features: WITH, set operations, DISTINCT ON, windows and
+    # subqueries come from QueryHooks (query_hooks.py); the rest are stubs here.
     def find_cte(self, name: str):
         for frame in reversed(self.ctes):
             if name in frame:
                 return frame[name]
         return None
-
-    def bind_set_operation(self, node, parent):
-        raise errors.not_supported("UNION/INTERSECT/EXCEPT")
-
-    def bind_distinct_on(self, plan, on, names, select_exprs):
-        raise errors.not_supported("DISTINCT ON")
-
-    def bind_windows(self, plan, select_exprs, order_specs):
-        raise errors.not_supported("window functions")
-
-    def bind_in_subquery(self, binder, node):
-        raise errors.not_supported("IN (subquery)")
 
     def bind_on_conflict(self, conflict, schema):
         raise errors.not_supported("INSERT ... ON CONFLICT")

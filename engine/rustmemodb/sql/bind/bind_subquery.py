@@ -1,0 +1,149 @@
+"""Binding subqueries used as values: scalar, EXISTS, IN, and ``op ANY/ALL``.
+
+The subquery is bound as a query whose FROM scope has the enclosing scope as
+its parent, so a name it cannot resolve locally becomes an ``OuterRef`` (made
+by ``StatementBinder._outer_column``). Afterwards the outer references that
+reach exactly *this* enclosing scope — from anywhere inside the subquery,
+including subqueries nested in it — are renumbered into parameter slots:
+
+    outer scope columns  ──►  SubqueryExpr.correlated = (ColRef a, ColRef c)
+    OuterRef(depth, a)   ──►  OuterRef(depth, 0)      (slot 0 of the frame)
+
+At run time the subquery is evaluated with a frame of the correlated values
+pushed on ``ctx.outer``; ``OuterRef(depth, slot)`` reads ``ctx.outer[-depth]``.
+Because ``correlated`` holds ordinary ColRefs of the enclosing expression, the
+enclosing query's rewrites (GROUP BY lifting, pushdown) keep them right.
+
+Kinds: ``scalar`` (one column, at most one row: else ``21000``), ``exists``,
+``in`` (= ``any:eq``), ``any:<op>`` and ``all:<op>`` for a comparison operator.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from sqlglot import exp
+
+from ... import errors, types
+from ...plan.expr import ColRef, Const, OuterRef, SubqueryExpr, transform
+from ...plan.logical import LogicalNode
+from ..parse import position_of
+
+_OPS = {exp.EQ: "eq", exp.NEQ: "ne", exp.LT: "lt", exp.LTE: "le", exp.GT: "gt", exp.GTE: "ge"}
+
+
+def bind_scalar_subquery(stmt, binder, node: exp.Subquery):
+    plan, correlated = bind_subquery_plan(stmt, binder, node.this)
+    _one_column(plan, node)
+    t = plan.columns[0][1]
+    return SubqueryExpr("scalar", plan, types.TEXT if t == types.NULL else t,
+                        correlated=correlated)
+
+
+def bind_exists(stmt, binder, node: exp.Exists):
+    plan, correlated = bind_subquery_plan(stmt, binder, node.this)
+    return SubqueryExpr("exists", plan, types.BOOLEAN, correlated=correlated)
+
+
+def bind_in_subquery(stmt, binder, node: exp.In):
+    query = node.args["query"]
+    return _quantified(stmt, binder, "in", node.this, query, node)
+
+
+def bind_quantified(stmt, binder, node: exp.Binary):
+    """``x op ANY (subquery)`` / ``x op ALL (subquery)``."""
+    op = _OPS.get(type(node))
+    q = node.expression
+    if op is None:
+        raise errors.not_supported(f"{type(node).__name__} with ANY/ALL")
+    kind = ("any:" if isinstance(q, exp.Any) else "all:") + op
+    inner = q.this
+    if not isinstance(inner, (exp.Subquery, exp.Select, exp.Union, exp.Intersect, exp.Except)):
+        raise errors.not_supported("ANY/ALL over an array", hint="Use a subquery.")
+    return _quantified(stmt, binder, kind, node.this, inner, node)
+
+
+def _quantified(stmt, binder, kind, left_node, query, node):
+    arg = binder.bind(left_node)
+    body = query.this if isinstance(query, exp.Subquery) else query
+    plan, correlated = bind_subquery_plan(stmt, binder, body)
+    _one_column(plan, query)
+    rtype = plan.columns[0][1]
+    op = "eq" if kind == "in" else kind.split(":")[1]
+    probe = binder.call(op, [arg, ColRef(0, rtype)], node)   # type check, like `arg op col`
+    arg = probe.args[0] if probe.args[0].type != arg.type else arg
+    if arg.type != rtype and types.is_numeric(arg.type) and types.is_numeric(rtype):
+        plan = _cast_column(plan, types.FLOAT) if rtype == types.INTEGER else plan
+        if arg.type == types.INTEGER:
+            from ...plan.expr import Cast
+            arg = Cast(arg, types.FLOAT)
+    return SubqueryExpr(kind, plan, types.BOOLEAN, arg=arg, correlated=correlated)
+
+
+def _cast_column(plan: LogicalNode, target: str) -> LogicalNode:
+    from ...plan.expr import Cast
+    from ...plan.logical import LogicalProject
+    name, t = plan.columns[0]
+    return LogicalProject([(name, target)], plan, [Cast(ColRef(0, t, name), target)])
+
+
+def _one_column(plan: LogicalNode, node) -> None:
+    if len(plan.columns) != 1:
+        raise errors.sql_error("42601", "subquery must return only one column",
+                               position=position_of(node))
+
+
+def bind_subquery_plan(stmt, binder, query) -> tuple[LogicalNode, tuple]:
+    """Bind ``query`` under the binder's scope; renumber its outer references."""
+    from ...optimize import optimize
+    from .bind_select import bind_query
+    plan = bind_query(stmt, query, binder.scope)
+    slots: dict[int, int] = {}
+    plan = _renumber(plan, 0, slots)
+    cols = binder.scope.columns
+    correlated = tuple(ColRef(i, cols[i].type, cols[i].name)
+                       for i, _ in sorted(slots.items(), key=lambda kv: kv[1]))
+    return optimize(plan, stmt.root), correlated
+
+
+# ---- renumbering outer references ------------------------------------------------------------
+
+def _renumber(plan: LogicalNode, level: int, slots: dict) -> LogicalNode:
+    """Rewrite OuterRefs reaching the scope just outside nesting ``level`` into slots."""
+    changes = {}
+    for f in dataclasses.fields(plan):
+        v = getattr(plan, f.name)
+        nv = _renumber_value(v, level, slots)
+        if nv is not v:
+            changes[f.name] = nv
+    return dataclasses.replace(plan, **changes) if changes else plan
+
+
+def _renumber_value(v, level: int, slots: dict):
+    from ...plan.expr import Expr
+    if isinstance(v, LogicalNode):
+        return _renumber(v, level, slots)
+    if isinstance(v, Expr):
+        return _renumber_expr(v, level, slots)
+    if isinstance(v, list):
+        out = [_renumber_value(x, level, slots) for x in v]
+        return out if any(a is not b for a, b in zip(out, v)) else v
+    if isinstance(v, tuple):
+        out = tuple(_renumber_value(x, level, slots) for x in v)
+        return out if any(a is not b for a, b in zip(out, v)) else v
+    if isinstance(v, dict):
+        out = {k: _renumber_value(x, level, slots) for k, x in v.items()}
+        return out if any(out[k] is not v[k] for k in v) else v
+    return v
+
+
+def _renumber_expr(e, level: int, slots: dict):
+    def fn(n):
+        if isinstance(n, OuterRef) and n.depth == level + 1:
+            slot = slots.setdefault(n.index, len(slots))
+            return OuterRef(n.depth, slot, n.type, n.name)
+        if isinstance(n, SubqueryExpr):
+            inner = _renumber(n.plan, level + 1, slots)
+            if inner is not n.plan:
+                return dataclasses.replace(n, plan=inner)
+        return n
+    return transform(e, fn)

@@ -1,0 +1,82 @@
+"""Subqueries: scalar, IN/NOT IN with NULLs, EXISTS, ANY/ALL, correlated (decorrelated or per key)."""
+import pytest
+
+import rustmemodb
+
+
+@pytest.fixture()
+def conn():
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE t (id INTEGER, g INTEGER, v INTEGER)")
+    c.execute("CREATE TABLE u (k INTEGER)")
+    c.execute("CREATE TABLE e (k INTEGER)")
+    c.execute("INSERT INTO t VALUES (1, 1, 10), (2, 1, 20), (3, 2, NULL), (NULL, 3, 5)")
+    c.execute("INSERT INTO u VALUES (1), (3), (NULL)")
+    return c
+
+
+def col(conn, sql):
+    return [r[0] for r in conn.execute(sql).fetchall()]
+
+
+def test_in_and_not_in_null_rules(conn):
+    assert col(conn, "SELECT id IN (SELECT k FROM u) FROM t ORDER BY g") == [True, None, True, None]
+    assert col(conn, "SELECT id NOT IN (SELECT k FROM e) FROM t ORDER BY g") == [True] * 4
+    assert col(conn, "SELECT count(*) FROM t WHERE id NOT IN (SELECT k FROM u)") == [0]
+
+
+def test_any_all_empty_and_nulls(conn):
+    assert col(conn, "SELECT 1 > ALL (SELECT k FROM e)") == [True]
+    assert col(conn, "SELECT 1 > ANY (SELECT k FROM e)") == [False]
+    assert col(conn, "SELECT 5 > ALL (SELECT k FROM u)") == [None]
+    assert col(conn, "SELECT 2 > ANY (SELECT k FROM u)") == [True]
+    assert col(conn, "SELECT 0 > ANY (SELECT k FROM u)") == [None]
+
+
+def test_scalar_errors_and_empty(conn):
+    assert col(conn, "SELECT (SELECT k FROM e)") == [None]
+    with pytest.raises(rustmemodb.Error) as info:
+        conn.execute("SELECT (SELECT k FROM u)")
+    assert info.value.sqlstate == "21000"
+
+
+def test_exists_decorrelated_into_semi_and_anti_join(conn):
+    plan = "\n".join(col(conn, "EXPLAIN SELECT id FROM t WHERE EXISTS "
+                               "(SELECT 1 FROM u WHERE u.k = t.id)"))
+    assert "semi" in plan
+    assert sorted(col(conn, "SELECT id FROM t WHERE EXISTS (SELECT 1 FROM u WHERE u.k = t.id)")) \
+        == [1, 3]
+    assert sorted(col(conn, "SELECT g FROM t WHERE NOT EXISTS "
+                            "(SELECT 1 FROM u WHERE u.k = t.id)")) == [1, 3]
+
+
+def test_correlated_scalar_per_key(conn):
+    got = conn.execute("SELECT id, (SELECT max(v) FROM t t2 WHERE t2.g = t.g) FROM t "
+                       "ORDER BY g, id").fetchall()
+    assert got == [(1, 20), (2, 20), (3, None), (None, 5)]
+
+
+def test_correlated_in_aggregate_query_uses_group_column(conn):
+    got = conn.execute("SELECT g, (SELECT count(*) FROM u WHERE u.k = t.g) FROM t "
+                       "GROUP BY g ORDER BY g").fetchall()
+    assert got == [(1, 1), (2, 0), (3, 1)]
+    with pytest.raises(rustmemodb.Error) as info:
+        conn.execute("SELECT g, (SELECT count(*) FROM u WHERE u.k = t.v) FROM t GROUP BY g")
+    assert info.value.sqlstate == "42803"
+
+
+def test_nested_correlation_reaches_grandparent(conn):
+    got = conn.execute(
+        "SELECT id FROM t WHERE EXISTS (SELECT 1 FROM u WHERE u.k = t.g AND "
+        "EXISTS (SELECT 1 FROM e WHERE e.k IS NULL OR t.v > 0) ) ORDER BY id").fetchall()
+    assert got == []   # e is empty
+    conn.execute("INSERT INTO e VALUES (7)")
+    got = conn.execute(
+        "SELECT id FROM t WHERE EXISTS (SELECT 1 FROM u WHERE u.k = t.g AND "
+        "EXISTS (SELECT 1 FROM e WHERE e.k > t.v - 10)) ORDER BY id").fetchall()
+    assert got == [(1,), (None,)]
+
+
+def test_subquery_in_delete(conn):
+    conn.execute("DELETE FROM t WHERE id IN (SELECT k FROM u)")
+    assert sorted(col(conn, "SELECT g FROM t")) == [1, 3]
