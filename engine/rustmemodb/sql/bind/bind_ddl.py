@@ -318,6 +318,9 @@ def bind_drop_view(stmt, node: exp.Drop):
     def action(txn, ctx):
         for name in names:
             if name not in txn.working.views:
+                if name in txn.working.tables:
+                    raise errors.sql_error("42809", f'"{name}" is not a view',
+                                           hint="Use DROP TABLE to remove a table.")
                 if if_exists:
                     continue
                 raise errors.sql_error("42P01", f'view "{name}" does not exist')

@@ -36,7 +36,8 @@ def bind_query(stmt, node: exp.Expression, parent: Scope | None) -> LogicalNode:
     if isinstance(node, exp.Subquery):
         return bind_query(stmt, node.this, parent)
     if isinstance(node, exp.Values):
-        return bind_values(stmt, node, parent)
+        from .bind_setop import order_and_limit
+        return order_and_limit(stmt, node, bind_values(stmt, node, parent))
     if isinstance(node, (exp.Union, exp.Intersect, exp.Except)):
         return stmt.bind_set_operation(node, parent)
     raise errors.not_supported(f"query {node.sql(dialect='postgres')!r}")

@@ -1,6 +1,94 @@
-"""Binding UNION / INTERSECT / EXCEPT (not implemented yet)."""
-from ... import errors
+"""Binding UNION / INTERSECT / EXCEPT [ALL], with ORDER BY / LIMIT on the result.
+
+Both sides are bound as queries of their own (sqlglot already nests a chain by
+precedence: INTERSECT binds tighter). They must have the same number of
+columns (``42601``); each column pair gets one type as for CASE branches —
+INTEGER and FLOAT give FLOAT, anything else must be equal (``42804``) — and a
+side whose type differs is cast in a projection. Output names come from the
+left side. ORDER BY may use output names and ordinals only.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ... import errors, types
+from ...plan.expr import Cast, ColRef
+from ...plan.logical import LogicalNode, LogicalProject, LogicalSetOp, LogicalSort
+from ..parse import position_of
+from .scope import Scope
+
+_KINDS = {exp.Union: "union", exp.Intersect: "intersect", exp.Except: "except"}
 
 
-def bind_set_operation(stmt, node, parent):
-    raise errors.not_supported("UNION/INTERSECT/EXCEPT")
+def bind_set_operation(stmt, node, parent) -> LogicalNode:
+    from .bind_select import bind_query
+    kind = _KINDS[type(node)]
+    all_ = node.args.get("distinct") is False    # sqlglot: True for plain UNION
+    left = bind_query(stmt, node.this, parent)
+    right = bind_query(stmt, node.expression, parent)
+    plan = set_operation(left, right, kind, all_, node)
+    return order_and_limit(stmt, node, plan)
+
+
+def set_operation(left: LogicalNode, right: LogicalNode, kind: str, all_: bool,
+                  node=None) -> LogicalSetOp:
+    if len(left.columns) != len(right.columns):
+        raise errors.sql_error("42601", f"each {kind.upper()} query must have the same number "
+                                        "of columns", position=position_of(node) if node else None)
+    out_types = [unify_types(lt, rt, kind) for lt, rt in zip(left.types, right.types)]
+    columns = [(n, t) for n, t in zip(left.names, out_types)]
+    return LogicalSetOp(columns, conform(left, out_types), conform(right, out_types), kind, all_)
+
+
+def unify_types(a: str, b: str, what: str) -> str:
+    if a == b:
+        return a
+    if types.is_numeric(a) and types.is_numeric(b):
+        return types.FLOAT
+    if a in (types.NULL, types.UNKNOWN):
+        return b
+    if b in (types.NULL, types.UNKNOWN):
+        return a
+    if {a, b} == {types.DATE, types.TIMESTAMP}:
+        return types.TIMESTAMP
+    raise errors.datatype_mismatch(f"{what.upper()} types {a.lower()} and {b.lower()} cannot "
+                                   "be matched")
+
+
+def conform(plan: LogicalNode, out_types: list[str]) -> LogicalNode:
+    """``plan`` with its columns cast to ``out_types`` where they differ."""
+    if list(plan.types) == list(out_types):
+        return plan
+    exprs = []
+    for i, ((name, t), want) in enumerate(zip(plan.columns, out_types)):
+        ref = ColRef(i, t, name)
+        exprs.append(ref if t == want else Cast(ref, want))
+    return LogicalProject([(n, t) for (n, _), t in zip(plan.columns, out_types)], plan, exprs)
+
+
+def order_and_limit(stmt, node, plan: LogicalNode) -> LogicalNode:
+    """ORDER BY (output names / ordinals) and LIMIT/OFFSET of a set operation or VALUES."""
+    from .bind_expr import ExprBinder
+    from .bind_select import _explicit_nulls, _limit
+    order = node.args.get("order")
+    if order is not None:
+        scope = Scope()
+        for n, t in plan.columns:
+            scope.add(None, n, t)
+        binder = ExprBinder(stmt, scope, clause="ORDER BY")
+        keys = []
+        for o in order.expressions:
+            e = o.this
+            desc = bool(o.args.get("desc"))
+            nulls_first = bool(o.args.get("nulls_first")) if _explicit_nulls(o) else desc
+            if isinstance(e, exp.Literal) and not e.is_string:
+                k = int(e.this)
+                if not 1 <= k <= len(plan.columns):
+                    raise errors.sql_error("42P10", f"ORDER BY position {k} is not in select "
+                                                    "list", position=position_of(e))
+                n, t = plan.columns[k - 1]
+                keys.append((ColRef(k - 1, t, n), desc, nulls_first))
+            else:
+                keys.append((binder.bind(e), desc, nulls_first))
+        plan = LogicalSort(plan.columns, plan, keys)
+    return _limit(stmt, node, plan)

@@ -1,0 +1,88 @@
+"""Common table expressions: materialised once per statement; recursive ones iterated.
+
+A ``LogicalCTERef`` runs its CTE's plan the first time it is read in a
+statement and keeps the Arrow table in ``ctx.cte_results``; later references
+share it (so a CTE used twice is computed once, and a volatile CTE gives the
+same rows to every reader, as in PostgreSQL).
+
+``LogicalRecursiveCTE`` is the fixpoint loop:
+
+    result = working = anchor            (deduplicated for UNION)
+    while working has rows:
+        working = recursive term over working
+        UNION: drop rows already in result (a Python set of row tuples)
+        result += working
+
+Each iteration is vectorised; the loop itself runs once per level of the
+recursion. Cancellation is checked every iteration (an infinite UNION ALL
+recursion runs until cancelled, as in PostgreSQL).
+"""
+from __future__ import annotations
+
+import pyarrow as pa
+
+from ... import types
+from ...plan.logical import LogicalCTERef, LogicalRecursiveCTE
+from ..run import operator, run_plan
+from .relational import distinct_table
+
+
+@operator(LogicalCTERef)
+def cte_ref(node: LogicalCTERef, ctx) -> pa.Table:
+    cte = node.cte
+    memo = ctx.cte_results
+    if cte.working:
+        return _named(memo[("working", id(cte))], node.columns)
+    key = ("cte", id(cte))
+    table = memo.get(key)
+    if table is None:
+        table = memo[key] = run_plan(cte.plan, ctx)
+    return _named(table, node.columns)
+
+
+@operator(LogicalRecursiveCTE)
+def recursive_cte(node: LogicalRecursiveCTE, ctx) -> pa.Table:
+    anchor = _typed(run_plan(node.anchor, ctx), node.columns)
+    seen: set | None = None
+    if not node.union_all:
+        anchor = distinct_table(anchor)
+        seen = set(_rows(anchor))
+    parts, working = [anchor], anchor
+    key = ("working", id(node.cte))
+    while working.num_rows:
+        ctx.check_cancel()
+        ctx.cte_results[key] = working
+        _forget_subqueries(ctx)
+        step = _typed(run_plan(node.recursive, ctx), node.columns)
+        if seen is not None and step.num_rows:
+            step = distinct_table(step)
+            fresh = [r not in seen for r in _rows(step)]
+            step = step.filter(pa.array(fresh, pa.bool_()))
+            seen.update(_rows(step))
+        parts.append(step)
+        working = step
+    ctx.cte_results.pop(key, None)
+    _forget_subqueries(ctx)
+    return pa.concat_tables(parts)
+
+
+def _rows(t: pa.Table):
+    cols = [c.to_pylist() for c in t.columns]
+    return list(zip(*cols)) if cols else [() for _ in range(t.num_rows)]
+
+
+def _forget_subqueries(ctx) -> None:
+    """Subquery results memoised during an iteration may depend on the working table."""
+    for k in [k for k in ctx.cte_results if k[0] == "subquery"]:
+        del ctx.cte_results[k]
+
+
+def _typed(t: pa.Table, columns) -> pa.Table:
+    want = [types.arrow_type(ty if ty != types.NULL else types.TEXT) for _, ty in columns]
+    arrays = [c if c.type == w else c.cast(w) for c, w in zip(t.columns, want)]
+    return pa.Table.from_arrays(arrays, names=[n for n, _ in columns])
+
+
+def _named(t: pa.Table, columns) -> pa.Table:
+    names = [n for n, _ in columns]
+    return t if t.column_names == names else t.rename_columns(names)

@@ -1,0 +1,62 @@
+"""UNION / INTERSECT / EXCEPT [ALL] over Arrow tables.
+
+UNION ALL concatenates (zero-copy). The others count, per distinct row, how
+often it occurs on each side with one hash aggregation over both inputs
+tagged by side (``group_by`` treats NULLs as equal, as set operations must):
+
+    UNION        every distinct row               INTERSECT ALL  min(l, r) copies
+    INTERSECT    rows with l > 0 and r > 0        EXCEPT ALL     max(l - r, 0) copies
+    EXCEPT       rows with l > 0 and r = 0
+
+Output order is unspecified (as in SQL without ORDER BY).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ... import types
+from ...plan.logical import LogicalSetOp
+from ..run import operator, run_plan
+from .relational import distinct_table
+
+
+@operator(LogicalSetOp)
+def set_operation(node: LogicalSetOp, ctx) -> pa.Table:
+    left = _conform(run_plan(node.left, ctx), node.columns)
+    right = _conform(run_plan(node.right, ctx), node.columns)
+    return combine(node.kind, node.all, left, right)
+
+
+def combine(kind: str, all_: bool, left: pa.Table, right: pa.Table) -> pa.Table:
+    if kind == "union":
+        both = pa.concat_tables([left, right])
+        return both if all_ else distinct_table(both)
+    names = left.column_names
+    keys = [f"c{i}" for i in range(len(names))]
+    tagged = pa.concat_tables([
+        _tag(left, keys, 1, 0), _tag(right, keys, 0, 1)])
+    counts = tagged.group_by(keys, use_threads=False).aggregate(
+        [("__l", "sum"), ("__r", "sum")])
+    nl = counts.column("__l_sum").to_numpy(zero_copy_only=False)
+    nr = counts.column("__r_sum").to_numpy(zero_copy_only=False)
+    if kind == "intersect":
+        copies = np.minimum(nl, nr) if all_ else ((nl > 0) & (nr > 0)).astype(np.int64)
+    else:
+        copies = np.maximum(nl - nr, 0) if all_ else ((nl > 0) & (nr == 0)).astype(np.int64)
+    idx = np.repeat(np.arange(len(copies), dtype=np.int64), copies)
+    return counts.select(keys).take(pa.array(idx)).rename_columns(names)
+
+
+def _tag(t: pa.Table, keys, l: int, r: int) -> pa.Table:
+    n = t.num_rows
+    return pa.Table.from_arrays(
+        list(t.columns) + [pa.array(np.full(n, l, np.int64)), pa.array(np.full(n, r, np.int64))],
+        names=keys + ["__l", "__r"])
+
+
+def _conform(t: pa.Table, columns) -> pa.Table:
+    want = [types.arrow_type(ty if ty != types.NULL else types.TEXT) for _, ty in columns]
+    arrays = [c if c.type == w else c.cast(w) for c, w in zip(t.columns, want)]
+    return pa.Table.from_arrays(arrays, names=[n for n, _ in columns])
