@@ -75,7 +75,7 @@ def diff_html(diff: TableDiff, *, limit: int | None) -> str:
     numeric = [_is_numeric(diff, c) for c in columns]
     head = f'<th style="background:{HEAD_BG};padding:2px 6px"></th>' + "".join(
         f'<th style="background:{HEAD_BG};padding:2px 8px;text-align:{"right" if n else "left"}">'
-        f'{esc(c)}{" 🔑" if c in diff.key_columns else ""}</th>'
+        f'{esc(c)}{_key_badge(c in diff.key_columns)}</th>'
         for c, n in zip(columns, numeric)
     )
     body = _group_rows(diff, "removed", diff.removed, numeric, limit)
@@ -83,6 +83,12 @@ def diff_html(diff: TableDiff, *, limit: int | None) -> str:
     body += _changed_rows(diff, numeric, limit)
     grid = f'<table class="rmdb-diff" style="border-collapse:collapse"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
     return title + grid
+
+
+def _key_badge(is_key: bool) -> str:
+    if not is_key:
+        return ""
+    return f' <span title="key column" style="font-size:9px;color:{DIM};border:1px solid {BORDER};border-radius:3px;padding:0 2px">key</span>'
 
 
 def _is_numeric(diff: TableDiff, column: str) -> bool:

@@ -76,7 +76,8 @@ def error_html(err: SqlCellError) -> str:
         f'<div style="color:{HOT};font-weight:600">{esc(err.error_class)}: '
         f"[{esc(err.sqlstate or '-----')}] {esc(err.message)}</div>"
     )
-    where = f"statement {err.index + 1} of {err.count}" + (f" · branch {err.branch}" if err.branch else "")
+    where = (f"statement {err.index + 1} of {err.count}" if err.count > 1 else "statement")
+    where += f" · branch {err.branch}" if err.branch else ""
     body = f'<div style="color:{DIM}">{esc(where)}</div>'
     if err.cell_position is not None:
         source, caret, _ = caret_lines(err.cell_text, err.cell_position)

@@ -48,7 +48,7 @@ def format_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return repr(value) if value == value else "NaN"
+        return _float_text(value)
     if isinstance(value, _dt.datetime):
         return value.isoformat(sep=" ")
     if isinstance(value, (dict, list)):
@@ -56,6 +56,22 @@ def format_value(value: Any) -> str:
     if isinstance(value, bytes):
         return "\\x" + value.hex()
     return str(value)
+
+
+def _float_text(value: float) -> str:
+    """Floats with 15 significant digits (``3477.69``, not ``3477.6899999999996``).
+
+    Display only: the data keeps every bit. 15 digits is what a float64 holds
+    exactly in decimal, and what psql printed before PostgreSQL 12.
+    """
+    if value != value:
+        return "NaN"
+    if value in (float("inf"), float("-inf")):
+        return "Infinity" if value > 0 else "-Infinity"
+    text = format(value, ".15g")
+    if "e" not in text and "." not in text:
+        text += ".0"
+    return text
 
 
 def clip(text: str, limit: int = MAX_CELL_CHARS) -> str:
