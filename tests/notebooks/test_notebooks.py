@@ -1,0 +1,184 @@
+"""The demo notebooks, executed headless in a real kernel (nbclient), outputs asserted.
+
+Each notebook runs top to bottom in a fresh ``python3`` kernel from this
+environment, exactly as ``make demo`` does. Cells are found by their tag
+(``metadata.tags``), so editing prose or adding cells does not break the
+tests; what a tagged cell must show is asserted on its outputs: the HTML a
+front-end renders, the text/plain fallback, and for the branch tree the
+widget state nbclient stores in the notebook's metadata.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = ROOT / "notebooks"
+
+
+def execute(name: str, tmp_path: Path) -> nbformat.NotebookNode:
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    client = NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}})
+    pythonpath = os.pathsep.join(filter(None, [str(ROOT), str(ROOT / "engine"), os.environ.get("PYTHONPATH")]))
+    client.execute(env={**os.environ, "PYTHONPATH": pythonpath})
+    nbformat.write(nb, tmp_path / name)  # kept for inspection when a test fails
+    return nb
+
+
+def by_tag(nb: nbformat.NotebookNode, tag: str) -> nbformat.NotebookNode:
+    cells = [c for c in nb.cells if tag in c.get("metadata", {}).get("tags", [])]
+    assert len(cells) == 1, f"expected one cell tagged {tag!r}"
+    return cells[0]
+
+
+def html(cell: nbformat.NotebookNode) -> str:
+    return "\n".join(o["data"].get("text/html", "") for o in cell.outputs if "data" in o)
+
+
+def text(cell: nbformat.NotebookNode) -> str:
+    parts = [o.get("text", "") for o in cell.outputs if o["output_type"] == "stream"]
+    parts += [o["data"].get("text/plain", "") for o in cell.outputs if "data" in o]
+    return "\n".join(parts)
+
+
+def assert_no_errors(nb: nbformat.NotebookNode) -> None:
+    errors = [(c.get("id"), o.get("ename"), o.get("evalue")) for c in nb.cells if c.cell_type == "code"
+              for o in c.outputs if o["output_type"] == "error"]
+    assert errors == []
+
+
+def widget_models(nb: nbformat.NotebookNode) -> list[dict]:
+    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    return [m["state"] for m in state.get("state", {}).values()]
+
+
+@pytest.fixture(scope="module")
+def tour(tmp_path_factory):
+    return execute("00-tour.ipynb", tmp_path_factory.mktemp("executed"))
+
+
+@pytest.fixture(scope="module")
+def branching(tmp_path_factory):
+    return execute("01-branching.ipynb", tmp_path_factory.mktemp("executed"))
+
+
+@pytest.fixture(scope="module")
+def explain(tmp_path_factory):
+    return execute("02-explain.ipynb", tmp_path_factory.mktemp("executed"))
+
+
+# -- 00-tour ---------------------------------------------------------------------------
+
+def test_tour_runs_without_errors(tour):
+    assert_no_errors(tour)
+
+
+def test_tour_tables_and_queries(tour):
+    created = html(by_tag(tour, "create"))
+    assert "<table" in created and "6 rows" in created and "TIMESTAMP" in created
+    assert "2024-03-01 09:30:00" in created
+    aggregate = text(by_tag(tour, "aggregate"))
+    assert aggregate.splitlines()[0].split() == ["sym", "|", "trades", "|", "volume", "|", "vwap"]
+    assert "(3 rows" in aggregate
+
+
+def test_tour_strict_type_error_is_shown_with_a_caret(tour):
+    shown = html(by_tag(tour, "type-error"))
+    assert "42804" in shown and "LINE 1:" in shown and "^" in shown and "rolled back" in shown
+    cast = text(by_tag(tour, "cast")).splitlines()
+    assert cast[2].strip() == "7"  # header, rule, the count
+
+
+def test_tour_variables(tour):
+    out = text(by_tag(tour, "params"))
+    ids = [int(line.split("|")[0]) for line in out.splitlines()[2:] if line.strip() and not line.startswith("(")]
+    assert ids == [1, 2, 6]
+
+
+def test_tour_pandas_in_and_out(tour):
+    assert "industrials" in html(by_tag(tour, "join-frame"))
+    assert "27" in text(by_tag(tour, "insert-frame"))
+    assert "share" in text(by_tag(tour, "pandas-after"))
+    assert "df_quotes" in html(by_tag(tour, "persist"))
+
+
+def test_tour_branches_side_by_side(tour):
+    shown = html(by_tag(tour, "side-by-side"))
+    assert 'data-branch="main"' in shown and 'data-branch="what_if"' in shown
+    assert "rgba(210, 153, 34, 0.28)" in shown  # ACME's notional differs
+
+
+def test_tour_branch_tree_widget_state_is_saved(tour):
+    cell = by_tag(tour, "branches")
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in cell.outputs)
+    buttons = [m for m in widget_models(tour) if m.get("_model_name") == "ButtonModel"]
+    assert {"main", "what_if"} <= {b["description"] for b in buttons}
+    current = [b["description"] for b in buttons if b.get("button_style") == "success"]
+    assert current == ["what_if"]
+
+
+def test_tour_plan_tree(tour):
+    shown = html(by_tag(tour, "explain"))
+    assert shown.count("rmdb-plan-card") >= 3
+    assert shown.count(">slowest<") == 1 and "actual " in shown and "<details" in shown
+
+
+# -- 01-branching ------------------------------------------------------------------------
+
+def test_branching_runs_without_errors(branching):
+    assert_no_errors(branching)
+
+
+def test_branching_compares_three_branches(branching):
+    shown = html(by_tag(branching, "compare"))
+    assert all(f'data-branch="{b}"' in shown for b in ("main", "discount", "cleanup"))
+
+
+def test_branching_diff_grid_and_dataframe(branching):
+    shown = html(by_tag(branching, "diff"))
+    assert re.search(r"\+0 added · −0 removed · ~[1-9]\d* changed", shown)
+    assert "rmdb-diff-cell" in shown and "→" in shown
+    assert re.search(r"removed\s+[1-9]\d*", text(by_tag(branching, "diff-df")))
+
+
+def test_branching_merge_conflict_and_resolution(branching):
+    assert "merged discount into main" in text(by_tag(branching, "merge"))
+    conflict = html(by_tag(branching, "conflict"))
+    assert "nothing was applied" in conflict and "99.99" in conflict and "rmdb-conflict" in conflict
+    assert "merged cleanup into main" in text(by_tag(branching, "resolve"))
+    assert "cancelled" not in text(by_tag(branching, "after-merge"))
+
+
+def test_branching_undo(branching):
+    assert "undid" in text(by_tag(branching, "undo"))
+    assert "cancelled" in text(by_tag(branching, "after-undo"))
+
+
+# -- 02-explain -------------------------------------------------------------------------
+
+def test_explain_runs_without_errors(explain):
+    assert_no_errors(explain)
+
+
+def test_explain_estimated_plan(explain):
+    shown = html(by_tag(explain, "explain"))
+    assert "rmdb-plan-card" in shown and "est " in shown and "actual " not in shown
+
+
+def test_explain_analyze_plan(explain):
+    shown = html(by_tag(explain, "analyze"))
+    assert "actual " in shown and shown.count(">slowest<") == 1
+    assert "EXPLAIN ANALYZE" in shown and "raw plan" in shown
+
+
+def test_explain_option_and_side_by_side_plans(explain):
+    assert "EXPLAIN ANALYZE" in html(by_tag(explain, "explain-option"))
+    shown = html(by_tag(explain, "explain-on"))
+    assert 'data-branch="main"' in shown and 'data-branch="bigger"' in shown
+    assert shown.count('class="rmdb-plan"') == 2
