@@ -26,12 +26,14 @@ paramstyle = "qmark"      # also accepted: numeric ($1), named (:name), format (
 __version__ = "0.1.0"
 
 
-def connect(path: str | None = None, **options) -> Connection:
-    """Open a connection to a new in-memory database (or a file-backed one at ``path``)."""
+def connect(path: str | None = None, durability: str = "sync", **options) -> Connection:
+    """Open a connection to a new in-memory database, or to the file-backed one in
+    directory ``path`` (created if missing; durability 'sync', 'async' or 'none')."""
     if path is None or path == ":memory:":
         return Database().connect()
     from .durability import open_database
-    return open_database(path, **options).connect()
+    options.setdefault("close_with_last_connection", True)
+    return open_database(path, durability, **options).connect()
 
 
 __all__ = [

@@ -56,6 +56,12 @@ class Database:
         self.plan_cache = plan_cache if plan_cache is not None else PlanCache()
         self.wal = None   # set by durability when the database is file-backed
 
+    @classmethod
+    def open(cls, path, durability: str = "sync", **options) -> "Database":
+        """Open or create the file-backed database in directory ``path`` (see durability/)."""
+        from .durability import open_database
+        return open_database(path, durability, **options)
+
     # ---- sessions and forks -----------------------------------------------------------
     def connect(self) -> "Connection":
         from .api.connection import Connection
@@ -89,6 +95,7 @@ class Database:
 
     def commit(self, txn: Transaction) -> Root:
         """Publish the transaction's changes, rebasing if others committed first."""
+        wal, lsn = self.wal, None
         with self._commit_lock:
             self._active.discard(txn)
             if not txn.ops:
@@ -105,10 +112,12 @@ class Database:
             if new.catalog_version != txn.snapshot.catalog_version:
                 catalog = max(catalog, new.catalog_version) + 1
             new = replace(new, version=current.version + 1, catalog_version=catalog)
-            if self.wal is not None:
-                self.wal.log_commit(txn, new)
+            if wal is not None:
+                lsn = wal.log_commit(txn, new)
             self.root = new
             self._remember(new.version, ws, txn)
+        if lsn is not None:   # sync durability: fsync outside the lock (group commit)
+            wal.wait_durable(lsn)
         return new
 
     def _remember(self, version: int, ws: WriteSet | None, txn: Transaction) -> None:
@@ -133,13 +142,18 @@ class Database:
 
     def restore(self, root: Root) -> Root:
         """Make an earlier root current again, as a new commit."""
+        wal, lsn = self.wal, None
         with self._commit_lock:
             current = self.root
             new = replace(root, version=current.version + 1,
                           catalog_version=current.catalog_version + 1)
+            if wal is not None:
+                lsn = wal.log_restore(current, new)
             self.root = new
             if self._active:
                 self._log.append((new.version, WriteSet(everything=True)))
+        if lsn is not None:
+            wal.wait_durable(lsn)
         return new
 
     # ---- catalog helpers for tools -------------------------------------------------------

@@ -1,0 +1,226 @@
+"""Log records: one committed transaction's op log as bytes, and its replay.
+
+A record is logical: it says what the transaction did, not which bytes changed.
+
+    ("C", version, catalog_version, ops, sequences, checks)
+
+``ops`` mirror ``txn/transaction.py``, in order:
+
+    ("i", table, rows, first_rowid)      InsertOp: row tuples, pickled
+    ("b", table, ipc_bytes, first_rowid) BulkInsertOp: the Arrow table as an IPC stream
+    ("d", table, rowids_int64_bytes)     DeleteOp
+    ("t", table, encoded_version|None)   ReplaceTableOp (DDL): see ``encode_version``
+    ("v", name, (sql, columns)|None)     ViewOp
+    ("s", name, value)                   SequenceOp
+
+Replay applies them with the same ``TableVersion`` operations the transaction
+used, to the state the commit saw. That state is rebuilt exactly (checkpoint
+chunks keep their rowids, and every operation is deterministic: the tail freezes
+at the same row, compaction picks the same chunks), so rowids come out the same.
+A rebased commit's private rowids are mapped to the new ones exactly as
+``txn/commit.py`` does. ``checks`` holds each touched table's ``live_rows``,
+``next_rowid`` and chunk count after the commit; replay compares them, so a
+divergence is reported (XX001) instead of silently loading different data.
+
+A table version written whole (DDL, ``Database.restore``, unknown op types) is
+``encode_version``: its chunks either refer to a chunk of the state *before the
+record* (``("ref", table, index)``: an ALTER or merge usually shares most of
+them) or carry Arrow IPC bytes. ``("R", ...)`` records carry every changed table
+that way; they are the fallback for whatever the op log cannot express.
+
+Pickle is used for the envelope and row tuples: the files are written and read
+by this engine only. Never open a database directory from an untrusted source.
+"""
+from __future__ import annotations
+
+import pickle
+from dataclasses import replace
+
+import numpy as np
+import pyarrow as pa
+
+from ..storage.root import Root, ViewDef
+from ..storage.table import Chunk, TableVersion
+from ..txn.transaction import (BulkInsertOp, DeleteOp, InsertOp, ReplaceTableOp, SequenceOp,
+                               ViewOp)
+from . import tables as T
+from .problems import data_corrupted
+
+_KNOWN = (InsertOp, BulkInsertOp, DeleteOp, ReplaceTableOp, ViewOp, SequenceOp)
+
+
+# ---- encoding ---------------------------------------------------------------------------
+
+def encode_commit(ops: list, before: Root, after: Root) -> bytes:
+    """The record of a commit that turned ``before`` into ``after``."""
+    if not all(type(op) in _KNOWN for op in ops):
+        return encode_root(before, after)
+    out = []
+    touched = set()
+    seqs = {}
+    for op in ops:
+        kind = type(op)
+        if kind is InsertOp:
+            out.append(("i", op.table, op.rows, _first(op.rowids)))
+        elif kind is BulkInsertOp:
+            out.append(("b", op.table, arrow_bytes(op.data), _first(op.rowids)))
+        elif kind is DeleteOp:
+            out.append(("d", op.table, np.asarray(op.rowids, np.int64).tobytes()))
+        elif kind is ReplaceTableOp:
+            enc = None if op.version is None else encode_version(op.version, before)
+            out.append(("t", op.table, enc))
+        elif kind is ViewOp:
+            view = op.view
+            out.append(("v", op.name, None if view is None else (view.sql, view.columns)))
+        else:
+            seqs[op.name] = after.sequences.get(op.name, op.value)
+            continue
+        touched.add(getattr(op, "table", None))
+    checks = tuple(_check(name, after.tables.get(name)) for name in touched if name)
+    return pickle.dumps(("C", after.version, after.catalog_version, out, seqs, checks),
+                        protocol=5)
+
+
+def encode_root(before: Root, after: Root) -> bytes:
+    """A record replacing every table that changed (restore, or ops we cannot express)."""
+    tables = {}
+    for name, version in after.tables.items():
+        tables[name] = None if before.tables.get(name) is version else \
+            encode_version(version, before)
+    views = {n: (v.sql, v.columns) for n, v in after.views.items()}
+    checks = tuple(_check(n, v) for n, v in after.tables.items())
+    return pickle.dumps(("R", after.version, after.catalog_version, tables, views,
+                         dict(after.sequences), checks), protocol=5)
+
+
+def _first(rowids) -> int:
+    return int(rowids[0]) if len(rowids) else 0
+
+
+def _check(name: str, version: TableVersion | None) -> tuple:
+    if version is None:
+        return (name, None)
+    return (name, version.live_rows, version.next_rowid, len(version.chunks))
+
+
+def arrow_bytes(data: pa.Table | pa.RecordBatch) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, data.schema) as writer:
+        if isinstance(data, pa.Table):
+            writer.write_table(data)
+        else:
+            writer.write_batch(data)
+    return sink.getvalue()
+
+
+def read_arrow(buf) -> pa.Table:
+    return pa.ipc.open_stream(pa.py_buffer(buf)).read_all()
+
+
+def encode_version(version: TableVersion, before: Root) -> tuple:
+    where = {}
+    for name, v in before.tables.items():
+        for i, chunk in enumerate(v.chunks):
+            where.setdefault(id(chunk), (name, i))
+    chunks = []
+    for chunk in version.chunks:
+        ref = where.get(id(chunk))
+        chunks.append(("ref",) + ref if ref is not None
+                      else ("ipc", arrow_bytes(T.chunk_batch(chunk))))
+    return (T.version_meta(version), chunks, [T.pack_mask(m) for m in version.dead],
+            T.tail_rows(version), sorted(version.tail_dead))
+
+
+# ---- replay -----------------------------------------------------------------------------
+
+def apply_record(root: Root, payload: bytes) -> Root:
+    """The root after replaying one record onto ``root`` (the state it was logged on)."""
+    record = pickle.loads(payload)
+    if record[0] == "C":
+        _, version, catalog, ops, seqs, checks = record
+        new = _apply_ops(root, ops)
+        if seqs:
+            new = replace(new, sequences={**new.sequences, **seqs})
+    elif record[0] == "R":
+        _, version, catalog, tables, views, seqs, checks = record
+        new_tables = {n: root.tables[n] if enc is None else decode_version(enc, root)
+                      for n, enc in tables.items()}
+        new = Root(tables=new_tables,
+                   views={n: ViewDef(n, sql, tuple(cols)) for n, (sql, cols) in views.items()},
+                   sequences=dict(seqs))
+    else:
+        raise data_corrupted(f"unknown log record type {record[0]!r}")
+    _verify(new, checks)
+    return replace(new, version=version, catalog_version=catalog)
+
+
+def _apply_ops(root: Root, ops: list) -> Root:
+    before = root
+    rowid_map: dict = {}
+    for op in ops:
+        kind, name = op[0], op[1]
+        if kind == "i":
+            version, ids = root.tables[name].insert_rows(op[2])
+            _remember(rowid_map, name, op[3], ids[0] if ids else 0, len(ids))
+            root = root.with_table(name, version)
+        elif kind == "b":
+            version, ids = root.tables[name].insert_arrow(read_arrow(op[2]))
+            _remember(rowid_map, name, op[3], int(ids[0]) if len(ids) else 0, len(ids))
+            root = root.with_table(name, version)
+        elif kind == "d":
+            rowids = np.frombuffer(op[2], np.int64).tolist()
+            mapped = [_mapped(rowid_map, name, r) for r in rowids]
+            root = root.with_table(name, root.tables[name].delete(mapped))
+        elif kind == "t":
+            root = (root.without_table(name) if op[2] is None
+                    else root.with_table(name, decode_version(op[2], before), ddl=True))
+        elif kind == "v":
+            root = (root.without_view(name) if op[2] is None
+                    else root.with_view(ViewDef(name, op[2][0], tuple(op[2][1]))))
+        else:
+            raise data_corrupted(f"unknown log op {kind!r}")
+    return root
+
+
+# Inserted row ranges (private first rowid -> replayed first rowid), per table. A rebased
+# transaction's deletes of its own rows name the private rowids; pre-existing rows
+# keep theirs. Ranges, not one entry per row: a bulk insert may be millions of rows.
+def _remember(rowid_map: dict, table: str, old_first: int, new_first: int, n: int) -> None:
+    if n and old_first != new_first:
+        rowid_map.setdefault(table, []).append((old_first, old_first + n, new_first))
+
+
+def _mapped(rowid_map: dict, table: str, rowid: int) -> int:
+    for lo, hi, new in rowid_map.get(table, ()):
+        if lo <= rowid < hi:
+            return new + rowid - lo
+    return rowid
+
+
+def decode_version(enc: tuple, before: Root) -> TableVersion:
+    meta, chunk_refs, dead, tail, tail_dead = enc
+    chunks = []
+    for ref in chunk_refs:
+        if ref[0] == "ref":
+            chunks.append(before.tables[ref[1]].chunks[ref[2]])
+        else:
+            batch = read_arrow(ref[1]).combine_chunks().to_batches()
+            chunks.append(T.chunk_from_batch(batch[0]) if batch else _empty_chunk(ref[1]))
+    return T.build_version(meta, chunks, dead, tail, tail_dead)
+
+
+def _empty_chunk(buf) -> Chunk:
+    schema = pa.ipc.open_stream(pa.py_buffer(buf)).schema
+    return T.chunk_from_batch(pa.RecordBatch.from_pylist([], schema=schema))
+
+
+def _verify(root: Root, checks: tuple) -> None:
+    for check in checks:
+        name = check[0]
+        got = _check(name, root.tables.get(name))
+        if got != tuple(check):
+            raise data_corrupted(
+                f'replaying the log diverged on table "{name}"',
+                detail=f"expected (rows, next rowid, chunks) {check[1:]}, got {got[1:]}",
+                hint="This is a bug in rustmemodb's recovery; please report it with the "
+                     "database directory.")

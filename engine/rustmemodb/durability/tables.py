@@ -1,0 +1,146 @@
+"""A ``TableVersion`` taken apart into what is written, and put back together.
+
+Both the checkpoint and DDL log records store a table version as
+
+* ``meta``: JSON-able scalars — schema (``codec``), ``tail_rowid0``,
+  ``live_rows``, and the index definitions (name, class, key columns);
+* its frozen chunks (each a RecordBatch plus its rowids), stored by the caller:
+  as an Arrow IPC file (checkpoint), inline IPC bytes or a reference to a chunk
+  the reader already has (log records);
+* ``dead``: one packed deletion bitmap or ``None`` per chunk;
+* ``tail``: the row tail, ``rows[:tail_len]`` as tuples, and its dead rowids.
+
+Indexes are not stored: they are rebuilt from the live rows, which keeps the
+files pure Arrow and the rebuild in one place (``rebuild_indexes``). Rowids are
+stored exactly, never renumbered: log records after a checkpoint name rows by
+rowid.
+
+Indexes come from the schema (``TableVersion.empty``), so an index kind added
+later is rebuilt as long as its class offers ``with_entries(arrays, rowids)``.
+``test_durability.py`` fails when ``TableVersion`` grows a field this module
+does not handle.
+"""
+from __future__ import annotations
+
+from dataclasses import fields, replace
+
+import numpy as np
+import pyarrow as pa
+
+from ..storage.index import UniqueIndex
+from ..storage.table import Chunk, TableVersion, Tail
+from . import codec
+from .problems import data_corrupted
+
+ROWID = "__rowid"
+
+# TableVersion fields and how they travel; a new field must be added here.
+HANDLED_FIELDS = {"schema", "chunks", "dead", "tail", "tail_len", "tail_rowid0",
+                  "tail_dead", "indexes", "live_rows", "ordered"}
+
+
+def unknown_fields() -> set[str]:
+    return {f.name for f in fields(TableVersion)} - HANDLED_FIELDS
+
+
+# ---- taking apart ---------------------------------------------------------------------
+
+def version_meta(version: TableVersion) -> dict:
+    return {
+        "schema": codec.encode(version.schema),
+        "tail_rowid0": version.tail_rowid0,
+        "live_rows": version.live_rows,
+        "indexes": [index_spec(idx) for idx in version.indexes.values()],
+    }
+
+
+def index_spec(index) -> dict:
+    return {"name": index.name, "class": codec.class_path(index),
+            "columns": list(index.columns)}
+
+
+def pack_mask(mask: np.ndarray | None) -> bytes | None:
+    return None if mask is None else np.packbits(mask).tobytes()
+
+
+def unpack_mask(data: bytes | None, n: int) -> np.ndarray | None:
+    if data is None:
+        return None
+    return np.unpackbits(np.frombuffer(data, np.uint8), count=n).astype(bool)
+
+
+def tail_rows(version: TableVersion) -> list:
+    return list(version.tail.rows[: version.tail_len])
+
+
+def chunk_batch(chunk: Chunk) -> pa.RecordBatch:
+    """The chunk as one batch with its rowids as a trailing ``__rowid`` column."""
+    return chunk.batch.append_column(ROWID, pa.array(chunk.rowids, pa.int64()))
+
+
+def chunk_from_batch(batch: pa.RecordBatch) -> Chunk:
+    if batch.num_columns == 0 or batch.schema.names[-1] != ROWID:
+        raise ValueError("chunk batch has no rowid column")
+    rowids = batch.column(batch.num_columns - 1).to_numpy(zero_copy_only=True)
+    return Chunk(batch.drop_columns([ROWID]), rowids)
+
+
+# ---- putting back together ----------------------------------------------------------------
+
+def build_version(meta: dict, chunks: list[Chunk], dead: list, tail: list,
+                  tail_dead) -> TableVersion:
+    schema = codec.decode(meta["schema"])
+    arrow = schema.arrow_schema
+    for chunk in chunks:
+        got = chunk.batch.schema
+        if got.names != arrow.names or got.types != arrow.types:
+            raise data_corrupted(f'a chunk of table "{schema.name}" does not match its schema',
+                                 detail=f"expected {arrow}, found {got}")
+    masks = tuple(unpack_mask(d, len(c)) for d, c in zip(dead, chunks))
+    version = TableVersion(
+        schema=schema, chunks=tuple(chunks), dead=masks, tail=Tail(list(tail)),
+        tail_len=len(tail), tail_rowid0=meta["tail_rowid0"],
+        tail_dead=frozenset(tail_dead), indexes={}, live_rows=meta["live_rows"])
+    return rebuild_indexes(version, meta["indexes"])
+
+
+def rebuild_indexes(version: TableVersion, specs: list[dict]) -> TableVersion:
+    """``version`` with every index rebuilt from its live rows.
+
+    The index set comes from the schema, as ``TableVersion.empty`` makes it (PK and
+    UNIQUE constraints, CREATE [UNIQUE] INDEX); ``specs`` (what was written) only
+    adds a unique index the schema does not describe. Unique indexes are built with
+    ``UniqueIndex.build``; any other index class with ``template.with_entries(arrays,
+    rowids)`` (``OrderedIndex``'s bulk build).
+    """
+    template = TableVersion.empty(version.schema)
+    groups = {"indexes": dict(template.indexes)}
+    if "ordered" in _FIELD_NAMES:
+        groups["ordered"] = dict(template.ordered)
+    for spec in specs:
+        if not any(spec["name"] in g for g in groups.values()):
+            groups["indexes"][spec["name"]] = UniqueIndex(spec["name"], tuple(spec["columns"]))
+    if not any(groups.values()):
+        return _replace(version, **groups)
+    live = version.to_arrow(with_rowid=True)
+    rowids = live.column(live.num_columns - 1).to_numpy()
+    for group in groups.values():
+        for name, index in group.items():
+            arrays = [live.column(c) for c in index.columns]
+            if isinstance(index, UniqueIndex):
+                cols = [a.to_pylist() for a in arrays]
+                keys = cols[0] if len(cols) == 1 else list(zip(*cols))
+                built, dup = UniqueIndex.build(name, index.columns, keys, rowids.tolist())
+                if dup is not None:
+                    raise data_corrupted(f'duplicate key {dup!r} in unique index "{name}"')
+            else:
+                built = index.with_entries(arrays, rowids)
+            group[name] = built
+    return _replace(version, **groups)
+
+
+_FIELD_NAMES = {f.name for f in fields(TableVersion)}
+
+
+def _replace(version: TableVersion, **changes) -> TableVersion:
+    return replace(version, **{k: v for k, v in changes.items() if k in _FIELD_NAMES})
