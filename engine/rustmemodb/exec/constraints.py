@@ -16,6 +16,8 @@ from .. import errors
 ROW_CHECKS: list = []
 # Actions before rows are deleted: fn(txn, schema, rows, ctx) -> None (restrict/cascade).
 DELETE_ACTIONS: list = []
+# Checks before rows are updated: fn(txn, schema, old_rows, new_rows, ctx) -> None.
+UPDATE_ACTIONS: list = []
 
 
 def not_null_violation(schema, col: int) -> errors.Error:
@@ -46,3 +48,8 @@ def check_table(txn, schema, table: pa.Table, ctx) -> None:
 def before_delete(txn, schema, rows: list[tuple], ctx) -> None:
     for action in DELETE_ACTIONS:
         action(txn, schema, rows, ctx)
+
+
+def before_update(txn, schema, old_rows: list[tuple], new_rows: list[tuple], ctx) -> None:
+    for action in UPDATE_ACTIONS:
+        action(txn, schema, old_rows, new_rows, ctx)

@@ -29,5 +29,5 @@ def compile_fast_path(prepared):
 
 
 def _default_compilers():
-    from . import fast_insert
+    from . import fast_delete, fast_insert, fast_select, fast_update  # noqa: F401 (register)
     return COMPILERS

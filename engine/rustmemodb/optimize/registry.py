@@ -3,12 +3,16 @@ from __future__ import annotations
 
 from .decorrelate_subqueries import decorrelate_subqueries
 from .extract_equi_keys import extract_equi_keys
+from .order_distinct_on import order_distinct_on
 from .pushdown_filters import pushdown_filters
 from .pushdown_join_filters import pushdown_join_filters
+from .use_index import use_index
 
 RULES = (
     ("decorrelate_subqueries", decorrelate_subqueries),
     ("pushdown_join_filters", pushdown_join_filters),
     ("pushdown_filters", pushdown_filters),
+    ("use_index", use_index),
     ("extract_equi_keys", extract_equi_keys),
+    ("order_distinct_on", order_distinct_on),
 )

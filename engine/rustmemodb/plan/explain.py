@@ -11,12 +11,18 @@ from ..plan import logical as L
 
 def describe(node: L.LogicalNode) -> tuple[str, str]:
     if isinstance(node, L.LogicalScan):
-        if node.index_lookup is not None:
-            kind, detail = "Index Scan", f"{node.index_lookup.describe()} on {node.table}"
+        lookup = node.index_lookup
+        if lookup is not None:
+            kind = "Index Scan"
+            detail = f"using {lookup.index} on {node.table}"
         else:
             kind, detail = "Seq Scan", f"on {node.table}"
         if node.alias and node.alias != node.table:
             detail += f" {node.alias}"
+        if lookup is not None:
+            rest = lookup.describe()[len(f"using {lookup.index}"):].strip()
+            if rest:
+                detail += f" {rest}"
         if node.filter is not None:
             detail += f" filter: {node.filter}"
         return kind, detail
@@ -60,7 +66,7 @@ def describe(node: L.LogicalNode) -> tuple[str, str]:
 def estimate_rows(node: L.LogicalNode, root) -> int | None:
     from ..optimize.estimate import estimate
     try:
-        return int(estimate(node, root))
+        return max(1, int(round(estimate(node, root))))
     except Exception:  # estimates are advisory; never fail EXPLAIN over them
         return None
 
@@ -69,6 +75,9 @@ def to_dict(node: L.LogicalNode, root=None, stats: dict | None = None) -> dict:
     kind, detail = describe(node)
     out = {"node": kind, "details": detail, "est_rows": estimate_rows(node, root)
            if root is not None else None}
+    lookup = getattr(node, "index_lookup", None)
+    if lookup is not None:
+        out["index"] = lookup.index
     children = [to_dict(c, root, stats) for c in node.children()]
     if stats is not None:
         s = stats.get(id(node))
@@ -91,7 +100,11 @@ def to_text(tree: dict) -> list[str]:
 
 
 def _text(node: dict, depth: int, lines: list[str]) -> None:
-    head = node["node"] + (f"  ({node['details']})" if node["details"] else "")
+    details = node["details"]
+    if details.startswith(("on ", "using ")):   # scans read like PostgreSQL's
+        head = f"{node['node']} {details}"
+    else:
+        head = node["node"] + (f"  ({details})" if details else "")
     est = node.get("est_rows")
     extra = f"  [rows={est}]" if est is not None else ""
     if "actual_rows" in node:

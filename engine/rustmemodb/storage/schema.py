@@ -47,12 +47,21 @@ class ForeignKey:
 
 
 @dataclass(frozen=True)
+class IndexDef:
+    """CREATE [UNIQUE] INDEX: unique ones are hash indexes, others ordered (storage/index.py)."""
+    name: str
+    columns: tuple[int, ...]
+    unique: bool = False
+
+
+@dataclass(frozen=True)
 class TableSchema:
     name: str
     columns: tuple[Column, ...]
     uniques: tuple[UniqueConstraint, ...] = ()
     checks: tuple[CheckConstraint, ...] = ()
     foreign_keys: tuple[ForeignKey, ...] = ()
+    indexes: tuple[IndexDef, ...] = ()     # CREATE INDEX (not the PK/UNIQUE constraints)
     _positions: dict = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:

@@ -10,7 +10,8 @@ snapshots free: they are references to versions.
     ├── tail        Tail (shared list)   recent single-row inserts as Python tuples
     │   tail_len                         this version sees tail.rows[:tail_len]
     │   tail_dead                        rowids deleted from the tail
-    └── indexes     name -> UniqueIndex  persistent key -> rowid maps
+    ├── indexes     name -> UniqueIndex  persistent key -> rowid maps (PK, UNIQUE)
+    └── ordered     name -> OrderedIndex sorted secondary indexes (CREATE INDEX)
 
 Rowids are assigned in increasing order and never reused, so each chunk's
 rowids ascend, chunks ascend, and the tail holds ``tail_rowid0 + i``. A rowid is
@@ -30,7 +31,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -38,7 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import errors
-from .index import UniqueIndex
+from .index import OrderedIndex, UniqueIndex
 from .schema import TableSchema
 
 CHUNK_ROWS = 65536
@@ -124,12 +125,20 @@ class TableVersion:
     tail_dead: frozenset = frozenset()
     indexes: dict = field(default_factory=dict)   # name -> UniqueIndex (never mutated)
     live_rows: int = 0
+    ordered: dict = field(default_factory=dict)   # name -> OrderedIndex (never mutated)
 
     # ---- construction -------------------------------------------------------------
     @classmethod
     def empty(cls, schema: TableSchema) -> "TableVersion":
         indexes = {u.name: UniqueIndex(u.name, u.columns) for u in schema.uniques}
-        return cls(schema=schema, indexes=indexes)
+        ordered = {}
+        for d in schema.indexes:
+            if d.unique:
+                indexes[d.name] = UniqueIndex(d.name, d.columns)
+            else:
+                ordered[d.name] = OrderedIndex.empty(
+                    d.name, d.columns, [schema.columns[c].type for c in d.columns])
+        return cls(schema=schema, indexes=indexes, ordered=ordered)
 
     @property
     def next_rowid(self) -> int:
@@ -213,6 +222,10 @@ class TableVersion:
         first = self.next_rowid
         rowids = list(range(first, first + len(rows)))
         indexes = self._indexes_with(rows, rowids)
+        ordered = self.ordered
+        if ordered:
+            ordered = {name: ix.with_changes([(ix.key_of(r), i) for r, i in zip(rows, rowids)], ())
+                       for name, ix in ordered.items()}
         tail = self.tail
         with tail.lock:
             if len(tail.rows) == self.tail_len:
@@ -220,7 +233,7 @@ class TableVersion:
             else:  # someone else extended our shared prefix: take a private copy
                 tail = Tail(tail.rows[: self.tail_len] + rows)
         new = replace(self, tail=tail, tail_len=self.tail_len + len(rows), indexes=indexes,
-                      live_rows=self.live_rows + len(rows))
+                      live_rows=self.live_rows + len(rows), ordered=ordered)
         if new.tail_len >= TAIL_FREEZE:
             new = new.freeze_tail()
         return new, rowids
@@ -269,6 +282,8 @@ class TableVersion:
         first = base.next_rowid
         rowids = np.arange(first, first + n, dtype=np.int64)
         indexes = base._bulk_indexes(table, rowids)
+        ordered = {name: ix.with_entries([table.column(c) for c in ix.columns], rowids)
+                   for name, ix in base.ordered.items()}
         chunks, pos = [], 0
         for batch in _rechunk(table):
             m = batch.num_rows
@@ -276,7 +291,8 @@ class TableVersion:
             pos += m
         new = replace(base, chunks=base.chunks + tuple(chunks),
                       dead=base.dead + (None,) * len(chunks),
-                      tail_rowid0=first + n, indexes=indexes, live_rows=base.live_rows + n)
+                      tail_rowid0=first + n, indexes=indexes, live_rows=base.live_rows + n,
+                      ordered=ordered)
         return new, rowids
 
     def _bulk_indexes(self, table: pa.Table, rowids: np.ndarray) -> dict:
@@ -301,7 +317,7 @@ class TableVersion:
         """Mark rows dead and drop their index keys. Unknown or dead rowids are ignored."""
         by_chunk: dict[int, list[int]] = {}
         tail_dead = set()
-        removed_rows = []
+        removed_rows, removed_ids = [], []
         for rowid in rowids:
             loc = self._locate(rowid)
             if loc is None:
@@ -312,12 +328,14 @@ class TableVersion:
                     continue
                 tail_dead.add(rowid)
                 removed_rows.append(self.tail.rows[off])
+                removed_ids.append(rowid)
             else:
                 mask = self.dead[i]
                 if mask is not None and mask[off]:
                     continue
                 by_chunk.setdefault(i, []).append(off)
                 removed_rows.append(self.chunks[i].row(off))
+                removed_ids.append(rowid)
         if not removed_rows:
             return self
         dead = list(self.dead)
@@ -330,8 +348,14 @@ class TableVersion:
         if indexes:
             indexes = {name: idx.with_changes({}, _keys(idx, removed_rows))
                        for name, idx in indexes.items()}
+        ordered = self.ordered
+        if ordered:
+            ordered = {name: ix.with_changes((), [(ix.key_of(r), i) for r, i in
+                                                  zip(removed_rows, removed_ids)])
+                       for name, ix in ordered.items()}
         new = replace(self, dead=tuple(dead), tail_dead=self.tail_dead | tail_dead,
-                      indexes=indexes, live_rows=self.live_rows - len(removed_rows))
+                      indexes=indexes, live_rows=self.live_rows - len(removed_rows),
+                      ordered=ordered)
         return new._compacted(by_chunk.keys())
 
     def _compacted(self, touched: Iterable[int]) -> "TableVersion":
@@ -340,7 +364,7 @@ class TableVersion:
         changed = False
         for i in sorted(touched, reverse=True):
             mask = dead[i]
-            if mask is None or mask.mean() < COMPACT_DEAD_SHARE:
+            if mask is None or np.count_nonzero(mask) < COMPACT_DEAD_SHARE * len(mask):
                 continue
             keep = ~mask
             changed = True
@@ -359,6 +383,16 @@ class TableVersion:
         return replace(self, schema=schema,
                        chunks=self.chunks if chunks is None else chunks,
                        tail=self.tail if tail is None else tail)
+
+
+def replace(version: "TableVersion", **changes) -> "TableVersion":
+    """``dataclasses.replace`` for TableVersion without its per-call cost (~20 µs -> ~1 µs):
+    versions have no ``__post_init__``, so copying the field dict is equivalent."""
+    new = object.__new__(TableVersion)
+    d = new.__dict__
+    d.update(version.__dict__)
+    d.update(changes)
+    return new
 
 
 def _keys(index: UniqueIndex, rows: list[tuple]) -> list:

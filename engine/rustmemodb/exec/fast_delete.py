@@ -1,0 +1,47 @@
+"""Fast path for ``DELETE ... WHERE <indexed> = $1``: no Arrow calls for a few rows.
+
+Like exec/fast_update.py: the index lookup gives the rows, foreign-key actions
+run first (exec/constraints.py ``before_delete``), then one delete op on the
+transaction. Falls back to the generic operator for big results.
+"""
+from __future__ import annotations
+
+from ..plan import logical as L
+from . import constraints
+from .fast_path import COMPILERS
+from .fast_update import compile_returning, source_rows
+
+
+def compile_delete(prepared):
+    plan = prepared.plan
+    if not isinstance(plan, L.LogicalDelete):
+        return None
+    rows_of = source_rows(plan.source)
+    if rows_of is None:
+        return None
+    returning = compile_returning(plan)
+    if plan.returning is not None and returning is None:
+        return None
+    table, columns = plan.table, plan.columns
+
+    def run(ctx):
+        from ..session import Result
+        txn, params = ctx.txn, ctx.params
+        version = txn.working.tables[table]
+        found = rows_of(version, params)
+        if found is None:
+            return None
+        width = len(version.schema.columns)
+        if found:
+            old = [r[:width] for r in found]
+            if constraints.DELETE_ACTIONS:
+                constraints.before_delete(txn, version.schema, old, ctx)
+            txn.delete_rows(table, [r[width] for r in found])
+        if returning is None:
+            return Result([], rowcount=len(found), kind="DELETE")
+        out = [tuple(f(r, params) for f in returning) for r in found]
+        return Result(columns, rows=out, rowcount=len(found), kind="DELETE")
+    return run
+
+
+COMPILERS.append(compile_delete)

@@ -1,0 +1,95 @@
+"""Fast path for ``UPDATE ... WHERE <indexed> = $1``: Python rows in, Python rows out.
+
+The rows to change come from the index lookup ``use_index`` attached to the
+UPDATE's scan; new row versions are computed with row closures, checked
+(NOT NULL, CHECK, foreign keys: exec/constraints.py) and written as one
+delete + one insert on the transaction, exactly what the generic operator
+does, minus every Arrow call. Falls back (returns None) when the lookup finds
+more than ``MAX_ROWS`` rows.
+"""
+from __future__ import annotations
+
+from ..plan import logical as L
+from . import constraints
+from .expr.row import try_compile_row
+from .fast_path import COMPILERS
+from .fast_select import MAX_ROWS
+from .operators.index_scan import compile_keys, fetch_rows, rowids_for
+
+
+def source_rows(scan):
+    """fn(version, params) -> live rows (+ rowid) of an index scan, or None to fall back."""
+    if not isinstance(scan, L.LogicalScan) or scan.index_lookup is None or not scan.with_rowid:
+        return None
+    lookup = scan.index_lookup
+    try:
+        compiled = compile_keys(lookup)
+    except ValueError:
+        return None
+    pred = None
+    if scan.filter is not None:
+        pred = try_compile_row(scan.filter)
+        if pred is None:
+            return None
+
+    def rows(version, params):
+        ids = rowids_for(lookup, version, params, compiled)
+        if len(ids) > MAX_ROWS:
+            return None
+        return fetch_rows(version, ids, pred, params, None, True)
+    return rows
+
+
+def compile_returning(plan):
+    if plan.returning is None:
+        return None
+    fns = [try_compile_row(e) for e in plan.returning]
+    return None if any(f is None for f in fns) else fns
+
+
+def compile_update(prepared):
+    plan = prepared.plan
+    if not isinstance(plan, L.LogicalUpdate):
+        return None
+    rows_of = source_rows(plan.source)
+    if rows_of is None:
+        return None
+    assign = {i: try_compile_row(e) for i, e in plan.assignments.items()}
+    if any(f is None for f in assign.values()):
+        return None
+    returning = compile_returning(plan)
+    if plan.returning is not None and returning is None:
+        return None
+    table, columns = plan.table, plan.columns
+    items = sorted(assign.items())
+
+    def run(ctx):
+        from ..session import Result
+        txn, params = ctx.txn, ctx.params
+        version = txn.working.tables[table]
+        found = rows_of(version, params)
+        if found is None:
+            return None
+        schema = version.schema
+        width = len(schema.columns)
+        rowids, old, new = [], [], []
+        for r in found:
+            values = list(r[:width])
+            for i, fn in items:
+                values[i] = fn(r, params)
+            rowids.append(r[width])
+            old.append(r[:width])
+            new.append(tuple(values))
+        if new:
+            constraints.check_rows(txn, schema, new, ctx)
+            constraints.before_update(txn, schema, old, new, ctx)
+            txn.delete_rows(table, rowids)
+            txn.insert_rows(table, new)
+        if returning is None:
+            return Result([], rowcount=len(new), kind="UPDATE")
+        out = [tuple(f(r, params) for f in returning) for r in new]
+        return Result(columns, rows=out, rowcount=len(new), kind="UPDATE")
+    return run
+
+
+COMPILERS.append(compile_update)

@@ -1,0 +1,164 @@
+"""Index scans: an ``IndexLookup`` (plan/access.py) turned into rows.
+
+The lookup yields rowids (in key order for ordered indexes); rows are fetched
+one by one through ``TableVersion.row`` — cached Python rows, no Arrow compute
+— so the cost is proportional to the rows found, not the table. The scan's
+remaining filter is applied row-wise when it compiles to a row closure, and
+an ``order`` lookup with a LIMIT stops once enough rows passed the filter.
+Only at the end are the rows turned into one Arrow table for the operators
+above. The optimizer picks an index only when few rows are expected
+(optimize/estimate.py), which is what keeps this row-at-a-time loop cheap.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from ...plan.access import IndexLookup
+from ...storage.table import rows_to_batch
+from ..expr.row import try_compile_row
+from ..expr.vector import evaluate
+
+_NO_ROWS: list = []
+
+
+def compile_keys(lookup: IndexLookup):
+    """fn(params) -> the evaluated key material, or None if a needed key is NULL."""
+    def compiled(e):
+        fn = try_compile_row(e)
+        if fn is None:
+            raise ValueError(f"index key {e} is not row-compilable")
+        return fn
+    keys = [compiled(k) for k in lookup.keys]
+    low = compiled(lookup.low) if lookup.low is not None else None
+    high = compiled(lookup.high) if lookup.high is not None else None
+    limit = None
+    if lookup.limit is not None:
+        lim = compiled(lookup.limit)
+        off = compiled(lookup.offset) if lookup.offset is not None else None
+        if off is None:
+            limit = lim
+        else:
+            def limit(row, params):
+                n, o = lim(row, params), off(row, params)
+                return None if n is None else n + (o or 0)
+    return keys, low, high, limit
+
+
+def rowids_for(lookup: IndexLookup, version, params, compiled=None):
+    """The rowids the lookup selects, in index order (a list or numpy array)."""
+    keys, low, high, _ = compiled if compiled is not None else compile_keys(lookup)
+    mode = lookup.mode
+    if lookup.kind == "unique":
+        index = version.indexes[lookup.index]
+        if mode == "eq":
+            if len(keys) == 1:
+                k = keys[0]((), params)
+                if k is None:
+                    return _NO_ROWS
+            else:
+                k = tuple(f((), params) for f in keys)
+                if None in k:
+                    return _NO_ROWS
+            rowid = index.get(k)
+            return _NO_ROWS if rowid is None else [rowid]
+        out, seen = [], set()
+        for f in keys:   # IN list
+            k = f((), params)
+            if k is None or k in seen:
+                continue
+            seen.add(k)
+            rowid = index.get(k)
+            if rowid is not None:
+                out.append(rowid)
+        return out
+    index = version.ordered[lookup.index]
+    if mode == "eq":
+        values = tuple(f((), params) for f in keys)
+        if None in values:
+            return _NO_ROWS
+        ids = index.equal(values[0] if len(index.columns) == 1 else values)
+    elif mode == "in":
+        parts, seen = [], set()
+        for f in keys:
+            k = f((), params)
+            if k is None or k in seen:
+                continue
+            seen.add(k)
+            parts.append(index.equal(k))
+        ids = np.concatenate(parts) if parts else np.empty(0, np.int64)
+    elif mode == "null":
+        ids = index.nulls()
+    else:
+        lo = low((), params) if low is not None else None
+        hi = high((), params) if high is not None else None
+        if (low is not None and lo is None) or (high is not None and hi is None):
+            return _NO_ROWS
+        if len(index.columns) > 1:
+            ids = _composite_range(index, lo, hi, lookup, mode == "order")
+        else:
+            ids = index.range(lo, hi, lookup.low_inc, lookup.high_inc)
+            if mode == "order" and lookup.order == "desc":
+                ids = np.concatenate([index.nulls(), ids[::-1]])   # DESC: NULLS FIRST
+            elif mode == "order":
+                ids = np.concatenate([ids, index.nulls()])
+        if mode == "order" and lookup.order == "desc" and len(index.columns) > 1:
+            ids = ids[::-1]
+        if mode == "order":
+            return ids
+    if lookup.order == "desc" and mode != "order":
+        ids = ids[::-1]
+    return ids
+
+
+def _composite_range(index, lo, hi, lookup, with_nulls: bool):
+    """A range on the first column of a composite key, via tuple prefixes."""
+    from ...storage.index import NULL_KEY, TOP_KEY
+    lo_key = None if lo is None else ((lo,) if lookup.low_inc else (lo, TOP_KEY))
+    if hi is not None:
+        hi_key = (hi, TOP_KEY) if lookup.high_inc else (hi,)
+    else:
+        hi_key = None if with_nulls else (NULL_KEY,)
+    return index.range(lo_key, hi_key, True, False)
+
+
+def fetch_rows(version, rowids, predicate=None, params=None, limit: int | None = None,
+               with_rowid: bool = False) -> list[tuple]:
+    """Live rows for ``rowids`` that pass ``predicate`` (a row closure), up to ``limit``."""
+    out = []
+    row_of = version.row
+    for rowid in (rowids.tolist() if isinstance(rowids, np.ndarray) else rowids):
+        row = row_of(rowid)
+        if row is None:
+            continue
+        if predicate is not None and predicate(row, params) is not True:
+            continue
+        out.append(row + (rowid,) if with_rowid else row)
+        if limit is not None and len(out) >= limit:
+            break
+    return out
+
+
+def index_scan(node, version, ctx) -> pa.Table:
+    lookup: IndexLookup = node.index_lookup
+    compiled = compile_keys(lookup)
+    params = ctx.params
+    rowids = rowids_for(lookup, version, params, compiled)
+    pred = try_compile_row(node.filter) if node.filter is not None else None
+    limit = None
+    if compiled[3] is not None and (pred is not None or node.filter is None):
+        limit = compiled[3]((), params)
+    rows = fetch_rows(version, rowids, pred, params, limit, node.with_rowid)
+    schema = version.arrow_schema
+    if node.with_rowid:
+        schema = schema.append(pa.field("_rowid", pa.int64()))
+    table = pa.Table.from_batches([rows_to_batch(rows, schema)], schema=schema)
+    if node.filter is not None and pred is None:
+        mask = evaluate(node.filter, table, ctx)
+        if isinstance(mask, pa.Scalar):
+            table = table if mask.as_py() is True else table.slice(0, 0)
+        else:
+            table = table.filter(mask)
+        if compiled[3] is not None:
+            table = table.slice(0, compiled[3]((), params))
+    return table.rename_columns([n for n, _ in node.columns])
