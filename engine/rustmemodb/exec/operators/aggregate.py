@@ -56,7 +56,7 @@ def aggregate_type(functions, name: str, arg_types, node=None) -> str:
 def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
     table = run_plan(node.child, ctx)
     n = table.num_rows
-    keys = [as_array(evaluate(g, table, ctx), n) for g in node.groups]
+    keys = [group_key(as_array(evaluate(g, table, ctx), n)) for g in node.groups]
     inputs = []
     for a in node.aggregates:
         if a.star:
@@ -74,6 +74,13 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
         return pa.Table.from_arrays(arrays, names=[c for c, _ in node.columns]) if arrays \
             else pa.table({"_": [None]}).select([])
     return _grouped(node, keys, inputs, n, ctx)
+
+
+def group_key(values):
+    """Keys as SQL groups them: -0.0 and 0.0 are one group (Arrow hashes them apart)."""
+    if pa.types.is_floating(values.type):
+        return pc.add(values, 0.0)
+    return values
 
 
 def _grouped(node, keys, inputs, n, ctx) -> pa.Table:

@@ -106,7 +106,9 @@ def distinct(node: LogicalDistinct, ctx) -> pa.Table:
 def distinct_table(table: pa.Table) -> pa.Table:
     if table.num_rows <= 1:
         return table
+    from .aggregate import group_key
     names = table.column_names
-    tmp = table.rename_columns([f"c{i}" for i in range(len(names))])
+    tmp = pa.Table.from_arrays([group_key(c) for c in table.columns],
+                               names=[f"c{i}" for i in range(len(names))])
     out = tmp.group_by(tmp.column_names, use_threads=False).aggregate([])
     return out.select(tmp.column_names).rename_columns(names)
