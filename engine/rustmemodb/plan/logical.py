@@ -119,6 +119,16 @@ class LogicalDistinct(LogicalNode):
 
 
 @dataclass
+class LogicalDistinctOn(LogicalNode):
+    """DISTINCT ON: the first row (in input order) of each group of ``keys``."""
+    child: LogicalNode
+    keys: list                           # list[Expr] over the child's columns
+
+    def children(self):
+        return [self.child]
+
+
+@dataclass
 class LogicalJoin(LogicalNode):
     left: LogicalNode
     right: LogicalNode

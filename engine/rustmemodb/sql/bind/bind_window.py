@@ -1,14 +1,248 @@
-"""Binding window functions and DISTINCT ON (not implemented yet)."""
-from ... import errors
+"""Binding window functions (``f(...) OVER (...)``) and DISTINCT ON.
+
+A window call is bound where it appears (select list or ORDER BY) into a
+``WindowCall``: function, arguments, PARTITION BY, ORDER BY and frame, all as
+expressions over the query's input — or over the aggregate output in a grouped
+query, because the SELECT binder lifts them like any other expression (so
+``rank() OVER (ORDER BY sum(x))`` works). ``bind_windows`` then moves every call
+into one ``LogicalWindow`` above the aggregation and replaces it by a
+reference to the window's output column. Named windows (``WINDOW w AS (...)``,
+``OVER w``, ``OVER (w ORDER BY ...)``) are resolved from the SELECT node.
+
+Window functions: row_number, rank, dense_rank, percent_rank, cume_dist,
+ntile, lag, lead, first_value, last_value, nth_value, and count/sum/avg/min/max
+(with FILTER). Frames: ROWS and RANGE with UNBOUNDED / CURRENT ROW / offsets
+(RANGE offsets need one numeric or date ORDER BY key). Not supported (0A000):
+GROUPS frames, EXCLUDE, DISTINCT inside a window aggregate.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ... import errors, types
+from ...plan.expr import ColRef, Const, WindowCall, transform
+from ...plan.logical import LogicalDistinctOn, LogicalNode, LogicalWindow
+from ..parse import position_of
+
+_RANKING = {"row_number": types.INTEGER, "rank": types.INTEGER, "dense_rank": types.INTEGER,
+            "percent_rank": types.FLOAT, "cume_dist": types.FLOAT, "ntile": types.INTEGER}
+_VALUE = ("lag", "lead", "first_value", "last_value", "nth_value")
+_AGGS = {exp.Count: "count", exp.Sum: "sum", exp.Avg: "avg", exp.Min: "min", exp.Max: "max"}
 
 
-def bind_window_call(stmt, binder, node):
-    raise errors.not_supported("window functions")
+def bind_window_call(stmt, binder, node: exp.Window):
+    if not binder.windows:
+        where = f" in {binder.clause}" if binder.clause else " here"
+        raise errors.sql_error("42P20", f"window functions are not allowed{where}",
+                               position=position_of(node))
+    spec = _resolve_named(node)
+    func = node.this
+    filt = None
+    if isinstance(func, exp.Filter):
+        func, filt = func.this, func.expression.this
+    from .bind_expr import ExprBinder
+    inner = ExprBinder(stmt, binder.scope, aggregates=binder.aggregates,
+                       clause="window function calls")
+    name, args, star, distinct = _function(func, inner)
+    if distinct:
+        raise errors.not_supported("DISTINCT in a window function")
+    ret = _return_type(stmt, name, args, func)
+    if name == "lag" or name == "lead":
+        args = _settle_default(args, ret)
+    partition = tuple(inner.bind(p) for p in spec["partition"])
+    order = tuple(_order_item(inner, o) for o in spec["order"])
+    frame = _frame(spec["spec"], bool(order))
+    fexpr = inner.bind_boolean(filt, "FILTER") if filt is not None else None
+    if fexpr is not None and name not in ("count", "sum", "avg", "min", "max"):
+        raise errors.sql_error("0A000", "FILTER is not implemented for non-aggregate window "
+                                        "functions")
+    return WindowCall(name, tuple(args), ret, partition, order, frame, filter=fexpr, star=star)
 
 
-def bind_windows(stmt, plan, select_exprs, order_specs):
-    raise errors.not_supported("window functions")
+def _resolve_named(node: exp.Window) -> dict:
+    """PARTITION BY / ORDER BY / frame, merging a referenced named window."""
+    spec = {"partition": list(node.args.get("partition_by") or []),
+            "order": list(node.args["order"].expressions) if node.args.get("order") else [],
+            "spec": node.args.get("spec")}
+    ref = node.args.get("alias")
+    if ref is None:
+        return spec
+    base = _named_window(node, ref.name)
+    if base is None:
+        raise errors.sql_error("42704", f'window "{ref.name}" does not exist',
+                               position=position_of(node))
+    named = _resolve_named(base)
+    if spec["partition"]:
+        raise errors.sql_error("42P20", f'cannot override PARTITION BY clause of window '
+                                        f'"{ref.name}"')
+    return {"partition": named["partition"], "order": spec["order"] or named["order"],
+            "spec": spec["spec"] or named["spec"]}
 
 
-def bind_distinct_on(stmt, plan, on, names, select_exprs):
-    raise errors.not_supported("DISTINCT ON")
+def _named_window(node, name: str):
+    select = node.find_ancestor(exp.Select)
+    while select is not None:
+        for w in select.args.get("windows") or []:
+            if w.this is not None and getattr(w.this, "name", None) == name:
+                return w
+        select = select.find_ancestor(exp.Select)
+    return None
+
+
+def _function(func, binder):
+    """(name, bound args, star, distinct) of the function inside OVER."""
+    for cls, name in _AGGS.items():
+        if type(func) is cls:
+            arg = func.this
+            distinct = isinstance(arg, exp.Distinct)
+            if distinct:
+                arg = arg.expressions[0]
+            if name == "count" and (arg is None or isinstance(arg, exp.Star)):
+                return name, [], True, False
+            return name, [binder.bind(arg)], False, distinct
+    if isinstance(func, exp.Anonymous):
+        name = func.name.lower()
+        nodes = list(func.expressions)
+    else:
+        name = func.sql_name().lower()
+        nodes = [func.args[k] for k in ("this", "offset", "default")
+                 if func.args.get(k) is not None]
+    if name not in _RANKING and name not in _VALUE:
+        raise errors.undefined_function(f"function {name} is not a window function or is "
+                                        "not supported as one",
+                                        position=position_of(func))
+    return name, [binder.bind(a) for a in nodes], False, False
+
+
+def _return_type(stmt, name: str, args, node) -> str:
+    if name in _RANKING:
+        want = 1 if name == "ntile" else 0
+        if len(args) != want or (want and args[0].type not in (types.INTEGER, types.NULL)):
+            raise errors.undefined_function(f"function {name}({', '.join(a.type.lower() for a in args)}) does not exist",
+                                            position=position_of(node))
+        return _RANKING[name]
+    if name in _VALUE:
+        if not args:
+            raise errors.undefined_function(f"function {name}() does not exist",
+                                            position=position_of(node))
+        for extra in args[1:2]:
+            if extra.type not in (types.INTEGER, types.NULL):
+                raise errors.undefined_function(f"function {name} offset must be an integer",
+                                                position=position_of(node))
+        t = args[0].type
+        return types.TEXT if t == types.NULL else t
+    from ...exec.operators.aggregate import aggregate_type
+    return aggregate_type(stmt.functions, name, [a.type for a in args], node) if args \
+        else types.INTEGER
+
+
+def _settle_default(args, ret):
+    from .coerce import adapt
+    from .bind_expr import _retype
+    if len(args) == 3:
+        d = _retype(adapt(args[2], ret), ret)
+        if d.type not in (ret, types.NULL):
+            raise errors.datatype_mismatch(f"default of lag/lead is {d.type.lower()}, "
+                                           f"expected {ret.lower()}")
+        args = [args[0], args[1], d]
+    return args
+
+
+def _order_item(binder, o):
+    from .bind_select import _explicit_nulls
+    e = o.this if isinstance(o, exp.Ordered) else o
+    desc = bool(o.args.get("desc")) if isinstance(o, exp.Ordered) else False
+    nulls_first = bool(o.args.get("nulls_first")) if isinstance(o, exp.Ordered) and \
+        _explicit_nulls(o) else desc
+    return (binder.bind(e), desc, nulls_first)
+
+
+def _frame(spec, ordered: bool):
+    if spec is None:
+        return None
+    mode = str(spec.args.get("kind") or "").lower()
+    if mode not in ("rows", "range"):
+        raise errors.not_supported(f"{mode.upper()} window frames")
+    if spec.args.get("exclude"):
+        raise errors.not_supported("EXCLUDE in window frames")
+    start = _bound(spec.args.get("start"), spec.args.get("start_side"))
+    end = _bound(spec.args.get("end"), spec.args.get("end_side")) \
+        if spec.args.get("end") is not None else ("current", 0)
+    if start[0] == "unbounded_following" or end[0] == "unbounded_preceding":
+        raise errors.sql_error("42P20", "frame start cannot be UNBOUNDED FOLLOWING")
+    if mode == "range" and (start[0] in ("preceding", "following") or
+                            end[0] in ("preceding", "following")) and not ordered:
+        raise errors.sql_error("42P20", "RANGE with offset PRECEDING/FOLLOWING requires "
+                                        "exactly one ORDER BY column")
+    return (mode, start, end)
+
+
+def _bound(value, side):
+    side = str(side or "").lower()
+    if isinstance(value, str):
+        v = value.upper()
+        if v == "UNBOUNDED":
+            return ("unbounded_following" if side == "following" else "unbounded_preceding", 0)
+        if v.startswith("CURRENT"):
+            return ("current", 0)
+    if isinstance(value, exp.Literal) and not value.is_string:
+        k = float(value.this) if "." in value.this else int(value.this)
+        if k < 0:
+            raise errors.sql_error("22013", "frame starting offset must not be negative")
+        return ("following" if side == "following" else "preceding", k)
+    if isinstance(value, exp.Interval):
+        raise errors.not_supported("INTERVAL offsets in RANGE frames")
+    raise errors.not_supported(f"window frame bound {value!r}")
+
+
+# ---- moving window calls into a LogicalWindow --------------------------------------------
+
+def bind_windows(stmt, plan: LogicalNode, select_exprs, order_specs):
+    calls: list[WindowCall] = []
+    exprs = list(select_exprs) + [s[1] for s in order_specs if s[0] == "expr"]
+    for e in exprs:
+        for n in e.walk():
+            if isinstance(n, WindowCall) and n not in calls:
+                for inner in n.children():
+                    if any(isinstance(x, WindowCall) for x in inner.walk()):
+                        raise errors.sql_error("42P20", "window function calls cannot be nested")
+                calls.append(n)
+    base = len(plan.columns)
+    columns = list(plan.columns) + [(c.fn, c.type) for c in calls]
+    window = LogicalWindow(columns, plan, calls)
+
+    def replace(e):
+        return transform(e, lambda n: ColRef(base + calls.index(n), n.type, n.fn)
+                         if isinstance(n, WindowCall) else n)
+    select_exprs = [replace(e) for e in select_exprs]
+    order_specs = [(k, replace(e) if k == "expr" else e, d, nf) for k, e, d, nf in order_specs]
+    return window, select_exprs, order_specs
+
+
+# ---- DISTINCT ON ---------------------------------------------------------------------------
+
+def bind_distinct_on(stmt, plan: LogicalNode, on, names, select_exprs) -> LogicalNode:
+    """DISTINCT ON (exprs): first row of each group in ORDER BY order.
+
+    The keys are output columns (by name or ordinal) or select-list expressions;
+    the ORDER BY that ``_finish`` puts on top is moved below the DISTINCT ON by
+    the executor (``exec/operators/window.py``) so "first" means first in order.
+    """
+    from .bind_expr import ExprBinder
+    from .scope import Scope
+    keys = []
+    for e in on.expressions if hasattr(on, "expressions") else on:
+        if isinstance(e, exp.Literal) and not e.is_string:
+            k = int(e.this) - 1
+            if not 0 <= k < len(names):
+                raise errors.sql_error("42P10", f"SELECT DISTINCT ON position {k + 1} is not in "
+                                                "select list")
+            keys.append(ColRef(k, plan.columns[k][1], names[k]))
+            continue
+        if isinstance(e, exp.Column) and not e.table and e.name in names:
+            k = names.index(e.name)
+            keys.append(ColRef(k, plan.columns[k][1], names[k]))
+            continue
+        raise errors.not_supported("DISTINCT ON an expression that is not an output column",
+                                   hint="Add the expression to the select list and name it.")
+    return LogicalDistinctOn(plan.columns, plan, keys)

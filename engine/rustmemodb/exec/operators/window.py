@@ -1,0 +1,406 @@
+"""Window functions with one sort and numpy segment arithmetic (no per-row Python).
+
+Arrow has no window operator. For each distinct (PARTITION BY, ORDER BY) the
+input is sorted once (``sort_indices``, stable); in sorted order, boundary
+flags mark where a partition and where a peer group (rows equal on ORDER BY)
+begins, and every function is then index arithmetic over whole arrays:
+
+    pos        0 1 2 3 4 5 6          row_number = pos - part_first + 1
+    partition  a a a a b b b          rank       = peer_first - part_first + 1
+    peers      1 2 2 3 1 1 2          dense_rank = peer# - peer#[part_first] + 1
+
+A frame is a pair of inclusive bounds ``lo[i]..hi[i]`` per row (ROWS: offsets
+clamped to the partition; RANGE: peer bounds, or ``searchsorted`` for offsets).
+sum/count/avg over a frame are differences of prefix sums; min/max use running
+accumulations (with per-partition offsets so they restart at each partition)
+or, for sliding frames, a sparse table; first/last/nth_value and lag/lead are
+gathers. Results are scattered back to input order with the inverse
+permutation. Integer frame sums wrap in int64 prefix sums exactly when the
+frame sum fits; a float shadow detects when it does not (``22003``).
+
+DISTINCT ON (``LogicalDistinctOn``) lives here too: the first row of each key
+group, by one hash aggregation of row numbers.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ... import errors, types
+from ...plan.logical import LogicalDistinctOn, LogicalWindow
+from ..expr.vector import as_array, evaluate
+from ..run import operator, run_plan
+
+
+@operator(LogicalWindow)
+def window(node: LogicalWindow, ctx) -> pa.Table:
+    table = run_plan(node.child, ctx)
+    n = table.num_rows
+    out = list(table.columns)
+    layouts: dict = {}
+    for call in node.functions:
+        key = (call.partition, call.order)
+        layout = layouts.get(key)
+        if layout is None:
+            layout = layouts[key] = _Layout(call, table, ctx)
+        values = _compute(call, layout, table, ctx) if n else \
+            pa.array([], types.arrow_type(call.type))
+        out.append(layout.unsort(values, types.arrow_type(call.type)) if n else values)
+    return pa.Table.from_arrays(out, names=[c for c, _ in node.columns])
+
+
+class _Layout:
+    """Sorted order and partition / peer boundaries for one (PARTITION BY, ORDER BY)."""
+
+    def __init__(self, call, table, ctx) -> None:
+        n = self.n = table.num_rows
+        pcols = [as_array(evaluate(e, table, ctx), n) for e in call.partition]
+        ocols = [as_array(evaluate(e, table, ctx), n) for e, _, _ in call.order]
+        keys = [(c, "ascending", "at_end") for c in pcols] + \
+               [(c, "descending" if d else "ascending", "at_start" if nf else "at_end")
+                for c, (_, d, nf) in zip(ocols, call.order)]
+        if keys and n:
+            kt = pa.Table.from_arrays([k[0] for k in keys], names=[f"k{i}" for i in range(len(keys))])
+            perm = pc.sort_indices(kt, sort_keys=[(f"k{i}", k[1], k[2]) for i, k in enumerate(keys)])
+            self.perm = perm.to_numpy(zero_copy_only=False).astype(np.int64)
+        else:
+            self.perm = np.arange(n, dtype=np.int64)
+        self.identity = keys == [] or bool(np.all(self.perm == np.arange(n)))
+        self.order_sorted = [self.sorted(c) for c in ocols]
+        pos = np.arange(n, dtype=np.int64)
+        part_start = np.zeros(n, bool)
+        if n:
+            part_start[0] = True
+        for c in pcols:
+            part_start |= _changes(self.sorted(c))
+        peer_start = part_start.copy()
+        for c in self.order_sorted:
+            peer_start |= _changes(c)
+        self.pos = pos
+        self.part_start, self.peer_start = part_start, peer_start
+        starts = np.flatnonzero(part_start)
+        self.pid = np.cumsum(part_start) - 1
+        ends = np.append(starts[1:], n)
+        self.part_first = starts[self.pid] if n else pos
+        self.part_last = ends[self.pid] - 1 if n else pos
+        pstarts = np.flatnonzero(peer_start)
+        self.gid = np.cumsum(peer_start) - 1
+        pends = np.append(pstarts[1:], n)
+        self.peer_first = pstarts[self.gid] if n else pos
+        self.peer_last = pends[self.gid] - 1 if n else pos
+        self.nparts = len(starts)
+
+    def sorted(self, col):
+        if self.identity:
+            return col
+        return col.take(pa.array(self.perm))
+
+    def unsort(self, values, arrow_type):
+        if isinstance(values, np.ndarray):
+            values = pa.array(values, type=arrow_type)
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        if values.type != arrow_type:
+            values = values.cast(arrow_type)
+        if self.identity:
+            return values
+        inv = np.empty(self.n, np.int64)
+        inv[self.perm] = np.arange(self.n, dtype=np.int64)
+        return values.take(pa.array(inv))
+
+
+def _changes(col) -> np.ndarray:
+    """True where a sorted column's value differs from the previous row (NULLs equal)."""
+    n = len(col)
+    out = np.zeros(n, bool)
+    if n < 2:
+        return out
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    a, b = col.slice(1), col.slice(0, n - 1)
+    ne = pc.not_equal(a, b)
+    if pa.types.is_floating(col.type):   # NaN equals NaN for grouping
+        ne = pc.and_(ne, pc.invert(pc.and_(pc.is_nan(a), pc.is_nan(b))))
+    an, bn = pc.is_null(a), pc.is_null(b)
+    diff = pc.if_else(pc.or_(an, bn), pc.xor(an, bn), ne)
+    out[1:] = diff.to_numpy(zero_copy_only=False)
+    return out
+
+
+# ---- the functions ----------------------------------------------------------------------
+
+def _compute(call, L: _Layout, table, ctx):
+    fn = call.fn
+    if fn == "row_number":
+        return L.pos - L.part_first + 1
+    if fn == "rank":
+        return L.peer_first - L.part_first + 1
+    if fn == "dense_rank":
+        return L.gid - L.gid[L.part_first] + 1
+    if fn == "percent_rank":
+        size = L.part_last - L.part_first
+        rank = L.peer_first - L.part_first
+        return np.where(size > 0, rank / np.maximum(size, 1), 0.0)
+    if fn == "cume_dist":
+        return (L.peer_last - L.part_first + 1) / (L.part_last - L.part_first + 1)
+    if fn == "ntile":
+        return _ntile(call, L, table, ctx)
+    if fn in ("lag", "lead"):
+        return _lag_lead(call, L, table, ctx)
+    lo, hi = _frame(call, L, table, ctx)
+    if fn in ("first_value", "last_value", "nth_value"):
+        return _nth(call, L, table, ctx, lo, hi)
+    return _aggregate(call, L, table, ctx, lo, hi)
+
+
+def _const_arg(call, i, table, ctx, what):
+    v = evaluate(call.args[i], table, ctx)
+    if not isinstance(v, pa.Scalar):
+        if len(v) and pc.count_distinct(v).as_py() > 1:
+            raise errors.not_supported(f"a non-constant {what}")
+        v = v[0] if len(v) else pa.scalar(None, pa.int64())
+    return v.as_py()
+
+
+def _ntile(call, L, table, ctx):
+    k = _const_arg(call, 0, table, ctx, "ntile argument")
+    if k is None:
+        return pa.nulls(L.n, pa.int64())
+    if k <= 0:
+        raise errors.sql_error("22014", "argument of ntile must be greater than zero")
+    m = L.part_last - L.part_first + 1
+    r = L.pos - L.part_first
+    q, rem = m // k, m % k
+    big = rem * (q + 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        small_bucket = rem + (r - big) // np.maximum(q, 1) + 1
+    return np.where(r < big, r // (q + 1) + 1, small_bucket)
+
+
+def _lag_lead(call, L, table, ctx):
+    off = _const_arg(call, 1, table, ctx, "lag/lead offset") if len(call.args) > 1 else 1
+    values = L.sorted(as_array(evaluate(call.args[0], table, ctx), L.n))
+    if off is None:
+        return pa.nulls(L.n, types.arrow_type(call.type))
+    src = L.pos - off if call.fn == "lag" else L.pos + off
+    ok = (src >= L.part_first) & (src <= L.part_last)
+    out = _gather(values, np.where(ok, src, 0), ok)
+    if len(call.args) > 2:
+        default = L.sorted(as_array(evaluate(call.args[2], table, ctx), L.n))
+        default = default.cast(out.type) if default.type != out.type else default
+        out = pc.if_else(pa.array(ok), out, default)
+    return out
+
+
+def _gather(values, idx: np.ndarray, ok: np.ndarray):
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return values.take(pa.array(idx, mask=~ok))
+
+
+def _nth(call, L, table, ctx, lo, hi):
+    values = L.sorted(as_array(evaluate(call.args[0], table, ctx), L.n))
+    if call.fn == "first_value":
+        src = lo
+    elif call.fn == "last_value":
+        src = hi
+    else:
+        k = _const_arg(call, 1, table, ctx, "nth_value position")
+        if k is None:
+            return pa.nulls(L.n, types.arrow_type(call.type))
+        if k <= 0:
+            raise errors.sql_error("22016", "argument of nth_value must be greater than zero")
+        src = lo + k - 1
+    ok = (lo <= hi) & (src <= hi)
+    return _gather(values, np.where(ok, src, 0), ok)
+
+
+# ---- frames -------------------------------------------------------------------------------
+
+def _frame(call, L: _Layout, table, ctx) -> tuple[np.ndarray, np.ndarray]:
+    """Inclusive frame bounds per sorted row (lo > hi: empty frame)."""
+    if call.frame is None:
+        return L.part_first, (L.peer_last if call.order else L.part_last)
+    mode, start, end = call.frame
+    lo = _bound(mode, start, L, call, True)
+    hi = _bound(mode, end, L, call, False)
+    return np.maximum(lo, L.part_first), np.minimum(hi, L.part_last)
+
+
+def _bound(mode, bound, L, call, is_start):
+    kind, k = bound
+    if kind == "unbounded_preceding":
+        return L.part_first
+    if kind == "unbounded_following":
+        return L.part_last
+    if mode == "rows":
+        if kind == "current":
+            return L.pos
+        k = int(k)
+        return L.pos - k if kind == "preceding" else L.pos + k
+    if kind == "current":
+        return L.peer_first if is_start else L.peer_last
+    return _range_offset(L, call, kind, k, is_start)
+
+
+def _range_offset(L, call, kind, k, is_start):
+    if len(call.order) != 1:
+        raise errors.sql_error("42P20", "RANGE with offset PRECEDING/FOLLOWING requires exactly "
+                                        "one ORDER BY column")
+    col = L.order_sorted[0]
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    t = col.type
+    if pa.types.is_date(t):
+        col = col.cast(pa.int32()).cast(pa.int64())
+    elif not (pa.types.is_integer(t) or pa.types.is_floating(t)):
+        raise errors.not_supported("RANGE offsets over a non-numeric ORDER BY column")
+    desc = call.order[0][1]
+    nulls = col.is_null().to_numpy(zero_copy_only=False)
+    v = col.fill_null(0).to_numpy(zero_copy_only=False).astype(np.float64)
+    if desc:
+        v = -v
+    # "k PRECEDING" in sort direction: value - k (ascending keys after negating DESC).
+    target = v - k if kind == "preceding" else v + k
+    # Search within each partition: shift each partition into its own value band.
+    span = (np.nanmax(v) - np.nanmin(v) if len(v) else 0) + 2 * abs(k) + 1
+    band = L.pid * span
+    # Rows are sorted by (partition, key); NULL keys sit at one end of their partition.
+    edge = -np.inf if call.order[0][2] else np.inf
+    base = np.where(nulls, edge, v) + band
+    side = "left" if is_start else "right"
+    idx = np.searchsorted(base, target + band, side=side)
+    out = idx if is_start else idx - 1
+    # NULL-keyed rows: their frame is their peer group.
+    peer = L.peer_first if is_start else L.peer_last
+    return np.where(nulls, peer, out)
+
+
+# ---- aggregates over frames ----------------------------------------------------------------
+
+def _aggregate(call, L: _Layout, table, ctx, lo, hi):
+    n = L.n
+    empty = lo > hi
+    if call.star:
+        valid = np.ones(n, bool)
+        values = None
+    else:
+        values = L.sorted(as_array(evaluate(call.args[0], table, ctx), n))
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        valid = values.is_valid().to_numpy(zero_copy_only=False)
+    if call.filter is not None:
+        f = L.sorted(as_array(evaluate(call.filter, table, ctx), n))
+        valid = valid & pc.fill_null(f, False).to_numpy(zero_copy_only=False)
+    cnt_prefix = np.concatenate([[0], np.cumsum(valid, dtype=np.int64)])
+    safe_hi, safe_lo = np.where(empty, 0, hi), np.where(empty, 0, lo)
+    counts = np.where(empty, 0, cnt_prefix[safe_hi + 1] - cnt_prefix[safe_lo])
+    if call.fn == "count":
+        return counts
+    if call.fn in ("sum", "avg"):
+        return _sum_avg(call, values, valid, counts, safe_lo, safe_hi)
+    if call.fn in ("min", "max"):
+        return _min_max(call, L, values, valid, lo, hi, counts)
+    raise errors.not_supported(f"{call.fn} as a window function")
+
+
+def _sum_avg(call, values, valid, counts, lo, hi):
+    is_int = pa.types.is_integer(values.type)
+    raw = values.fill_null(0).to_numpy(zero_copy_only=False)
+    raw = np.where(valid, raw, 0)
+    fsum = np.concatenate([[0.0], np.cumsum(raw.astype(np.float64))])
+    fs = fsum[hi + 1] - fsum[lo]
+    nothing = counts == 0
+    if call.fn == "avg":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return pa.array(fs / np.maximum(counts, 1), mask=nothing)
+    if is_int:
+        isum = np.concatenate([[0], np.cumsum(raw.astype(np.int64))])   # wraps, exact mod 2^64
+        s = isum[hi + 1] - isum[lo]
+        if np.any(np.abs(s.astype(np.float64) - fs) > np.abs(fs) * 1e-6 + 1.0):
+            raise errors.numeric_out_of_range()
+        return pa.array(s, pa.int64(), mask=nothing)
+    return pa.array(fs, pa.float64(), mask=nothing)
+
+
+def _min_max(call, L, values, valid, lo, hi, counts):
+    """min/max over frames via dense codes (any orderable type)."""
+    n = L.n
+    codes = pc.rank(values, sort_keys="ascending",
+                    tiebreaker="dense").to_numpy(zero_copy_only=False).astype(np.int64)
+    is_max = call.fn == "max"
+    sentinel = -1 if is_max else int(codes.max(initial=0)) + 1
+    c = np.where(valid, codes, sentinel)
+    mode = _shape(call, L, lo, hi)
+    if mode == "running":          # lo = partition start
+        big = int(c.max(initial=0)) + 2
+        if is_max:
+            best = np.maximum.accumulate(c + L.pid * big) - L.pid * big
+        else:
+            off = (L.nparts - L.pid) * big
+            best = np.minimum.accumulate(c + off) - off
+        best = best[hi]
+    elif mode == "reverse":        # hi = partition end
+        rc, rp = c[::-1], L.pid[::-1]
+        big = int(c.max(initial=0)) + 2
+        if is_max:
+            off = (L.nparts - rp) * big
+            acc = (np.maximum.accumulate(rc + off) - off)[::-1]
+        else:
+            acc = (np.minimum.accumulate(rc + rp * big) - rp * big)[::-1]
+        best = acc[lo]
+    else:
+        best = _sparse_query(c, lo, hi, is_max)
+    missing = (counts == 0) | (best == sentinel)
+    rep = np.zeros(int(codes.max(initial=0)) + 2, np.int64)
+    rep[codes] = np.arange(n, dtype=np.int64)
+    src = rep[np.clip(best, 0, len(rep) - 1)]
+    return _gather(values, np.where(missing, 0, src), ~missing)
+
+
+def _shape(call, L, lo, hi):
+    if np.array_equal(lo, L.part_first):
+        return "running"
+    if np.array_equal(hi, L.part_last):
+        return "reverse"
+    return "sliding"
+
+
+def _sparse_query(c: np.ndarray, lo, hi, is_max: bool) -> np.ndarray:
+    """Range min/max by a sparse table: O(n log n) build, O(1) per query."""
+    op = np.maximum if is_max else np.minimum
+    n = len(c)
+    levels = [c]
+    j = 1
+    while (1 << j) <= n:
+        prev = levels[-1]
+        half = 1 << (j - 1)
+        levels.append(op(prev[:-half], prev[half:]))
+        j += 1
+    length = np.maximum(hi - lo + 1, 1)
+    k = np.floor(np.log2(length)).astype(np.int64)
+    out = np.empty(n, np.int64)
+    for level in np.unique(k):
+        sel = k == level
+        table = levels[level]
+        a = np.clip(lo[sel], 0, len(table) - 1)
+        b = np.clip(hi[sel] - (1 << level) + 1, 0, len(table) - 1)
+        out[sel] = op(table[a], table[b])
+    return out
+
+
+# ---- DISTINCT ON ----------------------------------------------------------------------------
+
+@operator(LogicalDistinctOn)
+def distinct_on(node: LogicalDistinctOn, ctx) -> pa.Table:
+    table = run_plan(node.child, ctx)
+    n = table.num_rows
+    if n <= 1 or not node.keys:
+        return table.slice(0, min(n, 1)) if not node.keys else table
+    cols = {f"k{i}": as_array(evaluate(k, table, ctx), n) for i, k in enumerate(node.keys)}
+    cols["__i"] = pa.array(np.arange(n, dtype=np.int64))
+    firsts = pa.table(cols).group_by([f"k{i}" for i in range(len(node.keys))],
+                                     use_threads=False).aggregate([("__i", "min")])
+    idx = np.sort(firsts.column("__i_min").to_numpy(zero_copy_only=False))
+    return table.take(pa.array(idx))

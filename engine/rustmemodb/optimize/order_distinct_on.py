@@ -1,0 +1,34 @@
+"""DISTINCT ON runs after the ORDER BY it depends on.
+
+The SELECT binder stacks ``Sort`` above ``DistinctOn`` (ORDER BY is applied to
+the result); but "the first row of each group" means first in ORDER BY order,
+so the sort must come first. DISTINCT ON keeps rows in input order, so the
+output stays sorted.
+
+Example:
+    >>> from rustmemodb.plan.logical import LogicalDistinctOn, LogicalSort, LogicalValues
+    >>> v = LogicalValues([("a", "INTEGER")], [])
+    >>> out = order_distinct_on(LogicalSort(v.columns, LogicalDistinctOn(v.columns, v, []), []))
+    >>> type(out).__name__, type(out.child).__name__
+    ('LogicalDistinctOn', 'LogicalSort')
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from ..plan.logical import LogicalDistinctOn, LogicalNode, LogicalSort
+
+
+def order_distinct_on(plan: LogicalNode, ctx=None) -> LogicalNode:
+    changes = {}
+    for f in dataclasses.fields(plan):
+        v = getattr(plan, f.name)
+        if isinstance(v, LogicalNode):
+            nv = order_distinct_on(v, ctx)
+            if nv is not v:
+                changes[f.name] = nv
+    plan = dataclasses.replace(plan, **changes) if changes else plan
+    if isinstance(plan, LogicalSort) and isinstance(plan.child, LogicalDistinctOn):
+        d = plan.child
+        return dataclasses.replace(d, child=dataclasses.replace(plan, child=d.child))
+    return plan
