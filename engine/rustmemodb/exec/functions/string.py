@@ -79,14 +79,17 @@ def _like(ignore_case: bool):
     return vec, row
 
 
-_EMPTY_SEP = pa.scalar("", pa.large_string())
+def _sep():
+    # Built on first use: any pa.scalar() makes pyarrow import pandas, and importing
+    # rustmemodb must not (DESIGN.md).
+    return pa.scalar("", pa.large_string())
 
 
 @arrow_errors
 def _vec_concat(*args):
     args = [a if a.type in (pa.large_string(), pa.string()) else pc.cast(a, pa.large_string())
             for a in args]
-    return pc.binary_join_element_wise(*args, _EMPTY_SEP, null_handling="emit_null")
+    return pc.binary_join_element_wise(*args, _sep(), null_handling="emit_null")
 
 
 def _row_concat(*args):
@@ -106,7 +109,7 @@ def _concat_resolve(ts):
 def _vec_concat_fn(*args):
     # concat() skips NULLs, unlike ||.
     args = [pc.cast(a, pa.large_string()) if a.type != pa.large_string() else a for a in args]
-    return pc.binary_join_element_wise(*args, _EMPTY_SEP, null_handling="replace",
+    return pc.binary_join_element_wise(*args, _sep(), null_handling="replace",
                                        null_replacement="")
 
 
