@@ -118,9 +118,14 @@ def tables(draw, name: str = "t", prefix: str = "c", min_rows: int = 0, max_rows
 class ExprGen:
     """Typed random expressions over a fixed set of columns (SQL text, type)."""
 
-    def __init__(self, draw, columns: list[tuple[str, str]]) -> None:
+    def __init__(self, draw, columns: list[tuple[str, str]], extended: bool = False) -> None:
         self.draw = draw
         self.columns = columns  # (qualified name, type)
+        # extended: also abs(), COALESCE and CASE (beyond the foundation feature set)
+        self.extended = extended
+
+    def pick(self, kinds: list[str], extra: list[str]) -> str:
+        return self.draw(st.sampled_from(kinds + extra if self.extended else kinds))
 
     def cols_of(self, *types: str) -> list[str]:
         return [name for name, t in self.columns if t in types]
@@ -144,7 +149,7 @@ class ExprGen:
             return self.leaf(typ)
         d = depth - 1
         if typ == INT:
-            kind = self.draw(st.sampled_from(["+", "-", "*", "%", "neg", "abs", "coalesce", "case", "length"]))
+            kind = self.pick(["+", "-", "*", "%", "neg", "length"], ["abs", "coalesce", "case"])
             if kind in "+-*":
                 return f"({self.expr(INT, d)} {kind} {self.expr(INT, d)})"
             if kind == "%":
@@ -159,7 +164,7 @@ class ExprGen:
                 return f"length({self.expr(TEXT, d)})"
             return f"(CASE WHEN {self.boolean(d)} THEN {self.expr(INT, d)} ELSE {self.expr(INT, d)} END)"
         if typ == FLOAT:
-            kind = self.draw(st.sampled_from(["+", "-", "*", "/", "neg", "abs", "coalesce"]))
+            kind = self.pick(["+", "-", "*", "/", "neg"], ["abs", "coalesce"])
             if kind in "+-":
                 return f"({self.expr(FLOAT, d)} {kind} {self.expr(FLOAT, d)})"
             if kind == "*":
@@ -172,7 +177,7 @@ class ExprGen:
                 return f"abs({self.expr(FLOAT, d)})"
             return f"COALESCE({self.expr(FLOAT, d)}, {self.leaf(FLOAT)})"
         if typ == TEXT:
-            kind = self.draw(st.sampled_from(["||", "upper", "lower", "coalesce"]))
+            kind = self.pick(["||", "upper", "lower"], ["coalesce"])
             if kind == "||":
                 return f"({self.expr(TEXT, d)} || {self.expr(TEXT, d)})"
             if kind == "coalesce":
@@ -255,10 +260,10 @@ def _columns(table: Table, qualify: bool = False) -> list[tuple[str, str]]:
 
 
 @st.composite
-def select_cases(draw):
+def select_cases(draw, extended: bool = False):
     """SELECT [DISTINCT] exprs FROM t [WHERE ...] (compared as a multiset)."""
     table = draw(tables())
-    gen = ExprGen(draw, _columns(table))
+    gen = ExprGen(draw, _columns(table), extended)
     exprs = [gen.any_expr()[0] for _ in range(draw(st.integers(1, 4)))]
     distinct = "DISTINCT " if draw(st.integers(0, 3)) == 0 else ""
     where = f" WHERE {gen.boolean()}" if draw(st.booleans()) else ""
@@ -266,10 +271,10 @@ def select_cases(draw):
 
 
 @st.composite
-def ordered_cases(draw):
+def ordered_cases(draw, extended: bool = False):
     """SELECT exprs ... ORDER BY every output column [LIMIT [OFFSET]] (order compared)."""
     table = draw(tables())
-    gen = ExprGen(draw, _columns(table))
+    gen = ExprGen(draw, _columns(table), extended)
     exprs = [gen.any_expr(1)[0] for _ in range(draw(st.integers(1, 3)))]
     where = f" WHERE {gen.boolean(1)}" if draw(st.booleans()) else ""
     sql = f"SELECT {', '.join(exprs)} FROM {table.name}{where} {_order_by(draw, len(exprs))}"
@@ -281,20 +286,20 @@ def ordered_cases(draw):
 
 
 @st.composite
-def aggregate_cases(draw):
+def aggregate_cases(draw, extended: bool = False):
     """SELECT aggregates FROM t [WHERE ...] (no GROUP BY: exactly one row)."""
     table = draw(tables())
-    gen = ExprGen(draw, _columns(table))
+    gen = ExprGen(draw, _columns(table), extended)
     aggs = [gen.aggregate() for _ in range(draw(st.integers(1, 4)))]
     where = f" WHERE {gen.boolean(1)}" if draw(st.booleans()) else ""
     return Case([table], f"SELECT {', '.join(aggs)} FROM {table.name}{where}")
 
 
 @st.composite
-def group_by_cases(draw):
+def group_by_cases(draw, extended: bool = False):
     """SELECT keys, aggregates FROM t GROUP BY keys [HAVING ...] (multiset)."""
     table = draw(tables())
-    gen = ExprGen(draw, _columns(table))
+    gen = ExprGen(draw, _columns(table), extended)
     keys = [gen.expr(draw(st.sampled_from(COLUMN_TYPES)), 1) for _ in range(draw(st.integers(1, 2)))]
     aggs = [gen.aggregate() for _ in range(draw(st.integers(1, 3)))]
     where = f" WHERE {gen.boolean(1)}" if draw(st.booleans()) else ""
@@ -310,12 +315,12 @@ def group_by_cases(draw):
 
 
 @st.composite
-def join_cases(draw):
+def join_cases(draw, extended: bool = False):
     """Two tables joined (inner/left/right/full/cross) on a key equality (multiset)."""
     left = draw(tables(name="t1", prefix="a"))
     right = draw(tables(name="t2", prefix="b"))
     cols = _columns(left, qualify=True) + _columns(right, qualify=True)
-    gen = ExprGen(draw, cols)
+    gen = ExprGen(draw, cols, extended)
     kind = draw(st.sampled_from(["JOIN", "LEFT JOIN", "RIGHT JOIN", "FULL JOIN", "CROSS JOIN"]))
     common = sorted({c.type for c in left.columns} & {c.type for c in right.columns})
     if kind == "FULL JOIN" and not common:

@@ -3,7 +3,7 @@ rustmemodb as on DuckDB (which agrees with PostgreSQL on the generated subset, s
 ``test_sqlgen.py``).  A failure prints the shrunk case as a SQL script plus both
 results.  GROUP BY and joins are xfail while a tiny probe query fails on the engine.
 
-Scale with ``DIFFERENTIAL_EXAMPLES`` (examples per test, default 120).
+Scale with ``DIFFERENTIAL_EXAMPLES`` (examples per test, default 100).
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ import os
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from .backends import import_rustmemodb, report, rows_equal, run_duckdb, run_rustmemodb
 from .sqlgen import aggregate_cases, group_by_cases, join_cases, ordered_cases, select_cases
 
-EXAMPLES = int(os.environ.get("DIFFERENTIAL_EXAMPLES", "120"))
+EXAMPLES = int(os.environ.get("DIFFERENTIAL_EXAMPLES", "100"))
 SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -25,6 +26,11 @@ SETTINGS = settings(
 )
 
 PROBES = {
+    "abs/COALESCE/CASE": [
+        "CREATE TABLE probe (a INTEGER, s TEXT)",
+        "INSERT INTO probe VALUES (-1, NULL)",
+        "SELECT abs(a), COALESCE(s, 'x'), CASE WHEN a < 0 THEN 1 ELSE 2 END FROM probe",
+    ],
     "GROUP BY": [
         "CREATE TABLE probe (a INTEGER, b INTEGER)",
         "INSERT INTO probe VALUES (1, 2), (1, 3)",
@@ -87,6 +93,18 @@ def test_order_by_limit(case):
 @SETTINGS
 @given(aggregate_cases())
 def test_aggregates(case):
+    check(case)
+
+
+def test_extended_expressions():
+    """SELECT/ORDER BY/aggregates with abs(), COALESCE and CASE in the expressions."""
+    require("abs/COALESCE/CASE")
+    _extended()
+
+
+@SETTINGS
+@given(st.one_of(select_cases(True), ordered_cases(True), aggregate_cases(True)))
+def _extended(case):
     check(case)
 
 

@@ -18,7 +18,8 @@ from .sqlgen import (
 )
 
 ALL_CASES = st.one_of(
-    select_cases(), ordered_cases(), aggregate_cases(), group_by_cases(), join_cases()
+    select_cases(True), ordered_cases(True), aggregate_cases(True), group_by_cases(True),
+    join_cases(True),
 )
 PG_DSN = os.environ.get("DIFFERENTIAL_PG_DSN")
 
