@@ -82,7 +82,8 @@ def compile_update(prepared):
             new.append(tuple(values))
         if new:
             constraints.check_rows(txn, schema, new, ctx)
-            constraints.before_update(txn, schema, old, new, ctx)
+            if constraints.is_referenced(txn, table):
+                constraints.before_update(txn, schema, old, new, ctx)
             txn.delete_rows(table, rowids)
             txn.insert_rows(table, new)
         if returning is None:

@@ -139,12 +139,16 @@ def _write_versions(txn, table: str, schema, rowids, new: pa.Table, old: pa.Tabl
     if new.num_rows < TAIL_FREEZE:
         rows = _pyrows(new)
         constraints.check_rows(txn, schema, rows, ctx)
-        constraints.before_update(txn, schema, _pyrows(old.select(range(len(schema.columns)))),
-                                  rows, ctx) if hasattr(constraints, "before_update") else None
+        if constraints.is_referenced(txn, table):
+            constraints.before_update(txn, schema, _pyrows(old.select(range(len(schema.columns)))),
+                                      rows, ctx)
         txn.delete_rows(table, rowids)
         txn.insert_rows(table, rows)
     else:
         constraints.check_table(txn, schema, new, ctx)
+        if constraints.is_referenced(txn, table):
+            constraints.before_update(txn, schema, _pyrows(old.select(range(len(schema.columns)))),
+                                      _pyrows(new), ctx)
         txn.delete_rows(table, rowids)
         txn.insert_arrow(table, new)
 
@@ -158,7 +162,7 @@ def delete(node: LogicalDelete, ctx) -> pa.Table:
     rowids = source.column(width).to_pylist()
     ctx.rowcount = len(rowids)
     if rowids:
-        if constraints.DELETE_ACTIONS:
+        if constraints.DELETE_ACTIONS and constraints.is_referenced(txn, node.table):
             constraints.before_delete(txn, schema, _pyrows(source.select(range(width))), ctx)
         txn.delete_rows(node.table, rowids)
     return _returning(node.returning, node.columns, source.select(range(width)), ctx)

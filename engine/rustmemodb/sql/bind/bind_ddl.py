@@ -131,7 +131,7 @@ def _column(stmt, table: str, item: exp.ColumnDef, position: int):
         elif isinstance(ck, exp.DefaultColumnConstraint):
             default = ck.this.sql(dialect="postgres")
         elif isinstance(ck, exp.CheckColumnConstraint):
-            extra.append(("check", ck.this))
+            extra.append(("check", (name, ck.this)))
         elif isinstance(ck, exp.Reference):
             extra.append(("fk_col", (name, ck)))
         elif type(ck).__name__ in ("CollateColumnConstraint", "CommentColumnConstraint"):
@@ -159,8 +159,9 @@ def _table_constraint(stmt, table, item, positions, columns):
             return "unique", UniqueConstraint(f"{table}_pkey", cols_of(payload, None), True)
         if kind == "unique":
             return "unique", UniqueConstraint(f"{table}_{payload[0]}_key", cols_of(payload, None))
-        if kind == "check":
-            return "check", CheckConstraint(f"{table}_check", payload.sql(dialect="postgres"))
+        if kind == "check":   # PostgreSQL names a column CHECK <table>_<column>_check
+            col, expr = payload
+            return "check", CheckConstraint(f"{table}_{col}_check", expr.sql(dialect="postgres"))
         if kind == "fk_col":
             col, ref = payload
             return "fk", stmt.bind_reference(table, (positions[col],), ref, columns)
@@ -171,8 +172,7 @@ def _table_constraint(stmt, table, item, positions, columns):
     if isinstance(item, exp.PrimaryKey):
         names = [e.name for e in item.expressions]
         return "unique", UniqueConstraint(cname or f"{table}_pkey", cols_of(names, item), True)
-    if isinstance(item, (exp.UniqueColumnConstraint, exp.Unique)) or \
-            type(item).__name__ == "UniqueColumnConstraint":
+    if isinstance(item, exp.UniqueColumnConstraint):
         target = item.this
         names = [e.name for e in (target.expressions if isinstance(target, exp.Schema)
                                   else item.expressions)]

@@ -157,13 +157,21 @@ class StatementBinder(QueryHooks):
         raise errors.not_supported("DELETE ... USING")
 
     def bind_create_index(self, node):
-        raise errors.not_supported("CREATE INDEX")
+        from .bind_index import bind_create_index
+        return bind_create_index(self, node)
 
     def bind_drop_index(self, node):
-        raise errors.not_supported("DROP INDEX")
+        from .bind_index import bind_drop_index
+        return bind_drop_index(self, node)
 
     def bind_alter(self, node):
-        raise errors.not_supported("ALTER TABLE")
+        from .bind_alter import bind_alter
+        return bind_alter(self, node)
 
     def bind_reference(self, table, columns, ref, all_columns, name=None, fk_node=None):
-        raise errors.not_supported("FOREIGN KEY constraints")
+        from .bind_constraints import bind_reference
+        return bind_reference(self, table, columns, ref, all_columns, name, fk_node)
+
+    def validate_constraints(self, schema):
+        from .bind_constraints import validate_constraints
+        validate_constraints(self, schema)

@@ -1,0 +1,112 @@
+"""Binding CHECK and FOREIGN KEY constraints (CREATE TABLE and ALTER TABLE).
+
+A CHECK is stored as SQL text in the schema (``CheckConstraint.sql``) and bound
+here against the table's columns: once at definition time to validate it
+(``42804`` if it is not boolean) and, through ``check_expr``, on first use per
+schema version by exec/constraints.py, which caches the bound expression.
+
+A FOREIGN KEY is resolved at definition time: the referenced table must exist
+(``42P01``), the referenced columns must carry a PRIMARY KEY/UNIQUE constraint
+or unique index (``42830``) and their types must match (``42804``). The
+enforcement (23503 on a missing parent, NO ACTION/RESTRICT/CASCADE/SET NULL on
+a parent's delete, NO ACTION on a parent's key update) is exec/constraints.py.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ... import errors, types
+from ...storage.schema import ForeignKey
+from ..parse import parse_one, position_of
+from .scope import Scope
+
+_ACTIONS = ("NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT")
+
+
+def check_expr(stmt, schema, sql: str):
+    """The bound boolean expression of a CHECK over the table's row (42804 if not boolean)."""
+    from .bind_expr import ExprBinder
+    scope = Scope()
+    for c in schema.columns:
+        scope.add(schema.name, c.name, c.type)
+    node = parse_one(f"SELECT {sql}").expressions[0]
+    e = ExprBinder(stmt, scope, clause="CHECK constraint").bind(node)
+    if e.type not in (types.BOOLEAN, types.NULL):
+        raise errors.datatype_mismatch(
+            f"argument of CHECK constraint must be type boolean, not type {e.type.lower()}")
+    return e
+
+
+def validate_constraints(stmt, schema) -> None:
+    for check in schema.checks:
+        check_expr(stmt, schema, check.sql)
+
+
+def bind_reference(stmt, table: str, columns: tuple, ref, all_columns, name=None, fk_node=None
+                   ) -> ForeignKey:
+    target = ref.this
+    ref_table = target.this.name if isinstance(target, exp.Schema) else target.name
+    ref_names = tuple(e.name for e in target.expressions) if isinstance(target, exp.Schema) else ()
+    if ref_table == table:   # self-reference: the table being defined
+        ref_types = {c.name: c.type for c in all_columns}
+        uniques = None
+    else:
+        version = stmt.root.tables.get(ref_table)
+        if version is None:
+            raise errors.undefined_table(ref_table, position_of(target))
+        stmt.deps.append(("table", ref_table, version.schema))
+        ref_schema = version.schema
+        ref_types = {c.name: c.type for c in ref_schema.columns}
+        uniques = [tuple(ref_schema.columns[i].name for i in cols)
+                   for cols in unique_keys(ref_schema)]
+        if not ref_names:
+            pk = ref_schema.primary_key
+            if pk is None:
+                raise errors.sql_error("42830", f'there is no primary key for referenced table '
+                                                f'"{ref_table}"')
+            ref_names = tuple(ref_schema.columns[i].name for i in pk.columns)
+    if len(ref_names) != len(columns):
+        raise errors.sql_error("42830", "number of referencing and referenced columns for "
+                                        "foreign key disagree")
+    for n in ref_names:
+        if n not in ref_types:
+            raise errors.sql_error("42703", f'column "{n}" referenced in foreign key constraint '
+                                            f'does not exist')
+    if uniques is not None and tuple(sorted(ref_names)) not in [tuple(sorted(u)) for u in uniques]:
+        raise errors.sql_error("42830", f'there is no unique constraint matching given keys for '
+                                        f'referenced table "{ref_table}"')
+    local = [all_columns[c] for c in columns]
+    fk_name = name or f"{table}_{'_'.join(c.name for c in local)}_fkey"
+    for col, rn in zip(local, ref_names):
+        rt = ref_types[rn]
+        if col.type != rt and not (types.is_numeric(col.type) and types.is_numeric(rt)):
+            raise errors.datatype_mismatch(
+                f'foreign key constraint "{fk_name}" cannot be implemented',
+                detail=f'Key columns "{col.name}" and "{rn}" are of incompatible types: '
+                       f'{col.type.lower()} and {rt.lower()}.')
+    on_delete = _action(ref, "DELETE")
+    on_update = _action(ref, "UPDATE")
+    if on_update not in ("NO ACTION", "RESTRICT"):
+        raise errors.not_supported(f"ON UPDATE {on_update}",
+                                   hint="Referenced keys may not change while referenced.")
+    if on_delete == "SET DEFAULT":
+        raise errors.not_supported("ON DELETE SET DEFAULT")
+    return ForeignKey(fk_name, tuple(columns), ref_table, ref_names, on_delete)
+
+
+def unique_keys(schema) -> list[tuple]:
+    """Column-position tuples that are unique: PRIMARY KEY, UNIQUE, unique indexes."""
+    keys = [tuple(u.columns) for u in schema.uniques]
+    keys += [tuple(d.columns) for d in schema.indexes if d.unique]
+    return keys
+
+
+def _action(ref, event: str) -> str:
+    for opt in ref.args.get("options") or []:
+        text = " ".join(str(opt).upper().split())
+        if text.startswith(f"ON {event} "):
+            action = text[len(f"ON {event} "):]
+            if action not in _ACTIONS:
+                raise errors.syntax_error(f"unknown referential action {action!r}")
+            return action
+    return "NO ACTION"
