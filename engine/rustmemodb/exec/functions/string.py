@@ -127,3 +127,198 @@ def register(reg) -> None:
                            lambda s: pc.cast(pc.utf8_length(s), pa.int64()), len))
     reg.add(ScalarFunction("char_length", fixed((T, I)),
                            lambda s: pc.cast(pc.utf8_length(s), pa.int64()), len))
+    register_more(reg)
+
+
+# ---- more string functions (SUBSTRING, TRIM, REPLACE, POSITION, LEFT/RIGHT, PAD, ...) ------
+# Vector bodies use Arrow's utf8 kernels when the non-string arguments are constants
+# (the common case); otherwise they map the row body over the rows.
+
+def _scalar_ints(*vals):
+    return all(isinstance(v, pa.Scalar) for v in vals)
+
+
+def _null_like(s, t=pa.large_string()):
+    return pa.scalar(None, t) if isinstance(s, pa.Scalar) else pa.nulls(len(s), t)
+
+
+def _rows(row_fn, out=pa.large_string(), strict=True):
+    def vec(*args):
+        from ..expr.vector import map_rows
+        return map_rows(row_fn, args, out_type=out, strict=strict)
+    return vec
+
+
+def _substr_row(s, start, length=None):
+    if length is not None and length < 0:
+        raise errors.sql_error("22011", "negative substring length not allowed")
+    begin = max(start, 1)
+    end = len(s) + 1 if length is None else start + length
+    return s[begin - 1:max(begin, end) - 1]
+
+
+def _substr_vec(s, start, length=None):
+    if isinstance(s, pa.Scalar) or not _scalar_ints(start, *([length] if length is not None else [])):
+        return _rows(_substr_row)(*([s, start] + ([length] if length is not None else [])))
+    if not start.is_valid or (length is not None and not length.is_valid):
+        return _null_like(s)
+    st = start.as_py()
+    if length is None:
+        return pc.utf8_slice_codeunits(s, max(st, 1) - 1)
+    ln = length.as_py()
+    if ln < 0:
+        raise errors.sql_error("22011", "negative substring length not allowed")
+    begin, end = max(st, 1), st + ln
+    return pc.utf8_slice_codeunits(s, begin - 1, max(begin, end) - 1)
+
+
+def _trim_fns(where: str):
+    kernel = {"both": pc.utf8_trim, "leading": pc.utf8_ltrim, "trailing": pc.utf8_rtrim}[where]
+
+    def row(s, chars=" "):
+        return {"both": s.strip, "leading": s.lstrip, "trailing": s.rstrip}[where](chars)
+
+    def vec(s, chars=None):
+        if chars is not None and not isinstance(chars, pa.Scalar):
+            return _rows(row)(s, chars)
+        if chars is not None and not chars.is_valid:
+            return _null_like(s)
+        c = " " if chars is None else chars.as_py()
+        if isinstance(s, pa.Scalar):
+            return pa.scalar(row(s.as_py(), c) if s.is_valid else None, pa.large_string())
+        return kernel(s, characters=c) if c else s
+    return vec, row
+
+
+def _replace_vec(s, pattern, repl):
+    if isinstance(s, pa.Scalar) or not _scalar_ints(pattern, repl):
+        return _rows(lambda a, b, c: a.replace(b, c) if b else a)(s, pattern, repl)
+    if not pattern.is_valid or not repl.is_valid:
+        return _null_like(s)
+    if not pattern.as_py():
+        return s
+    return pc.replace_substring(s, pattern.as_py(), repl.as_py())
+
+
+def _strpos_row(s, sub):
+    return s.find(sub) + 1
+
+
+def _left_row(s, n):
+    return s[:n] if n >= 0 else s[:max(len(s) + n, 0)]
+
+
+def _right_row(s, n):
+    if n >= 0:
+        return s[len(s) - n:] if n else ""
+    return s[-n:]
+
+
+def _slice_vec(row):
+    def vec(s, n):
+        if isinstance(s, pa.Scalar) or not isinstance(n, pa.Scalar):
+            return _rows(row)(s, n)
+        if not n.is_valid:
+            return _null_like(s)
+        k = n.as_py()
+        if row is _left_row:
+            if k >= 0:
+                return pc.utf8_slice_codeunits(s, 0, k)
+        elif k > 0:
+            return pc.utf8_slice_codeunits(s, -k)
+        return _rows(row)(s, n)
+    return vec
+
+
+def _pad_row(left: bool):
+    def row(s, n, fill=" "):
+        if n <= len(s):
+            return s[:max(n, 0)]
+        if not fill:
+            return s
+        pad = (fill * (n - len(s) + len(fill)))[:n - len(s)]
+        return pad + s if left else s + pad
+    return row
+
+
+def _split_part_row(s, delim, n):
+    if n == 0:
+        raise errors.sql_error("22023", "field position must not be zero")
+    parts = s.split(delim) if delim else [s]
+    if n < 0:
+        n = len(parts) + n + 1
+        if n <= 0:
+            return ""
+    return parts[n - 1] if n <= len(parts) else ""
+
+
+def _initcap_row(s):
+    out, start = [], True
+    for ch in s:
+        out.append(ch.upper() if start else ch.lower())
+        start = not ch.isalnum()
+    return "".join(out)
+
+
+def _repeat_vec(s, n):
+    if isinstance(s, pa.Scalar) or not isinstance(n, pa.Scalar):
+        return _rows(lambda a, k: a * max(k, 0))(s, n)
+    if not n.is_valid:
+        return _null_like(s)
+    return pc.binary_repeat(s, max(n.as_py(), 0))
+
+
+def _starts_with_vec(s, p):
+    if isinstance(s, pa.Scalar) or not isinstance(p, pa.Scalar):
+        return _rows(lambda a, b: a.startswith(b), pa.bool_())(s, p)
+    if not p.is_valid:
+        return _null_like(s, pa.bool_())
+    return pc.starts_with(s, p.as_py())
+
+
+def _concat_ws_row(sep, *args):
+    return sep.join(_text(a) for a in args if a is not None)
+
+
+def register_more(reg) -> None:
+    reg.add(ScalarFunction("substring", fixed((T, I, T), (T, I, I, T)), _substr_vec, _substr_row))
+    reg.add(ScalarFunction("substr", fixed((T, I, T), (T, I, I, T)), _substr_vec, _substr_row))
+    for name, where in (("btrim", "both"), ("ltrim", "leading"), ("rtrim", "trailing"),
+                        ("trim", "both")):
+        vec, row = _trim_fns(where)
+        reg.add(ScalarFunction(name, fixed((T, T), (T, T, T)), vec, row))
+    for where in ("both", "leading", "trailing"):
+        vec, row = _trim_fns(where)
+        reg.add(ScalarFunction(f"trim_{where}", fixed((T, T), (T, T, T)), vec, row))
+    reg.add(ScalarFunction("replace", fixed((T, T, T, T)), _replace_vec,
+                           lambda a, b, c: a.replace(b, c) if b else a))
+    reg.add(ScalarFunction("strpos", fixed((T, T, I)), _rows(_strpos_row, pa.int64()), _strpos_row))
+    reg.add(ScalarFunction("position", fixed((T, T, I)), _rows(_strpos_row, pa.int64()),
+                           _strpos_row))
+    reg.add(ScalarFunction("left", fixed((T, I, T)), _slice_vec(_left_row), _left_row))
+    reg.add(ScalarFunction("right", fixed((T, I, T)), _slice_vec(_right_row), _right_row))
+    for name, left in (("lpad", True), ("rpad", False)):
+        row = _pad_row(left)
+        reg.add(ScalarFunction(name, fixed((T, I, T), (T, I, T, T)), _rows(row), row))
+    reg.add(ScalarFunction("reverse", fixed((T, T)), pc.utf8_reverse, lambda s: s[::-1]))
+    reg.add(ScalarFunction("repeat", fixed((T, I, T)), _repeat_vec, lambda s, n: s * max(n, 0)))
+    reg.add(ScalarFunction("split_part", fixed((T, T, I, T)), _rows(_split_part_row),
+                           _split_part_row))
+    reg.add(ScalarFunction("starts_with", fixed((T, T, B)), _starts_with_vec,
+                           lambda a, b: a.startswith(b)))
+    reg.add(ScalarFunction("initcap", fixed((T, T)), _rows(_initcap_row), _initcap_row))
+    reg.add(ScalarFunction("ascii", fixed((T, I)), _rows(lambda s: ord(s[0]) if s else 0,
+                                                         pa.int64()),
+                           lambda s: ord(s[0]) if s else 0))
+    reg.add(ScalarFunction("chr", fixed((I, T)), _rows(chr), chr))
+    reg.add(ScalarFunction("md5", fixed((T, T)),
+                           _rows(lambda s: __import__("hashlib").md5(s.encode()).hexdigest()),
+                           lambda s: __import__("hashlib").md5(s.encode()).hexdigest()))
+    reg.add(ScalarFunction("octet_length", fixed((T, I)),
+                           lambda s: pc.cast(pc.binary_length(s), pa.int64()),
+                           lambda s: len(s.encode())))
+    reg.add(ScalarFunction("concat_ws", lambda ts: T if ts and ts[0] in (T, N) else None,
+                           _rows(lambda *a: None if a[0] is None else _concat_ws_row(*a),
+                                 strict=False),
+                           lambda *a: None if a[0] is None else _concat_ws_row(*a),
+                           strict=False))

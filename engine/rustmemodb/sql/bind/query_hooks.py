@@ -52,3 +52,59 @@ class QueryHooks:
     def bind_distinct_on(self, plan, on, names, select_exprs):
         from .bind_window import bind_distinct_on
         return bind_distinct_on(self, plan, on, names, select_exprs)
+
+    # ---- extended aggregates and FILTER (bind_aggregate_ext.py) ---------------------------
+    def bind_aggregate(self, binder, node):
+        from .bind_aggregate_ext import bind_aggregate
+        return bind_aggregate(self, binder, node)
+
+    def bind_filter(self, binder, node):
+        from .bind_aggregate_ext import bind_filter
+        return bind_filter(self, binder, node)
+
+    # ---- functions with special syntax (bind_functions.py) ---------------------------------
+    def bind_function_trim(self, binder, args, node):
+        from .bind_functions import bind_trim
+        return bind_trim(self, binder, args, node)
+
+    def bind_function_pad(self, binder, args, node):
+        from .bind_functions import bind_pad
+        return bind_pad(self, binder, args, node)
+
+    def bind_function_initcap(self, binder, args, node):
+        from .bind_functions import bind_initcap
+        return bind_initcap(self, binder, args, node)
+
+    def bind_function_str_position(self, binder, args, node):
+        from .bind_functions import bind_str_position
+        return bind_str_position(self, binder, args, node)
+
+    def bind_function_extract(self, binder, args, node):
+        from .bind_functions import bind_extract
+        return bind_extract(self, binder, args, node)
+
+    def bind_function_date_part(self, binder, args, node):
+        from .bind_functions import bind_date_part
+        return bind_date_part(self, binder, args, node)
+
+    def bind_function_timestamp_trunc(self, binder, args, node):
+        from .bind_functions import bind_date_trunc
+        return bind_date_trunc(self, binder, args, node)
+
+    bind_function_date_trunc = bind_function_timestamp_trunc
+
+    def bind_function_json_extract(self, binder, args, node):
+        from .bind_functions import bind_json_extract
+        return bind_json_extract(self, binder, args, node)
+
+    def bind_function_json_extract_scalar(self, binder, args, node):
+        from .bind_functions import bind_json_extract_scalar
+        return bind_json_extract_scalar(self, binder, args, node)
+
+    def bind_function_jsonb_extract(self, binder, args, node):
+        from .bind_functions import bind_jsonb_extract
+        return bind_jsonb_extract(self, binder, args, node)
+
+    def bind_function_jsonb_extract_scalar(self, binder, args, node):
+        from .bind_functions import bind_jsonb_extract_scalar
+        return bind_jsonb_extract_scalar(self, binder, args, node)

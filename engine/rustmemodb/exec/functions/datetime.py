@@ -1,0 +1,315 @@
+"""Date/time functions: EXTRACT/date_part, date_trunc, age, and vectorised date arithmetic.
+
+``date ± integer`` and ``date/timestamp ± interval`` are registered here as
+overloads of ``add``/``sub`` that take precedence over the generic row-wise
+bodies in ``arith.py``: an interval with no months is a fixed number of
+microseconds, so the whole column moves with one Arrow add; month intervals
+(calendar arithmetic, clamped to the month's end) still go row by row.
+
+EXTRACT returns INTEGER for whole-number fields (year, month, day, hour, dow,
+...) and FLOAT for second (with fractions), epoch and sub-second fields.
+``date_trunc`` on a DATE gives a TIMESTAMP at midnight, as in PostgreSQL
+(without time zones). Unknown fields/units are ``22023``.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ... import errors, types
+from ..semantics import arrow_errors
+from .registry import ScalarFunction
+
+I, F, T, D, TS, IV, N = (types.INTEGER, types.FLOAT, types.TEXT, types.DATE, types.TIMESTAMP,
+                         types.INTERVAL, types.NULL)
+_EPOCH = dt.datetime(1970, 1, 1)
+
+_INT_FIELDS = {"year", "month", "day", "hour", "minute", "dow", "isodow", "doy", "week",
+               "quarter", "decade", "century", "millennium", "isoyear"}
+_FLOAT_FIELDS = {"second", "epoch", "milliseconds", "microseconds", "millisecond",
+                 "microsecond", "julian"}
+_ALIASES = {"years": "year", "months": "month", "days": "day", "hours": "hour",
+            "minutes": "minute", "seconds": "second", "mon": "month", "mons": "month",
+            "min": "minute", "mins": "minute", "sec": "second", "secs": "second",
+            "y": "year", "d": "day", "h": "hour", "m": "minute", "s": "second",
+            "ms": "milliseconds", "us": "microseconds", "weeks": "week", "dayofweek": "dow",
+            "dayofyear": "doy", "quarters": "quarter"}
+
+
+def field_name(text: str) -> str:
+    f = text.strip().lower()
+    f = _ALIASES.get(f, f)
+    if f not in _INT_FIELDS and f not in _FLOAT_FIELDS:
+        raise errors.sql_error("22023", f'unit "{text.lower()}" not recognized')
+    return f
+
+
+def extract_type(field: str) -> str:
+    return I if field in _INT_FIELDS else F
+
+
+# ---- EXTRACT ------------------------------------------------------------------------------
+
+def _extract_row(field, v):
+    if isinstance(v, dt.datetime):
+        ts = v
+    else:
+        ts = dt.datetime(v.year, v.month, v.day)
+    if field == "year":
+        return ts.year
+    if field == "month":
+        return ts.month
+    if field == "day":
+        return ts.day
+    if field == "hour":
+        return ts.hour
+    if field == "minute":
+        return ts.minute
+    if field == "second":
+        return ts.second + ts.microsecond / 1e6
+    if field in ("milliseconds", "millisecond"):
+        return ts.second * 1000 + ts.microsecond / 1000
+    if field in ("microseconds", "microsecond"):
+        return float(ts.second * 1_000_000 + ts.microsecond)
+    if field == "dow":
+        return (ts.weekday() + 1) % 7
+    if field == "isodow":
+        return ts.isoweekday()
+    if field == "doy":
+        return ts.timetuple().tm_yday
+    if field == "week":
+        return ts.isocalendar()[1]
+    if field == "isoyear":
+        return ts.isocalendar()[0]
+    if field == "quarter":
+        return (ts.month - 1) // 3 + 1
+    if field == "decade":
+        return ts.year // 10
+    if field == "century":
+        return (ts.year - 1) // 100 + 1
+    if field == "millennium":
+        return (ts.year - 1) // 1000 + 1
+    if field == "epoch":
+        return (ts - _EPOCH).total_seconds()
+    if field == "julian":
+        return float(ts.toordinal() + 1721425)
+    raise errors.sql_error("22023", f'unit "{field}" not recognized')
+
+
+_VEC_FIELDS = {"year": pc.year, "month": pc.month, "day": pc.day, "hour": pc.hour,
+               "minute": pc.minute, "doy": pc.day_of_year, "quarter": pc.quarter,
+               "isodow": lambda v: pc.day_of_week(v, count_from_zero=False),
+               "dow": lambda v: pc.day_of_week(v, count_from_zero=True, week_start=7),
+               "week": pc.iso_week, "isoyear": pc.iso_year}
+
+
+@arrow_errors
+def _extract_vec(field_s, v):
+    field = field_name(field_s.as_py()) if isinstance(field_s, pa.Scalar) else None
+    if field is None or isinstance(v, pa.Scalar):
+        from ..expr.vector import map_rows
+        return map_rows(lambda f, x: _extract_row(field_name(f), x), [field_s, v],
+                        out_type=pa.int64() if field and field in _INT_FIELDS else pa.float64())
+    kernel = _VEC_FIELDS.get(field)
+    if kernel is not None:
+        return pc.cast(kernel(v), pa.int64())
+    if field == "second":
+        if pa.types.is_date(v.type):
+            return pc.cast(pc.multiply(pc.year(v), 0), pa.float64())
+        secs = pc.cast(pc.second(v), pa.float64())
+        frac = pc.divide(pc.cast(pc.microsecond(v), pa.float64()), 1e6)
+        frac = pc.add(frac, pc.divide(pc.cast(pc.millisecond(v), pa.float64()), 1e3))
+        return pc.add(secs, frac)
+    if field == "epoch":
+        us = pc.cast(pc.cast(v, pa.timestamp("us")), pa.int64())
+        return pc.divide(pc.cast(us, pa.float64()), 1e6)
+    from ..expr.vector import map_rows
+    out = pa.int64() if field in _INT_FIELDS else pa.float64()
+    return map_rows(lambda x: _extract_row(field, x), [v], out_type=out)
+
+
+def _extract_resolve(ts):
+    return F if len(ts) == 2 and ts[0] in (T, N) and ts[1] in (D, TS, N) else None
+
+
+# ---- date_trunc -----------------------------------------------------------------------------
+
+_TRUNC_UNITS = {"microseconds": "microsecond", "milliseconds": "millisecond", "second": "second",
+                "minute": "minute", "hour": "hour", "day": "day", "week": "week",
+                "month": "month", "quarter": "quarter", "year": "year"}
+
+
+def _trunc_unit(text: str) -> str:
+    u = text.strip().lower()
+    u = _ALIASES.get(u, u)
+    if u in _TRUNC_UNITS or u in ("decade", "century", "millennium"):
+        return u
+    raise errors.sql_error("22023", f'unit "{text.lower()}" not recognized')
+
+
+def _date_trunc_row(unit, v):
+    unit = _trunc_unit(unit)
+    ts = v if isinstance(v, dt.datetime) else dt.datetime(v.year, v.month, v.day)
+    if unit == "millennium":
+        return dt.datetime(((ts.year - 1) // 1000) * 1000 + 1, 1, 1)
+    if unit == "century":
+        return dt.datetime(((ts.year - 1) // 100) * 100 + 1, 1, 1)
+    if unit == "decade":
+        return dt.datetime((ts.year // 10) * 10, 1, 1)
+    if unit == "year":
+        return dt.datetime(ts.year, 1, 1)
+    if unit == "quarter":
+        return dt.datetime(ts.year, 3 * ((ts.month - 1) // 3) + 1, 1)
+    if unit == "month":
+        return dt.datetime(ts.year, ts.month, 1)
+    if unit == "week":
+        d = ts.date() - dt.timedelta(days=ts.weekday())
+        return dt.datetime(d.year, d.month, d.day)
+    if unit == "day":
+        return dt.datetime(ts.year, ts.month, ts.day)
+    if unit == "hour":
+        return ts.replace(minute=0, second=0, microsecond=0)
+    if unit == "minute":
+        return ts.replace(second=0, microsecond=0)
+    if unit == "second":
+        return ts.replace(microsecond=0)
+    if unit == "milliseconds":
+        return ts.replace(microsecond=ts.microsecond // 1000 * 1000)
+    return ts
+
+
+@arrow_errors
+def _date_trunc_vec(unit_s, v):
+    if not isinstance(unit_s, pa.Scalar) or isinstance(v, pa.Scalar):
+        from ..expr.vector import map_rows
+        return map_rows(_date_trunc_row, [unit_s, v], out_type=pa.timestamp("us"))
+    if not unit_s.is_valid:
+        return pa.nulls(len(v), pa.timestamp("us"))
+    unit = _trunc_unit(unit_s.as_py())
+    ts = pc.cast(v, pa.timestamp("us")) if pa.types.is_date(v.type) else v
+    if unit in _TRUNC_UNITS:
+        return pc.floor_temporal(ts, unit=_TRUNC_UNITS[unit], week_starts_monday=True)
+    from ..expr.vector import map_rows
+    return map_rows(lambda x: _date_trunc_row(unit, x), [ts], out_type=pa.timestamp("us"))
+
+
+# ---- age --------------------------------------------------------------------------------------
+
+def _age_row(a, b=None):
+    if b is None:
+        b = a
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        a = dt.datetime(now.year, now.month, now.day)
+    a = a if isinstance(a, dt.datetime) else dt.datetime(a.year, a.month, a.day)
+    b = b if isinstance(b, dt.datetime) else dt.datetime(b.year, b.month, b.day)
+    sign = 1
+    if a < b:
+        a, b, sign = b, a, -1
+    months = (a.year - b.year) * 12 + (a.month - b.month)
+    anchor = _add_months(b, months)
+    if anchor > a:
+        months -= 1
+        anchor = _add_months(b, months)
+    rest = a - anchor
+    return types.Interval(sign * months, sign * rest.days,
+                          sign * (rest.seconds * 1_000_000 + rest.microseconds))
+
+
+def _add_months(ts: dt.datetime, months: int) -> dt.datetime:
+    m0 = ts.month - 1 + months
+    y, m = ts.year + m0 // 12, m0 % 12 + 1
+    return ts.replace(year=y, month=m, day=min(ts.day, calendar.monthrange(y, m)[1]))
+
+
+# ---- vectorised date arithmetic (overloads of add/sub) -------------------------------------------
+
+def _resolve_add(ts):
+    a, b = ts
+    if (a, b) in ((D, I), (I, D)):
+        return D
+    if (a, b) in ((D, IV), (IV, D), (TS, IV), (IV, TS)):
+        return TS
+    return None
+
+
+def _resolve_sub(ts):
+    a, b = ts
+    if (a, b) == (D, I):
+        return D
+    if (a, b) == (D, D):
+        return I
+    if (a, b) in ((D, IV), (TS, IV)):
+        return TS
+    return None
+
+
+def _fixed_micros(iv) -> int | None:
+    """An interval scalar without months as microseconds, else None."""
+    if not isinstance(iv, pa.Scalar) or not iv.is_valid:
+        return None
+    v = iv.as_py()
+    if v.months:
+        return None
+    return v.days * 86_400_000_000 + v.nanoseconds // 1000
+
+
+@arrow_errors
+def _vec_add(a, b, sign=1):
+    from .arith import _row_add, _row_sub
+    ta, tb = a.type, b.type
+    if pa.types.is_interval(ta):
+        a, b, ta, tb = b, a, tb, ta
+    if pa.types.is_integer(ta):
+        a, b, ta, tb = b, a, tb, ta
+    if pa.types.is_date(ta) and pa.types.is_integer(tb) and not isinstance(a, pa.Scalar):
+        days = pc.cast(pc.cast(a, pa.int32()), pa.int64())
+        out = pc.add_checked(days, b) if sign > 0 else pc.subtract_checked(days, b)
+        return pc.cast(pc.cast(out, pa.int32()), pa.date32())
+    if pa.types.is_interval(tb) and not isinstance(a, pa.Scalar):
+        us = _fixed_micros(b)
+        if us is not None:
+            ts = pc.cast(a, pa.timestamp("us")) if pa.types.is_date(ta) else a
+            return pc.add_checked(ts, pa.scalar(sign * us, pa.duration("us")))
+    from ..expr.vector import map_rows
+    return map_rows(_row_add if sign > 0 else _row_sub, [a, b] if sign > 0 else [a, b])
+
+
+@arrow_errors
+def _vec_sub(a, b):
+    if pa.types.is_date(a.type) and pa.types.is_date(b.type) and \
+            not (isinstance(a, pa.Scalar) and isinstance(b, pa.Scalar)):
+        da = pc.cast(pc.cast(a, pa.int32()), pa.int64())
+        db = pc.cast(pc.cast(b, pa.int32()), pa.int64())
+        return pc.subtract(da, db)
+    return _vec_add(a, b, sign=-1)
+
+
+def register(reg) -> None:
+    from .arith import _row_add, _row_sub
+    reg.add(ScalarFunction("add", _resolve_add, _vec_add, _row_add))
+    reg.add(ScalarFunction("sub", _resolve_sub, _vec_sub, _row_sub))
+    reg.add(ScalarFunction("date_part", _extract_resolve, _extract_vec,
+                           lambda f, v: _extract_row(field_name(f), v)))
+    reg.add(ScalarFunction("date_trunc", lambda ts: TS if len(ts) == 2 and ts[0] in (T, N) and
+                           ts[1] in (D, TS, N) else None, _date_trunc_vec, _date_trunc_row))
+    reg.add(ScalarFunction("age", lambda ts: IV if 1 <= len(ts) <= 2 and all(
+        t in (D, TS, N) for t in ts) else None, None, _age_row))
+    reg.add(ScalarFunction("make_date", lambda ts: D if len(ts) == 3 and all(
+        t in (I, N) for t in ts) else None, None, _make_date))
+    reg.add(ScalarFunction("to_timestamp", lambda ts: TS if len(ts) == 1 and ts[0] in (I, F, N)
+                           else None,
+                           lambda x: pc.cast(pc.cast(pc.multiply(pc.cast(x, pa.float64()), 1e6),
+                                                     pa.int64()), pa.timestamp("us")),
+                           lambda x: _EPOCH + dt.timedelta(seconds=x)))
+
+
+def _make_date(y, m, d):
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        raise errors.sql_error("22008", f"date field value out of range: {y}-{m:02d}-{d:02d}") \
+            from None

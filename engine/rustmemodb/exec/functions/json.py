@@ -1,0 +1,198 @@
+"""JSON operators and functions over JSON stored as canonical text.
+
+A JSON column holds validated jsonb-style text (``types.canonical_json``).
+Arrow has no JSON kernels, so the operators parse each distinct document once
+per call (a dict cache over the column's values) and walk the path in Python:
+
+    json_get(doc, key|index)        ->     JSON (a JSON null stays a value)
+    json_get_text(doc, key|index)   ->>    TEXT (strings unquoted; JSON null -> NULL)
+    json_path(doc, '{a,0,b}')       #>     JSON
+    json_path_text(doc, '{a,0,b}')  #>>    TEXT
+
+A key applied to an array, an index applied to an object, a missing key and an
+out-of-range index all give NULL, as in PostgreSQL. Also: json[b]_typeof,
+json[b]_array_length, json[b]_build_object / _build_array, to_json[b].
+"""
+from __future__ import annotations
+
+import json as _json
+
+import pyarrow as pa
+
+from ... import errors, types
+from .registry import ScalarFunction
+
+J, T, I, N = types.JSON, types.TEXT, types.INTEGER, types.NULL
+
+
+def _parse(text):
+    return _json.loads(text)
+
+
+def _step(value, key):
+    if isinstance(key, int):
+        if isinstance(value, list):
+            if -len(value) <= key < len(value):
+                return True, value[key]
+        return False, None
+    if isinstance(value, dict) and key in value:
+        return True, value[key]
+    if isinstance(value, list) and isinstance(key, str):
+        return False, None
+    return False, None
+
+
+def _as_json(found, v):
+    return types.canonical_json(v) if found else None
+
+
+def _as_text(found, v):
+    if not found or v is None:
+        return None
+    if isinstance(v, str):
+        return v
+    return types.canonical_json(v)
+
+
+def _path_keys(path: str):
+    p = path.strip()
+    if not (p.startswith("{") and p.endswith("}")):
+        raise errors.sql_error("22P02", f'malformed array literal: "{path}"')
+    inner = p[1:-1].strip()
+    return [k.strip().strip('"') for k in inner.split(",")] if inner else []
+
+
+def _walk(doc, keys):
+    value, found = doc, True
+    for k in keys:
+        if isinstance(value, list):
+            try:
+                k = int(k)
+            except (TypeError, ValueError):
+                return False, None
+        elif isinstance(k, int) and not isinstance(value, list):
+            k = str(k)
+        found, value = _step(value, k)
+        if not found:
+            return False, None
+    return found, value
+
+
+def _get_row(as_text: bool):
+    out = _as_text if as_text else _as_json
+
+    def row(doc, key):
+        return out(*_step(_parse(doc), key))
+    return row
+
+
+def _path_row(as_text: bool):
+    out = _as_text if as_text else _as_json
+
+    def row(doc, path):
+        return out(*_walk(_parse(doc), _path_keys(path)))
+    return row
+
+
+def _vector(row, out_type=pa.large_string()):
+    """Map ``row`` over a column, parsing each distinct document once."""
+    def vec(doc, arg):
+        if isinstance(doc, pa.Scalar) and isinstance(arg, pa.Scalar):
+            d, a = doc.as_py(), arg.as_py()
+            return pa.scalar(None if d is None or a is None else row(d, a), out_type)
+        docs = doc.to_pylist() if not isinstance(doc, pa.Scalar) else None
+        args = arg.to_pylist() if not isinstance(arg, pa.Scalar) else None
+        n = len(docs) if docs is not None else len(args)
+        if docs is None:
+            docs = [doc.as_py()] * n
+        if args is None:
+            args = [arg.as_py()] * n
+        cache: dict = {}
+        out = []
+        for d, a in zip(docs, args):
+            if d is None or a is None:
+                out.append(None)
+                continue
+            key = (d, a)
+            v = cache.get(key, cache)
+            if v is cache:
+                v = cache[key] = row(d, a)
+            out.append(v)
+        return pa.array(out, out_type)
+    return vec
+
+
+def _get_resolve(ret):
+    return lambda ts: ret if len(ts) == 2 and ts[0] in (J, N) and ts[1] in (T, I, N) else None
+
+
+def _path_resolve(ret):
+    return lambda ts: ret if len(ts) == 2 and ts[0] in (J, N) and ts[1] in (T, N) else None
+
+
+def _typeof(doc):
+    v = _parse(doc)
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "boolean"
+    if isinstance(v, (int, float)):
+        return "number"
+    if isinstance(v, str):
+        return "string"
+    return "array" if isinstance(v, list) else "object"
+
+
+def _array_length(doc):
+    v = _parse(doc)
+    if not isinstance(v, list):
+        raise errors.sql_error("22023", "cannot get array length of a non-array")
+    return len(v)
+
+
+def _py(v):
+    """A SQL value as a JSON-able Python value."""
+    if isinstance(v, (dict, list, str, int, float, bool)) or v is None:
+        return v
+    return str(v)
+
+
+def _build_object(*args):
+    if len(args) % 2:
+        raise errors.sql_error("22023", "argument list must have even number of elements",
+                               hint="The arguments of json_build_object() must consist of "
+                                    "alternating keys and values.")
+    out = {}
+    for k, v in zip(args[::2], args[1::2]):
+        if k is None:
+            raise errors.sql_error("22004", "null value not allowed for object key")
+        out[str(k) if not isinstance(k, bool) else ("true" if k else "false")] = _py(v)
+    return types.canonical_json(out)
+
+
+def _build_array(*args):
+    return types.canonical_json([_py(v) for v in args])
+
+
+def _to_json(v):
+    return types.canonical_json(_py(v))
+
+
+def register(reg) -> None:
+    for name, as_text in (("json_get", False), ("json_get_text", True)):
+        row = _get_row(as_text)
+        reg.add(ScalarFunction(name, _get_resolve(T if as_text else J), _vector(row), row))
+    for name, as_text in (("json_path", False), ("json_path_text", True)):
+        row = _path_row(as_text)
+        reg.add(ScalarFunction(name, _path_resolve(T if as_text else J), _vector(row), row))
+    for prefix in ("json", "jsonb"):
+        reg.add(ScalarFunction(f"{prefix}_typeof", lambda ts: T if ts == [J] or ts == [N]
+                               else None, None, _typeof))
+        reg.add(ScalarFunction(f"{prefix}_array_length", lambda ts: I if ts in ([J], [N])
+                               else None, None, _array_length))
+        reg.add(ScalarFunction(f"{prefix}_build_object", lambda ts: J, None, _build_object,
+                               strict=False))
+        reg.add(ScalarFunction(f"{prefix}_build_array", lambda ts: J, None, _build_array,
+                               strict=False))
+        reg.add(ScalarFunction(f"to_{prefix}", lambda ts: J if len(ts) == 1 else None, None,
+                               _to_json))

@@ -1,0 +1,257 @@
+"""Math functions: abs, sign, round, ceil/floor/trunc, sqrt/cbrt, power, exp/ln/log, pi, random.
+
+PostgreSQL's rules kept here: ``round(float)`` rounds halves to even (float8
+round uses rint), while ``round(x, n)`` — which PostgreSQL computes in NUMERIC —
+rounds halves away from zero; ``abs``/``sign``/``ceil``/``floor``/``trunc``/
+``round`` keep an INTEGER an INTEGER; everything transcendental returns FLOAT.
+Domain errors are PostgreSQL's: ``sqrt(-1)`` and ``power(0, -1)`` are ``2201F``,
+``ln(0)`` is ``2201E``; overflow is ``22003``.
+"""
+from __future__ import annotations
+
+import math
+import random as _random
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ... import errors, types
+from ..semantics import arrow_errors, round_half_away, round_half_away_row
+from .registry import ScalarFunction
+
+I, F, N = types.INTEGER, types.FLOAT, types.NULL
+
+
+def _same_numeric(ts):
+    return ts[0] if len(ts) == 1 and ts[0] in (I, F) else (I if ts == [N] else None)
+
+
+def _float_of(ts, arity=1):
+    return F if len(ts) == arity and all(t in (I, F, N) for t in ts) else None
+
+
+def _f(v):
+    return pc.cast(v, pa.float64()) if v.type != pa.float64() else v
+
+
+def _any(pred_array) -> bool:
+    if isinstance(pred_array, pa.Scalar):
+        return pred_array.as_py() is True
+    return bool(pc.any(pred_array).as_py())
+
+
+# ---- rounding --------------------------------------------------------------------------
+
+def _round_resolve(ts):
+    if len(ts) == 1:
+        return _same_numeric(ts)
+    # The binder widens an integer literal beside a FLOAT (round(x, 2)): accept F digits.
+    if len(ts) == 2 and ts[0] in (I, F, N) and ts[1] in (I, F, N):
+        return F if ts[0] != I else I
+    return None
+
+
+@arrow_errors
+def _round_vec(x, n=None):
+    if n is None:
+        if pa.types.is_integer(x.type):
+            return x
+        return pc.round(x, 0, round_mode="half_to_even")
+    if not isinstance(n, pa.Scalar):
+        from ..expr.vector import map_rows
+        return map_rows(_round_row, [x, n])
+    if not n.is_valid:
+        return pa.scalar(None, x.type) if isinstance(x, pa.Scalar) else pa.nulls(len(x), x.type)
+    digits = int(n.as_py())
+    if pa.types.is_integer(x.type):
+        if digits >= 0:
+            return x
+        return pc.cast(round_half_away(_f(x), digits), pa.int64())
+    return round_half_away(x, digits)
+
+
+def _round_row(x, n=None):
+    if n is None:
+        return x if isinstance(x, int) else float(np.rint(x))
+    out = round_half_away_row(float(x), int(n))
+    return int(out) if isinstance(x, int) else out
+
+
+def _unary_keep(kernel, row):
+    @arrow_errors
+    def vec(x):
+        if pa.types.is_integer(x.type):
+            return x
+        return kernel(x)
+    return vec, row
+
+
+def _trunc_resolve(ts):
+    return _round_resolve(ts)
+
+
+@arrow_errors
+def _trunc_vec(x, n=None):
+    if pa.types.is_integer(x.type) and (n is None or (isinstance(n, pa.Scalar) and n.is_valid
+                                                      and n.as_py() >= 0)):
+        return x
+    if n is None:
+        return pc.trunc(x)
+    if not isinstance(n, pa.Scalar):
+        from ..expr.vector import map_rows
+        return map_rows(_trunc_row, [x, n])
+    scale = 10.0 ** int(n.as_py())
+    out = pc.divide(pc.trunc(pc.multiply(_f(x), scale)), scale)
+    return pc.cast(out, pa.int64()) if pa.types.is_integer(x.type) else out
+
+
+def _trunc_row(x, n=None):
+    if n is None:
+        return x if isinstance(x, int) else float(math.trunc(x))
+    scale = 10.0 ** int(n)
+    out = math.trunc(x * scale) / scale
+    return int(out) if isinstance(x, int) else out
+
+
+# ---- domain-checked functions --------------------------------------------------------------
+
+@arrow_errors
+def _sqrt_vec(x):
+    x = _f(x)
+    if _any(pc.less(x, 0)):
+        raise errors.sql_error("2201F", "cannot take square root of a negative number")
+    return pc.sqrt(x)
+
+
+def _sqrt_row(x):
+    if x < 0:
+        raise errors.sql_error("2201F", "cannot take square root of a negative number")
+    return math.sqrt(x)
+
+
+def _check_log(x):
+    if _any(pc.equal(x, 0)):
+        raise errors.sql_error("2201E", "cannot take logarithm of zero")
+    if _any(pc.less(x, 0)):
+        raise errors.sql_error("2201E", "cannot take logarithm of a negative number")
+
+
+@arrow_errors
+def _ln_vec(x):
+    x = _f(x)
+    _check_log(x)
+    return pc.ln(x)
+
+
+@arrow_errors
+def _log10_vec(x, y=None):
+    if y is not None:   # log(base, x)
+        b, v = _f(x), _f(y)
+        _check_log(b)
+        _check_log(v)
+        return pc.divide(pc.ln(v), pc.ln(b))
+    x = _f(x)
+    _check_log(x)
+    return pc.log10(x)
+
+
+def _log_row(x, y=None):
+    for v in ((x,) if y is None else (x, y)):
+        if v == 0:
+            raise errors.sql_error("2201E", "cannot take logarithm of zero")
+        if v < 0:
+            raise errors.sql_error("2201E", "cannot take logarithm of a negative number")
+    return math.log10(x) if y is None else math.log(y) / math.log(x)
+
+
+def _ln_row(x):
+    return _log_row(math.e, x)
+
+
+@arrow_errors
+def _exp_vec(x):
+    out = pc.exp(_f(x))
+    if _any(pc.is_inf(out)):
+        raise errors.numeric_out_of_range("double precision")
+    return out
+
+
+def _exp_row(x):
+    try:
+        return math.exp(x)
+    except OverflowError:
+        raise errors.numeric_out_of_range("double precision") from None
+
+
+@arrow_errors
+def _power_vec(a, b):
+    from ..expr.vector import map_rows
+    return map_rows(_power_row, [a, b], out_type=pa.float64())
+
+
+def _power_row(a, b):
+    a, b = float(a), float(b)
+    if a == 0 and b < 0:
+        raise errors.sql_error("2201F", "zero raised to a negative power is undefined")
+    if a < 0 and b != int(b):
+        raise errors.sql_error("2201F", "a negative number raised to a non-integer power "
+                                        "yields a complex result")
+    try:
+        return math.pow(a, b)
+    except OverflowError:
+        raise errors.numeric_out_of_range("double precision") from None
+
+
+@arrow_errors
+def _abs_vec(x):
+    return pc.abs_checked(x)
+
+
+def _abs_row(x):
+    return types.check_int(abs(x)) if isinstance(x, int) else abs(x)
+
+
+def _sign_vec(x):
+    out = pc.sign(x)
+    return pc.cast(out, pa.int64()) if pa.types.is_integer(x.type) else pc.cast(out, pa.float64())
+
+
+def _sign_row(x):
+    s = (x > 0) - (x < 0)
+    return s if isinstance(x, int) else float(s)
+
+
+def _float_fn(vec, row):
+    return vec, row
+
+
+def register(reg) -> None:
+    ceil_vec, ceil_row = _unary_keep(pc.ceil, lambda x: x if isinstance(x, int) else float(math.ceil(x)))
+    floor_vec, floor_row = _unary_keep(pc.floor, lambda x: x if isinstance(x, int) else float(math.floor(x)))
+    for name, vec, row in (("ceil", ceil_vec, ceil_row), ("ceiling", ceil_vec, ceil_row),
+                           ("floor", floor_vec, floor_row)):
+        reg.add(ScalarFunction(name, _same_numeric, vec, row))
+    reg.add(ScalarFunction("round", _round_resolve, _round_vec, _round_row))
+    reg.add(ScalarFunction("trunc", _trunc_resolve, _trunc_vec, _trunc_row))
+    reg.add(ScalarFunction("abs", _same_numeric, _abs_vec, _abs_row))
+    reg.add(ScalarFunction("sign", _same_numeric, _sign_vec, _sign_row))
+    reg.add(ScalarFunction("sqrt", _float_of, _sqrt_vec, _sqrt_row))
+    reg.add(ScalarFunction("cbrt", _float_of, lambda x: pc.power(_f(x), 1 / 3) if not _any(
+        pc.less(x, 0)) else pc.negate(pc.power(pc.abs(_f(x)), 1 / 3)),
+        lambda x: math.copysign(abs(x) ** (1 / 3), x)))
+    reg.add(ScalarFunction("exp", _float_of, _exp_vec, _exp_row))
+    reg.add(ScalarFunction("ln", _float_of, _ln_vec, _ln_row))
+    reg.add(ScalarFunction("log", lambda ts: _float_of(ts, len(ts)) if len(ts) in (1, 2) else None,
+                           _log10_vec, _log_row))
+    reg.add(ScalarFunction("log10", _float_of, _log10_vec, _log_row))
+    for name in ("power", "pow"):
+        reg.add(ScalarFunction(name, lambda ts: _float_of(ts, 2), _power_vec, _power_row))
+    reg.add(ScalarFunction("pi", lambda ts: F if not ts else None,
+                           lambda: pa.scalar(math.pi), lambda: math.pi))
+    reg.add(ScalarFunction("degrees", _float_of, lambda x: pc.multiply(_f(x), 180 / math.pi),
+                           math.degrees))
+    reg.add(ScalarFunction("radians", _float_of, lambda x: pc.multiply(_f(x), math.pi / 180),
+                           math.radians))
+    reg.add(ScalarFunction("random", lambda ts: F if not ts else None, None,
+                           _random.random, volatile=True))

@@ -1,0 +1,102 @@
+"""Binding the aggregates beyond count/sum/avg/min/max, and FILTER (WHERE ...).
+
+* ``string_agg(x, sep [ORDER BY ...])`` (sqlglot's GroupConcat), with DISTINCT;
+  the ORDER BY keys ride along with the value as a struct when they differ
+  from it, so the per-group body can sort (``exec/functions/aggregate.py``);
+* ``bool_and`` / ``bool_or`` / ``every``; ``stddev``/``variance`` families;
+* ``agg(...) FILTER (WHERE cond)``: rows where cond is not true are left out
+  (``count(*) FILTER`` counts a constant over the kept rows).
+
+``array_agg`` needs an ARRAY type the engine does not have: ``0A000``.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ... import errors, types
+from ...plan.expr import AggCall, Const, make_call
+from ..parse import position_of
+
+_NAMES = {exp.GroupConcat: "string_agg", exp.LogicalAnd: "bool_and", exp.LogicalOr: "bool_or",
+          exp.Stddev: "stddev", exp.StddevSamp: "stddev_samp", exp.StddevPop: "stddev_pop",
+          exp.Variance: "variance", exp.VariancePop: "var_pop"}
+
+
+def bind_aggregate(stmt, binder, node):
+    cls = type(node)
+    if cls is exp.ArrayAgg:
+        raise errors.not_supported("array_agg", hint="There is no ARRAY type; use string_agg.")
+    name = _NAMES.get(cls)
+    if name is None:
+        raise errors.not_supported(f"aggregate {node.sql_name().lower()}")
+    _check_allowed(binder, node)
+    inner = _arg_binder(stmt, binder)
+    if name == "string_agg":
+        return _string_agg(stmt, inner, node)
+    arg = node.this
+    distinct = isinstance(arg, exp.Distinct)
+    if distinct:
+        arg = arg.expressions[0]
+    return stmt.make_aggregate(name, [inner.bind(arg)], distinct, node)
+
+
+def bind_filter(stmt, binder, node: exp.Filter):
+    """``agg(...) FILTER (WHERE cond)`` outside a window."""
+    agg = binder.bind(node.this)
+    if not isinstance(agg, AggCall):
+        raise errors.sql_error("42809", "FILTER specified, but it is not an aggregate function",
+                               position=position_of(node))
+    cond = _arg_binder(stmt, binder).bind_boolean(node.expression.this, "FILTER")
+    if agg.filter is not None:
+        cond = make_call("and", [agg.filter, cond])
+    if agg.star:
+        return AggCall("count", (Const(1, types.INTEGER),), agg.type, filter=cond)
+    return AggCall(agg.fn, agg.args, agg.type, agg.distinct, agg.star, cond, agg.order_by,
+                   agg.extra)
+
+
+def _check_allowed(binder, node) -> None:
+    if not binder.aggregates:
+        where = f" in {binder.clause}" if binder.clause else " here"
+        raise errors.sql_error("42803", f"aggregate functions are not allowed{where}",
+                               position=position_of(node))
+
+
+def _arg_binder(stmt, binder):
+    from .bind_expr import ExprBinder
+    return ExprBinder(stmt, binder.scope, clause="aggregate function calls")
+
+
+def _string_agg(stmt, inner, node):
+    from .bind_select import _explicit_nulls
+    body = node.this
+    order = []
+    if isinstance(body, exp.Order):
+        order = list(body.expressions)
+        body = body.this
+    distinct = isinstance(body, exp.Distinct)
+    if distinct:
+        body = body.expressions[0]
+    value = inner.bind(body)
+    sep_node = node.args.get("separator")
+    sep = inner.bind(sep_node) if sep_node is not None else Const(None, types.NULL)
+    if not isinstance(sep, Const):
+        raise errors.not_supported("a non-constant string_agg delimiter")
+    if value.type not in (types.TEXT, types.NULL) or sep.type not in (types.TEXT, types.NULL):
+        raise errors.undefined_function(
+            f"function string_agg({value.type.lower()}, {sep.type.lower()}) does not exist",
+            hint="CAST the value to TEXT.", position=position_of(node))
+    keys = []
+    for o in order:
+        desc = bool(o.args.get("desc"))
+        nf = bool(o.args.get("nulls_first")) if _explicit_nulls(o) else desc
+        keys.append((inner.bind(o.this), desc, nf))
+    if distinct and any(k[0] != value for k in keys):
+        raise errors.sql_error("42P10", "in an aggregate with DISTINCT, ORDER BY expressions "
+                                        "must appear in argument list")
+    arg = value
+    if any(k[0] != value for k in keys):
+        arg = make_call("agg_pack", [value] + [k[0] for k in keys])
+    ret = stmt.make_aggregate("string_agg", [value], distinct, node).type
+    return AggCall("string_agg", (arg,), ret, distinct, order_by=tuple(keys),
+                   extra=(sep.value,))

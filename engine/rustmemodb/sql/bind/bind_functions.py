@@ -1,0 +1,151 @@
+"""Binding functions whose SQL syntax is not a plain argument list.
+
+sqlglot turns ``TRIM(BOTH 'x' FROM s)``, ``EXTRACT(YEAR FROM d)``,
+``date_trunc('month', t)``, ``lpad``/``rpad``, ``position(a IN b)`` and the JSON
+operators (``->``, ``->>``, ``#>``, ``#>>``) into dedicated nodes whose flags are
+not expressions; these hooks (``StatementBinder.bind_function_<name>``, called
+by the expression binder) map them onto the registered functions.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from sqlglot import exp
+
+from ... import errors, types
+from ...plan.expr import Const
+from ..parse import position_of
+
+
+def _call(binder, name, args, node):
+    """A call without the binary-operator literal unification (keys stay TEXT)."""
+    from ...optimize.fold_constants import fold
+    from ...plan.expr import Call
+    try:
+        fn, ret = binder.stmt.functions.resolve(name, [a.type for a in args])
+    except errors.Error as exc:
+        exc.position = exc.position if exc.position is not None else position_of(node)
+        raise
+    return fold(Call(name, tuple(args), ret, fn))
+
+
+def bind_trim(stmt, binder, args, node):
+    where = str(node.args.get("position") or "both").lower()
+    target = binder.bind(node.this)
+    chars = node.args.get("expression")
+    bound = [target] + ([binder.bind(chars)] if chars is not None else [])
+    return binder.call(f"trim_{where}", bound, node)
+
+
+def bind_pad(stmt, binder, args, node):
+    name = "lpad" if node.args.get("is_left") else "rpad"
+    nodes = [node.this, node.args.get("expression"), node.args.get("fill_pattern")]
+    return binder.call(name, [binder.bind(a) for a in nodes if a is not None], node)
+
+
+def bind_initcap(stmt, binder, args, node):
+    return binder.call("initcap", [binder.bind(node.this)], node)
+
+
+def bind_str_position(stmt, binder, args, node):
+    if node.args.get("position") is not None:
+        raise errors.not_supported("position with a start offset")
+    return binder.call("strpos", [binder.bind(node.this), binder.bind(node.args["substr"])], node)
+
+
+def bind_extract(stmt, binder, args, node):
+    from ...exec.functions.datetime import extract_type, field_name
+    f = node.this
+    text = f.name if isinstance(f, (exp.Var, exp.Column, exp.Identifier)) else (
+        f.this if isinstance(f, exp.Literal) else f.sql())
+    field = field_name(str(text))
+    return _date_part(binder, field, binder.bind(node.expression), node)
+
+
+def bind_date_part(stmt, binder, args, node):
+    from ...exec.functions.datetime import field_name
+    if len(args) != 2:
+        raise errors.undefined_function("function date_part requires 2 arguments",
+                                        position=position_of(node))
+    f = binder.bind(args[0])
+    if isinstance(f, Const) and f.value is not None:
+        return _date_part(binder, field_name(f.value), binder.bind(args[1]), node)
+    return _call(binder, "date_part", [f, binder.bind(args[1])], node)
+
+
+def _date_part(binder, field, arg, node):
+    from ...exec.functions.datetime import extract_type
+    from .coerce import adapt
+    if arg.type == types.TEXT and isinstance(arg, Const):
+        arg = adapt(arg, types.TIMESTAMP)
+    if arg.type not in (types.DATE, types.TIMESTAMP, types.NULL):
+        raise errors.undefined_function(f"function date_part(unknown, {arg.type.lower()}) does "
+                                        "not exist", position=position_of(node))
+    call = _call(binder, "date_part", [Const(field, types.TEXT), arg], node)
+    t = extract_type(field)
+    if isinstance(call, Const):
+        v = call.value
+        return Const(int(v) if t == types.INTEGER and v is not None else v, t)
+    return dataclasses.replace(call, type=t)
+
+
+def bind_date_trunc(stmt, binder, args, node):
+    unit = node.args.get("unit")
+    text = unit.name if isinstance(unit, (exp.Var, exp.Column)) else (
+        unit.this if isinstance(unit, exp.Literal) else None)
+    u = Const(str(text).lower(), types.TEXT) if text is not None else binder.bind(unit)
+    arg = binder.bind(node.this)
+    from .coerce import adapt
+    arg = adapt(arg, types.TIMESTAMP) if isinstance(arg, Const) and arg.type == types.TEXT else arg
+    return _call(binder, "date_trunc", [u, arg], node)
+
+
+def bind_json_extract(stmt, binder, args, node, as_text: bool = False):
+    doc = _json_arg(binder, node.this, node)
+    path = node.expression
+    if isinstance(path, exp.JSONPath):
+        steps = [p for p in path.expressions if not isinstance(p, exp.JSONPathRoot)]
+        out = doc
+        for i, p in enumerate(steps):
+            last = i == len(steps) - 1
+            key = _json_key(p)
+            out = _call(binder, "json_get_text" if last and as_text else "json_get",
+                        [out, key], node)
+        return out
+    key = binder.bind(path)
+    return _call(binder, "json_get_text" if as_text else "json_get", [doc, key], node)
+
+
+def bind_json_extract_scalar(stmt, binder, args, node):
+    return bind_json_extract(stmt, binder, args, node, as_text=True)
+
+
+def bind_jsonb_extract(stmt, binder, args, node, as_text: bool = False):
+    doc = _json_arg(binder, node.this, node)
+    path = binder.bind(node.expression)
+    return _call(binder, "json_path_text" if as_text else "json_path", [doc, path], node)
+
+
+def bind_jsonb_extract_scalar(stmt, binder, args, node):
+    return bind_jsonb_extract(stmt, binder, args, node, as_text=True)
+
+
+def _json_key(p):
+    if isinstance(p, exp.JSONPathKey):
+        return Const(str(p.this), types.TEXT)
+    if isinstance(p, exp.JSONPathSubscript):
+        return Const(int(p.this), types.INTEGER)
+    raise errors.not_supported(f"JSON path step {p.sql()}")
+
+
+def _json_arg(binder, node, parent):
+    from .coerce import adapt
+    doc = binder.bind(node)
+    if isinstance(doc, Const) and doc.type == types.TEXT:
+        doc = adapt(doc, types.JSON)
+    if doc.type not in (types.JSON, types.NULL):
+        raise errors.undefined_function(
+            f"operator does not exist: {doc.type.lower()} -> unknown",
+            hint="The JSON operators need a JSON value: CAST the text to JSON.",
+            position=position_of(parent))
+    return doc

@@ -1,0 +1,93 @@
+"""Functions and aggregates: NULL/empty corner cases, vectorised vs row paths, UDFs, PREPARE."""
+import datetime as dt
+
+import pyarrow as pa
+import pytest
+
+import rustmemodb
+
+
+@pytest.fixture()
+def conn():
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE t (g INTEGER, x INTEGER, f FLOAT, s TEXT, d DATE, ts TIMESTAMP)")
+    c.execute("INSERT INTO t VALUES (1, 1, 0.5, 'ab', '2024-01-31', '2024-01-31 10:00:00'), "
+              "(1, NULL, 2.5, NULL, NULL, NULL), (2, -3, -1.5, 'xyz', '2023-12-01', "
+              "'2023-12-01 00:00:01')")
+    return c
+
+
+def one(conn, sql):
+    return conn.execute(sql).fetchall()
+
+
+def test_round_modes(conn):
+    assert one(conn, "SELECT round(f) FROM t ORDER BY g, x") == [(0.0,), (2.0,), (-2.0,)]
+    assert one(conn, "SELECT round(2.345, 2), round(-2.5, 0), round(15, -1)") == \
+        [(2.35, -3.0, 20)]
+
+
+def test_domain_errors(conn):
+    for sql, state in (("SELECT ln(0)", "2201E"), ("SELECT sqrt(-4.0)", "2201F"),
+                       ("SELECT power(0, -1)", "2201F"), ("SELECT substring('a', 1, -1)", "22011")):
+        with pytest.raises(rustmemodb.Error) as info:
+            conn.execute(sql)
+        assert info.value.sqlstate == state, sql
+
+
+def test_string_functions_vector_path(conn):
+    got = one(conn, "SELECT substring(s, 2), left(s, -1), right(s, 1), lpad(s, 4, '*'), "
+                    "replace(s, 'b', 'B'), strpos(s, 'y'), upper(trim(BOTH 'x' FROM s)) "
+                    "FROM t ORDER BY g, x")
+    assert got == [("b", "a", "b", "**ab", "aB", 0, "AB"),
+                   (None, None, None, None, None, None, None),
+                   ("yz", "xy", "z", "*xyz", "xyz", 2, "YZ")]
+
+
+def test_dates_vectorised(conn):
+    got = one(conn, "SELECT d + 1, d - DATE '2024-01-01', ts + INTERVAL '1 day', "
+                    "ts - INTERVAL '1 month', EXTRACT(DOW FROM d), date_trunc('week', ts) "
+                    "FROM t WHERE g = 1 AND x = 1")
+    assert got == [(dt.date(2024, 2, 1), 30, dt.datetime(2024, 2, 1, 10),
+                    dt.datetime(2023, 12, 31, 10), 3, dt.datetime(2024, 1, 29))]
+    assert one(conn, "SELECT age(TIMESTAMP '2024-03-15', TIMESTAMP '2023-01-10')")[0][0] \
+        is not None
+
+
+def test_json(conn):
+    got = one(conn, """SELECT '{"a": [1, {"b": null}]}'::JSON -> 'a' -> 1 ->> 'b',
+                              '{"a": [1, 2]}'::JSON #> '{a,1}', jsonb_typeof('[1]'::JSON),
+                              json_build_object('k', 1, 'v', 'x')""")
+    assert got == [(None, 2, "array", {"k": 1, "v": "x"})]
+
+
+def test_aggregates_empty_and_null(conn):
+    assert one(conn, "SELECT string_agg(s, ','), bool_and(x > 0), sum(x), count(x), "
+                     "avg(f), stddev(f) FROM t WHERE g > 5") == [(None, None, None, 0, None, None)]
+    assert one(conn, "SELECT g, string_agg(s, '|' ORDER BY x DESC NULLS FIRST) FROM t "
+                     "GROUP BY g ORDER BY g") == [(1, "ab"), (2, "xyz")]
+    assert one(conn, "SELECT count(*) FILTER (WHERE x IS NULL), sum(x) FILTER (WHERE g = 2) "
+                     "FROM t") == [(1, -3)]
+    with pytest.raises(rustmemodb.Error) as info:
+        conn.execute("SELECT array_agg(x) FROM t")
+    assert info.value.sqlstate == "0A000"
+
+
+def test_udfs_row_vector_and_aggregate(conn):
+    conn.register_function("twice", lambda v: v * 2, ["INTEGER"], "INTEGER")
+    conn.register_function("vplus", lambda a: pa.compute.add(a, 1), ["INTEGER"], "INTEGER",
+                           vectorized=True)
+    conn.register_aggregate("prod", lambda vals: __import__("math").prod(
+        v for v in vals if v is not None), ["INTEGER"], "INTEGER")
+    assert one(conn, "SELECT twice(x), vplus(x) FROM t ORDER BY g, x") == \
+        [(2, 2), (None, None), (-6, -2)]
+    assert one(conn, "SELECT g, prod(x) FROM t GROUP BY g ORDER BY g") == [(1, 1), (2, -3)]
+
+
+def test_prepare_execute_deallocate(conn):
+    conn.execute("PREPARE q AS SELECT count(*) FROM t WHERE g = $1")
+    assert one(conn, "EXECUTE q(1)") == [(2,)]
+    assert one(conn, "EXECUTE q(2)") == [(1,)]
+    conn.execute("DEALLOCATE q")
+    with pytest.raises(rustmemodb.Error):
+        conn.execute("EXECUTE q(1)")
