@@ -80,8 +80,8 @@ def bind_reference(stmt, table: str, columns: tuple, ref, all_columns, name=None
     for col, rn in zip(local, ref_names):
         rt = ref_types[rn]
         if col.type != rt and not (types.is_numeric(col.type) and types.is_numeric(rt)):
-            raise errors.datatype_mismatch(
-                f'foreign key constraint "{fk_name}" cannot be implemented',
+            raise errors.sql_error(
+                "42804", f'foreign key constraint "{fk_name}" cannot be implemented',
                 detail=f'Key columns "{col.name}" and "{rn}" are of incompatible types: '
                        f'{col.type.lower()} and {rt.lower()}.')
     on_delete = _action(ref, "DELETE")
