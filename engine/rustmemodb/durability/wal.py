@@ -134,6 +134,7 @@ class Log:
         self._segment: Path | None = None
         if resume is not None:
             self._fd = os.open(resume, os.O_WRONLY | os.O_APPEND)
+            self._size = os.fstat(self._fd).st_size
             self._segment = resume
         else:
             self._open_segment(next_lsn)
@@ -148,8 +149,7 @@ class Log:
         self._check()
         lsn = self.next_lsn
         data = frame(lsn, payload)
-        fd = self._fd
-        start = os.lseek(fd, 0, os.SEEK_END)
+        fd, start = self._fd, self._size
         try:
             view = memoryview(data)
             while view:
@@ -157,6 +157,7 @@ class Log:
                 view = view[n:]
         except OSError as exc:
             self._undo(fd, start, exc)
+        self._size = start + len(data)
         self.next_lsn = lsn + 1
         self.stats["records"] += 1
         self.stats["bytes"] += len(data)
@@ -258,7 +259,7 @@ class Log:
         os.write(fd, SEGMENT_HEADER.pack(MAGIC, first_lsn))
         os.fsync(fd)
         fsync_dir(self.dir)
-        self._fd, self._segment = fd, path
+        self._fd, self._segment, self._size = fd, path, SEGMENT_HEADER.size
 
     @property
     def segment(self) -> Path | None:
