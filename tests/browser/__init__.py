@@ -1,0 +1,1 @@
+"""Tests of rustmemodb_lab: browser."""
