@@ -349,3 +349,53 @@ def join_cases(draw, extended: bool = False):
     exprs = [gen.any_expr(1)[0] for _ in range(draw(st.integers(1, 3)))]
     where = f" WHERE {gen.boolean(1)}" if draw(st.integers(0, 2)) == 0 else ""
     return Case([left, right], f"SELECT {', '.join(exprs)} FROM t1 {kind} t2{on}{where}")
+
+
+@st.composite
+def set_op_cases(draw, extended: bool = False):
+    """SELECT ... {UNION|INTERSECT|EXCEPT} [ALL] SELECT ... over two tables (multiset)."""
+    left = draw(tables(name="t1", prefix="a"))
+    right = draw(tables(name="t2", prefix="b"))
+    # one output column per position, of matching type classes on both sides
+    ltypes = [c.type for c in left.columns]
+    rtypes = [c.type for c in right.columns]
+    width = draw(st.integers(1, 2))
+    gl = ExprGen(draw, _columns(left), extended)
+    gr = ExprGen(draw, _columns(right), extended)
+    out_types = [draw(st.sampled_from(sorted(set(ltypes) | set(rtypes)))) for _ in range(width)]
+    lsel = ", ".join(gl.expr(t, 1) for t in out_types)
+    rsel = ", ".join(gr.expr(t, 1) for t in out_types)
+    lwhere = f" WHERE {gl.boolean(1)}" if draw(st.booleans()) else ""
+    rwhere = f" WHERE {gr.boolean(1)}" if draw(st.booleans()) else ""
+    op = draw(st.sampled_from(["UNION", "INTERSECT", "EXCEPT"]))
+    if draw(st.booleans()):
+        op += " ALL"
+    sql = f"SELECT {lsel} FROM t1{lwhere} {op} SELECT {rsel} FROM t2{rwhere}"
+    return Case([left, right], sql)
+
+
+@st.composite
+def subquery_cases(draw, extended: bool = False):
+    """[NOT] IN (SELECT ...), [NOT] EXISTS (correlated), scalar aggregate subqueries."""
+    outer = draw(tables(name="t1", prefix="a"))
+    inner = draw(tables(name="t2", prefix="b"))
+    go = ExprGen(draw, _columns(outer, qualify=True), extended)
+    gi = ExprGen(draw, _columns(inner, qualify=True) + _columns(outer, qualify=True), extended)
+    kind = draw(st.sampled_from(["in", "exists", "scalar"]))
+    typ = draw(st.sampled_from(COLUMN_TYPES))
+    inner_cols = [f"t2.{c.name}" for c in inner.columns if c.type == typ]
+    inner_expr = draw(st.sampled_from(inner_cols)) if inner_cols else literal(draw(DOMAINS[typ]))
+    if kind == "in":
+        neg = draw(st.sampled_from(["IN", "NOT IN"]))
+        iwhere = f" WHERE {ExprGen(draw, _columns(inner, qualify=True), extended).boolean(1)}" if draw(st.booleans()) else ""
+        cond = f"{go.expr(typ, 1)} {neg} (SELECT {inner_expr} FROM t2{iwhere})"
+    elif kind == "exists":
+        neg = draw(st.sampled_from(["EXISTS", "NOT EXISTS"]))
+        cond = f"{neg} (SELECT 1 FROM t2 WHERE {gi.boolean(1)})"
+    else:
+        agg = draw(st.sampled_from(["min", "max", "count"]))
+        cond = f"{go.expr(typ, 1)} {draw(st.sampled_from(['=', '<', '>=']))} (SELECT {agg}({inner_expr}) FROM t2)"
+        if agg == "count":
+            cond = f"{go.expr(INT, 1)} <= (SELECT count({inner_expr}) FROM t2)"
+    exprs = [go.any_expr(1)[0] for _ in range(draw(st.integers(1, 2)))]
+    return Case([outer, inner], f"SELECT {', '.join(exprs)} FROM t1 WHERE {cond}")

@@ -1,9 +1,10 @@
 """Differential tests: random tables and queries must give the same result on
 rustmemodb as on DuckDB (which agrees with PostgreSQL on the generated subset, see
 ``test_sqlgen.py``).  A failure prints the shrunk case as a SQL script plus both
-results.  GROUP BY and joins are xfail while a tiny probe query fails on the engine.
+results.  Features beyond the foundation (abs/COALESCE/CASE, GROUP BY, joins, set
+operations, subqueries) are xfail while a tiny probe query using them fails.
 
-Scale with ``DIFFERENTIAL_EXAMPLES`` (examples per test, default 100).
+Scale with ``DIFFERENTIAL_EXAMPLES`` (examples per test, default 60).
 """
 
 from __future__ import annotations
@@ -16,9 +17,17 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from .backends import import_rustmemodb, report, rows_equal, run_duckdb, run_rustmemodb
-from .sqlgen import aggregate_cases, group_by_cases, join_cases, ordered_cases, select_cases
+from .sqlgen import (
+    aggregate_cases,
+    group_by_cases,
+    join_cases,
+    ordered_cases,
+    select_cases,
+    set_op_cases,
+    subquery_cases,
+)
 
-EXAMPLES = int(os.environ.get("DIFFERENTIAL_EXAMPLES", "100"))
+EXAMPLES = int(os.environ.get("DIFFERENTIAL_EXAMPLES", "60"))
 SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -26,6 +35,19 @@ SETTINGS = settings(
 )
 
 PROBES = {
+    "set operations": [
+        "CREATE TABLE probe (a INTEGER)",
+        "INSERT INTO probe VALUES (1), (1), (2)",
+        "SELECT a FROM probe EXCEPT ALL SELECT a FROM probe WHERE a = 2",
+    ],
+    "subqueries": [
+        "CREATE TABLE p1 (a INTEGER)",
+        "CREATE TABLE p2 (b INTEGER)",
+        "INSERT INTO p1 VALUES (1), (2)",
+        "INSERT INTO p2 VALUES (2), (NULL)",
+        "SELECT a FROM p1 WHERE a NOT IN (SELECT b FROM p2) OR EXISTS "
+        "(SELECT 1 FROM p2 WHERE p2.b = p1.a) OR a = (SELECT max(b) FROM p2)",
+    ],
     "abs/COALESCE/CASE": [
         "CREATE TABLE probe (a INTEGER, s TEXT)",
         "INSERT INTO probe VALUES (-1, NULL)",
@@ -127,4 +149,26 @@ def test_joins():
 @SETTINGS
 @given(join_cases())
 def _joins(case):
+    check(case)
+
+
+def test_set_operations():
+    require("set operations")
+    _set_operations()
+
+
+@SETTINGS
+@given(set_op_cases())
+def _set_operations(case):
+    check(case)
+
+
+def test_subqueries():
+    require("subqueries")
+    _subqueries()
+
+
+@SETTINGS
+@given(subquery_cases())
+def _subqueries(case):
     check(case)

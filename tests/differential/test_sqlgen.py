@@ -15,11 +15,13 @@ from .sqlgen import (
     literal,
     ordered_cases,
     select_cases,
+    set_op_cases,
+    subquery_cases,
 )
 
 ALL_CASES = st.one_of(
     select_cases(True), ordered_cases(True), aggregate_cases(True), group_by_cases(True),
-    join_cases(True),
+    join_cases(True), set_op_cases(True), subquery_cases(True),
 )
 PG_DSN = os.environ.get("DIFFERENTIAL_PG_DSN")
 
@@ -31,7 +33,7 @@ def test_literal():
     assert literal(None) == "NULL"
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ALL_CASES)
 def test_generated_sql_runs_on_duckdb(case):
     out = run_duckdb(case)
