@@ -159,3 +159,17 @@ def test_udf_register_function():
     with pytest.raises(rustmemodb.Error) as e:
         c.execute("SELECT scramble(1)")
     assert e.value.sqlstate == "42883"
+
+
+def test_serial_columns_draw_from_their_sequence():
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE s (id SERIAL PRIMARY KEY, v TEXT)")
+    c.execute("INSERT INTO s (v) VALUES ('a'), ('b')")
+    assert c.execute("INSERT INTO s (v) VALUES ('c') RETURNING id").fetchall() == [(3,)]
+    c.execute("BEGIN")
+    c.execute("INSERT INTO s (v) VALUES ('rolled back')")
+    c.execute("ROLLBACK")
+    assert c.execute("INSERT INTO s (v) VALUES ('d') RETURNING id").fetchall() == [(4,)]
+    with pytest.raises(rustmemodb.Error) as e:
+        c.execute("SELECT nextval('missing_seq')")
+    assert e.value.sqlstate == "42P01"

@@ -203,6 +203,16 @@ class WindowCall(Expr):
         return f"{self.fn}({inner}) OVER ({' '.join(over)})"
 
 
+@dataclass(frozen=True, eq=False)
+class NextVal(Expr):
+    """nextval('seq'): the next value of a sequence (SERIAL defaults); never folded."""
+    sequence: str
+    type: str = "INTEGER"
+
+    def __str__(self) -> str:
+        return f"nextval('{self.sequence}')"
+
+
 def is_const(e: Expr) -> bool:
     return isinstance(e, Const)
 

@@ -121,6 +121,15 @@ class Transaction:
                         else self.working.without_view(name))
         self.ops.append(ViewOp(name, view))
 
+    def next_values(self, name: str, n: int) -> range:
+        """Draw ``n`` values from a sequence (transactional, unlike PostgreSQL's)."""
+        last = self.working.sequences.get(name)
+        if last is None:
+            from .. import errors
+            raise errors.sql_error("42P01", f'relation "{name}" does not exist')
+        self.set_sequence(name, last + n)
+        return range(last + 1, last + n + 1)
+
     def set_sequence(self, name: str, value: int) -> None:
         from dataclasses import replace
         seqs = dict(self.working.sequences)

@@ -14,8 +14,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ... import errors, types
-from ...plan.expr import (AggCall, Call, Case, Cast, ColRef, Const, Expr, InList, OuterRef,
-                          Param, SubqueryExpr)
+from ...plan.expr import (AggCall, Call, Case, Cast, ColRef, Const, Expr, InList, NextVal,
+                          OuterRef, Param, SubqueryExpr)
 from ..semantics import arrow_errors
 
 Value = Any  # pa.Array | pa.ChunkedArray | pa.Scalar
@@ -41,6 +41,8 @@ def evaluate(expr: Expr, table: pa.Table, ctx) -> Value:
     if kind is SubqueryExpr:
         from ..subquery import evaluate_subquery
         return evaluate_subquery(expr, table, ctx)
+    if kind is NextVal:
+        return pa.array(ctx.txn.next_values(expr.sequence, table.num_rows), pa.int64())
     if kind is OuterRef:
         row = ctx.outer[-expr.depth]
         return const_scalar(row[expr.index], expr.type)

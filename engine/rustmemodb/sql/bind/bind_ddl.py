@@ -60,8 +60,20 @@ def bind_create_table(stmt, node: exp.Create):
                 return 0
             raise errors.sql_error("42P07", f'relation "{name}" already exists')
         txn.replace_table(name, TableVersion.empty(schema))
+        for seq in owned_sequences(schema):   # SERIAL columns own a fresh sequence
+            txn.set_sequence(seq, 0)
         return 0
     return action
+
+
+def owned_sequences(schema: TableSchema) -> list[str]:
+    import re
+    out = []
+    for c in schema.columns:
+        m = re.fullmatch(r"nextval\('([^']+)'\)", c.default_sql or "")
+        if m:
+            out.append(m.group(1))
+    return out
 
 
 def _exists(txn, name: str) -> bool:

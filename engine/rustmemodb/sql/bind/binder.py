@@ -156,6 +156,14 @@ class StatementBinder(QueryHooks):
     def bind_delete_using(self, node):
         raise errors.not_supported("DELETE ... USING")
 
+    def bind_function_nextval(self, binder, arg_nodes, node):
+        from sqlglot import exp as _exp
+        from ...plan.expr import NextVal
+        if len(arg_nodes) != 1 or not isinstance(arg_nodes[0], _exp.Literal) \
+                or not arg_nodes[0].is_string:
+            raise errors.not_supported("nextval() of a non-literal sequence name")
+        return NextVal(arg_nodes[0].this.lower())
+
     def bind_create_index(self, node):
         from .bind_index import bind_create_index
         return bind_create_index(self, node)
