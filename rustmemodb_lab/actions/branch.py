@@ -21,7 +21,8 @@ from rustmemodb_lab.widgets.branch_tree import BranchTree
 def fork(cmd: Command, ctx: Context) -> Status:
     registry = ctx.registry
     branch = registry.fork(cmd.fork)
-    return Status(f"forked {branch.name} from {branch.parent} · current branch: {registry.current}")
+    where = "" if cmd.checkout else f" · current branch: {registry.current}"
+    return Status(f"forked {branch.name} from {branch.parent}{where}")
 
 
 def checkout(cmd: Command, ctx: Context) -> Status:

@@ -236,3 +236,22 @@ def test_help_lists_the_options(ip):
     doc = ip.find_line_magic("sql").__doc__
     for option in ("--fork", "--on", "--diff", "--merge", "--undo", "--explain", "--persist", "--arrow"):
         assert option in doc
+
+
+def test_feedback_two_shows_every_status(cell):
+    cell("%config RustmemodbLab.feedback = 2")
+    out = cell("%%sql\nCREATE TABLE loud (a INTEGER);\nINSERT INTO loud VALUES (1);\nSELECT a FROM loud")
+    assert [d["text/plain"].split(" · ")[0] for d in out.displayed] == ["CREATE TABLE", "INSERT"]
+
+
+def test_every_option_has_help(ip):
+    from rustmemodb_lab.magic import SqlMagics
+
+    actions = [a for a in SqlMagics.sql.parser._actions if a.option_strings]
+    assert len(actions) >= 20
+    assert [a.option_strings for a in actions if not (a.help or "").strip()] == []
+
+
+def test_empty_cell_does_nothing(cell):
+    assert cell("%%sql\n-- just a comment\n").value is None
+    assert cell("%sql").value is None
