@@ -467,6 +467,18 @@ def environment() -> dict[str, Any]:
         except Exception:  # noqa: BLE001 - absent or broken: just not reported
             pass
     try:
+        import subprocess
+
+        repo = Path(__file__).resolve().parent.parent
+        head = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--", "engine"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        if head:
+            env["git"] = head + ("+engine-changes" if dirty else "")
+    except Exception:  # noqa: BLE001 - not a git checkout
+        pass
+    try:
         from sqlglot.tokens import SQLGLOTC_INSTALLED  # type: ignore[attr-defined]
 
         env["sqlglotc"] = bool(SQLGLOTC_INSTALLED)

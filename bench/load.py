@@ -13,6 +13,8 @@ Data: TPC-H-like `lineitem` (15 columns) with `--rows` rows (1M by default).
                            sqlite3 fetchall() (tuples: sqlite has no Arrow output)
 
 Each timed run starts from a fresh connection, so every load creates its table anew.
+After timing, `SELECT count(*)` and the scan's row count are checked (untimed): an
+engine that kept Arrow buffers by reference is fast here, but must hold every row.
 """
 
 from __future__ import annotations
@@ -73,16 +75,34 @@ def run(opts: Options) -> Report:
                 return conn.sql("SELECT * FROM t").to_arrow_table()
             return conn.execute("SELECT * FROM t").fetchall()
 
-        value, err = attempt(lambda: measure(bulk, opts, setup=fresh).median, verbose=opts.verbose)
+        def count() -> None:  # untimed: the load really holds every row
+            n = holder["conn"].execute("SELECT count(*) FROM t").fetchall()[0][0]
+            if n != holder["expect"]:
+                raise AssertionError(f"table has {n} rows after loading {holder['expect']}")
+
+        def checked(fn, expect: int) -> float:
+            holder["expect"] = expect
+            value = measure(fn, opts, setup=fresh).median
+            count()
+            return value
+
+        def scan_checked() -> float:
+            value = measure(scan, opts, warmup=1).median
+            n = len(scan()) if engine == E.SQLITE else scan().num_rows
+            if n != data.num_rows:
+                raise AssertionError(f"scan returned {n} rows, expected {data.num_rows}")
+            return value
+
+        value, err = attempt(lambda: checked(bulk, data.num_rows), verbose=opts.verbose)
         table.add(bulk_case, engine, value, err)
-        loaded = err is None
-        if loaded:
+        if err is None:
             # The last timed bulk load left a full table behind: scan it.
-            value, err = attempt(lambda: measure(scan, opts, warmup=1).median, verbose=opts.verbose)
+            value, err = attempt(scan_checked, verbose=opts.verbose)
         table.add(scan_case, engine, value, err)
-        value, err = attempt(lambda: measure(many, opts, setup=fresh).median, verbose=opts.verbose)
+        value, err = attempt(lambda: checked(many, small.num_rows), verbose=opts.verbose)
         table.add(many_case, engine, value, err)
         E.close(holder.pop("conn", None))
-    table.set_note(bulk_case, "sqlite3: includes Arrow -> tuples conversion")
-    table.set_note(scan_case, "sqlite3: fetchall() tuples, not Arrow")
+    if E.SQLITE in engines:
+        table.set_note(bulk_case, "sqlite3: includes Arrow -> tuples conversion")
+        table.set_note(scan_case, "sqlite3: fetchall() tuples, not Arrow")
     return report
