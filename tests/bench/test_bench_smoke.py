@@ -38,7 +38,8 @@ def test_suite_quick(suite, tmp_path):
 
 
 def test_cli_quick_prints_a_table(tmp_path, capsys):
-    assert main(["fork", "--quick", "--rows", "1000", "--out-dir", str(tmp_path)]) == 0
+    assert main(["fork", "--quick", "--rows", "1000", "--engines", "sqlite3",
+                 "--out-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "## time to copy the whole database" in out
     assert (tmp_path / "latest-fork.json").exists()
