@@ -29,7 +29,7 @@ from rustmemodb_lab.branches import Branch
 from rustmemodb_lab.command import Command, Statement
 from rustmemodb_lab.context import Context
 from rustmemodb_lab.errors import LabUsageError, SqlCellError
-from rustmemodb_lab.explain import ExplainRequest, body_start, explain_request, parse_plan
+from rustmemodb_lab.explain import ExplainRequest, explain_request, parse_plan
 from rustmemodb_lab.resultset import ResultSet
 from rustmemodb_lab.sqltext import leading_keywords
 from rustmemodb_lab.views import PlanView, SideBySide
@@ -190,15 +190,10 @@ def cell_error(exc: BaseException, branch: Branch, stmt: Statement, cmd: Command
 
 
 def engine_position(exc: BaseException, stmt: Statement) -> int | None:
-    """The error position in ``stmt.text``.
-
-    The engine reports positions inside an EXPLAIN relative to the explained
-    statement, so they are shifted past the ``EXPLAIN (...)`` prefix here.
-    """
+    """The error position in ``stmt.text`` (the engine counts from the statement's
+    start, EXPLAIN prefix included, as PostgreSQL does)."""
     position = getattr(exc, "position", None)
-    if not isinstance(position, int):
-        return None
-    return position + (body_start(stmt.text) or 0)
+    return position if isinstance(position, int) else None
 
 
 def run_explain(branch: Branch, request: ExplainRequest, cmd: Command, ctx: Context) -> Any:

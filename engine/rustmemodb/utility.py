@@ -129,14 +129,20 @@ def run_explain(session, explain: Explain, params):
     from .exec.context import ExecContext
     from .plan.explain import to_dict, to_text
     from .session import Result
-    prepared = session._prepare(explain.body)
-    if prepared.utility is not None or prepared.plan is None:
-        raise errors.not_supported("EXPLAIN of this statement",
-                                   hint="EXPLAIN works on SELECT, INSERT, UPDATE and DELETE.")
-    stats = None
-    if explain.analyze:
-        stats = {}
-        session._run(prepared, params, analyze=stats)
+    try:
+        prepared = session._prepare(explain.body)
+        if prepared.utility is not None or prepared.plan is None:
+            raise errors.not_supported("EXPLAIN of this statement",
+                                       hint="EXPLAIN works on SELECT, INSERT, UPDATE and DELETE.")
+        stats = None
+        if explain.analyze:
+            stats = {}
+            session._run(prepared, params, analyze=stats)
+    except errors.Error as exc:
+        # Positions count from the start of the whole EXPLAIN statement, as in PostgreSQL.
+        if exc.position is not None:
+            exc.position += explain.offset
+        raise
     tree = to_dict(prepared.plan, session._catalog_root(), stats)
     if explain.format == "json":
         text = json.dumps(tree)

@@ -77,3 +77,9 @@ def test_error_inside_transaction_aborts_it(conn):
 def test_error_str_mentions_sqlstate(conn):
     err = error_of(conn, "SELECT * FROM missing")
     assert "42P01" in str(err)
+
+
+def test_position_inside_explain_counts_from_statement_start(conn):
+    sql = "EXPLAIN (FORMAT JSON) SELECT nope FROM users"
+    err = error_of(conn, sql)
+    assert err.position == sql.index("nope")
