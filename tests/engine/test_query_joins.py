@@ -69,3 +69,26 @@ def test_dense_key_join_matches_hash_join():
     c.execute("INSERT INTO f VALUES (1), (1), (3), (NULL), (5), (-1)")
     got = sorted(c.execute("SELECT f.did, d.name FROM f JOIN d ON f.did = d.id").fetchall())
     assert got == [(1, "a"), (1, "a"), (3, "c")]
+
+
+def test_pruned_columns_give_same_answers():
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE w (a INTEGER, b TEXT, c FLOAT, d INTEGER)")
+    c.execute("INSERT INTO w VALUES (1, 'x', 1.5, 10), (2, 'y', 2.5, 20), (3, NULL, NULL, 30)")
+    plan = "\n".join(r[0] for r in c.execute("EXPLAIN SELECT sum(c) FROM w WHERE d > 5").fetchall())
+    assert "Seq Scan" in plan
+    assert c.execute("SELECT sum(c) FROM w WHERE d > 5").fetchall() == [(4.0,)]
+    got = c.execute("SELECT x.b, y.d FROM w x JOIN w y ON x.a = y.a - 1 ORDER BY 1").fetchall()
+    assert got == [("x", 20), ("y", 30)]
+    got = c.execute("SELECT b, rank() OVER (ORDER BY c DESC) FROM w ORDER BY a").fetchall()
+    assert got == [("x", 3), ("y", 2), (None, 1)]
+
+
+def test_top_k_with_and_without_nulls():
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE k (v INTEGER, i INTEGER)")
+    c.executemany("INSERT INTO k VALUES (?, ?)", [(i % 50, i) for i in range(400)])
+    got = c.execute("SELECT v, i FROM k ORDER BY v DESC, i LIMIT 3").fetchall()
+    assert got == [(49, 49), (49, 99), (49, 149)]
+    c.execute("INSERT INTO k VALUES (NULL, 1000)")
+    assert c.execute("SELECT v FROM k ORDER BY v DESC LIMIT 1").fetchall() == [(None,)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from .decorrelate_subqueries import decorrelate_subqueries
 from .extract_equi_keys import extract_equi_keys
 from .order_distinct_on import order_distinct_on
+from .prune_columns import prune_columns
 from .pushdown_filters import pushdown_filters
 from .pushdown_join_filters import pushdown_join_filters
 from .use_index import use_index
@@ -15,4 +16,5 @@ RULES = (
     ("use_index", use_index),
     ("extract_equi_keys", extract_equi_keys),
     ("order_distinct_on", order_distinct_on),
+    ("prune_columns", prune_columns),
 )

@@ -45,6 +45,8 @@ class LogicalScan(LogicalNode):
     with_rowid: bool = False             # adds a trailing _rowid column (for UPDATE/DELETE)
     filter: Any = None                   # pushed-down predicate over the table's columns
     index_lookup: Any = None             # set by optimize.use_index: (index name, key exprs)
+    projection: Any = None               # table column positions to output (prune_columns);
+                                         # None = all. ``filter`` still reads table positions.
 
 
 @dataclass

@@ -67,6 +67,12 @@ def sort_table(table: pa.Table, keys, ctx, limit: int | None = None) -> pa.Table
         sort_keys.append((f"k{i}", "descending" if desc else "ascending",
                           "at_start" if nulls_first else "at_end"))
     key_table = pa.Table.from_arrays(cols, names=[f"k{i}" for i in range(len(cols))])
+    if limit is not None and limit * 8 < n and not any(c.null_count for c in cols):
+        # Top-k: select_k_unstable is O(n) and returns the k rows in order; it drops
+        # NULLs, hence only without NULL keys (ties at the k-th row may pick either).
+        idx = pc.select_k_unstable(key_table, limit,
+                                   sort_keys=[(k, o) for k, o, _ in sort_keys])
+        return table.take(idx)
     idx = pc.sort_indices(key_table, sort_keys=sort_keys)
     if limit is not None:
         idx = idx.slice(0, limit)

@@ -20,9 +20,10 @@ from ..run import operator
 @operator(LogicalScan)
 def scan(node: LogicalScan, ctx) -> pa.Table:
     version = ctx.root.tables[node.table]
+    proj = node.projection
     if node.index_lookup is not None:
         from .index_scan import index_scan
-        return index_scan(node, version, ctx)
+        return index_scan(node, version, ctx)    # prune_columns leaves index scans whole
     schema = version.arrow_schema
     if node.with_rowid:
         schema = schema.append(pa.field("_rowid", pa.int64()))
@@ -33,14 +34,19 @@ def scan(node: LogicalScan, ctx) -> pa.Table:
             ctx.check_cancel()
             t = pa.Table.from_batches([batch], schema=schema)
             mask = evaluate(node.filter, t, ctx)
+            if proj is not None:      # only the columns the query reads (prune_columns)
+                t = t.select(proj)
             if isinstance(mask, pa.Scalar):
                 if mask.as_py() is True:
                     kept.append(t)
                 continue
             kept.append(t.filter(mask))
-        table = pa.concat_tables(kept) if kept else schema.empty_table()
+        table = pa.concat_tables(kept) if kept else (
+            schema.empty_table() if proj is None else schema.empty_table().select(proj))
     else:
         table = pa.Table.from_batches(batches, schema=schema)
+        if proj is not None:
+            table = table.select(proj)
     return table.rename_columns([n for n, _ in node.columns])
 
 
