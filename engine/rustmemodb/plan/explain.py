@@ -49,7 +49,12 @@ def describe(node: L.LogicalNode) -> tuple[str, str]:
         return "Distinct", ""
     if isinstance(node, L.LogicalJoin):
         kind = "Hash Join" if node.equi_keys else ("Nested Loop" if node.kind != "cross" else "Cross Join")
-        return kind, f"{node.kind}" + (f" on {node.condition}" if node.condition is not None else "")
+        detail = node.kind
+        if node.equi_keys:
+            detail += " on " + " AND ".join(f"{l} = {r}" for l, r in node.equi_keys)
+        if node.condition is not None:
+            detail += (" filter: " if node.equi_keys else " on ") + str(node.condition)
+        return kind, detail
     if isinstance(node, L.LogicalSetOp):
         return node.kind.capitalize() + (" All" if node.all else ""), ""
     if isinstance(node, L.LogicalInsert):
