@@ -142,7 +142,7 @@ class _TopKey:
 
 
 TOP_KEY = _TopKey()
-_MIN_MERGE = 2048
+_MIN_MERGE = 1024
 
 
 def _dtype_for(sql_type: str):
@@ -175,18 +175,19 @@ class OrderedIndex:
     follow numpy's order (NaN last), and the scan re-checks the predicate.
     """
 
-    __slots__ = ("name", "columns", "dtype", "keys", "rowids", "null_rowids", "delta", "dead",
-                 "_ndv")
+    __slots__ = ("name", "columns", "dtype", "keys", "rowids", "null_rowids", "delta", "dkeys",
+                 "dead", "_ndv")
 
     def __init__(self, name, columns, dtype, keys, rowids, null_rowids, delta=(),
-                 dead=_EMPTY_MAP):
+                 dead=_EMPTY_MAP, dkeys=None):
         self.name = name
         self.columns = columns
         self.dtype = dtype
         self.keys = keys
         self.rowids = rowids
         self.null_rowids = null_rowids
-        self.delta = delta
+        self.delta = delta                 # sorted ((key, rowid), ...)
+        self.dkeys = dkeys if dkeys is not None else tuple(k for k, _ in delta)  # its keys
         self.dead = dead
         self._ndv = None
 
@@ -244,7 +245,7 @@ class OrderedIndex:
         keys, ids = _merge_sorted(self._live_base(), (values, rowids))
         null_rowids = np.sort(np.concatenate([self._live_nulls(), nulls]))
         return OrderedIndex(self.name, self.columns, self.dtype, keys, ids, null_rowids,
-                            self.delta, _EMPTY_MAP)
+                            self.delta, _EMPTY_MAP, self.dkeys)
 
     def _live_base(self):
         import numpy as np
@@ -275,22 +276,24 @@ class OrderedIndex:
     def with_changes(self, added: list, removed: list) -> "OrderedIndex":
         """``added``/``removed``: lists of (key, rowid) pairs."""
         import bisect
-        delta = list(self.delta)
+        delta, dkeys = list(self.delta), list(self.dkeys)
         dead = self.dead
         if removed:
             with dead.mutate() as m:
-                for key, rowid in removed:
-                    i = bisect.bisect_left(delta, (key, rowid))
-                    if i < len(delta) and delta[i][1] == rowid and delta[i][0] == key:
-                        del delta[i]
+                for entry in removed:
+                    i = bisect.bisect_left(delta, entry)
+                    if i < len(delta) and delta[i][1] == entry[1] and delta[i][0] == entry[0]:
+                        del delta[i], dkeys[i]
                     else:
-                        m[rowid] = True
+                        m[entry[1]] = True
                 dead = m.finish()
         for entry in added:
-            bisect.insort(delta, entry)
+            i = bisect.bisect_right(delta, entry)
+            delta.insert(i, entry)
+            dkeys.insert(i, entry[0])
         new = OrderedIndex(self.name, self.columns, self.dtype, self.keys, self.rowids,
-                           self.null_rowids, tuple(delta), dead)
-        if len(delta) + len(dead) > max(_MIN_MERGE, len(self.keys) >> 6):
+                           self.null_rowids, tuple(delta), dead, tuple(dkeys))
+        if len(delta) + len(dead) > _MIN_MERGE:
             return new.merged()
         return new
 
@@ -310,7 +313,7 @@ class OrderedIndex:
 
     def with_columns(self, columns: tuple[int, ...]) -> "OrderedIndex":
         return OrderedIndex(self.name, columns, self.dtype, self.keys, self.rowids,
-                            self.null_rowids, self.delta, self.dead)
+                            self.null_rowids, self.delta, self.dead, self.dkeys)
 
     # -- reads ------------------------------------------------------------------------
     def range(self, low=None, high=None, low_inc: bool = True, high_inc: bool = True):
@@ -327,7 +330,7 @@ class OrderedIndex:
             base_keys, base_ids = keys, self.rowids
         delta = self.delta
         if delta:
-            dk = [k for k, _ in delta]
+            dk = self.dkeys
             lo = 0 if low is None else (bisect.bisect_left(dk, low) if low_inc
                                         else bisect.bisect_right(dk, low))
             hi = bisect.bisect_left(dk, NULL_KEY) if high is None else (

@@ -53,7 +53,7 @@ _chunk_ids = itertools.count(1)
 class Chunk:
     """A frozen RecordBatch, its rowids, and a lazily built row-access cache."""
 
-    __slots__ = ("batch", "rowids", "id", "_dense_start", "_pycols")
+    __slots__ = ("batch", "rowids", "id", "_dense_start", "_pycols", "first_rowid")
 
     def __init__(self, batch: pa.RecordBatch, rowids: np.ndarray) -> None:
         self.batch = batch
@@ -63,13 +63,10 @@ class Chunk:
         dense = n and int(rowids[-1]) - int(rowids[0]) + 1 == n
         self._dense_start = int(rowids[0]) if dense else None
         self._pycols: list | None = None
+        self.first_rowid = int(rowids[0]) if n else 0
 
     def __len__(self) -> int:
         return len(self.rowids)
-
-    @property
-    def first_rowid(self) -> int:
-        return int(self.rowids[0])
 
     def offset_of(self, rowid: int) -> int | None:
         if self._dense_start is not None:
@@ -83,7 +80,7 @@ class Chunk:
         if cols is None:
             # Python lists per column: 0.6 µs per row fetch against 6.5 µs via Scalar.as_py.
             cols = self._pycols = [c.to_pylist() for c in self.batch.columns]
-        return tuple(c[offset] for c in cols)
+        return tuple([c[offset] for c in cols])
 
 
 class Tail:
@@ -154,18 +151,26 @@ class TableVersion:
         if rowid >= self.tail_rowid0:
             off = rowid - self.tail_rowid0
             return (-1, off) if off < self.tail_len else None
-        starts = [c.first_rowid for c in self.chunks] if len(self.chunks) > 8 else None
-        if starts is not None:
-            i = bisect.bisect_right(starts, rowid) - 1
+        chunks = self.chunks
+        if len(chunks) > 8:
+            i = bisect.bisect_right(self._chunk_starts(), rowid) - 1
             candidates = (i,) if i >= 0 else ()
         else:
-            candidates = range(len(self.chunks) - 1, -1, -1)
+            candidates = range(len(chunks) - 1, -1, -1)
         for i in candidates:
-            chunk = self.chunks[i]
+            chunk = chunks[i]
             if chunk.first_rowid <= rowid:
                 off = chunk.offset_of(rowid)
                 return None if off is None else (i, off)
         return None
+
+    def _chunk_starts(self) -> list:
+        """First rowid of each chunk, cached per chunks tuple (versions share it)."""
+        cached = self.__dict__.get("_starts")
+        if cached is None or cached[0] is not self.chunks:
+            cached = (self.chunks, [c.first_rowid for c in self.chunks])
+            self.__dict__["_starts"] = cached
+        return cached[1]
 
     def row(self, rowid: int) -> tuple | None:
         """The live row with this rowid, as a tuple in storage form, else None."""
