@@ -91,3 +91,25 @@ def test_prepare_execute_deallocate(conn):
     conn.execute("DEALLOCATE q")
     with pytest.raises(rustmemodb.Error):
         conn.execute("EXECUTE q(1)")
+
+
+def test_count_distinct_by_codes_matches_definition():
+    import random
+    rnd = random.Random(5)
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE cd (g TEXT, h INTEGER, x INTEGER, s TEXT, d DATE)")
+    rows = [(rnd.choice(["a", "b", None]), rnd.choice([1, 2, None]), rnd.choice([1, 2, 3, None]),
+             rnd.choice(["p", "q", None]), rnd.choice([dt.date(2024, 1, 1), None]))
+            for _ in range(300)]
+    c.executemany("INSERT INTO cd VALUES (?, ?, ?, ?, ?)", rows)
+    got = c.execute("SELECT g, h, count(DISTINCT x), count(DISTINCT s), count(DISTINCT d), "
+                    "count(*) FROM cd GROUP BY g, h").fetchall()
+    want = {}
+    for g, h, x, s, d in rows:
+        e = want.setdefault((g, h), [set(), set(), set(), 0])
+        for i, v in enumerate((x, s, d)):
+            if v is not None:
+                e[i].add(v)
+        e[3] += 1
+    assert sorted(got, key=repr) == sorted(
+        [(g, h, len(a), len(b), len(c_), n) for (g, h), (a, b, c_, n) in want.items()], key=repr)

@@ -112,3 +112,95 @@ def register(reg) -> None:
         "var_samp": _stat(statistics.variance, 2), "var_pop": _stat(statistics.pvariance, 1),
     })
     reg.add(ScalarFunction("agg_pack", lambda ts: T, _pack_vector, _pack_row, strict=False))
+
+
+# ---- count(DISTINCT x) by integer codes ------------------------------------------------------
+# Arrow's hash_count_distinct is slow (0.6 s for 1M rows x 7 groups here). With integer
+# group ids and integer value codes the distinct (group, value) pairs are a bitmap (or a
+# sorted unique) and the counts a reshape-sum: ~15x faster. The aggregate operator uses
+# this when every grouping key and every count(DISTINCT) input can be encoded.
+
+_BITMAP_LIMIT = 1 << 26
+
+
+def group_ids(keys: list) -> tuple | None:
+    """(gid per row, number of groups, a representative row per group) or None."""
+    import numpy as np
+    n = len(keys[0]) if keys else 0
+    codes, sizes = [], []
+    for k in keys:
+        c = _codes(k)
+        if c is None:
+            return None
+        codes.append(c[0])
+        sizes.append(c[1])
+    raw = np.zeros(n, np.int64)
+    total = 1
+    for c, size in zip(codes, sizes):
+        raw = raw * size + c
+        total *= size
+        if total > (1 << 40):
+            return None
+    if len(keys) == 1:
+        gid, ngroups = raw, total
+        present = np.zeros(total, bool)
+        present[gid] = True
+        if not present.all():      # dictionary_encode never leaves holes, but be safe
+            remap = np.cumsum(present) - 1
+            gid, ngroups = remap[gid], int(present.sum())
+    elif total <= _BITMAP_LIMIT:
+        present = np.zeros(total, bool)
+        present[raw] = True
+        remap = np.cumsum(present) - 1
+        gid, ngroups = remap[raw], int(present.sum())
+    else:
+        _, gid = np.unique(raw, return_inverse=True)
+        ngroups = int(gid.max()) + 1 if n else 0
+    rep = np.empty(ngroups, np.int64)
+    rep[gid] = np.arange(n, dtype=np.int64)
+    return gid, ngroups, rep
+
+
+def _codes(values):
+    """(int64 codes per row with NULL as its own code, number of codes) or None."""
+    import numpy as np
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    t = values.type
+    if pa.types.is_floating(t) or pa.types.is_interval(t) or pa.types.is_nested(t):
+        return None      # -0.0/NaN grouping rules: leave floats to Arrow
+    enc = pc.dictionary_encode(values, null_encoding="encode")
+    return enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), max(len(enc.dictionary), 1)
+
+
+def count_distinct_codes(gid, ngroups: int, values):
+    """count(DISTINCT values) per group id, NULLs not counted; None if not encodable."""
+    import numpy as np
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    t = values.type
+    valid = None
+    if values.null_count:
+        valid = values.is_valid().to_numpy(zero_copy_only=False)
+        values = values.drop_null()
+    if pa.types.is_integer(t) or pa.types.is_date(t) or pa.types.is_timestamp(t):
+        v = values.cast(pa.int64()) if not pa.types.is_integer(t) else values
+        v = v.to_numpy(zero_copy_only=False).astype(np.int64)
+        lo = int(v.min()) if len(v) else 0
+        span = (int(v.max()) - lo + 1) if len(v) else 1
+        code = v - lo
+    elif pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_boolean(t):
+        enc = pc.dictionary_encode(values)
+        code = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        span = max(len(enc.dictionary), 1)
+    else:
+        return None
+    g = gid if valid is None else gid[valid]
+    if ngroups * span <= _BITMAP_LIMIT:
+        seen = np.zeros(ngroups * span, bool)
+        seen[g * span + code] = True
+        return seen.reshape(ngroups, span).sum(axis=1).astype(np.int64)
+    if ngroups * span >= (1 << 62):
+        return None
+    pairs = np.unique(g * span + code)
+    return np.bincount(pairs // span, minlength=ngroups).astype(np.int64)

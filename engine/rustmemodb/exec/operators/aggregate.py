@@ -84,10 +84,18 @@ def group_key(values):
 
 
 def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
-    cols = {f"g{i}": k for i, k in enumerate(keys)}
+    coded = _coded_distinct(node, keys, inputs)
+    if coded is not None:   # count(DISTINCT) by integer codes (exec/functions/aggregate.py)
+        gid, rep, distinct = coded
+        cols = {"g0": pa.array(gid)}
+    else:
+        cols = {f"g{i}": k for i, k in enumerate(keys)}
     specs, post = [], []
     for j, (a, v) in enumerate(zip(node.aggregates, inputs)):
         name = f"a{j}"
+        if coded is not None and j in distinct:
+            post.append(None)
+            continue
         if v is not None:
             cols[name] = v
         native = _native_spec(a, name)
@@ -102,9 +110,18 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
             specs.append((name, "list"))
             post.append(f"{name}_list")
     tmp = pa.table(cols)
-    grouped = tmp.group_by([f"g{i}" for i in range(len(keys))], use_threads=False).aggregate(specs)
-    out = [grouped.column(f"g{i}") for i in range(len(keys))]
-    for a, colname in zip(node.aggregates, post):
+    nkeys = 1 if coded is not None else len(keys)
+    grouped = tmp.group_by([f"g{i}" for i in range(nkeys)], use_threads=False).aggregate(specs)
+    if coded is not None:
+        out_gid = grouped.column("g0").to_numpy()
+        rows = pa.array(rep[out_gid])
+        out = [k.take(rows) for k in keys]
+    else:
+        out = [grouped.column(f"g{i}") for i in range(len(keys))]
+    for j, (a, colname) in enumerate(zip(node.aggregates, post)):
+        if colname is None:
+            out.append(pa.array(distinct[j][out_gid]))
+            continue
         col = grouped.column(colname)
         if colname.endswith("_list"):
             col = _python_groups(a, col, ctx)
@@ -115,6 +132,26 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
     arrays = [c.cast(types.arrow_type(t)) if c.type != types.arrow_type(t) else c
               for c, (_, t) in zip(out, node.columns)]
     return pa.Table.from_arrays(arrays, names=[c for c, _ in node.columns])
+
+
+def _coded_distinct(node, keys, inputs):
+    """(group id per row, representative row per group, {agg#: counts}) or None."""
+    wanted = [j for j, a in enumerate(node.aggregates)
+              if a.distinct and a.fn == "count" and not a.star]
+    if not wanted or not keys:
+        return None
+    from ..functions.aggregate import count_distinct_codes, group_ids
+    ids = group_ids(keys)
+    if ids is None:
+        return None
+    gid, ngroups, rep = ids
+    distinct = {}
+    for j in wanted:
+        counts = count_distinct_codes(gid, ngroups, inputs[j])
+        if counts is None:
+            return None
+        distinct[j] = counts
+    return gid, rep, distinct
 
 
 def _native_spec(a, name: str):
