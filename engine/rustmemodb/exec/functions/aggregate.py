@@ -184,7 +184,10 @@ def count_distinct_codes(gid, ngroups: int, values):
         valid = values.is_valid().to_numpy(zero_copy_only=False)
         values = values.drop_null()
     if pa.types.is_integer(t) or pa.types.is_date(t) or pa.types.is_timestamp(t):
-        v = values.cast(pa.int64()) if not pa.types.is_integer(t) else values
+        if pa.types.is_date(t):
+            v = values.cast(pa.int32()).cast(pa.int64())
+        else:
+            v = values.cast(pa.int64()) if not pa.types.is_integer(t) else values
         v = v.to_numpy(zero_copy_only=False).astype(np.int64)
         lo = int(v.min()) if len(v) else 0
         span = (int(v.max()) - lo + 1) if len(v) else 1
