@@ -224,7 +224,8 @@ class Session:
     # ---- transaction control and other utilities ------------------------------------------
     def begin(self) -> None:
         if self.txn is not None:
-            raise errors.sql_error("25001", "there is already a transaction in progress")
+            # PostgreSQL only warns ("there is already a transaction in progress").
+            return
         self.txn = self.db.begin(explicit=True)
 
     def commit(self) -> None:
@@ -263,10 +264,15 @@ def _ends_failed_txn(prepared: Prepared) -> bool:
     return isinstance(util, Utility) and util.kind in ("rollback", "rollback_to", "commit")
 
 
+_EXACT = {int: types.INTEGER, float: types.FLOAT, str: types.TEXT, bool: types.BOOLEAN}
+
+
 def convert_param(value, expected: str, slot: int):
     """A Python parameter value in storage form for its slot's type, or 42804."""
     if value is None:
         return None
+    if _EXACT.get(type(value)) == expected:   # the common case: nothing to convert
+        return value
     stored, got = types.from_python(value)
     if expected in (types.UNKNOWN, types.NULL) or got == expected:
         return stored

@@ -10,7 +10,10 @@ runs the generic (vectorised) plan instead.
 """
 from __future__ import annotations
 
+import operator
+
 from ..plan import logical as L
+from ..plan.expr import ColRef
 from .expr.row import try_compile_row
 from .fast_path import COMPILERS
 from .operators.index_scan import compile_keys, fetch_rows, rowids_for
@@ -60,6 +63,15 @@ def compile_rows(node):
         return _scan(node)
     if kind is L.LogicalProject:
         child = compile_rows(node.child)
+        if all(type(e) is ColRef for e in node.exprs):   # column picks: no closures
+            idx = [e.index for e in node.exprs]
+            width = len(node.child.columns)
+            if idx == list(range(width)):
+                return child
+            pick = operator.itemgetter(*idx)
+            if len(idx) == 1:
+                return lambda ctx: [(pick(r),) for r in child(ctx)]
+            return lambda ctx: [pick(r) for r in child(ctx)]
         fns = [_row_fn(e) for e in node.exprs]
         if len(fns) == 1:
             f0 = fns[0]

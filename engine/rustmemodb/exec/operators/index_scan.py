@@ -11,6 +11,8 @@ above. The optimizer picks an index only when few rows are expected
 """
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 import pyarrow as pa
 
@@ -124,11 +126,16 @@ def _composite_range(index, lo, hi, lookup, with_nulls: bool):
 
 def fetch_rows(version, rowids, predicate=None, params=None, limit: int | None = None,
                with_rowid: bool = False) -> list[tuple]:
-    """Live rows for ``rowids`` that pass ``predicate`` (a row closure), up to ``limit``."""
+    """Live rows for ``rowids`` (in that order) that pass ``predicate`` (a row closure),
+    up to ``limit``. Many rowids without a limit are gathered chunk by chunk."""
+    if limit is None and len(rowids) > 16:
+        pairs = _gather(version, np.asarray(rowids, dtype=np.int64))
+    else:
+        ids = rowids.tolist() if isinstance(rowids, np.ndarray) else rowids
+        row_of = version.row
+        pairs = ((r, row_of(r)) for r in ids)
     out = []
-    row_of = version.row
-    for rowid in (rowids.tolist() if isinstance(rowids, np.ndarray) else rowids):
-        row = row_of(rowid)
+    for rowid, row in pairs:
         if row is None:
             continue
         if predicate is not None and predicate(row, params) is not True:
@@ -137,6 +144,52 @@ def fetch_rows(version, rowids, predicate=None, params=None, limit: int | None =
         if limit is not None and len(out) >= limit:
             break
     return out
+
+
+def _gather(version, ids: np.ndarray) -> list:
+    """[(rowid, row or None)] in ``ids`` order: one searchsorted per chunk, column-wise
+    picks (``itemgetter`` over the chunk's cached Python columns) instead of a call per row."""
+    rows: list = [None] * len(ids)
+    tail0 = version.tail_rowid0
+    in_tail = ids >= tail0
+    if in_tail.any():
+        tail, dead = version.tail.rows, version.tail_dead
+        for j in np.flatnonzero(in_tail).tolist():
+            r = int(ids[j])
+            off = r - tail0
+            if off < version.tail_len and r not in dead:
+                rows[j] = tail[off]
+    pos = np.flatnonzero(~in_tail)
+    if len(pos) and version.chunks:
+        starts = np.asarray(version._chunk_starts() if len(version.chunks) > 8 else
+                            [c.first_rowid for c in version.chunks])
+        which = np.searchsorted(starts, ids[pos], "right") - 1
+        for ci in np.unique(which).tolist():
+            if ci >= 0:
+                _gather_chunk(version, ci, pos[which == ci], ids, rows)
+    return list(zip(ids.tolist(), rows))
+
+
+def _gather_chunk(version, ci: int, sel: np.ndarray, ids: np.ndarray, rows: list) -> None:
+    chunk = version.chunks[ci]
+    want = ids[sel]
+    offs = np.searchsorted(chunk.rowids, want)
+    ok = offs < len(chunk.rowids)
+    offs = np.where(ok, offs, 0)
+    ok &= chunk.rowids[offs] == want
+    mask = version.dead[ci]
+    if mask is not None:
+        ok &= ~mask[offs]
+    sel, offs = sel[ok].tolist(), offs[ok].tolist()
+    if not offs:
+        return
+    cols = chunk.py_columns()
+    if len(offs) == 1:
+        rows[sel[0]] = tuple([c[offs[0]] for c in cols])
+        return
+    pick = operator.itemgetter(*offs)
+    for j, row in zip(sel, zip(*[pick(c) for c in cols])):
+        rows[j] = row
 
 
 def index_scan(node, version, ctx) -> pa.Table:
