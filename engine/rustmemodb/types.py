@@ -242,7 +242,18 @@ def parse_json(text: str) -> str:
 
 
 def canonical_json(value: object) -> str:
-    return json.dumps(value, separators=(", ", ": "), ensure_ascii=False)
+    """JSON text as PostgreSQL's jsonb stores it: keys ordered shortest first, then
+    bytewise, one value per key (the last one written), jsonb's spacing."""
+    return json.dumps(_jsonb_order(value), separators=(", ", ": "), ensure_ascii=False)
+
+
+def _jsonb_order(value: object) -> object:
+    if isinstance(value, dict):
+        keys = sorted(value, key=lambda k: (len(k.encode()), k.encode()))
+        return {k: _jsonb_order(value[k]) for k in keys}
+    if isinstance(value, list):
+        return [_jsonb_order(v) for v in value]
+    return value
 
 
 def parse_literal_as(sql_type: str, text: str) -> object:

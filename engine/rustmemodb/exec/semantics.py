@@ -41,6 +41,20 @@ def translate(exc: Exception) -> errors.Error:
     return errors.sql_error("22000", text)
 
 
+def widen(a, b):
+    """INTEGER meets FLOAT: widen the integer side to float64, rounding like PostgreSQL.
+
+    Arrow's implicit cast refuses integers beyond 2**53 (not exactly representable);
+    SQL rounds them to the nearest double instead.
+    """
+    fa, fb = pa.types.is_floating(a.type), pa.types.is_floating(b.type)
+    if fa and pa.types.is_integer(b.type):
+        b = pc.cast(b, pa.float64(), safe=False)
+    elif fb and pa.types.is_integer(a.type):
+        a = pc.cast(a, pa.float64(), safe=False)
+    return a, b
+
+
 def is_scalar(v) -> bool:
     return isinstance(v, pa.Scalar)
 
@@ -120,7 +134,7 @@ def sum_int64(values) -> int | None:
     if not total.is_valid:
         return None
     # Arrow sums int64 in int64 and wraps; detect by comparing with a float sum.
-    approx = pc.sum(pc.cast(values, pa.float64()), min_count=1).as_py()
+    approx = pc.sum(pc.cast(values, pa.float64(), safe=False), min_count=1).as_py()
     exact = total.as_py()
     if abs(approx - exact) > max(1.0, abs(approx)) * 1e-6:
         exact = sum(v for v in values.to_pylist() if v is not None)

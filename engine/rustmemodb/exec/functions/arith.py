@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 
 from ... import errors, types
 from ..semantics import (arrow_errors, check_divisor, float_div_row, float_mod_row, from_numpy,
-                         int_div_row, int_mod_row, to_numpy)
+                         int_div_row, int_mod_row, to_numpy, widen)
 from .registry import ScalarFunction
 
 I, F, D, TS, IV, N = types.INTEGER, types.FLOAT, types.DATE, types.TIMESTAMP, types.INTERVAL, types.NULL
@@ -142,6 +142,7 @@ def _is_temporal(v) -> bool:
 
 @arrow_errors
 def _vec_add(a, b):
+    a, b = widen(a, b)
     if _is_temporal(a) or _is_temporal(b):
         return _temporal_vector(_row_add, a, b)
     return _vec_check_float(pc.add_checked(a, b), a, b)
@@ -149,6 +150,7 @@ def _vec_add(a, b):
 
 @arrow_errors
 def _vec_sub(a, b):
+    a, b = widen(a, b)
     if _is_temporal(a) or _is_temporal(b):
         return _temporal_vector(_row_sub, a, b)
     return _vec_check_float(pc.subtract_checked(a, b), a, b)
@@ -156,6 +158,7 @@ def _vec_sub(a, b):
 
 @arrow_errors
 def _vec_mul(a, b):
+    a, b = widen(a, b)
     return _vec_check_float(pc.multiply_checked(a, b), a, b)
 
 
@@ -180,6 +183,7 @@ def _vec_check_float(r, a, b):
 
 @arrow_errors
 def _vec_div(a, b):
+    a, b = widen(a, b)
     check_divisor(b)
     if pa.types.is_integer(a.type) and pa.types.is_integer(b.type):
         return pc.divide_checked(a, b)   # int64 division truncates toward zero, like PG
@@ -188,6 +192,7 @@ def _vec_div(a, b):
 
 @arrow_errors
 def _vec_mod(a, b):
+    a, b = widen(a, b)
     check_divisor(b)
     ints = pa.types.is_integer(a.type) and pa.types.is_integer(b.type)
     out_type = pa.int64() if ints else pa.float64()

@@ -114,7 +114,9 @@ def cast_vector(value, src: str, dst: str):
     try:
         if src == F and dst == I:
             return pc.cast(pc.round(value, round_mode="half_to_even"), pa.int64())
-        if (src, dst) in ((I, F), (D, TS), (TS, D), (B, I)):
+        if (src, dst) == (I, F):
+            return pc.cast(value, target, safe=False)    # rounds past 2**53, like PG
+        if (src, dst) in ((D, TS), (TS, D), (B, I)):
             return pc.cast(value, target)
         if dst == T and src in (I, U, J):
             return pc.cast(value, target)

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ... import types
-from ..semantics import arrow_errors
+from ..semantics import arrow_errors, widen
 from .registry import ScalarFunction
 
 B, N = types.BOOLEAN, types.NULL
@@ -39,15 +39,23 @@ def _align_temporal(a, b):
     return a, b
 
 
+def _nan_key(x):
+    """PostgreSQL orders float NaN above every number and equal to itself."""
+    return (True, 0.0) if x != x else (False, x)
+
+
 def _row_cmp(op):
     def run(a, b):
         if type(a) is not type(b):
             a, b = _align_temporal(a, b)
+        if (a != a) or (b != b):      # a NaN on either side
+            return op(_nan_key(a), _nan_key(b))
         return op(a, b)
     return run
 
 
 def _vec_align(a, b):
+    a, b = widen(a, b)
     ta, tb = a.type, b.type
     if pa.types.is_date(ta) and pa.types.is_timestamp(tb):
         a = pc.cast(a, tb)
@@ -56,12 +64,36 @@ def _vec_align(a, b):
     return a, b
 
 
-def _vec_cmp(kernel):
+def _vec_cmp(kernel, name):
     @arrow_errors
     def run(a, b):
         a, b = _vec_align(a, b)
+        if _has_nan(a) or _has_nan(b):
+            return _nan_compare(name, a, b)
         return kernel(a, b)
     return run
+
+
+def _has_nan(v) -> bool:
+    if not pa.types.is_floating(v.type):
+        return False
+    if isinstance(v, pa.Scalar):
+        return v.is_valid and v.as_py() != v.as_py()
+    return len(v) > 0 and bool(pc.any(pc.is_nan(v)).as_py())
+
+
+def _nan_compare(name: str, a, b):
+    """Comparisons on (is NaN, value) keys: NaN = NaN, and NaN above every number."""
+    if name in ("gt", "ge"):
+        return _nan_compare("lt" if name == "gt" else "le", b, a)
+    na = pc.fill_null(pc.is_nan(a), False) if pa.types.is_floating(a.type) else pa.scalar(False)
+    nb = pc.fill_null(pc.is_nan(b), False) if pa.types.is_floating(b.type) else pa.scalar(False)
+    neither = pc.and_(pc.invert(na), pc.invert(nb))
+    eq = pc.or_(pc.and_(na, nb), pc.and_(neither, pc.fill_null(pc.equal(a, b), False)))
+    lt = pc.or_(pc.and_(pc.invert(na), nb), pc.and_(neither, pc.fill_null(pc.less(a, b), False)))
+    result = {"eq": eq, "ne": pc.invert(eq), "lt": lt, "le": pc.or_(lt, eq)}[name]
+    nulls = pc.or_(pc.is_null(a), pc.is_null(b))
+    return pc.if_else(nulls, pa.scalar(None, pa.bool_()), result)
 
 
 def _row_distinct(a, b):
@@ -105,7 +137,7 @@ def register(reg) -> None:
     for name, kernel, op in (("eq", pc.equal, operator.eq), ("ne", pc.not_equal, operator.ne),
                              ("lt", pc.less, operator.lt), ("le", pc.less_equal, operator.le),
                              ("gt", pc.greater, operator.gt), ("ge", pc.greater_equal, operator.ge)):
-        reg.add(ScalarFunction(name, _resolve_cmp, _vec_cmp(kernel), _row_cmp(op)))
+        reg.add(ScalarFunction(name, _resolve_cmp, _vec_cmp(kernel, name), _row_cmp(op)))
     reg.add(ScalarFunction("is_distinct", _resolve_cmp, _vec_distinct, _row_distinct, strict=False))
     reg.add(ScalarFunction("is_not_distinct", _resolve_cmp,
                            lambda a, b: pc.invert(_vec_distinct(a, b)),

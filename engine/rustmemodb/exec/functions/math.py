@@ -32,7 +32,7 @@ def _float_of(ts, arity=1):
 
 
 def _f(v):
-    return pc.cast(v, pa.float64()) if v.type != pa.float64() else v
+    return pc.cast(v, pa.float64(), safe=False) if v.type != pa.float64() else v
 
 
 def _any(pred_array) -> bool:

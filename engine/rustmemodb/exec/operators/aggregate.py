@@ -63,6 +63,8 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
             inputs.append(None)
             continue
         v = as_array(evaluate(a.args[0], table, ctx), n)
+        if pa.types.is_floating(v.type):
+            v = group_key(v)     # one NaN, one zero: as PostgreSQL compares floats
         if a.filter is not None:
             keep = pc.fill_null(as_array(evaluate(a.filter, table, ctx), n), False)
             v = pc.if_else(keep, v, pa.scalar(None, v.type))
@@ -77,13 +79,25 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
 
 
 def group_key(values):
-    """Keys as SQL groups them: -0.0 and 0.0 are one group (Arrow hashes them apart)."""
+    """Keys as SQL groups them: -0.0 and 0.0 are one group, and so are all NaNs
+    (PostgreSQL's float equality; Arrow hashes them apart)."""
     if pa.types.is_floating(values.type):
-        return pc.add(values, 0.0)
+        values = pc.add(values, 0.0)
+        if len(values) and pc.any(pc.is_nan(values)).as_py():
+            values = pc.if_else(pc.is_nan(values), pa.scalar(float("nan"), values.type), values)
     return values
 
 
+def has_nan(v) -> bool:
+    return v is not None and pa.types.is_floating(v.type) and len(v) > 0 and \
+        bool(pc.any(pc.is_nan(v)).as_py())
+
+
 def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
+    from ..functions.aggregate import grouped_by_bincount
+    small = grouped_by_bincount(node.aggregates, keys, inputs, node.columns)
+    if small is not None:   # count/sum/avg over few groups: numpy bincount
+        return small
     coded = _coded_distinct(node, keys, inputs)
     if coded is not None:   # count(DISTINCT) by integer codes (exec/functions/aggregate.py)
         gid, rep, distinct = coded
@@ -99,12 +113,14 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
         if v is not None:
             cols[name] = v
         native = _native_spec(a, name)
+        if native is not None and a.fn in ("min", "max") and has_nan(v):
+            native = None        # Arrow skips NaN in min/max; PostgreSQL sorts it last
         if native is not None:
             specs.append(native[0])
             post.append(native[1])
             if a.fn == "sum" and a.type == I and not a.distinct:
                 # Arrow wraps int64 sums; a float shadow sum tells when that happened.
-                cols[f"f{j}"] = pc.cast(v, pa.float64())
+                cols[f"f{j}"] = pc.cast(v, pa.float64(), safe=False)
                 specs.append((f"f{j}", "sum", pc.ScalarAggregateOptions(min_count=1)))
         else:
             specs.append((name, "list"))
@@ -175,7 +191,7 @@ def _native_spec(a, name: str):
 
 
 def _check_int_sum(exact, shadow) -> None:
-    diff = pc.abs(pc.subtract(pc.cast(exact, pa.float64()), shadow))
+    diff = pc.abs(pc.subtract(pc.cast(exact, pa.float64(), safe=False), shadow))
     limit = pc.add(pc.multiply(pc.abs(shadow), 1e-6), 1.0)
     if pc.any(pc.greater(diff, limit)).as_py():
         raise errors.numeric_out_of_range()
@@ -192,9 +208,7 @@ def python_aggregate(a):
         body = PYTHON_AGGREGATES[a.fn]
         return (lambda vals: body(_dedupe(vals), a)) if a.distinct else (lambda vals: body(vals, a))
     base = {"count": lambda v: len([x for x in v if x is not None]),
-            "sum": _py_sum, "avg": _py_avg,
-            "min": lambda v: min((x for x in v if x is not None), default=None),
-            "max": lambda v: max((x for x in v if x is not None), default=None)}.get(a.fn)
+            "sum": _py_sum, "avg": _py_avg, "min": _py_min, "max": _py_max}.get(a.fn)
     if base is None:
         user = _user_aggregate(a)
         base = user
@@ -214,10 +228,29 @@ def _user_aggregate(a):
 def _dedupe(vals):
     seen, out = set(), []
     for v in vals:
-        if v is not None and v not in seen:
-            seen.add(v)
+        key = _NAN if v != v else v     # every NaN is one value in SQL
+        if v is not None and key not in seen:
+            seen.add(key)
             out.append(v)
     return out
+
+
+_NAN = object()
+
+
+def _nan_last(x):
+    """Sort key putting NaN above every number, as PostgreSQL orders floats."""
+    return (x != x, x if x == x else 0.0) if isinstance(x, float) else (False, x)
+
+
+def _py_min(vals):
+    vals = [x for x in vals if x is not None]
+    return min(vals, key=_nan_last) if vals else None
+
+
+def _py_max(vals):
+    vals = [x for x in vals if x is not None]
+    return max(vals, key=_nan_last) if vals else None
 
 
 def _py_sum(vals):
@@ -237,7 +270,7 @@ def _scalar_aggregate(a, v, n: int, ctx):
     if a.star:
         return n
     if a.distinct or a.fn not in ("count", "sum", "avg", "min", "max") or \
-            (a.fn in ("min", "max") and a.type in (types.INTERVAL,)):
+            (a.fn in ("min", "max") and (a.type in (types.INTERVAL,) or has_nan(v))):
         fn = python_aggregate_for(a, ctx)
         return fn(v.to_pylist())
     if a.fn == "count":

@@ -110,7 +110,7 @@ def _common_key_type(a, b):
         return a, b.cast(a.type)
     if pa.types.is_integer(a.type) and pa.types.is_floating(b.type) or \
             pa.types.is_floating(a.type) and pa.types.is_integer(b.type):
-        return pc.cast(a, pa.float64()), pc.cast(b, pa.float64())
+        return pc.cast(a, pa.float64(), safe=False), pc.cast(b, pa.float64(), safe=False)
     if pa.types.is_date(a.type) and pa.types.is_timestamp(b.type):
         return pc.cast(a, b.type), b
     if pa.types.is_timestamp(a.type) and pa.types.is_date(b.type):

@@ -129,7 +129,11 @@ class ExprBinder:
         return self.call(name, [left, right], node)
 
     def _Neg(self, node: exp.Neg) -> Expr:
-        return self.call("neg", [self.bind(node.this)], node)
+        inner = node.this
+        if isinstance(inner, exp.Literal) and not inner.is_string:
+            # -9223372036854775808 is a valid literal although its absolute value is not.
+            return self._Literal(exp.Literal(this="-" + inner.this, is_string=False))
+        return self.call("neg", [self.bind(inner)], node)
 
     def _Not(self, node: exp.Not) -> Expr:
         return self.call("not", [self.bind_boolean(node.this, "NOT")], node)
@@ -148,8 +152,12 @@ class ExprBinder:
 
     def _Between(self, node: exp.Between) -> Expr:
         x = self.bind(node.this)
-        low = self.call("ge", [x, self.bind(node.args["low"])], node)
-        high = self.call("le", [x, self.bind(node.args["high"])], node)
+        lo, hi = self.bind(node.args["low"]), self.bind(node.args["high"])
+        if node.args.get("symmetric"):     # BETWEEN SYMMETRIC: bounds in either order
+            lo, hi = (self._same_type_call("least", [node.args["low"], node.args["high"]], node),
+                      self._same_type_call("greatest", [node.args["low"], node.args["high"]], node))
+        low = self.call("ge", [x, lo], node)
+        high = self.call("le", [x, hi], node)
         out = self.call("and", [low, high], node)
         return self.call("not", [out], node) if node.args.get("negate") else out
 
