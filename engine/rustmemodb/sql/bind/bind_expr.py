@@ -101,6 +101,10 @@ class ExprBinder:
         except ValueError:
             raise errors.syntax_error(f"invalid number {text!r}", position=position_of(node))
 
+    def _ByteString(self, node) -> Expr:
+        # E'...' strings: sqlglot has already applied the backslash escapes.
+        return Const(node.this, types.TEXT)
+
     def _Boolean(self, node: exp.Boolean) -> Expr:
         return Const(bool(node.this), types.BOOLEAN)
 

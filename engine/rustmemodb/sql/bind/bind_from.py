@@ -74,6 +74,9 @@ def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNod
         version = stmt.table(name, position_of(item))
         cols = [(c.name, c.type) for c in version.schema.columns]
         plan = LogicalScan(cols, name, alias=alias)
+        alias_node = item.args.get("alias")
+        if alias_node is not None and alias_node.columns:   # FROM t AS x(a, b)
+            return _aliased(plan, alias, item, parent)
         scope = Scope(parent=parent)
         for c in version.schema.columns:
             scope.add(alias, c.name, c.type)
