@@ -274,25 +274,22 @@ class OrderedIndex:
 
     # -- writes (return new versions) ---------------------------------------------------
     def with_changes(self, added: list, removed: list) -> "OrderedIndex":
-        """``added``/``removed``: lists of (key, rowid) pairs."""
+        """``added``/``removed``: lists of (key, rowid) pairs. A removed base entry becomes a
+        tombstone; the delta tuples are only copied where they change."""
         import bisect
-        delta, dkeys = list(self.delta), list(self.dkeys)
-        dead = self.dead
-        if removed:
-            with dead.mutate() as m:
-                for entry in removed:
-                    i = bisect.bisect_left(delta, entry)
-                    if i < len(delta) and delta[i][1] == entry[1] and delta[i][0] == entry[0]:
-                        del delta[i], dkeys[i]
-                    else:
-                        m[entry[1]] = True
-                dead = m.finish()
+        delta, dkeys, dead = self.delta, self.dkeys, self.dead
+        for entry in removed:
+            i = bisect.bisect_left(delta, entry)
+            if i < len(delta) and delta[i][1] == entry[1] and delta[i][0] == entry[0]:
+                delta, dkeys = delta[:i] + delta[i + 1:], dkeys[:i] + dkeys[i + 1:]
+            else:
+                dead = dead.set(entry[1], True)
         for entry in added:
             i = bisect.bisect_right(delta, entry)
-            delta.insert(i, entry)
-            dkeys.insert(i, entry[0])
+            delta = delta[:i] + (entry,) + delta[i:]
+            dkeys = dkeys[:i] + (entry[0],) + dkeys[i:]
         new = OrderedIndex(self.name, self.columns, self.dtype, self.keys, self.rowids,
-                           self.null_rowids, tuple(delta), dead, tuple(dkeys))
+                           self.null_rowids, delta, dead, dkeys)
         if len(delta) + len(dead) > _MIN_MERGE:
             return new.merged()
         return new

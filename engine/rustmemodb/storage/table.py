@@ -377,7 +377,8 @@ class TableVersion:
         for i in sorted(touched, reverse=True):
             mask = dead[i]
             # a strided sample first (a point delete must not count 64k flags each time)
-            if mask is None or mask[::64].mean() < COMPACT_DEAD_SHARE * 0.9 or \
+            if mask is None or \
+                    np.count_nonzero(mask[::64]) * 64 < COMPACT_DEAD_SHARE * 0.9 * len(mask) or \
                     np.count_nonzero(mask) < COMPACT_DEAD_SHARE * len(mask):
                 continue
             keep = ~mask
