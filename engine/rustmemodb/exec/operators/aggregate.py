@@ -94,10 +94,6 @@ def has_nan(v) -> bool:
 
 
 def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
-    from ..functions.aggregate import grouped_by_bincount
-    small = grouped_by_bincount(node.aggregates, keys, inputs, node.columns)
-    if small is not None:   # count/sum/avg over few groups: numpy bincount
-        return small
     coded = _coded_distinct(node, keys, inputs)
     if coded is not None:   # count(DISTINCT) by integer codes (exec/functions/aggregate.py)
         gid, rep, distinct = coded
@@ -118,8 +114,9 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
         if native is not None:
             specs.append(native[0])
             post.append(native[1])
-            if a.fn == "sum" and a.type == I and not a.distinct:
-                # Arrow wraps int64 sums; a float shadow sum tells when that happened.
+            if a.fn == "sum" and a.type == I and not a.distinct and not _sum_fits(v, n):
+                # Arrow wraps int64 sums; a float shadow sum tells when that happened
+                # (skipped when min/max prove no sum of n values can wrap).
                 cols[f"f{j}"] = pc.cast(v, pa.float64(), safe=False)
                 specs.append((f"f{j}", "sum", pc.ScalarAggregateOptions(min_count=1)))
         else:
@@ -141,7 +138,8 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
         col = grouped.column(colname)
         if colname.endswith("_list"):
             col = _python_groups(a, col, ctx)
-        elif a.fn == "sum" and a.type == I and not a.distinct:
+        elif a.fn == "sum" and a.type == I and not a.distinct and \
+                colname.replace("a", "f", 1).rsplit("_", 1)[0] in cols:
             _check_int_sum(col, grouped.column(colname.replace("a", "f", 1).rsplit("_", 1)[0]
                                                + "_sum"))
         out.append(col)
@@ -188,6 +186,15 @@ def _native_spec(a, name: str):
     if a.fn == "avg":
         return (name, "mean", opts), f"{name}_mean"
     return None
+
+
+def _sum_fits(v, n: int) -> bool:
+    """True when no int64 sum of ``n`` of these values can wrap."""
+    mm = pc.min_max(v)
+    lo, hi = mm["min"].as_py(), mm["max"].as_py()
+    if lo is None:
+        return True
+    return max(abs(lo), abs(hi)) * max(n, 1) < (1 << 63)
 
 
 def _check_int_sum(exact, shadow) -> None:
