@@ -92,3 +92,18 @@ def test_top_k_with_and_without_nulls():
     assert got == [(49, 49), (49, 99), (49, 149)]
     c.execute("INSERT INTO k VALUES (NULL, 1000)")
     assert c.execute("SELECT v FROM k ORDER BY v DESC LIMIT 1").fetchall() == [(None,)]
+
+
+def test_natural_join_uses_common_columns(conn):
+    conn.execute("CREATE TABLE r2 (k INTEGER, w TEXT)")
+    conn.execute("INSERT INTO r2 VALUES (1, 'q'), (5, 'z')")
+    assert rows(conn, "SELECT * FROM r NATURAL JOIN r2") == [(1, "x", "q"), (1, "y", "q")]
+    assert len(rows(conn, "SELECT * FROM r NATURAL FULL JOIN r2")) == 6
+
+
+def test_generate_series_in_from(conn):
+    got = rows(conn, "SELECT l.id, g FROM l JOIN generate_series(1, 3) g ON g = l.id")
+    assert got == [(1, 1), (2, 2), (3, 3)]
+    with pytest.raises(rustmemodb.Error) as info:
+        conn.execute("SELECT * FROM generate_series(1, 5, 0)")
+    assert info.value.sqlstate == "22023"

@@ -290,6 +290,7 @@ def _vec_sub(a, b):
 
 def register(reg) -> None:
     from .arith import _row_add, _row_sub
+    register_more(reg)
     reg.add(ScalarFunction("add", _resolve_add, _vec_add, _row_add))
     reg.add(ScalarFunction("sub", _resolve_sub, _vec_sub, _row_sub))
     reg.add(ScalarFunction("date_part", _extract_resolve, _extract_vec,
@@ -313,3 +314,21 @@ def _make_date(y, m, d):
     except ValueError:
         raise errors.sql_error("22008", f"date field value out of range: {y}-{m:02d}-{d:02d}") \
             from None
+
+
+def _strftime_vec(v, fmt):
+    if isinstance(v, pa.Scalar) or not isinstance(fmt, pa.Scalar):
+        from ..expr.vector import map_rows
+        return map_rows(lambda x, f: _as_ts(x).strftime(f), [v, fmt], out_type=pa.large_string())
+    ts = pc.cast(v, pa.timestamp("us")) if pa.types.is_date(v.type) else v
+    return pc.cast(pc.strftime(ts, format=fmt.as_py()), pa.large_string())
+
+
+def _as_ts(x):
+    return x if isinstance(x, dt.datetime) else dt.datetime(x.year, x.month, x.day)
+
+
+def register_more(reg) -> None:
+    reg.add(ScalarFunction("strftime", lambda ts: T if len(ts) == 2 and ts[0] in (D, TS, N)
+                           and ts[1] in (T, N) else None, _strftime_vec,
+                           lambda x, f: _as_ts(x).strftime(f)))

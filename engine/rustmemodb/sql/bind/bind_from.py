@@ -64,6 +64,11 @@ def _ref(i, t, n):
 
 
 def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNode, Scope]:
+    if isinstance(item.this, exp.Func):      # a set-returning function: generate_series(...)
+        alias_node = item.args.get("alias")
+        plan = stmt.bind_table_function(item.this, parent, item.alias if alias_node is not None
+                                        and not alias_node.columns else None)
+        return _aliased(plan, item.alias or plan.columns[0][0], item, parent)
     name = item.name
     alias = item.alias_or_name
     cte = stmt.find_cte(name) if hasattr(stmt, "find_cte") and not item.db else None
@@ -114,6 +119,18 @@ def bind_join(stmt, left: LogicalNode, left_scope: Scope, join: exp.Join,
     scope.extend(right_scope)
     using = join.args.get("using")
     on = join.args.get("on")
+    if str(join.args.get("method") or "").upper() == "NATURAL":
+        # NATURAL JOIN = USING (the column names both sides share); none shared: ON TRUE.
+        names = {c.name for c in right_scope.columns if not c.hidden}
+        common = []
+        for c in left_scope.columns:
+            if not c.hidden and c.name in names and c.name not in common:
+                common.append(c.name)
+        using = [exp.to_identifier(n) for n in common]
+        if not using:
+            on = exp.true()
+            if not side:
+                kind = "cross"
     if kind == "cross" or (not side and on is None and not using):
         if join.args.get("on") is None and not using and kind not in ("cross", "") :
             raise errors.syntax_error("JOIN requires ON or USING", position=position_of(join))

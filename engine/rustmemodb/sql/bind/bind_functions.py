@@ -149,3 +149,79 @@ def _json_arg(binder, node, parent):
             hint="The JSON operators need a JSON value: CAST the text to JSON.",
             position=position_of(parent))
     return doc
+
+
+# ---- set-returning functions in FROM -------------------------------------------------------------
+
+def bind_table_function(stmt, func, parent, column_name=None):
+    """``generate_series(start, stop [, step])`` over integers, or dates/timestamps with an
+    interval step. The arguments must be constants (including parameters bound at
+    PREPARE time is not supported): the series is built once, vectorised, at bind time.
+    """
+    from ...plan.logical import LogicalArrowScan
+    from .bind_expr import ExprBinder
+    from .scope import Scope
+    if not isinstance(func, exp.ExplodingGenerateSeries) and not (
+            isinstance(func, exp.Anonymous) and func.name.lower() == "generate_series"):
+        raise errors.not_supported(f"table function {func.sql(dialect='postgres')!r} in FROM")
+    binder = ExprBinder(stmt, Scope(parent=parent), clause="FROM")
+    if isinstance(func, exp.Anonymous):
+        nodes = list(func.expressions)
+    else:
+        nodes = [func.args.get(k) for k in ("start", "end", "step") if func.args.get(k) is not None]
+    args = [binder.bind(a) for a in nodes]
+    if not all(isinstance(a, Const) for a in args) or len(args) not in (2, 3):
+        raise errors.not_supported("generate_series with non-constant arguments",
+                                   hint="Use literal bounds, or a recursive CTE.")
+    data = _series(args, func)
+    name = column_name or "generate_series"   # `FROM generate_series(..) g`: column g
+    return LogicalArrowScan([(name, types.sql_type_of_arrow(data.schema[0].type))], name,
+                            data.rename_columns([name]))
+
+
+def _series(args, node):
+    import numpy as np
+    import pyarrow as pa
+    vals = [a.value for a in args]
+    if any(v is None for v in vals):
+        return pa.table({"v": pa.array([], pa.int64())})
+    if all(a.type in (types.INTEGER, types.NULL) for a in args):
+        start, stop = vals[0], vals[1]
+        step = vals[2] if len(vals) == 3 else 1
+        if step == 0:
+            raise errors.sql_error("22023", "step size cannot equal zero")
+        end = stop + (1 if step > 0 else -1)
+        return pa.table({"v": pa.array(np.arange(start, end, step, dtype=np.int64))})
+    if args[0].type in (types.DATE, types.TIMESTAMP) and len(args) == 3 and \
+            args[2].type == types.INTERVAL:
+        from ...exec.functions.arith import add_interval_to
+        import datetime as dt
+        cur = vals[0] if isinstance(vals[0], dt.datetime) else dt.datetime(*vals[0].timetuple()[:3])
+        stop = vals[1] if isinstance(vals[1], dt.datetime) else dt.datetime(*vals[1].timetuple()[:3])
+        iv, out, start, k = vals[2], [], cur, 0
+        forward = add_interval_to(cur, iv) > cur
+        if add_interval_to(cur, iv) == cur:
+            raise errors.sql_error("22023", "step size cannot equal zero")
+        while (cur <= stop) if forward else (cur >= stop):
+            out.append(cur)
+            if len(out) > 10_000_000:
+                raise errors.sql_error("54000", "generate_series result too large")
+            k += 1     # start + k * step, as PostgreSQL (month ends do not drift)
+            cur = add_interval_to(start, types.Interval(iv.months * k, iv.days * k,
+                                                        iv.micros * k))
+        return pa.table({"v": pa.array(out, pa.timestamp("us"))})
+    raise errors.undefined_function(
+        "function generate_series(" + ", ".join(a.type.lower() for a in args) + ") does not exist",
+        position=position_of(node))
+
+
+# ---- to_char ---------------------------------------------------------------------------------------
+
+def bind_to_char(stmt, binder, args, node):
+    """``to_char(timestamp|date, format)``: sqlglot has already turned the PostgreSQL
+    pattern into a strftime one; numbers are not supported (0A000)."""
+    arg = binder.bind(node.this)
+    fmt = node.args.get("format")
+    if arg.type not in (types.DATE, types.TIMESTAMP) or not isinstance(fmt, exp.Literal):
+        raise errors.not_supported("to_char for this argument type or a non-literal format")
+    return _call(binder, "strftime", [arg, Const(fmt.this, types.TEXT)], node)
