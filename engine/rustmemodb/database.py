@@ -20,11 +20,10 @@ import collections
 import threading
 import time
 import weakref
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from . import errors
-from .storage.root import Root
+from .storage.root import Root, replace
 from .txn.commit import WriteSet, rebase, serialization_failure, write_set
 from .txn.transaction import Transaction
 

@@ -83,7 +83,7 @@ class Cursor:
                 raise errors.ProgrammingError("no results to fetch: the statement returned no rows",
                                               sqlstate="24000")
             if r.rows is not None:
-                self._rows = [_row_to_python(row, r.columns) for row in r.rows]
+                self._rows = rows_to_python(r.rows, r.columns)
             else:
                 self._rows = arrow_to_rows(r.table, r.columns)
         return self._rows
@@ -119,7 +119,7 @@ class Cursor:
         """The whole result as a ``pyarrow.Table`` (zero-copy from the engine)."""
         if self._result is None:
             raise errors.ProgrammingError("no results: execute a statement first", sqlstate="24000")
-        return _arrow_with_uuids(self._result.arrow(), self._result.columns)
+        return self._result.arrow()
 
     fetch_arrow_table = arrow
 
@@ -171,11 +171,8 @@ def arrow_to_rows(table: pa.Table, columns) -> list[tuple]:
     return list(zip(*cols))
 
 
-def _row_to_python(row: tuple, columns) -> tuple:
+def rows_to_python(rows: list, columns) -> list:
+    """Row-path results in DB-API form; only UUID/JSON columns need converting."""
     if not any(t in (types.UUID, types.JSON) for _, t in columns):
-        return row
-    return tuple(types.to_python(t, v) for v, (_, t) in zip(row, columns))
-
-
-def _arrow_with_uuids(table: pa.Table, columns) -> pa.Table:
-    return table
+        return rows if isinstance(rows, list) else list(rows)
+    return [tuple(types.to_python(t, v) for v, (_, t) in zip(row, columns)) for row in rows]

@@ -26,8 +26,9 @@ def compile_insert(prepared):
     table = plan.table
     identity = not defaults and targets == sorted(targets) and targets == list(range(len(targets)))
 
+    from ..session import Result
+
     def run(ctx):
-        from ..session import Result
         params = ctx.params
         txn = ctx.txn
         schema = txn.working.tables[table].schema

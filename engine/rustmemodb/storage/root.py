@@ -10,7 +10,7 @@ a transaction's starting point and a fork are all just references to one.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from .table import TableVersion
 
@@ -56,3 +56,13 @@ class Root:
 
     def next_version(self, version: int) -> "Root":
         return replace(self, version=version)
+
+
+def replace(root: Root, **changes) -> Root:
+    """``dataclasses.replace`` without its per-call cost: every write of every
+    statement makes new roots, and a Root has no ``__post_init__`` to run."""
+    new = object.__new__(Root)
+    d = new.__dict__
+    d.update(root.__dict__)
+    d.update(changes)
+    return new

@@ -16,10 +16,10 @@ exactly as under PostgreSQL's REPEATABLE READ.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from .. import errors
-from ..storage.root import Root
+from ..storage.root import Root, replace
 from .transaction import (BulkInsertOp, DeleteOp, InsertOp, ReplaceTableOp, SequenceOp,
                           Transaction, ViewOp)
 

@@ -131,7 +131,7 @@ class Transaction:
         return range(last + 1, last + n + 1)
 
     def set_sequence(self, name: str, value: int) -> None:
-        from dataclasses import replace
+        from ..storage.root import replace
         seqs = dict(self.working.sequences)
         seqs[name] = value
         self.working = replace(self.working, sequences=seqs)
