@@ -80,3 +80,25 @@ def test_nested_correlation_reaches_grandparent(conn):
 def test_subquery_in_delete(conn):
     conn.execute("DELETE FROM t WHERE id IN (SELECT k FROM u)")
     assert sorted(col(conn, "SELECT g FROM t")) == [1, 3]
+
+
+def test_correlated_columns_not_first_in_table():
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE o (id INTEGER, tag TEXT)")
+    c.execute("CREATE TABLE l (a TEXT, b INTEGER, oid INTEGER)")
+    c.execute("INSERT INTO o VALUES (1, 'x'), (2, 'y'), (3, 'z')")
+    c.execute("INSERT INTO l VALUES ('p', 5, 1), ('q', 1, 2), ('r', 7, 3), ('s', 9, 3)")
+    assert c.execute("SELECT id FROM o WHERE EXISTS (SELECT 1 FROM l WHERE l.oid = o.id "
+                     "AND l.b > 2) ORDER BY id").fetchall() == [(1,), (3,)]
+    assert c.execute("SELECT id, (SELECT max(b) FROM l WHERE l.oid = o.id), "
+                     "(SELECT count(*) FROM l WHERE l.oid = o.id AND l.b > 4) FROM o "
+                     "ORDER BY id").fetchall() == [(1, 5, 1), (2, 1, 0), (3, 9, 2)]
+
+
+def test_scalar_aggregate_subquery_is_decorrelated(conn):
+    plan = "\n".join(col(conn, "EXPLAIN SELECT id, (SELECT count(*) FROM u WHERE u.k = t.g) "
+                               "FROM t"))
+    assert "left" in plan and "subquery" not in plan
+    got = conn.execute("SELECT g, (SELECT count(*) + 1 FROM u WHERE u.k = t.g), "
+                       "(SELECT max(k) FROM u WHERE u.k = t.g) FROM t ORDER BY g").fetchall()
+    assert got == [(1, 2, 1), (1, 2, 1), (2, 1, None), (3, 2, 3)]

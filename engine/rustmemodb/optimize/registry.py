@@ -1,6 +1,7 @@
 """The ordered list of optimizer rules (the only place that decides their order)."""
 from __future__ import annotations
 
+from .decorrelate_scalar_subqueries import decorrelate_scalar_subqueries
 from .decorrelate_subqueries import decorrelate_subqueries
 from .extract_equi_keys import extract_equi_keys
 from .order_distinct_on import order_distinct_on
@@ -11,6 +12,7 @@ from .use_index import use_index
 
 RULES = (
     ("decorrelate_subqueries", decorrelate_subqueries),
+    ("decorrelate_scalar_subqueries", decorrelate_scalar_subqueries),
     ("pushdown_join_filters", pushdown_join_filters),
     ("pushdown_filters", pushdown_filters),
     ("use_index", use_index),

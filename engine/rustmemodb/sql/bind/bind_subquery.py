@@ -102,7 +102,10 @@ def bind_subquery_plan(stmt, binder, query) -> tuple[LogicalNode, tuple]:
     cols = binder.scope.columns
     correlated = tuple(ColRef(i, cols[i].type, cols[i].name)
                        for i, _ in sorted(slots.items(), key=lambda kv: kv[1]))
-    return optimize(plan, stmt.root), correlated
+    # Not pruned here: the decorrelation rules move this plan into the enclosing one,
+    # where its conjuncts must still address whole-table columns; the enclosing
+    # statement's prune_columns pass narrows it afterwards.
+    return optimize(plan, stmt.root, disabled=frozenset({"prune_columns"})), correlated
 
 
 # ---- renumbering outer references ------------------------------------------------------------
