@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -24,6 +25,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 ROOT = Path(__file__).resolve().parents[2]
@@ -191,8 +195,10 @@ def test_tour_shows_result_tables(tour):
     assert tables.count() >= 8
     first = tables.first
     first.scroll_into_view_if_needed()
-    assert first.is_visible()
-    assert "INTEGER" in first.inner_text() and "ACME" in first.inner_text()
+    # JupyterLab renders cells lazily as they scroll in: wait for the text, don't read it once.
+    expect(first).to_be_visible(timeout=20_000)
+    expect(first).to_contain_text("INTEGER", timeout=20_000)
+    expect(first).to_contain_text("ACME", timeout=20_000)
     shot = shoot(tour, first, "tour-table.png")
     assert shot.stat().st_size > 10_000
 
@@ -200,7 +206,8 @@ def test_tour_shows_result_tables(tour):
 def test_tour_shows_the_strict_type_error(tour):
     box = tour.locator(".rmdb-error").first
     box.scroll_into_view_if_needed()
-    assert "42804" in box.inner_text() and "^" in box.inner_text()
+    expect(box).to_contain_text("42804", timeout=20_000)
+    expect(box).to_contain_text("^", timeout=20_000)
 
 
 def test_tour_shows_branches_side_by_side(tour):
@@ -213,11 +220,13 @@ def test_tour_shows_the_plan_tree(tour):
     cards = tour.locator(".rmdb-plan .rmdb-plan-card")
     assert cards.count() >= 3
     cards.first.scroll_into_view_if_needed()
-    assert cards.first.is_visible()
-    assert tour.locator(".rmdb-plan").first.inner_text().count("slowest") == 1
+    expect(cards.first).to_be_visible(timeout=20_000)
+    plan = tour.locator(".rmdb-plan").first
+    expect(plan).to_contain_text("slowest", timeout=20_000)
+    assert plan.inner_text().count("slowest") == 1
     raw = tour.locator(".rmdb-plan details").first
     raw.locator("summary").click()
-    assert "Seq Scan" in raw.locator("pre").inner_text()
+    expect(raw.locator("pre")).to_contain_text("Seq Scan", timeout=20_000)
     shoot(tour, cards.first, "tour-plan.png")
 
 
@@ -225,11 +234,12 @@ def test_tour_branch_tree_widget_checks_out_on_click(tour):
     tree = tour.locator(".rmdb-branch-tree").first
     tree.scroll_into_view_if_needed()
     buttons = tree.locator("button")
-    assert sorted(buttons.all_inner_texts()) == ["main", "what_if"]
+    expect(buttons).to_have_count(2, timeout=20_000)
+    expect(tree).to_contain_text("what_if", timeout=20_000)
+    assert sorted(t.strip() for t in buttons.all_text_contents()) == ["main", "what_if"]
     main = tree.locator("button", has_text="main")
     assert "mod-success" not in (main.get_attribute("class") or "")
     main.click()
-    tour.wait_for_timeout(1500)
     main = tour.locator(".rmdb-branch-tree").first.locator("button", has_text="main")
-    assert "mod-success" in (main.get_attribute("class") or "")
+    expect(main).to_have_class(re.compile("mod-success"), timeout=20_000)
     shoot(tour, tour.locator(".rmdb-branch-tree").first, "tour-branch-tree.png")
