@@ -85,7 +85,8 @@ def group_key(values):
         values = pc.add(values, 0.0)
         if len(values) and pc.any(pc.is_nan(values)).as_py():
             values = pc.if_else(pc.is_nan(values), pa.scalar(float("nan"), values.type), values)
-    return values
+    from .join import hash_friendly
+    return hash_friendly(values)    # callers cast results back to the SQL type's Arrow type
 
 
 def has_nan(v) -> bool:

@@ -117,4 +117,6 @@ def distinct_table(table: pa.Table) -> pa.Table:
     tmp = pa.Table.from_arrays([group_key(c) for c in table.columns],
                                names=[f"c{i}" for i in range(len(names))])
     out = tmp.group_by(tmp.column_names, use_threads=False).aggregate([])
-    return out.select(tmp.column_names).rename_columns(names)
+    out = out.select(tmp.column_names)
+    cols = [c if c.type == f.type else c.cast(f.type) for c, f in zip(out.columns, table.schema)]
+    return pa.Table.from_arrays(cols, names=names)

@@ -37,6 +37,9 @@ def combine(kind: str, all_: bool, left: pa.Table, right: pa.Table) -> pa.Table:
     keys = [f"c{i}" for i in range(len(names))]
     tagged = pa.concat_tables([
         _tag(left, keys, 1, 0), _tag(right, keys, 0, 1)])
+    from .join import hash_friendly
+    tagged = pa.Table.from_arrays([hash_friendly(c) for c in tagged.columns],
+                                  names=tagged.column_names)
     counts = tagged.group_by(keys, use_threads=False).aggregate(
         [("__l", "sum"), ("__r", "sum")])
     nl = counts.column("__l_sum").to_numpy(zero_copy_only=False)
@@ -46,7 +49,9 @@ def combine(kind: str, all_: bool, left: pa.Table, right: pa.Table) -> pa.Table:
     else:
         copies = np.maximum(nl - nr, 0) if all_ else ((nl > 0) & (nr == 0)).astype(np.int64)
     idx = np.repeat(np.arange(len(copies), dtype=np.int64), copies)
-    return counts.select(keys).take(pa.array(idx)).rename_columns(names)
+    out = counts.select(keys).take(pa.array(idx))
+    cols = [c if c.type == f.type else c.cast(f.type) for c, f in zip(out.columns, left.schema)]
+    return pa.Table.from_arrays(cols, names=names)
 
 
 def _tag(t: pa.Table, keys, l: int, r: int) -> pa.Table:
