@@ -107,3 +107,16 @@ def test_generate_series_in_from(conn):
     with pytest.raises(rustmemodb.Error) as info:
         conn.execute("SELECT * FROM generate_series(1, 5, 0)")
     assert info.value.sqlstate == "22023"
+
+
+@pytest.mark.parametrize("order", ["v DESC, i", "v, i DESC", "f DESC, i", "f, i"])
+def test_top_k_matches_full_sort(order):
+    import random
+    rnd = random.Random(3)
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE big (v INTEGER, f FLOAT, i INTEGER)")
+    c.executemany("INSERT INTO big VALUES (?, ?, ?)",
+                  [(rnd.randint(0, 30), rnd.choice([0.5, 1.5, 2.5, rnd.random()]), i)
+                   for i in range(2000)])
+    full = c.execute(f"SELECT v, f, i FROM big ORDER BY {order}").fetchall()
+    assert c.execute(f"SELECT v, f, i FROM big ORDER BY {order} LIMIT 7").fetchall() == full[:7]

@@ -70,13 +70,40 @@ def sort_table(table: pa.Table, keys, ctx, limit: int | None = None) -> pa.Table
     if limit is not None and limit * 8 < n and not any(c.null_count for c in cols):
         # Top-k: select_k_unstable is O(n) and returns the k rows in order; it drops
         # NULLs, hence only without NULL keys (ties at the k-th row may pick either).
-        idx = pc.select_k_unstable(key_table, limit,
-                                   sort_keys=[(k, o) for k, o, _ in sort_keys])
+        idx = _top_k_numeric(cols[0], key_table, sort_keys, limit)
+        if idx is None:
+            idx = pc.select_k_unstable(key_table, limit,
+                                       sort_keys=[(k, o) for k, o, _ in sort_keys])
         return table.take(idx)
     idx = pc.sort_indices(key_table, sort_keys=sort_keys)
     if limit is not None:
         idx = idx.slice(0, limit)
     return table.take(idx)
+
+
+def _top_k_numeric(first, key_table, sort_keys, k: int):
+    """Top-k when the first key is numeric: numpy partitions it to a threshold (O(n),
+    ~4x faster than select_k on several keys), and only the rows at or beyond the
+    threshold (ties included, so later keys still decide) are sorted. None: not
+    applicable (non-numeric, NaN, k = 0, or too many ties)."""
+    import numpy as np
+    if isinstance(first, pa.ChunkedArray):
+        first = first.combine_chunks()
+    t = first.type
+    if k <= 0 or not (pa.types.is_integer(t) or pa.types.is_floating(t)):
+        return None
+    v = first.to_numpy(zero_copy_only=False)
+    n = len(v)
+    if pa.types.is_floating(t) and np.isnan(v).any():
+        return None
+    if sort_keys[0][1] == "descending":
+        cand = np.flatnonzero(v >= np.partition(v, n - k)[n - k])
+    else:
+        cand = np.flatnonzero(v <= np.partition(v, k - 1)[k - 1])
+    if len(cand) > 64 * k + 1024:
+        return None
+    order = pc.sort_indices(key_table.take(pa.array(cand)), sort_keys=sort_keys)
+    return pa.array(cand[order.to_numpy(zero_copy_only=False)[:k]])
 
 
 @operator(LogicalLimit)
