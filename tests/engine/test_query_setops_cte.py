@@ -71,3 +71,17 @@ def test_recursive_subquery_sees_each_working_table():
     got = col(c, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
                  "WHERE i < (SELECT 3)) SELECT i FROM n ORDER BY i")
     assert got == [1, 2, 3]
+
+
+def test_views_read_everywhere_but_are_not_writable():
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE t (id INTEGER, v INTEGER)")
+    c.execute("INSERT INTO t VALUES (1, 10), (2, 20)")
+    c.execute("CREATE VIEW vv AS SELECT id, v FROM t WHERE v > 10")
+    assert col(c, "SELECT id FROM t WHERE id IN (SELECT id FROM vv)") == [2]
+    assert col(c, "WITH x AS (SELECT * FROM vv) SELECT count(*) FROM x") == [1]
+    assert c.execute("SELECT * FROM vv a JOIN vv b USING (id)").fetchall() == [(2, 20, 20)]
+    for sql in ("INSERT INTO vv VALUES (3, 30)", "DELETE FROM vv", "UPDATE vv SET v = 1"):
+        with pytest.raises(rustmemodb.Error) as info:
+            c.execute(sql)
+        assert info.value.sqlstate == "0A000"

@@ -49,6 +49,10 @@ class StatementBinder(QueryHooks):
     def table(self, name: str, position: int | None = None):
         version = self.root.tables.get(name)
         if version is None:
+            if name in self.root.views:
+                raise errors.sql_error("0A000", f'cannot modify view "{name}"',
+                                       hint="Views are read-only here; change the base "
+                                            "table(s) instead.", position=position)
             raise errors.undefined_table(name, position)
         self.deps.append(("table", name, version.schema))
         return version
