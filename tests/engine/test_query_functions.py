@@ -113,3 +113,36 @@ def test_count_distinct_by_codes_matches_definition():
         e[3] += 1
     assert sorted(got, key=repr) == sorted(
         [(g, h, len(a), len(b), len(c_), n) for (g, h), (a, b, c_, n) in want.items()], key=repr)
+
+
+def test_int_key_bincount_grouping_matches_definition():
+    import random
+    rnd = random.Random(9)
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE gb (k INTEGER, x INTEGER, f FLOAT)")
+    rows = [(rnd.randint(-5, 40), rnd.choice([None, rnd.randint(-9, 9)]),
+             rnd.choice([None, rnd.random()])) for _ in range(500)]
+    c.executemany("INSERT INTO gb VALUES (?, ?, ?)", rows)
+    got = c.execute("SELECT k, count(*), count(x), sum(x), avg(x), sum(f) FROM gb GROUP BY k "
+                    "ORDER BY k").fetchall()
+    want = {}
+    for k, x, f in rows:
+        e = want.setdefault(k, [0, [], []])
+        e[0] += 1
+        if x is not None:
+            e[1].append(x)
+        if f is not None:
+            e[2].append(f)
+    expect = [(k, n, len(xs), sum(xs) if xs else None, sum(xs) / len(xs) if xs else None,
+               sum(fs) if fs else None) for k, (n, xs, fs) in sorted(want.items())]
+    for g, w in zip(got, expect):
+        assert g[:4] == w[:4]
+        assert (g[4] is None and w[4] is None) or abs(g[4] - w[4]) < 1e-9
+        assert (g[5] is None and w[5] is None) or abs(g[5] - w[5]) < 1e-9
+    assert len(got) == len(expect)
+    c.execute("INSERT INTO gb VALUES (NULL, 1, 1.0)")
+    assert c.execute("SELECT count(*) FROM gb WHERE k IS NULL GROUP BY k").fetchall() == [(1,)]
+    with pytest.raises(rustmemodb.Error) as info:   # overflow still detected (Arrow path)
+        c.execute("INSERT INTO gb VALUES (1, 9223372036854775807, 0), (1, 9223372036854775807, 0)")
+        c.execute("SELECT k, sum(x) FROM gb GROUP BY k").fetchall()
+    assert info.value.sqlstate == "22003"

@@ -95,6 +95,10 @@ def has_nan(v) -> bool:
 
 
 def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
+    from ..functions.aggregate import grouped_int_bincount
+    dense = grouped_int_bincount(node.aggregates, keys, inputs, node.columns)
+    if dense is not None:   # one integer key over a compact range: numpy bincount
+        return dense
     coded = _coded_distinct(node, keys, inputs)
     if coded is not None:   # count(DISTINCT) by integer codes (exec/functions/aggregate.py)
         gid, rep, distinct = coded
