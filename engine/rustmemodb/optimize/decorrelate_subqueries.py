@@ -31,10 +31,11 @@ from ..plan.expr import (Call, ColRef, OuterRef, SubqueryExpr, conjoin, conjunct
                          transform)
 from ..plan.logical import (LogicalDistinct, LogicalFilter, LogicalJoin, LogicalNode,
                             LogicalProject, LogicalScan)
+from ..plan.walk import map_children
 
 
 def decorrelate_subqueries(plan: LogicalNode, ctx=None) -> LogicalNode:
-    plan = _map_children(plan, lambda c: decorrelate_subqueries(c, ctx))
+    plan = map_children(plan, lambda c: decorrelate_subqueries(c, ctx))
     if not isinstance(plan, LogicalFilter):
         return plan
     child, keep = plan.child, []
@@ -155,14 +156,3 @@ def _reads_outer_plan(plan: LogicalNode, level: int = 0) -> bool:
                         if isinstance(n, SubqueryExpr) and _reads_outer_plan(n.plan, level + 1):
                             return True
     return False
-
-
-def _map_children(plan: LogicalNode, fn) -> LogicalNode:
-    changes = {}
-    for f in dataclasses.fields(plan):
-        v = getattr(plan, f.name)
-        if isinstance(v, LogicalNode):
-            nv = fn(v)
-            if nv is not v:
-                changes[f.name] = nv
-    return dataclasses.replace(plan, **changes) if changes else plan

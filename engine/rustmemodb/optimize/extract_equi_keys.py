@@ -25,10 +25,11 @@ import dataclasses
 from ..plan.expr import (Call, column_refs, conjoin, conjuncts, has_subquery, is_volatile,
                          shift_columns)
 from ..plan.logical import LogicalJoin, LogicalNode
+from ..plan.walk import map_children
 
 
 def extract_equi_keys(plan: LogicalNode, ctx=None) -> LogicalNode:
-    plan = _map_children(plan, lambda c: extract_equi_keys(c, ctx))
+    plan = map_children(plan, lambda c: extract_equi_keys(c, ctx))
     if not isinstance(plan, LogicalJoin) or plan.kind == "cross" or plan.equi_keys \
             or plan.condition is None:
         return plan
@@ -59,14 +60,3 @@ def _key_pair(c, nl: int):
     if max(rb) < nl <= min(ra):
         return b, shift_columns(a, -nl)
     return None
-
-
-def _map_children(plan: LogicalNode, fn) -> LogicalNode:
-    changes = {}
-    for f in dataclasses.fields(plan):
-        v = getattr(plan, f.name)
-        if isinstance(v, LogicalNode):
-            nv = fn(v)
-            if nv is not v:
-                changes[f.name] = nv
-    return dataclasses.replace(plan, **changes) if changes else plan

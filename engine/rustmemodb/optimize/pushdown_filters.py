@@ -10,22 +10,12 @@ from __future__ import annotations
 import dataclasses
 
 from ..plan.logical import LogicalFilter, LogicalNode, LogicalScan
+from ..plan.walk import map_children
 
 
 def pushdown_filters(plan: LogicalNode, ctx=None) -> LogicalNode:
-    plan = _map_children(plan, lambda c: pushdown_filters(c, ctx))
+    plan = map_children(plan, lambda c: pushdown_filters(c, ctx))
     if isinstance(plan, LogicalFilter) and isinstance(plan.child, LogicalScan) \
             and plan.child.filter is None and plan.child.columns == plan.columns:
         return dataclasses.replace(plan.child, filter=plan.predicate)
     return plan
-
-
-def _map_children(plan: LogicalNode, fn) -> LogicalNode:
-    changes = {}
-    for f in dataclasses.fields(plan):
-        v = getattr(plan, f.name)
-        if isinstance(v, LogicalNode):
-            nv = fn(v)
-            if nv is not v:
-                changes[f.name] = nv
-    return dataclasses.replace(plan, **changes) if changes else plan

@@ -31,6 +31,7 @@ import dataclasses
 from ..plan.expr import (ColRef, column_refs, conjoin, conjuncts, has_subquery, is_volatile,
                          remap_columns, shift_columns)
 from ..plan.logical import LogicalFilter, LogicalJoin, LogicalNode, LogicalProject
+from ..plan.walk import map_children
 
 
 def pushdown_join_filters(plan: LogicalNode, ctx=None) -> LogicalNode:
@@ -38,7 +39,7 @@ def pushdown_join_filters(plan: LogicalNode, ctx=None) -> LogicalNode:
         plan = _push_filter(plan)
     if isinstance(plan, LogicalJoin):
         plan = _push_on(plan)
-    return _map_children(plan, lambda c: pushdown_join_filters(c, ctx))
+    return map_children(plan, lambda c: pushdown_join_filters(c, ctx))
 
 
 def _movable(c) -> bool:
@@ -127,14 +128,3 @@ def _filtered(node: LogicalNode, parts) -> LogicalNode:
     if not parts:
         return node
     return _push_filter(LogicalFilter(node.columns, node, conjoin(parts)))
-
-
-def _map_children(plan: LogicalNode, fn) -> LogicalNode:
-    changes = {}
-    for f in dataclasses.fields(plan):
-        v = getattr(plan, f.name)
-        if isinstance(v, LogicalNode):
-            nv = fn(v)
-            if nv is not v:
-                changes[f.name] = nv
-    return dataclasses.replace(plan, **changes) if changes else plan

@@ -8,6 +8,18 @@ from .expr import Expr
 from .logical import LogicalNode
 
 
+def map_children(plan: LogicalNode, fn) -> LogicalNode:
+    """``plan`` with each direct child node replaced by ``fn(child)`` (shared when unchanged)."""
+    changes = {}
+    for f in dataclasses.fields(plan):
+        v = getattr(plan, f.name)
+        if isinstance(v, LogicalNode):
+            nv = fn(v)
+            if nv is not v:
+                changes[f.name] = nv
+    return dataclasses.replace(plan, **changes) if changes else plan
+
+
 def nodes(plan: LogicalNode) -> Iterator[LogicalNode]:
     yield plan
     for child in plan.children():
