@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..plan import logical as L
 from . import constraints
 from .fast_path import COMPILERS
-from .fast_update import compile_returning, source_rows
+from .fast_update import compile_returning, dml_result, source_rows
 
 
 def compile_delete(prepared):
@@ -25,7 +25,6 @@ def compile_delete(prepared):
     table, columns = plan.table, plan.columns
 
     def run(ctx):
-        from ..session import Result
         txn, params = ctx.txn, ctx.params
         version = txn.working.tables[table]
         found = rows_of(version, params)
@@ -37,10 +36,7 @@ def compile_delete(prepared):
             if constraints.DELETE_ACTIONS and constraints.is_referenced(txn, table):
                 constraints.before_delete(txn, version.schema, old, ctx)
             txn.delete_rows(table, [r[width] for r in found])
-        if returning is None:
-            return Result([], rowcount=len(found), kind="DELETE")
-        out = [tuple(f(r, params) for f in returning) for r in found]
-        return Result(columns, rows=out, rowcount=len(found), kind="DELETE")
+        return dml_result("DELETE", columns, found, returning, params)
     return run
 
 

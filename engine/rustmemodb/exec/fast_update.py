@@ -47,6 +47,15 @@ def compile_returning(plan):
     return None if any(f is None for f in fns) else fns
 
 
+def dml_result(kind: str, columns, rows: list, returning, params):
+    """The Result of a point DML statement: a row count, plus RETURNING rows if asked."""
+    from ..session import Result
+    if returning is None:
+        return Result([], rowcount=len(rows), kind=kind)
+    out = [tuple(f(r, params) for f in returning) for r in rows]
+    return Result(columns, rows=out, rowcount=len(rows), kind=kind)
+
+
 def compile_update(prepared):
     plan = prepared.plan
     if not isinstance(plan, L.LogicalUpdate):
@@ -64,7 +73,6 @@ def compile_update(prepared):
     items = sorted(assign.items())
 
     def run(ctx):
-        from ..session import Result
         txn, params = ctx.txn, ctx.params
         version = txn.working.tables[table]
         found = rows_of(version, params)
@@ -86,10 +94,7 @@ def compile_update(prepared):
                 constraints.before_update(txn, schema, old, new, ctx)
             txn.delete_rows(table, rowids)
             txn.insert_rows(table, new)
-        if returning is None:
-            return Result([], rowcount=len(new), kind="UPDATE")
-        out = [tuple(f(r, params) for f in returning) for r in new]
-        return Result(columns, rows=out, rowcount=len(new), kind="UPDATE")
+        return dml_result("UPDATE", columns, new, returning, params)
     return run
 
 
