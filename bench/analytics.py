@@ -291,6 +291,10 @@ def run(opts: Options) -> Report:
     load = report.table("load all 7 tables (untimed setup, shown for reference)", engines,
                         ratios=False)
     checks = report.table("result check against DuckDB", engines, unit="check")
+    memory = report.table(
+        "rustmemodb: peak memory a query allocates (Arrow pool + Python/numpy), vs the size "
+        "of the stored lineitem table (a query must never copy the table)", ["peak during query", "lineitem table"],
+        unit="bytes", ratios=False)
     data = tpch.generate(opts.rows)
 
     handles: dict[str, Any] = {}
@@ -315,11 +319,51 @@ def run(opts: Options) -> Report:
             timing, err = attempt(lambda: measure(fn, opts), verbose=opts.verbose)
             times.add(q, engine, timing.median if timing else None, err)
             _check(checks, q, engine, first, reference.get(q))
+            if engine == E.RUSTMEMODB:
+                memory.add(q, "peak during query", peak_arrow_bytes(fn))
+                memory.add(q, "lineitem table", stored_bytes(handle, "lineitem"))
 
     for engine in list(handles):
         if engine != E.PANDAS:
             E.close(handles.pop(engine))
     return report
+
+
+def peak_arrow_bytes(fn: Callable[[], Any]) -> int:
+    """Peak memory ``fn`` allocates: Arrow's pool above its baseline (sampled every ms)
+    plus Python and numpy allocations (tracemalloc's peak)."""
+    import threading
+    import time
+    import tracemalloc
+
+    import pyarrow as pa
+
+    base = pa.total_allocated_bytes()
+    peak = [base]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], pa.total_allocated_bytes())
+            time.sleep(0.001)
+
+    t = threading.Thread(target=sample, daemon=True)
+    tracemalloc.start()
+    t.start()
+    try:
+        fn()
+    finally:
+        done.set()
+        t.join()
+        python_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return max(0, peak[0] - base) + python_peak
+
+
+def stored_bytes(conn: Any, table: str) -> int:
+    """Bytes of the Arrow chunks a rustmemodb table is stored in."""
+    version = conn.database.root.tables[table]
+    return sum(chunk.batch.nbytes for chunk in version.chunks)
 
 
 def _reference_answers(handles: dict, data: dict, opts: Options) -> dict[str, list[tuple]]:
