@@ -18,6 +18,8 @@ class ExecContext:
     outer: list = field(default_factory=list)   # row stack for correlated subqueries
     scans: Any = None                 # name -> pyarrow.Table for registered objects
     cte_results: dict = field(default_factory=dict)
+    # Row budgets for recursive CTEs read straight under a LIMIT: id(plan) -> rows.
+    cte_limits: dict = field(default_factory=dict)
 
     def check_cancel(self) -> None:
         if self.cancel is not None and self.cancel.is_set():

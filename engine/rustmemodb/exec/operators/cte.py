@@ -15,7 +15,9 @@ same rows to every reader, as in PostgreSQL).
 
 Each iteration is vectorised; the loop itself runs once per level of the
 recursion. Cancellation is checked every iteration (an infinite UNION ALL
-recursion runs until cancelled, as in PostgreSQL).
+recursion runs until cancelled, as in PostgreSQL). Read directly under a LIMIT,
+the loop stops once it has produced enough rows, as PostgreSQL's lazy evaluation
+does for ``WITH RECURSIVE ... SELECT ... LIMIT n``.
 """
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ def cte_ref(node: LogicalCTERef, ctx) -> pa.Table:
     memo = ctx.cte_results
     if cte.working:
         return _named(memo[("working", id(cte))], node.columns)
-    key = ("cte", id(cte))
+    key = ("cte", id(cte), ctx.cte_limits.get(id(getattr(cte, "plan", None))))
     table = memo.get(key)
     if table is None:
         table = memo[key] = run_plan(cte.plan, ctx)
@@ -49,7 +51,9 @@ def recursive_cte(node: LogicalRecursiveCTE, ctx) -> pa.Table:
         seen = set(_rows(anchor))
     parts, working = [anchor], anchor
     key = ("working", id(node.cte))
-    while working.num_rows:
+    budget = ctx.cte_limits.get(id(node))      # rows a LIMIT above will keep
+    produced = anchor.num_rows
+    while working.num_rows and (budget is None or produced < budget):
         ctx.check_cancel()
         ctx.cte_results[key] = working
         _forget_subqueries(ctx)
@@ -60,6 +64,7 @@ def recursive_cte(node: LogicalRecursiveCTE, ctx) -> pa.Table:
             step = step.filter(pa.array(fresh, pa.bool_()))
             seen.update(_rows(step))
         parts.append(step)
+        produced += step.num_rows
         working = step
     ctx.cte_results.pop(key, None)
     _forget_subqueries(ctx)

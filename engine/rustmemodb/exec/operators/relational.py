@@ -115,8 +115,26 @@ def limit(node: LogicalLimit, ctx) -> pa.Table:
     if isinstance(child, _Sort) and lim is not None:  # top-k: sort only what is kept
         table = sort_table(run_plan(child.child, ctx), child.keys, ctx, limit=off + lim)
     else:
-        table = run_plan(child, ctx)
+        cte = _limited_cte(child) if lim is not None else None
+        if cte is not None:   # LIMIT over a recursive CTE stops its recursion, as in PG
+            ctx.cte_limits[id(cte)] = off + lim
+        try:
+            table = run_plan(child, ctx)
+        finally:
+            if cte is not None:
+                ctx.cte_limits.pop(id(cte), None)
     return table.slice(off, lim)
+
+
+def _limited_cte(node):
+    """The recursive CTE plan read row-for-row under ``node`` (through projections)."""
+    from ...plan.logical import LogicalCTERef, LogicalRecursiveCTE
+    while isinstance(node, LogicalProject):
+        node = node.child
+    if isinstance(node, LogicalCTERef) and isinstance(getattr(node.cte, "plan", None),
+                                                      LogicalRecursiveCTE):
+        return node.cte.plan
+    return None
 
 
 def _count(e, ctx, what: str) -> int | None:
