@@ -52,7 +52,15 @@ def run(kc, code: str, timeout: float = 60) -> tuple[dict, list[dict]]:
         if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
             break
         outputs.append(msg)
-    return kc.get_shell_msg(timeout=timeout)["content"], outputs
+    return shell_reply(kc, msg_id, timeout)["content"], outputs
+
+
+def shell_reply(kc, msg_id: str, timeout: float = 60) -> dict:
+    """The execute_reply of ``msg_id`` (skipping replies of earlier, interrupted cells)."""
+    while True:
+        msg = kc.get_shell_msg(timeout=timeout)
+        if msg["parent_header"].get("msg_id") == msg_id:
+            return msg
 
 
 def test_kernel_interrupt_cancels_the_statement_and_rolls_back(kernel):
