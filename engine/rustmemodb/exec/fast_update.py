@@ -92,8 +92,7 @@ def compile_update(prepared):
             constraints.check_rows(txn, schema, new, ctx)
             if constraints.is_referenced(txn, table):
                 constraints.before_update(txn, schema, old, new, ctx)
-            txn.delete_rows(table, rowids)
-            txn.insert_rows(table, new)
+            txn.update_rows(table, rowids, new)
         return dml_result("UPDATE", columns, new, returning, params)
     return run
 

@@ -365,22 +365,28 @@ class TableVersion:
             ordered = {name: ix.with_changes((), [(ix.key_of(r), i) for r, i in
                                                   zip(removed_rows, removed_ids)])
                        for name, ix in ordered.items()}
-        new = replace(self, dead=tuple(dead), tail_dead=self.tail_dead | tail_dead,
+        new = replace(self, dead=tuple(dead), tail_dead=(self.tail_dead | tail_dead) if tail_dead else self.tail_dead,
                       indexes=indexes, live_rows=self.live_rows - len(removed_rows),
                       ordered=ordered)
         return new._compacted(by_chunk.keys())
 
     def _compacted(self, touched: Iterable[int]) -> "TableVersion":
         """Rewrite touched chunks that are mostly dead (keeps scans fast after churn)."""
-        chunks, dead = list(self.chunks), list(self.dead)
-        changed = False
-        for i in sorted(touched, reverse=True):
-            mask = dead[i]
+        due = []
+        for i in touched:
+            mask = self.dead[i]
             # a strided sample first (a point delete must not count 64k flags each time)
             if mask is None or \
                     np.count_nonzero(mask[::64]) * 64 < COMPACT_DEAD_SHARE * 0.9 * len(mask) or \
                     np.count_nonzero(mask) < COMPACT_DEAD_SHARE * len(mask):
                 continue
+            due.append(i)
+        if not due:
+            return self
+        chunks, dead = list(self.chunks), list(self.dead)
+        changed = False
+        for i in sorted(due, reverse=True):
+            mask = dead[i]
             keep = ~mask
             changed = True
             if not keep.any():

@@ -109,6 +109,15 @@ class Transaction:
         self.working = self.working.with_table(name, version)
         self.ops.append(DeleteOp(name, list(rowids)))
 
+    def update_rows(self, name: str, rowids: list[int], rows: list[tuple]) -> list[int]:
+        """Replace rows by new versions: one delete and one insert, one new root."""
+        version = self.working.tables[name].delete(rowids)
+        version, new_ids = version.insert_rows(rows)
+        self.working = self.working.with_table(name, version)
+        self.ops.append(DeleteOp(name, list(rowids)))
+        self.ops.append(InsertOp(name, rows, new_ids))
+        return new_ids
+
     def replace_table(self, name: str, version: TableVersion | None) -> None:
         if version is None:
             self.working = self.working.without_table(name)
