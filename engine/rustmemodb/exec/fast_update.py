@@ -49,7 +49,7 @@ def compile_returning(plan):
 
 def dml_result(kind: str, columns, rows: list, returning, params):
     """The Result of a point DML statement: a row count, plus RETURNING rows if asked."""
-    from ..session import Result
+    from ..session import Result   # not at import time: session imports this package
     if returning is None:
         return Result([], rowcount=len(rows), kind=kind)
     out = [tuple(f(r, params) for f in returning) for r in rows]

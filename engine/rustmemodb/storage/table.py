@@ -368,6 +368,11 @@ class TableVersion:
         new = replace(self, dead=tuple(dead), tail_dead=(self.tail_dead | tail_dead) if tail_dead else self.tail_dead,
                       indexes=indexes, live_rows=self.live_rows - len(removed_rows),
                       ordered=ordered)
+        if len(removed_ids) == 1 and (removed_ids[0] * 2654435761) & 0xFF:
+            # A point delete checks for compaction on a pseudo-random 1 in 256 (by rowid):
+            # the check costs more than the delete, and a chunk only needs compacting
+            # once half of it is dead, so checking a little late is harmless.
+            return new
         return new._compacted(by_chunk.keys())
 
     def _compacted(self, touched: Iterable[int]) -> "TableVersion":
