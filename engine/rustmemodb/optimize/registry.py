@@ -9,6 +9,7 @@ from .prune_columns import prune_columns
 from .pushdown_filters import pushdown_filters
 from .pushdown_join_filters import pushdown_join_filters
 from .use_index import use_index
+from .use_index_join import use_index_join
 
 RULES = (
     ("decorrelate_subqueries", decorrelate_subqueries),
@@ -17,6 +18,7 @@ RULES = (
     ("pushdown_filters", pushdown_filters),
     ("use_index", use_index),
     ("extract_equi_keys", extract_equi_keys),
+    ("use_index_join", use_index_join),
     ("order_distinct_on", order_distinct_on),
     ("prune_columns", prune_columns),
 )

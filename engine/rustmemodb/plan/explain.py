@@ -50,6 +50,9 @@ def describe(node: L.LogicalNode) -> tuple[str, str]:
     if isinstance(node, L.LogicalJoin):
         kind = "Hash Join" if node.equi_keys else ("Nested Loop" if node.kind != "cross" else "Cross Join")
         detail = node.kind
+        if node.index_probe is not None:
+            kind = "Index Nested Loop"
+            detail += f" using {node.index_probe}"
         if node.equi_keys:
             detail += " on " + " AND ".join(f"{l} = {r}" for l, r in node.equi_keys)
         if node.condition is not None:

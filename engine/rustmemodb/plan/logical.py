@@ -137,6 +137,8 @@ class LogicalJoin(LogicalNode):
     kind: str                            # inner | left | right | full | cross | semi | anti
     condition: Any = None                # over left columns ++ right columns
     equi_keys: list = field(default_factory=list)   # [(left expr, right expr)], by optimizer
+    index_probe: Any = None              # unique index of the right scan probed per left row
+                                         # (use_index_join), instead of hashing the right side
 
     def children(self):
         return [self.left, self.right]

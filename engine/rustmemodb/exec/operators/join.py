@@ -42,16 +42,27 @@ BLOCK_ROWS = 1 << 20
 @operator(LogicalJoin)
 def join(node: LogicalJoin, ctx) -> pa.Table:
     left = run_plan(node.left, ctx)
+    if node.index_probe is not None:          # index nested loop (optimize/use_index_join)
+        from .index_join import index_probe
+        probed = index_probe(node, left, ctx)
+        if probed is not None:
+            right, li, ri = probed
+            return join_pairs(node, left, right, li, ri, ctx)
     right = run_plan(node.right, ctx)
     return join_tables(node, left, right, ctx)
 
 
 def join_tables(node: LogicalJoin, left: pa.Table, right: pa.Table, ctx) -> pa.Table:
-    kind = node.kind
     if node.equi_keys:
         li, ri = _equi_pairs(node, left, right, ctx)
     else:
         li, ri = _theta_pairs(node, left, right, ctx)
+    return join_pairs(node, left, right, li, ri, ctx)
+
+
+def join_pairs(node: LogicalJoin, left: pa.Table, right: pa.Table, li, ri, ctx) -> pa.Table:
+    """Finish a join from its matching (left row#, right row#) pairs."""
+    kind = node.kind
     if node.equi_keys and node.condition is not None and len(li):
         li, ri = _residual(node, left, right, li, ri, ctx)
     if kind in ("semi", "anti"):
