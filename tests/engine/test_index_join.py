@@ -10,7 +10,7 @@ import rustmemodb
 def conn():
     c = rustmemodb.connect()
     c.execute("CREATE TABLE big (id INTEGER PRIMARY KEY, v TEXT, g INTEGER)")
-    c.executemany("INSERT INTO big VALUES (?, ?, ?)", [(i, f"v{i}", i % 3) for i in range(400)])
+    c.executemany("INSERT INTO big VALUES (?, ?, ?)", [(i, f"v{i}", i % 3) for i in range(2000)])
     c.execute("CREATE TABLE small (k INTEGER, tag TEXT)")
     rnd = random.Random(7)
     rows = [(rnd.choice([None, rnd.randrange(-5, 420)]), f"t{i}") for i in range(30)]
@@ -25,7 +25,7 @@ def plan_of(c, sql):
 
 def test_inner_and_left_joins_use_the_index_and_match_a_brute_force(conn):
     c, rows = conn
-    big = {i: (f"v{i}", i % 3) for i in range(400)}
+    big = {i: (f"v{i}", i % 3) for i in range(2000)}
     inner = "SELECT tag, v FROM small JOIN big ON k = id"
     left = "SELECT tag, v FROM small LEFT JOIN big ON k = id"
     filtered = "SELECT tag, v FROM small LEFT JOIN big ON k = id AND g = 1"
@@ -44,7 +44,7 @@ def test_where_on_the_inner_table_and_residual_conditions(conn):
     c, rows = conn
     sql = "SELECT tag, id FROM small JOIN big ON k = id AND tag <> 'dup1' WHERE g = 0"
     assert "Index Nested Loop" in plan_of(c, sql)
-    want = sorted((t, k) for k, t in rows if k is not None and 0 <= k < 400 and k % 3 == 0
+    want = sorted((t, k) for k, t in rows if k is not None and 0 <= k < 2000 and k % 3 == 0
                   and t != "dup1")
     assert sorted(c.execute(sql).fetchall()) == want
 
@@ -53,7 +53,7 @@ def test_large_outer_side_keeps_the_hash_join(conn):
     c, _ = conn
     sql = "SELECT count(*) FROM big a JOIN big b ON a.id = b.id"
     assert "Hash Join" in plan_of(c, sql)
-    assert c.execute(sql).fetchone() == (400,)
+    assert c.execute(sql).fetchone() == (2000,)
 
 
 def test_probe_sees_the_transactions_own_writes(conn):

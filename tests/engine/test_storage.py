@@ -36,3 +36,20 @@ def test_point_delete_keeps_index_and_rows_consistent():
     assert c.execute("SELECT v FROM t WHERE id = 4").fetchone() == (4,)
     c.execute("INSERT INTO t VALUES (3, 33)")              # the key is free again
     assert c.execute("SELECT v FROM t WHERE id = 3").fetchone() == (33,)
+
+
+def test_update_rows_repoints_kept_keys_and_refuses_taken_ones():
+    c, _ = loaded(100)
+    c.execute("UPDATE t SET v = v + 1000 WHERE id = 5")          # key kept: re-pointed
+    assert c.execute("SELECT v FROM t WHERE id = 5").fetchone() == (1005,)
+    c.execute("UPDATE t SET id = 500 WHERE id = 6")              # key moved: old one freed
+    assert c.execute("SELECT v FROM t WHERE id = 500").fetchone() == (6,)
+    assert c.execute("SELECT v FROM t WHERE id = 6").fetchone() is None
+    c.execute("INSERT INTO t VALUES (6, 66)")
+    try:
+        c.execute("UPDATE t SET id = 7 WHERE id = 8")            # 7 is taken by another row
+        raise AssertionError("expected a unique violation")
+    except rustmemodb.IntegrityError as e:
+        assert e.sqlstate == "23505"
+    assert c.execute("SELECT v FROM t WHERE id = 8").fetchone() == (8,)
+    assert c.execute("SELECT count(*) FROM t").fetchone() == (101,)

@@ -229,11 +229,16 @@ class TableVersion:
         return pa.Table.from_batches(self.batches(with_rowid), schema=schema)
 
     # ---- writes -----------------------------------------------------------------------
-    def insert_rows(self, rows: list[tuple]) -> tuple["TableVersion", list[int]]:
-        """Append rows (already typed and checked for NOT NULL); enforces UNIQUE."""
+    def insert_rows(self, rows: list[tuple], freed: list[tuple] | None = None
+                    ) -> tuple["TableVersion", list[int]]:
+        """Append rows (already typed and checked for NOT NULL); enforces UNIQUE.
+
+        ``freed``: rows this same step deletes (an UPDATE) whose unique keys are still
+        in the indexes; the new rows may take those keys over.
+        """
         first = self.next_rowid
         rowids = list(range(first, first + len(rows)))
-        indexes = self._indexes_with(rows, rowids)
+        indexes = self._indexes_with(rows, rowids, freed)
         ordered = self.ordered
         if ordered:
             ordered = {name: ix.with_changes([(ix.key_of(r), i) for r, i in zip(rows, rowids)], ())
@@ -250,21 +255,31 @@ class TableVersion:
             new = new.freeze_tail()
         return new, rowids
 
-    def _indexes_with(self, rows: list[tuple], rowids: list[int]) -> dict:
+    def _indexes_with(self, rows: list[tuple], rowids: list[int],
+                      freed: list[tuple] | None = None) -> dict:
         if not self.indexes:
             return self.indexes
         out = dict(self.indexes)
         for name, index in self.indexes.items():
+            released = set(_keys(index, freed)) if freed else ()
             added: dict = {}
             for row, rowid in zip(rows, rowids):
                 key = index.key_of(row)
                 if key is None or (type(key) is tuple and None in key):
                     continue
-                if key in added or index.get(key) is not None:
+                if key in added or (index.get(key) is not None and key not in released):
                     raise self._unique_violation(index, key)
                 added[key] = rowid
-            out[name] = index.with_changes(added, ())
+            removed = [k for k in released if k not in added]
+            out[name] = index.with_changes(added, removed)
         return out
+
+    def update_rows(self, rowids: Iterable[int], rows: list[tuple]
+                    ) -> tuple["TableVersion", list[int]]:
+        """UPDATE in one step: the old rows die, the new versions are appended, and each
+        unique index changes once (a key kept by the new row is just re-pointed)."""
+        gone, removed_rows = self._delete(rowids, unique_indexes=False)
+        return gone.insert_rows(rows, freed=removed_rows)
 
     def _unique_violation(self, index: UniqueIndex, key: object) -> errors.Error:
         cols = ", ".join(self.schema.columns[c].name for c in index.columns)
@@ -327,6 +342,12 @@ class TableVersion:
 
     def delete(self, rowids: Iterable[int]) -> "TableVersion":
         """Mark rows dead and drop their index keys. Unknown or dead rowids are ignored."""
+        return self._delete(rowids)[0]
+
+    def _delete(self, rowids: Iterable[int], unique_indexes: bool = True
+                ) -> tuple["TableVersion", list[tuple]]:
+        """(new version, rows removed); ``unique_indexes=False`` leaves the unique
+        indexes to the caller (update_rows changes them once, with the new keys)."""
         by_chunk: dict[int, list[int]] = {}
         tail_dead = set()
         removed_rows, removed_ids = [], []
@@ -349,15 +370,18 @@ class TableVersion:
                 removed_rows.append(self.chunks[i].row(off))
                 removed_ids.append(rowid)
         if not removed_rows:
-            return self
+            return self, removed_rows
         dead = list(self.dead)
         chunks = list(self.chunks)
         for i, offs in by_chunk.items():
             mask = dead[i].copy() if dead[i] is not None else np.zeros(len(chunks[i]), bool)
-            mask[offs] = True
+            if len(offs) == 1:
+                mask[offs[0]] = True
+            else:
+                mask[offs] = True
             dead[i] = mask
         indexes = self.indexes
-        if indexes:
+        if indexes and unique_indexes:
             indexes = {name: idx.with_changes({}, _keys(idx, removed_rows))
                        for name, idx in indexes.items()}
         ordered = self.ordered
@@ -372,8 +396,8 @@ class TableVersion:
             # A point delete checks for compaction on a pseudo-random 1 in 256 (by rowid):
             # the check costs more than the delete, and a chunk only needs compacting
             # once half of it is dead, so checking a little late is harmless.
-            return new
-        return new._compacted(by_chunk.keys())
+            return new, removed_rows
+        return new._compacted(by_chunk.keys()), removed_rows
 
     def _compacted(self, touched: Iterable[int]) -> "TableVersion":
         """Rewrite touched chunks that are mostly dead (keeps scans fast after churn)."""

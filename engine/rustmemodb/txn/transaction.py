@@ -111,8 +111,7 @@ class Transaction:
 
     def update_rows(self, name: str, rowids: list[int], rows: list[tuple]) -> list[int]:
         """Replace rows by new versions: one delete and one insert, one new root."""
-        version = self.working.tables[name].delete(rowids)
-        version, new_ids = version.insert_rows(rows)
+        version, new_ids = self.working.tables[name].update_rows(rowids, rows)
         self.working = self.working.with_table(name, version)
         self.ops.append(DeleteOp(name, list(rowids)))
         self.ops.append(InsertOp(name, rows, new_ids))
