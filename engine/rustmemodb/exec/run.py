@@ -59,9 +59,3 @@ def _load_operators() -> None:
     for mod in pkgutil.iter_modules(operators.__path__):
         importlib.import_module(f"{operators.__name__}.{mod.name}")
     _loaded = True
-
-
-def empty_table(columns) -> pa.Table:
-    from .. import types
-    return pa.table({f"c{i}": pa.array([], types.arrow_type(t if t != "NULL" else "TEXT"))
-                     for i, (n, t) in enumerate(columns)}).rename_columns([n for n, _ in columns])

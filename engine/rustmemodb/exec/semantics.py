@@ -55,14 +55,6 @@ def widen(a, b):
     return a, b
 
 
-def is_scalar(v) -> bool:
-    return isinstance(v, pa.Scalar)
-
-
-def length_of(v) -> int | None:
-    return None if isinstance(v, pa.Scalar) else len(v)
-
-
 def to_numpy(v, fill) -> tuple[np.ndarray, np.ndarray | None]:
     """Values as numpy with NULLs replaced by ``fill``, plus the null mask (or None)."""
     if isinstance(v, pa.ChunkedArray):

@@ -213,10 +213,6 @@ class NextVal(Expr):
         return f"nextval('{self.sequence}')"
 
 
-def is_const(e: Expr) -> bool:
-    return isinstance(e, Const)
-
-
 def column_refs(e: Expr) -> set[int]:
     return {n.index for n in e.walk() if isinstance(n, ColRef)}
 

@@ -54,9 +54,6 @@ class Root:
         del views[name]
         return replace(self, views=views, catalog_version=self.catalog_version + 1)
 
-    def next_version(self, version: int) -> "Root":
-        return replace(self, version=version)
-
 
 def replace(root: Root, **changes) -> Root:
     """``dataclasses.replace`` without its per-call cost: every write of every

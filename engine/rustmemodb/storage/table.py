@@ -36,7 +36,6 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from .. import errors
 from .index import OrderedIndex, UniqueIndex
@@ -191,12 +190,6 @@ class TableVersion:
         if mask is not None and mask[off]:
             return None
         return self.chunks[i].row(off)
-
-    def rows_by_rowids(self, rowids: Iterable[int]) -> list[tuple]:
-        return [self.row(r) for r in rowids]
-
-    def lookup_unique(self, index_name: str, key: object) -> int | None:
-        return self.indexes[index_name].get(key)
 
     # ---- scans ---------------------------------------------------------------------
     def batches(self, with_rowid: bool = False) -> list[pa.RecordBatch]:

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ... import errors, types
-from ...plan.expr import (AggCall, Call, Case, Cast, ColRef, Const, Expr, InList, NextVal,
+from ...plan.expr import (Call, Case, Cast, ColRef, Const, Expr, InList, NextVal,
                           OuterRef, Param, SubqueryExpr)
 from ..semantics import arrow_errors
 
@@ -65,10 +65,6 @@ def as_array(value: Value, n: int) -> pa.Array | pa.ChunkedArray:
     return value
 
 
-def num_rows(table) -> int:
-    return table.num_rows
-
-
 def _call(expr: Call, table, ctx) -> Value:
     fn = expr.impl
     args = [evaluate(a, table, ctx) for a in expr.args]
@@ -83,7 +79,6 @@ def _call(expr: Call, table, ctx) -> Value:
 
 def _case(expr: Case, table, ctx) -> Value:
     out_type = types.arrow_type(expr.type)
-    n = table.num_rows
     result = (evaluate(expr.default, table, ctx) if expr.default is not None
               else pa.scalar(None, out_type))
     result = _cast_to(result, out_type)
@@ -130,7 +125,7 @@ def map_rows(fn: Callable, args: Sequence[Value], n: int | None = None, *, stric
         n = lengths[0] if lengths else 1
         if not lengths and not volatile:
             vals = [_from_arrow(a.as_py(), a.type) for a in args]
-            res = None if strict and any(v is None for v in vals) else _py(fn(*vals))
+            res = None if strict and any(v is None for v in vals) else fn(*vals)
             return pa.scalar(res, out_type) if out_type is not None else pa.scalar(res)
     columns = []
     for a in args:
@@ -145,12 +140,9 @@ def map_rows(fn: Callable, args: Sequence[Value], n: int | None = None, *, stric
         if strict and None in vals:
             out.append(None)
         else:
-            out.append(_py(fn(*vals)))
+            out.append(fn(*vals))
     return pa.array(_arrow_values(out), type=out_type)
 
-
-def _py(v):
-    return v
 
 
 def _from_arrow(v, t: pa.DataType):

@@ -11,8 +11,6 @@ NULL groups form one group.
 """
 from __future__ import annotations
 
-import math
-
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -145,8 +143,7 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
             col = _python_groups(a, col, ctx)
         elif a.fn == "sum" and a.type == I and not a.distinct and \
                 colname.replace("a", "f", 1).rsplit("_", 1)[0] in cols:
-            _check_int_sum(col, grouped.column(colname.replace("a", "f", 1).rsplit("_", 1)[0]
-                                               + "_sum"))
+            _check_int_sum(col, grouped.column("f" + colname[1:]))   # a3_sum -> f3_sum
         out.append(col)
     arrays = [c.cast(types.arrow_type(t)) if c.type != types.arrow_type(t) else c
               for c, (_, t) in zip(out, node.columns)]
@@ -222,19 +219,11 @@ def python_aggregate(a):
     base = {"count": lambda v: len([x for x in v if x is not None]),
             "sum": _py_sum, "avg": _py_avg, "min": _py_min, "max": _py_max}.get(a.fn)
     if base is None:
-        user = _user_aggregate(a)
-        base = user
+        raise errors.not_supported(f"aggregate {a.fn}")
     if a.distinct:
         return lambda vals: base(_dedupe(vals))
     return base
 
-
-def _user_aggregate(a):
-    from ..functions import registry as _r  # noqa: F401 - user aggregates live on the registry
-    fn = getattr(a, "_python", None)
-    if fn is None:
-        raise errors.not_supported(f"aggregate {a.fn}")
-    return fn
 
 
 def _dedupe(vals):
