@@ -103,6 +103,9 @@ def _database(x):
 
 def diff_versions(table: str, va: TableVersion | None, vb: TableVersion | None,
                   base_limit: int = 0) -> Diff:
+    # Chunk sharing is judged on the settled forms (in-place updates folded in).
+    va = va.settled() if va is not None else None
+    vb = vb.settled() if vb is not None else None
     ref = vb if vb is not None else va
     if va is not None and vb is not None and va.schema.names != vb.schema.names:
         raise errors.sql_error("0A000", f'table "{table}" has different columns on the two '
@@ -191,7 +194,10 @@ def _compare(table, keys, a: pa.Table, b: pa.Table, names, by_rowid: bool, limit
 
 
 def _distinct(x, y):
-    eq = pc.equal(x, y)
+    try:
+        eq = pc.equal(x, y)
+    except pa.ArrowNotImplementedError:   # e.g. INTERVAL: no kernel, compare the values
+        eq = pa.array([u == v for u, v in zip(x.to_pylist(), y.to_pylist())], pa.bool_())
     null_x, null_y = pc.is_null(x), pc.is_null(y)
     return pc.if_else(pc.and_(null_x, null_y), False,
                       pc.if_else(pc.or_(null_x, null_y), True, pc.invert(eq)))

@@ -55,6 +55,7 @@ def write_checkpoint(directory: Path, root: Root, lsn: int, files: Files) -> dic
     tables, state = {}, {}
     new_files = []
     for name, version in root.tables.items():
+        version = version.settled()
         entries = []
         for chunk in version.chunks:
             fname = files.by_chunk.get(chunk.id) or written.get(chunk.id)

@@ -9,6 +9,7 @@ A record is logical: it says what the transaction did, not which bytes changed.
     ("i", table, rows, first_rowid)      InsertOp: row tuples, pickled
     ("b", table, ipc_bytes, first_rowid) BulkInsertOp: the Arrow table as an IPC stream
     ("d", table, rowids_int64_bytes)     DeleteOp
+    ("u", table, rowids_int64_bytes, rows) UpdateOp: rows changed in place, pickled
     ("t", table, encoded_version|None)   ReplaceTableOp (DDL): see ``encode_version``
     ("v", name, (sql, columns)|None)     ViewOp
     ("s", name, value)                   SequenceOp
@@ -42,11 +43,11 @@ import pyarrow as pa
 from ..storage.root import Root, ViewDef
 from ..storage.table import Chunk, TableVersion
 from ..txn.transaction import (BulkInsertOp, DeleteOp, InsertOp, ReplaceTableOp, SequenceOp,
-                               ViewOp)
+                               UpdateOp, ViewOp)
 from . import tables as T
 from .problems import data_corrupted
 
-_KNOWN = (InsertOp, BulkInsertOp, DeleteOp, ReplaceTableOp, ViewOp, SequenceOp)
+_KNOWN = (InsertOp, BulkInsertOp, DeleteOp, UpdateOp, ReplaceTableOp, ViewOp, SequenceOp)
 
 
 # ---- encoding ---------------------------------------------------------------------------
@@ -66,6 +67,8 @@ def encode_commit(ops: list, before: Root, after: Root) -> bytes:
             out.append(("b", op.table, arrow_bytes(op.data), _first(op.rowids)))
         elif kind is DeleteOp:
             out.append(("d", op.table, np.asarray(op.rowids, np.int64).tobytes()))
+        elif kind is UpdateOp:
+            out.append(("u", op.table, np.asarray(op.rowids, np.int64).tobytes(), op.rows))
         elif kind is ReplaceTableOp:
             enc = None if op.version is None else encode_version(op.version, before)
             out.append(("t", op.table, enc))
@@ -118,9 +121,12 @@ def read_arrow(buf) -> pa.Table:
 
 
 def encode_version(version: TableVersion, before: Root) -> tuple:
+    # Chunks are compared in settled form (patches folded) on both sides: replay may
+    # fold at other moments than the original run did, but settles to the same rows.
+    version = version.settled()
     where = {}
     for name, v in before.tables.items():
-        for i, chunk in enumerate(v.chunks):
+        for i, chunk in enumerate(v.settled().chunks):
             where.setdefault(id(chunk), (name, i))
     chunks = []
     for chunk in version.chunks:
@@ -171,6 +177,14 @@ def _apply_ops(root: Root, ops: list) -> Root:
             rowids = np.frombuffer(op[2], np.int64).tolist()
             mapped = [_mapped(rowid_map, name, r) for r in rowids]
             root = root.with_table(name, root.tables[name].delete(mapped))
+        elif kind == "u":
+            rowids = np.frombuffer(op[2], np.int64).tolist()
+            mapped = [_mapped(rowid_map, name, r) for r in rowids]
+            version, done = root.tables[name].update_rows(mapped, op[3])
+            if len(done) != len(mapped):
+                raise data_corrupted(f'log replay: an update of table "{name}" names rows '
+                                     f'that do not exist')
+            root = root.with_table(name, version)
         elif kind == "t":
             root = (root.without_table(name) if op[2] is None
                     else root.with_table(name, decode_version(op[2], before), ddl=True))
@@ -202,7 +216,7 @@ def decode_version(enc: tuple, before: Root) -> TableVersion:
     chunks = []
     for ref in chunk_refs:
         if ref[0] == "ref":
-            chunks.append(before.tables[ref[1]].chunks[ref[2]])
+            chunks.append(before.tables[ref[1]].settled().chunks[ref[2]])
         else:
             batch = read_arrow(ref[1]).combine_chunks().to_batches()
             chunks.append(T.chunk_from_batch(batch[0]) if batch else _empty_chunk(ref[1]))

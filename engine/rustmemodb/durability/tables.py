@@ -36,8 +36,9 @@ from .problems import data_corrupted
 ROWID = "__rowid"
 
 # TableVersion fields and how they travel; a new field must be added here.
+# ``patches`` travels folded: writers encode ``version.settled()``.
 HANDLED_FIELDS = {"schema", "chunks", "dead", "tail", "tail_len", "tail_rowid0",
-                  "tail_dead", "indexes", "live_rows", "ordered"}
+                  "tail_dead", "indexes", "live_rows", "ordered", "patches"}
 
 
 def unknown_fields() -> set[str]:

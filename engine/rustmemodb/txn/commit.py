@@ -5,6 +5,7 @@ snapshot, the private working root simply becomes the committed root (the
 common, O(1) case). Otherwise we compare write sets with every commit since:
 
 * both deleted/updated the same row (same table, same rowid) -> ``40001``;
+  (an UPDATE keeps the row's rowid, so this holds for updates in place too)
 * both inserted the same UNIQUE key -> ``40001``;
 * either side changed a table's definition (DDL) that the other touched -> ``40001``.
 
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from .. import errors
 from ..storage.root import Root, replace
 from .transaction import (BulkInsertOp, DeleteOp, InsertOp, ReplaceTableOp, SequenceOp,
-                          Transaction, ViewOp)
+                          Transaction, UpdateOp, ViewOp)
 
 
 @dataclass
@@ -51,11 +52,13 @@ def write_set(txn: Transaction) -> WriteSet:
         if isinstance(op, (InsertOp, BulkInsertOp)):
             ws.tables.add(op.table)
             _add_keys(ws, txn, op)
-        elif isinstance(op, DeleteOp):
+        elif isinstance(op, (DeleteOp, UpdateOp)):
             ws.tables.add(op.table)
             base = txn.snapshot.tables.get(op.table)
             limit = base.next_rowid if base is not None else 0
             ws.deleted.update((op.table, r) for r in op.rowids if r < limit)
+            if isinstance(op, UpdateOp):
+                _add_keys(ws, txn, op)
         elif isinstance(op, ReplaceTableOp):
             ws.tables.add(op.table)
             ws.ddl.add(op.table)
@@ -71,7 +74,7 @@ def _add_keys(ws: WriteSet, txn: Transaction, op) -> None:
     version = txn.working.tables.get(op.table)
     if version is None or not version.indexes:
         return
-    if isinstance(op, InsertOp):
+    if isinstance(op, (InsertOp, UpdateOp)):
         rows = op.rows
     else:
         rows = list(zip(*[c.to_pylist() for c in op.data.columns]))
@@ -119,6 +122,9 @@ def _replay(root: Root, op, rowid_map: dict) -> Root:
         rowid_map.update(((op.table, int(o)), int(n)) for o, n in zip(op.rowids, new_ids))
     elif isinstance(op, DeleteOp):
         version = version.delete([rowid_map.get((op.table, r), r) for r in op.rowids])
+    elif isinstance(op, UpdateOp):
+        version, _ = version.update_rows([rowid_map.get((op.table, r), r) for r in op.rowids],
+                                         op.rows)
     return root.with_table(op.table, version)
 
 

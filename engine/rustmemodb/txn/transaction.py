@@ -10,7 +10,8 @@ never see uncommitted data: other sessions keep reading their own roots.
         our transaction:   └─ W1 ── W2 (private) ─ COMMIT ┘
 
 Besides the working root the transaction records *what* it did (``ops``), as
-logical changes: rows inserted, rowids deleted, tables replaced by DDL. When
+logical changes: rows inserted, rows updated in place, rowids deleted, tables
+replaced by DDL. When
 someone else committed since our snapshot, ``commit.py`` checks the two write
 sets for overlap (first committer wins, ``40001``) and otherwise replays our ops
 on the newer root. A failed statement truncates ``ops`` and restores the working
@@ -45,6 +46,14 @@ class BulkInsertOp:
 class DeleteOp:
     table: str
     rowids: list
+
+
+@dataclass
+class UpdateOp:
+    """Rows changed in place: each keeps its rowid (TableVersion.update_rows)."""
+    table: str
+    rowids: list
+    rows: list          # the new row tuples, in storage form
 
 
 @dataclass
@@ -110,12 +119,14 @@ class Transaction:
         self.ops.append(DeleteOp(name, list(rowids)))
 
     def update_rows(self, name: str, rowids: list[int], rows: list[tuple]) -> list[int]:
-        """Replace rows by new versions: one delete and one insert, one new root."""
-        version, new_ids = self.working.tables[name].update_rows(rowids, rows)
+        """Replace live rows by new versions in place (same rowids), one new root."""
+        version, done = self.working.tables[name].update_rows(rowids, rows)
         self.working = self.working.with_table(name, version)
-        self.ops.append(DeleteOp(name, list(rowids)))
-        self.ops.append(InsertOp(name, rows, new_ids))
-        return new_ids
+        if len(done) != len(rows):   # skipped rowids: log exactly what was applied
+            new_of = dict(zip(rowids, rows))
+            rows = [new_of[r] for r in done]
+        self.ops.append(UpdateOp(name, done, rows))
+        return done
 
     def replace_table(self, name: str, version: TableVersion | None) -> None:
         if version is None:

@@ -167,7 +167,13 @@ def _gather(version, ids: np.ndarray) -> list:
         for ci in np.unique(which).tolist():
             if ci >= 0:
                 _gather_chunk(version, ci, pos[which == ci], ids, rows)
-    return list(zip(ids.tolist(), rows))
+    id_list = ids.tolist()
+    patches = version.patches
+    if patches:   # rows updated in place since the last fold
+        for j, r in enumerate(id_list):
+            if rows[j] is not None:
+                rows[j] = patches.get(r, rows[j])
+    return list(zip(id_list, rows))
 
 
 def _gather_chunk(version, ci: int, sel: np.ndarray, ids: np.ndarray, rows: list) -> None:
