@@ -38,9 +38,9 @@ def compile_select(prepared):
     except _Unsupported:
         return None
     columns = plan.columns
+    from ..session import Result   # here, not at import time: session imports this package
 
     def run(ctx):
-        from ..session import Result
         try:
             rows = rows_of(ctx)
         except _TooMany:

@@ -49,11 +49,22 @@ def compile_returning(plan):
 
 def dml_result(kind: str, columns, rows: list, returning, params):
     """The Result of a point DML statement: a row count, plus RETURNING rows if asked."""
-    from ..session import Result   # not at import time: session imports this package
+    Result = _result_class()
     if returning is None:
         return Result([], rowcount=len(rows), kind=kind)
     out = [tuple(f(r, params) for f in returning) for r in rows]
     return Result(columns, rows=out, rowcount=len(rows), kind=kind)
+
+
+def _result_class():
+    global _Result
+    if _Result is None:   # not at import time: session imports this package
+        from ..session import Result
+        _Result = Result
+    return _Result
+
+
+_Result = None
 
 
 def compile_update(prepared):
@@ -92,7 +103,9 @@ def compile_update(prepared):
             constraints.check_rows(txn, schema, new, ctx)
             if constraints.is_referenced(txn, table):
                 constraints.before_update(txn, schema, old, new, ctx)
-            txn.update_rows(table, rowids, new)
+            # the rows just read are still current unless a cascade changed this table
+            txn.update_rows(table, rowids, new,
+                            old if txn.working.tables[table] is version else None)
         return dml_result("UPDATE", columns, new, returning, params)
     return run
 

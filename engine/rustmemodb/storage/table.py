@@ -62,6 +62,19 @@ _NO_PATCHES = immutables.Map()
 _chunk_ids = itertools.count(1)
 
 
+_ROW_GETTERS: dict = {}
+
+
+def row_getter(width: int):
+    """fn(columns, offset) -> the row tuple; a generated ``(c[0][o], c[1][o], ...)``,
+    4-5x faster than a comprehension on Python 3.11 (no frame per row)."""
+    fn = _ROW_GETTERS.get(width)
+    if fn is None:
+        body = ", ".join(f"c[{j}][o]" for j in range(width))
+        fn = _ROW_GETTERS[width] = eval(f"lambda c, o: ({body}{',' if width == 1 else ''})")
+    return fn
+
+
 class Chunk:
     """A frozen RecordBatch, its rowids, and a lazily built row-access cache."""
 
@@ -91,7 +104,7 @@ class Chunk:
         cols = self._pycols
         if cols is None:
             cols = self.py_columns()
-        return tuple([c[offset] for c in cols])
+        return row_getter(len(cols))(cols, offset)
 
     def patched(self, changes: list[tuple[int, tuple]]) -> "Chunk":
         """A chunk with the rows at these offsets replaced, same rowids (an UPDATE fold)."""
@@ -235,6 +248,48 @@ class TableVersion:
             return None
         return self.chunks[i].row(off)
 
+    def rows_at(self, rowids: Iterable[int]) -> list[tuple[int, tuple | None]]:
+        """``[(rowid, live row or None)]`` in the given order: ``row()`` inlined for the
+        few-rows case (index range scans), about half its cost per row."""
+        patches = self.patches if self.patches else None
+        tail0, tail_len = self.tail_rowid0, self.tail_len
+        tail_rows, tail_dead = self.tail.rows, self.tail_dead
+        chunks, dead = self.chunks, self.dead
+        starts = self._chunk_starts()
+        find = bisect.bisect_right
+        getter = row_getter(len(self.schema.columns))
+        out = []
+        for r in rowids:
+            if patches is not None:
+                row = patches.get(r)
+                if row is not None:
+                    out.append((r, row))
+                    continue
+            if r >= tail0:
+                off = r - tail0
+                out.append((r, tail_rows[off] if off < tail_len and r not in tail_dead
+                            else None))
+                continue
+            i = find(starts, r) - 1
+            row = None
+            if i >= 0:
+                chunk = chunks[i]
+                first = chunk._dense_start
+                if first is not None:
+                    off = r - first
+                    off = off if off < len(chunk.rowids) else None
+                else:
+                    off = chunk.offset_of(r)
+                if off is not None:
+                    mask = dead[i]
+                    if mask is None or not mask[off]:
+                        cols = chunk._pycols
+                        if cols is None:
+                            cols = chunk.py_columns()
+                        row = getter(cols, off)
+            out.append((r, row))
+        return out
+
     # ---- scans ---------------------------------------------------------------------
     def batches(self, with_rowid: bool = False) -> list[pa.RecordBatch]:
         """Live rows as RecordBatches; zero-copy for chunks without deletions."""
@@ -305,22 +360,26 @@ class TableVersion:
             out[name] = index.with_changes(added, ())
         return out
 
-    def update_rows(self, rowids: Iterable[int], rows: list[tuple]
-                    ) -> tuple["TableVersion", list[int]]:
+    def update_rows(self, rowids: Iterable[int], rows: list[tuple],
+                    old_rows: list[tuple] | None = None) -> tuple["TableVersion", list[int]]:
         """UPDATE in place: each row keeps its rowid, the new values go to ``patches``,
         and only indexes whose key changed are touched. Enforces UNIQUE over the whole
         statement (``SET id = id + 1`` may move a key onto one this statement frees).
+        ``old_rows``: the rows' current values in this version, if the caller has them.
         Returns (new version, rowids updated); unknown or dead rowids are skipped."""
         changes: list[tuple[int, tuple, tuple]] = []   # (rowid, old row, new row)
-        seen = set()
-        for rowid, new in zip(rowids, rows):
-            if rowid in seen:
-                continue
-            old = self.row(rowid)
-            if old is None:
-                continue
-            seen.add(rowid)
-            changes.append((rowid, old, new))
+        if old_rows is not None and len(old_rows) == 1:
+            changes.append((rowids[0], old_rows[0], rows[0]))
+        else:
+            seen = set()
+            for rowid, new in zip(rowids, rows):
+                if rowid in seen:
+                    continue
+                old = self.row(rowid)
+                if old is None:
+                    continue
+                seen.add(rowid)
+                changes.append((rowid, old, new))
         if not changes:
             return self, []
         indexes = self._indexes_moved(changes) if self.indexes else self.indexes

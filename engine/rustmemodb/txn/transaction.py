@@ -118,9 +118,11 @@ class Transaction:
         self.working = self.working.with_table(name, version)
         self.ops.append(DeleteOp(name, list(rowids)))
 
-    def update_rows(self, name: str, rowids: list[int], rows: list[tuple]) -> list[int]:
-        """Replace live rows by new versions in place (same rowids), one new root."""
-        version, done = self.working.tables[name].update_rows(rowids, rows)
+    def update_rows(self, name: str, rowids: list[int], rows: list[tuple],
+                    old_rows: list[tuple] | None = None) -> list[int]:
+        """Replace live rows by new versions in place (same rowids), one new root.
+        ``old_rows``: the current rows, when the caller just read them."""
+        version, done = self.working.tables[name].update_rows(rowids, rows, old_rows)
         self.working = self.working.with_table(name, version)
         if len(done) != len(rows):   # skipped rowids: log exactly what was applied
             new_of = dict(zip(rowids, rows))

@@ -131,9 +131,7 @@ def fetch_rows(version, rowids, predicate=None, params=None, limit: int | None =
     if limit is None and len(rowids) > 16:
         pairs = _gather(version, np.asarray(rowids, dtype=np.int64))
     else:
-        ids = rowids.tolist() if isinstance(rowids, np.ndarray) else rowids
-        row_of = version.row
-        pairs = ((r, row_of(r)) for r in ids)
+        pairs = version.rows_at(rowids.tolist() if isinstance(rowids, np.ndarray) else rowids)
     out = []
     for rowid, row in pairs:
         if row is None:
