@@ -29,6 +29,10 @@ OLTP = {
     "UPDATE kv SET v = v + 1 WHERE id = ?": "kv_pkey",
     "DELETE FROM kv WHERE id = ?": "kv_pkey",
     "SELECT id, v FROM kv WHERE k BETWEEN ? AND ?": "kv_k",
+    # the primary key's ordered twin serves ranges and ORDER BY ... LIMIT
+    "SELECT * FROM kv WHERE id BETWEEN ? AND ?": "kv_pkey",
+    "SELECT * FROM kv WHERE id > ? AND id < ? ORDER BY id": "kv_pkey",
+    "SELECT * FROM kv ORDER BY id DESC LIMIT ?": "kv_pkey",
 }
 
 

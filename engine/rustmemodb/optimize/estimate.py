@@ -60,19 +60,19 @@ class ColumnStats:
 
 def column_stats(version, col: int) -> ColumnStats:
     rows = version.live_rows
-    for ix in version.indexes.values():
-        if tuple(ix.columns) == (col,):
-            return ColumnStats(rows, distinct=max(rows, 1))
+    unique = any(tuple(ix.columns) == (col,) for ix in version.indexes.values())
     for ix in version.ordered.values():
         if ix.columns[0] == col:
             n, lo, hi = ix.stats()
             nulls = len(ix.null_rowids) if len(ix.columns) == 1 else None
+            if unique:
+                return ColumnStats(rows, distinct=max(n, 1), low=lo, high=hi, nulls=nulls)
             base = len(ix.keys) or 1
             distinct = max(1, round(ix.distinct_keys() * max(n, 1) / base)) if len(ix.keys) \
                 else max(n, 1)
             return ColumnStats(rows, distinct=min(distinct, max(n, 1)), low=lo, high=hi,
                                nulls=nulls)
-    return ColumnStats(rows)
+    return ColumnStats(rows, distinct=max(rows, 1)) if unique else ColumnStats(rows)
 
 
 def estimate(node: L.LogicalNode, root) -> float:

@@ -12,7 +12,8 @@ snapshots free: they are references to versions.
     │   tail_dead                        rowids deleted from the tail
     ├── patches     rowid -> row         rows UPDATEd in place since the last fold
     ├── indexes     name -> UniqueIndex  persistent key -> rowid maps (PK, UNIQUE)
-    └── ordered     name -> OrderedIndex sorted secondary indexes (CREATE INDEX)
+    └── ordered     name -> OrderedIndex sorted indexes: every CREATE INDEX, and one
+                                         per unique key too (ranges, ORDER BY)
 
 Rowids are assigned in increasing order and never reused, so each chunk's
 rowids ascend, chunks ascend, and the tail holds ``tail_rowid0 + i``. A rowid is
@@ -186,14 +187,17 @@ class TableVersion:
     # ---- construction -------------------------------------------------------------
     @classmethod
     def empty(cls, schema: TableSchema) -> "TableVersion":
-        indexes = {u.name: UniqueIndex(u.name, u.columns) for u in schema.uniques}
-        ordered = {}
-        for d in schema.indexes:
-            if d.unique:
-                indexes[d.name] = UniqueIndex(d.name, d.columns)
-            else:
-                ordered[d.name] = OrderedIndex.empty(
-                    d.name, d.columns, [schema.columns[c].type for c in d.columns])
+        """No rows; every index the schema defines. A unique key (PRIMARY KEY, UNIQUE,
+        CREATE UNIQUE INDEX) gets a hash index for probes *and* an ordered index of the
+        same name for ranges and ORDER BY ... LIMIT, as a B-tree serves both."""
+        indexes, ordered = {}, {}
+        defs = [(u.name, u.columns, True) for u in schema.uniques] + \
+            [(d.name, d.columns, d.unique) for d in schema.indexes]
+        for name, columns, unique in defs:
+            if unique:
+                indexes[name] = UniqueIndex(name, columns)
+            ordered[name] = OrderedIndex.empty(
+                name, columns, [schema.columns[c].type for c in columns])
         return cls(schema=schema, indexes=indexes, ordered=ordered)
 
     @property

@@ -400,7 +400,7 @@ def add_constraint(stmt, txn, ctx, version, item, positions=None):
 
 
 def _add_unique(txn, version, u: UniqueConstraint):
-    from .bind_index import build_index, relation_exists
+    from .bind_index import build_index, ordered_twin, relation_exists
     from ...storage.schema import IndexDef
     schema = version.schema
     if relation_exists(txn.working, u.name):
@@ -417,10 +417,14 @@ def _add_unique(txn, version, u: UniqueConstraint):
         columns = tuple(Column(col.name, col.type, True, col.default_sql) if i in u.columns
                         else col for i, col in enumerate(schema.columns))
         schema = schema.with_(columns=columns)
-    index = build_index(version, IndexDef(u.name, tuple(u.columns), True))
+    definition = IndexDef(u.name, tuple(u.columns), True)
+    index = build_index(version, definition)
     indexes = dict(version.indexes)
     indexes[u.name] = index
-    return evolve(version, schema=schema.with_(uniques=schema.uniques + (u,)), indexes=indexes)
+    ordered = dict(version.ordered)
+    ordered[u.name] = ordered_twin(version, definition)
+    return evolve(version, schema=schema.with_(uniques=schema.uniques + (u,)), indexes=indexes,
+                  ordered=ordered)
 
 
 def _add_check(stmt, ctx, version, check):
@@ -460,7 +464,8 @@ def drop_constraint(txn, version, node: exp.Drop):
     if unique is not None:
         _check_unreferenced(txn, schema, unique, cascade)
         indexes = {k: v for k, v in version.indexes.items() if k != name}
-        return evolve(version, indexes=indexes, schema=schema.with_(
+        ordered = {k: v for k, v in version.ordered.items() if k != name}
+        return evolve(version, indexes=indexes, ordered=ordered, schema=schema.with_(
             uniques=tuple(u for u in schema.uniques if u.name != name)))
     return version.with_schema(schema.with_(
         checks=tuple(c for c in schema.checks if c.name != name),

@@ -112,13 +112,20 @@ def _show(v) -> str:
 def with_index(version, definition: IndexDef):
     index = build_index(version, definition)
     schema = version.schema.with_(indexes=version.schema.indexes + (definition,))
+    ordered = dict(version.ordered)
     if definition.unique:
         indexes = dict(version.indexes)
         indexes[definition.name] = index
-        return evolve(version, schema=schema, indexes=indexes)
-    ordered = dict(version.ordered)
+        ordered[definition.name] = ordered_twin(version, definition)
+        return evolve(version, schema=schema, indexes=indexes, ordered=ordered)
     ordered[definition.name] = index
     return evolve(version, schema=schema, ordered=ordered)
+
+
+def ordered_twin(version, definition: IndexDef) -> OrderedIndex:
+    """The ordered index a unique key keeps beside its hash index (TableVersion.empty)."""
+    from dataclasses import replace
+    return build_index(version, replace(definition, unique=False))
 
 
 def without_index(version, name: str):
