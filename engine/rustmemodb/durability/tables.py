@@ -26,9 +26,9 @@ from dataclasses import fields, replace
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..storage.index import UniqueIndex
+from ..storage.index_build import unique_from_arrays
 from ..storage.table import Chunk, TableVersion, Tail
 from . import codec
 from .problems import data_corrupted
@@ -138,23 +138,10 @@ def rebuild_indexes(version: TableVersion, specs: list[dict]) -> TableVersion:
 
 
 def _build_unique(name: str, columns: tuple, arrays: list, rowids) -> UniqueIndex:
-    """``UniqueIndex.build`` at C speed: NULL keys dropped in Arrow, then one
-    ``dict(zip(keys, rowids))`` (~10x faster than the per-key loop at 1M rows)."""
-    valid = None
-    for a in arrays:
-        if a.null_count:
-            v = pc.is_valid(a)
-            valid = v if valid is None else pc.and_(valid, v)
-    if valid is not None:
-        arrays = [pc.filter(a, valid) for a in arrays]
-        rowids = rowids[np.asarray(valid)]
-    cols = [a.to_pylist() for a in arrays]
-    keys = cols[0] if len(cols) == 1 else list(zip(*cols))
-    base = dict(zip(keys, rowids.tolist()))
-    if len(base) != len(keys):
-        _, dup = UniqueIndex.build(name, columns, keys, rowids.tolist())
+    index, dup = unique_from_arrays(name, columns, arrays, rowids)
+    if dup is not None:
         raise data_corrupted(f'duplicate key {dup!r} in unique index "{name}"')
-    return UniqueIndex(name, columns, base)
+    return index
 
 
 _FIELD_NAMES = {f.name for f in fields(TableVersion)}

@@ -50,6 +50,7 @@ import pyarrow.compute as pc
 
 from .. import errors
 from .index import OrderedIndex, UniqueIndex
+from .index_build import first_clash, unique_from_arrays
 from .schema import TableSchema
 
 CHUNK_ROWS = 65536
@@ -515,15 +516,20 @@ class TableVersion:
             return self.indexes
         out = dict(self.indexes)
         for name, index in self.indexes.items():
-            cols = [table.column(c).to_pylist() for c in index.columns]
-            keys = cols[0] if len(cols) == 1 else list(zip(*cols))
-            fresh, dup = UniqueIndex.build(name, index.columns, keys, rowids.tolist())
-            if dup is None:
-                dup = next((k for k in fresh.base if index.get(k) is not None), None)
+            fresh, dup = unique_from_arrays(name, index.columns,
+                                            [table.column(c) for c in index.columns], rowids)
+            empty = not index.base and not len(index.delta)
+            if dup is None and not empty:
+                dup = first_clash(index, fresh)
             if dup is not None:
                 raise self._unique_violation(index, dup)
-            if not index.base and not len(index.delta):
+            if empty:
                 out[name] = fresh
+            elif len(fresh.base) * 8 > len(index.base):
+                # many keys: one new base dict (a copy, so ours to extend) beats a big delta
+                merged = index.folded()
+                merged.base.update(fresh.base)
+                out[name] = merged
             else:
                 out[name] = index.with_changes(fresh.base, ())
         return out
