@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import fields, replace
 
+import immutables
 import numpy as np
 import pyarrow as pa
 
@@ -102,7 +103,7 @@ def build_version(meta: dict, chunks: list[Chunk], dead: list, tail: list,
     version = TableVersion(
         schema=schema, chunks=tuple(chunks), dead=masks, tail=Tail(list(tail)),
         tail_len=len(tail), tail_rowid0=meta["tail_rowid0"],
-        tail_dead=frozenset(tail_dead), indexes={}, live_rows=meta["live_rows"])
+        tail_dead=immutables.Map({r: True for r in tail_dead}), indexes={}, live_rows=meta["live_rows"])
     return rebuild_indexes(version, meta["indexes"])
 
 

@@ -9,7 +9,7 @@ snapshots free: they are references to versions.
     ├── dead        tuple[mask | None]   per-chunk deletion vector, only where needed
     ├── tail        Tail (shared list)   recent single-row inserts as Python tuples
     │   tail_len                         this version sees tail.rows[:tail_len]
-    │   tail_dead                        rowids deleted from the tail
+    │   tail_dead                        rowids deleted from the tail (persistent map)
     ├── patches     rowid -> row         rows UPDATEd in place since the last fold
     ├── indexes     name -> UniqueIndex  persistent key -> rowid maps (PK, UNIQUE)
     └── ordered     name -> OrderedIndex sorted indexes: every CREATE INDEX, and one
@@ -179,7 +179,7 @@ class TableVersion:
     tail: Tail = field(default_factory=Tail)
     tail_len: int = 0
     tail_rowid0: int = 0
-    tail_dead: frozenset = frozenset()
+    tail_dead: immutables.Map = _NO_PATCHES    # rowid -> True: deleted tail rows
     indexes: dict = field(default_factory=dict)   # name -> UniqueIndex (never mutated)
     live_rows: int = 0
     ordered: dict = field(default_factory=dict)   # name -> OrderedIndex (never mutated)
@@ -316,7 +316,7 @@ class TableVersion:
                 batch = batch.append_column("_rowid", pa.array(ids))
             if self.tail_dead:
                 ids = np.arange(self.tail_rowid0, self.tail_rowid0 + self.tail_len, dtype=np.int64)
-                keep = ~np.isin(ids, np.fromiter(self.tail_dead, np.int64))
+                keep = ~np.isin(ids, np.fromiter(self.tail_dead.keys(), np.int64, len(self.tail_dead)))
                 batch = batch.filter(pa.array(keep))
             out.append(batch)
         return out
@@ -485,11 +485,11 @@ class TableVersion:
         rowids = np.arange(self.tail_rowid0, self.tail_rowid0 + self.tail_len, dtype=np.int64)
         mask = None
         if self.tail_dead:
-            mask = np.isin(rowids, np.fromiter(self.tail_dead, np.int64))
+            mask = np.isin(rowids, np.fromiter(self.tail_dead.keys(), np.int64, len(self.tail_dead)))
         chunk = Chunk(batch, rowids)
         return replace(self, chunks=self.chunks + (chunk,), dead=self.dead + (mask,),
                        tail=Tail(), tail_len=0, tail_rowid0=self.next_rowid,
-                       tail_dead=frozenset())
+                       tail_dead=_NO_PATCHES)
 
     def insert_arrow(self, table: pa.Table) -> tuple["TableVersion", np.ndarray]:
         """Bulk append an Arrow table already cast to this table's schema."""
@@ -588,7 +588,7 @@ class TableVersion:
                                                   zip(removed_rows, removed_ids)])
                        for name, ix in ordered.items()}
         new = replace(self, dead=tuple(dead),
-                      tail_dead=(self.tail_dead | tail_dead) if tail_dead else self.tail_dead,
+                      tail_dead=_with_keys(self.tail_dead, tail_dead),
                       indexes=indexes, live_rows=self.live_rows - len(removed_rows),
                       ordered=ordered, patches=patches)
         if len(removed_ids) == 1 and (removed_ids[0] * 2654435761) & 0xFF:
@@ -643,6 +643,18 @@ def replace(version: "TableVersion", **changes) -> "TableVersion":
     d.update(changes)
     d.pop("_settled", None)   # a cache of the old version's folded form, not ours
     return new
+
+
+def _with_keys(marks: immutables.Map, keys: set) -> immutables.Map:
+    """``marks`` plus ``keys`` (-> True): one persistent-map step, no copy of the rest."""
+    if not keys:
+        return marks
+    if len(keys) == 1:
+        return marks.set(next(iter(keys)), True)
+    with marks.mutate() as m:
+        for k in keys:
+            m[k] = True
+        return m.finish()
 
 
 def _keys(index: UniqueIndex, rows: list[tuple]) -> list:
