@@ -9,7 +9,8 @@ table (bulk path). Registries let other modules add checks without this
 module knowing them; CHECK and FOREIGN KEY register through them too:
 
     ROW_CHECKS       before insert (and the new side of update): CHECK, FK child side
-    UPDATE_ACTIONS   before update, old and new rows: FK parent side (NO ACTION)
+    UPDATE_ACTIONS   before update, old and new rows: FK parent side (NO ACTION/RESTRICT,
+                     CASCADE, SET NULL)
     DELETE_ACTIONS   before delete: FK parent side (NO ACTION/RESTRICT, CASCADE, SET NULL)
 
 A CHECK is bound once per schema version (the schema object is immutable) and
@@ -41,8 +42,23 @@ def not_null_violation(schema, col: int) -> errors.Error:
         hint=f"Give column '{schema.columns[col].name}' a value.")
 
 
+_not_null: dict = {}   # id(schema) -> (schema, positions of NOT NULL columns)
+
+
+def not_null_columns(schema) -> tuple:
+    """Positions of the NOT NULL columns, computed once per (immutable) schema object."""
+    entry = _not_null.get(id(schema))
+    if entry is not None and entry[0] is schema:
+        return entry[1]
+    required = tuple(i for i, c in enumerate(schema.columns) if c.not_null)
+    if len(_not_null) > 4096:
+        _not_null.clear()
+    _not_null[id(schema)] = (schema, required)
+    return required
+
+
 def check_rows(txn, schema, rows: list[tuple], ctx) -> None:
-    required = [i for i, c in enumerate(schema.columns) if c.not_null]
+    required = not_null_columns(schema)
     for row in rows:
         for i in required:
             if row[i] is None:
@@ -268,23 +284,13 @@ def on_parent_delete(txn, schema, rows, ctx) -> None:
             continue
         if fk.on_delete in ("NO ACTION", "RESTRICT"):
             raise still_referenced(schema, fk, child, hits[0])
-        child_version = txn.working.tables[child]
-        width = len(child_version.schema.columns)
-        old = [h[:width] for h in hits]
-        rowids = [h[width] for h in hits]
         if fk.on_delete == "CASCADE":
-            before_delete(txn, child_version.schema, old, ctx)
-            txn.delete_rows(child, rowids)
+            child_version = txn.working.tables[child]
+            width = len(child_version.schema.columns)
+            before_delete(txn, child_version.schema, [h[:width] for h in hits], ctx)
+            txn.delete_rows(child, [h[width] for h in hits])
         else:   # SET NULL
-            new = []
-            for r in old:
-                values = list(r)
-                for c in fk.columns:
-                    values[c] = None
-                new.append(tuple(values))
-            check_rows(txn, child_version.schema, new, ctx)
-            txn.delete_rows(child, rowids)
-            txn.insert_rows(child, new)
+            _set_child_keys(txn, child, fk, hits, None, ctx)
 
 
 def on_parent_update(txn, schema, old_rows, new_rows, ctx) -> None:
@@ -292,15 +298,62 @@ def on_parent_update(txn, schema, old_rows, new_rows, ctx) -> None:
     if not refs:
         return
     for child, fk in refs:
-        gone = _ref_keys(schema, fk, old_rows) - _ref_keys(schema, fk, new_rows)
-        if not gone:
+        moves = _key_moves(schema, fk, old_rows, new_rows)
+        if not moves:
             continue
-        hits = child_rows(txn, child, fk, gone)
-        if child == schema.name:
+        if fk.on_update in ("NO ACTION", "RESTRICT"):   # fine if another row takes the key
+            affected = set(moves) - _ref_keys(schema, fk, new_rows)
+        else:   # CASCADE / SET NULL act per changed parent row, as PostgreSQL's triggers do
+            affected = set(moves)
+        if not affected:
+            continue
+        hits = child_rows(txn, child, fk, affected)
+        if child == schema.name:   # rows this statement updates keep the values it gives
             changed = {tuple(r) for r in old_rows}
             hits = [h for h in hits if tuple(h[:-1]) not in changed]
-        if hits:
+        if not hits:
+            continue
+        if fk.on_update in ("NO ACTION", "RESTRICT"):
             raise still_referenced(schema, fk, child, hits[0])
+        _set_child_keys(txn, child, fk, hits, moves if fk.on_update == "CASCADE" else None, ctx)
+
+
+def _key_moves(schema, fk, old_rows, new_rows) -> dict:
+    """{old referenced key: new key} for the rows whose referenced key changes."""
+    pos = [schema.position(n) for n in fk.ref_columns]
+    moves = {}
+    for old, new in zip(old_rows, new_rows):
+        before = tuple(old[p] for p in pos)
+        after = tuple(new[p] for p in pos)
+        if before != after and None not in before:
+            moves.setdefault(before, after)
+    return moves
+
+
+def _set_child_keys(txn, child: str, fk, hits: list, moves: dict | None, ctx) -> None:
+    """Referential action on child rows (each + its rowid): their FK columns follow the
+    parent's new key (CASCADE: ``moves``) or become NULL (SET NULL), in place."""
+    version = txn.working.tables[child]
+    schema = version.schema
+    width = len(schema.columns)
+    old = [h[:width] for h in hits]
+    new = []
+    for row in old:
+        target = moves.get(tuple(row[c] for c in fk.columns)) if moves is not None else None
+        values = list(row)
+        for i, c in enumerate(fk.columns):
+            values[c] = None if target is None else target[i]
+        new.append(tuple(values))
+    # Only this key's columns change, and the key it now holds is the parent's new one
+    # (written right after): NOT NULL and CHECK can fail, the other foreign keys cannot.
+    required = not_null_columns(schema)
+    for row in new:
+        for i in required:
+            if row[i] is None:
+                raise not_null_violation(schema, i)
+    check_constraints(txn, schema, rows=new, ctx=ctx)
+    before_update(txn, schema, old, new, ctx)   # the child's own children, if its key moved
+    txn.update_rows(child, [h[width] for h in hits], new)
 
 
 ROW_CHECKS.extend([check_constraints, check_foreign_keys])

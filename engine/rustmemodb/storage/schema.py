@@ -44,6 +44,7 @@ class ForeignKey:
     ref_table: str
     ref_columns: tuple[str, ...]
     on_delete: str = "RESTRICT"        # RESTRICT | CASCADE | SET NULL | NO ACTION
+    on_update: str = "NO ACTION"       # the same, when the referenced key changes
 
 
 @dataclass(frozen=True)

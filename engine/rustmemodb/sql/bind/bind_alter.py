@@ -20,6 +20,8 @@ apply in order.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
@@ -240,8 +242,8 @@ def rename_column(txn, version, old: str, new: str):
 def _rename_ref(fk: ForeignKey, table: str, old: str, new: str) -> ForeignKey:
     if fk.ref_table != table:
         return fk
-    return ForeignKey(fk.name, fk.columns, fk.ref_table,
-                      tuple(new if c == old else c for c in fk.ref_columns), fk.on_delete)
+    return dataclasses.replace(fk, ref_columns=tuple(new if c == old else c
+                                                     for c in fk.ref_columns))
 
 
 def _rename_in_sql(sql: str, old: str, new: str) -> str:
@@ -274,7 +276,7 @@ def rename_table(txn, version, new: str) -> str:
 def _retarget(fk: ForeignKey, old: str, new: str) -> ForeignKey:
     if fk.ref_table != old:
         return fk
-    return ForeignKey(fk.name, fk.columns, new, fk.ref_columns, fk.on_delete)
+    return dataclasses.replace(fk, ref_table=new)
 
 
 # ---- ALTER COLUMN ---------------------------------------------------------------------------

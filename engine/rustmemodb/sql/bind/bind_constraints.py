@@ -86,12 +86,11 @@ def bind_reference(stmt, table: str, columns: tuple, ref, all_columns, name=None
                        f'{col.type.lower()} and {rt.lower()}.')
     on_delete = _action(ref, "DELETE")
     on_update = _action(ref, "UPDATE")
-    if on_update not in ("NO ACTION", "RESTRICT"):
-        raise errors.not_supported(f"ON UPDATE {on_update}",
-                                   hint="Referenced keys may not change while referenced.")
-    if on_delete == "SET DEFAULT":
-        raise errors.not_supported("ON DELETE SET DEFAULT")
-    return ForeignKey(fk_name, tuple(columns), ref_table, ref_names, on_delete)
+    for event, action in (("DELETE", on_delete), ("UPDATE", on_update)):
+        if action == "SET DEFAULT":
+            raise errors.not_supported(f"ON {event} SET DEFAULT",
+                                       hint="Use SET NULL, CASCADE, RESTRICT or NO ACTION.")
+    return ForeignKey(fk_name, tuple(columns), ref_table, ref_names, on_delete, on_update)
 
 
 def unique_keys(schema) -> list[tuple]:
