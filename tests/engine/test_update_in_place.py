@@ -152,3 +152,21 @@ def test_durable_updates_replay_and_checkpoint(tmp_path):
     db = rustmemodb.Database.open(path, durability="sync")
     assert db.connect().execute("SELECT v FROM t WHERE id = 100").fetchone() == (-1.0,)
     db.close()
+
+
+def test_rebased_update_of_own_new_row_follows_its_rowid(tmp_path):
+    path = tmp_path / "db"
+    db = rustmemodb.Database.open(path, durability="sync")
+    a, b = db.connect(), db.connect()
+    a.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)")
+    a.execute("BEGIN")
+    a.execute("INSERT INTO t VALUES (1, 10)")
+    a.execute("UPDATE t SET v = 11 WHERE id = 1")        # a row with a private rowid
+    b.execute("INSERT INTO t VALUES (2, 20)")            # commits first: a is rebased
+    a.execute("COMMIT")
+    expected = [(1, 11), (2, 20)]
+    assert a.execute("SELECT * FROM t ORDER BY id").fetchall() == expected
+    db._abandon()
+    db = rustmemodb.Database.open(path, durability="sync")
+    assert db.connect().execute("SELECT * FROM t ORDER BY id").fetchall() == expected
+    db.close()
