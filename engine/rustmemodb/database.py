@@ -46,7 +46,11 @@ class Database:
         # Write sets of commits made while other transactions were open: exactly what
         # those transactions must be checked against when they commit.
         self._log: collections.deque = collections.deque(maxlen=_COMMIT_LOG_SIZE)
-        self._active: weakref.WeakSet = weakref.WeakSet()
+        # Open transactions: id(txn) -> weak reference. Weak, so a transaction dropped
+        # without commit/rollback stops holding the log back once collected; a plain
+        # dict of refs because a WeakSet's add/discard cost ~1.5 µs each, paid by every
+        # autocommit statement. Dead refs are swept in _remember.
+        self._active: dict[int, weakref.ref] = {}
         from .exec.functions.registry import FunctionRegistry
         self.functions = functions if functions is not None else FunctionRegistry()
         from .sql.plan_cache import PlanCache
@@ -85,20 +89,22 @@ class Database:
         # registering as active (it would then not be logged for us).
         with self._commit_lock:
             txn = Transaction(self.root, explicit)
-            self._active.add(txn)
+            self._active[id(txn)] = weakref.ref(txn)
         return txn
 
     def end(self, txn: Transaction) -> None:
         """Forget a transaction that rolled back (commit() does this itself)."""
-        self._active.discard(txn)
+        # Keyed by id: while ``txn`` is alive no other object can hold its id.
+        self._active.pop(id(txn), None)
 
     def commit(self, txn: Transaction) -> Root:
         """Publish the transaction's changes, rebasing if others committed first."""
+        if not txn.ops:   # nothing to publish (a read-only statement): no lock needed
+            self._active.pop(id(txn), None)
+            return self.root
         wal, lsn = self.wal, None
         with self._commit_lock:
-            self._active.discard(txn)
-            if not txn.ops:
-                return self.root
+            self._active.pop(id(txn), None)
             current = self.root
             ws = None
             if current is txn.snapshot:
@@ -120,10 +126,17 @@ class Database:
         return new
 
     def _remember(self, version: int, ws: WriteSet | None, txn: Transaction) -> None:
-        if not self._active:
+        oldest = None
+        if self._active:
+            for key, ref in list(self._active.items()):
+                other = ref()
+                if other is None:           # dropped without commit/rollback
+                    self._active.pop(key, None)
+                elif oldest is None or other.snapshot.version < oldest:
+                    oldest = other.snapshot.version
+        if oldest is None:
             self._log.clear()
             return
-        oldest = min(t.snapshot.version for t in list(self._active))
         while self._log and self._log[0][0] <= oldest:
             self._log.popleft()
         self._log.append((version, ws if ws is not None else write_set(txn)))

@@ -20,9 +20,8 @@ The life of a statement:
 """
 from __future__ import annotations
 
-import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from time import perf_counter as _perf_counter
 from typing import Any
 
 import pyarrow as pa
@@ -34,7 +33,7 @@ from .sql.dispatch import Explain, Utility, dispatch
 from .sql.plan_cache import Prepared
 
 
-@dataclass
+@dataclass(slots=True)   # one per statement: slots make it cheaper to build
 class Result:
     columns: list                         # [(name, SQL type)]
     table: pa.Table | None = None         # result rows (None for no result set)
@@ -91,7 +90,7 @@ class Session:
 
     # ---- entry ----------------------------------------------------------------------------
     def execute(self, sql: str, params=None) -> Result:
-        started = time.perf_counter()
+        started = _perf_counter()
         self.cancel_event.clear()
         try:
             prepared = self._prepare(sql)
@@ -99,21 +98,23 @@ class Session:
             if self.txn is not None:   # like PostgreSQL, any error aborts the transaction
                 self.txn.failed = True
             raise
-        if self.txn is not None and self.txn.failed and not _ends_failed_txn(prepared):
+        txn = self.txn
+        if txn is not None and txn.failed and not _ends_failed_txn(prepared):
             raise _aborted()
         if prepared.utility is not None:
             result = self._utility(prepared, params)
         else:
             result = self._run(prepared, params)
-        result.elapsed = time.perf_counter() - started
+        result.elapsed = _perf_counter() - started
         return result
 
     # ---- steps 1-5 ---------------------------------------------------------------------
     def _prepare(self, sql: str) -> Prepared:
-        cache = self.db.plan_cache
-        entry = cache.get(sql)
-        root = self._catalog_root()
-        if entry is not None and entry.valid_for(root, self.db.functions):
+        db = self.db
+        txn = self.txn
+        root = txn.working if txn is not None else db.root
+        entry = db.plan_cache.get(sql)
+        if entry is not None and entry.valid_for(root, db.functions):
             return entry
         ph = placeholders.normalize(sql)
         util = dispatch(ph.sql)
@@ -121,7 +122,7 @@ class Session:
             return Prepared(ph.sql, ph, kind="utility", utility=util)
         prepared = self._bind(ph, root)
         if prepared.bound.cacheable:
-            cache.put(sql, prepared)
+            db.plan_cache.put(sql, prepared)
         return prepared
 
     def _catalog_root(self):
@@ -137,7 +138,8 @@ class Session:
         plan = optimize(bound.plan, root) if bound.plan is not None else None
         slots = [bound.param_types.get(i, types.UNKNOWN) for i in range(ph.count)]
         prepared = Prepared(ph.sql, ph, kind=bound.kind, bound=bound, plan=plan,
-                            functions_version=self.db.functions.version, param_types=slots)
+                            functions_version=self.db.functions.version, param_types=slots,
+                            exact_types=exact_param_types(ph, slots))
         from .exec.fast_path import compile_fast_path
         prepared.fast = compile_fast_path(prepared)
         return prepared
@@ -198,6 +200,14 @@ class Session:
                       rowcount=ctx.rowcount, kind=bound.kind)
 
     def _params(self, prepared: Prepared, params) -> list:
+        # The common case in one C-level comparison: a positional tuple/list whose values
+        # already have exactly the Python types of their slots (no None, no conversion).
+        # Its length is part of the comparison, so a wrong count takes the slow path and
+        # gets its error there.
+        exact = prepared.exact_types
+        if exact is not None and (type(params) is tuple or type(params) is list) \
+                and tuple(map(type, params)) == exact:
+            return list(params)
         ph = prepared.placeholders
         if ph.count == 0 and not params:
             return []
@@ -265,6 +275,17 @@ def _ends_failed_txn(prepared: Prepared) -> bool:
 
 
 _EXACT = {int: types.INTEGER, float: types.FLOAT, str: types.TEXT, bool: types.BOOLEAN}
+_PY_TYPE = {t: py for py, t in _EXACT.items()}
+
+
+def exact_param_types(ph, slots: list) -> tuple | None:
+    """For positional placeholders: the Python type per slot whose values need no
+    conversion (``convert_param`` returns them unchanged), or None when some slot has
+    no such type. ``Session._params`` compares ``tuple(map(type, params))`` to it."""
+    if ph.style == "named" or not slots:
+        return None
+    exact = tuple(_PY_TYPE.get(t) for t in slots)
+    return None if None in exact else exact
 
 
 def convert_param(value, expected: str, slot: int):

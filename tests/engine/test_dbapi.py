@@ -69,6 +69,22 @@ def test_parameter_types_are_strict(conn):
         [(2.0, dt.date(2020, 1, 1))]
 
 
+def test_cached_plan_still_checks_and_converts_every_parameter(conn):
+    """The cached-plan shortcut for exactly typed parameters must not skip any check."""
+    sql = "INSERT INTO t (id, name, score) VALUES (?, ?, ?)"
+    conn.execute(sql, (10, "a", 1.5))                      # cached, exact types
+    conn.execute(sql, [11, None, 2])                       # NULL and int -> FLOAT
+    for bad, state in [((12, "b"), "08P01"), ((12, "b", 1.0, 4), "08P01"),
+                       ((True, "b", 1.0), "42804"), (("12", "b", 1.0), "42804"),
+                       ({"id": 12}, "08P01")]:
+        with pytest.raises(rustmemodb.Error) as e:
+            conn.execute(sql, bad)
+        assert e.value.sqlstate == state, bad
+    assert conn.execute("SELECT id, name, score FROM t WHERE id >= 10 ORDER BY id").fetchall() \
+        == [(10, "a", 1.5), (11, None, 2.0)]
+    assert isinstance(conn.execute("SELECT score FROM t WHERE id = 11").fetchone()[0], float)
+
+
 def test_executemany(conn):
     cur = conn.executemany("INSERT INTO t (id, name) VALUES (?, ?)", [(i, f"n{i}") for i in range(10, 20)])
     assert cur.rowcount == 10

@@ -30,7 +30,9 @@ class Connection:
         return Cursor(self)
 
     def execute(self, sql: str, params: Sequence | dict | None = None) -> Cursor:
-        return self.cursor().execute(sql, params)
+        if self._closed:
+            raise errors.InterfaceError("connection is closed")
+        return Cursor(self).execute(sql, params)
 
     def executemany(self, sql: str, seq_of_params) -> Cursor:
         return self.cursor().executemany(sql, seq_of_params)

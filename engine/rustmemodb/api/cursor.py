@@ -15,21 +15,26 @@ from .. import errors, types
 
 class Cursor:
     arraysize = 1
+    # Per-instance state starts as these class-level defaults: ``conn.execute`` makes a
+    # cursor per statement, and assigning them all in __init__ is measurable there.
+    _result = None
+    _rows: list | None = None
+    _pos = 0
+    rowcount = -1
+    closed = False
+    lastrowid = None
 
     def __init__(self, connection) -> None:
         self.connection = connection
-        self._result = None
-        self._rows: list | None = None
-        self._pos = 0
-        self.rowcount = -1
-        self.closed = False
-        self.lastrowid = None
 
     # ---- execution ------------------------------------------------------------------------
     def execute(self, sql: str, params: Sequence | dict | None = None) -> "Cursor":
-        self._check_open()
-        result = self.connection._session.execute(sql, params)
-        self._set_result(result)
+        if self.closed:
+            raise errors.InterfaceError("cursor is closed")
+        connection = self.connection
+        if connection._closed:
+            raise errors.InterfaceError("connection is closed")
+        self._set_result(connection._session.execute(sql, params))
         return self
 
     def executemany(self, sql: str, seq_of_params) -> "Cursor":
@@ -173,6 +178,9 @@ def arrow_to_rows(table: pa.Table, columns) -> list[tuple]:
 
 def rows_to_python(rows: list, columns) -> list:
     """Row-path results in DB-API form; only UUID/JSON columns need converting."""
-    if not any(t in (types.UUID, types.JSON) for _, t in columns):
+    for _, t in columns:   # a loop, not any(genexpr): this runs for every point SELECT
+        if t == types.UUID or t == types.JSON:
+            break
+    else:
         return rows if isinstance(rows, list) else list(rows)
     return [tuple(types.to_python(t, v) for v, (_, t) in zip(row, columns)) for row in rows]

@@ -1,25 +1,36 @@
-"""Per-statement execution context: parameters, the transaction, cancellation, stats."""
+"""Per-statement execution context: parameters, the transaction, cancellation, stats.
+
+Every statement builds one, point statements included, so it is a plain class
+with ``__slots__`` and a hand-written ``__init__`` (about half the cost of the
+equivalent dataclass with default factories).
+"""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from typing import Any
 
 from .. import errors
 
 
-@dataclass
 class ExecContext:
-    txn: Any                          # Transaction (reads see txn.working)
-    params: list = field(default_factory=list)
-    functions: Any = None             # FunctionRegistry
-    cancel: threading.Event | None = None
-    analyze: dict | None = None       # node id -> stats, for EXPLAIN ANALYZE
-    outer: list = field(default_factory=list)   # row stack for correlated subqueries
-    scans: Any = None                 # name -> pyarrow.Table for registered objects
-    cte_results: dict = field(default_factory=dict)
-    # Row budgets for recursive CTEs read straight under a LIMIT: id(plan) -> rows.
-    cte_limits: dict = field(default_factory=dict)
+    __slots__ = ("txn", "params", "functions", "cancel", "analyze", "outer", "scans",
+                 "cte_results", "cte_limits", "rowcount")
+
+    def __init__(self, txn: Any, params: list | None = None, functions: Any = None,
+                 cancel: threading.Event | None = None, analyze: dict | None = None,
+                 outer: list | None = None, scans: Any = None,
+                 cte_results: dict | None = None, cte_limits: dict | None = None) -> None:
+        self.txn = txn                    # Transaction (reads see txn.working)
+        self.params = params if params is not None else []
+        self.functions = functions        # FunctionRegistry
+        self.cancel = cancel
+        self.analyze = analyze            # node id -> stats, for EXPLAIN ANALYZE
+        self.outer = outer if outer is not None else []   # row stack for correlated subqueries
+        self.scans = scans                # name -> pyarrow.Table for registered objects
+        self.cte_results = cte_results if cte_results is not None else {}
+        # Row budgets for recursive CTEs read straight under a LIMIT: id(plan) -> rows.
+        self.cte_limits = cte_limits if cte_limits is not None else {}
+        self.rowcount = -1                # rows affected, set by DML operators
 
     def check_cancel(self) -> None:
         if self.cancel is not None and self.cancel.is_set():

@@ -29,6 +29,8 @@ class Prepared:
     functions_version: int = 0
     fast: Any = None                    # compiled point path, if any
     param_types: list = field(default_factory=list)
+    # Python type per slot whose values pass unconverted (session.exact_param_types).
+    exact_types: tuple | None = None
 
     def valid_for(self, root, functions) -> bool:
         if self.functions_version != functions.version:
@@ -36,13 +38,13 @@ class Prepared:
         bound = self.bound
         if bound is None:
             return True
-        tables, views = root.tables, root.views
+        tables = root.tables
         for kind, name, obj in bound.deps:
             if kind == "table":
                 v = tables.get(name)
                 if v is None or v.schema is not obj:
                     return False
-            elif views.get(name) is not obj:
+            elif root.views.get(name) is not obj:
                 return False
         return True
 
