@@ -61,6 +61,8 @@ def describe(node: L.LogicalNode) -> tuple[str, str]:
     if isinstance(node, L.LogicalSetOp):
         return node.kind.capitalize() + (" All" if node.all else ""), ""
     if isinstance(node, L.LogicalInsert):
+        if node.on_conflict is not None:
+            return "Insert", f"on {node.table} {node.on_conflict.describe()}"
         return "Insert", f"on {node.table}"
     if isinstance(node, L.LogicalUpdate):
         return "Update", f"on {node.table}"

@@ -187,13 +187,48 @@ class LogicalRecursiveCTE(LogicalNode):
 # ---- statements that change data -------------------------------------------------------
 
 @dataclass
+class OnConflict:
+    """INSERT ... ON CONFLICT: what happens to a proposed row that collides on a unique key.
+
+    ``arbiters`` are the unique indexes whose collision counts as a conflict (the ones
+    matching the conflict target, or None = every unique index, for ``DO NOTHING``
+    without a target); a collision on any other unique index is still ``23505``.
+    ``assignments`` and ``where`` (``DO UPDATE``) are expressions over the existing
+    row followed by the proposed row (``excluded``): positions ``0..w-1`` and ``w..2w-1``.
+    Executed by exec/operators/upsert.py.
+    """
+    action: str                          # "nothing" | "update"
+    arbiters: list | None                # unique index names, or None = all of them
+    target: str = ""                     # the conflict target as written, for EXPLAIN
+    assignments: dict = field(default_factory=dict)   # column position -> Expr
+    where: Any = None                    # DO UPDATE ... WHERE, or None
+    width: int = 0                       # the table's column count (where excluded starts)
+    alias: str = ""                      # the existing row's name (table or AS alias)
+
+    def describe(self) -> str:
+        """``on conflict (id) do update, arbiter t_pkey, filter: (t.v < excluded.v)``."""
+        out = f"on conflict{' ' + self.target if self.target else ''} do {self.action}"
+        if self.arbiters:
+            out += ", arbiter " + ", ".join(self.arbiters)
+        if self.where is not None:
+            from .expr import ColRef, remap_columns
+            w, alias = self.width, self.alias
+
+            def qualified(c):
+                prefix = "excluded." if c.index >= w else f"{alias}."
+                return ColRef(c.index, c.type, prefix + c.name)
+            out += f", filter: {remap_columns(self.where, qualified)}"
+        return out
+
+
+@dataclass
 class LogicalInsert(LogicalNode):
     table: str
     source: LogicalNode                  # produces values for `targets`
     targets: list                        # table column positions fed by the source
     defaults: dict                       # column position -> Expr for omitted columns
     returning: Any = None                # list[Expr] over the full new row, or None
-    on_conflict: Any = None
+    on_conflict: OnConflict | None = None
 
     def children(self):
         return [self.source]

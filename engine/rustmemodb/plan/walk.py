@@ -5,7 +5,7 @@ import dataclasses
 from typing import Iterator
 
 from .expr import Expr
-from .logical import LogicalNode
+from .logical import LogicalNode, OnConflict
 
 
 def map_children(plan: LogicalNode, fn) -> LogicalNode:
@@ -45,3 +45,6 @@ def _exprs_in(value) -> Iterator[Expr]:
     elif isinstance(value, dict):
         for v in value.values():
             yield from _exprs_in(v)
+    elif isinstance(value, OnConflict):
+        yield from _exprs_in(value.assignments)
+        yield from _exprs_in(value.where)

@@ -13,6 +13,9 @@ a NULL in them are never stored: NULLs never collide under SQL UNIQUE.
 """
 from __future__ import annotations
 
+import bisect
+from itertools import chain
+from operator import itemgetter
 from typing import Iterable
 
 import immutables
@@ -74,7 +77,8 @@ class UniqueIndex:
 
     def _with_delta(self, delta: immutables.Map) -> "UniqueIndex":
         new = UniqueIndex(self.name, self.columns, self.base, delta)
-        if len(delta) > max(_MIN_FOLD, len(self.base) // 8):
+        n = len(delta)
+        if n > _MIN_FOLD and n > len(self.base) // 8:   # max() of the two, without the call
             return new.folded()
         return new
 
@@ -152,6 +156,10 @@ class _TopKey:
 
 TOP_KEY = _TopKey()
 _MIN_MERGE = 1024
+# Most entries in one delta leaf. Writes copy one leaf and the (short) tuple of leaves;
+# 48 keeps both under pymalloc's 512-byte small-object limit.
+_LEAF = 48
+_key = itemgetter(0)
 
 
 def _dtype_for(sql_type: str):
@@ -169,11 +177,16 @@ class OrderedIndex:
     ENGINE-MEASUREMENTS §5 option B. The immutable base is two parallel numpy
     arrays, ``keys`` (sorted) and ``rowids``; a range is two ``searchsorted``
     calls and a slice, and the base is invisible to the garbage collector. The
-    delta is a sorted tuple of ``(key, rowid)`` pairs written since the base was
-    built; ``dead`` holds rowids of base entries deleted since. Every write
-    returns a new version (a tuple copy of at most ``_MIN_MERGE`` entries, a
-    few µs); past that size delta and tombstones are merged into a new base
-    with ``searchsorted`` + ``insert`` (O(n) memcpy, no sort).
+    delta holds the ``(key, rowid)`` pairs written since the base was built, in
+    sorted order, as a two-level persistent B+tree: ``leaves`` is a tuple of
+    sorted tuples of at most ``_LEAF`` pairs (their concatenation is the sorted
+    delta) and ``lasts`` the last pair of each leaf, which a bisect uses to pick
+    the leaf. A write copies one leaf and the tuple of leaves (a few dozen
+    pointers each) instead of the whole delta, so its cost does not grow with the
+    delta; versions share every leaf they did not touch. ``dead`` holds rowids of
+    base entries deleted since. Past ``_MIN_MERGE`` delta entries plus tombstones,
+    delta and tombstones are merged into a new base with ``searchsorted`` +
+    ``insert`` (O(n) memcpy, no sort).
 
     Keys: single-column indexes store the value (numpy int64/float64 for
     INTEGER/FLOAT columns, object otherwise); NULL values live in
@@ -184,21 +197,27 @@ class OrderedIndex:
     follow numpy's order (NaN last), and the scan re-checks the predicate.
     """
 
-    __slots__ = ("name", "columns", "dtype", "keys", "rowids", "null_rowids", "delta", "dkeys",
-                 "dead", "_ndv")
+    __slots__ = ("name", "columns", "dtype", "keys", "rowids", "null_rowids", "leaves", "lasts",
+                 "size", "dead", "_ndv")
 
-    def __init__(self, name, columns, dtype, keys, rowids, null_rowids, delta=(),
-                 dead=_EMPTY_MAP, dkeys=None):
+    def __init__(self, name, columns, dtype, keys, rowids, null_rowids, leaves=(),
+                 dead=_EMPTY_MAP, lasts=None, size=None):
         self.name = name
         self.columns = columns
         self.dtype = dtype
         self.keys = keys
         self.rowids = rowids
         self.null_rowids = null_rowids
-        self.delta = delta                 # sorted ((key, rowid), ...)
-        self.dkeys = dkeys if dkeys is not None else tuple(k for k, _ in delta)  # its keys
+        self.leaves = leaves               # (sorted ((key, rowid), ...), ...), none empty
+        self.lasts = lasts if lasts is not None else tuple(leaf[-1] for leaf in leaves)
+        self.size = size if size is not None else sum(map(len, leaves))   # delta entries
         self.dead = dead
         self._ndv = None
+
+    @property
+    def delta(self) -> tuple:
+        """The delta's (key, rowid) pairs in order, as one tuple (O(delta); for inspection)."""
+        return tuple(chain.from_iterable(self.leaves))
 
     # -- construction -----------------------------------------------------------------
     @classmethod
@@ -254,7 +273,7 @@ class OrderedIndex:
         keys, ids = _merge_sorted(self._live_base(), (values, rowids))
         null_rowids = np.sort(np.concatenate([self._live_nulls(), nulls]))
         return OrderedIndex(self.name, self.columns, self.dtype, keys, ids, null_rowids,
-                            self.delta, _EMPTY_MAP, self.dkeys)
+                            self.leaves, _EMPTY_MAP, self.lasts, self.size)
 
     def _live_base(self):
         import numpy as np
@@ -279,35 +298,65 @@ class OrderedIndex:
         return tuple(NULL_KEY if row[c] is None else row[c] for c in cols)
 
     def __len__(self) -> int:
-        return len(self.keys) + len(self.null_rowids) + len(self.delta) - len(self.dead)
+        return len(self.keys) + len(self.null_rowids) + self.size - len(self.dead)
 
     # -- writes (return new versions) ---------------------------------------------------
     def with_changes(self, added: list, removed: list) -> "OrderedIndex":
         """``added``/``removed``: lists of (key, rowid) pairs. A removed base entry becomes a
-        tombstone; the delta tuples are only copied where they change."""
-        import bisect
-        delta, dkeys, dead = self.delta, self.dkeys, self.dead
+        tombstone; in the delta only the leaves that change are copied."""
+        leaves, lasts, size, dead = self.leaves, self.lasts, self.size, self.dead
         for entry in removed:
-            i = bisect.bisect_left(delta, entry)
-            if i < len(delta) and delta[i][1] == entry[1] and delta[i][0] == entry[0]:
-                delta, dkeys = delta[:i] + delta[i + 1:], dkeys[:i] + dkeys[i + 1:]
-            else:
-                dead = dead.set(entry[1], True)
+            # The leaf holding the first pair >= entry: the first whose last pair is >= it.
+            j = bisect.bisect_left(lasts, entry)
+            if j < len(leaves):
+                leaf = leaves[j]
+                i = bisect.bisect_left(leaf, entry)
+                if i < len(leaf) and leaf[i][1] == entry[1] and leaf[i][0] == entry[0]:
+                    leaf = leaf[:i] + leaf[i + 1:]
+                    if leaf:
+                        leaves = leaves[:j] + (leaf,) + leaves[j + 1:]
+                        if i == len(leaf):
+                            lasts = lasts[:j] + (leaf[-1],) + lasts[j + 1:]
+                    else:
+                        leaves = leaves[:j] + leaves[j + 1:]
+                        lasts = lasts[:j] + lasts[j + 1:]
+                    size -= 1
+                    continue
+            dead = dead.set(entry[1], True)
         for entry in added:
-            i = bisect.bisect_right(delta, entry)
-            delta = delta[:i] + (entry,) + delta[i:]
-            dkeys = dkeys[:i] + (entry[0],) + dkeys[i:]
+            if not leaves:
+                leaves, lasts, size = ((entry,),), (entry,), size + 1
+                continue
+            # After every pair <= entry: in the first leaf whose last pair is > entry
+            # (or at the end of the last leaf).
+            j = bisect.bisect_right(lasts, entry)
+            if j == len(leaves):
+                j -= 1
+            leaf = leaves[j]
+            i = bisect.bisect_right(leaf, entry)
+            leaf = leaf[:i] + (entry,) + leaf[i:]
+            if len(leaf) > _LEAF:
+                half = len(leaf) // 2
+                low, high = leaf[:half], leaf[half:]
+                leaves = leaves[:j] + (low, high) + leaves[j + 1:]
+                lasts = lasts[:j] + (low[-1], high[-1]) + lasts[j + 1:]
+            else:
+                leaves = leaves[:j] + (leaf,) + leaves[j + 1:]
+                if i == len(leaf) - 1:
+                    lasts = lasts[:j] + (entry,) + lasts[j + 1:]
+            size += 1
         new = OrderedIndex(self.name, self.columns, self.dtype, self.keys, self.rowids,
-                           self.null_rowids, delta, dead, dkeys)
-        if len(delta) + len(dead) > _MIN_MERGE:
+                           self.null_rowids, leaves, dead, lasts, size)
+        if size + len(dead) > _MIN_MERGE:
             return new.merged()
         return new
 
     def merged(self) -> "OrderedIndex":
         """Fold delta and tombstones into a new base."""
         import numpy as np
-        nulls = [r for k, r in self.delta if k is NULL_KEY]
-        entries = [(k, r) for k, r in self.delta if k is not NULL_KEY]
+        delta = self.delta
+        nulls = [r for k, r in delta if k is NULL_KEY]
+        entries = [(k, r) for k, r in delta if k is not NULL_KEY]
         values = np.empty(len(entries), object) if self.dtype is object else \
             np.fromiter((k for k, _ in entries), self.dtype, len(entries))
         if self.dtype is object:
@@ -319,12 +368,11 @@ class OrderedIndex:
 
     def with_columns(self, columns: tuple[int, ...]) -> "OrderedIndex":
         return OrderedIndex(self.name, columns, self.dtype, self.keys, self.rowids,
-                            self.null_rowids, self.delta, self.dead, self.dkeys)
+                            self.null_rowids, self.leaves, self.dead, self.lasts, self.size)
 
     # -- reads ------------------------------------------------------------------------
     def range(self, low=None, high=None, low_inc: bool = True, high_inc: bool = True):
         """Rowids with low <(=) key <(=) high, in key order; None bounds are open (NULLs excluded)."""
-        import bisect
         import numpy as np
         keys = self.keys
         if len(keys):
@@ -334,14 +382,10 @@ class OrderedIndex:
             base_keys, base_ids = keys[lo:hi], self.rowids[lo:hi]
         else:
             base_keys, base_ids = keys, self.rowids
-        delta = self.delta
-        if delta:
-            dk = self.dkeys
-            lo = 0 if low is None else (bisect.bisect_left(dk, low) if low_inc
-                                        else bisect.bisect_right(dk, low))
-            hi = bisect.bisect_left(dk, NULL_KEY) if high is None else (
-                bisect.bisect_right(dk, high) if high_inc else bisect.bisect_left(dk, high))
-            part = delta[lo:hi]
+        if self.leaves:
+            lo = (0, 0) if low is None else self._bound(low, not low_inc)
+            hi = self._bound(NULL_KEY, False) if high is None else self._bound(high, high_inc)
+            part = self._between(lo, hi)
         else:
             part = ()
         if len(self.dead):
@@ -363,6 +407,32 @@ class OrderedIndex:
         pids = np.fromiter((r for _, r in part), np.int64, len(part))
         return _merge_sorted((base_keys, base_ids), (pk, pids))[1]
 
+    def _bound(self, key, right: bool) -> tuple[int, int]:
+        """Where ``bisect_left`` (``bisect_right`` if ``right``) of ``key`` among the delta's
+        keys falls, as (leaf, offset); (len(leaves), 0) past the end."""
+        leaves = self.leaves
+        search = bisect.bisect_right if right else bisect.bisect_left
+        # Every pair before the leaf found is below the bound, since its leaf's last is.
+        j = search(self.lasts, key, key=_key)
+        if j == len(leaves):
+            return j, 0
+        return j, search(leaves[j], key, key=_key)
+
+    def _between(self, lo: tuple[int, int], hi: tuple[int, int]):
+        """The delta's pairs from position ``lo`` up to (excluding) position ``hi``."""
+        (j1, i1), (j2, i2) = lo, hi
+        leaves = self.leaves
+        if j1 > j2 or (j1 == j2 and i1 >= i2):
+            return ()
+        if j1 == j2:
+            return leaves[j1][i1:i2]
+        out = list(leaves[j1][i1:])
+        for j in range(j1 + 1, j2):
+            out.extend(leaves[j])
+        if j2 < len(leaves):
+            out.extend(leaves[j2][:i2])
+        return out
+
     def equal(self, key):
         """Rowids whose key equals ``key`` (a value, or a tuple prefix for composites)."""
         if key is None:
@@ -377,7 +447,9 @@ class OrderedIndex:
         """Rowids whose (single-column) key is NULL."""
         import numpy as np
         ids = self._live_nulls()
-        extra = [r for k, r in self.delta if k is NULL_KEY]
+        # NULL_KEY sorts after every value: the NULL entries are the delta's tail.
+        extra = [r for k, r in self._between(self._bound(NULL_KEY, False),
+                                             (len(self.leaves), 0)) if k is NULL_KEY]
         if extra:
             ids = np.sort(np.concatenate([ids, np.array(extra, np.int64)]))
         return ids
@@ -398,10 +470,10 @@ class OrderedIndex:
 
     def stats(self) -> tuple[int, object, object]:
         """(non-null entries, min key, max key) — cheap, from the base and delta ends."""
-        n = len(self.keys) + sum(1 for k, _ in self.delta if k is not NULL_KEY) - len(self.dead)
+        real = [k for k, _ in self.delta if k is not NULL_KEY]
+        n = len(self.keys) + len(real) - len(self.dead)
         lo = [self.keys[0]] if len(self.keys) else []
         hi = [self.keys[-1]] if len(self.keys) else []
-        real = [k for k, _ in self.delta if k is not NULL_KEY]
         if real:
             lo.append(real[0])
             hi.append(real[-1])

@@ -3,6 +3,7 @@
 Small changes travel as Python row tuples into the table's row tail (no tiny
 Arrow chunks, which would slow every later scan); large ones as Arrow tables
 appended as whole chunks. UPDATE is delete + insert of the new row version.
+INSERT ... ON CONFLICT goes row by row through exec/operators/upsert.py.
 Every check happens before the first write of the statement, and the session
 restores the transaction's working root if anything fails, so a failed
 statement leaves no trace. RETURNING rows are the operator's output.
@@ -30,13 +31,14 @@ def insert(node: LogicalInsert, ctx) -> pa.Table:
         rows = _full_rows(node, evaluate_value_rows(node.source, ctx), schema, ctx)
         return _insert_rows(node, schema, rows, ctx)
     data = run_plan(node.source, ctx)
+    if node.on_conflict is not None:
+        from .upsert import upsert_rows
+        return upsert_rows(node, schema, _full_rows(node, _pyrows(data), schema, ctx), ctx)
     if data.num_rows < TAIL_FREEZE:
         rows = _full_rows(node, _pyrows(data), schema, ctx)
         return _insert_rows(node, schema, rows, ctx)
     full = _full_table(node, data, schema, ctx)
     constraints.check_table(txn, schema, full, ctx)
-    if node.on_conflict is not None:
-        return node.on_conflict.insert_table(node, schema, full, ctx)
     txn.insert_arrow(node.table, full)
     ctx.rowcount = full.num_rows
     return _returning(node.returning, node.columns, full, ctx)
@@ -72,9 +74,10 @@ def _vector_default(e, ctx):
 
 def _insert_rows(node: LogicalInsert, schema, rows: list[tuple], ctx) -> pa.Table:
     txn = ctx.txn
-    constraints.check_rows(txn, schema, rows, ctx)
     if node.on_conflict is not None:
-        return node.on_conflict.insert_rows(node, schema, rows, ctx)
+        from .upsert import upsert_rows
+        return upsert_rows(node, schema, rows, ctx)
+    constraints.check_rows(txn, schema, rows, ctx)
     if rows:
         txn.insert_rows(node.table, rows)
     ctx.rowcount = len(rows)
@@ -117,7 +120,7 @@ def update(node: LogicalUpdate, ctx) -> pa.Table:
     n = source.num_rows
     ctx.rowcount = n
     if n == 0:
-        return _returning(node.returning, node.columns, source, ctx)
+        return _returning(node.returning, node.columns, source.select(range(width)), ctx)
     width = len(schema.columns)
     rowids = source.column(width).to_pylist()
     arrays = []

@@ -49,9 +49,11 @@ def bind_insert(stmt, node: exp.Insert) -> LogicalInsert:
         source = _conform_query(source, schema, targets, source_node)
     defaults = {i: default_expr(stmt, schema, i) for i in range(len(schema.columns))
                 if i not in targets}
-    returning = bind_returning(stmt, node, schema, schema.name)
+    alias = table_node.alias_or_name      # INSERT INTO t AS x: the row is x, not t
+    returning = bind_returning(stmt, node, schema, alias)
     conflict = node.args.get("conflict")
-    on_conflict = stmt.bind_on_conflict(conflict, schema) if conflict is not None else None
+    on_conflict = stmt.bind_on_conflict(conflict, version, alias) \
+        if conflict is not None else None
     cols = returning[1] if returning else []
     return LogicalInsert(cols, schema.name, source, targets, defaults,
                          returning[0] if returning else None, on_conflict)
@@ -77,6 +79,15 @@ def _bind_values(stmt, node: exp.Values, schema, targets) -> LogicalValues:
         rows.append(row)
     cols = [(schema.columns[c].name, schema.columns[c].type) for c in targets]
     return LogicalValues(cols, rows)
+
+
+def is_default(node: exp.Expression) -> bool:
+    """The keyword DEFAULT as a value (sqlglot parses it as a Var, or in SET as a column)."""
+    if isinstance(node, exp.Var):
+        return node.name.upper() == "DEFAULT"
+    return isinstance(node, exp.Column) and not node.table \
+        and isinstance(node.this, exp.Identifier) and not node.this.quoted \
+        and node.name.upper() == "DEFAULT"
 
 
 def assign_to_column(stmt, e: Expr, schema, col: int, node=None) -> Expr:

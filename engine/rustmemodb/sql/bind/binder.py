@@ -151,8 +151,9 @@ class StatementBinder(QueryHooks):
                 return frame[name]
         return None
 
-    def bind_on_conflict(self, conflict, schema):
-        raise errors.not_supported("INSERT ... ON CONFLICT")
+    def bind_on_conflict(self, conflict, version, alias: str):
+        from .bind_on_conflict import bind_on_conflict
+        return bind_on_conflict(self, conflict, version, alias)
 
     def bind_update_from(self, node):
         raise errors.not_supported("UPDATE ... FROM")
