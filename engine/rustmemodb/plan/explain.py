@@ -60,6 +60,8 @@ def describe(node: L.LogicalNode) -> tuple[str, str]:
         return kind, detail
     if isinstance(node, L.LogicalSetOp):
         return node.kind.capitalize() + (" All" if node.all else ""), ""
+    if isinstance(node, L.LogicalDistinctOn):
+        return "Distinct On", ", ".join(map(str, node.keys))
     if isinstance(node, L.LogicalInsert):
         if node.on_conflict is not None:
             return "Insert", f"on {node.table} {node.on_conflict.describe()}"

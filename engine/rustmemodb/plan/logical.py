@@ -236,9 +236,13 @@ class LogicalInsert(LogicalNode):
 
 @dataclass
 class LogicalUpdate(LogicalNode):
+    """UPDATE [... FROM]: ``source`` yields the old row, its _rowid, then (UPDATE ... FROM)
+    the columns of the FROM items, one row per target row. ``assignments`` and
+    ``returning`` read that layout, except that ``returning`` sees the *new* values
+    in the target's positions."""
     table: str
-    source: LogicalNode                  # scan with_rowid (+ filter): old row ++ _rowid
-    assignments: dict                    # column position -> Expr over the old row
+    source: LogicalNode                  # scan with_rowid (+ filter): old row ++ _rowid [++ FROM]
+    assignments: dict                    # column position -> Expr over the source row
     returning: Any = None
 
     def children(self):
@@ -247,8 +251,10 @@ class LogicalUpdate(LogicalNode):
 
 @dataclass
 class LogicalDelete(LogicalNode):
+    """DELETE [... USING]: ``source`` yields old row ++ _rowid [++ USING columns], one row
+    per target row; ``returning`` reads that layout."""
     table: str
-    source: LogicalNode                  # scan with_rowid (+ filter)
+    source: LogicalNode                  # scan with_rowid (+ filter) [joined with USING]
     returning: Any = None
 
     def children(self):

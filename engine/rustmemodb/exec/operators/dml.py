@@ -3,7 +3,10 @@
 Small changes travel as Python row tuples into the table's row tail (no tiny
 Arrow chunks, which would slow every later scan); large ones as Arrow tables
 appended as whole chunks. UPDATE is delete + insert of the new row version.
-INSERT ... ON CONFLICT goes row by row through exec/operators/upsert.py.
+INSERT ... ON CONFLICT goes row by row through exec/operators/upsert.py. The
+sources of UPDATE ... FROM and DELETE ... USING carry the FROM/USING columns
+after the target row and its rowid (one row per target row: the binder keeps
+the first join match), and RETURNING may read them.
 Every check happens before the first write of the statement, and the session
 restores the transaction's working root if anything fails, so a failed
 statement leaves no trace. RETURNING rows are the operator's output.
@@ -120,7 +123,7 @@ def update(node: LogicalUpdate, ctx) -> pa.Table:
     n = source.num_rows
     ctx.rowcount = n
     if n == 0:
-        return _returning(node.returning, node.columns, source.select(range(width)), ctx)
+        return _returning(node.returning, node.columns, source, ctx)
     width = len(schema.columns)
     rowids = source.column(width).to_pylist()
     arrays = []
@@ -132,6 +135,9 @@ def update(node: LogicalUpdate, ctx) -> pa.Table:
             arrays.append(source.column(i))
     new = pa.Table.from_arrays(arrays, schema=schema.arrow_schema)
     _write_versions(txn, node.table, schema, rowids, new, source, ctx)
+    if node.returning is not None and source.num_columns > width + 1:   # UPDATE ... FROM
+        new = pa.Table.from_arrays(new.columns + source.columns[width:],
+                                   names=new.column_names + source.column_names[width:])
     return _returning(node.returning, node.columns, new, ctx)
 
 
@@ -168,4 +174,4 @@ def delete(node: LogicalDelete, ctx) -> pa.Table:
         if constraints.DELETE_ACTIONS and constraints.is_referenced(txn, node.table):
             constraints.before_delete(txn, schema, _pyrows(source.select(range(width))), ctx)
         txn.delete_rows(node.table, rowids)
-    return _returning(node.returning, node.columns, source.select(range(width)), ctx)
+    return _returning(node.returning, node.columns, source, ctx)

@@ -1,11 +1,15 @@
-"""Binding DELETE: the rows to remove are a filtered scan carrying rowids."""
+"""Binding DELETE: the rows to remove are a filtered scan carrying rowids.
+
+``DELETE ... USING`` joins the scan with the USING items (bind_update.py
+``joined_source``, shared with UPDATE ... FROM); RETURNING may read their columns.
+"""
 from __future__ import annotations
 
 from sqlglot import exp
 
 from ...plan.logical import LogicalDelete
 from .bind_insert import bind_returning
-from .bind_update import table_source
+from .bind_update import bind_returning_joined, joined_source, table_source
 
 
 def bind_delete(stmt, node: exp.Delete) -> LogicalDelete:
@@ -13,5 +17,13 @@ def bind_delete(stmt, node: exp.Delete) -> LogicalDelete:
         return stmt.bind_delete_using(node)
     schema, scope, source = table_source(stmt, node.this, node.args.get("where"))
     returning = bind_returning(stmt, node, schema, node.this.alias_or_name)
+    return LogicalDelete(returning[1] if returning else [], schema.name, source,
+                         returning[0] if returning else None)
+
+
+def bind_delete_using(stmt, node: exp.Delete) -> LogicalDelete:
+    schema, scope, source = joined_source(stmt, node.this, node.args["using"],
+                                          node.args.get("where"), "USING")
+    returning = bind_returning_joined(stmt, node, scope)
     return LogicalDelete(returning[1] if returning else [], schema.name, source,
                          returning[0] if returning else None)

@@ -3,16 +3,23 @@
 The plan reads the old rows (plus their rowid) through the same Scan/Filter
 machinery as SELECT, so ``use_index`` turns ``WHERE id = $1`` into a point
 lookup for UPDATE exactly as for SELECT.
+
+``UPDATE ... FROM`` (and ``DELETE ... USING``, bind_delete.py) join that scan
+with the FROM items like a SELECT's FROM list, so the optimizer turns
+``WHERE t.id = o.id`` into a hash join; a DISTINCT ON the rowid keeps one
+joined row per target row (``joined_source``).
 """
 from __future__ import annotations
 
 from sqlglot import exp
 
-from ... import errors
-from ...plan.logical import LogicalFilter, LogicalScan, LogicalUpdate
+from ... import errors, types
+from ...plan.expr import ColRef
+from ...plan.logical import (LogicalDistinctOn, LogicalFilter, LogicalJoin, LogicalScan,
+                             LogicalUpdate)
 from ..parse import position_of
 from .bind_expr import ExprBinder
-from .bind_insert import assign_to_column, bind_returning
+from .bind_insert import assign_to_column, bind_returning, is_default
 from .scope import Scope
 
 
@@ -36,6 +43,13 @@ def bind_update(stmt, node: exp.Update) -> LogicalUpdate:
     if node.args.get("from_") or node.args.get("from"):
         return stmt.bind_update_from(node)
     schema, scope, source = table_source(stmt, node.this, node.args.get("where"))
+    assignments = _assignments(stmt, node, schema, scope)
+    returning = bind_returning(stmt, node, schema, node.this.alias_or_name)
+    return LogicalUpdate(returning[1] if returning else [], schema.name, source, assignments,
+                         returning[0] if returning else None)
+
+
+def _assignments(stmt, node: exp.Update, schema, scope: Scope) -> dict:
     binder = ExprBinder(stmt, scope, clause="UPDATE")
     assignments = {}
     for a in node.expressions:
@@ -47,11 +61,87 @@ def bind_update(stmt, node: exp.Update) -> LogicalUpdate:
         if pos in assignments:
             raise errors.sql_error("42601", f'multiple assignments to same column "{col_node.name}"')
         value = a.expression
-        if isinstance(value, exp.Var) and value.name.upper() == "DEFAULT":
+        if is_default(value):
             from .bind_insert import default_expr
             assignments[pos] = default_expr(stmt, schema, pos)
         else:
             assignments[pos] = assign_to_column(stmt, binder.bind(value), schema, pos, value)
-    returning = bind_returning(stmt, node, schema, node.this.alias_or_name)
+    return assignments
+
+
+# ---- UPDATE ... FROM and DELETE ... USING ------------------------------------------------
+
+def joined_source(stmt, table_node: exp.Table, items: list, where, keyword: str) -> tuple:
+    """(schema, scope, plan) of the target's rows joined with the FROM/USING items.
+
+    The plan yields the target row, its _rowid, then the items' columns, filtered by
+    ``where``; a target row that several item rows match comes out once, with the
+    first match in join order (PostgreSQL updates such a row once, with an arbitrary
+    one of the matches; keeping the first makes that deterministic). The target's
+    name or alias must not appear again among the items (``42712``)."""
+    from .bind_from import bind_from_item, bind_join
+    schema, scope, target = table_source(stmt, table_node, None)
+    alias = table_node.alias_or_name
+    plan, item_scope = None, None
+    for item in items:
+        p, sc = bind_from_item(stmt, item, None)
+        for join in item.args.get("joins") or []:
+            p, sc = bind_join(stmt, p, sc, join, None)
+        if plan is None:
+            plan, item_scope = p, sc
+        else:
+            both = Scope()
+            both.extend(item_scope)
+            both.extend(sc)
+            plan, item_scope = LogicalJoin(plan.columns + p.columns, plan, p, "cross"), both
+    if alias in item_scope.tables:
+        raise errors.sql_error("42712", f'table name "{alias}" specified more than once',
+                               position=position_of(table_node),
+                               hint=f"Give the {keyword} item another alias to join the "
+                                    f"table with itself.")
+    scope.extend(item_scope)
+    plan = LogicalJoin(target.columns + plan.columns, target, plan, "cross")
+    if where is not None:
+        pred = ExprBinder(stmt, scope, clause="WHERE").bind_boolean(where.this, "WHERE")
+        plan = LogicalFilter(plan.columns, plan, pred)
+    width = len(schema.columns)
+    plan = LogicalDistinctOn(plan.columns, plan, [ColRef(width, "INTEGER", "_rowid")])
+    return schema, scope, plan
+
+
+def bind_returning_joined(stmt, node, scope: Scope):
+    """RETURNING over a joined source: (exprs, output columns) or None. ``*`` is every
+    visible column of the target and the FROM/USING items, as in PostgreSQL."""
+    ret = node.args.get("returning")
+    if ret is None:
+        return None
+    from .bind_select import output_name
+    binder = ExprBinder(stmt, scope, clause="RETURNING")
+    exprs, cols = [], []
+    for e in ret.expressions:
+        star_of = None
+        if isinstance(e, exp.Star):
+            star_of = ""
+        elif isinstance(e, exp.Column) and isinstance(e.this, exp.Star):
+            star_of = e.table
+        if star_of is not None:
+            for i in scope.star(star_of or None):
+                c = scope.columns[i]
+                exprs.append(ColRef(i, c.type, c.name))
+                cols.append((c.name, c.type))
+            continue
+        bound = binder.bind(e.this if isinstance(e, exp.Alias) else e)
+        exprs.append(bound)
+        cols.append((output_name(e), bound.type if bound.type != types.NULL else types.TEXT))
+    return exprs, cols
+
+
+def bind_update_from(stmt, node: exp.Update) -> LogicalUpdate:
+    """UPDATE t SET ... FROM items WHERE ...: assignments and RETURNING may read the items."""
+    from_ = node.args.get("from_") or node.args.get("from")
+    schema, scope, source = joined_source(stmt, node.this, [from_.this], node.args.get("where"),
+                                          "FROM")
+    assignments = _assignments(stmt, node, schema, scope)
+    returning = bind_returning_joined(stmt, node, scope)
     return LogicalUpdate(returning[1] if returning else [], schema.name, source, assignments,
                          returning[0] if returning else None)

@@ -156,10 +156,12 @@ class StatementBinder(QueryHooks):
         return bind_on_conflict(self, conflict, version, alias)
 
     def bind_update_from(self, node):
-        raise errors.not_supported("UPDATE ... FROM")
+        from .bind_update import bind_update_from
+        return bind_update_from(self, node)
 
     def bind_delete_using(self, node):
-        raise errors.not_supported("DELETE ... USING")
+        from .bind_delete import bind_delete_using
+        return bind_delete_using(self, node)
 
     def bind_function_nextval(self, binder, arg_nodes, node):
         from sqlglot import exp as _exp
