@@ -187,3 +187,13 @@ def test_explain_shows_the_plans(conn):
     text = "\n".join(r[0] for r in conn.execute(
         "EXPLAIN DELETE FROM kv USING o WHERE kv.k = o.k").fetchall())
     assert text.splitlines()[0].startswith("Delete on kv") and "Hash Join" in text
+
+
+def test_generic_update_and_delete_of_no_rows(conn):
+    """The vector operators (not the point fast paths) with an empty source and RETURNING."""
+    assert rows(conn, "UPDATE kv SET v = 0 WHERE v > 1000 RETURNING k, v") == []
+    assert rows(conn, "DELETE FROM kv WHERE v > 1000 RETURNING k") == []
+    conn.execute("CREATE TABLE o (k INTEGER, v INTEGER)")
+    assert rows(conn, "UPDATE kv SET v = o.v FROM o WHERE kv.k = o.k RETURNING *") == []
+    assert rows(conn, "DELETE FROM kv USING o WHERE kv.k = o.k RETURNING *") == []
+    assert rows(conn) == [(1, 10, "a"), (2, 20, "b")]
