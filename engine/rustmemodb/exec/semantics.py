@@ -3,7 +3,8 @@
 Arrow's kernels differ from PostgreSQL in ways that give wrong answers rather
 than errors: integer ``add`` wraps, ``sum`` of int64 wraps, ``and_``/``or_`` are
 not three-valued, ``is_in`` ignores NULLs in the list, DESC puts NULLs last,
-``round`` is half-to-even, NaN never equals NaN. Every operator goes through
+``round`` is half-to-even, NaN never equals NaN, hashing (``is_in``, hash joins,
+``group_by``) tells -0.0 from 0.0. Every operator goes through
 the helpers here, and ``tests/engine/test_semantics.py`` pins each one against
 PostgreSQL's behaviour.
 """
@@ -131,3 +132,11 @@ def sum_int64(values) -> int | None:
     if abs(approx - exact) > max(1.0, abs(approx)) * 1e-6:
         exact = sum(v for v in values.to_pylist() if v is not None)
     return types.check_int(exact)
+
+
+def hash_key(values):
+    """Float values as hash-based kernels must see them: -0.0 as 0.0 (SQL: equal;
+    Arrow hashes the bits). IEEE -0.0 + 0.0 is +0.0 and every other value is unchanged."""
+    if pa.types.is_floating(values.type):
+        return pc.add(values, 0.0)
+    return values

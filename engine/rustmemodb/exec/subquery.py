@@ -27,6 +27,7 @@ from .. import errors, types
 from ..plan.expr import OuterRef, SubqueryExpr
 from .expr.vector import as_array, evaluate
 from .run import run_plan
+from .semantics import hash_key
 
 
 def evaluate_subquery(expr: SubqueryExpr, table: pa.Table, ctx):
@@ -183,7 +184,7 @@ def _core(quant: str, op: str, arg, valid):
     if len(valid) == 0:
         return pa.scalar(quant == "all", pa.bool_())
     if op in ("eq", "ne") and ((quant, op) in (("any", "eq"), ("all", "ne"))):
-        hit = pc.is_in(arg, value_set=pc.unique(valid))
+        hit = pc.is_in(hash_key(arg), value_set=pc.unique(hash_key(valid)))
         return hit if op == "eq" else pc.invert(hit)
     lo, hi = pc.min(valid), pc.max(valid)
     if op == "eq":   # ALL equal: every value equals arg

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from ... import errors, types
 from ...plan.expr import (Call, Case, Cast, ColRef, Const, Expr, InList, NextVal,
                           OuterRef, Param, SubqueryExpr)
-from ..semantics import arrow_errors
+from ..semantics import arrow_errors, hash_key
 
 Value = Any  # pa.Array | pa.ChunkedArray | pa.Scalar
 
@@ -103,7 +103,8 @@ def _in_list(expr: InList, table, ctx) -> Value:
         valid = [v for v in values if v.is_valid]
         has_null = len(valid) != len(values)
         value_set = pa.array([v.as_py() for v in valid], type=arg.type if valid else None)
-        hit = pc.is_in(arg, value_set=value_set.cast(arg.type) if valid else pa.array([], arg.type))
+        hit = pc.is_in(hash_key(arg), value_set=hash_key(value_set.cast(arg.type)) if valid
+                       else pa.array([], arg.type))
         hit = pc.if_else(pc.is_null(arg), pa.scalar(None, pa.bool_()), hit)
         if has_null:  # x IN (.., NULL) is NULL, never false
             hit = pc.if_else(hit, True, pa.scalar(None, pa.bool_()))
