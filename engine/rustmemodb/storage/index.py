@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 from itertools import chain
+from math import isqrt
 from operator import itemgetter
 from typing import Iterable
 
@@ -155,11 +156,18 @@ class _TopKey:
 
 
 TOP_KEY = _TopKey()
+# The delta is merged into the base past max(_MIN_MERGE, base size / _MERGE_SHARE) entries,
+# or past _MIN_MERGE tombstones. A merge rewrites the whole base (~1.5 ms per 100k
+# entries), so the threshold grows with the base to keep its cost per write constant;
+# tombstones stay bounded because reads filter the base through them.
 _MIN_MERGE = 1024
-# Most entries in one delta leaf. Writes copy one leaf and the (short) tuple of leaves;
-# 48 keeps both under pymalloc's 512-byte small-object limit.
+_MERGE_SHARE = 32
+# Most entries in one delta leaf, for deltas up to _LEAF² entries; beyond, √(delta size),
+# which keeps both the leaf and the tuple of leaves that a write copies short. 48 keeps
+# both under pymalloc's 512-byte small-object limit.
 _LEAF = 48
 _key = itemgetter(0)
+_new_ordered = object.__new__
 
 
 def _dtype_for(sql_type: str):
@@ -179,14 +187,14 @@ class OrderedIndex:
     calls and a slice, and the base is invisible to the garbage collector. The
     delta holds the ``(key, rowid)`` pairs written since the base was built, in
     sorted order, as a two-level persistent B+tree: ``leaves`` is a tuple of
-    sorted tuples of at most ``_LEAF`` pairs (their concatenation is the sorted
-    delta) and ``lasts`` the last pair of each leaf, which a bisect uses to pick
-    the leaf. A write copies one leaf and the tuple of leaves (a few dozen
-    pointers each) instead of the whole delta, so its cost does not grow with the
-    delta; versions share every leaf they did not touch. ``dead`` holds rowids of
-    base entries deleted since. Past ``_MIN_MERGE`` delta entries plus tombstones,
-    delta and tombstones are merged into a new base with ``searchsorted`` +
-    ``insert`` (O(n) memcpy, no sort).
+    sorted tuples of at most max(``_LEAF``, √size) pairs (their concatenation is
+    the sorted delta) and ``lasts`` the last pair of each leaf, which a bisect
+    uses to pick the leaf. A write copies one leaf and the tuple of leaves (a few
+    dozen pointers each) instead of the whole delta, so its cost hardly grows with
+    the delta; versions share every leaf they did not touch. ``dead`` holds rowids
+    of base entries deleted since. Past a threshold that grows with the base (see
+    ``_MERGE_SHARE``), delta and tombstones are merged into a new base with
+    ``searchsorted`` + ``insert`` (O(n) memcpy, no sort).
 
     Keys: single-column indexes store the value (numpy int64/float64 for
     INTEGER/FLOAT columns, object otherwise); NULL values live in
@@ -335,7 +343,7 @@ class OrderedIndex:
             leaf = leaves[j]
             i = bisect.bisect_right(leaf, entry)
             leaf = leaf[:i] + (entry,) + leaf[i:]
-            if len(leaf) > _LEAF:
+            if len(leaf) > _LEAF and len(leaf) > isqrt(size):
                 half = len(leaf) // 2
                 low, high = leaf[:half], leaf[half:]
                 leaves = leaves[:j] + (low, high) + leaves[j + 1:]
@@ -345,9 +353,14 @@ class OrderedIndex:
                 if i == len(leaf) - 1:
                     lasts = lasts[:j] + (entry,) + lasts[j + 1:]
             size += 1
-        new = OrderedIndex(self.name, self.columns, self.dtype, self.keys, self.rowids,
-                           self.null_rowids, leaves, dead, lasts, size)
-        if size + len(dead) > _MIN_MERGE:
+        # Same base (and its cached distinct count), new delta; set slot by slot, which
+        # is cheaper than __init__'s defaults and calls.
+        new = _new_ordered(OrderedIndex)
+        new.name, new.columns, new.dtype = self.name, self.columns, self.dtype
+        new.keys, new.rowids, new.null_rowids = self.keys, self.rowids, self.null_rowids
+        new.leaves, new.lasts, new.size, new.dead, new._ndv = leaves, lasts, size, dead, self._ndv
+        if len(dead) > _MIN_MERGE or (
+                size > _MIN_MERGE and size > len(self.keys) // _MERGE_SHARE):
             return new.merged()
         return new
 
@@ -400,6 +413,14 @@ class OrderedIndex:
             return base_ids
         if not len(base_ids):
             return np.fromiter((r for _, r in part), np.int64, len(part))
+        n = len(base_ids) + len(part)
+        if n <= 64 and self.dtype is np.int64:
+            # A short range (a point lookup, a small BETWEEN): a stable sort of the pairs
+            # in Python costs a few µs, numpy's insert-based merge ~20. Integer keys only:
+            # they order totally, so this gives exactly the merge's order (base first on
+            # ties).
+            pairs = sorted(chain(zip(base_keys.tolist(), base_ids.tolist()), part), key=_key)
+            return np.fromiter((r for _, r in pairs), np.int64, n)
         pk = np.empty(len(part), object) if self.dtype is object else \
             np.fromiter((k for k, _ in part), self.dtype, len(part))
         if self.dtype is object:
