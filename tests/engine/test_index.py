@@ -241,3 +241,21 @@ def test_ordered_index_delta_leaves_split_and_empty(monkeypatch, composite):
             for v in range(12):
                 assert sorted(ix.equal((v,)).tolist()) == sorted(
                     r for r, k in live.items() if k[0] == v)
+
+
+def test_ordered_index_pending_inserts_are_private_to_each_version():
+    """Plain inserts queue on a run shared by versions; a version written after another
+    one extended the run (a fork, a rolled-back statement) must not see its entries."""
+    import pyarrow as pa
+    base = OrderedIndex.build("i", (0,), ["INTEGER"], [pa.array([5, 1, 3])], [0, 1, 2])
+    parent = base.with_changes([(4, 10)], [])
+    left = parent.with_changes([(2, 11)], []).with_changes([(9, 12)], [])
+    right = parent.with_changes([(0, 13)], [])          # the run was extended by `left`
+    assert left.range().tolist() == [1, 11, 2, 10, 0, 12]
+    assert right.range().tolist() == [13, 1, 2, 10, 0]
+    assert parent.range().tolist() == [1, 2, 10, 0]
+    assert len(left) == 6 and len(right) == 5 and len(parent) == 4
+    # Reads settle a version in place; later writes on it and on its parent stay apart.
+    after = left.with_changes([(4, 14)], [(9, 12)])
+    assert after.range(3, 4).tolist() == [2, 10, 14] and left.equal(9).tolist() == [12]
+    assert parent.with_changes([(1, 15)], []).equal(1).tolist() == [1, 15]

@@ -14,6 +14,7 @@ a NULL in them are never stored: NULLs never collide under SQL UNIQUE.
 from __future__ import annotations
 
 import bisect
+import threading
 from itertools import chain
 from math import isqrt
 from operator import itemgetter
@@ -191,8 +192,18 @@ class OrderedIndex:
     the sorted delta) and ``lasts`` the last pair of each leaf, which a bisect
     uses to pick the leaf. A write copies one leaf and the tuple of leaves (a few
     dozen pointers each) instead of the whole delta, so its cost hardly grows with
-    the delta; versions share every leaf they did not touch. ``dead`` holds rowids
-    of base entries deleted since. Past a threshold that grows with the base (see
+    the delta; versions share every leaf they did not touch. Plain inserts (no
+    removal in the same call) are not even placed: they are appended to a
+    pending run, a list shared by versions under the same append-only rule as
+    the table's tail (a version owns the prefix ``items[:n]`` and appends in
+    place only when it is the longest owner, else copies its prefix), and sorted
+    into the leaves by the first read of that version (one by one when few,
+    else by one sort and re-chunking), the result cached in the version — it is
+    the same value, so sharing stays safe; the delta state is one tuple
+    attribute, replaced whole, so a concurrent reader sees either the old or the
+    settled state. (A list, not a chain of cons cells: the garbage collector
+    would traverse such a chain on every collection.) ``dead`` holds rowids of base
+    entries deleted since. Past a threshold that grows with the base (see
     ``_MERGE_SHARE``), delta and tombstones are merged into a new base with
     ``searchsorted`` + ``insert`` (O(n) memcpy, no sort).
 
@@ -205,8 +216,8 @@ class OrderedIndex:
     follow numpy's order (NaN last), and the scan re-checks the predicate.
     """
 
-    __slots__ = ("name", "columns", "dtype", "keys", "rowids", "null_rowids", "leaves", "lasts",
-                 "size", "dead", "_ndv")
+    __slots__ = ("name", "columns", "dtype", "keys", "rowids", "null_rowids", "dead", "_ndv",
+                 "_d")
 
     def __init__(self, name, columns, dtype, keys, rowids, null_rowids, leaves=(),
                  dead=_EMPTY_MAP, lasts=None, size=None):
@@ -216,16 +227,53 @@ class OrderedIndex:
         self.keys = keys
         self.rowids = rowids
         self.null_rowids = null_rowids
-        self.leaves = leaves               # (sorted ((key, rowid), ...), ...), none empty
-        self.lasts = lasts if lasts is not None else tuple(leaf[-1] for leaf in leaves)
-        self.size = size if size is not None else sum(map(len, leaves))   # delta entries
+        if lasts is None:
+            lasts = tuple(leaf[-1] for leaf in leaves)
+        if size is None:
+            size = sum(map(len, leaves))
+        # The delta: (leaves, lasts, placed entries, pending run or None, pending count).
+        # leaves: (sorted ((key, rowid), ...), ...), none empty; this version's pending
+        # pairs are run.items[:count], in arrival order.
+        self._d = (leaves, lasts, size, None, 0)
         self.dead = dead
         self._ndv = None
+
+    def _derive(self, d: tuple, dead) -> "OrderedIndex":
+        """Same base (and its cached distinct count), another delta; set slot by slot,
+        cheaper than __init__'s defaults."""
+        new = _new_ordered(OrderedIndex)
+        new.name, new.columns, new.dtype = self.name, self.columns, self.dtype
+        new.keys, new.rowids, new.null_rowids = self.keys, self.rowids, self.null_rowids
+        new.dead, new._ndv, new._d = dead, self._ndv, d
+        return new
+
+    def _settled(self) -> tuple:
+        """The delta state with every pending insert placed (computed once per version)."""
+        d = self._d
+        if d[3] is None:
+            return d
+        d = _settle(d)
+        self._d = d
+        return d
+
+    @property
+    def leaves(self) -> tuple:
+        return self._settled()[0]
+
+    @property
+    def lasts(self) -> tuple:
+        return self._settled()[1]
+
+    @property
+    def size(self) -> int:
+        """Entries in the delta, pending ones included."""
+        d = self._d
+        return d[2] + d[4]
 
     @property
     def delta(self) -> tuple:
         """The delta's (key, rowid) pairs in order, as one tuple (O(delta); for inspection)."""
-        return tuple(chain.from_iterable(self.leaves))
+        return tuple(chain.from_iterable(self._settled()[0]))
 
     # -- construction -----------------------------------------------------------------
     @classmethod
@@ -280,8 +328,9 @@ class OrderedIndex:
         values, rowids = values[order], rowids[order]
         keys, ids = _merge_sorted(self._live_base(), (values, rowids))
         null_rowids = np.sort(np.concatenate([self._live_nulls(), nulls]))
-        return OrderedIndex(self.name, self.columns, self.dtype, keys, ids, null_rowids,
-                            self.leaves, _EMPTY_MAP, self.lasts, self.size)
+        new = OrderedIndex(self.name, self.columns, self.dtype, keys, ids, null_rowids)
+        new._d = self._d
+        return new
 
     def _live_base(self):
         import numpy as np
@@ -306,13 +355,30 @@ class OrderedIndex:
         return tuple(NULL_KEY if row[c] is None else row[c] for c in cols)
 
     def __len__(self) -> int:
-        return len(self.keys) + len(self.null_rowids) + self.size - len(self.dead)
+        d = self._d
+        return len(self.keys) + len(self.null_rowids) + d[2] + d[4] - len(self.dead)
 
     # -- writes (return new versions) ---------------------------------------------------
     def with_changes(self, added: list, removed: list) -> "OrderedIndex":
         """``added``/``removed``: lists of (key, rowid) pairs. A removed base entry becomes a
-        tombstone; in the delta only the leaves that change are copied."""
-        leaves, lasts, size, dead = self.leaves, self.lasts, self.size, self.dead
+        tombstone; in the delta only the leaves that change are copied, and plain inserts
+        are only queued (see the class docstring)."""
+        if not removed:
+            leaves, lasts, size, run, n = self._d
+            if run is None:
+                run = _Run([])
+            with run.lock:
+                if len(run.items) == n:
+                    run.items.extend(added)
+                else:   # another version appended past our prefix: take a private copy
+                    run = _Run(run.items[:n] + list(added))
+            n += len(added)
+            new = self._derive((leaves, lasts, size, run, n), self.dead)
+            if size + n > _MIN_MERGE and size + n > len(self.keys) // _MERGE_SHARE:
+                return new.merged()
+            return new
+        leaves, lasts, size, _, _ = self._settled()
+        dead = self.dead
         for entry in removed:
             # The leaf holding the first pair >= entry: the first whose last pair is >= it.
             j = bisect.bisect_left(lasts, entry)
@@ -332,33 +398,9 @@ class OrderedIndex:
                     continue
             dead = dead.set(entry[1], True)
         for entry in added:
-            if not leaves:
-                leaves, lasts, size = ((entry,),), (entry,), size + 1
-                continue
-            # After every pair <= entry: in the first leaf whose last pair is > entry
-            # (or at the end of the last leaf).
-            j = bisect.bisect_right(lasts, entry)
-            if j == len(leaves):
-                j -= 1
-            leaf = leaves[j]
-            i = bisect.bisect_right(leaf, entry)
-            leaf = leaf[:i] + (entry,) + leaf[i:]
-            if len(leaf) > _LEAF and len(leaf) > isqrt(size):
-                half = len(leaf) // 2
-                low, high = leaf[:half], leaf[half:]
-                leaves = leaves[:j] + (low, high) + leaves[j + 1:]
-                lasts = lasts[:j] + (low[-1], high[-1]) + lasts[j + 1:]
-            else:
-                leaves = leaves[:j] + (leaf,) + leaves[j + 1:]
-                if i == len(leaf) - 1:
-                    lasts = lasts[:j] + (entry,) + lasts[j + 1:]
+            leaves, lasts = _place(leaves, lasts, size, entry)
             size += 1
-        # Same base (and its cached distinct count), new delta; set slot by slot, which
-        # is cheaper than __init__'s defaults and calls.
-        new = _new_ordered(OrderedIndex)
-        new.name, new.columns, new.dtype = self.name, self.columns, self.dtype
-        new.keys, new.rowids, new.null_rowids = self.keys, self.rowids, self.null_rowids
-        new.leaves, new.lasts, new.size, new.dead, new._ndv = leaves, lasts, size, dead, self._ndv
+        new = self._derive((leaves, lasts, size, None, 0), dead)
         if len(dead) > _MIN_MERGE or (
                 size > _MIN_MERGE and size > len(self.keys) // _MERGE_SHARE):
             return new.merged()
@@ -367,21 +409,30 @@ class OrderedIndex:
     def merged(self) -> "OrderedIndex":
         """Fold delta and tombstones into a new base."""
         import numpy as np
-        delta = self.delta
-        nulls = [r for k, r in delta if k is NULL_KEY]
-        entries = [(k, r) for k, r in delta if k is not NULL_KEY]
+        leaves, _, _, pending, n = self._d
+        pairs = list(chain.from_iterable(leaves))
+        if pending is not None:          # unsorted: sorted below, with the pairs
+            pairs.extend(pending.items[:n])
+            if self.dtype is object:
+                pairs.sort()
+        nulls = [r for k, r in pairs if k is NULL_KEY]
+        entries = [(k, r) for k, r in pairs if k is not NULL_KEY]
         values = np.empty(len(entries), object) if self.dtype is object else \
             np.fromiter((k for k, _ in entries), self.dtype, len(entries))
         if self.dtype is object:
             values[:] = [k for k, _ in entries]
         ids = np.fromiter((r for _, r in entries), np.int64, len(entries))
+        if pending is not None and self.dtype is not object:
+            order = np.lexsort((ids, values))   # by key, then rowid: the leaves' order
+            values, ids = values[order], ids[order]
         keys, rowids = _merge_sorted(self._live_base(), (values, ids))
         null_rowids = np.sort(np.concatenate([self._live_nulls(), np.array(nulls, np.int64)]))
         return OrderedIndex(self.name, self.columns, self.dtype, keys, rowids, null_rowids)
 
     def with_columns(self, columns: tuple[int, ...]) -> "OrderedIndex":
-        return OrderedIndex(self.name, columns, self.dtype, self.keys, self.rowids,
-                            self.null_rowids, self.leaves, self.dead, self.lasts, self.size)
+        new = self._derive(self._d, self.dead)
+        new.columns = columns
+        return new
 
     # -- reads ------------------------------------------------------------------------
     def range(self, low=None, high=None, low_inc: bool = True, high_inc: bool = True):
@@ -395,10 +446,12 @@ class OrderedIndex:
             base_keys, base_ids = keys[lo:hi], self.rowids[lo:hi]
         else:
             base_keys, base_ids = keys, self.rowids
-        if self.leaves:
-            lo = (0, 0) if low is None else self._bound(low, not low_inc)
-            hi = self._bound(NULL_KEY, False) if high is None else self._bound(high, high_inc)
-            part = self._between(lo, hi)
+        leaves, lasts = self._settled()[:2]
+        if leaves:
+            lo = (0, 0) if low is None else _bound(leaves, lasts, low, not low_inc)
+            hi = _bound(leaves, lasts, NULL_KEY if high is None else high,
+                        high is not None and high_inc)
+            part = _between(leaves, lo, hi)
         else:
             part = ()
         if len(self.dead):
@@ -428,32 +481,6 @@ class OrderedIndex:
         pids = np.fromiter((r for _, r in part), np.int64, len(part))
         return _merge_sorted((base_keys, base_ids), (pk, pids))[1]
 
-    def _bound(self, key, right: bool) -> tuple[int, int]:
-        """Where ``bisect_left`` (``bisect_right`` if ``right``) of ``key`` among the delta's
-        keys falls, as (leaf, offset); (len(leaves), 0) past the end."""
-        leaves = self.leaves
-        search = bisect.bisect_right if right else bisect.bisect_left
-        # Every pair before the leaf found is below the bound, since its leaf's last is.
-        j = search(self.lasts, key, key=_key)
-        if j == len(leaves):
-            return j, 0
-        return j, search(leaves[j], key, key=_key)
-
-    def _between(self, lo: tuple[int, int], hi: tuple[int, int]):
-        """The delta's pairs from position ``lo`` up to (excluding) position ``hi``."""
-        (j1, i1), (j2, i2) = lo, hi
-        leaves = self.leaves
-        if j1 > j2 or (j1 == j2 and i1 >= i2):
-            return ()
-        if j1 == j2:
-            return leaves[j1][i1:i2]
-        out = list(leaves[j1][i1:])
-        for j in range(j1 + 1, j2):
-            out.extend(leaves[j])
-        if j2 < len(leaves):
-            out.extend(leaves[j2][:i2])
-        return out
-
     def equal(self, key):
         """Rowids whose key equals ``key`` (a value, or a tuple prefix for composites)."""
         if key is None:
@@ -469,8 +496,9 @@ class OrderedIndex:
         import numpy as np
         ids = self._live_nulls()
         # NULL_KEY sorts after every value: the NULL entries are the delta's tail.
-        extra = [r for k, r in self._between(self._bound(NULL_KEY, False),
-                                             (len(self.leaves), 0)) if k is NULL_KEY]
+        leaves, lasts = self._settled()[:2]
+        extra = [r for k, r in _between(leaves, _bound(leaves, lasts, NULL_KEY, False),
+                                        (len(leaves), 0)) if k is NULL_KEY]
         if extra:
             ids = np.sort(np.concatenate([ids, np.array(extra, np.int64)]))
         return ids
@@ -499,6 +527,82 @@ class OrderedIndex:
             lo.append(real[0])
             hi.append(real[-1])
         return max(n, 0), (min(lo) if lo else None), (max(hi) if hi else None)
+
+
+def _place(leaves: tuple, lasts: tuple, size: int, entry: tuple) -> tuple[tuple, tuple]:
+    """(leaves, lasts) with ``entry`` placed after every pair <= it; ``size`` is the
+    delta's size before, which sets how large a leaf may grow."""
+    if not leaves:
+        return ((entry,),), (entry,)
+    # In the first leaf whose last pair is > entry (or at the end of the last leaf).
+    j = bisect.bisect_right(lasts, entry)
+    if j == len(leaves):
+        j -= 1
+    leaf = leaves[j]
+    i = bisect.bisect_right(leaf, entry)
+    leaf = leaf[:i] + (entry,) + leaf[i:]
+    if len(leaf) > _LEAF and len(leaf) > isqrt(size):
+        half = len(leaf) // 2
+        low, high = leaf[:half], leaf[half:]
+        return leaves[:j] + (low, high) + leaves[j + 1:], \
+            lasts[:j] + (low[-1], high[-1]) + lasts[j + 1:]
+    leaves = leaves[:j] + (leaf,) + leaves[j + 1:]
+    if i == len(leaf) - 1:
+        lasts = lasts[:j] + (entry,) + lasts[j + 1:]
+    return leaves, lasts
+
+
+class _Run:
+    """Pending (key, rowid) pairs, append-only, shared by the versions owning a prefix."""
+
+    __slots__ = ("items", "lock")
+
+    def __init__(self, items: list) -> None:
+        self.items = items
+        self.lock = threading.Lock()
+
+
+def _settle(d: tuple) -> tuple:
+    """Delta state ``d`` with its pending pairs placed: one by one when they are few
+    against the delta, else one sort of everything and fresh leaves."""
+    leaves, lasts, size, run, n = d
+    pairs = run.items[:n]
+    if n * 16 <= size:
+        for entry in pairs:
+            leaves, lasts = _place(leaves, lasts, size, entry)
+            size += 1
+        return leaves, lasts, size, None, 0
+    pairs.extend(chain.from_iterable(leaves))
+    pairs.sort()
+    width = max(1, max(_LEAF, isqrt(len(pairs))) * 3 // 4)   # room to grow before a split
+    leaves = tuple(tuple(pairs[i:i + width]) for i in range(0, len(pairs), width))
+    return leaves, tuple(leaf[-1] for leaf in leaves), len(pairs), None, 0
+
+
+def _bound(leaves: tuple, lasts: tuple, key, right: bool) -> tuple[int, int]:
+    """Where ``bisect_left`` (``bisect_right`` if ``right``) of ``key`` among the delta's
+    keys falls, as (leaf, offset); (len(leaves), 0) past the end."""
+    search = bisect.bisect_right if right else bisect.bisect_left
+    # Every pair before the leaf found is below the bound, since its leaf's last is.
+    j = search(lasts, key, key=_key)
+    if j == len(leaves):
+        return j, 0
+    return j, search(leaves[j], key, key=_key)
+
+
+def _between(leaves: tuple, lo: tuple[int, int], hi: tuple[int, int]):
+    """The delta's pairs from position ``lo`` up to (excluding) position ``hi``."""
+    (j1, i1), (j2, i2) = lo, hi
+    if j1 > j2 or (j1 == j2 and i1 >= i2):
+        return ()
+    if j1 == j2:
+        return leaves[j1][i1:i2]
+    out = list(leaves[j1][i1:])
+    for j in range(j1 + 1, j2):
+        out.extend(leaves[j])
+    if j2 < len(leaves):
+        out.extend(leaves[j2][:i2])
+    return out
 
 
 def _search(keys, value, side: str) -> int:
