@@ -116,7 +116,7 @@ class Database:
             catalog = current.catalog_version
             if new.catalog_version != txn.snapshot.catalog_version:
                 catalog = max(catalog, new.catalog_version) + 1
-            new = replace(new, version=current.version + 1, catalog_version=catalog)
+            new = new.numbered(current.version + 1, catalog)
             if wal is not None:
                 lsn = wal.log_commit(txn, new)
             self.root = new

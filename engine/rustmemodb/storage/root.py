@@ -34,10 +34,26 @@ class Root:
         return self.tables.get(name)
 
     def with_table(self, name: str, version: TableVersion, ddl: bool = False) -> "Root":
+        # Every write statement comes through here: replace() inlined, without its
+        # keyword-argument dict.
         tables = dict(self.tables)
         tables[name] = version
-        return replace(self, tables=tables,
-                       catalog_version=self.catalog_version + (1 if ddl else 0))
+        new = object.__new__(Root)
+        d = new.__dict__
+        d.update(self.__dict__)
+        d["tables"] = tables
+        if ddl:
+            d["catalog_version"] = self.catalog_version + 1
+        return new
+
+    def numbered(self, version: int, catalog_version: int) -> "Root":
+        """This root with new counters: what a commit publishes (replace() inlined)."""
+        new = object.__new__(Root)
+        d = new.__dict__
+        d.update(self.__dict__)
+        d["version"] = version
+        d["catalog_version"] = catalog_version
+        return new
 
     def without_table(self, name: str) -> "Root":
         tables = dict(self.tables)
