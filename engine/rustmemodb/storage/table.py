@@ -331,12 +331,17 @@ class TableVersion:
     def insert_rows(self, rows: list[tuple]) -> tuple["TableVersion", list[int]]:
         """Append rows (already typed and checked for NOT NULL); enforces UNIQUE."""
         first = self.next_rowid
-        rowids = list(range(first, first + len(rows)))
-        indexes = self._indexes_with(rows, rowids)
-        ordered = self.ordered
-        if ordered:
-            ordered = {name: ix.with_changes([(ix.key_of(r), i) for r, i in zip(rows, rowids)], ())
-                       for name, ix in ordered.items()}
+        if len(rows) == 1:   # the OLTP case, without the per-batch bookkeeping
+            rowids = [first]
+            indexes, ordered = self._indexes_with_one(rows[0], first)
+        else:
+            rowids = list(range(first, first + len(rows)))
+            indexes = self._indexes_with(rows, rowids)
+            ordered = self.ordered
+            if ordered:
+                ordered = {name: ix.with_changes([(ix.key_of(r), i) for r, i in
+                                                  zip(rows, rowids)], ())
+                           for name, ix in ordered.items()}
         tail = self.tail
         with tail.lock:
             if len(tail.rows) == self.tail_len:
@@ -348,6 +353,25 @@ class TableVersion:
         if new.tail_len >= TAIL_FREEZE:
             new = new.freeze_tail()
         return new, rowids
+
+    def _indexes_with_one(self, row: tuple, rowid: int) -> tuple[dict, dict]:
+        """(unique, ordered) indexes with one new row; 23505 on a taken key."""
+        indexes = self.indexes
+        if indexes:
+            indexes = dict(indexes)
+            for name, index in self.indexes.items():
+                key = index.key_of(row)
+                if key is None or (type(key) is tuple and None in key):
+                    continue
+                if index.get(key) is not None:
+                    raise self._unique_violation(index, key)
+                indexes[name] = index.with_changes({key: rowid}, ())
+        ordered = self.ordered
+        if ordered:
+            ordered = dict(ordered)
+            for name, ix in self.ordered.items():
+                ordered[name] = ix.with_changes(((ix.key_of(row), rowid),), ())
+        return indexes, ordered
 
     def _indexes_with(self, rows: list[tuple], rowids: list[int]) -> dict:
         if not self.indexes:
