@@ -158,14 +158,14 @@ class _TopKey:
 
 TOP_KEY = _TopKey()
 # The delta is merged into the base past max(_MIN_MERGE, base size / _MERGE_SHARE) entries,
-# or past _MIN_MERGE tombstones. A merge rewrites the whole base (~1.5 ms per 100k
+# or past _MIN_MERGE tombstones. A merge rewrites the whole base (2-4 ms per 100k
 # entries), so the threshold grows with the base to keep its cost per write constant;
 # tombstones stay bounded because reads filter the base through them.
 _MIN_MERGE = 1024
 _MERGE_SHARE = 32
 # Most entries in one delta leaf, for deltas up to _LEAF² entries; beyond, √(delta size),
 # which keeps both the leaf and the tuple of leaves that a write copies short. 48 keeps
-# both under pymalloc's 512-byte small-object limit.
+# a leaf under pymalloc's 512-byte small-object limit.
 _LEAF = 48
 _key = itemgetter(0)
 _new_ordered = object.__new__
