@@ -162,7 +162,7 @@ TOP_KEY = _TopKey()
 # entries), so the threshold grows with the base to keep its cost per write constant;
 # tombstones stay bounded because reads filter the base through them.
 _MIN_MERGE = 1024
-_MERGE_SHARE = 32
+_MERGE_SHARE = 16
 # Most entries in one delta leaf, for deltas up to _LEAF² entries; beyond, √(delta size),
 # which keeps both the leaf and the tuple of leaves that a write copies short. 48 keeps
 # a leaf under pymalloc's 512-byte small-object limit.
@@ -205,7 +205,7 @@ class OrderedIndex:
     would traverse such a chain on every collection.) ``dead`` holds rowids of base
     entries deleted since. Past a threshold that grows with the base (see
     ``_MERGE_SHARE``), delta and tombstones are merged into a new base with
-    ``searchsorted`` + ``insert`` (O(n) memcpy, no sort).
+    ``searchsorted`` and one placement pass (O(n), the base is not re-sorted).
 
     Keys: single-column indexes store the value (numpy int64/float64 for
     INTEGER/FLOAT columns, object otherwise); NULL values live in
@@ -626,4 +626,15 @@ def _merge_sorted(a, b):
     if ak.dtype != bk.dtype:
         ak, bk = ak.astype(object), bk.astype(object)
     pos = np.searchsorted(ak, bk, "right")
-    return np.insert(ak, pos, bk), np.insert(ar, pos, br)
+    # What np.insert(ak, pos, bk) does, with the placement mask built once for both arrays.
+    dst = pos + np.arange(len(bk))
+    n = len(ak) + len(bk)
+    from_a = np.ones(n, bool)
+    from_a[dst] = False
+    keys = np.empty(n, ak.dtype)
+    keys[dst] = bk
+    keys[from_a] = ak
+    rowids = np.empty(n, ar.dtype)
+    rowids[dst] = br
+    rowids[from_a] = ar
+    return keys, rowids
