@@ -49,6 +49,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import errors
+from ..memory import settle_heap
 from .index import OrderedIndex, UniqueIndex
 from .index_build import first_clash, unique_from_arrays
 from .schema import TableSchema
@@ -140,6 +141,7 @@ class Chunk:
         cols = self._pycols
         if cols is None:
             cols = self._pycols = [c.to_pylist() for c in self.batch.columns]
+            settle_heap(len(self.rowids))   # big long-lived lists: out of the GC's walks
         return cols
 
 

@@ -19,11 +19,12 @@ root to its value before the statement, so it leaves no trace.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 
+from ..memory import settle_heap
 from ..storage.root import Root, ViewDef
 from ..storage.table import TableVersion
 
@@ -111,6 +112,7 @@ class Transaction:
         version, rowids = self.working.tables[name].insert_arrow(data)
         self.working = self.working.with_table(name, version)
         self.ops.append(BulkInsertOp(name, data, rowids))
+        settle_heap(len(rowids))
         return rowids
 
     def delete_rows(self, name: str, rowids: list[int]) -> None:

@@ -17,7 +17,9 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors
-from ...storage.index import OrderedIndex, UniqueIndex
+from ...memory import settle_heap
+from ...storage.index import OrderedIndex
+from ...storage.index_build import unique_from_arrays
 from ...storage.schema import IndexDef
 from ...storage.table import replace as evolve
 from ..parse import position_of
@@ -91,18 +93,19 @@ def build_index(version, definition: IndexDef):
     rowids = data.column(data.num_columns - 1).to_numpy()
     schema = version.schema
     if definition.unique:
-        cols = [data.column(c).to_pylist() for c in definition.columns]
-        keys = cols[0] if len(cols) == 1 else list(zip(*cols))
-        index, dup = UniqueIndex.build(definition.name, definition.columns, keys, rowids.tolist())
+        index, dup = unique_from_arrays(definition.name, definition.columns,
+                                        [data.column(c) for c in definition.columns], rowids)
         if dup is not None:
             names = ", ".join(schema.columns[c].name for c in definition.columns)
             shown = ", ".join(map(_show, dup)) if isinstance(dup, tuple) else _show(dup)
             raise errors.sql_error("23505", f'could not create unique index "{definition.name}"',
                                    detail=f"Key ({names})=({shown}) is duplicated.")
-        return index
-    return OrderedIndex.build(definition.name, definition.columns,
-                              [schema.columns[c].type for c in definition.columns],
-                              [data.column(c) for c in definition.columns], rowids)
+    else:
+        index = OrderedIndex.build(definition.name, definition.columns,
+                                   [schema.columns[c].type for c in definition.columns],
+                                   [data.column(c) for c in definition.columns], rowids)
+    settle_heap(data.num_rows)   # the index is long-lived from here on (memory.py)
+    return index
 
 
 def _show(v) -> str:
