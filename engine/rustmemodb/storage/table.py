@@ -59,7 +59,7 @@ TAIL_FREEZE = 4096
 # A chunk is rewritten without its dead rows once this share of it is deleted.
 COMPACT_DEAD_SHARE = 0.5
 # In-place updates pending in ``patches`` before they are folded into the chunks.
-PATCH_FOLD = 2048
+PATCH_FOLD = 4096
 _NO_PATCHES = immutables.Map()
 
 _chunk_ids = itertools.count(1)
@@ -110,27 +110,37 @@ class Chunk:
         return row_getter(len(cols))(cols, offset)
 
     def patched(self, changes: list[tuple[int, tuple]]) -> "Chunk":
-        """A chunk with the rows at these offsets replaced, same rowids (an UPDATE fold)."""
+        """A chunk with the rows at these offsets replaced, same rowids (an UPDATE fold).
+        Columns no change touches (known from the cached Python columns) are shared,
+        Arrow array and Python list alike: an UPDATE usually sets one or two columns."""
         changes = sorted(changes, key=lambda c: c[0])
+        old = self._pycols
+        width = self.batch.num_columns
+        touched = [j for j in range(width)
+                   if old is None or any(old[j][o] != row[j] for o, row in changes)]
+        if not touched:
+            return self
         offs = np.fromiter((o for o, _ in changes), np.int64, len(changes))
         mask = np.zeros(len(self.rowids), bool)
         mask[offs] = True
         amask = pa.array(mask)
-        cols = []
-        for j, col in enumerate(self.batch.columns):
+        cols = list(self.batch.columns)
+        for j in touched:
+            col = cols[j]
             new = [row[j] for _, row in changes]
             try:
-                cols.append(pc.replace_with_mask(col, amask, pa.array(new, col.type)))
+                cols[j] = pc.replace_with_mask(col, amask, pa.array(new, col.type))
             except pa.ArrowNotImplementedError:   # types without a kernel (e.g. intervals)
                 values = list(self.py_columns()[j])
                 for (o, _), v in zip(changes, new):
                     values[o] = v
-                cols.append(pa.array(values, col.type))
+                cols[j] = pa.array(values, col.type)
         out = Chunk(pa.RecordBatch.from_arrays(cols, schema=self.batch.schema), self.rowids)
-        if self._pycols is not None:   # keep point reads warm: patch copies of the lists
-            pycols = [list(c) for c in self._pycols]
-            for o, row in changes:
-                for j, col in enumerate(pycols):
+        if old is not None:   # keep point reads warm: patched copies of the touched lists
+            pycols = list(old)
+            for j in touched:
+                col = pycols[j] = list(old[j])
+                for o, row in changes:
                     col[o] = row[j]
             out._pycols = pycols
         return out
