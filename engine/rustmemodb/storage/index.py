@@ -606,12 +606,12 @@ def _between(leaves: tuple, lo: tuple[int, int], hi: tuple[int, int]):
 
 
 def _search(keys, value, side: str) -> int:
-    import numpy as np
-    if keys.dtype == object:
+    if keys.dtype.hasobject:
+        import numpy as np
         probe = np.empty(1, object)
         probe[0] = value
-        return int(np.searchsorted(keys, probe, side)[0])
-    return int(np.searchsorted(keys, value, side))
+        return int(keys.searchsorted(probe, side)[0])
+    return int(keys.searchsorted(value, side))   # the method: no np.searchsorted dispatch
 
 
 def _merge_sorted(a, b):
