@@ -82,6 +82,7 @@ def compile_update(prepared):
         return None
     table, columns = plan.table, plan.columns
     items = sorted(assign.items())
+    assigned = frozenset(assign)
 
     def run(ctx):
         txn, params = ctx.txn, ctx.params
@@ -105,7 +106,7 @@ def compile_update(prepared):
                 constraints.before_update(txn, schema, old, new, ctx)
             # the rows just read are still current unless a cascade changed this table
             txn.update_rows(table, rowids, new,
-                            old if txn.working.tables[table] is version else None)
+                            old if txn.working.tables[table] is version else None, assigned)
         return dml_result("UPDATE", columns, new, returning, params)
     return run
 

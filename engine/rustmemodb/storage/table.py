@@ -402,12 +402,14 @@ class TableVersion:
         return out
 
     def update_rows(self, rowids: Iterable[int], rows: list[tuple],
-                    old_rows: list[tuple] | None = None) -> tuple["TableVersion", list[int]]:
+                    old_rows: list[tuple] | None = None,
+                    columns: frozenset | None = None) -> tuple["TableVersion", list[int]]:
         """UPDATE in place: each row keeps its rowid, the new values go to ``patches``,
         and only indexes whose key changed are touched. Enforces UNIQUE over the whole
         statement (``SET id = id + 1`` may move a key onto one this statement frees).
-        ``old_rows``: the rows' current values in this version, if the caller has them.
-        Returns (new version, rowids updated); unknown or dead rowids are skipped."""
+        ``old_rows``: the rows' current values in this version, if the caller has them;
+        ``columns``: the only column positions that may change (an UPDATE's SET list),
+        so indexes on none of them are not even looked at. Returns (new version, rowids updated); unknown or dead rowids are skipped."""
         changes: list[tuple[int, tuple, tuple]] = []   # (rowid, old row, new row)
         if old_rows is not None and len(old_rows) == 1:
             changes.append((rowids[0], old_rows[0], rows[0]))
@@ -423,11 +425,13 @@ class TableVersion:
                 changes.append((rowid, old, new))
         if not changes:
             return self, []
-        indexes = self._indexes_moved(changes) if self.indexes else self.indexes
+        indexes = self._indexes_moved(changes, columns) if self.indexes else self.indexes
         ordered = self.ordered
         if ordered:
             ordered = dict(ordered)
             for name, ix in self.ordered.items():
+                if columns is not None and columns.isdisjoint(ix.columns):
+                    continue
                 gone, added = [], []
                 for rowid, old, new in changes:
                     before, after = ix.key_of(old), ix.key_of(new)
@@ -448,10 +452,13 @@ class TableVersion:
             new = new.settled()
         return new, [c[0] for c in changes]
 
-    def _indexes_moved(self, changes: list[tuple[int, tuple, tuple]]) -> dict:
+    def _indexes_moved(self, changes: list[tuple[int, tuple, tuple]],
+                       columns: frozenset | None = None) -> dict:
         """Unique indexes after rows changed keys in place (rowids unchanged)."""
         out = self.indexes
         for name, index in self.indexes.items():
+            if columns is not None and columns.isdisjoint(index.columns):
+                continue
             moves = []
             for rowid, old, new in changes:
                 before, after = index.key_of(old), index.key_of(new)

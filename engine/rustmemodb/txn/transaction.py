@@ -121,10 +121,12 @@ class Transaction:
         self.ops.append(DeleteOp(name, list(rowids)))
 
     def update_rows(self, name: str, rowids: list[int], rows: list[tuple],
-                    old_rows: list[tuple] | None = None) -> list[int]:
+                    old_rows: list[tuple] | None = None,
+                    columns: frozenset | None = None) -> list[int]:
         """Replace live rows by new versions in place (same rowids), one new root.
-        ``old_rows``: the current rows, when the caller just read them."""
-        version, done = self.working.tables[name].update_rows(rowids, rows, old_rows)
+        ``old_rows``: the current rows, when the caller just read them; ``columns``:
+        the positions the UPDATE assigns (see TableVersion.update_rows)."""
+        version, done = self.working.tables[name].update_rows(rowids, rows, old_rows, columns)
         self.working = self.working.with_table(name, version)
         if len(done) != len(rows):   # skipped rowids: log exactly what was applied
             new_of = dict(zip(rowids, rows))
