@@ -31,6 +31,16 @@ def source_rows(scan):
         pred = try_compile_row(scan.filter)
         if pred is None:
             return None
+    if lookup.kind == "unique" and lookup.mode == "eq" and len(lookup.keys) == 1 \
+            and pred is None:
+        key_fn, name = compiled[0][0], lookup.index
+
+        def point(version, params):   # WHERE pk = $1: one probe, one row
+            key = key_fn((), params)
+            rowid = version.indexes[name].get(key) if key is not None else None
+            row = version.row(rowid) if rowid is not None else None
+            return [] if row is None else [row + (rowid,)]
+        return point
 
     def rows(version, params):
         ids = rowids_for(lookup, version, params, compiled)
