@@ -170,3 +170,34 @@ def test_rebased_update_of_own_new_row_follows_its_rowid(tmp_path):
     db = rustmemodb.Database.open(path, durability="sync")
     assert db.connect().execute("SELECT * FROM t ORDER BY id").fetchall() == expected
     db.close()
+
+
+def test_point_deletes_are_sparse_until_the_fold():
+    c = loaded(5000)
+    assert version(c).chunks and version(c).indexes["t_pkey"].get(8) < version(c).tail_rowid0
+    before = version(c)
+    c.execute("UPDATE t SET k = 55 WHERE id = 8")
+    c.execute("DELETE FROM t WHERE id = ?", [7])
+    c.execute("DELETE FROM t WHERE id = ?", [8])                # a patched row
+    v = version(c)
+    assert v.dead == before.dead                               # no 64k-flag mask copied
+    assert c.execute("SELECT count(*) FROM t").fetchone() == (4998,)
+    assert c.execute("SELECT count(*) FROM t WHERE id IN (7, 8)").fetchone() == (0,)
+    assert c.execute("SELECT count(*) FROM t WHERE k = 55").fetchone() == (0,)
+    assert c.execute("UPDATE t SET k = 1 WHERE id = 7").rowcount == 0
+    assert c.execute("SELECT count(*) FROM t WHERE k BETWEEN 0 AND 9").fetchone() == (4998,)
+    settled = v.settled()
+    assert not settled.patches and settled.live_rows == 4998
+    assert sum(int(m.sum()) for m in settled.dead if m is not None) == 2
+    c.execute("INSERT INTO t VALUES (7, 0, 'again', NULL)")    # keys freed
+    assert c.execute("SELECT name FROM t WHERE id = 7").fetchone() == ("again",)
+
+
+def test_many_point_deletes_fold_and_compact():
+    c = loaded(PATCH_FOLD * 2)
+    for i in range(0, int(PATCH_FOLD * 1.5)):
+        c.execute("DELETE FROM t WHERE id = ?", [i])
+    v = version(c)
+    assert len(v.patches) <= PATCH_FOLD
+    assert c.execute("SELECT count(*), min(id) FROM t").fetchone() == \
+        (PATCH_FOLD * 2 - int(PATCH_FOLD * 1.5), int(PATCH_FOLD * 1.5))

@@ -61,6 +61,20 @@ COMPACT_DEAD_SHARE = 0.5
 # In-place updates pending in ``patches`` before they are folded into the chunks.
 PATCH_FOLD = 4096
 _NO_PATCHES = immutables.Map()
+# Deletes of at most this many chunk rows are noted in ``patches`` as DELETED (one
+# map set) rather than by copying the chunk's 64k-flag deletion mask.
+SPARSE_DELETE = 64
+
+
+class _Deleted:
+    """``patches`` value of a chunk row deleted since the last fold."""
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "DELETED"
+
+
+DELETED = _Deleted()
 
 _chunk_ids = itertools.count(1)
 
@@ -252,8 +266,8 @@ class TableVersion:
         """The live row with this rowid, as a tuple in storage form, else None."""
         if self.patches:
             patched = self.patches.get(rowid)
-            if patched is not None:   # patched rows are live (delete drops the patch)
-                return patched
+            if patched is not None:
+                return None if patched is DELETED else patched
         loc = self._locate(rowid)
         if loc is None:
             return None
@@ -280,7 +294,7 @@ class TableVersion:
             if patches is not None:
                 row = patches.get(r)
                 if row is not None:
-                    out.append((r, row))
+                    out.append((r, None if row is DELETED else row))
                     continue
             if r >= tail0:
                 off = r - tail0
@@ -491,23 +505,33 @@ class TableVersion:
         if cached is not None:
             return cached
         by_chunk: dict[int, list] = {}
+        killed: dict[int, list] = {}
         in_tail: dict[int, tuple] = {}
         for rowid, row in self.patches.items():
             i, off = self._locate(rowid)
             if i < 0:
                 in_tail[off] = row
+            elif row is DELETED:
+                killed.setdefault(i, []).append(off)
             else:
                 by_chunk.setdefault(i, []).append((off, row))
-        chunks = list(self.chunks)
+        chunks, dead = list(self.chunks), list(self.dead)
         for i, changes in by_chunk.items():
             chunks[i] = chunks[i].patched(changes)
+        for i, offs in killed.items():
+            mask = dead[i].copy() if dead[i] is not None else np.zeros(len(chunks[i]), bool)
+            mask[offs] = True
+            dead[i] = mask
         tail = self.tail
         if in_tail:
             rows = tail.rows[: self.tail_len]
             for off, row in in_tail.items():
                 rows[off] = row
             tail = Tail(rows)
-        out = replace(self, chunks=tuple(chunks), tail=tail, patches=_NO_PATCHES)
+        out = replace(self, chunks=tuple(chunks), dead=tuple(dead), tail=tail,
+                      patches=_NO_PATCHES)
+        if killed:
+            out = out._compacted(killed.keys())
         self.__dict__["_settled"] = out
         return out
 
@@ -582,7 +606,11 @@ class TableVersion:
         return self._delete(rowids)[0]
 
     def _delete(self, rowids: Iterable[int]) -> tuple["TableVersion", list[tuple]]:
-        """(new version, rows removed)."""
+        """(new version, rows removed). A few chunk rows (<= SPARSE_DELETE) are marked
+        DELETED in ``patches``, folded into the deletion masks with the other patches;
+        more get their chunks' masks copied and set at once."""
+        rowids = rowids.tolist() if isinstance(rowids, np.ndarray) else list(rowids)
+        sparse = len(rowids) <= SPARSE_DELETE
         by_chunk: dict[int, list[int]] = {}
         tail_dead = set()
         removed_rows, removed_ids = [], []
@@ -592,28 +620,34 @@ class TableVersion:
             if loc is None:
                 continue
             i, off = loc
+            patched = patches.get(rowid) if patches else None
+            if patched is DELETED:
+                continue
             if i < 0:
                 if rowid in self.tail_dead or rowid in tail_dead:
                     continue
                 tail_dead.add(rowid)
                 row = self.tail.rows[off]
+                if patched is not None:   # the row as it is now (its index keys)
+                    row = patched
+                    patches = patches.delete(rowid)
             else:
                 mask = self.dead[i]
                 if mask is not None and mask[off]:
                     continue
-                by_chunk.setdefault(i, []).append(off)
-                row = None
-            if patches:   # the row as it is now (its index keys), and no patch for the dead
-                patched = patches.get(rowid)
-                if patched is not None:
-                    row = patched
-                    patches = patches.delete(rowid)
-            removed_rows.append(self.chunks[i].row(off) if row is None else row)
+                row = self.chunks[i].row(off) if patched is None else patched
+                if sparse:
+                    patches = patches.set(rowid, DELETED)
+                else:
+                    by_chunk.setdefault(i, []).append(off)
+                    if patched is not None:
+                        patches = patches.delete(rowid)
+            removed_rows.append(row)
             removed_ids.append(rowid)
         if not removed_rows:
             return self, removed_rows
-        dead = list(self.dead)
-        chunks = list(self.chunks)
+        dead = list(self.dead) if by_chunk else self.dead
+        chunks = self.chunks
         for i, offs in by_chunk.items():
             mask = dead[i].copy() if dead[i] is not None else np.zeros(len(chunks[i]), bool)
             if len(offs) == 1:
@@ -634,10 +668,9 @@ class TableVersion:
                       tail_dead=_with_keys(self.tail_dead, tail_dead),
                       indexes=indexes, live_rows=self.live_rows - len(removed_rows),
                       ordered=ordered, patches=patches)
-        if len(removed_ids) == 1 and (removed_ids[0] * 2654435761) & 0xFF:
-            # A point delete checks for compaction on a pseudo-random 1 in 256 (by rowid):
-            # the check costs more than the delete, and a chunk only needs compacting
-            # once half of it is dead, so checking a little late is harmless.
+        if sparse:   # compaction comes with the fold (settled)
+            if len(patches) > PATCH_FOLD:
+                new = new.settled()
             return new, removed_rows
         return new._compacted(by_chunk.keys()), removed_rows
 

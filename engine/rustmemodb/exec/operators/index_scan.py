@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from ...plan.access import IndexLookup
-from ...storage.table import rows_to_batch
+from ...storage.table import DELETED, rows_to_batch
 from ..expr.row import try_compile_row
 from ..expr.vector import evaluate
 
@@ -171,10 +171,12 @@ def _gather(version, ids: np.ndarray) -> list:
                 _gather_chunk(version, ci, pos[which == ci], ids, rows)
     id_list = ids.tolist()
     patches = version.patches
-    if patches:   # rows updated in place since the last fold
+    if patches:   # rows updated in place or deleted since the last fold
         for j, r in enumerate(id_list):
             if rows[j] is not None:
-                rows[j] = patches.get(r, rows[j])
+                patched = patches.get(r)
+                if patched is not None:
+                    rows[j] = None if patched is DELETED else patched
     return list(zip(id_list, rows))
 
 
