@@ -9,6 +9,7 @@ every statement a parameterised `conn.execute(sql, params)`:
     point SELECT by PK       SELECT * FROM kv WHERE id = ?        + fetchall()
     UPDATE by PK             UPDATE kv SET v = v + 1 WHERE id = ?
     range scan on index      SELECT id, v FROM kv WHERE k BETWEEN ? AND ?  (~10 rows)
+    DELETE by PK             DELETE FROM kv WHERE id = ?          each id once
 
 then the point SELECT again on a table of rows/10 and of rows rows (100k vs 1M): an
 index lookup should not care. Each case runs ops/10 untimed statements first (plan
@@ -68,6 +69,7 @@ def cases(conn: Any, n: int, ops: int, seed: int = 2) -> dict[str, Callable[[int
     lo = rng.integers(0, max(1, n - 10), total).tolist()
     ins = "INSERT INTO kv VALUES (?, ?, ?, ?)"
     new_id = iter(range(n + 1, n + 10 * total)).__next__
+    doomed = rng.permutation(np.arange(1, n + 1)).tolist()   # distinct ids: one DELETE each
 
     def insert(i: int) -> None:
         key = new_id()
@@ -80,6 +82,7 @@ def cases(conn: Any, n: int, ops: int, seed: int = 2) -> dict[str, Callable[[int
         "UPDATE by PK": lambda i: conn.execute("UPDATE kv SET v = v + 1 WHERE id = ?", (ids[i],)),
         "range scan on index (~10 rows)": lambda i: conn.execute(
             "SELECT id, v FROM kv WHERE k BETWEEN ? AND ?", (lo[i], lo[i] + 9)).fetchall(),
+        "DELETE by PK": lambda i: conn.execute("DELETE FROM kv WHERE id = ?", (doomed[i % n],)),
     }
 
 
@@ -112,7 +115,7 @@ def run(opts: Options) -> Report:
         conn, err = attempt(lambda: seeded(engine, small_n, report.notes), verbose=opts.verbose)
         if err:
             for name in ("insert, autocommit", "insert, one transaction", "point SELECT by PK",
-                         "UPDATE by PK", "range scan on index (~10 rows)"):
+                         "UPDATE by PK", "range scan on index (~10 rows)", "DELETE by PK"):
                 table.add(name, engine, error=err)
             lookup.add(f"{small_n:,} rows", engine, error=err)
         else:
