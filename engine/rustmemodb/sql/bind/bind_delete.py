@@ -8,8 +8,8 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ...plan.logical import LogicalDelete
-from .bind_insert import bind_returning
-from .bind_update import bind_returning_joined, joined_source, table_source
+from .bind_insert import bind_returning, bind_returning_in
+from .bind_update import joined_source, table_source
 
 
 def bind_delete(stmt, node: exp.Delete) -> LogicalDelete:
@@ -24,6 +24,6 @@ def bind_delete(stmt, node: exp.Delete) -> LogicalDelete:
 def bind_delete_using(stmt, node: exp.Delete) -> LogicalDelete:
     schema, scope, source = joined_source(stmt, node.this, node.args["using"],
                                           node.args.get("where"), "USING")
-    returning = bind_returning_joined(stmt, node, scope)
+    returning = bind_returning_in(stmt, node, scope)
     return LogicalDelete(returning[1] if returning else [], schema.name, source,
                          returning[0] if returning else None)

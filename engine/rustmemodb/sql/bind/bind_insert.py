@@ -154,18 +154,30 @@ def _conform_query(source: LogicalNode, schema, targets, node) -> LogicalNode:
 
 def bind_returning(stmt, node, schema, alias: str):
     """(exprs over the table row, output columns) for RETURNING, or None."""
-    ret = node.args.get("returning")
-    if ret is None:
-        return None
     scope = Scope()
     for c in schema.columns:
         scope.add(alias, c.name, c.type)
+    return bind_returning_in(stmt, node, scope)
+
+
+def bind_returning_in(stmt, node, scope: Scope):
+    """RETURNING over ``scope``: (exprs, output columns) or None. ``*`` is every visible
+    column: the target's, plus those of FROM/USING items (as in PostgreSQL)."""
+    ret = node.args.get("returning")
+    if ret is None:
+        return None
     from .bind_select import output_name
     binder = ExprBinder(stmt, scope, clause="RETURNING")
     exprs, cols = [], []
     for e in ret.expressions:
-        if isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star)):
-            for i, c in enumerate(schema.columns):
+        star_of = None
+        if isinstance(e, exp.Star):
+            star_of = ""
+        elif isinstance(e, exp.Column) and isinstance(e.this, exp.Star):
+            star_of = e.table
+        if star_of is not None:
+            for i in scope.star(star_of or None):
+                c = scope.columns[i]
                 exprs.append(ColRef(i, c.type, c.name))
                 cols.append((c.name, c.type))
             continue

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from ... import errors, types
+from ... import errors
 from ...plan.expr import ColRef
 from ...plan.logical import (LogicalDistinctOn, LogicalFilter, LogicalJoin, LogicalScan,
                              LogicalUpdate)
 from ..parse import position_of
 from .bind_expr import ExprBinder
-from .bind_insert import assign_to_column, bind_returning, is_default
+from .bind_insert import assign_to_column, bind_returning, bind_returning_in, is_default
 from .scope import Scope
 
 
@@ -109,39 +109,12 @@ def joined_source(stmt, table_node: exp.Table, items: list, where, keyword: str)
     return schema, scope, plan
 
 
-def bind_returning_joined(stmt, node, scope: Scope):
-    """RETURNING over a joined source: (exprs, output columns) or None. ``*`` is every
-    visible column of the target and the FROM/USING items, as in PostgreSQL."""
-    ret = node.args.get("returning")
-    if ret is None:
-        return None
-    from .bind_select import output_name
-    binder = ExprBinder(stmt, scope, clause="RETURNING")
-    exprs, cols = [], []
-    for e in ret.expressions:
-        star_of = None
-        if isinstance(e, exp.Star):
-            star_of = ""
-        elif isinstance(e, exp.Column) and isinstance(e.this, exp.Star):
-            star_of = e.table
-        if star_of is not None:
-            for i in scope.star(star_of or None):
-                c = scope.columns[i]
-                exprs.append(ColRef(i, c.type, c.name))
-                cols.append((c.name, c.type))
-            continue
-        bound = binder.bind(e.this if isinstance(e, exp.Alias) else e)
-        exprs.append(bound)
-        cols.append((output_name(e), bound.type if bound.type != types.NULL else types.TEXT))
-    return exprs, cols
-
-
 def bind_update_from(stmt, node: exp.Update) -> LogicalUpdate:
     """UPDATE t SET ... FROM items WHERE ...: assignments and RETURNING may read the items."""
     from_ = node.args.get("from_") or node.args.get("from")
     schema, scope, source = joined_source(stmt, node.this, [from_.this], node.args.get("where"),
                                           "FROM")
     assignments = _assignments(stmt, node, schema, scope)
-    returning = bind_returning_joined(stmt, node, scope)
+    returning = bind_returning_in(stmt, node, scope)
     return LogicalUpdate(returning[1] if returning else [], schema.name, source, assignments,
                          returning[0] if returning else None)
