@@ -55,31 +55,24 @@ def test_prepared_with_parameters_reused(conn):
     assert conn.execute(sql, (7, 5, "q", 0)).fetchall() == [(7, 5)]
 
 
-def test_concurrent_upserts_of_one_new_key_conflict_at_commit(conn):
+@pytest.mark.parametrize("first,second,check,kept", [
+    # a new key inserted by both: the first committer's row stays
+    ("(5, 1, 'e')", "(5, 2, 'f')", "SELECT k, v, tag FROM kv WHERE k = 5", [(5, 1, "e")]),
+    # an existing row updated by both: the first committer's update stays
+    ("(1, 1, 'x')", "(1, 1, 'x')", "SELECT v FROM kv WHERE k = 1", [(11,)]),
+])
+def test_concurrent_upserts_of_one_key_conflict_at_commit(conn, first, second, check, kept):
     db = conn.database
     a, b = db.connect(), db.connect()
     a.execute("BEGIN")
     b.execute("BEGIN")
-    a.execute("INSERT INTO kv VALUES (5, 1, 'e') ON CONFLICT (k) DO UPDATE SET v = kv.v + 1")
-    b.execute("INSERT INTO kv VALUES (5, 2, 'f') ON CONFLICT (k) DO UPDATE SET v = kv.v + 1")
+    a.execute(f"INSERT INTO kv VALUES {first} ON CONFLICT (k) DO UPDATE SET v = kv.v + 1")
+    b.execute(f"INSERT INTO kv VALUES {second} ON CONFLICT (k) DO UPDATE SET v = kv.v + 100")
     a.execute("COMMIT")
     with pytest.raises(rustmemodb.SerializationFailure) as e:
         b.execute("COMMIT")
     assert e.value.sqlstate == "40001"
-    assert rows(conn, "SELECT k, v, tag FROM kv WHERE k = 5") == [(5, 1, "e")]
-
-
-def test_concurrent_upserts_of_one_existing_row_conflict_at_commit(conn):
-    db = conn.database
-    a, b = db.connect(), db.connect()
-    a.execute("BEGIN")
-    b.execute("BEGIN")
-    a.execute("INSERT INTO kv VALUES (1, 1, 'x') ON CONFLICT (k) DO UPDATE SET v = kv.v + 1")
-    b.execute("INSERT INTO kv VALUES (1, 1, 'x') ON CONFLICT (k) DO UPDATE SET v = kv.v + 100")
-    a.execute("COMMIT")
-    with pytest.raises(rustmemodb.SerializationFailure):
-        b.execute("COMMIT")
-    assert rows(conn, "SELECT v FROM kv WHERE k = 1") == [(11,)]
+    assert rows(conn, check) == kept
 
 
 def test_concurrent_upserts_of_different_rows_both_commit(conn):
