@@ -9,19 +9,15 @@ from __future__ import annotations
 from ..plan import logical as L
 from . import constraints
 from .fast_path import COMPILERS
-from .fast_update import compile_returning, dml_result, source_rows
+from .fast_update import dml_result, point_dml
 
 
 def compile_delete(prepared):
     plan = prepared.plan
-    if not isinstance(plan, L.LogicalDelete):
+    parts = point_dml(plan, L.LogicalDelete)
+    if parts is None:
         return None
-    rows_of = source_rows(plan.source)
-    if rows_of is None:
-        return None
-    returning = compile_returning(plan)
-    if plan.returning is not None and returning is None:
-        return None
+    rows_of, returning = parts
     table, columns = plan.table, plan.columns
 
     def run(ctx):

@@ -77,18 +77,28 @@ def _result_class():
 _Result = None
 
 
-def compile_update(prepared):
-    plan = prepared.plan
-    if not isinstance(plan, L.LogicalUpdate):
+def point_dml(plan, node_type):
+    """(rows_of, returning) for an UPDATE/DELETE plan of ``node_type`` whose rows come
+    from an index lookup and whose RETURNING compiles to row closures; else None."""
+    if not isinstance(plan, node_type):
         return None
     rows_of = source_rows(plan.source)
     if rows_of is None:
         return None
-    assign = {i: try_compile_row(e) for i, e in plan.assignments.items()}
-    if any(f is None for f in assign.values()):
-        return None
     returning = compile_returning(plan)
     if plan.returning is not None and returning is None:
+        return None
+    return rows_of, returning
+
+
+def compile_update(prepared):
+    plan = prepared.plan
+    parts = point_dml(plan, L.LogicalUpdate)
+    if parts is None:
+        return None
+    rows_of, returning = parts
+    assign = {i: try_compile_row(e) for i, e in plan.assignments.items()}
+    if any(f is None for f in assign.values()):
         return None
     table, columns = plan.table, plan.columns
     items = sorted(assign.items())
