@@ -8,6 +8,7 @@ from .order_distinct_on import order_distinct_on
 from .prune_columns import prune_columns
 from .pushdown_filters import pushdown_filters
 from .pushdown_join_filters import pushdown_join_filters
+from .reorder_joins import reorder_joins
 from .use_index import use_index
 from .use_index_join import use_index_join
 
@@ -17,6 +18,7 @@ RULES = (
     ("pushdown_join_filters", pushdown_join_filters),
     ("pushdown_filters", pushdown_filters),
     ("use_index", use_index),
+    ("reorder_joins", reorder_joins),
     ("extract_equi_keys", extract_equi_keys),
     ("use_index_join", use_index_join),
     ("order_distinct_on", order_distinct_on),
