@@ -137,9 +137,11 @@ class Session:
         bound = binder.bind_statement(ast)
         plan = optimize(bound.plan, root) if bound.plan is not None else None
         slots = [bound.param_types.get(i, types.UNKNOWN) for i in range(ph.count)]
+        sizes = tuple((name, root.tables[name].live_rows) for kind, name, _ in bound.deps
+                      if kind == "table" and name in root.tables)
         prepared = Prepared(ph.sql, ph, kind=bound.kind, bound=bound, plan=plan,
                             functions_version=self.db.functions.version, param_types=slots,
-                            exact_types=exact_param_types(ph, slots))
+                            exact_types=exact_param_types(ph, slots), sizes=sizes)
         from .exec.fast_path import compile_fast_path
         prepared.fast = compile_fast_path(prepared)
         return prepared

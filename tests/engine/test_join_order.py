@@ -55,3 +55,20 @@ def test_outer_joins_keep_their_place(conn):
            "LEFT JOIN small ON mid.small_id = small.id AND small.tag = 't3'")
     assert scans(conn, sql) == ["big", "mid", "small"]
     assert conn.execute(sql).fetchone() == (20000,)
+
+
+def test_a_cached_plan_is_redone_when_its_tables_grow():
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, k INTEGER)")
+    c.execute("CREATE INDEX t_k ON t (k)")
+    sql = "SELECT id FROM t WHERE k BETWEEN 5 AND 6"
+    plan = lambda: "\n".join(r[0] for r in c.execute("EXPLAIN " + sql).fetchall())  # noqa: E731
+    c.execute(sql)                                   # cached while the table is empty
+    first = c.database.plan_cache.get(sql)
+    c.execute("INSERT INTO t SELECT i, i % 1000 FROM generate_series(1, 50000) AS s(i)")
+    assert c.execute(sql).fetchall() and c.database.plan_cache.get(sql) is not first
+    assert "Index Scan using t_k" in plan()
+    again = c.database.plan_cache.get(sql)
+    c.execute("INSERT INTO t VALUES (50001, 5)")     # a small change keeps the plan
+    c.execute(sql)
+    assert c.database.plan_cache.get(sql) is again

@@ -7,6 +7,12 @@ were bound against: each dependency (table schema, view definition) is an
 immutable object, so "still valid" is an identity check per dependency. That
 makes the cache safe to share between a database and its forks, and across
 concurrent transactions with different catalogs.
+
+Plans also depend on table sizes (index or scan, join order), so an entry
+remembers the row counts it was optimized for and is planned again once a
+table has grown or shrunk past ``DRIFT`` times that (with ``DRIFT_SLACK`` rows
+of slack, so small tables do not churn): a statement prepared on an empty
+table does not keep a full scan's plan after a million rows arrive.
 """
 from __future__ import annotations
 
@@ -16,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _MAX_ENTRIES = 2048
+DRIFT = 4
+DRIFT_SLACK = 1024
 
 
 @dataclass
@@ -31,6 +39,7 @@ class Prepared:
     param_types: list = field(default_factory=list)
     # Python type per slot whose values pass unconverted (session.exact_param_types).
     exact_types: tuple | None = None
+    sizes: tuple = ()                   # ((table, live rows when optimized), ...)
 
     def valid_for(self, root, functions) -> bool:
         if self.functions_version != functions.version:
@@ -45,6 +54,10 @@ class Prepared:
                 if v is None or v.schema is not obj:
                     return False
             elif root.views.get(name) is not obj:
+                return False
+        for name, rows in self.sizes:
+            n = tables[name].live_rows
+            if n > DRIFT * rows + DRIFT_SLACK or DRIFT * n + DRIFT_SLACK < rows:
                 return False
         return True
 
