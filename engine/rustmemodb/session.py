@@ -20,36 +20,16 @@ The life of a statement:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from time import perf_counter as _perf_counter
 from typing import Any
 
-import pyarrow as pa
 
 from . import errors, types
 from .exec.context import ExecContext
+from .result import Result
 from .sql import params as placeholders
 from .sql.dispatch import Explain, Utility, dispatch
 from .sql.plan_cache import Prepared
-
-
-@dataclass(slots=True)   # one per statement: slots make it cheaper to build
-class Result:
-    columns: list                         # [(name, SQL type)]
-    table: pa.Table | None = None         # result rows (None for no result set)
-    rows: list | None = None              # or row tuples (point path), storage form
-    rowcount: int = -1
-    kind: str = ""
-    elapsed: float = 0.0
-
-    def arrow(self) -> pa.Table:
-        if self.table is None and self.rows is not None:
-            arrays = [pa.array([r[i] for r in self.rows], types.arrow_type(t))
-                      for i, (_, t) in enumerate(self.columns)]
-            self.table = pa.Table.from_arrays(arrays, names=[n for n, _ in self.columns])
-        if self.table is None:
-            return pa.table({})
-        return self.table
 
 
 class CancelFlag:

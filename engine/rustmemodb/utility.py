@@ -12,11 +12,11 @@ import re
 import pyarrow as pa
 
 from . import errors, types
+from .result import Result
 from .sql.dispatch import Explain, Utility
 
 
 def run_utility(session, util, params):
-    from .session import Result
     if isinstance(util, Explain):
         return run_explain(session, util, params)
     kind = util.kind
@@ -76,7 +76,6 @@ _DEFAULT_SETTINGS = {
 
 
 def _savepoint(session, kind: str, name: str):
-    from .session import Result
     txn = session.txn
     if txn is None:
         raise errors.sql_error("25P01", f"{kind.upper().replace('_', ' ')} can only be used in "
@@ -98,7 +97,6 @@ def _savepoint(session, kind: str, name: str):
 
 
 def _prepare(session, text: str):
-    from .session import Result
     m = re.match(r"(\w+)\s*(?:\(([^)]*)\))?\s+AS\s+(.+)$", text, re.I | re.S)
     if not m:
         raise errors.syntax_error("syntax error in PREPARE", hint="PREPARE name [(types)] AS statement")
@@ -128,7 +126,6 @@ def _execute_prepared(session, text: str):
 def run_explain(session, explain: Explain, params):
     from .exec.context import ExecContext
     from .plan.explain import to_dict, to_text
-    from .session import Result
     try:
         prepared = session._prepare(explain.body)
         if prepared.utility is not None or prepared.plan is None:

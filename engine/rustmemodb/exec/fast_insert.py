@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..plan import logical as L
 from ..plan.expr import Param
+from ..result import Result
 from . import constraints
 from .expr.row import try_compile_row
 from .fast_path import COMPILERS
@@ -32,8 +33,6 @@ def compile_insert(prepared):
     # One row whose values are $1..$n in order: the row is tuple(params).
     whole_params = identity and len(plan.source.rows) == 1 and all(
         type(e) is Param and e.slot == i for i, e in enumerate(plan.source.rows[0]))
-
-    from ..session import Result
 
     def run(ctx):
         params = ctx.params

@@ -10,8 +10,6 @@ path.
 """
 from __future__ import annotations
 
-from ..plan import logical as L
-from .expr.row import try_compile_row
 
 # Compilers tried in order: fn(prepared) -> closure | None.
 COMPILERS: list = []

@@ -14,6 +14,7 @@ import operator
 
 from ..plan import logical as L
 from ..plan.expr import ColRef
+from ..result import Result
 from .expr.row import try_compile_row
 from .fast_path import COMPILERS
 from .operators.index_scan import compile_keys, fetch_rows, rowids_for
@@ -38,7 +39,6 @@ def compile_select(prepared):
     except _Unsupported:
         return None
     columns = plan.columns
-    from ..session import Result   # here, not at import time: session imports this package
 
     def run(ctx):
         try:

@@ -10,6 +10,7 @@ more than ``MAX_ROWS`` rows.
 from __future__ import annotations
 
 from ..plan import logical as L
+from ..result import Result
 from . import constraints
 from .expr.row import try_compile_row
 from .fast_path import COMPILERS
@@ -59,22 +60,10 @@ def compile_returning(plan):
 
 def dml_result(kind: str, columns, rows: list, returning, params):
     """The Result of a point DML statement: a row count, plus RETURNING rows if asked."""
-    Result = _result_class()
     if returning is None:
         return Result([], rowcount=len(rows), kind=kind)
     out = [tuple(f(r, params) for f in returning) for r in rows]
     return Result(columns, rows=out, rowcount=len(rows), kind=kind)
-
-
-def _result_class():
-    global _Result
-    if _Result is None:   # not at import time: session imports this package
-        from ..session import Result
-        _Result = Result
-    return _Result
-
-
-_Result = None
 
 
 def point_dml(plan, node_type):
