@@ -27,6 +27,11 @@ _EMPTY_MAP = immutables.Map()
 _MIN_FOLD = 4096
 
 
+def storable(key: object) -> bool:
+    """False for a key with a NULL (or NULL part): unique indexes never store those."""
+    return key is not None and not (type(key) is tuple and None in key)
+
+
 class UniqueIndex:
     __slots__ = ("name", "columns", "base", "delta")
 
@@ -52,6 +57,12 @@ class UniqueIndex:
         if len(cols) == 1:
             return row[cols[0]]
         return tuple(row[c] for c in cols)
+
+    def stored_key(self, row: tuple) -> object:
+        """The row's key as the index holds it, or None when a part is NULL (such keys
+        are never stored: NULLs never collide under SQL UNIQUE)."""
+        key = self.key_of(row)
+        return key if storable(key) else None
 
     def items(self) -> Iterable[tuple[object, int]]:
         for key, rowid in self.base.items():
@@ -100,7 +111,7 @@ class UniqueIndex:
         base: dict = {}
         dup = None
         for key, rowid in zip(keys, rowids):
-            if key is None or (type(key) is tuple and None in key):
+            if not storable(key):
                 continue
             if key in base and dup is None:
                 dup = key

@@ -50,7 +50,7 @@ import pyarrow.compute as pc
 
 from .. import errors
 from ..memory import settle_heap
-from .index import OrderedIndex, UniqueIndex
+from .index import OrderedIndex, UniqueIndex, storable
 from .index_build import first_clash, unique_from_arrays
 from .schema import TableSchema
 
@@ -386,8 +386,8 @@ class TableVersion:
         if indexes:
             indexes = dict(indexes)
             for name, index in self.indexes.items():
-                key = index.key_of(row)
-                if key is None or (type(key) is tuple and None in key):
+                key = index.stored_key(row)
+                if key is None:
                     continue
                 if index.get(key) is not None:
                     raise self._unique_violation(index, key)
@@ -406,8 +406,8 @@ class TableVersion:
         for name, index in self.indexes.items():
             added: dict = {}
             for row, rowid in zip(rows, rowids):
-                key = index.key_of(row)
-                if key is None or (type(key) is tuple and None in key):
+                key = index.stored_key(row)
+                if key is None:
                     continue
                 if key in added or index.get(key) is not None:
                     raise self._unique_violation(index, key)
@@ -483,15 +483,13 @@ class TableVersion:
             freed = {rowid for _, _, rowid in moves}
             added: dict = {}
             for _, key, rowid in moves:
-                if key is None or (type(key) is tuple and None in key):
+                if not storable(key):
                     continue
                 owner = index.get(key)
                 if key in added or (owner is not None and owner not in freed):
                     raise self._unique_violation(index, key)
                 added[key] = rowid
-            removed = [k for k, _, _ in moves
-                       if k is not None and not (type(k) is tuple and None in k)
-                       and k not in added]
+            removed = [k for k, _, _ in moves if storable(k) and k not in added]
             if out is self.indexes:
                 out = dict(out)
             out[name] = index.with_changes(added, removed)
@@ -734,13 +732,7 @@ def _with_keys(marks: immutables.Map, keys: set) -> immutables.Map:
 
 
 def _keys(index: UniqueIndex, rows: list[tuple]) -> list:
-    out = []
-    for row in rows:
-        key = index.key_of(row)
-        if key is None or (type(key) is tuple and None in key):
-            continue
-        out.append(key)
-    return out
+    return [key for key in map(index.stored_key, rows) if key is not None]
 
 
 def _show(value: object) -> str:

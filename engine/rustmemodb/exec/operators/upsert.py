@@ -49,7 +49,6 @@ def upsert_rows(node: LogicalInsert, schema, rows: list[tuple], ctx) -> pa.Table
     arbiters = uniques if oc.arbiters is None else [version.indexes[n] for n in oc.arbiters]
     taken: dict[str, dict] = {ix.name: {} for ix in uniques}   # key -> owner, or None: freed
     update = oc.action == "update"
-    width = len(schema.columns)
     check_row = _row_checker(txn, schema, ctx)
     if update:
         setters = sorted((i, _row_fn(e, schema, ctx)) for i, e in oc.assignments.items())
@@ -68,8 +67,8 @@ def upsert_rows(node: LogicalInsert, schema, rows: list[tuple], ctx) -> pa.Table
         check_row(row)
         existing = None
         for index in arbiters:
-            key = index.key_of(row)
-            if key is None or (type(key) is tuple and None in key):
+            key = index.stored_key(row)
+            if key is None:
                 continue                 # NULLs never conflict
             existing = owner_of(index, key)
             if existing is not None:
@@ -77,8 +76,8 @@ def upsert_rows(node: LogicalInsert, schema, rows: list[tuple], ctx) -> pa.Table
         if existing is None:             # no conflict: insert (other unique keys must be free)
             mark = -1 - len(inserted)    # owners < 0: rows this statement inserted
             for index in uniques:
-                key = index.key_of(row)
-                if key is None or (type(key) is tuple and None in key):
+                key = index.stored_key(row)
+                if key is None:
                     continue
                 if owner_of(index, key) is not None:
                     raise version._unique_violation(index, key)
