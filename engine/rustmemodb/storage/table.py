@@ -10,7 +10,8 @@ snapshots free: they are references to versions.
     ├── tail        Tail (shared list)   recent single-row inserts as Python tuples
     │   tail_len                         this version sees tail.rows[:tail_len]
     │   tail_dead                        rowids deleted from the tail (persistent map)
-    ├── patches     rowid -> row         rows UPDATEd in place since the last fold
+    ├── patches     rowid -> row|DELETED rows UPDATEd in place / point-DELETEd since the
+                                         last fold
     ├── indexes     name -> UniqueIndex  persistent key -> rowid maps (PK, UNIQUE)
     └── ordered     name -> OrderedIndex sorted indexes: every CREATE INDEX, and one
                                          per unique key too (ranges, ORDER BY)
@@ -31,9 +32,11 @@ persistent map, one ~1 µs set), and only the indexes whose key columns changed
 are touched. Point reads look in ``patches`` first; everything that reads chunks
 wholesale (scans, the tail freeze, checkpoints, diff, ALTER) works on
 ``settled()``, the same rows with the patches folded into new chunk batches by
-``replace_with_mask`` (cached per version). Patches are folded for good once
-there are more than ``PATCH_FOLD`` of them. Large UPDATEs from the vectorised
-executor are still delete + insert of whole batches.
+``replace_with_mask`` (cached per version). A point DELETE of chunk rows marks
+them ``DELETED`` in the same map instead of copying a 64k-flag deletion mask.
+Patches are folded for good once there are more than ``PATCH_FOLD`` of them.
+Large UPDATEs from the vectorised executor are still delete + insert of whole
+batches.
 """
 from __future__ import annotations
 
@@ -60,7 +63,7 @@ TAIL_FREEZE = 4096
 COMPACT_DEAD_SHARE = 0.5
 # In-place updates pending in ``patches`` before they are folded into the chunks.
 PATCH_FOLD = 4096
-_NO_PATCHES = immutables.Map()
+_EMPTY_MAP = immutables.Map()
 # Deletes of at most this many chunk rows are noted in ``patches`` as DELETED (one
 # map set) rather than by copying the chunk's 64k-flag deletion mask.
 SPARSE_DELETE = 64
@@ -205,11 +208,11 @@ class TableVersion:
     tail: Tail = field(default_factory=Tail)
     tail_len: int = 0
     tail_rowid0: int = 0
-    tail_dead: immutables.Map = _NO_PATCHES    # rowid -> True: deleted tail rows
+    tail_dead: immutables.Map = _EMPTY_MAP    # rowid -> True: deleted tail rows
     indexes: dict = field(default_factory=dict)   # name -> UniqueIndex (never mutated)
     live_rows: int = 0
     ordered: dict = field(default_factory=dict)   # name -> OrderedIndex (never mutated)
-    patches: immutables.Map = _NO_PATCHES          # rowid -> row updated in place
+    patches: immutables.Map = _EMPTY_MAP           # rowid -> new row, or DELETED
 
     # ---- construction -------------------------------------------------------------
     @classmethod
@@ -321,6 +324,9 @@ class TableVersion:
             out.append((r, row))
         return out
 
+    def _tail_dead_ids(self) -> np.ndarray:
+        return np.fromiter(self.tail_dead.keys(), np.int64, len(self.tail_dead))
+
     # ---- scans ---------------------------------------------------------------------
     def batches(self, with_rowid: bool = False) -> list[pa.RecordBatch]:
         """Live rows as RecordBatches; zero-copy for chunks without deletions."""
@@ -342,7 +348,7 @@ class TableVersion:
                 batch = batch.append_column("_rowid", pa.array(ids))
             if self.tail_dead:
                 ids = np.arange(self.tail_rowid0, self.tail_rowid0 + self.tail_len, dtype=np.int64)
-                keep = ~np.isin(ids, np.fromiter(self.tail_dead.keys(), np.int64, len(self.tail_dead)))
+                keep = ~np.isin(ids, self._tail_dead_ids())
                 batch = batch.filter(pa.array(keep))
             out.append(batch)
         return out
@@ -423,7 +429,8 @@ class TableVersion:
         statement (``SET id = id + 1`` may move a key onto one this statement frees).
         ``old_rows``: the rows' current values in this version, if the caller has them;
         ``columns``: the only column positions that may change (an UPDATE's SET list),
-        so indexes on none of them are not even looked at. Returns (new version, rowids updated); unknown or dead rowids are skipped."""
+        so indexes on none of them are not even looked at. Returns (new version,
+        rowids updated); unknown or dead rowids are skipped."""
         changes: list[tuple[int, tuple, tuple]] = []   # (rowid, old row, new row)
         if old_rows is not None and len(old_rows) == 1:
             changes.append((rowids[0], old_rows[0], rows[0]))
@@ -446,14 +453,10 @@ class TableVersion:
             for name, ix in self.ordered.items():
                 if columns is not None and columns.isdisjoint(ix.columns):
                     continue
-                gone, added = [], []
-                for rowid, old, new in changes:
-                    before, after = ix.key_of(old), ix.key_of(new)
-                    if before is not after and before != after:
-                        gone.append((before, rowid))
-                        added.append((after, rowid))
-                if gone:
-                    ordered[name] = ix.with_changes(added, gone)
+                moves = _key_moves(ix, changes)
+                if moves:
+                    ordered[name] = ix.with_changes([(after, r) for _, after, r in moves],
+                                                    [(before, r) for before, _, r in moves])
         if len(changes) == 1:
             patches = self.patches.set(changes[0][0], changes[0][2])
         else:
@@ -473,11 +476,7 @@ class TableVersion:
         for name, index in self.indexes.items():
             if columns is not None and columns.isdisjoint(index.columns):
                 continue
-            moves = []
-            for rowid, old, new in changes:
-                before, after = index.key_of(old), index.key_of(new)
-                if before is not after and before != after:
-                    moves.append((before, after, rowid))
+            moves = _key_moves(index, changes)
             if not moves:
                 continue
             freed = {rowid for _, _, rowid in moves}
@@ -517,9 +516,7 @@ class TableVersion:
         for i, changes in by_chunk.items():
             chunks[i] = chunks[i].patched(changes)
         for i, offs in killed.items():
-            mask = dead[i].copy() if dead[i] is not None else np.zeros(len(chunks[i]), bool)
-            mask[offs] = True
-            dead[i] = mask
+            dead[i] = _marked(dead[i], len(chunks[i]), offs)
         tail = self.tail
         if in_tail:
             rows = tail.rows[: self.tail_len]
@@ -527,7 +524,7 @@ class TableVersion:
                 rows[off] = row
             tail = Tail(rows)
         out = replace(self, chunks=tuple(chunks), dead=tuple(dead), tail=tail,
-                      patches=_NO_PATCHES)
+                      patches=_EMPTY_MAP)
         if killed:
             out = out._compacted(killed.keys())
         self.__dict__["_settled"] = out
@@ -550,11 +547,11 @@ class TableVersion:
         rowids = np.arange(self.tail_rowid0, self.tail_rowid0 + self.tail_len, dtype=np.int64)
         mask = None
         if self.tail_dead:
-            mask = np.isin(rowids, np.fromiter(self.tail_dead.keys(), np.int64, len(self.tail_dead)))
+            mask = np.isin(rowids, self._tail_dead_ids())
         chunk = Chunk(batch, rowids)
         return replace(self, chunks=self.chunks + (chunk,), dead=self.dead + (mask,),
                        tail=Tail(), tail_len=0, tail_rowid0=self.next_rowid,
-                       tail_dead=_NO_PATCHES)
+                       tail_dead=_EMPTY_MAP)
 
     def insert_arrow(self, table: pa.Table) -> tuple["TableVersion", np.ndarray]:
         """Bulk append an Arrow table already cast to this table's schema."""
@@ -645,14 +642,8 @@ class TableVersion:
         if not removed_rows:
             return self, removed_rows
         dead = list(self.dead) if by_chunk else self.dead
-        chunks = self.chunks
         for i, offs in by_chunk.items():
-            mask = dead[i].copy() if dead[i] is not None else np.zeros(len(chunks[i]), bool)
-            if len(offs) == 1:
-                mask[offs[0]] = True
-            else:
-                mask[offs] = True
-            dead[i] = mask
+            dead[i] = _marked(dead[i], len(self.chunks[i]), offs)
         indexes = self.indexes
         if indexes:
             indexes = {name: idx.with_changes({}, _keys(idx, removed_rows))
@@ -717,6 +708,23 @@ def replace(version: "TableVersion", **changes) -> "TableVersion":
     d.update(changes)
     d.pop("_settled", None)   # a cache of the old version's folded form, not ours
     return new
+
+
+def _key_moves(index, changes: list[tuple[int, tuple, tuple]]) -> list[tuple]:
+    """(old key, new key, rowid) of the changed rows whose key in ``index`` differs."""
+    moves = []
+    for rowid, old, new in changes:
+        before, after = index.key_of(old), index.key_of(new)
+        if before is not after and before != after:
+            moves.append((before, after, rowid))
+    return moves
+
+
+def _marked(mask: np.ndarray | None, n: int, offsets: list[int]) -> np.ndarray:
+    """A copy of a chunk's deletion mask (all live if None) with ``offsets`` set."""
+    out = mask.copy() if mask is not None else np.zeros(n, bool)
+    out[offsets] = True
+    return out
 
 
 def _with_keys(marks: immutables.Map, keys: set) -> immutables.Map:
