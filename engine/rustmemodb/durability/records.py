@@ -174,12 +174,10 @@ def _apply_ops(root: Root, ops: list) -> Root:
             _remember(rowid_map, name, op[3], int(ids[0]) if len(ids) else 0, len(ids))
             root = root.with_table(name, version)
         elif kind == "d":
-            rowids = np.frombuffer(op[2], np.int64).tolist()
-            mapped = [_mapped(rowid_map, name, r) for r in rowids]
+            mapped = _mapped_ids(rowid_map, name, op[2])
             root = root.with_table(name, root.tables[name].delete(mapped))
         elif kind == "u":
-            rowids = np.frombuffer(op[2], np.int64).tolist()
-            mapped = [_mapped(rowid_map, name, r) for r in rowids]
+            mapped = _mapped_ids(rowid_map, name, op[2])
             version, done = root.tables[name].update_rows(mapped, op[3])
             if len(done) != len(mapped):
                 raise data_corrupted(f'log replay: an update of table "{name}" names rows '
@@ -202,6 +200,11 @@ def _apply_ops(root: Root, ops: list) -> Root:
 def _remember(rowid_map: dict, table: str, old_first: int, new_first: int, n: int) -> None:
     if n and old_first != new_first:
         rowid_map.setdefault(table, []).append((old_first, old_first + n, new_first))
+
+
+def _mapped_ids(rowid_map: dict, table: str, data: bytes) -> list[int]:
+    """A logged int64 rowid array, each mapped as by ``_mapped``."""
+    return [_mapped(rowid_map, table, r) for r in np.frombuffer(data, np.int64).tolist()]
 
 
 def _mapped(rowid_map: dict, table: str, rowid: int) -> int:

@@ -57,12 +57,16 @@ def not_null_columns(schema) -> tuple:
     return required
 
 
-def check_rows(txn, schema, rows: list[tuple], ctx) -> None:
+def check_not_null(schema, rows: list[tuple]) -> None:
     required = not_null_columns(schema)
     for row in rows:
         for i in required:
             if row[i] is None:
                 raise not_null_violation(schema, i)
+
+
+def check_rows(txn, schema, rows: list[tuple], ctx) -> None:
+    check_not_null(schema, rows)
     for check in ROW_CHECKS:
         check(txn, schema, rows=rows, ctx=ctx)
 
@@ -346,11 +350,7 @@ def _set_child_keys(txn, child: str, fk, hits: list, moves: dict | None, ctx) ->
         new.append(tuple(values))
     # Only this key's columns change, and the key it now holds is the parent's new one
     # (written right after): NOT NULL and CHECK can fail, the other foreign keys cannot.
-    required = not_null_columns(schema)
-    for row in new:
-        for i in required:
-            if row[i] is None:
-                raise not_null_violation(schema, i)
+    check_not_null(schema, new)
     check_constraints(txn, schema, rows=new, ctx=ctx)
     before_update(txn, schema, old, new, ctx)   # the child's own children, if its key moved
     txn.update_rows(child, [h[width] for h in hits], new)

@@ -95,12 +95,17 @@ def _flatten(node, leaves: list, conds: list, offset: int) -> None:
 
 # ---- choosing the order -------------------------------------------------------------------
 
-def _reordered(plan, leaves, conds, root):
+def _layout(leaves) -> tuple[list[int], list[int]]:
+    """(first FROM-order column of each relation, relation of each column)."""
     starts, pos = [], 0
     for leaf in leaves:
         starts.append(pos)
         pos += len(leaf.columns)
-    owner = [i for i, leaf in enumerate(leaves) for _ in leaf.columns]
+    return starts, [i for i, leaf in enumerate(leaves) for _ in leaf.columns]
+
+
+def _reordered(plan, leaves, conds, root):
+    starts, owner = _layout(leaves)
     rows = [max(estimate(leaf, root), 1.0) for leaf in leaves]
     edges = []   # (set of relations, selectivity)
     for c in conds:
@@ -110,7 +115,7 @@ def _reordered(plan, leaves, conds, root):
     greedy = _greedy(rows, edges)
     if greedy == original or _cost(original, rows, edges) < MIN_GAIN * _cost(greedy, rows, edges):
         return None
-    return _rebuild(plan, leaves, conds, greedy)
+    return _rebuild(plan, leaves, conds, greedy, starts, owner)
 
 
 def _greedy(rows: list[float], edges) -> list[int]:
@@ -179,14 +184,9 @@ def _distinct(leaf, col: int, root) -> float | None:
 
 # ---- rebuilding ------------------------------------------------------------------------------
 
-def _rebuild(plan, leaves, conds, order: list[int]) -> LogicalNode:
+def _rebuild(plan, leaves, conds, order: list[int], starts, owner) -> LogicalNode:
     """A left-deep join of ``leaves`` in ``order`` under a projection that puts the
     columns back in FROM order (``plan.columns``)."""
-    starts, pos = [], 0
-    for leaf in leaves:
-        starts.append(pos)
-        pos += len(leaf.columns)
-    owner = [i for i, leaf in enumerate(leaves) for _ in leaf.columns]
     new_pos: dict[int, int] = {}
     placed = [False] * len(conds)
     needs = [frozenset(owner[r] for r in column_refs(c)) for c in conds]

@@ -120,11 +120,12 @@ def _replay(root: Root, op, rowid_map: dict) -> Root:
     elif isinstance(op, BulkInsertOp):
         version, new_ids = version.insert_arrow(op.data)
         rowid_map.update(((op.table, int(o)), int(n)) for o, n in zip(op.rowids, new_ids))
-    elif isinstance(op, DeleteOp):
-        version = version.delete([rowid_map.get((op.table, r), r) for r in op.rowids])
-    elif isinstance(op, UpdateOp):
-        version, _ = version.update_rows([rowid_map.get((op.table, r), r) for r in op.rowids],
-                                         op.rows)
+    elif isinstance(op, (DeleteOp, UpdateOp)):
+        rowids = [rowid_map.get((op.table, r), r) for r in op.rowids]
+        if isinstance(op, DeleteOp):
+            version = version.delete(rowids)
+        else:
+            version, _ = version.update_rows(rowids, op.rows)
     return root.with_table(op.table, version)
 
 

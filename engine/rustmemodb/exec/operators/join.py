@@ -117,8 +117,7 @@ def hash_friendly(values):
     """Keys as Arrow's hash join / group_by should see them: large_string as string
     (5-12x faster on 1M rows; large offsets only matter past 2 GB of text, where the
     cast fails), and -0.0 as 0.0 (SQL: equal; Arrow hashes the bits, so apart)."""
-    if pa.types.is_floating(values.type):
-        return hash_key(values)
+    values = hash_key(values)
     if pa.types.is_large_string(values.type):
         try:
             return values.cast(pa.string())
