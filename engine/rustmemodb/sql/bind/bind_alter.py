@@ -28,7 +28,7 @@ from sqlglot import exp
 
 from ... import errors, types
 from ...plan.expr import Cast, ColRef
-from ...storage.index import OrderedIndex, UniqueIndex
+from ...storage.index import UniqueIndex
 from ...storage.schema import Column, ForeignKey, TableSchema, UniqueConstraint
 from ...storage.table import Chunk
 from ...storage.table import replace as evolve
@@ -367,15 +367,18 @@ def _using_expr(stmt, schema, using, target: str, col):
 
 def rebuild_indexes_on(version, pos: int):
     """Indexes over column ``pos`` rebuilt from the (converted) live rows."""
-    from .bind_index import build_index
+    from .bind_index import build_indexes
     from ...storage.schema import IndexDef
     indexes, ordered = dict(version.indexes), dict(version.ordered)
-    for name, ix in version.indexes.items():
-        if pos in ix.columns:
-            indexes[name] = build_index(version, IndexDef(name, tuple(ix.columns), True))
-    for name, ix in version.ordered.items():
-        if pos in ix.columns:
-            ordered[name] = build_index(version, IndexDef(name, tuple(ix.columns), False))
+    touched = {name: ix.columns for group in (version.indexes, version.ordered)
+               for name, ix in group.items() if pos in ix.columns}
+    for name, columns in touched.items():   # a unique key and its ordered twin together
+        unique, plain = build_indexes(version, IndexDef(name, tuple(columns),
+                                                        name in version.indexes))
+        if unique is not None:
+            indexes[name] = unique
+        if name in version.ordered:
+            ordered[name] = plain
     return evolve(version, indexes=indexes, ordered=ordered)
 
 
@@ -402,7 +405,7 @@ def add_constraint(stmt, txn, ctx, version, item, positions=None):
 
 
 def _add_unique(txn, version, u: UniqueConstraint):
-    from .bind_index import build_index, ordered_twin, relation_exists
+    from .bind_index import build_indexes, relation_exists
     from ...storage.schema import IndexDef
     schema = version.schema
     if relation_exists(txn.working, u.name):
@@ -419,12 +422,11 @@ def _add_unique(txn, version, u: UniqueConstraint):
         columns = tuple(Column(col.name, col.type, True, col.default_sql) if i in u.columns
                         else col for i, col in enumerate(schema.columns))
         schema = schema.with_(columns=columns)
-    definition = IndexDef(u.name, tuple(u.columns), True)
-    index = build_index(version, definition)
+    unique, plain = build_indexes(version, IndexDef(u.name, tuple(u.columns), True))
     indexes = dict(version.indexes)
-    indexes[u.name] = index
+    indexes[u.name] = unique
     ordered = dict(version.ordered)
-    ordered[u.name] = ordered_twin(version, definition)
+    ordered[u.name] = plain
     return evolve(version, schema=schema.with_(uniques=schema.uniques + (u,)), indexes=indexes,
                   ordered=ordered)
 

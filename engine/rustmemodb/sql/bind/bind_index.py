@@ -18,7 +18,7 @@ from sqlglot import exp
 
 from ... import errors
 from ...memory import settle_heap
-from ...storage.index import OrderedIndex
+from ...storage.index import OrderedIndex, UniqueIndex
 from ...storage.index_build import unique_from_arrays
 from ...storage.schema import IndexDef
 from ...storage.table import replace as evolve
@@ -87,25 +87,27 @@ def owner_of_index(root, name: str):
     return None
 
 
-def build_index(version, definition: IndexDef):
-    """The index object for ``definition`` over the version's live rows (23505 on dups)."""
+def build_indexes(version, definition: IndexDef) -> tuple[UniqueIndex | None, OrderedIndex]:
+    """The indexes ``definition`` stands for, over the version's live rows (read once):
+    for a unique key its hash index (23505 on duplicates), and for every index the
+    ordered one (a unique key's ordered twin: see TableVersion.empty)."""
     data = version.to_arrow(with_rowid=True)
     rowids = data.column(data.num_columns - 1).to_numpy()
     schema = version.schema
+    columns = [data.column(c) for c in definition.columns]
+    unique = None
     if definition.unique:
-        index, dup = unique_from_arrays(definition.name, definition.columns,
-                                        [data.column(c) for c in definition.columns], rowids)
+        unique, dup = unique_from_arrays(definition.name, definition.columns, columns, rowids)
         if dup is not None:
             names = ", ".join(schema.columns[c].name for c in definition.columns)
             shown = ", ".join(map(_show, dup)) if isinstance(dup, tuple) else _show(dup)
             raise errors.sql_error("23505", f'could not create unique index "{definition.name}"',
                                    detail=f"Key ({names})=({shown}) is duplicated.")
-    else:
-        index = OrderedIndex.build(definition.name, definition.columns,
-                                   [schema.columns[c].type for c in definition.columns],
-                                   [data.column(c) for c in definition.columns], rowids)
-    settle_heap(data.num_rows)   # the index is long-lived from here on (memory.py)
-    return index
+    ordered = OrderedIndex.build(definition.name, definition.columns,
+                                 [schema.columns[c].type for c in definition.columns],
+                                 columns, rowids)
+    settle_heap(data.num_rows)   # the indexes are long-lived from here on (memory.py)
+    return unique, ordered
 
 
 def _show(v) -> str:
@@ -113,22 +115,15 @@ def _show(v) -> str:
 
 
 def with_index(version, definition: IndexDef):
-    index = build_index(version, definition)
+    unique, plain = build_indexes(version, definition)
     schema = version.schema.with_(indexes=version.schema.indexes + (definition,))
     ordered = dict(version.ordered)
-    if definition.unique:
-        indexes = dict(version.indexes)
-        indexes[definition.name] = index
-        ordered[definition.name] = ordered_twin(version, definition)
-        return evolve(version, schema=schema, indexes=indexes, ordered=ordered)
-    ordered[definition.name] = index
-    return evolve(version, schema=schema, ordered=ordered)
-
-
-def ordered_twin(version, definition: IndexDef) -> OrderedIndex:
-    """The ordered index a unique key keeps beside its hash index (TableVersion.empty)."""
-    from dataclasses import replace
-    return build_index(version, replace(definition, unique=False))
+    ordered[definition.name] = plain
+    if unique is None:
+        return evolve(version, schema=schema, ordered=ordered)
+    indexes = dict(version.indexes)
+    indexes[definition.name] = unique
+    return evolve(version, schema=schema, indexes=indexes, ordered=ordered)
 
 
 def without_index(version, name: str):
