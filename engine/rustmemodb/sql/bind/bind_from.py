@@ -27,8 +27,20 @@ def bind_from(stmt, node: exp.Select, parent: Scope | None) -> tuple[LogicalNode
 
 
 def bind_from_item(stmt, item: exp.Expression, parent: Scope | None) -> tuple[LogicalNode, Scope]:
+    """One FROM item, with the joins sqlglot hangs on it inside parentheses:
+    ``(a JOIN b ON ...)`` is a Subquery around Table ``a`` carrying ``joins``."""
+    plan, scope = _bind_one_item(stmt, item, parent)
+    for join in item.args.get("joins") or []:
+        plan, scope = bind_join(stmt, plan, scope, join, parent)
+    return plan, scope
+
+
+def _bind_one_item(stmt, item: exp.Expression, parent: Scope | None):
     if isinstance(item, exp.Table):
         return _bind_table(stmt, item, parent)
+    if isinstance(item, exp.Subquery) and is_join_tree(item.this):
+        from .bind_join_tree import bind_join_tree
+        return bind_join_tree(stmt, item, parent)
     if isinstance(item, exp.Subquery):
         from .bind_select import bind_query
         plan = bind_query(stmt, item.this, parent)
@@ -42,6 +54,13 @@ def bind_from_item(stmt, item: exp.Expression, parent: Scope | None) -> tuple[Lo
     if hook is not None:
         return hook(item, parent)
     raise errors.not_supported(f"FROM item {item.sql(dialect='postgres')!r}")
+
+
+def is_join_tree(node: exp.Expression) -> bool:
+    """Whether a parenthesised FROM item holds tables and joins rather than a query."""
+    if isinstance(node, exp.Subquery):
+        return bool(node.args.get("joins")) or is_join_tree(node.this)
+    return not isinstance(node, (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Values))
 
 
 def _aliased(plan: LogicalNode, alias: str | None, item, parent) -> tuple[LogicalNode, Scope]:
