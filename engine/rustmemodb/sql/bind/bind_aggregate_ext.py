@@ -24,6 +24,8 @@ _NAMES = {exp.GroupConcat: "string_agg", exp.LogicalAnd: "bool_and", exp.Logical
 
 def bind_aggregate(stmt, binder, node):
     cls = type(node)
+    if cls is exp.Grouping:
+        return stmt.bind_grouping(binder, node)
     if cls is exp.ArrayAgg:
         raise errors.not_supported("array_agg", hint="There is no ARRAY type; use string_agg.")
     name = _NAMES.get(cls)

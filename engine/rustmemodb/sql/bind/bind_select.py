@@ -79,10 +79,10 @@ def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
     has_aggs = any(isinstance(n, AggCall) for e in select_exprs for n in e.walk()) or \
         any(isinstance(n, AggCall) for s in order_specs if s[0] == "expr" for n in s[1].walk())
     if group_nodes or having is not None or has_aggs:
-        groups = _bind_groups(stmt, group_nodes, scope, select_exprs, names)
+        groups, sets = _bind_groups(stmt, group_nodes, scope, select_exprs, names)
         having_expr = (ExprBinder(stmt, scope, aggregates=True, clause="HAVING")
                        .bind_boolean(having.this, "HAVING") if having is not None else None)
-        plan, lift = _aggregate(plan, groups, select_exprs, having_expr, order_specs)
+        plan, lift = _aggregate(plan, groups, select_exprs, having_expr, order_specs, sets)
         select_exprs = [lift(e) for e in select_exprs]
         order_specs = [(k, lift(e) if k == "expr" else e, d, nf) for k, e, d, nf in order_specs]
         if having_expr is not None:
@@ -172,26 +172,27 @@ def _type_output_name(dt: exp.DataType) -> str:
 
 # ---- GROUP BY and the aggregate lift ---------------------------------------------------------
 
-def _bind_groups(stmt, group_nodes, scope: Scope, select_exprs, names) -> list[Expr]:
+def _bind_groups(stmt, group_nodes, scope: Scope, select_exprs, names):
+    """(group expressions, grouping sets or None): see bind_grouping_sets.py."""
+    from .bind_grouping_sets import expand_group_by
     binder = ExprBinder(stmt, scope, clause="GROUP BY")
-    groups = []
-    for g in group_nodes:
+
+    def bind_one(g) -> Expr:
         if isinstance(g, exp.Literal) and not g.is_string:
             k = int(g.this)
             if not 1 <= k <= len(select_exprs):
                 raise errors.sql_error("42P10", f"GROUP BY position {k} is not in select list",
                                        position=position_of(g))
-            groups.append(select_exprs[k - 1])
-            continue
+            return select_exprs[k - 1]
         if isinstance(g, exp.Column) and not g.table and not scope.find(g.name) \
                 and g.name in names:
-            groups.append(select_exprs[names.index(g.name)])
-            continue
-        groups.append(binder.bind(g))
-    return groups
+            return select_exprs[names.index(g.name)]
+        return binder.bind(g)
+    return expand_group_by(group_nodes, bind_one)
 
 
-def _aggregate(plan: LogicalNode, groups: list[Expr], select_exprs, having, order_specs):
+def _aggregate(plan: LogicalNode, groups: list[Expr], select_exprs, having, order_specs,
+               sets=None):
     aggs: list[AggCall] = []
     for e in list(select_exprs) + ([having] if having is not None else []) + \
             [s[1] for s in order_specs if s[0] == "expr"]:
@@ -201,7 +202,11 @@ def _aggregate(plan: LogicalNode, groups: list[Expr], select_exprs, having, orde
     ng = len(groups)
     columns = [(_group_name(g, i), g.type) for i, g in enumerate(groups)] + \
         [(a.fn, a.type) for a in aggs]
-    agg_plan = LogicalAggregate(columns, plan, groups, aggs)
+    if sets is not None or any(a.fn == "grouping" for a in aggs):
+        from .bind_grouping_sets import aggregate_grouping_sets
+        agg_plan = aggregate_grouping_sets(plan, groups, sets, aggs, columns)
+    else:
+        agg_plan = LogicalAggregate(columns, plan, groups, aggs)
 
     def lift(e: Expr) -> Expr:
         def visit(n: Expr) -> Expr:

@@ -58,6 +58,10 @@ class QueryHooks:
         from .bind_aggregate_ext import bind_aggregate
         return bind_aggregate(self, binder, node)
 
+    def bind_grouping(self, binder, node):
+        from .bind_grouping_sets import bind_grouping
+        return bind_grouping(self, binder, node)
+
     def bind_filter(self, binder, node):
         from .bind_aggregate_ext import bind_filter
         return bind_filter(self, binder, node)
