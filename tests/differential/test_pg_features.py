@@ -130,6 +130,22 @@ GROUPING_SETS = [
     "SELECT k, count(DISTINCT j) FROM t GROUP BY ROLLUP (k)",
 ]
 
+LATERAL = [
+    "SELECT t.k, s.w FROM t, LATERAL (SELECT w FROM u WHERE u.j = t.j) s",
+    "SELECT t.k, t.v, s.m FROM t LEFT JOIN LATERAL (SELECT max(w) AS m FROM u WHERE u.w >= t.v) s"
+    " ON true",
+    "SELECT t.k, s.w FROM t LEFT JOIN LATERAL (SELECT w FROM u WHERE u.j = t.j) s ON s.w > t.v",
+    "SELECT t.j, g FROM t, generate_series(t.j, t.v) g",
+    "SELECT t.j, s.w FROM t CROSS JOIN LATERAL (SELECT w FROM u WHERE u.j <= t.j "
+    "ORDER BY w NULLS FIRST, j NULLS FIRST LIMIT 1) s",
+]
+
+
+@SETTINGS
+@given(T_ROWS, U_ROWS)
+def test_lateral(postgres, t_rows, u_rows):
+    compare(postgres, {"t": t_rows, "u": u_rows}, LATERAL)
+
 
 @SETTINGS
 @given(T_ROWS, U_ROWS)

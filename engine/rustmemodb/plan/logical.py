@@ -259,3 +259,44 @@ class LogicalDelete(LogicalNode):
 
     def children(self):
         return [self.source]
+
+
+# ---- LATERAL and set-returning functions in FROM ----------------------------------------
+
+@dataclass
+class LogicalLateralJoin(LogicalNode):
+    """``left [LEFT] JOIN LATERAL right``: ``right`` is re-planned per left row.
+
+    ``right`` is a ``SubqueryExpr`` of kind ``lateral``: its plan reads the left
+    columns listed in ``correlated`` through OuterRefs (a frame per distinct
+    combination, as for correlated subqueries). Output: left columns ++ right
+    columns; ``condition`` (over that layout) filters, and for ``left`` a left row
+    with no surviving match is kept once with NULLs. Executed by
+    exec/operators/lateral.py.
+    """
+    left: LogicalNode
+    right: Any                           # SubqueryExpr(kind="lateral")
+    kind: str = "inner"                  # inner | left
+    condition: Any = None
+
+    def children(self):
+        return [self.left]
+
+    def describe(self) -> str:
+        keys = ", ".join(str(c) for c in self.right.correlated)
+        out = f"{self.kind}, per ({keys})"
+        return out + (f", filter: {self.condition}" if self.condition is not None else "")
+
+
+@dataclass
+class LogicalTableFunction(LogicalNode):
+    """A set-returning function in FROM whose arguments are known only at run time
+    (``generate_series(1, t.n)``, ``unnest(t.arr)``): evaluated by
+    exec/operators/table_function.py, once per outer frame when under LATERAL."""
+    function: str                        # generate_series | unnest
+    args: list                           # list[Expr] (constants, parameters, OuterRefs)
+    ordinality: bool = False             # WITH ORDINALITY: a trailing 1-based INTEGER column
+
+    def describe(self) -> str:
+        return f"{self.function}({', '.join(map(str, self.args))})" + \
+            (" with ordinality" if self.ordinality else "")

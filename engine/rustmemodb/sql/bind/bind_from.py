@@ -46,6 +46,9 @@ def _bind_one_item(stmt, item: exp.Expression, parent: Scope | None):
         plan = bind_query(stmt, item.this, parent)
         alias = item.alias_or_name or None
         return _aliased(plan, alias, item, parent)
+    if isinstance(item, exp.Lateral):
+        from .bind_lateral import bind_lateral_item
+        return bind_lateral_item(stmt, item, parent)
     if isinstance(item, exp.Values):
         from .bind_select import bind_values
         plan = bind_values(stmt, item, parent)
@@ -130,6 +133,9 @@ def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNod
 def bind_join(stmt, left: LogicalNode, left_scope: Scope, join: exp.Join,
               parent: Scope | None) -> tuple[LogicalNode, Scope]:
     from .bind_expr import ExprBinder
+    from .bind_lateral import bind_lateral_join, is_lateral_item
+    if is_lateral_item(join.this):
+        return bind_lateral_join(stmt, left, left_scope, join, parent)
     right, right_scope = bind_from_item(stmt, join.this, parent)
     side = (join.side or "").lower()          # left | right | full | ""
     kind = (join.kind or "").lower()          # inner | outer | cross | ""

@@ -91,7 +91,7 @@ def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
     if stmt_has_windows(select_exprs, order_specs):
         plan, select_exprs, order_specs = stmt.bind_windows(plan, select_exprs, order_specs)
 
-    return _finish(stmt, node, plan, select_exprs, names, order_specs)
+    return _finish(stmt, node, plan, select_exprs, names, order_specs, scope.parent)
 
 
 def stmt_has_windows(select_exprs, order_specs) -> bool:
@@ -290,7 +290,8 @@ def _explicit_nulls(o: exp.Ordered) -> bool:
 
 # ---- projection, DISTINCT, ORDER BY, LIMIT ------------------------------------------------------
 
-def _finish(stmt, node, plan, select_exprs, names, order_specs) -> LogicalNode:
+def _finish(stmt, node, plan, select_exprs, names, order_specs,
+            parent: Scope | None = None) -> LogicalNode:
     hidden = [s[1] for s in order_specs if s[0] == "expr"]
     distinct = node.args.get("distinct")
     if hidden and distinct is not None and not distinct.args.get("on"):
@@ -318,7 +319,7 @@ def _finish(stmt, node, plan, select_exprs, names, order_specs) -> LogicalNode:
             keys.append((ColRef(pos, plan.columns[pos][1]), desc, nulls_first))
     if keys:
         plan = LogicalSort(plan.columns, plan, keys)
-    plan = _limit(stmt, node, plan)
+    plan = _limit(stmt, node, plan, parent)
     if hidden:
         plan = LogicalProject(cols[:len(names)], plan,
                               [ColRef(i, t, n) for i, (n, t) in enumerate(cols[:len(names)])])
@@ -331,12 +332,13 @@ def _null_as_text(e: Expr) -> Expr:
     return e
 
 
-def _limit(stmt, node, plan: LogicalNode) -> LogicalNode:
+def _limit(stmt, node, plan: LogicalNode, parent: Scope | None = None) -> LogicalNode:
+    """LIMIT/OFFSET: constants, parameters, or (LATERAL, correlated) outer columns."""
     limit = node.args.get("limit")
     offset = node.args.get("offset")
     if limit is None and offset is None:
         return plan
-    binder = ExprBinder(stmt, Scope(), clause="LIMIT")
+    binder = ExprBinder(stmt, Scope(parent=parent), clause="LIMIT")
     lim = _count_expr(binder, limit.expression if limit is not None else None, "LIMIT")
     off = _count_expr(binder, offset.expression if offset is not None else None, "OFFSET")
     return LogicalLimit(plan.columns, plan, lim, off)

@@ -113,10 +113,10 @@ class QueryHooks:
         from .bind_functions import bind_jsonb_extract_scalar
         return bind_jsonb_extract_scalar(self, binder, args, node)
 
-    # ---- set-returning functions in FROM (bind_functions.py) -------------------------------
-    def bind_table_function(self, func, parent, column_name=None):
-        from .bind_functions import bind_table_function
-        return bind_table_function(self, func, parent, column_name)
+    # ---- set-returning functions in FROM and LATERAL (bind_lateral.py) --------------------
+    def bind_table_function(self, func, parent, column_name=None, ordinality=False):
+        from .bind_lateral import bind_table_function
+        return bind_table_function(self, func, parent, column_name, ordinality)
 
     def bind_function_time_to_str(self, binder, args, node):
         from .bind_functions import bind_to_char
