@@ -140,6 +140,24 @@ LATERAL = [
     "ORDER BY w NULLS FIRST, j NULLS FIRST LIMIT 1) s",
 ]
 
+ARRAYS = [
+    "SELECT k, array_agg(v ORDER BY v NULLS FIRST, j NULLS FIRST) FROM t GROUP BY k",
+    "SELECT k, array_agg(j ORDER BY f DESC NULLS LAST, v NULLS FIRST, j NULLS FIRST) "
+    "FROM t GROUP BY k",
+    "SELECT k, v FROM t WHERE v = ANY (ARRAY[j, 1, NULL])",
+    "SELECT k, v <> ALL (ARRAY[j, 2]), v < ANY (ARRAY[j, 0]) FROM t",
+    "SELECT x.k, x.arr[1], x.arr[2:3], cardinality(x.arr) FROM "
+    "(SELECT k, array_agg(v ORDER BY v NULLS LAST, j NULLS LAST) AS arr FROM t GROUP BY k) x",
+    "SELECT x.k, e, n FROM (SELECT k, array_agg(j ORDER BY j NULLS LAST, v NULLS LAST) AS arr "
+    "FROM t GROUP BY k) x, unnest(x.arr) WITH ORDINALITY AS y (e, n)",
+]
+
+
+@SETTINGS
+@given(T_ROWS, U_ROWS)
+def test_arrays(postgres, t_rows, u_rows):
+    compare(postgres, {"t": t_rows, "u": u_rows}, ARRAYS)
+
 
 @SETTINGS
 @given(T_ROWS, U_ROWS)

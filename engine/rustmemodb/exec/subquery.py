@@ -94,7 +94,7 @@ def _max_depth(plan, level: int) -> int:
 
 def _per_key(expr, keys, arg, n, ctx):
     """Run once per distinct outer key combination; scatter the answers back."""
-    cols = [k.to_pylist() for k in keys]
+    cols = [frozen_values(k) for k in keys]
     groups: dict[tuple, list[int]] = {}
     for i, key in enumerate(zip(*cols)):
         groups.setdefault(key, []).append(i)
@@ -118,6 +118,14 @@ def _per_key(expr, keys, arg, n, ctx):
     inverse = np.empty(n, np.int64)
     inverse[positions] = np.arange(n, dtype=np.int64)
     return values.take(pa.array(inverse))
+
+
+def frozen_values(column) -> list:
+    """A column's values as dict keys: arrays (lists) become tuples."""
+    values = column.to_pylist()
+    if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
+        return [None if v is None else tuple(v) for v in values]
+    return values
 
 
 # ---- applying a subquery result to the outer values ------------------------------------

@@ -145,9 +145,19 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
                 colname.replace("a", "f", 1).rsplit("_", 1)[0] in cols:
             _check_int_sum(col, grouped.column("f" + colname[1:]))   # a3_sum -> f3_sum
         out.append(col)
-    arrays = [c.cast(types.arrow_type(t)) if c.type != types.arrow_type(t) else c
-              for c, (_, t) in zip(out, node.columns)]
+    arrays = [_restore(c, types.arrow_type(t)) for c, (_, t) in zip(out, node.columns)]
     return pa.Table.from_arrays(arrays, names=[c for c, _ in node.columns])
+
+
+def _restore(c, t: pa.DataType):
+    """A result column in its SQL type's Arrow type (array keys come back from text)."""
+    if c.type == t:
+        return c
+    if (pa.types.is_list(t) or pa.types.is_large_list(t)) and not \
+            (pa.types.is_list(c.type) or pa.types.is_large_list(c.type)):
+        from ..functions.array import restore_keys
+        return restore_keys(c, t)
+    return c.cast(t)
 
 
 def _coded_distinct(node, keys, inputs):

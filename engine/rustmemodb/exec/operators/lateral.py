@@ -19,7 +19,7 @@ from ... import types
 from ...plan.logical import LogicalLateralJoin
 from ..expr.vector import as_array, evaluate
 from ..run import operator, run_plan
-from ..subquery import _run_memo
+from ..subquery import _run_memo, frozen_values
 
 
 @operator(LogicalLateralJoin)
@@ -34,7 +34,7 @@ def lateral_join(node: LogicalLateralJoin, ctx) -> pa.Table:
     groups: dict[tuple, int] = {}
     group_of = np.empty(n, np.int64)
     results: list[pa.Table] = []
-    for i, key in enumerate(zip(*[k.to_pylist() for k in keys]) if keys else [()] * n):
+    for i, key in enumerate(zip(*[frozen_values(k) for k in keys]) if keys else [()] * n):
         g = groups.get(key)
         if g is None:
             ctx.check_cancel()

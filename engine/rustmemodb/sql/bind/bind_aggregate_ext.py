@@ -7,7 +7,7 @@
 * ``agg(...) FILTER (WHERE cond)``: rows where cond is not true are left out
   (``count(*) FILTER`` counts a constant over the kept rows).
 
-``array_agg`` needs an ARRAY type the engine does not have: ``0A000``.
+``array_agg`` is bound with the other array syntax (bind_array.py).
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def bind_aggregate(stmt, binder, node):
     if cls is exp.Grouping:
         return stmt.bind_grouping(binder, node)
     if cls is exp.ArrayAgg:
-        raise errors.not_supported("array_agg", hint="There is no ARRAY type; use string_agg.")
+        return stmt.bind_array_agg(binder, node)
     name = _NAMES.get(cls)
     if name is None:
         raise errors.not_supported(f"aggregate {node.sql_name().lower()}")

@@ -41,6 +41,8 @@ def bind_lateral_item(stmt, item: exp.Expression, parent: Scope | None
             from .bind_select import bind_query
             plan = bind_query(stmt, body.this, parent)
             return _aliased(plan, item.alias or None, item, parent)
+        if isinstance(body, exp.Unnest):
+            return stmt.bind_from_unnest_aliased(body, parent, item.args.get("alias"))
         alias_node = item.args.get("alias")
         plain_alias = item.alias if alias_node is not None and not alias_node.columns else None
         plan = stmt.bind_table_function(body, parent, plain_alias,

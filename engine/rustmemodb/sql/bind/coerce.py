@@ -23,6 +23,12 @@ def adapt(expr: Expr, target: str, *, context: str = "") -> Expr:
             return Const(types.parse_literal_as(target, expr.value), target)
         if expr.type == types.INTEGER and target == types.FLOAT:
             return Const(float(expr.value), types.FLOAT)
+        if expr.type == types.TEXT and types.is_array(target) and \
+                expr.value.lstrip().startswith("{"):               # '{1,2}' as INTEGER[]
+            from ...exec.functions.array import parse_array_literal
+            return Const(parse_array_literal(expr.value, types.element_type(target)), target)
+        if expr.type == types.array_of(types.INTEGER) and target == types.array_of(types.FLOAT):
+            return Const([None if v is None else float(v) for v in expr.value], target)
     if isinstance(expr, Param) and expr.type in (types.UNKNOWN, types.NULL):
         return Param(expr.slot, target)
     return expr
@@ -60,6 +66,9 @@ def to_type(expr: Expr, target: str, what: str) -> Expr:
     adapted = adapt(expr, target)
     if adapted.type == target or adapted.type in (types.NULL, types.UNKNOWN):
         return adapted
+    if adapted.type == types.array_of(types.INTEGER) and target == types.array_of(types.FLOAT):
+        from ...plan.expr import Cast
+        return Cast(adapted, target)             # INTEGER[] widens to FLOAT[], like numbers
     if types.is_numeric(adapted.type) and types.is_numeric(target):
         from ...plan.expr import Cast
         return Cast(adapted, target) if adapted.type != target else adapted

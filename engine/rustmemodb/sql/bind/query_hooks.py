@@ -113,6 +113,36 @@ class QueryHooks:
         from .bind_functions import bind_jsonb_extract_scalar
         return bind_jsonb_extract_scalar(self, binder, args, node)
 
+    # ---- arrays (bind_array.py) --------------------------------------------------------------
+    def bind_function_array(self, binder, args, node):
+        from .bind_array import bind_array_constructor
+        return bind_array_constructor(self, binder, args, node)
+
+    def bind_bracket(self, binder, node):
+        from .bind_array import bind_subscript
+        return bind_subscript(self, binder, node)
+
+    def bind_array_quantified(self, binder, node, quant, inner):
+        from .bind_array import bind_array_quantified
+        return bind_array_quantified(self, binder, node, quant, inner)
+
+    def bind_array_agg(self, binder, node):
+        from .bind_array import bind_array_agg
+        return bind_array_agg(self, binder, node)
+
+    def bind_from_unnest(self, item, parent):
+        from .bind_array import bind_unnest
+        return bind_unnest(self, item, parent)
+
+    def bind_from_unnest_aliased(self, item, parent, alias_node):
+        from .bind_array import bind_unnest
+        return bind_unnest(self, item, parent, alias_node)
+
+    def bind_function_explode(self, binder, args, node):
+        from ... import errors
+        raise errors.not_supported("unnest() in the select list",
+                                   hint="Use it in FROM: SELECT u FROM t, unnest(t.arr) AS u.")
+
     # ---- set-returning functions in FROM and LATERAL (bind_lateral.py) --------------------
     def bind_table_function(self, func, parent, column_name=None, ordinality=False):
         from .bind_lateral import bind_table_function
