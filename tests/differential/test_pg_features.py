@@ -152,6 +152,21 @@ ARRAYS = [
     "FROM t GROUP BY k) x, unnest(x.arr) WITH ORDINALITY AS y (e, n)",
 ]
 
+ORDERED_SET = [
+    "SELECT k, percentile_cont(0.5) WITHIN GROUP (ORDER BY v), "
+    "percentile_cont(0.3) WITHIN GROUP (ORDER BY f DESC) FROM t GROUP BY k",
+    "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY j), "
+    "percentile_disc(ARRAY[0.2, 0.8]) WITHIN GROUP (ORDER BY f) FROM t",
+    "SELECT k, mode() WITHIN GROUP (ORDER BY v), mode() WITHIN GROUP (ORDER BY j DESC) "
+    "FROM t GROUP BY k",
+]
+
+
+@SETTINGS
+@given(T_ROWS, U_ROWS)
+def test_ordered_set_aggregates(postgres, t_rows, u_rows):
+    compare(postgres, {"t": t_rows, "u": u_rows}, ORDERED_SET)
+
 
 @SETTINGS
 @given(T_ROWS, U_ROWS)

@@ -376,6 +376,8 @@ def _array_and_element(ts):
 def register(reg) -> None:
     I, T, B = types.INTEGER, types.TEXT, types.BOOLEAN
     register_aggregates()
+    from .ordered_set import register_aggregates as register_ordered_set
+    register_ordered_set()
 
     def make_type(ts):
         known = [t for t in ts if t != N]

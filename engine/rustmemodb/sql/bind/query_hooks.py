@@ -62,6 +62,10 @@ class QueryHooks:
         from .bind_grouping_sets import bind_grouping
         return bind_grouping(self, binder, node)
 
+    def bind_withingroup(self, binder, node):
+        from .bind_ordered_set import bind_within_group
+        return bind_within_group(self, binder, node)
+
     def bind_filter(self, binder, node):
         from .bind_aggregate_ext import bind_filter
         return bind_filter(self, binder, node)
