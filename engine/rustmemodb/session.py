@@ -63,6 +63,13 @@ class Session:
         self.cancel_event = CancelFlag()
         self.replacement_scan = None
         self.savepoints: list[tuple[str, Any]] = []
+        # Files SQL may read or write (read_csv, COPY) stay inside this directory:
+        # set by connect(file_root=...); SET file_root may narrow it, never widen it.
+        self.file_root_limit: str | None = None
+
+    @property
+    def file_root(self) -> str | None:
+        return self.settings.get("file_root") or self.file_root_limit
 
     @property
     def in_transaction(self) -> bool:
@@ -114,6 +121,7 @@ class Session:
         from .sql.parse import parse_one
         ast = parse_one(ph.sql)
         binder = StatementBinder(root, self.db.functions, self._scan_lookup)
+        binder.file_root = self.file_root
         bound = binder.bind_statement(ast)
         plan = optimize(bound.plan, root) if bound.plan is not None else None
         slots = [bound.param_types.get(i, types.UNKNOWN) for i in range(ph.count)]

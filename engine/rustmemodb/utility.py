@@ -34,7 +34,10 @@ def run_utility(session, util, params):
     if kind == "set":
         m = re.match(r"(?:SESSION\s+|LOCAL\s+)?([\w.]+)\s*(?:=|TO)\s*(.+)$", util.arg, re.I | re.S)
         if m:
-            session.settings[m.group(1).lower()] = m.group(2).strip().strip("'")
+            name, value = m.group(1).lower(), m.group(2).strip().strip("'")
+            if name == "file_root":
+                value = _file_root(session, value)
+            session.settings[name] = value
         return Result([], kind="SET")
     if kind == "show":
         name = util.arg.strip().lower()
@@ -73,6 +76,20 @@ _DEFAULT_SETTINGS = {
     "standard_conforming_strings": "on", "client_encoding": "UTF8", "datestyle": "ISO, MDY",
     "timezone": "UTC", "search_path": "public",
 }
+
+
+def _file_root(session, value: str) -> str:
+    """``SET file_root``: a directory inside the connection's limit, if it has one."""
+    import os
+    path = os.path.realpath(os.path.join(session.file_root or os.getcwd(), value))
+    limit = session.file_root_limit
+    if limit is not None and os.path.commonpath([path, os.path.realpath(limit)]) != \
+            os.path.realpath(limit):
+        raise errors.sql_error("42501", f'permission denied to set file_root to "{value}"',
+                               hint="The connection's file_root can only be narrowed.")
+    if not os.path.isdir(path):
+        raise errors.sql_error("58P01", f'file_root "{value}" is not a directory')
+    return path
 
 
 def _savepoint(session, kind: str, name: str):

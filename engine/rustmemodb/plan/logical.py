@@ -300,3 +300,35 @@ class LogicalTableFunction(LogicalNode):
     def describe(self) -> str:
         return f"{self.function}({', '.join(map(str, self.args))})" + \
             (" with ordinality" if self.ordinality else "")
+
+
+# ---- files --------------------------------------------------------------------------------
+
+@dataclass
+class LogicalFileScan(LogicalNode):
+    """``read_csv``/``read_parquet``/``read_json`` or the source of ``COPY ... FROM``:
+    the files (already resolved and checked against the file root) read as
+    ``columns`` (exec/operators/file_scan.py, exec/files.py)."""
+    format: str                          # csv | text | parquet | json
+    paths: list                          # absolute paths
+    options: tuple = ()                  # ((name, value), ...)
+
+    def describe(self) -> str:
+        shown = self.paths[0] if len(self.paths) == 1 else f"{len(self.paths)} files"
+        return f"{self.format} {shown}"
+
+
+@dataclass
+class LogicalCopyTo(LogicalNode):
+    """``COPY table | (query) TO 'file' (FORMAT ...)``: writes ``child``'s rows;
+    no output columns, the row count is the statement's."""
+    child: LogicalNode
+    path: str
+    format: str
+    options: tuple = ()
+
+    def children(self):
+        return [self.child]
+
+    def describe(self) -> str:
+        return f"{self.format} {self.path}"

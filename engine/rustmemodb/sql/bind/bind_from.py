@@ -90,7 +90,10 @@ def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNod
         alias_node = item.args.get("alias")
         plan = stmt.bind_table_function(item.this, parent, item.alias if alias_node is not None
                                         and not alias_node.columns else None)
-        return _aliased(plan, item.alias or plan.columns[0][0], item, parent)
+        default = plan.columns[0][0] if len(plan.columns) == 1 else \
+            item.this.sql_name().lower() if not isinstance(item.this, exp.Anonymous) \
+            else item.this.name.lower()
+        return _aliased(plan, item.alias or default, item, parent)
     name = item.name
     alias = item.alias_or_name
     cte = stmt.find_cte(name) if hasattr(stmt, "find_cte") and not item.db else None

@@ -96,6 +96,9 @@ def bind_table_function(stmt, func, parent, column_name=None, ordinality: bool =
     of a LATERAL left side, a parameter) it is a ``LogicalTableFunction``."""
     from ...exec.functions.series import generate_series, series_type
     from .bind_expr import ExprBinder
+    from .bind_files import bind_read_function, read_function_format
+    if read_function_format(func) is not None:
+        return bind_read_function(stmt, func, column_name)
     if isinstance(func, exp.ExplodingGenerateSeries):
         nodes = [func.args.get(k) for k in ("start", "end", "step")
                  if func.args.get(k) is not None]
