@@ -332,3 +332,17 @@ class LogicalCopyTo(LogicalNode):
 
     def describe(self) -> str:
         return f"{self.format} {self.path}"
+
+
+@dataclass
+class LogicalProjectSet(LogicalNode):
+    """Set-returning functions in the select list (``SELECT id, unnest(tags) FROM t``):
+    the child (the select-list projection) holds an array at each of ``positions``;
+    each input row becomes as many rows as its longest such array, the arrays' elements
+    side by side (shorter ones padded with NULL), the other columns repeated. A row
+    whose arrays are all empty or NULL yields none, as in PostgreSQL."""
+    child: LogicalNode
+    positions: list
+
+    def children(self):
+        return [self.child]

@@ -131,6 +131,11 @@ def array_make(*args):
     return pa.ListArray.from_arrays(offsets, values)
 
 
+def _row_series(start, stop, step=1):
+    from .series import generate_series
+    return generate_series([start, stop, step], types.INTEGER).to_pylist()
+
+
 def _row_make(*args):
     return list(args)
 
@@ -440,6 +445,15 @@ def register(reg) -> None:
                            lambda ts: ts[1] if len(ts) == 2 and types.is_array(ts[1]) and
                            ts[0] in (types.element_type(ts[1]), N) else None,
                            None, lambda x, a: _row_prepend(a, x), strict=False))
+    # set-returning functions of the select list: the array to expand (LogicalProjectSet)
+    # (volatile: never folded into a constant, which would hide the expansion)
+    reg.add(ScalarFunction("srf_unnest", lambda ts: ts[0] if len(ts) == 1 and
+                           types.is_array(ts[0]) else None, lambda a: a, lambda a: a,
+                           volatile=True))
+    reg.add(ScalarFunction("srf_generate_series",
+                           lambda ts: types.array_of(I) if len(ts) in (2, 3) and
+                           all(t in (I, N) for t in ts) else None, None, _row_series,
+                           volatile=True))
     for quant in ("any", "all"):
         for op in _CMP:
             reg.add(ScalarFunction(f"{quant}_{op}_array",

@@ -165,6 +165,26 @@ def bind_array_agg(stmt, binder, node: exp.ArrayAgg) -> AggCall:
                    order_by=tuple(keys), extra=(value.type, distinct))
 
 
+SRF_FUNCTIONS = ("srf_unnest", "srf_generate_series")
+
+
+def bind_select_list_srf(stmt, binder, name: str, arg_nodes, node) -> Expr:
+    """``unnest(arr)`` / ``generate_series(a, b)`` in the select list: a call computing
+    the array per row, expanded into rows by ``LogicalProjectSet`` (bind_select._finish)."""
+    if binder.clause != "SELECT":
+        where = f" in {binder.clause}" if binder.clause else " here"
+        raise errors.sql_error("0A000", f"set-returning functions are not allowed{where}",
+                               position=position_of(node))
+    args = [binder.bind(a) for a in arg_nodes]
+    if name == "srf_unnest" and (len(args) != 1 or not types.is_array(args[0].type)):
+        shown = ", ".join(a.type.lower() for a in args)
+        raise errors.undefined_function(f"function unnest({shown}) does not exist",
+                                        position=position_of(node),
+                                        hint="In the select list unnest takes one array.")
+    args = [adapt(a, types.INTEGER) for a in args] if name != "srf_unnest" else args
+    return _call(stmt, name, args)
+
+
 def bind_unnest(stmt, item: exp.Unnest, parent: Scope | None, alias_node=None,
                 ordinality=None):
     """``unnest(a [, b ...]) [WITH ORDINALITY] [AS t (x [, y ...] [, n])]`` in FROM."""

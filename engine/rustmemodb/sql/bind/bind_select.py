@@ -302,6 +302,7 @@ def _finish(stmt, node, plan, select_exprs, names, order_specs,
     cols += [(f"?order{i}", e.type) for i, e in enumerate(hidden)]
     exprs = [_null_as_text(e) for e in exprs]
     plan = LogicalProject(cols, plan, exprs)
+    plan, cols = _project_set(plan, cols, exprs)
     if distinct is not None:
         on = distinct.args.get("on")
         if on is not None:
@@ -324,6 +325,24 @@ def _finish(stmt, node, plan, select_exprs, names, order_specs,
         plan = LogicalProject(cols[:len(names)], plan,
                               [ColRef(i, t, n) for i, (n, t) in enumerate(cols[:len(names)])])
     return plan
+
+
+def _project_set(plan, cols, exprs):
+    """Set-returning functions of the select list (bind_array.bind_select_list_srf)."""
+    from ...plan.expr import Call
+    from .bind_array import SRF_FUNCTIONS
+    positions = [i for i, e in enumerate(exprs) if isinstance(e, Call) and e.fn in SRF_FUNCTIONS]
+    nested = any(isinstance(n, Call) and n.fn in SRF_FUNCTIONS
+                 for i, e in enumerate(exprs) for n in e.walk() if n is not e or i not in positions)
+    if nested:
+        raise errors.not_supported("a set-returning function inside an expression",
+                                   hint="Call it in FROM: ... FROM t, unnest(t.arr) AS u.")
+    if not positions:
+        return plan, cols
+    from ...plan.logical import LogicalProjectSet
+    cols = [(n, types.element_type(t)) if i in positions else (n, t)
+            for i, (n, t) in enumerate(cols)]
+    return LogicalProjectSet(cols, plan, positions), cols
 
 
 def _null_as_text(e: Expr) -> Expr:

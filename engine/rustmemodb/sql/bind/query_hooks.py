@@ -143,9 +143,14 @@ class QueryHooks:
         return bind_unnest(self, item, parent, alias_node)
 
     def bind_function_explode(self, binder, args, node):
-        from ... import errors
-        raise errors.not_supported("unnest() in the select list",
-                                   hint="Use it in FROM: SELECT u FROM t, unnest(t.arr) AS u.")
+        from .bind_array import bind_select_list_srf
+        return bind_select_list_srf(self, binder, "srf_unnest", args, node)
+
+    def bind_function_generate_series(self, binder, args, node):
+        from .bind_array import bind_select_list_srf
+        return bind_select_list_srf(self, binder, "srf_generate_series", args, node)
+
+    bind_function_exploding_generate_series = bind_function_generate_series
 
     # ---- set-returning functions in FROM and LATERAL (bind_lateral.py) --------------------
     def bind_table_function(self, func, parent, column_name=None, ordinality=False):
