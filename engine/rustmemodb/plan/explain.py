@@ -37,6 +37,10 @@ def describe(node: L.LogicalNode) -> tuple[str, str]:
     if isinstance(node, L.LogicalAggregate):
         groups = ", ".join(map(str, node.groups))
         aggs = ", ".join(map(str, node.aggregates))
+        if node.grouping_sets is not None:
+            sets = ", ".join("(" + ", ".join(str(node.groups[i]) for i in s) + ")"
+                             for s in node.grouping_sets)
+            return "MixedAggregate", f"grouping sets {sets}; {aggs}"
         return ("HashAggregate" if node.groups else "Aggregate",
                 (f"group by {groups}; " if groups else "") + aggs)
     if isinstance(node, L.LogicalSort):

@@ -57,7 +57,7 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
     keys = [group_key(as_array(evaluate(g, table, ctx), n)) for g in node.groups]
     inputs = []
     for a in node.aggregates:
-        if a.star:
+        if a.star or a.fn == "grouping":     # GROUPING(): a constant per grouping set
             inputs.append(None)
             continue
         v = as_array(evaluate(a.args[0], table, ctx), n)
@@ -67,6 +67,14 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
             keep = pc.fill_null(as_array(evaluate(a.filter, table, ctx), n), False)
             v = pc.if_else(keep, v, pa.scalar(None, v.type))
         inputs.append(v)
+    if node.grouping_sets is not None:
+        from .grouping_sets import aggregate_sets
+        return aggregate_sets(node, keys, inputs, n, ctx)
+    return aggregate_keys(node, keys, inputs, n, ctx)
+
+
+def aggregate_keys(node: LogicalAggregate, keys, inputs, n: int, ctx) -> pa.Table:
+    """The aggregate of already evaluated group keys and aggregate inputs."""
     if not keys:
         values = [_scalar_aggregate(a, v, n, ctx) for a, v in zip(node.aggregates, inputs)]
         arrays = [pa.array([v], types.arrow_type(t)) for v, (_, t) in

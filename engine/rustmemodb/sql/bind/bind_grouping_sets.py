@@ -9,14 +9,12 @@ and the grouping sets over them (positions into that list), PostgreSQL's way:
 
 Plain ``GROUP BY a, b`` yields no sets (``None``): the ordinary aggregate runs.
 
-``aggregate_grouping_sets`` plans one aggregate per set over the same input and
-concatenates them (UNION ALL). Each branch outputs the full layout of the plain
-aggregate — every group column, then every aggregate — with NULL for the group
-columns outside its set, so the select list, HAVING and ORDER BY are lifted onto
-it exactly as for a plain GROUP BY. ``GROUPING(x, y)`` is an ``AggCall`` named
-``grouping`` that no aggregate computes: each branch emits it as a constant, the
-bit mask of its arguments missing from the branch's set (first argument in the
-most significant bit), as PostgreSQL defines it.
+``aggregate_grouping_sets`` plans one ``LogicalAggregate`` carrying the sets; its
+output is the plain aggregate's layout — every group column, then every aggregate —
+with NULL for the group columns outside a row's set, so the select list, HAVING and
+ORDER BY are lifted onto it exactly as for a plain GROUP BY. ``GROUPING(x, y)`` is an
+``AggCall`` named ``grouping`` that the operator emits per set as a constant
+(exec/operators/grouping_sets.py), computed from an input read only once.
 """
 from __future__ import annotations
 
@@ -25,8 +23,8 @@ import itertools
 from sqlglot import exp
 
 from ... import errors, types
-from ...plan.expr import AggCall, ColRef, Const, Expr
-from ...plan.logical import LogicalAggregate, LogicalNode, LogicalProject, LogicalSetOp
+from ...plan.expr import AggCall, Expr
+from ...plan.logical import LogicalAggregate, LogicalNode
 from ..parse import position_of
 
 MAX_SETS = 4096      # PostgreSQL: "too many grouping sets present (maximum 4096)"
@@ -108,52 +106,12 @@ def bind_grouping(stmt, binder, node: exp.Grouping) -> AggCall:
 
 def aggregate_grouping_sets(child: LogicalNode, groups: list[Expr], sets, aggs: list[AggCall],
                             columns) -> LogicalNode:
-    """UNION ALL of one aggregate per grouping set, each in the full output layout."""
+    """One aggregate node computing every set (exec/operators/grouping_sets.py)."""
     if sets is None:
         sets = [tuple(range(len(groups)))]
     for a in aggs:
         if a.fn == "grouping" and any(x not in groups for x in a.args):
             raise errors.sql_error("42803", "arguments to GROUPING must be grouping expressions "
                                             "of the associated query level")
-    real = [a for a in aggs if a.fn != "grouping"]
-    branches = []
-    for members in sets:
-        sub = [groups[i] for i in members]
-        agg_cols = [columns[i] for i in members] + \
-            [(a.fn, a.type) for a in real]
-        agg = LogicalAggregate(agg_cols, child, sub, real)
-        exprs: list[Expr] = []
-        for i, g in enumerate(groups):
-            if i in members:
-                k = members.index(i)
-                exprs.append(ColRef(k, g.type, columns[i][0]))
-            else:
-                exprs.append(Const(None, g.type if g.type != types.NULL else types.TEXT))
-        for a in aggs:
-            if a.fn == "grouping":
-                exprs.append(Const(_grouping_bits(a, groups, members), types.INTEGER))
-            else:
-                j = real.index(a)
-                exprs.append(ColRef(len(sub) + j, a.type, a.fn))
-        branches.append(LogicalProject(list(columns), agg, exprs))
-    return _union_all(branches, columns)
-
-
-def _grouping_bits(call: AggCall, groups: list[Expr], members) -> int:
-    bits = 0
-    for arg in call.args:
-        bits = (bits << 1) | (0 if groups.index(arg) in members else 1)
-    return bits
-
-
-def _union_all(branches: list[LogicalNode], columns) -> LogicalNode:
-    """A balanced tree of UNION ALLs (CUBE of 12 columns makes 4096 branches)."""
-    while len(branches) > 1:
-        paired = []
-        for i in range(0, len(branches) - 1, 2):
-            paired.append(LogicalSetOp(list(columns), branches[i], branches[i + 1], "union",
-                                       all=True))
-        if len(branches) % 2:
-            paired.append(branches[-1])
-        branches = paired
-    return branches[0]
+    return LogicalAggregate(list(columns), child, list(groups), list(aggs),
+                            grouping_sets=[tuple(s) for s in sets])
