@@ -469,6 +469,8 @@ def _array_agg(values, a):
         return None
     if len(a.extra) > 1 and a.extra[1]:
         return _array_agg_distinct(values, a)
+    if len(a.order_by) == 1 and getattr(a.args[0], "fn", None) != "agg_pack":
+        return _sorted_by_value(values, *a.order_by[0][1:])
     from .aggregate import _sorted
     packed = getattr(a.args[0], "fn", None) == "agg_pack"
     if a.order_by:
@@ -480,6 +482,19 @@ def _array_agg(values, a):
             element = a.extra[0] if a.extra else None
             values = [_unpack(v[0], element) for v in values]
     return values
+
+
+def _sorted_by_value(values: list, descending: bool, nulls_first: bool) -> list:
+    """ORDER BY the value itself: C-speed sorted(), NaN above numbers, NULLs placed."""
+    nulls = [v for v in values if v is None]
+    vals = [v for v in values if v is not None]
+    nans = [v for v in vals if v != v] if vals and isinstance(vals[0], float) else []
+    if nans:
+        vals = [v for v in vals if v == v]
+    vals = sorted(vals) + nans
+    if descending:
+        vals.reverse()
+    return nulls + vals if nulls_first else vals + nulls
 
 
 def _array_agg_distinct(values, a):
