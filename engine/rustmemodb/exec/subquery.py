@@ -142,6 +142,9 @@ def _apply(expr: SubqueryExpr, result: pa.Table, arg, n: int):
         return result.column(0)[0].cast(t)
     if kind == "exists":
         return pa.scalar(result.num_rows > 0, pa.bool_())
+    if kind == "array":          # ARRAY(SELECT ...): the column, in the subquery's order
+        t = types.arrow_type(expr.type)
+        return pa.scalar(result.column(0).cast(t.value_type).to_pylist(), t)
     if kind == "in":
         return _quantified("any", "eq", arg, result.column(0))
     quant, op = kind.split(":")

@@ -25,8 +25,9 @@ _OP_TEXT = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 
 
 def bind_array_constructor(stmt, binder, arg_nodes, node) -> Expr:
-    if any(isinstance(a, (exp.Select, exp.Subquery, exp.Union)) for a in arg_nodes):
-        raise errors.not_supported("ARRAY(subquery)", hint="Use array_agg in the subquery.")
+    if len(arg_nodes) == 1 and isinstance(arg_nodes[0], (exp.Select, exp.Subquery, exp.Union,
+                                                          exp.Intersect, exp.Except)):
+        return _array_subquery(stmt, binder, arg_nodes[0], node)
     args = [binder.bind(a) for a in arg_nodes]
     if any(types.is_array(a.type) for a in args):
         raise errors.not_supported("multidimensional arrays", position=position_of(node))
@@ -39,6 +40,22 @@ def bind_array_constructor(stmt, binder, arg_nodes, node) -> Expr:
     if all(isinstance(a, Const) for a in args):
         return Const([a.value for a in args], types.array_of(target))
     return _call(stmt, "array_make", args)
+
+
+def _array_subquery(stmt, binder, query, node) -> Expr:
+    """``ARRAY(SELECT x ...)``: the subquery's one column as an array ('{}' for no rows)."""
+    from ...plan.expr import SubqueryExpr
+    from .bind_subquery import bind_subquery_plan
+    body = query.this if isinstance(query, exp.Subquery) else query
+    plan, correlated = bind_subquery_plan(stmt, binder, body)
+    if len(plan.columns) != 1:
+        raise errors.sql_error("42601", "subquery must return only one column",
+                               position=position_of(node))
+    element = plan.columns[0][1]
+    if types.is_array(element):
+        raise errors.not_supported("multidimensional arrays", position=position_of(node))
+    element = types.TEXT if element == types.NULL else element
+    return SubqueryExpr("array", plan, types.array_of(element), correlated=correlated)
 
 
 def _to(e: Expr, target: str) -> Expr:
