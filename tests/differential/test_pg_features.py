@@ -150,6 +150,9 @@ ARRAYS = [
     "(SELECT k, array_agg(v ORDER BY v NULLS LAST, j NULLS LAST) AS arr FROM t GROUP BY k) x",
     "SELECT x.k, e, n FROM (SELECT k, array_agg(j ORDER BY j NULLS LAST, v NULLS LAST) AS arr "
     "FROM t GROUP BY k) x, unnest(x.arr) WITH ORDINALITY AS y (e, n)",
+    "SELECT k, unnest(ARRAY[j, v]), generate_series(1, 3) FROM t",
+    "SELECT k, ARRAY(SELECT w FROM u WHERE u.j = t.j ORDER BY w NULLS FIRST) FROM t",
+    "SELECT a, count(*) FROM (SELECT ARRAY[j, v] AS a FROM t) x GROUP BY a",
 ]
 
 ORDERED_SET = [
