@@ -119,9 +119,8 @@ def unavailable_reason() -> str | None:
     """Why PostgreSQL comparisons cannot run here, or None when they can."""
     if os.environ.get("RUSTMEMODB_TEST_PG_DSN") or os.environ.get("DIFFERENTIAL_PG_DSN"):
         return None
-    try:
-        import psycopg  # noqa: F401, PLC0415
-    except ImportError:
+    import importlib.util
+    if importlib.util.find_spec("psycopg") is None:
         return "psycopg is not installed (pip install 'psycopg[binary]', the test extra)"
     if find_bin_dir() is None:
         return "PostgreSQL server binaries (initdb, pg_ctl) are not installed"

@@ -256,7 +256,6 @@ def _row_replace(lst, old, new):
 def _row_to_string(lst, sep, null_text=None):
     if lst is None or sep is None:
         return None
-    from .cast import to_text
     parts = []
     for v in lst:
         if v is None:

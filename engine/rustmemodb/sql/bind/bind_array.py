@@ -124,7 +124,7 @@ def bind_array_quantified(stmt, binder, node: exp.Binary, quant: str, inner) -> 
     if arr.type == types.NULL:
         arr = Const(None, types.array_of(arg.type if arg.type != types.NULL else types.TEXT))
     if not types.is_array(arr.type):
-        raise errors.sql_error("42809", f"op ANY/ALL (array) requires array on right side",
+        raise errors.sql_error("42809", "op ANY/ALL (array) requires array on right side",
                                position=position_of(node))
     element = types.element_type(arr.type)
     if arg.type != element:
