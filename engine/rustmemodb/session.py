@@ -284,6 +284,9 @@ def convert_param(value, expected: str, slot: int):
         return None
     if _EXACT.get(type(value)) == expected:   # the common case: nothing to convert
         return value
+    if expected.endswith("[]") and isinstance(value, (list, tuple)):    # an array slot
+        element = types.element_type(expected)
+        return [convert_param(v, element, slot) for v in value]
     stored, got = types.from_python(value)
     if expected in (types.UNKNOWN, types.NULL) or got == expected:
         return stored

@@ -74,3 +74,18 @@ def test_keys_on_arrays_are_refused(sql):
         c.execute(sql)
     assert info.value.sqlstate == "0A000"
     assert c.execute("SELECT count(*) FROM t").fetchall() == [(2,)]
+
+
+def test_python_lists_bind_to_array_parameters():
+    c = rustmemodb.connect()
+    make(c)
+    c.execute("INSERT INTO t VALUES (?, ?, ?, ?)", (3, [7, None], ["q"], (0.5,)))
+    assert c.execute("SELECT a, s, f FROM t WHERE id = 3").fetchall() == \
+        [([7, None], ["q"], [0.5])]
+    assert c.execute("SELECT id FROM t WHERE id = ANY(?) ORDER BY id", ([2, 3, 9],)).fetchall() \
+        == [(2,), (3,)]
+    assert c.execute("SELECT id FROM t WHERE id <> ALL($1) ORDER BY id", ([2],)).fetchall() \
+        == [(1,), (3,)]
+    with pytest.raises(rustmemodb.ProgrammingError) as info:
+        c.execute("INSERT INTO t VALUES (?, ?, NULL, NULL)", (4, ["x"]))
+    assert info.value.sqlstate == "42804"

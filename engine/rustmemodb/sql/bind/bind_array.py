@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors, types
-from ...plan.expr import AggCall, Call, Cast, Const, Expr, make_call
+from ...plan.expr import AggCall, Call, Cast, Const, Expr, Param, make_call
 from ...plan.logical import LogicalTableFunction
 from ..parse import position_of
 from .coerce import adapt, common_type
@@ -117,6 +117,9 @@ def bind_array_quantified(stmt, binder, node: exp.Binary, quant: str, inner) -> 
         raise errors.not_supported(f"{type(node).__name__} with ANY/ALL")
     arg = binder.bind(node.this)
     arr = binder.bind(inner)
+    if isinstance(arr, Param) and arr.type in (types.UNKNOWN, types.NULL) and \
+            arg.type not in (types.UNKNOWN, types.NULL):      # x = ANY(?) with a Python list
+        arr = Param(arr.slot, stmt.param_type(arr.slot, types.array_of(arg.type)))
     if isinstance(arr, Const) and arr.type == types.TEXT and arr.value is not None:
         element = arg.type if arg.type not in (types.NULL, types.UNKNOWN) else types.TEXT
         from ...exec.functions.array import parse_array_literal
