@@ -94,7 +94,8 @@ def to_dict(node: L.LogicalNode, root=None, stats: dict | None = None) -> dict:
     lookup = getattr(node, "index_lookup", None)
     if lookup is not None:
         out["index"] = lookup.index
-    children = [to_dict(c, root, stats) for c in node.children()]
+    shown = getattr(node, "explain_children", node.children)()   # + subplans run per row
+    children = [to_dict(c, root, stats) for c in shown]
     if stats is not None:
         s = stats.get(id(node))
         if s is not None:

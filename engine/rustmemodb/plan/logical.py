@@ -282,6 +282,9 @@ class LogicalLateralJoin(LogicalNode):
     def children(self):
         return [self.left]
 
+    def explain_children(self):
+        return [self.left, self.right.plan]
+
     def describe(self) -> str:
         keys = ", ".join(str(c) for c in self.right.correlated)
         out = f"{self.kind}, per ({keys})"
