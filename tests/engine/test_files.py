@@ -80,6 +80,11 @@ def test_read_parquet_and_json(files):
     assert rows(c, "SELECT k, s FROM read_parquet('p.parquet') ORDER BY k") == [(1, "p"), (2, None)]
     assert rows(c, "SELECT * FROM read_json('rows.json') ORDER BY k") == [(1, "x"), (2, None)]
     assert rows(c, "SELECT * FROM read_json('array.json')") == [(3, "y")]
+    # lists of scalars are arrays; objects (and lists of them) are JSON documents
+    (files / "nested.json").write_text('{"id": 1, "tags": ["a", "b"], "meta": {"k": 1}}\n'
+                                       '{"id": 2, "tags": null, "meta": null}\n')
+    assert rows(c, "SELECT id, tags[2], meta->>'k' FROM read_json('nested.json') ORDER BY id") \
+        == [(1, "b", "1"), (2, None, None)]
 
 
 def test_copy_round_trips_through_every_format(files):

@@ -125,6 +125,10 @@ def _sql_type(t: pa.DataType, name: str, csv: bool = False) -> str:
         return types.TEXT if pa.types.is_time(t) else types.FLOAT
     if pa.types.is_timestamp(t) or pa.types.is_date(t):
         return types.TIMESTAMP if pa.types.is_timestamp(t) else types.DATE
+    if pa.types.is_struct(t) or pa.types.is_map(t) or (
+            (pa.types.is_list(t) or pa.types.is_large_list(t)) and
+            (pa.types.is_nested(t.value_type) or pa.types.is_null(t.value_type))):
+        return types.JSON             # nested objects (and lists of them) as JSON documents
     try:
         return types.sql_type_of_arrow(t)
     except errors.Error:
@@ -283,6 +287,9 @@ def _write_text(path: str, table: pa.Table, columns, options) -> None:
 def _to_engine(table: pa.Table, columns, path) -> pa.Table:
     arrays = []
     for col, (name, t) in zip(table.columns, columns):
+        if t == types.JSON and pa.types.is_nested(col.type):
+            arrays.append(_json_documents(col))
+            continue
         want = types.arrow_type(t) if not types.is_array(t) else None
         if want is not None and col.type != want:
             try:
@@ -296,6 +303,13 @@ def _to_engine(table: pa.Table, columns, path) -> pa.Table:
             col = col.cast(types.arrow_type(t))
         arrays.append(col)
     return pa.Table.from_arrays(arrays, names=[n for n, _ in columns])
+
+
+def _json_documents(col) -> pa.Array:
+    """A nested Arrow column as JSON text (canonical, as the JSON type stores it)."""
+    values = col.to_pylist()
+    return pa.array([None if v is None else types.canonical_json(v) for v in values],
+                    pa.large_string())
 
 
 def _read_json_file(path: str) -> pa.Table:
