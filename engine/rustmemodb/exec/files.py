@@ -12,8 +12,8 @@ With a root, every resolved path (symlinks followed) must lie inside it: ``42501
 otherwise. No match is ``58P01``, as PostgreSQL's "could not open file".
 
 Types: a file's columns are read as the engine's types (INTEGER int64, FLOAT float64,
-TEXT, BOOLEAN, DATE, TIMESTAMP; anything else Parquet/JSON hold is refused with
-``0A000``). Schema inference looks at the first file (for CSV, its first block);
+TEXT, BOOLEAN, DATE, TIMESTAMP; lists of those as arrays; objects and lists of objects
+as JSON documents; anything else, such as time of day, is refused with ``0A000``). Schema inference looks at the first file (for CSV, its first block);
 every file is then read with those types, so a value that does not fit its column
 is ``22P02`` naming the file, line and column, never a silent NULL or a new type.
 """
