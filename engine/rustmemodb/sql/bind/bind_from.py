@@ -27,8 +27,20 @@ def bind_from(stmt, node: exp.Select, parent: Scope | None) -> tuple[LogicalNode
 
 
 def bind_from_item(stmt, item: exp.Expression, parent: Scope | None) -> tuple[LogicalNode, Scope]:
+    """One FROM item, with the joins sqlglot hangs on it (``FROM (a JOIN b ON ...)``,
+    ``UPDATE ... FROM a JOIN b``, ``DELETE ... USING (SELECT ...) m, c``)."""
+    plan, scope = _bind_item(stmt, item, parent)
+    for join in item.args.get("joins") or []:
+        plan, scope = bind_join(stmt, plan, scope, join, parent)
+    return plan, scope
+
+
+def _bind_item(stmt, item: exp.Expression, parent: Scope | None) -> tuple[LogicalNode, Scope]:
     if isinstance(item, exp.Table):
         return _bind_table(stmt, item, parent)
+    if isinstance(item, exp.Subquery) and isinstance(item.this, exp.Table):
+        plan, scope = bind_from_item(stmt, item.this, parent)    # a parenthesized join
+        return _aliased(plan, item.alias, item, parent) if item.alias else (plan, scope)
     if isinstance(item, exp.Subquery):
         from .bind_select import bind_query
         plan = bind_query(stmt, item.this, parent)

@@ -34,7 +34,11 @@ def bind_query(stmt, node: exp.Expression, parent: Scope | None) -> LogicalNode:
     if isinstance(node, exp.Select):
         return bind_select(stmt, node, parent)
     if isinstance(node, exp.Subquery):
-        return bind_query(stmt, node.this, parent)
+        plan = bind_query(stmt, node.this, parent)
+        if any(node.args.get(k) is not None for k in ("order", "limit", "offset")):
+            from .bind_setop import order_and_limit   # (SELECT ...) ORDER BY ... LIMIT ...
+            plan = order_and_limit(stmt, node, plan)
+        return plan
     if isinstance(node, exp.Values):
         from .bind_setop import order_and_limit
         return order_and_limit(stmt, node, bind_values(stmt, node, parent))
@@ -332,9 +336,18 @@ def _limit(stmt, node, plan: LogicalNode) -> LogicalNode:
     if limit is None and offset is None:
         return plan
     binder = ExprBinder(stmt, Scope(), clause="LIMIT")
-    lim = _count_expr(binder, limit.expression if limit is not None else None, "LIMIT")
+    lim = _count_expr(binder, _limit_count(limit), "LIMIT")
     off = _count_expr(binder, offset.expression if offset is not None else None, "OFFSET")
     return LogicalLimit(plan.columns, plan, lim, off)
+
+
+def _limit_count(limit) -> exp.Expression | None:
+    """The row count of LIMIT n, or of FETCH FIRST [n] ROW(S) ONLY (n defaults to 1)."""
+    if limit is None:
+        return None
+    if isinstance(limit, exp.Fetch):
+        return limit.args.get("count") or exp.Literal.number(1)
+    return limit.expression
 
 
 def _count_expr(binder: ExprBinder, node, what: str) -> Expr | None:

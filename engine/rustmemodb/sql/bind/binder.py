@@ -121,6 +121,8 @@ class StatementBinder(QueryHooks):
     # ---- dispatch -------------------------------------------------------------------------
     def bind_statement(self, node: exp.Expression) -> BoundStatement:
         from . import bind_ddl, bind_delete, bind_insert, bind_select, bind_update
+        from .check_clauses import check_clauses
+        check_clauses(node)
         if isinstance(node, (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Values)) \
                 or (isinstance(node, exp.Subquery)):
             plan = bind_select.bind_query(self, node, None)

@@ -1,0 +1,160 @@
+"""Clauses the binder does not implement are errors, never silently dropped.
+
+sqlglot parses far more syntax than the engine runs (other dialects' clauses,
+PostgreSQL features not built yet), and the binders read only the AST args they
+know. An arg nobody reads would vanish: ``SELECT ... FOR UPDATE`` would run
+without locks, ``FETCH FIRST 1 ROWS WITH TIES`` without ties. So before binding,
+``check_clauses`` walks the statement once and, for each clause-carrying node
+type listed in ``HANDLED``, raises ``0A000`` naming the first set arg that is
+not in that node's allow-list.
+
+Adding a feature means adding its arg to ``HANDLED`` here, next to the binder
+code that reads it. Node types not listed (expressions, DDL) are not checked:
+the expression binder already rejects classes it does not know, and DDL binders
+validate their own options.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ... import errors
+from ..parse import position_of
+
+_QUERY_TAIL = {"with_", "order", "limit", "offset"}
+
+# node type -> the args some binder reads (everything else set on the node is 0A000)
+HANDLED: dict[type, frozenset[str]] = {
+    exp.Select: frozenset({"with_", "kind", "expressions", "distinct", "from_", "joins",
+                           "where", "group", "having", "windows", "order", "limit", "offset",
+                           "sample"}),
+    exp.Union: frozenset({"this", "expression", "distinct"} | _QUERY_TAIL),
+    exp.Intersect: frozenset({"this", "expression", "distinct"} | _QUERY_TAIL),
+    exp.Except: frozenset({"this", "expression", "distinct"} | _QUERY_TAIL),
+    exp.Subquery: frozenset({"this", "alias", "joins"} | _QUERY_TAIL),
+    exp.Values: frozenset({"expressions", "alias", "order", "limit", "offset", "joins"}),
+    exp.Table: frozenset({"this", "alias", "db", "catalog", "sample", "only", "joins"}),
+    exp.Join: frozenset({"this", "on", "side", "kind", "using", "method"}),
+    exp.With: frozenset({"expressions", "recursive"}),
+    exp.CTE: frozenset({"this", "alias", "materialized"}),
+    exp.Ordered: frozenset({"this", "desc", "nulls_first"}),
+    exp.Limit: frozenset({"this", "expression"}),
+    exp.Offset: frozenset({"this", "expression"}),
+    exp.Fetch: frozenset({"direction", "count", "limit_options"}),
+    exp.Group: frozenset({"expressions"}),
+    exp.Distinct: frozenset({"on", "expressions"}),    # expressions: count(DISTINCT x)
+    exp.Star: frozenset(),
+    exp.Column: frozenset({"this", "table", "db", "catalog"}),
+    exp.TableSample: frozenset({"method", "percent", "size", "seed"}),
+    exp.Update: frozenset({"this", "expressions", "from_", "where", "returning"}),
+    exp.Delete: frozenset({"this", "using", "where", "returning"}),
+    exp.Insert: frozenset({"this", "expression", "conflict", "returning", "default"}),
+}
+
+# How an arg is named in messages (the SQL a user wrote), when its name is not enough.
+_CLAUSE = {
+    "locks": "SELECT ... FOR UPDATE/FOR SHARE (row locks)",
+    "into": "SELECT ... INTO",
+    "qualify": "QUALIFY",
+    "connect": "CONNECT BY",
+    "match": "MATCH_RECOGNIZE",
+    "prewhere": "PREWHERE",
+    "hint": "optimizer hints",
+    "hints": "table hints",
+    "laterals": "LATERAL VIEW",
+    "pivots": "PIVOT/UNPIVOT",
+    "distribute": "DISTRIBUTE BY",
+    "sort": "SORT BY",
+    "cluster": "CLUSTER BY",
+    "settings": "SETTINGS",
+    "format": "FORMAT",
+    "options": "query OPTIONS",
+    "for_": "FOR XML/JSON",
+    "operation_modifiers": "SELECT modifiers",
+    "ordinality": "WITH ORDINALITY",
+    "rows_from": "ROWS FROM (...)",
+    "system_time": "FOR SYSTEM_TIME",
+    "version": "time travel (AS OF)",
+    "partition": "PARTITION",
+    "joins": "a parenthesized join in FROM",
+    "search": "WITH ... SEARCH",
+    "cycle": "WITH ... CYCLE",
+    "with_fill": "ORDER BY ... WITH FILL",
+    "grouping_sets": "GROUPING SETS",
+    "cube": "CUBE",
+    "rollup": "ROLLUP",
+    "totals": "WITH TOTALS",
+    "all": "GROUP BY ALL",
+    "by_name": "UNION BY NAME",
+    "except": "SELECT * EXCEPT/EXCLUDE",
+    "replace": "SELECT * REPLACE",
+    "rename": "SELECT * RENAME",
+    "join_mark": "the (+) outer join mark",
+    "bucket_numerator": "TABLESAMPLE BUCKET",
+    "using": "USING",
+    "with_": "WITH on INSERT/UPDATE/DELETE",
+    "order": "ORDER BY",
+    "limit": "LIMIT",
+    "global_": "GLOBAL JOIN",
+    "match_condition": "ASOF JOIN",
+    "expressions": "this form",
+}
+
+_CHECKED = tuple(HANDLED)
+
+
+def check_clauses(ast: exp.Expression) -> None:
+    """Raise 0A000 for the first clause in ``ast`` that no binder would read."""
+    for node in ast.walk():
+        if isinstance(node, _CHECKED):
+            _check_node(node)
+
+
+def _check_node(node: exp.Expression) -> None:
+    allowed = HANDLED.get(type(node))
+    if allowed is None:
+        return
+    for key, value in node.args.items():
+        if key in allowed or value is None or value is False or value == []:
+            continue
+        raise _unsupported(node, key)
+    extra = _VALUE_CHECKS.get(type(node))
+    if extra is not None:
+        extra(node)
+
+
+def _unsupported(node: exp.Expression, key: str) -> errors.Error:
+    what = _CLAUSE.get(key, key.upper())
+    where = type(node).__name__.upper()
+    err = errors.not_supported(f"{what} (in {where})" if key == "expressions" else what,
+                               hint="This clause is parsed but not implemented; rewrite the "
+                                    "query without it.")
+    err.position = position_of(node)
+    return err
+
+
+# ---- args whose values (not only presence) matter ---------------------------------------
+
+def _check_join(node: exp.Join) -> None:
+    method = str(node.args.get("method") or "").upper()
+    if method and method != "NATURAL":
+        raise _named(node, f"{method} JOIN")
+    kind = str(node.args.get("kind") or "").upper()
+    if kind not in ("", "INNER", "OUTER", "CROSS"):
+        raise _named(node, f"{kind} JOIN")
+
+
+def _check_fetch(node: exp.Fetch) -> None:
+    options = node.args.get("limit_options")
+    if options is not None and options.args.get("with_ties"):
+        raise _named(node, "FETCH ... WITH TIES")
+    if options is not None and options.args.get("percent"):
+        raise _named(node, "FETCH ... PERCENT")
+
+
+def _named(node: exp.Expression, what: str) -> errors.Error:
+    err = errors.not_supported(what)
+    err.position = position_of(node)
+    return err
+
+
+_VALUE_CHECKS = {exp.Join: _check_join, exp.Fetch: _check_fetch}
