@@ -68,6 +68,10 @@ def _settle(e: Expr, t: str) -> Expr:
 
 def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
     plan, scope = bind_from(stmt, node, parent)
+    sample = node.args.get("sample")
+    if sample is not None:         # DuckDB's USING SAMPLE: the FROM result, before WHERE
+        from .bind_sample import bind_sample
+        plan = bind_sample(stmt, sample, plan, default_method="system")
     where = node.args.get("where")
     if where is not None:
         pred = ExprBinder(stmt, scope, clause="WHERE").bind_boolean(where.this, "WHERE")

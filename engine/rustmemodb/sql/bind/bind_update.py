@@ -24,6 +24,8 @@ from .scope import Scope
 
 
 def table_source(stmt, table_node: exp.Table, where) -> tuple:
+    if table_node.args.get("sample") is not None:
+        raise errors.not_supported("TABLESAMPLE on the target of UPDATE or DELETE")
     version = stmt.table(table_node.name, position_of(table_node))
     schema = version.schema
     alias = table_node.alias_or_name
