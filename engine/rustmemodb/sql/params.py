@@ -50,6 +50,10 @@ def normalize(sql: str) -> Placeholders:
                 names.append(name)
             out.append(f"${names.index(name) + 1}")
             count = len(names)
+        if pos < len(sql) and not sql[pos].isspace():
+            # sqlglot's tokenizer reads "$1,$2" as the start of a dollar-quoted string:
+            # a space after each placeholder keeps "(?,?)" and "$1,$2" working.
+            out.append(" ")
     out.append(sql[pos:])
     if len(styles) > 1:
         raise errors.syntax_error("cannot mix placeholder styles in one statement",

@@ -294,22 +294,55 @@ class ExprBinder:
 
     # ---- calls -------------------------------------------------------------------------
     def call(self, name: str, args: list, node=None) -> Expr:
-        if len(args) == 2 and name not in ("concat_op",):
+        operator = name in _OPERATOR_TEXT or name in _PAIRED
+        if len(args) == 2 and name not in ("concat_op",) and (operator or not any(
+                _unknown_param(a) for a in args)):
             args = list(unify_pair(args[0], args[1]))
         if name in ("and", "or", "not"):
             args = [adapt(a, types.BOOLEAN) for a in args]
         try:
             fn, ret = self.stmt.functions.resolve(name, [a.type for a in args])
         except errors.Error as exc:
-            if name in _OPERATOR_TEXT and exc.sqlstate == "42883":
-                raise self._operator_error(name, args, node) from None
-            exc.position = exc.position if exc.position is not None else position_of(node)
-            raise
-        args = [self._settle_param(a, fn, ret, args) for a in args]
+            guessed = self.resolve_unknown_params(name, args) if exc.sqlstate == "42883" \
+                else None
+            if guessed is None:
+                if name in _OPERATOR_TEXT and exc.sqlstate == "42883":
+                    raise self._operator_error(name, args, node) from None
+                exc.position = exc.position if exc.position is not None else position_of(node)
+                raise
+            fn, ret, args = guessed
+        if operator:
+            args = [self._settle_param(a, fn, ret, args) for a in args]
         return fold(Call(name, tuple(args), ret, fn))
 
+    def resolve_unknown_params(self, name: str, args: list):
+        """PostgreSQL-style resolution of untyped parameters in a function call.
+
+        ``upper($1)`` has no overload for an unknown argument; as in PostgreSQL the
+        parameter takes a type the function accepts, trying the string type first
+        and then the others in ``_UNKNOWN_CANDIDATES`` order (per parameter for up to
+        three of them). Returns (function, return type, typed args) or None."""
+        import itertools
+        unknown = [i for i, a in enumerate(args) if _unknown_param(a)]
+        if not unknown:
+            return None
+        combos = itertools.product(_UNKNOWN_CANDIDATES, repeat=len(unknown)) \
+            if len(unknown) <= 3 else ((t,) * len(unknown) for t in _UNKNOWN_CANDIDATES)
+        for combo in combos:
+            trial = list(args)
+            for i, t in zip(unknown, combo):
+                trial[i] = Param(args[i].slot, t)
+            try:
+                fn, ret = self.stmt.functions.resolve(name, [a.type for a in trial])
+            except errors.Error:
+                continue
+            typed = [Param(a.slot, self.stmt.param_type(a.slot, a.type)) if i in unknown
+                     else a for i, a in enumerate(trial)]
+            return fn, ret, typed
+        return None
+
     def _settle_param(self, arg: Expr, fn, ret, args) -> Expr:
-        """A parameter whose type nothing fixed gets the peer's type (or TEXT)."""
+        """An operator's parameter whose type nothing fixed gets the peer's type."""
         if isinstance(arg, Param) and arg.type in (types.UNKNOWN, types.NULL):
             peers = [a.type for a in args if a is not arg and a.type not in
                      (types.UNKNOWN, types.NULL)]
@@ -336,6 +369,18 @@ class ExprBinder:
                                             position=pos)
         return errors.undefined_function(f"operator does not exist: {shown}", hint=hint,
                                          position=pos)
+
+
+# Operators and internal calls whose two operands take each other's type.
+_PAIRED = frozenset({"coalesce", "nullif", "greatest", "least"})
+# The types an untyped parameter may take in a function call, string first (PostgreSQL
+# prefers the string category for unknown arguments, then a category's preferred type).
+_UNKNOWN_CANDIDATES = (types.TEXT, types.FLOAT, types.INTEGER, types.BOOLEAN,
+                       types.TIMESTAMP, types.DATE, types.INTERVAL, types.JSON, types.UUID)
+
+
+def _unknown_param(e: Expr) -> bool:
+    return isinstance(e, Param) and e.type == types.UNKNOWN
 
 
 def _retype(e: Expr, target: str) -> Expr:

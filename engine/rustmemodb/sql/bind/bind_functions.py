@@ -24,8 +24,12 @@ def _call(binder, name, args, node):
     try:
         fn, ret = binder.stmt.functions.resolve(name, [a.type for a in args])
     except errors.Error as exc:
-        exc.position = exc.position if exc.position is not None else position_of(node)
-        raise
+        guessed = binder.resolve_unknown_params(name, args) if exc.sqlstate == "42883" \
+            else None
+        if guessed is None:
+            exc.position = exc.position if exc.position is not None else position_of(node)
+            raise
+        fn, ret, args = guessed
     return fold(Call(name, tuple(args), ret, fn))
 
 
