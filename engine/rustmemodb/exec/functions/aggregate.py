@@ -82,6 +82,35 @@ def _stat(fn, minimum):
     return run
 
 
+def _ordered(values) -> list:
+    """Non-NULL values in PostgreSQL's order (NaN above every number)."""
+    vals = [v for v in values if v is not None]
+    return sorted(vals, key=lambda x: (x != x, x if x == x else 0.0)) \
+        if vals and isinstance(vals[0], float) else sorted(vals)
+
+
+def _quantile_cont(values, a):
+    """Linear interpolation between the two closest ranks (percentile_cont)."""
+    vals = [float(v) for v in _ordered(values)]
+    if not vals:
+        return None
+    pos = a.extra[0] * (len(vals) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(vals) - 1)
+    if pos == lo:
+        return vals[lo]
+    return vals[lo] + (vals[hi] - vals[lo]) * (pos - lo)
+
+
+def _quantile_disc(values, a):
+    """The first value whose rank reaches the fraction (percentile_disc)."""
+    import math
+    vals = _ordered(values)
+    if not vals:
+        return None
+    return vals[max(math.ceil(a.extra[0] * len(vals)) - 1, 0)]
+
+
 def _pack_row(*args):
     """A value and its ORDER BY keys as JSON text (Arrow cannot hash_list structs).
 
@@ -102,6 +131,13 @@ def register(reg) -> None:
         "bool_or": lambda ts: B if ts and ts[0] in (B, N) else None,
         "every": lambda ts: B if ts and ts[0] in (B, N) else None,
     })
+    from ..operators.aggregate import _MINMAX_TYPES
+    for name in ("median", "quantile_cont"):
+        AGGREGATE_TYPES[name] = lambda ts: F if ts and ts[0] in (types.INTEGER, F, N) else None
+    AGGREGATE_TYPES["quantile_disc"] = lambda ts: ts[0] if ts and ts[0] in _MINMAX_TYPES \
+        else (T if ts and ts[0] == N else None)
+    PYTHON_AGGREGATES.update({"median": _quantile_cont, "quantile_cont": _quantile_cont,
+                              "quantile_disc": _quantile_disc})
     for name in ("stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop"):
         AGGREGATE_TYPES[name] = lambda ts: F if ts and ts[0] in (types.INTEGER, F, N) else None
     PYTHON_AGGREGATES.update({

@@ -34,7 +34,8 @@ _OPERATOR_TEXT = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%", "e
 _AGGREGATES = {exp.Count: "count", exp.Sum: "sum", exp.Avg: "avg", exp.Min: "min",
                exp.Max: "max"}
 # sqlglot function classes whose SQL name differs from our function's name.
-_FUNC_NAMES = {"CURRENT_TIMESTAMP": "now", "CURRENT_DATE": "current_date"}
+_FUNC_NAMES = {"CURRENT_TIMESTAMP": "now", "CURRENT_DATE": "current_date",
+               "REGEXP_I_LIKE": "regexp_ilike"}
 
 
 class ExprBinder:

@@ -109,6 +109,21 @@ class QueryHooks:
         from .bind_functions import bind_jsonb_extract_scalar
         return bind_jsonb_extract_scalar(self, binder, args, node)
 
+    def bind_function_quantile_cont(self, binder, args, node):
+        from .bind_aggregate_ext import bind_quantile
+        return bind_quantile(self, binder, "quantile_cont", args, node)
+
+    def bind_function_quantile_disc(self, binder, args, node):
+        from .bind_aggregate_ext import bind_quantile
+        return bind_quantile(self, binder, "quantile_disc", args, node)
+
+    def bind_function_regexp_matches(self, binder, args, node):
+        from ... import errors
+        raise errors.not_supported(
+            "regexp_matches (it returns setof text[], and there is no array type)",
+            hint="Test a match with regexp_like(s, pattern) or s ~ pattern; take the match "
+                 "with regexp_substr(s, pattern) or substring(s FROM pattern).")
+
     # ---- set-returning functions in FROM (bind_functions.py) -------------------------------
     def bind_table_function(self, func, parent, column_name=None):
         from .bind_functions import bind_table_function
