@@ -57,6 +57,17 @@ class LogicalArrowScan(LogicalNode):
 
 
 @dataclass
+class LogicalVirtualScan(LogicalNode):
+    """A catalog view (``information_schema.tables``...) computed from the root read."""
+    schema: str
+    name: str
+    table: Any                           # catalog.virtual.VirtualTable
+
+    def describe(self) -> str:
+        return f"on {self.schema}.{self.name}"
+
+
+@dataclass
 class LogicalValues(LogicalNode):
     rows: list                           # list[list[Expr]]
 

@@ -85,6 +85,8 @@ def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNod
         return _aliased(plan, item.alias or plan.columns[0][0], item, parent)
     name = item.name
     alias = item.alias_or_name
+    if item.db and item.db != "public":          # information_schema.tables, ...
+        return _bind_virtual(item, _virtual_table(item), alias, parent)
     cte = stmt.find_cte(name) if hasattr(stmt, "find_cte") and not item.db else None
     if cte is not None:
         refuse_sample(item, "WITH queries")
@@ -121,7 +123,33 @@ def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNod
         for n, t in cols:
             scope.add(alias, n, t)
         return plan, scope
+    from ...catalog import searched_lookup
+    vt = searched_lookup(name)                  # pg_catalog names need no qualification
+    if vt is not None:
+        return _bind_virtual(item, vt, alias, parent)
     raise errors.undefined_table(name, position_of(item))
+
+
+def _virtual_table(item: exp.Table):
+    from ...catalog import lookup
+    vt = lookup(item.db, item.name)
+    if vt is None:
+        raise errors.undefined_table(f"{item.db}.{item.name}", position_of(item))
+    return vt
+
+
+def _bind_virtual(item: exp.Table, vt, alias: str, parent) -> tuple[LogicalNode, Scope]:
+    from ...plan.logical import LogicalVirtualScan
+    from .bind_sample import refuse_sample
+    refuse_sample(item, "views")
+    plan = LogicalVirtualScan(list(vt.columns), vt.schema, vt.name, vt)
+    alias_node = item.args.get("alias")
+    if alias_node is not None and alias_node.columns:
+        return _aliased(plan, alias, item, parent)
+    scope = Scope(parent=parent)
+    for n, t in vt.columns:
+        scope.add(alias, n, t)
+    return plan, scope
 
 
 def _sampled(stmt, item: exp.Table, plan: LogicalNode) -> LogicalNode:

@@ -157,4 +157,23 @@ def _named(node: exp.Expression, what: str) -> errors.Error:
     return err
 
 
-_VALUE_CHECKS = {exp.Join: _check_join, exp.Fetch: _check_fetch}
+def _check_table(node: exp.Table) -> None:
+    """Qualified names: FROM items are resolved by bind_from; elsewhere (INSERT/UPDATE/
+    DELETE targets, DDL) binders read only the bare name, so a schema other than
+    ``public`` must not be dropped there."""
+    if node.args.get("catalog") is not None:
+        raise _named(node, f"cross-database references ({node.sql(dialect='postgres')})")
+    schema = node.db
+    if not schema or schema == "public" or isinstance(node.parent, (exp.From, exp.Join,
+                                                                    exp.Subquery)) \
+            or node.arg_key in ("using", "joins"):
+        return
+    from ...catalog.virtual import is_schema
+    if is_schema(schema):
+        raise errors.sql_error("42809", f'"{schema}.{node.name}" is a read-only catalog view',
+                               position=position_of(node))
+    raise errors.sql_error("3F000", f'schema "{schema}" does not exist',
+                           position=position_of(node))
+
+
+_VALUE_CHECKS = {exp.Join: _check_join, exp.Fetch: _check_fetch, exp.Table: _check_table}
