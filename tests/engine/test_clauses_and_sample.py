@@ -45,6 +45,17 @@ def rows(conn, sql, params=None):
      "SEARCH DEPTH FIRST BY n SET o SELECT * FROM r", "SEARCH"),
     ("WITH x AS (SELECT 1 AS a) UPDATE t SET a = (SELECT a FROM x)", "WITH on INSERT"),
     ("DELETE FROM t TABLESAMPLE BERNOULLI (10)", "TABLESAMPLE"),
+    ("SELECT first_value(a) IGNORE NULLS OVER (ORDER BY a) FROM t", "IGNORE NULLS"),
+    ("CREATE TEMP TABLE tt (a INTEGER)", "TEMPORARY"),
+    ("CREATE UNLOGGED TABLE tt (a INTEGER)", "UNLOGGED"),
+    ("CREATE TABLE tt (a INTEGER) PARTITION BY RANGE (a)", "PARTITION BY"),
+    ("CREATE TABLE tt (b INTEGER) INHERITS (t)", "INHERITS"),
+    ("CREATE TABLE tt (a INTEGER) WITH (fillfactor = 70)", "storage parameters"),
+    ("CREATE TABLE tt (a TEXT COLLATE \"de_DE\")", "collation"),
+    ("CREATE INDEX ON t USING gin (a)", "index method gin"),
+    ("CREATE INDEX ON t (a) WHERE a > 0", "partial indexes"),
+    ("CREATE INDEX ON t (a) INCLUDE (b)", "INCLUDE"),
+    ("SELECT * FROM db.public.t", "cross-database"),
 ])
 def test_unimplemented_clause_is_0a000_naming_it(conn, sql, named):
     before = rows(conn, "SELECT count(*), sum(a) FROM t")
@@ -58,7 +69,7 @@ def test_unimplemented_clause_is_0a000_naming_it(conn, sql, named):
 def test_every_checked_node_type_has_an_allow_list_of_real_args():
     # an allow-list naming an arg sqlglot does not have would hide a typo
     for cls, allowed in check_clauses.HANDLED.items():
-        assert set(allowed) <= set(cls.arg_types) | {"joins"}, cls.__name__
+        assert set(allowed) <= set(cls.arg_types) | {"joins", "this"}, cls.__name__
 
 
 def test_clauses_that_used_to_be_dropped_now_run(conn):
@@ -119,3 +130,29 @@ def test_explain_shows_the_sample(conn):
     plan = "\n".join(r[0] for r in rows(conn, "EXPLAIN SELECT a FROM t TABLESAMPLE "
                                                "BERNOULLI (5) REPEATABLE (1) WHERE b = 1"))
     assert "Sample" in plan and "bernoulli" in plan
+
+
+def test_ddl_options_without_meaning_here_still_run(conn):
+    conn.execute("CREATE TABLE IF NOT EXISTS t (a INTEGER)")
+    conn.execute('CREATE TABLE c (s TEXT COLLATE "C")')
+    conn.execute("CREATE INDEX CONCURRENTLY ta ON t (a DESC NULLS FIRST)")
+    conn.execute("CREATE INDEX tb ON t USING hash (b)")
+    conn.execute("DROP INDEX CONCURRENTLY ta")
+    conn.execute("ALTER TABLE t ADD COLUMN IF NOT EXISTS c INTEGER")
+    assert rows(conn, "SELECT count(*) FROM t") == [(1000,)]
+
+
+@pytest.mark.parametrize("sql, state", [
+    ("INSERT INTO information_schema.tables VALUES (1)", "42809"),
+    ("DROP TABLE information_schema.columns", "42809"),
+    ("INSERT INTO nope.t VALUES (1)", "3F000"),
+    ("CREATE TABLE nope.x (a INTEGER)", "3F000"),
+    ("UPDATE nope.t SET a = 1", "3F000"),
+    ("SELECT * FROM nope.t", "42P01"),
+])
+def test_schema_qualifiers_are_never_dropped(conn, sql, state):
+    with pytest.raises(rustmemodb.Error) as info:
+        conn.execute(sql)
+    assert info.value.sqlstate == state
+    conn.execute("INSERT INTO public.u VALUES (9, 'z')")
+    assert rows(conn, "SELECT count(*) FROM public.u") == [(3,)]

@@ -15,6 +15,8 @@ validate their own options.
 """
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
 from ... import errors
@@ -48,6 +50,19 @@ HANDLED: dict[type, frozenset[str]] = {
     exp.Update: frozenset({"this", "expressions", "from_", "where", "returning"}),
     exp.Delete: frozenset({"this", "using", "where", "returning"}),
     exp.Insert: frozenset({"this", "expression", "conflict", "returning", "default"}),
+    # DDL: CREATE TABLE/VIEW/INDEX options no binder reads
+    exp.Create: frozenset({"this", "kind", "expression", "exists", "properties", "replace",
+                           "unique", "concurrently"}),
+    exp.Properties: frozenset({"expressions"}),
+    exp.Index: frozenset({"this", "table", "unique", "params"}),
+    exp.IndexParameters: frozenset({"using", "columns"}),
+    exp.ColumnDef: frozenset({"this", "kind", "constraints", "exists"}),
+    exp.CollateColumnConstraint: frozenset({"this"}),
+    exp.Drop: frozenset({"this", "kind", "tables", "exists", "cascade", "restrict",
+                         "concurrently"}),
+    # window modifiers the window binder does not read
+    exp.IgnoreNulls: frozenset({"this"}),
+    exp.RespectNulls: frozenset({"this"}),
 }
 
 # How an arg is named in messages (the SQL a user wrote), when its name is not enough.
@@ -97,6 +112,14 @@ _CLAUSE = {
     "global_": "GLOBAL JOIN",
     "match_condition": "ASOF JOIN",
     "expressions": "this form",
+    "include": "INCLUDE (covering index columns)",
+    (exp.IndexParameters, "where"): "partial indexes (CREATE INDEX ... WHERE)",
+    "with_storage": "index storage parameters (WITH ...)",
+    "tablespace": "TABLESPACE",
+    "materialized": "MATERIALIZED VIEW",
+    "temporary": "DROP TEMPORARY",
+    "position": "column positions (FIRST/AFTER)",
+    "default": "DEFAULT VALUES",
 }
 
 _CHECKED = tuple(HANDLED)
@@ -123,7 +146,7 @@ def _check_node(node: exp.Expression) -> None:
 
 
 def _unsupported(node: exp.Expression, key: str) -> errors.Error:
-    what = _CLAUSE.get(key, key.upper())
+    what = _CLAUSE.get((type(node), key)) or _CLAUSE.get(key, key.upper())
     where = type(node).__name__.upper()
     err = errors.not_supported(f"{what} (in {where})" if key == "expressions" else what,
                                hint="This clause is parsed but not implemented; rewrite the "
@@ -176,4 +199,50 @@ def _check_table(node: exp.Table) -> None:
                            position=position_of(node))
 
 
-_VALUE_CHECKS = {exp.Join: _check_join, exp.Fetch: _check_fetch, exp.Table: _check_table}
+def _check_properties(node: exp.Properties) -> None:
+    """CREATE TABLE options: TEMPORARY, UNLOGGED, PARTITION BY, INHERITS, WITH (...),
+    TABLESPACE ... would all be dropped by the DDL binder."""
+    for prop in node.expressions:
+        if isinstance(prop, exp.TemporaryProperty):
+            what = "CREATE TEMPORARY TABLE"
+        elif type(prop) is exp.Property:
+            what = "storage parameters (WITH ...)"
+        elif type(prop) in _PROPERTY_NAMES:
+            what = _PROPERTY_NAMES[type(prop)]
+        else:
+            what = re.sub(r"(?<!^)(?=[A-Z])", " ", type(prop).__name__.replace("Property", "")
+                          ).upper()
+        raise _named(prop, what)
+
+
+_PROPERTY_NAMES = {exp.PartitionedByProperty: "PARTITION BY", exp.TableSpaceProperty: "TABLESPACE",
+                   exp.UnloggedProperty: "CREATE UNLOGGED TABLE"}
+
+
+def _check_index_method(node: exp.IndexParameters) -> None:
+    using = node.args.get("using")
+    method = using.name.lower() if using is not None else "btree"
+    if method not in ("btree", "hash"):
+        raise _named(node, f"index method {method}")
+
+
+def _check_collation(node: exp.CollateColumnConstraint) -> None:
+    name = node.this.name if isinstance(node.this, exp.Expression) else str(node.this)
+    if name not in ("C", "POSIX", "default", "ucs_basic"):
+        err = errors.not_supported(f'collation "{name}"',
+                                   hint='Text compares bytewise here (COLLATE "C").')
+        err.position = position_of(node)
+        raise err
+
+
+def _refuse(what: str):
+    def check(node: exp.Expression) -> None:
+        raise _named(node, what)
+    return check
+
+
+_VALUE_CHECKS = {exp.Join: _check_join, exp.Fetch: _check_fetch, exp.Table: _check_table,
+                 exp.Properties: _check_properties, exp.IndexParameters: _check_index_method,
+                 exp.CollateColumnConstraint: _check_collation,
+                 exp.IgnoreNulls: _refuse("IGNORE NULLS"),
+                 exp.RespectNulls: _refuse("RESPECT NULLS")}
