@@ -100,7 +100,12 @@ class Session:
         util = dispatch(ph.sql)
         if util is not None:
             return Prepared(ph.sql, ph, kind="utility", utility=util)
-        prepared = self._bind(ph, root)
+        try:
+            prepared = self._bind(ph, root)
+        except errors.Error as exc:   # positions point into the text as the user wrote it
+            if exc.position is not None and ph.edits:
+                exc.position = ph.original_position(exc.position)
+            raise
         if prepared.bound.cacheable:
             db.plan_cache.put(sql, prepared)
         return prepared

@@ -80,3 +80,26 @@ def test_placeholders_without_spaces_parse(conn, sql, params):
     conn.execute(sql, params)
     assert one(conn, "SELECT b FROM t WHERE a=?", (7,))[0] == [("q",)]
     assert one(conn, "SELECT a+?,a||?||? FROM t WHERE a=?", (1, "x", "y", 7))[0] == [(8, "7xy")]
+
+
+@pytest.mark.parametrize("sql, params", [
+    ("SELECT * FROM t WHERE b = :region AND nope = 1", {"region": "x"}),
+    ("SELECT * FROM t WHERE b=:region AND a=:n AND nope=1", {"region": "x", "n": 1}),
+    ("SELECT * FROM t WHERE b = ? AND a = ? AND nope = 1", ("x", 1)),
+    ("SELECT * FROM t WHERE a = $1 + nope", (1,)),
+])
+def test_error_positions_point_into_the_text_as_written(conn, sql, params):
+    with pytest.raises(rustmemodb.Error) as info:
+        conn.execute(sql, params)
+    assert info.value.sqlstate == "42703"
+    assert sql[info.value.position:].startswith("nope")
+
+
+def test_placeholder_rewrite_maps_positions_back():
+    from rustmemodb.sql.params import normalize
+    ph = normalize("SELECT :long_name,:x FROM t")
+    assert ph.sql == "SELECT $1 ,$2 FROM t"
+    for original in ("SELECT", "FROM t"):
+        assert ph.original_position(ph.sql.index(original)) == \
+            "SELECT :long_name,:x FROM t".index(original)
+    assert ph.original_position(ph.sql.index("$2")) == "SELECT :long_name,:x FROM t".index(":x")
