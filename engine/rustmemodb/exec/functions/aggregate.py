@@ -111,6 +111,41 @@ def _quantile_disc(values, a):
     return vals[max(math.ceil(a.extra[0] * len(vals)) - 1, 0)]
 
 
+def _quantile_arrow(values, a):
+    """median / quantile_cont / quantile_disc over one group's Arrow values: one sort
+    in Arrow (NaN after every number, as PostgreSQL orders floats)."""
+    import math
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    values = values.drop_null()
+    n = len(values)
+    if n == 0:
+        return None
+    q = a.extra[0]
+    if a.fn == "quantile_disc":
+        ranks = [max(math.ceil(q * n) - 1, 0)]
+    else:
+        pos = q * (n - 1)
+        ranks = [int(pos), min(int(pos) + 1, n - 1)]
+    picked = _at_ranks(values, ranks)
+    if a.fn == "quantile_disc":
+        return picked[0]
+    low, high = float(picked[0]), float(picked[1])
+    return low if pos == ranks[0] else low + (high - low) * (pos - ranks[0])
+
+
+def _at_ranks(values, ranks: list) -> list:
+    """The values at these ranks of the sorted order: numpy's O(n) partition for
+    numbers (NaN sorts last there too), an Arrow sort for everything else."""
+    t = values.type
+    if pa.types.is_integer(t) or pa.types.is_floating(t):
+        import numpy as np
+        part = np.partition(values.to_numpy(zero_copy_only=False), sorted(set(ranks)))
+        return [part[r].item() for r in ranks]
+    order = pc.sort_indices(values)
+    return [values[order[r].as_py()].as_py() for r in ranks]
+
+
 def _pack_row(*args):
     """A value and its ORDER BY keys as JSON text (Arrow cannot hash_list structs).
 
@@ -138,6 +173,9 @@ def register(reg) -> None:
         else (T if ts and ts[0] == N else None)
     PYTHON_AGGREGATES.update({"median": _quantile_cont, "quantile_cont": _quantile_cont,
                               "quantile_disc": _quantile_disc})
+    from ..operators.aggregate import ARROW_AGGREGATES
+    ARROW_AGGREGATES.update({"median": _quantile_arrow, "quantile_cont": _quantile_arrow,
+                             "quantile_disc": _quantile_arrow})
     for name in ("stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop"):
         AGGREGATE_TYPES[name] = lambda ts: F if ts and ts[0] in (types.INTEGER, F, N) else None
     PYTHON_AGGREGATES.update({

@@ -206,6 +206,58 @@ def regexp_like(s: str, pattern: str, flags: str = "") -> bool:
     return rx.search(s) is not None
 
 
+# ---- the vectorised match: Arrow's RE2 where it means the same ---------------------------------
+# RE2 agrees with Python re (and PostgreSQL) on plain patterns: literals, classes,
+# quantifiers, groups, alternation, anchors. Patterns with back references, look-around,
+# word-boundary escapes or other backslash escapes keep the per-row Python path.
+_RE2_SAFE_ESCAPES = set("dwsDWS.()[]{}*+?|^$-/")
+_RE2_REPEAT = re.compile(r"\{\d+(,\d*)?\}")
+
+
+def _re2_pattern(pattern: str, flags: str) -> tuple[str, bool] | None:
+    """(RE2 pattern, ignore case) meaning what ``pattern`` means here, or None."""
+    if set(flags) - set("icns") or "(?" in pattern:
+        return None
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            if i + 1 >= len(pattern) or pattern[i + 1] not in _RE2_SAFE_ESCAPES:
+                return None
+            i += 2
+            continue
+        if c == "{" and not _RE2_REPEAT.match(pattern, i):
+            return None
+        i += 1
+    ignore_case, newline = False, False
+    for f in flags:
+        if f in "ic":
+            ignore_case = f == "i"
+        else:
+            newline = f == "n"
+    text = to_python_regex(pattern, newline).replace("\\Z", "\\z")
+    return ("(?m)" if newline else "(?s)") + text, ignore_case
+
+
+def _like_vector(ignore_case: bool):
+    def vec(s, pattern, flags=None):
+        constant = isinstance(pattern, pa.Scalar) and (flags is None or
+                                                       isinstance(flags, pa.Scalar))
+        if constant and not isinstance(s, pa.Scalar) and pattern.is_valid and \
+                (flags is None or flags.is_valid):
+            text = ("i" if ignore_case else "") + (flags.as_py() if flags is not None else "")
+            compile_regex(pattern.as_py(), text)          # PostgreSQL's errors first
+            re2 = _re2_pattern(pattern.as_py(), text)
+            if re2 is not None:
+                import pyarrow.compute as pc
+                return pc.match_substring_regex(s, re2[0], ignore_case=re2[1])
+        row = regexp_ilike if ignore_case else regexp_like
+        from ..expr.vector import map_rows
+        return map_rows(row, (s, pattern) + ((flags,) if flags is not None else ()),
+                        out_type=pa.bool_())
+    return vec
+
+
 def regexp_ilike(s: str, pattern: str) -> bool:
     return regexp_like(s, pattern, "i")
 
@@ -252,8 +304,8 @@ def register(reg) -> None:
                                                    (T, T, T, I, I, T), (T, T, T, I, I, T, T)),
                            _vector(regexp_replace, text), regexp_replace))
     reg.add(ScalarFunction("regexp_like", fixed((T, T, B), (T, T, T, B)),
-                           _vector(regexp_like, boolean), regexp_like))
-    reg.add(ScalarFunction("regexp_ilike", fixed((T, T, B)), _vector(regexp_ilike, boolean),
+                           _like_vector(False), regexp_like))
+    reg.add(ScalarFunction("regexp_ilike", fixed((T, T, B)), _like_vector(True),
                            regexp_ilike))
     reg.add(ScalarFunction("regexp_count", fixed((T, T, I), (T, T, I, I), (T, T, I, T, I)),
                            _vector(regexp_count, int64), regexp_count))
