@@ -43,7 +43,7 @@ def rows(conn, sql, params=None):
     ("SELECT * FROM generate_series(1, 3) WITH ORDINALITY", "WITH ORDINALITY"),
     ("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) "
      "SEARCH DEPTH FIRST BY n SET o SELECT * FROM r", "SEARCH"),
-    ("WITH x AS (SELECT 1 AS a) UPDATE t SET a = (SELECT a FROM x)", "WITH on INSERT"),
+    ("WITH d AS (DELETE FROM t WHERE a = 1 RETURNING a) SELECT * FROM d", "query"),
     ("DELETE FROM t TABLESAMPLE BERNOULLI (10)", "TABLESAMPLE"),
     ("SELECT first_value(a) IGNORE NULLS OVER (ORDER BY a) FROM t", "IGNORE NULLS"),
     ("CREATE TEMP TABLE tt (a INTEGER)", "TEMPORARY"),

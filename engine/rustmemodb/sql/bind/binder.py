@@ -127,15 +127,17 @@ class StatementBinder(QueryHooks):
                 or (isinstance(node, exp.Subquery)):
             plan = bind_select.bind_query(self, node, None)
             return self._done("SELECT", plan, returns_rows=True)
-        if isinstance(node, exp.Insert):
-            plan = bind_insert.bind_insert(self, node)
-            return self._done("INSERT", plan, returns_rows=plan.returning is not None)
-        if isinstance(node, exp.Update):
-            plan = bind_update.bind_update(self, node)
-            return self._done("UPDATE", plan, returns_rows=plan.returning is not None)
-        if isinstance(node, exp.Delete):
-            plan = bind_delete.bind_delete(self, node)
-            return self._done("DELETE", plan, returns_rows=plan.returning is not None)
+        dml = {exp.Insert: ("INSERT", bind_insert.bind_insert),
+               exp.Update: ("UPDATE", bind_update.bind_update),
+               exp.Delete: ("DELETE", bind_delete.bind_delete)}.get(type(node))
+        if dml is not None:
+            kind, bind = dml
+            with_ = node.args.get("with_")
+            if with_ is not None:      # WITH x AS (...) INSERT/UPDATE/DELETE ...
+                plan = self.bind_with(node, with_, None, lambda body: bind(self, body))
+            else:
+                plan = bind(self, node)
+            return self._done(kind, plan, returns_rows=plan.returning is not None)
         kind, action = bind_ddl.bind_ddl(self, node)
         return BoundStatement(kind, action=action, param_types=self.param_types, deps=self.deps,
                               cacheable=False)

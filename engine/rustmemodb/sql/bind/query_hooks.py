@@ -27,9 +27,9 @@ class QueryHooks:
         return bind_quantified(self, binder, node)
 
     # ---- WITH (bind_cte.py) ---------------------------------------------------------------
-    def bind_with(self, node, with_, parent):
+    def bind_with(self, node, with_, parent, body_binder=None):
         from .bind_cte import bind_with
-        return bind_with(self, node, with_, parent)
+        return bind_with(self, node, with_, parent, body_binder)
 
     def cte_plan(self, cte):
         from .bind_cte import cte_plan
