@@ -39,4 +39,8 @@ PG_TYPES: dict[str, PgType] = {
 def pg_type(sql_type: str) -> PgType:
     """The PostgreSQL description of an engine type (unknown ones by their own name)."""
     found = PG_TYPES.get(sql_type)
-    return found if found is not None else PgType(sql_type.lower(), sql_type.lower())
+    if found is not None:
+        return found
+    if sql_type.endswith("[]"):          # PostgreSQL: data_type ARRAY, udt _int8, _text...
+        return PgType("ARRAY", "_" + pg_type(sql_type[:-2]).udt_name)
+    return PgType(sql_type.lower(), sql_type.lower())
