@@ -26,7 +26,7 @@ _QUERY_TAIL = {"with_", "order", "limit", "offset"}
 
 # node type -> the args some binder reads (everything else set on the node is 0A000)
 HANDLED: dict[type, frozenset[str]] = {
-    exp.Select: frozenset({"with_", "kind", "expressions", "distinct", "from_", "joins",
+    exp.Select: frozenset({"with_", "expressions", "distinct", "from_", "joins",
                            "where", "group", "having", "windows", "order", "limit", "offset",
                            "sample"}),
     exp.Union: frozenset({"this", "expression", "distinct"} | _QUERY_TAIL),
@@ -61,6 +61,8 @@ HANDLED: dict[type, frozenset[str]] = {
     exp.CollateColumnConstraint: frozenset({"this"}),
     exp.Drop: frozenset({"this", "kind", "tables", "exists", "cascade", "restrict",
                          "concurrently"}),
+    exp.Window: frozenset({"this", "partition_by", "order", "spec", "alias", "over"}),
+    exp.WindowSpec: frozenset({"kind", "start", "start_side", "end", "end_side", "exclude"}),
     # window modifiers the window binder does not read
     exp.IgnoreNulls: frozenset({"this"}),
     exp.RespectNulls: frozenset({"this"}),
