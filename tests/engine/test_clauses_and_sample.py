@@ -156,3 +156,17 @@ def test_schema_qualifiers_are_never_dropped(conn, sql, state):
     assert info.value.sqlstate == state
     conn.execute("INSERT INTO public.u VALUES (9, 'z')")
     assert rows(conn, "SELECT count(*) FROM public.u") == [(3,)]
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT count(DISTINCT a, b) FROM t",
+    "SELECT max(a, b) FROM t",
+    "SELECT min(a, b, a) FROM t",
+    "SELECT count(*, a) FROM t",
+    "SELECT string_agg(c, ',', 'x') FROM u",
+    "SELECT max(a, b) OVER () FROM t",
+])
+def test_extra_aggregate_arguments_are_42883_not_dropped(conn, sql):
+    with pytest.raises(rustmemodb.Error) as info:
+        conn.execute(sql)
+    assert info.value.sqlstate == "42883"

@@ -87,6 +87,9 @@ def _string_agg(stmt, inner, node):
     if distinct:
         body = body.expressions[0]
     value = inner.bind(body)
+    if node.args.get("on_overflow") is not None:
+        raise errors.undefined_function("function string_agg with 3 arguments does not exist",
+                                        position=position_of(node))
     sep_node = node.args.get("separator")
     sep = inner.bind(sep_node) if sep_node is not None else Const(None, types.NULL)
     if not isinstance(sep, Const):

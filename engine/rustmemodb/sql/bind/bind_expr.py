@@ -285,8 +285,14 @@ class ExprBinder:
         arg = node.this if not isinstance(node, exp.Anonymous) else (
             node.expressions[0] if node.expressions else None)
         distinct = isinstance(arg, exp.Distinct)
+        extra = len(node.expressions) - (1 if isinstance(node, exp.Anonymous) else 0)
         if distinct:
+            extra += len(arg.expressions) - 1
             arg = arg.expressions[0]
+        if extra > 0:      # count(DISTINCT a, b), max(a, b): never silently the first one
+            raise errors.undefined_function(
+                f"function {name} with {extra + 1} arguments does not exist",
+                hint="This aggregate takes one argument.", position=position_of(node))
         if name == "count" and (arg is None or isinstance(arg, exp.Star)):
             return AggCall("count", (), types.INTEGER, star=True)
         inner = ExprBinder(self.stmt, self.scope, clause="aggregate function calls")
