@@ -351,7 +351,10 @@ def _limit_count(limit) -> exp.Expression | None:
         return None
     if isinstance(limit, exp.Fetch):
         return limit.args.get("count") or exp.Literal.number(1)
-    return limit.expression
+    count = limit.expression
+    if isinstance(count, exp.Var) and count.name.upper() == "ALL":     # LIMIT ALL
+        return None
+    return count
 
 
 def _count_expr(binder: ExprBinder, node, what: str) -> Expr | None:
