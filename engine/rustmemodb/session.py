@@ -200,7 +200,8 @@ class Session:
         if ph.count == 0 and not params:
             return []
         values = placeholders.order_params(ph, params)
-        return [convert_param(v, t, i) for i, (v, t) in
+        casts = prepared.bound.cast_slots if prepared.bound is not None else ()
+        return [convert_param(v, t, i, i in casts) for i, (v, t) in
                 enumerate(zip(values, prepared.param_types or [types.UNKNOWN] * len(values)))]
 
     def _transaction(self):
@@ -284,8 +285,11 @@ def _ints_fit(params) -> bool:
     return True
 
 
-def convert_param(value, expected: str, slot: int):
-    """A Python parameter value in storage form for its slot's type, or 42804/22003."""
+def convert_param(value, expected: str, slot: int, cast: bool = False):
+    """A Python parameter value in storage form for its slot's type, or 42804/22003.
+
+    ``cast``: the SQL casts the placeholder (``$1::int``), so a str value is read as
+    that type the way a quoted literal would be (``'5'::int``), or 22P02."""
     if value is None:
         return None
     if _EXACT.get(type(value)) == expected and type(value) is not int:
@@ -304,6 +308,9 @@ def convert_param(value, expected: str, slot: int):
         return float(stored)
     if got == types.TEXT and expected in types.LITERAL_CONTEXT_TYPES:
         return types.parse_literal_as(expected, stored)
+    if cast and got == types.TEXT:
+        from .exec.functions.cast import from_text
+        return from_text(stored, expected)
     if got == types.DATE and expected == types.TIMESTAMP:
         import datetime as dt
         return dt.datetime(stored.year, stored.month, stored.day)

@@ -103,3 +103,21 @@ def test_placeholder_rewrite_maps_positions_back():
         assert ph.original_position(ph.sql.index(original)) == \
             "SELECT :long_name,:x FROM t".index(original)
     assert ph.original_position(ph.sql.index("$2")) == "SELECT :long_name,:x FROM t".index(":x")
+
+
+def test_an_explicit_cast_reads_a_str_parameter_as_that_type(conn):
+    assert one(conn, "SELECT ?::int + 1", ("5",))[0] == [(6,)]
+    assert one(conn, "SELECT CAST(:v AS FLOAT) * 2", {"v": "1.5"})[0] == [(3.0,)]
+    assert one(conn, "SELECT ?::boolean", ("yes",))[0] == [(True,)]
+    with pytest.raises(rustmemodb.Error) as info:
+        conn.execute("SELECT ?::int", ("abc",))
+    assert info.value.sqlstate == "22P02"
+    # without a cast the strictness stays: a str is never silently a number
+    with pytest.raises(rustmemodb.Error) as info:
+        conn.execute("SELECT ? + 1", ("5",))
+    assert info.value.sqlstate == "42804"
+
+
+def test_insert_select_of_parameters_takes_the_target_column_types(conn):
+    conn.execute("INSERT INTO t (a, b, d) SELECT ?, ?, ?", (3, "z", "2024-03-01"))
+    assert one(conn, "SELECT b, d FROM t WHERE a = 3", None)[0] == [("z", dt.date(2024, 3, 1))]

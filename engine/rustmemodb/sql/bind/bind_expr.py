@@ -209,6 +209,7 @@ class ExprBinder:
             return Const(from_text(arg.value, target), target) if target != types.TEXT else arg
         if isinstance(arg, Param) and arg.type in (types.UNKNOWN, types.NULL):
             arg = Param(arg.slot, self.stmt.param_type(arg.slot, target))
+            self.stmt.cast_slots.add(arg.slot)   # a str value is parsed, as '5'::int is
             return arg if arg.type == target else Cast(arg, target)
         if not castable(arg.type, target):
             raise errors.sql_error("42846", f"cannot cast type {arg.type.lower()} to "

@@ -29,6 +29,7 @@ class BoundStatement:
     deps: list = field(default_factory=list)    # [(kind, name, object)] for cache validation
     cacheable: bool = True
     returns_rows: bool = False
+    cast_slots: frozenset = frozenset()   # parameters written with an explicit CAST ($1::int)
 
     @property
     def columns(self) -> list:
@@ -41,6 +42,7 @@ class StatementBinder(QueryHooks):
         self.functions = functions
         self.replacement_scan = replacement_scan
         self.param_types: dict[int, str] = {}
+        self.cast_slots: set[int] = set()
         self.deps: list = []
         self.cacheable = True
         self.ctes: list[dict] = []     # stack of WITH scopes: name -> CTE binding
@@ -145,7 +147,8 @@ class StatementBinder(QueryHooks):
     def _done(self, kind: str, plan: LogicalNode, returns_rows: bool) -> BoundStatement:
         self._collect_param_types(plan)
         return BoundStatement(kind, plan=plan, param_types=self.param_types, deps=self.deps,
-                              cacheable=self.cacheable, returns_rows=returns_rows)
+                              cacheable=self.cacheable, returns_rows=returns_rows,
+                              cast_slots=frozenset(self.cast_slots))
 
     # ---- hooks for query features: WITH, set operations, DISTINCT ON, windows and
     # subqueries come from QueryHooks (query_hooks.py); the rest are stubs here.
