@@ -124,22 +124,22 @@ _CLAUSE = {
     "default": "DEFAULT VALUES",
 }
 
-_CHECKED = tuple(HANDLED)
-
-
 def check_clauses(ast: exp.Expression) -> None:
-    """Raise 0A000 for the first clause in ``ast`` that no binder would read."""
+    """Raise 0A000 for the first clause in ``ast`` that no binder would read.
+
+    Node types match exactly (``type(node) in HANDLED``): an isinstance test against
+    this many sqlglot classes costs ~3 µs a node, the exact lookup ~50 ns."""
+    handled = HANDLED
     for node in ast.walk():
-        if isinstance(node, _CHECKED):
-            _check_node(node)
+        allowed = handled.get(type(node))
+        if allowed is not None:
+            _check_node(node, allowed)
 
 
-def _check_node(node: exp.Expression) -> None:
-    allowed = HANDLED.get(type(node))
-    if allowed is None:
-        return
+def _check_node(node: exp.Expression, allowed: frozenset) -> None:
     for key, value in node.args.items():
-        if key in allowed or value is None or value is False or value == []:
+        if key in allowed or value is None or value is False or \
+                (type(value) is list and not value):
             continue
         raise _unsupported(node, key)
     extra = _VALUE_CHECKS.get(type(node))
