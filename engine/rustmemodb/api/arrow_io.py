@@ -11,7 +11,7 @@ next query converts it afresh, so fixing the DataFrame fixes the query):
 * a pandas ``object`` column mixing Python types (``[1, "two", 3.0]``): 42804;
 * values the engine's types cannot hold, e.g. a ``uint64`` above the int64
   maximum (there is no NUMERIC type): 22003;
-* Arrow types without an SQL type here (lists, structs, binary, ...): 0A000.
+* Arrow types without an SQL type here (structs, binary, ...): 42804.
 """
 from __future__ import annotations
 
@@ -131,7 +131,7 @@ def check_columns(table: pa.Table, name: str | None = None) -> None:
             types.sql_type_of_arrow(field.type)
         except errors.Error:
             raise errors.sql_error(
-                "0A000", f'column "{field.name}" of {_what(name)} has Arrow type '
+                "42804", f'column "{field.name}" of {_what(name)} has Arrow type '
                          f"{field.type}, which no SQL type here can hold",
                 hint="Convert or drop the column before querying it.") from None
         if pa.types.is_uint64(field.type):
