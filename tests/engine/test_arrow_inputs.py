@@ -98,3 +98,9 @@ def test_int64_bounds_and_numpy_ints_are_accepted(conn):
 
 def test_big_int_parameter_in_a_float_context_is_a_float(conn):
     assert conn.execute("SELECT ? + 0.5", (2 ** 64,)).fetchall() == [(float(2 ** 64) + 0.5,)]
+
+
+def test_python_int_beyond_int64_in_an_object_column_is_22003(conn):
+    df = pd.DataFrame({"x": pd.Series([1, 2 ** 70], dtype=object)})
+    e = error_of(conn.register, "o", df)
+    assert e.sqlstate == "22003" and str(2 ** 70) in str(e) and '"x"' in str(e)

@@ -94,6 +94,10 @@ def _mixed_column(name: str | None, column: str, values: list) -> errors.Error:
         kind = _kind(first[1])
         bad = next(((i, v) for i, v in enumerate(values)
                     if not _missing(v) and _kind(v) != kind), None)
+    big = next(((i, v) for i, v in enumerate(values) if isinstance(v, int)
+                and not isinstance(v, bool) and not -_INT64_MAX - 1 <= v <= _INT64_MAX), None)
+    if bad is None and big is not None:
+        return _out_of_range(big[1], column, name, big[0])
     if first is None or bad is None:
         return errors.sql_error("42804", f'column "{column}" of {_what(name)} holds values '
                                          f"without an SQL type (first: {values[:1]!r})",
@@ -144,9 +148,12 @@ def _check_uint64(column, field_name: str, name: str | None) -> None:
     if not pc.any(too_big).as_py():
         return
     row = pc.index(too_big, True).as_py()
-    value = column[row].as_py()
-    raise errors.sql_error(
-        "22003", f'value {value} in column "{field_name}" of {_what(name)} (row {row}) is '
+    raise _out_of_range(column[row].as_py(), field_name, name, row)
+
+
+def _out_of_range(value: int, column: str, name: str | None, row: int) -> errors.Error:
+    return errors.sql_error(
+        "22003", f'value {value} in column "{column}" of {_what(name)} (row {row}) is '
                  f"out of range for type bigint",
         hint="INTEGER is 64-bit and there is no NUMERIC type: convert the column to float64 "
              "or str first.")
