@@ -16,7 +16,7 @@ case, ``n``/``m``/``p``/``w`` newline handling, ``x`` expanded syntax, ``q``
 literal pattern); anything else is ``22023``, an invalid pattern ``2201B``.
 
 Functions: ``regexp_replace``, ``regexp_like`` (and the ``~``, ``~*`` operators),
-``regexp_count``, ``regexp_substr``, ``substring(s FROM pattern)``.
+``regexp_count``, ``regexp_substr``, ``substring(s FROM pattern)``, ``SIMILAR TO``.
 ``regexp_matches`` returns ``setof text[]`` in PostgreSQL: without an array type
 it is refused (0A000) by the binder, with a hint to these.
 
@@ -290,6 +290,50 @@ def substring_regex(s: str, pattern: str):
     return m.group(1) if rx.groups else m.group(0)
 
 
+# ---- SIMILAR TO --------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=256)
+def similar_to_regex(pattern: str, escape: str = "\\") -> re.Pattern:
+    """SQL's SIMILAR TO pattern as a compiled regex matching the whole string, as
+    PostgreSQL's similar_to_escape translates it: ``%`` any text, ``_`` one character,
+    ``| * + ? {m,n} ( ) [...]`` as in regular expressions, everything else literal,
+    and the escape character (default backslash) makes the next character literal."""
+    if len(escape) > 1:
+        raise errors.sql_error("22025", "invalid escape string",
+                               hint="Escape string must be empty or one character.")
+    out, i, n, depth = [], 0, len(pattern), 0
+    while i < n:
+        c = pattern[i]
+        if escape and c == escape:
+            if i + 1 < n:
+                out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        if c == "[":
+            text, i = _bracket(pattern, i)
+            out.append(text)
+            continue
+        if c == "%":
+            out.append(".*")
+        elif c == "_":
+            out.append(".")
+        elif c == "(":
+            out.append("(?:")
+        elif c in "|*+?{}),":
+            out.append(c)
+        else:
+            out.append(re.escape(c))
+        i += 1
+    try:
+        return re.compile("(?:" + "".join(out) + r")\Z", re.S)
+    except re.error as exc:
+        raise _invalid(str(exc)) from None
+
+
+def similar_to(s: str, pattern: str, escape: str = "\\") -> bool:
+    return similar_to_regex(pattern, escape).match(s) is not None
+
+
 def _vector(row, out: pa.DataType):
     def vec(*args):
         from ..expr.vector import map_rows
@@ -314,3 +358,5 @@ def register(reg) -> None:
                            _vector(regexp_substr, text), regexp_substr))
     reg.add(ScalarFunction("substring", fixed((T, T, T)), _vector(substring_regex, text),
                            substring_regex))
+    reg.add(ScalarFunction("similar_to", fixed((T, T, B), (T, T, T, B)),
+                           _vector(similar_to, boolean), similar_to))

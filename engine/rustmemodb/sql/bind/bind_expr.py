@@ -190,8 +190,16 @@ class ExprBinder:
 
     def _Escape(self, node: exp.Escape) -> Expr:
         inner = node.this
+        if isinstance(inner, exp.SimilarTo):
+            return self._like("similar_to", inner, node.expression)
+        if not isinstance(inner, (exp.Like, exp.ILike)):
+            raise errors.not_supported(f"ESCAPE after {type(inner).__name__}",
+                                       position=position_of(node))
         name = "ilike" if isinstance(inner, exp.ILike) else "like"
         return self._like(name, inner, node.expression)
+
+    def _SimilarTo(self, node) -> Expr:
+        return self._like("similar_to", node, None)
 
     def _like(self, name: str, node, escape) -> Expr:
         args = [self.bind(node.this), self.bind(node.expression)]
