@@ -8,10 +8,15 @@ without locks, ``FETCH FIRST 1 ROWS WITH TIES`` without ties. So before binding,
 type listed in ``HANDLED``, raises ``0A000`` naming the first set arg that is
 not in that node's allow-list.
 
+Some args matter by value, not presence (a join ``kind`` of SEMI, ``FETCH ... WITH
+TIES``, a schema qualifier, CREATE TABLE properties, an index method): the
+``_VALUE_CHECKS`` of a node type look at those. Qualified names are checked here
+too where a binder reads only the bare name (DML targets, DDL).
+
 Adding a feature means adding its arg to ``HANDLED`` here, next to the binder
-code that reads it. Node types not listed (expressions, DDL) are not checked:
-the expression binder already rejects classes it does not know, and DDL binders
-validate their own options.
+code that reads it. Node types not listed (expressions, most DDL nodes) are not
+checked: the expression binder already rejects classes it does not know, and
+the DDL binders reject column constraints they do not know.
 """
 from __future__ import annotations
 
