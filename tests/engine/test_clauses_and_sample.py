@@ -170,3 +170,11 @@ def test_extra_aggregate_arguments_are_42883_not_dropped(conn, sql):
     with pytest.raises(rustmemodb.Error) as info:
         conn.execute(sql)
     assert info.value.sqlstate == "42883"
+
+
+def test_collate_c_is_accepted_and_others_refused(conn):
+    assert rows(conn, 'SELECT c COLLATE "C" FROM u ORDER BY c COLLATE "POSIX" DESC') == \
+        [("y",), ("x",)]
+    with pytest.raises(rustmemodb.NotSupportedError) as info:
+        conn.execute('SELECT c FROM u ORDER BY c COLLATE "de_DE"')
+    assert "de_DE" in str(info.value)

@@ -198,6 +198,19 @@ class ExprBinder:
         name = "ilike" if isinstance(inner, exp.ILike) else "like"
         return self._like(name, inner, node.expression)
 
+    def _Collate(self, node) -> Expr:
+        """``x COLLATE "C"``: text already compares bytewise, as in the C collation."""
+        name = node.expression.name if isinstance(node.expression, exp.Expression) \
+            else str(node.expression)
+        if name not in ("C", "POSIX", "default", "ucs_basic"):
+            raise errors.not_supported(f'collation "{name}"',
+                                       hint='Text compares bytewise here (COLLATE "C").')
+        arg = self.bind(node.this)
+        if arg.type not in (types.TEXT, types.NULL, types.UNKNOWN):
+            raise errors.sql_error("42804", f"collations are not supported by type "
+                                            f"{arg.type.lower()}", position=position_of(node))
+        return arg
+
     def _SimilarTo(self, node) -> Expr:
         return self._like("similar_to", node, None)
 
