@@ -147,7 +147,7 @@ def output_name(e: exp.Expression) -> str:
             return output_name(inner) if isinstance(inner, exp.Cast) else \
                 _type_output_name(e.to)
         return output_name(inner)
-    if isinstance(e, exp.Paren):
+    if isinstance(e, (exp.Paren, exp.Collate)):
         return output_name(e.this)
     if isinstance(e, exp.Anonymous):
         return e.name.lower()
