@@ -304,8 +304,6 @@ def convert_param(value, expected: str, slot: int, cast: bool = False):
                  "or a string, or store it in a FLOAT or TEXT column.")
     if expected in (types.UNKNOWN, types.NULL) or got == expected:
         return stored
-    if expected == types.FLOAT and got == types.INTEGER:
-        return float(stored)
     if got == types.TEXT and expected in types.LITERAL_CONTEXT_TYPES:
         return types.parse_literal_as(expected, stored)
     if cast and got == types.TEXT:
