@@ -121,3 +121,8 @@ def test_an_explicit_cast_reads_a_str_parameter_as_that_type(conn):
 def test_insert_select_of_parameters_takes_the_target_column_types(conn):
     conn.execute("INSERT INTO t (a, b, d) SELECT ?, ?, ?", (3, "z", "2024-03-01"))
     assert one(conn, "SELECT b, d FROM t WHERE a = 3", None)[0] == [("z", dt.date(2024, 3, 1))]
+
+
+def test_untyped_parameter_under_a_json_operator_is_json(conn):
+    assert one(conn, "SELECT ? ->> 'a'", ('{"a": 1}',))[0] == [("1",)]
+    assert one(conn, "SELECT :doc -> 'a' ->> 'b'", {"doc": {"a": {"b": 2}}})[0] == [("2",)]

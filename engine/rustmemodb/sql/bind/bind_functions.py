@@ -13,7 +13,7 @@ import dataclasses
 from sqlglot import exp
 
 from ... import errors, types
-from ...plan.expr import Const
+from ...plan.expr import Const, Param
 from ..parse import position_of
 
 
@@ -147,6 +147,8 @@ def _json_arg(binder, node, parent):
     doc = binder.bind(node)
     if isinstance(doc, Const) and doc.type == types.TEXT:
         doc = adapt(doc, types.JSON)
+    if isinstance(doc, Param) and doc.type == types.UNKNOWN:   # an untyped $1 -> 'a'
+        doc = Param(doc.slot, binder.stmt.param_type(doc.slot, types.JSON))
     if doc.type not in (types.JSON, types.NULL):
         raise errors.undefined_function(
             f"operator does not exist: {doc.type.lower()} -> unknown",
