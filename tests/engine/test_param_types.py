@@ -126,3 +126,7 @@ def test_insert_select_of_parameters_takes_the_target_column_types(conn):
 def test_untyped_parameter_under_a_json_operator_is_json(conn):
     assert one(conn, "SELECT ? ->> 'a'", ('{"a": 1}',))[0] == [("1",)]
     assert one(conn, "SELECT :doc -> 'a' ->> 'b'", {"doc": {"a": {"b": 2}}})[0] == [("2",)]
+
+
+def test_untyped_parameter_in_to_char_is_a_timestamp(conn):
+    assert one(conn, "SELECT to_char(?, 'YYYY-MM')", (dt.date(2024, 5, 5),))[0] == [("2024-05",)]

@@ -227,6 +227,8 @@ def bind_to_char(stmt, binder, args, node):
     """``to_char(timestamp|date, format)``: sqlglot has already turned the PostgreSQL
     pattern into a strftime one; numbers are not supported (0A000)."""
     arg = binder.bind(node.this)
+    if isinstance(arg, Param) and arg.type == types.UNKNOWN:     # to_char($1, 'YYYY')
+        arg = Param(arg.slot, binder.stmt.param_type(arg.slot, types.TIMESTAMP))
     fmt = node.args.get("format")
     if arg.type not in (types.DATE, types.TIMESTAMP) or not isinstance(fmt, exp.Literal):
         raise errors.not_supported("to_char for this argument type or a non-literal format")
