@@ -130,3 +130,11 @@ def test_untyped_parameter_under_a_json_operator_is_json(conn):
 
 def test_untyped_parameter_in_to_char_is_a_timestamp(conn):
     assert one(conn, "SELECT to_char(?, 'YYYY-MM')", (dt.date(2024, 5, 5),))[0] == [("2024-05",)]
+
+
+def test_untyped_parameters_in_extract_and_coalesce(conn):
+    assert one(conn, "SELECT extract(year FROM ?)", (dt.datetime(2024, 5, 5),))[0] == [(2024,)]
+    assert one(conn, "SELECT date_part('day', ?)", (dt.date(2024, 1, 9),))[0] == [(9,)]
+    # both untyped: text, as PostgreSQL resolves unknown in COALESCE (was an internal error)
+    assert one(conn, "SELECT coalesce(?, ?)", (None, "x")) == ([("x",)], ["TEXT"])
+    assert one(conn, "SELECT coalesce(?, 5)", (None,))[0] == [(5,)]

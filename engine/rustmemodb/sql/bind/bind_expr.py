@@ -274,6 +274,8 @@ class ExprBinder:
     def _same_type_call(self, name: str, nodes: list, node) -> Expr:
         args = [self.bind(a) for a in nodes]
         target = common_type(args, name.upper())
+        if target == types.NULL and any(_unknown_param(a) for a in args):
+            target = types.TEXT       # coalesce($1, $2): unknown resolves to text, as in PG
         return self.call(name, [_retype(a, target) for a in args], node)
 
     # ---- query features bound by hooks on the statement binder (sql/bind/query_hooks.py) ----

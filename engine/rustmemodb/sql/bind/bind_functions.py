@@ -82,6 +82,8 @@ def _date_part(binder, field, arg, node):
     from .coerce import adapt
     if arg.type == types.TEXT and isinstance(arg, Const):
         arg = adapt(arg, types.TIMESTAMP)
+    if isinstance(arg, Param) and arg.type == types.UNKNOWN:     # extract(year FROM $1)
+        arg = Param(arg.slot, binder.stmt.param_type(arg.slot, types.TIMESTAMP))
     if arg.type not in (types.DATE, types.TIMESTAMP, types.NULL):
         raise errors.undefined_function(f"function date_part(unknown, {arg.type.lower()}) does "
                                         "not exist", position=position_of(node))
