@@ -40,7 +40,7 @@ def rows(conn, sql, params=None):
     ("SELECT * FROM t SEMI JOIN u ON true", "SEMI JOIN"),
     ("SELECT * FROM t ASOF JOIN u ON true", "ASOF"),
     ("SELECT a FROM t FETCH FIRST 2 ROWS WITH TIES", "WITH TIES"),
-    ("SELECT * FROM generate_series(1, 3) WITH ORDINALITY", "WITH ORDINALITY"),
+    ("SELECT * FROM ROWS FROM (generate_series(1, 2))", "ROWS FROM"),
     ("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) "
      "SEARCH DEPTH FIRST BY n SET o SELECT * FROM r", "SEARCH"),
     ("WITH d AS (DELETE FROM t WHERE a = 1 RETURNING a) SELECT * FROM d", "query"),

@@ -120,7 +120,7 @@ class QueryHooks:
     def bind_function_regexp_matches(self, binder, args, node):
         from ... import errors
         raise errors.not_supported(
-            "regexp_matches (it returns setof text[], and there is no array type)",
+            "regexp_matches (a set-returning function of text[])",
             hint="Test a match with regexp_like(s, pattern) or s ~ pattern; take the match "
                  "with regexp_substr(s, pattern) or substring(s FROM pattern).")
 
