@@ -222,6 +222,15 @@ class ExprBinder:
         return self.call("not", [out], node) if node.args.get("negate") else out
 
     def _Cast(self, node: exp.Cast) -> Expr:
+        out = self._cast(node)
+        length = _varchar_length(node.to)
+        if length is not None and out.type == types.TEXT:
+            # CAST(x AS VARCHAR(n)) truncates to n characters, as in PostgreSQL
+            fn, ret = self.stmt.functions.resolve("left", [types.TEXT, types.INTEGER])
+            return fold(Call("left", (out, Const(length, types.INTEGER)), ret, fn))
+        return out
+
+    def _cast(self, node: exp.Cast) -> Expr:
         from ...exec.functions.cast import castable
         arg = self.bind(node.this)
         target = types.normalize_type_name(node.to.sql(dialect="postgres"))
@@ -408,6 +417,16 @@ _PAIRED = frozenset({"coalesce", "nullif", "greatest", "least"})
 # prefers the string category for unknown arguments, then a category's preferred type).
 _UNKNOWN_CANDIDATES = (types.TEXT, types.FLOAT, types.INTEGER, types.BOOLEAN,
                        types.TIMESTAMP, types.DATE, types.INTERVAL, types.JSON, types.UUID)
+
+
+def _varchar_length(dt) -> int | None:
+    """n of VARCHAR(n) (CHARACTER VARYING(n)), else None."""
+    if not isinstance(dt, exp.DataType) or dt.this != exp.DataType.Type.VARCHAR \
+            or not dt.expressions:
+        return None
+    param = dt.expressions[0]
+    value = param.this if isinstance(param, exp.DataTypeParam) else param
+    return int(value.this) if isinstance(value, exp.Literal) and not value.is_string else None
 
 
 def _unknown_param(e: Expr) -> bool:

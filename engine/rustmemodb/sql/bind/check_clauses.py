@@ -66,6 +66,8 @@ HANDLED: dict[type, frozenset[str]] = {
     exp.CollateColumnConstraint: frozenset({"this"}),
     exp.Drop: frozenset({"this", "kind", "tables", "exists", "cascade", "restrict",
                          "concurrently"}),
+    exp.Cast: frozenset({"this", "to"}),
+    exp.In: frozenset({"this", "expressions", "query"}),
     exp.Window: frozenset({"this", "partition_by", "order", "spec", "alias", "over"}),
     exp.WindowSpec: frozenset({"kind", "start", "start_side", "end", "end_side", "exclude"}),
     # window modifiers the window binder does not read
@@ -127,6 +129,9 @@ _CLAUSE = {
     "temporary": "DROP TEMPORARY",
     "position": "column positions (FIRST/AFTER)",
     "default": "DEFAULT VALUES",
+    (exp.Cast, "format"): "CAST ... FORMAT",
+    (exp.Cast, "default"): "CAST ... DEFAULT ON CONVERSION ERROR",
+    (exp.In, "unnest"): "IN UNNEST(...)",
 }
 
 def check_clauses(ast: exp.Expression) -> None:
