@@ -140,7 +140,7 @@ def execute(branch: Branch, stmt: Statement, cmd: Command, ctx: Context) -> Any:
         if stmt.params is None:
             cursor.execute(stmt.text)
         else:
-            cursor.execute(stmt.text, stmt.params)
+            cursor.execute(stmt.text, stmt.values)
         return cursor
 
 
