@@ -188,8 +188,8 @@ def interpolate(sql: str, lookup: Callable[[str], object],
     as written; so does every ``{{ ... }}`` without ``render``.
     Returns the new text and the map of positions back to ``sql``.
 
-    >>> interpolate("SELECT * FROM {t} WHERE j = '{\\"a\\": 1}' AND {nope}", {"t": "x"}.__getitem__)[0]
-    'SELECT * FROM x WHERE j = \'{"a": 1}\' AND {nope}'
+    >>> interpolate("SELECT * FROM {t} WHERE a = '{1,2}' AND {nope}", {"t": "x"}.__getitem__)[0]
+    "SELECT * FROM x WHERE a = '{1,2}' AND {nope}"
     """
     replacements: list[tuple[int, int, str]] = []
     for m in _BRACE_RE.finditer(sql):
