@@ -49,7 +49,7 @@ class SqlMagics(Magics):
           %sql SELECT 42                         -- a line query
           %%sql -o top                           -- a cell; last result into `top`
           top << SELECT * FROM trades LIMIT 5    -- the same, as an assignment
-          %sql --fork what_if                    -- O(1) branch of the database
+          %sql --fork what_if --checkout what_if -- O(1) branch of the database, switch to it
           %%sql --on main,what_if                -- the cell on both, side by side
           %sql --diff main what_if trades        -- row-level diff
           %%sql --explain                        -- EXPLAIN ANALYZE as a plan tree
