@@ -22,6 +22,7 @@ from typing import Any
 from rustmemodb_lab.branches import BranchRegistry, check_name
 from rustmemodb_lab.config import RustmemodbLab
 from rustmemodb_lab.errors import LabUsageError
+from rustmemodb_lab.frames import to_engine_table
 
 MEMORY = ":memory:"
 
@@ -94,18 +95,20 @@ class LabSession:
         return conn
 
     def scan(self, name: str) -> Any:
-        """The DataFrame / Arrow table variable called ``name`` (case-insensitive), or None."""
+        """The DataFrame / Arrow table variable called ``name`` (case-insensitive), as
+        Arrow, or None; a column the engine cannot read is a SQL error naming it."""
         ns = self._user_ns()
         value = ns.get(name)
         if value is None:
             lowered = name.lower()
             matches = [v for k, v in ns.items() if k.lower() == lowered and not k.startswith("_")]
             value = matches[0] if len(matches) == 1 else None
-        return as_table(value)
+        table = as_table(value)
+        return None if table is None else to_engine_table(table, name)
 
 
 def as_table(value: Any) -> Any:
-    """``value`` if the engine can scan it (pandas / Arrow), polars via Arrow; else None."""
+    """``value`` if it is table data (pandas / Arrow), polars via Arrow; else None."""
     if value is None:
         return None
     module = type(value).__module__.split(".")[0]

@@ -19,6 +19,7 @@ import pyarrow as pa
 from rustmemodb_lab.command import Command
 from rustmemodb_lab.context import Context
 from rustmemodb_lab.errors import LabUsageError
+from rustmemodb_lab.frames import to_engine_table
 from rustmemodb_lab.session import as_table
 from rustmemodb_lab.views import Status
 
@@ -44,9 +45,12 @@ def _arrow_of(var: str, ctx: Context) -> pa.Table:
     value = as_table(ctx.ns[var])
     if value is None:
         raise LabUsageError(f"{var!r} is not a pandas DataFrame or an Arrow table")
-    if isinstance(value, pa.Table):
-        return value
-    return pa.Table.from_pandas(value, preserve_index=False)
+    import rustmemodb
+
+    try:
+        return to_engine_table(value, var)
+    except rustmemodb.Error as exc:
+        raise LabUsageError(f"[{exc.sqlstate}] {exc.message}" + (f"\nHINT:  {exc.hint}" if exc.hint else "")) from None
 
 
 def _load(ctx: Context, name: str, table: pa.Table, ddl: str | None) -> int:
