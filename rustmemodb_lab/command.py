@@ -341,8 +341,8 @@ def _diff_args(values: list[str] | None) -> tuple[str, str, str | None] | None:
 def _validate(c: Command) -> None:
     if (c.into or c.strategy != "abort") and not c.merge:
         raise LabUsageError("--into, --ours and --theirs go with --merge SOURCE")
-    if c.alias and not c.connect:
-        raise LabUsageError("--alias goes with --connect PATH")
+    if c.alias and not (c.connect or c.connect_url):
+        raise LabUsageError("--alias goes with --connect PATH or a connection string")
     needs_sql = {"--on": c.on and not c.has_sql, "--explain": c.explain and not c.has_sql,
                  "--expect-error": c.expect_error and not c.has_sql}
     for option, missing in needs_sql.items():

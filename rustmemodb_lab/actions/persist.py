@@ -28,9 +28,14 @@ _TEMP_NAME = "__rustmemodb_lab_persist"
 
 def persist(cmd: Command, ctx: Context) -> Status:
     table = _arrow_of(cmd.persist, ctx)
-    columns = ", ".join(f"{quote(f.name)} {sql_type(f)}" for f in table.schema)
-    n = _load(ctx, cmd.persist, table, f"CREATE TABLE {quote(cmd.persist)} ({columns})")
+    n = create_from_arrow(ctx, cmd.persist, table)
     return Status(f"created table {cmd.persist} ({n:,} rows) on branch {ctx.registry.current}")
+
+
+def create_from_arrow(ctx: Context, name: str, table: pa.Table) -> int:
+    """``CREATE TABLE name`` typed from ``table``'s schema, filled in one transaction."""
+    columns = ", ".join(f"{quote(f.name)} {sql_type(f)}" for f in table.schema)
+    return _load(ctx, name, table, f"CREATE TABLE {quote(name)} ({columns})")
 
 
 def append(cmd: Command, ctx: Context) -> Status:
@@ -94,6 +99,7 @@ def sql_type(f: pa.Field) -> str:
         (pa.types.is_timestamp, "TIMESTAMP"),
         (pa.types.is_date, "DATE"),
         (pa.types.is_decimal, "NUMERIC"),
+        (pa.types.is_null, "TEXT"),  # a column of NULLs only (e.g. imported from SQLite)
     ]
     for check, name in checks:
         if check(t):
