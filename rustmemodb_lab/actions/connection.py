@@ -76,7 +76,8 @@ def tables(cmd: Command, ctx: Context) -> ResultSet:
 
 def list_connections(cmd: Command, ctx: Context) -> ResultSet:
     session = ctx.session
-    session.registry  # opens the default connection if nothing is open yet
+    if session.current_name is None:
+        session.registry  # opens the default connection if nothing is open yet
     names = list(session.connections)
     ext = list(session.external.values())
     table = pa.table({
