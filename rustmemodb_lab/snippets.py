@@ -107,6 +107,7 @@ def mentioned(sql: str, known: dict[str, Snippet], tables: set[str], exclude: st
     lowered_tables = {t.lower() for t in tables}
     words = {m.group(0).lower() for a, b in sqltext.code_spans(sql)
              for m in re.finditer(r"[A-Za-z_][A-Za-z0-9_]*", sql[a:b])}
+    words |= {m.group(1).lower() for m in re.finditer(r'"([A-Za-z_][A-Za-z0-9_]*)"', sql)}  # "quoted" names
     return [name for name in known
             if name.lower() in words and name != exclude and name.lower() not in lowered_tables]
 
