@@ -185,6 +185,8 @@ def parse(parser: argparse.ArgumentParser, line: str, cell: str | None, ns: Name
         if command.output:
             raise LabUsageError("use either -o NAME or NAME << ..., not both")
         command.output = output
+    if url:  # %sql sqlite:///{path}: the URL is a template too (it never holds SQL)
+        url = sqltext.interpolate(url, ns.__getitem__, JinjaValues(ns))[0]
     command.connect_url = url
     command.sql = sql if sql.strip() else ""
     command.statements = bind_statements(command.sql, ns)

@@ -41,7 +41,8 @@ def switch(cmd: Command, ctx: Context) -> Status:
 
 
 def import_table(cmd: Command, ctx: Context) -> Status:
-    """Copy an external table into the current branch (Arrow in between)."""
+    """Copy an external table into the current branch (Arrow in between); its primary
+    key comes along, so diff and merge match rows by key."""
     from rustmemodb_lab.actions.persist import create_from_arrow
     from rustmemodb_lab.frames import to_engine_table
 
@@ -56,6 +57,7 @@ def import_table(cmd: Command, ctx: Context) -> Status:
         ext = ExternalConnection(default_name(source), source)
     try:
         data = ext.read_table(table)
+        key = [c["name"] for c in ext.columns(table) if c["primary_key"]]
     finally:
         if temporary:
             ext.close()
@@ -63,7 +65,7 @@ def import_table(cmd: Command, ctx: Context) -> Status:
         data = to_engine_table(data, table)
     except Exception as exc:  # rustmemodb.Error with SQLSTATE: say it as a usage problem
         raise LabUsageError(f"--import {table}: {getattr(exc, 'message', exc)}") from None
-    n = create_from_arrow(ctx, target, data)
+    n = create_from_arrow(ctx, target, data, primary_key=key)
     return Status(f"imported {table} from {ext.name} as {target} ({n:,} rows) on branch {ctx.registry.current}")
 
 

@@ -32,10 +32,13 @@ def persist(cmd: Command, ctx: Context) -> Status:
     return Status(f"created table {cmd.persist} ({n:,} rows) on branch {ctx.registry.current}")
 
 
-def create_from_arrow(ctx: Context, name: str, table: pa.Table) -> int:
-    """``CREATE TABLE name`` typed from ``table``'s schema, filled in one transaction."""
-    columns = ", ".join(f"{quote(f.name)} {sql_type(f)}" for f in table.schema)
-    return _load(ctx, name, table, f"CREATE TABLE {quote(name)} ({columns})")
+def create_from_arrow(ctx: Context, name: str, table: pa.Table, primary_key: list[str] | None = None) -> int:
+    """``CREATE TABLE name`` typed from ``table``'s schema (and an optional primary key),
+    filled in one transaction."""
+    columns = [f"{quote(f.name)} {sql_type(f)}" for f in table.schema]
+    if primary_key:
+        columns.append(f"PRIMARY KEY ({', '.join(quote(c) for c in primary_key)})")
+    return _load(ctx, name, table, f"CREATE TABLE {quote(name)} ({', '.join(columns)})")
 
 
 def append(cmd: Command, ctx: Context) -> Status:

@@ -203,3 +203,10 @@ def test_statement_position_maps_through_rewrites():
     pos = rewritten.text.index("nope")
     assert rewritten.cell_position(pos) == 10 + stmt.text.index("nope")
     assert rewritten.cell_position(None) is None
+
+
+def test_a_connection_string_is_split_off_and_interpolated():
+    cmd = p("sqlite:///{path} SELECT 1", path="/tmp/x.db")
+    assert cmd.connect_url == "sqlite:////tmp/x.db" and [s.text for s in cmd.statements] == ["SELECT 1"]
+    assert p("--alias d duckdb://").connect_url == "duckdb://"
+    assert p("SELECT 'postgresql://x'").connect_url is None

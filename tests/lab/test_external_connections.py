@@ -95,7 +95,9 @@ def test_import_copies_a_table_into_the_current_branch(cell, session, sqlite_fil
     assert session.current_external is None and not session.external  # a URL is opened only for the copy
     result = cell("%sql SELECT city, sum(amount) AS total, count(note) AS notes FROM orders GROUP BY city ORDER BY city")
     assert result.value.rows() == [("Oslo", 17.75, 0), ("Rome", 20.0, 0)]
-    assert cell("%sqlcmd columns -t orders").value.to_pandas()["type"].tolist() == ["INTEGER", "TEXT", "FLOAT", "TEXT"]
+    cols = cell("%sqlcmd columns -t orders").value.to_pandas()
+    assert cols["type"].tolist() == ["INTEGER", "TEXT", "FLOAT", "TEXT"]
+    assert cols["primary_key"].tolist() == [True, False, False, False]  # the key came along
     cell("%sql --fork what_if --checkout what_if")
     cell("%sql DELETE FROM orders WHERE city = 'Rome'")
     assert cell("%sql --checkout main").error is None
