@@ -118,8 +118,10 @@ def snippets(ctx: Context, source: Source, delete: str | None) -> ResultSet:
 class Profile(ResultSet):
     """The profile grid (stats as rows, the table's columns as columns)."""
 
-    def __init__(self, table: pa.Table, values: dict[str, dict[str, Any]], name: str) -> None:
-        super().__init__(table, sql_types=["TEXT"] * table.num_columns, displaylimit=None)
+    def __init__(self, table: pa.Table, values: dict[str, dict[str, Any]], name: str,
+                 types: list[str] | None = None) -> None:
+        # under each header: the profiled column's own type (the cells are text)
+        super().__init__(table, sql_types=["", *(types or ["TEXT"] * (table.num_columns - 1))], displaylimit=None)
         self.values = values
         self.name = name
 
@@ -170,7 +172,7 @@ def profile(source: Source, table: str) -> Profile:
     arrays = [pa.array(STATS, pa.string())]
     arrays += [pa.array([_cell(stats[s]) for s in STATS], pa.string()) for stats in values.values()]
     grid = pa.Table.from_arrays(arrays, names=["stat", *values])
-    return Profile(grid, values, table)
+    return Profile(grid, values, table, [c["type"] for c in cols])
 
 
 def _cell(value: Any) -> str | None:

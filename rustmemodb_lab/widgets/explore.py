@@ -31,6 +31,7 @@ class Explorer(widgets.VBox):
         self.source = source
         self.table = table
         self.page_size = page_size
+        self.sql_types = [c["type"] for c in source.columns(table)]
         self.total = int(source.query(f"SELECT count(*) AS n FROM {quote(table)}").column(0)[0].as_py())
         self.pages = max(1, -(-self.total // page_size))
         self.page = 0
@@ -52,13 +53,14 @@ class Explorer(widgets.VBox):
     def rows_of(self, page: int) -> ResultSet:
         offset = page * self.page_size
         data = self.source.query(f"SELECT * FROM {quote(self.table)} LIMIT {self.page_size} OFFSET {offset}")
-        return ResultSet(data, displaylimit=None)
+        return ResultSet(data, sql_types=self.sql_types, displaylimit=None)
 
     def show(self, page: int) -> None:
         """Fetch and draw page ``page`` (clamped to the pages there are)."""
         self.page = max(0, min(page, self.pages - 1))
         self.current = self.rows_of(self.page)
-        self.grid.value = self.current._repr_html_()
+        # ipywidgets' HTML sets a tall inline line-height; the grid wants its own
+        self.grid.value = f'<div style="line-height:normal">{self.current._repr_html_()}</div>'
         first = self.page * self.page_size + 1 if self.total else 0
         last = min(self.total, (self.page + 1) * self.page_size)
         self.label.value = (f"<span style='color:{DIM};padding-left:8px'>rows {first:,}–{last:,} of {self.total:,}"
