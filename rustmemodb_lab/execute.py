@@ -90,7 +90,10 @@ def branch_statements(branch: Branch, cmd: Command, ctx: Context) -> list[Statem
     from rustmemodb_lab.snippets import expand_statements
 
     db = branch.database
-    tables = set(db.tables()) | set(getattr(getattr(db, "root", None), "views", None) or ())
+
+    def tables() -> set[str]:
+        return set(db.tables()) | set(getattr(getattr(db, "root", None), "views", None) or ())
+
     key = (ctx.session.current_name or "", branch.name)
     return expand_statements(cmd, ctx.ns, ctx.session.snippets, key, tables)
 

@@ -105,8 +105,7 @@ def require_rustmemodb(cmd: Command, ctx: Context, attr: str) -> None:
 
 
 def _run_on_external(cmd: Command, ctx: Context, ext: Any) -> Any:
-    tables = set(ext.tables()) if ctx.session.snippets.of((ext.name, None)) else set()
-    statements = expand_statements(cmd, ctx.ns, ctx.session.snippets, (ext.name, None), tables)
+    statements = expand_statements(cmd, ctx.ns, ctx.session.snippets, (ext.name, None), lambda: set(ext.tables()))
     return run_external(cmd, ctx, ext, statements)
 
 

@@ -18,7 +18,7 @@ with ``:var`` parameters left in place, so they bind when the snippet is used.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,16 +129,20 @@ def with_clause(snippets: list[Snippet], sql: str) -> tuple[str, sqltext.TextMap
 
 # -- a cell's statements, expanded for one target ------------------------------------------
 
-def expand_statements(cmd: Any, ns: Any, store: SnippetStore, key: Key, tables: set[str]) -> list[Any]:
+def expand_statements(cmd: Any, ns: Any, store: SnippetStore, key: Key,
+                      tables: Callable[[], set[str]]) -> list[Any]:
     """The cell's statements with the snippets each one needs prepended as CTEs.
 
     Runs per target (branch or external connection), because snippets are per
     branch; ``:var`` parameters of the snippets are bound here, with the rest.
+    ``tables`` (the target's real tables and views) is asked only when there
+    are snippets, so a cell without them pays nothing.
     """
     from rustmemodb_lab.command import number_statement
 
     if not store.of(key) and not cmd.with_:
         return cmd.statements
+    tables = tables()
     out, took_with = [], False
     for stmt in cmd.statements:
         named = stmt.named_text if stmt.named_text is not None else stmt.text
