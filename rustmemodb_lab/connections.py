@@ -93,11 +93,11 @@ class ExternalConnection:
         return out
 
     # -- catalog ------------------------------------------------------------------------
-    def tables(self) -> list[str]:
+    def tables(self, schema: str | None = None) -> list[str]:
         import sqlalchemy as sa
 
         inspector = sa.inspect(self.conn)
-        return sorted(inspector.get_table_names()) + sorted(inspector.get_view_names())
+        return sorted(inspector.get_table_names(schema=schema)) + sorted(inspector.get_view_names(schema=schema))
 
     def columns(self, table: str) -> list[dict[str, Any]]:
         import sqlalchemy as sa

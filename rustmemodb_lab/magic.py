@@ -56,6 +56,10 @@ class SqlMagics(Magics):
           %%sql --on main,what_if                -- the cell on both, side by side
           %sql --diff main what_if trades        -- row-level diff
           %%sql --explain                        -- EXPLAIN ANALYZE as a plan tree
+          %sql sqlite:///shop.db                 -- another database through SQLAlchemy
+          %sql --connection default --import shop orders   -- copy its table into a branch
+          %%sql --save big                       -- keep the query; later: SELECT * FROM big
+          %sql SELECT * FROM t WHERE a = :a AND b = '{{ b }}'   -- bound value, Jinja value
         """
         ns = Namespace(self.shell.user_ns, local_ns)
         command = parse(SqlMagics.sql.parser, line, cell, ns)

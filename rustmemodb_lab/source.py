@@ -65,10 +65,10 @@ class Source:
             return cursor.arrow()
 
     # -- catalog -------------------------------------------------------------------------
-    def tables(self) -> pa.Table:
+    def tables(self, schema: str | None = None) -> pa.Table:
         """Tables (and views) with their kind and row count."""
         if self.external is not None:
-            names = self.external.tables()
+            names = self.external.tables(schema)
             return pa.table({"table": pa.array(names, pa.string())})
         db = self.branch.database
         names = sorted(db.tables())

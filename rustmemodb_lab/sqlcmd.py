@@ -67,7 +67,7 @@ def run_sqlcmd(line: str, ctx: Context) -> Any:
     table = f"{args.schema}.{args.table}" if args.schema and args.table else args.table
     source = Source(ctx, [n.strip() for v in args.with_ or [] for n in v.split(",") if n.strip()])
     if args.command == "tables":
-        value = ResultSet(source.tables(), displaylimit=None)
+        value = ResultSet(source.tables(args.schema), displaylimit=None)
     elif args.command == "columns":
         value = columns(source, table)
     elif args.command == "profile":
