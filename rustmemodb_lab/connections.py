@@ -6,7 +6,8 @@ to) an :class:`ExternalConnection`, and plain ``%sql`` then runs there until
 ``--connection NAME`` switches back (``default`` is the in-memory rustmemodb
 database). What works on every connection: SQL with ``{var}``, ``{{ expr }}``
 and ``:var`` (SQLAlchemy binds ``:name`` itself), ``-o``, ``--tables``,
-``--connections``, ``%sqlcmd tables`` / ``columns``. Branches, diff, merge,
+``--connections``, snippets, every ``%sqlcmd`` and ``%sqlplot`` (their SQL runs
+in that database). Branches, diff, merge,
 undo, EXPLAIN views and the DataFrame bridge are rustmemodb features: on an
 external connection those options say so instead of guessing.
 
@@ -100,18 +101,40 @@ class ExternalConnection:
         return sorted(inspector.get_table_names(schema=schema)) + sorted(inspector.get_view_names(schema=schema))
 
     def columns(self, table: str) -> list[dict[str, Any]]:
+        """The columns of ``table``: SQLAlchemy's inspector, else ``information_schema``
+        (duckdb-engine's inspector reads PostgreSQL catalogs DuckDB does not have)."""
         import sqlalchemy as sa
 
         schema, _, name = table.rpartition(".")
-        inspector = sa.inspect(self.conn)
         try:
+            inspector = sa.inspect(self.conn)
             cols = inspector.get_columns(name, schema=schema or None)
             pk = set(inspector.get_pk_constraint(name, schema=schema or None).get("constrained_columns") or [])
         except sa.exc.NoSuchTableError:
             raise LabUsageError(f"no table named {table!r} on {self.name}") from None
+        except sa.exc.SQLAlchemyError:
+            self.conn.rollback()
+            return self._information_schema_columns(name, schema or None)
         return [{"name": c["name"], "type": str(c["type"]), "nullable": bool(c.get("nullable", True)),
                  "default": None if c.get("default") is None else str(c["default"]),
                  "primary_key": c["name"] in pk} for c in cols]
+
+    def _information_schema_columns(self, name: str, schema: str | None) -> list[dict[str, Any]]:
+        import sqlalchemy as sa
+
+        sql = ("SELECT column_name, data_type, is_nullable, column_default FROM information_schema.columns "
+               "WHERE table_name = :name" + (" AND table_schema = :schema" if schema else "") +
+               " ORDER BY ordinal_position")
+        try:
+            rows = self.conn.execute(sa.text(sql), {"name": name, "schema": schema}).fetchall()
+            self.conn.commit()
+        except sa.exc.SQLAlchemyError as exc:
+            self.conn.rollback()
+            raise LabUsageError(f"cannot list the columns of {name!r} on {self.name}: {_driver_message(exc)}") from None
+        if not rows:
+            raise LabUsageError(f"no table named {name!r} on {self.name}")
+        return [{"name": r[0], "type": str(r[1]), "nullable": str(r[2]).upper() != "NO",
+                 "default": r[3], "primary_key": False} for r in rows]
 
 
 def create_engine(url: str) -> Any:

@@ -7,6 +7,11 @@ current SQLAlchemy connection. A :class:`Source` hides which, turns failures
 into the same :class:`~rustmemodb_lab.errors.SqlCellError` a ``%sql`` cell
 shows (with the generated SQL as the text the caret points into), and answers
 the catalog questions (tables, a relation's columns and types).
+
+The generated SQL sticks to what rustmemodb, PostgreSQL, DuckDB and SQLite
+share; the few differences are spelled here: how to quote a name (the
+SQLAlchemy dialect's own rules), which type is a double, how to take the floor
+of a non-negative number, and whether ``stddev_samp`` exists.
 """
 
 from __future__ import annotations
@@ -17,7 +22,6 @@ import pyarrow as pa
 
 from rustmemodb_lab.command import Command, Statement
 from rustmemodb_lab.context import Context
-from rustmemodb_lab.errors import LabUsageError
 
 
 def quote(identifier: str) -> str:
@@ -35,18 +39,35 @@ class Source:
         self.branch = None if self.external else ctx.registry.active
 
     @property
+    def dialect(self) -> str:
+        return self.external.dialect if self.external is not None else "rustmemodb"
+
+    def quote(self, identifier: str) -> str:
+        """``identifier`` quoted for this database (``schema.table`` part by part)."""
+        if self.external is None:
+            return quote(identifier)
+        preparer = self.external.engine.dialect.identifier_preparer
+        return ".".join(preparer.quote_identifier(part) for part in identifier.split("."))
+
+    @property
+    def double(self) -> str:
+        """The 64-bit float type's name (DuckDB's FLOAT is 32-bit)."""
+        return {"rustmemodb": "FLOAT", "sqlite": "REAL", "duckdb": "DOUBLE"}.get(self.dialect, "DOUBLE PRECISION")
+
+    def floor_int(self, expr: str) -> str:
+        """``floor(expr)`` as an integer, for ``expr >= 0`` (SQLite may lack floor; its
+        CAST truncates, which is the floor there; PostgreSQL's CAST rounds)."""
+        if self.dialect == "sqlite":
+            return f"CAST({expr} AS INTEGER)"
+        return f"CAST(floor({expr}) AS INTEGER)"
+
+    @property
+    def has_stddev(self) -> bool:
+        return self.dialect != "sqlite"
+
+    @property
     def name(self) -> str:
         return f"connection {self.external.name}" if self.external else f"branch {self.branch.name}"
-
-    def require_rustmemodb(self, what: str) -> None:
-        """Aggregating SQL is written for rustmemodb; elsewhere, say how to get there."""
-        if self.external is not None:
-            back = next(iter(self.ctx.session.connections), "default")
-            raise LabUsageError(
-                f"{what} computes in rustmemodb; the current connection {self.external.name} is "
-                f"{self.external.dialect}. Copy the table over first: "
-                f"%sql --connection {back} --import {self.external.name} TABLE"
-            )
 
     def query(self, sql: str) -> pa.Table:
         """Run one generated query; its rows as Arrow."""

@@ -7,7 +7,9 @@
   mean, std and the most frequent value with its frequency. Two queries,
   whatever the table's size or width: one row of aggregates over every column,
   and one ``UNION ALL`` of per-column ``GROUP BY ... ORDER BY count(*) DESC
-  LIMIT 1``; only those two small results leave the engine;
+  LIMIT 1``; only those two small results leave the engine (or the database
+  of a SQLAlchemy connection: the SQL is portable to SQLite, DuckDB and
+  PostgreSQL);
 * ``%sqlcmd explore -t T``: a paged grid widget (``widgets/explore.py``);
   each page is a ``LIMIT/OFFSET`` query;
 * ``%sqlcmd snippets [-d NAME]``: saved snippets (``--save``), or delete one.
@@ -19,6 +21,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import shlex
 from typing import Any
 
@@ -27,12 +30,20 @@ import pyarrow as pa
 from rustmemodb_lab.context import Context
 from rustmemodb_lab.errors import LabUsageError
 from rustmemodb_lab.resultset import ResultSet
-from rustmemodb_lab.source import Source, quote
+from rustmemodb_lab.source import Source
 
-#: column types with an order (min / max) and with arithmetic (mean / std)
-ORDERED = {"INTEGER", "FLOAT", "TEXT", "DATE", "TIMESTAMP", "BOOLEAN", "UUID", "NUMERIC", "BIGINT", "SMALLINT"}
-NUMERIC = {"INTEGER", "FLOAT", "NUMERIC", "BIGINT", "SMALLINT", "REAL", "DOUBLE PRECISION"}
-NO_GROUPING = {"JSON", "JSONB"}
+#: column types (base names, as rustmemodb and SQLAlchemy's inspectors spell them)
+NUMERIC = {"INTEGER", "INT", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER", "FLOAT",
+           "REAL", "DOUBLE", "DOUBLE PRECISION", "NUMERIC", "DECIMAL", "FLOAT4", "FLOAT8", "INT4", "INT8"}
+UNORDERED = {"JSON", "JSONB", "BLOB", "BYTEA", "BINARY", "VARBINARY", "ARRAY", "MAP", "STRUCT", "LIST"}
+NO_GROUPING = {"JSON", "JSONB", "ARRAY", "MAP", "STRUCT", "LIST"}
+
+
+def base_type(sql_type: str) -> str:
+    """``NUMERIC(8, 2)`` → ``NUMERIC``; ``VARCHAR(20)`` → ``VARCHAR``."""
+    return sql_type.split("(")[0].strip().upper()
+
+
 STATS = ["count", "nulls", "distinct", "min", "max", "mean", "std", "top", "freq"]
 
 COMMANDS = ("tables", "columns", "profile", "explore", "snippets")
@@ -134,28 +145,31 @@ class Profile(ResultSet):
 
 
 def profile(source: Source, table: str) -> Profile:
-    source.require_rustmemodb("%sqlcmd profile")
     cols = source.columns(table)
     if not cols:
         raise LabUsageError(f"{table} has no columns to profile")
-    target = quote(table)
+    target = source.quote(table)
     aggregates = ["count(*) AS total"]
     for i, c in enumerate(cols):
-        q, t = quote(c["name"]), c["type"].upper()
+        q, t = source.quote(c["name"]), base_type(c["type"])
         aggregates.append(f"count({q}) AS n{i}")
         if t not in NO_GROUPING:
             aggregates.append(f"count(DISTINCT {q}) AS d{i}")
-        if t in ORDERED:
-            aggregates += [f"min({q}) AS min{i}", f"max({q}) AS max{i}"]
+        if t not in UNORDERED and not (source.dialect == "postgresql" and t in {"BOOLEAN", "UUID"}):
+            aggregates += [f"min({q}) AS min{i}", f"max({q}) AS max{i}"]  # PostgreSQL has no min(bool/uuid)
         if t in NUMERIC:
-            aggregates += [f"avg(CAST({q} AS FLOAT)) AS mean{i}", f"stddev_samp(CAST({q} AS FLOAT)) AS std{i}"]
+            x = f"CAST({q} AS {source.double})"
+            aggregates.append(f"avg({x}) AS mean{i}")
+            aggregates.append(f"stddev_samp({x}) AS std{i}" if source.has_stddev else f"avg({x} * {x}) AS sq{i}")
     row = source.query(f"SELECT {', '.join(aggregates)} FROM {target}").to_pylist()[0]
     tops = {}
-    groupable = [(i, c) for i, c in enumerate(cols) if c["type"].upper() not in NO_GROUPING]
+    groupable = [(i, c) for i, c in enumerate(cols) if base_type(c["type"]) not in NO_GROUPING]
     if groupable:
+        # each member wrapped as a derived table: SQLite allows no ORDER BY/LIMIT in a bare member
         parts = [
-            f"(SELECT {i} AS col, CAST({quote(c['name'])} AS TEXT) AS value, count(*) AS freq FROM {target} "
-            f"WHERE {quote(c['name'])} IS NOT NULL GROUP BY {quote(c['name'])} ORDER BY 3 DESC, 2 LIMIT 1)"
+            f"SELECT * FROM (SELECT {i} AS col, CAST({source.quote(c['name'])} AS TEXT) AS value, count(*) AS freq "
+            f"FROM {target} WHERE {source.quote(c['name'])} IS NOT NULL GROUP BY {source.quote(c['name'])} "
+            f"ORDER BY 3 DESC, 2 LIMIT 1) AS top{i}"
             for i, c in groupable
         ]
         for r in source.query(" UNION ALL ".join(parts)).to_pylist():
@@ -167,12 +181,21 @@ def profile(source: Source, table: str) -> Profile:
         values[c["name"]] = {
             "count": row[f"n{i}"], "nulls": total - row[f"n{i}"], "distinct": row.get(f"d{i}"),
             "min": row.get(f"min{i}"), "max": row.get(f"max{i}"),
-            "mean": row.get(f"mean{i}"), "std": row.get(f"std{i}"), "top": top, "freq": freq,
+            "mean": row.get(f"mean{i}"), "std": row.get(f"std{i}", _std_from_moments(row, i)),
+            "top": top, "freq": freq,
         }
     arrays = [pa.array(STATS, pa.string())]
     arrays += [pa.array([_cell(stats[s]) for s in STATS], pa.string()) for stats in values.values()]
     grid = pa.Table.from_arrays(arrays, names=["stat", *values])
     return Profile(grid, values, table, [c["type"] for c in cols])
+
+
+def _std_from_moments(row: dict[str, Any], i: int) -> float | None:
+    """Sample standard deviation from count, mean and mean of squares (no stddev_samp)."""
+    n, mean, sq = row.get(f"n{i}"), row.get(f"mean{i}"), row.get(f"sq{i}")
+    if sq is None or mean is None or not n or n < 2:
+        return None
+    return math.sqrt(max(0.0, (sq - mean * mean) * n / (n - 1)))
 
 
 def _cell(value: Any) -> str | None:

@@ -25,10 +25,10 @@ from typing import Any
 
 from rustmemodb_lab.context import Context
 from rustmemodb_lab.errors import LabUsageError
-from rustmemodb_lab.source import Source, quote
+from rustmemodb_lab.source import Source
+from rustmemodb_lab.sqlcmd import NUMERIC, base_type
 
 KINDS = ("histogram", "boxplot", "bar", "pie")
-NUMERIC = {"INTEGER", "FLOAT", "NUMERIC", "BIGINT", "SMALLINT", "REAL", "DOUBLE PRECISION"}
 FLIERS_PER_SIDE = 500
 
 
@@ -88,8 +88,7 @@ def run_sqlplot(line: str, ctx: Context) -> Plot:
     if args.bins < 1:
         raise LabUsageError("--bins must be at least 1")
     source = Source(ctx, [n.strip() for v in args.with_ or [] for n in v.split(",") if n.strip()])
-    source.require_rustmemodb("%sqlplot")
-    types = {c["name"]: c["type"].upper() for c in source.columns(args.table)}
+    types = {c["name"]: base_type(c["type"]) for c in source.columns(args.table)}
     for column in args.column:
         if column not in types:
             raise LabUsageError(f"{args.table} has no column {column!r}; it has {', '.join(types)}")
@@ -117,8 +116,8 @@ def _title(args: argparse.Namespace, source: Source) -> str:
 
 def histogram_bins(source: Source, table: str, columns: list[str], bins: int) -> dict[str, Any]:
     """Shared bin edges over ``columns`` and each column's counts, computed in SQL."""
-    t = quote(table)
-    ranges = ", ".join(f"min(CAST({quote(c)} AS FLOAT)) AS lo{i}, max(CAST({quote(c)} AS FLOAT)) AS hi{i}"
+    t, q = source.quote(table), source.quote
+    ranges = ", ".join(f"min(CAST({q(c)} AS {source.double})) AS lo{i}, max(CAST({q(c)} AS {source.double})) AS hi{i}"
                        for i, c in enumerate(columns))
     row = source.query(f"SELECT {ranges} FROM {t}").to_pylist()[0]
     lows = [row[f"lo{i}"] for i in range(len(columns)) if row[f"lo{i}"] is not None]
@@ -130,9 +129,10 @@ def histogram_bins(source: Source, table: str, columns: list[str], bins: int) ->
     edges = [lo + width * k for k in range(bins + 1)]
     counts: dict[str, list[int]] = {}
     for c in columns:
-        x = f"CAST({quote(c)} AS FLOAT)"
-        sql = (f"SELECT least(CAST(floor(({x} - {lo!r}) / {width!r}) AS INTEGER), {bins - 1}) AS bin, "
-               f"count(*) AS n FROM {t} WHERE {quote(c)} IS NOT NULL GROUP BY 1 ORDER BY 1")
+        x = f"CAST({q(c)} AS {source.double})"
+        # the maximum lands in bin `bins` (one past the end): counted into the last bin below
+        sql = (f"SELECT {source.floor_int(f'({x} - {lo!r}) / {width!r}')} AS bin, "
+               f"count(*) AS n FROM {t} WHERE {q(c)} IS NOT NULL GROUP BY 1 ORDER BY 1")
         per_bin = [0] * bins
         for r in source.query(sql).to_pylist():
             per_bin[max(0, min(bins - 1, r["bin"]))] += r["n"]
@@ -159,8 +159,8 @@ def histogram(source: Source, args: argparse.Namespace) -> Plot:
 
 def box_stats(source: Source, table: str, column: str) -> dict[str, Any]:
     """matplotlib ``bxp`` statistics of ``column``: quartiles, whiskers (1.5 IQR), outliers."""
-    t, x = quote(table), f"CAST({quote(column)} AS FLOAT)"
-    values = f"(SELECT {x} AS x FROM {t} WHERE {quote(column)} IS NOT NULL) AS v"
+    t, x = source.quote(table), f"CAST({source.quote(column)} AS {source.double})"
+    values = f"(SELECT {x} AS x FROM {t} WHERE {source.quote(column)} IS NOT NULL) AS v"
     n, mean = source.query(f"SELECT count(*) AS n, avg(x) AS mean FROM {values}").to_pylist()[0].values()
     if not n:
         raise LabUsageError(f"nothing to plot: {column} of {table} has no non-NULL values")
@@ -180,10 +180,10 @@ def box_stats(source: Source, table: str, column: str) -> dict[str, Any]:
         f"SELECT min(CASE WHEN x >= {lo_fence!r} THEN x END) AS lo, max(CASE WHEN x <= {hi_fence!r} THEN x END) AS hi, "
         f"count(CASE WHEN x < {lo_fence!r} OR x > {hi_fence!r} THEN 1 END) AS outliers FROM {values}"
     ).to_pylist()[0]
-    fliers = [r["x"] for r in source.query(
-        f"(SELECT x FROM {values} WHERE x < {lo_fence!r} ORDER BY x LIMIT {FLIERS_PER_SIDE}) UNION ALL "
-        f"(SELECT x FROM {values} WHERE x > {hi_fence!r} ORDER BY x DESC LIMIT {FLIERS_PER_SIDE})"
-    ).to_pylist()]
+    fliers = [r["x"] for sql in (
+        f"SELECT x FROM {values} WHERE x < {lo_fence!r} ORDER BY x LIMIT {FLIERS_PER_SIDE}",
+        f"SELECT x FROM {values} WHERE x > {hi_fence!r} ORDER BY x DESC LIMIT {FLIERS_PER_SIDE}",
+    ) for r in source.query(sql).to_pylist()]
     return {"label": column, "q1": q1, "med": med, "q3": q3, "mean": mean, "whislo": whiskers["lo"],
             "whishi": whiskers["hi"], "fliers": fliers, "n": n, "outliers": whiskers["outliers"]}
 
@@ -201,7 +201,7 @@ def boxplot(source: Source, args: argparse.Namespace) -> Plot:
 
 def category_counts(source: Source, table: str, column: str, limit: int) -> dict[str, Any]:
     """The ``limit`` most frequent values of ``column`` (NULL included) and the rest as a sum."""
-    t, c = quote(table), quote(column)
+    t, c = source.quote(table), source.quote(column)
     top = source.query(
         f"SELECT CAST({c} AS TEXT) AS value, count(*) AS n FROM {t} GROUP BY {c} ORDER BY 2 DESC, 1 LIMIT {limit}"
     ).to_pylist()

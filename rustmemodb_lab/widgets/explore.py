@@ -20,7 +20,7 @@ import ipywidgets as widgets
 
 from rustmemodb_lab.render.html import DIM, esc
 from rustmemodb_lab.resultset import ResultSet
-from rustmemodb_lab.source import Source, quote
+from rustmemodb_lab.source import Source
 
 
 class Explorer(widgets.VBox):
@@ -32,7 +32,7 @@ class Explorer(widgets.VBox):
         self.table = table
         self.page_size = page_size
         self.sql_types = [c["type"] for c in source.columns(table)]
-        self.total = int(source.query(f"SELECT count(*) AS n FROM {quote(table)}").column(0)[0].as_py())
+        self.total = int(source.query(f"SELECT count(*) AS n FROM {source.quote(table)}").column(0)[0].as_py())
         self.pages = max(1, -(-self.total // page_size))
         self.page = 0
         self.add_class("rmdb-explore")
@@ -52,7 +52,7 @@ class Explorer(widgets.VBox):
 
     def rows_of(self, page: int) -> ResultSet:
         offset = page * self.page_size
-        data = self.source.query(f"SELECT * FROM {quote(self.table)} LIMIT {self.page_size} OFFSET {offset}")
+        data = self.source.query(f"SELECT * FROM {self.source.quote(self.table)} LIMIT {self.page_size} OFFSET {offset}")
         return ResultSet(data, sql_types=self.sql_types, displaylimit=None)
 
     def show(self, page: int) -> None:

@@ -82,6 +82,18 @@ def test_connections_listing_shows_urls_without_passwords(cell, sqlite_file):
     assert display_url("postgresql://me:secret@host/db") == "postgresql://me:***@host/db"
 
 
+def test_duckdb_catalog_and_import(cell, session):
+    pytest.importorskip("duckdb_engine")
+    cell("%sql duckdb://")
+    cell("%sql CREATE TABLE d (id INTEGER PRIMARY KEY, name VARCHAR, score DOUBLE)")
+    cell("%sql INSERT INTO d VALUES (1, 'a', 0.5), (2, NULL, 1.5)")
+    assert cell("%sqlcmd tables").value.rows() == [("d",)]
+    cols = cell("%sqlcmd columns -t d").value.to_pandas()
+    assert cols["name"].tolist() == ["id", "name", "score"] and cols["nullable"].tolist()[1]
+    cell("%sql --connection default --import duckdb d")
+    assert cell("%sql SELECT sum(score) FROM d").value.rows() == [(2.0,)]
+
+
 def test_tables_on_an_external_connection(cell, sqlite_file):
     cell(f"%sql sqlite:///{sqlite_file}")
     assert cell("%sql --tables").value.rows() == [("orders",)]
@@ -181,6 +193,9 @@ def test_postgresql_url_runs_sql_and_imports(ip, cell, session, postgres_url):
     assert cell("%sql SELECT id FROM sales WHERE region = :region").value.rows() == [(1,)]
     err = cell("%sql SELECT * FROM nope", fails=True).error
     assert err.sqlstate == "42P01"
+    prof = cell("%sqlcmd profile -t sales").value.profile_frame()  # computed by PostgreSQL
+    assert prof.loc["count", "amount"] == 2 and float(prof.loc["max", "amount"]) == 10.5
+    assert cell("%sqlplot bar -t sales -c region").value.data["counts"] == [1, 1]
     cell("%sql --connection default")
     cell(f"%sql --import {session.external[next(iter(session.external))].name} sales")
     result = cell("%sql SELECT region, amount, at FROM sales ORDER BY id").value
