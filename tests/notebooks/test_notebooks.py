@@ -203,6 +203,8 @@ def test_jupysql_users_connection_string_and_bound_values(jupysql_users):
     assert "sqlite through SQLAlchemy" in text(by_tag(jupysql_users, "connect"))
     out = text(by_tag(jupysql_users, "sqlite-query"))
     assert out.splitlines()[0].split() == ["payment", "|", "trips", "|", "avg_tip"] and "(3 rows" in out
+    assert "trips" in text(by_tag(jupysql_users, "sqlite-sqlcmd"))
+    assert len(images(by_tag(jupysql_users, "sqlite-plot"))) == 1  # drawn from SQLite's own aggregates
 
 
 def test_jupysql_users_import_and_sqlcmd(jupysql_users):
