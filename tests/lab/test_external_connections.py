@@ -36,6 +36,11 @@ def test_url_with_sql_on_the_same_line_and_alias(cell, session, sqlite_file):
     assert session.current_name == "shop2"
 
 
+def test_cell_magic_with_a_url_on_its_line(cell, session, sqlite_file):
+    out = cell(f"%%sql sqlite:///{sqlite_file}\nSELECT count(*) AS n FROM orders;\nSELECT max(amount) FROM orders")
+    assert out.value.rows() == [(20.0,)] and session.current_name == "shop"
+
+
 def test_same_url_again_switches_instead_of_reopening(cell, session, sqlite_file):
     cell(f"%sql sqlite:///{sqlite_file}")
     cell("%sql --connection default")
