@@ -24,6 +24,8 @@ from .scope import Scope
 
 
 def table_source(stmt, table_node: exp.Table, where) -> tuple:
+    if table_node.args.get("sample") is not None:
+        raise errors.not_supported("TABLESAMPLE on the target of UPDATE or DELETE")
     version = stmt.table(table_node.name, position_of(table_node))
     schema = version.schema
     alias = table_node.alias_or_name
@@ -84,7 +86,7 @@ def joined_source(stmt, table_node: exp.Table, items: list, where, keyword: str)
     alias = table_node.alias_or_name
     plan, item_scope = None, None
     for item in items:
-        p, sc = bind_from_item(stmt, item, None)     # with the joins hung on the item
+        p, sc = bind_from_item(stmt, item, None)    # joins inside the item included
         if plan is None:
             plan, item_scope = p, sc
         else:
