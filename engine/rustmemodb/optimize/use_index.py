@@ -214,7 +214,10 @@ def _tightest(entries, lower: bool):
     """Of several bounds on one side, a constant one that is tightest, else the first."""
     if not entries:
         return None
-    consts = [e for e in entries if isinstance(e[2], Const) and e[2].value is not None]
+    # A lifted literal (slot set) is a parameter in the cached plan: its value may differ
+    # next time, so it cannot decide which bound is the tightest.
+    consts = [e for e in entries if isinstance(e[2], Const) and e[2].value is not None
+              and e[2].slot is None]
     if len(consts) > 1:
         try:
             return (max if lower else min)(consts, key=lambda e: e[2].value)

@@ -38,6 +38,10 @@ class ColRef(Expr):
 class Const(Expr):
     value: Any          # storage form (see types.py)
     type: str
+    # The literal this constant was written as, when the statement's literals are being
+    # lifted into parameters (sql/literals.py); part of equality, so two literals are the
+    # same expression only when they are the same literal of the text.
+    slot: int | None = field(default=None, repr=False)
 
     def __str__(self) -> str:
         if self.value is None:

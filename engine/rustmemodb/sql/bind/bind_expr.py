@@ -92,12 +92,13 @@ class ExprBinder:
 
     def _Literal(self, node: exp.Literal) -> Expr:
         text = node.this
+        slot = self.stmt.literal_slot(node) if self.stmt.literal_slots else None
         if node.is_string:
-            return Const(text, types.TEXT)
+            return Const(text, types.TEXT, slot)
         try:
             if any(c in text for c in ".eE") and not text.lower().startswith("0x"):
-                return Const(float(text), types.FLOAT)
-            return Const(types.check_int(int(text)), types.INTEGER)
+                return Const(float(text), types.FLOAT, slot)
+            return Const(types.check_int(int(text)), types.INTEGER, slot)
         except ValueError:
             raise errors.syntax_error(f"invalid number {text!r}", position=position_of(node))
 

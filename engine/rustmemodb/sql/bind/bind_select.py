@@ -344,7 +344,10 @@ def _count_expr(binder: ExprBinder, node, what: str) -> Expr | None:
     if e.type not in (types.INTEGER, types.NULL):
         raise errors.datatype_mismatch(f"argument of {what} must be type bigint, not type "
                                        f"{e.type.lower()}", position=position_of(node))
-    if isinstance(e, Const) and e.value is not None and e.value < 0:
-        raise errors.sql_error("2201W" if what == "LIMIT" else "2201X",
-                               f"{what} must not be negative")
+    if isinstance(e, Const):
+        if e.value is not None and e.value < 0:
+            raise errors.sql_error("2201W" if what == "LIMIT" else "2201X",
+                                   f"{what} must not be negative")
+        # A LIMIT constant shapes the plan (top-k, index order): never lifted.
+        return Const(e.value, e.type)
     return e

@@ -36,8 +36,11 @@ class BoundStatement:
 
 
 class StatementBinder(QueryHooks):
-    def __init__(self, root, functions, replacement_scan=None) -> None:
+    def __init__(self, root, functions, replacement_scan=None, literal_slots=None) -> None:
         self.root = root
+        # start offset -> (literal index, kind, raw text) of the statement's liftable
+        # literals (sql/literals.py), or None: literals then bind as plain constants.
+        self.literal_slots = literal_slots
         self.functions = functions
         self.replacement_scan = replacement_scan
         self.param_types: dict[int, str] = {}
@@ -81,6 +84,17 @@ class StatementBinder(QueryHooks):
             self.param_types[slot] = hint
             return hint
         return current or types.UNKNOWN
+
+    def literal_slot(self, node: exp.Literal) -> int | None:
+        """The lifted-literal index of a literal node, if the text scan found it there."""
+        meta = node.meta
+        hit = self.literal_slots.get(meta.get("start")) if meta else None
+        if hit is None:
+            return None
+        i, kind, raw = hit
+        from ..literals import literal_value
+        return i if node.this == literal_value(kind, raw) and node.is_string == (kind == "s") \
+            else None
 
     # ---- columns ------------------------------------------------------------------------
     def resolve_column(self, scope: Scope, name: str, table: str | None,

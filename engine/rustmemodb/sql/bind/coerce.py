@@ -19,10 +19,11 @@ def adapt(expr: Expr, target: str, *, context: str = "") -> Expr:
     if isinstance(expr, Const):
         if expr.value is None:
             return Const(None, target)
+        # A lifted literal keeps its slot: sql/literals.convert repeats these conversions.
         if expr.type == types.TEXT and target in types.LITERAL_CONTEXT_TYPES:
-            return Const(types.parse_literal_as(target, expr.value), target)
+            return Const(types.parse_literal_as(target, expr.value), target, expr.slot)
         if expr.type == types.INTEGER and target == types.FLOAT:
-            return Const(float(expr.value), types.FLOAT)
+            return Const(float(expr.value), types.FLOAT, expr.slot)
     if isinstance(expr, Param) and expr.type in (types.UNKNOWN, types.NULL):
         return Param(expr.slot, target)
     return expr
