@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from ..plan.walk import map_children
 from ..plan.expr import (AggCall, Case, ColRef, Const, OuterRef, SubqueryExpr, conjoin,
                          conjuncts, make_call, transform)
 from ..plan.logical import (LogicalAggregate, LogicalFilter, LogicalJoin, LogicalNode,
@@ -31,14 +32,7 @@ from ..plan.logical import (LogicalAggregate, LogicalFilter, LogicalJoin, Logica
 
 
 def decorrelate_scalar_subqueries(plan: LogicalNode, ctx=None) -> LogicalNode:
-    changes = {}
-    for f in dataclasses.fields(plan):
-        v = getattr(plan, f.name)
-        if isinstance(v, LogicalNode):
-            nv = decorrelate_scalar_subqueries(v, ctx)
-            if nv is not v:
-                changes[f.name] = nv
-    plan = dataclasses.replace(plan, **changes) if changes else plan
+    plan = map_children(plan, lambda c: decorrelate_scalar_subqueries(c, ctx))
     if isinstance(plan, LogicalProject):
         child, exprs = _rewrite(plan.child, list(plan.exprs))
         return plan if child is plan.child else dataclasses.replace(plan, child=child, exprs=exprs)

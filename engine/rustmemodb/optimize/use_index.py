@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from ..plan.walk import map_children
 from ..plan.access import IndexLookup
 from ..plan.expr import Call, ColRef, Const, Expr, InList, Param
 from ..plan.logical import LogicalLimit, LogicalNode, LogicalProject, LogicalScan, LogicalSort
@@ -42,15 +43,7 @@ def use_index(plan: LogicalNode, ctx=None) -> LogicalNode:
 
 
 def _visit(plan: LogicalNode, root) -> LogicalNode:
-    changes = {}
-    for f in dataclasses.fields(plan):
-        v = getattr(plan, f.name)
-        if isinstance(v, LogicalNode):
-            nv = _visit(v, root)
-            if nv is not v:
-                changes[f.name] = nv
-    if changes:
-        plan = dataclasses.replace(plan, **changes)
+    plan = map_children(plan, lambda c: _visit(c, root))
     if isinstance(plan, LogicalScan) and plan.filter is not None and plan.index_lookup is None:
         return _choose(plan, root)
     if isinstance(plan, LogicalLimit):

@@ -134,25 +134,22 @@ def parameterize(plan, shape: Shape, base: int):
     from ..plan.expr import Const, Param
     from ..plan.walk import map_expressions
     seen: dict[int, set] = {}
-
-    def note(e):
-        if type(e) is Const and e.slot is not None:
-            seen.setdefault(e.slot, set()).add(e.type)
-        return e
-
-    map_expressions(plan, note)
-    lifted = {i: next(iter(ts)) for i, ts in seen.items() if len(ts) == 1}
+    keep: set = set()
 
     def swap(e):
         if type(e) is Const and e.slot is not None:
-            if e.slot in lifted:
-                return Param(base + e.slot, e.type)
-            return Const(e.value, e.type)
+            seen.setdefault(e.slot, set()).add(e.type)
+            if e.slot in keep:
+                return Const(e.value, e.type)
+            return Param(base + e.slot, e.type)
         return e
 
-    if seen:
-        plan = map_expressions(plan, swap)
+    out = map_expressions(plan, swap)
+    keep = {i for i, ts in seen.items() if len(ts) > 1}
+    if keep:
+        out = map_expressions(plan, swap)
+    lifted = {i: next(iter(ts)) for i, ts in seen.items() if i not in keep}
     lits = shape.literals
     slots = tuple((i, lits[i][1], t) for i, t in sorted(lifted.items()))
     pinned = tuple((i, lits[i][2]) for i in range(len(lits)) if i not in lifted)
-    return plan, Lifted(base, slots, pinned)
+    return out, Lifted(base, slots, pinned)

@@ -114,6 +114,7 @@ class ExprBinder:
 
     def _Parameter(self, node: exp.Parameter) -> Expr:
         slot = int(node.name) - 1
+        self.stmt.has_params = True
         return Param(slot, self.stmt.param_type(slot))
 
     def _Placeholder(self, node: exp.Placeholder) -> Expr:

@@ -44,6 +44,7 @@ class StatementBinder(QueryHooks):
         self.functions = functions
         self.replacement_scan = replacement_scan
         self.param_types: dict[int, str] = {}
+        self.has_params = False         # a $n placeholder was bound
         self.deps: list = []
         self.cacheable = True
         self.ctes: list[dict] = []     # stack of WITH scopes: name -> CTE binding
@@ -120,6 +121,8 @@ class StatementBinder(QueryHooks):
 
     def _collect_param_types(self, plan: LogicalNode) -> None:
         """The type each placeholder ended up with, wherever coercion settled it."""
+        if not self.has_params:
+            return
         from ...plan.expr import Param
         from ...plan.walk import expressions
         for e in expressions(plan):
