@@ -24,6 +24,7 @@ The life of a statement:
 """
 from __future__ import annotations
 
+from operator import itemgetter
 from time import perf_counter as _perf_counter
 from typing import Any
 
@@ -33,6 +34,7 @@ from .result import Result
 from .sql import params as placeholders
 from .sql.dispatch import Explain, Utility, dispatch
 from .sql.literals import parameterize, shape_of, tag_slots
+from .storage.table import TAIL_FREEZE
 from .sql.plan_cache import Prepared
 
 
@@ -179,16 +181,50 @@ class Session:
         return None
 
     # ---- steps 6-10 ----------------------------------------------------------------------
+    def execute_many(self, sql: str, seq_of_params) -> int:
+        """``executemany``: one statement over many parameter rows; the rows affected.
+
+        An INSERT with a row-wise fast path appends every row at once, as one atomic
+        statement; anything else runs once per parameter row."""
+        seq = seq_of_params if isinstance(seq_of_params, (list, tuple)) else list(seq_of_params)
+        self.cancel_event.clear()
+        try:
+            prepared, lifted = self._lookup(sql) if seq else (None, [])
+        except errors.Error:
+            if self.txn is not None:
+                self.txn.failed = True
+            raise
+        many = getattr(prepared.fast, "many", None) if prepared is not None else None
+        if many is None or (self.txn is not None and self.txn.failed):
+            return sum(max(self.execute(sql, p).rowcount, 0) for p in seq)
+        columnar = getattr(prepared.fast, "many_columns", None)
+        if columnar is not None and len(seq) >= TAIL_FREEZE and not lifted \
+                and prepared.placeholders.style != "named" \
+                and set(map(type, seq)) <= {tuple, list} \
+                and set(map(len, seq)) == {prepared.placeholders.count}:
+            # Many rows of plain values: handed over column-wise, no object per value.
+            columns = [list(map(itemgetter(j), seq)) for j in range(prepared.placeholders.count)]
+            done = self._guarded(lambda ctx: columnar(ctx, columns, prepared.param_types), [])
+            if done is not None:
+                return done
+        rows = [self._params(prepared, p) + lifted if lifted else self._params(prepared, p)
+                for p in seq]
+        return self._guarded(lambda ctx: many(ctx, rows), [])
+
     def _run(self, prepared: Prepared, params, analyze: dict | None = None,
              lifted: list = ()) -> Result:
         values = self._params(prepared, params)
         if lifted:
             values += lifted
+        return self._guarded(lambda ctx: self._execute_bound(prepared, ctx), values, analyze)
+
+    def _guarded(self, run, values: list, analyze: dict | None = None):
+        """``run(ctx)`` in the statement's transaction: undone whole if it fails."""
         txn, autocommit = self._transaction()
         ctx = ExecContext(txn, values, self.db.functions, self.cancel_event, analyze)
         mark = txn.savepoint()
         try:
-            result = self._execute_bound(prepared, ctx)
+            result = run(ctx)
         except BaseException as exc:
             txn.restore(mark)
             self._after_error(txn, autocommit)

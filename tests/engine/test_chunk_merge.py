@@ -96,3 +96,30 @@ def test_a_fork_diffs_by_rowid_across_merged_chunks():
     f.execute("UPDATE t SET v = -1 WHERE id = 3")
     d = diff(c, f, "t")
     assert d.counts == {"added": TAIL_FREEZE - 10, "removed": 0, "changed": 1}
+
+
+def test_executemany_appends_all_rows_or_none():
+    c = fresh()
+    rows = [(i, i) for i in range(3 * TAIL_FREEZE)]
+    assert c.executemany("INSERT INTO t VALUES (?, ?)", rows).rowcount == len(rows)
+    v = table(c)
+    assert len(v.chunks) == 1 and v.tail_len == 0 and v.live_rows == len(rows)
+    bad = [(100_000 + i, i) for i in range(TAIL_FREEZE)] + [(5, 5)]      # 5 is taken
+    try:
+        c.executemany("INSERT INTO t VALUES (?, ?)", bad)
+    except rustmemodb.IntegrityError as exc:
+        assert exc.sqlstate == "23505"
+    else:
+        raise AssertionError("duplicate key accepted")
+    assert c.execute("SELECT count(*) FROM t").fetchone() == (len(rows),)
+    with_text = [(200_000 + i, "7" if i == 10 else i) for i in range(TAIL_FREEZE)]
+    try:
+        c.executemany("INSERT INTO t VALUES (?, ?)", with_text)   # '7' is no INTEGER
+    except rustmemodb.Error as exc:
+        assert exc.sqlstate == "42804"
+    else:
+        raise AssertionError("text accepted as integer")
+    floats = [(300_000 + i, None if i % 2 else i) for i in range(TAIL_FREEZE)]
+    c.executemany("INSERT INTO t VALUES (:a, :b)", [{"a": a, "b": b} for a, b in floats])
+    assert c.execute("SELECT count(*), count(v) FROM t WHERE id >= 300000").fetchone() == \
+        (TAIL_FREEZE, TAIL_FREEZE // 2)
