@@ -12,6 +12,8 @@ node of every statement: 20-40% of the parse.
 """
 from __future__ import annotations
 
+import threading
+
 from sqlglot import exp
 from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import ParseError, TokenError
@@ -39,10 +41,22 @@ def _fold_case(tokens: list) -> list:
     return tokens
 
 
+_LOCAL = threading.local()
+
+
+def _tokenizer():
+    """A tokenizer per thread: building one costs more than tokenizing a statement,
+    and a tokenizer keeps per-call state, so threads must not share one."""
+    tok = getattr(_LOCAL, "tokenizer", None)
+    if tok is None:
+        tok = _LOCAL.tokenizer = _DIALECT.tokenizer()
+    return tok
+
+
 def parse_one(sql: str) -> exp.Expression:
     dialect = _DIALECT
     try:
-        tokens = _fold_case(dialect.tokenize(sql))
+        tokens = _fold_case(_tokenizer().tokenize(sql))
         statements = dialect.parser().parse(tokens, sql)
     except ParseError as exc:
         raise _syntax_error(sql, exc) from None
