@@ -19,6 +19,15 @@ Applies to subqueries in a Project's expressions or a Filter's predicate whose
 plan is ``Project(one expr) <- Aggregate(no GROUP BY) <- Filter/Scan`` and whose
 correlated conjuncts are all ``inner_expr = outer_expr``. Anything else keeps
 the per-key evaluation (``exec/subquery.py``).
+
+Example (through EXPLAIN): the subquery runs once, grouped by its key, and is joined.
+    >>> import rustmemodb
+    >>> c = rustmemodb.connect()
+    >>> _ = c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    >>> _ = c.execute("CREATE TABLE u (t_id INTEGER, x FLOAT)")
+    >>> sql = "EXPLAIN SELECT v, (SELECT max(x) FROM u WHERE u.t_id = t.id) FROM t"
+    >>> [r[0] for r in c.execute(sql).fetchall()][1:4:2]
+    ['->  Hash Join  (left on id = key0)  [rows=1]', '  ->  HashAggregate  (group by t_id; max(x))  [rows=1]']
 """
 from __future__ import annotations
 

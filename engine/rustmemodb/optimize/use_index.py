@@ -19,6 +19,13 @@ Example:
     >>> # SELECT * FROM t WHERE id = $1        (id is the primary key)
     >>> # Project -> Seq Scan on t filter: (id = $1)
     >>> # becomes Project -> Index Scan using t_pkey (id = $1) on t
+
+Example (through EXPLAIN):
+    >>> import rustmemodb
+    >>> c = rustmemodb.connect()
+    >>> _ = c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    >>> [r[0] for r in c.execute("EXPLAIN SELECT v FROM t WHERE id = 5").fetchall()]
+    ['Project  (v)  [rows=1]', '->  Index Scan using t_pkey on t (id = 5)  [rows=1]']
 """
 from __future__ import annotations
 

@@ -222,10 +222,6 @@ def _sign_row(x):
     return s if isinstance(x, int) else float(s)
 
 
-def _float_fn(vec, row):
-    return vec, row
-
-
 def register(reg) -> None:
     ceil_vec, ceil_row = _unary_keep(pc.ceil, lambda x: x if isinstance(x, int) else float(math.ceil(x)))
     floor_vec, floor_row = _unary_keep(pc.floor, lambda x: x if isinstance(x, int) else float(math.floor(x)))

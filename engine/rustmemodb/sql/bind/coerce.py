@@ -55,15 +55,3 @@ def common_type(exprs: list[Expr], what: str) -> str:
             raise errors.datatype_mismatch(
                 f"{what} types {target} and {e.type} cannot be matched")
     return target
-
-
-def to_type(expr: Expr, target: str, what: str) -> Expr:
-    adapted = adapt(expr, target)
-    if adapted.type == target or adapted.type in (types.NULL, types.UNKNOWN):
-        return adapted
-    if types.is_numeric(adapted.type) and types.is_numeric(target):
-        from ...plan.expr import Cast
-        return Cast(adapted, target) if adapted.type != target else adapted
-    raise errors.datatype_mismatch(f"{what} is of type {target} but expression is of type "
-                                   f"{adapted.type}",
-                                   hint="You will need to rewrite or cast the expression.")
