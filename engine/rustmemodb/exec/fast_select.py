@@ -1,12 +1,15 @@
-"""Fast path for SELECTs over index lookups: rows as Python tuples, no Arrow.
+"""Fast path for SELECTs over index lookups and small tables: rows as Python tuples.
 
-Compiled once per cached plan. Accepts trees of Project / Filter / Sort / Limit
-whose leaves are ``LogicalScan``s with an ``index_lookup`` (``use_index``
-chose one), every expression compiling to a row closure (exec/expr/row.py).
-For ``SELECT * FROM t WHERE pk = $1`` the work per execution is then: one
-hash probe, one cached row fetch, one projection — a few µs. If a lookup
-finds more than ``MAX_ROWS`` rows the closure returns None and the session
-runs the generic (vectorised) plan instead.
+Compiled once per cached plan. Accepts trees of Project / Filter / Sort / Limit /
+Aggregate / Join / Distinct / Values whose leaves are ``LogicalScan``s, every
+expression compiling to a row closure (exec/expr/row.py). A scan with an
+``index_lookup`` (``use_index`` chose one) probes the index: for ``SELECT * FROM
+t WHERE pk = $1`` the work per execution is one hash probe, one cached row
+fetch, one projection — a few µs. A scan without one reads the whole table, and
+the aggregate and join operators come from ``row_ops.py`` (the row path for
+small inputs). If a lookup finds more than ``MAX_ROWS`` rows, or a table is past
+``row_ops.SMALL_ROWS`` live rows, the closure returns None and the session runs
+the generic (vectorised) plan instead.
 """
 from __future__ import annotations
 
@@ -16,18 +19,14 @@ from ..plan import logical as L
 from ..plan.expr import ColRef
 from ..result import Result
 from .expr.row import try_compile_row
+from . import row_ops
 from .fast_path import COMPILERS
 from .operators.index_scan import compile_keys, fetch_rows, rowids_for
 
 MAX_ROWS = 2048
 
 
-class _Unsupported(Exception):
-    pass
-
-
-class _TooMany(Exception):
-    pass
+_Unsupported, _TooMany = row_ops.Unsupported, row_ops.TooMany
 
 
 def compile_select(prepared):
@@ -89,13 +88,22 @@ def compile_rows(node):
         return _limit(node)
     if kind is L.LogicalSort:
         return _sort(node)
+    if kind is L.LogicalAggregate:
+        return row_ops.compile_aggregate(node, compile_rows(node.child), _row_fn)
+    if kind is L.LogicalJoin:
+        return row_ops.compile_join(node, compile_rows(node.left), compile_rows(node.right),
+                                    _row_fn)
+    if kind is L.LogicalDistinct:
+        return row_ops.compile_distinct(node, compile_rows(node.child))
+    if kind is L.LogicalValues:
+        return row_ops.compile_values(node, _row_fn)
     raise _Unsupported()
 
 
 def _scan(node: L.LogicalScan):
     lookup = node.index_lookup
     if lookup is None:
-        raise _Unsupported()
+        return row_ops.compile_scan(node, _row_fn)
     try:
         compiled = compile_keys(lookup)
     except ValueError:
@@ -169,8 +177,10 @@ def _sort(node: L.LogicalSort):
 
 def _sort_key(v, null_high: bool):
     if v is None:
-        return (1 if null_high else 0, 0)
-    return (0 if null_high else 1, v)
+        return (1 if null_high else 0, 0, 0)
+    if type(v) is float and v != v:   # NaN sorts above every number, as in PostgreSQL
+        return (0 if null_high else 1, 1, 0)
+    return (0 if null_high else 1, 0, v)
 
 
 COMPILERS.append(compile_select)
