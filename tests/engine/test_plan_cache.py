@@ -147,3 +147,18 @@ def test_the_cache_evicts_the_least_recently_used():
         assert cache.get("SELECT k FROM t WHERE id = 1") is None
     finally:
         plan_cache._MAX_ENTRIES = old
+
+
+def test_literals_of_a_view_or_a_default_are_not_the_statements():
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE w (x INTEGER, y INTEGER DEFAULT 7)")
+    c.execute("INSERT INTO w VALUES (1, 7), (2, 8), (7, 7)")
+    # the view's literal 7 stands at the same offset as the query's literal 7
+    c.execute("CREATE VIEW vv AS SELECT x FROM w WHERE y = 7")
+    q = "SELECT x FROM vv WHERE x =7"
+    assert shape_of(q).literals[0][0] == "SELECT x FROM w WHERE y = 7".index("7")
+    assert c.execute(q).fetchall() == [(7,)]
+    assert c.execute("SELECT x FROM vv WHERE x =1").fetchall() == [(1,)]
+    c.execute("INSERT INTO w (x) VALUES (3)")
+    c.execute("INSERT INTO w (x) VALUES (4)")
+    assert c.execute("SELECT x, y FROM w WHERE x > 2 ORDER BY x").fetchall() == [(3, 7), (4, 7), (7, 7)]

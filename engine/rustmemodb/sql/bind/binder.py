@@ -94,8 +94,11 @@ class StatementBinder(QueryHooks):
             return None
         i, kind, raw = hit
         from ..literals import literal_value
-        return i if node.this == literal_value(kind, raw) and node.is_string == (kind == "s") \
-            else None
+        if node.this != literal_value(kind, raw) or node.is_string != (kind == "s"):
+            return None
+        # Text bound along with the statement (a view's query, a column DEFAULT) has
+        # literals at offsets of its own: only the statement's own tree is tagged.
+        return i if node.root() is self.ast else None
 
     # ---- columns ------------------------------------------------------------------------
     def resolve_column(self, scope: Scope, name: str, table: str | None,
@@ -137,6 +140,7 @@ class StatementBinder(QueryHooks):
 
     # ---- dispatch -------------------------------------------------------------------------
     def bind_statement(self, node: exp.Expression) -> BoundStatement:
+        self.ast = node
         from . import bind_ddl, bind_delete, bind_insert, bind_select, bind_update
         if isinstance(node, (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Values)) \
                 or (isinstance(node, exp.Subquery)):
