@@ -33,8 +33,11 @@ def compile_select(prepared):
     plan = prepared.plan
     if prepared.bound is None or prepared.bound.kind != "SELECT":
         return None
+    # A table already past the row path's size would make every run fall back: do not
+    # compile whole-table scans of it (index lookups still compile).
+    big = {name for name, rows in prepared.sizes if rows > row_ops.SMALL_ROWS}
     try:
-        rows_of = compile_rows(plan)
+        rows_of = compile_rows(plan, big)
     except _Unsupported:
         return None
     columns = plan.columns
@@ -55,13 +58,16 @@ def _row_fn(e):
     return fn
 
 
-def compile_rows(node):
-    """fn(ctx) -> list of row tuples for ``node``, or raise _Unsupported."""
+def compile_rows(node, big: set = frozenset()):
+    """fn(ctx) -> list of row tuples for ``node``, or raise _Unsupported. ``big``: tables
+    too large to scan whole on this path."""
     kind = type(node)
     if kind is L.LogicalScan:
+        if node.index_lookup is None and node.table in big:
+            raise _Unsupported()
         return _scan(node)
     if kind is L.LogicalProject:
-        child = compile_rows(node.child)
+        child = compile_rows(node.child, big)
         if all(type(e) is ColRef for e in node.exprs):   # column picks: no closures
             idx = [e.index for e in node.exprs]
             width = len(node.child.columns)
@@ -81,20 +87,20 @@ def compile_rows(node):
             return [tuple([f(r, p) for f in fns]) for r in child(ctx)]
         return project
     if kind is L.LogicalFilter:
-        child = compile_rows(node.child)
+        child = compile_rows(node.child, big)
         pred = _row_fn(node.predicate)
         return lambda ctx: [r for r in child(ctx) if pred(r, ctx.params) is True]
     if kind is L.LogicalLimit:
-        return _limit(node)
+        return _limit(node, big)
     if kind is L.LogicalSort:
-        return _sort(node)
+        return _sort(node, big)
     if kind is L.LogicalAggregate:
-        return row_ops.compile_aggregate(node, compile_rows(node.child), _row_fn)
+        return row_ops.compile_aggregate(node, compile_rows(node.child, big), _row_fn)
     if kind is L.LogicalJoin:
-        return row_ops.compile_join(node, compile_rows(node.left), compile_rows(node.right),
-                                    _row_fn)
+        return row_ops.compile_join(node, compile_rows(node.left, big),
+                                    compile_rows(node.right, big), _row_fn)
     if kind is L.LogicalDistinct:
-        return row_ops.compile_distinct(node, compile_rows(node.child))
+        return row_ops.compile_distinct(node, compile_rows(node.child, big))
     if kind is L.LogicalValues:
         return row_ops.compile_values(node, _row_fn)
     raise _Unsupported()
@@ -149,8 +155,8 @@ def _count(e):
     return value
 
 
-def _limit(node: L.LogicalLimit):
-    child = compile_rows(node.child)
+def _limit(node: L.LogicalLimit, big):
+    child = compile_rows(node.child, big)
     lim, off = _count(node.limit), _count(node.offset)
 
     def limit(ctx):
@@ -161,8 +167,8 @@ def _limit(node: L.LogicalLimit):
     return limit
 
 
-def _sort(node: L.LogicalSort):
-    child = compile_rows(node.child)
+def _sort(node: L.LogicalSort, big):
+    child = compile_rows(node.child, big)
     keys = [(_row_fn(e), bool(desc), bool(nf)) for e, desc, nf in node.keys]
 
     def sort(ctx):
