@@ -21,7 +21,7 @@ from sqlglot.tokens import TokenType
 
 from .. import errors
 
-_DIALECT = Postgres()
+DIALECT = Postgres()   # one instance: sqlglot builds a new one per call from a name
 # Tokens whose text is data or a quoted name: they keep their case.
 _KEEP_CASE = frozenset(t for t in TokenType if t.name.endswith("STRING")) | {
     TokenType.IDENTIFIER, TokenType.STRING}
@@ -49,12 +49,12 @@ def _tokenizer():
     and a tokenizer keeps per-call state, so threads must not share one."""
     tok = getattr(_LOCAL, "tokenizer", None)
     if tok is None:
-        tok = _LOCAL.tokenizer = _DIALECT.tokenizer()
+        tok = _LOCAL.tokenizer = DIALECT.tokenizer()
     return tok
 
 
 def parse_one(sql: str) -> exp.Expression:
-    dialect = _DIALECT
+    dialect = DIALECT
     try:
         tokens = _fold_case(_tokenizer().tokenize(sql))
         statements = dialect.parser().parse(tokens, sql)

@@ -17,7 +17,7 @@ from sqlglot import exp
 from ... import errors, types
 from ...optimize.fold_constants import fold
 from ...plan.expr import AggCall, Call, Case, Cast, ColRef, Const, Expr, InList, Param
-from ..parse import position_of
+from ..parse import DIALECT, position_of
 from .coerce import adapt, common_type, unify_pair
 
 _BINARY = {
@@ -204,7 +204,7 @@ class ExprBinder:
     def _Cast(self, node: exp.Cast) -> Expr:
         from ...exec.functions.cast import castable
         arg = self.bind(node.this)
-        target = types.normalize_type_name(node.to.sql(dialect="postgres"))
+        target = types.normalize_type_name(node.to.sql(dialect=DIALECT))
         if isinstance(arg, Const) and arg.type == types.TEXT and arg.value is not None:
             from ...exec.functions.cast import from_text
             return Const(from_text(arg.value, target), target) if target != types.TEXT else arg

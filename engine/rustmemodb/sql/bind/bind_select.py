@@ -19,7 +19,7 @@ from ... import errors, types
 from ...plan.expr import AggCall, ColRef, Const, Expr, Param, transform
 from ...plan.logical import (LogicalAggregate, LogicalDistinct, LogicalFilter, LogicalLimit,
                              LogicalNode, LogicalProject, LogicalSort, LogicalValues)
-from ..parse import position_of
+from ..parse import DIALECT, position_of
 from .bind_expr import ExprBinder
 from .bind_from import bind_from
 from .coerce import common_type, adapt
@@ -164,7 +164,7 @@ def output_name(e: exp.Expression) -> str:
 
 
 def _type_output_name(dt: exp.DataType) -> str:
-    name = types.normalize_type_name(dt.sql(dialect="postgres"))
+    name = types.normalize_type_name(dt.sql(dialect=DIALECT))
     return {"INTEGER": "int8", "FLOAT": "float8", "TEXT": "text", "BOOLEAN": "bool",
             "TIMESTAMP": "timestamp", "DATE": "date", "UUID": "uuid", "JSON": "jsonb",
             "INTERVAL": "interval"}.get(name, name.lower())
@@ -279,7 +279,7 @@ def _order_specs(stmt, node, scope, names, select_exprs, binder) -> list:
 
 
 def _explicit_nulls(o: exp.Ordered) -> bool:
-    text = o.sql(dialect="postgres").upper()
+    text = o.sql(dialect=DIALECT).upper()
     return "NULLS FIRST" in text or "NULLS LAST" in text
 
 
