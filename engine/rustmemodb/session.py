@@ -267,7 +267,10 @@ class Session:
         exact = prepared.exact_types
         if exact is not None and (type(params) is tuple or type(params) is list) \
                 and tuple(map(type, params)) == exact:
-            return list(params)
+            # ints must still fit int64; one past it takes the slow path and its 22003
+            if int not in exact or all(_INT_MIN <= v <= _INT_MAX for v in params
+                                       if type(v) is int):
+                return list(params)
         ph = prepared.placeholders
         if ph.count == 0 and not params:
             return []
@@ -334,6 +337,7 @@ def _ends_failed_txn(prepared: Prepared) -> bool:
     return isinstance(util, Utility) and util.kind in ("rollback", "rollback_to", "commit")
 
 
+_INT_MIN, _INT_MAX = types.INT64_MIN, types.INT64_MAX
 _EXACT = {int: types.INTEGER, float: types.FLOAT, str: types.TEXT, bool: types.BOOLEAN}
 _PY_TYPE = {t: py for py, t in _EXACT.items()}
 
@@ -353,7 +357,7 @@ def convert_param(value, expected: str, slot: int):
     if value is None:
         return None
     if _EXACT.get(type(value)) == expected:   # the common case: nothing to convert
-        return value
+        return types.check_int(value) if expected == types.INTEGER else value
     stored, got = types.from_python(value)
     if expected in (types.UNKNOWN, types.NULL) or got == expected:
         return stored

@@ -123,3 +123,15 @@ def test_executemany_appends_all_rows_or_none():
     c.executemany("INSERT INTO t VALUES (:a, :b)", [{"a": a, "b": b} for a, b in floats])
     assert c.execute("SELECT count(*), count(v) FROM t WHERE id >= 300000").fetchone() == \
         (TAIL_FREEZE, TAIL_FREEZE // 2)
+
+
+def test_executemany_of_a_value_out_of_range_is_22003():
+    c = fresh()
+    rows = [(i, i) for i in range(TAIL_FREEZE)] + [(TAIL_FREEZE, 2**70)]
+    try:
+        c.executemany("INSERT INTO t VALUES (?, ?)", rows)
+    except rustmemodb.Error as exc:
+        assert exc.sqlstate == "22003"
+    else:
+        raise AssertionError("2**70 accepted")
+    assert c.execute("SELECT count(*) FROM t").fetchone() == (0,)

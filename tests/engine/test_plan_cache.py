@@ -162,3 +162,13 @@ def test_literals_of_a_view_or_a_default_are_not_the_statements():
     c.execute("INSERT INTO w (x) VALUES (3)")
     c.execute("INSERT INTO w (x) VALUES (4)")
     assert c.execute("SELECT x, y FROM w WHERE x > 2 ORDER BY x").fetchall() == [(3, 7), (4, 7), (7, 7)]
+
+
+def test_an_integer_parameter_past_int64_is_22003():
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE p (id INTEGER PRIMARY KEY, v INTEGER)")
+    c.execute("INSERT INTO p VALUES (?, ?)", (1, 2))          # cached, exact types
+    with pytest.raises(rustmemodb.DataError) as exc:
+        c.execute("INSERT INTO p VALUES (?, ?)", (2, 2**70))
+    assert exc.value.sqlstate == "22003"
+    assert c.execute("SELECT count(*) FROM p").fetchone() == (1,)

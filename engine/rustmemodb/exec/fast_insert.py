@@ -119,7 +119,10 @@ def _insert_columns(ctx, table: str, columns: list, slot_types: list) -> int | N
         allowed = _AS_IS.get(sql_type)
         if allowed is None or not set(map(type, values)) <= allowed | {_NONE}:
             return None
-        arrays.append(pa.array(values, type=field.type))
+        try:
+            arrays.append(pa.array(values, type=field.type))
+        except (pa.ArrowInvalid, OverflowError):   # e.g. an int past int64: say it per row
+            return None
     data = pa.Table.from_arrays(arrays, schema=schema.arrow_schema)
     constraints.check_table(txn, schema, data, ctx)
     txn.insert_arrow(table, data)
