@@ -2,6 +2,7 @@
 single-row inserts, many small loads, or compaction keeps ~64k-row chunks, with
 rowids, deletions and indexes unchanged. Counts of chunks, never timings."""
 import pyarrow as pa
+import pytest
 
 import rustmemodb
 from rustmemodb.branch.diff import diff
@@ -105,20 +106,14 @@ def test_executemany_appends_all_rows_or_none():
     v = table(c)
     assert len(v.chunks) == 1 and v.tail_len == 0 and v.live_rows == len(rows)
     bad = [(100_000 + i, i) for i in range(TAIL_FREEZE)] + [(5, 5)]      # 5 is taken
-    try:
+    with pytest.raises(rustmemodb.IntegrityError) as dup:
         c.executemany("INSERT INTO t VALUES (?, ?)", bad)
-    except rustmemodb.IntegrityError as exc:
-        assert exc.sqlstate == "23505"
-    else:
-        raise AssertionError("duplicate key accepted")
+    assert dup.value.sqlstate == "23505"
     assert c.execute("SELECT count(*) FROM t").fetchone() == (len(rows),)
     with_text = [(200_000 + i, "7" if i == 10 else i) for i in range(TAIL_FREEZE)]
-    try:
+    with pytest.raises(rustmemodb.Error) as text:
         c.executemany("INSERT INTO t VALUES (?, ?)", with_text)   # '7' is no INTEGER
-    except rustmemodb.Error as exc:
-        assert exc.sqlstate == "42804"
-    else:
-        raise AssertionError("text accepted as integer")
+    assert text.value.sqlstate == "42804"
     floats = [(300_000 + i, None if i % 2 else i) for i in range(TAIL_FREEZE)]
     c.executemany("INSERT INTO t VALUES (:a, :b)", [{"a": a, "b": b} for a, b in floats])
     assert c.execute("SELECT count(*), count(v) FROM t WHERE id >= 300000").fetchone() == \
@@ -128,10 +123,7 @@ def test_executemany_appends_all_rows_or_none():
 def test_executemany_of_a_value_out_of_range_is_22003():
     c = fresh()
     rows = [(i, i) for i in range(TAIL_FREEZE)] + [(TAIL_FREEZE, 2**70)]
-    try:
+    with pytest.raises(rustmemodb.DataError) as big:
         c.executemany("INSERT INTO t VALUES (?, ?)", rows)
-    except rustmemodb.Error as exc:
-        assert exc.sqlstate == "22003"
-    else:
-        raise AssertionError("2**70 accepted")
+    assert big.value.sqlstate == "22003"
     assert c.execute("SELECT count(*) FROM t").fetchone() == (0,)
