@@ -10,6 +10,8 @@ sqlite3 and DuckDB, each through its DB-API:
     point SELECT, parameterised   the same with `?` (the reference)
     one-off analytic statement    a TPC-H-Q1-shaped aggregate whose text (an alias)
                                   differs every time, on a 1,000-row table: planning
+                                  plus running; then EXPLAIN of such texts (planning
+                                  alone; sqlite3: EXPLAIN QUERY PLAN)
     small inputs (10 rows)        filter, GROUP BY and join on 10-row tables, repeated
     1,000 distinct queries        a file in the style of SQLite's select1-5.test corpus
                                   (generated: CREATE, 30 INSERTs with literals, then
@@ -209,13 +211,20 @@ def run(opts: Options) -> Report:
                 lambda i: conn.execute(_ANALYTIC.format(i=next(counter))).fetchall(),
                 max(10, ops // 10), opts), verbose=opts.verbose)
             stmt.add("one-off analytic statement", engine, value, e2)
+            # planning alone: EXPLAIN (sqlite3: EXPLAIN QUERY PLAN) of a new text each time
+            explain = "EXPLAIN QUERY PLAN " if engine == E.SQLITE else "EXPLAIN "
+            value, e2 = attempt(lambda: _per_statement(
+                lambda i: conn.execute(explain + _ANALYTIC.format(i=next(counter))).fetchall(),
+                max(10, ops // 10), opts), verbose=opts.verbose)
+            stmt.add("one-off analytic statement, planned only (EXPLAIN)", engine, value, e2)
             for name, sql in SMALL.items():
                 value, e2 = attempt(lambda: _per_statement(
                     lambda i: conn.execute(sql).fetchall(), ops, opts), verbose=opts.verbose)
                 stmt.add(name, engine, value, e2)
         else:
             for name in ("point SELECT, fresh literal", "point SELECT, parameterised",
-                         "one-off analytic statement", *SMALL):
+                         "one-off analytic statement",
+                         "one-off analytic statement, planned only (EXPLAIN)", *SMALL):
                 stmt.add(name, engine, error=err)
         if conn is not None:
             E.close(conn)
