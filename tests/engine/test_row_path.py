@@ -24,6 +24,16 @@ QUERIES = [
     "SELECT f, count(*) FROM a WHERE id < 1000 GROUP BY f ORDER BY f",
     "SELECT a.id, b.id FROM a, b WHERE a.id < b.id AND a.id < 3 ORDER BY 1, 2",
     "SELECT 1 + 2, 'x' || 'y'",
+    # subqueries the optimizer leaves in place run per outer row on the row path
+    "SELECT id, (SELECT count(*) FROM a AS x WHERE x.v < a.v AND x.id < 1000) FROM a "
+    "WHERE id < 1000 ORDER BY 1",
+    "SELECT id FROM a WHERE EXISTS (SELECT 1 FROM a AS x WHERE x.v > a.v + 3 AND x.id < 1000) "
+    "AND id < 1000 ORDER BY 1",
+    "SELECT id, CASE WHEN v > (SELECT avg(v) FROM a WHERE id < 1000) THEN 1 ELSE 0 END FROM a "
+    "WHERE id < 1000 ORDER BY 1",
+    "SELECT id FROM a WHERE g IN (SELECT id FROM b WHERE name <> 'n1') AND id < 1000 ORDER BY 1",
+    "SELECT id FROM a WHERE g NOT IN (SELECT g FROM a AS x WHERE x.id > a.id AND x.id < 1000) "
+    "AND id < 1000 ORDER BY 1",
 ]
 
 
@@ -57,6 +67,13 @@ def test_small_tables_answer_like_the_vectorised_path(sql):
     assert len(got) == len(want)
     for r, w in zip(got, want):
         assert all(_same(x, y) for x, y in zip(r, w)), (r, w)
+
+
+def test_a_scalar_subquery_of_several_rows_is_still_21000():
+    c = _db()
+    with pytest.raises(rustmemodb.Error) as exc:
+        c.execute("SELECT id, (SELECT x.id FROM a AS x WHERE x.g = a.g) FROM a").fetchall()
+    assert exc.value.sqlstate == "21000"
 
 
 def test_an_int64_overflow_is_still_an_error():
