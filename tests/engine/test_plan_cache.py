@@ -172,3 +172,9 @@ def test_an_integer_parameter_past_int64_is_22003():
         c.execute("INSERT INTO p VALUES (?, ?)", (2, 2**70))
     assert exc.value.sqlstate == "22003"
     assert c.execute("SELECT count(*) FROM p").fetchone() == (1,)
+
+
+def test_named_placeholders_are_part_of_the_shape():
+    c = _db()
+    assert c.execute("SELECT s FROM t WHERE id = :a AND k = 3", {"a": 3}).fetchall() == [("s3'x",)]
+    assert c.execute("SELECT s FROM t WHERE id = :b AND k = 4", {"b": 4}).fetchall() == [("s4'x",)]

@@ -50,8 +50,13 @@ class Shape:
         return tuple(raw for _, _, raw in self.literals)
 
 
-def shape_of(sql: str) -> Shape:
-    """The statement's shape and its liftable literals, in text order."""
+def shape_of(sql: str, names: tuple = ()) -> Shape:
+    """The statement's shape and its liftable literals, in text order. ``names``: the
+    named placeholders in slot order (``:a`` and ``:b`` both became ``$1``), part of the
+    shape since a plan takes its parameters by those names."""
+    if names:
+        shape = shape_of(sql)
+        return Shape(shape.key + "\x00:" + ",".join(names), shape.literals)
     if _ANY.search(sql) is None:
         return Shape(sql, ())
     out, pos, lits = [], 0, []
