@@ -17,7 +17,7 @@ from sqlglot import exp
 from ... import errors, types
 from ...optimize.fold_constants import fold
 from ...plan.expr import AggCall, Call, Case, Cast, ColRef, Const, Expr, InList, Param
-from ..parse import position_of
+from ..parse import DIALECT, position_of
 from .coerce import adapt, common_type, unify_pair
 
 _BINARY = {
@@ -93,12 +93,13 @@ class ExprBinder:
 
     def _Literal(self, node: exp.Literal) -> Expr:
         text = node.this
+        slot = self.stmt.literal_slot(node) if self.stmt.literal_slots else None
         if node.is_string:
-            return Const(text, types.TEXT)
+            return Const(text, types.TEXT, slot)
         try:
             if any(c in text for c in ".eE") and not text.lower().startswith("0x"):
-                return Const(float(text), types.FLOAT)
-            return Const(types.check_int(int(text)), types.INTEGER)
+                return Const(float(text), types.FLOAT, slot)
+            return Const(types.check_int(int(text)), types.INTEGER, slot)
         except ValueError:
             raise errors.syntax_error(f"invalid number {text!r}", position=position_of(node))
 
@@ -114,6 +115,7 @@ class ExprBinder:
 
     def _Parameter(self, node: exp.Parameter) -> Expr:
         slot = int(node.name) - 1
+        self.stmt.has_params = True
         return Param(slot, self.stmt.param_type(slot))
 
     def _Placeholder(self, node: exp.Placeholder) -> Expr:
@@ -235,7 +237,7 @@ class ExprBinder:
     def _cast(self, node: exp.Cast) -> Expr:
         from ...exec.functions.cast import castable
         arg = self.bind(node.this)
-        target = types.normalize_type_name(node.to.sql(dialect="postgres"))
+        target = types.normalize_type_name(node.to.sql(dialect=DIALECT))
         if isinstance(arg, Const) and arg.type == types.TEXT and arg.value is not None:
             from ...exec.functions.cast import from_text
             return Const(from_text(arg.value, target), target) if target != types.TEXT else arg

@@ -19,10 +19,12 @@ def adapt(expr: Expr, target: str, *, context: str = "") -> Expr:
     if isinstance(expr, Const):
         if expr.value is None:
             return Const(None, target)
+        # A lifted literal keeps its slot: sql/literals.convert repeats these conversions.
         if expr.type == types.TEXT and target in types.LITERAL_CONTEXT_TYPES:
-            return Const(types.parse_literal_as(target, expr.value), target)
+            return Const(types.parse_literal_as(target, expr.value), target, expr.slot)
         if expr.type == types.INTEGER and target == types.FLOAT:
-            return Const(float(expr.value), types.FLOAT)
+            return Const(float(expr.value), types.FLOAT, expr.slot)
+        # Arrays: new constants, so a lifted literal read as one stays pinned (literals.py).
         if expr.type == types.TEXT and types.is_array(target) and \
                 expr.value.lstrip().startswith("{"):               # '{1,2}' as INTEGER[]
             from ...exec.functions.array import parse_array_literal
@@ -60,18 +62,3 @@ def common_type(exprs: list[Expr], what: str) -> str:
             raise errors.datatype_mismatch(
                 f"{what} types {target} and {e.type} cannot be matched")
     return target
-
-
-def to_type(expr: Expr, target: str, what: str) -> Expr:
-    adapted = adapt(expr, target)
-    if adapted.type == target or adapted.type in (types.NULL, types.UNKNOWN):
-        return adapted
-    if adapted.type == types.array_of(types.INTEGER) and target == types.array_of(types.FLOAT):
-        from ...plan.expr import Cast
-        return Cast(adapted, target)             # INTEGER[] widens to FLOAT[], like numbers
-    if types.is_numeric(adapted.type) and types.is_numeric(target):
-        from ...plan.expr import Cast
-        return Cast(adapted, target) if adapted.type != target else adapted
-    raise errors.datatype_mismatch(f"{what} is of type {target} but expression is of type "
-                                   f"{adapted.type}",
-                                   hint="You will need to rewrite or cast the expression.")
