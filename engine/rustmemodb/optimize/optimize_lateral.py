@@ -4,6 +4,17 @@ A ``LogicalLateralJoin`` keeps its right plan inside a ``SubqueryExpr`` (it runs
 left row, in its own frame), so rules walking the node tree never see it. This
 rule, last in the list, runs the whole rule list on each such plan (nested ones
 included, by recursion through ``optimize``).
+
+Example: the right side's filter on the outer column moves into its scan.
+    >>> from rustmemodb.plan.expr import ColRef, OuterRef, SubqueryExpr, make_call
+    >>> from rustmemodb.plan.logical import LogicalFilter, LogicalLateralJoin, LogicalScan
+    >>> left, b = LogicalScan([("x", "INTEGER")], "a"), LogicalScan([("y", "INTEGER")], "b")
+    >>> on_x = make_call("eq", [ColRef(0, "INTEGER"), OuterRef(1, 0, "INTEGER", "x")])
+    >>> right = SubqueryExpr("lateral", LogicalFilter(b.columns, b, on_x), "NULL",
+    ...                      correlated=(ColRef(0, "INTEGER", "x"),))
+    >>> out = optimize_lateral(LogicalLateralJoin(left.columns + b.columns, left, right))
+    >>> type(out.right.plan).__name__, str(out.right.plan.filter)
+    ('LogicalScan', '(#0 = outer.x)')
 """
 from __future__ import annotations
 
