@@ -67,7 +67,7 @@ class Session:
     def __init__(self, database, connection=None) -> None:
         self.db = database
         # Weak: the connection owns its session, and a back reference would make the
-        # pair a cycle that only the cyclic collector frees (memory.py).
+        # pair a cycle that only the cyclic collector frees (and forks would pile up).
         self._connection = weakref.ref(connection) if connection is not None else None
         self.txn = None                   # explicit transaction, when one is open
         self.autocommit = True            # False: PEP 249 implicit transactions

@@ -169,11 +169,15 @@ class _TopKey:
 
 TOP_KEY = _TopKey()
 # The delta is merged into the base past max(_MIN_MERGE, base size / _MERGE_SHARE) entries,
-# or past _MIN_MERGE tombstones. A merge rewrites the whole base (2-4 ms per 100k
+# or past max(_MIN_MERGE, base size / _DEAD_SHARE) tombstones. A merge rewrites the whole base (2-4 ms per 100k
 # entries), so the threshold grows with the base to keep its cost per write constant;
 # tombstones stay bounded because reads filter the base through them.
 _MIN_MERGE = 1024
 _MERGE_SHARE = 16
+# Tombstones may reach base size / _DEAD_SHARE before a merge: a fixed bound made every
+# 1,024 key changes rewrite the whole base (16 ms and more at 1M entries: issue 10's
+# stalls), while a range read over more than 64 base entries filters through them all.
+_DEAD_SHARE = 64
 # Most entries in one delta leaf, for deltas up to _LEAF² entries; beyond, √(delta size),
 # which keeps both the leaf and the tuple of leaves that a write copies short. 48 keeps
 # a leaf under pymalloc's 512-byte small-object limit.
@@ -228,7 +232,7 @@ class OrderedIndex:
     """
 
     __slots__ = ("name", "columns", "dtype", "keys", "rowids", "null_rowids", "dead", "_ndv",
-                 "_d")
+                 "_d", "_job")
 
     def __init__(self, name, columns, dtype, keys, rowids, null_rowids, leaves=(),
                  dead=_EMPTY_MAP, lasts=None, size=None):
@@ -248,6 +252,7 @@ class OrderedIndex:
         self._d = (leaves, lasts, size, None, 0)
         self.dead = dead
         self._ndv = None
+        self._job = None     # an incremental merge under way (index_merge.py), or None
 
     def _derive(self, d: tuple, dead) -> "OrderedIndex":
         """Same base (and its cached distinct count), another delta; set slot by slot,
@@ -255,7 +260,7 @@ class OrderedIndex:
         new = _new_ordered(OrderedIndex)
         new.name, new.columns, new.dtype = self.name, self.columns, self.dtype
         new.keys, new.rowids, new.null_rowids = self.keys, self.rowids, self.null_rowids
-        new.dead, new._ndv, new._d = dead, self._ndv, d
+        new.dead, new._ndv, new._d, new._job = dead, self._ndv, d, self._job
         return new
 
     def _settled(self) -> tuple:
@@ -385,11 +390,15 @@ class OrderedIndex:
                     run = _Run(run.items[:n] + list(added))
             n += len(added)
             new = self._derive((leaves, lasts, size, run, n), self.dead)
+            if new._job is not None:
+                return new._advanced(new._job.recorded(added, (), ()))
             if size + n > _MIN_MERGE and size + n > len(self.keys) // _MERGE_SHARE:
-                return new.merged()
+                return new._merge_started()
             return new
         leaves, lasts, size, _, _ = self._settled()
         dead = self.dead
+        job = self._job
+        from_delta, tombstoned = ([], []) if job is not None else (None, None)
         for entry in removed:
             # The leaf holding the first pair >= entry: the first whose last pair is >= it.
             j = bisect.bisect_left(lasts, entry)
@@ -406,19 +415,50 @@ class OrderedIndex:
                         leaves = leaves[:j] + leaves[j + 1:]
                         lasts = lasts[:j] + lasts[j + 1:]
                     size -= 1
+                    if job is not None:
+                        from_delta.append(entry)
                     continue
             dead = dead.set(entry[1], True)
+            if job is not None:
+                tombstoned.append(entry[1])
         for entry in added:
             leaves, lasts = _place(leaves, lasts, size, entry)
             size += 1
         new = self._derive((leaves, lasts, size, None, 0), dead)
-        if len(dead) > _MIN_MERGE or (
+        if job is not None:
+            return new._advanced(job.recorded(added, from_delta, tombstoned))
+        if (len(dead) > _MIN_MERGE and len(dead) > len(self.keys) // _DEAD_SHARE) or (
                 size > _MIN_MERGE and size > len(self.keys) // _MERGE_SHARE):
-            return new.merged()
+            return new._merge_started()
         return new
+
+    def _merge_started(self) -> "OrderedIndex":
+        """Fold delta and tombstones into the base: at once for a small base, else as an
+        incremental job that each following write advances (index_merge.py)."""
+        from .index_merge import INCREMENTAL, MergeJob
+        if len(self.keys) < INCREMENTAL:
+            return self.merged()
+        self._job = MergeJob.start(self)   # self is the new version: not shared yet
+        return self
+
+    def _advanced(self, job) -> "OrderedIndex":
+        """This new version with the running merge job recorded and one step further."""
+        job = job.step(self)
+        if job.done(self):
+            return job.finish(self)
+        self._job = job
+        return self
 
     def merged(self) -> "OrderedIndex":
         """Fold delta and tombstones into a new base."""
+        import numpy as np
+        values, ids, nulls = self.delta_arrays()
+        keys, rowids = _merge_sorted(self._live_base(), (values, ids))
+        null_rowids = np.sort(np.concatenate([self._live_nulls(), nulls]))
+        return OrderedIndex(self.name, self.columns, self.dtype, keys, rowids, null_rowids)
+
+    def delta_arrays(self) -> tuple:
+        """The delta as sorted (keys, rowids) arrays, plus the rowids of its NULL entries."""
         import numpy as np
         leaves, _, _, pending, n = self._d
         pairs = list(chain.from_iterable(leaves))
@@ -427,7 +467,7 @@ class OrderedIndex:
             if self.dtype is object:
                 pairs.sort()
         nulls = [r for k, r in pairs if k is NULL_KEY]
-        entries = [(k, r) for k, r in pairs if k is not NULL_KEY]
+        entries = [(k, r) for k, r in pairs if k is not NULL_KEY] if nulls else pairs
         values = np.empty(len(entries), object) if self.dtype is object else \
             np.fromiter((k for k, _ in entries), self.dtype, len(entries))
         if self.dtype is object:
@@ -436,9 +476,7 @@ class OrderedIndex:
         if pending is not None and self.dtype is not object:
             order = np.lexsort((ids, values))   # by key, then rowid: the leaves' order
             values, ids = values[order], ids[order]
-        keys, rowids = _merge_sorted(self._live_base(), (values, ids))
-        null_rowids = np.sort(np.concatenate([self._live_nulls(), np.array(nulls, np.int64)]))
-        return OrderedIndex(self.name, self.columns, self.dtype, keys, rowids, null_rowids)
+        return values, ids, np.array(nulls, np.int64)
 
     def with_columns(self, columns: tuple[int, ...]) -> "OrderedIndex":
         new = self._derive(self._d, self.dead)

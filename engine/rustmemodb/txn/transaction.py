@@ -32,7 +32,6 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from ..memory import settle_heap
 from ..storage.root import Root, ViewDef
 from ..storage.table import TableVersion
 
@@ -148,7 +147,6 @@ class Transaction:
         version, rowids = self.working.tables[name].insert_arrow(data)
         self.working = self.working.with_table(name, version)
         self.ops.append(BulkInsertOp(name, data, rowids))
-        settle_heap(len(rowids))
         return rowids
 
     def delete_rows(self, name: str, rowids: list[int]) -> None:
