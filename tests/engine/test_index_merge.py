@@ -15,6 +15,7 @@ def small_jobs(monkeypatch):
     """Jobs on small bases, a few entries per step: many steps and finishes per test."""
     monkeypatch.setattr(index_merge, "INCREMENTAL", 64)
     monkeypatch.setattr(index_merge, "STEP", 16)
+    monkeypatch.setattr(index_merge, "HASH_STEP", 16)
     monkeypatch.setattr(index_mod, "_MIN_MERGE", 8)
 
 
@@ -72,3 +73,49 @@ def test_versions_agree_with_a_model_through_jobs(small_jobs, seed, sql_type):
 
 def _k(v):
     return index_mod.NULL_KEY if v is None else v
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_hash_index_fold_jobs_agree_with_a_model_on_every_branch(small_jobs, monkeypatch, seed):
+    """Random inserts/deletes/re-keys on a unique index whose folds run as jobs; two
+    branches grow from versions in the middle of a job (the second must not disturb the
+    first's shared builder)."""
+    from rustmemodb.storage.index import UniqueIndex
+    monkeypatch.setattr(index_mod, "_MIN_FOLD", 8)
+    rnd = random.Random(seed)
+    n = 200
+    start, dup = UniqueIndex.build("u", (0,), [f"k{i}" for i in range(n)], list(range(n)))
+    assert dup is None
+    branches = [(start, {f"k{i}": i for i in range(n)})]
+    jobs = finished = 0
+    for step in range(1500):
+        b = rnd.randrange(len(branches))
+        ix, model = branches[b]
+        model = dict(model)
+        op = rnd.random()
+        if op < 0.4 and model:
+            key = rnd.choice(list(model))
+            new_key = f"m{step}"
+            new = ix.with_changes({new_key: model[key]}, [key])
+            model[new_key] = model.pop(key)
+        elif op < 0.7:
+            key = f"n{step}"
+            new = ix.with_changes({key: 10_000 + step}, [])
+            model[key] = 10_000 + step
+        elif model:
+            key = rnd.choice(list(model))
+            new = ix.with_changes({}, [key])
+            del model[key]
+        else:
+            continue
+        jobs += ix._job is None and new._job is not None
+        finished += ix._job is not None and new._job is None
+        if ix._job is not None and rnd.random() < 0.1 and len(branches) < 6:
+            branches.append((ix, branches[b][1]))      # a second branch from mid-job
+        branches[b] = (new, model)
+        for probe in rnd.sample(list(model), min(5, len(model))):
+            assert new.get(probe) == model[probe]
+        assert new.get("absent") is None
+    assert jobs > 1 and finished > 1
+    for ix, model in branches:
+        assert dict(ix.items()) == model

@@ -6,7 +6,9 @@ key removed since the base was built. Publishing a version never mutates it, so
 forks and snapshots share both parts; a write copies only the path it touches
 in the delta (~1 µs). When the delta grows past an eighth of the base it is
 folded into a new base dict, which keeps lookups at two probes and the delta
-small (ENGINE-MEASUREMENTS.md §5: dict probes 0.05 µs, untracked by the GC).
+small (ENGINE-MEASUREMENTS.md §5: dict probes 0.05 µs, untracked by the GC); a
+large base is copied a slice per write by a fold job (index_merge.py), so that
+no single statement pays for copying a million keys.
 
 Keys are the column value for one-column keys and a tuple otherwise. Keys with
 a NULL in them are never stored: NULLs never collide under SQL UNIQUE.
@@ -33,7 +35,7 @@ def storable(key: object) -> bool:
 
 
 class UniqueIndex:
-    __slots__ = ("name", "columns", "base", "delta")
+    __slots__ = ("name", "columns", "base", "delta", "_job")
 
     def __init__(self, name: str, columns: tuple[int, ...], base: dict | None = None,
                  delta: immutables.Map = _EMPTY_MAP) -> None:
@@ -41,6 +43,7 @@ class UniqueIndex:
         self.columns = columns
         self.base = base if base is not None else {}
         self.delta = delta
+        self._job = None    # a fold of a large base under way (index_merge.py), or None
 
     # -- reads -------------------------------------------------------------------
     def get(self, key: object) -> int | None:
@@ -74,26 +77,36 @@ class UniqueIndex:
 
     # -- writes (return new versions) ----------------------------------------------
     def with_changes(self, added: dict, removed: Iterable[object]) -> "UniqueIndex":
+        if self._job is not None:
+            return self._with_job(added, list(removed))
         if not added and isinstance(removed, list) and len(removed) == 1:
             # The point-delete case: one persistent-map set, no mutation context (~5x cheaper).
             return self._with_delta(self.delta.set(removed[0], TOMBSTONE))
         if not removed and len(added) == 1:
             (key, rowid), = added.items()
             return self._with_delta(self.delta.set(key, rowid))
-        with self.delta.mutate() as m:
-            for key in removed:
-                m[key] = TOMBSTONE
-            for key, rowid in added.items():
-                m[key] = rowid
-            delta = m.finish()
-        return self._with_delta(delta)
+        return self._with_delta(_applied(self.delta, added, removed))
 
     def _with_delta(self, delta: immutables.Map) -> "UniqueIndex":
         new = UniqueIndex(self.name, self.columns, self.base, delta)
         n = len(delta)
         if n > _MIN_FOLD and n > len(self.base) // 8:   # max() of the two, without the call
-            return new.folded()
+            from .index_merge import INCREMENTAL, HashFoldJob
+            if len(self.base) < INCREMENTAL:
+                return new.folded()
+            # A big base: it is copied into the new dict a slice per write (index_merge.py),
+            # not in one statement (tens of ms at 1M keys).
+            new._job = HashFoldJob.start(new)
         return new
+
+    def _with_job(self, added: dict, removed: list) -> "UniqueIndex":
+        """A write while a fold job runs: the delta as always, the job told what changed
+        since it started, and one step further."""
+        job = self._job
+        new = UniqueIndex(self.name, self.columns, self.base,
+                          _applied(self.delta, added, removed))
+        new._job = job.recorded(_applied(job.since, added, removed))
+        return new._job.advanced(new)
 
     def folded(self) -> "UniqueIndex":
         base = dict(self.base)
@@ -117,6 +130,16 @@ class UniqueIndex:
                 dup = key
             base[key] = rowid
         return cls(name, columns, base), dup
+
+
+def _applied(delta: immutables.Map, added: dict, removed: Iterable[object]) -> immutables.Map:
+    """``delta`` with ``removed`` keys tombstoned, then ``added`` keys set."""
+    with delta.mutate() as m:
+        for key in removed:
+            m[key] = TOMBSTONE
+        for key, rowid in added.items():
+            m[key] = rowid
+        return m.finish()
 
 
 # ---- ordered secondary indexes ------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Incremental merge of a large ordered index: the base rewrite spread over many writes.
+"""Incremental folds of large indexes: the base rewrite spread over many writes.
 
 An ``OrderedIndex`` (index.py) is a sorted numpy base plus a small persistent delta
 and rowid tombstones. Folding delta and tombstones into the base rewrites the base:
@@ -17,10 +17,16 @@ entries added since the start that are still there, tombstones = ``dead_new`` pl
 ``removed_d0`` (both name rowids whose entries in the new base are gone). Everything
 is immutable: each write makes a new job value, so versions of the index that share
 a job prefix (forks, snapshots) stay independent.
+
+Hash indexes (``HashFoldJob``) fold the same way: a new base dict is filled from
+the old base and the frozen delta ``STEP`` entries per write, changes made since
+are kept as the next delta, and the dict being filled is shared under the table
+tail's append-only rule (only the version as far along as the builder extends it).
 """
 from __future__ import annotations
 
-from itertools import chain
+import threading
+from itertools import chain, islice
 
 import numpy as np
 
@@ -28,6 +34,8 @@ import numpy as np
 INCREMENTAL = 1 << 17
 # Base entries merged per write while a job runs (~1-3 ms per step).
 STEP = 1 << 16
+# Hash index entries copied into the new base dict per write (~1-2 ms per step).
+HASH_STEP = 1 << 15
 
 
 class MergeJob:
@@ -133,3 +141,79 @@ def delta_pairs(index) -> list:
     if pending is not None:
         pairs.extend(pending.items[:n])
     return pairs
+
+
+# ---- hash indexes (PRIMARY KEY, UNIQUE) --------------------------------------------------
+
+class _Builder:
+    """The new base dict being filled, shared by the versions carrying one fold job.
+    Only the version whose job is as far as the builder (``done == job.steps``) may add
+    to it, under ``lock``; any other (a concurrent transaction's or a fork's version of
+    the same index) starts a builder of its own. The rule of the table's row tail."""
+
+    __slots__ = ("data", "base_items", "base_left", "d0_items", "done", "lock")
+
+    def __init__(self, base: dict, d0) -> None:
+        self.data: dict = {}
+        # Base items first (plain dict.update), then the frozen delta's, so a removal
+        # never precedes the copy of the key it removes.
+        self.base_items = iter(base.items())
+        self.base_left = len(base)
+        self.d0_items = iter(d0.items())
+        self.done = 0
+        self.lock = threading.Lock()
+
+    def fill(self, quota: int, tombstone: int) -> None:
+        data = self.data
+        if self.base_left:
+            n = min(quota, self.base_left)
+            data.update(islice(self.base_items, n))
+            self.base_left -= n
+            quota -= n
+        if quota > 0:
+            for key, rowid in islice(self.d0_items, quota):
+                if rowid == tombstone:
+                    data.pop(key, None)
+                else:
+                    data[key] = rowid
+
+
+class HashFoldJob:
+    """Folding a large hash index's delta into a new base dict, ``STEP`` entries per write.
+    ``d0`` is the delta at the start (persistent: a reference is a snapshot), ``since``
+    the changes made after it; the finished index is (new base, ``since``)."""
+
+    __slots__ = ("d0", "since", "builder", "steps", "total")
+
+    def __init__(self, d0, since, builder: _Builder, steps: int, total: int) -> None:
+        self.d0, self.since, self.builder, self.steps, self.total = d0, since, builder, steps, total
+
+    @classmethod
+    def start(cls, index) -> "HashFoldJob":
+        from .index import _EMPTY_MAP
+        total = len(index.base) + len(index.delta)
+        return cls(index.delta, _EMPTY_MAP, _Builder(index.base, index.delta), 0, total)
+
+    def recorded(self, since) -> "HashFoldJob":
+        return HashFoldJob(self.d0, since, self.builder, self.steps, self.total)
+
+    def advanced(self, index):
+        """``index`` (a new version carrying this job) one step further, or finished."""
+        from .index import TOMBSTONE, UniqueIndex
+        builder = self.builder
+        with builder.lock:
+            owner = builder.done == self.steps
+            if owner:
+                builder.fill(HASH_STEP, TOMBSTONE)
+                builder.done += 1
+        if not owner:   # another version advanced the shared builder: restart privately
+            restarted = HashFoldJob.start(UniqueIndex(index.name, index.columns, index.base,
+                                                      self.d0))
+            job = HashFoldJob(self.d0, self.since, restarted.builder, 0, self.total)
+            index._job = job
+            return index
+        job = HashFoldJob(self.d0, self.since, builder, self.steps + 1, self.total)
+        if job.steps * HASH_STEP >= self.total:
+            return UniqueIndex(index.name, index.columns, builder.data, self.since)
+        index._job = job
+        return index
