@@ -24,6 +24,8 @@ from typing import Iterable
 
 import immutables
 
+from . import index_merge as _jobs
+
 TOMBSTONE = -1
 _EMPTY_MAP = immutables.Map()
 _MIN_FOLD = 4096
@@ -91,12 +93,11 @@ class UniqueIndex:
         new = UniqueIndex(self.name, self.columns, self.base, delta)
         n = len(delta)
         if n > _MIN_FOLD and n > len(self.base) // 8:   # max() of the two, without the call
-            from .index_merge import INCREMENTAL, HashFoldJob
-            if len(self.base) < INCREMENTAL:
+            if len(self.base) < _jobs.INCREMENTAL:
                 return new.folded()
             # A big base: it is copied into the new dict a slice per write (index_merge.py),
             # not in one statement (tens of ms at 1M keys).
-            new._job = HashFoldJob.start(new)
+            new._job = _jobs.HashFoldJob.start(new)
         return new
 
     def _with_job(self, added: dict, removed: list) -> "UniqueIndex":
@@ -191,16 +192,26 @@ class _TopKey:
 
 
 TOP_KEY = _TopKey()
-# The delta is merged into the base past max(_MIN_MERGE, base size / _MERGE_SHARE) entries,
-# or past max(_MIN_MERGE, base size / _DEAD_SHARE) tombstones. A merge rewrites the whole base (2-4 ms per 100k
-# entries), so the threshold grows with the base to keep its cost per write constant;
-# tombstones stay bounded because reads filter the base through them.
+# The delta is merged into the base past max(_MIN_MERGE, _merge_at(base size)) entries,
+# or past max(_MIN_MERGE, base size / _DEAD_SHARE) tombstones. A merge rewrites the whole
+# base (2-4 ms per 100k entries), so the threshold grows with the base to keep its cost
+# per write constant; tombstones stay bounded because reads filter the base through them.
 _MIN_MERGE = 1024
 _MERGE_SHARE = 16
 # Tombstones may reach base size / _DEAD_SHARE before a merge: a fixed bound made every
 # 1,024 key changes rewrite the whole base (16 ms and more at 1M entries: issue 10's
 # stalls), while a range read over more than 64 base entries filters through them all.
 _DEAD_SHARE = 64
+
+
+def _merge_at(base: int) -> int:
+    """Delta size past which a base of ``base`` entries merges it. A large base merges
+    incrementally (index_merge.py), and the job's first step sorts the whole delta in
+    one statement: a smaller share keeps that step short (at 1M entries: ~2 ms instead
+    of ~8), for one pass over the base every 16k changes instead of every 64k."""
+    return base // _MERGE_SHARE if base < _jobs.INCREMENTAL else base // _DEAD_SHARE
+
+
 # Most entries in one delta leaf, for deltas up to _LEAF² entries; beyond, √(delta size),
 # which keeps both the leaf and the tuple of leaves that a write copies short. 48 keeps
 # a leaf under pymalloc's 512-byte small-object limit.
@@ -415,7 +426,7 @@ class OrderedIndex:
             new = self._derive((leaves, lasts, size, run, n), self.dead)
             if new._job is not None:
                 return new._advanced(new._job.recorded(added, (), ()))
-            if size + n > _MIN_MERGE and size + n > len(self.keys) // _MERGE_SHARE:
+            if size + n > _MIN_MERGE and size + n > _merge_at(len(self.keys)):
                 return new._merge_started()
             return new
         leaves, lasts, size, _, _ = self._settled()
@@ -451,17 +462,16 @@ class OrderedIndex:
         if job is not None:
             return new._advanced(job.recorded(added, from_delta, tombstoned))
         if (len(dead) > _MIN_MERGE and len(dead) > len(self.keys) // _DEAD_SHARE) or (
-                size > _MIN_MERGE and size > len(self.keys) // _MERGE_SHARE):
+                size > _MIN_MERGE and size > _merge_at(len(self.keys))):
             return new._merge_started()
         return new
 
     def _merge_started(self) -> "OrderedIndex":
         """Fold delta and tombstones into the base: at once for a small base, else as an
         incremental job that each following write advances (index_merge.py)."""
-        from .index_merge import INCREMENTAL, MergeJob
-        if len(self.keys) < INCREMENTAL:
+        if len(self.keys) < _jobs.INCREMENTAL:
             return self.merged()
-        self._job = MergeJob.start(self)   # self is the new version: not shared yet
+        self._job = _jobs.MergeJob.start(self)   # self is the new version: not shared yet
         return self
 
     def _advanced(self, job) -> "OrderedIndex":
@@ -489,13 +499,21 @@ class OrderedIndex:
             pairs.extend(pending.items[:n])
             if self.dtype is object:
                 pairs.sort()
-        nulls = [r for k, r in pairs if k is NULL_KEY]
-        entries = [(k, r) for k, r in pairs if k is not NULL_KEY] if nulls else pairs
-        values = np.empty(len(entries), object) if self.dtype is object else \
-            np.fromiter((k for k, _ in entries), self.dtype, len(entries))
-        if self.dtype is object:
-            values[:] = [k for k, _ in entries]
-        ids = np.fromiter((r for _, r in entries), np.int64, len(entries))
+        values = None
+        if pairs and self.dtype is not object:
+            ks, rs = zip(*pairs)     # C loops; a NULL_KEY makes the conversion fail
+            try:
+                values, ids, nulls = np.array(ks, self.dtype), np.array(rs, np.int64), []
+            except (TypeError, ValueError, OverflowError):
+                values = None
+        if values is None:
+            nulls = [r for k, r in pairs if k is NULL_KEY]
+            entries = [(k, r) for k, r in pairs if k is not NULL_KEY] if nulls else pairs
+            values = np.empty(len(entries), object) if self.dtype is object else \
+                np.fromiter((k for k, _ in entries), self.dtype, len(entries))
+            if self.dtype is object:
+                values[:] = [k for k, _ in entries]
+            ids = np.fromiter((r for _, r in entries), np.int64, len(entries))
         if pending is not None and self.dtype is not object:
             order = np.lexsort((ids, values))   # by key, then rowid: the leaves' order
             values, ids = values[order], ids[order]
