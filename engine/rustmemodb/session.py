@@ -28,11 +28,9 @@ newest root (``_replay``) instead of failing with ``40001``.
 """
 from __future__ import annotations
 
+import weakref
 from time import perf_counter as _perf_counter
 from typing import Any
-
-
-import weakref
 
 from . import errors, types
 from .exec.context import ExecContext
