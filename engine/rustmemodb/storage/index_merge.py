@@ -26,7 +26,7 @@ tail's append-only rule (only the version as far along as the builder extends it
 from __future__ import annotations
 
 import threading
-from itertools import chain, islice
+from itertools import islice
 
 import numpy as np
 
@@ -132,15 +132,6 @@ def _concat(parts: list, dtype) -> np.ndarray:
     if not parts:
         return np.empty(0, dtype)
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
-
-
-def delta_pairs(index) -> list:
-    """The delta's (key, rowid) pairs, sorted leaves first then the pending run (unsorted)."""
-    leaves, _, _, pending, n = index._d
-    pairs = list(chain.from_iterable(leaves))
-    if pending is not None:
-        pairs.extend(pending.items[:n])
-    return pairs
 
 
 # ---- hash indexes (PRIMARY KEY, UNIQUE) --------------------------------------------------
