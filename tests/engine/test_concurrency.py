@@ -141,3 +141,51 @@ def test_concurrent_inserts_of_a_key_with_a_null_part_both_commit():
     b.execute("INSERT INTO k VALUES (2, 2)")
     assert _commit(a) == "ok"
     assert _commit(b) == "40001"
+
+
+@pytest.mark.parametrize("action", ["RESTRICT", "CASCADE"])
+def test_threads_inserting_children_and_deleting_parents_leave_no_orphan(action):
+    import random
+    conn = rustmemodb.connect()
+    conn.execute("CREATE TABLE p (id INTEGER PRIMARY KEY)")
+    conn.execute(f"CREATE TABLE c (id INTEGER PRIMARY KEY, "
+                 f"pid INTEGER REFERENCES p (id) ON DELETE {action})")
+    conn.executemany("INSERT INTO p VALUES ($1)", [(i,) for i in range(400)])
+    db = conn.database
+    unexpected = []
+
+    def children(t: int) -> None:
+        c = db.connect()
+        rnd = random.Random(t)
+        for i in range(1500):
+            try:
+                if i % 3 == 0:
+                    c.execute("BEGIN")
+                    c.execute("INSERT INTO c VALUES ($1, $2)", (t * 100_000 + i, rnd.randrange(400)))
+                    c.execute("COMMIT")
+                else:
+                    c.execute("INSERT INTO c VALUES ($1, $2)", (t * 100_000 + i, rnd.randrange(400)))
+            except errors.Error as exc:
+                if exc.sqlstate not in ("23503", "40001"):
+                    unexpected.append(exc)
+                if c.in_transaction:
+                    c.execute("ROLLBACK")
+
+    def parents(t: int) -> None:
+        c = db.connect()
+        rnd = random.Random(t)
+        for _ in range(300):
+            try:
+                c.execute("DELETE FROM p WHERE id = $1", (rnd.randrange(400),))
+            except errors.Error as exc:
+                if exc.sqlstate != "23503":
+                    unexpected.append(exc)
+
+    threads = [threading.Thread(target=children, args=(t,)) for t in range(3)] + \
+        [threading.Thread(target=parents, args=(t,)) for t in range(10, 12)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert unexpected == []
+    assert _orphans(conn) == 0
