@@ -92,11 +92,15 @@ class UniqueIndex:
     def _with_delta(self, delta: immutables.Map) -> "UniqueIndex":
         new = UniqueIndex(self.name, self.columns, self.base, delta)
         n = len(delta)
-        if n > _MIN_FOLD and n > len(self.base) // 8:   # max() of the two, without the call
-            if len(self.base) < _jobs.INCREMENTAL:
-                return new.folded()
-            # A big base: it is copied into the new dict a slice per write (index_merge.py),
-            # not in one statement (tens of ms at 1M keys).
+        if n <= _MIN_FOLD:
+            return new
+        size = len(self.base)
+        if size < _jobs.INCREMENTAL:
+            return new.folded() if n > size // 8 else new
+        if n > size // 32:
+            # A big base is copied into the new dict a slice per write (index_merge.py),
+            # not in one statement (tens of ms at 1M keys); being spread out, the fold
+            # can come sooner, which keeps the delta (a HAMT the collector walks) small.
             new._job = _jobs.HashFoldJob.start(new)
         return new
 

@@ -18,10 +18,10 @@ entries added since the start that are still there, tombstones = ``dead_new`` pl
 is immutable: each write makes a new job value, so versions of the index that share
 a job prefix (forks, snapshots) stay independent.
 
-Hash indexes (``HashFoldJob``) fold the same way: a new base dict is filled from
-the old base and the frozen delta ``STEP`` entries per write, changes made since
-are kept as the next delta, and the dict being filled is shared under the table
-tail's append-only rule (only the version as far along as the builder extends it).
+Hash indexes (``HashFoldJob``) fold the same way: a clone of the old base dict
+takes the frozen delta ``HASH_STEP`` entries per write, changes made since are kept
+as the next delta, and the dict being filled is shared under the table tail's
+append-only rule (only the version as far along as the builder extends it).
 """
 from __future__ import annotations
 
@@ -34,8 +34,8 @@ import numpy as np
 INCREMENTAL = 1 << 17
 # Base entries merged per write while a job runs (~1-3 ms per step).
 STEP = 1 << 16
-# Hash index entries copied into the new base dict per write (~1-2 ms per step).
-HASH_STEP = 1 << 15
+# Delta entries applied to a hash index's new base dict per write (~1-2 ms per step).
+HASH_STEP = 1 << 12
 
 
 class MergeJob:
@@ -140,53 +140,60 @@ class _Builder:
     """The new base dict being filled, shared by the versions carrying one fold job.
     Only the version whose job is as far as the builder (``done == job.steps``) may add
     to it, under ``lock``; any other (a concurrent transaction's or a fork's version of
-    the same index) starts a builder of its own. The rule of the table's row tail."""
+    the same index) starts a builder of its own. The rule of the table's row tail.
 
-    __slots__ = ("data", "base_items", "base_left", "d0_items", "done", "lock")
+    The first step clones the old base (``dict(base)``: one C-level copy of the hash
+    table, no rehashing; filling a dict piecewise instead pays for each resize, the
+    last one as long as the clone); the frozen delta is then applied ``HASH_STEP``
+    entries per write, in a Python loop (removals), which is where the time goes."""
+
+    __slots__ = ("base", "data", "d0_items", "d0_left", "done", "lock")
 
     def __init__(self, base: dict, d0) -> None:
-        self.data: dict = {}
-        # Base items first (plain dict.update), then the frozen delta's, so a removal
-        # never precedes the copy of the key it removes.
-        self.base_items = iter(base.items())
-        self.base_left = len(base)
+        self.base = base
+        self.data: dict | None = None
         self.d0_items = iter(d0.items())
+        self.d0_left = len(d0)
         self.done = 0
         self.lock = threading.Lock()
 
+    @property
+    def complete(self) -> bool:
+        return self.data is not None and not self.d0_left
+
     def fill(self, quota: int, tombstone: int) -> None:
+        if self.data is None:
+            self.data = dict(self.base)
+            self.base = None
+            return
         data = self.data
-        if self.base_left:
-            n = min(quota, self.base_left)
-            data.update(islice(self.base_items, n))
-            self.base_left -= n
-            quota -= n
-        if quota > 0:
-            for key, rowid in islice(self.d0_items, quota):
-                if rowid == tombstone:
-                    data.pop(key, None)
-                else:
-                    data[key] = rowid
+        n = min(quota, self.d0_left)
+        for key, rowid in islice(self.d0_items, n):
+            if rowid == tombstone:
+                data.pop(key, None)
+            else:
+                data[key] = rowid
+        self.d0_left -= n
 
 
 class HashFoldJob:
-    """Folding a large hash index's delta into a new base dict, ``STEP`` entries per write.
+    """Folding a large hash index's delta into a new base dict over several writes (see
+    ``_Builder``).
     ``d0`` is the delta at the start (persistent: a reference is a snapshot), ``since``
     the changes made after it; the finished index is (new base, ``since``)."""
 
-    __slots__ = ("d0", "since", "builder", "steps", "total")
+    __slots__ = ("d0", "since", "builder", "steps")
 
-    def __init__(self, d0, since, builder: _Builder, steps: int, total: int) -> None:
-        self.d0, self.since, self.builder, self.steps, self.total = d0, since, builder, steps, total
+    def __init__(self, d0, since, builder: _Builder, steps: int) -> None:
+        self.d0, self.since, self.builder, self.steps = d0, since, builder, steps
 
     @classmethod
     def start(cls, index) -> "HashFoldJob":
         from .index import _EMPTY_MAP
-        total = len(index.base) + len(index.delta)
-        return cls(index.delta, _EMPTY_MAP, _Builder(index.base, index.delta), 0, total)
+        return cls(index.delta, _EMPTY_MAP, _Builder(index.base, index.delta), 0)
 
     def recorded(self, since) -> "HashFoldJob":
-        return HashFoldJob(self.d0, since, self.builder, self.steps, self.total)
+        return HashFoldJob(self.d0, since, self.builder, self.steps)
 
     def advanced(self, index):
         """``index`` (a new version carrying this job) one step further, or finished."""
@@ -200,11 +207,10 @@ class HashFoldJob:
         if not owner:   # another version advanced the shared builder: restart privately
             restarted = HashFoldJob.start(UniqueIndex(index.name, index.columns, index.base,
                                                       self.d0))
-            job = HashFoldJob(self.d0, self.since, restarted.builder, 0, self.total)
+            job = HashFoldJob(self.d0, self.since, restarted.builder, 0)
             index._job = job
             return index
-        job = HashFoldJob(self.d0, self.since, builder, self.steps + 1, self.total)
-        if job.steps * HASH_STEP >= self.total:
+        if builder.complete:
             return UniqueIndex(index.name, index.columns, builder.data, self.since)
-        index._job = job
+        index._job = HashFoldJob(self.d0, self.since, builder, self.steps + 1)
         return index
