@@ -119,3 +119,37 @@ def test_hash_index_fold_jobs_agree_with_a_model_on_every_branch(small_jobs, mon
     assert jobs > 1 and finished > 1
     for ix, model in branches:
         assert dict(ix.items()) == model
+
+
+def test_ordered_jobs_on_diverging_branches(small_jobs):
+    """Writes continue from versions in the middle of a job on several branches: each
+    branch answers like its own model, and the shared output arrays are never
+    overwritten by a branch that is not the furthest along."""
+    rnd = random.Random(11)
+    n = 400
+    model = {r: rnd.randrange(200) for r in range(n)}
+    start = OrderedIndex.build("i", (0,), ["INTEGER"], [pa.array([model[r] for r in range(n)])],
+                               list(range(n)))
+    branches = [(start, model)]
+    next_rowid = n
+    for step in range(2000):
+        b = rnd.randrange(len(branches))
+        ix, model = branches[b]
+        model = dict(model)
+        if rnd.random() < 0.7 and model:
+            r = rnd.choice(list(model))
+            new_key = rnd.randrange(200)
+            ix2 = ix.with_changes([(new_key, r)], [(model[r], r)])
+            model[r] = new_key
+        else:
+            key = rnd.randrange(200)
+            ix2 = ix.with_changes([(key, next_rowid)], [])
+            model[next_rowid] = key
+            next_rowid += 1
+        if ix._job is not None and rnd.random() < 0.2 and len(branches) < 8:
+            branches.append((ix, branches[b][1]))
+        branches[b] = (ix2, model)
+        lo, hi = sorted(rnd.sample(range(200), 2))
+        assert _rowids(ix2, lo, hi) == sorted(r for r, v in model.items() if lo <= v <= hi)
+    for ix, model in branches:
+        assert _rowids(ix, None, None) == sorted(model)

@@ -7,16 +7,19 @@ to pause more than 20 ms). So past ``INCREMENTAL`` base entries the fold becomes
 ``MergeJob`` carried by the index versions: it starts from a frozen copy of the delta
 (``D0``, sorted arrays) and of the tombstones (``X0``), and each later write to the
 index advances it by one slice of ``STEP`` base entries (filter by ``X0``, merge in the
-``D0`` entries below the slice's end). Reads never look at the job: until it finishes,
-every version answers from its own base, delta and tombstones exactly as before.
+``D0`` entries below the slice's end) into output arrays allocated at the start.
+Reads never look at the job: until it finishes, every version answers from its own
+base, delta and tombstones exactly as before.
 
 Writes made while the job runs are recorded beside it (``added``; ``removed_d0``: rowids
 of ``D0`` entries removed since; ``dead_new``: base rowids tombstoned since). When the
 last slice is done, the finished version is: base = the merged slices, delta = the
 entries added since the start that are still there, tombstones = ``dead_new`` plus
-``removed_d0`` (both name rowids whose entries in the new base are gone). Everything
-is immutable: each write makes a new job value, so versions of the index that share
-a job prefix (forks, snapshots) stay independent.
+``removed_d0`` (both name rowids whose entries in the new base are gone). Each write
+makes a new job value; the one mutable part, the output arrays, follows the table
+tail's append-only rule: only the version whose job is exactly as far along as the
+output writes the next slice, and any other version sharing the job (a concurrent
+transaction's, a fork's) starts a job of its own, so versions stay independent.
 
 Hash indexes (``HashFoldJob``) fold the same way: a clone of the old base dict
 takes the frozen delta ``HASH_STEP`` entries per write, changes made since are kept
@@ -38,14 +41,29 @@ STEP = 1 << 16
 HASH_STEP = 1 << 12
 
 
-class MergeJob:
-    __slots__ = ("d0_keys", "d0_ids", "d0_nulls", "x0", "pos", "d0_pos", "parts",
-                 "added", "removed_d0", "dead_new")
+class _Output:
+    """The merged base being written, slice after slice, into arrays allocated once (a
+    final concatenation of the slices would cost one more pass over 1M entries in one
+    statement). Shared by the versions carrying one job, under the table tail's rule:
+    only the version whose job is as far as the output (``done == job.steps``) writes."""
 
-    def __init__(self, d0_keys, d0_ids, d0_nulls, x0, pos=0, d0_pos=0, parts=(),
-                 added=(), removed_d0=(), dead_new=()) -> None:
+    __slots__ = ("keys", "rowids", "done", "lock")
+
+    def __init__(self, size: int, dtype) -> None:
+        self.keys = np.empty(size, dtype)
+        self.rowids = np.empty(size, np.int64)
+        self.done = 0
+        self.lock = threading.Lock()
+
+
+class MergeJob:
+    __slots__ = ("d0_keys", "d0_ids", "d0_nulls", "x0", "pos", "d0_pos", "out", "written",
+                 "steps", "added", "removed_d0", "dead_new")
+
+    def __init__(self, d0_keys, d0_ids, d0_nulls, x0, out: _Output, pos=0, d0_pos=0,
+                 written=0, steps=0, added=(), removed_d0=(), dead_new=()) -> None:
         self.d0_keys, self.d0_ids, self.d0_nulls, self.x0 = d0_keys, d0_ids, d0_nulls, x0
-        self.pos, self.d0_pos, self.parts = pos, d0_pos, parts
+        self.out, self.pos, self.d0_pos, self.written, self.steps = out, pos, d0_pos, written, steps
         self.added, self.removed_d0, self.dead_new = added, removed_d0, dead_new
 
     def _with(self, **changes) -> "MergeJob":
@@ -58,7 +76,8 @@ class MergeJob:
     def start(cls, index) -> "MergeJob":
         values, ids, nulls = index.delta_arrays()
         x0 = np.sort(np.fromiter(index.dead.keys(), np.int64, len(index.dead)))
-        return cls(values, ids, nulls, x0)
+        return cls(values, ids, nulls, x0, _Output(len(index.keys) + len(values),
+                                                   index.keys.dtype))
 
     # ---- what writes record while the job runs ----------------------------------------
     def recorded(self, added: list, removed_from_delta: list, tombstoned: list) -> "MergeJob":
@@ -97,9 +116,21 @@ class MergeJob:
         else:
             d0_end = len(self.d0_keys)
         d0_end = max(d0_end, self.d0_pos)
-        merged = _merge_sorted((part_keys, part_ids), (self.d0_keys[self.d0_pos:d0_end],
-                                                       self.d0_ids[self.d0_pos:d0_end]))
-        return self._with(pos=end, d0_pos=d0_end, parts=self.parts + (merged,))
+        merged_keys, merged_ids = _merge_sorted(
+            (part_keys, part_ids),
+            (self.d0_keys[self.d0_pos:d0_end], self.d0_ids[self.d0_pos:d0_end]))
+        out = self.out
+        with out.lock:
+            owner = out.done == self.steps
+            if owner:
+                stop = self.written + len(merged_ids)
+                out.keys[self.written:stop] = merged_keys
+                out.rowids[self.written:stop] = merged_ids
+                out.done += 1
+        if not owner:   # another version of the index wrote this slice: start over, alone
+            fresh = _Output(len(out.keys), out.keys.dtype)
+            return self._with(out=fresh, pos=0, d0_pos=0, written=0, steps=0).step(index)
+        return self._with(pos=end, d0_pos=d0_end, written=stop, steps=self.steps + 1)
 
     def done(self, index) -> bool:
         return self.pos >= len(index.keys)
@@ -108,8 +139,8 @@ class MergeJob:
         """The finished index: merged base, what was written since the start as delta
         and tombstones (see the module docstring)."""
         from .index import _EMPTY_MAP, OrderedIndex, _settle, _Run
-        keys = _concat([p[0] for p in self.parts], index.keys.dtype)
-        rowids = _concat([p[1] for p in self.parts], np.int64)
+        keys = self.out.keys[:self.written]      # views: the arrays are the job's alone
+        rowids = self.out.rowids[:self.written]  # now (no version is as far along)
         nulls = index.null_rowids
         if len(self.x0) and len(nulls):
             nulls = nulls[~np.isin(nulls, self.x0)]
@@ -126,12 +157,6 @@ class MergeJob:
                 dead = m.finish()
         new.dead = dead
         return new
-
-
-def _concat(parts: list, dtype) -> np.ndarray:
-    if not parts:
-        return np.empty(0, dtype)
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 # ---- hash indexes (PRIMARY KEY, UNIQUE) --------------------------------------------------
