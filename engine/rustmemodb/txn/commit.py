@@ -53,11 +53,13 @@ class WriteSet:
             return "a row was updated or deleted concurrently"
         if self.keys & other.keys:
             return "a unique key was inserted concurrently"
-        if (self.fk_reads and other.fk_removed and not self.fk_reads.isdisjoint(other.fk_removed)) \
-                or (self.fk_removed and other.fk_reads
-                    and not self.fk_removed.isdisjoint(other.fk_reads)):
+        if _overlap(self.fk_reads, other.fk_removed) or _overlap(self.fk_removed, other.fk_reads):
             return "a referenced key was deleted or changed concurrently"
         return None
+
+
+def _overlap(a, b) -> bool:
+    return bool(a) and bool(b) and not a.isdisjoint(b)
 
 
 def write_set(txn: Transaction) -> WriteSet:
