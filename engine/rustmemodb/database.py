@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from . import errors
 from .storage.root import Root, replace
-from .txn.commit import WriteSet, rebase, serialization_failure, write_set
+from .txn.commit import WriteSet, rebase, rebase_ops, serialization_failure, write_set
 from .txn.transaction import Transaction
 
 if TYPE_CHECKING:
@@ -91,6 +91,23 @@ class Database:
             txn = Transaction(self.root, explicit)
             self._active[id(txn)] = weakref.ref(txn)
         return txn
+
+    def refresh(self, txn: Transaction) -> None:
+        """Move an open transaction onto the newest committed root with its own changes
+        rebased (READ COMMITTED: each statement reads the newest data). ``40001`` if
+        its changes so far conflict with a commit made since its snapshot."""
+        if self.root is txn.snapshot:
+            return
+        with self._commit_lock:
+            current = self.root
+            if txn.ops:
+                self._check_conflicts(txn, write_set(txn))
+                working, ops = rebase_ops(txn, current)
+            else:
+                working, ops = current, []
+            # Still registered in _active under the same id: commits from here on are
+            # logged for it, and the log is pruned by its (newer) snapshot version.
+            txn.snapshot, txn.working, txn.ops = current, working, ops
 
     def end(self, txn: Transaction) -> None:
         """Forget a transaction that rolled back (commit() does this itself)."""

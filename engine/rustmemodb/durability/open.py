@@ -30,7 +30,6 @@ checkpoint and closes the log.
 from __future__ import annotations
 
 import atexit
-import gc
 import json
 import os
 import threading
@@ -212,8 +211,6 @@ class DurableDatabase(Database):
         self._cleanup_segments()
         if rec.manifest is not None:
             remove_unreferenced(directory, rec.manifest)
-        gc.collect()
-        gc.freeze()
         self.recovery["seconds"] = time.perf_counter() - t0
 
     # ---- the hook Database.commit calls ---------------------------------------------------

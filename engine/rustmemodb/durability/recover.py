@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import errors
-from ..memory import settle_heap
 from ..storage.root import Root
 from .checkpoint import Files, load_checkpoint, read_manifest
 from .problems import data_corrupted
@@ -65,7 +64,6 @@ def recover(directory: Path, files: Files) -> Recovered:
             cuts.append((path, scan.valid_bytes))
     for path, valid_bytes in cuts:     # only once the whole log is known to be sound
         _cut(path, valid_bytes)
-    settle_heap(sum(v.live_rows for v in root.tables.values()))
     return Recovered(root, manifest, ckpt, last, replayed, torn_bytes)
 
 
