@@ -62,6 +62,20 @@ def test_read_csv_options_and_globs(files):
                    "ON n.id = f.id WHERE f.id <> 0 ORDER BY 1") == [("ann", "one"), ("dan", "four")]
 
 
+def test_a_quoted_file_name_in_from_reads_the_file(files):
+    c = rustmemodb.connect()
+    assert rows(c, "SELECT count(*), sum(id) FROM 'a.csv'") == [(3, 6)]
+    assert rows(c, "SELECT f.id FROM 'sub/*.csv' AS f") == [(4,)]
+    assert rows(c, "SELECT k FROM 'rows.json' ORDER BY k") == [(1,), (2,)]
+    assert rows(c, "SELECT count(*) FROM 'p.parquet'") == [(2,)]
+    with pytest.raises(rustmemodb.Error) as info:
+        c.execute("SELECT * FROM 'nothing.csv'")
+    assert info.value.sqlstate == "58P01"
+    with pytest.raises(rustmemodb.Error) as info:        # not a file name: a missing table
+        c.execute('SELECT * FROM "plain"')
+    assert info.value.sqlstate == "42P01"
+
+
 def test_a_value_that_does_not_fit_is_22p02_naming_the_line(files):
     c = rustmemodb.connect()
     with pytest.raises(rustmemodb.DataError) as info:

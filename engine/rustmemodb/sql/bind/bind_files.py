@@ -78,6 +78,31 @@ def bind_read_function(stmt, func, column_name=None) -> LogicalNode:
     return LogicalFileScan(columns, fmt, paths, _frozen(options))
 
 
+_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet",
+             ".json": "json", ".ndjson": "json", ".jsonl": "json"}
+
+
+def file_format_of(name: str) -> str | None:
+    """DuckDB's ``FROM 'data/*.csv'``: the reader a quoted table name stands for."""
+    lowered = name.lower()
+    for suffix, fmt in _SUFFIXES.items():
+        if lowered.endswith(suffix) or lowered.endswith(suffix + ".gz"):
+            return fmt
+    return None
+
+
+def bind_file_name(stmt, name: str) -> LogicalNode:
+    """``FROM 'file.csv'``: read_csv / read_parquet / read_json with default options."""
+    from ...exec import files
+    fmt = file_format_of(name)
+    options = {"header": True, "delimiter": "\t"} if name.lower().endswith(".tsv") else \
+        ({"header": True} if fmt == "csv" else {})
+    stmt.cacheable = False
+    paths = files.resolve_paths(name, getattr(stmt, "file_root", None))
+    return LogicalFileScan(files.infer_columns(fmt, paths, options), fmt, paths,
+                           _frozen(options))
+
+
 def _frozen(options: dict) -> tuple:
     return tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
                         for k, v in options.items()))

@@ -141,6 +141,11 @@ def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNod
     vt = searched_lookup(name)                  # pg_catalog names need no qualification
     if vt is not None:
         return _bind_virtual(item, vt, alias, parent)
+    if item.this.quoted and not item.db:
+        from .bind_files import bind_file_name, file_format_of
+        if file_format_of(name) is not None:          # DuckDB's FROM 'data/*.csv'
+            plan = bind_file_name(stmt, name)
+            return _aliased(plan, item.alias or name, item, parent)
     raise errors.undefined_table(name, position_of(item))
 
 
