@@ -12,6 +12,8 @@
   that does not fit is ``22P02`` naming the line. PostgreSQL's default format is
   ``text`` (tab-separated, ``\\N`` for NULL) and HEADER is off.
 * ``COPY table | (query) TO 'file' (FORMAT ...)`` is a ``LogicalCopyTo``.
+* ``FROM 'data/*.csv'`` (DuckDB): a quoted name with a file suffix that names no
+  table, view or registered object reads the file(s) with the defaults.
 
 Paths are resolved, and checked against the session's file root, here (the
 binder's ``file_root``); plans that read or write files are never cached.
