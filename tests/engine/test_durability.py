@@ -9,6 +9,7 @@ sequences.
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import pyarrow as pa
 import pytest
 
 import rustmemodb
+import rustmemodb.durability.checkpoint
 from rustmemodb import errors
 from rustmemodb.durability import tables as T
 from rustmemodb.durability.wal import list_segments
@@ -252,7 +254,7 @@ def test_automatic_checkpoint_trims_the_log(path):
     thread = db._ckpt_thread
     assert thread is not None
     thread.join()
-    assert (path / "manifest.json").exists()
+    assert list(path.glob("manifest-*.json"))
     assert db.stats()["bytes_since_checkpoint"] < 50_000
     before = state(db)
     crash(db)
@@ -398,7 +400,8 @@ def test_torn_tail_is_ignored_and_cut(path, cut):
         seg.write_bytes(data[: len(data) - 3] + os.urandom(40))
     else:
         seg.write_bytes(data + os.urandom(100))
-    db = reopen(path)
+    with pytest.warns(RuntimeWarning, match="torn tail"):
+        db = reopen(path)
     rows = sorted(sql(db, "SELECT x FROM t").fetchall())
     assert rows == ([(1,), (2,)] if cut == "garbage" else [(1,)])
     assert db.recovery["torn_bytes"] > 0
@@ -410,8 +413,8 @@ def test_torn_tail_is_ignored_and_cut(path, cut):
 
 
 def _frame_starts(data: bytes) -> list[int]:
-    from rustmemodb.durability.wal import FRAME, SEGMENT_HEADER
-    pos, out = SEGMENT_HEADER.size, []
+    from rustmemodb.durability.wal import FRAME, SEGMENT_HEADER_SIZE
+    pos, out = SEGMENT_HEADER_SIZE, []
     while pos + FRAME.size <= len(data):
         length = FRAME.unpack_from(data, pos)[0]
         out.append(pos)
@@ -452,31 +455,80 @@ def test_not_a_database_directory(tmp_path):
         rustmemodb.connect(str(tmp_path / "new"), durability="sometimes")
 
 
-@pytest.mark.parametrize("damage", ["manifest", "state", "chunk-missing", "chunk-truncated"])
-def test_damaged_checkpoint_is_a_clear_error(path, damage):
+def _damage_checkpoint(path, damage, manifest):
+    body = json.loads(manifest.read_text())["manifest"]
+    chunk = path / "chunks" / body["tables"]["t"]["chunks"][0]["file"]
+    if damage == "manifest":
+        manifest.write_text('{"manifest": {"format": 2, "lsn": ')
+    elif damage == "manifest-types":
+        text = manifest.read_text().replace('"live_rows": 20000', '"live_rows": "many"')
+        manifest.write_text(text)
+    elif damage == "state":
+        state_file = path / body["state"]["file"]
+        state_file.write_bytes(state_file.read_bytes()[:-1] + b"!")
+    elif damage == "chunk-missing":
+        chunk.unlink()
+    elif damage == "chunk-flip":
+        data = bytearray(chunk.read_bytes())
+        data[len(data) // 2] ^= 0x10
+        chunk.write_bytes(bytes(data))
+    else:
+        chunk.write_bytes(chunk.read_bytes()[:100])
+
+
+DAMAGE = ["manifest", "manifest-types", "state", "chunk-missing", "chunk-flip",
+          "chunk-truncated"]
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_damaged_checkpoint_falls_back_to_the_previous_one(path, damage):
     db = reopen(path)
     conn = db.connect()
     conn.register("src", pa.table({"x": np.arange(20_000)}))
     conn.execute("CREATE TABLE t (x INTEGER)")
     conn.execute("INSERT INTO t SELECT * FROM src")
     db.close()
-    chunk = next((path / "chunks").iterdir())
-    if damage == "manifest":
-        (path / "manifest.json").write_text('{"format": 1, "lsn": ')
-    elif damage == "state":
-        state_file = next(path.glob("state-*.bin"))
-        state_file.write_bytes(state_file.read_bytes()[:-1] + b"!")
-    elif damage == "chunk-missing":
-        chunk.unlink()
+    newest = rustmemodb.durability.checkpoint.list_manifests(path)[0][1]
+    _damage_checkpoint(path, damage, newest)
+    report = rustmemodb.check(path)
+    assert report.ok and report.status == "fallback", report
+    with pytest.warns(RuntimeWarning, match="previous checkpoint"):
+        db = reopen(path)
+    assert db.row_count("t") == 20_000          # the older checkpoint plus the log
+    assert newest.exists() or damage == "manifest-missing"   # evidence kept
+    db.close()
+    db = reopen(path)                            # and close wrote a sound checkpoint
+    assert db.row_count("t") == 20_000
+    db.close()
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_damaged_checkpoint_without_a_fallback_is_a_clear_error(path, damage):
+    db = reopen(path)
+    conn = db.connect()
+    conn.register("src", pa.table({"x": np.arange(20_000)}))
+    conn.execute("CREATE TABLE t (x INTEGER)")
+    conn.execute("INSERT INTO t SELECT * FROM src")
+    conn.execute("CHECKPOINT")
+    conn.execute("CREATE TABLE u (y INTEGER)")
+    db.close()          # both kept checkpoints now hold the chunk; the log before is gone
+    manifests = [p for _, p in rustmemodb.durability.checkpoint.list_manifests(path)]
+    assert len(manifests) == 2
+    if damage.startswith("manifest") or damage == "state":
+        for m in manifests:
+            _damage_checkpoint(path, damage, m)
     else:
-        chunk.write_bytes(chunk.read_bytes()[:100])
+        _damage_checkpoint(path, damage, manifests[0])
+    before = sorted(p.name for p in path.rglob("*"))
     with pytest.raises(errors.InternalError) as info:
         reopen(path)
     assert info.value.sqlstate == "XX001"
     assert info.value.hint
+    assert sorted(p.name for p in path.rglob("*")) == before   # nothing touched
     # and the directory is released: a later open fails the same way, not with "in use"
     with pytest.raises(errors.InternalError):
         reopen(path)
+    assert rustmemodb.check(path).status == "damaged"
 
 
 def test_a_second_process_cannot_open_it(path):
