@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -388,27 +389,55 @@ def _segment(path):
 
 @pytest.mark.parametrize("cut", ["mid-header", "mid-payload", "garbage"])
 def test_torn_tail_is_ignored_and_cut(path, cut):
+    """What a crash in the middle of writing the next record leaves is cut, with a
+    warning, and new records are written where it was."""
+    from rustmemodb.durability.wal import frame
     db = reopen(path)
     sql(db, "CREATE TABLE t (x INTEGER)", "INSERT INTO t VALUES (1)", "INSERT INTO t VALUES (2)")
     crash(db)
     seg = _segment(path)
     data = seg.read_bytes()
-    size_without_last = _frame_starts(data)[-1]
+    unfinished = frame(4, os.urandom(60))
     if cut == "mid-header":
-        seg.write_bytes(data[: size_without_last + 7])
+        seg.write_bytes(data + unfinished[:7])
     elif cut == "mid-payload":
-        seg.write_bytes(data[: len(data) - 3] + os.urandom(40))
+        seg.write_bytes(data + unfinished[:-3])
     else:
         seg.write_bytes(data + os.urandom(100))
+    assert rustmemodb.check(path).status == "torn-tail"
     with pytest.warns(RuntimeWarning, match="torn tail"):
         db = reopen(path)
     rows = sorted(sql(db, "SELECT x FROM t").fetchall())
-    assert rows == ([(1,), (2,)] if cut == "garbage" else [(1,)])
+    assert rows == [(1,), (2,)]
     assert db.recovery["torn_bytes"] > 0
     sql(db, "INSERT INTO t VALUES (3)")            # written after the cut, not after garbage
     crash(db)
     db = reopen(path)
     assert sorted(sql(db, "SELECT x FROM t").fetchall()) == rows + [(3,)]
+    db.close()
+
+
+@pytest.mark.parametrize("cut", ["boundary", "mid-record"])
+def test_losing_a_durable_record_is_an_error_and_repair_cuts_it(path, cut):
+    db = reopen(path)
+    sql(db, "CREATE TABLE t (x INTEGER)", "INSERT INTO t VALUES (1)", "INSERT INTO t VALUES (2)")
+    crash(db)
+    seg = _segment(path)
+    data = seg.read_bytes()
+    last = _frame_starts(data)[-1]
+    seg.write_bytes(data[: last + (0 if cut == "boundary" else 30)])
+    damaged = seg.read_bytes()
+    with pytest.raises(errors.InternalError) as info:
+        reopen(path)
+    assert info.value.sqlstate == "XX001"
+    assert seg.name in info.value.message and "byte offset" in info.value.message
+    assert seg.read_bytes() == damaged              # opening changed nothing
+    report = rustmemodb.repair(path)
+    assert report.ok and report.actions and report.backup
+    backup = list(Path(report.backup).rglob(seg.name))
+    assert backup and backup[0].read_bytes() == damaged
+    db = reopen(path)
+    assert sql(db, "SELECT x FROM t").fetchall() == [(1,)]
     db.close()
 
 
@@ -560,3 +589,61 @@ def test_every_table_version_field_is_persisted():
 def _engine_path() -> str:
     import rustmemodb as m
     return os.path.dirname(os.path.dirname(m.__file__))
+
+
+# ---- fsync: nothing is visible before it is durable; a failed fsync is read-only ----------
+
+def test_a_commit_is_visible_only_once_durable(path, monkeypatch):
+    from rustmemodb.durability.wal import Log
+    db = reopen(path)
+    a, b = db.connect(), db.connect()
+    a.execute("CREATE TABLE t (x INTEGER)")
+    entered, release = threading.Event(), threading.Event()
+    real = Log._fsync
+
+    def slow_fsync(fd):
+        entered.set()
+        assert release.wait(30)
+        real(fd)
+    monkeypatch.setattr(Log, "_fsync", staticmethod(slow_fsync))
+    writer = threading.Thread(target=a.execute, args=("INSERT INTO t VALUES (1)",))
+    writer.start()
+    assert entered.wait(30)
+    assert b.execute("SELECT count(*) FROM t").fetchall() == [(0,)]   # logged, not durable
+    release.set()
+    writer.join(30)
+    assert b.execute("SELECT count(*) FROM t").fetchall() == [(1,)]
+    monkeypatch.setattr(Log, "_fsync", staticmethod(real))
+    db.close()
+
+
+def test_fsync_failure_turns_the_database_read_only(path, monkeypatch):
+    import errno
+    db = reopen(path)
+    a, b = db.connect(), db.connect()
+    a.execute("CREATE TABLE t (x INTEGER)")
+    a.execute("INSERT INTO t VALUES (1)")
+    real = os.fsync
+
+    def failing(fd):
+        raise OSError(errno.EIO, "injected I/O error")
+    monkeypatch.setattr(os, "fsync", failing)
+    with pytest.raises(errors.OperationalError) as info:
+        a.execute("INSERT INTO t VALUES (2)")
+    assert info.value.sqlstate == "58030"
+    monkeypatch.setattr(os, "fsync", real)         # the disk is fine again: still refused
+    assert b.execute("SELECT x FROM t").fetchall() == [(1,)]     # never published
+    assert a.execute("SELECT x FROM t").fetchall() == [(1,)]
+    for statement in ("INSERT INTO t VALUES (3)", "CREATE TABLE u (y INTEGER)",
+                      "DELETE FROM t"):
+        with pytest.raises(errors.OperationalError) as info:
+            b.execute(statement)
+        assert info.value.sqlstate == "58030"
+    with pytest.raises(errors.OperationalError):
+        a.execute("CHECKPOINT")
+    db.close()
+    db = reopen(path)          # reopened: writable again, the acknowledged row is there
+    rows = sorted(sql(db, "SELECT x FROM t").fetchall())
+    assert rows[0] == (1,) and (3,) not in rows      # row 2's outcome was reported unknown
+    sql(db, "INSERT INTO t VALUES (4)")
+    db.close()

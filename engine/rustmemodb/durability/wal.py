@@ -16,9 +16,10 @@ across segments. Layout (little endian, CRC32C everywhere)::
 ``kind`` 1 is a commit record; kind 2 *seals* a segment (no payload, ``lsn`` =
 its last LSN): written when the log moves on to the next segment, so a sealed
 segment with no successor means a segment was lost. The header's *mark* is the
-last LSN known to be fsync'ed, rewritten before each fsync (so it lags one group
-behind and never claims what a power loss could take back): a segment whose
-valid records end before its mark was truncated. A checkpoint at LSN L rotates
+last LSN known to be fsync'ed, rewritten right after each fsync (so it never
+claims what a power loss could take back; it reaches the disk with the next
+fsync, and survives a process crash at once): a segment whose valid records end
+before its mark was truncated or damaged, not torn by a crash. A checkpoint at LSN L rotates
 to a fresh segment starting at L+1.
 
 Reading (``scan_segment``) never modifies anything. It stops at the first frame
@@ -326,14 +327,16 @@ class Log:
         # committers can append (and queue up for the next fsync) meanwhile.
         self._syncing = True
         target, fd, first = self.written_lsn, self._fd, self._first
-        known = self.durable_lsn
         self._cond.release()
         error = None
         try:
-            if known > self._mark:      # the lagging mark rides along with this fsync
-                os.pwrite(fd, mark_bytes(first, known), MARK_OFFSET)
-                self._mark = known
             self._fsync(fd)
+            # Only now may the mark claim ``target``: written after the fsync, it reaches
+            # the disk with the next one (or is in the page cache for a process crash),
+            # never before the records it vouches for.
+            if target > self._mark:
+                os.pwrite(fd, mark_bytes(first, target), MARK_OFFSET)
+                self._mark = target
         except OSError as exc:
             error = exc
         finally:
@@ -421,9 +424,7 @@ class Log:
         try:
             if self._broken is None:
                 self.sync()
-                if self.durable_lsn > self._mark:
-                    os.pwrite(self._fd, mark_bytes(self._first, self.durable_lsn), MARK_OFFSET)
-                    self._fsync(self._fd)
+                self._fsync(self._fd)     # the mark written after the last fsync
         finally:
             with self._cond:
                 self._closed = True
