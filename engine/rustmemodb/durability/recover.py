@@ -157,15 +157,19 @@ def _log_plan(wal_dir: Path, ckpt: int, wal_expected: bool) -> _Plan:
                          f"{path.name} starts at LSN {first}", file=prev.path,
                          offset=prev.end, cut=(prev.path, _cut_point(prev)))
         if scan.header_error is not None:
-            torn_creation = (newest and scan.size <= SEGMENT_HEADER_SIZE
-                             and (prev is None or not prev.sealed))
+            # A crash while creating a segment leaves a short header; creation finishes
+            # (fsync'ed) before the predecessor is sealed or a manifest names the
+            # segment, so only then can a short header be what a crash left.
+            torn_creation = (newest and scan.size <= SEGMENT_HEADER_SIZE and (
+                (prev is not None and not prev.sealed) or (prev is None and not wal_expected)))
             if not torn_creation:
                 raise Damage(f"log segment {path.name} is damaged: {scan.header_error}",
                              file=path, offset=0, cut=(path, 0))
             plan.cuts.append((path, 0))
             plan.torn_bytes += scan.size
-            plan.warnings.append(f"log segment {path.name} was left half-created by a crash "
-                                 f"({scan.size} bytes); it is removed")
+            plan.warnings.append(f"the log ends with a torn tail: log segment {path.name} was "
+                                 f"left half-created by a crash ({scan.size} bytes); it is "
+                                 f"removed")
             plan.last = prev
             break
         if not scan.mark_ok:
