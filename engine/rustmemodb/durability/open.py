@@ -191,6 +191,8 @@ class DurableDatabase(Database):
             rec = recover(directory, self.files)
         except Damage as damage:
             raise damage.error() from None
+        except OSError as exc:
+            raise io_error(f"cannot read the database in {directory}: {exc}") from None
         super().__init__(rec.root, name=directory.name)
         self.directory = directory
         self.mode = mode

@@ -108,8 +108,10 @@ def _checkpoint(directory: Path, files: Files):
                 first_damage, skipped = damage, version
     if first_damage is not None:
         raise first_damage
-    leftovers = [p for p in (directory / "chunks").glob("*.arrow")] + \
-        list(directory.glob("state-*.bin"))
+    # Chunk files are only ever written by a checkpoint after the first one (a new
+    # database's is empty), so with no manifest left they mean manifests were lost. A
+    # lone sidecar is what a crash while writing that first checkpoint leaves.
+    leftovers = list((directory / "chunks").glob("*.arrow"))
     if leftovers:
         raise Damage("the checkpoint manifest is missing but checkpoint files exist",
                      file=directory, detail=f"for example {leftovers[0].name}")
