@@ -647,3 +647,72 @@ def test_fsync_failure_turns_the_database_read_only(path, monkeypatch):
     assert rows[0] == (1,) and (3,) not in rows      # row 2's outcome was reported unknown
     sql(db, "INSERT INTO t VALUES (4)")
     db.close()
+
+
+# ---- a database directory is only data ------------------------------------------------------
+
+class _Boom:
+    """Unpickling this runs a command that creates a file."""
+
+    def __init__(self, target):
+        self.target = target
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.target}",))
+
+
+def _append_record(path, payload: bytes) -> None:
+    """Append a frame with a *valid* checksum and the next LSN to the newest segment."""
+    from rustmemodb.durability.wal import frame
+    seg = _segment(path)
+    data = seg.read_bytes()
+    starts = _frame_starts(data)
+    from rustmemodb.durability.wal import FRAME
+    lsn = FRAME.unpack_from(data, starts[-1])[2] + 1 if starts else int(seg.stem)
+    seg.write_bytes(data + frame(lsn, payload))
+
+
+@pytest.mark.parametrize("payload", ["pickle", "msgpack-ext", "wrong-types", "garbage"])
+def test_a_crafted_log_record_cannot_run_code(path, tmp_path, payload):
+    import pickle
+    from rustmemodb.durability import values
+    db = reopen(path)
+    sql(db, "CREATE TABLE t (x INTEGER)", "INSERT INTO t VALUES (1)")
+    crash(db)
+    sentinel = tmp_path / "pwned"
+    if payload == "pickle":
+        data = pickle.dumps(_Boom(sentinel))
+    elif payload == "msgpack-ext":
+        import msgpack
+        data = msgpack.packb(("C", 9, 9, [("i", "t", [(msgpack.ExtType(42, b"x"),)], 5)],
+                              {}, ()))
+    elif payload == "wrong-types":
+        data = values.pack(("C", 9, 1, [("i", "t", [("not an int",)], 2)], {}, ()))
+    else:
+        data = os.urandom(64)
+    _append_record(path, data)
+    with pytest.raises(errors.InternalError) as info:
+        reopen(path)
+    assert info.value.sqlstate == "XX001"
+    assert "cannot be replayed" in info.value.message
+    assert not sentinel.exists()
+
+
+def test_a_crafted_manifest_cannot_name_a_class(path):
+    db = reopen(path)
+    sql(db, "CREATE TABLE t (x INTEGER)", "INSERT INTO t VALUES (1)")
+    db.close()
+    from rustmemodb.durability.checkpoint import _body_crc, list_manifests
+    for _, manifest in list_manifests(path):
+        doc = json.loads(manifest.read_text())
+        body = doc["manifest"]
+        if "t" in body["tables"]:
+            body["tables"]["t"]["schema"]["__class__"] = "os:system"
+            doc["crc32c"] = _body_crc(body)         # a valid checksum: only the shape is wrong
+            manifest.write_text(json.dumps(doc))
+        else:
+            manifest.unlink()
+    with pytest.raises(errors.InternalError) as info:
+        reopen(path)
+    assert info.value.sqlstate == "XX001"
+    assert "os:system" in info.value.message
