@@ -173,15 +173,21 @@ class Database:
             return
         while self._log and self._log[0][0] <= oldest:
             self._log.popleft()
-        self._log.append((version, ws if ws is not None else write_set(txn)))
+        # The committed transaction itself, when its write set was not needed yet: it is
+        # computed only if a later commit is checked against it (a bulk insert's keys
+        # are costly, and with sync durability every commit is remembered briefly).
+        self._log.append([version, ws if ws is not None else txn])
 
     def _check_conflicts(self, txn: Transaction, ws: WriteSet) -> None:
         since = txn.snapshot.version
         if self._log and self._log[0][0] > since + 1:
             raise serialization_failure("the transaction's snapshot is too old")
-        for version, other in reversed(self._log):
+        for entry in reversed(self._log):
+            version, other = entry
             if version <= since:
                 break
+            if not isinstance(other, WriteSet):
+                other = entry[1] = write_set(other)
             reason = ws.conflicts_with(other)
             if reason:
                 raise serialization_failure(reason)
@@ -200,7 +206,7 @@ class Database:
             else:
                 self._pending.append((lsn, new))
             if self._active or self._pending:
-                self._log.append((new.version, WriteSet(everything=True)))
+                self._log.append([new.version, WriteSet(everything=True)])
         if lsn is not None:
             self._publish_when_durable(wal, lsn)
         return new

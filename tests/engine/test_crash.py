@@ -253,6 +253,9 @@ for line in sys.stdin:
     if pid == 0:
         try:
             child(path, mode, ckpt_every, ckpt_bytes, 1)
+        except BaseException:
+            import traceback
+            os.write(1, ("error " + json.dumps(traceback.format_exc()) + "\n").encode())
         finally:
             os._exit(1)
     print(f"pid {pid}", flush=True)
@@ -289,8 +292,9 @@ def test_sigkill_crash_loop(tmp_path):
             else:
                 while True:
                     line = zygote.stdout.readline().strip()
-                    assert not line.startswith("exit"), \
-                        f"cycle {cycle}: the child died on its own: {line}"
+                    assert not line.startswith(("exit", "error")), \
+                        f"cycle {cycle}: the child died on its own: " \
+                        f"{json.loads(line[6:]) if line.startswith('error') else line}"
                     lines.append(line)
                     if line.isdigit():
                         reported.append(int(line))
@@ -307,6 +311,8 @@ def test_sigkill_crash_loop(tmp_path):
                 line = zygote.stdout.readline().strip()
                 if line.startswith("exit"):
                     break
+                assert not line.startswith("error"), \
+                    f"cycle {cycle}: the child failed: {json.loads(line[6:])}"
                 if line.isdigit():
                     reported.append(int(line))
             committed = _check_single(path, reported, cycle)
