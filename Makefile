@@ -73,7 +73,7 @@ SOAK_CYCLES ?= 1000
 SOAK_FAULT_SCALE ?= 5
 soak: venv
 	RUSTMEMODB_CRASH_CYCLES=$(SOAK_CYCLES) RUSTMEMODB_FAULT_SCALE=$(SOAK_FAULT_SCALE) \
-		$(VPY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) \
+		$(VPY) -m pytest -q -p no:cacheprovider --timeout=0 $(PYTEST_ARGS) \
 		tests/engine/test_crash.py tests/engine/test_fault_injection.py
 
 clean:
