@@ -716,3 +716,48 @@ def test_a_crafted_manifest_cannot_name_a_class(path):
         reopen(path)
     assert info.value.sqlstate == "XX001"
     assert "os:system" in info.value.message
+
+
+@pytest.mark.parametrize("damage", ["flip-middle", "delete-newest", "delete-log",
+                                    "truncate-older"])
+def test_repair_cuts_log_damage_and_keeps_a_backup(path, damage):
+    db = reopen(path)
+    sql(db, "CREATE TABLE t (x INTEGER)")
+    for i in range(5):
+        sql(db, f"INSERT INTO t VALUES ({i})")
+    sql(db, "CHECKPOINT")
+    for i in range(5, 10):
+        sql(db, f"INSERT INTO t VALUES ({i})")
+    db.log.rotate()
+    for i in range(10, 15):
+        sql(db, f"INSERT INTO t VALUES ({i})")
+    crash(db)
+    segs = [p for _, p in list_segments(path / "wal")]
+    assert len(segs) >= 2
+    if damage == "flip-middle":
+        data = bytearray(segs[-1].read_bytes())
+        data[_frame_starts(bytes(data))[1] + 30] ^= 4
+        segs[-1].write_bytes(bytes(data))
+    elif damage == "delete-newest":
+        segs[-1].unlink()
+    elif damage == "delete-log":
+        import shutil
+        shutil.rmtree(path / "wal")
+    else:
+        older = segs[-2]           # drop its last record (the frame before the seal)
+        older.write_bytes(older.read_bytes()[:_frame_starts(older.read_bytes())[-2]])
+    assert rustmemodb.check(path).status == "damaged"
+    with pytest.raises(errors.InternalError):
+        reopen(path)
+    report = rustmemodb.repair(path)
+    assert report.ok and report.status == "ok", report
+    if damage != "delete-log":         # nothing left to keep when the log is gone
+        assert report.backup and any(Path(report.backup).rglob("*.wal"))
+    db = reopen(path)
+    got = [r[0] for r in sql(db, "SELECT x FROM t ORDER BY x").fetchall()]
+    assert got == list(range(len(got))) and len(got) >= 5    # a prefix, the checkpoint kept
+    sql(db, "INSERT INTO t VALUES (100)")
+    db.close()
+    db = reopen(path)
+    assert db.row_count("t") == len(got) + 1
+    db.close()

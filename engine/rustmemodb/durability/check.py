@@ -169,6 +169,7 @@ def _cut(directory: Path, damage: Damage, backup: Path, actions: list) -> None:
     where, offset = damage.cut
     wal_dir = directory / "wal"
     if where == wal_dir:             # the segment continuing the checkpoint is missing
+        wal_dir.mkdir(exist_ok=True)
         for first, seg in list_segments(wal_dir):
             if first > offset:
                 _save(seg, backup, actions, move=True)
