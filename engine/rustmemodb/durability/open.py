@@ -325,6 +325,11 @@ class DurableDatabase(Database):
         except OSError:
             return
         current = self.log.segment if self.log is not None else None
+        for tmp in (self.directory / "wal").glob("*.wal.tmp"):   # a crash while creating
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
         segments = list_segments(self.directory / "wal")
         for (first, path), (next_first, _) in zip(segments, segments[1:]):
             if path != current and next_first <= keep_lsn + 1:

@@ -225,12 +225,18 @@ def fsync_dir(path: Path) -> None:
 
 
 def create_segment(wal_dir: Path, first_lsn: int) -> int:
-    """A new, empty, durable segment; returns its open (write) descriptor."""
+    """A new, empty, durable segment; returns its open (write) descriptor.
+
+    The header is written to a temporary file that is renamed into place once
+    durable, so a crash never leaves a segment with a torn header (nor half-replaces
+    an existing empty one of the same name)."""
     path = wal_dir / segment_name(first_lsn)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    tmp = wal_dir / (segment_name(first_lsn) + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         os.pwrite(fd, segment_header(first_lsn), 0)
         os.fsync(fd)
+        os.replace(tmp, path)
         fsync_dir(wal_dir)
     except BaseException:
         os.close(fd)
