@@ -100,7 +100,12 @@ class Session:
         util = dispatch(ph.sql)
         if util is not None:
             return Prepared(ph.sql, ph, kind="utility", utility=util)
-        prepared = self._bind(ph, root)
+        try:
+            prepared = self._bind(ph, root)
+        except errors.Error as exc:   # positions point into the text as the user wrote it
+            if exc.position is not None and ph.edits:
+                exc.position = ph.original_position(exc.position)
+            raise
         if prepared.bound.cacheable:
             db.plan_cache.put(sql, prepared)
         return prepared
@@ -136,7 +141,7 @@ class Session:
             obj = self.replacement_scan(name)
             if obj is not None:
                 from .api.arrow_io import to_arrow_table
-                return to_arrow_table(obj)
+                return to_arrow_table(obj, name)
         return None
 
     # ---- steps 6-10 ----------------------------------------------------------------------
@@ -188,13 +193,15 @@ class Session:
         # gets its error there.
         exact = prepared.exact_types
         if exact is not None and (type(params) is tuple or type(params) is list) \
-                and tuple(map(type, params)) == exact:
+                and tuple(map(type, params)) == exact \
+                and (int not in exact or _ints_fit(params)):
             return list(params)
         ph = prepared.placeholders
         if ph.count == 0 and not params:
             return []
         values = placeholders.order_params(ph, params)
-        return [convert_param(v, t, i) for i, (v, t) in
+        casts = prepared.bound.cast_slots if prepared.bound is not None else ()
+        return [convert_param(v, t, i, i in casts) for i, (v, t) in
                 enumerate(zip(values, prepared.param_types or [types.UNKNOWN] * len(values)))]
 
     def _transaction(self):
@@ -270,19 +277,38 @@ def exact_param_types(ph, slots: list) -> tuple | None:
     return None if None in exact else exact
 
 
-def convert_param(value, expected: str, slot: int):
-    """A Python parameter value in storage form for its slot's type, or 42804."""
+def _ints_fit(params) -> bool:
+    """Every int parameter fits in int64 (a bigger one must not reach storage)."""
+    for v in params:
+        if type(v) is int and not types.INT64_MIN <= v <= types.INT64_MAX:
+            return False
+    return True
+
+
+def convert_param(value, expected: str, slot: int, cast: bool = False):
+    """A Python parameter value in storage form for its slot's type, or 42804/22003.
+
+    ``cast``: the SQL casts the placeholder (``$1::int``), so a str value is read as
+    that type the way a quoted literal would be (``'5'::int``), or 22P02."""
     if value is None:
         return None
-    if _EXACT.get(type(value)) == expected:   # the common case: nothing to convert
-        return value
+    if _EXACT.get(type(value)) == expected and type(value) is not int:
+        return value                          # the common case: nothing to convert
     stored, got = types.from_python(value)
-    if expected in (types.UNKNOWN, types.NULL) or got == expected:
-        return stored
     if expected == types.FLOAT and got == types.INTEGER:
         return float(stored)
+    if got == types.INTEGER and not types.INT64_MIN <= stored <= types.INT64_MAX:
+        raise errors.sql_error(
+            "22003", f"parameter ${slot + 1} value {stored} is out of range for type bigint",
+            hint="INTEGER is 64-bit and there is no NUMERIC type: pass the value as a float "
+                 "or a string, or store it in a FLOAT or TEXT column.")
+    if expected in (types.UNKNOWN, types.NULL) or got == expected:
+        return stored
     if got == types.TEXT and expected in types.LITERAL_CONTEXT_TYPES:
         return types.parse_literal_as(expected, stored)
+    if cast and got == types.TEXT:
+        from .exec.functions.cast import from_text
+        return from_text(stored, expected)
     if got == types.DATE and expected == types.TIMESTAMP:
         import datetime as dt
         return dt.datetime(stored.year, stored.month, stored.day)

@@ -29,6 +29,7 @@ class BoundStatement:
     deps: list = field(default_factory=list)    # [(kind, name, object)] for cache validation
     cacheable: bool = True
     returns_rows: bool = False
+    cast_slots: frozenset = frozenset()   # parameters written with an explicit CAST ($1::int)
 
     @property
     def columns(self) -> list:
@@ -41,6 +42,7 @@ class StatementBinder(QueryHooks):
         self.functions = functions
         self.replacement_scan = replacement_scan
         self.param_types: dict[int, str] = {}
+        self.cast_slots: set[int] = set()
         self.deps: list = []
         self.cacheable = True
         self.ctes: list[dict] = []     # stack of WITH scopes: name -> CTE binding
@@ -121,19 +123,23 @@ class StatementBinder(QueryHooks):
     # ---- dispatch -------------------------------------------------------------------------
     def bind_statement(self, node: exp.Expression) -> BoundStatement:
         from . import bind_ddl, bind_delete, bind_insert, bind_select, bind_update
+        from .check_clauses import check_clauses
+        check_clauses(node)
         if isinstance(node, (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Values)) \
                 or (isinstance(node, exp.Subquery)):
             plan = bind_select.bind_query(self, node, None)
             return self._done("SELECT", plan, returns_rows=True)
-        if isinstance(node, exp.Insert):
-            plan = bind_insert.bind_insert(self, node)
-            return self._done("INSERT", plan, returns_rows=plan.returning is not None)
-        if isinstance(node, exp.Update):
-            plan = bind_update.bind_update(self, node)
-            return self._done("UPDATE", plan, returns_rows=plan.returning is not None)
-        if isinstance(node, exp.Delete):
-            plan = bind_delete.bind_delete(self, node)
-            return self._done("DELETE", plan, returns_rows=plan.returning is not None)
+        dml = {exp.Insert: ("INSERT", bind_insert.bind_insert),
+               exp.Update: ("UPDATE", bind_update.bind_update),
+               exp.Delete: ("DELETE", bind_delete.bind_delete)}.get(type(node))
+        if dml is not None:
+            kind, bind = dml
+            with_ = node.args.get("with_")
+            if with_ is not None:      # WITH x AS (...) INSERT/UPDATE/DELETE ...
+                plan = self.bind_with(node, with_, None, lambda body: bind(self, body))
+            else:
+                plan = bind(self, node)
+            return self._done(kind, plan, returns_rows=plan.returning is not None)
         kind, action = bind_ddl.bind_ddl(self, node)
         return BoundStatement(kind, action=action, param_types=self.param_types, deps=self.deps,
                               cacheable=False)
@@ -141,7 +147,8 @@ class StatementBinder(QueryHooks):
     def _done(self, kind: str, plan: LogicalNode, returns_rows: bool) -> BoundStatement:
         self._collect_param_types(plan)
         return BoundStatement(kind, plan=plan, param_types=self.param_types, deps=self.deps,
-                              cacheable=self.cacheable, returns_rows=returns_rows)
+                              cacheable=self.cacheable, returns_rows=returns_rows,
+                              cast_slots=frozenset(self.cast_slots))
 
     # ---- hooks for query features: WITH, set operations, DISTINCT ON, windows and
     # subqueries come from QueryHooks (query_hooks.py); the rest are stubs here.
