@@ -157,7 +157,8 @@ class Database:
         wal, lsn = self.wal, None
         with self._commit_lock:
             current = self.root
-            new = replace(root, version=current.version + 1,
+            tables = _continuing(root.tables, current.tables)
+            new = replace(root, tables=tables, version=current.version + 1,
                           catalog_version=current.catalog_version + 1)
             if wal is not None:
                 lsn = wal.log_restore(current, new)
@@ -177,3 +178,16 @@ class Database:
         if version is None:
             raise errors.undefined_table(table)
         return version.live_rows
+
+
+def _continuing(restored: dict, current: dict) -> dict:
+    """``restored``'s tables, each numbering new rows after every rowid ``current`` has
+    used: a rowid names one row for good (branch diff and merge rely on it)."""
+    out = None
+    for name, version in restored.items():
+        now = current.get(name)
+        if now is not None and now is not version and now.next_rowid > version.next_rowid:
+            if out is None:
+                out = dict(restored)
+            out[name] = version.continuing_from(now.next_rowid)
+    return restored if out is None else out
