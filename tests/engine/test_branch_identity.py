@@ -11,7 +11,7 @@ import pytest
 
 import rustmemodb
 from rustmemodb.branch import diff, merge
-from rustmemodb.branch.diff import _candidates, diff_versions
+from rustmemodb.branch.diff import _candidates, _Parts, diff_versions
 from rustmemodb.branch.identity import IDENTITY
 from rustmemodb.storage.table import PATCH_FOLD, TAIL_FREEZE
 
@@ -148,8 +148,10 @@ def test_diff_work_is_proportional_to_changed_rows():
     f.execute("UPDATE t SET v = 'x' WHERE tag IN (3, 150000)")
     f.execute("DELETE FROM t WHERE tag = 70000")
     va, vb = c.database.root.tables["t"].settled(), f.database.root.tables["t"].settled()
-    a_rows, b_rows = _candidates(va, vb, va, IDENTITY, IDENTITY, by_rowid=True)
-    assert a_rows.num_rows == 3 and b_rows.num_rows == 2     # not 200k
+    parts = _Parts(va.arrow_schema.append(pa.field("_rowid", pa.int64())))
+    _candidates(va, vb, IDENTITY, IDENTITY, parts, None)
+    looked_at = parts.before + parts.after + parts.removed + parts.added + parts.a + parts.b
+    assert sum(b.num_rows for b in looked_at) == 5           # 2 + 2 changed, 1 removed
     d = diff_versions("t", va, vb)
     assert d.counts == {"added": 0, "removed": 1, "changed": 2}
 

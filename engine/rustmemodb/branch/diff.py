@@ -137,18 +137,45 @@ def diff_versions(table: str, va: TableVersion | None, vb: TableVersion | None,
         empty = ref.arrow_schema.append(pa.field(ROWID, pa.int64())).empty_table() \
             if pk is None else ref.arrow_schema.empty_table()
         return Diff(table, keys, empty, empty, empty, empty, [])
-    a_rows, b_rows = _candidates(va, vb, ref, ca, cb, by_rowid=pk is None)
+    parts = _Parts(ref.arrow_schema.append(pa.field(ROWID, pa.int64())))
+    _candidates(va, vb, ca, cb, parts, None if pk is None else list(pk.columns))
     if pk is None:
-        return _compare_by_identity(table, a_rows, b_rows, schema.names, ca, cb)
-    return _compare_by_key(table, keys, a_rows, b_rows, schema.names)
+        matched = _compare_by_identity(table, parts.rest_a, parts.rest_b, schema.names, ca, cb)
+    else:
+        matched = _compare_by_key(table, keys, parts.rest_a, parts.rest_b, schema.names)
+    return _combine(table, keys, parts, matched, schema.names, by_rowid=pk is None)
 
 
 # ---- candidates ------------------------------------------------------------------------
 
-def _candidates(va, vb, ref, ca, cb, by_rowid: bool) -> tuple[pa.Table, pa.Table]:
-    """Live rows (with _rowid) of each side that may differ from the other side."""
-    out_schema = ref.arrow_schema.append(pa.field(ROWID, pa.int64()))
-    a_parts, b_parts = [], []
+class _Parts:
+    """Rows sorted out while walking the chunks: classified directly where positions
+    are known to hold the same row on both sides, else left for matching."""
+
+    def __init__(self, schema: pa.Schema) -> None:
+        self.schema = schema
+        self.removed: list = []
+        self.added: list = []
+        self.before: list = []
+        self.after: list = []
+        self.a: list = []
+        self.b: list = []
+
+    def table(self, batches) -> pa.Table:
+        return _table(batches, self.schema)
+
+    @property
+    def rest_a(self) -> pa.Table:
+        return self.table(self.a)
+
+    @property
+    def rest_b(self) -> pa.Table:
+        return self.table(self.b)
+
+
+def _candidates(va, vb, ca, cb, parts: _Parts, key_positions: list | None) -> None:
+    """Walk both sides' chunks. Shared chunks are skipped; chunks holding the same rowids
+    are compared position by position; everything else is left to matching."""
     a_chunks = list(zip(va.chunks, va.dead)) if va is not None else []
     b_chunks = list(zip(vb.chunks, vb.dead)) if vb is not None else []
     b_by_start = {c.first_rowid: (c, d) for c, d in b_chunks}
@@ -156,46 +183,66 @@ def _candidates(va, vb, ref, ca, cb, by_rowid: bool) -> tuple[pa.Table, pa.Table
     for c, d in a_chunks:
         other = b_by_start.get(c.first_rowid)
         if other is None or not _same_rowids(c, other[0]):
-            a_parts.append(_live(c, d, None))
+            parts.a.append(_live(c, d, None))
             continue
         oc, od = other
         matched_b.add(oc.id)
         if oc is c and od is d:
             continue                                   # shared: identical by construction
-        mask = _differing(c, d, oc, od)
-        if by_rowid:   # positions name the same row only where both sides agree on it
-            mask |= ca.uncertain(c.rowids) | cb.uncertain(c.rowids)
-        if mask.any():
-            a_parts.append(_live(c, d, mask))
-            b_parts.append(_live(oc, od, mask))
+        _aligned(c, d, oc, od, ca, cb, parts, key_positions)
     for c, d in b_chunks:
         if c.id not in matched_b:
-            b_parts.append(_live(c, d, None))
-    for v, parts in ((va, a_parts), (vb, b_parts)):
+            parts.b.append(_live(c, d, None))
+    for v, rest in ((va, parts.a), (vb, parts.b)):
         if v is not None and v.tail_len:
-            parts.append(_tail(v))
-    return (_table(a_parts, out_schema), _table(b_parts, out_schema))
+            rest.append(_tail(v))
+
+
+def _aligned(c, d, oc, od, ca, cb, parts: _Parts, key_positions) -> None:
+    """Two chunks with the same rowids: one vectorised pass finds the positions that
+    differ; where a position surely names one row on both sides (no primary key: its
+    identity is certain; with one: the key is equal) it is classified right here."""
+    n = len(c.rowids)
+    live_a = ~d if d is not None else np.ones(n, bool)
+    live_b = ~od if od is not None else np.ones(n, bool)
+    both = live_a & live_b
+    differs = np.zeros(n, bool)
+    key_differs = np.zeros(n, bool)
+    for j, (x, y) in enumerate(zip(c.batch.columns, oc.batch.columns)):
+        if x is y:
+            continue
+        col = np.asarray(pc.fill_null(_distinct(x, y), False)) & both
+        differs |= col
+        if key_positions is not None and j in key_positions:
+            key_differs |= col
+    if key_positions is None:
+        sure = ~(ca.uncertain(c.rowids) | cb.uncertain(c.rowids))
+        one_side = live_a != live_b
+        direct_removed = live_a & ~live_b & sure
+        direct_added = live_b & ~live_a & sure
+    else:   # a key deleted here may live on elsewhere: one-sided rows go to matching
+        sure = ~key_differs
+        one_side = (live_a != live_b) | key_differs
+        direct_removed = direct_added = None
+    direct_changed = differs & sure & ~key_differs
+    rest = (differs | one_side) & ~direct_changed
+    if direct_removed is not None:
+        rest &= ~(direct_removed | direct_added)
+    if direct_changed.any():
+        parts.before.append(_live(c, None, direct_changed))
+        parts.after.append(_live(oc, None, direct_changed))
+    if direct_removed is not None and direct_removed.any():
+        parts.removed.append(_live(c, None, direct_removed))
+    if direct_added is not None and direct_added.any():
+        parts.added.append(_live(oc, None, direct_added))
+    if rest.any():
+        parts.a.append(_live(c, d, rest))
+        parts.b.append(_live(oc, od, rest))
 
 
 def _same_rowids(x, y) -> bool:
     return x.rowids is y.rowids or (len(x.rowids) == len(y.rowids) and
                                     np.array_equal(x.rowids, y.rowids))
-
-
-def _differing(c, d, oc, od) -> np.ndarray:
-    """Positions where two chunks with the same rowids differ (liveness or any value)."""
-    n = len(c.rowids)
-    live_a = ~d if d is not None else np.ones(n, bool)
-    live_b = ~od if od is not None else np.ones(n, bool)
-    mask = live_a != live_b
-    both = live_a & live_b
-    if not both.any():
-        return mask
-    for x, y in zip(c.batch.columns, oc.batch.columns):
-        if x is y:
-            continue
-        mask |= np.asarray(pc.fill_null(_distinct(x, y), False)) & both
-    return mask
 
 
 def _live(chunk, dead, mask) -> pa.RecordBatch:
@@ -229,32 +276,87 @@ def _compare_by_identity(table, a: pa.Table, b: pa.Table, names, ca, cb) -> Diff
     a = a.filter(pa.array(known_a)).append_column(_ID, pa.array(ids_a[known_a]))
     b = b.filter(pa.array(known_b)).append_column(_ID, pa.array(ids_b[known_b]))
     d = _match(table, [_ID], a, b, names + [ROWID], names)
-    removed = pa.concat_tables([d.removed, a_new.append_column(
-        _ID, pa.array(np.full(a_new.num_rows, -1, np.int64)))])
-    added = pa.concat_tables([d.added, b_new.append_column(
-        _ID, pa.array(np.full(b_new.num_rows, -1, np.int64)))])
-    out = Diff(table, [ROWID], *(_sorted(t, [ROWID]) for t in (added, removed)),
-               d.changed_before, d.changed_after, d.changed_columns)
-    for name, t in (("added", out.added), ("removed", out.removed),
-                    ("changed_before", out.changed_before), ("changed_after", out.changed_after)):
-        setattr(out, name, t.drop_columns([_ID]))
-        if name != "changed_before":
-            ids = t.column(_ID).to_numpy()
-            setattr(out, name.replace("changed_after", "changed") + "_ids", ids)
-    return out
+    minus = pa.array(np.full(a_new.num_rows, -1, np.int64))
+    d.removed = pa.concat_tables([d.removed, a_new.append_column(_ID, minus)])
+    minus = pa.array(np.full(b_new.num_rows, -1, np.int64))
+    d.added = pa.concat_tables([d.added, b_new.append_column(_ID, minus)])
+    return d
 
 
 def _compare_by_key(table, keys, a: pa.Table, b: pa.Table, names) -> Diff:
-    a, b = a.drop_columns([ROWID]), b.drop_columns([ROWID])
-    d = _match(table, keys, a, b, names, [n for n in names if n not in keys])
-    d.added, d.removed = _sorted(d.added, keys), _sorted(d.removed, keys)
-    return d
+    return _match(table, keys, a, b, names + [ROWID], [n for n in names if n not in keys])
+
+
+def _combine(table, keys, parts: _Parts, matched: Diff, names, by_rowid: bool) -> Diff:
+    """The directly classified rows and the matched ones, as one sorted ``Diff``."""
+    def with_ids(batches):
+        t = parts.table(batches)
+        return t.append_column(_ID, t.column(ROWID)) if by_rowid else t
+
+    def cat(direct, found):
+        found = found.select(direct.column_names)
+        return pa.concat_tables([direct, found.cast(direct.schema)])
+
+    removed = cat(with_ids(parts.removed), matched.removed)
+    added = cat(with_ids(parts.added), matched.added)
+    before = cat(with_ids(parts.before), matched.changed_before)
+    after = cat(with_ids(parts.after), matched.changed_after)
+    order = keys if not by_rowid else [ROWID]
+    removed, added = _sorted(removed, order), _sorted(added, order)
+    sort_keys = keys if not by_rowid else [_ID]
+    if after.num_rows > 1 and not _ascending(after, sort_keys):
+        idx = pc.sort_indices(after, [(k, "ascending") for k in sort_keys])
+        before, after = before.take(idx), after.take(idx)
+    value_cols = [n for n in names if n not in keys]
+    out = Diff(table, keys, added, removed, before, after, _changed_columns(before, after,
+                                                                            value_cols))
+    drop = [ROWID] if not by_rowid else [_ID]
+    if by_rowid:
+        out.added_ids = added.column(_ID).to_numpy()
+        out.removed_ids = removed.column(_ID).to_numpy()
+        out.changed_ids = after.column(_ID).to_numpy()
+    out.added, out.removed = added.drop_columns(drop), removed.drop_columns(drop)
+    out.changed_before, out.changed_after = before.drop_columns(drop), after.drop_columns(drop)
+    return out
+
+
+def _ascending(t: pa.Table, keys) -> bool:
+    """Already in key order? (Rows classified chunk by chunk come in rowid order.)"""
+    if len(keys) != 1 or not pa.types.is_integer(t.schema.field(keys[0]).type):
+        return False
+    col = t.column(keys[0])
+    if col.null_count:
+        return False
+    v = col.to_numpy()
+    return bool(np.all(v[1:] >= v[:-1]))
+
+
+def _changed_columns(before: pa.Table, after: pa.Table, value_cols) -> list:
+    """Per changed row, the names of the columns that differ (built per distinct
+    pattern, not per row: a big UPDATE changes the same columns in every row)."""
+    n = after.num_rows
+    if not n or not value_cols:
+        return [[] for _ in range(n)]
+    masks = np.stack([np.asarray(pc.fill_null(_distinct(before.column(c), after.column(c)),
+                                              False)) for c in value_cols], axis=1)
+    if len(value_cols) < 63:   # one int64 code per row: np.unique on ints is fast
+        codes = masks.astype(np.int64) @ (np.int64(1) << np.arange(len(value_cols),
+                                                                   dtype=np.int64))
+        patterns, inverse = np.unique(codes, return_inverse=True)
+        names = [[c for k, c in enumerate(value_cols) if (int(p) >> k) & 1] for p in patterns]
+    else:
+        patterns, inverse = np.unique(masks, axis=0, return_inverse=True)
+        names = [[value_cols[k] for k in np.flatnonzero(p)] for p in patterns]
+    return [list(names[k]) for k in np.asarray(inverse).reshape(-1).tolist()]
 
 
 def _match(table, keys, a: pa.Table, b: pa.Table, out_cols, value_cols) -> Diff:
     """Full outer join of the two sides' candidates on ``keys``; ``value_cols`` decide
     whether a row on both sides changed; other non-key columns are carried per side."""
     carried = [c for c in a.column_names if c not in keys]
+    if a.num_rows == 0 or b.num_rows == 0:   # nothing to join: one-sided rows only
+        empty = a.schema.empty_table()
+        return Diff(table, keys, b, a, empty, empty, [])
     a = a.append_column("__in_a", pa.array(np.ones(a.num_rows, bool)))
     b = b.append_column("__in_b", pa.array(np.ones(b.num_rows, bool)))
     a_ren = a.rename_columns([c if c in keys or c == "__in_a" else f"{c}__a" for c in a.column_names])
@@ -269,16 +371,9 @@ def _match(table, keys, a: pa.Table, b: pa.Table, out_cols, value_cols) -> Diff:
     jb = j.filter(both)
     diffs = [pc.fill_null(_distinct(jb.column(f"{n}__a"), jb.column(f"{n}__b")), False)
              for n in value_cols]
-    any_diff = _any(diffs, jb.num_rows)
-    jc = jb.filter(any_diff)
-    before = _restore(jc, keys, carried, "a", cols)
-    after = _restore(jc, keys, carried, "b", cols)
-    changed_cols = []
-    if jc.num_rows:
-        masks = [np.asarray(d.filter(any_diff)) for d in diffs]
-        stacked = np.stack(masks, axis=1) if masks else np.zeros((jc.num_rows, 0), bool)
-        changed_cols = [[value_cols[k] for k in np.flatnonzero(row)] for row in stacked]
-    return Diff(table, keys, added, removed, before, after, changed_cols)
+    jc = jb.filter(_any(diffs, jb.num_rows))
+    return Diff(table, keys, added, removed, _restore(jc, keys, carried, "a", cols),
+                _restore(jc, keys, carried, "b", cols), [])
 
 
 def _distinct(x, y):
@@ -310,6 +405,6 @@ def _restore(t: pa.Table, keys, carried, suffix: str, out_cols) -> pa.Table:
 
 
 def _sorted(t: pa.Table, keys) -> pa.Table:
-    if t.num_rows <= 1:
+    if t.num_rows <= 1 or _ascending(t, keys):
         return t
     return t.sort_by([(k, "ascending") for k in keys])

@@ -99,10 +99,11 @@ class Correspondence:
         return rowids, found
 
     def uncertain(self, rowids: np.ndarray) -> np.ndarray:
-        """Rowids whose identity is not simply the rowid itself."""
+        """Rowids that may not name, on this side, the base row with that number: at
+        or above the watermark, or involved in an exception either way."""
         out = rowids >= self.watermark
         if len(self.rowids):
-            out |= np.isin(rowids, self.rowids)
+            out |= np.isin(rowids, self.rowids) | np.isin(rowids, self.base_ids)
         return out
 
 

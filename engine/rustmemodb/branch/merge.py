@@ -29,12 +29,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import errors
 from ..storage.root import replace as replace_root
 from ..storage.table import TableVersion
 from . import validate
-from .diff import ROWID, Diff, diff_versions
+from .diff import ROWID, Diff, _distinct, diff_versions
 from .identity import IDENTITY, Correspondence, MergeRecord, next_seq, space_id
 from .lineage import MergeBase, common_base
 
@@ -136,90 +137,107 @@ class _Merge:
             self.counts[name] = self._rows(name, vb, vs, vt)
 
     def _rows(self, name: str, vb, vs: TableVersion, vt: TableVersion) -> dict:
+        """Merge one table both sides changed, vectorised: the two change sets are joined
+        on row identity (or key); only conflicts are looked at row by row."""
         cs = self.base.correspondence(self.source, name)
         ct = self.base.correspondence(self.target, name)
-        theirs = diff_versions(name, vb, vs, IDENTITY, cs)
-        ours = diff_versions(name, vb, vt, IDENTITY, ct)
         schema = vt.schema
         names = schema.names
         pk = schema.primary_key
-        if pk is not None:
-            ident = _key_identity(theirs.key_columns)
-            locate = _key_locator(vt, pk)
-        else:
-            ident = _row_identity
-            locate = _rowid_locator(vt, ct)
-        mine = {}
-        for kind, before, after, i in _changes(ours):
-            key = ident(kind, before, after, i)
-            if key is not None:
-                mine[key] = (kind, before, after)
+        keys = [names[i] for i in pk.columns] if pk is not None else [_ID]
+        theirs = _change_table(diff_versions(name, vb, vs, IDENTITY, cs), names, pk is None)
+        ours = _change_table(diff_versions(name, vb, vt, IDENTITY, ct), names, pk is None)
         applied = {"added": 0, "removed": 0, "changed": 0}
-        deletes, updates, inserts = [], [], []    # rowids; (rowid, row); (row, source rowid)
-        for kind, before, after, i in _changes(theirs):
-            key = ident(kind, before, after, i)
-            other = mine.get(key) if key is not None else None
-            row = None if after is None else tuple(after[n] for n in names)
-            if other is not None:
-                if _same_result(kind, after, other, names):
-                    continue
-                self.conflicts.extend(_describe(name, schema, key, kind, before, after,
-                                                other, names))
-                if self.strategy != "theirs":
-                    continue
-            t_rowid = locate(key, other)
-            if kind == "removed":
-                if t_rowid is not None:
-                    deletes.append(t_rowid)
-            elif t_rowid is not None:
-                updates.append((t_rowid, row))
-            else:
-                inserts.append((row, after.get(ROWID) if pk is None else None))
-            applied[kind] += 1
-        self._apply(name, schema, deletes, updates, inserts)
+        if pk is None:   # rows of the source only: plain inserts, never matched
+            fresh = pc.equal(theirs.column(_ID), -1)
+            new_rows = theirs.filter(fresh)
+            theirs = theirs.filter(pc.invert(fresh))
+            ours = ours.filter(pc.not_equal(ours.column(_ID), -1))
+        else:
+            new_rows = theirs.schema.empty_table()
+        mine = pa.table({**{k: ours.column(k) for k in keys}, _OKIND: ours.column(_KIND),
+                         **{_O + n: ours.column(n) for n in names}})
+        j = theirs.join(mine, keys=keys, join_type="left outer", use_threads=False)
+        has_ours = pc.is_valid(j.column(_OKIND))
+        same = _same_rows(j, names, has_ours)
+        conflict = pc.and_(has_ours, pc.invert(same))
+        if pc.any(conflict).as_py():
+            self.conflicts.extend(_describe(name, schema, j.filter(conflict), names, keys))
+        take = pc.invert(has_ours)
+        if self.strategy == "theirs":
+            take = pc.or_(take, conflict)
+        todo = j.filter(take)
+        kind = todo.column(_KIND).to_numpy(zero_copy_only=False)
+        okind = pc.fill_null(todo.column(_OKIND), _NONE).to_numpy(zero_copy_only=False)
+        if pk is None:
+            rowids, found = ct.from_base(todo.column(_ID).to_numpy(zero_copy_only=False))
+            live = (found & (okind != _REMOVED)) & ((okind != _NONE) | (kind != _ADDED))
+        else:
+            index = vt.indexes[pk.name]
+            key_cols = [todo.column(k).to_pylist() for k in keys]
+            hits = [index.get(k[0] if len(k) == 1 else k) for k in zip(*key_cols)]
+            live = np.array([h is not None for h in hits], bool)
+            rowids = np.array([h if h is not None else -1 for h in hits], np.int64)
+        removing = kind == _REMOVED
+        deletes = rowids[removing & live]
+        up = ~removing & live
+        ins = ~removing & ~live
+        updates = (rowids[up], _rows_of(todo.filter(pa.array(up)), schema))
+        inserts = pa.concat_tables([_rows_of(todo.filter(pa.array(ins)), schema, True),
+                                    _rows_of(new_rows, schema, True)])
+        for k, label in ((_ADDED, "added"), (_REMOVED, "removed"), (_CHANGED, "changed")):
+            applied[label] = int(np.count_nonzero(kind == k))
+        applied["added"] += new_rows.num_rows
+        self._apply(name, schema, deletes, updates, inserts, pk is None)
         return applied
 
-    def _apply(self, name, schema, deletes, updates, inserts) -> None:
+    def _apply(self, name, schema, deletes, updates, inserts, by_rowid: bool) -> None:
         txn = self.txn
         mark = txn.savepoint()
         try:
-            self._write(name, deletes, updates, inserts)
+            self._write(name, deletes, updates, inserts, by_rowid)
         except errors.Error as exc:
             if not str(getattr(exc, "sqlstate", "")).startswith("23"):
                 raise
             txn.restore(mark)
             self._write_one_by_one(name, schema, deletes, updates, inserts)
-        self.written[name] = [r for _, r in updates] + [r for r, _ in inserts]
+        written = [updates[1], inserts.drop_columns([ROWID])]
+        self.written[name] = pa.concat_tables([w for w in written if w.num_rows] or
+                                              [schema.arrow_schema.empty_table()])
 
-    def _write(self, name, deletes, updates, inserts) -> None:
+    def _write(self, name, deletes, updates, inserts, by_rowid) -> None:
         txn = self.txn
-        if deletes:
-            txn.delete_rows(name, deletes)
-        if updates:
-            txn.update_rows(name, [t for t, _ in updates], [r for _, r in updates])
-        if inserts:
-            new_ids = txn.insert_rows(name, [r for r, _ in inserts])
-            self.pairs.setdefault(name, []).extend(
-                (int(t), int(s)) for t, (_, s) in zip(new_ids, inserts) if s is not None)
+        if len(deletes):
+            txn.delete_rows(name, deletes.tolist())
+        if len(updates[0]):
+            txn.update_arrow(name, updates[0], updates[1])
+        if inserts.num_rows:
+            new_ids = txn.insert_arrow(name, inserts.drop_columns([ROWID]))
+            if by_rowid:
+                src = inserts.column(ROWID).to_numpy(zero_copy_only=False)
+                self.pairs.setdefault(name, []).extend(zip(np.asarray(new_ids).tolist(),
+                                                           src.tolist()))
 
     def _write_one_by_one(self, name, schema, deletes, updates, inserts) -> None:
         """After a constraint error: find every offending row (the merge will not commit)."""
         txn = self.txn
-        if deletes:
-            txn.delete_rows(name, deletes)
-        for item in [("u", u) for u in updates] + [("i", i) for i in inserts]:
+        if len(deletes):
+            txn.delete_rows(name, deletes.tolist())
+        items = [("u", (int(t), r)) for t, r in zip(updates[0].tolist(), _pyrows(updates[1]))]
+        items += [("i", r) for r in _pyrows(inserts.drop_columns([ROWID]))]
+        for op, item in items:
             mark = txn.savepoint()
             try:
-                if item[0] == "u":
-                    txn.update_rows(name, [item[1][0]], [item[1][1]])
+                if op == "u":
+                    txn.update_rows(name, [item[0]], [item[1]])
                 else:
-                    txn.insert_rows(name, [item[1][0]])
+                    txn.insert_rows(name, [item])
             except errors.Error as exc:
                 txn.restore(mark)
                 if not str(getattr(exc, "sqlstate", "")).startswith("23"):
                     raise
-                row = item[1][1] if item[0] == "u" else item[1][0]
-                self.blocking.append((name, validate._row_text(schema, row), "", None, None,
+                row = item[1] if op == "u" else item
+                self.blocking.append((name, validate.row_text(schema, row), "", None, None,
                                       exc.message, "constraint"))
 
     # ---- after all tables ----------------------------------------------------------------
@@ -267,84 +285,83 @@ class _Merge:
                                     schema=CONFLICT_SCHEMA)
 
 
-# ---- changes and identities ------------------------------------------------------------
+# ---- change tables ------------------------------------------------------------------------
 
-def _changes(d: Diff):
-    """(kind, before row dict | None, after row dict | None, base identity) per change."""
-    ids = {"added": d.added_ids, "removed": d.removed_ids, "changed": d.changed_ids}
-    for k, row in enumerate(d.added.to_pylist()):
-        yield "added", None, row, _at(ids["added"], k)
-    for k, row in enumerate(d.removed.to_pylist()):
-        yield "removed", row, None, _at(ids["removed"], k)
-    for k, (before, after) in enumerate(zip(d.changed_before.to_pylist(),
-                                            d.changed_after.to_pylist())):
-        yield "changed", before, after, _at(ids["changed"], k)
+_ID, _KIND, _OKIND, _O, _B = "__id", "__kind", "__okind", "__o:", "__b:"
+_ADDED, _REMOVED, _CHANGED, _NONE = 0, 1, 2, -1
 
 
-def _at(ids: np.ndarray, k: int) -> int | None:
-    return int(ids[k]) if len(ids) > k else None
+def _change_table(d: Diff, names, by_rowid: bool) -> pa.Table:
+    """One row per change: the row's values after it (before it, for a removal), the
+    base values (``__b:`` columns), its kind, identity and the side's rowid."""
+    parts = []
+    for kind, after, before, ids in (
+            (_ADDED, d.added, None, d.added_ids),
+            (_REMOVED, d.removed, d.removed, d.removed_ids),
+            (_CHANGED, d.changed_after, d.changed_before, d.changed_ids)):
+        n = after.num_rows
+        cols = {c: after.column(c) for c in names}
+        for c in names:
+            cols[_B + c] = before.column(c) if before is not None else \
+                pa.nulls(n, after.schema.field(c).type)
+        cols[_KIND] = pa.array(np.full(n, kind, np.int8))
+        cols[ROWID] = after.column(ROWID) if ROWID in after.column_names else \
+            pa.nulls(n, pa.int64())
+        if by_rowid:
+            cols[_ID] = pa.array(ids if len(ids) == n else np.full(n, -1, np.int64), pa.int64())
+        parts.append(pa.table(cols))
+    return pa.concat_tables(parts)
 
 
-def _key_identity(keys):
-    def ident(kind, before, after, i):
-        row = after if after is not None else before
-        return tuple(row[k] for k in keys)
-    return ident
+def _same_rows(j: pa.Table, names, has_ours) -> pa.ChunkedArray:
+    """Did both sides end the row the same way (both deleted, or equal values)?"""
+    gone = pc.equal(j.column(_KIND), _REMOVED)
+    my_gone = pc.fill_null(pc.equal(j.column(_OKIND), _REMOVED), False)
+    equal = pa.array(np.ones(j.num_rows, bool))
+    for n in names:
+        equal = pc.and_(equal, pc.invert(_distinct(j.column(n), j.column(_O + n))))
+    both_gone = pc.and_(gone, my_gone)
+    both_there = pc.and_(pc.invert(gone), pc.invert(my_gone))
+    return pc.and_(has_ours, pc.or_(both_gone, pc.and_(both_there, equal)))
 
 
-def _row_identity(kind, before, after, i):
-    """The base rowid; a row of one side only (-1) matches nothing on the other side."""
-    return None if i is None or i < 0 else i
+def _rows_of(t: pa.Table, schema, with_rowid: bool = False) -> pa.Table:
+    cols = schema.names + ([ROWID] if with_rowid else [])
+    out_schema = schema.arrow_schema.append(pa.field(ROWID, pa.int64())) if with_rowid \
+        else schema.arrow_schema
+    return t.select(cols).cast(out_schema)
 
 
-def _key_locator(vt: TableVersion, pk):
-    index = vt.indexes[pk.name]
-
-    def locate(key, other):
-        return index.get(key[0] if len(key) == 1 else key)
-    return locate
-
-
-def _rowid_locator(vt: TableVersion, ct: Correspondence):
-    def locate(key, other):
-        if key is None:
-            return None
-        rowids, found = ct.from_base(np.array([key], np.int64))
-        if not found[0]:
-            return None
-        rowid = int(rowids[0])
-        return rowid if vt.row(rowid) is not None else None
-    return locate
-
-
-def _same_result(kind, after, other, names) -> bool:
-    _, _, my_after = other
-    if after is None or my_after is None:
-        return after is None and my_after is None
-    return all(_same(after[n], my_after[n]) for n in names)
+def _pyrows(t: pa.Table) -> list[tuple]:
+    return list(zip(*[c.to_pylist() for c in t.columns])) if t.num_columns else []
 
 
 def _same(x, y) -> bool:
     return x == y or (x != x and y != y)   # NaN equals NaN here, as in PostgreSQL
 
 
-def _describe(table, schema, key, kind, before, after, other, names) -> list[tuple]:
-    pk = schema.primary_key
-    if pk is not None:
-        key_text = ", ".join(f"{schema.columns[c].name}={v}" for c, v in zip(pk.columns, key))
-    else:
-        key_text = f"row {key}"
-    my_kind, my_before, my_after = other
-    base_row = before if before is not None else my_before
-    if after is None or my_after is None:
-        return [(table, key_text, "*", _t(base_row),
-                 "(deleted)" if my_after is None else _t(my_after),
-                 "(deleted)" if after is None else _t(after), "row")]
+def _describe(table, schema, j: pa.Table, names, keys) -> list[tuple]:
+    """Conflict rows (table, key, column, base, ours, theirs, 'row') for the joined rows."""
     out = []
-    for n in names:
-        if not _same(after[n], my_after[n]):
-            b = base_row.get(n) if base_row is not None else None
-            out.append((table, key_text, n, _t(b), _t(my_after[n]), _t(after[n]), "row"))
+    for r in j.to_pylist():
+        if keys == [_ID]:
+            key_text = f"row {r[_ID]}"
+        else:
+            key_text = ", ".join(f"{k}={r[k]}" for k in keys)
+        theirs_gone, ours_gone = r[_KIND] == _REMOVED, r[_OKIND] == _REMOVED
+        base = {n: r[_B + n] for n in names}
+        has_base = r[_KIND] != _ADDED or r[_OKIND] != _ADDED
+        if theirs_gone or ours_gone:
+            mine = {n: r[_O + n] for n in names}
+            theirs = {n: r[n] for n in names}
+            out.append((table, key_text, "*", _t(base) if has_base else None,
+                        "(deleted)" if ours_gone else _t(mine),
+                        "(deleted)" if theirs_gone else _t(theirs), "row"))
+            continue
+        for n in names:
+            if not _same(r[n], r[_O + n]):
+                out.append((table, key_text, n, _t(base[n]) if has_base else None,
+                            _t(r[_O + n]), _t(r[n]), "row"))
     return out
 
 

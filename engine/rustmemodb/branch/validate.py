@@ -67,25 +67,29 @@ def _fks(s: TableSchema) -> set:
             f" ON UPDATE {fk.on_update}" for fk in s.foreign_keys}
 
 
-def written_rows(schema: TableSchema, rows: list[tuple], functions) -> list[tuple[str, str, str]]:
+def written_rows(schema: TableSchema, data: pa.Table, functions) -> list[tuple[str, str, str]]:
     """[(key text, constraint, message)] for NOT NULL and CHECK over rows a merge wrote."""
     out = []
+    if not data.num_rows:
+        return out
     for i in constraints.not_null_columns(schema):
-        for row in rows:
-            if row[i] is None:
-                out.append((_row_text(schema, row), schema.columns[i].name,
-                             constraints.not_null_violation(schema, i).message))
-    if schema.checks and rows:
+        for k in np.flatnonzero(np.asarray(pc.is_null(data.column(i)))).tolist()[:1000]:
+            out.append((_text_at(schema, data, k), schema.columns[i].name,
+                        constraints.not_null_violation(schema, i).message))
+    if schema.checks:
         from ..exec.expr.vector import as_array, evaluate
-        from ..storage.table import rows_to_batch
-        data = pa.Table.from_batches([rows_to_batch(rows, schema.arrow_schema)])
         for name, expr, _ in constraints.bound_checks(schema, functions):
             mask = as_array(evaluate(expr, data, None), data.num_rows)
             failed = np.asarray(pc.fill_null(pc.invert(mask), False))
-            for k in np.flatnonzero(failed).tolist():
-                out.append((_row_text(schema, rows[k]), name,
-                            constraints.check_violation(schema, name, rows[k]).message))
+            for k in np.flatnonzero(failed).tolist()[:1000]:
+                row = tuple(c[k].as_py() for c in data.columns)
+                out.append((row_text(schema, row), name,
+                            constraints.check_violation(schema, name, row).message))
     return out
+
+
+def _text_at(schema: TableSchema, data: pa.Table, k: int) -> str:
+    return row_text(schema, tuple(c[k].as_py() for c in data.columns))
 
 
 def foreign_keys(root, touched: set) -> list[tuple[str, str, str, str]]:
@@ -125,7 +129,7 @@ def _any_null(t: pa.Table):
     return out
 
 
-def _row_text(schema: TableSchema, row: tuple) -> str:
+def row_text(schema: TableSchema, row: tuple) -> str:
     pk = schema.primary_key
     cols = pk.columns if pk is not None else range(len(schema.columns))
     return ", ".join(f"{schema.columns[i].name}={row[i]}" for i in cols)

@@ -748,9 +748,13 @@ class TableVersion:
         return self._delete(rowids)[0]
 
     def _delete(self, rowids: Iterable[int]) -> tuple["TableVersion", list[tuple]]:
-        """(new version, rows removed). A few chunk rows (<= SPARSE_DELETE) are marked
-        DELETED in ``patches``, folded into the deletion masks with the other patches;
-        more get their chunks' masks copied and set at once."""
+        """(new version, rows removed; None when not read). A few chunk rows (<=
+        SPARSE_DELETE) are marked DELETED in ``patches``, folded into the deletion masks
+        with the other patches; more get their chunks' masks copied and set at once."""
+        if not isinstance(rowids, (list, np.ndarray)):
+            rowids = list(rowids)
+        if not self.indexes and not self.ordered and len(rowids) > SPARSE_DELETE:
+            return self._delete_bulk(np.asarray(rowids, np.int64)), None
         rowids = rowids.tolist() if isinstance(rowids, np.ndarray) else list(rowids)
         sparse = len(rowids) <= SPARSE_DELETE
         by_chunk: dict[int, list[int]] = {}
@@ -809,6 +813,26 @@ class TableVersion:
                 new = new.settled()
             return new, removed_rows
         return new._compacted(by_chunk.keys()), removed_rows
+
+    def _delete_bulk(self, rowids: np.ndarray) -> "TableVersion":
+        """Many rows of a table without indexes (no keys to drop, so no row values to
+        read): the deletion masks are set chunk by chunk, vectorised."""
+        base = self.settled()
+        ids = np.unique(rowids)
+        where, valid = base._positions_of(ids)
+        ids, where = ids[valid], where[valid]
+        if not len(ids):
+            return self
+        dead = list(base.dead)
+        in_chunk = where[:, 0]
+        touched = np.unique(in_chunk[in_chunk >= 0]).tolist()
+        for i in touched:
+            dead[i] = _marked(dead[i], len(base.chunks[i]), where[in_chunk == i, 1])
+        tail_ids = ids[in_chunk < 0].tolist()
+        new = replace(base, dead=tuple(dead),
+                      tail_dead=_with_keys(base.tail_dead, set(tail_ids)),
+                      live_rows=base.live_rows - len(ids))
+        return new._compacted(touched)
 
     def _compacted(self, touched: Iterable[int]) -> "TableVersion":
         """Rewrite touched chunks that are mostly dead (keeps scans fast after churn)."""
