@@ -120,9 +120,11 @@ def _database(x):
 
 
 def diff_versions(table: str, va: TableVersion | None, vb: TableVersion | None,
-                  ca: Correspondence = IDENTITY, cb: Correspondence = IDENTITY) -> Diff:
+                  ca: Correspondence = IDENTITY, cb: Correspondence = IDENTITY,
+                  describe: bool = True) -> Diff:
     """The diff from ``va`` to ``vb``; ``ca``/``cb`` map each side's rowids onto the
-    common base (the default: both in one rowid space, as a version and its base)."""
+    common base (the default: both in one rowid space, as a version and its base).
+    ``describe=False`` leaves ``changed_columns`` empty (merge does not need it)."""
     va = va.settled() if va is not None else None
     vb = vb.settled() if vb is not None else None
     ref = vb if vb is not None else va
@@ -143,7 +145,7 @@ def diff_versions(table: str, va: TableVersion | None, vb: TableVersion | None,
         matched = _compare_by_identity(table, parts.rest_a, parts.rest_b, schema.names, ca, cb)
     else:
         matched = _compare_by_key(table, keys, parts.rest_a, parts.rest_b, schema.names)
-    return _combine(table, keys, parts, matched, schema.names, by_rowid=pk is None)
+    return _combine(table, keys, parts, matched, schema.names, pk is None, describe)
 
 
 # ---- candidates ------------------------------------------------------------------------
@@ -287,7 +289,8 @@ def _compare_by_key(table, keys, a: pa.Table, b: pa.Table, names) -> Diff:
     return _match(table, keys, a, b, names + [ROWID], [n for n in names if n not in keys])
 
 
-def _combine(table, keys, parts: _Parts, matched: Diff, names, by_rowid: bool) -> Diff:
+def _combine(table, keys, parts: _Parts, matched: Diff, names, by_rowid: bool,
+             describe: bool) -> Diff:
     """The directly classified rows and the matched ones, as one sorted ``Diff``."""
     def with_ids(batches):
         t = parts.table(batches)
@@ -308,8 +311,8 @@ def _combine(table, keys, parts: _Parts, matched: Diff, names, by_rowid: bool) -
         idx = pc.sort_indices(after, [(k, "ascending") for k in sort_keys])
         before, after = before.take(idx), after.take(idx)
     value_cols = [n for n in names if n not in keys]
-    out = Diff(table, keys, added, removed, before, after, _changed_columns(before, after,
-                                                                            value_cols))
+    out = Diff(table, keys, added, removed, before, after,
+               _changed_columns(before, after, value_cols) if describe else [])
     drop = [ROWID] if not by_rowid else [_ID]
     if by_rowid:
         out.added_ids = added.column(_ID).to_numpy()

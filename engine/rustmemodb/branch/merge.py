@@ -145,8 +145,10 @@ class _Merge:
         names = schema.names
         pk = schema.primary_key
         keys = [names[i] for i in pk.columns] if pk is not None else [_ID]
-        theirs = _change_table(diff_versions(name, vb, vs, IDENTITY, cs), names, pk is None)
-        ours = _change_table(diff_versions(name, vb, vt, IDENTITY, ct), names, pk is None)
+        theirs = _change_table(diff_versions(name, vb, vs, IDENTITY, cs, describe=False),
+                               names, pk is None)
+        ours = _change_table(diff_versions(name, vb, vt, IDENTITY, ct, describe=False),
+                             names, pk is None)
         applied = {"added": 0, "removed": 0, "changed": 0}
         if pk is None:   # rows of the source only: plain inserts, never matched
             fresh = pc.equal(theirs.column(_ID), -1)
@@ -155,9 +157,10 @@ class _Merge:
             ours = ours.filter(pc.not_equal(ours.column(_ID), -1))
         else:
             new_rows = theirs.schema.empty_table()
-        mine = pa.table({**{k: ours.column(k) for k in keys}, _OKIND: ours.column(_KIND),
-                         **{_O + n: ours.column(n) for n in names}})
-        j = theirs.join(mine, keys=keys, join_type="left outer", use_threads=False)
+        at = _lookup(theirs, ours, keys)
+        j = theirs.append_column(_OKIND, ours.column(_KIND).take(at))
+        for n in names:
+            j = j.append_column(_O + n, ours.column(n).take(at))
         has_ours = pc.is_valid(j.column(_OKIND))
         same = _same_rows(j, names, has_ours)
         conflict = pc.and_(has_ours, pc.invert(same))
@@ -311,6 +314,29 @@ def _change_table(d: Diff, names, by_rowid: bool) -> pa.Table:
             cols[_ID] = pa.array(ids if len(ids) == n else np.full(n, -1, np.int64), pa.int64())
         parts.append(pa.table(cols))
     return pa.concat_tables(parts)
+
+
+def _lookup(theirs: pa.Table, ours: pa.Table, keys) -> pa.Array:
+    """For each of their changes, the position of our change to the same row (null if
+    we did not change it): a sorted search on row identities, else a join on the key
+    columns alone (values are taken afterwards, not carried through the join)."""
+    n = theirs.num_rows
+    idx = np.full(n, -1, np.int64)
+    if n and ours.num_rows:
+        if keys == [_ID]:
+            mine = ours.column(_ID).to_numpy(zero_copy_only=False)
+            wanted = theirs.column(_ID).to_numpy(zero_copy_only=False)
+            order = np.argsort(mine, kind="stable")
+            ordered = mine[order]
+            pos = np.minimum(np.searchsorted(ordered, wanted), len(ordered) - 1)
+            hit = ordered[pos] == wanted
+            idx[hit] = order[pos[hit]]
+        else:
+            t = theirs.select(keys).append_column("__ti", pa.array(np.arange(n)))
+            o = ours.select(keys).append_column("__oi", pa.array(np.arange(ours.num_rows)))
+            both = t.join(o, keys=keys, join_type="inner", use_threads=False)
+            idx[both.column("__ti").to_numpy()] = both.column("__oi").to_numpy()
+    return pa.array(idx, mask=idx < 0)
 
 
 def _same_rows(j: pa.Table, names, has_ours) -> pa.ChunkedArray:
