@@ -350,7 +350,8 @@ def _changed_columns(before: pa.Table, after: pa.Table, value_cols) -> list:
     else:
         patterns, inverse = np.unique(masks, axis=0, return_inverse=True)
         names = [[value_cols[k] for k in np.flatnonzero(p)] for p in patterns]
-    return [list(names[k]) for k in np.asarray(inverse).reshape(-1).tolist()]
+    # rows of one pattern share one list object: treat the lists as read-only
+    return [names[k] for k in np.asarray(inverse).reshape(-1).tolist()]
 
 
 def _match(table, keys, a: pa.Table, b: pa.Table, out_cols, value_cols) -> Diff:

@@ -145,10 +145,10 @@ class _Merge:
         names = schema.names
         pk = schema.primary_key
         keys = [names[i] for i in pk.columns] if pk is not None else [_ID]
-        theirs = _change_table(diff_versions(name, vb, vs, IDENTITY, cs, describe=False),
-                               names, pk is None)
-        ours = _change_table(diff_versions(name, vb, vt, IDENTITY, ct, describe=False),
-                             names, pk is None)
+        their_diff = diff_versions(name, vb, vs, IDENTITY, cs, describe=False)
+        our_diff = diff_versions(name, vb, vt, IDENTITY, ct, describe=False)
+        theirs = _change_table(their_diff, names, pk is None)
+        ours = _change_table(our_diff, names, pk is None)
         applied = {"added": 0, "removed": 0, "changed": 0}
         if pk is None:   # rows of the source only: plain inserts, never matched
             fresh = pc.equal(theirs.column(_ID), -1)
@@ -158,14 +158,17 @@ class _Merge:
         else:
             new_rows = theirs.schema.empty_table()
         at = _lookup(theirs, ours, keys)
-        j = theirs.append_column(_OKIND, ours.column(_KIND).take(at))
+        j = theirs.append_column(_OKIND, ours.column(_KIND).take(at)) \
+            .append_column(_O + _B, ours.column(_B).take(at))
         for n in names:
             j = j.append_column(_O + n, ours.column(n).take(at))
         has_ours = pc.is_valid(j.column(_OKIND))
         same = _same_rows(j, names, has_ours)
         conflict = pc.and_(has_ours, pc.invert(same))
         if pc.any(conflict).as_py():
-            self.conflicts.extend(_describe(name, schema, j.filter(conflict), names, keys))
+            self.conflicts.extend(_describe(name, schema, j.filter(conflict), names, keys,
+                                            _before_rows(their_diff, names),
+                                            _before_rows(our_diff, names)))
         take = pc.invert(has_ours)
         if self.strategy == "theirs":
             take = pc.or_(take, conflict)
@@ -290,23 +293,27 @@ class _Merge:
 
 # ---- change tables ------------------------------------------------------------------------
 
-_ID, _KIND, _OKIND, _O, _B = "__id", "__kind", "__okind", "__o:", "__b:"
+_ID, _KIND, _OKIND, _O, _B = "__id", "__kind", "__okind", "__o:", "__b"
 _ADDED, _REMOVED, _CHANGED, _NONE = 0, 1, 2, -1
 
 
 def _change_table(d: Diff, names, by_rowid: bool) -> pa.Table:
-    """One row per change: the row's values after it (before it, for a removal), the
-    base values (``__b:`` columns), its kind, identity and the side's rowid."""
+    """One row per change: the row's values after it (before it, for a removal), its
+    kind, identity, the side's rowid and where its base values are (``__b``: a row of
+    ``_before_rows(d)``, read only to describe a conflict)."""
     parts = []
+    offset = 0
     for kind, after, before, ids in (
             (_ADDED, d.added, None, d.added_ids),
             (_REMOVED, d.removed, d.removed, d.removed_ids),
             (_CHANGED, d.changed_after, d.changed_before, d.changed_ids)):
         n = after.num_rows
         cols = {c: after.column(c) for c in names}
-        for c in names:
-            cols[_B + c] = before.column(c) if before is not None else \
-                pa.nulls(n, after.schema.field(c).type)
+        if before is None:
+            cols[_B] = pa.nulls(n, pa.int64())
+        else:
+            cols[_B] = pa.array(np.arange(offset, offset + n, dtype=np.int64))
+            offset += n
         cols[_KIND] = pa.array(np.full(n, kind, np.int8))
         cols[ROWID] = after.column(ROWID) if ROWID in after.column_names else \
             pa.nulls(n, pa.int64())
@@ -314,6 +321,11 @@ def _change_table(d: Diff, names, by_rowid: bool) -> pa.Table:
             cols[_ID] = pa.array(ids if len(ids) == n else np.full(n, -1, np.int64), pa.int64())
         parts.append(pa.table(cols))
     return pa.concat_tables(parts)
+
+
+def _before_rows(d: Diff, names) -> pa.Table:
+    """The base versions of removed and changed rows, as ``__b`` numbers them."""
+    return pa.concat_tables([d.removed.select(names), d.changed_before.select(names)])
 
 
 def _lookup(theirs: pa.Table, ours: pa.Table, keys) -> pa.Array:
@@ -366,10 +378,17 @@ def _same(x, y) -> bool:
     return x == y or (x != x and y != y)   # NaN equals NaN here, as in PostgreSQL
 
 
-def _describe(table, schema, j: pa.Table, names, keys) -> list[tuple]:
+def _describe(table, schema, j: pa.Table, names, keys, their_base: pa.Table,
+              our_base: pa.Table) -> list[tuple]:
     """Conflict rows (table, key, column, base, ours, theirs, 'row') for the joined rows."""
     out = []
     for r in j.to_pylist():
+        if r[_B] is not None:
+            r.update({_B + n: v for n, v in their_base.slice(r[_B], 1).to_pylist()[0].items()})
+        elif r[_O + _B] is not None:
+            r.update({_B + n: v for n, v in our_base.slice(r[_O + _B], 1).to_pylist()[0].items()})
+        else:
+            r.update({_B + n: None for n in names})
         if keys == [_ID]:
             key_text = f"row {r[_ID]}"
         else:

@@ -526,11 +526,8 @@ class TableVersion:
         touched = range(len(base.schema.columns)) if columns is None else sorted(columns)
         chunks = list(base.chunks)
         in_chunk = where[:, 0]
-        cut = np.flatnonzero(np.diff(in_chunk)) + 1
-        starts = np.concatenate(([0], cut))
-        ends = np.concatenate((cut, [len(ids)]))
         tail = base.tail
-        for a, b in zip(starts.tolist(), ends.tolist()):
+        for a, b in _runs(in_chunk):
             i = int(in_chunk[a])
             part = data.slice(a, b - a)
             if i < 0:
@@ -553,8 +550,11 @@ class TableVersion:
         if n_chunk and self.chunks:
             starts = np.asarray(self._chunk_starts(), np.int64)
             ci = np.searchsorted(starts, ids[:n_chunk], side="right") - 1
-            for i in np.unique(ci[ci >= 0]).tolist():
-                sel = np.flatnonzero(ci == i)
+            for a, b in _runs(ci):
+                i = int(ci[a])
+                if i < 0:
+                    continue
+                sel = np.arange(a, b)
                 chunk = self.chunks[i]
                 offs = np.searchsorted(chunk.rowids, ids[sel])
                 inside = offs < len(chunk.rowids)
@@ -818,16 +818,21 @@ class TableVersion:
         """Many rows of a table without indexes (no keys to drop, so no row values to
         read): the deletion masks are set chunk by chunk, vectorised."""
         base = self.settled()
-        ids = np.unique(rowids)
+        ids = np.sort(rowids)
+        if len(ids) > 1:   # (np.unique hashes: several times slower than sort + compare)
+            ids = ids[np.concatenate(([True], ids[1:] != ids[:-1]))]
         where, valid = base._positions_of(ids)
         ids, where = ids[valid], where[valid]
         if not len(ids):
             return self
         dead = list(base.dead)
         in_chunk = where[:, 0]
-        touched = np.unique(in_chunk[in_chunk >= 0]).tolist()
-        for i in touched:
-            dead[i] = _marked(dead[i], len(base.chunks[i]), where[in_chunk == i, 1])
+        touched = []
+        for a, b in _runs(in_chunk):   # ids ascend, so each chunk's are one run
+            i = int(in_chunk[a])
+            if i >= 0:
+                touched.append(i)
+                dead[i] = _marked(dead[i], len(base.chunks[i]), where[a:b, 1])
         tail_ids = ids[in_chunk < 0].tolist()
         new = replace(base, dead=tuple(dead),
                       tail_dead=_with_keys(base.tail_dead, set(tail_ids)),
@@ -879,6 +884,15 @@ def replace(version: "TableVersion", **changes) -> "TableVersion":
     d.update(changes)
     d.pop("_settled", None)   # a cache of the old version's folded form, not ours
     return new
+
+
+def _runs(values: np.ndarray) -> list[tuple[int, int]]:
+    """[(start, end)] of the runs of equal values in an array."""
+    if not len(values):
+        return []
+    cut = np.flatnonzero(np.diff(values)) + 1
+    starts = np.concatenate(([0], cut)).tolist()
+    return list(zip(starts, starts[1:] + [len(values)]))
 
 
 def _table_rows(table: pa.Table) -> list[tuple]:
