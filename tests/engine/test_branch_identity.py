@@ -316,3 +316,31 @@ def test_merge_record_survives_a_concurrent_commit():
     r = merge(f, c)
     assert r.applied and r.counts["t"] == {"added": 0, "removed": 0, "changed": 1}
     assert [r[0] for r in rows(c)] == [0, 1, 2, 10, 11]
+
+
+def test_bulk_update_diff_and_merge_for_every_column_type():
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE t (id INTEGER, i INTERVAL, j JSON, u UUID, d DATE, ts TIMESTAMP, "
+              "b BOOLEAN, f FLOAT, n NUMERIC(10,2))")
+    c.execute("INSERT INTO t SELECT g, INTERVAL '1 day', '{\"a\": 1}'::json, "
+              "'00000000-0000-0000-0000-000000000001'::uuid, DATE '2020-01-01', "
+              "TIMESTAMP '2020-01-01 00:00:00', true, 1.5, 1.25 "
+              "FROM generate_series(1, 5000) AS s(g)")
+    before = rowids_by(c, col="id")
+    c.execute("UPDATE t SET i = i + INTERVAL '1 hour', j = '{\"b\": 2}'::json, d = d + 1, "
+              "ts = ts + INTERVAL '1 day', b = NOT b, f = f * 2, n = n + 1 WHERE id % 2 = 0")
+    assert rowids_by(c, col="id") == before
+    row = c.execute("SELECT j, d, b, f, n FROM t WHERE id = 2").fetchone()
+    assert row[0] == {"b": 2} and row[1].day == 2 and row[2] is False and row[3] == 3.0
+    assert float(row[4]) == 2.25
+    f = c.fork()
+    f.execute("UPDATE t SET i = i + INTERVAL '1 hour', "
+              "u = '00000000-0000-0000-0000-000000000002'::uuid WHERE id % 3 = 0")
+    d = diff(c, f, "t")
+    assert d.counts == {"added": 0, "removed": 0, "changed": 1666}
+    assert d.changed_columns[0] == ["i", "u"]
+    c.execute("UPDATE t SET n = 0 WHERE id % 3 = 1")
+    r = merge(f, c)
+    assert r.applied and r.counts["t"]["changed"] == 1666
+    assert c.execute("SELECT count(*) FROM t WHERE n = 0 OR u::text LIKE '%2'").fetchone() == \
+        (1667 + 1666,)
