@@ -169,6 +169,13 @@ class Database:
             wal.wait_durable(lsn)
         return new
 
+    def note_merge(self, key: int, record) -> None:
+        """Keep a branch merge's record in the committed root (``branch/identity.py``).
+        Metadata only: no new version, nothing logged; restoring an older root (undo)
+        drops it with the rest of that state."""
+        with self._commit_lock:
+            self.root = replace(self.root, merges={**self.root.merges, key: record})
+
     # ---- catalog helpers for tools -------------------------------------------------------
     def tables(self) -> list[str]:
         return sorted(self.root.tables)

@@ -344,3 +344,38 @@ def test_bulk_update_diff_and_merge_for_every_column_type():
     assert r.applied and r.counts["t"]["changed"] == 1666
     assert c.execute("SELECT count(*) FROM t WHERE n = 0 OR u::text LIKE '%2'").fetchone() == \
         (1667 + 1666,)
+
+
+def test_fork_of_a_merged_branch_merges_only_its_new_rows():
+    main = no_pk(3)
+    a = main.fork()
+    a.execute("INSERT INTO t VALUES (10, 'a', 0)")
+    main.execute("INSERT INTO t VALUES (20, 'm', 0)")
+    assert merge(a, main).applied                            # a -> main (rows copied)
+    a2 = a.fork()                                            # a fork of a, after the merge
+    a2.execute("INSERT INTO t VALUES (30, 'a2', 0)")
+    a2.execute("UPDATE t SET v = 'a2 edit' WHERE tag = 10")
+    r = merge(a2, main)
+    assert r.applied and r.counts["t"] == {"added": 1, "removed": 0, "changed": 1}
+    assert [r[:2] for r in rows(main)] == [(0, "v0"), (1, "v1"), (2, "v2"), (10, "a2 edit"),
+                                            (20, "m"), (30, "a2")]
+    c = main.fork()                                          # inherits main's merge record
+    c.execute("INSERT INTO t VALUES (40, 'c', 0)")
+    assert merge(c, a).applied
+    assert sorted(r[0] for r in rows(a)) == [0, 1, 2, 10, 20, 30, 40]
+
+
+def test_fork_made_before_a_merge_does_not_bring_merged_rows_twice():
+    main = no_pk(3)
+    a = main.fork()
+    a.execute("INSERT INTO t VALUES (10, 'a', 0)")
+    a2 = a.fork()                                            # before a is merged
+    a.execute("INSERT INTO t VALUES (11, 'a later', 0)")
+    main.execute("INSERT INTO t VALUES (20, 'm', 0)")
+    assert merge(a, main).applied
+    a2.execute("INSERT INTO t VALUES (30, 'a2', 0)")
+    a2.execute("UPDATE t SET v = 'a2 edit' WHERE tag = 10")
+    r = merge(a2, main)
+    assert r.applied and r.conflicts.num_rows == 0
+    assert [r[:2] for r in rows(main)] == [(0, "v0"), (1, "v1"), (2, "v2"), (10, "a2 edit"),
+                                            (11, "a later"), (20, "m"), (30, "a2")]

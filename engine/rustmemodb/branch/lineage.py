@@ -7,7 +7,10 @@ The merge base of A and B is:
 * the newest merge record between them, in either root: its ``base`` is the
   source root that merge took in (as git moves a merge base). The record's
   side maps its rowids onto that root; the other side's root is the base's own
-  lineage, so its rowids need no mapping;
+  lineage, so its rowids need no mapping. A record of a merge from X also
+  serves a fork Y of X (Y holds X's rows under X's rowids, below its fork
+  point): the base is then the merged root, or the root Y forked from if
+  that is older;
 * else, if B descends from A, the ``base_root`` of B's ancestor directly under A
   (and symmetrically);
 * else, if they share an ancestor P, the older of the two ``base_root``s under P
@@ -31,6 +34,9 @@ class MergeBase:
     root: Root
     record: MergeRecord | None = None
     mapped: object = None        # the database whose rowids the record maps (or None)
+    # for the other side, when it is a fork of the record's source: the roots it forked
+    # from along the way; rowids at or above their next_rowid are its own
+    limits: tuple = ()
     _cache: dict = field(default_factory=dict)
 
     def correspondence(self, db, table: str) -> Correspondence:
@@ -43,19 +49,17 @@ class MergeBase:
 
     def _correspondence(self, db, table: str) -> Correspondence:
         if self.record is None:
-            version = self.root.tables.get(table)
-            return Correspondence(version.next_rowid if version is not None else 0)
-        if db is not self.mapped:
-            return IDENTITY
-        return self.record.tables.get(table) or Correspondence(0)
+            return Correspondence(_next_rowid(self.root, table))
+        if db is self.mapped:
+            return self.record.tables.get(table) or Correspondence(0)
+        if self.limits:
+            return Correspondence(min(_next_rowid(r, table) for r in self.limits))
+        return IDENTITY
 
-    def watermark(self, table: str) -> int:
-        """Below it, rowids name the same row on both sides."""
-        if self.record is None:
-            version = self.root.tables.get(table)
-            return version.next_rowid if version is not None else 0
-        corr = self.record.tables.get(table)
-        return corr.watermark if corr is not None else 0
+
+def _next_rowid(root: Root, table: str) -> int:
+    version = root.tables.get(table)
+    return version.next_rowid if version is not None else 0
 
 
 def _chain(db):
@@ -68,14 +72,39 @@ def _chain(db):
 
 
 def common_base(a, b) -> MergeBase | None:
-    rec_a = getattr(a.root, "merges", {}).get(space_id(b))
-    rec_b = getattr(b.root, "merges", {}).get(space_id(a))
-    if rec_a is not None or rec_b is not None:
-        if rec_b is None or (rec_a is not None and rec_a.seq > rec_b.seq):
-            return MergeBase(rec_a.base, rec_a, a)
-        return MergeBase(rec_b.base, rec_b, b)
+    best = None
+    for holder, other in ((a, b), (b, a)):
+        found = _record(holder, other)
+        if found is not None and (best is None or found[0].seq > best[0].seq):
+            best = found + (holder,)
+    if best is not None:
+        record, forks, holder = best
+        base = record.base
+        if forks and forks[-1].version < base.version:
+            base = forks[-1]   # forked before that merge: from an older state of the source
+        return MergeBase(base, record, holder, tuple(forks))
     root = _lineage_base(a, b)
     return MergeBase(root) if root is not None else None
+
+
+def _record(holder, other) -> tuple[MergeRecord, list] | None:
+    """The record in ``holder``'s root of a merge from ``other`` or from an ancestor of
+    ``other`` (which holds that ancestor's rows under the same rowids), with the roots
+    ``other``'s chain forked from, nearest first, up to that ancestor."""
+    merges = getattr(holder.root, "merges", None)
+    if not merges:
+        return None
+    forks = []
+    db = other
+    while db is not None:
+        record = merges.get(space_id(db))
+        if record is not None:
+            return record, forks
+        if db.base_root is None:
+            return None
+        forks.append(db.base_root)
+        db = db.parent
+    return None
 
 
 def _lineage_base(a, b) -> Root | None:

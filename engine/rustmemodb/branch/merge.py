@@ -17,9 +17,9 @@ of the merged result (``validate``: UNIQUE, NOT NULL, CHECK, FOREIGN KEY) are
 conflicts no strategy resolves: the merge then writes nothing.
 
 The merge is applied as one transaction on the target, so concurrent writers
-get the usual first-committer-wins check. The transaction also leaves a
-``MergeRecord`` in the target's root: the source root it merged (the base of
-the next merge between the two) and how the target's rowids map onto it.
+get the usual first-committer-wins check. It then leaves a ``MergeRecord`` in
+the target's root (``Database.note_merge``): the source root it merged (the
+base of the next merge between the two) and how the target's rowids map onto it.
 Undoing the merge restores a root without that record, so merging again
 re-applies the source's changes.
 """
@@ -32,7 +32,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import errors
-from ..storage.root import replace as replace_root
 from ..storage.table import TableVersion
 from . import validate
 from .diff import ROWID, Diff, _distinct, diff_versions
@@ -83,13 +82,13 @@ def merge(source, target, strategy: str = "abort") -> MergeResult:
             target.end(txn)
             return MergeResult(False, run.conflict_table(), run.counts)
         record = MergeRecord(src_root, next_seq(), run.next_correspondences())
-        merges = dict(getattr(txn.working, "merges", {}))
-        merges[space_id(source)] = record
-        txn.working = replace_root(txn.working, merges=merges)
-        if not txn.ops:
-            target.end(txn)
-        else:
+        if txn.ops:
             target.commit(txn)
+        else:
+            target.end(txn)
+        # even a merge that changed nothing moves the base: the next merge between the
+        # two must not see the changes both sides already share as new again
+        target.note_merge(space_id(source), record)
     except BaseException:
         target.end(txn)
         raise

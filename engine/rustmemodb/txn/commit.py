@@ -112,12 +112,7 @@ def rebase(txn: Transaction, current: Root) -> Root:
     for name in touched_since:
         if name in txn.working.tables:
             tables[name] = txn.working.tables[name]
-    changes = {}
-    merges = txn.working.merges
-    if merges is not txn.snapshot.merges:   # a branch merge's record (branch/identity.py)
-        changes["merges"] = {**root.merges, **{k: v for k, v in merges.items()
-                                               if txn.snapshot.merges.get(k) is not v}}
-    return replace(root, tables=tables, **changes)
+    return replace(root, tables=tables)
 
 
 def _replay(root: Root, op, rowid_map: dict) -> Root:
