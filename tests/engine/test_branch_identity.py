@@ -76,21 +76,50 @@ def test_rowids_survive_folds_compaction_alter_and_recovery(tmp_path):
     c = rustmemodb.connect(str(tmp_path / "db"))
     c.execute("CREATE TABLE t (tag INTEGER, v TEXT)")
     c.execute("INSERT INTO t SELECT g, 'x' FROM generate_series(1, 30000) AS s(g)")
+    c.execute("CREATE INDEX t_tag ON t (tag)")               # point updates via the index
     before = rowids_by(c)
+    c.execute("BEGIN")                                        # one commit, one fsync
     for i in range(PATCH_FOLD + 10):                          # enough patches to fold
         c.execute("UPDATE t SET v = 'p' WHERE tag = ?", (i + 1,))
+    c.execute("COMMIT")
     c.execute("DELETE FROM t WHERE tag > 20000")              # most of a chunk: compaction
-    c.execute("UPDATE t SET v = 'bulk' WHERE tag % 5 = 0")
+    c.execute("UPDATE t SET v = 'bulk' WHERE tag % 4 = 0")   # 5,000 rows: set-based path
     c.execute("ALTER TABLE t ADD COLUMN extra INTEGER")
     c.execute("UPDATE t SET extra = tag WHERE tag < 100")
     expected = {k: v for k, v in before.items() if k <= 20000}
     assert rowids_by(c) == expected
     c.execute("CHECKPOINT")
-    c.execute("UPDATE t SET v = 'after checkpoint' WHERE tag % 7 = 0")   # WAL only
+    c.execute("UPDATE t SET v = 'after checkpoint' WHERE tag % 3 = 0")   # WAL only, bulk
+    c.execute("UPDATE t SET v = 'point' WHERE tag = 4")
     c.close()
     c = rustmemodb.connect(str(tmp_path / "db"))
     assert rowids_by(c) == expected
-    assert c.execute("SELECT v, extra FROM t WHERE tag = 35").fetchone() == ("after checkpoint", 35)
+    assert c.execute("SELECT v, extra FROM t WHERE tag = 36").fetchone() == ("after checkpoint", 36)
+    assert c.execute("SELECT v FROM t WHERE tag IN (4, 8) ORDER BY tag").fetchall() == \
+        [("point",), ("bulk",)]
+
+
+def test_set_based_update_rebases_onto_a_concurrent_commit():
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE t (tag INTEGER PRIMARY KEY, v INTEGER)")
+    c.execute("INSERT INTO t SELECT g, 0 FROM generate_series(1, 10000) AS s(g)")
+    a, b = c.database.connect(), c.database.connect()
+    a.execute("BEGIN")
+    a.execute("INSERT INTO t VALUES (20000, 0)")            # a private rowid...
+    a.execute("UPDATE t SET v = 1 WHERE tag > 5000")        # ...updated in bulk with others
+    b.execute("UPDATE t SET v = 2 WHERE tag = 1")           # commits first, another row
+    b.execute("INSERT INTO t VALUES (30000, 0)")            # takes the rowid a used
+    a.execute("COMMIT")
+    assert c.execute("SELECT v, count(*) FROM t GROUP BY v ORDER BY v").fetchall() == \
+        [(0, 4999 + 1), (1, 5001), (2, 1)]
+    assert c.execute("SELECT v FROM t WHERE tag IN (20000, 30000) ORDER BY tag").fetchall() == \
+        [(1,), (0,)]
+    b.execute("BEGIN")
+    b.execute("UPDATE t SET v = 3 WHERE tag > 9000")
+    a.execute("UPDATE t SET v = 4 WHERE tag = 9500")
+    with pytest.raises(rustmemodb.OperationalError) as err:   # the same row: 40001
+        b.execute("COMMIT")
+    assert err.value.sqlstate == "40001"
 
 
 def test_restore_never_hands_out_a_rowid_twice():
