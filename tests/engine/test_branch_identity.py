@@ -408,3 +408,19 @@ def test_fork_made_before_a_merge_does_not_bring_merged_rows_twice():
     assert r.applied and r.conflicts.num_rows == 0
     assert [r[:2] for r in rows(main)] == [(0, "v0"), (1, "v1"), (2, "v2"), (10, "a2 edit"),
                                             (11, "a later"), (20, "m"), (30, "a2")]
+
+
+def test_every_alter_keeps_rowids():
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE t (tag INTEGER, v TEXT, n INTEGER)")
+    c.execute("INSERT INTO t SELECT g, 'x', g FROM generate_series(1, 70000) AS s(g)")
+    for i in range(10):                                      # rows in the tail too
+        c.execute("INSERT INTO t VALUES (?, 'tail', 0)", (100000 + i,))
+    c.execute("DELETE FROM t WHERE tag % 10 = 0")             # and deletion masks
+    before = rowids_by(c)
+    for ddl in ["ALTER TABLE t ALTER COLUMN n TYPE FLOAT", "ALTER TABLE t DROP COLUMN v",
+                "ALTER TABLE t RENAME COLUMN n TO m", "ALTER TABLE t ADD COLUMN z INTEGER DEFAULT 5",
+                "ALTER TABLE t ADD PRIMARY KEY (tag)", "CREATE INDEX ix ON t (m)",
+                "ALTER TABLE t ALTER COLUMN m SET NOT NULL"]:
+        c.execute(ddl)
+        assert rowids_by(c) == before, ddl
