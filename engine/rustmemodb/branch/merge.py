@@ -148,51 +148,46 @@ class _Merge:
         our_diff = diff_versions(name, vb, vt, IDENTITY, ct, describe=False)
         theirs = _change_table(their_diff, names, pk is None)
         ours = _change_table(our_diff, names, pk is None)
-        applied = {"added": 0, "removed": 0, "changed": 0}
-        if pk is None:   # rows of the source only: plain inserts, never matched
-            fresh = pc.equal(theirs.column(_ID), -1)
-            new_rows = theirs.filter(fresh)
-            theirs = theirs.filter(pc.invert(fresh))
-            ours = ours.filter(pc.not_equal(ours.column(_ID), -1))
-        else:
-            new_rows = theirs.schema.empty_table()
-        at = _lookup(theirs, ours, keys)
-        j = theirs.append_column(_OKIND, ours.column(_KIND).take(at)) \
-            .append_column(_O + _B, ours.column(_B).take(at))
-        for n in names:
-            j = j.append_column(_O + n, ours.column(n).take(at))
-        has_ours = pc.is_valid(j.column(_OKIND))
-        same = _same_rows(j, names, has_ours)
-        conflict = pc.and_(has_ours, pc.invert(same))
-        if pc.any(conflict).as_py():
-            self.conflicts.extend(_describe(name, schema, j.filter(conflict), names, keys,
-                                            _before_rows(their_diff, names),
-                                            _before_rows(our_diff, names)))
-        take = pc.invert(has_ours)
-        if self.strategy == "theirs":
-            take = pc.or_(take, conflict)
-        todo = j.filter(take)
-        kind = todo.column(_KIND).to_numpy(zero_copy_only=False)
-        okind = pc.fill_null(todo.column(_OKIND), _NONE).to_numpy(zero_copy_only=False)
+        n = theirs.num_rows
+        kind = _np(theirs.column(_KIND))
+        fresh = _np(theirs.column(_ID)) == -1 if pk is None else np.zeros(n, bool)
+        at = _lookup(theirs, ours, keys)            # our change to the same row, or -1
+        at[fresh] = -1                              # rows of the source only: never matched
+        has_ours = at >= 0
+        okind = np.full(n, _NONE, np.int8)
+        okind[has_ours] = _np(ours.column(_KIND))[at[has_ours]]
+        conflict = np.zeros(n, bool)
+        both = np.flatnonzero(has_ours)
+        if len(both):
+            conflict[both] = ~_same_rows(theirs.take(pa.array(both)),
+                                         ours.take(pa.array(at[both])), names,
+                                         kind[both], okind[both])
+        if conflict.any():
+            pick = np.flatnonzero(conflict)
+            self.conflicts.extend(_describe(
+                name, schema, theirs.take(pa.array(pick)), ours.take(pa.array(at[pick])),
+                names, keys, _before_rows(their_diff, names), _before_rows(our_diff, names)))
+        take = ~has_ours | (conflict if self.strategy == "theirs" else False)
         if pk is None:
-            rowids, found = ct.from_base(todo.column(_ID).to_numpy(zero_copy_only=False))
-            live = (found & (okind != _REMOVED)) & ((okind != _NONE) | (kind != _ADDED))
+            rowids, found = ct.from_base(_np(theirs.column(_ID)))
+            live = found & ~fresh & (okind != _REMOVED) & ((okind != _NONE) | (kind != _ADDED))
         else:
             index = vt.indexes[pk.name]
-            key_cols = [todo.column(k).to_pylist() for k in keys]
+            rows_taken = theirs.take(pa.array(np.flatnonzero(take)))
+            key_cols = [rows_taken.column(k).to_pylist() for k in keys]
             hits = [index.get(k[0] if len(k) == 1 else k) for k in zip(*key_cols)]
-            live = np.array([h is not None for h in hits], bool)
-            rowids = np.array([h if h is not None else -1 for h in hits], np.int64)
+            rowids = np.full(n, -1, np.int64)
+            rowids[take] = [h if h is not None else -1 for h in hits]
+            live = rowids >= 0
         removing = kind == _REMOVED
-        deletes = rowids[removing & live]
-        up = ~removing & live
-        ins = ~removing & ~live
-        updates = (rowids[up], _rows_of(todo.filter(pa.array(up)), schema))
-        inserts = pa.concat_tables([_rows_of(todo.filter(pa.array(ins)), schema, True),
-                                    _rows_of(new_rows, schema, True)])
-        for k, label in ((_ADDED, "added"), (_REMOVED, "removed"), (_CHANGED, "changed")):
-            applied[label] = int(np.count_nonzero(kind == k))
-        applied["added"] += new_rows.num_rows
+        deletes = rowids[take & removing & live]
+        up = np.flatnonzero(take & ~removing & live)
+        ins = np.flatnonzero(take & ~removing & ~live)
+        updates = (rowids[up], _rows_of(theirs.take(pa.array(up)), schema))
+        inserts = _rows_of(theirs.take(pa.array(ins)), schema, True)
+        applied = {label: int(np.count_nonzero(take & (kind == k)))
+                   for k, label in ((_ADDED, "added"), (_REMOVED, "removed"),
+                                    (_CHANGED, "changed"))}
         self._apply(name, schema, deletes, updates, inserts, pk is None)
         return applied
 
@@ -292,7 +287,7 @@ class _Merge:
 
 # ---- change tables ------------------------------------------------------------------------
 
-_ID, _KIND, _OKIND, _O, _B = "__id", "__kind", "__okind", "__o:", "__b"
+_ID, _KIND, _B = "__id", "__kind", "__b"
 _ADDED, _REMOVED, _CHANGED, _NONE = 0, 1, 2, -1
 
 
@@ -327,39 +322,45 @@ def _before_rows(d: Diff, names) -> pa.Table:
     return pa.concat_tables([d.removed.select(names), d.changed_before.select(names)])
 
 
-def _lookup(theirs: pa.Table, ours: pa.Table, keys) -> pa.Array:
-    """For each of their changes, the position of our change to the same row (null if
-    we did not change it): a sorted search on row identities, else a join on the key
+def _lookup(theirs: pa.Table, ours: pa.Table, keys) -> np.ndarray:
+    """For each of their changes, the position of our change to the same row (-1 if we
+    did not change it): a sorted search on row identities, else a join on the key
     columns alone (values are taken afterwards, not carried through the join)."""
     n = theirs.num_rows
     idx = np.full(n, -1, np.int64)
     if n and ours.num_rows:
         if keys == [_ID]:
-            mine = ours.column(_ID).to_numpy(zero_copy_only=False)
-            wanted = theirs.column(_ID).to_numpy(zero_copy_only=False)
-            order = np.argsort(mine, kind="stable")
+            mine = _np(ours.column(_ID))
+            known = np.flatnonzero(mine >= 0)       # our own new rows match nothing
+            if not len(known):
+                return idx
+            order = known[np.argsort(mine[known], kind="stable")]
             ordered = mine[order]
+            wanted = _np(theirs.column(_ID))
             pos = np.minimum(np.searchsorted(ordered, wanted), len(ordered) - 1)
-            hit = ordered[pos] == wanted
+            hit = (ordered[pos] == wanted) & (wanted >= 0)
             idx[hit] = order[pos[hit]]
         else:
             t = theirs.select(keys).append_column("__ti", pa.array(np.arange(n)))
             o = ours.select(keys).append_column("__oi", pa.array(np.arange(ours.num_rows)))
             both = t.join(o, keys=keys, join_type="inner", use_threads=False)
-            idx[both.column("__ti").to_numpy()] = both.column("__oi").to_numpy()
-    return pa.array(idx, mask=idx < 0)
+            idx[_np(both.column("__ti"))] = _np(both.column("__oi"))
+    return idx
 
 
-def _same_rows(j: pa.Table, names, has_ours) -> pa.ChunkedArray:
-    """Did both sides end the row the same way (both deleted, or equal values)?"""
-    gone = pc.equal(j.column(_KIND), _REMOVED)
-    my_gone = pc.fill_null(pc.equal(j.column(_OKIND), _REMOVED), False)
-    equal = pa.array(np.ones(j.num_rows, bool))
+def _np(col) -> np.ndarray:
+    return col.to_numpy() if isinstance(col, pa.ChunkedArray) else col.to_numpy(
+        zero_copy_only=False)
+
+
+def _same_rows(theirs: pa.Table, ours: pa.Table, names, kind, okind) -> np.ndarray:
+    """Did both sides end each row the same way (both deleted, or equal values)?"""
+    gone, my_gone = kind == _REMOVED, okind == _REMOVED
+    equal = np.ones(theirs.num_rows, bool)
     for n in names:
-        equal = pc.and_(equal, pc.invert(_distinct(j.column(n), j.column(_O + n))))
-    both_gone = pc.and_(gone, my_gone)
-    both_there = pc.and_(pc.invert(gone), pc.invert(my_gone))
-    return pc.and_(has_ours, pc.or_(both_gone, pc.and_(both_there, equal)))
+        equal &= ~np.asarray(pc.fill_null(_distinct(theirs.column(n).combine_chunks(),
+                                                    ours.column(n).combine_chunks()), True))
+    return (gone & my_gone) | (~gone & ~my_gone & equal)
 
 
 def _rows_of(t: pa.Table, schema, with_rowid: bool = False) -> pa.Table:
@@ -377,35 +378,32 @@ def _same(x, y) -> bool:
     return x == y or (x != x and y != y)   # NaN equals NaN here, as in PostgreSQL
 
 
-def _describe(table, schema, j: pa.Table, names, keys, their_base: pa.Table,
-              our_base: pa.Table) -> list[tuple]:
-    """Conflict rows (table, key, column, base, ours, theirs, 'row') for the joined rows."""
+def _describe(table, schema, theirs: pa.Table, ours: pa.Table, names, keys,
+              their_base: pa.Table, our_base: pa.Table) -> list[tuple]:
+    """Conflict rows (table, key, column, base, ours, theirs, 'row'): ``theirs`` and
+    ``ours`` are the two sides' changes of the same rows, aligned."""
     out = []
-    for r in j.to_pylist():
+    for r, o in zip(theirs.to_pylist(), ours.to_pylist()):
         if r[_B] is not None:
-            r.update({_B + n: v for n, v in their_base.slice(r[_B], 1).to_pylist()[0].items()})
-        elif r[_O + _B] is not None:
-            r.update({_B + n: v for n, v in our_base.slice(r[_O + _B], 1).to_pylist()[0].items()})
+            base = their_base.slice(r[_B], 1).to_pylist()[0]
+        elif o[_B] is not None:
+            base = our_base.slice(o[_B], 1).to_pylist()[0]
         else:
-            r.update({_B + n: None for n in names})
-        if keys == [_ID]:
-            key_text = f"row {r[_ID]}"
-        else:
-            key_text = ", ".join(f"{k}={r[k]}" for k in keys)
-        theirs_gone, ours_gone = r[_KIND] == _REMOVED, r[_OKIND] == _REMOVED
-        base = {n: r[_B + n] for n in names}
-        has_base = r[_KIND] != _ADDED or r[_OKIND] != _ADDED
+            base = None
+        key_text = f"row {r[_ID]}" if keys == [_ID] else \
+            ", ".join(f"{k}={r[k]}" for k in keys)
+        theirs_gone, ours_gone = r[_KIND] == _REMOVED, o[_KIND] == _REMOVED
         if theirs_gone or ours_gone:
-            mine = {n: r[_O + n] for n in names}
-            theirs = {n: r[n] for n in names}
-            out.append((table, key_text, "*", _t(base) if has_base else None,
+            mine = {n: o[n] for n in names}
+            their_row = {n: r[n] for n in names}
+            out.append((table, key_text, "*", _t(base),
                         "(deleted)" if ours_gone else _t(mine),
-                        "(deleted)" if theirs_gone else _t(theirs), "row"))
+                        "(deleted)" if theirs_gone else _t(their_row), "row"))
             continue
         for n in names:
-            if not _same(r[n], r[_O + n]):
-                out.append((table, key_text, n, _t(base[n]) if has_base else None,
-                            _t(r[_O + n]), _t(r[n]), "row"))
+            if not _same(r[n], o[n]):
+                out.append((table, key_text, n, _t(base[n]) if base is not None else None,
+                            _t(o[n]), _t(r[n]), "row"))
     return out
 
 
