@@ -381,6 +381,15 @@ def _match(table, keys, a: pa.Table, b: pa.Table, out_cols, value_cols) -> Diff:
 
 
 def _distinct(x, y):
+    """Per row: x IS DISTINCT FROM y (NULLs equal each other; NaN equals NaN)."""
+    floating = pa.types.is_floating(x.type)
+    if not x.null_count and not y.null_count:
+        try:
+            ne = pc.not_equal(x, y)
+            return pc.and_(ne, pc.invert(pc.and_(pc.is_nan(x), pc.is_nan(y)))) \
+                if floating else ne
+        except pa.ArrowNotImplementedError:
+            pass
     try:
         eq = pc.equal(x, y)
     except pa.ArrowNotImplementedError:   # e.g. INTERVAL: no kernel, compare the values
