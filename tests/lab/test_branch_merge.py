@@ -44,6 +44,7 @@ def test_diff_without_primary_key_shows_updates_as_changed_rows(cell, sales):
     assert view.counts == {"sales": {"added": 0, "removed": 0, "changed": 2}}
     html = cell("%sql --diff main what_if sales").html()
     assert "~2 changed" in html and "rmdb-diff-cell" in html
+    assert "row identity" in html                         # the _rowid column explained
 
 
 @pytest.mark.parametrize("strategy", ["", "--ours", "--theirs"])
