@@ -66,9 +66,6 @@ class Correspondence:
         arr = np.asarray(pairs, np.int64)
         return cls(watermark, arr[:, 0].copy(), arr[:, 1].copy())
 
-    def pairs(self) -> list[tuple[int, int]]:
-        return list(zip(self.rowids.tolist(), self.base_ids.tolist()))
-
     def to_base(self, rowids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(base ids, known): rows of this side only are not known to the base."""
         rowids = np.asarray(rowids, np.int64)
