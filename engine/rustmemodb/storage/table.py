@@ -35,8 +35,10 @@ wholesale (scans, the tail freeze, checkpoints, diff, ALTER) works on
 ``replace_with_mask`` (cached per version). A point DELETE of chunk rows marks
 them ``DELETED`` in the same map instead of copying a 64k-flag deletion mask.
 Patches are folded for good once there are more than ``PATCH_FOLD`` of them.
-Large UPDATEs from the vectorised executor are still delete + insert of whole
-batches.
+Large UPDATEs from the vectorised executor keep rowids too (``update_arrow``):
+each touched chunk is rewritten once, with its rowids, and only the assigned
+columns are replaced. A row therefore keeps its rowid for life, which is its
+identity for concurrent-write checks and for branch diff and merge.
 """
 from __future__ import annotations
 
