@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import importlib
 
-SUITES = ("fork", "load", "analytics", "oltp", "lab", "durability", "branch")
+SUITES = ("fork", "load", "analytics", "oltp", "lab", "durability", "frontend", "storage",
+          "branch")
 
 
 def suite_module(name: str):

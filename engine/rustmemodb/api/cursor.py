@@ -39,11 +39,7 @@ class Cursor:
 
     def executemany(self, sql: str, seq_of_params) -> "Cursor":
         self._check_open()
-        total = 0
-        session = self.connection._session
-        for params in seq_of_params:
-            result = session.execute(sql, params)
-            total += max(result.rowcount, 0)
+        total = self.connection._session.execute_many(sql, seq_of_params)
         self._set_result(None)
         self.rowcount = total
         return self
