@@ -113,6 +113,11 @@ def is_array(sql_type: str) -> bool:
     return sql_type.endswith("[]")
 
 
+def is_column_type(sql_type: str) -> bool:
+    """Whether a table column may have this type: a scalar type or an array of one."""
+    return sql_type in ALL_TYPES or (sql_type.endswith("[]") and sql_type[:-2] in ALL_TYPES)
+
+
 def array_of(element: str) -> str:
     return element + "[]"
 
