@@ -25,29 +25,12 @@ from typing import Any
 
 
 from . import errors, types
+from .exec import limits as _limits
 from .exec.context import ExecContext
 from .result import Result
 from .sql import params as placeholders
 from .sql.dispatch import Explain, Utility, dispatch
 from .sql.plan_cache import Prepared
-
-
-class CancelFlag:
-    """A cross-thread cancel request; a plain attribute is enough under the GIL."""
-
-    __slots__ = ("_set",)
-
-    def __init__(self) -> None:
-        self._set = False
-
-    def set(self) -> None:
-        self._set = True
-
-    def clear(self) -> None:
-        self._set = False
-
-    def is_set(self) -> bool:
-        return self._set
 
 
 class Session:
@@ -60,7 +43,8 @@ class Session:
         self.autocommit = True            # False: PEP 249 implicit transactions
         self.settings: dict[str, str] = {}
         self.prepared: dict[str, str] = {}
-        self.cancel_event = CancelFlag()
+        # Interrupt flag, statement_timeout and max_statement_memory (exec/limits.py).
+        self.cancel_event = _limits.StatementLimits()
         self.replacement_scan = None
         self.savepoints: list[tuple[str, Any]] = []
 
@@ -71,20 +55,25 @@ class Session:
     # ---- entry ----------------------------------------------------------------------------
     def execute(self, sql: str, params=None) -> Result:
         started = _perf_counter()
-        self.cancel_event.clear()
+        token = _limits.activate(self.cancel_event)
         try:
-            prepared = self._prepare(sql)
-        except errors.Error:
-            if self.txn is not None:   # like PostgreSQL, any error aborts the transaction
-                self.txn.failed = True
-            raise
-        txn = self.txn
-        if txn is not None and txn.failed and not _ends_failed_txn(prepared):
-            raise _aborted()
-        if prepared.utility is not None:
-            result = self._utility(prepared, params)
-        else:
-            result = self._run(prepared, params)
+            try:
+                prepared = self._prepare(sql)
+            except BaseException as exc:
+                if self.txn is not None:   # like PostgreSQL, any error aborts the transaction
+                    self.txn.failed = True
+                if isinstance(exc, errors.Error):
+                    raise
+                raise _limits_error(exc) from exc
+            txn = self.txn
+            if txn is not None and txn.failed and not _ends_failed_txn(prepared):
+                raise _aborted()
+            if prepared.utility is not None:
+                result = self._utility(prepared, params)
+            else:
+                result = self._run(prepared, params)
+        finally:
+            _limits.deactivate(token)
         result.elapsed = _perf_counter() - started
         return result
 
@@ -150,13 +139,9 @@ class Session:
         except BaseException as exc:
             txn.restore(mark)
             self._after_error(txn, autocommit)
-            if isinstance(exc, KeyboardInterrupt):
-                raise errors.sql_error("57014", "canceling statement due to user request") from None
             if isinstance(exc, errors.Error):
                 raise
-            if isinstance(exc, (MemoryError, RecursionError)):
-                raise errors.sql_error("54001", f"statement too complex: {type(exc).__name__}") from None
-            raise errors.InternalError(f"internal error: {type(exc).__name__}: {exc}") from exc
+            raise _limits_error(exc) from exc
         if autocommit:
             self.db.commit(txn)
         return result
@@ -243,6 +228,11 @@ class Session:
     def explain(self, explain: Explain, params) -> Result:
         from .utility import run_explain
         return run_explain(self, explain, params)
+
+
+def _limits_error(exc: BaseException) -> errors.Error:
+    from .api.guard import as_db_error
+    return as_db_error(exc)
 
 
 def _aborted() -> errors.Error:

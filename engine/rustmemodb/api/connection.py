@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 from .. import errors, types
 from .arrow_io import to_arrow_table
 from .cursor import Cursor
+from .guard import guarded
 
 
 class Connection:
@@ -40,18 +41,22 @@ class Connection:
     def executescript(self, sql: str) -> Cursor:
         return self.cursor().executescript(sql)
 
+    @guarded
     def commit(self) -> None:
         self._check_open()
         self._session.commit()
 
+    @guarded
     def rollback(self) -> None:
         self._check_open()
         self._session.rollback()
 
+    @guarded
     def begin(self) -> None:
         self._check_open()
         self._session.begin()
 
+    @guarded
     def close(self) -> None:
         if not self._closed:
             self._session.rollback()
@@ -92,11 +97,13 @@ class Connection:
             raise errors.InterfaceError("connection is closed")
 
     # ---- beyond PEP 249 ---------------------------------------------------------------------
+    @guarded
     def fork(self) -> "Connection":
         """A connection to an O(1) copy of this database's committed state."""
         self._check_open()
         return Connection(self.database.fork())
 
+    @guarded
     def register(self, name: str, data) -> None:
         """Make a pandas DataFrame / Arrow table queryable as ``name`` (read in place)."""
         self._registered[name] = to_arrow_table(data)

@@ -11,6 +11,7 @@ from typing import Any, Iterator, Sequence
 import pyarrow as pa
 
 from .. import errors, types
+from .guard import as_db_error, guarded
 
 
 class Cursor:
@@ -34,11 +35,21 @@ class Cursor:
         connection = self.connection
         if connection._closed:
             raise errors.InterfaceError("connection is closed")
-        self._set_result(connection._session.execute(sql, params))
+        if type(sql) is not str:
+            sql = _statement_text(sql)
+        try:
+            self._set_result(connection._session.execute(sql, params))
+        except errors.Error:
+            raise
+        except Exception as exc:   # a bug below: still a DB-API error (api/guard.py)
+            raise as_db_error(exc) from exc
         return self
 
+    @guarded
     def executemany(self, sql: str, seq_of_params) -> "Cursor":
         self._check_open()
+        if type(sql) is not str:
+            sql = _statement_text(sql)
         total = 0
         session = self.connection._session
         for params in seq_of_params:
@@ -48,7 +59,10 @@ class Cursor:
         self.rowcount = total
         return self
 
+    @guarded
     def executescript(self, sql: str) -> "Cursor":
+        if type(sql) is not str:
+            sql = _statement_text(sql)
         from ..sql.split import split_statements
         for text, _ in split_statements(sql):
             self.execute(text)
@@ -81,6 +95,7 @@ class Cursor:
         return self._result.elapsed if self._result is not None else 0.0
 
     # ---- fetching ---------------------------------------------------------------------------
+    @guarded
     def _materialize(self) -> list:
         if self._rows is None:
             r = self._result
@@ -120,6 +135,7 @@ class Cursor:
                 return
             yield row
 
+    @guarded
     def arrow(self) -> pa.Table:
         """The whole result as a ``pyarrow.Table`` (zero-copy from the engine)."""
         if self._result is None:
@@ -128,12 +144,14 @@ class Cursor:
 
     fetch_arrow_table = arrow
 
+    @guarded
     def df(self):
         """The whole result as a pandas DataFrame (pandas imported here, lazily)."""
         return self.arrow().to_pandas()
 
     fetchdf = df
 
+    @guarded
     def pl(self):
         import polars as pl
         return pl.from_arrow(self.arrow())
@@ -159,6 +177,14 @@ class Cursor:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _statement_text(sql) -> str:
+    """The statement as text: a ``str`` subclass is accepted, anything else is 42601."""
+    if isinstance(sql, str):
+        return str(sql)
+    raise errors.ProgrammingError(
+        f"the statement must be a string, not {type(sql).__name__}", sqlstate="42601")
 
 
 def arrow_to_rows(table: pa.Table, columns) -> list[tuple]:
