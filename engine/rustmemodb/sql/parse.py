@@ -13,9 +13,16 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from .. import errors
+from . import limits
+
+
+# Text shorter than this cannot nest deeper than the limits or hold a long chain.
+_SHORT = 120
 
 
 def parse_one(sql: str) -> exp.Expression:
+    if len(sql) > _SHORT:
+        sql = limits.check_text(sql)
     try:
         statements = sqlglot.parse(sql, read="postgres")
     except ParseError as exc:
@@ -31,6 +38,8 @@ def parse_one(sql: str) -> exp.Expression:
     if isinstance(stmt, exp.Command):
         word = str(stmt.this).upper()
         raise errors.syntax_error(f'syntax error at or near "{word}"', position=0)
+    if len(sql) > _SHORT:   # long chains balanced, depth checked (sql/limits.py)
+        stmt = limits.balance(stmt)
     # PostgreSQL folds unquoted identifiers to lower case; quoted ones keep their case.
     return normalize_identifiers(stmt, dialect="postgres")
 
