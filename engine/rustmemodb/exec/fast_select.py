@@ -170,7 +170,9 @@ def _sort(node: L.LogicalSort):
 def _sort_key(v, null_high: bool):
     if v is None:
         return (1 if null_high else 0, 0)
-    return (0 if null_high else 1, v)
+    if v != v:   # NaN: above every number, equal to itself (semantics.row_sort_value)
+        return (0 if null_high else 1, 1, 0.0)
+    return (0 if null_high else 1, 0, v)
 
 
 COMPILERS.append(compile_select)

@@ -140,3 +140,24 @@ def hash_key(values):
     if pa.types.is_floating(values.type):
         return pc.add(values, 0.0)
     return values
+
+
+def sort_keys_for(values, order: str, null_placement: str) -> list:
+    """Arrow sort keys ``[(array, order, null_placement), ...]`` for one SQL sort key.
+
+    Arrow places NaN next to the NULLs (at the same end), PostgreSQL sorts NaN above
+    every number and apart from NULLs. A float column holding NaN is therefore sorted by
+    (is NaN, value): the first key, with the column's direction and NULL placement, lifts
+    NaN above the numbers; NaNs tie on the value key, as NaN = NaN in SQL."""
+    if pa.types.is_floating(values.type) and values.null_count < len(values) and \
+            pc.any(pc.is_nan(values)).as_py():
+        return [(pc.is_nan(values), order, null_placement), (values, order, null_placement)]
+    return [(values, order, null_placement)]
+
+
+def row_sort_value(v):
+    """A row-path sort key part for a non-NULL value: NaN above every float, equal to
+    itself (Python's NaN compares false with everything, which scrambles ``sorted``)."""
+    if v != v:
+        return (1, 0.0)
+    return (0, v)
