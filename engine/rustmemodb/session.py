@@ -174,7 +174,7 @@ class Session:
         exact = prepared.exact_types
         if exact is not None and (type(params) is tuple or type(params) is list) \
                 and tuple(map(type, params)) == exact:
-            return list(params)
+            return _limits.check_param_values(list(params))
         ph = prepared.placeholders
         if ph.count == 0 and not params:
             return []
@@ -266,6 +266,8 @@ def convert_param(value, expected: str, slot: int):
         return None
     if _EXACT.get(type(value)) == expected:   # the common case: nothing to convert
         return value
+    if type(value) is int and expected == types.FLOAT:   # any int, even past int64
+        return float(value)
     stored, got = types.from_python(value)
     if expected in (types.UNKNOWN, types.NULL) or got == expected:
         return stored

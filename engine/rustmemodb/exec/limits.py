@@ -195,8 +195,9 @@ def format_bytes(n: int) -> str:
     for unit, size in (("TB", 1 << 40), ("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
         if n % size == 0:
             return f"{n // size}{unit}"
-    if n >= 1 << 20:
-        return f"{n / (1 << 20):.1f}MB"
+    for unit, size in (("TB", 1 << 40), ("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.1f}{unit}"
     return f"{n}B"
 
 
@@ -210,3 +211,23 @@ def apply_setting(limits: StatementLimits, name: str, value: str | None) -> str:
         return show_timeout(limits.timeout_ms)
     limits.memory_cap = 0 if value is None or value.lower() == "default" else parse_memory(value)
     return format_bytes(limits.memory_cap)
+
+
+# ---- parameters ---------------------------------------------------------------------------
+
+# PostgreSQL's protocol limit on parameters per statement.
+MAX_PARAMS = 65535
+
+
+def check_param_values(values: list) -> list:
+    """Values that skipped conversion (exact Python types) still obey the types' limits:
+    integers within int64 (22003), text valid UTF-8 (22021). ``Session._params``."""
+    for v in values:
+        t = type(v)
+        if t is int:
+            if not -0x8000000000000000 <= v <= 0x7FFFFFFFFFFFFFFF:
+                raise errors.sql_error("22003", f'value "{v}" is out of range for type bigint')
+        elif t is str and not v.isascii():
+            from .. import types
+            types.check_text(v)
+    return values

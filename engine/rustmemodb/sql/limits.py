@@ -242,3 +242,4 @@ def tree_depth(tree: exp.Expression) -> int:
         for child in node.iter_expressions():
             stack.append((child, d))
     return best
+

@@ -12,7 +12,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
-from .. import errors
+from .. import errors, types
 from . import limits
 
 
@@ -21,6 +21,8 @@ _SHORT = 120
 
 
 def parse_one(sql: str) -> exp.Expression:
+    if not sql.isascii():
+        types.check_text(sql)   # a lone surrogate is not UTF-8: 22021
     if len(sql) > _SHORT:
         sql = limits.check_text(sql)
     try:
