@@ -25,10 +25,11 @@ from time import monotonic
 
 from .. import errors
 
-# A statement that would allocate more than this in one array can never succeed here;
-# refusing it up front turns an allocation failure (or the OOM killer) into 53200.
+# Without a max_statement_memory, a statement may still not account for more than half
+# the machine's memory: refusing it up front turns the OOM killer (or an allocation
+# failure half-way through a kernel) into 53200.
 try:
-    PHYSICAL_MEMORY = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    PHYSICAL_MEMORY = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
 except (ValueError, OSError, AttributeError):   # pragma: no cover - non-POSIX
     PHYSICAL_MEMORY = 1 << 40
 
@@ -133,6 +134,17 @@ def charge(nbytes: int, what: str = "") -> None:
                                       f"{format_bytes(nbytes)}")
 
 
+def remaining() -> int:
+    """Bytes the current statement may still allocate (physical memory without a cap)."""
+    limits = _CURRENT.get()
+    if limits is None:
+        return PHYSICAL_MEMORY
+    left = PHYSICAL_MEMORY - limits.used
+    if limits.memory_cap:
+        left = min(left, limits.memory_cap - limits.used)
+    return left
+
+
 def check_value_size(nbytes: int, what: str = "value") -> None:
     """54000 for one value over PostgreSQL's 1 GB field limit (before building it)."""
     if nbytes > MAX_VALUE_BYTES:
@@ -190,14 +202,14 @@ def show_timeout(ms: int) -> str:
 
 
 def format_bytes(n: int) -> str:
+    """PostgreSQL's memory units: exact in the largest unit that divides ``n``, else one
+    decimal in the largest unit not above it."""
     if n == 0:
         return "0"
-    for unit, size in (("TB", 1 << 40), ("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
-        if n % size == 0:
-            return f"{n // size}{unit}"
-    for unit, size in (("TB", 1 << 40), ("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
+    units = (("TB", 1 << 40), ("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10))
+    for unit, size in units:
         if n >= size:
-            return f"{n / size:.1f}{unit}"
+            return f"{n // size}{unit}" if n % size == 0 else f"{n / size:.1f}{unit}"
     return f"{n}B"
 
 

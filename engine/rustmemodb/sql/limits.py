@@ -27,6 +27,7 @@ import re
 from sqlglot import exp
 
 from .. import errors
+from ..exec import limits as statement_limits
 
 # Nesting depth (parentheses and tree levels) every stage handles: sqlglot's parser needs
 # about two frames per parenthesis level, the binder and executor a few per tree level.
@@ -170,8 +171,12 @@ def _chain_key(node) -> tuple | None:
 def balance(tree: exp.Expression) -> exp.Expression:
     """Rebuild long AND/OR/UNION/INTERSECT chains balanced; check the depth after."""
     todo = [tree]
+    seen = 0
     while todo:
         node = todo.pop()
+        seen += 1
+        if seen % 4096 == 0:
+            statement_limits.check()   # interrupt / timeout while planning a huge statement
         key = _top_key(node)
         if key is not None:
             operands = _operands(node, key)

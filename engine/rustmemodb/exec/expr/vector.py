@@ -18,6 +18,7 @@ from ...plan.expr import (Call, Case, Cast, ColRef, Const, Expr, InList, NextVal
                           OuterRef, Param, SubqueryExpr)
 from ..semantics import arrow_errors, hash_key
 from . import lazy
+from .. import limits
 
 Value = Any  # pa.Array | pa.ChunkedArray | pa.Scalar
 
@@ -148,7 +149,10 @@ def map_rows(fn: Callable, args: Sequence[Value], n: int | None = None, *, stric
         else:
             columns.append(a.to_pylist())
     out = []
+    check_every = limits.CHECK_EVERY
     for vals in zip(*columns) if columns else ([()] * n):
+        if len(out) % check_every == 0:
+            limits.check()   # interrupt / statement_timeout inside long row loops
         if strict and None in vals:
             out.append(None)
         else:
