@@ -78,8 +78,6 @@ def collapse_parens(sql: str) -> str:
     """``sql`` with redundant grouping removed: a parenthesised group whose whole content
     is one parenthesised group ``((x))`` becomes ``(x)`` (unless it holds a top-level
     comma, where ``((1, 2))`` is a row inside a list)."""
-    if sql.count("(") < MAX_NESTING // 2:
-        return sql
     toks = list(_tokens(sql))
     # match parentheses
     pair: dict[int, int] = {}
@@ -134,8 +132,6 @@ def _blank(sql: str, tok) -> bool:
 
 def check_text(sql: str) -> str:
     """Collapse redundant parentheses and refuse text nested deeper than MAX_NESTING."""
-    if sql.count("(") <= MAX_NESTING:
-        return sql
     sql = collapse_parens(sql)
     if paren_depth(sql) > MAX_NESTING:
         raise too_complex()

@@ -23,7 +23,7 @@ _SHORT = 120
 def parse_one(sql: str) -> exp.Expression:
     if not sql.isascii():
         types.check_text(sql)   # a lone surrogate is not UTF-8: 22021
-    if len(sql) > _SHORT:
+    if sql.count("(") > 30:
         sql = limits.check_text(sql)
     try:
         statements = sqlglot.parse(sql, read="postgres")
