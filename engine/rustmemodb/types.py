@@ -254,7 +254,11 @@ def parse_json(text: str) -> str:
 def canonical_json(value: object) -> str:
     """JSON text as PostgreSQL's jsonb stores it: keys ordered shortest first, then
     bytewise, one value per key (the last one written), jsonb's spacing."""
-    return json.dumps(_jsonb_order(value), separators=(", ", ": "), ensure_ascii=False)
+    try:   # JSON has no NaN/Infinity and only JSON-able values (PostgreSQL: 22P02)
+        return json.dumps(_jsonb_order(value), separators=(", ", ": "), ensure_ascii=False,
+                          allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise errors.sql_error("22P02", f"invalid input syntax for type json: {exc}") from None
 
 
 def _jsonb_order(value: object) -> object:

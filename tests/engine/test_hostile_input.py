@@ -129,6 +129,27 @@ def test_non_string_statements_are_programming_errors(conn):
 def test_non_sequence_parameters_are_08P01(conn):
     for bad in (5, "ab", object()):
         assert state(conn, "SELECT ?", bad) == "08P01"
+    for bad in (None, 5):
+        with pytest.raises(errors.ProgrammingError) as e:
+            conn.cursor().executemany("SELECT ?", bad)
+        assert e.value.sqlstate == "08P01"
+
+
+def test_unserialisable_json_parameters_are_22P02(conn):
+    conn.execute("CREATE TABLE j (id INTEGER PRIMARY KEY, doc JSON)")
+    for bad in ({"a": object()}, {"a": float("nan")}, [float("inf")]):
+        assert state(conn, "INSERT INTO j VALUES (1, ?)", (bad,)) == "22P02"
+    conn.execute("INSERT INTO j VALUES (1, ?)", ({"a": [1, 2.5]},))
+    assert conn.execute("SELECT count(*) FROM j").fetchall() == [(1,)]
+
+
+def test_round_with_extreme_digits(conn):
+    conn.execute("UPDATE t SET v = 1e308 WHERE id = 4")
+    rows = conn.execute("SELECT round(v, -400), round(v, 400), round(v, 1) FROM t "
+                        "WHERE id = 4").fetchall()
+    assert rows == [(0.0, 1e308, 1e308)]
+    assert conn.execute("SELECT round(1.5::float, 2147483647), round(7, -400)").fetchall() == \
+        [(1.5, 0)]
 
 
 def test_huge_values_fail_before_allocating(conn):

@@ -50,6 +50,10 @@ class Cursor:
         self._check_open()
         if type(sql) is not str:
             sql = _statement_text(sql)
+        if isinstance(seq_of_params, (str, bytes)) or not hasattr(seq_of_params, "__iter__"):
+            raise errors.ProgrammingError(
+                "executemany() needs a sequence of parameter sets, not "
+                f"{type(seq_of_params).__name__}", sqlstate="08P01")
         total = 0
         session = self.connection._session
         for params in seq_of_params:

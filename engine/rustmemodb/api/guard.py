@@ -29,6 +29,8 @@ def as_db_error(exc: BaseException) -> errors.Error:
                                 hint="SET max_statement_memory to fail such statements earlier.")
     if isinstance(exc, UnicodeError):
         return errors.sql_error("22021", f"invalid byte sequence for encoding \"UTF8\": {exc}")
+    if isinstance(exc, ZeroDivisionError):
+        return errors.division_by_zero()
     if isinstance(exc, OverflowError):
         return errors.sql_error("22003", f"value out of range: {exc}")
     return errors.InternalError(f"internal error: {type(exc).__name__}: {exc}")

@@ -111,14 +111,27 @@ def check_divisor(b) -> None:
 
 def round_half_away(values, ndigits: int = 0):
     """PostgreSQL rounds numeric half away from zero; Arrow defaults to half-to-even."""
+    if ndigits > 340:          # no digit of a double lies that far right
+        return values
+    if ndigits < -340:
+        return pc.multiply(values, 0.0)
     scaled = pc.multiply(values, 10.0 ** ndigits)
     rounded = pc.multiply(pc.sign(scaled), pc.floor(pc.add(pc.abs(scaled), 0.5)))
-    return pc.divide(rounded, 10.0 ** ndigits)
+    out = pc.divide(rounded, 10.0 ** ndigits)
+    # a value so large that scaling overflowed has no digits there to round
+    return pc.if_else(pc.is_finite(scaled), out, values)
 
 
 def round_half_away_row(x: float, ndigits: int = 0) -> float:
+    if ndigits > 340 or x != x or x in (math.inf, -math.inf):
+        return x          # no digit of a double lies that far right
+    if ndigits < -340:
+        return math.copysign(0.0, x)
     scale = 10.0 ** ndigits
-    return math.copysign(math.floor(abs(x) * scale + 0.5), x) / scale
+    scaled = abs(x) * scale
+    if scaled == math.inf:
+        return x
+    return math.copysign(math.floor(scaled + 0.5), x) / scale
 
 
 def sum_int64(values) -> int | None:
