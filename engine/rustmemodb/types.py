@@ -137,6 +137,22 @@ class Interval:
                 and -_US_MAX <= self.micros <= _US_MAX):
             raise errors.sql_error("22008", "interval out of range")
 
+    def _span(self) -> int:
+        """PostgreSQL's comparison key: a month is 30 days, a day 24 hours."""
+        return (self.months * 30 + self.days) * 86_400_000_000 + self.micros
+
+    def __lt__(self, other: "Interval") -> bool:
+        return self._span() < other._span()
+
+    def __le__(self, other: "Interval") -> bool:
+        return self._span() <= other._span()
+
+    def __gt__(self, other: "Interval") -> bool:
+        return self._span() > other._span()
+
+    def __ge__(self, other: "Interval") -> bool:
+        return self._span() >= other._span()
+
     def __neg__(self) -> "Interval":
         return Interval(-self.months, -self.days, -self.micros)
 

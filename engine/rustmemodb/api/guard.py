@@ -29,6 +29,12 @@ def as_db_error(exc: BaseException) -> errors.Error:
                                 hint="SET max_statement_memory to fail such statements earlier.")
     if isinstance(exc, UnicodeError):
         return errors.sql_error("22021", f"invalid byte sequence for encoding \"UTF8\": {exc}")
+    import pyarrow as pa
+    if isinstance(exc, pa.ArrowNotImplementedError):
+        return errors.sql_error("0A000", f"not supported: {exc}")
+    if isinstance(exc, pa.ArrowInvalid):
+        from ..exec.semantics import translate
+        return translate(exc)
     if isinstance(exc, ZeroDivisionError):
         return errors.division_by_zero()
     if isinstance(exc, OverflowError):

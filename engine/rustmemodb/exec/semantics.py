@@ -162,10 +162,27 @@ def sort_keys_for(values, order: str, null_placement: str) -> list:
     every number and apart from NULLs. A float column holding NaN is therefore sorted by
     (is NaN, value): the first key, with the column's direction and NULL placement, lifts
     NaN above the numbers; NaNs tie on the value key, as NaN = NaN in SQL."""
+    if pa.types.is_interval(values.type):
+        return _interval_keys(values, order, null_placement)
     if pa.types.is_floating(values.type) and values.null_count < len(values) and \
             pc.any(pc.is_nan(values)).as_py():
         return [(pc.is_nan(values), order, null_placement), (values, order, null_placement)]
     return [(values, order, null_placement)]
+
+
+def _interval_keys(values, order: str, null_placement: str) -> list:
+    """Intervals have no Arrow sort kernel: sort by PostgreSQL's span (a month is 30
+    days), as (whole days, remaining microseconds) so no int64 overflows."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    day_us = 86_400_000_000
+    parts = [(0, 0) if v is None else (v.months * 30 + v.days, v.nanoseconds // 1000)
+             for v in values.to_pylist()]
+    days = np.array([d + us // day_us for d, us in parts], dtype=np.int64)
+    rest = np.array([us % day_us for _, us in parts], dtype=np.int64)
+    mask = values.is_null().to_numpy(zero_copy_only=False) if values.null_count else None
+    return [(pa.array(days, mask=mask), order, null_placement),
+            (pa.array(rest, mask=mask), order, null_placement)]
 
 
 def row_sort_value(v):

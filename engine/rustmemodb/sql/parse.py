@@ -31,6 +31,9 @@ def parse_one(sql: str) -> exp.Expression:
         raise _syntax_error(sql, exc) from None
     except TokenError as exc:
         raise errors.syntax_error(f"syntax error: {exc}") from None
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        # sqlglot's own bugs on odd input (e.g. date_part('', x)): still a syntax error
+        raise errors.syntax_error(f"syntax error: {exc}") from None
     statements = [s for s in statements if s is not None]
     if len(statements) != 1:
         raise errors.syntax_error(

@@ -106,11 +106,25 @@ def _trunc_vec(x, n=None):
     return pc.cast(out, pa.int64()) if pa.types.is_integer(x.type) else out
 
 
+def _whole(fn):
+    """ceil/floor/trunc of a double: NaN and ±Infinity are their own result (PostgreSQL);
+    Python's math functions raise on them."""
+    def row(x):
+        if isinstance(x, int) or not math.isfinite(x):
+            return x
+        return float(fn(x))
+    return row
+
+
 def _trunc_row(x, n=None):
     if n is None:
-        return x if isinstance(x, int) else float(math.trunc(x))
+        return _whole(math.trunc)(x)
+    if isinstance(n, float) and not math.isfinite(n):
+        raise errors.numeric_out_of_range("integer")
+    if isinstance(x, float) and not math.isfinite(x):
+        return x
     scale = 10.0 ** int(n)
-    out = math.trunc(x * scale) / scale
+    out = math.trunc(x * scale) / scale if math.isfinite(x * scale) else x
     return int(out) if isinstance(x, int) else out
 
 
@@ -227,8 +241,8 @@ def _float_fn(vec, row):
 
 
 def register(reg) -> None:
-    ceil_vec, ceil_row = _unary_keep(pc.ceil, lambda x: x if isinstance(x, int) else float(math.ceil(x)))
-    floor_vec, floor_row = _unary_keep(pc.floor, lambda x: x if isinstance(x, int) else float(math.floor(x)))
+    ceil_vec, ceil_row = _unary_keep(pc.ceil, _whole(math.ceil))
+    floor_vec, floor_row = _unary_keep(pc.floor, _whole(math.floor))
     for name, vec, row in (("ceil", ceil_vec, ceil_row), ("ceiling", ceil_vec, ceil_row),
                            ("floor", floor_vec, floor_row)):
         reg.add(ScalarFunction(name, _same_numeric, vec, row))

@@ -120,6 +120,11 @@ def _changes(col) -> np.ndarray:
         return out
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks()
+    if pa.types.is_interval(col.type):   # no Arrow kernel: compare spans in Python
+        vals = [None if v is None else (v.months * 30 + v.days) * 86_400_000_000_000 +
+                v.nanoseconds for v in col.to_pylist()]
+        out[1:] = [x != y for x, y in zip(vals[1:], vals[:-1])]
+        return out
     a, b = col.slice(1), col.slice(0, n - 1)
     ne = pc.not_equal(a, b)
     if pa.types.is_floating(col.type):   # NaN equals NaN for grouping

@@ -68,6 +68,9 @@ class ExprBinder:
         hook = getattr(self.stmt, "bind_" + cls.__name__.lower(), None)
         if hook is not None:
             return hook(self, node)
+        if node is None:   # e.g. initcap(): sqlglot leaves a required argument empty
+            raise errors.undefined_function("function called without a required argument",
+                                            hint="Check the number of arguments.")
         raise errors.not_supported(f"expression {node.sql(dialect='postgres')!r}",
                                    hint=f"({cls.__name__} is not implemented yet)")
 
@@ -301,7 +304,7 @@ class ExprBinder:
         try:
             fn, ret = self.stmt.functions.resolve(name, [a.type for a in args])
         except errors.Error as exc:
-            if name in _OPERATOR_TEXT and exc.sqlstate == "42883":
+            if name in _OPERATOR_TEXT and exc.sqlstate == "42883" and 1 <= len(args) <= 2:
                 raise self._operator_error(name, args, node) from None
             exc.position = exc.position if exc.position is not None else position_of(node)
             raise
