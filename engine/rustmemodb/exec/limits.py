@@ -123,6 +123,17 @@ def check() -> None:
         limits.check()
 
 
+_TICKS = [0]
+
+
+def tick() -> None:
+    """Count one unit of planning work; every 1024th checks interrupt and timeout (for
+    loops over the nodes of huge statements, where a check per node would cost)."""
+    _TICKS[0] += 1
+    if not _TICKS[0] & 1023:
+        check()
+
+
 def charge(nbytes: int, what: str = "") -> None:
     """Account an allocation of ``nbytes`` against the current statement (53200)."""
     limits = _CURRENT.get()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+from ..exec.limits import check
 from ..plan.logical import LogicalNode
 
 RULES: tuple[tuple[str, Callable], ...] = ()
@@ -19,6 +20,7 @@ def optimize(plan: LogicalNode, ctx=None, disabled: frozenset = frozenset(),
     for name, rule in _rules():
         if name in disabled:
             continue
+        check()   # interrupt / statement_timeout between rules (exec/limits.py)
         started = time.perf_counter()
         plan = rule(plan, ctx)
         if timings is not None:

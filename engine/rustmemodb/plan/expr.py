@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..exec import limits as _limits
+
 
 class Expr:
     type: str
@@ -220,6 +222,7 @@ def column_refs(e: Expr) -> set[int]:
 def transform(e: Expr, fn) -> Expr:
     """Rebuild ``e`` bottom-up, replacing each node by ``fn(node)`` (children first)."""
     import dataclasses
+    _limits.tick()   # optimizer passes over huge expressions stay interruptible
     if not dataclasses.is_dataclass(e):
         return fn(e)
     changes = {}

@@ -166,13 +166,11 @@ def _chain_key(node) -> tuple | None:
 
 def balance(tree: exp.Expression) -> exp.Expression:
     """Rebuild long AND/OR/UNION/INTERSECT chains balanced; check the depth after."""
+    statement_limits.check()   # sqlglot's parse cannot be interrupted: check right after it
     todo = [tree]
-    seen = 0
     while todo:
         node = todo.pop()
-        seen += 1
-        if seen % 4096 == 0:
-            statement_limits.check()   # interrupt / timeout while planning a huge statement
+        statement_limits.tick()    # interrupt / timeout while planning a huge statement
         key = _top_key(node)
         if key is not None:
             operands = _operands(node, key)
@@ -199,6 +197,7 @@ def _operands(node, key) -> list:
     out, stack = [], [node.args.get("expression"), node.this]
     while stack:
         n = stack.pop()
+        statement_limits.tick()
         if n is not None and _chain_key(n) == key:
             stack.append(n.args.get("expression"))
             stack.append(n.this)
@@ -237,6 +236,7 @@ def tree_depth(tree: exp.Expression) -> int:
     stack = [(tree, 0)]
     while stack:
         node, d = stack.pop()
+        statement_limits.tick()
         d += _QUERY_WEIGHT if isinstance(node, _QUERY_NODES) else 1
         if d > best:
             best = d

@@ -15,6 +15,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors, types
+from ...exec.limits import tick
 from ...optimize.fold_constants import fold
 from ...plan.expr import AggCall, Call, Case, Cast, ColRef, Const, Expr, InList, Param
 from ..parse import position_of
@@ -48,6 +49,7 @@ class ExprBinder:
 
     # ---- entry -----------------------------------------------------------------------
     def bind(self, node: exp.Expression) -> Expr:
+        tick()   # huge statements: interrupt / timeout while binding (exec/limits.py)
         method = getattr(self, "_" + type(node).__name__, None)
         if method is not None:
             return method(node)
