@@ -55,7 +55,8 @@ class Session:
     # ---- entry ----------------------------------------------------------------------------
     def execute(self, sql: str, params=None) -> Result:
         started = _perf_counter()
-        token = _limits.activate(self.cancel_event)
+        limits = self.cancel_event
+        token = _limits.activate(limits)
         try:
             try:
                 prepared = self._prepare(sql)
@@ -73,7 +74,7 @@ class Session:
             else:
                 result = self._run(prepared, params)
         finally:
-            _limits.deactivate(token)
+            _limits.deactivate(limits, token)
         result.elapsed = _perf_counter() - started
         return result
 
@@ -174,7 +175,13 @@ class Session:
         exact = prepared.exact_types
         if exact is not None and (type(params) is tuple or type(params) is list) \
                 and tuple(map(type, params)) == exact:
-            return _limits.check_param_values(list(params))
+            values = list(params)
+            for v in values:   # inline: ints within int64, text valid UTF-8 (exec/limits)
+                t = type(v)
+                if (t is int and not -0x8000000000000000 <= v <= 0x7FFFFFFFFFFFFFFF) or \
+                        (t is str and not v.isascii()):
+                    return _limits.check_param_values(values)
+            return values
         ph = prepared.placeholders
         if ph.count == 0 and not params:
             return []

@@ -47,24 +47,19 @@ class StatementLimits:
     executor already uses; a plain attribute is enough under the GIL.
     """
 
-    __slots__ = ("_set", "timeout_ms", "memory_cap", "deadline", "used")
+    __slots__ = ("_set", "timeout_ms", "memory_cap", "deadline", "used", "active")
 
     def __init__(self) -> None:
         self._set = False
+        self.active = False          # a statement is running (interrupt() only then)
         self.timeout_ms = 0          # 0: no statement timeout
         self.memory_cap = 0          # bytes; 0: no cap beyond physical memory
         self.deadline = 0.0
         self.used = 0
 
-    # ---- arming -----------------------------------------------------------------------------
-    def start(self) -> None:
-        """Reset for a new statement (called by Session.execute)."""
-        self._set = False
-        self.used = 0
-        self.deadline = monotonic() + self.timeout_ms / 1000.0 if self.timeout_ms else 0.0
-
     def set(self) -> None:
-        self._set = True
+        if self.active:   # an interrupt between statements cancels nothing
+            self._set = True
 
     def clear(self) -> None:
         self._set = False
@@ -72,10 +67,12 @@ class StatementLimits:
     def is_set(self) -> bool:
         if self._set:
             return True
-        return bool(self.deadline) and monotonic() >= self.deadline
+        return self.active and bool(self.deadline) and monotonic() >= self.deadline
 
     # ---- checks -------------------------------------------------------------------------------
     def check(self) -> None:
+        if not self.active:
+            return
         if self._set:
             raise errors.sql_error("57014", "canceling statement due to user request")
         if self.deadline and monotonic() >= self.deadline:
@@ -103,13 +100,30 @@ _CURRENT: contextvars.ContextVar[StatementLimits | None] = contextvars.ContextVa
 
 
 def activate(limits: StatementLimits):
-    """Make ``limits`` the current statement's; returns the token for ``deactivate``."""
-    limits.start()
+    """Arm ``limits`` for a new statement and make it the current one; returns what
+    ``deactivate`` needs. Runs for every statement, point queries included, so the
+    context variable is only set when it changes: a thread running one session's
+    statements keeps it set (the object is disarmed between statements), and a nested
+    statement of another session restores the outer one when it ends."""
+    limits._set = False
+    limits.used = 0
+    limits.active = True
+    limits.deadline = monotonic() + limits.timeout_ms / 1000.0 if limits.timeout_ms else 0.0
+    prev = _CURRENT.get()
+    if prev is limits:
+        return None
+    if prev is None:
+        _CURRENT.set(limits)
+        return None
     return _CURRENT.set(limits)
 
 
-def deactivate(token) -> None:
-    _CURRENT.reset(token)
+def deactivate(limits: StatementLimits, token) -> None:
+    limits.active = False
+    limits.deadline = 0.0
+    limits._set = False
+    if token is not None:
+        _CURRENT.reset(token)
 
 
 def current() -> StatementLimits | None:
