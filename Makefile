@@ -1,6 +1,6 @@
 # RustMemDB Lab — developer entry points.
 #
-#   make lab     open the tour notebook in JupyterLab
+#   make lab     open the tour notebook in JupyterLab (LAB_ARGS="--port=9999" adds flags)
 #   make test    run the whole test suite (creates .venv on first use)
 #   make demo    execute the tour notebook headless, print the executed copy's path
 #   make bench   run every benchmark suite and print ratio tables
@@ -19,6 +19,7 @@ NOTEBOOK ?= notebooks/00-tour.ipynb
 EXECUTED_DIR ?= notebooks/executed
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+LAB_ARGS ?=
 
 # jupysql (test/bench extra) must not phone home for telemetry or version checks.
 export PLOOMBER_STATS_ENABLED ?= false
@@ -44,8 +45,21 @@ $(STAMP):
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-lab: venv
-	$(VENV)/bin/jupyter lab $(NOTEBOOK)
+# Containers (and CI machines) run as root, where JupyterLab refuses to start without
+# --allow-root. The news prompt ("get notified about official Jupyter news?") appears
+# while the setting fetchNews is "none"; a settings override (overrides.d, the place
+# JupyterLab reads per-package defaults from; a user's own choice still wins) sets it to
+# "false", and the server flags turn off the news feed and the update check it would fetch.
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.d/rustmemodb-lab.json
+LAB_FLAGS := --LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
+	$(if $(filter 0,$(shell id -u)),--allow-root)
+
+lab: venv $(LAB_OVERRIDES)
+	$(VENV)/bin/jupyter lab $(LAB_FLAGS) $(LAB_ARGS) $(NOTEBOOK)
+
+$(LAB_OVERRIDES): labextension/overrides.json
+	@mkdir -p $(dir $@)
+	cp $< $@
 
 demo: venv
 	@mkdir -p $(EXECUTED_DIR)

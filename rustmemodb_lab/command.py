@@ -7,10 +7,14 @@ This is the only place that understands magic syntax. It
    only up to the first token that is not an option, because SQL must never
    go through a shell-style splitter (quotes in SQL are SQL's);
 2. reads ``name << SELECT ...`` assignment;
-3. applies ``{var}`` text interpolation from the user namespace;
-4. splits the SQL into statements (the engine's ``split_statements``), and
-   for each finds its ``:var`` parameters and binds their *values* (never
-   their text) from the user namespace.
+3. splits the SQL into statements (the engine's ``split_statements``) *as
+   written*, so no interpolated value can ever add a statement;
+4. in each statement, pastes ``{var}`` and jupysql's ``{{ expr }}`` (Jinja)
+   from the user namespace, then numbers its ``:var`` parameters ``$1..$n``
+   and binds their *values* (never their text).
+
+Each rewrite keeps a :class:`~rustmemodb_lab.sqltext.TextMap`, so an engine
+error position in the text that was sent maps back to the cell as typed.
 
 Nothing here runs SQL or touches connections; ``run.py`` does that. The
 result is a plain dataclass, easy to assert on in tests.
@@ -19,6 +23,7 @@ result is a plain dataclass, easy to assert on in tests.
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -56,6 +61,13 @@ ARGUMENTS = [
     argument("--persist", metavar="VAR", help="create table VAR from the DataFrame / Arrow table in variable VAR"),
     argument("--append", metavar="VAR", help="insert the rows of DataFrame / Arrow variable VAR into table VAR"),
     argument("--tables", action="store_true", help="list the tables of the current branch with row counts"),
+    argument("--import", dest="import_", nargs="+", metavar="URL TABLE [AS NAME]",
+             help="copy table TABLE of the database at URL (or open connection URL) into the current branch"),
+    argument_group("Snippets"),
+    argument("--save", metavar="NAME", help="save the cell's query as snippet NAME on the current branch"),
+    argument("--no-execute", action="store_true", help="with --save: save without running"),
+    argument("--with", dest="with_", action="append", metavar="NAME",
+             help="prepend saved snippet(s) NAME as CTEs (repeat or comma-separate)"),
 ]
 
 
@@ -68,27 +80,39 @@ def sql_arguments(func: Callable) -> Callable:
 
 @dataclass(frozen=True)
 class Statement:
-    """One statement of a cell, as it will be sent to the engine."""
+    """One statement of a cell, as it will be sent to the engine.
+
+    ``text`` is what is sent (``{var}`` pasted, ``:name`` numbered ``$n``);
+    ``named_text`` the same before numbering (for snippets and SQLAlchemy
+    connections, which bind ``:name`` themselves); ``params`` maps each name
+    to its value in slot order. ``maps`` lead from the text as the user wrote
+    it (at ``offset`` in the cell) to ``text``, one per rewrite.
+    """
 
     text: str
     offset: int
     index: int
     params: dict[str, Any] | None = None
-    # (length of a prefix the lab wrote, length of the original prefix it replaced)
-    rewrite: tuple[int, int] = (0, 0)
+    maps: tuple[sqltext.TextMap, ...] = ()
+    named_text: str | None = None
+
+    @property
+    def values(self) -> list[Any] | None:
+        """The parameter values in ``$n`` order (what the engine receives)."""
+        return None if self.params is None else list(self.params.values())
 
     def cell_position(self, position: int | None) -> int | None:
         """Map an engine error position (in ``text``) to a position in the cell."""
         if position is None:
             return None
-        new, old = self.rewrite
-        original = position - new + old if position >= new else old
-        return self.offset + max(0, original)
+        for mapping in reversed(self.maps):
+            position = mapping.to_original(position)
+        return self.offset + max(0, position)
 
     def rewritten(self, prefix_new: str, prefix_old_len: int) -> Statement:
         """A copy whose first ``prefix_old_len`` characters become ``prefix_new``."""
-        text = prefix_new + self.text[prefix_old_len:]
-        return replace(self, text=text, rewrite=(len(prefix_new), prefix_old_len))
+        text, mapping = sqltext.substitute(self.text, [(0, prefix_old_len, prefix_new)])
+        return replace(self, text=text, maps=(*self.maps, mapping))
 
 
 @dataclass
@@ -119,6 +143,11 @@ class Command:
     persist: str | None = None
     append: str | None = None
     tables: bool = False
+    import_: tuple[str, str, str] | None = None
+    save: str | None = None
+    no_execute: bool = False
+    with_: list[str] = field(default_factory=list)
+    connect_url: str | None = None
 
     @property
     def has_sql(self) -> bool:
@@ -140,21 +169,46 @@ class Namespace:
     def __contains__(self, name: str) -> bool:
         return name in self.local_ns or name in self.user_ns
 
+    def mapping(self) -> dict[str, Any]:
+        """Every visible name (local scope wins), for Jinja expressions."""
+        return {**self.user_ns, **self.local_ns}
+
 
 def parse(parser: argparse.ArgumentParser, line: str, cell: str | None, ns: Namespace) -> Command:
     """Parse a magic invocation into a :class:`Command` (raises ``UsageError``)."""
     head, rest = split_options(parser, line)
     args = parser.parse_args(head)
+    url, rest = split_url(rest)
     output, sql = _sql_and_assignment(rest, cell)
     command = _from_args(args)
     if output:
         if command.output:
             raise LabUsageError("use either -o NAME or NAME << ..., not both")
         command.output = output
-    command.sql = sqltext.interpolate(sql, ns.__getitem__) if sql.strip() else ""
+    if url:  # %sql sqlite:///{path}: the URL is a template too (it never holds SQL)
+        url = sqltext.interpolate(url, ns.__getitem__, JinjaValues(ns))[0]
+    command.connect_url = url
+    command.sql = sql if sql.strip() else ""
     command.statements = bind_statements(command.sql, ns)
     _validate(command)
     return command
+
+
+_URL_RE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.\-]*://\S*)")
+
+
+def split_url(sql: str) -> tuple[str | None, str]:
+    """A leading connection string (``duckdb://``, ``sqlite:///f.db``) and the rest.
+
+    >>> split_url("sqlite:///tmp/x.db SELECT 1")
+    ('sqlite:///tmp/x.db', ' SELECT 1')
+    >>> split_url("SELECT 'a://b'")
+    (None, "SELECT 'a://b'")
+    """
+    m = _URL_RE.match(sql)
+    if not m:
+        return None, sql
+    return m.group(1), sql[m.end() :]
 
 
 def split_options(parser: argparse.ArgumentParser, line: str) -> tuple[list[str], str]:
@@ -252,7 +306,21 @@ def _from_args(args: argparse.Namespace) -> Command:
         persist=args.persist,
         append=args.append,
         tables=args.tables,
+        import_=_import_args(args.import_),
+        save=args.save,
+        no_execute=args.no_execute,
+        with_=[n.strip() for v in args.with_ or [] for n in v.split(",") if n.strip()],
     )
+
+
+def _import_args(values: list[str] | None) -> tuple[str, str, str] | None:
+    if values is None:
+        return None
+    if len(values) == 2:
+        return values[0], values[1], values[1].split(".")[-1]
+    if len(values) == 4 and values[2].upper() == "AS":
+        return values[0], values[1], values[3]
+    raise LabUsageError("--import takes a connection and a table: --import URL TABLE [AS NAME]")
 
 
 def _branch_list(value: str | None) -> list[str] | None:
@@ -275,8 +343,8 @@ def _diff_args(values: list[str] | None) -> tuple[str, str, str | None] | None:
 def _validate(c: Command) -> None:
     if (c.into or c.strategy != "abort") and not c.merge:
         raise LabUsageError("--into, --ours and --theirs go with --merge SOURCE")
-    if c.alias and not c.connect:
-        raise LabUsageError("--alias goes with --connect PATH")
+    if c.alias and not (c.connect or c.connect_url):
+        raise LabUsageError("--alias goes with --connect PATH or a connection string")
     needs_sql = {"--on": c.on and not c.has_sql, "--explain": c.explain and not c.has_sql,
                  "--expect-error": c.expect_error and not c.has_sql}
     for option, missing in needs_sql.items():
@@ -284,6 +352,12 @@ def _validate(c: Command) -> None:
             raise LabUsageError(f"{option} needs SQL to run")
     if c.output and not (c.has_sql or c.diff):
         raise LabUsageError("-o / << needs a query (or --diff) whose result to store")
+    if c.no_execute and not c.save:
+        raise LabUsageError("--no-execute goes with --save NAME")
+    if c.save and len(c.statements) != 1:
+        raise LabUsageError("--save NAME needs exactly one query to save")
+    if c.with_ and not c.has_sql:
+        raise LabUsageError("--with NAME needs a query that uses the snippet")
     if c.output and not c.output.isidentifier():
         raise LabUsageError(f"-o needs a Python variable name, not {c.output!r}")
 
@@ -318,25 +392,67 @@ def _split_fallback(sql: str) -> list[tuple[str, int]]:
 
 
 def bind_statements(sql: str, ns: Namespace) -> list[Statement]:
-    """Statements of ``sql`` with their ``:var`` values taken from ``ns``."""
+    """Statements of ``sql``, split as written, then interpolated and bound from ``ns``."""
     if not sql.strip():
         return []
-    return [
-        Statement(text=text, offset=offset, index=i, params=bind_params(text, ns))
-        for i, (text, offset) in enumerate(split_sql(sql))
-    ]
+    return [bind_statement(text, offset, i, ns) for i, (text, offset) in enumerate(split_sql(sql))]
 
 
-def bind_params(text: str, ns: Namespace) -> dict[str, Any] | None:
-    """``{name: value}`` for every ``:name`` in ``text`` (``None`` when there are none)."""
+def bind_statement(written: str, offset: int, index: int, ns: Namespace) -> Statement:
+    """One statement: ``{var}`` / ``{{ expr }}`` pasted, ``:var`` numbered and bound."""
+    if sqltext.jinja_statements(written):
+        raise LabUsageError(
+            "Jinja statements ({% ... %}) are not supported in %sql; "
+            "use {{ expression }} for values, or build the SQL in Python"
+        )
+    pasted, pasted_map = sqltext.interpolate(written, ns.__getitem__, JinjaValues(ns))
+    return number_statement(pasted, offset, index, ns, maps=(pasted_map,))
+
+
+def number_statement(named: str, offset: int, index: int, ns: Namespace,
+                     maps: tuple[sqltext.TextMap, ...] = ()) -> Statement:
+    """``named`` with its ``:var`` parameters numbered and their values bound."""
+    text, names, numbered_map = sqltext.number_params(named)
+    params = bind_params(names, ns)
+    return Statement(text=text, offset=offset, index=index, params=params,
+                     maps=(*maps, numbered_map), named_text=named)
+
+
+class JinjaValues:
+    """Renders ``{{ expr }}`` as jupysql does (Jinja), but strict about undefined names."""
+
+    def __init__(self, ns: Namespace) -> None:
+        self.ns = ns
+        self._env: Any = None
+
+    def __call__(self, expr: str) -> str | None:
+        """The value's text, or None when ``expr`` is not a Jinja expression."""
+        import jinja2
+
+        if self._env is None:
+            self._env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+        try:
+            compiled = self._env.compile_expression(expr, undefined_to_none=False)
+        except jinja2.TemplateSyntaxError:
+            return None  # not Jinja: SQL such as the array literal '{{1,2},{3,4}}'
+        try:
+            return str(compiled(self.ns.mapping()))
+        except jinja2.UndefinedError as exc:
+            raise LabUsageError(f"{{{{ {expr} }}}}: {exc.message}; define it in the notebook") from None
+        except Exception as exc:  # a filter or attribute failing in the user's expression
+            raise LabUsageError(f"{{{{ {expr} }}}} failed: {type(exc).__name__}: {exc}") from None
+
+
+def bind_params(names: tuple[str, ...], ns: Namespace) -> dict[str, Any] | None:
+    """``{name: value}`` for every parameter name, in slot order (``None`` for none)."""
     params: dict[str, Any] = {}
-    for param in sqltext.find_params(text):
-        if param.name not in ns:
+    for name in names:
+        if name not in ns:
             raise LabUsageError(
-                f"the bound parameter :{param.name} has no value: define a variable "
-                f"named {param.name!r} in the notebook"
+                f"the bound parameter :{name} has no value: define a variable "
+                f"named {name!r} in the notebook"
             )
-        params[param.name] = _python_value(ns[param.name])
+        params[name] = _python_value(ns[name])
     return params or None
 
 

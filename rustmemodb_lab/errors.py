@@ -47,6 +47,7 @@ class SqlCellError(Exception):
     cell_position: int | None
     branch: str | None
     rolled_back: bool
+    connection: str | None = None  # an external (SQLAlchemy) connection, instead of a branch
 
     def __post_init__(self) -> None:
         super().__init__(self.message)

@@ -71,10 +71,11 @@ def run_on_branches(cmd: Command, ctx: Context) -> SideBySide:
 def run_cell(branch: Branch, cmd: Command, ctx: Context, *, show_all: bool | None = None) -> Any:
     """Every statement of the cell on ``branch``; returns the last output."""
     show_all = cmd.show_all if show_all is None else show_all
+    statements = branch_statements(branch, cmd, ctx)
     before = branch.root()
     last: Any = None
     try:
-        for stmt in cmd.statements:
+        for stmt in statements:
             is_last = stmt.index == len(cmd.statements) - 1
             last = run_statement(branch, stmt, cmd, ctx, explain=cmd.explain and is_last)
             if not is_last and _show_now(last, show_all, ctx):
@@ -82,6 +83,19 @@ def run_cell(branch: Branch, cmd: Command, ctx: Context, *, show_all: bool | Non
     finally:
         ctx.registry.remember(branch, before, ctx.label)
     return last
+
+
+def branch_statements(branch: Branch, cmd: Command, ctx: Context) -> list[Statement]:
+    """The cell's statements with this branch's snippets expanded (``snippets.py``)."""
+    from rustmemodb_lab.snippets import expand_statements
+
+    db = branch.database
+
+    def tables() -> set[str]:
+        return set(db.tables()) | set(getattr(getattr(db, "root", None), "views", None) or ())
+
+    key = (ctx.session.current_name or "", branch.name)
+    return expand_statements(cmd, ctx.ns, ctx.session.snippets, key, tables)
 
 
 def _show_now(value: Any, show_all: bool, ctx: Context) -> bool:
@@ -140,7 +154,7 @@ def execute(branch: Branch, stmt: Statement, cmd: Command, ctx: Context) -> Any:
         if stmt.params is None:
             cursor.execute(stmt.text)
         else:
-            cursor.execute(stmt.text, stmt.params)
+            cursor.execute(stmt.text, stmt.values)
         return cursor
 
 

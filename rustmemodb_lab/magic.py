@@ -1,4 +1,4 @@
-"""The ``%sql`` / ``%%sql`` magics: thin glue from IPython to the lab.
+"""The ``%sql`` / ``%%sql``, ``%sqlcmd`` and ``%sqlplot`` magics: thin glue from IPython to the lab.
 
 A magic call does three things and nothing else:
 
@@ -11,14 +11,17 @@ Where the rest lives: ``config.py`` (settings), ``session.py`` (connections
 and the DataFrame bridge), ``branches.py`` (branch names, undo),
 ``execute.py`` (statements, errors, interrupts, EXPLAIN), ``actions/``
 (non-SQL options), ``resultset.py`` / ``views.py`` / ``render/`` (display),
-``widgets/`` (branch tree), ``progress.py`` (long statements).
+``widgets/`` (branch tree, explore grid), ``progress.py`` (long statements),
+``connections.py`` (SQLAlchemy URLs), ``snippets.py`` (``--save``/``--with``),
+``sqlcmd.py`` and ``sqlplot.py`` (on ``source.py``), ``frames.py``
+(DataFrames into Arrow).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from IPython.core.magic import Magics, line_cell_magic, magics_class, needs_local_scope, no_var_expand
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, needs_local_scope, no_var_expand
 
 from rustmemodb_lab.command import Namespace, parse, sql_arguments
 from rustmemodb_lab.config import RustmemodbLab
@@ -49,15 +52,60 @@ class SqlMagics(Magics):
           %sql SELECT 42                         -- a line query
           %%sql -o top                           -- a cell; last result into `top`
           top << SELECT * FROM trades LIMIT 5    -- the same, as an assignment
-          %sql --fork what_if                    -- O(1) branch of the database
+          %sql --fork what_if --checkout what_if -- O(1) branch of the database, switch to it
           %%sql --on main,what_if                -- the cell on both, side by side
           %sql --diff main what_if trades        -- row-level diff
           %%sql --explain                        -- EXPLAIN ANALYZE as a plan tree
+          %sql sqlite:///shop.db                 -- another database through SQLAlchemy
+          %sql --connection default --import shop orders   -- copy its table into a branch
+          %%sql --save big                       -- keep the query; later: SELECT * FROM big
+          %sql SELECT * FROM t WHERE a = :a AND b = '{{ b }}'   -- bound value, Jinja value
         """
         ns = Namespace(self.shell.user_ns, local_ns)
         command = parse(SqlMagics.sql.parser, line, cell, ns)
         ctx = Context(self.session, ns, _display, self.ticker, label=_label(line, cell))
         return run_command(command, ctx)
+
+
+    @no_var_expand
+    @needs_local_scope
+    @line_magic
+    def sqlcmd(self, line: str = "", local_ns: dict | None = None) -> Any:
+        """jupysql's helpers, computed in the engine on the current branch.
+
+        Examples::
+
+          %sqlcmd tables                          -- tables, views, snippets, row counts
+          %sqlcmd columns -t trades               -- names, types, nullable, default, key
+          %sqlcmd profile -t trades [-o stats]    -- count, nulls, distinct, min, max, mean, std, top
+          %sqlcmd explore -t trades               -- paged grid (LIMIT/OFFSET per page)
+          %sqlcmd snippets [-d NAME]              -- saved snippets (--save), or delete one
+        """
+        from rustmemodb_lab.sqlcmd import run_sqlcmd
+
+        ns = Namespace(self.shell.user_ns, local_ns)
+        ctx = Context(self.session, ns, _display, self.ticker, label=f"%sqlcmd {line}")
+        return run_sqlcmd(line, ctx)
+
+    @no_var_expand
+    @needs_local_scope
+    @line_magic
+    def sqlplot(self, line: str = "", local_ns: dict | None = None) -> Any:
+        """Plots aggregated in the engine (only bins, quartiles or counts leave it).
+
+        Examples::
+
+          %sqlplot histogram --table trades --column px [--bins 30]
+          %sqlplot boxplot --table trades --column px qty [--orient h]
+          %sqlplot bar --table trades --column sym [--show-numbers] [--limit 20]
+          %sqlplot pie --table trades --column sym
+          %sqlplot histogram -t big_trips -c km -o fig   -- a snippet; the Figure into `fig`
+        """
+        from rustmemodb_lab.sqlplot import run_sqlplot
+
+        ns = Namespace(self.shell.user_ns, local_ns)
+        ctx = Context(self.session, ns, _display, self.ticker, label=f"%sqlplot {line}")
+        return run_sqlplot(line, ctx)
 
 
 def _display(value: Any) -> None:

@@ -1,16 +1,20 @@
 """Command → engine: the order in which one ``%sql`` invocation acts.
 
-1. connections: ``--connect``, ``--connection``, ``--connections``;
+1. connections: ``%sql URL``, ``--connect``, ``--connection``, ``--connections``;
 2. branches: ``--fork``, ``--drop-branch``, ``--checkout``, ``--undo``
    (fork before checkout, so ``--fork x --checkout x`` works);
-3. data: ``--persist``, ``--append``;
+3. data: ``--persist``, ``--append``, ``--import``;
 4. views: ``--tables``, ``--branches``, ``--diff``, ``--merge``;
-5. the cell's SQL (``execute.py``), on the branch chosen by now.
+5. the cell's SQL (``execute.py``; ``connections.py`` on a SQLAlchemy
+   connection), on the branch chosen by now, with snippets expanded;
+   ``--save`` stores the query once it ran (or without running it, with
+   ``--no-execute``).
 
 Every step may produce an output. The last one is returned (IPython shows it
 as the cell's value, and ``-o`` / ``<<`` stores it); earlier ones are
 displayed as they happen, unless ``feedback`` is 0, which silences status
-lines and results without rows.
+lines and results without rows. Options that only rustmemodb has (branches,
+the DataFrame bridge, plan views) refuse politely on other connections.
 """
 
 from __future__ import annotations
@@ -23,15 +27,23 @@ import pyarrow as pa
 
 from rustmemodb_lab.actions import branch, compare, connection, persist
 from rustmemodb_lab.command import Command
+from rustmemodb_lab.connections import RUSTMEMODB_ONLY, display_url, run_external
 from rustmemodb_lab.context import Context
 from rustmemodb_lab.errors import LabUsageError, SqlCellError
 from rustmemodb_lab.execute import run_sql
 from rustmemodb_lab.resultset import ResultSet
+from rustmemodb_lab.snippets import expand_statements, save_from
 from rustmemodb_lab.views import DiffView, SideBySide, Status
 
 Step = Callable[[Command, Context], Any]
 
+
+def _tables(cmd: Command, ctx: Context) -> Any:
+    return connection.tables(cmd, ctx) if ctx.session.current_external else branch.tables(cmd, ctx)
+
+
 STEPS: list[tuple[str, Step]] = [
+    ("connect_url", connection.connect_url),
     ("connect", connection.connect),
     ("connection", connection.switch),
     ("connections", connection.list_connections),
@@ -41,7 +53,8 @@ STEPS: list[tuple[str, Step]] = [
     ("undo", branch.undo),
     ("persist", persist.persist),
     ("append", persist.append),
-    ("tables", branch.tables),
+    ("import_", connection.import_table),
+    ("tables", _tables),
     ("branches", branch.tree),
     ("diff", compare.diff),
     ("merge", compare.merge),
@@ -51,9 +64,18 @@ STEPS: list[tuple[str, Step]] = [
 def run_command(cmd: Command, ctx: Context) -> Any:
     """Run every part of ``cmd`` in order; return the output to show last."""
     _check_output_format(cmd)
-    outputs = [step(cmd, ctx) for attr, step in STEPS if getattr(cmd, attr)]
-    if cmd.has_sql:
-        outputs.append(run_sql(cmd, ctx))
+    outputs = []
+    for attr, step in STEPS:
+        if getattr(cmd, attr):
+            require_rustmemodb(cmd, ctx, attr)
+            outputs.append(step(cmd, ctx))
+    if cmd.has_sql and not cmd.no_execute:
+        for attr in ("on", "explain"):
+            require_rustmemodb(cmd, ctx, attr)
+        ext = ctx.session.current_external
+        outputs.append(_run_on_external(cmd, ctx, ext) if ext else run_sql(cmd, ctx))
+    if cmd.save:
+        outputs.insert(len(outputs) - (0 if cmd.no_execute else 1), save_snippet(cmd, ctx))
     outputs = [o for o in outputs if _visible(o, ctx)]
     for value in outputs[:-1]:
         ctx.display(value)
@@ -61,6 +83,38 @@ def run_command(cmd: Command, ctx: Context) -> Any:
     if cmd.output:
         ctx.ns.user_ns[cmd.output] = stored_value(last, cmd)
     return returned_value(last, ctx)
+
+
+def require_rustmemodb(cmd: Command, ctx: Context, attr: str) -> None:
+    """Refuse, with a way out, an option only rustmemodb has when the connection is another."""
+    ext = ctx.session.current_external
+    if ext is None or attr not in RUSTMEMODB_ONLY or not getattr(cmd, attr):
+        return
+    option = RUSTMEMODB_ONLY[attr]
+    back = next(iter(ctx.session.connections), "default")
+    if attr == "import_":
+        raise LabUsageError(
+            f"--import copies into a rustmemodb branch, but the current connection {ext.name} is "
+            f"{ext.dialect}: run %sql --connection {back} --import {ext.name} TABLE"
+        )
+    raise LabUsageError(
+        f"{option} works on rustmemodb connections only; the current connection {ext.name} is "
+        f"{ext.dialect} ({display_url(ext.url)}). Switch back with %sql --connection {back}, or copy "
+        f"a table over with %sql --connection {back} --import {ext.name} TABLE"
+    )
+
+
+def _run_on_external(cmd: Command, ctx: Context, ext: Any) -> Any:
+    statements = expand_statements(cmd, ctx.ns, ctx.session.snippets, (ext.name, None), lambda: set(ext.tables()))
+    return run_external(cmd, ctx, ext, statements)
+
+
+def save_snippet(cmd: Command, ctx: Context) -> Status:
+    ext = ctx.session.current_external
+    key = (ext.name, None) if ext else (ctx.session.current_name or "", ctx.registry.current)
+    snippet = save_from(cmd, ctx.session.snippets, key)
+    where = f"connection {ext.name}" if ext else f"branch {key[1]}"
+    return Status(f"saved snippet {snippet.name} on {where} · use it like a table: SELECT * FROM {snippet.name}")
 
 
 def _visible(value: Any, ctx: Context) -> bool:

@@ -22,6 +22,8 @@ from typing import Any
 from rustmemodb_lab.branches import BranchRegistry, check_name
 from rustmemodb_lab.config import RustmemodbLab
 from rustmemodb_lab.errors import LabUsageError
+from rustmemodb_lab.frames import to_engine_table
+from rustmemodb_lab.snippets import SnippetStore
 
 MEMORY = ":memory:"
 
@@ -34,7 +36,9 @@ class LabSession:
         self._user_ns = user_ns
         self.connections: dict[str, BranchRegistry] = {}
         self.paths: dict[str, str] = {}
+        self.external: dict[str, Any] = {}  # name -> connections.ExternalConnection
         self.current_name: str | None = None
+        self.snippets = SnippetStore()
 
     # -- connections -------------------------------------------------------------
     @property
@@ -42,6 +46,12 @@ class LabSession:
         """The current connection's branches (opens ``default`` on first use)."""
         if self.current_name is None:
             self.connect(MEMORY, alias="default")
+        if self.current_name in self.external:
+            ext = self.external[self.current_name]
+            raise LabUsageError(
+                f"the current connection {ext.name} is {ext.dialect} through SQLAlchemy, not rustmemodb; "
+                f"switch with %sql --connection {self._rustmemodb_name()}"
+            )
         registry = self.connections[self.current_name]
         registry.undo_depth = self.config.undo_depth
         return registry
@@ -50,7 +60,7 @@ class LabSession:
         """Open ``path`` (or a new in-memory database) as ``alias`` and switch to it."""
         name = alias or self._default_alias(path)
         check_name(name)
-        if name in self.connections:
+        if name in self.connections or name in self.external:
             raise LabUsageError(f"a connection named {name!r} is already open; pick another --alias")
         conn = open_connection(path)
         self.attach(conn)
@@ -61,12 +71,46 @@ class LabSession:
         self.current_name = name
         return name
 
-    def switch(self, name: str) -> BranchRegistry:
-        if name not in self.connections:
-            known = ", ".join(self.connections) or "none"
+    @property
+    def current_external(self) -> Any:
+        """The current connection if it is an external (SQLAlchemy) one, else None."""
+        return self.external.get(self.current_name) if self.current_name else None
+
+    def _rustmemodb_name(self) -> str:
+        return next(iter(self.connections), "default")
+
+    def connect_url(self, url: str, alias: str | None = None) -> Any:
+        """Open (or switch to, if already open) the external database at ``url``."""
+        from rustmemodb_lab.connections import ExternalConnection, default_name
+
+        for ext in self.external.values():
+            if ext.url == url and alias in (None, ext.name):
+                self.current_name = ext.name
+                return ext
+        name = alias or self._unique(default_name(url))
+        check_name(name)
+        if name in self.connections or name in self.external:
+            raise LabUsageError(f"a connection named {name!r} is already open; pick another --alias")
+        ext = ExternalConnection(name, url)
+        self.external[name] = ext
+        self.current_name = name
+        return ext
+
+    def _unique(self, name: str) -> str:
+        n, candidate = 1, name
+        while candidate in self.connections or candidate in self.external:
+            n += 1
+            candidate = f"{name}{n}"
+        return candidate
+
+    def switch(self, name: str) -> Any:
+        if name == "default" and not self.connections and name not in self.external:
+            self.connect(MEMORY, alias="default")  # never opened: a jupysql user started with a URL
+        if name not in self.connections and name not in self.external:
+            known = ", ".join([*self.connections, *self.external]) or "none"
             raise LabUsageError(f"no open connection named {name!r}; open: {known}")
         self.current_name = name
-        return self.connections[name]
+        return self.connections.get(name) or self.external[name]
 
     def _default_alias(self, path: str) -> str:
         if path == MEMORY:
@@ -81,6 +125,9 @@ class LabSession:
                 close = getattr(branch.conn, "close", None)
                 if close:
                     close()
+        for ext in self.external.values():
+            ext.close()
+        self.external.clear()
         self.connections.clear()
         self.current_name = None
 
@@ -94,18 +141,20 @@ class LabSession:
         return conn
 
     def scan(self, name: str) -> Any:
-        """The DataFrame / Arrow table variable called ``name`` (case-insensitive), or None."""
+        """The DataFrame / Arrow table variable called ``name`` (case-insensitive), as
+        Arrow, or None; a column the engine cannot read is a SQL error naming it."""
         ns = self._user_ns()
         value = ns.get(name)
         if value is None:
             lowered = name.lower()
             matches = [v for k, v in ns.items() if k.lower() == lowered and not k.startswith("_")]
             value = matches[0] if len(matches) == 1 else None
-        return as_table(value)
+        table = as_table(value)
+        return None if table is None else to_engine_table(table, name)
 
 
 def as_table(value: Any) -> Any:
-    """``value`` if the engine can scan it (pandas / Arrow), polars via Arrow; else None."""
+    """``value`` if it is table data (pandas / Arrow), polars via Arrow; else None."""
     if value is None:
         return None
     module = type(value).__module__.split(".")[0]

@@ -6,10 +6,14 @@ inside string literals, quoted identifiers and comments:
 
 * ``:name`` bound parameters (``WHERE px > :limit``), which are bound by the
   engine and never pasted into the text; ``::`` casts are not parameters;
-* ``{name}`` text interpolation, which *is* pasted (it works inside literals
-  too, on purpose: it is a template, like an f-string);
+* ``{name}`` text interpolation and jupysql's ``{{ expr }}`` (Jinja-style),
+  which *are* pasted (they work inside literals too, on purpose: a template,
+  like an f-string);
 * the leading keyword of a statement (``EXPLAIN``, ``SELECT``...);
 * ``name << SELECT ...`` assignment at the start of a cell.
+
+Every rewrite returns a :class:`TextMap`, so an engine error position in
+the text that was sent maps back to the text as the user wrote it.
 
 The scanner knows PostgreSQL's quoting rules: ``'...'`` with ``''``,
 ``E'...'`` with backslash escapes, ``"..."``, ``$tag$...$tag$``, ``-- ...``
@@ -25,7 +29,7 @@ from dataclasses import dataclass
 
 _IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 _PARAM_RE = re.compile(rf"(?<![:\w]):({_IDENT})")
-_BRACE_RE = re.compile(rf"(\{{\{{)({_IDENT}(?:\.{_IDENT})*)(\}}\}})|\{{({_IDENT}(?:\.{_IDENT})*)\}}")
+_BRACE_RE = re.compile(rf"\{{\{{(.+?)\}}\}}|\{{({_IDENT}(?:\.{_IDENT})*)\}}", re.S)
 _ASSIGN_RE = re.compile(rf"^\s*({_IDENT})\s*<<\s*", re.S)
 _DOLLAR_TAG_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
 _KEYWORD_RE = re.compile(r"[A-Za-z_]+")
@@ -124,25 +128,81 @@ def find_params(sql: str) -> list[Param]:
     return found
 
 
-def interpolate(sql: str, lookup: Callable[[str], object]) -> str:
-    """Replace ``{name}`` / ``{name.attr}`` by ``str(value)``; ``{{name}}`` stays ``{name}``.
+class TextMap:
+    """Positions in a rewritten text → positions in the text it was made from.
 
-    ``lookup`` raises ``KeyError`` for unknown names; those are left untouched,
-    so PostgreSQL array literals such as ``'{a,b}'`` and JSON survive.
-
-    >>> interpolate("SELECT * FROM {t} WHERE j = '{\\"a\\": 1}' AND {{t}}", {"t": "x"}.__getitem__)
-    'SELECT * FROM x WHERE j = \\'{"a": 1}\\' AND {t}'
+    Built by :func:`substitute` from the spans it replaced. A position inside
+    a replacement maps to the start of what it replaced (the caret then points
+    at ``:region`` or ``{table}`` as the user typed it); a position after it
+    shifts by the accumulated length difference.
     """
 
-    def replace(m: re.Match[str]) -> str:
-        if m.group(2):
-            return "{" + m.group(2) + "}"
-        try:
-            return str(_resolve(m.group(4), lookup))
-        except (KeyError, AttributeError):
-            return m.group(0)
+    __slots__ = ("_edits",)
 
-    return _BRACE_RE.sub(replace, sql)
+    def __init__(self, edits: tuple[tuple[int, int, int, int], ...] = ()) -> None:
+        self._edits = edits  # (new_start, new_end, old_start, old_end), in text order
+
+    def __bool__(self) -> bool:
+        return bool(self._edits)
+
+    def __repr__(self) -> str:
+        return f"TextMap({self._edits!r})"
+
+    def to_original(self, pos: int) -> int:
+        """``pos`` in the rewritten text, as a position in the original."""
+        shift = 0
+        for new_start, new_end, old_start, old_end in self._edits:
+            if pos < new_start:
+                break
+            if pos < new_end:
+                return old_start
+            shift = old_end - new_end
+        return pos + shift
+
+
+def substitute(text: str, replacements: list[tuple[int, int, str]]) -> tuple[str, TextMap]:
+    """Replace ``(start, end, new)`` spans (sorted, disjoint) and map positions back."""
+    out: list[str] = []
+    edits: list[tuple[int, int, int, int]] = []
+    pos = new_len = 0
+    for start, end, new in replacements:
+        out.append(text[pos:start])
+        new_len += start - pos
+        out.append(new)
+        edits.append((new_len, new_len + len(new), start, end))
+        new_len += len(new)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out), TextMap(tuple(edits))
+
+
+def interpolate(sql: str, lookup: Callable[[str], object],
+                render: Callable[[str], str | None] | None = None) -> tuple[str, TextMap]:
+    """Paste ``{name}`` / ``{name.attr}`` as ``str(value)`` and ``{{ expr }}`` via ``render``.
+
+    ``{name}`` whose name ``lookup`` does not know (``KeyError``) is left
+    untouched, so PostgreSQL array literals such as ``'{a,b}'`` and JSON
+    survive. ``{{ expr }}`` is jupysql's Jinja-style value interpolation:
+    ``render(expr)`` returns the text, or None for text that is not an
+    expression (SQL's nested array literal ``'{{1,2},{3,4}}'``), which stays
+    as written; so does every ``{{ ... }}`` without ``render``.
+    Returns the new text and the map of positions back to ``sql``.
+
+    >>> interpolate("SELECT * FROM {t} WHERE a = '{1,2}' AND {nope}", {"t": "x"}.__getitem__)[0]
+    "SELECT * FROM x WHERE a = '{1,2}' AND {nope}"
+    """
+    replacements: list[tuple[int, int, str]] = []
+    for m in _BRACE_RE.finditer(sql):
+        if m.group(1) is not None:
+            rendered = render(m.group(1).strip()) if render is not None else None
+            if rendered is not None:
+                replacements.append((m.start(), m.end(), rendered))
+            continue
+        try:
+            replacements.append((m.start(), m.end(), str(_resolve(m.group(2), lookup))))
+        except (KeyError, AttributeError):
+            continue
+    return substitute(sql, replacements)
 
 
 def _resolve(dotted: str, lookup: Callable[[str], object]) -> object:
@@ -151,6 +211,31 @@ def _resolve(dotted: str, lookup: Callable[[str], object]) -> object:
     for attr in attrs:
         value = getattr(value, attr)
     return value
+
+
+def number_params(sql: str) -> tuple[str, tuple[str, ...], TextMap]:
+    """``:name`` parameters rewritten to ``$n`` (one slot per distinct name).
+
+    The lab numbers them itself, rather than leaving it to the engine, so
+    that it knows where every character moved and can map an error position
+    back to the text the user typed.
+
+    >>> number_params("SELECT :a, :b, :a, ':c'")[:2]
+    ("SELECT $1, $2, $1, ':c'", ('a', 'b'))
+    """
+    names: list[str] = []
+    replacements = []
+    for param in find_params(sql):
+        if param.name not in names:
+            names.append(param.name)
+        replacements.append((param.start, param.end, f"${names.index(param.name) + 1}"))
+    text, mapping = substitute(sql, replacements)
+    return text, tuple(names), mapping
+
+
+def jinja_statements(sql: str) -> bool:
+    """Whether ``sql`` has a Jinja ``{% ... %}`` block outside literals and comments."""
+    return any("{%" in sql[a:b] for a, b in code_spans(sql))
 
 
 def split_assignment(text: str) -> tuple[str | None, str]:

@@ -7,10 +7,14 @@ The life of a statement:
  2. Rewrite placeholders (``?``, ``%s``, ``:name``) to ``$n`` (sql/params.py).
  3. Keyword pre-dispatch (sql/dispatch.py): transaction control, SET/SHOW,
     PREPARE/EXECUTE and EXPLAIN are handled without (or before) sqlglot.
- 4. Parse with sqlglot, PostgreSQL dialect (sql/parse.py).
- 5. Bind against the transaction's catalog (sql/bind/): names, types, strict
-    checks; then optimize (optimize/), and cache.
- 6. Convert the parameters to the types the binder inferred for their slots.
+ 4. Lift the literals out of the text (sql/literals.py) and look the shape up in
+    the plan cache: a one-off text of a known shape skips parsing and planning.
+ 5. Parse with sqlglot, PostgreSQL dialect (sql/parse.py); bind against the
+    transaction's catalog (sql/bind/): names, types, strict checks; optimize
+    (optimize/); turn the lifted literals that reached the plan into parameter
+    slots, and cache.
+ 6. Convert the parameters to the types the binder inferred for their slots and
+    append the lifted literals' values.
  7. Pick the transaction: the open explicit one, or a fresh autocommit one.
  8. Execute (exec/run.py) against the transaction's private working root; a
     failure restores the root as it was before the statement, and inside an
@@ -20,9 +24,9 @@ The life of a statement:
 """
 from __future__ import annotations
 
+from operator import itemgetter
 from time import perf_counter as _perf_counter
 from typing import Any
-
 
 from . import errors, types
 from .exec import limits as _limits
@@ -30,6 +34,8 @@ from .exec.context import ExecContext
 from .result import Result
 from .sql import params as placeholders
 from .sql.dispatch import Explain, Utility, dispatch
+from .sql.literals import parameterize, shape_of, tag_slots
+from .storage.table import TAIL_FREEZE
 from .sql.plan_cache import Prepared
 
 
@@ -59,7 +65,7 @@ class Session:
         token = _limits.activate(limits)
         try:
             try:
-                prepared = self._prepare(sql)
+                prepared, lifted = self._lookup(sql)
             except BaseException as exc:
                 if self.txn is not None:   # like PostgreSQL, any error aborts the transaction
                     self.txn.failed = True
@@ -72,46 +78,89 @@ class Session:
             if prepared.utility is not None:
                 result = self._utility(prepared, params)
             else:
-                result = self._run(prepared, params)
+                result = self._run(prepared, params, lifted=lifted)
         finally:
             _limits.deactivate(limits, token)
         result.elapsed = _perf_counter() - started
         return result
 
     # ---- steps 1-5 ---------------------------------------------------------------------
-    def _prepare(self, sql: str) -> Prepared:
+    def _lookup(self, sql: str) -> tuple[Prepared, list]:
+        """The plan for ``sql`` and its lifted literals' values, cached or made now."""
         db = self.db
         txn = self.txn
         root = txn.working if txn is not None else db.root
-        entry = db.plan_cache.get(sql)
-        if entry is not None and entry.valid_for(root, db.functions):
-            return entry
+        cache = db.plan_cache
+        hit = cache.by_text(sql)
+        if hit is not None and hit[0].valid_for(root, db.functions):
+            cache.hits += 1
+            return hit
+        ph = placeholders.normalize(sql)
+        util = dispatch(ph.sql)
+        if util is not None:
+            return Prepared(ph.sql, ph, kind="utility", utility=util), []
+        shape = shape_of(ph.sql, ph.names)
+        if shape.literals:
+            found = cache.by_shape(shape)
+            if found is not None and found.valid_for(root, db.functions):
+                values = found.lifted.params(shape)
+                cache.put(sql, found, values)
+                cache.hits += 1
+                return found, values
+        cache.misses += 1
+        prepared = self._bind(ph, root, shape)
+        values = prepared.lifted.params(shape) if prepared.lifted is not None else []
+        if prepared.bound.cacheable:
+            cache.put(sql, prepared, values, shape)
+        return prepared, values
+
+    def _prepare(self, sql: str) -> Prepared:
+        """A plan for ``sql`` with its literals as written (EXPLAIN, PREPARE): not cached."""
         ph = placeholders.normalize(sql)
         util = dispatch(ph.sql)
         if util is not None:
             return Prepared(ph.sql, ph, kind="utility", utility=util)
-        prepared = self._bind(ph, root)
-        if prepared.bound.cacheable:
-            db.plan_cache.put(sql, prepared)
-        return prepared
+        return self._bind(ph, self._catalog_root())
 
     def _catalog_root(self):
         return self.txn.working if self.txn is not None else self.db.root
 
-    def _bind(self, ph, root) -> Prepared:
+    def _bind(self, ph, root, shape=None) -> Prepared:
+        try:
+            return self._bind_text(ph, root, shape)
+        except errors.Error as exc:   # positions point into the text as the user wrote it
+            if exc.position is not None and ph.edits:
+                exc.position = ph.original_position(exc.position)
+            raise
+
+    def _bind_text(self, ph, root, shape) -> Prepared:
         from .optimize import optimize
         from .sql.bind.binder import StatementBinder
         from .sql.parse import parse_one
         ast = parse_one(ph.sql)
-        binder = StatementBinder(root, self.db.functions, self._scan_lookup)
-        bound = binder.bind_statement(ast)
+        tags = tag_slots(shape, ast) if shape is not None else None
+        try:
+            bound = StatementBinder(root, self.db.functions, self._scan_lookup,
+                                    tags).bind_statement(ast)
+        except errors.Error as exc:
+            if tags is None or exc.sqlstate[:2] in ("53", "54", "57"):
+                raise   # cancelled, out of memory or too complex: binding again cannot help
+            # Two literals written alike are different slots, so an expression repeated
+            # in GROUP BY and the select list no longer matches: bind with constants.
+            tags = None
+            bound = StatementBinder(root, self.db.functions,
+                                    self._scan_lookup).bind_statement(ast)
         plan = optimize(bound.plan, root) if bound.plan is not None else None
+        lifted = None
+        if tags is not None and plan is not None:
+            plan, lifted = parameterize(plan, shape, ph.count)
         slots = [bound.param_types.get(i, types.UNKNOWN) for i in range(ph.count)]
         sizes = tuple((name, root.tables[name].live_rows) for kind, name, _ in bound.deps
                       if kind == "table" and name in root.tables)
         prepared = Prepared(ph.sql, ph, kind=bound.kind, bound=bound, plan=plan,
                             functions_version=self.db.functions.version, param_types=slots,
-                            exact_types=exact_param_types(ph, slots), sizes=sizes)
+                            exact_types=exact_param_types(ph, slots), sizes=sizes,
+                            lifted=lifted)
         from .exec.fast_path import compile_fast_path
         prepared.fast = compile_fast_path(prepared)
         return prepared
@@ -126,17 +175,58 @@ class Session:
             obj = self.replacement_scan(name)
             if obj is not None:
                 from .api.arrow_io import to_arrow_table
-                return to_arrow_table(obj)
+                return to_arrow_table(obj, name)
         return None
 
     # ---- steps 6-10 ----------------------------------------------------------------------
-    def _run(self, prepared: Prepared, params, analyze: dict | None = None) -> Result:
+    def execute_many(self, sql: str, seq_of_params) -> int:
+        """``executemany``: one statement over many parameter rows; the rows affected.
+
+        An INSERT with a row-wise fast path appends every row at once, as one atomic
+        statement; anything else runs once per parameter row."""
+        seq = seq_of_params if isinstance(seq_of_params, (list, tuple)) else list(seq_of_params)
+        limits = self.cancel_event
+        token = _limits.activate(limits)   # interrupt / timeout / memory cap (exec/limits)
+        try:
+            try:
+                prepared, lifted = self._lookup(sql) if seq else (None, [])
+            except errors.Error:
+                if self.txn is not None:
+                    self.txn.failed = True
+                raise
+            many = getattr(prepared.fast, "many", None) if prepared is not None else None
+            if many is None or (self.txn is not None and self.txn.failed):
+                return sum(max(self.execute(sql, p).rowcount, 0) for p in seq)
+            columnar = getattr(prepared.fast, "many_columns", None)
+            if columnar is not None and len(seq) >= TAIL_FREEZE and not lifted \
+                    and prepared.placeholders.style != "named" \
+                    and set(map(type, seq)) <= {tuple, list} \
+                    and set(map(len, seq)) == {prepared.placeholders.count}:
+                # Many rows of plain values: handed over column-wise, no object per value.
+                columns = [list(map(itemgetter(j), seq)) for j in range(prepared.placeholders.count)]
+                done = self._guarded(lambda ctx: columnar(ctx, columns, prepared.param_types), [])
+                if done is not None:
+                    return done
+            rows = [self._params(prepared, p) + lifted if lifted else self._params(prepared, p)
+                    for p in seq]
+            return self._guarded(lambda ctx: many(ctx, rows), [])
+        finally:
+            _limits.deactivate(limits, token)
+
+    def _run(self, prepared: Prepared, params, analyze: dict | None = None,
+             lifted: list = ()) -> Result:
         values = self._params(prepared, params)
+        if lifted:
+            values += lifted
+        return self._guarded(lambda ctx: self._execute_bound(prepared, ctx), values, analyze)
+
+    def _guarded(self, run, values: list, analyze: dict | None = None):
+        """``run(ctx)`` in the statement's transaction: undone whole if it fails."""
         txn, autocommit = self._transaction()
         ctx = ExecContext(txn, values, self.db.functions, self.cancel_event, analyze)
         mark = txn.savepoint()
         try:
-            result = self._execute_bound(prepared, ctx)
+            result = run(ctx)
         except BaseException as exc:
             txn.restore(mark)
             self._after_error(txn, autocommit)
@@ -174,19 +264,16 @@ class Session:
         # gets its error there.
         exact = prepared.exact_types
         if exact is not None and (type(params) is tuple or type(params) is list) \
-                and tuple(map(type, params)) == exact:
-            values = list(params)
-            for v in values:   # inline: ints within int64, text valid UTF-8 (exec/limits)
-                t = type(v)
-                if (t is int and not -0x8000000000000000 <= v <= 0x7FFFFFFFFFFFFFFF) or \
-                        (t is str and not v.isascii()):
-                    return _limits.check_param_values(values)
-            return values
+                and tuple(map(type, params)) == exact \
+                and (int not in exact or _ints_fit(params)) \
+                and (str not in exact or _texts_fit(params)):
+            return list(params)
         ph = prepared.placeholders
         if ph.count == 0 and not params:
             return []
         values = placeholders.order_params(ph, params)
-        return [convert_param(v, t, i) for i, (v, t) in
+        casts = prepared.bound.cast_slots if prepared.bound is not None else ()
+        return [convert_param(v, t, i, i in casts) for i, (v, t) in
                 enumerate(zip(values, prepared.param_types or [types.UNKNOWN] * len(values)))]
 
     def _transaction(self):
@@ -267,21 +354,52 @@ def exact_param_types(ph, slots: list) -> tuple | None:
     return None if None in exact else exact
 
 
-def convert_param(value, expected: str, slot: int):
-    """A Python parameter value in storage form for its slot's type, or 42804."""
+def _texts_fit(params) -> bool:
+    """Every str parameter is valid UTF-8 (a lone surrogate must not reach storage: the
+    slow path's conversion raises 22021 for it)."""
+    for v in params:
+        if type(v) is str and not v.isascii():
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+    return True
+
+
+def _ints_fit(params) -> bool:
+    """Every int parameter fits in int64 (a bigger one must not reach storage)."""
+    for v in params:
+        if type(v) is int and not types.INT64_MIN <= v <= types.INT64_MAX:
+            return False
+    return True
+
+
+def convert_param(value, expected: str, slot: int, cast: bool = False):
+    """A Python parameter value in storage form for its slot's type, or 42804/22003.
+
+    ``cast``: the SQL casts the placeholder (``$1::int``), so a str value is read as
+    that type the way a quoted literal would be (``'5'::int``), or 22P02."""
     if value is None:
         return None
-    if _EXACT.get(type(value)) == expected:   # the common case: nothing to convert
-        return value
-    if type(value) is int and expected == types.FLOAT:   # any int, even past int64
-        return float(value)
+    if _EXACT.get(type(value)) == expected and type(value) is not int:
+        if type(value) is str and not value.isascii():
+            types.check_text(value)           # a lone surrogate is not UTF-8: 22021
+        return value                          # the common case: nothing to convert
     stored, got = types.from_python(value)
-    if expected in (types.UNKNOWN, types.NULL) or got == expected:
-        return stored
     if expected == types.FLOAT and got == types.INTEGER:
         return float(stored)
+    if got == types.INTEGER and not types.INT64_MIN <= stored <= types.INT64_MAX:
+        raise errors.sql_error(
+            "22003", f"parameter ${slot + 1} value {stored} is out of range for type bigint",
+            hint="INTEGER is 64-bit and there is no NUMERIC type: pass the value as a float "
+                 "or a string, or store it in a FLOAT or TEXT column.")
+    if expected in (types.UNKNOWN, types.NULL) or got == expected:
+        return stored
     if got == types.TEXT and expected in types.LITERAL_CONTEXT_TYPES:
         return types.parse_literal_as(expected, stored)
+    if cast and got == types.TEXT:
+        from .exec.functions.cast import from_text
+        return from_text(stored, expected)
     if got == types.DATE and expected == types.TIMESTAMP:
         import datetime as dt
         return dt.datetime(stored.year, stored.month, stored.day)

@@ -322,8 +322,6 @@ def from_python(value: object) -> tuple[object, str]:
     if isinstance(value, bool):
         return value, BOOLEAN
     if isinstance(value, int):
-        if not INT64_MIN <= value <= INT64_MAX:
-            raise errors.sql_error("22003", f'value "{value}" is out of range for type bigint')
         return value, INTEGER
     if isinstance(value, float):
         return value, FLOAT

@@ -21,6 +21,8 @@ from rustmemodb_lab.widgets.branch_tree import BranchTree
 def fork(cmd: Command, ctx: Context) -> Status:
     registry = ctx.registry
     branch = registry.fork(cmd.fork)
+    connection = ctx.session.current_name or ""
+    ctx.session.snippets.fork((connection, branch.parent), (connection, branch.name))
     where = "" if cmd.checkout else f" · current branch: {registry.current}"
     return Status(f"forked {branch.name} from {branch.parent}{where}")
 
@@ -32,6 +34,7 @@ def checkout(cmd: Command, ctx: Context) -> Status:
 
 def drop(cmd: Command, ctx: Context) -> Status:
     branch = ctx.registry.drop(cmd.drop_branch)
+    ctx.session.snippets.forget((ctx.session.current_name or "", branch.name))
     return Status(f"dropped branch {branch.name}")
 
 

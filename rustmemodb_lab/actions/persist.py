@@ -19,6 +19,7 @@ import pyarrow as pa
 from rustmemodb_lab.command import Command
 from rustmemodb_lab.context import Context
 from rustmemodb_lab.errors import LabUsageError
+from rustmemodb_lab.frames import to_engine_table
 from rustmemodb_lab.session import as_table
 from rustmemodb_lab.views import Status
 
@@ -27,9 +28,17 @@ _TEMP_NAME = "__rustmemodb_lab_persist"
 
 def persist(cmd: Command, ctx: Context) -> Status:
     table = _arrow_of(cmd.persist, ctx)
-    columns = ", ".join(f"{quote(f.name)} {sql_type(f)}" for f in table.schema)
-    n = _load(ctx, cmd.persist, table, f"CREATE TABLE {quote(cmd.persist)} ({columns})")
+    n = create_from_arrow(ctx, cmd.persist, table)
     return Status(f"created table {cmd.persist} ({n:,} rows) on branch {ctx.registry.current}")
+
+
+def create_from_arrow(ctx: Context, name: str, table: pa.Table, primary_key: list[str] | None = None) -> int:
+    """``CREATE TABLE name`` typed from ``table``'s schema (and an optional primary key),
+    filled in one transaction."""
+    columns = [f"{quote(f.name)} {sql_type(f)}" for f in table.schema]
+    if primary_key:
+        columns.append(f"PRIMARY KEY ({', '.join(quote(c) for c in primary_key)})")
+    return _load(ctx, name, table, f"CREATE TABLE {quote(name)} ({', '.join(columns)})")
 
 
 def append(cmd: Command, ctx: Context) -> Status:
@@ -44,9 +53,12 @@ def _arrow_of(var: str, ctx: Context) -> pa.Table:
     value = as_table(ctx.ns[var])
     if value is None:
         raise LabUsageError(f"{var!r} is not a pandas DataFrame or an Arrow table")
-    if isinstance(value, pa.Table):
-        return value
-    return pa.Table.from_pandas(value, preserve_index=False)
+    import rustmemodb
+
+    try:
+        return to_engine_table(value, var)
+    except rustmemodb.Error as exc:
+        raise LabUsageError(f"[{exc.sqlstate}] {exc.message}" + (f"\nHINT:  {exc.hint}" if exc.hint else "")) from None
 
 
 def _load(ctx: Context, name: str, table: pa.Table, ddl: str | None) -> int:
@@ -90,6 +102,7 @@ def sql_type(f: pa.Field) -> str:
         (pa.types.is_timestamp, "TIMESTAMP"),
         (pa.types.is_date, "DATE"),
         (pa.types.is_decimal, "NUMERIC"),
+        (pa.types.is_null, "TEXT"),  # a column of NULLs only (e.g. imported from SQLite)
     ]
     for check, name in checks:
         if check(t):

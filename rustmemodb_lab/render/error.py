@@ -58,7 +58,8 @@ def error_text(err: SqlCellError) -> str:
     """The error as plain text (what ``_render_traceback_`` prints)."""
     lines = [f"{err.error_class}: [{err.sqlstate or '-----'}] {err.message}"]
     where = f"statement {err.index + 1} of {err.count}" if err.count > 1 else "statement"
-    lines.append(f"  in {where}" + (f" on branch {err.branch}" if err.branch else ""))
+    lines.append(f"  in {where}" + (f" on branch {err.branch}" if err.branch else "")
+                 + (f" on connection {err.connection}" if err.connection else ""))
     if err.cell_position is not None:
         source, caret, _ = caret_lines(err.cell_text, err.cell_position)
         lines += [source, caret]
@@ -78,6 +79,7 @@ def error_html(err: SqlCellError) -> str:
     )
     where = (f"statement {err.index + 1} of {err.count}" if err.count > 1 else "statement")
     where += f" · branch {err.branch}" if err.branch else ""
+    where += f" · connection {err.connection}" if err.connection else ""
     body = f'<div style="color:{DIM}">{esc(where)}</div>'
     if err.cell_position is not None:
         source, caret, _ = caret_lines(err.cell_text, err.cell_position)

@@ -243,3 +243,65 @@ def test_tour_branch_tree_widget_checks_out_on_click(tour):
     main = tour.locator(".rmdb-branch-tree").first.locator("button", has_text="main")
     expect(main).to_have_class(re.compile("mod-success"), timeout=20_000)
     shoot(tour, tour.locator(".rmdb-branch-tree").first, "tour-branch-tree.png")
+
+
+# -- 05-jupysql-users: connection string, %sqlcmd, %sqlplot in a real front-end -----------------
+
+@pytest.fixture(scope="module")
+def jupysql_users(page, lab_server):
+    base, log_path = lab_server
+    nb = page.context.new_page()
+    nb.goto(f"{base}/lab/tree/05-jupysql-users.ipynb?token={TOKEN}")
+    nb.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=60_000)
+    accept_kernel_dialog(nb)
+    nb.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(timeout=60_000)
+    menu(nb, "Run", "Run All Cells")
+    accept_kernel_dialog(nb)
+    try:
+        wait_until_all_ran(nb, timeout=240)
+    except TimeoutError as exc:
+        shoot(nb, nb.locator(".jp-Notebook").first, "jupysql-users-timeout.png")
+        raise AssertionError(f"run all did not finish: {exc}\nserver log:\n{log_path.read_text()[-3000:]}") from None
+    nb.wait_for_timeout(1000)
+    yield nb
+    nb.close()
+
+
+def test_jupysql_users_runs_without_error_outputs(jupysql_users):
+    errors = jupysql_users.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    texts = errors.all_text_contents()
+    assert texts == [], "\n---\n".join(texts)
+    assert jupysql_users.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']").count() == 0
+
+
+def test_no_news_prompt(jupysql_users):
+    assert "official Jupyter news" not in jupysql_users.locator("body").inner_text()
+
+
+def test_jupysql_users_plots_render_as_images(jupysql_users):
+    images = jupysql_users.locator(".jp-OutputArea-output img")
+    expect(images.first).to_be_attached(timeout=20_000)
+    assert images.count() >= 5
+    first = images.first
+    first.scroll_into_view_if_needed()
+    expect(first).to_be_visible(timeout=20_000)
+    assert first.evaluate("img => img.naturalWidth") > 300
+    shot = shoot(jupysql_users, first, "jupysql-users-histogram.png")
+    assert shot.stat().st_size > 10_000
+
+
+def test_jupysql_users_profile_grid(jupysql_users):
+    grid = jupysql_users.locator(".rmdb-table", has_text="distinct").first
+    grid.scroll_into_view_if_needed()
+    expect(grid).to_contain_text("freq", timeout=20_000)
+    shoot(jupysql_users, grid, "jupysql-users-profile.png")
+
+
+def test_jupysql_users_explore_pages_on_click(jupysql_users):
+    explore = jupysql_users.locator(".rmdb-explore").first
+    explore.scroll_into_view_if_needed()
+    expect(explore).to_contain_text("rows 1–8 of 6,000", timeout=20_000)
+    explore.locator("button", has_text="next ›").click()
+    expect(explore).to_contain_text("rows 9–16 of 6,000", timeout=20_000)
+    assert explore.locator("button", has_text="‹ previous").is_enabled()
+    shoot(jupysql_users, explore, "jupysql-users-explore.png")

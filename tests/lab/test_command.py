@@ -72,18 +72,77 @@ def test_output_formats():
 
 def test_brace_interpolation_pastes_text():
     cmd = p("SELECT * FROM {table} WHERE j = '{\"k\": 1}' AND a = '{{a,b}}'", table="trades")
-    assert cmd.sql == "SELECT * FROM trades WHERE j = '{\"k\": 1}' AND a = '{{a,b}}'"
+    assert cmd.statements[0].text == "SELECT * FROM trades WHERE j = '{\"k\": 1}' AND a = '{{a,b}}'"
+    assert cmd.sql == "SELECT * FROM {table} WHERE j = '{\"k\": 1}' AND a = '{{a,b}}'"  # as written
 
 
-def test_brace_interpolation_leaves_unknown_names_and_escapes():
-    assert p("SELECT '{nope}', '{{t}}'", t="x").sql == "SELECT '{nope}', '{t}'"
+def test_brace_interpolation_leaves_unknown_names_and_array_literals():
+    cmd = p("SELECT '{nope}', '{{1,2},{3,4}}'::INTEGER[]", t="x")
+    assert cmd.statements[0].text == "SELECT '{nope}', '{{1,2},{3,4}}'::INTEGER[]"
+
+
+def test_double_braces_are_jinja_values_as_in_jupysql():
+    cmd = p("SELECT * FROM {{ table }} WHERE sym = '{{sym}}' AND n IN ({{ ids | join(', ') }})",
+            table="trades", sym="ACME", ids=[1, 2])
+    assert cmd.statements[0].text == "SELECT * FROM trades WHERE sym = 'ACME' AND n IN (1, 2)"
+
+
+def test_double_braces_with_an_undefined_name_say_so():
+    with pytest.raises(UsageError, match="'nope' is undefined"):
+        p("SELECT {{ nope }}")
+
+
+def test_jinja_blocks_are_refused_with_a_message():
+    with pytest.raises(UsageError, match="Jinja statements"):
+        p("SELECT 1 {% if x %} + 1 {% endif %}", x=True)
+
+
+@pytest.mark.parametrize("syntax", ["{v}", "{{ v }}"])
+def test_a_pasted_value_never_adds_a_statement(syntax):
+    cmd = p(f"SELECT {syntax}", v="1; DROP TABLE t")
+    assert len(cmd.statements) == 1
+    assert cmd.statements[0].text == "SELECT 1; DROP TABLE t"  # the engine refuses two statements
+
+
+def test_statements_are_split_before_values_are_pasted():
+    cmd = p("", "SELECT {a}; SELECT '{b}'", a="x", b="y;z")
+    assert [s.text for s in cmd.statements] == ["SELECT x", "SELECT 'y;z'"]
 
 
 def test_colon_params_are_bound_not_pasted():
     cmd = p("SELECT * FROM t WHERE sym = :sym AND px > :px AND x::INTEGER = 1 AND ':no' = ':no'", sym="A'; DROP TABLE t; --", px=3)
     stmt = cmd.statements[0]
     assert stmt.params == {"sym": "A'; DROP TABLE t; --", "px": 3}
-    assert ":sym" in stmt.text and "DROP" not in stmt.text
+    assert stmt.values == ["A'; DROP TABLE t; --", 3]
+    assert "sym = $1 AND px > $2" in stmt.text and "DROP" not in stmt.text
+    assert ":sym" in stmt.named_text and "':no' = ':no'" in stmt.text
+
+
+def test_a_repeated_param_uses_one_slot():
+    stmt = p("SELECT :a + :b + :a", a=1, b=2).statements[0]
+    assert stmt.text == "SELECT $1 + $2 + $1" and stmt.values == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("cell", "blamed"),
+    [
+        ("SELECT * FROM t WHERE region = :region AND nope = 1", "nope"),
+        ("SELECT {cols} FROM t WHERE region = :region AND nope = 1", "nope"),
+        ("SELECT {{ cols }} FROM t WHERE a = :a AND b = :bb AND nope = 1", "nope"),
+        ("SELECT 1;\n  SELECT :region, {cols}, :x, nope", "nope"),
+    ],
+)
+def test_error_positions_map_back_to_the_text_as_written(cell, blamed):
+    cmd = p("", cell, region="north", cols="aaaaaaaaaaaaaa, b", a=1, bb=2, x=3)
+    stmt = cmd.statements[-1]
+    sent = stmt.text.index("nope")
+    assert cmd.sql[stmt.cell_position(sent):].startswith(blamed)
+
+
+def test_a_position_inside_a_replacement_points_at_what_was_written():
+    cmd = p("SELECT :region + 1", region="north")
+    stmt = cmd.statements[0]
+    assert cmd.sql[stmt.cell_position(stmt.text.index("$1")) :].startswith(":region")
 
 
 def test_params_are_per_statement():
@@ -99,7 +158,7 @@ def test_numpy_scalars_become_python_values():
 
 def test_local_scope_wins_over_user_namespace():
     cmd = parse(PARSER, "SELECT :x, {y}", None, Namespace({"x": 1, "y": "1"}, {"x": 2, "y": "2"}))
-    assert cmd.statements[0].params == {"x": 2} and cmd.sql == "SELECT :x, 2"
+    assert cmd.statements[0].params == {"x": 2} and cmd.statements[0].text == "SELECT $1, 2"
 
 
 @pytest.mark.parametrize(
@@ -144,3 +203,10 @@ def test_statement_position_maps_through_rewrites():
     pos = rewritten.text.index("nope")
     assert rewritten.cell_position(pos) == 10 + stmt.text.index("nope")
     assert rewritten.cell_position(None) is None
+
+
+def test_a_connection_string_is_split_off_and_interpolated():
+    cmd = p("sqlite:///{path} SELECT 1", path="/tmp/x.db")
+    assert cmd.connect_url == "sqlite:////tmp/x.db" and [s.text for s in cmd.statements] == ["SELECT 1"]
+    assert p("--alias d duckdb://").connect_url == "duckdb://"
+    assert p("SELECT 'postgresql://x'").connect_url is None

@@ -58,3 +58,65 @@ def test_results_round_trip_through_pandas(ip, cell):
     cell("%sql -o sorted_df SELECT x FROM src ORDER BY x")
     ip.user_ns["again"] = ip.user_ns["sorted_df"]
     assert cell("%sql SELECT sum(x) FROM again").value.rows() == [(6,)]
+
+
+# -- columns the engine cannot read: a clear SQL error, and the session stays usable -----
+
+def test_a_mixed_type_column_is_42804_naming_column_value_and_row(ip, cell):
+    ip.user_ns["mixed"] = pd.DataFrame({"ok": [1, 2, 3], "a": [1, "x", 3.5]})
+    out = cell("%sql SELECT ok FROM mixed", fails=True)
+    err = out.error
+    assert err.sqlstate == "42804"
+    assert 'column "a" of mixed mixes types' in err.message and "'x' (text) at row 1" in err.message
+    assert "number values such as 1 at row 0" in err.message
+    assert "astype(str)" in err.hint
+    assert "Traceback" not in out.stdout and len(out.stdout.splitlines()) < 12
+    # not poisoned: other queries run, and the same frame works once fixed
+    assert cell("%sql SELECT 1 AS one").value.rows() == [(1,)]
+    ip.user_ns["mixed"]["a"] = ip.user_ns["mixed"]["a"].astype(str)
+    assert cell("%sql SELECT a FROM mixed ORDER BY ok").value.rows() == [("1",), ("x",), ("3.5",)]
+
+
+def test_a_failed_scan_inside_a_transaction_rolls_back(ip, cell, session):
+    ip.user_ns["mixed"] = pd.DataFrame({"a": ["x", 2]})
+    cell("%sql CREATE TABLE kept (a INTEGER)")
+    out = cell("%%sql\nBEGIN;\nINSERT INTO kept VALUES (1);\nSELECT * FROM mixed", fails=True)
+    assert out.error.sqlstate == "42804" and "2 (number) at row 1" in out.error.message
+    assert not session.registry.active.conn.in_transaction
+    assert cell("%sql SELECT count(*) FROM kept").value.rows() == [(0,)]
+
+
+def test_uint64_beyond_int64_is_22003_naming_the_first_bad_value(ip, cell):
+    import numpy as np
+
+    ip.user_ns["big"] = pd.DataFrame({"u": np.array([1, 2**63 + 5, 2**64 - 1], dtype=np.uint64)})
+    err = cell("%sql SELECT * FROM big", fails=True).error
+    assert err.sqlstate == "22003"
+    assert 'column "u" of big: value 9223372036854775813 at row 1 is out of range' in err.message
+
+
+def test_uint64_that_fits_is_read_as_integer(ip, cell):
+    import numpy as np
+
+    ip.user_ns["small"] = pa.table({"u": pa.array(np.array([1, 2**63 - 1], dtype=np.uint64))})
+    out = cell("%sql SELECT u FROM small ORDER BY u")
+    assert out.value.rows() == [(1,), (2**63 - 1,)] and out.value.sql_types == ["INTEGER"]
+
+
+def test_python_ints_beyond_int64_in_an_object_column_are_22003(ip, cell):
+    ip.user_ns["huge"] = pd.DataFrame({"n": pd.Series([1, 2**70], dtype=object)})
+    err = cell("%sql SELECT * FROM huge", fails=True).error
+    assert err.sqlstate == "22003" and str(2**70) in err.message and "row 1" in err.message
+
+
+def test_an_arrow_type_without_sql_type_names_the_column(ip, cell):
+    ip.user_ns["nested"] = pa.table({"id": [1], "tags": pa.array([["a", "b"]])})
+    err = cell("%sql SELECT id FROM nested", fails=True).error
+    assert err.sqlstate == "42804" and 'column "tags" of nested has type list<item: string>' in err.message
+
+
+def test_persist_of_a_mixed_frame_is_a_usage_error_with_the_same_message(ip, cell, session):
+    ip.user_ns["mixed"] = pd.DataFrame({"a": [1, "x"]})
+    out = cell("%sql --persist mixed", fails=True)
+    assert "42804" in str(out.error) and 'column "a" of mixed mixes types' in str(out.error)
+    assert "mixed" not in session.registry.active.database.tables()

@@ -199,6 +199,28 @@ def test_error_caret_points_at_the_failing_text(cell):
     assert err.cell_text[err.cell_position :].startswith("'twenty'")
 
 
+def test_error_caret_after_a_bound_parameter(ip, cell, trades):
+    ip.user_ns["region"] = "ACME"
+    out = cell("%%sql\nSELECT * FROM trades\nWHERE sym = :region AND qty = 'many'", fails=True)
+    lines = out.stdout.splitlines()
+    source = next(i for i, line in enumerate(lines) if line.startswith("LINE 2:"))
+    caret_col = lines[source + 1].index("^")
+    assert lines[source][caret_col:].startswith("qty = 'many'")
+
+
+def test_a_pasted_value_cannot_add_a_statement(ip, cell, trades):
+    ip.user_ns["evil"] = "1; DROP TABLE trades"
+    out = cell("%sql SELECT {evil}", fails=True)
+    assert "42601" in out.stdout
+    assert cell("%sql SELECT count(*) FROM trades").value.rows() == [(5,)]
+
+
+def test_jinja_double_braces(ip, cell, trades):
+    ip.user_ns["syms"] = ["ACME", "GLOBEX"]
+    out = cell("%sql SELECT count(*) FROM trades WHERE sym IN ({{ syms | map('tojson') | join(', ') | replace('\"', \"'\") }})")
+    assert out.value.rows() == [(4,)]
+
+
 def test_error_rolls_back_the_transaction(session, cell):
     cell("%sql CREATE TABLE acct (id INTEGER PRIMARY KEY, bal INTEGER)")
     cell("%sql INSERT INTO acct VALUES (1, 100)")

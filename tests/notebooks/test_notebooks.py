@@ -182,3 +182,63 @@ def test_explain_option_and_side_by_side_plans(explain):
     shown = html(by_tag(explain, "explain-on"))
     assert 'data-branch="main"' in shown and 'data-branch="bigger"' in shown
     assert shown.count('class="rmdb-plan"') == 2
+
+
+# -- 05-jupysql-users ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def jupysql_users(tmp_path_factory):
+    return execute("05-jupysql-users.ipynb", tmp_path_factory.mktemp("executed"))
+
+
+def images(cell: nbformat.NotebookNode) -> list[str]:
+    return [o["data"]["image/png"] for o in cell.outputs if "image/png" in o.get("data", {})]
+
+
+def test_jupysql_users_runs_without_errors(jupysql_users):
+    assert_no_errors(jupysql_users)
+
+
+def test_jupysql_users_connection_string_and_bound_values(jupysql_users):
+    assert "sqlite through SQLAlchemy" in text(by_tag(jupysql_users, "connect"))
+    out = text(by_tag(jupysql_users, "sqlite-query"))
+    assert out.splitlines()[0].split() == ["payment", "|", "trips", "|", "avg_tip"] and "(3 rows" in out
+    assert "trips" in text(by_tag(jupysql_users, "sqlite-sqlcmd"))
+    assert len(images(by_tag(jupysql_users, "sqlite-plot"))) == 1  # drawn from SQLite's own aggregates
+
+
+def test_jupysql_users_import_and_sqlcmd(jupysql_users):
+    assert "imported trips from taxi as trips (6,000 rows) on branch main" in text(by_tag(jupysql_users, "import"))
+    assert "trips | table | 6000" in text(by_tag(jupysql_users, "tables"))
+    columns = text(by_tag(jupysql_users, "columns"))
+    assert "distance_km | FLOAT" in columns and "id          | INTEGER | false    | NULL    | true" in columns
+    profile = html(by_tag(jupysql_users, "profile"))
+    assert all(stat in profile for stat in ("distinct", "mean", "std", "top", "freq")) and "rmdb-table" in profile
+
+
+def test_jupysql_users_explore_is_a_widget_with_pages(jupysql_users):
+    cell = by_tag(jupysql_users, "explore")
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in cell.outputs)
+    labels = [m.get("value", "") for m in widget_models(jupysql_users) if m.get("_model_name") == "HTMLModel"]
+    assert any("rows 1–8 of 6,000 · page 1 of 750" in v for v in labels)
+    buttons = {m.get("description") for m in widget_models(jupysql_users) if m.get("_model_name") == "ButtonModel"}
+    assert {"« first", "‹ previous", "next ›", "last »"} <= buttons
+
+
+def test_jupysql_users_snippets_and_jinja(jupysql_users):
+    assert "saved snippet long_trips on branch main" in text(by_tag(jupysql_users, "save"))
+    out = text(by_tag(jupysql_users, "use-snippet"))
+    assert out.splitlines()[0].split() == ["zone", "|", "payment", "|", "trips", "|", "avg_fare"]
+
+
+def test_jupysql_users_plots_are_images(jupysql_users):
+    for tag in ("histogram", "boxplot", "bar", "pie", "branch-plot"):
+        shown = images(by_tag(jupysql_users, tag))
+        assert len(shown) == 1 and len(shown[0]) > 5_000, tag
+    assert "Figure" in text(by_tag(jupysql_users, "figure"))
+
+
+def test_jupysql_users_branch_compare(jupysql_users):
+    assert "UPDATE · " in text(by_tag(jupysql_users, "fork"))
+    shown = html(by_tag(jupysql_users, "compare"))
+    assert 'data-branch="main"' in shown and 'data-branch="cash_tips"' in shown

@@ -106,7 +106,7 @@ class Connection:
     @guarded
     def register(self, name: str, data) -> None:
         """Make a pandas DataFrame / Arrow table queryable as ``name`` (read in place)."""
-        self._registered[name] = to_arrow_table(data)
+        self._registered[name] = to_arrow_table(data, name)
         self.database.plan_cache.clear()
 
     def unregister(self, name: str) -> None:

@@ -54,11 +54,7 @@ class Cursor:
             raise errors.ProgrammingError(
                 "executemany() needs a sequence of parameter sets, not "
                 f"{type(seq_of_params).__name__}", sqlstate="08P01")
-        total = 0
-        session = self.connection._session
-        for params in seq_of_params:
-            result = session.execute(sql, params)
-            total += max(result.rowcount, 0)
+        total = self.connection._session.execute_many(sql, seq_of_params)
         self._set_result(None)
         self.rowcount = total
         return self

@@ -105,13 +105,20 @@ def before_update(txn, schema, old_rows: list[tuple], new_rows: list[tuple], ctx
 
 # ---- CHECK ------------------------------------------------------------------------------
 
-_bound_checks: dict = {}   # id(schema) -> (schema, [(name, expr, row fn | None)])
+# (id(schema), id(functions)) -> (schema, functions, functions.version,
+#                                 [(name, expr, row fn | None)])
+_bound_checks: dict = {}
 
 
 def bound_checks(schema, functions) -> list:
-    entry = _bound_checks.get(id(schema))
-    if entry is not None and entry[0] is schema:
-        return entry[1]
+    """The schema's CHECK expressions bound against ``functions``: cached per (immutable)
+    schema object and function registry, and bound again once a user function is
+    created, replaced or dropped (the registry's version moves)."""
+    key = (id(schema), id(functions))
+    entry = _bound_checks.get(key)
+    if entry is not None and entry[0] is schema and entry[1] is functions \
+            and entry[2] == functions.version:
+        return entry[3]
     from ..sql.bind.bind_constraints import check_expr
     from ..sql.bind.binder import StatementBinder
     from .expr.row import try_compile_row
@@ -122,7 +129,7 @@ def bound_checks(schema, functions) -> list:
         out.append((c.name, e, try_compile_row(e)))
     if len(_bound_checks) > 4096:
         _bound_checks.clear()
-    _bound_checks[id(schema)] = (schema, out)
+    _bound_checks[key] = (schema, functions, functions.version, out)
     return out
 
 

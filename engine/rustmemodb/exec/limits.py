@@ -254,17 +254,3 @@ def apply_setting(limits: StatementLimits, name: str, value: str | None) -> str:
 
 # PostgreSQL's protocol limit on parameters per statement.
 MAX_PARAMS = 65535
-
-
-def check_param_values(values: list) -> list:
-    """Values that skipped conversion (exact Python types) still obey the types' limits:
-    integers within int64 (22003), text valid UTF-8 (22021). ``Session._params``."""
-    for v in values:
-        t = type(v)
-        if t is int:
-            if not -0x8000000000000000 <= v <= 0x7FFFFFFFFFFFFFFF:
-                raise errors.sql_error("22003", f'value "{v}" is out of range for type bigint')
-        elif t is str and not v.isascii():
-            from .. import types
-            types.check_text(v)
-    return values

@@ -106,25 +106,15 @@ def _trunc_vec(x, n=None):
     return pc.cast(out, pa.int64()) if pa.types.is_integer(x.type) else out
 
 
-def _whole(fn):
-    """ceil/floor/trunc of a double: NaN and ±Infinity are their own result (PostgreSQL);
-    Python's math functions raise on them."""
-    def row(x):
-        if isinstance(x, int) or not math.isfinite(x):
-            return x
-        return float(fn(x))
-    return row
-
-
 def _trunc_row(x, n=None):
     if n is None:
-        return _whole(math.trunc)(x)
+        return x if isinstance(x, int) else float(np.trunc(x))   # -0.0, inf and NaN kept
     if isinstance(n, float) and not math.isfinite(n):
         raise errors.numeric_out_of_range("integer")
-    if isinstance(x, float) and not math.isfinite(x):
-        return x
     scale = 10.0 ** int(n)
-    out = math.trunc(x * scale) / scale if math.isfinite(x * scale) else x
+    scaled = x * scale
+    # a value so large that scaling overflows has no digits there to cut
+    out = float(np.trunc(scaled)) / scale if math.isfinite(scaled) else x
     return int(out) if isinstance(x, int) else out
 
 
@@ -236,13 +226,10 @@ def _sign_row(x):
     return s if isinstance(x, int) else float(s)
 
 
-def _float_fn(vec, row):
-    return vec, row
-
-
 def register(reg) -> None:
-    ceil_vec, ceil_row = _unary_keep(pc.ceil, _whole(math.ceil))
-    floor_vec, floor_row = _unary_keep(pc.floor, _whole(math.floor))
+    # numpy's rounding keeps -0.0 (ceil(-0.25)), inf and NaN as the Arrow kernels do
+    ceil_vec, ceil_row = _unary_keep(pc.ceil, lambda x: x if isinstance(x, int) else float(np.ceil(x)))
+    floor_vec, floor_row = _unary_keep(pc.floor, lambda x: x if isinstance(x, int) else float(np.floor(x)))
     for name, vec, row in (("ceil", ceil_vec, ceil_row), ("ceiling", ceil_vec, ceil_row),
                            ("floor", floor_vec, floor_row)):
         reg.add(ScalarFunction(name, _same_numeric, vec, row))

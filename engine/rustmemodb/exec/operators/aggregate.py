@@ -34,6 +34,9 @@ AGGREGATE_TYPES = {
 }
 # name -> fn(list of Python values) -> value, for aggregates without Arrow kernels.
 PYTHON_AGGREGATES: dict = {}
+# name -> fn(Arrow array of one group's values, aggcall) -> value: the same aggregates
+# when a body can work on the column itself (median sorts in Arrow, not in Python).
+ARROW_AGGREGATES: dict = {}
 
 
 def aggregate_type(functions, name: str, arg_types, node=None) -> str:
@@ -209,6 +212,10 @@ def _check_int_sum(exact, shadow) -> None:
 
 
 def _python_groups(a, lists, ctx) -> pa.Array:
+    arrow_body = ARROW_AGGREGATES.get(a.fn) if not a.distinct else None
+    if arrow_body is not None:
+        return pa.array([arrow_body(lists[i].values, a) for i in range(len(lists))],
+                        types.arrow_type(a.type))
     fn = python_aggregate_for(a, ctx)
     out = []
     for i, vals in enumerate(lists.to_pylist()):
@@ -277,6 +284,8 @@ def _py_avg(vals):
 def _scalar_aggregate(a, v, n: int, ctx):
     if a.star:
         return n
+    if a.fn in ARROW_AGGREGATES and not a.distinct:
+        return ARROW_AGGREGATES[a.fn](v, a)
     if a.distinct or a.fn not in ("count", "sum", "avg", "min", "max") or \
             (a.fn in ("min", "max") and (a.type in (types.INTERVAL,) or has_nan(v))):
         fn = python_aggregate_for(a, ctx)
