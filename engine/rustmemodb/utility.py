@@ -12,6 +12,7 @@ import re
 import pyarrow as pa
 
 from . import errors, types
+from .exec import limits
 from .result import Result
 from .sql.dispatch import Explain, Utility
 
@@ -39,6 +40,8 @@ def run_utility(session, util, params):
             name, value = m.group(1).lower(), m.group(2).strip().strip("'")
             if name == "file_root":
                 value = _file_root(session, value)
+            elif name in limits.SETTINGS:   # validated and applied now (exec/limits.py)
+                value = limits.apply_setting(session.cancel_event, name, value)
             session.settings[name] = value
         return Result([], kind="SET")
     if kind == "show":
@@ -56,6 +59,9 @@ def run_utility(session, util, params):
             session.settings.clear()
         else:
             session.settings.pop(name, None)
+        for setting in limits.SETTINGS:
+            if name in ("all", setting):
+                limits.apply_setting(session.cancel_event, setting, None)
         return Result([], kind="RESET")
     if kind == "prepare":
         return _prepare(session, util.arg)
@@ -80,6 +86,7 @@ _DEFAULT_SETTINGS = {
     "default_transaction_isolation": "repeatable read",
     "standard_conforming_strings": "on", "client_encoding": "UTF8", "datestyle": "ISO, MDY",
     "timezone": "UTC", "search_path": "public",
+    "statement_timeout": "0", "max_statement_memory": "0",
 }
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from ... import errors, types
+from .. import limits
 from .arith import add_interval_to
 
 MAX_ROWS = 10_000_000
@@ -38,9 +39,18 @@ def generate_series(values: list, element_type: str) -> pa.Array:
         step = values[2] if len(values) == 3 else 1
         if step == 0:
             raise errors.sql_error("22023", "step size cannot equal zero")
-        if (stop - start) // step >= MAX_ROWS:
-            raise errors.sql_error("54000", "generate_series result too large")
         end = stop + (1 if step > 0 else -1)
+        count = max(0, (end - start + step - (1 if step > 0 else -1)) // step)
+        limits.charge(8 * count, "generate_series")      # max_statement_memory (53200)
+        if count > 1 << 24:   # big: built in slices, so interrupt/timeout act between them
+            parts, first = [], start
+            while first != end and (first < end) == (step > 0):
+                last = first + step * (1 << 22)
+                last = min(last, end) if step > 0 else max(last, end)
+                parts.append(np.arange(first, last, step, dtype=np.int64))
+                first = last
+                limits.check()
+            return pa.array(np.concatenate(parts))
         return pa.array(np.arange(start, end, step, dtype=np.int64))
     cur = values[0] if isinstance(values[0], dt.datetime) else \
         dt.datetime(*values[0].timetuple()[:3])
@@ -52,6 +62,8 @@ def generate_series(values: list, element_type: str) -> pa.Array:
         raise errors.sql_error("22023", "step size cannot equal zero")
     while (cur <= stop) if forward else (cur >= stop):
         out.append(cur)
+        if len(out) & 0xFFFF == 0:
+            limits.charge(8 * 0x10000, "generate_series")
         if len(out) > MAX_ROWS:
             raise errors.sql_error("54000", "generate_series result too large")
         k += 1     # start + k * step, as PostgreSQL (month ends do not drift)

@@ -13,6 +13,7 @@ import dataclasses
 from sqlglot import exp
 
 from ... import errors, types
+from ...exec import limits
 from ...plan.expr import Const, Param
 from ..parse import position_of
 
