@@ -1,0 +1,330 @@
+"""SQL completion: what may come at the cursor of an unfinished statement.
+
+Editors need suggestions while the statement is still being typed, so nothing
+here parses: a tolerant tokenizer (quotes, comments, words, punctuation) reads
+the current statement, finds the relations of its ``FROM`` / ``JOIN`` /
+``UPDATE`` / ``INTO`` items with their aliases, and looks at the word before
+the cursor to choose what fits:
+
+* after ``FROM``, ``JOIN``, ``INTO``, ``UPDATE``, ``TABLE`` (and after a comma
+  in a ``FROM`` list): tables, views and other relations;
+* after ``alias.`` or ``table.``: that relation's columns;
+* elsewhere: columns of the statement's relations, functions, keywords, then
+  relations.
+
+The catalog is a small protocol (:class:`Catalog`) so the same core serves
+the notebook (IPython's completer, in ``rustmemodb_lab.completion``), a
+terminal client, or any other front end; :class:`DatabaseCatalog` reads a
+rustmemodb ``Database`` (the committed root it is given: a branch's).
+Nothing here runs a query: view columns come from binding the view's text.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Protocol
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One suggestion: the text to insert and what it is (table, column, ...)."""
+
+    text: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Completions:
+    """Suggestions replacing ``text[start:cursor]`` (the fragment typed so far)."""
+
+    start: int
+    items: list[Candidate]
+
+
+class Catalog(Protocol):
+    """What the completer needs to know about a database."""
+
+    def relations(self) -> dict[str, str]:
+        """``{name: kind}`` of everything usable after FROM (kind: table, view, ...)."""
+
+    def columns(self, relation: str) -> list[str]:
+        """The column names of ``relation`` (empty if unknown)."""
+
+    def functions(self) -> list[str]:
+        """Function names (scalar and aggregate)."""
+
+
+KEYWORDS = tuple(sorted("""
+ALL ALTER AND ANALYZE AS ASC BEGIN BETWEEN BY CASE CAST CHECK COLUMN COMMIT CONFLICT CONSTRAINT CREATE
+CROSS CURRENT_DATE CURRENT_TIMESTAMP DEFAULT DELETE DESC DISTINCT DO DROP ELSE END EXCEPT EXISTS EXPLAIN
+FALSE FETCH FILTER FIRST FOLLOWING FOREIGN FROM FULL GROUP HAVING IF ILIKE IN INDEX INNER INSERT
+INTERSECT INTERVAL INTO IS JOIN KEY LAST LATERAL LEFT LIKE LIMIT NATURAL NOT NOTHING NULL NULLS OFFSET
+ON OR ORDER OUTER OVER PARTITION PRECEDING PRIMARY RANGE RECURSIVE REFERENCES RELEASE RENAME RETURNING
+RIGHT ROLLBACK ROW ROWS SAVEPOINT SELECT SET SHOW TABLE TEMPORARY THEN TO TRANSACTION TRUE TRUNCATE
+UNBOUNDED UNION UNIQUE UPDATE USING VALUES VIEW WHEN WHERE WINDOW WITH
+BIGINT BOOLEAN DATE DOUBLE FLOAT INTEGER JSON JSONB NUMERIC REAL SMALLINT TEXT TIMESTAMP UUID VARCHAR
+""".split()))
+
+_KEYWORD_SET = frozenset(KEYWORDS)
+#: registry entries that implement operators and syntax (``+``, ``=``, ``->``, ``TRIM(BOTH ..)``),
+#: not names a person calls
+_OPERATOR_FUNCTIONS = frozenset("""
+add sub mul neg eq ne lt le gt ge and or not is_null is_not_null is_true is_false is_distinct
+is_not_distinct like ilike similar_to concat_op agg_pack json_get json_get_text json_path
+json_path_text trim_both trim_leading trim_trailing
+""".split())
+#: words after which a relation name comes
+_RELATION_BEFORE = frozenset({"FROM", "JOIN", "INTO", "UPDATE", "TABLE", "TRUNCATE"})
+#: words that end a FROM list (the next word is no longer a relation or alias)
+_CLAUSE = frozenset({"WHERE", "GROUP", "ORDER", "HAVING", "LIMIT", "OFFSET", "UNION", "EXCEPT",
+                     "INTERSECT", "WINDOW", "RETURNING", "SET", "VALUES", "SELECT", "FETCH", "ON",
+                     "USING", "DO", "WITH", "FOR"})
+
+_TOKEN = re.compile(r"""
+    (?P<space>\s+)
+  | (?P<comment>--[^\n]*|/\*.*?(?:\*/|\Z))
+  | (?P<string>'(?:[^']|'')*(?:'|\Z))
+  | (?P<quoted>"(?:[^"]|"")*(?:"|\Z))
+  | (?P<word>[A-Za-z_][A-Za-z0-9_$]*)
+  | (?P<number>\d+(?:\.\d*)?)
+  | (?P<punct>.)
+""", re.VERBOSE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class _Tok:
+    kind: str
+    text: str
+    start: int
+    end: int
+
+    @property
+    def upper(self) -> str:
+        return self.text.upper() if self.kind == "word" else ""
+
+    @property
+    def name(self) -> str:
+        """The identifier it spells (quoted keep case; unquoted fold to lower case)."""
+        if self.kind == "quoted":
+            return self.text[1:-1].replace('""', '"') if self.text.endswith('"') and len(self.text) > 1 else self.text[1:]
+        return self.text.lower()
+
+
+def tokenize(text: str) -> list[_Tok]:
+    """Tokens of ``text`` without spaces (comments and strings kept, to know where the cursor is)."""
+    out = []
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup or "punct"
+        if kind != "space":
+            out.append(_Tok(kind, m.group(), m.start(), m.end()))
+    return out
+
+
+def current_statement(text: str, cursor: int) -> tuple[int, int]:
+    """``(start, end)`` of the statement holding ``cursor`` (split at ``;`` outside quotes)."""
+    start, end = 0, len(text)
+    for tok in tokenize(text):
+        if tok.kind == "punct" and tok.text == ";":
+            if tok.end <= cursor:
+                start = tok.end
+            elif tok.start >= cursor:
+                end = tok.start
+                break
+    return start, end
+
+
+def statement_relations(tokens: list[_Tok]) -> dict[str, str]:
+    """``{alias or name: relation}`` of the FROM / JOIN / UPDATE / INTO items.
+
+    Tolerant of unfinished text: ``FROM trades t, orders AS o JOIN x ON`` gives
+    ``{'t': 'trades', 'o': 'orders', 'x': 'x'}``; a name is also reachable by
+    itself (``trades.`` works when it has an alias too).
+    """
+    out: dict[str, str] = {}
+    i, n = 0, len(tokens)
+    while i < n:
+        if tokens[i].upper not in _RELATION_BEFORE:
+            i += 1
+            continue
+        i += 1
+        while i < n:
+            if tokens[i].kind == "punct" and tokens[i].text == "(":
+                i = _skip_parens(tokens, i)  # a subquery or a column list: no name to learn
+                i = _alias(tokens, i, None, out)
+            elif tokens[i].kind in ("word", "quoted") and tokens[i].upper not in _KEYWORD_SET:
+                name, i = _dotted(tokens, i)
+                out.setdefault(name, name)
+                i = _alias(tokens, i, name, out)
+            else:
+                break
+            if i < n and tokens[i].kind == "punct" and tokens[i].text == ",":
+                i += 1
+                continue
+            break
+    return out
+
+
+def _dotted(tokens: list[_Tok], i: int) -> tuple[str, int]:
+    parts = [tokens[i].name]
+    i += 1
+    while i + 1 < len(tokens) and tokens[i].text == "." and tokens[i + 1].kind in ("word", "quoted"):
+        parts.append(tokens[i + 1].name)
+        i += 2
+    return ".".join(parts), i
+
+
+def _alias(tokens: list[_Tok], i: int, name: str | None, out: dict[str, str]) -> int:
+    if i < len(tokens) and tokens[i].upper == "AS":
+        i += 1
+    if i < len(tokens) and tokens[i].kind in ("word", "quoted") and tokens[i].upper not in _KEYWORD_SET:
+        if name is not None:
+            out[tokens[i].name] = name
+        return i + 1
+    return i
+
+
+def _skip_parens(tokens: list[_Tok], i: int) -> int:
+    depth = 0
+    while i < len(tokens):
+        if tokens[i].text == "(":
+            depth += 1
+        elif tokens[i].text == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return i
+
+
+def complete_sql(text: str, cursor: int, catalog: Catalog) -> Completions | None:
+    """Suggestions for the fragment before ``cursor`` in ``text`` (None inside a string or comment)."""
+    s_start, s_end = current_statement(text, cursor)
+    tokens = tokenize(text[s_start:s_end])
+    pos = cursor - s_start
+    for tok in tokens:
+        if tok.kind in ("string", "comment", "quoted") and tok.start < pos <= tok.end:
+            closed = len(tok.text) > 1 and (tok.text[-1] == tok.text[0] or tok.text.endswith("*/"))
+            if pos < tok.end or not closed or tok.text.startswith("--"):
+                return None
+    before = [t for t in tokens if t.end <= pos and t.kind != "comment"]
+    fragment = ""
+    if before and before[-1].end == pos and before[-1].kind == "word":
+        fragment = before.pop().text
+    start = cursor - len(fragment)
+    relations = statement_relations([t for t in tokens if t.kind != "comment"])
+
+    if len(before) >= 2 and before[-1].text == "." and before[-1].end == start and before[-2].kind in ("word", "quoted"):
+        qualifier = before[-2].name
+        target = relations.get(qualifier, qualifier)
+        cols = _columns(catalog, target)
+        return Completions(start, _matching(fragment, [Candidate(c, "column") for c in cols]))
+
+    previous = before[-1] if before else None
+    if previous is not None and (previous.upper in _RELATION_BEFORE or _in_from_list(before)):
+        return Completions(start, _matching(fragment, _relation_candidates(catalog)))
+
+    items: list[Candidate] = []
+    seen_cols: set[str] = set()
+    for alias, relation in relations.items():
+        for col in _columns(catalog, relation):
+            if col not in seen_cols:
+                seen_cols.add(col)
+                items.append(Candidate(col, "column"))
+    if len(relations) > 1:
+        items += [Candidate(a, "alias") for a in relations if a not in seen_cols]
+    items += [Candidate(f, "function") for f in sorted(set(_safe(catalog.functions, [])) - _OPERATOR_FUNCTIONS)]
+    upper = not fragment or fragment[0].isupper()
+    items += [Candidate(k if upper else k.lower(), "keyword") for k in KEYWORDS]
+    items += _relation_candidates(catalog)
+    return Completions(start, _matching(fragment, items))
+
+
+def _in_from_list(before: list[_Tok]) -> bool:
+    """Whether the cursor follows a comma of a FROM list (``FROM a, b, |``)."""
+    if not before or before[-1].text != ",":
+        return False
+    depth = 0
+    for tok in reversed(before[:-1]):
+        if tok.text == ")":
+            depth += 1
+        elif tok.text == "(":
+            if depth == 0:
+                return False
+            depth -= 1
+        elif depth == 0 and tok.upper in _CLAUSE:
+            return False
+        elif depth == 0 and tok.upper in ("FROM", "JOIN"):
+            return True
+    return False
+
+
+def _relation_candidates(catalog: Catalog) -> list[Candidate]:
+    rels = _safe(catalog.relations, {})
+    return [Candidate(name, kind) for name, kind in sorted(rels.items())]
+
+
+def _columns(catalog: Catalog, relation: str) -> list[str]:
+    return list(_safe(lambda: catalog.columns(relation), []))
+
+
+def _safe(fn: Any, default: Any) -> Any:
+    """Catalog lookups must never break an editor: a failing one suggests nothing."""
+    try:
+        return fn()
+    except Exception:  # noqa: BLE001 - completion is best effort by design
+        return default
+
+
+def _matching(fragment: str, items: Iterable[Candidate]) -> list[Candidate]:
+    """Items starting with ``fragment`` (case-insensitive), first occurrence of each text kept."""
+    low = fragment.lower()
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        if item.text.lower().startswith(low) and item.text not in seen:
+            seen.add(item.text)
+            out.append(item)
+    return out
+
+
+class DatabaseCatalog:
+    """A rustmemodb ``Database`` (its current committed root) as a :class:`Catalog`.
+
+    ``extra`` adds relations the database does not store, e.g. the notebook's
+    DataFrame variables reached through the replacement scan: ``{name: columns}``.
+    """
+
+    def __init__(self, database: Any, extra: dict[str, list[str]] | None = None, extra_kind: str = "variable") -> None:
+        self.database = database
+        self.root = database.root
+        self.extra = extra or {}
+        self.extra_kind = extra_kind
+
+    def relations(self) -> dict[str, str]:
+        out = {name: self.extra_kind for name in self.extra}
+        out.update({name: "view" for name in self.root.views})
+        out.update({name: "table" for name in self.root.tables})
+        return out
+
+    def columns(self, relation: str) -> list[str]:
+        version = self.root.tables.get(relation)
+        if version is not None:
+            return list(version.schema.names)
+        view = self.root.views.get(relation)
+        if view is not None:
+            return self._view_columns(view)
+        return list(self.extra.get(relation, []))
+
+    def _view_columns(self, view: Any) -> list[str]:
+        from ..errors import Error
+        from .bind.binder import StatementBinder
+        from .parse import parse_one
+
+        try:
+            plan = StatementBinder(self.root, self.database.functions).bind_statement(parse_one(view.sql)).plan
+        except Error:  # a view over a dropped table has no columns to offer
+            return list(view.columns)
+        return list(view.columns) + list(plan.names[len(view.columns):])
+
+    def functions(self) -> list[str]:
+        return self.database.functions.names()
