@@ -211,9 +211,11 @@ def complete_sql(text: str, cursor: int, catalog: Catalog) -> Completions | None
     if before and before[-1].end == pos and before[-1].kind == "word":
         fragment = before.pop().text
     start = cursor - len(fragment)
-    relations = statement_relations([t for t in tokens if t.kind != "comment"])
+    # the word being typed is not an alias yet (``FROM trades ORD|`` is ORDER, not ``ord``)
+    relations = statement_relations([t for t in tokens if t.kind != "comment"
+                                     and not (fragment and t.end == pos and t.kind == "word")])
 
-    if len(before) >= 2 and before[-1].text == "." and before[-1].end == start and before[-2].kind in ("word", "quoted"):
+    if len(before) >= 2 and before[-1].text == "." and before[-1].end == pos - len(fragment) and before[-2].kind in ("word", "quoted"):
         qualifier = before[-2].name
         target = relations.get(qualifier, qualifier)
         cols = _columns(catalog, target)
