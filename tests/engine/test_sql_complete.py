@@ -27,9 +27,9 @@ def texts(text, catalog, cursor=None):
 
 def test_relations_after_from_join_into_update(catalog):
     assert texts("SELECT * FROM tr", catalog) == ["trades"]
-    assert texts("SELECT * FROM ", catalog) == ["by_sym", "df_sales", "orders", "trades"]
+    assert texts("SELECT * FROM ", catalog) == ["by_sym", "df_sales", "information_schema", "orders", "trades"]
     assert texts("SELECT * FROM trades t JOIN o", catalog) == ["orders"]
-    assert texts("INSERT INTO ", catalog) == ["by_sym", "df_sales", "orders", "trades"]
+    assert texts("INSERT INTO ", catalog) == ["by_sym", "df_sales", "information_schema", "orders", "trades"]
     assert texts("UPDATE or", catalog) == ["orders"]
     assert texts("SELECT * FROM trades, o", catalog) == ["orders"]
     assert texts("SELECT * FROM (SELECT 1) s, tr", catalog) == ["trades"]
@@ -92,3 +92,18 @@ def test_user_functions_are_completed():
 def test_the_word_being_typed_is_not_taken_for_an_alias(catalog):
     assert texts("SELECT * FROM trades ORD", catalog) == ["ORDER", "orders"]  # keywords before relations
     assert texts("SELECT * FROM trades t WHER", catalog) == ["WHERE"]
+
+
+def test_with_queries_are_relations_with_their_output_columns(catalog):
+    text = "WITH x AS (SELECT 1 AS a, sym, t.px, count(*) AS n, avg(px) FROM trades t) SELECT * FROM "
+    assert texts(text, catalog)[0] == "x"
+    text = "WITH x AS (SELECT 1 AS a, sym, t.px, count(*) AS n FROM trades t) SELECT x. FROM x"
+    assert texts(text, catalog, cursor=text.index("x. ") + 2) == ["a", "sym", "px", "n"]
+    text = "WITH RECURSIVE r(k, v) AS (SELECT 1, 2) SELECT * FROM r WHERE r."
+    assert texts(text, catalog) == ["k", "v"]
+
+
+def test_catalog_schemas_and_their_tables(catalog):
+    assert texts("SELECT * FROM inf", catalog) == ["information_schema"]
+    assert "columns" in texts("SELECT * FROM information_schema.", catalog)
+    assert texts("SELECT * FROM information_schema.columns c WHERE c.table_n", catalog) == ["table_name"]

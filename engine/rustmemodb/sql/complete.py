@@ -215,20 +215,26 @@ def complete_sql(text: str, cursor: int, catalog: Catalog) -> Completions | None
     relations = statement_relations([t for t in tokens if t.kind != "comment"
                                      and not (fragment and t.end == pos and t.kind == "word")])
 
+    plain = [t for t in tokens if t.kind != "comment"]
+    ctes = statement_ctes(plain)
     if len(before) >= 2 and before[-1].text == "." and before[-1].end == pos - len(fragment) and before[-2].kind in ("word", "quoted"):
         qualifier = before[-2].name
         target = relations.get(qualifier, qualifier)
-        cols = _columns(catalog, target)
-        return Completions(start, _matching(fragment, [Candidate(c, "column") for c in cols]))
+        cols = ctes[target] if target in ctes else _columns(catalog, target)
+        items = [Candidate(c, "column") for c in cols]
+        if not items and hasattr(catalog, "schema_relations"):  # information_schema.|
+            items = [Candidate(n, "table") for n in _safe(lambda: catalog.schema_relations(qualifier), [])]
+        return Completions(start, _matching(fragment, items))
 
     previous = before[-1] if before else None
     if previous is not None and (previous.upper in _RELATION_BEFORE or _in_from_list(before)):
-        return Completions(start, _matching(fragment, _relation_candidates(catalog)))
+        items = [Candidate(n, "cte") for n in ctes] + _relation_candidates(catalog)
+        return Completions(start, _matching(fragment, items))
 
     items: list[Candidate] = []
     seen_cols: set[str] = set()
     for alias, relation in relations.items():
-        for col in _columns(catalog, relation):
+        for col in ctes[relation] if relation in ctes else _columns(catalog, relation):
             if col not in seen_cols:
                 seen_cols.add(col)
                 items.append(Candidate(col, "column"))
@@ -239,6 +245,67 @@ def complete_sql(text: str, cursor: int, catalog: Catalog) -> Completions | None
     items += [Candidate(k if upper else k.lower(), "keyword") for k in KEYWORDS]
     items += _relation_candidates(catalog)
     return Completions(start, _matching(fragment, items))
+
+
+def statement_ctes(tokens: list[_Tok]) -> dict[str, list[str]]:
+    """``{name: columns}`` of the statement's ``WITH`` queries (columns from an explicit
+    list, else from the select list's aliases and plain column names)."""
+    out: dict[str, list[str]] = {}
+    i, n = 0, len(tokens)
+    if not tokens or tokens[0].upper != "WITH":
+        return out
+    i = 2 if n > 1 and tokens[1].upper == "RECURSIVE" else 1
+    while i < n and tokens[i].kind in ("word", "quoted"):
+        name = tokens[i].name
+        i += 1
+        explicit: list[str] | None = None
+        if i < n and tokens[i].text == "(":
+            end = _skip_parens(tokens, i)
+            explicit = [t.name for t in tokens[i + 1:end - 1] if t.kind in ("word", "quoted")]
+            i = end
+        if i < n and tokens[i].upper == "AS":
+            i += 1
+        if i < n and tokens[i].upper in ("MATERIALIZED", "NOT"):
+            i += 2 if tokens[i].upper == "NOT" else 1
+        if i >= n or tokens[i].text != "(":
+            out[name] = explicit or []
+            break
+        end = _skip_parens(tokens, i)
+        out[name] = explicit or _select_list_names(tokens[i + 1:end - 1])
+        i = end
+        if i < n and tokens[i].text == ",":
+            i += 1
+            continue
+        break
+    return out
+
+
+def _select_list_names(tokens: list[_Tok]) -> list[str]:
+    """Output names of ``SELECT a, b AS c, t.d, count(*) AS n FROM ...`` (unnamed ones skipped)."""
+    if not tokens or tokens[0].upper != "SELECT":
+        return []
+    items: list[list[_Tok]] = [[]]
+    depth = 0
+    for tok in tokens[1:]:
+        if depth == 0 and (tok.upper == "FROM" or tok.text == ";"):
+            break
+        if tok.text == "(":
+            depth += 1
+        elif tok.text == ")":
+            depth -= 1
+        if depth == 0 and tok.text == ",":
+            items.append([])
+        else:
+            items[-1].append(tok)
+    names = []
+    for item in items:
+        if item and item[0].upper == "DISTINCT":
+            item = item[1:]
+        if not item or item[-1].kind not in ("word", "quoted") or item[-1].upper in _KEYWORD_SET:
+            continue
+        if len(item) == 1 or item[-2].upper == "AS" or item[-2].text == "." or item[-2].text == ")":
+            names.append(item[-1].name)
+    return names
 
 
 def _in_from_list(before: list[_Tok]) -> bool:
@@ -303,7 +370,10 @@ class DatabaseCatalog:
         self.extra_kind = extra_kind
 
     def relations(self) -> dict[str, str]:
-        out = {name: self.extra_kind for name in self.extra}
+        from ..catalog.virtual import schema_names
+
+        out = {name: "schema" for name in schema_names()}
+        out.update({name: self.extra_kind for name in self.extra})
         out.update({name: "view" for name in self.root.views})
         out.update({name: "table" for name in self.root.tables})
         return out
@@ -315,7 +385,21 @@ class DatabaseCatalog:
         view = self.root.views.get(relation)
         if view is not None:
             return self._view_columns(view)
-        return list(self.extra.get(relation, []))
+        if relation in self.extra:
+            return list(self.extra[relation])
+        schema, _, name = relation.rpartition(".")
+        if schema:
+            from ..catalog.virtual import lookup
+
+            virtual = lookup(schema, name)
+            return [c for c, _ in virtual.columns] if virtual is not None else []
+        return []
+
+    def schema_relations(self, schema: str) -> list[str]:
+        """The tables of a catalog schema (``information_schema``, ``pg_catalog``)."""
+        from ..catalog.virtual import table_names
+
+        return table_names(schema)
 
     def _view_columns(self, view: Any) -> list[str]:
         from ..errors import Error
