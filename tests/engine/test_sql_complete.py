@@ -107,3 +107,11 @@ def test_catalog_schemas_and_their_tables(catalog):
     assert texts("SELECT * FROM inf", catalog) == ["information_schema"]
     assert "columns" in texts("SELECT * FROM information_schema.", catalog)
     assert texts("SELECT * FROM information_schema.columns c WHERE c.table_n", catalog) == ["table_name"]
+
+
+def test_derived_tables_by_alias(catalog):
+    text = "SELECT s. FROM (SELECT sym, max(px) AS top FROM trades GROUP BY sym) AS s"
+    assert texts(text, catalog, cursor=9) == ["sym", "top"]
+    text = "SELECT * FROM trades t JOIN (SELECT oid, qty FROM orders) o ON o."
+    assert texts(text, catalog) == ["oid", "qty"]
+    assert texts("SELECT * FROM (SELECT 1 AS one) q, ", catalog)[0] == "by_sym"  # an alias is not a table

@@ -133,7 +133,7 @@ def current_statement(text: str, cursor: int) -> tuple[int, int]:
     return start, end
 
 
-def statement_relations(tokens: list[_Tok]) -> dict[str, str]:
+def statement_relations(tokens: list[_Tok], derived: dict[str, list[str]] | None = None) -> dict[str, str]:
     """``{alias or name: relation}`` of the FROM / JOIN / UPDATE / INTO items.
 
     Tolerant of unfinished text: ``FROM trades t, orders AS o JOIN x ON`` gives
@@ -149,8 +149,14 @@ def statement_relations(tokens: list[_Tok]) -> dict[str, str]:
         i += 1
         while i < n:
             if tokens[i].kind == "punct" and tokens[i].text == "(":
-                i = _skip_parens(tokens, i)  # a subquery or a column list: no name to learn
+                start, i = i, _skip_parens(tokens, i)  # a subquery (its alias names it) or a column list
+                body_end = i - 1 if tokens[i - 1].text == ")" else i
+                alias_at = i + 1 if i < n and tokens[i].upper == "AS" else i
                 i = _alias(tokens, i, None, out)
+                if derived is not None and i > alias_at:  # (SELECT ...) [AS] s
+                    name = tokens[alias_at].name
+                    out[name] = name
+                    derived[name] = _select_list_names(tokens[start + 1:body_end])
             elif tokens[i].kind in ("word", "quoted") and tokens[i].upper not in _KEYWORD_SET:
                 name, i = _dotted(tokens, i)
                 out.setdefault(name, name)
@@ -212,15 +218,17 @@ def complete_sql(text: str, cursor: int, catalog: Catalog) -> Completions | None
         fragment = before.pop().text
     start = cursor - len(fragment)
     # the word being typed is not an alias yet (``FROM trades ORD|`` is ORDER, not ``ord``)
+    derived: dict[str, list[str]] = {}
     relations = statement_relations([t for t in tokens if t.kind != "comment"
-                                     and not (fragment and t.end == pos and t.kind == "word")])
+                                     and not (fragment and t.end == pos and t.kind == "word")], derived)
 
     plain = [t for t in tokens if t.kind != "comment"]
-    ctes = statement_ctes(plain)
+    with_queries = statement_ctes(plain)
+    local = {**with_queries, **derived}  # names the statement defines: {name: output columns}
     if len(before) >= 2 and before[-1].text == "." and before[-1].end == pos - len(fragment) and before[-2].kind in ("word", "quoted"):
         qualifier = before[-2].name
         target = relations.get(qualifier, qualifier)
-        cols = ctes[target] if target in ctes else _columns(catalog, target)
+        cols = local[target] if target in local else _columns(catalog, target)
         items = [Candidate(c, "column") for c in cols]
         if not items and hasattr(catalog, "schema_relations"):  # information_schema.|
             items = [Candidate(n, "table") for n in _safe(lambda: catalog.schema_relations(qualifier), [])]
@@ -228,13 +236,13 @@ def complete_sql(text: str, cursor: int, catalog: Catalog) -> Completions | None
 
     previous = before[-1] if before else None
     if previous is not None and (previous.upper in _RELATION_BEFORE or _in_from_list(before)):
-        items = [Candidate(n, "cte") for n in ctes] + _relation_candidates(catalog)
+        items = [Candidate(n, "cte") for n in with_queries] + _relation_candidates(catalog)
         return Completions(start, _matching(fragment, items))
 
     items: list[Candidate] = []
     seen_cols: set[str] = set()
     for alias, relation in relations.items():
-        for col in ctes[relation] if relation in ctes else _columns(catalog, relation):
+        for col in local[relation] if relation in local else _columns(catalog, relation):
             if col not in seen_cols:
                 seen_cols.add(col)
                 items.append(Candidate(col, "column"))
