@@ -115,3 +115,17 @@ def test_derived_tables_by_alias(catalog):
     text = "SELECT * FROM trades t JOIN (SELECT oid, qty FROM orders) o ON o."
     assert texts(text, catalog) == ["oid", "qty"]
     assert texts("SELECT * FROM (SELECT 1 AS one) q, ", catalog)[0] == "by_sym"  # an alias is not a table
+
+
+def test_names_that_need_quotes_are_inserted_quoted():
+    conn = rustmemodb.connect()
+    conn.execute('CREATE TABLE "My T" ("Amount" INTEGER, "order" TEXT, plain INTEGER)')
+    cat = DatabaseCatalog(conn.database, {"df": ["Order Date", "qty"]})
+    assert texts("SELECT * FROM my", cat) == ['"My T"']
+    assert texts('SELECT * FROM "My', cat) == ['"My T"']
+    assert texts('SELECT * FROM "My T" t WHERE t.', cat) == ['"Amount"', '"order"', "plain"]
+    assert texts('SELECT am FROM "My T"', cat, cursor=9) == ['"Amount"']
+    # an unclosed quote at the cursor ends there: it does not pair with the next one
+    found = complete_sql('SELECT "Am FROM "My T"', 10, cat)
+    assert found.start == 7 and [c.text for c in found.items] == ['"Amount"']
+    assert texts('SELECT "Ord FROM df', cat, cursor=11) == ['"Order Date"']

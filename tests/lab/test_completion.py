@@ -106,3 +106,14 @@ def test_unload_removes_the_matcher(ip):
     rustmemodb_lab.unload_ipython_extension(ip)
     assert MATCHER_ID not in [getattr(m, "matcher_identifier", None) for m in ip.Completer.custom_matchers]
     rustmemodb_lab.load_ipython_extension(ip)  # the fixture unloads it again
+
+
+def test_dataframe_columns_that_need_quotes(ip, cell):
+    import pandas as pd
+
+    ip.user_ns["sales"] = pd.DataFrame({"Region": ["n"], "order total": [1.0]})
+    text = "%%sql\nSELECT s. FROM sales s"
+    assert texts(ip, text, cursor=text.index("s. ") + 2) == ['"Region"', '"order total"']
+    got = complete(ip, '%%sql\nSELECT "ord FROM sales', cursor=17)
+    assert [(c.text, c.start) for c in got] == [('"order total"', 13)]
+    assert cell('%sql SELECT "order total" FROM sales').value.rows() == [(1.0,)]

@@ -205,16 +205,26 @@ def _skip_parens(tokens: list[_Tok], i: int) -> int:
 def complete_sql(text: str, cursor: int, catalog: Catalog) -> Completions | None:
     """Suggestions for the fragment before ``cursor`` in ``text`` (None inside a string or comment)."""
     s_start, s_end = current_statement(text, cursor)
-    tokens = tokenize(text[s_start:s_end])
     pos = cursor - s_start
-    for tok in tokens:
-        if tok.kind in ("string", "comment", "quoted") and tok.start < pos <= tok.end:
-            closed = len(tok.text) > 1 and (tok.text[-1] == tok.text[0] or tok.text.endswith("*/"))
-            if pos < tok.end or not closed or tok.text.startswith("--"):
-                return None
+    statement = text[s_start:s_end]
+    # Tokenized in two halves at the cursor: a quote being typed ends at the cursor
+    # instead of pairing with the next quote further on.
+    head = tokenize(statement[:pos])
+    tail = tokenize(statement[pos:])
+    if tail and head and tail[0].start == 0 and tail[0].kind == "word" and head[-1].end == pos and head[-1].kind == "word":
+        tail = tail[1:]  # the rest of the word at the cursor (``sy|m``): replaced, not read
+    tokens = head + [_Tok(t.kind, t.text, t.start + pos, t.end + pos) for t in tail]
+    typing_quoted = False
+    last = head[-1] if head else None
+    if last is not None and last.end == pos and last.kind in ("string", "comment", "quoted"):
+        closed = len(last.text) > 1 and (last.text[-1] == last.text[0] or last.text.endswith("*/"))
+        if last.kind == "quoted" and not closed:
+            typing_quoted = True  # "Order Da| : complete the quoted name
+        elif not closed or last.text.startswith("--"):
+            return None
     before = [t for t in tokens if t.end <= pos and t.kind != "comment"]
     fragment = ""
-    if before and before[-1].end == pos and before[-1].kind == "word":
+    if before and before[-1].end == pos and (before[-1].kind == "word" or typing_quoted):
         fragment = before.pop().text
     start = cursor - len(fragment)
     # the word being typed is not an alias yet (``FROM trades ORD|`` is ORDER, not ``ord``)
@@ -353,15 +363,34 @@ def _safe(fn: Any, default: Any) -> Any:
 
 
 def _matching(fragment: str, items: Iterable[Candidate]) -> list[Candidate]:
-    """Items starting with ``fragment`` (case-insensitive), first occurrence of each text kept."""
-    low = fragment.lower()
+    """Items starting with ``fragment`` (case-insensitive), first occurrence of each text kept.
+
+    Names that only work quoted (``Order Date``, ``Amount``: unquoted words fold to
+    lower case) are inserted quoted; ``am`` and ``"Am`` both find ``"Amount"``.
+    """
+    low = fragment.lower().lstrip('"')
     seen: set[str] = set()
     out = []
     for item in items:
-        if item.text.lower().startswith(low) and item.text not in seen:
+        if item.kind == "keyword" and fragment.startswith('"'):
+            continue  # a quoted name is being typed
+        if item.kind != "keyword":
+            item = Candidate(quote_ident(item.text), item.kind)
+        if item.text.lower().lstrip('"').startswith(low) and item.text not in seen:
             seen.add(item.text)
             out.append(item)
     return out
+
+
+_PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_$]*")
+
+
+def quote_ident(name: str) -> str:
+    """``name`` as typed in SQL: bare if it reads back the same, else double-quoted."""
+    if _PLAIN_NAME.fullmatch(name) and name.upper() not in _KEYWORD_SET:
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
 
 
 class DatabaseCatalog:
