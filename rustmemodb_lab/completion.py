@@ -12,8 +12,10 @@ What it completes, from the cell as typed:
   columns of the statement's relations (``t.`` → the columns of ``t``'s
   table), functions of the engine's registry and keywords. The SQL part is
   the engine's ``rustmemodb.sql.complete`` core; this module only chooses the
-  catalog. On a SQLAlchemy connection the tables and columns come from its
-  inspector; if that fails, keywords only;
+  catalog: the one the magic line names (``--on A,B`` → branch A,
+  ``--connection NAME``, an open URL), else the current one. On a SQLAlchemy
+  connection the tables and columns come from its inspector; if that fails,
+  keywords only;
 * on the magic line: option names after ``-``, branch names after ``--on``
   (each comma-separated name), ``--checkout``, ``--diff``, ``--merge``,
   ``--into``, ``--drop-branch``, connection names after ``--connection``,
@@ -97,7 +99,8 @@ class SqlCompleter:
             magic_line_start = sum(len(x) + 1 for x in lines[:first])
             magic_line_end = magic_line_start + len(lines[first])
             if offset > magic_line_end:
-                return self.sql(text[magic_line_end + 1:], offset - magic_line_end - 1)
+                target = _CELL_MAGIC.sub("", lines[first], count=1)
+                return self.sql(text[magic_line_end + 1:], offset - magic_line_end - 1, target)
             m = _CELL_MAGIC.match(lines[first])
             on_magic_line = line_start == magic_line_start and col >= m.end()
             return self.options(line[m.end():col]) if on_magic_line else None
@@ -125,7 +128,7 @@ class SqlCompleter:
 
         _, sql = sqltext.split_assignment(sql) if "<<" in sql else (None, sql)
         tail = whole[len(head):]
-        return self.sql(sql + tail, len(sql))
+        return self.sql(sql + tail, len(sql), head[: len(head) - len(rest)] + (url or ""))
 
     def options(self, head: str) -> tuple[str, list[Candidate]] | None:
         """The magic line's options: names, and branch / connection / snippet values."""
@@ -166,20 +169,32 @@ class SqlCompleter:
         return None
 
     # -- SQL ---------------------------------------------------------------------------
-    def sql(self, text: str, cursor: int) -> tuple[str, list[Candidate]] | None:
-        found = complete_sql(text, cursor, self.catalog())
+    def sql(self, text: str, cursor: int, options: str = "") -> tuple[str, list[Candidate]] | None:
+        found = complete_sql(text, cursor, self.catalog(options))
         if found is None:
             return None
         return text[found.start:cursor], found.items
 
-    def catalog(self) -> Any:
-        """The current connection's catalog: a branch's database, or an inspector."""
+    def catalog(self, options: str = "") -> Any:
+        """The catalog the SQL will run against: the current branch, or the one the magic
+        line names (``--on A,B`` → A, ``--connection NAME``, an open URL)."""
+        target = _target(options)
         ext = self.session.current_external
-        if ext is not None:
+        if target.get("url"):
+            ext = next((e for e in self.session.external.values() if e.url == target["url"]), None)
+            return ExternalCatalog(ext) if ext is not None else VariablesCatalog(self._variables())
+        registry = None
+        if target.get("connection") in self.session.external:
+            return ExternalCatalog(self.session.external[target["connection"]])
+        if target.get("connection") in self.session.connections:
+            registry = self.session.connections[target["connection"]]
+        elif ext is not None:
             return ExternalCatalog(ext)
-        if self.session.current_name is None:  # nothing opened yet: only variables
+        elif self.session.current_name is not None:
+            registry = self.session.registry
+        if registry is None:  # nothing opened yet: only variables
             return VariablesCatalog(self._variables())
-        branch = self.session.registry.active
+        branch = registry.branches.get(target.get("on") or "") or registry.active
         return DatabaseCatalog(branch.database, {**self._snippet_columns(), **self._variables()})
 
     def _variables(self) -> dict[str, list[str]]:
@@ -227,6 +242,24 @@ class SqlCompleter:
     def _matching(fragment: str, items: list[Candidate]) -> list[Candidate]:
         low = fragment.lower()
         return [c for c in items if c.text.lower().startswith(low)]
+
+
+def _target(options: str) -> dict[str, str]:
+    """``--on``'s first branch, ``--connection`` and a URL named on a magic line."""
+    from rustmemodb_lab.command import split_url
+
+    out: dict[str, str] = {}
+    words = options.split()
+    for option, value in zip(words, words[1:]):
+        if option == "--on":
+            out["on"] = value.split(",")[0]
+        elif option == "--connection":
+            out["connection"] = value
+    for word in words:
+        url, _ = split_url(word)
+        if url:
+            out["url"] = url
+    return out
 
 
 class VariablesCatalog:

@@ -117,3 +117,19 @@ def test_dataframe_columns_that_need_quotes(ip, cell):
     got = complete(ip, '%%sql\nSELECT "ord FROM sales', cursor=17)
     assert [(c.text, c.start) for c in got] == [('"order total"', 13)]
     assert cell('%sql SELECT "order total" FROM sales').value.rows() == [(1.0,)]
+
+
+def test_the_magic_line_chooses_the_catalog(ip, cell, trades, tmp_path):
+    cell("%sql --fork what_if --checkout what_if")
+    cell("%sql CREATE TABLE scenario (k INTEGER)")
+    cell("%sql --checkout main")
+    assert texts(ip, "%%sql --on what_if,main\nSELECT * FROM sc") == ["scenario"]
+    assert texts(ip, "%sql --on what_if SELECT * FROM sc") == ["scenario"]
+    path = tmp_path / "shop.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, city TEXT)")
+    cell(f"%sql sqlite:///{path}")
+    cell("%sql --connection default")
+    assert texts(ip, "%%sql --connection shop\nSELECT * FROM ord") == ["orders"]
+    assert texts(ip, f"%%sql sqlite:///{path}\nSELECT * FROM ord") == ["orders"]
+    assert texts(ip, "%%sql\nSELECT * FROM tr") == ["trades"]  # the current connection is unchanged
