@@ -450,4 +450,6 @@ class DatabaseCatalog:
         return list(view.columns) + list(plan.names[len(view.columns):])
 
     def functions(self) -> list[str]:
-        return self.database.functions.names()
+        from ..exec.operators.aggregate import AGGREGATE_TYPES  # built in, known to the binder by name
+
+        return sorted(set(self.database.functions.names()) | set(AGGREGATE_TYPES))

@@ -82,14 +82,12 @@ class FunctionRegistry:
         self._aggregates[fn.name.lower()] = fn
         self.version = next(_versions)
 
+    def names(self) -> list[str]:
+        """Every scalar and aggregate function name, sorted (for completion and docs)."""
+        return sorted(set(self._scalars) | set(self._aggregates))
+
     def has(self, name: str) -> bool:
         return name.lower() in self._scalars
-
-    def names(self) -> list[str]:
-        """Every scalar and aggregate function name, sorted (for completion and tools):
-        the registered ones and the built-in aggregates the binder knows by name."""
-        from ..operators.aggregate import AGGREGATE_TYPES
-        return sorted(set(self._scalars) | set(self._aggregates) | set(AGGREGATE_TYPES))
 
     def aggregate(self, name: str) -> AggregateFunction | None:
         return self._aggregates.get(name.lower())
