@@ -81,7 +81,10 @@ class SqlCompleter:
     def match(self, context: CompletionContext) -> SimpleMatcherResult:
         lines = context.full_text.split("\n")
         offset = sum(len(line) + 1 for line in lines[: context.cursor_line]) + context.cursor_position
-        found = self.complete(context.full_text, offset)
+        try:
+            found = self.complete(context.full_text, offset)
+        except Exception:  # noqa: BLE001 - a completion bug must not print a traceback into the cell
+            found = None
         if found is None:
             return _result([], "", suppress=False)
         fragment, items = found

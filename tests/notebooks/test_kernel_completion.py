@@ -50,9 +50,9 @@ def test_table_names_in_a_sql_cell(kc):
     reply = complete(kc, code)
     assert reply["matches"] == ["trades"]
     assert (reply["cursor_start"], reply["cursor_end"]) == (len(code) - 2, len(code))
-    types = reply["metadata"].get("_jupyter_types_experimental")
-    if types is not None:  # ipykernel's typed completions (JupyterLab shows the kind)
-        assert types[0]["type"] == "table"
+    # ipykernel's typed completions (JupyterLab shows the kind next to each name)
+    types = reply["metadata"]["_jupyter_types_experimental"]
+    assert [(t["text"], t["type"]) for t in types] == [("trades", "table")]
 
 
 def test_columns_qualified_by_alias(kc):
