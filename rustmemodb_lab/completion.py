@@ -33,7 +33,7 @@ from typing import Any
 
 from IPython.core.completer import CompletionContext, SimpleCompletion, SimpleMatcherResult, context_matcher
 
-from rustmemodb.sql.complete import KEYWORDS, Candidate, DatabaseCatalog, complete_sql
+from rustmemodb.sql.complete import Candidate, DatabaseCatalog, complete_sql
 
 MATCHER_ID = "rustmemodb_lab.sql"
 
@@ -318,4 +318,4 @@ def _result(items: list[Candidate], fragment: str, *, suppress: bool) -> SimpleM
     )
 
 
-__all__ = ["KEYWORDS", "install", "uninstall", "SqlCompleter"]
+__all__ = ["install", "uninstall", "SqlCompleter"]
