@@ -154,7 +154,9 @@ class SqlCompleter:
         if option in BRANCH_OPTIONS:
             if option == "--on" and "," in fragment:
                 fragment = fragment.rsplit(",", 1)[1]
-            return fragment, self._matching(fragment, [Candidate(b, "branch") for b in self._branches()])
+            names = self._branches()
+            forked = [w for o, w in zip(words, words[1:]) if o == "--fork" and w and w not in names]
+            return fragment, self._matching(fragment, [Candidate(b, "branch") for b in names + forked])
         if option == "--connection":
             names = [*self.session.connections, *self.session.external]
             return fragment, self._matching(fragment, [Candidate(n, "connection") for n in names])

@@ -69,6 +69,7 @@ def test_branch_names_after_branch_options(ip, cell, trades):
     assert texts(ip, "%sql --diff main o") == ["other"]
     assert texts(ip, "%sql --diff main other tr") == ["trades"]
     assert texts(ip, "%sql --chec") == ["--checkout"]
+    assert texts(ip, "%sql --fork new_one --checkout n") == ["new_one"]  # forked by the same line
 
 
 def test_sql_part_of_a_sql_line(ip, cell, trades):
