@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from . import errors
 from .storage.root import Root, replace
 from .txn.commit import WriteSet, rebase, serialization_failure, write_set
+from .txn.subscribe import Subscribers, Subscription, changed_tables, diff_tables
 from .txn.transaction import Transaction
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ class Database:
         # is only reused where the tables it was bound against are the very same.
         self.plan_cache = plan_cache if plan_cache is not None else PlanCache()
         self.wal = None   # set by durability when the database is file-backed
+        self._subscribers = Subscribers()   # told of each commit, outside the lock
 
     @classmethod
     def open(cls, path, durability: str = "sync", **options) -> "Database":
@@ -123,7 +125,17 @@ class Database:
             self._remember(new.version, ws, txn)
         if lsn is not None:   # sync durability: fsync outside the lock (group commit)
             wal.wait_durable(lsn)
+        if self._subscribers:
+            self._subscribers.notify(current, new, changed_tables(txn))
         return new
+
+    def subscribe(self, callback) -> Subscription:
+        """Call ``callback(old_root, new_root, changed_tables)`` after every commit.
+
+        Called outside the commit lock, in the committing thread; bound methods are
+        held weakly. ``.cancel()`` on the returned Subscription stops it.
+        """
+        return self._subscribers.add(callback)
 
     def _remember(self, version: int, ws: WriteSet | None, txn: Transaction) -> None:
         oldest = None
@@ -166,6 +178,8 @@ class Database:
                 self._log.append((new.version, WriteSet(everything=True)))
         if lsn is not None:
             wal.wait_durable(lsn)
+        if self._subscribers:
+            self._subscribers.notify(current, new, diff_tables(current, new))
         return new
 
     # ---- catalog helpers for tools -------------------------------------------------------
