@@ -1,0 +1,326 @@
+"""Model adapters: one interface over pydantic models, dataclasses and JSON Schema.
+
+A collection stores each entity as one row. The adapter decides the columns
+(scalars map to SQL types; anything nested — dicts, lists, sub-models — goes
+into a JSON column), validates incoming data, turns an entity into column
+values and a row back into an entity. pydantic is optional: it is imported only
+when a pydantic model is given (``rustmemodb[persist]``).
+
+Entities come back as instances of the model type (for a JSON Schema, an
+``Entity``: attribute and item access over the fields) with ``_id``,
+``_version``, ``_schema_version``, ``_created_at`` and ``_updated_at`` set as
+plain attributes.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import decimal
+import enum
+import json
+import types
+import typing
+import uuid
+from typing import Any
+
+from .errors import ValidationError
+
+SYSTEM_COLUMNS = ("_id", "_version", "_schema_version", "_created_at", "_updated_at")
+SYSTEM_DDL = ('"_id" UUID PRIMARY KEY, "_version" INTEGER NOT NULL, '
+              '"_schema_version" INTEGER NOT NULL, "_created_at" TIMESTAMP NOT NULL, '
+              '"_updated_at" TIMESTAMP NOT NULL')
+
+_SCALARS = [(bool, "BOOLEAN"), (int, "INTEGER"), (float, "FLOAT"), (str, "TEXT"),
+            (dt.datetime, "TIMESTAMP"), (dt.date, "DATE"), (uuid.UUID, "UUID")]
+
+
+@dataclasses.dataclass(frozen=True)
+class Field:
+    name: str
+    sql_type: str          # INTEGER, FLOAT, TEXT, BOOLEAN, TIMESTAMP, DATE, UUID or JSON
+    required: bool
+
+    @property
+    def ddl(self) -> str:
+        return f'{quote(self.name)} {self.sql_type}' + (" NOT NULL" if self.required else "")
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Entity(dict):
+    """A JSON-Schema collection's entity: a dict whose fields are also attributes."""
+
+    def __getattr__(self, name: str):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value) -> None:
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+        else:
+            self[name] = value
+
+
+def json_default(value):
+    """Encoder for values json cannot write itself (nested dataclasses, dates, ...)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, (uuid.UUID, decimal.Decimal)):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def to_json_value(value):
+    """A plain JSON-compatible structure (dicts, lists, scalars) for a JSON column."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return json.loads(json.dumps(value, default=json_default))
+
+
+def _sql_type(annotation) -> tuple[str, bool]:
+    """(SQL type, optional?) for a Python annotation."""
+    optional = False
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        optional = len(args) < len(typing.get_args(annotation))
+        if len(args) != 1:
+            return "JSON", optional
+        annotation = args[0]
+        origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        values = typing.get_args(annotation)
+        if all(isinstance(v, str) for v in values):
+            return "TEXT", optional
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            return "INTEGER", optional
+        return "JSON", optional
+    if isinstance(annotation, type):
+        if issubclass(annotation, enum.Enum):
+            kinds = {type(m.value) for m in annotation}
+            if kinds == {str}:
+                return "TEXT", optional
+            if kinds == {int}:
+                return "INTEGER", optional
+            return "JSON", optional
+        for py, sql in _SCALARS:
+            if issubclass(annotation, py):
+                return sql, optional
+    return "JSON", optional
+
+
+class ModelAdapter:
+    """Columns, validation and row conversion for one model type."""
+
+    kind = "abstract"
+    fields: list[Field]
+
+    def __init__(self, model) -> None:
+        self.model = model
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    def json_fields(self) -> set[str]:
+        return {f.name for f in self.fields if f.sql_type == "JSON"}
+
+    # subclasses implement these two
+    def validate(self, data) -> Any:
+        """An entity (model instance) from data (an instance or a mapping)."""
+        raise NotImplementedError
+
+    def values(self, entity) -> dict:
+        """Field values of an entity, Python values as the columns store them."""
+        raise NotImplementedError
+
+    def column_values(self, entity) -> dict:
+        out = self.values(entity)
+        for name in self.json_fields():
+            out[name] = to_json_value(out.get(name))
+        for f in self.fields:
+            v = out.get(f.name)
+            if isinstance(v, enum.Enum):
+                out[f.name] = v.value
+        return out
+
+    def merge(self, entity, changes: dict):
+        unknown = set(changes) - set(self.field_names)
+        if unknown:
+            raise ValidationError(f"unknown field(s) {sorted(unknown)} for "
+                                  f"{self.describe()}")
+        data = self.values(entity)
+        data.update(changes)
+        return self.validate(data)
+
+    def from_row(self, row: dict):
+        entity = self.validate({k: row[k] for k in self.field_names if k in row})
+        for name in SYSTEM_COLUMNS:
+            object.__setattr__(entity, name, row.get(name))
+        return entity
+
+    def describe(self) -> str:
+        return getattr(self.model, "__name__", "model")
+
+    def schema_json(self) -> list:
+        return [[f.name, f.sql_type, f.required] for f in self.fields]
+
+
+class PydanticAdapter(ModelAdapter):
+    kind = "pydantic"
+
+    def __init__(self, model) -> None:
+        super().__init__(model)
+        self.fields = []
+        for name, info in model.model_fields.items():
+            sql, optional = _sql_type(info.annotation)
+            self.fields.append(Field(name, sql, info.is_required() and not optional))
+
+    def validate(self, data):
+        import pydantic
+        if isinstance(data, self.model):
+            data = data.model_dump()
+        try:
+            return self.model.model_validate(data)
+        except pydantic.ValidationError as exc:
+            raise ValidationError(f"invalid {self.describe()}: {exc}") from None
+
+    def values(self, entity) -> dict:
+        return {name: getattr(entity, name) for name in self.field_names}
+
+
+class DataclassAdapter(ModelAdapter):
+    kind = "dataclass"
+
+    def __init__(self, model) -> None:
+        super().__init__(model)
+        hints = typing.get_type_hints(model)
+        self.fields = []
+        self._nested = {}
+        for f in dataclasses.fields(model):
+            annotation = hints.get(f.name, Any)
+            sql, optional = _sql_type(annotation)
+            has_default = (f.default is not dataclasses.MISSING
+                           or f.default_factory is not dataclasses.MISSING)
+            self.fields.append(Field(f.name, sql, not optional and not has_default))
+            target = _single_type(annotation)
+            if isinstance(target, type) and (dataclasses.is_dataclass(target)
+                                             or issubclass(target, enum.Enum)):
+                self._nested[f.name] = target
+
+    def validate(self, data):
+        if isinstance(data, self.model):
+            return data
+        if not isinstance(data, dict):
+            raise ValidationError(f"{self.describe()} data must be a mapping or instance")
+        data = dict(data)
+        for name, target in self._nested.items():
+            v = data.get(name)
+            if isinstance(v, dict) and dataclasses.is_dataclass(target):
+                data[name] = target(**v)
+            elif v is not None and isinstance(target, type) and issubclass(target, enum.Enum) \
+                    and not isinstance(v, target):
+                data[name] = target(v)
+        try:
+            return self.model(**data)
+        except TypeError as exc:
+            raise ValidationError(f"invalid {self.describe()}: {exc}") from None
+
+    def values(self, entity) -> dict:
+        return {name: getattr(entity, name) for name in self.field_names}
+
+
+def _single_type(annotation):
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return args[0] if len(args) == 1 else None
+    return annotation
+
+
+_JSON_SCHEMA_TYPES = {"integer": ("INTEGER", int), "number": ("FLOAT", (int, float)),
+                      "string": ("TEXT", str), "boolean": ("BOOLEAN", bool),
+                      "object": ("JSON", dict), "array": ("JSON", list)}
+_FORMATS = {"date-time": "TIMESTAMP", "date": "DATE", "uuid": "UUID"}
+
+
+class JsonSchemaAdapter(ModelAdapter):
+    """A JSON Schema ``{"type": "object", "properties": ..., "required": [...]}``."""
+
+    kind = "json_schema"
+
+    def __init__(self, schema: dict) -> None:
+        super().__init__(schema)
+        if schema.get("type", "object") != "object" or "properties" not in schema:
+            raise ValidationError('a JSON Schema model needs "type": "object" and '
+                                  '"properties"')
+        required = set(schema.get("required", ()))
+        self.fields = []
+        self._checks = {}
+        for name, prop in schema["properties"].items():
+            typ = prop.get("type", "object")
+            nullable = False
+            if isinstance(typ, list):
+                nullable = "null" in typ
+                rest = [t for t in typ if t != "null"]
+                typ = rest[0] if len(rest) == 1 else "object"
+            sql, check = _JSON_SCHEMA_TYPES.get(typ, ("JSON", object))
+            if typ == "string" and prop.get("format") in _FORMATS:
+                sql = _FORMATS[prop["format"]]
+                check = (str, dt.date, uuid.UUID)
+            self.fields.append(Field(name, sql, name in required and not nullable))
+            self._checks[name] = (check, prop.get("enum"))
+        self.additional = schema.get("additionalProperties", False)
+
+    def describe(self) -> str:
+        return self.model.get("title", "JSON Schema model")
+
+    def validate(self, data):
+        if not isinstance(data, dict):
+            raise ValidationError(f"{self.describe()} data must be a mapping")
+        unknown = set(data) - set(self._checks)
+        if unknown and not self.additional:
+            raise ValidationError(f"unknown field(s) {sorted(unknown)} for {self.describe()}")
+        out = Entity()
+        for f in self.fields:
+            v = data.get(f.name)
+            if v is None:
+                if f.required:
+                    raise ValidationError(f"{self.describe()}: field {f.name!r} is required")
+                dict.__setitem__(out, f.name, None)
+                continue
+            check, allowed = self._checks[f.name]
+            if (check is int and isinstance(v, bool)) or not isinstance(v, check):
+                raise ValidationError(f"{self.describe()}: field {f.name!r} has the wrong "
+                                      f"type ({type(v).__name__})")
+            if allowed is not None and v not in allowed:
+                raise ValidationError(f"{self.describe()}: field {f.name!r} must be one "
+                                      f"of {allowed}")
+            dict.__setitem__(out, f.name, v)
+        return out
+
+    def values(self, entity) -> dict:
+        return {name: entity.get(name) for name in self.field_names}
+
+
+def adapter_for(model) -> ModelAdapter:
+    if isinstance(model, dict):
+        return JsonSchemaAdapter(model)
+    if isinstance(model, type) and dataclasses.is_dataclass(model):
+        return DataclassAdapter(model)
+    if isinstance(model, type) and hasattr(model, "model_fields") \
+            and hasattr(model, "model_validate"):
+        return PydanticAdapter(model)
+    raise TypeError("a collection model is a pydantic model class, a dataclass or a "
+                    f"JSON Schema dict, not {model!r}")
