@@ -173,7 +173,7 @@ class PersistApp:
         from .collection import Collection
         with self._lock:
             coll = self._collections.get(name)
-            if coll is not None and coll.model is model:
+            if coll is not None and coll.model is model and coll.schema_version == schema_version:
                 return coll
             coll = Collection(self, name, model, unique=unique, index=index,
                               schema_version=schema_version, migrations=migrations or {})

@@ -114,7 +114,9 @@ class Collection:
                 conn.execute(f"CREATE INDEX {quote(self.name + '_' + '_'.join(cols) + '_idx')}"
                              f" ON {self._table} ({', '.join(map(quote, cols))})")
         else:
-            self._add_new_columns(conn)
+            migrating = stored is not None and stored[0] < self.schema_version and any(
+                stored[0] < v <= self.schema_version for v in migrations)
+            self._add_new_columns(conn, migrating)
         if stored is None:
             conn.execute('INSERT INTO "_persist_collections" VALUES (?, ?, ?)',
                          (self.name, self.schema_version, self._model_json()))
@@ -132,19 +134,24 @@ class Collection:
         return {"kind": self.adapter.kind, "fields": self.adapter.schema_json(),
                 "unique": [list(u) for u in self.unique]}
 
-    def _add_new_columns(self, conn) -> None:
-        """An optional field the stored table lacks is an ALTER TABLE, not a migration."""
+    def _add_new_columns(self, conn, migrating: bool) -> None:
+        """An optional field the stored table lacks is an ALTER TABLE, not a migration.
+
+        A new required field needs a migration step to fill it: its column is then
+        added nullable (the model, not the column, requires it), as PostgreSQL cannot
+        add a NOT NULL column without a default to a table that has rows.
+        """
         cur = conn.execute(f"SELECT * FROM {self._table} LIMIT 0")
         have = {d[0] for d in cur.description}
         for f in self.adapter.fields:
             if f.name in have:
                 continue
-            if f.required:
+            if f.required and not migrating:
                 raise ValidationError(
                     f"{self.name}: new required field {f.name!r} needs a default or a "
                     "migration step", hint="Make it optional, or bump schema_version "
                     "and add a migration that fills it.")
-            conn.execute(f"ALTER TABLE {self._table} ADD COLUMN {f.ddl}")
+            conn.execute(f"ALTER TABLE {self._table} ADD COLUMN {quote(f.name)} {f.sql_type}")
 
     def _migrate(self, conn, old: int, migrations) -> None:
         steps = [v for v in sorted(migrations) if old < v <= self.schema_version]
