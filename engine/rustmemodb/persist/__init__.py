@@ -9,6 +9,7 @@ from .app import PersistApp, RetryPolicy
 from .collection import AuditRecord, Collection, Page
 from .errors import ConflictError, IdempotencyError, NotFoundError, ValidationError
 from .schema import Entity
+from .snapshot import Snapshot
 
-__all__ = ["PersistApp", "RetryPolicy", "Collection", "Page", "AuditRecord", "Entity",
+__all__ = ["PersistApp", "RetryPolicy", "Collection", "Page", "AuditRecord", "Entity", "Snapshot",
            "ConflictError", "IdempotencyError", "NotFoundError", "ValidationError"]

@@ -184,13 +184,25 @@ class PersistApp:
         return self._collections[name]
 
     # ---- snapshots ------------------------------------------------------------------
-    def snapshot(self, name: str | None = None) -> Database:
-        """An O(1) fork of the whole database: an independent copy of every collection.
+    def snapshot(self, path=None):
+        """An O(1) fork of every collection; with ``path``, also Parquet files + manifest.
 
-        Later commits to the app do not show in it (and writes to it do not show in
-        the app); ``snapshot.connect()`` queries it with SQL.
+        Later commits to the app do not show in the snapshot; ``snapshot.connect()``
+        queries it with SQL. Pass it (or the path) to ``restore``.
         """
-        return self.database.fork(name or "persist-snapshot")
+        from .snapshot import Snapshot
+        snap = Snapshot.of_fork(self.database.fork("persist-snapshot"))
+        return snap if path is None else snap.write(path)
+
+    def restore(self, snapshot, policy: str = "fail_fast") -> dict:
+        """Put a snapshot's entities back: ``fail_fast``, ``skip_existing`` or ``overwrite``.
+
+        One transaction; returns ``{"inserted": n, "skipped": n, "overwritten": n}``.
+        """
+        from .snapshot import Snapshot, restore
+        if not isinstance(snapshot, Snapshot):
+            snapshot = Snapshot.load(snapshot)
+        return restore(self, snapshot, policy)
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

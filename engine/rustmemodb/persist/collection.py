@@ -21,6 +21,7 @@ import enum
 import hashlib
 import json
 import re
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -64,6 +65,18 @@ class AuditRecord:
     version_before: int | None
     version_after: int | None
     changed: list = field(default_factory=list)
+
+
+_seq_lock = threading.Lock()
+_last_seq = 0
+
+
+def next_seq() -> int:
+    """Audit order: wall-clock nanoseconds, forced strictly increasing in this process."""
+    global _last_seq
+    with _seq_lock:
+        _last_seq = max(_last_seq + 1, time.time_ns())
+        return _last_seq
 
 
 def _now() -> dt.datetime:
@@ -275,7 +288,7 @@ class Collection:
                                '"collection" = ?', (eid, self.name))
             return cur.fetchall()
 
-        rows = sorted(self.app._run(body), key=lambda r: (r[5] or 0, r[8]))
+        rows = sorted(self.app._run(body), key=lambda r: r[8])
         return [AuditRecord(*r[:7], changed=list(r[7] or [])) for r in rows]
 
     # ---- writing ----------------------------------------------------------------------
@@ -386,7 +399,7 @@ class Collection:
 
     def _audit(self, conn, entity_id, operation, before, after, changed, at) -> None:
         conn.execute('INSERT INTO "_persist_audit" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-                     (uuid.uuid4(), time.time_ns(), self.name, entity_id, operation, at,
+                     (uuid.uuid4(), next_seq(), self.name, entity_id, operation, at,
                       self.app.actor, before, after, changed))
 
     # ---- idempotency ------------------------------------------------------------------
