@@ -102,7 +102,8 @@ class Collection:
         self.model = model
         self.adapter: ModelAdapter = adapter_for(model)
         self.schema_version = schema_version
-        self.unique = tuple(_as_tuple(u) for u in unique)
+        self.unique = tuple(dict.fromkeys(
+            [_as_tuple(u) for u in unique] + list(getattr(self.adapter, "unique", ()))))
         self.index = tuple(_as_tuple(i) for i in index)
         self._types = dict(_SYSTEM_TYPES)
         self._types.update({f.name: f.sql_type for f in self.adapter.fields})

@@ -314,7 +314,143 @@ class JsonSchemaAdapter(ModelAdapter):
         return {name: entity.get(name) for name in self.field_names}
 
 
+_SQL_CHECKS = {"INTEGER": int, "FLOAT": (int, float), "TEXT": str, "BOOLEAN": bool,
+               "TIMESTAMP": (dt.datetime, str), "DATE": (dt.date, str),
+               "UUID": (uuid.UUID, str), "JSON": object}
+
+
+class SqlTableAdapter(ModelAdapter):
+    """``CREATE TABLE name (...)`` text: its columns become the fields.
+
+    The statement runs on a scratch database, so the engine's own parser and type
+    rules decide the columns (``VARCHAR(10)`` is TEXT, ``BIGINT`` INTEGER, ...);
+    column-level UNIQUE constraints become the collection's unique fields.
+    """
+
+    kind = "sql"
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        from ..database import Database
+        scratch = Database(name="persist-model")
+        scratch.connect().execute(text)
+        if len(scratch.root.tables) != 1:
+            raise ValidationError("a SQL model is one CREATE TABLE statement")
+        (self.table_name, version), = scratch.root.tables.items()
+        schema = version.schema
+        clash = set(schema.names) & set(SYSTEM_COLUMNS)
+        if clash:
+            raise ValidationError(f"system column(s) {sorted(clash)} are added by the "
+                                  "collection; leave them out of the CREATE TABLE")
+        self.fields = [Field(c.name, c.type, c.not_null) for c in schema.columns]
+        self.unique = [tuple(schema.columns[i].name for i in u.columns)
+                       for u in schema.uniques]
+
+    def describe(self) -> str:
+        return f"table {self.table_name}"
+
+    def validate(self, data):
+        if not isinstance(data, dict):
+            raise ValidationError(f"{self.describe()} data must be a mapping")
+        unknown = set(data) - set(self.field_names)
+        if unknown:
+            raise ValidationError(f"unknown field(s) {sorted(unknown)} for {self.describe()}")
+        out = Entity()
+        for f in self.fields:
+            v = data.get(f.name)
+            if v is None:
+                if f.required:
+                    raise ValidationError(f"{self.describe()}: field {f.name!r} is NOT NULL")
+            else:
+                check = _SQL_CHECKS.get(f.sql_type, object)
+                if (check is int and isinstance(v, bool)) or not isinstance(v, check):
+                    raise ValidationError(f"{self.describe()}: field {f.name!r} is "
+                                          f"{f.sql_type}, not {type(v).__name__}")
+            dict.__setitem__(out, f.name, v)
+        return out
+
+    def values(self, entity) -> dict:
+        return {name: entity.get(name) for name in self.field_names}
+
+
+class UnionAdapter(ModelAdapter):
+    """A discriminated union of pydantic models: a heterogeneous collection.
+
+    ``Annotated[Cat | Dog, Field(discriminator="kind")]``: one table whose columns
+    are the union of the members' fields (each nullable, as rows of another member
+    leave it empty; the discriminator is NOT NULL). pydantic picks the member from
+    the discriminator value; a row is read back as that member with its own fields.
+    """
+
+    kind = "union"
+
+    def __init__(self, model) -> None:
+        super().__init__(model)
+        import pydantic
+        args = typing.get_args(model)
+        union, meta = args[0], args[1:]
+        disc = next((getattr(m, "discriminator", None) for m in meta
+                     if getattr(m, "discriminator", None)), None)
+        members = typing.get_args(union)
+        if not isinstance(disc, str) or not members:
+            raise TypeError("a heterogeneous collection is Annotated[A | B, "
+                            "Field(discriminator='field')] of pydantic models")
+        self.discriminator = disc
+        self._adapter = pydantic.TypeAdapter(model)
+        self._members = {}
+        self.fields, seen = [], {}
+        for member in members:
+            literal = member.model_fields[disc].annotation
+            for value in typing.get_args(literal):
+                self._members[value] = member
+            for name, info in member.model_fields.items():
+                sql, _ = _sql_type(info.annotation)
+                if name in seen and seen[name] != sql:
+                    sql = "JSON"          # same name, different types: keep both as JSON
+                    self.fields = [f if f.name != name else Field(name, sql, False)
+                                   for f in self.fields]
+                if name not in seen:
+                    self.fields.append(Field(name, sql, name == disc))
+                seen[name] = sql
+        self._json = {f.name for f in self.fields if f.sql_type == "JSON"}
+
+    def describe(self) -> str:
+        return " | ".join(m.__name__ for m in dict.fromkeys(self._members.values()))
+
+    def validate(self, data):
+        import pydantic
+        if isinstance(data, pydantic.BaseModel):
+            data = data.model_dump()
+        if isinstance(data, dict):
+            member = self._members.get(data.get(self.discriminator))
+            if member is not None:     # drop other members' (empty) columns
+                data = {k: v for k, v in data.items() if k in member.model_fields}
+        try:
+            return self._adapter.validate_python(data)
+        except pydantic.ValidationError as exc:
+            raise ValidationError(f"invalid {self.describe()}: {exc}") from None
+
+    def values(self, entity) -> dict:
+        return {name: getattr(entity, name, None) for name in self.field_names}
+
+    def merge(self, entity, changes: dict):
+        unknown = set(changes) - set(self.field_names)
+        if unknown:
+            raise ValidationError(f"unknown field(s) {sorted(unknown)} for {self.describe()}")
+        data = {k: getattr(entity, k) for k in type(entity).model_fields}
+        data.update(changes)
+        member = self._members.get(data.get(self.discriminator))
+        if member is not None and set(changes) - set(member.model_fields):
+            raise ValidationError(f"{member.__name__} has no field(s) "
+                                  f"{sorted(set(changes) - set(member.model_fields))}")
+        return self.validate(data)
+
+
 def adapter_for(model) -> ModelAdapter:
+    if isinstance(model, str):
+        return SqlTableAdapter(model)
+    if typing.get_origin(model) is typing.Annotated:
+        return UnionAdapter(model)
     if isinstance(model, dict):
         return JsonSchemaAdapter(model)
     if isinstance(model, type) and dataclasses.is_dataclass(model):
@@ -322,5 +458,6 @@ def adapter_for(model) -> ModelAdapter:
     if isinstance(model, type) and hasattr(model, "model_fields") \
             and hasattr(model, "model_validate"):
         return PydanticAdapter(model)
-    raise TypeError("a collection model is a pydantic model class, a dataclass or a "
-                    f"JSON Schema dict, not {model!r}")
+    raise TypeError("a collection model is a pydantic model class, a dataclass, a JSON "
+                    "Schema dict, CREATE TABLE text or a discriminated union, "
+                    f"not {model!r}")
