@@ -24,6 +24,7 @@ import re
 import threading
 import time
 import uuid
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -446,6 +447,36 @@ class Collection:
                 v = dt.date.fromisoformat(v)
             row[k] = v
         return self.adapter.from_row(row)
+
+    # ---- change feed ------------------------------------------------------------------
+    def watch(self, callback):
+        """Call ``callback(diff)`` after each commit that changed this collection.
+
+        ``diff`` is a ``branch.diff.Diff`` of the table between the roots before and
+        after the commit (added / removed / changed rows keyed by ``_id``), computed
+        from the unshared chunks only, so a 1-row change on a large collection costs
+        little. Runs in the committing thread, outside the commit lock. Returns the
+        ``Subscription``; a bound-method callback is held weakly.
+        """
+        from ..branch.diff import diff_versions
+        if hasattr(callback, "__self__") and hasattr(callback, "__func__"):
+            ref = weakref.WeakMethod(callback)
+        else:
+            ref = lambda: callback  # noqa: E731 - a strong reference, same call shape
+        name = self.name
+        sub = None
+
+        def on_commit(old, new, tables):
+            if name not in tables:
+                return
+            cb = ref()
+            if cb is None:
+                sub.cancel()
+                return
+            cb(diff_versions(name, old.tables.get(name), new.tables.get(name)))
+
+        sub = self.app.database.subscribe(on_commit)
+        return sub
 
     def __repr__(self) -> str:
         return f"<Collection {self.name} of {self.adapter.describe()}>"
