@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import importlib
 
-SUITES = ("fork", "load", "analytics", "oltp", "lab", "durability", "frontend", "storage")
+SUITES = ("fork", "load", "analytics", "oltp", "lab", "durability", "frontend", "storage",
+          "persist")
 
 
 def suite_module(name: str):
