@@ -218,11 +218,18 @@ def check_foreign_keys(txn, schema, rows=None, table=None, ctx=None) -> None:
             ref_pos = [schema.position(n) for n in fk.ref_columns]
             source = rows if rows is not None else list(zip(*[c.to_pylist() for c in table.columns]))
             own = {tuple(r[p] for p in ref_pos) for r in source}
+        ref = tuple(fk.ref_columns)
+        note = txn.note_fk_read
         for key in keys:
             if None in key:
                 continue
             probe = key[0] if len(key) == 1 else tuple(key[i] for i in order)
-            if index.get(probe) is None and (own is None or key not in own):
+            if index.get(probe) is not None:
+                # The parent key this row relies on: a transaction that deletes or re-keys
+                # it concurrently now conflicts with ours (txn/commit.py), as PostgreSQL's
+                # FOR KEY SHARE lock on the parent row makes it wait and fail.
+                note(fk.ref_table, ref, key)
+            elif own is None or key not in own:
                 raise fk_violation(schema, fk, key)
 
 
@@ -287,6 +294,8 @@ def on_parent_delete(txn, schema, rows, ctx) -> None:
         keys = _ref_keys(schema, fk, rows)
         if not keys:
             continue
+        # Gone for children inserted concurrently too: their commit and ours conflict.
+        txn.note_fk_removed(schema.name, tuple(fk.ref_columns), keys)
         hits = child_rows(txn, child, fk, keys)
         if child == schema.name:   # a self-reference from a row deleted in the same statement
             deleted = {tuple(r) for r in rows}
@@ -312,8 +321,12 @@ def on_parent_update(txn, schema, old_rows, new_rows, ctx) -> None:
         moves = _key_moves(schema, fk, old_rows, new_rows)
         if not moves:
             continue
+        kept = _ref_keys(schema, fk, new_rows)
+        gone = set(moves) - kept
+        if gone:   # a concurrent child insert relying on these keys conflicts with us
+            txn.note_fk_removed(schema.name, tuple(fk.ref_columns), gone)
         if fk.on_update in ("NO ACTION", "RESTRICT"):   # fine if another row takes the key
-            affected = set(moves) - _ref_keys(schema, fk, new_rows)
+            affected = gone
         else:   # CASCADE / SET NULL act per changed parent row, as PostgreSQL's triggers do
             affected = set(moves)
         if not affected:
