@@ -143,3 +143,20 @@ def test_commits_from_threads_each_notify_once_in_version_order():
     assert len(seen) == n_threads * per_thread
     assert len(set(seen)) == len(seen)     # each commit once, each with its own version
     assert conn.execute("SELECT count(*) FROM a").fetchone() == (n_threads * per_thread,)
+
+
+def test_durable_sync_commit_notifies_after_the_root_is_published(tmp_path):
+    db = Database.open(tmp_path / "db", durability="sync")
+    try:
+        conn = db.connect()
+        conn.execute("CREATE TABLE a (x INTEGER)")
+        seen = []
+
+        def cb(old, new, tables):
+            seen.append((tables, db.root.version >= new.version))
+
+        db.subscribe(cb)
+        conn.execute("INSERT INTO a VALUES (1)")
+        assert seen == [(frozenset({"a"}), True)]     # visible to others when told
+    finally:
+        db.close()
