@@ -177,3 +177,10 @@ def test_transaction_is_atomic_across_collections(app):
         t.join()
         assert other == [0]                                # not visible before commit
     assert len(items) == 1 and accounts.get(a._id)._version == 2
+
+
+def test_app_transactions_are_snapshot_transactions(app):
+    app.collection("accounts", Account).create({"owner": "ann"})
+    conn = app._conn()
+    assert conn.execute("SHOW transaction_isolation").fetchone() == ("repeatable read",)
+    conn.commit()

@@ -97,6 +97,12 @@ class PersistApp:
         if conn is None:
             conn = self.database.connect()
             conn.autocommit = False
+            # Snapshot transactions, whatever the engine's default becomes: the version
+            # check reads in Python and then writes, which is only safe if a concurrent
+            # commit fails us with 40001 (READ COMMITTED would re-run the UPDATE alone
+            # on newer data and lose an update).
+            conn.execute("SET default_transaction_isolation = 'repeatable read'")
+            conn.commit()
             self._local.conn = conn
         return conn
 
