@@ -112,3 +112,27 @@ def test_migration_steps_run_atomically_on_older_stored_version(tmp_path):
         assert sorted(o.qty for o in orders.query().items) == [10, 20]
         with pytest.raises(ValidationError):          # the stored data is newer
             app.collection("orders", OrderV3, schema_version=2)
+
+
+def test_arrow_batch_migration_step_mixed_with_a_row_step(tmp_path):
+    import pyarrow.compute as pc
+
+    from rustmemodb.persist import batch_step
+    with PersistApp.open(tmp_path / "db") as app:
+        app.collection("orders", Order).create_many([{"sku": "a", "qty": 1},
+                                                     {"sku": "b", "qty": 2}])
+
+    def add_code(table):
+        return table.append_column("code", pc.utf8_upper(table["sku"]))
+
+    steps = {2: batch_step(add_code), 3: lambda row: {**row, "qty": row["qty"] + 100}}
+    with PersistApp.open(tmp_path / "db") as app:
+        orders = app.collection("orders", OrderV3, schema_version=3, migrations=steps)
+        assert sorted((o.sku, o.code, o.qty) for o in orders.query().items) == \
+            [("a", "A", 101), ("b", "B", 102)]
+    with PersistApp.open(tmp_path / "db2") as app:
+        app.collection("orders", Order).create({"sku": "a"})
+    with PersistApp.open(tmp_path / "db2") as app:
+        with pytest.raises(ValidationError):       # a step that drops rows is refused
+            app.collection("orders", OrderV3, schema_version=2,
+                           migrations={2: batch_step(lambda t: t.slice(0, 0))})

@@ -80,6 +80,31 @@ def next_seq() -> int:
         return _last_seq
 
 
+class BatchStep:
+    """A migration step over all rows at once, as an Arrow table (``batch_step(fn)``).
+
+    ``fn`` gets a ``pyarrow.Table`` of the stored fields (one row per entity, in a
+    fixed order) and returns a table with the same number of rows, in the same order,
+    holding the new model's fields (vectorised work: ``pyarrow.compute`` over columns).
+    """
+
+    def __init__(self, fn: Callable) -> None:
+        self.fn = fn
+
+    def run(self, datas: list[dict]) -> list[dict]:
+        import pyarrow as pa
+        out = self.fn(pa.Table.from_pylist(datas))
+        if out.num_rows != len(datas):
+            raise ValidationError(f"a batch migration step returned {out.num_rows} rows "
+                                  f"for {len(datas)}")
+        return out.to_pylist()
+
+
+def batch_step(fn: Callable) -> BatchStep:
+    """Mark ``fn(pyarrow.Table) -> pyarrow.Table`` as an Arrow-batch migration step."""
+    return BatchStep(fn)
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
@@ -175,10 +200,14 @@ class Collection:
                          (self.schema_version,))
             return
         rows = self._select(conn, "", ())
-        for row in rows:
-            data = {k: row[k] for k in self.adapter.field_names if k in row}
-            for v in steps:
-                data = migrations[v](dict(data))
+        datas = [{k: row[k] for k in self.adapter.field_names if k in row} for row in rows]
+        for v in steps:
+            step = migrations[v]
+            if isinstance(step, BatchStep):
+                datas = step.run(datas)
+            else:
+                datas = [step(dict(d)) for d in datas]
+        for row, data in zip(rows, datas):
             entity = self.adapter.validate(data)
             values = self.adapter.column_values(entity)
             sets = ", ".join(f"{quote(k)} = ?" for k in values)
