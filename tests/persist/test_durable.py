@@ -136,3 +136,17 @@ def test_arrow_batch_migration_step_mixed_with_a_row_step(tmp_path):
         with pytest.raises(ValidationError):       # a step that drops rows is refused
             app.collection("orders", OrderV3, schema_version=2,
                            migrations={2: batch_step(lambda t: t.slice(0, 0))})
+
+
+def test_checkpoint_policy_passes_through_to_the_database(tmp_path):
+    def manifests():      # the newest checkpoint's number (old ones are pruned)
+        return max(p.name for p in (tmp_path / "db").glob("manifest-*.json"))
+    with PersistApp.open(tmp_path / "db", durability="async", checkpoint_bytes=1) as app:
+        assert app.database.mode.value == "async"
+        notes = app.collection("notes", Order)
+        before = manifests()
+        notes.create({"sku": "a"})
+        notes.create({"sku": "b"})
+        assert manifests() > before                 # the tiny threshold checkpointed
+    with PersistApp.open(tmp_path / "db") as app:
+        assert len(app.collection("notes", Order)) == 2
