@@ -141,8 +141,8 @@ def test_arrow_batch_migration_step_mixed_with_a_row_step(tmp_path):
 def test_checkpoint_policy_passes_through_to_the_database(tmp_path):
     def manifests():      # the newest checkpoint's number (old ones are pruned)
         return max(p.name for p in (tmp_path / "db").glob("manifest-*.json"))
-    with PersistApp.open(tmp_path / "db", durability="async", checkpoint_bytes=1) as app:
-        assert app.database.mode.value == "async"
+    with PersistApp.open(tmp_path / "db", durability="sync", checkpoint_bytes=1) as app:
+        assert app.database.mode.value == "sync"
         notes = app.collection("notes", Order)
         before = manifests()
         notes.create({"sku": "a"})
