@@ -11,5 +11,6 @@ from .errors import ConflictError, IdempotencyError, NotFoundError, ValidationEr
 from .schema import Entity
 from .snapshot import Snapshot
 
-__all__ = ["PersistApp", "RetryPolicy", "Collection", "Page", "AuditRecord", "batch_step", "Entity", "Snapshot",
+__all__ = ["PersistApp", "RetryPolicy", "Collection", "Page", "AuditRecord", "batch_step",
+           "Entity", "Snapshot",
            "ConflictError", "IdempotencyError", "NotFoundError", "ValidationError"]

@@ -148,11 +148,13 @@ class Collection:
             cols = ", ".join([SYSTEM_DDL] + [f.ddl for f in self.adapter.fields])
             conn.execute(f"CREATE TABLE {self._table} ({cols})")
             for cols in self.unique:
-                conn.execute(f"CREATE UNIQUE INDEX {quote(self.name + '_' + '_'.join(cols) + '_key')}"
-                             f" ON {self._table} ({', '.join(map(quote, cols))})")
+                name = quote(f"{self.name}_{'_'.join(cols)}_key")
+                conn.execute(f"CREATE UNIQUE INDEX {name} ON {self._table} "
+                             f"({', '.join(map(quote, cols))})")
             for cols in self.index:
-                conn.execute(f"CREATE INDEX {quote(self.name + '_' + '_'.join(cols) + '_idx')}"
-                             f" ON {self._table} ({', '.join(map(quote, cols))})")
+                name = quote(f"{self.name}_{'_'.join(cols)}_idx")
+                conn.execute(f"CREATE INDEX {name} ON {self._table} "
+                             f"({', '.join(map(quote, cols))})")
         else:
             migrating = stored is not None and stored[0] < self.schema_version and any(
                 stored[0] < v <= self.schema_version for v in migrations)
