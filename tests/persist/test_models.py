@@ -61,3 +61,32 @@ def test_discriminated_union_collection(app):
         pets.patch(d._id, {"lives": "many"})
     with pytest.raises(TypeError):
         app.collection("bad", Annotated[Cat | Dog, "no discriminator"])
+
+
+def test_persist_works_without_pydantic_for_dataclasses_and_json_schema():
+    import subprocess
+    import sys
+    from pathlib import Path
+    engine = Path(__file__).resolve().parents[2] / "engine"
+    script = f"""
+import sys
+sys.path.insert(0, {str(engine)!r})
+sys.modules["pydantic"] = None          # as if the [persist] extra were not installed
+import dataclasses
+from rustmemodb.persist import PersistApp
+
+@dataclasses.dataclass
+class Note:
+    title: str
+
+app = PersistApp.open()
+notes = app.collection("notes", Note)
+n = notes.create({{"title": "a"}})
+rec = app.collection("recs", {{"type": "object", "properties": {{"x": {{"type": "integer"}}}}}})
+rec.create({{"x": 1}})
+print(notes.get(n._id).title, len(rec))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["a", "1"]
