@@ -161,3 +161,21 @@ def test_json_schema_collection(app):
 def test_collection_rejects_other_models(app):
     with pytest.raises(TypeError):
         app.collection("x", int)
+
+
+@dataclasses.dataclass(slots=True, frozen=True)
+class Tag:
+    label: str
+
+
+def test_slots_and_frozen_models_still_carry_id_and_version(app):
+    tags = app.collection("tags", Tag)
+    t = tags.create(Tag("x"))
+    assert isinstance(t, Tag) and t.label == "x" and t._version == 1
+    assert tags.patch(t._id, {"label": "y"}).label == "y"
+
+    class Frozen(pydantic.BaseModel):
+        model_config = pydantic.ConfigDict(frozen=True)
+        name: str
+    f = app.collection("frozen", Frozen).create({"name": "a"})
+    assert f._version == 1 and f.model_dump() == {"name": "a"}

@@ -241,6 +241,22 @@ class DataclassAdapter(ModelAdapter):
     def values(self, entity) -> dict:
         return {name: getattr(entity, name) for name in self.field_names}
 
+    def from_row(self, row: dict):
+        entity = self.validate({k: row[k] for k in self.field_names if k in row})
+        if not hasattr(entity, "__dict__"):
+            # A slots dataclass has no room for _id/_version: results are instances of
+            # a subclass that has (isinstance still holds; made once per model).
+            carrier = self.__dict__.get("_carrier")
+            if carrier is None:
+                carrier = type(self.model.__name__, (self.model,),
+                               {"__module__": self.model.__module__,
+                                "__qualname__": self.model.__qualname__})
+                self._carrier = carrier
+            entity = carrier(**{k: getattr(entity, k) for k in self.field_names})
+        for name in SYSTEM_COLUMNS:
+            object.__setattr__(entity, name, row.get(name))
+        return entity
+
 
 def _single_type(annotation):
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
