@@ -101,3 +101,27 @@ def test_audit_records_operation_actor_versions_and_changed_fields():
     ]
     assert all(r.collection == "orders" and r.entity_id == o._id for r in trail)
     assert trail[0].at <= trail[-1].at
+
+
+def test_concurrent_requests_with_one_key_create_one_entity(app):
+    import threading
+    orders = app.collection("orders", Order)
+    results, failures = [], []
+    start = threading.Barrier(4)
+
+    def request():
+        try:
+            start.wait()
+            results.append(orders.create({"sku": "A", "qty": 3}, idempotency_key="same"))
+        except BaseException as exc:     # noqa: BLE001 - reported below
+            failures.append(exc)
+    threads = [threading.Thread(target=request) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Losers of the race either replay (after the write-write retry) or, if every
+    # attempt lost, get a write-write ConflictError; never a second entity.
+    assert all(isinstance(f, ConflictError) and f.kind == "write_write" for f in failures)
+    assert results and len({r._id for r in results}) == 1
+    assert len(orders) == 1 and _count(app, "_persist_idempotency") == 1
