@@ -184,3 +184,32 @@ def test_app_transactions_are_snapshot_transactions(app):
     conn = app._conn()
     assert conn.execute("SHOW transaction_isolation").fetchone() == ("repeatable read",)
     conn.commit()
+
+
+def test_atomic_reruns_a_multi_collection_function_after_write_write(app):
+    accounts = app.collection("accounts", Account)
+    items = app.collection("items", Item)
+    a = accounts.create({"owner": "ann", "balance": 10})
+    runs = []
+
+    def buy(sku, price):
+        runs.append(1)
+        acct = accounts.get(a._id)
+        if len(runs) == 1:            # someone else spends meanwhile, once
+            t = threading.Thread(target=accounts.patch, args=(a._id, {"balance": 7}))
+            t.start()
+            t.join()
+        accounts.patch(a._id, {"balance": acct.balance - price})
+        return items.create({"sku": sku, "qty": 1})
+
+    item = app.atomic(buy, "A", price=2)
+    assert len(runs) == 2 and item.sku == "A"
+    assert accounts.get(a._id).balance == 5            # 7 - 2: the re-run read 7
+    assert len(items) == 1                              # the first run's create undone
+
+    def always_stale():
+        raise ConflictError("stale", kind="version")
+    runs.clear()
+    with pytest.raises(ConflictError):
+        app.atomic(lambda: (runs.append(1), always_stale()))
+    assert runs == [1]                                  # version conflicts: not re-run

@@ -141,6 +141,26 @@ class PersistApp:
             conn.rollback()
             raise _as_conflict(exc) from exc
 
+    def atomic(self, fn: Callable[..., T], *args, **kwargs) -> T:
+        """``fn(*args, **kwargs)`` in one transaction, run again on write-write conflicts.
+
+        The retrying form of ``with app.transaction():``: ``fn`` must do all its reads
+        through the collections (so a re-run sees the newer data) and have no other side
+        effects, as it may run up to ``retry.max_attempts`` times.
+        """
+        if getattr(self._local, "in_tx", False):
+            return fn(*args, **kwargs)      # nested: the outer transaction retries
+        attempt = 0
+        while True:
+            try:
+                with self.transaction():
+                    return fn(*args, **kwargs)
+            except ConflictError as exc:
+                if exc.kind != "write_write" or attempt + 1 >= self.retry.max_attempts:
+                    raise
+            time.sleep(self.retry.backoff(attempt))
+            attempt += 1
+
     def _run(self, body: Callable[[object], T]) -> T:
         """Run ``body(conn)`` in the current transaction, or in its own with retries."""
         conn = self._conn()
