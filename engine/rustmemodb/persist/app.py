@@ -141,6 +141,16 @@ class PersistApp:
             conn.rollback()
             raise _as_conflict(exc) from exc
 
+    def _read(self, body: Callable[[object], T]) -> T:
+        """Run a single-statement read: in the current transaction if any, else on an
+        autocommit connection (one statement is its own snapshot; no BEGIN/COMMIT)."""
+        if getattr(self._local, "in_tx", False):
+            return body(self._conn())
+        reader = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = self._local.reader = self.database.connect()
+        return body(reader)
+
     def atomic(self, fn: Callable[..., T], *args, **kwargs) -> T:
         """``fn(*args, **kwargs)`` in one transaction, run again on write-write conflicts.
 
@@ -231,10 +241,11 @@ class PersistApp:
         return restore(self, snapshot, policy)
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        for attr in ("conn", "reader"):
+            conn = getattr(self._local, attr, None)
+            if conn is not None:
+                conn.close()
+                setattr(self._local, attr, None)
         closer = getattr(self.database, "close", None)
         if closer is not None:
             closer()

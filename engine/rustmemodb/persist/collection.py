@@ -229,7 +229,7 @@ class Collection:
 
     def get(self, entity_id):
         """The entity with this id, or None."""
-        row = self.app._run(lambda conn: self._row(conn, entity_id))
+        row = self.app._read(lambda conn: self._row(conn, entity_id))
         return None if row is None else self.adapter.from_row(row)
 
     def _where(self, where, equals: dict) -> tuple[str, list]:
@@ -298,13 +298,13 @@ class Collection:
         if offset < 0 or limit < 0:
             raise ValidationError("offset and limit are not negative")
         order = self._order(order_by)
-        rows = self.app._run(lambda conn: self._select(
+        rows = self.app._read(lambda conn: self._select(
             conn, f"{order} LIMIT {int(limit)} OFFSET {int(offset)}", ()))
         return [self.adapter.from_row(r) for r in rows]
 
     def count(self, where=None, **equals) -> int:
         clause, params = self._where(where, equals)
-        return self.app._run(lambda conn: conn.execute(
+        return self.app._read(lambda conn: conn.execute(
             f"SELECT count(*) FROM {self._table}{clause}", params).fetchone()[0])
 
     def __len__(self) -> int:
@@ -321,7 +321,7 @@ class Collection:
                                '"collection" = ?', (eid, self.name))
             return cur.fetchall()
 
-        rows = sorted(self.app._run(body), key=lambda r: r[8])
+        rows = sorted(self.app._read(body), key=lambda r: r[8])
         return [AuditRecord(*r[:7], changed=list(r[7] or [])) for r in rows]
 
     # ---- writing ----------------------------------------------------------------------
