@@ -125,3 +125,15 @@ def test_concurrent_requests_with_one_key_create_one_entity(app):
     assert all(isinstance(f, ConflictError) and f.kind == "write_write" for f in failures)
     assert results and len({r._id for r in results}) == 1
     assert len(orders) == 1 and _count(app, "_persist_idempotency") == 1
+
+
+def test_purge_expired_keys():
+    app = PersistApp.open(idempotency_ttl_s=0)
+    orders = app.collection("orders", Order)
+    orders.create({"sku": "A"}, idempotency_key="a")
+    orders.create({"sku": "B"}, idempotency_key="b")
+    assert app.purge_expired_keys() == 2
+    assert _count(app, "_persist_idempotency") == 0 and len(orders) == 2
+    live = PersistApp.open()
+    live.collection("orders", Order).create({"sku": "A"}, idempotency_key="a")
+    assert live.purge_expired_keys() == 0 and _count(live, "_persist_idempotency") == 1

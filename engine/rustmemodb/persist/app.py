@@ -202,6 +202,13 @@ class PersistApp:
             conn.execute('CREATE INDEX "_persist_audit_entity" ON "_persist_audit" '
                          '("entity_id")')
 
+    def purge_expired_keys(self) -> int:
+        """Delete idempotency keys past their TTL (a reused expired key is replaced
+        anyway; this keeps the table small). Returns how many were deleted."""
+        from .collection import _now
+        return self._run(lambda conn: conn.execute(
+            'DELETE FROM "_persist_idempotency" WHERE "expires_at" <= ?', (_now(),)).rowcount)
+
     # ---- collections --------------------------------------------------------------------
     def collection(self, name: str, model, *, unique=(), index=(), schema_version: int = 1,
                    migrations=None):
