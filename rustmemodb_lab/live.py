@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+import weakref
 from typing import Any
 
 from rustmemodb_lab.render.html import DIM, esc
@@ -135,8 +136,11 @@ class LiveFrame:
         self.status = widgets.HTML()
         self.prev_button = widgets.Button(description="‹ previous", layout=widgets.Layout(width="auto"))
         self.next_button = widgets.Button(description="next ›", layout=widgets.Layout(width="auto"))
-        self.prev_button.on_click(lambda _b: self.goto(self.page - 1))
-        self.next_button.on_click(lambda _b: self.goto(self.page + 1))
+        # ipywidgets keeps every widget (and so its callbacks) in a global registry:
+        # the buttons hold the frame weakly so a forgotten grid can still be collected
+        ref = weakref.ref(self)
+        self.prev_button.on_click(lambda _b: (f := ref()) and f.goto(f.page - 1))
+        self.next_button.on_click(lambda _b: (f := ref()) and f.goto(f.page + 1))
         self.widget = widgets.VBox([self.grid, widgets.HBox([self.prev_button, self.next_button, self.status])])
         self.widget.add_class("rmdb-live")
         self.refresh()
@@ -297,14 +301,21 @@ class LiveFrame:
         return (f"{self.html()}<div style='color:{DIM}'><b>{esc(self.title)}</b> · "
                 f"{esc(self.status_text())}</div>")
 
-    def _tick(self) -> None:
-        # keeps "updated N s ago" honest while nothing is committed
-        while not self._stop.wait(1.0):
-            self._draw_status()
+    @staticmethod
+    def _tick(ref: "weakref.ref[LiveFrame]", stop: threading.Event) -> None:
+        # keeps "updated N s ago" honest while nothing is committed; holds the frame
+        # only weakly, so a forgotten grid is collected and its ticker ends
+        while not stop.wait(1.0):
+            frame = ref()
+            if frame is None:
+                return
+            frame._draw_status()
+            del frame
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         if self._ticker is None and not self.closed:
-            self._ticker = threading.Thread(target=self._tick, name="rmdb-live-tick", daemon=True)
+            self._ticker = threading.Thread(target=LiveFrame._tick, args=(weakref.ref(self), self._stop),
+                                            name="rmdb-live-tick", daemon=True)
             self._ticker.start()
         bundle = self.widget._repr_mimebundle_(**kwargs) or {}
         bundle["text/html"] = self.static_html()

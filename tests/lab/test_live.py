@@ -194,3 +194,19 @@ def test_live_on_a_session_branch(cell, ip):
     finally:
         on_b.close()
         on_main.close()
+
+
+def test_a_forgotten_grid_is_collected_and_stops(conn):
+    import gc
+    import weakref
+
+    frame = rustmemodb_lab.live("items", connection=conn)
+    frame._repr_mimebundle_()                  # starts the status ticker
+    ref = weakref.ref(frame)
+    ticker = frame._ticker
+    del frame
+    gc.collect()
+    assert wait_for(lambda: ref() is None)
+    conn.execute("UPDATE items SET qty = 0 WHERE id = 1")   # no subscriber left to call
+    ticker.join(timeout=5)
+    assert not ticker.is_alive()
