@@ -10,6 +10,8 @@ A record is logical: it says what the transaction did, not which bytes changed.
     ("b", table, ipc_bytes, first_rowid) BulkInsertOp: the Arrow table as an IPC stream
     ("d", table, rowids_int64_bytes)     DeleteOp
     ("u", table, rowids_int64_bytes, rows) UpdateOp: rows changed in place, pickled
+    ("U", table, rowids_int64_bytes, ipc_bytes, columns|None)
+                                         BulkUpdateOp: the new rows as an IPC stream
     ("t", table, encoded_version|None)   ReplaceTableOp (DDL): see ``encode_version``
     ("v", name, (sql, columns)|None)     ViewOp
     ("s", name, value)                   SequenceOp
@@ -42,12 +44,13 @@ import pyarrow as pa
 
 from ..storage.root import Root, ViewDef
 from ..storage.table import Chunk, TableVersion
-from ..txn.transaction import (BulkInsertOp, DeleteOp, InsertOp, ReplaceTableOp, SequenceOp,
-                               UpdateOp, ViewOp)
+from ..txn.transaction import (BulkInsertOp, BulkUpdateOp, DeleteOp, InsertOp, ReplaceTableOp,
+                               SequenceOp, UpdateOp, ViewOp)
 from . import tables as T
 from .problems import data_corrupted
 
-_KNOWN = (InsertOp, BulkInsertOp, DeleteOp, UpdateOp, ReplaceTableOp, ViewOp, SequenceOp)
+_KNOWN = (InsertOp, BulkInsertOp, DeleteOp, UpdateOp, BulkUpdateOp, ReplaceTableOp, ViewOp,
+          SequenceOp)
 
 
 # ---- encoding ---------------------------------------------------------------------------
@@ -69,6 +72,10 @@ def encode_commit(ops: list, before: Root, after: Root) -> bytes:
             out.append(("d", op.table, np.asarray(op.rowids, np.int64).tobytes()))
         elif kind is UpdateOp:
             out.append(("u", op.table, np.asarray(op.rowids, np.int64).tobytes(), op.rows))
+        elif kind is BulkUpdateOp:
+            cols = None if op.columns is None else tuple(sorted(op.columns))
+            out.append(("U", op.table, np.asarray(op.rowids, np.int64).tobytes(),
+                        arrow_bytes(op.data), cols))
         elif kind is ReplaceTableOp:
             enc = None if op.version is None else encode_version(op.version, before)
             out.append(("t", op.table, enc))
@@ -182,6 +189,11 @@ def _apply_ops(root: Root, ops: list) -> Root:
             if len(done) != len(mapped):
                 raise data_corrupted(f'log replay: an update of table "{name}" names rows '
                                      f'that do not exist')
+            root = root.with_table(name, version)
+        elif kind == "U":
+            mapped = np.asarray(_mapped_ids(rowid_map, name, op[2]), np.int64)
+            columns = None if op[4] is None else frozenset(op[4])
+            version = root.tables[name].update_many(mapped, read_arrow(op[3]), columns)
             root = root.with_table(name, version)
         elif kind == "t":
             root = (root.without_table(name) if op[2] is None

@@ -35,8 +35,10 @@ wholesale (scans, the tail freeze, checkpoints, diff, ALTER) works on
 ``replace_with_mask`` (cached per version). A point DELETE of chunk rows marks
 them ``DELETED`` in the same map instead of copying a 64k-flag deletion mask.
 Patches are folded for good once there are more than ``PATCH_FOLD`` of them.
-Large UPDATEs from the vectorised executor are still delete + insert of whole
-batches.
+Large UPDATEs and DELETEs (``update_many``, and ``delete`` of at least
+``BULK_ROWS`` rowids) are set-based: per chunk, one numpy mask or one
+``replace_with_mask`` per assigned column (storage/bulk_write.py); an updated row
+keeps its rowid and its place.
 """
 from __future__ import annotations
 
@@ -54,6 +56,8 @@ import pyarrow.compute as pc
 from .. import errors
 from ..memory import settle_heap
 from .index import OrderedIndex, UniqueIndex, storable
+from .bulk_write import (BULK_ROWS, key_list, offsets_in, ordered_without, replace_rows,
+                         split_by_chunk, unique_moved, unique_without)
 from .index_build import first_clash, unique_from_arrays
 from .schema import TableSchema
 
@@ -597,8 +601,112 @@ class TableVersion:
         return out
 
     def delete(self, rowids: Iterable[int]) -> "TableVersion":
-        """Mark rows dead and drop their index keys. Unknown or dead rowids are ignored."""
+        """Mark rows dead and drop their index keys. Unknown or dead rowids are ignored.
+        Many rowids (>= BULK_ROWS) go the set-based way: the same result, and the same
+        choice on log replay, which calls this with the same rowids."""
+        if isinstance(rowids, (np.ndarray, list, tuple)) and len(rowids) >= BULK_ROWS:
+            return self._delete_many(np.asarray(rowids, np.int64))
         return self._delete(rowids)[0]
+
+    def _delete_many(self, rowids: np.ndarray) -> "TableVersion":
+        """Set-based DELETE: per chunk one numpy assignment into its deletion mask; index
+        keys of the removed rows come from Arrow ``take`` on the key columns only."""
+        base = self.settled().freeze_tail()
+        ids = np.unique(rowids)
+        chunks, dead = base.chunks, list(base.dead)
+        firsts = np.fromiter((c.first_rowid for c in chunks), np.int64, len(chunks))
+        key_cols = sorted({c for ix in base.indexes.values() for c in ix.columns})
+        parts: dict[int, list] = {c: [] for c in key_cols}
+        gone, touched = [], []
+        for i, lo, hi in split_by_chunk(firsts, ids):
+            chunk = chunks[i]
+            offs, _ = offsets_in(chunk.rowids, chunk._dense_start, ids[lo:hi])
+            mask = dead[i]
+            if mask is not None:
+                offs = offs[~mask[offs]]
+            if not len(offs):
+                continue
+            dead[i] = _marked(mask, len(chunk), offs)
+            gone.append(chunk.rowids[offs])
+            touched.append(i)
+            if key_cols:
+                taken = pa.array(offs)
+                for c in key_cols:
+                    parts[c].append(chunk.batch.column(c).take(taken))
+        if not gone:
+            return self
+        gone_ids = np.concatenate(gone)
+        indexes = base.indexes
+        if indexes:
+            indexes = {name: unique_without(ix, key_list(
+                [pa.concat_arrays(parts[c]) for c in ix.columns])) for name, ix in indexes.items()}
+        ordered = base.ordered
+        if ordered:
+            ordered = {name: ordered_without(ix, gone_ids, base.next_rowid)
+                       for name, ix in ordered.items()}
+        new = replace(base, dead=tuple(dead), indexes=indexes, ordered=ordered,
+                      live_rows=base.live_rows - len(gone_ids))
+        return new._compacted(touched)
+
+    def update_many(self, rowids: np.ndarray, data: pa.Table,
+                    columns: frozenset | None = None) -> "TableVersion":
+        """Set-based UPDATE in place: ``data`` (cast to the table's schema) holds the new
+        row of each rowid, in the same order; rowids are distinct live rows. ``columns``:
+        the only positions that may change (the SET list; None = all). Each row keeps its
+        rowid and chunk position; per chunk and assigned column one ``replace_with_mask``.
+        Unique keys are checked over the whole statement (23505)."""
+        base = self.settled().freeze_tail()
+        ids = np.asarray(rowids, np.int64)
+        if len(ids) > 1 and not (ids[1:] > ids[:-1]).all():
+            order = np.argsort(ids, kind="stable")
+            ids = ids[order]
+            data = data.take(pa.array(order))
+        width = len(self.schema.columns)
+        cols = list(range(width)) if columns is None else sorted(columns)
+        chunks = list(base.chunks)
+        firsts = np.fromiter((c.first_rowid for c in chunks), np.int64, len(chunks))
+        moved_unique = {n: ix for n, ix in base.indexes.items()
+                        if columns is None or not columns.isdisjoint(ix.columns)}
+        moved_ordered = {n: ix for n, ix in base.ordered.items()
+                         if columns is None or not columns.isdisjoint(ix.columns)}
+        key_cols = sorted({c for ix in moved_unique.values() for c in ix.columns})
+        old_parts: dict[int, list] = {c: [] for c in key_cols}
+        placed = 0
+        for i, lo, hi in split_by_chunk(firsts, ids):
+            chunk = chunks[i]
+            offs, found = offsets_in(chunk.rowids, chunk._dense_start, ids[lo:hi])
+            if len(offs) != hi - lo:
+                break
+            placed += hi - lo
+            arrays = list(chunk.batch.columns)
+            if key_cols:
+                taken = pa.array(offs)
+                for c in key_cols:
+                    old_parts[c].append(arrays[c].take(taken))
+            for j in cols:
+                values = data.column(j).slice(lo, hi - lo).combine_chunks()
+                arrays[j] = replace_rows(arrays[j], offs, values)
+            chunks[i] = Chunk(pa.RecordBatch.from_arrays(arrays, schema=chunk.batch.schema),
+                              chunk.rowids)
+        if placed != len(ids):
+            raise errors.InternalError("bulk UPDATE of rows that do not exist")
+        indexes = base.indexes
+        if moved_unique:
+            indexes = dict(indexes)
+            for name, ix in moved_unique.items():
+                old = key_list([pa.concat_arrays(old_parts[c]) for c in ix.columns])
+                new_ix, clash = unique_moved(ix, old, [data.column(c) for c in ix.columns],
+                                             ids, ids)
+                if clash is not None:
+                    raise self._unique_violation(ix, clash)
+                indexes[name] = new_ix
+        ordered = base.ordered
+        if moved_ordered:
+            ordered = dict(ordered)
+            for name, ix in moved_ordered.items():
+                ordered[name] = ordered_without(ix, ids, base.next_rowid).with_entries(
+                    [data.column(c) for c in ix.columns], ids)
+        return replace(base, chunks=tuple(chunks), indexes=indexes, ordered=ordered)
 
     def _delete(self, rowids: Iterable[int]) -> tuple["TableVersion", list[tuple]]:
         """(new version, rows removed). A few chunk rows (<= SPARSE_DELETE) are marked

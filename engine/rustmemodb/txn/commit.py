@@ -19,9 +19,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .. import errors
 from ..storage.root import Root, replace
-from .transaction import (BulkInsertOp, DeleteOp, InsertOp, ReplaceTableOp, SequenceOp,
+from .transaction import (BulkInsertOp, BulkUpdateOp, DeleteOp, InsertOp, ReplaceTableOp,
+                          SequenceOp,
                           Transaction, UpdateOp, ViewOp)
 
 
@@ -52,12 +55,13 @@ def write_set(txn: Transaction) -> WriteSet:
         if isinstance(op, (InsertOp, BulkInsertOp)):
             ws.tables.add(op.table)
             _add_keys(ws, txn, op)
-        elif isinstance(op, (DeleteOp, UpdateOp)):
+        elif isinstance(op, (DeleteOp, UpdateOp, BulkUpdateOp)):
             ws.tables.add(op.table)
             base = txn.snapshot.tables.get(op.table)
             limit = base.next_rowid if base is not None else 0
-            ws.deleted.update((op.table, r) for r in op.rowids if r < limit)
-            if isinstance(op, UpdateOp):
+            ids = op.rowids.tolist() if isinstance(op.rowids, np.ndarray) else op.rowids
+            ws.deleted.update((op.table, r) for r in ids if r < limit)
+            if isinstance(op, (UpdateOp, BulkUpdateOp)):
                 _add_keys(ws, txn, op)
         elif isinstance(op, ReplaceTableOp):
             ws.tables.add(op.table)
@@ -120,8 +124,15 @@ def _replay(root: Root, op, rowid_map: dict) -> Root:
     elif isinstance(op, BulkInsertOp):
         version, new_ids = version.insert_arrow(op.data)
         rowid_map.update(((op.table, int(o)), int(n)) for o, n in zip(op.rowids, new_ids))
+    elif isinstance(op, BulkUpdateOp):
+        rowids = op.rowids
+        if rowid_map:
+            rowids = np.array([rowid_map.get((op.table, r), r) for r in rowids.tolist()],
+                              np.int64)
+        version = version.update_many(rowids, op.data, op.columns)
     elif isinstance(op, (DeleteOp, UpdateOp)):
-        rowids = [rowid_map.get((op.table, r), r) for r in op.rowids]
+        ids = op.rowids.tolist() if isinstance(op.rowids, np.ndarray) else op.rowids
+        rowids = [rowid_map.get((op.table, r), r) for r in ids]
         if isinstance(op, DeleteOp):
             version = version.delete(rowids)
         else:

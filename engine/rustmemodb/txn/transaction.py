@@ -58,6 +58,16 @@ class UpdateOp:
 
 
 @dataclass
+class BulkUpdateOp:
+    """Many rows changed in place by one statement (TableVersion.update_many): each keeps
+    its rowid; ``data`` holds the new rows in ``rowids`` order."""
+    table: str
+    rowids: np.ndarray
+    data: pa.Table
+    columns: frozenset | None   # positions the SET list assigns (None = all)
+
+
+@dataclass
 class ReplaceTableOp:
     """DDL: the table's new version (None = dropped). Conflicts with any concurrent touch."""
     table: str
@@ -115,10 +125,18 @@ class Transaction:
         settle_heap(len(rowids))
         return rowids
 
-    def delete_rows(self, name: str, rowids: list[int]) -> None:
+    def delete_rows(self, name: str, rowids: list[int] | np.ndarray) -> None:
         version = self.working.tables[name].delete(rowids)
         self.working = self.working.with_table(name, version)
-        self.ops.append(DeleteOp(name, list(rowids)))
+        self.ops.append(DeleteOp(name, rowids if isinstance(rowids, np.ndarray)
+                                 else list(rowids)))
+
+    def update_many(self, name: str, rowids: np.ndarray, data: pa.Table,
+                    columns: frozenset | None = None) -> None:
+        """Set-based UPDATE of distinct live rows in place (see TableVersion.update_many)."""
+        version = self.working.tables[name].update_many(rowids, data, columns)
+        self.working = self.working.with_table(name, version)
+        self.ops.append(BulkUpdateOp(name, rowids, data, columns))
 
     def update_rows(self, name: str, rowids: list[int], rows: list[tuple],
                     old_rows: list[tuple] | None = None,

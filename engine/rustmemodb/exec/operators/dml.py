@@ -2,20 +2,23 @@
 
 Small changes travel as Python row tuples into the table's row tail (no tiny
 Arrow chunks, which would slow every later scan); large ones as Arrow tables
-appended as whole chunks. UPDATE is delete + insert of the new row version.
+appended as whole chunks. A small UPDATE is delete + insert of the new row version.
 INSERT ... ON CONFLICT goes row by row through exec/operators/upsert.py. The
 sources of UPDATE ... FROM and DELETE ... USING carry the FROM/USING columns
 after the target row and its rowid (one row per target row: the binder keeps
-the first join match), and RETURNING may read them.
+the first join match), and RETURNING may read them. A large UPDATE is set-based
+and in place (TableVersion.update_many: rows keep their rowids), a large DELETE
+passes its rowids as one numpy array (the storage's bulk path).
 Every check happens before the first write of the statement, and the session
 restores the transaction's working root if anything fails, so a failed
 statement leaves no trace. RETURNING rows are the operator's output.
 """
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 
-from ... import types
+from ... import errors, types
 from ...plan.logical import LogicalDelete, LogicalInsert, LogicalUpdate, LogicalValues
 from ...storage.table import TAIL_FREEZE
 from .. import constraints
@@ -125,7 +128,7 @@ def update(node: LogicalUpdate, ctx) -> pa.Table:
     if n == 0:
         return _returning(node.returning, node.columns, source, ctx)
     width = len(schema.columns)
-    rowids = source.column(width).to_pylist()
+    rowids = source.column(width).to_numpy()
     arrays = []
     for i, f in enumerate(schema.arrow_schema):
         if i in node.assignments:
@@ -134,18 +137,20 @@ def update(node: LogicalUpdate, ctx) -> pa.Table:
         else:
             arrays.append(source.column(i))
     new = pa.Table.from_arrays(arrays, schema=schema.arrow_schema)
-    _write_versions(txn, node.table, schema, rowids, new, source, ctx)
+    _write_versions(txn, node.table, schema, rowids, new, source, ctx,
+                    frozenset(node.assignments))
     if node.returning is not None and source.num_columns > width + 1:   # UPDATE ... FROM
         new = pa.Table.from_arrays(new.columns + source.columns[width:],
                                    names=new.column_names + source.column_names[width:])
     return _returning(node.returning, node.columns, new, ctx)
 
 
-def _write_versions(txn, table: str, schema, rowids, new: pa.Table, old: pa.Table, ctx) -> None:
-    if len(rowids) != len(set(rowids)):
-        from ... import errors
+def _write_versions(txn, table: str, schema, rowids: np.ndarray, new: pa.Table, old: pa.Table,
+                    ctx, assigned: frozenset) -> None:
+    if len(rowids) > 1 and len(np.unique(rowids)) != len(rowids):
         raise errors.sql_error("21000", "UPDATE command cannot affect row a second time")
     if new.num_rows < TAIL_FREEZE:
+        rowids = rowids.tolist()
         rows = _pyrows(new)
         constraints.check_rows(txn, schema, rows, ctx)
         if constraints.is_referenced(txn, table):
@@ -158,8 +163,7 @@ def _write_versions(txn, table: str, schema, rowids, new: pa.Table, old: pa.Tabl
         if constraints.is_referenced(txn, table):
             constraints.before_update(txn, schema, _pyrows(old.select(range(len(schema.columns)))),
                                       _pyrows(new), ctx)
-        txn.delete_rows(table, rowids)
-        txn.insert_arrow(table, new)
+        txn.update_many(table, rowids, new, assigned)   # set-based, rows keep their rowids
 
 
 @operator(LogicalDelete)
@@ -168,9 +172,11 @@ def delete(node: LogicalDelete, ctx) -> pa.Table:
     schema = txn.table(node.table).schema
     source = run_plan(node.source, ctx)
     width = len(schema.columns)
-    rowids = source.column(width).to_pylist()
+    rowids = source.column(width).to_numpy()
+    if len(rowids) < TAIL_FREEZE:
+        rowids = rowids.tolist()
     ctx.rowcount = len(rowids)
-    if rowids:
+    if len(rowids):
         if constraints.DELETE_ACTIONS and constraints.is_referenced(txn, node.table):
             constraints.before_delete(txn, schema, _pyrows(source.select(range(width))), ctx)
         txn.delete_rows(node.table, rowids)
