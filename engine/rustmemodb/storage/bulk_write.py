@@ -14,6 +14,9 @@ version type.
 """
 from __future__ import annotations
 
+from collections import deque
+from itertools import repeat
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -23,6 +26,15 @@ from .index_build import unique_from_arrays
 
 # Statements touching at least this many rows take the bulk path.
 BULK_ROWS = 2048
+
+
+def sorted_distinct(ids: np.ndarray) -> np.ndarray:
+    """``ids`` sorted without repeats; free when they already ascend (a scan's rowids).
+    (``np.unique`` hashes since numpy 2, ~15x slower than this on 1M int64.)"""
+    if len(ids) < 2 or (ids[1:] > ids[:-1]).all():
+        return ids
+    ids = np.sort(ids)
+    return ids[np.concatenate(([True], ids[1:] != ids[:-1]))]
 
 
 def split_by_chunk(firsts: np.ndarray, ids: np.ndarray) -> list[tuple[int, int, int]]:
@@ -55,6 +67,12 @@ def replace_rows(column: pa.Array, offsets: np.ndarray, values: pa.Array) -> pa.
     """``column`` with the rows at ascending ``offsets`` replaced by ``values`` (in order)."""
     if len(offsets) == len(column):
         return values
+    t = column.type
+    if not column.null_count and not values.null_count and (
+            pa.types.is_integer(t) or pa.types.is_floating(t)):
+        out = column.to_numpy().copy()      # numbers without NULLs: ~8x the kernel's speed
+        out[offsets] = values.to_numpy()
+        return pa.array(out, t)
     mask = np.zeros(len(column), bool)
     mask[offsets] = True
     try:
@@ -76,10 +94,13 @@ def unique_without(index: UniqueIndex, keys: list) -> UniqueIndex:
     if len(keys) <= len(index.base) // 8:
         return index.with_changes({}, keys)
     out = index.folded()            # a private dict copy: ours to change
-    pop = out.base.pop
-    for key in keys:
-        pop(key, None)
+    _pop_all(out.base, keys)
     return out
+
+
+def _pop_all(base: dict, keys: list) -> None:
+    """Remove ``keys`` from ``base`` (absent ones ignored) with the loop in C."""
+    deque(map(base.pop, keys, repeat(None, len(keys))), maxlen=0)
 
 
 def unique_moved(index: UniqueIndex, old_keys: list, new_arrays: list, rowids: np.ndarray,
@@ -94,9 +115,7 @@ def unique_moved(index: UniqueIndex, old_keys: list, new_arrays: list, rowids: n
     if len(old_keys) > len(index.base) // 8:
         out = index.folded()
         base = out.base
-        pop = base.pop
-        for key in old_keys:
-            pop(key, None)
+        _pop_all(base, old_keys)
         for key in base.keys() & fresh.base.keys():
             return index, key
         base.update(fresh.base)
