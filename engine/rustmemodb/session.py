@@ -25,6 +25,7 @@ from typing import Any
 
 
 from . import errors, types
+from .api.frame_cache import FrameCache
 from .exec.context import ExecContext
 from .result import Result
 from .sql import params as placeholders
@@ -62,6 +63,7 @@ class Session:
         self.prepared: dict[str, str] = {}
         self.cancel_event = CancelFlag()
         self.replacement_scan = None
+        self.frames = FrameCache()          # replacement-scanned DataFrames, as Arrow
         self.savepoints: list[tuple[str, Any]] = []
 
     @property
@@ -135,8 +137,7 @@ class Session:
         if self.replacement_scan is not None:
             obj = self.replacement_scan(name)
             if obj is not None:
-                from .api.arrow_io import to_arrow_table
-                return to_arrow_table(obj)
+                return self.frames.arrow(obj)
         return None
 
     # ---- steps 6-10 ----------------------------------------------------------------------
