@@ -57,7 +57,7 @@ from .. import errors
 from ..memory import settle_heap
 from .index import OrderedIndex, UniqueIndex, storable
 from .bulk_write import (BULK_ROWS, key_list, offsets_in, ordered_without, replace_rows,
-                         split_by_chunk, unique_moved, unique_without)
+                         sorted_distinct, split_by_chunk, unique_moved, unique_without)
 from .index_build import first_clash, unique_from_arrays
 from .schema import TableSchema
 
@@ -612,7 +612,7 @@ class TableVersion:
         """Set-based DELETE: per chunk one numpy assignment into its deletion mask; index
         keys of the removed rows come from Arrow ``take`` on the key columns only."""
         base = self.settled().freeze_tail()
-        ids = np.unique(rowids)
+        ids = sorted_distinct(rowids)
         chunks, dead = base.chunks, list(base.dead)
         firsts = np.fromiter((c.first_rowid for c in chunks), np.int64, len(chunks))
         key_cols = sorted({c for ix in base.indexes.values() for c in ix.columns})

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from ... import errors, types
 from ...plan.logical import LogicalDelete, LogicalInsert, LogicalUpdate, LogicalValues
+from ...storage.bulk_write import sorted_distinct
 from ...storage.table import TAIL_FREEZE
 from .. import constraints
 from ..expr.row import try_compile_row
@@ -147,7 +148,7 @@ def update(node: LogicalUpdate, ctx) -> pa.Table:
 
 def _write_versions(txn, table: str, schema, rowids: np.ndarray, new: pa.Table, old: pa.Table,
                     ctx, assigned: frozenset) -> None:
-    if len(rowids) > 1 and len(np.unique(rowids)) != len(rowids):
+    if len(sorted_distinct(rowids)) != len(rowids):
         raise errors.sql_error("21000", "UPDATE command cannot affect row a second time")
     if new.num_rows < TAIL_FREEZE:
         rowids = rowids.tolist()
