@@ -11,6 +11,8 @@ NULL groups form one group.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -270,6 +272,14 @@ def _py_avg(vals):
 def _scalar_aggregate(a, v, n: int, ctx):
     if a.star:
         return n
+    if a.distinct and a.fn in ("count", "sum", "avg", "min", "max") and \
+            a.type != types.INTERVAL:
+        try:
+            # Arrow's hash dedupe (floats arrive with one NaN and one zero, group_key),
+            # then the plain kernels below: no Python set over millions of values.
+            v, a = pc.unique(v), _without_distinct(a)
+        except (pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            pass
     if a.distinct or a.fn not in ("count", "sum", "avg", "min", "max") or \
             (a.fn in ("min", "max") and (a.type in (types.INTERVAL,) or has_nan(v))):
         fn = python_aggregate_for(a, ctx)
@@ -284,6 +294,11 @@ def _scalar_aggregate(a, v, n: int, ctx):
     if a.fn == "avg":
         return pc.mean(v, min_count=1).as_py()
     return (pc.min if a.fn == "min" else pc.max)(v).as_py()
+
+
+def _without_distinct(a):
+    """The same aggregate call over already distinct values."""
+    return dataclasses.replace(a, distinct=False)
 
 
 def python_aggregate_for(a, ctx):
