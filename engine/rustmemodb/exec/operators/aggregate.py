@@ -75,7 +75,27 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
                   zip(values, node.columns)]
         return pa.Table.from_arrays(arrays, names=[c for c, _ in node.columns]) if arrays \
             else pa.table({"_": [None]}).select([])
+    if len(keys) == 1 and pa.types.is_floating(keys[0].type) and n >= FLOAT_KEY_CODES:
+        return _grouped_by_codes(node, keys[0], inputs, n, ctx)
     return _grouped(node, keys, inputs, n, ctx)
+
+
+# Arrow's group_by hashes float keys ~7x slower than integers (5M rows: 0.73 s against
+# 0.10 s); from this many rows a single float key is grouped by its dictionary codes.
+FLOAT_KEY_CODES = 65536
+
+
+def _grouped_by_codes(node, key, inputs, n: int, ctx) -> pa.Table:
+    """GROUP BY one float key through ``dictionary_encode``: group by the int codes, then
+    turn the output codes back into the key values (NULL stays NULL)."""
+    if isinstance(key, pa.ChunkedArray):
+        key = key.combine_chunks()
+    enc = pc.dictionary_encode(key)
+    name, key_type = node.columns[0]
+    coded = dataclasses.replace(node, columns=[(name, types.INTEGER)] + list(node.columns[1:]))
+    out = _grouped(coded, [enc.indices.cast(pa.int64())], inputs, n, ctx)
+    values = enc.dictionary.take(out.column(0)).cast(types.arrow_type(key_type))
+    return out.set_column(0, name, values)
 
 
 def group_key(values):
