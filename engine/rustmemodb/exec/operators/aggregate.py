@@ -33,6 +33,7 @@ AGGREGATE_TYPES = {
     "min": lambda ts: ts[0] if ts[0] in _MINMAX_TYPES or ts[0] == types.NULL else None,
     "max": lambda ts: ts[0] if ts[0] in _MINMAX_TYPES or ts[0] == types.NULL else None,
 }
+_PLAIN = ("count", "sum", "avg", "min", "max")
 # name -> fn(list of Python values) -> value, for aggregates without Arrow kernels.
 PYTHON_AGGREGATES: dict = {}
 
@@ -63,14 +64,18 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
             inputs.append(None)
             continue
         v = as_array(evaluate(a.args[0], table, ctx), n)
-        if pa.types.is_floating(v.type):
-            v = group_key(v)     # one NaN, one zero: as PostgreSQL compares floats
+        if pa.types.is_floating(v.type) and (a.distinct or a.fn not in _PLAIN):
+            # one NaN, one zero, as PostgreSQL compares floats: only where values are
+            # compared with each other (sum/avg/min/max/count need no copy of 5M floats)
+            v = group_key(v)
         if a.filter is not None:
             keep = pc.fill_null(as_array(evaluate(a.filter, table, ctx), n), False)
             v = pc.if_else(keep, v, pa.scalar(None, v.type))
         inputs.append(v)
     if not keys:
-        values = [_scalar_aggregate(a, v, n, ctx) for a, v in zip(node.aggregates, inputs)]
+        memo: dict = {}     # per input array: NaN test and min_max, shared by the calls
+        values = [_scalar_aggregate(a, v, n, ctx, memo)
+                  for a, v in zip(node.aggregates, inputs)]
         arrays = [pa.array([v], types.arrow_type(t)) for v, (_, t) in
                   zip(values, node.columns)]
         return pa.Table.from_arrays(arrays, names=[c for c, _ in node.columns]) if arrays \
@@ -289,7 +294,18 @@ def _py_avg(vals):
     return sum(vals) / len(vals) if vals else None
 
 
-def _scalar_aggregate(a, v, n: int, ctx):
+def _memo(memo: dict | None, what: str, v, fn):
+    """fn(v), once per (what, input array) in one aggregation (the inputs list keeps the
+    arrays alive, so their ids are stable)."""
+    if memo is None:
+        return fn(v)
+    key = (what, id(v))
+    if key not in memo:
+        memo[key] = fn(v)
+    return memo[key]
+
+
+def _scalar_aggregate(a, v, n: int, ctx, memo: dict | None = None):
     if a.star:
         return n
     if a.distinct and a.fn in ("count", "sum", "avg", "min", "max") and \
@@ -301,7 +317,8 @@ def _scalar_aggregate(a, v, n: int, ctx):
         except (pa.ArrowNotImplementedError, pa.ArrowTypeError):
             pass
     if a.distinct or a.fn not in ("count", "sum", "avg", "min", "max") or \
-            (a.fn in ("min", "max") and (a.type in (types.INTERVAL,) or has_nan(v))):
+            (a.fn in ("min", "max") and (a.type in (types.INTERVAL,) or
+                                         _memo(memo, "nan", v, has_nan))):
         fn = python_aggregate_for(a, ctx)
         return fn(v.to_pylist())
     if a.fn == "count":
@@ -313,7 +330,9 @@ def _scalar_aggregate(a, v, n: int, ctx):
         return pc.sum(v, min_count=1).as_py()
     if a.fn == "avg":
         return pc.mean(v, min_count=1).as_py()
-    return (pc.min if a.fn == "min" else pc.max)(v).as_py()
+    if a.type in (types.BOOLEAN, types.TEXT, types.UUID):
+        return (pc.min if a.fn == "min" else pc.max)(v).as_py()
+    return _memo(memo, "min_max", v, pc.min_max)[a.fn].as_py()   # one pass for both
 
 
 def _without_distinct(a):
