@@ -85,6 +85,7 @@ class InFailedTransaction(InternalError):
 # SQLSTATE class (first two characters) -> exception class, as psycopg maps them.
 _CLASS_BY_PREFIX = {
     "0A": NotSupportedError,
+    "3F": ProgrammingError,
     "08": OperationalError,
     "21": ProgrammingError,
     "22": DataError,

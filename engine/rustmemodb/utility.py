@@ -21,7 +21,7 @@ def run_utility(session, util, params):
         return run_explain(session, util, params)
     kind = util.kind
     if kind == "begin":
-        session.begin()
+        session.begin(util.arg)
         return Result([], kind="BEGIN")
     if kind == "commit":
         session.commit()
@@ -32,6 +32,8 @@ def run_utility(session, util, params):
     if kind in ("savepoint", "release", "rollback_to"):
         return _savepoint(session, kind, util.arg.strip())
     if kind == "set":
+        if session.set_isolation(util.arg):
+            return Result([], kind="SET")
         m = re.match(r"(?:SESSION\s+|LOCAL\s+)?([\w.]+)\s*(?:=|TO)\s*(.+)$", util.arg, re.I | re.S)
         if m:
             session.settings[m.group(1).lower()] = m.group(2).strip().strip("'")
@@ -39,6 +41,8 @@ def run_utility(session, util, params):
     if kind == "show":
         name = util.arg.strip().lower()
         value = session.settings.get(name, _DEFAULT_SETTINGS.get(name))
+        if name in ("transaction_isolation", "default_transaction_isolation"):
+            value = session.show_isolation(name)
         if value is None:
             raise errors.sql_error("42704", f'unrecognized configuration parameter "{name}"')
         return Result([(name, types.TEXT)], table=pa.table({name: pa.array([value], pa.large_string())}),
@@ -70,6 +74,7 @@ def run_utility(session, util, params):
 
 _DEFAULT_SETTINGS = {
     "server_version": "15.0 (rustmemodb)", "transaction_isolation": "repeatable read",
+    "default_transaction_isolation": "repeatable read",
     "standard_conforming_strings": "on", "client_encoding": "UTF8", "datestyle": "ISO, MDY",
     "timezone": "UTC", "search_path": "public",
 }

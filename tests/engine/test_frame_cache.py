@@ -25,7 +25,7 @@ def test_same_frame_is_converted_once(monkeypatch):
     c = scanning({"df": df})
     calls = []
     real = frame_cache.to_arrow_table
-    monkeypatch.setattr(frame_cache, "to_arrow_table", lambda o: calls.append(1) or real(o))
+    monkeypatch.setattr(frame_cache, "to_arrow_table", lambda *a: calls.append(1) or real(*a))
     for _ in range(3):
         assert c.execute("SELECT sum(a), count(s) FROM df").fetchone() == (45, 10)
     assert len(calls) == 1

@@ -2,15 +2,34 @@
 
 pandas is imported only when a DataFrame is actually passed (the engine never
 imports it at module import, DESIGN.md).
+
+Conversion failures are the user's data, not the engine's: they leave here as
+SQL errors naming the object, the column and the first offending value, never
+as a raw pyarrow exception, and nothing is remembered about a failed object (the
+next query converts it afresh, so fixing the DataFrame fixes the query):
+
+* a pandas ``object`` column mixing Python types (``[1, "two", 3.0]``): 42804;
+* values the engine's types cannot hold, e.g. a ``uint64`` above the int64
+  maximum (there is no NUMERIC type): 22003;
+* Arrow types without an SQL type here (structs, binary, ...): 42804.
 """
 from __future__ import annotations
 
 import pyarrow as pa
 
-from .. import errors
+from .. import errors, types
+
+_INT64_MAX = 2 ** 63 - 1
 
 
-def to_arrow_table(obj) -> pa.Table:
+def to_arrow_table(obj, name: str | None = None) -> pa.Table:
+    """``obj`` as an Arrow table whose every column the engine can read."""
+    table = _as_arrow(obj, name)
+    check_columns(table, name)
+    return table
+
+
+def _as_arrow(obj, name: str | None) -> pa.Table:
     if isinstance(obj, pa.Table):
         return obj
     if isinstance(obj, pa.RecordBatch):
@@ -19,7 +38,7 @@ def to_arrow_table(obj) -> pa.Table:
     if module == "pandas":
         import pandas as pd
         if isinstance(obj, pd.DataFrame):
-            return pa.Table.from_pandas(obj, preserve_index=False)
+            return _from_pandas(obj, name)
     if module == "polars":
         return obj.to_arrow()
     if hasattr(obj, "__arrow_c_stream__"):
@@ -27,3 +46,114 @@ def to_arrow_table(obj) -> pa.Table:
     raise errors.ProgrammingError(
         f"cannot register a {type(obj).__name__}: expected a pandas DataFrame or an Arrow table",
         sqlstate="42804")
+
+
+def _from_pandas(df, name: str | None) -> pa.Table:
+    _check_object_columns(df, name)
+    try:
+        return pa.Table.from_pandas(df, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError,
+            OverflowError) as exc:
+        raise _pandas_error(df, name, exc) from None
+
+
+def _pandas_error(df, name: str | None, exc: Exception) -> errors.Error:
+    """The column pyarrow could not convert and its first value of another type."""
+    for column in df.columns:
+        values = df[column]
+        if values.dtype != object:
+            continue
+        try:
+            pa.array(values, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError,
+                OverflowError):
+            return _mixed_column(name, str(column), list(values))
+    return errors.sql_error("42804", f"cannot read {_what(name)}: {exc}",
+                            hint="Give each column one type (DataFrame.astype).")
+
+
+def _check_object_columns(df, name: str | None) -> None:
+    """pyarrow reads some mixes silently wrong ([date, 5] becomes two dates): refuse
+    every object column whose values are of more than one kind (ints and floats
+    together are one kind, a float column)."""
+    from pandas.api.types import infer_dtype
+    for column in df.columns:
+        values = df[column]
+        if values.dtype != object or infer_dtype(values, skipna=True) not in (
+                "mixed", "mixed-integer"):
+            continue
+        kinds = {_kind(v) for v in values if not _missing(v)}
+        if len(kinds) > 1:
+            raise _mixed_column(name, str(column), list(values))
+
+
+def _mixed_column(name: str | None, column: str, values: list) -> errors.Error:
+    first = next(((i, v) for i, v in enumerate(values) if not _missing(v)), None)
+    bad = None
+    if first is not None:
+        kind = _kind(first[1])
+        bad = next(((i, v) for i, v in enumerate(values)
+                    if not _missing(v) and _kind(v) != kind), None)
+    big = next(((i, v) for i, v in enumerate(values) if isinstance(v, int)
+                and not isinstance(v, bool) and not -_INT64_MAX - 1 <= v <= _INT64_MAX), None)
+    if bad is None and big is not None:
+        return _out_of_range(big[1], column, name, big[0])
+    if first is None or bad is None:
+        return errors.sql_error("42804", f'column "{column}" of {_what(name)} holds values '
+                                         f"without an SQL type (first: {values[:1]!r})",
+                                hint="Convert the column to one type (DataFrame.astype).")
+    (i, v), (j, w) = first, bad
+    return errors.sql_error(
+        "42804",
+        f'column "{column}" of {_what(name)} mixes Python types: row {i} is '
+        f"{type(v).__name__} {v!r} but row {j} is {type(w).__name__} {w!r}",
+        hint=f'Give the column one type, e.g. df["{column}"].astype(str) or '
+             f'pd.to_numeric(df["{column}"], errors="coerce").')
+
+
+def _kind(v) -> str:
+    """Values pyarrow puts in one column together: all numbers, or one exact type."""
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, (int, float)):
+        return "number"
+    return type(v).__name__
+
+
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and v != v)
+
+
+def _what(name: str | None) -> str:
+    return f'"{name}"' if name else "the registered data"
+
+
+def check_columns(table: pa.Table, name: str | None = None) -> None:
+    """Every column has an SQL type, and its values fit that type."""
+    for field, column in zip(table.schema, table.columns):
+        try:
+            types.sql_type_of_arrow(field.type)
+        except errors.Error:
+            raise errors.sql_error(
+                "42804", f'column "{field.name}" of {_what(name)} has Arrow type '
+                         f"{field.type}, which no SQL type here can hold",
+                hint="Convert or drop the column before querying it.") from None
+        if pa.types.is_uint64(field.type):
+            _check_uint64(column, field.name, name)
+
+
+def _check_uint64(column, field_name: str, name: str | None) -> None:
+    import pyarrow.compute as pc
+    too_big = pc.greater(column, pa.scalar(_INT64_MAX, pa.uint64()))
+    if not pc.any(too_big).as_py():
+        return
+    row = pc.index(too_big, True).as_py()
+    raise _out_of_range(column[row].as_py(), field_name, name, row)
+
+
+def _out_of_range(value: int, column: str, name: str | None, row: int) -> errors.Error:
+    return errors.sql_error(
+        "22003", f'value {value} in column "{column}" of {_what(name)} (row {row}) is '
+                 f"out of range for type bigint",
+        hint="INTEGER is 64-bit and there is no NUMERIC type: convert the column to float64 "
+             "or str first.")

@@ -34,16 +34,16 @@ class Cursor:
         connection = self.connection
         if connection._closed:
             raise errors.InterfaceError("connection is closed")
-        self._set_result(connection._session.execute(sql, params))
+        with connection._lock:   # threads sharing a connection take turns (threadsafety 2)
+            result = connection._session.execute(sql, params)
+        self._set_result(result)
         return self
 
     def executemany(self, sql: str, seq_of_params) -> "Cursor":
         self._check_open()
-        total = 0
-        session = self.connection._session
-        for params in seq_of_params:
-            result = session.execute(sql, params)
-            total += max(result.rowcount, 0)
+        connection = self.connection
+        with connection._lock:
+            total = connection._session.execute_many(sql, seq_of_params)
         self._set_result(None)
         self.rowcount = total
         return self

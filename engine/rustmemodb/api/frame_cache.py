@@ -52,15 +52,15 @@ class FrameCache:
         # id(frame) -> (weakref to frame, version, shallow copy keeping it valid, table)
         self._entries: OrderedDict[int, tuple] = OrderedDict()
 
-    def arrow(self, obj) -> pa.Table:
-        """``obj`` as an Arrow table; a pandas DataFrame seen before and unchanged since
-        comes from the cache."""
+    def arrow(self, obj, name: str | None = None) -> pa.Table:
+        """``obj`` (queried as ``name``) as an Arrow table; a pandas DataFrame seen before
+        and unchanged since comes from the cache."""
         module = type(obj).__module__.split(".")[0]
         if module != "pandas":
-            return to_arrow_table(obj)
+            return to_arrow_table(obj, name)
         import pandas as pd
         if not isinstance(obj, pd.DataFrame) or not _copy_on_write(pd):
-            return to_arrow_table(obj)
+            return to_arrow_table(obj, name)
         key = id(obj)
         entry = self._entries.get(key)
         version = _version(obj)
@@ -70,7 +70,7 @@ class FrameCache:
                 self._entries.move_to_end(key)
                 return table
             del self._entries[key]
-        table = to_arrow_table(obj)
+        table = to_arrow_table(obj, name)
         if version is None:
             return table
         try:

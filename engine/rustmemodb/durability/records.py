@@ -6,10 +6,10 @@ A record is logical: it says what the transaction did, not which bytes changed.
 
 ``ops`` mirror ``txn/transaction.py``, in order:
 
-    ("i", table, rows, first_rowid)      InsertOp: row tuples, pickled
+    ("i", table, rows, first_rowid)      InsertOp: row tuples (``values.py``)
     ("b", table, ipc_bytes, first_rowid) BulkInsertOp: the Arrow table as an IPC stream
     ("d", table, rowids_int64_bytes)     DeleteOp
-    ("u", table, rowids_int64_bytes, rows) UpdateOp: rows changed in place, pickled
+    ("u", table, rowids_int64_bytes, rows) UpdateOp: rows changed in place
     ("U", table, rowids_int64_bytes, ipc_bytes, columns|None)
                                          BulkUpdateOp: the new rows as an IPC stream
     ("t", table, encoded_version|None)   ReplaceTableOp (DDL): see ``encode_version``
@@ -31,22 +31,26 @@ record* (``("ref", table, index)``: an ALTER or merge usually shares most of
 them) or carry Arrow IPC bytes. ``("R", ...)`` records carry every changed table
 that way; they are the fallback for whatever the op log cannot express.
 
-Pickle is used for the envelope and row tuples: the files are written and read
-by this engine only. Never open a database directory from an untrusted source.
+The envelope and row values are MessagePack with explicit value tags
+(``values.py``); Arrow payloads are IPC streams, fully validated before use;
+rows are checked against their table's schema before they are applied. So a
+record, even a hostile one with a valid checksum, can only fail to apply
+(XX001), never run code.
 """
 from __future__ import annotations
 
-import pickle
 from dataclasses import replace
 
 import numpy as np
 import pyarrow as pa
 
+from .. import errors
 from ..storage.root import Root, ViewDef
 from ..storage.table import Chunk, TableVersion
 from ..txn.transaction import (BulkInsertOp, BulkUpdateOp, DeleteOp, InsertOp, ReplaceTableOp,
                                SequenceOp, UpdateOp, ViewOp)
 from . import tables as T
+from . import values
 from .problems import data_corrupted
 
 _KNOWN = (InsertOp, BulkInsertOp, DeleteOp, UpdateOp, BulkUpdateOp, ReplaceTableOp, ViewOp,
@@ -87,8 +91,7 @@ def encode_commit(ops: list, before: Root, after: Root) -> bytes:
             continue
         touched.add(getattr(op, "table", None))
     checks = tuple(_check(name, after.tables.get(name)) for name in touched if name)
-    return pickle.dumps(("C", after.version, after.catalog_version, out, seqs, checks),
-                        protocol=5)
+    return values.pack(("C", after.version, after.catalog_version, out, seqs, checks))
 
 
 def encode_root(before: Root, after: Root) -> bytes:
@@ -99,8 +102,8 @@ def encode_root(before: Root, after: Root) -> bytes:
             encode_version(version, before)
     views = {n: (v.sql, v.columns) for n, v in after.views.items()}
     checks = tuple(_check(n, v) for n, v in after.tables.items())
-    return pickle.dumps(("R", after.version, after.catalog_version, tables, views,
-                         dict(after.sequences), checks), protocol=5)
+    return values.pack(("R", after.version, after.catalog_version, tables, views,
+                        dict(after.sequences), checks))
 
 
 def _first(rowids) -> int:
@@ -120,11 +123,15 @@ def arrow_bytes(data: pa.Table | pa.RecordBatch) -> bytes:
             writer.write_table(data)
         else:
             writer.write_batch(data)
-    return sink.getvalue()
+    return sink.getvalue().to_pybytes()
 
 
 def read_arrow(buf) -> pa.Table:
-    return pa.ipc.open_stream(pa.py_buffer(buf)).read_all()
+    if not isinstance(buf, bytes):
+        raise ValueError("malformed Arrow payload")
+    table = pa.ipc.open_stream(pa.py_buffer(buf)).read_all()
+    table.validate(full=True)
+    return table
 
 
 def encode_version(version: TableVersion, before: Root) -> tuple:
@@ -148,7 +155,9 @@ def encode_version(version: TableVersion, before: Root) -> tuple:
 
 def apply_record(root: Root, payload: bytes) -> Root:
     """The root after replaying one record onto ``root`` (the state it was logged on)."""
-    record = pickle.loads(payload)
+    record = values.unpack(payload)
+    if not isinstance(record, tuple) or not record:
+        raise ValueError("malformed log record")
     if record[0] == "C":
         _, version, catalog, ops, seqs, checks = record
         new = _apply_ops(root, ops)
@@ -163,6 +172,8 @@ def apply_record(root: Root, payload: bytes) -> Root:
                    sequences=dict(seqs))
     else:
         raise data_corrupted(f"unknown log record type {record[0]!r}")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (version, catalog)):
+        raise ValueError("malformed record version")
     _verify(new, checks)
     return replace(new, version=version, catalog_version=catalog)
 
@@ -173,11 +184,16 @@ def _apply_ops(root: Root, ops: list) -> Root:
     for op in ops:
         kind, name = op[0], op[1]
         if kind == "i":
-            version, ids = root.tables[name].insert_rows(op[2])
+            T.check_rows(root.tables[name].schema, op[2])
+            version, ids = root.tables[name].insert_rows(list(op[2]))
             _remember(rowid_map, name, op[3], ids[0] if ids else 0, len(ids))
             root = root.with_table(name, version)
         elif kind == "b":
-            version, ids = root.tables[name].insert_arrow(read_arrow(op[2]))
+            data = read_arrow(op[2])
+            arrow = root.tables[name].schema.arrow_schema
+            if data.schema.names != arrow.names or data.schema.types != arrow.types:
+                raise ValueError(f'a bulk insert into "{name}" does not match its schema')
+            version, ids = root.tables[name].insert_arrow(data)
             _remember(rowid_map, name, op[3], int(ids[0]) if len(ids) else 0, len(ids))
             root = root.with_table(name, version)
         elif kind == "d":
@@ -185,15 +201,25 @@ def _apply_ops(root: Root, ops: list) -> Root:
             root = root.with_table(name, root.tables[name].delete(mapped))
         elif kind == "u":
             mapped = _mapped_ids(rowid_map, name, op[2])
-            version, done = root.tables[name].update_rows(mapped, op[3])
+            T.check_rows(root.tables[name].schema, op[3])
+            version, done = root.tables[name].update_rows(mapped, list(op[3]))
             if len(done) != len(mapped):
                 raise data_corrupted(f'log replay: an update of table "{name}" names rows '
                                      f'that do not exist')
             root = root.with_table(name, version)
         elif kind == "U":
             mapped = np.asarray(_mapped_ids(rowid_map, name, op[2]), np.int64)
-            columns = None if op[4] is None else frozenset(op[4])
-            version = root.tables[name].update_many(mapped, read_arrow(op[3]), columns)
+            columns = None if op[4] is None else frozenset(int(c) for c in op[4])
+            data = read_arrow(op[3])
+            arrow = root.tables[name].schema.arrow_schema
+            if data.schema.names != arrow.names or data.schema.types != arrow.types or \
+                    data.num_rows != len(mapped):
+                raise ValueError(f'a bulk update of "{name}" does not match its schema')
+            try:
+                version = root.tables[name].update_many(mapped, data, columns)
+            except errors.InternalError:
+                raise data_corrupted(f'log replay: an update of table "{name}" names rows '
+                                     f'that do not exist') from None
             root = root.with_table(name, version)
         elif kind == "t":
             root = (root.without_table(name) if op[2] is None
@@ -231,6 +257,8 @@ def decode_version(enc: tuple, before: Root) -> TableVersion:
     chunks = []
     for ref in chunk_refs:
         if ref[0] == "ref":
+            if not isinstance(ref[2], int) or ref[2] < 0:
+                raise ValueError("malformed chunk reference")
             chunks.append(before.tables[ref[1]].settled().chunks[ref[2]])
         else:
             batch = read_arrow(ref[1]).combine_chunks().to_batches()

@@ -5,8 +5,13 @@ than errors: integer ``add`` wraps, ``sum`` of int64 wraps, ``and_``/``or_`` are
 not three-valued, ``is_in`` ignores NULLs in the list, DESC puts NULLs last,
 ``round`` is half-to-even, NaN never equals NaN, hashing (``is_in``, hash joins,
 ``group_by``) tells -0.0 from 0.0. Every operator goes through
-the helpers here, and ``tests/engine/test_semantics.py`` pins each one against
-PostgreSQL's behaviour.
+the helpers here. The SQL behaviour they give is pinned against PostgreSQL's by the
+sqllogictest files: overflow and division in ``tests/sql/foundation/arithmetic.test``
+and ``tests/sql/query/integer_edges.test``, three-valued logic in
+``tests/sql/foundation/logic.test``, NULL in IN lists in
+``tests/sql/foundation/predicates.test``, NULL ordering in
+``tests/sql/foundation/order_by.test``, NaN and -0.0 in
+``tests/sql/query/float_special.test``, rounding in ``tests/sql/query/math_functions.test``.
 """
 from __future__ import annotations
 

@@ -96,6 +96,12 @@ def estimate(node: L.LogicalNode, root) -> float:
         n = estimate(node.child, root)
         lim = getattr(node.limit, "value", None)
         return min(n, float(lim)) if isinstance(lim, int) else n
+    if isinstance(node, L.LogicalSample):
+        n = estimate(node.child, root)
+        pct, rows = getattr(node.percent, "value", None), getattr(node.rows, "value", None)
+        if isinstance(pct, (int, float)) and not isinstance(pct, bool):
+            return n * max(0.0, min(pct, 100.0)) / 100.0
+        return min(n, float(rows)) if isinstance(rows, int) else n
     if isinstance(node, L.LogicalJoin):
         l, r = estimate(node.left, root), estimate(node.right, root)
         return l * r if node.kind == "cross" else max(l, r)

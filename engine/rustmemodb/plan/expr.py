@@ -38,6 +38,10 @@ class ColRef(Expr):
 class Const(Expr):
     value: Any          # storage form (see types.py)
     type: str
+    # The literal this constant was written as, when the statement's literals are being
+    # lifted into parameters (sql/literals.py); part of equality, so two literals are the
+    # same expression only when they are the same literal of the text.
+    slot: int | None = field(default=None, repr=False)
 
     def __str__(self) -> str:
         if self.value is None:
@@ -223,19 +227,31 @@ def transform(e: Expr, fn) -> Expr:
     if not dataclasses.is_dataclass(e):
         return fn(e)
     changes = {}
-    for f in dataclasses.fields(e):
-        v = getattr(e, f.name)
+    for name in _field_names(type(e)):
+        v = getattr(e, name)
         if isinstance(v, Expr):
             nv = transform(v, fn)
             if nv is not v:
-                changes[f.name] = nv
+                changes[name] = nv
         elif isinstance(v, tuple) and v and any(isinstance(x, (Expr, tuple)) for x in v):
             nv = tuple(_transform_item(x, fn) for x in v)
             if any(a is not b for a, b in zip(nv, v)):
-                changes[f.name] = nv
+                changes[name] = nv
     if changes:
         e = dataclasses.replace(e, **changes)
     return fn(e)
+
+
+_FIELD_NAMES: dict = {}
+
+
+def _field_names(cls) -> tuple:
+    """A dataclass's field names (``dataclasses.fields`` rebuilds the list each call)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        import dataclasses
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 def _transform_item(x, fn):

@@ -57,6 +57,17 @@ class LogicalArrowScan(LogicalNode):
 
 
 @dataclass
+class LogicalVirtualScan(LogicalNode):
+    """A catalog view (``information_schema.tables``...) computed from the root read."""
+    schema: str
+    name: str
+    table: Any                           # catalog.virtual.VirtualTable
+
+    def describe(self) -> str:
+        return f"on {self.schema}.{self.name}"
+
+
+@dataclass
 class LogicalValues(LogicalNode):
     rows: list                           # list[list[Expr]]
 
@@ -142,6 +153,29 @@ class LogicalJoin(LogicalNode):
 
     def children(self):
         return [self.left, self.right]
+
+
+@dataclass
+class LogicalSample(LogicalNode):
+    """TABLESAMPLE / USING SAMPLE: a random subset of the child's rows, order kept.
+
+    ``method`` is bernoulli (each row with probability percent/100), system (each
+    block of ``exec.operators.sample.BLOCK_ROWS`` consecutive rows with that
+    probability) or reservoir (exactly ``rows`` rows, or all when fewer). ``seed``
+    (REPEATABLE) makes the choice deterministic for the same input rows."""
+    child: LogicalNode
+    method: str                          # bernoulli | system | reservoir
+    percent: Any = None                  # Expr (percentage, 0-100) for bernoulli/system
+    rows: Any = None                     # Expr (row count) for reservoir
+    seed: Any = None                     # Expr or None
+
+    def children(self):
+        return [self.child]
+
+    def describe(self) -> str:
+        size = f"{self.percent}%" if self.percent is not None else f"{self.rows} rows"
+        seed = f" repeatable {self.seed}" if self.seed is not None else ""
+        return f"{self.method} {size}{seed}"
 
 
 @dataclass

@@ -24,38 +24,61 @@ class Placeholders:
     count: int
     names: tuple = ()
     style: str = "none"   # none | qmark | numeric | named | format
+    # (start, end in the rewritten text, start, end in the original) per rewritten
+    # placeholder: error positions found in ``sql`` map back to the user's text.
+    edits: tuple = ()
+
+    def original_position(self, pos: int) -> int:
+        """A 0-based offset into ``sql`` as an offset into the text the user wrote."""
+        shift = 0
+        for new_start, new_end, old_start, old_end in self.edits:
+            if pos < new_start:
+                break
+            if pos < new_end:
+                return old_start
+            shift = old_end - new_end
+        return pos + shift
 
 
 def normalize(sql: str) -> Placeholders:
     if "?" not in sql and "$" not in sql and ":" not in sql and "%s" not in sql:
         return Placeholders(sql, 0)
-    out, pos, count, names, styles = [], 0, 0, [], set()
+    out, pos, count, names, styles, edits, size = [], 0, 0, [], set(), [], 0
     for m in _TOKEN.finditer(sql):
         quoted, dq, line_c, block_c, dollar, cast, qmark, fmt, name = m.groups()
         if quoted or dq or line_c or block_c or cast:
             continue
         out.append(sql[pos:m.start()])
+        size += m.start() - pos
+        start = size
         pos = m.end()
         if dollar:
             styles.add("numeric")
             count = max(count, int(dollar[1:]))
-            out.append(dollar)
+            text = dollar
         elif qmark or fmt:
             styles.add("qmark" if qmark else "format")
             count += 1
-            out.append(f"${count}")
+            text = f"${count}"
         else:
             styles.add("named")
             if name not in names:
                 names.append(name)
-            out.append(f"${names.index(name) + 1}")
+            text = f"${names.index(name) + 1}"
             count = len(names)
+        if pos < len(sql) and not sql[pos].isspace():
+            # sqlglot's tokenizer reads "$1,$2" as the start of a dollar-quoted string:
+            # a space after each placeholder keeps "(?,?)" and "$1,$2" working.
+            text += " "
+        out.append(text)
+        size += len(text)
+        edits.append((start, size, m.start(), m.end()))
     out.append(sql[pos:])
     if len(styles) > 1:
         raise errors.syntax_error("cannot mix placeholder styles in one statement",
                                   hint="Use only ?, only $1.. or only :name placeholders.")
     style = styles.pop() if styles else "none"
-    return Placeholders("".join(out), count, tuple(names), style)
+    return Placeholders("".join(out), count, tuple(names), style, tuple(edits))
 
 
 def order_params(ph: Placeholders, params) -> list:

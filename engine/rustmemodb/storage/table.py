@@ -34,7 +34,10 @@ wholesale (scans, the tail freeze, checkpoints, diff, ALTER) works on
 ``settled()``, the same rows with the patches folded into new chunk batches by
 ``replace_with_mask`` (cached per version). A point DELETE of chunk rows marks
 them ``DELETED`` in the same map instead of copying a 64k-flag deletion mask.
-Patches are folded for good once there are more than ``PATCH_FOLD`` of them.
+Once there are more than ``PATCH_FOLD`` patches, the chunk (or the tail) holding
+most of them is folded for good (``_fold_some``): one chunk per fold, so no single
+write pays for rewriting the whole table (issue 10: no statement pauses more than
+20 ms on a 1M-row table), while the total folding work stays what it was.
 Large UPDATEs and DELETEs (``update_many``, and ``delete`` of at least
 ``BULK_ROWS`` rowids) are set-based: per chunk, one numpy mask or one
 ``replace_with_mask`` per assigned column (storage/bulk_write.py); an updated row
@@ -54,7 +57,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import errors
-from ..memory import settle_heap
 from .index import OrderedIndex, UniqueIndex, storable
 from .bulk_write import (BULK_ROWS, key_list, offsets_in, ordered_without, replace_rows,
                          sorted_distinct, split_by_chunk, unique_moved, unique_without)
@@ -157,22 +159,25 @@ class Chunk:
                     values[o] = v
                 cols[j] = pa.array(values, col.type)
         out = Chunk(pa.RecordBatch.from_arrays(cols, schema=self.batch.schema), self.rowids)
-        if old is not None:   # keep point reads warm: patched copies of the touched lists
+        if old is not None:   # keep point reads warm: patched copies of the touched columns
             pycols = list(old)
             for j in touched:
-                col = pycols[j] = list(old[j])
+                col = list(old[j])
                 for o, row in changes:
                     col[o] = row[j]
+                pycols[j] = tuple(col)
             out._pycols = pycols
         return out
 
     def py_columns(self) -> list:
-        """Python lists per column, built once: 0.6 µs per row fetch against 6.5 µs via
-        Scalar.as_py (ENGINE-MEASUREMENTS §3)."""
+        """Python values per column, built once: 0.6 µs per row fetch against 6.5 µs via
+        Scalar.as_py (ENGINE-MEASUREMENTS §3). Tuples, not lists: a tuple holding only
+        atoms (ints, floats, str, None) is untracked by the cyclic garbage collector
+        after its first collection, so 64k values per column cost full collections
+        nothing, where a list would be walked element by element every time."""
         cols = self._pycols
         if cols is None:
-            cols = self._pycols = [c.to_pylist() for c in self.batch.columns]
-            settle_heap(len(self.rowids))   # big long-lived lists: out of the GC's walks
+            cols = self._pycols = [tuple(c.to_pylist()) for c in self.batch.columns]
         return cols
 
 
@@ -470,7 +475,7 @@ class TableVersion:
                 patches = m.finish()
         new = replace(self, indexes=indexes, ordered=ordered, patches=patches)
         if len(patches) > PATCH_FOLD:
-            new = new.settled()
+            new = new._fold_some()
         return new, [c[0] for c in changes]
 
     def _indexes_moved(self, changes: list[tuple[int, tuple, tuple]],
@@ -534,6 +539,47 @@ class TableVersion:
         self.__dict__["_settled"] = out
         return out
 
+    def _fold_some(self) -> "TableVersion":
+        """The same rows with the patches of one chunk (the one holding most of them) or
+        of the tail folded in; the other patches stay. Bounded work per call: one chunk."""
+        patches = self.patches
+        ids = np.fromiter(patches.keys(), np.int64, len(patches))
+        bounds = np.array(self._chunk_starts() + [self.tail_rowid0], np.int64)
+        segment = np.searchsorted(bounds, ids, side="right") - 1
+        counts = np.bincount(segment[segment >= 0], minlength=len(bounds))
+        target = int(counts.argmax())
+        chosen = ids[segment == target].tolist()
+        chunks, dead, tail = self.chunks, self.dead, self.tail
+        if target == len(self.chunks):      # the tail: its patches are updates only
+            rows = tail.rows[: self.tail_len]
+            for rowid in chosen:
+                rows[rowid - self.tail_rowid0] = patches[rowid]
+            tail = Tail(rows)
+        else:
+            chunk = chunks[target]
+            changes, killed = [], []
+            for rowid in chosen:
+                off = chunk.offset_of(rowid)
+                row = patches[rowid]
+                if row is DELETED:
+                    killed.append(off)
+                else:
+                    changes.append((off, row))
+            chunks, dead = list(chunks), list(dead)
+            if changes:
+                chunks[target] = chunk.patched(changes)
+            if killed:
+                dead[target] = _marked(dead[target], len(chunk), killed)
+            chunks, dead = tuple(chunks), tuple(dead)
+        with patches.mutate() as m:
+            for rowid in chosen:
+                del m[rowid]
+            patches = m.finish()
+        out = replace(self, chunks=chunks, dead=dead, tail=tail, patches=patches)
+        if target < len(self.chunks) and dead[target] is not self.dead[target]:
+            out = out._compacted((target,))
+        return out
+
     def _unique_violation(self, index: UniqueIndex, key: object) -> errors.Error:
         cols = ", ".join(self.schema.columns[c].name for c in index.columns)
         shown = ", ".join(map(_show, key)) if isinstance(key, tuple) else _show(key)
@@ -543,17 +589,30 @@ class TableVersion:
 
     def freeze_tail(self) -> "TableVersion":
         """Turn the tail into a frozen chunk (keeping its deletions as a mask)."""
-        if self.patches:
-            return self.settled().freeze_tail()
         if not self.tail_len:
             return self
+        if self.patches:    # fold only the tail's patches: chunk patches stay patches
+            tail_ids = [r for r in self.patches.keys() if r >= self.tail_rowid0]
+            if tail_ids:
+                rows = self.tail.rows[: self.tail_len]
+                with self.patches.mutate() as m:
+                    for rowid in tail_ids:
+                        rows[rowid - self.tail_rowid0] = m[rowid]
+                        del m[rowid]
+                    patches = m.finish()
+                return replace(self, tail=Tail(rows), patches=patches).freeze_tail()
         batch = self.tail.batch(self.tail_len, self.arrow_schema)
         rowids = np.arange(self.tail_rowid0, self.tail_rowid0 + self.tail_len, dtype=np.int64)
         mask = None
         if self.tail_dead:
             mask = np.isin(rowids, self._tail_dead_ids())
-        chunk = Chunk(batch, rowids)
-        return replace(self, chunks=self.chunks + (chunk,), dead=self.dead + (mask,),
+        chunks, dead = list(self.chunks), list(self.dead)
+        for pos in range(0, self.tail_len, CHUNK_ROWS):   # a big tail: ~64k-row pieces
+            end = pos + CHUNK_ROWS
+            chunks.append(Chunk(batch.slice(pos, CHUNK_ROWS), rowids[pos:end]))
+            dead.append(mask[pos:end] if mask is not None else None)
+        chunks, dead = coalesce(chunks, dead, len(self.chunks) - 1, self.arrow_schema)
+        return replace(self, chunks=chunks, dead=dead,
                        tail=Tail(), tail_len=0, tail_rowid0=self.next_rowid,
                        tail_dead=_EMPTY_MAP)
 
@@ -571,8 +630,11 @@ class TableVersion:
             m = batch.num_rows
             chunks.append(Chunk(batch, rowids[pos: pos + m]))
             pos += m
-        new = replace(base, chunks=base.chunks + tuple(chunks),
-                      dead=base.dead + (None,) * len(chunks),
+        # The frozen tail and the last chunks before this load merge with its first batch.
+        merged, dead = coalesce(list(base.chunks) + chunks,
+                                list(base.dead) + [None] * len(chunks),
+                                len(self.chunks) - 1, base.arrow_schema)
+        new = replace(base, chunks=merged, dead=dead,
                       tail_rowid0=first + n, indexes=indexes, live_rows=base.live_rows + n,
                       ordered=ordered)
         return new, rowids
@@ -767,7 +829,7 @@ class TableVersion:
                       ordered=ordered, patches=patches)
         if sparse:   # compaction comes with the fold (settled)
             if len(patches) > PATCH_FOLD:
-                new = new.settled()
+                new = new._fold_some()
             return new, removed_rows
         return new._compacted(by_chunk.keys()), removed_rows
 
@@ -776,9 +838,10 @@ class TableVersion:
         due = []
         for i in touched:
             mask = self.dead[i]
-            # a strided sample first (a point delete must not count 64k flags each time)
+            # a strided sample first (a point delete must not count 64k flags each time);
+            # a prime stride, so that deleting every 2nd/4th/8th... row is not missed
             if mask is None or \
-                    np.count_nonzero(mask[::64]) * 64 < COMPACT_DEAD_SHARE * 0.9 * len(mask) or \
+                    np.count_nonzero(mask[::61]) * 61 < COMPACT_DEAD_SHARE * 0.9 * len(mask) or \
                     np.count_nonzero(mask) < COMPACT_DEAD_SHARE * len(mask):
                 continue
             due.append(i)
@@ -797,7 +860,8 @@ class TableVersion:
             dead[i] = None
         if not changed:
             return self
-        return replace(self, chunks=tuple(chunks), dead=tuple(dead))
+        chunks, dead = coalesce(chunks, dead, max(0, min(due) - 1), self.arrow_schema)
+        return replace(self, chunks=chunks, dead=dead)
 
     def with_schema(self, schema: TableSchema, chunks: tuple[Chunk, ...] | None = None,
                     tail: Tail | None = None) -> "TableVersion":
@@ -861,6 +925,49 @@ def _conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
         return batch if batch.schema.equals(schema) else pa.RecordBatch.from_arrays(
             batch.columns, schema=schema)
     raise errors.InternalError("chunk schema does not match table schema")
+
+
+def coalesce(chunks: list, dead: list, start: int,
+             schema: pa.Schema) -> tuple[tuple, tuple]:
+    """``chunks`` and their deletion masks with adjacent chunks from ``start`` on merged
+    while together they hold at most ``CHUNK_ROWS`` rows: a table filled by single-row
+    inserts, small loads or compaction keeps ~64k-row chunks (a scan pays per chunk,
+    and 500 one-row chunks scan 40x slower than the same rows in one).
+
+    Rowids stay the rows' own (chunks ascend, so the merged rowids do too); masks are
+    concatenated, so a deleted row stays deleted; indexes map keys to rowids, never to
+    chunk positions, so they need no change. Merged chunks are new chunks: a branch
+    diff compares them row by row, by rowid."""
+    start = max(0, start)
+    if len(chunks) - start < 2:
+        return tuple(chunks), tuple(dead)
+    out_c, out_d = list(chunks[:start]), list(dead[:start])
+    run_c, run_d, run_n = [], [], 0
+    for chunk, mask in zip(chunks[start:], dead[start:]):
+        n = len(chunk)
+        if run_c and run_n + n > CHUNK_ROWS:
+            _flush(run_c, run_d, out_c, out_d, schema)
+            run_c, run_d, run_n = [], [], 0
+        run_c.append(chunk)
+        run_d.append(mask)
+        run_n += n
+    _flush(run_c, run_d, out_c, out_d, schema)
+    return tuple(out_c), tuple(out_d)
+
+
+def _flush(run_c: list, run_d: list, out_c: list, out_d: list, schema: pa.Schema) -> None:
+    if len(run_c) == 1:
+        out_c.append(run_c[0])
+        out_d.append(run_d[0])
+        return
+    batch = pa.concat_batches([_conform(c.batch, schema) for c in run_c])
+    rowids = np.concatenate([c.rowids for c in run_c])
+    out_c.append(Chunk(batch, rowids))
+    if all(m is None for m in run_d):
+        out_d.append(None)
+    else:
+        out_d.append(np.concatenate([m if m is not None else np.zeros(len(c), bool)
+                                     for c, m in zip(run_c, run_d)]))
 
 
 def _rechunk(table: pa.Table) -> list[pa.RecordBatch]:

@@ -42,6 +42,9 @@ def compile_row(expr: Expr) -> RowFn:
         return _compile_case(expr)
     if kind is InList:
         return _compile_in(expr)
+    compiled = getattr(expr, "row_fn", None)   # a node compiled by its maker (row_ops)
+    if compiled is not None:
+        return compiled
     raise RowPathUnsupported(kind.__name__)
 
 

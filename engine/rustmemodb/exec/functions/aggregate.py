@@ -82,6 +82,70 @@ def _stat(fn, minimum):
     return run
 
 
+def _ordered(values) -> list:
+    """Non-NULL values in PostgreSQL's order (NaN above every number)."""
+    vals = [v for v in values if v is not None]
+    return sorted(vals, key=lambda x: (x != x, x if x == x else 0.0)) \
+        if vals and isinstance(vals[0], float) else sorted(vals)
+
+
+def _quantile_cont(values, a):
+    """Linear interpolation between the two closest ranks (percentile_cont)."""
+    vals = [float(v) for v in _ordered(values)]
+    if not vals:
+        return None
+    pos = a.extra[0] * (len(vals) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(vals) - 1)
+    if pos == lo:
+        return vals[lo]
+    return vals[lo] + (vals[hi] - vals[lo]) * (pos - lo)
+
+
+def _quantile_disc(values, a):
+    """The first value whose rank reaches the fraction (percentile_disc)."""
+    import math
+    vals = _ordered(values)
+    if not vals:
+        return None
+    return vals[max(math.ceil(a.extra[0] * len(vals)) - 1, 0)]
+
+
+def _quantile_arrow(values, a):
+    """median / quantile_cont / quantile_disc over one group's Arrow values: one sort
+    in Arrow (NaN after every number, as PostgreSQL orders floats)."""
+    import math
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    values = values.drop_null()
+    n = len(values)
+    if n == 0:
+        return None
+    q = a.extra[0]
+    if a.fn == "quantile_disc":
+        ranks = [max(math.ceil(q * n) - 1, 0)]
+    else:
+        pos = q * (n - 1)
+        ranks = [int(pos), min(int(pos) + 1, n - 1)]
+    picked = _at_ranks(values, ranks)
+    if a.fn == "quantile_disc":
+        return picked[0]
+    low, high = float(picked[0]), float(picked[1])
+    return low if pos == ranks[0] else low + (high - low) * (pos - ranks[0])
+
+
+def _at_ranks(values, ranks: list) -> list:
+    """The values at these ranks of the sorted order: numpy's O(n) partition for
+    numbers (NaN sorts last there too), an Arrow sort for everything else."""
+    t = values.type
+    if pa.types.is_integer(t) or pa.types.is_floating(t):
+        import numpy as np
+        part = np.partition(values.to_numpy(zero_copy_only=False), sorted(set(ranks)))
+        return [part[r].item() for r in ranks]
+    order = pc.sort_indices(values)
+    return [values[order[r].as_py()].as_py() for r in ranks]
+
+
 def _pack_row(*args):
     """A value and its ORDER BY keys as JSON text (Arrow cannot hash_list structs).
 
@@ -102,6 +166,16 @@ def register(reg) -> None:
         "bool_or": lambda ts: B if ts and ts[0] in (B, N) else None,
         "every": lambda ts: B if ts and ts[0] in (B, N) else None,
     })
+    from ..operators.aggregate import _MINMAX_TYPES
+    for name in ("median", "quantile_cont"):
+        AGGREGATE_TYPES[name] = lambda ts: F if ts and ts[0] in (types.INTEGER, F, N) else None
+    AGGREGATE_TYPES["quantile_disc"] = lambda ts: ts[0] if ts and ts[0] in _MINMAX_TYPES \
+        else (T if ts and ts[0] == N else None)
+    PYTHON_AGGREGATES.update({"median": _quantile_cont, "quantile_cont": _quantile_cont,
+                              "quantile_disc": _quantile_disc})
+    from ..operators.aggregate import ARROW_AGGREGATES
+    ARROW_AGGREGATES.update({"median": _quantile_arrow, "quantile_cont": _quantile_arrow,
+                             "quantile_disc": _quantile_arrow})
     for name in ("stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop"):
         AGGREGATE_TYPES[name] = lambda ts: F if ts and ts[0] in (types.INTEGER, F, N) else None
     PYTHON_AGGREGATES.update({

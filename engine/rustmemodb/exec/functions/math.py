@@ -108,9 +108,9 @@ def _trunc_vec(x, n=None):
 
 def _trunc_row(x, n=None):
     if n is None:
-        return x if isinstance(x, int) else float(math.trunc(x))
+        return x if isinstance(x, int) else float(np.trunc(x))   # -0.0, inf and NaN kept
     scale = 10.0 ** int(n)
-    out = math.trunc(x * scale) / scale
+    out = float(np.trunc(x * scale)) / scale
     return int(out) if isinstance(x, int) else out
 
 
@@ -222,13 +222,10 @@ def _sign_row(x):
     return s if isinstance(x, int) else float(s)
 
 
-def _float_fn(vec, row):
-    return vec, row
-
-
 def register(reg) -> None:
-    ceil_vec, ceil_row = _unary_keep(pc.ceil, lambda x: x if isinstance(x, int) else float(math.ceil(x)))
-    floor_vec, floor_row = _unary_keep(pc.floor, lambda x: x if isinstance(x, int) else float(math.floor(x)))
+    # numpy's rounding keeps -0.0 (ceil(-0.25)), inf and NaN as the Arrow kernels do
+    ceil_vec, ceil_row = _unary_keep(pc.ceil, lambda x: x if isinstance(x, int) else float(np.ceil(x)))
+    floor_vec, floor_row = _unary_keep(pc.floor, lambda x: x if isinstance(x, int) else float(np.floor(x)))
     for name, vec, row in (("ceil", ceil_vec, ceil_row), ("ceiling", ceil_vec, ceil_row),
                            ("floor", floor_vec, floor_row)):
         reg.add(ScalarFunction(name, _same_numeric, vec, row))

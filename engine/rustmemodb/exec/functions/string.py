@@ -18,10 +18,6 @@ from .registry import ScalarFunction, fixed
 T, I, B, N = types.TEXT, types.INTEGER, types.BOOLEAN, types.NULL
 
 
-def _text_out(ts):
-    return T if all(t in (T, N) for t in ts) else None
-
-
 def like_to_regex(pattern: str, escape: str | None = "\\") -> str:
     out, i = [], 0
     while i < len(pattern):

@@ -36,6 +36,9 @@ AGGREGATE_TYPES = {
 _PLAIN = ("count", "sum", "avg", "min", "max")
 # name -> fn(list of Python values) -> value, for aggregates without Arrow kernels.
 PYTHON_AGGREGATES: dict = {}
+# name -> fn(Arrow array of one group's values, aggcall) -> value: the same aggregates
+# when a body can work on the column itself (median sorts in Arrow, not in Python).
+ARROW_AGGREGATES: dict = {}
 
 
 def aggregate_type(functions, name: str, arg_types, node=None) -> str:
@@ -234,6 +237,10 @@ def _check_int_sum(exact, shadow) -> None:
 
 
 def _python_groups(a, lists, ctx) -> pa.Array:
+    arrow_body = ARROW_AGGREGATES.get(a.fn) if not a.distinct else None
+    if arrow_body is not None:
+        return pa.array([arrow_body(lists[i].values, a) for i in range(len(lists))],
+                        types.arrow_type(a.type))
     fn = python_aggregate_for(a, ctx)
     return pa.array([fn(vals) for vals in lists.to_pylist()], types.arrow_type(a.type))
 
@@ -308,6 +315,8 @@ def _memo(memo: dict | None, what: str, v, fn):
 def _scalar_aggregate(a, v, n: int, ctx, memo: dict | None = None):
     if a.star:
         return n
+    if a.fn in ARROW_AGGREGATES and not a.distinct:
+        return ARROW_AGGREGATES[a.fn](v, a)
     if a.distinct and a.fn in ("count", "sum", "avg", "min", "max") and \
             a.type != types.INTERVAL:
         try:

@@ -61,7 +61,12 @@ def arrow_scan(node: LogicalArrowScan, ctx) -> pa.Table:
     for col, field in zip(data.columns, wanted):
         if pa.types.is_dictionary(col.type):
             col = col.cast(col.type.value_type)
-        arrays.append(col.cast(field.type) if col.type != field.type else col)
+        if col.type != field.type:
+            # Timestamps keep microseconds (pandas' nanoseconds are truncated, as DuckDB
+            # does); everything else must convert exactly (uint64 range is checked when
+            # the object is registered, api/arrow_io.py).
+            col = col.cast(field.type, safe=not pa.types.is_timestamp(field.type))
+        arrays.append(col)
     return pa.Table.from_arrays(arrays, schema=wanted)
 
 

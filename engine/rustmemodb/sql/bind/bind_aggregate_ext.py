@@ -7,6 +7,10 @@
 * ``agg(...) FILTER (WHERE cond)``: rows where cond is not true are left out
   (``count(*) FILTER`` counts a constant over the kept rows).
 
+* ``median(x)``, ``quantile_cont(x, q)``, ``quantile_disc(x, q)`` and ``quantile(x, q)``
+  (= quantile_disc), DuckDB's spellings of PostgreSQL's ``percentile_cont/disc(q)
+  WITHIN GROUP (ORDER BY x)``: q is a constant fraction carried in ``AggCall.extra``.
+
 ``array_agg`` needs an ARRAY type the engine does not have: ``0A000``.
 """
 from __future__ import annotations
@@ -26,6 +30,11 @@ def bind_aggregate(stmt, binder, node):
     cls = type(node)
     if cls is exp.ArrayAgg:
         raise errors.not_supported("array_agg", hint="There is no ARRAY type; use string_agg.")
+    if cls is exp.Median:
+        return bind_quantile(stmt, binder, "median", [node.this], node)
+    if cls is exp.Quantile:         # DuckDB: quantile is quantile_disc
+        return bind_quantile(stmt, binder, "quantile_disc",
+                             [node.this, node.args.get("quantile")], node)
     name = _NAMES.get(cls)
     if name is None:
         raise errors.not_supported(f"aggregate {node.sql_name().lower()}")
@@ -78,6 +87,9 @@ def _string_agg(stmt, inner, node):
     if distinct:
         body = body.expressions[0]
     value = inner.bind(body)
+    if node.args.get("on_overflow") is not None:
+        raise errors.undefined_function("function string_agg with 3 arguments does not exist",
+                                        position=position_of(node))
     sep_node = node.args.get("separator")
     sep = inner.bind(sep_node) if sep_node is not None else Const(None, types.NULL)
     if not isinstance(sep, Const):
@@ -100,3 +112,33 @@ def _string_agg(stmt, inner, node):
     ret = stmt.make_aggregate("string_agg", [value], distinct, node).type
     return AggCall("string_agg", (arg,), ret, distinct, order_by=tuple(keys),
                    extra=(sep.value,))
+
+
+def bind_quantile(stmt, binder, name: str, arg_nodes: list, node):
+    """median / quantile_cont / quantile_disc: the value and a constant fraction q."""
+    _check_allowed(binder, node)
+    if name != "median" and len(arg_nodes) != 2 or name == "median" and len(arg_nodes) != 1:
+        raise errors.undefined_function(f"function {name} takes "
+                                        f"{'1 argument' if name == 'median' else '2 arguments'}",
+                                        position=position_of(node))
+    inner = _arg_binder(stmt, binder)
+    body = arg_nodes[0]
+    distinct = isinstance(body, exp.Distinct)
+    if distinct:
+        body = body.expressions[0]
+    value = inner.bind(body)
+    q = 0.5 if name == "median" else _fraction(inner, arg_nodes[1])
+    ret = stmt.make_aggregate(name, [value], distinct, node).type
+    return AggCall(name, (value,), ret, distinct, extra=(q,))
+
+
+def _fraction(inner, q_node) -> float:
+    q = inner.bind(q_node)
+    if not isinstance(q, Const) or q.type not in (types.INTEGER, types.FLOAT):
+        raise errors.not_supported("a quantile that is not a numeric constant",
+                                   hint="Write the fraction as a number, e.g. 0.9 "
+                                        "(a list of quantiles needs arrays).")
+    if q.value is None or not 0 <= q.value <= 1:
+        raise errors.sql_error("22003", f"percentile value {q.value} is not between 0 and 1",
+                               position=position_of(q_node))
+    return float(q.value)

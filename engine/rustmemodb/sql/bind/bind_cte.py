@@ -38,7 +38,9 @@ class BoundCTE:
         return self.name
 
 
-def bind_with(stmt, node, with_, parent) -> LogicalNode:
+def bind_with(stmt, node, with_, parent, body_binder=None) -> LogicalNode:
+    """The CTEs of ``with_`` in scope while the rest of ``node`` is bound: by
+    ``bind_query``, or by ``body_binder(node)`` for INSERT/UPDATE/DELETE."""
     from ...optimize import optimize
     from .bind_select import bind_query
     recursive = bool(with_.args.get("recursive"))
@@ -62,6 +64,8 @@ def bind_with(stmt, node, with_, parent) -> LogicalNode:
             frame[name] = BoundCTE(name, plan.columns, optimize(plan, stmt.root))
         body = node.copy()
         body.set("with_" if "with_" in body.args else "with", None)
+        if body_binder is not None:
+            return body_binder(body)
         return bind_query(stmt, body, parent)
     finally:
         stmt.ctes.pop()

@@ -191,7 +191,10 @@ def _table_constraint(stmt, table, item, positions, columns):
         return "unique", UniqueConstraint(cname or f"{table}_{'_'.join(names)}_key",
                                           cols_of(names, item))
     if isinstance(item, exp.CheckColumnConstraint) or type(item).__name__ == "Check":
-        return "check", CheckConstraint(cname or f"{table}_check", item.this.sql(dialect="postgres"))
+        # PostgreSQL names a table CHECK after the first column it reads: <table>_<col>_check
+        first = item.this.find(exp.Column)
+        default = f"{table}_{first.name}_check" if first is not None else f"{table}_check"
+        return "check", CheckConstraint(cname or default, item.this.sql(dialect="postgres"))
     if isinstance(item, exp.ForeignKey):
         names = [e.name for e in item.expressions]
         return "fk", stmt.bind_reference(table, cols_of(names, item), item.args.get("reference"),

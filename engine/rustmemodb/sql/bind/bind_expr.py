@@ -17,7 +17,7 @@ from sqlglot import exp
 from ... import errors, types
 from ...optimize.fold_constants import fold
 from ...plan.expr import AggCall, Call, Case, Cast, ColRef, Const, Expr, InList, Param
-from ..parse import position_of
+from ..parse import DIALECT, position_of
 from .coerce import adapt, common_type, unify_pair
 
 _BINARY = {
@@ -34,7 +34,8 @@ _OPERATOR_TEXT = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%", "e
 _AGGREGATES = {exp.Count: "count", exp.Sum: "sum", exp.Avg: "avg", exp.Min: "min",
                exp.Max: "max"}
 # sqlglot function classes whose SQL name differs from our function's name.
-_FUNC_NAMES = {"CURRENT_TIMESTAMP": "now", "CURRENT_DATE": "current_date"}
+_FUNC_NAMES = {"CURRENT_TIMESTAMP": "now", "CURRENT_DATE": "current_date",
+               "REGEXP_I_LIKE": "regexp_ilike"}
 
 
 class ExprBinder:
@@ -92,12 +93,13 @@ class ExprBinder:
 
     def _Literal(self, node: exp.Literal) -> Expr:
         text = node.this
+        slot = self.stmt.literal_slot(node) if self.stmt.literal_slots else None
         if node.is_string:
-            return Const(text, types.TEXT)
+            return Const(text, types.TEXT, slot)
         try:
             if any(c in text for c in ".eE") and not text.lower().startswith("0x"):
-                return Const(float(text), types.FLOAT)
-            return Const(types.check_int(int(text)), types.INTEGER)
+                return Const(float(text), types.FLOAT, slot)
+            return Const(types.check_int(int(text)), types.INTEGER, slot)
         except ValueError:
             raise errors.syntax_error(f"invalid number {text!r}", position=position_of(node))
 
@@ -113,6 +115,7 @@ class ExprBinder:
 
     def _Parameter(self, node: exp.Parameter) -> Expr:
         slot = int(node.name) - 1
+        self.stmt.has_params = True
         return Param(slot, self.stmt.param_type(slot))
 
     def _Placeholder(self, node: exp.Placeholder) -> Expr:
@@ -189,8 +192,29 @@ class ExprBinder:
 
     def _Escape(self, node: exp.Escape) -> Expr:
         inner = node.this
+        if isinstance(inner, exp.SimilarTo):
+            return self._like("similar_to", inner, node.expression)
+        if not isinstance(inner, (exp.Like, exp.ILike)):
+            raise errors.not_supported(f"ESCAPE after {type(inner).__name__}",
+                                       position=position_of(node))
         name = "ilike" if isinstance(inner, exp.ILike) else "like"
         return self._like(name, inner, node.expression)
+
+    def _Collate(self, node) -> Expr:
+        """``x COLLATE "C"``: text already compares bytewise, as in the C collation."""
+        name = node.expression.name if isinstance(node.expression, exp.Expression) \
+            else str(node.expression)
+        if name not in ("C", "POSIX", "default", "ucs_basic"):
+            raise errors.not_supported(f'collation "{name}"',
+                                       hint='Text compares bytewise here (COLLATE "C").')
+        arg = self.bind(node.this)
+        if arg.type not in (types.TEXT, types.NULL, types.UNKNOWN):
+            raise errors.sql_error("42804", f"collations are not supported by type "
+                                            f"{arg.type.lower()}", position=position_of(node))
+        return arg
+
+    def _SimilarTo(self, node) -> Expr:
+        return self._like("similar_to", node, None)
 
     def _like(self, name: str, node, escape) -> Expr:
         args = [self.bind(node.this), self.bind(node.expression)]
@@ -200,14 +224,24 @@ class ExprBinder:
         return self.call("not", [out], node) if node.args.get("negate") else out
 
     def _Cast(self, node: exp.Cast) -> Expr:
+        out = self._cast(node)
+        length = _varchar_length(node.to)
+        if length is not None and out.type == types.TEXT:
+            # CAST(x AS VARCHAR(n)) truncates to n characters, as in PostgreSQL
+            fn, ret = self.stmt.functions.resolve("left", [types.TEXT, types.INTEGER])
+            return fold(Call("left", (out, Const(length, types.INTEGER)), ret, fn))
+        return out
+
+    def _cast(self, node: exp.Cast) -> Expr:
         from ...exec.functions.cast import castable
         arg = self.bind(node.this)
-        target = types.normalize_type_name(node.to.sql(dialect="postgres"))
+        target = types.normalize_type_name(node.to.sql(dialect=DIALECT))
         if isinstance(arg, Const) and arg.type == types.TEXT and arg.value is not None:
             from ...exec.functions.cast import from_text
             return Const(from_text(arg.value, target), target) if target != types.TEXT else arg
         if isinstance(arg, Param) and arg.type in (types.UNKNOWN, types.NULL):
             arg = Param(arg.slot, self.stmt.param_type(arg.slot, target))
+            self.stmt.cast_slots.add(arg.slot)   # a str value is parsed, as '5'::int is
             return arg if arg.type == target else Cast(arg, target)
         if not castable(arg.type, target):
             raise errors.sql_error("42846", f"cannot cast type {arg.type.lower()} to "
@@ -251,6 +285,8 @@ class ExprBinder:
     def _same_type_call(self, name: str, nodes: list, node) -> Expr:
         args = [self.bind(a) for a in nodes]
         target = common_type(args, name.upper())
+        if target == types.NULL and any(_unknown_param(a) for a in args):
+            target = types.TEXT       # coalesce($1, $2): unknown resolves to text, as in PG
         return self.call(name, [_retype(a, target) for a in args], node)
 
     # ---- query features bound by hooks on the statement binder (sql/bind/query_hooks.py) ----
@@ -284,8 +320,14 @@ class ExprBinder:
         arg = node.this if not isinstance(node, exp.Anonymous) else (
             node.expressions[0] if node.expressions else None)
         distinct = isinstance(arg, exp.Distinct)
+        extra = len(node.expressions) - (1 if isinstance(node, exp.Anonymous) else 0)
         if distinct:
+            extra += len(arg.expressions) - 1
             arg = arg.expressions[0]
+        if extra > 0:      # count(DISTINCT a, b), max(a, b): never silently the first one
+            raise errors.undefined_function(
+                f"function {name} with {extra + 1} arguments does not exist",
+                hint="This aggregate takes one argument.", position=position_of(node))
         if name == "count" and (arg is None or isinstance(arg, exp.Star)):
             return AggCall("count", (), types.INTEGER, star=True)
         inner = ExprBinder(self.stmt, self.scope, clause="aggregate function calls")
@@ -294,22 +336,55 @@ class ExprBinder:
 
     # ---- calls -------------------------------------------------------------------------
     def call(self, name: str, args: list, node=None) -> Expr:
-        if len(args) == 2 and name not in ("concat_op",):
+        operator = name in _OPERATOR_TEXT or name in _PAIRED
+        if len(args) == 2 and name not in ("concat_op",) and (operator or not any(
+                _unknown_param(a) for a in args)):
             args = list(unify_pair(args[0], args[1]))
         if name in ("and", "or", "not"):
             args = [adapt(a, types.BOOLEAN) for a in args]
         try:
             fn, ret = self.stmt.functions.resolve(name, [a.type for a in args])
         except errors.Error as exc:
-            if name in _OPERATOR_TEXT and exc.sqlstate == "42883":
-                raise self._operator_error(name, args, node) from None
-            exc.position = exc.position if exc.position is not None else position_of(node)
-            raise
-        args = [self._settle_param(a, fn, ret, args) for a in args]
+            guessed = self.resolve_unknown_params(name, args) if exc.sqlstate == "42883" \
+                else None
+            if guessed is None:
+                if name in _OPERATOR_TEXT and exc.sqlstate == "42883":
+                    raise self._operator_error(name, args, node) from None
+                exc.position = exc.position if exc.position is not None else position_of(node)
+                raise
+            fn, ret, args = guessed
+        if operator:
+            args = [self._settle_param(a, fn, ret, args) for a in args]
         return fold(Call(name, tuple(args), ret, fn))
 
+    def resolve_unknown_params(self, name: str, args: list):
+        """PostgreSQL-style resolution of untyped parameters in a function call.
+
+        ``upper($1)`` has no overload for an unknown argument; as in PostgreSQL the
+        parameter takes a type the function accepts, trying the string type first
+        and then the others in ``_UNKNOWN_CANDIDATES`` order (per parameter for up to
+        three of them). Returns (function, return type, typed args) or None."""
+        import itertools
+        unknown = [i for i, a in enumerate(args) if _unknown_param(a)]
+        if not unknown:
+            return None
+        combos = itertools.product(_UNKNOWN_CANDIDATES, repeat=len(unknown)) \
+            if len(unknown) <= 3 else ((t,) * len(unknown) for t in _UNKNOWN_CANDIDATES)
+        for combo in combos:
+            trial = list(args)
+            for i, t in zip(unknown, combo):
+                trial[i] = Param(args[i].slot, t)
+            try:
+                fn, ret = self.stmt.functions.resolve(name, [a.type for a in trial])
+            except errors.Error:
+                continue
+            typed = [Param(a.slot, self.stmt.param_type(a.slot, a.type)) if i in unknown
+                     else a for i, a in enumerate(trial)]
+            return fn, ret, typed
+        return None
+
     def _settle_param(self, arg: Expr, fn, ret, args) -> Expr:
-        """A parameter whose type nothing fixed gets the peer's type (or TEXT)."""
+        """An operator's parameter whose type nothing fixed gets the peer's type."""
         if isinstance(arg, Param) and arg.type in (types.UNKNOWN, types.NULL):
             peers = [a.type for a in args if a is not arg and a.type not in
                      (types.UNKNOWN, types.NULL)]
@@ -336,6 +411,28 @@ class ExprBinder:
                                             position=pos)
         return errors.undefined_function(f"operator does not exist: {shown}", hint=hint,
                                          position=pos)
+
+
+# Operators and internal calls whose two operands take each other's type.
+_PAIRED = frozenset({"coalesce", "nullif", "greatest", "least"})
+# The types an untyped parameter may take in a function call, string first (PostgreSQL
+# prefers the string category for unknown arguments, then a category's preferred type).
+_UNKNOWN_CANDIDATES = (types.TEXT, types.FLOAT, types.INTEGER, types.BOOLEAN,
+                       types.TIMESTAMP, types.DATE, types.INTERVAL, types.JSON, types.UUID)
+
+
+def _varchar_length(dt) -> int | None:
+    """n of VARCHAR(n) (CHARACTER VARYING(n)), else None."""
+    if not isinstance(dt, exp.DataType) or dt.this != exp.DataType.Type.VARCHAR \
+            or not dt.expressions:
+        return None
+    param = dt.expressions[0]
+    value = param.this if isinstance(param, exp.DataTypeParam) else param
+    return int(value.this) if isinstance(value, exp.Literal) and not value.is_string else None
+
+
+def _unknown_param(e: Expr) -> bool:
+    return isinstance(e, Param) and e.type == types.UNKNOWN
 
 
 def _retype(e: Expr, target: str) -> Expr:

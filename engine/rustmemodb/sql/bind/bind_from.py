@@ -27,8 +27,20 @@ def bind_from(stmt, node: exp.Select, parent: Scope | None) -> tuple[LogicalNode
 
 
 def bind_from_item(stmt, item: exp.Expression, parent: Scope | None) -> tuple[LogicalNode, Scope]:
+    """One FROM item, with the joins sqlglot hangs on it (``FROM (a JOIN b ON ...)``,
+    ``UPDATE ... FROM a JOIN b``, ``DELETE ... USING (SELECT ...) m, c``)."""
+    plan, scope = _bind_item(stmt, item, parent)
+    for join in item.args.get("joins") or []:
+        plan, scope = bind_join(stmt, plan, scope, join, parent)
+    return plan, scope
+
+
+def _bind_item(stmt, item: exp.Expression, parent: Scope | None) -> tuple[LogicalNode, Scope]:
     if isinstance(item, exp.Table):
         return _bind_table(stmt, item, parent)
+    if isinstance(item, exp.Subquery) and isinstance(item.this, exp.Table):
+        plan, scope = bind_from_item(stmt, item.this, parent)    # a parenthesized join
+        return _aliased(plan, item.alias, item, parent) if item.alias else (plan, scope)
     if isinstance(item, exp.Subquery):
         from .bind_select import bind_query
         plan = bind_query(stmt, item.this, parent)
@@ -64,21 +76,26 @@ def _ref(i, t, n):
 
 
 def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNode, Scope]:
+    from .bind_sample import refuse_sample
     if isinstance(item.this, exp.Func):      # a set-returning function: generate_series(...)
+        refuse_sample(item, "functions")
         alias_node = item.args.get("alias")
         plan = stmt.bind_table_function(item.this, parent, item.alias if alias_node is not None
                                         and not alias_node.columns else None)
         return _aliased(plan, item.alias or plan.columns[0][0], item, parent)
     name = item.name
     alias = item.alias_or_name
+    if item.db and item.db != "public":          # information_schema.tables, ...
+        return _bind_virtual(item, _virtual_table(item), alias, parent)
     cte = stmt.find_cte(name) if hasattr(stmt, "find_cte") and not item.db else None
     if cte is not None:
+        refuse_sample(item, "WITH queries")
         plan = stmt.cte_plan(cte)
         return _aliased(plan, alias, item, parent)
     if stmt.has_table(name):
         version = stmt.table(name, position_of(item))
         cols = [(c.name, c.type) for c in version.schema.columns]
-        plan = LogicalScan(cols, name, alias=alias)
+        plan = _sampled(stmt, item, LogicalScan(cols, name, alias=alias))
         alias_node = item.args.get("alias")
         if alias_node is not None and alias_node.columns:   # FROM t AS x(a, b)
             return _aliased(plan, alias, item, parent)
@@ -88,6 +105,7 @@ def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNod
         return plan, scope
     view = stmt.root.views.get(name)
     if view is not None:
+        refuse_sample(item, "views")
         stmt.view(name)
         from .bind_select import bind_query
         from ..parse import parse_one
@@ -100,12 +118,46 @@ def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNod
     data = stmt.external(name)
     if data is not None:
         cols = [(f.name, types.sql_type_of_arrow(f.type)) for f in data.schema]
-        plan = LogicalArrowScan(cols, name, data)
+        plan = _sampled(stmt, item, LogicalArrowScan(cols, name, data))
         scope = Scope(parent=parent)
         for n, t in cols:
             scope.add(alias, n, t)
         return plan, scope
+    from ...catalog import searched_lookup
+    vt = searched_lookup(name)                  # pg_catalog names need no qualification
+    if vt is not None:
+        return _bind_virtual(item, vt, alias, parent)
     raise errors.undefined_table(name, position_of(item))
+
+
+def _virtual_table(item: exp.Table):
+    from ...catalog import lookup
+    vt = lookup(item.db, item.name)
+    if vt is None:
+        raise errors.undefined_table(f"{item.db}.{item.name}", position_of(item))
+    return vt
+
+
+def _bind_virtual(item: exp.Table, vt, alias: str, parent) -> tuple[LogicalNode, Scope]:
+    from ...plan.logical import LogicalVirtualScan
+    from .bind_sample import refuse_sample
+    refuse_sample(item, "views")
+    plan = LogicalVirtualScan(list(vt.columns), vt.schema, vt.name, vt)
+    alias_node = item.args.get("alias")
+    if alias_node is not None and alias_node.columns:
+        return _aliased(plan, alias, item, parent)
+    scope = Scope(parent=parent)
+    for n, t in vt.columns:
+        scope.add(alias, n, t)
+    return plan, scope
+
+
+def _sampled(stmt, item: exp.Table, plan: LogicalNode) -> LogicalNode:
+    sample = item.args.get("sample")
+    if sample is None:
+        return plan
+    from .bind_sample import bind_sample
+    return bind_sample(stmt, sample, plan)
 
 
 def bind_join(stmt, left: LogicalNode, left_scope: Scope, join: exp.Join,

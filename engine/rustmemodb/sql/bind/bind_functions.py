@@ -13,7 +13,7 @@ import dataclasses
 from sqlglot import exp
 
 from ... import errors, types
-from ...plan.expr import Const
+from ...plan.expr import Const, Param
 from ..parse import position_of
 
 
@@ -24,8 +24,12 @@ def _call(binder, name, args, node):
     try:
         fn, ret = binder.stmt.functions.resolve(name, [a.type for a in args])
     except errors.Error as exc:
-        exc.position = exc.position if exc.position is not None else position_of(node)
-        raise
+        guessed = binder.resolve_unknown_params(name, args) if exc.sqlstate == "42883" \
+            else None
+        if guessed is None:
+            exc.position = exc.position if exc.position is not None else position_of(node)
+            raise
+        fn, ret, args = guessed
     return fold(Call(name, tuple(args), ret, fn))
 
 
@@ -78,6 +82,8 @@ def _date_part(binder, field, arg, node):
     from .coerce import adapt
     if arg.type == types.TEXT and isinstance(arg, Const):
         arg = adapt(arg, types.TIMESTAMP)
+    if isinstance(arg, Param) and arg.type == types.UNKNOWN:     # extract(year FROM $1)
+        arg = Param(arg.slot, binder.stmt.param_type(arg.slot, types.TIMESTAMP))
     if arg.type not in (types.DATE, types.TIMESTAMP, types.NULL):
         raise errors.undefined_function(f"function date_part(unknown, {arg.type.lower()}) does "
                                         "not exist", position=position_of(node))
@@ -143,6 +149,8 @@ def _json_arg(binder, node, parent):
     doc = binder.bind(node)
     if isinstance(doc, Const) and doc.type == types.TEXT:
         doc = adapt(doc, types.JSON)
+    if isinstance(doc, Param) and doc.type == types.UNKNOWN:   # an untyped $1 -> 'a'
+        doc = Param(doc.slot, binder.stmt.param_type(doc.slot, types.JSON))
     if doc.type not in (types.JSON, types.NULL):
         raise errors.undefined_function(
             f"operator does not exist: {doc.type.lower()} -> unknown",
@@ -221,6 +229,8 @@ def bind_to_char(stmt, binder, args, node):
     """``to_char(timestamp|date, format)``: sqlglot has already turned the PostgreSQL
     pattern into a strftime one; numbers are not supported (0A000)."""
     arg = binder.bind(node.this)
+    if isinstance(arg, Param) and arg.type == types.UNKNOWN:     # to_char($1, 'YYYY')
+        arg = Param(arg.slot, binder.stmt.param_type(arg.slot, types.TIMESTAMP))
     fmt = node.args.get("format")
     if arg.type not in (types.DATE, types.TIMESTAMP) or not isinstance(fmt, exp.Literal):
         raise errors.not_supported("to_char for this argument type or a non-literal format")

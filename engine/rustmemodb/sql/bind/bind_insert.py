@@ -45,7 +45,7 @@ def bind_insert(stmt, node: exp.Insert) -> LogicalInsert:
         source = _bind_values(stmt, source_node, schema, targets)
     else:
         from .bind_select import bind_query
-        source = bind_query(stmt, source_node, None)
+        source = _settle_params(stmt, bind_query(stmt, source_node, None), schema, targets)
         source = _conform_query(source, schema, targets, source_node)
     defaults = {i: default_expr(stmt, schema, i) for i in range(len(schema.columns))
                 if i not in targets}
@@ -125,6 +125,20 @@ def default_expr(stmt, schema, col: int) -> Expr:
     node = parse_one(f"SELECT {column.default_sql}").expressions[0]
     e = ExprBinder(stmt, Scope(), clause="DEFAULT").bind(node)
     return assign_to_column(stmt, e, schema, col)
+
+
+def _settle_params(stmt, source: LogicalNode, schema, targets) -> LogicalNode:
+    """``INSERT ... SELECT $1, ...``: an untyped parameter selected straight into a
+    column takes that column's type, as in PostgreSQL."""
+    from ...plan.expr import Param
+    if not isinstance(source, LogicalProject) or len(source.exprs) != len(targets):
+        return source
+    exprs, cols, changed = list(source.exprs), list(source.columns), False
+    for i, (e, col) in enumerate(zip(exprs, targets)):
+        if isinstance(e, Param) and e.type == types.UNKNOWN:
+            t = stmt.param_type(e.slot, schema.columns[col].type)
+            exprs[i], cols[i], changed = Param(e.slot, t), (cols[i][0], t), True
+    return LogicalProject(cols, source.child, exprs) if changed else source
 
 
 def _conform_query(source: LogicalNode, schema, targets, node) -> LogicalNode:

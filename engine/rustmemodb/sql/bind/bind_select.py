@@ -19,7 +19,7 @@ from ... import errors, types
 from ...plan.expr import AggCall, ColRef, Const, Expr, Param, transform
 from ...plan.logical import (LogicalAggregate, LogicalDistinct, LogicalFilter, LogicalLimit,
                              LogicalNode, LogicalProject, LogicalSort, LogicalValues)
-from ..parse import position_of
+from ..parse import DIALECT, position_of
 from .bind_expr import ExprBinder
 from .bind_from import bind_from
 from .coerce import common_type, adapt
@@ -34,7 +34,11 @@ def bind_query(stmt, node: exp.Expression, parent: Scope | None) -> LogicalNode:
     if isinstance(node, exp.Select):
         return bind_select(stmt, node, parent)
     if isinstance(node, exp.Subquery):
-        return bind_query(stmt, node.this, parent)
+        plan = bind_query(stmt, node.this, parent)
+        if any(node.args.get(k) is not None for k in ("order", "limit", "offset")):
+            from .bind_setop import order_and_limit   # (SELECT ...) ORDER BY ... LIMIT ...
+            plan = order_and_limit(stmt, node, plan)
+        return plan
     if isinstance(node, exp.Values):
         from .bind_setop import order_and_limit
         return order_and_limit(stmt, node, bind_values(stmt, node, parent))
@@ -64,6 +68,10 @@ def _settle(e: Expr, t: str) -> Expr:
 
 def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
     plan, scope = bind_from(stmt, node, parent)
+    sample = node.args.get("sample")
+    if sample is not None:         # DuckDB's USING SAMPLE: the FROM result, before WHERE
+        from .bind_sample import bind_sample
+        plan = bind_sample(stmt, sample, plan, default_method="system")
     where = node.args.get("where")
     if where is not None:
         pred = ExprBinder(stmt, scope, clause="WHERE").bind_boolean(where.this, "WHERE")
@@ -139,7 +147,7 @@ def output_name(e: exp.Expression) -> str:
             return output_name(inner) if isinstance(inner, exp.Cast) else \
                 _type_output_name(e.to)
         return output_name(inner)
-    if isinstance(e, exp.Paren):
+    if isinstance(e, (exp.Paren, exp.Collate)):
         return output_name(e.this)
     if isinstance(e, exp.Anonymous):
         return e.name.lower()
@@ -164,7 +172,7 @@ def output_name(e: exp.Expression) -> str:
 
 
 def _type_output_name(dt: exp.DataType) -> str:
-    name = types.normalize_type_name(dt.sql(dialect="postgres"))
+    name = types.normalize_type_name(dt.sql(dialect=DIALECT))
     return {"INTEGER": "int8", "FLOAT": "float8", "TEXT": "text", "BOOLEAN": "bool",
             "TIMESTAMP": "timestamp", "DATE": "date", "UUID": "uuid", "JSON": "jsonb",
             "INTERVAL": "interval"}.get(name, name.lower())
@@ -279,7 +287,7 @@ def _order_specs(stmt, node, scope, names, select_exprs, binder) -> list:
 
 
 def _explicit_nulls(o: exp.Ordered) -> bool:
-    text = o.sql(dialect="postgres").upper()
+    text = o.sql(dialect=DIALECT).upper()
     return "NULLS FIRST" in text or "NULLS LAST" in text
 
 
@@ -332,9 +340,21 @@ def _limit(stmt, node, plan: LogicalNode) -> LogicalNode:
     if limit is None and offset is None:
         return plan
     binder = ExprBinder(stmt, Scope(), clause="LIMIT")
-    lim = _count_expr(binder, limit.expression if limit is not None else None, "LIMIT")
+    lim = _count_expr(binder, _limit_count(limit), "LIMIT")
     off = _count_expr(binder, offset.expression if offset is not None else None, "OFFSET")
     return LogicalLimit(plan.columns, plan, lim, off)
+
+
+def _limit_count(limit) -> exp.Expression | None:
+    """The row count of LIMIT n, or of FETCH FIRST [n] ROW(S) ONLY (n defaults to 1)."""
+    if limit is None:
+        return None
+    if isinstance(limit, exp.Fetch):
+        return limit.args.get("count") or exp.Literal.number(1)
+    count = limit.expression
+    if isinstance(count, exp.Var) and count.name.upper() == "ALL":     # LIMIT ALL
+        return None
+    return count
 
 
 def _count_expr(binder: ExprBinder, node, what: str) -> Expr | None:
@@ -344,7 +364,10 @@ def _count_expr(binder: ExprBinder, node, what: str) -> Expr | None:
     if e.type not in (types.INTEGER, types.NULL):
         raise errors.datatype_mismatch(f"argument of {what} must be type bigint, not type "
                                        f"{e.type.lower()}", position=position_of(node))
-    if isinstance(e, Const) and e.value is not None and e.value < 0:
-        raise errors.sql_error("2201W" if what == "LIMIT" else "2201X",
-                               f"{what} must not be negative")
+    if isinstance(e, Const):
+        if e.value is not None and e.value < 0:
+            raise errors.sql_error("2201W" if what == "LIMIT" else "2201X",
+                                   f"{what} must not be negative")
+        # A LIMIT constant shapes the plan (top-k, index order): never lifted.
+        return Const(e.value, e.type)
     return e

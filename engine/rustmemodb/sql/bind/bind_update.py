@@ -24,6 +24,8 @@ from .scope import Scope
 
 
 def table_source(stmt, table_node: exp.Table, where) -> tuple:
+    if table_node.args.get("sample") is not None:
+        raise errors.not_supported("TABLESAMPLE on the target of UPDATE or DELETE")
     version = stmt.table(table_node.name, position_of(table_node))
     schema = version.schema
     alias = table_node.alias_or_name
@@ -79,14 +81,12 @@ def joined_source(stmt, table_node: exp.Table, items: list, where, keyword: str)
     first match in join order (PostgreSQL updates such a row once, with an arbitrary
     one of the matches; keeping the first makes that deterministic). The target's
     name or alias must not appear again among the items (``42712``)."""
-    from .bind_from import bind_from_item, bind_join
+    from .bind_from import bind_from_item
     schema, scope, target = table_source(stmt, table_node, None)
     alias = table_node.alias_or_name
     plan, item_scope = None, None
     for item in items:
-        p, sc = bind_from_item(stmt, item, None)
-        for join in item.args.get("joins") or []:
-            p, sc = bind_join(stmt, p, sc, join, None)
+        p, sc = bind_from_item(stmt, item, None)    # joins inside the item included
         if plan is None:
             plan, item_scope = p, sc
         else:

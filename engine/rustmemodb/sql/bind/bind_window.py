@@ -95,6 +95,10 @@ def _function(func, binder):
         if type(func) is cls:
             arg = func.this
             distinct = isinstance(arg, exp.Distinct)
+            if func.expressions or (distinct and len(arg.expressions) > 1):
+                raise errors.undefined_function(f"function {name} with more than one "
+                                                "argument does not exist",
+                                                position=position_of(func))
             if distinct:
                 arg = arg.expressions[0]
             if name == "count" and (arg is None or isinstance(arg, exp.Star)):

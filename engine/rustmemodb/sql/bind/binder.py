@@ -29,6 +29,7 @@ class BoundStatement:
     deps: list = field(default_factory=list)    # [(kind, name, object)] for cache validation
     cacheable: bool = True
     returns_rows: bool = False
+    cast_slots: frozenset = frozenset()   # parameters written with an explicit CAST ($1::int)
 
     @property
     def columns(self) -> list:
@@ -36,11 +37,16 @@ class BoundStatement:
 
 
 class StatementBinder(QueryHooks):
-    def __init__(self, root, functions, replacement_scan=None) -> None:
+    def __init__(self, root, functions, replacement_scan=None, literal_slots=None) -> None:
         self.root = root
+        # start offset -> (literal index, kind, raw text) of the statement's liftable
+        # literals (sql/literals.py), or None: literals then bind as plain constants.
+        self.literal_slots = literal_slots
         self.functions = functions
         self.replacement_scan = replacement_scan
         self.param_types: dict[int, str] = {}
+        self.has_params = False         # a $n placeholder was bound
+        self.cast_slots: set[int] = set()
         self.deps: list = []
         self.cacheable = True
         self.ctes: list[dict] = []     # stack of WITH scopes: name -> CTE binding
@@ -82,6 +88,20 @@ class StatementBinder(QueryHooks):
             return hint
         return current or types.UNKNOWN
 
+    def literal_slot(self, node: exp.Literal) -> int | None:
+        """The lifted-literal index of a literal node, if the text scan found it there."""
+        meta = node.meta
+        hit = self.literal_slots.get(meta.get("start")) if meta else None
+        if hit is None:
+            return None
+        i, kind, raw = hit
+        from ..literals import literal_value
+        if node.this != literal_value(kind, raw) or node.is_string != (kind == "s"):
+            return None
+        # Text bound along with the statement (a view's query, a column DEFAULT) has
+        # literals at offsets of its own: only the statement's own tree is tagged.
+        return i if node.root() is self.ast else None
+
     # ---- columns ------------------------------------------------------------------------
     def resolve_column(self, scope: Scope, name: str, table: str | None,
                        position: int | None) -> Expr:
@@ -106,6 +126,8 @@ class StatementBinder(QueryHooks):
 
     def _collect_param_types(self, plan: LogicalNode) -> None:
         """The type each placeholder ended up with, wherever coercion settled it."""
+        if not self.has_params:
+            return
         from ...plan.expr import Param
         from ...plan.walk import expressions
         for e in expressions(plan):
@@ -120,20 +142,25 @@ class StatementBinder(QueryHooks):
 
     # ---- dispatch -------------------------------------------------------------------------
     def bind_statement(self, node: exp.Expression) -> BoundStatement:
+        self.ast = node
         from . import bind_ddl, bind_delete, bind_insert, bind_select, bind_update
+        from .check_clauses import check_clauses
+        check_clauses(node)
         if isinstance(node, (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Values)) \
                 or (isinstance(node, exp.Subquery)):
             plan = bind_select.bind_query(self, node, None)
             return self._done("SELECT", plan, returns_rows=True)
-        if isinstance(node, exp.Insert):
-            plan = bind_insert.bind_insert(self, node)
-            return self._done("INSERT", plan, returns_rows=plan.returning is not None)
-        if isinstance(node, exp.Update):
-            plan = bind_update.bind_update(self, node)
-            return self._done("UPDATE", plan, returns_rows=plan.returning is not None)
-        if isinstance(node, exp.Delete):
-            plan = bind_delete.bind_delete(self, node)
-            return self._done("DELETE", plan, returns_rows=plan.returning is not None)
+        dml = {exp.Insert: ("INSERT", bind_insert.bind_insert),
+               exp.Update: ("UPDATE", bind_update.bind_update),
+               exp.Delete: ("DELETE", bind_delete.bind_delete)}.get(type(node))
+        if dml is not None:
+            kind, bind = dml
+            with_ = node.args.get("with_")
+            if with_ is not None:      # WITH x AS (...) INSERT/UPDATE/DELETE ...
+                plan = self.bind_with(node, with_, None, lambda body: bind(self, body))
+            else:
+                plan = bind(self, node)
+            return self._done(kind, plan, returns_rows=plan.returning is not None)
         kind, action = bind_ddl.bind_ddl(self, node)
         return BoundStatement(kind, action=action, param_types=self.param_types, deps=self.deps,
                               cacheable=False)
@@ -141,7 +168,8 @@ class StatementBinder(QueryHooks):
     def _done(self, kind: str, plan: LogicalNode, returns_rows: bool) -> BoundStatement:
         self._collect_param_types(plan)
         return BoundStatement(kind, plan=plan, param_types=self.param_types, deps=self.deps,
-                              cacheable=self.cacheable, returns_rows=returns_rows)
+                              cacheable=self.cacheable, returns_rows=returns_rows,
+                              cast_slots=frozenset(self.cast_slots))
 
     # ---- hooks for query features: WITH, set operations, DISTINCT ON, windows and
     # subqueries come from QueryHooks (query_hooks.py); the rest are stubs here.

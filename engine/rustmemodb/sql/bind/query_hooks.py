@@ -27,9 +27,9 @@ class QueryHooks:
         return bind_quantified(self, binder, node)
 
     # ---- WITH (bind_cte.py) ---------------------------------------------------------------
-    def bind_with(self, node, with_, parent):
+    def bind_with(self, node, with_, parent, body_binder=None):
         from .bind_cte import bind_with
-        return bind_with(self, node, with_, parent)
+        return bind_with(self, node, with_, parent, body_binder)
 
     def cte_plan(self, cte):
         from .bind_cte import cte_plan
@@ -108,6 +108,21 @@ class QueryHooks:
     def bind_function_jsonb_extract_scalar(self, binder, args, node):
         from .bind_functions import bind_jsonb_extract_scalar
         return bind_jsonb_extract_scalar(self, binder, args, node)
+
+    def bind_function_quantile_cont(self, binder, args, node):
+        from .bind_aggregate_ext import bind_quantile
+        return bind_quantile(self, binder, "quantile_cont", args, node)
+
+    def bind_function_quantile_disc(self, binder, args, node):
+        from .bind_aggregate_ext import bind_quantile
+        return bind_quantile(self, binder, "quantile_disc", args, node)
+
+    def bind_function_regexp_matches(self, binder, args, node):
+        from ... import errors
+        raise errors.not_supported(
+            "regexp_matches (a set-returning function of text[])",
+            hint="Test a match with regexp_like(s, pattern) or s ~ pattern; take the match "
+                 "with regexp_substr(s, pattern) or substring(s FROM pattern).")
 
     # ---- set-returning functions in FROM (bind_functions.py) -------------------------------
     def bind_table_function(self, func, parent, column_name=None):

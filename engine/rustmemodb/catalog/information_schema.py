@@ -1,0 +1,239 @@
+"""``information_schema``: the SQL-standard catalog views, computed from the root.
+
+Column names, order and values follow PostgreSQL 15 (``SELECT *`` has the same
+shape), with the rows limited to what the engine has: the ``public`` schema's
+tables and views, their columns, and PRIMARY KEY / UNIQUE / FOREIGN KEY / CHECK
+constraints. Not reproduced: the NOT NULL pseudo-constraints PostgreSQL lists
+in ``table_constraints`` (their names embed OIDs), privileges, and the rows of
+``pg_catalog`` / ``information_schema`` themselves in ``tables`` and ``columns``.
+``view_definition`` is the view's SQL as written, not PostgreSQL's deparsed form.
+"""
+from __future__ import annotations
+
+import re
+
+from .. import types
+from .pg_types import pg_type
+from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table
+
+SCHEMA = "information_schema"
+T, I = types.TEXT, types.INTEGER
+
+
+def _table(name: str, columns: str, rows, typed: dict | None = None) -> None:
+    """Register ``information_schema.<name>``; columns are TEXT unless in ``typed``."""
+    cols = tuple((c, (typed or {}).get(c, T)) for c in columns.split())
+    register_virtual_table(VirtualTable(SCHEMA, name, cols, rows))
+
+
+def _user_tables(snap: CatalogSnapshot):
+    return sorted(snap.root.tables.items())
+
+
+def _user_views(snap: CatalogSnapshot):
+    return sorted(snap.root.views.items())
+
+
+# ---- schemata ---------------------------------------------------------------------------------
+
+def _schemata(snap: CatalogSnapshot):
+    from .virtual import schema_names
+    for name in sorted(set(schema_names()) | {"public"}):
+        owner = "pg_database_owner" if name == "public" else snap.user
+        yield (snap.database, name, owner, None, None, None, None)
+
+
+_table("schemata", "catalog_name schema_name schema_owner default_character_set_catalog "
+                   "default_character_set_schema default_character_set_name sql_path",
+       _schemata)
+
+
+# ---- tables -------------------------------------------------------------------------------------
+
+def _tables(snap: CatalogSnapshot):
+    rows = [(name, "BASE TABLE", "YES") for name, _ in _user_tables(snap)]
+    rows += [(name, "VIEW", "NO") for name, _ in _user_views(snap)]
+    for name, kind, insertable in sorted(rows):
+        yield (snap.database, "public", name, kind, None, None, None, None, None, insertable,
+               "NO", None)
+
+
+_table("tables", "table_catalog table_schema table_name table_type self_referencing_column_name "
+                 "reference_generation user_defined_type_catalog user_defined_type_schema "
+                 "user_defined_type_name is_insertable_into is_typed commit_action", _tables)
+
+
+# ---- columns ------------------------------------------------------------------------------------
+
+_COLUMNS = ("table_catalog table_schema table_name column_name ordinal_position column_default "
+            "is_nullable data_type character_maximum_length character_octet_length "
+            "numeric_precision numeric_precision_radix numeric_scale datetime_precision "
+            "interval_type interval_precision character_set_catalog character_set_schema "
+            "character_set_name collation_catalog collation_schema collation_name "
+            "domain_catalog domain_schema domain_name udt_catalog udt_schema udt_name "
+            "scope_catalog scope_schema scope_name maximum_cardinality dtd_identifier "
+            "is_self_referencing is_identity identity_generation identity_start "
+            "identity_increment identity_maximum identity_minimum identity_cycle is_generated "
+            "generation_expression is_updatable")
+_INT_COLUMNS = {c: I for c in ("ordinal_position", "character_maximum_length",
+                               "character_octet_length", "numeric_precision",
+                               "numeric_precision_radix", "numeric_scale", "datetime_precision",
+                               "interval_precision", "maximum_cardinality")}
+
+
+def _columns(snap: CatalogSnapshot):
+    for name, version in _user_tables(snap):
+        schema = version.schema
+        key = set(schema.primary_key.columns) if schema.primary_key else set()
+        for i, c in enumerate(schema.columns):
+            yield _column_row(snap, name, i, c.name, c.type, c.not_null or i in key,
+                              column_default(c.default_sql, c.type), "YES")
+    for name, view in _user_views(snap):
+        for i, (col, sql_type) in enumerate(_view_columns(snap, view)):
+            yield _column_row(snap, name, i, col, sql_type, False, None, "NO")
+
+
+def _column_row(snap, table, i, name, sql_type, not_null, default, updatable) -> tuple:
+    t = pg_type(sql_type)
+    return (snap.database, "public", table, name, i + 1, default, "NO" if not_null else "YES",
+            t.data_type, None, t.character_octet_length, t.numeric_precision,
+            t.numeric_precision_radix, t.numeric_scale, t.datetime_precision, None, None,
+            None, None, None, None, None, None, None, None, None,
+            snap.database, "pg_catalog", t.udt_name, None, None, None, None, str(i + 1),
+            "NO", "NO", None, None, None, None, None, "NO", "NEVER", None, updatable)
+
+
+def _view_columns(snap: CatalogSnapshot, view) -> list:
+    """A view's output columns, by binding its query against the same root."""
+    from ..errors import Error
+    from ..sql.bind.binder import StatementBinder
+    from ..sql.parse import parse_one
+    try:
+        plan = StatementBinder(snap.root, snap.functions).bind_statement(parse_one(view.sql)).plan
+    except Error:        # a view over a dropped table: no columns to show
+        return []
+    names = list(view.columns) + plan.names[len(view.columns):]
+    return list(zip(names, plan.types))
+
+
+_TYPE_SUFFIX = {types.TEXT: "text", types.DATE: "date", types.UUID: "uuid", types.JSON: "jsonb",
+                types.TIMESTAMP: "timestamp without time zone", types.INTERVAL: "interval"}
+
+
+def column_default(sql: str | None, sql_type: str) -> str | None:
+    """A DEFAULT as PostgreSQL shows it: typed literals, lower-case keywords."""
+    if sql is None:
+        return None
+    seq = re.fullmatch(r"nextval\('([^']+)'\)", sql)
+    if seq:
+        return f"nextval('{seq.group(1)}'::regclass)"
+    if sql.upper() in ("TRUE", "FALSE", "NULL"):
+        return sql.lower()
+    if re.fullmatch(r"'(?:[^']|'')*'", sql) and sql_type in _TYPE_SUFFIX:
+        return f"{sql}::{_TYPE_SUFFIX[sql_type]}"
+    return sql
+
+
+_table("columns", _COLUMNS, _columns, _INT_COLUMNS)
+
+
+# ---- views -----------------------------------------------------------------------------------------
+
+def _views(snap: CatalogSnapshot):
+    for name, view in _user_views(snap):
+        yield (snap.database, "public", name, view.sql, "NONE", "NO", "NO", "NO", "NO", "NO")
+
+
+_table("views", "table_catalog table_schema table_name view_definition check_option "
+                "is_updatable is_insertable_into is_trigger_updatable is_trigger_deletable "
+                "is_trigger_insertable_into", _views)
+
+
+# ---- constraints -------------------------------------------------------------------------------
+
+def _constraints(snap: CatalogSnapshot):
+    """(table, name, type, schema, constraint) for every constraint, in a stable order."""
+    for name, version in _user_tables(snap):
+        s = version.schema
+        for u in s.uniques:
+            yield name, u.name, "PRIMARY KEY" if u.primary else "UNIQUE", s, u
+        for fk in s.foreign_keys:
+            yield name, fk.name, "FOREIGN KEY", s, fk
+        for ck in s.checks:
+            yield name, ck.name, "CHECK", s, ck
+
+
+def _table_constraints(snap: CatalogSnapshot):
+    for table, cname, kind, _, _ in _constraints(snap):
+        nulls = "YES" if kind in ("PRIMARY KEY", "UNIQUE") else None
+        yield (snap.database, "public", cname, snap.database, "public", table, kind, "NO", "NO",
+               "YES", nulls)
+
+
+_table("table_constraints", "constraint_catalog constraint_schema constraint_name "
+                            "table_catalog table_schema table_name constraint_type "
+                            "is_deferrable initially_deferred enforced nulls_distinct",
+       _table_constraints)
+
+
+def _key_column_usage(snap: CatalogSnapshot):
+    tables = snap.root.tables
+    for table, cname, kind, schema, con in _constraints(snap):
+        if kind == "CHECK":
+            continue
+        for k, pos in enumerate(con.columns):
+            ref_pos = None
+            if kind == "FOREIGN KEY":
+                ref_pos = _position_in_unique(tables.get(con.ref_table), con.ref_columns,
+                                              con.ref_columns[k])
+            yield (snap.database, "public", cname, snap.database, "public", table,
+                   schema.columns[pos].name, k + 1, ref_pos)
+
+
+def _position_in_unique(ref_version, ref_columns, column: str) -> int | None:
+    """Where the referenced column sits in the referenced key's column list."""
+    if ref_version is None:
+        return None
+    s = ref_version.schema
+    wanted = {s.position(c) for c in ref_columns}
+    for u in s.uniques:
+        if set(u.columns) == wanted:
+            return list(u.columns).index(s.position(column)) + 1
+    return None
+
+
+_table("key_column_usage", "constraint_catalog constraint_schema constraint_name table_catalog "
+                           "table_schema table_name column_name ordinal_position "
+                           "position_in_unique_constraint", _key_column_usage,
+       {"ordinal_position": I, "position_in_unique_constraint": I})
+
+
+def _referential_constraints(snap: CatalogSnapshot):
+    tables = snap.root.tables
+    for table, cname, kind, schema, fk in _constraints(snap):
+        if kind != "FOREIGN KEY":
+            continue
+        ref = tables.get(fk.ref_table)
+        unique = None
+        if ref is not None:
+            wanted = {ref.schema.position(c) for c in fk.ref_columns}
+            unique = next((u.name for u in ref.schema.uniques if set(u.columns) == wanted), None)
+        yield (snap.database, "public", cname, snap.database, "public", unique, "NONE",
+               fk.on_update, fk.on_delete)
+
+
+_table("referential_constraints", "constraint_catalog constraint_schema constraint_name "
+                                  "unique_constraint_catalog unique_constraint_schema "
+                                  "unique_constraint_name match_option update_rule delete_rule",
+       _referential_constraints)
+
+
+def _check_constraints(snap: CatalogSnapshot):
+    for table, cname, kind, schema, ck in _constraints(snap):
+        if kind == "CHECK":
+            # PostgreSQL deparses an operator expression in parentheses, then wraps it
+            yield (snap.database, "public", cname, f"(({ck.sql}))")
+
+
+_table("check_constraints", "constraint_catalog constraint_schema constraint_name check_clause",
+       _check_constraints)

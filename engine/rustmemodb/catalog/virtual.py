@@ -1,0 +1,83 @@
+"""The registry of virtual (computed) catalog tables, by schema and name.
+
+A ``VirtualTable`` declares its columns as (name, SQL type) and a ``rows``
+function from a ``CatalogSnapshot`` (the root being read, the function
+registry, the database and user names) to tuples in column order. Families
+register on first use (``_load``), the way the function built-ins do; a new
+family (``pg_catalog`` for the wire server) is one more module in ``_FAMILIES``
+calling ``register_virtual_table``.
+
+Schemas flagged ``searched`` resolve unqualified names too (PostgreSQL puts
+``pg_catalog`` on every search path), after the user's own tables; the others
+(``information_schema``) only resolve qualified names, as in PostgreSQL.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+# The families of virtual tables, imported (and so registered) on first lookup.
+_FAMILIES = ("rustmemodb.catalog.information_schema",)
+
+DATABASE_NAME = "rustmemodb"     # table_catalog etc.; the wire server may pass its own
+USER_NAME = "rustmemodb"
+
+
+@dataclass(frozen=True)
+class CatalogSnapshot:
+    root: Any                        # storage.root.Root being read
+    functions: Any = None            # FunctionRegistry (to bind view definitions)
+    database: str = DATABASE_NAME
+    user: str = USER_NAME
+
+
+@dataclass(frozen=True)
+class VirtualTable:
+    schema: str
+    name: str
+    columns: tuple                   # ((name, SQL type), ...)
+    rows: Callable[[CatalogSnapshot], Iterable[tuple]]
+
+
+_TABLES: dict[tuple[str, str], VirtualTable] = {}
+_SCHEMAS: dict[str, bool] = {}       # schema -> searched without qualification
+_loaded = False
+
+
+def register_virtual_table(table: VirtualTable, *, searched: bool = False) -> None:
+    _TABLES[(table.schema, table.name)] = table
+    _SCHEMAS[table.schema] = _SCHEMAS.get(table.schema, False) or searched
+
+
+def _load() -> None:
+    global _loaded
+    if not _loaded:
+        for module in _FAMILIES:
+            importlib.import_module(module)
+        _loaded = True
+
+
+def schema_names() -> list[str]:
+    """The virtual schemas (``public`` holds the user's tables and is not one)."""
+    _load()
+    return sorted(_SCHEMAS)
+
+
+def lookup(schema: str, name: str) -> VirtualTable | None:
+    _load()
+    return _TABLES.get((schema, name))
+
+
+def searched_lookup(name: str) -> VirtualTable | None:
+    """An unqualified name in a schema on the search path (``pg_catalog``)."""
+    _load()
+    for (schema, table), vt in _TABLES.items():
+        if table == name and _SCHEMAS.get(schema):
+            return vt
+    return None
+
+
+def is_schema(name: str) -> bool:
+    _load()
+    return name in _SCHEMAS

@@ -1,0 +1,22 @@
+"""Scanning a virtual catalog table: its rows computed from the root being read.
+
+The rows come from the transaction's working root, so a catalog query inside a
+transaction sees that transaction's own CREATE TABLE, and a fork sees its own
+tables; nothing is cached between statements.
+"""
+from __future__ import annotations
+
+import pyarrow as pa
+
+from ... import types
+from ...catalog import CatalogSnapshot
+from ...plan.logical import LogicalVirtualScan
+from ..run import operator
+
+
+@operator(LogicalVirtualScan)
+def virtual_scan(node: LogicalVirtualScan, ctx) -> pa.Table:
+    rows = list(node.table.rows(CatalogSnapshot(ctx.root, ctx.functions)))
+    arrays = [pa.array([r[i] for r in rows], types.arrow_type(t))
+              for i, (_, t) in enumerate(node.columns)]
+    return pa.Table.from_arrays(arrays, names=[n for n, _ in node.columns])
