@@ -54,3 +54,24 @@ def test_float_key_codes_match_the_hash_path(conn, query, monkeypatch):
 def test_float_groups_follow_postgresql(conn):
     keys = [r[0] for r in _rows(conn, "SELECT x FROM t GROUP BY x ORDER BY x")]
     assert keys == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, "NaN", None]
+
+
+@pytest.mark.parametrize("order", [
+    "v DESC, i", "v, i DESC", "i DESC, v", "x DESC, i, v", "i, x NULLS FIRST, v",
+])
+def test_top_k_over_many_chunks_equals_a_full_sort(conn, order):
+    """ORDER BY ... LIMIT takes the top-k path (select_k on the first key, ties kept,
+    rows sliced out of their chunks); its rows must be the full sort's first ones."""
+    # many ties on every key; x has NULL and NaN (the top-k path steps aside for them)
+    full = _rows(conn, f"SELECT i, v, x, s FROM t ORDER BY {order}, s")[:25]
+    assert _rows(conn, f"SELECT i, v, x, s FROM t ORDER BY {order}, s LIMIT 25") == full
+    assert _rows(conn, f"SELECT i, v, x, s FROM t ORDER BY {order}, s LIMIT 5 OFFSET 20") == \
+        full[20:25]
+
+
+def test_take_few_matches_take():
+    from rustmemodb.exec.operators.relational import take_few
+
+    t = pa.Table.from_batches(pa.table({"a": np.arange(200_000)}).to_batches(max_chunksize=7000))
+    idx = np.array([199_999, 0, 6999, 7000, 12345, 12345])
+    assert take_few(t, idx).column(0).to_pylist() == t.take(idx).column(0).to_pylist()
