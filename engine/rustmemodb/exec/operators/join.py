@@ -168,13 +168,20 @@ def _dense_pairs(lk, rk):
     if int(np.count_nonzero(slot >= 0)) != len(bv):
         return None   # duplicate keys: hash join
     pv, pnull = _ints(probe)
-    inside = (pv >= lo) & (pv <= hi)
-    if pnull is not None:
-        inside &= ~pnull
-    hit = np.full(len(pv), -1, np.int64)
-    hit[inside] = slot[pv[inside] - lo]
-    probe_rows = np.flatnonzero(hit >= 0)
-    build_rows = hit[probe_rows]
+    if pnull is None and len(pv) and int(pv.min()) >= lo and int(pv.max()) <= hi:
+        hit = slot[pv - lo]           # every probe key in range: one gather, no masks
+    else:
+        inside = (pv >= lo) & (pv <= hi)
+        if pnull is not None:
+            inside &= ~pnull
+        hit = np.full(len(pv), -1, np.int64)
+        hit[inside] = slot[pv[inside] - lo]
+    matched = hit >= 0
+    if matched.all():                 # a fact table's foreign key: every row matches once
+        probe_rows, build_rows = np.arange(len(pv), dtype=np.int64), hit
+    else:
+        probe_rows = np.flatnonzero(matched)
+        build_rows = hit[probe_rows]
     return (build_rows, probe_rows) if swap else (probe_rows, build_rows)
 
 
