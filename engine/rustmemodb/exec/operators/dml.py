@@ -15,11 +15,14 @@ statement leaves no trace. RETURNING rows are the operator's output.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pyarrow as pa
 
 from ... import errors, types
-from ...plan.logical import LogicalDelete, LogicalInsert, LogicalUpdate, LogicalValues
+from ...plan.logical import (LogicalDelete, LogicalInsert, LogicalScan, LogicalUpdate,
+                             LogicalValues)
 from ...storage.bulk_write import sorted_distinct
 from ...storage.table import TAIL_FREEZE
 from .. import constraints
@@ -171,9 +174,18 @@ def _write_versions(txn, table: str, schema, rowids: np.ndarray, new: pa.Table, 
 def delete(node: LogicalDelete, ctx) -> pa.Table:
     txn = ctx.txn
     schema = txn.table(node.table).schema
-    source = run_plan(node.source, ctx)
     width = len(schema.columns)
-    rowids = source.column(width).to_numpy()
+    plan, rowid_at = node.source, width
+    scan = plan
+    if isinstance(scan, LogicalScan) and scan.with_rowid and scan.index_lookup is None and \
+            scan.projection is None and node.returning is None and \
+            not (constraints.DELETE_ACTIONS and constraints.is_referenced(txn, node.table)):
+        # Nobody reads the deleted rows' values: the scan keeps only the rowid column
+        # (a 25% DELETE of 5M rows filtered every column just to drop them).
+        plan = dataclasses.replace(scan, projection=[width], columns=[scan.columns[width]])
+        rowid_at = 0
+    source = run_plan(plan, ctx)
+    rowids = source.column(rowid_at).to_numpy()
     if len(rowids) < TAIL_FREEZE:
         rowids = rowids.tolist()
     ctx.rowcount = len(rowids)
