@@ -214,7 +214,8 @@ class Database:
         wal, lsn = self.wal, None
         with self._commit_lock:
             current = self._pending[-1][1] if self._pending else self.root
-            new = replace(root, version=current.version + 1,
+            tables = _continuing(root.tables, current.tables)
+            new = replace(root, tables=tables, version=current.version + 1,
                           catalog_version=current.catalog_version + 1)
             if wal is not None:
                 lsn = wal.log_restore(current, new)
@@ -228,6 +229,13 @@ class Database:
             self._publish_when_durable(wal, lsn)
         return new
 
+    def note_merge(self, key: int, record) -> None:
+        """Keep a branch merge's record in the committed root (``branch/identity.py``).
+        Metadata only: no new version, nothing logged; restoring an older root (undo)
+        drops it with the rest of that state."""
+        with self._commit_lock:
+            self.root = replace(self.root, merges={**self.root.merges, key: record})
+
     # ---- catalog helpers for tools -------------------------------------------------------
     def tables(self) -> list[str]:
         return sorted(self.root.tables)
@@ -237,3 +245,16 @@ class Database:
         if version is None:
             raise errors.undefined_table(table)
         return version.live_rows
+
+
+def _continuing(restored: dict, current: dict) -> dict:
+    """``restored``'s tables, each numbering new rows after every rowid ``current`` has
+    used: a rowid names one row for good (branch diff and merge rely on it)."""
+    out = None
+    for name, version in restored.items():
+        now = current.get(name)
+        if now is not None and now is not version and now.next_rowid > version.next_rowid:
+            if out is None:
+                out = dict(restored)
+            out[name] = version.continuing_from(now.next_rowid)
+    return restored if out is None else out

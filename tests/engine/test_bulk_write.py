@@ -1,11 +1,12 @@
-"""Set-based UPDATE and DELETE (storage/bulk_write.py): many rows per statement, at Arrow
-speed, with the same results, index contents, rowids and log replay as row-by-row."""
+"""Set-based UPDATE (TableVersion.update_arrow) and DELETE (storage/bulk_write.py): many
+rows per statement, with the same results, index contents, rowids and log replay as
+row-by-row."""
 import numpy as np
 import pyarrow as pa
 import pytest
 
 import rustmemodb
-from rustmemodb.storage.bulk_write import BULK_ROWS, replace_rows, sorted_distinct
+from rustmemodb.storage.bulk_write import BULK_ROWS, sorted_distinct
 
 N = 20_000   # several 64k-row chunks are not needed: a tail + chunks of any size will do
 
@@ -159,14 +160,6 @@ def test_diff_of_a_bulk_update_reports_changed_rows():
     assert d.counts == {"added": 0, "removed": 0, "changed": N // 4}
 
 
-def test_replace_rows_and_sorted_distinct():
-    col = pa.array([1.0, None, 3.0, 4.0])
-    assert replace_rows(col, np.array([1, 3]), pa.array([2.0, None])).to_pylist() == \
-        [1.0, 2.0, 3.0, None]
-    ints = pa.array([1, 2, 3], pa.int64())
-    assert replace_rows(ints, np.array([0, 2]), pa.array([7, 9], pa.int64())).to_pylist() == \
-        [7, 2, 9]
-    text = pa.array(["a", "b", "c"])
-    assert replace_rows(text, np.array([1]), pa.array(["z"])).to_pylist() == ["a", "z", "c"]
+def test_sorted_distinct():
     assert sorted_distinct(np.array([5, 1, 5, 3])).tolist() == [1, 3, 5]
     assert sorted_distinct(np.array([1, 2, 3])).tolist() == [1, 2, 3]

@@ -10,8 +10,8 @@ A record is logical: it says what the transaction did, not which bytes changed.
     ("b", table, ipc_bytes, first_rowid) BulkInsertOp: the Arrow table as an IPC stream
     ("d", table, rowids_int64_bytes)     DeleteOp
     ("u", table, rowids_int64_bytes, rows) UpdateOp: rows changed in place
-    ("U", table, rowids_int64_bytes, ipc_bytes, columns|None)
-                                         BulkUpdateOp: the new rows as an IPC stream
+    ("U", table, rowids_int64_bytes, ipc_bytes) BulkUpdateOp: a set-based UPDATE in
+                                         place, the new rows as an Arrow IPC stream
     ("t", table, encoded_version|None)   ReplaceTableOp (DDL): see ``encode_version``
     ("v", name, (sql, columns)|None)     ViewOp
     ("s", name, value)                   SequenceOp
@@ -44,11 +44,10 @@ from dataclasses import replace
 import numpy as np
 import pyarrow as pa
 
-from .. import errors
 from ..storage.root import Root, ViewDef
 from ..storage.table import Chunk, TableVersion
-from ..txn.transaction import (BulkInsertOp, BulkUpdateOp, DeleteOp, InsertOp, ReplaceTableOp,
-                               SequenceOp, UpdateOp, ViewOp)
+from ..txn.transaction import (BulkInsertOp, BulkUpdateOp, DeleteOp, InsertOp,
+                               ReplaceTableOp, SequenceOp, UpdateOp, ViewOp)
 from . import tables as T
 from . import values
 from .problems import data_corrupted
@@ -77,9 +76,8 @@ def encode_commit(ops: list, before: Root, after: Root) -> bytes:
         elif kind is UpdateOp:
             out.append(("u", op.table, np.asarray(op.rowids, np.int64).tobytes(), op.rows))
         elif kind is BulkUpdateOp:
-            cols = None if op.columns is None else tuple(sorted(op.columns))
             out.append(("U", op.table, np.asarray(op.rowids, np.int64).tobytes(),
-                        arrow_bytes(op.data), cols))
+                        arrow_bytes(op.data)))
         elif kind is ReplaceTableOp:
             enc = None if op.version is None else encode_version(op.version, before)
             out.append(("t", op.table, enc))
@@ -208,18 +206,18 @@ def _apply_ops(root: Root, ops: list) -> Root:
                                      f'that do not exist')
             root = root.with_table(name, version)
         elif kind == "U":
-            mapped = np.asarray(_mapped_ids(rowid_map, name, op[2]), np.int64)
-            columns = None if op[4] is None else frozenset(int(c) for c in op[4])
             data = read_arrow(op[3])
             arrow = root.tables[name].schema.arrow_schema
-            if data.schema.names != arrow.names or data.schema.types != arrow.types or \
-                    data.num_rows != len(mapped):
+            if data.schema.names != arrow.names or data.schema.types != arrow.types:
                 raise ValueError(f'a bulk update of "{name}" does not match its schema')
-            try:
-                version = root.tables[name].update_many(mapped, data, columns)
-            except errors.InternalError:
+            mapped = np.asarray(_mapped_ids(rowid_map, name, op[2]), np.int64)
+            if len(mapped) != data.num_rows:
+                raise ValueError(f'a bulk update of "{name}" has {len(mapped)} rowids for '
+                                 f'{data.num_rows} rows')
+            version, done, _ = root.tables[name].update_arrow(mapped, data)
+            if len(done) != len(mapped):
                 raise data_corrupted(f'log replay: an update of table "{name}" names rows '
-                                     f'that do not exist') from None
+                                     f'that do not exist')
             root = root.with_table(name, version)
         elif kind == "t":
             root = (root.without_table(name) if op[2] is None

@@ -32,8 +32,7 @@ import numpy as np
 from .. import errors
 from ..storage.root import Root, replace
 from .transaction import (BulkInsertOp, BulkUpdateOp, DeleteOp, InsertOp, ReplaceTableOp,
-                          SequenceOp,
-                          Transaction, UpdateOp, ViewOp)
+                          SequenceOp, Transaction, UpdateOp, ViewOp)
 
 
 @dataclass
@@ -79,9 +78,9 @@ def write_set(txn: Transaction) -> WriteSet:
             ws.tables.add(op.table)
             base = txn.snapshot.tables.get(op.table)
             limit = base.next_rowid if base is not None else 0
-            ids = op.rowids.tolist() if isinstance(op.rowids, np.ndarray) else op.rowids
-            ws.deleted.update((op.table, r) for r in ids if r < limit)
-            if isinstance(op, (UpdateOp, BulkUpdateOp)):
+            rowids = op.rowids.tolist() if isinstance(op.rowids, np.ndarray) else op.rowids
+            ws.deleted.update((op.table, r) for r in rowids if r < limit)
+            if not isinstance(op, DeleteOp):
                 _add_keys(ws, txn, op)
         elif isinstance(op, ReplaceTableOp):
             ws.tables.add(op.table)
@@ -157,12 +156,10 @@ def _replay(root: Root, op, rowid_map: dict) -> tuple[Root, object]:
         rowid_map.update(((op.table, int(o)), int(n)) for o, n in zip(op.rowids, new_ids))
         op = BulkInsertOp(op.table, op.data, new_ids)
     elif isinstance(op, BulkUpdateOp):
-        rowids = op.rowids
-        if rowid_map:
-            rowids = np.array([rowid_map.get((op.table, r), r) for r in rowids.tolist()],
-                              np.int64)
-        version = version.update_many(rowids, op.data, op.columns)
-        op = BulkUpdateOp(op.table, rowids, op.data, op.columns)
+        rowids = np.fromiter((rowid_map.get((op.table, r), r) for r in op.rowids.tolist()),
+                             np.int64, len(op.rowids))
+        version, done, data = version.update_arrow(rowids, op.data)
+        op = BulkUpdateOp(op.table, done, data)
     elif isinstance(op, (DeleteOp, UpdateOp)):
         ids = op.rowids.tolist() if isinstance(op.rowids, np.ndarray) else op.rowids
         rowids = [rowid_map.get((op.table, r), r) for r in ids]

@@ -66,12 +66,10 @@ class UpdateOp:
 
 @dataclass
 class BulkUpdateOp:
-    """Many rows changed in place by one statement (TableVersion.update_many): each keeps
-    its rowid; ``data`` holds the new rows in ``rowids`` order."""
+    """A set-based UPDATE in place (TableVersion.update_arrow): rowids keep their rows."""
     table: str
-    rowids: np.ndarray
-    data: pa.Table
-    columns: frozenset | None   # positions the SET list assigns (None = all)
+    rowids: np.ndarray  # ascending
+    data: pa.Table      # the new rows, aligned with rowids
 
 
 @dataclass
@@ -160,17 +158,12 @@ class Transaction:
         return rowids
 
     def delete_rows(self, name: str, rowids: list[int] | np.ndarray) -> None:
+        """Many rowids come as one numpy array (TableVersion.delete's bulk path) and are
+        logged as that array."""
         version = self.working.tables[name].delete(rowids)
         self.working = self.working.with_table(name, version)
         self.ops.append(DeleteOp(name, rowids if isinstance(rowids, np.ndarray)
                                  else list(rowids)))
-
-    def update_many(self, name: str, rowids: np.ndarray, data: pa.Table,
-                    columns: frozenset | None = None) -> None:
-        """Set-based UPDATE of distinct live rows in place (see TableVersion.update_many)."""
-        version = self.working.tables[name].update_many(rowids, data, columns)
-        self.working = self.working.with_table(name, version)
-        self.ops.append(BulkUpdateOp(name, rowids, data, columns))
 
     def update_rows(self, name: str, rowids: list[int], rows: list[tuple],
                     old_rows: list[tuple] | None = None,
@@ -184,6 +177,16 @@ class Transaction:
             new_of = dict(zip(rowids, rows))
             rows = [new_of[r] for r in done]
         self.ops.append(UpdateOp(name, done, rows))
+        return done
+
+    def update_arrow(self, name: str, rowids, data: pa.Table, old: pa.Table | None = None,
+                     columns: frozenset | None = None) -> np.ndarray:
+        """A set-based UPDATE in place: the rows keep their rowids (see
+        TableVersion.update_arrow); returns the rowids updated."""
+        version, done, data = self.working.tables[name].update_arrow(rowids, data, old, columns)
+        self.working = self.working.with_table(name, version)
+        if len(done):
+            self.ops.append(BulkUpdateOp(name, done, data))
         return done
 
     def replace_table(self, name: str, version: TableVersion | None) -> None:

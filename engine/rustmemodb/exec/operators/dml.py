@@ -2,13 +2,14 @@
 
 Small changes travel as Python row tuples into the table's row tail (no tiny
 Arrow chunks, which would slow every later scan); large ones as Arrow tables
-appended as whole chunks. A small UPDATE is delete + insert of the new row version.
+appended as whole chunks. UPDATE changes rows in place, keeping their rowids.
 INSERT ... ON CONFLICT goes row by row through exec/operators/upsert.py. The
 sources of UPDATE ... FROM and DELETE ... USING carry the FROM/USING columns
 after the target row and its rowid (one row per target row: the binder keeps
 the first join match), and RETURNING may read them. A large UPDATE is set-based
-and in place (TableVersion.update_many: rows keep their rowids), a large DELETE
-passes its rowids as one numpy array (the storage's bulk path).
+(TableVersion.update_arrow), a large DELETE passes its rowids as one numpy array
+(TableVersion.delete's bulk path) and, when nothing reads the deleted rows, scans
+only their rowids.
 Every check happens before the first write of the statement, and the session
 restores the transaction's working root if anything fails, so a failed
 statement leaves no trace. RETURNING rows are the operator's output.
@@ -150,24 +151,30 @@ def update(node: LogicalUpdate, ctx) -> pa.Table:
 
 
 def _write_versions(txn, table: str, schema, rowids: np.ndarray, new: pa.Table, old: pa.Table,
-                    ctx, assigned: frozenset) -> None:
+                    ctx, columns: frozenset) -> None:
+    """Write an UPDATE in place: every row keeps its rowid, which is its identity for
+    concurrent-write checks and for branch diff and merge (an UPDATE shows there as a
+    changed row, not a removed one plus an added one)."""
     if len(sorted_distinct(rowids)) != len(rowids):
         raise errors.sql_error("21000", "UPDATE command cannot affect row a second time")
+    width = len(schema.columns)
     if new.num_rows < TAIL_FREEZE:
         rowids = rowids.tolist()
         rows = _pyrows(new)
         constraints.check_rows(txn, schema, rows, ctx)
         if constraints.is_referenced(txn, table):
-            constraints.before_update(txn, schema, _pyrows(old.select(range(len(schema.columns)))),
-                                      rows, ctx)
-        txn.delete_rows(table, rowids)
-        txn.insert_rows(table, rows)
+            constraints.before_update(txn, schema, _pyrows(old.select(range(width))), rows, ctx)
+        txn.update_rows(table, rowids, rows, None, columns)
     else:
         constraints.check_table(txn, schema, new, ctx)
+        version = txn.working.tables[table]
         if constraints.is_referenced(txn, table):
-            constraints.before_update(txn, schema, _pyrows(old.select(range(len(schema.columns)))),
+            constraints.before_update(txn, schema, _pyrows(old.select(range(width))),
                                       _pyrows(new), ctx)
-        txn.update_many(table, rowids, new, assigned)   # set-based, rows keep their rowids
+        # the rows read are still current unless a cascade changed this table
+        same = txn.working.tables[table] is version
+        txn.update_arrow(table, rowids, new, old.select(range(width)) if same else None,
+                         columns)
 
 
 @operator(LogicalDelete)
