@@ -67,6 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv or (argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help")):
         argv.insert(0, "cli")
     parser = build_parser()
+    if argv[0] in NOT_BUILT and not {"-h", "--help"} & set(argv[1:]):
+        # Whatever options were given (--host, --port, ...): the tool itself is missing.
+        print(f"rustmemodb {argv[0]}: not available: {NOT_BUILT[argv[0]]}.", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     if args.command in NOT_BUILT:
         print(f"rustmemodb {args.command}: not available: {NOT_BUILT[args.command]}.",
