@@ -114,7 +114,7 @@ def is_branch_command(line: str) -> bool:
 def parse_backslash(line: str) -> BranchCommand:
     """``\\fork NAME``, ``\\diff A B [TABLE]``, ``\\merge SRC [--into T] [--ours|--theirs]``..."""
     try:
-        words = shlex.split(line.strip())
+        words = _words(line.strip())
     except ValueError as exc:
         raise BranchCommandError(f"cannot read {line.strip()!r}: {exc}") from None
     if not words or not words[0].startswith("\\") or words[0][1:] not in BY_NAME:
@@ -148,6 +148,15 @@ def parse_backslash(line: str) -> BranchCommand:
     if verb.name in ("fork",):
         check_name(values[0])
     return BranchCommand(verb.name, tuple(values), into=into, strategy=strategy)
+
+
+def _words(text: str) -> list[str]:
+    """Whitespace-separated words, quotes grouping; backslashes are plain characters."""
+    lexer = shlex.shlex(text, posix=True)
+    lexer.whitespace_split = True
+    lexer.escape = ""
+    lexer.commenters = ""
+    return list(lexer)
 
 
 def usage_lines(prefix: str = "\\") -> list[str]:
