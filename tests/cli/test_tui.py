@@ -37,6 +37,7 @@ async def run_sql(app, pilot, text: str, *, replace: bool = True):
         editor.load_text(text)
         editor.move_cursor(editor.document.end)
     await pilot.press("ctrl+e")
+    await pilot.pause()              # the run starts from the editor's queue (call_later)
     await app.workers.wait_for_complete()
     await pilot.pause()
 
@@ -295,3 +296,9 @@ def test_svg_screenshot(tmp_path):
     drive(scenario)
     svg = open(out["path"], encoding="utf-8").read()
     assert svg.startswith("<svg") and "AAPL" in svg and "MSFT" in svg
+    import shutil
+    import subprocess
+    if shutil.which("rsvg-convert"):          # rasterised, as looked at during development
+        png = tmp_path / "tui.png"
+        subprocess.run(["rsvg-convert", "-o", str(png), out["path"]], check=True)
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000

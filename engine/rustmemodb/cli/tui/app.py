@@ -18,7 +18,7 @@ from rich.text import Text
 from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, ScrollableContainer, Vertical
 from textual.widgets import RichLog, Static, TextArea
 
 from rustmemodb.sql.split import split_statements
@@ -69,6 +69,7 @@ class RustMemoApp(App):
     #history { height: 40%; border: round $panel; }
     #grid { height: 1fr; border: round $accent; }
     #message-box { height: auto; max-height: 45%; border: round $panel; }
+    #message { width: auto; }
     #status { dock: bottom; height: 1; background: $boost; }
     """
     BINDINGS = [
@@ -105,7 +106,7 @@ class RustMemoApp(App):
                 grid = ArrowGrid(id="grid")
                 grid.border_title = "result"
                 yield grid
-                with VerticalScroll(id="message-box"):
+                with ScrollableContainer(id="message-box"):
                     yield Static("", id="message", markup=False)
         yield Static("", id="status", markup=False)
 
@@ -127,6 +128,11 @@ class RustMemoApp(App):
 
     # -- running -----------------------------------------------------------------------------
     def action_run(self) -> None:
+        # A priority binding is handled as soon as the key arrives, while keys typed just
+        # before it may still wait in the editor's queue: read the editor after them.
+        self.query_one("#editor", SqlEditor).call_later(self._run_from_editor)
+
+    def _run_from_editor(self) -> None:
         if self.running:
             self.notify("a statement is running: Ctrl+C cancels it", severity="warning")
             return
@@ -205,7 +211,9 @@ class RustMemoApp(App):
         self.query_one("#history", RichLog).write(Text(f"{source}\n  → {summary}"))
 
     def _message(self, text: str) -> None:
-        self.query_one("#message", Static).update(Text(text))
+        # Not wrapped: a caret must stay under its column and plan lines keep their indent
+        # (the box scrolls sideways instead).
+        self.query_one("#message", Static).update(Text(text, no_wrap=True, overflow="ignore"))
 
     def _set_status(self, text: str) -> None:
         branch = getattr(self.session, "current", None)
