@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-SUITES = ("fork", "load", "analytics", "oltp", "lab", "durability")
+SUITES = ("fork", "load", "analytics", "oltp", "lab", "durability", "loadtest")
 
 
 def suite_module(name: str):
