@@ -80,6 +80,15 @@ def test_ctrl_e_runs_only_the_statement_under_the_cursor_or_the_selection():
     drive(scenario)
 
 
+def test_a_selection_of_several_statements_runs_them_all_and_stops_at_an_error():
+    session = EmbeddedSession()
+    out = session.run("CREATE TABLE t (id INTEGER); INSERT INTO t VALUES (1), (2); SELECT count(*) AS n FROM t")
+    assert out.table.to_pylist() == [{"n": 2}]
+    out = session.run("INSERT INTO t VALUES (3); SELECT nope FROM t; INSERT INTO t VALUES (4)")
+    assert out.error.sqlstate == "42703" and out.source == "SELECT nope FROM t" and out.error.position == 7
+    assert session.run("SELECT count(*) AS n FROM t").table.to_pylist() == [{"n": 3}]
+
+
 def test_statement_at():
     text = "select 1;\n\\dt\nselect\n  2"
     assert statement_at(text, 3) == ("select 1", 0)

@@ -92,7 +92,7 @@ class Session:
             if text.startswith("\\"):
                 outcome = self.command(text)
             else:
-                outcome = self._execute(text)
+                outcome = self._execute_all(text)
         except CommandError as exc:
             outcome = Outcome(text, "error", error=ErrorInfo(None, str(exc)))
         except branch_commands.BranchCommandError as exc:
@@ -101,6 +101,19 @@ class Session:
             outcome = Outcome(text, "error", error=error_info(exc))
         outcome.elapsed = outcome.elapsed or (time.perf_counter() - t0)
         outcome.explain = outcome.kind == "rows" and bool(_EXPLAIN_ANALYZE.match(text))
+        return outcome
+
+    def _execute_all(self, text: str) -> Outcome:
+        """Every statement of ``text`` in order (a selection may hold several), as psql
+        does: stop at the first error; the outcome shown is the last one."""
+        from rustmemodb.sql.split import split_statements
+        pieces = [piece for piece, _ in split_statements(text) if piece.strip()] or [text]
+        outcome = None
+        for piece in pieces:
+            try:
+                outcome = self._execute(piece)
+            except Exception as exc:
+                return Outcome(piece, "error", error=error_info(exc))
         return outcome
 
     # -- backslash commands ---------------------------------------------------------------
