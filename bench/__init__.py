@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import importlib
 
-SUITES = ("fork", "load", "analytics", "oltp", "lab", "durability", "loadtest")
+SUITES = ("fork", "load", "analytics", "oltp", "lab", "durability", "frontend", "storage",
+          "contention", "pauses", "branch", "loadtest")
 
 
 def suite_module(name: str):

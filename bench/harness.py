@@ -272,7 +272,8 @@ def fmt_bytes(b: float) -> str:
     return f"{b:.0f} B"
 
 
-FORMATS = {"s": fmt_seconds, "bytes": fmt_bytes, "check": lambda v: "ok"}
+FORMATS = {"s": fmt_seconds, "bytes": fmt_bytes, "check": lambda v: "ok",
+           "count": lambda v: f"{v:,.0f}"}
 
 
 @dataclasses.dataclass
@@ -284,8 +285,9 @@ class Row:
 
 
 class ResultTable:
-    """Cases x engines. `unit` is "s" (lower is better, ratios shown), "bytes", or
-    "check" (a pass/fail grid: a value means ok, an error says what differed)."""
+    """Cases x engines. `unit` is "s" (lower is better, ratios shown), "bytes", "count"
+    (plain numbers: operations, errors, rates), or "check" (a pass/fail grid: a value
+    means ok, an error says what differed)."""
 
     def __init__(self, title: str, engines: list[str], unit: str = "s",
                  ratios: bool | None = None, note: str = ""):

@@ -7,47 +7,46 @@ The life of a statement:
  2. Rewrite placeholders (``?``, ``%s``, ``:name``) to ``$n`` (sql/params.py).
  3. Keyword pre-dispatch (sql/dispatch.py): transaction control, SET/SHOW,
     PREPARE/EXECUTE and EXPLAIN are handled without (or before) sqlglot.
- 4. Parse with sqlglot, PostgreSQL dialect (sql/parse.py).
- 5. Bind against the transaction's catalog (sql/bind/): names, types, strict
-    checks; then optimize (optimize/), and cache.
- 6. Convert the parameters to the types the binder inferred for their slots.
+ 4. Lift the literals out of the text (sql/literals.py) and look the shape up in
+    the plan cache: a one-off text of a known shape skips parsing and planning.
+ 5. Parse with sqlglot, PostgreSQL dialect (sql/parse.py); bind against the
+    transaction's catalog (sql/bind/): names, types, strict checks; optimize
+    (optimize/); turn the lifted literals that reached the plan into parameter
+    slots, and cache.
+ 6. Convert the parameters to the types the binder inferred for their slots and
+    append the lifted literals' values.
  7. Pick the transaction: the open explicit one, or a fresh autocommit one.
  8. Execute (exec/run.py) against the transaction's private working root; a
     failure restores the root as it was before the statement, and inside an
     explicit transaction marks it failed (``25P02`` until ROLLBACK).
- 9. Autocommit: commit (txn/commit.py handles conflicts and rebase).
+ 9. Autocommit: commit (txn/commit.py handles conflicts and rebase). On a
+    write-write conflict (``40001``) the statement runs again on the newest root,
+    a bounded number of times with a short jittered backoff (txn/isolation.py),
+    and its result is that of the run that committed.
 10. Return a ``Result``: Arrow columns, rowcount, statement kind.
+
+Inside an explicit READ COMMITTED transaction each statement first moves the
+transaction onto the newest committed root (``Database.refresh``), and a
+conflict, there or at COMMIT, runs the transaction's statements again on the
+newest root (``_replay``) instead of failing with ``40001``.
 """
 from __future__ import annotations
 
+import weakref
+from operator import itemgetter
 from time import perf_counter as _perf_counter
 from typing import Any
 
-
 from . import errors, types
+from .exec import limits as _limits
 from .exec.context import ExecContext
 from .result import Result
 from .sql import params as placeholders
 from .sql.dispatch import Explain, Utility, dispatch
+from .sql.literals import parameterize, shape_of, tag_slots
+from .storage.table import TAIL_FREEZE
 from .sql.plan_cache import Prepared
-
-
-class CancelFlag:
-    """A cross-thread cancel request; a plain attribute is enough under the GIL."""
-
-    __slots__ = ("_set",)
-
-    def __init__(self) -> None:
-        self._set = False
-
-    def set(self) -> None:
-        self._set = True
-
-    def clear(self) -> None:
-        self._set = False
-
-    def is_set(self) -> bool:
-        return self._set
+from .txn import isolation
 
 
 class Session:
@@ -55,14 +54,22 @@ class Session:
 
     def __init__(self, database, connection=None) -> None:
         self.db = database
-        self.connection = connection
+        # Weak: the connection owns its session, and a back reference would make the
+        # pair a cycle that only the cyclic collector frees (and forks would pile up).
+        self._connection = weakref.ref(connection) if connection is not None else None
         self.txn = None                   # explicit transaction, when one is open
         self.autocommit = True            # False: PEP 249 implicit transactions
         self.settings: dict[str, str] = {}
         self.prepared: dict[str, str] = {}
-        self.cancel_event = CancelFlag()
+        # Interrupt flag, statement_timeout and max_statement_memory (exec/limits.py).
+        self.cancel_event = _limits.StatementLimits()
         self.replacement_scan = None
         self.savepoints: list[tuple[str, Any]] = []
+
+    @property
+    def connection(self):
+        ref = self._connection
+        return ref() if ref is not None else None
 
     @property
     def in_transaction(self) -> bool:
@@ -71,70 +78,117 @@ class Session:
     # ---- entry ----------------------------------------------------------------------------
     def execute(self, sql: str, params=None) -> Result:
         started = _perf_counter()
-        self.cancel_event.clear()
+        limits = self.cancel_event
+        token = _limits.activate(limits)
         try:
-            prepared = self._prepare(sql)
-        except errors.Error:
-            if self.txn is not None:   # like PostgreSQL, any error aborts the transaction
-                self.txn.failed = True
-            raise
-        txn = self.txn
-        if txn is not None and txn.failed and not _ends_failed_txn(prepared):
-            raise _aborted()
-        if prepared.utility is not None:
-            result = self._utility(prepared, params)
-        else:
-            result = self._run(prepared, params)
+            try:
+                prepared, lifted = self._lookup(sql)
+            except BaseException as exc:
+                if self.txn is not None:   # like PostgreSQL, any error aborts the transaction
+                    self.txn.failed = True
+                if isinstance(exc, errors.Error):
+                    raise
+                raise _limits_error(exc) from exc
+            txn = self.txn
+            if txn is not None and txn.failed and not _ends_failed_txn(prepared):
+                raise _aborted()
+            if prepared.utility is not None:
+                result = self._utility(prepared, params)
+            else:
+                if txn is not None and txn.statements is not None:   # READ COMMITTED
+                    prepared, lifted = self._newest_snapshot(sql, prepared, lifted)
+                result = self._run(prepared, params, lifted=lifted)
+        finally:
+            _limits.deactivate(limits, token)
         result.elapsed = _perf_counter() - started
         return result
 
     # ---- steps 1-5 ---------------------------------------------------------------------
-    def _prepare(self, sql: str) -> Prepared:
+    def _lookup(self, sql: str) -> tuple[Prepared, list]:
+        """The plan for ``sql`` and its lifted literals' values, cached or made now."""
         db = self.db
         txn = self.txn
         root = txn.working if txn is not None else db.root
-        entry = db.plan_cache.get(sql)
-        if entry is not None and entry.valid_for(root, db.functions):
-            return entry
+        cache = db.plan_cache
+        hit = cache.by_text(sql)
+        if hit is not None and hit[0].valid_for(root, db.functions):
+            cache.hits += 1
+            return hit
+        ph = placeholders.normalize(sql)
+        util = dispatch(ph.sql)
+        if util is not None:
+            return Prepared(ph.sql, ph, kind="utility", utility=util), []
+        shape = shape_of(ph.sql, ph.names)
+        if shape.literals:
+            found = cache.by_shape(shape)
+            if found is not None and found.valid_for(root, db.functions):
+                values = found.lifted.params(shape)
+                cache.put(sql, found, values)
+                cache.hits += 1
+                return found, values
+        cache.misses += 1
+        prepared = self._bind(ph, root, shape)
+        values = prepared.lifted.params(shape) if prepared.lifted is not None else []
+        if prepared.bound.cacheable:
+            cache.put(sql, prepared, values, shape)
+        return prepared, values
+
+    def _prepare(self, sql: str) -> Prepared:
+        """A plan for ``sql`` with its literals as written (EXPLAIN, PREPARE): not cached."""
         ph = placeholders.normalize(sql)
         util = dispatch(ph.sql)
         if util is not None:
             return Prepared(ph.sql, ph, kind="utility", utility=util)
-        try:
-            prepared = self._bind(ph, root)
-        except errors.Error as exc:   # positions point into the text as the user wrote it
-            if exc.position is not None and ph.edits:
-                exc.position = ph.original_position(exc.position)
-            raise
-        if prepared.bound.cacheable:
-            db.plan_cache.put(sql, prepared)
-        return prepared
+        return self._bind(ph, self._catalog_root())
 
     def _catalog_root(self):
         return self.txn.working if self.txn is not None else self.db.root
 
-    def _bind(self, ph, root) -> Prepared:
+    def _bind(self, ph, root, shape=None) -> Prepared:
+        try:
+            return self._bind_text(ph, root, shape)
+        except errors.Error as exc:   # positions point into the text as the user wrote it
+            if exc.position is not None and ph.edits:
+                exc.position = ph.original_position(exc.position)
+            raise
+
+    def _bind_text(self, ph, root, shape) -> Prepared:
         from .optimize import optimize
         from .sql.bind.binder import StatementBinder
         from .sql.parse import parse_one
         ast = parse_one(ph.sql)
-        binder = StatementBinder(root, self.db.functions, self._scan_lookup)
-        bound = binder.bind_statement(ast)
+        tags = tag_slots(shape, ast) if shape is not None else None
+        try:
+            bound = StatementBinder(root, self.db.functions, self._scan_lookup,
+                                    tags).bind_statement(ast)
+        except errors.Error as exc:
+            if tags is None or exc.sqlstate[:2] in ("53", "54", "57"):
+                raise   # cancelled, out of memory or too complex: binding again cannot help
+            # Two literals written alike are different slots, so an expression repeated
+            # in GROUP BY and the select list no longer matches: bind with constants.
+            tags = None
+            bound = StatementBinder(root, self.db.functions,
+                                    self._scan_lookup).bind_statement(ast)
         plan = optimize(bound.plan, root) if bound.plan is not None else None
+        lifted = None
+        if tags is not None and plan is not None:
+            plan, lifted = parameterize(plan, shape, ph.count)
         slots = [bound.param_types.get(i, types.UNKNOWN) for i in range(ph.count)]
         sizes = tuple((name, root.tables[name].live_rows) for kind, name, _ in bound.deps
                       if kind == "table" and name in root.tables)
         prepared = Prepared(ph.sql, ph, kind=bound.kind, bound=bound, plan=plan,
                             functions_version=self.db.functions.version, param_types=slots,
-                            exact_types=exact_param_types(ph, slots), sizes=sizes)
+                            exact_types=exact_param_types(ph, slots), sizes=sizes,
+                            lifted=lifted)
         from .exec.fast_path import compile_fast_path
         prepared.fast = compile_fast_path(prepared)
         return prepared
 
     def _scan_lookup(self, name: str):
         """Registered objects first, then the replacement scan (e.g. notebook variables)."""
-        if self.connection is not None:
-            data = self.connection._registered.get(name)
+        connection = self.connection
+        if connection is not None:
+            data = connection._registered.get(name)
             if data is not None:
                 return data
         if self.replacement_scan is not None:
@@ -145,26 +199,114 @@ class Session:
         return None
 
     # ---- steps 6-10 ----------------------------------------------------------------------
-    def _run(self, prepared: Prepared, params, analyze: dict | None = None) -> Result:
-        values = self._params(prepared, params)
+    def execute_many(self, sql: str, seq_of_params) -> int:
+        """``executemany``: one statement over many parameter rows; the rows affected.
+
+        An INSERT with a row-wise fast path appends every row at once, as one atomic
+        statement; anything else runs once per parameter row."""
+        seq = seq_of_params if isinstance(seq_of_params, (list, tuple)) else list(seq_of_params)
+        limits = self.cancel_event
+        token = _limits.activate(limits)   # interrupt / timeout / memory cap (exec/limits)
+        try:
+            try:
+                prepared, lifted = self._lookup(sql) if seq else (None, [])
+            except errors.Error:
+                if self.txn is not None:
+                    self.txn.failed = True
+                raise
+            many = getattr(prepared.fast, "many", None) if prepared is not None else None
+            if many is None or (self.txn is not None and self.txn.failed):
+                return sum(max(self.execute(sql, p).rowcount, 0) for p in seq)
+            columnar = getattr(prepared.fast, "many_columns", None)
+            if columnar is not None and len(seq) >= TAIL_FREEZE and not lifted \
+                    and prepared.placeholders.style != "named" \
+                    and set(map(type, seq)) <= {tuple, list} \
+                    and set(map(len, seq)) == {prepared.placeholders.count}:
+                # Many rows of plain values: handed over column-wise, no object per value.
+                columns = [list(map(itemgetter(j), seq))
+                           for j in range(prepared.placeholders.count)]
+                done = self._guarded(prepared, lambda p: (
+                    [], lambda ctx: p.fast.many_columns(ctx, columns, p.param_types)))
+                if done is not None:
+                    return done
+            rows = [self._params(prepared, p) + lifted if lifted else self._params(prepared, p)
+                    for p in seq]
+            return self._guarded(prepared, lambda p: ([], lambda ctx: p.fast.many(ctx, rows)))
+        finally:
+            _limits.deactivate(limits, token)
+
+    def _run(self, prepared: Prepared, params, analyze: dict | None = None,
+             lifted: list = ()) -> Result:
+        def job(prepared: Prepared):
+            values = self._params(prepared, params)
+            if lifted:
+                values += lifted
+            return values, lambda ctx: self._execute_bound(prepared, ctx)
+        return self._guarded(prepared, job, analyze)
+
+    def _guarded(self, prepared: Prepared, job, analyze: dict | None = None):
+        """Run ``job(prepared) -> (values, run)`` as one statement of the session's
+        transaction: undone whole if it fails. In autocommit a write-write conflict at
+        commit re-runs the job on the newest root; in a READ COMMITTED transaction the
+        job is remembered so the transaction can be replayed there."""
+        values, run = job(prepared)
         txn, autocommit = self._transaction()
+        if autocommit:
+            result = self._attempt(txn, run, values, analyze, True)
+            try:
+                self.db.commit(txn)
+            except errors.SerializationFailure as exc:
+                return self._rerun_autocommit(prepared, job, analyze, exc)
+            return result
+        ops_before = len(txn.ops)
+        result = self._attempt(txn, run, values, analyze, False)
+        txn.queries += 1
+        statements = txn.statements
+        if statements is not None and (len(txn.ops) != ops_before
+                                       or prepared.bound.kind != "SELECT"):
+            statements.append((prepared, job))
+        return result
+
+    def _attempt(self, txn, run, values: list, analyze: dict | None,
+                 autocommit: bool):
+        """``run(ctx)`` once in ``txn``; on failure the statement leaves no trace and the
+        error leaves as a DB-API error (an explicit transaction is marked failed)."""
         ctx = ExecContext(txn, values, self.db.functions, self.cancel_event, analyze)
         mark = txn.savepoint()
         try:
-            result = self._execute_bound(prepared, ctx)
+            return run(ctx)
         except BaseException as exc:
             txn.restore(mark)
             self._after_error(txn, autocommit)
-            if isinstance(exc, KeyboardInterrupt):
-                raise errors.sql_error("57014", "canceling statement due to user request") from None
             if isinstance(exc, errors.Error):
                 raise
-            if isinstance(exc, (MemoryError, RecursionError)):
-                raise errors.sql_error("54001", f"statement too complex: {type(exc).__name__}") from None
-            raise errors.InternalError(f"internal error: {type(exc).__name__}: {exc}") from exc
-        if autocommit:
-            self.db.commit(txn)
-        return result
+            raise _limits_error(exc) from exc
+
+    def _rerun_autocommit(self, prepared: Prepared, job, analyze: dict | None,
+                          error: errors.Error):
+        """An autocommit statement lost a write-write race at commit: run it again on the
+        newest committed root (bounded, with backoff), as PostgreSQL's READ COMMITTED
+        re-applies a statement to the newest row version. Nobody has seen the failed
+        run's result, so this is as if the statement had started later."""
+        db = self.db
+        for attempt in range(1, isolation.ATTEMPTS):
+            isolation.backoff(attempt)
+            if self.cancel_event.is_set():
+                raise errors.sql_error("57014", "canceling statement due to user request")
+            root = db.root
+            if not prepared.valid_for(root, db.functions):   # a table changed definition
+                prepared = self._bind(prepared.placeholders, root)
+            values, run = job(prepared)
+            if analyze is not None:
+                analyze.clear()
+            txn = db.begin()
+            result = self._attempt(txn, run, values, analyze, True)
+            try:
+                db.commit(txn)
+                return result
+            except errors.SerializationFailure as exc:
+                error = exc
+        raise error
 
     def _execute_bound(self, prepared: Prepared, ctx: ExecContext) -> Result:
         bound = prepared.bound
@@ -194,7 +336,8 @@ class Session:
         exact = prepared.exact_types
         if exact is not None and (type(params) is tuple or type(params) is list) \
                 and tuple(map(type, params)) == exact \
-                and (int not in exact or _ints_fit(params)):
+                and (int not in exact or _ints_fit(params)) \
+                and (str not in exact or _texts_fit(params)):
             return list(params)
         ph = prepared.placeholders
         if ph.count == 0 and not params:
@@ -210,9 +353,128 @@ class Session:
                 raise _aborted()
             return self.txn, False
         if not self.autocommit:  # PEP 249: implicitly open a transaction
-            self.txn = self.db.begin(explicit=True)
+            self.txn = self._open()
             return self.txn, False
         return self.db.begin(), True
+
+    def _open(self, level: str | None = None):
+        """A new explicit transaction at ``level`` (default: default_transaction_isolation)."""
+        txn = self.db.begin(explicit=True)
+        self._set_level(txn, level or self.default_isolation)
+        return txn
+
+    @staticmethod
+    def _set_level(txn, level: str) -> None:
+        txn.isolation = level
+        rc = isolation.effective(level) == isolation.READ_COMMITTED
+        txn.statements = [] if rc else None
+
+    # ---- READ COMMITTED ---------------------------------------------------------------
+    @property
+    def default_isolation(self) -> str:
+        return self.settings.get("default_transaction_isolation", isolation.DEFAULT)
+
+    def _newest_snapshot(self, sql: str, prepared: Prepared,
+                         lifted: list) -> tuple[Prepared, list]:
+        """Before a statement of a READ COMMITTED transaction: read the newest committed
+        root (own changes rebased; on conflict the transaction runs again there)."""
+        txn = self.txn
+        try:
+            self.db.refresh(txn)
+        except errors.SerializationFailure:
+            try:
+                self.txn = self._replay(txn)
+            except BaseException:
+                txn.failed = True    # over for the database; only ROLLBACK is accepted
+                raise
+        if not prepared.valid_for(self.txn.working, self.db.functions):
+            return self._prepare(sql), []    # literals as written: nothing lifted
+        return prepared, lifted
+
+    def _replay(self, old):
+        """The statements of READ COMMITTED transaction ``old`` run again, in order, in a
+        new transaction on the newest committed root; savepoint marks follow."""
+        db = self.db
+        db.end(old)
+        new = db.begin(explicit=True)
+        self._set_level(new, old.isolation)
+        new.queries = old.queries
+        wanted = {mark[2] for _, mark in self.savepoints}
+        marks = {}
+        try:
+            for k, (prepared, job) in enumerate(old.statements):
+                if k in wanted:
+                    marks[k] = new.savepoint()
+                if not prepared.valid_for(new.working, db.functions):
+                    prepared = self._bind(prepared.placeholders, new.working)
+                values, run = job(prepared)
+                self._attempt(new, run, values, None, False)
+                new.statements.append((prepared, job))
+        except BaseException:
+            db.end(new)
+            raise
+        if len(old.statements) in wanted:
+            marks[len(old.statements)] = new.savepoint()
+        self.savepoints = [(name, marks[mark[2]]) for name, mark in self.savepoints]
+        return new
+
+    def _commit_read_committed(self, txn) -> None:
+        for attempt in range(1, isolation.ATTEMPTS + 1):
+            try:
+                self.db.commit(txn)
+                return
+            except errors.SerializationFailure:
+                if attempt == isolation.ATTEMPTS:
+                    raise
+            isolation.backoff(attempt)
+            txn = self._replay(txn)
+
+    def set_isolation(self, text: str) -> bool:
+        """SET [SESSION CHARACTERISTICS AS] TRANSACTION ISOLATION LEVEL ..., SET
+        [default_]transaction_isolation = ...: True if ``text`` (after SET) was one."""
+        import re
+        m = re.match(r"(SESSION\s+CHARACTERISTICS\s+AS\s+)?TRANSACTION\b(.*)$", text.strip(),
+                     re.I | re.S)
+        if m:
+            level = isolation.level_in(m.group(2))
+            if level is None:     # e.g. SET TRANSACTION READ ONLY: nothing to change
+                return True
+            if m.group(1):
+                self.settings["default_transaction_isolation"] = level
+            else:
+                self._set_transaction_level(level)
+            return True
+        m = re.match(r"(?:SESSION\s+|LOCAL\s+)?(default_transaction_isolation|"
+                     r"transaction_isolation)\s*(?:=|TO)\s*(.+?)\s*$", text.strip(), re.I | re.S)
+        if not m:
+            return False
+        name = m.group(1).lower()
+        value = m.group(2)
+        if name == "default_transaction_isolation" and value.upper() == "DEFAULT":
+            self.settings.pop(name, None)
+            return True
+        level = isolation.normalize(value)
+        if name == "default_transaction_isolation":
+            self.settings[name] = level
+        else:
+            self._set_transaction_level(level)
+        return True
+
+    def _set_transaction_level(self, level: str) -> None:
+        txn = self.txn
+        if txn is None:
+            if self.autocommit:   # PostgreSQL: a WARNING and no effect outside a block
+                return
+            txn = self.txn = self._open()
+        if txn.queries or txn.ops:
+            raise errors.sql_error("25001", "SET TRANSACTION ISOLATION LEVEL must be called "
+                                            "before any query")
+        self._set_level(txn, level)
+
+    def show_isolation(self, name: str) -> str:
+        if name == "transaction_isolation":
+            return self.txn.isolation if self.txn is not None else self.default_isolation
+        return self.default_isolation
 
     def _after_error(self, txn, autocommit: bool) -> None:
         if autocommit:
@@ -221,11 +483,13 @@ class Session:
             txn.failed = True
 
     # ---- transaction control and other utilities ------------------------------------------
-    def begin(self) -> None:
+    def begin(self, options: str = "") -> None:
+        """BEGIN / START TRANSACTION [ISOLATION LEVEL ...]."""
+        level = isolation.level_in(options) if options else None
         if self.txn is not None:
             # PostgreSQL only warns ("there is already a transaction in progress").
             return
-        self.txn = self.db.begin(explicit=True)
+        self.txn = self._open(level)
 
     def commit(self) -> None:
         txn, self.txn = self.txn, None
@@ -235,7 +499,10 @@ class Session:
         if txn.failed:   # as PostgreSQL: COMMIT of an aborted transaction rolls it back
             self.db.end(txn)
             return
-        self.db.commit(txn)
+        if txn.statements is not None:
+            self._commit_read_committed(txn)
+        else:
+            self.db.commit(txn)
 
     def rollback(self) -> None:
         txn, self.txn = self.txn, None
@@ -250,6 +517,11 @@ class Session:
     def explain(self, explain: Explain, params) -> Result:
         from .utility import run_explain
         return run_explain(self, explain, params)
+
+
+def _limits_error(exc: BaseException) -> errors.Error:
+    from .api.guard import as_db_error
+    return as_db_error(exc)
 
 
 def _aborted() -> errors.Error:
@@ -277,6 +549,18 @@ def exact_param_types(ph, slots: list) -> tuple | None:
     return None if None in exact else exact
 
 
+def _texts_fit(params) -> bool:
+    """Every str parameter is valid UTF-8 (a lone surrogate must not reach storage: the
+    slow path's conversion raises 22021 for it)."""
+    for v in params:
+        if type(v) is str and not v.isascii():
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+    return True
+
+
 def _ints_fit(params) -> bool:
     """Every int parameter fits in int64 (a bigger one must not reach storage)."""
     for v in params:
@@ -293,6 +577,8 @@ def convert_param(value, expected: str, slot: int, cast: bool = False):
     if value is None:
         return None
     if _EXACT.get(type(value)) == expected and type(value) is not int:
+        if type(value) is str and not value.isascii():
+            types.check_text(value)           # a lone surrogate is not UTF-8: 22021
         return value                          # the common case: nothing to convert
     stored, got = types.from_python(value)
     if expected == types.FLOAT and got == types.INTEGER:

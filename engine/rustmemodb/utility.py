@@ -12,6 +12,7 @@ import re
 import pyarrow as pa
 
 from . import errors, types
+from .exec import limits
 from .result import Result
 from .sql.dispatch import Explain, Utility
 
@@ -21,7 +22,7 @@ def run_utility(session, util, params):
         return run_explain(session, util, params)
     kind = util.kind
     if kind == "begin":
-        session.begin()
+        session.begin(util.arg)
         return Result([], kind="BEGIN")
     if kind == "commit":
         session.commit()
@@ -32,13 +33,20 @@ def run_utility(session, util, params):
     if kind in ("savepoint", "release", "rollback_to"):
         return _savepoint(session, kind, util.arg.strip())
     if kind == "set":
+        if session.set_isolation(util.arg):
+            return Result([], kind="SET")
         m = re.match(r"(?:SESSION\s+|LOCAL\s+)?([\w.]+)\s*(?:=|TO)\s*(.+)$", util.arg, re.I | re.S)
         if m:
-            session.settings[m.group(1).lower()] = m.group(2).strip().strip("'")
+            name, value = m.group(1).lower(), m.group(2).strip().strip("'")
+            if name in limits.SETTINGS:   # validated and applied now (exec/limits.py)
+                value = limits.apply_setting(session.cancel_event, name, value)
+            session.settings[name] = value
         return Result([], kind="SET")
     if kind == "show":
         name = util.arg.strip().lower()
         value = session.settings.get(name, _DEFAULT_SETTINGS.get(name))
+        if name in ("transaction_isolation", "default_transaction_isolation"):
+            value = session.show_isolation(name)
         if value is None:
             raise errors.sql_error("42704", f'unrecognized configuration parameter "{name}"')
         return Result([(name, types.TEXT)], table=pa.table({name: pa.array([value], pa.large_string())}),
@@ -49,6 +57,9 @@ def run_utility(session, util, params):
             session.settings.clear()
         else:
             session.settings.pop(name, None)
+        for setting in limits.SETTINGS:
+            if name in ("all", setting):
+                limits.apply_setting(session.cancel_event, setting, None)
         return Result([], kind="RESET")
     if kind == "prepare":
         return _prepare(session, util.arg)
@@ -70,8 +81,10 @@ def run_utility(session, util, params):
 
 _DEFAULT_SETTINGS = {
     "server_version": "15.0 (rustmemodb)", "transaction_isolation": "repeatable read",
+    "default_transaction_isolation": "repeatable read",
     "standard_conforming_strings": "on", "client_encoding": "UTF8", "datestyle": "ISO, MDY",
     "timezone": "UTC", "search_path": "public",
+    "statement_timeout": "0", "max_statement_memory": "0",
 }
 
 

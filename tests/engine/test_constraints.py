@@ -109,3 +109,16 @@ def test_rollback_of_constraint_changes(conn):
     conn.execute("INSERT INTO c VALUES (50, 1, -5)")
     conn.execute("ROLLBACK")
     assert err(conn, "INSERT INTO c VALUES (50, 1, -5)").sqlstate == "23514"
+
+
+def test_a_check_follows_the_user_function_it_calls():
+    import rustmemodb as _r
+    c = _r.connect()
+    c.register_function("small", lambda x: x < 10, ["INTEGER"], "BOOLEAN")
+    c.execute("CREATE TABLE ck (x INTEGER CHECK (small(x)))")
+    c.execute("INSERT INTO ck VALUES (5)")
+    with pytest.raises(_r.IntegrityError):
+        c.execute("INSERT INTO ck VALUES (50)")
+    c.register_function("small", lambda x: x < 100, ["INTEGER"], "BOOLEAN")   # replaced
+    c.execute("INSERT INTO ck VALUES (50)")
+    assert c.execute("SELECT count(*) FROM ck").fetchone() == (2,)

@@ -4,6 +4,12 @@ Like DuckDB and the spec, a connection starts in autocommit mode: each statement
 is its own transaction, ``BEGIN`` opens an explicit one and ``commit()`` with
 nothing open is a no-op. Setting ``autocommit = False`` gives PEP 249's implicit
 transactions (the first statement opens one; ``commit()``/``rollback()`` end it).
+
+Threads may share a connection (``threadsafety = 2``): every call that touches the
+session (statements, commit, rollback, begin, close) holds the connection's lock,
+so statements of different threads run one after another, never interleaved
+inside the session's transaction. ``interrupt()`` does not take it: it is how
+another thread cancels the running statement.
 """
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from typing import Any, Callable, Sequence
 from .. import errors, types
 from .arrow_io import to_arrow_table
 from .cursor import Cursor
+from .guard import guarded
 
 
 class Connection:
@@ -22,7 +29,8 @@ class Connection:
         self._session = Session(database, self)
         self._registered: dict = {}
         self._closed = False
-        self._running = threading.Lock()
+        # Reentrant: a Python UDF or replacement scan may run SQL on this connection.
+        self._lock = threading.RLock()
 
     # ---- PEP 249 ----------------------------------------------------------------------------
     def cursor(self) -> Cursor:
@@ -40,22 +48,30 @@ class Connection:
     def executescript(self, sql: str) -> Cursor:
         return self.cursor().executescript(sql)
 
+    @guarded
     def commit(self) -> None:
         self._check_open()
-        self._session.commit()
+        with self._lock:
+            self._session.commit()
 
+    @guarded
     def rollback(self) -> None:
         self._check_open()
-        self._session.rollback()
+        with self._lock:
+            self._session.rollback()
 
+    @guarded
     def begin(self) -> None:
         self._check_open()
-        self._session.begin()
+        with self._lock:
+            self._session.begin()
 
+    @guarded
     def close(self) -> None:
-        if not self._closed:
-            self._session.rollback()
-            self._closed = True
+        with self._lock:
+            if not self._closed:
+                self._session.rollback()
+                self._closed = True
 
     @property
     def closed(self) -> bool:
@@ -79,9 +95,10 @@ class Connection:
 
     @autocommit.setter
     def autocommit(self, value: bool) -> None:
-        if value and self._session.txn is not None:
-            self._session.commit()
-        self._session.autocommit = bool(value)
+        with self._lock:
+            if value and self._session.txn is not None:
+                self._session.commit()
+            self._session.autocommit = bool(value)
 
     @property
     def in_transaction(self) -> bool:
@@ -92,11 +109,13 @@ class Connection:
             raise errors.InterfaceError("connection is closed")
 
     # ---- beyond PEP 249 ---------------------------------------------------------------------
+    @guarded
     def fork(self) -> "Connection":
         """A connection to an O(1) copy of this database's committed state."""
         self._check_open()
         return Connection(self.database.fork())
 
+    @guarded
     def register(self, name: str, data) -> None:
         """Make a pandas DataFrame / Arrow table queryable as ``name`` (read in place)."""
         self._registered[name] = to_arrow_table(data, name)

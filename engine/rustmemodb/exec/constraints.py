@@ -105,13 +105,20 @@ def before_update(txn, schema, old_rows: list[tuple], new_rows: list[tuple], ctx
 
 # ---- CHECK ------------------------------------------------------------------------------
 
-_bound_checks: dict = {}   # id(schema) -> (schema, [(name, expr, row fn | None)])
+# (id(schema), id(functions)) -> (schema, functions, functions.version,
+#                                 [(name, expr, row fn | None)])
+_bound_checks: dict = {}
 
 
 def bound_checks(schema, functions) -> list:
-    entry = _bound_checks.get(id(schema))
-    if entry is not None and entry[0] is schema:
-        return entry[1]
+    """The schema's CHECK expressions bound against ``functions``: cached per (immutable)
+    schema object and function registry, and bound again once a user function is
+    created, replaced or dropped (the registry's version moves)."""
+    key = (id(schema), id(functions))
+    entry = _bound_checks.get(key)
+    if entry is not None and entry[0] is schema and entry[1] is functions \
+            and entry[2] == functions.version:
+        return entry[3]
     from ..sql.bind.bind_constraints import check_expr
     from ..sql.bind.binder import StatementBinder
     from .expr.row import try_compile_row
@@ -122,7 +129,7 @@ def bound_checks(schema, functions) -> list:
         out.append((c.name, e, try_compile_row(e)))
     if len(_bound_checks) > 4096:
         _bound_checks.clear()
-    _bound_checks[id(schema)] = (schema, out)
+    _bound_checks[key] = (schema, functions, functions.version, out)
     return out
 
 
@@ -211,11 +218,18 @@ def check_foreign_keys(txn, schema, rows=None, table=None, ctx=None) -> None:
             ref_pos = [schema.position(n) for n in fk.ref_columns]
             source = rows if rows is not None else list(zip(*[c.to_pylist() for c in table.columns]))
             own = {tuple(r[p] for p in ref_pos) for r in source}
+        ref = tuple(fk.ref_columns)
+        note = txn.note_fk_read
         for key in keys:
             if None in key:
                 continue
             probe = key[0] if len(key) == 1 else tuple(key[i] for i in order)
-            if index.get(probe) is None and (own is None or key not in own):
+            if index.get(probe) is not None:
+                # The parent key this row relies on: a transaction that deletes or re-keys
+                # it concurrently now conflicts with ours (txn/commit.py), as PostgreSQL's
+                # FOR KEY SHARE lock on the parent row makes it wait and fail.
+                note(fk.ref_table, ref, key)
+            elif own is None or key not in own:
                 raise fk_violation(schema, fk, key)
 
 
@@ -280,6 +294,8 @@ def on_parent_delete(txn, schema, rows, ctx) -> None:
         keys = _ref_keys(schema, fk, rows)
         if not keys:
             continue
+        # Gone for children inserted concurrently too: their commit and ours conflict.
+        txn.note_fk_removed(schema.name, tuple(fk.ref_columns), keys)
         hits = child_rows(txn, child, fk, keys)
         if child == schema.name:   # a self-reference from a row deleted in the same statement
             deleted = {tuple(r) for r in rows}
@@ -305,8 +321,12 @@ def on_parent_update(txn, schema, old_rows, new_rows, ctx) -> None:
         moves = _key_moves(schema, fk, old_rows, new_rows)
         if not moves:
             continue
+        kept = _ref_keys(schema, fk, new_rows)
+        gone = set(moves) - kept
+        if gone:   # a concurrent child insert relying on these keys conflicts with us
+            txn.note_fk_removed(schema.name, tuple(fk.ref_columns), gone)
         if fk.on_update in ("NO ACTION", "RESTRICT"):   # fine if another row takes the key
-            affected = set(moves) - _ref_keys(schema, fk, new_rows)
+            affected = gone
         else:   # CASCADE / SET NULL act per changed parent row, as PostgreSQL's triggers do
             affected = set(moves)
         if not affected:

@@ -8,9 +8,12 @@ parameter list itself, already converted to the slots' (= the columns') types.
 """
 from __future__ import annotations
 
+import pyarrow as pa
+
 from ..plan import logical as L
 from ..plan.expr import Param
 from ..result import Result
+from ..storage.table import TAIL_FREEZE, rows_to_batch
 from . import constraints
 from .expr.row import try_compile_row
 from .fast_path import COMPILERS
@@ -58,7 +61,72 @@ def compile_insert(prepared):
         constraints.check_rows(txn, schema, out, ctx)
         txn.insert_rows(table, out)
         return Result([], rowcount=len(out), kind="INSERT")
+
+    def many(ctx, param_rows: list) -> int:
+        """``executemany``: every parameter row's rows appended at once (one version,
+        one constraint check, one index update), or none of them."""
+        txn = ctx.txn
+        schema = txn.working.tables[table].schema
+        width = len(schema.columns)
+        if whole_params and all(len(p) == width for p in param_rows):
+            out = [tuple(p) for p in param_rows]
+        else:
+            out = []
+            for params in param_rows:
+                for row in rows:
+                    values = [fn((), params) for fn in row]
+                    full = [None] * width
+                    for v, i in zip(values, targets):
+                        full[i] = v
+                    for i, fn in defaults.items():
+                        full[i] = fn((), params)
+                    out.append(tuple(full))
+        if len(out) < TAIL_FREEZE:
+            constraints.check_rows(txn, schema, out, ctx)
+            txn.insert_rows(table, out)
+            return len(out)
+        # Many rows: one Arrow table and the bulk path (vectorised unique checks and
+        # index builds, chunks of CHUNK_ROWS) instead of a tail of Python tuples.
+        data = pa.Table.from_batches([rows_to_batch(out, schema.arrow_schema)])
+        constraints.check_table(txn, schema, data, ctx)
+        txn.insert_arrow(table, data)
+        return len(out)
+
+    run.many = many
+    if whole_params:
+        run.many_columns = lambda ctx, columns, slot_types: _insert_columns(
+            ctx, table, columns, slot_types)
     return run
+
+
+# Python types a column of each SQL type takes as they are (session.convert_param would
+# return them unchanged); anything else goes row by row through the conversions.
+_AS_IS = {"INTEGER": {int}, "FLOAT": {float, int}, "TEXT": {str}, "BOOLEAN": {bool}}
+_NONE = type(None)
+
+
+def _insert_columns(ctx, table: str, columns: list, slot_types: list) -> int | None:
+    """``executemany`` of ``INSERT INTO t VALUES ($1, .., $n)`` with the parameters
+    given column-wise: each column becomes one Arrow array without a Python object
+    per value, or None when some value needs converting (the row path then does it,
+    with its errors)."""
+    txn = ctx.txn
+    schema = txn.working.tables[table].schema
+    if len(columns) != len(schema.columns) or len(slot_types) != len(columns):
+        return None
+    arrays = []
+    for values, sql_type, field in zip(columns, slot_types, schema.arrow_schema):
+        allowed = _AS_IS.get(sql_type)
+        if allowed is None or not set(map(type, values)) <= allowed | {_NONE}:
+            return None
+        try:
+            arrays.append(pa.array(values, type=field.type))
+        except (pa.ArrowInvalid, OverflowError):   # e.g. an int past int64: say it per row
+            return None
+    data = pa.Table.from_arrays(arrays, schema=schema.arrow_schema)
+    constraints.check_table(txn, schema, data, ctx)
+    txn.insert_arrow(table, data)
+    return data.num_rows
 
 
 COMPILERS.append(compile_insert)

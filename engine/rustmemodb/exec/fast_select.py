@@ -1,46 +1,49 @@
-"""Fast path for SELECTs over index lookups: rows as Python tuples, no Arrow.
+"""Fast path for SELECTs over index lookups and small tables: rows as Python tuples.
 
-Compiled once per cached plan. Accepts trees of Project / Filter / Sort / Limit
-whose leaves are ``LogicalScan``s with an ``index_lookup`` (``use_index``
-chose one), every expression compiling to a row closure (exec/expr/row.py).
-For ``SELECT * FROM t WHERE pk = $1`` the work per execution is then: one
-hash probe, one cached row fetch, one projection — a few µs. If a lookup
-finds more than ``MAX_ROWS`` rows the closure returns None and the session
-runs the generic (vectorised) plan instead.
+Compiled once per cached plan. Accepts trees of Project / Filter / Sort / Limit /
+Aggregate / Join / Distinct / Values whose leaves are ``LogicalScan``s, every
+expression compiling to a row closure (exec/expr/row.py). A scan with an
+``index_lookup`` (``use_index`` chose one) probes the index: for ``SELECT * FROM
+t WHERE pk = $1`` the work per execution is one hash probe, one cached row
+fetch, one projection — a few µs. A scan without one reads the whole table, and
+the aggregate and join operators come from ``row_ops.py`` (the row path for
+small inputs). If a lookup finds more than ``MAX_ROWS`` rows, or a table is past
+``row_ops.SMALL_ROWS`` live rows, the closure returns None and the session runs
+the generic (vectorised) plan instead.
 """
 from __future__ import annotations
 
 import operator
 
 from ..plan import logical as L
-from ..plan.expr import ColRef
+from ..plan.expr import ColRef, SubqueryExpr, has_subquery, transform
 from ..result import Result
 from .expr.row import try_compile_row
+from . import row_ops
 from .fast_path import COMPILERS
 from .operators.index_scan import compile_keys, fetch_rows, rowids_for
 
 MAX_ROWS = 2048
 
 
-class _Unsupported(Exception):
-    pass
-
-
-class _TooMany(Exception):
-    pass
+_Unsupported, _TooMany = row_ops.Unsupported, row_ops.TooMany
 
 
 def compile_select(prepared):
     plan = prepared.plan
     if prepared.bound is None or prepared.bound.kind != "SELECT":
         return None
+    env = _Env(prepared)
     try:
-        rows_of = compile_rows(plan)
+        rows_of = compile_rows(plan, env)
     except _Unsupported:
         return None
     columns = plan.columns
+    with_subqueries = env.subqueries
 
     def run(ctx):
+        if with_subqueries:   # subquery closures reach the statement through its params
+            ctx.params = row_ops.StatementParams(ctx.params, ctx)
         try:
             rows = rows_of(ctx)
         except _TooMany:
@@ -49,20 +52,38 @@ def compile_select(prepared):
     return run
 
 
-def _row_fn(e):
-    fn = try_compile_row(e)
-    if fn is None:
-        raise _Unsupported()
-    return fn
+class _Env:
+    """What compiling one plan shares: the tables too big to scan whole here (already
+    past the row path's size when planned: every run would fall back), and how many
+    parameter slots the statement has (a subquery's outer values go after them)."""
+
+    def __init__(self, prepared) -> None:
+        self.big = {name for name, rows in prepared.sizes if rows > row_ops.SMALL_ROWS}
+        lifted = prepared.lifted
+        self.n_params = prepared.placeholders.count + (
+            len(lifted.slots) + len(lifted.pinned) if lifted is not None else 0)
+        self.subqueries = False
+
+    def row_fn(self, e):
+        if has_subquery(e):
+            self.subqueries = True
+            e = transform(e, lambda n: row_ops.compile_subquery(n, self, compile_rows)
+                          if isinstance(n, SubqueryExpr) else n)
+        fn = try_compile_row(e)
+        if fn is None:
+            raise _Unsupported()
+        return fn
 
 
-def compile_rows(node):
+def compile_rows(node, env: "_Env"):
     """fn(ctx) -> list of row tuples for ``node``, or raise _Unsupported."""
     kind = type(node)
     if kind is L.LogicalScan:
-        return _scan(node)
+        if node.index_lookup is None and node.table in env.big:
+            raise _Unsupported()
+        return _scan(node, env)
     if kind is L.LogicalProject:
-        child = compile_rows(node.child)
+        child = compile_rows(node.child, env)
         if all(type(e) is ColRef for e in node.exprs):   # column picks: no closures
             idx = [e.index for e in node.exprs]
             width = len(node.child.columns)
@@ -72,7 +93,7 @@ def compile_rows(node):
             if len(idx) == 1:
                 return lambda ctx: [(pick(r),) for r in child(ctx)]
             return lambda ctx: [pick(r) for r in child(ctx)]
-        fns = [_row_fn(e) for e in node.exprs]
+        fns = [env.row_fn(e) for e in node.exprs]
         if len(fns) == 1:
             f0 = fns[0]
             return lambda ctx: [(f0(r, ctx.params),) for r in child(ctx)]
@@ -82,25 +103,34 @@ def compile_rows(node):
             return [tuple([f(r, p) for f in fns]) for r in child(ctx)]
         return project
     if kind is L.LogicalFilter:
-        child = compile_rows(node.child)
-        pred = _row_fn(node.predicate)
+        child = compile_rows(node.child, env)
+        pred = env.row_fn(node.predicate)
         return lambda ctx: [r for r in child(ctx) if pred(r, ctx.params) is True]
     if kind is L.LogicalLimit:
-        return _limit(node)
+        return _limit(node, env)
     if kind is L.LogicalSort:
-        return _sort(node)
+        return _sort(node, env)
+    if kind is L.LogicalAggregate:
+        return row_ops.compile_aggregate(node, compile_rows(node.child, env), env.row_fn)
+    if kind is L.LogicalJoin:
+        return row_ops.compile_join(node, compile_rows(node.left, env),
+                                    compile_rows(node.right, env), env.row_fn)
+    if kind is L.LogicalDistinct:
+        return row_ops.compile_distinct(node, compile_rows(node.child, env))
+    if kind is L.LogicalValues:
+        return row_ops.compile_values(node, env.row_fn)
     raise _Unsupported()
 
 
-def _scan(node: L.LogicalScan):
+def _scan(node: L.LogicalScan, env):
     lookup = node.index_lookup
     if lookup is None:
-        raise _Unsupported()
+        return row_ops.compile_scan(node, env.row_fn)
     try:
         compiled = compile_keys(lookup)
     except ValueError:
         raise _Unsupported() from None
-    pred = _row_fn(node.filter) if node.filter is not None else None
+    pred = env.row_fn(node.filter) if node.filter is not None else None
     table, with_rowid = node.table, node.with_rowid
     limit_fn = compiled[3]
     unique_eq = lookup.kind == "unique" and lookup.mode == "eq" and len(lookup.keys) == 1
@@ -128,10 +158,10 @@ def _scan(node: L.LogicalScan):
     return scan
 
 
-def _count(e):
+def _count(e, env):
     if e is None:
         return None
-    fn = _row_fn(e)
+    fn = env.row_fn(e)
 
     def value(params):
         v = fn((), params)
@@ -141,9 +171,9 @@ def _count(e):
     return value
 
 
-def _limit(node: L.LogicalLimit):
-    child = compile_rows(node.child)
-    lim, off = _count(node.limit), _count(node.offset)
+def _limit(node: L.LogicalLimit, env):
+    child = compile_rows(node.child, env)
+    lim, off = _count(node.limit, env), _count(node.offset, env)
 
     def limit(ctx):
         rows = child(ctx)
@@ -153,9 +183,9 @@ def _limit(node: L.LogicalLimit):
     return limit
 
 
-def _sort(node: L.LogicalSort):
-    child = compile_rows(node.child)
-    keys = [(_row_fn(e), bool(desc), bool(nf)) for e, desc, nf in node.keys]
+def _sort(node: L.LogicalSort, env):
+    child = compile_rows(node.child, env)
+    keys = [(env.row_fn(e), bool(desc), bool(nf)) for e, desc, nf in node.keys]
 
     def sort(ctx):
         rows = child(ctx)
@@ -169,8 +199,10 @@ def _sort(node: L.LogicalSort):
 
 def _sort_key(v, null_high: bool):
     if v is None:
-        return (1 if null_high else 0, 0)
-    return (0 if null_high else 1, v)
+        return (1 if null_high else 0, 0, 0)
+    if type(v) is float and v != v:   # NaN sorts above every number, as in PostgreSQL
+        return (0 if null_high else 1, 1, 0)
+    return (0 if null_high else 1, 0, v)
 
 
 COMPILERS.append(compile_select)

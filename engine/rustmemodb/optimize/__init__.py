@@ -1,31 +1,18 @@
 """The optimizer: an ordered tuple of rules, each a pure function over a plan.
 
-``optimize(plan, ctx)`` runs each rule in ``RULES`` order; a rule can be switched
-off by name (``disabled``) for debugging and differential testing, and each run
-is timed so EXPLAIN can show where planning time went.
+``optimize(plan, ctx)`` runs the rules of ``registry.RULES`` in order; a rule can be
+switched off by name (``disabled``), as the binder does for correlated subqueries.
 """
 from __future__ import annotations
 
-import time
-from typing import Callable
-
+from ..exec.limits import check
 from ..plan.logical import LogicalNode
+from .registry import RULES
 
-RULES: tuple[tuple[str, Callable], ...] = ()
 
-
-def optimize(plan: LogicalNode, ctx=None, disabled: frozenset = frozenset(),
-             timings: dict | None = None) -> LogicalNode:
-    for name, rule in _rules():
-        if name in disabled:
-            continue
-        started = time.perf_counter()
-        plan = rule(plan, ctx)
-        if timings is not None:
-            timings[name] = time.perf_counter() - started
+def optimize(plan: LogicalNode, ctx=None, disabled: frozenset = frozenset()) -> LogicalNode:
+    for name, rule in RULES:
+        if name not in disabled:
+            check()   # interrupt / statement_timeout between rules (exec/limits.py)
+            plan = rule(plan, ctx)
     return plan
-
-
-def _rules():
-    from . import registry
-    return registry.RULES

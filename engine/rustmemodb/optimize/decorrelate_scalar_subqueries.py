@@ -19,11 +19,21 @@ Applies to subqueries in a Project's expressions or a Filter's predicate whose
 plan is ``Project(one expr) <- Aggregate(no GROUP BY) <- Filter/Scan`` and whose
 correlated conjuncts are all ``inner_expr = outer_expr``. Anything else keeps
 the per-key evaluation (``exec/subquery.py``).
+
+Example (through EXPLAIN): the subquery runs once, grouped by its key, and is joined.
+    >>> import rustmemodb
+    >>> c = rustmemodb.connect()
+    >>> _ = c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    >>> _ = c.execute("CREATE TABLE u (t_id INTEGER, x FLOAT)")
+    >>> sql = "EXPLAIN SELECT v, (SELECT max(x) FROM u WHERE u.t_id = t.id) FROM t"
+    >>> [r[0] for r in c.execute(sql).fetchall()][1:4:2]
+    ['->  Hash Join  (left on id = key0)  [rows=1]', '  ->  HashAggregate  (group by t_id; max(x))  [rows=1]']
 """
 from __future__ import annotations
 
 import dataclasses
 
+from ..plan.walk import map_children
 from ..plan.expr import (AggCall, Case, ColRef, Const, OuterRef, SubqueryExpr, conjoin,
                          conjuncts, make_call, transform)
 from ..plan.logical import (LogicalAggregate, LogicalFilter, LogicalJoin, LogicalNode,
@@ -31,14 +41,7 @@ from ..plan.logical import (LogicalAggregate, LogicalFilter, LogicalJoin, Logica
 
 
 def decorrelate_scalar_subqueries(plan: LogicalNode, ctx=None) -> LogicalNode:
-    changes = {}
-    for f in dataclasses.fields(plan):
-        v = getattr(plan, f.name)
-        if isinstance(v, LogicalNode):
-            nv = decorrelate_scalar_subqueries(v, ctx)
-            if nv is not v:
-                changes[f.name] = nv
-    plan = dataclasses.replace(plan, **changes) if changes else plan
+    plan = map_children(plan, lambda c: decorrelate_scalar_subqueries(c, ctx))
     if isinstance(plan, LogicalProject):
         child, exprs = _rewrite(plan.child, list(plan.exprs))
         return plan if child is plan.child else dataclasses.replace(plan, child=child, exprs=exprs)

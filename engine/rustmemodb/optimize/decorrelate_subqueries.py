@@ -22,6 +22,15 @@ Example (shape): ``SELECT * FROM o WHERE EXISTS (SELECT 1 FROM l WHERE l.k = o.k
     Filter (EXISTS ...)                  Join semi on (o.k = l.k)
     └── Scan o                  ==>      ├── Scan o
                                          └── Scan l filter: (l.x < l.y)
+
+Example (through EXPLAIN): EXISTS becomes a semi join.
+    >>> import rustmemodb
+    >>> c = rustmemodb.connect()
+    >>> _ = c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    >>> _ = c.execute("CREATE TABLE u (t_id INTEGER, x FLOAT)")
+    >>> sql = "EXPLAIN SELECT v FROM t WHERE EXISTS (SELECT 1 FROM u WHERE u.t_id = t.id)"
+    >>> [r[0] for r in c.execute(sql).fetchall()][1]
+    '->  Hash Join  (semi on id = t_id)  [rows=1]'
 """
 from __future__ import annotations
 

@@ -16,18 +16,12 @@ from __future__ import annotations
 
 import dataclasses
 
+from ..plan.walk import map_children
 from ..plan.logical import LogicalDistinctOn, LogicalNode, LogicalSort
 
 
 def order_distinct_on(plan: LogicalNode, ctx=None) -> LogicalNode:
-    changes = {}
-    for f in dataclasses.fields(plan):
-        v = getattr(plan, f.name)
-        if isinstance(v, LogicalNode):
-            nv = order_distinct_on(v, ctx)
-            if nv is not v:
-                changes[f.name] = nv
-    plan = dataclasses.replace(plan, **changes) if changes else plan
+    plan = map_children(plan, lambda c: order_distinct_on(c, ctx))
     if isinstance(plan, LogicalSort) and isinstance(plan.child, LogicalDistinctOn):
         d = plan.child
         return dataclasses.replace(d, child=dataclasses.replace(plan, child=d.child))

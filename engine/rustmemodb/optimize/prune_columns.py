@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 
 from ..plan import logical as L
+from ..plan.walk import map_children
 from ..plan.expr import ColRef, column_refs, remap_columns
 
 
@@ -48,14 +49,7 @@ def _prune(node: L.LogicalNode, need: set[int]) -> tuple[L.LogicalNode, dict[int
 
 
 def _keep_all(node: L.LogicalNode) -> L.LogicalNode:
-    changes = {}
-    for f in dataclasses.fields(node):
-        v = getattr(node, f.name)
-        if isinstance(v, L.LogicalNode):
-            nv, _ = _prune(v, set(range(len(v.columns))))
-            if nv is not v:
-                changes[f.name] = nv
-    return dataclasses.replace(node, **changes) if changes else node
+    return map_children(node, lambda v: _prune(v, set(range(len(v.columns))))[0])
 
 
 def _refs(exprs) -> set[int]:

@@ -4,6 +4,15 @@ A filter inside the scan is applied chunk by chunk, fused with the deletion
 vector, and lets ``use_index`` see ``pk = $1`` on the table itself. This is the
 simple form; pushing through projections and into join sides is left to the
 join-aware rules.
+
+Example:
+    >>> from rustmemodb.plan.expr import ColRef, Const, make_call
+    >>> from rustmemodb.plan.logical import LogicalFilter, LogicalScan
+    >>> scan = LogicalScan([("a", "INTEGER")], "t")
+    >>> gt = make_call("gt", [ColRef(0, "INTEGER"), Const(1, "INTEGER")])
+    >>> out = pushdown_filters(LogicalFilter(scan.columns, scan, gt))
+    >>> type(out).__name__, str(out.filter)
+    ('LogicalScan', '(#0 > 1)')
 """
 from __future__ import annotations
 

@@ -19,13 +19,21 @@ Example:
     >>> # SELECT * FROM t WHERE id = $1        (id is the primary key)
     >>> # Project -> Seq Scan on t filter: (id = $1)
     >>> # becomes Project -> Index Scan using t_pkey (id = $1) on t
+
+Example (through EXPLAIN):
+    >>> import rustmemodb
+    >>> c = rustmemodb.connect()
+    >>> _ = c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    >>> [r[0] for r in c.execute("EXPLAIN SELECT v FROM t WHERE id = 5").fetchall()]
+    ['Project  (v)  [rows=1]', '->  Index Scan using t_pkey on t (id = 5)  [rows=1]']
 """
 from __future__ import annotations
 
 import dataclasses
 
+from ..plan.walk import map_children
 from ..plan.access import IndexLookup
-from ..plan.expr import Call, ColRef, Const, Expr, InList, Param
+from ..plan.expr import Call, ColRef, Const, Expr, InList, Param, conjoin, conjuncts
 from ..plan.logical import LogicalLimit, LogicalNode, LogicalProject, LogicalScan, LogicalSort
 from .estimate import DEFAULT_BETWEEN, column_stats
 
@@ -42,15 +50,7 @@ def use_index(plan: LogicalNode, ctx=None) -> LogicalNode:
 
 
 def _visit(plan: LogicalNode, root) -> LogicalNode:
-    changes = {}
-    for f in dataclasses.fields(plan):
-        v = getattr(plan, f.name)
-        if isinstance(v, LogicalNode):
-            nv = _visit(v, root)
-            if nv is not v:
-                changes[f.name] = nv
-    if changes:
-        plan = dataclasses.replace(plan, **changes)
+    plan = map_children(plan, lambda c: _visit(c, root))
     if isinstance(plan, LogicalScan) and plan.filter is not None and plan.index_lookup is None:
         return _choose(plan, root)
     if isinstance(plan, LogicalLimit):
@@ -60,21 +60,9 @@ def _visit(plan: LogicalNode, root) -> LogicalNode:
 
 # ---- predicates -------------------------------------------------------------------------
 
-def conjuncts(e: Expr) -> list[Expr]:
-    if isinstance(e, Call) and e.fn == "and":
-        return conjuncts(e.args[0]) + conjuncts(e.args[1])
-    return [e]
-
-
 def _and(parts: list[Expr], whole: Expr) -> Expr | None:
-    """Re-join conjuncts with the AND implementation found in the original filter."""
-    if not parts:
-        return None
-    impl = next(n.impl for n in whole.walk() if isinstance(n, Call) and n.fn == "and")
-    out = parts[0]
-    for p in parts[1:]:
-        out = Call("and", (out, p), "BOOLEAN", impl)
-    return out
+    """Re-join conjuncts (plan.expr.conjoin: balanced when long)."""
+    return conjoin(parts)
 
 
 def is_key_expr(e: Expr) -> bool:
@@ -214,7 +202,10 @@ def _tightest(entries, lower: bool):
     """Of several bounds on one side, a constant one that is tightest, else the first."""
     if not entries:
         return None
-    consts = [e for e in entries if isinstance(e[2], Const) and e[2].value is not None]
+    # A lifted literal (slot set) is a parameter in the cached plan: its value may differ
+    # next time, so it cannot decide which bound is the tightest.
+    consts = [e for e in entries if isinstance(e[2], Const) and e[2].value is not None
+              and e[2].slot is None]
     if len(consts) > 1:
         try:
             return (max if lower else min)(consts, key=lambda e: e[2].value)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..exec import limits as _limits
+
 
 class Expr:
     type: str
@@ -38,6 +40,10 @@ class ColRef(Expr):
 class Const(Expr):
     value: Any          # storage form (see types.py)
     type: str
+    # The literal this constant was written as, when the statement's literals are being
+    # lifted into parameters (sql/literals.py); part of equality, so two literals are the
+    # same expression only when they are the same literal of the text.
+    slot: int | None = field(default=None, repr=False)
 
     def __str__(self) -> str:
         if self.value is None:
@@ -220,22 +226,35 @@ def column_refs(e: Expr) -> set[int]:
 def transform(e: Expr, fn) -> Expr:
     """Rebuild ``e`` bottom-up, replacing each node by ``fn(node)`` (children first)."""
     import dataclasses
+    _limits.tick()   # optimizer passes over huge expressions stay interruptible
     if not dataclasses.is_dataclass(e):
         return fn(e)
     changes = {}
-    for f in dataclasses.fields(e):
-        v = getattr(e, f.name)
+    for name in _field_names(type(e)):
+        v = getattr(e, name)
         if isinstance(v, Expr):
             nv = transform(v, fn)
             if nv is not v:
-                changes[f.name] = nv
+                changes[name] = nv
         elif isinstance(v, tuple) and v and any(isinstance(x, (Expr, tuple)) for x in v):
             nv = tuple(_transform_item(x, fn) for x in v)
             if any(a is not b for a, b in zip(nv, v)):
-                changes[f.name] = nv
+                changes[name] = nv
     if changes:
         e = dataclasses.replace(e, **changes)
     return fn(e)
+
+
+_FIELD_NAMES: dict = {}
+
+
+def _field_names(cls) -> tuple:
+    """A dataclass's field names (``dataclasses.fields`` rebuilds the list each call)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        import dataclasses
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 def _transform_item(x, fn):
@@ -249,20 +268,43 @@ def _transform_item(x, fn):
 # ---- helpers for rewrites (optimizer rules, binder) ---------------------------------------
 
 def conjuncts(e: Expr | None) -> list[Expr]:
-    """``a AND b AND c`` as ``[a, b, c]`` (None gives [])."""
+    """``a AND b AND c`` as ``[a, b, c]`` (None gives []); iterative, so a chain of any
+    length or shape splits without recursion."""
     if e is None:
         return []
-    if isinstance(e, Call) and e.fn == "and" and len(e.args) == 2:
-        return conjuncts(e.args[0]) + conjuncts(e.args[1])
-    return [e]
+    out, stack = [], [e]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Call) and n.fn == "and" and len(n.args) == 2:
+            stack.append(n.args[1])
+            stack.append(n.args[0])
+        else:
+            out.append(n)
+    return out
 
 
 def conjoin(parts: list[Expr]) -> Expr | None:
-    """The AND of ``parts`` (None when empty)."""
-    out = None
-    for p in parts:
-        out = p if out is None else Call("and", (out, p), "BOOLEAN", _builtin("and"))
-    return out
+    """The AND of ``parts`` (None when empty): left-deep when short (the shape the parser
+    gives), balanced when long so that no pass recurses as deep as the list is long."""
+    if not parts:
+        return None
+    impl = _builtin("and")
+    if len(parts) < _BALANCE_FROM:
+        out = parts[0]
+        for p in parts[1:]:
+            out = Call("and", (out, p), "BOOLEAN", impl)
+        return out
+    level = list(parts)
+    while len(level) > 1:
+        nxt = [Call("and", (level[i], level[i + 1]), "BOOLEAN", impl)
+               for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    return level[0]
+
+
+_BALANCE_FROM = 16
 
 
 def make_call(name: str, args: list[Expr]) -> Call:

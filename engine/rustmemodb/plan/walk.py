@@ -10,13 +10,15 @@ from .logical import LogicalNode, OnConflict
 
 def map_children(plan: LogicalNode, fn) -> LogicalNode:
     """``plan`` with each direct child node replaced by ``fn(child)`` (shared when unchanged)."""
-    changes = {}
-    for f in dataclasses.fields(plan):
-        v = getattr(plan, f.name)
+    changes = None
+    for name in _init_fields(type(plan)):
+        v = getattr(plan, name)
         if isinstance(v, LogicalNode):
             nv = fn(v)
             if nv is not v:
-                changes[f.name] = nv
+                if changes is None:
+                    changes = {}
+                changes[name] = nv
     return dataclasses.replace(plan, **changes) if changes else plan
 
 
@@ -29,8 +31,8 @@ def nodes(plan: LogicalNode) -> Iterator[LogicalNode]:
 def expressions(plan: LogicalNode) -> Iterator[Expr]:
     """Every expression node (recursively) held by any plan node of the tree."""
     for node in nodes(plan):
-        for f in dataclasses.fields(node):
-            yield from _exprs_in(getattr(node, f.name))
+        for name in _init_fields(type(node)):
+            yield from _exprs_in(getattr(node, name))
 
 
 def _exprs_in(value) -> Iterator[Expr]:
@@ -48,3 +50,58 @@ def _exprs_in(value) -> Iterator[Expr]:
     elif isinstance(value, OnConflict):
         yield from _exprs_in(value.assignments)
         yield from _exprs_in(value.where)
+
+
+def map_expressions(plan: LogicalNode, fn) -> LogicalNode:
+    """``plan`` with every expression node rebuilt bottom-up through ``fn`` (as
+    ``expr.transform``), subquery plans included; unchanged parts are shared."""
+    return _map_in(plan, fn)
+
+
+_LEAVES = (str, int, float, bool, type(None), bytes)
+_INIT_FIELDS: dict[type, tuple] = {}
+_ATOM_TYPES = frozenset({"str", "int", "bool", "float", "str | None", "int | None",
+                         "bool | None", "float | None", str, int, bool, float})
+
+
+def _init_fields(cls) -> tuple:
+    names = _INIT_FIELDS.get(cls)
+    if names is None:
+        # A node's output columns are (name, type) pairs: never expressions.
+        # Fields declared as plain atoms never hold one either.
+        skip = ("columns",) if issubclass(cls, LogicalNode) else ()
+        names = _INIT_FIELDS[cls] = tuple(
+            f.name for f in dataclasses.fields(cls)
+            if f.init and f.name not in skip and f.type not in _ATOM_TYPES)
+    return names
+
+
+def _map_in(value, fn):
+    if isinstance(value, _LEAVES):
+        return value
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return value
+        out = [_map_in(v, fn) for v in value]
+        if all(a is b for a, b in zip(out, value)):
+            return value
+        return out if isinstance(value, list) else tuple(out)
+    if isinstance(value, dict):
+        out = {k: _map_in(v, fn) for k, v in value.items()}
+        return value if all(out[k] is value[k] for k in value) else out
+    cls = type(value)
+    if not dataclasses.is_dataclass(cls):
+        return value
+    # Plan nodes, expressions (a subquery's plan included) and the records that hold
+    # expressions (OnConflict, IndexLookup, ...), rebuilt only where something changed.
+    changes = None
+    for name in _init_fields(cls):
+        v = getattr(value, name)
+        nv = _map_in(v, fn)
+        if nv is not v:
+            if changes is None:
+                changes = {}
+            changes[name] = nv
+    if changes:
+        value = dataclasses.replace(value, **changes)
+    return fn(value) if isinstance(value, Expr) else value

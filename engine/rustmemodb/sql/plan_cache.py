@@ -1,12 +1,20 @@
-"""The plan cache: statement text -> parsed, bound and optimized plan.
+"""The plan cache: statement text or shape -> parsed, bound and optimized plan.
 
 A point SELECT costs ~45-150 µs to parse and more to bind; SQLite answers it in
-~2 µs (DESIGN.md), so a repeated statement must skip all of that. Entries are
-keyed by the exact text and validated on every hit against the catalog they
-were bound against: each dependency (table schema, view definition) is an
-immutable object, so "still valid" is an identity check per dependency. That
-makes the cache safe to share between a database and its forks, and across
-concurrent transactions with different catalogs.
+~2 µs (DESIGN.md), so a repeated statement must skip all of that. Two maps, both
+least-recently-used:
+
+- by exact text: the common case of repeated SQL costs one dict lookup; the entry
+  also holds the values of the text's lifted literals (sql/literals.py);
+- by shape (the text with its literals lifted): ``WHERE id = 6`` finds the plan
+  made for ``WHERE id = 5``. A shape may hold a few plans that differ in their
+  pinned literals (``GROUP BY 1`` vs ``GROUP BY 2``).
+
+Entries are validated on every hit against the catalog they were bound against:
+each dependency (table schema, view definition) is an immutable object, so "still
+valid" is an identity check per dependency. That makes the cache safe to share
+between a database and its forks, and across concurrent transactions with
+different catalogs.
 
 Plans also depend on table sizes (index or scan, join order), so an entry
 remembers the row counts it was optimized for and is planned again once a
@@ -22,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _MAX_ENTRIES = 2048
+_MAX_VARIANTS = 4         # plans per shape that differ in pinned literals
 DRIFT = 4
 DRIFT_SLACK = 1024
 
@@ -40,6 +49,7 @@ class Prepared:
     # Python type per slot whose values pass unconverted (session.exact_param_types).
     exact_types: tuple | None = None
     sizes: tuple = ()                   # ((table, live rows when optimized), ...)
+    lifted: Any = None                  # sql.literals.Lifted, when literals became slots
 
     def valid_for(self, root, functions) -> bool:
         if self.functions_version != functions.version:
@@ -64,24 +74,58 @@ class Prepared:
 
 class PlanCache:
     def __init__(self) -> None:
-        self._entries: collections.OrderedDict[str, Prepared] = collections.OrderedDict()
+        self._texts: collections.OrderedDict[str, tuple] = collections.OrderedDict()
+        self._shapes: collections.OrderedDict[str, tuple] = collections.OrderedDict()
         self._lock = threading.Lock()
-        self.hits = self.misses = 0
+        self.hits = self.misses = 0      # statements served from the cache / planned
 
     def get(self, sql: str) -> Prepared | None:
-        entry = self._entries.get(sql)
+        """The plan cached for this exact text (no validation, no statistics)."""
+        entry = self._texts.get(sql)
+        return entry[0] if entry is not None else None
+
+    def by_text(self, sql: str) -> tuple | None:
+        """(plan, lifted literal values) for this exact text, most recent use first."""
+        entry = self._texts.get(sql)
         if entry is not None:
-            self.hits += 1
-        else:
-            self.misses += 1
+            try:    # one C call, atomic under the GIL; a concurrent eviction may win
+                self._texts.move_to_end(sql)
+            except KeyError:
+                pass
         return entry
 
-    def put(self, sql: str, prepared: Prepared) -> None:
+    def by_shape(self, shape) -> Prepared | None:
+        """A plan for this shape whose pinned literals match the text's."""
+        variants = self._shapes.get(shape.key)
+        if variants is None:
+            return None
+        values = shape.values()
+        for prepared in variants:
+            if prepared.lifted is not None and prepared.lifted.matches(values):
+                try:
+                    self._shapes.move_to_end(shape.key)
+                except KeyError:
+                    pass
+                return prepared
+        return None
+
+    def put(self, sql: str, prepared: Prepared, values=(), shape=None) -> None:
         with self._lock:
-            self._entries[sql] = prepared
-            if len(self._entries) > _MAX_ENTRIES:
-                self._entries.popitem(last=False)
+            self._texts[sql] = (prepared, values)
+            self._texts.move_to_end(sql)
+            if len(self._texts) > _MAX_ENTRIES:
+                self._texts.popitem(last=False)
+            if shape is None or prepared.lifted is None:
+                return
+            pins = prepared.lifted.pinned
+            old = [p for p in self._shapes.get(shape.key, ())
+                   if p.lifted is not None and p.lifted.pinned != pins]
+            self._shapes[shape.key] = (prepared, *old[:_MAX_VARIANTS - 1])
+            self._shapes.move_to_end(shape.key)
+            if len(self._shapes) > _MAX_ENTRIES:
+                self._shapes.popitem(last=False)
 
     def clear(self) -> None:
         with self._lock:
-            self._entries.clear()
+            self._texts.clear()
+            self._shapes.clear()

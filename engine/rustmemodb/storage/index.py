@@ -6,7 +6,9 @@ key removed since the base was built. Publishing a version never mutates it, so
 forks and snapshots share both parts; a write copies only the path it touches
 in the delta (~1 µs). When the delta grows past an eighth of the base it is
 folded into a new base dict, which keeps lookups at two probes and the delta
-small (ENGINE-MEASUREMENTS.md §5: dict probes 0.05 µs, untracked by the GC).
+small (ENGINE-MEASUREMENTS.md §5: dict probes 0.05 µs, untracked by the GC); a
+large base is copied a slice per write by a fold job (index_merge.py), so that
+no single statement pays for copying a million keys.
 
 Keys are the column value for one-column keys and a tuple otherwise. Keys with
 a NULL in them are never stored: NULLs never collide under SQL UNIQUE.
@@ -22,6 +24,8 @@ from typing import Iterable
 
 import immutables
 
+from . import index_merge as _jobs
+
 TOMBSTONE = -1
 _EMPTY_MAP = immutables.Map()
 _MIN_FOLD = 4096
@@ -33,7 +37,7 @@ def storable(key: object) -> bool:
 
 
 class UniqueIndex:
-    __slots__ = ("name", "columns", "base", "delta")
+    __slots__ = ("name", "columns", "base", "delta", "_job")
 
     def __init__(self, name: str, columns: tuple[int, ...], base: dict | None = None,
                  delta: immutables.Map = _EMPTY_MAP) -> None:
@@ -41,6 +45,7 @@ class UniqueIndex:
         self.columns = columns
         self.base = base if base is not None else {}
         self.delta = delta
+        self._job = None    # a fold of a large base under way (index_merge.py), or None
 
     # -- reads -------------------------------------------------------------------
     def get(self, key: object) -> int | None:
@@ -74,26 +79,39 @@ class UniqueIndex:
 
     # -- writes (return new versions) ----------------------------------------------
     def with_changes(self, added: dict, removed: Iterable[object]) -> "UniqueIndex":
+        if self._job is not None:
+            return self._with_job(added, list(removed))
         if not added and isinstance(removed, list) and len(removed) == 1:
             # The point-delete case: one persistent-map set, no mutation context (~5x cheaper).
             return self._with_delta(self.delta.set(removed[0], TOMBSTONE))
         if not removed and len(added) == 1:
             (key, rowid), = added.items()
             return self._with_delta(self.delta.set(key, rowid))
-        with self.delta.mutate() as m:
-            for key in removed:
-                m[key] = TOMBSTONE
-            for key, rowid in added.items():
-                m[key] = rowid
-            delta = m.finish()
-        return self._with_delta(delta)
+        return self._with_delta(_applied(self.delta, added, removed))
 
     def _with_delta(self, delta: immutables.Map) -> "UniqueIndex":
         new = UniqueIndex(self.name, self.columns, self.base, delta)
         n = len(delta)
-        if n > _MIN_FOLD and n > len(self.base) // 8:   # max() of the two, without the call
-            return new.folded()
+        if n <= _MIN_FOLD:
+            return new
+        size = len(self.base)
+        if size < _jobs.INCREMENTAL:
+            return new.folded() if n > size // 8 else new
+        if n > size // 32:
+            # A big base is copied into the new dict a slice per write (index_merge.py),
+            # not in one statement (tens of ms at 1M keys); being spread out, the fold
+            # can come sooner, which keeps the delta (a HAMT the collector walks) small.
+            new._job = _jobs.HashFoldJob.start(new)
         return new
+
+    def _with_job(self, added: dict, removed: list) -> "UniqueIndex":
+        """A write while a fold job runs: the delta as always, the job told what changed
+        since it started, and one step further."""
+        job = self._job
+        new = UniqueIndex(self.name, self.columns, self.base,
+                          _applied(self.delta, added, removed))
+        new._job = job.recorded(_applied(job.since, added, removed))
+        return new._job.advanced(new)
 
     def folded(self) -> "UniqueIndex":
         base = dict(self.base)
@@ -117,6 +135,16 @@ class UniqueIndex:
                 dup = key
             base[key] = rowid
         return cls(name, columns, base), dup
+
+
+def _applied(delta: immutables.Map, added: dict, removed: Iterable[object]) -> immutables.Map:
+    """``delta`` with ``removed`` keys tombstoned, then ``added`` keys set."""
+    with delta.mutate() as m:
+        for key in removed:
+            m[key] = TOMBSTONE
+        for key, rowid in added.items():
+            m[key] = rowid
+        return m.finish()
 
 
 # ---- ordered secondary indexes ------------------------------------------------------------
@@ -168,12 +196,26 @@ class _TopKey:
 
 
 TOP_KEY = _TopKey()
-# The delta is merged into the base past max(_MIN_MERGE, base size / _MERGE_SHARE) entries,
-# or past _MIN_MERGE tombstones. A merge rewrites the whole base (2-4 ms per 100k
-# entries), so the threshold grows with the base to keep its cost per write constant;
-# tombstones stay bounded because reads filter the base through them.
+# The delta is merged into the base past max(_MIN_MERGE, _merge_at(base size)) entries,
+# or past max(_MIN_MERGE, base size / _DEAD_SHARE) tombstones. A merge rewrites the whole
+# base (2-4 ms per 100k entries), so the threshold grows with the base to keep its cost
+# per write constant; tombstones stay bounded because reads filter the base through them.
 _MIN_MERGE = 1024
 _MERGE_SHARE = 16
+# Tombstones may reach base size / _DEAD_SHARE before a merge: a fixed bound made every
+# 1,024 key changes rewrite the whole base (16 ms and more at 1M entries: issue 10's
+# stalls), while a range read over more than 64 base entries filters through them all.
+_DEAD_SHARE = 64
+
+
+def _merge_at(base: int) -> int:
+    """Delta size past which a base of ``base`` entries merges it. A large base merges
+    incrementally (index_merge.py), and the job's first step sorts the whole delta in
+    one statement: a smaller share keeps that step short (at 1M entries: ~2 ms instead
+    of ~8), for one pass over the base every 16k changes instead of every 64k."""
+    return base // _MERGE_SHARE if base < _jobs.INCREMENTAL else base // _DEAD_SHARE
+
+
 # Most entries in one delta leaf, for deltas up to _LEAF² entries; beyond, √(delta size),
 # which keeps both the leaf and the tuple of leaves that a write copies short. 48 keeps
 # a leaf under pymalloc's 512-byte small-object limit.
@@ -228,7 +270,7 @@ class OrderedIndex:
     """
 
     __slots__ = ("name", "columns", "dtype", "keys", "rowids", "null_rowids", "dead", "_ndv",
-                 "_d")
+                 "_d", "_job")
 
     def __init__(self, name, columns, dtype, keys, rowids, null_rowids, leaves=(),
                  dead=_EMPTY_MAP, lasts=None, size=None):
@@ -248,6 +290,7 @@ class OrderedIndex:
         self._d = (leaves, lasts, size, None, 0)
         self.dead = dead
         self._ndv = None
+        self._job = None     # an incremental merge under way (index_merge.py), or None
 
     def _derive(self, d: tuple, dead) -> "OrderedIndex":
         """Same base (and its cached distinct count), another delta; set slot by slot,
@@ -255,7 +298,7 @@ class OrderedIndex:
         new = _new_ordered(OrderedIndex)
         new.name, new.columns, new.dtype = self.name, self.columns, self.dtype
         new.keys, new.rowids, new.null_rowids = self.keys, self.rowids, self.null_rowids
-        new.dead, new._ndv, new._d = dead, self._ndv, d
+        new.dead, new._ndv, new._d, new._job = dead, self._ndv, d, self._job
         return new
 
     def _settled(self) -> tuple:
@@ -385,11 +428,15 @@ class OrderedIndex:
                     run = _Run(run.items[:n] + list(added))
             n += len(added)
             new = self._derive((leaves, lasts, size, run, n), self.dead)
-            if size + n > _MIN_MERGE and size + n > len(self.keys) // _MERGE_SHARE:
-                return new.merged()
+            if new._job is not None:
+                return new._advanced(new._job.recorded(added, (), ()))
+            if size + n > _MIN_MERGE and size + n > _merge_at(len(self.keys)):
+                return new._merge_started()
             return new
         leaves, lasts, size, _, _ = self._settled()
         dead = self.dead
+        job = self._job
+        from_delta, tombstoned = ([], []) if job is not None else (None, None)
         for entry in removed:
             # The leaf holding the first pair >= entry: the first whose last pair is >= it.
             j = bisect.bisect_left(lasts, entry)
@@ -406,19 +453,49 @@ class OrderedIndex:
                         leaves = leaves[:j] + leaves[j + 1:]
                         lasts = lasts[:j] + lasts[j + 1:]
                     size -= 1
+                    if job is not None:
+                        from_delta.append(entry)
                     continue
             dead = dead.set(entry[1], True)
+            if job is not None:
+                tombstoned.append(entry[1])
         for entry in added:
             leaves, lasts = _place(leaves, lasts, size, entry)
             size += 1
         new = self._derive((leaves, lasts, size, None, 0), dead)
-        if len(dead) > _MIN_MERGE or (
-                size > _MIN_MERGE and size > len(self.keys) // _MERGE_SHARE):
-            return new.merged()
+        if job is not None:
+            return new._advanced(job.recorded(added, from_delta, tombstoned))
+        if (len(dead) > _MIN_MERGE and len(dead) > len(self.keys) // _DEAD_SHARE) or (
+                size > _MIN_MERGE and size > _merge_at(len(self.keys))):
+            return new._merge_started()
         return new
+
+    def _merge_started(self) -> "OrderedIndex":
+        """Fold delta and tombstones into the base: at once for a small base, else as an
+        incremental job that each following write advances (index_merge.py)."""
+        if len(self.keys) < _jobs.INCREMENTAL:
+            return self.merged()
+        self._job = _jobs.MergeJob.start(self)   # self is the new version: not shared yet
+        return self
+
+    def _advanced(self, job) -> "OrderedIndex":
+        """This new version with the running merge job recorded and one step further."""
+        job = job.step(self)
+        if job.done(self):
+            return job.finish(self)
+        self._job = job
+        return self
 
     def merged(self) -> "OrderedIndex":
         """Fold delta and tombstones into a new base."""
+        import numpy as np
+        values, ids, nulls = self.delta_arrays()
+        keys, rowids = _merge_sorted(self._live_base(), (values, ids))
+        null_rowids = np.sort(np.concatenate([self._live_nulls(), nulls]))
+        return OrderedIndex(self.name, self.columns, self.dtype, keys, rowids, null_rowids)
+
+    def delta_arrays(self) -> tuple:
+        """The delta as sorted (keys, rowids) arrays, plus the rowids of its NULL entries."""
         import numpy as np
         leaves, _, _, pending, n = self._d
         pairs = list(chain.from_iterable(leaves))
@@ -426,19 +503,25 @@ class OrderedIndex:
             pairs.extend(pending.items[:n])
             if self.dtype is object:
                 pairs.sort()
-        nulls = [r for k, r in pairs if k is NULL_KEY]
-        entries = [(k, r) for k, r in pairs if k is not NULL_KEY]
-        values = np.empty(len(entries), object) if self.dtype is object else \
-            np.fromiter((k for k, _ in entries), self.dtype, len(entries))
-        if self.dtype is object:
-            values[:] = [k for k, _ in entries]
-        ids = np.fromiter((r for _, r in entries), np.int64, len(entries))
+        values = None
+        if pairs and self.dtype is not object:
+            ks, rs = zip(*pairs)     # C loops; a NULL_KEY makes the conversion fail
+            try:
+                values, ids, nulls = np.array(ks, self.dtype), np.array(rs, np.int64), []
+            except (TypeError, ValueError, OverflowError):
+                values = None
+        if values is None:
+            nulls = [r for k, r in pairs if k is NULL_KEY]
+            entries = [(k, r) for k, r in pairs if k is not NULL_KEY] if nulls else pairs
+            values = np.empty(len(entries), object) if self.dtype is object else \
+                np.fromiter((k for k, _ in entries), self.dtype, len(entries))
+            if self.dtype is object:
+                values[:] = [k for k, _ in entries]
+            ids = np.fromiter((r for _, r in entries), np.int64, len(entries))
         if pending is not None and self.dtype is not object:
             order = np.lexsort((ids, values))   # by key, then rowid: the leaves' order
             values, ids = values[order], ids[order]
-        keys, rowids = _merge_sorted(self._live_base(), (values, ids))
-        null_rowids = np.sort(np.concatenate([self._live_nulls(), np.array(nulls, np.int64)]))
-        return OrderedIndex(self.name, self.columns, self.dtype, keys, rowids, null_rowids)
+        return values, ids, np.array(nulls, np.int64)
 
     def with_columns(self, columns: tuple[int, ...]) -> "OrderedIndex":
         new = self._derive(self._d, self.dead)

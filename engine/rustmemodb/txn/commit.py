@@ -7,22 +7,32 @@ common, O(1) case). Otherwise we compare write sets with every commit since:
 * both deleted/updated the same row (same table, same rowid) -> ``40001``;
   (an UPDATE keeps the row's rowid, so this holds for updates in place too)
 * both inserted the same UNIQUE key -> ``40001``;
-* either side changed a table's definition (DDL) that the other touched -> ``40001``.
+* either side changed a table's definition (DDL) that the other touched -> ``40001``;
+* one side's foreign-key check relied on a parent key the other deleted or
+  re-keyed -> ``40001`` (so a child insert and a concurrent delete of its parent
+  never both commit: the later one fails, and as an autocommit statement is re-run
+  and then sees the other's effect: 23503, or the cascade takes the new child).
 
 Without a conflict, tables only we touched are taken from our working root as
 they are, and tables both touched get our ops replayed on the newer version
 (rowids we assigned are re-assigned; deletes of our own new rows follow them).
-This is a simple approach that ignores read sets, so write skew is possible,
-exactly as under PostgreSQL's REPEATABLE READ.
+Apart from those foreign-key reads this ignores read sets, so write skew is
+possible, exactly as under PostgreSQL's REPEATABLE READ.
+
+``rebase_ops`` also returns the ops re-expressed against the new root: a READ
+COMMITTED transaction moves its snapshot forward at every statement and keeps
+going with them.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .. import errors
 from ..storage.root import Root, replace
-from .transaction import (BulkInsertOp, DeleteOp, InsertOp, ReplaceTableOp, SequenceOp,
-                          Transaction, UpdateOp, ViewOp)
+from .transaction import (BulkInsertOp, BulkUpdateOp, DeleteOp, InsertOp, ReplaceTableOp,
+                          SequenceOp, Transaction, UpdateOp, ViewOp)
 
 
 @dataclass
@@ -32,6 +42,8 @@ class WriteSet:
     ddl: set = field(default_factory=set)          # tables/views redefined
     deleted: set = field(default_factory=set)      # (table, rowid) of pre-existing rows
     keys: set = field(default_factory=set)         # (table, index, key) inserted
+    fk_reads: frozenset | set = frozenset()        # (parent, columns, key) FK checks relied on
+    fk_removed: frozenset | set = frozenset()      # (parent, columns, key) no longer there
     everything: bool = False                       # restore(): conflicts with all
 
     def conflicts_with(self, other: "WriteSet") -> str | None:
@@ -43,21 +55,32 @@ class WriteSet:
             return "a row was updated or deleted concurrently"
         if self.keys & other.keys:
             return "a unique key was inserted concurrently"
+        if _overlap(self.fk_reads, other.fk_removed) or _overlap(self.fk_removed, other.fk_reads):
+            return "a referenced key was deleted or changed concurrently"
         return None
+
+
+def _overlap(a, b) -> bool:
+    return bool(a) and bool(b) and not a.isdisjoint(b)
 
 
 def write_set(txn: Transaction) -> WriteSet:
     ws = WriteSet()
+    if txn.fk_reads:
+        ws.fk_reads = frozenset(txn.fk_reads)
+    if txn.fk_removed:
+        ws.fk_removed = frozenset(txn.fk_removed)
     for op in txn.ops:
         if isinstance(op, (InsertOp, BulkInsertOp)):
             ws.tables.add(op.table)
             _add_keys(ws, txn, op)
-        elif isinstance(op, (DeleteOp, UpdateOp)):
+        elif isinstance(op, (DeleteOp, UpdateOp, BulkUpdateOp)):
             ws.tables.add(op.table)
             base = txn.snapshot.tables.get(op.table)
             limit = base.next_rowid if base is not None else 0
-            ws.deleted.update((op.table, r) for r in op.rowids if r < limit)
-            if isinstance(op, UpdateOp):
+            rowids = op.rowids.tolist() if isinstance(op.rowids, np.ndarray) else op.rowids
+            ws.deleted.update((op.table, r) for r in rowids if r < limit)
+            if not isinstance(op, DeleteOp):
                 _add_keys(ws, txn, op)
         elif isinstance(op, ReplaceTableOp):
             ws.tables.add(op.table)
@@ -80,17 +103,26 @@ def _add_keys(ws: WriteSet, txn: Transaction, op) -> None:
         rows = list(zip(*[c.to_pylist() for c in op.data.columns]))
     for name, index in version.indexes.items():
         for row in rows:
-            key = index.key_of(row)
+            # A key with a NULL part is never stored and never collides (SQL UNIQUE):
+            # two concurrent inserts of (1, NULL) both commit, as in PostgreSQL.
+            key = index.stored_key(row)
             if key is not None:
                 ws.keys.add((op.table, name, key))
 
 
 def rebase(txn: Transaction, current: Root) -> Root:
     """Our changes re-applied on top of ``current`` (no conflict assumed)."""
+    return rebase_ops(txn, current)[0]
+
+
+def rebase_ops(txn: Transaction, current: Root) -> tuple[Root, list]:
+    """``rebase``, plus our ops as they apply to ``current`` (rowids of our inserts
+    re-assigned), for a transaction that carries on from the new root."""
     touched_since = {}
     root = current
     replay_tables = _tables_changed_between(txn.snapshot, current)
     rowid_map: dict[tuple[str, int], int] = {}
+    ops = []
     for op in txn.ops:
         if isinstance(op, ReplaceTableOp):
             root = (root.without_table(op.table) if op.version is None
@@ -104,29 +136,43 @@ def rebase(txn: Transaction, current: Root) -> Root:
         elif op.table not in replay_tables:
             touched_since[op.table] = True
         else:
-            root = _replay(root, op, rowid_map)
+            root, op = _replay(root, op, rowid_map)
+        ops.append(op)
     tables = dict(root.tables)
     for name in touched_since:
         if name in txn.working.tables:
             tables[name] = txn.working.tables[name]
-    return replace(root, tables=tables)
+    return replace(root, tables=tables), ops
 
 
-def _replay(root: Root, op, rowid_map: dict) -> Root:
+def _replay(root: Root, op, rowid_map: dict) -> tuple[Root, object]:
     version = root.tables[op.table]
     if isinstance(op, InsertOp):
         version, new_ids = version.insert_rows(op.rows)
         rowid_map.update(((op.table, old), new) for old, new in zip(op.rowids, new_ids))
+        op = InsertOp(op.table, op.rows, new_ids)
     elif isinstance(op, BulkInsertOp):
         version, new_ids = version.insert_arrow(op.data)
         rowid_map.update(((op.table, int(o)), int(n)) for o, n in zip(op.rowids, new_ids))
+        op = BulkInsertOp(op.table, op.data, new_ids)
+    elif isinstance(op, BulkUpdateOp):
+        rowids = np.fromiter((rowid_map.get((op.table, r), r) for r in op.rowids.tolist()),
+                             np.int64, len(op.rowids))
+        version, done, data = version.update_arrow(rowids, op.data)
+        op = BulkUpdateOp(op.table, done, data)
     elif isinstance(op, (DeleteOp, UpdateOp)):
         rowids = [rowid_map.get((op.table, r), r) for r in op.rowids]
         if isinstance(op, DeleteOp):
             version = version.delete(rowids)
+            op = DeleteOp(op.table, rowids)
         else:
-            version, _ = version.update_rows(rowids, op.rows)
-    return root.with_table(op.table, version)
+            version, done = version.update_rows(rowids, op.rows)
+            rows = op.rows
+            if len(done) != len(rows):
+                new_of = dict(zip(rowids, rows))
+                rows = [new_of[r] for r in done]
+            op = UpdateOp(op.table, list(done), rows)
+    return root.with_table(op.table, version), op
 
 
 def _tables_changed_between(old: Root, new: Root) -> set:

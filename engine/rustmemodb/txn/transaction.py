@@ -16,6 +16,14 @@ someone else committed since our snapshot, ``commit.py`` checks the two write
 sets for overlap (first committer wins, ``40001``) and otherwise replays our ops
 on the newer root. A failed statement truncates ``ops`` and restores the working
 root to its value before the statement, so it leaves no trace.
+
+Two more things are recorded for conflict checks (txn/commit.py): the parent keys
+that foreign-key checks relied on (``fk_reads``) and the referenced keys this
+transaction removed by deleting or re-keying parent rows (``fk_removed``), so a
+child insert and a concurrent delete of its parent cannot both commit. A READ
+COMMITTED transaction also keeps the statements it ran (``statements``), to run
+them again on a newer root when a conflict would otherwise fail it
+(txn/isolation.py).
 """
 from __future__ import annotations
 
@@ -24,7 +32,6 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from ..memory import settle_heap
 from ..storage.root import Root, ViewDef
 from ..storage.table import TableVersion
 
@@ -58,6 +65,14 @@ class UpdateOp:
 
 
 @dataclass
+class BulkUpdateOp:
+    """A set-based UPDATE in place (TableVersion.update_arrow): rowids keep their rows."""
+    table: str
+    rowids: np.ndarray  # ascending
+    data: pa.Table      # the new rows, aligned with rowids
+
+
+@dataclass
 class ReplaceTableOp:
     """DDL: the table's new version (None = dropped). Conflicts with any concurrent touch."""
     table: str
@@ -79,24 +94,52 @@ class SequenceOp:
 class Transaction:
     """One unit of work against a Database; see the module docstring."""
 
+    __slots__ = ("snapshot", "working", "ops", "explicit", "failed", "isolation",
+                 "statements", "queries", "fk_reads", "fk_removed", "__weakref__")
+
     def __init__(self, snapshot: Root, explicit: bool) -> None:
         self.snapshot = snapshot
         self.working = snapshot
         self.ops: list = []
         self.explicit = explicit      # BEGIN'd (else an autocommit statement)
         self.failed = False           # an error happened: only ROLLBACK is accepted
+        self.isolation = "repeatable read"   # txn/isolation.py: the level in force
+        # READ COMMITTED only: (prepared, parameter values) of each statement run, so
+        # the transaction can be run again on a newer root (None: not recorded).
+        self.statements: list | None = None
+        self.queries = 0              # statements run so far (SET TRANSACTION must be first)
+        # (parent table, referenced columns, key): keys FK checks found in a parent, and
+        # keys this transaction removed from a referenced table (None until the first).
+        self.fk_reads: set | None = None
+        self.fk_removed: set | None = None
 
     @property
     def has_changes(self) -> bool:
         return bool(self.ops)
 
     # ---- statement atomicity ---------------------------------------------------------
-    def savepoint(self) -> tuple[Root, int]:
-        return self.working, len(self.ops)
+    def savepoint(self) -> tuple:
+        statements = self.statements
+        return self.working, len(self.ops), (len(statements) if statements is not None else 0)
 
-    def restore(self, mark: tuple[Root, int]) -> None:
-        self.working, n = mark
+    def restore(self, mark: tuple) -> None:
+        self.working, n, k = mark
         del self.ops[n:]
+        if self.statements is not None:
+            del self.statements[k:]
+
+    # ---- foreign-key read and removal sets (conflict checks in txn/commit.py) ---------
+    def note_fk_read(self, parent: str, columns: tuple, key: tuple) -> None:
+        reads = self.fk_reads
+        if reads is None:
+            reads = self.fk_reads = set()
+        reads.add((parent, columns, key))
+
+    def note_fk_removed(self, parent: str, columns: tuple, keys) -> None:
+        removed = self.fk_removed
+        if removed is None:
+            removed = self.fk_removed = set()
+        removed.update((parent, columns, key) for key in keys)
 
     # ---- changes: each updates the working root and records the op ----------------------
     def table(self, name: str) -> TableVersion | None:
@@ -112,7 +155,6 @@ class Transaction:
         version, rowids = self.working.tables[name].insert_arrow(data)
         self.working = self.working.with_table(name, version)
         self.ops.append(BulkInsertOp(name, data, rowids))
-        settle_heap(len(rowids))
         return rowids
 
     def delete_rows(self, name: str, rowids: list[int]) -> None:
@@ -132,6 +174,16 @@ class Transaction:
             new_of = dict(zip(rowids, rows))
             rows = [new_of[r] for r in done]
         self.ops.append(UpdateOp(name, done, rows))
+        return done
+
+    def update_arrow(self, name: str, rowids, data: pa.Table, old: pa.Table | None = None,
+                     columns: frozenset | None = None) -> np.ndarray:
+        """A set-based UPDATE in place: the rows keep their rowids (see
+        TableVersion.update_arrow); returns the rowids updated."""
+        version, done, data = self.working.tables[name].update_arrow(rowids, data, old, columns)
+        self.working = self.working.with_table(name, version)
+        if len(done):
+            self.ops.append(BulkUpdateOp(name, done, data))
         return done
 
     def replace_table(self, name: str, version: TableVersion | None) -> None:

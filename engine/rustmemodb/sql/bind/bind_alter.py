@@ -84,8 +84,9 @@ def _apply(stmt, txn, ctx, table: str, act) -> str:
 # ---- helpers: columns by chunk ------------------------------------------------------------
 
 def _frozen(version):
-    """The version with its row tail frozen: all data is then in chunks."""
-    return version.freeze_tail()
+    """The version with its patches folded and its row tail frozen: all data is then
+    in chunks."""
+    return version.settled().freeze_tail()
 
 
 def map_chunks(version, fn, schema: TableSchema):

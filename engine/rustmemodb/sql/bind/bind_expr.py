@@ -15,9 +15,10 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors, types
+from ...exec.limits import tick
 from ...optimize.fold_constants import fold
 from ...plan.expr import AggCall, Call, Case, Cast, ColRef, Const, Expr, InList, Param
-from ..parse import position_of
+from ..parse import DIALECT, position_of
 from .coerce import adapt, common_type, unify_pair
 
 _BINARY = {
@@ -49,6 +50,7 @@ class ExprBinder:
 
     # ---- entry -----------------------------------------------------------------------
     def bind(self, node: exp.Expression) -> Expr:
+        tick()   # huge statements: interrupt / timeout while binding (exec/limits.py)
         method = getattr(self, "_" + type(node).__name__, None)
         if method is not None:
             return method(node)
@@ -69,6 +71,9 @@ class ExprBinder:
         hook = getattr(self.stmt, "bind_" + cls.__name__.lower(), None)
         if hook is not None:
             return hook(self, node)
+        if node is None:   # e.g. initcap(): sqlglot leaves a required argument empty
+            raise errors.undefined_function("function called without a required argument",
+                                            hint="Check the number of arguments.")
         raise errors.not_supported(f"expression {node.sql(dialect='postgres')!r}",
                                    hint=f"({cls.__name__} is not implemented yet)")
 
@@ -93,12 +98,13 @@ class ExprBinder:
 
     def _Literal(self, node: exp.Literal) -> Expr:
         text = node.this
+        slot = self.stmt.literal_slot(node) if self.stmt.literal_slots else None
         if node.is_string:
-            return Const(text, types.TEXT)
+            return Const(text, types.TEXT, slot)
         try:
             if any(c in text for c in ".eE") and not text.lower().startswith("0x"):
-                return Const(float(text), types.FLOAT)
-            return Const(types.check_int(int(text)), types.INTEGER)
+                return Const(float(text), types.FLOAT, slot)
+            return Const(types.check_int(int(text)), types.INTEGER, slot)
         except ValueError:
             raise errors.syntax_error(f"invalid number {text!r}", position=position_of(node))
 
@@ -114,6 +120,7 @@ class ExprBinder:
 
     def _Parameter(self, node: exp.Parameter) -> Expr:
         slot = int(node.name) - 1
+        self.stmt.has_params = True
         return Param(slot, self.stmt.param_type(slot))
 
     def _Placeholder(self, node: exp.Placeholder) -> Expr:
@@ -233,7 +240,7 @@ class ExprBinder:
     def _cast(self, node: exp.Cast) -> Expr:
         from ...exec.functions.cast import castable
         arg = self.bind(node.this)
-        target = types.normalize_type_name(node.to.sql(dialect="postgres"))
+        target = types.normalize_type_name(node.to.sql(dialect=DIALECT))
         if isinstance(arg, Const) and arg.type == types.TEXT and arg.value is not None:
             from ...exec.functions.cast import from_text
             return Const(from_text(arg.value, target), target) if target != types.TEXT else arg
@@ -346,7 +353,7 @@ class ExprBinder:
             guessed = self.resolve_unknown_params(name, args) if exc.sqlstate == "42883" \
                 else None
             if guessed is None:
-                if name in _OPERATOR_TEXT and exc.sqlstate == "42883":
+                if name in _OPERATOR_TEXT and exc.sqlstate == "42883" and 1 <= len(args) <= 2:
                     raise self._operator_error(name, args, node) from None
                 exc.position = exc.position if exc.position is not None else position_of(node)
                 raise

@@ -17,7 +17,6 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors
-from ...memory import settle_heap
 from ...storage.index import OrderedIndex, UniqueIndex
 from ...storage.index_build import unique_from_arrays
 from ...storage.schema import IndexDef
@@ -106,7 +105,6 @@ def build_indexes(version, definition: IndexDef) -> tuple[UniqueIndex | None, Or
     ordered = OrderedIndex.build(definition.name, definition.columns,
                                  [schema.columns[c].type for c in definition.columns],
                                  columns, rowids)
-    settle_heap(data.num_rows)   # the indexes are long-lived from here on (memory.py)
     return unique, ordered
 
 

@@ -19,7 +19,7 @@ from ... import errors, types
 from ...plan.expr import AggCall, ColRef, Const, Expr, Param, transform
 from ...plan.logical import (LogicalAggregate, LogicalDistinct, LogicalFilter, LogicalLimit,
                              LogicalNode, LogicalProject, LogicalSort, LogicalValues)
-from ..parse import position_of
+from ..parse import DIALECT, position_of
 from .bind_expr import ExprBinder
 from .bind_from import bind_from
 from .coerce import common_type, adapt
@@ -172,7 +172,7 @@ def output_name(e: exp.Expression) -> str:
 
 
 def _type_output_name(dt: exp.DataType) -> str:
-    name = types.normalize_type_name(dt.sql(dialect="postgres"))
+    name = types.normalize_type_name(dt.sql(dialect=DIALECT))
     return {"INTEGER": "int8", "FLOAT": "float8", "TEXT": "text", "BOOLEAN": "bool",
             "TIMESTAMP": "timestamp", "DATE": "date", "UUID": "uuid", "JSON": "jsonb",
             "INTERVAL": "interval"}.get(name, name.lower())
@@ -287,7 +287,7 @@ def _order_specs(stmt, node, scope, names, select_exprs, binder) -> list:
 
 
 def _explicit_nulls(o: exp.Ordered) -> bool:
-    text = o.sql(dialect="postgres").upper()
+    text = o.sql(dialect=DIALECT).upper()
     return "NULLS FIRST" in text or "NULLS LAST" in text
 
 
@@ -364,7 +364,10 @@ def _count_expr(binder: ExprBinder, node, what: str) -> Expr | None:
     if e.type not in (types.INTEGER, types.NULL):
         raise errors.datatype_mismatch(f"argument of {what} must be type bigint, not type "
                                        f"{e.type.lower()}", position=position_of(node))
-    if isinstance(e, Const) and e.value is not None and e.value < 0:
-        raise errors.sql_error("2201W" if what == "LIMIT" else "2201X",
-                               f"{what} must not be negative")
+    if isinstance(e, Const):
+        if e.value is not None and e.value < 0:
+            raise errors.sql_error("2201W" if what == "LIMIT" else "2201X",
+                                   f"{what} must not be negative")
+        # A LIMIT constant shapes the plan (top-k, index order): never lifted.
+        return Const(e.value, e.type)
     return e

@@ -37,11 +37,15 @@ class BoundStatement:
 
 
 class StatementBinder(QueryHooks):
-    def __init__(self, root, functions, replacement_scan=None) -> None:
+    def __init__(self, root, functions, replacement_scan=None, literal_slots=None) -> None:
         self.root = root
+        # start offset -> (literal index, kind, raw text) of the statement's liftable
+        # literals (sql/literals.py), or None: literals then bind as plain constants.
+        self.literal_slots = literal_slots
         self.functions = functions
         self.replacement_scan = replacement_scan
         self.param_types: dict[int, str] = {}
+        self.has_params = False         # a $n placeholder was bound
         self.cast_slots: set[int] = set()
         self.deps: list = []
         self.cacheable = True
@@ -84,6 +88,20 @@ class StatementBinder(QueryHooks):
             return hint
         return current or types.UNKNOWN
 
+    def literal_slot(self, node: exp.Literal) -> int | None:
+        """The lifted-literal index of a literal node, if the text scan found it there."""
+        meta = node.meta
+        hit = self.literal_slots.get(meta.get("start")) if meta else None
+        if hit is None:
+            return None
+        i, kind, raw = hit
+        from ..literals import literal_value
+        if node.this != literal_value(kind, raw) or node.is_string != (kind == "s"):
+            return None
+        # Text bound along with the statement (a view's query, a column DEFAULT) has
+        # literals at offsets of its own: only the statement's own tree is tagged.
+        return i if node.root() is self.ast else None
+
     # ---- columns ------------------------------------------------------------------------
     def resolve_column(self, scope: Scope, name: str, table: str | None,
                        position: int | None) -> Expr:
@@ -108,6 +126,8 @@ class StatementBinder(QueryHooks):
 
     def _collect_param_types(self, plan: LogicalNode) -> None:
         """The type each placeholder ended up with, wherever coercion settled it."""
+        if not self.has_params:
+            return
         from ...plan.expr import Param
         from ...plan.walk import expressions
         for e in expressions(plan):
@@ -122,6 +142,7 @@ class StatementBinder(QueryHooks):
 
     # ---- dispatch -------------------------------------------------------------------------
     def bind_statement(self, node: exp.Expression) -> BoundStatement:
+        self.ast = node
         from . import bind_ddl, bind_delete, bind_insert, bind_select, bind_update
         from .check_clauses import check_clauses
         check_clauses(node)

@@ -19,10 +19,11 @@ def adapt(expr: Expr, target: str, *, context: str = "") -> Expr:
     if isinstance(expr, Const):
         if expr.value is None:
             return Const(None, target)
+        # A lifted literal keeps its slot: sql/literals.convert repeats these conversions.
         if expr.type == types.TEXT and target in types.LITERAL_CONTEXT_TYPES:
-            return Const(types.parse_literal_as(target, expr.value), target)
+            return Const(types.parse_literal_as(target, expr.value), target, expr.slot)
         if expr.type == types.INTEGER and target == types.FLOAT:
-            return Const(float(expr.value), types.FLOAT)
+            return Const(float(expr.value), types.FLOAT, expr.slot)
     if isinstance(expr, Param) and expr.type in (types.UNKNOWN, types.NULL):
         return Param(expr.slot, target)
     return expr
@@ -54,15 +55,3 @@ def common_type(exprs: list[Expr], what: str) -> str:
             raise errors.datatype_mismatch(
                 f"{what} types {target} and {e.type} cannot be matched")
     return target
-
-
-def to_type(expr: Expr, target: str, what: str) -> Expr:
-    adapted = adapt(expr, target)
-    if adapted.type == target or adapted.type in (types.NULL, types.UNKNOWN):
-        return adapted
-    if types.is_numeric(adapted.type) and types.is_numeric(target):
-        from ...plan.expr import Cast
-        return Cast(adapted, target) if adapted.type != target else adapted
-    raise errors.datatype_mismatch(f"{what} is of type {target} but expression is of type "
-                                   f"{adapted.type}",
-                                   hint="You will need to rewrite or cast the expression.")

@@ -1,0 +1,160 @@
+"""Auto-parameterization: a statement's literals lifted out of its text, so that
+``WHERE id = 5`` and ``WHERE id = 6`` share one cached plan.
+
+Notebooks paste literal SQL and wire clients send it; parsing and planning each
+one-off text costs 100-1000 µs where a cached plan runs in a few. The plan cache
+is therefore keyed by the statement's *shape*: its text with every number and
+plain quoted string replaced by a marker of the literal's kind (``shape_of``, a
+regular-expression scan, no sqlglot). Binding then proceeds on the real text; the
+binder tags each Const made from a lexed literal with its slot, and after
+optimization ``parameterize`` turns the tagged Consts that reached the plan into
+``Param`` slots placed after the user's own placeholders. A literal whose value
+the binder or optimizer consumed instead (``GROUP BY 1``, ``LIMIT 10``,
+``INTERVAL '1 day'``, ``DATE '...'``, a folded ``1 + 2``) never reaches the plan
+as a tagged Const: it stays *pinned*, and the cached plan serves only texts whose
+literal at that place is the same. That rule needs no list of special cases and
+errs only on the side of planning again.
+
+A lifted literal keeps the type binding gave it: an integer stays INTEGER, a
+quoted string compared with a DATE column becomes a DATE slot, and each later
+value is converted exactly as the binder converts a literal (``convert``), with
+the same errors.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .. import types
+
+# Spans skipped as they are (comments, quoted identifiers, dollar quotes, $n
+# placeholders, E'' / B'' / X'' / N'' / U&'' strings), then the literals we lift.
+_SCAN = re.compile(
+    r"""(--[^\n]*|/\*.*?\*/|"(?:[^"]|"")*"|\$(?P<tag>[A-Za-z_]\w*)?\$.*?\$(?P=tag)?\$|\$\d+"""
+    r"""|[A-Za-z_&]'(?:[^']|'')*')"""
+    r"""|(?P<str>'(?:[^']|'')*')"""
+    r"""|(?<![\w$.])(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(?![\w.])""", re.S)
+
+_ANY = re.compile(r"['0-9]")
+INT, FLOAT, STR = "i", "f", "s"
+_MARK = {INT: "\x00i", FLOAT: "\x00f", STR: "\x00s"}
+
+
+@dataclass(frozen=True)
+class Shape:
+    key: str                         # the text with literals replaced by kind markers
+    literals: tuple                  # ((start, kind, raw text), ...) in text order
+
+    def values(self) -> tuple:
+        return tuple(raw for _, _, raw in self.literals)
+
+
+def shape_of(sql: str, names: tuple = ()) -> Shape:
+    """The statement's shape and its liftable literals, in text order. ``names``: the
+    named placeholders in slot order (``:a`` and ``:b`` both became ``$1``), part of the
+    shape since a plan takes its parameters by those names."""
+    if names:
+        shape = shape_of(sql)
+        return Shape(shape.key + "\x00:" + ",".join(names), shape.literals)
+    if _ANY.search(sql) is None:
+        return Shape(sql, ())
+    out, pos, lits = [], 0, []
+    for m in _SCAN.finditer(sql):
+        s, n = m.group("str"), m.group("num")
+        if s is None and n is None:
+            continue
+        raw = s if s is not None else n
+        kind = STR if s is not None else (INT if n.isdigit() else FLOAT)
+        out.append(sql[pos:m.start()])
+        out.append(_MARK[kind])
+        pos = m.end()
+        lits.append((m.start(), kind, raw))
+    if not lits:
+        return Shape(sql, ())
+    out.append(sql[pos:])
+    return Shape("".join(out), tuple(lits))
+
+
+def literal_value(kind: str, raw: str) -> Any:
+    """The value sqlglot's Literal node holds for this literal text (``this``)."""
+    return raw[1:-1].replace("''", "'") if kind == STR else raw
+
+
+def convert(kind: str, raw: str, target: str) -> Any:
+    """A lifted literal's value in storage form for its slot, as binding makes it."""
+    if kind == STR:
+        value = raw[1:-1].replace("''", "'")
+        if target == types.TEXT:
+            return value
+        return types.parse_literal_as(target, value)
+    if kind == INT:
+        value = types.check_int(int(raw))
+        return float(value) if target == types.FLOAT else value
+    return float(raw)
+
+
+@dataclass(frozen=True)
+class Lifted:
+    """What a cached plan needs to run with another text of its shape."""
+    base: int                        # first lifted slot (= the user's placeholder count)
+    slots: tuple                     # ((literal index, kind, target type), ...)
+    pinned: tuple                    # ((literal index, raw text), ...) that must match
+
+    def matches(self, values: tuple) -> bool:
+        for i, raw in self.pinned:
+            if values[i] != raw:
+                return False
+        return True
+
+    def params(self, shape: Shape) -> list:
+        """The lifted slots' values for this text (slots of pinned literals hold None)."""
+        out = [None] * len(shape.literals)
+        lits = shape.literals
+        for i, kind, target in self.slots:
+            out[i] = convert(kind, lits[i][2], target)
+        return out
+
+
+# Statements whose literals may become slots: queries and DML. DDL keeps its constants
+# (defaults and CHECK expressions are stored with the schema).
+_LIFTABLE = frozenset({"Select", "Union", "Intersect", "Except", "Values", "Subquery",
+                       "Insert", "Update", "Delete"})
+
+
+def tag_slots(shape: Shape, ast) -> dict | None:
+    """start offset -> (literal index, kind, raw) for the binder to tag literals with,
+    or None when nothing is to be lifted."""
+    if not shape.literals or type(ast).__name__ not in _LIFTABLE:
+        return None
+    return {start: (i, kind, raw) for i, (start, kind, raw) in enumerate(shape.literals)}
+
+
+def parameterize(plan, shape: Shape, base: int):
+    """``plan`` with each tagged Const turned into a Param, and the Lifted record.
+
+    A literal whose tag reached the plan with two different types (bound twice in
+    two contexts) stays a constant and is pinned, like any literal the plan
+    does not show."""
+    from ..plan.expr import Const, Param
+    from ..plan.walk import map_expressions
+    seen: dict[int, set] = {}
+    keep: set = set()
+
+    def swap(e):
+        if type(e) is Const and e.slot is not None:
+            seen.setdefault(e.slot, set()).add(e.type)
+            if e.slot in keep:
+                return Const(e.value, e.type)
+            return Param(base + e.slot, e.type)
+        return e
+
+    out = map_expressions(plan, swap)
+    keep = {i for i, ts in seen.items() if len(ts) > 1}
+    if keep:
+        out = map_expressions(plan, swap)
+    lifted = {i: next(iter(ts)) for i, ts in seen.items() if i not in keep}
+    lits = shape.literals
+    slots = tuple((i, lits[i][1], t) for i, t in sorted(lifted.items()))
+    pinned = tuple((i, lits[i][2]) for i in range(len(lits)) if i not in lifted)
+    return out, Lifted(base, slots, pinned)

@@ -1,0 +1,78 @@
+"""Isolation levels: their names, the SQL that chooses them, and the re-run policy.
+
+Two behaviours exist (README "Isolation levels" compares them with PostgreSQL's):
+
+* ``repeatable read`` (also what ``serializable`` gives, as snapshot isolation):
+  the whole transaction reads one snapshot; at COMMIT a write-write conflict
+  with a transaction that committed since is ``40001`` (first committer wins).
+* ``read committed``: every statement reads the newest committed root (with
+  the transaction's own writes rebased onto it), and a conflict is resolved by
+  re-running the transaction's statements on the newest root instead of
+  failing (session.py does the re-running, bounded by ``ATTEMPTS``).
+
+An autocommit statement is re-run on conflict whatever the level: it is its own
+transaction and nobody has seen its result yet, so running it again later is
+indistinguishable from having run it later. Explicit transactions default to
+``repeatable read`` (PostgreSQL's default is ``read committed``; the README says
+why we differ).
+"""
+from __future__ import annotations
+
+import random
+import re
+import time
+
+from .. import errors
+
+READ_COMMITTED = "read committed"
+REPEATABLE_READ = "repeatable read"
+SERIALIZABLE = "serializable"
+READ_UNCOMMITTED = "read uncommitted"
+LEVELS = (READ_UNCOMMITTED, READ_COMMITTED, REPEATABLE_READ, SERIALIZABLE)
+DEFAULT = REPEATABLE_READ
+
+# A conflicting statement (or READ COMMITTED transaction) runs at most this many times.
+ATTEMPTS = 32
+# Backoff before re-run n (n = 1, 2, ...): uniform in [0, min(CAP, BASE * 2**n)] seconds.
+# Small: a re-run is only needed because another writer slipped in between our
+# snapshot and our commit, and sleeping also hands the GIL to that writer.
+BACKOFF_BASE = 20e-6
+BACKOFF_CAP = 2e-3
+
+# Our own generator: the process's global `random` state belongs to the host program.
+_jitter = random.Random()
+
+_LEVEL = re.compile(r"ISOLATION\s+LEVEL\s+(READ\s+UNCOMMITTED|READ\s+COMMITTED|"
+                    r"REPEATABLE\s+READ|SERIALIZABLE)\b", re.I)
+
+
+def normalize(value: str) -> str:
+    """A level name as PostgreSQL spells it, or 22023 for an unknown one."""
+    level = " ".join(value.strip().strip("'\"").lower().split())
+    if level not in LEVELS:
+        raise errors.sql_error("22023", f'invalid value for parameter "transaction_isolation": '
+                                        f'"{value.strip()}"',
+                               hint='Available values: serializable, repeatable read, '
+                                    'read committed, read uncommitted.')
+    return level
+
+
+def effective(level: str) -> str:
+    """What a level behaves as here: READ UNCOMMITTED is READ COMMITTED (as in
+    PostgreSQL); SERIALIZABLE is snapshot isolation, i.e. REPEATABLE READ."""
+    return READ_COMMITTED if level in (READ_COMMITTED, READ_UNCOMMITTED) else REPEATABLE_READ
+
+
+def level_in(text: str) -> str | None:
+    """The level named by ``... ISOLATION LEVEL x ...`` in BEGIN/SET TRANSACTION text."""
+    m = _LEVEL.search(text)
+    return normalize(m.group(1)) if m else None
+
+
+def backoff(attempt: int) -> None:
+    """Sleep a little, jittered, before re-run number ``attempt`` (1-based)."""
+    time.sleep(_jitter.uniform(0.0, min(BACKOFF_CAP, BACKOFF_BASE * (1 << min(attempt, 16)))))
+
+
+def is_conflict(exc: BaseException) -> bool:
+    return isinstance(exc, errors.Error) and getattr(exc, "sqlstate", None) == "40001"

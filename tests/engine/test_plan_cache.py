@@ -1,0 +1,180 @@
+"""The plan cache by statement shape (sql/literals.py, sql/plan_cache.py).
+
+Literals are lifted into parameter slots so that texts differing only in their
+literals share one plan. Each case runs a statement on a connection whose cache
+holds the plan made for *another* literal of the same shape, and compares the
+answer with a fresh plan of the same text.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+import rustmemodb
+from rustmemodb import errors
+from rustmemodb.sql.literals import shape_of
+
+
+def _db():
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, k INTEGER, v FLOAT, s TEXT, d DATE)")
+    c.execute("CREATE INDEX t_k ON t (k)")
+    c.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?)",
+                  [(i, i % 7, i / 4, f"s{i % 5}'x", dt.date(2024, 1, 1 + i % 28))
+                   for i in range(1, 201)])
+    return c
+
+
+@pytest.fixture(scope="module")
+def warm():
+    return _db()
+
+
+def _fresh(sql):
+    c = _db()
+    c.database.plan_cache.clear()
+    return c.execute(sql).fetchall()
+
+
+# (statement planned first, statement then served from the cache)
+PAIRS = [
+    ("SELECT * FROM t WHERE id = 5", "SELECT * FROM t WHERE id = 6"),
+    ("SELECT s FROM t WHERE k = 3 AND v > 10.5 ORDER BY id", "SELECT s FROM t WHERE k = 4 AND v > 20.25 ORDER BY id"),
+    ("SELECT k, count(*) FROM t GROUP BY 1 ORDER BY 1", "SELECT k, count(*) FROM t GROUP BY 1 ORDER BY 2, 1"),
+    ("SELECT k, s FROM t GROUP BY 1, 2 ORDER BY 1, 2", "SELECT k, s FROM t GROUP BY 2, 1 ORDER BY 2, 1"),
+    ("SELECT id FROM t ORDER BY v DESC LIMIT 3", "SELECT id FROM t ORDER BY v DESC LIMIT 5"),
+    ("SELECT id FROM t ORDER BY id LIMIT 3 OFFSET 2", "SELECT id FROM t ORDER BY id LIMIT 3 OFFSET 7"),
+    ("SELECT count(*) FROM t WHERE d <= '2024-01-10'", "SELECT count(*) FROM t WHERE d <= '2024-01-20'"),
+    ("SELECT count(*) FROM t WHERE d < DATE '2024-01-10'", "SELECT count(*) FROM t WHERE d < DATE '2024-01-03'"),
+    ("SELECT count(*) FROM t WHERE d > '2024-01-01'::date + INTERVAL '3 days'",
+     "SELECT count(*) FROM t WHERE d > '2024-01-01'::date + INTERVAL '9 days'"),
+    ("SELECT k + 1, count(*) FROM t GROUP BY k + 1 ORDER BY 1", "SELECT k + 2, count(*) FROM t GROUP BY k + 2 ORDER BY 1"),
+    ("SELECT s FROM t WHERE s = 's1''x' ORDER BY id LIMIT 2", "SELECT s FROM t WHERE s = 's2''x' ORDER BY id LIMIT 2"),
+    ("SELECT id FROM t WHERE s LIKE 's1%' AND id < 30 ORDER BY id", "SELECT id FROM t WHERE s LIKE 's3%' AND id < 30 ORDER BY id"),
+    ("SELECT id FROM t WHERE k IN (1, 2) AND id < 20 ORDER BY id", "SELECT id FROM t WHERE k IN (5, 6) AND id < 20 ORDER BY id"),
+    ("SELECT CASE WHEN v > 10 THEN 'big' ELSE 'small' END, count(*) FROM t GROUP BY 1 ORDER BY 1",
+     "SELECT CASE WHEN v > 30 THEN 'large' ELSE 'tiny' END, count(*) FROM t GROUP BY 1 ORDER BY 1"),
+    ("SELECT id * 2, v + 1 FROM t WHERE id BETWEEN 3 AND 5 ORDER BY 1", "SELECT id * 3, v + 2 FROM t WHERE id BETWEEN 7 AND 9 ORDER BY 1"),
+    ("SELECT id FROM t WHERE v = 2 ORDER BY id", "SELECT id FROM t WHERE v = 3 ORDER BY id"),
+    ("SELECT id FROM t WHERE k > -1 AND id < 4 ORDER BY id", "SELECT id FROM t WHERE k > -3 AND id < 4 ORDER BY id"),
+    ("SELECT 1 + 2, 'a' || 'b'", "SELECT 3 + 4, 'c' || 'd'"),
+    ("SELECT substr(s, 1, 2) FROM t WHERE id = 1", "SELECT substr(s, 2, 3) FROM t WHERE id = 1"),
+    ("SELECT round(v, 1) FROM t WHERE id = 7", "SELECT round(v, 0) FROM t WHERE id = 7"),
+    ("SELECT id FROM t WHERE id = 2 /* it's */ OR id = 3 ORDER BY 1", "SELECT id FROM t WHERE id = 4 /* it's */ OR id = 5 ORDER BY 1"),
+    ("SELECT id FROM t WHERE id IN (SELECT id FROM t WHERE k = 1) AND id < 30 ORDER BY 1",
+     "SELECT id FROM t WHERE id IN (SELECT id FROM t WHERE k = 2) AND id < 30 ORDER BY 1"),
+    ("SELECT sum(v) OVER (ORDER BY id ROWS 1 PRECEDING) FROM t WHERE id < 5 ORDER BY id",
+     "SELECT sum(v) OVER (ORDER BY id ROWS 2 PRECEDING) FROM t WHERE id < 5 ORDER BY id"),
+    ("SELECT E'a\\tb', 'x'", "SELECT E'c\\td', 'y'"),
+    ("SELECT generate_series FROM generate_series(1, 3)", "SELECT generate_series FROM generate_series(2, 5)"),
+]
+
+
+@pytest.mark.parametrize("first, second", PAIRS)
+def test_a_shape_shares_its_plan_only_where_the_answer_cannot_change(warm, first, second):
+    warm.execute(first).fetchall()
+    assert warm.execute(second).fetchall() == _fresh(second)
+    assert warm.execute(first).fetchall() == _fresh(first)
+
+
+def test_literals_that_differ_are_different_expressions(warm):
+    warm.execute("SELECT k + 1 FROM t GROUP BY k + 1 ORDER BY 1").fetchall()
+    with pytest.raises(rustmemodb.ProgrammingError) as exc:
+        warm.execute("SELECT k + 1 FROM t GROUP BY k + 2 ORDER BY 1")
+    assert exc.value.sqlstate == "42803"
+
+
+def test_a_fresh_literal_reuses_the_plan():
+    c = _db()
+    cache = c.database.plan_cache
+    c.execute("SELECT * FROM t WHERE id = 1").fetchall()
+    misses = cache.misses
+    for i in range(2, 50):
+        assert c.execute(f"SELECT s FROM t WHERE id = {i}").fetchone() is not None or i > 200
+        c.execute(f"UPDATE t SET v = {i}.5 WHERE id = {i}")
+        c.execute(f"INSERT INTO t VALUES ({1000 + i}, {i}, 0.5, 'n{i}', '2024-02-0{i % 9 + 1}')")
+    assert cache.misses - misses <= 3     # one plan per statement shape
+    assert c.execute("SELECT v FROM t WHERE id = 7").fetchone() == (7.5,)
+    assert c.execute("SELECT d FROM t WHERE id = 1007").fetchone() == (dt.date(2024, 2, 8),)
+
+
+def test_a_lifted_literal_is_checked_like_a_literal():
+    c = _db()
+    assert c.execute("SELECT count(*) FROM t WHERE d = '2024-01-05'").fetchone() == (8,)
+    with pytest.raises(rustmemodb.DataError) as bad_date:
+        c.execute("SELECT count(*) FROM t WHERE d = '2024-13-05'")
+    with pytest.raises(errors.Error) as too_big:
+        c.execute("SELECT count(*) FROM t WHERE k = 99999999999999999999")
+    c2 = _db()
+    c2.database.plan_cache.clear()
+    with pytest.raises(rustmemodb.DataError) as bad_date_fresh:
+        c2.execute("SELECT count(*) FROM t WHERE d = '2024-13-05'")
+    assert bad_date.value.sqlstate == bad_date_fresh.value.sqlstate
+    assert too_big.value.sqlstate == "22003"
+    with pytest.raises(errors.Error) as quoted_number:
+        c.execute("SELECT count(*) FROM t WHERE k = '5'")
+    assert quoted_number.value.sqlstate == "42804"
+
+
+def test_shapes_distinguish_literal_kinds_and_skip_quoted_text():
+    a, b = shape_of("SELECT 1, 1.5, 'x' FROM t1 WHERE c = $1"), shape_of("SELECT 2, 2.5, 'y' FROM t1 WHERE c = $1")
+    assert a.key == b.key and a.values() == ("1", "1.5", "'x'")
+    assert shape_of("SELECT 1").key != shape_of("SELECT 1.0").key != shape_of("SELECT '1'").key
+    s = shape_of("SELECT \"a'b\", E'q', $$x 'y'$$ -- '3'\n, x2 FROM t")
+    assert s.literals == ()
+
+
+def test_explain_shows_the_literals():
+    c = _db()
+    c.execute("SELECT id FROM t WHERE k = 3").fetchall()
+    plan = "\n".join(r[0] for r in c.execute("EXPLAIN SELECT id FROM t WHERE k = 4").fetchall())
+    assert "4" in plan and "$" not in plan
+
+
+def test_the_cache_evicts_the_least_recently_used():
+    from rustmemodb.sql import plan_cache
+    c = _db()
+    cache = c.database.plan_cache
+    old, plan_cache._MAX_ENTRIES = plan_cache._MAX_ENTRIES, 3
+    try:
+        c.execute("SELECT id FROM t WHERE id = 1")
+        c.execute("SELECT k FROM t WHERE id = 1")
+        c.execute("SELECT v FROM t WHERE id = 1")
+        c.execute("SELECT id FROM t WHERE id = 1")       # used again: stays
+        c.execute("SELECT s FROM t WHERE id = 1")        # evicts the k query
+        assert cache.get("SELECT id FROM t WHERE id = 1") is not None
+        assert cache.get("SELECT k FROM t WHERE id = 1") is None
+    finally:
+        plan_cache._MAX_ENTRIES = old
+
+
+def test_literals_of_a_view_or_a_default_are_not_the_statements():
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE w (x INTEGER, y INTEGER DEFAULT 7)")
+    c.execute("INSERT INTO w VALUES (1, 7), (2, 8), (7, 7)")
+    # the view's literal 7 stands at the same offset as the query's literal 7
+    c.execute("CREATE VIEW vv AS SELECT x FROM w WHERE y = 7")
+    q = "SELECT x FROM vv WHERE x =7"
+    assert shape_of(q).literals[0][0] == "SELECT x FROM w WHERE y = 7".index("7")
+    assert c.execute(q).fetchall() == [(7,)]
+    assert c.execute("SELECT x FROM vv WHERE x =1").fetchall() == [(1,)]
+    c.execute("INSERT INTO w (x) VALUES (3)")
+    c.execute("INSERT INTO w (x) VALUES (4)")
+    assert c.execute("SELECT x, y FROM w WHERE x > 2 ORDER BY x").fetchall() == [(3, 7), (4, 7), (7, 7)]
+
+
+def test_an_integer_parameter_past_int64_is_22003():
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE p (id INTEGER PRIMARY KEY, v INTEGER)")
+    c.execute("INSERT INTO p VALUES (?, ?)", (1, 2))          # cached, exact types
+    with pytest.raises(rustmemodb.DataError) as exc:
+        c.execute("INSERT INTO p VALUES (?, ?)", (2, 2**70))
+    assert exc.value.sqlstate == "22003"
+    assert c.execute("SELECT count(*) FROM p").fetchone() == (1,)
+
+
+def test_named_placeholders_are_part_of_the_shape():
+    c = _db()
+    assert c.execute("SELECT s FROM t WHERE id = :a AND k = 3", {"a": 3}).fetchall() == [("s3'x",)]
+    assert c.execute("SELECT s FROM t WHERE id = :b AND k = 4", {"b": 4}).fetchall() == [("s4'x",)]
