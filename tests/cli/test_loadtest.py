@@ -38,9 +38,9 @@ def test_report_counts_add_up_and_percentiles_are_ordered(capsys):
     assert r["mode"] == "embedded in-memory" and r["concurrency"] == 2 and r["rows"] == 500
     assert r["total_ops"] == r["read_ops"] + r["write_ops"] + r["error_ops"] > 0
     assert r["read_ops"] > 0 and r["write_ops"] > 0
-    # Two writers on 500 keys may collide: snapshot isolation fails the later one with 40001
-    # (counted as an error op, the run goes on); nothing else may fail.
-    assert all(k.startswith("40001 ") for k in r["errors"]) and sum(r["errors"].values()) == r["error_ops"]
+    # Two writers on 500 keys collide now and then: an autocommit UPDATE that loses the race
+    # is re-run by the engine, so nothing fails.
+    assert r["error_ops"] == 0 and r["errors"] == {}
     assert 0 < r["p50_us"] <= r["p95_us"] <= r["p99_us"]
     assert r["qps"] == pytest.approx((r["read_ops"] + r["write_ops"]) / r["duration_secs"], rel=0.01)
     assert r["duration_secs"] >= 0.5
@@ -85,7 +85,7 @@ def test_file_backed_run_with_each_durability_survives_reopen(tmp_path, capsys, 
     path = tmp_path / durability
     r = run_json(capsys, "--duration-secs", "0.3", "--rows", "300", "--concurrency", "2",
                  "--path", str(path), "--durability", durability)
-    assert r["total_ops"] > 0 and all(k.startswith("40001 ") for k in r["errors"])
+    assert r["total_ops"] > 0 and r["error_ops"] == 0
     assert main(["check", str(path)]) == 0
     conn = rustmemodb.connect(str(path), durability=durability)
     assert conn.execute("SELECT count(*) FROM bench").fetchall() == [(300,)]

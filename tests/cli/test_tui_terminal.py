@@ -86,7 +86,7 @@ def test_the_program_in_a_terminal(terminal, tmp_path):
     assert screen.index("AAPL") < screen.index("MSFT")
     assert "main · embedded in-memory │ 2 rows" in screen
 
-    screen = run(terminal, "SELECT nope FROM trades;", "ERROR 42703")
+    screen = run(terminal, "SELECT nope FROM trades;", "LINE 1: SELECT nope FROM trades")
     lines = screen.splitlines()
     i = next(n for n, line in enumerate(lines) if "LINE 1: SELECT nope FROM trades" in line)
     line_col = lines[i].index("LINE 1: SELECT nope")

@@ -35,7 +35,7 @@ def test_statements_errors_and_catalog(wire):
     assert out.columns == [("id", "INT4"), ("v", "TEXT")]
     err = wire.run("SELECT id,\n  nope FROM wt").error
     assert (err.sqlstate, err.message, err.position) == ("42703", 'column "nope" does not exist', 13)
-    assert wire.run("\\dt").table.to_pylist() == [{"table": "wt", "rows": 2}]
+    assert {"table": "wt", "rows": 2} in wire.run("\\dt").table.to_pylist()
     assert wire.run("\\d wt").table.to_pylist() == [{"column": "id", "type": "integer"},
                                                    {"column": "v", "type": "text"}]
     refused = wire.run("\\fork x").error.message
