@@ -294,6 +294,24 @@ def test_escape_quits():
     drive(scenario)
 
 
+def test_escape_while_a_statement_runs_cancels_it_and_quits():
+    session = EmbeddedSession()
+
+    async def scenario(app, pilot):
+        editor = app.query_one("#editor", SqlEditor)
+        editor.load_text("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r "
+                         "WHERE n < 100000000) SELECT count(*) FROM r")
+        await pilot.press("ctrl+e")
+        await pilot.pause(0.3)
+        assert app.running
+        await pilot.press("escape")
+        await pilot.pause()
+    app = drive(scenario, session)
+    # the statement was cancelled, not left running (it would run for minutes)
+    assert [w for w in app.workers if not w.is_finished] == []
+    assert session.run("SELECT 1 AS ok").table.to_pylist() == [{"ok": 1}]
+
+
 def test_svg_screenshot(tmp_path):
     out = {}
 
@@ -311,3 +329,26 @@ def test_svg_screenshot(tmp_path):
         png = tmp_path / "tui.png"
         subprocess.run(["rsvg-convert", "-o", str(png), out["path"]], check=True)
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+def test_a_directory_database_keeps_its_data_and_forks_stay_in_memory(tmp_path):
+    from rustmemodb.cli.tui.session import open_session
+    path = str(tmp_path / "db")
+    session = open_session(path, "async")
+    assert session.label == f"embedded {path}"
+    session.run("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    session.run("INSERT INTO t VALUES (1)")
+    session.run("\\fork scratch")
+    session.run("\\checkout scratch")
+    session.run("INSERT INTO t VALUES (2)")            # on the in-memory branch only
+    session.close()
+    again = open_session(path, "async")
+    assert again.run("SELECT id FROM t").table.to_pylist() == [{"id": 1}]
+    again.close()
+
+
+def test_help_lists_every_backslash_command():
+    out = EmbeddedSession().run("\\?")
+    for command in ("\\fork NAME", "\\checkout NAME", "\\branches", "\\diff A B [TABLE]", "\\merge SOURCE",
+                    "\\undo", "\\drop-branch NAME", "\\d [TABLE]", "\\dt", "\\timing", "\\x"):
+        assert command in out.text

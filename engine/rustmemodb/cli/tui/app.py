@@ -164,6 +164,11 @@ class RustMemoApp(App):
         else:
             self.notify("nothing is running (Esc quits)")
 
+    async def action_quit(self) -> None:
+        if self.running:          # do not leave a statement running in the worker thread
+            self.session.cancel()
+        await super().action_quit()
+
     def _toggle(self, command: str) -> None:
         if command == "\\timing":
             self.timing = not self.timing
