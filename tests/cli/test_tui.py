@@ -122,7 +122,9 @@ def test_tab_completes_keywords_tables_columns_by_alias_functions_and_branches()
         await pilot.press("tab")                                    # then the keyword PRIMARY
         assert editor.text == "SELECT primary FROM trades"
         assert await tab("SELECT abs") == "SELECT abs"              # function names complete too
-        assert "abs" in app.catalog.functions
+        assert "abs" in app.catalog.functions and "count" in app.catalog.functions
+        assert "add" not in app.catalog.functions              # the + operator's implementation
+        assert await tab("SELECT cou") == "SELECT count"
         await run_sql(app, pilot, "\\fork what_if")
         assert await tab("\\checkout wh") == "\\checkout what_if"
         assert await tab("\\chec") == "\\checkout"

@@ -24,7 +24,7 @@ from textual.widgets import RichLog, Static, TextArea
 from rustmemodb.sql.split import split_statements
 
 from . import explain, render
-from .completion import Catalog, common_prefix, complete
+from .completion import Catalog, common_prefix, complete, function_names
 from .grid import ArrowGrid
 from .history import History
 from .session import Outcome, Session, open_session
@@ -229,7 +229,8 @@ class RustMemoApp(App):
     def _read_catalog(self) -> Catalog | None:
         try:
             columns = {t: [c for c, _ in cols] for t, cols in self.session.columns().items()}
-            return Catalog(columns, self.session.functions(), self.session.branch_names())
+            return Catalog(columns, function_names(self.session.functions()),
+                           self.session.branch_names())
         except Exception:       # a catalog read failing must not hide the statement's outcome
             return None
 

@@ -29,6 +29,29 @@ TIMESTAMP DATE UUID JSON JSONB NUMERIC INTERVAL OVER PARTITION WINDOW ROWS RANGE
 TRUNCATE PREPARE EXECUTE DEALLOCATE GRANT REVOKE LATERAL FETCH ONLY
 """.split()))
 
+# Aggregates and window functions are bound by the SQL front end, not looked up in the
+# function registry, so the registry's names() does not list them.
+BUILTIN_FUNCTIONS = sorted(set("""
+count sum avg min max string_agg bool_and bool_or every stddev stddev_pop stddev_samp
+variance var_pop var_samp json_agg jsonb_agg json_object_agg corr covar_pop covar_samp
+row_number rank dense_rank percent_rank cume_dist ntile lag lead first_value last_value
+nth_value generate_series cast extract
+""".split()))
+
+# Registry entries that implement operators (a + b is add(a, b)): callable, but not what
+# anyone means to type.
+OPERATOR_FUNCTIONS = set("""
+add sub mul div neg eq ne lt le gt ge and or not concat_op agg_pack is_distinct
+is_not_distinct is_null is_not_null is_true is_false trim_both trim_leading trim_trailing
+json_get json_get_text json_path json_path_text like ilike similar_to
+""".split())
+
+
+def function_names(registry_names: list[str]) -> list[str]:
+    """What Tab offers as functions: the registry's, without operators, plus aggregates."""
+    return sorted({n for n in registry_names if n not in OPERATOR_FUNCTIONS} | set(BUILTIN_FUNCTIONS))
+
+
 BACKSLASH = sorted({"\\" + v.name for v in VERBS} | {"\\d", "\\dt", "\\timing", "\\x", "\\?"})
 _BRANCH_ARG = {"\\checkout", "\\fork", "\\diff", "\\merge", "\\drop-branch"}
 _TABLE_CONTEXT = {"FROM", "JOIN", "INTO", "UPDATE", "TABLE"}
@@ -104,8 +127,8 @@ def _backslash(line: str, word: str, catalog: Catalog) -> list[str]:
     position = len(words) - (0 if line.endswith(" ") else 1)   # index of the word being typed
     if command == "\\diff" and position == 3 or command == "\\d":
         return _matching(catalog.tables, word)
-    if command in _BRANCH_ARG and (command == "\\diff" or position == 1 or words[-1] == "--into"
-                                   or (line.endswith(" ") and words[-1] == "--into")):
+    previous = words[position - 1] if position - 1 < len(words) else ""
+    if command in _BRANCH_ARG and (command == "\\diff" or position == 1 or previous == "--into"):
         return _matching(catalog.branches, word)
     if command == "\\merge":
         return _matching(["--into", "--ours", "--theirs"], word)
