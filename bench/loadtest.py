@@ -6,7 +6,8 @@ for a fixed time SELECT id, payload FROM bench WHERE id = k (80 %) or UPDATE ben
 payload = ... WHERE id = k (20 %), k uniform; autocommit.
 
     rustmemodb            embedded: threads on one in-memory database
-    sqlite3               the same driver loop, a WAL file database, a connection per thread
+    sqlite3               the same driver loop, a WAL file database with synchronous=OFF (no
+                          fsync, like the in-memory engine), a connection per thread
     postgresql (psycopg)  the same driver loop over the wire to a throwaway PostgreSQL 15
     pgbench               PostgreSQL's own C driver, same mix as a custom script (-c 4 -j 2)
 
@@ -42,7 +43,7 @@ class SqliteBackend:
     """sqlite3 behind the load test's backend interface (marker, mode, connect, close)."""
 
     marker = "?"
-    mode = "sqlite3 WAL file"
+    mode = "sqlite3 WAL file, synchronous=OFF"
 
     def __init__(self, directory: str) -> None:
         self.path = os.path.join(directory, "bench.sqlite")
@@ -51,6 +52,7 @@ class SqliteBackend:
     def connect(self):
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
         conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=OFF")     # no fsync: the in-memory engine has none
         self.opened.append(conn)
         return conn
 
