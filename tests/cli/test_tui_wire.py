@@ -42,6 +42,11 @@ def test_statements_errors_and_catalog(wire):
     assert "branches are not available over the wire" in refused and "postgres@" in refused
 
 
+def test_values_arrow_cannot_type_come_as_text(wire):
+    out = wire.run("SELECT int4range(1, 5) AS r, ARRAY[1, 2] AS a, NULL::text AS n")
+    assert out.table.to_pylist() == [{"r": "[1, 5)", "a": [1, 2], "n": None}]
+
+
 def test_cancel_over_the_wire(wire):
     threading.Timer(0.5, wire.cancel).start()
     out = wire.run("SELECT pg_sleep(30)")

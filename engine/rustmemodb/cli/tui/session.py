@@ -358,8 +358,7 @@ class WireSession(Session):
         names = [d.name for d in cur.description]
         rows = cur.fetchall()
         elapsed = time.perf_counter() - t0
-        table = pa.table({f"{i}": pa.array([r[i] for r in rows]) if rows else pa.array([], pa.null())
-                          for i in range(len(names))})
+        table = pa.table({str(i): _column([r[i] for r in rows]) for i in range(len(names))})
         table = table.rename_columns(names)
         types = [self._type_name(d.type_code) for d in cur.description]
         return Outcome(sql, "rows", table=table, columns=list(zip(names, types)), elapsed=elapsed)
@@ -384,6 +383,17 @@ class WireSession(Session):
 
     def close(self) -> None:
         self.conn.close()
+
+
+def _column(values: list) -> pa.Array:
+    """An Arrow column of driver values; as text when Arrow cannot type them (arrays of
+    mixed types, ranges, ...): the grid shows text anyway."""
+    if not values:
+        return pa.array([], pa.null())
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return pa.array([None if v is None else str(v) for v in values], pa.large_string())
 
 
 def open_session(target: str | None, durability: str = "sync") -> Session:
