@@ -285,6 +285,10 @@ def test_a_million_rows_are_paged_not_converted():
         await pilot.pause()
         assert grid.loaded == 3 * PAGE == grid.row_count
         assert grid_rows(app)[grid.loaded - 1] == [str(grid.loaded)]
+        await run_sql(app, pilot, "\\fork after_big")          # a result without rows next
+        assert grid.row_count == 0 and "forked main as after_big" in message(app)
+        await run_sql(app, pilot, "SELECT g AS a, g AS b FROM generate_series(1, 500) g")
+        assert grid.row_count == PAGE and len(grid.columns) == 2
     drive(scenario)
 
 

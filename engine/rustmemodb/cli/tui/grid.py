@@ -33,6 +33,9 @@ class ArrowGrid(DataTable):
         self._loading = False
 
     def show(self, table: pa.Table | None, expanded: bool = False) -> None:
+        # Forget the old result before clearing: clearing moves the cursor, and the cursor
+        # watcher would otherwise load the old result's next page into the empty grid.
+        self.table = None
         self.clear(columns=True)
         self.table, self.loaded, self.expanded = table, 0, expanded
         if table is None:
