@@ -38,8 +38,8 @@ $(STAMP):
 		echo ">> creating $(VENV) with $(PYTHON)"; \
 		$(PYTHON) -m venv $(VENV) && $(PIP) install -q --upgrade pip; \
 	fi
-	@echo ">> installing rustmemodb (engine/) and rustmemodb-lab[test,bench] editable"
-	$(PIP) install -q -e ./engine -e '.[test,bench]'
+	@echo ">> installing rustmemodb[cli] (engine/) and rustmemodb-lab[test,bench] editable"
+	$(PIP) install -q -e './engine[cli]' -e '.[test,bench]'
 	@# jupysql (comparison only) pulls in jupysql-plugin, a JupyterLab extension that also
 	@# claims %%sql cells and is built for an older JupyterLab: keep it out of our UI.
 	@-$(VENV)/bin/jupyter labextension disable --level=sys_prefix jupysql-plugin >/dev/null 2>&1

@@ -19,14 +19,13 @@ transaction open has not changed the committed root yet.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from rustmemodb.branch import commands as branch_commands
 from rustmemodb_lab.errors import LabUsageError
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$")
 
 
 @dataclass
@@ -168,9 +167,11 @@ def root_changed(before: Any, after: Any) -> bool:
 
 
 def check_name(name: str) -> None:
-    """Branch names: letters, digits, ``_ . - /``; no commas (``--on`` splits on them)."""
-    if not _NAME_RE.match(name):
-        raise LabUsageError(f"invalid branch name {name!r}: use letters, digits, '_', '.', '-' or '/'")
+    """Branch names as the shared grammar (``rustmemodb.branch.commands``) allows them."""
+    try:
+        branch_commands.check_name(name)
+    except branch_commands.BranchCommandError as exc:
+        raise LabUsageError(str(exc)) from None
 
 
 def _now() -> dt.datetime:

@@ -30,8 +30,25 @@ from typing import Any
 
 from IPython.core.magic_arguments import argument, argument_group, magic_arguments
 
+from rustmemodb.branch import commands as branch_commands
 from rustmemodb_lab import sqltext
 from rustmemodb_lab.errors import LabUsageError
+
+# Notebook wording where the lab does more than the shared grammar says.
+_BRANCH_HELP = {
+    "branches": "show the branch tree (click a branch to check it out)",
+    "undo": "return the current branch to its state before the last cell that changed it",
+}
+
+def _branch_argument(verb: branch_commands.Verb) -> Callable:
+    """The ``%sql`` option of one shared branch command (``fork`` → ``--fork NAME``)."""
+    help_text = _BRANCH_HELP.get(verb.name, verb.help)
+    if verb.nargs == 0:
+        return argument(f"--{verb.name}", action="store_true", help=help_text)
+    if verb.nargs == "+":
+        return argument(f"--{verb.name}", nargs="+", metavar=verb.metavar, help=help_text)
+    return argument(f"--{verb.name}", metavar=verb.metavar, help=help_text)
+
 
 ARGUMENTS = [
     argument_group("Results"),
@@ -44,16 +61,11 @@ ARGUMENTS = [
     argument("--live", metavar="NAME", help="a live grid of the query in variable NAME, redrawn after each commit to its tables"),
     argument_group("Branches"),
     argument("--on", metavar="A,B,...", help="run the cell on each branch, results side by side"),
-    argument("--fork", metavar="NAME", help="fork the current branch as NAME (O(1))"),
-    argument("--checkout", metavar="NAME", help="make NAME the current branch"),
-    argument("--branches", action="store_true", help="show the branch tree (click a branch to check it out)"),
-    argument("--drop-branch", metavar="NAME", help="forget branch NAME"),
-    argument("--diff", nargs="+", metavar="A B [TABLE]", help="row-level diff from branch A to branch B"),
-    argument("--merge", metavar="SOURCE", help="three-way merge SOURCE into the current branch (or --into)"),
-    argument("--into", metavar="TARGET", help="with --merge: the branch that receives the changes"),
-    argument("--ours", action="store_true", help="with --merge: resolve conflicts with the target's values"),
-    argument("--theirs", action="store_true", help="with --merge: resolve conflicts with the source's values"),
-    argument("--undo", action="store_true", help="return the current branch to its state before the last cell that changed it"),
+    # --fork ... --undo and merge's options: the grammar shared with the TUI's \\fork ...
+    *[_branch_argument(v) for v in branch_commands.VERBS],
+    *[argument(f"--{flag}", **({"metavar": metavar} if metavar else {"action": "store_true"}),
+               help=text.replace("with merge:", "with --merge:"))
+      for flag, metavar, text in branch_commands.MERGE_OPTIONS],
     argument_group("Connections and data"),
     argument("--connect", metavar="PATH", help="open a database (':memory:' for a new in-memory one) and switch to it"),
     argument("--alias", metavar="NAME", help="with --connect: the connection's name"),
@@ -283,8 +295,10 @@ def _sql_and_assignment(rest: str, cell: str | None) -> tuple[str | None, str]:
 def _from_args(args: argparse.Namespace) -> Command:
     if args.arrow and args.polars:
         raise LabUsageError("choose one of --arrow and --polars")
-    if args.ours and args.theirs:
-        raise LabUsageError("choose one of --ours and --theirs")
+    try:
+        strategy = branch_commands.merge_strategy(args.ours, args.theirs)
+    except branch_commands.BranchCommandError as exc:
+        raise LabUsageError(str(exc)) from None
     return Command(
         output=args.output,
         output_format="arrow" if args.arrow else "polars" if args.polars else "pandas",
@@ -299,7 +313,7 @@ def _from_args(args: argparse.Namespace) -> Command:
         diff=_diff_args(args.diff),
         merge=args.merge,
         into=args.into,
-        strategy="ours" if args.ours else "theirs" if args.theirs else "abort",
+        strategy=strategy,
         undo=args.undo,
         connect=args.connect,
         alias=args.alias,
@@ -338,14 +352,17 @@ def _branch_list(value: str | None) -> list[str] | None:
 def _diff_args(values: list[str] | None) -> tuple[str, str, str | None] | None:
     if values is None:
         return None
-    if len(values) not in (2, 3):
-        raise LabUsageError("--diff takes two branches and an optional table: --diff A B [TABLE]")
-    return values[0], values[1], values[2] if len(values) == 3 else None
+    try:
+        return branch_commands.diff_args(values)
+    except branch_commands.BranchCommandError as exc:
+        raise LabUsageError(str(exc)) from None
 
 
 def _validate(c: Command) -> None:
-    if (c.into or c.strategy != "abort") and not c.merge:
-        raise LabUsageError("--into, --ours and --theirs go with --merge SOURCE")
+    try:
+        branch_commands.check_merge_options(c.merge, c.into, c.strategy)
+    except branch_commands.BranchCommandError as exc:
+        raise LabUsageError(str(exc)) from None
     if c.alias and not (c.connect or c.connect_url):
         raise LabUsageError("--alias goes with --connect PATH or a connection string")
     needs_sql = {"--on": c.on and not c.has_sql, "--explain": c.explain and not c.has_sql,
