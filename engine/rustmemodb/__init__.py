@@ -36,8 +36,15 @@ def connect(path: str | None = None, durability: str = "sync", **options) -> Con
     return open_database(path, durability, **options).connect()
 
 
+def serve(database, host: str = "127.0.0.1", port: int = 0, users: dict | None = None,
+          **options):
+    """Serve ``database`` over the PostgreSQL wire protocol (see ``rustmemodb.server``)."""
+    from .server import serve as _serve
+    return _serve(database, host, port, users, **options)
+
+
 __all__ = [
-    "connect", "Connection", "Cursor", "Database", "split_statements",
+    "connect", "serve", "Connection", "Cursor", "Database", "split_statements",
     "Error", "Warning", "InterfaceError", "DatabaseError", "DataError", "OperationalError",
     "IntegrityError", "InternalError", "ProgrammingError", "NotSupportedError",
     "QueryCanceled", "SerializationFailure", "apilevel", "threadsafety", "paramstyle",
