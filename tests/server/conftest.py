@@ -24,3 +24,10 @@ def server(engine):
 @pytest.fixture
 def dsn(server):
     return f"host=127.0.0.1 port={server.port} user={USER} password={PASSWORD} dbname=main"
+
+
+@pytest.fixture
+def login(server):
+    """Keyword arguments for drivers that take them (asyncpg)."""
+    return {"host": "127.0.0.1", "port": server.port, "user": USER, "password": PASSWORD,
+            "database": "main"}
