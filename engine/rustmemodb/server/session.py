@@ -380,10 +380,6 @@ class ClientSession:
 
     async def on_bind(self, r: Reader) -> None:
         portal, name = r.cstring(), r.cstring()
-        stmt = self.statements.get(name)
-        if stmt is None:
-            raise errors.sql_error("26000", f'prepared statement "{name}" does not exist'
-                                   if name else "unnamed prepared statement does not exist")
         codes = [r.int16() for _ in range(r.count("parameter format"))]
         n = r.count("parameter")
         raw = []
@@ -393,6 +389,10 @@ class ClientSession:
                 raise ProtocolViolation(f"invalid parameter length {size}")
             raw.append(None if size == -1 else r.bytes(size))
         result_codes = [r.int16() for _ in range(r.count("result format"))]
+        stmt = self.statements.get(name)    # looked up after the frame parsed: 08P01 first
+        if stmt is None:
+            raise errors.sql_error("26000", f'prepared statement "{name}" does not exist'
+                                   if name else "unnamed prepared statement does not exist")
         if n != len(stmt.param_oids):
             raise errors.sql_error("08P01", f"bind message supplies {n} parameters, but prepared "
                                             f"statement \"{name}\" requires {len(stmt.param_oids)}")
