@@ -128,11 +128,20 @@ def test_multi_statement_query_and_empty_query(pg):
     assert cur.pgresult.status == psycopg.pq.ExecStatus.EMPTY_QUERY
 
 
-def test_error_stops_the_rest_of_a_simple_query(pg):
+def test_multi_statement_query_is_one_implicit_transaction(pg):
     pg.execute("CREATE TABLE s (x INTEGER)")
-    with pytest.raises(psycopg.errors.DivisionByZero):
+    with pytest.raises(psycopg.errors.DivisionByZero) as info:
         pg.execute("INSERT INTO s VALUES (1); SELECT 1 / 0; INSERT INTO s VALUES (2)")
-    assert pg.execute("SELECT x FROM s").fetchall() == [(1,)]
+    assert pg.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    assert pg.execute("SELECT count(*) FROM s").fetchall() == [(0,)]   # all or nothing
+    pg.execute("INSERT INTO s VALUES (1); INSERT INTO s VALUES (2)")
+    assert pg.execute("SELECT count(*) FROM s").fetchall() == [(2,)]
+    # Explicit transaction control inside the string is honoured as written.
+    pg.execute("INSERT INTO s VALUES (3); BEGIN; INSERT INTO s VALUES (4); ROLLBACK")
+    assert pg.execute("SELECT count(*) FROM s").fetchall() == [(3,)]
+    with pytest.raises(psycopg.errors.UndefinedTable) as info:
+        pg.execute("SELECT 1; SELECT * FROM nope")
+    assert info.value.diag.statement_position == "25"
 
 
 def test_executemany_pipeline(pg):

@@ -30,6 +30,8 @@ SSL_REQUEST, GSSENC_REQUEST, CANCEL_REQUEST, PROTOCOL_3 = 80877103, 80877104, 80
 MAX_STARTUP = 10_000
 _FRONTEND_TYPES = frozenset(b"QPBDECSHXFdcfp")
 _DEALLOCATE = re.compile(r"^\s*DEALLOCATE\s+(?:PREPARE\s+)?(\w+|\"[^\"]+\")\s*;?\s*$", re.I)
+_TXN_CONTROL = re.compile(r"^\s*(BEGIN|START|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|"
+                          r"PREPARE\s+TRANSACTION)\b", re.I)
 _COUNTED = ("SELECT", "UPDATE", "DELETE", "MERGE", "COPY", "FETCH", "MOVE")
 
 
@@ -288,10 +290,17 @@ class ClientSession:
     # ---- simple query ------------------------------------------------------------------------
     async def on_query(self, r: Reader) -> None:
         sql = r.cstring()
-        pieces = [text for text, _ in split_statements(sql)] if sql.strip() else []
+        pieces = split_statements(sql) if sql.strip() else []
         if not pieces:
             self.out += m.EMPTY_QUERY
-        for text in pieces:
+        # As PostgreSQL: several statements in one Query run as one implicit transaction
+        # (all or nothing) unless they manage transactions themselves.
+        implicit = (len(pieces) > 1 and self.status() == b"I"
+                    and not any(_TXN_CONTROL.match(text) for text, _ in pieces))
+        if implicit:
+            await self.call(self.conn.begin)
+        failed = False
+        for text, offset in pieces:
             try:
                 outcome = await self._run(text, None)
                 if outcome.columns is not None:
@@ -300,13 +309,19 @@ class ClientSession:
                                                 [0] * len(outcome.columns))
                 self.out += m.command_complete(outcome.tag)
             except errors.Error as exc:
+                if exc.position is not None:     # positions count from the Query's start
+                    exc.position += offset
                 self.out += m.error_response(exc)
+                failed = True
                 break
             except Exception as exc:  # noqa: BLE001
                 self.out += m.error_response(exc)
+                failed = True
                 break
             if len(self.out) > 1 << 20:
                 await self.flush()
+        if implicit and self.conn.in_transaction:
+            await self.call(self.conn.rollback if failed else self.conn.commit)
         self.out += m.ready(self.status())
         await self.flush()
 
