@@ -4,6 +4,7 @@
 #   make test    run the whole test suite (creates .venv on first use)
 #   make demo    execute the tour notebook headless, print the executed copy's path
 #   make bench   run every benchmark suite and print ratio tables
+#   make soak    1,000 SIGKILL crash cycles plus 5x the fault-injection cases (durability)
 #   make clean   remove caches and generated files (keeps .venv; `make distclean` drops it)
 #
 # Everything runs inside .venv, created from $(PYTHON) when missing. The install step is
@@ -28,7 +29,7 @@ export PLOOMBER_VERSION_CHECK_DISABLED ?= true
 PYPROJECTS := pyproject.toml engine/pyproject.toml
 STAMP := $(VENV)/.installed-$(shell cat $(PYPROJECTS) 2>/dev/null | sha1sum | cut -c1-12)
 
-.PHONY: venv lab demo test bench clean distclean
+.PHONY: venv lab demo test bench soak clean distclean
 
 venv: $(STAMP)
 
@@ -79,6 +80,15 @@ test: venv
 
 bench: venv
 	$(VPY) -m bench $(BENCH_ARGS)
+
+# Durability soak: the crash loop of tests/engine/test_crash.py for SOAK_CYCLES cycles and
+# the fault-injection suite with SOAK_FAULT_SCALE times as many damaged positions.
+SOAK_CYCLES ?= 1000
+SOAK_FAULT_SCALE ?= 5
+soak: venv
+	RUSTMEMODB_CRASH_CYCLES=$(SOAK_CYCLES) RUSTMEMODB_FAULT_SCALE=$(SOAK_FAULT_SCALE) \
+		$(VPY) -m pytest -q -p no:cacheprovider --timeout=0 $(PYTEST_ARGS) \
+		tests/engine/test_crash.py tests/engine/test_fault_injection.py
 
 clean:
 	rm -rf $(EXECUTED_DIR) .pytest_cache .hypothesis build dist

@@ -43,8 +43,24 @@ def serve(database, host: str = "127.0.0.1", port: int = 0, users: dict | None =
     return _serve(database, host, port, users, **options)
 
 
+def check(path):
+    """Verify the file-backed database in directory ``path`` without modifying it:
+    checksums, manifests, the log and its replay. Returns a ``Report`` (``.ok``,
+    ``.status``, ``.problem``, ``.file``, ``.offset``)."""
+    from .durability import check as _check
+    return _check(path)
+
+
+def repair(path):
+    """Cut damage out of the database in directory ``path`` (the log is cut at the
+    first damaged record; everything cut is kept in ``path/repair-backup-<time>/``).
+    Returns the ``check`` report of the repaired directory."""
+    from .durability import repair as _repair
+    return _repair(path)
+
+
 __all__ = [
-    "connect", "serve", "Connection", "Cursor", "Database", "split_statements",
+    "connect", "serve", "check", "repair", "Connection", "Cursor", "Database", "split_statements",
     "Error", "Warning", "InterfaceError", "DatabaseError", "DataError", "OperationalError",
     "IntegrityError", "InternalError", "ProgrammingError", "NotSupportedError",
     "QueryCanceled", "SerializationFailure", "apilevel", "threadsafety", "paramstyle",

@@ -58,6 +58,10 @@ class Database:
         # is only reused where the tables it was bound against are the very same.
         self.plan_cache = plan_cache if plan_cache is not None else PlanCache()
         self.wal = None   # set by durability when the database is file-backed
+        # Commits logged but not yet durable (sync durability): (lsn, root), oldest
+        # first. Their roots are published (become ``root``) only once fsync'ed, while
+        # later commits already build on the newest of them (``head``).
+        self._pending: collections.deque = collections.deque()
 
     @classmethod
     def open(cls, path, durability: str = "sync", **options) -> "Database":
@@ -82,6 +86,12 @@ class Database:
         if self.functions.shared:
             self.functions = self.functions.copy()
         return self.functions
+
+    @property
+    def head(self) -> Root:
+        """The newest committed root, published or still waiting to be durable."""
+        pending = self._pending
+        return pending[-1][1] if pending else self.root
 
     # ---- transactions -----------------------------------------------------------------
     def begin(self, explicit: bool = False) -> Transaction:
@@ -122,7 +132,7 @@ class Database:
         wal, lsn = self.wal, None
         with self._commit_lock:
             self._active.pop(id(txn), None)
-            current = self.root
+            current = self._pending[-1][1] if self._pending else self.root
             ws = None
             if current is txn.snapshot:
                 new = txn.working
@@ -136,11 +146,32 @@ class Database:
             new = new.numbered(current.version + 1, catalog)
             if wal is not None:
                 lsn = wal.log_commit(txn, new)
-            self.root = new
+            if lsn is None:
+                self.root = new
+            else:
+                self._pending.append((lsn, new))
             self._remember(new.version, ws, txn)
         if lsn is not None:   # sync durability: fsync outside the lock (group commit)
-            wal.wait_durable(lsn)
+            self._publish_when_durable(wal, lsn)
         return new
+
+    def _publish_when_durable(self, wal, lsn: int) -> None:
+        """Wait for ``lsn`` to be durable, then publish every root logged up to it. If it
+        never becomes durable (fsync failed: the log refuses all later commits), nothing
+        pending is published: no other session ever saw it."""
+        try:
+            wal.wait_durable(lsn)
+        except BaseException:
+            with self._commit_lock:
+                self._pending.clear()
+            raise
+        with self._commit_lock:
+            root = None
+            pending = self._pending
+            while pending and pending[0][0] <= lsn:
+                root = pending.popleft()[1]
+            if root is not None:
+                self.root = root
 
     def _remember(self, version: int, ws: WriteSet | None, txn: Transaction) -> None:
         oldest = None
@@ -151,20 +182,29 @@ class Database:
                     self._active.pop(key, None)
                 elif oldest is None or other.snapshot.version < oldest:
                     oldest = other.snapshot.version
+        if self._pending:     # a transaction may yet begin on the published root
+            published = self.root.version
+            oldest = published if oldest is None else min(oldest, published)
         if oldest is None:
             self._log.clear()
             return
         while self._log and self._log[0][0] <= oldest:
             self._log.popleft()
-        self._log.append((version, ws if ws is not None else write_set(txn)))
+        # The committed transaction itself, when its write set was not needed yet: it is
+        # computed only if a later commit is checked against it (a bulk insert's keys
+        # are costly, and with sync durability every commit is remembered briefly).
+        self._log.append([version, ws if ws is not None else txn])
 
     def _check_conflicts(self, txn: Transaction, ws: WriteSet) -> None:
         since = txn.snapshot.version
         if self._log and self._log[0][0] > since + 1:
             raise serialization_failure("the transaction's snapshot is too old")
-        for version, other in reversed(self._log):
+        for entry in reversed(self._log):
+            version, other = entry
             if version <= since:
                 break
+            if not isinstance(other, WriteSet):
+                other = entry[1] = write_set(other)
             reason = ws.conflicts_with(other)
             if reason:
                 raise serialization_failure(reason)
@@ -173,17 +213,28 @@ class Database:
         """Make an earlier root current again, as a new commit."""
         wal, lsn = self.wal, None
         with self._commit_lock:
-            current = self.root
-            new = replace(root, version=current.version + 1,
+            current = self._pending[-1][1] if self._pending else self.root
+            tables = _continuing(root.tables, current.tables)
+            new = replace(root, tables=tables, version=current.version + 1,
                           catalog_version=current.catalog_version + 1)
             if wal is not None:
                 lsn = wal.log_restore(current, new)
-            self.root = new
-            if self._active:
-                self._log.append((new.version, WriteSet(everything=True)))
+            if lsn is None:
+                self.root = new
+            else:
+                self._pending.append((lsn, new))
+            if self._active or self._pending:
+                self._log.append([new.version, WriteSet(everything=True)])
         if lsn is not None:
-            wal.wait_durable(lsn)
+            self._publish_when_durable(wal, lsn)
         return new
+
+    def note_merge(self, key: int, record) -> None:
+        """Keep a branch merge's record in the committed root (``branch/identity.py``).
+        Metadata only: no new version, nothing logged; restoring an older root (undo)
+        drops it with the rest of that state."""
+        with self._commit_lock:
+            self.root = replace(self.root, merges={**self.root.merges, key: record})
 
     # ---- catalog helpers for tools -------------------------------------------------------
     def tables(self) -> list[str]:
@@ -194,3 +245,16 @@ class Database:
         if version is None:
             raise errors.undefined_table(table)
         return version.live_rows
+
+
+def _continuing(restored: dict, current: dict) -> dict:
+    """``restored``'s tables, each numbering new rows after every rowid ``current`` has
+    used: a rowid names one row for good (branch diff and merge rely on it)."""
+    out = None
+    for name, version in restored.items():
+        now = current.get(name)
+        if now is not None and now is not version and now.next_rowid > version.next_rowid:
+            if out is None:
+                out = dict(restored)
+            out[name] = version.continuing_from(now.next_rowid)
+    return restored if out is None else out

@@ -38,6 +38,7 @@ from time import perf_counter as _perf_counter
 from typing import Any
 
 from . import errors, types
+from .exec import limits as _limits
 from .exec.context import ExecContext
 from .result import Result
 from .sql import params as placeholders
@@ -46,24 +47,6 @@ from .sql.literals import parameterize, shape_of, tag_slots
 from .storage.table import TAIL_FREEZE
 from .sql.plan_cache import Prepared
 from .txn import isolation
-
-
-class CancelFlag:
-    """A cross-thread cancel request; a plain attribute is enough under the GIL."""
-
-    __slots__ = ("_set",)
-
-    def __init__(self) -> None:
-        self._set = False
-
-    def set(self) -> None:
-        self._set = True
-
-    def clear(self) -> None:
-        self._set = False
-
-    def is_set(self) -> bool:
-        return self._set
 
 
 class Session:
@@ -78,7 +61,8 @@ class Session:
         self.autocommit = True            # False: PEP 249 implicit transactions
         self.settings: dict[str, str] = {}
         self.prepared: dict[str, str] = {}
-        self.cancel_event = CancelFlag()
+        # Interrupt flag, statement_timeout and max_statement_memory (exec/limits.py).
+        self.cancel_event = _limits.StatementLimits()
         self.replacement_scan = None
         self.savepoints: list[tuple[str, Any]] = []
 
@@ -94,22 +78,28 @@ class Session:
     # ---- entry ----------------------------------------------------------------------------
     def execute(self, sql: str, params=None) -> Result:
         started = _perf_counter()
-        self.cancel_event.clear()
+        limits = self.cancel_event
+        token = _limits.activate(limits)
         try:
-            prepared, lifted = self._lookup(sql)
-        except errors.Error:
-            if self.txn is not None:   # like PostgreSQL, any error aborts the transaction
-                self.txn.failed = True
-            raise
-        txn = self.txn
-        if txn is not None and txn.failed and not _ends_failed_txn(prepared):
-            raise _aborted()
-        if prepared.utility is not None:
-            result = self._utility(prepared, params)
-        else:
-            if txn is not None and txn.statements is not None:   # READ COMMITTED
-                prepared, lifted = self._newest_snapshot(sql, prepared, lifted)
-            result = self._run(prepared, params, lifted=lifted)
+            try:
+                prepared, lifted = self._lookup(sql)
+            except BaseException as exc:
+                if self.txn is not None:   # like PostgreSQL, any error aborts the transaction
+                    self.txn.failed = True
+                if isinstance(exc, errors.Error):
+                    raise
+                raise _limits_error(exc) from exc
+            txn = self.txn
+            if txn is not None and txn.failed and not _ends_failed_txn(prepared):
+                raise _aborted()
+            if prepared.utility is not None:
+                result = self._utility(prepared, params)
+            else:
+                if txn is not None and txn.statements is not None:   # READ COMMITTED
+                    prepared, lifted = self._newest_snapshot(sql, prepared, lifted)
+                result = self._run(prepared, params, lifted=lifted)
+        finally:
+            _limits.deactivate(limits, token)
         result.elapsed = _perf_counter() - started
         return result
 
@@ -171,9 +161,9 @@ class Session:
         try:
             bound = StatementBinder(root, self.db.functions, self._scan_lookup,
                                     tags).bind_statement(ast)
-        except errors.Error:
-            if tags is None:
-                raise
+        except errors.Error as exc:
+            if tags is None or exc.sqlstate[:2] in ("53", "54", "57"):
+                raise   # cancelled, out of memory or too complex: binding again cannot help
             # Two literals written alike are different slots, so an expression repeated
             # in GROUP BY and the select list no longer matches: bind with constants.
             tags = None
@@ -215,30 +205,35 @@ class Session:
         An INSERT with a row-wise fast path appends every row at once, as one atomic
         statement; anything else runs once per parameter row."""
         seq = seq_of_params if isinstance(seq_of_params, (list, tuple)) else list(seq_of_params)
-        self.cancel_event.clear()
+        limits = self.cancel_event
+        token = _limits.activate(limits)   # interrupt / timeout / memory cap (exec/limits)
         try:
-            prepared, lifted = self._lookup(sql) if seq else (None, [])
-        except errors.Error:
-            if self.txn is not None:
-                self.txn.failed = True
-            raise
-        many = getattr(prepared.fast, "many", None) if prepared is not None else None
-        if many is None or (self.txn is not None and self.txn.failed):
-            return sum(max(self.execute(sql, p).rowcount, 0) for p in seq)
-        columnar = getattr(prepared.fast, "many_columns", None)
-        if columnar is not None and len(seq) >= TAIL_FREEZE and not lifted \
-                and prepared.placeholders.style != "named" \
-                and set(map(type, seq)) <= {tuple, list} \
-                and set(map(len, seq)) == {prepared.placeholders.count}:
-            # Many rows of plain values: handed over column-wise, no object per value.
-            columns = [list(map(itemgetter(j), seq)) for j in range(prepared.placeholders.count)]
-            done = self._guarded(prepared, lambda p: (
-                [], lambda ctx: p.fast.many_columns(ctx, columns, p.param_types)))
-            if done is not None:
-                return done
-        rows = [self._params(prepared, p) + lifted if lifted else self._params(prepared, p)
-                for p in seq]
-        return self._guarded(prepared, lambda p: ([], lambda ctx: p.fast.many(ctx, rows)))
+            try:
+                prepared, lifted = self._lookup(sql) if seq else (None, [])
+            except errors.Error:
+                if self.txn is not None:
+                    self.txn.failed = True
+                raise
+            many = getattr(prepared.fast, "many", None) if prepared is not None else None
+            if many is None or (self.txn is not None and self.txn.failed):
+                return sum(max(self.execute(sql, p).rowcount, 0) for p in seq)
+            columnar = getattr(prepared.fast, "many_columns", None)
+            if columnar is not None and len(seq) >= TAIL_FREEZE and not lifted \
+                    and prepared.placeholders.style != "named" \
+                    and set(map(type, seq)) <= {tuple, list} \
+                    and set(map(len, seq)) == {prepared.placeholders.count}:
+                # Many rows of plain values: handed over column-wise, no object per value.
+                columns = [list(map(itemgetter(j), seq))
+                           for j in range(prepared.placeholders.count)]
+                done = self._guarded(prepared, lambda p: (
+                    [], lambda ctx: p.fast.many_columns(ctx, columns, p.param_types)))
+                if done is not None:
+                    return done
+            rows = [self._params(prepared, p) + lifted if lifted else self._params(prepared, p)
+                    for p in seq]
+            return self._guarded(prepared, lambda p: ([], lambda ctx: p.fast.many(ctx, rows)))
+        finally:
+            _limits.deactivate(limits, token)
 
     def _run(self, prepared: Prepared, params, analyze: dict | None = None,
              lifted: list = ()) -> Result:
@@ -285,9 +280,7 @@ class Session:
             self._after_error(txn, autocommit)
             if isinstance(exc, errors.Error):
                 raise
-            if isinstance(exc, (KeyboardInterrupt, MemoryError, RecursionError)):
-                raise _as_db_error(exc) from None
-            raise _as_db_error(exc) from exc
+            raise _limits_error(exc) from exc
 
     def _rerun_autocommit(self, prepared: Prepared, job, analyze: dict | None,
                           error: errors.Error):
@@ -343,7 +336,8 @@ class Session:
         exact = prepared.exact_types
         if exact is not None and (type(params) is tuple or type(params) is list) \
                 and tuple(map(type, params)) == exact \
-                and (int not in exact or _ints_fit(params)):
+                and (int not in exact or _ints_fit(params)) \
+                and (str not in exact or _texts_fit(params)):
             return list(params)
         ph = prepared.placeholders
         if ph.count == 0 and not params:
@@ -525,15 +519,9 @@ class Session:
         return run_explain(self, explain, params)
 
 
-def _as_db_error(exc: BaseException) -> errors.Error:
-    """What a statement's exception leaves the engine as: always a DB-API error."""
-    if isinstance(exc, errors.Error):
-        return exc
-    if isinstance(exc, KeyboardInterrupt):
-        return errors.sql_error("57014", "canceling statement due to user request")
-    if isinstance(exc, (MemoryError, RecursionError)):
-        return errors.sql_error("54001", f"statement too complex: {type(exc).__name__}")
-    return errors.InternalError(f"internal error: {type(exc).__name__}: {exc}")
+def _limits_error(exc: BaseException) -> errors.Error:
+    from .api.guard import as_db_error
+    return as_db_error(exc)
 
 
 def _aborted() -> errors.Error:
@@ -561,6 +549,18 @@ def exact_param_types(ph, slots: list) -> tuple | None:
     return None if None in exact else exact
 
 
+def _texts_fit(params) -> bool:
+    """Every str parameter is valid UTF-8 (a lone surrogate must not reach storage: the
+    slow path's conversion raises 22021 for it)."""
+    for v in params:
+        if type(v) is str and not v.isascii():
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+    return True
+
+
 def _ints_fit(params) -> bool:
     """Every int parameter fits in int64 (a bigger one must not reach storage)."""
     for v in params:
@@ -577,6 +577,8 @@ def convert_param(value, expected: str, slot: int, cast: bool = False):
     if value is None:
         return None
     if _EXACT.get(type(value)) == expected and type(value) is not int:
+        if type(value) is str and not value.isascii():
+            types.check_text(value)           # a lone surrogate is not UTF-8: 22021
         return value                          # the common case: nothing to convert
     stored, got = types.from_python(value)
     if expected == types.FLOAT and got == types.INTEGER:

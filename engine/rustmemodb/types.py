@@ -119,6 +119,10 @@ def is_numeric(t: str) -> bool:
     return t in NUMERIC_TYPES
 
 
+_I32 = 2 ** 31
+_US_MAX = (2 ** 63 - 1) // 1000    # Arrow stores nanoseconds in an int64
+
+
 @dataclass(frozen=True)
 class Interval:
     """A PostgreSQL interval: months, days and microseconds kept apart."""
@@ -126,6 +130,28 @@ class Interval:
     months: int = 0
     days: int = 0
     micros: int = 0
+
+    def __post_init__(self) -> None:
+        # PostgreSQL's (and Arrow's month_day_nano) field widths: int32, int32, int64 us
+        if not (-_I32 <= self.months < _I32 and -_I32 <= self.days < _I32
+                and -_US_MAX <= self.micros <= _US_MAX):
+            raise errors.sql_error("22008", "interval out of range")
+
+    def _span(self) -> int:
+        """PostgreSQL's comparison key: a month is 30 days, a day 24 hours."""
+        return (self.months * 30 + self.days) * 86_400_000_000 + self.micros
+
+    def __lt__(self, other: "Interval") -> bool:
+        return self._span() < other._span()
+
+    def __le__(self, other: "Interval") -> bool:
+        return self._span() <= other._span()
+
+    def __gt__(self, other: "Interval") -> bool:
+        return self._span() > other._span()
+
+    def __ge__(self, other: "Interval") -> bool:
+        return self._span() >= other._span()
 
     def __neg__(self) -> "Interval":
         return Interval(-self.months, -self.days, -self.micros)
@@ -187,7 +213,7 @@ def parse_interval(text: str) -> Interval:
             days += int(qty * d)
             micros += round(qty * us)
             i += 2
-    except (ValueError, KeyError, IndexError):
+    except (ValueError, KeyError, IndexError, OverflowError):
         raise errors.invalid_text("interval", text) from None
     return Interval(months, days, micros)
 
@@ -244,7 +270,11 @@ def parse_json(text: str) -> str:
 def canonical_json(value: object) -> str:
     """JSON text as PostgreSQL's jsonb stores it: keys ordered shortest first, then
     bytewise, one value per key (the last one written), jsonb's spacing."""
-    return json.dumps(_jsonb_order(value), separators=(", ", ": "), ensure_ascii=False)
+    try:   # JSON has no NaN/Infinity and only JSON-able values (PostgreSQL: 22P02)
+        return json.dumps(_jsonb_order(value), separators=(", ", ": "), ensure_ascii=False,
+                          allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise errors.sql_error("22P02", f"invalid input syntax for type json: {exc}") from None
 
 
 def _jsonb_order(value: object) -> object:
@@ -296,7 +326,7 @@ def from_python(value: object) -> tuple[object, str]:
     if isinstance(value, float):
         return value, FLOAT
     if isinstance(value, str):
-        return value, TEXT
+        return check_text(value), TEXT
     if isinstance(value, _dt.datetime):
         if value.tzinfo is not None:
             value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
@@ -330,6 +360,18 @@ def from_python(value: object) -> tuple[object, str]:
 
 INT64_MIN = -(2 ** 63)
 INT64_MAX = 2 ** 63 - 1
+
+
+def check_text(value: str) -> str:
+    """Text must be valid UTF-8: a lone surrogate (possible in a Python str) is 22021."""
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise errors.sql_error(
+                "22021", f'invalid byte sequence for encoding "UTF8": lone surrogate '
+                         f'\\u{ord(value[exc.start]):04x} at character {exc.start + 1}') from None
+    return value
 
 
 def check_int(value: int) -> int:

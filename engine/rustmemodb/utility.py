@@ -12,6 +12,7 @@ import re
 import pyarrow as pa
 
 from . import errors, types
+from .exec import limits
 from .result import Result
 from .sql.dispatch import Explain, Utility
 
@@ -36,7 +37,10 @@ def run_utility(session, util, params):
             return Result([], kind="SET")
         m = re.match(r"(?:SESSION\s+|LOCAL\s+)?([\w.]+)\s*(?:=|TO)\s*(.+)$", util.arg, re.I | re.S)
         if m:
-            session.settings[m.group(1).lower()] = m.group(2).strip().strip("'")
+            name, value = m.group(1).lower(), m.group(2).strip().strip("'")
+            if name in limits.SETTINGS:   # validated and applied now (exec/limits.py)
+                value = limits.apply_setting(session.cancel_event, name, value)
+            session.settings[name] = value
         return Result([], kind="SET")
     if kind == "show":
         name = util.arg.strip().lower()
@@ -53,6 +57,9 @@ def run_utility(session, util, params):
             session.settings.clear()
         else:
             session.settings.pop(name, None)
+        for setting in limits.SETTINGS:
+            if name in ("all", setting):
+                limits.apply_setting(session.cancel_event, setting, None)
         return Result([], kind="RESET")
     if kind == "prepare":
         return _prepare(session, util.arg)
@@ -77,6 +84,7 @@ _DEFAULT_SETTINGS = {
     "default_transaction_isolation": "repeatable read",
     "standard_conforming_strings": "on", "client_encoding": "UTF8", "datestyle": "ISO, MDY",
     "timezone": "UTC", "search_path": "public",
+    "statement_timeout": "0", "max_statement_memory": "0",
 }
 
 

@@ -29,6 +29,12 @@ from rustmemodb_lab.render.html import (
     rows_of,
 )
 
+# Tables without a primary key are matched by row identity; the engine shows it as
+# each side's rowid (a changed row keeps it: an UPDATE is one changed row).
+ROWID = "_rowid"
+_ROWID_TITLE = (' title="row identity: the table has no primary key, so rows are matched by '
+                'the id each row keeps through UPDATE"')
+
 _MARK = {"added": ("+", ADDED_BG), "removed": ("−", REMOVED_BG), "changed": ("~", "transparent")}
 
 
@@ -74,7 +80,8 @@ def diff_html(diff: TableDiff, *, limit: int | None) -> str:
         return title + f'<div style="color:{DIM}">no differences</div>'
     numeric = [_is_numeric(diff, c) for c in columns]
     head = f'<th style="background:{HEAD_BG};padding:2px 6px"></th>' + "".join(
-        f'<th style="background:{HEAD_BG};padding:2px 8px;text-align:{"right" if n else "left"}">'
+        f'<th style="background:{HEAD_BG};padding:2px 8px;text-align:{"right" if n else "left"}"'
+        f'{_ROWID_TITLE if c == ROWID else ""}>'
         f'{esc(c)}{_key_badge(c in diff.key_columns)}</th>'
         for c, n in zip(columns, numeric)
     )

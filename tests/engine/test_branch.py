@@ -66,7 +66,8 @@ def test_merge_conflict_applies_nothing_until_resolved():
     result = merge(f, c)
     assert not result.applied
     assert result.conflicts.to_pylist() == [
-        {"table": "t", "key": "id=1", "column": "v", "base": "a", "ours": "C", "theirs": "F"}]
+        {"table": "t", "key": "id=1", "column": "v", "base": "a", "ours": "C", "theirs": "F",
+         "kind": "row"}]
     assert c.execute("SELECT count(*) FROM t").fetchone() == (3,)   # nothing applied
     assert merge(f, c, strategy="ours").applied
     assert c.execute("SELECT v FROM t WHERE id = 1").fetchone() == ("C",)

@@ -20,6 +20,7 @@ previous crash (and recovery) left behind.
 """
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -174,3 +175,155 @@ def test_sigkill_with_concurrent_committers(tmp_path):
     for when in ["commits", "checkpoint", "commits"]:
         reported = run_and_kill(path, rng, threads=4, ckpt_bytes=64 << 10, when=when)
         check(path, reported, threads=4)
+
+
+# ---- the crash loop: hundreds of SIGKILLs, cheaply -----------------------------------------
+#
+# Spawning an interpreter per crash costs ~0.3 s of imports. A *zygote* subprocess
+# imports rustmemodb once and, per cycle, forks a child that opens the database
+# (recovering what the previous crash left) and commits until it is SIGKILLed by the
+# test; the zygote is single-threaded, so forking it is safe. The children are real
+# processes killed with SIGKILL mid-write: whatever they had written to the OS is on
+# disk, as after any process crash. RUSTMEMODB_CRASH_CYCLES sets the number of
+# cycles (``make soak`` runs 1,000).
+
+CRASH_CYCLES = int(os.environ.get("RUSTMEMODB_CRASH_CYCLES", "100"))
+
+ZYGOTE = r'''
+import os, sys, json
+import numpy as np, pyarrow as pa
+import rustmemodb
+
+def child(path, mode, ckpt_every, ckpt_bytes, out):
+    def say(text):
+        os.write(out, (text + "\n").encode())
+    db = rustmemodb.Database.open(path, durability=mode, checkpoint_bytes=ckpt_bytes)
+    conn = db.connect()
+    for s in ("CREATE TABLE IF NOT EXISTS items (id INTEGER, part INTEGER, pad TEXT, "
+              "PRIMARY KEY (id, part))",
+              "CREATE TABLE IF NOT EXISTS counter (t INTEGER PRIMARY KEY, n INTEGER)",
+              "CREATE TABLE IF NOT EXISTS deleted (id INTEGER PRIMARY KEY)",
+              "CREATE TABLE IF NOT EXISTS bulk (batch INTEGER, x INTEGER)"):
+        conn.execute(s)
+    if not conn.execute("SELECT n FROM counter WHERE t = 0").fetchall():
+        conn.execute("INSERT INTO counter VALUES (0, 0)")
+    conn.register("src", pa.table({"x": np.arange(5000)}))
+    j = conn.execute("SELECT n FROM counter WHERE t = 0").fetchall()[0][0]
+    say("ready")
+    while True:
+        i = j
+        conn.execute("BEGIN")
+        for p in range(3):
+            conn.execute("INSERT INTO items VALUES (?, ?, ?)", [i, p, "x" * (j % 50)])
+        conn.execute("UPDATE counter SET n = n + 1 WHERE t = 0")
+        if j % 7 == 6:
+            conn.execute("DELETE FROM items WHERE id = ?", [i - 5])
+            conn.execute("INSERT INTO deleted VALUES (?)", [i - 5])
+        if j % 40 == 13:
+            conn.execute("INSERT INTO bulk SELECT CAST(? AS INTEGER), x FROM src", [i])
+        conn.execute("COMMIT")
+        say(str(i))
+        j += 1
+        if ckpt_every and j % ckpt_every == 0:
+            say("ckpt")
+            conn.execute("CHECKPOINT")
+
+# Warm up once (lazy imports, first plans) so that every forked child starts warm.
+_warm = rustmemodb.connect()
+for s in ("CREATE TABLE items (id INTEGER, part INTEGER, pad TEXT, PRIMARY KEY (id, part))",
+          "CREATE TABLE counter (t INTEGER PRIMARY KEY, n INTEGER)",
+          "CREATE TABLE deleted (id INTEGER PRIMARY KEY)",
+          "CREATE TABLE bulk (batch INTEGER, x INTEGER)", "INSERT INTO counter VALUES (0, 0)"):
+    _warm.execute(s)
+_warm.register("src", pa.table({"x": np.arange(10)}))
+for i in range(7, 9):
+    _warm.execute("BEGIN")
+    _warm.execute("INSERT INTO items VALUES (?, ?, ?)", [i, 0, "x"])
+    _warm.execute("UPDATE counter SET n = n + 1 WHERE t = 0")
+    _warm.execute("DELETE FROM items WHERE id = ?", [i - 1])
+    _warm.execute("INSERT INTO deleted VALUES (?)", [i])
+    _warm.execute("INSERT INTO bulk SELECT CAST(? AS INTEGER), x FROM src", [i])
+    _warm.execute("SELECT n FROM counter WHERE t = 0").fetchall()
+    _warm.execute("COMMIT")
+_warm.close()
+
+for line in sys.stdin:
+    path, mode, ckpt_every, ckpt_bytes = json.loads(line)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            child(path, mode, ckpt_every, ckpt_bytes, 1)
+        except BaseException:
+            import traceback
+            os.write(1, ("error " + json.dumps(traceback.format_exc()) + "\n").encode())
+        finally:
+            os._exit(1)
+    print(f"pid {pid}", flush=True)
+    _, status = os.waitpid(pid, 0)
+    print(f"exit {status}", flush=True)
+'''
+
+
+def test_sigkill_crash_loop(tmp_path):
+    rng = random.Random(2026)
+    path = tmp_path / "db"
+    zygote = subprocess.Popen([sys.executable, "-c", ZYGOTE], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=_env(), bufsize=1)
+    committed = 0
+    kills = {"startup": 0, "commits": 0, "checkpoint": 0}
+    try:
+        for cycle in range(CRASH_CYCLES):
+            when = rng.choice(["startup", "commits", "commits", "checkpoint"])
+            # async commits are acknowledged once written to the OS, which a process
+            # crash keeps: the same promise as sync here, at a fraction of the time
+            mode = rng.choice(["sync", "async", "async", "async"])
+            zygote.stdin.write(json.dumps([str(path), mode, rng.choice([5, 10, 25]),
+                                           rng.choice([16 << 10, 64 << 10])]) + "\n")
+            zygote.stdin.flush()
+            first = zygote.stdout.readline().split()
+            assert first and first[0] == "pid", f"cycle {cycle}: {first} " \
+                f"{zygote.stderr.read() if zygote.poll() is not None else ''}"
+            pid = int(first[1])
+            reported, lines = [], []
+            target = rng.randint(0, 25)
+            if when == "startup":
+                time.sleep(rng.uniform(0, 0.05))
+            else:
+                while True:
+                    line = zygote.stdout.readline().strip()
+                    assert not line.startswith(("exit", "error")), \
+                        f"cycle {cycle}: the child died on its own: " \
+                        f"{json.loads(line[6:]) if line.startswith('error') else line}"
+                    lines.append(line)
+                    if line.isdigit():
+                        reported.append(int(line))
+                    if when == "commits" and len(reported) >= target:
+                        break
+                    if when == "checkpoint" and line == "ckpt":
+                        time.sleep(rng.uniform(0, 0.003))
+                        break
+                    if len(reported) > 200:
+                        break
+            os.kill(pid, signal.SIGKILL)
+            kills[when] += 1
+            while True:      # the acknowledgements written before the kill count too
+                line = zygote.stdout.readline().strip()
+                if line.startswith("exit"):
+                    break
+                assert not line.startswith("error"), \
+                    f"cycle {cycle}: the child failed: {json.loads(line[6:])}"
+                if line.isdigit():
+                    reported.append(int(line))
+            committed = _check_single(path, reported, cycle)
+    finally:
+        zygote.stdin.close()
+        zygote.wait(30)
+    assert committed > 100 and all(kills.values()), (committed, kills)
+
+
+def _check_single(path, reported, cycle) -> int:
+    try:
+        return check(path, reported, threads=1)
+    except AssertionError as exc:
+        raise AssertionError(f"after crash cycle {cycle}: {exc}") from None

@@ -9,16 +9,19 @@ sequences.
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
 import rustmemodb
+import rustmemodb.durability.checkpoint
 from rustmemodb import errors
 from rustmemodb.durability import tables as T
 from rustmemodb.durability.wal import list_segments
@@ -252,7 +255,7 @@ def test_automatic_checkpoint_trims_the_log(path):
     thread = db._ckpt_thread
     assert thread is not None
     thread.join()
-    assert (path / "manifest.json").exists()
+    assert list(path.glob("manifest-*.json"))
     assert db.stats()["bytes_since_checkpoint"] < 50_000
     before = state(db)
     crash(db)
@@ -386,21 +389,26 @@ def _segment(path):
 
 @pytest.mark.parametrize("cut", ["mid-header", "mid-payload", "garbage"])
 def test_torn_tail_is_ignored_and_cut(path, cut):
+    """What a crash in the middle of writing the next record leaves is cut, with a
+    warning, and new records are written where it was."""
+    from rustmemodb.durability.wal import frame
     db = reopen(path)
     sql(db, "CREATE TABLE t (x INTEGER)", "INSERT INTO t VALUES (1)", "INSERT INTO t VALUES (2)")
     crash(db)
     seg = _segment(path)
     data = seg.read_bytes()
-    size_without_last = _frame_starts(data)[-1]
+    unfinished = frame(4, os.urandom(60))
     if cut == "mid-header":
-        seg.write_bytes(data[: size_without_last + 7])
+        seg.write_bytes(data + unfinished[:7])
     elif cut == "mid-payload":
-        seg.write_bytes(data[: len(data) - 3] + os.urandom(40))
+        seg.write_bytes(data + unfinished[:-3])
     else:
         seg.write_bytes(data + os.urandom(100))
-    db = reopen(path)
+    assert rustmemodb.check(path).status == "torn-tail"
+    with pytest.warns(RuntimeWarning, match="torn tail"):
+        db = reopen(path)
     rows = sorted(sql(db, "SELECT x FROM t").fetchall())
-    assert rows == ([(1,), (2,)] if cut == "garbage" else [(1,)])
+    assert rows == [(1,), (2,)]
     assert db.recovery["torn_bytes"] > 0
     sql(db, "INSERT INTO t VALUES (3)")            # written after the cut, not after garbage
     crash(db)
@@ -409,9 +417,33 @@ def test_torn_tail_is_ignored_and_cut(path, cut):
     db.close()
 
 
+@pytest.mark.parametrize("cut", ["boundary", "mid-record"])
+def test_losing_a_durable_record_is_an_error_and_repair_cuts_it(path, cut):
+    db = reopen(path)
+    sql(db, "CREATE TABLE t (x INTEGER)", "INSERT INTO t VALUES (1)", "INSERT INTO t VALUES (2)")
+    crash(db)
+    seg = _segment(path)
+    data = seg.read_bytes()
+    last = _frame_starts(data)[-1]
+    seg.write_bytes(data[: last + (0 if cut == "boundary" else 30)])
+    damaged = seg.read_bytes()
+    with pytest.raises(errors.InternalError) as info:
+        reopen(path)
+    assert info.value.sqlstate == "XX001"
+    assert seg.name in info.value.message and "byte offset" in info.value.message
+    assert seg.read_bytes() == damaged              # opening changed nothing
+    report = rustmemodb.repair(path)
+    assert report.ok and report.actions and report.backup
+    backup = list(Path(report.backup).rglob(seg.name))
+    assert backup and backup[0].read_bytes() == damaged
+    db = reopen(path)
+    assert sql(db, "SELECT x FROM t").fetchall() == [(1,)]
+    db.close()
+
+
 def _frame_starts(data: bytes) -> list[int]:
-    from rustmemodb.durability.wal import FRAME, SEGMENT_HEADER
-    pos, out = SEGMENT_HEADER.size, []
+    from rustmemodb.durability.wal import FRAME, SEGMENT_HEADER_SIZE
+    pos, out = SEGMENT_HEADER_SIZE, []
     while pos + FRAME.size <= len(data):
         length = FRAME.unpack_from(data, pos)[0]
         out.append(pos)
@@ -452,31 +484,80 @@ def test_not_a_database_directory(tmp_path):
         rustmemodb.connect(str(tmp_path / "new"), durability="sometimes")
 
 
-@pytest.mark.parametrize("damage", ["manifest", "state", "chunk-missing", "chunk-truncated"])
-def test_damaged_checkpoint_is_a_clear_error(path, damage):
+def _damage_checkpoint(path, damage, manifest):
+    body = json.loads(manifest.read_text())["manifest"]
+    chunk = path / "chunks" / body["tables"]["t"]["chunks"][0]["file"]
+    if damage == "manifest":
+        manifest.write_text('{"manifest": {"format": 2, "lsn": ')
+    elif damage == "manifest-types":
+        text = manifest.read_text().replace('"live_rows": 20000', '"live_rows": "many"')
+        manifest.write_text(text)
+    elif damage == "state":
+        state_file = path / body["state"]["file"]
+        state_file.write_bytes(state_file.read_bytes()[:-1] + b"!")
+    elif damage == "chunk-missing":
+        chunk.unlink()
+    elif damage == "chunk-flip":
+        data = bytearray(chunk.read_bytes())
+        data[len(data) // 2] ^= 0x10
+        chunk.write_bytes(bytes(data))
+    else:
+        chunk.write_bytes(chunk.read_bytes()[:100])
+
+
+DAMAGE = ["manifest", "manifest-types", "state", "chunk-missing", "chunk-flip",
+          "chunk-truncated"]
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_damaged_checkpoint_falls_back_to_the_previous_one(path, damage):
     db = reopen(path)
     conn = db.connect()
     conn.register("src", pa.table({"x": np.arange(20_000)}))
     conn.execute("CREATE TABLE t (x INTEGER)")
     conn.execute("INSERT INTO t SELECT * FROM src")
     db.close()
-    chunk = next((path / "chunks").iterdir())
-    if damage == "manifest":
-        (path / "manifest.json").write_text('{"format": 1, "lsn": ')
-    elif damage == "state":
-        state_file = next(path.glob("state-*.bin"))
-        state_file.write_bytes(state_file.read_bytes()[:-1] + b"!")
-    elif damage == "chunk-missing":
-        chunk.unlink()
+    newest = rustmemodb.durability.checkpoint.list_manifests(path)[0][1]
+    _damage_checkpoint(path, damage, newest)
+    report = rustmemodb.check(path)
+    assert report.ok and report.status == "fallback", report
+    with pytest.warns(RuntimeWarning, match="previous checkpoint"):
+        db = reopen(path)
+    assert db.row_count("t") == 20_000          # the older checkpoint plus the log
+    assert newest.exists() or damage == "manifest-missing"   # evidence kept
+    db.close()
+    db = reopen(path)                            # and close wrote a sound checkpoint
+    assert db.row_count("t") == 20_000
+    db.close()
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_damaged_checkpoint_without_a_fallback_is_a_clear_error(path, damage):
+    db = reopen(path)
+    conn = db.connect()
+    conn.register("src", pa.table({"x": np.arange(20_000)}))
+    conn.execute("CREATE TABLE t (x INTEGER)")
+    conn.execute("INSERT INTO t SELECT * FROM src")
+    conn.execute("CHECKPOINT")
+    conn.execute("CREATE TABLE u (y INTEGER)")
+    db.close()          # both kept checkpoints now hold the chunk; the log before is gone
+    manifests = [p for _, p in rustmemodb.durability.checkpoint.list_manifests(path)]
+    assert len(manifests) == 2
+    if damage.startswith("manifest") or damage == "state":
+        for m in manifests:
+            _damage_checkpoint(path, damage, m)
     else:
-        chunk.write_bytes(chunk.read_bytes()[:100])
+        _damage_checkpoint(path, damage, manifests[0])
+    before = sorted(p.name for p in path.rglob("*"))
     with pytest.raises(errors.InternalError) as info:
         reopen(path)
     assert info.value.sqlstate == "XX001"
     assert info.value.hint
+    assert sorted(p.name for p in path.rglob("*")) == before   # nothing touched
     # and the directory is released: a later open fails the same way, not with "in use"
     with pytest.raises(errors.InternalError):
         reopen(path)
+    assert rustmemodb.check(path).status == "damaged"
 
 
 def test_a_second_process_cannot_open_it(path):
@@ -508,3 +589,200 @@ def test_every_table_version_field_is_persisted():
 def _engine_path() -> str:
     import rustmemodb as m
     return os.path.dirname(os.path.dirname(m.__file__))
+
+
+# ---- fsync: nothing is visible before it is durable; a failed fsync is read-only ----------
+
+def test_a_commit_is_visible_only_once_durable(path, monkeypatch):
+    from rustmemodb.durability.wal import Log
+    db = reopen(path)
+    a, b = db.connect(), db.connect()
+    a.execute("CREATE TABLE t (x INTEGER)")
+    entered, release = threading.Event(), threading.Event()
+    real = Log._fsync
+
+    def slow_fsync(fd):
+        entered.set()
+        assert release.wait(30)
+        real(fd)
+    monkeypatch.setattr(Log, "_fsync", staticmethod(slow_fsync))
+    writer = threading.Thread(target=a.execute, args=("INSERT INTO t VALUES (1)",))
+    writer.start()
+    assert entered.wait(30)
+    assert b.execute("SELECT count(*) FROM t").fetchall() == [(0,)]   # logged, not durable
+    release.set()
+    writer.join(30)
+    assert b.execute("SELECT count(*) FROM t").fetchall() == [(1,)]
+    monkeypatch.setattr(Log, "_fsync", staticmethod(real))
+    db.close()
+
+
+def test_fsync_failure_turns_the_database_read_only(path, monkeypatch):
+    import errno
+    db = reopen(path)
+    a, b = db.connect(), db.connect()
+    a.execute("CREATE TABLE t (x INTEGER)")
+    a.execute("INSERT INTO t VALUES (1)")
+    real = os.fsync
+
+    def failing(fd):
+        raise OSError(errno.EIO, "injected I/O error")
+    monkeypatch.setattr(os, "fsync", failing)
+    with pytest.raises(errors.OperationalError) as info:
+        a.execute("INSERT INTO t VALUES (2)")
+    assert info.value.sqlstate == "58030"
+    monkeypatch.setattr(os, "fsync", real)         # the disk is fine again: still refused
+    assert b.execute("SELECT x FROM t").fetchall() == [(1,)]     # never published
+    assert a.execute("SELECT x FROM t").fetchall() == [(1,)]
+    for statement in ("INSERT INTO t VALUES (3)", "CREATE TABLE u (y INTEGER)",
+                      "DELETE FROM t"):
+        with pytest.raises(errors.OperationalError) as info:
+            b.execute(statement)
+        assert info.value.sqlstate == "58030"
+    with pytest.raises(errors.OperationalError):
+        a.execute("CHECKPOINT")
+    db.close()
+    db = reopen(path)          # reopened: writable again, the acknowledged row is there
+    rows = sorted(sql(db, "SELECT x FROM t").fetchall())
+    assert rows[0] == (1,) and (3,) not in rows      # row 2's outcome was reported unknown
+    sql(db, "INSERT INTO t VALUES (4)")
+    db.close()
+
+
+# ---- a database directory is only data ------------------------------------------------------
+
+class _Boom:
+    """Unpickling this runs a command that creates a file."""
+
+    def __init__(self, target):
+        self.target = target
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.target}",))
+
+
+def _append_record(path, payload: bytes) -> None:
+    """Append a frame with a *valid* checksum and the next LSN to the newest segment."""
+    from rustmemodb.durability.wal import frame
+    seg = _segment(path)
+    data = seg.read_bytes()
+    starts = _frame_starts(data)
+    from rustmemodb.durability.wal import FRAME
+    lsn = FRAME.unpack_from(data, starts[-1])[2] + 1 if starts else int(seg.stem)
+    seg.write_bytes(data + frame(lsn, payload))
+
+
+@pytest.mark.parametrize("payload", ["pickle", "msgpack-ext", "wrong-types", "garbage"])
+def test_a_crafted_log_record_cannot_run_code(path, tmp_path, payload):
+    import pickle
+    from rustmemodb.durability import values
+    db = reopen(path)
+    sql(db, "CREATE TABLE t (x INTEGER)", "INSERT INTO t VALUES (1)")
+    crash(db)
+    sentinel = tmp_path / "pwned"
+    if payload == "pickle":
+        data = pickle.dumps(_Boom(sentinel))
+    elif payload == "msgpack-ext":
+        import msgpack
+        data = msgpack.packb(("C", 9, 9, [("i", "t", [(msgpack.ExtType(42, b"x"),)], 5)],
+                              {}, ()))
+    elif payload == "wrong-types":
+        data = values.pack(("C", 9, 1, [("i", "t", [("not an int",)], 2)], {}, ()))
+    else:
+        data = os.urandom(64)
+    _append_record(path, data)
+    with pytest.raises(errors.InternalError) as info:
+        reopen(path)
+    assert info.value.sqlstate == "XX001"
+    assert "cannot be replayed" in info.value.message
+    assert not sentinel.exists()
+
+
+def test_a_crafted_manifest_cannot_name_a_class(path):
+    db = reopen(path)
+    sql(db, "CREATE TABLE t (x INTEGER)", "INSERT INTO t VALUES (1)")
+    db.close()
+    from rustmemodb.durability.checkpoint import _body_crc, list_manifests
+    for _, manifest in list_manifests(path):
+        doc = json.loads(manifest.read_text())
+        body = doc["manifest"]
+        if "t" in body["tables"]:
+            body["tables"]["t"]["schema"]["__class__"] = "os:system"
+            doc["crc32c"] = _body_crc(body)         # a valid checksum: only the shape is wrong
+            manifest.write_text(json.dumps(doc))
+        else:
+            manifest.unlink()
+    with pytest.raises(errors.InternalError) as info:
+        reopen(path)
+    assert info.value.sqlstate == "XX001"
+    assert "os:system" in info.value.message
+
+
+@pytest.mark.parametrize("damage", ["flip-middle", "delete-newest", "delete-log",
+                                    "truncate-older"])
+def test_repair_cuts_log_damage_and_keeps_a_backup(path, damage):
+    db = reopen(path)
+    sql(db, "CREATE TABLE t (x INTEGER)")
+    for i in range(5):
+        sql(db, f"INSERT INTO t VALUES ({i})")
+    sql(db, "CHECKPOINT")
+    for i in range(5, 10):
+        sql(db, f"INSERT INTO t VALUES ({i})")
+    db.log.rotate()
+    for i in range(10, 15):
+        sql(db, f"INSERT INTO t VALUES ({i})")
+    crash(db)
+    segs = [p for _, p in list_segments(path / "wal")]
+    assert len(segs) >= 2
+    if damage == "flip-middle":
+        data = bytearray(segs[-1].read_bytes())
+        data[_frame_starts(bytes(data))[1] + 30] ^= 4
+        segs[-1].write_bytes(bytes(data))
+    elif damage == "delete-newest":
+        segs[-1].unlink()
+    elif damage == "delete-log":
+        import shutil
+        shutil.rmtree(path / "wal")
+    else:
+        older = segs[-2]           # drop its last record (the frame before the seal)
+        older.write_bytes(older.read_bytes()[:_frame_starts(older.read_bytes())[-2]])
+    assert rustmemodb.check(path).status == "damaged"
+    with pytest.raises(errors.InternalError):
+        reopen(path)
+    report = rustmemodb.repair(path)
+    assert report.ok and report.status == "ok", report
+    if damage != "delete-log":         # nothing left to keep when the log is gone
+        assert report.backup and any(Path(report.backup).rglob("*.wal"))
+    db = reopen(path)
+    got = [r[0] for r in sql(db, "SELECT x FROM t ORDER BY x").fetchall()]
+    assert got == list(range(len(got))) and len(got) >= 5    # a prefix, the checkpoint kept
+    sql(db, "INSERT INTO t VALUES (100)")
+    db.close()
+    db = reopen(path)
+    assert db.row_count("t") == len(got) + 1
+    db.close()
+
+
+def test_set_based_update_is_a_compact_record_replayed_in_place(path):
+    """A set-based UPDATE keeps rowids (branch identity) and is logged as its changed
+    rows, not as a rewrite of the whole table; replay gives the same rows and rowids."""
+    db = reopen(path, durability="sync")
+    sql(db, "CREATE TABLE big (a INTEGER PRIMARY KEY, b TEXT, c FLOAT)",
+        "INSERT INTO big SELECT g, 'x', g * 0.5 FROM generate_series(1, 50000) g")
+    wal = path / "wal"
+    size = sum(p.stat().st_size for p in wal.iterdir())
+    sql(db, "UPDATE big SET b = 'y' WHERE a % 100 = 0",
+        "UPDATE big SET c = c + 1, a = a + 1000000 WHERE a % 250 = 0",
+        "UPDATE big SET c = -c WHERE a % 5 = 1",
+        "DELETE FROM big WHERE a % 7 = 0")
+    grown = sum(p.stat().st_size for p in wal.iterdir()) - size
+    assert grown < size, (grown, size)   # ~11k changed rows, not 3 copies of 50k rows
+    before = state(db)
+    counts = "SELECT count(*), count(*) FILTER (WHERE b = 'y'), max(a) FROM big"
+    answer = sql(db, counts).fetchall()
+    assert answer[0][2] > 1_000_000
+    crash(db)
+    db = reopen(path, durability="sync")
+    assert state(db) == before
+    assert sql(db, counts).fetchall() == answer
+    db.close()

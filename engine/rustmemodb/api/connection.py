@@ -19,6 +19,7 @@ from typing import Any, Callable, Sequence
 from .. import errors, types
 from .arrow_io import to_arrow_table
 from .cursor import Cursor
+from .guard import guarded
 
 
 class Connection:
@@ -47,21 +48,25 @@ class Connection:
     def executescript(self, sql: str) -> Cursor:
         return self.cursor().executescript(sql)
 
+    @guarded
     def commit(self) -> None:
         self._check_open()
         with self._lock:
             self._session.commit()
 
+    @guarded
     def rollback(self) -> None:
         self._check_open()
         with self._lock:
             self._session.rollback()
 
+    @guarded
     def begin(self) -> None:
         self._check_open()
         with self._lock:
             self._session.begin()
 
+    @guarded
     def close(self) -> None:
         with self._lock:
             if not self._closed:
@@ -104,11 +109,13 @@ class Connection:
             raise errors.InterfaceError("connection is closed")
 
     # ---- beyond PEP 249 ---------------------------------------------------------------------
+    @guarded
     def fork(self) -> "Connection":
         """A connection to an O(1) copy of this database's committed state."""
         self._check_open()
         return Connection(self.database.fork())
 
+    @guarded
     def register(self, name: str, data) -> None:
         """Make a pandas DataFrame / Arrow table queryable as ``name`` (read in place)."""
         self._registered[name] = to_arrow_table(data, name)

@@ -11,6 +11,7 @@ from typing import Any, Iterator, Sequence
 import pyarrow as pa
 
 from .. import errors, types
+from .guard import as_db_error, guarded
 
 
 class Cursor:
@@ -34,13 +35,27 @@ class Cursor:
         connection = self.connection
         if connection._closed:
             raise errors.InterfaceError("connection is closed")
-        with connection._lock:   # threads sharing a connection take turns (threadsafety 2)
-            result = connection._session.execute(sql, params)
+        if type(sql) is not str:
+            sql = _statement_text(sql)
+        try:
+            with connection._lock:   # threads sharing a connection take turns (threadsafety 2)
+                result = connection._session.execute(sql, params)
+        except errors.Error:
+            raise
+        except Exception as exc:   # a bug below: still a DB-API error (api/guard.py)
+            raise as_db_error(exc) from exc
         self._set_result(result)
         return self
 
+    @guarded
     def executemany(self, sql: str, seq_of_params) -> "Cursor":
         self._check_open()
+        if type(sql) is not str:
+            sql = _statement_text(sql)
+        if isinstance(seq_of_params, (str, bytes)) or not hasattr(seq_of_params, "__iter__"):
+            raise errors.ProgrammingError(
+                "executemany() needs a sequence of parameter sets, not "
+                f"{type(seq_of_params).__name__}", sqlstate="08P01")
         connection = self.connection
         with connection._lock:
             total = connection._session.execute_many(sql, seq_of_params)
@@ -48,7 +63,10 @@ class Cursor:
         self.rowcount = total
         return self
 
+    @guarded
     def executescript(self, sql: str) -> "Cursor":
+        if type(sql) is not str:
+            sql = _statement_text(sql)
         from ..sql.split import split_statements
         for text, _ in split_statements(sql):
             self.execute(text)
@@ -81,6 +99,7 @@ class Cursor:
         return self._result.elapsed if self._result is not None else 0.0
 
     # ---- fetching ---------------------------------------------------------------------------
+    @guarded
     def _materialize(self) -> list:
         if self._rows is None:
             r = self._result
@@ -120,6 +139,7 @@ class Cursor:
                 return
             yield row
 
+    @guarded
     def arrow(self) -> pa.Table:
         """The whole result as a ``pyarrow.Table`` (zero-copy from the engine)."""
         if self._result is None:
@@ -128,12 +148,14 @@ class Cursor:
 
     fetch_arrow_table = arrow
 
+    @guarded
     def df(self):
         """The whole result as a pandas DataFrame (pandas imported here, lazily)."""
         return self.arrow().to_pandas()
 
     fetchdf = df
 
+    @guarded
     def pl(self):
         import polars as pl
         return pl.from_arrow(self.arrow())
@@ -159,6 +181,14 @@ class Cursor:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _statement_text(sql) -> str:
+    """The statement as text: a ``str`` subclass is accepted, anything else is 42601."""
+    if isinstance(sql, str):
+        return str(sql)
+    raise errors.ProgrammingError(
+        f"the statement must be a string, not {type(sql).__name__}", sqlstate="42601")
 
 
 def arrow_to_rows(table: pa.Table, columns) -> list[tuple]:

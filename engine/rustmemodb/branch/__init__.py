@@ -3,7 +3,8 @@
     from rustmemodb.branch import diff, diff_all, merge
 """
 from .diff import Diff, diff, diff_all, diff_versions
-from .lineage import common_base
+from .lineage import MergeBase, common_base
 from .merge import MergeResult, merge
 
-__all__ = ["Diff", "diff", "diff_all", "diff_versions", "merge", "MergeResult", "common_base"]
+__all__ = ["Diff", "diff", "diff_all", "diff_versions", "merge", "MergeResult", "MergeBase",
+           "common_base"]

@@ -1,33 +1,47 @@
-"""Three-way merge of one database (source) into another (target).
+"""Three-way merge of one database (source, *theirs*) into another (target, *ours*).
 
-For every table, the changes each side made since their common ancestor are
-diffs against the ancestor's version (``branch/diff.py``). Changes only one
-side made are applied to the target; a row both sides changed differently —
-updated to different values, updated on one side and deleted on the other,
-or added with the same key and different values — is a *conflict*. With
-``strategy='abort'`` (the default) nothing at all is applied when there is a
-conflict: the result lists the conflicts (table, key, column, base, ours,
-theirs) for the user to resolve and merge again. ``'ours'`` keeps the
-target's version of conflicting rows, ``'theirs'`` takes the source's.
+For every table, the changes each side made since their merge base are diffs
+against the base's version (``branch/diff.py``), matched by primary key, or by
+row identity (``identity.py``) when the table has none. A change only one side
+made is applied to the target: an UPDATE as an update in place (the row keeps
+its rowid, so its identity), a DELETE as a delete, an INSERT as an insert. A
+*conflict* is a row both sides changed with different results: updated to
+different values, updated on one side and deleted on the other, or (by key)
+added on both with different values. ``strategy`` decides only those:
+``'abort'`` (the default) applies nothing and lists them; ``'ours'`` keeps the
+target's version; ``'theirs'`` takes the source's. A row only one side changed
+is never touched by the strategy.
+
+Schema differences (``validate.schema_differences``) and constraint violations
+of the merged result (``validate``: UNIQUE, NOT NULL, CHECK, FOREIGN KEY) are
+conflicts no strategy resolves: the merge then writes nothing.
 
 The merge is applied as one transaction on the target, so concurrent writers
-on the target get the usual first-committer-wins check. Afterwards both sides
-remember the merged root as the base of their next merge.
+get the usual first-committer-wins check. It then leaves a ``MergeRecord`` in
+the target's root (``Database.note_merge``): the source root it merged (the
+base of the next merge between the two) and how the target's rowids map onto it.
+Undoing the merge restores a root without that record, so merging again
+re-applies the source's changes.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import errors
 from ..storage.table import TableVersion
-from .diff import ROWID, Diff, diff_versions
-from .lineage import common_base
+from . import validate
+from .diff import ROWID, Diff, _distinct, diff_versions
+from .identity import IDENTITY, Correspondence, MergeRecord, next_seq, space_id
+from .lineage import MergeBase, common_base
 
 CONFLICT_SCHEMA = pa.schema([
     ("table", pa.large_string()), ("key", pa.large_string()), ("column", pa.large_string()),
     ("base", pa.large_string()), ("ours", pa.large_string()), ("theirs", pa.large_string()),
+    ("kind", pa.large_string()),
 ])
 
 
@@ -43,119 +57,353 @@ class MergeResult:
 
 
 def merge(source, target, strategy: str = "abort") -> MergeResult:
+    """Merge ``source``'s changes since the merge base into ``target``; see the module
+    docstring. Databases or connections."""
     if strategy not in ("abort", "ours", "theirs"):
         raise errors.sql_error("22023", f"unknown merge strategy {strategy!r}",
                                hint="Use 'abort', 'ours' or 'theirs'.")
     source, target = getattr(source, "database", source), getattr(target, "database", target)
+    if source is target:
+        raise errors.sql_error("22023", "cannot merge a database into itself")
     base = common_base(source, target)
     if base is None:
         raise errors.sql_error("0A000", "the two databases share no history",
                                hint="Merge works between a database and its forks.")
     src_root, tgt_root = source.root, target.root
     txn = target.begin(explicit=True)
-    conflicts: list[tuple] = []
-    counts: dict = {}
-    for name in sorted(set(base.tables) | set(src_root.tables) | set(tgt_root.tables)):
-        vb, vs, vt = base.tables.get(name), src_root.tables.get(name), tgt_root.tables.get(name)
-        if vs is vb:
-            continue                                      # source did not touch it
-        if vt is vb or (vt is None and vb is None):       # only source changed it
-            txn.replace_table(name, vs) if vt is not vs else None
-            counts[name] = _count_whole(name, vb, vs)
-            continue
-        if vs is None or vt is None or vs.schema.names != vt.schema.names:
-            conflicts.append((name, "", "", "", _schema_text(vt), _schema_text(vs)))
-            continue
-        counts[name] = _merge_rows(txn, name, vb, vs, vt, strategy, conflicts)
-    conflict_table = pa.Table.from_pylist(
-        [dict(zip(CONFLICT_SCHEMA.names, c)) for c in conflicts], schema=CONFLICT_SCHEMA)
-    if conflicts and strategy == "abort":
+    try:
+        run = _Merge(base, source, target, src_root, tgt_root, txn, strategy)
+        run.all_tables()
+        if run.blocking or (run.conflicts and strategy == "abort"):
+            target.end(txn)
+            return MergeResult(False, run.conflict_table(), run.counts)
+        run.validate()
+        if run.blocking:
+            target.end(txn)
+            return MergeResult(False, run.conflict_table(), run.counts)
+        record = MergeRecord(src_root, next_seq(), run.next_correspondences())
+        if txn.ops:
+            target.commit(txn)
+        else:
+            target.end(txn)
+        # even a merge that changed nothing moves the base: the next merge between the
+        # two must not see the changes both sides already share as new again
+        target.note_merge(space_id(source), record)
+    except BaseException:
         target.end(txn)
-        return MergeResult(False, conflict_table, counts)
-    target.commit(txn)
-    source.__dict__.setdefault("merge_bases", {})[id(target)] = src_root
-    target.__dict__.setdefault("merge_bases", {})[id(source)] = src_root
-    return MergeResult(True, conflict_table, counts)
+        raise
+    return MergeResult(True, run.conflict_table(), run.counts)
 
 
-def _schema_text(v: TableVersion | None) -> str:
-    return "(absent)" if v is None else ", ".join(f"{c.name} {c.type}" for c in v.schema.columns)
+class _Merge:
+    """One merge's state: the sides, what was applied, the conflicts found."""
 
+    def __init__(self, base: MergeBase, source, target, src_root, tgt_root, txn, strategy):
+        self.base, self.source, self.target = base, source, target
+        self.src_root, self.tgt_root, self.txn, self.strategy = src_root, tgt_root, txn, strategy
+        self.conflicts: list[tuple] = []      # resolvable by a strategy (rows)
+        self.blocking: list[tuple] = []       # schema and constraint conflicts
+        self.counts: dict = {}
+        self.adopted: set = set()             # tables taken whole from the source
+        self.pairs: dict = {}                 # table -> [(target rowid, source rowid)]
+        self.written: dict = {}               # table -> rows the merge wrote
 
-def _count_whole(name, vb, vs) -> dict:
-    d = diff_versions(name, vb, vs, base_limit=vb.next_rowid if vb is not None else 0)
-    return d.counts
-
-
-def _merge_rows(txn, name, vb, vs, vt, strategy, conflicts) -> dict:
-    limit = vb.next_rowid if vb is not None else 0
-    theirs = diff_versions(name, vb, vs, base_limit=limit)
-    ours = diff_versions(name, vb, vt, base_limit=limit)
-    keys = theirs.key_columns
-    our_changes = _by_key(ours, keys)
-    applied = {"added": 0, "removed": 0, "changed": 0}
-    deletes: list = []       # target rowids to delete
-    inserts: list = []       # row tuples to insert
-    schema = vt.schema
-    for kind, row, before in _changes(theirs, keys):
-        key = tuple(row[k] for k in keys)
-        mine = our_changes.get(key)
-        if mine is not None and not _same_result(kind, row, mine, schema.names):
-            conflicts.extend(_describe(name, keys, key, kind, row, before, mine, schema.names))
-            if strategy != "theirs":
+    # ---- per table ---------------------------------------------------------------------
+    def all_tables(self) -> None:
+        broot = self.base.root
+        names = set(broot.tables) | set(self.src_root.tables) | set(self.tgt_root.tables)
+        for name in sorted(names):
+            vb = broot.tables.get(name)
+            vs, vt = self.src_root.tables.get(name), self.tgt_root.tables.get(name)
+            if vs is vb or (vs is not None and vs is vt):
+                continue                                      # source did not touch it
+            if vt is vb or (vt is None and vb is None):       # only the source changed it
+                self.txn.replace_table(name, vs)
+                self.adopted.add(name)
+                self.counts[name] = _count_whole(name, vb, vs)
                 continue
-        target_rowid = _find(vt, schema, key, keys, row)
-        if kind in ("removed", "changed") and target_rowid is not None:
-            deletes.append(target_rowid)
-        if kind in ("added", "changed"):
-            if mine is not None and mine[0] in ("added", "changed") and target_rowid is None:
-                target_rowid = _find(vt, schema, key, keys, mine[1])
-                if target_rowid is not None:
-                    deletes.append(target_rowid)
-            inserts.append(tuple(row[n] for n in schema.names))
-        applied[kind] += 1
-    if deletes:
-        txn.delete_rows(name, deletes)
-    if inserts:
-        txn.insert_rows(name, inserts)
-    return applied
+            if vs is None or vt is None:
+                gone = "(dropped)"
+                self.blocking.append((name, "", "", _schema_text(vb),
+                                      gone if vt is None else _schema_text(vt),
+                                      gone if vs is None else _schema_text(vs), "schema"))
+                continue
+            differences = validate.schema_differences(vt.schema, vs.schema)
+            if differences:
+                for what, ours, theirs in differences:
+                    self.blocking.append((name, "", what, None, ours, theirs, "schema"))
+                continue
+            self.counts[name] = self._rows(name, vb, vs, vt)
+
+    def _rows(self, name: str, vb, vs: TableVersion, vt: TableVersion) -> dict:
+        """Merge one table both sides changed, vectorised: the two change sets are joined
+        on row identity (or key); only conflicts are looked at row by row."""
+        cs = self.base.correspondence(self.source, name)
+        ct = self.base.correspondence(self.target, name)
+        schema = vt.schema
+        names = schema.names
+        pk = schema.primary_key
+        keys = [names[i] for i in pk.columns] if pk is not None else [_ID]
+        their_diff = diff_versions(name, vb, vs, IDENTITY, cs, describe=False)
+        our_diff = diff_versions(name, vb, vt, IDENTITY, ct, describe=False)
+        theirs = _change_table(their_diff, names, pk is None)
+        ours = _change_table(our_diff, names, pk is None)
+        n = theirs.num_rows
+        kind = _np(theirs.column(_KIND))
+        fresh = _np(theirs.column(_ID)) == -1 if pk is None else np.zeros(n, bool)
+        at = _lookup(theirs, ours, keys)            # our change to the same row, or -1
+        at[fresh] = -1                              # rows of the source only: never matched
+        has_ours = at >= 0
+        okind = np.full(n, _NONE, np.int8)
+        okind[has_ours] = _np(ours.column(_KIND))[at[has_ours]]
+        conflict = np.zeros(n, bool)
+        both = np.flatnonzero(has_ours)
+        if len(both):
+            conflict[both] = ~_same_rows(theirs.take(pa.array(both)),
+                                         ours.take(pa.array(at[both])), names,
+                                         kind[both], okind[both])
+        if conflict.any():
+            pick = np.flatnonzero(conflict)
+            self.conflicts.extend(_describe(
+                name, schema, theirs.take(pa.array(pick)), ours.take(pa.array(at[pick])),
+                names, keys, _before_rows(their_diff, names), _before_rows(our_diff, names)))
+        take = ~has_ours | (conflict if self.strategy == "theirs" else False)
+        if pk is None:
+            rowids, found = ct.from_base(_np(theirs.column(_ID)))
+            live = found & ~fresh & (okind != _REMOVED) & ((okind != _NONE) | (kind != _ADDED))
+        else:
+            index = vt.indexes[pk.name]
+            rows_taken = theirs.take(pa.array(np.flatnonzero(take)))
+            key_cols = [rows_taken.column(k).to_pylist() for k in keys]
+            hits = [index.get(k[0] if len(k) == 1 else k) for k in zip(*key_cols)]
+            rowids = np.full(n, -1, np.int64)
+            rowids[take] = [h if h is not None else -1 for h in hits]
+            live = rowids >= 0
+        removing = kind == _REMOVED
+        deletes = rowids[take & removing & live]
+        up = np.flatnonzero(take & ~removing & live)
+        ins = np.flatnonzero(take & ~removing & ~live)
+        updates = (rowids[up], _rows_of(theirs.take(pa.array(up)), schema))
+        inserts = _rows_of(theirs.take(pa.array(ins)), schema, True)
+        applied = {label: int(np.count_nonzero(take & (kind == k)))
+                   for k, label in ((_ADDED, "added"), (_REMOVED, "removed"),
+                                    (_CHANGED, "changed"))}
+        self._apply(name, schema, deletes, updates, inserts, pk is None)
+        return applied
+
+    def _apply(self, name, schema, deletes, updates, inserts, by_rowid: bool) -> None:
+        txn = self.txn
+        mark = txn.savepoint()
+        try:
+            self._write(name, deletes, updates, inserts, by_rowid)
+        except errors.Error as exc:
+            if not str(getattr(exc, "sqlstate", "")).startswith("23"):
+                raise
+            txn.restore(mark)
+            self._write_one_by_one(name, schema, deletes, updates, inserts)
+        written = [updates[1], inserts.drop_columns([ROWID])]
+        self.written[name] = pa.concat_tables([w for w in written if w.num_rows] or
+                                              [schema.arrow_schema.empty_table()])
+
+    def _write(self, name, deletes, updates, inserts, by_rowid) -> None:
+        txn = self.txn
+        if len(deletes):
+            txn.delete_rows(name, deletes.tolist())
+        if len(updates[0]):
+            txn.update_arrow(name, updates[0], updates[1])
+        if inserts.num_rows:
+            new_ids = txn.insert_arrow(name, inserts.drop_columns([ROWID]))
+            if by_rowid:
+                src = inserts.column(ROWID).to_numpy(zero_copy_only=False)
+                self.pairs.setdefault(name, []).extend(zip(np.asarray(new_ids).tolist(),
+                                                           src.tolist()))
+
+    def _write_one_by_one(self, name, schema, deletes, updates, inserts) -> None:
+        """After a constraint error: find every offending row (the merge will not commit)."""
+        txn = self.txn
+        if len(deletes):
+            txn.delete_rows(name, deletes.tolist())
+        items = [("u", (int(t), r)) for t, r in zip(updates[0].tolist(), _pyrows(updates[1]))]
+        items += [("i", r) for r in _pyrows(inserts.drop_columns([ROWID]))]
+        for op, item in items:
+            mark = txn.savepoint()
+            try:
+                if op == "u":
+                    txn.update_rows(name, [item[0]], [item[1]])
+                else:
+                    txn.insert_rows(name, [item])
+            except errors.Error as exc:
+                txn.restore(mark)
+                if not str(getattr(exc, "sqlstate", "")).startswith("23"):
+                    raise
+                row = item[1] if op == "u" else item
+                self.blocking.append((name, validate.row_text(schema, row), "", None, None,
+                                      exc.message, "constraint"))
+
+    # ---- after all tables ----------------------------------------------------------------
+    def validate(self) -> None:
+        root = self.txn.working
+        functions = self.target.functions
+        for name, rows in self.written.items():
+            schema = root.tables[name].schema
+            for key, column, message in validate.written_rows(schema, rows, functions):
+                self.blocking.append((name, key, column, None, None, message, "constraint"))
+        touched = {n for n in set(root.tables) | set(self.tgt_root.tables)
+                   if root.tables.get(n) is not self.tgt_root.tables.get(n)}
+        for child, key, constraint, message in validate.foreign_keys(root, touched):
+            self.blocking.append((child, key, constraint, None, None, message, "constraint"))
+
+    def next_correspondences(self) -> dict:
+        """The target's rowids mapped onto the source root, per table, after this merge."""
+        out = {}
+        root = self.txn.working
+        for name, version in root.tables.items():
+            vs = self.src_root.tables.get(name)
+            if vs is None:
+                continue
+            if version is vs or name in self.adopted:
+                out[name] = Correspondence(vs.next_rowid)
+                continue
+            ct = self.base.correspondence(self.target, name)
+            cs = self.base.correspondence(self.source, name)
+            pairs = list(self.pairs.get(name, ()))
+            if len(ct.rowids):      # target rows mapped onto the old base: onto the source
+                s, found = cs.from_base(ct.base_ids)
+                pairs += [(t, x) for t, x, f in zip(ct.rowids.tolist(), s.tolist(),
+                                                    found.tolist()) if f]
+            if len(cs.rowids):      # source rows mapped onto the old base: from the target
+                t, found = ct.from_base(cs.base_ids)
+                pairs += [(x, s) for x, s, f in zip(t.tolist(), cs.rowids.tolist(),
+                                                    found.tolist()) if f]
+            out[name] = Correspondence.of_pairs(min(ct.watermark, cs.watermark), pairs)
+        return out
+
+    def conflict_table(self) -> pa.Table:
+        rows = [tuple(None if v is None else str(v) for v in c)
+                for c in self.blocking + self.conflicts]
+        return pa.Table.from_pylist([dict(zip(CONFLICT_SCHEMA.names, c)) for c in rows],
+                                    schema=CONFLICT_SCHEMA)
 
 
-def _changes(d: Diff, keys):
-    for row in d.added.to_pylist():
-        yield "added", row, None
-    for row in d.removed.to_pylist():
-        yield "removed", row, row
-    for after, before in zip(d.changed_after.to_pylist(), d.changed_before.to_pylist()):
-        yield "changed", after, before
+# ---- change tables ------------------------------------------------------------------------
+
+_ID, _KIND, _B = "__id", "__kind", "__b"
+_ADDED, _REMOVED, _CHANGED, _NONE = 0, 1, 2, -1
 
 
-def _by_key(d: Diff, keys) -> dict:
-    out = {}
-    for kind, row, _ in _changes(d, keys):
-        out[tuple(row[k] for k in keys)] = (kind, row)
-    return out
+def _change_table(d: Diff, names, by_rowid: bool) -> pa.Table:
+    """One row per change: the row's values after it (before it, for a removal), its
+    kind, identity, the side's rowid and where its base values are (``__b``: a row of
+    ``_before_rows(d)``, read only to describe a conflict)."""
+    parts = []
+    offset = 0
+    for kind, after, before, ids in (
+            (_ADDED, d.added, None, d.added_ids),
+            (_REMOVED, d.removed, d.removed, d.removed_ids),
+            (_CHANGED, d.changed_after, d.changed_before, d.changed_ids)):
+        n = after.num_rows
+        cols = {c: after.column(c) for c in names}
+        if before is None:
+            cols[_B] = pa.nulls(n, pa.int64())
+        else:
+            cols[_B] = pa.array(np.arange(offset, offset + n, dtype=np.int64))
+            offset += n
+        cols[_KIND] = pa.array(np.full(n, kind, np.int8))
+        cols[ROWID] = after.column(ROWID) if ROWID in after.column_names else \
+            pa.nulls(n, pa.int64())
+        if by_rowid:
+            cols[_ID] = pa.array(ids if len(ids) == n else np.full(n, -1, np.int64), pa.int64())
+        parts.append(pa.table(cols))
+    return pa.concat_tables(parts)
 
 
-def _same_result(kind, row, mine, names) -> bool:
-    their_gone = kind == "removed"
-    my_kind, my_row = mine
-    if their_gone or my_kind == "removed":
-        return their_gone and my_kind == "removed"
-    return all(row[n] == my_row[n] for n in names)
+def _before_rows(d: Diff, names) -> pa.Table:
+    """The base versions of removed and changed rows, as ``__b`` numbers them."""
+    return pa.concat_tables([d.removed.select(names), d.changed_before.select(names)])
 
 
-def _describe(table, keys, key, kind, row, before, mine, names) -> list[tuple]:
-    key_text = ", ".join(f"{k}={v}" for k, v in zip(keys, key))
-    my_kind, my_row = mine
-    if kind == "removed" or my_kind == "removed":
-        return [(table, key_text, "*", _t(before), "(deleted)" if my_kind == "removed" else _t(my_row),
-                 "(deleted)" if kind == "removed" else _t(row))]
-    out = []
+def _lookup(theirs: pa.Table, ours: pa.Table, keys) -> np.ndarray:
+    """For each of their changes, the position of our change to the same row (-1 if we
+    did not change it): a sorted search on row identities, else a join on the key
+    columns alone (values are taken afterwards, not carried through the join)."""
+    n = theirs.num_rows
+    idx = np.full(n, -1, np.int64)
+    if n and ours.num_rows:
+        if keys == [_ID]:
+            mine = _np(ours.column(_ID))
+            known = np.flatnonzero(mine >= 0)       # our own new rows match nothing
+            if not len(known):
+                return idx
+            order = known[np.argsort(mine[known], kind="stable")]
+            ordered = mine[order]
+            wanted = _np(theirs.column(_ID))
+            pos = np.minimum(np.searchsorted(ordered, wanted), len(ordered) - 1)
+            hit = (ordered[pos] == wanted) & (wanted >= 0)
+            idx[hit] = order[pos[hit]]
+        else:
+            t = theirs.select(keys).append_column("__ti", pa.array(np.arange(n)))
+            o = ours.select(keys).append_column("__oi", pa.array(np.arange(ours.num_rows)))
+            both = t.join(o, keys=keys, join_type="inner", use_threads=False)
+            idx[_np(both.column("__ti"))] = _np(both.column("__oi"))
+    return idx
+
+
+def _np(col) -> np.ndarray:
+    return col.to_numpy() if isinstance(col, pa.ChunkedArray) else col.to_numpy(
+        zero_copy_only=False)
+
+
+def _same_rows(theirs: pa.Table, ours: pa.Table, names, kind, okind) -> np.ndarray:
+    """Did both sides end each row the same way (both deleted, or equal values)?"""
+    gone, my_gone = kind == _REMOVED, okind == _REMOVED
+    equal = np.ones(theirs.num_rows, bool)
     for n in names:
-        if row[n] != my_row[n]:
-            base = before[n] if before is not None else None
-            out.append((table, key_text, n, _t(base), _t(my_row[n]), _t(row[n])))
+        equal &= ~np.asarray(pc.fill_null(_distinct(theirs.column(n).combine_chunks(),
+                                                    ours.column(n).combine_chunks()), True))
+    return (gone & my_gone) | (~gone & ~my_gone & equal)
+
+
+def _rows_of(t: pa.Table, schema, with_rowid: bool = False) -> pa.Table:
+    cols = schema.names + ([ROWID] if with_rowid else [])
+    out_schema = schema.arrow_schema.append(pa.field(ROWID, pa.int64())) if with_rowid \
+        else schema.arrow_schema
+    return t.select(cols).cast(out_schema)
+
+
+def _pyrows(t: pa.Table) -> list[tuple]:
+    return list(zip(*[c.to_pylist() for c in t.columns])) if t.num_columns else []
+
+
+def _same(x, y) -> bool:
+    return x == y or (x != x and y != y)   # NaN equals NaN here, as in PostgreSQL
+
+
+def _describe(table, schema, theirs: pa.Table, ours: pa.Table, names, keys,
+              their_base: pa.Table, our_base: pa.Table) -> list[tuple]:
+    """Conflict rows (table, key, column, base, ours, theirs, 'row'): ``theirs`` and
+    ``ours`` are the two sides' changes of the same rows, aligned."""
+    out = []
+    for r, o in zip(theirs.to_pylist(), ours.to_pylist()):
+        if r[_B] is not None:
+            base = their_base.slice(r[_B], 1).to_pylist()[0]
+        elif o[_B] is not None:
+            base = our_base.slice(o[_B], 1).to_pylist()[0]
+        else:
+            base = None
+        key_text = f"row {r[_ID]}" if keys == [_ID] else \
+            ", ".join(f"{k}={r[k]}" for k in keys)
+        theirs_gone, ours_gone = r[_KIND] == _REMOVED, o[_KIND] == _REMOVED
+        if theirs_gone or ours_gone:
+            mine = {n: o[n] for n in names}
+            their_row = {n: r[n] for n in names}
+            out.append((table, key_text, "*", _t(base),
+                        "(deleted)" if ours_gone else _t(mine),
+                        "(deleted)" if theirs_gone else _t(their_row), "row"))
+            continue
+        for n in names:
+            if not _same(r[n], o[n]):
+                out.append((table, key_text, n, _t(base[n]) if base is not None else None,
+                            _t(o[n]), _t(r[n]), "row"))
     return out
 
 
@@ -165,11 +413,13 @@ def _t(v) -> str | None:
     return None if v is None else str(v)
 
 
-def _find(version: TableVersion, schema, key, keys, row) -> int | None:
-    """The target's rowid for a key (primary key index, or the rowid itself)."""
-    if keys == [ROWID]:
-        rowid = row.get(ROWID)
-        return rowid if rowid is not None and version.row(rowid) is not None else None
-    pk = schema.primary_key
-    index = version.indexes[pk.name]
-    return index.get(key[0] if len(key) == 1 else key)
+def _schema_text(v: TableVersion | None) -> str:
+    return "(absent)" if v is None else ", ".join(f"{c.name} {c.type}" for c in v.schema.columns)
+
+
+def _count_whole(name, vb, vs) -> dict:
+    if vs is None:
+        return {"added": 0, "removed": vb.live_rows if vb is not None else 0, "changed": 0}
+    if vb is not None and not vb.arrow_schema.equals(vs.arrow_schema):
+        return {"added": vs.live_rows, "removed": vb.live_rows, "changed": 0}
+    return diff_versions(name, vb, vs).counts

@@ -1,22 +1,27 @@
-"""Schemas and other catalog records <-> JSON, readable in the manifest.
+"""Schemas and other catalog records <-> JSON-able data, readable in the manifest.
 
-Catalog records (``TableSchema``, ``Column``, constraints, ``ViewDef``) are
-frozen dataclasses. They are written as ``{"__class__": "module:Name", field:
-value, ...}`` with tuples, sets and bytes tagged, and read back by calling the
-class with the fields it still has. So a field added later with a default reads
-old files fine, and a removed field is dropped. Only classes under
-``rustmemodb.`` are ever instantiated. Anything else (a value no JSON form is
-known for) falls back to a tagged pickle, which is exact but opaque.
+Catalog records (``TableSchema``, ``Column``, constraints, ``IndexDef``) are
+frozen dataclasses. They are written as ``{"__class__": "Column", field: value,
+...}`` with tuples tagged, and read back by calling the class with the fields it
+still has. So a field added later with a default reads old files fine, and a
+removed field is dropped.
+
+Reading is closed: only the classes in ``CLASSES`` can be named, each field is
+checked against the type it must have (``validate_schema``), and anything else
+is ``ValueError`` (XX001 for the caller). A value with no form here cannot be
+written: ``encode`` raises TypeError rather than fall back to an opaque format.
 """
 from __future__ import annotations
 
-import base64
 import dataclasses
-import importlib
-import pickle
 from typing import Any
 
-_TRUSTED = "rustmemodb."
+from .. import types
+from ..storage.schema import (CheckConstraint, Column, ForeignKey, IndexDef, TableSchema,
+                              UniqueConstraint)
+
+CLASSES: dict[str, type] = {cls.__name__: cls for cls in (
+    Column, UniqueConstraint, CheckConstraint, ForeignKey, IndexDef, TableSchema)}
 
 
 def encode(value: Any) -> Any:
@@ -26,58 +31,86 @@ def encode(value: Any) -> Any:
         return {"__tuple__": [encode(v) for v in value]}
     if isinstance(value, list):
         return [encode(v) for v in value]
-    if isinstance(value, (set, frozenset)):
-        return {"__set__": [encode(v) for v in sorted(value, key=repr)],
-                "frozen": isinstance(value, frozenset)}
-    if isinstance(value, dict):
-        return {"__map__": [[encode(k), encode(v)] for k, v in value.items()]}
-    if isinstance(value, bytes):
-        return {"__bytes__": base64.b64encode(value).decode("ascii")}
-    if dataclasses.is_dataclass(value) and type(value).__module__.startswith(_TRUSTED):
-        cls = type(value)
-        out = {"__class__": f"{cls.__module__}:{cls.__qualname__}"}
+    cls = type(value)
+    if dataclasses.is_dataclass(value) and CLASSES.get(cls.__name__) is cls:
+        out = {"__class__": cls.__name__}
         for f in dataclasses.fields(value):
             if f.init and not f.name.startswith("_"):
                 out[f.name] = encode(getattr(value, f.name))
         return out
-    return {"__pickle__": base64.b64encode(pickle.dumps(value, protocol=5)).decode("ascii")}
+    raise TypeError(f"no durable form for a catalog value of type {cls.__name__}")
 
 
-def decode(data: Any) -> Any:
-    if isinstance(data, list):
-        return [decode(v) for v in data]
+def decode(data: Any, depth: int = 0) -> Any:
+    if depth > 20:
+        raise ValueError("catalog record nested too deeply")
+    if isinstance(data, (list, tuple)):
+        return [decode(v, depth + 1) for v in data]
     if not isinstance(data, dict):
-        return data
+        if data is None or isinstance(data, (bool, int, float, str)):
+            return data
+        raise ValueError(f"unexpected {type(data).__name__} in a catalog record")
     if "__tuple__" in data:
-        return tuple(decode(v) for v in data["__tuple__"])
-    if "__set__" in data:
-        items = [decode(v) for v in data["__set__"]]
-        return frozenset(items) if data.get("frozen") else set(items)
-    if "__map__" in data:
-        return {_hashable(decode(k)): decode(v) for k, v in data["__map__"]}
-    if "__bytes__" in data:
-        return base64.b64decode(data["__bytes__"])
-    if "__pickle__" in data:
-        return pickle.loads(base64.b64decode(data["__pickle__"]))
+        items = data["__tuple__"]
+        if not isinstance(items, (list, tuple)):
+            raise ValueError("malformed tuple in a catalog record")
+        return tuple(decode(v, depth + 1) for v in items)
     if "__class__" in data:
-        cls = _resolve(data["__class__"])
-        known = {f.name for f in dataclasses.fields(cls) if f.init}
-        return cls(**{k: decode(v) for k, v in data.items() if k in known})
-    raise ValueError(f"unknown encoded value {sorted(data)[:3]}")
+        cls = CLASSES.get(data["__class__"]) if isinstance(data["__class__"], str) else None
+        if cls is None:
+            raise ValueError(f"unknown catalog record class {data['__class__']!r}")
+        known = {f.name for f in dataclasses.fields(cls) if f.init and not f.name.startswith("_")}
+        return cls(**{k: decode(v, depth + 1) for k, v in data.items() if k in known})
+    raise ValueError(f"unknown encoded value {sorted(map(str, data))[:3]}")
 
 
-def _hashable(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
+def decode_schema(data: Any) -> TableSchema:
+    """A ``TableSchema`` read from disk, checked field by field (ValueError if not)."""
+    schema = decode(data)
+    validate_schema(schema)
+    return schema
 
 
-def _resolve(path: str) -> type:
-    module, _, name = path.partition(":")
-    if not module.startswith(_TRUSTED):
-        raise ValueError(f"refusing to load class {path!r}")
-    obj: Any = importlib.import_module(module)
-    for part in name.split("."):
-        obj = getattr(obj, part)
-    return obj
+def _need(ok: bool, what: str) -> None:
+    if not ok:
+        raise ValueError(f"malformed table schema: {what}")
+
+
+def _str(v) -> bool:
+    return isinstance(v, str)
+
+
+def _positions(cols, n: int) -> bool:
+    return (isinstance(cols, tuple) and len(cols) > 0 and all(
+        isinstance(c, int) and not isinstance(c, bool) and 0 <= c < n for c in cols))
+
+
+def validate_schema(schema: Any) -> None:
+    _need(isinstance(schema, TableSchema), "not a table schema")
+    _need(_str(schema.name), "table name")
+    cols = schema.columns
+    _need(isinstance(cols, tuple) and all(isinstance(c, Column) for c in cols), "columns")
+    for c in cols:
+        _need(_str(c.name) and c.type in types.ALL_TYPES and isinstance(c.not_null, bool)
+              and (c.default_sql is None or _str(c.default_sql)), f"column {c.name!r}")
+    _need(len({c.name for c in cols}) == len(cols), "duplicate column names")
+    n = len(cols)
+    for group, cls in (("uniques", UniqueConstraint), ("checks", CheckConstraint),
+                       ("foreign_keys", ForeignKey), ("indexes", IndexDef)):
+        items = getattr(schema, group)
+        _need(isinstance(items, tuple) and all(isinstance(i, cls) for i in items), group)
+        for item in items:
+            _need(_str(item.name), f"{group} name")
+    for u in schema.uniques:
+        _need(_positions(u.columns, n) and isinstance(u.primary, bool), "unique columns")
+    for c in schema.checks:
+        _need(_str(c.sql), "check constraint")
+    for fk in schema.foreign_keys:
+        _need(_positions(fk.columns, n) and _str(fk.ref_table)
+              and isinstance(fk.ref_columns, tuple) and all(map(_str, fk.ref_columns))
+              and _str(fk.on_delete) and _str(fk.on_update), "foreign key")
+    for ix in schema.indexes:
+        _need(_positions(ix.columns, n) and isinstance(ix.unique, bool), "index")
 
 
 def class_path(obj: Any) -> str:

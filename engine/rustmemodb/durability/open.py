@@ -34,17 +34,20 @@ import json
 import os
 import threading
 import time
+import warnings
 from enum import Enum
 from pathlib import Path
 
 from .. import errors
 from ..api.connection import Connection
 from ..database import Database
-from .checkpoint import Files, remove_unreferenced, write_checkpoint
+from .checkpoint import Files, list_manifests, read_manifest, remove_unreferenced, \
+    write_checkpoint
+from .damage import Damage
 from .problems import io_error, object_in_use
 from .records import encode_commit, encode_root
 from .recover import recover
-from .wal import Log, fsync_dir, list_segments, segment_name
+from .wal import Log, cut_segment, fsync_dir, list_segments, seal_segment
 
 try:
     import fcntl
@@ -52,7 +55,7 @@ except ImportError:      # pragma: no cover - Windows: no cross-process lock
     fcntl = None
 
 MARKER = "RUSTMEMODB"
-MARKER_CONTENT = {"format": "rustmemodb", "version": 1}
+MARKER_CONTENT = {"format": "rustmemodb", "version": 2}
 DEFAULT_CHECKPOINT_BYTES = 64 << 20
 
 
@@ -184,7 +187,12 @@ class DurableDatabase(Database):
                  checkpoint_bytes: int, checkpoint_on_close: bool) -> None:
         t0 = time.perf_counter()
         self.files = Files()
-        rec = recover(directory, self.files)
+        try:
+            rec = recover(directory, self.files)
+        except Damage as damage:
+            raise damage.error() from None
+        except OSError as exc:
+            raise io_error(f"cannot read the database in {directory}: {exc}") from None
         super().__init__(rec.root, name=directory.name)
         self.directory = directory
         self.mode = mode
@@ -193,29 +201,50 @@ class DurableDatabase(Database):
         self.checkpoint_on_close = checkpoint_on_close
         self.close_with_last_connection = False
         self.recovery = {"seconds": 0.0, "replayed": rec.replayed, "torn_bytes": rec.torn_bytes,
-                         "checkpoint_lsn": rec.checkpoint_lsn, "last_lsn": rec.last_lsn}
+                         "checkpoint_lsn": rec.checkpoint_lsn, "last_lsn": rec.last_lsn,
+                         "warnings": list(rec.warnings), "fallback_from": rec.fallback_from}
         self.last_error: BaseException | None = None
         self._lock_fd = lock_fd
         self._lsn = rec.last_lsn
         self._ckpt_lock = threading.Lock()
-        self._ckpt_root = rec.root if rec.replayed == 0 else None
+        self._ckpt_root = rec.root if rec.replayed == 0 and rec.fallback_from is None else None
         self._ckpt_thread: threading.Thread | None = None
         self._connections = 0
         self._closed = False
+        # The checkpoints kept on disk, newest first: the one recovery used and the one
+        # before it (the fallback while the next is written).
+        self._manifests: list[dict] = [rec.manifest] if rec.manifest is not None else []
         self.log: Log | None = None
-        if mode is not Durability.NONE:
-            self.log = Log(directory / "wal", rec.last_lsn + 1, mode.value)
-            self.wal = self
-        elif rec.replayed:          # fold the log into a checkpoint: none will be written
-            self.checkpoint()
-        self._cleanup_segments()
-        if rec.manifest is not None:
-            remove_unreferenced(directory, rec.manifest)
+        for message in rec.warnings:
+            warnings.warn(f"rustmemodb: {directory}: {message}", RuntimeWarning, stacklevel=4)
+        try:
+            for path, offset in rec.cuts:       # the whole log is known sound by now
+                cut_segment(path, offset)
+            if mode is not Durability.NONE:
+                last = rec.last_segment
+                self.log = Log(directory / "wal", rec.last_lsn + 1, mode.value)
+                if (last is not None and not last.sealed and last.path.exists()
+                        and last.last_lsn == rec.last_lsn
+                        and last.path != self.log.segment):
+                    seal_segment(last.path, last.first_lsn, last.last_lsn)
+                self.wal = self
+                if rec.manifest is None or not rec.manifest["wal"]:
+                    # record that the log now continues this checkpoint (so a lost
+                    # segment is noticed), or write the first checkpoint of a new database
+                    self.checkpoint(force=True)
+            elif rec.replayed or rec.manifest is None:
+                self.checkpoint(force=True)   # fold the log in: none will be written
+        except OSError as exc:
+            if self.log is not None:
+                self.log.close()
+            raise io_error(f"cannot open the database in {directory}: {exc}") from exc
+        if rec.fallback_from is None:   # else keep the damaged checkpoint as evidence
+            self._cleanup()
         self.recovery["seconds"] = time.perf_counter() - t0
 
     # ---- the hook Database.commit calls ---------------------------------------------------
     def log_commit(self, txn, new) -> int | None:
-        return self._append(lambda: encode_commit(txn.ops, self.root, new))
+        return self._append(lambda: encode_commit(txn.ops, self.head, new))
 
     def log_restore(self, before, new) -> int | None:
         return self._append(lambda: encode_root(before, new))
@@ -238,24 +267,28 @@ class DurableDatabase(Database):
         self.log.wait_durable(lsn)
 
     # ---- checkpoints ----------------------------------------------------------------------
-    def checkpoint(self) -> dict | None:
+    def checkpoint(self, force: bool = False) -> dict | None:
         """Write a checkpoint of the committed state and drop the log it covers."""
         with self._ckpt_lock:
             self._check_open()
+            if self.log is not None and self.log.broken is not None:
+                self.log.sync()       # raises the 58030 the failed write or fsync left
             with self._commit_lock:
-                root = self.root
-                if root is self._ckpt_root:
+                root = self.head       # rotate() makes every logged commit durable
+                if root is self._ckpt_root and not force:
                     return None
                 lsn = self.log.rotate() if self.log is not None else self._lsn
             try:
-                manifest = write_checkpoint(self.directory, root, lsn, self.files)
+                manifest = write_checkpoint(self.directory, root, lsn, self.files,
+                                            wal=self.log is not None)
             except OSError as exc:
                 raise io_error(f"checkpoint failed: {exc}",
                                hint="Check free disk space; the previous checkpoint and "
                                     "the log are intact.") from exc
             self._ckpt_root = root
-            self._cleanup_segments(upto=lsn)
-            remove_unreferenced(self.directory, manifest)
+            self._manifests = [manifest] + [m for m in self._manifests
+                                            if m["name"] != manifest["name"]][:1]
+            self._cleanup()
             return manifest
 
     def _checkpoint_in_background(self) -> None:
@@ -272,18 +305,37 @@ class DurableDatabase(Database):
         except Exception as exc:     # reported through last_error; the log keeps growing
             self.last_error = exc
 
-    def _cleanup_segments(self, upto: int | None = None) -> None:
-        """Delete log segments whose records a checkpoint covers."""
+    def _cleanup(self) -> None:
+        """Delete what no kept checkpoint needs: older manifests and their files, and log
+        segments whose records all precede the oldest kept checkpoint."""
+        if not self._manifests:
+            return
+        keep = list(self._manifests)
+        if len(keep) == 1:     # just recovered: the previous manifest stays the fallback
+            older = [p for v, p in list_manifests(self.directory)
+                     if v < keep[0]["version"]][:1]
+            for path in older:
+                try:
+                    keep.append(read_manifest(path))
+                except Damage:
+                    return     # cannot tell what it needs: delete nothing
+        keep_lsn = min(m["lsn"] for m in keep)
+        try:
+            remove_unreferenced(self.directory, keep)
+        except OSError:
+            return
         current = self.log.segment if self.log is not None else None
-        for first, path in list_segments(self.directory / "wal"):
-            if path == current:
-                continue
-            if upto is None or first <= upto:
-                if upto is None and self.log is not None and self._ckpt_root is None:
-                    continue   # recovered records not yet in a checkpoint: keep them
+        for tmp in (self.directory / "wal").glob("*.wal.tmp"):   # a crash while creating
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+        segments = list_segments(self.directory / "wal")
+        for (first, path), (next_first, _) in zip(segments, segments[1:]):
+            if path != current and next_first <= keep_lsn + 1:
                 try:
                     path.unlink()
-                except FileNotFoundError:
+                except OSError:
                     pass
 
     # ---- connections and closing ---------------------------------------------------------
@@ -319,7 +371,8 @@ class DurableDatabase(Database):
         if thread is not None:
             thread.join()
         try:
-            if self.checkpoint_on_close or self.mode is Durability.NONE:
+            broken = self.log is not None and self.log.broken is not None
+            if (self.checkpoint_on_close or self.mode is Durability.NONE) and not broken:
                 self.checkpoint()
         finally:
             with self._commit_lock:

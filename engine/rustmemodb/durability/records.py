@@ -6,10 +6,12 @@ A record is logical: it says what the transaction did, not which bytes changed.
 
 ``ops`` mirror ``txn/transaction.py``, in order:
 
-    ("i", table, rows, first_rowid)      InsertOp: row tuples, pickled
+    ("i", table, rows, first_rowid)      InsertOp: row tuples (``values.py``)
     ("b", table, ipc_bytes, first_rowid) BulkInsertOp: the Arrow table as an IPC stream
     ("d", table, rowids_int64_bytes)     DeleteOp
-    ("u", table, rowids_int64_bytes, rows) UpdateOp: rows changed in place, pickled
+    ("u", table, rowids_int64_bytes, rows) UpdateOp: rows changed in place
+    ("U", table, rowids_int64_bytes, ipc_bytes) BulkUpdateOp: a set-based UPDATE in
+                                         place, the new rows as an Arrow IPC stream
     ("t", table, encoded_version|None)   ReplaceTableOp (DDL): see ``encode_version``
     ("v", name, (sql, columns)|None)     ViewOp
     ("s", name, value)                   SequenceOp
@@ -29,12 +31,14 @@ record* (``("ref", table, index)``: an ALTER or merge usually shares most of
 them) or carry Arrow IPC bytes. ``("R", ...)`` records carry every changed table
 that way; they are the fallback for whatever the op log cannot express.
 
-Pickle is used for the envelope and row tuples: the files are written and read
-by this engine only. Never open a database directory from an untrusted source.
+The envelope and row values are MessagePack with explicit value tags
+(``values.py``); Arrow payloads are IPC streams, fully validated before use;
+rows are checked against their table's schema before they are applied. So a
+record, even a hostile one with a valid checksum, can only fail to apply
+(XX001), never run code.
 """
 from __future__ import annotations
 
-import pickle
 from dataclasses import replace
 
 import numpy as np
@@ -42,12 +46,14 @@ import pyarrow as pa
 
 from ..storage.root import Root, ViewDef
 from ..storage.table import Chunk, TableVersion
-from ..txn.transaction import (BulkInsertOp, DeleteOp, InsertOp, ReplaceTableOp, SequenceOp,
-                               UpdateOp, ViewOp)
+from ..txn.transaction import (BulkInsertOp, BulkUpdateOp, DeleteOp, InsertOp,
+                               ReplaceTableOp, SequenceOp, UpdateOp, ViewOp)
 from . import tables as T
+from . import values
 from .problems import data_corrupted
 
-_KNOWN = (InsertOp, BulkInsertOp, DeleteOp, UpdateOp, ReplaceTableOp, ViewOp, SequenceOp)
+_KNOWN = (InsertOp, BulkInsertOp, DeleteOp, UpdateOp, BulkUpdateOp, ReplaceTableOp, ViewOp,
+          SequenceOp)
 
 
 # ---- encoding ---------------------------------------------------------------------------
@@ -69,6 +75,9 @@ def encode_commit(ops: list, before: Root, after: Root) -> bytes:
             out.append(("d", op.table, np.asarray(op.rowids, np.int64).tobytes()))
         elif kind is UpdateOp:
             out.append(("u", op.table, np.asarray(op.rowids, np.int64).tobytes(), op.rows))
+        elif kind is BulkUpdateOp:
+            out.append(("U", op.table, np.asarray(op.rowids, np.int64).tobytes(),
+                        arrow_bytes(op.data)))
         elif kind is ReplaceTableOp:
             enc = None if op.version is None else encode_version(op.version, before)
             out.append(("t", op.table, enc))
@@ -80,8 +89,7 @@ def encode_commit(ops: list, before: Root, after: Root) -> bytes:
             continue
         touched.add(getattr(op, "table", None))
     checks = tuple(_check(name, after.tables.get(name)) for name in touched if name)
-    return pickle.dumps(("C", after.version, after.catalog_version, out, seqs, checks),
-                        protocol=5)
+    return values.pack(("C", after.version, after.catalog_version, out, seqs, checks))
 
 
 def encode_root(before: Root, after: Root) -> bytes:
@@ -92,8 +100,8 @@ def encode_root(before: Root, after: Root) -> bytes:
             encode_version(version, before)
     views = {n: (v.sql, v.columns) for n, v in after.views.items()}
     checks = tuple(_check(n, v) for n, v in after.tables.items())
-    return pickle.dumps(("R", after.version, after.catalog_version, tables, views,
-                         dict(after.sequences), checks), protocol=5)
+    return values.pack(("R", after.version, after.catalog_version, tables, views,
+                        dict(after.sequences), checks))
 
 
 def _first(rowids) -> int:
@@ -113,11 +121,15 @@ def arrow_bytes(data: pa.Table | pa.RecordBatch) -> bytes:
             writer.write_table(data)
         else:
             writer.write_batch(data)
-    return sink.getvalue()
+    return sink.getvalue().to_pybytes()
 
 
 def read_arrow(buf) -> pa.Table:
-    return pa.ipc.open_stream(pa.py_buffer(buf)).read_all()
+    if not isinstance(buf, bytes):
+        raise ValueError("malformed Arrow payload")
+    table = pa.ipc.open_stream(pa.py_buffer(buf)).read_all()
+    table.validate(full=True)
+    return table
 
 
 def encode_version(version: TableVersion, before: Root) -> tuple:
@@ -141,7 +153,9 @@ def encode_version(version: TableVersion, before: Root) -> tuple:
 
 def apply_record(root: Root, payload: bytes) -> Root:
     """The root after replaying one record onto ``root`` (the state it was logged on)."""
-    record = pickle.loads(payload)
+    record = values.unpack(payload)
+    if not isinstance(record, tuple) or not record:
+        raise ValueError("malformed log record")
     if record[0] == "C":
         _, version, catalog, ops, seqs, checks = record
         new = _apply_ops(root, ops)
@@ -156,6 +170,8 @@ def apply_record(root: Root, payload: bytes) -> Root:
                    sequences=dict(seqs))
     else:
         raise data_corrupted(f"unknown log record type {record[0]!r}")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (version, catalog)):
+        raise ValueError("malformed record version")
     _verify(new, checks)
     return replace(new, version=version, catalog_version=catalog)
 
@@ -166,11 +182,16 @@ def _apply_ops(root: Root, ops: list) -> Root:
     for op in ops:
         kind, name = op[0], op[1]
         if kind == "i":
-            version, ids = root.tables[name].insert_rows(op[2])
+            T.check_rows(root.tables[name].schema, op[2])
+            version, ids = root.tables[name].insert_rows(list(op[2]))
             _remember(rowid_map, name, op[3], ids[0] if ids else 0, len(ids))
             root = root.with_table(name, version)
         elif kind == "b":
-            version, ids = root.tables[name].insert_arrow(read_arrow(op[2]))
+            data = read_arrow(op[2])
+            arrow = root.tables[name].schema.arrow_schema
+            if data.schema.names != arrow.names or data.schema.types != arrow.types:
+                raise ValueError(f'a bulk insert into "{name}" does not match its schema')
+            version, ids = root.tables[name].insert_arrow(data)
             _remember(rowid_map, name, op[3], int(ids[0]) if len(ids) else 0, len(ids))
             root = root.with_table(name, version)
         elif kind == "d":
@@ -178,7 +199,22 @@ def _apply_ops(root: Root, ops: list) -> Root:
             root = root.with_table(name, root.tables[name].delete(mapped))
         elif kind == "u":
             mapped = _mapped_ids(rowid_map, name, op[2])
-            version, done = root.tables[name].update_rows(mapped, op[3])
+            T.check_rows(root.tables[name].schema, op[3])
+            version, done = root.tables[name].update_rows(mapped, list(op[3]))
+            if len(done) != len(mapped):
+                raise data_corrupted(f'log replay: an update of table "{name}" names rows '
+                                     f'that do not exist')
+            root = root.with_table(name, version)
+        elif kind == "U":
+            data = read_arrow(op[3])
+            arrow = root.tables[name].schema.arrow_schema
+            if data.schema.names != arrow.names or data.schema.types != arrow.types:
+                raise ValueError(f'a bulk update of "{name}" does not match its schema')
+            mapped = np.asarray(_mapped_ids(rowid_map, name, op[2]), np.int64)
+            if len(mapped) != data.num_rows:
+                raise ValueError(f'a bulk update of "{name}" has {len(mapped)} rowids for '
+                                 f'{data.num_rows} rows')
+            version, done, _ = root.tables[name].update_arrow(mapped, data)
             if len(done) != len(mapped):
                 raise data_corrupted(f'log replay: an update of table "{name}" names rows '
                                      f'that do not exist')
@@ -219,6 +255,8 @@ def decode_version(enc: tuple, before: Root) -> TableVersion:
     chunks = []
     for ref in chunk_refs:
         if ref[0] == "ref":
+            if not isinstance(ref[2], int) or ref[2] < 0:
+                raise ValueError("malformed chunk reference")
             chunks.append(before.tables[ref[1]].settled().chunks[ref[2]])
         else:
             batch = read_arrow(ref[1]).combine_chunks().to_batches()

@@ -22,6 +22,7 @@ does not handle.
 """
 from __future__ import annotations
 
+import datetime
 from dataclasses import fields, replace
 
 import immutables
@@ -31,6 +32,7 @@ import pyarrow as pa
 from ..storage.index import UniqueIndex
 from ..storage.index_build import unique_from_arrays
 from ..storage.table import Chunk, TableVersion, Tail
+from .. import types
 from . import codec
 from .problems import data_corrupted
 
@@ -69,6 +71,8 @@ def pack_mask(mask: np.ndarray | None) -> bytes | None:
 def unpack_mask(data: bytes | None, n: int) -> np.ndarray | None:
     if data is None:
         return None
+    if not isinstance(data, bytes) or len(data) != (n + 7) // 8:
+        raise ValueError("malformed deletion mask")
     return np.unpackbits(np.frombuffer(data, np.uint8), count=n).astype(bool)
 
 
@@ -84,25 +88,65 @@ def chunk_batch(chunk: Chunk) -> pa.RecordBatch:
 def chunk_from_batch(batch: pa.RecordBatch) -> Chunk:
     if batch.num_columns == 0 or batch.schema.names[-1] != ROWID:
         raise ValueError("chunk batch has no rowid column")
-    rowids = batch.column(batch.num_columns - 1).to_numpy(zero_copy_only=True)
+    column = batch.column(batch.num_columns - 1)
+    if column.type != pa.int64() or column.null_count:
+        raise ValueError("malformed rowid column")
+    rowids = column.to_numpy(zero_copy_only=True)
+    if len(rowids) > 1 and not (rowids[1:] > rowids[:-1]).all():
+        raise ValueError("rowids out of order")
+    if len(rowids) and rowids[0] < 0:
+        raise ValueError("negative rowid")
     return Chunk(batch.drop_columns([ROWID]), rowids)
+
+
+# Python types a stored value of each SQL type may have (types.py: storage form).
+_STORED = {types.INTEGER: (int,), types.FLOAT: (float, int), types.TEXT: (str,),
+           types.BOOLEAN: (bool,), types.TIMESTAMP: (datetime.datetime,),
+           types.DATE: (datetime.date,), types.UUID: (str,), types.JSON: (str,)}
+
+
+def check_rows(schema, rows) -> None:
+    """ValueError unless every row fits ``schema`` (width and value types), so rows read
+    from disk can never reach the engine in a shape it does not expect."""
+    kinds = [_STORED[c.type] for c in schema.columns]
+    width = len(kinds)
+    for row in rows:
+        if not isinstance(row, tuple) or len(row) != width:
+            raise ValueError(f'a row of table "{schema.name}" has the wrong shape')
+        for value, ok in zip(row, kinds):
+            if value is None:
+                continue
+            t = type(value)
+            if t not in ok:
+                raise ValueError(f'a row of table "{schema.name}" holds a '
+                                 f"{t.__name__} where a {ok[0].__name__} belongs")
 
 
 # ---- putting back together ----------------------------------------------------------------
 
 def build_version(meta: dict, chunks: list[Chunk], dead: list, tail: list,
                   tail_dead) -> TableVersion:
-    schema = codec.decode(meta["schema"])
+    schema = codec.decode_schema(meta["schema"])
     arrow = schema.arrow_schema
     for chunk in chunks:
         got = chunk.batch.schema
         if got.names != arrow.names or got.types != arrow.types:
             raise data_corrupted(f'a chunk of table "{schema.name}" does not match its schema',
                                  detail=f"expected {arrow}, found {got}")
+    if len(dead) != len(chunks):
+        raise ValueError("one deletion mask per chunk expected")
     masks = tuple(unpack_mask(d, len(c)) for d, c in zip(dead, chunks))
+    tail = list(tail)
+    check_rows(schema, tail)
+    tail_dead = list(tail_dead)
+    if not all(isinstance(r, int) and not isinstance(r, bool) for r in tail_dead):
+        raise ValueError("malformed tail deletions")
+    tail_rowid0 = meta["tail_rowid0"]
+    if chunks and len(chunks[-1].rowids) and int(chunks[-1].rowids[-1]) >= tail_rowid0:
+        raise ValueError("chunk rowids overlap the row tail")
     version = TableVersion(
         schema=schema, chunks=tuple(chunks), dead=masks, tail=Tail(list(tail)),
-        tail_len=len(tail), tail_rowid0=meta["tail_rowid0"],
+        tail_len=len(tail), tail_rowid0=tail_rowid0,
         tail_dead=immutables.Map({r: True for r in tail_dead}), indexes={}, live_rows=meta["live_rows"])
     return rebuild_indexes(version, meta["indexes"])
 

@@ -1,21 +1,32 @@
 """The write-ahead log: framed, checksummed records in append-only segment files.
 
-Frame layout (little endian), one per committed transaction::
+A segment is ``wal/<first lsn, 20 digits>.wal``; LSNs go up by one per record,
+across segments. Layout (little endian, CRC32C everywhere)::
 
-    ┌──────────────┬──────────────┬────────────┬──────────────────────┐
-    │ length  u64  │ lsn     u64  │ crc32  u32 │ payload (length B)   │
-    └──────────────┴──────────────┴────────────┴──────────────────────┘
-    crc32 covers the lsn and the payload.
+    segment header (48 bytes)
+    ┌──────────┬────────────┬──────────┬───────────┬────────────┬─────────────────────┐
+    │ magic 8s │ format u32 │ 0    u32 │ first u64 │ crc u32 +4 │ mark: lsn u64,      │
+    │          │            │          │           │ (bytes 0-24)│ crc u32 (lsn+first) │
+    └──────────┴────────────┴──────────┴───────────┴────────────┴─────────────────────┘
+    frame (24 bytes + payload), one per committed transaction
+    ┌────────────┬─────────┬───────┬─────────┬─────────────────────────────┬─────────┐
+    │ length u64 │ kind u8 │ 0 x3  │ lsn u64 │ crc u32 (bytes 0-20 + data) │ payload │
+    └────────────┴─────────┴───────┴─────────┴─────────────────────────────┴─────────┘
 
-A segment (``wal/<first lsn, 20 digits>.wal``) starts with an 8-byte magic and
-its first LSN; LSNs go up by one per record, across segments. A checkpoint at
-LSN L rotates to a fresh segment starting at L+1, and deletes the older ones
-once its manifest is durable.
+``kind`` 1 is a commit record; kind 2 *seals* a segment (no payload, ``lsn`` =
+its last LSN): written when the log moves on to the next segment, so a sealed
+segment with no successor means a segment was lost. The header's *mark* is the
+last LSN known to be fsync'ed, rewritten right after each fsync (so it never
+claims what a power loss could take back; it reaches the disk with the next
+fsync, and survives a process crash at once): a segment whose valid records end
+before its mark was truncated or damaged, not torn by a crash. A checkpoint at LSN L rotates
+to a fresh segment starting at L+1.
 
-Reading stops at the first frame that is short, fails its checksum or breaks the
-LSN sequence: that is the *torn tail* a crash leaves (a write cut short, or
-garbage after it). Everything before it was written whole. The writer truncates
-such a tail away before appending, so new records never hide behind garbage.
+Reading (``scan_segment``) never modifies anything. It stops at the first frame
+that is short, fails its checksum, has an unknown kind or breaks the LSN
+sequence, and then looks for a *valid* frame after it: if one exists, the bad
+frame is damage in the middle of the log (XX001, see ``recover.py``); if not,
+it may be the torn tail a crash leaves.
 
 Durability (``Log.mode``):
 
@@ -36,23 +47,41 @@ from __future__ import annotations
 import os
 import struct
 import threading
-import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+
+import google_crc32c
 
 from .problems import io_error
 
-MAGIC = b"RMDBWAL1"
-SEGMENT_HEADER = struct.Struct("<8sQ")
-FRAME = struct.Struct("<QQI")
+MAGIC = b"RMDBWAL\x00"
+FORMAT = 2
+HEADER = struct.Struct("<8sIIQ")          # magic, format, reserved, first lsn
+HEADER_CRC = struct.Struct("<I4x")
+MARK = struct.Struct("<QI4x")             # durable lsn, crc
+MARK_OFFSET = HEADER.size + HEADER_CRC.size
+SEGMENT_HEADER_SIZE = MARK_OFFSET + MARK.size
+FRAME = struct.Struct("<QB3xQI")          # length, kind, lsn, crc
+COMMIT, SEAL = 1, 2
+_CRC_SPAN = FRAME.size - 4                # the header bytes the crc covers
 _LSN = struct.Struct("<Q")
+_LSN_AT = 12                              # offset of the lsn inside a frame
+_MAX_CANDIDATES = 200_000
 
 
-def frame(lsn: int, payload: bytes) -> bytes:
-    lsn_bytes = _LSN.pack(lsn)
-    crc = zlib.crc32(payload, zlib.crc32(lsn_bytes))
-    return FRAME.pack(len(payload), lsn, crc) + payload
+def frame(lsn: int, payload: bytes, kind: int = COMMIT) -> bytes:
+    head = FRAME.pack(len(payload), kind, lsn, 0)[:_CRC_SPAN]
+    crc = google_crc32c.extend(google_crc32c.value(head), payload)
+    return head + struct.pack("<I", crc) + payload
+
+
+def segment_header(first_lsn: int, mark: int = 0) -> bytes:
+    head = HEADER.pack(MAGIC, FORMAT, 0, first_lsn)
+    return head + HEADER_CRC.pack(google_crc32c.value(head)) + mark_bytes(first_lsn, mark)
+
+
+def mark_bytes(first_lsn: int, mark: int) -> bytes:
+    return MARK.pack(mark, google_crc32c.value(_LSN.pack(first_lsn) + _LSN.pack(mark)))
 
 
 def segment_name(first_lsn: int) -> str:
@@ -61,48 +90,130 @@ def segment_name(first_lsn: int) -> str:
 
 def list_segments(wal_dir: Path) -> list[tuple[int, Path]]:
     out = []
-    for p in wal_dir.glob("*.wal"):
-        try:
+    try:
+        entries = list(wal_dir.glob("*.wal"))
+    except OSError:
+        return []
+    for p in entries:
+        if len(p.stem) == 20 and p.stem.isdigit():
             out.append((int(p.stem), p))
-        except ValueError:
-            continue
     return sorted(out)
 
 
 @dataclass
 class Scan:
-    """What reading one segment found."""
-    records: list            # (lsn, payload memoryview)
-    valid_bytes: int         # offset just past the last whole frame
-    torn: bool               # stopped before the end of the file
+    """What reading one segment found (nothing is modified)."""
+    path: Path
+    first_lsn: int                 # from the file name
     size: int
+    header_error: str | None = None
+    mark: int = 0                  # last LSN recorded durable (0: none / unreadable)
+    mark_ok: bool = True
+    records: list = field(default_factory=list)   # (lsn, payload memoryview, offset)
+    end: int = 0                   # offset just past the last whole frame (incl. a seal)
+    sealed: bool = False
+    bad_offset: int | None = None  # first frame that is not whole and valid
+    bad_reason: str = ""
+    valid_after: int | None = None  # offset of a valid frame after bad_offset, if any
+
+    @property
+    def last_lsn(self) -> int:
+        return self.records[-1][0] if self.records else self.first_lsn - 1
 
 
-def read_segment(path: Path, expect_lsn: int | None = None) -> Scan:
-    """Whole frames from the start of a segment, stopping at the first bad one."""
-    data = memoryview(path.read_bytes())
+def scan_segment(path: Path, first_lsn: int) -> Scan:
+    data = path.read_bytes()
     size = len(data)
-    if size < SEGMENT_HEADER.size:
-        return Scan([], 0, size > 0, size)
-    magic, first = SEGMENT_HEADER.unpack_from(data, 0)
-    if magic != MAGIC:
-        return Scan([], 0, True, size)
-    pos, lsn = SEGMENT_HEADER.size, first if expect_lsn is None else expect_lsn
-    if expect_lsn is not None and first != expect_lsn:
-        return Scan([], SEGMENT_HEADER.size, size > SEGMENT_HEADER.size, size)
-    records = []
-    while pos + FRAME.size <= size:
-        length, rec_lsn, crc = FRAME.unpack_from(data, pos)
+    scan = Scan(path, first_lsn, size)
+    if size < SEGMENT_HEADER_SIZE:
+        scan.header_error = f"the segment header is cut short ({size} of " \
+                            f"{SEGMENT_HEADER_SIZE} bytes)"
+        scan.bad_offset = 0
+        return scan
+    magic, fmt, _, first = HEADER.unpack_from(data, 0)
+    (hcrc,) = HEADER_CRC.unpack_from(data, HEADER.size)
+    if google_crc32c.value(data[:HEADER.size]) != hcrc or magic != MAGIC:
+        scan.header_error = "the segment header fails its checksum"
+    elif fmt != FORMAT:
+        scan.header_error = f"unsupported log format {fmt} (expected {FORMAT})"
+    elif first != first_lsn:
+        scan.header_error = f"the segment header names first LSN {first}, the file name " \
+                            f"{first_lsn}"
+    if scan.header_error:
+        scan.bad_offset = 0
+        return scan
+    mark, mcrc = MARK.unpack_from(data, MARK_OFFSET)
+    if google_crc32c.value(_LSN.pack(first) + _LSN.pack(mark)) == mcrc:
+        scan.mark = mark
+    else:
+        scan.mark_ok = False
+    view = memoryview(data)
+    pos, lsn = SEGMENT_HEADER_SIZE, first
+    while pos < size:
+        problem = _check_frame(data, pos, lsn)
+        if problem:
+            scan.bad_offset, scan.bad_reason = pos, problem
+            scan.valid_after = _find_valid_frame(data, pos + 1, lsn)
+            break
+        length, kind, rec_lsn, _ = FRAME.unpack_from(data, pos)
         end = pos + FRAME.size + length
-        if rec_lsn != lsn or end > size:
-            break
-        payload = data[pos + FRAME.size: end]
-        if zlib.crc32(payload, zlib.crc32(_LSN.pack(rec_lsn))) != crc:
-            break
-        records.append((rec_lsn, payload))
+        if kind == SEAL:
+            scan.sealed = True
+            scan.end = end
+            if end < size:
+                scan.bad_offset, scan.bad_reason = end, "data after the segment's seal"
+                scan.valid_after = end
+            return scan
+        scan.records.append((rec_lsn, view[pos + FRAME.size:end], pos))
         lsn += 1
         pos = end
-    return Scan(records, pos, pos < size, size)
+    scan.end = pos if scan.bad_offset is None else scan.bad_offset
+    return scan
+
+
+def _check_frame(data: bytes, pos: int, lsn: int) -> str:
+    """Why the frame at ``pos`` (expected to carry ``lsn``) is not valid, or ''."""
+    size = len(data)
+    if pos + FRAME.size > size:
+        return "a frame header is cut short"
+    length, kind, rec_lsn, crc = FRAME.unpack_from(data, pos)
+    end = pos + FRAME.size + length
+    if end > size:
+        return "a frame's payload is cut short"
+    if google_crc32c.extend(google_crc32c.value(data[pos:pos + _CRC_SPAN]),
+                            data[pos + FRAME.size:end]) != crc:
+        return "a frame fails its checksum"
+    if kind == SEAL:
+        return "" if rec_lsn == lsn - 1 and length == 0 else "a malformed segment seal"
+    if kind != COMMIT:
+        return f"unknown frame kind {kind}"
+    if rec_lsn != lsn:
+        return f"a frame carries LSN {rec_lsn} where {lsn} was expected"
+    return ""
+
+
+def _find_valid_frame(data: bytes, start: int, lsn: int) -> int | None:
+    """Offset of a whole, checksum-valid frame at or after ``start`` whose LSN could
+    follow ``lsn`` (the one expected where reading stopped), or None.
+
+    A frame is found by its kind byte, zero padding and LSN (12 known bytes); the
+    candidates are then checked in full. Used only once damage was found, so the
+    cost (a few ``bytes.find`` over the rest of the segment) is paid only then."""
+    checked = 0
+    wanted = [(COMMIT, lsn), (COMMIT, lsn + 1), (SEAL, lsn - 1), (SEAL, lsn)]
+    wanted += [(COMMIT, n) for n in range(lsn + 2, lsn + 64)]
+    wanted += [(SEAL, n) for n in range(lsn + 1, lsn + 64)]
+    for kind, n in wanted:
+        pattern = bytes([kind, 0, 0, 0]) + _LSN.pack(n)
+        at = data.find(pattern, start + 8)
+        while at != -1:
+            checked += 1
+            if checked > _MAX_CANDIDATES:     # cannot tell: assume the worst
+                return start
+            if not _check_frame(data, at - 8, n if kind == COMMIT else n + 1):
+                return at - 8
+            at = data.find(pattern, at + 1)
+    return None
 
 
 def fsync_dir(path: Path) -> None:
@@ -113,11 +224,31 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def create_segment(wal_dir: Path, first_lsn: int) -> int:
+    """A new, empty, durable segment; returns its open (write) descriptor.
+
+    The header is written to a temporary file that is renamed into place once
+    durable, so a crash never leaves a segment with a torn header (nor half-replaces
+    an existing empty one of the same name)."""
+    path = wal_dir / segment_name(first_lsn)
+    tmp = wal_dir / (segment_name(first_lsn) + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.pwrite(fd, segment_header(first_lsn), 0)
+        os.fsync(fd)
+        os.replace(tmp, path)
+        fsync_dir(wal_dir)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 class Log:
     """The writer side: one open segment, appends, fsync policy, rotation."""
 
     def __init__(self, wal_dir: Path, next_lsn: int, mode: str, *,
-                 resume: Path | None = None, interval: float = 0.010) -> None:
+                 interval: float = 0.010) -> None:
         self.dir = wal_dir
         self.mode = mode
         self.interval = interval
@@ -132,17 +263,18 @@ class Log:
         self._closed = False
         self._fd = -1
         self._segment: Path | None = None
-        if resume is not None:
-            self._fd = os.open(resume, os.O_WRONLY | os.O_APPEND)
-            self._size = os.fstat(self._fd).st_size
-            self._segment = resume
-        else:
-            self._open_segment(next_lsn)
+        self._first = next_lsn
+        self._mark = 0                    # what the open segment's header mark says
+        self._open_segment(next_lsn)
         self._flusher = None
         if mode == "async":
             self._flusher = threading.Thread(target=self._flush_loop, name="rustmemodb-wal",
                                              daemon=True)
             self._flusher.start()
+
+    @property
+    def broken(self) -> BaseException | None:
+        return self._broken
 
     # ---- appends (caller holds the database commit lock) ----------------------------------
     def append(self, payload: bytes) -> int:
@@ -152,9 +284,10 @@ class Log:
         fd, start = self._fd, self._size
         try:
             view = memoryview(data)
+            at = start
             while view:
-                n = os.write(fd, view)
-                view = view[n:]
+                n = os.pwrite(fd, view, at)
+                view, at = view[n:], at + n
         except OSError as exc:
             self._undo(fd, start, exc)
         self._size = start + len(data)
@@ -191,6 +324,7 @@ class Log:
         with self._cond:
             while self._syncing:
                 self._cond.wait()
+            self._check()
             if self.durable_lsn < self.written_lsn:
                 self._sync_locked()
 
@@ -198,11 +332,17 @@ class Log:
         # Called holding _cond; releases it for the fsync itself so that other
         # committers can append (and queue up for the next fsync) meanwhile.
         self._syncing = True
-        target, fd = self.written_lsn, self._fd
+        target, fd, first = self.written_lsn, self._fd, self._first
         self._cond.release()
         error = None
         try:
-            os.fsync(fd)
+            self._fsync(fd)
+            # Only now may the mark claim ``target``: written after the fsync, it reaches
+            # the disk with the next one (or is in the page cache for a process crash),
+            # never before the records it vouches for.
+            if target > self._mark:
+                os.pwrite(fd, mark_bytes(first, target), MARK_OFFSET)
+                self._mark = target
         except OSError as exc:
             error = exc
         finally:
@@ -215,7 +355,12 @@ class Log:
                 self._broken = error
             self._cond.notify_all()
         if error is not None:
-            raise io_error(f"could not fsync the write-ahead log: {error}") from error
+            raise io_error(f"could not fsync the write-ahead log: {error}",
+                           hint="The database is read-only until it is reopened.") from error
+
+    @staticmethod
+    def _fsync(fd: int) -> None:
+        os.fsync(fd)             # looked up at call time: tests monkeypatch os.fsync
 
     def _flush_loop(self) -> None:
         while True:
@@ -232,8 +377,8 @@ class Log:
 
     def _check(self) -> None:
         if self._broken is not None:
-            raise io_error("the write-ahead log failed earlier; no more commits are accepted",
-                           detail=str(self._broken),
+            raise io_error("the write-ahead log failed earlier; the database is read-only "
+                           "until it is reopened", detail=str(self._broken),
                            hint="Close and reopen the database after fixing the disk problem.")
         if self._closed:
             raise io_error("the database is closed")
@@ -241,25 +386,39 @@ class Log:
     # ---- segments ------------------------------------------------------------------------
     def rotate(self) -> int:
         """Start a new segment at ``next_lsn`` (caller holds the commit lock); returns the
-        last LSN of the closed segment, which is durable on return."""
+        last LSN of the closed segment, which is durable and sealed on return."""
         with self._cond:
             while self._syncing:
                 self._cond.wait()
+            self._check()
             if self.durable_lsn < self.written_lsn:
                 self._sync_locked()
-            old_fd = self._fd
-            self._open_segment(self.next_lsn)
-            os.close(old_fd)
+            old_fd, old_first, old_size = self._fd, self._first, self._size
+            last = self.next_lsn - 1
+            if self.next_lsn == self._first:     # nothing in this segment yet: keep it
+                self.bytes_since_checkpoint = 0
+                return last
+            try:
+                self._open_segment(self.next_lsn)
+                # Sealed only once its successor exists: a crash in between leaves an
+                # unsealed segment followed by an empty one, which reads as whole.
+                os.pwrite(old_fd, frame(last, b"", SEAL), old_size)
+                os.pwrite(old_fd, mark_bytes(old_first, last), MARK_OFFSET)
+                self._fsync(old_fd)
+            except OSError as exc:
+                self._broken = exc
+                raise io_error(f"could not start a new log segment: {exc}") from exc
+            finally:
+                if old_fd != self._fd:
+                    os.close(old_fd)
             self.bytes_since_checkpoint = 0
-            return self.next_lsn - 1
+            return last
 
     def _open_segment(self, first_lsn: int) -> None:
-        path = self.dir / segment_name(first_lsn)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
-        os.write(fd, SEGMENT_HEADER.pack(MAGIC, first_lsn))
-        os.fsync(fd)
-        fsync_dir(self.dir)
-        self._fd, self._segment, self._size = fd, path, SEGMENT_HEADER.size
+        fd = create_segment(self.dir, first_lsn)
+        self._fd, self._segment, self._size = fd, self.dir / segment_name(first_lsn), \
+            SEGMENT_HEADER_SIZE
+        self._first, self._mark = first_lsn, 0
 
     @property
     def segment(self) -> Path | None:
@@ -271,6 +430,7 @@ class Log:
         try:
             if self._broken is None:
                 self.sync()
+                self._fsync(self._fd)     # the mark written after the last fsync
         finally:
             with self._cond:
                 self._closed = True
@@ -280,9 +440,28 @@ class Log:
             os.close(self._fd)
 
 
-def iter_records(wal_dir: Path, after_lsn: int) -> Iterator[tuple[int, memoryview]]:
-    """Records with LSN > ``after_lsn`` (see ``recover.py`` for the tail handling)."""
-    for _, path in list_segments(wal_dir):
-        for lsn, payload in read_segment(path).records:
-            if lsn > after_lsn:
-                yield lsn, payload
+def seal_segment(path: Path, first_lsn: int, last_lsn: int) -> None:
+    """Seal a segment left unsealed by a crash (its successor is about to exist): the
+    seal frame, then, once that is durable, the mark saying every record is."""
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        size = os.fstat(fd).st_size
+        os.pwrite(fd, frame(last_lsn, b"", SEAL), size)
+        os.fsync(fd)
+        os.pwrite(fd, mark_bytes(first_lsn, last_lsn), MARK_OFFSET)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def cut_segment(path: Path, offset: int) -> None:
+    """Truncate a segment at ``offset`` (remove it if nothing of it is kept)."""
+    if offset <= 0:
+        path.unlink()
+        return
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.ftruncate(fd, offset)
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -33,7 +33,11 @@ class ExecContext:
         self.rowcount = -1                # rows affected, set by DML operators
 
     def check_cancel(self) -> None:
-        if self.cancel is not None and self.cancel.is_set():
+        cancel = self.cancel
+        if cancel is not None and cancel.is_set():
+            check = getattr(cancel, "check", None)   # exec/limits.py: timeout or interrupt
+            if check is not None:
+                check()
             raise errors.sql_error("57014", "canceling statement due to user request")
 
     @property

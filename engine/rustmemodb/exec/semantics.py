@@ -116,14 +116,27 @@ def check_divisor(b) -> None:
 
 def round_half_away(values, ndigits: int = 0):
     """PostgreSQL rounds numeric half away from zero; Arrow defaults to half-to-even."""
+    if ndigits > 340:          # no digit of a double lies that far right
+        return values
+    if ndigits < -340:
+        return pc.multiply(values, 0.0)
     scaled = pc.multiply(values, 10.0 ** ndigits)
     rounded = pc.multiply(pc.sign(scaled), pc.floor(pc.add(pc.abs(scaled), 0.5)))
-    return pc.divide(rounded, 10.0 ** ndigits)
+    out = pc.divide(rounded, 10.0 ** ndigits)
+    # a value so large that scaling overflowed has no digits there to round
+    return pc.if_else(pc.is_finite(scaled), out, values)
 
 
 def round_half_away_row(x: float, ndigits: int = 0) -> float:
+    if ndigits > 340 or x != x or x in (math.inf, -math.inf):
+        return x          # no digit of a double lies that far right
+    if ndigits < -340:
+        return math.copysign(0.0, x)
     scale = 10.0 ** ndigits
-    return math.copysign(math.floor(abs(x) * scale + 0.5), x) / scale
+    scaled = abs(x) * scale
+    if scaled == math.inf:
+        return x
+    return math.copysign(math.floor(scaled + 0.5), x) / scale
 
 
 def sum_int64(values) -> int | None:
@@ -145,3 +158,41 @@ def hash_key(values):
     if pa.types.is_floating(values.type):
         return pc.add(values, 0.0)
     return values
+
+
+def sort_keys_for(values, order: str, null_placement: str) -> list:
+    """Arrow sort keys ``[(array, order, null_placement), ...]`` for one SQL sort key.
+
+    Arrow places NaN next to the NULLs (at the same end), PostgreSQL sorts NaN above
+    every number and apart from NULLs. A float column holding NaN is therefore sorted by
+    (is NaN, value): the first key, with the column's direction and NULL placement, lifts
+    NaN above the numbers; NaNs tie on the value key, as NaN = NaN in SQL."""
+    if pa.types.is_interval(values.type):
+        return _interval_keys(values, order, null_placement)
+    if pa.types.is_floating(values.type) and values.null_count < len(values) and \
+            pc.any(pc.is_nan(values)).as_py():
+        return [(pc.is_nan(values), order, null_placement), (values, order, null_placement)]
+    return [(values, order, null_placement)]
+
+
+def _interval_keys(values, order: str, null_placement: str) -> list:
+    """Intervals have no Arrow sort kernel: sort by PostgreSQL's span (a month is 30
+    days), as (whole days, remaining microseconds) so no int64 overflows."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    day_us = 86_400_000_000
+    parts = [(0, 0) if v is None else (v.months * 30 + v.days, v.nanoseconds // 1000)
+             for v in values.to_pylist()]
+    days = np.array([d + us // day_us for d, us in parts], dtype=np.int64)
+    rest = np.array([us % day_us for _, us in parts], dtype=np.int64)
+    mask = values.is_null().to_numpy(zero_copy_only=False) if values.null_count else None
+    return [(pa.array(days, mask=mask), order, null_placement),
+            (pa.array(rest, mask=mask), order, null_placement)]
+
+
+def row_sort_value(v):
+    """A row-path sort key part for a non-NULL value: NaN above every float, equal to
+    itself (Python's NaN compares false with everything, which scrambles ``sorted``)."""
+    if v != v:
+        return (1, 0.0)
+    return (0, v)

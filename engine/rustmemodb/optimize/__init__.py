@@ -5,6 +5,7 @@ switched off by name (``disabled``), as the binder does for correlated subquerie
 """
 from __future__ import annotations
 
+from ..exec.limits import check
 from ..plan.logical import LogicalNode
 from .registry import RULES
 
@@ -12,5 +13,6 @@ from .registry import RULES
 def optimize(plan: LogicalNode, ctx=None, disabled: frozenset = frozenset()) -> LogicalNode:
     for name, rule in RULES:
         if name not in disabled:
+            check()   # interrupt / statement_timeout between rules (exec/limits.py)
             plan = rule(plan, ctx)
     return plan

@@ -33,7 +33,7 @@ import dataclasses
 
 from ..plan.walk import map_children
 from ..plan.access import IndexLookup
-from ..plan.expr import Call, ColRef, Const, Expr, InList, Param
+from ..plan.expr import Call, ColRef, Const, Expr, InList, Param, conjoin, conjuncts
 from ..plan.logical import LogicalLimit, LogicalNode, LogicalProject, LogicalScan, LogicalSort
 from .estimate import DEFAULT_BETWEEN, column_stats
 
@@ -60,21 +60,9 @@ def _visit(plan: LogicalNode, root) -> LogicalNode:
 
 # ---- predicates -------------------------------------------------------------------------
 
-def conjuncts(e: Expr) -> list[Expr]:
-    if isinstance(e, Call) and e.fn == "and":
-        return conjuncts(e.args[0]) + conjuncts(e.args[1])
-    return [e]
-
-
 def _and(parts: list[Expr], whole: Expr) -> Expr | None:
-    """Re-join conjuncts with the AND implementation found in the original filter."""
-    if not parts:
-        return None
-    impl = next(n.impl for n in whole.walk() if isinstance(n, Call) and n.fn == "and")
-    out = parts[0]
-    for p in parts[1:]:
-        out = Call("and", (out, p), "BOOLEAN", impl)
-    return out
+    """Re-join conjuncts (plan.expr.conjoin: balanced when long)."""
+    return conjoin(parts)
 
 
 def is_key_expr(e: Expr) -> bool:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..exec import limits as _limits
+
 
 class Expr:
     type: str
@@ -224,6 +226,7 @@ def column_refs(e: Expr) -> set[int]:
 def transform(e: Expr, fn) -> Expr:
     """Rebuild ``e`` bottom-up, replacing each node by ``fn(node)`` (children first)."""
     import dataclasses
+    _limits.tick()   # optimizer passes over huge expressions stay interruptible
     if not dataclasses.is_dataclass(e):
         return fn(e)
     changes = {}
@@ -265,20 +268,43 @@ def _transform_item(x, fn):
 # ---- helpers for rewrites (optimizer rules, binder) ---------------------------------------
 
 def conjuncts(e: Expr | None) -> list[Expr]:
-    """``a AND b AND c`` as ``[a, b, c]`` (None gives [])."""
+    """``a AND b AND c`` as ``[a, b, c]`` (None gives []); iterative, so a chain of any
+    length or shape splits without recursion."""
     if e is None:
         return []
-    if isinstance(e, Call) and e.fn == "and" and len(e.args) == 2:
-        return conjuncts(e.args[0]) + conjuncts(e.args[1])
-    return [e]
+    out, stack = [], [e]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Call) and n.fn == "and" and len(n.args) == 2:
+            stack.append(n.args[1])
+            stack.append(n.args[0])
+        else:
+            out.append(n)
+    return out
 
 
 def conjoin(parts: list[Expr]) -> Expr | None:
-    """The AND of ``parts`` (None when empty)."""
-    out = None
-    for p in parts:
-        out = p if out is None else Call("and", (out, p), "BOOLEAN", _builtin("and"))
-    return out
+    """The AND of ``parts`` (None when empty): left-deep when short (the shape the parser
+    gives), balanced when long so that no pass recurses as deep as the list is long."""
+    if not parts:
+        return None
+    impl = _builtin("and")
+    if len(parts) < _BALANCE_FROM:
+        out = parts[0]
+        for p in parts[1:]:
+            out = Call("and", (out, p), "BOOLEAN", impl)
+        return out
+    level = list(parts)
+    while len(level) > 1:
+        nxt = [Call("and", (level[i], level[i + 1]), "BOOLEAN", impl)
+               for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    return level[0]
+
+
+_BALANCE_FROM = 16
 
 
 def make_call(name: str, args: list[Expr]) -> Call:

@@ -34,10 +34,20 @@ _EXPLAIN = re.compile(
     re.I)
 
 
+# Whitespace and comments before the first keyword (``-- note\nCOMMIT``, ``/* x */ BEGIN``).
+_LEADING = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*(?:[^*]|\*(?!/))*\*/)*")
+
+
 def dispatch(sql: str) -> Utility | Explain | None:
     m = _WORD.match(sql)
-    if not m:
-        return None
+    if m is None:
+        lead = _LEADING.match(sql).end()
+        if not lead:
+            return None
+        util = dispatch(sql[lead:])
+        if isinstance(util, Explain):
+            return Explain(util.body, util.offset + lead, util.analyze, util.format, util.verbose)
+        return util
     word = m.group(1).upper()
     rest = sql[m.end():].strip().rstrip(";").strip()
     if word in ("BEGIN", "START"):

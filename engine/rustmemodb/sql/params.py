@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from .. import errors
+from ..exec.limits import MAX_PARAMS
 
 _TOKEN = re.compile(
     r"""('(?:[^']|'')*')|("(?:[^"]|"")*")|(--[^\n]*)|(/\*.*?\*/)|(\$\d+)|(::)|(\?)|(%s)"""
@@ -54,7 +55,11 @@ def normalize(sql: str) -> Placeholders:
         pos = m.end()
         if dollar:
             styles.add("numeric")
-            count = max(count, int(dollar[1:]))
+            number = int(dollar[1:])
+            if number < 1 or number > MAX_PARAMS:   # refused before any slot is built
+                raise errors.sql_error("42P02", f"there is no parameter {dollar}",
+                                       position=m.start())
+            count = max(count, number)
             text = dollar
         elif qmark or fmt:
             styles.add("qmark" if qmark else "format")
@@ -97,7 +102,15 @@ def order_params(ph: Placeholders, params) -> list:
     if isinstance(params, dict):
         raise errors.ProgrammingError("positional placeholders need a sequence of parameters",
                                       sqlstate="08P01")
+    if isinstance(params, (str, bytes)) or not hasattr(params, "__iter__"):
+        raise errors.ProgrammingError(
+            f"parameters must be a sequence or a mapping, not {type(params).__name__}",
+            sqlstate="08P01")
     values = list(params)
+    if len(values) < ph.count and ph.style == "numeric":
+        raise errors.sql_error("42P02", f"there is no parameter ${len(values) + 1}",
+                               hint=f"The statement uses ${ph.count}; {len(values)} "
+                                    "parameter(s) were given.")
     if len(values) != ph.count:
         raise errors.ProgrammingError(
             f"the statement has {ph.count} placeholder(s) but {len(values)} parameter(s) were given",

@@ -19,7 +19,12 @@ from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
-from .. import errors
+from .. import errors, types
+from . import limits
+
+
+# Text shorter than this cannot nest deeper than the limits or hold a long chain.
+_SHORT = 120
 
 DIALECT = Postgres()   # one instance: sqlglot builds a new one per call from a name
 # Tokens whose text is data or a quoted name: they keep their case.
@@ -54,6 +59,10 @@ def _tokenizer():
 
 
 def parse_one(sql: str) -> exp.Expression:
+    if not sql.isascii():
+        types.check_text(sql)   # a lone surrogate is not UTF-8: 22021
+    if sql.count("(") > 30:
+        sql = limits.check_text(sql)
     dialect = DIALECT
     try:
         tokens = _fold_case(_tokenizer().tokenize(sql))
@@ -61,6 +70,9 @@ def parse_one(sql: str) -> exp.Expression:
     except ParseError as exc:
         raise _syntax_error(sql, exc) from None
     except TokenError as exc:
+        raise errors.syntax_error(f"syntax error: {exc}") from None
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        # sqlglot's own bugs on odd input (e.g. date_part('', x)): still a syntax error
         raise errors.syntax_error(f"syntax error: {exc}") from None
     statements = [s for s in statements if s is not None]
     if len(statements) != 1:
@@ -71,6 +83,8 @@ def parse_one(sql: str) -> exp.Expression:
     if isinstance(stmt, exp.Command):
         word = str(stmt.this).upper()
         raise errors.syntax_error(f'syntax error at or near "{word}"', position=0)
+    if len(sql) > _SHORT:   # long chains balanced, depth checked (sql/limits.py)
+        stmt = limits.balance(stmt)
     return stmt
 
 

@@ -29,6 +29,10 @@ class Root:
     sequences: dict = field(default_factory=dict)  # name -> last value (SERIAL columns)
     version: int = 0
     catalog_version: int = 0
+    # partner's branch space id -> MergeRecord (branch/identity.py): the history of
+    # merges into this state. Part of the root, so restoring an older root forgets a
+    # merge made since, and a fork inherits the records of the rows it inherits.
+    merges: dict = field(default_factory=dict)
 
     def table(self, name: str) -> TableVersion | None:
         return self.tables.get(name)

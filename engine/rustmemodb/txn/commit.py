@@ -27,10 +27,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .. import errors
 from ..storage.root import Root, replace
-from .transaction import (BulkInsertOp, DeleteOp, InsertOp, ReplaceTableOp, SequenceOp,
-                          Transaction, UpdateOp, ViewOp)
+from .transaction import (BulkInsertOp, BulkUpdateOp, DeleteOp, InsertOp, ReplaceTableOp,
+                          SequenceOp, Transaction, UpdateOp, ViewOp)
 
 
 @dataclass
@@ -72,12 +74,13 @@ def write_set(txn: Transaction) -> WriteSet:
         if isinstance(op, (InsertOp, BulkInsertOp)):
             ws.tables.add(op.table)
             _add_keys(ws, txn, op)
-        elif isinstance(op, (DeleteOp, UpdateOp)):
+        elif isinstance(op, (DeleteOp, UpdateOp, BulkUpdateOp)):
             ws.tables.add(op.table)
             base = txn.snapshot.tables.get(op.table)
             limit = base.next_rowid if base is not None else 0
-            ws.deleted.update((op.table, r) for r in op.rowids if r < limit)
-            if isinstance(op, UpdateOp):
+            rowids = op.rowids.tolist() if isinstance(op.rowids, np.ndarray) else op.rowids
+            ws.deleted.update((op.table, r) for r in rowids if r < limit)
+            if not isinstance(op, DeleteOp):
                 _add_keys(ws, txn, op)
         elif isinstance(op, ReplaceTableOp):
             ws.tables.add(op.table)
@@ -152,6 +155,11 @@ def _replay(root: Root, op, rowid_map: dict) -> tuple[Root, object]:
         version, new_ids = version.insert_arrow(op.data)
         rowid_map.update(((op.table, int(o)), int(n)) for o, n in zip(op.rowids, new_ids))
         op = BulkInsertOp(op.table, op.data, new_ids)
+    elif isinstance(op, BulkUpdateOp):
+        rowids = np.fromiter((rowid_map.get((op.table, r), r) for r in op.rowids.tolist()),
+                             np.int64, len(op.rowids))
+        version, done, data = version.update_arrow(rowids, op.data)
+        op = BulkUpdateOp(op.table, done, data)
     elif isinstance(op, (DeleteOp, UpdateOp)):
         rowids = [rowid_map.get((op.table, r), r) for r in op.rowids]
         if isinstance(op, DeleteOp):

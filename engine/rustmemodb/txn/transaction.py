@@ -65,6 +65,14 @@ class UpdateOp:
 
 
 @dataclass
+class BulkUpdateOp:
+    """A set-based UPDATE in place (TableVersion.update_arrow): rowids keep their rows."""
+    table: str
+    rowids: np.ndarray  # ascending
+    data: pa.Table      # the new rows, aligned with rowids
+
+
+@dataclass
 class ReplaceTableOp:
     """DDL: the table's new version (None = dropped). Conflicts with any concurrent touch."""
     table: str
@@ -166,6 +174,16 @@ class Transaction:
             new_of = dict(zip(rowids, rows))
             rows = [new_of[r] for r in done]
         self.ops.append(UpdateOp(name, done, rows))
+        return done
+
+    def update_arrow(self, name: str, rowids, data: pa.Table, old: pa.Table | None = None,
+                     columns: frozenset | None = None) -> np.ndarray:
+        """A set-based UPDATE in place: the rows keep their rowids (see
+        TableVersion.update_arrow); returns the rowids updated."""
+        version, done, data = self.working.tables[name].update_arrow(rowids, data, old, columns)
+        self.working = self.working.with_table(name, version)
+        if len(done):
+            self.ops.append(BulkUpdateOp(name, done, data))
         return done
 
     def replace_table(self, name: str, version: TableVersion | None) -> None:

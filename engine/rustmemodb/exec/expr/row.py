@@ -50,6 +50,8 @@ def compile_row(expr: Expr) -> RowFn:
 
 def _compile_call(expr: Call) -> RowFn:
     fn = expr.impl
+    if expr.fn in ("and", "or", "coalesce") and len(expr.args) > 1:
+        return _compile_lazy(expr)
     body = fn.row
     if body is None:
         raise RowPathUnsupported(expr.fn)
@@ -71,6 +73,41 @@ def _compile_call(expr: Call) -> RowFn:
             return None if None in vals else body(*vals)
         return call
     return lambda row, params: body(*[a(row, params) for a in args])
+
+
+def _compile_lazy(expr: Call) -> RowFn:
+    """AND/OR/COALESCE evaluating later operands only when they decide the result, as
+    PostgreSQL does (``a <> 0 AND 100 / a > 1`` never divides by zero)."""
+    args = [compile_row(a) for a in expr.args]
+    if expr.fn == "coalesce":
+        def coalesce(row, params):
+            for a in args:
+                v = a(row, params)
+                if v is not None:
+                    return v
+            return None
+        return coalesce
+    a0, a1 = args
+    if expr.fn == "and":
+        def and_(row, params):
+            x = a0(row, params)
+            if x is False:
+                return False
+            y = a1(row, params)
+            if y is False:
+                return False
+            return None if x is None or y is None else True
+        return and_
+
+    def or_(row, params):
+        x = a0(row, params)
+        if x is True:
+            return True
+        y = a1(row, params)
+        if y is True:
+            return True
+        return None if x is None or y is None else False
+    return or_
 
 
 def _compile_case(expr: Case) -> RowFn:

@@ -17,6 +17,8 @@ from ... import errors, types
 from ...plan.expr import (Call, Case, Cast, ColRef, Const, Expr, InList, NextVal,
                           OuterRef, Param, SubqueryExpr)
 from ..semantics import arrow_errors, hash_key
+from . import lazy
+from .. import limits
 
 Value = Any  # pa.Array | pa.ChunkedArray | pa.Scalar
 
@@ -67,6 +69,13 @@ def as_array(value: Value, n: int) -> pa.Array | pa.ChunkedArray:
 
 def _call(expr: Call, table, ctx) -> Value:
     fn = expr.impl
+    name = expr.fn
+    if (name == "and" or name == "or" or name == "coalesce") and len(expr.args) > 1 \
+            and table.num_rows and any(lazy.can_raise(a) for a in expr.args[1:]):
+        # later operands only on the rows that reach them (exec/expr/lazy.py)
+        if name == "coalesce":
+            return lazy.coalesce(expr.args, table, ctx, evaluate, types.arrow_type(expr.type))
+        return lazy.and_or(name, expr.args, table, ctx, evaluate)
     args = [evaluate(a, table, ctx) for a in expr.args]
     if fn.vector is None:
         return map_rows(fn.row, args, table.num_rows, strict=fn.strict,
@@ -79,6 +88,9 @@ def _call(expr: Call, table, ctx) -> Value:
 
 def _case(expr: Case, table, ctx) -> Value:
     out_type = types.arrow_type(expr.type)
+    if table.num_rows and lazy.can_raise(expr):
+        # each arm only on the rows that reach it (exec/expr/lazy.py)
+        return lazy.case(expr, table, ctx, evaluate, out_type)
     result = (evaluate(expr.default, table, ctx) if expr.default is not None
               else pa.scalar(None, out_type))
     result = _cast_to(result, out_type)
@@ -137,7 +149,10 @@ def map_rows(fn: Callable, args: Sequence[Value], n: int | None = None, *, stric
         else:
             columns.append(a.to_pylist())
     out = []
+    check_every = limits.CHECK_EVERY
     for vals in zip(*columns) if columns else ([()] * n):
+        if len(out) % check_every == 0:
+            limits.check()   # interrupt / statement_timeout inside long row loops
         if strict and None in vals:
             out.append(None)
         else:

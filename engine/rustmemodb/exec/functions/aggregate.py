@@ -10,6 +10,7 @@ all-NULL group gives NULL). ``agg_pack`` bundles a value with its ORDER BY keys 
 from __future__ import annotations
 
 import json as _json
+import math
 import statistics
 
 import pyarrow as pa
@@ -78,7 +79,11 @@ def _bool_or(values, a):
 def _stat(fn, minimum):
     def run(values, a):
         vals = [float(v) for v in values if v is not None]
-        return fn(vals) if len(vals) >= minimum else None
+        if len(vals) < minimum:
+            return None
+        if not all(map(math.isfinite, vals)):   # PostgreSQL: NaN (statistics raises)
+            return float("nan")
+        return fn(vals)
     return run
 
 

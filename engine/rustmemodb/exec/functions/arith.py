@@ -57,13 +57,21 @@ def _resolve_sub(ts):
 
 # ---- row bodies ----------------------------------------------------------------------
 
+def _datetime_out_of_range(value) -> errors.Error:
+    what = "timestamp" if isinstance(value, dt.datetime) else "date"
+    return errors.sql_error("22008", f"{what} out of range")
+
+
 def _row_add(a, b):
     if isinstance(a, types.Interval) or isinstance(b, types.Interval):
         return _add_interval(a, b)
     if isinstance(a, dt.date) and isinstance(b, int):
-        return a + dt.timedelta(days=b)
+        a, b = b, a
     if isinstance(b, dt.date) and isinstance(a, int):
-        return b + dt.timedelta(days=a)
+        try:   # Python dates end at 9999-12-31
+            return b + dt.timedelta(days=a)
+        except (OverflowError, ValueError):
+            raise _datetime_out_of_range(b) from None
     r = a + b
     return types.check_int(r) if type(r) is int else _check_float(r, a, b)
 
@@ -77,7 +85,10 @@ def _row_sub(a, b):
     if isinstance(a, dt.date) and isinstance(b, dt.date):
         return (a - b).days
     if isinstance(a, dt.date) and isinstance(b, int):
-        return a - dt.timedelta(days=b)
+        try:
+            return a - dt.timedelta(days=b)
+        except (OverflowError, ValueError):
+            raise _datetime_out_of_range(a) from None
     r = a - b
     return types.check_int(r) if type(r) is int else _check_float(r, a, b)
 
@@ -91,6 +102,13 @@ def _add_interval(a, b):
 
 
 def add_interval_to(value, iv: types.Interval) -> dt.datetime:
+    try:
+        return _add_interval_to(value, iv)
+    except (OverflowError, ValueError):
+        raise errors.sql_error("22008", "timestamp out of range") from None
+
+
+def _add_interval_to(value, iv: types.Interval) -> dt.datetime:
     ts = value if isinstance(value, dt.datetime) else dt.datetime(value.year, value.month, value.day)
     if iv.months:
         month0 = ts.month - 1 + iv.months

@@ -67,11 +67,19 @@ def _vec_align(a, b):
 def _vec_cmp(kernel, name):
     @arrow_errors
     def run(a, b):
+        if pa.types.is_interval(a.type) or pa.types.is_interval(b.type):
+            # Arrow has no interval comparison kernels; Interval orders as PostgreSQL
+            from ..expr.vector import map_rows
+            return map_rows(_INTERVAL_OPS[name], [a, b], out_type=pa.bool_())
         a, b = _vec_align(a, b)
         if _has_nan(a) or _has_nan(b):
             return _nan_compare(name, a, b)
         return kernel(a, b)
     return run
+
+
+_INTERVAL_OPS = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
+                 "gt": operator.gt, "ge": operator.ge}
 
 
 def _has_nan(v) -> bool:

@@ -63,7 +63,7 @@ def _round_vec(x, n=None):
         return map_rows(_round_row, [x, n])
     if not n.is_valid:
         return pa.scalar(None, x.type) if isinstance(x, pa.Scalar) else pa.nulls(len(x), x.type)
-    digits = int(n.as_py())
+    digits = _digits(n.as_py())
     if pa.types.is_integer(x.type):
         if digits >= 0:
             return x
@@ -71,10 +71,17 @@ def _round_vec(x, n=None):
     return round_half_away(x, digits)
 
 
+def _digits(n) -> int:
+    """A digit count: a float one must be finite (PostgreSQL: integer out of range)."""
+    if isinstance(n, float) and not math.isfinite(n):
+        raise errors.numeric_out_of_range("integer")
+    return int(n)
+
+
 def _round_row(x, n=None):
     if n is None:
         return x if isinstance(x, int) else float(np.rint(x))
-    out = round_half_away_row(float(x), int(n))
+    out = round_half_away_row(float(x), _digits(n))
     return int(out) if isinstance(x, int) else out
 
 
@@ -109,8 +116,12 @@ def _trunc_vec(x, n=None):
 def _trunc_row(x, n=None):
     if n is None:
         return x if isinstance(x, int) else float(np.trunc(x))   # -0.0, inf and NaN kept
+    if isinstance(n, float) and not math.isfinite(n):
+        raise errors.numeric_out_of_range("integer")
     scale = 10.0 ** int(n)
-    out = float(np.trunc(x * scale)) / scale
+    scaled = x * scale
+    # a value so large that scaling overflows has no digits there to cut
+    out = float(np.trunc(scaled)) / scale if math.isfinite(scaled) else x
     return int(out) if isinstance(x, int) else out
 
 

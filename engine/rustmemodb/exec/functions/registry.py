@@ -95,7 +95,12 @@ class FunctionRegistry:
                 f"function {name.lower()}({', '.join(t.lower() for t in arg_types)}) does not exist",
                 hint="Register it with conn.register_function(name, fn, arg_types, return_type).")
         for fn in overloads:
-            ret = fn.resolve(arg_types)
+            if not _takes(fn, len(arg_types)):
+                continue
+            try:
+                ret = fn.resolve(arg_types)
+            except (IndexError, KeyError, TypeError, ValueError):   # resolvers index ts[0]..
+                ret = None
             if ret is not None:
                 return fn, ret
         raise errors.undefined_function(
@@ -124,3 +129,30 @@ class FunctionRegistry:
         arg_types = [types.normalize_type_name(t) for t in arg_types]
         ret = types.normalize_type_name(return_type)
         self.add_aggregate(AggregateFunction(name.lower(), fixed((*arg_types, ret)), fn))
+
+
+def _takes(fn: ScalarFunction, n: int) -> bool:
+    """Whether ``fn``'s body accepts ``n`` arguments: resolvers written as ``lambda ts: B``
+    do not check the count, and a call with the wrong number (``ne()``, ``is_null(a, b)``)
+    must be 42883, not a Python TypeError at execution. Read once from the row body's
+    signature (or the vector body's); bodies without one (C functions) accept any."""
+    arity = getattr(fn, "_arity", None)
+    if arity is None:
+        import inspect
+        arity = (0, None)
+        for body in (fn.row, fn.vector):
+            if body is None:
+                continue
+            try:
+                params = inspect.signature(body).parameters.values()
+            except (TypeError, ValueError):
+                continue
+            if any(p.kind is p.VAR_POSITIONAL for p in params):
+                break
+            positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY,
+                                                          p.POSITIONAL_OR_KEYWORD)]
+            arity = (sum(p.default is p.empty for p in positional), len(positional))
+            break
+        fn._arity = arity
+    low, high = arity
+    return low <= n and (high is None or n <= high)

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ... import errors, types
+from .. import limits
 from ..semantics import arrow_errors
 from .registry import ScalarFunction, fixed
 
@@ -228,6 +229,9 @@ def _slice_vec(row):
 
 def _pad_row(left: bool):
     def row(s, n, fill=" "):
+        if n > len(s):
+            limits.check_value_size(n, "requested length")
+            limits.charge(n, "lpad" if left else "rpad")
         if n <= len(s):
             return s[:max(n, 0)]
         if not fill:
@@ -256,12 +260,38 @@ def _initcap_row(s):
     return "".join(out)
 
 
+def _chr_row(code: int) -> str:
+    """chr() with PostgreSQL's checks for UTF8 (SQLSTATEs as PostgreSQL's)."""
+    if code < 0:
+        raise errors.sql_error("22023", "character number must be positive")
+    if code == 0:
+        raise errors.sql_error("54000", "null character not permitted")
+    if code > 0x10FFFF:
+        raise errors.sql_error("54000", f"requested character too large for encoding: {code}")
+    if 0xD800 <= code <= 0xDFFF:
+        raise errors.sql_error("54000", f"requested character not valid for encoding: {code}")
+    return chr(code)
+
+
+def _repeat_row(s: str, n: int) -> str:
+    if n > 0 and s:
+        # 54000 before building a value over 1 GB; 53200 past the statement's budget
+        limits.check_value_size(len(s) * n, "requested length")
+        limits.charge(len(s) * n, "repeat")
+    return s * max(n, 0)
+
+
 def _repeat_vec(s, n):
     if isinstance(s, pa.Scalar) or not isinstance(n, pa.Scalar):
-        return _rows(lambda a, k: a * max(k, 0))(s, n)
+        return _rows(_repeat_row)(s, n)
     if not n.is_valid:
         return _null_like(s)
-    return pc.binary_repeat(s, max(n.as_py(), 0))
+    k = max(n.as_py(), 0)
+    if k and len(s):
+        sizes = pc.binary_length(s)
+        limits.check_value_size((pc.max(sizes).as_py() or 0) * k, "requested length")
+        limits.charge((pc.sum(sizes).as_py() or 0) * k, "repeat")
+    return pc.binary_repeat(s, k)
 
 
 def _starts_with_vec(s, p):
@@ -297,7 +327,7 @@ def register_more(reg) -> None:
         row = _pad_row(left)
         reg.add(ScalarFunction(name, fixed((T, I, T), (T, I, T, T)), _rows(row), row))
     reg.add(ScalarFunction("reverse", fixed((T, T)), pc.utf8_reverse, lambda s: s[::-1]))
-    reg.add(ScalarFunction("repeat", fixed((T, I, T)), _repeat_vec, lambda s, n: s * max(n, 0)))
+    reg.add(ScalarFunction("repeat", fixed((T, I, T)), _repeat_vec, _repeat_row))
     reg.add(ScalarFunction("split_part", fixed((T, T, I, T)), _rows(_split_part_row),
                            _split_part_row))
     reg.add(ScalarFunction("starts_with", fixed((T, T, B)), _starts_with_vec,
@@ -306,7 +336,7 @@ def register_more(reg) -> None:
     reg.add(ScalarFunction("ascii", fixed((T, I)), _rows(lambda s: ord(s[0]) if s else 0,
                                                          pa.int64()),
                            lambda s: ord(s[0]) if s else 0))
-    reg.add(ScalarFunction("chr", fixed((I, T)), _rows(chr), chr))
+    reg.add(ScalarFunction("chr", fixed((I, T)), _rows(_chr_row), _chr_row))
     reg.add(ScalarFunction("md5", fixed((T, T)),
                            _rows(lambda s: __import__("hashlib").md5(s.encode()).hexdigest()),
                            lambda s: __import__("hashlib").md5(s.encode()).hexdigest()))

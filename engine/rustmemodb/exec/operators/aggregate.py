@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ... import errors, types
+from .. import limits
 from ...plan.logical import LogicalAggregate
 from ..expr.vector import as_array, evaluate
 from ..run import operator, run_plan
@@ -129,6 +130,7 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
             specs.append((name, "list"))
             post.append(f"{name}_list")
     tmp = pa.table(cols)
+    limits.charge(tmp.nbytes + 8 * n, "aggregation")
     nkeys = 1 if coded is not None else len(keys)
     grouped = tmp.group_by([f"g{i}" for i in range(nkeys)], use_threads=False).aggregate(specs)
     if coded is not None:
@@ -215,7 +217,12 @@ def _python_groups(a, lists, ctx) -> pa.Array:
         return pa.array([arrow_body(lists[i].values, a) for i in range(len(lists))],
                         types.arrow_type(a.type))
     fn = python_aggregate_for(a, ctx)
-    return pa.array([fn(vals) for vals in lists.to_pylist()], types.arrow_type(a.type))
+    out = []
+    for i, vals in enumerate(lists.to_pylist()):
+        if i % limits.CHECK_EVERY == 0:
+            ctx.check_cancel()
+        out.append(fn(vals))
+    return pa.array(out, types.arrow_type(a.type))
 
 
 def python_aggregate(a):

@@ -134,32 +134,39 @@ def update(node: LogicalUpdate, ctx) -> pa.Table:
         else:
             arrays.append(source.column(i))
     new = pa.Table.from_arrays(arrays, schema=schema.arrow_schema)
-    _write_versions(txn, node.table, schema, rowids, new, source, ctx)
+    _write_versions(txn, node.table, schema, rowids, new, source, ctx,
+                    frozenset(node.assignments))
     if node.returning is not None and source.num_columns > width + 1:   # UPDATE ... FROM
         new = pa.Table.from_arrays(new.columns + source.columns[width:],
                                    names=new.column_names + source.column_names[width:])
     return _returning(node.returning, node.columns, new, ctx)
 
 
-def _write_versions(txn, table: str, schema, rowids, new: pa.Table, old: pa.Table, ctx) -> None:
+def _write_versions(txn, table: str, schema, rowids, new: pa.Table, old: pa.Table, ctx,
+                    columns: frozenset) -> None:
+    """Write an UPDATE in place: every row keeps its rowid, which is its identity for
+    concurrent-write checks and for branch diff and merge (an UPDATE shows there as a
+    changed row, not a removed one plus an added one)."""
     if len(rowids) != len(set(rowids)):
         from ... import errors
         raise errors.sql_error("21000", "UPDATE command cannot affect row a second time")
+    width = len(schema.columns)
     if new.num_rows < TAIL_FREEZE:
         rows = _pyrows(new)
         constraints.check_rows(txn, schema, rows, ctx)
         if constraints.is_referenced(txn, table):
-            constraints.before_update(txn, schema, _pyrows(old.select(range(len(schema.columns)))),
-                                      rows, ctx)
-        txn.delete_rows(table, rowids)
-        txn.insert_rows(table, rows)
+            constraints.before_update(txn, schema, _pyrows(old.select(range(width))), rows, ctx)
+        txn.update_rows(table, rowids, rows, None, columns)
     else:
         constraints.check_table(txn, schema, new, ctx)
+        version = txn.working.tables[table]
         if constraints.is_referenced(txn, table):
-            constraints.before_update(txn, schema, _pyrows(old.select(range(len(schema.columns)))),
+            constraints.before_update(txn, schema, _pyrows(old.select(range(width))),
                                       _pyrows(new), ctx)
-        txn.delete_rows(table, rowids)
-        txn.insert_arrow(table, new)
+        # the rows read are still current unless a cascade changed this table
+        same = txn.working.tables[table] is version
+        txn.update_arrow(table, rowids, new, old.select(range(width)) if same else None,
+                         columns)
 
 
 @operator(LogicalDelete)

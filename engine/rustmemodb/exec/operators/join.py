@@ -31,13 +31,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ... import errors
+from .. import limits
 from ...plan.logical import LogicalJoin
 from ..expr.vector import as_array, evaluate
 from ..run import operator, run_plan
 from ..semantics import hash_key
 
 # Cross products are built this many output rows at a time (filtered joins).
-BLOCK_ROWS = 1 << 20
+BLOCK_ROWS = 1 << 18   # pairs per block: small enough that interrupt acts within ~50 ms
 
 
 @operator(LogicalJoin)
@@ -97,6 +98,7 @@ def _equi_pairs(node, left, right, ctx) -> tuple[np.ndarray, np.ndarray]:
         if pairs is not None:
             return pairs
     names = [f"k{i}" for i in range(len(lkeys))]
+    _charge_join_size(lkeys, rkeys, names)
     lt = pa.Table.from_arrays(lkeys + [pa.array(np.arange(left.num_rows, dtype=np.int64))],
                               names=names + ["__l"])
     rt = pa.Table.from_arrays(rkeys + [pa.array(np.arange(right.num_rows, dtype=np.int64))],
@@ -111,6 +113,28 @@ def _equi_pairs(node, left, right, ctx) -> tuple[np.ndarray, np.ndarray]:
     except (pa.ArrowNotImplementedError, pa.ArrowInvalid) as exc:
         raise errors.not_supported(f"hash join on keys of type {lkeys[0].type}: {exc}")
     return _np(j.column("__l")), _np(j.column("__r"))
+
+
+def _charge_join_size(lkeys, rkeys, names) -> None:
+    """Account the pairs a hash join will produce *before* Arrow builds them (16 bytes a
+    pair), so a join exploding to billions of rows fails with 53200 instead of exhausting
+    memory. Cheap bounds first: rows x rows, then probe rows x the build side's largest
+    key multiplicity; only when both exceed the budget are the exact counts joined."""
+    nl, nr = len(lkeys[0]), len(rkeys[0])
+    budget = limits.remaining()
+    if 16 * nl * nr <= budget:
+        return
+    small, big = (lkeys, rkeys) if nl <= nr else (rkeys, lkeys)
+    counts = pa.Table.from_arrays(small, names=names).group_by(names).aggregate(
+        [([], "count_all")])
+    most = pc.max(counts.column("count_all")).as_py() or 0
+    if 16 * max(nl, nr) * most <= budget:
+        return
+    other = pa.Table.from_arrays(big, names=names).group_by(names).aggregate(
+        [([], "count_all")]).rename_columns(names + ["other"])
+    both = counts.join(other, keys=names, join_type="inner", use_threads=False)
+    pairs = pc.sum(pc.multiply(both.column("count_all"), both.column("other"))).as_py() or 0
+    limits.charge(16 * pairs, "join")
 
 
 def hash_friendly(values):
@@ -193,6 +217,7 @@ def _theta_pairs(node, left, right, ctx) -> tuple[np.ndarray, np.ndarray]:
     if not nl or not nr:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     if node.condition is None:
+        limits.charge(16 * nl * nr, "cross join")
         return np.repeat(np.arange(nl, dtype=np.int64), nr), \
             np.tile(np.arange(nr, dtype=np.int64), nl)
     step = max(1, BLOCK_ROWS // nr)
@@ -250,6 +275,7 @@ def _semi(node, left, li, anti: bool) -> pa.Table:
 
 def _gather(node, left, right, li, ri) -> pa.Table:
     """Output columns: left then right, NULL where a row has no partner (index -1)."""
+    limits.charge(len(li) * (_row_bytes(left) + _row_bytes(right)), "join output")
     lidx = _take_indices(li)
     ridx = _take_indices(ri)
     cols = [c.take(lidx) for c in left.columns] + [c.take(ridx) for c in right.columns]
@@ -258,6 +284,11 @@ def _gather(node, left, right, li, ri) -> pa.Table:
         from .scan import rows_only
         return rows_only(len(li))
     return pa.Table.from_arrays(cols, names=names)
+
+
+def _row_bytes(table: pa.Table) -> int:
+    """Average bytes per row (memory accounting, exec/limits.py)."""
+    return table.nbytes // table.num_rows if table.num_rows else 8 * table.num_columns
 
 
 def _take_indices(idx: np.ndarray) -> pa.Array:

@@ -12,7 +12,9 @@ import pyarrow.compute as pc
 from ... import errors, types
 from ...plan.logical import (LogicalDistinct, LogicalFilter, LogicalLimit, LogicalProject,
                              LogicalSort)
+from .. import limits
 from ..expr.vector import as_array, evaluate
+from ..semantics import sort_keys_for
 from ..run import operator, run_plan
 
 
@@ -61,11 +63,14 @@ def sort_table(table: pa.Table, keys, ctx, limit: int | None = None) -> pa.Table
         return table
     n = table.num_rows
     cols, sort_keys = [], []
-    for i, (e, desc, nulls_first) in enumerate(keys):
+    for e, desc, nulls_first in keys:
         v = as_array(evaluate(e, table, ctx), n)
-        cols.append(v)
-        sort_keys.append((f"k{i}", "descending" if desc else "ascending",
-                          "at_start" if nulls_first else "at_end"))
+        # NaN above every number, apart from NULLs (semantics.sort_keys_for)
+        for col, order, placement in sort_keys_for(v, "descending" if desc else "ascending",
+                                                   "at_start" if nulls_first else "at_end"):
+            sort_keys.append((f"k{len(cols)}", order, placement))
+            cols.append(col)
+    limits.charge(8 * n * (len(cols) + 1), "sort")
     key_table = pa.Table.from_arrays(cols, names=[f"k{i}" for i in range(len(cols))])
     if limit is not None and limit * 8 < n and not any(c.null_count for c in cols):
         # Top-k: select_k_unstable is O(n) and returns the k rows in order; it drops

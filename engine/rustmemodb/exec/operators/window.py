@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 from ... import errors, types
 from ...plan.logical import LogicalDistinctOn, LogicalWindow
 from ..expr.vector import as_array, evaluate
+from ..semantics import sort_keys_for
 from ..run import operator, run_plan
 
 
@@ -57,9 +58,10 @@ class _Layout:
         n = self.n = table.num_rows
         pcols = [as_array(evaluate(e, table, ctx), n) for e in call.partition]
         ocols = [as_array(evaluate(e, table, ctx), n) for e, _, _ in call.order]
-        keys = [(c, "ascending", "at_end") for c in pcols] + \
-               [(c, "descending" if d else "ascending", "at_start" if nf else "at_end")
-                for c, (_, d, nf) in zip(ocols, call.order)]
+        keys = [(c, "ascending", "at_end") for c in pcols]
+        for c, (_, d, nf) in zip(ocols, call.order):   # NaN above numbers (semantics)
+            keys += sort_keys_for(c, "descending" if d else "ascending",
+                                  "at_start" if nf else "at_end")
         if keys and n:
             kt = pa.Table.from_arrays([k[0] for k in keys], names=[f"k{i}" for i in range(len(keys))])
             perm = pc.sort_indices(kt, sort_keys=[(f"k{i}", k[1], k[2]) for i, k in enumerate(keys)])
@@ -118,6 +120,11 @@ def _changes(col) -> np.ndarray:
         return out
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks()
+    if pa.types.is_interval(col.type):   # no Arrow kernel: compare spans in Python
+        vals = [None if v is None else (v.months * 30 + v.days) * 86_400_000_000_000 +
+                v.nanoseconds for v in col.to_pylist()]
+        out[1:] = [x != y for x, y in zip(vals[1:], vals[:-1])]
+        return out
     a, b = col.slice(1), col.slice(0, n - 1)
     ne = pc.not_equal(a, b)
     if pa.types.is_floating(col.type):   # NaN equals NaN for grouping

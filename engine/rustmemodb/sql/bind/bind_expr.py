@@ -15,6 +15,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors, types
+from ...exec.limits import tick
 from ...optimize.fold_constants import fold
 from ...plan.expr import AggCall, Call, Case, Cast, ColRef, Const, Expr, InList, Param
 from ..parse import DIALECT, position_of
@@ -49,6 +50,7 @@ class ExprBinder:
 
     # ---- entry -----------------------------------------------------------------------
     def bind(self, node: exp.Expression) -> Expr:
+        tick()   # huge statements: interrupt / timeout while binding (exec/limits.py)
         method = getattr(self, "_" + type(node).__name__, None)
         if method is not None:
             return method(node)
@@ -69,6 +71,9 @@ class ExprBinder:
         hook = getattr(self.stmt, "bind_" + cls.__name__.lower(), None)
         if hook is not None:
             return hook(self, node)
+        if node is None:   # e.g. initcap(): sqlglot leaves a required argument empty
+            raise errors.undefined_function("function called without a required argument",
+                                            hint="Check the number of arguments.")
         raise errors.not_supported(f"expression {node.sql(dialect='postgres')!r}",
                                    hint=f"({cls.__name__} is not implemented yet)")
 
@@ -348,7 +353,7 @@ class ExprBinder:
             guessed = self.resolve_unknown_params(name, args) if exc.sqlstate == "42883" \
                 else None
             if guessed is None:
-                if name in _OPERATOR_TEXT and exc.sqlstate == "42883":
+                if name in _OPERATOR_TEXT and exc.sqlstate == "42883" and 1 <= len(args) <= 2:
                     raise self._operator_error(name, args, node) from None
                 exc.position = exc.position if exc.position is not None else position_of(node)
                 raise

@@ -13,6 +13,7 @@ import dataclasses
 from sqlglot import exp
 
 from ... import errors, types
+from ...exec import limits
 from ...plan.expr import Const, Param
 from ..parse import position_of
 
@@ -199,6 +200,17 @@ def _series(args, node):
         if step == 0:
             raise errors.sql_error("22023", "step size cannot equal zero")
         end = stop + (1 if step > 0 else -1)
+        count = max(0, (end - start + step - (1 if step > 0 else -1)) // step)
+        limits.charge(8 * count, "generate_series")
+        if count > 1 << 24:   # big: built in slices, so interrupt/timeout act between them
+            parts, first = [], start
+            while first != end and (first < end) == (step > 0):
+                last = first + step * (1 << 22)
+                last = min(last, end) if step > 0 else max(last, end)
+                parts.append(pa.array(np.arange(first, last, step, dtype=np.int64)))
+                first = last
+                limits.check()
+            return pa.table({"v": pa.chunked_array(parts, pa.int64())})
         return pa.table({"v": pa.array(np.arange(start, end, step, dtype=np.int64))})
     if args[0].type in (types.DATE, types.TIMESTAMP) and len(args) == 3 and \
             args[2].type == types.INTERVAL:
@@ -212,6 +224,8 @@ def _series(args, node):
             raise errors.sql_error("22023", "step size cannot equal zero")
         while (cur <= stop) if forward else (cur >= stop):
             out.append(cur)
+            if len(out) & 0xFFFF == 0:
+                limits.charge(8 * 0x10000, "generate_series")
             if len(out) > 10_000_000:
                 raise errors.sql_error("54000", "generate_series result too large")
             k += 1     # start + k * step, as PostgreSQL (month ends do not drift)

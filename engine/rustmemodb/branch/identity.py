@@ -1,0 +1,123 @@
+"""Which row is which across branches: rowid correspondences and merge records.
+
+A row keeps its rowid for life within one database: UPDATE rewrites it in
+place (``TableVersion.update_rows`` / ``update_arrow``), folds, compaction,
+checkpoints and WAL replay keep rowids, and ``Database.restore`` never lets a
+table hand out a rowid twice. Rowids are *not* unique across branches: after a
+fork both sides continue from the same ``next_rowid``, so a row inserted on A
+and a different row inserted on B may carry the same number. Identity
+is therefore always relative to a merge base (the root both sides are
+compared against):
+
+* a rowid below the pair's **watermark** names the same row on both sides (it
+  was assigned before they diverged);
+* a few rows have **exceptions**: a row a merge copied from one side into the
+  other got a fresh rowid there, and the correspondence records
+  ``this side's rowid -> the base's rowid`` for it;
+* any other rowid names a row of this side only (inserted since the base), and
+  never matches a row of the other side, whatever its number.
+
+A ``Correspondence`` holds the watermark and the exceptions of one side for one
+table. The side whose own root is the base needs none (``IDENTITY``).
+
+A completed merge leaves a ``MergeRecord`` *in the target's committed root*
+(``Root.merges``, keyed by the source's space id): the source root it merged,
+which is the base of the next merge between the two, and the target's
+correspondence onto it. Because it lives in the root, undoing the merge
+(restoring the earlier root) forgets it, so merging again re-applies the
+source's changes; and a fork inherits its parent's records, as it inherits the
+rows they describe.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import numpy as np
+
+INF = np.iinfo(np.int64).max
+_EMPTY = np.zeros(0, np.int64)
+_space_ids = itertools.count(1)
+
+
+def space_id(db) -> int:
+    """A number naming ``db``'s rowid space, never reused (``id()`` may be)."""
+    sid = db.__dict__.get("_branch_space")
+    if sid is None:
+        sid = db.__dict__.setdefault("_branch_space", next(_space_ids))
+    return sid
+
+
+@dataclass(frozen=True, eq=False)
+class Correspondence:
+    """How one side's rowids of one table name rows of the base."""
+
+    watermark: int
+    rowids: np.ndarray = field(default_factory=lambda: _EMPTY)    # ascending: rowids of
+    base_ids: np.ndarray = field(default_factory=lambda: _EMPTY)  # this side with another base id
+
+    @classmethod
+    def of_pairs(cls, watermark: int, pairs: list[tuple[int, int]]) -> "Correspondence":
+        """From (this side's rowid, base id) pairs; identical pairs below the watermark
+        are implied and dropped."""
+        pairs = sorted({(int(r), int(b)) for r, b in pairs if r != b or r >= watermark})
+        if not pairs:
+            return cls(watermark)
+        arr = np.asarray(pairs, np.int64)
+        return cls(watermark, arr[:, 0].copy(), arr[:, 1].copy())
+
+    def to_base(self, rowids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(base ids, known): rows of this side only are not known to the base."""
+        rowids = np.asarray(rowids, np.int64)
+        ids = rowids.copy()
+        known = rowids < self.watermark
+        if len(self.rowids) and len(rowids):
+            pos = np.minimum(np.searchsorted(self.rowids, rowids), len(self.rowids) - 1)
+            hit = self.rowids[pos] == rowids
+            ids[hit] = self.base_ids[pos[hit]]
+            known |= hit
+        return ids, known
+
+    def from_base(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(this side's rowids, found) for base ids: the inverse of ``to_base``."""
+        ids = np.asarray(ids, np.int64)
+        rowids = ids.copy()
+        found = ids < self.watermark
+        if len(self.base_ids) and len(ids):
+            order = np.argsort(self.base_ids, kind="stable")
+            sorted_ids = self.base_ids[order]
+            pos = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
+            hit = sorted_ids[pos] == ids
+            rowids[hit] = self.rowids[order[pos[hit]]]
+            found |= hit
+            # a rowid below the watermark that an exception maps elsewhere is not this id
+            moved = np.isin(rowids, self.rowids) & ~hit
+            found &= ~moved
+        return rowids, found
+
+    def uncertain(self, rowids: np.ndarray) -> np.ndarray:
+        """Rowids that may not name, on this side, the base row with that number: at
+        or above the watermark, or involved in an exception either way."""
+        out = rowids >= self.watermark
+        if len(self.rowids):
+            out |= np.isin(rowids, self.rowids) | np.isin(rowids, self.base_ids)
+        return out
+
+
+IDENTITY = Correspondence(INF)
+
+
+@dataclass(frozen=True, eq=False)
+class MergeRecord:
+    """Left in the target's root by a merge: see the module docstring."""
+
+    base: object        # the source's Root that was merged
+    seq: int            # orders records: the newest one between a pair wins
+    tables: dict        # table name -> Correspondence of the target onto ``base``
+
+
+_merge_seq = itertools.count(1)
+
+
+def next_seq() -> int:
+    return next(_merge_seq)

@@ -1,0 +1,256 @@
+"""Per-statement limits: cancellation, ``statement_timeout`` and ``max_statement_memory``.
+
+A statement can be stopped three ways, each with PostgreSQL's SQLSTATE:
+``Connection.interrupt()`` from another thread (57014 "canceling statement due to user
+request"), the session's ``statement_timeout`` (57014 "... due to statement timeout")
+and the session's ``max_statement_memory`` (53200 "out of memory"). One
+``StatementLimits`` object per session carries all three; ``Session.execute`` arms it at
+the start of every statement and publishes it in a context variable, so code that has no
+``ExecContext`` at hand (the binder, constant folding, ``generate_series`` built while
+planning) reaches it through the module functions ``check()`` and ``charge()``.
+
+Cancellation is cooperative: long loops call ``check()`` (cheap: an attribute test and,
+with a timeout set, one clock read), and big allocations call ``charge(nbytes)`` first,
+so a statement that would build a 7 TiB array fails at once instead of exhausting memory.
+Memory is accounted where large arrays are built (series, repeat, join output, sort,
+aggregation), not for every temporary: it is a guard against runaway statements, not an
+allocator.
+"""
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+from time import monotonic
+
+from .. import errors
+
+# Without a max_statement_memory, a statement may still not account for more than half
+# the machine's memory: refusing it up front turns the OOM killer (or an allocation
+# failure half-way through a kernel) into 53200.
+try:
+    PHYSICAL_MEMORY = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+except (ValueError, OSError, AttributeError):   # pragma: no cover - non-POSIX
+    PHYSICAL_MEMORY = 1 << 40
+
+# PostgreSQL's limit for one field value (text, bytea): 1 GB.
+MAX_VALUE_BYTES = (1 << 30) - 1
+
+# Cooperative checks run at least this often (rows) inside row-at-a-time loops.
+CHECK_EVERY = 4096
+
+
+class StatementLimits:
+    """Cancel flag, deadline and memory budget of the statement running on a session.
+
+    ``set()``/``is_set()``/``clear()`` keep the ``threading.Event``-like interface the
+    executor already uses; a plain attribute is enough under the GIL.
+    """
+
+    __slots__ = ("_set", "timeout_ms", "memory_cap", "deadline", "used", "active")
+
+    def __init__(self) -> None:
+        self._set = False
+        self.active = False          # a statement is running (interrupt() only then)
+        self.timeout_ms = 0          # 0: no statement timeout
+        self.memory_cap = 0          # bytes; 0: no cap beyond physical memory
+        self.deadline = 0.0
+        self.used = 0
+
+    def set(self) -> None:
+        if self.active:   # an interrupt between statements cancels nothing
+            self._set = True
+
+    def clear(self) -> None:
+        self._set = False
+
+    def is_set(self) -> bool:
+        if self._set:
+            return True
+        return self.active and bool(self.deadline) and monotonic() >= self.deadline
+
+    # ---- checks -------------------------------------------------------------------------------
+    def check(self) -> None:
+        if not self.active:
+            return
+        if self._set:
+            raise errors.sql_error("57014", "canceling statement due to user request")
+        if self.deadline and monotonic() >= self.deadline:
+            raise errors.sql_error("57014", "canceling statement due to statement timeout")
+
+    def charge(self, nbytes: int, what: str = "") -> None:
+        """Account ``nbytes`` about to be allocated; 53200 when over the cap."""
+        self.used += max(int(nbytes), 0)
+        cap = self.memory_cap
+        if (cap and self.used > cap) or self.used > PHYSICAL_MEMORY:
+            used = self.used
+            self.used = 0
+            limit = cap if cap and used > cap else PHYSICAL_MEMORY
+            raise errors.sql_error(
+                "53200", "out of memory",
+                detail=f"{what + ': ' if what else ''}the statement needs {format_bytes(used)}, "
+                       f"over the limit of {format_bytes(limit)}",
+                hint="SET max_statement_memory to raise the per-statement limit."
+                if cap and used > cap else None)
+        self.check()
+
+
+_CURRENT: contextvars.ContextVar[StatementLimits | None] = contextvars.ContextVar(
+    "rustmemodb_statement_limits", default=None)
+
+
+def activate(limits: StatementLimits):
+    """Arm ``limits`` for a new statement and make it the current one; returns what
+    ``deactivate`` needs. Runs for every statement, point queries included, so the
+    context variable is only set when it changes: a thread running one session's
+    statements keeps it set (the object is disarmed between statements), and a nested
+    statement of another session restores the outer one when it ends."""
+    limits._set = False
+    limits.used = 0
+    limits.active = True
+    limits.deadline = monotonic() + limits.timeout_ms / 1000.0 if limits.timeout_ms else 0.0
+    prev = _CURRENT.get()
+    if prev is limits:
+        return None
+    if prev is None:
+        _CURRENT.set(limits)
+        return None
+    return _CURRENT.set(limits)
+
+
+def deactivate(limits: StatementLimits, token) -> None:
+    limits.active = False
+    limits.deadline = 0.0
+    limits._set = False
+    if token is not None:
+        _CURRENT.reset(token)
+
+
+def current() -> StatementLimits | None:
+    return _CURRENT.get()
+
+
+def check() -> None:
+    """Raise 57014 if the current statement was interrupted or timed out."""
+    limits = _CURRENT.get()
+    if limits is not None:
+        limits.check()
+
+
+_TICKS = [0]
+
+
+def tick() -> None:
+    """Count one unit of planning work; every 1024th checks interrupt and timeout (for
+    loops over the nodes of huge statements, where a check per node would cost)."""
+    _TICKS[0] += 1
+    if not _TICKS[0] & 1023:
+        check()
+
+
+def charge(nbytes: int, what: str = "") -> None:
+    """Account an allocation of ``nbytes`` against the current statement (53200)."""
+    limits = _CURRENT.get()
+    if limits is not None:
+        limits.charge(nbytes, what)
+    elif nbytes > PHYSICAL_MEMORY:
+        raise errors.sql_error("53200", "out of memory",
+                               detail=f"{what + ': ' if what else ''}the statement needs "
+                                      f"{format_bytes(nbytes)}")
+
+
+def remaining() -> int:
+    """Bytes the current statement may still allocate (physical memory without a cap)."""
+    limits = _CURRENT.get()
+    if limits is None:
+        return PHYSICAL_MEMORY
+    left = PHYSICAL_MEMORY - limits.used
+    if limits.memory_cap:
+        left = min(left, limits.memory_cap - limits.used)
+    return left
+
+
+def check_value_size(nbytes: int, what: str = "value") -> None:
+    """54000 for one value over PostgreSQL's 1 GB field limit (before building it)."""
+    if nbytes > MAX_VALUE_BYTES:
+        raise errors.sql_error("54000", f"{what} too large",
+                               detail=f"{format_bytes(nbytes)} exceeds the maximum of "
+                                      f"{format_bytes(MAX_VALUE_BYTES + 1)} for one value")
+
+
+# ---- the settings -------------------------------------------------------------------------------
+
+_UNITS_MS = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
+_UNITS_B = {"b": 1, "kb": 1 << 10, "mb": 1 << 20, "gb": 1 << 30, "tb": 1 << 40}
+_SETTING = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
+
+
+def parse_timeout(text: str) -> int:
+    """``statement_timeout`` as PostgreSQL reads it: integer ms, or a number with a unit."""
+    m = _SETTING.match(text)
+    unit = m.group(2).lower() if m else ""
+    if not m or (unit and unit not in _UNITS_MS):
+        raise errors.sql_error("22023", f'invalid value for parameter "statement_timeout": "{text}"',
+                               hint='Valid units for this parameter are "us", "ms", "s", '
+                                    '"min", "h", and "d".')
+    ms = float(m.group(1)) * _UNITS_MS[unit or "ms"]
+    if ms < 0 or ms > 2_147_483_647:
+        raise errors.sql_error("22023", f"{text} is outside the valid range for parameter "
+                                        '"statement_timeout" (0 .. 2147483647)')
+    return int(round(ms))
+
+
+def parse_memory(text: str) -> int:
+    """``max_statement_memory`` in bytes: a number with kB/MB/GB/TB (plain numbers are kB,
+    as PostgreSQL's memory settings); 0 turns the cap off."""
+    m = _SETTING.match(text)
+    unit = m.group(2).lower() if m else ""
+    if not m or (unit and unit not in _UNITS_B):
+        raise errors.sql_error("22023", f'invalid value for parameter "max_statement_memory": '
+                                        f'"{text}"',
+                               hint='Valid units for this parameter are "B", "kB", "MB", "GB", '
+                                    'and "TB".')
+    value = float(m.group(1)) * _UNITS_B[unit or "kb"]
+    if value < 0:
+        raise errors.sql_error("22023", f'{text} is outside the valid range for parameter '
+                                        '"max_statement_memory"')
+    return int(value)
+
+
+def show_timeout(ms: int) -> str:
+    if ms == 0:
+        return "0"
+    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("min", 60_000), ("s", 1000)):
+        if ms % size == 0:
+            return f"{ms // size}{unit}"
+    return f"{ms}ms"
+
+
+def format_bytes(n: int) -> str:
+    """PostgreSQL's memory units: exact in the largest unit that divides ``n``, else one
+    decimal in the largest unit not above it."""
+    if n == 0:
+        return "0"
+    units = (("TB", 1 << 40), ("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10))
+    for unit, size in units:
+        if n >= size:
+            return f"{n // size}{unit}" if n % size == 0 else f"{n / size:.1f}{unit}"
+    return f"{n}B"
+
+
+SETTINGS = ("statement_timeout", "max_statement_memory")
+
+
+def apply_setting(limits: StatementLimits, name: str, value: str | None) -> str:
+    """Validate and apply one of ``SETTINGS`` (None resets it); returns the SHOW text."""
+    if name == "statement_timeout":
+        limits.timeout_ms = 0 if value is None or value.lower() == "default" else parse_timeout(value)
+        return show_timeout(limits.timeout_ms)
+    limits.memory_cap = 0 if value is None or value.lower() == "default" else parse_memory(value)
+    return format_bytes(limits.memory_cap)
+
+
+# ---- parameters ---------------------------------------------------------------------------
+
+# PostgreSQL's protocol limit on parameters per statement.
+MAX_PARAMS = 65535

@@ -1,0 +1,246 @@
+"""Statement size and depth limits, applied around parsing so no pass hits Python's stack.
+
+The parser (sqlglot), the binder, the optimizer and the executor are recursive over the
+syntax tree, and a library may not raise the process-wide recursion limit. Two shapes
+make trees deep:
+
+* **Flat chains** -- ``a OR b OR c ...`` and ``SELECT .. UNION ALL SELECT .. ...`` --
+  parse (iteratively) into left-deep trees as deep as the chain is long. AND, OR, UNION
+  [ALL] and INTERSECT [ALL] are associative, so ``balance`` rebuilds every long chain as a
+  balanced tree of the same operands in the same order (10,000 terms: depth 14). Order is
+  kept, so evaluation order, and with it which rows reach which operand, is unchanged.
+  EXCEPT is not associative and is left alone.
+* **Real nesting** -- parentheses, subqueries, nested calls. ``collapse_parens`` first
+  drops redundant grouping, ``((x))`` to ``(x)``, at the token level, so 1,000 nested
+  parentheses around one expression cost nothing. Whatever nesting remains is measured
+  (iteratively, on the text before sqlglot and on the tree after) and a statement deeper
+  than ``MAX_NESTING`` levels is refused with 54001 "statement too complex" before any
+  recursive pass runs. ``MAX_NESTING`` is what every stage handles inside the default
+  recursion limit even when the caller (a notebook cell, a server thread) already uses a
+  few hundred frames; a ``RecursionError`` that still happens deeper in the stack becomes
+  54001 too (api/guard.py).
+"""
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from .. import errors
+from ..exec import limits as statement_limits
+
+# Nesting depth (parentheses and tree levels) every stage handles: sqlglot's parser needs
+# about two frames per parenthesis level, the binder and executor a few per tree level.
+MAX_NESTING = 100
+# Syntax-tree depth the recursive passes handle, checked after parsing, before binding: a
+# node counts 1, a query level (SELECT, subquery, set operation) ``_QUERY_WEIGHT`` since
+# binding one costs several times more stack. Measured with 200 frames already on the
+# caller's stack: 100 levels of ``(1+(1+...))`` and ``NOT (NOT ...)``, 200 nested calls,
+# about 30 nested scalar subqueries or derived tables.
+MAX_TREE_DEPTH = 200
+# Chains shorter than this keep sqlglot's left-deep shape (plans and EXPLAIN unchanged).
+BALANCE_FROM = 16
+
+_SKIP = re.compile(r"""'(?:[^']|'')*'?|"(?:[^"]|"")*"?|--[^\n]*|/\*.*?(?:\*/|$)"""
+                   r"""|\$([A-Za-z_]\w*)?\$.*?(?:\$\1\$|$)|[()]|[^'"()\-/$]+|.""", re.S)
+
+
+def _tokens(sql: str):
+    """(start, end, kind) over the text: 'open', 'close', 'comma', 'word', 'space' or
+    'other', with quoted strings, identifiers and comments as single 'other'/'space'
+    tokens (so parentheses inside them do not count)."""
+    for m in _SKIP.finditer(sql):
+        text = m.group(0)
+        c = text[0]
+        if c == "(":
+            yield m.start(), m.end(), "open"
+        elif c == ")":
+            yield m.start(), m.end(), "close"
+        elif text.startswith(("--", "/*")):
+            yield m.start(), m.end(), "space"
+        else:
+            yield m.start(), m.end(), "other"
+
+
+def paren_depth(sql: str) -> int:
+    depth = best = 0
+    for _, _, kind in _tokens(sql):
+        if kind == "open":
+            depth += 1
+            if depth > best:
+                best = depth
+        elif kind == "close":
+            depth -= 1
+    return best
+
+
+def collapse_parens(sql: str) -> str:
+    """``sql`` with redundant grouping removed: a parenthesised group whose whole content
+    is one parenthesised group ``((x))`` becomes ``(x)`` (unless it holds a top-level
+    comma, where ``((1, 2))`` is a row inside a list)."""
+    toks = list(_tokens(sql))
+    # match parentheses
+    pair: dict[int, int] = {}
+    stack: list[int] = []
+    for i, (_, _, kind) in enumerate(toks):
+        if kind == "open":
+            stack.append(i)
+        elif kind == "close" and stack:
+            pair[stack.pop()] = i
+    drop: set[int] = set()
+    for o, c in pair.items():
+        # inner group: the next non-space token after o is '(' closing right before c
+        i = o + 1
+        while i < c and toks[i][2] == "space" or (i < c and _blank(sql, toks[i])):
+            i += 1
+        j = c - 1
+        while j > o and (toks[j][2] == "space" or _blank(sql, toks[j])):
+            j -= 1
+        if i < j and toks[i][2] == "open" and pair.get(i) == j and not _has_comma(sql, toks, i, j):
+            drop.add(i)
+            drop.add(j)
+    if not drop:
+        return sql
+    # keep the outermost of each run: we dropped the inner pair of every doubled group
+    out, pos = [], 0
+    for k in sorted(drop):
+        s, e, _ = toks[k]
+        out.append(sql[pos:s])
+        out.append(" ")
+        pos = e
+    out.append(sql[pos:])
+    return "".join(out)
+
+
+def _has_comma(sql: str, toks, i: int, j: int) -> bool:
+    """A top-level comma inside the group toks[i]..toks[j]: a row or a list."""
+    depth = 0
+    for s, e, kind in toks[i + 1:j]:
+        if kind == "open":
+            depth += 1
+        elif kind == "close":
+            depth -= 1
+        elif depth == 0 and kind == "other" and "," in sql[s:e] and sql[s] not in "'\"$":
+            return True
+    return False
+
+
+def _blank(sql: str, tok) -> bool:
+    s, e, kind = tok
+    return kind == "other" and not sql[s:e].strip()
+
+
+def check_text(sql: str) -> str:
+    """Collapse redundant parentheses and refuse text nested deeper than MAX_NESTING."""
+    sql = collapse_parens(sql)
+    if paren_depth(sql) > MAX_NESTING:
+        raise too_complex()
+    return sql
+
+
+def too_complex() -> errors.Error:
+    return errors.sql_error(
+        "54001", "statement too complex",
+        detail=f"expressions and subqueries may be nested at most {MAX_NESTING} levels deep",
+        hint="Flatten the expression, or split the statement.")
+
+
+# ---- the tree -------------------------------------------------------------------------------
+
+_CHAIN = (exp.And, exp.Or, exp.Union, exp.Intersect)
+
+
+def _chain_key(node) -> tuple | None:
+    """Nodes that may be re-associated with each other share a key."""
+    if isinstance(node, (exp.And, exp.Or)):
+        return (type(node),)
+    if isinstance(node, (exp.Union, exp.Intersect)):
+        args = node.args
+        # only plain links: modifiers (ORDER BY, LIMIT, WITH, ...) stay on the chain's top
+        for k, v in args.items():
+            if k not in ("this", "expression", "distinct") and v:
+                return None
+        return (type(node), bool(args.get("distinct")))
+    return None
+
+
+def balance(tree: exp.Expression) -> exp.Expression:
+    """Rebuild long AND/OR/UNION/INTERSECT chains balanced; check the depth after."""
+    statement_limits.check()   # sqlglot's parse cannot be interrupted: check right after it
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        statement_limits.tick()    # interrupt / timeout while planning a huge statement
+        key = _top_key(node)
+        if key is not None:
+            operands = _operands(node, key)
+            if len(operands) >= BALANCE_FROM:
+                _rebuild(node, operands)
+            todo.extend(operands)
+            continue
+        todo.extend(node.iter_expressions())
+    if tree_depth(tree) > MAX_TREE_DEPTH:
+        raise too_complex()
+    return tree
+
+
+def _top_key(node):
+    key = _chain_key(node)
+    if key is None and isinstance(node, (exp.Union, exp.Intersect)):
+        # a chain's top may carry modifiers: its links below are still plain
+        key = (type(node), bool(node.args.get("distinct")))
+    return key
+
+
+def _operands(node, key) -> list:
+    """The chain's operands left to right, walking same-key links iteratively."""
+    out, stack = [], [node.args.get("expression"), node.this]
+    while stack:
+        n = stack.pop()
+        statement_limits.tick()
+        if n is not None and _chain_key(n) == key:
+            stack.append(n.args.get("expression"))
+            stack.append(n.this)
+        else:
+            out.append(n)
+    return out
+
+
+def _rebuild(node, operands: list) -> None:
+    """Make ``node`` the root of a balanced tree over ``operands`` (in order)."""
+    cls = type(node)
+    distinct = node.args.get("distinct")
+
+    def link(a, b):
+        if cls in (exp.And, exp.Or):
+            return cls(this=a, expression=b)
+        return cls(this=a, expression=b, distinct=distinct)
+
+    level = list(operands)
+    while len(level) > 2:
+        nxt = [link(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    node.set("this", level[0])
+    node.set("expression", level[1])
+
+
+_QUERY_WEIGHT = 3
+_QUERY_NODES = (exp.Select, exp.Subquery, exp.SetOperation)
+
+
+def tree_depth(tree: exp.Expression) -> int:
+    """The weighted depth of ``tree`` (see MAX_TREE_DEPTH), computed iteratively."""
+    best = 0
+    stack = [(tree, 0)]
+    while stack:
+        node, d = stack.pop()
+        statement_limits.tick()
+        d += _QUERY_WEIGHT if isinstance(node, _QUERY_NODES) else 1
+        if d > best:
+            best = d
+        for child in node.iter_expressions():
+            stack.append((child, d))
+    return best
+
