@@ -60,7 +60,8 @@ class Server:
                  users: dict[str, str] | None = None, auth: str | None = None,
                  branches: dict[str, Any] | None = None, dbname: str = "rustmemodb",
                  max_message_size: int = 64 << 20, workers: int = 16,
-                 settings: dict[str, str] | None = None) -> None:
+                 settings: dict[str, str] | None = None, tls_cert: str | None = None,
+                 tls_key: str | None = None) -> None:
         self.database = _as_database(database)
         self.branches = {name: _as_database(db) for name, db in (branches or {}).items()}
         self.host = host
@@ -84,6 +85,13 @@ class Server:
         else:
             raise ValueError(f"unknown auth method {auth!r}: 'scram-sha-256' or 'trust'")
         self.auth = auth
+        self.tls = None
+        if tls_cert or tls_key:
+            if not (tls_cert and tls_key):
+                raise ValueError("TLS needs both tls_cert and tls_key")
+            import ssl
+            self.tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            self.tls.load_cert_chain(tls_cert, tls_key)
         self.executor = ThreadPoolExecutor(max_workers=workers,
                                            thread_name_prefix="rustmemodb-server")
         self._sessions: dict[int, Any] = {}
@@ -229,7 +237,8 @@ def serve(database, host: str = "127.0.0.1", port: int = 0, users: dict[str, str
     ``users={'name': 'password'}`` enables SCRAM-SHA-256 (the default and only
     password method); ``auth='trust'`` admits anyone and is refused off loopback.
     ``branches={'what_if': fork}`` serves other databases by name
-    (``psql -d what_if``)."""
+    (``psql -d what_if``). ``tls_cert``/``tls_key`` (PEM files) answer SSLRequest
+    with TLS; without them clients are told ``N`` and continue in clear."""
     return Server(database, host, port, users, **options).start()
 
 

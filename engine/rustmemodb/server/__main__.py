@@ -21,6 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password", help="password (default: $RUSTMEMODB_PASSWORD)")
     p.add_argument("--trust", action="store_true",
                    help="no authentication (loopback addresses only)")
+    p.add_argument("--tls-cert", metavar="PEM", help="certificate: answer SSLRequest with TLS")
+    p.add_argument("--tls-key", metavar="PEM", help="private key of --tls-cert")
     p.add_argument("--dbname", default="rustmemodb", help="database name clients use")
     return p
 
@@ -42,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     users = {args.user: password} if args.user else None
     try:
         server = serve(conn, host=args.host, port=args.port, users=users,
-                       auth="trust" if args.trust and not users else None, dbname=args.dbname)
+                       auth="trust" if args.trust and not users else None, dbname=args.dbname,
+                       tls_cert=args.tls_cert, tls_key=args.tls_key)
     except (ValueError, OSError) as exc:
         print(f"rustmemodb server: {exc}", file=sys.stderr)
         return 1

@@ -99,6 +99,7 @@ class ClientSession:
         self.statements: dict[str, Statement] = {}
         self.portals: dict[str, Portal] = {}
         self.skip_until_sync = False
+        self.encrypted = False
 
     # ---- plumbing ------------------------------------------------------------------------
     async def flush(self) -> None:
@@ -174,8 +175,14 @@ class ClientSession:
                 raise ProtocolViolation(f"invalid length of startup packet {length}")
             r = Reader(await self.reader.readexactly(length - 4))
             code = r.int32()
+            if code == SSL_REQUEST and self.server.tls is not None and not self.encrypted:
+                self.writer.write(b"S")
+                await self.writer.drain()
+                await self.writer.start_tls(self.server.tls)
+                self.encrypted = True
+                continue
             if code in (SSL_REQUEST, GSSENC_REQUEST):
-                self.writer.write(b"N")   # TLS and GSSAPI are not offered: plain connection
+                self.writer.write(b"N")   # not offered (GSSAPI never): continue in clear
                 await self.writer.drain()
                 continue
             if code == CANCEL_REQUEST:
