@@ -58,3 +58,16 @@ def test_transaction_block(login):
                "-c", "SELECT x FROM q")
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[-1] == "2"
+
+
+@pytest.mark.parametrize("method", ["md5", "password"])
+def test_md5_and_cleartext_password_methods(engine, method):
+    import rustmemodb
+    with rustmemodb.serve(engine, users={"old": "pw"}, auth=method) as srv:
+        login = {"port": srv.port, "user": "old", "password": "pw"}
+        ok = psql(login, "-At", "-c", "SELECT 1")
+        assert ok.returncode == 0 and ok.stdout == "1\n", ok.stderr
+        bad = psql(login, "-c", "SELECT 1", password="nope")
+        ghost = psql(login, "-c", "SELECT 1", user="ghost")
+        assert 'password authentication failed for user "old"' in bad.stderr
+        assert 'password authentication failed for user "ghost"' in ghost.stderr

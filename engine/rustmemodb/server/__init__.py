@@ -74,16 +74,17 @@ class Server:
             if not _is_loopback(host):
                 raise ValueError("auth='trust' is only allowed on a loopback address")
             self.verifiers = None
-        elif auth == "scram-sha-256":
+        elif auth in ("scram-sha-256", "md5", "password"):
             if not users:
-                raise ValueError("auth='scram-sha-256' needs users={'name': 'password'}")
+                raise ValueError(f"auth={auth!r} needs users={{'name': 'password'}}")
             from .auth import Verifiers
             self.verifiers = Verifiers(users)
         elif auth is None:
             raise ValueError("serve() needs users={'name': 'password'} (SCRAM-SHA-256), "
                              "or auth='trust' on a loopback address")
         else:
-            raise ValueError(f"unknown auth method {auth!r}: 'scram-sha-256' or 'trust'")
+            raise ValueError(f"unknown auth method {auth!r}: 'scram-sha-256', 'md5', "
+                             "'password' or 'trust'")
         self.auth = auth
         self.tls = None
         if tls_cert or tls_key:
@@ -234,8 +235,9 @@ def serve(database, host: str = "127.0.0.1", port: int = 0, users: dict[str, str
     """Serve ``database`` (a Database or Connection) over the PostgreSQL protocol.
 
     Returns once listening (``port=0`` picks a free port: read ``Server.port``).
-    ``users={'name': 'password'}`` enables SCRAM-SHA-256 (the default and only
-    password method); ``auth='trust'`` admits anyone and is refused off loopback.
+    ``users={'name': 'password'}`` enables SCRAM-SHA-256 (the default;
+    ``auth='md5'`` or ``'password'`` for old clients); ``auth='trust'`` admits
+    anyone and is refused off loopback.
     ``branches={'what_if': fork}`` serves other databases by name
     (``psql -d what_if``). ``tls_cert``/``tls_key`` (PEM files) answer SSLRequest
     with TLS; without them clients are told ``N`` and continue in clear."""

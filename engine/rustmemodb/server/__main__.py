@@ -19,6 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--durability", default="sync", choices=("sync", "async", "none"))
     p.add_argument("--user", help="user name for SCRAM-SHA-256 authentication")
     p.add_argument("--password", help="password (default: $RUSTMEMODB_PASSWORD)")
+    p.add_argument("--auth", choices=("scram-sha-256", "md5", "password"),
+                   default="scram-sha-256", help="password method (default scram-sha-256)")
     p.add_argument("--trust", action="store_true",
                    help="no authentication (loopback addresses only)")
     p.add_argument("--tls-cert", metavar="PEM", help="certificate: answer SSLRequest with TLS")
@@ -44,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     users = {args.user: password} if args.user else None
     try:
         server = serve(conn, host=args.host, port=args.port, users=users,
-                       auth="trust" if args.trust and not users else None, dbname=args.dbname,
+                       auth="trust" if args.trust and not users else (args.auth if users else None), dbname=args.dbname,
                        tls_cert=args.tls_cert, tls_key=args.tls_key)
     except (ValueError, OSError) as exc:
         print(f"rustmemodb server: {exc}", file=sys.stderr)

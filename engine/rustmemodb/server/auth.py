@@ -1,12 +1,16 @@
-"""Password authentication for the wire server: SCRAM-SHA-256 via scramp.
+"""Password authentication for the wire server: SCRAM-SHA-256 via scramp (the default),
+md5 and cleartext ``password`` when asked for.
 
 Passwords are turned into SCRAM verifiers (salt, StoredKey, ServerKey, iterations:
-what PostgreSQL keeps in pg_authid) when the server starts; the clear text is not
-kept. An unknown user runs the same exchange against a random verifier, so a
+what PostgreSQL keeps in pg_authid) and md5 hashes (``md5(password || user)``, what
+PostgreSQL's md5 method compares with) when the server starts; the clear text is not
+kept. A cleartext password is checked against the SCRAM verifier. An unknown user runs the same exchange against a random verifier, so a
 client learns only "password authentication failed" (28P01) either way.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 
 from .. import errors
@@ -31,6 +35,8 @@ class Verifiers:
                       for name, pw in users.items()}
         self._decoy = self.mechanism.make_auth_info(os.urandom(16).hex(),
                                                     iteration_count=iterations)
+        self._md5 = {name: hashlib.md5((pw + name).encode()).hexdigest()
+                     for name, pw in users.items()}
 
     def __contains__(self, user: str) -> bool:
         return user in self._info
@@ -39,6 +45,21 @@ class Verifiers:
         """A scramp server exchange for ``user`` (a decoy one for unknown users)."""
         info = self._info.get(user, self._decoy)
         return self.mechanism.make_server(lambda _name: info)
+
+
+    def check_md5(self, user: str, salt: bytes, answer: str) -> bool:
+        """The md5 method: the client sends ``"md5" + md5(md5(password || user) || salt)``."""
+        inner = self._md5.get(user, os.urandom(16).hex())
+        expected = "md5" + hashlib.md5(inner.encode() + salt).hexdigest()
+        return hmac.compare_digest(expected, answer) and user in self._md5
+
+    def check_password(self, user: str, password: str) -> bool:
+        """A cleartext password against the user's SCRAM verifier."""
+        salt, stored_key, _server_key, iterations = self._info.get(user, self._decoy)
+        salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+        client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+        return hmac.compare_digest(hashlib.sha256(client_key).digest(), stored_key) \
+            and user in self._info
 
 
 def set_client_first(server, client_first: str) -> None:

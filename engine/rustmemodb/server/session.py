@@ -14,6 +14,7 @@ before they Bind); after an error every message up to Sync is skipped.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -220,6 +221,20 @@ class ClientSession:
             self.out += m.auth(0)
             return
         fail = errors.sql_error("28P01", f'password authentication failed for user "{self.user}"')
+        if self.server.auth in ("md5", "password"):
+            salt = os.urandom(4)
+            self.out += m.auth(5, salt) if self.server.auth == "md5" else m.auth(3)
+            await self.flush()
+            kind, body = await self.read_message()
+            if kind != ord("p"):
+                raise ProtocolViolation("expected password response")
+            answer = Reader(body).cstring()
+            ok = (verifiers.check_md5(self.user, salt, answer) if self.server.auth == "md5"
+                  else verifiers.check_password(self.user, answer))
+            if not ok:
+                raise fail
+            self.out += m.auth(0)
+            return
         scram = verifiers.server_for(self.user)
         self.out += m.auth(10, b"SCRAM-SHA-256\x00\x00")
         await self.flush()
