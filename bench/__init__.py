@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 
 SUITES = ("fork", "load", "analytics", "oltp", "lab", "durability", "frontend", "storage",
-          "contention", "pauses", "branch")
+          "contention", "pauses", "branch", "persist")
 
 
 def suite_module(name: str):

@@ -26,14 +26,23 @@ paramstyle = "qmark"      # also accepted: numeric ($1), named (:name), format (
 __version__ = "0.1.0"
 
 
-def connect(path: str | None = None, durability: str = "sync", **options) -> Connection:
+def connect(path: str | None = None, durability: str = "sync", *, file_root: str | None = None,
+            **options) -> Connection:
     """Open a connection to a new in-memory database, or to the file-backed one in
-    directory ``path`` (created if missing; durability 'sync', 'async' or 'none')."""
+    directory ``path`` (created if missing; durability 'sync', 'async' or 'none').
+
+    ``file_root``: files that SQL reads or writes (``read_csv``, ``COPY``) resolve
+    relative to this directory and may not leave it (``42501``)."""
     if path is None or path == ":memory:":
-        return Database().connect()
-    from .durability import open_database
-    options.setdefault("close_with_last_connection", True)
-    return open_database(path, durability, **options).connect()
+        conn = Database().connect()
+    else:
+        from .durability import open_database
+        options.setdefault("close_with_last_connection", True)
+        conn = open_database(path, durability, **options).connect()
+    if file_root is not None:
+        import os
+        conn._session.file_root_limit = os.path.realpath(file_root)
+    return conn
 
 
 def serve(database, host: str = "127.0.0.1", port: int = 0, users: dict | None = None,

@@ -65,6 +65,13 @@ class Session:
         self.cancel_event = _limits.StatementLimits()
         self.replacement_scan = None
         self.savepoints: list[tuple[str, Any]] = []
+        # Files SQL may read or write (read_csv, COPY) stay inside this directory:
+        # set by connect(file_root=...); SET file_root may narrow it, never widen it.
+        self.file_root_limit: str | None = None
+
+    @property
+    def file_root(self) -> str | None:
+        return self.settings.get("file_root") or self.file_root_limit
 
     @property
     def connection(self):
@@ -154,21 +161,18 @@ class Session:
 
     def _bind_text(self, ph, root, shape) -> Prepared:
         from .optimize import optimize
-        from .sql.bind.binder import StatementBinder
         from .sql.parse import parse_one
         ast = parse_one(ph.sql)
         tags = tag_slots(shape, ast) if shape is not None else None
         try:
-            bound = StatementBinder(root, self.db.functions, self._scan_lookup,
-                                    tags).bind_statement(ast)
+            bound = self._binder(root, tags).bind_statement(ast)
         except errors.Error as exc:
             if tags is None or exc.sqlstate[:2] in ("53", "54", "57"):
                 raise   # cancelled, out of memory or too complex: binding again cannot help
             # Two literals written alike are different slots, so an expression repeated
             # in GROUP BY and the select list no longer matches: bind with constants.
             tags = None
-            bound = StatementBinder(root, self.db.functions,
-                                    self._scan_lookup).bind_statement(ast)
+            bound = self._binder(root, None).bind_statement(ast)
         plan = optimize(bound.plan, root) if bound.plan is not None else None
         lifted = None
         if tags is not None and plan is not None:
@@ -183,6 +187,12 @@ class Session:
         from .exec.fast_path import compile_fast_path
         prepared.fast = compile_fast_path(prepared)
         return prepared
+
+    def _binder(self, root, tags):
+        from .sql.bind.binder import StatementBinder
+        binder = StatementBinder(root, self.db.functions, self._scan_lookup, tags)
+        binder.file_root = self.file_root
+        return binder
 
     def _scan_lookup(self, name: str):
         """Registered objects first, then the replacement scan (e.g. notebook variables)."""
@@ -580,6 +590,9 @@ def convert_param(value, expected: str, slot: int, cast: bool = False):
         if type(value) is str and not value.isascii():
             types.check_text(value)           # a lone surrogate is not UTF-8: 22021
         return value                          # the common case: nothing to convert
+    if expected.endswith("[]") and isinstance(value, (list, tuple)):    # an array slot
+        element = types.element_type(expected)
+        return [convert_param(v, element, slot) for v in value]
     stored, got = types.from_python(value)
     if expected == types.FLOAT and got == types.INTEGER:
         return float(stored)

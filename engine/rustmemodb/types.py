@@ -14,6 +14,8 @@ module is the only place that knows how one becomes the other:
     UUID       large_string (canon)  uuid.UUID
     JSON       large_string (text)   parsed JSON (dict/list/str/number/bool)
     INTERVAL   month_day_nano        rustmemodb.types.Interval (expressions only)
+    X[]        list_(X's Arrow type) list (of X's Python values); 1-D arrays as
+                                     PostgreSQL's, lower bound 1 (INTEGER[], TEXT[] ...)
 
 Strictness (DESIGN.md): a quoted literal never silently becomes a number or a
 boolean; it may become a DATE/TIMESTAMP/UUID/JSON where the context asks for it.
@@ -79,8 +81,16 @@ _ALIASES = {
 
 
 def normalize_type_name(name: str) -> str:
-    """Map a user-facing type name (``VARCHAR(20)``, ``int8``, ``jsonb``) to ours."""
+    """Map a user-facing type name (``VARCHAR(20)``, ``int8``, ``jsonb``, ``int[]``) to ours."""
     base = re.sub(r"\(.*\)", "", name).strip().upper()
+    if base.endswith("]") or base.endswith(" ARRAY"):
+        element = re.sub(r"(\s*\[\s*\d*\s*\])+$|\s+ARRAY$", "", base)
+        if element.endswith("[]"):
+            raise errors.not_supported("multidimensional arrays")
+        inner = normalize_type_name(element)
+        if inner == INTERVAL:
+            raise errors.not_supported("arrays of INTERVAL")
+        return array_of(inner)
     try:
         return _ALIASES[base]
     except KeyError:
@@ -89,7 +99,32 @@ def normalize_type_name(name: str) -> str:
 
 
 def arrow_type(sql_type: str) -> pa.DataType:
-    return ARROW_TYPES[sql_type]
+    try:
+        return ARROW_TYPES[sql_type]
+    except KeyError:
+        if sql_type.endswith("[]"):
+            return pa.list_(ARROW_TYPES[sql_type[:-2]])
+        raise
+
+
+# ---- arrays: the type of a 1-D array of X is named "X[]" -----------------------------
+
+def is_array(sql_type: str) -> bool:
+    return sql_type.endswith("[]")
+
+
+def is_column_type(sql_type: str) -> bool:
+    """Whether a table column may have this type: a scalar type or an array of one."""
+    return sql_type in ALL_TYPES or (sql_type.endswith("[]") and sql_type[:-2] in ALL_TYPES)
+
+
+def array_of(element: str) -> str:
+    return element + "[]"
+
+
+def element_type(sql_type: str) -> str:
+    """The element type of an array type (``INTEGER[]`` -> ``INTEGER``)."""
+    return sql_type[:-2]
 
 
 def sql_type_of_arrow(t: pa.DataType) -> str:
@@ -112,6 +147,11 @@ def sql_type_of_arrow(t: pa.DataType) -> str:
         return TEXT
     if isinstance(t, pa.ExtensionType) and t.extension_name == "arrow.uuid":
         return UUID
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        inner = sql_type_of_arrow(t.value_type)
+        if is_array(inner):
+            raise errors.not_supported(f"Arrow type {t} (nested lists)")
+        return array_of(inner)
     raise errors.not_supported(f"Arrow type {t}")
 
 
@@ -312,6 +352,8 @@ def to_python(sql_type: str, value: object) -> object:
         return _uuid.UUID(value)  # type: ignore[arg-type]
     if sql_type == JSON:
         return json.loads(value)  # type: ignore[arg-type]
+    if sql_type.endswith("[]") and sql_type[:-2] in (UUID, JSON):
+        return [to_python(sql_type[:-2], v) for v in value]  # type: ignore[union-attr]
     return value
 
 

@@ -38,7 +38,9 @@ def run_utility(session, util, params):
         m = re.match(r"(?:SESSION\s+|LOCAL\s+)?([\w.]+)\s*(?:=|TO)\s*(.+)$", util.arg, re.I | re.S)
         if m:
             name, value = m.group(1).lower(), m.group(2).strip().strip("'")
-            if name in limits.SETTINGS:   # validated and applied now (exec/limits.py)
+            if name == "file_root":
+                value = _file_root(session, value)
+            elif name in limits.SETTINGS:   # validated and applied now (exec/limits.py)
                 value = limits.apply_setting(session.cancel_event, name, value)
             session.settings[name] = value
         return Result([], kind="SET")
@@ -86,6 +88,20 @@ _DEFAULT_SETTINGS = {
     "timezone": "UTC", "search_path": "public",
     "statement_timeout": "0", "max_statement_memory": "0",
 }
+
+
+def _file_root(session, value: str) -> str:
+    """``SET file_root``: a directory inside the connection's limit, if it has one."""
+    import os
+    path = os.path.realpath(os.path.join(session.file_root or os.getcwd(), value))
+    limit = session.file_root_limit
+    if limit is not None and os.path.commonpath([path, os.path.realpath(limit)]) != \
+            os.path.realpath(limit):
+        raise errors.sql_error("42501", f'permission denied to set file_root to "{value}"',
+                               hint="The connection's file_root can only be narrowed.")
+    if not os.path.isdir(path):
+        raise errors.sql_error("58P01", f'file_root "{value}" is not a directory')
+    return path
 
 
 def _savepoint(session, kind: str, name: str):

@@ -10,6 +10,8 @@
 
 The generated SQL keeps to constructs where DuckDB and PostgreSQL agree (explicit
 NULLS FIRST/LAST, no integer ``/``, no LIKE escapes, small exact values ...), so
-DuckDB stands in for PostgreSQL as the oracle.  With ``DIFFERENTIAL_PG_DSN`` set,
-``test_sqlgen.py`` also checks that DuckDB and PostgreSQL agree on generated cases.
+DuckDB stands in for PostgreSQL as the oracle, and ``test_sqlgen.py`` checks that
+DuckDB and PostgreSQL (the session's throwaway server, ``tests/pg_server.py``) agree
+on generated cases; ``test_pg_features.py`` compares rustmemodb with PostgreSQL
+directly on the SQL features that DuckDB spells differently.
 """

@@ -1,9 +1,6 @@
-"""Engine-free checks of the generator: its SQL runs on DuckDB (and agrees with
-PostgreSQL when ``DIFFERENTIAL_PG_DSN`` is set, a developer check, not run in CI)."""
+"""Engine-free checks of the generator: its SQL runs on DuckDB and agrees with
+PostgreSQL (the session's throwaway server, the ``pg_dsn`` fixture)."""
 
-import os
-
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +20,6 @@ ALL_CASES = st.one_of(
     select_cases(True), ordered_cases(True), aggregate_cases(True), group_by_cases(True),
     join_cases(True), set_op_cases(True), subquery_cases(True),
 )
-PG_DSN = os.environ.get("DIFFERENTIAL_PG_DSN")
 
 
 def test_literal():
@@ -40,12 +36,11 @@ def test_generated_sql_runs_on_duckdb(case):
     assert out.error is None, f"{out}\n{case.describe()}"
 
 
-@pytest.mark.skipif(not PG_DSN, reason="set DIFFERENTIAL_PG_DSN to compare DuckDB with PostgreSQL")
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ALL_CASES)
-def test_duckdb_agrees_with_postgres(case):
+def test_duckdb_agrees_with_postgres(pg_dsn, case):
     duck = run_duckdb(case)
-    pg = run_postgres(case, PG_DSN)
+    pg = run_postgres(case, pg_dsn)
     assert duck.error is None and pg.error is None, report(case, "DuckDB", duck, "PostgreSQL", pg)
     assert rows_equal(duck.rows, pg.rows, case.ordered), report(
         case, "DuckDB", duck, "PostgreSQL", pg

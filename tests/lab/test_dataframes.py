@@ -110,9 +110,14 @@ def test_python_ints_beyond_int64_in_an_object_column_are_22003(ip, cell):
 
 
 def test_an_arrow_type_without_sql_type_names_the_column(ip, cell):
-    ip.user_ns["nested"] = pa.table({"id": [1], "tags": pa.array([["a", "b"]])})
+    ip.user_ns["nested"] = pa.table({"id": [1], "tags": pa.array([{"k": 1}])})
     err = cell("%sql SELECT id FROM nested", fails=True).error
-    assert err.sqlstate == "42804" and 'column "tags" of nested has type list<item: string>' in err.message
+    assert err.sqlstate == "42804" and 'column "tags" of nested has type struct<k: int64>' in err.message
+
+
+def test_a_list_column_is_an_array(ip, cell):
+    ip.user_ns["listy"] = pa.table({"id": [1], "tags": pa.array([["a", "b"]])})
+    assert cell("%sql SELECT id, tags[2], cardinality(tags) FROM listy").value.rows() == [(1, "b", 2)]
 
 
 def test_persist_of_a_mixed_frame_is_a_usage_error_with_the_same_message(ip, cell, session):

@@ -153,40 +153,19 @@ def test_default_names():
 
 # -- a real PostgreSQL, when its server binaries are installed ----------------------------------
 
-PG_BIN = "/usr/lib/postgresql/15/bin"
-
-
 @pytest.fixture(scope="module")
-def postgres_url():
-    """A throwaway PostgreSQL on a Unix socket (initdb refuses root: run it as nobody)."""
-    import os
-    import shutil
-    import subprocess
-    import tempfile
-    from pathlib import Path
+def postgres_url(pg_dsn):
+    """The session's throwaway PostgreSQL (``pg_dsn``, tests/pg_server.py) as a URL."""
+    from psycopg.conninfo import conninfo_to_dict
 
-    pytest.importorskip("psycopg")
-    if not Path(PG_BIN, "initdb").exists():
-        pytest.skip("PostgreSQL server binaries are not installed")
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        if shutil.which("runuser") is None:
-            pytest.skip("root without runuser cannot start PostgreSQL")
-        as_user = ["runuser", "-u", "nobody", "--"]
-    base = Path(tempfile.mkdtemp(prefix="rmdb-lab-pg-"))  # pytest's tmp is root-only: nobody needs a way in
-    if as_user:
-        shutil.chown(base, user="nobody")
-    data = base / "data"
-    subprocess.run([*as_user, f"{PG_BIN}/initdb", "-D", str(data), "-A", "trust", "-U", "postgres"],
-                   check=True, capture_output=True)
-    subprocess.run([*as_user, f"{PG_BIN}/pg_ctl", "-D", str(data), "-w", "-l", str(base / "log"),
-                    "-o", f"-k {base} -c listen_addresses='' -F", "start"], check=True, capture_output=True)
-    try:
-        yield f"postgresql://postgres@/postgres?host={base}"
-    finally:
-        subprocess.run([*as_user, f"{PG_BIN}/pg_ctl", "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
-        shutil.rmtree(base, ignore_errors=True)
+    info = conninfo_to_dict(pg_dsn)
+    user = info.get("user", "postgres")
+    if info.get("password"):
+        user += f":{info['password']}"
+    query = f"host={info['host']}" if info.get("host") else ""
+    if info.get("port") and str(info["port"]) != "5432":
+        query += f"&port={info['port']}"
+    return f"postgresql://{user}@/{info.get('dbname', 'postgres')}?{query}"
 
 
 def test_postgresql_url_runs_sql_and_imports(ip, cell, session, postgres_url):

@@ -1,7 +1,7 @@
 """``python -m tests.sqllogic.pgcheck [FILE|DIR ...]``: verify expectations on PostgreSQL.
 
 The expected results in ``tests/sql`` must be PostgreSQL's, not whatever rustmemodb
-happens to return.  This developer tool (not run in CI) runs each ``.test`` file
+happens to return.  This tool runs each ``.test`` file
 against a real PostgreSQL server and reports every record where PostgreSQL's outcome
 differs from the file: a different result, an error where success is expected, or a
 different SQLSTATE.  Fix the file, not the checker.
@@ -25,8 +25,8 @@ How the files are run on PostgreSQL:
 
 The server is reached with psycopg (``pip install 'psycopg[binary]'``) through
 ``--dsn`` / ``$PGCHECK_DSN`` (default ``dbname=postgres``, the local socket as the
-current user).  Locally: ``apt-get install postgresql; pg_ctlcluster 15 main start;
-su postgres -c "createuser -s $USER"``.
+current user).  ``make test`` runs the same check on every file against a throwaway
+server (``tests/test_sql_logic_pg.py``, ``tests/pg_server.py``).
 """
 
 from __future__ import annotations

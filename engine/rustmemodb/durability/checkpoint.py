@@ -319,7 +319,7 @@ def _load_chunk(path: Path, entry: dict) -> Chunk:
         if batch.num_rows != entry["rows"]:
             raise ValueError(f"expected {entry['rows']} rows, found {batch.num_rows}")
         for f in batch.schema:
-            if f.name != T.ROWID and types.sql_type_of_arrow(f.type) not in types.ALL_TYPES:
+            if f.name != T.ROWID and not types.is_column_type(types.sql_type_of_arrow(f.type)):
                 raise ValueError(f"column {f.name!r} has unsupported type {f.type}")
         return T.chunk_from_batch(batch)
     except Damage:

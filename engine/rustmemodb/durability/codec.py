@@ -91,7 +91,7 @@ def validate_schema(schema: Any) -> None:
     cols = schema.columns
     _need(isinstance(cols, tuple) and all(isinstance(c, Column) for c in cols), "columns")
     for c in cols:
-        _need(_str(c.name) and c.type in types.ALL_TYPES and isinstance(c.not_null, bool)
+        _need(_str(c.name) and types.is_column_type(c.type) and isinstance(c.not_null, bool)
               and (c.default_sql is None or _str(c.default_sql)), f"column {c.name!r}")
     _need(len({c.name for c in cols}) == len(cols), "duplicate column names")
     n = len(cols)

@@ -183,7 +183,8 @@ def _apply_ops(root: Root, ops: list) -> Root:
         kind, name = op[0], op[1]
         if kind == "i":
             T.check_rows(root.tables[name].schema, op[2])
-            version, ids = root.tables[name].insert_rows(list(op[2]))
+            version, ids = root.tables[name].insert_rows(
+                T.thaw_arrays(root.tables[name].schema, op[2]))
             _remember(rowid_map, name, op[3], ids[0] if ids else 0, len(ids))
             root = root.with_table(name, version)
         elif kind == "b":
@@ -200,7 +201,8 @@ def _apply_ops(root: Root, ops: list) -> Root:
         elif kind == "u":
             mapped = _mapped_ids(rowid_map, name, op[2])
             T.check_rows(root.tables[name].schema, op[3])
-            version, done = root.tables[name].update_rows(mapped, list(op[3]))
+            version, done = root.tables[name].update_rows(
+                mapped, T.thaw_arrays(root.tables[name].schema, op[3]))
             if len(done) != len(mapped):
                 raise data_corrupted(f'log replay: an update of table "{name}" names rows '
                                      f'that do not exist')

@@ -108,18 +108,43 @@ _STORED = {types.INTEGER: (int,), types.FLOAT: (float, int), types.TEXT: (str,),
 def check_rows(schema, rows) -> None:
     """ValueError unless every row fits ``schema`` (width and value types), so rows read
     from disk can never reach the engine in a shape it does not expect."""
-    kinds = [_STORED[c.type] for c in schema.columns]
+    kinds = [_STORED.get(c.type, (list, tuple)) for c in schema.columns]
+    # arrays (X[]): a list whose elements are X's stored values
+    elements = [_STORED[types.element_type(c.type)] if types.is_array(c.type) else None
+                for c in schema.columns]
     width = len(kinds)
     for row in rows:
         if not isinstance(row, tuple) or len(row) != width:
             raise ValueError(f'a row of table "{schema.name}" has the wrong shape')
-        for value, ok in zip(row, kinds):
+        for value, ok, inner in zip(row, kinds, elements):
             if value is None:
                 continue
             t = type(value)
             if t not in ok:
                 raise ValueError(f'a row of table "{schema.name}" holds a '
                                  f"{t.__name__} where a {ok[0].__name__} belongs")
+            if inner is not None:
+                for v in value:
+                    if v is not None and type(v) not in inner:
+                        raise ValueError(f'an array in table "{schema.name}" holds a '
+                                         f"{type(v).__name__} where a {inner[0].__name__} "
+                                         "belongs")
+
+
+def thaw_arrays(schema, rows) -> list:
+    """``rows`` with array values as lists (msgpack hands every sequence back as a
+    tuple; the engine's storage form of an X[] value is a list)."""
+    cols = [i for i, c in enumerate(schema.columns) if types.is_array(c.type)]
+    if not cols:
+        return list(rows)
+    out = []
+    for row in rows:
+        row = list(row)
+        for i in cols:
+            if row[i] is not None:
+                row[i] = list(row[i])
+        out.append(tuple(row))
+    return out
 
 
 # ---- putting back together ----------------------------------------------------------------
@@ -136,8 +161,8 @@ def build_version(meta: dict, chunks: list[Chunk], dead: list, tail: list,
     if len(dead) != len(chunks):
         raise ValueError("one deletion mask per chunk expected")
     masks = tuple(unpack_mask(d, len(c)) for d, c in zip(dead, chunks))
-    tail = list(tail)
     check_rows(schema, tail)
+    tail = thaw_arrays(schema, tail)
     tail_dead = list(tail_dead)
     if not all(isinstance(r, int) and not isinstance(r, bool) for r in tail_dead):
         raise ValueError("malformed tail deletions")

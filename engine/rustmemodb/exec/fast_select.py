@@ -108,6 +108,8 @@ def compile_rows(node, env: "_Env"):
         return lambda ctx: [r for r in child(ctx) if pred(r, ctx.params) is True]
     if kind is L.LogicalLimit:
         return _limit(node, env)
+    if _array_keys(node):     # Python hashes and orders no lists as SQL does arrays
+        raise _Unsupported()
     if kind is L.LogicalSort:
         return _sort(node, env)
     if kind is L.LogicalAggregate:
@@ -120,6 +122,22 @@ def compile_rows(node, env: "_Env"):
     if kind is L.LogicalValues:
         return row_ops.compile_values(node, env.row_fn)
     raise _Unsupported()
+
+
+def _array_keys(node) -> bool:
+    """Whether a sort, grouping, DISTINCT or join keys on an array (types X[])."""
+    kind = type(node)
+    if kind is L.LogicalSort:
+        keys = [k[0].type for k in node.keys]
+    elif kind is L.LogicalAggregate:
+        keys = [g.type for g in node.groups]
+    elif kind is L.LogicalDistinct:
+        keys = node.types
+    elif kind is L.LogicalJoin:
+        keys = [e.type for pair in node.equi_keys for e in pair]
+    else:
+        return False
+    return any(t.endswith("[]") for t in keys)
 
 
 def _scan(node: L.LogicalScan, env):

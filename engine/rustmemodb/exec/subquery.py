@@ -94,7 +94,7 @@ def _max_depth(plan, level: int) -> int:
 
 def _per_key(expr, keys, arg, n, ctx):
     """Run once per distinct outer key combination; scatter the answers back."""
-    cols = [k.to_pylist() for k in keys]
+    cols = [frozen_values(k) for k in keys]
     groups: dict[tuple, list[int]] = {}
     for i, key in enumerate(zip(*cols)):
         groups.setdefault(key, []).append(i)
@@ -120,6 +120,14 @@ def _per_key(expr, keys, arg, n, ctx):
     return values.take(pa.array(inverse))
 
 
+def frozen_values(column) -> list:
+    """A column's values as dict keys: arrays (lists) become tuples."""
+    values = column.to_pylist()
+    if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
+        return [None if v is None else tuple(v) for v in values]
+    return values
+
+
 # ---- applying a subquery result to the outer values ------------------------------------
 
 def _apply(expr: SubqueryExpr, result: pa.Table, arg, n: int):
@@ -134,6 +142,9 @@ def _apply(expr: SubqueryExpr, result: pa.Table, arg, n: int):
         return result.column(0)[0].cast(t)
     if kind == "exists":
         return pa.scalar(result.num_rows > 0, pa.bool_())
+    if kind == "array":          # ARRAY(SELECT ...): the column, in the subquery's order
+        t = types.arrow_type(expr.type)
+        return pa.scalar(result.column(0).cast(t.value_type).to_pylist(), t)
     if kind == "in":
         return _quantified("any", "eq", arg, result.column(0))
     quant, op = kind.split(":")

@@ -120,8 +120,6 @@ def _distinct_on(node: L.LogicalDistinctOn, need):
 
 
 def _aggregate(node: L.LogicalAggregate, need):
-    if node.grouping_sets is not None:
-        return _keep_all(node), _identity(len(node.columns))
     exprs = list(node.groups)
     for a in node.aggregates:
         exprs.extend(a.args)

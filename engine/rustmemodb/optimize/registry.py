@@ -4,6 +4,7 @@ from __future__ import annotations
 from .decorrelate_scalar_subqueries import decorrelate_scalar_subqueries
 from .decorrelate_subqueries import decorrelate_subqueries
 from .extract_equi_keys import extract_equi_keys
+from .optimize_lateral import optimize_lateral
 from .order_distinct_on import order_distinct_on
 from .prune_columns import prune_columns
 from .pushdown_filters import pushdown_filters
@@ -23,4 +24,5 @@ RULES = (
     ("use_index_join", use_index_join),
     ("order_distinct_on", order_distinct_on),
     ("prune_columns", prune_columns),
+    ("optimize_lateral", optimize_lateral),
 )

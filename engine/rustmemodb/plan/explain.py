@@ -37,6 +37,10 @@ def describe(node: L.LogicalNode) -> tuple[str, str]:
     if isinstance(node, L.LogicalAggregate):
         groups = ", ".join(map(str, node.groups))
         aggs = ", ".join(map(str, node.aggregates))
+        if node.grouping_sets is not None:
+            sets = ", ".join("(" + ", ".join(str(node.groups[i]) for i in s) + ")"
+                             for s in node.grouping_sets)
+            return "MixedAggregate", f"grouping sets {sets}; {aggs}"
         return ("HashAggregate" if node.groups else "Aggregate",
                 (f"group by {groups}; " if groups else "") + aggs)
     if isinstance(node, L.LogicalSort):
@@ -90,7 +94,8 @@ def to_dict(node: L.LogicalNode, root=None, stats: dict | None = None) -> dict:
     lookup = getattr(node, "index_lookup", None)
     if lookup is not None:
         out["index"] = lookup.index
-    children = [to_dict(c, root, stats) for c in node.children()]
+    shown = getattr(node, "explain_children", node.children)()   # + subplans run per row
+    children = [to_dict(c, root, stats) for c in shown]
     if stats is not None:
         s = stats.get(id(node))
         if s is not None:

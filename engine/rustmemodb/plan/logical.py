@@ -293,3 +293,93 @@ class LogicalDelete(LogicalNode):
 
     def children(self):
         return [self.source]
+
+
+# ---- LATERAL and set-returning functions in FROM ----------------------------------------
+
+@dataclass
+class LogicalLateralJoin(LogicalNode):
+    """``left [LEFT] JOIN LATERAL right``: ``right`` is re-planned per left row.
+
+    ``right`` is a ``SubqueryExpr`` of kind ``lateral``: its plan reads the left
+    columns listed in ``correlated`` through OuterRefs (a frame per distinct
+    combination, as for correlated subqueries). Output: left columns ++ right
+    columns; ``condition`` (over that layout) filters, and for ``left`` a left row
+    with no surviving match is kept once with NULLs. Executed by
+    exec/operators/lateral.py.
+    """
+    left: LogicalNode
+    right: Any                           # SubqueryExpr(kind="lateral")
+    kind: str = "inner"                  # inner | left
+    condition: Any = None
+
+    def children(self):
+        return [self.left]
+
+    def explain_children(self):
+        return [self.left, self.right.plan]
+
+    def describe(self) -> str:
+        keys = ", ".join(str(c) for c in self.right.correlated)
+        out = f"{self.kind}, per ({keys})"
+        return out + (f", filter: {self.condition}" if self.condition is not None else "")
+
+
+@dataclass
+class LogicalTableFunction(LogicalNode):
+    """A set-returning function in FROM whose arguments are known only at run time
+    (``generate_series(1, t.n)``, ``unnest(t.arr)``): evaluated by
+    exec/operators/table_function.py, once per outer frame when under LATERAL."""
+    function: str                        # generate_series | unnest
+    args: list                           # list[Expr] (constants, parameters, OuterRefs)
+    ordinality: bool = False             # WITH ORDINALITY: a trailing 1-based INTEGER column
+
+    def describe(self) -> str:
+        return f"{self.function}({', '.join(map(str, self.args))})" + \
+            (" with ordinality" if self.ordinality else "")
+
+
+# ---- files --------------------------------------------------------------------------------
+
+@dataclass
+class LogicalFileScan(LogicalNode):
+    """``read_csv``/``read_parquet``/``read_json`` or the source of ``COPY ... FROM``:
+    the files (already resolved and checked against the file root) read as
+    ``columns`` (exec/operators/file_scan.py, exec/files.py)."""
+    format: str                          # csv | text | parquet | json
+    paths: list                          # absolute paths
+    options: tuple = ()                  # ((name, value), ...)
+
+    def describe(self) -> str:
+        shown = self.paths[0] if len(self.paths) == 1 else f"{len(self.paths)} files"
+        return f"{self.format} {shown}"
+
+
+@dataclass
+class LogicalCopyTo(LogicalNode):
+    """``COPY table | (query) TO 'file' (FORMAT ...)``: writes ``child``'s rows;
+    no output columns, the row count is the statement's."""
+    child: LogicalNode
+    path: str
+    format: str
+    options: tuple = ()
+
+    def children(self):
+        return [self.child]
+
+    def describe(self) -> str:
+        return f"{self.format} {self.path}"
+
+
+@dataclass
+class LogicalProjectSet(LogicalNode):
+    """Set-returning functions in the select list (``SELECT id, unnest(tags) FROM t``):
+    the child (the select-list projection) holds an array at each of ``positions``;
+    each input row becomes as many rows as its longest such array, the arrays' elements
+    side by side (shorter ones padded with NULL), the other columns repeated. A row
+    whose arrays are all empty or NULL yields none, as in PostgreSQL."""
+    child: LogicalNode
+    positions: list
+
+    def children(self):
+        return [self.child]

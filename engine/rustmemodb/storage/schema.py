@@ -67,6 +67,17 @@ class TableSchema:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_positions", {c.name: i for i, c in enumerate(self.columns)})
+        for key in list(self.uniques) + list(self.indexes):
+            self.check_indexable(key.columns)
+
+    def check_indexable(self, columns) -> None:
+        """Indexes hash and sort scalars: a key on an array column is ``0A000``."""
+        for i in columns:
+            if types.is_array(self.columns[i].type):
+                from .. import errors
+                raise errors.not_supported(
+                    f'an index or key on array column "{self.columns[i].name}"',
+                    hint="Index a scalar column, or compare arrays without an index.")
 
     def position(self, name: str) -> int | None:
         return self._positions.get(name)

@@ -1,9 +1,9 @@
 """Registers every built-in function family into a registry."""
 from __future__ import annotations
 
-from . import aggregate, arith, compare, datetime, json, math, misc, regex, string
+from . import aggregate, arith, array, compare, datetime, json, math, misc, regex, string
 
 
 def register_all(reg) -> None:
-    for family in (arith, compare, string, regex, misc, aggregate, math, datetime, json):
+    for family in (arith, compare, string, regex, misc, aggregate, math, datetime, json, array):
         family.register(reg)

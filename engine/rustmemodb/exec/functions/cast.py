@@ -28,12 +28,21 @@ _ALLOWED = {
 
 
 def castable(src: str, dst: str) -> bool:
+    if src in (N, types.UNKNOWN):
+        return True
+    if types.is_array(src) and types.is_array(dst):     # element by element
+        return castable(types.element_type(src), types.element_type(dst))
+    if types.is_array(src) or types.is_array(dst):      # only to and from text
+        return T in (src, dst)
     return src in (N, types.UNKNOWN) or dst in _ALLOWED.get(src, ())
 
 
 def cast_row(value, src: str, dst: str):
     if value is None or src == dst:
         return value
+    if types.is_array(src) and types.is_array(dst):
+        es, ed = types.element_type(src), types.element_type(dst)
+        return [cast_row(v, es, ed) for v in value]
     if dst == T:
         return to_text(value, src)
     if src == T:
@@ -58,6 +67,9 @@ def cast_row(value, src: str, dst: str):
 
 
 def to_text(value, src: str) -> str:
+    if types.is_array(src):
+        from .array import format_array
+        return format_array(value, types.element_type(src))
     if src == B:
         return "true" if value else "false"
     if src == F:
@@ -84,6 +96,9 @@ _FALSE = {"f", "false", "no", "n", "off", "0"}
 
 
 def from_text(text: str, dst: str):
+    if types.is_array(dst):
+        from .array import parse_array_literal
+        return parse_array_literal(text, types.element_type(dst))
     s = text.strip()
     try:
         if dst == I:
@@ -120,6 +135,9 @@ def cast_vector(value, src: str, dst: str):
             return pc.cast(value, target)
         if dst == T and src in (I, U, J):
             return pc.cast(value, target)
+        if types.is_array(src) and types.is_array(dst) and \
+                (types.element_type(src), types.element_type(dst)) in ((I, F), (D, TS), (TS, D)):
+            return pc.cast(value, target, safe=False)
     except pa.ArrowInvalid as exc:
         from ..semantics import translate
         raise translate(exc) from None

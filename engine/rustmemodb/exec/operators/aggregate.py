@@ -61,7 +61,7 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
     keys = [group_key(as_array(evaluate(g, table, ctx), n)) for g in node.groups]
     inputs = []
     for a in node.aggregates:
-        if a.star:
+        if a.star or a.fn == "grouping":     # GROUPING(): a constant per grouping set
             inputs.append(None)
             continue
         v = as_array(evaluate(a.args[0], table, ctx), n)
@@ -71,6 +71,14 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
             keep = pc.fill_null(as_array(evaluate(a.filter, table, ctx), n), False)
             v = pc.if_else(keep, v, pa.scalar(None, v.type))
         inputs.append(v)
+    if node.grouping_sets is not None:
+        from .grouping_sets import aggregate_sets
+        return aggregate_sets(node, keys, inputs, n, ctx)
+    return aggregate_keys(node, keys, inputs, n, ctx)
+
+
+def aggregate_keys(node: LogicalAggregate, keys, inputs, n: int, ctx) -> pa.Table:
+    """The aggregate of already evaluated group keys and aggregate inputs."""
     if not keys:
         values = [_scalar_aggregate(a, v, n, ctx) for a, v in zip(node.aggregates, inputs)]
         arrays = [pa.array([v], types.arrow_type(t)) for v, (_, t) in
@@ -150,9 +158,19 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
                 colname.replace("a", "f", 1).rsplit("_", 1)[0] in cols:
             _check_int_sum(col, grouped.column("f" + colname[1:]))   # a3_sum -> f3_sum
         out.append(col)
-    arrays = [c.cast(types.arrow_type(t)) if c.type != types.arrow_type(t) else c
-              for c, (_, t) in zip(out, node.columns)]
+    arrays = [_restore(c, types.arrow_type(t)) for c, (_, t) in zip(out, node.columns)]
     return pa.Table.from_arrays(arrays, names=[c for c, _ in node.columns])
+
+
+def _restore(c, t: pa.DataType):
+    """A result column in its SQL type's Arrow type (array keys come back from text)."""
+    if c.type == t:
+        return c
+    if (pa.types.is_list(t) or pa.types.is_large_list(t)) and not \
+            (pa.types.is_list(c.type) or pa.types.is_large_list(c.type)):
+        from ..functions.array import restore_keys
+        return restore_keys(c, t)
+    return c.cast(t)
 
 
 def _coded_distinct(node, keys, inputs):

@@ -142,6 +142,9 @@ def hash_friendly(values):
     (5-12x faster on 1M rows; large offsets only matter past 2 GB of text, where the
     cast fails), and -0.0 as 0.0 (SQL: equal; Arrow hashes the bits, so apart)."""
     values = hash_key(values)
+    if pa.types.is_list(values.type) or pa.types.is_large_list(values.type):
+        from ..functions.array import encode_keys
+        return encode_keys(values)        # arrays as text; callers restore_keys after
     if pa.types.is_large_string(values.type):
         try:
             return values.cast(pa.string())

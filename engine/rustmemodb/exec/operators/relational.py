@@ -65,6 +65,9 @@ def sort_table(table: pa.Table, keys, ctx, limit: int | None = None) -> pa.Table
     cols, sort_keys = [], []
     for e, desc, nulls_first in keys:
         v = as_array(evaluate(e, table, ctx), n)
+        if pa.types.is_list(v.type) or pa.types.is_large_list(v.type):
+            from ..functions.array import sort_ranks
+            v = sort_ranks(v)             # arrays sort by rank in PostgreSQL's order
         # NaN above every number, apart from NULLs (semantics.sort_keys_for)
         for col, order, placement in sort_keys_for(v, "descending" if desc else "ascending",
                                                    "at_start" if nulls_first else "at_end"):
@@ -168,5 +171,6 @@ def distinct_table(table: pa.Table) -> pa.Table:
                                names=[f"c{i}" for i in range(len(names))])
     out = tmp.group_by(tmp.column_names, use_threads=False).aggregate([])
     out = out.select(tmp.column_names)
-    cols = [c if c.type == f.type else c.cast(f.type) for c, f in zip(out.columns, table.schema)]
+    from .aggregate import _restore
+    cols = [_restore(c, f.type) for c, f in zip(out.columns, table.schema)]
     return pa.Table.from_arrays(cols, names=names)

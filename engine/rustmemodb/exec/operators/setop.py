@@ -50,7 +50,8 @@ def combine(kind: str, all_: bool, left: pa.Table, right: pa.Table) -> pa.Table:
         copies = np.maximum(nl - nr, 0) if all_ else ((nl > 0) & (nr == 0)).astype(np.int64)
     idx = np.repeat(np.arange(len(copies), dtype=np.int64), copies)
     out = counts.select(keys).take(pa.array(idx))
-    cols = [c if c.type == f.type else c.cast(f.type) for c, f in zip(out.columns, left.schema)]
+    from .aggregate import _restore
+    cols = [_restore(c, f.type) for c, f in zip(out.columns, left.schema)]
     return pa.Table.from_arrays(cols, names=names)
 
 

@@ -89,6 +89,7 @@ class _Layout:
         pstarts = np.flatnonzero(peer_start)
         self.gid = np.cumsum(peer_start) - 1
         pends = np.append(pstarts[1:], n)
+        self.group_first, self.group_last = pstarts, pends - 1    # by peer group id (GROUPS)
         self.peer_first = pstarts[self.gid] if n else pos
         self.peer_last = pends[self.gid] - 1 if n else pos
         self.nparts = len(starts)
@@ -156,6 +157,9 @@ def _compute(call, L: _Layout, table, ctx):
     if fn in ("lag", "lead"):
         return _lag_lead(call, L, table, ctx)
     lo, hi = _frame(call, L, table, ctx)
+    if call.frame is not None and len(call.frame) > 3 and call.frame[3] is not None:
+        from .window_frames import compute_excluded
+        return compute_excluded(call, L, table, ctx, lo, hi)
     if fn in ("first_value", "last_value", "nth_value"):
         return _nth(call, L, table, ctx, lo, hi)
     return _aggregate(call, L, table, ctx, lo, hi)
@@ -229,7 +233,7 @@ def _frame(call, L: _Layout, table, ctx) -> tuple[np.ndarray, np.ndarray]:
     """Inclusive frame bounds per sorted row (lo > hi: empty frame)."""
     if call.frame is None:
         return L.part_first, (L.peer_last if call.order else L.part_last)
-    mode, start, end = call.frame
+    mode, start, end = call.frame[:3]
     lo = _bound(mode, start, L, call, True)
     hi = _bound(mode, end, L, call, False)
     return np.maximum(lo, L.part_first), np.minimum(hi, L.part_last)
@@ -246,6 +250,9 @@ def _bound(mode, bound, L, call, is_start):
             return L.pos
         k = int(k)
         return L.pos - k if kind == "preceding" else L.pos + k
+    if mode == "groups" and kind != "current":
+        from .window_frames import groups_bound
+        return groups_bound(L, kind, int(k), is_start)
     if kind == "current":
         return L.peer_first if is_start else L.peer_last
     return _range_offset(L, call, kind, k, is_start)

@@ -11,7 +11,7 @@
   (= quantile_disc), DuckDB's spellings of PostgreSQL's ``percentile_cont/disc(q)
   WITHIN GROUP (ORDER BY x)``: q is a constant fraction carried in ``AggCall.extra``.
 
-``array_agg`` needs an ARRAY type the engine does not have: ``0A000``.
+``array_agg`` is bound with the other array syntax (bind_array.py).
 """
 from __future__ import annotations
 
@@ -28,8 +28,10 @@ _NAMES = {exp.GroupConcat: "string_agg", exp.LogicalAnd: "bool_and", exp.Logical
 
 def bind_aggregate(stmt, binder, node):
     cls = type(node)
+    if cls is exp.Grouping:
+        return stmt.bind_grouping(binder, node)
     if cls is exp.ArrayAgg:
-        raise errors.not_supported("array_agg", hint="There is no ARRAY type; use string_agg.")
+        return stmt.bind_array_agg(binder, node)
     if cls is exp.Median:
         return bind_quantile(stmt, binder, "median", [node.this], node)
     if cls is exp.Quantile:         # DuckDB: quantile is quantile_disc

@@ -135,7 +135,9 @@ class ExprBinder:
 
     # ---- operators ---------------------------------------------------------------------
     def _binary(self, name: str, node: exp.Binary) -> Expr:
-        if isinstance(node.expression, (exp.Any, exp.All)):
+        if isinstance(node.expression, (exp.Any, exp.All)) or (
+                isinstance(node.expression, exp.Anonymous) and
+                node.expression.name.lower() in ("any", "all", "some")):
             return self.stmt.bind_quantified(self, node)
         left, right = self.bind(node.this), self.bind(node.expression)
         return self.call(name, [left, right], node)

@@ -27,25 +27,28 @@ def bind_from(stmt, node: exp.Select, parent: Scope | None) -> tuple[LogicalNode
 
 
 def bind_from_item(stmt, item: exp.Expression, parent: Scope | None) -> tuple[LogicalNode, Scope]:
-    """One FROM item, with the joins sqlglot hangs on it (``FROM (a JOIN b ON ...)``,
-    ``UPDATE ... FROM a JOIN b``, ``DELETE ... USING (SELECT ...) m, c``)."""
-    plan, scope = _bind_item(stmt, item, parent)
+    """One FROM item, with the joins sqlglot hangs on it inside parentheses:
+    ``(a JOIN b ON ...)`` is a Subquery around Table ``a`` carrying ``joins``."""
+    plan, scope = _bind_one_item(stmt, item, parent)
     for join in item.args.get("joins") or []:
         plan, scope = bind_join(stmt, plan, scope, join, parent)
     return plan, scope
 
 
-def _bind_item(stmt, item: exp.Expression, parent: Scope | None) -> tuple[LogicalNode, Scope]:
+def _bind_one_item(stmt, item: exp.Expression, parent: Scope | None):
     if isinstance(item, exp.Table):
         return _bind_table(stmt, item, parent)
-    if isinstance(item, exp.Subquery) and isinstance(item.this, exp.Table):
-        plan, scope = bind_from_item(stmt, item.this, parent)    # a parenthesized join
-        return _aliased(plan, item.alias, item, parent) if item.alias else (plan, scope)
+    if isinstance(item, exp.Subquery) and is_join_tree(item.this):
+        from .bind_join_tree import bind_join_tree
+        return bind_join_tree(stmt, item, parent)
     if isinstance(item, exp.Subquery):
         from .bind_select import bind_query
         plan = bind_query(stmt, item.this, parent)
         alias = item.alias_or_name or None
         return _aliased(plan, alias, item, parent)
+    if isinstance(item, exp.Lateral):
+        from .bind_lateral import bind_lateral_item
+        return bind_lateral_item(stmt, item, parent)
     if isinstance(item, exp.Values):
         from .bind_select import bind_values
         plan = bind_values(stmt, item, parent)
@@ -54,6 +57,13 @@ def _bind_item(stmt, item: exp.Expression, parent: Scope | None) -> tuple[Logica
     if hook is not None:
         return hook(item, parent)
     raise errors.not_supported(f"FROM item {item.sql(dialect='postgres')!r}")
+
+
+def is_join_tree(node: exp.Expression) -> bool:
+    """Whether a parenthesised FROM item holds tables and joins rather than a query."""
+    if isinstance(node, exp.Subquery):
+        return bool(node.args.get("joins")) or is_join_tree(node.this)
+    return not isinstance(node, (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Values))
 
 
 def _aliased(plan: LogicalNode, alias: str | None, item, parent) -> tuple[LogicalNode, Scope]:
@@ -81,8 +91,12 @@ def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNod
         refuse_sample(item, "functions")
         alias_node = item.args.get("alias")
         plan = stmt.bind_table_function(item.this, parent, item.alias if alias_node is not None
-                                        and not alias_node.columns else None)
-        return _aliased(plan, item.alias or plan.columns[0][0], item, parent)
+                                        and not alias_node.columns else None,
+                                        ordinality=bool(item.args.get("ordinality")))
+        default = plan.columns[0][0] if len(plan.columns) == 1 else \
+            item.this.sql_name().lower() if not isinstance(item.this, exp.Anonymous) \
+            else item.this.name.lower()
+        return _aliased(plan, item.alias or default, item, parent)
     name = item.name
     alias = item.alias_or_name
     if item.db and item.db != "public":          # information_schema.tables, ...
@@ -127,6 +141,11 @@ def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNod
     vt = searched_lookup(name)                  # pg_catalog names need no qualification
     if vt is not None:
         return _bind_virtual(item, vt, alias, parent)
+    if item.this.quoted and not item.db:
+        from .bind_files import bind_file_name, file_format_of
+        if file_format_of(name) is not None:          # DuckDB's FROM 'data/*.csv'
+            plan = bind_file_name(stmt, name)
+            return _aliased(plan, item.alias or name, item, parent)
     raise errors.undefined_table(name, position_of(item))
 
 
@@ -163,6 +182,9 @@ def _sampled(stmt, item: exp.Table, plan: LogicalNode) -> LogicalNode:
 def bind_join(stmt, left: LogicalNode, left_scope: Scope, join: exp.Join,
               parent: Scope | None) -> tuple[LogicalNode, Scope]:
     from .bind_expr import ExprBinder
+    from .bind_lateral import bind_lateral_join, is_lateral_item
+    if is_lateral_item(join.this):
+        return bind_lateral_join(stmt, left, left_scope, join, parent)
     right, right_scope = bind_from_item(stmt, join.this, parent)
     side = (join.side or "").lower()          # left | right | full | ""
     kind = (join.kind or "").lower()          # inner | outer | cross | ""

@@ -90,6 +90,7 @@ def build_indexes(version, definition: IndexDef) -> tuple[UniqueIndex | None, Or
     """The indexes ``definition`` stands for, over the version's live rows (read once):
     for a unique key its hash index (23505 on duplicates), and for every index the
     ordered one (a unique key's ordered twin: see TableVersion.empty)."""
+    version.schema.check_indexable(definition.columns)
     data = version.to_arrow(with_rowid=True)
     rowids = data.column(data.num_columns - 1).to_numpy()
     schema = version.schema

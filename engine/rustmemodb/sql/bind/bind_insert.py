@@ -101,7 +101,7 @@ def assign_to_column(stmt, e: Expr, schema, col: int, node=None) -> Expr:
         return e if e.type == target else _checked_cast(e, target, column, node)
     if e.type == target or e.type == types.NULL:
         return e if e.type == target else Const(None, target)
-    if e.type == types.INTEGER and target == types.FLOAT:
+    if (e.type, target) in ((types.INTEGER, types.FLOAT), ("INTEGER[]", "FLOAT[]")):
         return Cast(e, target)
     return _checked_cast(e, target, column, node)
 

@@ -87,10 +87,10 @@ def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
     has_aggs = any(isinstance(n, AggCall) for e in select_exprs for n in e.walk()) or \
         any(isinstance(n, AggCall) for s in order_specs if s[0] == "expr" for n in s[1].walk())
     if group_nodes or having is not None or has_aggs:
-        groups = _bind_groups(stmt, group_nodes, scope, select_exprs, names)
+        groups, sets = _bind_groups(stmt, group_nodes, scope, select_exprs, names)
         having_expr = (ExprBinder(stmt, scope, aggregates=True, clause="HAVING")
                        .bind_boolean(having.this, "HAVING") if having is not None else None)
-        plan, lift = _aggregate(plan, groups, select_exprs, having_expr, order_specs)
+        plan, lift = _aggregate(plan, groups, select_exprs, having_expr, order_specs, sets)
         select_exprs = [lift(e) for e in select_exprs]
         order_specs = [(k, lift(e) if k == "expr" else e, d, nf) for k, e, d, nf in order_specs]
         if having_expr is not None:
@@ -99,7 +99,7 @@ def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
     if stmt_has_windows(select_exprs, order_specs):
         plan, select_exprs, order_specs = stmt.bind_windows(plan, select_exprs, order_specs)
 
-    return _finish(stmt, node, plan, select_exprs, names, order_specs)
+    return _finish(stmt, node, plan, select_exprs, names, order_specs, scope.parent)
 
 
 def stmt_has_windows(select_exprs, order_specs) -> bool:
@@ -180,26 +180,27 @@ def _type_output_name(dt: exp.DataType) -> str:
 
 # ---- GROUP BY and the aggregate lift ---------------------------------------------------------
 
-def _bind_groups(stmt, group_nodes, scope: Scope, select_exprs, names) -> list[Expr]:
+def _bind_groups(stmt, group_nodes, scope: Scope, select_exprs, names):
+    """(group expressions, grouping sets or None): see bind_grouping_sets.py."""
+    from .bind_grouping_sets import expand_group_by
     binder = ExprBinder(stmt, scope, clause="GROUP BY")
-    groups = []
-    for g in group_nodes:
+
+    def bind_one(g) -> Expr:
         if isinstance(g, exp.Literal) and not g.is_string:
             k = int(g.this)
             if not 1 <= k <= len(select_exprs):
                 raise errors.sql_error("42P10", f"GROUP BY position {k} is not in select list",
                                        position=position_of(g))
-            groups.append(select_exprs[k - 1])
-            continue
+            return select_exprs[k - 1]
         if isinstance(g, exp.Column) and not g.table and not scope.find(g.name) \
                 and g.name in names:
-            groups.append(select_exprs[names.index(g.name)])
-            continue
-        groups.append(binder.bind(g))
-    return groups
+            return select_exprs[names.index(g.name)]
+        return binder.bind(g)
+    return expand_group_by(group_nodes, bind_one)
 
 
-def _aggregate(plan: LogicalNode, groups: list[Expr], select_exprs, having, order_specs):
+def _aggregate(plan: LogicalNode, groups: list[Expr], select_exprs, having, order_specs,
+               sets=None):
     aggs: list[AggCall] = []
     for e in list(select_exprs) + ([having] if having is not None else []) + \
             [s[1] for s in order_specs if s[0] == "expr"]:
@@ -209,7 +210,11 @@ def _aggregate(plan: LogicalNode, groups: list[Expr], select_exprs, having, orde
     ng = len(groups)
     columns = [(_group_name(g, i), g.type) for i, g in enumerate(groups)] + \
         [(a.fn, a.type) for a in aggs]
-    agg_plan = LogicalAggregate(columns, plan, groups, aggs)
+    if sets is not None or any(a.fn == "grouping" for a in aggs):
+        from .bind_grouping_sets import aggregate_grouping_sets
+        agg_plan = aggregate_grouping_sets(plan, groups, sets, aggs, columns)
+    else:
+        agg_plan = LogicalAggregate(columns, plan, groups, aggs)
 
     def lift(e: Expr) -> Expr:
         def visit(n: Expr) -> Expr:
@@ -293,7 +298,8 @@ def _explicit_nulls(o: exp.Ordered) -> bool:
 
 # ---- projection, DISTINCT, ORDER BY, LIMIT ------------------------------------------------------
 
-def _finish(stmt, node, plan, select_exprs, names, order_specs) -> LogicalNode:
+def _finish(stmt, node, plan, select_exprs, names, order_specs,
+            parent: Scope | None = None) -> LogicalNode:
     hidden = [s[1] for s in order_specs if s[0] == "expr"]
     distinct = node.args.get("distinct")
     if hidden and distinct is not None and not distinct.args.get("on"):
@@ -304,6 +310,7 @@ def _finish(stmt, node, plan, select_exprs, names, order_specs) -> LogicalNode:
     cols += [(f"?order{i}", e.type) for i, e in enumerate(hidden)]
     exprs = [_null_as_text(e) for e in exprs]
     plan = LogicalProject(cols, plan, exprs)
+    plan, cols = _project_set(plan, cols, exprs)
     if distinct is not None:
         on = distinct.args.get("on")
         if on is not None:
@@ -321,11 +328,29 @@ def _finish(stmt, node, plan, select_exprs, names, order_specs) -> LogicalNode:
             keys.append((ColRef(pos, plan.columns[pos][1]), desc, nulls_first))
     if keys:
         plan = LogicalSort(plan.columns, plan, keys)
-    plan = _limit(stmt, node, plan)
+    plan = _limit(stmt, node, plan, parent)
     if hidden:
         plan = LogicalProject(cols[:len(names)], plan,
                               [ColRef(i, t, n) for i, (n, t) in enumerate(cols[:len(names)])])
     return plan
+
+
+def _project_set(plan, cols, exprs):
+    """Set-returning functions of the select list (bind_array.bind_select_list_srf)."""
+    from ...plan.expr import Call
+    from .bind_array import SRF_FUNCTIONS
+    positions = [i for i, e in enumerate(exprs) if isinstance(e, Call) and e.fn in SRF_FUNCTIONS]
+    nested = any(isinstance(n, Call) and n.fn in SRF_FUNCTIONS
+                 for i, e in enumerate(exprs) for n in e.walk() if n is not e or i not in positions)
+    if nested:
+        raise errors.not_supported("a set-returning function inside an expression",
+                                   hint="Call it in FROM: ... FROM t, unnest(t.arr) AS u.")
+    if not positions:
+        return plan, cols
+    from ...plan.logical import LogicalProjectSet
+    cols = [(n, types.element_type(t)) if i in positions else (n, t)
+            for i, (n, t) in enumerate(cols)]
+    return LogicalProjectSet(cols, plan, positions), cols
 
 
 def _null_as_text(e: Expr) -> Expr:
@@ -334,12 +359,13 @@ def _null_as_text(e: Expr) -> Expr:
     return e
 
 
-def _limit(stmt, node, plan: LogicalNode) -> LogicalNode:
+def _limit(stmt, node, plan: LogicalNode, parent: Scope | None = None) -> LogicalNode:
+    """LIMIT/OFFSET: constants, parameters, or (LATERAL, correlated) outer columns."""
     limit = node.args.get("limit")
     offset = node.args.get("offset")
     if limit is None and offset is None:
         return plan
-    binder = ExprBinder(stmt, Scope(), clause="LIMIT")
+    binder = ExprBinder(stmt, Scope(parent=parent), clause="LIMIT")
     lim = _count_expr(binder, _limit_count(limit), "LIMIT")
     off = _count_expr(binder, offset.expression if offset is not None else None, "OFFSET")
     return LogicalLimit(plan.columns, plan, lim, off)

@@ -55,10 +55,17 @@ def bind_quantified(stmt, binder, node: exp.Binary):
     q = node.expression
     if op is None:
         raise errors.not_supported(f"{type(node).__name__} with ANY/ALL")
-    kind = ("any:" if isinstance(q, exp.Any) else "all:") + op
-    inner = q.this
+    if isinstance(q, exp.Anonymous):      # x = ALL (...) arrives as a call named all
+        quant = "all" if q.name.lower() == "all" else "any"
+        inner = q.expressions[0]
+    else:
+        quant = "any" if isinstance(q, exp.Any) else "all"
+        inner = q.this
+    kind = quant + ":" + op
+    while isinstance(inner, exp.Paren):
+        inner = inner.this
     if not isinstance(inner, (exp.Subquery, exp.Select, exp.Union, exp.Intersect, exp.Except)):
-        raise errors.not_supported("ANY/ALL over an array", hint="Use a subquery.")
+        return stmt.bind_array_quantified(binder, node, quant, inner)
     return _quantified(stmt, binder, kind, node.this, inner, node)
 
 

@@ -12,8 +12,10 @@ reference to the window's output column. Named windows (``WINDOW w AS (...)``,
 Window functions: row_number, rank, dense_rank, percent_rank, cume_dist,
 ntile, lag, lead, first_value, last_value, nth_value, and count/sum/avg/min/max
 (with FILTER). Frames: ROWS and RANGE with UNBOUNDED / CURRENT ROW / offsets
-(RANGE offsets need one numeric or date ORDER BY key). Not supported (0A000):
-GROUPS frames, EXCLUDE, DISTINCT inside a window aggregate.
+(RANGE offsets need one numeric or date ORDER BY key), GROUPS (offsets count peer
+groups; needs ORDER BY), and EXCLUDE CURRENT ROW | GROUP | TIES | NO OTHERS (a 4th
+frame element; exec/operators/window_frames.py). Not supported (0A000): DISTINCT
+inside a window aggregate.
 """
 from __future__ import annotations
 
@@ -165,10 +167,11 @@ def _frame(spec, ordered: bool):
     if spec is None:
         return None
     mode = str(spec.args.get("kind") or "").lower()
-    if mode not in ("rows", "range"):
+    if mode not in ("rows", "range", "groups"):
         raise errors.not_supported(f"{mode.upper()} window frames")
-    if spec.args.get("exclude"):
-        raise errors.not_supported("EXCLUDE in window frames")
+    if mode == "groups" and not ordered:
+        raise errors.sql_error("42P20", "GROUPS mode requires an ORDER BY clause")
+    exclude = _exclusion(spec.args.get("exclude"))
     start = _bound(spec.args.get("start"), spec.args.get("start_side"))
     end = _bound(spec.args.get("end"), spec.args.get("end_side")) \
         if spec.args.get("end") is not None else ("current", 0)
@@ -178,7 +181,16 @@ def _frame(spec, ordered: bool):
                             end[0] in ("preceding", "following")) and not ordered:
         raise errors.sql_error("42P20", "RANGE with offset PRECEDING/FOLLOWING requires "
                                         "exactly one ORDER BY column")
-    return (mode, start, end)
+    return (mode, start, end) if exclude is None else (mode, start, end, exclude)
+
+
+def _exclusion(node) -> str | None:
+    """EXCLUDE CURRENT ROW | GROUP | TIES -> 'current' | 'group' | 'ties'; NO OTHERS: None."""
+    if node is None:
+        return None
+    text = (node.name if isinstance(node, exp.Expression) else str(node)).upper()
+    return {"CURRENT ROW": "current", "GROUP": "group", "TIES": "ties"}.get(
+        " ".join(text.split()))
 
 
 def _bound(value, side):

@@ -50,6 +50,7 @@ class StatementBinder(QueryHooks):
         self.deps: list = []
         self.cacheable = True
         self.ctes: list[dict] = []     # stack of WITH scopes: name -> CTE binding
+        self.file_root: str | None = None   # read_csv/COPY paths stay inside it (bind_files)
 
     # ---- catalog access (records dependencies) -----------------------------------------
     def table(self, name: str, position: int | None = None):
@@ -161,6 +162,9 @@ class StatementBinder(QueryHooks):
             else:
                 plan = bind(self, node)
             return self._done(kind, plan, returns_rows=plan.returning is not None)
+        if isinstance(node, exp.Copy):
+            from .bind_files import bind_copy
+            return self._done("COPY", bind_copy(self, node), returns_rows=False)
         kind, action = bind_ddl.bind_ddl(self, node)
         return BoundStatement(kind, action=action, param_types=self.param_types, deps=self.deps,
                               cacheable=False)

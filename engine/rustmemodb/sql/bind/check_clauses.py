@@ -39,7 +39,8 @@ HANDLED: dict[type, frozenset[str]] = {
     exp.Except: frozenset({"this", "expression", "distinct"} | _QUERY_TAIL),
     exp.Subquery: frozenset({"this", "alias", "joins"} | _QUERY_TAIL),
     exp.Values: frozenset({"expressions", "alias", "order", "limit", "offset", "joins"}),
-    exp.Table: frozenset({"this", "alias", "db", "catalog", "sample", "only", "joins"}),
+    exp.Table: frozenset({"this", "alias", "db", "catalog", "sample", "only", "joins",
+                          "ordinality"}),     # f(...) WITH ORDINALITY (bind_lateral.py)
     exp.Join: frozenset({"this", "on", "side", "kind", "using", "method"}),
     exp.With: frozenset({"expressions", "recursive"}),
     exp.CTE: frozenset({"this", "alias", "materialized"}),

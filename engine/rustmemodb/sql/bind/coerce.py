@@ -24,6 +24,13 @@ def adapt(expr: Expr, target: str, *, context: str = "") -> Expr:
             return Const(types.parse_literal_as(target, expr.value), target, expr.slot)
         if expr.type == types.INTEGER and target == types.FLOAT:
             return Const(float(expr.value), types.FLOAT, expr.slot)
+        # Arrays: new constants, so a lifted literal read as one stays pinned (literals.py).
+        if expr.type == types.TEXT and types.is_array(target) and \
+                expr.value.lstrip().startswith("{"):               # '{1,2}' as INTEGER[]
+            from ...exec.functions.array import parse_array_literal
+            return Const(parse_array_literal(expr.value, types.element_type(target)), target)
+        if expr.type == types.array_of(types.INTEGER) and target == types.array_of(types.FLOAT):
+            return Const([None if v is None else float(v) for v in expr.value], target)
     if isinstance(expr, Param) and expr.type in (types.UNKNOWN, types.NULL):
         return Param(expr.slot, target)
     return expr

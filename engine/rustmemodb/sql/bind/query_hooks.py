@@ -58,6 +58,14 @@ class QueryHooks:
         from .bind_aggregate_ext import bind_aggregate
         return bind_aggregate(self, binder, node)
 
+    def bind_grouping(self, binder, node):
+        from .bind_grouping_sets import bind_grouping
+        return bind_grouping(self, binder, node)
+
+    def bind_withingroup(self, binder, node):
+        from .bind_ordered_set import bind_within_group
+        return bind_within_group(self, binder, node)
+
     def bind_filter(self, binder, node):
         from .bind_aggregate_ext import bind_filter
         return bind_filter(self, binder, node)
@@ -124,10 +132,45 @@ class QueryHooks:
             hint="Test a match with regexp_like(s, pattern) or s ~ pattern; take the match "
                  "with regexp_substr(s, pattern) or substring(s FROM pattern).")
 
-    # ---- set-returning functions in FROM (bind_functions.py) -------------------------------
-    def bind_table_function(self, func, parent, column_name=None):
-        from .bind_functions import bind_table_function
-        return bind_table_function(self, func, parent, column_name)
+    # ---- arrays (bind_array.py) --------------------------------------------------------------
+    def bind_function_array(self, binder, args, node):
+        from .bind_array import bind_array_constructor
+        return bind_array_constructor(self, binder, args, node)
+
+    def bind_bracket(self, binder, node):
+        from .bind_array import bind_subscript
+        return bind_subscript(self, binder, node)
+
+    def bind_array_quantified(self, binder, node, quant, inner):
+        from .bind_array import bind_array_quantified
+        return bind_array_quantified(self, binder, node, quant, inner)
+
+    def bind_array_agg(self, binder, node):
+        from .bind_array import bind_array_agg
+        return bind_array_agg(self, binder, node)
+
+    def bind_from_unnest(self, item, parent):
+        from .bind_array import bind_unnest
+        return bind_unnest(self, item, parent)
+
+    def bind_from_unnest_aliased(self, item, parent, alias_node):
+        from .bind_array import bind_unnest
+        return bind_unnest(self, item, parent, alias_node)
+
+    def bind_function_explode(self, binder, args, node):
+        from .bind_array import bind_select_list_srf
+        return bind_select_list_srf(self, binder, "srf_unnest", args, node)
+
+    def bind_function_generate_series(self, binder, args, node):
+        from .bind_array import bind_select_list_srf
+        return bind_select_list_srf(self, binder, "srf_generate_series", args, node)
+
+    bind_function_exploding_generate_series = bind_function_generate_series
+
+    # ---- set-returning functions in FROM and LATERAL (bind_lateral.py) --------------------
+    def bind_table_function(self, func, parent, column_name=None, ordinality=False):
+        from .bind_lateral import bind_table_function
+        return bind_table_function(self, func, parent, column_name, ordinality)
 
     def bind_function_time_to_str(self, binder, args, node):
         from .bind_functions import bind_to_char

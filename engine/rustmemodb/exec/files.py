@@ -1,0 +1,445 @@
+"""Reading and writing files from SQL: CSV (and PostgreSQL's text format), Parquet, JSON.
+
+Used by the ``read_csv`` / ``read_parquet`` / ``read_json`` table functions and by
+``COPY ... FROM / TO 'file'`` (sql/bind/bind_files.py plans them; the operators in
+exec/operators/file_scan.py run them). Everything goes through pyarrow's readers
+and writers; nothing read is ever evaluated.
+
+Paths (``resolve_paths``): relative paths resolve against the configured file root
+when there is one (``rustmemodb.connect(file_root=...)`` / ``SET file_root``), else
+the working directory. Glob patterns (``data/*.csv``) expand to the sorted matches.
+With a root, every resolved path (symlinks followed) must lie inside it: ``42501``
+otherwise. No match is ``58P01``, as PostgreSQL's "could not open file".
+
+Types: a file's columns are read as the engine's types (INTEGER int64, FLOAT float64,
+TEXT, BOOLEAN, DATE, TIMESTAMP; lists of those as arrays; objects and lists of objects
+as JSON documents; anything else, such as time of day, is refused with ``0A000``). Schema inference looks at the first file (for CSV, its first block);
+every file is then read with those types, so a value that does not fit its column
+is ``22P02`` naming the file, line and column, never a silent NULL or a new type.
+"""
+from __future__ import annotations
+
+import glob
+import json
+import os
+
+import pyarrow as pa
+
+from .. import errors, types
+
+FORMATS = ("csv", "text", "parquet", "json")
+
+
+# ---- paths ----------------------------------------------------------------------------------
+
+def resolve_paths(pattern: str, root: str | None, *, for_write: bool = False) -> list[str]:
+    base = root if root else os.getcwd()
+    full = os.path.join(base, os.path.expanduser(pattern)) if not os.path.isabs(pattern) \
+        else pattern
+    if for_write:
+        paths = [full]
+    elif glob.has_magic(full):
+        paths = sorted(glob.glob(full, recursive=True))
+        paths = [p for p in paths if os.path.isfile(p)]
+    else:
+        paths = [full]
+    if root:
+        real_root = os.path.realpath(root)
+        for p in paths:
+            real = os.path.realpath(p)
+            if os.path.commonpath([real, real_root]) != real_root:
+                raise errors.sql_error(
+                    "42501", f'permission denied: "{pattern}" is outside the file root',
+                    hint="Paths must stay inside the directory given as file_root.")
+    if not for_write:
+        if not paths:
+            raise errors.sql_error("58P01", f'could not open file "{pattern}" for reading: '
+                                            "no file matches")
+        for p in paths:
+            if not os.path.isfile(p):
+                raise errors.sql_error("58P01", f'could not open file "{pattern}" for reading: '
+                                                "No such file or directory")
+    else:
+        parent = os.path.dirname(paths[0]) or "."
+        if not os.path.isdir(parent):
+            raise errors.sql_error("58P01", f'could not open file "{pattern}" for writing: '
+                                            "No such file or directory")
+    return paths
+
+
+# ---- options --------------------------------------------------------------------------------
+
+def csv_options(options: dict, fmt: str):
+    """(read, parse, convert) keyword arguments shared by inference and reading."""
+    text = fmt == "text"
+    delimiter = options.get("delimiter", "\t" if text else ",")
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise errors.sql_error("22023", "the delimiter must be a single one-byte character")
+    null = options.get("null", "\\N" if text else "")
+    quote = options.get("quote", '"')
+    return ({"skip_rows": int(options.get("skip", 0))},
+            {"delimiter": delimiter, "quote_char": False if text else quote,
+             "escape_char": options.get("escape", False) or False,
+             "newlines_in_values": not text},
+            {"null_values": [null], "strings_can_be_null": True,
+             "quoted_strings_can_be_null": False,
+             "true_values": ["true", "t", "TRUE", "True", "yes", "on"],
+             "false_values": ["false", "f", "FALSE", "False", "no", "off"]})
+
+
+# ---- schema inference -------------------------------------------------------------------------
+
+def infer_columns(fmt: str, paths: list[str], options: dict) -> list[tuple[str, str]]:
+    """(name, SQL type) of the columns a file scan yields."""
+    if options.get("columns"):
+        return list(options["columns"])
+    if fmt in ("csv", "text"):
+        import pyarrow.csv as pcsv
+        read, parse, convert = csv_options(options, fmt)
+        header = options.get("header", True)
+        ro = pcsv.ReadOptions(**read, autogenerate_column_names=not header)
+        try:
+            reader = pcsv.open_csv(paths[0], read_options=ro,
+                                   parse_options=pcsv.ParseOptions(**parse),
+                                   convert_options=pcsv.ConvertOptions(**convert))
+        except pa.ArrowInvalid as exc:
+            raise _malformed(paths[0], exc) from None
+        schema = reader.schema
+        reader.close()
+        names = list(schema.names)
+        if not header:   # pyarrow says f0, f1 ...; DuckDB and PostgreSQL count from 1
+            names = [f"column{i + 1}" for i in range(len(names))]
+        return [(n, _sql_type(f.type, n, csv=True)) for n, f in zip(names, schema)]
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+        schema = pq.read_schema(paths[0])
+        return [(f.name, _sql_type(f.type, f.name)) for f in schema]
+    table = _read_json_file(paths[0])
+    return [(f.name, _sql_type(f.type, f.name)) for f in table.schema]
+
+
+def _sql_type(t: pa.DataType, name: str, csv: bool = False) -> str:
+    if pa.types.is_null(t):
+        return types.TEXT
+    if csv and (pa.types.is_time(t) or pa.types.is_decimal(t)):
+        return types.TEXT if pa.types.is_time(t) else types.FLOAT
+    if pa.types.is_timestamp(t) or pa.types.is_date(t):
+        return types.TIMESTAMP if pa.types.is_timestamp(t) else types.DATE
+    if pa.types.is_struct(t) or pa.types.is_map(t) or (
+            (pa.types.is_list(t) or pa.types.is_large_list(t)) and
+            (pa.types.is_nested(t.value_type) or pa.types.is_null(t.value_type))):
+        return types.JSON             # nested objects (and lists of them) as JSON documents
+    try:
+        return types.sql_type_of_arrow(t)
+    except errors.Error:
+        raise errors.not_supported(f'column "{name}" of type {t} in a file') from None
+
+
+# ---- reading ------------------------------------------------------------------------------------
+
+def read_files(fmt: str, paths: list[str], columns: list[tuple[str, str]], options: dict
+               ) -> pa.Table:
+    """All files, each read as ``columns`` (names and SQL types), concatenated."""
+    tables = [_read_one(fmt, p, columns, options) for p in paths]
+    return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+
+
+def _storage_type(sql_type: str) -> pa.DataType:
+    """The Arrow type a reader produces for a column; text for types parsed afterwards."""
+    if sql_type in (types.INTEGER, types.FLOAT, types.BOOLEAN, types.DATE, types.TIMESTAMP):
+        return types.arrow_type(sql_type)
+    return pa.string()
+
+
+def _read_one(fmt, path, columns, options) -> pa.Table:
+    names = [n for n, _ in columns]
+    if fmt == "text":
+        return _to_engine(_read_text(path, columns, options), columns, path)
+    if fmt == "csv":
+        import pyarrow.csv as pcsv
+        read, parse, convert = csv_options(options, fmt)
+        header = options.get("header", False)
+        ro = pcsv.ReadOptions(skip_rows=read["skip_rows"] + (1 if header else 0),
+                              column_names=names)
+        convert["column_types"] = {n: _storage_type(t) for n, t in columns}
+        try:
+            table = pcsv.read_csv(path, read_options=ro, parse_options=pcsv.ParseOptions(**parse),
+                                  convert_options=pcsv.ConvertOptions(**convert))
+        except pa.ArrowInvalid as exc:
+            if "Empty CSV file" in str(exc):       # nothing (or only the header): no rows
+                return pa.Table.from_arrays([pa.array([], types.arrow_type(t))
+                                             for _, t in columns], names=names)
+            raise _locate_csv_error(path, columns, options, fmt, exc) from None
+        return _to_engine(table, columns, path)
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+        table = pq.read_table(path)
+    else:
+        table = _read_json_file(path)
+    missing = [n for n in names if n not in table.column_names]
+    if missing:
+        raise errors.sql_error("22P04", f'file "{path}" has no column "{missing[0]}"')
+    return _to_engine(table.select(names), columns, path)
+
+
+# PostgreSQL's text format: one line per row, a delimiter (TAB) between values, \N for
+# NULL, and backslash escapes instead of quoting. pyarrow has no reader for it.
+_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "\\": "\\"}
+
+
+def _unescape(field: str) -> str:
+    if "\\" not in field:
+        return field
+    out, i = [], 0
+    while i < len(field):
+        ch = field[i]
+        if ch == "\\" and i + 1 < len(field):
+            nxt = field[i + 1]
+            out.append(_ESCAPES.get(nxt, nxt))
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _split_text(line: str, delimiter: str) -> list[str]:
+    """Fields of a text-format line; an escaped delimiter (``\\,``) stays in its field."""
+    if "\\" not in line:
+        return line.split(delimiter)
+    fields, cur, i = [], [], 0
+    while i < len(line):
+        ch = line[i]
+        if ch == "\\" and i + 1 < len(line):
+            cur.append(line[i:i + 2])       # kept escaped: _unescape reads it
+            i += 2
+            continue
+        if ch == delimiter:
+            fields.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+        i += 1
+    fields.append("".join(cur))
+    return fields
+
+
+def _read_text(path: str, columns, options) -> pa.Table:
+    from .functions.cast import from_text
+    delimiter = options.get("delimiter", "\t")
+    null = options.get("null", "\\N")
+    skip = int(options.get("skip", 0)) + (1 if options.get("header", False) else 0)
+    values: list[list] = [[] for _ in columns]
+    with open(path, encoding="utf-8", newline="\n") as f:
+        for lineno, line in enumerate(f, start=1):
+            if lineno <= skip:
+                continue
+            line = line[:-1] if line.endswith("\n") else line
+            if line.endswith("\r"):
+                line = line[:-1]
+            if line == "\\.":
+                break
+            fields = _split_text(line, delimiter)
+            if len(fields) != len(columns):
+                what = "extra data after last expected column" if len(fields) > len(columns) \
+                    else f'missing data for column "{columns[len(fields)][0]}"'
+                raise errors.sql_error("22P04", f'{what} (file "{os.path.basename(path)}", '
+                                                f"line {lineno})")
+            for k, (raw, (name, t)) in enumerate(zip(fields, columns)):
+                if raw == null:
+                    values[k].append(None)
+                    continue
+                text = _unescape(raw)
+                if t == types.TEXT or t not in _PG_NAMES:
+                    values[k].append(text)
+                    continue
+                try:
+                    values[k].append(from_text(text, t))
+                except errors.Error:
+                    raise errors.sql_error(
+                        "22P02", f'invalid input syntax for type {_PG_NAMES[t]}: "{text}" '
+                                 f'(file "{os.path.basename(path)}", line {lineno}, '
+                                 f"column {name})") from None
+    arrays = [pa.array(v, _storage_type(t)) for v, (_, t) in zip(values, columns)]
+    return pa.Table.from_arrays(arrays, names=[n for n, _ in columns])
+
+
+def _write_text(path: str, table: pa.Table, columns, options) -> None:
+    from .functions.cast import to_text
+    delimiter = options.get("delimiter", "\t")
+    null = options.get("null", "\\N")
+
+    def field(v, t) -> str:
+        if v is None:
+            return null
+        s = v if isinstance(v, str) else to_text(v, t)
+        return (s.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+                .replace("\r", "\\r").replace(delimiter, "\\" + delimiter))
+    data = [c.to_pylist() for c in table.columns]
+    kinds = [t for _, t in columns]
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        if options.get("header"):
+            f.write(delimiter.join(n for n, _ in columns) + "\n")
+        for i in range(table.num_rows):
+            f.write(delimiter.join(field(col[i], t) for col, t in zip(data, kinds)) + "\n")
+
+
+def _to_engine(table: pa.Table, columns, path) -> pa.Table:
+    arrays = []
+    for col, (name, t) in zip(table.columns, columns):
+        if t == types.JSON and pa.types.is_nested(col.type):
+            arrays.append(_json_documents(col))
+            continue
+        want = types.arrow_type(t) if not types.is_array(t) else None
+        if want is not None and col.type != want:
+            try:
+                if pa.types.is_timestamp(col.type) and col.type.tz is not None:
+                    col = col.cast(pa.timestamp(col.type.unit))
+                col = col.cast(want)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                raise errors.sql_error("22P02", f'file "{os.path.basename(path)}", column '
+                                                f'"{name}": {exc}') from None
+        elif want is None and col.type != types.arrow_type(t):
+            col = col.cast(types.arrow_type(t))
+        arrays.append(col)
+    return pa.Table.from_arrays(arrays, names=[n for n, _ in columns])
+
+
+def _json_documents(col) -> pa.Array:
+    """A nested Arrow column as JSON text (canonical, as the JSON type stores it)."""
+    values = col.to_pylist()
+    return pa.array([None if v is None else types.canonical_json(v) for v in values],
+                    pa.large_string())
+
+
+def _read_json_file(path: str) -> pa.Table:
+    with open(path, "rb") as f:
+        head = f.read(4096).lstrip()
+    try:
+        if head.startswith(b"["):
+            with open(path, encoding="utf-8") as f:
+                rows = json.load(f)
+            if not all(isinstance(r, dict) for r in rows):
+                raise errors.sql_error("22P02", f'file "{os.path.basename(path)}": a JSON array '
+                                                "of objects is expected")
+            return pa.Table.from_pylist(rows)
+        import pyarrow.json as pjson
+        return pjson.read_json(path)
+    except (ValueError, pa.ArrowInvalid) as exc:
+        raise errors.sql_error("22P02", f'invalid JSON in file "{os.path.basename(path)}": '
+                                        f"{exc}") from None
+
+
+def _malformed(path: str, exc: Exception) -> errors.Error:
+    text = str(exc)
+    if "Expected" in text and "columns" in text:
+        return errors.sql_error("22P04", f'file "{os.path.basename(path)}": {text}')
+    return errors.sql_error("22P02", f'file "{os.path.basename(path)}": {text}')
+
+
+_PG_NAMES = {types.INTEGER: "bigint", types.FLOAT: "double precision", types.BOOLEAN: "boolean",
+             types.DATE: "date", types.TIMESTAMP: "timestamp"}
+
+
+def _locate_csv_error(path, columns, options, fmt, exc) -> errors.Error:
+    """Re-read as text to name the first value that does not fit (file, line, column)."""
+    import pyarrow.csv as pcsv
+    from .functions.cast import from_text
+    text = str(exc)
+    if "Expected" in text and "columns" in text:
+        return _malformed(path, exc)
+    read, parse, convert = csv_options(options, fmt)
+    header = options.get("header", False)
+    names = [n for n, _ in columns]
+    convert["column_types"] = {n: pa.string() for n in names}
+    try:
+        raw = pcsv.read_csv(path, read_options=pcsv.ReadOptions(
+            skip_rows=read["skip_rows"] + (1 if header else 0), column_names=names),
+            parse_options=pcsv.ParseOptions(**parse), convert_options=pcsv.ConvertOptions(**convert))
+    except pa.ArrowInvalid as again:
+        return _malformed(path, again)
+    first_line = read["skip_rows"] + (2 if header else 1)
+    for (name, t), col in zip(columns, raw.columns):
+        if t not in _PG_NAMES:
+            continue
+        for i, v in enumerate(col.to_pylist()):
+            if v is None:
+                continue
+            try:
+                from_text(v, t)
+            except errors.Error:
+                return errors.sql_error(
+                    "22P02", f'invalid input syntax for type {_PG_NAMES[t]}: "{v}" '
+                             f'(file "{os.path.basename(path)}", line {first_line + i}, '
+                             f'column {name})')
+    return _malformed(path, exc)
+
+
+# ---- writing ------------------------------------------------------------------------------------
+
+def write_file(fmt: str, path: str, table: pa.Table, columns, options: dict) -> None:
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+            pq.write_table(table, path)
+            return
+        if fmt == "json":
+            _write_json(path, table, columns)
+            return
+        if fmt == "text":
+            _write_text(path, table, columns, options)
+            return
+        import pyarrow.csv as pcsv
+        out = _as_text_columns(table, columns)
+        header = bool(options.get("header", False))
+        delimiter = options.get("delimiter", ",")
+        null = options.get("null", "")
+        wo = pcsv.WriteOptions(include_header=header, delimiter=delimiter,
+                               quoting_style="needed")
+        if null:
+            out = pa.Table.from_arrays([_fill_null_text(c, null) for c in out.columns],
+                                       names=out.column_names)
+        pcsv.write_csv(out, path, write_options=wo)
+    except OSError as exc:
+        raise errors.sql_error("58030", f'could not write file "{path}": {exc.strerror or exc}'
+                               ) from None
+
+
+def _fill_null_text(col, null: str):
+    import pyarrow.compute as pc
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        return pc.fill_null(col, null)
+    return pc.fill_null(col.cast(pa.large_string()), null)
+
+
+def _as_text_columns(table: pa.Table, columns) -> pa.Table:
+    """Columns CSV cannot hold as such (arrays, intervals) become PostgreSQL's text form."""
+    from .functions.cast import to_text
+    arrays = []
+    for col, (_, t) in zip(table.columns, columns):
+        if types.is_array(t) or t == types.INTERVAL:
+            arrays.append(pa.array([None if v is None else to_text(v, t)
+                                    for v in col.to_pylist()], pa.large_string()))
+        else:
+            arrays.append(col)
+    return pa.Table.from_arrays(arrays, names=table.column_names)
+
+
+def _write_json(path: str, table: pa.Table, columns) -> None:
+    """Newline-delimited JSON: one object per row."""
+    data = [c.to_pylist() for c in table.columns]
+    with open(path, "w", encoding="utf-8") as f:
+        for i in range(table.num_rows):
+            obj = {n: _json_value(data[k][i], t) for k, (n, t) in enumerate(columns)}
+            f.write(json.dumps(obj, default=str))
+            f.write("\n")
+
+
+def _json_value(v, t):
+    if v is None:
+        return None
+    if t == types.JSON:
+        return json.loads(v)
+    if t in (types.DATE, types.TIMESTAMP):
+        return v.isoformat(sep=" ") if t == types.TIMESTAMP else v.isoformat()
+    return v

@@ -1,0 +1,601 @@
+"""Arrays: PostgreSQL's one-dimensional arrays as Arrow list columns.
+
+An ``X[]`` value is an Arrow ``list_(X)`` (Python: a list), 1-based as in
+PostgreSQL. This module holds
+
+* the text form: ``parse_array_literal`` (``'{1,2,NULL}'::int[]``, ``22P02`` on a
+  malformed literal) and ``format_array`` (``{a,"b c",NULL}``);
+* the constructor ``ARRAY[...]`` (``array_make``), subscripts ``a[i]``
+  (``array_element``: NULL out of range) and slices ``a[lo:hi]`` (``array_slice``,
+  bounds clamped, omitted bounds open);
+* ``x op ANY/ALL (array)`` with SQL's three-valued rules, vectorised by exploding
+  the lists (``list_flatten`` + ``list_parent_indices``) and counting per row;
+* the functions ``array_length``, ``cardinality``, ``array_upper``/``lower``,
+  ``array_ndims``, ``array_position``, ``array_append``/``prepend``/``cat``,
+  ``array_remove``, ``array_replace``, ``array_to_string``, ``string_to_array``,
+  ``@>``/``<@``/``&&``, ``=``/``<>`` and ``||`` on arrays;
+* ``unnest_values`` for ``unnest(a [, b ...])`` in FROM (exec/operators/table_function.py).
+
+Element types are the scalar SQL types; the binder (sql/bind/bind_array.py) types
+the calls and inserts casts, so bodies see lists of one element type.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ... import errors, types
+from .registry import ScalarFunction
+
+N = types.NULL
+
+
+# ---- the text form ---------------------------------------------------------------------
+
+def parse_array_literal(text: str, element: str) -> list:
+    """``'{1,2,NULL}'`` -> ``[1, 2, None]``, each element read as ``element``."""
+    from .cast import from_text
+    s = text.strip()
+    if not (s.startswith("{") and s.endswith("}")):
+        raise _malformed(text, 'Array value must start with "{" or dimension information.')
+    items: list = []
+    i, body = 0, s[1:-1]
+    if not body.strip():
+        return []
+    while True:
+        while i < len(body) and body[i].isspace():
+            i += 1
+        if i < len(body) and body[i] == "{":
+            raise errors.not_supported("multidimensional arrays")
+        if i < len(body) and body[i] == '"':
+            i += 1
+            out = []
+            while i < len(body) and body[i] != '"':
+                if body[i] == "\\" and i + 1 < len(body):
+                    i += 1
+                out.append(body[i])
+                i += 1
+            if i >= len(body):
+                raise _malformed(text, "Unexpected end of input.")
+            i += 1
+            value: object = "".join(out)
+        else:
+            start = i
+            while i < len(body) and body[i] not in ',"{}':
+                i += 1
+            raw = body[start:i].strip()
+            if not raw:
+                raise _malformed(text, 'Unexpected "," character.')
+            value = None if raw.upper() == "NULL" else raw
+        if value is not None and element != types.TEXT:
+            value = from_text(value, element)
+        items.append(value)
+        while i < len(body) and body[i].isspace():
+            i += 1
+        if i == len(body):
+            return items
+        if body[i] != ",":
+            raise _malformed(text, f'Unexpected "{body[i]}" character.')
+        i += 1
+
+
+def _malformed(text: str, detail: str) -> errors.Error:
+    return errors.sql_error("22P02", f'malformed array literal: "{text}"', hint=detail)
+
+
+def format_array(values: list, element: str) -> str:
+    """``[1, None]`` -> ``{1,NULL}``; text elements quoted where PostgreSQL quotes them."""
+    from .cast import to_text
+    parts = []
+    for v in values:
+        if v is None:
+            parts.append("NULL")
+            continue
+        t = v if element == types.TEXT else to_text(v, element)
+        if element in (types.TEXT, types.JSON, types.TIMESTAMP) and (
+                t == "" or t.upper() == "NULL" or any(c in t for c in '{},"\\ \t\n')):
+            t = '"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        parts.append(t)
+    return "{" + ",".join(parts) + "}"
+
+
+# ---- construction, subscripts, slices ---------------------------------------------------
+
+def _as_array(v, n: int):
+    if isinstance(v, pa.Scalar):
+        return pa.repeat(v, n)
+    return v.combine_chunks() if isinstance(v, pa.ChunkedArray) else v
+
+
+def _length(args) -> int | None:
+    for a in args:
+        if not isinstance(a, pa.Scalar):
+            return len(a)
+    return None
+
+
+def array_make(*args):
+    """``ARRAY[a, b, c]`` row by row: the values interleaved into one list per row."""
+    n = _length(args)
+    if n is None:
+        t = args[0].type if args else pa.null()
+        return pa.scalar([a.as_py() for a in args], pa.list_(t))
+    cols = [_as_array(a, n) for a in args]
+    k = len(cols)
+    flat = pa.concat_arrays(cols)
+    order = (np.arange(k, dtype=np.int64)[None, :] * n +
+             np.arange(n, dtype=np.int64)[:, None]).ravel()
+    values = flat.take(pa.array(order))
+    offsets = pa.array(np.arange(0, (n + 1) * k, k, dtype=np.int32))
+    return pa.ListArray.from_arrays(offsets, values)
+
+
+def _row_series(start, stop, step=1):
+    from .series import generate_series
+    return generate_series([start, stop, step], types.INTEGER).to_pylist()
+
+
+def _row_make(*args):
+    return list(args)
+
+
+def _lists(arr, n: int):
+    """(offsets, lengths, flat values, valid mask) of a list array or broadcast scalar."""
+    arr = _as_array(arr, n)
+    if pa.types.is_null(arr.type):
+        arr = arr.cast(pa.list_(pa.null()))
+    offsets = arr.offsets.to_numpy()[: len(arr) + 1].astype(np.int64)
+    lengths = np.diff(offsets)
+    valid = np.asarray(pc.is_valid(arr).to_numpy(zero_copy_only=False), bool)
+    lengths = np.where(valid, lengths, 0)
+    return offsets[:-1], lengths, arr.values, valid
+
+
+def array_element(arr, idx):
+    """``a[i]``: 1-based; NULL when out of range, or when either side is NULL."""
+    n = _length([arr, idx])
+    if n is None:
+        lst, i = arr.as_py(), idx.as_py()
+        elem = arr.type.value_type if hasattr(arr.type, "value_type") else pa.null()
+        ok = lst is not None and i is not None and 1 <= i <= len(lst)
+        return pa.scalar(lst[i - 1] if ok else None, elem)
+    starts, lengths, values, valid = _lists(arr, n)
+    i = _as_array(idx, n)
+    ivals = np.asarray(pc.fill_null(i, 0).to_numpy(zero_copy_only=False), np.int64)
+    ok = valid & np.asarray(pc.is_valid(i).to_numpy(zero_copy_only=False), bool) & \
+        (ivals >= 1) & (ivals <= lengths)
+    pos = np.where(ok, starts + ivals - 1, 0)
+    if len(values) == 0:
+        return pa.nulls(n, values.type)
+    out = values.take(pa.array(pos))
+    return pc.if_else(pa.array(ok), out, pa.scalar(None, values.type))
+
+
+def _row_element(lst, i):
+    return lst[i - 1] if 1 <= i <= len(lst) else None
+
+
+def _row_slice(lst, lo, hi):
+    if lst is None:
+        return None
+    lo = 1 if lo is None else lo
+    hi = len(lst) if hi is None else hi
+    lo, hi = max(lo, 1), min(hi, len(lst))
+    return lst[lo - 1:hi] if lo <= hi else []
+
+
+# ---- size and search ---------------------------------------------------------------------
+
+def _row_length(lst, dim):
+    return len(lst) if dim == 1 and lst else None
+
+
+def _row_lower(lst, dim):
+    return 1 if dim == 1 and lst else None
+
+
+def _vec_length(arr, dim):
+    if isinstance(arr, pa.Scalar) and isinstance(dim, pa.Scalar):
+        return pa.scalar(_strict(_row_length, arr.as_py(), dim.as_py()), pa.int64())
+    if isinstance(dim, pa.Scalar) and dim.as_py() == 1:
+        lens = pc.list_value_length(arr).cast(pa.int64())
+        return pc.if_else(pc.equal(lens, 0), pa.scalar(None, pa.int64()), lens)
+    from ..expr.vector import map_rows
+    return map_rows(_row_length, [arr, dim], out_type=pa.int64())
+
+
+def _vec_cardinality(arr):
+    if isinstance(arr, pa.Scalar):
+        v = arr.as_py()
+        return pa.scalar(None if v is None else len(v), pa.int64())
+    return pc.list_value_length(arr).cast(pa.int64())
+
+
+def _strict(fn, *args):
+    return None if any(a is None for a in args) else fn(*args)
+
+
+def _row_position(lst, x):
+    if lst is None:
+        return None
+    for i, v in enumerate(lst):
+        if v is not None and v == x:
+            return i + 1
+    return None
+
+
+def _row_append(lst, x):
+    return None if lst is None and x is None else (lst or []) + [x]
+
+
+def _row_prepend(lst, x):
+    return None if lst is None and x is None else [x] + (lst or [])
+
+
+def _row_cat(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a + b
+
+
+def _row_remove(lst, x):
+    if lst is None:
+        return None
+    return [v for v in lst if not (v == x if x is not None else v is None)]
+
+
+def _row_replace(lst, old, new):
+    if lst is None:
+        return None
+    return [new if (v == old if old is not None else v is None) else v for v in lst]
+
+
+def _row_to_string(lst, sep, null_text=None):
+    if lst is None or sep is None:
+        return None
+    parts = []
+    for v in lst:
+        if v is None:
+            if null_text is not None:
+                parts.append(null_text)
+        else:
+            parts.append(v if isinstance(v, str) else _text(v))
+    return sep.join(parts)
+
+
+def _text(v) -> str:
+    from .cast import format_float, to_text
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return format_float(v)
+    return str(v) if not hasattr(v, "isoformat") else to_text(v, types.DATE
+                                                             if type(v).__name__ == "date"
+                                                             else types.TIMESTAMP)
+
+
+def _row_from_string(s, sep, null_text=None):
+    if s is None:
+        return None
+    if s == "":
+        return []
+    parts = list(s) if sep is None else ([s] if sep == "" else s.split(sep))
+    return [None if null_text is not None and p == null_text else p for p in parts]
+
+
+def _row_contains(a, b):
+    """``a @> b``: every element of b is in a (NULL elements never match)."""
+    have = {v for v in a if v is not None}
+    return all(v is not None and v in have for v in b)
+
+
+def _row_overlaps(a, b):
+    have = {v for v in a if v is not None}
+    return any(v is not None and v in have for v in b)
+
+
+def _row_eq(a, b):
+    return a == b
+
+
+def _row_ne(a, b):
+    return a != b
+
+
+# ---- x op ANY/ALL (array) -----------------------------------------------------------------
+
+_CMP = {"eq": pc.equal, "ne": pc.not_equal, "lt": pc.less, "le": pc.less_equal,
+        "gt": pc.greater, "ge": pc.greater_equal}
+
+
+def quantified(quant: str, op: str):
+    """The vector body of ``x op ANY (arr)`` / ``x op ALL (arr)``."""
+    def run(x, arr):
+        n = _length([x, arr])
+        if n is None:
+            out = run(_as_array(x, 1), _as_array(arr, 1))
+            return out[0]
+        starts, lengths, values, valid = _lists(arr, n)
+        arr_a = _as_array(arr, n)
+        flat = pc.list_flatten(arr_a)
+        parents = np.asarray(pc.list_parent_indices(arr_a).to_numpy(zero_copy_only=False),
+                             np.int64)
+        xs = _as_array(x, n)
+        x_rep = xs.take(pa.array(parents)) if len(parents) else pa.array([], xs.type)
+        if x_rep.type != flat.type and not pa.types.is_null(flat.type):
+            x_rep = x_rep.cast(flat.type) if not pa.types.is_null(x_rep.type) \
+                else pa.nulls(len(x_rep), flat.type)
+        cmp = _CMP[op](x_rep, flat) if len(flat) else pa.array([], pa.bool_())
+        c = cmp.to_numpy(zero_copy_only=False) if len(cmp) else np.zeros(0, object)
+        is_null = np.asarray(pc.is_null(cmp).to_numpy(zero_copy_only=False), bool) \
+            if len(cmp) else np.zeros(0, bool)
+        truth = np.where(is_null, False, c.astype(bool) if len(c) else c).astype(bool)
+        n_true = np.bincount(parents, weights=truth, minlength=n)
+        n_null = np.bincount(parents, weights=is_null, minlength=n)
+        n_false = lengths - n_true - n_null
+        if quant == "any":
+            result = np.where(n_true > 0, 1, np.where(n_null > 0, -1, 0))
+        else:
+            result = np.where(n_false > 0, 0, np.where(n_null > 0, -1, 1))
+        mask = (result == -1) | ~valid
+        return pa.array(result == 1, pa.bool_(), mask=mask)
+    return run
+
+
+# ---- unnest -------------------------------------------------------------------------------
+
+def unnest_values(values: list, element_types: list[str]) -> list[pa.Array]:
+    """``unnest(a, b, ...)``: one column per array, padded with NULLs to the longest."""
+    lists = [v or [] for v in values]
+    rows = max((len(v) for v in lists), default=0)
+    out = []
+    for v, t in zip(lists, element_types):
+        out.append(pa.array(list(v) + [None] * (rows - len(v)), types.arrow_type(t)))
+    return out
+
+
+# ---- registration -------------------------------------------------------------------------
+
+def _arrays(ts, k=1):
+    return len(ts) >= k and all(types.is_array(t) or t == N for t in ts[:k])
+
+
+def _same_arrays(ts):
+    known = [t for t in ts if t != N]
+    if len(ts) == 2 and known and all(types.is_array(t) for t in known) and \
+            all(t == known[0] for t in known):
+        return known[0]
+    return None
+
+
+def _array_and_element(ts):
+    if len(ts) == 2 and types.is_array(ts[0]) and ts[1] in (types.element_type(ts[0]), N):
+        return ts[0]
+    return None
+
+
+def register(reg) -> None:
+    I, T, B = types.INTEGER, types.TEXT, types.BOOLEAN
+    register_aggregates()
+    from .ordered_set import register_aggregates as register_ordered_set
+    register_ordered_set()
+
+    def make_type(ts):
+        known = [t for t in ts if t != N]
+        if not known:
+            return types.array_of(T)
+        if any(types.is_array(t) for t in known) or types.INTERVAL in known:
+            return None
+        return types.array_of(known[0]) if all(t == known[0] for t in known) else None
+
+    reg.add(ScalarFunction("array_make", make_type, array_make, _row_make, strict=False))
+    reg.add(ScalarFunction("array_element",
+                           lambda ts: types.element_type(ts[0]) if len(ts) == 2 and
+                           types.is_array(ts[0]) and ts[1] in (I, N) else None,
+                           array_element, _row_element))
+    reg.add(ScalarFunction("array_slice",
+                           lambda ts: ts[0] if len(ts) == 3 and types.is_array(ts[0]) and
+                           ts[1] in (I, N) and ts[2] in (I, N) else None,
+                           None, _row_slice, strict=False))
+    length_type = (lambda ts: I if len(ts) == 2 and types.is_array(ts[0]) and ts[1] in (I, N)
+                   else None)
+    for name in ("array_length", "array_size", "array_upper"):
+        reg.add(ScalarFunction(name, length_type, _vec_length, _row_length))
+    reg.add(ScalarFunction("array_lower", length_type, None, _row_lower))
+    reg.add(ScalarFunction("array_ndims", lambda ts: I if len(ts) == 1 and types.is_array(ts[0])
+                           else None, None, lambda a: 1 if a else None))
+    reg.add(ScalarFunction("cardinality", lambda ts: I if len(ts) == 1 and types.is_array(ts[0])
+                           else None, _vec_cardinality, len))
+    reg.add(ScalarFunction("array_position",
+                           lambda ts: I if _array_and_element(ts) else None,
+                           None, _row_position, strict=False))
+    reg.add(ScalarFunction("array_append", _array_and_element, None, _row_append, strict=False))
+    reg.add(ScalarFunction("array_prepend", _array_and_element, None, _row_prepend,
+                           strict=False))
+    for name in ("array_cat", "array_concat"):
+        reg.add(ScalarFunction(name, _same_arrays, None, _row_cat, strict=False))
+    reg.add(ScalarFunction("array_remove", _array_and_element, None, _row_remove, strict=False))
+    reg.add(ScalarFunction("array_replace",
+                           lambda ts: ts[0] if len(ts) == 3 and types.is_array(ts[0]) and
+                           all(t in (types.element_type(ts[0]), N) for t in ts[1:]) else None,
+                           None, _row_replace, strict=False))
+    reg.add(ScalarFunction("array_to_string",
+                           lambda ts: T if len(ts) in (2, 3) and types.is_array(ts[0]) and
+                           all(t in (T, N) for t in ts[1:]) else None,
+                           None, _row_to_string, strict=False))
+    reg.add(ScalarFunction("string_to_array",
+                           lambda ts: types.array_of(T) if len(ts) in (2, 3) and
+                           all(t in (T, N) for t in ts) else None,
+                           None, _row_from_string, strict=False))
+    both = (lambda ts: B if _same_arrays(ts) else None)
+    reg.add(ScalarFunction("array_contains_all", both, None, _row_contains))
+    reg.add(ScalarFunction("array_contained_by", both, None, lambda a, b: _row_contains(b, a)))
+    reg.add(ScalarFunction("array_overlaps", both, None, _row_overlaps))
+    reg.add(ScalarFunction("eq", both, None, _row_eq))
+    reg.add(ScalarFunction("ne", both, None, _row_ne))
+    reg.add(ScalarFunction("is_distinct", both, None, _row_ne, strict=False))
+    reg.add(ScalarFunction("is_not_distinct", both, None, _row_eq, strict=False))
+    reg.add(ScalarFunction("concat_op", _same_arrays, None, _row_cat, strict=False))
+    reg.add(ScalarFunction("concat_op", _array_and_element, None, _row_append, strict=False))
+    reg.add(ScalarFunction("concat_op",
+                           lambda ts: ts[1] if len(ts) == 2 and types.is_array(ts[1]) and
+                           ts[0] in (types.element_type(ts[1]), N) else None,
+                           None, lambda x, a: _row_prepend(a, x), strict=False))
+    # set-returning functions of the select list: the array to expand (LogicalProjectSet)
+    # (volatile: never folded into a constant, which would hide the expansion)
+    reg.add(ScalarFunction("srf_unnest", lambda ts: ts[0] if len(ts) == 1 and
+                           types.is_array(ts[0]) else None, lambda a: a, lambda a: a,
+                           volatile=True))
+    reg.add(ScalarFunction("srf_generate_series",
+                           lambda ts: types.array_of(I) if len(ts) in (2, 3) and
+                           all(t in (I, N) for t in ts) else None, None, _row_series,
+                           volatile=True))
+    for quant in ("any", "all"):
+        for op in _CMP:
+            reg.add(ScalarFunction(f"{quant}_{op}_array",
+                                   lambda ts: B if len(ts) == 2 and types.is_array(ts[1]) else None,
+                                   quantified(quant, op), None, strict=False))
+
+
+# ---- array_agg ------------------------------------------------------------------------------
+
+def _array_agg(values, a):
+    """One group's values (NULLs kept) in ORDER BY order; an empty group is NULL."""
+    if not values:
+        return None
+    if len(a.extra) > 1 and a.extra[1]:
+        return _array_agg_distinct(values, a)
+    if len(a.order_by) == 1 and getattr(a.args[0], "fn", None) != "agg_pack":
+        return _sorted_by_value(values, *a.order_by[0][1:])
+    from .aggregate import _sorted
+    packed = getattr(a.args[0], "fn", None) == "agg_pack"
+    if a.order_by:
+        if packed:
+            import json as _json
+            values = [None if v is None else _json.loads(v) for v in values]
+        values = _sorted(values, a, packed)
+        if packed:
+            element = a.extra[0] if a.extra else None
+            values = [_unpack(v[0], element) for v in values]
+    return values
+
+
+def _sorted_by_value(values: list, descending: bool, nulls_first: bool) -> list:
+    """ORDER BY the value itself: C-speed sorted(), NaN above numbers, NULLs placed."""
+    nulls = [v for v in values if v is None]
+    vals = [v for v in values if v is not None]
+    nans = [v for v in vals if v != v] if vals and isinstance(vals[0], float) else []
+    if nans:
+        vals = [v for v in vals if v == v]
+    vals = sorted(vals) + nans
+    if descending:
+        vals.reverse()
+    return nulls + vals if nulls_first else vals + nulls
+
+
+def _array_agg_distinct(values, a):
+    """DISTINCT: each value once, NULL too, sorted (NULL last), as PostgreSQL's sort does."""
+    if not values:
+        return None
+    seen, out, has_null = set(), [], False
+    for v in values:
+        if v is None:
+            has_null = True
+        elif (v if v == v else "NaN") not in seen:
+            seen.add(v if v == v else "NaN")
+            out.append(v)
+    out.sort()
+    if a.order_by and a.order_by[0][1]:
+        out.reverse()
+    return ([None] if has_null and a.order_by and a.order_by[0][2] else []) + out + \
+        ([None] if has_null and not (a.order_by and a.order_by[0][2]) else [])
+
+
+def _unpack(v, element):
+    if v is None or element is None:
+        return v
+    if element == types.DATE:
+        return types.parse_date(v)
+    if element == types.TIMESTAMP:
+        return types.parse_timestamp(v)
+    return v
+
+
+def register_aggregates() -> None:
+    from ..operators.aggregate import AGGREGATE_TYPES, PYTHON_AGGREGATES
+    AGGREGATE_TYPES["array_agg"] = (lambda ts: types.array_of(ts[0] if ts[0] != N else types.TEXT)
+                                    if len(ts) == 1 and not types.is_array(ts[0]) else None)
+    PYTHON_AGGREGATES["array_agg"] = _array_agg
+
+
+# ---- arrays as keys: hashing (GROUP BY, DISTINCT, set operations, joins) and sorting ---------
+# Arrow hashes and sorts no list types. Hash kernels get each array as canonical JSON text
+# (equal arrays, equal text) and the callers turn result keys back with ``restore_keys``;
+# sorts get each array's rank in PostgreSQL's order (element by element, NULL elements
+# last, a prefix before the longer array).
+
+def is_list(t: pa.DataType) -> bool:
+    return pa.types.is_list(t) or pa.types.is_large_list(t)
+
+
+def encode_keys(values):
+    import json as _json
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return pa.array([None if v is None else _json.dumps(v, default=str)
+                     for v in values.to_pylist()], pa.large_string())
+
+
+def restore_keys(values, arrow_type: pa.DataType):
+    """Encoded keys back to lists of ``arrow_type`` (dates and timestamps re-parsed)."""
+    import json as _json
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    element = arrow_type.value_type
+    parse = None
+    if pa.types.is_date(element):
+        parse = types.parse_date
+    elif pa.types.is_timestamp(element):
+        parse = types.parse_timestamp
+    out = []
+    for text in values.to_pylist():
+        if text is None:
+            out.append(None)
+            continue
+        items = _json.loads(text)
+        out.append(items if parse is None else [None if x is None else parse(x) for x in items])
+    return pa.array(out, arrow_type)
+
+
+class _ArrayKey:
+    __slots__ = ("v",)
+
+    def __init__(self, v):
+        self.v = v
+
+    def __lt__(self, other):
+        for x, y in zip(self.v, other.v):
+            if x is None or y is None:
+                if x is None and y is None:
+                    continue
+                return y is None
+            if x != y:
+                return x < y
+        return len(self.v) < len(other.v)
+
+    def __eq__(self, other):
+        return self.v == other.v
+
+
+def sort_ranks(values):
+    """Dense ranks (int64, NULL kept) ordering the arrays as PostgreSQL compares them."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    items = values.to_pylist()
+    present = sorted({tuple(v) for v in items if v is not None},
+                     key=lambda v: _ArrayKey(list(v)))
+    rank = {v: i for i, v in enumerate(present)}
+    return pa.array([None if v is None else rank[tuple(v)] for v in items], pa.int64())

@@ -1,0 +1,47 @@
+"""Set-returning functions in FROM evaluated at run time (``LogicalTableFunction``).
+
+Arguments are constants, parameters or OuterRefs of the current LATERAL frame, so
+each is a scalar: evaluated against an empty table. ``WITH ORDINALITY`` adds the
+1-based position as a trailing INTEGER column.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from ... import errors, types
+from ...plan.logical import LogicalTableFunction
+from ..expr.vector import evaluate
+from ..run import operator
+
+_EMPTY = pa.table({})
+
+
+@operator(LogicalTableFunction)
+def table_function(node: LogicalTableFunction, ctx) -> pa.Table:
+    values = [_scalar(evaluate(a, _EMPTY, ctx), a.type) for a in node.args]
+    if node.function == "generate_series":
+        from ..functions.series import generate_series
+        arrays = [generate_series(values, node.columns[0][1])]
+    elif node.function == "unnest":
+        from ..functions.array import unnest_values
+        arrays = unnest_values(values, [t for _, t in node.columns[:len(values)]])
+    else:
+        raise errors.not_supported(f"table function {node.function}")
+    if node.ordinality:
+        rows = len(arrays[0]) if arrays else 0
+        arrays.append(pa.array(np.arange(1, rows + 1, dtype=np.int64)))
+    want = [types.arrow_type(t) for _, t in node.columns]
+    arrays = [a if a.type == w else a.cast(w) for a, w in zip(arrays, want)]
+    return pa.Table.from_arrays(arrays, names=[n for n, _ in node.columns])
+
+
+def _scalar(value, sql_type: str):
+    """A Python value from an evaluated argument (intervals as types.Interval)."""
+    if isinstance(value, pa.Scalar):
+        v = value.as_py()
+    else:
+        v = value[0].as_py() if len(value) else None
+    if v is not None and sql_type == types.INTERVAL:
+        return types.Interval(v.months, v.days, v.nanoseconds // 1000)
+    return v

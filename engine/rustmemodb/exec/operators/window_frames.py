@@ -1,0 +1,147 @@
+"""Window frame pieces beyond ROWS/RANGE: GROUPS offsets and EXCLUDE.
+
+GROUPS offsets count peer groups: ``2 PRECEDING`` starts at the first row of the peer
+group two groups back (clamped to the partition; a bound past the partition's edge
+makes the frame empty). Layout arrays come from ``window._Layout``: ``gid`` (peer
+group id per sorted row) and ``group_first``/``group_last`` (row positions by id).
+
+EXCLUDE cuts rows out of an already computed frame ``lo..hi``: the current row,
+its peer group, or its peers but not itself (TIES). What is left is at most three
+runs in order: ``lo .. cut_lo-1``, the current row (TIES only), ``cut_hi+1 .. hi``.
+count/sum/avg add prefix-sum differences over the runs; min/max combine a sparse-
+table query per run; first/last/nth_value pick positions through the runs.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ... import errors, types
+from ..expr.vector import as_array, evaluate
+
+
+def groups_bound(L, kind: str, k: int, is_start: bool) -> np.ndarray:
+    first_gid = L.gid[L.part_first]
+    last_gid = L.gid[L.part_last]
+    target = L.gid - k if kind == "preceding" else L.gid + k
+    inside = (target >= first_gid) & (target <= last_gid)
+    t = np.clip(target, first_gid, last_gid)
+    if is_start:
+        pos = L.group_first[t]
+        # starting past the partition's last group: empty frame
+        return np.where(inside | (target < first_gid), pos, L.part_last + 1)
+    pos = L.group_last[t]
+    return np.where(inside | (target > last_gid), pos, L.part_first - 1)
+
+
+def _runs(call, L, lo, hi):
+    """[(start, end)] * 3 per row (start > end: empty run), in frame order."""
+    exclude = call.frame[3]
+    if exclude == "current":
+        cut_lo, cut_hi = L.pos, L.pos
+    else:
+        cut_lo, cut_hi = L.peer_first, L.peer_last
+    a = (lo, np.minimum(hi, cut_lo - 1))
+    b = (np.maximum(lo, cut_hi + 1), hi)
+    if exclude == "ties":
+        inside = (L.pos >= lo) & (L.pos <= hi)
+        c = (np.where(inside, L.pos, 1), np.where(inside, L.pos, 0))
+    else:
+        c = (np.ones_like(lo), np.zeros_like(lo))
+    return [a, c, b]
+
+
+def compute_excluded(call, L, table, ctx, lo, hi):
+    runs = _runs(call, L, lo, hi)
+    fn = call.fn
+    n = L.n
+    if fn in ("first_value", "last_value", "nth_value"):
+        return _nth(call, L, table, ctx, runs)
+    if call.star:
+        valid = np.ones(n, bool)
+        values = None
+    else:
+        values = L.sorted(as_array(evaluate(call.args[0], table, ctx), n))
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        valid = values.is_valid().to_numpy(zero_copy_only=False)
+    if call.filter is not None:
+        f = L.sorted(as_array(evaluate(call.filter, table, ctx), n))
+        valid = valid & pc.fill_null(f, False).to_numpy(zero_copy_only=False)
+    counts = sum(_run_sum(np.concatenate([[0], np.cumsum(valid, dtype=np.int64)]), s, e)
+                 for s, e in runs)
+    if fn == "count":
+        return counts
+    if fn in ("sum", "avg"):
+        raw = np.where(valid, values.fill_null(0).to_numpy(zero_copy_only=False), 0)
+        fsum = np.concatenate([[0.0], np.cumsum(raw.astype(np.float64))])
+        fs = sum(_run_sum(fsum, s, e) for s, e in runs)
+        nothing = counts == 0
+        if fn == "avg":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return pa.array(fs / np.maximum(counts, 1), mask=nothing)
+        if pa.types.is_integer(values.type):
+            isum = np.concatenate([[0], np.cumsum(raw.astype(np.int64))])
+            s = sum(_run_sum(isum, a, b) for a, b in runs)
+            if np.any(np.abs(np.asarray(s, np.float64) - fs) > np.abs(fs) * 1e-6 + 1.0):
+                raise errors.numeric_out_of_range()
+            return pa.array(s, pa.int64(), mask=nothing)
+        return pa.array(fs, pa.float64(), mask=nothing)
+    if fn in ("min", "max"):
+        return _min_max(call, values, valid, runs, counts)
+    raise errors.not_supported(f"{fn} as a window function")
+
+
+def _run_sum(prefix: np.ndarray, start, end) -> np.ndarray:
+    empty = start > end
+    s = np.where(empty, 0, start)
+    e = np.where(empty, 0, end)
+    return np.where(empty, 0, prefix[e + 1] - prefix[s])
+
+
+def _min_max(call, values, valid, runs, counts):
+    from .window import _gather, _sparse_query
+    n = len(values)
+    codes = pc.rank(values, sort_keys="ascending",
+                    tiebreaker="dense").to_numpy(zero_copy_only=False).astype(np.int64)
+    is_max = call.fn == "max"
+    sentinel = -1 if is_max else int(codes.max(initial=0)) + 1
+    c = np.where(valid, codes, sentinel)
+    op = np.maximum if is_max else np.minimum
+    best = np.full(n, sentinel, np.int64)
+    for s, e in runs:
+        empty = s > e
+        got = _sparse_query(c, np.where(empty, 0, s), np.where(empty, 0, e), is_max)
+        best = op(best, np.where(empty, sentinel, got))
+    missing = (counts == 0) | (best == sentinel)
+    rep = np.zeros(int(codes.max(initial=0)) + 2, np.int64)
+    rep[codes] = np.arange(n, dtype=np.int64)
+    src = rep[np.clip(best, 0, len(rep) - 1)]
+    return _gather(values, np.where(missing, 0, src), ~missing)
+
+
+def _nth(call, L, table, ctx, runs):
+    from .window import _const_arg, _gather
+    values = L.sorted(as_array(evaluate(call.args[0], table, ctx), L.n))
+    lengths = [np.maximum(e - s + 1, 0) for s, e in runs]
+    total = lengths[0] + lengths[1] + lengths[2]
+    if call.fn == "last_value":
+        k = total
+    elif call.fn == "first_value":
+        k = np.ones(L.n, np.int64)
+    else:
+        kk = _const_arg(call, 1, table, ctx, "nth_value position")
+        if kk is None:
+            return pa.nulls(L.n, types.arrow_type(call.type))
+        if kk <= 0:
+            raise errors.sql_error("22016", "argument of nth_value must be greater than zero")
+        k = np.full(L.n, kk, np.int64)
+    ok = (k >= 1) & (k <= total)
+    src = np.zeros(L.n, np.int64)
+    before = np.zeros(L.n, np.int64)
+    for (s, _), length in zip(runs, lengths):
+        here = ok & (k > before) & (k <= before + length)
+        src = np.where(here, s + (k - before) - 1, src)
+        before = before + length
+    return _gather(values, np.where(ok, src, 0), ok)

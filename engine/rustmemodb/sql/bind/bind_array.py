@@ -1,0 +1,240 @@
+"""Binding array syntax: ``ARRAY[...]``, ``a[i]``, ``a[lo:hi]``, ``x op ANY/ALL (array)``,
+``array_agg(x [ORDER BY ...])`` and ``unnest(...)`` in FROM.
+
+Array types are named ``X[]`` (``types.array_of``); values are Arrow lists
+(exec/functions/array.py holds the bodies). Typing follows PostgreSQL where it
+is strict anyway: the elements of ``ARRAY[...]`` take one common type (INTEGER
+widens to FLOAT), a subscript must be an INTEGER, the element type of ``x = ANY
+(arr)`` must match ``x`` (numbers widen; a quoted literal right of ANY is read as
+an array of x's type). sqlglot has already moved a literal subscript to 0-based
+(``a[1]`` arrives as 0), so a literal is shifted back; an expression is not.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ... import errors, types
+from ...plan.expr import AggCall, Call, Cast, Const, Expr, Param, make_call
+from ...plan.logical import LogicalTableFunction
+from ..parse import position_of
+from .coerce import adapt, common_type
+from .scope import Scope
+
+_OPS = {exp.EQ: "eq", exp.NEQ: "ne", exp.LT: "lt", exp.LTE: "le", exp.GT: "gt", exp.GTE: "ge"}
+_OP_TEXT = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+
+
+def bind_array_constructor(stmt, binder, arg_nodes, node) -> Expr:
+    if len(arg_nodes) == 1 and isinstance(arg_nodes[0], (exp.Select, exp.Subquery, exp.Union,
+                                                          exp.Intersect, exp.Except)):
+        return _array_subquery(stmt, binder, arg_nodes[0], node)
+    args = [binder.bind(a) for a in arg_nodes]
+    if any(types.is_array(a.type) for a in args):
+        raise errors.not_supported("multidimensional arrays", position=position_of(node))
+    target = common_type(args, "ARRAY")
+    if target in (types.NULL, types.UNKNOWN):
+        target = types.TEXT
+    if target == types.INTERVAL:
+        raise errors.not_supported("arrays of INTERVAL", position=position_of(node))
+    args = [_to(a, target) for a in args]
+    if all(isinstance(a, Const) for a in args):
+        return Const([a.value for a in args], types.array_of(target))
+    return _call(stmt, "array_make", args)
+
+
+def _array_subquery(stmt, binder, query, node) -> Expr:
+    """``ARRAY(SELECT x ...)``: the subquery's one column as an array ('{}' for no rows)."""
+    from ...plan.expr import SubqueryExpr
+    from .bind_subquery import bind_subquery_plan
+    body = query.this if isinstance(query, exp.Subquery) else query
+    plan, correlated = bind_subquery_plan(stmt, binder, body)
+    if len(plan.columns) != 1:
+        raise errors.sql_error("42601", "subquery must return only one column",
+                               position=position_of(node))
+    element = plan.columns[0][1]
+    if types.is_array(element):
+        raise errors.not_supported("multidimensional arrays", position=position_of(node))
+    element = types.TEXT if element == types.NULL else element
+    return SubqueryExpr("array", plan, types.array_of(element), correlated=correlated)
+
+
+def _to(e: Expr, target: str) -> Expr:
+    e = adapt(e, target)
+    if e.type != target and types.is_numeric(e.type) and types.is_numeric(target):
+        from ...optimize.fold_constants import fold
+        return fold(Cast(e, target))
+    return e
+
+
+def _call(stmt, name: str, args: list) -> Expr:
+    """A call typed by the registry without the pairwise literal adaptation of
+    ``ExprBinder.call`` (which would turn a NULL beside an array into an array)."""
+    from ...optimize.fold_constants import fold
+    fn, ret = stmt.functions.resolve(name, [a.type for a in args])
+    return fold(Call(name, tuple(args), ret, fn))
+
+
+def bind_subscript(stmt, binder, node: exp.Bracket) -> Expr:
+    base = binder.bind(node.this)
+    if not types.is_array(base.type):
+        if base.type == types.JSON:
+            raise errors.not_supported("JSON subscripts", hint="Use -> or ->>.")
+        raise errors.datatype_mismatch(f"cannot subscript type {base.type.lower()} because it "
+                                       "does not support subscripting",
+                                       position=position_of(node))
+    if len(node.expressions) != 1:
+        raise errors.not_supported("multidimensional subscripts", position=position_of(node))
+    sub = node.expressions[0]
+    if isinstance(sub, exp.Slice):
+        lo = _index(binder, sub.this, shifted=False)
+        hi = _index(binder, sub.expression, shifted=False)
+        return _call(stmt, "array_slice", [base, lo, hi])
+    return _call(stmt, "array_element", [base, _index(binder, sub, shifted=True)])
+
+
+def _index(binder, node, shifted: bool) -> Expr:
+    if node is None:
+        return Const(None, types.INTEGER)
+    if shifted and isinstance(node, exp.Literal) and not node.is_string:
+        return Const(int(node.this) + 1, types.INTEGER)
+    e = adapt(binder.bind(node), types.INTEGER)
+    if e.type not in (types.INTEGER, types.NULL):
+        raise errors.datatype_mismatch(f"array subscript must have type integer, not "
+                                       f"{e.type.lower()}", position=position_of(node))
+    return e if e.type == types.INTEGER else Const(None, types.INTEGER)
+
+
+def is_array_quantifier(node) -> bool:
+    """``x = ALL (arr)`` arrives as a function call named all (sqlglot)."""
+    return isinstance(node, exp.Anonymous) and node.name.lower() in ("any", "all", "some") \
+        and len(node.expressions) == 1
+
+
+def bind_array_quantified(stmt, binder, node: exp.Binary, quant: str, inner) -> Expr:
+    """``x op ANY (array)`` / ``x op ALL (array)``."""
+    op = _OPS.get(type(node))
+    if op is None:
+        raise errors.not_supported(f"{type(node).__name__} with ANY/ALL")
+    arg = binder.bind(node.this)
+    arr = binder.bind(inner)
+    if isinstance(arr, Param) and arr.type in (types.UNKNOWN, types.NULL) and \
+            arg.type not in (types.UNKNOWN, types.NULL):      # x = ANY(?) with a Python list
+        arr = Param(arr.slot, stmt.param_type(arr.slot, types.array_of(arg.type)))
+    if isinstance(arr, Const) and arr.type == types.TEXT and arr.value is not None:
+        element = arg.type if arg.type not in (types.NULL, types.UNKNOWN) else types.TEXT
+        from ...exec.functions.array import parse_array_literal
+        arr = Const(parse_array_literal(arr.value, element), types.array_of(element))
+    if arr.type == types.NULL:
+        arr = Const(None, types.array_of(arg.type if arg.type != types.NULL else types.TEXT))
+    if not types.is_array(arr.type):
+        raise errors.sql_error("42809", "op ANY/ALL (array) requires array on right side",
+                               position=position_of(node))
+    element = types.element_type(arr.type)
+    if arg.type != element:
+        if types.is_numeric(arg.type) and types.is_numeric(element):
+            if arg.type == types.INTEGER:
+                arg = _to(arg, types.FLOAT)
+            else:
+                arr = Cast(arr, types.array_of(types.FLOAT))
+        else:
+            arg = adapt(arg, element)
+            if arg.type not in (element, types.NULL, types.UNKNOWN):
+                raise errors.undefined_function(
+                    f"operator does not exist: {arg.type.lower()} {_OP_TEXT[op]} "
+                    f"{element.lower()}", position=position_of(node),
+                    hint="No operator matches the given name and argument types. "
+                         "You might need to add explicit type casts.")
+            if arg.type in (types.NULL, types.UNKNOWN):
+                arg = Const(None, element) if isinstance(arg, Const) else arg
+    return _call(stmt, f"{quant}_{op}_array", [arg, arr])
+
+
+def bind_array_agg(stmt, binder, node: exp.ArrayAgg) -> AggCall:
+    """``array_agg([DISTINCT] x [ORDER BY ...])``: NULL inputs are kept, as PostgreSQL."""
+    from .bind_aggregate_ext import _arg_binder, _check_allowed
+    from .bind_select import _explicit_nulls
+    _check_allowed(binder, node)
+    inner = _arg_binder(stmt, binder)
+    body = node.this
+    order = []
+    if isinstance(body, exp.Order):
+        order = list(body.expressions)
+        body = body.this
+    distinct = isinstance(body, exp.Distinct)
+    if distinct:
+        body = body.expressions[0]
+    value = inner.bind(body)
+    if value.type == types.NULL:
+        value = Const(None, types.TEXT)
+    if types.is_array(value.type):
+        raise errors.not_supported("array_agg of arrays (multidimensional arrays)",
+                                   position=position_of(node))
+    keys = []
+    for o in order:
+        desc = bool(o.args.get("desc"))
+        nf = bool(o.args.get("nulls_first")) if _explicit_nulls(o) else desc
+        keys.append((inner.bind(o.this), desc, nf))
+    if distinct and any(k[0] != value for k in keys):
+        raise errors.sql_error("42P10", "in an aggregate with DISTINCT, ORDER BY expressions "
+                                        "must appear in argument list")
+    arg = value
+    if any(k[0] != value for k in keys):
+        arg = make_call("agg_pack", [value] + [k[0] for k in keys])
+    # DISTINCT rides in ``extra``: the generic DISTINCT would drop NULLs, array_agg keeps one.
+    return AggCall("array_agg", (arg,), types.array_of(value.type), False,
+                   order_by=tuple(keys), extra=(value.type, distinct))
+
+
+SRF_FUNCTIONS = ("srf_unnest", "srf_generate_series")
+
+
+def bind_select_list_srf(stmt, binder, name: str, arg_nodes, node) -> Expr:
+    """``unnest(arr)`` / ``generate_series(a, b)`` in the select list: a call computing
+    the array per row, expanded into rows by ``LogicalProjectSet`` (bind_select._finish)."""
+    if binder.clause != "SELECT":
+        where = f" in {binder.clause}" if binder.clause else " here"
+        raise errors.sql_error("0A000", f"set-returning functions are not allowed{where}",
+                               position=position_of(node))
+    args = [binder.bind(a) for a in arg_nodes]
+    if name == "srf_unnest" and (len(args) != 1 or not types.is_array(args[0].type)):
+        shown = ", ".join(a.type.lower() for a in args)
+        raise errors.undefined_function(f"function unnest({shown}) does not exist",
+                                        position=position_of(node),
+                                        hint="In the select list unnest takes one array.")
+    args = [adapt(a, types.INTEGER) for a in args] if name != "srf_unnest" else args
+    return _call(stmt, name, args)
+
+
+def bind_unnest(stmt, item: exp.Unnest, parent: Scope | None, alias_node=None,
+                ordinality=None):
+    """``unnest(a [, b ...]) [WITH ORDINALITY] [AS t (x [, y ...] [, n])]`` in FROM."""
+    from .bind_expr import ExprBinder
+    binder = ExprBinder(stmt, Scope(parent=parent), clause="FROM")
+    args = [binder.bind(a) for a in item.expressions]
+    for a, node in zip(args, item.expressions):
+        if not types.is_array(a.type):
+            raise errors.undefined_function(f"function unnest({a.type.lower()}) does not exist",
+                                            position=position_of(node),
+                                            hint="unnest takes arrays; CAST a literal to one.")
+    alias_node = alias_node if alias_node is not None else item.args.get("alias")
+    offset = ordinality if ordinality is not None else item.args.get("offset")
+    alias = alias_node.name if alias_node is not None and alias_node.name else None
+    given = [c.name for c in alias_node.columns] if alias_node is not None else []
+    if len(args) == 1 and not given and alias:
+        given = [alias]
+    names = given + ["unnest"] * (len(args) - len(given))
+    columns = [(n, types.element_type(a.type)) for n, a in zip(names, args)]
+    with_ordinality = bool(offset)
+    if with_ordinality:
+        if isinstance(offset, exp.Identifier):
+            name = offset.name
+        elif len(given) > len(args):
+            name = given[len(args)]
+        else:
+            name = "ordinality"
+        columns.append((name, types.INTEGER))
+    plan = LogicalTableFunction(columns, "unnest", args, with_ordinality)
+    scope = Scope(parent=parent)
+    for n, t in columns:
+        scope.add(alias or "unnest", n, t)
+    return plan, scope

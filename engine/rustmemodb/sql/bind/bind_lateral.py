@@ -1,0 +1,129 @@
+"""LATERAL in FROM, and set-returning functions whose arguments read earlier items.
+
+``FROM a, LATERAL (SELECT ... WHERE b.x = a.x) s``, ``a CROSS JOIN LATERAL
+generate_series(1, a.n)`` and ``a LEFT JOIN LATERAL (...) s ON true`` bind the
+right-hand item with the left-hand scope as its *parent*, the way a correlated
+subquery sees its enclosing query: a left column read on the right becomes an
+``OuterRef`` and is renumbered into a frame slot (``bind_subquery._renumber``).
+A function in FROM is implicitly lateral, as in PostgreSQL.
+
+If the right side reads nothing from outside itself it is an ordinary join. Else
+the plan is a ``LogicalLateralJoin`` holding the right plan as a ``SubqueryExpr``
+of kind ``lateral``: the executor runs it once per distinct combination of the
+left values it reads (``exec/operators/lateral.py``). Only INNER/CROSS and LEFT
+joins may be lateral (``42P10`` otherwise, as in PostgreSQL).
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ... import errors, types
+from ...plan.expr import ColRef, OuterRef, SubqueryExpr
+from ...plan.logical import (LogicalArrowScan, LogicalJoin, LogicalLateralJoin, LogicalNode,
+                             LogicalTableFunction)
+from ...plan.walk import expressions
+from ..parse import position_of
+from .scope import Scope
+
+
+def is_lateral_item(item: exp.Expression) -> bool:
+    return isinstance(item, (exp.Lateral, exp.Unnest)) or \
+        (isinstance(item, exp.Table) and isinstance(item.this, exp.Func))
+
+
+def bind_lateral_item(stmt, item: exp.Expression, parent: Scope | None
+                      ) -> tuple[LogicalNode, Scope]:
+    """The right-hand item bound with ``parent`` (the left side's scope) visible."""
+    from .bind_from import _aliased, bind_from_item
+    if isinstance(item, exp.Lateral):
+        body = item.this
+        if isinstance(body, exp.Subquery):
+            from .bind_select import bind_query
+            plan = bind_query(stmt, body.this, parent)
+            return _aliased(plan, item.alias or None, item, parent)
+        if isinstance(body, exp.Unnest):
+            return stmt.bind_from_unnest_aliased(body, parent, item.args.get("alias"))
+        alias_node = item.args.get("alias")
+        plain_alias = item.alias if alias_node is not None and not alias_node.columns else None
+        plan = stmt.bind_table_function(body, parent, plain_alias,
+                                        ordinality=bool(item.args.get("ordinality")))
+        return _aliased(plan, item.alias or plan.columns[0][0], item, parent)
+    return bind_from_item(stmt, item, parent)
+
+
+def bind_lateral_join(stmt, left: LogicalNode, left_scope: Scope, join: exp.Join,
+                      parent: Scope | None):
+    """(plan, scope) for a join whose right item may read the left one."""
+    from .bind_expr import ExprBinder
+    from .bind_subquery import _renumber
+    right, right_scope = bind_lateral_item(stmt, join.this, left_scope)
+    side = (join.side or "").lower()
+    scope = Scope(parent=parent)
+    scope.extend(left_scope)
+    scope.extend(right_scope)
+    on = join.args.get("on")
+    if join.args.get("using"):
+        raise errors.not_supported("JOIN LATERAL ... USING", hint="Use ON.")
+    cond = ExprBinder(stmt, scope, clause="JOIN conditions").bind_boolean(on, "JOIN/ON") \
+        if on is not None else None
+    columns = left.columns + right.columns
+    if not reads_outer(right):
+        kind = side or ("inner" if cond is not None else "cross")
+        return LogicalJoin(columns, left, right, kind, cond), scope
+    if side not in ("", "left"):
+        raise errors.sql_error("42P10", "invalid reference to FROM-clause entry for table",
+                               hint="The combining JOIN type must be INNER or LEFT for a "
+                                    "LATERAL reference.", position=position_of(join))
+    slots: dict[int, int] = {}
+    right = _renumber(right, 0, slots)
+    cols = left_scope.columns
+    correlated = tuple(ColRef(i, cols[i].type, cols[i].name)
+                       for i, _ in sorted(slots.items(), key=lambda kv: kv[1]))
+    sub = SubqueryExpr("lateral", right, types.NULL, correlated=correlated)
+    return LogicalLateralJoin(columns, left, sub, side or "inner", cond), scope
+
+
+def reads_outer(plan: LogicalNode) -> bool:
+    """Whether anything in the plan (nested subqueries too) reads an enclosing scope."""
+    return any(isinstance(e, OuterRef) for e in expressions(plan))
+
+
+# ---- set-returning functions in FROM ---------------------------------------------------
+
+def bind_table_function(stmt, func, parent, column_name=None, ordinality: bool = False):
+    """``generate_series(start, stop [, step])`` (integers, or dates/timestamps by an
+    interval). Constant arguments build the series once, here; otherwise (a column
+    of a LATERAL left side, a parameter) it is a ``LogicalTableFunction``."""
+    from ...exec.functions.series import generate_series, series_type
+    from .bind_expr import ExprBinder
+    from .bind_files import bind_read_function, read_function_format
+    if read_function_format(func) is not None:
+        return bind_read_function(stmt, func, column_name)
+    if isinstance(func, exp.ExplodingGenerateSeries):
+        nodes = [func.args.get(k) for k in ("start", "end", "step")
+                 if func.args.get(k) is not None]
+    elif isinstance(func, exp.Anonymous) and func.name.lower() == "generate_series":
+        nodes = list(func.expressions)
+    else:
+        raise errors.not_supported(f"table function {func.sql(dialect='postgres')!r} in FROM")
+    binder = ExprBinder(stmt, Scope(parent=parent), clause="FROM")
+    args = [binder.bind(a) for a in nodes]
+    element = series_type([a.type for a in args])
+    if element is None:
+        raise errors.undefined_function(
+            "function generate_series(" + ", ".join(a.type.lower() for a in args) +
+            ") does not exist", position=position_of(func))
+    args = [_settle(a, element if i < 2 else a.type) for i, a in enumerate(args)]
+    name = column_name or "generate_series"   # `FROM generate_series(..) g`: column g
+    columns = [(name, element)] + ([("ordinality", types.INTEGER)] if ordinality else [])
+    from ...plan.expr import Const
+    if all(isinstance(a, Const) for a in args) and not ordinality:
+        import pyarrow as pa
+        data = pa.table({name: generate_series([a.value for a in args], element)})
+        return LogicalArrowScan(columns, name, data)
+    return LogicalTableFunction(columns, "generate_series", args, ordinality)
+
+
+def _settle(e, t):
+    from .bind_expr import _retype
+    return _retype(e, t) if e.type == types.NULL else e
