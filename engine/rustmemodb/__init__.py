@@ -45,6 +45,13 @@ def connect(path: str | None = None, durability: str = "sync", *, file_root: str
     return conn
 
 
+def serve(database, host: str = "127.0.0.1", port: int = 0, users: dict | None = None,
+          **options):
+    """Serve ``database`` over the PostgreSQL wire protocol (see ``rustmemodb.server``)."""
+    from .server import serve as _serve
+    return _serve(database, host, port, users, **options)
+
+
 def check(path):
     """Verify the file-backed database in directory ``path`` without modifying it:
     checksums, manifests, the log and its replay. Returns a ``Report`` (``.ok``,
@@ -62,7 +69,7 @@ def repair(path):
 
 
 __all__ = [
-    "connect", "check", "repair", "Connection", "Cursor", "Database", "split_statements",
+    "connect", "serve", "check", "repair", "Connection", "Cursor", "Database", "split_statements",
     "Error", "Warning", "InterfaceError", "DatabaseError", "DataError", "OperationalError",
     "IntegrityError", "InternalError", "ProgrammingError", "NotSupportedError",
     "QueryCanceled", "SerializationFailure", "apilevel", "threadsafety", "paramstyle",

@@ -95,12 +95,19 @@ def test_check_through_the_script(database):
     assert out.returncode == 0 and "ok" in out.stdout
 
 
-@pytest.mark.parametrize(("command", "issue"), [("server", "issue 14"), ("serve-rest", "issue 16")])
+@pytest.mark.parametrize(("command", "issue"), [("serve-rest", "issue 16")])
 def test_unbuilt_servers_say_so_with_exit_2(command, issue):
     out = cli(command, "--host", "127.0.0.1")
     assert out.returncode == 2 and "not available" in out.stderr and issue in out.stderr
     helped = cli(command, "--help")
     assert helped.returncode == 0 and "Not available" in helped.stdout
+
+
+def test_server_subcommand_is_the_wire_server():
+    helped = cli("server", "--help")
+    assert helped.returncode == 0 and "--port" in helped.stdout and "--tls-cert" in helped.stdout
+    out = cli("server", "--port", "0")   # neither a user nor --trust: refused, nothing served
+    assert out.returncode == 2 and "--trust" in out.stderr
 
 
 def test_top_level_help_lists_every_subcommand():

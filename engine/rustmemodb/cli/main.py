@@ -3,7 +3,8 @@
     rustmemodb [cli] [PATH | postgresql://...]   the Textual SQL client (default)
     rustmemodb load-test [--duration-secs 10 ...] the synthetic point-query load test
     rustmemodb check PATH                         verify a database directory
-    rustmemodb server / serve-rest                not built yet (exit status 2)
+    rustmemodb server [--host --port --db ...]    the PostgreSQL wire server
+    rustmemodb serve-rest                         not built yet (exit status 2)
 
 Exit status: 0 success, 1 the tool failed (load test could not run, damaged
 database, ...), 2 usage errors (argparse's convention) and tools not available.
@@ -21,7 +22,6 @@ SUBCOMMANDS = ("cli", "load-test", "check", "server", "serve-rest")
 # Tools the spec names whose engine parts do not exist yet: the subcommand exists so
 # `rustmemodb server --help` explains the situation instead of "invalid choice".
 NOT_BUILT = {
-    "server": "the PostgreSQL wire server (issue 14) is not built yet",
     "serve-rest": "the REST server for persist collections (issue 16) is not built yet",
 }
 
@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("path", help="the database directory")
     ck.add_argument("--json", action="store_true", help="print the report as JSON")
 
+    sub.add_parser("server", help="PostgreSQL wire-protocol server (psql, psycopg, asyncpg)",
+                   add_help=False)   # its own parser (rustmemodb.server) reads the options
+
     for name, what in NOT_BUILT.items():
         p = sub.add_parser(name, help=f"not available: {what}",
                            description=f"Not available: {what}.")
@@ -66,6 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # `rustmemodb`, `rustmemodb ./data`, `rustmemodb postgresql://...` all mean `cli`.
     if not argv or (argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help")):
         argv.insert(0, "cli")
+    if argv[0] == "server":
+        from ..server import main as server_main
+        return server_main(argv[1:])
     parser = build_parser()
     if argv[0] in NOT_BUILT and not {"-h", "--help"} & set(argv[1:]):
         # Whatever options were given (--host, --port, ...): the tool itself is missing.

@@ -1,0 +1,67 @@
+"""``python -m rustmemodb.server``: serve a database over the PostgreSQL protocol.
+
+The ``rustmemodb server`` console command calls ``main(argv)`` too.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rustmemodb server",
+                                description="PostgreSQL wire-protocol server for rustmemodb")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=5432)
+    p.add_argument("--db", metavar="PATH", help="database directory (default: in memory)")
+    p.add_argument("--durability", default="sync", choices=("sync", "async", "none"))
+    p.add_argument("--user", help="user name for SCRAM-SHA-256 authentication")
+    p.add_argument("--password", help="password (default: $RUSTMEMODB_PASSWORD)")
+    p.add_argument("--auth", choices=("scram-sha-256", "md5", "password"),
+                   default="scram-sha-256", help="password method (default scram-sha-256)")
+    p.add_argument("--trust", action="store_true",
+                   help="no authentication (loopback addresses only)")
+    p.add_argument("--tls-cert", metavar="PEM", help="certificate: answer SSLRequest with TLS")
+    p.add_argument("--tls-key", metavar="PEM", help="private key of --tls-cert")
+    p.add_argument("--dbname", default="rustmemodb", help="database name clients use")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    import rustmemodb
+    from . import serve
+    password = args.password or os.environ.get("RUSTMEMODB_PASSWORD")
+    if args.user and not password:
+        print("rustmemodb server: --user needs --password or $RUSTMEMODB_PASSWORD",
+              file=sys.stderr)
+        return 2
+    if not args.user and not args.trust:
+        print("rustmemodb server: give --user/--password, or --trust (loopback only)",
+              file=sys.stderr)
+        return 2
+    conn = rustmemodb.connect(args.db, args.durability) if args.db else rustmemodb.connect()
+    users = {args.user: password} if args.user else None
+    try:
+        server = serve(conn, host=args.host, port=args.port, users=users,
+                       auth="trust" if args.trust and not users else (args.auth if users else None), dbname=args.dbname,
+                       tls_cert=args.tls_cert, tls_key=args.tls_key)
+    except (ValueError, OSError) as exc:
+        print(f"rustmemodb server: {exc}", file=sys.stderr)
+        return 1
+    print(f"rustmemodb server listening on {args.host}:{server.port}", flush=True)
+    try:
+        while server._thread.is_alive():
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        conn.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,296 @@
+"""Engine SQL types <-> PostgreSQL type OIDs and their text/binary wire formats.
+
+The wire server speaks PostgreSQL's formats; the engine has nine types. This
+module is the one mapping between them: the OID a result column is described
+with, how a Python value (as the DB-API cursor returns it) is written in text or
+binary form, and how a Bind parameter (text or binary, with the client's OID or
+the type the engine inferred for its slot) becomes a Python value the engine
+accepts.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import struct
+import uuid
+from decimal import Decimal
+from typing import Any, Callable
+
+from .. import errors, types
+
+# PostgreSQL type OIDs (src/include/catalog/pg_type.dat).
+BOOL, BYTEA, INT8, INT2, INT4, TEXT, JSON, FLOAT4, FLOAT8, UNKNOWN = 16, 17, 20, 21, 23, 25, 114, 700, 701, 705
+BPCHAR, VARCHAR, DATE, TIMESTAMP, TIMESTAMPTZ, INTERVAL, NUMERIC, UUID, JSONB, NAME = (
+    1042, 1043, 1082, 1114, 1184, 1186, 1700, 2950, 3802, 19)
+
+OID_OF_TYPE = {
+    types.INTEGER: INT8, types.FLOAT: FLOAT8, types.TEXT: TEXT, types.BOOLEAN: BOOL,
+    types.TIMESTAMP: TIMESTAMP, types.DATE: DATE, types.UUID: UUID, types.JSON: JSONB,
+    types.INTERVAL: INTERVAL, types.NULL: TEXT, types.UNKNOWN: TEXT,
+}
+# typlen for RowDescription (-1: variable length).
+TYPLEN = {INT8: 8, FLOAT8: 8, BOOL: 1, TIMESTAMP: 8, DATE: 4, UUID: 16, INTERVAL: 16}
+
+_PG_EPOCH_DATE = dt.date(2000, 1, 1)
+_PG_EPOCH = dt.datetime(2000, 1, 1)
+_PG_EPOCH_ORDINAL = _PG_EPOCH_DATE.toordinal()
+
+
+def oid_of(sql_type: str) -> int:
+    return OID_OF_TYPE.get(sql_type, TEXT)
+
+
+# ---- output --------------------------------------------------------------------------------
+def format_float(v: float) -> str:
+    """float8out of PostgreSQL >= 12: shortest exact digits, exponent outside [-4, 15)."""
+    if v != v:
+        return "NaN"
+    if v in (float("inf"), float("-inf")):
+        return "Infinity" if v > 0 else "-Infinity"
+    if v == 0:
+        return "-0" if str(v).startswith("-") else "0"
+    digits, exp = _shortest(v)
+    sign = "-" if v < 0 else ""
+    point = exp + 1                     # decimal exponent of the first digit is ``exp``
+    if exp < -4 or exp >= 15:
+        mant = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return f"{sign}{mant}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
+    if point <= 0:
+        return f"{sign}0.{'0' * -point}{digits}"
+    if point >= len(digits):
+        return sign + digits + "0" * (point - len(digits))
+    return f"{sign}{digits[:point]}.{digits[point:]}"
+
+
+def _shortest(v: float) -> tuple[str, int]:
+    text = repr(abs(v))                 # Python's repr is the shortest round-trip form
+    mant, _, e = text.partition("e")
+    exp = int(e) if e else 0
+    whole, _, frac = mant.partition(".")
+    frac = frac.rstrip("0") if frac != "0" else ""
+    digits = (whole + frac).lstrip("0")
+    lead = len(whole.lstrip("0")) if whole.strip("0") else -(len(frac) - len(frac.lstrip("0")))
+    exp += (lead - 1) if whole.strip("0") else lead - 1
+    return digits.rstrip("0") or "0", exp
+
+
+def _fmt_time(t: dt.datetime) -> str:
+    s = t.strftime("%H:%M:%S")
+    if t.microsecond:
+        s += (".%06d" % t.microsecond).rstrip("0")
+    return s
+
+
+def format_timestamp(v: dt.datetime) -> str:
+    return f"{v.year:04d}-{v.month:02d}-{v.day:02d} {_fmt_time(v)}"
+
+
+def format_interval(v) -> str:
+    """IntervalStyle 'postgres': ``1 year 2 mons 3 days 04:05:06.5``."""
+    months, days, micros = v.months, v.days, v.micros
+    parts = []
+    years, mons = int(months / 12), months - int(months / 12) * 12
+    if years:
+        parts.append(f"{years} year{'s' if abs(years) != 1 else ''}")
+    if mons:
+        parts.append(f"{mons} mon{'s' if abs(mons) != 1 else ''}")
+    if days:
+        parts.append(f"{days} day{'s' if abs(days) != 1 else ''}")
+    if micros or not parts:
+        sign = "-" if micros < 0 else ""
+        m = abs(micros)
+        secs, frac = divmod(m, 1_000_000)
+        h, rem = divmod(secs, 3600)
+        mi, s = divmod(rem, 60)
+        text = f"{sign}{h:02d}:{mi:02d}:{s:02d}"
+        if frac:
+            text += (".%06d" % frac).rstrip("0")
+        parts.append(text)
+    return " ".join(parts)
+
+
+def _text_json(v: Any) -> str:
+    return json.dumps(v, ensure_ascii=False)   # separators ", " and ": " as jsonb prints
+
+
+_TEXT_OUT: dict[str, Callable[[Any], str]] = {
+    types.INTEGER: str,
+    types.FLOAT: format_float,
+    types.TEXT: str,
+    types.BOOLEAN: lambda v: "t" if v else "f",
+    types.TIMESTAMP: format_timestamp,
+    types.DATE: lambda v: v.isoformat(),
+    types.UUID: str,
+    types.JSON: _text_json,
+    types.INTERVAL: format_interval,
+}
+
+
+def text_encoder(sql_type: str) -> Callable[[Any], bytes]:
+    fn = _TEXT_OUT.get(sql_type, str)
+    return lambda v: fn(v).encode()
+
+
+_q = struct.Struct("!q").pack
+_d = struct.Struct("!d").pack
+_i = struct.Struct("!i").pack
+
+
+def _bin_timestamp(v: dt.datetime) -> bytes:
+    delta = v - _PG_EPOCH
+    return _q((delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds)
+
+
+def _bin_interval(v) -> bytes:
+    return struct.pack("!qii", v.micros, v.days, v.months)
+
+
+_BIN_OUT: dict[str, Callable[[Any], bytes]] = {
+    types.INTEGER: _q,
+    types.FLOAT: _d,
+    types.TEXT: lambda v: str(v).encode(),
+    types.BOOLEAN: lambda v: b"\x01" if v else b"\x00",
+    types.TIMESTAMP: _bin_timestamp,
+    types.DATE: lambda v: _i(v.toordinal() - _PG_EPOCH_ORDINAL),
+    types.UUID: lambda v: (v if isinstance(v, uuid.UUID) else uuid.UUID(str(v))).bytes,
+    types.JSON: lambda v: b"\x01" + _text_json(v).encode(),
+    types.INTERVAL: _bin_interval,
+}
+
+
+def binary_encoder(sql_type: str) -> Callable[[Any], bytes]:
+    return _BIN_OUT.get(sql_type, lambda v: str(v).encode())
+
+
+# ---- input (Bind parameters) -------------------------------------------------------------
+def _parse_bool(text: str) -> bool:
+    t = text.strip().lower()
+    if t in ("t", "true", "yes", "y", "on", "1"):
+        return True
+    if t in ("f", "false", "no", "n", "off", "0"):
+        return False
+    raise errors.sql_error("22P02", f'invalid input syntax for type boolean: "{text}"')
+
+
+def _parse_int(text: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise errors.sql_error("22P02", f'invalid input syntax for type bigint: "{text}"') from None
+
+
+def _parse_float(text: str) -> float:
+    try:
+        return float(text.strip())
+    except ValueError:
+        raise errors.sql_error("22P02", f'invalid input syntax for type double precision: '
+                                        f'"{text}"') from None
+
+
+def _parse_numeric_text(text: str):
+    d = Decimal(text.strip())
+    return int(d) if d == d.to_integral_value() and "." not in text and "e" not in text.lower() \
+        else float(d)
+
+
+def _parse_timestamptz(text: str) -> dt.datetime:
+    t = text.strip().replace(" ", "T", 1)
+    if len(t) >= 3 and t[-3] in "+-" and t[-2:].isdigit():
+        t += ":00"
+    v = dt.datetime.fromisoformat(t)
+    if v.tzinfo is not None:     # the engine's TIMESTAMP is UTC without a zone
+        v = v.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return v
+
+
+# Text parameter, by the client's OID.
+_TEXT_IN_BY_OID: dict[int, Callable[[str], Any]] = {
+    INT2: _parse_int, INT4: _parse_int, INT8: _parse_int,
+    FLOAT4: _parse_float, FLOAT8: _parse_float, NUMERIC: _parse_numeric_text,
+    BOOL: _parse_bool, TEXT: str, VARCHAR: str, BPCHAR: str, NAME: str,
+    DATE: lambda t: types.parse_date(t.strip()),
+    TIMESTAMP: _parse_timestamptz, TIMESTAMPTZ: _parse_timestamptz,
+    UUID: lambda t: uuid.UUID(t.strip()),
+    JSON: str, JSONB: str,
+}
+# Text parameter with OID 0 (unspecified), by the type the engine inferred for its slot.
+_TEXT_IN_BY_TYPE: dict[str, Callable[[str], Any]] = {
+    types.INTEGER: _parse_int, types.FLOAT: _parse_float, types.BOOLEAN: _parse_bool,
+}
+
+
+def _bin_numeric(data: bytes):
+    ndigits, weight, sign, dscale = struct.unpack_from("!hhHH", data)
+    if sign == 0xC000:
+        return float("nan")
+    digits = struct.unpack_from(f"!{ndigits}H", data, 8)
+    value = 0
+    for d in digits:
+        value = value * 10000 + d
+    exp10 = 4 * (weight - ndigits + 1)
+    num = Decimal(value).scaleb(exp10)
+    if sign == 0x4000:
+        num = -num
+    return int(num) if dscale == 0 else float(num)
+
+
+def _bin_date(data: bytes) -> dt.date:
+    return dt.date.fromordinal(struct.unpack("!i", data)[0] + _PG_EPOCH_ORDINAL)
+
+
+def _bin_ts(data: bytes) -> dt.datetime:
+    return _PG_EPOCH + dt.timedelta(microseconds=struct.unpack("!q", data)[0])
+
+
+def _bin_json(data: bytes) -> str:
+    return data.decode()
+
+
+def _bin_jsonb(data: bytes) -> str:
+    if not data or data[0] != 1:
+        raise errors.sql_error("22P02", "unsupported jsonb version number")
+    return data[1:].decode()
+
+
+_BIN_IN_BY_OID: dict[int, Callable[[bytes], Any]] = {
+    INT2: lambda b: struct.unpack("!h", b)[0],
+    INT4: lambda b: struct.unpack("!i", b)[0],
+    INT8: lambda b: struct.unpack("!q", b)[0],
+    FLOAT4: lambda b: struct.unpack("!f", b)[0],
+    FLOAT8: lambda b: struct.unpack("!d", b)[0],
+    BOOL: lambda b: b != b"\x00",
+    TEXT: bytes.decode, VARCHAR: bytes.decode, BPCHAR: bytes.decode, NAME: bytes.decode,
+    UNKNOWN: bytes.decode,
+    DATE: _bin_date, TIMESTAMP: _bin_ts, TIMESTAMPTZ: _bin_ts,
+    UUID: lambda b: uuid.UUID(bytes=b),
+    JSON: _bin_json, JSONB: _bin_jsonb, NUMERIC: _bin_numeric,
+}
+
+
+def decode_param(data: bytes | None, fmt: int, oid: int, slot_type: str, slot: int) -> Any:
+    """One Bind parameter as the Python value handed to the engine."""
+    if data is None:
+        return None
+    try:
+        if fmt == 1:
+            fn = _BIN_IN_BY_OID.get(oid)
+            if fn is None:
+                if oid == 0 and slot_type in OID_OF_TYPE:   # client left it to us: our OID
+                    fn = _BIN_IN_BY_OID.get(oid_of(slot_type))
+                if fn is None:
+                    raise errors.sql_error(
+                        "0A000", f"binary format for parameter ${slot + 1} of type oid {oid} "
+                                 "is not supported")
+            return fn(bytes(data))
+        text = bytes(data).decode()
+        if oid in (0, UNKNOWN):
+            fn = _TEXT_IN_BY_TYPE.get(slot_type)
+            return fn(text) if fn is not None else text
+        fn = _TEXT_IN_BY_OID.get(oid)
+        if fn is None:
+            raise errors.sql_error("0A000", f"parameter ${slot + 1} has unsupported type oid {oid}")
+        return fn(text)
+    except errors.Error:
+        raise
+    except (ValueError, struct.error, UnicodeDecodeError, OverflowError) as exc:
+        raise errors.sql_error("22P02", f"invalid value for parameter ${slot + 1}: {exc}") from None

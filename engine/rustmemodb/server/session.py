@@ -1,0 +1,523 @@
+"""One client connection of the wire server: startup, authentication, the message loop.
+
+Each client gets its own engine ``Connection`` (one engine session) on the
+database its startup packet names. Engine calls are synchronous, so they run on
+the server's worker threads while this coroutine waits: the event loop keeps
+serving other clients, CancelRequests and slow readers meanwhile. Messages of
+one client are handled strictly in order, which is all the protocol asks for.
+
+Extended query state follows PostgreSQL: named and unnamed statements and
+portals; Describe never executes (a statement is planned at Parse, which also
+infers the types of its parameters, for clients such as asyncpg that Describe
+before they Bind); after an error every message up to Sync is skipped.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import errors
+from ..api.cursor import Cursor
+from ..sql.split import split_statements
+from . import messages as m
+from . import pgtypes
+from .auth import set_client_first
+from .messages import ProtocolViolation, Reader
+
+SSL_REQUEST, GSSENC_REQUEST, CANCEL_REQUEST, PROTOCOL_3 = 80877103, 80877104, 80877102, 196608
+MAX_STARTUP = 10_000
+_FRONTEND_TYPES = frozenset(b"QPBDECSHXFdcfp")
+_DEALLOCATE = re.compile(r"^\s*DEALLOCATE\s+(?:PREPARE\s+)?(\w+|\"[^\"]+\")\s*;?\s*$", re.I)
+_TXN_CONTROL = re.compile(r"^\s*(BEGIN|START|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|"
+                          r"PREPARE\s+TRANSACTION)\b", re.I)
+_COUNTED = ("SELECT", "UPDATE", "DELETE", "MERGE", "COPY", "FETCH", "MOVE")
+
+
+@dataclass
+class Statement:
+    sql: str
+    param_oids: list[int]
+    param_types: list[str]
+    columns: list | None          # [(name, engine type)] or None (no rows)
+    empty: bool = False
+
+
+@dataclass
+class Portal:
+    statement: Statement
+    params: list
+    result_formats: list[int]
+    columns: list | None = None
+    rows: list | None = None
+    tag: str = ""
+    pos: int = 0
+    done: bool = False
+    executed: bool = False
+
+
+@dataclass
+class _Outcome:
+    columns: list | None
+    rows: list | None
+    tag: str
+    extra: dict = field(default_factory=dict)
+
+
+def command_tag(kind: str, rowcount: int) -> str:
+    n = max(rowcount, 0)
+    if kind == "INSERT":
+        return f"INSERT 0 {n}"
+    if kind in _COUNTED:
+        return f"{kind} {n}"
+    return kind or "OK"
+
+
+def _formats(codes: list[int], n: int, what: str) -> list[int]:
+    if not codes:
+        return [0] * n
+    if len(codes) == 1:
+        return codes * n
+    if len(codes) != n:
+        raise ProtocolViolation(f"bind message has {len(codes)} {what} formats but {n} {what}s")
+    return codes
+
+
+class ClientSession:
+    def __init__(self, server, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.server = server
+        self.reader = reader
+        self.writer = writer
+        self.out = bytearray()
+        self.conn = None
+        self.pid = 0
+        self.secret = 0
+        self.busy = False
+        self.user = ""
+        self.params: dict[str, str] = {}
+        self.statements: dict[str, Statement] = {}
+        self.portals: dict[str, Portal] = {}
+        self.skip_until_sync = False
+        self.encrypted = False
+
+    # ---- plumbing ------------------------------------------------------------------------
+    async def flush(self) -> None:
+        if self.out:
+            self.writer.write(bytes(self.out))
+            self.out.clear()
+        await self.writer.drain()
+
+    async def call(self, fn, *args):
+        """Run a blocking engine call on a worker thread (the loop keeps serving)."""
+        self.busy = True
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.server.executor, fn, *args)
+        finally:
+            self.busy = False
+
+    def status(self) -> bytes:
+        txn = self.conn._session.txn if self.conn is not None else None
+        if txn is None:
+            return b"I"
+        return b"E" if txn.failed else b"T"
+
+    async def read_message(self) -> tuple[int, bytes]:
+        head = await self.reader.readexactly(5)
+        kind = head[0]
+        length = int.from_bytes(head[1:5], "big", signed=True)
+        if kind not in _FRONTEND_TYPES:
+            raise ProtocolViolation(f"invalid frontend message type {kind}")
+        if length < 4 or length - 4 > self.server.max_message_size:
+            raise ProtocolViolation(f"invalid message length {length}")
+        body = await self.reader.readexactly(length - 4)
+        return kind, body
+
+    # ---- life ------------------------------------------------------------------------------
+    async def run(self) -> None:
+        try:
+            if await self.startup():
+                await self.serve()
+        except ProtocolViolation as exc:
+            self.out += m.error_response(exc, "FATAL")
+            await self._try_flush()
+        except errors.Error as exc:            # startup failures: auth, unknown database
+            self.out += m.error_response(exc, "FATAL")
+            await self._try_flush()
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass
+        finally:
+            self.server._forget(self)
+            if self.conn is not None:
+                conn, self.conn = self.conn, None
+                conn.interrupt()
+                try:   # a vanished client's open transaction is rolled back here
+                    await asyncio.get_running_loop().run_in_executor(self.server.executor,
+                                                                     conn.close)
+                except (RuntimeError, asyncio.CancelledError):   # loop/executor shutting down
+                    conn.close()
+            try:
+                self.writer.close()
+            except Exception:   # noqa: BLE001 - the socket may already be gone
+                pass
+
+    async def _try_flush(self) -> None:
+        try:
+            await asyncio.wait_for(self.flush(), 5)
+        except (ConnectionError, asyncio.TimeoutError):
+            pass
+
+    async def startup(self) -> bool:
+        for _ in range(3):    # SSLRequest / GSSENCRequest may precede the startup packet
+            head = await self.reader.readexactly(4)
+            length = int.from_bytes(head, "big", signed=True)
+            if length < 8 or length > MAX_STARTUP:
+                raise ProtocolViolation(f"invalid length of startup packet {length}")
+            r = Reader(await self.reader.readexactly(length - 4))
+            code = r.int32()
+            if code == SSL_REQUEST and self.server.tls is not None and not self.encrypted:
+                self.writer.write(b"S")
+                await self.writer.drain()
+                await self.writer.start_tls(self.server.tls)
+                self.encrypted = True
+                continue
+            if code in (SSL_REQUEST, GSSENC_REQUEST):
+                self.writer.write(b"N")   # not offered (GSSAPI never): continue in clear
+                await self.writer.drain()
+                continue
+            if code == CANCEL_REQUEST:
+                pid, secret = r.int32(), r.int32()
+                self.server._cancel(pid, secret)
+                return False
+            if code != PROTOCOL_3:
+                raise errors.sql_error("0A000", f"unsupported frontend protocol {code >> 16}."
+                                                f"{code & 0xFFFF}: server supports 3.0")
+            while True:
+                key = r.cstring()
+                if not key:
+                    break
+                self.params[key] = r.cstring()
+            break
+        else:
+            raise ProtocolViolation("too many SSL/GSSENC requests")
+        self.user = self.params.get("user", "")
+        if not self.user:
+            raise errors.sql_error("28000", "no PostgreSQL user name specified in startup packet")
+        database = self.server._resolve(self.params.get("database") or self.user, self.user)
+        await self.authenticate()
+        self.conn = database.connect()
+        self.pid, self.secret = self.server._register(self)
+        for name, value in self.server.parameter_status(self.params).items():
+            self.out += m.parameter_status(name, value)
+        self.out += m.backend_key(self.pid, self.secret)
+        self.out += m.ready(b"I")
+        await self.flush()
+        return True
+
+    async def authenticate(self) -> None:
+        verifiers = self.server.verifiers
+        if verifiers is None:                   # trust (only ever on loopback)
+            self.out += m.auth(0)
+            return
+        fail = errors.sql_error("28P01", f'password authentication failed for user "{self.user}"')
+        if self.server.auth in ("md5", "password"):
+            salt = os.urandom(4)
+            self.out += m.auth(5, salt) if self.server.auth == "md5" else m.auth(3)
+            await self.flush()
+            kind, body = await self.read_message()
+            if kind != ord("p"):
+                raise ProtocolViolation("expected password response")
+            answer = Reader(body).cstring()
+            ok = (verifiers.check_md5(self.user, salt, answer) if self.server.auth == "md5"
+                  else verifiers.check_password(self.user, answer))
+            if not ok:
+                raise fail
+            self.out += m.auth(0)
+            return
+        scram = verifiers.server_for(self.user)
+        self.out += m.auth(10, b"SCRAM-SHA-256\x00\x00")
+        await self.flush()
+        kind, body = await self.read_message()
+        if kind != ord("p"):
+            raise ProtocolViolation("expected SASL response")
+        r = Reader(body)
+        if r.cstring() != "SCRAM-SHA-256":
+            raise errors.sql_error("28000", "client selected an invalid SASL authentication "
+                                            "mechanism")
+        n = r.int32()
+        first = r.bytes(n).decode("utf-8", "replace") if n >= 0 else ""
+        try:
+            set_client_first(scram, first)
+            self.out += m.auth(11, scram.get_server_first().encode())
+            await self.flush()
+            kind, body = await self.read_message()
+            if kind != ord("p"):
+                raise ProtocolViolation("expected SASL response")
+            scram.set_client_final(body.decode("utf-8", "replace"))
+            final = scram.get_server_final()
+        except ProtocolViolation:
+            raise
+        except Exception:   # noqa: BLE001 - any SCRAM failure is the same 28P01 to the client
+            raise fail from None
+        if self.user not in verifiers:          # cannot happen with a decoy verifier; be sure
+            raise fail
+        self.out += m.auth(12, final.encode())
+        self.out += m.auth(0)
+
+    # ---- message loop ----------------------------------------------------------------------
+    async def serve(self) -> None:
+        handlers = {ord("Q"): self.on_query, ord("P"): self.on_parse, ord("B"): self.on_bind,
+                    ord("D"): self.on_describe, ord("E"): self.on_execute,
+                    ord("C"): self.on_close}
+        while True:
+            kind, body = await self.read_message()
+            if kind == ord("X"):
+                return
+            if kind == ord("S"):
+                self.skip_until_sync = False
+                if self.status() == b"I":
+                    self.portals.clear()       # portals end with their transaction
+                self.out += m.ready(self.status())
+                await self.flush()
+                continue
+            if kind == ord("H"):
+                await self.flush()
+                continue
+            if kind in (ord("d"), ord("c"), ord("f")):   # COPY sub-protocol outside COPY: ignored
+                continue
+            if kind in (ord("p"), ord("F")):
+                if kind == ord("F"):
+                    self._fail(errors.sql_error("0A000", "the function call protocol message "
+                                                         "is not supported"))
+                    continue
+                raise ProtocolViolation("unexpected SASL response after authentication")
+            if self.skip_until_sync:
+                continue
+            try:
+                await handlers[kind](Reader(body))
+            except ProtocolViolation:
+                raise
+            except errors.Error as exc:
+                self._fail(exc)
+            except Exception as exc:  # noqa: BLE001 - an engine bug is this statement's error
+                self._fail(exc)
+            if len(self.out) > 1 << 20:
+                await self.flush()
+
+    def _fail(self, exc: BaseException) -> None:
+        self.out += m.error_response(exc)
+        self.skip_until_sync = True
+
+    # ---- simple query ------------------------------------------------------------------------
+    async def on_query(self, r: Reader) -> None:
+        sql = r.cstring()
+        pieces = split_statements(sql) if sql.strip() else []
+        if not pieces:
+            self.out += m.EMPTY_QUERY
+        # As PostgreSQL: several statements in one Query run as one implicit transaction
+        # (all or nothing) unless they manage transactions themselves.
+        implicit = (len(pieces) > 1 and self.status() == b"I"
+                    and not any(_TXN_CONTROL.match(text) for text, _ in pieces))
+        if implicit:
+            await self.call(self.conn.begin)
+        failed = False
+        for text, offset in pieces:
+            try:
+                outcome = await self._run(text, None)
+                if outcome.columns is not None:
+                    self.out += m.row_description(self._fields(outcome.columns, [0] * len(outcome.columns)))
+                    self.out += await self.call(_encode_rows, outcome.rows, outcome.columns,
+                                                [0] * len(outcome.columns))
+                self.out += m.command_complete(outcome.tag)
+            except errors.Error as exc:
+                if exc.position is not None:     # positions count from the Query's start
+                    exc.position += offset
+                self.out += m.error_response(exc)
+                failed = True
+                break
+            except Exception as exc:  # noqa: BLE001
+                self.out += m.error_response(exc)
+                failed = True
+                break
+            if len(self.out) > 1 << 20:
+                await self.flush()
+        if implicit and self.conn.in_transaction:
+            await self.call(self.conn.rollback if failed else self.conn.commit)
+        self.out += m.ready(self.status())
+        await self.flush()
+
+    async def _run(self, sql: str, params) -> _Outcome:
+        dealloc = _DEALLOCATE.match(sql)
+        if dealloc is not None:       # protocol-level statements are also SQL-visible
+            name = dealloc.group(1).strip('"')
+            if name.upper() == "ALL":
+                self.statements.clear()
+                return _Outcome(None, None, "DEALLOCATE ALL")
+            if name in self.statements:
+                del self.statements[name]
+                return _Outcome(None, None, "DEALLOCATE")
+        return await self.call(self._execute, sql, params)
+
+    def _execute(self, sql: str, params) -> _Outcome:
+        cur = Cursor(self.conn)
+        cur.execute(sql, params)
+        desc = cur.description
+        if desc is None:
+            return _Outcome(None, None, command_tag(cur.statement_type, cur.rowcount))
+        rows = cur.fetchall()
+        return _Outcome([(d[0], d[1]) for d in desc], rows,
+                        command_tag(cur.statement_type, len(rows)
+                                    if cur.statement_type == "SELECT" else cur.rowcount))
+
+    @staticmethod
+    def _fields(columns: list, formats: list[int]) -> list:
+        out = []
+        for (name, t), fmt in zip(columns, formats):
+            oid = pgtypes.oid_of(t)
+            out.append((name, oid, pgtypes.TYPLEN.get(oid, -1), fmt))
+        return out
+
+    # ---- extended query ------------------------------------------------------------------------
+    async def on_parse(self, r: Reader) -> None:
+        name, sql = r.cstring(), r.cstring()
+        oids = [r.uint32() for _ in range(r.count("parameter type"))]
+        if name and name in self.statements:
+            raise errors.sql_error("42P05", f'prepared statement "{name}" already exists')
+        self.statements[name] = await self.call(self._plan, sql, oids)
+        self.out += m.PARSE_COMPLETE
+
+    def _plan(self, sql: str, oids: list[int]) -> Statement:
+        """Plan without executing: parameter types and result columns for Describe."""
+        if not sql.strip() or not split_statements(sql):
+            return Statement(sql, [], [], None, empty=True)
+        if len(split_statements(sql)) > 1:
+            raise errors.sql_error("42601", "cannot insert multiple commands into a prepared "
+                                            "statement")
+        if _DEALLOCATE.match(sql):
+            return Statement(sql, [], [], None)
+        session = self.conn._session
+        with self.conn._lock:
+            prepared = session._prepare(sql)
+        count = prepared.placeholders.count
+        slot_types = list(prepared.param_types or []) + ["UNKNOWN"] * count
+        slot_types = slot_types[:count]
+        columns = None
+        util = prepared.utility
+        if util is not None:
+            if util.kind == "show":
+                columns = [(util.arg.strip().lower() or "setting", "TEXT")]
+        elif prepared.kind == "EXPLAIN" or prepared.bound is None:
+            columns = [("QUERY PLAN", "TEXT")] if prepared.kind == "EXPLAIN" else None
+        elif prepared.bound.returns_rows and prepared.plan is not None:
+            columns = list(prepared.plan.columns)
+        param_oids = [(oids[i] if i < len(oids) and oids[i] else pgtypes.oid_of(slot_types[i]))
+                      for i in range(count)]
+        return Statement(sql, param_oids, slot_types, columns)
+
+    async def on_bind(self, r: Reader) -> None:
+        portal, name = r.cstring(), r.cstring()
+        codes = [r.int16() for _ in range(r.count("parameter format"))]
+        n = r.count("parameter")
+        raw = []
+        for _ in range(n):
+            size = r.int32()
+            if size < -1:
+                raise ProtocolViolation(f"invalid parameter length {size}")
+            raw.append(None if size == -1 else r.bytes(size))
+        result_codes = [r.int16() for _ in range(r.count("result format"))]
+        stmt = self.statements.get(name)    # looked up after the frame parsed: 08P01 first
+        if stmt is None:
+            raise errors.sql_error("26000", f'prepared statement "{name}" does not exist'
+                                   if name else "unnamed prepared statement does not exist")
+        if n != len(stmt.param_oids):
+            raise errors.sql_error("08P01", f"bind message supplies {n} parameters, but prepared "
+                                            f"statement \"{name}\" requires {len(stmt.param_oids)}")
+        fmts = _formats(codes, n, "parameter")
+        if any(f not in (0, 1) for f in fmts + result_codes):
+            raise errors.sql_error("22023", "unsupported format code")
+        params = [pgtypes.decode_param(raw[i], fmts[i], stmt.param_oids[i],
+                                       stmt.param_types[i], i) for i in range(n)]
+        ncols = len(stmt.columns) if stmt.columns is not None else 0
+        self.portals[portal] = Portal(stmt, params, _formats(result_codes, ncols, "result")
+                                      if stmt.columns is not None or not result_codes
+                                      else result_codes)
+        self.out += m.BIND_COMPLETE
+
+    async def on_describe(self, r: Reader) -> None:
+        what, name = r.byte(), r.cstring()
+        if what == b"S":
+            stmt = self.statements.get(name)
+            if stmt is None:
+                raise errors.sql_error("26000", f'prepared statement "{name}" does not exist')
+            self.out += m.parameter_description(stmt.param_oids)
+            self._describe_rows(stmt.columns, [0] * len(stmt.columns or []))
+        elif what == b"P":
+            portal = self.portals.get(name)
+            if portal is None:
+                raise errors.sql_error("34000", f'portal "{name}" does not exist')
+            cols = portal.columns if portal.executed else portal.statement.columns
+            self._describe_rows(cols, portal.result_formats)
+        else:
+            raise ProtocolViolation(f"invalid DESCRIBE message subtype {what!r}")
+
+    def _describe_rows(self, columns, formats) -> None:
+        if columns is None:
+            self.out += m.NO_DATA
+        else:
+            self.out += m.row_description(self._fields(columns, formats or [0] * len(columns)))
+
+    async def on_execute(self, r: Reader) -> None:
+        name, limit = r.cstring(), r.int32()
+        portal = self.portals.get(name)
+        if portal is None:
+            raise errors.sql_error("34000", f'portal "{name}" does not exist')
+        if portal.statement.empty:
+            self.out += m.EMPTY_QUERY
+            return
+        if not portal.executed:
+            outcome = await self._run(portal.statement.sql, portal.params)
+            portal.executed = True
+            portal.columns, portal.rows, portal.tag = outcome.columns, outcome.rows, outcome.tag
+        if portal.done:
+            self.out += m.command_complete(portal.tag)
+            return
+        if portal.rows is None:
+            portal.done = True
+            self.out += m.command_complete(portal.tag)
+            return
+        end = len(portal.rows) if limit <= 0 else min(len(portal.rows), portal.pos + limit)
+        batch = portal.rows[portal.pos:end]
+        formats = portal.result_formats or [0] * len(portal.columns)
+        if len(formats) != len(portal.columns):
+            formats = _formats(formats[:1], len(portal.columns), "result")
+        self.out += await self.call(_encode_rows, batch, portal.columns, formats)
+        portal.pos = end
+        if end < len(portal.rows):
+            self.out += m.PORTAL_SUSPENDED
+            return
+        portal.done = True
+        if portal.tag.startswith("SELECT"):
+            portal.tag = f"SELECT {len(batch)}"
+        self.out += m.command_complete(portal.tag)
+
+    async def on_close(self, r: Reader) -> None:
+        what, name = r.byte(), r.cstring()
+        if what == b"S":
+            self.statements.pop(name, None)
+        elif what == b"P":
+            self.portals.pop(name, None)
+        else:
+            raise ProtocolViolation(f"invalid CLOSE message subtype {what!r}")
+        self.out += m.CLOSE_COMPLETE
+
+
+def _encode_rows(rows: list, columns: list, formats: list[int]) -> bytes:
+    """DataRow messages for ``rows`` (runs on a worker thread: big results are CPU work)."""
+    encoders = [pgtypes.binary_encoder(t) if f == 1 else pgtypes.text_encoder(t)
+                for (_, t), f in zip(columns, formats)]
+    pairs = list(enumerate(encoders))
+    out = bytearray()
+    for row in rows:
+        out += m.data_row([None if row[i] is None else enc(row[i]) for i, enc in pairs])
+    return bytes(out)

@@ -1,0 +1,73 @@
+"""psql (libpq) scripted against the wire server."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+PSQL = shutil.which("psql") or "/usr/bin/psql"
+pytestmark = pytest.mark.skipif(not os.path.exists(PSQL), reason="psql not installed")
+
+
+def psql(login, *args, password=None, user=None, dbname="main"):
+    password = password or login["password"]
+    user = user or login["user"]
+    env = dict(os.environ, PGPASSWORD=password, PGCONNECT_TIMEOUT="10")
+    env.pop("PGSERVICE", None)
+    return subprocess.run([PSQL, "-X", "-h", "127.0.0.1", "-p", str(login["port"]), "-U", user,
+                           "-d", dbname, "-v", "ON_ERROR_STOP=1", *args],
+                          capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_select_one(login):
+    out = psql(login, "-At", "-c", "SELECT 1")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "1\n"
+
+
+def test_script_with_tags_and_table_output(login):
+    out = psql(login, "-c", "CREATE TABLE p (id INTEGER PRIMARY KEY, name TEXT)",
+               "-c", "INSERT INTO p VALUES (1, 'ada'), (2, NULL)",
+               "-c", "UPDATE p SET name = 'bob' WHERE id = 2",
+               "-c", "SELECT id, name FROM p ORDER BY id")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == ("CREATE TABLE\nINSERT 0 2\nUPDATE 1\n"
+                          " id | name \n----+------\n  1 | ada\n  2 | bob\n(2 rows)\n\n")
+
+
+def test_error_reported_with_sqlstate(login):
+    out = psql(login, "-v", "VERBOSITY=verbose", "-c", "SELECT * FROM nope")
+    assert out.returncode != 0
+    assert "ERROR:  42P01: relation \"nope\" does not exist" in out.stderr
+
+
+def test_wrong_password_and_unknown_user_look_alike(login):
+    bad = psql(login, "-c", "SELECT 1", password="wrong")
+    ghost = psql(login, "-c", "SELECT 1", user="ghost")
+    assert bad.returncode == ghost.returncode == 2
+    assert 'password authentication failed for user "admin"' in bad.stderr
+    assert 'password authentication failed for user "ghost"' in ghost.stderr
+
+
+def test_transaction_block(login):
+    out = psql(login, "-At", "-c", "CREATE TABLE q (x INTEGER)",
+               "-c", "BEGIN; INSERT INTO q VALUES (1); ROLLBACK",
+               "-c", "BEGIN; INSERT INTO q VALUES (2); COMMIT",
+               "-c", "SELECT x FROM q")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[-1] == "2"
+
+
+@pytest.mark.parametrize("method", ["md5", "password"])
+def test_md5_and_cleartext_password_methods(engine, method):
+    import rustmemodb
+    with rustmemodb.serve(engine, users={"old": "pw"}, auth=method) as srv:
+        login = {"port": srv.port, "user": "old", "password": "pw"}
+        ok = psql(login, "-At", "-c", "SELECT 1")
+        assert ok.returncode == 0 and ok.stdout == "1\n", ok.stderr
+        bad = psql(login, "-c", "SELECT 1", password="nope")
+        ghost = psql(login, "-c", "SELECT 1", user="ghost")
+        assert 'password authentication failed for user "old"' in bad.stderr
+        assert 'password authentication failed for user "ghost"' in ghost.stderr
