@@ -12,7 +12,7 @@ from pathlib import Path
 os.environ.setdefault("PLOOMBER_STATS_ENABLED", "false")
 os.environ.setdefault("PLOOMBER_VERSION_CHECK_DISABLED", "true")
 
-from bench import SUITES, suite_module  # noqa: E402
+from bench import DEFAULT_SUITES, SUITES, suite_module  # noqa: E402
 from bench.harness import RESULTS_DIR, Options  # noqa: E402
 
 
@@ -23,10 +23,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "time / fastest engine's time on the same row (1.00x = fastest).",
     )
     p.add_argument("suites", nargs="*", metavar="suite",
-                   help=f"suites to run (default: all): {', '.join(SUITES)}")
+                   help=f"suites to run (default: {', '.join(DEFAULT_SUITES)}; "
+                   "scale runs when named or with --scale-rows)")
     p.add_argument("--quick", action="store_true",
                    help="small sizes and one repeat (smoke test); explicit flags still win")
     p.add_argument("--rows", type=int, help="main data size (default 1,000,000; quick 10,000)")
+    p.add_argument("--scale-rows", type=int,
+                   help="rows of the scale suite's sales table (default 5,000,000; quick: --rows); "
+                   "giving it adds the scale suite to a default run")
     p.add_argument("--ops", type=int, help="operations per OLTP case (default 10,000; quick 200)")
     p.add_argument("--repeat", type=int, help="timed repeats, median reported (default 5; quick 1)")
     p.add_argument("--timeout", type=float, help="seconds allowed per timed call (default 120)")
@@ -42,7 +46,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def options_from(args: argparse.Namespace) -> Options:
     opts = Options.quick_defaults() if args.quick else Options()
-    for field in ("rows", "ops", "repeat", "timeout"):
+    for field in ("rows", "scale_rows", "ops", "repeat", "timeout"):
         value = getattr(args, field)
         if value is not None:
             setattr(opts, field, value)
@@ -65,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     opts = options_from(args)
-    for name in args.suites or SUITES:
+    chosen = args.suites or list(DEFAULT_SUITES) + (["scale"] if args.scale_rows else [])
+    for name in chosen:
         t0 = time.perf_counter()
         report = suite_module(name).run(opts)
         print(report.render())

@@ -50,6 +50,7 @@ class Options:
     """Knobs shared by all suites; each suite derives its sizes from `rows`/`ops`."""
 
     rows: int = 1_000_000      # main data size (fork max size, load rows, lineitem rows, ...)
+    scale_rows: int | None = None  # rows of the `scale` suite (None: 5M, quick: rows)
     ops: int = 10_000          # operations per OLTP case
     repeat: int = 5            # timed repeats per measurement (median reported)
     timeout: float = 120.0     # seconds allowed for one timed call

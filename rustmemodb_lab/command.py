@@ -41,6 +41,7 @@ ARGUMENTS = [
     argument("-a", "--all", action="store_true", help="display the result of every statement, not only the last"),
     argument("--explain", action="store_true", help="render the plan of the last statement (EXPLAIN ANALYZE for queries)"),
     argument("--expect-error", action="store_true", help="the cell must fail: show the error instead of raising it"),
+    argument("--live", metavar="NAME", help="a live grid of the query in variable NAME, redrawn after each commit to its tables"),
     argument_group("Branches"),
     argument("--on", metavar="A,B,...", help="run the cell on each branch, results side by side"),
     argument("--fork", metavar="NAME", help="fork the current branch as NAME (O(1))"),
@@ -147,6 +148,7 @@ class Command:
     save: str | None = None
     no_execute: bool = False
     with_: list[str] = field(default_factory=list)
+    live: str | None = None
     connect_url: str | None = None
 
     @property
@@ -310,6 +312,7 @@ def _from_args(args: argparse.Namespace) -> Command:
         save=args.save,
         no_execute=args.no_execute,
         with_=[n.strip() for v in args.with_ or [] for n in v.split(",") if n.strip()],
+        live=args.live,
     )
 
 
@@ -358,6 +361,15 @@ def _validate(c: Command) -> None:
         raise LabUsageError("--save NAME needs exactly one query to save")
     if c.with_ and not c.has_sql:
         raise LabUsageError("--with NAME needs a query that uses the snippet")
+    if c.live is not None:
+        if not c.live.isidentifier():
+            raise LabUsageError(f"--live needs a Python variable name, not {c.live!r}")
+        if len(c.statements) != 1:
+            raise LabUsageError("--live NAME needs exactly one query")
+        if c.statements[0].params:
+            raise LabUsageError("--live queries cannot use :var parameters; use {var} to paste a value")
+        if c.output or c.on or c.explain or c.save:
+            raise LabUsageError("--live goes alone with its query (no -o, --on, --explain or --save)")
     if c.output and not c.output.isidentifier():
         raise LabUsageError(f"-o needs a Python variable name, not {c.output!r}")
 

@@ -128,6 +128,10 @@ def register(ip: Any) -> LabSession:
     session = LabSession(config, lambda: ip.user_ns)
     ip.register_magics(SqlMagics(ip, session))
     ip._rustmemodb_lab_session = session
+    if getattr(ip, "Completer", None) is not None:
+        from rustmemodb_lab.completion import install
+
+        install(ip, session)
     return session
 
 
@@ -136,6 +140,9 @@ def unregister(ip: Any) -> None:
     session = getattr(ip, "_rustmemodb_lab_session", None)
     if session is None:
         return
+    from rustmemodb_lab.completion import uninstall
+
+    uninstall(ip)
     session.close()
     if session.config in ip.configurables:
         ip.configurables.remove(session.config)

@@ -69,7 +69,10 @@ def run_command(cmd: Command, ctx: Context) -> Any:
         if getattr(cmd, attr):
             require_rustmemodb(cmd, ctx, attr)
             outputs.append(step(cmd, ctx))
-    if cmd.has_sql and not cmd.no_execute:
+    if cmd.live:
+        require_rustmemodb(cmd, ctx, "live")
+        outputs.append(live_frame(cmd, ctx))
+    elif cmd.has_sql and not cmd.no_execute:
         for attr in ("on", "explain"):
             require_rustmemodb(cmd, ctx, attr)
         ext = ctx.session.current_external
@@ -83,6 +86,17 @@ def run_command(cmd: Command, ctx: Context) -> Any:
     if cmd.output:
         ctx.ns.user_ns[cmd.output] = stored_value(last, cmd)
     return returned_value(last, ctx)
+
+
+def live_frame(cmd: Command, ctx: Context) -> Any:
+    """``%sql --live NAME <query>``: a LiveFrame on the current branch, bound to NAME."""
+    from rustmemodb_lab.live import LiveFrame
+
+    branch = ctx.session.registry.active
+    frame = LiveFrame(branch.database, cmd.statements[0].text.strip().rstrip(";"),
+                      page_size=50)
+    ctx.ns.user_ns[cmd.live] = frame
+    return frame
 
 
 def require_rustmemodb(cmd: Command, ctx: Context, attr: str) -> None:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from . import errors
 from .storage.root import Root, replace
 from .txn.commit import WriteSet, rebase, rebase_ops, serialization_failure, write_set
+from .txn.subscribe import Subscribers, Subscription, changed_tables, diff_tables
 from .txn.transaction import Transaction
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ class Database:
         # is only reused where the tables it was bound against are the very same.
         self.plan_cache = plan_cache if plan_cache is not None else PlanCache()
         self.wal = None   # set by durability when the database is file-backed
+        self._subscribers = Subscribers()   # told of each commit, outside the lock
         # Commits logged but not yet durable (sync durability): (lsn, root), oldest
         # first. Their roots are published (become ``root``) only once fsync'ed, while
         # later commits already build on the newest of them (``head``).
@@ -153,7 +155,18 @@ class Database:
             self._remember(new.version, ws, txn)
         if lsn is not None:   # sync durability: fsync outside the lock (group commit)
             self._publish_when_durable(wal, lsn)
+        if self._subscribers:   # this commit's own delta: its predecessor and its root
+            self._subscribers.notify(current, new, changed_tables(txn))
         return new
+
+    def subscribe(self, callback) -> Subscription:
+        """Call ``callback(old_root, new_root, changed_tables)`` after every commit.
+
+        Called once the commit is published (durable, under sync durability), outside
+        the commit lock, in the committing thread; bound methods are held weakly.
+        ``.cancel()`` on the returned Subscription stops it.
+        """
+        return self._subscribers.add(callback)
 
     def _publish_when_durable(self, wal, lsn: int) -> None:
         """Wait for ``lsn`` to be durable, then publish every root logged up to it. If it
@@ -227,6 +240,8 @@ class Database:
                 self._log.append([new.version, WriteSet(everything=True)])
         if lsn is not None:
             self._publish_when_durable(wal, lsn)
+        if self._subscribers:
+            self._subscribers.notify(current, new, diff_tables(current, new))
         return new
 
     def note_merge(self, key: int, record) -> None:

@@ -38,6 +38,7 @@ from time import perf_counter as _perf_counter
 from typing import Any
 
 from . import errors, types
+from .api.frame_cache import FrameCache
 from .exec import limits as _limits
 from .exec.context import ExecContext
 from .result import Result
@@ -64,6 +65,7 @@ class Session:
         # Interrupt flag, statement_timeout and max_statement_memory (exec/limits.py).
         self.cancel_event = _limits.StatementLimits()
         self.replacement_scan = None
+        self.frames = FrameCache()          # replacement-scanned DataFrames, as Arrow
         self.savepoints: list[tuple[str, Any]] = []
         # Files SQL may read or write (read_csv, COPY) stay inside this directory:
         # set by connect(file_root=...); SET file_root may narrow it, never widen it.
@@ -204,8 +206,7 @@ class Session:
         if self.replacement_scan is not None:
             obj = self.replacement_scan(name)
             if obj is not None:
-                from .api.arrow_io import to_arrow_table
-                return to_arrow_table(obj, name)
+                return self.frames.arrow(obj, name)
         return None
 
     # ---- steps 6-10 ----------------------------------------------------------------------

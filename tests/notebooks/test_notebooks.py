@@ -184,6 +184,42 @@ def test_explain_option_and_side_by_side_plans(explain):
     assert shown.count('class="rmdb-plan"') == 2
 
 
+# -- 03-persist -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def persist_nb(tmp_path_factory):
+    return execute("03-persist.ipynb", tmp_path_factory.mktemp("executed"))
+
+
+def test_persist_runs_without_errors(persist_nb):
+    assert_no_errors(persist_nb)
+
+
+def test_persist_crud_idempotency_and_conflict(persist_nb):
+    assert "idempotent replay returns the same entity: True · customers: 2" in text(by_tag(persist_nb, "crud"))
+    assert "conflict: version" in text(by_tag(persist_nb, "conflict"))
+
+
+def test_persist_live_grid_is_a_widget_with_static_html(persist_nb):
+    cell = by_tag(persist_nb, "live")
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in cell.outputs)
+    shown = html(cell)
+    assert "<table" in shown and "widget-0" in shown and "version" in shown
+
+
+def test_persist_live_grid_follows_a_background_thread(persist_nb):
+    assert "grid statuses now: ['paid', 'shipped']" in text(by_tag(persist_nb, "live-update"))
+    # the grid's own widget model (what a browser shows) holds the shipped rows
+    grids = [m.get("value", "") for m in widget_models(persist_nb)
+             if m.get("_model_name") == "HTMLModel" and "<table" in m.get("value", "")]
+    assert any("shipped" in v for v in grids)
+
+
+def test_persist_snapshot_diff_and_restore(persist_nb):
+    assert "{'added': 1, 'removed': 1, 'changed': 2}" in text(by_tag(persist_nb, "diff"))
+    assert "'inserted': 1" in text(by_tag(persist_nb, "restore"))
+
+
 # -- 05-jupysql-users ------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -64,6 +64,12 @@ def schema_names() -> list[str]:
     return sorted(_SCHEMAS)
 
 
+def table_names(schema: str) -> list[str]:
+    """The virtual tables of ``schema`` (for completion and tools)."""
+    _load()
+    return sorted(name for (s, name) in _TABLES if s == schema)
+
+
 def lookup(schema: str, name: str) -> VirtualTable | None:
     _load()
     return _TABLES.get((schema, name))

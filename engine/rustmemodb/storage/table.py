@@ -42,6 +42,8 @@ Large UPDATEs from the vectorised executor keep rowids too (``update_arrow``):
 each touched chunk is rewritten once, with its rowids, and only the assigned
 columns are replaced. A row therefore keeps its rowid for life, which is its
 identity for concurrent-write checks and for branch diff and merge.
+A DELETE of at least ``BULK_ROWS`` rowids is set-based too (storage/bulk_write.py):
+per chunk one numpy assignment into its deletion mask, index keys dropped in bulk.
 """
 from __future__ import annotations
 
@@ -58,6 +60,8 @@ import pyarrow.compute as pc
 
 from .. import errors
 from .index import OrderedIndex, UniqueIndex, storable
+from .bulk_write import (BULK_ROWS, key_list, offsets_in, ordered_without, sorted_distinct,
+                         split_by_chunk, unique_without)
 from .index_build import first_clash, unique_from_arrays
 from .schema import TableSchema
 
@@ -808,8 +812,52 @@ class TableVersion:
         return out
 
     def delete(self, rowids: Iterable[int]) -> "TableVersion":
-        """Mark rows dead and drop their index keys. Unknown or dead rowids are ignored."""
+        """Mark rows dead and drop their index keys. Unknown or dead rowids are ignored.
+        Many rowids (>= BULK_ROWS) go the set-based way: the same result, and the same
+        choice on log replay, which calls this with the same rowids."""
+        if isinstance(rowids, (np.ndarray, list, tuple)) and len(rowids) >= BULK_ROWS:
+            return self._delete_many(np.asarray(rowids, np.int64))
         return self._delete(rowids)[0]
+
+    def _delete_many(self, rowids: np.ndarray) -> "TableVersion":
+        """Set-based DELETE: per chunk one numpy assignment into its deletion mask; index
+        keys of the removed rows come from Arrow ``take`` on the key columns only."""
+        base = self.settled().freeze_tail()
+        ids = sorted_distinct(rowids)
+        chunks, dead = base.chunks, list(base.dead)
+        firsts = np.fromiter((c.first_rowid for c in chunks), np.int64, len(chunks))
+        key_cols = sorted({c for ix in base.indexes.values() for c in ix.columns})
+        parts: dict[int, list] = {c: [] for c in key_cols}
+        gone, touched = [], []
+        for i, lo, hi in split_by_chunk(firsts, ids):
+            chunk = chunks[i]
+            offs, _ = offsets_in(chunk.rowids, chunk._dense_start, ids[lo:hi])
+            mask = dead[i]
+            if mask is not None:
+                offs = offs[~mask[offs]]
+            if not len(offs):
+                continue
+            dead[i] = _marked(mask, len(chunk), offs)
+            gone.append(chunk.rowids[offs])
+            touched.append(i)
+            if key_cols:
+                taken = pa.array(offs)
+                for c in key_cols:
+                    parts[c].append(chunk.batch.column(c).take(taken))
+        if not gone:
+            return self
+        gone_ids = np.concatenate(gone)
+        indexes = base.indexes
+        if indexes:
+            indexes = {name: unique_without(ix, key_list(
+                [pa.concat_arrays(parts[c]) for c in ix.columns])) for name, ix in indexes.items()}
+        ordered = base.ordered
+        if ordered:
+            ordered = {name: ordered_without(ix, gone_ids, base.next_rowid)
+                       for name, ix in ordered.items()}
+        new = replace(base, dead=tuple(dead), indexes=indexes, ordered=ordered,
+                      live_rows=base.live_rows - len(gone_ids))
+        return new._compacted(touched)
 
     def _delete(self, rowids: Iterable[int]) -> tuple["TableVersion", list[tuple]]:
         """(new version, rows removed; None when not read). A few chunk rows (<=

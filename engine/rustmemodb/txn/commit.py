@@ -161,7 +161,8 @@ def _replay(root: Root, op, rowid_map: dict) -> tuple[Root, object]:
         version, done, data = version.update_arrow(rowids, op.data)
         op = BulkUpdateOp(op.table, done, data)
     elif isinstance(op, (DeleteOp, UpdateOp)):
-        rowids = [rowid_map.get((op.table, r), r) for r in op.rowids]
+        ids = op.rowids.tolist() if isinstance(op.rowids, np.ndarray) else op.rowids
+        rowids = [rowid_map.get((op.table, r), r) for r in ids]
         if isinstance(op, DeleteOp):
             version = version.delete(rowids)
             op = DeleteOp(op.table, rowids)

@@ -157,10 +157,13 @@ class Transaction:
         self.ops.append(BulkInsertOp(name, data, rowids))
         return rowids
 
-    def delete_rows(self, name: str, rowids: list[int]) -> None:
+    def delete_rows(self, name: str, rowids: list[int] | np.ndarray) -> None:
+        """Many rowids come as one numpy array (TableVersion.delete's bulk path) and are
+        logged as that array."""
         version = self.working.tables[name].delete(rowids)
         self.working = self.working.with_table(name, version)
-        self.ops.append(DeleteOp(name, list(rowids)))
+        self.ops.append(DeleteOp(name, rowids if isinstance(rowids, np.ndarray)
+                                 else list(rowids)))
 
     def update_rows(self, name: str, rowids: list[int], rows: list[tuple],
                     old_rows: list[tuple] | None = None,

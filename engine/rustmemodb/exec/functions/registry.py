@@ -82,6 +82,10 @@ class FunctionRegistry:
         self._aggregates[fn.name.lower()] = fn
         self.version = next(_versions)
 
+    def names(self) -> list[str]:
+        """Every scalar and aggregate function name, sorted (for completion and docs)."""
+        return sorted(set(self._scalars) | set(self._aggregates))
+
     def has(self, name: str) -> bool:
         return name.lower() in self._scalars
 

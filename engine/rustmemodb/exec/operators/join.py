@@ -195,13 +195,20 @@ def _dense_pairs(lk, rk):
     if int(np.count_nonzero(slot >= 0)) != len(bv):
         return None   # duplicate keys: hash join
     pv, pnull = _ints(probe)
-    inside = (pv >= lo) & (pv <= hi)
-    if pnull is not None:
-        inside &= ~pnull
-    hit = np.full(len(pv), -1, np.int64)
-    hit[inside] = slot[pv[inside] - lo]
-    probe_rows = np.flatnonzero(hit >= 0)
-    build_rows = hit[probe_rows]
+    if pnull is None and len(pv) and int(pv.min()) >= lo and int(pv.max()) <= hi:
+        hit = slot[pv - lo]           # every probe key in range: one gather, no masks
+    else:
+        inside = (pv >= lo) & (pv <= hi)
+        if pnull is not None:
+            inside &= ~pnull
+        hit = np.full(len(pv), -1, np.int64)
+        hit[inside] = slot[pv[inside] - lo]
+    matched = hit >= 0
+    if matched.all():                 # a fact table's foreign key: every row matches once
+        probe_rows, build_rows = np.arange(len(pv), dtype=np.int64), hit
+    else:
+        probe_rows = np.flatnonzero(matched)
+        build_rows = hit[probe_rows]
     return (build_rows, probe_rows) if swap else (probe_rows, build_rows)
 
 
@@ -279,14 +286,23 @@ def _semi(node, left, li, anti: bool) -> pa.Table:
 def _gather(node, left, right, li, ri) -> pa.Table:
     """Output columns: left then right, NULL where a row has no partner (index -1)."""
     limits.charge(len(li) * (_row_bytes(left) + _row_bytes(right)), "join output")
-    lidx = _take_indices(li)
-    ridx = _take_indices(ri)
-    cols = [c.take(lidx) for c in left.columns] + [c.take(ridx) for c in right.columns]
+    cols = _taken(left, li) + _taken(right, ri)
     names = [n for n, _ in node.columns]
     if not cols:
         from .scan import rows_only
         return rows_only(len(li))
     return pa.Table.from_arrays(cols, names=names)
+
+
+def _taken(table: pa.Table, idx: np.ndarray) -> list:
+    """The table's columns at rows ``idx``; as they are when ``idx`` is every row in order
+    (each probe row of a fact table matching one dimension row: no 5M-row gathers)."""
+    n = table.num_rows
+    if len(idx) == n and n and idx[0] == 0 and idx[-1] == n - 1 and \
+            bool((idx[1:] > idx[:-1]).all()):
+        return list(table.columns)
+    taken = _take_indices(idx)
+    return [c.take(taken) for c in table.columns]
 
 
 def _row_bytes(table: pa.Table) -> int:

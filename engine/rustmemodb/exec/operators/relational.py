@@ -82,7 +82,7 @@ def sort_table(table: pa.Table, keys, ctx, limit: int | None = None) -> pa.Table
         if idx is None:
             idx = pc.select_k_unstable(key_table, limit,
                                        sort_keys=[(k, o) for k, o, _ in sort_keys])
-        return table.take(idx)
+        return take_few(table, idx.to_numpy(zero_copy_only=False))
     idx = pc.sort_indices(key_table, sort_keys=sort_keys)
     if limit is not None:
         idx = idx.slice(0, limit)
@@ -90,28 +90,39 @@ def sort_table(table: pa.Table, keys, ctx, limit: int | None = None) -> pa.Table
 
 
 def _top_k_numeric(first, key_table, sort_keys, k: int):
-    """Top-k when the first key is numeric: numpy partitions it to a threshold (O(n),
-    ~4x faster than select_k on several keys), and only the rows at or beyond the
-    threshold (ties included, so later keys still decide) are sorted. None: not
-    applicable (non-numeric, NaN, k = 0, or too many ties)."""
-    import numpy as np
-    if isinstance(first, pa.ChunkedArray):
-        first = first.combine_chunks()
+    """Top-k when the first key is numeric: Arrow's select_k on that one column finds the
+    k-th value (a heap pass, ~7x faster than partitioning a numpy copy at 5M rows), and
+    only the rows at or beyond it (ties included, so later keys still decide) are
+    sorted. None: not applicable (non-numeric, NaN, k = 0, or too many ties)."""
     t = first.type
     if k <= 0 or not (pa.types.is_integer(t) or pa.types.is_floating(t)):
         return None
-    v = first.to_numpy(zero_copy_only=False)
-    n = len(v)
-    if pa.types.is_floating(t) and np.isnan(v).any():
+    if pa.types.is_floating(t) and pc.any(pc.is_nan(first)).as_py():
         return None
-    if sort_keys[0][1] == "descending":
-        cand = np.flatnonzero(v >= np.partition(v, n - k)[n - k])
-    else:
-        cand = np.flatnonzero(v <= np.partition(v, k - 1)[k - 1])
+    desc = sort_keys[0][1] == "descending"
+    best = first.take(pc.select_k_unstable(first, k, sort_keys=[("v", sort_keys[0][1])]))
+    threshold = pc.min(best) if desc else pc.max(best)
+    keep = (pc.greater_equal if desc else pc.less_equal)(first, threshold)
+    cand = pc.indices_nonzero(keep).to_numpy(zero_copy_only=False)
     if len(cand) > 64 * k + 1024:
         return None
-    order = pc.sort_indices(key_table.take(pa.array(cand)), sort_keys=sort_keys)
+    order = pc.sort_indices(take_few(key_table, cand), sort_keys=sort_keys)
     return pa.array(cand[order.to_numpy(zero_copy_only=False)[:k]])
+
+
+def take_few(table: pa.Table, idx) -> pa.Table:
+    """``table.take(idx)`` for a few rows of a many-chunk table: Arrow's take on chunked
+    columns concatenates every chunk first (~0.1 s per 5M-row column), so the rows are
+    sliced out of their batches instead."""
+    import numpy as np
+    idx = np.asarray(idx, dtype=np.int64)
+    if len(idx) > 1024 or table.num_rows < 65536 or table.column(0).num_chunks < 2:
+        return table.take(pa.array(idx))
+    batches = [b for b in table.to_batches() if b.num_rows]
+    starts = np.cumsum([0] + [b.num_rows for b in batches])
+    which = np.searchsorted(starts, idx, side="right") - 1
+    rows = [batches[w].slice(int(i - starts[w]), 1) for i, w in zip(idx.tolist(), which.tolist())]
+    return pa.Table.from_batches(rows, schema=table.schema) if rows else table.slice(0, 0)
 
 
 @operator(LogicalLimit)

@@ -1,0 +1,108 @@
+"""Commit subscriptions: tell interested parties that a new root was published.
+
+Live views (a notebook grid, a persist collection cache) need to know when a
+commit touched the tables they read, without polling. ``Database.subscribe``
+registers a callback here; ``Database.commit``/``restore`` call ``notify``
+*after* releasing the commit lock, so a slow or re-entrant subscriber (one
+that queries or even commits) can never stall or deadlock other writers.
+
+Callbacks get ``(old_root, new_root, changed_tables)``: two immutable roots, so
+a subscriber can diff them at leisure (``branch`` diff code) while the database
+moves on. Bound methods are held weakly (a grid that was garbage-collected
+stops being called and is dropped from the list); other callables are held
+strongly until ``Subscription.cancel()``, because a lambda held weakly would
+vanish at once. A subscriber that raises is logged and kept: one broken view
+must not break a commit that is already published.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from typing import Callable, Iterable
+
+_log = logging.getLogger("rustmemodb.subscribe")
+
+Callback = Callable[[object, object, frozenset], None]
+
+
+class Subscription:
+    """A handle on one registered callback; ``cancel()`` stops further calls."""
+
+    __slots__ = ("_ref", "_hub", "active", "__weakref__")
+
+    def __init__(self, callback: Callback, hub: "Subscribers") -> None:
+        if hasattr(callback, "__self__") and hasattr(callback, "__func__"):
+            self._ref = weakref.WeakMethod(callback)
+        else:
+            self._ref = lambda cb=callback: cb
+        self._hub = hub
+        self.active = True
+
+    def callback(self) -> Callback | None:
+        return self._ref() if self.active else None
+
+    def cancel(self) -> None:
+        """Unsubscribe; idempotent. Safe to call from inside the callback."""
+        if self.active:
+            self.active = False
+            self._hub.remove(self)
+
+    def __enter__(self) -> "Subscription":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.cancel()
+
+
+class Subscribers:
+    """The list of subscriptions of one Database; copy-on-write for lock-free reads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._subs: tuple[Subscription, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self._subs)
+
+    def add(self, callback: Callback) -> Subscription:
+        if not callable(callback):
+            raise TypeError("subscribe() needs a callable (old_root, new_root, tables)")
+        sub = Subscription(callback, self)
+        with self._lock:
+            self._subs = self._subs + (sub,)
+        return sub
+
+    def remove(self, sub: Subscription) -> None:
+        with self._lock:
+            self._subs = tuple(s for s in self._subs if s is not sub)
+
+    def notify(self, old, new, tables: Iterable[str]) -> None:
+        changed = frozenset(tables)
+        for sub in self._subs:          # a snapshot: (un)subscribing meanwhile is fine
+            cb = sub.callback()
+            if cb is None:
+                if sub.active:          # the owner of a bound method was collected
+                    sub.cancel()
+                continue
+            try:
+                cb(old, new, changed)
+            except Exception:           # noqa: BLE001 - the commit is already published
+                _log.exception("commit subscriber %r failed", cb)
+
+
+def changed_tables(txn) -> set[str]:
+    """Names of the tables (and views/sequences) a transaction's ops touched."""
+    names = set()
+    for op in txn.ops:
+        name = getattr(op, "table", None) or getattr(op, "name", None)
+        if name is not None:
+            names.add(name)
+    return names
+
+
+def diff_tables(old, new) -> set[str]:
+    """Tables whose version differs between two roots (for restore())."""
+    names = {n for n, v in new.tables.items() if old.tables.get(n) is not v}
+    names.update(n for n in old.tables if n not in new.tables)
+    return names
