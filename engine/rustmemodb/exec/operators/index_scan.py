@@ -134,9 +134,28 @@ def fetch_rows(version, rowids, predicate=None, params=None, limit: int | None =
     chunk."""
     if limit is None and len(rowids) > GATHER_ROWS:
         pairs = _gather(version, np.asarray(rowids, dtype=np.int64))
+    elif limit is not None and len(rowids) > 2 * limit + 64:
+        # ORDER BY key LIMIT n over a big ordered index: look rows up in growing slices
+        # of the (key-ordered) rowids instead of materialising every row for n of them
+        # (dead rows and a failing predicate are why one slice of n may not be enough)
+        out: list[tuple] = []
+        start, step = 0, limit + 16
+        while start < len(rowids) and len(out) < limit:
+            ids = rowids[start:start + step]
+            _keep(version.rows_at(ids.tolist() if isinstance(ids, np.ndarray) else ids),
+                  out, predicate, params, limit, with_rowid)
+            start += step
+            step *= 2
+        return out
     else:
         pairs = version.rows_at(rowids.tolist() if isinstance(rowids, np.ndarray) else rowids)
     out = []
+    _keep(pairs, out, predicate, params, limit, with_rowid)
+    return out
+
+
+def _keep(pairs, out: list, predicate, params, limit: int | None, with_rowid: bool) -> None:
+    """Append the live rows of ``pairs`` that pass ``predicate`` to ``out``, up to ``limit``."""
     for rowid, row in pairs:
         if row is None:
             continue
@@ -144,8 +163,7 @@ def fetch_rows(version, rowids, predicate=None, params=None, limit: int | None =
             continue
         out.append(row + (rowid,) if with_rowid else row)
         if limit is not None and len(out) >= limit:
-            break
-    return out
+            return
 
 
 def _gather(version, ids: np.ndarray) -> list:
