@@ -129,6 +129,7 @@ class LiveFrame:
         self._timer: threading.Timer | None = None
         self._last = 0.0
         self._previous: dict | set = set()
+        self._previous_rows: list[tuple] = []
         self._ticker: threading.Thread | None = None
         self._stop = threading.Event()
 
@@ -199,15 +200,26 @@ class LiveFrame:
             self.version = version
             self.updated_at = time.monotonic()
             self.refreshes += 1
-            self._mark_changes(frame)
+            same_page = self._mark_changes(frame)
             self.frame = frame
-            self.grid.value = self.html()
+            if not same_page:
+                self.grid.value = self.html()
             self.prev_button.disabled = self.page == 0
             self.next_button.disabled = self.page >= self.pages - 1
             self._draw_status()
 
-    def _mark_changes(self, frame: Any) -> None:
+    def _mark_changes(self, frame: Any) -> bool:
+        """Set ``changed_rows``; True when the page is exactly the one drawn last.
+
+        Then the grid is not redrawn and the highlights stay: a refresh that already
+        read a commit is often followed by the one that commit scheduled, which
+        would otherwise wipe the flash of the row it changed.
+        """
         rows = [tuple(r) for r in frame.itertuples(index=False, name=None)]
+        if self.refreshes > 1 and self.frame is not None and rows == self._previous_rows \
+                and list(frame.columns) == list(self.frame.columns):
+            return True
+        self._previous_rows = rows
         if "_id" in frame.columns:
             pos = list(frame.columns).index("_id")
             current: dict | set = {r[pos]: r for r in rows}
@@ -220,6 +232,7 @@ class LiveFrame:
         # the first draw highlights nothing: every row would be "new"
         self.changed_rows = changed if self.refreshes > 1 else []
         self._previous = current
+        return False
 
     def _on_commit(self, _old: Any, _new: Any, changed: frozenset) -> None:
         # runs in the committing thread: only decide and schedule

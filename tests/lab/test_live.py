@@ -76,6 +76,21 @@ def test_write_from_another_thread_updates_frame(conn, grid):
     assert "rmdb-live-changed" in grid.html()
 
 
+def test_a_redundant_refresh_keeps_the_highlight(conn, grid):
+    # a refresh that already saw a commit is often followed by the one that commit
+    # scheduled: the page is the same, so the grid keeps its flash of the changed row
+    conn.execute("UPDATE items SET name = 'again' WHERE id = 4")
+    grid.refresh()
+    assert grid.changed_rows == [3]
+    drawn = grid.grid.value
+    assert "rmdb-live-changed" in drawn
+    grid.refresh()
+    assert grid.changed_rows == [3] and grid.grid.value == drawn
+    conn.execute("DELETE FROM items WHERE id = 1")      # the page shifts: redrawn
+    grid.refresh()
+    assert grid.grid.value != drawn and grid.frame["id"].tolist()[0] == 2
+
+
 def test_burst_of_commits_is_coalesced(conn, grid):
     before = grid.refreshes
     for i in range(100):
