@@ -1,0 +1,112 @@
+"""Functions that read or change the session: version(), current_setting(), set_config()...
+
+PostgreSQL clients ask these first (SQLAlchemy's connect sends ``select
+pg_catalog.version()`` and ``select current_schema()``; asyncpg and pgjdbc call
+``current_setting``/``set_config``). Their values live on the session
+(``Session.settings``, the user and database names the wire server passes), not
+in the function registry, so they bind here, as constants of the statement
+being bound, and mark it uncacheable so a cached plan never replays an old
+value. ``set_config`` applies its change when the statement is bound (PostgreSQL
+applies it when the row is computed; for the one-row SELECTs clients send the
+difference cannot be seen). Without a session (a view being bound for the
+catalog) the defaults answer.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ... import errors, types
+from ...plan.expr import Const
+
+VERSION = ("PostgreSQL 15.0 (rustmemodb) on x86_64-pc-linux-gnu, compiled by Python, "
+           "64-bit")
+DEFAULT_USER = "rustmemodb"
+DEFAULT_DATABASE = "rustmemodb"
+
+
+def _text(value: str | None) -> Const:
+    return Const(value, types.TEXT)
+
+
+def _constant_args(eb, arg_nodes: list, name: str, arity: tuple) -> list:
+    if len(arg_nodes) not in arity:
+        raise errors.undefined_function(f"function {name} with {len(arg_nodes)} arguments "
+                                        "does not exist")
+    values = []
+    for node in arg_nodes:
+        bound = eb.bind(node)
+        if not isinstance(bound, Const):
+            raise errors.not_supported(f"{name}() with a non-constant argument",
+                                       hint="Pass the setting name as a literal.")
+        values.append(bound.value)
+    return values
+
+
+class SessionFunctions:
+    """Mixed into StatementBinder: ``bind_function_<name>`` hooks (see ExprBinder)."""
+    session = None          # set by Session._binder; None for catalog-internal binds
+
+    def _session_value(self, attr: str, default: str) -> str:
+        self.cacheable = False
+        return getattr(self.session, attr, None) or default
+
+    def bind_function_version(self, eb, args, node):
+        _constant_args(eb, args, "version", (0,))
+        return _text(VERSION)
+
+    def bind_function_current_database(self, eb, args, node):
+        _constant_args(eb, args, "current_database", (0,))
+        return _text(self._session_value("database_name", DEFAULT_DATABASE))
+
+    def bind_function_current_catalog(self, eb, args, node):
+        return self.bind_function_current_database(eb, args, node)
+
+    def bind_function_current_schema(self, eb, args, node):
+        _constant_args(eb, args, "current_schema", (0,))
+        return _text("public")
+
+    def bind_function_current_user(self, eb, args, node):
+        _constant_args(eb, args, "current_user", (0,))
+        return _text(self._session_value("user_name", DEFAULT_USER))
+
+    bind_function_session_user = bind_function_current_user
+    bind_function_user = bind_function_current_user
+    bind_function_current_role = bind_function_current_user
+
+    def bind_function_pg_backend_pid(self, eb, args, node):
+        _constant_args(eb, args, "pg_backend_pid", (0,))
+        self.cacheable = False
+        return Const(int(getattr(self.session, "backend_pid", 0) or 0), types.INTEGER)
+
+    def bind_function_current_setting(self, eb, args, node):
+        values = _constant_args(eb, args, "current_setting", (1, 2))
+        from ...utility import setting_value
+        self.cacheable = False
+        missing_ok = len(values) == 2 and bool(values[1])
+        value = setting_value(self.session, str(values[0]).lower())
+        if value is None and not missing_ok:
+            raise errors.sql_error("42704",
+                                   f'unrecognized configuration parameter "{values[0]}"')
+        return _text(value)
+
+    def bind_function_set_config(self, eb, args, node):
+        name, value, _is_local = _constant_args(eb, args, "set_config", (3,))
+        self.cacheable = False
+        if self.session is not None:
+            from ...utility import run_set
+            run_set(self.session, f"{name} = {value}")
+        return _text(None if value is None else str(value))
+
+    def bind_dot(self, eb, node: exp.Dot):
+        bound = bind_dot_function(eb, node)
+        if bound is None:
+            raise errors.not_supported(f"expression {node.sql(dialect='postgres')!r}")
+        return bound
+
+
+def bind_dot_function(eb, node: exp.Dot):
+    """``pg_catalog.f(...)``: PostgreSQL's built-ins live in pg_catalog, ours everywhere."""
+    if isinstance(node.this, exp.Identifier) and node.this.name.lower() == "pg_catalog" \
+            and isinstance(node.expression, exp.Func):
+        return eb.bind(node.expression)
+    return None

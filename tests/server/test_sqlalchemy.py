@@ -1,0 +1,69 @@
+"""SQLAlchemy 2 (psycopg dialect) against the wire server: connect, Core, reflection.
+
+SQLAlchemy's PostgreSQL dialect sends ``select pg_catalog.version()``,
+``select current_schema()``, ``show transaction isolation level`` and
+``show standard_conforming_strings`` on connect, then reflects tables through
+``pg_catalog`` queries (pg_class, pg_namespace, pg_attribute, pg_type,
+pg_constraint, pg_index, ``::regclass`` casts, ``format_type``). These tests
+use the real dialect, so every query is the one SQLAlchemy really sends.
+"""
+from __future__ import annotations
+
+import pytest
+
+sqlalchemy = pytest.importorskip("sqlalchemy")
+pytest.importorskip("psycopg")
+
+from sqlalchemy import (Column, Integer, MetaData, String, Table, create_engine,  # noqa: E402
+                        inspect, insert, select, text)
+
+
+@pytest.fixture
+def sa_engine(login):
+    eng = create_engine("postgresql+psycopg://{user}:{password}@{host}:{port}/{database}"
+                        .format(**login))
+    yield eng
+    eng.dispose()
+
+
+def test_connect_and_select_one(sa_engine):
+    with sa_engine.connect() as c:
+        assert c.execute(select(1)).scalar() == 1
+        assert sa_engine.dialect.server_version_info[:1] == (15,)
+        assert c.execute(text("select current_database()")).scalar() == "main"
+
+
+def test_core_insert_select(sa_engine):
+    md = MetaData()
+    t = Table("items", md, Column("id", Integer, primary_key=True), Column("name", String))
+    with sa_engine.begin() as c:
+        t.create(c)
+        c.execute(insert(t), [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}])
+    with sa_engine.connect() as c:
+        rows = c.execute(select(t.c.name).where(t.c.id > 1).order_by(t.c.id)).all()
+    assert [r.name for r in rows] == ["b"]
+
+
+def test_reflection(sa_engine, engine):
+    engine.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, score FLOAT)")
+    engine.execute("CREATE TABLE u (k TEXT)")
+    engine.commit()
+    insp = inspect(sa_engine)
+    assert insp.get_table_names() == ["t", "u"]
+    cols = insp.get_columns("t")
+    assert [c["name"] for c in cols] == ["id", "name", "score"]
+    assert [c["nullable"] for c in cols] == [False, False, True]
+    assert [type(c["type"]).__name__ for c in cols] == ["BIGINT", "TEXT", "DOUBLE_PRECISION"]
+    pk = insp.get_pk_constraint("t")
+    assert pk["constrained_columns"] == ["id"]
+    assert pk["name"] == "t_pkey"
+    assert insp.get_pk_constraint("u")["constrained_columns"] == []
+
+
+def test_reflect_into_metadata(sa_engine, engine):
+    engine.execute("CREATE TABLE r (a INTEGER PRIMARY KEY, b TEXT)")
+    engine.commit()
+    md = MetaData()
+    r = Table("r", md, autoload_with=sa_engine)
+    assert [c.name for c in r.columns] == ["a", "b"]
+    assert [c.name for c in r.primary_key.columns] == ["a"]
