@@ -77,9 +77,46 @@ def format_type(oid: int | None, typmod: int | None = None) -> str | None:
     return SQL_NAMES.get(name, name)
 
 
+# oid -> relation name for every relation oid handed out (regclass::text reads it back);
+# bounded by the number of distinct relation names a process ever sees.
+RELATION_NAMES: dict[int, str] = {}
+
+
 def relation_oid(kind: str, name: str) -> int:
-    """A stable oid for a user relation or constraint, from its kind and name."""
+    """A stable oid for a user object from its name: tables, views and indexes share one
+    name space (as in PostgreSQL, so ``'t'::regclass`` needs no kind), constraints and
+    defaults ("c", "d") have their own."""
+    if kind in ("r", "v", "i"):
+        if name in CATALOG_OIDS:
+            return CATALOG_OIDS[name]
+        oid = 16384 + zlib.crc32(name.encode()) % 2_000_000_000
+        RELATION_NAMES.setdefault(oid, name)
+        return oid
     return 16384 + zlib.crc32(f"{kind}:{name}".encode()) % 2_000_000_000
+
+
+def regclass_in(text: str) -> int:
+    """``'name'::regclass``: the oid of a relation name (schema prefix and quotes dropped)."""
+    name = text.strip()
+    if "." in name:
+        name = name.rsplit(".", 1)[1]
+    return relation_oid("r", name.strip('"'))
+
+
+def regclass_out(oid: int) -> str:
+    for name, catalog_oid in CATALOG_OIDS.items():
+        if catalog_oid == oid:
+            return name
+    return RELATION_NAMES.get(oid, str(oid))
+
+
+def regtype_in(text: str) -> int | None:
+    """``to_regtype('name')``: a type's oid by its typname or SQL name, else NULL."""
+    name = text.strip().lower()
+    if name.startswith("pg_catalog."):
+        name = name[len("pg_catalog."):]
+    by_sql = {sql: typ for typ, sql in SQL_NAMES.items()}
+    return TYPE_OIDS.get(by_sql.get(name, name))
 
 
 def _table(name: str, columns: str, rows, typed: dict | None = None) -> None:
@@ -332,3 +369,14 @@ def _am(snap):
 
 
 _table("pg_am", "oid amname amhandler amtype", _am, _typed("I: oid"))
+
+
+def _collations(snap):
+    yield 100, "default", NAMESPACES["pg_catalog"], ROLE_OID, "d", True, -1, None, None, None, None
+    yield 950, "C", NAMESPACES["pg_catalog"], ROLE_OID, "c", True, -1, "C", "C", None, None
+
+
+_table("pg_collation", "oid collname collnamespace collowner collprovider collisdeterministic "
+                       "collencoding collcollate collctype colliculocale collversion",
+       _collations, _typed("I: oid collnamespace collowner collencoding; "
+                           "B: collisdeterministic"))
