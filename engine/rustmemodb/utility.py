@@ -84,6 +84,13 @@ def run_set(session, arg: str) -> None:
         session.settings[name] = value
 
 
+def all_settings(session) -> dict[str, str]:
+    """Every setting SHOW knows, with the session's values (current_setting($1))."""
+    names = set(_DEFAULT_SETTINGS) | set(session.settings if session is not None else ())
+    names |= {"session_authorization", "is_superuser"}
+    return {n: setting_value(session, n) for n in sorted(names)}
+
+
 def setting_value(session, name: str) -> str | None:
     """A setting as SHOW and current_setting() report it; None if there is no such one."""
     if name in ("transaction_isolation", "default_transaction_isolation") and session is not None:
@@ -110,7 +117,7 @@ _DEFAULT_SETTINGS = {
     "intervalstyle": "postgres", "application_name": "", "max_identifier_length": "63",
     "default_transaction_read_only": "off", "transaction_read_only": "off",
     "in_hot_standby": "off", "lc_collate": "C", "lc_ctype": "C", "jit": "off",
-    "extra_float_digits": "1", "bytea_output": "hex",
+    "extra_float_digits": "1", "bytea_output": "hex", "default_table_access_method": "heap",
 }
 
 

@@ -380,3 +380,58 @@ _table("pg_collation", "oid collname collnamespace collowner collprovider collis
                        "collencoding collcollate collctype colliculocale collversion",
        _collations, _typed("I: oid collnamespace collowner collencoding; "
                            "B: collisdeterministic"))
+
+
+# ---- definitions as text (pg_get_constraintdef, pg_get_indexdef) ---------------------------
+
+def constraint_defs(root) -> dict[int, str]:
+    """oid -> PostgreSQL's deparsed text of every constraint in ``root``."""
+    out = {}
+    for name, version in sorted(root.tables.items()):
+        s = version.schema
+        cols = lambda positions: ", ".join(s.columns[i].name for i in positions)  # noqa: E731
+        for u in s.uniques:
+            kind = "PRIMARY KEY" if u.primary else "UNIQUE"
+            out[relation_oid("c", u.name)] = f"{kind} ({cols(u.columns)})"
+        for fk in s.foreign_keys:
+            text = (f"FOREIGN KEY ({cols(fk.columns)}) REFERENCES {fk.ref_table}"
+                    f"({', '.join(fk.ref_columns)})")
+            if fk.on_update != "NO ACTION":
+                text += f" ON UPDATE {fk.on_update}"
+            if fk.on_delete != "NO ACTION":
+                text += f" ON DELETE {fk.on_delete}"
+            out[relation_oid("c", fk.name)] = text
+        for ck in s.checks:
+            out[relation_oid("c", ck.name)] = f"CHECK (({ck.sql}))"
+    return out
+
+
+def index_defs(root) -> dict[int, str]:
+    """index oid -> ``CREATE [UNIQUE] INDEX name ON public.t USING btree (cols)``."""
+    out = {}
+    for name, version in sorted(root.tables.items()):
+        s = version.schema
+        for ix in list(s.uniques) + list(s.indexes):
+            unique = getattr(ix, "primary", False) or getattr(ix, "unique", True)
+            method = "btree"
+            cols = ", ".join(s.columns[i].name for i in ix.columns)
+            out[relation_oid("i", ix.name)] = (f"CREATE {'UNIQUE ' if unique else ''}INDEX "
+                                              f"{ix.name} ON public.{name} USING {method} "
+                                              f"({cols})")
+    return out
+
+
+# pg_index.indclass holds 0 for every key column, so no operator class is ever looked up.
+_table("pg_opclass", "oid opcmethod opcname opcnamespace opcowner opcfamily opcintype "
+                     "opcdefault opckeytype", _empty,
+       _typed("I: oid opcmethod opcnamespace opcowner opcfamily opcintype opckeytype; "
+              "B: opcdefault"))
+
+
+def _tablespaces(snap):
+    yield 1663, "pg_default", ROLE_OID, None, None
+    yield 1664, "pg_global", ROLE_OID, None, None
+
+
+_table("pg_tablespace", "oid spcname spcowner spcacl spcoptions", _tablespaces,
+       _typed("I: oid spcowner"))

@@ -378,7 +378,7 @@ class ClientSession:
     def _fields(columns: list, formats: list[int]) -> list:
         out = []
         for (name, t), fmt in zip(columns, formats):
-            oid = pgtypes.oid_of(t)
+            oid = pgtypes.result_oid_of(t)
             out.append((name, oid, pgtypes.TYPLEN.get(oid, -1), fmt))
         return out
 

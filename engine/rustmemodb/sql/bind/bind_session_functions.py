@@ -79,9 +79,17 @@ class SessionFunctions:
         return Const(int(getattr(self.session, "backend_pid", 0) or 0), types.INTEGER)
 
     def bind_function_current_setting(self, eb, args, node):
-        values = _constant_args(eb, args, "current_setting", (1, 2))
-        from ...utility import setting_value
+        from ...utility import all_settings, setting_value
         self.cacheable = False
+        if args and not isinstance(eb.bind(args[0]), Const):
+            # current_setting($1): every setting's value as of now, picked at run time
+            # (an unknown name gives NULL here rather than 42704)
+            return eb.bind(exp.Case(this=exp.Cast(this=args[0], to=exp.DataType.build("TEXT")),
+                                    ifs=[exp.If(this=exp.Literal.string(k),
+                                                true=exp.Literal.string(v))
+                                         for k, v in all_settings(self.session).items()],
+                                    default=exp.Null()))
+        values = _constant_args(eb, args, "current_setting", (1, 2))
         missing_ok = len(values) == 2 and bool(values[1])
         value = setting_value(self.session, str(values[0]).lower())
         if value is None and not missing_ok:
@@ -96,6 +104,27 @@ class SessionFunctions:
             from ...utility import run_set
             run_set(self.session, f"{name} = {value}")
         return _text(None if value is None else str(value))
+
+    # definitions read from the root being bound (the snapshot of this statement)
+    def _lookup_by_oid(self, eb, args, name: str, defs: dict):
+        if not 1 <= len(args) <= 3:
+            raise errors.undefined_function(f"function {name} with {len(args)} arguments "
+                                            "does not exist")
+        self.cacheable = False
+        case = exp.Case(this=args[0], ifs=[
+            exp.If(this=exp.Literal.number(oid), true=exp.Literal.string(text))
+            for oid, text in defs.items()], default=exp.Null())
+        if not defs:
+            return Const(None, types.TEXT)
+        return eb.bind(case)
+
+    def bind_function_pg_get_constraintdef(self, eb, args, node):
+        from ...catalog.pg_catalog import constraint_defs
+        return self._lookup_by_oid(eb, args, "pg_get_constraintdef", constraint_defs(self.root))
+
+    def bind_function_pg_get_indexdef(self, eb, args, node):
+        from ...catalog.pg_catalog import index_defs
+        return self._lookup_by_oid(eb, args[:1], "pg_get_indexdef", index_defs(self.root))
 
     def bind_dot(self, eb, node: exp.Dot):
         bound = bind_dot_function(eb, node)
