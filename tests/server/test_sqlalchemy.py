@@ -67,3 +67,22 @@ def test_reflect_into_metadata(sa_engine, engine):
     r = Table("r", md, autoload_with=sa_engine)
     assert [c.name for c in r.columns] == ["a", "b"]
     assert [c.name for c in r.primary_key.columns] == ["a"]
+
+
+def test_reflect_keys_indexes_views(sa_engine, engine):
+    engine.execute("CREATE TABLE p (id INTEGER PRIMARY KEY, code TEXT UNIQUE)")
+    engine.execute("CREATE TABLE c (id INTEGER PRIMARY KEY, "
+                   "pid INTEGER REFERENCES p(id) ON DELETE CASCADE, n INTEGER CHECK (n > 0))")
+    engine.execute("CREATE INDEX c_n ON c (n)")
+    engine.execute("CREATE VIEW v AS SELECT id FROM p")
+    engine.commit()
+    insp = inspect(sa_engine)
+    fks = insp.get_foreign_keys("c")
+    assert [(f["constrained_columns"], f["referred_table"], f["referred_columns"],
+             f["options"].get("ondelete")) for f in fks] == [(["pid"], "p", ["id"], "CASCADE")]
+    assert [(u["column_names"]) for u in insp.get_unique_constraints("p")] == [["code"]]
+    idx = {i["name"]: (i["column_names"], i["unique"]) for i in insp.get_indexes("c")}
+    assert idx == {"c_n": (["n"], False)}
+    assert [c["sqltext"] for c in insp.get_check_constraints("c")] == ["n > 0"]
+    assert insp.get_view_names() == ["v"]
+    assert insp.get_table_names() == ["c", "p"]

@@ -287,7 +287,8 @@ def _indexes(snap):
             keys = [i + 1 for i in ix.columns]
             yield (relation_oid("i", ix.name), relation_oid("r", name), len(keys), len(keys),
                    unique, False, primary, False, True, False, True, False, True, True, False,
-                   keys, [0] * len(keys), [0] * len(keys), [0] * len(keys), None, None)
+                   keys, [0] * len(keys), [0] * len(keys), " ".join("0" for _ in keys), None,
+                   None)
 
 
 _table("pg_index", "indexrelid indrelid indnatts indnkeyatts indisunique indnullsnotdistinct "
@@ -297,7 +298,9 @@ _table("pg_index", "indexrelid indrelid indnatts indnkeyatts indisunique indnull
        _typed("I: indexrelid indrelid indnatts indnkeyatts; B: indisunique "
               "indnullsnotdistinct indisprimary indisexclusion indimmediate indisclustered "
               "indisvalid indcheckxmin indisready indislive indisreplident; "
-              "IA: indkey indcollation indclass indoption"))
+              "IA: indkey indcollation indclass"))
+# indkey/indclass are int2vector/oidvector in PostgreSQL; here INTEGER[] so that unnest()
+# and subscripts work. indoption keeps int2vector's text form ("0 0"), which clients split.
 
 _FK_ACTIONS = {"NO ACTION": "a", "RESTRICT": "r", "CASCADE": "c", "SET NULL": "n",
                "SET DEFAULT": "d"}
