@@ -21,7 +21,7 @@ from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table
 
 SCHEMA = "pg_catalog"
 T, I, B, F = types.TEXT, types.INTEGER, types.BOOLEAN, types.FLOAT
-IA = "INTEGER[]"
+IA, TA = "INTEGER[]", "TEXT[]"
 
 NAMESPACES = {"pg_catalog": 11, "public": 2200, "information_schema": 13183}
 DATABASE_OID, ROLE_OID = 5, 10
@@ -130,7 +130,7 @@ def _typed(spec: str) -> dict:
     for part in spec.split(";"):
         kind, names = part.split(":")
         for n in names.split():
-            out[n] = {"I": I, "B": B, "F": F, "IA": IA}[kind.strip()]
+            out[n] = {"I": I, "B": B, "F": F, "IA": IA, "TA": TA}[kind.strip()]
     return out
 
 
@@ -154,7 +154,7 @@ def _namespaces(snap):
         yield oid, name, ROLE_OID, None
 
 
-_table("pg_namespace", "oid nspname nspowner nspacl", _namespaces, _typed("I: oid nspowner"))
+_table("pg_namespace", "oid nspname nspowner nspacl", _namespaces, _typed("I: oid nspowner; TA: nspacl"))
 
 
 def _databases(snap):
@@ -166,7 +166,7 @@ _table("pg_database", "oid datname datdba encoding datlocprovider datistemplate 
                       "datconnlimit datfrozenxid datminmxid dattablespace datcollate datctype "
                       "daticulocale datcollversion datacl", _databases,
        _typed("I: oid datdba encoding datconnlimit datfrozenxid datminmxid dattablespace; "
-              "B: datistemplate datallowconn"))
+              "B: datistemplate datallowconn; TA: datacl"))
 
 
 def _roles(snap):
@@ -206,7 +206,7 @@ _table("pg_class", "oid relname relnamespace reltype reloftype relowner relam re
                  "reltablespace relpages relallvisible reltoastrelid relnatts relchecks "
                  "relrewrite relfrozenxid relminmxid; B: relhasindex relisshared relhasrules "
                  "relhastriggers relhassubclass relrowsecurity relforcerowsecurity "
-                 "relispopulated relispartition"), "reltuples": F})
+                 "relispopulated relispartition; TA: relacl reloptions"), "reltuples": F})
 
 
 # ---- pg_attribute, pg_attrdef ----------------------------------------------------------------
@@ -238,7 +238,7 @@ _table("pg_attribute", "attrelid attname atttypid attstattarget attlen attnum at
                        "attfdwoptions attmissingval", _attributes,
        _typed("I: attrelid atttypid attstattarget attlen attnum attndims attcacheoff "
               "atttypmod attinhcount attcollation; B: attbyval attnotnull atthasdef "
-              "atthasmissing attisdropped attislocal"))
+              "atthasmissing attisdropped attislocal; TA: attacl attoptions attfdwoptions"))
 
 
 def _attrdefs(snap):
@@ -273,7 +273,7 @@ _table("pg_type", "oid typname typnamespace typowner typlen typbyval typtype typ
                   "typdefaultbin typdefault typacl", _types,
        _typed("I: oid typnamespace typowner typlen typrelid typelem typarray typbasetype "
               "typtypmod typndims typcollation; B: typbyval typispreferred typisdefined "
-              "typnotnull"))
+              "typnotnull; TA: typacl"))
 
 
 # ---- pg_index, pg_constraint -----------------------------------------------------------------
@@ -437,4 +437,33 @@ def _tablespaces(snap):
 
 
 _table("pg_tablespace", "oid spcname spcowner spcacl spcoptions", _tablespaces,
-       _typed("I: oid spcowner"))
+       _typed("I: oid spcowner; TA: spcacl spcoptions"))
+
+
+# Catalogs of features the engine does not have, empty but with PostgreSQL's columns so
+# that psql's \d queries (which join them) run.
+for _name, _cols, _spec in (
+        ("pg_policy", "oid polname polrelid polcmd polpermissive polroles polqual polwithcheck",
+         "I: oid polrelid; B: polpermissive; IA: polroles"),
+        ("pg_statistic_ext", "oid stxrelid stxname stxnamespace stxowner stxstattarget stxkeys "
+                             "stxkind stxexprs",
+         "I: oid stxrelid stxnamespace stxowner stxstattarget; IA: stxkeys; TA: stxkind"),
+        ("pg_publication", "oid pubname pubowner puballtables pubinsert pubupdate pubdelete "
+                           "pubtruncate pubviaroot",
+         "I: oid pubowner; B: puballtables pubinsert pubupdate pubdelete pubtruncate "
+         "pubviaroot"),
+        ("pg_publication_rel", "oid prpubid prrelid prqual prattrs",
+         "I: oid prpubid prrelid; IA: prattrs"),
+        ("pg_publication_namespace", "oid pnpubid pnnspid", "I: oid pnpubid pnnspid"),
+        ("pg_trigger", "oid tgrelid tgparentid tgname tgfoid tgtype tgenabled tgisinternal "
+                       "tgconstrrelid tgconstrindid tgconstraint tgdeferrable tginitdeferred "
+                       "tgnargs tgattr tgargs tgqual tgoldtable tgnewtable",
+         "I: oid tgrelid tgparentid tgfoid tgtype tgconstrrelid tgconstrindid tgconstraint "
+         "tgnargs; B: tgisinternal tgdeferrable tginitdeferred; IA: tgattr"),
+        ("pg_rewrite", "oid rulename ev_class ev_type ev_enabled is_instead ev_qual ev_action",
+         "I: oid ev_class; B: is_instead"),
+        ("pg_foreign_table", "ftrelid ftserver ftoptions", "I: ftrelid ftserver; TA: ftoptions"),
+        ("pg_partitioned_table", "partrelid partstrat partnatts partdefid partattrs partclass "
+                                 "partcollation partexprs",
+         "I: partrelid partnatts partdefid; IA: partattrs partclass partcollation")):
+    _table(_name, _cols, _empty, _typed(_spec))

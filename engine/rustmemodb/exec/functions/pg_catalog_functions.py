@@ -36,8 +36,6 @@ def register(reg) -> None:
         reg.add(ScalarFunction(name, fixed((I, B)), None, lambda oid: True))
     reg.add(ScalarFunction("pg_get_expr", fixed((T, I, T), (T, I, B, T)), None,
                            lambda expr, rel, pretty=False: expr))
-    reg.add(ScalarFunction("pg_get_userbyid", fixed((I, T)), None,
-                           lambda oid: "rustmemodb" if oid == pgc.ROLE_OID else None))
     reg.add(ScalarFunction("pg_encoding_to_char", fixed((I, T)), None,
                            lambda e: "UTF8" if e == 6 else ""))
     reg.add(ScalarFunction("pg_get_serial_sequence", fixed((T, T, T)), None,

@@ -47,6 +47,17 @@ _OID_OUT = {"REGCLASS": "regclass_out", "REGTYPE": "regtype_out",
             "REGNAMESPACE": "regnamespace_out"}
 
 
+def _oid_literal(node, bound: Expr, other: Expr) -> Expr:
+    """``c.oid = '16398'`` (psql's catalog queries): a quoted number compared with an
+    oid column of pg_catalog is that number, as PostgreSQL's oid input makes it."""
+    if isinstance(bound, Const) and bound.type == types.TEXT and isinstance(other, ColRef) \
+            and other.type == types.INTEGER and isinstance(bound.value, str) \
+            and bound.value.isdigit() and (other.name == "oid" or other.name.endswith(
+                ("relid", "oid", "namespace"))):
+        return Const(int(bound.value), types.INTEGER)
+    return bound
+
+
 def _object_identifier(to) -> str | None:
     if isinstance(to, exp.ObjectIdentifier) or (
             isinstance(to, exp.DataType) and to.this == exp.DataType.Type.USERDEFINED):
@@ -158,6 +169,9 @@ class ExprBinder:
                 node.expression.name.lower() in ("any", "all", "some")):
             return self.stmt.bind_quantified(self, node)
         left, right = self.bind(node.this), self.bind(node.expression)
+        if name in ("eq", "ne", "lt", "le", "gt", "ge"):
+            left, right = _oid_literal(node.this, left, right), _oid_literal(node.expression,
+                                                                              right, left)
         return self.call(name, [left, right], node)
 
     def _Neg(self, node: exp.Neg) -> Expr:

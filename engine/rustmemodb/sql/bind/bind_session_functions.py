@@ -122,15 +122,45 @@ class SessionFunctions:
         from ...catalog.pg_catalog import constraint_defs
         return self._lookup_by_oid(eb, args, "pg_get_constraintdef", constraint_defs(self.root))
 
+    def bind_function_pg_get_userbyid(self, eb, args, node):
+        from ...catalog.pg_catalog import ROLE_OID
+        user = self._session_value("user_name", DEFAULT_USER)
+        return self._lookup_by_oid(eb, args, "pg_get_userbyid", {ROLE_OID: user})
+
     def bind_function_pg_get_indexdef(self, eb, args, node):
         from ...catalog.pg_catalog import index_defs
         return self._lookup_by_oid(eb, args[:1], "pg_get_indexdef", index_defs(self.root))
+
+    def bind_operator(self, eb, node: exp.Operator):
+        """``a OPERATOR(pg_catalog.~) b``, psql's spelling of built-in operators."""
+        op = str(node.args.get("operator") or "").replace(" ", "")
+        op = op.removeprefix("pg_catalog.")
+        left, right = _drop_default_collation(node.this), _drop_default_collation(node.expression)
+        negate = op.startswith("!") and op != "!="
+        make = _OPERATORS.get(op.lstrip("!") if negate else op)
+        if make is None:
+            raise errors.not_supported(f"operator OPERATOR({node.args.get('operator')})")
+        built = make(this=left, expression=right)
+        return eb.bind(exp.Not(this=built) if negate else built)
 
     def bind_dot(self, eb, node: exp.Dot):
         bound = bind_dot_function(eb, node)
         if bound is None:
             raise errors.not_supported(f"expression {node.sql(dialect='postgres')!r}")
         return bound
+
+
+_OPERATORS = {"~": exp.RegexpLike, "~*": exp.RegexpILike, "~~": exp.Like, "~~*": exp.ILike,
+              "=": exp.EQ, "<>": exp.NEQ, "!=": exp.NEQ, "<": exp.LT, ">": exp.GT,
+              "<=": exp.LTE, ">=": exp.GTE, "+": exp.Add, "-": exp.Sub, "*": exp.Mul,
+              "/": exp.Div, "||": exp.DPipe}
+
+
+def _drop_default_collation(node):
+    """``x COLLATE pg_catalog.default`` is x: the default collation is the only one."""
+    if isinstance(node, exp.Collate) and node.expression.name.lower() in ("default", "c"):
+        return node.this
+    return node
 
 
 def bind_dot_function(eb, node: exp.Dot):
