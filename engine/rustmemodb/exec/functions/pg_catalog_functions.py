@@ -36,6 +36,14 @@ def register(reg) -> None:
         reg.add(ScalarFunction(name, fixed((I, B)), None, lambda oid: True))
     reg.add(ScalarFunction("pg_get_expr", fixed((T, I, T), (T, I, B, T)), None,
                            lambda expr, rel, pretty=False: expr))
+    # objects the engine never has (pg_statistic_ext, pg_trigger are empty): never called
+    # on a row, but the name must resolve for the query to bind
+    for name in ("pg_get_statisticsobjdef_columns", "pg_get_triggerdef", "pg_get_ruledef",
+                 "pg_get_viewdef"):
+        reg.add(ScalarFunction(name, fixed((I, T), (I, B, T)), None,
+                               lambda oid, pretty=False: None, strict=False))
+    reg.add(ScalarFunction("pg_relation_is_publishable", fixed((I, B), (T, B)), None,
+                           lambda rel: False))       # no publications exist
     reg.add(ScalarFunction("pg_encoding_to_char", fixed((I, T)), None,
                            lambda e: "UTF8" if e == 6 else ""))
     reg.add(ScalarFunction("pg_get_serial_sequence", fixed((T, T, T)), None,
