@@ -89,7 +89,9 @@ def test_backslash_dt_lists_tables(login, engine):
 
 @pytest.mark.parametrize("command, expected", [
     ("\\d b", ['Table "public.b"', " id     | bigint |           | not null | ", "Indexes:",
-                '"b_pkey" PRIMARY KEY, btree (id)']),
+                '"b_pkey" PRIMARY KEY, btree (id)', "Referenced by:",
+                'CONSTRAINT "f_bid_fkey" FOREIGN KEY (bid) REFERENCES b(id)']),
+    ("\\d f", ["Foreign-key constraints:", '"f_bid_fkey" FOREIGN KEY (bid) REFERENCES b(id)']),
     ("\\dn", ["public"]),
     ("\\l", [" main ", "UTF8"]),
     ("\\di", ["b_pkey", "index"]),
@@ -97,6 +99,7 @@ def test_backslash_dt_lists_tables(login, engine):
 ])
 def test_describe_commands(login, engine, command, expected):
     engine.execute("CREATE TABLE b (id INTEGER PRIMARY KEY)")
+    engine.execute("CREATE TABLE f (id INTEGER PRIMARY KEY, bid INTEGER REFERENCES b(id))")
     engine.execute("CREATE VIEW v AS SELECT id FROM b")
     engine.commit()
     out = psql(login, "-c", command)

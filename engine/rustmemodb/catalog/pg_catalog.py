@@ -98,6 +98,8 @@ def relation_oid(kind: str, name: str) -> int:
 def regclass_in(text: str) -> int:
     """``'name'::regclass``: the oid of a relation name (schema prefix and quotes dropped)."""
     name = text.strip()
+    if name.isdigit():                      # '16398'::regclass is that oid
+        return int(name)
     if "." in name:
         name = name.rsplit(".", 1)[1]
     return relation_oid("r", name.strip('"'))
@@ -184,7 +186,11 @@ _table("pg_roles", "rolname rolsuper rolinherit rolcreaterole rolcreatedb rolcan
 # ---- pg_class ------------------------------------------------------------------------------
 
 def _classes(snap):
+    # PostgreSQL enforces foreign keys with triggers on both tables; psql shows the
+    # "Foreign-key constraints" / "Referenced by" sections only when relhastriggers
+    referenced = {fk.ref_table for v in snap.root.tables.values() for fk in v.schema.foreign_keys}
     for oid, name, kind, table, s in _relations(snap):
+        triggers = kind == "r" and s is not None and bool(s.foreign_keys or name in referenced)
         natts = len(s.columns) if s is not None and kind == "r" else 0
         if kind == "v":
             natts = 0
@@ -192,7 +198,7 @@ def _classes(snap):
         checks = len(s.checks) if kind == "r" and s is not None else 0
         am = 403 if kind == "i" else (2 if kind == "r" else 0)
         yield (oid, name, NAMESPACES["public"], 0, 0, ROLE_OID, am, oid, 0, 0, -1.0, 0, 0,
-               has_index, False, "p", kind, natts, checks, False, False, False, False, False,
+               has_index, False, "p", kind, natts, checks, False, triggers, False, False, False,
                True, "d", False, 0, 0, 0, None, None, None)
 
 

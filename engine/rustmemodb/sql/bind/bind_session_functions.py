@@ -143,6 +143,16 @@ class SessionFunctions:
         built = make(this=left, expression=right)
         return eb.bind(exp.Not(this=built) if negate else built)
 
+    def bind_function_pg_partition_ancestors(self, eb, args, node):
+        """No table is partitioned: a relation's only ancestor is itself (one row)."""
+        from .bind_array import bind_select_list_srf
+        if len(args) != 1:
+            raise errors.undefined_function("function pg_partition_ancestors with "
+                                            f"{len(args)} arguments does not exist")
+        oid = exp.Cast(this=args[0], to=exp.ObjectIdentifier(this="REGCLASS"))
+        return bind_select_list_srf(self, eb, "srf_unnest", [exp.Array(expressions=[oid])],
+                                    node)
+
     def bind_dot(self, eb, node: exp.Dot):
         bound = bind_dot_function(eb, node)
         if bound is None:
