@@ -93,6 +93,7 @@ def test_backslash_dt_lists_tables(login, engine):
                 'CONSTRAINT "f_bid_fkey" FOREIGN KEY (bid) REFERENCES b(id)']),
     ("\\d f", ["Foreign-key constraints:", '"f_bid_fkey" FOREIGN KEY (bid) REFERENCES b(id)']),
     ("\\dn", ["public"]),
+    ("\\du", ["admin", "Superuser"]),
     ("\\l", [" main ", "UTF8"]),
     ("\\di", ["b_pkey", "index"]),
     ("\\dv", ["v"]),

@@ -466,6 +466,8 @@ for _name, _cols, _spec in (
                        "tgnargs tgattr tgargs tgqual tgoldtable tgnewtable",
          "I: oid tgrelid tgparentid tgfoid tgtype tgconstrrelid tgconstrindid tgconstraint "
          "tgnargs; B: tgisinternal tgdeferrable tginitdeferred; IA: tgattr"),
+        ("pg_auth_members", "oid roleid member grantor admin_option",
+         "I: oid roleid member grantor; B: admin_option"),
         ("pg_rewrite", "oid rulename ev_class ev_type ev_enabled is_instead ev_qual ev_action",
          "I: oid ev_class; B: is_instead"),
         ("pg_foreign_table", "ftrelid ftserver ftoptions", "I: ftrelid ftserver; TA: ftoptions"),

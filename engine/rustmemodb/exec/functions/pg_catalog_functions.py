@@ -42,6 +42,13 @@ def register(reg) -> None:
                  "pg_get_viewdef"):
         reg.add(ScalarFunction(name, fixed((I, T), (I, B, T)), None,
                                lambda oid, pretty=False: None, strict=False))
+    # pg_description is empty: no object has a comment
+    reg.add(ScalarFunction("obj_description", fixed((I, T), (I, T, T)), None,
+                           lambda oid, catalog=None: None, strict=False))
+    reg.add(ScalarFunction("col_description", fixed((I, I, T)), None,
+                           lambda oid, column: None, strict=False))
+    reg.add(ScalarFunction("shobj_description", fixed((I, T, T)), None,
+                           lambda oid, catalog: None, strict=False))
     reg.add(ScalarFunction("pg_relation_is_publishable", fixed((I, B), (T, B)), None,
                            lambda rel: False))       # no publications exist
     reg.add(ScalarFunction("pg_encoding_to_char", fixed((I, T)), None,
