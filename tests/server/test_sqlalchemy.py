@@ -86,3 +86,29 @@ def test_reflect_keys_indexes_views(sa_engine, engine):
     assert [c["sqltext"] for c in insp.get_check_constraints("c")] == ["n > 0"]
     assert insp.get_view_names() == ["v"]
     assert insp.get_table_names() == ["c", "p"]
+
+
+def test_asyncpg_dialect_connects_and_reflects(login, engine):
+    pytest.importorskip("asyncpg")
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import create_async_engine
+    engine.execute("CREATE TABLE a (id INTEGER PRIMARY KEY, name TEXT)")
+    engine.commit()
+    url = "postgresql+asyncpg://{user}:{password}@{host}:{port}/{database}".format(**login)
+
+    async def run():
+        eng = create_async_engine(url)
+        try:
+            async with eng.connect() as c:
+                one = await c.scalar(select(1))
+                cols = await c.run_sync(lambda sc: inspect(sc).get_columns("a"))
+                pk = await c.run_sync(lambda sc: inspect(sc).get_pk_constraint("a"))
+            return one, cols, pk
+        finally:
+            await eng.dispose()
+
+    one, cols, pk = asyncio.run(run())
+    assert one == 1
+    assert [(c["name"], c["nullable"]) for c in cols] == [("id", False), ("name", True)]
+    assert pk["constrained_columns"] == ["id"]

@@ -304,7 +304,9 @@ class ExprBinder:
         """An object-identifier type is an INTEGER here; text converts through its name."""
         arg = self.bind(node.this)
         if isinstance(arg, Param) and arg.type in (types.UNKNOWN, types.NULL):
-            arg = Param(arg.slot, self.stmt.param_type(arg.slot, types.TEXT))
+            # $1::oid is a number; $1::regclass a relation name (asyncpg sends its type's text)
+            arg = Param(arg.slot, self.stmt.param_type(
+                arg.slot, types.TEXT if kind in _OID_IN else types.INTEGER))
         if arg.type == types.TEXT and kind in _OID_IN:
             return self.call(_OID_IN[kind], [arg], node)
         if arg.type == types.TEXT:
