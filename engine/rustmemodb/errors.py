@@ -132,8 +132,9 @@ def numeric_out_of_range(what: str = "bigint") -> Error:
     return sql_error("22003", f"{what} out of range")
 
 
-def not_supported(feature: str, hint: str | None = None) -> Error:
-    return sql_error("0A000", f"{feature} is not supported", hint=hint)
+def not_supported(feature: str, hint: str | None = None,
+                  position: int | None = None) -> Error:
+    return sql_error("0A000", f"{feature} is not supported", hint=hint, position=position)
 
 
 def syntax_error(message: str, position: int | None = None, hint: str | None = None) -> Error:

@@ -102,8 +102,8 @@ def arrow_type(sql_type: str) -> pa.DataType:
     try:
         return ARROW_TYPES[sql_type]
     except KeyError:
-        if sql_type.endswith("[]"):
-            return pa.list_(ARROW_TYPES[sql_type[:-2]])
+        if sql_type.endswith("[]"):      # TEXT[][]: the per-row sets of regexp_matches
+            return pa.list_(arrow_type(sql_type[:-2]))
         raise
 
 

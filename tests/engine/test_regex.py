@@ -57,7 +57,28 @@ def test_translation_of_posix_syntax():
 def test_regex_errors(conn):
     for sql, state in (("SELECT 'a' ~ '('", "2201B"), ("SELECT regexp_like('a', 'a', 'z')", "22023"),
                        ("SELECT s ~ '[[:nope:]]' FROM w", "2201B"),
-                       ("SELECT regexp_matches('a', 'a')", "0A000")):
+                       ("SELECT regexp_matches('a', 'a', 'z')", "22023"),
+                       ("SELECT * FROM regexp_matches(s, '[[:nope:]]') AS m, w", "42703"),
+                       ("SELECT * FROM w, regexp_matches(w.s, '[[:nope:]]')", "2201B"),
+                       ("SELECT 1 FROM w WHERE regexp_matches(s, 'a') IS NULL", "0A000")):
         with pytest.raises(rustmemodb.Error) as info:
             conn.execute(sql)
         assert info.value.sqlstate == state, sql
+
+
+@pytest.mark.parametrize("pattern, flags", PATTERNS)
+def test_regexp_matches_agrees_with_the_translator(conn, pattern, flags):
+    """regexp_matches reads patterns through the same translation as ~ and regexp_replace:
+    per row, its first match (with g every match) is what re finds on to_python_regex."""
+    from rustmemodb.exec.functions.regex import compile_regex
+    rx, _ = compile_regex(pattern, flags)
+    got = conn.execute("SELECT i, regexp_matches(s, $1, $2) FROM w ORDER BY i",
+                       (pattern, flags + "g")).fetchall()
+    want = [(i, list(m.groups()) if rx.groups else [m.group(0)])
+            for i, t in enumerate(TEXTS) for m in rx.finditer(t)]
+    assert got == want
+    first = conn.execute("SELECT i, (regexp_matches(s, $1, $2))[1] FROM w ORDER BY i",
+                         (pattern, flags)).fetchall()
+    firsts = [(i, rx.search(t)) for i, t in enumerate(TEXTS)]
+    assert first == [(i, m.group(1) if rx.groups else m.group(0))
+                     for i, m in firsts if m is not None]

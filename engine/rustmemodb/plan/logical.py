@@ -330,7 +330,7 @@ class LogicalTableFunction(LogicalNode):
     """A set-returning function in FROM whose arguments are known only at run time
     (``generate_series(1, t.n)``, ``unnest(t.arr)``): evaluated by
     exec/operators/table_function.py, once per outer frame when under LATERAL."""
-    function: str                        # generate_series | unnest
+    function: str                        # generate_series | unnest | regexp_matches
     args: list                           # list[Expr] (constants, parameters, OuterRefs)
     ordinality: bool = False             # WITH ORDINALITY: a trailing 1-based INTEGER column
 

@@ -453,6 +453,10 @@ def register(reg) -> None:
                            lambda ts: types.array_of(I) if len(ts) in (2, 3) and
                            all(t in (I, N) for t in ts) else None, None, _row_series,
                            volatile=True))
+    # one result of a select-list SRF call: a binding-time placeholder that
+    # bind_select._project_set always replaces by the LogicalProjectSet's column
+    reg.add(ScalarFunction("srf_row", lambda ts: types.element_type(ts[0]) if len(ts) == 1
+                           and types.is_array(ts[0]) else None, None, None, volatile=True))
     for quant in ("any", "all"):
         for op in _CMP:
             reg.add(ScalarFunction(f"{quant}_{op}_array",

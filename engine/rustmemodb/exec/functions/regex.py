@@ -17,8 +17,9 @@ literal pattern); anything else is ``22023``, an invalid pattern ``2201B``.
 
 Functions: ``regexp_replace``, ``regexp_like`` (and the ``~``, ``~*`` operators),
 ``regexp_count``, ``regexp_substr``, ``substring(s FROM pattern)``, ``SIMILAR TO``.
-``regexp_matches`` returns ``setof text[]`` in PostgreSQL: without an array type
-it is refused (0A000) by the binder, with a hint to these.
+``regexp_matches`` (``setof text[]``): ``regexp_matches_rows`` gives one row's set of
+arrays, expanded by ``LogicalProjectSet`` in the select list (as ``srf_regexp_matches``)
+or by ``LogicalTableFunction`` in FROM.
 
 Known gaps: PostgreSQL's BRE/ERE modes (``b``/``e`` flags) and its
 longest-leftmost rule for alternations (Python takes the first alternative that
@@ -199,6 +200,21 @@ def regexp_replace(s: str, pattern: str, repl: str, *rest):
     return "".join(out)
 
 
+# ---- regexp_matches --------------------------------------------------------------------------
+
+def regexp_matches_rows(s: str, pattern: str, flags: str = "") -> list[list]:
+    """The rows of ``regexp_matches(s, pattern [, flags])``: for the first match (every
+    match with ``g``), its capture groups (NULL where a group took no part), or the
+    whole match when the pattern has no groups."""
+    rx, glob = compile_regex(pattern, flags)
+    out = []
+    for m in rx.finditer(s):
+        out.append(list(m.groups()) if rx.groups else [m.group(0)])
+        if not glob:
+            break
+    return out
+
+
 # ---- matching ----------------------------------------------------------------------------
 
 def regexp_like(s: str, pattern: str, flags: str = "") -> bool:
@@ -343,6 +359,11 @@ def _vector(row, out: pa.DataType):
 
 def register(reg) -> None:
     text, boolean, int64 = pa.large_string(), pa.bool_(), pa.int64()
+    # set-returning: the row's arrays, expanded by LogicalProjectSet (volatile: never folded)
+    sets = types.array_of(types.array_of(T))
+    reg.add(ScalarFunction("srf_regexp_matches", fixed((T, T, sets), (T, T, T, sets)),
+                           _vector(regexp_matches_rows, types.arrow_type(sets)),
+                           regexp_matches_rows, volatile=True))
     reg.add(ScalarFunction("regexp_replace", fixed((T, T, T, T), (T, T, T, T, T),
                                                    (T, T, T, I, T), (T, T, T, I, T, T),
                                                    (T, T, T, I, I, T), (T, T, T, I, I, T, T)),

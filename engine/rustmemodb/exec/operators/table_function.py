@@ -26,6 +26,10 @@ def table_function(node: LogicalTableFunction, ctx) -> pa.Table:
     elif node.function == "unnest":
         from ..functions.array import unnest_values
         arrays = unnest_values(values, [t for _, t in node.columns[:len(values)]])
+    elif node.function == "regexp_matches":
+        from ..functions.regex import regexp_matches_rows
+        rows = [] if any(v is None for v in values) else regexp_matches_rows(*values)
+        arrays = [pa.array(rows, types.arrow_type(node.columns[0][1]))]
     else:
         raise errors.not_supported(f"table function {node.function}")
     if node.ordinality:

@@ -167,12 +167,16 @@ def bind_array_agg(stmt, binder, node: exp.ArrayAgg) -> AggCall:
                    order_by=tuple(keys), extra=(value.type, distinct))
 
 
-SRF_FUNCTIONS = ("srf_unnest", "srf_generate_series")
+SRF_FUNCTIONS = ("srf_unnest", "srf_generate_series", "srf_regexp_matches")
+SRF_ROW = "srf_row"
 
 
 def bind_select_list_srf(stmt, binder, name: str, arg_nodes, node) -> Expr:
-    """``unnest(arr)`` / ``generate_series(a, b)`` in the select list: a call computing
-    the array per row, expanded into rows by ``LogicalProjectSet`` (bind_select._finish)."""
+    """``unnest(arr)`` / ``generate_series(a, b)`` / ``regexp_matches(s, p [, flags])`` in
+    the select list: a call computing the row's array of results, wrapped in ``srf_row``
+    typed as one result, so that an enclosing expression (``(regexp_matches(s, p))[1]``)
+    binds against a single value; bind_select._project_set lifts the call into a
+    ``LogicalProjectSet`` and puts the expanded column in the wrapper's place."""
     if binder.clause != "SELECT":
         where = f" in {binder.clause}" if binder.clause else " here"
         raise errors.sql_error("0A000", f"set-returning functions are not allowed{where}",
@@ -183,8 +187,13 @@ def bind_select_list_srf(stmt, binder, name: str, arg_nodes, node) -> Expr:
         raise errors.undefined_function(f"function unnest({shown}) does not exist",
                                         position=position_of(node),
                                         hint="In the select list unnest takes one array.")
-    args = [adapt(a, types.INTEGER) for a in args] if name != "srf_unnest" else args
-    return _call(stmt, name, args)
+    if name == "srf_generate_series":
+        args = [adapt(a, types.INTEGER) for a in args]
+    elif name == "srf_regexp_matches":
+        args = [adapt(a, types.TEXT) for a in args]
+    call = _call(stmt, name, args)
+    fn, ret = stmt.functions.resolve(SRF_ROW, [call.type])
+    return Call(SRF_ROW, (call,), ret, fn)
 
 
 def bind_unnest(stmt, item: exp.Unnest, parent: Scope | None, alias_node=None,

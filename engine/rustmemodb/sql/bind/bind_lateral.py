@@ -104,6 +104,8 @@ def bind_table_function(stmt, func, parent, column_name=None, ordinality: bool =
                  if func.args.get(k) is not None]
     elif isinstance(func, exp.Anonymous) and func.name.lower() == "generate_series":
         nodes = list(func.expressions)
+    elif isinstance(func, exp.Anonymous) and func.name.lower() == "regexp_matches":
+        return _bind_regexp_matches(stmt, func, parent, column_name, ordinality)
     else:
         raise errors.not_supported(f"table function {func.sql(dialect='postgres')!r} in FROM")
     binder = ExprBinder(stmt, Scope(parent=parent), clause="FROM")
@@ -122,6 +124,30 @@ def bind_table_function(stmt, func, parent, column_name=None, ordinality: bool =
         data = pa.table({name: generate_series([a.value for a in args], element)})
         return LogicalArrowScan(columns, name, data)
     return LogicalTableFunction(columns, "generate_series", args, ordinality)
+
+
+def _bind_regexp_matches(stmt, func, parent, column_name, ordinality: bool):
+    """``regexp_matches(s, pattern [, flags])`` in FROM: one TEXT[] column, a row per
+    match (exec/functions/regex.regexp_matches_rows), none when an argument is NULL."""
+    from .bind_expr import ExprBinder
+    from .coerce import adapt
+    binder = ExprBinder(stmt, Scope(parent=parent), clause="FROM")
+    args = [binder.bind(a) for a in func.expressions]
+    if len(args) not in (2, 3) or any(a.type not in (types.TEXT, types.NULL) and
+                                      not _is_param(a) for a in args):
+        raise errors.undefined_function(
+            "function regexp_matches(" + ", ".join(a.type.lower() for a in args) +
+            ") does not exist", position=position_of(func))
+    args = [adapt(a, types.TEXT) for a in args]
+    name = column_name or "regexp_matches"
+    columns = [(name, types.array_of(types.TEXT))] + \
+        ([("ordinality", types.INTEGER)] if ordinality else [])
+    return LogicalTableFunction(columns, "regexp_matches", args, ordinality)
+
+
+def _is_param(e) -> bool:
+    from ...plan.expr import Param
+    return isinstance(e, Param)
 
 
 def _settle(e, t):

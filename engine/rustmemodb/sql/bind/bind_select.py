@@ -336,21 +336,65 @@ def _finish(stmt, node, plan, select_exprs, names, order_specs,
 
 
 def _project_set(plan, cols, exprs):
-    """Set-returning functions of the select list (bind_array.bind_select_list_srf)."""
-    from ...plan.expr import Call
-    from .bind_array import SRF_FUNCTIONS
-    positions = [i for i, e in enumerate(exprs) if isinstance(e, Call) and e.fn in SRF_FUNCTIONS]
-    nested = any(isinstance(n, Call) and n.fn in SRF_FUNCTIONS
-                 for i, e in enumerate(exprs) for n in e.walk() if n is not e or i not in positions)
-    if nested:
-        raise errors.not_supported("a set-returning function inside an expression",
-                                   hint="Call it in FROM: ... FROM t, unnest(t.arr) AS u.")
-    if not positions:
-        return plan, cols
+    """Set-returning functions of the select list (bind_array.bind_select_list_srf).
+
+    Each SRF call sits in an ``srf_row`` wrapper. When every wrapper is a whole select
+    item, the projection computes the calls' arrays and ``LogicalProjectSet`` expands
+    them in place. When one is inside an expression (``(regexp_matches(s, p))[1]``),
+    as PostgreSQL's ProjectSet does, an inner projection passes the input columns
+    through beside the calls' arrays, the ProjectSet expands those, and the select list
+    is computed over its output with each wrapper replaced by its expanded column."""
+    from ...plan.expr import Call, transform
     from ...plan.logical import LogicalProjectSet
-    cols = [(n, types.element_type(t)) if i in positions else (n, t)
-            for i, (n, t) in enumerate(cols)]
-    return LogicalProjectSet(cols, plan, positions), cols
+    from .bind_array import SRF_ROW
+    if not any(isinstance(n, Call) and n.fn == SRF_ROW for e in exprs for n in e.walk()):
+        return plan, cols
+    _refuse_conditional_srf(exprs)
+    top = [isinstance(e, Call) and e.fn == SRF_ROW for e in exprs]
+    nested = any(isinstance(n, Call) and n.fn == SRF_ROW
+                 for e, t in zip(exprs, top) for n in (e.args[0] if t else e).walk())
+    if not nested:
+        positions = [i for i, t in enumerate(top) if t]
+        inner = [e.args[0] if t else e for e, t in zip(exprs, top)]
+        project = LogicalProject([(n, inner[i].type) if i in positions else (n, t)
+                                  for i, (n, t) in enumerate(cols)], plan.child, inner)
+        return LogicalProjectSet(cols, project, positions), cols
+    child = plan.child
+    width = len(child.columns)
+    calls: list = []
+
+    def lift(n):
+        if isinstance(n, Call) and n.fn == SRF_ROW:
+            calls.append(n.args[0])
+            return ColRef(width + len(calls) - 1, n.type, f"?srf{len(calls) - 1}")
+        return n
+
+    outer = [transform(e, lift) for e in exprs]
+    through = [ColRef(i, t, n) for i, (n, t) in enumerate(child.columns)]
+    inner_cols = list(child.columns) + [(f"?srf{k}", c.type) for k, c in enumerate(calls)]
+    project = LogicalProject(inner_cols, child, through + calls)
+    positions = list(range(width, width + len(calls)))
+    set_cols = [(n, types.element_type(t)) if i in positions else (n, t)
+                for i, (n, t) in enumerate(inner_cols)]
+    expanded = LogicalProjectSet(set_cols, project, positions)
+    return LogicalProject(cols, expanded, outer), cols
+
+
+def _refuse_conditional_srf(exprs) -> None:
+    """PostgreSQL refuses a set-returning function under CASE or COALESCE (whose
+    branches are evaluated lazily, so the function might not run for every row)."""
+    from ...plan.expr import Call, Case
+    from .bind_array import SRF_ROW
+    for e in exprs:
+        for n in e.walk():
+            kind = "CASE" if isinstance(n, Case) else "COALESCE" \
+                if isinstance(n, Call) and n.fn == "coalesce" else None
+            if kind and any(isinstance(m, Call) and m.fn == SRF_ROW
+                            for c in n.children() for m in c.walk()):
+                raise errors.sql_error(
+                    "0A000", f"set-returning functions are not allowed in {kind}",
+                    hint="You might be able to move the set-returning function into a "
+                         "LATERAL FROM item.")
 
 
 def _null_as_text(e: Expr) -> Expr:

@@ -126,11 +126,8 @@ class QueryHooks:
         return bind_quantile(self, binder, "quantile_disc", args, node)
 
     def bind_function_regexp_matches(self, binder, args, node):
-        from ... import errors
-        raise errors.not_supported(
-            "regexp_matches (a set-returning function of text[])",
-            hint="Test a match with regexp_like(s, pattern) or s ~ pattern; take the match "
-                 "with regexp_substr(s, pattern) or substring(s FROM pattern).")
+        from .bind_array import bind_select_list_srf
+        return bind_select_list_srf(self, binder, "srf_regexp_matches", args, node)
 
     # ---- arrays (bind_array.py) --------------------------------------------------------------
     def bind_function_array(self, binder, args, node):
