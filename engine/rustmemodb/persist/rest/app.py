@@ -29,10 +29,11 @@ def create_app(app, prefix: str = "/api", *, token: str | None = None,
                   redoc_url=None)
     dependencies = [Depends(_bearer(token))] if token else []
     collections = dict(app._collections)
-    for coll in collections.values():
-        api.include_router(collection_router(coll, prefix, dependencies))
+    routers = [collection_router(coll, prefix, dependencies) for coll in collections.values()]
+    for router in routers:
+        api.include_router(router)
     _install_error_handlers(api)
-    _install_openapi(api, collections, token is not None)
+    _install_openapi(api, collections, routers, token is not None)
 
     @api.middleware("http")
     async def add_request_id(request: Request, call_next):
@@ -94,13 +95,22 @@ def _title(status: int) -> str:
         return "Error"
 
 
-def _install_openapi(api: FastAPI, collections: dict, secured: bool) -> None:
+def _install_openapi(api: FastAPI, collections: dict, routers: list, secured: bool) -> None:
     base = api.openapi
 
     def openapi() -> dict:
         if api.openapi_schema is not None:
             return api.openapi_schema
         doc = base()
+        # FastAPI deep-merges openapi_extra into what it derived from the ``Any`` body
+        # parameter (leaving its "title"); the declared request bodies replace it whole.
+        for route in (r for router in routers for r in router.routes):
+            extra = getattr(route, "openapi_extra", None) or {}
+            if "requestBody" in extra:
+                for method in route.methods:
+                    op = doc["paths"].get(route.path_format, {}).get(method.lower())
+                    if op is not None:
+                        op["requestBody"] = extra["requestBody"]
         schemas = doc.setdefault("components", {}).setdefault("schemas", {})
         schemas["Problem"] = PROBLEM_SCHEMA
         for coll in collections.values():
