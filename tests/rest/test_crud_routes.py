@@ -163,3 +163,28 @@ def test_unknown_route_and_method_are_problems(client):
     assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
     r = client.put("/api/users")
     assert r.status_code == 405
+
+
+def test_concurrent_merge_patches_lose_no_nested_key(client):
+    import threading
+    loc = make(client, prefs={}).headers["location"]
+    failures = []
+
+    def worker(i):
+        for _ in range(50):                       # 409 (write-write after retries): again
+            r = client.patch(loc, json={"prefs": {f"k{i}": i}})
+            if r.status_code == 200:
+                return
+            if r.status_code != 409:
+                failures.append(r.text)
+                return
+        failures.append("gave up")
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures
+    body = client.get(loc).json()
+    assert body["prefs"] == {f"k{i}": i for i in range(6)} and body["_version"] == 7

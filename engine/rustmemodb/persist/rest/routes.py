@@ -294,13 +294,18 @@ def collection_router(coll, prefix: str, dependencies: list) -> APIRouter:
         eid = entity_id(id)
         expected = expected_version(request, eid, coll)
         key = idempotency_key(request)
-        current = coll.get(eid)
-        if current is None:
-            raise HTTPProblem(404, "Not Found", f"{name} has no entity {id}",
-                              sqlstate="P0002")
-        changes = patch_changes(coll, current, body)
-        entity = coll.patch(eid, changes, expected_version=expected, idempotency_key=key)
-        return _entity_response(coll, entity, 200, base)
+
+        def read_merge_write():
+            # One transaction (re-run on a write-write conflict), so nested JSON
+            # merged from what was read is never written over a newer version.
+            current = coll.get(eid)
+            if current is None:
+                raise HTTPProblem(404, "Not Found", f"{name} has no entity {id}",
+                                  sqlstate="P0002")
+            changes = patch_changes(coll, current, body)
+            return coll.patch(eid, changes, expected_version=expected, idempotency_key=key)
+
+        return _entity_response(coll, coll.app.atomic(read_merge_write), 200, base)
 
     @router.put("/{id}", operation_id=f"replace_{name}", summary=f"Replace a {name} entity",
                 responses={"200": {"description": "The replaced entity",
