@@ -95,3 +95,45 @@ def test_collections_each_get_routes(client):
     assert client.patch(f"/api/notes/{nid}", json={"stars": None}).json()["stars"] is None
     assert client.get(f"/api/users/{nid}").status_code == 404
     assert uuid.UUID(nid)
+
+
+def test_bulk_replay_with_idempotency_key(client, papp):
+    ops = [{"op": "create", "data": {"name": "A", "email": "a@x"}},
+           {"op": "create", "data": {"name": "B", "email": "b@x"}}]
+    h = {"Idempotency-Key": "bulk-1"}
+    first = client.post("/api/users/_bulk", json=ops, headers=h)
+    again = client.post("/api/users/_bulk", json=ops, headers=h)
+    assert first.status_code == again.status_code == 200
+    assert first.json() == again.json() and papp["users"].count() == 2
+    r = client.post("/api/users/_bulk", json=ops[:1], headers=h)
+    assert r.status_code == 422 and r.json()["sqlstate"] == "23000"
+    assert papp["users"].count() == 2
+
+
+def test_same_key_while_first_request_runs_is_409(client, papp, monkeypatch):
+    import threading
+    users = papp["users"]
+    entered, release = threading.Event(), threading.Event()
+    original = users.create
+
+    def slow_create(*args, **kwargs):
+        entered.set()
+        assert release.wait(30)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(users, "create", slow_create)
+    h = {"Idempotency-Key": "slow-1"}
+    body = {"name": "Ann", "email": "a@x"}
+    results = {}
+    t = threading.Thread(target=lambda: results.setdefault(
+        "first", client.post("/api/users", json=body, headers=h)))
+    t.start()
+    assert entered.wait(30)
+    r = client.post("/api/users", json=body, headers=h)
+    assert r.status_code == 409 and r.json()["sqlstate"] == "55006"
+    release.set()
+    t.join(30)
+    assert results["first"].status_code == 201
+    replay = client.post("/api/users", json=body, headers=h)
+    assert replay.status_code == 201 and replay.json() == results["first"].json()
+    assert users.count() == 1

@@ -8,7 +8,9 @@ Versions travel as strong ETags (``"3"``); ``If-Match`` becomes persist's
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import threading
 import uuid
 from typing import Any
 
@@ -73,6 +75,33 @@ def idempotency_key(request: Request) -> str | None:
         if not 1 <= len(key) <= 255:
             raise HTTPProblem(400, "Bad Request", "Idempotency-Key must be 1-255 characters")
     return key
+
+
+_inflight: set = set()
+_inflight_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def in_flight(coll, operation: str, key: str | None):
+    """409 while a request with the same Idempotency-Key is still running (this process).
+
+    The IETF httpapi idempotency-key draft's rule: the second request can neither
+    wait for nor repeat the first, and the stored result does not exist yet.
+    """
+    if key is None:
+        yield
+        return
+    scope = (id(coll.app), coll.name, operation, key)
+    with _inflight_lock:
+        if scope in _inflight:
+            raise HTTPProblem(409, "Conflict", f"a request with Idempotency-Key {key!r} is "
+                              "still being processed", sqlstate="55006")
+        _inflight.add(scope)
+    try:
+        yield
+    finally:
+        with _inflight_lock:
+            _inflight.discard(scope)
 
 
 def entity_id(value: str) -> uuid.UUID:
@@ -242,7 +271,9 @@ def collection_router(coll, prefix: str, dependencies: list) -> APIRouter:
                      "required": True, **json_content(ref(name))}})
     def create(request: Request, body: Any = Body(None)):
         check(coll, body)
-        entity = coll.create(body, idempotency_key=idempotency_key(request))
+        key = idempotency_key(request)
+        with in_flight(coll, "create", key):
+            entity = coll.create(body, idempotency_key=key)
         return _entity_response(coll, entity, 201, base)
 
     @router.post("/_bulk", operation_id=f"bulk_{name}",
@@ -250,20 +281,31 @@ def collection_router(coll, prefix: str, dependencies: list) -> APIRouter:
                  responses={"200": {"description": "Results, in order", **json_content(
                      {"type": "object", "properties": {"items": {"type": "array"}}})},
                      **errors, **one},
-                 openapi_extra={"requestBody": {"required": True, **json_content({
+                 openapi_extra={"parameters": [idem], "requestBody": {"required": True,
+                                                                     **json_content({
                      "type": "array", "items": {"type": "object", "required": ["op"],
                                                 "properties": {
                          "op": {"enum": ["create", "patch", "put", "delete"]},
                          "id": {"type": "string", "format": "uuid"},
                          "version": {"type": "integer"},
                          "data": {"type": "object"}}}})}})
-    def bulk(body: Any = Body(None)):
+    def bulk(request: Request, body: Any = Body(None)):
         if not isinstance(body, list):
             raise HTTPProblem(422, "Unprocessable Content", "_bulk takes a JSON array of "
                               "operations", sqlstate="22023",
                               errors=[{"pointer": "", "detail": "not an array"}])
-        return {"items": coll.app.atomic(lambda: [_bulk_one(coll, i, op)
-                                                  for i, op in enumerate(body)])}
+        key = idempotency_key(request)
+
+        def run():
+            # persist's idempotency table, in the bulk's own transaction, storing the
+            # JSON response itself (a bulk result is not one entity).
+            return coll._idempotent(
+                coll.app._conn(), "bulk", key, body,
+                lambda: [_bulk_one(coll, i, op) for i, op in enumerate(body)],
+                encode=lambda items: items, decode=lambda items: items)
+
+        with in_flight(coll, "bulk", key):
+            return {"items": coll.app.atomic(run)}
 
     @router.get("/{id}", operation_id=f"get_{name}", summary=f"One {name} entity",
                 responses={"200": {"description": "The entity (ETag: its version)",
@@ -305,7 +347,9 @@ def collection_router(coll, prefix: str, dependencies: list) -> APIRouter:
             changes = patch_changes(coll, current, body)
             return coll.patch(eid, changes, expected_version=expected, idempotency_key=key)
 
-        return _entity_response(coll, coll.app.atomic(read_merge_write), 200, base)
+        with in_flight(coll, "patch", key):
+            entity = coll.app.atomic(read_merge_write)
+        return _entity_response(coll, entity, 200, base)
 
     @router.put("/{id}", operation_id=f"replace_{name}", summary=f"Replace a {name} entity",
                 responses={"200": {"description": "The replaced entity",
@@ -318,8 +362,9 @@ def collection_router(coll, prefix: str, dependencies: list) -> APIRouter:
         expected = expected_version(request, eid, coll)
         check(coll, body)
         values = coll.adapter.values(coll.adapter.validate(body))
-        entity = coll.patch(eid, values, expected_version=expected,
-                            idempotency_key=idempotency_key(request))
+        key = idempotency_key(request)
+        with in_flight(coll, "patch", key):
+            entity = coll.patch(eid, values, expected_version=expected, idempotency_key=key)
         return _entity_response(coll, entity, 200, base)
 
     @router.delete("/{id}", operation_id=f"delete_{name}", summary=f"Delete a {name} entity",
@@ -330,7 +375,9 @@ def collection_router(coll, prefix: str, dependencies: list) -> APIRouter:
     def delete(id: str, request: Request):
         eid = entity_id(id)
         expected = expected_version(request, eid, coll)
-        coll.delete(eid, expected_version=expected, idempotency_key=idempotency_key(request))
+        key = idempotency_key(request)
+        with in_flight(coll, "delete", key):
+            coll.delete(eid, expected_version=expected, idempotency_key=key)
         return Response(status_code=204)
 
     @router.get("/{id}/_audits", operation_id=f"audits_{name}",
