@@ -74,3 +74,51 @@ def test_serve_rest_serves_the_stored_collections(tmp_path):
         assert app.collection("items", Item, unique=["sku"]).get(first._id).qty == 3
     finally:
         app.close()
+
+
+def start(db, port):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rustmemodb.cli", "serve-rest", "--db", str(db),
+         "--port", str(port)], env={**os.environ, "PYTHONPATH": ENGINE},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while True:
+        assert proc.poll() is None, proc.stderr.read()
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/api/_openapi.json", timeout=5)
+            return proc
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, "serve-rest did not start"
+            time.sleep(0.1)
+
+
+def test_replay_after_sigkill_and_restart_returns_the_original(tmp_path):
+    import signal
+    db = tmp_path / "db"
+    app = PersistApp.open(str(db))
+    app.collection("items", Item, unique=["sku"])
+    app.close()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/api/items"
+    h = {"Idempotency-Key": "crash-1"}
+    proc = start(db, port)
+    try:
+        first = httpx.post(url, json={"sku": "z", "qty": 1}, headers=h, timeout=10)
+        assert first.status_code == 201
+    finally:
+        proc.send_signal(signal.SIGKILL)         # no shutdown, no checkpoint
+        proc.wait(30)
+        proc.stderr.close()
+    proc = start(db, port)
+    try:
+        again = httpx.post(url, json={"sku": "z", "qty": 1}, headers=h, timeout=10)
+        assert again.status_code == 201 and again.json() == first.json()
+        assert again.headers["location"] == first.headers["location"]
+        listing = httpx.get(url, timeout=10).json()
+        assert listing["total"] == 1
+        audits = httpx.get(f"{url}/{first.json()['_id']}/_audits", timeout=10)
+        assert [a["operation"] for a in audits.json()] == ["create"]
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        proc.stderr.close()
