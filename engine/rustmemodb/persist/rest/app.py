@@ -12,6 +12,7 @@ import hmac
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from ...errors import Error
 from ..errors import ValidationError
@@ -32,7 +33,7 @@ def create_app(app, prefix: str = "/api", *, token: str | None = None,
     routers = [collection_router(coll, prefix, dependencies) for coll in collections.values()]
     for router in routers:
         api.include_router(router)
-    _install_error_handlers(api)
+    _install_error_handlers(api, routers)
     _install_openapi(api, collections, routers, token is not None)
 
     @api.middleware("http")
@@ -57,7 +58,7 @@ def _bearer(token: str):
     return check
 
 
-def _install_error_handlers(api: FastAPI) -> None:
+def _install_error_handlers(api: FastAPI, routers: list) -> None:
     @api.exception_handler(HTTPProblem)
     async def on_problem(request: Request, exc: HTTPProblem):
         return problem_response(request, exc.status, exc.title, exc.detail,
@@ -83,8 +84,19 @@ def _install_error_handlers(api: FastAPI) -> None:
 
     @api.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException):
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # Starlette names only the first partly matching route's methods; the
+            # collection path and its item path each have several routes.
+            matched = [r for router in routers for r in router.routes
+                       if r.matches(request.scope)[0] != Match.NONE]
+            # A literal path (``/c/_bulk``) wins over a template (``/c/{id}``).
+            literal = [r for r in matched if "{" not in r.path_format]
+            allowed = {m for r in (literal or matched) for m in (r.methods or ())}
+            if allowed:
+                headers["Allow"] = ", ".join(sorted(allowed))
         return problem_response(request, exc.status_code, _title(exc.status_code),
-                                str(exc.detail), headers=getattr(exc, "headers", None))
+                                str(exc.detail), headers=headers)
 
 
 def _title(status: int) -> str:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import copy
 
-_SQL_JSON = {"INTEGER": {"type": "integer"}, "FLOAT": {"type": "number"},
+INT64 = {"minimum": -2**63, "maximum": 2**63 - 1}     # INTEGER columns are 64-bit
+SQL_JSON = {"INTEGER": {"type": "integer", **INT64}, "FLOAT": {"type": "number"},
              "TEXT": {"type": "string"}, "BOOLEAN": {"type": "boolean"},
              "TIMESTAMP": {"type": "string", "format": "date-time"},
              "DATE": {"type": "string", "format": "date"},
@@ -37,32 +38,70 @@ def model_schema(coll) -> tuple[dict, dict]:
     if adapter.kind == "json_schema":
         schema = copy.deepcopy(adapter.model)
         schema.pop("$schema", None)
+        # persist refuses unknown fields unless the schema allows them (JSON Schema's
+        # own default is to allow): say so in the document.
+        schema.setdefault("additionalProperties", False)
         defs = schema.pop("$defs", {})
         return schema, defs
     return ({"type": "object",
-             "properties": {f.name: dict(_SQL_JSON[f.sql_type]) if f.required else
-                            {"anyOf": [dict(_SQL_JSON[f.sql_type]), {"type": "null"}]}
+             "properties": {f.name: dict(SQL_JSON[f.sql_type]) if f.required else
+                            {"anyOf": [dict(SQL_JSON[f.sql_type]), {"type": "null"}]}
                             for f in adapter.fields},
              "required": [f.name for f in adapter.fields if f.required]}, {})
+
+
+def _bound_integers(prop: dict) -> None:
+    typ = prop.get("type")
+    if typ == "integer" or (isinstance(typ, list) and "integer" in typ):
+        for k, v in INT64.items():
+            prop.setdefault(k, v)
+    for branch in prop.get("anyOf", []) + prop.get("oneOf", []):
+        _bound_integers(branch)
 
 
 def collection_components(coll) -> dict:
     name = coll.name
     schema, defs = model_schema(coll)
+    for f in coll.adapter.fields:
+        if f.sql_type == "INTEGER" and f.name in schema.get("properties", {}):
+            _bound_integers(schema["properties"][f.name])
     patch = {"type": "object", "description": f"JSON merge patch (RFC 7396) of a {name} "
              "entity: the fields to change; null clears an optional field",
              "properties": copy.deepcopy(schema.get("properties", {}))}
     out = dict(defs)
     out[name] = schema
-    out[f"{name}_entity"] = {"allOf": [{"$ref": REF.format(model=name)},
-                                       {"type": "object", "properties": SYSTEM_PROPERTIES,
-                                        "required": list(SYSTEM_PROPERTIES)}]}
+    if "properties" in schema:
+        # The model's own object plus the system fields (an allOf would clash with a
+        # closed model's additionalProperties: false).
+        entity = copy.deepcopy(schema)
+        entity["properties"] = {**SYSTEM_PROPERTIES, **entity["properties"]}
+        entity["required"] = list(SYSTEM_PROPERTIES) + list(entity.get("required", []))
+        entity["title"] = f"{name} entity"
+    else:                         # a discriminated union: its members stay open
+        entity = {"allOf": [{"$ref": REF.format(model=name)},
+                            {"type": "object", "properties": SYSTEM_PROPERTIES,
+                             "required": list(SYSTEM_PROPERTIES)}]}
+    out[f"{name}_entity"] = entity
     out[f"{name}_patch"] = patch
     out[f"{name}_page"] = {"type": "object", "required": ["total", "items"], "properties": {
         "total": {"type": "integer"}, "page": {"type": "integer"},
         "size": {"type": "integer"},
         "items": {"type": "array", "items": {"$ref": REF.format(model=f"{name}_entity")}}}}
     return out
+
+
+def bulk_schema(name: str) -> dict:
+    """A ``_bulk`` body: an array of create / patch / put / delete operations."""
+    def op(kind: str, required: list, data: str | None) -> dict:
+        props = {"op": {"const": kind}, "id": {"type": "string", "format": "uuid"},
+                 "version": {"type": "integer", "minimum": 1}}
+        if data:
+            props["data"] = ref(data)
+        return {"type": "object", "required": ["op", *required], "properties": props,
+                "additionalProperties": False}
+    return {"type": "array", "items": {"oneOf": [
+        op("create", ["data"], name), op("patch", ["id", "data"], f"{name}_patch"),
+        op("put", ["id", "data"], name), op("delete", ["id"], None)]}}
 
 
 def ref(name: str) -> dict:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
+import re
 import threading
 import uuid
 from typing import Any
@@ -19,11 +21,13 @@ from fastapi.responses import JSONResponse
 
 from ..errors import ValidationError
 from ..schema import to_json_value
-from .openapi import json_content, problem, ref
+from .openapi import SQL_JSON, bulk_schema, json_content, problem, ref
 from .problems import HTTPProblem, pointers_for, pydantic_pointers
 
 RESERVED = {"sort", "page", "size"}
+KEY_PATTERN = r"[!-~]{1,255}"
 MAX_SIZE = 1000
+MAX_PAGE = 10**9
 SYSTEM = ("_id", "_version", "_created_at", "_updated_at")
 
 
@@ -69,11 +73,15 @@ def expected_version(request: Request, entity_id, coll) -> int | None:
 
 
 def idempotency_key(request: Request) -> str | None:
+    """The key: 1-255 visible ASCII characters, bare or as a quoted sf-string."""
     key = request.headers.get("idempotency-key")
-    if key is not None:
-        key = key.strip().strip('"')
-        if not 1 <= len(key) <= 255:
-            raise HTTPProblem(400, "Bad Request", "Idempotency-Key must be 1-255 characters")
+    if key is None:
+        return None
+    if not re.fullmatch(KEY_PATTERN, key):
+        raise HTTPProblem(400, "Bad Request", "Idempotency-Key is 1-255 visible ASCII "
+                          "characters", sqlstate="22023")
+    if len(key) >= 3 and key[0] == key[-1] == '"':
+        key = key[1:-1]
     return key
 
 
@@ -112,26 +120,54 @@ def entity_id(value: str) -> uuid.UUID:
                           sqlstate="P0002") from None
 
 
-def check(coll, data, base: str = "") -> None:
-    """Validate ``data`` as a whole entity; 422 with JSON pointers to the bad fields."""
+_strict_adapters: dict = {}
+
+
+def _strict_json(coll):
+    """A pydantic TypeAdapter of a pydantic/dataclass/union model, made once per model."""
+    if coll.adapter.kind not in ("pydantic", "dataclass", "union"):
+        return None
+    key = id(coll.adapter)
+    found = _strict_adapters.get(key)
+    if found is None or found[0] is not coll.adapter:
+        import pydantic
+        found = _strict_adapters[key] = (coll.adapter, pydantic.TypeAdapter(coll.adapter.model))
+    return found[1]
+
+
+def check(coll, data, base: str = "") -> dict:
+    """Validate ``data`` as a whole entity (422 with JSON pointers to the bad fields);
+    returns it with integral floats of INTEGER fields as ints (JSON Schema: 3.0 is an
+    integer)."""
     if not isinstance(data, dict):
         raise HTTPProblem(422, "Unprocessable Content", "the body must be a JSON object",
                           sqlstate="22023", errors=[{"pointer": base, "detail": "not an object"}])
+    data = {k: int(v) if coll._types.get(k) == "INTEGER" and isinstance(v, float)
+            and v.is_integer() else v for k, v in data.items()}
+    strict = _strict_json(coll)
+    if strict is not None:
+        # As JSON, strictly: the body must fit the JSON Schema the OpenAPI document
+        # shows (no ``false`` for an integer), not only pydantic's lax Python rules.
+        import pydantic
+        try:
+            strict.validate_json(json.dumps(data), strict=True)
+        except pydantic.ValidationError as pexc:
+            errors = pydantic_pointers(pexc)
+            for e in errors:
+                e["pointer"] = base + e["pointer"]
+            raise HTTPProblem(422, "Unprocessable Content",
+                              f"invalid {coll.adapter.describe()}: " + "; ".join(
+                                  f"{e['pointer'] or '/'}: {e['detail']}" for e in errors),
+                              sqlstate="22023", errors=errors) from None
     try:
         coll.adapter.validate(data)
     except ValidationError as exc:
-        errors = None
-        if coll.adapter.kind in ("pydantic", "dataclass", "union"):
-            import pydantic
-            try:
-                pydantic.TypeAdapter(coll.adapter.model).validate_python(data)
-            except pydantic.ValidationError as pexc:
-                errors = pydantic_pointers(pexc)
-        errors = errors or pointers_for(exc)
+        errors = pointers_for(exc)
         for e in errors:
             e["pointer"] = base + e["pointer"]
         raise HTTPProblem(422, "Unprocessable Content", str(exc), sqlstate=exc.sqlstate,
                           errors=errors) from None
+    return data
 
 
 def merge_patch(target, patch):
@@ -154,7 +190,7 @@ def patch_changes(coll, entity, patch: dict, base: str = "") -> dict:
                           sqlstate="22023", errors=[{"pointer": base, "detail": "not an object"}])
     current = to_json_value(coll.adapter.values(entity))
     merged = merge_patch(current, patch)
-    check(coll, {k: v for k, v in merged.items() if v is not None}, base)
+    merged = check(coll, {k: v for k, v in merged.items() if v is not None}, base)
     return {k: merged.get(k) for k in patch}
 
 
@@ -197,7 +233,7 @@ def _convert(typ: str, raw: str):
 
 
 def order_by(coll, sort: str | None) -> list[str] | None:
-    if not sort:
+    if sort is None:
         return None
     out = []
     for item in sort.split(","):
@@ -233,21 +269,31 @@ def collection_router(coll, prefix: str, dependencies: list) -> APIRouter:
     name = coll.name
     base = f"{prefix}/{name}"
     router = APIRouter(prefix=base, tags=[name], dependencies=dependencies)
-    errors = {"422": problem("Validation error (JSON pointers in errors)")}
-    one = {"404": problem("No such entity")}
+    errors = {"400": problem("Malformed JSON body or header"),
+              "422": problem("Validation error (JSON pointers in errors)")}
+    if dependencies:
+        errors["401"] = problem("Missing or wrong bearer token")
+    one = {"404": problem("No such entity"), **errors}
+    writes = {"409": problem("Conflict: a unique field is taken, a concurrent change won, "
+                             "or the Idempotency-Key's first request is still running"),
+              "412": problem("Stale If-Match version")}
     idem = {"name": "Idempotency-Key", "in": "header", "required": False,
-            "schema": {"type": "string"}}
+            "schema": {"type": "string", "pattern": f"^{KEY_PATTERN}$"}}
     if_match = {"name": "If-Match", "in": "header", "required": False,
                 "schema": {"type": "string"}}
     scalar = [f for f in coll.adapter.fields if f.sql_type != "JSON"]
+    names = "|".join(re.escape(n) for n in coll._types)
     list_params = [
-        {"name": "sort", "in": "query", "schema": {"type": "string"},
+        {"name": "sort", "in": "query",
+         "schema": {"type": "string", "pattern": f"^[-+]?({names})(,[-+]?({names}))*$"},
          "description": "comma-separated fields, - for descending: -age,name"},
-        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                   "maximum": MAX_PAGE}},
         {"name": "size", "in": "query", "schema": {"type": "integer", "minimum": 1,
                                                    "maximum": MAX_SIZE}},
-    ] + [{"name": f.name, "in": "query", "required": False, "schema": {"type": "string"},
-          "description": f"equals ({f.sql_type})"} for f in scalar]
+    ] + [{"name": f.name, "in": "query", "required": False,
+          "schema": dict(SQL_JSON[f.sql_type]), "description": f"equals ({f.sql_type})"}
+         for f in scalar]
 
     @router.get("", operation_id=f"list_{name}", summary=f"List {name}",
                 responses={"200": {"description": "A page", **json_content(ref(f"{name}_page"))},
@@ -255,7 +301,7 @@ def collection_router(coll, prefix: str, dependencies: list) -> APIRouter:
                 openapi_extra={"parameters": list_params})
     def list_(request: Request):
         where = filters(coll, request)
-        page = _int_param(request, "page", 1, 10**9)
+        page = _int_param(request, "page", 1, MAX_PAGE)
         size = _int_param(request, "size", 50, MAX_SIZE)
         result = coll.query(where or None, order_by(coll, request.query_params.get("sort")),
                             page, size)
@@ -266,11 +312,11 @@ def collection_router(coll, prefix: str, dependencies: list) -> APIRouter:
                  status_code=201,
                  responses={"201": {"description": "Created",
                                     **json_content(ref(f"{name}_entity"))},
-                            "409": problem("Unique field taken"), **errors},
+                            **writes, **errors},
                  openapi_extra={"parameters": [idem], "requestBody": {
                      "required": True, **json_content(ref(name))}})
     def create(request: Request, body: Any = Body(None)):
-        check(coll, body)
+        body = check(coll, body)
         key = idempotency_key(request)
         with in_flight(coll, "create", key):
             entity = coll.create(body, idempotency_key=key)
@@ -280,15 +326,9 @@ def collection_router(coll, prefix: str, dependencies: list) -> APIRouter:
                  summary=f"Several {name} operations in one transaction (all or nothing)",
                  responses={"200": {"description": "Results, in order", **json_content(
                      {"type": "object", "properties": {"items": {"type": "array"}}})},
-                     **errors, **one},
-                 openapi_extra={"parameters": [idem], "requestBody": {"required": True,
-                                                                     **json_content({
-                     "type": "array", "items": {"type": "object", "required": ["op"],
-                                                "properties": {
-                         "op": {"enum": ["create", "patch", "put", "delete"]},
-                         "id": {"type": "string", "format": "uuid"},
-                         "version": {"type": "integer"},
-                         "data": {"type": "object"}}}})}})
+                     **writes, **one},
+                 openapi_extra={"parameters": [idem], "requestBody": {
+                     "required": True, **json_content(bulk_schema(name))}})
     def bulk(request: Request, body: Any = Body(None)):
         if not isinstance(body, list):
             raise HTTPProblem(422, "Unprocessable Content", "_bulk takes a JSON array of "
@@ -327,7 +367,7 @@ def collection_router(coll, prefix: str, dependencies: list) -> APIRouter:
                   summary=f"Change a {name} entity (JSON merge patch)",
                   responses={"200": {"description": "The changed entity",
                                      **json_content(ref(f"{name}_entity"))},
-                             "412": problem("Stale If-Match version"), **one, **errors},
+                             **writes, **one},
                   openapi_extra={"parameters": [idem, if_match], "requestBody": {
                       "required": True, "content": {"application/merge-patch+json": {
                           "schema": ref(f"{name}_patch")}, "application/json": {
@@ -354,13 +394,13 @@ def collection_router(coll, prefix: str, dependencies: list) -> APIRouter:
     @router.put("/{id}", operation_id=f"replace_{name}", summary=f"Replace a {name} entity",
                 responses={"200": {"description": "The replaced entity",
                                    **json_content(ref(f"{name}_entity"))},
-                           "412": problem("Stale If-Match version"), **one, **errors},
+                           **writes, **one},
                 openapi_extra={"parameters": [idem, if_match], "requestBody": {
                     "required": True, **json_content(ref(name))}})
     def put(id: str, request: Request, body: Any = Body(None)):
         eid = entity_id(id)
         expected = expected_version(request, eid, coll)
-        check(coll, body)
+        body = check(coll, body)
         values = coll.adapter.values(coll.adapter.validate(body))
         key = idempotency_key(request)
         with in_flight(coll, "patch", key):
@@ -370,7 +410,7 @@ def collection_router(coll, prefix: str, dependencies: list) -> APIRouter:
     @router.delete("/{id}", operation_id=f"delete_{name}", summary=f"Delete a {name} entity",
                    status_code=204,
                    responses={"204": {"description": "Deleted"},
-                              "412": problem("Stale If-Match version"), **one},
+                              **writes, **one},
                    openapi_extra={"parameters": [idem, if_match]})
     def delete(id: str, request: Request):
         eid = entity_id(id)
@@ -402,11 +442,30 @@ def _bulk_one(coll, i: int, op) -> dict:
         raise HTTPProblem(422, "Unprocessable Content", f"operation {i}: op is one of "
                           "create, patch, put, delete", sqlstate="22023",
                           errors=[{"pointer": where + "/op", "detail": "unknown op"}])
+    extra = set(op) - {"op", "id", "version", "data"}
+    if extra:
+        raise HTTPProblem(422, "Unprocessable Content", f"operation {i}: unknown key(s) "
+                          f"{sorted(extra)}", sqlstate="22023",
+                          errors=[{"pointer": f"{where}/{k}", "detail": "unknown key"}
+                                  for k in sorted(extra)])
     kind = op["op"]
     version = op.get("version")
+    if isinstance(version, float) and version.is_integer():
+        version = int(version)        # JSON Schema: 3.0 is an integer
+    if "version" in op and (not isinstance(version, int) or isinstance(version, bool)
+                            or version < 1):
+        raise HTTPProblem(422, "Unprocessable Content", f"operation {i}: version is an "
+                          "integer from 1", sqlstate="22023",
+                          errors=[{"pointer": f"{where}/version", "detail": "not a version"}])
+    if "id" in op:
+        try:
+            uuid.UUID(op["id"])
+        except (TypeError, ValueError, AttributeError):
+            raise HTTPProblem(422, "Unprocessable Content", f"operation {i}: id is a UUID",
+                              sqlstate="22023", errors=[{"pointer": f"{where}/id",
+                                                         "detail": "not a UUID"}]) from None
     if kind == "create":
-        check(coll, op.get("data"), where + "/data")
-        return entity_json(coll, coll.create(op["data"]))
+        return entity_json(coll, coll.create(check(coll, op.get("data"), where + "/data")))
     eid = entity_id(str(op.get("id")))
     if kind == "delete":
         coll.delete(eid, expected_version=version)
@@ -418,6 +477,6 @@ def _bulk_one(coll, i: int, op) -> dict:
     if kind == "patch":
         changes = patch_changes(coll, current, op.get("data"), where + "/data")
     else:
-        check(coll, op.get("data"), where + "/data")
-        changes = coll.adapter.values(coll.adapter.validate(op["data"]))
+        data = check(coll, op.get("data"), where + "/data")
+        changes = coll.adapter.values(coll.adapter.validate(data))
     return entity_json(coll, coll.patch(eid, changes, expected_version=version))
