@@ -29,7 +29,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from rustmemodb_lab.errors import LabUsageError, SqlCellError
+from rustmemodb_lab.errors import LabUsageError, SqlCellError, expecting_error
 from rustmemodb_lab.resultset import ResultSet
 
 #: options that need rustmemodb (branches, the DataFrame bridge, plan views)
@@ -233,19 +233,15 @@ def _sqlstate(exc: BaseException) -> str | None:
 
 def run_external(cmd: Any, ctx: Any, ext: ExternalConnection, statements: list[Any] | None = None) -> Any:
     """Every statement of the cell on ``ext``; the last result (``--expect-error`` as usual)."""
-    last: Any = None
-    try:
+    def run() -> Any:
+        last: Any = None
         for stmt in cmd.statements if statements is None else statements:
             last = run_statement(ext, stmt, cmd, ctx)
             if stmt.index < len(cmd.statements) - 1 and cmd.show_all:
                 ctx.display(last)
-    except SqlCellError as err:
-        if cmd.expect_error:
-            return err
-        raise
-    if cmd.expect_error:
-        raise LabUsageError("--expect-error: the cell was expected to fail, but every statement succeeded")
-    return last
+        return last
+
+    return expecting_error(cmd.expect_error, run)
 
 
 def run_statement(ext: ExternalConnection, stmt: Any, cmd: Any, ctx: Any) -> ResultSet:

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,21 @@ from IPython.core.error import UsageError
 
 from rustmemodb_lab.render.error import error_html, error_text
 
-__all__ = ["LabUsageError", "SqlCellError", "UsageError"]
+__all__ = ["LabUsageError", "SqlCellError", "UsageError", "expecting_error"]
+
+
+def expecting_error(expect_error: bool, run: Callable[[], Any]) -> Any:
+    """``run()`` under ``--expect-error``: with it, the cell's SQL error is the result and
+    success is a usage error; without it, ``run()``'s result (its error propagates)."""
+    try:
+        value = run()
+    except SqlCellError as err:
+        if expect_error:
+            return err
+        raise
+    if expect_error:
+        raise LabUsageError("--expect-error: the cell was expected to fail, but every statement succeeded")
+    return value
 
 
 class LabUsageError(UsageError):

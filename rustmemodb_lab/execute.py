@@ -28,7 +28,7 @@ from typing import Any
 from rustmemodb_lab.branches import Branch
 from rustmemodb_lab.command import Command, Statement
 from rustmemodb_lab.context import Context
-from rustmemodb_lab.errors import LabUsageError, SqlCellError
+from rustmemodb_lab.errors import LabUsageError, SqlCellError, expecting_error
 from rustmemodb_lab.explain import ExplainRequest, explain_request, parse_plan
 from rustmemodb_lab.resultset import ResultSet
 from rustmemodb_lab.sqltext import leading_keywords
@@ -39,15 +39,7 @@ def run_sql(cmd: Command, ctx: Context) -> Any:
     """Run the cell's SQL (on the current branch or ``--on`` branches)."""
     if cmd.on:
         return run_on_branches(cmd, ctx)
-    try:
-        value = run_cell(ctx.registry.active, cmd, ctx)
-    except SqlCellError as err:
-        if cmd.expect_error:
-            return err
-        raise
-    if cmd.expect_error:
-        raise LabUsageError("--expect-error: the cell was expected to fail, but every statement succeeded")
-    return value
+    return expecting_error(cmd.expect_error, lambda: run_cell(ctx.registry.active, cmd, ctx))
 
 
 def run_on_branches(cmd: Command, ctx: Context) -> SideBySide:

@@ -3,7 +3,9 @@
 The repo root is on sys.path (pyproject `pythonpath`), so tests import the unpackaged
 `datasets` and `bench` folders directly.  The one shared fixture is ``pg_dsn``: a
 PostgreSQL server (a throwaway cluster, ``tests/pg_server.py``) that the differential
-tests and the sqllogictest replay compare rustmemodb with.
+tests and the sqllogictest replay compare rustmemodb with, and that the lab's external
+connections and the CLI's wire paths talk to (``pg_url``: the same server as a URL).
+No suite starts a PostgreSQL of its own.
 """
 
 import os
@@ -36,3 +38,9 @@ def pg_dsn():
         yield server.dsn
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_dsn):
+    """The ``pg_dsn`` server as a ``postgresql://`` URL (SQLAlchemy, the CLI's ``--dsn``)."""
+    return pg_server.as_url(pg_dsn)

@@ -129,3 +129,20 @@ def unavailable_reason() -> str | None:
 
 def external_dsn() -> str | None:
     return os.environ.get("RUSTMEMODB_TEST_PG_DSN") or os.environ.get("DIFFERENTIAL_PG_DSN")
+
+
+def as_url(dsn: str) -> str:
+    """A keyword DSN (``host=... user=...``) as the ``postgresql://`` URL that clients taking
+    only URLs (SQLAlchemy, the CLI's ``--dsn`` and TUI target) need; a URL is returned as is."""
+    if "://" in dsn:
+        return dsn
+    from psycopg.conninfo import conninfo_to_dict  # noqa: PLC0415
+
+    info = conninfo_to_dict(dsn)
+    user = info.get("user", SUPERUSER)
+    if info.get("password"):
+        user += f":{info['password']}"
+    query = f"host={info['host']}" if info.get("host") else ""
+    if info.get("port") and str(info["port"]) != "5432":
+        query += f"&port={info['port']}"
+    return f"postgresql://{user}@/{info.get('dbname', 'postgres')}?{query}"

@@ -70,6 +70,11 @@ class Session:
         # Files SQL may read or write (read_csv, COPY) stay inside this directory:
         # set by connect(file_root=...); SET file_root may narrow it, never widen it.
         self.file_root_limit: str | None = None
+        # Who and where, as current_user / current_database() report them (the wire
+        # server sets them from the startup packet; bind_session_functions.py).
+        self.user_name: str | None = None
+        self.database_name: str | None = None
+        self.backend_pid: int = 0
 
     @property
     def file_root(self) -> str | None:
@@ -194,6 +199,7 @@ class Session:
         from .sql.bind.binder import StatementBinder
         binder = StatementBinder(root, self.db.functions, self._scan_lookup, tags)
         binder.file_root = self.file_root
+        binder.session = self
         return binder
 
     def _scan_lookup(self, name: str):

@@ -83,6 +83,8 @@ _ALIASES = {
 def normalize_type_name(name: str) -> str:
     """Map a user-facing type name (``VARCHAR(20)``, ``int8``, ``jsonb``, ``int[]``) to ours."""
     base = re.sub(r"\(.*\)", "", name).strip().upper()
+    if base.startswith("PG_CATALOG."):      # pg_catalog.text: the built-in types' schema
+        base = base[len("PG_CATALOG."):].strip('"')
     if base.endswith("]") or base.endswith(" ARRAY"):
         element = re.sub(r"(\s*\[\s*\d*\s*\])+$|\s+ARRAY$", "", base)
         if element.endswith("[]"):

@@ -33,22 +33,11 @@ def run_utility(session, util, params):
     if kind in ("savepoint", "release", "rollback_to"):
         return _savepoint(session, kind, util.arg.strip())
     if kind == "set":
-        if session.set_isolation(util.arg):
-            return Result([], kind="SET")
-        m = re.match(r"(?:SESSION\s+|LOCAL\s+)?([\w.]+)\s*(?:=|TO)\s*(.+)$", util.arg, re.I | re.S)
-        if m:
-            name, value = m.group(1).lower(), m.group(2).strip().strip("'")
-            if name == "file_root":
-                value = _file_root(session, value)
-            elif name in limits.SETTINGS:   # validated and applied now (exec/limits.py)
-                value = limits.apply_setting(session.cancel_event, name, value)
-            session.settings[name] = value
+        run_set(session, util.arg)
         return Result([], kind="SET")
     if kind == "show":
-        name = util.arg.strip().lower()
-        value = session.settings.get(name, _DEFAULT_SETTINGS.get(name))
-        if name in ("transaction_isolation", "default_transaction_isolation"):
-            value = session.show_isolation(name)
+        name = _SHOW_ALIASES.get(" ".join(util.arg.lower().split()), util.arg.strip().lower())
+        value = setting_value(session, name)
         if value is None:
             raise errors.sql_error("42704", f'unrecognized configuration parameter "{name}"')
         return Result([(name, types.TEXT)], table=pa.table({name: pa.array([value], pa.large_string())}),
@@ -81,12 +70,54 @@ def run_utility(session, util, params):
     raise errors.not_supported(kind.upper())
 
 
+def run_set(session, arg: str) -> None:
+    """``SET name = value`` (also ``set_config``): isolation levels, limits, the rest stored."""
+    if session.set_isolation(arg):
+        return
+    m = re.match(r"(?:SESSION\s+|LOCAL\s+)?([\w.]+)\s*(?:=|TO)\s*(.+)$", arg, re.I | re.S)
+    if m:
+        name, value = m.group(1).lower(), m.group(2).strip().strip("'")
+        if name == "file_root":
+            value = _file_root(session, value)
+        elif name in limits.SETTINGS:   # validated and applied now (exec/limits.py)
+            value = limits.apply_setting(session.cancel_event, name, value)
+        session.settings[name] = value
+
+
+def all_settings(session) -> dict[str, str]:
+    """Every setting SHOW knows, with the session's values (current_setting($1))."""
+    names = set(_DEFAULT_SETTINGS) | set(session.settings if session is not None else ())
+    names |= {"session_authorization", "is_superuser"}
+    return {n: setting_value(session, n) for n in sorted(names)}
+
+
+def setting_value(session, name: str) -> str | None:
+    """A setting as SHOW and current_setting() report it; None if there is no such one."""
+    if name in ("transaction_isolation", "default_transaction_isolation") and session is not None:
+        return session.show_isolation(name)
+    if session is not None and name in session.settings:
+        return session.settings[name]
+    if name in ("session_authorization", "is_superuser"):
+        user = getattr(session, "user_name", None) or "rustmemodb"
+        return user if name == "session_authorization" else "on"
+    return _DEFAULT_SETTINGS.get(name)
+
+
+# SHOW's multi-word forms (PostgreSQL's grammar), by the parameter they show.
+_SHOW_ALIASES = {"transaction isolation level": "transaction_isolation", "time zone": "timezone",
+                 "session authorization": "session_authorization"}
+
 _DEFAULT_SETTINGS = {
     "server_version": "15.0 (rustmemodb)", "transaction_isolation": "repeatable read",
     "default_transaction_isolation": "repeatable read",
     "standard_conforming_strings": "on", "client_encoding": "UTF8", "datestyle": "ISO, MDY",
     "timezone": "UTC", "search_path": "public",
     "statement_timeout": "0", "max_statement_memory": "0",
+    "server_version_num": "150000", "server_encoding": "UTF8", "integer_datetimes": "on",
+    "intervalstyle": "postgres", "application_name": "", "max_identifier_length": "63",
+    "default_transaction_read_only": "off", "transaction_read_only": "off",
+    "in_hot_standby": "off", "lc_collate": "C", "lc_ctype": "C", "jit": "off",
+    "extra_float_digits": "1", "bytea_output": "hex", "default_table_access_method": "heap",
 }
 
 

@@ -143,15 +143,15 @@ def test_help_lists_the_flags():
         assert flag in out.stdout
 
 
-# -- over the wire: a throwaway PostgreSQL 15 (fixture postgres_dsn in conftest.py) -------------
+# -- over the wire: a throwaway PostgreSQL 15 (fixture pg_url in tests/conftest.py) -------------
 
 
-def test_over_the_wire_against_postgresql(capsys, postgres_dsn):
-    r = run_json(capsys, "--dsn", postgres_dsn, "--duration-secs", "0.5", "--rows", "1500",
+def test_over_the_wire_against_postgresql(capsys, pg_url):
+    r = run_json(capsys, "--dsn", pg_url, "--duration-secs", "0.5", "--rows", "1500",
                  "--concurrency", "2", "--read-ratio", "50", "--payload-size", "16",
                  "--sample-max", "50")
     assert r["mode"].startswith("wire postgresql://") and r["error_ops"] == 0
     assert r["read_ops"] > 0 and r["write_ops"] > 0 and r["samples"] == 50
     import psycopg
-    with psycopg.connect(postgres_dsn) as conn:
+    with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT count(*), max(length(payload)) FROM bench").fetchone() == (1500, 16)

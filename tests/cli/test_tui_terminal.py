@@ -48,6 +48,17 @@ class Terminal:
             time.sleep(0.2)
         raise AssertionError(f"{text!r} never appeared; screen:\n{self.screen()}")
 
+    def wait_until(self, ready, what: str, timeout: float = 60.0) -> str:
+        """The screen once ``ready(screen)`` holds: the program redraws on its own time
+        (a grid sizes its columns after the status line already says "(2 rows)")."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if ready(screen):
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"{what} never appeared; screen:\n{self.screen()}")
+
     def alive(self) -> bool:
         return self.tmux("has-session", "-t", self.name, check=False).returncode == 0
 
@@ -80,9 +91,10 @@ def run(term: Terminal, sql: str, expect: str) -> str:
 def test_the_program_in_a_terminal(terminal, tmp_path):
     run(terminal, "CREATE TABLE trades (id INTEGER PRIMARY KEY, sym TEXT);", "│ CREATE TABLE")
     run(terminal, "INSERT INTO trades VALUES (1, 'AAPL'), (2, 'MSFT');", "INSERT 0 2")
-    screen = run(terminal, "SELECT sym FROM trades ORDER BY id;", "(2 rows)")
-    grid = [line for line in screen.splitlines() if "AAPL" in line or "MSFT" in line]
-    assert any("│AAPL" in line or "│ AAPL" in line for line in grid), screen
+    run(terminal, "SELECT sym FROM trades ORDER BY id;", "(2 rows)")
+    screen = terminal.wait_until(
+        lambda text: any("│AAPL" in line or "│ AAPL" in line for line in text.splitlines()),
+        "the grid row AAPL")
     assert screen.index("AAPL") < screen.index("MSFT")
     assert "main · embedded in-memory │ 2 rows" in screen
 

@@ -19,8 +19,8 @@ def data_home(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def wire(postgres_dsn):
-    session = open_session(postgres_dsn)
+def wire(pg_url):
+    session = open_session(pg_url)
     assert isinstance(session, WireSession)
     session.run("DROP TABLE IF EXISTS wt")
     yield session

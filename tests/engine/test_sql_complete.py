@@ -27,9 +27,9 @@ def texts(text, catalog, cursor=None):
 
 def test_relations_after_from_join_into_update(catalog):
     assert texts("SELECT * FROM tr", catalog) == ["trades"]
-    assert texts("SELECT * FROM ", catalog) == ["by_sym", "df_sales", "information_schema", "orders", "trades"]
+    assert texts("SELECT * FROM ", catalog) == ["by_sym", "df_sales", "information_schema", "orders", "pg_catalog", "trades"]
     assert texts("SELECT * FROM trades t JOIN o", catalog) == ["orders"]
-    assert texts("INSERT INTO ", catalog) == ["by_sym", "df_sales", "information_schema", "orders", "trades"]
+    assert texts("INSERT INTO ", catalog) == ["by_sym", "df_sales", "information_schema", "orders", "pg_catalog", "trades"]
     assert texts("UPDATE or", catalog) == ["orders"]
     assert texts("SELECT * FROM trades, o", catalog) == ["orders"]
     assert texts("SELECT * FROM (SELECT 1) s, tr", catalog) == ["trades"]

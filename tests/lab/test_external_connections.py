@@ -151,25 +151,10 @@ def test_default_names():
     assert default_name("sqlite://") == "sqlite"
 
 
-# -- a real PostgreSQL, when its server binaries are installed ----------------------------------
+# -- a real PostgreSQL (the session's pg_url, tests/conftest.py), when its binaries are installed --
 
-@pytest.fixture(scope="module")
-def postgres_url(pg_dsn):
-    """The session's throwaway PostgreSQL (``pg_dsn``, tests/pg_server.py) as a URL."""
-    from psycopg.conninfo import conninfo_to_dict
-
-    info = conninfo_to_dict(pg_dsn)
-    user = info.get("user", "postgres")
-    if info.get("password"):
-        user += f":{info['password']}"
-    query = f"host={info['host']}" if info.get("host") else ""
-    if info.get("port") and str(info["port"]) != "5432":
-        query += f"&port={info['port']}"
-    return f"postgresql://{user}@/{info.get('dbname', 'postgres')}?{query}"
-
-
-def test_postgresql_url_runs_sql_and_imports(ip, cell, session, postgres_url):
-    out = cell(f"%sql {postgres_url}")
+def test_postgresql_url_runs_sql_and_imports(ip, cell, session, pg_url):
+    out = cell(f"%sql {pg_url}")
     assert "postgresql through SQLAlchemy" in repr(out.value)
     cell("%%sql\nDROP TABLE IF EXISTS sales;\nCREATE TABLE sales (id int PRIMARY KEY, region text, amount numeric(8,2), at date);\n"
          "INSERT INTO sales VALUES (1, 'north', 10.50, '2024-01-02'), (2, 'south', 3.25, NULL)")

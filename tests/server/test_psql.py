@@ -71,3 +71,39 @@ def test_md5_and_cleartext_password_methods(engine, method):
         ghost = psql(login, "-c", "SELECT 1", user="ghost")
         assert 'password authentication failed for user "old"' in bad.stderr
         assert 'password authentication failed for user "ghost"' in ghost.stderr
+
+
+def test_backslash_dt_lists_tables(login, engine):
+    engine.execute("CREATE TABLE b (id INTEGER PRIMARY KEY)")
+    engine.execute("CREATE TABLE a (x TEXT)")
+    engine.commit()
+    out = psql(login, "-c", "\\dt")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == ("       List of relations\n"
+                          " Schema | Name | Type  | Owner \n"
+                          "--------+------+-------+-------\n"
+                          " public | a    | table | admin\n"
+                          " public | b    | table | admin\n"
+                          "(2 rows)\n\n")
+
+
+@pytest.mark.parametrize("command, expected", [
+    ("\\d b", ['Table "public.b"', " id     | bigint |           | not null | ", "Indexes:",
+                '"b_pkey" PRIMARY KEY, btree (id)', "Referenced by:",
+                'CONSTRAINT "f_bid_fkey" FOREIGN KEY (bid) REFERENCES b(id)']),
+    ("\\d f", ["Foreign-key constraints:", '"f_bid_fkey" FOREIGN KEY (bid) REFERENCES b(id)']),
+    ("\\dn", ["public"]),
+    ("\\du", ["admin", "Superuser"]),
+    ("\\l", [" main ", "UTF8"]),
+    ("\\di", ["b_pkey", "index"]),
+    ("\\dv", ["v"]),
+])
+def test_describe_commands(login, engine, command, expected):
+    engine.execute("CREATE TABLE b (id INTEGER PRIMARY KEY)")
+    engine.execute("CREATE TABLE f (id INTEGER PRIMARY KEY, bid INTEGER REFERENCES b(id))")
+    engine.execute("CREATE VIEW v AS SELECT id FROM b")
+    engine.commit()
+    out = psql(login, "-c", command)
+    assert out.returncode == 0, out.stderr
+    for text in expected:
+        assert text in out.stdout, out.stdout

@@ -4,7 +4,7 @@
     rustmemodb load-test [--duration-secs 10 ...] the synthetic point-query load test
     rustmemodb check PATH                         verify a database directory
     rustmemodb server [--host --port --db ...]    the PostgreSQL wire server
-    rustmemodb serve-rest                         not built yet (exit status 2)
+    rustmemodb serve-rest --db PATH [--host --port] REST routes over persist collections
 
 Exit status: 0 success, 1 the tool failed (load test could not run, damaged
 database, ...), 2 usage errors (argparse's convention) and tools not available.
@@ -21,9 +21,7 @@ SUBCOMMANDS = ("cli", "load-test", "check", "server", "serve-rest")
 
 # Tools the spec names whose engine parts do not exist yet: the subcommand exists so
 # `rustmemodb server --help` explains the situation instead of "invalid choice".
-NOT_BUILT = {
-    "serve-rest": "the REST server for persist collections (issue 16) is not built yet",
-}
+NOT_BUILT: dict[str, str] = {}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("server", help="PostgreSQL wire-protocol server (psql, psycopg, asyncpg)",
                    add_help=False)   # its own parser (rustmemodb.server) reads the options
+    sub.add_parser("serve-rest", help="REST routes and OpenAPI over the persist collections "
+                   "of a database directory", add_help=False)   # persist.rest.serve parses
 
     for name, what in NOT_BUILT.items():
         p = sub.add_parser(name, help=f"not available: {what}",
@@ -72,6 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[0] == "server":
         from ..server import main as server_main
         return server_main(argv[1:])
+    if argv[0] == "serve-rest":
+        from ..persist.rest.serve import main as serve_rest_main
+        return serve_rest_main(argv[1:])
     parser = build_parser()
     if argv[0] in NOT_BUILT and not {"-h", "--help"} & set(argv[1:]):
         # Whatever options were given (--host, --port, ...): the tool itself is missing.

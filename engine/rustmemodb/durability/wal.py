@@ -322,11 +322,15 @@ class Log:
     def sync(self) -> None:
         """fsync everything written so far."""
         with self._cond:
-            while self._syncing:
-                self._cond.wait()
-            self._check()
-            if self.durable_lsn < self.written_lsn:
-                self._sync_locked()
+            self._sync_all_locked()
+
+    def _sync_all_locked(self) -> None:
+        """Under ``_cond``: wait out a group sync in flight, then fsync what it left."""
+        while self._syncing:
+            self._cond.wait()
+        self._check()
+        if self.durable_lsn < self.written_lsn:
+            self._sync_locked()
 
     def _sync_locked(self) -> None:
         # Called holding _cond; releases it for the fsync itself so that other
@@ -388,11 +392,7 @@ class Log:
         """Start a new segment at ``next_lsn`` (caller holds the commit lock); returns the
         last LSN of the closed segment, which is durable and sealed on return."""
         with self._cond:
-            while self._syncing:
-                self._cond.wait()
-            self._check()
-            if self.durable_lsn < self.written_lsn:
-                self._sync_locked()
+            self._sync_all_locked()
             old_fd, old_first, old_size = self._fd, self._first, self._size
             last = self.next_lsn - 1
             if self.next_lsn == self._first:     # nothing in this segment yet: keep it

@@ -436,7 +436,11 @@ class Collection:
                       self.app.actor, before, after, changed))
 
     # ---- idempotency ------------------------------------------------------------------
-    def _idempotent(self, conn, operation: str, key: str | None, payload, run):
+    def _idempotent(self, conn, operation: str, key: str | None, payload, run,
+                    encode=None, decode=None):
+        """``run()`` once per (collection, operation, key); a replay returns the stored
+        result. ``encode``/``decode`` (JSON-ready value <-> result) default to entities;
+        the REST layer's ``_bulk`` stores its JSON response instead."""
         if key is None:
             return run()
         scope = f"{self.name}\x1f{operation}\x1f{key}"
@@ -452,12 +456,12 @@ class Collection:
                         f"idempotency key {key!r} was used for {self.name}.{operation} "
                         "with a different payload",
                         hint="Use a new key for a different request.")
-                return self._decode(hit[1])
+                return (decode or self._decode)(hit[1])
             conn.execute('DELETE FROM "_persist_idempotency" WHERE "scope" = ?', (scope,))
         result = run()
         expires = now + dt.timedelta(seconds=self.app.idempotency_ttl_s)
         conn.execute('INSERT INTO "_persist_idempotency" VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-                     (scope, self.name, operation, key, digest, self._encode(result), now,
+                     (scope, self.name, operation, key, digest, (encode or self._encode)(result), now,
                       expires))
         return result
 

@@ -62,6 +62,7 @@ class LogicalVirtualScan(LogicalNode):
     schema: str
     name: str
     table: Any                           # catalog.virtual.VirtualTable
+    who: tuple = (None, None)            # (database, user) names of the session, if set
 
     def describe(self) -> str:
         return f"on {self.schema}.{self.name}"

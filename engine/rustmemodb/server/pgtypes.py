@@ -41,6 +41,18 @@ def oid_of(sql_type: str) -> int:
 
 
 # ---- output --------------------------------------------------------------------------------
+# One-dimensional arrays in results: the array type's OID, by element type.
+ARRAY_OID = {INT8: 1016, FLOAT8: 1022, TEXT: 1009, BOOL: 1000, TIMESTAMP: 1115, DATE: 1182,
+             UUID: 2951, JSONB: 3807, INTERVAL: 1187}
+
+
+def result_oid_of(sql_type: str) -> int:
+    """A result column's OID: as ``oid_of``, plus arrays (``INTEGER[]`` is int8[])."""
+    if types.is_array(sql_type):
+        return ARRAY_OID.get(oid_of(types.element_type(sql_type)), 1009)
+    return oid_of(sql_type)
+
+
 def format_float(v: float) -> str:
     """float8out of PostgreSQL >= 12: shortest exact digits, exponent outside [-4, 15)."""
     if v != v:
@@ -126,7 +138,23 @@ _TEXT_OUT: dict[str, Callable[[Any], str]] = {
 }
 
 
+def _array_item(text: str) -> str:
+    if text == "" or text.upper() == "NULL" or any(c in text for c in '{},"\\ \t\n'):
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return text
+
+
+def _text_array(element_type: str) -> Callable[[Any], str]:
+    """PostgreSQL's array literal: {a,b,NULL}, items quoted where they must be."""
+    fn = _TEXT_OUT.get(element_type, str)
+    return lambda v: "{" + ",".join("NULL" if x is None else _array_item(fn(x))
+                                    for x in v) + "}"
+
+
 def text_encoder(sql_type: str) -> Callable[[Any], bytes]:
+    if types.is_array(sql_type):
+        fn = _text_array(types.element_type(sql_type))
+        return lambda v: fn(v).encode()
     fn = _TEXT_OUT.get(sql_type, str)
     return lambda v: fn(v).encode()
 
@@ -158,7 +186,27 @@ _BIN_OUT: dict[str, Callable[[Any], bytes]] = {
 }
 
 
+def _bin_array(element_type: str) -> Callable[[Any], bytes]:
+    """Binary array: ndim, has-nulls, element OID, (length, lower bound), items."""
+    elem_oid, item = oid_of(element_type), binary_encoder(element_type)
+
+    def encode(v) -> bytes:
+        if len(v) == 0:
+            return struct.pack("!iii", 0, 0, elem_oid)
+        parts = [struct.pack("!iiiii", 1, any(x is None for x in v), elem_oid, len(v), 1)]
+        for x in v:
+            if x is None:
+                parts.append(_i(-1))
+            else:
+                data = item(x)
+                parts.append(_i(len(data)) + data)
+        return b"".join(parts)
+    return encode
+
+
 def binary_encoder(sql_type: str) -> Callable[[Any], bytes]:
+    if types.is_array(sql_type):
+        return _bin_array(types.element_type(sql_type))
     return _BIN_OUT.get(sql_type, lambda v: str(v).encode())
 
 

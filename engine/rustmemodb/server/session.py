@@ -208,6 +208,10 @@ class ClientSession:
         await self.authenticate()
         self.conn = database.connect()
         self.pid, self.secret = self.server._register(self)
+        engine_session = self.conn._session          # current_user, current_database()
+        engine_session.user_name = self.user
+        engine_session.database_name = self.params.get("database") or self.user
+        engine_session.backend_pid = self.pid
         for name, value in self.server.parameter_status(self.params).items():
             self.out += m.parameter_status(name, value)
         self.out += m.backend_key(self.pid, self.secret)
@@ -374,7 +378,7 @@ class ClientSession:
     def _fields(columns: list, formats: list[int]) -> list:
         out = []
         for (name, t), fmt in zip(columns, formats):
-            oid = pgtypes.oid_of(t)
+            oid = pgtypes.result_oid_of(t)
             out.append((name, oid, pgtypes.TYPLEN.get(oid, -1), fmt))
         return out
 

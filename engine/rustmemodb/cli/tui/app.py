@@ -24,7 +24,7 @@ from textual.widgets import RichLog, Static, TextArea
 from rustmemodb.sql.split import split_statements
 
 from . import explain, render
-from .completion import Catalog, common_prefix, complete, function_names
+from .completion import Catalog, blank_backslash_lines, common_prefix, complete, function_names
 from .grid import ArrowGrid
 from .history import History
 from .session import Outcome, Session, open_session
@@ -38,9 +38,7 @@ def statement_at(text: str, index: int) -> tuple[str, int]:
     line = text[line_start:line_end]
     if line.lstrip().startswith("\\"):
         return line.strip(), line_start + len(line) - len(line.lstrip())
-    # Backslash lines are not SQL: blank them (offsets kept) before splitting.
-    masked = "\n".join(" " * len(l) if l.lstrip().startswith("\\") else l for l in text.split("\n"))
-    pieces = [(t, o) for t, o in split_statements(masked) if t.strip()]
+    pieces = [(t, o) for t, o in split_statements(blank_backslash_lines(text)) if t.strip()]
     chosen = None
     for piece, offset in pieces:
         if offset <= index or chosen is None:
@@ -252,8 +250,7 @@ class RustMemoApp(App):
                 self._cycle = (start, candidates, i + 1)
                 return
             self._cycle = None
-        statement, _ = statement_at(text, cursor)
-        start, candidates = complete(text, cursor, self.catalog, statement)
+        start, candidates = complete(text, cursor, self.catalog)
         if not candidates:
             self._set_status("no completions")
             return

@@ -5,9 +5,11 @@ Candidates by context, as pgcli does it:
 * ``\\`` at the start of a line → backslash commands; the argument of a branch
   command (``\\checkout``, ``\\fork``, ``\\diff``, ``\\merge``) → branch names,
   the third word of ``\\diff`` and the word after ``\\d`` → table names;
-* ``alias.`` → the columns of the table that ``alias`` names in the statement;
-* after ``FROM``/``JOIN``/``INTO``/``UPDATE``/``TABLE`` → table names;
-* anywhere else → columns of the statement's tables, functions, keywords, tables.
+* anything else is SQL, completed by the engine's one SQL completer
+  (:func:`rustmemodb.sql.complete.complete_sql`: ``alias.`` → that table's
+  columns, after ``FROM``/``JOIN``/... → tables, elsewhere columns of the
+  statement's tables, functions, keywords, tables), reading this module's
+  :class:`Catalog` snapshot through its three-method protocol.
 
 Pure functions over a :class:`Catalog` snapshot, so they are tested without a UI.
 """
@@ -17,17 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from rustmemodb.branch.commands import VERBS
-
-KEYWORDS = sorted(set("""
-SELECT FROM WHERE GROUP BY ORDER HAVING LIMIT OFFSET INSERT INTO VALUES UPDATE SET DELETE
-CREATE TABLE DROP ALTER ADD COLUMN INDEX UNIQUE PRIMARY KEY FOREIGN REFERENCES NOT NULL DEFAULT
-CHECK CONSTRAINT VIEW AS ON JOIN INNER LEFT RIGHT FULL OUTER CROSS NATURAL USING AND OR IN IS
-LIKE ILIKE BETWEEN EXISTS CASE WHEN THEN ELSE END DISTINCT ALL ANY UNION INTERSECT EXCEPT WITH
-RECURSIVE ASC DESC NULLS FIRST LAST BEGIN COMMIT ROLLBACK SAVEPOINT RELEASE EXPLAIN ANALYZE
-CHECKPOINT RETURNING CAST TRUE FALSE INTEGER BIGINT FLOAT DOUBLE PRECISION TEXT VARCHAR BOOLEAN
-TIMESTAMP DATE UUID JSON JSONB NUMERIC INTERVAL OVER PARTITION WINDOW ROWS RANGE FILTER IF
-TRUNCATE PREPARE EXECUTE DEALLOCATE GRANT REVOKE LATERAL FETCH ONLY
-""".split()))
+from rustmemodb.sql.complete import complete_sql
 
 # Aggregates and window functions are bound by the SQL front end, not looked up in the
 # function registry, so the registry's names() does not list them.
@@ -54,13 +46,7 @@ def function_names(registry_names: list[str]) -> list[str]:
 
 BACKSLASH = sorted({"\\" + v.name for v in VERBS} | {"\\d", "\\dt", "\\timing", "\\x", "\\?"})
 _BRANCH_ARG = {"\\checkout", "\\fork", "\\diff", "\\merge", "\\drop-branch"}
-_TABLE_CONTEXT = {"FROM", "JOIN", "INTO", "UPDATE", "TABLE"}
 _WORD = re.compile(r"[\w.\\\-]*$")
-_TABLE_REF = re.compile(r"\b(?:from|join|update|into)\s+([A-Za-z_][\w]*)(?:\s+(?:as\s+)?([A-Za-z_]\w*))?",
-                        re.I)
-_NOT_ALIAS = {"where", "on", "join", "left", "right", "inner", "full", "cross", "natural", "group",
-              "order", "limit", "set", "values", "using", "as", "select", "union", "having",
-              "offset", "returning", "window", "except", "intersect", "outer"}
 
 
 @dataclass
@@ -76,47 +62,46 @@ class Catalog:
         return sorted(self.columns)
 
 
-def aliases(statement: str, catalog: Catalog) -> dict[str, str]:
-    """``{alias or table name: table}`` for tables the statement mentions."""
-    out: dict[str, str] = {}
-    for m in _TABLE_REF.finditer(statement):
-        table, alias = m.group(1), m.group(2)
-        if table not in catalog.columns:
-            continue
-        out[table] = table
-        if alias and alias.lower() not in _NOT_ALIAS:
-            out[alias] = table
-    return out
+class _SqlCatalog:
+    """A :class:`Catalog` snapshot as the ``rustmemodb.sql.complete.Catalog`` protocol."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    def relations(self) -> dict[str, str]:
+        return {name: "table" for name in self.catalog.columns}
+
+    def columns(self, relation: str) -> list[str]:
+        return list(self.catalog.columns.get(relation, []))
+
+    def functions(self) -> list[str]:
+        return list(self.catalog.functions)
 
 
-def complete(text: str, cursor: int, catalog: Catalog, statement: str | None = None
-             ) -> tuple[int, list[str]]:
+def blank_backslash_lines(text: str) -> str:
+    """``text`` with backslash-command lines blanked (offsets kept): they are not SQL."""
+    return "\n".join(" " * len(line) if line.lstrip().startswith("\\") else line
+                     for line in text.split("\n"))
+
+
+def complete(text: str, cursor: int, catalog: Catalog) -> tuple[int, list[str]]:
     """``(start, candidates)``: replace ``text[start:cursor]`` with one of the candidates."""
     before = text[:cursor]
     word = _WORD.search(before).group(0)
-    start = cursor - len(word)
     line = before[before.rfind("\n") + 1:]
-    statement = text if statement is None else statement
     if line.lstrip().startswith("\\"):
-        return start, _backslash(line.lstrip(), word, catalog)
-    if "." in word:
-        alias, _, prefix = word.rpartition(".")
-        table = aliases(statement, catalog).get(alias)
-        cols = catalog.columns.get(table, []) if table else []
-        return start, [f"{alias}.{c}" for c in cols if c.lower().startswith(prefix.lower())]
-    previous = re.findall(r"[A-Za-z_]\w*", before[:start])
-    last = previous[-1].upper() if previous else ""
-    if last in _TABLE_CONTEXT:
-        return start, _matching(catalog.tables, word)
-    in_statement = set(aliases(statement, catalog).values())
-    columns = sorted({c for t in in_statement for c in catalog.columns.get(t, [])})
-    keywords = KEYWORDS if not word or word[0].isupper() else [k.lower() for k in KEYWORDS]
-    found: list[str] = []
-    for group in (columns, catalog.tables, catalog.functions, keywords):
-        for c in _matching(group, word):
-            if c not in found:
-                found.append(c)
-    return start, found
+        return cursor - len(word), _backslash(line.lstrip(), word, catalog)
+    found = complete_sql(blank_backslash_lines(text), cursor, _SqlCatalog(catalog))
+    if found is None:                       # inside a string or comment
+        return cursor, []
+    candidates = [c.text for c in found.items]
+    qualifier = text[:found.start]
+    if qualifier.endswith("."):             # ``alias.col``: Tab replaces the whole dotted word
+        dotted = re.search(r"[\w\"]+\.$", qualifier)
+        if dotted:
+            prefix = dotted.group(0)
+            return found.start - len(prefix), [prefix + c for c in candidates]
+    return found.start, candidates
 
 
 def _backslash(line: str, word: str, catalog: Catalog) -> list[str]:

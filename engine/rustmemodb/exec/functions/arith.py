@@ -15,9 +15,10 @@ import pyarrow.compute as pc
 from ... import errors, types
 from ..semantics import (arrow_errors, check_divisor, float_div_row, float_mod_row, from_numpy,
                          int_div_row, int_mod_row, to_numpy, widen)
+from .datetime import resolve_add as _datetime_add, resolve_sub as _datetime_sub
 from .registry import ScalarFunction
 
-I, F, D, TS, IV, N = types.INTEGER, types.FLOAT, types.DATE, types.TIMESTAMP, types.INTERVAL, types.NULL
+I, F, TS, IV, N = types.INTEGER, types.FLOAT, types.TIMESTAMP, types.INTERVAL, types.NULL
 
 
 def _numeric_result(ts) -> str | None:
@@ -30,29 +31,15 @@ def _numeric_result(ts) -> str | None:
 
 
 def _resolve_add(ts):
-    a, b = ts
-    if (a, b) in ((D, I), (I, D)):
-        return D
-    if (a, b) in ((D, IV), (IV, D), (TS, IV), (IV, TS)):
-        return TS
-    if (a, b) == (IV, IV):
+    if tuple(ts) == (IV, IV):
         return IV
-    return _numeric_result(ts)
+    return _datetime_add(ts) or _numeric_result(ts)
 
 
 def _resolve_sub(ts):
-    a, b = ts
-    if (a, b) == (D, I):
-        return D
-    if (a, b) == (D, D):
-        return I
-    if (a, b) in ((D, IV), (TS, IV)):
-        return TS
-    if (a, b) == (TS, TS):
+    if tuple(ts) in ((TS, TS), (IV, IV)):
         return IV
-    if (a, b) == (IV, IV):
-        return IV
-    return _numeric_result(ts)
+    return _datetime_sub(ts) or _numeric_result(ts)
 
 
 # ---- row bodies ----------------------------------------------------------------------

@@ -1,9 +1,11 @@
 """Registers every built-in function family into a registry."""
 from __future__ import annotations
 
-from . import aggregate, arith, array, compare, datetime, json, math, misc, regex, string
+from . import (aggregate, arith, array, compare, datetime, json, math, misc,
+               pg_catalog_functions, regex, string)
 
 
 def register_all(reg) -> None:
-    for family in (arith, compare, string, regex, misc, aggregate, math, datetime, json, array):
+    for family in (arith, compare, string, regex, misc, aggregate, math, datetime, json, array,
+                   pg_catalog_functions):
         family.register(reg)

@@ -227,7 +227,9 @@ def _add_months(ts: dt.datetime, months: int) -> dt.datetime:
 
 # ---- vectorised date arithmetic (overloads of add/sub) -------------------------------------------
 
-def _resolve_add(ts):
+def resolve_add(ts):
+    """The type of ``date ± integer`` / ``date|timestamp + interval`` (either order), else
+    None; ``arith.py``'s generic ``add`` shares these rules."""
     a, b = ts
     if (a, b) in ((D, I), (I, D)):
         return D
@@ -236,7 +238,8 @@ def _resolve_add(ts):
     return None
 
 
-def _resolve_sub(ts):
+def resolve_sub(ts):
+    """The type of ``date - integer|date`` / ``date|timestamp - interval``, else None."""
     a, b = ts
     if (a, b) == (D, I):
         return D
@@ -291,8 +294,8 @@ def _vec_sub(a, b):
 def register(reg) -> None:
     from .arith import _row_add, _row_sub
     register_more(reg)
-    reg.add(ScalarFunction("add", _resolve_add, _vec_add, _row_add))
-    reg.add(ScalarFunction("sub", _resolve_sub, _vec_sub, _row_sub))
+    reg.add(ScalarFunction("add", resolve_add, _vec_add, _row_add))
+    reg.add(ScalarFunction("sub", resolve_sub, _vec_sub, _row_sub))
     reg.add(ScalarFunction("date_part", _extract_resolve, _extract_vec,
                            lambda f, v: _extract_row(field_name(f), v)))
     reg.add(ScalarFunction("date_trunc", lambda ts: TS if len(ts) == 2 and ts[0] in (T, N) and

@@ -16,7 +16,12 @@ from ..run import operator
 
 @operator(LogicalVirtualScan)
 def virtual_scan(node: LogicalVirtualScan, ctx) -> pa.Table:
-    rows = list(node.table.rows(CatalogSnapshot(ctx.root, ctx.functions)))
+    database, user = node.who
+    snap = CatalogSnapshot(ctx.root, ctx.functions)
+    if database or user:
+        snap = CatalogSnapshot(ctx.root, ctx.functions, database or snap.database,
+                               user or snap.user)
+    rows = list(node.table.rows(snap))
     arrays = [pa.array([r[i] for r in rows], types.arrow_type(t))
               for i, (_, t) in enumerate(node.columns)]
     return pa.Table.from_arrays(arrays, names=[n for n, _ in node.columns])

@@ -293,9 +293,10 @@ def _range_offset(L, call, kind, k, is_start):
 
 # ---- aggregates over frames ----------------------------------------------------------------
 
-def _aggregate(call, L: _Layout, table, ctx, lo, hi):
+def aggregate_input(call, L: _Layout, table, ctx):
+    """``(values, valid)`` of a window aggregate in frame order: its argument (None for
+    ``count(*)``) and which rows count (not NULL, and passing ``FILTER``)."""
     n = L.n
-    empty = lo > hi
     if call.star:
         valid = np.ones(n, bool)
         values = None
@@ -307,6 +308,12 @@ def _aggregate(call, L: _Layout, table, ctx, lo, hi):
     if call.filter is not None:
         f = L.sorted(as_array(evaluate(call.filter, table, ctx), n))
         valid = valid & pc.fill_null(f, False).to_numpy(zero_copy_only=False)
+    return values, valid
+
+
+def _aggregate(call, L: _Layout, table, ctx, lo, hi):
+    empty = lo > hi
+    values, valid = aggregate_input(call, L, table, ctx)
     cnt_prefix = np.concatenate([[0], np.cumsum(valid, dtype=np.int64)])
     safe_hi, safe_lo = np.where(empty, 0, hi), np.where(empty, 0, lo)
     counts = np.where(empty, 0, cnt_prefix[safe_hi + 1] - cnt_prefix[safe_lo])

@@ -55,20 +55,10 @@ def _runs(call, L, lo, hi):
 def compute_excluded(call, L, table, ctx, lo, hi):
     runs = _runs(call, L, lo, hi)
     fn = call.fn
-    n = L.n
     if fn in ("first_value", "last_value", "nth_value"):
         return _nth(call, L, table, ctx, runs)
-    if call.star:
-        valid = np.ones(n, bool)
-        values = None
-    else:
-        values = L.sorted(as_array(evaluate(call.args[0], table, ctx), n))
-        if isinstance(values, pa.ChunkedArray):
-            values = values.combine_chunks()
-        valid = values.is_valid().to_numpy(zero_copy_only=False)
-    if call.filter is not None:
-        f = L.sorted(as_array(evaluate(call.filter, table, ctx), n))
-        valid = valid & pc.fill_null(f, False).to_numpy(zero_copy_only=False)
+    from .window import aggregate_input
+    values, valid = aggregate_input(call, L, table, ctx)
     counts = sum(_run_sum(np.concatenate([[0], np.cumsum(valid, dtype=np.int64)]), s, e)
                  for s, e in runs)
     if fn == "count":

@@ -78,8 +78,8 @@ def _arg_binder(stmt, binder):
     return ExprBinder(stmt, binder.scope, clause="aggregate function calls")
 
 
-def _string_agg(stmt, inner, node):
-    from .bind_select import _explicit_nulls
+def ordered_body(node) -> tuple[exp.Expression, list, bool]:
+    """``(argument, ORDER BY items, DISTINCT?)`` of ``agg([DISTINCT] x [ORDER BY ...])``."""
     body = node.this
     order = []
     if isinstance(body, exp.Order):
@@ -88,6 +88,29 @@ def _string_agg(stmt, inner, node):
     distinct = isinstance(body, exp.Distinct)
     if distinct:
         body = body.expressions[0]
+    return body, order, distinct
+
+
+def ordered_arg(inner, value, order: list, distinct: bool) -> tuple:
+    """``(arg, keys)`` of an aggregate with ORDER BY: the sort keys bound, and the value
+    packed with them (``agg_pack``) when they are other expressions than the value."""
+    from .bind_select import _explicit_nulls
+    keys = []
+    for o in order:
+        desc = bool(o.args.get("desc"))
+        nf = bool(o.args.get("nulls_first")) if _explicit_nulls(o) else desc
+        keys.append((inner.bind(o.this), desc, nf))
+    if distinct and any(k[0] != value for k in keys):
+        raise errors.sql_error("42P10", "in an aggregate with DISTINCT, ORDER BY expressions "
+                                        "must appear in argument list")
+    arg = value
+    if any(k[0] != value for k in keys):
+        arg = make_call("agg_pack", [value] + [k[0] for k in keys])
+    return arg, keys
+
+
+def _string_agg(stmt, inner, node):
+    body, order, distinct = ordered_body(node)
     value = inner.bind(body)
     if node.args.get("on_overflow") is not None:
         raise errors.undefined_function("function string_agg with 3 arguments does not exist",
@@ -100,17 +123,7 @@ def _string_agg(stmt, inner, node):
         raise errors.undefined_function(
             f"function string_agg({value.type.lower()}, {sep.type.lower()}) does not exist",
             hint="CAST the value to TEXT.", position=position_of(node))
-    keys = []
-    for o in order:
-        desc = bool(o.args.get("desc"))
-        nf = bool(o.args.get("nulls_first")) if _explicit_nulls(o) else desc
-        keys.append((inner.bind(o.this), desc, nf))
-    if distinct and any(k[0] != value for k in keys):
-        raise errors.sql_error("42P10", "in an aggregate with DISTINCT, ORDER BY expressions "
-                                        "must appear in argument list")
-    arg = value
-    if any(k[0] != value for k in keys):
-        arg = make_call("agg_pack", [value] + [k[0] for k in keys])
+    arg, keys = ordered_arg(inner, value, order, distinct)
     ret = stmt.make_aggregate("string_agg", [value], distinct, node).type
     return AggCall("string_agg", (arg,), ret, distinct, order_by=tuple(keys),
                    extra=(sep.value,))

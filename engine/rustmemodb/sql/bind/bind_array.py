@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors, types
-from ...plan.expr import AggCall, Call, Cast, Const, Expr, Param, make_call
+from ...plan.expr import AggCall, Call, Cast, Const, Expr, Param
 from ...plan.logical import LogicalTableFunction
 from ..parse import position_of
 from .coerce import adapt, common_type
@@ -151,35 +151,17 @@ def bind_array_quantified(stmt, binder, node: exp.Binary, quant: str, inner) -> 
 
 def bind_array_agg(stmt, binder, node: exp.ArrayAgg) -> AggCall:
     """``array_agg([DISTINCT] x [ORDER BY ...])``: NULL inputs are kept, as PostgreSQL."""
-    from .bind_aggregate_ext import _arg_binder, _check_allowed
-    from .bind_select import _explicit_nulls
+    from .bind_aggregate_ext import _arg_binder, _check_allowed, ordered_arg, ordered_body
     _check_allowed(binder, node)
     inner = _arg_binder(stmt, binder)
-    body = node.this
-    order = []
-    if isinstance(body, exp.Order):
-        order = list(body.expressions)
-        body = body.this
-    distinct = isinstance(body, exp.Distinct)
-    if distinct:
-        body = body.expressions[0]
+    body, order, distinct = ordered_body(node)
     value = inner.bind(body)
     if value.type == types.NULL:
         value = Const(None, types.TEXT)
     if types.is_array(value.type):
         raise errors.not_supported("array_agg of arrays (multidimensional arrays)",
                                    position=position_of(node))
-    keys = []
-    for o in order:
-        desc = bool(o.args.get("desc"))
-        nf = bool(o.args.get("nulls_first")) if _explicit_nulls(o) else desc
-        keys.append((inner.bind(o.this), desc, nf))
-    if distinct and any(k[0] != value for k in keys):
-        raise errors.sql_error("42P10", "in an aggregate with DISTINCT, ORDER BY expressions "
-                                        "must appear in argument list")
-    arg = value
-    if any(k[0] != value for k in keys):
-        arg = make_call("agg_pack", [value] + [k[0] for k in keys])
+    arg, keys = ordered_arg(inner, value, order, distinct)
     # DISTINCT rides in ``extra``: the generic DISTINCT would drop NULLs, array_agg keeps one.
     return AggCall("array_agg", (arg,), types.array_of(value.type), False,
                    order_by=tuple(keys), extra=(value.type, distinct))

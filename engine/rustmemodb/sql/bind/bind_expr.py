@@ -39,6 +39,35 @@ _FUNC_NAMES = {"CURRENT_TIMESTAMP": "now", "CURRENT_DATE": "current_date",
                "REGEXP_I_LIKE": "regexp_ilike"}
 
 
+# PostgreSQL's object-identifier types (all INTEGER here) and their name conversions.
+_OID_TYPES = ("OID", "REGCLASS", "REGTYPE", "REGNAMESPACE", "REGPROC", "REGPROCEDURE",
+              "REGROLE", "XID", "CID")
+_OID_IN = {"REGCLASS": "regclass_in", "REGTYPE": "regtype_in", "REGNAMESPACE": "regnamespace_in"}
+_OID_OUT = {"REGCLASS": "regclass_out", "REGTYPE": "regtype_out",
+            "REGNAMESPACE": "regnamespace_out"}
+
+
+def _oid_literal(node, bound: Expr, other: Expr) -> Expr:
+    """``c.oid = '16398'`` (psql's catalog queries): a quoted number compared with an
+    oid column of pg_catalog is that number, as PostgreSQL's oid input makes it."""
+    if isinstance(bound, Const) and bound.type == types.TEXT and isinstance(other, ColRef) \
+            and other.type == types.INTEGER and isinstance(bound.value, str) \
+            and bound.value.isdigit() and (other.name == "oid" or other.name.endswith(
+                ("relid", "oid", "namespace", "parent", "owner", "typid", "indid"))):
+        return Const(int(bound.value), types.INTEGER)
+    return bound
+
+
+def _object_identifier(to) -> str | None:
+    if isinstance(to, exp.ObjectIdentifier) or (
+            isinstance(to, exp.DataType) and to.this == exp.DataType.Type.USERDEFINED):
+        name = to.name.upper() if isinstance(to, exp.ObjectIdentifier) else \
+            to.sql(dialect=DIALECT).upper()
+        name = name.removeprefix("PG_CATALOG.")
+        return name if name in _OID_TYPES else None
+    return None
+
+
 class ExprBinder:
     def __init__(self, stmt, scope, *, aggregates: bool = False, windows: bool = False,
                  clause: str = "") -> None:
@@ -140,6 +169,9 @@ class ExprBinder:
                 node.expression.name.lower() in ("any", "all", "some")):
             return self.stmt.bind_quantified(self, node)
         left, right = self.bind(node.this), self.bind(node.expression)
+        if name in ("eq", "ne", "lt", "le", "gt", "ge"):
+            left, right = _oid_literal(node.this, left, right), _oid_literal(node.expression,
+                                                                              right, left)
         return self.call(name, [left, right], node)
 
     def _Neg(self, node: exp.Neg) -> Expr:
@@ -241,6 +273,15 @@ class ExprBinder:
 
     def _cast(self, node: exp.Cast) -> Expr:
         from ...exec.functions.cast import castable
+        object_id = _object_identifier(node.to)
+        if object_id is not None:                  # x::regclass, x::oid (catalog queries)
+            return self._object_id_cast(object_id, node)
+        inner = node.this
+        if isinstance(inner, exp.Cast) and _object_identifier(inner.to) in _OID_OUT and \
+                types.normalize_type_name(node.to.sql(dialect=DIALECT)) == types.TEXT:
+            # 'x'::regclass::text and oid::regtype::text give names, not numbers
+            return self.call(_OID_OUT[_object_identifier(inner.to)],
+                             [self._object_id_cast(_object_identifier(inner.to), inner)], node)
         arg = self.bind(node.this)
         target = types.normalize_type_name(node.to.sql(dialect=DIALECT))
         if isinstance(arg, Const) and arg.type == types.TEXT and arg.value is not None:
@@ -258,6 +299,19 @@ class ExprBinder:
         return fold(Cast(arg, target))
 
     _TryCast = _Cast
+
+    def _object_id_cast(self, kind: str, node: exp.Cast) -> Expr:
+        """An object-identifier type is an INTEGER here; text converts through its name."""
+        arg = self.bind(node.this)
+        if isinstance(arg, Param) and arg.type in (types.UNKNOWN, types.NULL):
+            # $1::oid is a number; $1::regclass a relation name (asyncpg sends its type's text)
+            arg = Param(arg.slot, self.stmt.param_type(
+                arg.slot, types.TEXT if kind in _OID_IN else types.INTEGER))
+        if arg.type == types.TEXT and kind in _OID_IN:
+            return self.call(_OID_IN[kind], [arg], node)
+        if arg.type == types.TEXT:
+            return self._cast(exp.Cast(this=node.this, to=exp.DataType.build("BIGINT")))
+        return arg
 
     def _Case(self, node: exp.Case) -> Expr:
         subject = self.bind(node.this) if node.this is not None else None

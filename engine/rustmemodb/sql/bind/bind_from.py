@@ -100,7 +100,7 @@ def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNod
     name = item.name
     alias = item.alias_or_name
     if item.db and item.db != "public":          # information_schema.tables, ...
-        return _bind_virtual(item, _virtual_table(item), alias, parent)
+        return _bind_virtual(stmt, item, _virtual_table(item), alias, parent)
     cte = stmt.find_cte(name) if hasattr(stmt, "find_cte") and not item.db else None
     if cte is not None:
         refuse_sample(item, "WITH queries")
@@ -140,7 +140,7 @@ def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNod
     from ...catalog import searched_lookup
     vt = searched_lookup(name)                  # pg_catalog names need no qualification
     if vt is not None:
-        return _bind_virtual(item, vt, alias, parent)
+        return _bind_virtual(stmt, item, vt, alias, parent)
     if item.this.quoted and not item.db:
         from .bind_files import bind_file_name, file_format_of
         if file_format_of(name) is not None:          # DuckDB's FROM 'data/*.csv'
@@ -157,11 +157,17 @@ def _virtual_table(item: exp.Table):
     return vt
 
 
-def _bind_virtual(item: exp.Table, vt, alias: str, parent) -> tuple[LogicalNode, Scope]:
+def _bind_virtual(stmt, item: exp.Table, vt, alias: str,
+                  parent) -> tuple[LogicalNode, Scope]:
     from ...plan.logical import LogicalVirtualScan
     from .bind_sample import refuse_sample
     refuse_sample(item, "views")
-    plan = LogicalVirtualScan(list(vt.columns), vt.schema, vt.name, vt)
+    # current_database() and current_user as the catalog rows show them (pg_database...)
+    session = getattr(stmt, "session", None)
+    who = (getattr(session, "database_name", None), getattr(session, "user_name", None))
+    if any(who):
+        stmt.cacheable = False
+    plan = LogicalVirtualScan(list(vt.columns), vt.schema, vt.name, vt, who)
     alias_node = item.args.get("alias")
     if alias_node is not None and alias_node.columns:
         return _aliased(plan, alias, item, parent)

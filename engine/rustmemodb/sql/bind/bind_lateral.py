@@ -104,6 +104,11 @@ def bind_table_function(stmt, func, parent, column_name=None, ordinality: bool =
                  if func.args.get(k) is not None]
     elif isinstance(func, exp.Anonymous) and func.name.lower() == "generate_series":
         nodes = list(func.expressions)
+    elif isinstance(func, exp.Anonymous) and func.name.lower() == "pg_partition_ancestors" \
+            and len(func.expressions) == 1:
+        # psql's \d: no table is partitioned, so a relation's only ancestor is itself
+        oid = exp.Cast(this=func.expressions[0], to=exp.ObjectIdentifier(this="REGCLASS"))
+        nodes, column_name = [oid, oid.copy()], column_name or "relid"
     elif isinstance(func, exp.Anonymous) and func.name.lower() == "regexp_matches":
         return _bind_regexp_matches(stmt, func, parent, column_name, ordinality)
     else:

@@ -151,6 +151,8 @@ def output_name(e: exp.Expression) -> str:
         return output_name(e.this)
     if isinstance(e, exp.Anonymous):
         return e.name.lower()
+    if isinstance(e, exp.Dot) and isinstance(e.expression, exp.Func):
+        return output_name(e.expression)      # pg_catalog.version() is named version
     if isinstance(e, exp.Case):
         return "case"
     if isinstance(e, (exp.CurrentTimestamp,)):
@@ -172,6 +174,10 @@ def output_name(e: exp.Expression) -> str:
 
 
 def _type_output_name(dt: exp.DataType) -> str:
+    from .bind_expr import _object_identifier
+    oid_type = _object_identifier(dt)
+    if oid_type is not None:              # 'x'::regclass is named regclass
+        return oid_type.lower()
     name = types.normalize_type_name(dt.sql(dialect=DIALECT))
     return {"INTEGER": "int8", "FLOAT": "float8", "TEXT": "text", "BOOLEAN": "bool",
             "TIMESTAMP": "timestamp", "DATE": "date", "UUID": "uuid", "JSON": "jsonb",

@@ -16,6 +16,7 @@ from sqlglot import exp
 from ... import errors, types
 from ...plan.expr import AggCall, ColRef, Expr, OuterRef
 from ...plan.logical import LogicalNode
+from .bind_session_functions import SessionFunctions
 from .query_hooks import QueryHooks
 from .scope import Scope
 
@@ -36,7 +37,7 @@ class BoundStatement:
         return self.plan.columns if self.plan is not None and self.returns_rows else []
 
 
-class StatementBinder(QueryHooks):
+class StatementBinder(SessionFunctions, QueryHooks):
     def __init__(self, root, functions, replacement_scan=None, literal_slots=None) -> None:
         self.root = root
         # start offset -> (literal index, kind, raw text) of the statement's liftable

@@ -7,6 +7,8 @@ only forwards to its module so the features stay in their own files.
 """
 from __future__ import annotations
 
+from sqlglot import exp
+
 
 class QueryHooks:
     # ---- subqueries (bind_subquery.py) ------------------------------------------------
@@ -163,6 +165,18 @@ class QueryHooks:
         return bind_select_list_srf(self, binder, "srf_generate_series", args, node)
 
     bind_function_exploding_generate_series = bind_function_generate_series
+
+    def bind_function_generate_subscripts(self, binder, args, node):
+        """``generate_subscripts(arr, 1)``: 1 .. array_length(arr, 1), in the select list
+        (catalog queries pair it with ``unnest(indkey)`` to number key columns)."""
+        from ... import errors
+        from .bind_array import bind_select_list_srf
+        if len(args) != 2:
+            raise errors.undefined_function("function generate_subscripts with "
+                                            f"{len(args)} arguments does not exist")
+        length = exp.Anonymous(this="array_length", expressions=[args[0], args[1]])
+        return bind_select_list_srf(self, binder, "srf_generate_series",
+                                    [exp.Literal.number(1), length], node)
 
     # ---- set-returning functions in FROM and LATERAL (bind_lateral.py) --------------------
     def bind_table_function(self, func, parent, column_name=None, ordinality=False):

@@ -1,0 +1,477 @@
+"""``pg_catalog``: PostgreSQL's system catalogs, computed from the root, for client tools.
+
+SQLAlchemy's reflection, psql's backslash commands and JDBC metadata read these
+tables, so their column names follow PostgreSQL 15; the rows cover what the
+engine has (the ``public`` schema's tables, views, indexes and constraints, the
+engine's types, one database, the session's user). Columns no engine object can
+fill (storage parameters, ACLs, statistics) hold PostgreSQL's defaults or NULL;
+``pg_description`` and ``pg_sequence`` are empty. Object identifiers must stay the
+same for one object across statements (clients join on them and cache them), so
+a table's oid is derived from its name (``relation_oid``), not from its
+position; names OIDs must not collide with the fixed ones below 16384.
+pg_catalog is on every search path: ``pg_class`` resolves unqualified.
+"""
+from __future__ import annotations
+
+import zlib
+
+from .. import types
+from .pg_types import pg_type
+from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table
+
+SCHEMA = "pg_catalog"
+T, I, B, F = types.TEXT, types.INTEGER, types.BOOLEAN, types.FLOAT
+IA, TA = "INTEGER[]", "TEXT[]"
+
+NAMESPACES = {"pg_catalog": 11, "public": 2200, "information_schema": 13183}
+DATABASE_OID, ROLE_OID = 5, 10
+# classoid values: the pg_class oid of each catalog (PostgreSQL's fixed ones)
+CATALOG_OIDS = {"pg_class": 1259, "pg_namespace": 2615, "pg_constraint": 2606,
+                "pg_type": 1247, "pg_attribute": 1249, "pg_proc": 1255,
+                "pg_database": 1262, "pg_authid": 1260, "pg_index": 2610,
+                "pg_description": 2609, "pg_attrdef": 2604}
+
+# typname -> (oid, typlen, typcategory, array oid, element oid)
+TYPES = {
+    "bool": (16, 1, "B", 1000, 0), "bytea": (17, -1, "U", 1001, 0),
+    "char": (18, 1, "Z", 1002, 0), "name": (19, 64, "S", 1003, 0),
+    "int8": (20, 8, "N", 1016, 0), "int2": (21, 2, "N", 1005, 0),
+    "int2vector": (22, -1, "A", 1006, 21), "int4": (23, 4, "N", 1007, 0),
+    "regproc": (24, 4, "N", 1008, 0), "text": (25, -1, "S", 1009, 0),
+    "oid": (26, 4, "N", 1028, 0), "oidvector": (30, -1, "A", 1013, 26),
+    "json": (114, -1, "U", 199, 0), "float4": (700, 4, "N", 1021, 0),
+    "float8": (701, 8, "N", 1022, 0), "unknown": (705, -2, "X", 0, 0),
+    "bpchar": (1042, -1, "S", 1014, 0), "varchar": (1043, -1, "S", 1015, 0),
+    "date": (1082, 4, "D", 1182, 0), "time": (1083, 8, "D", 1183, 0),
+    "timestamp": (1114, 8, "D", 1115, 0), "timestamptz": (1184, 8, "D", 1185, 0),
+    "interval": (1186, 16, "T", 1187, 0), "numeric": (1700, -1, "N", 1231, 0),
+    "regclass": (2205, 4, "N", 2210, 0), "regtype": (2206, 4, "N", 2211, 0),
+    "uuid": (2950, 16, "U", 2951, 0), "jsonb": (3802, -1, "U", 3807, 0),
+}
+# array types: (oid, name, element oid)
+ARRAYS = {arr: ("_" + name, oid) for name, (oid, _, _, arr, _) in TYPES.items() if arr}
+TYPE_OIDS = {name: row[0] for name, row in TYPES.items()}
+TYPE_OIDS.update({name: oid for oid, (name, _) in ARRAYS.items()})
+TYPE_NAMES = {oid: name for name, oid in TYPE_OIDS.items()}
+# format_type()'s SQL spelling of a typname
+SQL_NAMES = {"int8": "bigint", "int4": "integer", "int2": "smallint", "float8": "double precision",
+             "float4": "real", "bool": "boolean", "varchar": "character varying",
+             "bpchar": "character", "timestamp": "timestamp without time zone",
+             "timestamptz": "timestamp with time zone", "time": "time without time zone",
+             "char": '"char"'}
+
+
+def type_oid(sql_type: str) -> int:
+    """The pg_type oid of an engine type (arrays included)."""
+    return TYPE_OIDS.get(pg_type(sql_type).udt_name, TYPE_OIDS["text"])
+
+
+def format_type(oid: int | None, typmod: int | None = None) -> str | None:
+    if oid is None:
+        return None
+    name = TYPE_NAMES.get(oid)
+    if name is None:
+        return "???"
+    if name.startswith("_"):
+        return SQL_NAMES.get(name[1:], name[1:]) + "[]"
+    return SQL_NAMES.get(name, name)
+
+
+# oid -> relation name for every relation oid handed out (regclass::text reads it back);
+# bounded by the number of distinct relation names a process ever sees.
+RELATION_NAMES: dict[int, str] = {}
+
+
+def relation_oid(kind: str, name: str) -> int:
+    """A stable oid for a user object from its name: tables, views and indexes share one
+    name space (as in PostgreSQL, so ``'t'::regclass`` needs no kind), constraints and
+    defaults ("c", "d") have their own."""
+    if kind in ("r", "v", "i"):
+        if name in CATALOG_OIDS:
+            return CATALOG_OIDS[name]
+        oid = 16384 + zlib.crc32(name.encode()) % 2_000_000_000
+        RELATION_NAMES.setdefault(oid, name)
+        return oid
+    return 16384 + zlib.crc32(f"{kind}:{name}".encode()) % 2_000_000_000
+
+
+def regclass_in(text: str) -> int:
+    """``'name'::regclass``: the oid of a relation name (schema prefix and quotes dropped)."""
+    name = text.strip()
+    if name.isdigit():                      # '16398'::regclass is that oid
+        return int(name)
+    if "." in name:
+        name = name.rsplit(".", 1)[1]
+    return relation_oid("r", name.strip('"'))
+
+
+def regclass_out(oid: int) -> str:
+    for name, catalog_oid in CATALOG_OIDS.items():
+        if catalog_oid == oid:
+            return name
+    return RELATION_NAMES.get(oid, str(oid))
+
+
+def regtype_in(text: str) -> int | None:
+    """``to_regtype('name')``: a type's oid by its typname or SQL name, else NULL."""
+    name = text.strip().lower()
+    if name.startswith("pg_catalog."):
+        name = name[len("pg_catalog."):]
+    by_sql = {sql: typ for typ, sql in SQL_NAMES.items()}
+    return TYPE_OIDS.get(by_sql.get(name, name))
+
+
+def _table(name: str, columns: str, rows, typed: dict | None = None) -> None:
+    cols = tuple((c, (typed or {}).get(c, T)) for c in columns.split())
+    register_virtual_table(VirtualTable(SCHEMA, name, cols, rows), searched=True)
+
+
+def _typed(spec: str) -> dict:
+    """'I: a b; B: c' -> {a: INTEGER, b: INTEGER, c: BOOLEAN}."""
+    out = {}
+    for part in spec.split(";"):
+        kind, names = part.split(":")
+        for n in names.split():
+            out[n] = {"I": I, "B": B, "F": F, "IA": IA, "TA": TA}[kind.strip()]
+    return out
+
+
+def _relations(snap: CatalogSnapshot):
+    """(oid, name, relkind, table name, schema or None) of every user relation."""
+    for name, version in sorted(snap.root.tables.items()):
+        s = version.schema
+        yield relation_oid("r", name), name, "r", name, s
+        for u in s.uniques:
+            yield relation_oid("i", u.name), u.name, "i", name, s
+        for ix in s.indexes:
+            yield relation_oid("i", ix.name), ix.name, "i", name, s
+    for name, _ in sorted(snap.root.views.items()):
+        yield relation_oid("r", name), name, "v", name, None
+
+
+# ---- pg_namespace, pg_database, pg_roles ---------------------------------------------------
+
+def _namespaces(snap):
+    for name, oid in NAMESPACES.items():
+        yield oid, name, ROLE_OID, None
+
+
+_table("pg_namespace", "oid nspname nspowner nspacl", _namespaces, _typed("I: oid nspowner; TA: nspacl"))
+
+
+def _databases(snap):
+    yield (DATABASE_OID, snap.database, ROLE_OID, 6, "c", False, True, -1, 0, 0, 1663,
+           "C", "C", None, None, None)
+
+
+_table("pg_database", "oid datname datdba encoding datlocprovider datistemplate datallowconn "
+                      "datconnlimit datfrozenxid datminmxid dattablespace datcollate datctype "
+                      "daticulocale datcollversion datacl", _databases,
+       _typed("I: oid datdba encoding datconnlimit datfrozenxid datminmxid dattablespace; "
+              "B: datistemplate datallowconn; TA: datacl"))
+
+
+def _roles(snap):
+    yield (snap.user, True, True, True, True, True, False, -1, "********", None, True, None,
+           ROLE_OID)
+
+
+_table("pg_roles", "rolname rolsuper rolinherit rolcreaterole rolcreatedb rolcanlogin "
+                   "rolreplication rolconnlimit rolpassword rolvaliduntil rolbypassrls "
+                   "rolconfig oid", _roles,
+       _typed("B: rolsuper rolinherit rolcreaterole rolcreatedb rolcanlogin rolreplication "
+              "rolbypassrls; I: rolconnlimit oid"))
+
+
+# ---- pg_class ------------------------------------------------------------------------------
+
+def _classes(snap):
+    # PostgreSQL enforces foreign keys with triggers on both tables; psql shows the
+    # "Foreign-key constraints" / "Referenced by" sections only when relhastriggers
+    referenced = {fk.ref_table for v in snap.root.tables.values() for fk in v.schema.foreign_keys}
+    for oid, name, kind, table, s in _relations(snap):
+        triggers = kind == "r" and s is not None and bool(s.foreign_keys or name in referenced)
+        natts = len(s.columns) if s is not None and kind == "r" else 0
+        if kind == "v":
+            natts = 0
+        has_index = kind == "r" and s is not None and bool(s.uniques or s.indexes)
+        checks = len(s.checks) if kind == "r" and s is not None else 0
+        am = 403 if kind == "i" else (2 if kind == "r" else 0)
+        yield (oid, name, NAMESPACES["public"], 0, 0, ROLE_OID, am, oid, 0, 0, -1.0, 0, 0,
+               has_index, False, "p", kind, natts, checks, False, triggers, False, False, False,
+               True, "d", False, 0, 0, 0, None, None, None)
+
+
+_table("pg_class", "oid relname relnamespace reltype reloftype relowner relam relfilenode "
+                   "reltablespace relpages reltuples relallvisible reltoastrelid relhasindex "
+                   "relisshared relpersistence relkind relnatts relchecks relhasrules "
+                   "relhastriggers relhassubclass relrowsecurity relforcerowsecurity "
+                   "relispopulated relreplident relispartition relrewrite relfrozenxid "
+                   "relminmxid relacl reloptions relpartbound", _classes,
+       {**_typed("I: oid relnamespace reltype reloftype relowner relam relfilenode "
+                 "reltablespace relpages relallvisible reltoastrelid relnatts relchecks "
+                 "relrewrite relfrozenxid relminmxid; B: relhasindex relisshared relhasrules "
+                 "relhastriggers relhassubclass relrowsecurity relforcerowsecurity "
+                 "relispopulated relispartition; TA: relacl reloptions"), "reltuples": F})
+
+
+# ---- pg_attribute, pg_attrdef ----------------------------------------------------------------
+
+def _attributes(snap):
+    for oid, name, kind, table, s in _relations(snap):
+        if s is None:
+            continue
+        key = set(s.primary_key.columns) if s.primary_key else set()
+        if kind == "r":
+            cols = [(i + 1, c.name, c.type, c.not_null or i in key, c.default_sql is not None)
+                    for i, c in enumerate(s.columns)]
+        else:
+            con = next((u for u in list(s.uniques) + list(s.indexes) if u.name == name), None)
+            cols = [(k + 1, s.columns[i].name, s.columns[i].type, False, False)
+                    for k, i in enumerate(con.columns)] if con else []
+        for num, col, sql_type, not_null, has_def in cols:
+            toid = type_oid(sql_type)
+            length = TYPES.get(TYPE_NAMES.get(toid, ""), (0, -1))[1]
+            yield (oid, col, toid, -1, length, num, 1 if sql_type.endswith("[]") else 0, -1, -1,
+                   length in (1, 2, 4, 8), "d", "p", "", not_null, has_def, False, "", "",
+                   False, True, 0, 100 if toid == 25 else 0, None, None, None, None)
+
+
+_table("pg_attribute", "attrelid attname atttypid attstattarget attlen attnum attndims "
+                       "attcacheoff atttypmod attbyval attalign attstorage attcompression "
+                       "attnotnull atthasdef atthasmissing attidentity attgenerated "
+                       "attisdropped attislocal attinhcount attcollation attacl attoptions "
+                       "attfdwoptions attmissingval", _attributes,
+       _typed("I: attrelid atttypid attstattarget attlen attnum attndims attcacheoff "
+              "atttypmod attinhcount attcollation; B: attbyval attnotnull atthasdef "
+              "atthasmissing attisdropped attislocal; TA: attacl attoptions attfdwoptions"))
+
+
+def _attrdefs(snap):
+    from .information_schema import column_default
+    for name, version in sorted(snap.root.tables.items()):
+        for i, c in enumerate(version.schema.columns):
+            if c.default_sql is not None:
+                yield (relation_oid("d", f"{name}.{c.name}"), relation_oid("r", name), i + 1,
+                       column_default(c.default_sql, c.type))
+
+
+# adbin holds the default's SQL text (PostgreSQL: a node tree), so pg_get_expr returns it.
+_table("pg_attrdef", "oid adrelid adnum adbin", _attrdefs, _typed("I: oid adrelid adnum"))
+
+
+# ---- pg_type ---------------------------------------------------------------------------------
+
+def _types(snap):
+    rows = [(oid, name, length, cat, arr, elem)
+            for name, (oid, length, cat, arr, elem) in TYPES.items()]
+    rows += [(oid, name, -1, "A", 0, elem) for oid, (name, elem) in ARRAYS.items()]
+    for oid, name, length, cat, arr, elem in sorted(rows):
+        yield (oid, name, NAMESPACES["pg_catalog"], ROLE_OID, length, length in (1, 2, 4, 8),
+               "b", cat, False, True, ",", 0, "-", elem, arr, "-", "-", "-", "-", "-", "-",
+               "-", "i", "p", False, 0, -1, 0, 100 if cat == "S" else 0, None, None, None)
+
+
+_table("pg_type", "oid typname typnamespace typowner typlen typbyval typtype typcategory "
+                  "typispreferred typisdefined typdelim typrelid typsubscript typelem typarray "
+                  "typinput typoutput typreceive typsend typmodin typmodout typanalyze "
+                  "typalign typstorage typnotnull typbasetype typtypmod typndims typcollation "
+                  "typdefaultbin typdefault typacl", _types,
+       _typed("I: oid typnamespace typowner typlen typrelid typelem typarray typbasetype "
+              "typtypmod typndims typcollation; B: typbyval typispreferred typisdefined "
+              "typnotnull; TA: typacl"))
+
+
+# ---- pg_index, pg_constraint -----------------------------------------------------------------
+
+def _indexes(snap):
+    for name, version in sorted(snap.root.tables.items()):
+        s = version.schema
+        for ix in list(s.uniques) + list(s.indexes):
+            primary = getattr(ix, "primary", False)
+            unique = primary or getattr(ix, "unique", True)
+            keys = [i + 1 for i in ix.columns]
+            yield (relation_oid("i", ix.name), relation_oid("r", name), len(keys), len(keys),
+                   unique, False, primary, False, True, False, True, False, True, True, False,
+                   keys, [0] * len(keys), [0] * len(keys), " ".join("0" for _ in keys), None,
+                   None)
+
+
+_table("pg_index", "indexrelid indrelid indnatts indnkeyatts indisunique indnullsnotdistinct "
+                   "indisprimary indisexclusion indimmediate indisclustered indisvalid "
+                   "indcheckxmin indisready indislive indisreplident indkey indcollation "
+                   "indclass indoption indexprs indpred", _indexes,
+       _typed("I: indexrelid indrelid indnatts indnkeyatts; B: indisunique "
+              "indnullsnotdistinct indisprimary indisexclusion indimmediate indisclustered "
+              "indisvalid indcheckxmin indisready indislive indisreplident; "
+              "IA: indkey indcollation indclass"))
+# indkey/indclass are int2vector/oidvector in PostgreSQL; here INTEGER[] so that unnest()
+# and subscripts work. indoption keeps int2vector's text form ("0 0"), which clients split.
+
+_FK_ACTIONS = {"NO ACTION": "a", "RESTRICT": "r", "CASCADE": "c", "SET NULL": "n",
+               "SET DEFAULT": "d"}
+
+
+def _constraints(snap):
+    tables = snap.root.tables
+    for name, version in sorted(tables.items()):
+        s = version.schema
+        rel = relation_oid("r", name)
+        for u in s.uniques:
+            yield (relation_oid("c", u.name), u.name, NAMESPACES["public"],
+                   "p" if u.primary else "u", False, False, True, rel, 0,
+                   relation_oid("i", u.name), 0, 0, " ", " ", " ", True, 0, True,
+                   [i + 1 for i in u.columns], None, None)
+        for fk in s.foreign_keys:
+            ref = tables.get(fk.ref_table)
+            ref_keys = [ref.schema.position(c) + 1 for c in fk.ref_columns] if ref else None
+            yield (relation_oid("c", fk.name), fk.name, NAMESPACES["public"], "f", False, False,
+                   True, rel, 0, 0, 0, relation_oid("r", fk.ref_table),
+                   _FK_ACTIONS.get(fk.on_update, "a"), _FK_ACTIONS.get(fk.on_delete, "a"), "s",
+                   True, 0, True, [i + 1 for i in fk.columns], ref_keys, None)
+        for ck in s.checks:
+            yield (relation_oid("c", ck.name), ck.name, NAMESPACES["public"], "c", False, False,
+                   True, rel, 0, 0, 0, 0, " ", " ", " ", True, 0, False, None, None, ck.sql)
+
+
+_table("pg_constraint", "oid conname connamespace contype condeferrable condeferred "
+                        "convalidated conrelid contypid conindid conparentid confrelid "
+                        "confupdtype confdeltype confmatchtype conislocal coninhcount "
+                        "connoinherit conkey confkey conbin", _constraints,
+       _typed("I: oid connamespace conrelid contypid conindid conparentid confrelid "
+              "coninhcount; B: condeferrable condeferred convalidated conislocal "
+              "connoinherit; IA: conkey confkey"))
+
+
+# ---- settings, empty catalogs ----------------------------------------------------------------
+
+def _settings(snap):
+    from ..utility import _DEFAULT_SETTINGS
+    for name, value in sorted(_DEFAULT_SETTINGS.items()):
+        yield (name, value, None, "Ungrouped", "", None, "user", "string", "default", None,
+               None, None, value, value, None, None, False)
+
+
+_table("pg_settings", "name setting unit category short_desc extra_desc context vartype source "
+                      "min_val max_val enumvals boot_val reset_val sourcefile sourceline "
+                      "pending_restart", _settings,
+       _typed("I: sourceline; B: pending_restart"))
+
+
+def _empty(snap):
+    return iter(())
+
+
+_table("pg_description", "objoid classoid objsubid description", _empty,
+       _typed("I: objoid classoid objsubid"))
+_table("pg_sequence", "seqrelid seqtypid seqstart seqincrement seqmax seqmin seqcache seqcycle",
+       _empty, _typed("I: seqrelid seqtypid seqstart seqincrement seqmax seqmin seqcache; "
+                      "B: seqcycle"))
+_table("pg_inherits", "inhrelid inhparent inhseqno inhdetachpending", _empty,
+       _typed("I: inhrelid inhparent inhseqno; B: inhdetachpending"))
+
+
+def _am(snap):
+    yield 2, "heap", "heap_tableam_handler", "t"
+    yield 403, "btree", "bthandler", "i"
+    yield 405, "hash", "hashhandler", "i"
+
+
+_table("pg_am", "oid amname amhandler amtype", _am, _typed("I: oid"))
+
+
+def _collations(snap):
+    yield 100, "default", NAMESPACES["pg_catalog"], ROLE_OID, "d", True, -1, None, None, None, None
+    yield 950, "C", NAMESPACES["pg_catalog"], ROLE_OID, "c", True, -1, "C", "C", None, None
+
+
+_table("pg_collation", "oid collname collnamespace collowner collprovider collisdeterministic "
+                       "collencoding collcollate collctype colliculocale collversion",
+       _collations, _typed("I: oid collnamespace collowner collencoding; "
+                           "B: collisdeterministic"))
+
+
+# ---- definitions as text (pg_get_constraintdef, pg_get_indexdef) ---------------------------
+
+def constraint_defs(root) -> dict[int, str]:
+    """oid -> PostgreSQL's deparsed text of every constraint in ``root``."""
+    out = {}
+    for name, version in sorted(root.tables.items()):
+        s = version.schema
+        cols = lambda positions: ", ".join(s.columns[i].name for i in positions)  # noqa: E731
+        for u in s.uniques:
+            kind = "PRIMARY KEY" if u.primary else "UNIQUE"
+            out[relation_oid("c", u.name)] = f"{kind} ({cols(u.columns)})"
+        for fk in s.foreign_keys:
+            text = (f"FOREIGN KEY ({cols(fk.columns)}) REFERENCES {fk.ref_table}"
+                    f"({', '.join(fk.ref_columns)})")
+            if fk.on_update != "NO ACTION":
+                text += f" ON UPDATE {fk.on_update}"
+            if fk.on_delete != "NO ACTION":
+                text += f" ON DELETE {fk.on_delete}"
+            out[relation_oid("c", fk.name)] = text
+        for ck in s.checks:
+            out[relation_oid("c", ck.name)] = f"CHECK (({ck.sql}))"
+    return out
+
+
+def index_defs(root) -> dict[int, str]:
+    """index oid -> ``CREATE [UNIQUE] INDEX name ON public.t USING btree (cols)``."""
+    out = {}
+    for name, version in sorted(root.tables.items()):
+        s = version.schema
+        for ix in list(s.uniques) + list(s.indexes):
+            unique = getattr(ix, "primary", False) or getattr(ix, "unique", True)
+            method = "btree"
+            cols = ", ".join(s.columns[i].name for i in ix.columns)
+            out[relation_oid("i", ix.name)] = (f"CREATE {'UNIQUE ' if unique else ''}INDEX "
+                                              f"{ix.name} ON public.{name} USING {method} "
+                                              f"({cols})")
+    return out
+
+
+# pg_index.indclass holds 0 for every key column, so no operator class is ever looked up.
+_table("pg_opclass", "oid opcmethod opcname opcnamespace opcowner opcfamily opcintype "
+                     "opcdefault opckeytype", _empty,
+       _typed("I: oid opcmethod opcnamespace opcowner opcfamily opcintype opckeytype; "
+              "B: opcdefault"))
+
+
+def _tablespaces(snap):
+    yield 1663, "pg_default", ROLE_OID, None, None
+    yield 1664, "pg_global", ROLE_OID, None, None
+
+
+_table("pg_tablespace", "oid spcname spcowner spcacl spcoptions", _tablespaces,
+       _typed("I: oid spcowner; TA: spcacl spcoptions"))
+
+
+# Catalogs of features the engine does not have, empty but with PostgreSQL's columns so
+# that psql's \d queries (which join them) run.
+for _name, _cols, _spec in (
+        ("pg_policy", "oid polname polrelid polcmd polpermissive polroles polqual polwithcheck",
+         "I: oid polrelid; B: polpermissive; IA: polroles"),
+        ("pg_statistic_ext", "oid stxrelid stxname stxnamespace stxowner stxstattarget stxkeys "
+                             "stxkind stxexprs",
+         "I: oid stxrelid stxnamespace stxowner stxstattarget; IA: stxkeys; TA: stxkind"),
+        ("pg_publication", "oid pubname pubowner puballtables pubinsert pubupdate pubdelete "
+                           "pubtruncate pubviaroot",
+         "I: oid pubowner; B: puballtables pubinsert pubupdate pubdelete pubtruncate "
+         "pubviaroot"),
+        ("pg_publication_rel", "oid prpubid prrelid prqual prattrs",
+         "I: oid prpubid prrelid; IA: prattrs"),
+        ("pg_publication_namespace", "oid pnpubid pnnspid", "I: oid pnpubid pnnspid"),
+        ("pg_trigger", "oid tgrelid tgparentid tgname tgfoid tgtype tgenabled tgisinternal "
+                       "tgconstrrelid tgconstrindid tgconstraint tgdeferrable tginitdeferred "
+                       "tgnargs tgattr tgargs tgqual tgoldtable tgnewtable",
+         "I: oid tgrelid tgparentid tgfoid tgtype tgconstrrelid tgconstrindid tgconstraint "
+         "tgnargs; B: tgisinternal tgdeferrable tginitdeferred; IA: tgattr"),
+        ("pg_auth_members", "oid roleid member grantor admin_option",
+         "I: oid roleid member grantor; B: admin_option"),
+        ("pg_rewrite", "oid rulename ev_class ev_type ev_enabled is_instead ev_qual ev_action",
+         "I: oid ev_class; B: is_instead"),
+        ("pg_foreign_table", "ftrelid ftserver ftoptions", "I: ftrelid ftserver; TA: ftoptions"),
+        ("pg_partitioned_table", "partrelid partstrat partnatts partdefid partattrs partclass "
+                                 "partcollation partexprs",
+         "I: partrelid partnatts partdefid; IA: partattrs partclass partcollation")):
+    _table(_name, _cols, _empty, _typed(_spec))

@@ -1,0 +1,57 @@
+"""PostgreSQL's catalog helper functions, as client tools call them on ``pg_catalog``.
+
+``format_type``, ``to_regtype``, ``pg_table_is_visible``, ``pg_get_expr`` and the
+regclass/regtype conversions the binder uses for ``::regclass`` casts; the oids
+and names come from catalog/pg_catalog.py, so they agree with the virtual tables.
+Every user relation is in ``public``, which is on the search path, so every
+relation is visible.
+"""
+from __future__ import annotations
+
+from ... import types
+from ...catalog import pg_catalog as pgc
+from .registry import ScalarFunction, fixed
+
+I, T, B = types.INTEGER, types.TEXT, types.BOOLEAN
+
+
+def _format_type(oid, typmod=None):
+    return pgc.format_type(oid, typmod)
+
+
+def register(reg) -> None:
+    reg.add(ScalarFunction("format_type", fixed((I, I, T), (I, T)), None, _format_type,
+                           strict=False))
+    reg.add(ScalarFunction("to_regtype", fixed((T, I)), None, pgc.regtype_in))
+    reg.add(ScalarFunction("regtype_in", fixed((T, I)), None, pgc.regtype_in))
+    reg.add(ScalarFunction("regtype_out", fixed((I, T)), None, lambda o: pgc.format_type(o)))
+    reg.add(ScalarFunction("regclass_in", fixed((T, I)), None, pgc.regclass_in))
+    reg.add(ScalarFunction("regclass_out", fixed((I, T)), None, pgc.regclass_out))
+    reg.add(ScalarFunction("regnamespace_out", fixed((I, T)), None,
+                           lambda o: {v: k for k, v in pgc.NAMESPACES.items()}.get(o, str(o))))
+    reg.add(ScalarFunction("regnamespace_in", fixed((T, I)), None,
+                           lambda t: pgc.NAMESPACES.get(t.strip().strip('"'))))
+    for name in ("pg_table_is_visible", "pg_type_is_visible", "pg_function_is_visible",
+                 "pg_collation_is_visible"):
+        reg.add(ScalarFunction(name, fixed((I, B)), None, lambda oid: True))
+    reg.add(ScalarFunction("pg_get_expr", fixed((T, I, T), (T, I, B, T)), None,
+                           lambda expr, rel, pretty=False: expr))
+    # objects the engine never has (pg_statistic_ext, pg_trigger are empty): never called
+    # on a row, but the name must resolve for the query to bind
+    for name in ("pg_get_statisticsobjdef_columns", "pg_get_triggerdef", "pg_get_ruledef",
+                 "pg_get_viewdef"):
+        reg.add(ScalarFunction(name, fixed((I, T), (I, B, T)), None,
+                               lambda oid, pretty=False: None, strict=False))
+    # pg_description is empty: no object has a comment
+    reg.add(ScalarFunction("obj_description", fixed((I, T), (I, T, T)), None,
+                           lambda oid, catalog=None: None, strict=False))
+    reg.add(ScalarFunction("col_description", fixed((I, I, T)), None,
+                           lambda oid, column: None, strict=False))
+    reg.add(ScalarFunction("shobj_description", fixed((I, T, T)), None,
+                           lambda oid, catalog: None, strict=False))
+    reg.add(ScalarFunction("pg_relation_is_publishable", fixed((I, B), (T, B)), None,
+                           lambda rel: False))       # no publications exist
+    reg.add(ScalarFunction("pg_encoding_to_char", fixed((I, T)), None,
+                           lambda e: "UTF8" if e == 6 else ""))
+    reg.add(ScalarFunction("pg_get_serial_sequence", fixed((T, T, T)), None,
+                           lambda table, column: None, strict=False))

@@ -1,0 +1,137 @@
+"""``create_app(persist_app, prefix="/api", token=None) -> FastAPI``.
+
+Builds one router per collection registered on the PersistApp at call time
+(routes.py), the error handlers that turn every failure into an RFC 9457 problem
+(problems.py), an optional bearer-token check, and the OpenAPI 3.1 document at
+``{prefix}/_openapi.json`` with each collection's real JSON Schemas (openapi.py).
+"""
+from __future__ import annotations
+
+import hmac
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+
+from ...errors import Error
+from ..errors import ValidationError
+from .openapi import PROBLEM_SCHEMA, collection_components
+from .problems import (HTTPProblem, pointers_for, problem_response, request_id,
+                       status_of)
+from .routes import collection_router
+
+
+def create_app(app, prefix: str = "/api", *, token: str | None = None,
+               title: str = "rustmemodb persist") -> FastAPI:
+    """A FastAPI application serving every collection of ``app`` under ``prefix``."""
+    prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+    api = FastAPI(title=title, openapi_url=f"{prefix}/_openapi.json", docs_url="/docs",
+                  redoc_url=None)
+    dependencies = [Depends(_bearer(token))] if token else []
+    collections = dict(app._collections)
+    routers = [collection_router(coll, prefix, dependencies) for coll in collections.values()]
+    for router in routers:
+        api.include_router(router)
+    _install_error_handlers(api, routers)
+    _install_openapi(api, collections, routers, token is not None)
+
+    @api.middleware("http")
+    async def add_request_id(request: Request, call_next):
+        rid = request_id(request)
+        response = await call_next(request)
+        response.headers.setdefault("X-Request-Id", rid)
+        return response
+
+    api.state.persist_app = app
+    return api
+
+
+def _bearer(token: str):
+    expected = f"Bearer {token}".encode()
+
+    def check(request: Request) -> None:
+        given = request.headers.get("authorization", "").encode()
+        if not hmac.compare_digest(given, expected):
+            raise HTTPProblem(401, "Unauthorized", "a valid bearer token is required",
+                              sqlstate="28000", headers={"WWW-Authenticate": "Bearer"})
+    return check
+
+
+def _install_error_handlers(api: FastAPI, routers: list) -> None:
+    @api.exception_handler(HTTPProblem)
+    async def on_problem(request: Request, exc: HTTPProblem):
+        return problem_response(request, exc.status, exc.title, exc.detail,
+                                sqlstate=exc.sqlstate, errors=exc.errors, headers=exc.headers)
+
+    @api.exception_handler(Error)
+    async def on_engine_error(request: Request, exc: Error):
+        status, title = status_of(exc)
+        errors = pointers_for(exc) if isinstance(exc, ValidationError) else None
+        return problem_response(request, status, title, str(exc),
+                                sqlstate=getattr(exc, "sqlstate", None), errors=errors)
+
+    @api.exception_handler(RequestValidationError)
+    async def on_request_invalid(request: Request, exc: RequestValidationError):
+        errs = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errs):
+            return problem_response(request, 400, "Bad Request", "the body is not valid JSON",
+                                    sqlstate="22P02")
+        pointers = [{"pointer": "/" + "/".join(str(p) for p in e.get("loc", ())[1:]),
+                     "detail": e.get("msg", "")} for e in errs]
+        return problem_response(request, 422, "Unprocessable Content", "invalid request",
+                                sqlstate="22023", errors=pointers)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException):
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # Starlette names only the first partly matching route's methods; the
+            # collection path and its item path each have several routes.
+            matched = [r for router in routers for r in router.routes
+                       if r.matches(request.scope)[0] != Match.NONE]
+            # A literal path (``/c/_bulk``) wins over a template (``/c/{id}``).
+            literal = [r for r in matched if "{" not in r.path_format]
+            allowed = {m for r in (literal or matched) for m in (r.methods or ())}
+            if allowed:
+                headers["Allow"] = ", ".join(sorted(allowed))
+        return problem_response(request, exc.status_code, _title(exc.status_code),
+                                str(exc.detail), headers=headers)
+
+
+def _title(status: int) -> str:
+    from http import HTTPStatus
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _install_openapi(api: FastAPI, collections: dict, routers: list, secured: bool) -> None:
+    base = api.openapi
+
+    def openapi() -> dict:
+        if api.openapi_schema is not None:
+            return api.openapi_schema
+        doc = base()
+        # FastAPI deep-merges openapi_extra into what it derived from the ``Any`` body
+        # parameter (leaving its "title"); the declared request bodies replace it whole.
+        for route in (r for router in routers for r in router.routes):
+            extra = getattr(route, "openapi_extra", None) or {}
+            if "requestBody" in extra:
+                for method in route.methods:
+                    op = doc["paths"].get(route.path_format, {}).get(method.lower())
+                    if op is not None:
+                        op["requestBody"] = extra["requestBody"]
+        schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+        schemas["Problem"] = PROBLEM_SCHEMA
+        for coll in collections.values():
+            schemas.update(collection_components(coll))
+        if secured:
+            doc["components"]["securitySchemes"] = {"bearer": {"type": "http",
+                                                               "scheme": "bearer"}}
+            doc["security"] = [{"bearer": []}]
+        api.openapi_schema = doc
+        return doc
+
+    api.openapi = openapi

@@ -1,0 +1,82 @@
+"""``rustmemodb serve-rest``: serve the collections stored in a database directory.
+
+A database written by a Python program holds its collections' descriptions in
+``_persist_collections`` (field names, SQL types, required flags, unique fields), not
+the model classes, so the server re-attaches each collection with a ``CREATE TABLE``
+model built from that description: the same columns and checks by type, without
+the classes' own validators. (Re-attaching records that SQL model as the stored
+description; the program's next ``app.collection(name, Model)`` records its own again.)
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Sequence
+
+from ..schema import quote
+
+
+def attach_stored_collections(app) -> list[str]:
+    """Register every collection described in the database; returns their names."""
+    rows = app._read(lambda conn: conn.execute(
+        'SELECT "name", "schema_version", "model" FROM "_persist_collections" '
+        'ORDER BY "name"').fetchall())
+    names = []
+    for name, version, model in rows:
+        if name in app._collections:
+            names.append(name)
+            continue
+        cols = ", ".join(f"{quote(f)} {typ}" + (" NOT NULL" if required else "")
+                         for f, typ, required in model["fields"])
+        app.collection(name, f"CREATE TABLE {quote(name)} ({cols})",
+                       unique=[tuple(u) for u in model.get("unique", [])],
+                       schema_version=version)
+        names.append(name)
+    return names
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="rustmemodb serve-rest",
+        description="Serve the persist collections of a database directory as REST routes "
+                    "with an OpenAPI 3.1 document ({prefix}/_openapi.json, /docs).")
+    p.add_argument("--db", required=True, metavar="PATH",
+                   help="database directory (opened durable; its collections are served)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="TCP port (8000; 0 picks one)")
+    p.add_argument("--prefix", default="/api", help="URL prefix of the routes (/api)")
+    p.add_argument("--token", default=os.environ.get("RUSTMEMODB_REST_TOKEN"),
+                   help="require 'Authorization: Bearer TOKEN' (default: "
+                        "$RUSTMEMODB_REST_TOKEN, else no token)")
+    p.add_argument("--schemas", metavar="DIR", help="zero-code JSON Schema directory "
+                   "(not built yet: refused)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.schemas:
+        print("rustmemodb serve-rest: --schemas (zero-code JSON Schema collections, "
+              "issue 16) is not built yet.", file=sys.stderr)
+        return 2
+    try:
+        import uvicorn
+
+        from . import create_app
+    except ImportError as exc:
+        print(f"rustmemodb serve-rest needs the 'rest' extra (pip install "
+              f"'rustmemodb[rest]'): {exc}", file=sys.stderr)
+        return 2
+    from .. import PersistApp
+    app = PersistApp.open(args.db)
+    try:
+        names = attach_stored_collections(app)
+        api = create_app(app, args.prefix, token=args.token)
+        print(f"rustmemodb serve-rest: {len(names)} collection(s) "
+              f"({', '.join(names) or 'none'}) on http://{args.host}:{args.port}"
+              f"{api.openapi_url.rsplit('/', 1)[0]}", file=sys.stderr, flush=True)
+        uvicorn.run(api, host=args.host, port=args.port, log_level="warning")
+    finally:
+        app.close()
+    return 0

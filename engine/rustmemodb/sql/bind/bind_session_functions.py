@@ -1,0 +1,181 @@
+"""Functions that read or change the session: version(), current_setting(), set_config()...
+
+PostgreSQL clients ask these first (SQLAlchemy's connect sends ``select
+pg_catalog.version()`` and ``select current_schema()``; asyncpg and pgjdbc call
+``current_setting``/``set_config``). Their values live on the session
+(``Session.settings``, the user and database names the wire server passes), not
+in the function registry, so they bind here, as constants of the statement
+being bound, and mark it uncacheable so a cached plan never replays an old
+value. ``set_config`` applies its change when the statement is bound (PostgreSQL
+applies it when the row is computed; for the one-row SELECTs clients send the
+difference cannot be seen). Without a session (a view being bound for the
+catalog) the defaults answer.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ... import errors, types
+from ...plan.expr import Const
+
+VERSION = ("PostgreSQL 15.0 (rustmemodb) on x86_64-pc-linux-gnu, compiled by Python, "
+           "64-bit")
+DEFAULT_USER = "rustmemodb"
+DEFAULT_DATABASE = "rustmemodb"
+
+
+def _text(value: str | None) -> Const:
+    return Const(value, types.TEXT)
+
+
+def _constant_args(eb, arg_nodes: list, name: str, arity: tuple) -> list:
+    if len(arg_nodes) not in arity:
+        raise errors.undefined_function(f"function {name} with {len(arg_nodes)} arguments "
+                                        "does not exist")
+    values = []
+    for node in arg_nodes:
+        bound = eb.bind(node)
+        if not isinstance(bound, Const):
+            raise errors.not_supported(f"{name}() with a non-constant argument",
+                                       hint="Pass the setting name as a literal.")
+        values.append(bound.value)
+    return values
+
+
+class SessionFunctions:
+    """Mixed into StatementBinder: ``bind_function_<name>`` hooks (see ExprBinder)."""
+    session = None          # set by Session._binder; None for catalog-internal binds
+
+    def _session_value(self, attr: str, default: str) -> str:
+        self.cacheable = False
+        return getattr(self.session, attr, None) or default
+
+    def bind_function_version(self, eb, args, node):
+        _constant_args(eb, args, "version", (0,))
+        return _text(VERSION)
+
+    def bind_function_current_database(self, eb, args, node):
+        _constant_args(eb, args, "current_database", (0,))
+        return _text(self._session_value("database_name", DEFAULT_DATABASE))
+
+    def bind_function_current_catalog(self, eb, args, node):
+        return self.bind_function_current_database(eb, args, node)
+
+    def bind_function_current_schema(self, eb, args, node):
+        _constant_args(eb, args, "current_schema", (0,))
+        return _text("public")
+
+    def bind_function_current_user(self, eb, args, node):
+        _constant_args(eb, args, "current_user", (0,))
+        return _text(self._session_value("user_name", DEFAULT_USER))
+
+    bind_function_session_user = bind_function_current_user
+    bind_function_user = bind_function_current_user
+    bind_function_current_role = bind_function_current_user
+
+    def bind_function_pg_backend_pid(self, eb, args, node):
+        _constant_args(eb, args, "pg_backend_pid", (0,))
+        self.cacheable = False
+        return Const(int(getattr(self.session, "backend_pid", 0) or 0), types.INTEGER)
+
+    def bind_function_current_setting(self, eb, args, node):
+        from ...utility import all_settings, setting_value
+        self.cacheable = False
+        if args and not isinstance(eb.bind(args[0]), Const):
+            # current_setting($1): every setting's value as of now, picked at run time
+            # (an unknown name gives NULL here rather than 42704)
+            return eb.bind(exp.Case(this=exp.Cast(this=args[0], to=exp.DataType.build("TEXT")),
+                                    ifs=[exp.If(this=exp.Literal.string(k),
+                                                true=exp.Literal.string(v))
+                                         for k, v in all_settings(self.session).items()],
+                                    default=exp.Null()))
+        values = _constant_args(eb, args, "current_setting", (1, 2))
+        missing_ok = len(values) == 2 and bool(values[1])
+        value = setting_value(self.session, str(values[0]).lower())
+        if value is None and not missing_ok:
+            raise errors.sql_error("42704",
+                                   f'unrecognized configuration parameter "{values[0]}"')
+        return _text(value)
+
+    def bind_function_set_config(self, eb, args, node):
+        name, value, _is_local = _constant_args(eb, args, "set_config", (3,))
+        self.cacheable = False
+        if self.session is not None:
+            from ...utility import run_set
+            run_set(self.session, f"{name} = {value}")
+        return _text(None if value is None else str(value))
+
+    # definitions read from the root being bound (the snapshot of this statement)
+    def _lookup_by_oid(self, eb, args, name: str, defs: dict):
+        if not 1 <= len(args) <= 3:
+            raise errors.undefined_function(f"function {name} with {len(args)} arguments "
+                                            "does not exist")
+        self.cacheable = False
+        case = exp.Case(this=args[0], ifs=[
+            exp.If(this=exp.Literal.number(oid), true=exp.Literal.string(text))
+            for oid, text in defs.items()], default=exp.Null())
+        if not defs:
+            return Const(None, types.TEXT)
+        return eb.bind(case)
+
+    def bind_function_pg_get_constraintdef(self, eb, args, node):
+        from ...catalog.pg_catalog import constraint_defs
+        return self._lookup_by_oid(eb, args, "pg_get_constraintdef", constraint_defs(self.root))
+
+    def bind_function_pg_get_userbyid(self, eb, args, node):
+        from ...catalog.pg_catalog import ROLE_OID
+        user = self._session_value("user_name", DEFAULT_USER)
+        return self._lookup_by_oid(eb, args, "pg_get_userbyid", {ROLE_OID: user})
+
+    def bind_function_pg_get_indexdef(self, eb, args, node):
+        from ...catalog.pg_catalog import index_defs
+        return self._lookup_by_oid(eb, args[:1], "pg_get_indexdef", index_defs(self.root))
+
+    def bind_operator(self, eb, node: exp.Operator):
+        """``a OPERATOR(pg_catalog.~) b``, psql's spelling of built-in operators."""
+        op = str(node.args.get("operator") or "").replace(" ", "")
+        op = op.removeprefix("pg_catalog.")
+        left, right = _drop_default_collation(node.this), _drop_default_collation(node.expression)
+        negate = op.startswith("!") and op != "!="
+        make = _OPERATORS.get(op.lstrip("!") if negate else op)
+        if make is None:
+            raise errors.not_supported(f"operator OPERATOR({node.args.get('operator')})")
+        built = make(this=left, expression=right)
+        return eb.bind(exp.Not(this=built) if negate else built)
+
+    def bind_function_pg_partition_ancestors(self, eb, args, node):
+        """No table is partitioned: a relation's only ancestor is itself (one row)."""
+        from .bind_array import bind_select_list_srf
+        if len(args) != 1:
+            raise errors.undefined_function("function pg_partition_ancestors with "
+                                            f"{len(args)} arguments does not exist")
+        oid = exp.Cast(this=args[0], to=exp.ObjectIdentifier(this="REGCLASS"))
+        return bind_select_list_srf(self, eb, "srf_unnest", [exp.Array(expressions=[oid])],
+                                    node)
+
+    def bind_dot(self, eb, node: exp.Dot):
+        bound = bind_dot_function(eb, node)
+        if bound is None:
+            raise errors.not_supported(f"expression {node.sql(dialect='postgres')!r}")
+        return bound
+
+
+_OPERATORS = {"~": exp.RegexpLike, "~*": exp.RegexpILike, "~~": exp.Like, "~~*": exp.ILike,
+              "=": exp.EQ, "<>": exp.NEQ, "!=": exp.NEQ, "<": exp.LT, ">": exp.GT,
+              "<=": exp.LTE, ">=": exp.GTE, "+": exp.Add, "-": exp.Sub, "*": exp.Mul,
+              "/": exp.Div, "||": exp.DPipe}
+
+
+def _drop_default_collation(node):
+    """``x COLLATE pg_catalog.default`` is x: the default collation is the only one."""
+    if isinstance(node, exp.Collate) and node.expression.name.lower() in ("default", "c"):
+        return node.this
+    return node
+
+
+def bind_dot_function(eb, node: exp.Dot):
+    """``pg_catalog.f(...)``: PostgreSQL's built-ins live in pg_catalog, ours everywhere."""
+    if isinstance(node.this, exp.Identifier) and node.this.name.lower() == "pg_catalog" \
+            and isinstance(node.expression, exp.Func):
+        return eb.bind(node.expression)
+    return None

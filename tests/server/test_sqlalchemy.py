@@ -1,0 +1,114 @@
+"""SQLAlchemy 2 (psycopg dialect) against the wire server: connect, Core, reflection.
+
+SQLAlchemy's PostgreSQL dialect sends ``select pg_catalog.version()``,
+``select current_schema()``, ``show transaction isolation level`` and
+``show standard_conforming_strings`` on connect, then reflects tables through
+``pg_catalog`` queries (pg_class, pg_namespace, pg_attribute, pg_type,
+pg_constraint, pg_index, ``::regclass`` casts, ``format_type``). These tests
+use the real dialect, so every query is the one SQLAlchemy really sends.
+"""
+from __future__ import annotations
+
+import pytest
+
+sqlalchemy = pytest.importorskip("sqlalchemy")
+pytest.importorskip("psycopg")
+
+from sqlalchemy import (Column, Integer, MetaData, String, Table, create_engine,  # noqa: E402
+                        inspect, insert, select, text)
+
+
+@pytest.fixture
+def sa_engine(login):
+    eng = create_engine("postgresql+psycopg://{user}:{password}@{host}:{port}/{database}"
+                        .format(**login))
+    yield eng
+    eng.dispose()
+
+
+def test_connect_and_select_one(sa_engine):
+    with sa_engine.connect() as c:
+        assert c.execute(select(1)).scalar() == 1
+        assert sa_engine.dialect.server_version_info[:1] == (15,)
+        assert c.execute(text("select current_database()")).scalar() == "main"
+
+
+def test_core_insert_select(sa_engine):
+    md = MetaData()
+    t = Table("items", md, Column("id", Integer, primary_key=True), Column("name", String))
+    with sa_engine.begin() as c:
+        t.create(c)
+        c.execute(insert(t), [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}])
+    with sa_engine.connect() as c:
+        rows = c.execute(select(t.c.name).where(t.c.id > 1).order_by(t.c.id)).all()
+    assert [r.name for r in rows] == ["b"]
+
+
+def test_reflection(sa_engine, engine):
+    engine.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, score FLOAT)")
+    engine.execute("CREATE TABLE u (k TEXT)")
+    engine.commit()
+    insp = inspect(sa_engine)
+    assert insp.get_table_names() == ["t", "u"]
+    cols = insp.get_columns("t")
+    assert [c["name"] for c in cols] == ["id", "name", "score"]
+    assert [c["nullable"] for c in cols] == [False, False, True]
+    assert [type(c["type"]).__name__ for c in cols] == ["BIGINT", "TEXT", "DOUBLE_PRECISION"]
+    pk = insp.get_pk_constraint("t")
+    assert pk["constrained_columns"] == ["id"]
+    assert pk["name"] == "t_pkey"
+    assert insp.get_pk_constraint("u")["constrained_columns"] == []
+
+
+def test_reflect_into_metadata(sa_engine, engine):
+    engine.execute("CREATE TABLE r (a INTEGER PRIMARY KEY, b TEXT)")
+    engine.commit()
+    md = MetaData()
+    r = Table("r", md, autoload_with=sa_engine)
+    assert [c.name for c in r.columns] == ["a", "b"]
+    assert [c.name for c in r.primary_key.columns] == ["a"]
+
+
+def test_reflect_keys_indexes_views(sa_engine, engine):
+    engine.execute("CREATE TABLE p (id INTEGER PRIMARY KEY, code TEXT UNIQUE)")
+    engine.execute("CREATE TABLE c (id INTEGER PRIMARY KEY, "
+                   "pid INTEGER REFERENCES p(id) ON DELETE CASCADE, n INTEGER CHECK (n > 0))")
+    engine.execute("CREATE INDEX c_n ON c (n)")
+    engine.execute("CREATE VIEW v AS SELECT id FROM p")
+    engine.commit()
+    insp = inspect(sa_engine)
+    fks = insp.get_foreign_keys("c")
+    assert [(f["constrained_columns"], f["referred_table"], f["referred_columns"],
+             f["options"].get("ondelete")) for f in fks] == [(["pid"], "p", ["id"], "CASCADE")]
+    assert [(u["column_names"]) for u in insp.get_unique_constraints("p")] == [["code"]]
+    idx = {i["name"]: (i["column_names"], i["unique"]) for i in insp.get_indexes("c")}
+    assert idx == {"c_n": (["n"], False)}
+    assert [c["sqltext"] for c in insp.get_check_constraints("c")] == ["n > 0"]
+    assert insp.get_view_names() == ["v"]
+    assert insp.get_table_names() == ["c", "p"]
+
+
+def test_asyncpg_dialect_connects_and_reflects(login, engine):
+    pytest.importorskip("asyncpg")
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import create_async_engine
+    engine.execute("CREATE TABLE a (id INTEGER PRIMARY KEY, name TEXT)")
+    engine.commit()
+    url = "postgresql+asyncpg://{user}:{password}@{host}:{port}/{database}".format(**login)
+
+    async def run():
+        eng = create_async_engine(url)
+        try:
+            async with eng.connect() as c:
+                one = await c.scalar(select(1))
+                cols = await c.run_sync(lambda sc: inspect(sc).get_columns("a"))
+                pk = await c.run_sync(lambda sc: inspect(sc).get_pk_constraint("a"))
+            return one, cols, pk
+        finally:
+            await eng.dispose()
+
+    one, cols, pk = asyncio.run(run())
+    assert one == 1
+    assert [(c["name"], c["nullable"]) for c in cols] == [("id", False), ("name", True)]
+    assert pk["constrained_columns"] == ["id"]
