@@ -6,15 +6,18 @@ for a fixed time SELECT id, payload FROM bench WHERE id = k (80 %) or UPDATE ben
 payload = ... WHERE id = k (20 %), k uniform; autocommit.
 
     rustmemodb            embedded: threads on one in-memory database
+    rustmemodb (wire)     the same driver loop through psycopg to `rustmemodb.serve` (the
+                          PostgreSQL wire server, in this process's own server thread)
     sqlite3               the same driver loop, a WAL file database with synchronous=OFF (no
                           fsync, like the in-memory engine), a connection per thread
     postgresql (psycopg)  the same driver loop over the wire to a throwaway PostgreSQL 15
     pgbench               PostgreSQL's own C driver, same mix as a custom script (-c 4 -j 2)
 
 Reported: time per operation = 1 / throughput (so ratios read as everywhere in bench/:
-1.00x is the fastest) and, for the Python-driven engines, p50/p99 latency. The wire
-server of rustmemodb is not built yet (issue 14), so "rustmemodb over the wire" has no
-column; PostgreSQL runs only where its server binaries are installed.
+1.00x is the fastest) and, for the Python-driven engines, p50/p99 latency. PostgreSQL runs
+only where its server binaries are installed; the wire columns need psycopg. The wire
+server shares this process (and its GIL) with the four client threads, so its column is a
+lower bound on what a separate server process would do.
 """
 
 from __future__ import annotations
@@ -32,10 +35,12 @@ from typing import Iterator
 from bench.harness import Options, Report, attempt
 
 NAME = "loadtest"
-DESCRIPTION = "the rustmemodb load-test point SELECT/UPDATE mix: embedded, sqlite3, PostgreSQL, pgbench"
+DESCRIPTION = ("the rustmemodb load-test point SELECT/UPDATE mix: embedded, over the wire, "
+               "sqlite3, PostgreSQL, pgbench")
 PG_BIN = "/usr/lib/postgresql/15/bin"
-RUSTMEMODB, SQLITE, PG, PGBENCH = "rustmemodb", "sqlite3", "postgresql (psycopg)", "pgbench"
-ENGINES = (RUSTMEMODB, SQLITE, PG, PGBENCH)
+RUSTMEMODB, WIRE = "rustmemodb", "rustmemodb (wire)"
+SQLITE, PG, PGBENCH = "sqlite3", "postgresql (psycopg)", "pgbench"
+ENGINES = (RUSTMEMODB, WIRE, SQLITE, PG, PGBENCH)
 CONCURRENCY, READ_RATIO = 4, 80
 
 
@@ -163,6 +168,8 @@ def run(opts: Options) -> Report:
 
     if RUSTMEMODB in engines:
         record(RUSTMEMODB, lambda: lt.run(options()))
+    if WIRE in engines:
+        record(WIRE, lambda: _over_the_wire(lt, options))
     if SQLITE in engines:
         with tempfile.TemporaryDirectory(prefix="rmdb-bench-sqlite-") as d:
             record(SQLITE, lambda: _run_with(SqliteBackend(d), options()))
@@ -183,6 +190,20 @@ def run(opts: Options) -> Report:
                                          verbose=opts.verbose)
                     per_op.add(case, PGBENCH, value, err)
     return report
+
+
+def _over_the_wire(lt, options):
+    """The load test through psycopg against rustmemodb's own wire server."""
+    import rustmemodb
+    from rustmemodb.server import serve
+
+    conn = rustmemodb.connect()
+    server = serve(conn, host="127.0.0.1", port=0, auth="trust")
+    try:
+        return lt.run(options(dsn=f"postgresql://bench@127.0.0.1:{server.port}/main"))
+    finally:
+        server.close()
+        conn.close()
 
 
 def _missing():
