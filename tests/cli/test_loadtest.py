@@ -1,4 +1,5 @@
-"""`rustmemodb load-test`: every flag in embedded mode, and over the wire against PostgreSQL."""
+"""`rustmemodb load-test`: every flag in embedded mode, and over the wire against
+PostgreSQL and against rustmemodb's own wire server."""
 from __future__ import annotations
 
 import json
@@ -155,3 +156,25 @@ def test_over_the_wire_against_postgresql(capsys, pg_url):
     import psycopg
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT count(*), max(length(payload)) FROM bench").fetchone() == (1500, 16)
+
+
+def test_over_the_wire_against_rustmemodb_itself(capsys):
+    """The same flags through psycopg to rustmemodb's own wire server (issue 14)."""
+    pytest.importorskip("psycopg")
+    from rustmemodb.server import serve
+    conn = rustmemodb.connect()
+    server = serve(conn, host="127.0.0.1", port=0, users={"bench": "s3cret"})
+    try:
+        dsn = f"postgresql://bench:s3cret@127.0.0.1:{server.port}/main"
+        r = run_json(capsys, "--dsn", dsn, "--duration-secs", "0.5", "--rows", "1200",
+                     "--concurrency", "2", "--read-ratio", "50", "--payload-size", "12",
+                     "--sample-max", "40")
+        assert r["mode"].startswith("wire postgresql://") and "s3cret" not in r["mode"]
+        assert r["error_ops"] == 0 and r["read_ops"] > 0 and r["write_ops"] > 0
+        assert r["samples"] == 40
+        # the rows the workers wrote are in the served database itself
+        assert conn.execute("SELECT count(*), max(length(payload)) FROM bench").fetchone() \
+            == (1200, 12)
+    finally:
+        server.close()
+        conn.close()
