@@ -188,10 +188,7 @@ def _apply_ops(root: Root, ops: list) -> Root:
             _remember(rowid_map, name, op[3], ids[0] if ids else 0, len(ids))
             root = root.with_table(name, version)
         elif kind == "b":
-            data = read_arrow(op[2])
-            arrow = root.tables[name].schema.arrow_schema
-            if data.schema.names != arrow.names or data.schema.types != arrow.types:
-                raise ValueError(f'a bulk insert into "{name}" does not match its schema')
+            data = _logged_rows(root, name, op[2], "a bulk insert into")
             version, ids = root.tables[name].insert_arrow(data)
             _remember(rowid_map, name, op[3], int(ids[0]) if len(ids) else 0, len(ids))
             root = root.with_table(name, version)
@@ -203,23 +200,16 @@ def _apply_ops(root: Root, ops: list) -> Root:
             T.check_rows(root.tables[name].schema, op[3])
             version, done = root.tables[name].update_rows(
                 mapped, T.thaw_arrays(root.tables[name].schema, op[3]))
-            if len(done) != len(mapped):
-                raise data_corrupted(f'log replay: an update of table "{name}" names rows '
-                                     f'that do not exist')
+            _check_all_updated(name, done, mapped)
             root = root.with_table(name, version)
         elif kind == "U":
-            data = read_arrow(op[3])
-            arrow = root.tables[name].schema.arrow_schema
-            if data.schema.names != arrow.names or data.schema.types != arrow.types:
-                raise ValueError(f'a bulk update of "{name}" does not match its schema')
+            data = _logged_rows(root, name, op[3], "a bulk update of")
             mapped = np.asarray(_mapped_ids(rowid_map, name, op[2]), np.int64)
             if len(mapped) != data.num_rows:
                 raise ValueError(f'a bulk update of "{name}" has {len(mapped)} rowids for '
                                  f'{data.num_rows} rows')
             version, done, _ = root.tables[name].update_arrow(mapped, data)
-            if len(done) != len(mapped):
-                raise data_corrupted(f'log replay: an update of table "{name}" names rows '
-                                     f'that do not exist')
+            _check_all_updated(name, done, mapped)
             root = root.with_table(name, version)
         elif kind == "t":
             root = (root.without_table(name) if op[2] is None
@@ -230,6 +220,21 @@ def _apply_ops(root: Root, ops: list) -> Root:
         else:
             raise data_corrupted(f"unknown log op {kind!r}")
     return root
+
+
+def _logged_rows(root: Root, name: str, ipc: bytes, what: str):
+    """A logged Arrow batch of table ``name``'s rows, checked against its schema."""
+    data = read_arrow(ipc)
+    arrow = root.tables[name].schema.arrow_schema
+    if data.schema.names != arrow.names or data.schema.types != arrow.types:
+        raise ValueError(f'{what} "{name}" does not match its schema')
+    return data
+
+
+def _check_all_updated(name: str, done, mapped) -> None:
+    if len(done) != len(mapped):
+        raise data_corrupted(f'log replay: an update of table "{name}" names rows '
+                             f'that do not exist')
 
 
 # Inserted row ranges (private first rowid -> replayed first rowid), per table. A rebased
