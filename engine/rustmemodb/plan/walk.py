@@ -11,7 +11,7 @@ from .logical import LogicalNode, OnConflict
 def map_children(plan: LogicalNode, fn) -> LogicalNode:
     """``plan`` with each direct child node replaced by ``fn(child)`` (shared when unchanged)."""
     changes = None
-    for name in _init_fields(type(plan)):
+    for name in init_fields(type(plan)):
         v = getattr(plan, name)
         if isinstance(v, LogicalNode):
             nv = fn(v)
@@ -31,7 +31,7 @@ def nodes(plan: LogicalNode) -> Iterator[LogicalNode]:
 def expressions(plan: LogicalNode) -> Iterator[Expr]:
     """Every expression node (recursively) held by any plan node of the tree."""
     for node in nodes(plan):
-        for name in _init_fields(type(node)):
+        for name in init_fields(type(node)):
             yield from _exprs_in(getattr(node, name))
 
 
@@ -64,7 +64,8 @@ _ATOM_TYPES = frozenset({"str", "int", "bool", "float", "str | None", "int | Non
                          "bool | None", "float | None", str, int, bool, float})
 
 
-def _init_fields(cls) -> tuple:
+def init_fields(cls) -> tuple:
+    """The dataclass fields of ``cls`` that may hold plan nodes or expressions."""
     names = _INIT_FIELDS.get(cls)
     if names is None:
         # A node's output columns are (name, type) pairs: never expressions.
@@ -95,7 +96,7 @@ def _map_in(value, fn):
     # Plan nodes, expressions (a subquery's plan included) and the records that hold
     # expressions (OnConflict, IndexLookup, ...), rebuilt only where something changed.
     changes = None
-    for name in _init_fields(cls):
+    for name in init_fields(cls):
         v = getattr(value, name)
         nv = _map_in(v, fn)
         if nv is not v:

@@ -41,7 +41,6 @@ class BoundCTE:
 def bind_with(stmt, node, with_, parent, body_binder=None) -> LogicalNode:
     """The CTEs of ``with_`` in scope while the rest of ``node`` is bound: by
     ``bind_query``, or by ``body_binder(node)`` for INSERT/UPDATE/DELETE."""
-    from ...optimize import optimize
     from .bind_select import bind_query
     recursive = bool(with_.args.get("recursive"))
     frame: dict = {}
@@ -61,7 +60,7 @@ def bind_with(stmt, node, with_, parent, body_binder=None) -> LogicalNode:
             if _reads_outer(plan):
                 raise errors.not_supported("a WITH query that reads columns of an enclosing "
                                            "query")
-            frame[name] = BoundCTE(name, plan.columns, optimize(plan, stmt.root))
+            frame[name] = BoundCTE(name, plan.columns, plan)   # optimized with the statement
         body = node.copy()
         body.set("with_" if "with_" in body.args else "with", None)
         if body_binder is not None:
