@@ -29,7 +29,9 @@ from sqlglot import exp
 from ... import errors, types
 from ...plan.expr import Cast, ColRef
 from ...storage.index import UniqueIndex
-from ...storage.schema import Column, ForeignKey, TableSchema, UniqueConstraint
+from ...storage.index_define import build_indexes
+from ...storage.root import owner_of_index, relation_exists
+from ...storage.schema import Column, ForeignKey, IndexDef, TableSchema, UniqueConstraint
 from ...storage.table import Chunk
 from ...storage.table import replace as evolve
 from ..parse import position_of
@@ -261,7 +263,6 @@ def _rename_in_sql(sql: str, old: str, new: str) -> str:
 def rename_table(txn, version, new: str) -> str:
     old = version.schema.name
     root = txn.working
-    from .bind_index import owner_of_index
     if new in root.tables or new in root.views or owner_of_index(root, new) is not None:
         raise errors.sql_error("42P07", f'relation "{new}" already exists')
     fks = tuple(_retarget(f, old, new) for f in version.schema.foreign_keys)
@@ -368,8 +369,6 @@ def _using_expr(stmt, schema, using, target: str, col):
 
 def rebuild_indexes_on(version, pos: int):
     """Indexes over column ``pos`` rebuilt from the (converted) live rows."""
-    from .bind_index import build_indexes
-    from ...storage.schema import IndexDef
     indexes, ordered = dict(version.indexes), dict(version.ordered)
     touched = {name: ix.columns for group in (version.indexes, version.ordered)
                for name, ix in group.items() if pos in ix.columns}
@@ -406,8 +405,6 @@ def add_constraint(stmt, txn, ctx, version, item, positions=None):
 
 
 def _add_unique(txn, version, u: UniqueConstraint):
-    from .bind_index import build_indexes, relation_exists
-    from ...storage.schema import IndexDef
     schema = version.schema
     if relation_exists(txn.working, u.name):
         raise errors.sql_error("42P07", f'relation "{u.name}" already exists')

@@ -166,9 +166,13 @@ class StatementBinder(SessionFunctions, QueryHooks):
         if isinstance(node, exp.Copy):
             from .bind_files import bind_copy
             return self._done("COPY", bind_copy(self, node), returns_rows=False)
-        kind, action = bind_ddl.bind_ddl(self, node)
-        return BoundStatement(kind, action=action, param_types=self.param_types, deps=self.deps,
-                              cacheable=False)
+        kind, bound = bind_ddl.bind_ddl(self, node)
+        self.cacheable = False     # DDL is bound again each time it runs
+        if isinstance(bound, LogicalNode):   # a plan/ddl.py node
+            return self._done(kind, bound, returns_rows=False)
+        # ALTER TABLE: an action fn(txn, ctx) run at execution (bind_alter.py)
+        return BoundStatement(kind, action=bound, param_types=self.param_types,
+                              deps=self.deps, cacheable=False)
 
     def _done(self, kind: str, plan: LogicalNode, returns_rows: bool) -> BoundStatement:
         self._collect_param_types(plan)
