@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Iterator
 
-from .expr import Expr
+from .expr import Expr, OuterRef, SubqueryExpr
 from .logical import LogicalNode, OnConflict
 
 
@@ -106,3 +106,21 @@ def _map_in(value, fn):
     if changes:
         value = dataclasses.replace(value, **changes)
     return fn(value) if isinstance(value, Expr) else value
+
+
+def reads_outer(plan: LogicalNode, level: int = 0) -> bool:
+    """Does ``plan`` read a column of a query enclosing it (an OuterRef reaching past
+    ``level`` nestings of subqueries)?"""
+    for f in dataclasses.fields(plan):
+        v = getattr(plan, f.name)
+        for x in (v if isinstance(v, (list, tuple)) else [v]):
+            for item in (x if isinstance(x, tuple) else [x]):
+                if isinstance(item, LogicalNode) and reads_outer(item, level):
+                    return True
+                if isinstance(item, Expr):
+                    for n in item.walk():
+                        if isinstance(n, OuterRef) and n.depth > level:
+                            return True
+                        if isinstance(n, SubqueryExpr) and reads_outer(n.plan, level + 1):
+                            return True
+    return False

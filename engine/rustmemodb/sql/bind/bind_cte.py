@@ -24,6 +24,7 @@ from sqlglot import exp
 from ... import errors
 from ...plan.logical import LogicalCTERef, LogicalNode, LogicalProject, LogicalRecursiveCTE
 from ...plan.expr import ColRef
+from ...plan.walk import reads_outer
 from ..parse import position_of
 
 
@@ -121,5 +122,4 @@ def _references(query, name: str) -> bool:
 
 
 def _reads_outer(plan: LogicalNode) -> bool:
-    from ...optimize.decorrelate_subqueries import _reads_outer_plan
-    return _reads_outer_plan(plan)
+    return reads_outer(plan)
