@@ -288,7 +288,8 @@ class Session:
                  autocommit: bool):
         """``run(ctx)`` once in ``txn``; on failure the statement leaves no trace and the
         error leaves as a DB-API error (an explicit transaction is marked failed)."""
-        ctx = ExecContext(txn, values, self.db.functions, self.cancel_event, analyze)
+        ctx = ExecContext(txn, values, self.db.functions, self.cancel_event, analyze,
+                          checks=self.db.checks)
         mark = txn.savepoint()
         try:
             return run(ctx)

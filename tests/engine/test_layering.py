@@ -47,7 +47,6 @@ REGISTRY = "the function registry (signatures and kernels) lives in exec/functio
 LIMITS = "statement limits (cancel, timeout, depth) live in exec/limits.py"
 FOLD = "constant folding at bind time evaluates through optimize/fold_constants"
 ALTER = "ALTER TABLE still binds to an action run at execution (bind_alter.py)"
-CHECKS = "CHECK expressions are bound at execution (exec/constraints.py)"
 CATALOG = "virtual catalog tables are bound/scanned across sql and catalog"
 AGG = "aggregate result types come from exec/operators/aggregate.py"
 EVAL = "values are evaluated at bind time with exec's expression kernels"
@@ -55,8 +54,6 @@ EVAL = "values are evaluated at bind time with exec's expression kernels"
 # (importing module, imported module) -> reason: upward edges present when this
 # check was added. Shrink it; never grow it.
 KNOWN_UPWARD = {
-    ("rustmemodb.exec.constraints", "rustmemodb.sql.bind.bind_constraints"): CHECKS,
-    ("rustmemodb.exec.constraints", "rustmemodb.sql.bind.binder"): CHECKS,
     ("rustmemodb.exec.operators.aggregate", "rustmemodb.sql.parse"): AGG,
     ("rustmemodb.optimize", "rustmemodb.exec.limits"): LIMITS,
     ("rustmemodb.optimize.fold_constants", "rustmemodb.exec.functions.cast"): EVAL,
@@ -97,7 +94,7 @@ KNOWN_UPWARD = {
 # was added, per core package (most hide a cycle between binder modules, or between
 # operators and the executor's dispatch). The count may only fall: lower it with
 # the fix.
-FUNCTION_LEVEL_BUDGET = {"sql": 195, "exec": 92, "storage": 4, "optimize": 2, "plan": 2,
+FUNCTION_LEVEL_BUDGET = {"sql": 195, "exec": 88, "storage": 4, "optimize": 2, "plan": 2,
                          "txn": 0}
 
 
