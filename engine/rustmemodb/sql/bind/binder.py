@@ -15,6 +15,7 @@ from sqlglot import exp
 
 from ... import errors, types
 from ...plan.expr import AggCall, ColRef, Expr, OuterRef
+from ...plan.ddl import DDL_NODES
 from ...plan.logical import LogicalNode
 from .bind_session_functions import SessionFunctions
 from .query_hooks import QueryHooks
@@ -31,6 +32,11 @@ class BoundStatement:
     cacheable: bool = True
     returns_rows: bool = False
     cast_slots: frozenset = frozenset()   # parameters written with an explicit CAST ($1::int)
+
+    @property
+    def ddl(self) -> bool:
+        """A catalog change: a plan/ddl.py node, or an ALTER TABLE action."""
+        return self.action is not None or isinstance(self.plan, DDL_NODES)
 
     @property
     def columns(self) -> list:
