@@ -49,7 +49,6 @@ ALLOWED = {
 REGISTRY = "the function registry (signatures and kernels) lives in exec/functions"
 LIMITS = "statement limits (cancel, timeout, depth) live in exec/limits.py"
 FOLD = "constant folding at bind time evaluates through optimize/fold_constants"
-ALTER = "ALTER TABLE still binds to an action run at execution (bind_alter.py)"
 CATALOG = "virtual catalog tables are bound/scanned across sql and catalog"
 AGG = "aggregate result types come from exec/operators/aggregate.py"
 EVAL = "values are evaluated at bind time with exec's expression kernels"
@@ -65,8 +64,6 @@ KNOWN_UPWARD = {
         "EXPLAIN shows the optimizer's row estimates",
     ("rustmemodb.plan.expr", "rustmemodb.exec.limits"): LIMITS,
     ("rustmemodb.plan.expr", "rustmemodb.exec.functions.registry"): REGISTRY,
-    ("rustmemodb.sql.bind.bind_alter", "rustmemodb.exec.constraints"): ALTER,
-    ("rustmemodb.sql.bind.bind_alter", "rustmemodb.exec.expr.vector"): ALTER,
     ("rustmemodb.sql.bind.bind_array", "rustmemodb.exec.functions.array"): REGISTRY,
     ("rustmemodb.sql.bind.bind_array", "rustmemodb.optimize.fold_constants"): FOLD,
     ("rustmemodb.sql.bind.bind_expr", "rustmemodb.exec.expr.row"): EVAL,
@@ -97,7 +94,7 @@ KNOWN_UPWARD = {
 # was added, per core package (most hide a cycle between binder modules, or between
 # operators and the executor's dispatch). The count may only fall: lower it with
 # the fix.
-FUNCTION_LEVEL_BUDGET = {"sql": 195, "exec": 88, "storage": 4, "optimize": 2, "plan": 2,
+FUNCTION_LEVEL_BUDGET = {"sql": 180, "exec": 88, "storage": 4, "optimize": 2, "plan": 2,
                          "txn": 0}
 
 

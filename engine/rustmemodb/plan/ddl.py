@@ -77,5 +77,96 @@ class LogicalDropIndex(LogicalNode):
     if_exists: bool = False
 
 
+@dataclass
+class LogicalAlterTable(LogicalNode):
+    """``ALTER TABLE``: ``steps`` apply in order to the table (renamed by a RenameTable
+    step). Each step carries the schema the table has after it, worked out by the
+    binder; the executor makes the data conform and checks it (NOT NULL, CHECK,
+    UNIQUE and FOREIGN KEY over existing rows, dependent objects)."""
+    table: str
+    steps: tuple
+    if_exists: bool = False
+
+    def describe(self) -> str:
+        return self.table
+
+
+# ---- ALTER TABLE steps ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AddColumn:
+    column: Any                  # storage.schema.Column (the last of ``schema``)
+    default: Any                 # the bound DEFAULT expression, or None (NULL)
+    schema: Any
+
+
+@dataclass(frozen=True)
+class DropColumn:
+    pos: int
+    name: str
+    cascade: bool
+    schema: Any
+
+
+@dataclass(frozen=True)
+class RenameColumn:
+    old: str
+    new: str
+    schema: Any
+
+
+@dataclass(frozen=True)
+class RenameTable:
+    new: str
+    schema: Any
+
+
+@dataclass(frozen=True)
+class SetSchema:
+    """A change of the schema alone (DROP NOT NULL, SET/DROP DEFAULT, DROP CHECK or
+    FOREIGN KEY): no data to check or convert."""
+    schema: Any
+
+
+@dataclass(frozen=True)
+class SetNotNull:
+    pos: int
+    schema: Any
+
+
+@dataclass(frozen=True)
+class ChangeType:
+    pos: int
+    expr: Any                    # the new value of the column, over the old row
+    schema: Any
+
+
+@dataclass(frozen=True)
+class AddUnique:
+    constraint: Any              # storage.schema.UniqueConstraint (PRIMARY KEY too)
+    schema: Any
+
+
+@dataclass(frozen=True)
+class AddCheck:
+    constraint: Any              # storage.schema.CheckConstraint
+    expr: Any                    # bound over the table's row
+    schema: Any
+
+
+@dataclass(frozen=True)
+class AddForeignKey:
+    constraint: Any              # storage.schema.ForeignKey
+    schema: Any
+
+
+@dataclass(frozen=True)
+class DropUnique:
+    constraint: Any
+    cascade: bool
+    schema: Any
+
+
 DDL_NODES = (LogicalCreateTable, LogicalCreateTableAs, LogicalDropTable, LogicalTruncate,
-             LogicalCreateView, LogicalDropView, LogicalCreateIndex, LogicalDropIndex)
+             LogicalCreateView, LogicalDropView, LogicalCreateIndex, LogicalDropIndex,
+             LogicalAlterTable)

@@ -4,8 +4,7 @@ Names, types, constraints and defaults are resolved and checked here; nothing is
 changed: the executor applies the node inside the statement's transaction
 (exec/operators/ddl.py), which checks existence against the transaction's own
 catalog. Index and ALTER TABLE statements are delegated to hooks
-(``bind_create_index``, ``bind_alter``) of the binder; ALTER TABLE still binds to
-an action run at execution (bind_alter.py).
+(``bind_create_index``, ``bind_alter``) of the binder.
 """
 from __future__ import annotations
 

@@ -9,7 +9,6 @@ stale). ``bind_statement`` dispatches on the statement class to the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
 
 from sqlglot import exp
 
@@ -25,8 +24,7 @@ from .scope import Scope
 @dataclass
 class BoundStatement:
     kind: str                         # SELECT, INSERT, UPDATE, DELETE, CREATE TABLE, ...
-    plan: LogicalNode | None = None   # for queries and DML
-    action: Callable | None = None    # for DDL: fn(txn, ctx) -> None
+    plan: LogicalNode | None = None   # queries, DML and DDL (plan/ddl.py) alike
     param_types: dict = field(default_factory=dict)
     deps: list = field(default_factory=list)    # [(kind, name, object)] for cache validation
     cacheable: bool = True
@@ -35,8 +33,8 @@ class BoundStatement:
 
     @property
     def ddl(self) -> bool:
-        """A catalog change: a plan/ddl.py node, or an ALTER TABLE action."""
-        return self.action is not None or isinstance(self.plan, DDL_NODES)
+        """A catalog change (a plan/ddl.py node)."""
+        return isinstance(self.plan, DDL_NODES)
 
     @property
     def columns(self) -> list:
@@ -172,13 +170,9 @@ class StatementBinder(SessionFunctions, QueryHooks):
         if isinstance(node, exp.Copy):
             from .bind_files import bind_copy
             return self._done("COPY", bind_copy(self, node), returns_rows=False)
-        kind, bound = bind_ddl.bind_ddl(self, node)
+        kind, plan = bind_ddl.bind_ddl(self, node)   # a plan/ddl.py node
         self.cacheable = False     # DDL is bound again each time it runs
-        if isinstance(bound, LogicalNode):   # a plan/ddl.py node
-            return self._done(kind, bound, returns_rows=False)
-        # ALTER TABLE: an action fn(txn, ctx) run at execution (bind_alter.py)
-        return BoundStatement(kind, action=bound, param_types=self.param_types,
-                              deps=self.deps, cacheable=False)
+        return self._done(kind, plan, returns_rows=False)
 
     def _done(self, kind: str, plan: LogicalNode, returns_rows: bool) -> BoundStatement:
         self._collect_param_types(plan)
