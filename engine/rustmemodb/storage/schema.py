@@ -46,6 +46,16 @@ class ForeignKey:
     on_delete: str = "RESTRICT"        # RESTRICT | CASCADE | SET NULL | NO ACTION
     on_update: str = "NO ACTION"       # the same, when the referenced key changes
 
+    def with_ref_column_renamed(self, table: str, old: str, new: str) -> "ForeignKey":
+        """This key after ``table``'s column ``old`` became ``new`` (ALTER ... RENAME)."""
+        if self.ref_table != table:
+            return self
+        return replace(self, ref_columns=tuple(new if c == old else c for c in self.ref_columns))
+
+    def with_ref_table_renamed(self, old: str, new: str) -> "ForeignKey":
+        """This key after table ``old`` became ``new`` (ALTER TABLE ... RENAME TO)."""
+        return self if self.ref_table != old else replace(self, ref_table=new)
+
 
 @dataclass(frozen=True)
 class IndexDef:

@@ -17,8 +17,6 @@ relation names (``42P07``) and dependent foreign keys (``2BP01``).
 """
 from __future__ import annotations
 
-import dataclasses
-
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -151,18 +149,11 @@ def _rename_column(txn, ctx, version, step: RenameColumn):
     table = version.schema.name
     for other, v in list(txn.working.tables.items()):
         if other != table and any(f.ref_table == table for f in v.schema.foreign_keys):
-            renamed = tuple(_rename_ref(f, table, step.old, step.new)
+            renamed = tuple(f.with_ref_column_renamed(table, step.old, step.new)
                             for f in v.schema.foreign_keys)
             txn.replace_table(other, v.with_schema(v.schema.with_(foreign_keys=renamed)))
     names = list(step.schema.names)
     return map_chunks(version, lambda b: b.rename_columns(names), step.schema)
-
-
-def _rename_ref(fk, table: str, old: str, new: str):
-    if fk.ref_table != table:
-        return fk
-    return dataclasses.replace(fk, ref_columns=tuple(new if c == old else c
-                                                     for c in fk.ref_columns))
 
 
 def _rename_table(txn, version, step: RenameTable) -> str:
@@ -174,8 +165,7 @@ def _rename_table(txn, version, step: RenameTable) -> str:
     txn.replace_table(new, version.with_schema(step.schema))
     for other, v in list(txn.working.tables.items()):
         if other != new and any(f.ref_table == old for f in v.schema.foreign_keys):
-            moved = tuple(dataclasses.replace(f, ref_table=new) if f.ref_table == old else f
-                          for f in v.schema.foreign_keys)
+            moved = tuple(f.with_ref_table_renamed(old, new) for f in v.schema.foreign_keys)
             txn.replace_table(other, v.with_schema(v.schema.with_(foreign_keys=moved)))
     return new
 

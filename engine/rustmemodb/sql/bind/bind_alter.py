@@ -25,7 +25,7 @@ from ...plan.ddl import (AddCheck, AddColumn, AddForeignKey, AddUnique, ChangeTy
                          DropUnique, LogicalAlterTable, RenameColumn, RenameTable, SetNotNull,
                          SetSchema)
 from ...plan.expr import Cast, ColRef
-from ...storage.schema import Column, ForeignKey, TableSchema
+from ...storage.schema import Column, TableSchema
 from ..parse import parse_one, position_of
 from .bind_constraints import check_expr
 from .bind_ddl import _column, _table_constraint
@@ -60,7 +60,7 @@ def _bind_action(stmt, schema: TableSchema, act, steps: list) -> TableSchema:
         return rename_column(schema, act.this.name, act.args["to"].name, steps)
     if isinstance(act, exp.AlterRename):
         new = act.this.name
-        fks = tuple(_retarget(f, schema.name, new) for f in schema.foreign_keys)
+        fks = tuple(f.with_ref_table_renamed(schema.name, new) for f in schema.foreign_keys)
         out = schema.with_(name=new, foreign_keys=fks)
         steps.append(RenameTable(new, out))
         return out
@@ -138,18 +138,10 @@ def rename_column(schema, old: str, new: str, steps: list) -> TableSchema:
     columns = tuple(Column(new, c.type, c.not_null, c.default_sql) if i == pos else c
                     for i, c in enumerate(schema.columns))
     checks = tuple(type(c)(c.name, _rename_in_sql(c.sql, old, new)) for c in schema.checks)
-    fks = tuple(rename_ref(f, schema.name, old, new) for f in schema.foreign_keys)
+    fks = tuple(f.with_ref_column_renamed(schema.name, old, new) for f in schema.foreign_keys)
     out = schema.with_(columns=columns, checks=checks, foreign_keys=fks)
     steps.append(RenameColumn(old, new, out))
     return out
-
-
-def rename_ref(fk: ForeignKey, table: str, old: str, new: str) -> ForeignKey:
-    """``fk`` with the referenced column ``old`` of ``table`` renamed ``new``."""
-    if fk.ref_table != table:
-        return fk
-    return dataclasses.replace(fk, ref_columns=tuple(new if c == old else c
-                                                     for c in fk.ref_columns))
 
 
 def _rename_in_sql(sql: str, old: str, new: str) -> str:
@@ -160,12 +152,6 @@ def _rename_in_sql(sql: str, old: str, new: str) -> str:
             return exp.column(new)
         return n
     return node.transform(swap).sql(dialect="postgres")
-
-
-def _retarget(fk: ForeignKey, old: str, new: str) -> ForeignKey:
-    if fk.ref_table != old:
-        return fk
-    return dataclasses.replace(fk, ref_table=new)
 
 
 # ---- ALTER COLUMN ---------------------------------------------------------------------------
