@@ -167,7 +167,7 @@ class Session:
             raise
 
     def _bind_text(self, ph, root, shape) -> Prepared:
-        from .optimize import optimize
+        from .optimize import FLAT, optimize
         from .sql.parse import parse_one
         ast = parse_one(ph.sql)
         tags = tag_slots(shape, ast) if shape is not None else None
@@ -180,7 +180,8 @@ class Session:
             # in GROUP BY and the select list no longer matches: bind with constants.
             tags = None
             bound = self._binder(root, None).bind_statement(ast)
-        plan = optimize(bound.plan, root) if bound.plan is not None else None
+        plan = None if bound.plan is None else \
+            optimize(bound.plan, root, disabled=frozenset() if bound.nested else FLAT)
         lifted = None
         if tags is not None and plan is not None:
             plan, lifted = parameterize(plan, shape, ph.count)

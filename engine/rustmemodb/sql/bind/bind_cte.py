@@ -44,6 +44,7 @@ def bind_with(stmt, node, with_, parent, body_binder=None) -> LogicalNode:
     ``bind_query``, or by ``body_binder(node)`` for INSERT/UPDATE/DELETE."""
     from .bind_select import bind_query
     recursive = bool(with_.args.get("recursive"))
+    stmt.nested = True
     frame: dict = {}
     stmt.ctes.append(frame)
     try:

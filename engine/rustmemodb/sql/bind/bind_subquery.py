@@ -103,6 +103,7 @@ def bind_subquery_plan(stmt, binder, query) -> tuple[LogicalNode, tuple]:
     """Bind ``query`` under the binder's scope; renumber its outer references. The
     plan is optimized with the statement's (optimize/optimize_subqueries.py)."""
     from .bind_select import bind_query
+    stmt.nested = True
     plan = bind_query(stmt, query, binder.scope)
     slots: dict[int, int] = {}
     plan = _renumber(plan, 0, slots)

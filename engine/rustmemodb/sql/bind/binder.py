@@ -30,6 +30,8 @@ class BoundStatement:
     cacheable: bool = True
     returns_rows: bool = False
     cast_slots: frozenset = frozenset()   # parameters written with an explicit CAST ($1::int)
+    # The plan holds subquery or WITH plans (optimize/optimize_subqueries.py has work).
+    nested: bool = False
 
     @property
     def ddl(self) -> bool:
@@ -56,6 +58,7 @@ class StatementBinder(SessionFunctions, QueryHooks):
         self.cacheable = True
         self.ctes: list[dict] = []     # stack of WITH scopes: name -> CTE binding
         self.file_root: str | None = None   # read_csv/COPY paths stay inside it (bind_files)
+        self.nested = False             # a subquery or WITH query was bound
 
     # ---- catalog access (records dependencies) -----------------------------------------
     def table(self, name: str, position: int | None = None):
@@ -178,7 +181,7 @@ class StatementBinder(SessionFunctions, QueryHooks):
         self._collect_param_types(plan)
         return BoundStatement(kind, plan=plan, param_types=self.param_types, deps=self.deps,
                               cacheable=self.cacheable, returns_rows=returns_rows,
-                              cast_slots=frozenset(self.cast_slots))
+                              cast_slots=frozenset(self.cast_slots), nested=self.nested)
 
     # ---- hooks for query features: WITH, set operations, DISTINCT ON, windows and
     # subqueries come from QueryHooks (query_hooks.py); the rest are stubs here.
