@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import errors
+from ..storage.table import rows_to_batch
 
 
 def not_null_violation(schema, col: int) -> errors.Error:
@@ -135,7 +136,6 @@ def check_constraints(txn, schema, rows=None, table=None, ctx=None) -> None:
 
 
 def _rows_table(rows, schema) -> pa.Table:
-    from ..storage.table import rows_to_batch
     return pa.Table.from_batches([rows_to_batch(rows, schema.arrow_schema)])
 
 

@@ -26,6 +26,7 @@ import os
 import pyarrow as pa
 
 from .. import errors, types
+from .functions.cast import from_text, to_text
 
 FORMATS = ("csv", "text", "parquet", "json")
 
@@ -225,7 +226,6 @@ def _split_text(line: str, delimiter: str) -> list[str]:
 
 
 def _read_text(path: str, columns, options) -> pa.Table:
-    from .functions.cast import from_text
     delimiter = options.get("delimiter", "\t")
     null = options.get("null", "\\N")
     skip = int(options.get("skip", 0)) + (1 if options.get("header", False) else 0)
@@ -265,7 +265,6 @@ def _read_text(path: str, columns, options) -> pa.Table:
 
 
 def _write_text(path: str, table: pa.Table, columns, options) -> None:
-    from .functions.cast import to_text
     delimiter = options.get("delimiter", "\t")
     null = options.get("null", "\\N")
 
@@ -344,7 +343,6 @@ _PG_NAMES = {types.INTEGER: "bigint", types.FLOAT: "double precision", types.BOO
 def _locate_csv_error(path, columns, options, fmt, exc) -> errors.Error:
     """Re-read as text to name the first value that does not fit (file, line, column)."""
     import pyarrow.csv as pcsv
-    from .functions.cast import from_text
     text = str(exc)
     if "Expected" in text and "columns" in text:
         return _malformed(path, exc)
@@ -414,7 +412,6 @@ def _fill_null_text(col, null: str):
 
 def _as_text_columns(table: pa.Table, columns) -> pa.Table:
     """Columns CSV cannot hold as such (arrays, intervals) become PostgreSQL's text form."""
-    from .functions.cast import to_text
     arrays = []
     for col, (_, t) in zip(table.columns, columns):
         if types.is_array(t) or t == types.INTERVAL:

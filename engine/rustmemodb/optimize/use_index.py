@@ -36,6 +36,7 @@ from ..plan.access import IndexLookup
 from ..plan.expr import Call, ColRef, Const, Expr, InList, Param, conjoin, conjuncts
 from ..plan.logical import LogicalLimit, LogicalNode, LogicalProject, LogicalScan, LogicalSort
 from .estimate import DEFAULT_BETWEEN, column_stats
+from ..exec.expr.row import try_compile_row
 
 _FLIP = {"eq": "eq", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
 ROW_FETCH_US = 1.0       # cost model, in µs
@@ -73,7 +74,6 @@ def is_key_expr(e: Expr) -> bool:
             return False
         if isinstance(n, Call) and (n.impl is None or n.impl.volatile or n.impl.row is None):
             return False
-    from ..exec.expr.row import try_compile_row
     return try_compile_row(e) is not None
 
 

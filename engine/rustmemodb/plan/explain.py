@@ -7,6 +7,7 @@ loops, time_ms, self_ms); ``to_text`` draws it as PostgreSQL-like indented lines
 from __future__ import annotations
 
 from ..plan import logical as L
+from ..optimize.estimate import estimate
 
 
 def describe(node: L.LogicalNode) -> tuple[str, str]:
@@ -80,7 +81,6 @@ def describe(node: L.LogicalNode) -> tuple[str, str]:
 
 
 def estimate_rows(node: L.LogicalNode, root) -> int | None:
-    from ..optimize.estimate import estimate
     try:
         return max(1, int(round(estimate(node, root))))
     except Exception:  # estimates are advisory; never fail EXPLAIN over them

@@ -23,6 +23,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Protocol
+from ..catalog.virtual import schema_names, table_names
+from ..errors import Error
+from .bind.binder import StatementBinder
+from .parse import parse_one
+from ..exec.operators.aggregate import AGGREGATE_TYPES
 
 
 @dataclass(frozen=True)
@@ -407,7 +412,6 @@ class DatabaseCatalog:
         self.extra_kind = extra_kind
 
     def relations(self) -> dict[str, str]:
-        from ..catalog.virtual import schema_names
 
         out = {name: "schema" for name in schema_names()}
         out.update({name: self.extra_kind for name in self.extra})
@@ -434,14 +438,10 @@ class DatabaseCatalog:
 
     def schema_relations(self, schema: str) -> list[str]:
         """The tables of a catalog schema (``information_schema``, ``pg_catalog``)."""
-        from ..catalog.virtual import table_names
 
         return table_names(schema)
 
     def _view_columns(self, view: Any) -> list[str]:
-        from ..errors import Error
-        from .bind.binder import StatementBinder
-        from .parse import parse_one
 
         try:
             plan = StatementBinder(self.root, self.database.functions).bind_statement(parse_one(view.sql)).plan
@@ -450,6 +450,5 @@ class DatabaseCatalog:
         return list(view.columns) + list(plan.names[len(view.columns):])
 
     def functions(self) -> list[str]:
-        from ..exec.operators.aggregate import AGGREGATE_TYPES  # built in, known to the binder by name
 
         return sorted(set(self.database.functions.names()) | set(AGGREGATE_TYPES))

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import types
+from ..plan.expr import Const, Param
+from ..plan.walk import map_expressions
 
 # Spans skipped as they are (comments, quoted identifiers, dollar quotes, $n
 # placeholders, E'' / B'' / X'' / N'' / U&'' strings), then the literals we lift.
@@ -136,8 +138,6 @@ def parameterize(plan, shape: Shape, base: int):
     A literal whose tag reached the plan with two different types (bound twice in
     two contexts) stays a constant and is pinned, like any literal the plan
     does not show."""
-    from ..plan.expr import Const, Param
-    from ..plan.walk import map_expressions
     seen: dict[int, set] = {}
     keep: set = set()
 

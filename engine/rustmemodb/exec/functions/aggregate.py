@@ -16,8 +16,11 @@ import statistics
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ... import types
+from ... import types, types as _t
 from .registry import ScalarFunction
+from ..expr.vector import map_rows
+from ..operators.aggregate import (AGGREGATE_TYPES, PYTHON_AGGREGATES, _MINMAX_TYPES,
+                                   ARROW_AGGREGATES)
 
 T, B, F, N = types.TEXT, types.BOOLEAN, types.FLOAT, types.NULL
 
@@ -159,26 +162,22 @@ def _pack_row(*args):
 
 
 def _pack_vector(*args):
-    from ..expr.vector import map_rows
     return map_rows(_pack_row, args, out_type=pa.large_string(), strict=False)
 
 
 def register(reg) -> None:
-    from ..operators.aggregate import AGGREGATE_TYPES, PYTHON_AGGREGATES
     AGGREGATE_TYPES.update({
         "string_agg": lambda ts: T if ts and ts[0] in (T, N) else None,
         "bool_and": lambda ts: B if ts and ts[0] in (B, N) else None,
         "bool_or": lambda ts: B if ts and ts[0] in (B, N) else None,
         "every": lambda ts: B if ts and ts[0] in (B, N) else None,
     })
-    from ..operators.aggregate import _MINMAX_TYPES
     for name in ("median", "quantile_cont"):
         AGGREGATE_TYPES[name] = lambda ts: F if ts and ts[0] in (types.INTEGER, F, N) else None
     AGGREGATE_TYPES["quantile_disc"] = lambda ts: ts[0] if ts and ts[0] in _MINMAX_TYPES \
         else (T if ts and ts[0] == N else None)
     PYTHON_AGGREGATES.update({"median": _quantile_cont, "quantile_cont": _quantile_cont,
                               "quantile_disc": _quantile_disc})
-    from ..operators.aggregate import ARROW_AGGREGATES
     ARROW_AGGREGATES.update({"median": _quantile_arrow, "quantile_cont": _quantile_arrow,
                              "quantile_disc": _quantile_arrow})
     for name in ("stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop"):
@@ -321,7 +320,6 @@ def grouped_int_bincount(aggregates, keys, inputs, columns):
         if col is None:
             return None
         out.append(col[groups] if isinstance(col, np.ndarray) else col.take(pa.array(groups)))
-    from ... import types as _t
     arrays = [c if isinstance(c, (pa.Array, pa.ChunkedArray)) else pa.array(c) for c in out]
     arrays = [c.cast(_t.arrow_type(t)) if c.type != _t.arrow_type(t) else c
               for c, (_, t) in zip(arrays, columns)]

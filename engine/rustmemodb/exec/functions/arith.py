@@ -17,6 +17,7 @@ from ..semantics import (arrow_errors, check_divisor, float_div_row, float_mod_r
                          int_div_row, int_mod_row, to_numpy, widen)
 from .datetime import resolve_add as _datetime_add, resolve_sub as _datetime_sub
 from .registry import ScalarFunction
+from ..expr.vector import map_rows
 
 I, F, TS, IV, N = types.INTEGER, types.FLOAT, types.TIMESTAMP, types.INTERVAL, types.NULL
 
@@ -229,7 +230,6 @@ def _vec_neg(a):
 
 def _temporal_vector(fn, *args):
     """Date/interval arithmetic row by row: Arrow has no month-aware kernels."""
-    from ..expr.vector import map_rows
     return map_rows(fn, args)
 
 

@@ -27,6 +27,12 @@ import pyarrow.compute as pc
 
 from ... import errors, types
 from .registry import ScalarFunction
+from .cast import from_text, to_text, format_float
+from .series import generate_series
+from ..expr.vector import map_rows
+from .ordered_set import register_aggregates as register_ordered_set
+from .aggregate import _sorted
+from ..operators.aggregate import AGGREGATE_TYPES, PYTHON_AGGREGATES
 
 N = types.NULL
 
@@ -35,7 +41,6 @@ N = types.NULL
 
 def parse_array_literal(text: str, element: str) -> list:
     """``'{1,2,NULL}'`` -> ``[1, 2, None]``, each element read as ``element``."""
-    from .cast import from_text
     s = text.strip()
     if not (s.startswith("{") and s.endswith("}")):
         raise _malformed(text, 'Array value must start with "{" or dimension information.')
@@ -86,7 +91,6 @@ def _malformed(text: str, detail: str) -> errors.Error:
 
 def format_array(values: list, element: str) -> str:
     """``[1, None]`` -> ``{1,NULL}``; text elements quoted where PostgreSQL quotes them."""
-    from .cast import to_text
     parts = []
     for v in values:
         if v is None:
@@ -132,7 +136,6 @@ def array_make(*args):
 
 
 def _row_series(start, stop, step=1):
-    from .series import generate_series
     return generate_series([start, stop, step], types.INTEGER).to_pylist()
 
 
@@ -201,7 +204,6 @@ def _vec_length(arr, dim):
     if isinstance(dim, pa.Scalar) and dim.as_py() == 1:
         lens = pc.list_value_length(arr).cast(pa.int64())
         return pc.if_else(pc.equal(lens, 0), pa.scalar(None, pa.int64()), lens)
-    from ..expr.vector import map_rows
     return map_rows(_row_length, [arr, dim], out_type=pa.int64())
 
 
@@ -267,7 +269,6 @@ def _row_to_string(lst, sep, null_text=None):
 
 
 def _text(v) -> str:
-    from .cast import format_float, to_text
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float):
@@ -377,7 +378,6 @@ def _array_and_element(ts):
 def register(reg) -> None:
     I, T, B = types.INTEGER, types.TEXT, types.BOOLEAN
     register_aggregates()
-    from .ordered_set import register_aggregates as register_ordered_set
     register_ordered_set()
 
     def make_type(ts):
@@ -471,7 +471,6 @@ def _array_agg(values, a):
         return _array_agg_distinct(values, a)
     if len(a.order_by) == 1 and getattr(a.args[0], "fn", None) != "agg_pack":
         return _sorted_by_value(values, *a.order_by[0][1:])
-    from .aggregate import _sorted
     packed = getattr(a.args[0], "fn", None) == "agg_pack"
     if a.order_by:
         if packed:
@@ -526,7 +525,6 @@ def _unpack(v, element):
 
 
 def register_aggregates() -> None:
-    from ..operators.aggregate import AGGREGATE_TYPES, PYTHON_AGGREGATES
     AGGREGATE_TYPES["array_agg"] = (lambda ts: types.array_of(ts[0] if ts[0] != N else types.TEXT)
                                     if len(ts) == 1 and not types.is_array(ts[0]) else None)
     PYTHON_AGGREGATES["array_agg"] = _array_agg

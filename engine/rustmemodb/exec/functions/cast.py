@@ -9,13 +9,13 @@ bind time by ``castable``.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ... import errors, types
+from ..expr.vector import map_rows
 
 I, F, T, B, D, TS, U, J, IV, N = (types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN,
                                   types.DATE, types.TIMESTAMP, types.UUID, types.JSON,
@@ -141,7 +141,6 @@ def cast_vector(value, src: str, dst: str):
     except pa.ArrowInvalid as exc:
         from ..semantics import translate
         raise translate(exc) from None
-    from ..expr.vector import map_rows
     return map_rows(lambda v: cast_row(_interval_in(v, src), src, dst), [value],
                     out_type=target)
 

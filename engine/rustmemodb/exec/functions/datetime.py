@@ -16,13 +16,13 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ... import errors, types
 from ..semantics import arrow_errors
 from .registry import ScalarFunction
+from ..expr.vector import map_rows
 
 I, F, T, D, TS, IV, N = (types.INTEGER, types.FLOAT, types.TEXT, types.DATE, types.TIMESTAMP,
                          types.INTERVAL, types.NULL)
@@ -277,7 +277,6 @@ def _vec_add(a, b, sign=1):
         if us is not None:
             ts = pc.cast(a, pa.timestamp("us")) if pa.types.is_date(ta) else a
             return pc.add_checked(ts, pa.scalar(sign * us, pa.duration("us")))
-    from ..expr.vector import map_rows
     return map_rows(_row_add if sign > 0 else _row_sub, [a, b] if sign > 0 else [a, b])
 
 

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from ... import errors, types
 from ..semantics import arrow_errors, round_half_away, round_half_away_row
 from .registry import ScalarFunction
+from ..expr.vector import map_rows
 
 I, F, N = types.INTEGER, types.FLOAT, types.NULL
 
@@ -197,7 +198,6 @@ def _exp_row(x):
 
 @arrow_errors
 def _power_vec(a, b):
-    from ..expr.vector import map_rows
     return map_rows(_power_row, [a, b], out_type=pa.float64())
 
 

@@ -10,6 +10,7 @@ import math
 from collections import Counter
 
 from ... import types
+from ..operators.aggregate import AGGREGATE_TYPES, PYTHON_AGGREGATES
 
 
 def _sorted(values: list, descending: bool) -> list:
@@ -65,7 +66,6 @@ def _mode(values, a):
 
 
 def register_aggregates() -> None:
-    from ..operators.aggregate import AGGREGATE_TYPES, PYTHON_AGGREGATES
     AGGREGATE_TYPES.update({
         "percentile_cont": lambda ts: types.FLOAT if ts and ts[0] in (
             types.INTEGER, types.FLOAT, types.NULL) else None,

@@ -34,6 +34,7 @@ import pyarrow as pa
 
 from ... import errors, types
 from .registry import ScalarFunction, fixed
+from ..expr.vector import map_rows
 
 T, I, B = types.TEXT, types.INTEGER, types.BOOLEAN
 
@@ -268,7 +269,6 @@ def _like_vector(ignore_case: bool):
                 import pyarrow.compute as pc
                 return pc.match_substring_regex(s, re2[0], ignore_case=re2[1])
         row = regexp_ilike if ignore_case else regexp_like
-        from ..expr.vector import map_rows
         return map_rows(row, (s, pattern) + ((flags,) if flags is not None else ()),
                         out_type=pa.bool_())
     return vec
@@ -317,7 +317,7 @@ def similar_to_regex(pattern: str, escape: str = "\\") -> re.Pattern:
     if len(escape) > 1:
         raise errors.sql_error("22025", "invalid escape string",
                                hint="Escape string must be empty or one character.")
-    out, i, n, depth = [], 0, len(pattern), 0
+    out, i, n = [], 0, len(pattern)
     while i < n:
         c = pattern[i]
         if escape and c == escape:
@@ -352,7 +352,6 @@ def similar_to(s: str, pattern: str, escape: str = "\\") -> bool:
 
 def _vector(row, out: pa.DataType):
     def vec(*args):
-        from ..expr.vector import map_rows
         return map_rows(row, args, out_type=out)
     return vec
 

@@ -21,6 +21,7 @@ from .. import limits
 from ...plan.logical import LogicalAggregate
 from ..expr.vector import as_array, evaluate
 from ..run import operator, run_plan
+from .join import hash_friendly
 
 I, F = types.INTEGER, types.FLOAT
 _MINMAX_TYPES = (types.INTEGER, types.FLOAT, types.TEXT, types.DATE, types.TIMESTAMP,
@@ -122,7 +123,6 @@ def group_key(values):
         values = pc.add(values, 0.0)
         if len(values) and pc.any(pc.is_nan(values)).as_py():
             values = pc.if_else(pc.is_nan(values), pa.scalar(float("nan"), values.type), values)
-    from .join import hash_friendly
     return hash_friendly(values)    # callers cast results back to the SQL type's Arrow type
 
 

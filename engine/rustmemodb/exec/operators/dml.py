@@ -21,11 +21,11 @@ import dataclasses
 import numpy as np
 import pyarrow as pa
 
-from ... import errors, types
+from ... import errors
 from ...plan.logical import (LogicalDelete, LogicalInsert, LogicalScan, LogicalUpdate,
                              LogicalValues)
 from ...storage.bulk_write import sorted_distinct
-from ...storage.table import TAIL_FREEZE
+from ...storage.table import TAIL_FREEZE, rows_to_batch
 from .. import constraints
 from ..expr.row import try_compile_row
 from ..expr.vector import as_array, evaluate
@@ -98,7 +98,6 @@ def _insert_rows(node: LogicalInsert, schema, rows: list[tuple], ctx) -> pa.Tabl
 
 
 def rows_to_table(rows: list[tuple], schema) -> pa.Table:
-    from ...storage.table import rows_to_batch
     return pa.Table.from_batches([rows_to_batch(rows, schema.arrow_schema)])
 
 

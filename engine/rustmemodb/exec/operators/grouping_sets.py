@@ -16,10 +16,10 @@ import pyarrow as pa
 
 from ... import types
 from ...plan.logical import LogicalAggregate
+from .aggregate import aggregate_keys
 
 
 def aggregate_sets(node: LogicalAggregate, keys, inputs, n: int, ctx) -> pa.Table:
-    from .aggregate import aggregate_keys
     ng = len(node.groups)
     real = [j for j, a in enumerate(node.aggregates) if a.fn != "grouping"]
     names = [c for c, _ in node.columns]

@@ -20,6 +20,7 @@ from ...plan.access import IndexLookup
 from ...storage.table import DELETED, rows_to_batch
 from ..expr.row import try_compile_row
 from ..expr.vector import evaluate
+from ...storage.index import NULL_KEY, TOP_KEY
 
 _NO_ROWS: list = []
 # Past this many rowids a chunk-wise numpy gather beats fetching row by row (measured
@@ -118,7 +119,6 @@ def rowids_for(lookup: IndexLookup, version, params, compiled=None):
 
 def _composite_range(index, lo, hi, lookup, with_nulls: bool):
     """A range on the first column of a composite key, via tuple prefixes."""
-    from ...storage.index import NULL_KEY, TOP_KEY
     lo_key = None if lo is None else ((lo,) if lookup.low_inc else (lo, TOP_KEY))
     if hi is not None:
         hi_key = (hi, TOP_KEY) if lookup.high_inc else (hi,)

@@ -36,6 +36,7 @@ from ...plan.logical import LogicalJoin
 from ..expr.vector import as_array, evaluate
 from ..run import operator, run_plan
 from ..semantics import hash_key
+from ...plan.expr import column_refs
 
 # Cross products are built this many output rows at a time (filtered joins).
 BLOCK_ROWS = 1 << 18   # pairs per block: small enough that interrupt acts within ~50 ms
@@ -250,7 +251,6 @@ def _residual(node, left, right, li, ri, ctx):
 
 def _condition_mask(node, left, right, li, ri, ctx) -> np.ndarray:
     """The join condition over the given pairs, NULL counting as false."""
-    from ...plan.expr import column_refs
     refs = column_refs(node.condition)
     nl = left.num_columns
     cols = []

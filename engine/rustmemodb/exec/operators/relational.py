@@ -11,11 +11,12 @@ import pyarrow.compute as pc
 
 from ... import errors, types
 from ...plan.logical import (LogicalDistinct, LogicalFilter, LogicalLimit, LogicalProject,
-                             LogicalSort)
+                             LogicalSort, LogicalSort as _Sort, LogicalCTERef, LogicalRecursiveCTE)
 from .. import limits
 from ..expr.vector import as_array, evaluate
 from ..semantics import sort_keys_for
 from ..run import operator, run_plan
+from .aggregate import group_key, _restore
 
 
 @operator(LogicalFilter)
@@ -127,7 +128,6 @@ def take_few(table: pa.Table, idx) -> pa.Table:
 
 @operator(LogicalLimit)
 def limit(node: LogicalLimit, ctx) -> pa.Table:
-    from ...plan.logical import LogicalSort as _Sort
     lim = _count(node.limit, ctx, "LIMIT")
     off = _count(node.offset, ctx, "OFFSET") or 0
     child = node.child
@@ -147,7 +147,6 @@ def limit(node: LogicalLimit, ctx) -> pa.Table:
 
 def _limited_cte(node):
     """The recursive CTE plan read row-for-row under ``node`` (through projections)."""
-    from ...plan.logical import LogicalCTERef, LogicalRecursiveCTE
     while isinstance(node, LogicalProject):
         node = node.child
     if isinstance(node, LogicalCTERef) and isinstance(getattr(node.cte, "plan", None),
@@ -176,12 +175,10 @@ def distinct(node: LogicalDistinct, ctx) -> pa.Table:
 def distinct_table(table: pa.Table) -> pa.Table:
     if table.num_rows <= 1:
         return table
-    from .aggregate import group_key
     names = table.column_names
     tmp = pa.Table.from_arrays([group_key(c) for c in table.columns],
                                names=[f"c{i}" for i in range(len(names))])
     out = tmp.group_by(tmp.column_names, use_threads=False).aggregate([])
     out = out.select(tmp.column_names)
-    from .aggregate import _restore
     cols = [_restore(c, f.type) for c, f in zip(out.columns, table.schema)]
     return pa.Table.from_arrays(cols, names=names)

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ... import types
 from ...plan.logical import LogicalSetOp
 from ..run import operator, run_plan
 from .relational import distinct_table
+from .join import hash_friendly
+from .aggregate import _restore
 
 
 @operator(LogicalSetOp)
@@ -37,7 +38,6 @@ def combine(kind: str, all_: bool, left: pa.Table, right: pa.Table) -> pa.Table:
     keys = [f"c{i}" for i in range(len(names))]
     tagged = pa.concat_tables([
         _tag(left, keys, 1, 0), _tag(right, keys, 0, 1)])
-    from .join import hash_friendly
     tagged = pa.Table.from_arrays([hash_friendly(c) for c in tagged.columns],
                                   names=tagged.column_names)
     counts = tagged.group_by(keys, use_threads=False).aggregate(
@@ -50,7 +50,6 @@ def combine(kind: str, all_: bool, left: pa.Table, right: pa.Table) -> pa.Table:
         copies = np.maximum(nl - nr, 0) if all_ else ((nl > 0) & (nr == 0)).astype(np.int64)
     idx = np.repeat(np.arange(len(copies), dtype=np.int64), copies)
     out = counts.select(keys).take(pa.array(idx))
-    from .aggregate import _restore
     cols = [_restore(c, f.type) for c, f in zip(out.columns, left.schema)]
     return pa.Table.from_arrays(cols, names=names)
 

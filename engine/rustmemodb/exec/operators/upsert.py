@@ -35,13 +35,13 @@ from ...storage.table import TAIL_FREEZE, rows_to_batch
 from .. import constraints
 from ..expr.row import try_compile_row
 from ..expr.vector import evaluate
+from .dml import _EMPTY, _returning, rows_to_table
 
 _MISSING = object()
 
 
 def upsert_rows(node: LogicalInsert, schema, rows: list[tuple], ctx) -> pa.Table:
     """Run the ON CONFLICT insert of ``rows`` (full rows in table column order)."""
-    from .dml import _EMPTY, _returning, rows_to_table
     oc = node.on_conflict
     txn = ctx.txn
     version = txn.working.tables[node.table]

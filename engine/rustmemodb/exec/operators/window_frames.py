@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from ... import errors, types
 from ..expr.vector import as_array, evaluate
+from .window import aggregate_input, _gather, _sparse_query, _const_arg
 
 
 def groups_bound(L, kind: str, k: int, is_start: bool) -> np.ndarray:
@@ -57,7 +58,6 @@ def compute_excluded(call, L, table, ctx, lo, hi):
     fn = call.fn
     if fn in ("first_value", "last_value", "nth_value"):
         return _nth(call, L, table, ctx, runs)
-    from .window import aggregate_input
     values, valid = aggregate_input(call, L, table, ctx)
     counts = sum(_run_sum(np.concatenate([[0], np.cumsum(valid, dtype=np.int64)]), s, e)
                  for s, e in runs)
@@ -91,7 +91,6 @@ def _run_sum(prefix: np.ndarray, start, end) -> np.ndarray:
 
 
 def _min_max(call, values, valid, runs, counts):
-    from .window import _gather, _sparse_query
     n = len(values)
     codes = pc.rank(values, sort_keys="ascending",
                     tiebreaker="dense").to_numpy(zero_copy_only=False).astype(np.int64)
@@ -112,7 +111,6 @@ def _min_max(call, values, valid, runs, counts):
 
 
 def _nth(call, L, table, ctx, runs):
-    from .window import _const_arg, _gather
     values = L.sorted(as_array(evaluate(call.args[0], table, ctx), L.n))
     lengths = [np.maximum(e - s + 1, 0) for s, e in runs]
     total = lengths[0] + lengths[1] + lengths[2]

@@ -20,6 +20,8 @@ from sqlglot import exp
 from ... import errors, types
 from ...plan.expr import AggCall, Const, make_call
 from ..parse import position_of
+from .bind_expr import ExprBinder
+from .bind_select import _explicit_nulls
 
 _NAMES = {exp.GroupConcat: "string_agg", exp.LogicalAnd: "bool_and", exp.LogicalOr: "bool_or",
           exp.Stddev: "stddev", exp.StddevSamp: "stddev_samp", exp.StddevPop: "stddev_pop",
@@ -74,7 +76,6 @@ def _check_allowed(binder, node) -> None:
 
 
 def _arg_binder(stmt, binder):
-    from .bind_expr import ExprBinder
     return ExprBinder(stmt, binder.scope, clause="aggregate function calls")
 
 
@@ -94,7 +95,6 @@ def ordered_body(node) -> tuple[exp.Expression, list, bool]:
 def ordered_arg(inner, value, order: list, distinct: bool) -> tuple:
     """``(arg, keys)`` of an aggregate with ORDER BY: the sort keys bound, and the value
     packed with them (``agg_pack``) when they are other expressions than the value."""
-    from .bind_select import _explicit_nulls
     keys = []
     for o in order:
         desc = bool(o.args.get("desc"))

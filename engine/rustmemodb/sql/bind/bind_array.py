@@ -14,11 +14,15 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors, types
-from ...plan.expr import AggCall, Call, Cast, Const, Expr, Param
+from ...plan.expr import AggCall, Call, Cast, Const, Expr, Param, SubqueryExpr
 from ...plan.logical import LogicalTableFunction
 from ..parse import position_of
 from .coerce import adapt, common_type
 from .scope import Scope
+from .bind_subquery import bind_subquery_plan
+from ...optimize.fold_constants import fold
+from .bind_aggregate_ext import _arg_binder, _check_allowed, ordered_arg, ordered_body
+from .bind_expr import ExprBinder
 
 _OPS = {exp.EQ: "eq", exp.NEQ: "ne", exp.LT: "lt", exp.LTE: "le", exp.GT: "gt", exp.GTE: "ge"}
 _OP_TEXT = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
@@ -44,8 +48,6 @@ def bind_array_constructor(stmt, binder, arg_nodes, node) -> Expr:
 
 def _array_subquery(stmt, binder, query, node) -> Expr:
     """``ARRAY(SELECT x ...)``: the subquery's one column as an array ('{}' for no rows)."""
-    from ...plan.expr import SubqueryExpr
-    from .bind_subquery import bind_subquery_plan
     body = query.this if isinstance(query, exp.Subquery) else query
     plan, correlated = bind_subquery_plan(stmt, binder, body)
     if len(plan.columns) != 1:
@@ -69,7 +71,6 @@ def _to(e: Expr, target: str) -> Expr:
 def _call(stmt, name: str, args: list) -> Expr:
     """A call typed by the registry without the pairwise literal adaptation of
     ``ExprBinder.call`` (which would turn a NULL beside an array into an array)."""
-    from ...optimize.fold_constants import fold
     fn, ret = stmt.functions.resolve(name, [a.type for a in args])
     return fold(Call(name, tuple(args), ret, fn))
 
@@ -145,7 +146,6 @@ def bind_array_quantified(stmt, binder, node: exp.Binary, quant: str, inner) -> 
 
 def bind_array_agg(stmt, binder, node: exp.ArrayAgg) -> AggCall:
     """``array_agg([DISTINCT] x [ORDER BY ...])``: NULL inputs are kept, as PostgreSQL."""
-    from .bind_aggregate_ext import _arg_binder, _check_allowed, ordered_arg, ordered_body
     _check_allowed(binder, node)
     inner = _arg_binder(stmt, binder)
     body, order, distinct = ordered_body(node)
@@ -193,7 +193,6 @@ def bind_select_list_srf(stmt, binder, name: str, arg_nodes, node) -> Expr:
 def bind_unnest(stmt, item: exp.Unnest, parent: Scope | None, alias_node=None,
                 ordinality=None):
     """``unnest(a [, b ...]) [WITH ORDINALITY] [AS t (x [, y ...] [, n])]`` in FROM."""
-    from .bind_expr import ExprBinder
     binder = ExprBinder(stmt, Scope(parent=parent), clause="FROM")
     args = [binder.bind(a) for a in item.expressions]
     for a, node in zip(args, item.expressions):

@@ -26,6 +26,8 @@ from ...plan.logical import LogicalCTERef, LogicalNode, LogicalProject, LogicalR
 from ...plan.expr import ColRef
 from ...plan.walk import reads_outer
 from ..parse import position_of
+from .bind_select import bind_query
+from .bind_setop import conform, unify_types
 
 
 @dataclass(eq=False)
@@ -42,7 +44,6 @@ class BoundCTE:
 def bind_with(stmt, node, with_, parent, body_binder=None) -> LogicalNode:
     """The CTEs of ``with_`` in scope while the rest of ``node`` is bound: by
     ``bind_query``, or by ``body_binder(node)`` for INSERT/UPDATE/DELETE."""
-    from .bind_select import bind_query
     recursive = bool(with_.args.get("recursive"))
     stmt.nested = True
     frame: dict = {}
@@ -77,8 +78,6 @@ def cte_plan(stmt, cte: BoundCTE) -> LogicalNode:
 
 
 def _bind_recursive(stmt, query, name, aliases, parent, frame) -> LogicalNode:
-    from .bind_select import bind_query
-    from .bind_setop import conform, order_and_limit, unify_types
     if not isinstance(query, exp.Union) or _references(query.this, name):
         raise errors.sql_error(
             "42P19", f'recursive query "{name}" does not have the form non-recursive-term '

@@ -28,6 +28,10 @@ from ...plan.logical import (LogicalCopyTo, LogicalFileScan, LogicalInsert, Logi
                              LogicalProject)
 from ..parse import position_of
 from .scope import Scope
+from ...exec import files
+from .bind_expr import ExprBinder
+from .bind_select import bind_query
+from .bind_insert import default_expr
 
 _READERS = {"read_csv": "csv", "read_csv_auto": "csv", "read_parquet": "parquet",
             "parquet_scan": "parquet", "read_json": "json", "read_json_auto": "json",
@@ -70,7 +74,6 @@ def bind_read_function(stmt, func, column_name=None) -> LogicalNode:
     if fmt == "json" and options.get("format") not in (None, "auto", "newline_delimited",
                                                        "array"):
         raise errors.sql_error("22023", f"unknown JSON format {options['format']!r}")
-    from ...exec import files
     if fmt == "csv":
         options.setdefault("header", True)       # as DuckDB's read_csv on a typical file
     stmt.cacheable = False
@@ -95,7 +98,6 @@ def file_format_of(name: str) -> str | None:
 
 def bind_file_name(stmt, name: str) -> LogicalNode:
     """``FROM 'file.csv'``: read_csv / read_parquet / read_json with default options."""
-    from ...exec import files
     fmt = file_format_of(name)
     options = {"header": True, "delimiter": "\t"} if name.lower().endswith(".tsv") else \
         ({"header": True} if fmt == "csv" else {})
@@ -121,7 +123,6 @@ def _paths(stmt, node) -> list[str]:
 
 
 def _const(stmt, node):
-    from .bind_expr import ExprBinder
     e = ExprBinder(stmt, Scope(), clause="file options").bind(node)
     if not isinstance(e, Const):
         raise errors.not_supported("a non-constant file option", position=position_of(node))
@@ -160,7 +161,6 @@ def _option_value(stmt, key: str, node):
 # ---- COPY -------------------------------------------------------------------------------------
 
 def bind_copy(stmt, node: exp.Copy) -> LogicalNode:
-    from ...exec import files
     stmt.cacheable = False
     targets = node.args.get("files") or []
     if len(targets) != 1 or not isinstance(targets[0], exp.Literal) or not targets[0].is_string:
@@ -206,7 +206,6 @@ def _flag(stmt, value):
 
 
 def _copy_source(stmt, target) -> LogicalNode:
-    from .bind_select import bind_query
     if isinstance(target, exp.Subquery):
         return bind_query(stmt, target.this, None)
     table = target.this if isinstance(target, exp.Schema) else target
@@ -218,7 +217,6 @@ def _copy_source(stmt, target) -> LogicalNode:
 
 
 def _copy_from(stmt, target, paths, fmt, options) -> LogicalInsert:
-    from .bind_insert import default_expr
     table_node = target.this if isinstance(target, exp.Schema) else target
     version = stmt.table(table_node.name, position_of(table_node))
     schema = version.schema
@@ -234,7 +232,6 @@ def _copy_from(stmt, target, paths, fmt, options) -> LogicalInsert:
     else:
         positions = list(range(len(schema.columns)))
     wanted = [(schema.columns[i].name, schema.columns[i].type) for i in positions]
-    from ...exec import files
     if fmt in ("csv", "text"):
         read_as = [(n, t if t in _DIRECT else types.TEXT) for n, t in wanted]
         options = dict(options, columns=read_as)

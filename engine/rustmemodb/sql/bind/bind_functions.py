@@ -13,15 +13,15 @@ import dataclasses
 from sqlglot import exp
 
 from ... import errors, types
-from ...exec import limits
-from ...plan.expr import Const, Param
+from ...plan.expr import Const, Param, Call
 from ..parse import position_of
+from ...optimize.fold_constants import fold
+from ...exec.functions.datetime import extract_type, field_name
+from .coerce import adapt
 
 
 def _call(binder, name, args, node):
     """A call without the binary-operator literal unification (keys stay TEXT)."""
-    from ...optimize.fold_constants import fold
-    from ...plan.expr import Call
     try:
         fn, ret = binder.stmt.functions.resolve(name, [a.type for a in args])
     except errors.Error as exc:
@@ -59,7 +59,6 @@ def bind_str_position(stmt, binder, args, node):
 
 
 def bind_extract(stmt, binder, args, node):
-    from ...exec.functions.datetime import extract_type, field_name
     f = node.this
     text = f.name if isinstance(f, (exp.Var, exp.Column, exp.Identifier)) else (
         f.this if isinstance(f, exp.Literal) else f.sql())
@@ -68,7 +67,6 @@ def bind_extract(stmt, binder, args, node):
 
 
 def bind_date_part(stmt, binder, args, node):
-    from ...exec.functions.datetime import field_name
     if len(args) != 2:
         raise errors.undefined_function("function date_part requires 2 arguments",
                                         position=position_of(node))
@@ -79,8 +77,6 @@ def bind_date_part(stmt, binder, args, node):
 
 
 def _date_part(binder, field, arg, node):
-    from ...exec.functions.datetime import extract_type
-    from .coerce import adapt
     if arg.type == types.TEXT and isinstance(arg, Const):
         arg = adapt(arg, types.TIMESTAMP)
     if isinstance(arg, Param) and arg.type == types.UNKNOWN:     # extract(year FROM $1)
@@ -102,7 +98,6 @@ def bind_date_trunc(stmt, binder, args, node):
         unit.this if isinstance(unit, exp.Literal) else None)
     u = Const(str(text).lower(), types.TEXT) if text is not None else binder.bind(unit)
     arg = binder.bind(node.this)
-    from .coerce import adapt
     arg = adapt(arg, types.TIMESTAMP) if isinstance(arg, Const) and arg.type == types.TEXT else arg
     return _call(binder, "date_trunc", [u, arg], node)
 
@@ -146,7 +141,6 @@ def _json_key(p):
 
 
 def _json_arg(binder, node, parent):
-    from .coerce import adapt
     doc = binder.bind(node)
     if isinstance(doc, Const) and doc.type == types.TEXT:
         doc = adapt(doc, types.JSON)

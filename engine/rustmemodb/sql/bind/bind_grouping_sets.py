@@ -26,6 +26,7 @@ from ... import errors, types
 from ...plan.expr import AggCall, Expr
 from ...plan.logical import LogicalAggregate, LogicalNode
 from ..parse import position_of
+from .bind_expr import ExprBinder
 
 MAX_SETS = 4096      # PostgreSQL: "too many grouping sets present (maximum 4096)"
 
@@ -95,7 +96,6 @@ def bind_grouping(stmt, binder, node: exp.Grouping) -> AggCall:
         where = f" in {binder.clause}" if binder.clause else " here"
         raise errors.sql_error("42803", f"grouping operations are not allowed{where}",
                                position=position_of(node))
-    from .bind_expr import ExprBinder
     inner = ExprBinder(stmt, binder.scope, clause="GROUPING")
     args = tuple(inner.bind(a) for a in node.expressions)
     if len(args) > 31:

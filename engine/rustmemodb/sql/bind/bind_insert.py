@@ -17,6 +17,7 @@ from ..parse import parse_one, position_of
 from .bind_expr import ExprBinder
 from .coerce import adapt
 from .scope import Scope
+from .bind_select import output_name
 
 
 def bind_insert(stmt, node: exp.Insert) -> LogicalInsert:
@@ -180,7 +181,6 @@ def bind_returning_in(stmt, node, scope: Scope):
     ret = node.args.get("returning")
     if ret is None:
         return None
-    from .bind_select import output_name
     binder = ExprBinder(stmt, scope, clause="RETURNING")
     exprs, cols = [], []
     for e in ret.expressions:

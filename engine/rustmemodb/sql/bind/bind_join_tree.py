@@ -17,10 +17,10 @@ from ...plan.expr import ColRef
 from ...plan.logical import LogicalNode, LogicalProject
 from ..parse import position_of
 from .scope import Scope
+from .bind_from import bind_from_item
 
 
 def bind_join_tree(stmt, item: exp.Subquery, parent: Scope | None) -> tuple[LogicalNode, Scope]:
-    from .bind_from import bind_from_item
     plan, scope = bind_from_item(stmt, item.this, parent)
     alias_node = item.args.get("alias")
     if alias_node is None or not alias_node.name:

@@ -18,12 +18,18 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors, types
-from ...plan.expr import ColRef, OuterRef, SubqueryExpr
+from ...plan.expr import ColRef, OuterRef, SubqueryExpr, Const, Param
 from ...plan.logical import (LogicalArrowScan, LogicalJoin, LogicalLateralJoin, LogicalNode,
                              LogicalTableFunction)
 from ...plan.walk import expressions
 from ..parse import position_of
 from .scope import Scope
+from .bind_from import _aliased, bind_from_item
+from .bind_expr import ExprBinder, _retype
+from .bind_subquery import _renumber
+from ...exec.functions.series import generate_series, series_type
+from .bind_files import bind_read_function, read_function_format
+from .coerce import adapt
 
 
 def is_lateral_item(item: exp.Expression) -> bool:
@@ -34,7 +40,6 @@ def is_lateral_item(item: exp.Expression) -> bool:
 def bind_lateral_item(stmt, item: exp.Expression, parent: Scope | None
                       ) -> tuple[LogicalNode, Scope]:
     """The right-hand item bound with ``parent`` (the left side's scope) visible."""
-    from .bind_from import _aliased, bind_from_item
     if isinstance(item, exp.Lateral):
         body = item.this
         if isinstance(body, exp.Subquery):
@@ -54,8 +59,6 @@ def bind_lateral_item(stmt, item: exp.Expression, parent: Scope | None
 def bind_lateral_join(stmt, left: LogicalNode, left_scope: Scope, join: exp.Join,
                       parent: Scope | None):
     """(plan, scope) for a join whose right item may read the left one."""
-    from .bind_expr import ExprBinder
-    from .bind_subquery import _renumber
     right, right_scope = bind_lateral_item(stmt, join.this, left_scope)
     side = (join.side or "").lower()
     scope = Scope(parent=parent)
@@ -94,9 +97,6 @@ def bind_table_function(stmt, func, parent, column_name=None, ordinality: bool =
     """``generate_series(start, stop [, step])`` (integers, or dates/timestamps by an
     interval). Constant arguments build the series once, here; otherwise (a column
     of a LATERAL left side, a parameter) it is a ``LogicalTableFunction``."""
-    from ...exec.functions.series import generate_series, series_type
-    from .bind_expr import ExprBinder
-    from .bind_files import bind_read_function, read_function_format
     if read_function_format(func) is not None:
         return bind_read_function(stmt, func, column_name)
     if isinstance(func, exp.ExplodingGenerateSeries):
@@ -123,7 +123,6 @@ def bind_table_function(stmt, func, parent, column_name=None, ordinality: bool =
     args = [_settle(a, element if i < 2 else a.type) for i, a in enumerate(args)]
     name = column_name or "generate_series"   # `FROM generate_series(..) g`: column g
     columns = [(name, element)] + ([("ordinality", types.INTEGER)] if ordinality else [])
-    from ...plan.expr import Const
     if all(isinstance(a, Const) for a in args) and not ordinality:
         import pyarrow as pa
         data = pa.table({name: generate_series([a.value for a in args], element)})
@@ -134,8 +133,6 @@ def bind_table_function(stmt, func, parent, column_name=None, ordinality: bool =
 def _bind_regexp_matches(stmt, func, parent, column_name, ordinality: bool):
     """``regexp_matches(s, pattern [, flags])`` in FROM: one TEXT[] column, a row per
     match (exec/functions/regex.regexp_matches_rows), none when an argument is NULL."""
-    from .bind_expr import ExprBinder
-    from .coerce import adapt
     binder = ExprBinder(stmt, Scope(parent=parent), clause="FROM")
     args = [binder.bind(a) for a in func.expressions]
     if len(args) not in (2, 3) or any(a.type not in (types.TEXT, types.NULL) and
@@ -151,10 +148,8 @@ def _bind_regexp_matches(stmt, func, parent, column_name, ordinality: bool):
 
 
 def _is_param(e) -> bool:
-    from ...plan.expr import Param
     return isinstance(e, Param)
 
 
 def _settle(e, t):
-    from .bind_expr import _retype
     return _retype(e, t) if e.type == types.NULL else e

@@ -19,13 +19,13 @@ from sqlglot import exp
 from ... import errors, types
 from ...plan.expr import AggCall, Const
 from ..parse import position_of
+from .bind_aggregate_ext import _arg_binder, _check_allowed
+from .bind_select import _explicit_nulls
 
 _KINDS = {exp.PercentileCont: "percentile_cont", exp.PercentileDisc: "percentile_disc"}
 
 
 def bind_within_group(stmt, binder, node: exp.WithinGroup) -> AggCall:
-    from .bind_aggregate_ext import _arg_binder, _check_allowed
-    from .bind_select import _explicit_nulls
     fn = node.this
     name = _KINDS.get(type(fn))
     if name is None and isinstance(fn, exp.Mode) or \

@@ -16,12 +16,13 @@ from ...plan.expr import Cast, ColRef
 from ...plan.logical import LogicalNode, LogicalProject, LogicalSetOp, LogicalSort
 from ..parse import position_of
 from .scope import Scope
+from .bind_select import bind_query, _explicit_nulls, _limit
+from .bind_expr import ExprBinder
 
 _KINDS = {exp.Union: "union", exp.Intersect: "intersect", exp.Except: "except"}
 
 
 def bind_set_operation(stmt, node, parent) -> LogicalNode:
-    from .bind_select import bind_query
     kind = _KINDS[type(node)]
     all_ = node.args.get("distinct") is False    # sqlglot: True for plain UNION
     left = bind_query(stmt, node.this, parent)
@@ -68,8 +69,6 @@ def conform(plan: LogicalNode, out_types: list[str]) -> LogicalNode:
 
 def order_and_limit(stmt, node, plan: LogicalNode) -> LogicalNode:
     """ORDER BY (output names / ordinals) and LIMIT/OFFSET of a set operation or VALUES."""
-    from .bind_expr import ExprBinder
-    from .bind_select import _explicit_nulls, _limit
     order = node.args.get("order")
     if order is not None:
         scope = Scope()

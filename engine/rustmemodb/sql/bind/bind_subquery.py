@@ -24,9 +24,10 @@ import dataclasses
 from sqlglot import exp
 
 from ... import errors, types
-from ...plan.expr import ColRef, Const, OuterRef, SubqueryExpr, transform
-from ...plan.logical import LogicalNode
+from ...plan.expr import Cast, ColRef, Expr, OuterRef, SubqueryExpr, transform
+from ...plan.logical import LogicalNode, LogicalProject
 from ..parse import position_of
+from .bind_select import bind_query
 
 _OPS = {exp.EQ: "eq", exp.NEQ: "ne", exp.LT: "lt", exp.LTE: "le", exp.GT: "gt", exp.GTE: "ge"}
 
@@ -87,8 +88,6 @@ def _quantified(stmt, binder, kind, left_node, query, node):
 
 
 def _cast_column(plan: LogicalNode, target: str) -> LogicalNode:
-    from ...plan.expr import Cast
-    from ...plan.logical import LogicalProject
     name, t = plan.columns[0]
     return LogicalProject([(name, target)], plan, [Cast(ColRef(0, t, name), target)])
 
@@ -102,7 +101,6 @@ def _one_column(plan: LogicalNode, node) -> None:
 def bind_subquery_plan(stmt, binder, query) -> tuple[LogicalNode, tuple]:
     """Bind ``query`` under the binder's scope; renumber its outer references. The
     plan is optimized with the statement's (optimize/optimize_subqueries.py)."""
-    from .bind_select import bind_query
     stmt.nested = True
     plan = bind_query(stmt, query, binder.scope)
     slots: dict[int, int] = {}
@@ -127,7 +125,6 @@ def _renumber(plan: LogicalNode, level: int, slots: dict) -> LogicalNode:
 
 
 def _renumber_value(v, level: int, slots: dict):
-    from ...plan.expr import Expr
     if isinstance(v, LogicalNode):
         return _renumber(v, level, slots)
     if isinstance(v, Expr):

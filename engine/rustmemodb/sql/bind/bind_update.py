@@ -21,6 +21,7 @@ from ..parse import position_of
 from .bind_expr import ExprBinder
 from .bind_insert import assign_to_column, bind_returning, bind_returning_in, is_default
 from .scope import Scope
+from .bind_from import bind_from_item
 
 
 def table_source(stmt, table_node: exp.Table, where) -> tuple:
@@ -81,7 +82,6 @@ def joined_source(stmt, table_node: exp.Table, items: list, where, keyword: str)
     first match in join order (PostgreSQL updates such a row once, with an arbitrary
     one of the matches; keeping the first makes that deterministic). The target's
     name or alias must not appear again among the items (``42712``)."""
-    from .bind_from import bind_from_item
     schema, scope, target = table_source(stmt, table_node, None)
     alias = table_node.alias_or_name
     plan, item_scope = None, None

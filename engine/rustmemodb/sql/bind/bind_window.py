@@ -22,9 +22,13 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors, types
-from ...plan.expr import ColRef, Const, WindowCall, transform
+from ...plan.expr import ColRef, WindowCall, transform
 from ...plan.logical import LogicalDistinctOn, LogicalNode, LogicalWindow
 from ..parse import position_of
+from .bind_expr import ExprBinder, _retype
+from ...exec.operators.aggregate import aggregate_type
+from .coerce import adapt
+from .bind_select import _explicit_nulls
 
 _RANKING = {"row_number": types.INTEGER, "rank": types.INTEGER, "dense_rank": types.INTEGER,
             "percent_rank": types.FLOAT, "cume_dist": types.FLOAT, "ntile": types.INTEGER}
@@ -42,7 +46,6 @@ def bind_window_call(stmt, binder, node: exp.Window):
     filt = None
     if isinstance(func, exp.Filter):
         func, filt = func.this, func.expression.this
-    from .bind_expr import ExprBinder
     inner = ExprBinder(stmt, binder.scope, aggregates=binder.aggregates,
                        clause="window function calls")
     name, args, star, distinct = _function(func, inner)
@@ -137,14 +140,11 @@ def _return_type(stmt, name: str, args, node) -> str:
                                                 position=position_of(node))
         t = args[0].type
         return types.TEXT if t == types.NULL else t
-    from ...exec.operators.aggregate import aggregate_type
     return aggregate_type(stmt.functions, name, [a.type for a in args], node) if args \
         else types.INTEGER
 
 
 def _settle_default(args, ret):
-    from .coerce import adapt
-    from .bind_expr import _retype
     if len(args) == 3:
         d = _retype(adapt(args[2], ret), ret)
         if d.type not in (ret, types.NULL):
@@ -155,7 +155,6 @@ def _settle_default(args, ret):
 
 
 def _order_item(binder, o):
-    from .bind_select import _explicit_nulls
     e = o.this if isinstance(o, exp.Ordered) else o
     desc = bool(o.args.get("desc")) if isinstance(o, exp.Ordered) else False
     nulls_first = bool(o.args.get("nulls_first")) if isinstance(o, exp.Ordered) and \
@@ -244,8 +243,6 @@ def bind_distinct_on(stmt, plan: LogicalNode, on, names, select_exprs) -> Logica
     the ORDER BY that ``_finish`` puts on top is moved below the DISTINCT ON by
     the executor (``exec/operators/window.py``) so "first" means first in order.
     """
-    from .bind_expr import ExprBinder
-    from .scope import Scope
     keys = []
     for e in on.expressions if hasattr(on, "expressions") else on:
         if isinstance(e, exp.Literal) and not e.is_string:

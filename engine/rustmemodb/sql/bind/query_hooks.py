@@ -8,160 +8,139 @@ only forwards to its module so the features stay in their own files.
 from __future__ import annotations
 
 from sqlglot import exp
+from .bind_subquery import bind_scalar_subquery, bind_exists, bind_in_subquery, bind_quantified
+from .bind_cte import bind_with, cte_plan
+from .bind_setop import bind_set_operation
+from .bind_window import bind_window_call, bind_windows, bind_distinct_on
+from .bind_aggregate_ext import bind_aggregate, bind_filter, bind_quantile
+from .bind_grouping_sets import bind_grouping
+from .bind_ordered_set import bind_within_group
+from .bind_functions import (bind_trim, bind_pad, bind_initcap, bind_str_position, bind_extract,
+                             bind_date_part, bind_date_trunc, bind_json_extract,
+                             bind_json_extract_scalar, bind_jsonb_extract,
+                             bind_jsonb_extract_scalar, bind_to_char)
+from .bind_array import (bind_select_list_srf, bind_array_constructor, bind_subscript,
+                         bind_array_quantified, bind_array_agg, bind_unnest)
+from ... import errors
+from .bind_lateral import bind_table_function
 
 
 class QueryHooks:
     # ---- subqueries (bind_subquery.py) ------------------------------------------------
     def bind_subquery(self, binder, node):
-        from .bind_subquery import bind_scalar_subquery
         return bind_scalar_subquery(self, binder, node)
 
     def bind_exists(self, binder, node):
-        from .bind_subquery import bind_exists
         return bind_exists(self, binder, node)
 
     def bind_in_subquery(self, binder, node):
-        from .bind_subquery import bind_in_subquery
         return bind_in_subquery(self, binder, node)
 
     def bind_quantified(self, binder, node):
-        from .bind_subquery import bind_quantified
         return bind_quantified(self, binder, node)
 
     # ---- WITH (bind_cte.py) ---------------------------------------------------------------
     def bind_with(self, node, with_, parent, body_binder=None):
-        from .bind_cte import bind_with
         return bind_with(self, node, with_, parent, body_binder)
 
     def cte_plan(self, cte):
-        from .bind_cte import cte_plan
         return cte_plan(self, cte)
 
     # ---- UNION / INTERSECT / EXCEPT (bind_setop.py) ----------------------------------------
     def bind_set_operation(self, node, parent):
-        from .bind_setop import bind_set_operation
         return bind_set_operation(self, node, parent)
 
     # ---- window functions and DISTINCT ON (bind_window.py) ---------------------------------
     def bind_window(self, binder, node):
-        from .bind_window import bind_window_call
         return bind_window_call(self, binder, node)
 
     def bind_windows(self, plan, select_exprs, order_specs):
-        from .bind_window import bind_windows
         return bind_windows(self, plan, select_exprs, order_specs)
 
     def bind_distinct_on(self, plan, on, names, select_exprs):
-        from .bind_window import bind_distinct_on
         return bind_distinct_on(self, plan, on, names, select_exprs)
 
     # ---- extended aggregates and FILTER (bind_aggregate_ext.py) ---------------------------
     def bind_aggregate(self, binder, node):
-        from .bind_aggregate_ext import bind_aggregate
         return bind_aggregate(self, binder, node)
 
     def bind_grouping(self, binder, node):
-        from .bind_grouping_sets import bind_grouping
         return bind_grouping(self, binder, node)
 
     def bind_withingroup(self, binder, node):
-        from .bind_ordered_set import bind_within_group
         return bind_within_group(self, binder, node)
 
     def bind_filter(self, binder, node):
-        from .bind_aggregate_ext import bind_filter
         return bind_filter(self, binder, node)
 
     # ---- functions with special syntax (bind_functions.py) ---------------------------------
     def bind_function_trim(self, binder, args, node):
-        from .bind_functions import bind_trim
         return bind_trim(self, binder, args, node)
 
     def bind_function_pad(self, binder, args, node):
-        from .bind_functions import bind_pad
         return bind_pad(self, binder, args, node)
 
     def bind_function_initcap(self, binder, args, node):
-        from .bind_functions import bind_initcap
         return bind_initcap(self, binder, args, node)
 
     def bind_function_str_position(self, binder, args, node):
-        from .bind_functions import bind_str_position
         return bind_str_position(self, binder, args, node)
 
     def bind_function_extract(self, binder, args, node):
-        from .bind_functions import bind_extract
         return bind_extract(self, binder, args, node)
 
     def bind_function_date_part(self, binder, args, node):
-        from .bind_functions import bind_date_part
         return bind_date_part(self, binder, args, node)
 
     def bind_function_timestamp_trunc(self, binder, args, node):
-        from .bind_functions import bind_date_trunc
         return bind_date_trunc(self, binder, args, node)
 
     bind_function_date_trunc = bind_function_timestamp_trunc
 
     def bind_function_json_extract(self, binder, args, node):
-        from .bind_functions import bind_json_extract
         return bind_json_extract(self, binder, args, node)
 
     def bind_function_json_extract_scalar(self, binder, args, node):
-        from .bind_functions import bind_json_extract_scalar
         return bind_json_extract_scalar(self, binder, args, node)
 
     def bind_function_jsonb_extract(self, binder, args, node):
-        from .bind_functions import bind_jsonb_extract
         return bind_jsonb_extract(self, binder, args, node)
 
     def bind_function_jsonb_extract_scalar(self, binder, args, node):
-        from .bind_functions import bind_jsonb_extract_scalar
         return bind_jsonb_extract_scalar(self, binder, args, node)
 
     def bind_function_quantile_cont(self, binder, args, node):
-        from .bind_aggregate_ext import bind_quantile
         return bind_quantile(self, binder, "quantile_cont", args, node)
 
     def bind_function_quantile_disc(self, binder, args, node):
-        from .bind_aggregate_ext import bind_quantile
         return bind_quantile(self, binder, "quantile_disc", args, node)
 
     def bind_function_regexp_matches(self, binder, args, node):
-        from .bind_array import bind_select_list_srf
         return bind_select_list_srf(self, binder, "srf_regexp_matches", args, node)
 
     # ---- arrays (bind_array.py) --------------------------------------------------------------
     def bind_function_array(self, binder, args, node):
-        from .bind_array import bind_array_constructor
         return bind_array_constructor(self, binder, args, node)
 
     def bind_bracket(self, binder, node):
-        from .bind_array import bind_subscript
         return bind_subscript(self, binder, node)
 
     def bind_array_quantified(self, binder, node, quant, inner):
-        from .bind_array import bind_array_quantified
         return bind_array_quantified(self, binder, node, quant, inner)
 
     def bind_array_agg(self, binder, node):
-        from .bind_array import bind_array_agg
         return bind_array_agg(self, binder, node)
 
     def bind_from_unnest(self, item, parent):
-        from .bind_array import bind_unnest
         return bind_unnest(self, item, parent)
 
     def bind_from_unnest_aliased(self, item, parent, alias_node):
-        from .bind_array import bind_unnest
         return bind_unnest(self, item, parent, alias_node)
 
     def bind_function_explode(self, binder, args, node):
-        from .bind_array import bind_select_list_srf
         return bind_select_list_srf(self, binder, "srf_unnest", args, node)
 
     def bind_function_generate_series(self, binder, args, node):
-        from .bind_array import bind_select_list_srf
         return bind_select_list_srf(self, binder, "srf_generate_series", args, node)
 
     bind_function_exploding_generate_series = bind_function_generate_series
@@ -169,8 +148,6 @@ class QueryHooks:
     def bind_function_generate_subscripts(self, binder, args, node):
         """``generate_subscripts(arr, 1)``: 1 .. array_length(arr, 1), in the select list
         (catalog queries pair it with ``unnest(indkey)`` to number key columns)."""
-        from ... import errors
-        from .bind_array import bind_select_list_srf
         if len(args) != 2:
             raise errors.undefined_function("function generate_subscripts with "
                                             f"{len(args)} arguments does not exist")
@@ -180,9 +157,7 @@ class QueryHooks:
 
     # ---- set-returning functions in FROM and LATERAL (bind_lateral.py) --------------------
     def bind_table_function(self, func, parent, column_name=None, ordinality=False):
-        from .bind_lateral import bind_table_function
         return bind_table_function(self, func, parent, column_name, ordinality)
 
     def bind_function_time_to_str(self, binder, args, node):
-        from .bind_functions import bind_to_char
         return bind_to_char(self, binder, args, node)
