@@ -75,6 +75,11 @@ class Session:
         self.user_name: str | None = None
         self.database_name: str | None = None
         self.backend_pid: int = 0
+        # Access control (auth/): the role this session logged in as (None: the
+        # implicit superuser of an embedded connection opened without user=) and the
+        # role SET ROLE switched to (None: none).
+        self.auth_user: str | None = None
+        self.role: str | None = None
 
     @property
     def file_root(self) -> str | None:
@@ -169,6 +174,13 @@ class Session:
     def _bind_text(self, ph, root, shape) -> Prepared:
         from .optimize import optimize
         from .sql.parse import parse_one
+        from .sql.parse_roles import parse as parse_role_statement
+        role_stmt = parse_role_statement(ph.sql)
+        if role_stmt is not None:     # CREATE ROLE, GRANT ...: sqlglot cannot read them
+            from .auth.statements import bind_role_statement
+            bound = bind_role_statement(role_stmt, self)
+            return Prepared(ph.sql, ph, kind=bound.kind, bound=bound,
+                            functions_version=self.db.functions.version)
         ast = parse_one(ph.sql)
         tags = tag_slots(shape, ast) if shape is not None else None
         try:
@@ -231,6 +243,10 @@ class Session:
                 if self.txn is not None:
                     self.txn.failed = True
                 raise
+            if prepared is not None and prepared.bound is not None \
+                    and prepared.bound.privileges and self._catalog_root().auth.roles:
+                from .auth.check import check
+                check(self, self._catalog_root(), prepared.bound)
             many = getattr(prepared.fast, "many", None) if prepared is not None else None
             if many is None or (self.txn is not None and self.txn.failed):
                 return sum(max(self.execute(sql, p).rowcount, 0) for p in seq)
@@ -327,8 +343,15 @@ class Session:
 
     def _execute_bound(self, prepared: Prepared, ctx: ExecContext) -> Result:
         bound = prepared.bound
+        if bound.privileges and ctx.txn.working.auth.roles:
+            from .auth.check import check
+            check(self, ctx.txn.working, bound)
         if bound.action is not None:
+            before = ctx.txn.working
             count = bound.action(ctx.txn, ctx)
+            if bound.ddl_objects and ctx.txn.working.auth.roles:
+                from .auth.check import after_ddl
+                after_ddl(ctx.txn, bound, before, self)
             return Result([], rowcount=count if bound.kind.startswith("CREATE TABLE") and count
                           else -1, kind=bound.kind)
         if prepared.fast is not None and ctx.analyze is None:

@@ -33,6 +33,11 @@ def run_utility(session, util, params):
     if kind in ("savepoint", "release", "rollback_to"):
         return _savepoint(session, kind, util.arg.strip())
     if kind == "set":
+        if _ROLE.match(util.arg):
+            from .auth.statements import set_role
+            from .sql.parse_roles import parse
+            set_role(session, parse("SET " + util.arg))
+            return Result([], kind="SET")
         run_set(session, util.arg)
         return Result([], kind="SET")
     if kind == "show":
@@ -44,6 +49,8 @@ def run_utility(session, util, params):
                       rowcount=1, kind="SHOW")
     if kind == "reset":
         name = util.arg.strip().lower()
+        if name in ("role", "all"):
+            session.role = None
         if name == "all":
             session.settings.clear()
         else:
@@ -68,6 +75,9 @@ def run_utility(session, util, params):
             session.db.durability.checkpoint()
         return Result([], kind=kind.upper())
     raise errors.not_supported(kind.upper())
+
+
+_ROLE = re.compile(r"^\s*(?:SESSION\s+|LOCAL\s+)?ROLE\b", re.I)
 
 
 def run_set(session, arg: str) -> None:
@@ -99,7 +109,15 @@ def setting_value(session, name: str) -> str | None:
         return session.settings[name]
     if name in ("session_authorization", "is_superuser"):
         user = getattr(session, "user_name", None) or "rustmemodb"
-        return user if name == "session_authorization" else "on"
+        if name == "session_authorization":
+            return user
+        from .auth.check import effective_role
+        role = effective_role(session)
+        if role is None:
+            return "on"
+        return "on" if session._catalog_root().auth.is_superuser(role) else "off"
+    if name == "role" and session is not None:
+        return getattr(session, "role", None) or "none"
     return _DEFAULT_SETTINGS.get(name)
 
 

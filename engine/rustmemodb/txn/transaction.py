@@ -86,6 +86,13 @@ class ViewOp:
 
 
 @dataclass
+class AuthOp:
+    """Roles, owners or grants changed: the whole new catalog (auth/catalog.py; tiny).
+    Conflicts with any concurrent change of the catalog (txn/commit.py)."""
+    catalog: object
+
+
+@dataclass
 class SequenceOp:
     name: str
     value: int
@@ -200,6 +207,12 @@ class Transaction:
         self.working = (self.working.with_view(view) if view is not None
                         else self.working.without_view(name))
         self.ops.append(ViewOp(name, view))
+
+    def set_auth(self, catalog) -> None:
+        from ..storage.root import replace
+        self.working = replace(self.working, auth=catalog,
+                               catalog_version=self.working.catalog_version + 1)
+        self.ops.append(AuthOp(catalog))
 
     def next_values(self, name: str, n: int) -> range:
         """Draw ``n`` values from a sequence (transactional, unlike PostgreSQL's)."""

@@ -67,11 +67,33 @@ class SessionFunctions:
 
     def bind_function_current_user(self, eb, args, node):
         _constant_args(eb, args, "current_user", (0,))
+        user = self._session_value("user_name", DEFAULT_USER)   # marks the plan uncacheable
+        return _text(getattr(self.session, "role", None) or user)
+
+    def bind_function_session_user(self, eb, args, node):
+        _constant_args(eb, args, "session_user", (0,))
         return _text(self._session_value("user_name", DEFAULT_USER))
 
-    bind_function_session_user = bind_function_current_user
     bind_function_user = bind_function_current_user
     bind_function_current_role = bind_function_current_user
+
+    def bind_function_has_table_privilege(self, eb, args, node):
+        from ...auth.functions import has_table_privilege
+        self.cacheable = False
+        values = _constant_args(eb, args, "has_table_privilege", (2, 3))
+        return Const(has_table_privilege(self.session, self.root, values), types.BOOLEAN)
+
+    def bind_function_has_schema_privilege(self, eb, args, node):
+        from ...auth.functions import has_schema_privilege
+        self.cacheable = False
+        values = _constant_args(eb, args, "has_schema_privilege", (2, 3))
+        return Const(has_schema_privilege(self.session, self.root, values), types.BOOLEAN)
+
+    def bind_function_pg_has_role(self, eb, args, node):
+        from ...auth.functions import pg_has_role
+        self.cacheable = False
+        values = _constant_args(eb, args, "pg_has_role", (2, 3))
+        return Const(pg_has_role(self.session, self.root, values), types.BOOLEAN)
 
     def bind_function_pg_backend_pid(self, eb, args, node):
         _constant_args(eb, args, "pg_backend_pid", (0,))
