@@ -74,9 +74,9 @@ class RoleStatement:
 
     @property
     def kind(self) -> str:
-        word = "ROLE" if self.keyword == "GROUP" else self.keyword
-        return {"create": f"CREATE {word}", "alter": f"ALTER {word}",
-                "rename": f"ALTER {word}", "drop": f"DROP {word}"}[self.action]
+        # PostgreSQL's command tags say ROLE for USER and GROUP too
+        return {"create": "CREATE ROLE", "alter": "ALTER ROLE", "rename": "ALTER ROLE",
+                "drop": "DROP ROLE"}[self.action]
 
 
 @dataclass

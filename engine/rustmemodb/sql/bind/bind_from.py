@@ -170,7 +170,8 @@ def _bind_virtual(stmt, item: exp.Table, vt, alias: str,
     refuse_sample(item, "views")
     # current_database() and current_user as the catalog rows show them (pg_database...)
     session = getattr(stmt, "session", None)
-    who = (getattr(session, "database_name", None), getattr(session, "user_name", None))
+    who = (getattr(session, "database_name", None),
+           getattr(session, "role", None) or getattr(session, "user_name", None))
     if any(who):
         stmt.cacheable = False
     plan = LogicalVirtualScan(list(vt.columns), vt.schema, vt.name, vt, who)

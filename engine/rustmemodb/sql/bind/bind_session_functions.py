@@ -145,9 +145,9 @@ class SessionFunctions:
         return self._lookup_by_oid(eb, args, "pg_get_constraintdef", constraint_defs(self.root))
 
     def bind_function_pg_get_userbyid(self, eb, args, node):
-        from ...catalog.pg_catalog import ROLE_OID
+        from ...catalog.pg_auth import user_names
         user = self._session_value("user_name", DEFAULT_USER)
-        return self._lookup_by_oid(eb, args, "pg_get_userbyid", {ROLE_OID: user})
+        return self._lookup_by_oid(eb, args, "pg_get_userbyid", user_names(self.root, user))
 
     def bind_function_pg_get_indexdef(self, eb, args, node):
         from ...catalog.pg_catalog import index_defs
