@@ -289,8 +289,13 @@ def _grant_one(stmt, cat, who, kind, name, privs, grantees, root) -> AuthCatalog
     if not _is_super(cat, who) and not is_owner(cat, who, kind, name):
         can = [p for p in privs if has_privilege(cat, who, kind, name, p, grant_option=True)]
         if not can:
-            label = _kind(root, name) if kind == "table" else "schema"
-            raise errors.sql_error("42501", f"permission denied for {label} {name}")
+            # PostgreSQL: denied only if the role holds no privilege on the object at
+            # all; otherwise nothing is granted (with a warning) and the statement succeeds
+            every = TABLE_PRIVS if kind == "table" else SCHEMA_PRIVS
+            if not any(has_privilege(cat, who, kind, name, p) for p in every):
+                label = _kind(root, name) if kind == "table" else "schema"
+                raise errors.sql_error("42501", f"permission denied for {label} {name}")
+            return cat
         privs = can
     grantor = _grantor(cat, who, kind, name)
     grants = list(cat.acl.get((kind, name), default_acl(cat, kind, name)))

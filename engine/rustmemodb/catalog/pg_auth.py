@@ -3,7 +3,7 @@ information_schema.table_privileges / role_table_grants, from the root's roles c
 
 psql's ``\\du`` reads pg_roles and pg_auth_members, ``\\dp`` reads pg_class.relacl
 (``relacl`` below, PostgreSQL's aclitem text: ``alice=arwdDxt/alice``). pg_roles and
-pg_user never show a password (``********`` when one is set, as PostgreSQL);
+pg_user never show a password (always ``********``, as PostgreSQL);
 pg_authid shows the stored SCRAM verifier only to superusers (PostgreSQL does not
 let anyone else read pg_authid at all). A database without roles shows its one
 implicit superuser (the session's user name, oid 10), as before roles existed.
@@ -49,7 +49,7 @@ def _role_rows(snap: CatalogSnapshot):
 def _roles(snap):
     for (oid, name, sup, inh, crr, crd, login, repl, bypass, limit, pw,
          until) in _role_rows(snap):
-        yield (name, sup, inh, crr, crd, login, repl, limit, "********" if pw else None,
+        yield (name, sup, inh, crr, crd, login, repl, limit, "********",
                until, bypass, None, oid)
 
 
