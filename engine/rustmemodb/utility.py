@@ -209,6 +209,10 @@ def run_explain(session, explain: Explain, params):
         if prepared.utility is not None or prepared.plan is None:
             raise errors.not_supported("EXPLAIN of this statement",
                                        hint="EXPLAIN works on SELECT, INSERT, UPDATE and DELETE.")
+        root = session._catalog_root()
+        if prepared.bound.privileges and root.auth.roles:   # as PostgreSQL: EXPLAIN too
+            from .auth.check import check
+            check(session, root, prepared.bound)
         stats = None
         if explain.analyze:
             stats = {}

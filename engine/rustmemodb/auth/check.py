@@ -172,6 +172,14 @@ def check(session, root, bound) -> None:
     role = effective_role(session)
     if role is None or cat.is_superuser(role):
         return
+    if ("schema", "public") in cat.acl and not has_privilege(cat, role, "schema", "public",
+                                                             "USAGE"):
+        # USAGE was revoked: PostgreSQL's search path then skips the schema, so its
+        # tables are not found at all (a schema-qualified name would be 42501 there)
+        for what, name, _priv, via in bound.privileges:
+            if what == "table" and via is None:
+                raise errors.sql_error("42P01", f'relation "{name}" does not exist',
+                                       hint="The role has no USAGE on schema public.")
     for what, name, priv, via in bound.privileges:
         if what == "owner":
             if not is_owner(cat, role, "table", name):
