@@ -71,10 +71,19 @@ def run_utility(session, util, params):
             raise errors.sql_error("26000", f'prepared statement "{name}" does not exist')
         return Result([], kind="DEALLOCATE")
     if kind in ("checkpoint", "vacuum", "discard"):
+        if kind == "checkpoint":
+            _need_superuser(session, "do CHECKPOINT")
         if kind == "checkpoint" and getattr(session.db, "durability", None) is not None:
             session.db.durability.checkpoint()
         return Result([], kind=kind.upper())
     raise errors.not_supported(kind.upper())
+
+
+def _need_superuser(session, what: str) -> None:
+    from .auth.check import effective_role
+    role = effective_role(session)
+    if role is not None and not session._catalog_root().auth.is_superuser(role):
+        raise errors.sql_error("42501", f"must be superuser to {what}")
 
 
 _ROLE = re.compile(r"^\s*(?:SESSION\s+|LOCAL\s+)?ROLE\b", re.I)

@@ -318,3 +318,18 @@ def test_fork_inherits_roles_and_diverges(conn):
         "SELECT count(*) FROM t").fetchall() == [(2,)]
     f = rustmemodb.connect(fdb, user="u", password="p")
     assert _sqlstate(f.execute, "SELECT count(*) FROM t") == "42501"
+
+
+def test_server_files_and_checkpoint_are_for_superusers(conn, tmp_path):
+    (tmp_path / "secret.csv").write_text("a\n1\n")
+    conn.execute("CREATE ROLE u LOGIN PASSWORD 'p'")
+    conn.execute("GRANT ALL ON t TO u")
+    u = rustmemodb.connect(conn, user="u", password="p")
+    path = str(tmp_path / "secret.csv")
+    for sql in (f"SELECT * FROM read_csv('{path}')",
+                f"SELECT (SELECT count(*) FROM read_csv('{path}'))",
+                f"COPY t FROM '{path}' (FORMAT csv, HEADER)",
+                f"COPY t TO '{tmp_path / 'out.csv'}' (FORMAT csv)", "CHECKPOINT"):
+        assert _sqlstate(u.execute, sql) == "42501", sql
+    assert not (tmp_path / "out.csv").exists()
+    assert conn.execute(f"SELECT a FROM read_csv('{path}')").fetchall() == [(1,)]

@@ -86,10 +86,12 @@ def default_acl(cat: AuthCatalog, kind: str, name: str) -> tuple:
 
 # ---- what a statement needs (at bind time) ---------------------------------------------
 
-def requirements(binder, node, kind: str) -> tuple:
+def requirements(binder, node, kind: str, bound=None) -> tuple:
     """The requirements of a bound statement: reads noted by the binder (with the
     view they were read through) plus what its own kind and targets need."""
     out = []
+    if bound is not None and not bound.cacheable and bound.plan is not None:
+        out.extend(_file_access(bound.plan))    # plans touching files are never cached
     if kind != "CREATE VIEW":      # a view's reads are checked when it is used
         out.extend(("table", name, "SELECT", via) for name, via in binder.reads)
     out.extend(("table", name, "REFERENCES", None) for name in binder.references)
@@ -143,6 +145,34 @@ def requirements(binder, node, kind: str) -> tuple:
     return tuple(dict.fromkeys(out))
 
 
+def _file_access(plan) -> list:
+    """``("superuser", "read"|"write", ...)`` for plans that read or write server files
+    (read_csv, COPY ... FROM/TO 'file'): PostgreSQL reserves that to superusers (and
+    pg_read/write_server_files), since the files are the server's, not the client's."""
+    from ..plan.expr import Expr
+    from ..plan.logical import LogicalCopyTo, LogicalFileScan, LogicalNode
+    from ..plan.walk import _init_fields
+    found = set()
+    todo = [plan]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, LogicalFileScan):
+            found.add("read")
+        elif isinstance(node, LogicalCopyTo):
+            found.add("write")
+        todo.extend(node.children())
+        for name in _init_fields(type(node)):
+            value = getattr(node, name)
+            values = value if isinstance(value, (list, tuple)) else [value]
+            for v in values:
+                if isinstance(v, Expr):
+                    for e in v.walk():
+                        sub = getattr(e, "plan", None)
+                        if isinstance(sub, LogicalNode):
+                            todo.append(sub)
+    return [("superuser", what, None, None) for what in sorted(found)]
+
+
 def ddl_objects(node) -> tuple:
     """What a DDL statement does to named objects, for owners and grants to follow:
     ``("create", name)``, ``("drop", name)``, ``("rename", old, new)``."""
@@ -181,6 +211,10 @@ def check(session, root, bound) -> None:
                 raise errors.sql_error("42P01", f'relation "{name}" does not exist',
                                        hint="The role has no USAGE on schema public.")
     for what, name, priv, via in bound.privileges:
+        if what == "superuser":
+            raise errors.sql_error("42501", f"must be superuser to {name} server files",
+                                   hint="Reading and writing the server's files (read_csv, "
+                                        "COPY ... 'file') is reserved to superusers.")
         if what == "owner":
             if not is_owner(cat, role, "table", name):
                 raise errors.sql_error("42501", f"must be owner of {_relkind(root, name)} "

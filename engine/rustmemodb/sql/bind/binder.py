@@ -158,7 +158,7 @@ class StatementBinder(SessionFunctions, QueryHooks):
     def bind_statement(self, node: exp.Expression) -> BoundStatement:
         from ...auth.check import ddl_objects, requirements
         bound = self._bind_statement(node)
-        bound.privileges = requirements(self, node, bound.kind)
+        bound.privileges = requirements(self, node, bound.kind, bound)
         if bound.action is not None:
             bound.ddl_objects = ddl_objects(node)
         return bound
