@@ -80,6 +80,7 @@ class Session:
         # role SET ROLE switched to (None: none).
         self.auth_user: str | None = None
         self.role: str | None = None
+        self._granted = None     # ((catalog, role), {id(bound): bound}) checks passed
 
     @property
     def file_root(self) -> str | None:
@@ -343,9 +344,8 @@ class Session:
 
     def _execute_bound(self, prepared: Prepared, ctx: ExecContext) -> Result:
         bound = prepared.bound
-        if bound.privileges and ctx.txn.working.auth.roles:
-            from .auth.check import check
-            check(self, ctx.txn.working, bound)
+        if bound.privileges and (self.role or self.auth_user) and ctx.txn.working.auth.roles:
+            self._check_privileges(ctx.txn.working, bound)
         if bound.action is not None:
             before = ctx.txn.working
             count = bound.action(ctx.txn, ctx)
@@ -367,6 +367,21 @@ class Session:
         columns = prepared.plan.columns if bound.returns_rows else []
         return Result(columns, table=table if bound.returns_rows else None,
                       rowcount=ctx.rowcount, kind=bound.kind)
+
+    def _check_privileges(self, root, bound) -> None:
+        """auth/check.py's check, remembered per statement while the roles catalog and
+        the role stay the same (a repeated statement then costs one dict lookup)."""
+        granted = self._granted
+        key = (root.auth, self.role or self.auth_user)
+        if granted is None or granted[0] != key:
+            granted = self._granted = (key, {})
+        elif id(bound) in granted[1]:
+            return
+        from .auth.check import check
+        check(self, root, bound)
+        if len(granted[1]) > 512:
+            granted[1].clear()
+        granted[1][id(bound)] = bound      # held, so the id is not reused meanwhile
 
     def _params(self, prepared: Prepared, params) -> list:
         # The common case in one C-level comparison: a positional tuple/list whose values

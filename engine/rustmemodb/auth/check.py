@@ -42,10 +42,12 @@ def effective_role(session) -> str | None:
 # ---- answering: has role R privilege P on object O? ------------------------------------
 
 def has_privilege(cat: AuthCatalog, role: str | None, kind: str, name: str, priv: str,
-                  grant_option: bool = False) -> bool:
+                  grant_option: bool = False, roles: set | None = None) -> bool:
+    """``roles``: ``cat.member_of(role)`` when the caller has it already."""
     if role is None or not cat.active or cat.is_superuser(role):
         return True
-    roles = cat.member_of(role)
+    if roles is None:
+        roles = cat.member_of(role)
     owner = cat.owner(kind, name)
     if (kind, name) not in cat.acl:
         if owner is not None and owner in roles:
@@ -210,6 +212,7 @@ def check(session, root, bound) -> None:
             if what == "table" and via is None:
                 raise errors.sql_error("42P01", f'relation "{name}" does not exist',
                                        hint="The role has no USAGE on schema public.")
+    mine = cat.member_of(role)
     for what, name, priv, via in bound.privileges:
         if what == "superuser":
             raise errors.sql_error("42501", f"must be superuser to {name} server files",
@@ -224,12 +227,12 @@ def check(session, root, bound) -> None:
             if not has_privilege(cat, role, "schema", name, priv):
                 raise errors.sql_error("42501", f"permission denied for schema {name}")
             continue
-        who = role
+        who, roles = role, mine
         if via is not None:
-            who = cat.owner("table", via)
+            who, roles = cat.owner("table", via), None
             if who is None:          # a view made by the implicit superuser
                 continue
-        if not has_privilege(cat, who, "table", name, priv):
+        if not has_privilege(cat, who, "table", name, priv, roles=roles):
             raise errors.sql_error("42501", f"permission denied for {_relkind(root, name)} "
                                             f"{name}")
 
