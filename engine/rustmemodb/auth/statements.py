@@ -21,7 +21,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .. import errors
-from ..sql.parse_roles import GrantStatement, MembershipStatement, RoleStatement, SetRole
+from ..sql.parse_roles import (GrantStatement, MembershipStatement, OwnedStatement,
+                               RoleStatement, SetRole)
 from . import verifier
 from .catalog import (PUBLIC, SCHEMA_PRIVS, TABLE_PRIVS, AuthCatalog, Grant, Role,
                       sql_error_undefined_role)
@@ -35,6 +36,11 @@ def bind_role_statement(stmt, session):
             set_role(session, stmt)
             return -1
         return BoundStatement("SET", action=set_action, cacheable=False)
+    if isinstance(stmt, OwnedStatement):
+        def owned_action(txn, ctx):
+            _run_owned(stmt, txn, session)
+            return -1
+        return BoundStatement(stmt.kind, action=owned_action, cacheable=False)
     run = {RoleStatement: _run_role, GrantStatement: _run_grant,
            MembershipStatement: _run_membership}[type(stmt)]
 
@@ -373,6 +379,67 @@ def _run_membership(stmt: MembershipStatement, cat: AuthCatalog, session, root) 
                     else:
                         del members[i]
     return cat.with_members(tuple(members))
+
+
+# ---- REASSIGN OWNED / DROP OWNED ------------------------------------------------------------
+
+def _run_owned(stmt: OwnedStatement, txn, session) -> None:
+    """REASSIGN OWNED BY a TO b: a's tables and views (and a's grants on them) pass to b.
+    DROP OWNED BY a: a's tables and views are dropped, every grant to or by a revoked;
+    then DROP ROLE a succeeds. Both need the rights of the roles named (or superuser)."""
+    cat = txn.working.auth
+    who = effective_role(session)
+    roles = [_need_role(cat, _resolve(r, session)).name for r in stmt.roles]
+    mine = cat.member_of(who) if who is not None else set()
+    targets = roles + ([_need_role(cat, _resolve(stmt.new_owner, session)).name]
+                       if stmt.new_owner else [])
+    if not _is_super(cat, who) and any(r not in mine for r in targets):
+        raise errors.sql_error("42501", "permission denied to "
+                               + ("drop objects" if stmt.drop else "reassign objects"))
+    if not stmt.drop:
+        new = targets[-1]
+        ren = lambda n: new if n in roles else n   # noqa: E731
+        for key, owner in list(cat.owners.items()):
+            if owner in roles:
+                cat = cat.with_owner(key[0], key[1], new)
+                grants = tuple(replace(g, grantee=ren(g.grantee), grantor=ren(g.grantor))
+                               for g in cat.grants(*key))
+                if key in cat.acl:
+                    cat = cat.with_grants(key[0], key[1], tuple(dict.fromkeys(grants)))
+        txn.set_auth(cat)
+        return
+    from ..sql.bind.bind_ddl import check_drop_dependencies
+    owned = [name for (kind, name), owner in sorted(cat.owners.items())
+             if kind == "table" and owner in roles]
+    working = txn.working
+    for name in owned:
+        if name in working.tables and not stmt.cascade:
+            for other, version in working.tables.items():
+                if other not in owned and any(fk.ref_table == name
+                                              for fk in version.schema.foreign_keys):
+                    raise errors.sql_error(
+                        "2BP01", f"cannot drop desired object(s) because other objects "
+                                 f"depend on them",
+                        detail=f"table {other} depends on table {name}",
+                        hint="Use DROP ... CASCADE to drop the dependent objects too.")
+    for name in owned:
+        if name in txn.working.views:
+            txn.set_view(name, None)
+    for name in owned:
+        if name in txn.working.tables:
+            check_drop_dependencies(txn, name, True)
+            txn.replace_table(name, None)
+    cat = txn.working.auth
+    for name in owned:
+        cat = cat.without_object("table", name)
+    for key, grants in list(cat.acl.items()):
+        kept = tuple(g for g in grants if g.grantee not in roles and g.grantor not in roles)
+        if kept != grants:
+            cat = cat.with_grants(key[0], key[1], kept)
+    members = tuple(m for m in cat.members if m[1] not in roles or m[0] in roles)
+    cat = cat.with_members(members)
+    if cat is not txn.working.auth:
+        txn.set_auth(cat)
 
 
 # ---- SET ROLE ----------------------------------------------------------------------------

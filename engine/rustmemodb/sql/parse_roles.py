@@ -19,6 +19,7 @@ Grammar (PostgreSQL 15's, minus what rustmemodb has no objects for):
     REVOKE [GRANT OPTION FOR] privileges ON ... FROM grantee [, ...] [CASCADE|RESTRICT]
     REVOKE [ADMIN OPTION FOR] role [, ...] FROM role [, ...] [CASCADE|RESTRICT]
     SET [SESSION|LOCAL] ROLE {name | NONE}     RESET ROLE
+    REASSIGN OWNED BY role [, ...] TO role     DROP OWNED BY role [, ...] [CASCADE|RESTRICT]
 
 option: SUPERUSER | NOSUPERUSER | LOGIN | NOLOGIN | CREATEROLE | NOCREATEROLE |
 CREATEDB | NOCREATEDB | INHERIT | NOINHERIT | REPLICATION | NOREPLICATION |
@@ -111,6 +112,18 @@ class MembershipStatement:
 
 
 @dataclass
+class OwnedStatement:
+    drop: bool                        # DROP OWNED BY (else REASSIGN OWNED BY ... TO)
+    roles: list
+    new_owner: str | None = None
+    cascade: bool = False
+
+    @property
+    def kind(self) -> str:
+        return "DROP OWNED" if self.drop else "REASSIGN OWNED"
+
+
+@dataclass
 class SetRole:
     role: str | None                  # None: SET ROLE NONE / RESET ROLE
     position: int = 1
@@ -139,9 +152,13 @@ def _tokens(sql: str) -> list[Tok]:
     return out
 
 
+_LEADING = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*(?:[^*]|\*(?!/))*\*/)*")
+
+
 def _lead(sql: str) -> list[str]:
-    """The first two or three keywords, upper-cased (cheap: no full tokenizing)."""
-    return re.findall(r"[A-Za-z_]+", sql[:80])[:4]
+    """The first few keywords after comments, upper-cased (cheap: no full tokenizing)."""
+    start = _LEADING.match(sql).end() if sql[:1] in " \t\r\n-/" else 0
+    return re.findall(r"[A-Za-z_]+", sql[start:start + 80])[:4]
 
 
 def parse(sql: str):
@@ -156,6 +173,8 @@ def parse(sql: str):
         return _Parser(sql).role_statement()
     if head in ("GRANT", "REVOKE"):
         return _Parser(sql).grant_statement()
+    if (head, second) in (("REASSIGN", "OWNED"), ("DROP", "OWNED")):
+        return _Parser(sql).owned_statement()
     if head == "SET" and (second == "ROLE" or (second in ("SESSION", "LOCAL")
                                                and len(words) > 2 and words[2] == "ROLE")):
         return _Parser(sql).set_role()
@@ -269,6 +288,9 @@ class _Parser:
             raise errors.sql_error("42939", f'role name "{at.text}" is reserved',
                                    position=at.pos)
         name = self.role_name()
+        if head == "ALTER" and self.is_word("SET", "RESET", "IN"):
+            raise errors.not_supported("per-role settings (ALTER ROLE ... SET)",
+                                       hint="SET the parameter in the session instead.")
         if head == "ALTER" and self.accept("RENAME"):
             self.expect("TO")
             new = self.role_name()
@@ -415,6 +437,22 @@ class _Parser:
             self.accept("CASCADE", "RESTRICT")
         self.end()
         return stmt
+
+    # ---- REASSIGN OWNED / DROP OWNED ---------------------------------------------------
+    def owned_statement(self) -> "OwnedStatement":
+        head = self.expect("REASSIGN", "DROP")
+        self.expect("OWNED")
+        self.expect("BY")
+        roles = self.name_list(self.role_name)
+        new_owner = None
+        cascade = False
+        if head == "REASSIGN":
+            self.expect("TO")
+            new_owner = self.role_name()
+        else:
+            cascade = self.accept("CASCADE", "RESTRICT") == "CASCADE"
+        self.end()
+        return OwnedStatement(head == "DROP", roles, new_owner, cascade)
 
     # ---- SET ROLE ------------------------------------------------------------------------
     def set_role(self) -> SetRole:
