@@ -80,8 +80,30 @@ class SessionFunctions:
     def bind_function_has_table_privilege(self, eb, args, node):
         from ...auth.functions import has_table_privilege
         self.cacheable = False
+        if len(args) in (2, 3):
+            table = eb.bind(args[-2])
+            if not isinstance(table, Const):
+                # per row (``has_table_privilege(c.oid, 'SELECT')``, as tools write it): a
+                # CASE over every relation, each answer computed now
+                return self._privilege_per_relation(eb, args, table)
         values = _constant_args(eb, args, "has_table_privilege", (2, 3))
         return Const(has_table_privilege(self.session, self.root, values), types.BOOLEAN)
+
+    def _privilege_per_relation(self, eb, args, table):
+        from ...auth.functions import has_table_privilege
+        from ...catalog.pg_catalog import relation_oid
+        fixed = _constant_args(eb, [a for i, a in enumerate(args) if i != len(args) - 2],
+                               "has_table_privilege", (1, 2))
+        by_oid = table.type == types.INTEGER
+        ifs = []
+        for name in sorted({*self.root.tables, *self.root.views}):
+            answer = has_table_privilege(self.session, self.root, fixed[:-1] + [name, fixed[-1]])
+            keys = [exp.Literal.number(relation_oid("r", name))] if by_oid else \
+                [exp.Literal.string(name), exp.Literal.string(f"public.{name}")]
+            ifs.extend(exp.If(this=k, true=exp.Boolean(this=answer)) for k in keys)
+        if not ifs:
+            return Const(None, types.BOOLEAN)
+        return eb.bind(exp.Case(this=args[-2], ifs=ifs, default=exp.Null()))
 
     def bind_function_has_schema_privilege(self, eb, args, node):
         from ...auth.functions import has_schema_privilege
