@@ -22,7 +22,7 @@ from dataclasses import replace
 
 from .. import errors
 from ..sql.parse_roles import (GrantStatement, MembershipStatement, OwnedStatement,
-                               RoleStatement, SetRole)
+                               OwnerStatement, RoleStatement, SetRole)
 from . import verifier
 from .catalog import (PUBLIC, SCHEMA_PRIVS, TABLE_PRIVS, AuthCatalog, Grant, Role,
                       sql_error_undefined_role)
@@ -42,7 +42,7 @@ def bind_role_statement(stmt, session):
             return -1
         return BoundStatement(stmt.kind, action=owned_action, cacheable=False)
     run = {RoleStatement: _run_role, GrantStatement: _run_grant,
-           MembershipStatement: _run_membership}[type(stmt)]
+           MembershipStatement: _run_membership, OwnerStatement: _run_owner}[type(stmt)]
 
     def action(txn, ctx):
         cat = txn.working.auth
@@ -379,6 +379,35 @@ def _run_membership(stmt: MembershipStatement, cat: AuthCatalog, session, root) 
                     else:
                         del members[i]
     return cat.with_members(tuple(members))
+
+
+# ---- ALTER TABLE ... OWNER TO ------------------------------------------------------------
+
+def _run_owner(stmt: OwnerStatement, cat: AuthCatalog, session, root) -> AuthCatalog:
+    """As PostgreSQL: the owner (or a superuser) may give a table away, to a role it is a
+    member of (non-superusers); the new owner's grants follow the old owner's."""
+    name = stmt.name
+    in_tables, in_views = name in root.tables, name in root.views
+    if not (in_tables or in_views):
+        if stmt.if_exists:
+            return cat
+        raise errors.sql_error("42P01", f'relation "{name}" does not exist')
+    if stmt.relkind == "view" and not in_views:
+        raise errors.sql_error("42809", f'"{name}" is not a view')
+    who = effective_role(session)
+    new = _need_role(cat, _resolve(stmt.role, session)).name
+    if not _is_super(cat, who):
+        if not is_owner(cat, who, "table", name):
+            raise errors.sql_error("42501", f"must be owner of {_kind(root, name)} {name}")
+        if new not in cat.member_of(who):
+            raise errors.sql_error("42501", f'must be able to SET ROLE "{new}"')
+    old = cat.owner("table", name)
+    if (("table", name)) in cat.acl and old is not None:
+        ren = lambda n: new if n == old else n   # noqa: E731
+        grants = tuple(dict.fromkeys(replace(g, grantee=ren(g.grantee), grantor=ren(g.grantor))
+                                     for g in cat.grants("table", name)))
+        cat = cat.with_grants("table", name, grants)
+    return cat.with_owner("table", name, new)
 
 
 # ---- REASSIGN OWNED / DROP OWNED ------------------------------------------------------------

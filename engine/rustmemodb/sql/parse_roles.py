@@ -20,6 +20,7 @@ Grammar (PostgreSQL 15's, minus what rustmemodb has no objects for):
     REVOKE [ADMIN OPTION FOR] role [, ...] FROM role [, ...] [CASCADE|RESTRICT]
     SET [SESSION|LOCAL] ROLE {name | NONE}     RESET ROLE
     REASSIGN OWNED BY role [, ...] TO role     DROP OWNED BY role [, ...] [CASCADE|RESTRICT]
+    ALTER {TABLE|VIEW} [IF EXISTS] [ONLY] name OWNER TO role
 
 option: SUPERUSER | NOSUPERUSER | LOGIN | NOLOGIN | CREATEROLE | NOCREATEROLE |
 CREATEDB | NOCREATEDB | INHERIT | NOINHERIT | REPLICATION | NOREPLICATION |
@@ -124,6 +125,18 @@ class OwnedStatement:
 
 
 @dataclass
+class OwnerStatement:
+    relkind: str                      # table | view
+    name: str
+    role: str
+    if_exists: bool = False
+
+    @property
+    def kind(self) -> str:
+        return "ALTER TABLE" if self.relkind == "table" else "ALTER VIEW"
+
+
+@dataclass
 class SetRole:
     role: str | None                  # None: SET ROLE NONE / RESET ROLE
     position: int = 1
@@ -152,6 +165,7 @@ def _tokens(sql: str) -> list[Tok]:
     return out
 
 
+_OWNER_TO = re.compile(r"\bOWNER\s+TO\b", re.I)
 _LEADING = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*(?:[^*]|\*(?!/))*\*/)*")
 
 
@@ -175,6 +189,8 @@ def parse(sql: str):
         return _Parser(sql).grant_statement()
     if (head, second) in (("REASSIGN", "OWNED"), ("DROP", "OWNED")):
         return _Parser(sql).owned_statement()
+    if head == "ALTER" and second in ("TABLE", "VIEW") and _OWNER_TO.search(sql):
+        return _Parser(sql).owner_statement()
     if head == "SET" and (second == "ROLE" or (second in ("SESSION", "LOCAL")
                                                and len(words) > 2 and words[2] == "ROLE")):
         return _Parser(sql).set_role()
@@ -453,6 +469,22 @@ class _Parser:
             cascade = self.accept("CASCADE", "RESTRICT") == "CASCADE"
         self.end()
         return OwnedStatement(head == "DROP", roles, new_owner, cascade)
+
+    # ---- ALTER TABLE / VIEW ... OWNER TO ------------------------------------------------
+    def owner_statement(self) -> "OwnerStatement":
+        self.expect("ALTER")
+        kind = self.expect("TABLE", "VIEW")
+        if_exists = False
+        if self.accept("IF"):
+            self.expect("EXISTS")
+            if_exists = True
+        self.accept("ONLY")
+        name = self.qualified()
+        self.expect("OWNER")
+        self.expect("TO")
+        role = self.role_name()
+        self.end()
+        return OwnerStatement(kind.lower(), name, role, if_exists)
 
     # ---- SET ROLE ------------------------------------------------------------------------
     def set_role(self) -> SetRole:
