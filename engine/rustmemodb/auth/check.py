@@ -105,6 +105,11 @@ def requirements(binder, node, kind: str, bound=None) -> tuple:
         conflict = node.args.get("conflict")
         if conflict is not None and conflict.args.get("expressions"):
             out.append(("table", name, "UPDATE", None))
+        if conflict is not None and (conflict.args.get("expressions")
+                                     or conflict.args.get("conflict_keys")
+                                     or conflict.args.get("constraint")):
+            # a conflict target (and DO UPDATE) reads the arbiter columns: SELECT too
+            out.append(("table", name, "SELECT", None))
     elif isinstance(node, exp.Update):
         name = _table_name(node.this)
         out.append(("table", name, "UPDATE", None))
