@@ -388,3 +388,13 @@ def test_roles_catalog_round_trips():
     back = decode(values.unpack(values.pack(encode(cat))))
     assert encode(back) == encode(cat)
     assert back.role("a") == cat.role("a") and back.members == cat.members
+
+
+def test_require_table_privilege_for_paths_without_a_statement(conn):
+    from rustmemodb.auth.check import require_table_privilege
+    conn.execute("CREATE ROLE u LOGIN PASSWORD 'p'")
+    conn.execute("GRANT SELECT ON t TO u")
+    u = rustmemodb.connect(conn, user="u", password="p")
+    require_table_privilege(u._session, "t", "SELECT")
+    assert _sqlstate(require_table_privilege, u._session, "t", "INSERT") == "42501"
+    require_table_privilege(conn._session, "t", "INSERT")     # the implicit superuser

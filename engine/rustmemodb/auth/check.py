@@ -271,3 +271,13 @@ def after_ddl(txn, bound, before_root, session) -> None:
 
 def privilege_names(kind: str) -> tuple:
     return TABLE_PRIVS if kind == "table" else SCHEMA_PRIVS
+
+
+def require_table_privilege(session, table: str, priv: str) -> None:
+    """For paths that write or read a table without a bound statement (the wire server's
+    COPY FROM STDIN / TO STDOUT): 42501 unless the session's role holds ``priv``."""
+    root = session._catalog_root()
+    if not root.auth.active or effective_role(session) is None:
+        return
+    from types import SimpleNamespace
+    check(session, root, SimpleNamespace(privileges=(("table", table, priv, None),)))
