@@ -398,3 +398,20 @@ def test_require_table_privilege_for_paths_without_a_statement(conn):
     require_table_privilege(u._session, "t", "SELECT")
     assert _sqlstate(require_table_privilege, u._session, "t", "INSERT") == "42501"
     require_table_privilege(conn._session, "t", "INSERT")     # the implicit superuser
+
+
+def test_catalog_rows_depend_on_who_asks_even_for_the_same_text(conn):
+    conn.execute("CREATE ROLE boss SUPERUSER LOGIN PASSWORD 'x'")
+    conn.execute("CREATE ROLE u LOGIN PASSWORD 'p'")
+    q = "SELECT rolpassword FROM pg_authid WHERE rolname = 'boss'"
+    for _ in range(3):     # the implicit superuser sees the verifier; the text is cached
+        assert conn.execute(q).fetchall()[0][0].startswith("SCRAM-SHA-256$")
+    u = rustmemodb.connect(conn, user="u", password="p")
+    assert u.execute(q).fetchall() == [(None,)]
+    conn.execute("GRANT SELECT ON t TO u")
+    q2 = "SELECT grantee FROM information_schema.table_privileges WHERE table_name = 't'"
+    assert conn.execute(q2).fetchall() == [("u",)]
+    conn.execute("CREATE ROLE other")
+    conn.execute("GRANT SELECT ON t TO other")
+    assert sorted(conn.execute(q2).fetchall()) == [("other",), ("u",)]
+    assert u.execute(q2).fetchall() == [("u",)]        # a role sees its own grants

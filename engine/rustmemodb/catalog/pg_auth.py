@@ -33,6 +33,14 @@ def _typed(spec: str) -> dict:
     return out
 
 
+def _sees_everything(cat, viewer: str | None) -> bool:
+    """Superusers, and a session that is no role at all: the implicit superuser of an
+    embedded connection opened without ``user=`` (sessions logged in as a role, and
+    every wire session of a database with roles, are that role)."""
+    return not cat.active or viewer is None or cat.role(viewer) is None \
+        or cat.is_superuser(viewer)
+
+
 def _role_rows(snap: CatalogSnapshot):
     """(oid, name, super, inherit, createrole, createdb, login, replication, bypassrls,
     connlimit, password, valid_until) per role."""
@@ -62,7 +70,7 @@ _register("pg_catalog", "pg_roles", "rolname rolsuper rolinherit rolcreaterole r
 
 def _authid(snap):
     cat = snap.root.auth
-    reader_is_super = not cat.active or cat.is_superuser(snap.user)
+    reader_is_super = _sees_everything(cat, snap.user)
     for (oid, name, sup, inh, crr, crd, login, repl, bypass, limit, pw,
          until) in _role_rows(snap):
         yield (oid, name, sup, inh, crr, crd, login, repl, bypass, limit,
@@ -131,7 +139,7 @@ def _grant_rows(snap):
         return
     viewer = snap.user
     mine = cat.member_of(viewer) if cat.role(viewer) is not None else set()
-    everything = cat.is_superuser(viewer)
+    everything = _sees_everything(cat, viewer)
     for name in sorted({*snap.root.tables, *snap.root.views}):
         grants = cat.acl.get(("table", name)) or default_acl(cat, "table", name)
         for g in grants:
