@@ -126,6 +126,27 @@ SCRIPT = [
     ("admin", "ALTER ROLE dr_nologin CONNECTION LIMIT 5 CREATEDB"),
     ("admin", "SELECT rolconnlimit, rolcreatedb FROM pg_roles WHERE rolname = 'dr_nologin'"),
     ("admin", "GRANT dr_writer TO dr_group"),
+    # role management rights
+    ("reader", "ALTER ROLE dr_reader PASSWORD 'r'"),
+    ("reader", "ALTER ROLE dr_writer PASSWORD 'x'"),
+    ("reader", "ALTER ROLE dr_reader CREATEDB"),
+    ("reader", "DROP ROLE dr_group"),
+    ("reader", "GRANT dr_group TO dr_reader"),
+    ("admin", "ALTER ROLE dr_writer CREATEROLE"),
+    ("writer", "CREATE ROLE dr_other NOLOGIN"),
+    ("writer", "CREATE ROLE dr_boss SUPERUSER"),
+    ("writer", "ALTER ROLE dr_admin NOSUPERUSER"),
+    ("writer", "ALTER ROLE dr_other RENAME TO dr_other2"),
+    ("writer", "ALTER ROLE dr_other2 RENAME TO dr_other"),
+    ("writer", "DROP ROLE dr_other"),
+    ("admin", "ALTER ROLE dr_writer RENAME TO dr_w2"),
+    ("admin", "ALTER ROLE dr_admin RENAME TO dr_a2"),
+    ("admin", "SET ROLE dr_reader"),
+    ("admin", "SELECT current_user, session_user"),
+    ("admin", "DROP ROLE dr_reader"),
+    ("admin", "RESET ROLE"),
+    ("admin", "SELECT rolname, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname LIKE 'dr%' "
+              "ORDER BY 1"),
 ]
 
 
@@ -170,7 +191,7 @@ def postgres(pg_dsn):
 
     def cleanup():
         admin.execute(f"DROP DATABASE IF EXISTS {DB}")
-        for role in ROLES + ("dr_other",):
+        for role in ROLES + ("dr_other", "dr_other2", "dr_w2", "dr_a2", "dr_boss"):
             admin.execute(f"DROP ROLE IF EXISTS {role}")
     cleanup()
     admin.execute("CREATE ROLE dr_admin SUPERUSER LOGIN PASSWORD 'adm'")
