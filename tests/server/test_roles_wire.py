@@ -204,3 +204,25 @@ def test_roles_survive_a_server_restart(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_connection_limit_and_valid_until(served):
+    conn, srv = served
+    conn.execute("CREATE ROLE limited LOGIN PASSWORD 'l' CONNECTION LIMIT 1")
+    conn.execute("CREATE ROLE lapsed LOGIN PASSWORD 'l' VALID UNTIL '2001-01-01'")
+    first = _connect(srv, "limited", "l")
+    with pytest.raises(psycopg.OperationalError) as info:
+        _connect(srv, "limited", "l")
+    assert 'too many connections for role "limited"' in str(info.value)
+    first.close()
+    import time
+    deadline = time.monotonic() + 30        # the server notices the Terminate on its loop
+    while any(x.user == "limited" for x in list(srv._sessions.values())) \
+            and time.monotonic() < deadline:
+        time.sleep(0.01)
+    _connect(srv, "limited", "l").close()
+    with pytest.raises(psycopg.OperationalError) as info:
+        _connect(srv, "lapsed", "l")
+    assert 'password authentication failed for user "lapsed"' in str(info.value)
+    conn.execute("ALTER ROLE lapsed VALID UNTIL 'infinity'")
+    _connect(srv, "lapsed", "l").close()

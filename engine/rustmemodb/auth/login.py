@@ -36,7 +36,7 @@ def authenticate(database, user: str, password: str | None) -> str | None:
         ok = verifier.check_clear(role.password, user, password)
     elif password is not None:
         hashlib.pbkdf2_hmac("sha256", password.encode(), _DECOY_SALT, verifier.ITERATIONS)
-    if not ok or _expired(role):
+    if not ok or expired(role):
         raise failed(user)
     check_login(role)
     return role.name
@@ -47,7 +47,8 @@ def check_login(role) -> None:
         raise errors.sql_error("28000", f'role "{role.name}" is not permitted to log in')
 
 
-def _expired(role) -> bool:
+def expired(role) -> bool:
+    """Has the role's VALID UNTIL passed (its password no longer admits it)?"""
     if role is None or not role.valid_until or role.valid_until.lower() == "infinity":
         return False
     try:

@@ -226,14 +226,21 @@ class ClientSession:
         """The role this connection runs as once authenticated: None when the served
         database has no roles (the implicit superuser); 28000 for a role without LOGIN
         (or, under trust, an unknown role)."""
-        from ..auth.login import check_login
+        from ..auth.login import check_login, expired, failed
         cat = self.server.database.head.auth
         if not cat.active:
             return None
         role = cat.role(self.user)
         if role is None:
             raise errors.sql_error("28000", f'role "{self.user}" does not exist')
+        if self.server.verifiers is not None and expired(role):   # VALID UNTIL passed
+            raise failed(self.user)
         check_login(role)
+        if role.connlimit >= 0 and not role.superuser:
+            open_now = sum(1 for s in list(self.server._sessions.values())
+                           if s is not self and s.user == role.name and s.conn is not None)
+            if open_now >= role.connlimit:
+                raise errors.sql_error("53300", f'too many connections for role "{role.name}"')
         return role.name
 
     async def authenticate(self) -> None:
