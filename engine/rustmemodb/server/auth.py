@@ -35,25 +35,23 @@ def ensure_users(database, users: dict[str, str], method: str) -> None:
     from dataclasses import replace
 
     from ..auth.catalog import Role
+    md5 = method == "md5"          # PostgreSQL's password_encryption = md5
     txn = database.begin()
     try:
-        if True:
-            cat = txn.working.auth
-            for name, password in users.items():
-                stored = verifier.make(password, name, "md5" if method == "md5"
-                                       else "scram-sha-256")
-                role = cat.role(name)
-                if role is None:
-                    role = Role(name, cat.next_oid, superuser=True, login=True)
-                elif role.superuser and role.login and verifier.check_clear(
-                        role.password, name, password) and \
-                        (method == "md5") == stored.startswith("md5"):
-                    continue                    # already as configured: nothing to log
-                cat = cat.with_role(replace(role, superuser=True, login=True,
-                                            password=stored))
-            if cat is not txn.working.auth:
-                txn.set_auth(cat)
-            database.commit(txn)
+        cat = txn.working.auth
+        for name, password in users.items():
+            role = cat.role(name)
+            if role is not None and role.superuser and role.login and role.password \
+                    and role.password.startswith("md5") == md5 \
+                    and verifier.check_clear(role.password, name, password):
+                continue                        # already as configured: nothing to log
+            if role is None:
+                role = Role(name, cat.next_oid)
+            stored = verifier.make(password, name, "md5" if md5 else "scram-sha-256")
+            cat = cat.with_role(replace(role, superuser=True, login=True, password=stored))
+        if cat is not txn.working.auth:
+            txn.set_auth(cat)
+        database.commit(txn)
     except BaseException:
         database.end(txn)
         raise
