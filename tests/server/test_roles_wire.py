@@ -226,3 +226,31 @@ def test_connection_limit_and_valid_until(served):
     assert 'password authentication failed for user "lapsed"' in str(info.value)
     conn.execute("ALTER ROLE lapsed VALID UNTIL 'infinity'")
     _connect(srv, "lapsed", "l").close()
+
+
+def test_password_encrypted_by_libpq_like_psql_password(served):
+    """psql's \\password: libpq asks SHOW password_encryption, builds the SCRAM verifier
+    client-side and sends ALTER ROLE ... PASSWORD '<verifier>', stored as given."""
+    conn, srv = served
+    # In a child process: libpq's PQencryptPasswordConn runs its query holding the GIL,
+    # which would starve this process's server thread.
+    script = ("import sys, psycopg\n"
+              "c = psycopg.connect(host='127.0.0.1', port=int(sys.argv[1]), user='clerk', "
+              "password='clerk-pw', dbname='main', autocommit=True)\n"
+              "v = c.pgconn.encrypt_password(b'fresh', b'clerk').decode()\n"
+              "c.execute(f\"ALTER ROLE clerk PASSWORD '{v}'\")\n"
+              "print(v)\n")
+    out = subprocess.run([sys.executable, "-c", script, str(srv.port)], capture_output=True,
+                         text=True, timeout=60)
+    verifier = out.stdout.strip()
+    assert verifier.startswith("SCRAM-SHA-256$4096:"), out.stderr
+    assert conn.database.root.auth.role("clerk").password == verifier
+    _connect(srv, "clerk", "fresh").close()
+    with _connect(srv, "admin", "admin-pw") as admin:
+        admin.execute("CREATE GROUP tellers")
+        admin.execute("ALTER GROUP tellers ADD USER clerk")
+        assert admin.execute("SELECT pg_has_role('clerk', 'tellers', 'MEMBER')").fetchall() \
+            == [(True,)]
+        admin.execute("ALTER GROUP tellers DROP USER clerk")
+        assert admin.execute("SELECT pg_has_role('clerk', 'tellers', 'MEMBER')").fetchall() \
+            == [(False,)]

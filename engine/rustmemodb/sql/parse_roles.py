@@ -12,6 +12,7 @@ Grammar (PostgreSQL 15's, minus what rustmemodb has no objects for):
 
     CREATE {ROLE|USER|GROUP} name [[WITH] option ...]
     ALTER {ROLE|USER|GROUP} name [[WITH] option ...] | ALTER ROLE name RENAME TO new
+    ALTER GROUP name {ADD|DROP} USER role [, ...]
     DROP {ROLE|USER|GROUP} [IF EXISTS] name [, ...]
     GRANT privileges ON {[TABLE] t [, ...] | ALL TABLES IN SCHEMA s [, ...] | SCHEMA s [, ...]}
           TO grantee [, ...] [WITH GRANT OPTION] [GRANTED BY role]
@@ -288,7 +289,7 @@ class _Parser:
         return self.toks[self.i - 1].text
 
     # ---- CREATE / ALTER / DROP ROLE ------------------------------------------------------
-    def role_statement(self) -> RoleStatement:
+    def role_statement(self):
         head = self.expect("CREATE", "ALTER", "DROP")
         keyword = self.expect("ROLE", "USER", "GROUP")
         if head == "DROP":
@@ -304,6 +305,12 @@ class _Parser:
             raise errors.sql_error("42939", f'role name "{at.text}" is reserved',
                                    position=at.pos)
         name = self.role_name()
+        if head == "ALTER" and keyword == "GROUP" and self.is_word("ADD", "DROP"):
+            add = self.expect("ADD", "DROP") == "ADD"       # ALTER GROUP g ADD USER u, ...
+            self.expect("USER")
+            members = self.name_list(self.role_name)
+            self.end()
+            return MembershipStatement(add, [name], members)
         if head == "ALTER" and self.is_word("SET", "RESET", "IN"):
             raise errors.not_supported("per-role settings (ALTER ROLE ... SET)",
                                        hint="SET the parameter in the session instead.")
