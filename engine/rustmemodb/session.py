@@ -180,7 +180,7 @@ class Session:
         if role_stmt is not None:     # CREATE ROLE, GRANT ...: sqlglot cannot read them
             from .auth.statements import bind_role_statement
             bound = bind_role_statement(role_stmt, self)
-            return Prepared(ph.sql, ph, kind=bound.kind, bound=bound,
+            return Prepared(ph.sql, ph, kind=bound.kind, bound=bound, plan=bound.plan,
                             functions_version=self.db.functions.version)
         ast = parse_one(ph.sql)
         tags = tag_slots(shape, ast) if shape is not None else None
@@ -305,7 +305,8 @@ class Session:
                  autocommit: bool):
         """``run(ctx)`` once in ``txn``; on failure the statement leaves no trace and the
         error leaves as a DB-API error (an explicit transaction is marked failed)."""
-        ctx = ExecContext(txn, values, self.db.functions, self.cancel_event, analyze)
+        ctx = ExecContext(txn, values, self.db.functions, self.cancel_event, analyze,
+                          checks=self.db.checks)
         mark = txn.savepoint()
         try:
             return run(ctx)
@@ -346,14 +347,8 @@ class Session:
         bound = prepared.bound
         if bound.privileges and (self.role or self.auth_user) and ctx.txn.working.auth.roles:
             self._check_privileges(ctx.txn.working, bound)
-        if bound.action is not None:
-            before = ctx.txn.working
-            count = bound.action(ctx.txn, ctx)
-            if bound.ddl_objects and ctx.txn.working.auth.roles:
-                from .auth.check import after_ddl
-                after_ddl(ctx.txn, bound, before, self)
-            return Result([], rowcount=count if bound.kind.startswith("CREATE TABLE") and count
-                          else -1, kind=bound.kind)
+        if bound.ddl_objects:      # owners and grants follow created/dropped/renamed objects
+            return self._run_ddl_with_owners(prepared, ctx)
         if prepared.fast is not None and ctx.analyze is None:
             out = prepared.fast(ctx)
             if out is not None:
@@ -367,6 +362,16 @@ class Session:
         columns = prepared.plan.columns if bound.returns_rows else []
         return Result(columns, table=table if bound.returns_rows else None,
                       rowcount=ctx.rowcount, kind=bound.kind)
+
+    def _run_ddl_with_owners(self, prepared: Prepared, ctx: ExecContext) -> Result:
+        from .exec.run import run_plan
+        before = ctx.txn.working
+        ctx.rowcount = -1
+        run_plan(prepared.plan, ctx)
+        if ctx.txn.working.auth.roles:
+            from .auth.check import after_ddl
+            after_ddl(ctx.txn, prepared.bound, before, self)
+        return Result([], rowcount=ctx.rowcount, kind=prepared.bound.kind)
 
     def _check_privileges(self, root, bound) -> None:
         """auth/check.py's check, remembered per statement while the roles catalog and

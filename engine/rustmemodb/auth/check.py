@@ -158,7 +158,7 @@ def _file_access(plan) -> list:
     pg_read/write_server_files), since the files are the server's, not the client's."""
     from ..plan.expr import Expr
     from ..plan.logical import LogicalCopyTo, LogicalFileScan, LogicalNode
-    from ..plan.walk import _init_fields
+    from ..plan.walk import init_fields
     found = set()
     todo = [plan]
     while todo:
@@ -168,7 +168,7 @@ def _file_access(plan) -> list:
         elif isinstance(node, LogicalCopyTo):
             found.add("write")
         todo.extend(node.children())
-        for name in _init_fields(type(node)):
+        for name in init_fields(type(node)):
             value = getattr(node, name)
             values = value if isinstance(value, (list, tuple)) else [value]
             for v in values:

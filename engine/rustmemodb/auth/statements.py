@@ -1,8 +1,9 @@
-"""CREATE/ALTER/DROP ROLE, GRANT, REVOKE and SET ROLE, run as transactional actions.
+"""CREATE/ALTER/DROP ROLE, GRANT, REVOKE and SET ROLE, applied inside the transaction.
 
 ``bind_role_statement`` turns a statement from ``sql/parse_roles.py`` into a
-``BoundStatement`` whose action reads the roles catalog of the transaction's
-working root and writes a new one (``Transaction.set_auth``): so these
+``BoundStatement`` whose plan (plan/auth.py) the executor hands to ``apply``, which
+reads the roles catalog of the transaction's working root and writes a new one
+(``Transaction.set_auth``): so these
 statements commit, roll back and are logged like any DDL, and a failed one
 changes nothing. Permissions follow PostgreSQL 15: superusers may do anything;
 CREATEROLE roles manage non-superuser roles; owners (and holders of a grant
@@ -30,27 +31,31 @@ from .check import default_acl, effective_role, has_privilege, is_owner
 
 
 def bind_role_statement(stmt, session):
+    """The BoundStatement of a parsed role statement: a ``LogicalRoleStatement`` plan
+    carrying who runs it (never cached: it depends on the session)."""
+    from ..plan.auth import Actor, LogicalRoleStatement
     from ..sql.bind.binder import BoundStatement
-    if isinstance(stmt, SetRole):     # reached only via EXECUTE of a prepared text
-        def set_action(txn, ctx):
-            set_role(session, stmt)
-            return -1
-        return BoundStatement("SET", action=set_action, cacheable=False)
+    if isinstance(stmt, SetRole):       # SET/RESET ROLE are session commands (utility.py)
+        raise errors.not_supported("SET ROLE inside PREPARE")
+    actor = Actor(getattr(session, "role", None), getattr(session, "auth_user", None),
+                  getattr(session, "user_name", None),
+                  {"password_encryption": session.settings.get("password_encryption", "")})
+    return BoundStatement(stmt.kind, plan=LogicalRoleStatement([], stmt, actor),
+                          cacheable=False)
+
+
+def apply(stmt, actor, txn) -> None:
+    """Run a role statement in ``txn`` as ``actor``: a new roles catalog (or, for DROP
+    OWNED, dropped tables too), logged like any other change of the transaction."""
     if isinstance(stmt, OwnedStatement):
-        def owned_action(txn, ctx):
-            _run_owned(stmt, txn, session)
-            return -1
-        return BoundStatement(stmt.kind, action=owned_action, cacheable=False)
+        _run_owned(stmt, txn, actor)
+        return
     run = {RoleStatement: _run_role, GrantStatement: _run_grant,
            MembershipStatement: _run_membership, OwnerStatement: _run_owner}[type(stmt)]
-
-    def action(txn, ctx):
-        cat = txn.working.auth
-        new = run(stmt, cat, session, txn.working)
-        if new is not cat:
-            txn.set_auth(new)
-        return -1
-    return BoundStatement(stmt.kind, action=action, cacheable=False)
+    cat = txn.working.auth
+    new = run(stmt, cat, actor, txn.working)
+    if new is not cat:
+        txn.set_auth(new)
 
 
 # ---- helpers ---------------------------------------------------------------------------
@@ -437,7 +442,7 @@ def _run_owned(stmt: OwnedStatement, txn, session) -> None:
                     cat = cat.with_grants(key[0], key[1], tuple(dict.fromkeys(grants)))
         txn.set_auth(cat)
         return
-    from ..sql.bind.bind_ddl import check_drop_dependencies
+    from ..exec.operators.ddl import check_drop_dependencies
     owned = [name for (kind, name), owner in sorted(cat.owners.items())
              if kind == "table" and owner in roles]
     working = txn.working
