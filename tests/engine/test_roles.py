@@ -371,13 +371,13 @@ def test_concurrent_role_and_grant_statements_all_commit(conn):
     {"owners": [["table", 5, "a"]]}, {"next_oid": "1"},
 ])
 def test_a_malformed_roles_catalog_is_refused(bad):
-    from rustmemodb.auth.catalog import decode
+    from rustmemodb.storage.roles import decode
     with pytest.raises(ValueError):
         decode(bad)
 
 
 def test_roles_catalog_round_trips():
-    from rustmemodb.auth.catalog import decode, encode
+    from rustmemodb.storage.roles import decode, encode
     from rustmemodb.durability import values
     c = rustmemodb.connect()
     c.execute("CREATE TABLE t (id INTEGER)")

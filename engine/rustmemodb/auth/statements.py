@@ -21,19 +21,26 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pyarrow as pa
+
 from .. import errors
+from ..exec.operators.ddl import check_drop_dependencies
+from ..exec.run import operator
+from ..plan.auth import Actor, LogicalRoleStatement
 from ..sql.parse_roles import (GrantStatement, MembershipStatement, OwnedStatement,
                                OwnerStatement, RoleStatement, SetRole)
+from ..storage.roles import (PUBLIC, PSEUDO_SCHEMA_OWNER, SCHEMA_PRIVS, TABLE_PRIVS,
+                             AuthCatalog, Grant, Role, default_acl, has_privilege, is_owner,
+                             sql_error_undefined_role)
 from . import verifier
-from .catalog import (PUBLIC, SCHEMA_PRIVS, TABLE_PRIVS, AuthCatalog, Grant, Role,
-                      sql_error_undefined_role)
-from .check import default_acl, effective_role, has_privilege, is_owner
+from .check import effective_role
+
+_NOTHING = pa.table({})
 
 
 def bind_role_statement(stmt, session):
     """The BoundStatement of a parsed role statement: a ``LogicalRoleStatement`` plan
     carrying who runs it (never cached: it depends on the session)."""
-    from ..plan.auth import Actor, LogicalRoleStatement
     from ..sql.bind.binder import BoundStatement
     if isinstance(stmt, SetRole):       # SET/RESET ROLE are session commands (utility.py)
         raise errors.not_supported("SET ROLE inside PREPARE")
@@ -42,6 +49,14 @@ def bind_role_statement(stmt, session):
                   {"password_encryption": session.settings.get("password_encryption", "")})
     return BoundStatement(stmt.kind, plan=LogicalRoleStatement([], stmt, actor),
                           cacheable=False)
+
+
+@operator(LogicalRoleStatement)
+def _role_statement(node: LogicalRoleStatement, ctx) -> pa.Table:
+    """The executor's operator for role statements (registered here: exec does not
+    import auth, auth builds on exec)."""
+    apply(node.statement, node.actor, ctx.txn)
+    return _NOTHING
 
 
 def apply(stmt, actor, txn) -> None:
@@ -289,7 +304,6 @@ def _grantor(cat: AuthCatalog, who: str | None, kind: str, name: str) -> str:
     owning role) grants, as PostgreSQL does, else the granting role itself."""
     owner = cat.owner(kind, name)
     if kind == "schema" and owner is None:
-        from .check import PSEUDO_SCHEMA_OWNER
         owner = PSEUDO_SCHEMA_OWNER
     if who is None or _is_super(cat, who) or is_owner(cat, who, kind, name):
         return owner or who or "rustmemodb"
@@ -442,7 +456,6 @@ def _run_owned(stmt: OwnedStatement, txn, session) -> None:
                     cat = cat.with_grants(key[0], key[1], tuple(dict.fromkeys(grants)))
         txn.set_auth(cat)
         return
-    from ..exec.operators.ddl import check_drop_dependencies
     owned = [name for (kind, name), owner in sorted(cat.owners.items())
              if kind == "table" and owner in roles]
     working = txn.working

@@ -11,12 +11,10 @@ implicit superuser (the session's user name, oid 10), as before roles existed.
 from __future__ import annotations
 
 from .. import types
-from ..auth.catalog import LETTER, acl_text
-from ..auth.check import default_acl, has_privilege
+from ..storage.roles import BOOTSTRAP_OID, LETTER, acl_text, default_acl, has_privilege
 from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table
 
 T, I, B = types.TEXT, types.INTEGER, types.BOOLEAN
-BOOTSTRAP_OID = 10
 
 
 def _register(schema: str, name: str, columns: str, rows, typed: dict, searched: bool) -> None:
@@ -107,7 +105,7 @@ _register("pg_catalog", "pg_auth_members", "roleid member grantor admin_option",
           _typed("I: roleid member grantor; B: admin_option"), True)
 
 
-# ---- used by pg_class, pg_namespace and pg_get_userbyid ---------------------------------------
+# ---- used by pg_class ---------------------------------------
 
 def role_oid(snap_or_root, name: str | None) -> int:
     root = getattr(snap_or_root, "root", snap_or_root)
@@ -121,14 +119,6 @@ def owner_oid(snap, name: str) -> int:
 
 def relacl(snap, name: str) -> list | None:
     return acl_text(snap.root.auth, "table", name)
-
-
-def user_names(root, default: str) -> dict:
-    """oid -> role name, for pg_get_userbyid (oid 10: the implicit superuser)."""
-    names = {BOOTSTRAP_OID: default}
-    for r in root.auth.roles.values():
-        names[r.oid] = r.name
-    return names
 
 
 # ---- information_schema ---------------------------------------------------------------------

@@ -34,7 +34,7 @@ def ensure_users(database, users: dict[str, str], method: str) -> None:
     to the one given (the command line is authoritative) if present."""
     from dataclasses import replace
 
-    from ..auth.catalog import Role
+    from ..storage.roles import Role
     md5 = method == "md5"          # PostgreSQL's password_encryption = md5
     txn = database.begin()
     try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .roles import EMPTY as NO_ROLES
 from .table import TableVersion
 
 
@@ -34,14 +35,13 @@ class Root:
     # merges into this state. Part of the root, so restoring an older root forgets a
     # merge made since, and a fork inherits the records of the rows it inherits.
     merges: dict = field(default_factory=dict)
-    # Roles, owners and grants (auth/catalog.py): empty until the first CREATE ROLE,
+    # Roles, owners and grants (storage/roles.py): empty until the first CREATE ROLE,
     # and an empty catalog means no access control (the implicit superuser).
     auth: Any = None
 
     def __post_init__(self) -> None:
         if self.auth is None:
-            from ..auth.catalog import EMPTY
-            object.__setattr__(self, "auth", EMPTY)
+            object.__setattr__(self, "auth", NO_ROLES)
 
     def table(self, name: str) -> TableVersion | None:
         return self.tables.get(name)

@@ -88,7 +88,7 @@ class ViewOp:
 
 @dataclass
 class AuthOp:
-    """Roles, owners or grants changed: the whole new catalog (auth/catalog.py; tiny).
+    """Roles, owners or grants changed: the whole new catalog (storage/roles.py; tiny).
     Conflicts with any concurrent change of the catalog (txn/commit.py)."""
     catalog: object
 
@@ -210,7 +210,6 @@ class Transaction:
         self.ops.append(ViewOp(name, view))
 
     def set_auth(self, catalog) -> None:
-        from ..storage.root import replace
         self.working = replace(self.working, auth=catalog,
                                catalog_version=self.working.catalog_version + 1)
         self.ops.append(AuthOp(catalog))

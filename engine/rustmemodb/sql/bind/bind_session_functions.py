@@ -16,7 +16,10 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors, types
+from ...catalog.pg_catalog import relation_oid
 from ...plan.expr import Const
+from ...storage.roles import user_names
+from .privilege_functions import has_schema_privilege, has_table_privilege, pg_has_role
 
 VERSION = ("PostgreSQL 15.0 (rustmemodb) on x86_64-pc-linux-gnu, compiled by Python, "
            "64-bit")
@@ -78,7 +81,6 @@ class SessionFunctions:
     bind_function_current_role = bind_function_current_user
 
     def bind_function_has_table_privilege(self, eb, args, node):
-        from ...auth.functions import has_table_privilege
         self.cacheable = False
         if len(args) in (2, 3):
             table = eb.bind(args[-2])
@@ -90,8 +92,6 @@ class SessionFunctions:
         return Const(has_table_privilege(self.session, self.root, values), types.BOOLEAN)
 
     def _privilege_per_relation(self, eb, args, table):
-        from ...auth.functions import has_table_privilege
-        from ...catalog.pg_catalog import relation_oid
         fixed = _constant_args(eb, [a for i, a in enumerate(args) if i != len(args) - 2],
                                "has_table_privilege", (1, 2))
         by_oid = table.type == types.INTEGER
@@ -106,13 +106,11 @@ class SessionFunctions:
         return eb.bind(exp.Case(this=args[-2], ifs=ifs, default=exp.Null()))
 
     def bind_function_has_schema_privilege(self, eb, args, node):
-        from ...auth.functions import has_schema_privilege
         self.cacheable = False
         values = _constant_args(eb, args, "has_schema_privilege", (2, 3))
         return Const(has_schema_privilege(self.session, self.root, values), types.BOOLEAN)
 
     def bind_function_pg_has_role(self, eb, args, node):
-        from ...auth.functions import pg_has_role
         self.cacheable = False
         values = _constant_args(eb, args, "pg_has_role", (2, 3))
         return Const(pg_has_role(self.session, self.root, values), types.BOOLEAN)
@@ -167,9 +165,8 @@ class SessionFunctions:
         return self._lookup_by_oid(eb, args, "pg_get_constraintdef", constraint_defs(self.root))
 
     def bind_function_pg_get_userbyid(self, eb, args, node):
-        from ...catalog.pg_auth import user_names
         user = self._session_value("user_name", DEFAULT_USER)
-        return self._lookup_by_oid(eb, args, "pg_get_userbyid", user_names(self.root, user))
+        return self._lookup_by_oid(eb, args, "pg_get_userbyid", user_names(self.root.auth, user))
 
     def bind_function_pg_get_indexdef(self, eb, args, node):
         from ...catalog.pg_catalog import index_defs

@@ -17,6 +17,7 @@ from ...plan.expr import AggCall, ColRef, Expr, OuterRef
 from ...plan.ddl import DDL_NODES
 from ...plan.logical import LogicalNode
 from .bind_session_functions import SessionFunctions
+from .privileges import ddl_objects, requirements
 from .query_hooks import QueryHooks
 from .scope import Scope
 
@@ -160,7 +161,6 @@ class StatementBinder(SessionFunctions, QueryHooks):
 
     # ---- dispatch -------------------------------------------------------------------------
     def bind_statement(self, node: exp.Expression) -> BoundStatement:
-        from ...auth.check import ddl_objects, requirements
         bound = self._bind_statement(node)
         bound.privileges = requirements(self, node, bound.kind, bound)
         if bound.ddl:

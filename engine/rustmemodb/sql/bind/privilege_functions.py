@@ -1,6 +1,6 @@
 """``has_table_privilege``, ``has_schema_privilege`` and ``pg_has_role`` (SQL functions).
 
-Bound as constants of the statement (sql/bind/bind_session_functions.py), from the
+Bound as constants of the statement (bind_session_functions.py calls these), from the
 roles catalog of the root being bound against and the session's role, with
 PostgreSQL's argument forms: ``(user, object, privilege)`` or
 ``(object, privilege)`` for the current role; the privilege text may list several
@@ -8,9 +8,13 @@ PostgreSQL's argument forms: ``(user, object, privilege)`` or
 """
 from __future__ import annotations
 
-from .. import errors
-from .catalog import SCHEMA_PRIVS, TABLE_PRIVS, sql_error_undefined_role
-from .check import effective_role, has_privilege
+from ... import errors
+from ...storage.roles import SCHEMA_PRIVS, TABLE_PRIVS, has_privilege, sql_error_undefined_role
+
+
+def effective_role(session) -> str | None:
+    """SET ROLE's role, else the logged-in one; None: the implicit superuser."""
+    return getattr(session, "role", None) or getattr(session, "auth_user", None)
 
 
 def _who_and_rest(session, root, values: list):
@@ -60,8 +64,7 @@ def has_schema_privilege(session, root, values: list) -> bool | None:
     who, (schema, priv) = _who_and_rest(session, root, values)
     if schema is None or priv is None:
         return None
-    from ..catalog import schema_names
-    if schema != "public" and schema not in schema_names():
+    if schema not in ("public", "pg_catalog", "information_schema"):
         raise errors.sql_error("3F000", f'schema "{schema}" does not exist')
     privs = _privs(priv, SCHEMA_PRIVS)
     if schema != "public":

@@ -1,6 +1,9 @@
-"""Roles, memberships, owners and grants: one immutable value kept in the database root.
+"""Roles, memberships, owners and grants: one immutable value kept in the database root,
+and the questions asked of it (``has_privilege``, ``is_owner``, ``default_acl``).
 
-``AuthCatalog`` is part of ``Root`` (``root.auth``), so roles and privileges are
+It lives in storage, under everything that asks it (the binder's privilege
+functions, the executor's check in auth/, the catalogs). ``AuthCatalog`` is part of
+``Root`` (``root.auth``), so roles and privileges are
 transactional, fork with the database, are logged by the WAL (one ``("a", ...)``
 op carrying the whole catalog: it is tiny) and written into checkpoints. Every
 change returns a new catalog; a published one is never mutated.
@@ -252,3 +255,63 @@ def _quote_role(name: str) -> str:
 
 def sql_error_undefined_role(name: str) -> errors.Error:
     return errors.sql_error("42704", f'role "{name}" does not exist')
+
+
+# ---- questions asked of the catalog -------------------------------------------------------
+
+PSEUDO_SCHEMA_OWNER = "pg_database_owner"    # PostgreSQL 15's owner of schema public
+BOOTSTRAP_OID = 10                           # the implicit superuser in pg_* catalogs
+
+
+def has_privilege(cat: AuthCatalog, role: str | None, kind: str, name: str, priv: str,
+                  grant_option: bool = False, roles: set | None = None) -> bool:
+    """Does ``role`` (None: the implicit superuser) hold ``priv`` on the object, directly,
+    through a role it inherits or through PUBLIC? ``roles``: ``cat.member_of(role)``
+    when the caller has it already."""
+    if role is None or not cat.active or cat.is_superuser(role):
+        return True
+    if roles is None:
+        roles = cat.member_of(role)
+    owner = cat.owner(kind, name)
+    if (kind, name) not in cat.acl:
+        if owner is not None and owner in roles:
+            return True
+        if kind == "schema" and name == "public" and priv == "USAGE" and not grant_option:
+            return True
+        return False
+    for g in cat.grants(kind, name):
+        # the owner holds the grant options of what it still has
+        if g.privilege == priv and (g.grantee in roles or g.grantee == PUBLIC) \
+                and (g.grantable or not grant_option or g.grantee == owner):
+            return True
+    return False
+
+
+def is_owner(cat: AuthCatalog, role: str | None, kind: str, name: str) -> bool:
+    if role is None or not cat.active or cat.is_superuser(role):
+        return True
+    owner = cat.owner(kind, name)
+    return owner is not None and owner in cat.member_of(role)
+
+
+def default_acl(cat: AuthCatalog, kind: str, name: str) -> tuple:
+    """The grants an object has before its first GRANT/REVOKE (PostgreSQL's NULL acl):
+    the owner's full rights; schema public also USAGE for PUBLIC."""
+    if kind == "schema":
+        if name != "public":
+            return ()
+        return (Grant(PSEUDO_SCHEMA_OWNER, "USAGE", False, PSEUDO_SCHEMA_OWNER),
+                Grant(PSEUDO_SCHEMA_OWNER, "CREATE", False, PSEUDO_SCHEMA_OWNER),
+                Grant(PUBLIC, "USAGE", False, PSEUDO_SCHEMA_OWNER))
+    owner = cat.owner(kind, name)
+    if owner is None:
+        return ()
+    return tuple(Grant(owner, p, False, owner) for p in TABLE_PRIVS)
+
+
+def user_names(cat: AuthCatalog, default: str) -> dict:
+    """oid -> role name, for pg_get_userbyid (oid 10: the implicit superuser)."""
+    names = {BOOTSTRAP_OID: default}
+    for r in cat.roles.values():
+        names[r.oid] = r.name
+    return names
