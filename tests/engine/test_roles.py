@@ -415,3 +415,25 @@ def test_catalog_rows_depend_on_who_asks_even_for_the_same_text(conn):
     conn.execute("GRANT SELECT ON t TO other")
     assert sorted(conn.execute(q2).fetchall()) == [("other",), ("u",)]
     assert u.execute(q2).fetchall() == [("u",)]        # a role sees its own grants
+
+
+def test_the_role_parser_only_ever_raises_sql_errors():
+    """Random token soup after each statement head: a statement or a DB-API error
+    (42601 and friends), never an internal exception."""
+    import random
+    words = ["GRANT", "REVOKE", "CREATE", "ROLE", "USER", "ALTER", "DROP", "ON", "TO", "FROM",
+             "ALL", "TABLES", "IN", "SCHEMA", "public", "x", "'pw'", '"q"', "WITH", "OPTION",
+             "ADMIN", "FOR", "PASSWORD", "NULL", ",", ";", "(", ")", "-", "1", "LOGIN", "SET",
+             "OWNED", "BY", "OWNER", "TABLE", "GROUP", "ADD", "CASCADE", '"', "'", "IF",
+             "EXISTS", "RENAME", "CONNECTION", "LIMIT", "VALID", "UNTIL", "SELECT", "."]
+    heads = ["GRANT", "REVOKE", "CREATE ROLE", "ALTER ROLE", "DROP ROLE", "SET ROLE",
+             "RESET ROLE", "REASSIGN OWNED", "DROP OWNED", "ALTER TABLE t OWNER TO",
+             "ALTER GROUP g"]
+    rng = random.Random(14)
+    for _ in range(3000):
+        sql = rng.choice(heads) + " " + " ".join(rng.choice(words)
+                                                 for _ in range(rng.randint(0, 8)))
+        try:
+            parse_roles.parse(sql)
+        except rustmemodb.Error:
+            pass
