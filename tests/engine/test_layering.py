@@ -93,7 +93,7 @@ KNOWN_UPWARD = {
 # was added, per core package (most hide a cycle between binder modules, or between
 # operators and the executor's dispatch). The count may only fall: lower it with
 # the fix.
-FUNCTION_LEVEL_BUDGET = {"sql": 76, "exec": 48, "storage": 4, "optimize": 1, "plan": 1,
+FUNCTION_LEVEL_BUDGET = {"sql": 75, "exec": 48, "storage": 4, "optimize": 1, "plan": 1,
                          "txn": 0}
 
 
