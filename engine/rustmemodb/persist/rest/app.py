@@ -1,13 +1,20 @@
-"""``create_app(persist_app, prefix="/api", token=None) -> FastAPI``.
+"""``create_app(persist_app, prefix="/api", token=None, errors=None) -> FastAPI``.
 
 Builds one router per collection registered on the PersistApp at call time
 (routes.py), the error handlers that turn every failure into an RFC 9457 problem
 (problems.py), an optional bearer-token check, and the OpenAPI 3.1 document at
 ``{prefix}/_openapi.json`` with each collection's real JSON Schemas (openapi.py).
+
+The routes live in a ``RouteTable`` (``api.state.rest``): ``mount(collection)``
+adds or replaces one collection's routes while the server runs (zero-code schema
+directories, schemas_dir.py) and the OpenAPI document is rebuilt on next request.
+``errors`` maps domain exception classes to ``(status, code)``: one declared
+mapping for every route, commands included (commands.py).
 """
 from __future__ import annotations
 
 import hmac
+import threading
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,19 +29,59 @@ from .problems import (HTTPProblem, pointers_for, problem_response, request_id,
 from .routes import collection_router
 
 
+class RouteTable:
+    """The collections an API serves and the routes each one added to it.
+
+    Starlette looks routes up in ``api.router.routes`` on every request, so a
+    collection's routes are swapped by assigning a new list (one atomic store):
+    a request in flight keeps the list it started with.
+    """
+
+    def __init__(self, api: FastAPI, prefix: str, dependencies: list) -> None:
+        self.api, self.prefix, self.dependencies = api, prefix, dependencies
+        self.collections: dict = {}
+        self.routers: dict = {}           # name -> the APIRouter built for it
+        self._mounted: dict = {}          # name -> the route objects added to the api
+        self._lock = threading.Lock()
+
+    def mount(self, coll) -> None:
+        """Serve ``coll`` (replacing the routes of a collection of the same name)."""
+        router = collection_router(coll, self.prefix, self.dependencies)
+        with self._lock:
+            before = set(map(id, self.api.router.routes))
+            self.api.include_router(router)       # appends the new routes (after the old)
+            added = [r for r in self.api.router.routes if id(r) not in before]
+            old = set(map(id, self._mounted.get(coll.name, ())))
+            # The new routes were appended after the old ones: drop the old.
+            self.api.router.routes = [r for r in self.api.router.routes
+                                      if id(r) not in old]
+            mark = getattr(self.api.router, "_mark_routes_changed", None)
+            if mark is not None:              # FastAPI caches its effective routes
+                mark()
+            self._mounted[coll.name] = added
+            self.collections[coll.name] = coll
+            self.routers[coll.name] = router
+            self.api.openapi_schema = None        # rebuilt with the new routes
+
+    def all_routes(self) -> list:
+        return [r for router in list(self.routers.values()) for r in router.routes]
+
+
 def create_app(app, prefix: str = "/api", *, token: str | None = None,
-               title: str = "rustmemodb persist") -> FastAPI:
+               title: str = "rustmemodb persist", errors: dict | None = None) -> FastAPI:
     """A FastAPI application serving every collection of ``app`` under ``prefix``."""
     prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
     api = FastAPI(title=title, openapi_url=f"{prefix}/_openapi.json", docs_url="/docs",
                   redoc_url=None)
     dependencies = [Depends(_bearer(token))] if token else []
-    collections = dict(app._collections)
-    routers = [collection_router(coll, prefix, dependencies) for coll in collections.values()]
-    for router in routers:
-        api.include_router(router)
-    _install_error_handlers(api, routers)
-    _install_openapi(api, collections, routers, token is not None)
+    table = RouteTable(api, prefix, dependencies)
+    api.state.rest = table
+    api.state.error_map = dict(errors or {})
+    for coll in list(app._collections.values()):
+        table.mount(coll)
+    _install_error_handlers(api, table)
+    _install_domain_errors(api, api.state.error_map)
+    _install_openapi(api, table, token is not None)
 
     @api.middleware("http")
     async def add_request_id(request: Request, call_next):
@@ -58,7 +105,21 @@ def _bearer(token: str):
     return check
 
 
-def _install_error_handlers(api: FastAPI, routers: list) -> None:
+def _install_domain_errors(api: FastAPI, error_map: dict) -> None:
+    """One handler per declared domain exception class: ``(status, code)``; the
+    problem's ``code`` is the stable name a client branches on."""
+    for cls in error_map:
+        @api.exception_handler(cls)
+        async def on_domain(request: Request, exc: Exception):
+            for klass in type(exc).__mro__:
+                if klass in error_map:
+                    status, code = error_map[klass]
+                    break
+            return problem_response(request, status, _title(status), str(exc) or code,
+                                    extra={"code": code})
+
+
+def _install_error_handlers(api: FastAPI, table: RouteTable) -> None:
     @api.exception_handler(HTTPProblem)
     async def on_problem(request: Request, exc: HTTPProblem):
         return problem_response(request, exc.status, exc.title, exc.detail,
@@ -88,7 +149,7 @@ def _install_error_handlers(api: FastAPI, routers: list) -> None:
         if exc.status_code == 405:
             # Starlette names only the first partly matching route's methods; the
             # collection path and its item path each have several routes.
-            matched = [r for router in routers for r in router.routes
+            matched = [r for r in table.all_routes()
                        if r.matches(request.scope)[0] != Match.NONE]
             # A literal path (``/c/_bulk``) wins over a template (``/c/{id}``).
             literal = [r for r in matched if "{" not in r.path_format]
@@ -107,7 +168,7 @@ def _title(status: int) -> str:
         return "Error"
 
 
-def _install_openapi(api: FastAPI, collections: dict, routers: list, secured: bool) -> None:
+def _install_openapi(api: FastAPI, table: RouteTable, secured: bool) -> None:
     base = api.openapi
 
     def openapi() -> dict:
@@ -116,7 +177,7 @@ def _install_openapi(api: FastAPI, collections: dict, routers: list, secured: bo
         doc = base()
         # FastAPI deep-merges openapi_extra into what it derived from the ``Any`` body
         # parameter (leaving its "title"); the declared request bodies replace it whole.
-        for route in (r for router in routers for r in router.routes):
+        for route in table.all_routes():
             extra = getattr(route, "openapi_extra", None) or {}
             if "requestBody" in extra:
                 for method in route.methods:
@@ -125,7 +186,7 @@ def _install_openapi(api: FastAPI, collections: dict, routers: list, secured: bo
                         op["requestBody"] = extra["requestBody"]
         schemas = doc.setdefault("components", {}).setdefault("schemas", {})
         schemas["Problem"] = PROBLEM_SCHEMA
-        for coll in collections.values():
+        for coll in list(table.collections.values()):
             schemas.update(collection_components(coll))
         if secured:
             doc["components"]["securitySchemes"] = {"bearer": {"type": "http",

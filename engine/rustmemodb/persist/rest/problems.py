@@ -38,7 +38,7 @@ def request_id(request) -> str:
 
 def problem_response(request, status: int, title: str, detail: str, *,
                      sqlstate: str | None = None, errors: list | None = None,
-                     headers: dict | None = None) -> JSONResponse:
+                     headers: dict | None = None, extra: dict | None = None) -> JSONResponse:
     rid = request_id(request)
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail,
             "instance": str(request.url.path), "request_id": rid}
@@ -46,6 +46,7 @@ def problem_response(request, status: int, title: str, detail: str, *,
         body["sqlstate"] = sqlstate
     if errors is not None:
         body["errors"] = errors
+    body.update(extra or {})
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON,
                         headers={"X-Request-Id": rid, **(headers or {})})
 
