@@ -188,6 +188,8 @@ def _install_openapi(api: FastAPI, table: RouteTable, secured: bool) -> None:
         schemas["Problem"] = PROBLEM_SCHEMA
         for coll in list(table.collections.values()):
             schemas.update(collection_components(coll))
+        for router in list(table.routers.values()):
+            schemas.update(getattr(router, "components", {}))
         if secured:
             doc["components"]["securitySchemes"] = {"bearer": {"type": "http",
                                                                "scheme": "bearer"}}

@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from ..errors import ValidationError
 from ..schema import to_json_value
 from .openapi import SQL_JSON, bulk_schema, json_content, problem, ref
+from .commands import add_command_routes
 from .problems import HTTPProblem, pointers_for, pydantic_pointers
 
 RESERVED = {"sort", "page", "size"}
@@ -433,6 +434,9 @@ def collection_router(coll, prefix: str, dependencies: list) -> APIRouter:
                  "version_before": r.version_before, "version_after": r.version_after,
                  "changed": r.changed} for r in records]
 
+    # Component schemas the command routes refer to (merged into the OpenAPI document).
+    router.components = {}
+    add_command_routes(router, coll, base, errors, idem, if_match, router.components)
     return router
 
 
