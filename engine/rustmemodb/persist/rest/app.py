@@ -68,8 +68,13 @@ class RouteTable:
 
 
 def create_app(app, prefix: str = "/api", *, token: str | None = None,
-               title: str = "rustmemodb persist", errors: dict | None = None) -> FastAPI:
-    """A FastAPI application serving every collection of ``app`` under ``prefix``."""
+               title: str = "rustmemodb persist", errors: dict | None = None,
+               follow: bool = False) -> FastAPI:
+    """A FastAPI application serving every collection of ``app`` under ``prefix``.
+
+    ``follow=True``: collections the app registers later get their routes too (and a
+    re-registered collection its new ones), while the server runs.
+    """
     prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
     api = FastAPI(title=title, openapi_url=f"{prefix}/_openapi.json", docs_url="/docs",
                   redoc_url=None)
@@ -79,6 +84,8 @@ def create_app(app, prefix: str = "/api", *, token: str | None = None,
     api.state.error_map = dict(errors or {})
     for coll in list(app._collections.values()):
         table.mount(coll)
+    if follow:
+        api.state.unfollow = app.on_collection(table.mount)
     _install_error_handlers(api, table)
     _install_domain_errors(api, api.state.error_map)
     _install_openapi(api, table, token is not None)
