@@ -9,8 +9,9 @@ FastAPI, sync handlers in the thread pool, access log off):
     bare      a FastAPI app whose handlers return a constant (GET) or read the JSON
               body and return a constant with 201 (POST): the HTTP stack alone
 
-Cases, each with 16 concurrent keep-alive clients (httpx.AsyncClient, one connection
-per client) in this process, after a warm-up:
+Cases, each with 16 concurrent keep-alive connections from a minimal asyncio HTTP/1.1
+client in this process (so the client's own cost stays small), after a warm-up, in
+rounds that alternate the two servers (the machine's load falls on both alike):
 
     GET by id     GET /api/items/{id} (ids cycled) vs GET /bare/items/{id}
     POST create   POST /api/items {name, qty, tags} vs POST /bare/items with the same body
@@ -23,6 +24,7 @@ p50 and p99 latency; and the database's share: persist's p50 and p99 over bare's
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -127,30 +129,62 @@ class _Server:
         self.proc.stderr.close()
 
 
-async def _load(url: str, requests: list, warmup: int) -> tuple[float, list[float]]:
-    """Send ``requests`` ((method, path, json) tuples) from CLIENTS keep-alive clients;
-    returns (wall seconds, per-request latencies) of the timed part."""
-    import httpx
-    latencies: list[float] = []
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
-        async def worker(queue: list, record: bool):
-            while queue:
-                method, path, body = queue.pop()
-                t0 = time.perf_counter()
-                r = await client.request(method, path, json=body)
-                took = time.perf_counter() - t0
-                if r.status_code >= 300:
-                    raise RuntimeError(f"{method} {path}: {r.status_code} {r.text[:200]}")
-                if record:
-                    latencies.append(took)
+async def _exchange(reader, writer, raw: bytes) -> int:
+    """One HTTP/1.1 request on a kept-alive connection; returns the status code."""
+    writer.write(raw)
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+        elif name.strip().lower() == b"transfer-encoding":
+            raise RuntimeError("chunked responses are not expected here")
+    if length:
+        await reader.readexactly(length)
+    return status
 
+
+def _request_bytes(port: int, method: str, path: str, body) -> bytes:
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+    if body is None:
+        return (head + "\r\n").encode()
+    data = json.dumps(body).encode()
+    return (head + f"Content-Type: application/json\r\nContent-Length: {len(data)}"
+                   "\r\n\r\n").encode() + data
+
+
+async def _load(port: int, requests: list, warmup: int) -> tuple[float, list[float]]:
+    """Send ``requests`` (raw HTTP/1.1 bytes) from CLIENTS keep-alive connections (a
+    minimal client, so the servers, not the client, set the pace); returns (wall
+    seconds, per-request latencies) of the timed part."""
+    latencies: list[float] = []
+    conns = [await asyncio.open_connection("127.0.0.1", port) for _ in range(CLIENTS)]
+
+    async def worker(conn, queue: list, record: bool):
+        reader, writer = conn
+        while queue:
+            raw = queue.pop()
+            t0 = time.perf_counter()
+            status = await _exchange(reader, writer, raw)
+            took = time.perf_counter() - t0
+            if status >= 300:
+                raise RuntimeError(f"status {status} for {raw[:80]!r}")
+            if record:
+                latencies.append(took)
+
+    try:
         warm = list(requests[:warmup])
-        await asyncio.gather(*(worker(warm, False) for _ in range(CLIENTS)))
+        await asyncio.gather(*(worker(c, warm, False) for c in conns))
         timed = list(requests)
         t0 = time.perf_counter()
-        await asyncio.gather(*(worker(timed, True) for _ in range(CLIENTS)))
+        await asyncio.gather(*(worker(c, timed, True) for c in conns))
         return time.perf_counter() - t0, latencies
+    finally:
+        for _, writer in conns:
+            writer.close()
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -158,64 +192,82 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _case(server: _Server, case: str, n: int, ids: list[str]) -> dict:
+def _case(server: _Server, case: str, n: int, ids: list[str]) -> tuple[float, list[float]]:
     if case == "get":
         prefix = "/api/items/" if server.kind == "persist" else "/bare/items/"
-        requests = [("GET", prefix + ids[i % len(ids)], None) for i in range(n)]
+        requests = [_request_bytes(server.port, "GET", prefix + ids[i % len(ids)], None)
+                    for i in range(n)]
     else:
         path = "/api/items" if server.kind == "persist" else "/bare/items"
-        requests = [("POST", path, {"name": f"new-{i}", "qty": i % 100, "tags": ["b"]})
+        requests = [_request_bytes(server.port, "POST", path,
+                                   {"name": f"new-{i}", "qty": i % 100, "tags": ["b"]})
                     for i in range(n)]
-    wall, lat = asyncio.run(_load(server.url, requests, warmup=min(500, n // 4)))
-    return {"per_request": wall / len(lat), "rps": len(lat) / wall,
-            "p50": _percentile(lat, 0.50), "p99": _percentile(lat, 0.99)}
+    return asyncio.run(_load(server.port, requests, warmup=min(200, n // 4)))
 
 
 def run(opts: Options) -> Report:
+    import httpx
     report = Report(NAME, opts)
     engines = [e for e in ENGINES if opts.wants(e)]
     rows = min(opts.rows, 20_000)
     n = max(1000, min(opts.ops, 20_000))
+    rounds = 3 if n >= 3000 else 1
     per = report.table(f"time per request, {CLIENTS} keep-alive clients, {n:,} requests",
                        engines)
     rps = report.table("requests per second", engines, unit="count")
     p50 = report.table("p50 latency", engines)
     p99 = report.table("p99 latency", engines)
-    results: dict = {}
-    for engine in engines:
-        server, err = attempt(lambda e=engine: _Server(e, rows), verbose=opts.verbose)
-        if err is not None:
-            for case in ("GET by id", "POST create"):
-                per.add(case, engine, error=err)
-            continue
-        try:
-            import httpx
-            if engine == "persist":
-                page = httpx.get(server.url + "/api/items", params={"size": 1000}, timeout=60)
-                ids = [e["_id"] for e in page.json()["items"]]
-            else:
-                ids = httpx.get(server.url + "/bare/_ids", timeout=60).json()
-            for case, label in (("get", "GET by id"), ("post", "POST create")):
-                value, err = attempt(lambda: _case(server, case, n, ids), verbose=opts.verbose)
-                if err is not None:
+    servers, ids = {}, {}
+    try:
+        for engine in engines:
+            servers[engine], err = attempt(lambda e=engine: _Server(e, rows),
+                                           verbose=opts.verbose)
+            if err is not None:
+                for label in ("GET by id", "POST create"):
                     per.add(label, engine, error=err)
-                    continue
-                results[(label, engine)] = value
-                per.add(label, engine, value["per_request"])
-                rps.add(label, engine, value["rps"])
-                p50.add(label, engine, value["p50"])
-                p99.add(label, engine, value["p99"])
-        finally:
-            server.close()
-    for label in ("GET by id", "POST create"):
-        a, b = results.get((label, "persist")), results.get((label, "bare"))
-        if a and b:
-            report.notes.append(
-                f"{label}: persist/bare latency p50 {a['p50'] / b['p50']:.2f}x, p99 "
-                f"{a['p99'] / b['p99']:.2f}x, throughput {b['rps'] / a['rps']:.2f}x "
-                "(target: the database adds at most 30 %, i.e. <= 1.30x)")
-    report.notes.append("Both servers: one uvicorn worker, sync FastAPI handlers (thread "
-                        "pool); the client runs in this process, each server in its own.")
+                continue
+            url = servers[engine].url
+            ids[engine] = ([e["_id"] for e in httpx.get(url + "/api/items", params={
+                "size": 1000}, timeout=60).json()["items"]] if engine == "persist" else
+                httpx.get(url + "/bare/_ids", timeout=60).json())
+        results: dict = {}
+        for case, label in (("get", "GET by id"), ("post", "POST create")):
+            # Rounds alternate the servers, so a change in the machine's load (other
+            # processes) falls on both alike.
+            runs = {e: [0.0, []] for e in servers if servers[e] is not None}
+            for _ in range(rounds):
+                for engine in list(runs):
+                    value, err = attempt(lambda e=engine: _case(servers[e], case,
+                                                                n // rounds, ids[e]),
+                                         verbose=opts.verbose)
+                    if err is not None:
+                        per.add(label, engine, error=err)
+                        runs.pop(engine)
+                        continue
+                    runs[engine][0] += value[0]
+                    runs[engine][1] += value[1]
+            for engine, (wall, lat) in runs.items():
+                r = {"rps": len(lat) / wall, "p50": _percentile(lat, 0.50),
+                     "p99": _percentile(lat, 0.99)}
+                results[(label, engine)] = r
+                per.add(label, engine, wall / len(lat))
+                rps.add(label, engine, r["rps"])
+                p50.add(label, engine, r["p50"])
+                p99.add(label, engine, r["p99"])
+            a, b = results.get((label, "persist")), results.get((label, "bare"))
+            if a and b:
+                report.notes.append(
+                    f"{label}: persist/bare latency p50 {a['p50'] / b['p50']:.2f}x, p99 "
+                    f"{a['p99'] / b['p99']:.2f}x, throughput bare/persist "
+                    f"{b['rps'] / a['rps']:.2f}x (target: the database adds at most 30 %, "
+                    "i.e. <= 1.30x)")
+    finally:
+        for server in servers.values():
+            if server is not None:
+                server.close()
+    report.notes.append("Both servers: one uvicorn worker each (own process), sync FastAPI "
+                        "handlers (thread pool); the client is a minimal asyncio HTTP/1.1 "
+                        f"client in this process; {rounds} alternating round(s) per case.")
     return report
 
 
