@@ -174,3 +174,37 @@ def test_required_field_made_optional_drops_not_null(tmp_path):
     assert any("bad.json refused: not a usable JSON Schema" in m for m in messages)
     assert any("_x.json refused" in m for m in messages)
     app.close()
+
+
+def test_the_whole_json_schema_applies_to_bodies(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from rustmemodb.persist import PersistApp
+    from rustmemodb.persist.rest import create_app
+    from rustmemodb.persist.rest.schemas_dir import SchemaDirectory
+    write(tmp_path / "orders.json", {
+        "type": "object", "required": ["sku", "qty"],
+        "properties": {
+            "sku": {"type": "string", "pattern": "^[A-Z]{3}-[0-9]+$"},
+            "qty": {"type": "integer", "minimum": 1, "maximum": 100},
+            "ship": {"$ref": "#/$defs/address"}},
+        "$defs": {"address": {"type": "object", "required": ["city"],
+                              "properties": {"city": {"type": "string", "minLength": 2}}}}})
+    app = PersistApp.open()
+    api = create_app(app)
+    SchemaDirectory(app, api, tmp_path).scan()
+    with TestClient(api) as c:
+        ok = c.post("/api/orders", json={"sku": "ABC-1", "qty": 3, "ship": {"city": "Oslo"}})
+        assert ok.status_code == 201 and ok.json()["ship"] == {"city": "Oslo"}
+        bad = c.post("/api/orders", json={"sku": "abc", "qty": 0, "ship": {"city": "X"}})
+        assert bad.status_code == 422
+        assert [e["pointer"] for e in bad.json()["errors"]] == ["/qty", "/ship/city", "/sku"]
+        # A merge patch is checked against the merged entity.
+        r = c.patch(f"/api/orders/{ok.json()['_id']}", json={"qty": 101})
+        assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/qty"
+        extra = c.post("/api/orders", json={"sku": "ABC-2", "qty": 1, "x": 1})
+        assert extra.status_code == 422 and extra.json()["errors"][0]["pointer"] == "/x"
+        missing = c.post("/api/orders", json={"qty": 1})
+        assert [e["pointer"] for e in missing.json()["errors"]] == ["/sku"]
+    assert app["orders"].count() == 1
+    app.close()
