@@ -60,6 +60,10 @@ class Account(pydantic.BaseModel):
         self.tags = [*self.tags, tag]
         return self.tags
 
+    @command
+    def explode(self) -> None:
+        raise KeyError("not declared in errors=")
+
     @query
     def can_withdraw(self, amount: int) -> bool:
         return not self.frozen and amount <= self.balance
@@ -246,3 +250,16 @@ def test_openapi_has_command_schemas(setup):
     assert q["responses"]["200"]["content"]["application/json"]["schema"] == {
         "type": "boolean"}
     assert "/api/counters/{id}/bump" in doc["paths"]
+
+
+def test_an_undeclared_exception_is_a_500_problem(setup):
+    app, _ = setup
+    api = create_app(app)
+    with TestClient(api, raise_server_exceptions=False) as client:
+        aid = make(client)
+        r = client.post(f"/api/accounts/{aid}/explode", headers={"X-Request-Id": "req-42"})
+        assert r.status_code == 500
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["request_id"] == "req-42" and r.json()["sqlstate"] == "XX000"
+        assert "KeyError" in r.json()["detail"]
+    assert app["accounts"].get(aid)._version == 1

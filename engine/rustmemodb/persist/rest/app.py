@@ -24,8 +24,8 @@ from starlette.routing import Match
 from ...errors import Error
 from ..errors import ValidationError
 from .openapi import PROBLEM_SCHEMA, collection_components
-from .problems import (HTTPProblem, pointers_for, problem_response, request_id_from,
-                       status_of)
+from .problems import (HTTPProblem, pointers_for, problem_response, request_id,
+                       request_id_from, status_of)
 from .routes import collection_router
 
 
@@ -170,6 +170,14 @@ def _install_error_handlers(api: FastAPI, table: RouteTable) -> None:
                      "detail": e.get("msg", "")} for e in errs]
         return problem_response(request, 422, "Unprocessable Content", "invalid request",
                                 sqlstate="22023", errors=pointers)
+
+    @api.exception_handler(Exception)
+    async def on_unexpected(request: Request, exc: Exception):
+        # A bug or an undeclared domain error: still a problem document with the
+        # request id (the exception itself goes on to the server's error log).
+        return problem_response(request, 500, "Internal Server Error",
+                                f"{type(exc).__name__} (request {request_id(request)})",
+                                sqlstate="XX000")
 
     @api.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException):
