@@ -72,11 +72,26 @@ def commands_of(model) -> dict[str, CommandSpec]:
     return out
 
 
-def _spec(kind: str, label: str, attr: str, fn: Callable) -> CommandSpec:
+def _hints(fn: Callable) -> dict:
+    """Resolved type hints; one unresolvable annotation (a model class defined in a
+    function, named in quotes) costs only itself: it stays a string."""
     try:
-        hints = typing.get_type_hints(fn, include_extras=True)
-    except Exception:                     # noqa: BLE001 - unresolvable forward refs
-        hints = {}
+        return typing.get_type_hints(fn, include_extras=True)
+    except Exception:                     # noqa: BLE001 - resolve one by one below
+        pass
+    out = {}
+    for name, annotation in getattr(fn, "__annotations__", {}).items():
+        holder = type("_Hint", (), {"__annotations__": {name: annotation}})
+        try:
+            out[name] = typing.get_type_hints(holder, globalns=getattr(fn, "__globals__", {}),
+                                              include_extras=True)[name]
+        except Exception:                 # noqa: BLE001 - left as written
+            out[name] = annotation
+    return out
+
+
+def _spec(kind: str, label: str, attr: str, fn: Callable) -> CommandSpec:
+    hints = _hints(fn)
     sig = inspect.signature(fn)
     params = []
     for i, p in enumerate(sig.parameters.values()):
@@ -93,3 +108,13 @@ def _spec(kind: str, label: str, attr: str, fn: Callable) -> CommandSpec:
         returns = Any
     return CommandSpec(kind, label, attr, tuple(params), returns,
                        inspect.getdoc(fn) or "")
+
+
+def args_model(spec: CommandSpec, title: str):
+    """A pydantic model of the method's parameters (unknown keys refused): what a
+    command's JSON payload is validated with, over REST and in the entity runtime."""
+    import pydantic
+    fields = {p.name: (p.annotation, ... if p.default is inspect.Parameter.empty
+                       else p.default) for p in spec.params}
+    return pydantic.create_model(title, __config__=pydantic.ConfigDict(extra="forbid"),
+                                 **fields)

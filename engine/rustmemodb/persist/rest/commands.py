@@ -26,7 +26,7 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
-from ..commands import CommandSpec, commands_of
+from ..commands import CommandSpec, args_model, commands_of
 from .openapi import REF, json_content, problem, ref
 from .problems import HTTPProblem, pydantic_pointers
 
@@ -50,15 +50,9 @@ class CompiledCommand:
     """A spec with its pydantic argument model and return adapter, made once."""
 
     def __init__(self, coll, spec: CommandSpec) -> None:
-        import inspect
-
         import pydantic
         self.spec = spec
-        fields = {p.name: (p.annotation, ... if p.default is inspect.Parameter.empty
-                           else p.default) for p in spec.params}
-        self.args = pydantic.create_model(
-            f"{coll.name}_{spec.name}_args", __config__=pydantic.ConfigDict(extra="forbid"),
-            **fields)
+        self.args = args_model(spec, f"{coll.name}_{spec.name}_args")
         self.returns_entity = _is_entity_type(coll, spec.returns)
         self.result = None
         if spec.returns is not None and not self.returns_entity:

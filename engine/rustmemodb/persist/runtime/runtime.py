@@ -35,14 +35,29 @@ DELETE = object()
 """A handler returning ``DELETE`` deletes its entity."""
 
 
-class CommandContext:
-    """What a handler may use besides the entity and payload."""
+_UUID_NAMESPACE = uuid.UUID("6f1b7f3e-2d2a-4e0b-9c7e-7a6b0e5d1c42")
 
-    def __init__(self, envelope: CommandEnvelope, at: dt.datetime, replaying: bool) -> None:
+
+class CommandContext:
+    """What a handler may use besides the entity and payload: values that are the same
+    when the journal replays the command (its time, derived ids), and ``emit``."""
+
+    def __init__(self, envelope: CommandEnvelope, at: dt.datetime, replaying: bool,
+                 version_before: int = 0) -> None:
         self.envelope = envelope
         self.at = at                      # the command's time (the journal's, on replay)
         self.replaying = replaying
+        self.version_before = version_before
         self.emitted: list[tuple[str, Any]] = []
+        self._uuids = 0
+
+    def deterministic_uuid(self, label: str = "") -> uuid.UUID:
+        """A UUID fixed by the entity, its version, the command and ``label`` (and how
+        many were asked for before): the same on replay, unlike ``uuid.uuid4()``."""
+        self._uuids += 1
+        e = self.envelope
+        return uuid.uuid5(_UUID_NAMESPACE, f"{e.entity_type}:{e.id}:{self.version_before}:"
+                                           f"{e.command}:{label}:{self._uuids}")
 
     def emit(self, topic: str, payload) -> None:
         """An outbox message, written with the change (not written on replay)."""
@@ -88,6 +103,32 @@ class EntityRuntime:
         self.app._run(lambda conn: projection.ensure(conn, set(self.app.database.tables())))
         return projection
 
+    def register_model_commands(self, entity_type: str, collection) -> list[str]:
+        """Register the collection model's ``@command`` methods as handlers: the payload
+        is the method's keyword arguments (validated by a model of its signature), the
+        method changes the entity in place or returns a new one. Returns the names."""
+        from ..commands import args_model, commands_of
+        self.entity(entity_type, collection)
+        names = []
+        for spec in commands_of(collection.adapter.model).values():
+            if spec.kind != "command":
+                continue
+            model = args_model(spec, f"{entity_type}_{spec.name}_payload")
+
+            def handler(entity, payload, ctx, spec=spec, model=model):
+                import pydantic
+                try:
+                    args = model.model_validate(payload)
+                except pydantic.ValidationError as exc:
+                    raise ValidationError(f"{entity_type}.{spec.name} payload: {exc}") from None
+                result = getattr(entity, spec.attr)(**{p.name: getattr(args, p.name)
+                                                      for p in spec.params})
+                return result if isinstance(result, type(entity)) else None
+
+            self.registry.register(entity_type, spec.name, handler)
+            names.append(spec.name)
+        return names
+
     def command(self, *args, **kwargs):
         """``@runtime.command(entity_type, name=None, creates=False, version=1, aliases=())``."""
         return self.registry.command(*args, **kwargs)
@@ -98,19 +139,22 @@ class EntityRuntime:
             envelope = CommandEnvelope.from_json(envelope)
         handler, resolved = self.registry.resolve(envelope)
         coll = self._collection(resolved.entity_type)
+        # The key's scope and payload are the envelope as sent (before a create gets
+        # its generated id), so a replayed create finds its first result.
+        sent = envelope.to_json()
+        scope = f"runtime:{resolved.entity_type}:{resolved.command}" + (
+            f":{resolved.id}" if resolved.id is not None else "")
         if resolved.id is None:
             if not handler.creates:
                 raise ValidationError(f"{resolved.entity_type}.{resolved.command} needs an "
                                       "entity id")
             resolved = resolved.with_(id=uuid.uuid4())
-            envelope = envelope.with_(id=resolved.id)
         key = envelope.idempotency_key
 
         def body():
             conn = self.app._conn()
             return coll._idempotent(
-                conn, f"runtime:{resolved.command}", key,
-                {"envelope": envelope.to_json()},
+                conn, scope, key, {"envelope": sent},
                 lambda: self._apply(conn, handler, resolved, _now(), envelope.command,
                                     replaying=False),
                 encode=_encode_result, decode=lambda d: _decode_result(coll, d))
@@ -130,7 +174,8 @@ class EntityRuntime:
         row = coll._row(conn, eid)
         before_entity = None if row is None else coll.adapter.from_row(row)
         before = None if row is None else _fields(coll, before_entity)
-        ctx = CommandContext(env, at, replaying)
+        ctx = CommandContext(env.with_(id=eid), at, replaying,
+                             0 if row is None else row["_version"])
         if row is None:
             if not handler.creates:
                 raise NotFoundError(f"{coll.name} has no entity {eid}")
