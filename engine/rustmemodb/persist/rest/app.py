@@ -47,20 +47,25 @@ class RouteTable:
     def mount(self, coll) -> None:
         """Serve ``coll`` (replacing the routes of a collection of the same name)."""
         router = collection_router(coll, self.prefix, self.dependencies)
+        self.mount_router(coll.name, router, coll)
+
+    def mount_router(self, name: str, router, coll=None) -> None:
+        """Add ``router``'s routes under ``name`` (replacing what ``name`` had)."""
         with self._lock:
             # The router's own routes, added as they are (their paths carry the prefix,
             # their dependencies the router's): FastAPI's include_router wraps them in
             # a lazily re-resolved group that costs every request a second lookup.
             added = list(router.routes)
-            old = set(map(id, self._mounted.get(coll.name, ())))
+            old = set(map(id, self._mounted.get(name, ())))
             self.api.router.routes = [r for r in self.api.router.routes
                                       if id(r) not in old] + added
             mark = getattr(self.api.router, "_mark_routes_changed", None)
             if mark is not None:              # FastAPI caches its effective routes
                 mark()
-            self._mounted[coll.name] = added
-            self.collections[coll.name] = coll
-            self.routers[coll.name] = router
+            self._mounted[name] = added
+            if coll is not None:
+                self.collections[name] = coll
+            self.routers[name] = router
             self.api.openapi_schema = None        # rebuilt with the new routes
 
     def all_routes(self) -> list:
@@ -69,11 +74,13 @@ class RouteTable:
 
 def create_app(app, prefix: str = "/api", *, token: str | None = None,
                title: str = "rustmemodb persist", errors: dict | None = None,
-               follow: bool = False) -> FastAPI:
+               follow: bool = False, runtime=None) -> FastAPI:
     """A FastAPI application serving every collection of ``app`` under ``prefix``.
 
     ``follow=True``: collections the app registers later get their routes too (and a
-    re-registered collection its new ones), while the server runs.
+    re-registered collection its new ones), while the server runs. ``runtime``: an
+    ``EntityRuntime`` over the same app, whose command envelopes are accepted at
+    ``POST {prefix}/_commands`` (runtime_routes.py).
     """
     prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
     api = FastAPI(title=title, openapi_url=f"{prefix}/_openapi.json", docs_url="/docs",
@@ -86,6 +93,9 @@ def create_app(app, prefix: str = "/api", *, token: str | None = None,
         table.mount(coll)
     if follow:
         api.state.unfollow = app.on_collection(table.mount)
+    if runtime is not None:
+        from .runtime_routes import runtime_router
+        table.mount_router("_commands", runtime_router(runtime, table, prefix, dependencies))
     _install_error_handlers(api, table)
     _install_domain_errors(api, api.state.error_map)
     _install_openapi(api, table, token is not None)
