@@ -17,8 +17,10 @@ rounds that alternate the two servers (the machine's load falls on both alike):
     POST create   POST /api/items {name, qty, tags} vs POST /bare/items with the same body
 
 Reported: time per request (1 / throughput, ratios as everywhere in bench/), then req/s,
-p50 and p99 latency; and the database's share: persist's p50 and p99 over bare's
-(target: at most 1.30x, i.e. the database adds at most 30 %).
+p50 and p99 latency, and the server process's CPU time per request (user + system from
+/proc: the least sensitive to other load on a shared machine); and the database's share:
+persist's p50, p99 and CPU over bare's (target: at most 1.30x, i.e. the database adds at
+most 30 %).
 """
 
 from __future__ import annotations
@@ -187,12 +189,22 @@ async def _load(port: int, requests: list, warmup: int) -> tuple[float, list[flo
             writer.close()
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux /proc), None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _case(server: _Server, case: str, n: int, ids: list[str]) -> tuple[float, list[float]]:
+def _case(server: _Server, case: str, n: int, ids: list[str]) -> tuple:
+    """(wall seconds, latencies, server CPU seconds or None) of n requests (+ warm-up)."""
     if case == "get":
         prefix = "/api/items/" if server.kind == "persist" else "/bare/items/"
         requests = [_request_bytes(server.port, "GET", prefix + ids[i % len(ids)], None)
@@ -202,7 +214,11 @@ def _case(server: _Server, case: str, n: int, ids: list[str]) -> tuple[float, li
         requests = [_request_bytes(server.port, "POST", path,
                                    {"name": f"new-{i}", "qty": i % 100, "tags": ["b"]})
                     for i in range(n)]
-    return asyncio.run(_load(server.port, requests, warmup=min(200, n // 4)))
+    before = _cpu_seconds(server.proc.pid)
+    wall, lat = asyncio.run(_load(server.port, requests, warmup=min(200, n // 4)))
+    after = _cpu_seconds(server.proc.pid)
+    cpu = None if before is None or after is None else after - before
+    return wall, lat, cpu
 
 
 def run(opts: Options) -> Report:
@@ -217,6 +233,7 @@ def run(opts: Options) -> Report:
     rps = report.table("requests per second", engines, unit="count")
     p50 = report.table("p50 latency", engines)
     p99 = report.table("p99 latency", engines)
+    cpu = report.table("server CPU per request (user + system, warm-up included)", engines)
     servers, ids = {}, {}
     try:
         for engine in engines:
@@ -234,7 +251,7 @@ def run(opts: Options) -> Report:
         for case, label in (("get", "GET by id"), ("post", "POST create")):
             # Rounds alternate the servers, so a change in the machine's load (other
             # processes) falls on both alike.
-            runs = {e: [0.0, []] for e in servers if servers[e] is not None}
+            runs = {e: [0.0, [], 0.0] for e in servers if servers[e] is not None}
             for _ in range(rounds):
                 for engine in list(runs):
                     value, err = attempt(lambda e=engine: _case(servers[e], case,
@@ -246,21 +263,29 @@ def run(opts: Options) -> Report:
                         continue
                     runs[engine][0] += value[0]
                     runs[engine][1] += value[1]
-            for engine, (wall, lat) in runs.items():
+                    runs[engine][2] = None if value[2] is None or runs[engine][2] is None \
+                        else runs[engine][2] + value[2]
+            for engine, (wall, lat, cpu_s) in runs.items():
+                sent = (n // rounds + min(200, (n // rounds) // 4)) * rounds
                 r = {"rps": len(lat) / wall, "p50": _percentile(lat, 0.50),
-                     "p99": _percentile(lat, 0.99)}
+                     "p99": _percentile(lat, 0.99),
+                     "cpu": None if cpu_s is None else cpu_s / sent}
                 results[(label, engine)] = r
                 per.add(label, engine, wall / len(lat))
                 rps.add(label, engine, r["rps"])
                 p50.add(label, engine, r["p50"])
                 p99.add(label, engine, r["p99"])
+                if r["cpu"] is not None:
+                    cpu.add(label, engine, r["cpu"])
             a, b = results.get((label, "persist")), results.get((label, "bare"))
             if a and b:
                 report.notes.append(
                     f"{label}: persist/bare latency p50 {a['p50'] / b['p50']:.2f}x, p99 "
                     f"{a['p99'] / b['p99']:.2f}x, throughput bare/persist "
-                    f"{b['rps'] / a['rps']:.2f}x (target: the database adds at most 30 %, "
-                    "i.e. <= 1.30x)")
+                    f"{b['rps'] / a['rps']:.2f}x" + (
+                        f", server CPU per request {a['cpu'] / b['cpu']:.2f}x"
+                        if a["cpu"] and b["cpu"] else "") +
+                    " (target: the database adds at most 30 %, i.e. <= 1.30x)")
     finally:
         for server in servers.values():
             if server is not None:
