@@ -22,6 +22,7 @@ from typing import Any
 from .. import errors
 from ..api.cursor import Cursor
 from ..sql.split import split_statements
+from . import copy
 from . import messages as m
 from . import pgtypes
 from .auth import set_client_first
@@ -361,6 +362,12 @@ class ClientSession:
             if name in self.statements:
                 del self.statements[name]
                 return _Outcome(None, None, "DEALLOCATE")
+        spec = copy.parse_copy(sql) if sql.lstrip()[:4].upper() == "COPY" else None
+        if spec is not None:
+            if params:
+                raise errors.sql_error("42P02", "there is no parameter $1")
+            run = copy.copy_in if spec.direction == "in" else copy.copy_out
+            return _Outcome(None, None, await run(self, spec))
         return await self.call(self._execute, sql, params)
 
     def _execute(self, sql: str, params) -> _Outcome:
@@ -398,8 +405,8 @@ class ClientSession:
         if len(split_statements(sql)) > 1:
             raise errors.sql_error("42601", "cannot insert multiple commands into a prepared "
                                             "statement")
-        if _DEALLOCATE.match(sql):
-            return Statement(sql, [], [], None)
+        if _DEALLOCATE.match(sql) or copy.parse_copy(sql) is not None:
+            return Statement(sql, [], [], None)   # COPY STDIN/STDOUT: the copy sub-protocol
         session = self.conn._session
         with self.conn._lock:
             prepared = session._prepare(sql)
