@@ -64,6 +64,10 @@ class Session:
         self.prepared: dict[str, str] = {}
         # Interrupt flag, statement_timeout and max_statement_memory (exec/limits.py).
         self.cancel_event = _limits.StatementLimits()
+        # NOTICE/WARNING messages of statements, oldest first (notices.py); the wire
+        # server drains them after each statement.
+        self.notices: list = []
+        self.cancel_event.notices = self.notices
         self.replacement_scan = None
         self.frames = FrameCache()          # replacement-scanned DataFrames, as Arrow
         self.savepoints: list[tuple[str, Any]] = []

@@ -276,7 +276,7 @@ class ClientSession:
                     ord("D"): self.on_describe, ord("E"): self.on_execute,
                     ord("C"): self.on_close}
         while True:
-            kind, body = await self.read_message()
+            kind, body = await self._next_message()
             if kind == ord("X"):
                 return
             if kind == ord("S"):
@@ -310,6 +310,25 @@ class ClientSession:
             if len(self.out) > 1 << 20:
                 await self.flush()
 
+    async def _next_message(self) -> tuple[int, bytes]:
+        """The next message; inside a transaction, waiting at most
+        ``idle_in_transaction_session_timeout`` (then FATAL 25P03, as PostgreSQL)."""
+        limit = self._idle_limit() if self.status() != b"I" else 0
+        if not limit:
+            return await self.read_message()
+        try:
+            return await asyncio.wait_for(self.read_message(), limit / 1000)
+        except asyncio.TimeoutError:
+            raise errors.sql_error("25P03", "terminating connection due to "
+                                            "idle-in-transaction timeout") from None
+
+    def _idle_limit(self) -> int:
+        text = self.conn._session.settings.get("idle_in_transaction_session_timeout")
+        if not text or text == "0":
+            return 0
+        from ..exec.limits import parse_timeout
+        return parse_timeout(text, "idle_in_transaction_session_timeout")
+
     def _fail(self, exc: BaseException) -> None:
         self.out += m.error_response(exc)
         self.skip_until_sync = True
@@ -330,12 +349,14 @@ class ClientSession:
         for text, offset in pieces:
             try:
                 outcome = await self._run(text, None)
+                self._notices()
                 if outcome.columns is not None:
                     self.out += m.row_description(self._fields(outcome.columns, [0] * len(outcome.columns)))
                     self.out += await self.call(_encode_rows, outcome.rows, outcome.columns,
                                                 [0] * len(outcome.columns))
                 self.out += m.command_complete(outcome.tag)
             except errors.Error as exc:
+                self._notices()
                 if exc.position is not None:     # positions count from the Query's start
                     exc.position += offset
                 self.out += m.error_response(exc)
@@ -369,6 +390,14 @@ class ClientSession:
             run = copy.copy_in if spec.direction == "in" else copy.copy_out
             return _Outcome(None, None, await run(self, spec))
         return await self.call(self._execute, sql, params)
+
+    def _notices(self) -> None:
+        """NoticeResponse for what the statement raised without failing (notices.py)."""
+        pending = self.conn._session.notices if self.conn is not None else None
+        if pending:
+            for n in pending:
+                self.out += m.notice(n.message, n.sqlstate, n.severity)
+            pending.clear()
 
     def _execute(self, sql: str, params) -> _Outcome:
         cur = Cursor(self.conn)
@@ -487,7 +516,10 @@ class ClientSession:
             self.out += m.EMPTY_QUERY
             return
         if not portal.executed:
-            outcome = await self._run(portal.statement.sql, portal.params)
+            try:
+                outcome = await self._run(portal.statement.sql, portal.params)
+            finally:
+                self._notices()
             portal.executed = True
             portal.columns, portal.rows, portal.tag = outcome.columns, outcome.rows, outcome.tag
         if portal.done:

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
 
-from ... import errors, types
+from ... import errors, notices, types
 from ...plan.expr import Cast, ColRef
 from ...storage.index import UniqueIndex
 from ...storage.schema import Column, ForeignKey, TableSchema, UniqueConstraint
@@ -46,6 +46,7 @@ def bind_alter(stmt, node: exp.Alter):
     def action(txn, ctx):
         if name not in txn.working.tables:
             if if_exists:
+                notices.emit(f'relation "{name}" does not exist, skipping')
                 return 0
             raise errors.undefined_table(name)
         current = name

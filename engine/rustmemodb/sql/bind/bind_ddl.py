@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from ... import errors, types
+from ... import errors, notices, types
 from ...storage.root import ViewDef
 from ...storage.schema import CheckConstraint, Column, ForeignKey, TableSchema, UniqueConstraint
 from ...storage.table import TableVersion
@@ -57,6 +57,7 @@ def bind_create_table(stmt, node: exp.Create):
     def action(txn, ctx):
         if _exists(txn, name):
             if if_not_exists:
+                notices.emit(f'relation "{name}" already exists, skipping', "42P07")
                 return 0
             raise errors.sql_error("42P07", f'relation "{name}" already exists')
         txn.replace_table(name, TableVersion.empty(schema))
@@ -231,6 +232,7 @@ def _create_table_as(stmt, name: str, node: exp.Create, if_not_exists: bool):
     def action(txn, ctx):
         if _exists(txn, name):
             if if_not_exists:
+                notices.emit(f'relation "{name}" already exists, skipping', "42P07")
                 return 0
             raise errors.sql_error("42P07", f'relation "{name}" already exists')
         from ...exec.run import run_plan
@@ -259,6 +261,7 @@ def bind_drop_table(stmt, node: exp.Drop):
         for name in names:
             if name not in txn.working.tables:
                 if if_exists:
+                    notices.emit(f'table "{name}" does not exist, skipping')
                     continue
                 if name in txn.working.views:
                     raise errors.sql_error("42809", f'"{name}" is not a table',
@@ -337,6 +340,7 @@ def bind_drop_view(stmt, node: exp.Drop):
                     raise errors.sql_error("42809", f'"{name}" is not a view',
                                            hint="Use DROP TABLE to remove a table.")
                 if if_exists:
+                    notices.emit(f'view "{name}" does not exist, skipping')
                     continue
                 raise errors.sql_error("42P01", f'view "{name}" does not exist')
             txn.set_view(name, None)

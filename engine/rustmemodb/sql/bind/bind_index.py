@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from ... import errors
+from ... import errors, notices
 from ...storage.index import OrderedIndex, UniqueIndex
 from ...storage.index_build import unique_from_arrays
 from ...storage.schema import IndexDef
@@ -51,6 +51,7 @@ def bind_create_index(stmt, node: exp.Create):
     def action(txn, ctx):
         if relation_exists(txn.working, name):
             if if_not_exists:
+                notices.emit(f'relation "{name}" already exists, skipping', "42P07")
                 return 0
             raise errors.sql_error("42P07", f'relation "{name}" already exists')
         current = txn.working.tables[table]
@@ -143,6 +144,7 @@ def bind_drop_index(stmt, node: exp.Drop):
             owner = owner_of_index(txn.working, name)
             if owner is None:
                 if if_exists:
+                    notices.emit(f'index "{name}" does not exist, skipping')
                     continue
                 raise errors.sql_error("42704", f'index "{name}" does not exist')
             table, kind = owner
