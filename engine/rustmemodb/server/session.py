@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import errors
-from ..api.cursor import Cursor
+from ..api.cursor import Cursor, arrow_to_rows, rows_to_python
 from ..sql.split import split_statements
 from . import copy
 from . import messages as m
@@ -351,9 +351,9 @@ class ClientSession:
                 outcome = await self._run(text, None)
                 self._notices()
                 if outcome.columns is not None:
-                    self.out += m.row_description(self._fields(outcome.columns, [0] * len(outcome.columns)))
-                    self.out += await self.call(_encode_rows, outcome.rows, outcome.columns,
-                                                [0] * len(outcome.columns))
+                    formats = [0] * len(outcome.columns)
+                    self.out += m.row_description(self._fields(outcome.columns, formats))
+                    await self._send_rows(outcome.rows, outcome.columns, formats, 0)
                 self.out += m.command_complete(outcome.tag)
             except errors.Error as exc:
                 self._notices()
@@ -405,10 +405,30 @@ class ClientSession:
         desc = cur.description
         if desc is None:
             return _Outcome(None, None, command_tag(cur.statement_type, cur.rowcount))
-        rows = cur.fetchall()
-        return _Outcome([(d[0], d[1]) for d in desc], rows,
-                        command_tag(cur.statement_type, len(rows)
-                                    if cur.statement_type == "SELECT" else cur.rowcount))
+        columns = [(d[0], d[1]) for d in desc]
+        rows = ResultRows(cur._result, columns)
+        return _Outcome(columns, rows, command_tag(cur.statement_type, rows.count
+                                                   if cur.statement_type == "SELECT"
+                                                   else cur.rowcount))
+
+    async def _send_rows(self, rows: "ResultRows", columns: list, formats: list[int],
+                         limit: int) -> int:
+        """DataRows for up to ``limit`` (0: all) more rows of a result, converted and
+        encoded a batch at a time and flushed as the buffer fills: the socket's
+        back-pressure (drain) paces a big result, so a slow reader holds at most a batch
+        and the transport's buffer here, never its whole result in wire form."""
+        want = rows.count - rows.pos if limit <= 0 else min(limit, rows.count - rows.pos)
+        if want <= SMALL_RESULT:        # a point query: no thread hop for a few rows
+            self.out += _encode_rows(rows.take(want), columns, formats)
+            return want
+        sent = 0
+        while sent < want:
+            n = min(ROW_BATCH, want - sent)
+            self.out += await self.call(_encode_batch, rows, n, columns, formats)
+            sent += n
+            if len(self.out) > FLUSH_AT:
+                await self.flush()
+        return want
 
     @staticmethod
     def _fields(columns: list, formats: list[int]) -> list:
@@ -529,19 +549,17 @@ class ClientSession:
             portal.done = True
             self.out += m.command_complete(portal.tag)
             return
-        end = len(portal.rows) if limit <= 0 else min(len(portal.rows), portal.pos + limit)
-        batch = portal.rows[portal.pos:end]
         formats = portal.result_formats or [0] * len(portal.columns)
         if len(formats) != len(portal.columns):
             formats = _formats(formats[:1], len(portal.columns), "result")
-        self.out += await self.call(_encode_rows, batch, portal.columns, formats)
-        portal.pos = end
-        if end < len(portal.rows):
+        sent = await self._send_rows(portal.rows, portal.columns, formats, limit)
+        if not portal.rows.done:
             self.out += m.PORTAL_SUSPENDED
             return
         portal.done = True
+        portal.rows = None                 # the result's memory goes with it
         if portal.tag.startswith("SELECT"):
-            portal.tag = f"SELECT {len(batch)}"
+            portal.tag = f"SELECT {sent}"
         self.out += m.command_complete(portal.tag)
 
     async def on_close(self, r: Reader) -> None:
@@ -553,6 +571,47 @@ class ClientSession:
         else:
             raise ProtocolViolation(f"invalid CLOSE message subtype {what!r}")
         self.out += m.CLOSE_COMPLETE
+
+
+SMALL_RESULT = 64           # rows encoded on the loop itself (cheaper than a thread hop)
+ROW_BATCH = 2000            # rows converted and encoded per worker call
+FLUSH_AT = 256 << 10        # bytes buffered before waiting for the socket
+
+
+class ResultRows:
+    """A statement's rows, converted to Python values a batch at a time (``take``):
+    the engine's Arrow result stays as it is, zero-copy, until sent."""
+
+    __slots__ = ("result", "columns", "pos", "count")
+
+    def __init__(self, result, columns: list) -> None:
+        self.result = result
+        self.columns = columns
+        self.pos = 0
+        if result.table is not None:
+            self.count = result.table.num_rows
+        else:
+            if not isinstance(result.rows, list):
+                result.rows = list(result.rows)
+            self.count = len(result.rows)
+
+    @property
+    def done(self) -> bool:
+        return self.pos >= self.count
+
+    def take(self, n: int) -> list:
+        start, end = self.pos, min(self.count, self.pos + n)
+        self.pos = end
+        r = self.result
+        if r.table is not None:
+            if start == 0 and end == self.count:
+                return arrow_to_rows(r.table, self.columns)
+            return arrow_to_rows(r.table.slice(start, end - start), self.columns)
+        return rows_to_python(r.rows[start:end], self.columns)
+
+
+def _encode_batch(rows: ResultRows, n: int, columns: list, formats: list[int]) -> bytes:
+    return _encode_rows(rows.take(n), columns, formats)
 
 
 def _encode_rows(rows: list, columns: list, formats: list[int]) -> bytes:
