@@ -151,6 +151,20 @@ class Session:
             cache.put(sql, prepared, values, shape)
         return prepared, values
 
+    def is_point_read(self, sql: str) -> bool:
+        """Whether ``sql`` has a cached plan that is a point SELECT (a compiled fast
+        path): microseconds of work. The wire server runs those on its event loop
+        rather than paying a thread hop. Looks the plan up only: binds nothing."""
+        cache = self.db.plan_cache
+        hit = cache.by_text(sql)
+        if hit is not None:
+            prepared = hit[0]
+        else:
+            ph = placeholders.normalize(sql)
+            shape = shape_of(ph.sql, ph.names)
+            prepared = cache.by_shape(shape) if shape.literals else None
+        return prepared is not None and prepared.fast is not None and prepared.kind == "SELECT"
+
     def _prepare(self, sql: str) -> Prepared:
         """A plan for ``sql`` with its literals as written (EXPLAIN, PREPARE): not cached."""
         ph = placeholders.normalize(sql)
