@@ -159,11 +159,17 @@ class Session:
         hit = cache.by_text(sql)
         if hit is not None:
             prepared = hit[0]
-        else:
-            ph = placeholders.normalize(sql)
-            shape = shape_of(ph.sql, ph.names)
-            prepared = cache.by_shape(shape) if shape.literals else None
-        return prepared is not None and prepared.fast is not None and prepared.kind == "SELECT"
+            return prepared.fast is not None and prepared.kind == "SELECT"
+        ph = placeholders.normalize(sql)
+        shape = shape_of(ph.sql, ph.names)
+        prepared = cache.by_shape(shape) if shape.literals else None
+        if prepared is None or prepared.fast is None or prepared.kind != "SELECT":
+            return False
+        db = self.db
+        root = self.txn.working if self.txn is not None else db.root
+        if prepared.valid_for(root, db.functions):      # as _lookup would: the statement
+            cache.put(sql, prepared, prepared.lifted.params(shape))   # then hits by text
+        return True
 
     def _prepare(self, sql: str) -> Prepared:
         """A plan for ``sql`` with its literals as written (EXPLAIN, PREPARE): not cached."""
