@@ -63,7 +63,10 @@ class Server:
                  settings: dict[str, str] | None = None, tls_cert: str | None = None,
                  tls_key: str | None = None) -> None:
         self.database = _as_database(database)
-        self.branches = {name: _as_database(db) for name, db in (branches or {}).items()}
+        # A callable is asked on every connect, so branches made after the server
+        # started (a notebook's later forks) are served too.
+        self._branches = branches if callable(branches) else \
+            {name: _as_database(db) for name, db in (branches or {}).items()}
         self.host = host
         self.port = port
         self.dbname = dbname
@@ -182,15 +185,24 @@ class Server:
         state = "closed" if self.closed else "serving"
         return f"<rustmemodb Server {self.host}:{self.port} {state}>"
 
+    @property
+    def branches(self) -> dict[str, Any]:
+        """``{name: Database}`` served besides the main database, as of now."""
+        source = self._branches
+        if not callable(source):
+            return source
+        return {name: _as_database(db) for name, db in source().items()}
+
     # ---- used by sessions (on the server's loop) -----------------------------------------------
     def _resolve(self, name: str, user: str):
-        if name in self.branches:
-            return self.branches[name]
+        branches = self.branches
+        if name in branches:
+            return branches[name]
         if name in ("main", self.dbname, "postgres", user):
             return self.database
         raise errors.sql_error("3D000", f'database "{name}" does not exist',
                                hint="Databases served: "
-                                    + ", ".join(["main", self.dbname, *self.branches]))
+                                    + ", ".join(["main", self.dbname, *branches]))
 
     def _register(self, session) -> tuple[int, int]:
         while True:
@@ -239,7 +251,8 @@ def serve(database, host: str = "127.0.0.1", port: int = 0, users: dict[str, str
     ``auth='md5'`` or ``'password'`` for old clients); ``auth='trust'`` admits
     anyone and is refused off loopback.
     ``branches={'what_if': fork}`` serves other databases by name
-    (``psql -d what_if``). ``tls_cert``/``tls_key`` (PEM files) answer SSLRequest
+    (``psql -d what_if``); a callable returning such a mapping is asked on every
+    connect (a notebook's branches, including forks made later). ``tls_cert``/``tls_key`` (PEM files) answer SSLRequest
     with TLS; without them clients are told ``N`` and continue in clear."""
     return Server(database, host, port, users, **options).start()
 
