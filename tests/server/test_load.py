@@ -81,14 +81,16 @@ def _startup(port: int) -> socket.socket:
 
 
 @pytest.mark.timeout(300)
-def test_slow_reader_blocks_nobody_and_costs_bounded_memory(engine):
+@pytest.mark.parametrize("copy", [False, True], ids=["select", "copy-to-stdout"])
+def test_slow_reader_blocks_nobody_and_costs_bounded_memory(engine, copy):
     import rustmemodb
     rows, width = 200_000, 200                  # ~42 MB of DataRows
+    query = f"SELECT i, repeat('x', {width}) FROM generate_series(1, {rows}) i"
     with rustmemodb.serve(engine, auth="trust") as srv:
         slow = _startup(srv.port)
-        _query(slow, f"SELECT i, repeat('x', {width}) FROM generate_series(1, {rows}) i")
+        _query(slow, f"COPY ({query}) TO STDOUT" if copy else query)
         first = slow.recv(1000)                 # it started answering, then nobody reads
-        assert first[:1] == b"T"
+        assert first[:1] == (b"H" if copy else b"T")
         session = next(s for s in srv._sessions.values() if s.user == "slow")
         # wait until the server is blocked on the socket (its buffers stop growing)
         sizes = []
@@ -121,7 +123,7 @@ def test_slow_reader_blocks_nobody_and_costs_bounded_memory(engine):
                 if len(buf) - pos < 1 + n:
                     break
                 kind = buf[pos:pos + 1]
-                datarows += kind == b"D"
+                datarows += kind == (b"d" if copy else b"D")
                 if kind == b"Z":
                     total = datarows
                 pos += 1 + n

@@ -912,11 +912,11 @@ async def copy_out(session, spec: CopySpec) -> str:
     prefix = _BINARY_SIGNATURE + bytes(8) if binary else b""
     if spec.header:
         session.out += m.frame(b"d", encode([n for n, _ in columns], header=True))
+    from .session import ResultRows
+    source = ResultRows(cur._result, columns)    # converted to Python a batch at a time
     total = 0
-    while True:
-        rows = await session.call(cur.fetchmany, 2000)
-        if not rows:
-            break
+    while not source.done:
+        rows = await session.call(source.take, 2000)
         total += len(rows)
         session.out += await session.call(_frames, rows, encode, prefix)
         prefix = b""
