@@ -373,3 +373,15 @@ def test_raw_unexpected_message_during_copy(raw, engine):
     raw.send(msg(b"Q", cstr("SELECT count(*) FROM r")))       # the session still serves
     got = raw.until(b"Z")
     assert [b for k, b in got if k == b"D"] == [b"\x00\x01\x00\x00\x00\x010"]
+
+
+def test_arrays_and_intervals(ours, theirs):
+    for conn in (ours, theirs):
+        conn.execute("DROP TABLE IF EXISTS copy_arr")
+        conn.execute("CREATE TABLE copy_arr (id BIGINT, xs BIGINT[], ts TEXT[], iv INTERVAL)")
+        _copy_in(conn, "COPY copy_arr FROM STDIN",
+                 '1\t{1,2,NULL}\t{a,"b c"}\t1 day 02:00:00\n2\t\\N\t{}\t\\N\n')
+    assert _rows(ours, "copy_arr") == _rows(theirs, "copy_arr")
+    for sql in ("COPY copy_arr TO STDOUT", "COPY copy_arr TO STDOUT (FORMAT csv)"):
+        assert _copy_out(ours, sql) == _copy_out(theirs, sql)
+    theirs.execute("DROP TABLE copy_arr")
