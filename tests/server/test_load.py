@@ -152,3 +152,20 @@ def test_disconnect_mid_copy_rolls_back(engine):
         assert not srv._sessions
     assert engine.execute("SELECT count(*) FROM dc").fetchone() == (0,)
     assert not engine.in_transaction
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "auto"])
+def test_either_event_loop_serves(engine, monkeypatch, loop):
+    """uvloop when installed (the default), asyncio's loop when asked or without it."""
+    import rustmemodb
+    monkeypatch.setenv("RUSTMEMODB_SERVER_LOOP", loop)
+    with rustmemodb.serve(engine, auth="trust") as srv:
+        module = type(srv._loop).__module__
+        if loop == "asyncio":
+            assert module.startswith("asyncio")
+        with psycopg.connect(f"host=127.0.0.1 port={srv.port} user=u dbname=main",
+                             autocommit=True) as conn:
+            conn.execute("CREATE TABLE lp (i INTEGER)")
+            with conn.cursor().copy("COPY lp FROM STDIN") as cp:
+                cp.write("1\n2\n")
+            assert conn.execute("SELECT sum(i) FROM lp").fetchone() == (3,)
