@@ -10,6 +10,12 @@ Extended query state follows PostgreSQL: named and unnamed statements and
 portals; Describe never executes (a statement is planned at Parse, which also
 infers the types of its parameters, for clients such as asyncpg that Describe
 before they Bind); after an error every message up to Sync is skipped.
+
+Results go out a batch at a time (``ResultRows``, ``_send_rows``), waiting on the
+socket as its buffer fills, so a slow reader costs a bounded buffer. A point SELECT
+with a cached plan runs on the loop itself (a thread hop costs more than it does).
+``COPY ... FROM STDIN / TO STDOUT`` switches to the copy sub-protocol (copy.py);
+notices a statement raised go out before its CommandComplete.
 """
 from __future__ import annotations
 
@@ -52,9 +58,8 @@ class Portal:
     params: list
     result_formats: list[int]
     columns: list | None = None
-    rows: list | None = None
+    rows: "ResultRows | None" = None
     tag: str = ""
-    pos: int = 0
     done: bool = False
     executed: bool = False
 
