@@ -54,6 +54,9 @@ class Database:
         self._active: dict[int, weakref.ref] = {}
         from .exec.functions.registry import FunctionRegistry
         self.functions = functions if functions is not None else FunctionRegistry()
+        from .exec.expr.row import try_compile_row
+        from .sql.bind.bind_constraints import CheckBinder
+        self.checks = CheckBinder(try_compile_row)   # bound CHECKs, this database's own
         from .sql.plan_cache import PlanCache
         # Shared with forks: entries are validated by catalog-object identity, so a plan
         # is only reused where the tables it was bound against are the very same.

@@ -312,7 +312,8 @@ class Session:
                  autocommit: bool):
         """``run(ctx)`` once in ``txn``; on failure the statement leaves no trace and the
         error leaves as a DB-API error (an explicit transaction is marked failed)."""
-        ctx = ExecContext(txn, values, self.db.functions, self.cancel_event, analyze)
+        ctx = ExecContext(txn, values, self.db.functions, self.cancel_event, analyze,
+                          checks=self.db.checks)
         mark = txn.savepoint()
         try:
             return run(ctx)
@@ -351,10 +352,6 @@ class Session:
 
     def _execute_bound(self, prepared: Prepared, ctx: ExecContext) -> Result:
         bound = prepared.bound
-        if bound.action is not None:
-            count = bound.action(ctx.txn, ctx)
-            return Result([], rowcount=count if bound.kind.startswith("CREATE TABLE") and count
-                          else -1, kind=bound.kind)
         if prepared.fast is not None and ctx.analyze is None:
             out = prepared.fast(ctx)
             if out is not None:

@@ -83,3 +83,21 @@ def replace(root: Root, **changes) -> Root:
     d.update(root.__dict__)
     d.update(changes)
     return new
+
+
+def relation_exists(root: Root, name: str) -> bool:
+    """Tables, views, indexes and constraint indexes share PostgreSQL's relation names."""
+    if name in root.tables or name in root.views:
+        return True
+    return owner_of_index(root, name) is not None
+
+
+def owner_of_index(root: Root, name: str) -> tuple[str, str] | None:
+    """(table name, 'index' | 'constraint') of the index called ``name``, else None."""
+    for tname, version in root.tables.items():
+        schema = version.schema
+        if any(d.name == name for d in schema.indexes):
+            return tname, "index"
+        if any(u.name == name for u in schema.uniques):
+            return tname, "constraint"
+    return None

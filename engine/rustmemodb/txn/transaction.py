@@ -32,7 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from ..storage.root import Root, ViewDef
+from .. import errors
+from ..storage.root import Root, ViewDef, replace
 from ..storage.table import TableVersion
 
 
@@ -205,13 +206,11 @@ class Transaction:
         """Draw ``n`` values from a sequence (transactional, unlike PostgreSQL's)."""
         last = self.working.sequences.get(name)
         if last is None:
-            from .. import errors
             raise errors.sql_error("42P01", f'relation "{name}" does not exist')
         self.set_sequence(name, last + n)
         return range(last + 1, last + n + 1)
 
     def set_sequence(self, name: str, value: int) -> None:
-        from ..storage.root import replace
         seqs = dict(self.working.sequences)
         seqs[name] = value
         self.working = replace(self.working, sequences=seqs)

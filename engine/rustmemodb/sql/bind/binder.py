@@ -9,12 +9,12 @@ stale). ``bind_statement`` dispatches on the statement class to the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
 
 from sqlglot import exp
 
 from ... import errors, types
 from ...plan.expr import AggCall, ColRef, Expr, OuterRef
+from ...plan.ddl import DDL_NODES
 from ...plan.logical import LogicalNode
 from .bind_session_functions import SessionFunctions
 from .query_hooks import QueryHooks
@@ -24,13 +24,17 @@ from .scope import Scope
 @dataclass
 class BoundStatement:
     kind: str                         # SELECT, INSERT, UPDATE, DELETE, CREATE TABLE, ...
-    plan: LogicalNode | None = None   # for queries and DML
-    action: Callable | None = None    # for DDL: fn(txn, ctx) -> None
+    plan: LogicalNode | None = None   # queries, DML and DDL (plan/ddl.py) alike
     param_types: dict = field(default_factory=dict)
     deps: list = field(default_factory=list)    # [(kind, name, object)] for cache validation
     cacheable: bool = True
     returns_rows: bool = False
     cast_slots: frozenset = frozenset()   # parameters written with an explicit CAST ($1::int)
+
+    @property
+    def ddl(self) -> bool:
+        """A catalog change (a plan/ddl.py node)."""
+        return isinstance(self.plan, DDL_NODES)
 
     @property
     def columns(self) -> list:
@@ -166,9 +170,9 @@ class StatementBinder(SessionFunctions, QueryHooks):
         if isinstance(node, exp.Copy):
             from .bind_files import bind_copy
             return self._done("COPY", bind_copy(self, node), returns_rows=False)
-        kind, action = bind_ddl.bind_ddl(self, node)
-        return BoundStatement(kind, action=action, param_types=self.param_types, deps=self.deps,
-                              cacheable=False)
+        kind, plan = bind_ddl.bind_ddl(self, node)   # a plan/ddl.py node
+        self.cacheable = False     # DDL is bound again each time it runs
+        return self._done(kind, plan, returns_rows=False)
 
     def _done(self, kind: str, plan: LogicalNode, returns_rows: bool) -> BoundStatement:
         self._collect_param_types(plan)
