@@ -266,8 +266,7 @@ def test_psql_backslash_copy(login, engine, tmp_path):
          "-c", "\\copy (select name from pc order by id) to stdout csv"],
         capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert out.stdout == "COPY 2\nCOPY 2\nada\n\"b,c\"\nCOPY 2\n" or \
-        out.stdout == "COPY 2\nCOPY 2\nada\n\"b,c\"\n", out.stdout
+    assert out.stdout == "COPY 2\nCOPY 2\nada\n\"b,c\"\n", out.stdout   # as psql prints it
     assert dst.read_text() == "1\tada\t1.5\n2\tb,c\t\\N\n"
     bad = tmp_path / "bad.csv"
     bad.write_text("3,x,1\n4,y,zz\n")
