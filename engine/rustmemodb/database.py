@@ -75,9 +75,10 @@ class Database:
         return open_database(path, durability, **options)
 
     # ---- sessions and forks -----------------------------------------------------------
-    def connect(self) -> "Connection":
+    def connect(self, user: str | None = None, password: str | None = None) -> "Connection":
+        """A new session; with ``user`` it logs in as that role (auth/login.py)."""
         from .api.connection import Connection
-        return Connection(self)
+        return Connection(self, user, password)
 
     def fork(self, name: str | None = None) -> "Database":
         """An independent database sharing this one's committed state, in O(1)."""

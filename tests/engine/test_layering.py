@@ -94,7 +94,7 @@ KNOWN_UPWARD = {
 # was added, per core package (most hide a cycle between binder modules, or between
 # operators and the executor's dispatch). The count may only fall: lower it with
 # the fix.
-FUNCTION_LEVEL_BUDGET = {"sql": 180, "exec": 88, "storage": 4, "optimize": 2, "plan": 2,
+FUNCTION_LEVEL_BUDGET = {"sql": 179, "exec": 88, "storage": 4, "optimize": 2, "plan": 2,
                          "txn": 0}
 
 

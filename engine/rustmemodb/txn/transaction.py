@@ -87,6 +87,13 @@ class ViewOp:
 
 
 @dataclass
+class AuthOp:
+    """Roles, owners or grants changed: the whole new catalog (storage/roles.py; tiny).
+    Conflicts with any concurrent change of the catalog (txn/commit.py)."""
+    catalog: object
+
+
+@dataclass
 class SequenceOp:
     name: str
     value: int
@@ -201,6 +208,11 @@ class Transaction:
         self.working = (self.working.with_view(view) if view is not None
                         else self.working.without_view(name))
         self.ops.append(ViewOp(name, view))
+
+    def set_auth(self, catalog) -> None:
+        self.working = replace(self.working, auth=catalog,
+                               catalog_version=self.working.catalog_version + 1)
+        self.ops.append(AuthOp(catalog))
 
     def next_values(self, name: str, n: int) -> range:
         """Draw ``n`` values from a sequence (transactional, unlike PostgreSQL's)."""

@@ -90,6 +90,8 @@ def bind_reference(stmt, table: str, columns: tuple, ref, all_columns, name=None
         if version is None:
             raise errors.undefined_table(ref_table, position_of(target))
         stmt.deps.append(("table", ref_table, version.schema))
+        if hasattr(stmt, "references"):
+            stmt.references.append(ref_table)
         ref_schema = version.schema
         ref_types = {c.name: c.type for c in ref_schema.columns}
         uniques = [tuple(ref_schema.columns[i].name for i in cols)

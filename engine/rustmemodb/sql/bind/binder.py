@@ -17,6 +17,7 @@ from ...plan.expr import AggCall, ColRef, Expr, OuterRef
 from ...plan.ddl import DDL_NODES
 from ...plan.logical import LogicalNode
 from .bind_session_functions import SessionFunctions
+from .privileges import ddl_objects, requirements
 from .query_hooks import QueryHooks
 from .scope import Scope
 
@@ -30,6 +31,10 @@ class BoundStatement:
     cacheable: bool = True
     returns_rows: bool = False
     cast_slots: frozenset = frozenset()   # parameters written with an explicit CAST ($1::int)
+    # What running it needs (auth/check.py: checked per execution when roles exist) and
+    # the objects a DDL statement creates/drops/renames (their owners and grants follow).
+    privileges: tuple = ()
+    ddl_objects: tuple = ()
 
     @property
     def ddl(self) -> bool:
@@ -56,6 +61,14 @@ class StatementBinder(SessionFunctions, QueryHooks):
         self.cacheable = True
         self.ctes: list[dict] = []     # stack of WITH scopes: name -> CTE binding
         self.file_root: str | None = None   # read_csv/COPY paths stay inside it (bind_files)
+        # Relations read, each with the view it was read through (None: by the statement
+        # itself), and foreign keys' parent tables: the privileges the statement needs.
+        self.reads: list = []
+        self.references: list = []
+        self.view_stack: list = []
+
+    def note_read(self, name: str) -> None:
+        self.reads.append((name, self.view_stack[-1] if self.view_stack else None))
 
     # ---- catalog access (records dependencies) -----------------------------------------
     def table(self, name: str, position: int | None = None):
@@ -148,6 +161,13 @@ class StatementBinder(SessionFunctions, QueryHooks):
 
     # ---- dispatch -------------------------------------------------------------------------
     def bind_statement(self, node: exp.Expression) -> BoundStatement:
+        bound = self._bind_statement(node)
+        bound.privileges = requirements(self, node, bound.kind, bound)
+        if bound.ddl:
+            bound.ddl_objects = ddl_objects(node)
+        return bound
+
+    def _bind_statement(self, node: exp.Expression) -> BoundStatement:
         self.ast = node
         from . import bind_ddl, bind_delete, bind_insert, bind_select, bind_update
         from .check_clauses import check_clauses
