@@ -64,6 +64,10 @@ class Session:
         self.prepared: dict[str, str] = {}
         # Interrupt flag, statement_timeout and max_statement_memory (exec/limits.py).
         self.cancel_event = _limits.StatementLimits()
+        # NOTICE/WARNING messages of statements, oldest first (notices.py); the wire
+        # server drains them after each statement.
+        self.notices: list = []
+        self.cancel_event.notices = self.notices
         self.replacement_scan = None
         self.frames = FrameCache()          # replacement-scanned DataFrames, as Arrow
         self.savepoints: list[tuple[str, Any]] = []
@@ -152,6 +156,26 @@ class Session:
         if prepared.bound.cacheable:
             cache.put(sql, prepared, values, shape)
         return prepared, values
+
+    def is_point_read(self, sql: str) -> bool:
+        """Whether ``sql`` has a cached plan that is a point SELECT (a compiled fast
+        path): microseconds of work. The wire server runs those on its event loop
+        rather than paying a thread hop. Looks the plan up only: binds nothing."""
+        cache = self.db.plan_cache
+        hit = cache.by_text(sql)
+        if hit is not None:
+            prepared = hit[0]
+            return prepared.fast is not None and prepared.kind == "SELECT"
+        ph = placeholders.normalize(sql)
+        shape = shape_of(ph.sql, ph.names)
+        prepared = cache.by_shape(shape) if shape.literals else None
+        if prepared is None or prepared.fast is None or prepared.kind != "SELECT":
+            return False
+        db = self.db
+        root = self.txn.working if self.txn is not None else db.root
+        if prepared.valid_for(root, db.functions):      # as _lookup would: the statement
+            cache.put(sql, prepared, prepared.lifted.params(shape))   # then hits by text
+        return True
 
     def _prepare(self, sql: str) -> Prepared:
         """A plan for ``sql`` with its literals as written (EXPLAIN, PREPARE): not cached."""

@@ -83,6 +83,9 @@ _ALIASES = {
 def normalize_type_name(name: str) -> str:
     """Map a user-facing type name (``VARCHAR(20)``, ``int8``, ``jsonb``, ``int[]``) to ours."""
     base = re.sub(r"\(.*\)", "", name).strip().upper()
+    if base.startswith('"PG_CATALOG".'):    # asyncpg quotes both parts: "pg_catalog"."int8"
+        base = base[len('"PG_CATALOG"'):]
+        base = "PG_CATALOG" + base
     if base.startswith("PG_CATALOG."):      # pg_catalog.text: the built-in types' schema
         base = base[len("PG_CATALOG."):].strip('"')
     if base.endswith("]") or base.endswith(" ARRAY"):

@@ -11,7 +11,7 @@ import re
 
 import pyarrow as pa
 
-from . import errors, types
+from . import errors, notices, types
 from .exec import limits
 from .result import Result
 from .sql.dispatch import Explain, Utility
@@ -22,12 +22,19 @@ def run_utility(session, util, params):
         return run_explain(session, util, params)
     kind = util.kind
     if kind == "begin":
+        if session.txn is not None:
+            notices.emit("there is already a transaction in progress", "25001", "WARNING")
         session.begin(util.arg)
         return Result([], kind="BEGIN")
     if kind == "commit":
+        if session.txn is None:
+            notices.emit("there is no transaction in progress", "25P01", "WARNING")
+        failed = session.txn is not None and session.txn.failed
         session.commit()
-        return Result([], kind="COMMIT")
+        return Result([], kind="ROLLBACK" if failed else "COMMIT")   # as PostgreSQL tags it
     if kind == "rollback":
+        if session.txn is None:
+            notices.emit("there is no transaction in progress", "25P01", "WARNING")
         session.rollback()
         return Result([], kind="ROLLBACK")
     if kind in ("savepoint", "release", "rollback_to"):
@@ -100,6 +107,9 @@ def run_set(session, arg: str) -> None:
             value = _file_root(session, value)
         elif name in limits.SETTINGS:   # validated and applied now (exec/limits.py)
             value = limits.apply_setting(session.cancel_event, name, value)
+        elif name == "idle_in_transaction_session_timeout":   # the wire server enforces it
+            value = limits.show_timeout(limits.parse_timeout(value, name)) \
+                if value.lower() != "default" else "0"
         session.settings[name] = value
 
 
@@ -140,6 +150,7 @@ _DEFAULT_SETTINGS = {
     "standard_conforming_strings": "on", "client_encoding": "UTF8", "datestyle": "ISO, MDY",
     "timezone": "UTC", "search_path": "public",
     "statement_timeout": "0", "max_statement_memory": "0",
+    "idle_in_transaction_session_timeout": "0",
     "server_version_num": "150000", "server_encoding": "UTF8", "integer_datetimes": "on",
     "intervalstyle": "postgres", "application_name": "", "max_identifier_length": "63",
     "default_transaction_read_only": "off", "transaction_read_only": "off",

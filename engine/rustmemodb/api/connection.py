@@ -137,6 +137,12 @@ class Connection:
     def replacement_scan(self, fn: Callable | None) -> None:
         self._session.replacement_scan = fn
 
+    @property
+    def notices(self) -> list:
+        """NOTICE/WARNING messages of this connection's statements (``notices.Notice``),
+        oldest first; the newest 100 are kept. Clear the list once read."""
+        return self._session.notices
+
     def interrupt(self) -> None:
         """Cancel the statement running on this connection (from another thread)."""
         self._session.cancel_event.set()

@@ -209,8 +209,16 @@ def arrow_to_rows(table: pa.Table, columns) -> list[tuple]:
 def rows_to_python(rows: list, columns) -> list:
     """Row-path results in DB-API form; only UUID/JSON columns need converting."""
     for _, t in columns:   # a loop, not any(genexpr): this runs for every point SELECT
-        if t == types.UUID or t == types.JSON:
+        if t == types.UUID or t == types.JSON or t == types.INTERVAL:
             break
     else:
         return rows if isinstance(rows, list) else list(rows)
-    return [tuple(types.to_python(t, v) for v, (_, t) in zip(row, columns)) for row in rows]
+    return [tuple(_row_value(t, v) for v, (_, t) in zip(row, columns)) for row in rows]
+
+
+def _row_value(t: str, v):
+    # A row read back from an Arrow chunk holds pyarrow's MonthDayNano for an INTERVAL
+    # (the row-wise tail holds Interval): both leave as Interval.
+    if t == types.INTERVAL and v is not None and not isinstance(v, types.Interval):
+        return types.Interval(v.months, v.days, v.nanoseconds // 1000)
+    return types.to_python(t, v)

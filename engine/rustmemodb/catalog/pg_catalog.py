@@ -227,7 +227,7 @@ def _attributes(snap):
             toid = type_oid(sql_type)
             length = TYPES.get(TYPE_NAMES.get(toid, ""), (0, -1))[1]
             yield (oid, col, toid, -1, length, num, 1 if sql_type.endswith("[]") else 0, -1, -1,
-                   length in (1, 2, 4, 8), "d", "p", "", not_null, has_def, False, "", "",
+                   length in (1, 2, 4, 8), "d", "p" if length > 0 else "x", "", not_null, has_def, False, "", "",
                    False, True, 0, 100 if toid == 25 else 0, None, None, None, None)
 
 

@@ -47,7 +47,7 @@ class StatementLimits:
     executor already uses; a plain attribute is enough under the GIL.
     """
 
-    __slots__ = ("_set", "timeout_ms", "memory_cap", "deadline", "used", "active")
+    __slots__ = ("_set", "timeout_ms", "memory_cap", "deadline", "used", "active", "notices")
 
     def __init__(self) -> None:
         self._set = False
@@ -56,6 +56,7 @@ class StatementLimits:
         self.memory_cap = 0          # bytes; 0: no cap beyond physical memory
         self.deadline = 0.0
         self.used = 0
+        self.notices: list | None = None    # the session's notices (notices.py)
 
     def set(self) -> None:
         if self.active:   # an interrupt between statements cancels nothing
@@ -185,18 +186,19 @@ _UNITS_B = {"b": 1, "kb": 1 << 10, "mb": 1 << 20, "gb": 1 << 30, "tb": 1 << 40}
 _SETTING = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
 
 
-def parse_timeout(text: str) -> int:
-    """``statement_timeout`` as PostgreSQL reads it: integer ms, or a number with a unit."""
+def parse_timeout(text: str, name: str = "statement_timeout") -> int:
+    """``statement_timeout`` (or another time setting ``name``) as PostgreSQL reads it:
+    integer ms, or a number with a unit."""
     m = _SETTING.match(text)
     unit = m.group(2).lower() if m else ""
     if not m or (unit and unit not in _UNITS_MS):
-        raise errors.sql_error("22023", f'invalid value for parameter "statement_timeout": "{text}"',
+        raise errors.sql_error("22023", f'invalid value for parameter "{name}": "{text}"',
                                hint='Valid units for this parameter are "us", "ms", "s", '
                                     '"min", "h", and "d".')
     ms = float(m.group(1)) * _UNITS_MS[unit or "ms"]
     if ms < 0 or ms > 2_147_483_647:
         raise errors.sql_error("22023", f"{text} is outside the valid range for parameter "
-                                        '"statement_timeout" (0 .. 2147483647)')
+                                        f'"{name}" (0 .. 2147483647)')
     return int(round(ms))
 
 

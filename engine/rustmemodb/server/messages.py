@@ -132,7 +132,8 @@ def data_row(cells: list[bytes | None]) -> bytes:
 
 
 def error_fields(severity: str, sqlstate: str, message: str, detail: str | None = None,
-                 hint: str | None = None, position: int | None = None) -> bytes:
+                 hint: str | None = None, position: int | None = None,
+                 where: str | None = None) -> bytes:
     parts = [b"S" + cstr(severity), b"V" + cstr(severity), b"C" + cstr(sqlstate),
              b"M" + cstr(message)]
     if detail:
@@ -141,6 +142,8 @@ def error_fields(severity: str, sqlstate: str, message: str, detail: str | None 
         parts.append(b"H" + cstr(hint))
     if position is not None:
         parts.append(b"P" + cstr(str(position)))
+    if where:
+        parts.append(b"W" + cstr(where))
     return b"".join(parts) + b"\x00"
 
 
@@ -148,7 +151,7 @@ def error_response(exc: BaseException, severity: str = "ERROR") -> bytes:
     if isinstance(exc, errors.Error):
         pos = exc.position + 1 if exc.position is not None else None   # 1-based on the wire
         body = error_fields(severity, exc.sqlstate or "XX000", exc.message, exc.detail,
-                            exc.hint, pos)
+                            exc.hint, pos, getattr(exc, "where", None))
     else:
         body = error_fields(severity, "XX000", f"internal error: {type(exc).__name__}: {exc}")
     return frame(b"E", body)

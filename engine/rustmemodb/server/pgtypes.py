@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import struct
 import uuid
 from decimal import Decimal
@@ -251,19 +252,39 @@ def _parse_timestamptz(text: str) -> dt.datetime:
     return v
 
 
+_DATE_HEAD = re.compile(r"\s*(\d{4,}-\d{1,2}-\d{1,2})(?:[ T][0-9:.+\-Z ]*)?\s*$")
+_ZONE_TAIL = re.compile(r"\s*(?:[+-]\d{1,2}(?::?\d{2}){0,2}|Z|UTC)\s*$")
+
+
+def _parse_date_text(text: str) -> dt.date:
+    """date_in: a time of day or zone after the date is ignored (pgjdbc's setDate sends
+    ``2020-01-01 +00``)."""
+    m = _DATE_HEAD.match(text)
+    return types.parse_date(m.group(1) if m else text)
+
+
+def _parse_timestamp_text(text: str) -> dt.datetime:
+    """timestamp (without time zone) input: a zone offset is ignored, as PostgreSQL does."""
+    t = text.strip()
+    if len(t) > 10:
+        t = _ZONE_TAIL.sub("", t)
+    return types.parse_timestamp(t)
+
+
 # Text parameter, by the client's OID.
 _TEXT_IN_BY_OID: dict[int, Callable[[str], Any]] = {
     INT2: _parse_int, INT4: _parse_int, INT8: _parse_int,
     FLOAT4: _parse_float, FLOAT8: _parse_float, NUMERIC: _parse_numeric_text,
     BOOL: _parse_bool, TEXT: str, VARCHAR: str, BPCHAR: str, NAME: str,
-    DATE: lambda t: types.parse_date(t.strip()),
-    TIMESTAMP: _parse_timestamptz, TIMESTAMPTZ: _parse_timestamptz,
+    DATE: _parse_date_text,
+    TIMESTAMP: _parse_timestamp_text, TIMESTAMPTZ: _parse_timestamptz,
     UUID: lambda t: uuid.UUID(t.strip()),
     JSON: str, JSONB: str,
 }
 # Text parameter with OID 0 (unspecified), by the type the engine inferred for its slot.
 _TEXT_IN_BY_TYPE: dict[str, Callable[[str], Any]] = {
     types.INTEGER: _parse_int, types.FLOAT: _parse_float, types.BOOLEAN: _parse_bool,
+    types.DATE: _parse_date_text, types.TIMESTAMP: _parse_timestamp_text,
 }
 
 

@@ -10,6 +10,12 @@ Extended query state follows PostgreSQL: named and unnamed statements and
 portals; Describe never executes (a statement is planned at Parse, which also
 infers the types of its parameters, for clients such as asyncpg that Describe
 before they Bind); after an error every message up to Sync is skipped.
+
+Results go out a batch at a time (``ResultRows``, ``_send_rows``), waiting on the
+socket as its buffer fills, so a slow reader costs a bounded buffer. A point SELECT
+with a cached plan runs on the loop itself (a thread hop costs more than it does).
+``COPY ... FROM STDIN / TO STDOUT`` switches to the copy sub-protocol (copy.py);
+notices a statement raised go out before its CommandComplete.
 """
 from __future__ import annotations
 
@@ -20,8 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import errors
-from ..api.cursor import Cursor
+from ..api.cursor import Cursor, arrow_to_rows, rows_to_python
 from ..sql.split import split_statements
+from . import copy
 from . import messages as m
 from . import pgtypes
 from .auth import set_client_first
@@ -51,9 +58,8 @@ class Portal:
     params: list
     result_formats: list[int]
     columns: list | None = None
-    rows: list | None = None
+    rows: "ResultRows | None" = None
     tag: str = ""
-    pos: int = 0
     done: bool = False
     executed: bool = False
 
@@ -302,7 +308,7 @@ class ClientSession:
                     ord("D"): self.on_describe, ord("E"): self.on_execute,
                     ord("C"): self.on_close}
         while True:
-            kind, body = await self.read_message()
+            kind, body = await self._next_message()
             if kind == ord("X"):
                 return
             if kind == ord("S"):
@@ -336,6 +342,25 @@ class ClientSession:
             if len(self.out) > 1 << 20:
                 await self.flush()
 
+    async def _next_message(self) -> tuple[int, bytes]:
+        """The next message; inside a transaction, waiting at most
+        ``idle_in_transaction_session_timeout`` (then FATAL 25P03, as PostgreSQL)."""
+        limit = self._idle_limit() if self.status() != b"I" else 0
+        if not limit:
+            return await self.read_message()
+        try:
+            return await asyncio.wait_for(self.read_message(), limit / 1000)
+        except asyncio.TimeoutError:
+            raise errors.sql_error("25P03", "terminating connection due to "
+                                            "idle-in-transaction timeout") from None
+
+    def _idle_limit(self) -> int:
+        text = self.conn._session.settings.get("idle_in_transaction_session_timeout")
+        if not text or text == "0":
+            return 0
+        from ..exec.limits import parse_timeout
+        return parse_timeout(text, "idle_in_transaction_session_timeout")
+
     def _fail(self, exc: BaseException) -> None:
         self.out += m.error_response(exc)
         self.skip_until_sync = True
@@ -356,12 +381,14 @@ class ClientSession:
         for text, offset in pieces:
             try:
                 outcome = await self._run(text, None)
+                self._notices()
                 if outcome.columns is not None:
-                    self.out += m.row_description(self._fields(outcome.columns, [0] * len(outcome.columns)))
-                    self.out += await self.call(_encode_rows, outcome.rows, outcome.columns,
-                                                [0] * len(outcome.columns))
+                    formats = [0] * len(outcome.columns)
+                    self.out += m.row_description(self._fields(outcome.columns, formats))
+                    await self._send_rows(outcome.rows, outcome.columns, formats, 0)
                 self.out += m.command_complete(outcome.tag)
             except errors.Error as exc:
+                self._notices()
                 if exc.position is not None:     # positions count from the Query's start
                     exc.position += offset
                 self.out += m.error_response(exc)
@@ -388,7 +415,23 @@ class ClientSession:
             if name in self.statements:
                 del self.statements[name]
                 return _Outcome(None, None, "DEALLOCATE")
+        spec = copy.parse_copy(sql) if sql.lstrip()[:4].upper() == "COPY" else None
+        if spec is not None:
+            if params:
+                raise errors.sql_error("42P02", "there is no parameter $1")
+            run = copy.copy_in if spec.direction == "in" else copy.copy_out
+            return _Outcome(None, None, await run(self, spec))
+        if self.conn._session.is_point_read(sql):
+            return self._execute(sql, params)    # microseconds: cheaper than a thread hop
         return await self.call(self._execute, sql, params)
+
+    def _notices(self) -> None:
+        """NoticeResponse for what the statement raised without failing (notices.py)."""
+        pending = self.conn._session.notices if self.conn is not None else None
+        if pending:
+            for n in pending:
+                self.out += m.notice(n.message, n.sqlstate, n.severity)
+            pending.clear()
 
     def _execute(self, sql: str, params) -> _Outcome:
         cur = Cursor(self.conn)
@@ -396,10 +439,30 @@ class ClientSession:
         desc = cur.description
         if desc is None:
             return _Outcome(None, None, command_tag(cur.statement_type, cur.rowcount))
-        rows = cur.fetchall()
-        return _Outcome([(d[0], d[1]) for d in desc], rows,
-                        command_tag(cur.statement_type, len(rows)
-                                    if cur.statement_type == "SELECT" else cur.rowcount))
+        columns = [(d[0], d[1]) for d in desc]
+        rows = ResultRows(cur._result, columns)
+        return _Outcome(columns, rows, command_tag(cur.statement_type, rows.count
+                                                   if cur.statement_type == "SELECT"
+                                                   else cur.rowcount))
+
+    async def _send_rows(self, rows: "ResultRows", columns: list, formats: list[int],
+                         limit: int) -> int:
+        """DataRows for up to ``limit`` (0: all) more rows of a result, converted and
+        encoded a batch at a time and flushed as the buffer fills: the socket's
+        back-pressure (drain) paces a big result, so a slow reader holds at most a batch
+        and the transport's buffer here, never its whole result in wire form."""
+        want = rows.count - rows.pos if limit <= 0 else min(limit, rows.count - rows.pos)
+        if want <= SMALL_RESULT:        # a point query: no thread hop for a few rows
+            self.out += _encode_rows(rows.take(want), columns, formats)
+            return want
+        sent = 0
+        while sent < want:
+            n = min(ROW_BATCH, want - sent)
+            self.out += await self.call(_encode_batch, rows, n, columns, formats)
+            sent += n
+            if len(self.out) > FLUSH_AT:
+                await self.flush()
+        return want
 
     @staticmethod
     def _fields(columns: list, formats: list[int]) -> list:
@@ -425,8 +488,8 @@ class ClientSession:
         if len(split_statements(sql)) > 1:
             raise errors.sql_error("42601", "cannot insert multiple commands into a prepared "
                                             "statement")
-        if _DEALLOCATE.match(sql):
-            return Statement(sql, [], [], None)
+        if _DEALLOCATE.match(sql) or copy.parse_copy(sql) is not None:
+            return Statement(sql, [], [], None)   # COPY STDIN/STDOUT: the copy sub-protocol
         session = self.conn._session
         with self.conn._lock:
             prepared = session._prepare(sql)
@@ -507,7 +570,10 @@ class ClientSession:
             self.out += m.EMPTY_QUERY
             return
         if not portal.executed:
-            outcome = await self._run(portal.statement.sql, portal.params)
+            try:
+                outcome = await self._run(portal.statement.sql, portal.params)
+            finally:
+                self._notices()
             portal.executed = True
             portal.columns, portal.rows, portal.tag = outcome.columns, outcome.rows, outcome.tag
         if portal.done:
@@ -517,19 +583,17 @@ class ClientSession:
             portal.done = True
             self.out += m.command_complete(portal.tag)
             return
-        end = len(portal.rows) if limit <= 0 else min(len(portal.rows), portal.pos + limit)
-        batch = portal.rows[portal.pos:end]
         formats = portal.result_formats or [0] * len(portal.columns)
         if len(formats) != len(portal.columns):
             formats = _formats(formats[:1], len(portal.columns), "result")
-        self.out += await self.call(_encode_rows, batch, portal.columns, formats)
-        portal.pos = end
-        if end < len(portal.rows):
+        sent = await self._send_rows(portal.rows, portal.columns, formats, limit)
+        if not portal.rows.done:
             self.out += m.PORTAL_SUSPENDED
             return
         portal.done = True
+        portal.rows = None                 # the result's memory goes with it
         if portal.tag.startswith("SELECT"):
-            portal.tag = f"SELECT {len(batch)}"
+            portal.tag = f"SELECT {sent}"
         self.out += m.command_complete(portal.tag)
 
     async def on_close(self, r: Reader) -> None:
@@ -541,6 +605,47 @@ class ClientSession:
         else:
             raise ProtocolViolation(f"invalid CLOSE message subtype {what!r}")
         self.out += m.CLOSE_COMPLETE
+
+
+SMALL_RESULT = 64           # rows encoded on the loop itself (cheaper than a thread hop)
+ROW_BATCH = 2000            # rows converted and encoded per worker call
+FLUSH_AT = 256 << 10        # bytes buffered before waiting for the socket
+
+
+class ResultRows:
+    """A statement's rows, converted to Python values a batch at a time (``take``):
+    the engine's Arrow result stays as it is, zero-copy, until sent."""
+
+    __slots__ = ("result", "columns", "pos", "count")
+
+    def __init__(self, result, columns: list) -> None:
+        self.result = result
+        self.columns = columns
+        self.pos = 0
+        if result.table is not None:
+            self.count = result.table.num_rows
+        else:
+            if not isinstance(result.rows, list):
+                result.rows = list(result.rows)
+            self.count = len(result.rows)
+
+    @property
+    def done(self) -> bool:
+        return self.pos >= self.count
+
+    def take(self, n: int) -> list:
+        start, end = self.pos, min(self.count, self.pos + n)
+        self.pos = end
+        r = self.result
+        if r.table is not None:
+            if start == 0 and end == self.count:
+                return arrow_to_rows(r.table, self.columns)
+            return arrow_to_rows(r.table.slice(start, end - start), self.columns)
+        return rows_to_python(r.rows[start:end], self.columns)
+
+
+def _encode_batch(rows: ResultRows, n: int, columns: list, formats: list[int]) -> bytes:
+    return _encode_rows(rows.take(n), columns, formats)
 
 
 def _encode_rows(rows: list, columns: list, formats: list[int]) -> bytes:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ... import types
 from ...catalog import pg_catalog as pgc
+from ...catalog import pg_proc
 from .registry import ScalarFunction, fixed
 
 I, T, B = types.INTEGER, types.TEXT, types.BOOLEAN
@@ -53,5 +54,12 @@ def register(reg) -> None:
                            lambda rel: False))       # no publications exist
     reg.add(ScalarFunction("pg_encoding_to_char", fixed((I, T)), None,
                            lambda e: "UTF8" if e == 6 else ""))
+    reg.add(ScalarFunction("pg_get_function_result", fixed((I, T)), None,
+                           pg_proc.function_result))
+    for name in ("pg_get_function_arguments", "pg_get_function_identity_arguments"):
+        reg.add(ScalarFunction(name, fixed((I, T)), None, pg_proc.function_arguments))
+    # no function here has an SQL-standard body (prosrc holds its name, as for internal ones)
+    reg.add(ScalarFunction("pg_get_function_sqlbody", fixed((I, T)), None, lambda oid: None,
+                           strict=False))
     reg.add(ScalarFunction("pg_get_serial_sequence", fixed((T, T, T)), None,
                            lambda table, column: None, strict=False))

@@ -29,6 +29,7 @@ class ScalarFunction:
     row: Callable[..., Any] | None = None
     strict: bool = True
     volatile: bool = False         # NOW(), random(): never constant-folded
+    user: bool = False             # registered by the user (pg_proc lists it in public)
 
 
 @dataclass
@@ -48,6 +49,7 @@ def fixed(*signatures: tuple) -> Callable[[Sequence[str]], str | None]:
                     p == a or a == types.NULL or p == "ANY" for p, a in zip(params, arg_types)):
                 return ret
         return None
+    resolve.signatures = signatures       # listed by pg_catalog.pg_proc
     return resolve
 
 

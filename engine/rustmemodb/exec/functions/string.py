@@ -197,6 +197,14 @@ def _replace_vec(s, pattern, repl):
     return pc.replace_substring(s, pattern.as_py(), repl.as_py())
 
 
+def _quote_literal_row(s: str) -> str:
+    """PostgreSQL's quote_literal: quotes doubled; with a backslash, an E'' string."""
+    body = s.replace("'", "''")
+    if "\\" in s:
+        return "E'" + body.replace("\\", "\\\\") + "'"
+    return "'" + body + "'"
+
+
 def _strpos_row(s, sub):
     return s.find(sub) + 1
 
@@ -340,6 +348,9 @@ def register_more(reg) -> None:
     reg.add(ScalarFunction("md5", fixed((T, T)),
                            _rows(lambda s: __import__("hashlib").md5(s.encode()).hexdigest()),
                            lambda s: __import__("hashlib").md5(s.encode()).hexdigest()))
+    # quote_literal: asyncpg inlines COPY-query arguments through it.
+    reg.add(ScalarFunction("quote_literal", fixed((T, T)), _rows(_quote_literal_row),
+                           _quote_literal_row))
     reg.add(ScalarFunction("octet_length", fixed((T, I)),
                            lambda s: pc.cast(pc.binary_length(s), pa.int64()),
                            lambda s: len(s.encode())))

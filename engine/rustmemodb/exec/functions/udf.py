@@ -46,7 +46,7 @@ def make_udf(name: str, fn: Callable, arg_types: Sequence[str] | None, return_ty
             return out if isinstance(out, (pa.Array, pa.ChunkedArray, pa.Scalar)) \
                 else pa.array(out, arrow_ret)
     return ScalarFunction(name.lower(), resolve, vector, None if vectorized else row,
-                          strict=strict, volatile=volatile)
+                          strict=strict, volatile=volatile, user=True)
 
 
 def _check_result(name: str, value, ret: str):

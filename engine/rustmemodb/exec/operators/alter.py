@@ -20,7 +20,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ... import errors
+from ... import errors, notices
 from ...plan.ddl import (AddCheck, AddColumn, AddForeignKey, AddUnique, ChangeType, DropColumn,
                          DropUnique, LogicalAlterTable, RenameColumn, RenameTable, SetNotNull,
                          SetSchema)
@@ -43,6 +43,7 @@ def alter_table(node: LogicalAlterTable, ctx) -> pa.Table:
     table = node.table
     if table not in txn.working.tables:
         if node.if_exists:
+            notices.emit(f'relation "{table}" does not exist, skipping')
             return _NOTHING
         raise errors.undefined_table(table)
     for step in node.steps:

@@ -15,7 +15,7 @@ import re
 
 import pyarrow as pa
 
-from ... import errors
+from ... import errors, notices
 from ...plan.ddl import (LogicalCreateIndex, LogicalCreateTable, LogicalCreateTableAs,
                          LogicalCreateView, LogicalDropIndex, LogicalDropTable,
                          LogicalDropView, LogicalTruncate)
@@ -47,6 +47,7 @@ def create_table(node: LogicalCreateTable, ctx) -> pa.Table:
     txn = ctx.txn
     if _exists(txn, node.name):
         if node.if_not_exists:
+            notices.emit(f'relation "{node.name}" already exists, skipping', "42P07")
             return _NOTHING
         raise errors.sql_error("42P07", f'relation "{node.name}" already exists')
     txn.replace_table(node.name, TableVersion.empty(node.schema))
@@ -60,6 +61,7 @@ def create_table_as(node: LogicalCreateTableAs, ctx) -> pa.Table:
     txn, schema = ctx.txn, node.schema
     if _exists(txn, node.name):
         if node.if_not_exists:
+            notices.emit(f'relation "{node.name}" already exists, skipping', "42P07")
             return _NOTHING
         raise errors.sql_error("42P07", f'relation "{node.name}" already exists')
     data = run_plan(node.child, ctx)
@@ -76,6 +78,7 @@ def drop_table(node: LogicalDropTable, ctx) -> pa.Table:
     for name in node.targets:
         if name not in txn.working.tables:
             if node.if_exists:
+                notices.emit(f'table "{name}" does not exist, skipping')
                 continue
             if name in txn.working.views:
                 raise errors.sql_error("42809", f'"{name}" is not a table',
@@ -134,6 +137,7 @@ def drop_view(node: LogicalDropView, ctx) -> pa.Table:
                 raise errors.sql_error("42809", f'"{name}" is not a view',
                                        hint="Use DROP TABLE to remove a table.")
             if node.if_exists:
+                notices.emit(f'view "{name}" does not exist, skipping')
                 continue
             raise errors.sql_error("42P01", f'view "{name}" does not exist')
         txn.set_view(name, None)
@@ -145,6 +149,7 @@ def create_index(node: LogicalCreateIndex, ctx) -> pa.Table:
     txn, name = ctx.txn, node.definition.name
     if relation_exists(txn.working, name):
         if node.if_not_exists:
+            notices.emit(f'relation "{name}" already exists, skipping', "42P07")
             return _NOTHING
         raise errors.sql_error("42P07", f'relation "{name}" already exists')
     current = txn.working.tables[node.table]
@@ -159,6 +164,7 @@ def drop_index(node: LogicalDropIndex, ctx) -> pa.Table:
         owner = owner_of_index(txn.working, name)
         if owner is None:
             if node.if_exists:
+                notices.emit(f'index "{name}" does not exist, skipping')
                 continue
             raise errors.sql_error("42704", f'index "{name}" does not exist')
         table, kind = owner

@@ -36,6 +36,11 @@ def bind_from_item(stmt, item: exp.Expression, parent: Scope | None) -> tuple[Lo
 
 
 def _bind_one_item(stmt, item: exp.Expression, parent: Scope | None):
+    if isinstance(item, exp.Table) and isinstance(item.this, exp.Explode) \
+            and item.args.get("db") is not None:
+        # sqlglot reads pg_catalog.unnest(a) (psql's \d+) as a qualified Explode: unnest
+        return stmt.bind_from_unnest(exp.Unnest(expressions=[item.this.this],
+                                                alias=item.args.get("alias")), parent)
     if isinstance(item, exp.Table):
         return _bind_table(stmt, item, parent)
     if isinstance(item, exp.Subquery) and is_join_tree(item.this):

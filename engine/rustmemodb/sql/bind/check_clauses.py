@@ -218,6 +218,8 @@ def _check_properties(node: exp.Properties) -> None:
     for prop in node.expressions:
         if isinstance(prop, exp.TemporaryProperty):
             what = "CREATE TEMPORARY TABLE"
+        elif type(prop) is exp.Property and _fillfactor(prop):
+            continue     # how full heap pages are packed: no pages here (pgbench -i sets it)
         elif type(prop) is exp.Property:
             what = "storage parameters (WITH ...)"
         elif type(prop) in _PROPERTY_NAMES:
@@ -226,6 +228,18 @@ def _check_properties(node: exp.Properties) -> None:
             what = re.sub(r"(?<!^)(?=[A-Z])", " ", type(prop).__name__.replace("Property", "")
                           ).upper()
         raise _named(prop, what)
+
+
+def _fillfactor(prop: exp.Property) -> bool:
+    """``WITH (fillfactor = n)``, n in PostgreSQL's range 10..100 (22023 outside it)."""
+    if prop.name.lower() != "fillfactor":
+        return False
+    value = prop.args.get("value")
+    text = value.name if value is not None else ""
+    if not text.isdigit() or not 10 <= int(text) <= 100:
+        raise errors.sql_error("22023", f'value {text} out of bounds for option "fillfactor"',
+                               detail="Valid values are between \"10\" and \"100\".")
+    return True
 
 
 _PROPERTY_NAMES = {exp.PartitionedByProperty: "PARTITION BY", exp.TableSpaceProperty: "TABLESPACE",

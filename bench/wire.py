@@ -1,0 +1,232 @@
+"""Wire server vs PostgreSQL 15: pgbench select-only and the spec's 80/20 load-test mix.
+
+Both servers run as separate processes on this machine and listen on TCP loopback;
+the same clients drive both, one after the other, in one run:
+
+    select-only, simple     pgbench -S -M simple   (pgbench -i -s 1: 100,000 accounts)
+    select-only, prepared   pgbench -S -M prepared
+    80/20 mix, pgbench      the spec's load test as a pgbench script: 80 % point SELECT,
+                            20 % autocommit UPDATE by uniform key, 10,000 rows, 4 clients
+    80/20 mix, load-test    the same mix driven by `rustmemodb load-test --dsn` (psycopg,
+                            4 threads in one Python process: client-bound for both)
+
+Durability: rustmemodb serves a database directory with ``--durability sync`` (an fsync
+per commit) and PostgreSQL runs with fsync on and synchronous_commit on, so the mix
+compares durable commits with durable commits. Reported: seconds per transaction
+(1 / tps) with the ratio to the faster server, and the tps ratio against the issue's
+targets (select-only >= 0.3x PostgreSQL; the mix with sync durability >= PostgreSQL).
+Four clients over `-j 2` threads; the machine's cores are shared with the clients.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from bench.harness import Failure, Options, Report, attempt
+
+NAME = "wire"
+DESCRIPTION = ("the wire server vs PostgreSQL 15: pgbench select-only (simple, prepared) and "
+               "the 80/20 load-test mix with durable commits")
+PG_BIN = "/usr/lib/postgresql/15/bin"
+OURS, PG = "rustmemodb server", "postgresql 15"
+CLIENTS, THREADS, MIX_ROWS, READ_RATIO = 4, 2, 10_000, 80
+TARGETS = {"select-only": 0.3, "mix": 1.0}
+
+MIX_SCRIPT = """\\set k random(1, {rows})
+\\set r random(1, 100)
+\\if :r <= {read_ratio}
+SELECT id, payload FROM bench WHERE id = :k;
+\\else
+UPDATE bench SET payload = md5(:k::text) WHERE id = :k;
+\\endif
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{what} did not listen on port {port}")
+
+
+@contextmanager
+def rustmemodb_server() -> Iterator[int]:
+    """``python -m rustmemodb.server`` on a database directory, sync durability."""
+    base = Path(tempfile.mkdtemp(prefix="rmdb-bench-wire-"))
+    port = _free_port()
+    env = dict(os.environ)
+    engine_dir = str(Path(__file__).resolve().parent.parent / "engine")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (engine_dir, env.get("PYTHONPATH")) if p)
+    proc = subprocess.Popen([sys.executable, "-m", "rustmemodb.server", "--trust", "--port",
+                             str(port), "--db", str(base / "db"), "--durability", "sync",
+                             "--dbname", "main"],
+                            stdout=subprocess.DEVNULL, stderr=open(base / "log", "w"), env=env)
+    try:
+        _wait_port(port, proc, "rustmemodb server")
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@contextmanager
+def postgresql() -> Iterator[int | None]:
+    """A throwaway PostgreSQL 15 on a loopback TCP port with fsync on; None if missing."""
+    if not Path(PG_BIN, "initdb").exists():
+        yield None
+        return
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        if shutil.which("runuser") is None:
+            yield None
+            return
+        as_user = ["runuser", "-u", "nobody", "--"]
+    base = Path(tempfile.mkdtemp(prefix="rmdb-bench-wire-pg-"))
+    if as_user:
+        shutil.chown(base, user="nobody")
+    data, port = base / "data", _free_port()
+    try:
+        subprocess.run([*as_user, f"{PG_BIN}/initdb", "-D", str(data), "-A", "trust", "-U",
+                        "postgres"], check=True, capture_output=True)
+        subprocess.run([*as_user, f"{PG_BIN}/pg_ctl", "-D", str(data), "-w", "-l",
+                        str(base / "log"), "-o", f"-k {base} -p {port} -c "
+                        "listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on",
+                        "start"], check=True, capture_output=True)
+        yield port
+    finally:
+        subprocess.run([*as_user, f"{PG_BIN}/pg_ctl", "-D", str(data), "-m", "immediate",
+                        "stop"], capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _conninfo(port: int, user: str, db: str) -> list[str]:
+    return ["-h", "127.0.0.1", "-p", str(port), "-U", user, db]
+
+
+def pgbench(port: int, user: str, db: str, *args: str, timeout: float = 600) -> str:
+    out = subprocess.run([f"{PG_BIN}/pgbench", *args, *_conninfo(port, user, db)],
+                         capture_output=True, text=True, timeout=timeout)
+    if out.returncode != 0:
+        raise RuntimeError(f"pgbench {' '.join(args)}: {out.stderr.strip()[-400:]}")
+    return out.stdout
+
+
+def tps(output: str) -> float:
+    failed = re.search(r"number of failed transactions: (\d+)", output)
+    if failed and int(failed.group(1)):
+        raise RuntimeError(f"{failed.group(1)} transactions failed")
+    m = re.search(r"tps = ([\d.]+)", output)
+    if not m:
+        raise RuntimeError(f"pgbench printed no tps: {output[-300:]}")
+    return float(m.group(1))
+
+
+def _load_mix_table(port: int, user: str, db: str) -> None:
+    import psycopg
+    with psycopg.connect(host="127.0.0.1", port=port, user=user, dbname=db,
+                         autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench")
+        conn.execute("CREATE TABLE bench (id INTEGER PRIMARY KEY, payload TEXT)")
+        conn.execute(f"INSERT INTO bench SELECT i, md5(i::text) FROM "
+                     f"generate_series(1, {MIX_ROWS}) i")
+
+
+def _cases(port: int, user: str, db: str, seconds: int, script: str):
+    """(case, thunk -> seconds per transaction) for one server."""
+    run = ["-n", "-c", str(CLIENTS), "-j", str(THREADS), "-T", str(seconds)]
+
+    def init() -> None:
+        pgbench(port, user, db, "-i", "-s", "1", "-q")
+        _load_mix_table(port, user, db)
+
+    def select_only(mode: str):
+        return lambda: 1.0 / tps(pgbench(port, user, db, *run, "-S", "-M", mode))
+
+    def mix():
+        return 1.0 / tps(pgbench(port, user, db, *run, "-M", "prepared", "-f", script,
+                                 "-D", f"rows={MIX_ROWS}"))
+
+    def loadtest():
+        from rustmemodb.cli import loadtest as lt
+        result = lt.run(lt.Options(duration_secs=seconds, concurrency=CLIENTS, rows=MIX_ROWS,
+                                   read_ratio=READ_RATIO, seed=1,
+                                   dsn=f"postgresql://{user}@127.0.0.1:{port}/{db}"))
+        if result.error_ops:
+            raise RuntimeError(f"{result.error_ops} of {result.total_ops} operations failed")
+        return 1.0 / result.qps
+    return init, [("select-only, simple protocol", select_only("simple")),
+                  ("select-only, prepared protocol", select_only("prepared")),
+                  ("80/20 mix, pgbench script, durable commits", mix),
+                  ("80/20 mix, load-test driver (psycopg), durable commits", loadtest)]
+
+
+def run(opts: Options) -> Report:
+    report = Report(NAME, opts)
+    seconds = 2 if opts.quick else 10
+    engines = [e for e in (OURS, PG) if opts.wants(e)]
+    table = report.table(f"seconds per transaction = 1 / tps ({CLIENTS} clients, "
+                         f"{seconds} s each)", engines)
+    if shutil.which(f"{PG_BIN}/pgbench") is None and not Path(PG_BIN, "pgbench").exists():
+        for e in engines:
+            table.add("pgbench", e, error=Failure("unavailable", "pgbench is not installed"))
+        return report
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+        f.write(MIX_SCRIPT.format(rows=MIX_ROWS, read_ratio=READ_RATIO))
+        script = f.name
+    try:
+        servers = []
+        if OURS in engines:
+            servers.append((OURS, rustmemodb_server, "bench", "main"))
+        if PG in engines:
+            servers.append((PG, postgresql, "postgres", "postgres"))
+        for engine, start, user, db in servers:
+            with start() as port:
+                if port is None:
+                    table.add("select-only, simple protocol", engine,
+                              error=Failure("unavailable", "PostgreSQL 15 is not installed"))
+                    continue
+                init, cases = _cases(port, user, db, seconds, script)
+                _, err = attempt(init, verbose=opts.verbose)
+                for case, thunk in cases:
+                    if err is not None:
+                        table.add(case, engine, error=err)
+                        continue
+                    value, case_err = attempt(thunk, verbose=opts.verbose)
+                    table.add(case, engine, value, case_err)
+    finally:
+        os.unlink(script)
+    for row in table.rows:
+        ours, theirs = row.values.get(OURS), row.values.get(PG)
+        if ours and theirs:
+            ratio = theirs / ours             # tps ratio: ours / PostgreSQL's
+            target = TARGETS["select-only" if row.case.startswith("select") else "mix"]
+            verdict = "meets" if ratio >= target else "below"
+            table.set_note(row.case, f"tps ratio {ratio:.2f}x PostgreSQL ({verdict} the "
+                                     f"{target:g}x target)")
+    return report

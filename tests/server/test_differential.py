@@ -1,0 +1,134 @@
+"""The same client conversations with the rustmemodb server and with PostgreSQL 15,
+compared byte for byte where the protocol fixes the bytes: value formats (text and
+binary), command tags, error fields, transaction status, row limits, ParameterStatus."""
+from __future__ import annotations
+
+import pytest
+
+psycopg = pytest.importorskip("psycopg")
+from psycopg import pq  # noqa: E402
+
+
+@pytest.fixture
+def pair(dsn, pg_dsn):
+    conns = [psycopg.connect(dsn, autocommit=True), psycopg.connect(pg_dsn, autocommit=True)]
+    for c in conns:
+        c.execute("DROP TABLE IF EXISTS diff_t")
+    yield conns
+    conns[1].execute("DROP TABLE IF EXISTS diff_t")
+    for c in conns:
+        c.close()
+
+
+VALUES = ("SELECT 42::bigint, -1.5::float8, 1e20::float8, 0.1::float8, 'tab\tx'::text, true, "
+          "'1815-12-10'::date, '2024-05-06 07:08:09.1234'::timestamp, "
+          "'12345678-1234-5678-1234-567812345678'::uuid, '{\"b\": [1, null], \"a\": \"x\"}'::jsonb, "
+          "interval '1 year 2 months 3 days 04:05:06.5', ARRAY[1, 2, NULL]::bigint[], "
+          "ARRAY['a', 'b c', NULL]::text[], NULL::text")
+
+
+@pytest.mark.parametrize("binary", [False, True], ids=["text", "binary"])
+def test_value_formats_byte_for_byte(pair, binary):
+    results = []
+    for conn in pair:
+        cur = conn.cursor(binary=binary)
+        cur.execute(VALUES)
+        res = cur.pgresult
+        results.append(([res.ftype(i) for i in range(res.nfields)],
+                        [res.get_value(0, i) for i in range(res.nfields)]))
+    assert results[0] == results[1]
+
+
+def test_command_tags(pair):
+    script = ["CREATE TABLE diff_t (id BIGINT PRIMARY KEY, v TEXT)",
+              "INSERT INTO diff_t VALUES (1, 'a'), (2, 'b'), (3, 'c')",
+              "UPDATE diff_t SET v = 'x' WHERE id < 3",
+              "DELETE FROM diff_t WHERE id = 3",
+              "SELECT * FROM diff_t",
+              "INSERT INTO diff_t VALUES (9, 'z') RETURNING id",
+              "BEGIN", "SAVEPOINT s", "RELEASE SAVEPOINT s", "COMMIT",
+              "DROP TABLE diff_t"]
+    tags = [[conn.execute(sql).statusmessage for sql in script] for conn in pair]
+    assert tags[0] == tags[1]
+
+
+@pytest.mark.parametrize("sql, same_text", [
+    ("SELECT * FROM diff_missing", True),
+    ("SELECT 1/0", True),
+    ("SELECT nope FROM (SELECT 1 AS a) s", True),
+    ("INSERT INTO diff_t VALUES (1, 'dup')", True),
+    # the engine's parser (sqlglot) words syntax errors and places cast errors its own way
+    ("SELEC 1", False),
+    ("SELECT 'abc'::bigint", False),
+])
+def test_error_fields(pair, sql, same_text):
+    got = []
+    for conn in pair:
+        conn.execute("DROP TABLE IF EXISTS diff_t")
+        conn.execute("CREATE TABLE diff_t (id BIGINT PRIMARY KEY, v TEXT)")
+        conn.execute("INSERT INTO diff_t VALUES (1, 'a')")
+        with pytest.raises(psycopg.Error) as info:
+            conn.execute(sql)
+        d = info.value.diag
+        got.append((d.severity, d.sqlstate, d.message_primary, d.statement_position)
+                   if same_text else (d.severity, d.sqlstate))
+    assert got[0] == got[1]
+
+
+def test_transaction_status_sequence(pair):
+    seqs = []
+    for conn in pair:
+        seq = [conn.info.transaction_status]
+        conn.execute("BEGIN")
+        seq.append(conn.info.transaction_status)
+        with pytest.raises(psycopg.Error):
+            conn.execute("SELECT * FROM diff_missing")
+        seq.append(conn.info.transaction_status)
+        with pytest.raises(psycopg.errors.InFailedSqlTransaction):
+            conn.execute("SELECT 1")
+        conn.execute("ROLLBACK")
+        seq.append(conn.info.transaction_status)
+        seqs.append(seq)
+    assert seqs[0] == seqs[1] == [pq.TransactionStatus.IDLE, pq.TransactionStatus.INTRANS,
+                                  pq.TransactionStatus.INERROR, pq.TransactionStatus.IDLE]
+
+
+def test_multi_statement_query_is_atomic(pair):
+    out = []
+    for conn in pair:
+        conn.execute("CREATE TABLE diff_t (id BIGINT PRIMARY KEY, v TEXT)")
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            conn.execute("INSERT INTO diff_t VALUES (1, 'a'); INSERT INTO diff_t VALUES (1, 'b')")
+        out.append(conn.execute("SELECT count(*) FROM diff_t").fetchone())
+    assert out[0] == out[1] == (0,)
+
+
+def test_row_limit_portal_suspended(login, pg_dsn):
+    """asyncpg's cursor fetches with Execute row limits (PortalSuspended in between)."""
+    asyncpg = pytest.importorskip("asyncpg")
+    import asyncio
+
+    async def fetch(**kw):
+        conn = await asyncpg.connect(**kw)
+        try:
+            async with conn.transaction():
+                return [r[0] async for r in conn.cursor(
+                    "SELECT i::bigint FROM generate_series(1, 10) i ORDER BY i", prefetch=3)]
+        finally:
+            await conn.close()
+    ours = asyncio.run(fetch(**login))
+    theirs = asyncio.run(fetch(dsn=_as_url(pg_dsn)))
+    assert ours == theirs == list(range(1, 11))
+
+
+def _as_url(dsn: str) -> str:
+    import pg_server
+    return pg_server.as_url(dsn)
+
+
+def test_parameter_status(pair):
+    keys = ("client_encoding", "DateStyle", "integer_datetimes", "standard_conforming_strings",
+            "IntervalStyle", "server_encoding")
+    status = [{k: conn.info.parameter_status(k) for k in keys} for conn in pair]
+    assert status[0] == status[1]
+    assert [conn.info.server_version // 10000 for conn in pair] == [15, 15]
