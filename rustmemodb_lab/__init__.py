@@ -16,6 +16,11 @@ from rustmemodb_lab.live import LiveFrame, live
 __all__ = ["LiveFrame", "live", "load_ipython_extension", "unload_ipython_extension"]
 
 
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Where the prebuilt JupyterLab front end lives (``jupyter labextension develop``)."""
+    return [{"src": "labextension", "dest": "rustmemodb-lab"}]
+
+
 def load_ipython_extension(ip: Any) -> None:
     """Register the configurable and the ``%sql`` magics on ``ip``."""
     from rustmemodb_lab.magic import register
