@@ -14,6 +14,7 @@ server loads the extension built from this tree.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -126,3 +127,70 @@ def test_tab_completes_a_table_name_in_a_sql_cell(notebook):
     expect(completer.locator(".jp-Completer-item", has_text="tracks")).to_have_count(1, timeout=10_000)
     expect(completer.locator(".jp-Completer-item", has_text="trips")).to_have_count(1, timeout=10_000)
     shoot(notebook, completer, "labextension-completion.png")
+
+
+def run_new_cell(nb, source: str) -> None:
+    """Add a cell at the end, type ``source`` into it and run it; wait until it ran."""
+    nb.keyboard.press("Escape")
+    nb.locator(".jp-Notebook .jp-CodeCell").last.locator(".jp-InputArea-prompt").click()
+    nb.keyboard.press("Escape")
+    nb.keyboard.press("b")
+    cell = nb.locator(".jp-Notebook .jp-CodeCell").last
+    index = nb.locator(".jp-Notebook .jp-CodeCell").count() - 1
+    editor = cell.locator(".cm-content")
+    editor.click()
+    nb.keyboard.type(source)
+    nb.keyboard.press("Escape")          # close a completer a keystroke may have opened
+    nb.keyboard.press("Shift+Enter")
+    # Shift+Enter on the last cell adds an empty one below: wait on the typed one
+    prompt = nb.locator(".jp-Notebook .jp-CodeCell").nth(index).locator(".jp-InputArea-prompt")
+    expect(prompt).to_have_text(re.compile(r"^\[\d+\]:$"), timeout=60_000)
+
+
+def open_sidebar(nb):
+    tab = nb.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id='rustmemodb-sidebar']")
+    expect(tab).to_have_count(1, timeout=20_000)
+    if "lm-mod-current" not in (tab.get_attribute("class") or ""):
+        tab.click()
+    sidebar = nb.locator("#rustmemodb-sidebar")
+    expect(sidebar).to_be_visible(timeout=10_000)
+    return sidebar
+
+
+def test_sidebar_lists_tables_and_branches_and_checks_out(notebook):
+    nb = notebook
+    nb.keyboard.press("Escape")
+    sidebar = open_sidebar(nb)
+    trips = sidebar.locator(".rmdb-sb-table[data-table='trips']")
+    expect(trips).to_contain_text("2 rows", timeout=20_000)
+    trips.locator("summary").click()
+    expect(trips.locator(".rmdb-sb-column")).to_have_count(3)
+    expect(trips.locator(".rmdb-sb-column").nth(2)).to_contain_text("km")
+    expect(sidebar.locator(".rmdb-sb-table[data-table='tracks']")).to_contain_text("0 rows")
+    expect(sidebar.locator(".rmdb-sb-index")).to_contain_text(["trips_pkey"])
+    expect(sidebar.locator(".rmdb-sb-current")).to_have_attribute("data-branch", "main")
+
+    # a cell that forks and writes: the kernel pushes a snapshot after it
+    run_new_cell(nb, "%sql --fork what_if\n%sql INSERT INTO trips VALUES (3, 'Turku', 7.0)")
+    what_if = sidebar.locator(".rmdb-sb-branch[data-branch='what_if']")
+    expect(what_if).to_have_count(1, timeout=20_000)
+    expect(trips).to_contain_text("3 rows", timeout=20_000)
+    assert "rmdb-sb-current" not in (what_if.get_attribute("class") or "")
+
+    what_if.locator(".rmdb-sb-checkout").click()
+    expect(sidebar.locator(".rmdb-sb-current")).to_have_attribute("data-branch", "what_if", timeout=20_000)
+    # what_if was forked before the insert: its trips has 2 rows
+    expect(sidebar.locator(".rmdb-sb-table[data-table='trips']")).to_contain_text("2 rows", timeout=20_000)
+    shoot(nb, sidebar, "labextension-sidebar.png")
+
+    # the kernel agrees: the branch tree widget marks what_if as current
+    run_new_cell(nb, "%sql --branches")
+    tree = nb.locator(".rmdb-branch-tree").last
+    expect(tree.locator("button", has_text="what_if")).to_have_class(re.compile("mod-success"), timeout=20_000)
+
+    # diff main -> what_if from the sidebar
+    sidebar.locator(".rmdb-sb-diff-a").select_option("main")
+    sidebar.locator(".rmdb-sb-diff-b").select_option("what_if")
+    sidebar.locator(".rmdb-sb-diff-run").click()
+    expect(sidebar.locator(".rmdb-sb-diff-result")).to_contain_text("trips", timeout=20_000)
+    shoot(nb, sidebar, "labextension-sidebar-diff.png")
