@@ -46,7 +46,9 @@ class SidebarChannel:
         self.ip = ip
         self.session = session
         self.comms: list[Any] = []
-        self.handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+        from rustmemodb_lab.render import grid
+
+        self.handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {"page": grid.page}
         self._subscriptions: dict[int, Any] = {}
         self._timer: threading.Timer | None = None
         self._lock = threading.Lock()

@@ -4,6 +4,8 @@
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { IEditorExtensionRegistry } from '@jupyterlab/codemirror';
 import { INotebookTracker } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { RESULT_MIME, ResultGrid } from './grid';
 import { registerSqlEditorExtension, trackSqlCells } from './highlight';
 import { Sidebar } from './sidebar';
 
@@ -31,4 +33,18 @@ const sidebar: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [highlighting, sidebar];
+const renderers: JupyterFrontEndPlugin<void> = {
+  id: 'rustmemodb-lab:renderers',
+  description: 'The paged result grid (application/vnd.rustmemodb.result+json).',
+  autoStart: true,
+  requires: [INotebookTracker, IRenderMimeRegistry],
+  activate: (_app: JupyterFrontEnd, tracker: INotebookTracker, rendermime: IRenderMimeRegistry) => {
+    // Rank 0: ahead of text/html, which every such output also carries for exports.
+    rendermime.addFactory(
+      { safe: true, mimeTypes: [RESULT_MIME], createRenderer: options => new ResultGrid(options, tracker) },
+      0
+    );
+  }
+};
+
+export default [highlighting, sidebar, renderers];

@@ -194,3 +194,34 @@ def test_sidebar_lists_tables_and_branches_and_checks_out(notebook):
     sidebar.locator(".rmdb-sb-diff-run").click()
     expect(sidebar.locator(".rmdb-sb-diff-result")).to_contain_text("trips", timeout=20_000)
     shoot(nb, sidebar, "labextension-sidebar-diff.png")
+
+
+def test_result_grid_pages_a_million_rows_from_the_kernel(notebook):
+    nb = notebook
+    run_new_cell(nb, "%%sql\nCREATE TABLE million AS SELECT g AS id, g % 7 AS k FROM generate_series(1, 1000000) AS t(g);\n"
+                     "SELECT * FROM million")
+    grid = nb.locator(".jp-OutputArea-output .rmdb-grid").last
+    grid.scroll_into_view_if_needed()
+    expect(grid.locator(".rmdb-grid-footer")).to_contain_text("1,000,000 rows", timeout=30_000)
+    expect(grid.locator(".rmdb-grid-row[data-row='0'] .rmdb-grid-cell").first).to_have_text("1")
+    # the output carries only the first page; scrolling far asks the kernel for more
+    scroller = grid.locator(".rmdb-grid-scroll")
+    scroller.evaluate("el => { el.scrollTop = 500000 * 24; }")
+    row = grid.locator(".rmdb-grid-row[data-row='500000'] .rmdb-grid-cell").first
+    expect(row).to_have_text("500001", timeout=20_000)
+    scroller.evaluate("el => { el.scrollTop = el.scrollHeight; }")
+    expect(grid.locator(".rmdb-grid-row[data-row='999999'] .rmdb-grid-cell").first).to_have_text("1000000", timeout=20_000)
+    shoot(nb, grid, "labextension-grid-scrolled.png")
+
+    # a click on the header sorts (SQL in the kernel): ascending, then descending
+    header = grid.locator(".rmdb-grid-col[data-column='id']")
+    header.click()
+    header.click()
+    expect(header).to_have_class(re.compile("rmdb-grid-desc"))
+    expect(grid.locator(".rmdb-grid-row[data-row='0'] .rmdb-grid-cell").first).to_have_text("1000000", timeout=20_000)
+    # a filter on k narrows the rows, the footer says from how many
+    grid.locator(".rmdb-grid-filter[data-column='k']").fill("3")
+    grid.locator(".rmdb-grid-filter[data-column='k']").press("Enter")
+    expect(grid.locator(".rmdb-grid-footer")).to_contain_text("142,857 rows (filtered from 1,000,000)", timeout=20_000)
+    expect(grid.locator(".rmdb-grid-row[data-row='0'] .rmdb-grid-cell").nth(1)).to_have_text("3")
+    shoot(nb, grid, "labextension-grid-sorted-filtered.png")
