@@ -5,7 +5,9 @@ import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyte
 import { IEditorExtensionRegistry } from '@jupyterlab/codemirror';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { DIFF_MIME, DiffRenderer } from './diff';
 import { RESULT_MIME, ResultGrid } from './grid';
+import { PLAN_MIME, PlanRenderer } from './plan';
 import { registerSqlEditorExtension, trackSqlCells } from './highlight';
 import { Sidebar } from './sidebar';
 
@@ -35,7 +37,7 @@ const sidebar: JupyterFrontEndPlugin<void> = {
 
 const renderers: JupyterFrontEndPlugin<void> = {
   id: 'rustmemodb-lab:renderers',
-  description: 'The paged result grid (application/vnd.rustmemodb.result+json).',
+  description: 'Renderers: the paged result grid, the plan tree and the branch diff grid.',
   autoStart: true,
   requires: [INotebookTracker, IRenderMimeRegistry],
   activate: (_app: JupyterFrontEnd, tracker: INotebookTracker, rendermime: IRenderMimeRegistry) => {
@@ -44,6 +46,8 @@ const renderers: JupyterFrontEndPlugin<void> = {
       { safe: true, mimeTypes: [RESULT_MIME], createRenderer: options => new ResultGrid(options, tracker) },
       0
     );
+    rendermime.addFactory({ safe: true, mimeTypes: [PLAN_MIME], createRenderer: options => new PlanRenderer(options) }, 0);
+    rendermime.addFactory({ safe: true, mimeTypes: [DIFF_MIME], createRenderer: options => new DiffRenderer(options) }, 0);
   }
 };
 

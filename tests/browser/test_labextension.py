@@ -225,3 +225,42 @@ def test_result_grid_pages_a_million_rows_from_the_kernel(notebook):
     expect(grid.locator(".rmdb-grid-footer")).to_contain_text("142,857 rows (filtered from 1,000,000)", timeout=20_000)
     expect(grid.locator(".rmdb-grid-row[data-row='0'] .rmdb-grid-cell").nth(1)).to_have_text("3")
     shoot(nb, grid, "labextension-grid-sorted-filtered.png")
+
+
+def test_plan_tree_renders_natively(notebook):
+    nb = notebook
+    run_new_cell(nb, "%%sql --explain\nSELECT k, count(*) AS n FROM million WHERE id > 10 GROUP BY k ORDER BY k")
+    plan = nb.locator(".rmdb-plan-native").last
+    plan.scroll_into_view_if_needed()
+    cards = plan.locator(".rmdb-plan-card")
+    expect(cards.first).to_be_visible(timeout=20_000)
+    assert cards.count() >= 3
+    assert plan.locator(".rmdb-plan-badge", has_text="slowest").count() == 1
+    expect(plan).to_contain_text("actual")
+    # a click folds a subtree
+    first = plan.locator(".rmdb-plan-foldable").first
+    children = plan.locator(".rmdb-plan-children").first
+    expect(children).to_be_visible()
+    first.click()
+    expect(children).to_be_hidden()
+    first.click()
+    expect(children).to_be_visible()
+    plan.locator("summary", has_text="raw plan").click()
+    expect(plan.locator(".rmdb-plan-raw")).to_contain_text("rows=")
+    shoot(nb, plan, "labextension-plan.png")
+
+
+def test_diff_grid_renders_natively(notebook):
+    nb = notebook
+    run_new_cell(nb, "%sql --diff main what_if trips")
+    diff = nb.locator(".rmdb-diff-grid").last
+    diff.scroll_into_view_if_needed()
+    expect(diff).to_contain_text("diff main → what_if", timeout=20_000)
+    table = diff.locator(".rmdb-diff-table[data-table='trips']")
+    expect(table.locator(".rmdb-diff-toggle.rmdb-diff-removed")).to_have_text("−1 removed")
+    removed = table.locator("tr.rmdb-diff-removed")
+    expect(removed).to_have_count(1)
+    expect(removed).to_contain_text("Turku")
+    table.locator(".rmdb-diff-toggle.rmdb-diff-removed").click()
+    expect(removed).to_be_hidden()
+    shoot(nb, diff, "labextension-diff.png")
