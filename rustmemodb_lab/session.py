@@ -39,6 +39,8 @@ class LabSession:
         self.external: dict[str, Any] = {}  # name -> connections.ExternalConnection
         self.current_name: str | None = None
         self.snippets = SnippetStore()
+        # set by the sidebar comm (sidebar.py) once the JupyterLab extension has spoken
+        self.labextension_connected = False
 
     # -- connections -------------------------------------------------------------
     @property

@@ -6,7 +6,8 @@ towards the front end (so a sidebar already showing the notebook connects at onc
 the front end opens one when it meets a kernel that has the extension loaded already
 (a reloaded page). Messages are JSON objects with a ``type``:
 
-* front end → kernel: ``{"type": "snapshot", "request": n}``; ``{"type": "action",
+* front end → kernel: ``{"type": "hello", "request": n}`` (on a comm the kernel opened:
+  the labextension is there); ``{"type": "snapshot", "request": n}``; ``{"type": "action",
   "request": n, "action": "checkout" | "fork" | "drop" | "diff", "branch": ..., "name": ...,
   "other": ...}``; other types are routed to handlers registered with :meth:`handle`
   (the result grid's pages, ``render/grid.py``);
@@ -94,10 +95,18 @@ class SidebarChannel:
     def _adopt(self, comm: Any) -> None:
         self.comms.append(comm)
         comm.on_msg(lambda msg: self._on_msg(msg, comm))
-        comm.on_close(lambda msg: self.comms.remove(comm) if comm in self.comms else None)
+        comm.on_close(lambda msg: self._closed(comm))
+
+    def _closed(self, comm: Any) -> None:
+        if comm in self.comms:
+            self.comms.remove(comm)
+        if not self.comms:
+            self.session.labextension_connected = False
 
     def _on_msg(self, msg: dict[str, Any], comm: Any) -> None:
         data = msg.get("content", {}).get("data") or {}
+        # a message from the front end proves the labextension is there (widgets.branch_tree)
+        self.session.labextension_connected = True
         reply: dict[str, Any] = {"type": "reply", "request": data.get("request")}
         try:
             reply.update(self._answer(data))
@@ -110,6 +119,8 @@ class SidebarChannel:
         kind = data.get("type")
         if kind == "snapshot":
             return {"snapshot": self._snapshot()}
+        if kind == "hello":
+            return {}
         if kind == "action":
             return self._action(data)
         if kind in self.handlers:

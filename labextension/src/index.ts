@@ -5,6 +5,7 @@ import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyte
 import { IEditorExtensionRegistry } from '@jupyterlab/codemirror';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { BRANCHES_MIME, BranchTreeRenderer } from './branches';
 import { DIFF_MIME, DiffRenderer } from './diff';
 import { RESULT_MIME, ResultGrid } from './grid';
 import { PLAN_MIME, PlanRenderer } from './plan';
@@ -37,7 +38,7 @@ const sidebar: JupyterFrontEndPlugin<void> = {
 
 const renderers: JupyterFrontEndPlugin<void> = {
   id: 'rustmemodb-lab:renderers',
-  description: 'Renderers: the paged result grid, the plan tree and the branch diff grid.',
+  description: 'Renderers: the paged result grid, the plan tree, the branch diff grid and the branch tree.',
   autoStart: true,
   requires: [INotebookTracker, IRenderMimeRegistry],
   activate: (_app: JupyterFrontEnd, tracker: INotebookTracker, rendermime: IRenderMimeRegistry) => {
@@ -48,6 +49,10 @@ const renderers: JupyterFrontEndPlugin<void> = {
     );
     rendermime.addFactory({ safe: true, mimeTypes: [PLAN_MIME], createRenderer: options => new PlanRenderer(options) }, 0);
     rendermime.addFactory({ safe: true, mimeTypes: [DIFF_MIME], createRenderer: options => new DiffRenderer(options) }, 0);
+    rendermime.addFactory(
+      { safe: true, mimeTypes: [BRANCHES_MIME], createRenderer: options => new BranchTreeRenderer(options, tracker) },
+      0
+    );
   }
 };
 

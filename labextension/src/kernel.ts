@@ -53,6 +53,8 @@ export class KernelLink {
     kernel.registerCommTarget(TARGET, (comm, msg) => {
       this._adopt(comm);
       this._received(msg.content.data as JSONObject);
+      // tell the kernel a labextension is listening (it then sends native MIME types)
+      comm.send({ type: 'hello', request: ++this._counter });
     });
     this._open();
   }

@@ -52,3 +52,32 @@ def test_diff_carries_rows_of_each_kind(cell, trades):
     assert [r[ident] for r in table["removed"]] == [4]
     assert (table["changed_before"][0][px], table["changed_after"][0][px]) == (11.0, 12.0)
     assert "id" in table["key_columns"]
+
+
+def _exported_html(bundle: dict) -> str:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    data = {k: v for k, v in bundle.items()}
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "%sql --branches", outputs=[nbformat.v4.new_output("display_data", data=data)])])
+    body, _ = HTMLExporter().from_notebook_node(nb)
+    return body
+
+
+def test_branch_tree_exports_to_html_when_the_labextension_draws_it(ip, cell, trades):
+    from rustmemodb_lab.widgets.branch_tree import BRANCHES_MIME
+
+    cell("%sql --fork what_if")
+    # without the labextension: the ipywidget (front ends with a widget manager show it;
+    # reopened without its kernel, its saved output is an empty widget view)
+    widget = cell("%sql --branches").value._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in widget
+
+    ip._rustmemodb_lab_session.labextension_connected = True    # as the sidebar comm sets it
+    bundle = cell("%sql --branches").value._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" not in bundle
+    doc = bundle[BRANCHES_MIME]
+    assert [(b["name"], b["depth"], b["current"]) for b in doc["branches"]] == [("main", 0, True), ("what_if", 1, False)]
+    html = _exported_html(bundle)
+    assert "● main" in html and "what_if" in html and "forked from main" in html
