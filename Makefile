@@ -59,7 +59,7 @@ $(LABEXT_STAMP): $(STAMP) $(LABEXT_SRC)
 	@echo ">> building the JupyterLab extension (labextension/ -> rustmemodb_lab/labextension/)"
 	cd labextension && PATH="$(abspath $(VENV))/bin:$$PATH" jlpm install --immutable >/dev/null \
 		&& PATH="$(abspath $(VENV))/bin:$$PATH" jlpm build:prod
-	$(VENV)/bin/jupyter labextension develop --overwrite . >/dev/null
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/jupyter labextension develop --overwrite . >/dev/null
 	@touch $@
 
 # Containers (and CI machines) run as root, where JupyterLab refuses to start without
