@@ -172,7 +172,10 @@ export class ResultGrid extends Widget implements IRenderMime.IRenderer {
       parts[0] += ` (filtered from ${this._data.total.toLocaleString('en-US')})`;
     }
     if (this._total) {
-      parts.push(`showing ${(first + 1).toLocaleString('en-US')}–${Math.min(last, first + VIEW_ROWS).toLocaleString('en-US')}`);
+      // rows wholly or mostly in view, 1-based
+      const top = Math.round(this._scroller.scrollTop / ROW_HEIGHT) + 1;
+      const bottom = Math.min(this._total, Math.round((this._scroller.scrollTop + this._scroller.clientHeight) / ROW_HEIGHT));
+      parts.push(`showing ${top.toLocaleString('en-US')}–${Math.max(top, bottom).toLocaleString('en-US')}`);
     }
     if (this._data.elapsed !== null && this._data.elapsed !== undefined) {
       parts.push(`${(this._data.elapsed * 1000).toFixed(1)} ms`);

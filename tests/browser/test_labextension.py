@@ -211,6 +211,7 @@ def test_result_grid_pages_a_million_rows_from_the_kernel(notebook):
     expect(row).to_have_text("500001", timeout=20_000)
     scroller.evaluate("el => { el.scrollTop = el.scrollHeight; }")
     expect(grid.locator(".rmdb-grid-row[data-row='999999'] .rmdb-grid-cell").first).to_have_text("1000000", timeout=20_000)
+    expect(grid.locator(".rmdb-grid-footer")).to_contain_text("–1,000,000")
     shoot(nb, grid, "labextension-grid-scrolled.png")
 
     # a click on the header sorts (SQL in the kernel): ascending, then descending
