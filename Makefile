@@ -29,9 +29,17 @@ export PLOOMBER_VERSION_CHECK_DISABLED ?= true
 PYPROJECTS := pyproject.toml engine/pyproject.toml
 STAMP := $(VENV)/.installed-$(shell cat $(PYPROJECTS) 2>/dev/null | sha1sum | cut -c1-12)
 
+# The JupyterLab front end (labextension/, TypeScript) is rebuilt only when its sources
+# change: jlpm (JupyterLab's pinned yarn) installs the npm packages pinned by yarn.lock and
+# builds the prebuilt extension into rustmemodb_lab/labextension/, which
+# `jupyter labextension develop` links into the venv's share/jupyter/labextensions/.
+LABEXT_SRC := $(wildcard labextension/src/*.ts labextension/style/*) \
+	labextension/package.json labextension/yarn.lock labextension/tsconfig.json
+LABEXT_STAMP := $(VENV)/.labextension-built
+
 .PHONY: venv lab demo test bench soak clean distclean
 
-venv: $(STAMP)
+venv: $(STAMP) $(LABEXT_STAMP)
 
 $(STAMP):
 	@if [ ! -x "$(VPY)" ]; then \
@@ -44,6 +52,14 @@ $(STAMP):
 	@# claims %%sql cells and is built for an older JupyterLab: keep it out of our UI.
 	@-$(VENV)/bin/jupyter labextension disable --level=sys_prefix jupysql-plugin >/dev/null 2>&1
 	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+$(LABEXT_STAMP): $(STAMP) $(LABEXT_SRC)
+	@bash .ci/ensure-node
+	@echo ">> building the JupyterLab extension (labextension/ -> rustmemodb_lab/labextension/)"
+	cd labextension && PATH="$(abspath $(VENV))/bin:$$PATH" jlpm install --immutable >/dev/null \
+		&& PATH="$(abspath $(VENV))/bin:$$PATH" jlpm build:prod
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/jupyter labextension develop --overwrite . >/dev/null
 	@touch $@
 
 # Containers (and CI machines) run as root, where JupyterLab refuses to start without

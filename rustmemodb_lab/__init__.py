@@ -18,6 +18,11 @@ __all__ = ["LiveFrame", "live", "persist_app", "rest_server", "load_ipython_exte
            "unload_ipython_extension"]
 
 
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Where the prebuilt JupyterLab front end lives (``jupyter labextension develop``)."""
+    return [{"src": "labextension", "dest": "rustmemodb-lab"}]
+
+
 def load_ipython_extension(ip: Any) -> None:
     """Register the configurable and the ``%sql`` magics on ``ip``."""
     from rustmemodb_lab.magic import register

@@ -132,6 +132,10 @@ def register(ip: Any) -> LabSession:
         from rustmemodb_lab.completion import install
 
         install(ip, session)
+    from rustmemodb_lab.sidebar import SidebarChannel
+
+    ip._rustmemodb_lab_sidebar = SidebarChannel(ip, session)
+    ip._rustmemodb_lab_sidebar.install()
     return session
 
 
@@ -143,6 +147,10 @@ def unregister(ip: Any) -> None:
     from rustmemodb_lab.completion import uninstall
 
     uninstall(ip)
+    sidebar = getattr(ip, "_rustmemodb_lab_sidebar", None)
+    if sidebar is not None:
+        sidebar.uninstall()
+        del ip._rustmemodb_lab_sidebar
     session.close()
     if session.config in ip.configurables:
         ip.configurables.remove(session.config)

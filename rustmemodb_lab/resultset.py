@@ -5,9 +5,10 @@ objects until someone asks (``to_pandas()``, ``rows()``) or a renderer draws
 the first ``displaylimit`` rows. Statements without rows (DDL, DML) have no
 table and show a one-line status instead (``INSERT · 3 rows · 0.4 ms``).
 
-Display goes through ``_repr_mimebundle_`` (``text/html`` and ``text/plain``)
-so the same object looks right in JupyterLab, VS Code, exported HTML and a
-terminal IPython. ``displaylimit`` is captured when the statement runs, so a
+Display goes through ``_repr_mimebundle_`` (``text/html`` and ``text/plain``,
+plus the labextension's paged grid ``application/vnd.rustmemodb.result+json``
+for results with rows) so the same object looks right in JupyterLab, VS Code,
+exported HTML and a terminal IPython. ``displaylimit`` is captured when the statement runs, so a
 later ``%config`` does not change an output already on screen.
 """
 
@@ -113,8 +114,16 @@ class ResultSet:
             return container(f'<span style="color:{DIM}">{esc(self.status_text())}</span>')
         return table_html(self.view())
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        return {"text/plain": repr(self), "text/html": self._repr_html_()}
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        bundle: dict[str, Any] = {"text/plain": repr(self), "text/html": self._repr_html_()}
+        if self._table is not None:
+            # JupyterLab with the labextension draws this as a paged, virtualised grid;
+            # other front ends and exports use the HTML above.
+            from rustmemodb_lab.render import grid
+
+            bundle[grid.MIME] = grid.bundle(self._table, self.sql_types, sql=self.sql, branch=self.branch,
+                                            elapsed=self.elapsed)
+        return bundle
 
     def __repr__(self) -> str:
         if self._table is None:

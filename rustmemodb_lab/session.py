@@ -41,6 +41,8 @@ class LabSession:
         self.snippets = SnippetStore()
         self.servers: dict[str, tuple[Any, str]] = {}  # name -> (rustmemodb Server, password)
         self.rest_servers: dict[str, Any] = {}  # name -> persist.rest BackgroundServer
+        # set by the sidebar comm (sidebar.py) once the JupyterLab extension has spoken
+        self.labextension_connected = False
 
     # -- connections -------------------------------------------------------------
     @property

@@ -18,6 +18,7 @@ from rustmemodb_lab.explain import PlanNode, plan_text
 from rustmemodb_lab.render.diff import TableDiff, diff_html, diff_text
 from rustmemodb_lab.render.html import DIM, container, esc, format_ms
 from rustmemodb_lab.render.merge import counts_line, merge_html
+from rustmemodb_lab.render.mime import DIFF_MIME, DIFF_ROWS, PLAN_MIME, diff_json, plan_json
 from rustmemodb_lab.render.plan import plan_html
 from rustmemodb_lab.render.side_by_side import differing_cells, side_by_side_html
 from rustmemodb_lab.render.table import table_html
@@ -62,6 +63,10 @@ class PlanView:
     def _repr_html_(self) -> str:
         return plan_html(self.root, raw_text=self.raw_text, title=self.title(), analyze=self.analyze)
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {"text/plain": repr(self), "text/html": self._repr_html_(),
+                PLAN_MIME: plan_json(self.root, title=self.title(), raw_text=self.raw_text, analyze=self.analyze)}
+
     def __repr__(self) -> str:
         return f"{self.title()}\n{self.raw_text}"
 
@@ -96,6 +101,10 @@ class DiffView:
         head = f'<div style="font-weight:600">diff {esc(self.a)} → {esc(self.b)}</div>'
         body = "".join(diff_html(d, limit=self.limit) for d in self.diffs) or f'<div style="color:{DIM}">no tables</div>'
         return container(f'<div class="rmdb-diff-view">{head}{body}</div>')
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {"text/plain": repr(self), "text/html": self._repr_html_(),
+                DIFF_MIME: diff_json(self.a, self.b, self.diffs, min(self.limit or DIFF_ROWS, DIFF_ROWS))}
 
     def __repr__(self) -> str:
         return "\n".join([f"diff {self.a} -> {self.b}", *(diff_text(d) for d in self.diffs)])

@@ -50,7 +50,8 @@ def undo(cmd: Command, ctx: Context) -> Status:
 
 
 def tree(cmd: Command, ctx: Context) -> BranchTree:
-    return BranchTree(ctx.registry, connection=ctx.session.current_name or "")
+    return BranchTree(ctx.registry, connection=ctx.session.current_name or "",
+                      labextension=ctx.session.labextension_connected)
 
 
 def tables(cmd: Command, ctx: Context) -> ResultSet:

@@ -5,9 +5,13 @@ name (the current branch is highlighted; clicking another one checks it out
 and redraws the tree), then where it came from (parent, fork time) and what
 it holds (tables, total rows, per-table counts in the tooltip).
 
-Built from stock ipywidgets (no front-end code to ship). Its MIME bundle also
-carries a static ``text/html`` copy of the tree, which front-ends without a
-widget manager (exported HTML without widget state, GitHub) show instead.
+Built from stock ipywidgets, so it works in any front end with a widget manager.
+Its MIME bundle also carries a static ``text/html`` copy of the tree. When the
+JupyterLab extension is connected (it has talked on the sidebar comm), the bundle
+carries ``application/vnd.rustmemodb.branches+json`` instead of the widget view: the
+extension draws the same clickable tree (checking out over the comm), and exporters
+such as nbconvert, which prefer a widget view over HTML and draw nothing without
+saved widget state, fall back to the HTML copy.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from rustmemodb_lab.branches import Branch, BranchRegistry
 from rustmemodb_lab.render.html import ACCENT, DIM, container, esc, plural
 
 INDENT_PX = 22
+BRANCHES_MIME = "application/vnd.rustmemodb.branches+json"
 
 
 def branch_summary(branch: Branch, registry: BranchRegistry) -> tuple[str, str]:
@@ -40,10 +45,12 @@ def branch_summary(branch: Branch, registry: BranchRegistry) -> tuple[str, str]:
 class BranchTree(widgets.VBox):
     """The branches of one connection; click a name to check it out."""
 
-    def __init__(self, registry: BranchRegistry, connection: str = "", **kwargs: Any) -> None:
+    def __init__(self, registry: BranchRegistry, connection: str = "", labextension: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.registry = registry
         self.connection = connection
+        self.labextension = labextension
         self.add_class("rmdb-branch-tree")
         self.refresh()
 
@@ -91,7 +98,18 @@ class BranchTree(widgets.VBox):
             lines.append(f"{'  ' * depth}{mark} {branch.name}  ({text})")
         return "\n".join(lines)
 
+    def to_json(self) -> dict[str, Any]:
+        """The tree for the labextension's renderer."""
+        rows = []
+        for branch, depth in self.registry.walk():
+            text, tooltip = branch_summary(branch, self.registry)
+            rows.append({"name": branch.name, "depth": depth, "current": branch.name == self.registry.current,
+                         "summary": text, "tooltip": tooltip})
+        return {"connection": self.connection, "branches": rows}
+
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        if self.labextension:
+            return {"text/plain": self.to_text(), "text/html": self.to_html(), BRANCHES_MIME: self.to_json()}
         bundle = super()._repr_mimebundle_(**kwargs) or {}
         bundle["text/html"] = self.to_html()
         bundle["text/plain"] = self.to_text()

@@ -79,6 +79,13 @@ def lab_server(tmp_path_factory):
     root_dir = tmp / "notebooks"
     shutil.copytree(ROOT / "notebooks", root_dir, ignore=shutil.ignore_patterns("executed", ".ipynb_checkpoints"))
     write_settings(tmp / "settings")
+    # The front end built from this tree (make venv builds it) is the one JupyterLab loads,
+    # whatever an installed copy elsewhere holds: JUPYTER_PATH comes first in its search.
+    data = tmp / "jupyter-data"
+    (data / "labextensions").mkdir(parents=True)
+    built = ROOT / "rustmemodb_lab" / "labextension"
+    if built.is_dir():
+        (data / "labextensions" / "rustmemodb-lab").symlink_to(built, target_is_directory=True)
     port = free_port()
     env = {
         **os.environ,
@@ -86,13 +93,14 @@ def lab_server(tmp_path_factory):
         "JUPYTERLAB_SETTINGS_DIR": str(tmp / "settings"),
         "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"),
         "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
+        "JUPYTER_PATH": os.pathsep.join(filter(None, [str(data), os.environ.get("JUPYTER_PATH")])),
     }
     log_path = tmp / "jupyter-lab.log"
     log = log_path.open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
          f"--ServerApp.token={TOKEN}", f"--ServerApp.root_dir={root_dir}", "--ServerApp.open_browser=False",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.expose_app_in_browser=True",
          *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])],
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp,
     )
