@@ -32,6 +32,8 @@ newest root (``_replay``) instead of failing with ``40001``.
 """
 from __future__ import annotations
 
+import datetime as _dt
+import uuid as _uuid
 import weakref
 from operator import itemgetter
 from time import perf_counter as _perf_counter
@@ -629,6 +631,26 @@ def _ints_fit(params) -> bool:
     return True
 
 
+def _naive_utc(value):
+    if value.tzinfo is not None:
+        return value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+    return value
+
+
+# (exact Python type, slot type) -> storage value, for the conversions that cannot fail:
+# what convert_param's general path (types.from_python, then the slot) would return,
+# in one dict lookup (a persist create binds a UUID, two timestamps and JSON per row).
+_DIRECT = {
+    (_uuid.UUID, types.UUID): str,
+    (_dt.datetime, types.TIMESTAMP): _naive_utc,
+    (_dt.date, types.DATE): lambda v: v,
+    (float, types.FLOAT): lambda v: v,
+    (bool, types.BOOLEAN): lambda v: v,
+    (dict, types.JSON): types.canonical_json,
+    (list, types.JSON): types.canonical_json,
+}
+
+
 def convert_param(value, expected: str, slot: int, cast: bool = False):
     """A Python parameter value in storage form for its slot's type, or 42804/22003.
 
@@ -636,6 +658,12 @@ def convert_param(value, expected: str, slot: int, cast: bool = False):
     that type the way a quoted literal would be (``'5'::int``), or 22P02."""
     if value is None:
         return None
+    direct = _DIRECT.get((type(value), expected))
+    if direct is not None:
+        return direct(value)
+    if type(value) is int and expected == types.INTEGER \
+            and types.INT64_MIN <= value <= types.INT64_MAX:
+        return value
     if _EXACT.get(type(value)) == expected and type(value) is not int:
         if type(value) is str and not value.isascii():
             types.check_text(value)           # a lone surrogate is not UTF-8: 22021

@@ -431,9 +431,8 @@ class Collection:
         return self.adapter.from_row(row)
 
     def _audit(self, conn, entity_id, operation, before, after, changed, at) -> None:
-        conn.execute('INSERT INTO "_persist_audit" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-                     (uuid.uuid4(), next_seq(), self.name, entity_id, operation, at,
-                      self.app.actor, before, after, changed))
+        self.app._write_audit(conn, next_seq(), self.name, entity_id, operation, at,
+                              before, after, changed)
 
     # ---- idempotency ------------------------------------------------------------------
     def _idempotent(self, conn, operation: str, key: str | None, payload, run,
