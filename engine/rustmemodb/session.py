@@ -566,6 +566,30 @@ class Session:
         else:
             self.db.commit(txn)
 
+    def append_rows(self, table: str, rows: list[tuple]) -> bool:
+        """Append ``rows`` (storage form, every column in order: what ``convert_param``
+        makes) to ``table`` as one statement of the open snapshot transaction would:
+        NOT NULL, CHECK, unique and foreign keys checked, undone whole on error, logged
+        like any insert. For records written by code, not users (the persist audit
+        trail): no SQL text, plan lookup or parameter conversion. Returns False and does
+        nothing when there is no open transaction or it is READ COMMITTED (its
+        statements are replayed as SQL): run the INSERT as SQL then."""
+        txn = self.txn
+        if txn is None or txn.statements is not None or self.role or self.auth_user:
+            return False    # privileges are checked on plans: take the SQL path
+        if txn.failed:
+            raise _aborted()
+
+        from .exec import constraints
+
+        def run(ctx):
+            schema = ctx.txn.working.tables[table].schema
+            constraints.check_rows(ctx.txn, schema, rows, ctx)
+            ctx.txn.insert_rows(table, rows)
+        self._attempt(txn, run, [], None, False)
+        txn.queries += 1
+        return True
+
     def rollback(self) -> None:
         txn, self.txn = self.txn, None
         self.savepoints.clear()

@@ -53,6 +53,14 @@ class Connection:
         return self.cursor().executescript(sql)
 
     @guarded
+    def append_rows(self, table: str, rows: list[tuple]) -> bool:
+        """Rows in storage form into the open transaction without SQL (constraints
+        checked); False when that cannot be done here. See ``Session.append_rows``."""
+        self._check_open()
+        with self._lock:
+            return self._session.append_rows(table, rows)
+
+    @guarded
     def commit(self) -> None:
         self._check_open()
         with self._lock:
