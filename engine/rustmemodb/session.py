@@ -566,26 +566,41 @@ class Session:
         else:
             self.db.commit(txn)
 
-    def append_rows(self, table: str, rows: list[tuple]) -> bool:
-        """Append ``rows`` (storage form, every column in order: what ``convert_param``
-        makes) to ``table`` as one statement of the open snapshot transaction would:
-        NOT NULL, CHECK, unique and foreign keys checked, undone whole on error, logged
-        like any insert. For records written by code, not users (the persist audit
-        trail): no SQL text, plan lookup or parameter conversion. Returns False and does
-        nothing when there is no open transaction or it is READ COMMITTED (its
-        statements are replayed as SQL): run the INSERT as SQL then."""
-        txn = self.txn
-        if txn is None or txn.statements is not None or self.role or self.auth_user:
-            return False    # privileges are checked on plans: take the SQL path
-        if txn.failed:
-            raise _aborted()
+    def append_rows(self, table: str, columns: tuple, rows: list[tuple]) -> bool:
+        """``INSERT INTO table (columns) VALUES (?, ..)`` once per row, without SQL, when
+        ``columns`` are all of the table's columns in order: the same parameter
+        conversions (``convert_param`` by column type), NOT NULL, CHECK, unique and
+        foreign-key checks, undone whole on error, logged like any insert (it is the
+        fast INSERT path minus the SQL text, plan lookup and session round). For rows
+        made by code (persist entities and their audit records). Opens the implicit
+        transaction like a statement. Returns False, doing nothing, when it cannot
+        stand in for the SQL: autocommit mode, a READ COMMITTED transaction (its
+        statements are replayed as SQL), a role (privileges are checked on plans), or
+        other columns; run the INSERT as SQL then."""
+        if self.role or self.auth_user or (self.txn is None and self.autocommit):
+            return False
+        txn, _ = self._transaction()            # raises 25P02 if the txn has failed
+        version = txn.working.tables.get(table)
+        if txn.statements is not None or version is None:
+            return False
+        cols = version.schema.columns
+        if len(cols) != len(columns) or any(c.name != n for c, n in zip(cols, columns)):
+            return False
+        slots = [(i, c.type) for i, c in enumerate(cols)]
+        width = len(cols)
 
         from .exec import constraints
 
         def run(ctx):
-            schema = ctx.txn.working.tables[table].schema
-            constraints.check_rows(ctx.txn, schema, rows, ctx)
-            ctx.txn.insert_rows(table, rows)
+            stored = []
+            for row in rows:
+                if len(row) != width:
+                    raise errors.sql_error("42601", f"INSERT has {len(row)} values for "
+                                                    f"{width} columns")
+                stored.append(tuple([convert_param(row[i], t, i) for i, t in slots]))
+            working = ctx.txn.working.tables[table]
+            constraints.check_rows(ctx.txn, working.schema, stored, ctx)
+            ctx.txn.insert_rows(table, stored)
         self._attempt(txn, run, [], None, False)
         txn.queries += 1
         return True

@@ -53,12 +53,13 @@ class Connection:
         return self.cursor().executescript(sql)
 
     @guarded
-    def append_rows(self, table: str, rows: list[tuple]) -> bool:
-        """Rows in storage form into the open transaction without SQL (constraints
-        checked); False when that cannot be done here. See ``Session.append_rows``."""
+    def append_rows(self, table: str, columns: tuple, rows: list[tuple]) -> bool:
+        """``INSERT INTO table (columns) VALUES ..`` of ``rows`` (Python values) without
+        SQL, in the transaction; False (nothing done) when it cannot stand in for the
+        SQL statement. See ``Session.append_rows``."""
         self._check_open()
         with self._lock:
-            return self._session.append_rows(table, rows)
+            return self._session.append_rows(table, columns, rows)
 
     @guarded
     def commit(self) -> None:

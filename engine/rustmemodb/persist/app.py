@@ -17,8 +17,6 @@ They are ordinary tables, so SQL, fork, diff and undo apply to them as well.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import functools
 import random
 import threading
 import time
@@ -28,7 +26,6 @@ from typing import Callable, TypeVar
 
 from ..database import Database
 from ..errors import IntegrityError, SerializationFailure
-from ..types import canonical_json, check_text
 from .errors import ConflictError
 
 T = TypeVar("T")
@@ -211,30 +208,21 @@ class PersistApp:
             conn.execute('CREATE INDEX "_persist_audit_entity" ON "_persist_audit" '
                          '("entity_id")')
         names = conn.execute('SELECT * FROM "_persist_audit" LIMIT 0').description
+        self._audit_columns = tuple(d[0] for d in names)
         self._audit_ids = names[0][0] == "audit_id"      # the layout before 2026-12
 
     def _write_audit(self, conn, seq: int, collection: str, entity_id, operation: str,
                      at, before, after, changed: list) -> None:
         """One audit record, in ``conn``'s transaction (either table layout)."""
-        actor = self.actor
-        # Storage form, straight into the transaction (no SQL text, plan or parameter
-        # conversion: half the cost of the record); SQL when the connection cannot.
-        if at.tzinfo is not None:
-            at = at.astimezone(dt.timezone.utc).replace(tzinfo=None)
-        if not isinstance(entity_id, uuid.UUID):
-            entity_id = uuid.UUID(str(entity_id))
-        stored = (seq, collection, str(entity_id), _text(operation), at,
-                  None if actor is None else _text(actor), before, after,
-                  _changed_json(tuple(changed)))
+        record = (seq, collection, entity_id, operation, at, self.actor, before, after,
+                  changed)
         if self._audit_ids:
-            stored = (str(uuid.uuid4()), *stored)
-        if conn.append_rows("_persist_audit", [stored]):
-            return
-        record = (seq, collection, entity_id, operation, at, actor, before, after, changed)
-        if self._audit_ids:
-            conn.execute(_AUDIT_INSERT_WITH_ID, (uuid.uuid4(), *record))
-        else:
-            conn.execute(_AUDIT_INSERT, record)
+            record = (uuid.uuid4(), *record)
+        # Straight into the transaction (no SQL text, plan lookup or statement round:
+        # half the cost of the record); SQL when the connection cannot.
+        if not conn.append_rows("_persist_audit", self._audit_columns, [record]):
+            conn.execute(_AUDIT_INSERT_WITH_ID if self._audit_ids else _AUDIT_INSERT,
+                         record)
 
     def purge_expired_keys(self) -> int:
         """Delete idempotency keys past their TTL (a reused expired key is replaced
@@ -296,16 +284,6 @@ class PersistApp:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def _text(value: str) -> str:
-    return value if value.isascii() else check_text(value)
-
-
-@functools.lru_cache(maxsize=1024)
-def _changed_json(fields: tuple) -> str:
-    """The JSON column value of a list of changed field names (few distinct lists)."""
-    return canonical_json(list(fields))
 
 
 def _translate(body, conn):
