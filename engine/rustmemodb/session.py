@@ -62,6 +62,7 @@ class Session:
         self._connection = weakref.ref(connection) if connection is not None else None
         self.txn = None                   # explicit transaction, when one is open
         self.autocommit = True            # False: PEP 249 implicit transactions
+        self._appends: dict = {}          # append_rows: table -> (schema, columns, slots)
         self.settings: dict[str, str] = {}
         self.prepared: dict[str, str] = {}
         # Interrupt flag, statement_timeout and max_statement_memory (exec/limits.py).
@@ -583,11 +584,17 @@ class Session:
         version = txn.working.tables.get(table)
         if txn.statements is not None or version is None:
             return False
-        cols = version.schema.columns
-        if len(cols) != len(columns) or any(c.name != n for c, n in zip(cols, columns)):
-            return False
-        slots = [(i, c.type) for i, c in enumerate(cols)]
-        width = len(cols)
+        schema = version.schema
+        known = self._appends.get(table)
+        if known is not None and known[0] is schema and known[1] == columns:
+            slots = known[2]
+        else:
+            cols = schema.columns
+            if len(cols) != len(columns) or any(c.name != n for c, n in zip(cols, columns)):
+                return False
+            slots = [(i, c.type) for i, c in enumerate(cols)]
+            self._appends[table] = (schema, columns, slots)
+        width = len(slots)
 
         from .exec import constraints
 

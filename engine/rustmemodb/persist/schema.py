@@ -86,7 +86,12 @@ def to_json_value(value):
     """A plain JSON-compatible structure (dicts, lists, scalars) for a JSON column."""
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
+    if type(value) is list and all(type(v) in _FLAT for v in value):
+        return list(value)            # the common list of scalars: no JSON round trip
     return json.loads(json.dumps(value, default=json_default))
+
+
+_FLAT = frozenset((str, int, bool, type(None)))     # float: NaN/inf take the round trip
 
 
 def _sql_type(annotation) -> tuple[str, bool]:
