@@ -137,7 +137,10 @@ class ModelAdapter:
 
     @property
     def field_names(self) -> list[str]:
-        return [f.name for f in self.fields]
+        cached = self.__dict__.get("_names")
+        if cached is None or cached[0] is not self.fields:    # made once per fields list
+            cached = self._names = (self.fields, [f.name for f in self.fields])
+        return cached[1]
 
     def json_fields(self) -> set[str]:
         return {f.name for f in self.fields if f.sql_type == "JSON"}
