@@ -156,12 +156,15 @@ class ModelAdapter:
 
     def column_values(self, entity) -> dict:
         out = self.values(entity)
-        for name in self.json_fields():
+        cached = self.__dict__.get("_json_names")
+        if cached is None or cached[0] is not self.fields:    # made once per fields list
+            cached = self._json_names = (self.fields, [f.name for f in self.fields
+                                                       if f.sql_type == "JSON"])
+        for name in cached[1]:
             out[name] = to_json_value(out.get(name))
-        for f in self.fields:
-            v = out.get(f.name)
+        for name, v in out.items():
             if isinstance(v, enum.Enum):
-                out[f.name] = v.value
+                out[name] = v.value
         return out
 
     def merge(self, entity, changes: dict):
