@@ -32,6 +32,8 @@ newest root (``_replay``) instead of failing with ``40001``.
 """
 from __future__ import annotations
 
+import datetime as _dt
+import uuid as _uuid
 import weakref
 from operator import itemgetter
 from time import perf_counter as _perf_counter
@@ -60,6 +62,7 @@ class Session:
         self._connection = weakref.ref(connection) if connection is not None else None
         self.txn = None                   # explicit transaction, when one is open
         self.autocommit = True            # False: PEP 249 implicit transactions
+        self._appends: dict = {}          # append_rows: table -> (schema, columns, slots)
         self.settings: dict[str, str] = {}
         self.prepared: dict[str, str] = {}
         # Interrupt flag, statement_timeout and max_statement_memory (exec/limits.py).
@@ -589,6 +592,51 @@ class Session:
         else:
             self.db.commit(txn)
 
+    def append_rows(self, table: str, columns: tuple, rows: list[tuple]) -> bool:
+        """``INSERT INTO table (columns) VALUES (?, ..)`` once per row, without SQL, when
+        ``columns`` are all of the table's columns in order: the same parameter
+        conversions (``convert_param`` by column type), NOT NULL, CHECK, unique and
+        foreign-key checks, undone whole on error, logged like any insert (it is the
+        fast INSERT path minus the SQL text, plan lookup and session round). For rows
+        made by code (persist entities and their audit records). Opens the implicit
+        transaction like a statement. Returns False, doing nothing, when it cannot
+        stand in for the SQL: autocommit mode, a READ COMMITTED transaction (its
+        statements are replayed as SQL), a role (privileges are checked on plans), or
+        other columns; run the INSERT as SQL then."""
+        if self.role or self.auth_user or (self.txn is None and self.autocommit):
+            return False
+        txn, _ = self._transaction()            # raises 25P02 if the txn has failed
+        version = txn.working.tables.get(table)
+        if txn.statements is not None or version is None:
+            return False
+        schema = version.schema
+        known = self._appends.get(table)
+        if known is not None and known[0] is schema and known[1] == columns:
+            slots = known[2]
+        else:
+            cols = schema.columns
+            if len(cols) != len(columns) or any(c.name != n for c, n in zip(cols, columns)):
+                return False
+            slots = [(i, c.type) for i, c in enumerate(cols)]
+            self._appends[table] = (schema, columns, slots)
+        width = len(slots)
+
+        from .exec import constraints
+
+        def run(ctx):
+            stored = []
+            for row in rows:
+                if len(row) != width:
+                    raise errors.sql_error("42601", f"INSERT has {len(row)} values for "
+                                                    f"{width} columns")
+                stored.append(tuple([convert_param(row[i], t, i) for i, t in slots]))
+            working = ctx.txn.working.tables[table]
+            constraints.check_rows(ctx.txn, working.schema, stored, ctx)
+            ctx.txn.insert_rows(table, stored)
+        self._attempt(txn, run, [], None, False)
+        txn.queries += 1
+        return True
+
     def rollback(self) -> None:
         txn, self.txn = self.txn, None
         self.savepoints.clear()
@@ -654,6 +702,26 @@ def _ints_fit(params) -> bool:
     return True
 
 
+def _naive_utc(value):
+    if value.tzinfo is not None:
+        return value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+    return value
+
+
+# (exact Python type, slot type) -> storage value, for the conversions that cannot fail:
+# what convert_param's general path (types.from_python, then the slot) would return,
+# in one dict lookup (a persist create binds a UUID, two timestamps and JSON per row).
+_DIRECT = {
+    (_uuid.UUID, types.UUID): str,
+    (_dt.datetime, types.TIMESTAMP): _naive_utc,
+    (_dt.date, types.DATE): lambda v: v,
+    (float, types.FLOAT): lambda v: v,
+    (bool, types.BOOLEAN): lambda v: v,
+    (dict, types.JSON): types.canonical_json,
+    (list, types.JSON): types.canonical_json,
+}
+
+
 def convert_param(value, expected: str, slot: int, cast: bool = False):
     """A Python parameter value in storage form for its slot's type, or 42804/22003.
 
@@ -661,6 +729,12 @@ def convert_param(value, expected: str, slot: int, cast: bool = False):
     that type the way a quoted literal would be (``'5'::int``), or 22P02."""
     if value is None:
         return None
+    direct = _DIRECT.get((type(value), expected))
+    if direct is not None:
+        return direct(value)
+    if type(value) is int and expected == types.INTEGER \
+            and types.INT64_MIN <= value <= types.INT64_MAX:
+        return value
     if _EXACT.get(type(value)) == expected and type(value) is not int:
         if type(value) is str and not value.isascii():
             types.check_text(value)           # a lone surrogate is not UTF-8: 22021

@@ -146,3 +146,37 @@ def test_checkpoint_policy_passes_through_to_the_database(tmp_path):
         notes.create_many([{"sku": "a"}, {"sku": "b"}])
     with PersistApp.open(tmp_path / "db", durability="async") as app:
         assert len(app.collection("notes", Order)) == 2
+
+
+def test_directory_with_the_old_audit_layout_keeps_working(tmp_path):
+    """Directories made when audit records had a UUID key ("audit_id") open as they
+    are: old records stay readable and new ones fill the key too."""
+    import rustmemodb
+    db = rustmemodb.Database.open(tmp_path / "db", "sync")
+    conn = db.connect()
+    conn.execute('CREATE TABLE "_persist_audit" ("audit_id" UUID PRIMARY KEY, '
+                 '"seq" INTEGER NOT NULL, "collection" TEXT NOT NULL, '
+                 '"entity_id" UUID NOT NULL, "operation" TEXT NOT NULL, '
+                 '"at" TIMESTAMP NOT NULL, "actor" TEXT, "version_before" INTEGER, '
+                 '"version_after" INTEGER, "changed" JSON)')
+    conn.execute('CREATE INDEX "_persist_audit_entity" ON "_persist_audit" ("entity_id")')
+    db.close()
+    with PersistApp.open(tmp_path / "db") as app:
+        orders = app.collection("orders", Order)
+        o = orders.create({"sku": "A"})
+        orders.patch(o._id, {"qty": 2})
+        assert [a.operation for a in orders.audits(o._id)] == ["create", "patch"]
+        ids = app.connect().execute('SELECT "audit_id" FROM "_persist_audit"').fetchall()
+        assert len({r[0] for r in ids}) == 2 and None not in {r[0] for r in ids}
+    with PersistApp.open(tmp_path / "db") as app:
+        orders = app.collection("orders", Order)
+        assert [a.version_after for a in orders.audits(o._id)] == [1, 2]
+
+
+def test_new_directories_audit_without_a_generated_key(tmp_path):
+    with PersistApp.open(tmp_path / "db") as app:
+        orders = app.collection("orders", Order)
+        o = orders.create({"sku": "A"})
+        cur = app.connect().execute('SELECT * FROM "_persist_audit"')
+        assert cur.description[0][0] == "seq"
+        assert [a.operation for a in orders.audits(o._id)] == ["create"]

@@ -53,6 +53,15 @@ class Connection:
         return self.cursor().executescript(sql)
 
     @guarded
+    def append_rows(self, table: str, columns: tuple, rows: list[tuple]) -> bool:
+        """``INSERT INTO table (columns) VALUES ..`` of ``rows`` (Python values) without
+        SQL, in the transaction; False (nothing done) when it cannot stand in for the
+        SQL statement. See ``Session.append_rows``."""
+        self._check_open()
+        with self._lock:
+            return self._session.append_rows(table, columns, rows)
+
+    @guarded
     def commit(self) -> None:
         self._check_open()
         with self._lock:

@@ -138,6 +138,7 @@ class Collection:
                 if c not in self._types:
                     raise ValidationError(f"{name}: no field {c!r} to index")
         self._table = quote(name)
+        self._insert_sql: dict[tuple, str] = {}
         app._run(lambda conn: self._ensure_table(conn, migrations))
 
     # ---- table setup and migrations ---------------------------------------------------
@@ -395,9 +396,16 @@ class Collection:
         # journal, must recreate the same entity); otherwise a new random one.
         row = {"_id": uuid.uuid4() if entity_id is None else _uuid(entity_id), "_version": 1, "_schema_version": self.schema_version,
                "_created_at": now, "_updated_at": now, **values}
-        cols = ", ".join(map(quote, row))
-        marks = ", ".join("?" * len(row))
-        conn.execute(f"INSERT INTO {self._table} ({cols}) VALUES ({marks})", tuple(row.values()))
+        columns = tuple(row)
+        # The table's own columns exactly: the row goes straight into the transaction
+        # (the INSERT's conversions and constraints, without its SQL round).
+        if not conn.append_rows(self.name, columns, [tuple(row.values())]):
+            sql = self._insert_sql.get(columns)
+            if sql is None:
+                sql = self._insert_sql[columns] = (
+                    f"INSERT INTO {self._table} ({', '.join(map(quote, columns))}) "
+                    f"VALUES ({', '.join('?' * len(columns))})")
+            conn.execute(sql, tuple(row.values()))
         self._audit(conn, row["_id"], "create", None, 1, sorted(values), now)
         return self.adapter.from_row(row)
 
@@ -433,9 +441,8 @@ class Collection:
         return self.adapter.from_row(row)
 
     def _audit(self, conn, entity_id, operation, before, after, changed, at) -> None:
-        conn.execute('INSERT INTO "_persist_audit" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-                     (uuid.uuid4(), next_seq(), self.name, entity_id, operation, at,
-                      self.app.actor, before, after, changed))
+        self.app._write_audit(conn, next_seq(), self.name, entity_id, operation, at,
+                              before, after, changed)
 
     # ---- idempotency ------------------------------------------------------------------
     def _idempotent(self, conn, operation: str, key: str | None, payload, run,

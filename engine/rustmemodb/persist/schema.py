@@ -86,7 +86,12 @@ def to_json_value(value):
     """A plain JSON-compatible structure (dicts, lists, scalars) for a JSON column."""
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
+    if type(value) is list and all(type(v) in _FLAT for v in value):
+        return list(value)            # the common list of scalars: no JSON round trip
     return json.loads(json.dumps(value, default=json_default))
+
+
+_FLAT = frozenset((str, int, bool, type(None)))     # float: NaN/inf take the round trip
 
 
 def _sql_type(annotation) -> tuple[str, bool]:
@@ -132,7 +137,10 @@ class ModelAdapter:
 
     @property
     def field_names(self) -> list[str]:
-        return [f.name for f in self.fields]
+        cached = self.__dict__.get("_names")
+        if cached is None or cached[0] is not self.fields:    # made once per fields list
+            cached = self._names = (self.fields, [f.name for f in self.fields])
+        return cached[1]
 
     def json_fields(self) -> set[str]:
         return {f.name for f in self.fields if f.sql_type == "JSON"}
@@ -148,12 +156,15 @@ class ModelAdapter:
 
     def column_values(self, entity) -> dict:
         out = self.values(entity)
-        for name in self.json_fields():
+        cached = self.__dict__.get("_json_names")
+        if cached is None or cached[0] is not self.fields:    # made once per fields list
+            cached = self._json_names = (self.fields, [f.name for f in self.fields
+                                                       if f.sql_type == "JSON"])
+        for name in cached[1]:
             out[name] = to_json_value(out.get(name))
-        for f in self.fields:
-            v = out.get(f.name)
+        for name, v in out.items():
             if isinstance(v, enum.Enum):
-                out[f.name] = v.value
+                out[name] = v.value
         return out
 
     def merge(self, entity, changes: dict):

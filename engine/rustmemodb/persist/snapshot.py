@@ -192,6 +192,5 @@ def _create_table(conn, name: str, meta: dict) -> None:
 def _audit(app, conn, name, entity_id, before, after, fields, at) -> None:
     from .collection import next_seq
     changed = sorted(k for k in fields if k not in SYSTEM_COLUMNS)
-    conn.execute('INSERT INTO "_persist_audit" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-                 (uuid.uuid4(), next_seq(), name, entity_id, "restore", at, app.actor,
-                  before, after, changed))
+    app._write_audit(conn, next_seq(), name, entity_id, "restore", at, before, after,
+                     changed)
