@@ -221,3 +221,81 @@ def test_tokens_survive_reopen_and_cli(tmp_path):
                           headers=bearer(token)).status_code == 403
     finally:
         app.close()
+
+
+def test_runtime_commands_run_as_the_role_and_the_app_keeps_its_records():
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "persist"))
+    from runtime_bank import build
+    app = PersistApp.open()
+    rt = build(app)
+    conn = app.connect()
+    for sql in ("CREATE ROLE admin LOGIN SUPERUSER", "CREATE ROLE teller LOGIN",
+                "GRANT SELECT, INSERT, UPDATE ON accounts TO teller",
+                "CREATE ROLE auditor LOGIN", "GRANT SELECT ON accounts TO auditor"):
+        conn.execute(sql)
+    conn.close()
+    teller, auditor = issue_token(app, "teller"), issue_token(app, "auditor")
+    open_ann = {"entity_type": "account", "command": "open",
+                "payload": {"owner": "ann", "initial": 5}}
+    try:
+        with TestClient(create_app(app, runtime=rt, auth="tokens")) as c:
+            r = c.post("/api/_commands", json=open_ann, headers=bearer(auditor))
+            assert r.status_code == 403 and r.json()["sqlstate"] == "42501"
+            r = c.post("/api/_commands", json=open_ann, headers=bearer(teller))
+            assert r.status_code == 201, r.text
+        # journal, outbox and projections were written although the teller has no
+        # privilege on them: they are the app's bookkeeping of a permitted command
+        assert [j.command for j in rt.journal.read()] == ["open"]
+        assert [o.topic for o in rt.outbox.pending()] == ["account.opened"]
+        assert app.connect().execute('SELECT "owner" FROM "by_owner"').fetchall() == [("ann",)]
+    finally:
+        app.close()
+
+
+def test_serve_rest_auth_tokens(tmp_path):
+    import os
+    import socket
+    import time
+    from pathlib import Path
+
+    import httpx
+
+    import rustmemodb
+    path = str(tmp_path / "db")
+    app = PersistApp.open(path)
+    app.collection("notes", NOTE)
+    setup_roles(app)
+    reader = issue_token(app, "reader")
+    app.close()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    engine = str(Path(rustmemodb.__file__).resolve().parents[1])
+    env = {k: v for k, v in os.environ.items() if k != "RUSTMEMODB_REST_TOKEN"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rustmemodb.cli", "serve-rest", "--db", path,
+         "--port", str(port), "--auth", "tokens"],
+        env={**env, "PYTHONPATH": engine}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as c:
+            deadline = time.monotonic() + 60
+            while True:
+                assert proc.poll() is None, proc.stderr.read()
+                try:
+                    r = c.get("/api/notes", headers=bearer(reader))
+                    break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline, "serve-rest did not start"
+                    time.sleep(0.1)
+            assert r.status_code == 200 and r.json()["total"] == 0
+            r = c.post("/api/notes", json={"text": "no"}, headers=bearer(reader))
+            assert r.status_code == 403 and r.json()["sqlstate"] == "42501"
+            r = c.get("/api/notes")
+            assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        proc.stdout.close()
+        proc.stderr.close()
