@@ -83,11 +83,14 @@ def test_grant_and_revoke_apply_at_once(papp):
         assert c.post("/api/notes", json={"text": "a"},
                       headers=bearer(reader)).status_code == 403
         conn.execute("GRANT INSERT ON notes TO reader")
-        assert c.post("/api/notes", json={"text": "a"},
-                      headers=bearer(reader)).status_code == 201
+        made = c.post("/api/notes", json={"text": "a"}, headers=bearer(reader))
+        assert made.status_code == 201
+        audits = f"/api/notes/{made.json()['_id']}/_audits"
+        assert c.get(audits, headers=bearer(reader)).status_code == 200
         conn.execute("REVOKE SELECT ON notes FROM reader")
         r = c.get("/api/notes", headers=bearer(reader))
         assert r.status_code == 403 and r.json()["sqlstate"] == "42501"
+        assert c.get(audits, headers=bearer(reader)).status_code == 403
     conn.close()
 
 
