@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
+import os
 import secrets
 import sys
 from dataclasses import dataclass
@@ -221,6 +222,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not (args.user or args.list or args.revoke):
         print("rustmemodb token: give --user NAME, --list or --revoke ID", file=sys.stderr)
+        return 2
+    if not os.path.isdir(args.db):      # never create an empty database to hold a token
+        print(f"rustmemodb token: --db {args.db}: not a database directory", file=sys.stderr)
         return 2
     from ...database import Database
     db = Database.open(args.db)
