@@ -5,6 +5,7 @@
     rustmemodb check PATH                         verify a database directory
     rustmemodb server [--host --port --db ...]    the PostgreSQL wire server
     rustmemodb serve-rest [--db PATH] [--schemas DIR] [--host --port] REST routes over persist collections
+    rustmemodb token --db PATH --user NAME        issue a REST API token (--list, --revoke ID)
 
 Exit status: 0 success, 1 the tool failed (load test could not run, damaged
 database, ...), 2 usage errors (argparse's convention) and tools not available.
@@ -17,7 +18,7 @@ from typing import Sequence
 
 from . import loadtest
 
-SUBCOMMANDS = ("cli", "load-test", "check", "server", "serve-rest")
+SUBCOMMANDS = ("cli", "load-test", "check", "server", "serve-rest", "token")
 
 # Tools the spec names whose engine parts do not exist yet: the subcommand exists so
 # `rustmemodb server --help` explains the situation instead of "invalid choice".
@@ -56,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
                    add_help=False)   # its own parser (rustmemodb.server) reads the options
     sub.add_parser("serve-rest", help="REST routes and OpenAPI over the persist collections "
                    "of a database directory", add_help=False)   # persist.rest.serve parses
+    sub.add_parser("token", help="issue, list or revoke REST API tokens of database roles",
+                   add_help=False)   # persist.rest.tokens parses
 
     for name, what in NOT_BUILT.items():
         p = sub.add_parser(name, help=f"not available: {what}",
@@ -75,6 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[0] == "serve-rest":
         from ..persist.rest.serve import main as serve_rest_main
         return serve_rest_main(argv[1:])
+    if argv[0] == "token":
+        from ..persist.rest.tokens import main as token_main
+        return token_main(argv[1:])
     parser = build_parser()
     if argv[0] in NOT_BUILT and not {"-h", "--help"} & set(argv[1:]):
         # Whatever options were given (--host, --port, ...): the tool itself is missing.

@@ -17,6 +17,7 @@ They are ordinary tables, so SQL, fork, diff and undo apply to them as well.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import random
 import threading
 import time
@@ -63,6 +64,20 @@ class RetryPolicy:
         return random.uniform(ceiling / 2, ceiling) / 1000.0
 
 
+@contextlib.contextmanager
+def as_system(conn):
+    """Statements in the block run as the app itself, whatever role the connection is
+    acting as: the bookkeeping a permitted operation implies (its audit record, its
+    idempotency key, journal, outbox, projections) is not the role's to be granted."""
+    session = conn._session
+    saved = session.auth_user, session.role
+    session.auth_user = session.role = None
+    try:
+        yield conn
+    finally:
+        session.auth_user, session.role = saved
+
+
 _shared: "weakref.WeakValueDictionary[int, PersistApp]" = weakref.WeakValueDictionary()
 _shared_lock = threading.Lock()
 
@@ -75,6 +90,10 @@ class PersistApp:
         self.idempotency_ttl_s = idempotency_ttl_s
         self.default_actor = actor
         self._local = threading.local()
+        # The database role requests run as (REST API tokens): a context variable, so
+        # it follows a request from the event loop into the worker thread that runs it.
+        self._role: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+            f"persist_role_{id(self)}", default=None)
         self._collections: dict[str, object] = {}
         self._listeners: list = []
         self._lock = threading.Lock()
@@ -144,11 +163,45 @@ class PersistApp:
             conn.execute("SET default_transaction_isolation = 'repeatable read'")
             conn.commit()
             self._local.conn = conn
+        return self._as_current_role(conn)
+
+    def _as_current_role(self, conn):
+        """The thread's connection, acting as the role of the current context (the
+        engine's privilege checks then apply: auth/check.py); no role: as the app."""
+        session = conn._session
+        role = self._role.get()
+        if session.auth_user != role:
+            session.auth_user = role
+            session.user_name = role
         return conn
 
     @property
+    def role(self) -> str | None:
+        """The database role operations in this context run as (None: the app itself,
+        the implicit superuser of an embedded connection)."""
+        return self._role.get()
+
+    @contextlib.contextmanager
+    def as_role(self, role: str | None):
+        """Operations in this block (this context, and threads started from it with
+        its context, as Starlette's worker threads are) run as database role ``role``:
+        what the role may not do is ``42501``. The role is taken as authenticated (the
+        caller checked a password or an API token); system tables (audit, idempotency,
+        journal, outbox, projections) are still written by the app itself."""
+        token = self._role.set(role)
+        try:
+            yield self
+        finally:
+            self._role.reset(token)
+
+    def enter_role(self, role: str | None) -> None:
+        """``as_role`` without a block, for a context that ends by itself (one HTTP
+        request's task: the REST layer's token check)."""
+        self._role.set(role)
+
+    @property
     def actor(self) -> str | None:
-        return getattr(self._local, "actor", None) or self.default_actor
+        return getattr(self._local, "actor", None) or self._role.get() or self.default_actor
 
     @contextlib.contextmanager
     def acting_as(self, actor: str):
@@ -189,7 +242,7 @@ class PersistApp:
         reader = getattr(self._local, "reader", None)
         if reader is None:
             reader = self._local.reader = self.database.connect()
-        return body(reader)
+        return body(self._as_current_role(reader))
 
     def atomic(self, fn: Callable[..., T], *args, **kwargs) -> T:
         """``fn(*args, **kwargs)`` in one transaction, run again on write-write conflicts.

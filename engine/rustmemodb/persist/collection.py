@@ -28,6 +28,8 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+from ..auth.check import require_table_privilege
+from .app import as_system
 from .errors import ConflictError, IdempotencyError, NotFoundError, ValidationError
 from .schema import (SYSTEM_COLUMNS, SYSTEM_DDL, ModelAdapter, adapter_for, json_default,
                      quote, to_json_value)
@@ -316,11 +318,14 @@ class Collection:
         eid = _uuid(entity_id)
 
         def body(conn):
-            cur = conn.execute('SELECT "collection", "entity_id", "operation", "at", "actor", '
-                               '"version_before", "version_after", "changed", "seq" '
-                               'FROM "_persist_audit" WHERE "entity_id" = ? AND '
-                               '"collection" = ?', (eid, self.name))
-            return cur.fetchall()
+            # an entity's trail is as readable as the entity (SELECT on the collection)
+            require_table_privilege(conn._session, self.name, "SELECT")
+            with as_system(conn):
+                cur = conn.execute('SELECT "collection", "entity_id", "operation", "at", '
+                                   '"actor", "version_before", "version_after", "changed", '
+                                   '"seq" FROM "_persist_audit" WHERE "entity_id" = ? AND '
+                                   '"collection" = ?', (eid, self.name))
+                return cur.fetchall()
 
         rows = sorted(self.app._read(body), key=lambda r: r[8])
         return [AuditRecord(*r[:7], changed=list(r[7] or [])) for r in rows]
@@ -441,8 +446,9 @@ class Collection:
         return self.adapter.from_row(row)
 
     def _audit(self, conn, entity_id, operation, before, after, changed, at) -> None:
-        self.app._write_audit(conn, next_seq(), self.name, entity_id, operation, at,
-                              before, after, changed)
+        with as_system(conn):
+            self.app._write_audit(conn, next_seq(), self.name, entity_id, operation, at,
+                                  before, after, changed)
 
     # ---- idempotency ------------------------------------------------------------------
     def _idempotent(self, conn, operation: str, key: str | None, payload, run,
@@ -453,11 +459,14 @@ class Collection:
         if key is None:
             return run()
         scope = f"{self.name}\x1f{operation}\x1f{key}"
+        if self.app.role is not None:     # one role's key never replays another's result
+            scope += f"\x1f{self.app.role}"
         digest = hashlib.sha256(json.dumps(to_json_value(payload), sort_keys=True,
                                            default=json_default).encode()).hexdigest()
         now = _now()
-        hit = conn.execute('SELECT "payload_hash", "result", "expires_at" FROM '
-                           '"_persist_idempotency" WHERE "scope" = ?', (scope,)).fetchone()
+        with as_system(conn):
+            hit = conn.execute('SELECT "payload_hash", "result", "expires_at" FROM '
+                               '"_persist_idempotency" WHERE "scope" = ?', (scope,)).fetchone()
         if hit is not None:
             if hit[2] > now:
                 if hit[0] != digest:
@@ -466,12 +475,14 @@ class Collection:
                         "with a different payload",
                         hint="Use a new key for a different request.")
                 return (decode or self._decode)(hit[1])
-            conn.execute('DELETE FROM "_persist_idempotency" WHERE "scope" = ?', (scope,))
+            with as_system(conn):
+                conn.execute('DELETE FROM "_persist_idempotency" WHERE "scope" = ?', (scope,))
         result = run()
         expires = now + dt.timedelta(seconds=self.app.idempotency_ttl_s)
-        conn.execute('INSERT INTO "_persist_idempotency" VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-                     (scope, self.name, operation, key, digest, (encode or self._encode)(result), now,
-                      expires))
+        with as_system(conn):
+            conn.execute('INSERT INTO "_persist_idempotency" VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+                         (scope, self.name, operation, key, digest,
+                          (encode or self._encode)(result), now, expires))
         return result
 
     def _encode(self, entity) -> dict:

@@ -73,9 +73,15 @@ class RouteTable:
 
 
 def create_app(app, prefix: str = "/api", *, token: str | None = None,
+               auth: str | None = None,
                title: str = "rustmemodb persist", errors: dict | None = None,
                follow: bool = False, runtime=None) -> FastAPI:
     """A FastAPI application serving every collection of ``app`` under ``prefix``.
+
+    Access: ``token="s3cret"`` requires that one bearer token (requests then run as the
+    app itself); ``auth="tokens"`` requires an API token issued by
+    ``tokens.issue_token(app, user)`` and runs each request as the token's database
+    role, so GRANT/REVOKE decide what it may do (``42501`` is 403).
 
     ``follow=True``: collections the app registers later get their routes too (and a
     re-registered collection its new ones), while the server runs. ``runtime``: an
@@ -85,7 +91,17 @@ def create_app(app, prefix: str = "/api", *, token: str | None = None,
     prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
     api = FastAPI(title=title, openapi_url=f"{prefix}/_openapi.json", docs_url="/docs",
                   redoc_url=None)
-    dependencies = [Depends(_bearer(token))] if token else []
+    if auth not in (None, "token", "tokens"):
+        raise ValueError(f"auth must be None, 'token' or 'tokens', not {auth!r}")
+    if auth == "token" and not token:
+        raise ValueError("auth='token' needs token=...")
+    if auth == "tokens" and token:
+        raise ValueError("auth='tokens' checks issued API tokens; token= is for the single "
+                         "shared token (auth='token')")
+    if auth == "tokens":
+        dependencies = [Depends(_api_tokens(app))]
+    else:
+        dependencies = [Depends(_bearer(token))] if token else []
     table = RouteTable(api, prefix, dependencies)
     api.state.rest = table
     api.state.error_map = dict(errors or {})
@@ -98,7 +114,7 @@ def create_app(app, prefix: str = "/api", *, token: str | None = None,
         table.mount_router("_commands", runtime_router(runtime, table, prefix, dependencies))
     _install_error_handlers(api, table)
     _install_domain_errors(api, api.state.error_map)
-    _install_openapi(api, table, token is not None)
+    _install_openapi(api, table, bool(dependencies))
 
     api.add_middleware(RequestIdMiddleware)
     api.state.persist_app = app
@@ -140,6 +156,34 @@ def _bearer(token: str):
         if not hmac.compare_digest(given, expected):
             raise HTTPProblem(401, "Unauthorized", "a valid bearer token is required",
                               sqlstate="28000", headers={"WWW-Authenticate": "Bearer"})
+    return check
+
+
+def _api_tokens(app):
+    """The check of ``auth="tokens"``: the bearer token's role becomes the role every
+    engine operation of the request runs as. An ``async`` dependency, so the role it
+    sets (a context variable) is in the context the endpoint's worker thread copies."""
+    from starlette.concurrency import run_in_threadpool
+
+    from .tokens import resolve_token
+
+    async def check(request: Request) -> None:
+        scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+        secret = secret.strip()
+        if scheme.lower() != "bearer" or not secret:
+            raise HTTPProblem(401, "Unauthorized", "an API token is required "
+                              "(Authorization: Bearer <token>)", sqlstate="28000",
+                              headers={"WWW-Authenticate": "Bearer"})
+        try:
+            role = await run_in_threadpool(resolve_token, app, secret)
+        except Error as exc:
+            if exc.sqlstate == "28000":          # a real token of a role barred from login
+                raise HTTPProblem(403, "Forbidden", str(exc), sqlstate="28000") from None
+            raise HTTPProblem(401, "Unauthorized", str(exc), sqlstate=exc.sqlstate,
+                              headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+                              ) from None
+        app.enter_role(role)
+        request.state.role = role
     return check
 
 

@@ -71,6 +71,10 @@ def status_of(exc: Error) -> tuple[int, str]:
     if isinstance(exc, (IdempotencyError, ValidationError)):
         return 422, "Unprocessable Content"
     sqlstate = getattr(exc, "sqlstate", "") or ""
+    if sqlstate in ("42501", "28000"):      # insufficient privilege; may not log in
+        return 403, "Forbidden"
+    if sqlstate == "28P01":
+        return 401, "Unauthorized"
     if sqlstate.startswith("23"):
         return 409, "Conflict"
     if sqlstate.startswith(("22", "42")):

@@ -52,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--token", default=os.environ.get("RUSTMEMODB_REST_TOKEN"),
                    help="require 'Authorization: Bearer TOKEN' (default: "
                         "$RUSTMEMODB_REST_TOKEN, else no token)")
+    p.add_argument("--auth", choices=("tokens",), default=None,
+                   help="tokens: require an API token issued by 'rustmemodb token --db PATH "
+                        "--user NAME'; each request runs as the token's database role "
+                        "(GRANT/REVOKE apply; denied is 403)")
     p.add_argument("--schemas", metavar="DIR", help="zero-code: each DIR/*.json JSON "
                    "Schema is a collection; the directory is watched (new and changed "
                    "files take effect without a restart; incompatible changes are refused)")
@@ -62,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.auth == "tokens" and args.token:
+        print("rustmemodb serve-rest: --auth tokens and --token (or $RUSTMEMODB_REST_TOKEN) "
+              "exclude each other", file=sys.stderr)
+        return 2
     if args.schemas and not os.path.isdir(args.schemas):
         print(f"rustmemodb serve-rest: --schemas {args.schemas}: not a directory",
               file=sys.stderr)
@@ -79,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = PersistApp.open(args.db)
     watcher = None
     try:
-        api = create_app(app, args.prefix, token=args.token)
+        api = create_app(app, args.prefix, token=args.token, auth=args.auth)
         if args.schemas:
             # The schema files first: a stored collection whose file is refused is then
             # served from its stored description (the old routes stay).

@@ -14,6 +14,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
+from ..app import as_system
 from ..collection import next_seq
 
 TABLE = "_persist_journal"
@@ -45,9 +46,10 @@ class Journal:
                payload_version: int, sent_command: str, version_after, at,
                idempotency_key) -> int:
         seq = next_seq()
-        conn.execute(f'INSERT INTO "{TABLE}" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-                     (seq, entity_type, entity_id, command, payload, payload_version,
-                      sent_command, version_after, at, idempotency_key))
+        with as_system(conn):         # the app's record, whichever role sent the command
+            conn.execute(f'INSERT INTO "{TABLE}" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+                         (seq, entity_type, entity_id, command, payload, payload_version,
+                          sent_command, version_after, at, idempotency_key))
         return seq
 
     def read(self, after: int = 0, app=None) -> list[JournalRecord]:

@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from ..app import as_system
 from ..collection import _now, next_seq
 
 TABLE = "_persist_outbox"
@@ -58,9 +59,10 @@ class Outbox:
             journal_seq=None) -> uuid.UUID:
         """Write a message in the caller's transaction (the runtime's command)."""
         rid, now = uuid.uuid4(), _now()
-        conn.execute(f'INSERT INTO "{TABLE}" VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, NULL, ?)',
-                     (rid, next_seq(), topic, payload, entity_type, entity_id, journal_seq,
-                      now, now))
+        with as_system(conn):         # the app's record, whichever role sent the command
+            conn.execute(f'INSERT INTO "{TABLE}" VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, '
+                         'NULL, ?)', (rid, next_seq(), topic, payload, entity_type, entity_id,
+                                      journal_seq, now, now))
         return rid
 
     def pending(self, limit: int | None = None, *, due_only: bool = False) -> list[OutboxRecord]:

@@ -20,6 +20,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from ..app import as_system
 from ..collection import _now, _uuid
 from ..errors import ConflictError, NotFoundError, ValidationError
 from ..schema import to_json_value
@@ -218,7 +219,8 @@ class EntityRuntime:
                                 to_json_value(env.payload), before, after, version, at)
         for proj in self.projections.values():
             if proj.wants(env.entity_type):
-                proj.on_event(ProjectionWriter(conn, proj.name), event)
+                with as_system(conn):     # projections are the app's, not the role's
+                    proj.on_event(ProjectionWriter(conn, proj.name), event)
         return CommandResult(env.entity_type, eid, version, seq, entity)
 
     # ---- replay -----------------------------------------------------------------------
