@@ -31,6 +31,7 @@ Example (through EXPLAIN): the subquery runs once, grouped by its key, and is jo
 """
 from __future__ import annotations
 
+from ..deep import deep
 import dataclasses
 
 from ..plan.walk import map_children
@@ -40,6 +41,7 @@ from ..plan.logical import (LogicalAggregate, LogicalFilter, LogicalJoin, Logica
                             LogicalProject, LogicalScan)
 
 
+@deep
 def decorrelate_scalar_subqueries(plan: LogicalNode, ctx=None) -> LogicalNode:
     plan = map_children(plan, lambda c: decorrelate_scalar_subqueries(c, ctx))
     if isinstance(plan, LogicalProject):

@@ -1,6 +1,7 @@
 """Generic traversal of logical plans: every node, every expression inside them."""
 from __future__ import annotations
 
+from ..deep import deep
 import dataclasses
 from typing import Iterator
 
@@ -8,6 +9,7 @@ from .expr import Expr
 from .logical import LogicalNode, OnConflict
 
 
+@deep
 def map_children(plan: LogicalNode, fn) -> LogicalNode:
     """``plan`` with each direct child node replaced by ``fn(child)`` (shared when unchanged)."""
     changes = None
@@ -76,6 +78,7 @@ def _init_fields(cls) -> tuple:
     return names
 
 
+@deep
 def _map_in(value, fn):
     if isinstance(value, _LEAVES):
         return value
