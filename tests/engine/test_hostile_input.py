@@ -90,12 +90,12 @@ def test_nesting_within_the_documented_depth_executes_even_on_a_deep_stack(conn)
 
 
 @pytest.mark.parametrize("sql", [
-    "SELECT " + "(1 + " * 1000 + "1" + ")" * 1000,
-    "SELECT " + "NOT (" * 1000 + "true" + ")" * 1000,
+    "SELECT " + "(1 + " * 1001 + "1" + ")" * 1001,
+    "SELECT " + "NOT (" * 1001 + "true" + ")" * 1001,
     "SELECT " + "(SELECT " * 300 + "1" + ")" * 300,
-    "SELECT " + "abs(" * 1000 + "1" + ")" * 1000,
+    "SELECT " + "abs(" * 1001 + "1" + ")" * 1001,
     "SELECT " + "- " * 2000 + "1",
-    "SELECT " + " + ".join(["1"] * 5000),
+    "SELECT " + " + ".join(["1"] * 10_000),
 ])
 def test_nesting_beyond_the_limit_is_54001_at_any_stack_depth(conn, sql):
     for depth in (0, 400):
@@ -366,6 +366,7 @@ def test_limits_settings_parse_like_postgresql():
 def test_no_process_wide_state_is_changed(conn):
     before = sys.getrecursionlimit(), threading.stack_size()
     conn.execute("SELECT " + "(" * 1000 + "1" + ")" * 1000)
+    assert conn.execute("SELECT " + "(1 + " * 1000 + "1" + ")" * 1000).fetchall() == [(1001,)]
     with pytest.raises(errors.Error):
-        conn.execute("SELECT " + "(1 + " * 1000 + "1" + ")" * 1000)
+        conn.execute("SELECT " + "(1 + " * 1001 + "1" + ")" * 1001)
     assert (sys.getrecursionlimit(), threading.stack_size()) == before
