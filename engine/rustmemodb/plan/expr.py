@@ -13,6 +13,7 @@ from typing import Any
 
 from ..deep import deep
 from ..exec import limits as _limits
+from .format import format_call
 
 
 class Expr:
@@ -81,7 +82,6 @@ class Call(Expr):
         return self.args
 
     def __str__(self) -> str:
-        from .format import format_call
         return format_call(self)
 
 
