@@ -34,7 +34,8 @@ RESERVE = 350
 
 def _too_deep() -> bool:
     try:
-        sys._getframe(sys.getrecursionlimit() - RESERVE)
+        limit = sys.getrecursionlimit()
+        sys._getframe(max(limit - RESERVE, limit // 2))   # a host may have lowered it
     except ValueError:
         return False
     return True
