@@ -29,7 +29,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import Token, TokenType
 
 from .. import errors
-from ..exec.limits import tick
+from .limits import statement_limits   # interrupt / timeout between tokens
 
 # Levels of nesting one parse may see: sqlglot needs about 2 frames per level.
 SLICE = 64
@@ -105,7 +105,7 @@ class _Slicer:
         stack = [_Frame("top", None, None)]
         prev = None
         for tok in tokens:
-            tick()
+            statement_limits.tick()
             t = tok.token_type
             if t is TokenType.L_PAREN or t is TokenType.CASE:
                 stack.append(_Frame("paren" if t is TokenType.L_PAREN else "case", prev, tok))
@@ -217,6 +217,16 @@ class _Slicer:
             raise ParseError("not one statement")
         return statements[0]
 
+    def _swap(self, old: exp.Expression, new: exp.Expression) -> exp.Expression:
+        """Put ``new`` where ``old`` stands: in its parent, or as the tree a placeholder
+        names when ``old`` is one (not yet placed)."""
+        if old.parent is not None:
+            old.replace(new)
+        for name, tree in self.trees.items():
+            if tree is old:
+                self.trees[name] = new
+        return new
+
     def _substitute(self) -> None:
         """Replace each placeholder column by its tree (every slice is shallow, so
         walking each one is safe; a placeholder occurs in exactly one slice)."""
@@ -234,7 +244,10 @@ class _Slicer:
                     paren = col.parent
                     if not isinstance(paren, exp.Paren) or col.arg_key != "this":
                         raise _Unsafe()
-                    paren.replace(exp.Subquery(this=sub))
+                    node = self._swap(paren, exp.Subquery(this=sub))
+                    # sqlglot reads ((SELECT ...)) as a subquery of a subquery
+                    while isinstance(node.parent, exp.Paren) and node.arg_key == "this":
+                        node = self._swap(node.parent, exp.Subquery(this=node))
                 else:
                     col.replace(sub)
         if found != len(self.trees):
