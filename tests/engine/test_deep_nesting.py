@@ -122,7 +122,7 @@ _FORMS = [
     "({})", "1 + ({})", "abs({})", "coalesce(x, {}, 2)", "CASE WHEN x > 0 THEN {} ELSE 0 END",
     "CASE {} WHEN 1 THEN 2 END", "(SELECT {})", "x IN (1, {})", "x IN (SELECT {} FROM t)",
     "EXISTS (SELECT {})", "CAST(({}) AS text)", "position('a' IN ({})::text)",
-    "count(DISTINCT ({}))", "NOT ({})", "greatest({}, (x))", "ARRAY[{}]", "({}, 1)",
+    "count(DISTINCT ({}))", "NOT ({})", "greatest({}, (x))", "({}, 1)",
 ]
 
 
