@@ -13,6 +13,7 @@ the generic (vectorised) plan instead.
 """
 from __future__ import annotations
 
+from ..deep import deep
 import operator
 
 from ..plan import logical as L
@@ -75,6 +76,7 @@ class _Env:
         return fn
 
 
+@deep
 def compile_rows(node, env: "_Env"):
     """fn(ctx) -> list of row tuples for ``node``, or raise _Unsupported."""
     kind = type(node)

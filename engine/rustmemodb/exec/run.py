@@ -8,6 +8,7 @@ every node's rows, loops and inclusive time are recorded under ``id(node)``.
 """
 from __future__ import annotations
 
+from ..deep import deep
 import time
 
 import pyarrow as pa
@@ -27,6 +28,7 @@ def operator(node_class):
     return register
 
 
+@deep
 def run_plan(node: LogicalNode, ctx: ExecContext) -> pa.Table:
     fn = OPERATORS.get(type(node))
     if fn is None:

@@ -19,6 +19,7 @@ row is NULL and with several rows is error ``21000``.
 """
 from __future__ import annotations
 
+from ..deep import deep
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -68,6 +69,7 @@ def _escape_depth(expr: SubqueryExpr, ctx) -> int:
     return got
 
 
+@deep
 def _max_depth(plan, level: int) -> int:
     import dataclasses
     from ..plan.expr import Expr

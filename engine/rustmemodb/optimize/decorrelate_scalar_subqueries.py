@@ -31,6 +31,7 @@ Example (through EXPLAIN): the subquery runs once, grouped by its key, and is jo
 """
 from __future__ import annotations
 
+from ..deep import deep
 import dataclasses
 
 from ..plan.walk import map_children, reads_outer
@@ -41,6 +42,7 @@ from ..plan.logical import (LogicalAggregate, LogicalFilter, LogicalJoin, Logica
 from .fold_constants import fold
 
 
+@deep
 def decorrelate_scalar_subqueries(plan: LogicalNode, ctx=None) -> LogicalNode:
     plan = map_children(plan, lambda c: decorrelate_scalar_subqueries(c, ctx))
     if isinstance(plan, LogicalProject):

@@ -34,6 +34,7 @@ Example (through EXPLAIN): EXISTS becomes a semi join.
 """
 from __future__ import annotations
 
+from ..deep import deep
 import dataclasses
 
 from ..plan.expr import (Call, ColRef, OuterRef, SubqueryExpr, conjoin, conjuncts, make_call,
@@ -43,6 +44,7 @@ from ..plan.logical import (LogicalDistinct, LogicalFilter, LogicalJoin, Logical
 from ..plan.walk import map_children, reads_outer
 
 
+@deep
 def decorrelate_subqueries(plan: LogicalNode, ctx=None) -> LogicalNode:
     plan = map_children(plan, lambda c: decorrelate_subqueries(c, ctx))
     if not isinstance(plan, LogicalFilter):

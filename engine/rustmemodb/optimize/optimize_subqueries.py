@@ -33,6 +33,7 @@ here) and then optimized as a whole by ``optimize_lateral``, last in the list.
 """
 from __future__ import annotations
 
+from ..deep import deep
 import dataclasses
 
 from ..plan.expr import SubqueryExpr
@@ -57,6 +58,7 @@ class _Walk:
         self.ctes: dict[int, object] = {}   # id(CTE as bound) -> CTE with optimized plan
         self.keep: list = []                # the bound CTEs, alive while ids are in use
 
+    @deep
     def value(self, value):
         if isinstance(value, _LEAVES):
             return value

@@ -24,6 +24,7 @@ Example:
 """
 from __future__ import annotations
 
+from ..deep import deep
 import dataclasses
 
 from ..plan import logical as L
@@ -40,6 +41,7 @@ def prune_columns(plan: L.LogicalNode, ctx=None) -> L.LogicalNode:
     return new
 
 
+@deep
 def _prune(node: L.LogicalNode, need: set[int]) -> tuple[L.LogicalNode, dict[int, int]]:
     """(narrowed node, old output position -> new position for the kept columns)."""
     fn = _RULES.get(type(node))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..deep import deep
 from ..exec import limits as _limits
 from .format import format_call
 
@@ -22,9 +23,14 @@ class Expr:
         return ()
 
     def walk(self):
-        yield self
-        for c in self.children():
-            yield from c.walk()
+        """Every node, pre-order; iterative, so a tree of any depth walks."""
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            children = node.children()
+            if children:
+                stack.extend(reversed(children))
 
 
 @dataclass(frozen=True, eq=True)
@@ -223,6 +229,19 @@ def column_refs(e: Expr) -> set[int]:
     return {n.index for n in e.walk() if isinstance(n, ColRef)}
 
 
+def depth_exceeds(e: Expr, limit: int) -> bool:
+    """Whether the tree under ``e`` is more than ``limit`` levels deep (iterative)."""
+    stack = [(e, 1)]
+    while stack:
+        node, d = stack.pop()
+        if d > limit:
+            return True
+        for c in node.children():
+            stack.append((c, d + 1))
+    return False
+
+
+@deep
 def transform(e: Expr, fn) -> Expr:
     """Rebuild ``e`` bottom-up, replacing each node by ``fn(node)`` (children first)."""
     import dataclasses

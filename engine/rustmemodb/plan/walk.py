@@ -1,6 +1,7 @@
 """Generic traversal of logical plans: every node, every expression inside them."""
 from __future__ import annotations
 
+from ..deep import deep
 import dataclasses
 from typing import Iterator
 
@@ -8,6 +9,7 @@ from .expr import Expr, OuterRef, SubqueryExpr
 from .logical import LogicalNode, OnConflict
 
 
+@deep
 def map_children(plan: LogicalNode, fn) -> LogicalNode:
     """``plan`` with each direct child node replaced by ``fn(child)`` (shared when unchanged)."""
     changes = None
@@ -77,6 +79,7 @@ def init_fields(cls) -> tuple:
     return names
 
 
+@deep
 def _map_in(value, fn):
     if isinstance(value, _LEAVES):
         return value

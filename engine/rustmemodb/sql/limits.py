@@ -10,15 +10,16 @@ make trees deep:
   balanced tree of the same operands in the same order (10,000 terms: depth 14). Order is
   kept, so evaluation order, and with it which rows reach which operand, is unchanged.
   EXCEPT is not associative and is left alone.
-* **Real nesting** -- parentheses, subqueries, nested calls. ``collapse_parens`` first
-  drops redundant grouping, ``((x))`` to ``(x)``, at the token level, so 1,000 nested
-  parentheses around one expression cost nothing. Whatever nesting remains is measured
-  (iteratively, on the text before sqlglot and on the tree after) and a statement deeper
-  than ``MAX_NESTING`` levels is refused with 54001 "statement too complex" before any
-  recursive pass runs. ``MAX_NESTING`` is what every stage handles inside the default
-  recursion limit even when the caller (a notebook cell, a server thread) already uses a
-  few hundred frames; a ``RecursionError`` that still happens deeper in the stack becomes
-  54001 too (api/guard.py).
+* **Real nesting** -- parentheses, CASE, subqueries, nested calls. ``collapse_parens``
+  first drops redundant grouping, ``((x))`` to ``(x)``, at the token level, so 1,000
+  nested parentheses around one expression cost nothing. Whatever nesting remains is
+  measured (iteratively, on the text and tokens before sqlglot and on the tree after): a
+  statement nested deeper than ``MAX_NESTING`` levels, or with queries nested deeper
+  than ``MAX_QUERY_NESTING``, is refused with 54001 "statement too complex" before any
+  recursive pass runs. Below that, deep statements are parsed in slices
+  (sql/outline.py) and the recursive passes continue on a fresh stack when they near
+  the recursion limit (deep.py); a ``RecursionError`` that still happens (nesting
+  without brackets, ``NOT NOT ... x``) becomes 54001 too (api/guard.py).
 """
 from __future__ import annotations
 
@@ -29,15 +30,18 @@ from sqlglot import exp
 from .. import errors
 from ..exec import limits as statement_limits
 
-# Nesting depth (parentheses and tree levels) every stage handles: sqlglot's parser needs
-# about two frames per parenthesis level, the binder and executor a few per tree level.
-MAX_NESTING = 100
-# Syntax-tree depth the recursive passes handle, checked after parsing, before binding: a
-# node counts 1, a query level (SELECT, subquery, set operation) ``_QUERY_WEIGHT`` since
-# binding one costs several times more stack. Measured with 200 frames already on the
-# caller's stack: 100 levels of ``(1+(1+...))`` and ``NOT (NOT ...)``, 200 nested calls,
-# about 30 nested scalar subqueries or derived tables.
-MAX_TREE_DEPTH = 200
+# Nesting depth (parentheses and CASE...END) a statement may have. sqlglot's parser
+# reaches about 490 levels by itself; deeper statements are parsed in slices
+# (sql/outline.py) and every recursive pass after it continues on a fresh stack near the
+# recursion limit (deep.py), so this bounds work, not the stack.
+MAX_NESTING = 1000
+# Syntax-tree depth (nodes, checked after parsing): ``(1+(1+...))`` takes two nodes a
+# level, a nested CASE three.
+MAX_TREE_DEPTH = 8 * MAX_NESTING
+# Query levels (SELECT, set operations) nested in one another: scalar subqueries,
+# derived tables. Binding a subquery renumbers the outer references of everything
+# inside it, so cost grows with the square of this depth (200 levels: ~1.5 s).
+MAX_QUERY_NESTING = 200
 # Chains shorter than this keep sqlglot's left-deep shape (plans and EXPLAIN unchanged).
 BALANCE_FROM = 16
 
@@ -138,10 +142,10 @@ def check_text(sql: str) -> str:
     return sql
 
 
-def too_complex() -> errors.Error:
+def too_complex(detail: str | None = None) -> errors.Error:
     return errors.sql_error(
         "54001", "statement too complex",
-        detail=f"expressions and subqueries may be nested at most {MAX_NESTING} levels deep",
+        detail=detail or f"expressions may be nested at most {MAX_NESTING} levels deep",
         hint="Flatten the expression, or split the statement.")
 
 
@@ -180,7 +184,7 @@ def balance(tree: exp.Expression) -> exp.Expression:
             continue
         todo.extend(node.iter_expressions())
     if tree_depth(tree) > MAX_TREE_DEPTH:
-        raise too_complex()
+        raise too_complex(f"the expression tree may be at most {MAX_TREE_DEPTH} levels deep")
     return tree
 
 
@@ -226,21 +230,24 @@ def _rebuild(node, operands: list) -> None:
     node.set("expression", level[1])
 
 
-_QUERY_WEIGHT = 3
-_QUERY_NODES = (exp.Select, exp.Subquery, exp.SetOperation)
+_QUERY_NODES = (exp.Select, exp.SetOperation)
 
 
 def tree_depth(tree: exp.Expression) -> int:
-    """The weighted depth of ``tree`` (see MAX_TREE_DEPTH), computed iteratively."""
+    """The depth of ``tree`` in nodes, computed iteratively; 54001 (``too_complex``) at
+    once when queries nest more than MAX_QUERY_NESTING levels."""
     best = 0
-    stack = [(tree, 0)]
+    stack = [(tree, 0, 0)]
     while stack:
-        node, d = stack.pop()
+        node, d, q = stack.pop()
         statement_limits.tick()
-        d += _QUERY_WEIGHT if isinstance(node, _QUERY_NODES) else 1
+        d += 1
+        if isinstance(node, _QUERY_NODES):
+            q += 1
+            if q > MAX_QUERY_NESTING + 1:   # the statement's own query is not nested
+                raise too_complex(f"queries may be nested at most {MAX_QUERY_NESTING} levels deep")
         if d > best:
             best = d
         for child in node.iter_expressions():
-            stack.append((child, d))
+            stack.append((child, d, q))
     return best
-

@@ -20,7 +20,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
 from .. import errors, types
-from . import limits
+from . import limits, outline
 
 
 # Text shorter than this cannot nest deeper than the limits or hold a long chain.
@@ -61,12 +61,23 @@ def _tokenizer():
 def parse_one(sql: str) -> exp.Expression:
     if not sql.isascii():
         types.check_text(sql)   # a lone surrogate is not UTF-8: 22021
-    if sql.count("(") > 30:
+    deep = len(sql) > _SHORT and (sql.count("(") > outline.SLICE or _many_cases(sql))
+    if deep:
         sql = limits.check_text(sql)
     dialect = DIALECT
     try:
         tokens = _fold_case(_tokenizer().tokenize(sql))
-        statements = dialect.parser().parse(tokens, sql)
+        statements = None
+        if deep:
+            depth = outline.max_depth(tokens)
+            if depth > limits.MAX_NESTING:
+                raise limits.too_complex()
+            if depth > outline.SLICE:   # sliced from the inside out (sql/outline.py)
+                stmt = outline.parse_sliced(tokens, sql, dialect.parser)
+                if stmt is not None:
+                    statements = [stmt]
+        if statements is None:
+            statements = dialect.parser().parse(tokens, sql)
     except ParseError as exc:
         raise _syntax_error(sql, exc) from None
     except TokenError as exc:
@@ -86,6 +97,11 @@ def parse_one(sql: str) -> exp.Expression:
     if len(sql) > _SHORT:   # long chains balanced, depth checked (sql/limits.py)
         stmt = limits.balance(stmt)
     return stmt
+
+
+def _many_cases(sql: str) -> bool:
+    """More CASE keywords than one slice nests (a cheap pre-test; the tokens decide)."""
+    return sql.count("CASE") + sql.count("case") + sql.count("Case") > outline.SLICE
 
 
 def _syntax_error(sql: str, exc: ParseError) -> errors.Error:

@@ -28,20 +28,35 @@ _NEVER_RAISE = frozenset({
 
 
 def can_raise(e: Expr) -> bool:
-    stack = [e]
+    """Whether evaluating ``e`` on some row might raise. Post-order and iterative; the
+    answer for each CASE is kept on the node, so the nested CASEs of a deep expression
+    (each asked in turn as evaluation descends) cost one walk in all, not one each."""
+    known: dict[int, bool] = {}
+    stack = [(e, False)]
     while stack:
-        n = stack.pop()
+        n, done = stack.pop()
         kind = type(n)
         if kind is ColRef or kind is Const or kind is Param or kind is OuterRef:
-            continue
-        if kind is Call and n.fn in _NEVER_RAISE:
-            stack.extend(n.args)
+            known[id(n)] = False
             continue
         if kind is Case:
-            stack.extend(n.children())
+            cached = n.__dict__.get("_can_raise")
+            if cached is not None:
+                known[id(n)] = cached
+                continue
+        elif not (kind is Call and n.fn in _NEVER_RAISE):
+            known[id(n)] = True
             continue
-        return True
-    return False
+        children = n.children()
+        if not done:
+            stack.append((n, True))
+            stack.extend((c, False) for c in children)
+            continue
+        answer = any(known[id(c)] for c in children)
+        known[id(n)] = answer
+        if kind is Case:
+            object.__setattr__(n, "_can_raise", answer)   # not a field: eq/hash unchanged
+    return known[id(e)]
 
 
 class _Pieces:

@@ -9,10 +9,11 @@ vector path.
 """
 from __future__ import annotations
 
+from ...deep import deep
 from typing import Callable
 
 from ... import errors, types
-from ...plan.expr import Call, Case, Cast, ColRef, Const, Expr, InList, Param
+from ...plan.expr import Call, Case, Cast, ColRef, Const, Expr, InList, Param, depth_exceeds
 
 RowFn = Callable[[tuple, list], object]
 
@@ -21,6 +22,7 @@ class RowPathUnsupported(Exception):
     pass
 
 
+@deep
 def compile_row(expr: Expr) -> RowFn:
     kind = type(expr)
     if kind is ColRef:
@@ -142,7 +144,15 @@ def _compile_in(expr: InList) -> RowFn:
     return in_list
 
 
+# Row functions are nested closures: evaluating one recurses once per tree level for every
+# row, where no hop to a fresh stack (deep.py) is affordable. Deeper expressions take the
+# vectorized path, which recurses once per batch.
+MAX_ROW_DEPTH = 64
+
+
 def try_compile_row(expr: Expr) -> RowFn | None:
+    if depth_exceeds(expr, MAX_ROW_DEPTH):
+        return None
     try:
         return compile_row(expr)
     except RowPathUnsupported:

@@ -8,6 +8,7 @@ is correct but slow, and is what user UDFs without a vector body get.
 """
 from __future__ import annotations
 
+from ...deep import deep
 from typing import Any, Callable, Sequence
 
 import pyarrow as pa
@@ -23,6 +24,7 @@ from .. import limits
 Value = Any  # pa.Array | pa.ChunkedArray | pa.Scalar
 
 
+@deep
 def evaluate(expr: Expr, table: pa.Table, ctx) -> Value:
     kind = type(expr)
     if kind is ColRef:

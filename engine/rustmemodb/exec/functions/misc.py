@@ -37,14 +37,37 @@ def _vec_nullif(a, b):
     return pc.if_else(eq, pa.scalar(None, a.type), a)
 
 
+# NaN is greater than every number (PostgreSQL), while Python's max/min answer by
+# argument order and Arrow's element-wise max/min skip NaN.
+def _is_nan(v) -> bool:
+    return isinstance(v, float) and v != v
+
+
 def _row_greatest(*args):
     vals = [a for a in args if a is not None]
+    if any(_is_nan(v) for v in vals):
+        return float("nan")
     return max(vals) if vals else None
 
 
 def _row_least(*args):
     vals = [a for a in args if a is not None]
-    return min(vals) if vals else None
+    numbers = [v for v in vals if not _is_nan(v)]
+    return min(numbers) if numbers else (vals[0] if vals else None)
+
+
+def _vec_greatest(*args):
+    out = pc.max_element_wise(*args)
+    if not pa.types.is_floating(out.type):
+        return out
+    nan = None
+    for a in args:
+        if pa.types.is_floating(a.type):
+            m = pc.fill_null(pc.is_nan(a), False)
+            nan = m if nan is None else pc.or_(nan, m)
+    if nan is None:
+        return out
+    return pc.if_else(nan, pa.scalar(float("nan"), out.type), out)
 
 
 def _now():
@@ -56,7 +79,7 @@ def register(reg) -> None:
                            strict=False))
     reg.add(ScalarFunction("nullif", lambda ts: _same_type(ts) and ts[0], _vec_nullif, _row_nullif,
                            strict=False))
-    reg.add(ScalarFunction("greatest", _same_type, lambda *a: pc.max_element_wise(*a),
+    reg.add(ScalarFunction("greatest", _same_type, _vec_greatest,
                            _row_greatest, strict=False))
     reg.add(ScalarFunction("least", _same_type, lambda *a: pc.min_element_wise(*a),
                            _row_least, strict=False))

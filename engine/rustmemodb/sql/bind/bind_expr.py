@@ -15,6 +15,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors, types
+from ...deep import deep
 from ...exec.limits import tick
 from ...optimize.fold_constants import fold
 from ...plan.expr import AggCall, Call, Case, Cast, ColRef, Const, Expr, InList, Param
@@ -84,6 +85,7 @@ class ExprBinder:
         self.clause = clause        # "WHERE", "GROUP BY", ... for error messages
 
     # ---- entry -----------------------------------------------------------------------
+    @deep
     def bind(self, node: exp.Expression) -> Expr:
         tick()   # huge statements: interrupt / timeout while binding (exec/limits.py)
         method = getattr(self, "_" + type(node).__name__, None)

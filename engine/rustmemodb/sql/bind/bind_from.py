@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors, types
+from ...deep import deep
 from ...plan.logical import (LogicalArrowScan, LogicalJoin, LogicalNode, LogicalProject,
                              LogicalScan, LogicalValues)
 from ..parse import position_of
@@ -26,6 +27,7 @@ def bind_from(stmt, node: exp.Select, parent: Scope | None) -> tuple[LogicalNode
     return plan, scope
 
 
+@deep
 def bind_from_item(stmt, item: exp.Expression, parent: Scope | None) -> tuple[LogicalNode, Scope]:
     """One FROM item, with the joins sqlglot hangs on it inside parentheses:
     ``(a JOIN b ON ...)`` is a Subquery around Table ``a`` carrying ``joins``."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors, types
+from ...deep import deep
 from ...plan.expr import AggCall, ColRef, Const, Expr, Param, transform
 from ...plan.logical import (LogicalAggregate, LogicalDistinct, LogicalFilter, LogicalLimit,
                              LogicalNode, LogicalProject, LogicalSort, LogicalValues)
@@ -26,6 +27,7 @@ from .coerce import common_type, adapt
 from .scope import Scope
 
 
+@deep
 def bind_query(stmt, node: exp.Expression, parent: Scope | None) -> LogicalNode:
     """Any query expression: SELECT, set operation, VALUES, parenthesised query."""
     with_ = node.args.get("with_") or node.args.get("with")
@@ -133,6 +135,7 @@ def _select_items(stmt, node: exp.Select, scope: Scope) -> tuple[list, list[str]
     return items, names
 
 
+@deep
 def output_name(e: exp.Expression) -> str:
     """The column name PostgreSQL gives a select-list entry."""
     if isinstance(e, exp.Alias):
