@@ -56,7 +56,7 @@ from typing import Iterable, Sequence
 import immutables
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
+from rustmemodb.lazy_import import compute as pc
 
 from .. import errors
 from .index import OrderedIndex, UniqueIndex, storable

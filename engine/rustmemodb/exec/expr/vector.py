@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 import pyarrow as pa
-import pyarrow.compute as pc
+from rustmemodb.lazy_import import compute as pc
 
 from ... import errors, types
 from ...plan.expr import (Call, Case, Cast, ColRef, Const, Expr, InList, NextVal,

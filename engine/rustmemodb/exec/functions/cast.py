@@ -13,7 +13,7 @@ import json
 import math
 
 import pyarrow as pa
-import pyarrow.compute as pc
+from rustmemodb.lazy_import import compute as pc
 
 from ... import errors, types
 

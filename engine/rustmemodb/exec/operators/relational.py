@@ -7,7 +7,7 @@ LIMIT is a zero-copy slice. DISTINCT groups on every column (NULLs equal).
 from __future__ import annotations
 
 import pyarrow as pa
-import pyarrow.compute as pc
+from rustmemodb.lazy_import import compute as pc
 
 from ... import errors, types
 from ...plan.logical import (LogicalDistinct, LogicalFilter, LogicalLimit, LogicalProject,
