@@ -19,16 +19,21 @@ sqlite3 and DuckDB, each through its DB-API:
                                   correlated subqueries, ORDER BY ordinals), run whole
 
 and, in a fresh process each time, `import` + connect + first query (`SELECT 1`): the
-wall clock of the whole child process, and the time measured inside it from before the
-import to after the first fetch.
+wall clock of the whole child process, the time measured inside it from before the
+import to after the first fetch, and the import alone. The engines take turns (load on
+the shared machine falls on all alike), bytecode caching is on even when the caller set
+PYTHONDONTWRITEBYTECODE, and a note gives `import pyarrow, sqlglot` alone: the floor
+rustmemodb's start-up cannot go below.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Any, Callable
 
@@ -159,27 +164,61 @@ def _run_corpus(engine: str, statements: list[str]) -> None:
 
 # --------------------------------------------------------------------------- start-up
 
-_FIRST_QUERY = {
-    E.RUSTMEMODB: "import rustmemodb; c = rustmemodb.connect()",
-    E.SQLITE: "import sqlite3; c = sqlite3.connect(':memory:')",
-    E.DUCKDB: "import duckdb; c = duckdb.connect(':memory:')",
+_IMPORT = {
+    E.RUSTMEMODB: "import rustmemodb",
+    E.SQLITE: "import sqlite3",
+    E.DUCKDB: "import duckdb",
 }
+_CONNECT = {
+    E.RUSTMEMODB: "c = rustmemodb.connect()",
+    E.SQLITE: "c = sqlite3.connect(':memory:')",
+    E.DUCKDB: "c = duckdb.connect(':memory:')",
+}
+# What rustmemodb cannot start without: its data format and its parser.
+_FLOOR = "import pyarrow, sqlglot"
 
 
-def _startup(engine: str, opts: Options) -> tuple[float, float]:
-    """(median wall clock of a child process, median time inside it) over the repeats."""
-    code = ("import time; t0 = time.perf_counter(); " + _FIRST_QUERY[engine] +
-            "; c.execute('SELECT 1').fetchall(); print(time.perf_counter() - t0)")
-    walls, insides = [], []
-    for _ in range(max(3, opts.repeat)):
-        t0 = time.perf_counter()
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             timeout=opts.timeout)
-        walls.append(time.perf_counter() - t0)
-        if out.returncode:
-            raise RuntimeError(out.stderr.strip().splitlines()[-1])
-        insides.append(float(out.stdout.strip()))
-    return statistics.median(walls), statistics.median(insides)
+def _child_env() -> dict:
+    """The child's environment, with bytecode caching on (in a directory of the bench's
+    own): with PYTHONDONTWRITEBYTECODE set, every start would compile every module from
+    source, which measures the compiler rather than an installed library's start-up."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = os.path.join(tempfile.gettempdir(), "rustmemodb-bench-pycache")
+    return env
+
+
+def _child(code: str, env: dict, timeout: float) -> tuple[float, float]:
+    """(wall clock of a fresh interpreter running ``code``, the time ``code`` took inside it)."""
+    code = f"import time; t0 = time.perf_counter(); {code}; print(time.perf_counter() - t0)"
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=timeout, env=env)
+    wall = time.perf_counter() - t0
+    if out.returncode:
+        raise RuntimeError(out.stderr.strip().splitlines()[-1])
+    return wall, float(out.stdout.strip())
+
+
+def _startup(engines: list[str], opts: Options) -> dict[str, dict[str, float]]:
+    """Median times per engine: child wall clock, inside the child (import + connect +
+    SELECT 1) and the import alone; engines take turns so load on a shared machine falls
+    on all of them alike. One warm-up round fills the bytecode cache."""
+    env = _child_env()
+    cases = {e: {"full": f"{_IMPORT[e]}; {_CONNECT[e]}; c.execute('SELECT 1').fetchall()",
+                 "import": _IMPORT[e]} for e in engines}
+    if E.RUSTMEMODB in cases:
+        cases[E.RUSTMEMODB]["floor"] = _FLOOR
+    samples: dict[str, dict[str, list]] = {e: {} for e in engines}
+    for round_ in range(1 + max(5, opts.repeat)):
+        for engine, codes in cases.items():
+            for kind, code in codes.items():
+                wall, inside = _child(code, env, opts.timeout)
+                if round_:
+                    got = samples[engine]
+                    got.setdefault(kind + " wall", []).append(wall)
+                    got.setdefault(kind, []).append(inside)
+    return {e: {k: statistics.median(v) for k, v in got.items()} for e, got in samples.items()}
 
 
 # --------------------------------------------------------------------------- suite
@@ -233,9 +272,16 @@ def run(opts: Options) -> Report:
                                             repeat=1).median, verbose=opts.verbose)
         whole.add(f"{len(statements) - 31:,} SELECTs + setup", engine, value, e2)
 
-        pair, e2 = attempt(lambda: _startup(engine, opts), verbose=opts.verbose)
-        start.add("child process wall clock", engine, pair[0] if pair else None, e2)
-        start.add("inside the process", engine, pair[1] if pair else None, e2)
+    timings, e2 = attempt(lambda: _startup(engines, opts), verbose=opts.verbose)
+    for engine in engines:
+        got = (timings or {}).get(engine, {})
+        start.add("child process wall clock", engine, got.get("full wall"), e2)
+        start.add("inside the process", engine, got.get("full"), e2)
+        start.add("import alone (inside)", engine, got.get("import"), e2)
+    if timings and "floor" in timings.get(E.RUSTMEMODB, {}):
+        floor = timings[E.RUSTMEMODB]["floor"]
+        report.notes.append(f"start-up floor: `{_FLOOR}` alone takes {floor * 1000:.0f} ms "
+                            "inside a fresh process (rustmemodb cannot start below it)")
     report.notes.append("targets (issue 11): fresh-literal point SELECT <= 60 us; one-off "
                         "analytic statement <= 1 ms; the 1,000-query file <= 3x sqlite3; "
                         "start-up <= 150 ms; 10-row filter/GROUP BY/join <= 5x sqlite3")

@@ -23,7 +23,7 @@ vectorised scan of the child table per statement.
 from __future__ import annotations
 
 import pyarrow as pa
-import pyarrow.compute as pc
+from rustmemodb.lazy_import import compute as pc
 
 from .. import errors
 from ..storage.table import rows_to_batch

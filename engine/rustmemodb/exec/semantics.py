@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
+from rustmemodb.lazy_import import compute as pc
 
 from .. import errors, types
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from ..deep import deep
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
+from rustmemodb.lazy_import import compute as pc, kernel
 
 from .. import errors, types
 from ..plan.expr import OuterRef, SubqueryExpr
@@ -153,8 +153,8 @@ def _apply(expr: SubqueryExpr, result: pa.Table, arg, n: int):
     return _quantified(quant, op, arg, result.column(0))
 
 
-_CMP = {"eq": pc.equal, "ne": pc.not_equal, "lt": pc.less, "le": pc.less_equal,
-        "gt": pc.greater, "ge": pc.greater_equal}
+_CMP = {"eq": kernel("equal"), "ne": kernel("not_equal"), "lt": kernel("less"), "le": kernel("less_equal"),
+        "gt": kernel("greater"), "ge": kernel("greater_equal")}
 
 
 def _quantified(quant: str, op: str, arg, values):

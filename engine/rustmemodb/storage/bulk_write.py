@@ -61,8 +61,16 @@ def offsets_in(chunk_rowids: np.ndarray, dense_start: int | None, ids: np.ndarra
 
 def key_list(arrays: list[pa.Array]) -> list:
     """Index keys from key-column arrays: values for one column, tuples for several."""
-    cols = [a.to_pylist() for a in arrays]
+    cols = [_values(a) for a in arrays]
     return cols[0] if len(cols) == 1 else list(zip(*cols))
+
+
+def _values(array: pa.Array) -> list:
+    """``array.to_pylist()``; integer columns without NULLs go through numpy, whose
+    ``tolist`` makes the same Python ints about three times faster."""
+    if pa.types.is_integer(array.type) and not array.null_count:
+        return array.to_numpy().tolist()
+    return array.to_pylist()
 
 
 def unique_without(index: UniqueIndex, keys: list) -> UniqueIndex:

@@ -11,7 +11,7 @@ set intersection of the two dicts' key views, then confirmed against the delta.
 from __future__ import annotations
 
 import numpy as np
-import pyarrow.compute as pc
+from rustmemodb.lazy_import import compute as pc
 
 from .index import TOMBSTONE, UniqueIndex
 

@@ -12,7 +12,7 @@ from ...deep import deep
 from typing import Any, Callable, Sequence
 
 import pyarrow as pa
-import pyarrow.compute as pc
+from rustmemodb.lazy_import import compute as pc
 
 from ... import errors, types
 from ...plan.expr import (Call, Case, Cast, ColRef, Const, Expr, InList, NextVal,

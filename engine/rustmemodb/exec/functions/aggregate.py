@@ -14,7 +14,7 @@ import math
 import statistics
 
 import pyarrow as pa
-import pyarrow.compute as pc
+from rustmemodb.lazy_import import compute as pc
 
 from ... import types, types as _t
 from .registry import ScalarFunction

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
+from rustmemodb.lazy_import import compute as pc, kernel
 
 from ... import errors, types
 from .registry import ScalarFunction
@@ -308,8 +308,8 @@ def _row_ne(a, b):
 
 # ---- x op ANY/ALL (array) -----------------------------------------------------------------
 
-_CMP = {"eq": pc.equal, "ne": pc.not_equal, "lt": pc.less, "le": pc.less_equal,
-        "gt": pc.greater, "ge": pc.greater_equal}
+_CMP = {"eq": kernel("equal"), "ne": kernel("not_equal"), "lt": kernel("less"), "le": kernel("less_equal"),
+        "gt": kernel("greater"), "ge": kernel("greater_equal")}
 
 
 def quantified(quant: str, op: str):

@@ -12,7 +12,7 @@ import datetime as dt
 import math
 
 import pyarrow as pa
-import pyarrow.compute as pc
+from rustmemodb.lazy_import import compute as pc
 
 from ... import errors, types
 from ..expr.vector import map_rows

@@ -10,7 +10,7 @@ import datetime as dt
 import operator
 
 import pyarrow as pa
-import pyarrow.compute as pc
+from rustmemodb.lazy_import import compute as pc, kernel
 
 from ... import types
 from ..semantics import arrow_errors, widen
@@ -142,20 +142,24 @@ def _bool2(ts):
 
 
 def register(reg) -> None:
-    for name, kernel, op in (("eq", pc.equal, operator.eq), ("ne", pc.not_equal, operator.ne),
-                             ("lt", pc.less, operator.lt), ("le", pc.less_equal, operator.le),
-                             ("gt", pc.greater, operator.gt), ("ge", pc.greater_equal, operator.ge)):
-        reg.add(ScalarFunction(name, _resolve_cmp, _vec_cmp(kernel, name), _row_cmp(op)))
+    for name, vec, op in (("eq", kernel("equal"), operator.eq),
+                          ("ne", kernel("not_equal"), operator.ne),
+                          ("lt", kernel("less"), operator.lt),
+                          ("le", kernel("less_equal"), operator.le),
+                          ("gt", kernel("greater"), operator.gt),
+                          ("ge", kernel("greater_equal"), operator.ge)):
+        reg.add(ScalarFunction(name, _resolve_cmp, _vec_cmp(vec, name), _row_cmp(op)))
     reg.add(ScalarFunction("is_distinct", _resolve_cmp, _vec_distinct, _row_distinct, strict=False))
     reg.add(ScalarFunction("is_not_distinct", _resolve_cmp,
                            lambda a, b: pc.invert(_vec_distinct(a, b)),
                            lambda a, b: not _row_distinct(a, b), strict=False))
-    reg.add(ScalarFunction("and", _bool2, pc.and_kleene, _row_and, strict=False))
-    reg.add(ScalarFunction("or", _bool2, pc.or_kleene, _row_or, strict=False))
-    reg.add(ScalarFunction("not", lambda ts: B if ts[0] in (B, N) else None, pc.invert,
+    reg.add(ScalarFunction("and", _bool2, kernel("and_kleene"), _row_and, strict=False))
+    reg.add(ScalarFunction("or", _bool2, kernel("or_kleene"), _row_or, strict=False))
+    reg.add(ScalarFunction("not", lambda ts: B if ts[0] in (B, N) else None, kernel("invert"),
                            lambda a: not a))
-    reg.add(ScalarFunction("is_null", lambda ts: B, pc.is_null, lambda a: a is None, strict=False))
-    reg.add(ScalarFunction("is_not_null", lambda ts: B, pc.is_valid, lambda a: a is not None,
+    reg.add(ScalarFunction("is_null", lambda ts: B, kernel("is_null"), lambda a: a is None,
+                           strict=False))
+    reg.add(ScalarFunction("is_not_null", lambda ts: B, kernel("is_valid"), lambda a: a is not None,
                            strict=False))
     reg.add(ScalarFunction("is_true", lambda ts: B if ts[0] in (B, N) else None,
                            lambda a: pc.fill_null(pc.equal(a, True), False),

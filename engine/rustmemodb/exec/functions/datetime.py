@@ -17,7 +17,7 @@ import calendar
 import datetime as dt
 
 import pyarrow as pa
-import pyarrow.compute as pc
+from rustmemodb.lazy_import import compute as pc, kernel
 
 from ... import errors, types
 from ..semantics import arrow_errors
@@ -100,11 +100,11 @@ def _extract_row(field, v):
     raise errors.sql_error("22023", f'unit "{field}" not recognized')
 
 
-_VEC_FIELDS = {"year": pc.year, "month": pc.month, "day": pc.day, "hour": pc.hour,
-               "minute": pc.minute, "doy": pc.day_of_year, "quarter": pc.quarter,
+_VEC_FIELDS = {"year": kernel("year"), "month": kernel("month"), "day": kernel("day"), "hour": kernel("hour"),
+               "minute": kernel("minute"), "doy": kernel("day_of_year"), "quarter": kernel("quarter"),
                "isodow": lambda v: pc.day_of_week(v, count_from_zero=False),
                "dow": lambda v: pc.day_of_week(v, count_from_zero=True, week_start=7),
-               "week": pc.iso_week, "isoyear": pc.iso_year}
+               "week": kernel("iso_week"), "isoyear": kernel("iso_year")}
 
 
 @arrow_errors

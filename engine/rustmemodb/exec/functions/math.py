@@ -14,7 +14,7 @@ import random as _random
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
+from rustmemodb.lazy_import import compute as pc, kernel
 
 from ... import errors, types
 from ..semantics import arrow_errors, round_half_away, round_half_away_row
@@ -235,8 +235,8 @@ def _sign_row(x):
 
 def register(reg) -> None:
     # numpy's rounding keeps -0.0 (ceil(-0.25)), inf and NaN as the Arrow kernels do
-    ceil_vec, ceil_row = _unary_keep(pc.ceil, lambda x: x if isinstance(x, int) else float(np.ceil(x)))
-    floor_vec, floor_row = _unary_keep(pc.floor, lambda x: x if isinstance(x, int) else float(np.floor(x)))
+    ceil_vec, ceil_row = _unary_keep(kernel("ceil"), lambda x: x if isinstance(x, int) else float(np.ceil(x)))
+    floor_vec, floor_row = _unary_keep(kernel("floor"), lambda x: x if isinstance(x, int) else float(np.floor(x)))
     for name, vec, row in (("ceil", ceil_vec, ceil_row), ("ceiling", ceil_vec, ceil_row),
                            ("floor", floor_vec, floor_row)):
         reg.add(ScalarFunction(name, _same_numeric, vec, row))

@@ -5,7 +5,7 @@ import datetime as dt
 import uuid
 
 import pyarrow as pa
-import pyarrow.compute as pc
+from rustmemodb.lazy_import import compute as pc
 
 from ... import types
 from .registry import ScalarFunction

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 import pyarrow as pa
-import pyarrow.compute as pc
+from rustmemodb.lazy_import import compute as pc, kernel
 
 from ... import errors, types
 from .. import limits
@@ -118,8 +118,8 @@ def register(reg) -> None:
     reg.add(ScalarFunction("concat_op", _concat_resolve, _vec_concat, _row_concat))
     reg.add(ScalarFunction("concat", lambda ts: T, _vec_concat_fn,
                            lambda *a: "".join(_text(x) for x in a if x is not None), strict=False))
-    reg.add(ScalarFunction("upper", fixed((T, T)), pc.utf8_upper, str.upper))
-    reg.add(ScalarFunction("lower", fixed((T, T)), pc.utf8_lower, str.lower))
+    reg.add(ScalarFunction("upper", fixed((T, T)), kernel("utf8_upper"), str.upper))
+    reg.add(ScalarFunction("lower", fixed((T, T)), kernel("utf8_lower"), str.lower))
     reg.add(ScalarFunction("length", fixed((T, I)),
                            lambda s: pc.cast(pc.utf8_length(s), pa.int64()), len))
     reg.add(ScalarFunction("char_length", fixed((T, I)),
@@ -170,7 +170,7 @@ def _substr_vec(s, start, length=None):
 
 
 def _trim_fns(where: str):
-    kernel = {"both": pc.utf8_trim, "leading": pc.utf8_ltrim, "trailing": pc.utf8_rtrim}[where]
+    trim = kernel({"both": "utf8_trim", "leading": "utf8_ltrim", "trailing": "utf8_rtrim"}[where])
 
     def row(s, chars=" "):
         return {"both": s.strip, "leading": s.lstrip, "trailing": s.rstrip}[where](chars)
@@ -183,7 +183,7 @@ def _trim_fns(where: str):
         c = " " if chars is None else chars.as_py()
         if isinstance(s, pa.Scalar):
             return pa.scalar(row(s.as_py(), c) if s.is_valid else None, pa.large_string())
-        return kernel(s, characters=c) if c else s
+        return trim(s, characters=c) if c else s
     return vec, row
 
 
@@ -334,7 +334,7 @@ def register_more(reg) -> None:
     for name, left in (("lpad", True), ("rpad", False)):
         row = _pad_row(left)
         reg.add(ScalarFunction(name, fixed((T, I, T), (T, I, T, T)), _rows(row), row))
-    reg.add(ScalarFunction("reverse", fixed((T, T)), pc.utf8_reverse, lambda s: s[::-1]))
+    reg.add(ScalarFunction("reverse", fixed((T, T)), kernel("utf8_reverse"), lambda s: s[::-1]))
     reg.add(ScalarFunction("repeat", fixed((T, I, T)), _repeat_vec, _repeat_row))
     reg.add(ScalarFunction("split_part", fixed((T, T, I, T)), _rows(_split_part_row),
                            _split_part_row))

@@ -18,7 +18,7 @@ relation names (``42P07``) and dependent foreign keys (``2BP01``).
 from __future__ import annotations
 
 import pyarrow as pa
-import pyarrow.compute as pc
+from rustmemodb.lazy_import import compute as pc
 
 from ... import errors, notices
 from ...plan.ddl import (AddCheck, AddColumn, AddForeignKey, AddUnique, ChangeType, DropColumn,

@@ -8,7 +8,7 @@ An index lookup chosen by the optimizer replaces the scan with a probe.
 from __future__ import annotations
 
 import pyarrow as pa
-import pyarrow.compute as pc
+from rustmemodb.lazy_import import compute as pc
 
 from ... import types
 from ...plan.logical import LogicalArrowScan, LogicalScan, LogicalValues
