@@ -1,0 +1,884 @@
+"""The cluster's DB-API connection: one coordinator in this process, shards elsewhere.
+
+``ClusterConnection`` looks like the embedded ``Connection`` (execute, cursor, commit,
+rollback, fork). For every statement it decides where the work runs:
+
+* DDL runs on a schema-only **mirror** database here first (the engine's own checks,
+  errors and names) and then on every shard;
+* SELECT is first bound on the mirror (errors, result names and types come from the
+  engine itself), then either routed to the one shard its key pins it to, split into a
+  per-shard partial and a local merge (``split.py``), or, outside what the split
+  handles, its tables' rows are gathered into a fork of the mirror and the statement
+  runs there (``EXPLAIN`` says which);
+* INSERT rows go to the shards of their partition keys, UPDATE/DELETE to the shards
+  their WHERE can touch, all of a statement's shards committing through two-phase
+  commit (``twophase.py``);
+* ``fork()`` forks every shard at one consistent cut.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+import time
+
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+
+from .. import errors, types
+from ..api.cursor import Cursor
+from ..result import Result
+from . import twophase
+from .backends import DEFAULT_TIMEOUT, make_backend
+from .merge import conform, create_typed, load_table, run_merge
+from .partition import TableInfo, refuse, shard_of_key, split_rows, strip_clauses
+from .split import plan_select
+from .wire import check, ipc_to_table, table_to_ipc
+
+_FIRST_WORD = re.compile(r"\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*\(?\s*([A-Za-z]+)", re.S)
+_SYSTEM_SCHEMAS = {"information_schema", "pg_catalog"}
+
+
+class Cluster:
+    """What every connection to one sharded database shares."""
+
+    def __init__(self, backend) -> None:
+        from ..database import Database
+        self.backend = backend
+        self.mirrors = {"main": Database()}
+        self.catalogs: dict[str, dict[str, TableInfo]] = {"main": {}}
+        self.in_doubt: list = []
+        self.bytes_shipped = 0
+        self._ids = itertools.count(1)
+        self.lock = threading.RLock()
+
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._ids)}"
+
+
+def connect(backend: str = "local", shards: int = 2, address: str | None = None, *,
+            timeout: float = DEFAULT_TIMEOUT) -> "ClusterConnection":
+    """A DB-API connection to a new database sharded over ``shards`` shards."""
+    if shards < 1:
+        raise errors.sql_error("22023", "a cluster needs at least one shard")
+    cluster = Cluster(make_backend(backend, shards, address, timeout))
+    conn = ClusterConnection(cluster, "main")
+    conn._owns_cluster = True
+    return conn
+
+
+class ClusterCursor(Cursor):
+    def execute(self, sql: str, params=None) -> "ClusterCursor":
+        if self.closed:
+            raise errors.InterfaceError("cursor is closed")
+        self.connection._check_open()
+        with self.connection._lock:
+            self._set_result(self.connection._run(sql, params))
+        return self
+
+    def executemany(self, sql: str, seq_of_params) -> "ClusterCursor":
+        self._check_open()
+        with self.connection._lock:
+            total = self.connection._run_many(sql, list(seq_of_params))
+        self._set_result(None)
+        self.rowcount = total
+        return self
+
+
+class ClusterConnection:
+    def __init__(self, cluster: Cluster, branch: str) -> None:
+        self.cluster = cluster
+        self.branch = branch
+        self.sid = cluster.new_id("s")
+        self._lock = threading.RLock()
+        self._closed = False
+        self._owns_cluster = False
+        self.in_txn = False
+        self.failed = False
+        self.written: set[int] = set()
+        self.last_plan: dict | None = None
+        b = cluster.backend
+        for reply in b.call_all(range(b.shards), "open", self.sid, branch).values():
+            check(reply)
+        self.mirror = cluster.mirrors[branch].connect()
+
+    # ---- DB-API surface ---------------------------------------------------------------
+    @property
+    def shards(self) -> int:
+        return self.cluster.backend.shards
+
+    @property
+    def catalog(self) -> dict[str, TableInfo]:
+        return self.cluster.catalogs[self.branch]
+
+    def cursor(self) -> ClusterCursor:
+        self._check_open()
+        return ClusterCursor(self)
+
+    def execute(self, sql: str, params=None) -> ClusterCursor:
+        return self.cursor().execute(sql, params)
+
+    def executemany(self, sql: str, seq_of_params) -> ClusterCursor:
+        return self.cursor().executemany(sql, seq_of_params)
+
+    def commit(self) -> None:
+        self._check_open()
+        with self._lock:
+            self._commit()
+
+    def rollback(self) -> None:
+        self._check_open()
+        with self._lock:
+            self._rollback()
+
+    def begin(self) -> None:
+        self.execute("BEGIN")
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise errors.InterfaceError("connection is closed")
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.in_txn
+
+    def connect_more(self) -> "ClusterConnection":
+        """Another connection (own sessions on every shard) to the same branch."""
+        return ClusterConnection(self.cluster, self.branch)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        b = self.cluster.backend
+        try:
+            if self.in_txn:
+                twophase.rollback_all(b, self.sid, range(b.shards))
+            for s in range(b.shards):
+                try:
+                    b.call(s, "close", self.sid)
+                except errors.Error:
+                    pass
+        finally:
+            self._closed = True
+            self.mirror.close()
+            if self._owns_cluster:
+                b.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close()
+
+    def tables(self) -> list[str]:
+        return sorted(self.catalog)
+
+    # ---- branches ---------------------------------------------------------------------
+    def fork(self) -> "ClusterConnection":
+        """A connection to a fork of every shard, all taken at one consistent cut."""
+        self._check_open()
+        c, b = self.cluster, self.cluster.backend
+        name = c.new_id("branch")
+        held = []
+        try:
+            for s in range(b.shards):   # write barrier, in shard order (see twophase.py)
+                check(b.call(s, "barrier", True))
+                held.append(s)
+            for reply in b.call_all(range(b.shards), "fork", self.branch, name).values():
+                check(reply)
+            with c.lock:
+                c.mirrors[name] = c.mirrors[self.branch].fork()
+                c.catalogs[name] = {k: TableInfo(v.name, list(v.columns), list(v.key),
+                                                 v.replicated, dict(v.types))
+                                    for k, v in self.catalog.items()}
+        finally:
+            for s in held:
+                try:
+                    b.call(s, "barrier", False)
+                except errors.Error:
+                    pass
+        return ClusterConnection(c, name)
+
+    def diff(self, other: "ClusterConnection", table: str) -> pa.Table:
+        """Rows of ``table`` that differ between this branch and ``other``'s, all shards
+        (``_change`` is 'added' / 'removed' / 'changed', as ``rustmemodb`` diffs)."""
+        b = self.cluster.backend
+        parts = [ipc_to_table(check(r)[1]) for r in
+                 b.call_all(range(b.shards), "diff", self.branch, other.branch, table).values()]
+        return pa.concat_tables(parts) if parts else pa.table({})
+
+    def recover(self) -> list:
+        """Commit transactions left in doubt by a shard failure during commit."""
+        return twophase.recover(self.cluster)
+
+    # ---- statements -------------------------------------------------------------------
+    def _run(self, sql: str, params=None) -> Result:
+        if not isinstance(sql, str):
+            raise errors.ProgrammingError(
+                f"the statement must be a string, not {type(sql).__name__}", sqlstate="42601")
+        word = _first_word(sql)
+        if self.failed and word not in ("commit", "end", "rollback", "abort"):
+            raise errors.sql_error("25P02", "current transaction is aborted, commands ignored "
+                                            "until end of transaction block",
+                                   hint="Run ROLLBACK to end the failed transaction.")
+        t0 = time.perf_counter()
+        try:
+            result = self._dispatch(word, sql, params)
+        except errors.Error:
+            if self.in_txn:
+                self.failed = True
+            raise
+        except Exception as exc:   # noqa: BLE001 - a coordinator bug still is a DB-API error
+            if self.in_txn:
+                self.failed = True
+            from ..api.guard import as_db_error
+            raise as_db_error(exc) from exc
+        result.elapsed = time.perf_counter() - t0
+        return result
+
+    def _dispatch(self, word: str, sql: str, params) -> Result:
+        if word in ("begin", "start"):
+            return self._begin(sql)
+        if word in ("commit", "end"):
+            self._commit()
+            return Result(columns=[], kind="COMMIT")
+        if word in ("rollback", "abort"):
+            if re.search(r"\bto\b", sql, re.I):
+                raise refuse("ROLLBACK TO SAVEPOINT")
+            self._rollback()
+            return Result(columns=[], kind="ROLLBACK")
+        if word in ("savepoint", "release", "copy", "checkpoint", "prepare", "deallocate",
+                    "vacuum", "analyze", "listen", "notify", "lock"):
+            raise refuse(word.upper())
+        if word in ("set", "reset"):
+            self.mirror.execute(sql, params)
+            self._on_shards(range(self.shards), sql, params)
+            return Result(columns=[], kind="SET")
+        if word == "show":
+            return self.mirror.execute(sql, params)._result
+        if word == "explain":
+            from .explain import explain
+            return explain(self, sql, params)
+        if word in ("create", "drop", "alter", "truncate", "comment"):
+            return self._ddl(word, sql, params)
+        if word in ("select", "with", "values", "table"):
+            return self._select(sql, params)
+        if word == "insert":
+            return self._insert(sql, params)
+        if word in ("update", "delete"):
+            return self._update_delete(sql, params)
+        raise refuse(f"the statement {word.upper()!r}")
+
+    # ---- transactions -------------------------------------------------------------------
+    def _begin(self, sql: str) -> Result:
+        if not self.in_txn:
+            replies = self._on_shards(range(self.shards), sql, None)
+            self.in_txn, self.failed, self.written = True, False, set()
+            del replies
+        return Result(columns=[], kind="BEGIN")
+
+    def _commit(self) -> None:
+        if not self.in_txn:
+            return
+        shards, written, failed = range(self.shards), sorted(self.written), self.failed
+        self.in_txn, self.failed, self.written = False, False, set()
+        b = self.cluster.backend
+        if failed:
+            twophase.rollback_all(b, self.sid, shards)
+            return
+        readers = [s for s in shards if s not in written]
+        if len(written) > 1:
+            twophase.rollback_all(b, self.sid, []) if False else None
+            for s in readers:
+                check(b.call(s, "commit", self.sid))
+            twophase.commit(self.cluster, self.sid, written)
+        else:
+            try:
+                for s in list(readers) + written:
+                    check(b.call(s, "commit", self.sid))
+            except errors.Error:
+                twophase.rollback_all(b, self.sid, shards)
+                raise
+
+    def _rollback(self) -> None:
+        if self.in_txn:
+            twophase.rollback_all(self.cluster.backend, self.sid, range(self.shards))
+        self.in_txn, self.failed, self.written = False, False, set()
+
+    # ---- calling shards -----------------------------------------------------------------
+    def _on_shards(self, shards, sql: str, params, inputs=None) -> dict:
+        b = self.cluster.backend
+        shards = list(shards)
+        replies = b.call_all(shards, "execute", self.sid, sql, _plain(params), inputs)
+        for s in shards:
+            check(replies[s])
+        self.cluster.bytes_shipped += sum(len(r[3]) for r in replies.values() if r[3])
+        return replies
+
+    def _write(self, per_shard: dict, params=None) -> dict:
+        """Run a write statement on some shards, atomically: ``{shard: sql}``."""
+        b = self.cluster.backend
+        shards = sorted(per_shard)
+        if self.in_txn:
+            replies = {s: b.call(s, "execute", self.sid, per_shard[s], _plain(params), None)
+                       for s in shards}
+            self.written.update(shards)
+            for s in shards:
+                check(replies[s])
+            return replies
+        if len(shards) == 1:
+            s = shards[0]
+            return {s: check(b.call(s, "execute", self.sid, per_shard[s], _plain(params), None))}
+        for s in shards:
+            check(b.call(s, "begin", self.sid))
+        try:
+            replies = {s: b.call(s, "execute", self.sid, per_shard[s], _plain(params), None)
+                       for s in shards}
+            for s in shards:
+                check(replies[s])
+        except errors.Error:
+            twophase.rollback_all(b, self.sid, shards)
+            raise
+        twophase.commit(self.cluster, self.sid, shards)
+        return replies
+
+    def _load(self, table: str, data: pa.Table, info: TableInfo) -> int:
+        """Append Arrow rows to their shards (all shards for a replicated table)."""
+        b = self.cluster.backend
+        if info.replicated:
+            parts = {s: data for s in range(self.shards)}
+        else:
+            parts = split_rows(data, info.key_positions, self.shards)
+        if not parts:
+            return 0
+        shards = sorted(parts)
+        own = not self.in_txn
+        if own:
+            for s in shards:
+                check(b.call(s, "begin", self.sid))
+        try:
+            for s in shards:
+                payload = table_to_ipc(parts[s])
+                self.cluster.bytes_shipped += len(payload)
+                check(b.call(s, "load", self.sid, table, payload))
+        except errors.Error:
+            if own:
+                twophase.rollback_all(b, self.sid, shards)
+            raise
+        if own:
+            twophase.commit(self.cluster, self.sid, shards)
+        else:
+            self.written.update(shards)
+        return data.num_rows
+
+    def load_arrow(self, table: str, data) -> int:
+        """Bulk load a pyarrow Table / pandas DataFrame into ``table`` (rows routed to
+        their shards; constraints checked on the mirror first)."""
+        from ..api.arrow_io import to_arrow_table
+        data = to_arrow_table(data, table)
+        info = self._info(table)
+        scratch = self.cluster.mirrors[self.branch].fork().connect()
+        schema = scratch.database.head.tables[table].schema
+        data = data.select(schema.names).cast(schema.arrow_schema)
+        load_table(scratch, table, data)   # NOT NULL / CHECK / UNIQUE inside the batch
+        return self._load(table, data, info)
+
+    def _info(self, name: str) -> TableInfo:
+        info = self.catalog.get(name)
+        if info is None:
+            raise errors.undefined_table(name)
+        return info
+
+    # ---- DDL ------------------------------------------------------------------------------
+    def _ddl(self, word: str, sql: str, params) -> Result:
+        key = None
+        replicated = False
+        if re.match(r"\s*create\s+(?:temp(?:orary)?\s+|unlogged\s+)?table\b", sql, re.I):
+            sql, key, replicated = strip_clauses(sql)
+            tree = _parse(sql)
+            if tree.args.get("expression") is not None:
+                raise refuse("CREATE TABLE ... AS", "Create the table, then INSERT ... SELECT.")
+            if any(isinstance(n, (exp.Reference, exp.ForeignKey)) for n in tree.walk()):
+                raise refuse("FOREIGN KEY on a sharded table",
+                             "Keep referencing tables in one database (or drop the key).")
+        before = set(self.cluster.mirrors[self.branch].head.tables)
+        result = self.mirror.execute(sql, params)._result
+        if self.in_txn:
+            self.written.update(range(self.shards))
+        self._on_shards(range(self.shards), sql, params)
+        self._refresh_catalog(before, key, replicated)
+        return result
+
+    def _refresh_catalog(self, before: set, key: list | None, replicated: bool) -> None:
+        root = self.cluster.mirrors[self.branch].head
+        catalog = self.catalog
+        for name in list(catalog):
+            if name not in root.tables:
+                del catalog[name]
+        for name, version in root.tables.items():
+            schema = version.schema
+            cols = schema.names
+            typ = {c.name: c.type for c in schema.columns}
+            if name in catalog and name in before:
+                info = catalog[name]
+                info.columns, info.types = cols, typ
+                continue
+            pk = schema.primary_key
+            pk_cols = [cols[i] for i in pk.columns] if pk is not None else []
+            part = key if key is not None else pk_cols
+            uniques = [[cols[i] for i in u.columns] for u in schema.uniques]
+            if key is not None:
+                missing = [k for k in key if k not in cols]
+                if missing:
+                    self._undo_create(name)
+                    raise errors.undefined_column(missing[0])
+                if any(not set(key) <= set(u) for u in uniques):
+                    self._undo_create(name)
+                    raise errors.sql_error(
+                        "0A000", "unique constraint on partitioned table must include all "
+                                 "partitioning columns",
+                        hint="Include the PARTITION BY HASH columns in the key, or make "
+                             "the table REPLICATED.")
+            elif any(not set(part) <= set(u) for u in uniques) or not replicated and not pk \
+                    and uniques:
+                # A UNIQUE key the partition key does not cover could only be checked
+                # across shards: keep a full copy on every shard instead (checked locally).
+                replicated = True
+            catalog[name] = TableInfo(name, cols, [] if replicated else part, replicated, typ)
+
+    def _undo_create(self, name: str) -> None:
+        self.mirror.execute(f'DROP TABLE "{name}"')
+        self._on_shards(range(self.shards), f'DROP TABLE "{name}"', None)
+
+    # ---- SELECT ---------------------------------------------------------------------------
+    def _select(self, sql: str, params, plan_only: bool = False):
+        tree = _parse(sql)
+        if params:
+            tree = _inline(tree, params)
+            sql = tree.sql(dialect="postgres")
+        if _writes(tree):
+            raise refuse("a data-modifying statement inside WITH")
+        refs, has_view = _referenced(tree, self.cluster.mirrors[self.branch].head,
+                                     self.catalog)
+        meta = self.mirror.execute(sql)._result   # binds: the engine's errors and names
+        want = list(meta.columns)
+        catalog = self.catalog
+        part = [r for r in refs if not catalog[r].replicated]
+        if has_view:
+            part = [n for n, i in catalog.items() if not i.replicated]
+            refs = list(catalog)
+        plan = {"sql": sql, "tables": refs}
+        if not refs:
+            plan["strategy"] = "coordinator"
+            return plan if plan_only else self._finish(plan, meta)
+        if not part:
+            plan["strategy"], plan["shard"] = "replicated", 0
+            if plan_only:
+                return plan
+            reply = self._on_shards([0], sql, None)[0]
+            return self._finish(plan, _reply_result(reply))
+        if len(part) == 1 and not has_view:
+            pinned = _pinned_shard(tree, catalog[part[0]], self.shards)
+            if pinned is not None:
+                plan["strategy"], plan["shard"] = "routed", pinned
+                if plan_only:
+                    return plan
+                reply = self._on_shards([pinned], sql, None)[pinned]
+                return self._finish(plan, _reply_result(reply))
+        if not has_view and _local_from(tree, part, catalog):
+            joins = tree.args.get("joins")
+            star = catalog[part[0]].columns if not joins and len(refs) == 1 else None
+            dist = plan_select(tree, star)
+            if dist is not None:
+                plan.update(strategy="split", kind=dist.kind, partial=dist.partial,
+                            merge=dist.merge)
+                if plan_only:
+                    return plan
+                replies = self._on_shards(range(self.shards), dist.partial, None)
+                columns = replies[0][2]
+                partials = [ipc_to_table(replies[s][3]) for s in sorted(replies)]
+                plan["partial_rows"] = [p.num_rows for p in partials]
+                _, table = run_merge(columns, partials, dist.merge)
+                return self._finish(plan, conform(None, table, want))
+        plan["strategy"] = "gather"
+        if plan_only:
+            return plan
+        scratch = self._gather(refs)
+        return self._finish(plan, scratch.execute(sql)._result)
+
+    def _finish(self, plan: dict, result: Result) -> Result:
+        self.last_plan = plan
+        return result
+
+    def _gather(self, tables) -> "object":
+        """A fork of the mirror holding every row of ``tables`` (the fallback plan)."""
+        scratch = self.cluster.mirrors[self.branch].fork().connect()
+        for name in tables:
+            info = self.catalog[name]
+            shards = [0] if info.replicated else range(self.shards)
+            replies = self._on_shards(shards, f'SELECT * FROM "{name}"', None)
+            parts = [ipc_to_table(r[3]) for r in replies.values()]
+            data = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+            load_table(scratch, name, data)
+        return scratch
+
+    # ---- INSERT ---------------------------------------------------------------------------
+    def _insert(self, sql: str, params) -> Result:
+        tree = _parse(sql)
+        if tree.args.get("with") is not None:
+            raise refuse("WITH ... INSERT")
+        target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+        name = target.name
+        info = self.catalog.get(name)
+        if info is None or target.args.get("db"):
+            self.mirror.execute(sql, params)   # the engine's own error (42P01, ...)
+            raise errors.undefined_table(name)
+        if params:
+            tree = _inline(tree, params)
+            sql = tree.sql(dialect="postgres")
+        source = tree.args.get("expression")
+        if info.replicated:
+            scratch = self._scratch_for(tree)
+            scratch.execute(sql)   # constraint and type errors as the engine gives them
+            replies = self._write({s: sql for s in range(self.shards)})
+            return _reply_result(replies[0])
+        if isinstance(source, exp.Values):
+            return self._insert_values(tree, sql, info, source)
+        if tree.args.get("conflict") is not None:
+            raise refuse("INSERT ... SELECT ... ON CONFLICT on a sharded table",
+                         "Use INSERT ... VALUES ... ON CONFLICT.")
+        scratch = self._scratch_for(tree)
+        result = scratch.execute(sql)._result
+        new = scratch.execute(f'SELECT * FROM "{name}"').arrow()
+        self._load(name, new, info)
+        return result
+
+    def _scratch_for(self, tree: exp.Expression):
+        """A fork of the mirror with the rows the statement's source reads gathered in."""
+        source = tree.args.get("expression")
+        refs = []
+        if source is not None:
+            refs, has_view = _referenced(source, self.cluster.mirrors[self.branch].head,
+                                         self.catalog)
+            if has_view:
+                refs = list(self.catalog)
+        return self._gather(refs)
+
+    def _insert_values(self, tree, sql: str, info: TableInfo, values: exp.Values) -> Result:
+        name = info.name
+        scratch = self.cluster.mirrors[self.branch].fork().connect()
+        scratch.execute(sql)   # defaults, casts, NOT NULL, CHECK: the engine's own errors
+        keys = scratch.execute(
+            "SELECT " + ", ".join(f'"{k}"' for k in (info.key or info.columns))
+            + f' FROM "{name}"').fetchall()
+        tuples = values.expressions
+        if len(keys) != len(tuples):   # ON CONFLICT collapsed rows: place tuples one by one
+            keys = []
+            for t in tuples:
+                one = tree.copy()
+                one.args["expression"].set("expressions", [t.copy()])
+                s2 = self.cluster.mirrors[self.branch].fork().connect()
+                s2.execute(one.sql(dialect="postgres"))
+                keys.append(s2.execute(
+                    "SELECT " + ", ".join(f'"{k}"' for k in (info.key or info.columns))
+                    + f' FROM "{name}"').fetchone())
+        groups: dict[int, list] = {}
+        for t, k in zip(tuples, keys):
+            groups.setdefault(shard_of_key(k, self.shards), []).append(t)
+        per_shard = {}
+        for s, ts in groups.items():
+            part = tree.copy()
+            part.args["expression"].set("expressions", [t.copy() for t in ts])
+            per_shard[s] = part.sql(dialect="postgres")
+        replies = self._write(per_shard)
+        return _combine(replies)
+
+    def _run_many(self, sql: str, seq: list) -> int:
+        word = _first_word(sql)
+        tree = _parse(sql) if word == "insert" else None
+        if tree is not None and isinstance(tree.args.get("expression"), exp.Values) and \
+                len(tree.args["expression"].expressions) == 1 and not tree.args.get("with"):
+            target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+            info = self.catalog.get(target.name)
+            if info is not None and not info.replicated and seq:
+                scratch = self.cluster.mirrors[self.branch].fork().connect()
+                scratch.executemany(sql, seq)
+                keys = scratch.execute(
+                    "SELECT " + ", ".join(f'"{k}"' for k in (info.key or info.columns))
+                    + f' FROM "{info.name}"').fetchall()
+                if len(keys) == len(seq):
+                    return self._many_routed(sql, seq, keys)
+        total = 0
+        for p in seq:
+            r = self._run(sql, p)
+            total += max(r.rowcount, 0)
+        return total
+
+    def _many_routed(self, sql: str, seq: list, keys: list) -> int:
+        b = self.cluster.backend
+        groups: dict[int, list] = {}
+        for p, k in zip(seq, keys):
+            groups.setdefault(shard_of_key(k, self.shards), []).append(_plain(p))
+        shards = sorted(groups)
+        own = not self.in_txn
+        if own:
+            for s in shards:
+                check(b.call(s, "begin", self.sid))
+        try:
+            total = sum(check(b.call(s, "executemany", self.sid, sql, groups[s]))[4]
+                        for s in shards)
+        except errors.Error:
+            if own:
+                twophase.rollback_all(b, self.sid, shards)
+            else:
+                self.failed = True
+            raise
+        if own:
+            twophase.commit(self.cluster, self.sid, shards)
+        else:
+            self.written.update(shards)
+        return total
+
+    # ---- UPDATE / DELETE --------------------------------------------------------------------
+    def _update_delete(self, sql: str, params) -> Result:
+        tree = _parse(sql)
+        if params:
+            tree = _inline(tree, params)
+            sql = tree.sql(dialect="postgres")
+        target = tree.this
+        name = target.name if isinstance(target, exp.Table) else None
+        info = self.catalog.get(name) if name else None
+        if info is None:
+            self.mirror.execute(sql)   # the engine's own error
+            raise errors.undefined_table(str(name))
+        self.mirror.execute(sql)       # binds: type and name errors before any shard
+        others = [r for r in _referenced(tree, self.cluster.mirrors[self.branch].head,
+                                         self.catalog)[0] if r != name]
+        if tree.args.get("with") is not None or any(
+                not self.catalog[r].replicated for r in others):
+            raise refuse(f"{_first_word(sql).upper()} reading another sharded table",
+                         "Join against REPLICATED tables only, or run it per key.")
+        if info.replicated and others and not all(self.catalog[r].replicated for r in others):
+            raise refuse("a write to a replicated table reading a sharded table")
+        if isinstance(tree, exp.Update) and not info.replicated:
+            for e in tree.expressions:
+                col = e.this.name if isinstance(e, exp.EQ) else None
+                if col in info.key or not info.key:
+                    raise refuse("UPDATE of a partition key column",
+                                 "Delete the row and insert it again.")
+        shards = list(range(self.shards))
+        if not info.replicated:
+            pinned = _pinned_shard(tree, info, self.shards)
+            if pinned is not None:
+                shards = [pinned]
+        replies = self._write({s: sql for s in shards})
+        if info.replicated:
+            return _reply_result(replies[0])
+        return _combine(replies)
+
+
+# ---- helpers ------------------------------------------------------------------------------
+def _first_word(sql: str) -> str:
+    m = _FIRST_WORD.match(sql)
+    return m.group(1).lower() if m else ""
+
+
+def _parse(sql: str) -> exp.Expression:
+    try:
+        tree = sqlglot.parse_one(sql, read="postgres")
+    except sqlglot.errors.ParseError as exc:
+        raise errors.sql_error("42601", f"syntax error: {str(exc).splitlines()[0]}") from exc
+    if tree is None:
+        raise errors.sql_error("42601", "empty statement")
+    return tree
+
+
+def _plain(params):
+    if params is None:
+        return None
+    if isinstance(params, dict):
+        return dict(params)
+    return list(params)
+
+
+def _literal(value) -> exp.Expression:
+    import datetime
+    import decimal
+    import uuid
+    if value is None:
+        return exp.Null()
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, (int, float, decimal.Decimal)):
+        lit = exp.Literal.number(value)
+        return exp.Neg(this=exp.Literal.number(-value)) if value < 0 else lit
+    if isinstance(value, str):
+        return exp.Literal.string(value)
+    if isinstance(value, datetime.datetime):
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "TIMESTAMP")
+    if isinstance(value, datetime.date):
+        return exp.cast(exp.Literal.string(value.isoformat()), "DATE")
+    if isinstance(value, uuid.UUID):
+        return exp.cast(exp.Literal.string(str(value)), "UUID")
+    raise refuse(f"a parameter of type {type(value).__name__}")
+
+
+def _inline(tree: exp.Expression, params) -> exp.Expression:
+    """The statement with its parameters written in as literals."""
+    tree = tree.copy()
+    positional = list(params) if not isinstance(params, dict) else None
+    counter = itertools.count()
+
+    def fn(node):
+        if isinstance(node, exp.Placeholder):
+            if node.this and positional is None:
+                return _literal(params[node.this])
+            if positional is None:
+                raise errors.sql_error("08P01", "named parameters need a mapping")
+            i = next(counter)
+            if i >= len(positional):
+                raise errors.sql_error("08P01", "not enough parameters")
+            return _literal(positional[i])
+        if isinstance(node, exp.Parameter) and positional is not None:
+            i = int(node.this.this) - 1
+            if not 0 <= i < len(positional):
+                raise errors.sql_error("08P01", f"there is no parameter ${i + 1}")
+            return _literal(positional[i])
+        return node
+    return tree.transform(fn)
+
+
+def _writes(tree: exp.Expression) -> bool:
+    return any(isinstance(n, (exp.Insert, exp.Update, exp.Delete)) for n in tree.walk())
+
+
+def _referenced(tree: exp.Expression, root, catalog: dict) -> tuple[list, bool]:
+    """Cluster tables the statement reads (CTE names excluded) and whether a view is read."""
+    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+    names, view = [], False
+    for t in tree.find_all(exp.Table):
+        if t.args.get("db") or t.name in ctes:
+            continue
+        if t.name in catalog and t.name not in names:
+            names.append(t.name)
+        elif t.name in getattr(root, "views", {}):
+            view = True
+    return names, view
+
+
+def _conjuncts(node):
+    if isinstance(node, exp.And):
+        yield from _conjuncts(node.this)
+        yield from _conjuncts(node.expression)
+    elif isinstance(node, exp.Paren):
+        yield from _conjuncts(node.this)
+    else:
+        yield node
+
+
+def _pinned_shard(tree: exp.Expression, info: TableInfo, shards: int) -> int | None:
+    """The one shard a WHERE ``key = constant [AND ...]`` on a single table touches."""
+    if not info.key or tree.args.get("joins") or tree.args.get("from_") is not None and \
+            isinstance(tree, (exp.Update, exp.Delete)):
+        return None
+    if tree.args.get("using") is not None:
+        return None
+    where = tree.args.get("where")
+    if where is None or any(isinstance(n, (exp.Select, exp.Subquery)) for n in where.walk()):
+        return None
+    found = {}
+    for c in _conjuncts(where.this):
+        if not isinstance(c, exp.EQ):
+            continue
+        for col, lit in ((c.this, c.expression), (c.expression, c.this)):
+            if isinstance(col, exp.Column) and col.name in info.key:
+                value = _literal_value(lit, info.types.get(col.name))
+                if value is not _NO:
+                    found[col.name] = value
+    if set(found) != set(info.key):
+        return None
+    return shard_of_key(tuple(found[k] for k in info.key), shards)
+
+
+_NO = object()
+
+
+def _literal_value(node, sql_type):
+    neg = False
+    if isinstance(node, exp.Neg):
+        neg, node = True, node.this
+    if not isinstance(node, exp.Literal):
+        return _NO
+    if node.is_string:
+        return node.this if sql_type == types.TEXT and not neg else _NO
+    if sql_type != types.INTEGER:
+        return _NO
+    try:
+        v = int(node.this)
+    except ValueError:
+        return _NO
+    return -v if neg else v
+
+
+def _local_from(tree: exp.Expression, part: list, catalog: dict) -> bool:
+    """Can FROM/WHERE run on each shard alone? One sharded table (others replicated), or
+    sharded tables inner-joined on their single-column partition keys."""
+    if len(part) == 1:
+        joins = tree.args.get("joins") or []
+        for j in joins:   # outer joins with the sharded table on the null side would be wrong
+            side = (j.args.get("side") or "").upper()
+            if side in ("RIGHT", "FULL") or j.args.get("kind", "").upper() in ("CROSS",) and False:
+                return False
+            tbl = j.this
+            if isinstance(tbl, exp.Table) and tbl.name in part and side == "LEFT":
+                return False
+        return True
+    joins = tree.args.get("joins") or []
+    if any((j.args.get("side") or "") for j in joins):
+        return False
+    keys = {}
+    for p in part:
+        info = catalog[p]
+        if len(info.key) != 1:
+            return False
+        keys[p] = info.key[0]
+    alias = {}
+    for t in tree.find_all(exp.Table):
+        alias[t.alias_or_name] = t.name
+    linked = set()
+    for j in joins:
+        on = j.args.get("on")
+        if on is None:
+            return False
+        for c in _conjuncts(on):
+            if isinstance(c, exp.EQ) and isinstance(c.this, exp.Column) and \
+                    isinstance(c.expression, exp.Column):
+                a, b = alias.get(c.this.table), alias.get(c.expression.table)
+                if a in keys and b in keys and c.this.name == keys[a] and \
+                        c.expression.name == keys[b] and \
+                        catalog[a].types[keys[a]] == catalog[b].types[keys[b]]:
+                    linked.update((a, b))
+    return set(part) <= linked
+
+
+def _reply_result(reply: tuple) -> Result:
+    _, kind, columns, data, rowcount = reply
+    if columns is None:
+        return Result(columns=[], rowcount=rowcount, kind=kind)
+    return Result(columns=[tuple(c) for c in columns], table=ipc_to_table(data),
+                  rowcount=rowcount, kind=kind)
+
+
+def _combine(replies: dict) -> Result:
+    results = [_reply_result(replies[s]) for s in sorted(replies)]
+    first = results[0]
+    total = sum(max(r.rowcount, 0) for r in results)
+    if first.table is None:
+        return Result(columns=[], rowcount=total, kind=first.kind)
+    table = pa.concat_tables([r.table for r in results])
+    return Result(columns=first.columns, table=table, rowcount=total, kind=first.kind)
