@@ -18,6 +18,7 @@ rollback, fork). For every statement it decides where the work runs:
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 import re
 import threading
 import time
@@ -193,8 +194,8 @@ class ClusterConnection:
                 check(reply)
             with c.lock:
                 c.mirrors[name] = c.mirrors[self.branch].fork()
-                c.catalogs[name] = {k: TableInfo(v.name, list(v.columns), list(v.key),
-                                                 v.replicated, dict(v.types))
+                c.catalogs[name] = {k: replace(v, columns=list(v.columns), key=list(v.key),
+                                                types=dict(v.types))
                                     for k, v in self.catalog.items()}
         finally:
             for s in held:
@@ -256,11 +257,14 @@ class ClusterConnection:
                     "vacuum", "analyze", "listen", "notify", "lock"):
             raise refuse(word.upper())
         if word in ("set", "reset"):
-            self.mirror.execute(sql, params)
             self._on_shards(range(self.shards), sql, params)
+            try:
+                self.mirror.execute(sql, params)
+            except errors.Error:
+                pass
             return Result(columns=[], kind="SET")
         if word == "show":
-            return self.mirror.execute(sql, params)._result
+            return _reply_result(self._on_shards([0], sql, params)[0])
         if word == "explain":
             from .explain import explain
             return explain(self, sql, params)
@@ -272,14 +276,15 @@ class ClusterConnection:
             return self._insert(sql, params)
         if word in ("update", "delete"):
             return self._update_delete(sql, params)
+        self._scratch().execute(sql, params)   # the engine's own error (syntax, ...)
         raise refuse(f"the statement {word.upper()!r}")
 
     # ---- transactions -------------------------------------------------------------------
     def _begin(self, sql: str) -> Result:
         if not self.in_txn:
-            replies = self._on_shards(range(self.shards), sql, None)
+            self._on_shards(range(self.shards), sql, None)
+            self.mirror.execute("BEGIN")
             self.in_txn, self.failed, self.written = True, False, set()
-            del replies
         return Result(columns=[], kind="BEGIN")
 
     def _commit(self) -> None:
@@ -290,10 +295,11 @@ class ClusterConnection:
         b = self.cluster.backend
         if failed:
             twophase.rollback_all(b, self.sid, shards)
+            self._mirror_end(False)
             return
+        self._mirror_end(True)
         readers = [s for s in shards if s not in written]
         if len(written) > 1:
-            twophase.rollback_all(b, self.sid, []) if False else None
             for s in readers:
                 check(b.call(s, "commit", self.sid))
             twophase.commit(self.cluster, self.sid, written)
@@ -308,7 +314,18 @@ class ClusterConnection:
     def _rollback(self) -> None:
         if self.in_txn:
             twophase.rollback_all(self.cluster.backend, self.sid, range(self.shards))
+            self._mirror_end(False)
         self.in_txn, self.failed, self.written = False, False, set()
+
+    def _mirror_end(self, commit: bool) -> None:
+        if commit:
+            try:
+                self.mirror.commit()
+            except errors.Error:
+                self.mirror.rollback()
+        else:
+            self.mirror.rollback()
+        self._refresh_catalog(set(self.catalog), None, False)
 
     # ---- calling shards -----------------------------------------------------------------
     def _on_shards(self, shards, sql: str, params, inputs=None) -> dict:
@@ -382,11 +399,24 @@ class ClusterConnection:
         from ..api.arrow_io import to_arrow_table
         data = to_arrow_table(data, table)
         info = self._info(table)
-        scratch = self.cluster.mirrors[self.branch].fork().connect()
+        scratch = self._scratch()
         schema = scratch.database.head.tables[table].schema
         data = data.select(schema.names).cast(schema.arrow_schema)
         load_table(scratch, table, data)   # NOT NULL / CHECK / UNIQUE inside the batch
         return self._load(table, data, info)
+
+    def _root(self):
+        """The catalog this connection sees: its open transaction's, else the committed."""
+        txn = self.mirror._session.txn
+        return txn.working if txn is not None else self.cluster.mirrors[self.branch].head
+
+    def _scratch(self):
+        """A throwaway database with this connection's schema (tables empty)."""
+        from ..database import Database
+        txn = self.mirror._session.txn
+        if txn is None:
+            return self.cluster.mirrors[self.branch].fork().connect()
+        return Database(root=txn.working).connect()
 
     def _info(self, name: str) -> TableInfo:
         info = self.catalog.get(name)
@@ -398,15 +428,47 @@ class ClusterConnection:
     def _ddl(self, word: str, sql: str, params) -> Result:
         key = None
         replicated = False
+        tree = None
         if re.match(r"\s*create\s+(?:temp(?:orary)?\s+|unlogged\s+)?table\b", sql, re.I):
             sql, key, replicated = strip_clauses(sql)
             tree = _parse(sql)
             if tree.args.get("expression") is not None:
-                raise refuse("CREATE TABLE ... AS", "Create the table, then INSERT ... SELECT.")
-            if any(isinstance(n, (exp.Reference, exp.ForeignKey)) for n in tree.walk()):
-                raise refuse("FOREIGN KEY on a sharded table",
-                             "Keep referencing tables in one database (or drop the key).")
-        before = set(self.cluster.mirrors[self.branch].head.tables)
+                return self._create_as(tree, params)
+        if word in ("create", "alter") and re.search(r"\breferences\b", sql, re.I):
+            tree = tree or _parse(sql)
+            # Foreign keys are checked on each shard alone: parent and child keep a full
+            # copy on every shard (REPLICATED), so every check sees every row.
+            parents = {_table_name(r.this if isinstance(r.this, exp.Table) else r.this.this)
+                       for r in tree.find_all(exp.Reference)}
+            for parent in parents:
+                if parent in self.catalog:
+                    self._make_replicated(parent, "it is referenced by a FOREIGN KEY")
+            if word == "alter":
+                child = _table_name(tree.this) if isinstance(tree.this, exp.Table) else None
+                if child in self.catalog:
+                    self._make_replicated(child, "it has a FOREIGN KEY")
+            else:
+                if key is not None:
+                    raise refuse("PARTITION BY HASH on a table with a FOREIGN KEY",
+                                 "Referencing tables are REPLICATED.")
+                replicated = True
+        if word in ("alter", "create") and tree is None and re.search(
+                r"\bunique\b|\bprimary\s+key\b", sql, re.I):
+            probe = self._scratch()
+            probe.execute(sql, params)   # the engine's errors; then: does a key stop covering?
+            for name, version in probe.database.head.tables.items():
+                info = self.catalog.get(name)
+                if info is None or info.replicated or not info.key:
+                    continue
+                cols = version.schema.names
+                if any(not set(info.key) <= {cols[i] for i in u.columns}
+                       for u in version.schema.uniques):
+                    if info.explicit:
+                        raise errors.sql_error(
+                            "0A000", "unique constraint on partitioned table must include "
+                                     "all partitioning columns")
+                    self._make_replicated(name, "a UNIQUE key does not cover its partition key")
+        before = set(self._root().tables)
         result = self.mirror.execute(sql, params)._result
         if self.in_txn:
             self.written.update(range(self.shards))
@@ -414,12 +476,64 @@ class ClusterConnection:
         self._refresh_catalog(before, key, replicated)
         return result
 
+    def _create_as(self, tree: exp.Expression, params) -> Result:
+        """CREATE TABLE name AS SELECT: the SELECT runs on the cluster, the rows are
+        spread over the shards of the new (keyless) table."""
+        if isinstance(tree.this, exp.Schema):
+            raise refuse("CREATE TABLE name (columns) AS")
+        name = _table_name(tree.this)
+        query = tree.args["expression"]
+        data = self._select(query.sql(dialect="postgres"), params)
+        if name in self.catalog or name in self._root().tables:
+            if tree.args.get("exists"):
+                return Result(columns=[], kind="CREATE TABLE AS")
+            raise errors.sql_error("42P07", f'relation "{name}" already exists')
+        cols = ", ".join(f'"{n}" {types.TEXT if t == types.NULL else t}'
+                         for n, t in data.columns)
+        self._ddl("create", f'CREATE TABLE "{name}" ({cols})', None)
+        table = data.arrow()
+        if not re.search(r"with\s+no\s+data\s*;?\s*$", tree.sql(dialect="postgres"), re.I):
+            self._load(name, table, self.catalog[name])
+        return Result(columns=[], rowcount=table.num_rows, kind="CREATE TABLE AS")
+
+    def _make_replicated(self, name: str, why: str) -> None:
+        """Turn a hash-partitioned table into a REPLICATED one (its rows copied to every
+        shard, in one atomic step)."""
+        info = self.catalog[name]
+        if info.replicated:
+            return
+        if info.explicit:
+            raise refuse(f'PARTITION BY HASH on "{name}": {why}',
+                         "Declare the table REPLICATED.")
+        b = self.cluster.backend
+        replies = self._on_shards(range(self.shards), f'SELECT * FROM "{name}"', None)
+        data = pa.concat_tables([ipc_to_table(replies[s][3]) for s in sorted(replies)])
+        shards = list(range(self.shards))
+        own = not self.in_txn
+        if own:
+            for s in shards:
+                check(b.call(s, "begin", self.sid))
+        try:
+            for s in shards:
+                check(b.call(s, "execute", self.sid, f'DELETE FROM "{name}"', None, None))
+                check(b.call(s, "load", self.sid, name, table_to_ipc(data)))
+        except errors.Error:
+            if own:
+                twophase.rollback_all(b, self.sid, shards)
+            raise
+        if own:
+            twophase.commit(self.cluster, self.sid, shards)
+        else:
+            self.written.update(shards)
+        info.replicated, info.key = True, []
+
     def _refresh_catalog(self, before: set, key: list | None, replicated: bool) -> None:
-        root = self.cluster.mirrors[self.branch].head
+        root = self._root()
         catalog = self.catalog
+        graveyard = self.cluster.__dict__.setdefault("dropped", {})
         for name in list(catalog):
             if name not in root.tables:
-                del catalog[name]
+                graveyard[(self.branch, name)] = catalog.pop(name)
         for name, version in root.tables.items():
             schema = version.schema
             cols = schema.names
@@ -427,6 +541,10 @@ class ClusterConnection:
             if name in catalog and name in before:
                 info = catalog[name]
                 info.columns, info.types = cols, typ
+                continue
+            old = graveyard.pop((self.branch, name), None)
+            if old is not None and name not in before and key is None and old.columns == cols:
+                catalog[name] = old
                 continue
             pk = schema.primary_key
             pk_cols = [cols[i] for i in pk.columns] if pk is not None else []
@@ -449,7 +567,8 @@ class ClusterConnection:
                 # A UNIQUE key the partition key does not cover could only be checked
                 # across shards: keep a full copy on every shard instead (checked locally).
                 replicated = True
-            catalog[name] = TableInfo(name, cols, [] if replicated else part, replicated, typ)
+            catalog[name] = TableInfo(name, cols, [] if replicated else part, replicated, typ,
+                                      explicit=key is not None)
 
     def _undo_create(self, name: str) -> None:
         self.mirror.execute(f'DROP TABLE "{name}"')
@@ -463,7 +582,7 @@ class ClusterConnection:
             sql = tree.sql(dialect="postgres")
         if _writes(tree):
             raise refuse("a data-modifying statement inside WITH")
-        refs, has_view = _referenced(tree, self.cluster.mirrors[self.branch].head,
+        refs, has_view = _referenced(tree, self._root(),
                                      self.catalog)
         meta = self.mirror.execute(sql)._result   # binds: the engine's errors and names
         want = list(meta.columns)
@@ -490,7 +609,8 @@ class ClusterConnection:
                     return plan
                 reply = self._on_shards([pinned], sql, None)[pinned]
                 return self._finish(plan, _reply_result(reply))
-        if not has_view and _local_from(tree, part, catalog):
+        if not has_view and _local_from(tree, part, catalog,
+                                        _table_occurrences(tree, catalog)):
             joins = tree.args.get("joins")
             star = catalog[part[0]].columns if not joins and len(refs) == 1 else None
             dist = plan_select(tree, star)
@@ -517,7 +637,7 @@ class ClusterConnection:
 
     def _gather(self, tables) -> "object":
         """A fork of the mirror holding every row of ``tables`` (the fallback plan)."""
-        scratch = self.cluster.mirrors[self.branch].fork().connect()
+        scratch = self._scratch()
         for name in tables:
             info = self.catalog[name]
             shards = [0] if info.replicated else range(self.shards)
@@ -533,9 +653,9 @@ class ClusterConnection:
         if tree.args.get("with") is not None:
             raise refuse("WITH ... INSERT")
         target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
-        name = target.name
+        name = _table_name(target)
         info = self.catalog.get(name)
-        if info is None or target.args.get("db"):
+        if info is None:
             self.mirror.execute(sql, params)   # the engine's own error (42P01, ...)
             raise errors.undefined_table(name)
         if params:
@@ -563,7 +683,7 @@ class ClusterConnection:
         source = tree.args.get("expression")
         refs = []
         if source is not None:
-            refs, has_view = _referenced(source, self.cluster.mirrors[self.branch].head,
+            refs, has_view = _referenced(source, self._root(),
                                          self.catalog)
             if has_view:
                 refs = list(self.catalog)
@@ -571,7 +691,7 @@ class ClusterConnection:
 
     def _insert_values(self, tree, sql: str, info: TableInfo, values: exp.Values) -> Result:
         name = info.name
-        scratch = self.cluster.mirrors[self.branch].fork().connect()
+        scratch = self._scratch()
         scratch.execute(sql)   # defaults, casts, NOT NULL, CHECK: the engine's own errors
         keys = scratch.execute(
             "SELECT " + ", ".join(f'"{k}"' for k in (info.key or info.columns))
@@ -582,7 +702,7 @@ class ClusterConnection:
             for t in tuples:
                 one = tree.copy()
                 one.args["expression"].set("expressions", [t.copy()])
-                s2 = self.cluster.mirrors[self.branch].fork().connect()
+                s2 = self._scratch()
                 s2.execute(one.sql(dialect="postgres"))
                 keys.append(s2.execute(
                     "SELECT " + ", ".join(f'"{k}"' for k in (info.key or info.columns))
@@ -604,9 +724,9 @@ class ClusterConnection:
         if tree is not None and isinstance(tree.args.get("expression"), exp.Values) and \
                 len(tree.args["expression"].expressions) == 1 and not tree.args.get("with"):
             target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
-            info = self.catalog.get(target.name)
+            info = self.catalog.get(_table_name(target))
             if info is not None and not info.replicated and seq:
-                scratch = self.cluster.mirrors[self.branch].fork().connect()
+                scratch = self._scratch()
                 scratch.executemany(sql, seq)
                 keys = scratch.execute(
                     "SELECT " + ", ".join(f'"{k}"' for k in (info.key or info.columns))
@@ -651,13 +771,13 @@ class ClusterConnection:
             tree = _inline(tree, params)
             sql = tree.sql(dialect="postgres")
         target = tree.this
-        name = target.name if isinstance(target, exp.Table) else None
+        name = _table_name(target) if isinstance(target, exp.Table) else None
         info = self.catalog.get(name) if name else None
         if info is None:
             self.mirror.execute(sql)   # the engine's own error
             raise errors.undefined_table(str(name))
         self.mirror.execute(sql)       # binds: type and name errors before any shard
-        others = [r for r in _referenced(tree, self.cluster.mirrors[self.branch].head,
+        others = [r for r in _referenced(tree, self._root(),
                                          self.catalog)[0] if r != name]
         if tree.args.get("with") is not None or any(
                 not self.catalog[r].replicated for r in others):
@@ -668,7 +788,7 @@ class ClusterConnection:
         if isinstance(tree, exp.Update) and not info.replicated:
             for e in tree.expressions:
                 col = e.this.name if isinstance(e, exp.EQ) else None
-                if col in info.key or not info.key:
+                if info.key and col in info.key:
                     raise refuse("UPDATE of a partition key column",
                                  "Delete the row and insert it again.")
         shards = list(range(self.shards))
@@ -762,13 +882,29 @@ def _referenced(tree: exp.Expression, root, catalog: dict) -> tuple[list, bool]:
     ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
     names, view = [], False
     for t in tree.find_all(exp.Table):
-        if t.args.get("db") or t.name in ctes:
+        name = _table_name(t)
+        if name is None or name in ctes:
             continue
-        if t.name in catalog and t.name not in names:
-            names.append(t.name)
-        elif t.name in getattr(root, "views", {}):
+        if name in catalog and name not in names:
+            names.append(name)
+        elif name in getattr(root, "views", {}):
             view = True
     return names, view
+
+
+def _table_name(t: exp.Table) -> str | None:
+    """The catalog name of a table reference (None: a system schema's table)."""
+    db = t.args.get("db")
+    if db is not None and db.name.lower() != "public":
+        return None
+    ident = t.this
+    if isinstance(ident, exp.Identifier):
+        return ident.this if ident.quoted else ident.this.lower()
+    return t.name.lower()
+
+
+def _table_occurrences(tree: exp.Expression, catalog: dict) -> list:
+    return [n for n in (_table_name(t) for t in tree.find_all(exp.Table)) if n in catalog]
 
 
 def _conjuncts(node):
@@ -825,10 +961,12 @@ def _literal_value(node, sql_type):
     return -v if neg else v
 
 
-def _local_from(tree: exp.Expression, part: list, catalog: dict) -> bool:
+def _local_from(tree: exp.Expression, part: list, catalog: dict, occurrences: list) -> bool:
     """Can FROM/WHERE run on each shard alone? One sharded table (others replicated), or
     sharded tables inner-joined on their single-column partition keys."""
-    if len(part) == 1:
+    if any(isinstance(n, exp.TableSample) for n in tree.walk()):
+        return False   # a sample of each shard is not the sample of the table
+    if len([o for o in occurrences if o in part]) == 1:
         joins = tree.args.get("joins") or []
         for j in joins:   # outer joins with the sharded table on the null side would be wrong
             side = (j.args.get("side") or "").upper()
@@ -849,7 +987,7 @@ def _local_from(tree: exp.Expression, part: list, catalog: dict) -> bool:
         keys[p] = info.key[0]
     alias = {}
     for t in tree.find_all(exp.Table):
-        alias[t.alias_or_name] = t.name
+        alias[t.alias_or_name] = _table_name(t)
     linked = set()
     for j in joins:
         on = j.args.get("on")
@@ -862,8 +1000,9 @@ def _local_from(tree: exp.Expression, part: list, catalog: dict) -> bool:
                 if a in keys and b in keys and c.this.name == keys[a] and \
                         c.expression.name == keys[b] and \
                         catalog[a].types[keys[a]] == catalog[b].types[keys[b]]:
-                    linked.update((a, b))
-    return set(part) <= linked
+                    linked.update((c.this.table, c.expression.table))
+    sharded_aliases = {k for k, v in alias.items() if v in keys}
+    return sharded_aliases <= linked
 
 
 def _reply_result(reply: tuple) -> Result:

@@ -31,6 +31,7 @@ class TableInfo:
     key: list = field(default_factory=list)    # partition column names; [] = whole row
     replicated: bool = False
     types: dict = field(default_factory=dict)   # column name -> SQL type
+    explicit: bool = False                      # key given by PARTITION BY HASH
 
     @property
     def key_positions(self) -> list[int]:

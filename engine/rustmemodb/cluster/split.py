@@ -205,6 +205,8 @@ def _aggregate(select: exp.Select) -> DistPlan:
         if group.args.get("rollup") or group.args.get("cube") or group.args.get("grouping_sets"):
             raise _Unsupported("grouping sets")
         for g in group.expressions:
+            if isinstance(g, exp.Tuple) and not g.expressions:
+                continue   # GROUP BY (): one group, as without GROUP BY
             if isinstance(g, exp.Literal) and not g.is_string:
                 keys.append(outputs[int(g.this) - 1][1])
                 continue
