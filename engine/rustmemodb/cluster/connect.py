@@ -469,10 +469,12 @@ class ClusterConnection:
                                      "all partitioning columns")
                     self._make_replicated(name, "a UNIQUE key does not cover its partition key")
         before = set(self._root().tables)
+        # The engine's own errors first (on a throwaway copy of the schema), then every
+        # shard atomically (data errors such as a duplicate under a new UNIQUE key),
+        # then the mirror, which then cannot fail.
+        self._scratch().execute(sql, params)
+        self._write({s: sql for s in range(self.shards)}, params)
         result = self.mirror.execute(sql, params)._result
-        if self.in_txn:
-            self.written.update(range(self.shards))
-        self._on_shards(range(self.shards), sql, params)
         self._refresh_catalog(before, key, replicated)
         return result
 
@@ -662,9 +664,7 @@ class ClusterConnection:
             tree = _inline(tree, params)
             sql = tree.sql(dialect="postgres")
         source = tree.args.get("expression")
-        if info.replicated:
-            scratch = self._scratch_for(tree)
-            scratch.execute(sql)   # constraint and type errors as the engine gives them
+        if info.replicated:   # every shard holds every row: each checks it all itself
             replies = self._write({s: sql for s in range(self.shards)})
             return _reply_result(replies[0])
         if isinstance(source, exp.Values):
