@@ -458,11 +458,13 @@ class ClusterConnection:
             probe.execute(sql, params)   # the engine's errors; then: does a key stop covering?
             for name, version in probe.database.head.tables.items():
                 info = self.catalog.get(name)
-                if info is None or info.replicated or not info.key:
+                if info is None or info.replicated:
                     continue
                 cols = version.schema.names
-                if any(not set(info.key) <= {cols[i] for i in u.columns}
-                       for u in version.schema.uniques):
+                placed_by = set(info.key or info.columns)
+                keys = list(version.schema.uniques) + [
+                    ix for ix in version.schema.indexes if ix.unique]
+                if any(not placed_by <= {cols[i] for i in u.columns} for u in keys):
                     if info.explicit:
                         raise errors.sql_error(
                             "0A000", "unique constraint on partitioned table must include "
@@ -551,7 +553,8 @@ class ClusterConnection:
             pk = schema.primary_key
             pk_cols = [cols[i] for i in pk.columns] if pk is not None else []
             part = key if key is not None else pk_cols
-            uniques = [[cols[i] for i in u.columns] for u in schema.uniques]
+            uniques = [[cols[i] for i in u.columns] for u in schema.uniques] + [
+                [cols[i] for i in ix.columns] for ix in schema.indexes if ix.unique]
             if key is not None:
                 missing = [k for k in key if k not in cols]
                 if missing:
