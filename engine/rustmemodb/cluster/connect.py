@@ -337,12 +337,12 @@ class ClusterConnection:
         self.cluster.bytes_shipped += sum(len(r[3]) for r in replies.values() if r[3])
         return replies
 
-    def _write(self, per_shard: dict, params=None) -> dict:
+    def _write(self, per_shard: dict, params=None, inputs=None) -> dict:
         """Run a write statement on some shards, atomically: ``{shard: sql}``."""
         b = self.cluster.backend
         shards = sorted(per_shard)
         if self.in_txn:
-            replies = {s: b.call(s, "execute", self.sid, per_shard[s], _plain(params), None)
+            replies = {s: b.call(s, "execute", self.sid, per_shard[s], _plain(params), inputs)
                        for s in shards}
             self.written.update(shards)
             for s in shards:
@@ -350,11 +350,11 @@ class ClusterConnection:
             return replies
         if len(shards) == 1:
             s = shards[0]
-            return {s: check(b.call(s, "execute", self.sid, per_shard[s], _plain(params), None))}
+            return {s: check(b.call(s, "execute", self.sid, per_shard[s], _plain(params), inputs))}
         for s in shards:
             check(b.call(s, "begin", self.sid))
         try:
-            replies = {s: b.call(s, "execute", self.sid, per_shard[s], _plain(params), None)
+            replies = {s: b.call(s, "execute", self.sid, per_shard[s], _plain(params), inputs)
                        for s in shards}
             for s in shards:
                 check(replies[s])
@@ -780,29 +780,112 @@ class ClusterConnection:
             self.mirror.execute(sql)   # the engine's own error
             raise errors.undefined_table(str(name))
         self.mirror.execute(sql)       # binds: type and name errors before any shard
-        others = [r for r in _referenced(tree, self._root(),
-                                         self.catalog)[0] if r != name]
-        if tree.args.get("with") is not None or any(
-                not self.catalog[r].replicated for r in others):
-            raise refuse(f"{_first_word(sql).upper()} reading another sharded table",
-                         "Join against REPLICATED tables only, or run it per key.")
-        if info.replicated and others and not all(self.catalog[r].replicated for r in others):
-            raise refuse("a write to a replicated table reading a sharded table")
-        if isinstance(tree, exp.Update) and not info.replicated:
-            for e in tree.expressions:
-                col = e.this.name if isinstance(e, exp.EQ) else None
-                if info.key and col in info.key:
-                    raise refuse("UPDATE of a partition key column",
-                                 "Delete the row and insert it again.")
+        if tree.args.get("with") is not None:
+            raise refuse(f"WITH ... {_first_word(sql).upper()}")
+        # Other tables read by the statement (FROM, USING, subqueries; the target itself
+        # inside a subquery): sharded ones are broadcast to every shard as Arrow inputs.
+        inputs, tree = self._broadcast_reads(tree, name)
+        sql = tree.sql(dialect="postgres")
+        moves_rows = isinstance(tree, exp.Update) and not info.replicated and info.key and \
+            any(isinstance(e, exp.EQ) and e.this.name in info.key for e in tree.expressions)
         shards = list(range(self.shards))
         if not info.replicated:
             pinned = _pinned_shard(tree, info, self.shards)
-            if pinned is not None:
+            if pinned is not None and not moves_rows:
                 shards = [pinned]
-        replies = self._write({s: sql for s in shards})
+        if moves_rows:
+            if inputs:
+                raise refuse("UPDATE of a partition key column reading other tables")
+            return self._update_key(tree, info, shards)
+        if inputs and info.replicated:
+            raise refuse("a write to a replicated table reading a sharded table")
+        replies = self._write({s: sql for s in shards}, inputs=inputs)
         if info.replicated:
             return _reply_result(replies[0])
         return _combine(replies)
+
+
+    def _broadcast_reads(self, tree: exp.Expression, target: str):
+        inputs: dict[str, bytes] = {}
+        tree = tree.copy()
+        for t in list(tree.find_all(exp.Table)):
+            name = _table_name(t)
+            if name is None or name not in self.catalog:
+                continue
+            if t is tree.this or (name == target and t.parent is tree):
+                continue   # the statement's own target
+            if name == target and isinstance(tree, exp.Delete) and t is tree.this:
+                continue
+            info = self.catalog[name]
+            if info.replicated and name != target:
+                continue
+            alias = f"__bcast_{name}"
+            if alias not in inputs:
+                replies = self._on_shards([0] if info.replicated else range(self.shards),
+                                          f'SELECT * FROM "{name}"', None)
+                data = pa.concat_tables([ipc_to_table(r[3]) for r in replies.values()])
+                inputs[alias] = table_to_ipc(data)
+            new = exp.Table(this=exp.to_identifier(alias))
+            new.set("alias", t.args.get("alias") or exp.TableAlias(
+                this=exp.to_identifier(t.name, quoted=t.this.quoted)))
+            t.replace(new)
+        for data in inputs.values():
+            self.cluster.bytes_shipped += len(data) * self.shards
+        return inputs, tree
+
+    def _update_key(self, tree: exp.Update, info: TableInfo, shards: list) -> Result:
+        """UPDATE that changes partition keys: update in place on every shard, then move
+        each row whose new key hashes elsewhere (delete there, load on its new shard,
+        where its uniqueness is checked), all in one atomic transaction."""
+        if tree.args.get("returning") is not None:
+            raise refuse("UPDATE ... RETURNING of a partition key column")
+        b = self.cluster.backend
+        own = not self.in_txn
+        if own:
+            for s in shards:
+                check(b.call(s, "begin", self.sid))
+        try:
+            star = tree.copy()
+            star.set("returning", exp.Returning(expressions=[exp.Star()]))
+            sql = star.sql(dialect="postgres")
+            replies = {s: check(b.call(s, "execute", self.sid, sql, None, None)) for s in shards}
+            moves: dict[int, list] = {}
+            deletes: dict[int, list] = {}
+            total = 0
+            for s, reply in replies.items():
+                rows = ipc_to_table(reply[3])
+                total += rows.num_rows
+                if not rows.num_rows:
+                    continue
+                target = split_rows(rows, info.key_positions, self.shards)
+                for t, part in target.items():
+                    if t != s:
+                        moves.setdefault(t, []).append(part)
+                        deletes.setdefault(s, []).append(part)
+            for s, parts in deletes.items():
+                for part in parts:
+                    keys = [part.column(k).to_pylist() for k in info.key]
+                    for values in zip(*keys):
+                        cond = " AND ".join(
+                            f'"{k}" = {_literal(v).sql(dialect="postgres")}'
+                            for k, v in zip(info.key, values))
+                        check(b.call(s, "execute", self.sid, f'DELETE FROM "{info.name}" '
+                                     f"WHERE {cond}", None, None))
+            for t, parts in moves.items():
+                data = pa.concat_tables(parts)
+                self.cluster.bytes_shipped += data.nbytes
+                if t not in shards:
+                    raise errors.InternalError("cluster: a moved row left the statement's shards")
+                check(b.call(t, "load", self.sid, info.name, table_to_ipc(data)))
+        except errors.Error:
+            if own:
+                twophase.rollback_all(b, self.sid, shards)
+            raise
+        if own:
+            twophase.commit(self.cluster, self.sid, shards)
+        else:
+            self.written.update(shards)
+        return Result(columns=[], rowcount=total, kind="UPDATE")
 
 
 # ---- helpers ------------------------------------------------------------------------------
