@@ -270,6 +270,12 @@ class ClusterConnection:
             return explain(self, sql, params)
         if word in ("create", "drop", "alter", "truncate", "comment"):
             return self._ddl(word, sql, params)
+        if word == "with":
+            tree = _parse(sql)
+            if isinstance(tree, exp.Insert):
+                return self._insert(sql, params)
+            if isinstance(tree, (exp.Update, exp.Delete)):
+                return self._update_delete(sql, params)
         if word in ("select", "with", "values", "table"):
             return self._select(sql, params)
         if word == "insert":
@@ -337,12 +343,14 @@ class ClusterConnection:
         self.cluster.bytes_shipped += sum(len(r[3]) for r in replies.values() if r[3])
         return replies
 
-    def _write(self, per_shard: dict, params=None, inputs=None) -> dict:
+    def _write(self, per_shard: dict, params=None, inputs=None,
+               inputs_per_shard: dict | None = None) -> dict:
         """Run a write statement on some shards, atomically: ``{shard: sql}``."""
         b = self.cluster.backend
         shards = sorted(per_shard)
         if self.in_txn:
-            replies = {s: b.call(s, "execute", self.sid, per_shard[s], _plain(params), inputs)
+            replies = {s: b.call(s, "execute", self.sid, per_shard[s], _plain(params),
+                               inputs_per_shard[s] if inputs_per_shard else inputs)
                        for s in shards}
             self.written.update(shards)
             for s in shards:
@@ -350,11 +358,13 @@ class ClusterConnection:
             return replies
         if len(shards) == 1:
             s = shards[0]
-            return {s: check(b.call(s, "execute", self.sid, per_shard[s], _plain(params), inputs))}
+            return {s: check(b.call(s, "execute", self.sid, per_shard[s], _plain(params),
+                               inputs_per_shard[s] if inputs_per_shard else inputs))}
         for s in shards:
             check(b.call(s, "begin", self.sid))
         try:
-            replies = {s: b.call(s, "execute", self.sid, per_shard[s], _plain(params), inputs)
+            replies = {s: b.call(s, "execute", self.sid, per_shard[s], _plain(params),
+                               inputs_per_shard[s] if inputs_per_shard else inputs)
                        for s in shards}
             for s in shards:
                 check(replies[s])
@@ -656,7 +666,13 @@ class ClusterConnection:
     def _insert(self, sql: str, params) -> Result:
         tree = _parse(sql)
         if tree.args.get("with") is not None:
-            raise refuse("WITH ... INSERT")
+            # WITH ... INSERT ... SELECT: the CTEs belong to the source query.
+            source = tree.args.get("expression")
+            if not isinstance(source, exp.Select) or source.args.get("with") is not None:
+                raise refuse("WITH ... INSERT ... VALUES")
+            source.set("with", tree.args["with"])
+            tree.set("with", None)
+            sql = tree.sql(dialect="postgres")
         target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
         name = _table_name(target)
         info = self.catalog.get(name)
@@ -668,18 +684,39 @@ class ClusterConnection:
             sql = tree.sql(dialect="postgres")
         source = tree.args.get("expression")
         if info.replicated:   # every shard holds every row: each checks it all itself
-            replies = self._write({s: sql for s in range(self.shards)})
+            inputs, tree = self._broadcast_reads(tree, name, skip=target)
+            replies = self._write({s: tree.sql(dialect="postgres") for s in range(self.shards)},
+                                  inputs=inputs)
             return _reply_result(replies[0])
         if isinstance(source, exp.Values):
             return self._insert_values(tree, sql, info, source)
-        if tree.args.get("conflict") is not None:
-            raise refuse("INSERT ... SELECT ... ON CONFLICT on a sharded table",
-                         "Use INSERT ... VALUES ... ON CONFLICT.")
+        conflict = tree.args.get("conflict")
+        stripped = tree.copy()
+        stripped.set("conflict", None)
+        if conflict is not None:
+            stripped.set("returning", None)
         scratch = self._scratch_for(tree)
-        result = scratch.execute(sql)._result
+        result = scratch.execute(stripped.sql(dialect="postgres"))._result
         new = scratch.execute(f'SELECT * FROM "{name}"').arrow()
-        self._load(name, new, info)
-        return result
+        new = new.slice(new.num_rows - max(result.rowcount, 0))
+        if conflict is None:
+            self._load(name, new, info)
+            return result
+        # ON CONFLICT: each shard upserts its rows itself (Arrow input ``__rows``).
+        parts = split_rows(new, info.key_positions, self.shards)
+        per_shard, inputs = {}, {}
+        for s_, part in parts.items():
+            ins = exp.Insert(this=exp.to_table(name),
+                             expression=sqlglot.parse_one("SELECT * FROM __rows", read="postgres"))
+            ins.set("conflict", conflict.copy())
+            if tree.args.get("returning") is not None:
+                ins.set("returning", tree.args["returning"].copy())
+            per_shard[s_] = ins.sql(dialect="postgres")
+            inputs[s_] = {"__rows": table_to_ipc(part)}
+        if not per_shard:
+            return Result(columns=result.columns, table=result.table, rowcount=0,
+                          kind=result.kind)
+        return _combine(self._write(per_shard, inputs_per_shard=inputs))
 
     def _scratch_for(self, tree: exp.Expression):
         """A fork of the mirror with the rows the statement's source reads gathered in."""
@@ -694,16 +731,21 @@ class ClusterConnection:
 
     def _insert_values(self, tree, sql: str, info: TableInfo, values: exp.Values) -> Result:
         name = info.name
-        scratch = self._scratch()
-        scratch.execute(sql)   # defaults, casts, NOT NULL, CHECK: the engine's own errors
-        keys = scratch.execute(
-            "SELECT " + ", ".join(f'"{k}"' for k in (info.key or info.columns))
-            + f' FROM "{name}"').fetchall()
         tuples = values.expressions
-        if len(keys) != len(tuples):   # ON CONFLICT collapsed rows: place tuples one by one
+        keys = []
+        if tree.args.get("conflict") is None:
+            scratch = self._scratch()
+            scratch.execute(sql)   # defaults, casts, NOT NULL, CHECK: the engine's own errors
+            keys = scratch.execute(
+                "SELECT " + ", ".join(f'"{k}"' for k in (info.key or info.columns))
+                + f' FROM "{name}"').fetchall()
+        if len(keys) != len(tuples):   # ON CONFLICT: place the tuples one by one
             keys = []
+            plain = tree.copy()
+            plain.set("conflict", None)
+            plain.set("returning", None)
             for t in tuples:
-                one = tree.copy()
+                one = plain.copy()
                 one.args["expression"].set("expressions", [t.copy()])
                 s2 = self._scratch()
                 s2.execute(one.sql(dialect="postgres"))
@@ -780,8 +822,6 @@ class ClusterConnection:
             self.mirror.execute(sql)   # the engine's own error
             raise errors.undefined_table(str(name))
         self.mirror.execute(sql)       # binds: type and name errors before any shard
-        if tree.args.get("with") is not None:
-            raise refuse(f"WITH ... {_first_word(sql).upper()}")
         # Other tables read by the statement (FROM, USING, subqueries; the target itself
         # inside a subquery): sharded ones are broadcast to every shard as Arrow inputs.
         inputs, tree = self._broadcast_reads(tree, name)
@@ -797,37 +837,42 @@ class ClusterConnection:
             if inputs:
                 raise refuse("UPDATE of a partition key column reading other tables")
             return self._update_key(tree, info, shards)
-        if inputs and info.replicated:
-            raise refuse("a write to a replicated table reading a sharded table")
         replies = self._write({s: sql for s in shards}, inputs=inputs)
         if info.replicated:
             return _reply_result(replies[0])
         return _combine(replies)
 
 
-    def _broadcast_reads(self, tree: exp.Expression, target: str):
+    def _broadcast_reads(self, tree: exp.Expression, target: str, skip=None):
         inputs: dict[str, bytes] = {}
         tree = tree.copy()
-        for t in list(tree.find_all(exp.Table)):
-            name = _table_name(t)
-            if name is None or name not in self.catalog:
-                continue
-            if t is tree.this or (name == target and t.parent is tree):
-                continue   # the statement's own target
-            if name == target and isinstance(tree, exp.Delete) and t is tree.this:
-                continue
+        own = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+        while True:
+            todo = None
+            for t in tree.find_all(exp.Table):
+                name = _table_name(t)
+                if t is own or name is None or name not in self.catalog:
+                    continue   # the statement's own target, system and unknown tables
+                if self.catalog[name].replicated and name != target:
+                    continue   # every shard has all its rows already
+                todo = (t, name)
+                break
+            if todo is None:
+                break
+            t, name = todo
             info = self.catalog[name]
-            if info.replicated and name != target:
-                continue
             alias = f"__bcast_{name}"
             if alias not in inputs:
                 replies = self._on_shards([0] if info.replicated else range(self.shards),
                                           f'SELECT * FROM "{name}"', None)
                 data = pa.concat_tables([ipc_to_table(r[3]) for r in replies.values()])
                 inputs[alias] = table_to_ipc(data)
-            new = exp.Table(this=exp.to_identifier(alias))
-            new.set("alias", t.args.get("alias") or exp.TableAlias(
-                this=exp.to_identifier(t.name, quoted=t.this.quoted)))
+            new = t.copy()
+            new.set("this", exp.to_identifier(alias))
+            new.set("db", None)
+            if new.args.get("alias") is None:
+                new.set("alias", exp.TableAlias(
+                    this=exp.to_identifier(t.name, quoted=t.this.quoted)))
             t.replace(new)
         for data in inputs.values():
             self.cluster.bytes_shipped += len(data) * self.shards
