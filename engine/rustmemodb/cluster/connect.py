@@ -683,6 +683,16 @@ class ClusterConnection:
             tree = _inline(tree, params)
             sql = tree.sql(dialect="postgres")
         source = tree.args.get("expression")
+        conflict = tree.args.get("conflict")
+        if conflict is not None and not info.replicated and any(
+                isinstance(e, exp.EQ) and isinstance(e.this, exp.Column) and
+                e.this.name in (info.key or info.columns) and not (
+                    isinstance(e.expression, exp.Column) and
+                    e.expression.table.lower() == "excluded" and
+                    e.expression.name == e.this.name)
+                for e in (conflict.args.get("expressions") or [])):
+            raise refuse("ON CONFLICT DO UPDATE of a partition key column",
+                         "Delete the row and insert it again.")
         if info.replicated:   # every shard holds every row: each checks it all itself
             inputs, tree = self._broadcast_reads(tree, name, skip=target)
             replies = self._write({s: tree.sql(dialect="postgres") for s in range(self.shards)},
