@@ -20,6 +20,7 @@ import time
 from .wire import error_tuple, ipc_to_table, table_to_ipc
 
 GATE_TIMEOUT = 30.0
+_READS = {"select", "values", "table", "explain", "show"}
 
 
 class ShardHost:
@@ -28,7 +29,9 @@ class ShardHost:
         self.index = index
         self.branches: dict = {"main": Database()}
         self.sessions: dict = {}          # sid -> Connection on the session's branch
-        self.prepared: dict = {}          # sid -> True while holding the gate
+        # sid -> the connection of its prepared transaction (holding the gate); the
+        # session goes on with a fresh connection, so nothing else runs inside it.
+        self.prepared: dict = {}
         self._gate = threading.Lock()
         self._fail_next_commit = False    # fault injection for the 2PC tests
         self.work_seconds = 0.0           # time spent executing statements (bench)
@@ -41,8 +44,6 @@ class ShardHost:
     def close(self, sid: str):
         conn = self.sessions.pop(sid, None)
         if conn is not None:
-            if self.prepared.pop(sid, None):
-                self._gate.release()
             conn.close()
         return ("ok",)
 
@@ -57,7 +58,8 @@ class ShardHost:
         try:
             for name, data in (inputs or {}).items():
                 conn.register(name, ipc_to_table(data))
-            autocommit_write = not conn.in_transaction
+            autocommit_write = not conn.in_transaction and \
+                sql.lstrip().split(None, 1)[0].lower() not in _READS
             if autocommit_write:
                 # An autocommit statement commits inside the engine: take the gate so it
                 # cannot slip between another session's prepare and commit.
@@ -136,15 +138,16 @@ class ShardHost:
             self._gate.release()
             conn.rollback()
             return error_tuple(exc)
-        self.prepared[sid] = True
+        self.prepared[sid] = conn
+        self.sessions[sid] = conn.database.connect()
         return ("ok",)
 
     def commit(self, sid: str):
-        conn = self.sessions[sid]
         if self._fail_next_commit:
             self._fail_next_commit = False
             return ("error", "08006", f"shard {self.index} failed before committing")
         held = self.prepared.pop(sid, None)
+        conn = held if held is not None else self.sessions[sid]
         try:
             if not held and not self._gate.acquire(timeout=GATE_TIMEOUT):
                 return ("error", "55P03", "shard is busy with a prepared transaction")
@@ -156,11 +159,15 @@ class ShardHost:
             self._gate.release()
 
     def rollback(self, sid: str):
-        conn = self.sessions[sid]
+        conn = self.sessions.get(sid)
+        held = self.prepared.pop(sid, None)
         try:
-            conn.rollback()
+            if conn is not None:
+                conn.rollback()
+            if held is not None:
+                held.rollback()
         finally:
-            if self.prepared.pop(sid, None):
+            if held is not None:
                 self._gate.release()
         return ("ok",)
 
