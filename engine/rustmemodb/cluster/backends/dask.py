@@ -58,6 +58,12 @@ class DaskBackend:
                 raise connection_failure(s, f"{type(exc).__name__}: {exc}") from exc
         return {s: self._wait(s, f) for s, f in pending.items()}
 
+    def kill(self, shard: int) -> None:
+        """Kill the worker process hosting ``shard`` (tests of worker death)."""
+        import os
+        self.client.submit(os._exit, 1, workers=[self.worker_of(shard)], pure=False,
+                           allow_other_workers=False)
+
     def worker_of(self, shard: int) -> str:
         return self.actors[shard]._address
 
