@@ -110,6 +110,12 @@ class ClusterConnection:
         return self.cluster.backend.shards
 
     @property
+    def database(self):
+        """The coordinator's schema mirror of this branch (tables, views, types; the rows
+        live on the shards): what tools that list tables or complete names read."""
+        return self.cluster.mirrors[self.branch]
+
+    @property
     def catalog(self) -> dict[str, TableInfo]:
         return self.cluster.catalogs[self.branch]
 
