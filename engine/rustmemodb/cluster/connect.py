@@ -646,11 +646,81 @@ class ClusterConnection:
                 plan["partial_rows"] = [p.num_rows for p in partials]
                 _, table = run_merge(columns, partials, dist.merge)
                 return self._finish(plan, conform(None, table, want))
+        if not has_view and isinstance(tree, exp.Select):
+            bplan = self._broadcast_plan(tree, part)
+            dist = plan_select(bplan[0], None) if bplan is not None else None
+            if dist is not None:
+                btree, names, anchor = bplan
+                plan.update(strategy="broadcast", kind=dist.kind, partial=dist.partial,
+                            merge=dist.merge, broadcast=names, anchor=anchor)
+                if plan_only:
+                    return plan
+                inputs = {}
+                for name in names:
+                    info = catalog[name]
+                    replies = self._on_shards([0] if info.replicated else range(self.shards),
+                                              f'SELECT * FROM "{name}"', None)
+                    data = pa.concat_tables([ipc_to_table(r[3]) for r in replies.values()])
+                    inputs[f"__bcast_{name}"] = table_to_ipc(data)
+                    self.cluster.bytes_shipped += len(inputs[f"__bcast_{name}"]) * self.shards
+                replies = self._on_shards(range(self.shards), dist.partial, None, inputs)
+                columns = replies[0][2]
+                partials = [ipc_to_table(replies[s][3]) for s in sorted(replies)]
+                plan["partial_rows"] = [p.num_rows for p in partials]
+                _, table = run_merge(columns, partials, dist.merge)
+                return self._finish(plan, conform(None, table, want))
         plan["strategy"] = "gather"
         if plan_only:
             return plan
         scratch = self._gather(refs)
         return self._finish(plan, scratch.execute(sql)._result)
+
+    def _broadcast_plan(self, tree: exp.Select, part: list):
+        """Keep the largest sharded table of the top-level FROM in place and broadcast
+        every other sharded table read (and any second reference to it) to all shards:
+        an inner (or anchor-preserving LEFT) join of the anchor's rows on each shard with
+        full copies of the others, united over the shards, is the whole join. Used when
+        that ships fewer bytes than gathering every table; None otherwise."""
+        b = self.cluster.backend
+        counts: dict[str, int] = {}
+        for reply in b.call_all(range(b.shards), "row_counts", self.branch).values():
+            for name, n in check(reply)[1].items():
+                counts[name] = counts.get(name, 0) + n
+        tree = tree.copy()
+        joins = tree.args.get("joins") or []
+        from_ = tree.args.get("from_")
+        if from_ is None:
+            return None
+        top = [from_.this] + [j.this for j in joins]
+        candidates = [t for t in top if isinstance(t, exp.Table) and _table_name(t) in part]
+        if not candidates:
+            return None
+        anchor = max(candidates, key=lambda t: counts.get(_table_name(t), 0))
+        for j in joins:
+            side = (j.args.get("side") or "").upper()
+            if side in ("RIGHT", "FULL") or (side == "LEFT" and j.this is anchor):
+                return None
+        names = []
+        for t in list(tree.find_all(exp.Table)):
+            name = _table_name(t)
+            if t is anchor or name is None or name not in self.catalog or \
+                    self.catalog[name].replicated:
+                continue
+            if name not in names:
+                names.append(name)
+            new = t.copy()
+            new.set("this", exp.to_identifier(f"__bcast_{name}"))
+            new.set("db", None)
+            if new.args.get("alias") is None:
+                new.set("alias", exp.TableAlias(
+                    this=exp.to_identifier(t.name, quoted=t.this.quoted)))
+            t.replace(new)
+        anchor_name = _table_name(anchor)
+        shipped = sum(counts.get(n, 0) for n in names) * self.shards
+        gathered = sum(counts.get(n, 0) for n in set(part) | {anchor_name})
+        if not names or shipped >= gathered:
+            return None
+        return tree, names, anchor_name
 
     def _finish(self, plan: dict, result: Result) -> Result:
         self.last_plan = plan

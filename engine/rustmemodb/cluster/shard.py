@@ -206,6 +206,10 @@ class ShardHost:
         except Exception as exc:   # noqa: BLE001
             return error_tuple(exc)
 
+    def row_counts(self, branch: str):
+        db = self.branches[branch]
+        return ("ok", {t: db.row_count(t) for t in db.tables()})
+
     def stats(self):
         return ("ok", {"work_seconds": self.work_seconds,
                        "rows": {t: self.branches["main"].row_count(t)
