@@ -77,6 +77,8 @@ ARGUMENTS = [
     argument("--persist", metavar="VAR", help="create table VAR from the DataFrame / Arrow table in variable VAR"),
     argument("--append", metavar="VAR", help="insert the rows of DataFrame / Arrow variable VAR into table VAR"),
     argument("--tables", action="store_true", help="list the tables of the current branch with row counts"),
+    argument("--serve", nargs="?", const="0", metavar="PORT",
+             help="serve this database over the PostgreSQL protocol on 127.0.0.1 (the database name picks the branch); '--serve stop' stops it"),
     argument("--import", dest="import_", nargs="+", metavar="URL TABLE [AS NAME]",
              help="copy table TABLE of the database at URL (or open connection URL) into the current branch"),
     argument_group("Snippets"),
@@ -164,6 +166,7 @@ class Command:
     no_execute: bool = False
     with_: list[str] = field(default_factory=list)
     live: str | None = None
+    serve: str | None = None
     connect_url: str | None = None
     cluster: str | None = None
     shards: int | None = None
@@ -245,6 +248,14 @@ def split_options(parser: argparse.ArgumentParser, line: str) -> tuple[list[str]
         if token is None:
             return tokens, ""
         is_option = token.startswith("-") and len(token) > 1 and token != "--"
+        if expecting == OPTIONAL:
+            # An optional value (``--serve [PORT]``) is taken only when it cannot be
+            # the start of the SQL: a number or a bare word such as ``stop``.
+            expecting = 0
+            if not is_option and _OPTIONAL_VALUE.fullmatch(token) and not _SQL_START.match(token):
+                tokens.append(token)
+                pos = end
+                continue
         if expecting == 0 or (expecting < 0 and is_option):
             if not is_option:
                 return tokens, line[start:]
@@ -272,8 +283,13 @@ def _next_token(line: str, pos: int) -> tuple[str | None, int, int]:
     return line[start:pos], start, pos
 
 
+OPTIONAL = -2   # _arity of an option whose value may be left out (nargs="?")
+_OPTIONAL_VALUE = re.compile(r"\d+|stop", re.IGNORECASE)
+_SQL_START = re.compile(r"(select|with|values|table|show|explain)$", re.IGNORECASE)
+
+
 def _arity(parser: argparse.ArgumentParser, option: str) -> int:
-    """How many values ``option`` takes: 0, 1, or -1 for "one or more"."""
+    """How many values ``option`` takes: 0, 1, -1 for "one or more", OPTIONAL for "0 or 1"."""
     name = option.split("=", 1)[0]
     action = parser._option_string_actions.get(name)  # noqa: SLF001 - argparse has no public lookup
     if action is None or "=" in option:
@@ -282,6 +298,8 @@ def _arity(parser: argparse.ArgumentParser, option: str) -> int:
         return 0
     if action.nargs in ("+", "*"):
         return -1
+    if action.nargs == "?":
+        return OPTIONAL
     return int(action.nargs or 1)
 
 
@@ -334,6 +352,7 @@ def _from_args(args: argparse.Namespace) -> Command:
         no_execute=args.no_execute,
         with_=[n.strip() for v in args.with_ or [] for n in v.split(",") if n.strip()],
         live=args.live,
+        serve=args.serve,
     )
 
 

@@ -39,6 +39,7 @@ class LabSession:
         self.external: dict[str, Any] = {}  # name -> connections.ExternalConnection
         self.current_name: str | None = None
         self.snippets = SnippetStore()
+        self.servers: dict[str, tuple[Any, str]] = {}  # name -> (rustmemodb Server, password)
 
     # -- connections -------------------------------------------------------------
     @property
@@ -142,6 +143,9 @@ class LabSession:
 
     def close(self) -> None:
         """Close every connection (used when the extension is unloaded)."""
+        for server, _ in self.servers.values():
+            server.close()
+        self.servers.clear()
         for registry in self.connections.values():
             for branch in registry.branches.values():
                 close = getattr(branch.conn, "close", None)

@@ -26,19 +26,35 @@ paramstyle = "qmark"      # also accepted: numeric ($1), named (:name), format (
 __version__ = "0.1.0"
 
 
-def connect(path: str | None = None, durability: str = "sync", *, file_root: str | None = None,
-            **options) -> Connection:
+def connect(path: "str | Database | Connection | None" = None, durability: str = "sync", *,
+            file_root: str | None = None, user: str | None = None,
+            password: str | None = None, **options) -> Connection:
     """Open a connection to a new in-memory database, or to the file-backed one in
-    directory ``path`` (created if missing; durability 'sync', 'async' or 'none').
+    directory ``path`` (created if missing; durability 'sync', 'async' or 'none'),
+    or another session on a ``Database``/``Connection`` given as ``path``.
 
     ``file_root``: files that SQL reads or writes (``read_csv``, ``COPY``) resolve
-    relative to this directory and may not leave it (``42501``)."""
-    if path is None or path == ":memory:":
-        conn = Database().connect()
+    relative to this directory and may not leave it (``42501``).
+
+    ``user``/``password``: log in as that role (``28P01`` for a wrong password or an
+    unknown user, ``28000`` for a role without LOGIN); its privileges then apply to
+    every statement. A database without roles accepts any user; a connection
+    opened without ``user`` is the implicit superuser (the process owns the files)."""
+    if isinstance(path, (Database, Connection)):
+        db = path if isinstance(path, Database) else path.database
+        conn = db.connect(user, password)
+    elif path is None or path == ":memory:":
+        conn = Database().connect(user, password)
     else:
         from .durability import open_database
         options.setdefault("close_with_last_connection", True)
-        conn = open_database(path, durability, **options).connect()
+        db = open_database(path, durability, **options)
+        try:
+            conn = db.connect(user, password)
+        except Error:
+            if options.get("close_with_last_connection") and hasattr(db, "close"):
+                db.close()
+            raise
     if file_root is not None:
         import os
         conn._session.file_root_limit = os.path.realpath(file_root)

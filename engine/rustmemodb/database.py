@@ -54,6 +54,9 @@ class Database:
         self._active: dict[int, weakref.ref] = {}
         from .exec.functions.registry import FunctionRegistry
         self.functions = functions if functions is not None else FunctionRegistry()
+        from .exec.expr.row import try_compile_row
+        from .sql.bind.bind_constraints import CheckBinder
+        self.checks = CheckBinder(try_compile_row)   # bound CHECKs, this database's own
         from .sql.plan_cache import PlanCache
         # Shared with forks: entries are validated by catalog-object identity, so a plan
         # is only reused where the tables it was bound against are the very same.
@@ -72,9 +75,10 @@ class Database:
         return open_database(path, durability, **options)
 
     # ---- sessions and forks -----------------------------------------------------------
-    def connect(self) -> "Connection":
+    def connect(self, user: str | None = None, password: str | None = None) -> "Connection":
+        """A new session; with ``user`` it logs in as that role (auth/login.py)."""
         from .api.connection import Connection
-        return Connection(self)
+        return Connection(self, user, password)
 
     def fork(self, name: str | None = None) -> "Database":
         """An independent database sharing this one's committed state, in O(1)."""

@@ -75,6 +75,12 @@ class Session:
         self.user_name: str | None = None
         self.database_name: str | None = None
         self.backend_pid: int = 0
+        # Access control (auth/): the role this session logged in as (None: the
+        # implicit superuser of an embedded connection opened without user=) and the
+        # role SET ROLE switched to (None: none).
+        self.auth_user: str | None = None
+        self.role: str | None = None
+        self._granted = None     # ((catalog, role), {id(bound): bound}) checks passed
 
     @property
     def file_root(self) -> str | None:
@@ -169,6 +175,13 @@ class Session:
     def _bind_text(self, ph, root, shape) -> Prepared:
         from .optimize import optimize
         from .sql.parse import parse_one
+        from .sql.parse_roles import parse as parse_role_statement
+        role_stmt = parse_role_statement(ph.sql)
+        if role_stmt is not None:     # CREATE ROLE, GRANT ...: sqlglot cannot read them
+            from .auth.statements import bind_role_statement
+            bound = bind_role_statement(role_stmt, self)
+            return Prepared(ph.sql, ph, kind=bound.kind, bound=bound, plan=bound.plan,
+                            functions_version=self.db.functions.version)
         ast = parse_one(ph.sql)
         tags = tag_slots(shape, ast) if shape is not None else None
         try:
@@ -231,6 +244,10 @@ class Session:
                 if self.txn is not None:
                     self.txn.failed = True
                 raise
+            if prepared is not None and prepared.bound is not None \
+                    and prepared.bound.privileges and self._catalog_root().auth.roles:
+                from .auth.check import check
+                check(self, self._catalog_root(), prepared.bound)
             many = getattr(prepared.fast, "many", None) if prepared is not None else None
             if many is None or (self.txn is not None and self.txn.failed):
                 return sum(max(self.execute(sql, p).rowcount, 0) for p in seq)
@@ -288,7 +305,8 @@ class Session:
                  autocommit: bool):
         """``run(ctx)`` once in ``txn``; on failure the statement leaves no trace and the
         error leaves as a DB-API error (an explicit transaction is marked failed)."""
-        ctx = ExecContext(txn, values, self.db.functions, self.cancel_event, analyze)
+        ctx = ExecContext(txn, values, self.db.functions, self.cancel_event, analyze,
+                          checks=self.db.checks)
         mark = txn.savepoint()
         try:
             return run(ctx)
@@ -327,10 +345,10 @@ class Session:
 
     def _execute_bound(self, prepared: Prepared, ctx: ExecContext) -> Result:
         bound = prepared.bound
-        if bound.action is not None:
-            count = bound.action(ctx.txn, ctx)
-            return Result([], rowcount=count if bound.kind.startswith("CREATE TABLE") and count
-                          else -1, kind=bound.kind)
+        if bound.privileges and (self.role or self.auth_user) and ctx.txn.working.auth.roles:
+            self._check_privileges(ctx.txn.working, bound)
+        if bound.ddl_objects:      # owners and grants follow created/dropped/renamed objects
+            return self._run_ddl_with_owners(prepared, ctx)
         if prepared.fast is not None and ctx.analyze is None:
             out = prepared.fast(ctx)
             if out is not None:
@@ -344,6 +362,31 @@ class Session:
         columns = prepared.plan.columns if bound.returns_rows else []
         return Result(columns, table=table if bound.returns_rows else None,
                       rowcount=ctx.rowcount, kind=bound.kind)
+
+    def _run_ddl_with_owners(self, prepared: Prepared, ctx: ExecContext) -> Result:
+        from .exec.run import run_plan
+        before = ctx.txn.working
+        ctx.rowcount = -1
+        run_plan(prepared.plan, ctx)
+        if ctx.txn.working.auth.roles:
+            from .auth.check import after_ddl
+            after_ddl(ctx.txn, prepared.bound, before, self)
+        return Result([], rowcount=ctx.rowcount, kind=prepared.bound.kind)
+
+    def _check_privileges(self, root, bound) -> None:
+        """auth/check.py's check, remembered per statement while the roles catalog and
+        the role stay the same (a repeated statement then costs one dict lookup)."""
+        granted = self._granted
+        key = (root.auth, self.role or self.auth_user)
+        if granted is None or granted[0] != key:
+            granted = self._granted = (key, {})
+        elif id(bound) in granted[1]:
+            return
+        from .auth.check import check
+        check(self, root, bound)
+        if len(granted[1]) > 512:
+            granted[1].clear()
+        granted[1][id(bound)] = bound      # held, so the id is not reused meanwhile
 
     def _params(self, prepared: Prepared, params) -> list:
         # The common case in one C-level comparison: a positional tuple/list whose values

@@ -33,6 +33,11 @@ def run_utility(session, util, params):
     if kind in ("savepoint", "release", "rollback_to"):
         return _savepoint(session, kind, util.arg.strip())
     if kind == "set":
+        if _ROLE.match(util.arg):
+            from .auth.statements import set_role
+            from .sql.parse_roles import parse
+            set_role(session, parse("SET " + util.arg))
+            return Result([], kind="SET")
         run_set(session, util.arg)
         return Result([], kind="SET")
     if kind == "show":
@@ -44,6 +49,8 @@ def run_utility(session, util, params):
                       rowcount=1, kind="SHOW")
     if kind == "reset":
         name = util.arg.strip().lower()
+        if name in ("role", "all"):
+            session.role = None
         if name == "all":
             session.settings.clear()
         else:
@@ -64,10 +71,22 @@ def run_utility(session, util, params):
             raise errors.sql_error("26000", f'prepared statement "{name}" does not exist')
         return Result([], kind="DEALLOCATE")
     if kind in ("checkpoint", "vacuum", "discard"):
+        if kind == "checkpoint":
+            _need_superuser(session, "do CHECKPOINT")
         if kind == "checkpoint" and getattr(session.db, "durability", None) is not None:
             session.db.durability.checkpoint()
         return Result([], kind=kind.upper())
     raise errors.not_supported(kind.upper())
+
+
+def _need_superuser(session, what: str) -> None:
+    from .auth.check import effective_role
+    role = effective_role(session)
+    if role is not None and not session._catalog_root().auth.is_superuser(role):
+        raise errors.sql_error("42501", f"must be superuser to {what}")
+
+
+_ROLE = re.compile(r"^\s*(?:SESSION\s+|LOCAL\s+)?ROLE\b", re.I)
 
 
 def run_set(session, arg: str) -> None:
@@ -99,7 +118,15 @@ def setting_value(session, name: str) -> str | None:
         return session.settings[name]
     if name in ("session_authorization", "is_superuser"):
         user = getattr(session, "user_name", None) or "rustmemodb"
-        return user if name == "session_authorization" else "on"
+        if name == "session_authorization":
+            return user
+        from .auth.check import effective_role
+        role = effective_role(session)
+        if role is None:
+            return "on"
+        return "on" if session._catalog_root().auth.is_superuser(role) else "off"
+    if name == "role" and session is not None:
+        return getattr(session, "role", None) or "none"
     return _DEFAULT_SETTINGS.get(name)
 
 
@@ -118,6 +145,7 @@ _DEFAULT_SETTINGS = {
     "default_transaction_read_only": "off", "transaction_read_only": "off",
     "in_hot_standby": "off", "lc_collate": "C", "lc_ctype": "C", "jit": "off",
     "extra_float_digits": "1", "bytea_output": "hex", "default_table_access_method": "heap",
+    "password_encryption": "scram-sha-256",     # libpq's PQencryptPasswordConn asks
 }
 
 
@@ -191,6 +219,10 @@ def run_explain(session, explain: Explain, params):
         if prepared.utility is not None or prepared.plan is None:
             raise errors.not_supported("EXPLAIN of this statement",
                                        hint="EXPLAIN works on SELECT, INSERT, UPDATE and DELETE.")
+        root = session._catalog_root()
+        if prepared.bound.privileges and root.auth.roles:   # as PostgreSQL: EXPLAIN too
+            from .auth.check import check
+            check(session, root, prepared.bound)
         stats = None
         if explain.analyze:
             stats = {}

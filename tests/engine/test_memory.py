@@ -9,6 +9,7 @@ import pytest
 
 import rustmemodb
 from rustmemodb.storage import table as table_mod
+from rustmemodb.storage import write as write_mod
 
 
 @pytest.fixture
@@ -93,7 +94,7 @@ def test_point_read_columns_are_untracked_by_the_collector():
 
 
 def test_a_statement_folds_at_most_one_chunk_of_patches(monkeypatch):
-    monkeypatch.setattr(table_mod, "PATCH_FOLD", 64)
+    monkeypatch.setattr(write_mod, "PATCH_FOLD", 64)   # the UPDATE path reads it there
     c = rustmemodb.connect()
     c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)")
     n = 4 * table_mod.CHUNK_ROWS
@@ -108,7 +109,7 @@ def test_a_statement_folds_at_most_one_chunk_of_patches(monkeypatch):
     version = c.database.root.tables["t"]
     rewritten = [a is not b for a, b in zip(before, version.chunks)]
     assert 1 <= sum(rewritten) < 4                 # folded chunk by chunk, not all at once
-    assert 0 < len(version.patches) <= table_mod.PATCH_FOLD
+    assert 0 < len(version.patches) <= write_mod.PATCH_FOLD
     assert c.execute("SELECT sum(v), count(*) FROM t").fetchone() == (len(ids), n)
     for rowid in ids[::7]:
         assert c.execute("SELECT v FROM t WHERE id = $1", (rowid,)).fetchone() == (1,)

@@ -2,6 +2,7 @@
 import pyarrow as pa
 
 import rustmemodb
+from rustmemodb.storage.chunk import row_getter
 from rustmemodb.storage.table import CHUNK_ROWS
 
 
@@ -53,3 +54,12 @@ def test_update_rows_repoints_kept_keys_and_refuses_taken_ones():
         assert e.sqlstate == "23505"
     assert c.execute("SELECT v FROM t WHERE id = 8").fetchone() == (8,)
     assert c.execute("SELECT count(*) FROM t").fetchone() == (101,)
+
+
+def test_row_getter_reads_every_width():
+    """The row getter is built per width (one closure, two joined, or map): each shape
+    returns the same row as reading the columns one by one."""
+    for width in range(0, 41):
+        cols = [tuple(range(j * 100, j * 100 + 10)) for j in range(width)]
+        for offset in (0, 7):
+            assert row_getter(width)(cols, offset) == tuple(c[offset] for c in cols)

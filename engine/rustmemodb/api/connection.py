@@ -23,10 +23,14 @@ from .guard import guarded
 
 
 class Connection:
-    def __init__(self, database) -> None:
+    def __init__(self, database, user: str | None = None, password: str | None = None) -> None:
         from ..session import Session
         self.database = database
         self._session = Session(database, self)
+        if user is not None:    # 28P01 / 28000 when the database has roles (auth/login.py)
+            from ..auth.login import authenticate
+            self._session.auth_user = authenticate(database, user, password)
+            self._session.user_name = user
         self._registered: dict = {}
         self._closed = False
         # Reentrant: a Python UDF or replacement scan may run SQL on this connection.

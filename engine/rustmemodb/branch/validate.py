@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..exec import constraints
+from ..sql.bind.bind_constraints import bind_checks
 from ..storage.schema import TableSchema
 
 
@@ -78,7 +79,7 @@ def written_rows(schema: TableSchema, data: pa.Table, functions) -> list[tuple[s
                         constraints.not_null_violation(schema, i).message))
     if schema.checks:
         from ..exec.expr.vector import as_array, evaluate
-        for name, expr, _ in constraints.bound_checks(schema, functions):
+        for name, expr in bind_checks(schema, functions):
             mask = as_array(evaluate(expr, data, None), data.num_rows)
             failed = np.asarray(pc.fill_null(pc.invert(mask), False))
             for k in np.flatnonzero(failed).tolist()[:1000]:

@@ -171,16 +171,7 @@ _table("pg_database", "oid datname datdba encoding datlocprovider datistemplate 
               "B: datistemplate datallowconn; TA: datacl"))
 
 
-def _roles(snap):
-    yield (snap.user, True, True, True, True, True, False, -1, "********", None, True, None,
-           ROLE_OID)
-
-
-_table("pg_roles", "rolname rolsuper rolinherit rolcreaterole rolcreatedb rolcanlogin "
-                   "rolreplication rolconnlimit rolpassword rolvaliduntil rolbypassrls "
-                   "rolconfig oid", _roles,
-       _typed("B: rolsuper rolinherit rolcreaterole rolcreatedb rolcanlogin rolreplication "
-              "rolbypassrls; I: rolconnlimit oid"))
+# pg_roles, pg_authid, pg_user and pg_auth_members: catalog/pg_auth.py (the roles catalog)
 
 
 # ---- pg_class ------------------------------------------------------------------------------
@@ -197,9 +188,12 @@ def _classes(snap):
         has_index = kind == "r" and s is not None and bool(s.uniques or s.indexes)
         checks = len(s.checks) if kind == "r" and s is not None else 0
         am = 403 if kind == "i" else (2 if kind == "r" else 0)
-        yield (oid, name, NAMESPACES["public"], 0, 0, ROLE_OID, am, oid, 0, 0, -1.0, 0, 0,
-               has_index, False, "p", kind, natts, checks, False, triggers, False, False, False,
-               True, "d", False, 0, 0, 0, None, None, None)
+        from .pg_auth import owner_oid, relacl
+        owned = kind if kind != "i" else "r"
+        yield (oid, name, NAMESPACES["public"], 0, 0, owner_oid(snap, table), am, oid, 0, 0,
+               -1.0, 0, 0, has_index, False, "p", kind, natts, checks, False, triggers, False,
+               False, False, True, "d", False, 0, 0, 0,
+               relacl(snap, name) if owned != "i" else None, None, None)
 
 
 _table("pg_class", "oid relname relnamespace reltype reloftype relowner relam relfilenode "
@@ -466,8 +460,6 @@ for _name, _cols, _spec in (
                        "tgnargs tgattr tgargs tgqual tgoldtable tgnewtable",
          "I: oid tgrelid tgparentid tgfoid tgtype tgconstrrelid tgconstrindid tgconstraint "
          "tgnargs; B: tgisinternal tgdeferrable tginitdeferred; IA: tgattr"),
-        ("pg_auth_members", "oid roleid member grantor admin_option",
-         "I: oid roleid member grantor; B: admin_option"),
         ("pg_rewrite", "oid rulename ev_class ev_type ev_enabled is_instead ev_qual ev_action",
          "I: oid ev_class; B: is_instead"),
         ("pg_foreign_table", "ftrelid ftserver ftoptions", "I: ftrelid ftserver; TA: ftoptions"),

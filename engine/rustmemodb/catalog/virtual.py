@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 # The families of virtual tables, imported (and so registered) on first lookup.
-_FAMILIES = ("rustmemodb.catalog.information_schema", "rustmemodb.catalog.pg_catalog")
+_FAMILIES = ("rustmemodb.catalog.information_schema", "rustmemodb.catalog.pg_catalog",
+             "rustmemodb.catalog.pg_auth")
 
 DATABASE_NAME = "rustmemodb"     # table_catalog etc.; the wire server may pass its own
 USER_NAME = "rustmemodb"

@@ -35,6 +35,7 @@ import google_crc32c
 import pyarrow as pa
 
 from .. import types
+from ..storage import roles
 from ..storage.root import Root, ViewDef
 from ..storage.table import Chunk
 from . import tables as T
@@ -103,6 +104,7 @@ def write_checkpoint(directory: Path, root: Root, lsn: int, files: Files, *,
         "tables": tables,
         "views": {n: {"sql": v.sql, "columns": list(v.columns)} for n, v in root.views.items()},
         "sequences": dict(root.sequences),
+        "auth": roles.encode(root.auth),
     }
     name = manifest_name(root.version)
     text = json.dumps({"manifest": body, "crc32c": _body_crc(body)}, indent=1).encode()
@@ -275,7 +277,12 @@ def load_checkpoint(directory: Path, body: dict, files: Files) -> Root:
                          file=directory / body["name"]) from None
     views = {n: ViewDef(n, v["sql"], tuple(v["columns"])) for n, v in body["views"].items()}
     files.by_chunk.update(by_chunk)
-    return Root(tables=tables, views=views, sequences=dict(body["sequences"]),
+    try:
+        auth = roles.decode(body["auth"]) if "auth" in body else None
+    except ValueError as exc:
+        raise Damage(f"the roles catalog in {body['name']} is damaged: {exc}",
+                     file=directory / body["name"]) from None
+    return Root(tables=tables, views=views, sequences=dict(body["sequences"]), auth=auth,
                 version=body["version"], catalog_version=body["catalog_version"])
 
 

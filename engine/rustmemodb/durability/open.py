@@ -339,11 +339,15 @@ class DurableDatabase(Database):
                     pass
 
     # ---- connections and closing ---------------------------------------------------------
-    def connect(self) -> Connection:
+    def connect(self, user: str | None = None, password: str | None = None) -> Connection:
         self._check_open()
         with _open_lock:
             self._connections += 1
-        return DurableConnection(self)
+        try:
+            return DurableConnection(self, user, password)
+        except BaseException:          # 28P01 / 28000: this connection never opened
+            self._connection_closed()
+            raise
 
     def _connection_closed(self) -> None:
         with _open_lock:

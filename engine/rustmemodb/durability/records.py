@@ -15,6 +15,8 @@ A record is logical: it says what the transaction did, not which bytes changed.
     ("t", table, encoded_version|None)   ReplaceTableOp (DDL): see ``encode_version``
     ("v", name, (sql, columns)|None)     ViewOp
     ("s", name, value)                   SequenceOp
+    ("a", catalog)                       AuthOp: roles, owners, grants (storage/roles.py
+                                         ``encode``: plain lists and strings)
 
 Replay applies them with the same ``TableVersion`` operations the transaction
 used, to the state the commit saw. That state is rebuilt exactly (checkpoint
@@ -46,14 +48,15 @@ import pyarrow as pa
 
 from ..storage.root import Root, ViewDef
 from ..storage.table import Chunk, TableVersion
-from ..txn.transaction import (BulkInsertOp, BulkUpdateOp, DeleteOp, InsertOp,
+from ..storage import roles
+from ..txn.transaction import (AuthOp, BulkInsertOp, BulkUpdateOp, DeleteOp, InsertOp,
                                ReplaceTableOp, SequenceOp, UpdateOp, ViewOp)
 from . import tables as T
 from . import values
 from .problems import data_corrupted
 
 _KNOWN = (InsertOp, BulkInsertOp, DeleteOp, UpdateOp, BulkUpdateOp, ReplaceTableOp, ViewOp,
-          SequenceOp)
+          SequenceOp, AuthOp)
 
 
 # ---- encoding ---------------------------------------------------------------------------
@@ -84,6 +87,9 @@ def encode_commit(ops: list, before: Root, after: Root) -> bytes:
         elif kind is ViewOp:
             view = op.view
             out.append(("v", op.name, None if view is None else (view.sql, view.columns)))
+        elif kind is AuthOp:
+            out.append(("a", None, roles.encode(op.catalog)))
+            continue
         else:
             seqs[op.name] = after.sequences.get(op.name, op.value)
             continue
@@ -101,7 +107,7 @@ def encode_root(before: Root, after: Root) -> bytes:
     views = {n: (v.sql, v.columns) for n, v in after.views.items()}
     checks = tuple(_check(n, v) for n, v in after.tables.items())
     return values.pack(("R", after.version, after.catalog_version, tables, views,
-                        dict(after.sequences), checks))
+                        dict(after.sequences), checks, roles.encode(after.auth)))
 
 
 def _first(rowids) -> int:
@@ -162,12 +168,13 @@ def apply_record(root: Root, payload: bytes) -> Root:
         if seqs:
             new = replace(new, sequences={**new.sequences, **seqs})
     elif record[0] == "R":
-        _, version, catalog, tables, views, seqs, checks = record
+        _, version, catalog, tables, views, seqs, checks = record[:7]
         new_tables = {n: root.tables[n] if enc is None else decode_version(enc, root)
                       for n, enc in tables.items()}
         new = Root(tables=new_tables,
                    views={n: ViewDef(n, sql, tuple(cols)) for n, (sql, cols) in views.items()},
-                   sequences=dict(seqs))
+                   sequences=dict(seqs),
+                   auth=roles.decode(record[7]) if len(record) > 7 else None)
     else:
         raise data_corrupted(f"unknown log record type {record[0]!r}")
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in (version, catalog)):
@@ -217,6 +224,8 @@ def _apply_ops(root: Root, ops: list) -> Root:
         elif kind == "v":
             root = (root.without_view(name) if op[2] is None
                     else root.with_view(ViewDef(name, op[2][0], tuple(op[2][1]))))
+        elif kind == "a":
+            root = replace(root, auth=roles.decode(op[2]))
         else:
             raise data_corrupted(f"unknown log op {kind!r}")
     return root

@@ -5,13 +5,13 @@ Each check runs before anything is written, so a violating statement changes
 nothing (and the session restores the transaction's working root on any
 error, so even a cascade that fails half-way leaves no trace). Two entry
 points per check: one over Python row tuples (row path), one over an Arrow
-table (bulk path). Registries let other modules add checks without this
-module knowing them; CHECK and FOREIGN KEY register through them too:
+table (bulk path). The writers call three entry points:
 
-    ROW_CHECKS       before insert (and the new side of update): CHECK, FK child side
-    UPDATE_ACTIONS   before update, old and new rows: FK parent side (NO ACTION/RESTRICT,
-                     CASCADE, SET NULL)
-    DELETE_ACTIONS   before delete: FK parent side (NO ACTION/RESTRICT, CASCADE, SET NULL)
+    check_rows / check_table   before insert (and the new side of update): NOT NULL,
+                               CHECK, FK child side
+    before_update              old and new rows: FK parent side (NO ACTION/RESTRICT,
+                               CASCADE, SET NULL)
+    before_delete              FK parent side (NO ACTION/RESTRICT, CASCADE, SET NULL)
 
 A CHECK is bound once per schema version (the schema object is immutable) and
 evaluated as a row closure or a vector expression; NULL satisfies it. Foreign
@@ -26,13 +26,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import errors
-
-# Extra checks: fn(txn, schema, rows=None, table=None, ctx=None) -> None (raise on violation).
-ROW_CHECKS: list = []
-# Actions before rows are deleted: fn(txn, schema, rows, ctx) -> None (restrict/cascade).
-DELETE_ACTIONS: list = []
-# Checks before rows are updated: fn(txn, schema, old_rows, new_rows, ctx) -> None.
-UPDATE_ACTIONS: list = []
 
 
 def not_null_violation(schema, col: int) -> errors.Error:
@@ -67,25 +60,23 @@ def check_not_null(schema, rows: list[tuple]) -> None:
 
 def check_rows(txn, schema, rows: list[tuple], ctx) -> None:
     check_not_null(schema, rows)
-    for check in ROW_CHECKS:
-        check(txn, schema, rows=rows, ctx=ctx)
+    check_constraints(txn, schema, rows=rows, ctx=ctx)
+    check_foreign_keys(txn, schema, rows=rows, ctx=ctx)
 
 
 def check_table(txn, schema, table: pa.Table, ctx) -> None:
     for i, c in enumerate(schema.columns):
         if c.not_null and table.column(i).null_count:
             raise not_null_violation(schema, i)
-    for check in ROW_CHECKS:
-        check(txn, schema, table=table, ctx=ctx)
+    check_constraints(txn, schema, table=table, ctx=ctx)
+    check_foreign_keys(txn, schema, table=table, ctx=ctx)
 
 
 def is_referenced(txn, table: str) -> bool:
     """Might deleting/updating rows of ``table`` need a before_delete/before_update action?
 
-    True when another module registered actions, or a foreign key references the table;
-    lets writers skip building Python rows for the hooks (a few tables: ~1 µs)."""
-    if len(DELETE_ACTIONS) > 1 or len(UPDATE_ACTIONS) > 1:
-        return True
+    True when a foreign key references the table; lets writers skip building Python
+    rows for the actions (a few tables: ~1 µs)."""
     for version in txn.working.tables.values():
         for fk in version.schema.foreign_keys:
             if fk.ref_table == table:
@@ -94,43 +85,24 @@ def is_referenced(txn, table: str) -> bool:
 
 
 def before_delete(txn, schema, rows: list[tuple], ctx) -> None:
-    for action in DELETE_ACTIONS:
-        action(txn, schema, rows, ctx)
+    on_parent_delete(txn, schema, rows, ctx)
 
 
 def before_update(txn, schema, old_rows: list[tuple], new_rows: list[tuple], ctx) -> None:
-    for action in UPDATE_ACTIONS:
-        action(txn, schema, old_rows, new_rows, ctx)
+    on_parent_update(txn, schema, old_rows, new_rows, ctx)
 
 
 # ---- CHECK ------------------------------------------------------------------------------
 
-# (id(schema), id(functions)) -> (schema, functions, functions.version,
-#                                 [(name, expr, row fn | None)])
-_bound_checks: dict = {}
-
-
-def bound_checks(schema, functions) -> list:
-    """The schema's CHECK expressions bound against ``functions``: cached per (immutable)
-    schema object and function registry, and bound again once a user function is
-    created, replaced or dropped (the registry's version moves)."""
-    key = (id(schema), id(functions))
-    entry = _bound_checks.get(key)
-    if entry is not None and entry[0] is schema and entry[1] is functions \
-            and entry[2] == functions.version:
-        return entry[3]
-    from ..sql.bind.bind_constraints import check_expr
-    from ..sql.bind.binder import StatementBinder
-    from .expr.row import try_compile_row
-    stmt = StatementBinder(None, functions)
-    out = []
-    for c in schema.checks:
-        e = check_expr(stmt, schema, c.sql)
-        out.append((c.name, e, try_compile_row(e)))
-    if len(_bound_checks) > 4096:
-        _bound_checks.clear()
-    _bound_checks[key] = (schema, functions, functions.version, out)
-    return out
+def bound_checks(schema, ctx) -> list:
+    """[(name, bound expression, row fn or None)] of the schema's CHECKs, from the
+    database's binder (sql/bind/bind_constraints.py ``CheckBinder``), which binds each
+    schema once per state of the database's functions."""
+    checks = getattr(ctx, "checks", None)
+    if checks is None:
+        raise errors.InternalError("CHECK constraints are evaluated in a statement "
+                                   "context with the database's check binder")
+    return checks(schema, ctx.functions)
 
 
 def check_violation(schema, name: str, row: tuple | None) -> errors.Error:
@@ -143,18 +115,10 @@ def check_violation(schema, name: str, row: tuple | None) -> errors.Error:
         detail=detail)
 
 
-def _functions(ctx):
-    functions = getattr(ctx, "functions", None)
-    if functions is None:
-        from .functions.registry import FunctionRegistry
-        functions = FunctionRegistry()
-    return functions
-
-
 def check_constraints(txn, schema, rows=None, table=None, ctx=None) -> None:
     if not schema.checks:
         return
-    for name, expr, row_fn in bound_checks(schema, _functions(ctx)):
+    for name, expr, row_fn in bound_checks(schema, ctx):
         if rows is not None and row_fn is not None:
             params = ctx.params if ctx is not None else []
             for row in rows:
@@ -375,7 +339,3 @@ def _set_child_keys(txn, child: str, fk, hits: list, moves: dict | None, ctx) ->
     before_update(txn, schema, old, new, ctx)   # the child's own children, if its key moved
     txn.update_rows(child, [h[width] for h in hits], new)
 
-
-ROW_CHECKS.extend([check_constraints, check_foreign_keys])
-DELETE_ACTIONS.append(on_parent_delete)
-UPDATE_ACTIONS.append(on_parent_update)

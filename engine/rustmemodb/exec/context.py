@@ -14,12 +14,13 @@ from .. import errors
 
 class ExecContext:
     __slots__ = ("txn", "params", "functions", "cancel", "analyze", "outer", "scans",
-                 "cte_results", "cte_limits", "rowcount")
+                 "cte_results", "cte_limits", "rowcount", "checks")
 
     def __init__(self, txn: Any, params: list | None = None, functions: Any = None,
                  cancel: threading.Event | None = None, analyze: dict | None = None,
                  outer: list | None = None, scans: Any = None,
-                 cte_results: dict | None = None, cte_limits: dict | None = None) -> None:
+                 cte_results: dict | None = None, cte_limits: dict | None = None,
+                 checks: Any = None) -> None:
         self.txn = txn                    # Transaction (reads see txn.working)
         self.params = params if params is not None else []
         self.functions = functions        # FunctionRegistry
@@ -31,6 +32,8 @@ class ExecContext:
         # Row budgets for recursive CTEs read straight under a LIMIT: id(plan) -> rows.
         self.cte_limits = cte_limits if cte_limits is not None else {}
         self.rowcount = -1                # rows affected, set by DML operators
+        # fn(schema, functions) -> bound CHECKs: the database's CheckBinder (sql/bind)
+        self.checks = checks
 
     def check_cancel(self) -> None:
         cancel = self.cancel

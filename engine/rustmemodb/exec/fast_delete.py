@@ -29,7 +29,7 @@ def compile_delete(prepared):
         width = len(version.schema.columns)
         if found:
             old = [r[:width] for r in found]
-            if constraints.DELETE_ACTIONS and constraints.is_referenced(txn, table):
+            if constraints.is_referenced(txn, table):
                 constraints.before_delete(txn, version.schema, old, ctx)
             txn.delete_rows(table, [r[width] for r in found])
         return dml_result("DELETE", columns, found, returning, params)

@@ -188,11 +188,3 @@ def _interval_keys(values, order: str, null_placement: str) -> list:
     mask = values.is_null().to_numpy(zero_copy_only=False) if values.null_count else None
     return [(pa.array(days, mask=mask), order, null_placement),
             (pa.array(rest, mask=mask), order, null_placement)]
-
-
-def row_sort_value(v):
-    """A row-path sort key part for a non-NULL value: NaN above every float, equal to
-    itself (Python's NaN compares false with everything, which scrambles ``sorted``)."""
-    if v != v:
-        return (1, 0.0)
-    return (0, v)

@@ -1,18 +1,20 @@
 """The optimizer: an ordered tuple of rules, each a pure function over a plan.
 
-``optimize(plan, ctx)`` runs the rules of ``registry.RULES`` in order; a rule can be
-switched off by name (``disabled``), as the binder does for correlated subqueries.
+``optimize(plan, ctx)`` runs the rules of ``registry.RULES`` in order over a whole
+statement's plan, the subplans nested in it included (``optimize_subqueries``,
+``optimize_lateral``: those are handed the optimizer itself). A rule can be switched
+off by name (``disabled``), as those two do for the subplans they optimize.
 """
 from __future__ import annotations
 
 from ..exec.limits import check
 from ..plan.logical import LogicalNode
-from .registry import RULES
+from .registry import NESTED, RULES
 
 
 def optimize(plan: LogicalNode, ctx=None, disabled: frozenset = frozenset()) -> LogicalNode:
     for name, rule in RULES:
         if name not in disabled:
             check()   # interrupt / statement_timeout between rules (exec/limits.py)
-            plan = rule(plan, ctx)
+            plan = rule(plan, ctx, optimize) if name in NESTED else rule(plan, ctx)
     return plan

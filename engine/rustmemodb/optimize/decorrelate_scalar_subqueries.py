@@ -33,11 +33,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..plan.walk import map_children
-from ..plan.expr import (AggCall, Case, ColRef, Const, OuterRef, SubqueryExpr, conjoin,
+from ..plan.walk import map_children, reads_outer
+from ..plan.expr import (AggCall, Call, Case, ColRef, Const, OuterRef, SubqueryExpr, conjoin,
                          conjuncts, make_call, transform)
 from ..plan.logical import (LogicalAggregate, LogicalFilter, LogicalJoin, LogicalNode,
                             LogicalProject, LogicalScan)
+from .fold_constants import fold
 
 
 def decorrelate_scalar_subqueries(plan: LogicalNode, ctx=None) -> LogicalNode:
@@ -111,7 +112,6 @@ def _shape(sub: SubqueryExpr):
 
 def _key(c):
     """(inner expr, outer expr) for ``inner = outer``, else None."""
-    from ..plan.expr import Call
     if not (isinstance(c, Call) and c.fn == "eq"):
         return None
     a, b = c.args
@@ -143,7 +143,6 @@ def _join(child, sub, core, keys, agg, value):
 
 def _empty_value(value, agg):
     """The subquery's value over no rows: count = 0, other aggregates NULL, folded."""
-    from .fold_constants import fold
 
     def fn(n):
         if isinstance(n, ColRef):
@@ -164,5 +163,4 @@ def _only_outer(e) -> bool:
 
 
 def _plan_reads_outer(plan: LogicalNode) -> bool:
-    from .decorrelate_subqueries import _reads_outer_plan
-    return _reads_outer_plan(plan)
+    return reads_outer(plan)

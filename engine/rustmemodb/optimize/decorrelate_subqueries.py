@@ -40,7 +40,7 @@ from ..plan.expr import (Call, ColRef, OuterRef, SubqueryExpr, conjoin, conjunct
                          transform)
 from ..plan.logical import (LogicalDistinct, LogicalFilter, LogicalJoin, LogicalNode,
                             LogicalProject, LogicalScan)
-from ..plan.walk import map_children
+from ..plan.walk import map_children, reads_outer
 
 
 def decorrelate_subqueries(plan: LogicalNode, ctx=None) -> LogicalNode:
@@ -116,7 +116,7 @@ def _split(plan: LogicalNode, want_value: bool):
     corr = [p for p in parts if _reads_outer_expr(p)]
     rest = [p for p in parts if not _reads_outer_expr(p)]
     core = rebuild(rest) if corr else plan
-    if _reads_outer_plan(core):
+    if reads_outer(core):
         return None
     if any(_deep(p) for p in corr):
         return None
@@ -145,23 +145,6 @@ def _reads_outer_expr(e) -> bool:
     for n in e.walk():
         if isinstance(n, OuterRef) and n.depth >= 1:
             return True
-        if isinstance(n, SubqueryExpr) and _reads_outer_plan(n.plan, 1):
+        if isinstance(n, SubqueryExpr) and reads_outer(n.plan, 1):
             return True
-    return False
-
-
-def _reads_outer_plan(plan: LogicalNode, level: int = 0) -> bool:
-    from ..plan.expr import Expr
-    for f in dataclasses.fields(plan):
-        v = getattr(plan, f.name)
-        for x in (v if isinstance(v, (list, tuple)) else [v]):
-            for item in (x if isinstance(x, tuple) else [x]):
-                if isinstance(item, LogicalNode) and _reads_outer_plan(item, level):
-                    return True
-                if isinstance(item, Expr):
-                    for n in item.walk():
-                        if isinstance(n, OuterRef) and n.depth > level:
-                            return True
-                        if isinstance(n, SubqueryExpr) and _reads_outer_plan(n.plan, level + 1):
-                            return True
     return False

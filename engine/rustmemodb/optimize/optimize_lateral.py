@@ -12,7 +12,9 @@ Example: the right side's filter on the outer column moves into its scan.
     >>> on_x = make_call("eq", [ColRef(0, "INTEGER"), OuterRef(1, 0, "INTEGER", "x")])
     >>> right = SubqueryExpr("lateral", LogicalFilter(b.columns, b, on_x), "NULL",
     ...                      correlated=(ColRef(0, "INTEGER", "x"),))
-    >>> out = optimize_lateral(LogicalLateralJoin(left.columns + b.columns, left, right))
+    >>> from rustmemodb.optimize import optimize
+    >>> join = LogicalLateralJoin(left.columns + b.columns, left, right)
+    >>> out = optimize_lateral(join, None, optimize)
     >>> type(out.right.plan).__name__, str(out.right.plan.filter)
     ('LogicalScan', '(#0 = outer.x)')
 """
@@ -24,12 +26,13 @@ from ..plan.logical import LogicalLateralJoin, LogicalNode
 from ..plan.walk import map_children
 
 
-def optimize_lateral(plan: LogicalNode, ctx=None) -> LogicalNode:
-    plan = map_children(plan, lambda child: optimize_lateral(child, ctx))
+def optimize_lateral(plan: LogicalNode, ctx=None, optimize=None) -> LogicalNode:
+    """``optimize``: the optimizer itself, which passes itself in (a nested rule)."""
+    plan = map_children(plan, lambda child: optimize_lateral(child, ctx, optimize))
     if isinstance(plan, LogicalLateralJoin):
-        from . import optimize
         sub = plan.right
-        inner = optimize(sub.plan, ctx)
+        # its subqueries and CTE references were done by optimize_subqueries already
+        inner = optimize(sub.plan, ctx, disabled=frozenset({"optimize_subqueries"}))
         if inner is not sub.plan:
             plan = dataclasses.replace(plan, right=dataclasses.replace(sub, plan=inner))
     return plan

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..exec import limits as _limits
+from .format import format_call
 
 
 class Expr:
@@ -75,7 +76,6 @@ class Call(Expr):
         return self.args
 
     def __str__(self) -> str:
-        from .format import format_call
         return format_call(self)
 
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .expr import ColRef, remap_columns
+
 Columns = list  # list[tuple[str, str]]: (name, sql type)
 
 
@@ -246,7 +248,6 @@ class OnConflict:
         if self.arbiters:
             out += ", arbiter " + ", ".join(self.arbiters)
         if self.where is not None:
-            from .expr import ColRef, remap_columns
             w, alias = self.width, self.alias
 
             def qualified(c):

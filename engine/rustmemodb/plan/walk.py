@@ -4,14 +4,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Iterator
 
-from .expr import Expr
+from .expr import Expr, OuterRef, SubqueryExpr
 from .logical import LogicalNode, OnConflict
 
 
 def map_children(plan: LogicalNode, fn) -> LogicalNode:
     """``plan`` with each direct child node replaced by ``fn(child)`` (shared when unchanged)."""
     changes = None
-    for name in _init_fields(type(plan)):
+    for name in init_fields(type(plan)):
         v = getattr(plan, name)
         if isinstance(v, LogicalNode):
             nv = fn(v)
@@ -31,7 +31,7 @@ def nodes(plan: LogicalNode) -> Iterator[LogicalNode]:
 def expressions(plan: LogicalNode) -> Iterator[Expr]:
     """Every expression node (recursively) held by any plan node of the tree."""
     for node in nodes(plan):
-        for name in _init_fields(type(node)):
+        for name in init_fields(type(node)):
             yield from _exprs_in(getattr(node, name))
 
 
@@ -64,7 +64,8 @@ _ATOM_TYPES = frozenset({"str", "int", "bool", "float", "str | None", "int | Non
                          "bool | None", "float | None", str, int, bool, float})
 
 
-def _init_fields(cls) -> tuple:
+def init_fields(cls) -> tuple:
+    """The dataclass fields of ``cls`` that may hold plan nodes or expressions."""
     names = _INIT_FIELDS.get(cls)
     if names is None:
         # A node's output columns are (name, type) pairs: never expressions.
@@ -95,7 +96,7 @@ def _map_in(value, fn):
     # Plan nodes, expressions (a subquery's plan included) and the records that hold
     # expressions (OnConflict, IndexLookup, ...), rebuilt only where something changed.
     changes = None
-    for name in _init_fields(cls):
+    for name in init_fields(cls):
         v = getattr(value, name)
         nv = _map_in(v, fn)
         if nv is not v:
@@ -105,3 +106,21 @@ def _map_in(value, fn):
     if changes:
         value = dataclasses.replace(value, **changes)
     return fn(value) if isinstance(value, Expr) else value
+
+
+def reads_outer(plan: LogicalNode, level: int = 0) -> bool:
+    """Does ``plan`` read a column of a query enclosing it (an OuterRef reaching past
+    ``level`` nestings of subqueries)?"""
+    for f in dataclasses.fields(plan):
+        v = getattr(plan, f.name)
+        for x in (v if isinstance(v, (list, tuple)) else [v]):
+            for item in (x if isinstance(x, tuple) else [x]):
+                if isinstance(item, LogicalNode) and reads_outer(item, level):
+                    return True
+                if isinstance(item, Expr):
+                    for n in item.walk():
+                        if isinstance(n, OuterRef) and n.depth > level:
+                            return True
+                        if isinstance(n, SubqueryExpr) and reads_outer(n.plan, level + 1):
+                            return True
+    return False

@@ -63,25 +63,32 @@ class Server:
                  settings: dict[str, str] | None = None, tls_cert: str | None = None,
                  tls_key: str | None = None) -> None:
         self.database = _as_database(database)
-        self.branches = {name: _as_database(db) for name, db in (branches or {}).items()}
+        # A callable is asked on every connect, so branches made after the server
+        # started (a notebook's later forks) are served too.
+        self._branches = branches if callable(branches) else \
+            {name: _as_database(db) for name, db in (branches or {}).items()}
         self.host = host
         self.port = port
         self.dbname = dbname
         self.max_message_size = max_message_size
         self.settings = dict(settings or {})
-        auth = auth or ("scram-sha-256" if users else None)
+        has_roles = self.database.head.auth.active
+        auth = auth or ("scram-sha-256" if users or has_roles else None)
         if auth == "trust":
             if not _is_loopback(host):
                 raise ValueError("auth='trust' is only allowed on a loopback address")
             self.verifiers = None
         elif auth in ("scram-sha-256", "md5", "password"):
-            if not users:
-                raise ValueError(f"auth={auth!r} needs users={{'name': 'password'}}")
-            from .auth import Verifiers
-            self.verifiers = Verifiers(users)
+            if not users and not has_roles:
+                raise ValueError(f"auth={auth!r} needs users={{'name': 'password'}} or a "
+                                 "database with roles (CREATE ROLE ... LOGIN PASSWORD ...)")
+            from .auth import Verifiers, ensure_users
+            if users:       # the configured users become (or update) SUPERUSER roles
+                ensure_users(self.database, users, auth)
+            self.verifiers = Verifiers(self.database)
         elif auth is None:
             raise ValueError("serve() needs users={'name': 'password'} (SCRAM-SHA-256), "
-                             "or auth='trust' on a loopback address")
+                             "a database with roles, or auth='trust' on a loopback address")
         else:
             raise ValueError(f"unknown auth method {auth!r}: 'scram-sha-256', 'md5', "
                              "'password' or 'trust'")
@@ -182,15 +189,24 @@ class Server:
         state = "closed" if self.closed else "serving"
         return f"<rustmemodb Server {self.host}:{self.port} {state}>"
 
+    @property
+    def branches(self) -> dict[str, Any]:
+        """``{name: Database}`` served besides the main database, as of now."""
+        source = self._branches
+        if not callable(source):
+            return source
+        return {name: _as_database(db) for name, db in source().items()}
+
     # ---- used by sessions (on the server's loop) -----------------------------------------------
     def _resolve(self, name: str, user: str):
-        if name in self.branches:
-            return self.branches[name]
+        branches = self.branches
+        if name in branches:
+            return branches[name]
         if name in ("main", self.dbname, "postgres", user):
             return self.database
         raise errors.sql_error("3D000", f'database "{name}" does not exist',
                                hint="Databases served: "
-                                    + ", ".join(["main", self.dbname, *self.branches]))
+                                    + ", ".join(["main", self.dbname, *branches]))
 
     def _register(self, session) -> tuple[int, int]:
         while True:
@@ -212,7 +228,8 @@ class Server:
             if session.busy and session.conn is not None:
                 session.conn.interrupt()
 
-    def parameter_status(self, startup: dict[str, str]) -> dict[str, str]:
+    def parameter_status(self, startup: dict[str, str], superuser: bool = True
+                         ) -> dict[str, str]:
         status = {
             "server_version": SERVER_VERSION,
             "server_encoding": "UTF8",
@@ -222,7 +239,7 @@ class Server:
             "IntervalStyle": "postgres",
             "integer_datetimes": "on",
             "standard_conforming_strings": "on",
-            "is_superuser": "on",
+            "is_superuser": "on" if superuser else "off",
             "session_authorization": startup.get("user", ""),
             "application_name": startup.get("application_name", ""),
         }
@@ -235,11 +252,13 @@ def serve(database, host: str = "127.0.0.1", port: int = 0, users: dict[str, str
     """Serve ``database`` (a Database or Connection) over the PostgreSQL protocol.
 
     Returns once listening (``port=0`` picks a free port: read ``Server.port``).
-    ``users={'name': 'password'}`` enables SCRAM-SHA-256 (the default;
-    ``auth='md5'`` or ``'password'`` for old clients); ``auth='trust'`` admits
-    anyone and is refused off loopback.
+    Clients log in as the database's roles (CREATE ROLE ... LOGIN PASSWORD ...);
+    ``users={'name': 'password'}`` creates those as SUPERUSER roles (or sets their
+    password) first. SCRAM-SHA-256 is the default (``auth='md5'`` or ``'password'``
+    for old clients); ``auth='trust'`` admits anyone and is refused off loopback.
     ``branches={'what_if': fork}`` serves other databases by name
-    (``psql -d what_if``). ``tls_cert``/``tls_key`` (PEM files) answer SSLRequest
+    (``psql -d what_if``); a callable returning such a mapping is asked on every
+    connect (a notebook's branches, including forks made later). ``tls_cert``/``tls_key`` (PEM files) answer SSLRequest
     with TLS; without them clients are told ``N`` and continue in clear."""
     return Server(database, host, port, users, **options).start()
 

@@ -17,7 +17,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=5432)
     p.add_argument("--db", metavar="PATH", help="database directory (default: in memory)")
     p.add_argument("--durability", default="sync", choices=("sync", "async", "none"))
-    p.add_argument("--user", help="user name for SCRAM-SHA-256 authentication")
+    p.add_argument("--user", help="a SUPERUSER LOGIN role created (or given this password) "
+                                  "on start; other roles come from CREATE ROLE")
     p.add_argument("--password", help="password (default: $RUSTMEMODB_PASSWORD)")
     p.add_argument("--auth", choices=("scram-sha-256", "md5", "password"),
                    default="scram-sha-256", help="password method (default scram-sha-256)")
@@ -38,18 +39,15 @@ def main(argv: list[str] | None = None) -> int:
         print("rustmemodb server: --user needs --password or $RUSTMEMODB_PASSWORD",
               file=sys.stderr)
         return 2
-    if not args.user and not args.trust:
-        print("rustmemodb server: give --user/--password, or --trust (loopback only)",
-              file=sys.stderr)
-        return 2
     conn = rustmemodb.connect(args.db, args.durability) if args.db else rustmemodb.connect()
     users = {args.user: password} if args.user else None
     try:
         server = serve(conn, host=args.host, port=args.port, users=users,
-                       auth="trust" if args.trust and not users else (args.auth if users else None), dbname=args.dbname,
+                       auth="trust" if args.trust and not users else args.auth, dbname=args.dbname,
                        tls_cert=args.tls_cert, tls_key=args.tls_key)
     except (ValueError, OSError) as exc:
         print(f"rustmemodb server: {exc}", file=sys.stderr)
+        conn.close()
         return 1
     print(f"rustmemodb server listening on {args.host}:{server.port}", flush=True)
     try:

@@ -1,19 +1,21 @@
-"""Password authentication for the wire server: SCRAM-SHA-256 via scramp (the default),
-md5 and cleartext ``password`` when asked for.
+"""Password authentication for the wire server against the database's durable roles:
+SCRAM-SHA-256 via scramp (the default), md5 and cleartext ``password`` when asked for.
 
-Passwords are turned into SCRAM verifiers (salt, StoredKey, ServerKey, iterations:
-what PostgreSQL keeps in pg_authid) and md5 hashes (``md5(password || user)``, what
-PostgreSQL's md5 method compares with) when the server starts; the clear text is not
-kept. A cleartext password is checked against the SCRAM verifier. An unknown user runs the same exchange against a random verifier, so a
-client learns only "password authentication failed" (28P01) either way.
+The verifiers are the roles' own (``pg_authid.rolpassword`` format, auth/verifier.py),
+read from the served database's current roles catalog at each login, so CREATE
+ROLE / ALTER ROLE ... PASSWORD take effect for the next connection. As in
+PostgreSQL: with ``md5`` configured a role whose password is stored as a SCRAM
+verifier is asked for SCRAM instead (md5 cannot be checked against it); a role with
+an md5-stored password (``password_encryption = md5``) cannot use SCRAM. An unknown
+user runs the same exchange against a random verifier, so a client learns only
+"password authentication failed" (28P01) either way; a role without LOGIN is 28000.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 
 from .. import errors
+from ..auth import verifier
 
 
 def _mechanism():
@@ -26,40 +28,68 @@ def _mechanism():
     return ScramMechanism("SCRAM-SHA-256")
 
 
+def ensure_users(database, users: dict[str, str], method: str) -> None:
+    """The server's configured users (``--user``/``--password``, ``serve(users=...)``)
+    as SUPERUSER LOGIN roles of the database: created if missing, their password set
+    to the one given (the command line is authoritative) if present."""
+    from dataclasses import replace
+
+    from ..storage.roles import Role
+    md5 = method == "md5"          # PostgreSQL's password_encryption = md5
+    txn = database.begin()
+    try:
+        cat = txn.working.auth
+        for name, password in users.items():
+            role = cat.role(name)
+            if role is not None and role.superuser and role.login and role.password \
+                    and role.password.startswith("md5") == md5 \
+                    and verifier.check_clear(role.password, name, password):
+                continue                        # already as configured: nothing to log
+            if role is None:
+                role = Role(name, cat.next_oid)
+            stored = verifier.make(password, name, "md5" if md5 else "scram-sha-256")
+            cat = cat.with_role(replace(role, superuser=True, login=True, password=stored))
+        if cat is not txn.working.auth:
+            txn.set_auth(cat)
+        database.commit(txn)
+    except BaseException:
+        database.end(txn)
+        raise
+
+
 class Verifiers:
-    """user name -> SCRAM auth info (salt, stored_key, server_key, iterations)."""
+    """Looks roles up in the served database's roles catalog at each login."""
 
-    def __init__(self, users: dict[str, str], iterations: int = 4096) -> None:
+    def __init__(self, database) -> None:
+        self.database = database
         self.mechanism = _mechanism()
-        self._info = {name: self.mechanism.make_auth_info(pw, iteration_count=iterations)
-                      for name, pw in users.items()}
         self._decoy = self.mechanism.make_auth_info(os.urandom(16).hex(),
-                                                    iteration_count=iterations)
-        self._md5 = {name: hashlib.md5((pw + name).encode()).hexdigest()
-                     for name, pw in users.items()}
+                                                    iteration_count=verifier.ITERATIONS)
 
-    def __contains__(self, user: str) -> bool:
-        return user in self._info
+    def role(self, user: str):
+        return self.database.head.auth.role(user)
+
+    def active(self) -> bool:
+        return self.database.head.auth.active
+
+    def stored(self, user: str) -> str | None:
+        role = self.role(user)
+        return role.password if role is not None else None
+
+    def uses_scram(self, user: str) -> bool:
+        """md5 configured: PostgreSQL switches to SCRAM for SCRAM-stored passwords."""
+        return verifier.scram_info(self.stored(user)) is not None
 
     def server_for(self, user: str):
         """A scramp server exchange for ``user`` (a decoy one for unknown users)."""
-        info = self._info.get(user, self._decoy)
+        info = verifier.scram_info(self.stored(user)) or self._decoy
         return self.mechanism.make_server(lambda _name: info)
 
-
     def check_md5(self, user: str, salt: bytes, answer: str) -> bool:
-        """The md5 method: the client sends ``"md5" + md5(md5(password || user) || salt)``."""
-        inner = self._md5.get(user, os.urandom(16).hex())
-        expected = "md5" + hashlib.md5(inner.encode() + salt).hexdigest()
-        return hmac.compare_digest(expected, answer) and user in self._md5
+        return verifier.check_md5_answer(self.stored(user), salt, answer)
 
     def check_password(self, user: str, password: str) -> bool:
-        """A cleartext password against the user's SCRAM verifier."""
-        salt, stored_key, _server_key, iterations = self._info.get(user, self._decoy)
-        salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
-        client_key = hmac.new(salted, b"Client Key", "sha256").digest()
-        return hmac.compare_digest(hashlib.sha256(client_key).digest(), stored_key) \
-            and user in self._info
+        return verifier.check_clear(self.stored(user), user, password)
 
 
 def set_client_first(server, client_first: str) -> None:

@@ -206,18 +206,42 @@ class ClientSession:
             raise errors.sql_error("28000", "no PostgreSQL user name specified in startup packet")
         database = self.server._resolve(self.params.get("database") or self.user, self.user)
         await self.authenticate()
+        role = self._login_role()
         self.conn = database.connect()
         self.pid, self.secret = self.server._register(self)
         engine_session = self.conn._session          # current_user, current_database()
         engine_session.user_name = self.user
+        engine_session.auth_user = role              # privileges apply (auth/check.py)
         engine_session.database_name = self.params.get("database") or self.user
         engine_session.backend_pid = self.pid
-        for name, value in self.server.parameter_status(self.params).items():
+        superuser = role is None or self.server.database.head.auth.is_superuser(role)
+        for name, value in self.server.parameter_status(self.params, superuser).items():
             self.out += m.parameter_status(name, value)
         self.out += m.backend_key(self.pid, self.secret)
         self.out += m.ready(b"I")
         await self.flush()
         return True
+
+    def _login_role(self) -> str | None:
+        """The role this connection runs as once authenticated: None when the served
+        database has no roles (the implicit superuser); 28000 for a role without LOGIN
+        (or, under trust, an unknown role)."""
+        from ..auth.login import check_login, expired, failed
+        cat = self.server.database.head.auth
+        if not cat.active:
+            return None
+        role = cat.role(self.user)
+        if role is None:
+            raise errors.sql_error("28000", f'role "{self.user}" does not exist')
+        if self.server.verifiers is not None and expired(role):   # VALID UNTIL passed
+            raise failed(self.user)
+        check_login(role)
+        if role.connlimit >= 0 and not role.superuser:
+            open_now = sum(1 for s in list(self.server._sessions.values())
+                           if s is not self and s.user == role.name and s.conn is not None)
+            if open_now >= role.connlimit:
+                raise errors.sql_error("53300", f'too many connections for role "{role.name}"')
+        return role.name
 
     async def authenticate(self) -> None:
         verifiers = self.server.verifiers
@@ -225,15 +249,18 @@ class ClientSession:
             self.out += m.auth(0)
             return
         fail = errors.sql_error("28P01", f'password authentication failed for user "{self.user}"')
-        if self.server.auth in ("md5", "password"):
+        method = self.server.auth
+        if method == "md5" and verifiers.uses_scram(self.user):
+            method = "scram-sha-256"            # PostgreSQL does the same for SCRAM secrets
+        if method in ("md5", "password"):
             salt = os.urandom(4)
-            self.out += m.auth(5, salt) if self.server.auth == "md5" else m.auth(3)
+            self.out += m.auth(5, salt) if method == "md5" else m.auth(3)
             await self.flush()
             kind, body = await self.read_message()
             if kind != ord("p"):
                 raise ProtocolViolation("expected password response")
             answer = Reader(body).cstring()
-            ok = (verifiers.check_md5(self.user, salt, answer) if self.server.auth == "md5"
+            ok = (verifiers.check_md5(self.user, salt, answer) if method == "md5"
                   else verifiers.check_password(self.user, answer))
             if not ok:
                 raise fail
@@ -264,7 +291,7 @@ class ClientSession:
             raise
         except Exception:   # noqa: BLE001 - any SCRAM failure is the same 28P01 to the client
             raise fail from None
-        if self.user not in verifiers:          # cannot happen with a decoy verifier; be sure
+        if verifiers.role(self.user) is None:   # a decoy verifier cannot pass; be sure
             raise fail
         self.out += m.auth(12, final.encode())
         self.out += m.auth(0)

@@ -11,7 +11,9 @@ a transaction's starting point and a fork are all just references to one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+from .roles import EMPTY as NO_ROLES
 from .table import TableVersion
 
 
@@ -33,6 +35,13 @@ class Root:
     # merges into this state. Part of the root, so restoring an older root forgets a
     # merge made since, and a fork inherits the records of the rows it inherits.
     merges: dict = field(default_factory=dict)
+    # Roles, owners and grants (storage/roles.py): empty until the first CREATE ROLE,
+    # and an empty catalog means no access control (the implicit superuser).
+    auth: Any = None
+
+    def __post_init__(self) -> None:
+        if self.auth is None:
+            object.__setattr__(self, "auth", NO_ROLES)
 
     def table(self, name: str) -> TableVersion | None:
         return self.tables.get(name)
@@ -83,3 +92,21 @@ def replace(root: Root, **changes) -> Root:
     d.update(root.__dict__)
     d.update(changes)
     return new
+
+
+def relation_exists(root: Root, name: str) -> bool:
+    """Tables, views, indexes and constraint indexes share PostgreSQL's relation names."""
+    if name in root.tables or name in root.views:
+        return True
+    return owner_of_index(root, name) is not None
+
+
+def owner_of_index(root: Root, name: str) -> tuple[str, str] | None:
+    """(table name, 'index' | 'constraint') of the index called ``name``, else None."""
+    for tname, version in root.tables.items():
+        schema = version.schema
+        if any(d.name == name for d in schema.indexes):
+            return tname, "index"
+        if any(u.name == name for u in schema.uniques):
+            return tname, "constraint"
+    return None

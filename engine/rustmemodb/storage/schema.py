@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 
 import pyarrow as pa
 
-from .. import types
+from .. import errors, types
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,6 @@ class TableSchema:
         """Indexes hash and sort scalars: a key on an array column is ``0A000``."""
         for i in columns:
             if types.is_array(self.columns[i].type):
-                from .. import errors
                 raise errors.not_supported(
                     f'an index or key on array column "{self.columns[i].name}"',
                     hint="Index a scalar column, or compare arrays without an index.")

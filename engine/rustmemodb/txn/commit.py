@@ -31,7 +31,7 @@ import numpy as np
 
 from .. import errors
 from ..storage.root import Root, replace
-from .transaction import (BulkInsertOp, BulkUpdateOp, DeleteOp, InsertOp, ReplaceTableOp,
+from .transaction import (AuthOp, BulkInsertOp, BulkUpdateOp, DeleteOp, InsertOp, ReplaceTableOp,
                           SequenceOp, Transaction, UpdateOp, ViewOp)
 
 
@@ -90,6 +90,9 @@ def write_set(txn: Transaction) -> WriteSet:
             ws.ddl.add(op.name)
         elif isinstance(op, SequenceOp):
             ws.tables.add("seq:" + op.name)
+        elif isinstance(op, AuthOp):    # one catalog: concurrent role/grant changes conflict
+            ws.tables.add("auth:")
+            ws.ddl.add("auth:")
     return ws
 
 
@@ -129,6 +132,8 @@ def rebase_ops(txn: Transaction, current: Root) -> tuple[Root, list]:
                     else root.with_table(op.table, op.version, ddl=True))
         elif isinstance(op, ViewOp):
             root = root.with_view(op.view) if op.view is not None else root.without_view(op.name)
+        elif isinstance(op, AuthOp):
+            root = replace(root, auth=op.catalog)
         elif isinstance(op, SequenceOp):
             seqs = dict(root.sequences)
             seqs[op.name] = max(seqs.get(op.name, 0), op.value)

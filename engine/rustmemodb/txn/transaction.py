@@ -32,7 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from ..storage.root import Root, ViewDef
+from .. import errors
+from ..storage.root import Root, ViewDef, replace
 from ..storage.table import TableVersion
 
 
@@ -83,6 +84,13 @@ class ReplaceTableOp:
 class ViewOp:
     name: str
     view: ViewDef | None
+
+
+@dataclass
+class AuthOp:
+    """Roles, owners or grants changed: the whole new catalog (storage/roles.py; tiny).
+    Conflicts with any concurrent change of the catalog (txn/commit.py)."""
+    catalog: object
 
 
 @dataclass
@@ -201,17 +209,20 @@ class Transaction:
                         else self.working.without_view(name))
         self.ops.append(ViewOp(name, view))
 
+    def set_auth(self, catalog) -> None:
+        self.working = replace(self.working, auth=catalog,
+                               catalog_version=self.working.catalog_version + 1)
+        self.ops.append(AuthOp(catalog))
+
     def next_values(self, name: str, n: int) -> range:
         """Draw ``n`` values from a sequence (transactional, unlike PostgreSQL's)."""
         last = self.working.sequences.get(name)
         if last is None:
-            from .. import errors
             raise errors.sql_error("42P01", f'relation "{name}" does not exist')
         self.set_sequence(name, last + n)
         return range(last + 1, last + n + 1)
 
     def set_sequence(self, name: str, value: int) -> None:
-        from ..storage.root import replace
         seqs = dict(self.working.sequences)
         seqs[name] = value
         self.working = replace(self.working, sequences=seqs)

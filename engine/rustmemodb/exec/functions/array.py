@@ -359,9 +359,6 @@ def unnest_values(values: list, element_types: list[str]) -> list[pa.Array]:
 
 # ---- registration -------------------------------------------------------------------------
 
-def _arrays(ts, k=1):
-    return len(ts) >= k and all(types.is_array(t) or t == N for t in ts[:k])
-
 
 def _same_arrays(ts):
     known = [t for t in ts if t != N]

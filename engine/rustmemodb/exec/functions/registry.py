@@ -86,9 +86,6 @@ class FunctionRegistry:
         """Every scalar and aggregate function name, sorted (for completion and docs)."""
         return sorted(set(self._scalars) | set(self._aggregates))
 
-    def has(self, name: str) -> bool:
-        return name.lower() in self._scalars
-
     def aggregate(self, name: str) -> AggregateFunction | None:
         return self._aggregates.get(name.lower())
 

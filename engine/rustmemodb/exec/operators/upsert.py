@@ -126,9 +126,8 @@ def _write(txn, table: str, schema, inserted: list, updated: dict, ctx) -> None:
     news = [new for _, new in updated.values()]
     final = news + inserted
     if final:
-        for check in constraints.ROW_CHECKS:   # NOT NULL and CHECK ran row by row already
-            if check is not constraints.check_constraints:
-                check(txn, schema, rows=final, ctx=ctx)
+        # NOT NULL and CHECK ran row by row already
+        constraints.check_foreign_keys(txn, schema, rows=final, ctx=ctx)
     if updated and constraints.is_referenced(txn, table):
         constraints.before_update(txn, schema, [old for old, _ in updated.values()], news, ctx)
     if updated:
@@ -145,7 +144,7 @@ def _row_checker(txn, schema, ctx):
     required = [i for i, c in enumerate(schema.columns) if c.not_null]
     checks = []
     if schema.checks:
-        for name, expr, fn in constraints.bound_checks(schema, constraints._functions(ctx)):
+        for name, expr, fn in constraints.bound_checks(schema, ctx):
             checks.append((name, fn if fn is not None else _vector_row_fn(expr, schema, ctx, 1)))
     params = ctx.params
 

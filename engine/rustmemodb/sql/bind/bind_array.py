@@ -104,12 +104,6 @@ def _index(binder, node, shifted: bool) -> Expr:
     return e if e.type == types.INTEGER else Const(None, types.INTEGER)
 
 
-def is_array_quantifier(node) -> bool:
-    """``x = ALL (arr)`` arrives as a function call named all (sqlglot)."""
-    return isinstance(node, exp.Anonymous) and node.name.lower() in ("any", "all", "some") \
-        and len(node.expressions) == 1
-
-
 def bind_array_quantified(stmt, binder, node: exp.Binary, quant: str, inner) -> Expr:
     """``x op ANY (array)`` / ``x op ALL (array)``."""
     op = _OPS.get(type(node))

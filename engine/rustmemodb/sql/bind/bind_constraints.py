@@ -2,8 +2,9 @@
 
 A CHECK is stored as SQL text in the schema (``CheckConstraint.sql``) and bound
 here against the table's columns: once at definition time to validate it
-(``42804`` if it is not boolean) and, through ``check_expr``, on first use per
-schema version by exec/constraints.py, which caches the bound expression.
+(``42804`` if it is not boolean) and, by a database's ``CheckBinder``, once per
+schema version and state of the database's functions for exec/constraints.py,
+which gets it through the statement's context (``ctx.checks``) and never binds.
 
 A FOREIGN KEY is resolved at definition time: the referenced table must exist
 (``42P01``), the referenced columns must carry a PRIMARY KEY/UNIQUE constraint
@@ -18,6 +19,7 @@ from sqlglot import exp
 from ... import errors, types
 from ...storage.schema import ForeignKey
 from ..parse import parse_one, position_of
+from .binder import StatementBinder
 from .scope import Scope
 
 _ACTIONS = ("NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT")
@@ -35,6 +37,39 @@ def check_expr(stmt, schema, sql: str):
         raise errors.datatype_mismatch(
             f"argument of CHECK constraint must be type boolean, not type {e.type.lower()}")
     return e
+
+
+def bind_checks(schema, functions) -> list[tuple[str, object]]:
+    """[(constraint name, bound boolean expression)] of the schema's CHECKs."""
+    stmt = StatementBinder(None, functions)
+    return [(c.name, check_expr(stmt, schema, c.sql)) for c in schema.checks]
+
+
+class CheckBinder:
+    """One per database: the bound CHECK expressions of each table schema, with their
+    row closures (``compile_row``: exec's row compiler, handed in by the database).
+
+    Bound once per schema object (schemas are immutable: ALTER makes a new one) and
+    bound again when the database's functions change (a CHECK may call a user
+    function that was replaced or dropped since: the registry's version moves)."""
+
+    _LIMIT = 4096
+
+    def __init__(self, compile_row) -> None:
+        self.compile_row = compile_row
+        self._bound: dict = {}   # id(schema) -> (schema, functions, version, checks)
+
+    def __call__(self, schema, functions) -> list[tuple[str, object, object]]:
+        """[(name, expression, row fn or None)] of ``schema``'s CHECKs."""
+        entry = self._bound.get(id(schema))
+        if entry is not None and entry[0] is schema and entry[1] is functions \
+                and entry[2] == functions.version:
+            return entry[3]
+        out = [(name, e, self.compile_row(e)) for name, e in bind_checks(schema, functions)]
+        if len(self._bound) > self._LIMIT:
+            self._bound.clear()
+        self._bound[id(schema)] = (schema, functions, functions.version, out)
+        return out
 
 
 def validate_constraints(stmt, schema) -> None:
@@ -55,6 +90,8 @@ def bind_reference(stmt, table: str, columns: tuple, ref, all_columns, name=None
         if version is None:
             raise errors.undefined_table(ref_table, position_of(target))
         stmt.deps.append(("table", ref_table, version.schema))
+        if hasattr(stmt, "references"):
+            stmt.references.append(ref_table)
         ref_schema = version.schema
         ref_types = {c.name: c.type for c in ref_schema.columns}
         uniques = [tuple(ref_schema.columns[i].name for i in cols)

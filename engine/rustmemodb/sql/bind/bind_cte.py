@@ -24,6 +24,7 @@ from sqlglot import exp
 from ... import errors
 from ...plan.logical import LogicalCTERef, LogicalNode, LogicalProject, LogicalRecursiveCTE
 from ...plan.expr import ColRef
+from ...plan.walk import reads_outer
 from ..parse import position_of
 
 
@@ -41,7 +42,6 @@ class BoundCTE:
 def bind_with(stmt, node, with_, parent, body_binder=None) -> LogicalNode:
     """The CTEs of ``with_`` in scope while the rest of ``node`` is bound: by
     ``bind_query``, or by ``body_binder(node)`` for INSERT/UPDATE/DELETE."""
-    from ...optimize import optimize
     from .bind_select import bind_query
     recursive = bool(with_.args.get("recursive"))
     frame: dict = {}
@@ -61,7 +61,7 @@ def bind_with(stmt, node, with_, parent, body_binder=None) -> LogicalNode:
             if _reads_outer(plan):
                 raise errors.not_supported("a WITH query that reads columns of an enclosing "
                                            "query")
-            frame[name] = BoundCTE(name, plan.columns, optimize(plan, stmt.root))
+            frame[name] = BoundCTE(name, plan.columns, plan)   # optimized with the statement
         body = node.copy()
         body.set("with_" if "with_" in body.args else "with", None)
         if body_binder is not None:
@@ -122,5 +122,4 @@ def _references(query, name: str) -> bool:
 
 
 def _reads_outer(plan: LogicalNode) -> bool:
-    from ...optimize.decorrelate_subqueries import _reads_outer_plan
-    return _reads_outer_plan(plan)
+    return reads_outer(plan)

@@ -1,18 +1,20 @@
-"""Binding DDL: CREATE/DROP TABLE and VIEW, TRUNCATE, into actions on a transaction.
+"""Binding DDL: CREATE/DROP TABLE and VIEW, TRUNCATE, into plan nodes (plan/ddl.py).
 
-DDL is transactional: an action replaces catalog entries in the transaction's
-private root, so a rolled-back CREATE TABLE never existed and a concurrent
-transaction never sees a half-made table. Index and ALTER TABLE statements are
-delegated to hooks (``bind_create_index``, ``bind_alter``) of the binder.
+Names, types, constraints and defaults are resolved and checked here; nothing is
+changed: the executor applies the node inside the statement's transaction
+(exec/operators/ddl.py), which checks existence against the transaction's own
+catalog. Index and ALTER TABLE statements are delegated to hooks
+(``bind_create_index``, ``bind_alter``) of the binder.
 """
 from __future__ import annotations
 
 from sqlglot import exp
 
 from ... import errors, types
+from ...plan.ddl import (LogicalCreateTable, LogicalCreateTableAs, LogicalCreateView,
+                         LogicalDropTable, LogicalDropView, LogicalTruncate)
 from ...storage.root import ViewDef
 from ...storage.schema import CheckConstraint, Column, ForeignKey, TableSchema, UniqueConstraint
-from ...storage.table import TableVersion
 from ..parse import position_of
 
 
@@ -53,31 +55,7 @@ def bind_create_table(stmt, node: exp.Create):
     if node.expression is not None:  # CREATE TABLE ... AS SELECT
         return _create_table_as(stmt, name, node, if_not_exists)
     schema = table_schema_from_ast(stmt, name, schema_node)
-
-    def action(txn, ctx):
-        if _exists(txn, name):
-            if if_not_exists:
-                return 0
-            raise errors.sql_error("42P07", f'relation "{name}" already exists')
-        txn.replace_table(name, TableVersion.empty(schema))
-        for seq in owned_sequences(schema):   # SERIAL columns own a fresh sequence
-            txn.set_sequence(seq, 0)
-        return 0
-    return action
-
-
-def owned_sequences(schema: TableSchema) -> list[str]:
-    import re
-    out = []
-    for c in schema.columns:
-        m = re.fullmatch(r"nextval\('([^']+)'\)", c.default_sql or "")
-        if m:
-            out.append(m.group(1))
-    return out
-
-
-def _exists(txn, name: str) -> bool:
-    return name in txn.working.tables or name in txn.working.views
+    return LogicalCreateTable([], name, schema, if_not_exists)
 
 
 def table_schema_from_ast(stmt, name: str, schema_node: exp.Schema) -> TableSchema:
@@ -226,20 +204,7 @@ def _create_table_as(stmt, name: str, node: exp.Create, if_not_exists: bool):
     from .bind_select import bind_query
     plan = bind_query(stmt, node.expression, None)
     columns = tuple(Column(n, t if t != types.NULL else types.TEXT) for n, t in plan.columns)
-    schema = TableSchema(name, columns)
-
-    def action(txn, ctx):
-        if _exists(txn, name):
-            if if_not_exists:
-                return 0
-            raise errors.sql_error("42P07", f'relation "{name}" already exists')
-        from ...exec.run import run_plan
-        data = run_plan(plan, ctx)
-        txn.replace_table(name, TableVersion.empty(schema))
-        data = data.rename_columns(schema.names).cast(schema.arrow_schema)
-        txn.insert_arrow(name, data)
-        return data.num_rows
-    return action
+    return LogicalCreateTableAs([], plan, name, TableSchema(name, columns), if_not_exists)
 
 
 # ---- DROP / TRUNCATE ------------------------------------------------------------------------
@@ -251,54 +216,15 @@ def drop_targets(node: exp.Drop) -> list[str]:
 
 
 def bind_drop_table(stmt, node: exp.Drop):
-    names = drop_targets(node)
-    if_exists = bool(node.args.get("exists"))
-    cascade = bool(node.args.get("cascade"))
-
-    def action(txn, ctx):
-        for name in names:
-            if name not in txn.working.tables:
-                if if_exists:
-                    continue
-                if name in txn.working.views:
-                    raise errors.sql_error("42809", f'"{name}" is not a table',
-                                           hint="Use DROP VIEW to remove a view.")
-                raise errors.sql_error("42P01", f'table "{name}" does not exist')
-            check_drop_dependencies(txn, name, cascade)
-            txn.replace_table(name, None)
-        return 0
-    return action
-
-
-def check_drop_dependencies(txn, name: str, cascade: bool) -> None:
-    """Refuse to drop a table that another table's foreign key references."""
-    for other, version in txn.working.tables.items():
-        if other == name:
-            continue
-        for fk in version.schema.foreign_keys:
-            if fk.ref_table == name:
-                if cascade:
-                    schema = version.schema.with_(foreign_keys=tuple(
-                        f for f in version.schema.foreign_keys if f.ref_table != name))
-                    txn.replace_table(other, version.with_schema(schema))
-                else:
-                    raise errors.sql_error(
-                        "2BP01", f'cannot drop table {name} because other objects depend on it',
-                        detail=f"constraint {fk.name} on table {other} depends on table {name}",
-                        hint="Use DROP ... CASCADE to drop the dependent objects too.")
+    return LogicalDropTable([], tuple(drop_targets(node)), bool(node.args.get("exists")),
+                            bool(node.args.get("cascade")))
 
 
 def bind_truncate(stmt, node):
     names = [t.name for t in node.expressions]
     for n in names:
         stmt.table(n)
-
-    def action(txn, ctx):
-        for name in names:
-            version = txn.working.tables[name]
-            txn.replace_table(name, TableVersion.empty(version.schema))
-        return 0
-    return action
+    return LogicalTruncate([], tuple(names))
 
 
 # ---- views -------------------------------------------------------------------------------
@@ -313,32 +239,9 @@ def bind_create_view(stmt, node: exp.Create):
     plan = bind_query(stmt, query, None)   # validates the query now
     if columns and len(columns) > len(plan.columns):
         raise errors.sql_error("42601", "CREATE VIEW specifies more column names than columns")
-    replace = bool(node.args.get("replace"))
     view = ViewDef(name, query.sql(dialect="postgres"), columns)
-
-    def action(txn, ctx):
-        if name in txn.working.tables:
-            raise errors.sql_error("42P07", f'relation "{name}" already exists')
-        if name in txn.working.views and not replace:
-            raise errors.sql_error("42P07", f'relation "{name}" already exists')
-        txn.set_view(name, view)
-        return 0
-    return action
+    return LogicalCreateView([], view, bool(node.args.get("replace")))
 
 
 def bind_drop_view(stmt, node: exp.Drop):
-    names = drop_targets(node)
-    if_exists = bool(node.args.get("exists"))
-
-    def action(txn, ctx):
-        for name in names:
-            if name not in txn.working.views:
-                if name in txn.working.tables:
-                    raise errors.sql_error("42809", f'"{name}" is not a view',
-                                           hint="Use DROP TABLE to remove a table.")
-                if if_exists:
-                    continue
-                raise errors.sql_error("42P01", f'view "{name}" does not exist')
-            txn.set_view(name, None)
-        return 0
-    return action
+    return LogicalDropView([], tuple(drop_targets(node)), bool(node.args.get("exists")))

@@ -68,6 +68,12 @@ def _object_identifier(to) -> str | None:
     return None
 
 
+_SQL_USER_KEYWORDS = {"session_user": "bind_function_session_user",
+                      "current_role": "bind_function_current_role",
+                      "current_user": "bind_function_current_user",
+                      "user": "bind_function_user"}
+
+
 class ExprBinder:
     def __init__(self, stmt, scope, *, aggregates: bool = False, windows: bool = False,
                  clause: str = "") -> None:
@@ -119,6 +125,13 @@ class ExprBinder:
     def _Column(self, node: exp.Column) -> Expr:
         if isinstance(node.this, exp.Star):
             raise errors.syntax_error("* is not allowed here", position=position_of(node))
+        name = node.name
+        if not node.table and not node.this.quoted and name in _SQL_USER_KEYWORDS \
+                and (self.scope is None or not self.scope.find(name, None)):
+            # SESSION_USER / CURRENT_ROLE are keywords in SQL, read by sqlglot as columns
+            hook = getattr(self.stmt, _SQL_USER_KEYWORDS[name], None)
+            if hook is not None:
+                return hook(self, [], node)
         return self.stmt.resolve_column(self.scope, node.name, node.table or None,
                                         position_of(node))
 

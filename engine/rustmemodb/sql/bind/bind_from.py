@@ -108,6 +108,7 @@ def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNod
         return _aliased(plan, alias, item, parent)
     if stmt.has_table(name):
         version = stmt.table(name, position_of(item))
+        stmt.note_read(name)
         cols = [(c.name, c.type) for c in version.schema.columns]
         plan = _sampled(stmt, item, LogicalScan(cols, name, alias=alias))
         alias_node = item.args.get("alias")
@@ -121,9 +122,14 @@ def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNod
     if view is not None:
         refuse_sample(item, "views")
         stmt.view(name)
+        stmt.note_read(name)
         from .bind_select import bind_query
         from ..parse import parse_one
-        plan = bind_query(stmt, parse_one(view.sql), None)
+        stmt.view_stack.append(name)      # its reads are checked as its owner's
+        try:
+            plan = bind_query(stmt, parse_one(view.sql), None)
+        finally:
+            stmt.view_stack.pop()
         if view.columns:
             names = list(view.columns) + plan.names[len(view.columns):]
             plan = LogicalProject(list(zip(names, plan.types)), plan,
@@ -164,8 +170,9 @@ def _bind_virtual(stmt, item: exp.Table, vt, alias: str,
     refuse_sample(item, "views")
     # current_database() and current_user as the catalog rows show them (pg_database...)
     session = getattr(stmt, "session", None)
-    who = (getattr(session, "database_name", None), getattr(session, "user_name", None))
-    if any(who):
+    who = (getattr(session, "database_name", None),
+           getattr(session, "role", None) or getattr(session, "user_name", None))
+    if any(who) or stmt.root.auth.active:   # rows depend on who asks (pg_authid...)
         stmt.cacheable = False
     plan = LogicalVirtualScan(list(vt.columns), vt.schema, vt.name, vt, who)
     alias_node = item.args.get("alias")

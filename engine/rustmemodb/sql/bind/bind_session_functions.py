@@ -16,7 +16,10 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors, types
+from ...catalog.pg_catalog import relation_oid
 from ...plan.expr import Const
+from ...storage.roles import user_names
+from .privilege_functions import has_schema_privilege, has_table_privilege, pg_has_role
 
 VERSION = ("PostgreSQL 15.0 (rustmemodb) on x86_64-pc-linux-gnu, compiled by Python, "
            "64-bit")
@@ -67,11 +70,50 @@ class SessionFunctions:
 
     def bind_function_current_user(self, eb, args, node):
         _constant_args(eb, args, "current_user", (0,))
+        user = self._session_value("user_name", DEFAULT_USER)   # marks the plan uncacheable
+        return _text(getattr(self.session, "role", None) or user)
+
+    def bind_function_session_user(self, eb, args, node):
+        _constant_args(eb, args, "session_user", (0,))
         return _text(self._session_value("user_name", DEFAULT_USER))
 
-    bind_function_session_user = bind_function_current_user
     bind_function_user = bind_function_current_user
     bind_function_current_role = bind_function_current_user
+
+    def bind_function_has_table_privilege(self, eb, args, node):
+        self.cacheable = False
+        if len(args) in (2, 3):
+            table = eb.bind(args[-2])
+            if not isinstance(table, Const):
+                # per row (``has_table_privilege(c.oid, 'SELECT')``, as tools write it): a
+                # CASE over every relation, each answer computed now
+                return self._privilege_per_relation(eb, args, table)
+        values = _constant_args(eb, args, "has_table_privilege", (2, 3))
+        return Const(has_table_privilege(self.session, self.root, values), types.BOOLEAN)
+
+    def _privilege_per_relation(self, eb, args, table):
+        fixed = _constant_args(eb, [a for i, a in enumerate(args) if i != len(args) - 2],
+                               "has_table_privilege", (1, 2))
+        by_oid = table.type == types.INTEGER
+        ifs = []
+        for name in sorted({*self.root.tables, *self.root.views}):
+            answer = has_table_privilege(self.session, self.root, fixed[:-1] + [name, fixed[-1]])
+            keys = [exp.Literal.number(relation_oid("r", name))] if by_oid else \
+                [exp.Literal.string(name), exp.Literal.string(f"public.{name}")]
+            ifs.extend(exp.If(this=k, true=exp.Boolean(this=answer)) for k in keys)
+        if not ifs:
+            return Const(None, types.BOOLEAN)
+        return eb.bind(exp.Case(this=args[-2], ifs=ifs, default=exp.Null()))
+
+    def bind_function_has_schema_privilege(self, eb, args, node):
+        self.cacheable = False
+        values = _constant_args(eb, args, "has_schema_privilege", (2, 3))
+        return Const(has_schema_privilege(self.session, self.root, values), types.BOOLEAN)
+
+    def bind_function_pg_has_role(self, eb, args, node):
+        self.cacheable = False
+        values = _constant_args(eb, args, "pg_has_role", (2, 3))
+        return Const(pg_has_role(self.session, self.root, values), types.BOOLEAN)
 
     def bind_function_pg_backend_pid(self, eb, args, node):
         _constant_args(eb, args, "pg_backend_pid", (0,))
@@ -123,9 +165,8 @@ class SessionFunctions:
         return self._lookup_by_oid(eb, args, "pg_get_constraintdef", constraint_defs(self.root))
 
     def bind_function_pg_get_userbyid(self, eb, args, node):
-        from ...catalog.pg_catalog import ROLE_OID
         user = self._session_value("user_name", DEFAULT_USER)
-        return self._lookup_by_oid(eb, args, "pg_get_userbyid", {ROLE_OID: user})
+        return self._lookup_by_oid(eb, args, "pg_get_userbyid", user_names(self.root.auth, user))
 
     def bind_function_pg_get_indexdef(self, eb, args, node):
         from ...catalog.pg_catalog import index_defs

@@ -100,8 +100,8 @@ def _one_column(plan: LogicalNode, node) -> None:
 
 
 def bind_subquery_plan(stmt, binder, query) -> tuple[LogicalNode, tuple]:
-    """Bind ``query`` under the binder's scope; renumber its outer references."""
-    from ...optimize import optimize
+    """Bind ``query`` under the binder's scope; renumber its outer references. The
+    plan is optimized with the statement's (optimize/optimize_subqueries.py)."""
     from .bind_select import bind_query
     plan = bind_query(stmt, query, binder.scope)
     slots: dict[int, int] = {}
@@ -109,10 +109,7 @@ def bind_subquery_plan(stmt, binder, query) -> tuple[LogicalNode, tuple]:
     cols = binder.scope.columns
     correlated = tuple(ColRef(i, cols[i].type, cols[i].name)
                        for i, _ in sorted(slots.items(), key=lambda kv: kv[1]))
-    # Not pruned here: the decorrelation rules move this plan into the enclosing one,
-    # where its conjuncts must still address whole-table columns; the enclosing
-    # statement's prune_columns pass narrows it afterwards.
-    return optimize(plan, stmt.root, disabled=frozenset({"prune_columns"})), correlated
+    return plan, correlated
 
 
 # ---- renumbering outer references ------------------------------------------------------------

@@ -9,14 +9,15 @@ stale). ``bind_statement`` dispatches on the statement class to the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
 
 from sqlglot import exp
 
 from ... import errors, types
 from ...plan.expr import AggCall, ColRef, Expr, OuterRef
+from ...plan.ddl import DDL_NODES
 from ...plan.logical import LogicalNode
 from .bind_session_functions import SessionFunctions
+from .privileges import ddl_objects, requirements
 from .query_hooks import QueryHooks
 from .scope import Scope
 
@@ -24,13 +25,21 @@ from .scope import Scope
 @dataclass
 class BoundStatement:
     kind: str                         # SELECT, INSERT, UPDATE, DELETE, CREATE TABLE, ...
-    plan: LogicalNode | None = None   # for queries and DML
-    action: Callable | None = None    # for DDL: fn(txn, ctx) -> None
+    plan: LogicalNode | None = None   # queries, DML and DDL (plan/ddl.py) alike
     param_types: dict = field(default_factory=dict)
     deps: list = field(default_factory=list)    # [(kind, name, object)] for cache validation
     cacheable: bool = True
     returns_rows: bool = False
     cast_slots: frozenset = frozenset()   # parameters written with an explicit CAST ($1::int)
+    # What running it needs (auth/check.py: checked per execution when roles exist) and
+    # the objects a DDL statement creates/drops/renames (their owners and grants follow).
+    privileges: tuple = ()
+    ddl_objects: tuple = ()
+
+    @property
+    def ddl(self) -> bool:
+        """A catalog change (a plan/ddl.py node)."""
+        return isinstance(self.plan, DDL_NODES)
 
     @property
     def columns(self) -> list:
@@ -52,6 +61,14 @@ class StatementBinder(SessionFunctions, QueryHooks):
         self.cacheable = True
         self.ctes: list[dict] = []     # stack of WITH scopes: name -> CTE binding
         self.file_root: str | None = None   # read_csv/COPY paths stay inside it (bind_files)
+        # Relations read, each with the view it was read through (None: by the statement
+        # itself), and foreign keys' parent tables: the privileges the statement needs.
+        self.reads: list = []
+        self.references: list = []
+        self.view_stack: list = []
+
+    def note_read(self, name: str) -> None:
+        self.reads.append((name, self.view_stack[-1] if self.view_stack else None))
 
     # ---- catalog access (records dependencies) -----------------------------------------
     def table(self, name: str, position: int | None = None):
@@ -144,6 +161,13 @@ class StatementBinder(SessionFunctions, QueryHooks):
 
     # ---- dispatch -------------------------------------------------------------------------
     def bind_statement(self, node: exp.Expression) -> BoundStatement:
+        bound = self._bind_statement(node)
+        bound.privileges = requirements(self, node, bound.kind, bound)
+        if bound.ddl:
+            bound.ddl_objects = ddl_objects(node)
+        return bound
+
+    def _bind_statement(self, node: exp.Expression) -> BoundStatement:
         self.ast = node
         from . import bind_ddl, bind_delete, bind_insert, bind_select, bind_update
         from .check_clauses import check_clauses
@@ -166,9 +190,9 @@ class StatementBinder(SessionFunctions, QueryHooks):
         if isinstance(node, exp.Copy):
             from .bind_files import bind_copy
             return self._done("COPY", bind_copy(self, node), returns_rows=False)
-        kind, action = bind_ddl.bind_ddl(self, node)
-        return BoundStatement(kind, action=action, param_types=self.param_types, deps=self.deps,
-                              cacheable=False)
+        kind, plan = bind_ddl.bind_ddl(self, node)   # a plan/ddl.py node
+        self.cacheable = False     # DDL is bound again each time it runs
+        return self._done(kind, plan, returns_rows=False)
 
     def _done(self, kind: str, plan: LogicalNode, returns_rows: bool) -> BoundStatement:
         self._collect_param_types(plan)

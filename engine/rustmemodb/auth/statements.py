@@ -1,0 +1,506 @@
+"""CREATE/ALTER/DROP ROLE, GRANT, REVOKE and SET ROLE, applied inside the transaction.
+
+``bind_role_statement`` turns a statement from ``sql/parse_roles.py`` into a
+``BoundStatement`` whose plan (plan/auth.py) the executor hands to ``apply``, which
+reads the roles catalog of the transaction's working root and writes a new one
+(``Transaction.set_auth``): so these
+statements commit, roll back and are logged like any DDL, and a failed one
+changes nothing. Permissions follow PostgreSQL 15: superusers may do anything;
+CREATEROLE roles manage non-superuser roles; owners (and holders of a grant
+option) grant privileges on their tables; a role changes its own password.
+SQLSTATEs are PostgreSQL's (42710 exists, 42704 no such role, 42501 denied,
+2BP01 objects depend on the role, 0LP01 invalid grant, 55006 in use).
+
+The last superuser cannot be dropped or lose SUPERUSER: ``55006``
+(object_in_use), the code PostgreSQL uses for its own bootstrap superuser
+("cannot be dropped because it is required by the database system"), whose
+role this takes here: without a superuser nobody could manage roles over the
+wire any more.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pyarrow as pa
+
+from .. import errors
+from ..exec.operators.ddl import check_drop_dependencies
+from ..exec.run import operator
+from ..plan.auth import Actor, LogicalRoleStatement
+from ..sql.parse_roles import (GrantStatement, MembershipStatement, OwnedStatement,
+                               OwnerStatement, RoleStatement, SetRole)
+from ..storage.roles import (PUBLIC, PSEUDO_SCHEMA_OWNER, SCHEMA_PRIVS, TABLE_PRIVS,
+                             AuthCatalog, Grant, Role, default_acl, has_privilege, is_owner,
+                             sql_error_undefined_role)
+from . import verifier
+from .check import effective_role
+
+_NOTHING = pa.table({})
+
+
+def bind_role_statement(stmt, session):
+    """The BoundStatement of a parsed role statement: a ``LogicalRoleStatement`` plan
+    carrying who runs it (never cached: it depends on the session)."""
+    from ..sql.bind.binder import BoundStatement
+    if isinstance(stmt, SetRole):       # SET/RESET ROLE are session commands (utility.py)
+        raise errors.not_supported("SET ROLE inside PREPARE")
+    actor = Actor(getattr(session, "role", None), getattr(session, "auth_user", None),
+                  getattr(session, "user_name", None),
+                  {"password_encryption": session.settings.get("password_encryption", "")})
+    return BoundStatement(stmt.kind, plan=LogicalRoleStatement([], stmt, actor),
+                          cacheable=False)
+
+
+@operator(LogicalRoleStatement)
+def _role_statement(node: LogicalRoleStatement, ctx) -> pa.Table:
+    """The executor's operator for role statements (registered here: exec does not
+    import auth, auth builds on exec)."""
+    apply(node.statement, node.actor, ctx.txn)
+    return _NOTHING
+
+
+def apply(stmt, actor, txn) -> None:
+    """Run a role statement in ``txn`` as ``actor``: a new roles catalog (or, for DROP
+    OWNED, dropped tables too), logged like any other change of the transaction."""
+    if isinstance(stmt, OwnedStatement):
+        _run_owned(stmt, txn, actor)
+        return
+    run = {RoleStatement: _run_role, GrantStatement: _run_grant,
+           MembershipStatement: _run_membership, OwnerStatement: _run_owner}[type(stmt)]
+    cat = txn.working.auth
+    new = run(stmt, cat, actor, txn.working)
+    if new is not cat:
+        txn.set_auth(new)
+
+
+# ---- helpers ---------------------------------------------------------------------------
+
+def _resolve(name: str, session) -> str:
+    """CURRENT_USER / CURRENT_ROLE / SESSION_USER in a role position."""
+    if name.startswith("\x00"):
+        word = name[1:]
+        if word == "session_user":
+            return getattr(session, "user_name", None) or "rustmemodb"
+        return effective_role(session) or getattr(session, "user_name", None) or "rustmemodb"
+    return name
+
+
+def _need_role(cat: AuthCatalog, name: str) -> Role:
+    role = cat.role(name)
+    if role is None:
+        raise sql_error_undefined_role(name)
+    return role
+
+
+def _is_super(cat: AuthCatalog, who: str | None) -> bool:
+    return who is None or cat.is_superuser(who)
+
+
+def _can_createrole(cat: AuthCatalog, who: str | None) -> bool:
+    if _is_super(cat, who):
+        return True
+    r = cat.role(who)
+    return r is not None and r.createrole
+
+
+def _password(value, name: str, session) -> str | None:
+    if value is None or value == "":
+        return None          # PostgreSQL: an empty password clears it
+    method = (session.settings.get("password_encryption") or "scram-sha-256").lower()
+    return verifier.make(value, name, "md5" if method == "md5" else "scram-sha-256")
+
+
+_ATTRS = ("superuser", "login", "createrole", "createdb", "inherit", "replication",
+          "bypassrls", "connlimit", "valid_until")
+
+
+def _superusers(cat: AuthCatalog) -> list[str]:
+    return [n for n, r in cat.roles.items() if r.superuser]
+
+
+# ---- CREATE / ALTER / DROP ROLE ----------------------------------------------------------
+
+def _run_role(stmt: RoleStatement, cat: AuthCatalog, session, root) -> AuthCatalog:
+    who = effective_role(session)
+    if stmt.action == "create":
+        return _create(stmt, cat, session, who)
+    if stmt.action == "drop":
+        return _drop(stmt, cat, session, who, root)
+    name = _resolve(stmt.names[0], session)
+    role = _need_role(cat, name)
+    if stmt.action == "rename":
+        return _rename(stmt, cat, session, who, role)
+    return _alter(stmt, cat, session, who, role)
+
+
+def _create(stmt, cat, session, who) -> AuthCatalog:
+    name = stmt.names[0]
+    opts = stmt.options
+    if name.startswith("pg_"):
+        raise errors.sql_error("42939", f'role name "{name}" is reserved',
+                               detail='Role names starting with "pg_" are reserved.')
+    if not _can_createrole(cat, who):
+        raise errors.sql_error("42501", "permission denied to create role")
+    for flag in ("superuser", "replication", "bypassrls"):
+        if opts.get(flag) and not _is_super(cat, who):
+            raise errors.sql_error("42501", f"must be superuser to create {flag} users"
+                                   if flag != "superuser" else
+                                   "must be superuser to create superusers")
+    if cat.role(name) is not None:
+        raise errors.sql_error("42710", f'role "{name}" already exists')
+    role = Role(name, cat.next_oid, login=stmt.keyword == "USER")
+    role = replace(role, **{k: v for k, v in opts.items() if k in _ATTRS})
+    if "password" in opts:
+        role = replace(role, password=_password(opts["password"], name, session))
+    cat = cat.with_role(role)
+    grantor = who or name
+    members = list(cat.members)
+    for parent in opts.get("in_role", ()):
+        parent = _resolve(parent, session)
+        _need_role(cat, parent)
+        members.append((parent, name, False, grantor))
+    for member in opts.get("role", ()):
+        member = _resolve(member, session)
+        _need_role(cat, member)
+        members.append((name, member, False, grantor))
+    for member in opts.get("admin", ()):
+        member = _resolve(member, session)
+        _need_role(cat, member)
+        members.append((name, member, True, grantor))
+    return cat.with_members(tuple(members))
+
+
+def _alter(stmt, cat, session, who, role: Role) -> AuthCatalog:
+    opts = stmt.options
+    attrs = {k: v for k, v in opts.items() if k in _ATTRS}
+    if not _is_super(cat, who):
+        only_password = set(opts) <= {"password"}
+        if role.superuser or any(k in attrs for k in ("superuser", "replication",
+                                                       "bypassrls")):
+            if not (only_password and role.name == who):
+                raise errors.sql_error("42501", "must be superuser to alter superuser roles "
+                                                "or change superuser attribute")
+        elif not (_can_createrole(cat, who) or (only_password and role.name == who)):
+            raise errors.sql_error("42501", "permission denied")
+    if attrs.get("superuser") is False and role.superuser and _superusers(cat) == [role.name]:
+        raise errors.sql_error("55006", f'cannot remove superuser from role "{role.name}": '
+                                        "it is the last superuser",
+                               hint="Make another role SUPERUSER first.")
+    new = replace(role, **attrs)
+    if "password" in opts:
+        new = replace(new, password=_password(opts["password"], role.name, session))
+    for key in ("in_role", "role", "admin"):
+        if key in opts:
+            raise errors.syntax_error(f"syntax error at or near \"{key.upper().replace('_', ' ')}\"")
+    return cat.with_role(new)
+
+
+def _rename(stmt, cat, session, who, role: Role) -> AuthCatalog:
+    new = _resolve(stmt.new_name, session)
+    if role.name == getattr(session, "auth_user", None):
+        raise errors.sql_error("0A000", "session user cannot be renamed")
+    if role.name == effective_role(session):
+        raise errors.sql_error("0A000", "current user cannot be renamed")
+    if not (_is_super(cat, who) if role.superuser else _can_createrole(cat, who)):
+        raise errors.sql_error("42501", "permission denied to rename role")
+    if new.startswith("pg_"):
+        raise errors.sql_error("42939", f'role name "{new}" is reserved')
+    if cat.role(new) is not None:
+        raise errors.sql_error("42710", f'role "{new}" already exists')
+    cat = cat.renamed_role(role.name, new)
+    r = cat.role(new)
+    if r.password and r.password.startswith("md5"):
+        cat = cat.with_role(replace(r, password=None))   # md5 hashes salt with the name
+    return cat
+
+
+def _drop(stmt, cat, session, who, root) -> AuthCatalog:
+    for raw in stmt.names:
+        name = _resolve(raw, session)
+        role = cat.role(name)
+        if role is None:
+            if stmt.if_exists:
+                continue
+            raise sql_error_undefined_role(name)
+        if not (_is_super(cat, who) if role.superuser else _can_createrole(cat, who)):
+            raise errors.sql_error("42501", "permission denied to drop role")
+        if name == getattr(session, "auth_user", None):
+            raise errors.sql_error("55006", "session user cannot be dropped")
+        if name == effective_role(session):
+            raise errors.sql_error("55006", "current user cannot be dropped")
+        if role.superuser and _superusers(cat) == [name]:
+            raise errors.sql_error("55006", f'cannot drop role "{name}" because it is the '
+                                            "last superuser",
+                                   hint="Make another role SUPERUSER first.")
+        deps = [f"owner of {_kind(root, obj)} {obj}"
+                for (kind, obj), owner in sorted(cat.owners.items()) if owner == name]
+        for (kind, obj), grants in sorted(cat.acl.items()):
+            if any(g.grantee == name or (g.grantor == name and g.grantee != name)
+                   for g in grants) and cat.owner(kind, obj) != name:
+                deps.append(f"privileges for {_kind(root, obj) if kind == 'table' else kind} "
+                            f"{obj}")
+        if deps:
+            raise errors.sql_error("2BP01", f'role "{name}" cannot be dropped because some '
+                                            "objects depend on it", detail="\n".join(deps))
+        cat = cat.without_role(name)
+    return cat
+
+
+def _kind(root, name: str) -> str:
+    return "view" if name in root.views else "table"
+
+
+# ---- GRANT / REVOKE privileges -------------------------------------------------------------
+
+def _targets(stmt: GrantStatement, root) -> list[tuple[str, str]]:
+    if stmt.target == "schema":
+        for s in stmt.objects:
+            if s != "public":
+                raise errors.sql_error("3F000", f'schema "{s}" does not exist')
+        return [("schema", s) for s in stmt.objects]
+    if stmt.target == "all_tables":
+        for s in stmt.objects:
+            if s != "public":
+                raise errors.sql_error("3F000", f'schema "{s}" does not exist')
+        return [("table", n) for n in sorted({*root.tables, *root.views})]
+    out = []
+    for n in stmt.objects:
+        if n not in root.tables and n not in root.views:
+            raise errors.sql_error("42P01", f'relation "{n}" does not exist')
+        out.append(("table", n))
+    return out
+
+
+def _privileges(stmt: GrantStatement) -> list[str]:
+    allowed = SCHEMA_PRIVS if stmt.target == "schema" else TABLE_PRIVS
+    if stmt.privileges == ["ALL"]:
+        return list(allowed)
+    for p in stmt.privileges:
+        if p not in allowed:
+            what = "schema" if stmt.target == "schema" else "relation"
+            raise errors.sql_error("0LP01", f"invalid privilege type {p} for {what}")
+    return list(dict.fromkeys(stmt.privileges))
+
+
+def _run_grant(stmt: GrantStatement, cat: AuthCatalog, session, root) -> AuthCatalog:
+    who = effective_role(session)
+    privs = _privileges(stmt)
+    targets = _targets(stmt, root)
+    grantees = []
+    for g in stmt.grantees:
+        g = _resolve(g, session)
+        if g != PUBLIC:
+            _need_role(cat, g)
+        grantees.append(g)
+    if stmt.grant and stmt.grant_option and PUBLIC in grantees:
+        raise errors.sql_error("0LP01", "grant options can only be granted to roles")
+    for kind, name in targets:
+        cat = _grant_one(stmt, cat, who, kind, name, privs, grantees, root)
+    return cat
+
+
+def _grantor(cat: AuthCatalog, who: str | None, kind: str, name: str) -> str:
+    """Who a grant is recorded as made by: the owner when a superuser (or a member of the
+    owning role) grants, as PostgreSQL does, else the granting role itself."""
+    owner = cat.owner(kind, name)
+    if kind == "schema" and owner is None:
+        owner = PSEUDO_SCHEMA_OWNER
+    if who is None or _is_super(cat, who) or is_owner(cat, who, kind, name):
+        return owner or who or "rustmemodb"
+    return who
+
+
+def _grant_one(stmt, cat, who, kind, name, privs, grantees, root) -> AuthCatalog:
+    if not _is_super(cat, who) and not is_owner(cat, who, kind, name):
+        can = [p for p in privs if has_privilege(cat, who, kind, name, p, grant_option=True)]
+        if not can:
+            # PostgreSQL: denied only if the role holds no privilege on the object at
+            # all; otherwise nothing is granted (with a warning) and the statement succeeds
+            every = TABLE_PRIVS if kind == "table" else SCHEMA_PRIVS
+            if not any(has_privilege(cat, who, kind, name, p) for p in every):
+                label = _kind(root, name) if kind == "table" else "schema"
+                raise errors.sql_error("42501", f"permission denied for {label} {name}")
+            return cat
+        privs = can
+    grantor = _grantor(cat, who, kind, name)
+    grants = list(cat.acl.get((kind, name), default_acl(cat, kind, name)))
+    if stmt.grant:
+        for grantee in grantees:
+            for p in privs:
+                for i, g in enumerate(grants):
+                    if (g.grantee, g.privilege, g.grantor) == (grantee, p, grantor):
+                        if stmt.grant_option and not g.grantable:
+                            grants[i] = replace(g, grantable=True)
+                        break
+                else:
+                    grants.append(Grant(grantee, p, stmt.grant_option, grantor))
+    else:
+        for grantee in grantees:
+            for p in privs:
+                grants = _revoke(grants, grantee, p, grantor, stmt.grant_option, stmt.cascade,
+                                 kind, name)
+    return cat.with_grants(kind, name, tuple(grants))
+
+
+def _revoke(grants: list, grantee: str, priv: str, grantor: str, option_only: bool,
+            cascade: bool, kind: str, name: str) -> list:
+    out = []
+    removed = False
+    for g in grants:
+        if (g.grantee, g.privilege, g.grantor) == (grantee, priv, grantor):
+            removed = g.grantable
+            if option_only:
+                out.append(replace(g, grantable=False))
+            continue
+        out.append(g)
+    if removed:     # what the grantee granted on with that option goes too (CASCADE)
+        dependent = [g for g in out if g.grantor == grantee and g.privilege == priv
+                     and g.grantee != grantee]
+        if dependent and not cascade:
+            raise errors.sql_error("2BP01", "dependent privileges exist",
+                                   hint="Use CASCADE to revoke them too.")
+        for g in dependent:
+            out = _revoke(out, g.grantee, priv, grantee, False, True, kind, name)
+    return out
+
+
+# ---- GRANT / REVOKE role membership ----------------------------------------------------------
+
+def _run_membership(stmt: MembershipStatement, cat: AuthCatalog, session, root) -> AuthCatalog:
+    who = effective_role(session)
+    members = list(cat.members)
+    for raw in stmt.roles:
+        role = _need_role(cat, _resolve(raw, session))
+        admin = any(m[0] == role.name and m[1] in cat.member_of(who or "") and m[2]
+                    for m in cat.members) if who is not None else True
+        if not (_is_super(cat, who) or admin or (not role.superuser
+                                                   and _can_createrole(cat, who))):
+            raise errors.sql_error("42501", f'must have admin option on role "{role.name}"')
+        for raw_member in stmt.members:
+            member = _need_role(cat, _resolve(raw_member, session)).name
+            existing = [m for m in members if m[0] == role.name and m[1] == member]
+            if stmt.grant:
+                if member == role.name or member in AuthCatalog(
+                        cat.roles, tuple(members)).member_of(role.name):
+                    raise errors.sql_error("0LP01", f'role "{role.name}" is a member of role '
+                                                    f'"{member}"')
+                if existing:
+                    if stmt.admin_option and not existing[0][2]:
+                        members[members.index(existing[0])] = (role.name, member, True,
+                                                               existing[0][3])
+                    continue
+                members.append((role.name, member, stmt.admin_option, who or role.name))
+            else:
+                for m in existing:
+                    i = members.index(m)
+                    if stmt.admin_option:
+                        members[i] = (m[0], m[1], False, m[3])
+                    else:
+                        del members[i]
+    return cat.with_members(tuple(members))
+
+
+# ---- ALTER TABLE ... OWNER TO ------------------------------------------------------------
+
+def _run_owner(stmt: OwnerStatement, cat: AuthCatalog, session, root) -> AuthCatalog:
+    """As PostgreSQL: the owner (or a superuser) may give a table away, to a role it is a
+    member of (non-superusers); the new owner's grants follow the old owner's."""
+    name = stmt.name
+    in_tables, in_views = name in root.tables, name in root.views
+    if not (in_tables or in_views):
+        if stmt.if_exists:
+            return cat
+        raise errors.sql_error("42P01", f'relation "{name}" does not exist')
+    if stmt.relkind == "view" and not in_views:
+        raise errors.sql_error("42809", f'"{name}" is not a view')
+    who = effective_role(session)
+    new = _need_role(cat, _resolve(stmt.role, session)).name
+    if not _is_super(cat, who):
+        if not is_owner(cat, who, "table", name):
+            raise errors.sql_error("42501", f"must be owner of {_kind(root, name)} {name}")
+        if new not in cat.member_of(who):
+            raise errors.sql_error("42501", f'must be able to SET ROLE "{new}"')
+    old = cat.owner("table", name)
+    if (("table", name)) in cat.acl and old is not None:
+        ren = lambda n: new if n == old else n   # noqa: E731
+        grants = tuple(dict.fromkeys(replace(g, grantee=ren(g.grantee), grantor=ren(g.grantor))
+                                     for g in cat.grants("table", name)))
+        cat = cat.with_grants("table", name, grants)
+    return cat.with_owner("table", name, new)
+
+
+# ---- REASSIGN OWNED / DROP OWNED ------------------------------------------------------------
+
+def _run_owned(stmt: OwnedStatement, txn, session) -> None:
+    """REASSIGN OWNED BY a TO b: a's tables and views (and a's grants on them) pass to b.
+    DROP OWNED BY a: a's tables and views are dropped, every grant to or by a revoked;
+    then DROP ROLE a succeeds. Both need the rights of the roles named (or superuser)."""
+    cat = txn.working.auth
+    who = effective_role(session)
+    roles = [_need_role(cat, _resolve(r, session)).name for r in stmt.roles]
+    mine = cat.member_of(who) if who is not None else set()
+    targets = roles + ([_need_role(cat, _resolve(stmt.new_owner, session)).name]
+                       if stmt.new_owner else [])
+    if not _is_super(cat, who) and any(r not in mine for r in targets):
+        raise errors.sql_error("42501", "permission denied to "
+                               + ("drop objects" if stmt.drop else "reassign objects"))
+    if not stmt.drop:
+        new = targets[-1]
+        ren = lambda n: new if n in roles else n   # noqa: E731
+        for key, owner in list(cat.owners.items()):
+            if owner in roles:
+                cat = cat.with_owner(key[0], key[1], new)
+                grants = tuple(replace(g, grantee=ren(g.grantee), grantor=ren(g.grantor))
+                               for g in cat.grants(*key))
+                if key in cat.acl:
+                    cat = cat.with_grants(key[0], key[1], tuple(dict.fromkeys(grants)))
+        txn.set_auth(cat)
+        return
+    owned = [name for (kind, name), owner in sorted(cat.owners.items())
+             if kind == "table" and owner in roles]
+    working = txn.working
+    for name in owned:
+        if name in working.tables and not stmt.cascade:
+            for other, version in working.tables.items():
+                if other not in owned and any(fk.ref_table == name
+                                              for fk in version.schema.foreign_keys):
+                    raise errors.sql_error(
+                        "2BP01", f"cannot drop desired object(s) because other objects "
+                                 f"depend on them",
+                        detail=f"table {other} depends on table {name}",
+                        hint="Use DROP ... CASCADE to drop the dependent objects too.")
+    for name in owned:
+        if name in txn.working.views:
+            txn.set_view(name, None)
+    for name in owned:
+        if name in txn.working.tables:
+            check_drop_dependencies(txn, name, True)
+            txn.replace_table(name, None)
+    cat = txn.working.auth
+    for name in owned:
+        cat = cat.without_object("table", name)
+    for key, grants in list(cat.acl.items()):
+        kept = tuple(g for g in grants if g.grantee not in roles and g.grantor not in roles)
+        if kept != grants:
+            cat = cat.with_grants(key[0], key[1], kept)
+    members = tuple(m for m in cat.members if m[1] not in roles or m[0] in roles)
+    cat = cat.with_members(members)
+    if cat is not txn.working.auth:
+        txn.set_auth(cat)
+
+
+# ---- SET ROLE ----------------------------------------------------------------------------
+
+def set_role(session, stmt: SetRole) -> None:
+    if stmt.role is None:
+        session.role = None
+        return
+    root = session._catalog_root()
+    cat = root.auth
+    name = stmt.role
+    if cat.role(name) is None:
+        raise errors.sql_error("22023", f'role "{name}" does not exist')
+    user = getattr(session, "auth_user", None)
+    if user is not None and not cat.is_superuser(user) and name not in cat.member_of(user):
+        raise errors.sql_error("42501", f'permission denied to set role "{name}"')
+    session.role = name

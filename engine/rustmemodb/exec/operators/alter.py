@@ -1,0 +1,294 @@
+"""The ALTER TABLE operator: applies the binder's steps (plan/ddl.py) in order.
+
+Every change goes through ``txn.replace_table``, so an ALTER inside a transaction is
+invisible to others until COMMIT, undone by ROLLBACK, and conflicts (40001) with
+concurrent writers of the table; forks that never saw it keep sharing the old
+version (nothing is copied for them).
+
+Data changes are made column by column, never row by row: the row tail is frozen
+into a chunk first, then each frozen chunk gets a new RecordBatch that shares every
+untouched column buffer (ADD COLUMN appends one array, DROP COLUMN and RENAME are
+zero-copy, ALTER COLUMN TYPE casts one column). Deletion vectors and rowids are
+kept, so the indexes of untouched columns are shared as they are (with remapped
+column positions after a DROP COLUMN). What needs the rows or the other tables is
+checked here: NULLs under a new NOT NULL (``23502``), CHECK and FOREIGN KEY over
+existing rows (``23514``, ``23503``), duplicates under a new UNIQUE (``23505``),
+relation names (``42P07``) and dependent foreign keys (``2BP01``).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ... import errors
+from ...plan.ddl import (AddCheck, AddColumn, AddForeignKey, AddUnique, ChangeType, DropColumn,
+                         DropUnique, LogicalAlterTable, RenameColumn, RenameTable, SetNotNull,
+                         SetSchema)
+from ...storage.index import UniqueIndex
+from ...storage.index_define import build_indexes
+from ...storage.root import owner_of_index, relation_exists
+from ...storage.schema import IndexDef, TableSchema
+from ...storage.table import Chunk
+from ...storage.table import replace as evolve
+from .. import constraints
+from ..expr.vector import as_array, evaluate
+from ..run import operator
+
+_NOTHING = pa.table({})
+
+
+@operator(LogicalAlterTable)
+def alter_table(node: LogicalAlterTable, ctx) -> pa.Table:
+    txn = ctx.txn
+    table = node.table
+    if table not in txn.working.tables:
+        if node.if_exists:
+            return _NOTHING
+        raise errors.undefined_table(table)
+    for step in node.steps:
+        version = txn.working.tables[table]
+        if isinstance(step, RenameTable):
+            table = _rename_table(txn, version, step)
+            continue
+        new = _APPLY[type(step)](txn, ctx, version, step)
+        if new is not version:
+            txn.replace_table(table, new)
+    return _NOTHING
+
+
+# ---- helpers: columns by chunk ------------------------------------------------------------
+
+def _frozen(version):
+    """The version with its patches folded and its row tail frozen: all data is then
+    in chunks."""
+    return version.settled().freeze_tail()
+
+
+def map_chunks(version, fn, schema: TableSchema):
+    """A version under ``schema`` whose chunk batches are ``fn(batch)``; rowids/deletions kept."""
+    base = _frozen(version)
+    chunks = tuple(Chunk(fn(c.batch), c.rowids) for c in base.chunks)
+    return evolve(base, schema=schema, chunks=chunks)
+
+
+def _live_column(version, pos: int) -> pa.ChunkedArray:
+    return version.to_arrow().column(pos)
+
+
+# ---- ADD COLUMN ------------------------------------------------------------------------------
+
+def _add_column(txn, ctx, version, step: AddColumn):
+    column, schema = step.column, version.schema
+    values = _default_values(ctx, step, version)
+    if column.not_null and version.live_rows and values.null_count:
+        raise errors.sql_error("23502", f'column "{column.name}" of relation "{schema.name}" '
+                                        f'contains null values')
+    field = pa.field(column.name, column.arrow_type)
+    pos = [0]
+
+    def append(batch):
+        n = batch.num_rows
+        part = values.slice(pos[0], n)
+        pos[0] += n
+        return batch.append_column(field, part)
+    base = _frozen(version)
+    if len(values) != sum(len(c) for c in base.chunks):
+        raise errors.InternalError("backfill length does not match the table")
+    return map_chunks(base, append, step.schema)
+
+
+def _default_values(ctx, step: AddColumn, version) -> pa.Array:
+    """The new column's value for every stored row (dead rows included), by column."""
+    base = _frozen(version)
+    total = sum(len(c) for c in base.chunks)
+    column = step.column
+    if step.default is None:
+        return pa.nulls(total, column.arrow_type)
+    one = pa.table({"_": pa.nulls(total, pa.bool_())}).select([])
+    arr = as_array(evaluate(step.default, one, ctx), total)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr if arr.type == column.arrow_type else arr.cast(column.arrow_type)
+
+
+# ---- DROP COLUMN -----------------------------------------------------------------------------
+
+def _drop_column(txn, ctx, version, step: DropColumn):
+    schema, pos = version.schema, step.pos
+    _drop_dependent_fks(txn, schema, step.name, step.cascade)
+    remap = {old: (old if old < pos else old - 1) for old in range(len(schema.columns)) if old != pos}
+    new = map_chunks(version, lambda b: b.remove_column(pos), step.schema)
+    live = {u.name for u in step.schema.uniques} | {d.name for d in step.schema.indexes}
+    indexes = {k: UniqueIndex(ix.name, tuple(remap[c] for c in ix.columns), ix.base, ix.delta)
+               for k, ix in new.indexes.items() if k in live}
+    ordered = {k: ix.with_columns(tuple(remap[c] for c in ix.columns))
+               for k, ix in new.ordered.items() if k in live}
+    return evolve(new, indexes=indexes, ordered=ordered)
+
+
+def _drop_dependent_fks(txn, schema, column: str, cascade: bool) -> None:
+    for other, version in list(txn.working.tables.items()):
+        fks = version.schema.foreign_keys
+        hit = [f for f in fks if f.ref_table == schema.name and column in f.ref_columns
+               and other != schema.name]
+        if not hit:
+            continue
+        if not cascade:
+            raise errors.sql_error(
+                "2BP01", f"cannot drop column {column} of table {schema.name} because other "
+                         f"objects depend on it",
+                detail=f"constraint {hit[0].name} on table {other} depends on column {column}",
+                hint="Use DROP ... CASCADE to drop the dependent objects too.")
+        keep = tuple(f for f in fks if f not in hit)
+        txn.replace_table(other, version.with_schema(version.schema.with_(foreign_keys=keep)))
+
+
+# ---- RENAME ----------------------------------------------------------------------------------
+
+def _rename_column(txn, ctx, version, step: RenameColumn):
+    table = version.schema.name
+    for other, v in list(txn.working.tables.items()):
+        if other != table and any(f.ref_table == table for f in v.schema.foreign_keys):
+            renamed = tuple(_rename_ref(f, table, step.old, step.new)
+                            for f in v.schema.foreign_keys)
+            txn.replace_table(other, v.with_schema(v.schema.with_(foreign_keys=renamed)))
+    names = list(step.schema.names)
+    return map_chunks(version, lambda b: b.rename_columns(names), step.schema)
+
+
+def _rename_ref(fk, table: str, old: str, new: str):
+    if fk.ref_table != table:
+        return fk
+    return dataclasses.replace(fk, ref_columns=tuple(new if c == old else c
+                                                     for c in fk.ref_columns))
+
+
+def _rename_table(txn, version, step: RenameTable) -> str:
+    old, new = version.schema.name, step.new
+    root = txn.working
+    if new in root.tables or new in root.views or owner_of_index(root, new) is not None:
+        raise errors.sql_error("42P07", f'relation "{new}" already exists')
+    txn.replace_table(old, None)
+    txn.replace_table(new, version.with_schema(step.schema))
+    for other, v in list(txn.working.tables.items()):
+        if other != new and any(f.ref_table == old for f in v.schema.foreign_keys):
+            moved = tuple(dataclasses.replace(f, ref_table=new) if f.ref_table == old else f
+                          for f in v.schema.foreign_keys)
+            txn.replace_table(other, v.with_schema(v.schema.with_(foreign_keys=moved)))
+    return new
+
+
+# ---- ALTER COLUMN ---------------------------------------------------------------------------
+
+def _set_schema(txn, ctx, version, step: SetSchema):
+    return version.with_schema(step.schema)
+
+
+def _set_not_null(txn, ctx, version, step: SetNotNull):
+    if _live_column(version, step.pos).null_count:
+        col = step.schema.columns[step.pos]
+        raise errors.sql_error("23502", f'column "{col.name}" of relation '
+                                        f'"{version.schema.name}" contains null values')
+    return version.with_schema(step.schema)
+
+
+def _change_type(txn, ctx, version, step: ChangeType):
+    pos = step.pos
+    column = step.schema.columns[pos]
+    field = pa.field(column.name, column.arrow_type)
+
+    def convert(batch):
+        arr = as_array(evaluate(step.expr, pa.Table.from_batches([batch]), ctx), batch.num_rows)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        arr = arr if arr.type == field.type else arr.cast(field.type)
+        return batch.set_column(pos, field, arr)
+    return rebuild_indexes_on(map_chunks(version, convert, step.schema), pos)
+
+
+def rebuild_indexes_on(version, pos: int):
+    """Indexes over column ``pos`` rebuilt from the (converted) live rows."""
+    indexes, ordered = dict(version.indexes), dict(version.ordered)
+    touched = {name: ix.columns for group in (version.indexes, version.ordered)
+               for name, ix in group.items() if pos in ix.columns}
+    for name, columns in touched.items():   # a unique key and its ordered twin together
+        unique, plain = build_indexes(version, IndexDef(name, tuple(columns),
+                                                        name in version.indexes))
+        if unique is not None:
+            indexes[name] = unique
+        if name in version.ordered:
+            ordered[name] = plain
+    return evolve(version, indexes=indexes, ordered=ordered)
+
+
+# ---- ADD / DROP CONSTRAINT --------------------------------------------------------------------
+
+def _add_unique(txn, ctx, version, step: AddUnique):
+    u, schema = step.constraint, version.schema
+    if relation_exists(txn.working, u.name):
+        raise errors.sql_error("42P07", f'relation "{u.name}" already exists')
+    if u.primary:
+        data = version.to_arrow()
+        for c in u.columns:
+            if data.column(c).null_count:
+                raise errors.sql_error("23502", f'column "{schema.columns[c].name}" of relation '
+                                                f'"{schema.name}" contains null values')
+    unique, plain = build_indexes(version, IndexDef(u.name, tuple(u.columns), True))
+    indexes = dict(version.indexes)
+    indexes[u.name] = unique
+    ordered = dict(version.ordered)
+    ordered[u.name] = plain
+    return evolve(version, schema=step.schema, indexes=indexes, ordered=ordered)
+
+
+def _add_check(txn, ctx, version, step: AddCheck):
+    data = version.to_arrow()
+    if data.num_rows:
+        mask = as_array(evaluate(step.expr, data, ctx), data.num_rows)
+        if pc.any(pc.fill_null(pc.invert(mask), False)).as_py():
+            raise errors.sql_error("23514", f'check constraint "{step.constraint.name}" of '
+                                            f'relation "{version.schema.name}" is violated by '
+                                            f'some row')
+    return version.with_schema(step.schema)
+
+
+def _add_foreign_key(txn, ctx, version, step: AddForeignKey):
+    new = version.with_schema(step.schema)
+    data = version.to_arrow()
+    if data.num_rows:
+        constraints.check_foreign_keys(txn, step.schema, table=data, ctx=ctx)
+    return new
+
+
+def _drop_unique(txn, ctx, version, step: DropUnique):
+    unique, name = step.constraint, step.constraint.name
+    _check_unreferenced(txn, version.schema, unique, step.cascade)
+    indexes = {k: v for k, v in version.indexes.items() if k != name}
+    ordered = {k: v for k, v in version.ordered.items() if k != name}
+    return evolve(version, indexes=indexes, ordered=ordered, schema=step.schema)
+
+
+def _check_unreferenced(txn, schema, unique, cascade: bool) -> None:
+    cols = sorted(schema.columns[c].name for c in unique.columns)
+    for other, v in list(txn.working.tables.items()):
+        hit = [f for f in v.schema.foreign_keys
+               if f.ref_table == schema.name and sorted(f.ref_columns) == cols]
+        if not hit:
+            continue
+        if not cascade:
+            raise errors.sql_error(
+                "2BP01", f"cannot drop constraint {unique.name} on table {schema.name} because "
+                         f"other objects depend on it",
+                detail=f"constraint {hit[0].name} on table {other} depends on index "
+                       f"{unique.name}",
+                hint="Use DROP ... CASCADE to drop the dependent objects too.")
+        keep = tuple(f for f in v.schema.foreign_keys if f not in hit)
+        txn.replace_table(other, v.with_schema(v.schema.with_(foreign_keys=keep)))
+
+
+_APPLY = {AddColumn: _add_column, DropColumn: _drop_column, RenameColumn: _rename_column,
+          SetSchema: _set_schema, SetNotNull: _set_not_null, ChangeType: _change_type,
+          AddUnique: _add_unique, AddCheck: _add_check, AddForeignKey: _add_foreign_key,
+          DropUnique: _drop_unique}

@@ -1,0 +1,171 @@
+"""Operators for DDL (plan/ddl.py): applying a bound CREATE/DROP/TRUNCATE to the
+statement's transaction.
+
+DDL is transactional: each operator replaces catalog entries in the transaction's
+private root (``txn.replace_table``, ``txn.set_view``), so a rolled-back CREATE
+TABLE never existed and a concurrent transaction never sees a half-made table.
+Existence checks run here, against the transaction's own catalog, not at bind
+time: a cached or replayed statement sees the catalog as it is when it runs. Each
+returns an empty table; ``ctx.rowcount`` is the statement's (-1, or the rows of
+``CREATE TABLE ... AS``).
+"""
+from __future__ import annotations
+
+import re
+
+import pyarrow as pa
+
+from ... import errors
+from ...plan.ddl import (LogicalCreateIndex, LogicalCreateTable, LogicalCreateTableAs,
+                         LogicalCreateView, LogicalDropIndex, LogicalDropTable,
+                         LogicalDropView, LogicalTruncate)
+from ...storage.index_define import with_index, without_index
+from ...storage.root import owner_of_index, relation_exists
+from ...storage.schema import TableSchema
+from ...storage.table import TableVersion
+from ..run import operator, run_plan
+
+_NOTHING = pa.table({})
+
+
+def _exists(txn, name: str) -> bool:
+    return name in txn.working.tables or name in txn.working.views
+
+
+def owned_sequences(schema: TableSchema) -> list[str]:
+    """The sequences SERIAL columns of ``schema`` draw from (their DEFAULT nextval)."""
+    out = []
+    for c in schema.columns:
+        m = re.fullmatch(r"nextval\('([^']+)'\)", c.default_sql or "")
+        if m:
+            out.append(m.group(1))
+    return out
+
+
+@operator(LogicalCreateTable)
+def create_table(node: LogicalCreateTable, ctx) -> pa.Table:
+    txn = ctx.txn
+    if _exists(txn, node.name):
+        if node.if_not_exists:
+            return _NOTHING
+        raise errors.sql_error("42P07", f'relation "{node.name}" already exists')
+    txn.replace_table(node.name, TableVersion.empty(node.schema))
+    for seq in owned_sequences(node.schema):   # SERIAL columns own a fresh sequence
+        txn.set_sequence(seq, 0)
+    return _NOTHING
+
+
+@operator(LogicalCreateTableAs)
+def create_table_as(node: LogicalCreateTableAs, ctx) -> pa.Table:
+    txn, schema = ctx.txn, node.schema
+    if _exists(txn, node.name):
+        if node.if_not_exists:
+            return _NOTHING
+        raise errors.sql_error("42P07", f'relation "{node.name}" already exists')
+    data = run_plan(node.child, ctx)
+    txn.replace_table(node.name, TableVersion.empty(schema))
+    data = data.rename_columns(schema.names).cast(schema.arrow_schema)
+    txn.insert_arrow(node.name, data)
+    ctx.rowcount = data.num_rows or -1
+    return _NOTHING
+
+
+@operator(LogicalDropTable)
+def drop_table(node: LogicalDropTable, ctx) -> pa.Table:
+    txn = ctx.txn
+    for name in node.targets:
+        if name not in txn.working.tables:
+            if node.if_exists:
+                continue
+            if name in txn.working.views:
+                raise errors.sql_error("42809", f'"{name}" is not a table',
+                                       hint="Use DROP VIEW to remove a view.")
+            raise errors.sql_error("42P01", f'table "{name}" does not exist')
+        check_drop_dependencies(txn, name, node.cascade)
+        txn.replace_table(name, None)
+    return _NOTHING
+
+
+def check_drop_dependencies(txn, name: str, cascade: bool) -> None:
+    """Refuse to drop a table that another table's foreign key references (CASCADE:
+    drop those foreign keys instead)."""
+    for other, version in txn.working.tables.items():
+        if other == name:
+            continue
+        for fk in version.schema.foreign_keys:
+            if fk.ref_table == name:
+                if cascade:
+                    schema = version.schema.with_(foreign_keys=tuple(
+                        f for f in version.schema.foreign_keys if f.ref_table != name))
+                    txn.replace_table(other, version.with_schema(schema))
+                else:
+                    raise errors.sql_error(
+                        "2BP01", f'cannot drop table {name} because other objects depend on it',
+                        detail=f"constraint {fk.name} on table {other} depends on table {name}",
+                        hint="Use DROP ... CASCADE to drop the dependent objects too.")
+
+
+@operator(LogicalTruncate)
+def truncate(node: LogicalTruncate, ctx) -> pa.Table:
+    txn = ctx.txn
+    for name in node.targets:
+        version = txn.working.tables[name]
+        txn.replace_table(name, TableVersion.empty(version.schema))
+    return _NOTHING
+
+
+@operator(LogicalCreateView)
+def create_view(node: LogicalCreateView, ctx) -> pa.Table:
+    txn, name = ctx.txn, node.view.name
+    if name in txn.working.tables:
+        raise errors.sql_error("42P07", f'relation "{name}" already exists')
+    if name in txn.working.views and not node.or_replace:
+        raise errors.sql_error("42P07", f'relation "{name}" already exists')
+    txn.set_view(name, node.view)
+    return _NOTHING
+
+
+@operator(LogicalDropView)
+def drop_view(node: LogicalDropView, ctx) -> pa.Table:
+    txn = ctx.txn
+    for name in node.targets:
+        if name not in txn.working.views:
+            if name in txn.working.tables:
+                raise errors.sql_error("42809", f'"{name}" is not a view',
+                                       hint="Use DROP TABLE to remove a table.")
+            if node.if_exists:
+                continue
+            raise errors.sql_error("42P01", f'view "{name}" does not exist')
+        txn.set_view(name, None)
+    return _NOTHING
+
+
+@operator(LogicalCreateIndex)
+def create_index(node: LogicalCreateIndex, ctx) -> pa.Table:
+    txn, name = ctx.txn, node.definition.name
+    if relation_exists(txn.working, name):
+        if node.if_not_exists:
+            return _NOTHING
+        raise errors.sql_error("42P07", f'relation "{name}" already exists')
+    current = txn.working.tables[node.table]
+    txn.replace_table(node.table, with_index(current, node.definition))
+    return _NOTHING
+
+
+@operator(LogicalDropIndex)
+def drop_index(node: LogicalDropIndex, ctx) -> pa.Table:
+    txn = ctx.txn
+    for name in node.targets:
+        owner = owner_of_index(txn.working, name)
+        if owner is None:
+            if node.if_exists:
+                continue
+            raise errors.sql_error("42704", f'index "{name}" does not exist')
+        table, kind = owner
+        if kind == "constraint":
+            raise errors.sql_error(
+                "2BP01", f"cannot drop index {name} because constraint {name} on table "
+                         f"{table} requires it",
+                hint=f"You can drop constraint {name} on table {table} instead.")
+        txn.replace_table(table, without_index(txn.working.tables[table], name))
+    return _NOTHING

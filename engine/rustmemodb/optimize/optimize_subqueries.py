@@ -1,0 +1,102 @@
+"""Optimizing the plans nested in a statement: subqueries and WITH queries, first.
+
+The binder hands over one unoptimized plan per statement (it never calls the
+optimizer); plans nested in it are out of reach of the other rules, which walk
+plan nodes, not the expressions or CTE references that hold subplans. This rule,
+first in the list, optimizes each of them once, innermost first, so that the
+decorrelation rules after it move already-optimized subplans into the enclosing
+plan:
+
+* a subquery used as a value (scalar, EXISTS, IN, ANY/ALL, ARRAY(...)) with every
+  rule but ``prune_columns``: decorrelation moves its conjuncts into the enclosing
+  plan, where they must still address whole-table columns; the enclosing plan's
+  own ``prune_columns`` narrows it afterwards;
+* a WITH query with every rule, once per statement however often it is read: all
+  references to one CTE keep sharing one (new) CTE object, as the executor
+  materializes a CTE once per object. The working table of a recursive CTE has no
+  plan of its own and stays the same object.
+
+Example: the filter of an EXISTS subquery moves into its scan.
+    >>> from rustmemodb.optimize import optimize
+    >>> from rustmemodb.plan.expr import ColRef, Const, SubqueryExpr, make_call
+    >>> from rustmemodb.plan.logical import LogicalFilter, LogicalScan, LogicalValues
+    >>> b = LogicalScan([("y", "INTEGER")], "b")
+    >>> gt = make_call("gt", [ColRef(0, "INTEGER"), Const(1, "INTEGER")])
+    >>> sub = SubqueryExpr("exists", LogicalFilter(b.columns, b, gt), "BOOLEAN")
+    >>> outer = LogicalFilter([], LogicalValues([], []), sub)
+    >>> out = optimize_subqueries(outer, None, optimize)
+    >>> type(out.predicate.plan).__name__, str(out.predicate.plan.filter)
+    ('LogicalScan', '(#0 > 1)')
+
+LATERAL right sides are walked (their subqueries and CTE references are handled
+here) and then optimized as a whole by ``optimize_lateral``, last in the list.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from ..plan.expr import SubqueryExpr
+from ..plan.logical import LogicalCTERef, LogicalNode, LogicalRecursiveCTE
+from ..plan.walk import init_fields
+
+_LEAVES = (str, int, float, bool, type(None), bytes)
+# The nested optimize() calls skip this rule: the walk below already went innermost first.
+SELF = "optimize_subqueries"
+
+
+def optimize_subqueries(plan: LogicalNode, ctx=None, optimize=None) -> LogicalNode:
+    """``optimize``: the optimizer itself (``rustmemodb.optimize.optimize``), which
+    passes itself in: a nested rule runs the whole rule list on subplans."""
+    return _Walk(optimize, ctx).value(plan)
+
+
+class _Walk:
+    def __init__(self, optimize, ctx) -> None:
+        self.optimize = optimize
+        self.ctx = ctx
+        self.ctes: dict[int, object] = {}   # id(CTE as bound) -> CTE with optimized plan
+        self.keep: list = []                # the bound CTEs, alive while ids are in use
+
+    def value(self, value):
+        if isinstance(value, _LEAVES):
+            return value
+        if isinstance(value, (list, tuple)):
+            out = [self.value(v) for v in value]
+            if all(a is b for a, b in zip(out, value)):
+                return value
+            return out if isinstance(value, list) else tuple(out)
+        if isinstance(value, dict):
+            out = {k: self.value(v) for k, v in value.items()}
+            return value if all(out[k] is value[k] for k in value) else out
+        cls = type(value)
+        if not dataclasses.is_dataclass(cls):
+            return value
+        changes = {}
+        for name in init_fields(cls):
+            v = getattr(value, name)
+            if name == "cte" and isinstance(value, (LogicalCTERef, LogicalRecursiveCTE)):
+                nv = self.cte(v)
+            else:
+                nv = self.value(v)
+            if nv is not v:
+                changes[name] = nv
+        if changes:
+            value = dataclasses.replace(value, **changes)
+        if isinstance(value, SubqueryExpr) and value.kind != "lateral":
+            value = dataclasses.replace(value, plan=self.optimize(
+                value.plan, self.ctx, disabled=frozenset({"prune_columns", SELF})))
+        return value
+
+    def cte(self, cte):
+        hit = self.ctes.get(id(cte))
+        if hit is not None:
+            return hit
+        plan = getattr(cte, "plan", None)
+        if plan is None:    # the working table of a recursive CTE: keep its identity
+            out = cte
+        else:
+            plan = self.optimize(self.value(plan), self.ctx, disabled=frozenset({SELF}))
+            out = dataclasses.replace(cte, plan=plan)
+        self.keep.append(cte)
+        self.ctes[id(cte)] = out
+        return out

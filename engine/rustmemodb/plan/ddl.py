@@ -1,0 +1,172 @@
+"""Plan nodes of DDL statements: what to create, drop or empty, decided at bind time.
+
+The binder resolves names, types and constraints into one of these and never
+touches the transaction; the executor (``exec/operators/ddl.py``) applies it inside
+the statement's transaction, where existence checks run against the transaction's
+own catalog (a CREATE earlier in the same transaction counts). They have no output
+columns; ``CREATE TABLE ... AS`` has its query as ``child``, optimized with the
+statement like any plan.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .logical import LogicalNode
+
+
+@dataclass
+class LogicalCreateTable(LogicalNode):
+    name: str
+    schema: Any                  # storage.schema.TableSchema
+    if_not_exists: bool = False
+
+    def describe(self) -> str:
+        return self.name
+
+
+@dataclass
+class LogicalCreateTableAs(LogicalNode):
+    """The table's rows are ``child``'s, renamed and cast to ``schema``."""
+    child: LogicalNode
+    name: str
+    schema: Any
+    if_not_exists: bool = False
+
+    def children(self):
+        return [self.child]
+
+    def describe(self) -> str:
+        return self.name
+
+
+@dataclass
+class LogicalDropTable(LogicalNode):
+    targets: tuple
+    if_exists: bool = False
+    cascade: bool = False        # drop the foreign keys that reference a dropped table
+
+
+@dataclass
+class LogicalTruncate(LogicalNode):
+    targets: tuple
+
+
+@dataclass
+class LogicalCreateView(LogicalNode):
+    view: Any                    # storage.root.ViewDef
+    or_replace: bool = False
+
+
+@dataclass
+class LogicalDropView(LogicalNode):
+    targets: tuple
+    if_exists: bool = False
+
+
+@dataclass
+class LogicalCreateIndex(LogicalNode):
+    table: str
+    definition: Any              # storage.schema.IndexDef
+    if_not_exists: bool = False
+
+
+@dataclass
+class LogicalDropIndex(LogicalNode):
+    targets: tuple
+    if_exists: bool = False
+
+
+@dataclass
+class LogicalAlterTable(LogicalNode):
+    """``ALTER TABLE``: ``steps`` apply in order to the table (renamed by a RenameTable
+    step). Each step carries the schema the table has after it, worked out by the
+    binder; the executor makes the data conform and checks it (NOT NULL, CHECK,
+    UNIQUE and FOREIGN KEY over existing rows, dependent objects)."""
+    table: str
+    steps: tuple
+    if_exists: bool = False
+
+    def describe(self) -> str:
+        return self.table
+
+
+# ---- ALTER TABLE steps ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AddColumn:
+    column: Any                  # storage.schema.Column (the last of ``schema``)
+    default: Any                 # the bound DEFAULT expression, or None (NULL)
+    schema: Any
+
+
+@dataclass(frozen=True)
+class DropColumn:
+    pos: int
+    name: str
+    cascade: bool
+    schema: Any
+
+
+@dataclass(frozen=True)
+class RenameColumn:
+    old: str
+    new: str
+    schema: Any
+
+
+@dataclass(frozen=True)
+class RenameTable:
+    new: str
+    schema: Any
+
+
+@dataclass(frozen=True)
+class SetSchema:
+    """A change of the schema alone (DROP NOT NULL, SET/DROP DEFAULT, DROP CHECK or
+    FOREIGN KEY): no data to check or convert."""
+    schema: Any
+
+
+@dataclass(frozen=True)
+class SetNotNull:
+    pos: int
+    schema: Any
+
+
+@dataclass(frozen=True)
+class ChangeType:
+    pos: int
+    expr: Any                    # the new value of the column, over the old row
+    schema: Any
+
+
+@dataclass(frozen=True)
+class AddUnique:
+    constraint: Any              # storage.schema.UniqueConstraint (PRIMARY KEY too)
+    schema: Any
+
+
+@dataclass(frozen=True)
+class AddCheck:
+    constraint: Any              # storage.schema.CheckConstraint
+    expr: Any                    # bound over the table's row
+    schema: Any
+
+
+@dataclass(frozen=True)
+class AddForeignKey:
+    constraint: Any              # storage.schema.ForeignKey
+    schema: Any
+
+
+@dataclass(frozen=True)
+class DropUnique:
+    constraint: Any
+    cascade: bool
+    schema: Any
+
+
+DDL_NODES = (LogicalCreateTable, LogicalCreateTableAs, LogicalDropTable, LogicalTruncate,
+             LogicalCreateView, LogicalDropView, LogicalCreateIndex, LogicalDropIndex,
+             LogicalAlterTable)

@@ -1,0 +1,97 @@
+"""``has_table_privilege``, ``has_schema_privilege`` and ``pg_has_role`` (SQL functions).
+
+Bound as constants of the statement (bind_session_functions.py calls these), from the
+roles catalog of the root being bound against and the session's role, with
+PostgreSQL's argument forms: ``(user, object, privilege)`` or
+``(object, privilege)`` for the current role; the privilege text may list several
+(``'SELECT, INSERT'``: true if any is held) and add ``WITH GRANT OPTION``.
+"""
+from __future__ import annotations
+
+from ... import errors
+from ...storage.roles import SCHEMA_PRIVS, TABLE_PRIVS, has_privilege, sql_error_undefined_role
+
+
+def effective_role(session) -> str | None:
+    """SET ROLE's role, else the logged-in one; None: the implicit superuser."""
+    return getattr(session, "role", None) or getattr(session, "auth_user", None)
+
+
+def _who_and_rest(session, root, values: list):
+    if len(values) == 3:
+        user = values[0]
+        if root.auth.active and root.auth.role(user) is None:
+            if user == "public":
+                return "", values[1:]
+            raise sql_error_undefined_role(user)
+        return user, values[1:]
+    return effective_role(session), values
+
+
+def _privs(text, allowed) -> list[tuple[str, bool]]:
+    if not isinstance(text, str):
+        raise errors.sql_error("22023", "privilege must be text")
+    out = []
+    for part in text.split(","):
+        words = part.split()
+        option = [w.upper() for w in words[1:]] == ["WITH", "GRANT", "OPTION"]
+        p = words[0].upper() if words else ""
+        if p not in allowed or (len(words) > 1 and not option):
+            raise errors.sql_error("22023", f'unrecognized privilege type: "{part.strip()}"')
+        out.append((p, option))
+    return out
+
+
+def _holds(root, who, kind, name, privs) -> bool:
+    cat = root.auth
+    if who == "":           # PUBLIC: only what was granted to PUBLIC
+        return any(g.grantee == "" and g.privilege == p for p, _ in privs
+                   for g in cat.grants(kind, name))
+    return any(has_privilege(cat, who, kind, name, p, option) for p, option in privs)
+
+
+def has_table_privilege(session, root, values: list) -> bool | None:
+    who, (table, priv) = _who_and_rest(session, root, values)
+    if table is None or priv is None:
+        return None
+    name = table.split(".", 1)[1] if table.startswith("public.") else table
+    if name not in root.tables and name not in root.views:
+        raise errors.sql_error("42P01", f'relation "{table}" does not exist')
+    return _holds(root, who, "table", name, _privs(priv, TABLE_PRIVS))
+
+
+def has_schema_privilege(session, root, values: list) -> bool | None:
+    who, (schema, priv) = _who_and_rest(session, root, values)
+    if schema is None or priv is None:
+        return None
+    if schema not in ("public", "pg_catalog", "information_schema"):
+        raise errors.sql_error("3F000", f'schema "{schema}" does not exist')
+    privs = _privs(priv, SCHEMA_PRIVS)
+    if schema != "public":
+        return any(p == "USAGE" for p, _ in privs)
+    return _holds(root, who, "schema", schema, privs)
+
+
+def pg_has_role(session, root, values: list) -> bool | None:
+    who, (role, mode) = _who_and_rest(session, root, values)
+    cat = root.auth
+    if role is None or mode is None:
+        return None
+    if cat.active and cat.role(role) is None:
+        raise sql_error_undefined_role(role)
+    if who is None or cat.is_superuser(who):
+        return True
+    mode = mode.upper().split()[0] if mode.strip() else ""
+    if mode not in ("MEMBER", "USAGE", "SET"):
+        raise errors.sql_error("22023", f'unrecognized privilege type: "{mode}"')
+    if mode == "USAGE":
+        return role in cat.member_of(who)
+    everyone = {who}
+    todo = [who]
+    while todo:
+        m = todo.pop()
+        for r, member, _a, _g in cat.members:
+            if member == m and r not in everyone:
+                everyone.add(r)
+                todo.append(r)
+    return role in everyone

@@ -1,0 +1,139 @@
+"""What a statement needs to run: the privileges the check in auth/check.py asks for.
+
+Worked out once, when the statement is bound, and kept with the plan
+(``BoundStatement.privileges``), so a cached plan costs no re-analysis; whether the
+session's role holds them is checked at every execution (auth/check.py), against
+the roles catalog of the transaction, so a GRANT or REVOKE takes effect at once.
+
+A requirement is ``(what, name, privilege, view)``:
+
+* ``("table", t, "SELECT", None)``: every table or view read, in FROM, joins,
+  subqueries and CTEs (noted by the binder, ``StatementBinder.reads``);
+  ``INSERT``/``UPDATE``/``DELETE``/``TRUNCATE`` on DML targets (UPDATE and DELETE
+  also need SELECT when they read the table's columns: WHERE, RETURNING,
+  expressions; ON CONFLICT with a target does too), ``REFERENCES`` on a foreign
+  key's parent table;
+* ``view`` set: a relation read *inside* that view's definition. As in PostgreSQL
+  it is checked with the rights of the view's owner, not the caller;
+* ``("schema", "public", "CREATE", None)``: CREATE TABLE / VIEW (PostgreSQL 15 no
+  longer lets PUBLIC create in schema public);
+* ``("owner", t, None, None)``: ALTER/DROP TABLE, CREATE/DROP INDEX;
+* ``("superuser", "read"|"write", None, None)``: server files (read_csv, COPY).
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ...plan.expr import Expr
+from ...plan.logical import LogicalCopyTo, LogicalFileScan, LogicalNode
+from ...plan.walk import init_fields
+from ...storage.root import owner_of_index
+
+
+def requirements(binder, node, kind: str, bound=None) -> tuple:
+    """The requirements of a bound statement: reads noted by the binder (with the
+    view they were read through) plus what its own kind and targets need."""
+    out = []
+    if bound is not None and not bound.cacheable and bound.plan is not None:
+        out.extend(_file_access(bound.plan))    # plans touching files are never cached
+    if kind != "CREATE VIEW":      # a view's reads are checked when it is used
+        out.extend(("table", name, "SELECT", via) for name, via in binder.reads)
+    out.extend(("table", name, "REFERENCES", None) for name in binder.references)
+    if isinstance(node, exp.Insert):
+        name = _table_name(node.this)
+        out.append(("table", name, "INSERT", None))
+        if node.args.get("returning") is not None:
+            out.append(("table", name, "SELECT", None))
+        conflict = node.args.get("conflict")
+        if conflict is not None and conflict.args.get("expressions"):
+            out.append(("table", name, "UPDATE", None))
+        if conflict is not None and (conflict.args.get("expressions")
+                                     or conflict.args.get("conflict_keys")
+                                     or conflict.args.get("constraint")):
+            # a conflict target (and DO UPDATE) reads the arbiter columns: SELECT too
+            out.append(("table", name, "SELECT", None))
+    elif isinstance(node, exp.Update):
+        name = _table_name(node.this)
+        out.append(("table", name, "UPDATE", None))
+        if node.args.get("where") is not None or node.args.get("returning") is not None \
+                or any(e.expression.find(exp.Column) is not None
+                       for e in node.expressions if isinstance(e, exp.EQ)):
+            out.append(("table", name, "SELECT", None))
+    elif isinstance(node, exp.Delete):
+        name = _table_name(node.this)
+        out.append(("table", name, "DELETE", None))
+        if node.args.get("where") is not None or node.args.get("returning") is not None:
+            out.append(("table", name, "SELECT", None))
+    elif isinstance(node, exp.TruncateTable):
+        out.extend(("table", _table_name(t), "TRUNCATE", None) for t in node.expressions)
+    elif isinstance(node, exp.Copy):
+        target = node.this
+        if isinstance(target, (exp.Table, exp.Schema)):
+            out.append(("table", _table_name(target), "INSERT" if node.args.get("kind")
+                        else "SELECT", None))
+    elif isinstance(node, exp.Create):
+        k = (node.args.get("kind") or "").upper()
+        if k in ("TABLE", "VIEW"):
+            out.append(("schema", "public", "CREATE", None))
+        elif k == "INDEX":
+            table = node.this.args.get("table") if isinstance(node.this, exp.Index) else None
+            if table is not None:
+                out.append(("owner", table.name, None, None))
+    elif isinstance(node, exp.Drop):
+        k = (node.args.get("kind") or "").upper()
+        for t in node.args.get("tables") or ([node.this] if node.this is not None else []):
+            if k in ("TABLE", "VIEW"):
+                out.append(("owner", t.name, None, None))
+            elif k == "INDEX":
+                found = owner_of_index(binder.root, t.name)
+                if found is not None:
+                    out.append(("owner", found[0], None, None))
+    elif isinstance(node, exp.Alter):
+        out.append(("owner", _table_name(node.this), None, None))
+    return tuple(dict.fromkeys(out))
+
+
+def _file_access(plan) -> list:
+    """``("superuser", "read"|"write", ...)`` for plans that read or write server files
+    (read_csv, COPY ... FROM/TO 'file'): PostgreSQL reserves that to superusers (and
+    pg_read/write_server_files), since the files are the server's, not the client's."""
+    found = set()
+    todo = [plan]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, LogicalFileScan):
+            found.add("read")
+        elif isinstance(node, LogicalCopyTo):
+            found.add("write")
+        todo.extend(node.children())
+        for name in init_fields(type(node)):
+            value = getattr(node, name)
+            values = value if isinstance(value, (list, tuple)) else [value]
+            for v in values:
+                if isinstance(v, Expr):
+                    for e in v.walk():
+                        sub = getattr(e, "plan", None)
+                        if isinstance(sub, LogicalNode):
+                            todo.append(sub)
+    return [("superuser", what, None, None) for what in sorted(found)]
+
+
+def ddl_objects(node) -> tuple:
+    """What a DDL statement does to named objects, for owners and grants to follow:
+    ``("create", name)``, ``("drop", name)``, ``("rename", old, new)``."""
+    if isinstance(node, exp.Create) and (node.args.get("kind") or "").upper() in ("TABLE",
+                                                                               "VIEW"):
+        return (("create", _table_name(node.this)),)
+    if isinstance(node, exp.Drop) and (node.args.get("kind") or "").upper() in ("TABLE", "VIEW"):
+        return tuple(("drop", t.name) for t in node.args.get("tables") or [node.this])
+    if isinstance(node, exp.Alter):
+        for action in node.args.get("actions") or ():
+            if isinstance(action, exp.AlterRename):
+                return (("rename", _table_name(node.this), action.this.name),)
+    return ()
+
+
+def _table_name(node) -> str:
+    if isinstance(node, exp.Schema):
+        node = node.this
+    return node.name

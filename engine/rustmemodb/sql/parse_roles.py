@@ -1,0 +1,511 @@
+"""A small hand parser for the role and privilege statements sqlglot cannot read.
+
+sqlglot has no grammar for CREATE/ALTER/DROP ROLE, CREATE USER, GRANT/REVOKE
+(``... ON ALL TABLES IN SCHEMA``, role membership) or SET ROLE; it would turn
+them into an opaque Command or mis-parse them. ``parse`` recognises them by
+their leading keywords and returns a plain dataclass (``None`` for any other
+statement, which then goes to sqlglot); a malformed one is ``42601 syntax error
+at or near "..."`` with the 1-based position of the offending token, as
+PostgreSQL reports it. The statements are executed by ``auth/statements.py``.
+
+Grammar (PostgreSQL 15's, minus what rustmemodb has no objects for):
+
+    CREATE {ROLE|USER|GROUP} name [[WITH] option ...]
+    ALTER {ROLE|USER|GROUP} name [[WITH] option ...] | ALTER ROLE name RENAME TO new
+    ALTER GROUP name {ADD|DROP} USER role [, ...]
+    DROP {ROLE|USER|GROUP} [IF EXISTS] name [, ...]
+    GRANT privileges ON {[TABLE] t [, ...] | ALL TABLES IN SCHEMA s [, ...] | SCHEMA s [, ...]}
+          TO grantee [, ...] [WITH GRANT OPTION] [GRANTED BY role]
+    GRANT role [, ...] TO role [, ...] [WITH ADMIN OPTION] [GRANTED BY role]
+    REVOKE [GRANT OPTION FOR] privileges ON ... FROM grantee [, ...] [CASCADE|RESTRICT]
+    REVOKE [ADMIN OPTION FOR] role [, ...] FROM role [, ...] [CASCADE|RESTRICT]
+    SET [SESSION|LOCAL] ROLE {name | NONE}     RESET ROLE
+    REASSIGN OWNED BY role [, ...] TO role     DROP OWNED BY role [, ...] [CASCADE|RESTRICT]
+    ALTER {TABLE|VIEW} [IF EXISTS] [ONLY] name OWNER TO role
+
+option: SUPERUSER | NOSUPERUSER | LOGIN | NOLOGIN | CREATEROLE | NOCREATEROLE |
+CREATEDB | NOCREATEDB | INHERIT | NOINHERIT | REPLICATION | NOREPLICATION |
+BYPASSRLS | NOBYPASSRLS | CONNECTION LIMIT n | [ENCRYPTED] PASSWORD {'text' | NULL} |
+VALID UNTIL 'timestamp' | IN ROLE role [, ...] | ROLE role [, ...] | ADMIN role [, ...]
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .. import errors
+
+_TOKEN = re.compile(r"""
+    (?P<ws>\s+|--[^\n]*|/\*(?:[^*]|\*(?!/))*\*/)
+  | (?P<str>'(?:[^']|'')*')
+  | (?P<qid>"(?:[^"]|"")+")
+  | (?P<num>\d+)
+  | (?P<word>[A-Za-z_][A-Za-z0-9_$]*)
+  | (?P<punct>[,;()=.*-])
+""", re.X)
+
+_FLAGS = {"SUPERUSER": ("superuser", True), "NOSUPERUSER": ("superuser", False),
+          "LOGIN": ("login", True), "NOLOGIN": ("login", False),
+          "CREATEROLE": ("createrole", True), "NOCREATEROLE": ("createrole", False),
+          "CREATEDB": ("createdb", True), "NOCREATEDB": ("createdb", False),
+          "INHERIT": ("inherit", True), "NOINHERIT": ("inherit", False),
+          "REPLICATION": ("replication", True), "NOREPLICATION": ("replication", False),
+          "BYPASSRLS": ("bypassrls", True), "NOBYPASSRLS": ("bypassrls", False)}
+PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER",
+              "USAGE", "CREATE")
+# Words that may not be role names (PostgreSQL's reserved role names and keywords).
+_RESERVED_ROLES = {"public", "none", "current_role", "current_user", "session_user"}
+
+
+@dataclass
+class Tok:
+    kind: str       # word | qid | str | num | punct | end
+    text: str       # identifiers folded as PostgreSQL folds them; strings unquoted
+    pos: int        # 1-based character position
+    raw: str
+
+
+@dataclass
+class RoleStatement:
+    action: str                       # create | alter | rename | drop
+    names: list                       # role name(s)
+    keyword: str = "ROLE"             # ROLE | USER | GROUP (USER implies LOGIN)
+    options: dict = field(default_factory=dict)   # flag -> value; password; in_role...
+    if_exists: bool = False
+    new_name: str | None = None
+    position: int = 1
+
+    @property
+    def kind(self) -> str:
+        # PostgreSQL's command tags say ROLE for USER and GROUP too
+        return {"create": "CREATE ROLE", "alter": "ALTER ROLE", "rename": "ALTER ROLE",
+                "drop": "DROP ROLE"}[self.action]
+
+
+@dataclass
+class GrantStatement:
+    grant: bool                       # GRANT (True) or REVOKE
+    privileges: list                  # ["SELECT", ...]; ["ALL"] for ALL [PRIVILEGES]
+    target: str                       # table | schema | all_tables
+    objects: list                     # table or schema names
+    grantees: list                    # role names; "" is PUBLIC
+    grant_option: bool = False        # WITH GRANT OPTION / REVOKE GRANT OPTION FOR
+    granted_by: str | None = None
+    cascade: bool = False
+    position: int = 1
+
+    @property
+    def kind(self) -> str:
+        return "GRANT" if self.grant else "REVOKE"
+
+
+@dataclass
+class MembershipStatement:
+    grant: bool
+    roles: list                       # the granted roles
+    members: list                     # who receives them
+    admin_option: bool = False
+    granted_by: str | None = None
+    position: int = 1
+
+    @property
+    def kind(self) -> str:
+        return "GRANT ROLE" if self.grant else "REVOKE ROLE"
+
+
+@dataclass
+class OwnedStatement:
+    drop: bool                        # DROP OWNED BY (else REASSIGN OWNED BY ... TO)
+    roles: list
+    new_owner: str | None = None
+    cascade: bool = False
+
+    @property
+    def kind(self) -> str:
+        return "DROP OWNED" if self.drop else "REASSIGN OWNED"
+
+
+@dataclass
+class OwnerStatement:
+    relkind: str                      # table | view
+    name: str
+    role: str
+    if_exists: bool = False
+
+    @property
+    def kind(self) -> str:
+        return "ALTER TABLE" if self.relkind == "table" else "ALTER VIEW"
+
+
+@dataclass
+class SetRole:
+    role: str | None                  # None: SET ROLE NONE / RESET ROLE
+    position: int = 1
+
+
+def _tokens(sql: str) -> list[Tok]:
+    out, i = [], 0
+    while i < len(sql):
+        m = _TOKEN.match(sql, i)
+        if m is None:
+            raise errors.syntax_error(f'syntax error at or near "{sql[i]}"', position=i + 1)
+        kind = m.lastgroup
+        raw = m.group()
+        if kind != "ws":
+            if kind == "str":
+                text = raw[1:-1].replace("''", "'")
+            elif kind == "qid":
+                text = raw[1:-1].replace('""', '"')
+            elif kind == "word":
+                text = raw.lower()
+            else:
+                text = raw
+            out.append(Tok(kind, text, i + 1, raw))
+        i = m.end()
+    out.append(Tok("end", "", len(sql) + 1, ""))
+    return out
+
+
+_OWNER_TO = re.compile(r"\bOWNER\s+TO\b", re.I)
+_LEADING = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*(?:[^*]|\*(?!/))*\*/)*")
+
+
+def _lead(sql: str) -> list[str]:
+    """The first few keywords after comments, upper-cased (cheap: no full tokenizing)."""
+    start = _LEADING.match(sql).end() if sql[:1] in " \t\r\n-/" else 0
+    return re.findall(r"[A-Za-z_]+", sql[start:start + 80])[:4]
+
+
+def parse(sql: str):
+    """The statement if ``sql`` is one of ours, else None (sqlglot's turn)."""
+    words = [w.upper() for w in _lead(sql)]
+    if len(words) < 2:
+        return None
+    head, second = words[0], words[1]
+    if head in ("CREATE", "ALTER", "DROP") and second in ("ROLE", "USER", "GROUP"):
+        if head == "ALTER" and second == "USER" and len(words) > 2 and words[2] == "MAPPING":
+            return None
+        return _Parser(sql).role_statement()
+    if head in ("GRANT", "REVOKE"):
+        return _Parser(sql).grant_statement()
+    if (head, second) in (("REASSIGN", "OWNED"), ("DROP", "OWNED")):
+        return _Parser(sql).owned_statement()
+    if head == "ALTER" and second in ("TABLE", "VIEW") and _OWNER_TO.search(sql):
+        return _Parser(sql).owner_statement()
+    if head == "SET" and (second == "ROLE" or (second in ("SESSION", "LOCAL")
+                                               and len(words) > 2 and words[2] == "ROLE")):
+        return _Parser(sql).set_role()
+    if head == "RESET" and second == "ROLE":
+        p = _Parser(sql)
+        p.expect("RESET")
+        p.expect("ROLE")
+        p.end()
+        return SetRole(None, 1)
+    return None
+
+
+class _Parser:
+    def __init__(self, sql: str) -> None:
+        self.toks = _tokens(sql)
+        self.i = 0
+
+    # ---- token helpers -------------------------------------------------------------------
+    @property
+    def tok(self) -> Tok:
+        return self.toks[self.i]
+
+    def fail(self, tok: Tok | None = None):
+        tok = tok or self.tok
+        if tok.kind == "end":
+            return errors.syntax_error("syntax error at end of input", position=tok.pos)
+        return errors.syntax_error(f'syntax error at or near "{tok.raw}"', position=tok.pos)
+
+    def is_word(self, *words: str) -> bool:
+        return self.tok.kind == "word" and self.tok.text.upper() in words
+
+    def accept(self, *words: str) -> str | None:
+        if self.is_word(*words):
+            w = self.tok.text.upper()
+            self.i += 1
+            return w
+        return None
+
+    def expect(self, *words: str) -> str:
+        w = self.accept(*words)
+        if w is None:
+            raise self.fail()
+        return w
+
+    def punct(self, ch: str) -> bool:
+        if self.tok.kind == "punct" and self.tok.text == ch:
+            self.i += 1
+            return True
+        return False
+
+    def end(self) -> None:
+        self.punct(";")
+        if self.tok.kind != "end":
+            raise self.fail()
+
+    def name(self) -> str:
+        tok = self.tok
+        if tok.kind in ("word", "qid"):
+            self.i += 1
+            return tok.text
+        raise self.fail()
+
+    def qualified(self) -> str:
+        """``t`` or ``public.t`` (rustmemodb's tables all live in schema public)."""
+        first = self.name()
+        if self.punct("."):
+            second = self.name()
+            if first != "public":
+                raise errors.sql_error("3F000", f'schema "{first}" does not exist')
+            return second
+        return first
+
+    def role_name(self, allow_public: bool = False) -> str:
+        tok = self.tok
+        if tok.kind == "word" and tok.text in ("current_user", "current_role", "session_user"):
+            self.i += 1
+            return "\x00" + tok.text              # resolved by the executor
+        if tok.kind == "word" and tok.text == "public":
+            self.i += 1
+            if allow_public:
+                return ""
+            raise errors.sql_error("42939", 'role name "public" is reserved', position=tok.pos)
+        return self.name()
+
+    def name_list(self, fn) -> list:
+        out = [fn()]
+        while self.punct(","):
+            out.append(fn())
+        return out
+
+    def string(self) -> str:
+        if self.tok.kind != "str":
+            raise self.fail()
+        self.i += 1
+        return self.toks[self.i - 1].text
+
+    # ---- CREATE / ALTER / DROP ROLE ------------------------------------------------------
+    def role_statement(self):
+        head = self.expect("CREATE", "ALTER", "DROP")
+        keyword = self.expect("ROLE", "USER", "GROUP")
+        if head == "DROP":
+            if_exists = False
+            if self.accept("IF"):
+                self.expect("EXISTS")
+                if_exists = True
+            names = self.name_list(self.role_name)
+            self.end()
+            return RoleStatement("drop", names, keyword, if_exists=if_exists)
+        at = self.tok
+        if at.kind == "word" and at.text in _RESERVED_ROLES and head == "CREATE":
+            raise errors.sql_error("42939", f'role name "{at.text}" is reserved',
+                                   position=at.pos)
+        name = self.role_name()
+        if head == "ALTER" and keyword == "GROUP" and self.is_word("ADD", "DROP"):
+            add = self.expect("ADD", "DROP") == "ADD"       # ALTER GROUP g ADD USER u, ...
+            self.expect("USER")
+            members = self.name_list(self.role_name)
+            self.end()
+            return MembershipStatement(add, [name], members)
+        if head == "ALTER" and self.is_word("SET", "RESET", "IN"):
+            raise errors.not_supported("per-role settings (ALTER ROLE ... SET)",
+                                       hint="SET the parameter in the session instead.")
+        if head == "ALTER" and self.accept("RENAME"):
+            self.expect("TO")
+            new = self.role_name()
+            self.end()
+            return RoleStatement("rename", [name], keyword, new_name=new)
+        options = self.role_options()
+        self.end()
+        return RoleStatement(head.lower(), [name], keyword, options=options)
+
+    def role_options(self) -> dict:
+        options: dict = {}
+        self.accept("WITH")
+        while self.tok.kind == "word":
+            tok = self.tok
+            word = tok.text.upper()
+            self.i += 1
+            if word in _FLAGS:
+                key, value = _FLAGS[word]
+            elif word == "CONNECTION":
+                self.expect("LIMIT")
+                neg = self.punct("-")
+                if self.tok.kind != "num":
+                    raise self.fail()
+                key, value = "connlimit", -int(self.tok.text) if neg else int(self.tok.text)
+                self.i += 1
+            elif word in ("ENCRYPTED", "PASSWORD", "UNENCRYPTED"):
+                if word == "UNENCRYPTED":
+                    raise errors.not_supported("UNENCRYPTED PASSWORD",
+                                               hint="Passwords are stored as SCRAM verifiers.")
+                if word == "ENCRYPTED":
+                    self.expect("PASSWORD")
+                key = "password"
+                value = None if self.accept("NULL") else self.string()
+            elif word == "VALID":
+                self.expect("UNTIL")
+                key, value = "valid_until", self.string()
+            elif word == "IN":
+                self.expect("ROLE", "GROUP")
+                key, value = "in_role", self.name_list(self.role_name)
+            elif word in ("ROLE", "USER"):
+                key, value = "role", self.name_list(self.role_name)
+            elif word == "ADMIN":
+                key, value = "admin", self.name_list(self.role_name)
+            elif word == "SYSID":
+                if self.tok.kind != "num":
+                    raise self.fail()
+                self.i += 1
+                continue
+            else:
+                raise self.fail(tok)
+            if key in options:
+                raise errors.syntax_error("conflicting or redundant options", position=tok.pos)
+            options[key] = value
+        return options
+
+    # ---- GRANT / REVOKE --------------------------------------------------------------------
+    def grant_statement(self):
+        start = self.tok.pos
+        grant = self.expect("GRANT", "REVOKE") == "GRANT"
+        option_for = None
+        if not grant and self.is_word("GRANT", "ADMIN") and self.toks[self.i + 1].text == "option":
+            option_for = self.expect("GRANT", "ADMIN")
+            self.expect("OPTION")
+            self.expect("FOR")
+        save = self.i
+        privileges = self.privileges()
+        if privileges is None or not self.is_word("ON"):
+            self.i = save           # GRANT role TO role: a membership
+            return self.membership(grant, option_for, start)
+        if option_for == "ADMIN":
+            raise self.fail(self.toks[save - 3])
+        self.expect("ON")
+        if self.accept("ALL"):
+            self.expect("TABLES")
+            self.expect("IN")
+            self.expect("SCHEMA")
+            target, objects = "all_tables", self.name_list(self.name)
+        elif self.accept("SCHEMA"):
+            target, objects = "schema", self.name_list(self.name)
+        else:
+            tok = self.tok
+            if self.is_word("SEQUENCE", "FUNCTION", "DATABASE", "DOMAIN", "TYPE", "LANGUAGE",
+                            "TABLESPACE", "FOREIGN", "LARGE", "PROCEDURE", "ROUTINE"):
+                raise errors.not_supported(f"GRANT ON {tok.text.upper()}",
+                                           hint="Privileges apply to tables, views and "
+                                                "schemas here.")
+            self.accept("TABLE")
+            target, objects = "table", self.name_list(self.qualified)
+        self.expect("TO" if grant else "FROM")
+        self.accept("GROUP")
+        grantees = self.name_list(lambda: self.role_name(allow_public=True))
+        stmt = GrantStatement(grant, privileges, target, objects, grantees, position=start)
+        if option_for:
+            stmt.grant_option = True
+        if grant and self.accept("WITH"):
+            self.expect("GRANT")
+            self.expect("OPTION")
+            stmt.grant_option = True
+        if self.accept("GRANTED"):
+            self.expect("BY")
+            stmt.granted_by = self.role_name()
+        if not grant:
+            w = self.accept("CASCADE", "RESTRICT")
+            stmt.cascade = w == "CASCADE"
+        self.end()
+        return stmt
+
+    def privileges(self) -> list | None:
+        """The privilege list, or None if what follows GRANT is not one (role names)."""
+        if self.accept("ALL"):
+            self.accept("PRIVILEGES")
+            return ["ALL"]
+        out = []
+        while True:
+            tok = self.tok
+            if tok.kind != "word" or tok.text.upper() not in PRIVILEGES:
+                return None
+            self.i += 1
+            if self.tok.kind == "punct" and self.tok.text == "(":
+                raise errors.not_supported("column privileges",
+                                           hint="Grant the privilege on the whole table.")
+            out.append(tok.text.upper())
+            if not self.punct(","):
+                return out
+
+    def membership(self, grant: bool, option_for: str | None, start: int):
+        roles = self.name_list(self.role_name)
+        self.expect("TO" if grant else "FROM")
+        self.accept("GROUP")
+        members = self.name_list(self.role_name)
+        stmt = MembershipStatement(grant, roles, members, position=start)
+        if option_for == "GRANT":
+            raise errors.syntax_error("syntax error at or near \"GRANT\"", position=start + 7)
+        if option_for == "ADMIN":
+            stmt.admin_option = True
+        if grant and self.accept("WITH"):
+            self.expect("ADMIN")
+            self.expect("OPTION")
+            stmt.admin_option = True
+        if self.accept("GRANTED"):
+            self.expect("BY")
+            stmt.granted_by = self.role_name()
+        if not grant:
+            self.accept("CASCADE", "RESTRICT")
+        self.end()
+        return stmt
+
+    # ---- REASSIGN OWNED / DROP OWNED ---------------------------------------------------
+    def owned_statement(self) -> "OwnedStatement":
+        head = self.expect("REASSIGN", "DROP")
+        self.expect("OWNED")
+        self.expect("BY")
+        roles = self.name_list(self.role_name)
+        new_owner = None
+        cascade = False
+        if head == "REASSIGN":
+            self.expect("TO")
+            new_owner = self.role_name()
+        else:
+            cascade = self.accept("CASCADE", "RESTRICT") == "CASCADE"
+        self.end()
+        return OwnedStatement(head == "DROP", roles, new_owner, cascade)
+
+    # ---- ALTER TABLE / VIEW ... OWNER TO ------------------------------------------------
+    def owner_statement(self) -> "OwnerStatement":
+        self.expect("ALTER")
+        kind = self.expect("TABLE", "VIEW")
+        if_exists = False
+        if self.accept("IF"):
+            self.expect("EXISTS")
+            if_exists = True
+        self.accept("ONLY")
+        name = self.qualified()
+        self.expect("OWNER")
+        self.expect("TO")
+        role = self.role_name()
+        self.end()
+        return OwnerStatement(kind.lower(), name, role, if_exists)
+
+    # ---- SET ROLE ------------------------------------------------------------------------
+    def set_role(self) -> SetRole:
+        self.expect("SET")
+        self.accept("SESSION", "LOCAL")
+        self.expect("ROLE")
+        tok = self.tok
+        if tok.kind == "word" and tok.text == "none":
+            self.i += 1
+            self.end()
+            return SetRole(None, tok.pos)
+        if tok.kind == "str":
+            name = self.string()
+        else:
+            name = self.name()
+        self.end()
+        return SetRole(name, tok.pos)

@@ -1,0 +1,195 @@
+"""The chunk format: a frozen Arrow RecordBatch of at most ``CHUNK_ROWS`` rows with
+its rowids (ascending, never reused), plus the row-access cache point reads use.
+
+A chunk is immutable once built; UPDATE folds make patched copies (``patched``,
+``replaced``) that share the columns they did not change. ``rows_to_batch``
+turns row tuples (the tail, the row path's results) into a batch; ``conform``
+and ``rechunk`` keep batches in the table's schema and at a scan-friendly size.
+"""
+from __future__ import annotations
+
+import itertools
+from itertools import repeat
+from operator import getitem
+from typing import Callable, Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import errors
+
+
+CHUNK_ROWS = 65536
+
+_chunk_ids = itertools.count(1)
+
+
+def _block(k: int, n: int) -> Callable[[Sequence, int], tuple]:
+    """fn(columns, offset) -> (columns[k][offset], ..., columns[k+n-1][offset]) for
+    1 <= n <= 8: one tuple display per call, no loop and no frame per value."""
+    a, b, c, d, e, f, g, h = range(k, k + 8)
+    if n == 1:
+        return lambda cs, o: (cs[a][o],)
+    if n == 2:
+        return lambda cs, o: (cs[a][o], cs[b][o])
+    if n == 3:
+        return lambda cs, o: (cs[a][o], cs[b][o], cs[c][o])
+    if n == 4:
+        return lambda cs, o: (cs[a][o], cs[b][o], cs[c][o], cs[d][o])
+    if n == 5:
+        return lambda cs, o: (cs[a][o], cs[b][o], cs[c][o], cs[d][o], cs[e][o])
+    if n == 6:
+        return lambda cs, o: (cs[a][o], cs[b][o], cs[c][o], cs[d][o], cs[e][o], cs[f][o])
+    if n == 7:
+        return lambda cs, o: (cs[a][o], cs[b][o], cs[c][o], cs[d][o], cs[e][o], cs[f][o],
+                              cs[g][o])
+    return lambda cs, o: (cs[a][o], cs[b][o], cs[c][o], cs[d][o], cs[e][o], cs[f][o],
+                          cs[g][o], cs[h][o])
+
+
+def _wide(cs: Sequence, o: int) -> tuple:
+    return tuple(map(getitem, cs, repeat(o)))
+
+
+_ROW_GETTERS: dict[int, Callable[[Sequence, int], tuple]] = {0: lambda cs, o: ()}
+
+
+def row_getter(width: int) -> Callable[[Sequence, int], tuple]:
+    """fn(columns, offset) -> the row tuple ``(c[0][o], c[1][o], ...)``. Point reads
+    call it once per row, so it is a closure over fixed column positions (as fast as
+    generated code, and no ``eval``): one closure up to 8 columns, two joined up to
+    16, and ``map(getitem, ...)`` beyond, where per-value work dominates anyway."""
+    fn = _ROW_GETTERS.get(width)
+    if fn is None:
+        if width <= 8:
+            fn = _block(0, width)
+        elif width <= 16:
+            first, second = _block(0, 8), _block(8, width - 8)
+            fn = lambda cs, o: first(cs, o) + second(cs, o)   # noqa: E731
+        else:
+            fn = _wide
+        _ROW_GETTERS[width] = fn
+    return fn
+
+
+class Chunk:
+    """A frozen RecordBatch, its rowids, and a lazily built row-access cache."""
+
+    __slots__ = ("batch", "rowids", "id", "_dense_start", "_pycols", "first_rowid")
+
+    def __init__(self, batch: pa.RecordBatch, rowids: np.ndarray) -> None:
+        self.batch = batch
+        self.rowids = rowids
+        self.id = next(_chunk_ids)   # identity used by branch diff
+        n = len(rowids)
+        dense = n and int(rowids[-1]) - int(rowids[0]) + 1 == n
+        self._dense_start = int(rowids[0]) if dense else None
+        self._pycols: list | None = None
+        self.first_rowid = int(rowids[0]) if n else 0
+
+    def __len__(self) -> int:
+        return len(self.rowids)
+
+    def offset_of(self, rowid: int) -> int | None:
+        if self._dense_start is not None:
+            off = rowid - self._dense_start
+            return off if 0 <= off < len(self.rowids) else None
+        off = int(np.searchsorted(self.rowids, rowid))
+        return off if off < len(self.rowids) and self.rowids[off] == rowid else None
+
+    def row(self, offset: int) -> tuple:
+        cols = self._pycols
+        if cols is None:
+            cols = self.py_columns()
+        return row_getter(len(cols))(cols, offset)
+
+    def patched(self, changes: list[tuple[int, tuple]]) -> "Chunk":
+        """A chunk with the rows at these offsets replaced, same rowids (an UPDATE fold).
+        Columns no change touches (known from the cached Python columns) are shared,
+        Arrow array and Python list alike: an UPDATE usually sets one or two columns."""
+        changes = sorted(changes, key=lambda c: c[0])
+        old = self._pycols
+        width = self.batch.num_columns
+        touched = [j for j in range(width)
+                   if old is None or any(old[j][o] != row[j] for o, row in changes)]
+        if not touched:
+            return self
+        offs = np.fromiter((o for o, _ in changes), np.int64, len(changes))
+        mask = np.zeros(len(self.rowids), bool)
+        mask[offs] = True
+        amask = pa.array(mask)
+        cols = list(self.batch.columns)
+        for j in touched:
+            col = cols[j]
+            new = [row[j] for _, row in changes]
+            try:
+                cols[j] = pc.replace_with_mask(col, amask, pa.array(new, col.type))
+            except pa.ArrowNotImplementedError:   # types without a kernel (e.g. intervals)
+                values = list(self.py_columns()[j])
+                for (o, _), v in zip(changes, new):
+                    values[o] = v
+                cols[j] = pa.array(values, col.type)
+        out = Chunk(pa.RecordBatch.from_arrays(cols, schema=self.batch.schema), self.rowids)
+        if old is not None:   # keep point reads warm: patched copies of the touched columns
+            pycols = list(old)
+            for j in touched:
+                col = list(old[j])
+                for o, row in changes:
+                    col[o] = row[j]
+                pycols[j] = tuple(col)
+            out._pycols = pycols
+        return out
+
+    def replaced(self, offsets: np.ndarray, rows: pa.Table, columns) -> "Chunk":
+        """A chunk with the rows at ascending ``offsets`` replaced by ``rows`` (same
+        rowids: a bulk UPDATE in place); only ``columns`` are rewritten, others shared."""
+        mask = np.zeros(len(self.rowids), bool)
+        mask[offsets] = True
+        amask = pa.array(mask)
+        cols = list(self.batch.columns)
+        for j in columns:
+            new = rows.column(j).combine_chunks()
+            try:
+                cols[j] = pc.replace_with_mask(cols[j], amask, new)
+            except pa.ArrowNotImplementedError:   # types without a kernel (e.g. intervals)
+                values = cols[j].to_pylist()
+                for o, v in zip(offsets.tolist(), new.to_pylist()):
+                    values[o] = v
+                cols[j] = pa.array(values, cols[j].type)
+        return Chunk(pa.RecordBatch.from_arrays(cols, schema=self.batch.schema), self.rowids)
+
+    def py_columns(self) -> list:
+        """Python values per column, built once: 0.6 µs per row fetch against 6.5 µs via
+        Scalar.as_py (ENGINE-MEASUREMENTS §3). Tuples, not lists: a tuple holding only
+        atoms (ints, floats, str, None) is untracked by the cyclic garbage collector
+        after its first collection, so 64k values per column cost full collections
+        nothing, where a list would be walked element by element every time."""
+        cols = self._pycols
+        if cols is None:
+            cols = self._pycols = [tuple(c.to_pylist()) for c in self.batch.columns]
+        return cols
+
+
+def rows_to_batch(rows: Sequence[tuple], schema: pa.Schema) -> pa.RecordBatch:
+    if not rows:
+        return pa.RecordBatch.from_arrays([pa.array([], f.type) for f in schema], schema=schema)
+    columns = list(zip(*rows))
+    arrays = [pa.array(col, type=f.type) for col, f in zip(columns, schema)]
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """Chunks keep the schema they were written with; nullability flags may differ."""
+    if batch.schema.names == schema.names and batch.schema.types == schema.types:
+        return batch if batch.schema.equals(schema) else pa.RecordBatch.from_arrays(
+            batch.columns, schema=schema)
+    raise errors.InternalError("chunk schema does not match table schema")
+
+
+def rechunk(table: pa.Table) -> list[pa.RecordBatch]:
+    """Batches of about CHUNK_ROWS rows: small input batches are merged (scan speed)."""
+    batches = table.to_batches(max_chunksize=CHUNK_ROWS)
+    if len(batches) > 1 and min(b.num_rows for b in batches[:-1]) < CHUNK_ROWS // 4:
+        batches = table.combine_chunks().to_batches(max_chunksize=CHUNK_ROWS)
+    return [b for b in batches if b.num_rows]

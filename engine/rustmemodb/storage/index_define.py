@@ -1,0 +1,64 @@
+"""Adding and removing an index definition on a table version (CREATE/DROP INDEX,
+ALTER TABLE ... ADD UNIQUE, a changed column type).
+
+An index is part of its table's version: a UNIQUE index is a hash ``UniqueIndex``
+enforcing the key, any other index an ``OrderedIndex`` for equality, IN, ranges
+and ORDER BY ... LIMIT (optimize/use_index.py). The definition lives in
+``TableSchema.indexes``, so adding or dropping one makes a new schema object and
+cached plans re-plan (plan_cache validates schema identity). Building reads the
+live rows once, vectorised.
+"""
+from __future__ import annotations
+
+from .. import errors
+from .evolve import replace as evolve
+from .index import OrderedIndex, UniqueIndex
+from .index_build import unique_from_arrays
+from .schema import IndexDef
+
+
+def build_indexes(version, definition: IndexDef) -> tuple[UniqueIndex | None, OrderedIndex]:
+    """The indexes ``definition`` stands for, over the version's live rows (read once):
+    for a unique key its hash index (23505 on duplicates), and for every index the
+    ordered one (a unique key's ordered twin: see TableVersion.empty)."""
+    version.schema.check_indexable(definition.columns)
+    data = version.to_arrow(with_rowid=True)
+    rowids = data.column(data.num_columns - 1).to_numpy()
+    schema = version.schema
+    columns = [data.column(c) for c in definition.columns]
+    unique = None
+    if definition.unique:
+        unique, dup = unique_from_arrays(definition.name, definition.columns, columns, rowids)
+        if dup is not None:
+            names = ", ".join(schema.columns[c].name for c in definition.columns)
+            shown = ", ".join(map(_show, dup)) if isinstance(dup, tuple) else _show(dup)
+            raise errors.sql_error("23505", f'could not create unique index "{definition.name}"',
+                                   detail=f"Key ({names})=({shown}) is duplicated.")
+    ordered = OrderedIndex.build(definition.name, definition.columns,
+                                 [schema.columns[c].type for c in definition.columns],
+                                 columns, rowids)
+    return unique, ordered
+
+
+def _show(v) -> str:
+    return "null" if v is None else str(v)
+
+
+def with_index(version, definition: IndexDef):
+    unique, plain = build_indexes(version, definition)
+    schema = version.schema.with_(indexes=version.schema.indexes + (definition,))
+    ordered = dict(version.ordered)
+    ordered[definition.name] = plain
+    if unique is None:
+        return evolve(version, schema=schema, ordered=ordered)
+    indexes = dict(version.indexes)
+    indexes[definition.name] = unique
+    return evolve(version, schema=schema, indexes=indexes, ordered=ordered)
+
+
+def without_index(version, name: str):
+    schema = version.schema.with_(indexes=tuple(d for d in version.schema.indexes
+                                                if d.name != name))
+    indexes = {k: v for k, v in version.indexes.items() if k != name}
+    ordered = {k: v for k, v in version.ordered.items() if k != name}
+    return evolve(version, schema=schema, indexes=indexes, ordered=ordered)

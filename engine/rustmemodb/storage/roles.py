@@ -1,0 +1,317 @@
+"""Roles, memberships, owners and grants: one immutable value kept in the database root,
+and the questions asked of it (``has_privilege``, ``is_owner``, ``default_acl``).
+
+It lives in storage, under everything that asks it (the binder's privilege
+functions, the executor's check in auth/, the catalogs). ``AuthCatalog`` is part of
+``Root`` (``root.auth``), so roles and privileges are
+transactional, fork with the database, are logged by the WAL (one ``("a", ...)``
+op carrying the whole catalog: it is tiny) and written into checkpoints. Every
+change returns a new catalog; a published one is never mutated.
+
+An empty catalog (no roles: every database before its first CREATE ROLE) means
+"no access control": sessions act as an implicit superuser, as rustmemodb always
+did. Objects are keyed ``("table", name)`` (views too, as in pg_class) or
+``("schema", name)``; the grantee ``PUBLIC`` is the empty string, as PostgreSQL's
+aclitem writes it (``=r/alice``). Privilege letters are PostgreSQL's aclitem ones.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from .. import errors
+
+PUBLIC = ""
+TABLE_PRIVS = ("INSERT", "SELECT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
+SCHEMA_PRIVS = ("USAGE", "CREATE")
+LETTER = {"INSERT": "a", "SELECT": "r", "UPDATE": "w", "DELETE": "d", "TRUNCATE": "D",
+          "REFERENCES": "x", "TRIGGER": "t", "USAGE": "U", "CREATE": "C"}
+# aclitem order of letters, as PostgreSQL prints them
+ACL_ORDER = "arwdDxtUC"
+FIRST_OID = 16384
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    oid: int
+    superuser: bool = False
+    login: bool = False
+    inherit: bool = True
+    createrole: bool = False
+    createdb: bool = False
+    replication: bool = False
+    bypassrls: bool = False
+    connlimit: int = -1
+    password: str | None = None        # a verifier (auth/verifier.py), never clear text
+    valid_until: str | None = None
+
+
+@dataclass(frozen=True)
+class Grant:
+    grantee: str                       # role name, or PUBLIC ("")
+    privilege: str                     # SELECT, INSERT, ... USAGE, CREATE
+    grantable: bool
+    grantor: str
+
+
+@dataclass(frozen=True, eq=False)
+class AuthCatalog:
+    roles: dict = field(default_factory=dict)     # name -> Role
+    members: tuple = ()                           # (role, member, admin_option, grantor)
+    owners: dict = field(default_factory=dict)    # (kind, name) -> role name
+    acl: dict = field(default_factory=dict)       # (kind, name) -> tuple[Grant, ...]
+    next_oid: int = FIRST_OID
+
+    @property
+    def active(self) -> bool:
+        """Access control is on once the database has a role."""
+        return bool(self.roles)
+
+    # ---- reading --------------------------------------------------------------------------
+    def role(self, name: str) -> Role | None:
+        return self.roles.get(name)
+
+    def owner(self, kind: str, name: str) -> str | None:
+        return self.owners.get((kind, name))
+
+    def grants(self, kind: str, name: str) -> tuple:
+        return self.acl.get((kind, name), ())
+
+    def member_of(self, member: str) -> set[str]:
+        """Every role ``member`` belongs to, directly or through others (itself included);
+        privileges are inherited through roles with INHERIT, as PostgreSQL does."""
+        seen = {member}
+        todo = [member]
+        while todo:
+            m = todo.pop()
+            r = self.roles.get(m)
+            if r is not None and not r.inherit and m != member:
+                continue
+            for role, who, _admin, _g in self.members:
+                if who == m and role not in seen:
+                    seen.add(role)
+                    todo.append(role)
+        return seen
+
+    def is_superuser(self, name: str | None) -> bool:
+        r = self.roles.get(name) if name is not None else None
+        return r is not None and r.superuser
+
+    # ---- changing (each returns a new catalog) --------------------------------------------
+    def with_role(self, role: Role) -> "AuthCatalog":
+        roles = dict(self.roles)
+        roles[role.name] = role
+        return replace(self, roles=roles, next_oid=max(self.next_oid, role.oid + 1))
+
+    def without_role(self, name: str) -> "AuthCatalog":
+        roles = dict(self.roles)
+        del roles[name]
+        members = tuple(m for m in self.members if name not in (m[0], m[1]))
+        acl = {}
+        for key, grants in self.acl.items():
+            kept = tuple(g for g in grants if g.grantee != name and g.grantor != name)
+            if kept:
+                acl[key] = kept
+        return replace(self, roles=roles, members=members, acl=acl)
+
+    def renamed_role(self, old: str, new: str) -> "AuthCatalog":
+        roles = {(new if n == old else n): (replace(r, name=new) if n == old else r)
+                 for n, r in self.roles.items()}
+        ren = lambda n: new if n == old else n   # noqa: E731
+        members = tuple((ren(a), ren(b), adm, ren(g)) for a, b, adm, g in self.members)
+        owners = {k: ren(v) for k, v in self.owners.items()}
+        acl = {k: tuple(replace(g, grantee=ren(g.grantee), grantor=ren(g.grantor)) for g in v)
+               for k, v in self.acl.items()}
+        return replace(self, roles=roles, members=members, owners=owners, acl=acl)
+
+    def with_owner(self, kind: str, name: str, role: str | None) -> "AuthCatalog":
+        owners = dict(self.owners)
+        if role is None:
+            owners.pop((kind, name), None)
+        else:
+            owners[(kind, name)] = role
+        return replace(self, owners=owners)
+
+    def without_object(self, kind: str, name: str) -> "AuthCatalog":
+        """A dropped table or view takes its owner and grants with it."""
+        if (kind, name) not in self.owners and (kind, name) not in self.acl:
+            return self
+        owners = dict(self.owners)
+        owners.pop((kind, name), None)
+        acl = dict(self.acl)
+        acl.pop((kind, name), None)
+        return replace(self, owners=owners, acl=acl)
+
+    def renamed_object(self, kind: str, old: str, new: str) -> "AuthCatalog":
+        owners, acl = dict(self.owners), dict(self.acl)
+        if (kind, old) in owners:
+            owners[(kind, new)] = owners.pop((kind, old))
+        if (kind, old) in acl:
+            acl[(kind, new)] = acl.pop((kind, old))
+        return replace(self, owners=owners, acl=acl)
+
+    def with_grants(self, kind: str, name: str, grants: tuple) -> "AuthCatalog":
+        acl = dict(self.acl)
+        if grants:
+            acl[(kind, name)] = grants
+        else:
+            acl.pop((kind, name), None)
+        return replace(self, acl=acl)
+
+    def with_members(self, members: tuple) -> "AuthCatalog":
+        return replace(self, members=members)
+
+
+EMPTY = AuthCatalog()
+
+
+# ---- encoding (WAL records and checkpoint manifests: plain lists, dicts, str, int, bool) ----
+
+_ROLE_FIELDS = ("name", "oid", "superuser", "login", "inherit", "createrole", "createdb",
+                "replication", "bypassrls", "connlimit", "password", "valid_until")
+
+
+def encode(cat: AuthCatalog) -> dict:
+    return {
+        "roles": [[getattr(r, f) for f in _ROLE_FIELDS] for r in cat.roles.values()],
+        "members": [list(m) for m in cat.members],
+        "owners": [[k, n, r] for (k, n), r in cat.owners.items()],
+        "acl": [[k, n, [[g.grantee, g.privilege, g.grantable, g.grantor] for g in grants]]
+                for (k, n), grants in cat.acl.items()],
+        "next_oid": cat.next_oid,
+    }
+
+
+def decode(data) -> AuthCatalog:
+    """The catalog ``encode`` wrote; ValueError on anything malformed (the caller reports
+    XX001): every field is type-checked, nothing is evaluated."""
+    def need(ok, what):
+        if not ok:
+            raise ValueError(f"malformed roles catalog: {what}")
+    need(isinstance(data, dict), "not a map")
+    roles = {}
+    for row in data.get("roles", ()):
+        need(isinstance(row, (list, tuple)) and len(row) == len(_ROLE_FIELDS), "role")
+        kw = dict(zip(_ROLE_FIELDS, row))
+        need(isinstance(kw["name"], str) and _int(kw["oid"]) and _int(kw["connlimit"])
+             and all(isinstance(kw[f], bool) for f in _ROLE_FIELDS[2:9])
+             and (kw["password"] is None or isinstance(kw["password"], str))
+             and (kw["valid_until"] is None or isinstance(kw["valid_until"], str)), "role")
+        roles[kw["name"]] = Role(**kw)
+    members = []
+    for m in data.get("members", ()):
+        need(isinstance(m, (list, tuple)) and len(m) == 4 and isinstance(m[2], bool)
+             and all(isinstance(x, str) for x in (m[0], m[1], m[3])), "membership")
+        members.append(tuple(m))
+    owners = {}
+    for o in data.get("owners", ()):
+        need(isinstance(o, (list, tuple)) and len(o) == 3
+             and all(isinstance(x, str) for x in o), "owner")
+        owners[(o[0], o[1])] = o[2]
+    acl = {}
+    for entry in data.get("acl", ()):
+        need(isinstance(entry, (list, tuple)) and len(entry) == 3
+             and isinstance(entry[0], str) and isinstance(entry[1], str), "acl")
+        grants = []
+        for g in entry[2]:
+            need(isinstance(g, (list, tuple)) and len(g) == 4 and isinstance(g[2], bool)
+                 and all(isinstance(x, str) for x in (g[0], g[1], g[3]))
+                 and g[1] in LETTER, "grant")
+            grants.append(Grant(g[0], g[1], g[2], g[3]))
+        acl[(entry[0], entry[1])] = tuple(grants)
+    next_oid = data.get("next_oid", FIRST_OID)
+    need(_int(next_oid), "next_oid")
+    return AuthCatalog(roles, tuple(members), owners, acl, next_oid)
+
+
+def _int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def acl_text(cat: AuthCatalog, kind: str, name: str) -> list[str] | None:
+    """The object's ACL as PostgreSQL's aclitem[] text (``alice=arwdDxt/alice``), or None
+    when no grant was ever made (PostgreSQL's NULL relacl: the owner's default rights)."""
+    grants = cat.grants(kind, name)
+    if (kind, name) not in cat.acl:
+        return None
+    by = {}
+    for g in grants:
+        by.setdefault((g.grantee, g.grantor), []).append(g)
+    out = []
+    for (grantee, grantor), gs in by.items():
+        letters = {LETTER[g.privilege]: g.grantable for g in gs}
+        text = "".join(ch + ("*" if letters[ch] else "") for ch in ACL_ORDER if ch in letters)
+        out.append(f"{_quote_role(grantee)}={text}/{_quote_role(grantor)}")
+    return out
+
+
+def _quote_role(name: str) -> str:
+    if name == PUBLIC:
+        return ""
+    if name.replace("_", "a").isalnum() and name == name.lower() and not name[0].isdigit():
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_error_undefined_role(name: str) -> errors.Error:
+    return errors.sql_error("42704", f'role "{name}" does not exist')
+
+
+# ---- questions asked of the catalog -------------------------------------------------------
+
+PSEUDO_SCHEMA_OWNER = "pg_database_owner"    # PostgreSQL 15's owner of schema public
+BOOTSTRAP_OID = 10                           # the implicit superuser in pg_* catalogs
+
+
+def has_privilege(cat: AuthCatalog, role: str | None, kind: str, name: str, priv: str,
+                  grant_option: bool = False, roles: set | None = None) -> bool:
+    """Does ``role`` (None: the implicit superuser) hold ``priv`` on the object, directly,
+    through a role it inherits or through PUBLIC? ``roles``: ``cat.member_of(role)``
+    when the caller has it already."""
+    if role is None or not cat.active or cat.is_superuser(role):
+        return True
+    if roles is None:
+        roles = cat.member_of(role)
+    owner = cat.owner(kind, name)
+    if (kind, name) not in cat.acl:
+        if owner is not None and owner in roles:
+            return True
+        if kind == "schema" and name == "public" and priv == "USAGE" and not grant_option:
+            return True
+        return False
+    for g in cat.grants(kind, name):
+        # the owner holds the grant options of what it still has
+        if g.privilege == priv and (g.grantee in roles or g.grantee == PUBLIC) \
+                and (g.grantable or not grant_option or g.grantee == owner):
+            return True
+    return False
+
+
+def is_owner(cat: AuthCatalog, role: str | None, kind: str, name: str) -> bool:
+    if role is None or not cat.active or cat.is_superuser(role):
+        return True
+    owner = cat.owner(kind, name)
+    return owner is not None and owner in cat.member_of(role)
+
+
+def default_acl(cat: AuthCatalog, kind: str, name: str) -> tuple:
+    """The grants an object has before its first GRANT/REVOKE (PostgreSQL's NULL acl):
+    the owner's full rights; schema public also USAGE for PUBLIC."""
+    if kind == "schema":
+        if name != "public":
+            return ()
+        return (Grant(PSEUDO_SCHEMA_OWNER, "USAGE", False, PSEUDO_SCHEMA_OWNER),
+                Grant(PSEUDO_SCHEMA_OWNER, "CREATE", False, PSEUDO_SCHEMA_OWNER),
+                Grant(PUBLIC, "USAGE", False, PSEUDO_SCHEMA_OWNER))
+    owner = cat.owner(kind, name)
+    if owner is None:
+        return ()
+    return tuple(Grant(owner, p, False, owner) for p in TABLE_PRIVS)
+
+
+def user_names(cat: AuthCatalog, default: str) -> dict:
+    """oid -> role name, for pg_get_userbyid (oid 10: the implicit superuser)."""
+    names = {BOOTSTRAP_OID: default}
+    for r in cat.roles.values():
+        names[r.oid] = r.name
+    return names

@@ -1,0 +1,162 @@
+"""Writes that add or change rows: single-row and bulk INSERT, in-place UPDATE.
+
+Single rows append to the shared tail (O(1)); bulk loads become chunks merged with
+their neighbours. A small UPDATE keeps each row's rowid and puts the new row in
+``patches`` (one persistent-map set); a large one (``update_arrow``) rewrites each
+touched chunk once, replacing only the assigned columns. A row keeps its rowid for
+life: its identity for concurrent-write checks and for branch diff and merge.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable
+
+import numpy as np
+import pyarrow as pa
+
+from .chunk import Chunk, rechunk
+from .compact import coalesce
+from .evolve import replace, runs
+from .index_upkeep import table_rows
+from .patches import PATCH_FOLD
+from .tail import TAIL_FREEZE, Tail
+
+if TYPE_CHECKING:
+    from .table import TableVersion
+
+
+class WriteMixin:
+    """TableVersion methods that insert and update rows."""
+
+    def insert_rows(self, rows: list[tuple]) -> tuple["TableVersion", list[int]]:
+        """Append rows (already typed and checked for NOT NULL); enforces UNIQUE."""
+        first = self.next_rowid
+        if len(rows) == 1:   # the OLTP case, without the per-batch bookkeeping
+            rowids = [first]
+            indexes, ordered = self._indexes_with_one(rows[0], first)
+        else:
+            rowids = list(range(first, first + len(rows)))
+            indexes = self._indexes_with(rows, rowids)
+            ordered = self.ordered
+            if ordered:
+                ordered = {name: ix.with_changes([(ix.key_of(r), i) for r, i in
+                                                  zip(rows, rowids)], ())
+                           for name, ix in ordered.items()}
+        tail = self.tail
+        with tail.lock:
+            if len(tail.rows) == self.tail_len:
+                tail.rows.extend(rows)
+            else:  # someone else extended our shared prefix: take a private copy
+                tail = Tail(tail.rows[: self.tail_len] + rows)
+        new = replace(self, tail=tail, tail_len=self.tail_len + len(rows), indexes=indexes,
+                      live_rows=self.live_rows + len(rows), ordered=ordered)
+        if new.tail_len >= TAIL_FREEZE:
+            new = new.freeze_tail()
+        return new, rowids
+
+    def update_rows(self, rowids: Iterable[int], rows: list[tuple],
+                    old_rows: list[tuple] | None = None,
+                    columns: frozenset | None = None) -> tuple["TableVersion", list[int]]:
+        """UPDATE in place: each row keeps its rowid, the new values go to ``patches``,
+        and only indexes whose key changed are touched. Enforces UNIQUE over the whole
+        statement (``SET id = id + 1`` may move a key onto one this statement frees).
+        ``old_rows``: the rows' current values in this version, if the caller has them;
+        ``columns``: the only column positions that may change (an UPDATE's SET list),
+        so indexes on none of them are not even looked at. Returns (new version,
+        rowids updated); unknown or dead rowids are skipped."""
+        changes: list[tuple[int, tuple, tuple]] = []   # (rowid, old row, new row)
+        if old_rows is not None and len(old_rows) == 1:
+            changes.append((rowids[0], old_rows[0], rows[0]))
+        else:
+            seen = set()
+            for rowid, new in zip(rowids, rows):
+                if rowid in seen:
+                    continue
+                old = self.row(rowid)
+                if old is None:
+                    continue
+                seen.add(rowid)
+                changes.append((rowid, old, new))
+        if not changes:
+            return self, []
+        indexes, ordered = self._indexes_after(changes, columns)
+        if len(changes) == 1:
+            patches = self.patches.set(changes[0][0], changes[0][2])
+        else:
+            with self.patches.mutate() as m:
+                for rowid, _, new in changes:
+                    m[rowid] = new
+                patches = m.finish()
+        new = replace(self, indexes=indexes, ordered=ordered, patches=patches)
+        if len(patches) > PATCH_FOLD:
+            new = new._fold_some()
+        return new, [c[0] for c in changes]
+
+    def update_arrow(self, rowids, data: pa.Table, old: pa.Table | None = None,
+                     columns: frozenset | None = None
+                     ) -> tuple["TableVersion", np.ndarray, pa.Table]:
+        """Bulk UPDATE in place: every row keeps its rowid (its identity for branch diff
+        and merge), each touched chunk is rewritten once with one vectorised
+        ``replace_with_mask`` per assigned column, untouched chunks and columns are
+        shared. ``data``: the new rows (this table's Arrow schema), aligned with
+        ``rowids``; ``old``: the same rows' current values if the caller has them (only
+        rows whose index keys change are then looked at in Python); ``columns``: the
+        positions that may change. Dead or unknown rowids are skipped. Returns (new
+        version, rowids updated in ascending order, their new rows in that order)."""
+        base = self.settled()
+        ids = np.asarray(rowids, dtype=np.int64)
+        order = np.argsort(ids, kind="stable")
+        if not np.all(order[:-1] < order[1:]):
+            ids = ids[order]
+            data = data.take(pa.array(order))
+            old = old.take(pa.array(order)) if old is not None else None
+        where, valid = base._positions_of(ids)
+        if not valid.all():
+            keep = pa.array(valid)
+            ids, where = ids[valid], where[valid]
+            data = data.filter(keep)
+            old = old.filter(keep) if old is not None else None
+        if not len(ids):
+            return self, ids, data
+        indexes, ordered = base.indexes, base.ordered
+        changes = base._key_changes(ids, data, old, columns)
+        if changes:
+            indexes, ordered = base._indexes_after(changes, columns)
+        touched = range(len(base.schema.columns)) if columns is None else sorted(columns)
+        chunks = list(base.chunks)
+        in_chunk = where[:, 0]
+        tail = base.tail
+        for a, b in runs(in_chunk):
+            i = int(in_chunk[a])
+            part = data.slice(a, b - a)
+            if i < 0:
+                rows = tail.rows[: base.tail_len]
+                for off, row in zip(where[a:b, 1].tolist(), table_rows(part)):
+                    rows[off] = row
+                tail = Tail(rows)
+            else:
+                chunks[i] = chunks[i].replaced(where[a:b, 1], part, touched)
+        new = replace(base, chunks=tuple(chunks), tail=tail, indexes=indexes, ordered=ordered)
+        return new, ids, data
+
+    def insert_arrow(self, table: pa.Table) -> tuple["TableVersion", np.ndarray]:
+        """Bulk append an Arrow table already cast to this table's schema."""
+        base = self.freeze_tail()
+        n = table.num_rows
+        first = base.next_rowid
+        rowids = np.arange(first, first + n, dtype=np.int64)
+        indexes = base._bulk_indexes(table, rowids)
+        ordered = {name: ix.with_entries([table.column(c) for c in ix.columns], rowids)
+                   for name, ix in base.ordered.items()}
+        chunks, pos = [], 0
+        for batch in rechunk(table):
+            m = batch.num_rows
+            chunks.append(Chunk(batch, rowids[pos: pos + m]))
+            pos += m
+        # The frozen tail and the last chunks before this load merge with its first batch.
+        merged, dead = coalesce(list(base.chunks) + chunks,
+                                list(base.dead) + [None] * len(chunks),
+                                len(self.chunks) - 1, base.arrow_schema)
+        new = replace(base, chunks=merged, dead=dead,
+                      tail_rowid0=first + n, indexes=indexes, live_rows=base.live_rows + n,
+                      ordered=ordered)
+        return new, rowids

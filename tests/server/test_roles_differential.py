@@ -1,0 +1,250 @@
+"""Roles and privileges over the wire, differentially: one script of logins, GRANT/REVOKE,
+role statements and catalog queries runs on rustmemodb's server and on the throwaway
+PostgreSQL 15 (``pg_dsn``); every step's outcome (rows, or the SQLSTATE of the error)
+must be the same, and so must psql's ``\\du`` and ``\\dp`` output.
+
+The same client (psycopg 3) talks to both; each role logs in on its own connection.
+The PostgreSQL cluster authenticates with ``trust`` (pg_server.py), so wrong
+passwords are tested against rustmemodb only (tests/server/test_roles_wire.py).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+import rustmemodb
+
+psycopg = pytest.importorskip("psycopg")
+PSQL = shutil.which("psql") or "/usr/bin/psql"
+DB = "dr_roles"
+ROLES = ("dr_reader", "dr_writer", "dr_nologin", "dr_group", "dr_admin")
+PASSWORDS = {"admin": "adm", "reader": "r", "writer": "w"}
+
+SCRIPT = [
+    ("admin", "CREATE TABLE dr_t (id INTEGER PRIMARY KEY, v TEXT)"),
+    ("admin", "INSERT INTO dr_t VALUES (1, 'a'), (2, 'b')"),
+    ("admin", "CREATE TABLE dr_p (id INTEGER PRIMARY KEY)"),
+    ("admin", "CREATE ROLE dr_reader LOGIN PASSWORD 'r'"),
+    ("admin", "CREATE USER dr_writer PASSWORD 'w'"),
+    ("admin", "CREATE ROLE dr_nologin PASSWORD 'n'"),
+    ("admin", "CREATE ROLE dr_group"),
+    ("reader", "SELECT * FROM dr_t ORDER BY id"),
+    ("admin", "GRANT SELECT ON dr_t TO dr_reader"),
+    ("reader", "SELECT * FROM dr_t ORDER BY id"),
+    ("reader", "SELECT current_user, session_user, current_role"),
+    ("reader", "INSERT INTO dr_t VALUES (3, 'c')"),
+    ("reader", "SELECT count(*) FROM dr_t WHERE id IN (SELECT id FROM dr_p)"),
+    ("admin", "GRANT INSERT, UPDATE ON dr_t TO dr_group"),
+    ("admin", "GRANT dr_group TO dr_writer"),
+    ("writer", "INSERT INTO dr_t VALUES (3, 'c')"),
+    ("writer", "UPDATE dr_t SET v = 'z' WHERE id = 3"),
+    ("writer", "UPDATE dr_t SET v = 'z'"),
+    ("writer", "DELETE FROM dr_t"),
+    ("writer", "INSERT INTO dr_t VALUES (4, 'd') RETURNING id"),
+    ("admin", "SELECT id, v FROM dr_t ORDER BY id"),
+    ("admin", "REVOKE SELECT ON dr_t FROM dr_reader"),
+    ("reader", "SELECT count(*) FROM dr_t"),
+    ("admin", "GRANT SELECT ON ALL TABLES IN SCHEMA public TO dr_reader WITH GRANT OPTION"),
+    ("reader", "GRANT SELECT ON dr_p TO dr_writer"),
+    ("reader", "GRANT DELETE ON dr_p TO dr_writer"),
+    ("writer", "SELECT count(*) FROM dr_p"),
+    ("admin", "REVOKE SELECT ON dr_p FROM dr_reader"),
+    ("admin", "REVOKE SELECT ON dr_p FROM dr_reader CASCADE"),
+    ("writer", "SELECT count(*) FROM dr_p"),
+    ("reader", "SET ROLE dr_writer"),
+    ("writer", "SET ROLE dr_group"),
+    ("writer", "SELECT current_user, session_user"),
+    ("writer", "RESET ROLE"),
+    ("writer", "SELECT current_user"),
+    ("reader", "CREATE TABLE dr_mine (id INTEGER)"),
+    ("reader", "DROP TABLE dr_p"),
+    ("reader", "CREATE ROLE dr_other"),
+    # what each kind of statement needs (PostgreSQL's rules, statement by statement)
+    ("admin", "CREATE TABLE dr_u (id INTEGER PRIMARY KEY, v TEXT)"),
+    ("admin", "GRANT INSERT, UPDATE, DELETE ON dr_u TO dr_writer"),
+    ("writer", "INSERT INTO dr_u VALUES (1, 'x') ON CONFLICT DO NOTHING"),
+    ("writer", "INSERT INTO dr_u VALUES (1, 'x') ON CONFLICT (id) DO NOTHING"),
+    ("writer", "INSERT INTO dr_u VALUES (1, 'x') ON CONFLICT ON CONSTRAINT dr_u_pkey "
+               "DO NOTHING"),
+    ("writer", "INSERT INTO dr_u VALUES (1, 'y') ON CONFLICT (id) DO UPDATE SET v = 'y'"),
+    ("writer", "INSERT INTO dr_u VALUES (1, 'y') ON CONFLICT (id) DO UPDATE "
+               "SET v = EXCLUDED.v"),
+    ("writer", "INSERT INTO dr_u SELECT id, v FROM dr_p, dr_t"),
+    ("writer", "UPDATE dr_u SET v = v || 'x'"),
+    ("writer", "UPDATE dr_u SET v = (SELECT max(v) FROM dr_t)"),
+    ("writer", "DELETE FROM dr_u"),
+    ("writer", "INSERT INTO dr_u VALUES (2, 'z')"),
+    ("writer", "DELETE FROM dr_u WHERE id = 2"),
+    ("writer", "DELETE FROM dr_u RETURNING id"),
+    ("writer", "SELECT 1 FROM dr_u JOIN dr_t ON dr_u.id = dr_t.id"),
+    ("writer", "CREATE INDEX dr_u_v ON dr_u (v)"),
+    ("writer", "TRUNCATE dr_u"),
+    ("admin", "GRANT CREATE ON SCHEMA public TO dr_writer"),
+    ("writer", "CREATE TABLE dr_w AS SELECT * FROM dr_u"),
+    ("writer", "CREATE VIEW dr_wv AS SELECT id FROM dr_u"),
+    ("admin", "GRANT SELECT ON dr_wv TO dr_reader"),
+    ("reader", "SELECT count(*) FROM dr_wv"),
+    ("admin", "GRANT SELECT ON dr_u TO dr_writer"),
+    ("reader", "SELECT count(*) FROM dr_wv"),
+    ("reader", "SELECT count(*) FROM dr_u"),
+    ("writer", "CREATE TABLE dr_w AS SELECT * FROM dr_u"),
+    ("writer", "CREATE TABLE dr_child (p INTEGER REFERENCES dr_t (id))"),
+    ("writer", "DROP TABLE dr_w"),
+    ("writer", "DROP VIEW dr_wv"),
+    ("admin", "REVOKE CREATE ON SCHEMA public FROM dr_writer"),
+    ("admin", "SELECT has_table_privilege('dr_writer', 'dr_t', 'INSERT'), "
+              "has_table_privilege('dr_reader', 'dr_t', 'SELECT WITH GRANT OPTION'), "
+              "has_table_privilege('dr_group', 'dr_t', 'DELETE'), "
+              "has_table_privilege('dr_t', 'DELETE')"),
+    ("writer", "SELECT has_table_privilege('dr_t', 'UPDATE'), has_table_privilege('dr_p', 'SELECT')"),
+    ("admin", "SELECT rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, "
+              "rolconnlimit, rolpassword FROM pg_roles WHERE rolname LIKE 'dr%' ORDER BY 1"),
+    ("admin", "SELECT usename, usesuper, passwd FROM pg_user WHERE usename LIKE 'dr%' ORDER BY 1"),
+    ("admin", "SELECT r.rolname, m.rolname, a.admin_option FROM pg_auth_members a "
+              "JOIN pg_roles r ON r.oid = a.roleid JOIN pg_roles m ON m.oid = a.member "
+              "WHERE r.rolname LIKE 'dr%' ORDER BY 1, 2"),
+    ("admin", "SELECT relname, array_to_string(relacl, ',') FROM pg_class "
+              "WHERE relname LIKE 'dr%' AND relkind = 'r' ORDER BY 1"),
+    ("admin", "SELECT grantor, grantee, table_name, privilege_type, is_grantable "
+              "FROM information_schema.table_privileges WHERE table_name LIKE 'dr%' "
+              "ORDER BY table_name, grantee, privilege_type"),
+    ("admin", "SELECT substr(rolpassword, 1, 19) FROM pg_authid WHERE rolname = 'dr_reader'"),
+    ("admin", "DROP ROLE dr_reader"),
+    ("admin", "DROP ROLE dr_admin"),
+    ("admin", "CREATE ROLE dr_reader"),
+    ("admin", "DROP ROLE dr_ghost"),
+    ("admin", "GRANT SELECT ON dr_nothere TO dr_reader"),
+    ("admin", "GRANT USAGE ON dr_t TO dr_reader"),
+    ("admin", "GRANT SELECT ON dr_t TO dr_ghost"),
+    ("admin", "GRANT SELECT ON dr_t TO PUBLIC WITH GRANT OPTION"),
+    ("admin", "CREATE ROLE pg_mine"),
+    ("admin", "CREATE ROLE dr_bad WITH NOPE"),
+    ("admin", "ALTER ROLE dr_ghost LOGIN"),
+    ("admin", "ALTER ROLE dr_nologin CONNECTION LIMIT 5 CREATEDB"),
+    ("admin", "SELECT rolconnlimit, rolcreatedb FROM pg_roles WHERE rolname = 'dr_nologin'"),
+    ("admin", "GRANT dr_writer TO dr_group"),
+    # role management rights
+    ("reader", "ALTER ROLE dr_reader PASSWORD 'r'"),
+    ("reader", "ALTER ROLE dr_writer PASSWORD 'x'"),
+    ("reader", "ALTER ROLE dr_reader CREATEDB"),
+    ("reader", "DROP ROLE dr_group"),
+    ("reader", "GRANT dr_group TO dr_reader"),
+    ("admin", "ALTER ROLE dr_writer CREATEROLE"),
+    ("writer", "CREATE ROLE dr_other NOLOGIN"),
+    ("writer", "CREATE ROLE dr_boss SUPERUSER"),
+    ("writer", "ALTER ROLE dr_admin NOSUPERUSER"),
+    ("writer", "ALTER ROLE dr_other RENAME TO dr_other2"),
+    ("writer", "ALTER ROLE dr_other2 RENAME TO dr_other"),
+    ("writer", "DROP ROLE dr_other"),
+    ("admin", "ALTER ROLE dr_writer RENAME TO dr_w2"),
+    ("admin", "ALTER ROLE dr_admin RENAME TO dr_a2"),
+    ("admin", "SET ROLE dr_reader"),
+    ("admin", "SELECT current_user, session_user"),
+    ("admin", "DROP ROLE dr_reader"),
+    ("admin", "RESET ROLE"),
+    ("admin", "SELECT rolname, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname LIKE 'dr%' "
+              "ORDER BY 1"),
+]
+
+
+def _run(connect, script):
+    conns = {}
+    out = []
+    try:
+        for who, sql in script:
+            if who not in conns:
+                conns[who] = connect(who)
+            try:
+                cur = conns[who].execute(sql)
+                rows = cur.fetchall() if cur.description is not None else None
+                out.append((who, sql, "ok", rows))
+            except psycopg.Error as exc:
+                out.append((who, sql, "error", exc.sqlstate))
+    finally:
+        for c in conns.values():
+            c.close()
+    return out
+
+
+def _nologin(connect):
+    try:
+        connect("nologin").close()
+    except psycopg.OperationalError as exc:
+        return exc.sqlstate or ("28000" if "not permitted to log in" in str(exc) else str(exc))
+    return "logged in"
+
+
+def _psql(args, env, *commands):
+    out = subprocess.run([PSQL, "-X", *args, "-c", *commands], capture_output=True, text=True,
+                         env=env, timeout=60)
+    return out.stdout, out.stderr
+
+
+@pytest.fixture
+def postgres(pg_dsn):
+    """PostgreSQL: a fresh database and the script's roles (cluster-wide) dropped after."""
+    info = psycopg.conninfo.conninfo_to_dict(pg_dsn)
+    admin = psycopg.connect(pg_dsn, autocommit=True)
+
+    def cleanup():
+        admin.execute(f"DROP DATABASE IF EXISTS {DB}")
+        for role in ROLES + ("dr_other", "dr_other2", "dr_w2", "dr_a2", "dr_boss"):
+            admin.execute(f"DROP ROLE IF EXISTS {role}")
+    cleanup()
+    admin.execute("CREATE ROLE dr_admin SUPERUSER LOGIN PASSWORD 'adm'")
+    admin.execute(f"CREATE DATABASE {DB} OWNER dr_admin")
+
+    def connect(who):
+        return psycopg.connect(host=info["host"], port=info.get("port", 5432),
+                               user=f"dr_{who}", dbname=DB, autocommit=True)
+    yield connect, ["-h", info["host"], "-p", str(info.get("port", 5432)), "-U", "dr_admin",
+                    "-d", DB], dict(os.environ)
+    cleanup()
+    admin.close()
+
+
+@pytest.fixture
+def ours():
+    conn = rustmemodb.connect()
+    with rustmemodb.serve(conn, users={"dr_admin": "adm"}) as srv:
+        def connect(who):
+            return psycopg.connect(host="127.0.0.1", port=srv.port, user=f"dr_{who}",
+                                   password=PASSWORDS.get(who, "n"), dbname="main",
+                                   autocommit=True)
+        yield connect, ["-h", "127.0.0.1", "-p", str(srv.port), "-U", "dr_admin", "-d", "main"], \
+            dict(os.environ, PGPASSWORD="adm")
+    conn.close()
+
+
+def test_same_outcomes_as_postgresql(postgres, ours):
+    pg = _run(postgres[0], SCRIPT)
+    mine = _run(ours[0], SCRIPT)
+    diffs = [(p[0], p[1], p[2:], m[2:]) for p, m in zip(pg, mine) if p != m]
+    assert not diffs, "\n".join(f"{who}: {sql}\n  postgres: {a}\n  rustmemodb: {b}"
+                                for who, sql, a, b in diffs)
+    # the script did exercise both outcomes
+    assert {o[2] for o in mine} == {"ok", "error"}
+    assert _nologin(postgres[0]) == _nologin(ours[0]) == "28000"
+
+
+@pytest.mark.skipif(not os.path.exists(PSQL), reason="psql not installed")
+def test_psql_du_and_dp_match_postgresql(postgres, ours):
+    setup = [("admin", s) for s in (
+        "CREATE TABLE dr_t (id INTEGER PRIMARY KEY)", "CREATE TABLE dr_u (id INTEGER)",
+        "CREATE VIEW dr_v AS SELECT id FROM dr_t",
+        "CREATE ROLE dr_reader LOGIN PASSWORD 'r'", "CREATE ROLE dr_group",
+        "CREATE ROLE dr_nologin NOLOGIN CREATEDB CONNECTION LIMIT 3",
+        "CREATE USER dr_writer CREATEROLE", "GRANT dr_group TO dr_reader",
+        "GRANT SELECT, INSERT ON dr_t TO dr_reader WITH GRANT OPTION",
+        "GRANT SELECT ON dr_t TO PUBLIC", "GRANT ALL ON dr_v TO dr_group")]
+    assert all(o[2] == "ok" for o in _run(postgres[0], setup))
+    assert all(o[2] == "ok" for o in _run(ours[0], setup))
+    for command in (r"\du dr_*", r"\dp dr_*"):
+        pg_out, pg_err = _psql(postgres[1], postgres[2], command)
+        my_out, my_err = _psql(ours[1], ours[2], command)
+        assert not pg_err and not my_err, (pg_err, my_err)
+        assert "dr_" in my_out
+        assert my_out == pg_out, f"{command}\n--- postgres\n{pg_out}\n--- rustmemodb\n{my_out}"
