@@ -274,7 +274,8 @@ class ClusterConnection:
         if word == "explain":
             from .explain import explain
             return explain(self, sql, params)
-        if word in ("create", "drop", "alter", "truncate", "comment"):
+        if word in ("create", "drop", "alter", "truncate", "comment", "grant", "revoke",
+                    "reassign"):
             return self._ddl(word, sql, params)
         if word == "with":
             tree = _parse(sql)
@@ -344,6 +345,18 @@ class ClusterConnection:
         b = self.cluster.backend
         shards = list(shards)
         replies = b.call_all(shards, "execute", self.sid, sql, _plain(params), inputs)
+        for s in shards:
+            check(replies[s])
+        self.cluster.bytes_shipped += sum(len(r[3]) for r in replies.values() if r[3])
+        return replies
+
+    def _scan(self, shards, name: str) -> dict:
+        """Every row of table ``name`` on ``shards``, as this session sees it (for
+        gathers and broadcasts of a statement the mirror already checked, privileges
+        included: a view is read with its owner's rights)."""
+        b = self.cluster.backend
+        shards = list(shards)
+        replies = b.call_all(shards, "scan", self.sid, name)
         for s in shards:
             check(replies[s])
         self.cluster.bytes_shipped += sum(len(r[3]) for r in replies.values() if r[3])
@@ -526,7 +539,7 @@ class ClusterConnection:
             raise refuse(f'PARTITION BY HASH on "{name}": {why}',
                          "Declare the table REPLICATED.")
         b = self.cluster.backend
-        replies = self._on_shards(range(self.shards), f'SELECT * FROM "{name}"', None)
+        replies = self._scan(range(self.shards), name)
         data = pa.concat_tables([ipc_to_table(replies[s][3]) for s in sorted(replies)])
         shards = list(range(self.shards))
         own = not self.in_txn
@@ -658,8 +671,7 @@ class ClusterConnection:
                 inputs = {}
                 for name in names:
                     info = catalog[name]
-                    replies = self._on_shards([0] if info.replicated else range(self.shards),
-                                              f'SELECT * FROM "{name}"', None)
+                    replies = self._scan([0] if info.replicated else range(self.shards), name)
                     data = pa.concat_tables([ipc_to_table(r[3]) for r in replies.values()])
                     inputs[f"__bcast_{name}"] = table_to_ipc(data)
                     self.cluster.bytes_shipped += len(inputs[f"__bcast_{name}"]) * self.shards
@@ -732,7 +744,7 @@ class ClusterConnection:
         for name in tables:
             info = self.catalog[name]
             shards = [0] if info.replicated else range(self.shards)
-            replies = self._on_shards(shards, f'SELECT * FROM "{name}"', None)
+            replies = self._scan(shards, name)
             parts = [ipc_to_table(r[3]) for r in replies.values()]
             data = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
             load_table(scratch, name, data)
@@ -949,8 +961,7 @@ class ClusterConnection:
             info = self.catalog[name]
             alias = f"__bcast_{name}"
             if alias not in inputs:
-                replies = self._on_shards([0] if info.replicated else range(self.shards),
-                                          f'SELECT * FROM "{name}"', None)
+                replies = self._scan([0] if info.replicated else range(self.shards), name)
                 data = pa.concat_tables([ipc_to_table(r[3]) for r in replies.values()])
                 inputs[alias] = table_to_ipc(data)
             new = t.copy()

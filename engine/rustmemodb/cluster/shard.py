@@ -78,6 +78,23 @@ class ShardHost:
                 conn.unregister(name)
             self.work_seconds += time.perf_counter() - t0
 
+    def scan(self, sid: str, table: str):
+        """All rows of ``table`` as the session sees them (its transaction's own changes
+        included), without a privilege check: the coordinator checked the statement."""
+        conn = self.sessions[sid]
+        t0 = time.perf_counter()
+        try:
+            txn = conn._session.txn
+            root = txn.working if txn is not None else conn.database.head
+            version = root.tables[table]
+            data = version.to_arrow()
+            columns = [(c.name, c.type) for c in version.schema.columns]
+            return ("ok", "SELECT", columns, table_to_ipc(data), data.num_rows)
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+        finally:
+            self.work_seconds += time.perf_counter() - t0
+
     def executemany(self, sid: str, sql: str, seq):
         conn = self.sessions[sid]
         try:
