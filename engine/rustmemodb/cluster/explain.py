@@ -48,18 +48,27 @@ def explain(conn, sql: str, params) -> Result:
         lines.append("  Run on coordinator (no cluster table is read)")
     if analyze:
         before = conn.cluster.bytes_shipped
+        work0 = _work(conn)
         t0 = time.perf_counter()
         result = conn._select(body, params)
         elapsed = time.perf_counter() - t0
+        work = [w1 - w0 for w0, w1 in zip(work0, _work(conn))]
         done = conn.last_plan or {}
         lines.append(f"Execution: {result.rowcount} rows in {elapsed * 1000:.3f} ms, "
                      f"{conn.cluster.bytes_shipped - before} bytes shipped")
-        if "partial_rows" in done:
-            for s, n in enumerate(done["partial_rows"]):
-                lines.append(f"  shard {s}: {n} partial rows")
+        rows = done.get("partial_rows") or [None] * b.shards
+        for s, (n, w) in enumerate(zip(rows, work)):
+            part = f"{n} partial rows, " if n is not None else ""
+            lines.append(f"  shard {s}: {part}{w * 1000:.3f} ms of work")
     table = pa.table({"QUERY PLAN": pa.array(lines, pa.large_string())})
     return Result(columns=[("QUERY PLAN", types.TEXT)], table=table, rowcount=len(lines),
                   kind="EXPLAIN")
+
+
+def _work(conn) -> list[float]:
+    b = conn.cluster.backend
+    replies = b.call_all(range(b.shards), "stats")
+    return [replies[s][1]["work_seconds"] for s in range(b.shards)]
 
 
 def _lines(reply) -> list[str]:
