@@ -712,10 +712,11 @@ class ClusterConnection:
             side = (j.args.get("side") or "").upper()
             if side in ("RIGHT", "FULL") or (side == "LEFT" and j.this is anchor):
                 return None
+        local = _colocated(anchor, top, joins, part, self.catalog)
         names = []
         for t in list(tree.find_all(exp.Table)):
             name = _table_name(t)
-            if t is anchor or name is None or name not in self.catalog or \
+            if any(t is k for k in local) or name is None or name not in self.catalog or \
                     self.catalog[name].replicated:
                 continue
             if name not in names:
@@ -1231,6 +1232,49 @@ def _local_from(tree: exp.Expression, part: list, catalog: dict, occurrences: li
                     linked.update((c.this.table, c.expression.table))
     sharded_aliases = {k for k, v in alias.items() if v in keys}
     return sharded_aliases <= linked
+
+
+def _colocated(anchor: exp.Table, top: list, joins: list, part: list, catalog: dict) -> list:
+    """The top-level tables inner-joined to ``anchor`` (directly or through each other)
+    on equal single-column partition keys of one type: their rows meet on the same shard."""
+    local = [anchor]
+    tables = [t for t in top if isinstance(t, exp.Table) and _table_name(t) in part]
+    by_alias = {t.alias_or_name: t for t in tables}
+
+    def owner(col: exp.Column):
+        if col.table:
+            return by_alias.get(col.table)
+        found = [t for t in tables if col.name in catalog[_table_name(t)].columns]
+        return found[0] if len(found) == 1 else None
+
+    def keyed(col: exp.Column):
+        t = owner(col)
+        if t is None:
+            return None
+        info = catalog[_table_name(t)]
+        if len(info.key) == 1 and info.key[0] == col.name:
+            return t, info.types[col.name]
+        return None
+
+    changed = True
+    while changed:
+        changed = False
+        for j in joins:
+            if (j.args.get("side") or "") or j.args.get("on") is None:
+                continue
+            for c in _conjuncts(j.args["on"]):
+                if not (isinstance(c, exp.EQ) and isinstance(c.this, exp.Column) and
+                        isinstance(c.expression, exp.Column)):
+                    continue
+                a, b = keyed(c.this), keyed(c.expression)
+                if a is None or b is None or a[1] != b[1]:
+                    continue
+                in_a = any(a[0] is t for t in local)
+                in_b = any(b[0] is t for t in local)
+                if in_a != in_b:
+                    local.append(b[0] if in_a else a[0])
+                    changed = True
+    return local
 
 
 def _reply_result(reply: tuple) -> Result:
