@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 
 SUITES = ("fork", "load", "analytics", "oltp", "lab", "durability", "frontend", "storage",
-          "contention", "pauses", "branch", "persist", "live", "loadtest", "scale")
+          "contention", "pauses", "branch", "persist", "live", "loadtest", "rest", "scale")
 # Run when no suite is named; `scale` (5M rows) only when named or --scale-rows is given.
 DEFAULT_SUITES = tuple(s for s in SUITES if s != "scale")
 

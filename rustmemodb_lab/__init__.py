@@ -12,8 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from rustmemodb_lab.live import LiveFrame, live
+from rustmemodb_lab.rest import persist_app, rest_server
 
-__all__ = ["LiveFrame", "live", "load_ipython_extension", "unload_ipython_extension"]
+__all__ = ["LiveFrame", "live", "persist_app", "rest_server", "load_ipython_extension",
+           "unload_ipython_extension"]
 
 
 def load_ipython_extension(ip: Any) -> None:

@@ -79,6 +79,8 @@ ARGUMENTS = [
     argument("--tables", action="store_true", help="list the tables of the current branch with row counts"),
     argument("--serve", nargs="?", const="0", metavar="PORT",
              help="serve this database over the PostgreSQL protocol on 127.0.0.1 (the database name picks the branch); '--serve stop' stops it"),
+    argument("--serve-rest", dest="serve_rest", nargs="?", const="0", metavar="PORT",
+             help="serve this database's persist collections as REST routes on 127.0.0.1 (bearer token; rustmemodb_lab.rest_server() has the URL); '--serve-rest stop' stops it"),
     argument("--import", dest="import_", nargs="+", metavar="URL TABLE [AS NAME]",
              help="copy table TABLE of the database at URL (or open connection URL) into the current branch"),
     argument_group("Snippets"),
@@ -167,6 +169,7 @@ class Command:
     with_: list[str] = field(default_factory=list)
     live: str | None = None
     serve: str | None = None
+    serve_rest: str | None = None
     connect_url: str | None = None
     cluster: str | None = None
     shards: int | None = None
@@ -353,6 +356,7 @@ def _from_args(args: argparse.Namespace) -> Command:
         with_=[n.strip() for v in args.with_ or [] for n in v.split(",") if n.strip()],
         live=args.live,
         serve=args.serve,
+        serve_rest=args.serve_rest,
     )
 
 

@@ -37,7 +37,7 @@ RUSTMEMODB_ONLY = {
     "fork": "--fork", "checkout": "--checkout", "drop_branch": "--drop-branch", "undo": "--undo",
     "branches": "--branches", "diff": "--diff", "merge": "--merge", "on": "--on",
     "persist": "--persist", "append": "--append", "explain": "--explain", "import_": "--import",
-    "live": "--live", "serve": "--serve",
+    "live": "--live", "serve": "--serve", "serve_rest": "--serve-rest",
 }
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from rustmemodb_lab.actions import branch, compare, connection, persist, serve
+from rustmemodb_lab.actions import branch, compare, connection, persist, serve, serve_rest
 from rustmemodb_lab.command import Command
 from rustmemodb_lab.connections import RUSTMEMODB_ONLY, display_url, run_external
 from rustmemodb_lab.context import Context
@@ -60,6 +60,7 @@ STEPS: list[tuple[str, Step]] = [
     ("diff", compare.diff),
     ("merge", compare.merge),
     ("serve", serve.serve),
+    ("serve_rest", serve_rest.serve_rest),
 ]
 
 

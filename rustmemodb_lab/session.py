@@ -40,6 +40,7 @@ class LabSession:
         self.current_name: str | None = None
         self.snippets = SnippetStore()
         self.servers: dict[str, tuple[Any, str]] = {}  # name -> (rustmemodb Server, password)
+        self.rest_servers: dict[str, Any] = {}  # name -> persist.rest BackgroundServer
 
     # -- connections -------------------------------------------------------------
     @property
@@ -146,6 +147,9 @@ class LabSession:
         for server, _ in self.servers.values():
             server.close()
         self.servers.clear()
+        for rest in self.rest_servers.values():
+            rest.close()
+        self.rest_servers.clear()
         for registry in self.connections.values():
             for branch in registry.branches.values():
                 close = getattr(branch.conn, "close", None)

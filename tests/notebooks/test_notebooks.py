@@ -278,3 +278,49 @@ def test_jupysql_users_branch_compare(jupysql_users):
     assert "UPDATE · " in text(by_tag(jupysql_users, "fork"))
     shown = html(by_tag(jupysql_users, "compare"))
     assert 'data-branch="main"' in shown and 'data-branch="cash_tips"' in shown
+
+
+# -- 04-rest ------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def rest_nb(tmp_path_factory):
+    pytest.importorskip("uvicorn")
+    pytest.importorskip("httpx")
+    return execute("04-rest.ipynb", tmp_path_factory.mktemp("executed"))
+
+
+def test_rest_runs_without_errors(rest_nb):
+    assert_no_errors(rest_nb)
+
+
+def test_rest_server_started_from_the_notebook(rest_nb):
+    shown = text(by_tag(rest_nb, "serve"))
+    assert re.search(r"serving default as REST on http://127\.0\.0\.1:\d+/api \(tasks\)", shown), shown
+    assert "stopped serving REST for default" in text(by_tag(rest_nb, "stop"))
+
+
+def test_rest_requests_statuses_and_headers(rest_nb):
+    out = text(by_tag(rest_nb, "requests"))
+    assert re.search(r"create: 201 ETag \"1\" Location /api/tasks/[0-9a-f-]{36}", out), out
+    assert 'patch: 200 ETag "2"' in out
+    assert "stale patch: 412 application/problem+json Precondition Failed" in out
+    assert 'command finish: 204 ETag "3"' in out
+    assert "query worth: 16" in out
+    assert "replay: 201 same entity: True · tasks: 3" in out
+
+
+def test_rest_live_grid_followed_the_requests(rest_nb):
+    shown = text(by_tag(rest_nb, "live-update"))
+    assert "grid rows: 3 · ship it: points 8 done True version 3" in shown, shown
+    cell = by_tag(rest_nb, "live")
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in cell.outputs)
+    grids = [m.get("value", "") for m in widget_models(rest_nb)
+             if m.get("_model_name") == "HTMLModel" and "<table" in m.get("value", "")]
+    assert any("ship it" in v for v in grids), grids
+
+
+def test_rest_openapi_lists_the_command(rest_nb):
+    out = text(by_tag(rest_nb, "openapi"))
+    assert out.startswith("3.1")
+    assert "'/api/tasks/{id}/finish'" in out and "'/api/tasks/{id}/worth'" in out
+    assert "Task fields: ['done', 'owner', 'points', 'title']" in out

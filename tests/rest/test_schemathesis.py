@@ -12,7 +12,7 @@ import pytest
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, settings  # noqa: E402
 
-from rustmemodb.persist import PersistApp  # noqa: E402
+from rustmemodb.persist import PersistApp, command, query  # noqa: E402
 from rustmemodb.persist.rest import create_app  # noqa: E402
 
 
@@ -21,6 +21,19 @@ class User(pydantic.BaseModel):
     email: str
     age: int | None = None
     prefs: dict | None = None
+
+    @command
+    def rename(self, name: str) -> "User":
+        self.name = name
+        return self
+
+    @command
+    def forget_age(self) -> None:
+        self.age = None
+
+    @query
+    def older_than(self, years: int) -> bool:
+        return (self.age or 0) > years
 
 
 NOTE = {"type": "object", "title": "Note",

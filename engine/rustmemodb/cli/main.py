@@ -4,7 +4,7 @@
     rustmemodb load-test [--duration-secs 10 ...] the synthetic point-query load test
     rustmemodb check PATH                         verify a database directory
     rustmemodb server [--host --port --db ...]    the PostgreSQL wire server
-    rustmemodb serve-rest --db PATH [--host --port] REST routes over persist collections
+    rustmemodb serve-rest [--db PATH] [--schemas DIR] [--host --port] REST routes over persist collections
 
 Exit status: 0 success, 1 the tool failed (load test could not run, damaged
 database, ...), 2 usage errors (argparse's convention) and tools not available.

@@ -6,11 +6,12 @@ optimistic versions, idempotency keys, audit records and retries. pydantic is an
 optional extra (``rustmemodb[persist]``), imported only for pydantic models.
 """
 from .app import PersistApp, RetryPolicy
+from .commands import command, query
 from .collection import AuditRecord, Collection, Page, batch_step
 from .errors import ConflictError, IdempotencyError, NotFoundError, ValidationError
 from .schema import Entity
 from .snapshot import Snapshot
 
 __all__ = ["PersistApp", "RetryPolicy", "Collection", "Page", "AuditRecord", "batch_step",
-           "Entity", "Snapshot",
+           "Entity", "Snapshot", "command", "query",
            "ConflictError", "IdempotencyError", "NotFoundError", "ValidationError"]

@@ -20,6 +20,7 @@ import contextlib
 import random
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Callable, TypeVar
 
@@ -56,6 +57,10 @@ class RetryPolicy:
         return random.uniform(ceiling / 2, ceiling) / 1000.0
 
 
+_shared: "weakref.WeakValueDictionary[int, PersistApp]" = weakref.WeakValueDictionary()
+_shared_lock = threading.Lock()
+
+
 class PersistApp:
     def __init__(self, database: Database, *, retry: RetryPolicy,
                  idempotency_ttl_s: float, actor: str | None) -> None:
@@ -65,8 +70,37 @@ class PersistApp:
         self.default_actor = actor
         self._local = threading.local()
         self._collections: dict[str, object] = {}
+        self._listeners: list = []
         self._lock = threading.Lock()
         self._run(self._create_system_tables)
+
+    @classmethod
+    def over(cls, database: Database, **policy) -> "PersistApp":
+        """The app over an existing ``Database`` (a notebook's, a server's), shared: every
+        caller asking for the same database gets the same app while one is alive, so
+        collections registered by one (with their models) are seen by the others (the
+        notebook's REST server, its live grids). ``policy`` as for ``open``; it applies
+        only when the app is made here."""
+        with _shared_lock:
+            app = _shared.get(id(database))
+            if app is None or app.database is not database:
+                retry = RetryPolicy(policy.pop("max_attempts", 3),
+                                    policy.pop("base_backoff_ms", 5),
+                                    policy.pop("max_backoff_ms", 25))
+                app = cls(database, retry=retry,
+                          idempotency_ttl_s=policy.pop("idempotency_ttl_s", 24 * 3600),
+                          actor=policy.pop("actor", None))
+                if policy:
+                    raise TypeError(f"unknown option(s) {sorted(policy)}")
+                _shared[id(database)] = app
+            return app
+
+    def on_collection(self, callback: Callable[[object], None]) -> Callable[[], None]:
+        """Call ``callback(collection)`` whenever a collection is registered or
+        re-registered (a new model); returns a function that removes the callback."""
+        self._listeners.append(callback)
+        return lambda: self._listeners.remove(callback) if callback in self._listeners \
+            else None
 
     @classmethod
     def open(cls, path=None, *, durability: str = "sync", max_attempts: int = 3,
@@ -221,7 +255,9 @@ class PersistApp:
             coll = Collection(self, name, model, unique=unique, index=index,
                               schema_version=schema_version, migrations=migrations or {})
             self._collections[name] = coll
-            return coll
+        for listener in list(self._listeners):
+            listener(coll)
+        return coll
 
     def __getitem__(self, name: str):
         return self._collections[name]

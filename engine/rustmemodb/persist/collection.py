@@ -387,11 +387,13 @@ class Collection:
         return self.app._run(lambda conn: [self._delete(conn, i, v) for i, v in items])
 
     # ---- the mutations themselves (inside a transaction) ------------------------------
-    def _create(self, conn, data) -> Any:
+    def _create(self, conn, data, entity_id=None) -> Any:
         entity = self.adapter.validate(data)
         values = self.adapter.column_values(entity)
         now = _now()
-        row = {"_id": uuid.uuid4(), "_version": 1, "_schema_version": self.schema_version,
+        # A caller-chosen id (the entity runtime's create commands, replayed from the
+        # journal, must recreate the same entity); otherwise a new random one.
+        row = {"_id": uuid.uuid4() if entity_id is None else _uuid(entity_id), "_version": 1, "_schema_version": self.schema_version,
                "_created_at": now, "_updated_at": now, **values}
         cols = ", ".join(map(quote, row))
         marks = ", ".join("?" * len(row))

@@ -27,18 +27,27 @@ class HTTPProblem(Exception):
         self.sqlstate, self.errors, self.headers = sqlstate, errors, headers or {}
 
 
+_SANE_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
+
+
+def request_id_from(given: bytes | None) -> str:
+    """The client's X-Request-Id if it is a sane token, else a new id."""
+    if given is not None and _SANE_ID.fullmatch(given):
+        return given.decode()
+    return uuid.uuid4().hex
+
+
 def request_id(request) -> str:
     rid = getattr(request.state, "request_id", None)
     if rid is None:
-        given = request.headers.get("x-request-id", "")
-        rid = given if re.fullmatch(r"[A-Za-z0-9._:-]{1,128}", given) else uuid.uuid4().hex
+        rid = request_id_from(request.headers.get("x-request-id", "").encode())
         request.state.request_id = rid
     return rid
 
 
 def problem_response(request, status: int, title: str, detail: str, *,
                      sqlstate: str | None = None, errors: list | None = None,
-                     headers: dict | None = None) -> JSONResponse:
+                     headers: dict | None = None, extra: dict | None = None) -> JSONResponse:
     rid = request_id(request)
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail,
             "instance": str(request.url.path), "request_id": rid}
@@ -46,6 +55,7 @@ def problem_response(request, status: int, title: str, detail: str, *,
         body["sqlstate"] = sqlstate
     if errors is not None:
         body["errors"] = errors
+    body.update(extra or {})
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON,
                         headers={"X-Request-Id": rid, **(headers or {})})
 

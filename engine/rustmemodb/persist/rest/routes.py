@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from ..errors import ValidationError
 from ..schema import to_json_value
 from .openapi import SQL_JSON, bulk_schema, json_content, problem, ref
+from .commands import add_command_routes
 from .problems import HTTPProblem, pointers_for, pydantic_pointers
 
 RESERVED = {"sort", "page", "size"}
@@ -135,6 +136,47 @@ def _strict_json(coll):
     return found[1]
 
 
+_schema_validators: dict = {}
+
+
+def _json_schema_validator(coll):
+    """A jsonschema validator of a JSON-Schema collection's schema (as the OpenAPI
+    document shows it: closed unless it says otherwise), made once per model."""
+    if coll.adapter.kind != "json_schema":
+        return None
+    key = id(coll.adapter)
+    found = _schema_validators.get(key)
+    if found is None or found[0] is not coll.adapter:
+        import jsonschema
+        from .openapi import model_schema
+        schema, defs = model_schema(coll)
+        if defs:
+            schema = {**schema, "$defs": defs}
+        cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+        found = _schema_validators[key] = (coll.adapter, cls(schema))
+    return found[1]
+
+
+def _pointer(parts) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def _schema_pointers(error, base: str) -> list[dict]:
+    """JSON pointers of one jsonschema error: a missing or unexpected member is pointed
+    at itself (as pydantic does), not at the object that lacks or has it."""
+    at = list(error.absolute_path)
+    if error.validator == "required" and isinstance(error.instance, dict):
+        return [{"pointer": base + _pointer(at + [name]), "detail": "required property"}
+                for name in error.validator_value if name not in error.instance]
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = set(error.schema.get("properties", {}))
+        extra = [k for k in error.instance if k not in known]
+        if extra:
+            return [{"pointer": base + _pointer(at + [k]), "detail": "unexpected property"}
+                    for k in extra]
+    return [{"pointer": base + _pointer(at), "detail": error.message}]
+
+
 def check(coll, data, base: str = "") -> dict:
     """Validate ``data`` as a whole entity (422 with JSON pointers to the bad fields);
     returns it with integral floats of INTEGER fields as ints (JSON Schema: 3.0 is an
@@ -159,6 +201,17 @@ def check(coll, data, base: str = "") -> dict:
                               f"invalid {coll.adapter.describe()}: " + "; ".join(
                                   f"{e['pointer'] or '/'}: {e['detail']}" for e in errors),
                               sqlstate="22023", errors=errors) from None
+    schema_check = _json_schema_validator(coll)
+    if schema_check is not None:
+        # A JSON-Schema collection: the whole schema applies (minimum, pattern, enum,
+        # nested objects, ...), not only the column types persist checks.
+        errors = sorted((err for e in schema_check.iter_errors(data)
+                         for err in _schema_pointers(e, base)), key=lambda e: e["pointer"])
+        if errors:
+            raise HTTPProblem(422, "Unprocessable Content",
+                              f"invalid {coll.adapter.describe()}: " + "; ".join(
+                                  f"{e['pointer'] or '/'}: {e['detail']}" for e in errors),
+                              sqlstate="22023", errors=errors)
     try:
         coll.adapter.validate(data)
     except ValidationError as exc:
@@ -433,6 +486,9 @@ def collection_router(coll, prefix: str, dependencies: list) -> APIRouter:
                  "version_before": r.version_before, "version_after": r.version_after,
                  "changed": r.changed} for r in records]
 
+    # Component schemas the command routes refer to (merged into the OpenAPI document).
+    router.components = {}
+    add_command_routes(router, coll, base, errors, idem, if_match, router.components)
     return router
 
 
