@@ -47,7 +47,7 @@ $(STAMP):
 		$(PYTHON) -m venv $(VENV) && $(PIP) install -q --upgrade pip; \
 	fi
 	@echo ">> installing rustmemodb[cli] (engine/) and rustmemodb-lab[test,bench] editable"
-	$(PIP) install -q -e './engine[cli,server,persist,rest]' -e '.[test,bench]'
+	$(PIP) install -q -e './engine[cli,server,persist,rest,cluster-dask,cluster-ray]' -e '.[test,bench]'
 	@# jupysql (comparison only) pulls in jupysql-plugin, a JupyterLab extension that also
 	@# claims %%sql cells and is built for an older JupyterLab: keep it out of our UI.
 	@-$(VENV)/bin/jupyter labextension disable --level=sys_prefix jupysql-plugin >/dev/null 2>&1

@@ -69,6 +69,9 @@ ARGUMENTS = [
     argument_group("Connections and data"),
     argument("--connect", metavar="PATH", help="open a database (':memory:' for a new in-memory one) and switch to it"),
     argument("--alias", metavar="NAME", help="with --connect: the connection's name"),
+    argument("--cluster", metavar="BACKEND",
+             help="open a sharded database (rustmemodb.cluster: local, dask or ray) and switch to it"),
+    argument("--shards", metavar="N", type=int, help="with --cluster: the number of shards (default 2)"),
     argument("--connection", metavar="NAME", help="switch to the open connection NAME"),
     argument("--connections", action="store_true", help="list open connections"),
     argument("--persist", metavar="VAR", help="create table VAR from the DataFrame / Arrow table in variable VAR"),
@@ -168,6 +171,8 @@ class Command:
     serve: str | None = None
     serve_rest: str | None = None
     connect_url: str | None = None
+    cluster: str | None = None
+    shards: int | None = None
 
     @property
     def has_sql(self) -> bool:
@@ -338,6 +343,8 @@ def _from_args(args: argparse.Namespace) -> Command:
         undo=args.undo,
         connect=args.connect,
         alias=args.alias,
+        cluster=args.cluster,
+        shards=args.shards,
         connection=args.connection,
         connections=args.connections,
         persist=args.persist,
@@ -386,8 +393,10 @@ def _validate(c: Command) -> None:
         branch_commands.check_merge_options(c.merge, c.into, c.strategy)
     except branch_commands.BranchCommandError as exc:
         raise LabUsageError(str(exc)) from None
-    if c.alias and not (c.connect or c.connect_url):
-        raise LabUsageError("--alias goes with --connect PATH or a connection string")
+    if c.alias and not (c.connect or c.connect_url or c.cluster):
+        raise LabUsageError("--alias goes with --connect PATH, --cluster or a connection string")
+    if c.shards is not None and not c.cluster:
+        raise LabUsageError("--shards goes with --cluster BACKEND")
     needs_sql = {"--on": c.on and not c.has_sql, "--explain": c.explain and not c.has_sql,
                  "--expect-error": c.expect_error and not c.has_sql}
     for option, missing in needs_sql.items():

@@ -45,6 +45,7 @@ def _tables(cmd: Command, ctx: Context) -> Any:
 STEPS: list[tuple[str, Step]] = [
     ("connect_url", connection.connect_url),
     ("connect", connection.connect),
+    ("cluster", connection.connect_cluster),
     ("connection", connection.switch),
     ("connections", connection.list_connections),
     ("fork", branch.fork),

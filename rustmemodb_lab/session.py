@@ -75,6 +75,28 @@ class LabSession:
         self.current_name = name
         return name
 
+    def connect_cluster(self, backend: str, shards: int, alias: str | None = None) -> str:
+        """Open a sharded database (``rustmemodb.cluster``) as ``alias`` and switch to it."""
+        from rustmemodb import Error, cluster
+
+        name = alias or self._unique(f"{backend}{shards}")
+        check_name(name)
+        if name in self.connections or name in self.external:
+            raise LabUsageError(f"a connection named {name!r} is already open; pick another --alias")
+        try:
+            conn = cluster.connect(backend, shards=shards)
+        except ImportError as exc:
+            raise LabUsageError(f"--cluster {backend} needs {exc.name}: pip install "
+                                f"'rustmemodb[cluster-{backend}]'") from None
+        except Error as exc:
+            raise LabUsageError(str(exc)) from None
+        self.connections[name] = BranchRegistry(
+            conn, main=self.config.default_branch, undo_depth=self.config.undo_depth, attach=self.attach
+        )
+        self.paths[name] = f"cluster:{backend}:{shards}"
+        self.current_name = name
+        return name
+
     @property
     def current_external(self) -> Any:
         """The current connection if it is an external (SQLAlchemy) one, else None."""

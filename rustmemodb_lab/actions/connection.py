@@ -28,6 +28,14 @@ def connect(cmd: Command, ctx: Context) -> Status:
     return Status(f"connected {name} ({cmd.connect}) · branch {registry.current}")
 
 
+def connect_cluster(cmd: Command, ctx: Context) -> Status:
+    """``--cluster dask --shards 4``: a database sharded over engines (rustmemodb.cluster)."""
+    shards = cmd.shards or 2
+    name = ctx.session.connect_cluster(cmd.cluster, shards, alias=cmd.alias)
+    registry = ctx.session.connections[name]
+    return Status(f"connected {name} ({cmd.cluster} cluster, {shards} shards) · branch {registry.current}")
+
+
 def connect_url(cmd: Command, ctx: Context) -> Status:
     ext = ctx.session.connect_url(cmd.connect_url, alias=cmd.alias)
     return Status(f"connected {ext.name} ({display_url(ext.url)}) · {ext.dialect} through SQLAlchemy")

@@ -1,0 +1,190 @@
+"""Cluster: the same SQL on 1, 2 and 4 shards (rustmemodb.cluster) beside one engine.
+
+Run: ``python -m bench.cluster [--rows N] [--tpch-rows N] [--shards 1,2,4]
+[--backend local|dask|ray]``.
+
+Two parts:
+
+* **aggregation**: ``sales(id PK, g, x, y)`` with ``--rows`` rows (100 groups), loaded
+  with ``load_arrow`` (rows routed to their shards), then one GROUP BY with count, sum,
+  avg, stddev, min and max. Per shard count: total time, the bytes shipped between the
+  shards and the coordinator for the query (the Arrow partials), the table's size, and
+  each shard's own work (seconds spent executing on that shard).
+* **analytics**: the ten TPC-H-like queries of ``bench/analytics.py`` (``--tpch-rows``
+  lineitem rows; lineitem and orders hash-partitioned on the order key so their join is
+  local, nation and region REPLICATED), each checked against the single engine, with
+  the plan strategy the cluster chose (split / gather / routed) and bytes shipped.
+
+With the ``local`` backend the shards run one after another in this process, so total
+time shows the cost of the split, not parallel speed-up; per-shard work is what a
+machine per shard would each do. ``--backend dask`` runs the shards on a LocalCluster.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+import rustmemodb
+from rustmemodb import cluster
+
+AGG_SQL = ("SELECT g, count(*), sum(x), avg(x), stddev(x), min(y), max(y) "
+           "FROM sales GROUP BY g ORDER BY g")
+
+
+def sales(rows: int, seed: int = 7) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    return pa.table({"id": pa.array(np.arange(rows, dtype=np.int64)),
+                     "g": pa.array(rng.integers(0, 100, rows)),
+                     "x": pa.array(rng.random(rows) * 100.0),
+                     "y": pa.array(rng.integers(-1000, 1000, rows))})
+
+
+def _work(conn) -> list[float]:
+    b = conn.cluster.backend
+    return [r[1]["work_seconds"] for _, r in sorted(b.call_all(range(b.shards), "stats").items())]
+
+
+def _close(a, b) -> bool:
+    if len(a) != len(b):
+        return False
+    for ra, rb in zip(a, b):
+        for u, v in zip(ra, rb):
+            if isinstance(u, float) and isinstance(v, float):
+                if not (math.isclose(u, v, rel_tol=1e-9, abs_tol=1e-9) or
+                        (math.isnan(u) and math.isnan(v))):
+                    return False
+            elif u != v:
+                return False
+    return True
+
+
+def run_aggregation(rows: int, shard_counts: list[int], backend: str, repeat: int) -> list[dict]:
+    data = sales(rows)
+    out = []
+    single = rustmemodb.connect()
+    single.execute("CREATE TABLE sales (id INTEGER PRIMARY KEY, g INTEGER, x FLOAT, y INTEGER)")
+    single.register("src", data)
+    single.execute("INSERT INTO sales SELECT * FROM src")
+    t = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        want = single.execute(AGG_SQL).fetchall()
+        t.append(time.perf_counter() - t0)
+    out.append({"shards": "single engine", "seconds": min(t), "bytes_shipped": 0,
+                "table_bytes": data.nbytes, "per_shard_work": [min(t)], "same": True})
+    for n in shard_counts:
+        conn = cluster.connect(backend, shards=n)
+        try:
+            conn.execute("CREATE TABLE sales (id INTEGER PRIMARY KEY, g INTEGER, x FLOAT, "
+                         "y INTEGER)")
+            t0 = time.perf_counter()
+            conn.load_arrow("sales", data)
+            load = time.perf_counter() - t0
+            best = None
+            for _ in range(repeat):
+                before_bytes, before_work = conn.cluster.bytes_shipped, _work(conn)
+                t0 = time.perf_counter()
+                got = conn.execute(AGG_SQL).fetchall()
+                elapsed = time.perf_counter() - t0
+                work = [a - b for a, b in zip(_work(conn), before_work)]
+                shipped = conn.cluster.bytes_shipped - before_bytes
+                if best is None or elapsed < best["seconds"]:
+                    best = {"shards": n, "seconds": elapsed, "bytes_shipped": shipped,
+                            "table_bytes": data.nbytes, "per_shard_work": work,
+                            "load_seconds": load, "same": _close(got, want),
+                            "strategy": conn.last_plan["strategy"]}
+            out.append(best)
+        finally:
+            conn.close()
+    return out
+
+
+def run_analytics(rows: int, shard_counts: list[int], backend: str) -> list[dict]:
+    from bench import engines as E
+    from bench.analytics import QUERIES
+    from datasets import tpch
+    data = tpch.generate(rows)
+    single = rustmemodb.connect()
+    for name, table in data.items():
+        E.load(E.RUSTMEMODB, single, name, table, primary_key=tpch.PRIMARY_KEYS[name])
+    placement = {"lineitem": " PARTITION BY HASH (l_orderkey)",
+                 "orders": " PARTITION BY HASH (o_orderkey)",
+                 "nation": " REPLICATED", "region": " REPLICATED"}
+    results = []
+    wants = {}
+    for q, sql in QUERIES.items():
+        t0 = time.perf_counter()
+        wants[q] = single.execute(sql).fetchall()
+        results.append({"query": q, "shards": "single engine",
+                        "seconds": time.perf_counter() - t0})
+    for n in shard_counts:
+        conn = cluster.connect(backend, shards=n)
+        try:
+            for name, table in data.items():
+                ddl = E.ddl(E.RUSTMEMODB, name, table.schema, tpch.PRIMARY_KEYS[name])
+                conn.execute(ddl + placement.get(name, ""))
+                conn.load_arrow(name, table)
+            for q, sql in QUERIES.items():
+                before = conn.cluster.bytes_shipped
+                t0 = time.perf_counter()
+                got = conn.execute(sql).fetchall()
+                results.append({"query": q, "shards": n,
+                                "seconds": time.perf_counter() - t0,
+                                "bytes_shipped": conn.cluster.bytes_shipped - before,
+                                "strategy": conn.last_plan["strategy"],
+                                "same": _close(got, wants[q])})
+        finally:
+            conn.close()
+    return results
+
+
+def _fmt_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024:
+            return f"{n:,.0f} {unit}"
+        n /= 1024
+    return f"{n:,.1f} TB"
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(prog="python -m bench.cluster", description=__doc__.split("\n")[0])
+    p.add_argument("--rows", type=int, default=2_000_000)
+    p.add_argument("--tpch-rows", type=int, default=100_000)
+    p.add_argument("--shards", default="1,2,4")
+    p.add_argument("--backend", default="local")
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--skip-analytics", action="store_true")
+    p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" /
+                   "latest-cluster.json")
+    a = p.parse_args(argv)
+    shard_counts = [int(s) for s in a.shards.split(",")]
+    agg = run_aggregation(a.rows, shard_counts, a.backend, a.repeat)
+    print(f"\naggregation over {a.rows:,} rows, backend {a.backend}: {AGG_SQL}")
+    print(f"{'shards':>14} {'time':>9} {'shipped':>10} {'table':>10} {'same':>5}  per-shard work")
+    for r in agg:
+        work = ", ".join(f"{w * 1000:.0f} ms" for w in r["per_shard_work"])
+        print(f"{r['shards']!s:>14} {r['seconds'] * 1000:>7.0f}ms {_fmt_bytes(r['bytes_shipped']):>10} "
+              f"{_fmt_bytes(r['table_bytes']):>10} {str(r['same']):>5}  {work}")
+    report = {"aggregation": agg, "rows": a.rows, "backend": a.backend}
+    if not a.skip_analytics:
+        res = run_analytics(a.tpch_rows, shard_counts, a.backend)
+        print(f"\nanalytics (TPC-H-like, {a.tpch_rows:,} lineitem rows), backend {a.backend}")
+        print(f"{'query':>22} {'shards':>14} {'time':>9} {'shipped':>10} {'plan':>8} same")
+        for r in res:
+            print(f"{r['query']:>22} {r['shards']!s:>14} {r['seconds'] * 1000:>7.1f}ms "
+                  f"{_fmt_bytes(r.get('bytes_shipped', 0)):>10} {r.get('strategy', ''):>8} "
+                  f"{r.get('same', '')}")
+        report["analytics"] = res
+        report["tpch_rows"] = a.tpch_rows
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    a.out.write_text(json.dumps(report, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""Shards as Dask ``distributed`` actors: one ``ShardHost`` per actor, pinned to a worker.
+
+By default a small ``LocalCluster`` (processes, one thread each) is started and owned by
+the backend; with ``address`` the shards go to an existing scheduler. Actor calls return
+futures; every wait has a timeout, and a dead worker or an expired wait becomes
+``08006`` instead of a hang.
+"""
+from __future__ import annotations
+
+from ..shard import ShardHost
+from . import connection_failure
+
+
+class DaskBackend:
+    name = "dask"
+
+    def __init__(self, shards: int, address: str | None, timeout: float) -> None:
+        from distributed import Client, LocalCluster
+        self.timeout = timeout
+        self._cluster = None
+        if address is None:
+            self._cluster = LocalCluster(n_workers=min(shards, 4), threads_per_worker=1,
+                                         processes=True, dashboard_address=None,
+                                         silence_logs=40)
+            self.client = Client(self._cluster)
+        else:
+            self.client = Client(address)
+        workers = sorted(self.client.scheduler_info()["workers"])
+        futures = [self.client.submit(ShardHost, i, actor=True, pure=False,
+                                      workers=[workers[i % len(workers)]])
+                   for i in range(shards)]
+        self.actors = [f.result(timeout=timeout) for f in futures]
+
+    @property
+    def shards(self) -> int:
+        return len(self.actors)
+
+    def _wait(self, shard: int, future):
+        try:
+            return future.result(timeout=self.timeout)
+        except Exception as exc:   # noqa: BLE001 - timeouts, dead workers, lost actors
+            raise connection_failure(shard, f"{type(exc).__name__}: {exc}") from exc
+
+    def call(self, shard: int, method: str, *args):
+        try:
+            future = getattr(self.actors[shard], method)(*args)
+        except Exception as exc:   # noqa: BLE001
+            raise connection_failure(shard, f"{type(exc).__name__}: {exc}") from exc
+        return self._wait(shard, future)
+
+    def call_all(self, shards, method: str, *args, per_shard_args=None):
+        pending = {}
+        for s in shards:
+            a = per_shard_args[s] if per_shard_args is not None else args
+            try:
+                pending[s] = getattr(self.actors[s], method)(*a)
+            except Exception as exc:   # noqa: BLE001
+                raise connection_failure(s, f"{type(exc).__name__}: {exc}") from exc
+        return {s: self._wait(s, f) for s, f in pending.items()}
+
+    def kill(self, shard: int) -> None:
+        """Kill the worker process hosting ``shard`` (tests of worker death)."""
+        import os
+        self.client.submit(os._exit, 1, workers=[self.worker_of(shard)], pure=False,
+                           allow_other_workers=False)
+
+    def worker_of(self, shard: int) -> str:
+        return self.actors[shard]._address
+
+    def close(self) -> None:
+        try:
+            self.client.close()
+        finally:
+            if self._cluster is not None:
+                self._cluster.close()

@@ -1,0 +1,1295 @@
+"""The cluster's DB-API connection: one coordinator in this process, shards elsewhere.
+
+``ClusterConnection`` looks like the embedded ``Connection`` (execute, cursor, commit,
+rollback, fork). For every statement it decides where the work runs:
+
+* DDL runs on a schema-only **mirror** database here first (the engine's own checks,
+  errors and names) and then on every shard;
+* SELECT is first bound on the mirror (errors, result names and types come from the
+  engine itself), then either routed to the one shard its key pins it to, split into a
+  per-shard partial and a local merge (``split.py``), or, outside what the split
+  handles, its tables' rows are gathered into a fork of the mirror and the statement
+  runs there (``EXPLAIN`` says which);
+* INSERT rows go to the shards of their partition keys, UPDATE/DELETE to the shards
+  their WHERE can touch, all of a statement's shards committing through two-phase
+  commit (``twophase.py``);
+* ``fork()`` forks every shard at one consistent cut.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+import re
+import threading
+import time
+
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+
+from .. import errors, types
+from ..api.cursor import Cursor
+from ..result import Result
+from . import twophase
+from .backends import DEFAULT_TIMEOUT, make_backend
+from .merge import conform, create_typed, load_table, run_merge
+from .partition import TableInfo, refuse, shard_of_key, split_rows, strip_clauses
+from .split import plan_select
+from .wire import check, ipc_to_table, table_to_ipc
+
+_FIRST_WORD = re.compile(r"\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*\(?\s*([A-Za-z]+)", re.S)
+_SYSTEM_SCHEMAS = {"information_schema", "pg_catalog"}
+
+
+class Cluster:
+    """What every connection to one sharded database shares."""
+
+    def __init__(self, backend) -> None:
+        from ..database import Database
+        self.backend = backend
+        self.mirrors = {"main": Database()}
+        self.catalogs: dict[str, dict[str, TableInfo]] = {"main": {}}
+        self.in_doubt: list = []
+        self.bytes_shipped = 0
+        self._ids = itertools.count(1)
+        self.lock = threading.RLock()
+
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._ids)}"
+
+
+def connect(backend: str = "local", shards: int = 2, address: str | None = None, *,
+            timeout: float = DEFAULT_TIMEOUT) -> "ClusterConnection":
+    """A DB-API connection to a new database sharded over ``shards`` shards."""
+    if shards < 1:
+        raise errors.sql_error("22023", "a cluster needs at least one shard")
+    cluster = Cluster(make_backend(backend, shards, address, timeout))
+    conn = ClusterConnection(cluster, "main")
+    conn._owns_cluster = True
+    return conn
+
+
+class ClusterCursor(Cursor):
+    def execute(self, sql: str, params=None) -> "ClusterCursor":
+        if self.closed:
+            raise errors.InterfaceError("cursor is closed")
+        self.connection._check_open()
+        with self.connection._lock:
+            self._set_result(self.connection._run(sql, params))
+        return self
+
+    def executemany(self, sql: str, seq_of_params) -> "ClusterCursor":
+        self._check_open()
+        with self.connection._lock:
+            total = self.connection._run_many(sql, list(seq_of_params))
+        self._set_result(None)
+        self.rowcount = total
+        return self
+
+
+class ClusterConnection:
+    def __init__(self, cluster: Cluster, branch: str) -> None:
+        self.cluster = cluster
+        self.branch = branch
+        self.sid = cluster.new_id("s")
+        self._lock = threading.RLock()
+        self._closed = False
+        self._owns_cluster = False
+        self.in_txn = False
+        self.failed = False
+        self.written: set[int] = set()
+        self.last_plan: dict | None = None
+        b = cluster.backend
+        for reply in b.call_all(range(b.shards), "open", self.sid, branch).values():
+            check(reply)
+        self.mirror = cluster.mirrors[branch].connect()
+
+    # ---- DB-API surface ---------------------------------------------------------------
+    @property
+    def shards(self) -> int:
+        return self.cluster.backend.shards
+
+    @property
+    def database(self):
+        """The coordinator's schema mirror of this branch (tables, views, types; the rows
+        live on the shards): what tools that list tables or complete names read."""
+        return self.cluster.mirrors[self.branch]
+
+    @property
+    def catalog(self) -> dict[str, TableInfo]:
+        return self.cluster.catalogs[self.branch]
+
+    def cursor(self) -> ClusterCursor:
+        self._check_open()
+        return ClusterCursor(self)
+
+    def execute(self, sql: str, params=None) -> ClusterCursor:
+        return self.cursor().execute(sql, params)
+
+    def executemany(self, sql: str, seq_of_params) -> ClusterCursor:
+        return self.cursor().executemany(sql, seq_of_params)
+
+    def commit(self) -> None:
+        self._check_open()
+        with self._lock:
+            self._commit()
+
+    def rollback(self) -> None:
+        self._check_open()
+        with self._lock:
+            self._rollback()
+
+    def begin(self) -> None:
+        self.execute("BEGIN")
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise errors.InterfaceError("connection is closed")
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.in_txn
+
+    def connect_more(self) -> "ClusterConnection":
+        """Another connection (own sessions on every shard) to the same branch."""
+        return ClusterConnection(self.cluster, self.branch)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        b = self.cluster.backend
+        try:
+            if self.in_txn:
+                twophase.rollback_all(b, self.sid, range(b.shards))
+            for s in range(b.shards):
+                try:
+                    b.call(s, "close", self.sid)
+                except errors.Error:
+                    pass
+        finally:
+            self._closed = True
+            self.mirror.close()
+            if self._owns_cluster:
+                b.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close()
+
+    def tables(self) -> list[str]:
+        return sorted(self.catalog)
+
+    # ---- branches ---------------------------------------------------------------------
+    def fork(self) -> "ClusterConnection":
+        """A connection to a fork of every shard, all taken at one consistent cut."""
+        self._check_open()
+        c, b = self.cluster, self.cluster.backend
+        name = c.new_id("branch")
+        held = []
+        try:
+            for s in range(b.shards):   # write barrier, in shard order (see twophase.py)
+                check(b.call(s, "barrier", True))
+                held.append(s)
+            for reply in b.call_all(range(b.shards), "fork", self.branch, name).values():
+                check(reply)
+            with c.lock:
+                c.mirrors[name] = c.mirrors[self.branch].fork()
+                c.catalogs[name] = {k: replace(v, columns=list(v.columns), key=list(v.key),
+                                                types=dict(v.types))
+                                    for k, v in self.catalog.items()}
+        finally:
+            for s in held:
+                try:
+                    b.call(s, "barrier", False)
+                except errors.Error:
+                    pass
+        return ClusterConnection(c, name)
+
+    def diff(self, other: "ClusterConnection", table: str) -> pa.Table:
+        """Rows of ``table`` that differ between this branch and ``other``'s, all shards
+        (``_change`` is 'added' / 'removed' / 'changed', as ``rustmemodb`` diffs)."""
+        b = self.cluster.backend
+        parts = [ipc_to_table(check(r)[1]) for r in
+                 b.call_all(range(b.shards), "diff", self.branch, other.branch, table).values()]
+        return pa.concat_tables(parts) if parts else pa.table({})
+
+    def recover(self) -> list:
+        """Commit transactions left in doubt by a shard failure during commit."""
+        return twophase.recover(self.cluster)
+
+    # ---- statements -------------------------------------------------------------------
+    def _run(self, sql: str, params=None) -> Result:
+        if not isinstance(sql, str):
+            raise errors.ProgrammingError(
+                f"the statement must be a string, not {type(sql).__name__}", sqlstate="42601")
+        word = _first_word(sql)
+        if self.failed and word not in ("commit", "end", "rollback", "abort"):
+            raise errors.sql_error("25P02", "current transaction is aborted, commands ignored "
+                                            "until end of transaction block",
+                                   hint="Run ROLLBACK to end the failed transaction.")
+        t0 = time.perf_counter()
+        try:
+            result = self._dispatch(word, sql, params)
+        except errors.Error:
+            if self.in_txn:
+                self.failed = True
+            raise
+        except Exception as exc:   # noqa: BLE001 - a coordinator bug still is a DB-API error
+            if self.in_txn:
+                self.failed = True
+            from ..api.guard import as_db_error
+            raise as_db_error(exc) from exc
+        result.elapsed = time.perf_counter() - t0
+        return result
+
+    def _dispatch(self, word: str, sql: str, params) -> Result:
+        if word in ("begin", "start"):
+            return self._begin(sql)
+        if word in ("commit", "end"):
+            self._commit()
+            return Result(columns=[], kind="COMMIT")
+        if word in ("rollback", "abort"):
+            if re.search(r"\bto\b", sql, re.I):
+                raise refuse("ROLLBACK TO SAVEPOINT")
+            self._rollback()
+            return Result(columns=[], kind="ROLLBACK")
+        if word in ("savepoint", "release", "copy", "checkpoint", "prepare", "deallocate",
+                    "vacuum", "analyze", "listen", "notify", "lock"):
+            raise refuse(word.upper())
+        if word in ("set", "reset"):
+            self._on_shards(range(self.shards), sql, params)
+            try:
+                self.mirror.execute(sql, params)
+            except errors.Error:
+                pass
+            return Result(columns=[], kind="SET")
+        if word == "show":
+            return _reply_result(self._on_shards([0], sql, params)[0])
+        if word == "explain":
+            from .explain import explain
+            return explain(self, sql, params)
+        if word in ("create", "drop", "alter", "truncate", "comment", "grant", "revoke",
+                    "reassign"):
+            return self._ddl(word, sql, params)
+        if word == "with":
+            tree = _parse(sql)
+            if isinstance(tree, exp.Insert):
+                return self._insert(sql, params)
+            if isinstance(tree, (exp.Update, exp.Delete)):
+                return self._update_delete(sql, params)
+        if word in ("select", "with", "values", "table"):
+            return self._select(sql, params)
+        if word == "insert":
+            return self._insert(sql, params)
+        if word in ("update", "delete"):
+            return self._update_delete(sql, params)
+        self._scratch().execute(sql, params)   # the engine's own error (syntax, ...)
+        raise refuse(f"the statement {word.upper()!r}")
+
+    # ---- transactions -------------------------------------------------------------------
+    def _begin(self, sql: str) -> Result:
+        if not self.in_txn:
+            self._on_shards(range(self.shards), sql, None)
+            self.mirror.execute("BEGIN")
+            self.in_txn, self.failed, self.written = True, False, set()
+        return Result(columns=[], kind="BEGIN")
+
+    def _commit(self) -> None:
+        if not self.in_txn:
+            return
+        shards, written, failed = range(self.shards), sorted(self.written), self.failed
+        self.in_txn, self.failed, self.written = False, False, set()
+        b = self.cluster.backend
+        if failed:
+            twophase.rollback_all(b, self.sid, shards)
+            self._mirror_end(False)
+            return
+        self._mirror_end(True)
+        readers = [s for s in shards if s not in written]
+        if len(written) > 1:
+            for s in readers:
+                check(b.call(s, "commit", self.sid))
+            twophase.commit(self.cluster, self.sid, written)
+        else:
+            try:
+                for s in list(readers) + written:
+                    check(b.call(s, "commit", self.sid))
+            except errors.Error:
+                twophase.rollback_all(b, self.sid, shards)
+                raise
+
+    def _rollback(self) -> None:
+        if self.in_txn:
+            twophase.rollback_all(self.cluster.backend, self.sid, range(self.shards))
+            self._mirror_end(False)
+        self.in_txn, self.failed, self.written = False, False, set()
+
+    def _mirror_end(self, commit: bool) -> None:
+        if commit:
+            try:
+                self.mirror.commit()
+            except errors.Error:
+                self.mirror.rollback()
+        else:
+            self.mirror.rollback()
+        self._refresh_catalog(set(self.catalog), None, False)
+
+    # ---- calling shards -----------------------------------------------------------------
+    def _on_shards(self, shards, sql: str, params, inputs=None) -> dict:
+        b = self.cluster.backend
+        shards = list(shards)
+        replies = b.call_all(shards, "execute", self.sid, sql, _plain(params), inputs)
+        for s in shards:
+            check(replies[s])
+        self.cluster.bytes_shipped += sum(len(r[3]) for r in replies.values() if r[3])
+        return replies
+
+    def _scan(self, shards, name: str) -> dict:
+        """Every row of table ``name`` on ``shards``, as this session sees it (for
+        gathers and broadcasts of a statement the mirror already checked, privileges
+        included: a view is read with its owner's rights)."""
+        b = self.cluster.backend
+        shards = list(shards)
+        replies = b.call_all(shards, "scan", self.sid, name)
+        for s in shards:
+            check(replies[s])
+        self.cluster.bytes_shipped += sum(len(r[3]) for r in replies.values() if r[3])
+        return replies
+
+    def _write(self, per_shard: dict, params=None, inputs=None,
+               inputs_per_shard: dict | None = None) -> dict:
+        """Run a write statement on some shards, atomically: ``{shard: sql}``."""
+        b = self.cluster.backend
+        shards = sorted(per_shard)
+        if self.in_txn:
+            replies = {s: b.call(s, "execute", self.sid, per_shard[s], _plain(params),
+                               inputs_per_shard[s] if inputs_per_shard else inputs)
+                       for s in shards}
+            self.written.update(shards)
+            for s in shards:
+                check(replies[s])
+            return replies
+        if len(shards) == 1:
+            s = shards[0]
+            return {s: check(b.call(s, "execute", self.sid, per_shard[s], _plain(params),
+                               inputs_per_shard[s] if inputs_per_shard else inputs))}
+        for s in shards:
+            check(b.call(s, "begin", self.sid))
+        try:
+            replies = {s: b.call(s, "execute", self.sid, per_shard[s], _plain(params),
+                               inputs_per_shard[s] if inputs_per_shard else inputs)
+                       for s in shards}
+            for s in shards:
+                check(replies[s])
+        except errors.Error:
+            twophase.rollback_all(b, self.sid, shards)
+            raise
+        twophase.commit(self.cluster, self.sid, shards)
+        return replies
+
+    def _load(self, table: str, data: pa.Table, info: TableInfo) -> int:
+        """Append Arrow rows to their shards (all shards for a replicated table)."""
+        b = self.cluster.backend
+        if info.replicated:
+            parts = {s: data for s in range(self.shards)}
+        else:
+            parts = split_rows(data, info.key_positions, self.shards)
+        if not parts:
+            return 0
+        shards = sorted(parts)
+        own = not self.in_txn
+        if own:
+            for s in shards:
+                check(b.call(s, "begin", self.sid))
+        try:
+            for s in shards:
+                payload = table_to_ipc(parts[s])
+                self.cluster.bytes_shipped += len(payload)
+                check(b.call(s, "load", self.sid, table, payload))
+        except errors.Error:
+            if own:
+                twophase.rollback_all(b, self.sid, shards)
+            raise
+        if own:
+            twophase.commit(self.cluster, self.sid, shards)
+        else:
+            self.written.update(shards)
+        return data.num_rows
+
+    def load_arrow(self, table: str, data) -> int:
+        """Bulk load a pyarrow Table / pandas DataFrame into ``table`` (rows routed to
+        their shards; constraints checked on the mirror first)."""
+        from ..api.arrow_io import to_arrow_table
+        data = to_arrow_table(data, table)
+        info = self._info(table)
+        scratch = self._scratch()
+        schema = scratch.database.head.tables[table].schema
+        data = data.select(schema.names).cast(schema.arrow_schema)
+        load_table(scratch, table, data)   # NOT NULL / CHECK / UNIQUE inside the batch
+        return self._load(table, data, info)
+
+    def _root(self):
+        """The catalog this connection sees: its open transaction's, else the committed."""
+        txn = self.mirror._session.txn
+        return txn.working if txn is not None else self.cluster.mirrors[self.branch].head
+
+    def _scratch(self):
+        """A throwaway database with this connection's schema (tables empty)."""
+        from ..database import Database
+        txn = self.mirror._session.txn
+        if txn is None:
+            return self.cluster.mirrors[self.branch].fork().connect()
+        return Database(root=txn.working).connect()
+
+    def _info(self, name: str) -> TableInfo:
+        info = self.catalog.get(name)
+        if info is None:
+            raise errors.undefined_table(name)
+        return info
+
+    # ---- DDL ------------------------------------------------------------------------------
+    def _ddl(self, word: str, sql: str, params) -> Result:
+        key = None
+        replicated = False
+        tree = None
+        if re.match(r"\s*create\s+(?:temp(?:orary)?\s+|unlogged\s+)?table\b", sql, re.I):
+            sql, key, replicated = strip_clauses(sql)
+            tree = _parse(sql)
+            if tree.args.get("expression") is not None:
+                return self._create_as(tree, params)
+        if word in ("create", "alter") and re.search(r"\breferences\b", sql, re.I):
+            tree = tree or _parse(sql)
+            # Foreign keys are checked on each shard alone: parent and child keep a full
+            # copy on every shard (REPLICATED), so every check sees every row.
+            parents = {_table_name(r.this if isinstance(r.this, exp.Table) else r.this.this)
+                       for r in tree.find_all(exp.Reference)}
+            for parent in parents:
+                if parent in self.catalog:
+                    self._make_replicated(parent, "it is referenced by a FOREIGN KEY")
+            if word == "alter":
+                child = _table_name(tree.this) if isinstance(tree.this, exp.Table) else None
+                if child in self.catalog:
+                    self._make_replicated(child, "it has a FOREIGN KEY")
+            else:
+                if key is not None:
+                    raise refuse("PARTITION BY HASH on a table with a FOREIGN KEY",
+                                 "Referencing tables are REPLICATED.")
+                replicated = True
+        if word in ("alter", "create") and tree is None and re.search(
+                r"\bunique\b|\bprimary\s+key\b", sql, re.I):
+            probe = self._scratch()
+            probe.execute(sql, params)   # the engine's errors; then: does a key stop covering?
+            for name, version in probe.database.head.tables.items():
+                info = self.catalog.get(name)
+                if info is None or info.replicated:
+                    continue
+                cols = version.schema.names
+                placed_by = set(info.key or info.columns)
+                keys = list(version.schema.uniques) + [
+                    ix for ix in version.schema.indexes if ix.unique]
+                if any(not placed_by <= {cols[i] for i in u.columns} for u in keys):
+                    if info.explicit:
+                        raise errors.sql_error(
+                            "0A000", "unique constraint on partitioned table must include "
+                                     "all partitioning columns")
+                    self._make_replicated(name, "a UNIQUE key does not cover its partition key")
+        before = set(self._root().tables)
+        # The engine's own errors first (on a throwaway copy of the schema), then every
+        # shard atomically (data errors such as a duplicate under a new UNIQUE key),
+        # then the mirror, which then cannot fail.
+        self._scratch().execute(sql, params)
+        self._write({s: sql for s in range(self.shards)}, params)
+        result = self.mirror.execute(sql, params)._result
+        self._refresh_catalog(before, key, replicated)
+        return result
+
+    def _create_as(self, tree: exp.Expression, params) -> Result:
+        """CREATE TABLE name AS SELECT: the SELECT runs on the cluster, the rows are
+        spread over the shards of the new (keyless) table."""
+        if isinstance(tree.this, exp.Schema):
+            raise refuse("CREATE TABLE name (columns) AS")
+        name = _table_name(tree.this)
+        query = tree.args["expression"]
+        data = self._select(query.sql(dialect="postgres"), params)
+        if name in self.catalog or name in self._root().tables:
+            if tree.args.get("exists"):
+                return Result(columns=[], kind="CREATE TABLE AS")
+            raise errors.sql_error("42P07", f'relation "{name}" already exists')
+        cols = ", ".join(f'"{n}" {types.TEXT if t == types.NULL else t}'
+                         for n, t in data.columns)
+        self._ddl("create", f'CREATE TABLE "{name}" ({cols})', None)
+        table = data.arrow()
+        if not re.search(r"with\s+no\s+data\s*;?\s*$", tree.sql(dialect="postgres"), re.I):
+            self._load(name, table, self.catalog[name])
+        return Result(columns=[], rowcount=table.num_rows, kind="CREATE TABLE AS")
+
+    def _make_replicated(self, name: str, why: str) -> None:
+        """Turn a hash-partitioned table into a REPLICATED one (its rows copied to every
+        shard, in one atomic step)."""
+        info = self.catalog[name]
+        if info.replicated:
+            return
+        if info.explicit:
+            raise refuse(f'PARTITION BY HASH on "{name}": {why}',
+                         "Declare the table REPLICATED.")
+        b = self.cluster.backend
+        replies = self._scan(range(self.shards), name)
+        data = pa.concat_tables([ipc_to_table(replies[s][3]) for s in sorted(replies)])
+        shards = list(range(self.shards))
+        own = not self.in_txn
+        if own:
+            for s in shards:
+                check(b.call(s, "begin", self.sid))
+        try:
+            for s in shards:
+                check(b.call(s, "execute", self.sid, f'DELETE FROM "{name}"', None, None))
+                check(b.call(s, "load", self.sid, name, table_to_ipc(data)))
+        except errors.Error:
+            if own:
+                twophase.rollback_all(b, self.sid, shards)
+            raise
+        if own:
+            twophase.commit(self.cluster, self.sid, shards)
+        else:
+            self.written.update(shards)
+        info.replicated, info.key = True, []
+
+    def _refresh_catalog(self, before: set, key: list | None, replicated: bool) -> None:
+        root = self._root()
+        catalog = self.catalog
+        graveyard = self.cluster.__dict__.setdefault("dropped", {})
+        for name in list(catalog):
+            if name not in root.tables:
+                graveyard[(self.branch, name)] = catalog.pop(name)
+        for name, version in root.tables.items():
+            schema = version.schema
+            cols = schema.names
+            typ = {c.name: c.type for c in schema.columns}
+            if name in catalog and name in before:
+                info = catalog[name]
+                info.columns, info.types = cols, typ
+                continue
+            old = graveyard.pop((self.branch, name), None)
+            if old is not None and name not in before and key is None and old.columns == cols:
+                catalog[name] = old
+                continue
+            pk = schema.primary_key
+            pk_cols = [cols[i] for i in pk.columns] if pk is not None else []
+            part = key if key is not None else pk_cols
+            uniques = [[cols[i] for i in u.columns] for u in schema.uniques] + [
+                [cols[i] for i in ix.columns] for ix in schema.indexes if ix.unique]
+            if key is not None:
+                missing = [k for k in key if k not in cols]
+                if missing:
+                    self._undo_create(name)
+                    raise errors.undefined_column(missing[0])
+                if any(not set(key) <= set(u) for u in uniques):
+                    self._undo_create(name)
+                    raise errors.sql_error(
+                        "0A000", "unique constraint on partitioned table must include all "
+                                 "partitioning columns",
+                        hint="Include the PARTITION BY HASH columns in the key, or make "
+                             "the table REPLICATED.")
+            elif any(not set(part) <= set(u) for u in uniques) or not replicated and not pk \
+                    and uniques:
+                # A UNIQUE key the partition key does not cover could only be checked
+                # across shards: keep a full copy on every shard instead (checked locally).
+                replicated = True
+            catalog[name] = TableInfo(name, cols, [] if replicated else part, replicated, typ,
+                                      explicit=key is not None)
+
+    def _undo_create(self, name: str) -> None:
+        self.mirror.execute(f'DROP TABLE "{name}"')
+        self._on_shards(range(self.shards), f'DROP TABLE "{name}"', None)
+
+    # ---- SELECT ---------------------------------------------------------------------------
+    def _select(self, sql: str, params, plan_only: bool = False):
+        tree = _parse(sql)
+        if params:
+            tree = _inline(tree, params)
+            sql = tree.sql(dialect="postgres")
+        if _writes(tree):
+            raise refuse("a data-modifying statement inside WITH")
+        refs, has_view = _referenced(tree, self._root(),
+                                     self.catalog)
+        meta = self.mirror.execute(sql)._result   # binds: the engine's errors and names
+        want = list(meta.columns)
+        catalog = self.catalog
+        part = [r for r in refs if not catalog[r].replicated]
+        if has_view:
+            part = [n for n, i in catalog.items() if not i.replicated]
+            refs = list(catalog)
+        plan = {"sql": sql, "tables": refs}
+        if not refs:
+            plan["strategy"] = "coordinator"
+            return plan if plan_only else self._finish(plan, meta)
+        if not part:
+            plan["strategy"], plan["shard"] = "replicated", 0
+            if plan_only:
+                return plan
+            reply = self._on_shards([0], sql, None)[0]
+            return self._finish(plan, _reply_result(reply))
+        if len(part) == 1 and not has_view:
+            pinned = _pinned_shard(tree, catalog[part[0]], self.shards)
+            if pinned is not None:
+                plan["strategy"], plan["shard"] = "routed", pinned
+                if plan_only:
+                    return plan
+                reply = self._on_shards([pinned], sql, None)[pinned]
+                return self._finish(plan, _reply_result(reply))
+        if not has_view and _local_from(tree, part, catalog,
+                                        _table_occurrences(tree, catalog)):
+            joins = tree.args.get("joins")
+            star = catalog[part[0]].columns if not joins and len(refs) == 1 else None
+            dist = plan_select(tree, star)
+            if dist is not None:
+                plan.update(strategy="split", kind=dist.kind, partial=dist.partial,
+                            merge=dist.merge)
+                if plan_only:
+                    return plan
+                replies = self._on_shards(range(self.shards), dist.partial, None)
+                columns = replies[0][2]
+                partials = [ipc_to_table(replies[s][3]) for s in sorted(replies)]
+                plan["partial_rows"] = [p.num_rows for p in partials]
+                _, table = run_merge(columns, partials, dist.merge)
+                return self._finish(plan, conform(None, table, want))
+        if not has_view and isinstance(tree, exp.Select):
+            bplan = self._broadcast_plan(tree, part)
+            dist = plan_select(bplan[0], None) if bplan is not None else None
+            if dist is not None:
+                btree, names, anchor = bplan
+                plan.update(strategy="broadcast", kind=dist.kind, partial=dist.partial,
+                            merge=dist.merge, broadcast=names, anchor=anchor)
+                if plan_only:
+                    return plan
+                inputs = {}
+                for name in names:
+                    info = catalog[name]
+                    replies = self._scan([0] if info.replicated else range(self.shards), name)
+                    data = pa.concat_tables([ipc_to_table(r[3]) for r in replies.values()])
+                    inputs[f"__bcast_{name}"] = table_to_ipc(data)
+                    self.cluster.bytes_shipped += len(inputs[f"__bcast_{name}"]) * self.shards
+                replies = self._on_shards(range(self.shards), dist.partial, None, inputs)
+                columns = replies[0][2]
+                partials = [ipc_to_table(replies[s][3]) for s in sorted(replies)]
+                plan["partial_rows"] = [p.num_rows for p in partials]
+                _, table = run_merge(columns, partials, dist.merge)
+                return self._finish(plan, conform(None, table, want))
+        plan["strategy"] = "gather"
+        if plan_only:
+            return plan
+        scratch = self._gather(refs)
+        return self._finish(plan, scratch.execute(sql)._result)
+
+    def _broadcast_plan(self, tree: exp.Select, part: list):
+        """Keep the largest sharded table of the top-level FROM in place and broadcast
+        every other sharded table read (and any second reference to it) to all shards:
+        an inner (or anchor-preserving LEFT) join of the anchor's rows on each shard with
+        full copies of the others, united over the shards, is the whole join. Used when
+        that ships fewer bytes than gathering every table; None otherwise."""
+        b = self.cluster.backend
+        counts: dict[str, int] = {}
+        for reply in b.call_all(range(b.shards), "row_counts", self.branch).values():
+            for name, n in check(reply)[1].items():
+                counts[name] = counts.get(name, 0) + n
+        tree = tree.copy()
+        joins = tree.args.get("joins") or []
+        from_ = tree.args.get("from_")
+        if from_ is None:
+            return None
+        top = [from_.this] + [j.this for j in joins]
+        candidates = [t for t in top if isinstance(t, exp.Table) and _table_name(t) in part]
+        if not candidates:
+            return None
+        anchor = max(candidates, key=lambda t: counts.get(_table_name(t), 0))
+        for j in joins:
+            side = (j.args.get("side") or "").upper()
+            if side in ("RIGHT", "FULL") or (side == "LEFT" and j.this is anchor):
+                return None
+        local = _colocated(anchor, top, joins, part, self.catalog)
+        names = []
+        for t in list(tree.find_all(exp.Table)):
+            name = _table_name(t)
+            if any(t is k for k in local) or name is None or name not in self.catalog or \
+                    self.catalog[name].replicated:
+                continue
+            if name not in names:
+                names.append(name)
+            new = t.copy()
+            new.set("this", exp.to_identifier(f"__bcast_{name}"))
+            new.set("db", None)
+            if new.args.get("alias") is None:
+                new.set("alias", exp.TableAlias(
+                    this=exp.to_identifier(t.name, quoted=t.this.quoted)))
+            t.replace(new)
+        anchor_name = _table_name(anchor)
+        shipped = sum(counts.get(n, 0) for n in names) * self.shards
+        gathered = sum(counts.get(n, 0) for n in set(part) | {anchor_name})
+        if not names or shipped >= gathered:
+            return None
+        return tree, names, anchor_name
+
+    def _finish(self, plan: dict, result: Result) -> Result:
+        self.last_plan = plan
+        return result
+
+    def _gather(self, tables) -> "object":
+        """A fork of the mirror holding every row of ``tables`` (the fallback plan)."""
+        scratch = self._scratch()
+        for name in tables:
+            info = self.catalog[name]
+            shards = [0] if info.replicated else range(self.shards)
+            replies = self._scan(shards, name)
+            parts = [ipc_to_table(r[3]) for r in replies.values()]
+            data = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+            load_table(scratch, name, data)
+        return scratch
+
+    # ---- INSERT ---------------------------------------------------------------------------
+    def _insert(self, sql: str, params) -> Result:
+        tree = _parse(sql)
+        if tree.args.get("with") is not None:
+            # WITH ... INSERT ... SELECT: the CTEs belong to the source query.
+            source = tree.args.get("expression")
+            if not isinstance(source, exp.Select) or source.args.get("with") is not None:
+                raise refuse("WITH ... INSERT ... VALUES")
+            source.set("with", tree.args["with"])
+            tree.set("with", None)
+            sql = tree.sql(dialect="postgres")
+        target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+        name = _table_name(target)
+        info = self.catalog.get(name)
+        if info is None:
+            self.mirror.execute(sql, params)   # the engine's own error (42P01, ...)
+            raise errors.undefined_table(name)
+        if params:
+            tree = _inline(tree, params)
+            sql = tree.sql(dialect="postgres")
+        source = tree.args.get("expression")
+        conflict = tree.args.get("conflict")
+        if conflict is not None and not info.replicated and any(
+                isinstance(e, exp.EQ) and isinstance(e.this, exp.Column) and
+                e.this.name in (info.key or info.columns) and not (
+                    isinstance(e.expression, exp.Column) and
+                    e.expression.table.lower() == "excluded" and
+                    e.expression.name == e.this.name)
+                for e in (conflict.args.get("expressions") or [])):
+            raise refuse("ON CONFLICT DO UPDATE of a partition key column",
+                         "Delete the row and insert it again.")
+        if info.replicated:   # every shard holds every row: each checks it all itself
+            inputs, tree = self._broadcast_reads(tree, name, skip=target)
+            replies = self._write({s: tree.sql(dialect="postgres") for s in range(self.shards)},
+                                  inputs=inputs)
+            return _reply_result(replies[0])
+        if isinstance(source, exp.Values):
+            return self._insert_values(tree, sql, info, source)
+        conflict = tree.args.get("conflict")
+        stripped = tree.copy()
+        stripped.set("conflict", None)
+        if conflict is not None:
+            stripped.set("returning", None)
+        scratch = self._scratch_for(tree)
+        result = scratch.execute(stripped.sql(dialect="postgres"))._result
+        new = scratch.execute(f'SELECT * FROM "{name}"').arrow()
+        new = new.slice(new.num_rows - max(result.rowcount, 0))
+        if conflict is None:
+            self._load(name, new, info)
+            return result
+        # ON CONFLICT: each shard upserts its rows itself (Arrow input ``__rows``).
+        parts = split_rows(new, info.key_positions, self.shards)
+        per_shard, inputs = {}, {}
+        for s_, part in parts.items():
+            ins = exp.Insert(this=exp.to_table(name),
+                             expression=sqlglot.parse_one("SELECT * FROM __rows", read="postgres"))
+            ins.set("conflict", conflict.copy())
+            if tree.args.get("returning") is not None:
+                ins.set("returning", tree.args["returning"].copy())
+            per_shard[s_] = ins.sql(dialect="postgres")
+            inputs[s_] = {"__rows": table_to_ipc(part)}
+        if not per_shard:
+            return Result(columns=result.columns, table=result.table, rowcount=0,
+                          kind=result.kind)
+        return _combine(self._write(per_shard, inputs_per_shard=inputs))
+
+    def _scratch_for(self, tree: exp.Expression):
+        """A fork of the mirror with the rows the statement's source reads gathered in."""
+        source = tree.args.get("expression")
+        refs = []
+        if source is not None:
+            refs, has_view = _referenced(source, self._root(),
+                                         self.catalog)
+            if has_view:
+                refs = list(self.catalog)
+        return self._gather(refs)
+
+    def _insert_values(self, tree, sql: str, info: TableInfo, values: exp.Values) -> Result:
+        name = info.name
+        tuples = values.expressions
+        keys = []
+        if tree.args.get("conflict") is None:
+            scratch = self._scratch()
+            scratch.execute(sql)   # defaults, casts, NOT NULL, CHECK: the engine's own errors
+            keys = scratch.execute(
+                "SELECT " + ", ".join(f'"{k}"' for k in (info.key or info.columns))
+                + f' FROM "{name}"').fetchall()
+        if len(keys) != len(tuples):   # ON CONFLICT: place the tuples one by one
+            keys = []
+            plain = tree.copy()
+            plain.set("conflict", None)
+            plain.set("returning", None)
+            for t in tuples:
+                one = plain.copy()
+                one.args["expression"].set("expressions", [t.copy()])
+                s2 = self._scratch()
+                s2.execute(one.sql(dialect="postgres"))
+                keys.append(s2.execute(
+                    "SELECT " + ", ".join(f'"{k}"' for k in (info.key or info.columns))
+                    + f' FROM "{name}"').fetchone())
+        groups: dict[int, list] = {}
+        for t, k in zip(tuples, keys):
+            groups.setdefault(shard_of_key(k, self.shards), []).append(t)
+        per_shard = {}
+        for s, ts in groups.items():
+            part = tree.copy()
+            part.args["expression"].set("expressions", [t.copy() for t in ts])
+            per_shard[s] = part.sql(dialect="postgres")
+        replies = self._write(per_shard)
+        return _combine(replies)
+
+    def _run_many(self, sql: str, seq: list) -> int:
+        word = _first_word(sql)
+        tree = _parse(sql) if word == "insert" else None
+        if tree is not None and isinstance(tree.args.get("expression"), exp.Values) and \
+                len(tree.args["expression"].expressions) == 1 and not tree.args.get("with"):
+            target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+            info = self.catalog.get(_table_name(target))
+            if info is not None and not info.replicated and seq:
+                scratch = self._scratch()
+                scratch.executemany(sql, seq)
+                keys = scratch.execute(
+                    "SELECT " + ", ".join(f'"{k}"' for k in (info.key or info.columns))
+                    + f' FROM "{info.name}"').fetchall()
+                if len(keys) == len(seq):
+                    return self._many_routed(sql, seq, keys)
+        total = 0
+        for p in seq:
+            r = self._run(sql, p)
+            total += max(r.rowcount, 0)
+        return total
+
+    def _many_routed(self, sql: str, seq: list, keys: list) -> int:
+        b = self.cluster.backend
+        groups: dict[int, list] = {}
+        for p, k in zip(seq, keys):
+            groups.setdefault(shard_of_key(k, self.shards), []).append(_plain(p))
+        shards = sorted(groups)
+        own = not self.in_txn
+        if own:
+            for s in shards:
+                check(b.call(s, "begin", self.sid))
+        try:
+            total = sum(check(b.call(s, "executemany", self.sid, sql, groups[s]))[4]
+                        for s in shards)
+        except errors.Error:
+            if own:
+                twophase.rollback_all(b, self.sid, shards)
+            else:
+                self.failed = True
+            raise
+        if own:
+            twophase.commit(self.cluster, self.sid, shards)
+        else:
+            self.written.update(shards)
+        return total
+
+    # ---- UPDATE / DELETE --------------------------------------------------------------------
+    def _update_delete(self, sql: str, params) -> Result:
+        tree = _parse(sql)
+        if params:
+            tree = _inline(tree, params)
+            sql = tree.sql(dialect="postgres")
+        target = tree.this
+        name = _table_name(target) if isinstance(target, exp.Table) else None
+        info = self.catalog.get(name) if name else None
+        if info is None:
+            self.mirror.execute(sql)   # the engine's own error
+            raise errors.undefined_table(str(name))
+        self.mirror.execute(sql)       # binds: type and name errors before any shard
+        # Other tables read by the statement (FROM, USING, subqueries; the target itself
+        # inside a subquery): sharded ones are broadcast to every shard as Arrow inputs.
+        inputs, tree = self._broadcast_reads(tree, name)
+        sql = tree.sql(dialect="postgres")
+        moves_rows = isinstance(tree, exp.Update) and not info.replicated and info.key and \
+            any(isinstance(e, exp.EQ) and e.this.name in info.key for e in tree.expressions)
+        shards = list(range(self.shards))
+        if not info.replicated:
+            pinned = _pinned_shard(tree, info, self.shards)
+            if pinned is not None and not moves_rows:
+                shards = [pinned]
+        if moves_rows:
+            if inputs:
+                raise refuse("UPDATE of a partition key column reading other tables")
+            return self._update_key(tree, info, shards)
+        replies = self._write({s: sql for s in shards}, inputs=inputs)
+        if info.replicated:
+            return _reply_result(replies[0])
+        return _combine(replies)
+
+
+    def _broadcast_reads(self, tree: exp.Expression, target: str, skip=None):
+        inputs: dict[str, bytes] = {}
+        tree = tree.copy()
+        own = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+        while True:
+            todo = None
+            for t in tree.find_all(exp.Table):
+                name = _table_name(t)
+                if t is own or name is None or name not in self.catalog:
+                    continue   # the statement's own target, system and unknown tables
+                if self.catalog[name].replicated and name != target:
+                    continue   # every shard has all its rows already
+                todo = (t, name)
+                break
+            if todo is None:
+                break
+            t, name = todo
+            info = self.catalog[name]
+            alias = f"__bcast_{name}"
+            if alias not in inputs:
+                replies = self._scan([0] if info.replicated else range(self.shards), name)
+                data = pa.concat_tables([ipc_to_table(r[3]) for r in replies.values()])
+                inputs[alias] = table_to_ipc(data)
+            new = t.copy()
+            new.set("this", exp.to_identifier(alias))
+            new.set("db", None)
+            if new.args.get("alias") is None:
+                new.set("alias", exp.TableAlias(
+                    this=exp.to_identifier(t.name, quoted=t.this.quoted)))
+            t.replace(new)
+        for data in inputs.values():
+            self.cluster.bytes_shipped += len(data) * self.shards
+        return inputs, tree
+
+    def _update_key(self, tree: exp.Update, info: TableInfo, shards: list) -> Result:
+        """UPDATE that changes partition keys: update in place on every shard, then move
+        each row whose new key hashes elsewhere (delete there, load on its new shard,
+        where its uniqueness is checked), all in one atomic transaction."""
+        if tree.args.get("returning") is not None:
+            raise refuse("UPDATE ... RETURNING of a partition key column")
+        b = self.cluster.backend
+        own = not self.in_txn
+        if own:
+            for s in shards:
+                check(b.call(s, "begin", self.sid))
+        try:
+            star = tree.copy()
+            star.set("returning", exp.Returning(expressions=[exp.Star()]))
+            sql = star.sql(dialect="postgres")
+            replies = {s: check(b.call(s, "execute", self.sid, sql, None, None)) for s in shards}
+            moves: dict[int, list] = {}
+            deletes: dict[int, list] = {}
+            total = 0
+            for s, reply in replies.items():
+                rows = ipc_to_table(reply[3])
+                total += rows.num_rows
+                if not rows.num_rows:
+                    continue
+                target = split_rows(rows, info.key_positions, self.shards)
+                for t, part in target.items():
+                    if t != s:
+                        moves.setdefault(t, []).append(part)
+                        deletes.setdefault(s, []).append(part)
+            for s, parts in deletes.items():
+                for part in parts:
+                    keys = [part.column(k).to_pylist() for k in info.key]
+                    for values in zip(*keys):
+                        cond = " AND ".join(
+                            f'"{k}" = {_literal(v).sql(dialect="postgres")}'
+                            for k, v in zip(info.key, values))
+                        check(b.call(s, "execute", self.sid, f'DELETE FROM "{info.name}" '
+                                     f"WHERE {cond}", None, None))
+            for t, parts in moves.items():
+                data = pa.concat_tables(parts)
+                self.cluster.bytes_shipped += data.nbytes
+                if t not in shards:
+                    raise errors.InternalError("cluster: a moved row left the statement's shards")
+                check(b.call(t, "load", self.sid, info.name, table_to_ipc(data)))
+        except errors.Error:
+            if own:
+                twophase.rollback_all(b, self.sid, shards)
+            raise
+        if own:
+            twophase.commit(self.cluster, self.sid, shards)
+        else:
+            self.written.update(shards)
+        return Result(columns=[], rowcount=total, kind="UPDATE")
+
+
+# ---- helpers ------------------------------------------------------------------------------
+def _first_word(sql: str) -> str:
+    m = _FIRST_WORD.match(sql)
+    return m.group(1).lower() if m else ""
+
+
+def _parse(sql: str) -> exp.Expression:
+    try:
+        tree = sqlglot.parse_one(sql, read="postgres")
+    except sqlglot.errors.ParseError as exc:
+        raise errors.sql_error("42601", f"syntax error: {str(exc).splitlines()[0]}") from exc
+    if tree is None:
+        raise errors.sql_error("42601", "empty statement")
+    return tree
+
+
+def _plain(params):
+    if params is None:
+        return None
+    if isinstance(params, dict):
+        return dict(params)
+    return list(params)
+
+
+def _literal(value) -> exp.Expression:
+    import datetime
+    import decimal
+    import uuid
+    if value is None:
+        return exp.Null()
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, (int, float, decimal.Decimal)):
+        lit = exp.Literal.number(value)
+        return exp.Neg(this=exp.Literal.number(-value)) if value < 0 else lit
+    if isinstance(value, str):
+        return exp.Literal.string(value)
+    if isinstance(value, datetime.datetime):
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "TIMESTAMP")
+    if isinstance(value, datetime.date):
+        return exp.cast(exp.Literal.string(value.isoformat()), "DATE")
+    if isinstance(value, uuid.UUID):
+        return exp.cast(exp.Literal.string(str(value)), "UUID")
+    raise refuse(f"a parameter of type {type(value).__name__}")
+
+
+def _inline(tree: exp.Expression, params) -> exp.Expression:
+    """The statement with its parameters written in as literals."""
+    tree = tree.copy()
+    positional = list(params) if not isinstance(params, dict) else None
+    counter = itertools.count()
+
+    def fn(node):
+        if isinstance(node, exp.Placeholder):
+            if node.this and positional is None:
+                return _literal(params[node.this])
+            if positional is None:
+                raise errors.sql_error("08P01", "named parameters need a mapping")
+            i = next(counter)
+            if i >= len(positional):
+                raise errors.sql_error("08P01", "not enough parameters")
+            return _literal(positional[i])
+        if isinstance(node, exp.Parameter) and positional is not None:
+            i = int(node.this.this) - 1
+            if not 0 <= i < len(positional):
+                raise errors.sql_error("08P01", f"there is no parameter ${i + 1}")
+            return _literal(positional[i])
+        return node
+    return tree.transform(fn)
+
+
+def _writes(tree: exp.Expression) -> bool:
+    return any(isinstance(n, (exp.Insert, exp.Update, exp.Delete)) for n in tree.walk())
+
+
+def _referenced(tree: exp.Expression, root, catalog: dict) -> tuple[list, bool]:
+    """Cluster tables the statement reads (CTE names excluded) and whether a view is read."""
+    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+    names, view = [], False
+    for t in tree.find_all(exp.Table):
+        name = _table_name(t)
+        if name is None or name in ctes:
+            continue
+        if name in catalog and name not in names:
+            names.append(name)
+        elif name in getattr(root, "views", {}):
+            view = True
+    return names, view
+
+
+def _table_name(t: exp.Table) -> str | None:
+    """The catalog name of a table reference (None: a system schema's table)."""
+    db = t.args.get("db")
+    if db is not None and db.name.lower() != "public":
+        return None
+    ident = t.this
+    if isinstance(ident, exp.Identifier):
+        return ident.this if ident.quoted else ident.this.lower()
+    return t.name.lower()
+
+
+def _table_occurrences(tree: exp.Expression, catalog: dict) -> list:
+    return [n for n in (_table_name(t) for t in tree.find_all(exp.Table)) if n in catalog]
+
+
+def _conjuncts(node):
+    if isinstance(node, exp.And):
+        yield from _conjuncts(node.this)
+        yield from _conjuncts(node.expression)
+    elif isinstance(node, exp.Paren):
+        yield from _conjuncts(node.this)
+    else:
+        yield node
+
+
+def _pinned_shard(tree: exp.Expression, info: TableInfo, shards: int) -> int | None:
+    """The one shard a WHERE ``key = constant [AND ...]`` on a single table touches."""
+    if not info.key or tree.args.get("joins") or tree.args.get("from_") is not None and \
+            isinstance(tree, (exp.Update, exp.Delete)):
+        return None
+    if tree.args.get("using") is not None:
+        return None
+    where = tree.args.get("where")
+    if where is None or any(isinstance(n, (exp.Select, exp.Subquery)) for n in where.walk()):
+        return None
+    found = {}
+    for c in _conjuncts(where.this):
+        if not isinstance(c, exp.EQ):
+            continue
+        for col, lit in ((c.this, c.expression), (c.expression, c.this)):
+            if isinstance(col, exp.Column) and col.name in info.key:
+                value = _literal_value(lit, info.types.get(col.name))
+                if value is not _NO:
+                    found[col.name] = value
+    if set(found) != set(info.key):
+        return None
+    return shard_of_key(tuple(found[k] for k in info.key), shards)
+
+
+_NO = object()
+
+
+def _literal_value(node, sql_type):
+    neg = False
+    if isinstance(node, exp.Neg):
+        neg, node = True, node.this
+    if not isinstance(node, exp.Literal):
+        return _NO
+    if node.is_string:
+        return node.this if sql_type == types.TEXT and not neg else _NO
+    if sql_type != types.INTEGER:
+        return _NO
+    try:
+        v = int(node.this)
+    except ValueError:
+        return _NO
+    return -v if neg else v
+
+
+def _local_from(tree: exp.Expression, part: list, catalog: dict, occurrences: list) -> bool:
+    """Can FROM/WHERE run on each shard alone? One sharded table (others replicated), or
+    sharded tables inner-joined on their single-column partition keys."""
+    if any(isinstance(n, exp.TableSample) for n in tree.walk()):
+        return False   # a sample of each shard is not the sample of the table
+    if len([o for o in occurrences if o in part]) == 1:
+        joins = tree.args.get("joins") or []
+        for j in joins:   # outer joins with the sharded table on the null side would be wrong
+            side = (j.args.get("side") or "").upper()
+            if side in ("RIGHT", "FULL") or j.args.get("kind", "").upper() in ("CROSS",) and False:
+                return False
+            tbl = j.this
+            if isinstance(tbl, exp.Table) and tbl.name in part and side == "LEFT":
+                return False
+        return True
+    joins = tree.args.get("joins") or []
+    if any((j.args.get("side") or "") for j in joins):
+        return False
+    keys = {}
+    for p in part:
+        info = catalog[p]
+        if len(info.key) != 1:
+            return False
+        keys[p] = info.key[0]
+    alias = {}
+    for t in tree.find_all(exp.Table):
+        alias[t.alias_or_name] = _table_name(t)
+    linked = set()
+    for j in joins:
+        on = j.args.get("on")
+        if on is None:
+            return False
+        for c in _conjuncts(on):
+            if isinstance(c, exp.EQ) and isinstance(c.this, exp.Column) and \
+                    isinstance(c.expression, exp.Column):
+                a, b = alias.get(c.this.table), alias.get(c.expression.table)
+                if a in keys and b in keys and c.this.name == keys[a] and \
+                        c.expression.name == keys[b] and \
+                        catalog[a].types[keys[a]] == catalog[b].types[keys[b]]:
+                    linked.update((c.this.table, c.expression.table))
+    sharded_aliases = {k for k, v in alias.items() if v in keys}
+    return sharded_aliases <= linked
+
+
+def _colocated(anchor: exp.Table, top: list, joins: list, part: list, catalog: dict) -> list:
+    """The top-level tables inner-joined to ``anchor`` (directly or through each other)
+    on equal single-column partition keys of one type: their rows meet on the same shard."""
+    local = [anchor]
+    tables = [t for t in top if isinstance(t, exp.Table) and _table_name(t) in part]
+    by_alias = {t.alias_or_name: t for t in tables}
+
+    def owner(col: exp.Column):
+        if col.table:
+            return by_alias.get(col.table)
+        found = [t for t in tables if col.name in catalog[_table_name(t)].columns]
+        return found[0] if len(found) == 1 else None
+
+    def keyed(col: exp.Column):
+        t = owner(col)
+        if t is None:
+            return None
+        info = catalog[_table_name(t)]
+        if len(info.key) == 1 and info.key[0] == col.name:
+            return t, info.types[col.name]
+        return None
+
+    changed = True
+    while changed:
+        changed = False
+        for j in joins:
+            if (j.args.get("side") or "") or j.args.get("on") is None:
+                continue
+            for c in _conjuncts(j.args["on"]):
+                if not (isinstance(c, exp.EQ) and isinstance(c.this, exp.Column) and
+                        isinstance(c.expression, exp.Column)):
+                    continue
+                a, b = keyed(c.this), keyed(c.expression)
+                if a is None or b is None or a[1] != b[1]:
+                    continue
+                in_a = any(a[0] is t for t in local)
+                in_b = any(b[0] is t for t in local)
+                if in_a != in_b:
+                    local.append(b[0] if in_a else a[0])
+                    changed = True
+    return local
+
+
+def _reply_result(reply: tuple) -> Result:
+    _, kind, columns, data, rowcount = reply
+    if columns is None:
+        return Result(columns=[], rowcount=rowcount, kind=kind)
+    return Result(columns=[tuple(c) for c in columns], table=ipc_to_table(data),
+                  rowcount=rowcount, kind=kind)
+
+
+def _combine(replies: dict) -> Result:
+    results = [_reply_result(replies[s]) for s in sorted(replies)]
+    first = results[0]
+    total = sum(max(r.rowcount, 0) for r in results)
+    if first.table is None:
+        return Result(columns=[], rowcount=total, kind=first.kind)
+    table = pa.concat_tables([r.table for r in results])
+    return Result(columns=first.columns, table=table, rowcount=total, kind=first.kind)

@@ -1,0 +1,69 @@
+"""The coordinator's side of a split query: typed tables from Arrow partials, merge SQL.
+
+Partials arrive as Arrow tables with the SQL types the shards reported. They are loaded
+into a small in-memory engine of the coordinator as real tables of those SQL types (not
+registered Arrow, which would lose types Arrow cannot tell apart, such as JSON or
+INTERVAL), and the merge SQL runs there with the engine's own semantics.
+"""
+from __future__ import annotations
+
+import pyarrow as pa
+
+from .. import types
+from ..database import Database
+from ..result import Result
+from .split import PARTIALS
+
+
+def _sql_type(t: str) -> str:
+    return types.TEXT if t == types.NULL else t
+
+
+def load_table(conn, name: str, data: pa.Table) -> None:
+    """Append ``data`` (the table's columns, in order) to table ``name`` of ``conn``'s
+    database, in one transaction of that connection."""
+    conn.begin()
+    try:
+        txn = conn._session.txn
+        schema = txn.table(name).schema
+        if data.num_rows:
+            txn.insert_arrow(name, data.rename_columns(schema.names).cast(schema.arrow_schema))
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+
+
+def create_typed(conn, name: str, columns: list) -> None:
+    cols = ", ".join(f'"{n}" {_sql_type(t)}' for n, t in columns)
+    conn.execute(f'CREATE TABLE "{name}" ({cols})')
+
+
+def run_merge(columns: list, partials: list[pa.Table], merge_sql: str) -> tuple[list, pa.Table]:
+    """Run ``merge_sql`` over the union of ``partials`` (each with ``columns``)."""
+    conn = Database().connect()
+    create_typed(conn, PARTIALS, columns)
+    names = [n for n, _ in columns]
+    parts = [p.rename_columns(names) for p in partials if p.num_rows]
+    if parts:
+        load_table(conn, PARTIALS, pa.concat_tables(parts, promote_options="permissive"))
+    cur = conn.execute(merge_sql)
+    return cur._result.columns, cur.arrow()
+
+
+def conform(result_columns: list, table: pa.Table, want: list) -> Result:
+    """The merged table under the names and SQL types the single engine would give."""
+    names = [n for n, _ in want]
+    table = table.rename_columns(names)
+    target = [types.arrow_type(t) if t != types.NULL else table.schema.field(i).type
+              for i, (_, t) in enumerate(want)]
+    arrays = []
+    for i, col in enumerate(table.columns):
+        if col.type != target[i]:
+            try:
+                col = col.cast(target[i])
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                pass
+        arrays.append(col)
+    table = pa.Table.from_arrays(arrays, names=names) if arrays else table
+    return Result(columns=list(want), table=table, rowcount=table.num_rows, kind="SELECT")

@@ -1,0 +1,234 @@
+"""One shard: a rustmemodb Database per branch, driven by the coordinator.
+
+A ``ShardHost`` lives wherever the backend puts it (in-process, a Dask actor, a Ray
+actor). Its methods take and return plain data only (strings, tuples, Arrow IPC
+bytes), so no engine object is ever pickled across a process boundary, and errors
+come back as ``("error", sqlstate, message)`` tuples that the coordinator turns back
+into PEP 249 exceptions (``wire.py``).
+
+Two-phase commit lives here too: ``prepare`` validates a session's transaction
+against everything committed since its snapshot (``Database.refresh`` raises
+``40001``) and then holds the shard's commit gate, so nothing else can commit on this
+shard until the coordinator says ``commit`` or ``abort``. Every commit on the shard
+goes through the gate, which is what makes a prepared transaction safe to commit.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+from .wire import error_tuple, ipc_to_table, table_to_ipc
+
+GATE_TIMEOUT = 30.0
+_READS = {"select", "values", "table", "explain", "show"}
+
+
+class ShardHost:
+    def __init__(self, index: int = 0) -> None:
+        from ..database import Database
+        self.index = index
+        self.branches: dict = {"main": Database()}
+        self.sessions: dict = {}          # sid -> Connection on the session's branch
+        # sid -> the connection of its prepared transaction (holding the gate); the
+        # session goes on with a fresh connection, so nothing else runs inside it.
+        self.prepared: dict = {}
+        self._gate = threading.Lock()
+        self._fail_next_commit = False    # fault injection for the 2PC tests
+        self.work_seconds = 0.0           # time spent executing statements (bench)
+
+    # ---- sessions ---------------------------------------------------------------------
+    def open(self, sid: str, branch: str = "main"):
+        self.sessions[sid] = self.branches[branch].connect()
+        return ("ok",)
+
+    def close(self, sid: str):
+        conn = self.sessions.pop(sid, None)
+        if conn is not None:
+            conn.close()
+        return ("ok",)
+
+    def ping(self):
+        return ("ok", self.index)
+
+    # ---- statements -------------------------------------------------------------------
+    def execute(self, sid: str, sql: str, params=None, inputs: dict | None = None):
+        """Run one statement; ``inputs`` maps names to Arrow IPC bytes registered for it."""
+        conn = self.sessions[sid]
+        t0 = time.perf_counter()
+        try:
+            for name, data in (inputs or {}).items():
+                conn.register(name, ipc_to_table(data))
+            autocommit_write = not conn.in_transaction and \
+                sql.lstrip().split(None, 1)[0].lower() not in _READS
+            if autocommit_write:
+                # An autocommit statement commits inside the engine: take the gate so it
+                # cannot slip between another session's prepare and commit.
+                if not self._gate.acquire(timeout=GATE_TIMEOUT):
+                    return ("error", "55P03", "shard is busy with a prepared transaction")
+            try:
+                cur = conn.execute(sql, params)
+            finally:
+                if autocommit_write:
+                    self._gate.release()
+            return self._result(cur)
+        except Exception as exc:   # noqa: BLE001 - every error goes back as data
+            return error_tuple(exc)
+        finally:
+            for name in (inputs or {}):
+                conn.unregister(name)
+            self.work_seconds += time.perf_counter() - t0
+
+    def scan(self, sid: str, table: str):
+        """All rows of ``table`` as the session sees them (its transaction's own changes
+        included), without a privilege check: the coordinator checked the statement."""
+        conn = self.sessions[sid]
+        t0 = time.perf_counter()
+        try:
+            txn = conn._session.txn
+            root = txn.working if txn is not None else conn.database.head
+            version = root.tables[table]
+            data = version.to_arrow()
+            columns = [(c.name, c.type) for c in version.schema.columns]
+            return ("ok", "SELECT", columns, table_to_ipc(data), data.num_rows)
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+        finally:
+            self.work_seconds += time.perf_counter() - t0
+
+    def executemany(self, sid: str, sql: str, seq):
+        conn = self.sessions[sid]
+        try:
+            cur = conn.executemany(sql, seq)
+            return ("ok", "", None, None, cur.rowcount)
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+
+    def load(self, sid: str, table: str, data: bytes):
+        """Append rows (Arrow IPC, already in the table's column order) in the session's
+        open transaction: the bulk path of INSERT ... SELECT and cluster loads."""
+        conn = self.sessions[sid]
+        t0 = time.perf_counter()
+        try:
+            txn = conn._session.txn
+            if txn is None:
+                return ("error", "25000", "cluster load needs an open shard transaction")
+            rows = ipc_to_table(data)
+            schema = txn.table(table).schema
+            rows = rows.rename_columns(schema.names).cast(schema.arrow_schema)
+            if rows.num_rows:
+                txn.insert_arrow(table, rows)
+            return ("ok", "", None, None, rows.num_rows)
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+        finally:
+            self.work_seconds += time.perf_counter() - t0
+
+    @staticmethod
+    def _result(cur):
+        r = cur._result
+        if r is None:
+            return ("ok", "", None, None, cur.rowcount)
+        has_rows = r.table is not None or r.rows is not None
+        return ("ok", r.kind, list(r.columns) if has_rows else None,
+                table_to_ipc(r.arrow()) if has_rows else None, r.rowcount)
+
+    # ---- transactions and two-phase commit ----------------------------------------------
+    def begin(self, sid: str):
+        try:
+            self.sessions[sid].begin()
+            return ("ok",)
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+
+    def prepare(self, sid: str):
+        conn = self.sessions[sid]
+        txn = conn._session.txn
+        if txn is not None and txn.failed:
+            conn.rollback()
+            return ("error", "25P02", "current transaction is aborted")
+        if not self._gate.acquire(timeout=GATE_TIMEOUT):
+            return ("error", "55P03", "shard is busy with another prepared transaction")
+        try:
+            if txn is not None and txn.ops:
+                conn.database.refresh(txn)   # 40001 if it conflicts with a newer commit
+        except Exception as exc:   # noqa: BLE001
+            self._gate.release()
+            conn.rollback()
+            return error_tuple(exc)
+        self.prepared[sid] = conn
+        self.sessions[sid] = conn.database.connect()
+        return ("ok",)
+
+    def commit(self, sid: str):
+        if self._fail_next_commit:
+            self._fail_next_commit = False
+            return ("error", "08006", f"shard {self.index} failed before committing")
+        held = self.prepared.pop(sid, None)
+        conn = held if held is not None else self.sessions[sid]
+        try:
+            if not held and not self._gate.acquire(timeout=GATE_TIMEOUT):
+                return ("error", "55P03", "shard is busy with a prepared transaction")
+            conn.commit()
+            return ("ok",)
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+        finally:
+            self._gate.release()
+
+    def rollback(self, sid: str):
+        conn = self.sessions.get(sid)
+        held = self.prepared.pop(sid, None)
+        try:
+            if conn is not None:
+                conn.rollback()
+            if held is not None:
+                held.rollback()
+        finally:
+            if held is not None:
+                self._gate.release()
+        return ("ok",)
+
+    def in_doubt(self):
+        """Sessions prepared and neither committed nor rolled back (for recovery)."""
+        return ("ok", sorted(self.prepared))
+
+    def fail_next_commit(self):
+        self._fail_next_commit = True
+        return ("ok",)
+
+    # ---- branches -----------------------------------------------------------------------
+    def barrier(self, hold: bool):
+        """Write barrier for a consistent cut: hold (or release) the commit gate."""
+        if hold:
+            if not self._gate.acquire(timeout=GATE_TIMEOUT):
+                return ("error", "55P03", "shard is busy with a prepared transaction")
+        else:
+            self._gate.release()
+        return ("ok",)
+
+    def fork(self, source: str, name: str):
+        """Fork branch ``source`` as ``name`` (called while the barrier is held)."""
+        self.branches[name] = self.branches[source].fork()
+        return ("ok",)
+
+    def drop_branch(self, name: str):
+        self.branches.pop(name, None)
+        return ("ok",)
+
+    def diff(self, a: str, b: str, table: str):
+        from ..branch.diff import diff
+        try:
+            d = diff(self.branches[a], self.branches[b], table)
+            return ("ok", table_to_ipc(d.to_arrow()))
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+
+    def row_counts(self, branch: str):
+        db = self.branches[branch]
+        return ("ok", {t: db.row_count(t) for t in db.tables()})
+
+    def stats(self):
+        return ("ok", {"work_seconds": self.work_seconds,
+                       "rows": {t: self.branches["main"].row_count(t)
+                                for t in self.branches["main"].tables()}})
+

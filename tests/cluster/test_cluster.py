@@ -1,0 +1,238 @@
+"""rustmemodb.cluster on in-process shards: placement, routing, split plans, forks at one
+cut, two-phase commit with a shard failing between prepare and commit, dead workers."""
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+import rustmemodb
+from rustmemodb import cluster
+
+
+@pytest.fixture
+def conn():
+    c = cluster.connect("local", shards=3)
+    c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, g TEXT, x FLOAT)")
+    c.executemany("INSERT INTO t VALUES (?, ?, ?)",
+                  [(i, "abcd"[i % 4], float(i % 17)) for i in range(200)])
+    yield c
+    c.close()
+
+
+def rows_on_shards(c, table="t"):
+    return [h.branches[c.branch].row_count(table) for h in c.cluster.backend.hosts]
+
+
+def test_rows_are_spread_by_the_primary_key(conn):
+    counts = rows_on_shards(conn)
+    assert sum(counts) == 200 and all(n > 40 for n in counts)
+    assert conn.catalog["t"].key == ["id"]
+
+
+def test_aggregates_match_the_single_engine(conn):
+    single = rustmemodb.connect()
+    single.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, g TEXT, x FLOAT)")
+    single.executemany("INSERT INTO t VALUES (?, ?, ?)",
+                       [(i, "abcd"[i % 4], float(i % 17)) for i in range(200)])
+    for q in ["SELECT g, count(*), sum(x), avg(x), min(x), max(x), count(DISTINCT x) "
+              "FROM t GROUP BY g ORDER BY g",
+              "SELECT var_pop(x), var_samp(x) FROM t",
+              "SELECT g, avg(x) AS a FROM t WHERE id > 20 GROUP BY g HAVING count(*) > 10 "
+              "ORDER BY a DESC, g LIMIT 2",
+              "SELECT id, x FROM t ORDER BY x DESC, id LIMIT 5 OFFSET 3"]:
+        got = conn.execute(q).fetchall()
+        want = single.execute(q).fetchall()
+        assert len(got) == len(want)
+        for a, b in zip(got, want):
+            for u, v in zip(a, b):
+                assert u == (pytest.approx(v, rel=1e-12) if isinstance(v, float) else v), q
+        assert conn.last_plan["strategy"] == "split", q
+    assert conn.execute("SELECT stddev(x) FROM t").fetchone()[0] == pytest.approx(
+        single.execute("SELECT stddev(x) FROM t").fetchone()[0], rel=1e-12)
+
+
+def test_partials_are_small_not_the_table(conn):
+    conn.execute("SELECT g, sum(x) FROM t GROUP BY g").fetchall()
+    assert conn.last_plan["partial_rows"] == [4, 4, 4]   # one row per group and shard
+    conn.execute("SELECT id FROM t ORDER BY x DESC LIMIT 3").fetchall()
+    assert conn.last_plan["kind"] == "top-k"
+
+
+def test_point_statements_go_to_one_shard(conn):
+    assert conn.execute("SELECT g FROM t WHERE id = 42").fetchall() == [("c",)]
+    assert conn.last_plan["strategy"] == "routed"
+    assert conn.execute("SELECT g FROM t WHERE id = ?", [43]).fetchall() == [("d",)]
+    assert conn.last_plan["strategy"] == "routed"
+    assert conn.execute("UPDATE t SET x = -1 WHERE id = 42").rowcount == 1
+    assert conn.execute("SELECT x FROM t WHERE id = 42").fetchone() == (-1.0,)
+
+
+def test_partition_by_hash_and_replicated_clauses():
+    c = cluster.connect("local", shards=2)
+    try:
+        c.execute("CREATE TABLE e (id INTEGER, dept INTEGER, v FLOAT) PARTITION BY HASH (dept)")
+        c.execute("CREATE TABLE d (id INTEGER PRIMARY KEY, name TEXT) REPLICATED")
+        assert c.catalog["e"].key == ["dept"] and c.catalog["d"].replicated
+        c.execute("INSERT INTO d VALUES (1, 'eng'), (2, 'ops')")
+        c.execute("INSERT INTO e VALUES (1, 1, 10), (2, 1, 20), (3, 2, 5)")
+        assert rows_on_shards(c, "d") == [2, 2]
+        counts = rows_on_shards(c, "e")
+        assert sorted(counts) in ([0, 3], [1, 2])   # all of a dept on one shard
+        got = c.execute("SELECT d.name, sum(e.v) FROM e JOIN d ON e.dept = d.id "
+                        "GROUP BY d.name ORDER BY 1").fetchall()
+        assert got == [("eng", 30.0), ("ops", 5.0)]
+        assert c.last_plan["strategy"] == "split"   # the join with d stays local
+        with pytest.raises(rustmemodb.NotSupportedError) as e:
+            c.execute("CREATE TABLE bad (id INTEGER PRIMARY KEY, k INTEGER) "
+                      "PARTITION BY HASH (k)")
+        assert e.value.sqlstate == "0A000"
+    finally:
+        c.close()
+
+
+def test_unique_violation_and_atomic_multi_shard_insert(conn):
+    with pytest.raises(rustmemodb.IntegrityError) as e:
+        conn.execute("INSERT INTO t VALUES (1000, 'z', 0), (1001, 'z', 0), (5, 'dup', 0)")
+    assert e.value.sqlstate == "23505"
+    assert conn.execute("SELECT count(*) FROM t WHERE g = 'z'").fetchone() == (0,)
+
+
+def test_update_of_the_key_moves_the_row(conn):
+    conn.execute("UPDATE t SET id = id + 1000 WHERE id < 10")
+    assert conn.execute("SELECT count(*) FROM t WHERE id >= 1000").fetchone() == (10,)
+    assert conn.execute("SELECT g FROM t WHERE id = 1003").fetchone() == ("d",)
+    with pytest.raises(rustmemodb.IntegrityError):
+        conn.execute("UPDATE t SET id = 50 WHERE id = 51")
+
+
+def test_transaction_spanning_shards_commits_or_rolls_back_whole(conn):
+    conn.execute("BEGIN")
+    conn.execute("DELETE FROM t WHERE id < 100")
+    conn.execute("INSERT INTO t VALUES (500, 'n', 1), (501, 'n', 2), (502, 'n', 3)")
+    assert conn.execute("SELECT count(*) FROM t").fetchone() == (103,)
+    conn.execute("ROLLBACK")
+    assert conn.execute("SELECT count(*) FROM t").fetchone() == (200,)
+    conn.execute("BEGIN")
+    conn.execute("DELETE FROM t WHERE id < 100")
+    conn.execute("COMMIT")
+    assert conn.execute("SELECT count(*) FROM t").fetchone() == (100,)
+
+
+def test_write_conflict_across_connections_is_40001(conn):
+    other = conn.connect_more()
+    conn.execute("BEGIN")
+    other.execute("BEGIN")
+    conn.execute("UPDATE t SET x = 1 WHERE id IN (150, 151, 152)")
+    other.execute("UPDATE t SET x = 2 WHERE id IN (150, 151, 152)")
+    conn.execute("COMMIT")
+    with pytest.raises(rustmemodb.SerializationFailure) as e:
+        other.execute("COMMIT")
+    assert e.value.sqlstate == "40001"
+    assert conn.execute("SELECT DISTINCT x FROM t WHERE id IN (150, 151, 152)").fetchall() \
+        == [(1.0,)]
+    other.close()
+
+
+def test_shard_failing_between_prepare_and_commit_is_in_doubt_then_recovered(conn):
+    hosts = conn.cluster.backend.hosts
+    ids = [i for i in range(300, 330)]
+    hosts[1].fail_next_commit()
+    with pytest.raises(rustmemodb.OperationalError) as e:
+        conn.executemany("INSERT INTO t VALUES (?, 'p', 0)", [(i,) for i in ids])
+    assert e.value.sqlstate == "08006" and "doubt" in e.value.message
+    assert conn.cluster.in_doubt and conn.cluster.in_doubt[0][1] == 1
+    seen = conn.connect_more().execute("SELECT count(*) FROM t WHERE g = 'p'").fetchone()[0]
+    assert 0 < seen < 30   # shards 0 and 2 committed, shard 1 is prepared
+    assert conn.recover() == []
+    assert conn.execute("SELECT count(*) FROM t WHERE g = 'p'").fetchone() == (30,)
+    conn.execute("INSERT INTO t VALUES (900, 'after', 0), (901, 'after', 0)")   # gates free
+    assert conn.execute("SELECT count(*) FROM t WHERE g = 'after'").fetchone() == (2,)
+
+
+def test_prepare_refused_rolls_back_every_shard(conn):
+    other = conn.connect_more()
+    conn.execute("BEGIN")
+    conn.execute("UPDATE t SET x = 77")         # every shard written
+    other.execute("UPDATE t SET x = 8 WHERE id = 199")   # commits first on one shard
+    with pytest.raises(rustmemodb.SerializationFailure):
+        conn.execute("COMMIT")
+    assert conn.execute("SELECT count(*) FROM t WHERE x = 77").fetchone() == (0,)
+    other.close()
+
+
+def test_dead_worker_is_a_clear_08_error_not_a_hang(conn):
+    conn.cluster.backend.kill(2)
+    with pytest.raises(rustmemodb.OperationalError) as e:
+        conn.execute("SELECT count(*) FROM t")
+    assert e.value.sqlstate == "08006"
+    conn.cluster.backend.revive(2)
+
+
+def test_fork_is_isolated_and_taken_at_one_cut(conn):
+    fork = conn.fork()
+    conn.execute("DELETE FROM t WHERE id < 50")
+    fork.execute("UPDATE t SET g = 'forked' WHERE id >= 190")
+    assert conn.execute("SELECT count(*) FROM t").fetchone() == (150,)
+    assert fork.execute("SELECT count(*) FROM t").fetchone() == (200,)
+    assert conn.execute("SELECT count(*) FROM t WHERE g = 'forked'").fetchone() == (0,)
+    assert fork.execute("SELECT count(*) FROM t WHERE g = 'forked'").fetchone() == (10,)
+    diff = fork.diff(conn, "t")
+    counts = {c: diff.column("_change").to_pylist().count(c) for c in ("added", "removed",
+                                                                         "changed")}
+    assert counts == {"added": 0, "removed": 50, "changed": 10}   # fork -> main
+    fork.close()
+
+
+def test_fork_waits_for_a_prepared_commit(conn):
+    # The barrier takes every shard's commit gate: a fork never sees half a commit.
+    conn.cluster.backend.hosts[0].fail_next_commit()
+    with pytest.raises(rustmemodb.OperationalError):
+        conn.execute("UPDATE t SET x = 99")
+    backend = conn.cluster.backend
+    import rustmemodb.cluster.shard as shard_mod
+    old = shard_mod.GATE_TIMEOUT
+    shard_mod.GATE_TIMEOUT = 0.2
+    try:
+        with pytest.raises(rustmemodb.Error):
+            conn.fork()             # shard 0 still holds the prepared transaction
+    finally:
+        shard_mod.GATE_TIMEOUT = old
+    conn.recover()
+    fork = conn.fork()
+    assert fork.execute("SELECT count(*) FROM t WHERE x = 99").fetchone() == (200,)
+    assert backend.hosts[0]._gate.acquire(blocking=False)
+    backend.hosts[0]._gate.release()
+    fork.close()
+
+
+def test_explain_shows_the_distributed_plan(conn):
+    lines = [r[0] for r in conn.execute(
+        "EXPLAIN SELECT g, avg(x) FROM t GROUP BY g").fetchall()]
+    text = "\n".join(lines)
+    assert "split" in lines[0] and "Merge on coordinator" in text
+    assert "Partial on each shard" in text and "Exchange" in text
+    assert "HashAggregate" in text   # shard 0's own plan of the partial
+    analyzed = [r[0] for r in conn.execute(
+        "EXPLAIN ANALYZE SELECT g, avg(x) FROM t GROUP BY g").fetchall()]
+    assert any("bytes shipped" in ln for ln in analyzed)
+    assert any(ln.strip().startswith("shard 2:") and "ms of work" in ln for ln in analyzed)
+    routed = [r[0] for r in conn.execute("EXPLAIN SELECT * FROM t WHERE id = 3").fetchall()]
+    assert "routed" in routed[0]
+
+
+def test_load_arrow_routes_rows(conn):
+    data = pa.table({"id": pa.array(range(1000, 1600)), "g": pa.array(["q"] * 600),
+                     "x": pa.array([0.5] * 600)})
+    assert conn.load_arrow("t", data) == 600
+    assert conn.execute("SELECT count(*), sum(x) FROM t WHERE g = 'q'").fetchone() == (600, 300.0)
+    with pytest.raises(rustmemodb.IntegrityError):
+        conn.load_arrow("t", data.slice(0, 5))
+
+
+def test_errors_come_from_the_engine_before_any_shard(conn):
+    with pytest.raises(rustmemodb.ProgrammingError) as e:
+        conn.execute("SELECT nope FROM t")
+    assert e.value.sqlstate == "42703"
+    with pytest.raises(rustmemodb.ProgrammingError) as e:
+        conn.execute("SELEC 1")
+    assert e.value.sqlstate == "42601"

@@ -1,0 +1,68 @@
+"""rustmemodb.cluster on Dask ``distributed`` actors: a 2-worker LocalCluster (one thread
+each) hosting 2 shards. A subset of the conformance files, forks, and worker death."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+distributed = pytest.importorskip("distributed")
+
+import rustmemodb  # noqa: E402
+from rustmemodb import cluster  # noqa: E402
+
+from .conformance import SQL_DIR, ClusterBackend, read_skips, run_on_cluster  # noqa: E402
+
+SUBSET = ["foundation/aggregates.test", "foundation/transactions.test",
+          "foundation/write_conflict.test", "query/group_by.test", "query/joins.test",
+          "query/subqueries.test", "query/window.test", "dml/upsert.test"]
+
+
+@pytest.fixture(scope="module")
+def dask_address():
+    lc = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=40)
+    try:
+        yield lc.scheduler_address
+    finally:
+        lc.close()
+
+
+@pytest.mark.parametrize("rel", SUBSET)
+def test_conformance_subset_on_two_dask_shards(rel, dask_address):
+    backend = ClusterBackend("dask", shards=2, address=dask_address)
+    report = run_on_cluster(SQL_DIR / rel, backend, read_skips().get(rel, {}))
+    if report.failures:
+        pytest.fail(report.summary(limit=20), pytrace=False)
+
+
+def test_shards_live_on_different_workers_and_fork(dask_address):
+    conn = cluster.connect("dask", shards=2, address=dask_address)
+    try:
+        b = conn.cluster.backend
+        assert b.worker_of(0) != b.worker_of(1)
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v FLOAT)")
+        conn.executemany("INSERT INTO t VALUES (?, ?)", [(i, i / 2) for i in range(100)])
+        fork = conn.fork()
+        fork.execute("DELETE FROM t WHERE id % 2 = 0")
+        assert conn.execute("SELECT count(*), sum(v) FROM t").fetchone() == (100, 2475.0)
+        assert fork.execute("SELECT count(*) FROM t").fetchone() == (50,)
+        assert conn.cluster.bytes_shipped > 0
+    finally:
+        conn.close()
+
+
+def test_dead_worker_is_08006_not_a_hang():
+    lc = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=50)
+    try:
+        conn = cluster.connect("dask", shards=2, address=lc.scheduler_address, timeout=15)
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+        conn.execute("INSERT INTO t VALUES (1), (2), (3), (4)")
+        conn.cluster.backend.kill(1)
+        with pytest.raises(rustmemodb.OperationalError) as e:
+            conn.execute("SELECT count(*) FROM t")
+        assert e.value.sqlstate == "08006"
+        conn.close()
+    finally:
+        lc.close()

@@ -1,0 +1,49 @@
+"""rustmemodb.cluster on Ray actors (2 shards on a small local Ray runtime started once for
+the module). Skipped only when Ray is not importable; CI installs it (`cluster-ray`)."""
+from __future__ import annotations
+
+import pytest
+
+ray = pytest.importorskip("ray")
+
+import rustmemodb  # noqa: E402
+from rustmemodb import cluster  # noqa: E402
+
+from .conformance import SQL_DIR, ClusterBackend, read_skips, run_on_cluster  # noqa: E402
+
+SUBSET = ["foundation/aggregates.test", "query/group_by.test", "dml/upsert.test"]
+
+
+@pytest.fixture(scope="module")
+def ray_runtime():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             configure_logging=False)
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+@pytest.mark.parametrize("rel", SUBSET)
+def test_conformance_subset_on_two_ray_shards(rel, ray_runtime):
+    backend = ClusterBackend("ray", shards=2)
+    report = run_on_cluster(SQL_DIR / rel, backend, read_skips().get(rel, {}))
+    if report.failures:
+        pytest.fail(report.summary(limit=20), pytrace=False)
+
+
+def test_fork_and_dead_actor(ray_runtime):
+    conn = cluster.connect("ray", shards=2, timeout=30)
+    try:
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v FLOAT)")
+        conn.executemany("INSERT INTO t VALUES (?, ?)", [(i, i / 2) for i in range(100)])
+        fork = conn.fork()
+        fork.execute("DELETE FROM t WHERE id % 2 = 0")
+        assert conn.execute("SELECT count(*), sum(v) FROM t").fetchone() == (100, 2475.0)
+        assert fork.execute("SELECT count(*) FROM t").fetchone() == (50,)
+        conn.cluster.backend.kill(1)
+        with pytest.raises(rustmemodb.OperationalError) as e:
+            conn.execute("SELECT count(*) FROM t")
+        assert e.value.sqlstate == "08006"
+    finally:
+        conn.close()

@@ -1,0 +1,23 @@
+"""``%sql --cluster BACKEND --shards N``: the magics on a sharded database."""
+
+
+def test_cluster_connection_runs_cells_and_forks(cell, session):
+    out = cell("%sql --cluster local --shards 3 --alias sharded")
+    assert "connected sharded (local cluster, 3 shards)" in repr(out.value)
+    assert session.current_name == "sharded"
+    cell("%%sql\n"
+         "CREATE TABLE t (id INTEGER PRIMARY KEY, g TEXT, x FLOAT);\n"
+         "INSERT INTO t VALUES (1, 'a', 1.5), (2, 'b', 2.5), (3, 'a', 4.0), (4, 'c', 1.0)")
+    conn = session.registry.active.conn
+    assert [h.branches["main"].row_count("t") for h in conn.cluster.backend.hosts].count(0) < 3
+    rows = cell("%sql SELECT g, sum(x) FROM t GROUP BY g ORDER BY g").value.rows()
+    assert rows == [("a", 5.5), ("b", 2.5), ("c", 1.0)]
+    cell("%sql --fork what_if --checkout what_if")
+    cell("%sql DELETE FROM t WHERE g = 'a'")
+    assert cell("%sql SELECT count(*) FROM t").value.rows() == [(2,)]
+    cell("%sql --checkout main")
+    assert cell("%sql SELECT count(*) FROM t").value.rows() == [(4,)]
+
+
+def test_shards_needs_cluster(cell):
+    assert "--shards goes with --cluster" in str(cell("%sql --shards 3", fails=True).error)
