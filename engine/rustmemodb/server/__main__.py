@@ -45,7 +45,12 @@ def main(argv: list[str] | None = None) -> int:
         server = serve(conn, host=args.host, port=args.port, users=users,
                        auth="trust" if args.trust and not users else args.auth, dbname=args.dbname,
                        tls_cert=args.tls_cert, tls_key=args.tls_key)
-    except (ValueError, OSError) as exc:
+    except ValueError as exc:   # how to authenticate is missing or wrong: a usage error
+        print(f"rustmemodb server: {exc}\nhint: give --user NAME --password ..., a --db whose "
+              "database has LOGIN roles, or --trust (loopback only)", file=sys.stderr)
+        conn.close()
+        return 2
+    except OSError as exc:
         print(f"rustmemodb server: {exc}", file=sys.stderr)
         conn.close()
         return 1
