@@ -15,7 +15,8 @@ import bench
 from bench.__main__ import main
 from bench.harness import Options
 
-REFERENCE = {"sqlite3", "duckdb", "pandas", "bare"}   # bare: the rest suite's constant FastAPI handler
+REFERENCE = {"sqlite3", "duckdb", "pandas", "bare", "postgresql 15"}
+# bare: the rest suite's constant FastAPI handler; postgresql 15: the wire suite's peer
 
 
 @pytest.mark.parametrize("suite", bench.SUITES)

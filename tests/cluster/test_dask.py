@@ -2,6 +2,7 @@
 each) hosting 2 shards. A subset of the conformance files, forks, and worker death."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,21 @@ SUBSET = ["foundation/aggregates.test", "foundation/transactions.test",
 
 @pytest.fixture(scope="module")
 def dask_address():
+    # Worker processes are spawned, and spawn reads ``__main__.__spec__``. Earlier tests
+    # in the same pytest process start IPython, whose stand-in ``__main__`` module has no
+    # such attribute (a real script or kernel has one): give it the value a script has.
+    main = sys.modules["__main__"]
+    added = not hasattr(main, "__spec__")
+    if added:
+        main.__spec__ = None
+    try:
+        yield from _local_cluster()
+    finally:
+        if added:
+            del main.__spec__
+
+
+def _local_cluster():
     lc = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None, silence_logs=40)
     try:
