@@ -10,22 +10,30 @@ path.
 """
 from __future__ import annotations
 
+import importlib
 
 # Compilers tried in order: fn(prepared) -> closure | None.
 COMPILERS: list = []
+
+# The module whose compiler serves each statement kind, imported (and so registered) the
+# first time a statement of that kind is planned: the write paths import the storage
+# layer and pyarrow, which a process that has only run ``SELECT 1`` need not load.
+_MODULES = {"SELECT": "fast_select", "INSERT": "fast_insert", "UPDATE": "fast_update",
+            "DELETE": "fast_delete"}
+_LOADED: set = set()
 
 
 def compile_fast_path(prepared):
     plan = prepared.plan
     if plan is None:
         return None
-    for compiler in COMPILERS or _default_compilers():
+    bound = prepared.bound
+    kind = bound.kind if bound is not None else None
+    if kind not in _LOADED and kind in _MODULES:
+        importlib.import_module(f"{__package__}.{_MODULES[kind]}")
+        _LOADED.add(kind)
+    for compiler in COMPILERS:
         fast = compiler(prepared)
         if fast is not None:
             return fast
     return None
-
-
-def _default_compilers():
-    from . import fast_delete, fast_insert, fast_select, fast_update  # noqa: F401 (register)
-    return COMPILERS
