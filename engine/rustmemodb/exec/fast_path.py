@@ -10,17 +10,9 @@ path.
 """
 from __future__ import annotations
 
-import importlib
-
 # Compilers tried in order: fn(prepared) -> closure | None.
 COMPILERS: list = []
-
-# The module whose compiler serves each statement kind, imported (and so registered) the
-# first time a statement of that kind is planned: the write paths import the storage
-# layer and pyarrow, which a process that has only run ``SELECT 1`` need not load.
-_MODULES = {"SELECT": "fast_select", "INSERT": "fast_insert", "UPDATE": "fast_update",
-            "DELETE": "fast_delete"}
-_LOADED: set = set()
+_LOADED: set = set()     # statement kinds whose compiler modules are imported
 
 
 def compile_fast_path(prepared):
@@ -29,11 +21,22 @@ def compile_fast_path(prepared):
         return None
     bound = prepared.bound
     kind = bound.kind if bound is not None else None
-    if kind not in _LOADED and kind in _MODULES:
-        importlib.import_module(f"{__package__}.{_MODULES[kind]}")
-        _LOADED.add(kind)
+    if kind not in _LOADED:
+        _load(kind)
     for compiler in COMPILERS:
         fast = compiler(prepared)
         if fast is not None:
             return fast
     return None
+
+
+def _load(kind) -> None:
+    """Import (and so register) the compiler of this statement kind the first time one is
+    planned, not all at once: the write paths import the storage layer and pyarrow, which
+    a process that has only run ``SELECT 1`` need not load (issue 11, start-up). The
+    compiler modules import COMPILERS from here, hence imports in a function."""
+    if kind == "SELECT":
+        from . import fast_select  # noqa: F401 (registers its compiler)
+    elif kind in ("INSERT", "UPDATE", "DELETE"):
+        from . import fast_delete, fast_insert, fast_update  # noqa: F401 (register)
+    _LOADED.add(kind)
