@@ -154,6 +154,8 @@ class Session:
                 cache.hits += 1
                 return found, values
         cache.misses += 1
+        if shape.literals and cache.first_sighting(shape):
+            shape = None     # a shape's first text keeps its literals (sql/plan_cache.py)
         prepared = self._bind(ph, root, shape)
         values = prepared.lifted.params(shape) if prepared.lifted is not None else []
         if prepared.bound.cacheable:
