@@ -203,9 +203,10 @@ class Session:
 
     def _bind_text(self, ph, root, shape) -> Prepared:
         from .optimize import FLAT, optimize
-        # SELECT of constants (``SELECT 1``): bound without sqlglot or the binder, whose
-        # imports are most of a cold start (sql/quick.py); plain constants, not lifted.
-        quick = recognize(ph.sql, shape)
+        # The simplest shapes (SELECT 1, CREATE TABLE, INSERT ... VALUES, a point SELECT)
+        # are bound without sqlglot or the binder, whose imports are half of a cold
+        # start (sql/quick.py): the same bound statement, literal tags included.
+        quick = recognize(ph.sql, shape, root, self.db.functions)
         if quick is not None:
             bound, tags = quick
         else:
