@@ -23,9 +23,11 @@ from __future__ import annotations
 import re
 
 from .. import types
+from ..plan.ddl import LogicalCreateTable
 from ..plan.expr import Call, ColRef, Const
 from ..plan.logical import LogicalFilter, LogicalInsert, LogicalProject, LogicalScan, \
     LogicalValues
+from ..storage.schema import Column, TableSchema, UniqueConstraint
 from .bound import BoundStatement
 
 # Words, numbers, plain strings (no quote or backslash inside) and the few punctuation
@@ -318,8 +320,6 @@ def _insert(toks: _Tokens, starts: dict, root) -> BoundStatement:
 # ---- CREATE TABLE --------------------------------------------------------------------------
 
 def _create_table(toks: _Tokens, root) -> BoundStatement:
-    from ..plan.ddl import LogicalCreateTable
-    from ..storage.schema import Column, TableSchema, UniqueConstraint
     table = toks.name()
     if root is None or table in root.tables or table in root.views:
         raise _Decline()                 # 42P07 from the ordinary path
