@@ -293,8 +293,10 @@ def run(opts: Options) -> Report:
         start.add("import alone (inside)", engine, got.get("import"), e2)
     if timings and "floor" in timings.get(E.RUSTMEMODB, {}):
         floor = timings[E.RUSTMEMODB]["floor"]
-        report.notes.append(f"start-up floor: `{_FLOOR}` alone takes {floor * 1000:.0f} ms "
-                            "inside a fresh process (rustmemodb cannot start below it)")
+        report.notes.append(f"`{_FLOOR}` alone takes {floor * 1000:.0f} ms inside a fresh "
+                            "process: the floor of a start-up whose statements need both "
+                            "(SELECT 1 and the small session's shapes need neither sqlglot "
+                            "nor, for SELECT 1, pyarrow: sql/quick.py)")
     report.notes.append("targets (issue 11): fresh-literal point SELECT <= 60 us; one-off "
                         "analytic statement <= 1 ms; the 1,000-query file <= 3x sqlite3; "
                         "start-up <= 150 ms; 10-row filter/GROUP BY/join <= 5x sqlite3")
