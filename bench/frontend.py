@@ -22,10 +22,10 @@ and, in a fresh process each time, `import` + connect + first query, for two hon
 meanings of "first query": `SELECT 1` (what a pool, driver or health check sends first),
 and a small session (CREATE TABLE with a primary key, a 3-row INSERT, a point SELECT by
 key): the wall clock of the whole child process, the time measured inside it from
-before the import to after the last fetch, and the import alone. The engines take turns (load on
-the shared machine falls on all alike), bytecode caching is on even when the caller set
-PYTHONDONTWRITEBYTECODE, and a note gives `import pyarrow, sqlglot` alone: the floor
-rustmemodb's start-up cannot go below.
+before the import to after the last fetch, and the import alone. The engines take
+turns (load on the shared machine falls on all alike), bytecode caching is on even when
+the caller set PYTHONDONTWRITEBYTECODE, and a note gives `import pyarrow, sqlglot` alone:
+the floor of a start-up whose statements need both.
 """
 
 from __future__ import annotations
