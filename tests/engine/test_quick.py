@@ -20,6 +20,9 @@ SETUP = [
     "CREATE TABLE plain (a INTEGER, b TEXT)",
     "CREATE TABLE withdef (a INTEGER, b TEXT DEFAULT 'x')",
     "CREATE VIEW v AS SELECT id FROM t",
+    "CREATE TABLE ch (id INTEGER PRIMARY KEY, tid INTEGER REFERENCES t(id), "
+    "v INTEGER CHECK (v > 0))",
+    "CREATE UNIQUE INDEX ch_v ON ch (v)",
 ]
 
 RECOGNIZED = [
@@ -40,6 +43,8 @@ RECOGNIZED = [
     "insert into T (name, id) values ('x', 7)", "INSERT INTO t (id, name, score) VALUES (1, '', 3)",
     "INSERT INTO plain VALUES (1, 'a')", "INSERT INTO plain (b) VALUES ('only b')",
     "INSERT INTO plain VALUES (NULL, NULL);", "INSERT INTO plain (a) VALUES (1), (2), (3)",
+    "INSERT INTO ch VALUES (1, 1, 5)", "INSERT INTO ch (id, v) VALUES (2, 3)",
+    "SELECT * FROM ch WHERE tid = 1", "SELECT id FROM ch WHERE v = 3",
     # CREATE TABLE
     "CREATE TABLE n (id INTEGER PRIMARY KEY, name TEXT)",
     "create table n (a int, b bigint, c int8, d int4, e text, f varchar, g float, h float8, "
