@@ -103,7 +103,7 @@ def parse_one(sql: str) -> exp.Expression:
         word = str(stmt.this).upper()
         raise errors.syntax_error(f'syntax error at or near "{word}"', position=0)
     if len(sql) > _SHORT:   # long chains balanced, depth checked (sql/limits.py)
-        stmt = limits.balance(stmt)
+        stmt = limits.balance(stmt, sql)
     return stmt
 
 
