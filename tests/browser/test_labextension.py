@@ -7,8 +7,8 @@ after ``SELECT * FROM tr`` in a new ``%%sql`` cell opens JupyterLab's completer 
 ``trips`` and ``tracks`` (the kernel-side completer answers the ``complete_request``). Screenshots land
 in ``tests/browser/artifacts/``.
 
-The JupyterLab server and chromium fixtures are the ones of ``test_jupyterlab``; its
-server loads the extension built from this tree.
+The JupyterLab server and chromium fixtures are in ``conftest.py``; the server loads
+the extension built from this tree.
 """
 
 from __future__ import annotations
@@ -18,17 +18,7 @@ import re
 
 import pytest
 
-from tests.browser.test_jupyterlab import (  # noqa: F401 - fixtures are used by name
-    CHROMIUM,
-    ROOT,
-    TOKEN,
-    accept_kernel_dialog,
-    lab_server,
-    menu,
-    page,
-    shoot,
-    wait_until_all_ran,
-)
+from tests.browser.lab_session import CHROMIUM, ROOT, open_and_run_all, shoot
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -56,30 +46,20 @@ def _notebook() -> dict:
             "nbformat": 4, "nbformat_minor": 5}
 
 
-@pytest.fixture(scope="module")
-def notebook(page, lab_server):  # noqa: F811 - pytest fixtures by name
-    base, log_path = lab_server
-    assert (ROOT / "rustmemodb_lab" / "labextension" / "package.json").is_file(), \
-        "the labextension is not built: run `make venv`"
-    root_dir = log_path.parent / "notebooks"
-    (root_dir / NOTEBOOK).write_text(json.dumps(_notebook()))
-    nb = page.context.new_page()
-    console: list[str] = []
-    nb.on("console", lambda msg: console.append(msg.text))
-    nb.goto(f"{base}/lab/tree/{NOTEBOOK}?token={TOKEN}")
-    nb.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=60_000)
-    accept_kernel_dialog(nb)
+def _extension_ready(nb) -> None:
+    """Run All only once the front end holds the kernel: the extension's comm opens then."""
     nb.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget"
                          " && window.jupyterapp.shell.currentWidget.sessionContext", timeout=60_000)
     nb.evaluate("""async () => { const sc = window.jupyterapp.shell.currentWidget.sessionContext;
                                  await sc.ready; await sc.session.kernel.info; }""")
-    menu(nb, "Run", "Run All Cells")
-    accept_kernel_dialog(nb)
-    try:
-        wait_until_all_ran(nb, timeout=180)
-    except TimeoutError as exc:
-        shoot(nb, nb.locator(".jp-Notebook").first, "labextension-timeout.png")
-        raise AssertionError(f"run all did not finish: {exc}\nserver log:\n{log_path.read_text()[-3000:]}") from None
+
+
+@pytest.fixture(scope="module")
+def notebook(page, lab_server):
+    assert (ROOT / "rustmemodb_lab" / "labextension" / "package.json").is_file(), \
+        "the labextension is not built: run `make venv`"
+    (lab_server[1].parent / "notebooks" / NOTEBOOK).write_text(json.dumps(_notebook()))
+    nb = open_and_run_all(page, lab_server, NOTEBOOK, before_run=_extension_ready)
     yield nb
     nb.close()
 

@@ -10,27 +10,17 @@ writes: three new entities and one renamed. The page must then show the new row
 count and the changed cell without any cell being run again. Screenshots land in
 ``tests/browser/artifacts/`` like the other browser tests'.
 
-The JupyterLab server and chromium fixtures are the ones of ``test_jupyterlab``.
+The JupyterLab server and chromium fixtures are in ``conftest.py``.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.browser.test_jupyterlab import (  # noqa: F401 - fixtures are used by name
-    CHROMIUM,
-    TOKEN,
-    accept_kernel_dialog,
-    lab_server,
-    menu,
-    page,
-    shoot,
-    wait_until_all_ran,
-)
+from tests.browser.lab_session import CHROMIUM, open_and_run_all, shoot, wait_until_all_ran
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -83,22 +73,10 @@ def _notebook() -> dict:
 
 
 @pytest.fixture(scope="module")
-def live_notebook(page, lab_server):  # noqa: F811 - pytest fixtures by name
-    base, log_path = lab_server
-    root_dir = log_path.parent / "notebooks"
+def live_notebook(page, lab_server):
+    root_dir = lab_server[1].parent / "notebooks"
     (root_dir / NOTEBOOK).write_text(json.dumps(_notebook()))
-    nb = page.context.new_page()
-    nb.goto(f"{base}/lab/tree/{NOTEBOOK}?token={TOKEN}")
-    nb.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=60_000)
-    accept_kernel_dialog(nb)
-    nb.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(timeout=60_000)
-    menu(nb, "Run", "Run All Cells")
-    accept_kernel_dialog(nb)
-    try:
-        wait_until_all_ran(nb, timeout=180)
-    except TimeoutError as exc:
-        shoot(nb, nb.locator(".jp-Notebook").first, "live-grid-timeout.png")
-        raise AssertionError(f"run all did not finish: {exc}\nserver log:\n{log_path.read_text()[-3000:]}") from None
+    nb = open_and_run_all(page, lab_server, NOTEBOOK)
     yield nb, root_dir
     nb.close()
 

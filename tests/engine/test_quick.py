@@ -209,3 +209,24 @@ def test_a_first_session_in_a_fresh_process_loads_neither_sqlglot_nor_the_binder
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert json.loads(out.stdout) == [[], []]
+
+
+@pytest.mark.parametrize("call, expected", [
+    ("stddev_samp(x::float)", 1.0),
+    ("string_agg(x::text, ',' ORDER BY x)", "1,2,3"),
+    ("array_agg(x ORDER BY x)", [1, 2, 3]),
+    ("mode() WITHIN GROUP (ORDER BY x)", 1),
+    ("bool_and(x > 0)", True),
+    ("median(x)", 2.0),
+])
+def test_an_extended_aggregate_as_a_fresh_process_first_function(call, expected):
+    # The built-in functions load on first use and extend the aggregate table then:
+    # binding must load them before deciding that an aggregate does not exist.
+    code = ("import json, rustmemodb\n"
+            "c = rustmemodb.connect()\n"
+            "c.execute('CREATE TABLE t (x INTEGER)')\n"
+            "c.execute('INSERT INTO t VALUES (1), (2), (3)')\n"
+            f"print(json.dumps(c.execute({f'SELECT {call} FROM t'!r}).fetchall()[0][0]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout) == expected

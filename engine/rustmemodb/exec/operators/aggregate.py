@@ -45,9 +45,11 @@ ARROW_AGGREGATES: dict = {}
 
 def aggregate_type(functions, name: str, arg_types, node=None) -> str:
     resolve = AGGREGATE_TYPES.get(name)
-    user = functions.aggregate(name) if resolve is None else None
-    if user is not None:
-        resolve = user.resolve
+    if resolve is None:
+        # Asking the registry loads the built-ins on first use, and they extend
+        # AGGREGATE_TYPES (stddev, string_agg, array_agg, ...): look again before a user's.
+        user = functions.aggregate(name)
+        resolve = AGGREGATE_TYPES.get(name) or (user.resolve if user is not None else None)
     ret = resolve(list(arg_types)) if resolve is not None else None
     if ret is None:
         from ...sql.parse import position_of
