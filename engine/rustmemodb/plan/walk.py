@@ -1,9 +1,11 @@
 """Generic traversal of logical plans: every node, every expression inside them."""
 from __future__ import annotations
 
-from ..deep import deep
 import dataclasses
 from typing import Iterator
+
+from ..deep import deep
+from ..exec.limits import tick
 
 from .expr import Expr, OuterRef, SubqueryExpr
 from .logical import LogicalNode, OnConflict
@@ -83,6 +85,7 @@ def init_fields(cls) -> tuple:
 def _map_in(value, fn):
     if isinstance(value, _LEAVES):
         return value
+    tick()   # huge plans (VALUES of 100k rows): interrupt / timeout while rewriting
     if isinstance(value, (list, tuple)):
         if not value:
             return value
