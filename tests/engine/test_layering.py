@@ -64,6 +64,7 @@ KNOWN_UPWARD = {
     ("rustmemodb.plan.explain", "rustmemodb.optimize.estimate"):
         "EXPLAIN shows the optimizer's row estimates",
     ("rustmemodb.plan.expr", "rustmemodb.exec.limits"): LIMITS,
+    ("rustmemodb.plan.walk", "rustmemodb.exec.limits"): LIMITS,
     ("rustmemodb.plan.expr", "rustmemodb.exec.functions.registry"): REGISTRY,
     ("rustmemodb.sql.bind.bind_array", "rustmemodb.exec.functions.array"): REGISTRY,
     ("rustmemodb.sql.bind.bind_array", "rustmemodb.optimize.fold_constants"): FOLD,
