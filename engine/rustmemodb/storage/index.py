@@ -7,8 +7,9 @@ forks and snapshots share both parts; a write copies only the path it touches
 in the delta (~1 µs). When the delta grows past an eighth of the base it is
 folded into a new base dict, which keeps lookups at two probes and the delta
 small (ENGINE-MEASUREMENTS.md §5: dict probes 0.05 µs, untracked by the GC); a
-large base is copied a slice per write by a fold job (index_merge.py), so that
-no single statement pays for copying a million keys.
+large base is rebuilt by a fold job (index_merge.py) into 64 dicts split by key
+hash (``Shards``, read like a dict), one shard per write, so that no single
+statement pays for copying a million keys.
 
 Keys are the column value for one-column keys and a tuple otherwise. Keys with
 a NULL in them are never stored: NULLs never collide under SQL UNIQUE.
