@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import types
+from ..exec.limits import tick
 from ..plan.expr import Const, Param
 from ..plan.walk import map_expressions
-from .limits import statement_limits
 
 # Spans skipped as they are (comments, quoted identifiers, dollar quotes, $n
 # placeholders, E'' / B'' / X'' / N'' / U&'' strings), then the literals we lift.
@@ -64,7 +64,7 @@ def shape_of(sql: str, names: tuple = ()) -> Shape:
         return Shape(sql, ())
     out, pos, lits = [], 0, []
     for m in _SCAN.finditer(sql):
-        statement_limits.tick()   # interrupt / timeout over huge text
+        tick()   # interrupt / timeout over huge text
         s, n = m.group("str"), m.group("num")
         if s is None and n is None:
             continue
