@@ -424,3 +424,23 @@ def test_every_alter_keeps_rowids():
                 "ALTER TABLE t ALTER COLUMN m SET NOT NULL"]:
         c.execute(ddl)
         assert rowids_by(c) == before, ddl
+
+
+def test_forks_that_took_in_different_states_of_main_share_its_rows():
+    """Two forks each merged a different state of main (one took a row main got from
+    the other fork): a merge between them recognises the rows they share through main,
+    keeps each row once and adds only what is new."""
+    for first_insert_on_fork in (False, True):
+        main = no_pk(8)
+        a, b = main.fork(), main.fork()
+        (b if first_insert_on_fork else main).execute("INSERT INTO t VALUES (100, 'new', 0)")
+        merge(main, b, "theirs")
+        merge(b, main, "theirs")
+        main.execute("INSERT INTO t VALUES (101, 'new', 0)")
+        merge(main, a, "theirs")
+        merge(a, main, "theirs")
+        result = merge(a, b, "abort")
+        assert result.applied and result.conflicts.num_rows == 0
+        assert result.counts["t"]["added"] == 1
+        assert rows(b) == rows(main) == rows(a)
+        assert diff(a, b, "t").empty

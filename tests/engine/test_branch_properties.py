@@ -11,7 +11,7 @@ result of applying both edit sets. Run with and without a primary key, and on
 a table large enough for the set-based (bulk) UPDATE path.
 """
 import pyarrow as pa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import rustmemodb
@@ -158,6 +158,11 @@ def test_disjoint_edits_merge_cleanly_both_ways(pk, big, ours_ops, theirs_ops):
 @SETTINGS
 @given(pk=st.booleans(), ours_ops=edits(1000), theirs_ops=edits(2000),
        more_ours=edits(3000), more_theirs=edits(4000))
+# (found while fixing the merge base search) the second merge's base must be the first
+# merge's result, where the inserted row is known to both sides, not the source's state
+# before it
+@example(pk=False, ours_ops=[("insert", 1000, "p")], theirs_ops=[("update", 0, "x")],
+         more_ours=[], more_theirs=[("update", 0, "x")])
 def test_merging_again_after_more_edits(pk, ours_ops, theirs_ops, more_ours, more_theirs):
     """A second round of edits after a merge in each direction: the merge base moved,
     so only the new edits count, and rows copied by the first merge are not new."""
@@ -189,6 +194,13 @@ workflow_op = st.one_of(
 
 @SETTINGS
 @given(pk=st.booleans(), ops=st.lists(workflow_op, max_size=25))
+# found by hypothesis: two forks that each merged a different state of main (the row
+# inserted on main, or on one fork and taken in by main) share it as main's row; the
+# merge between them duplicated it
+@example(pk=False, ops=[("insert", 0), ("sync", 0, 2), ("insert", 0), ("sync", 0, 1),
+                        ("merge", 1, 2, "abort")])
+@example(pk=False, ops=[("insert", 2), ("sync", 0, 2), ("insert", 0), ("sync", 0, 1),
+                        ("merge", 1, 2, "abort")])
 def test_branch_workflows_never_duplicate_or_diverge(pk, ops):
     """Random forks, edits, merges, undos among four branches (forks of forks, merges
     in every direction, repeated). Every row carries a unique tag, so a merge that

@@ -1,5 +1,6 @@
 """Incremental merge of ordered indexes (storage/index_merge.py): while a merge job runs
 over many writes, and after it finishes, every version answers exactly like a model."""
+import gc
 import random
 
 import pyarrow as pa
@@ -119,6 +120,36 @@ def test_hash_index_fold_jobs_agree_with_a_model_on_every_branch(small_jobs, mon
     assert jobs > 1 and finished > 1
     for ix, model in branches:
         assert dict(ix.items()) == model
+    # a finished fold leaves a sharded base: no write ever copied it whole, and its
+    # dicts hold only atoms, so the collector does not track them
+    sharded = [ix.base for ix, _ in branches if isinstance(ix.base, index_merge.Shards)]
+    assert sharded
+    gc.collect()
+    assert not any(gc.is_tracked(part) for base in sharded for part in base.parts)
+
+
+def test_a_hash_fold_step_copies_at_most_one_shard(small_jobs, monkeypatch):
+    from rustmemodb.storage.index import UniqueIndex
+    monkeypatch.setattr(index_mod, "_MIN_FOLD", 8)
+    n = 2000
+    ix, _ = UniqueIndex.build("u", (0,), list(range(n)), list(range(n)))
+    copied = []
+    real = index_merge._Builder.fill
+
+    def fill(self, quota, tombstone):
+        before = sum(len(p) for p in self.parts if p is not None)
+        real(self, quota, tombstone)
+        copied.append(sum(len(p) for p in self.parts if p is not None) - before)
+    monkeypatch.setattr(index_merge._Builder, "fill", fill)
+    finished = 0
+    for i in range(3000):
+        new = ix.with_changes({n + i: n + i}, [i])
+        finished += ix._job is not None and new._job is None
+        ix = new
+    assert finished >= 2 and copied
+    shard = 2 * (n + 3000) // index_merge.SHARDS
+    assert max(copied) <= max(4 * index_merge.HASH_STEP, shard)
+    assert dict(ix.items()) == {k: k for k in range(3000, n + 3000)}
 
 
 def test_ordered_jobs_on_diverging_branches(small_jobs):

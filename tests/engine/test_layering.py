@@ -64,6 +64,7 @@ KNOWN_UPWARD = {
     ("rustmemodb.plan.explain", "rustmemodb.optimize.estimate"):
         "EXPLAIN shows the optimizer's row estimates",
     ("rustmemodb.plan.expr", "rustmemodb.exec.limits"): LIMITS,
+    ("rustmemodb.plan.walk", "rustmemodb.exec.limits"): LIMITS,
     ("rustmemodb.plan.expr", "rustmemodb.exec.functions.registry"): REGISTRY,
     ("rustmemodb.sql.bind.bind_array", "rustmemodb.exec.functions.array"): REGISTRY,
     ("rustmemodb.sql.bind.bind_array", "rustmemodb.optimize.fold_constants"): FOLD,
@@ -88,6 +89,8 @@ KNOWN_UPWARD = {
     ("rustmemodb.sql.complete", "rustmemodb.exec.operators.aggregate"): AGG,
     ("rustmemodb.sql.limits", "rustmemodb.exec.limits"): LIMITS,
     ("rustmemodb.sql.params", "rustmemodb.exec.limits"): LIMITS,
+    ("rustmemodb.sql.quick", "rustmemodb.exec.limits"): LIMITS,
+    ("rustmemodb.sql.literals", "rustmemodb.exec.limits"): LIMITS,
 }
 
 # Function-level imports of rustmemodb modules in the core packages when this check

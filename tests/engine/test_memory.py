@@ -78,19 +78,27 @@ def test_dropped_connections_are_freed_without_the_collector(collector_off):
     assert all(r() is None for r in refs)
 
 
-def test_point_read_columns_are_untracked_by_the_collector():
+def test_point_read_rows_are_untracked_by_the_collector():
+    """A point read converts one block of its chunk (not all 64k rows: one statement's
+    pause); the converted rows are tuples of atoms, which the collector stops tracking."""
+    from rustmemodb.storage.chunk import BLOCK_ROWS
     c = _loaded()
     assert c.execute("SELECT v FROM t WHERE id = 42").fetchone() == ("v42",)
     version = c.database.root.tables["t"]
     chunk = version.chunks[0]
-    cols = chunk._pycols
-    assert cols is not None and len(cols[0]) == len(chunk)
+    assert chunk._pycols is None and list(chunk._blocks) == [0]
+    rows = chunk._blocks[0]
+    assert len(rows) == min(BLOCK_ROWS, len(chunk)) < len(chunk)
     gc.collect()
-    assert not any(gc.is_tracked(col) for col in cols)
+    gc.collect()   # the rows are untracked by one pass, the tuple holding them by the next
+    assert not gc.is_tracked(rows) and not any(gc.is_tracked(r) for r in rows)
     c.execute("UPDATE t SET v = 'new' WHERE id = 42")
     folded = c.database.root.tables["t"].settled().chunks[0]
+    assert c.execute("SELECT v FROM t WHERE id = 42").fetchone() == ("new",)
     gc.collect()
-    assert folded._pycols is None or not any(gc.is_tracked(col) for col in folded._pycols)
+    gc.collect()
+    for cols in (folded._pycols or ()), tuple((folded._blocks or {}).values()):
+        assert not any(gc.is_tracked(x) for x in cols)
 
 
 def test_a_statement_folds_at_most_one_chunk_of_patches(monkeypatch):

@@ -95,6 +95,22 @@ class Correspondence:
             found &= ~moved
         return rowids, found
 
+    @classmethod
+    def compose(cls, steps: list, n: int) -> "Correspondence":
+        """Rowids ``0..n-1`` mapped through each correspondence in turn (this side onto
+        a state of another database, that one onto another, ...): one correspondence
+        onto the last base. A rowid lost at any step is this side's own."""
+        ids = np.arange(n, dtype=np.int64)
+        known = np.ones(n, bool)
+        for corr in steps:
+            ids, k = corr.to_base(ids)
+            known &= k
+        same = known & (ids == np.arange(n, dtype=np.int64))
+        off = np.flatnonzero(~same)
+        watermark = int(off[0]) if len(off) else n
+        rest = watermark + np.flatnonzero(known[watermark:])
+        return cls(watermark, rest, ids[rest])
+
     def uncertain(self, rowids: np.ndarray) -> np.ndarray:
         """Rowids that may not name, on this side, the base row with that number: at
         or above the watermark, or involved in an exception either way."""

@@ -1,30 +1,40 @@
 """Finding the common ancestor of two databases, for diff and three-way merge.
 
 Each fork remembers its parent and the root it started from (``base_root``);
-each merge leaves a ``MergeRecord`` in the target's root (``identity.py``).
-The merge base of A and B is:
+each merge leaves a ``MergeRecord`` in the target's root (``identity.py``): the
+source root it merged and how the target's rowids map onto it. Both are *links*
+from a state of one database to a state of another, with a rowid mapping:
 
-* the newest merge record between them, in either root: its ``base`` is the
-  source root that merge took in (as git moves a merge base). The record's
-  side maps its rowids onto that root; the other side's root is the base's own
-  lineage, so its rowids need no mapping. A record of a merge from X also
-  serves a fork Y of X (Y holds X's rows under X's rowids, below its fork
-  point): the base is then the merged root, or the root Y forked from if
-  that is older;
-* else, if B descends from A, the ``base_root`` of B's ancestor directly under A
-  (and symmetrically);
-* else, if they share an ancestor P, the older of the two ``base_root``s under P
-  (the state both started from).
+* a database's own root: its rowids, unmapped;
+* a fork link, from any root of a fork to the root it forked from: rowids below
+  that root's ``next_rowid`` are the parent's rows;
+* a record link, from a root holding a merge record to the source root it
+  merged, through the record's correspondence.
 
-Without a record, both sides share the base's rowids below each table's
-``next_rowid`` in the base (the watermark); rows above it are each side's own.
+A merge base is a state both sides reach by such links, possibly through other
+databases (A merged from C, which had merged from B: A reaches B's root through
+two records; a fork reaches its parent's parent). From each side the reachable
+states are collected (``_views``, a few links deep); for every database both
+reach, the base is the older of the two roots (by version: a later root of one
+database holds the rows of an earlier one under the same rowids), and each side
+maps its rowids onto it by composing the links' correspondences, cut at the
+base's ``next_rowid`` (rows the database gained after the base are each side's
+own). Of the candidates, the base is the most recent state both sides share (as
+git moves a merge base): the root that has taken in the newest merge (merge
+records only accumulate along a history, so a later state knows every merge an
+earlier one knew), then the newest root (versions order one database's roots),
+then the one with the fewest links.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..storage.root import Root
-from .identity import IDENTITY, Correspondence, MergeRecord, space_id
+from .identity import IDENTITY, Correspondence, space_id
+
+MAX_LINKS = 6     # links followed from each side (merges of merges of forks ...)
 
 
 @dataclass
@@ -32,11 +42,7 @@ class MergeBase:
     """The common ancestor of two databases and how each side's rowids map onto it."""
 
     root: Root
-    record: MergeRecord | None = None
-    mapped: object = None        # the database whose rowids the record maps (or None)
-    # for the other side, when it is a fork of the record's source: the roots it forked
-    # from along the way; rowids at or above their next_rowid are its own
-    limits: tuple = ()
+    links: dict = field(default_factory=dict)   # id(db) -> links from db's root to root
     _cache: dict = field(default_factory=dict)
 
     def correspondence(self, db, table: str) -> Correspondence:
@@ -48,13 +54,26 @@ class MergeBase:
         return corr
 
     def _correspondence(self, db, table: str) -> Correspondence:
-        if self.record is None:
-            return Correspondence(_next_rowid(self.root, table))
-        if db is self.mapped:
-            return self.record.tables.get(table) or Correspondence(0)
-        if self.limits:
-            return Correspondence(min(_next_rowid(r, table) for r in self.limits))
-        return IDENTITY
+        links = self.links.get(id(db), ())
+        limit = _next_rowid(self.root, table)
+        corrs = [_link_correspondence(link, table) for link in links]
+        if not corrs:
+            if db.root is self.root:
+                return IDENTITY
+            return Correspondence(limit)
+        corrs.append(Correspondence(limit))
+        if len(corrs) == 2 and corrs[0].watermark <= limit and not (
+                len(corrs[0].base_ids) and corrs[0].base_ids.max() >= limit):
+            return corrs[0]                  # one record, nothing past the base to cut
+        version = db.root.tables.get(table)
+        return Correspondence.compose(corrs, version.next_rowid if version is not None else 0)
+
+
+def _link_correspondence(link, table: str) -> Correspondence:
+    kind, what = link
+    if kind == "fork":
+        return Correspondence(_next_rowid(what, table))
+    return what.tables.get(table) or Correspondence(0)
 
 
 def _next_rowid(root: Root, table: str) -> int:
@@ -71,58 +90,52 @@ def _chain(db):
     return out
 
 
+def _views(db, known: dict) -> dict:
+    """Every database state reachable from ``db``'s root: space id -> [(root, links)],
+    breadth first (fewest links first)."""
+    out: dict = {}
+    todo = [(space_id(db), db.root, db, ())]
+    seen = set()
+    while todo:
+        nxt = []
+        for sid, root, owner, links in todo:
+            if (sid, id(root)) in seen:
+                continue
+            seen.add((sid, id(root)))
+            out.setdefault(sid, []).append((root, links))
+            if len(links) >= MAX_LINKS:
+                continue
+            for key, record in (getattr(root, "merges", None) or {}).items():
+                nxt.append((key, record.base, known.get(key), links + (("record", record),)))
+            if owner is not None and owner.parent is not None and owner.base_root is not None:
+                parent = owner.parent
+                nxt.append((space_id(parent), owner.base_root, parent,
+                            links + (("fork", owner.base_root),)))
+        todo = nxt
+    return out
+
+
+def _newest_merge(root: Root) -> int:
+    """The newest merge a root has taken in (records accumulate along any history:
+    a merge target's root gains one, a fork inherits its parent's)."""
+    merges = getattr(root, "merges", None)
+    return max((record.seq for record in merges.values()), default=0) if merges else 0
+
+
 def common_base(a, b) -> MergeBase | None:
+    known = {space_id(d): d for d in _chain(a) + _chain(b)}
+    if a is b:
+        return MergeBase(a.root)
+    va, vb = _views(a, known), _views(b, known)
     best = None
-    for holder, other in ((a, b), (b, a)):
-        found = _record(holder, other)
-        if found is not None and (best is None or found[0].seq > best[0].seq):
-            best = found + (holder,)
-    if best is not None:
-        record, forks, holder = best
-        base = record.base
-        if forks and forks[-1].version < base.version:
-            base = forks[-1]   # forked before that merge: from an older state of the source
-        return MergeBase(base, record, holder, tuple(forks))
-    root = _lineage_base(a, b)
-    return MergeBase(root) if root is not None else None
-
-
-def _record(holder, other) -> tuple[MergeRecord, list] | None:
-    """The record in ``holder``'s root of a merge from ``other`` or from an ancestor of
-    ``other`` (which holds that ancestor's rows under the same rowids), with the roots
-    ``other``'s chain forked from, nearest first, up to that ancestor."""
-    merges = getattr(holder.root, "merges", None)
-    if not merges:
+    for sid in va.keys() & vb.keys():
+        for ra, la in va[sid]:
+            for rb, lb in vb[sid]:
+                base = ra if ra.version <= rb.version else rb
+                score = (_newest_merge(base), base.version, -len(la) - len(lb))
+                if best is None or score > best[0]:
+                    best = (score, base, la, lb)
+    if best is None:
         return None
-    forks = []
-    db = other
-    while db is not None:
-        record = merges.get(space_id(db))
-        if record is not None:
-            return record, forks
-        if db.base_root is None:
-            return None
-        forks.append(db.base_root)
-        db = db.parent
-    return None
-
-
-def _lineage_base(a, b) -> Root | None:
-    chain_a, chain_b = _chain(a), _chain(b)
-    ids_a = {id(d): i for i, d in enumerate(chain_a)}
-    for j, d in enumerate(chain_b):
-        i = ids_a.get(id(d))
-        if i is None:
-            continue
-        # d is the lowest common ancestor; find each side's child directly under d.
-        under_a = chain_a[i - 1] if i > 0 else None
-        under_b = chain_b[j - 1] if j > 0 else None
-        if under_a is None and under_b is None:
-            return a.root               # the same database
-        if under_a is None:
-            return under_b.base_root    # b descends from a
-        if under_b is None:
-            return under_a.base_root    # a descends from b
-        ra, rb = under_a.base_root, under_b.base_root
-        return ra if ra.version <= rb.version else rb
-    return None
+    _, base, la, lb = best
+    return MergeBase(base, {id(a): la, id(b): lb})

@@ -17,6 +17,7 @@ from ..storage.table import TAIL_FREEZE, rows_to_batch
 from . import constraints
 from .expr.row import try_compile_row
 from .fast_path import COMPILERS
+from .limits import tick
 
 
 def compile_insert(prepared):
@@ -24,7 +25,10 @@ def compile_insert(prepared):
     if not isinstance(plan, L.LogicalInsert) or plan.returning is not None \
             or plan.on_conflict is not None or not isinstance(plan.source, L.LogicalValues):
         return None
-    rows = [[try_compile_row(e) for e in row] for row in plan.source.rows]
+    rows = []
+    for row in plan.source.rows:
+        tick()   # interrupt / timeout while compiling a huge VALUES list
+        rows.append([try_compile_row(e) for e in row])
     if any(fn is None for row in rows for fn in row):
         return None
     defaults = {i: try_compile_row(e) for i, e in plan.defaults.items()}
@@ -48,6 +52,7 @@ def compile_insert(prepared):
             return Result([], rowcount=1, kind="INSERT")
         out = []
         for row in rows:
+            tick()
             values = [fn((), params) for fn in row]
             if identity and len(values) == len(schema.columns):
                 out.append(tuple(values))

@@ -142,10 +142,11 @@ _TICKS = [0]
 
 
 def tick() -> None:
-    """Count one unit of planning work; every 1024th checks interrupt and timeout (for
-    loops over the nodes of huge statements, where a check per node would cost)."""
+    """Count one unit of planning work; every 128th checks interrupt and timeout (for
+    loops over the nodes of huge statements, where a check per node would cost; a unit
+    may be a node bound or compiled, ~0.1 ms, so checks stay a few ms apart)."""
     _TICKS[0] += 1
-    if not _TICKS[0] & 1023:
+    if not _TICKS[0] & 127:
         check()
 
 

@@ -1,10 +1,11 @@
 """Generic traversal of logical plans: every node, every expression inside them."""
 from __future__ import annotations
 
-from ..deep import deep
 import dataclasses
 from typing import Iterator
 
+from ..deep import deep
+from ..exec.limits import tick
 from .expr import Expr, OuterRef, SubqueryExpr
 from .logical import LogicalNode, OnConflict
 
@@ -94,6 +95,7 @@ def walk_fields(cls) -> tuple | None:
 @deep
 def _map_in(value, fn):
     # Atoms are passed over by the caller (no call, no depth probe for each of them).
+    tick()   # huge plans (VALUES of 100k rows): interrupt / timeout while rewriting
     if isinstance(value, (list, tuple)):
         if not value:
             return value

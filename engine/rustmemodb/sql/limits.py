@@ -53,7 +53,9 @@ def _tokens(sql: str):
     """(start, end, kind) over the text: 'open', 'close', 'comma', 'word', 'space' or
     'other', with quoted strings, identifiers and comments as single 'other'/'space'
     tokens (so parentheses inside them do not count)."""
+    tick = statement_limits.tick    # interrupt / timeout while scanning huge text
     for m in _SKIP.finditer(sql):
+        tick()
         text = m.group(0)
         c = text[0]
         if c == "(":
@@ -93,6 +95,7 @@ def collapse_parens(sql: str) -> str:
             pair[stack.pop()] = i
     drop: set[int] = set()
     for o, c in pair.items():
+        statement_limits.tick()
         # inner group: the next non-space token after o is '(' closing right before c
         i = o + 1
         while i < c and toks[i][2] == "space" or (i < c and _blank(sql, toks[i])):

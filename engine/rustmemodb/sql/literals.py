@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import types
+from ..exec.limits import tick
 from ..plan.expr import Const, Param
 from ..plan.walk import map_expressions
 
@@ -63,6 +64,7 @@ def shape_of(sql: str, names: tuple = ()) -> Shape:
         return Shape(sql, ())
     out, pos, lits = [], 0, []
     for m in _SCAN.finditer(sql):
+        tick()   # interrupt / timeout over huge text
         s, n = m.group("str"), m.group("num")
         if s is None and n is None:
             continue

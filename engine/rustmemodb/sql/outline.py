@@ -60,7 +60,9 @@ class _Unsafe(Exception):
 def max_depth(tokens: list) -> int:
     """Nesting depth of parentheses and CASE...END over the tokens."""
     depth = best = 0
+    tick = statement_limits.tick
     for tok in tokens:
+        tick()
         t = tok.token_type
         if t is TokenType.L_PAREN or t is TokenType.CASE:
             depth += 1

@@ -20,11 +20,14 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
 from .. import errors, types
-from . import limits, outline
+from . import limits, outline, wide
 
 
 # Text shorter than this cannot nest deeper than the limits or hold a long chain.
 _SHORT = 120
+# Text longer than this is tokenized and parsed in bounded steps where it can be
+# (sql/wide.py), so interrupt() and statement_timeout act during the parse.
+_WIDE = 1 << 15
 
 DIALECT = Postgres()   # one instance: sqlglot builds a new one per call from a name
 # Tokens whose text is data or a quoted name: they keep their case.
@@ -38,7 +41,9 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 def _fold_case(tokens: list) -> list:
     """Unquoted words in lower case, ASCII letters only (as PostgreSQL's downcasing)."""
     keep = _KEEP_CASE
+    tick = limits.statement_limits.tick   # interrupt / timeout over huge token lists
     for tok in tokens:
+        tick()
         if tok.token_type not in keep:
             text = tok.text
             if not text.islower():
@@ -74,7 +79,10 @@ def parse_one(sql: str) -> exp.Expression:
         sql = limits.check_text(sql)
     dialect = DIALECT
     try:
-        tokens = _fold_case(_tokenizer().tokenize(sql))
+        tokens = wide.tokenize(sql, _tokenizer()) if len(sql) > _WIDE else None
+        if tokens is None:
+            tokens = _tokenizer().tokenize(sql)
+        tokens = _fold_case(tokens)
         statements = None
         if deep:
             depth = outline.max_depth(tokens)
@@ -84,6 +92,10 @@ def parse_one(sql: str) -> exp.Expression:
                 stmt = outline.parse_sliced(tokens, sql, dialect.parser)
                 if stmt is not None:
                     statements = [stmt]
+        if statements is None and len(tokens) > 2 * wide.RUN_TOKENS:
+            stmt = wide.parse(tokens, sql, dialect.parser)
+            if stmt is not None:
+                statements = [stmt]
         if statements is None:
             statements = _parser().parse(tokens, sql)
     except ParseError as exc:

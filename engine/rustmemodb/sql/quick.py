@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 
 from .. import types
+from ..exec.limits import tick
 from ..plan.ddl import LogicalCreateTable
 from ..plan.expr import Call, ColRef, Const
 from ..plan.logical import LogicalFilter, LogicalInsert, LogicalProject, LogicalScan, \
@@ -78,6 +79,7 @@ class _Tokens:
         out = []
         pos, n = 0, len(sql)
         while True:
+            tick()   # a megabyte INSERT ... VALUES: interrupt / timeout while scanning
             m = _TOKEN.match(sql, pos)
             if m is None:
                 raise _Decline()
@@ -298,6 +300,7 @@ def _insert(toks: _Tokens, starts: dict, root) -> BoundStatement:
     toks.expect("values")
     rows = []
     while True:
+        tick()
         toks.need("(")
         row = [_as_column(_literal(toks, starts), columns[targets[0]])]
         for i in targets[1:]:

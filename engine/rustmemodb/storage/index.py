@@ -7,8 +7,9 @@ forks and snapshots share both parts; a write copies only the path it touches
 in the delta (~1 µs). When the delta grows past an eighth of the base it is
 folded into a new base dict, which keeps lookups at two probes and the delta
 small (ENGINE-MEASUREMENTS.md §5: dict probes 0.05 µs, untracked by the GC); a
-large base is copied a slice per write by a fold job (index_merge.py), so that
-no single statement pays for copying a million keys.
+large base is rebuilt by a fold job (index_merge.py) into 64 dicts split by key
+hash (``Shards``, read like a dict), one shard per write, so that no single
+statement pays for copying a million keys.
 
 Keys are the column value for one-column keys and a tuple otherwise. Keys with
 a NULL in them are never stored: NULLs never collide under SQL UNIQUE.
@@ -114,7 +115,9 @@ class UniqueIndex:
         return new._job.advanced(new)
 
     def folded(self) -> "UniqueIndex":
-        base = dict(self.base)
+        """Delta folded into a new plain dict base, in one go (bulk statements, small
+        indexes; a large index's point writes fold incrementally, index_merge.py)."""
+        base = dict(self.base) if type(self.base) is dict else self.base.to_dict()
         for key, rowid in self.delta.items():
             if rowid == TOMBSTONE:
                 base.pop(key, None)
@@ -204,15 +207,17 @@ _MIN_MERGE = 1024
 _MERGE_SHARE = 16
 # Tombstones may reach base size / _DEAD_SHARE before a merge: a fixed bound made every
 # 1,024 key changes rewrite the whole base (16 ms and more at 1M entries: issue 10's
-# stalls), while a range read over more than 64 base entries filters through them all.
-_DEAD_SHARE = 64
+# stalls), while a range read over more than 128 base entries filters through them all.
+# The same share bounds a large base's delta: a merge job starts by sorting the delta and
+# the tombstones in one statement (8k entries at 1M: a few ms).
+_DEAD_SHARE = 128
 
 
 def _merge_at(base: int) -> int:
     """Delta size past which a base of ``base`` entries merges it. A large base merges
     incrementally (index_merge.py), and the job's first step sorts the whole delta in
-    one statement: a smaller share keeps that step short (at 1M entries: ~2 ms instead
-    of ~8), for one pass over the base every 16k changes instead of every 64k."""
+    one statement: a smaller share keeps that step short (at 1M entries: ~1-2 ms instead
+    of ~8), for one pass over the base every 8k changes instead of every 64k."""
     return base // _MERGE_SHARE if base < _jobs.INCREMENTAL else base // _DEAD_SHARE
 
 

@@ -98,9 +98,7 @@ class LookupMixin:
                     mask = dead[i]
                     if mask is None or not mask[off]:
                         cols = chunk._pycols
-                        if cols is None:
-                            cols = chunk.py_columns()
-                        row = getter(cols, off)
+                        row = chunk.block_row(off) if cols is None else getter(cols, off)
             out.append((r, row))
         return out
 

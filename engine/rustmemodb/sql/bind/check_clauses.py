@@ -25,6 +25,7 @@ import re
 from sqlglot import exp
 
 from ... import errors
+from ..limits import statement_limits
 from ..parse import position_of
 
 _QUERY_TAIL = {"with_", "order", "limit", "offset"}
@@ -142,6 +143,7 @@ def check_clauses(ast: exp.Expression) -> None:
     this many sqlglot classes costs ~3 µs a node, the exact lookup ~50 ns."""
     handled = HANDLED
     for node in ast.walk():
+        statement_limits.tick()   # interrupt / timeout over huge statements
         allowed = handled.get(type(node))
         if allowed is not None:
             _check_node(node, allowed)
