@@ -34,11 +34,13 @@ from . import twophase
 from .backends import DEFAULT_TIMEOUT, make_backend
 from .merge import conform, create_typed, load_table, run_merge
 from .partition import TableInfo, refuse, shard_of_key, split_rows, strip_clauses
-from .split import plan_select
+from .shuffle import plan_join
+from .split import merge_on_shards, plan_select
 from .wire import check, ipc_to_table, table_to_ipc
 
 _FIRST_WORD = re.compile(r"\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*\(?\s*([A-Za-z]+)", re.S)
 _SYSTEM_SCHEMAS = {"information_schema", "pg_catalog"}
+SHUFFLE_ROWS = 20_000
 
 
 class Cluster:
@@ -51,6 +53,10 @@ class Cluster:
         self.catalogs: dict[str, dict[str, TableInfo]] = {"main": {}}
         self.in_doubt: list = []
         self.bytes_shipped = 0
+        # Partial rows per shard above which an aggregate's merge is repartitioned by
+        # its group keys and run on the shards instead of on the coordinator.
+        self.shuffle_rows = SHUFFLE_ROWS
+        self.always_shuffle = False        # repartition joins even when broadcast is cheaper
         self._ids = itertools.count(1)
         self.lock = threading.RLock()
 
@@ -59,11 +65,23 @@ class Cluster:
 
 
 def connect(backend: str = "local", shards: int = 2, address: str | None = None, *,
-            timeout: float = DEFAULT_TIMEOUT) -> "ClusterConnection":
-    """A DB-API connection to a new database sharded over ``shards`` shards."""
+            timeout: float = DEFAULT_TIMEOUT, shuffle: str = "auto",
+            shuffle_rows: int = SHUFFLE_ROWS) -> "ClusterConnection":
+    """A DB-API connection to a new database sharded over ``shards`` shards.
+
+    ``shuffle_rows``: partial rows per shard above which an aggregate's merge runs on
+    the shards, repartitioned by the group keys, instead of on the coordinator.
+    ``shuffle="always"`` repartitions every join off the partition key that can be
+    (instead of choosing between repartitioning and broadcasting by the rows each
+    ships) and every grouped merge (``shuffle_rows=0``)."""
+    if shuffle not in ("auto", "always"):
+        raise errors.sql_error("22023", f"unknown shuffle mode {shuffle!r}",
+                               hint="Use 'auto' or 'always'.")
     if shards < 1:
         raise errors.sql_error("22023", "a cluster needs at least one shard")
     cluster = Cluster(make_backend(backend, shards, address, timeout))
+    cluster.shuffle_rows = 0 if shuffle == "always" else shuffle_rows
+    cluster.always_shuffle = shuffle == "always"
     conn = ClusterConnection(cluster, "main")
     conn._owns_cluster = True
     return conn
@@ -650,22 +668,36 @@ class ClusterConnection:
             dist = plan_select(tree, star)
             if dist is not None:
                 plan.update(strategy="split", kind=dist.kind, partial=dist.partial,
-                            merge=dist.merge)
+                            merge=dist.merge, keys=dist.keys)
                 if plan_only:
                     return plan
-                replies = self._on_shards(range(self.shards), dist.partial, None)
-                columns = replies[0][2]
-                partials = [ipc_to_table(replies[s][3]) for s in sorted(replies)]
-                plan["partial_rows"] = [p.num_rows for p in partials]
-                _, table = run_merge(columns, partials, dist.merge)
-                return self._finish(plan, conform(None, table, want))
+                return self._finish(plan, self._run_split(plan, dist, want))
         if not has_view and isinstance(tree, exp.Select):
-            bplan = self._broadcast_plan(tree, part)
-            dist = plan_select(bplan[0], None) if bplan is not None else None
-            if dist is not None:
+            counts = self._row_counts()
+            n = self.shards
+            jplan = plan_join(tree, part, catalog, _table_name)
+            jdist = plan_select(jplan.tree, None) if jplan is not None else None
+            bplan = self._broadcast_plan(tree, part, counts)
+            bdist = plan_select(bplan[0], None) if bplan is not None else None
+            shuffle_cost = sum(counts.get(side.table, 0) for side in jplan.sides) * \
+                (n - 1) / n if jdist is not None else None
+            broadcast_cost = sum(counts.get(name, 0) for name in bplan[1]) * n \
+                if bdist is not None else None
+            if shuffle_cost is not None and (broadcast_cost is None or
+                                             shuffle_cost <= broadcast_cost or
+                                             self.cluster.always_shuffle):
+                plan.update(strategy="shuffle", kind=jdist.kind, partial=jdist.partial,
+                            merge=jdist.merge, keys=jdist.keys,
+                            exchanges=[(sd.table, sd.key, sd.scan) for sd in jplan.sides])
+                if plan_only:
+                    return plan
+                return self._finish(plan, self._run_split(plan, jdist, want,
+                                                          sides=jplan.sides))
+            if broadcast_cost is not None:
                 btree, names, anchor = bplan
+                dist = bdist
                 plan.update(strategy="broadcast", kind=dist.kind, partial=dist.partial,
-                            merge=dist.merge, broadcast=names, anchor=anchor)
+                            merge=dist.merge, keys=dist.keys, broadcast=names, anchor=anchor)
                 if plan_only:
                     return plan
                 inputs = {}
@@ -675,29 +707,108 @@ class ClusterConnection:
                     data = pa.concat_tables([ipc_to_table(r[3]) for r in replies.values()])
                     inputs[f"__bcast_{name}"] = table_to_ipc(data)
                     self.cluster.bytes_shipped += len(inputs[f"__bcast_{name}"]) * self.shards
-                replies = self._on_shards(range(self.shards), dist.partial, None, inputs)
-                columns = replies[0][2]
-                partials = [ipc_to_table(replies[s][3]) for s in sorted(replies)]
-                plan["partial_rows"] = [p.num_rows for p in partials]
-                _, table = run_merge(columns, partials, dist.merge)
-                return self._finish(plan, conform(None, table, want))
+                return self._finish(plan, self._run_split(plan, dist, want, inputs=inputs))
         plan["strategy"] = "gather"
         if plan_only:
             return plan
         scratch = self._gather(refs)
         return self._finish(plan, scratch.execute(sql)._result)
 
-    def _broadcast_plan(self, tree: exp.Select, part: list):
-        """Keep the largest sharded table of the top-level FROM in place and broadcast
-        every other sharded table read (and any second reference to it) to all shards:
-        an inner (or anchor-preserving LEFT) join of the anchor's rows on each shard with
-        full copies of the others, united over the shards, is the whole join. Used when
-        that ships fewer bytes than gathering every table; None otherwise."""
+    def _row_counts(self) -> dict:
         b = self.cluster.backend
         counts: dict[str, int] = {}
         for reply in b.call_all(range(b.shards), "row_counts", self.branch).values():
             for name, n in check(reply)[1].items():
                 counts[name] = counts.get(name, 0) + n
+        return counts
+
+    def _run_split(self, plan: dict, dist, want: list, inputs: dict | None = None,
+                   sides: list | None = None) -> Result:
+        """Run a split plan: the partial on every shard (reading broadcast ``inputs``, or
+        the ``sides`` of a join repartitioned first), then the merge over the gathered
+        partials, or, for an aggregate whose partials exceed ``shuffle_rows`` on some
+        shard, the merge repartitioned by the group keys and run on the shards."""
+        b = self.cluster.backend
+        shards = list(range(self.shards))
+        xid = self.cluster.new_id("x")
+        stage = merge_on_shards(dist.merge) if dist.keys else None
+        limit = self.cluster.shuffle_rows if stage is not None else None
+        try:
+            received = self._exchange(xid, sides, plan) if sides else {}
+            replies = b.call_all(shards, "partial", per_shard_args={
+                s: (self.sid, xid, dist.partial, limit, inputs, received.get(s))
+                for s in shards})
+            for s in shards:
+                check(replies[s])
+            columns = replies[0][2]
+            plan["partial_rows"] = [replies[s][4] for s in shards]
+            held = [s for s in shards if replies[s][3] is None]
+            if not held:
+                self.cluster.bytes_shipped += sum(len(replies[s][3]) for s in shards)
+                partials = [ipc_to_table(replies[s][3]) for s in shards]
+                _, table = run_merge(columns, partials, dist.merge)
+                return conform(None, table, want)
+            # Repartition the partials by their group keys: every group whole on one shard.
+            outgoing: dict[int, list] = {t: [] for t in shards}
+            reps = b.call_all(held, "repartition", self.sid, xid, dist.keys, self.shards)
+            for s in held:
+                for t, data in check(reps[s])[1].items():
+                    outgoing[t].append(data)
+            names = [n for n, _ in columns]
+            positions = [names.index(k) for k in dist.keys]
+            for s in shards:
+                if s not in held:   # small partials came back already: route them here
+                    for t, p in split_rows(ipc_to_table(replies[s][3]), positions,
+                                           self.shards).items():
+                        outgoing[t].append(table_to_ipc(p))
+            moved = sum(len(d) for parts in outgoing.values() for d in parts)
+            merged = b.call_all(shards, "merge_exchange", per_shard_args={
+                t: (self.sid, xid, columns, outgoing[t], stage.partial) for t in shards})
+            for t in shards:
+                check(merged[t])
+            back = sum(len(merged[t][3]) for t in shards)
+            self.cluster.bytes_shipped += moved + back
+            plan.update(repartitioned=dist.keys, merge_rows=[merged[t][4] for t in shards],
+                        shuffled_bytes=plan.get("shuffled_bytes", 0) + moved)
+            _, table = run_merge(merged[0][2], [ipc_to_table(merged[t][3]) for t in shards],
+                                 stage.merge)
+            return conform(None, table, want)
+        except BaseException:
+            for s in shards:
+                try:
+                    b.call(s, "drop_exchange", self.sid, xid)
+                except errors.Error:
+                    pass
+            raise
+
+    def _exchange(self, xid: str, sides: list, plan: dict) -> dict:
+        """Repartition each join side on its key: ``{shard: {input: (exchange id,
+        [IPC bytes from the other shards])}}`` (each shard keeps its own partition)."""
+        b = self.cluster.backend
+        shards = list(range(self.shards))
+        received: dict[int, dict] = {s: {} for s in shards}
+        moved = 0
+        for i, side in enumerate(sides):
+            sx = f"{xid}.{i}"
+            replies = b.call_all(shards, "shuffle_out", self.sid, sx, side.scan, [side.key],
+                                 self.shards)
+            for s in shards:
+                check(replies[s])
+                received[s][side.input] = (sx, [])
+            for s in shards:
+                for t, data in replies[s][2].items():
+                    received[t][side.input][1].append(data)
+                    moved += len(data)
+        self.cluster.bytes_shipped += moved
+        plan["shuffled_bytes"] = plan.get("shuffled_bytes", 0) + moved
+        return received
+
+    def _broadcast_plan(self, tree: exp.Select, part: list, counts: dict):
+        """Keep the largest sharded table of the top-level FROM in place and broadcast
+        every other sharded table read (and any second reference to it) to all shards:
+        an inner (or anchor-preserving LEFT) join of the anchor's rows on each shard with
+        full copies of the others, united over the shards, is the whole join. Used when
+        that ships fewer bytes than gathering every table; None otherwise."""
         tree = tree.copy()
         joins = tree.args.get("joins") or []
         from_ = tree.args.get("from_")

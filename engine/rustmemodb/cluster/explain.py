@@ -27,13 +27,22 @@ def explain(conn, sql: str, params) -> Result:
     lines = [f"Distributed plan: {plan['strategy']} "
              f"(backend {b.name}, {b.shards} shards)"]
     strategy = plan["strategy"]
-    if strategy == "split":
+    if strategy in ("split", "broadcast", "shuffle"):
         lines += [f"  Merge on coordinator ({plan['kind']}): {plan['merge']}",
-                  f"    Exchange: gather Arrow partials from {b.shards} shards",
-                  f"      Partial on each shard: {plan['partial']}"]
-        reply = conn._on_shards([0], "EXPLAIN " + plan["partial"], None)[0]
-        shard_plan = _lines(reply)
-        lines += ["        " + ln for ln in shard_plan]
+                  f"    Exchange: gather Arrow partials from {b.shards} shards"]
+        if plan.get("keys"):
+            lines.append(f"      (partials over {conn.cluster.shuffle_rows} rows on a shard: "
+                         "repartitioned by the group keys, merged on the shards)")
+        lines.append(f"      Partial on each shard: {plan['partial']}")
+        if strategy == "broadcast":
+            lines.append(f"        Exchange: broadcast {', '.join(plan['broadcast'])} to every "
+                         f"shard ({plan['anchor']} stays in place)")
+        for table, key, scan in plan.get("exchanges", []):
+            lines.append(f"        Exchange: repartition {table} by hash({key}) over "
+                         f"{b.shards} shards: {scan}")
+        if strategy == "split":
+            reply = conn._on_shards([0], "EXPLAIN " + plan["partial"], None)[0]
+            lines += ["        " + ln for ln in _lines(reply)]
     elif strategy == "routed":
         lines.append(f"  Routed to shard {plan['shard']} by the partition key")
         reply = conn._on_shards([plan["shard"]], "EXPLAIN " + plan["sql"], None)[plan["shard"]]
@@ -56,6 +65,15 @@ def explain(conn, sql: str, params) -> Result:
         done = conn.last_plan or {}
         lines.append(f"Execution: {result.rowcount} rows in {elapsed * 1000:.3f} ms, "
                      f"{conn.cluster.bytes_shipped - before} bytes shipped")
+        if done.get("shuffled_bytes") is not None:
+            what = "join inputs" if done.get("exchanges") else "partials"
+            if done.get("repartitioned") and done.get("exchanges"):
+                what = "join inputs and partials"
+            lines.append(f"  repartitioned ({what}): {done['shuffled_bytes']} bytes "
+                         "shipped between shards")
+        if done.get("merge_rows"):
+            lines.append(f"  merged on the shards by {', '.join(done['repartitioned'])}: "
+                         f"{done['merge_rows']} rows")
         rows = done.get("partial_rows") or [None] * b.shards
         for s, (n, w) in enumerate(zip(rows, work)):
             part = f"{n} partial rows, " if n is not None else ""

@@ -35,6 +35,10 @@ class ShardHost:
         self._gate = threading.Lock()
         self._fail_next_commit = False    # fault injection for the 2PC tests
         self.work_seconds = 0.0           # time spent executing statements (bench)
+        # Repartitioning (shuffles): (sid, exchange id) -> the Arrow partitions this
+        # shard keeps for itself; (sid, exchange id) -> a partial result held back.
+        self.inbox: dict = {}
+        self.stash: dict = {}
 
     # ---- sessions ---------------------------------------------------------------------
     def open(self, sid: str, branch: str = "main"):
@@ -57,7 +61,7 @@ class ShardHost:
         t0 = time.perf_counter()
         try:
             for name, data in (inputs or {}).items():
-                conn.register(name, ipc_to_table(data))
+                conn.register(name, data if not isinstance(data, bytes) else ipc_to_table(data))
             autocommit_write = not conn.in_transaction and \
                 sql.lstrip().split(None, 1)[0].lower() not in _READS
             if autocommit_write:
@@ -122,6 +126,82 @@ class ShardHost:
             return error_tuple(exc)
         finally:
             self.work_seconds += time.perf_counter() - t0
+
+    # ---- repartitioning (see shuffle.py) -------------------------------------------------
+    def shuffle_out(self, sid: str, xid: str, sql: str, key: list, shards: int):
+        """Run ``sql``, hash-partition its rows on columns ``key`` over ``shards``
+        shards, keep this shard's partition and return the others as
+        ``{target: IPC bytes}`` (with the result's SQL column types and row count)."""
+        reply = self.execute(sid, sql)
+        if reply[0] == "error":
+            return reply
+        columns, data = reply[2], ipc_to_table(reply[3])
+        return ("ok", columns, self._partition(sid, xid, data, key, shards), data.num_rows)
+
+    def _partition(self, sid: str, xid: str, data, key: list, shards: int) -> dict:
+        from .partition import split_rows
+        t0 = time.perf_counter()
+        positions = [data.schema.names.index(k) for k in key]
+        parts = split_rows(data, positions, shards)
+        self.inbox.setdefault((sid, xid), []).append(parts.pop(self.index, data.slice(0, 0)))
+        out = {t: table_to_ipc(p) for t, p in parts.items()}
+        self.work_seconds += time.perf_counter() - t0
+        return out
+
+    def partial(self, sid: str, xid: str, sql: str, max_rows: int | None,
+                inputs: dict | None = None, received: dict | None = None):
+        """Run a split's partial (reading broadcast ``inputs`` and repartitioned
+        ``received`` inputs, see ``_received``): its rows come back when there are at most
+        ``max_rows`` of them (or ``max_rows`` is None), else they are held here for
+        ``repartition``."""
+        try:
+            inputs = dict(inputs or {}, **self._received(sid, received or {}))
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+        reply = self.execute(sid, sql, None, inputs)
+        if reply[0] == "error" or max_rows is None or reply[4] <= max_rows:
+            return reply
+        self.stash[(sid, xid)] = ipc_to_table(reply[3])
+        return ("ok", reply[1], reply[2], None, reply[4])
+
+    def _received(self, sid: str, received: dict) -> dict:
+        """``{input name: (exchange id, [IPC bytes from other shards])}`` as Arrow tables,
+        each with the partition this shard kept for itself."""
+        import pyarrow as pa
+        out = {}
+        for name, (xid, parts) in received.items():
+            tables = self.inbox.pop((sid, xid), []) + [ipc_to_table(p) for p in parts]
+            tables = [t for t in tables if t.num_rows] or tables[:1]
+            out[name] = pa.concat_tables(tables, promote_options="permissive") \
+                if len(tables) > 1 else tables[0]
+        return out
+
+    def repartition(self, sid: str, xid: str, key: list, shards: int):
+        """Hash-partition a held partial on ``key``: keep ours, return the others."""
+        data = self.stash.pop((sid, xid))
+        return ("ok", self._partition(sid, xid, data, key, shards))
+
+    def merge_exchange(self, sid: str, xid: str, columns: list, parts: list, sql: str):
+        """Run ``sql`` over ``__partials``: this shard's kept partition of a
+        repartitioned partial plus ``parts`` (IPC bytes) received from the others."""
+        from .merge import run_merge
+        t0 = time.perf_counter()
+        try:
+            tables = self.inbox.pop((sid, xid), []) + [ipc_to_table(p) for p in parts]
+            out_columns, data = run_merge(columns, tables, sql)
+            return ("ok", "SELECT", list(out_columns), table_to_ipc(data), data.num_rows)
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+        finally:
+            self.work_seconds += time.perf_counter() - t0
+
+    def drop_exchange(self, sid: str, xid: str):
+        """Forget what a failed exchange left here."""
+        for store in (self.inbox, self.stash):
+            for k in [k for k in store if k[0] == sid and
+                      (k[1] == xid or k[1].startswith(xid + "."))]:
+                del store[k]
+        return ("ok",)
 
     @staticmethod
     def _result(cur):
