@@ -82,3 +82,28 @@ def test_dead_worker_is_08006_not_a_hang():
         conn.close()
     finally:
         lc.close()
+
+
+def test_killed_worker_of_a_durable_shard_restarts_with_its_data(tmp_path):
+    lc = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=50)
+    try:
+        conn = cluster.connect("dask", shards=2, address=lc.scheduler_address, timeout=20,
+                               path=tmp_path / "db")
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v FLOAT)")
+        conn.executemany("INSERT INTO t VALUES (?, ?)", [(i, i / 2) for i in range(100)])
+        b = conn.cluster.backend
+        b.call(1, "fail_next_commit")    # shard 1 prepared, then its worker dies
+        with pytest.raises(rustmemodb.OperationalError):
+            conn.execute("UPDATE t SET v = v + 1")
+        old = b.worker_of(1)
+        b.kill(1)
+        with pytest.raises(rustmemodb.OperationalError) as e:
+            conn.execute("SELECT count(*) FROM t")
+        assert e.value.sqlstate == "08006"
+        assert conn.restart_shard(1) == []
+        assert b.worker_of(1) != old
+        assert conn.execute("SELECT count(*), sum(v) FROM t").fetchone() == (100, 2575.0)
+        conn.close()
+    finally:
+        lc.close()

@@ -18,10 +18,12 @@ rollback, fork). For every statement it decides where the work runs:
 from __future__ import annotations
 
 import itertools
+import os
 from dataclasses import replace
 import re
 import threading
 import time
+import weakref
 
 import pyarrow as pa
 import sqlglot
@@ -30,6 +32,7 @@ from sqlglot import exp
 from .. import errors, types
 from ..api.cursor import Cursor
 from ..result import Result
+from . import manifest as manifest_io
 from . import twophase
 from .backends import DEFAULT_TIMEOUT, make_backend
 from .merge import conform, create_typed, load_table, run_merge
@@ -46,11 +49,19 @@ SHUFFLE_ROWS = 20_000
 class Cluster:
     """What every connection to one sharded database shares."""
 
-    def __init__(self, backend) -> None:
+    def __init__(self, backend, path=None, manifest: dict | None = None) -> None:
         from ..database import Database
         self.backend = backend
-        self.mirrors = {"main": Database()}
-        self.catalogs: dict[str, dict[str, TableInfo]] = {"main": {}}
+        self.path = path
+        self.manifest = dict(manifest or {"shards": backend.shards, "epoch": 0,
+                                          "checkpoints": [], "catalog": {}})
+        if path is None:
+            self.mirrors = {"main": Database()}
+        else:
+            self.mirrors = {"main": Database.open(os.path.join(os.fspath(path), "mirror"))}
+        self.catalogs: dict[str, dict[str, TableInfo]] = {
+            "main": manifest_io.catalog_from_json(self.manifest.get("catalog"))}
+        self.connections: "weakref.WeakSet" = weakref.WeakSet()
         self.in_doubt: list = []
         self.bytes_shipped = 0
         # Partial rows per shard above which an aggregate's merge is repartitioned by
@@ -63,23 +74,45 @@ class Cluster:
     def new_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids)}"
 
+    def save_manifest(self) -> None:
+        """Write the placement catalog (and epoch) of a durable cluster to disk."""
+        if self.path is None:
+            return
+        self.manifest["catalog"] = manifest_io.catalog_to_json(self.catalogs["main"])
+        manifest_io.write(self.path, self.manifest)
+
 
 def connect(backend: str = "local", shards: int = 2, address: str | None = None, *,
             timeout: float = DEFAULT_TIMEOUT, shuffle: str = "auto",
-            shuffle_rows: int = SHUFFLE_ROWS) -> "ClusterConnection":
+            shuffle_rows: int = SHUFFLE_ROWS, path=None) -> "ClusterConnection":
     """A DB-API connection to a new database sharded over ``shards`` shards.
 
     ``shuffle_rows``: partial rows per shard above which an aggregate's merge runs on
     the shards, repartitioned by the group keys, instead of on the coordinator.
     ``shuffle="always"`` repartitions every join off the partition key that can be
     (instead of choosing between repartitioning and broadcasting by the rows each
-    ships) and every grouped merge (``shuffle_rows=0``)."""
+    ships) and every grouped merge (``shuffle_rows=0``).
+
+    ``path``: a directory for a durable cluster (``manifest.py``): each shard a
+    file-backed Database under it, recovered when the cluster (or one restarted shard)
+    is opened again; an existing directory reopens that cluster, with its shard count."""
     if shuffle not in ("auto", "always"):
         raise errors.sql_error("22023", f"unknown shuffle mode {shuffle!r}",
                                hint="Use 'auto' or 'always'.")
     if shards < 1:
         raise errors.sql_error("22023", "a cluster needs at least one shard")
-    cluster = Cluster(make_backend(backend, shards, address, timeout))
+    manifest = None
+    if path is not None:
+        manifest = manifest_io.read(path)
+        if manifest is not None and manifest["shards"] != shards:
+            raise errors.sql_error(
+                "22023", f"the cluster in {path} has {manifest['shards']} shards, not {shards}",
+                hint=f"Connect with shards={manifest['shards']}.")
+        os.makedirs(path, exist_ok=True)
+    cluster = Cluster(make_backend(backend, shards, address, timeout, path), path, manifest)
+    if path is not None:
+        cluster.save_manifest()
+        twophase.recover(cluster)   # prepared transactions a crash left: finish them
     cluster.shuffle_rows = 0 if shuffle == "always" else shuffle_rows
     cluster.always_shuffle = shuffle == "always"
     conn = ClusterConnection(cluster, "main")
@@ -121,6 +154,7 @@ class ClusterConnection:
         for reply in b.call_all(range(b.shards), "open", self.sid, branch).values():
             check(reply)
         self.mirror = cluster.mirrors[branch].connect()
+        cluster.connections.add(self)
 
     # ---- DB-API surface ---------------------------------------------------------------
     @property
@@ -193,6 +227,9 @@ class ClusterConnection:
             self.mirror.close()
             if self._owns_cluster:
                 b.close()
+                main = self.cluster.mirrors["main"]
+                if self.cluster.path is not None and not main.closed:
+                    main.close()
 
     def __enter__(self):
         return self
@@ -238,8 +275,51 @@ class ClusterConnection:
         return pa.concat_tables(parts) if parts else pa.table({})
 
     def recover(self) -> list:
-        """Commit transactions left in doubt by a shard failure during commit."""
+        """Finish transactions left in doubt by a shard failure during commit (see
+        ``twophase.recover``); returns the ``(gid, shard)`` pairs still unreachable."""
         return twophase.recover(self.cluster)
+
+    def restart_shard(self, shard: int) -> list:
+        """Start a new worker for ``shard`` after its worker died: a durable shard
+        recovers its data and prepared transactions from its directory, the sessions of
+        this cluster's connections to the main branch are opened again on it, and
+        in-doubt transactions are finished. Returns what ``recover`` returns."""
+        self._check_open()
+        c, b = self.cluster, self.cluster.backend
+        b.restart(shard)
+        for conn in list(c.connections):
+            if not conn._closed and conn.branch == "main":
+                check(b.call(shard, "open", conn.sid, "main"))
+                if conn.in_txn:   # its transaction's part on that shard is gone
+                    conn.failed = True
+        return twophase.recover(c)
+
+    def checkpoint(self) -> dict:
+        """Checkpoint every durable shard at one consistent cut (the fork's write
+        barrier) and record their checkpoints under the next epoch of the manifest."""
+        self._check_open()
+        c, b = self.cluster, self.cluster.backend
+        if c.path is None:
+            return {"epoch": None, "checkpoints": []}
+        held = []
+        try:
+            for s in range(b.shards):
+                check(b.call(s, "barrier", True))
+                held.append(s)
+            replies = b.call_all(range(b.shards), "checkpoint")
+            points = [check(replies[s])[1] for s in range(b.shards)]
+            c.mirrors["main"].checkpoint(force=True)
+            with c.lock:
+                c.manifest["epoch"] = int(c.manifest.get("epoch", 0)) + 1
+                c.manifest["checkpoints"] = points
+                c.save_manifest()
+        finally:
+            for s in held:
+                try:
+                    b.call(s, "barrier", False)
+                except errors.Error:
+                    pass
+        return {"epoch": c.manifest["epoch"], "checkpoints": points}
 
     # ---- statements -------------------------------------------------------------------
     def _run(self, sql: str, params=None) -> Result:
@@ -277,7 +357,13 @@ class ClusterConnection:
                 raise refuse("ROLLBACK TO SAVEPOINT")
             self._rollback()
             return Result(columns=[], kind="ROLLBACK")
-        if word in ("savepoint", "release", "copy", "checkpoint", "prepare", "deallocate",
+        if word == "checkpoint":
+            if self.in_txn:
+                raise errors.sql_error("25001", "CHECKPOINT cannot run inside a transaction "
+                                                "block")
+            self.checkpoint()
+            return Result(columns=[], kind="CHECKPOINT")
+        if word in ("savepoint", "release", "copy", "prepare", "deallocate",
                     "vacuum", "analyze", "listen", "notify", "lock"):
             raise refuse(word.upper())
         if word in ("set", "reset"):
@@ -577,6 +663,8 @@ class ClusterConnection:
         else:
             self.written.update(shards)
         info.replicated, info.key = True, []
+        if self.branch == "main":
+            self.cluster.save_manifest()
 
     def _refresh_catalog(self, before: set, key: list | None, replicated: bool) -> None:
         root = self._root()
@@ -621,6 +709,8 @@ class ClusterConnection:
                 replicated = True
             catalog[name] = TableInfo(name, cols, [] if replicated else part, replicated, typ,
                                       explicit=key is not None)
+        if self.branch == "main":
+            self.cluster.save_manifest()
 
     def _undo_create(self, name: str) -> None:
         self.mirror.execute(f'DROP TABLE "{name}"')

@@ -11,11 +11,22 @@ against everything committed since its snapshot (``Database.refresh`` raises
 ``40001``) and then holds the shard's commit gate, so nothing else can commit on this
 shard until the coordinator says ``commit`` or ``abort``. Every commit on the shard
 goes through the gate, which is what makes a prepared transaction safe to commit.
+
+A **durable** shard (``path`` given) keeps its main branch in a file-backed Database
+(the engine's WAL and checkpoints, ``durability/``) and writes every prepared
+transaction, as the log record its commit would append, to ``prepared/<gid>`` before
+answering ``prepare``. A shard restarted after a crash recovers its data from the WAL,
+finds the prepared records and holds its commit gate again until the coordinator
+decides each one (``commit_prepared`` replays the record onto the recovered state,
+which is exactly the state it was prepared on: nothing commits past a held gate;
+``abort_prepared`` drops it). Forks stay in memory, as forks of a durable database do.
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
+from pathlib import Path
 
 from .wire import error_tuple, ipc_to_table, table_to_ipc
 
@@ -24,15 +35,26 @@ _READS = {"select", "values", "table", "explain", "show"}
 
 
 class ShardHost:
-    def __init__(self, index: int = 0) -> None:
+    def __init__(self, index: int = 0, path: str | None = None) -> None:
         from ..database import Database
         self.index = index
-        self.branches: dict = {"main": Database()}
+        self.path = Path(path) if path is not None else None
         self.sessions: dict = {}          # sid -> Connection on the session's branch
         # sid -> the connection of its prepared transaction (holding the gate); the
         # session goes on with a fresh connection, so nothing else runs inside it.
         self.prepared: dict = {}
+        self.gids: dict = {}              # sid -> global id of its prepared transaction
+        self.recovered: dict = {}         # gid -> prepared record found on disk at start
         self._gate = threading.Lock()
+        if self.path is None:
+            self.branches: dict = {"main": Database()}
+        else:
+            self.branches = {"main": Database.open(self.path / "data")}
+            (self.path / "prepared").mkdir(exist_ok=True)
+            for f in sorted((self.path / "prepared").glob("*.rec")):
+                self.recovered[f.stem] = f.read_bytes()
+            if self.recovered:   # prepared before the crash: hold the gate, as then
+                self._gate.acquire()
         self._fail_next_commit = False    # fault injection for the 2PC tests
         self.work_seconds = 0.0           # time spent executing statements (bench)
         # Repartitioning (shuffles): (sid, exchange id) -> the Arrow partitions this
@@ -220,7 +242,7 @@ class ShardHost:
         except Exception as exc:   # noqa: BLE001
             return error_tuple(exc)
 
-    def prepare(self, sid: str):
+    def prepare(self, sid: str, gid: str | None = None):
         conn = self.sessions[sid]
         txn = conn._session.txn
         if txn is not None and txn.failed:
@@ -231,10 +253,14 @@ class ShardHost:
         try:
             if txn is not None and txn.ops:
                 conn.database.refresh(txn)   # 40001 if it conflicts with a newer commit
+                if gid is not None and self._durable(conn):
+                    self._write_prepared(gid, conn.database, txn)
         except Exception as exc:   # noqa: BLE001
             self._gate.release()
             conn.rollback()
             return error_tuple(exc)
+        if gid is not None:
+            self.gids[sid] = gid
         self.prepared[sid] = conn
         self.sessions[sid] = conn.database.connect()
         return ("ok",)
@@ -249,15 +275,79 @@ class ShardHost:
             if not held and not self._gate.acquire(timeout=GATE_TIMEOUT):
                 return ("error", "55P03", "shard is busy with a prepared transaction")
             conn.commit()
+            self._forget_prepared(self.gids.pop(sid, None))
             return ("ok",)
         except Exception as exc:   # noqa: BLE001
             return error_tuple(exc)
         finally:
             self._gate.release()
 
+    def commit_prepared(self, gid: str):
+        """Commit the prepared transaction ``gid`` (a live one, or one recovered from
+        disk after a restart): the second phase, also when the coordinator recovers."""
+        for sid, g in list(self.gids.items()):
+            if g == gid and sid in self.prepared:
+                return self.commit(sid)
+        payload = self.recovered.get(gid)
+        if payload is None:
+            return ("error", "42704", f"no prepared transaction {gid} on shard {self.index}")
+        try:
+            from ..durability.records import apply_record
+            db = self.branches["main"]
+            db.restore(apply_record(db.head, payload))
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+        self._settle_recovered(gid)
+        return ("ok",)
+
+    def abort_prepared(self, gid: str):
+        """Roll back prepared transaction ``gid`` (the coordinator never decided commit)."""
+        for sid, g in list(self.gids.items()):
+            if g == gid and sid in self.prepared:
+                return self.rollback(sid)
+        if gid in self.recovered:
+            self._settle_recovered(gid)
+        return ("ok",)
+
+    def _settle_recovered(self, gid: str) -> None:
+        del self.recovered[gid]
+        self._forget_prepared(gid)
+        if not self.recovered:
+            self._gate.release()
+
+    def _durable(self, conn) -> bool:
+        return self.path is not None and conn.database is self.branches["main"]
+
+    def _write_prepared(self, gid: str, db, txn) -> None:
+        """The record the commit would log, made durable before prepare answers."""
+        from ..durability.records import encode_commit
+        from ..durability.wal import fsync_dir
+        current = txn.snapshot
+        catalog = current.catalog_version
+        if txn.working.catalog_version != current.catalog_version:
+            catalog = max(catalog, txn.working.catalog_version) + 1
+        after = txn.working.numbered(current.version + 1, catalog)
+        payload = encode_commit(txn.ops, current, after)
+        folder = self.path / "prepared"
+        tmp = folder / f"{gid}.tmp"
+        with open(tmp, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, folder / f"{gid}.rec")
+        fsync_dir(folder)
+
+    def _forget_prepared(self, gid: str | None) -> None:
+        if gid is not None and self.path is not None:
+            try:
+                (self.path / "prepared" / f"{gid}.rec").unlink()
+            except FileNotFoundError:
+                pass
+
     def rollback(self, sid: str):
         conn = self.sessions.get(sid)
         held = self.prepared.pop(sid, None)
+        self._forget_prepared(self.gids.pop(sid, None))
         try:
             if conn is not None:
                 conn.rollback()
@@ -269,8 +359,42 @@ class ShardHost:
         return ("ok",)
 
     def in_doubt(self):
-        """Sessions prepared and neither committed nor rolled back (for recovery)."""
-        return ("ok", sorted(self.prepared))
+        """Global ids of transactions prepared here and neither committed nor rolled
+        back (live ones and ones recovered from disk)."""
+        live = {self.gids[s] for s in self.prepared if s in self.gids}
+        return ("ok", sorted(live | set(self.recovered)), sorted(self.recovered))
+
+    def checkpoint(self):
+        """Checkpoint the durable main branch (called under the write barrier)."""
+        if self.path is None:
+            return ("ok", None)
+        try:
+            manifest = self.branches["main"].checkpoint(force=True)
+            return ("ok", {"version": manifest["version"], "lsn": manifest["lsn"]})
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+
+    def crash(self):
+        """Drop everything without flushing or checkpointing, as a killed process would
+        (the in-process backend's stand-in for killing a worker)."""
+        db = self.branches.get("main")
+        if self.path is not None and hasattr(db, "_abandon"):
+            db._abandon()
+        self.branches, self.sessions, self.prepared = {}, {}, {}
+        return ("ok",)
+
+    def shutdown(self):
+        """Close the durable main branch cleanly (checkpoint)."""
+        for conn in list(self.sessions.values()):
+            try:
+                conn.close()
+            except Exception:   # noqa: BLE001
+                pass
+        self.sessions = {}
+        db = self.branches.get("main")
+        if self.path is not None and db is not None and not db.closed:
+            db.close()
+        return ("ok",)
 
     def fail_next_commit(self):
         self._fail_next_commit = True
