@@ -32,6 +32,7 @@ from sqlglot import exp
 from .. import errors, types
 from ..api.cursor import Cursor
 from ..result import Result
+from . import loads
 from . import manifest as manifest_io
 from . import twophase
 from .backends import DEFAULT_TIMEOUT, make_backend
@@ -363,7 +364,9 @@ class ClusterConnection:
                                                 "block")
             self.checkpoint()
             return Result(columns=[], kind="CHECKPOINT")
-        if word in ("savepoint", "release", "copy", "prepare", "deallocate",
+        if word == "copy":
+            return self._copy(sql, params)
+        if word in ("savepoint", "release", "prepare", "deallocate",
                     "vacuum", "analyze", "listen", "notify", "lock"):
             raise refuse(word.upper())
         if word in ("set", "reset"):
@@ -726,6 +729,10 @@ class ClusterConnection:
             raise refuse("a data-modifying statement inside WITH")
         refs, has_view = _referenced(tree, self._root(),
                                      self.catalog)
+        if not refs and not has_view and self.shards > 1 and isinstance(tree, exp.Select):
+            done = self._file_select(tree, sql, plan_only)
+            if done is not None:
+                return done
         meta = self.mirror.execute(sql)._result   # binds: the engine's errors and names
         want = list(meta.columns)
         catalog = self.catalog
@@ -804,6 +811,128 @@ class ClusterConnection:
         scratch = self._gather(refs)
         return self._finish(plan, scratch.execute(sql)._result)
 
+    # ---- files read on the workers (loads.py) ------------------------------------------
+    def _paths(self, literal: exp.Literal) -> list[str]:
+        from ..exec.files import resolve_paths
+        return resolve_paths(literal.this, self.mirror._session.file_root)
+
+    def _file_select(self, tree: exp.Select, sql: str, plan_only: bool):
+        """A SELECT over one reader of several files: split over the shards, each
+        reading its files (None: not that shape, or one file)."""
+        reads = loads.read_calls(tree)
+        from_ = tree.args.get("from_")
+        if len(reads) != 1 or reads[0][1] is None or from_ is None or \
+                tree.args.get("joins") or not isinstance(from_.this, exp.Table) or \
+                from_.this.this is not reads[0][0]:
+            return None
+        session = self.mirror._session
+        want = list(session._prepare(sql).plan.columns)   # binds; reads no rows
+        paths = self._paths(reads[0][1])
+        if len(paths) < 2:
+            return None
+        star = [n for n, _ in session._prepare(
+            "SELECT * FROM " + from_.this.sql(dialect="postgres")).plan.columns]
+        per = loads.spread(paths, self.shards)
+        dists = {s: plan_select(loads.with_paths(tree, 0, ps), star) for s, ps in per.items()}
+        if any(d is None for d in dists.values()):
+            return None
+        dist = dists[min(dists)]
+        plan = {"sql": sql, "tables": [], "strategy": "files", "kind": dist.kind,
+                "partial": dist.partial, "merge": dist.merge, "keys": dist.keys,
+                "files": {s: len(ps) for s, ps in per.items()}}
+        if plan_only:
+            return plan
+        return self._finish(plan, self._run_split(
+            plan, dist, want, shard_sql={s: d.partial for s, d in dists.items()}))
+
+    def _parallel_load(self, info: TableInfo, per_shard: dict, files: dict) -> int:
+        """Run ``{shard: [statements]}`` loading ``info``'s table from files on those
+        shards, exchange the rows to their shards and load them atomically."""
+        b = self.cluster.backend
+        shards = list(range(self.shards))
+        src = sorted(per_shard)
+        xid = self.cluster.new_id("x")
+        key = info.key or info.columns
+        own = not self.in_txn
+        began = []
+        try:
+            replies = b.call_all(src, "load_out", per_shard_args={
+                s: (self.sid, xid, info.name, per_shard[s], key, self.shards) for s in src})
+            for s in src:
+                check(replies[s])
+            outgoing: dict[int, list] = {t: [] for t in shards}
+            for s in src:
+                for t, data in replies[s][2].items():
+                    outgoing[t].append(data)
+            moved = sum(len(d) for parts in outgoing.values() for d in parts)
+            total = sum(replies[s][3] for s in src)
+            if own:
+                for t in shards:
+                    check(b.call(t, "begin", self.sid))
+                    began.append(t)
+            loaded = b.call_all(shards, "load_exchange", per_shard_args={
+                t: (self.sid, xid, info.name, outgoing[t]) for t in shards})
+            for t in shards:
+                check(loaded[t])
+        except BaseException:
+            for s in shards:
+                try:
+                    b.call(s, "drop_exchange", self.sid, xid)
+                except errors.Error:
+                    pass
+            if own:
+                twophase.rollback_all(b, self.sid, began)
+            else:
+                self.failed = True
+            raise
+        self.cluster.bytes_shipped += moved
+        if own:
+            twophase.commit(self.cluster, self.sid, shards)
+        else:
+            self.written.update(shards)
+        self.last_plan = {"strategy": "files", "files": {s: len(v) for s, v in files.items()},
+                          "shuffled_bytes": moved, "rows": total}
+        return total
+
+    def _spreadable(self, info: TableInfo | None) -> bool:
+        """Can rows for this table be made on the shards (see loads.py)?"""
+        if info is None or info.replicated or self.shards < 2:
+            return False
+        version = self._root().tables.get(info.name)
+        return version is not None and not any(
+            c.default_sql and "nextval" in c.default_sql.lower()
+            for c in version.schema.columns)
+
+    def _copy(self, sql: str, params) -> Result:
+        """COPY: FROM several files, read on the shards; FROM one file, read here and
+        routed; TO a file, written here from the gathered rows."""
+        tree = _parse(sql)
+        if params:
+            tree = _inline(tree, params)
+            sql = tree.sql(dialect="postgres")
+        self.mirror._session._prepare(sql)   # binds: the engine's errors; reads no rows
+        if not isinstance(tree, exp.Copy):
+            raise refuse("this form of COPY")
+        target = tree.this
+        if not tree.args.get("kind"):   # COPY ... TO
+            refs, has_view = _referenced(tree, self._root(), self.catalog)
+            scratch = self._gather(list(self.catalog) if has_view else refs)
+            return scratch.execute(sql)._result
+        table = target.this if isinstance(target, exp.Schema) else target
+        info = self._info(_table_name(table))
+        files = tree.args.get("files") or []
+        paths = self._paths(files[0]) if files and isinstance(files[0], exp.Literal) else []
+        if len(paths) > 1 and self._spreadable(info):
+            per = loads.spread(paths, self.shards)
+            total = self._parallel_load(info, {s: loads.copy_statements(tree, ps)
+                                               for s, ps in per.items()}, per)
+            return Result(columns=[], rowcount=total, kind="COPY")
+        scratch = self._scratch()
+        result = scratch.execute(sql)._result
+        new = scratch.execute(f'SELECT * FROM "{info.name}"').arrow()
+        self._load(info.name, new, info)
+        return Result(columns=[], rowcount=result.rowcount, kind=result.kind)
+
     def _row_counts(self) -> dict:
         b = self.cluster.backend
         counts: dict[str, int] = {}
@@ -813,29 +942,31 @@ class ClusterConnection:
         return counts
 
     def _run_split(self, plan: dict, dist, want: list, inputs: dict | None = None,
-                   sides: list | None = None) -> Result:
+                   sides: list | None = None, shard_sql: dict | None = None) -> Result:
         """Run a split plan: the partial on every shard (reading broadcast ``inputs``, or
-        the ``sides`` of a join repartitioned first), then the merge over the gathered
-        partials, or, for an aggregate whose partials exceed ``shuffle_rows`` on some
-        shard, the merge repartitioned by the group keys and run on the shards."""
+        the ``sides`` of a join repartitioned first; ``shard_sql``: a partial of its own
+        per shard, on those shards only), then the merge over the gathered partials, or,
+        for an aggregate whose partials exceed ``shuffle_rows`` on some shard, the merge
+        repartitioned by the group keys and run on the shards."""
         b = self.cluster.backend
         shards = list(range(self.shards))
+        src = sorted(shard_sql) if shard_sql else shards
         xid = self.cluster.new_id("x")
         stage = merge_on_shards(dist.merge) if dist.keys else None
         limit = self.cluster.shuffle_rows if stage is not None else None
         try:
             received = self._exchange(xid, sides, plan) if sides else {}
-            replies = b.call_all(shards, "partial", per_shard_args={
-                s: (self.sid, xid, dist.partial, limit, inputs, received.get(s))
-                for s in shards})
-            for s in shards:
+            replies = b.call_all(src, "partial", per_shard_args={
+                s: (self.sid, xid, shard_sql[s] if shard_sql else dist.partial, limit,
+                    inputs, received.get(s)) for s in src})
+            for s in src:
                 check(replies[s])
-            columns = replies[0][2]
-            plan["partial_rows"] = [replies[s][4] for s in shards]
-            held = [s for s in shards if replies[s][3] is None]
+            columns = replies[src[0]][2]
+            plan["partial_rows"] = [replies[s][4] if s in replies else 0 for s in shards]
+            held = [s for s in src if replies[s][3] is None]
             if not held:
-                self.cluster.bytes_shipped += sum(len(replies[s][3]) for s in shards)
-                partials = [ipc_to_table(replies[s][3]) for s in shards]
+                self.cluster.bytes_shipped += sum(len(replies[s][3]) for s in src)
+                partials = [ipc_to_table(replies[s][3]) for s in src]
                 _, table = run_merge(columns, partials, dist.merge)
                 return conform(None, table, want)
             # Repartition the partials by their group keys: every group whole on one shard.
@@ -846,7 +977,7 @@ class ClusterConnection:
                     outgoing[t].append(data)
             names = [n for n, _ in columns]
             positions = [names.index(k) for k in dist.keys]
-            for s in shards:
+            for s in src:
                 if s not in held:   # small partials came back already: route them here
                     for t, p in split_rows(ipc_to_table(replies[s][3]), positions,
                                            self.shards).items():
@@ -991,6 +1122,19 @@ class ClusterConnection:
         if isinstance(source, exp.Values):
             return self._insert_values(tree, sql, info, source)
         conflict = tree.args.get("conflict")
+        reads = loads.read_calls(source) if source is not None else []
+        if len(reads) == 1 and reads[0][1] is not None and conflict is None and \
+                tree.args.get("returning") is None and loads.plain_source(source) and \
+                not _referenced(source, self._root(), self.catalog)[0] and \
+                self._spreadable(info):
+            self.mirror._session._prepare(sql)   # binds: the engine's errors; no rows read
+            paths = self._paths(reads[0][1])
+            if len(paths) > 1:
+                per = loads.spread(paths, self.shards)
+                total = self._parallel_load(info, {
+                    s: [loads.with_paths(tree, 0, ps).sql(dialect="postgres")]
+                    for s, ps in per.items()}, per)
+                return Result(columns=[], rowcount=total, kind="INSERT")
         stripped = tree.copy()
         stripped.set("conflict", None)
         if conflict is not None:

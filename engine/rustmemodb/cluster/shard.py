@@ -138,7 +138,7 @@ class ShardHost:
             txn = conn._session.txn
             if txn is None:
                 return ("error", "25000", "cluster load needs an open shard transaction")
-            rows = ipc_to_table(data)
+            rows = ipc_to_table(data) if isinstance(data, bytes) else data
             schema = txn.table(table).schema
             rows = rows.rename_columns(schema.names).cast(schema.arrow_schema)
             if rows.num_rows:
@@ -216,6 +216,43 @@ class ShardHost:
             return error_tuple(exc)
         finally:
             self.work_seconds += time.perf_counter() - t0
+
+    def load_out(self, sid: str, xid: str, table: str, statements: list, key: list,
+                 shards: int):
+        """Run ``statements`` (COPY/INSERT reading this shard's files) into ``table``
+        emptied in a throwaway fork of the session's view, so the engine applies every
+        cast, default and check; then hash-partition the rows made on ``key``: keep
+        ours, return the others (``{target: IPC bytes}``) and the row count."""
+        from ..database import Database
+        conn = self.sessions[sid]
+        t0 = time.perf_counter()
+        try:
+            txn = conn._session.txn
+            root = txn.working if txn is not None else conn.database.head
+            scratch = Database(root=root).connect()
+            scratch.execute(f'TRUNCATE "{table}"')
+            for sql in statements:
+                scratch.execute(sql)
+            data = scratch.execute(f'SELECT * FROM "{table}"').arrow()
+            scratch.close()
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+        finally:
+            self.work_seconds += time.perf_counter() - t0
+        return ("ok", None, self._partition(sid, xid, data, key, shards), data.num_rows)
+
+    def load_exchange(self, sid: str, xid: str, table: str, parts: list):
+        """Load this shard's rows of an exchange (kept + ``parts`` received) into
+        ``table`` in the session's open transaction."""
+        tables = self.inbox.pop((sid, xid), []) + [ipc_to_table(p) for p in parts]
+        total = 0
+        for t in tables:
+            if t.num_rows:
+                reply = self.load(sid, table, t)
+                if reply[0] == "error":
+                    return reply
+                total += reply[4]
+        return ("ok", "", None, None, total)
 
     def drop_exchange(self, sid: str, xid: str):
         """Forget what a failed exchange left here."""
