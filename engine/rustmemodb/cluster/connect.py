@@ -785,7 +785,8 @@ class ClusterConnection:
                                              self.cluster.always_shuffle):
                 plan.update(strategy="shuffle", kind=jdist.kind, partial=jdist.partial,
                             merge=jdist.merge, keys=jdist.keys,
-                            exchanges=[(sd.table, sd.key, sd.scan) for sd in jplan.sides])
+                            exchanges=[(sd.table, sd.key, sd.scan) for sd in jplan.sides],
+                            in_place=jplan.in_place)
                 if plan_only:
                     return plan
                 return self._finish(plan, self._run_split(plan, jdist, want,

@@ -37,6 +37,8 @@ def explain(conn, sql: str, params) -> Result:
         if strategy == "broadcast":
             lines.append(f"        Exchange: broadcast {', '.join(plan['broadcast'])} to every "
                          f"shard ({plan['anchor']} stays in place)")
+        for table in plan.get("in_place", []):
+            lines.append(f"        {table} stays in place (partitioned on the join key)")
         for table, key, scan in plan.get("exchanges", []):
             lines.append(f"        Exchange: repartition {table} by hash({key}) over "
                          f"{b.shards} shards: {scan}")

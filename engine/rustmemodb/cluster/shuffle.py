@@ -17,8 +17,9 @@ equality that links the tables puts matching rows on the same shard: the planner
 one class of equal columns, one per sharded table and all of one type, that links every
 sharded table of the FROM; outer joins are allowed as long as that equality is a
 top-level conjunct of each join's ON (an unmatched row is then unmatched on its shard
-as it is everywhere). ``plan_join`` returns ``None`` outside that; the caller then
-broadcasts or gathers.
+as it is everywhere). A table whose partition key is its column of that class is
+already placed by the same hash: it stays where it is and only the others move.
+``plan_join`` returns ``None`` outside that; the caller then broadcasts or gathers.
 
 The GROUP BY side of repartitioning (merging big partials on the shards, by the group
 keys) is in ``connect.py``, which decides it from the partial sizes at run time.
@@ -49,6 +50,7 @@ class Side:
 class JoinShuffle:
     tree: exp.Select                        # the statement reading the inputs
     sides: list = field(default_factory=list)
+    in_place: list = field(default_factory=list)   # tables already placed by the key
 
 
 def plan_join(tree: exp.Select, part: list, catalog: dict, table_name) -> JoinShuffle | None:
@@ -153,6 +155,8 @@ def plan_join(tree: exp.Select, part: list, catalog: dict, table_name) -> JoinSh
         name = table_name(old)
         info = catalog[name]
         alias = old.alias_or_name
+        if info.key == [chosen[alias]]:
+            continue   # already placed by this key, with the same hash: it stays in place
         cols = _needed_columns(tree, alias, info, sharded, catalog, table_name,
                                chosen[alias])
         filters = [c for c in pushdown if _only_on(c, alias, info, top, catalog, table_name)]
@@ -171,6 +175,10 @@ def plan_join(tree: exp.Select, part: list, catalog: dict, table_name) -> JoinSh
                                                                    quoted=t.this.quoted)))
         t.replace(new)
         plan.sides.append(Side(input_name, name, chosen[alias], scan.sql(dialect="postgres")))
+    if not plan.sides:
+        return None   # all co-located: the plain split handles it
+    plan.in_place = [table_name(t) for t in sharded
+                     if catalog[table_name(t)].key == [chosen[t.alias_or_name]]]
     return plan
 
 
