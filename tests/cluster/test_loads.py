@@ -94,3 +94,12 @@ def test_copy_of_one_file_and_copy_to(pair, files, tmp_path):
     assert counts[0] == counts[1] > 0
     assert outs[0].read_text() == outs[1].read_text()
     assert outs[0].read_text().splitlines()[1].startswith("10002,")
+
+
+def test_explain_shows_the_files_per_shard(pair, files):
+    c, _ = pair
+    text = "\n".join(r[0] for r in c.execute(
+        f"EXPLAIN ANALYZE SELECT g, count(*) FROM read_parquet('{files}') GROUP BY g"
+    ).fetchall())
+    assert "Distributed plan: files" in text and "Files read on the shards: shard 0:" in text
+    assert "bytes shipped" in text

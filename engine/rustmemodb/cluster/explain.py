@@ -1,9 +1,12 @@
 """EXPLAIN for a cluster connection: the distributed plan, then the shard's own plan.
 
 ``EXPLAIN SELECT ...`` shows where the statement runs (coordinator, one routed shard,
-split into partial + merge, or gathered) and the SQL of each part; for a split, the
-engine's own EXPLAIN of the partial on shard 0. ``EXPLAIN ANALYZE`` runs the statement
-and adds per-shard row counts and the time taken.
+split into partial + merge, with broadcast or repartitioned join inputs, over files
+spread on the shards, or gathered) and the SQL of each part; for a split, the engine's
+own EXPLAIN of the partial on shard 0. ``EXPLAIN ANALYZE`` runs the statement and adds
+the bytes shipped (and those moved between shards by repartitioning), the partial rows
+and work time per shard, and the rows merged on each shard when the grouped merge was
+repartitioned.
 """
 from __future__ import annotations
 
@@ -27,13 +30,16 @@ def explain(conn, sql: str, params) -> Result:
     lines = [f"Distributed plan: {plan['strategy']} "
              f"(backend {b.name}, {b.shards} shards)"]
     strategy = plan["strategy"]
-    if strategy in ("split", "broadcast", "shuffle"):
+    if strategy in ("split", "broadcast", "shuffle", "files"):
         lines += [f"  Merge on coordinator ({plan['kind']}): {plan['merge']}",
                   f"    Exchange: gather Arrow partials from {b.shards} shards"]
         if plan.get("keys"):
             lines.append(f"      (partials over {conn.cluster.shuffle_rows} rows on a shard: "
                          "repartitioned by the group keys, merged on the shards)")
         lines.append(f"      Partial on each shard: {plan['partial']}")
+        if strategy == "files":
+            lines.append("        Files read on the shards: " + ", ".join(
+                f"shard {s}: {n}" for s, n in sorted(plan["files"].items())))
         if strategy == "broadcast":
             lines.append(f"        Exchange: broadcast {', '.join(plan['broadcast'])} to every "
                          f"shard ({plan['anchor']} stays in place)")
