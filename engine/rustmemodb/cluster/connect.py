@@ -761,7 +761,8 @@ class ClusterConnection:
         if not has_view and _local_from(tree, part, catalog,
                                         _table_occurrences(tree, catalog)):
             joins = tree.args.get("joins")
-            star = catalog[part[0]].columns if not joins and len(refs) == 1 else None
+            star = catalog[part[0]].columns if not joins and len(refs) == 1 else \
+                _join_star(tree, catalog) if joins else None
             dist = plan_select(tree, star)
             if dist is not None:
                 plan.update(strategy="split", kind=dist.kind, partial=dist.partial,
@@ -772,10 +773,11 @@ class ClusterConnection:
         if not has_view and isinstance(tree, exp.Select):
             counts = self._row_counts()
             n = self.shards
+            star = _join_star(tree, catalog)
             jplan = plan_join(tree, part, catalog, _table_name)
-            jdist = plan_select(jplan.tree, None) if jplan is not None else None
+            jdist = plan_select(jplan.tree, star) if jplan is not None else None
             bplan = self._broadcast_plan(tree, part, counts)
-            bdist = plan_select(bplan[0], None) if bplan is not None else None
+            bdist = plan_select(bplan[0], star) if bplan is not None else None
             shuffle_cost = sum(counts.get(side.table, 0) for side in jplan.sides) * \
                 (n - 1) / n if jdist is not None else None
             broadcast_cost = sum(counts.get(name, 0) for name in bplan[1]) * n \
@@ -1621,6 +1623,26 @@ def _colocated(anchor: exp.Table, top: list, joins: list, part: list, catalog: d
                     local.append(b[0] if in_a else a[0])
                     changed = True
     return local
+
+
+def _join_star(tree: exp.Expression, catalog: dict) -> list | None:
+    """What ``*`` stands for over the FROM of ``tree``: ``(alias, column)`` pairs of its
+    cluster tables in order (None when that is not plain: USING / NATURAL merge columns,
+    or a FROM item that is not a cluster table)."""
+    from_ = tree.args.get("from_")
+    if from_ is None:
+        return None
+    joins = tree.args.get("joins") or []
+    if any(j.args.get("using") or j.args.get("method") for j in joins):
+        return None
+    out = []
+    for t in [from_.this] + [j.this for j in joins]:
+        name = _table_name(t) if isinstance(t, exp.Table) else None
+        alias = t.args.get("alias") if isinstance(t, exp.Table) else None
+        if name is None or name not in catalog or alias is not None and alias.columns:
+            return None
+        out.extend((t.alias_or_name, c) for c in catalog[name].columns)
+    return out
 
 
 def _reply_result(reply: tuple) -> Result:

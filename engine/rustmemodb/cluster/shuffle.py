@@ -65,8 +65,9 @@ def plan_join(tree: exp.Select, part: list, catalog: dict, table_name) -> JoinSh
     top = [from_.this] + [j.this for j in joins]
     if not all(isinstance(t, exp.Table) for t in top):
         return None
-    if any(table_name(t) not in catalog for t in top):
-        return None
+    if any(table_name(t) not in catalog or t.args.get("alias") is not None and
+           t.args["alias"].columns for t in top):
+        return None   # (column aliases rename what the scans would read by name)
     sharded = [t for t in top if table_name(t) in part]
     if len(sharded) < 2:
         return None

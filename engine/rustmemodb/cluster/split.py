@@ -94,7 +94,14 @@ def _expand_star(tree: exp.Select, star_columns: list | None) -> exp.Select:
         if isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star)):
             if star_columns is None:
                 raise _Unsupported("star over a join")
-            items.extend(exp.column(c, quoted=True) for c in star_columns)
+            # Names (one table) or (alias, name) pairs (a join: qualified, in FROM order).
+            only = e.table if isinstance(e, exp.Column) else None
+            for c in star_columns:
+                if isinstance(c, tuple):
+                    if only is None or c[0] == only:
+                        items.append(exp.column(c[1], table=c[0], quoted=True))
+                else:
+                    items.append(exp.column(c, quoted=True))
         else:
             items.append(e)
     tree.set("expressions", items)
