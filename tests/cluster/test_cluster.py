@@ -262,7 +262,8 @@ def test_join_off_the_partition_key_repartitions_both_sides():
                   "ORDER BY 1, 2",
                   "SELECT count(*), count(a.id), count(b.id) FROM a FULL JOIN b ON a.g = b.id",
                   "SELECT a.id, b.name FROM a, b WHERE a.g = b.g AND b.id < 30 "
-                  "ORDER BY 1, 2 LIMIT 7"]:
+                  "ORDER BY 1, 2 LIMIT 7",
+                  "SELECT * FROM a JOIN b ON a.g = b.g WHERE a.id < 9 ORDER BY a.id, b.id"]:
             before = c.cluster.bytes_shipped
             assert c.execute(q).fetchall() == s.execute(q).fetchall(), q
             plan = c.last_plan

@@ -64,6 +64,20 @@ def test_shards_live_on_different_workers_and_fork(dask_address):
         assert conn.execute("SELECT count(*), sum(v) FROM t").fetchone() == (100, 2475.0)
         assert fork.execute("SELECT count(*) FROM t").fetchone() == (50,)
         assert conn.cluster.bytes_shipped > 0
+        # Repartitioning between the workers: a join off the key, a merge on the shards.
+        conn.cluster.always_shuffle, conn.cluster.shuffle_rows = True, 0
+        single = rustmemodb.connect()
+        single.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v FLOAT)")
+        single.executemany("INSERT INTO t VALUES (?, ?)", [(i, i / 2) for i in range(100)])
+        for c in (conn, single):
+            c.execute("CREATE TABLE u (id INTEGER PRIMARY KEY, k INTEGER)")
+            c.executemany("INSERT INTO u VALUES (?, ?)", [(i, i % 10) for i in range(60)])
+        q = "SELECT u.k, count(*), sum(t.v) FROM t JOIN u ON t.id = u.k GROUP BY u.k ORDER BY 1"
+        assert conn.execute(q).fetchall() == single.execute(q).fetchall()
+        assert conn.last_plan["strategy"] == "shuffle" and conn.last_plan["in_place"] == ["t"]
+        q = "SELECT k, count(*) FROM u GROUP BY k ORDER BY k"
+        assert conn.execute(q).fetchall() == single.execute(q).fetchall()
+        assert conn.last_plan["repartitioned"] == ["k0"]
     finally:
         conn.close()
 
