@@ -863,18 +863,14 @@ class ClusterConnection:
                 s: (self.sid, xid, info.name, per_shard[s], key, self.shards) for s in src})
             for s in src:
                 check(replies[s])
-            outgoing: dict[int, list] = {t: [] for t in shards}
-            for s in src:
-                for t, data in replies[s][2].items():
-                    outgoing[t].append(data)
-            moved = sum(len(d) for parts in outgoing.values() for d in parts)
+            moved = self._relay(xid, {s: replies[s][2] for s in src})
             total = sum(replies[s][3] for s in src)
             if own:
                 for t in shards:
                     check(b.call(t, "begin", self.sid))
                     began.append(t)
             loaded = b.call_all(shards, "load_exchange", per_shard_args={
-                t: (self.sid, xid, info.name, outgoing[t]) for t in shards})
+                t: (self.sid, xid, info.name, []) for t in shards})
             for t in shards:
                 check(loaded[t])
         except BaseException:
@@ -975,9 +971,7 @@ class ClusterConnection:
             # Repartition the partials by their group keys: every group whole on one shard.
             outgoing: dict[int, list] = {t: [] for t in shards}
             reps = b.call_all(held, "repartition", self.sid, xid, dist.keys, self.shards)
-            for s in held:
-                for t, data in check(reps[s])[1].items():
-                    outgoing[t].append(data)
+            moved = self._relay(xid, {s: check(reps[s])[1] for s in held})
             names = [n for n, _ in columns]
             positions = [names.index(k) for k in dist.keys]
             for s in src:
@@ -985,7 +979,7 @@ class ClusterConnection:
                     for t, p in split_rows(ipc_to_table(replies[s][3]), positions,
                                            self.shards).items():
                         outgoing[t].append(table_to_ipc(p))
-            moved = sum(len(d) for parts in outgoing.values() for d in parts)
+            moved += sum(len(d) for parts in outgoing.values() for d in parts)
             merged = b.call_all(shards, "merge_exchange", per_shard_args={
                 t: (self.sid, xid, columns, outgoing[t], stage.partial) for t in shards})
             for t in shards:
@@ -1005,9 +999,35 @@ class ClusterConnection:
                     pass
             raise
 
+    def _relay(self, xid: str, sizes: dict) -> int:
+        """Move every partition an exchange left in the shards' outboxes to its target
+        (``sizes``: ``{source: {target: bytes}}``). Round ``r`` moves, in parallel, what
+        each shard ``s`` holds for shard ``s + r``: the coordinator forwards the IPC
+        bytes unopened and holds at most one partition per shard at a time, never a
+        whole table. Returns the bytes moved."""
+        b = self.cluster.backend
+        n = self.shards
+        moved = 0
+        for r in range(1, n):
+            pairs = {s: (s + r) % n for s in sorted(sizes) if (s + r) % n in sizes[s]}
+            if not pairs:
+                continue
+            taken = b.call_all(list(pairs), "take", per_shard_args={
+                s: (self.sid, xid, t) for s, t in pairs.items()})
+            given = {}
+            for s, t in pairs.items():
+                data = check(taken[s])[1]
+                if data is not None:
+                    given[t] = (self.sid, xid, data)
+                    moved += len(data)
+            for reply in b.call_all(list(given), "receive", per_shard_args=given).values():
+                check(reply)
+        return moved
+
     def _exchange(self, xid: str, sides: list, plan: dict) -> dict:
-        """Repartition each join side on its key: ``{shard: {input: (exchange id,
-        [IPC bytes from the other shards])}}`` (each shard keeps its own partition)."""
+        """Repartition each join side on its key (every shard then holds its partition
+        of each side in its inbox): ``{shard: {input name: (exchange id, [])}}``, what
+        ``partial`` reads them by."""
         b = self.cluster.backend
         shards = list(range(self.shards))
         received: dict[int, dict] = {s: {} for s in shards}
@@ -1019,10 +1039,7 @@ class ClusterConnection:
             for s in shards:
                 check(replies[s])
                 received[s][side.input] = (sx, [])
-            for s in shards:
-                for t, data in replies[s][2].items():
-                    received[t][side.input][1].append(data)
-                    moved += len(data)
+            moved += self._relay(sx, {s: replies[s][2] for s in shards})
         self.cluster.bytes_shipped += moved
         plan["shuffled_bytes"] = plan.get("shuffled_bytes", 0) + moved
         return received

@@ -61,6 +61,8 @@ class ShardHost:
         # shard keeps for itself; (sid, exchange id) -> a partial result held back.
         self.inbox: dict = {}
         self.stash: dict = {}
+        # (sid, exchange id) -> {target shard: IPC bytes} waiting to be moved there.
+        self.outbox: dict = {}
 
     # ---- sessions ---------------------------------------------------------------------
     def open(self, sid: str, branch: str = "main"):
@@ -152,8 +154,8 @@ class ShardHost:
     # ---- repartitioning (see shuffle.py) -------------------------------------------------
     def shuffle_out(self, sid: str, xid: str, sql: str, key: list, shards: int):
         """Run ``sql``, hash-partition its rows on columns ``key`` over ``shards``
-        shards, keep this shard's partition and return the others as
-        ``{target: IPC bytes}`` (with the result's SQL column types and row count)."""
+        shards, keep this shard's partition and hold the others for ``take`` (returns
+        the result's SQL column types, ``{target: bytes}`` sizes and the row count)."""
         reply = self.execute(sid, sql)
         if reply[0] == "error":
             return reply
@@ -167,8 +169,26 @@ class ShardHost:
         parts = split_rows(data, positions, shards)
         self.inbox.setdefault((sid, xid), []).append(parts.pop(self.index, data.slice(0, 0)))
         out = {t: table_to_ipc(p) for t, p in parts.items()}
+        if out:
+            self.outbox[(sid, xid)] = out
         self.work_seconds += time.perf_counter() - t0
-        return out
+        return {t: len(d) for t, d in out.items()}
+
+    def take(self, sid: str, xid: str, target: int):
+        """Hand over (and forget) the partition of an exchange meant for ``target``."""
+        box = self.outbox.get((sid, xid), {})
+        data = box.pop(target, None)
+        if not box:
+            self.outbox.pop((sid, xid), None)
+        return ("ok", data)
+
+    def receive(self, sid: str, xid: str, data: bytes):
+        """Accept a partition of an exchange from another shard."""
+        try:
+            self.inbox.setdefault((sid, xid), []).append(ipc_to_table(data))
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+        return ("ok",)
 
     def partial(self, sid: str, xid: str, sql: str, max_rows: int | None,
                 inputs: dict | None = None, received: dict | None = None):
@@ -199,7 +219,8 @@ class ShardHost:
         return out
 
     def repartition(self, sid: str, xid: str, key: list, shards: int):
-        """Hash-partition a held partial on ``key``: keep ours, return the others."""
+        """Hash-partition a held partial on ``key``: keep ours, hold the others for
+        ``take`` (returns their sizes)."""
         data = self.stash.pop((sid, xid))
         return ("ok", self._partition(sid, xid, data, key, shards))
 
@@ -222,7 +243,7 @@ class ShardHost:
         """Run ``statements`` (COPY/INSERT reading this shard's files) into ``table``
         emptied in a throwaway fork of the session's view, so the engine applies every
         cast, default and check; then hash-partition the rows made on ``key``: keep
-        ours, return the others (``{target: IPC bytes}``) and the row count."""
+        ours, hold the others for ``take`` (returns their sizes and the row count)."""
         from ..database import Database
         conn = self.sessions[sid]
         t0 = time.perf_counter()
@@ -256,7 +277,7 @@ class ShardHost:
 
     def drop_exchange(self, sid: str, xid: str):
         """Forget what a failed exchange left here."""
-        for store in (self.inbox, self.stash):
+        for store in (self.inbox, self.stash, self.outbox):
             for k in [k for k in store if k[0] == sid and
                       (k[1] == xid or k[1].startswith(xid + "."))]:
                 del store[k]

@@ -60,10 +60,17 @@ class DaskBackend:
         return {s: self._wait(s, f) for s, f in pending.items()}
 
     def kill(self, shard: int) -> None:
-        """Kill the worker process hosting ``shard`` (tests of worker death)."""
+        """Kill the worker process hosting ``shard`` (tests of worker death); returns
+        once the scheduler has seen it go (the kill itself is asynchronous)."""
         import os
-        self.client.submit(os._exit, 1, workers=[self.worker_of(shard)], pure=False,
+        import time
+        address = self.worker_of(shard)
+        self.client.submit(os._exit, 1, workers=[address], pure=False,
                            allow_other_workers=False)
+        deadline = time.monotonic() + self.timeout
+        while address in self.client.scheduler_info()["workers"] and \
+                time.monotonic() < deadline:
+            time.sleep(0.1)
 
     def restart(self, shard: int) -> None:
         """A new actor for ``shard`` on a live worker (a durable one recovers its files;
