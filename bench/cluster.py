@@ -1,15 +1,21 @@
 """Cluster: the same SQL on 1, 2 and 4 shards (rustmemodb.cluster) beside one engine.
 
 Run: ``python -m bench.cluster [--rows N] [--tpch-rows N] [--shards 1,2,4]
-[--backend local|dask|ray]``.
+[--backend local|dask|ray]`` (``--quick``: small sizes, for the smoke test).
 
-Two parts:
+Three parts:
 
-* **aggregation**: ``sales(id PK, g, x, y)`` with ``--rows`` rows (100 groups), loaded
-  with ``load_arrow`` (rows routed to their shards), then one GROUP BY with count, sum,
-  avg, stddev, min and max. Per shard count: total time, the bytes shipped between the
-  shards and the coordinator for the query (the Arrow partials), the table's size, and
-  each shard's own work (seconds spent executing on that shard).
+* **aggregation**: ``sales(id PK, g, x, y)`` with ``--rows`` rows (default 10,000,000;
+  100 groups), loaded with ``load_arrow`` (rows routed to their shards), then one
+  GROUP BY with count, sum, avg, stddev, min and max. Per shard count: total time, the
+  bytes shipped between the shards and the coordinator for the query (the Arrow
+  partials), the table's size, and each shard's own work (seconds spent executing on
+  that shard).
+* **repartition** (``--rows`` / 10 sales rows): a GROUP BY with one group per 10 rows
+  (the partials are as big as the groups: merged on the shards, repartitioned by the
+  group key: ``floor(x * scale)``, independent of where the rows are) and a join of ``sales`` with ``returns(rid PK, sale_id, amount)`` on
+  ``sale_id = id`` (``sales`` is placed by ``id`` and stays; ``returns`` is
+  repartitioned by ``sale_id``): bytes moved between shards against the tables' size.
 * **analytics**: the ten TPC-H-like queries of ``bench/analytics.py`` (``--tpch-rows``
   lineitem rows; lineitem and orders hash-partitioned on the order key so their join is
   local, nation and region REPLICATED), each checked against the single engine, with
@@ -105,6 +111,68 @@ def run_aggregation(rows: int, shard_counts: list[int], backend: str, repeat: in
     return out
 
 
+REPART_SQL = {
+    "group by x bucket (rows/10)": "SELECT floor(x * {scale}) AS k, count(*), avg(y) "
+                                   "FROM sales GROUP BY 1 ORDER BY 3 DESC, 1 LIMIT 5",
+    "join returns on sale_id": "SELECT s.g, count(*), sum(r.amount) FROM sales s "
+                               "JOIN returns r ON r.sale_id = s.id GROUP BY s.g ORDER BY s.g",
+}
+
+
+def returns(rows: int, sales_rows: int, seed: int = 11) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    return pa.table({"rid": pa.array(np.arange(rows, dtype=np.int64)),
+                     "sale_id": pa.array(rng.integers(0, sales_rows, rows)),
+                     "amount": pa.array(rng.random(rows) * 10.0)})
+
+
+def run_repartition(rows: int, shard_counts: list[int], backend: str,
+                    shuffle_rows: int) -> list[dict]:
+    data, back = sales(rows), returns(rows // 4, rows)
+    groups = max(rows // 10, 1)
+    single = rustmemodb.connect()
+    single.execute("CREATE TABLE sales (id INTEGER PRIMARY KEY, g INTEGER, x FLOAT, y INTEGER)")
+    single.execute("CREATE TABLE returns (rid INTEGER PRIMARY KEY, sale_id INTEGER, "
+                   "amount FLOAT)")
+    single.register("src", data)
+    single.execute("INSERT INTO sales SELECT * FROM src")
+    single.register("src2", back)
+    single.execute("INSERT INTO returns SELECT * FROM src2")
+    wants, out = {}, []
+    for name, sql in REPART_SQL.items():
+        t0 = time.perf_counter()
+        wants[name] = single.execute(sql.format(scale=groups / 100)).fetchall()
+        out.append({"query": name, "shards": "single engine",
+                    "seconds": time.perf_counter() - t0})
+    for n in shard_counts:
+        conn = cluster.connect(backend, shards=n, shuffle_rows=shuffle_rows)
+        try:
+            conn.execute("CREATE TABLE sales (id INTEGER PRIMARY KEY, g INTEGER, x FLOAT, "
+                         "y INTEGER)")
+            conn.execute("CREATE TABLE returns (rid INTEGER PRIMARY KEY, sale_id INTEGER, "
+                         "amount FLOAT)")
+            conn.load_arrow("sales", data)
+            conn.load_arrow("returns", back)
+            for name, sql in REPART_SQL.items():
+                before, work0 = conn.cluster.bytes_shipped, _work(conn)
+                t0 = time.perf_counter()
+                got = conn.execute(sql.format(scale=groups / 100)).fetchall()
+                elapsed = time.perf_counter() - t0
+                plan = conn.last_plan
+                out.append({"query": name, "shards": n, "seconds": elapsed,
+                            "bytes_shipped": conn.cluster.bytes_shipped - before,
+                            "shuffled_bytes": plan.get("shuffled_bytes", 0),
+                            "table_bytes": data.nbytes + (back.nbytes if "join" in name
+                                                          else 0),
+                            "strategy": plan["strategy"] + (
+                                " + merge on shards" if plan.get("repartitioned") else ""),
+                            "per_shard_work": [a - b for a, b in zip(_work(conn), work0)],
+                            "same": _close(got, wants[name])})
+        finally:
+            conn.close()
+    return out
+
+
 def run_analytics(rows: int, shard_counts: list[int], backend: str) -> list[dict]:
     from bench import engines as E
     from bench.analytics import QUERIES
@@ -154,8 +222,13 @@ def _fmt_bytes(n: float) -> str:
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench.cluster", description=__doc__.split("\n")[0])
-    p.add_argument("--rows", type=int, default=2_000_000)
+    p.add_argument("--rows", type=int, default=10_000_000)
     p.add_argument("--tpch-rows", type=int, default=100_000)
+    p.add_argument("--shuffle-rows", type=int, default=None,
+                   help="partial rows per shard above which a grouped merge runs on the "
+                        "shards (default: the cluster's, 20,000; --quick: 50)")
+    p.add_argument("--quick", action="store_true",
+                   help="small sizes (20,000 rows, 5,000 lineitem rows), one repeat")
     p.add_argument("--shards", default="1,2,4")
     p.add_argument("--backend", default="local")
     p.add_argument("--repeat", type=int, default=3)
@@ -163,6 +236,13 @@ def main(argv=None) -> None:
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" /
                    "latest-cluster.json")
     a = p.parse_args(argv)
+    if a.quick:
+        a.rows, a.tpch_rows, a.repeat = min(a.rows, 20_000), min(a.tpch_rows, 5_000), 1
+        if a.shuffle_rows is None:
+            a.shuffle_rows = 50
+    if a.shuffle_rows is None:
+        from rustmemodb.cluster.connect import SHUFFLE_ROWS
+        a.shuffle_rows = SHUFFLE_ROWS
     shard_counts = [int(s) for s in a.shards.split(",")]
     agg = run_aggregation(a.rows, shard_counts, a.backend, a.repeat)
     print(f"\naggregation over {a.rows:,} rows, backend {a.backend}: {AGG_SQL}")
@@ -172,6 +252,19 @@ def main(argv=None) -> None:
         print(f"{r['shards']!s:>14} {r['seconds'] * 1000:>7.0f}ms {_fmt_bytes(r['bytes_shipped']):>10} "
               f"{_fmt_bytes(r['table_bytes']):>10} {str(r['same']):>5}  {work}")
     report = {"aggregation": agg, "rows": a.rows, "backend": a.backend}
+    rep = run_repartition(a.rows // 10, shard_counts, a.backend, a.shuffle_rows)
+    print(f"\nrepartitioning over {a.rows // 10:,} sales rows and {a.rows // 40:,} returns, "
+          f"backend {a.backend}")
+    print(f"{'query':>24} {'shards':>14} {'time':>9} {'shipped':>10} {'moved':>10} "
+          f"{'tables':>10} {'plan':>26} same  per-shard work")
+    for r in rep:
+        work = ", ".join(f"{w * 1000:.0f} ms" for w in r.get("per_shard_work", []))
+        print(f"{r['query']:>24} {r['shards']!s:>14} {r['seconds'] * 1000:>7.0f}ms "
+              f"{_fmt_bytes(r.get('bytes_shipped', 0)):>10} "
+              f"{_fmt_bytes(r.get('shuffled_bytes', 0)):>10} "
+              f"{_fmt_bytes(r.get('table_bytes', 0)):>10} {r.get('strategy', ''):>26} "
+              f"{r.get('same', '')!s:>4}  {work}")
+    report["repartition"] = rep
     if not a.skip_analytics:
         res = run_analytics(a.tpch_rows, shard_counts, a.backend)
         print(f"\nanalytics (TPC-H-like, {a.tpch_rows:,} lineitem rows), backend {a.backend}")
@@ -184,6 +277,7 @@ def main(argv=None) -> None:
         report["tpch_rows"] = a.tpch_rows
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(report, indent=1, default=str))
+    return report
 
 
 if __name__ == "__main__":

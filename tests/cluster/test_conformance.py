@@ -36,3 +36,18 @@ def test_skip_list_names_real_records():
         text = path.read_text(encoding="utf-8").splitlines()
         for line in lines:
             assert line <= len(text), f"{rel}:{line}"
+
+
+# Every file again with every join that can be repartitioned repartitioned and every
+# grouped merge run on the shards (shuffle="always"): the exchanges change no result.
+@pytest.fixture(scope="module")
+def shuffling():
+    return ClusterBackend("local", shards=3, shuffle="always")
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.relative_to(SQL_DIR).as_posix() for p in FILES])
+def test_file_with_every_exchange_repartitioned(path: Path, shuffling) -> None:
+    rel = path.relative_to(SQL_DIR).as_posix()
+    report = run_on_cluster(path, shuffling, SKIPS.get(rel, {}))
+    if report.failures:
+        pytest.fail(report.summary(limit=20), pytrace=False)

@@ -52,6 +52,14 @@ def test_conformance_subset_on_two_dask_shards(rel, dask_address):
         pytest.fail(report.summary(limit=20), pytrace=False)
 
 
+@pytest.mark.parametrize("rel", ["query/joins.test", "query/group_by.test"])
+def test_conformance_with_every_exchange_repartitioned_on_dask(rel, dask_address):
+    backend = ClusterBackend("dask", shards=2, address=dask_address, shuffle="always")
+    report = run_on_cluster(SQL_DIR / rel, backend, read_skips().get(rel, {}))
+    if report.failures:
+        pytest.fail(report.summary(limit=20), pytrace=False)
+
+
 def test_shards_live_on_different_workers_and_fork(dask_address):
     conn = cluster.connect("dask", shards=2, address=dask_address)
     try:
@@ -64,6 +72,20 @@ def test_shards_live_on_different_workers_and_fork(dask_address):
         assert conn.execute("SELECT count(*), sum(v) FROM t").fetchone() == (100, 2475.0)
         assert fork.execute("SELECT count(*) FROM t").fetchone() == (50,)
         assert conn.cluster.bytes_shipped > 0
+        # Repartitioning between the workers: a join off the key, a merge on the shards.
+        conn.cluster.always_shuffle, conn.cluster.shuffle_rows = True, 0
+        single = rustmemodb.connect()
+        single.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v FLOAT)")
+        single.executemany("INSERT INTO t VALUES (?, ?)", [(i, i / 2) for i in range(100)])
+        for c in (conn, single):
+            c.execute("CREATE TABLE u (id INTEGER PRIMARY KEY, k INTEGER)")
+            c.executemany("INSERT INTO u VALUES (?, ?)", [(i, i % 10) for i in range(60)])
+        q = "SELECT u.k, count(*), sum(t.v) FROM t JOIN u ON t.id = u.k GROUP BY u.k ORDER BY 1"
+        assert conn.execute(q).fetchall() == single.execute(q).fetchall()
+        assert conn.last_plan["strategy"] == "shuffle" and conn.last_plan["in_place"] == ["t"]
+        q = "SELECT k, count(*) FROM u GROUP BY k ORDER BY k"
+        assert conn.execute(q).fetchall() == single.execute(q).fetchall()
+        assert conn.last_plan["repartitioned"] == ["k0"]
     finally:
         conn.close()
 
@@ -79,6 +101,31 @@ def test_dead_worker_is_08006_not_a_hang():
         with pytest.raises(rustmemodb.OperationalError) as e:
             conn.execute("SELECT count(*) FROM t")
         assert e.value.sqlstate == "08006"
+        conn.close()
+    finally:
+        lc.close()
+
+
+def test_killed_worker_of_a_durable_shard_restarts_with_its_data(tmp_path):
+    lc = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=50)
+    try:
+        conn = cluster.connect("dask", shards=2, address=lc.scheduler_address, timeout=20,
+                               path=tmp_path / "db")
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v FLOAT)")
+        conn.executemany("INSERT INTO t VALUES (?, ?)", [(i, i / 2) for i in range(100)])
+        b = conn.cluster.backend
+        b.call(1, "fail_next_commit")    # shard 1 prepared, then its worker dies
+        with pytest.raises(rustmemodb.OperationalError):
+            conn.execute("UPDATE t SET v = v + 1")
+        old = b.worker_of(1)
+        b.kill(1)
+        with pytest.raises(rustmemodb.OperationalError) as e:
+            conn.execute("SELECT count(*) FROM t")
+        assert e.value.sqlstate == "08006"
+        assert conn.restart_shard(1) == []
+        assert b.worker_of(1) != old
+        assert conn.execute("SELECT count(*), sum(v) FROM t").fetchone() == (100, 2575.0)
         conn.close()
     finally:
         lc.close()

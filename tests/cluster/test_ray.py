@@ -47,3 +47,25 @@ def test_fork_and_dead_actor(ray_runtime):
         assert e.value.sqlstate == "08006"
     finally:
         conn.close()
+
+
+def test_durable_shard_restarted_after_its_actor_died(ray_runtime, tmp_path):
+    conn = cluster.connect("ray", shards=2, timeout=60, path=tmp_path / "db")
+    try:
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v FLOAT)")
+        conn.executemany("INSERT INTO t VALUES (?, ?)", [(i, i / 2) for i in range(100)])
+        conn.cluster.backend.call(1, "fail_next_commit")   # prepared, then the actor dies
+        with pytest.raises(rustmemodb.OperationalError):
+            conn.execute("UPDATE t SET v = v + 1")
+        conn.cluster.backend.kill(1)
+        with pytest.raises(rustmemodb.OperationalError) as e:
+            conn.execute("SELECT count(*) FROM t")
+        assert e.value.sqlstate == "08006"
+        assert conn.restart_shard(1) == []
+        assert conn.execute("SELECT count(*), sum(v) FROM t").fetchone() == (100, 2575.0)
+        conn.cluster.always_shuffle = True   # a self-join off the key, between actors
+        q = "SELECT a.id % 7, count(*) FROM t a JOIN t b ON a.v = b.v GROUP BY 1 ORDER BY 1"
+        assert conn.execute(q).fetchall()[:3] == [(0, 15), (1, 15), (2, 14)]
+        assert conn.last_plan["strategy"] == "shuffle"
+    finally:
+        conn.close()

@@ -18,10 +18,12 @@ rollback, fork). For every statement it decides where the work runs:
 from __future__ import annotations
 
 import itertools
+import os
 from dataclasses import replace
 import re
 import threading
 import time
+import weakref
 
 import pyarrow as pa
 import sqlglot
@@ -30,40 +32,90 @@ from sqlglot import exp
 from .. import errors, types
 from ..api.cursor import Cursor
 from ..result import Result
+from . import loads
+from . import manifest as manifest_io
 from . import twophase
 from .backends import DEFAULT_TIMEOUT, make_backend
 from .merge import conform, create_typed, load_table, run_merge
 from .partition import TableInfo, refuse, shard_of_key, split_rows, strip_clauses
-from .split import plan_select
+from .shuffle import plan_join
+from .split import merge_on_shards, plan_select
 from .wire import check, ipc_to_table, table_to_ipc
 
 _FIRST_WORD = re.compile(r"\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*\(?\s*([A-Za-z]+)", re.S)
 _SYSTEM_SCHEMAS = {"information_schema", "pg_catalog"}
+SHUFFLE_ROWS = 20_000
 
 
 class Cluster:
     """What every connection to one sharded database shares."""
 
-    def __init__(self, backend) -> None:
+    def __init__(self, backend, path=None, manifest: dict | None = None) -> None:
         from ..database import Database
         self.backend = backend
-        self.mirrors = {"main": Database()}
-        self.catalogs: dict[str, dict[str, TableInfo]] = {"main": {}}
+        self.path = path
+        self.manifest = dict(manifest or {"shards": backend.shards, "epoch": 0,
+                                          "checkpoints": [], "catalog": {}})
+        if path is None:
+            self.mirrors = {"main": Database()}
+        else:
+            self.mirrors = {"main": Database.open(os.path.join(os.fspath(path), "mirror"))}
+        self.catalogs: dict[str, dict[str, TableInfo]] = {
+            "main": manifest_io.catalog_from_json(self.manifest.get("catalog"))}
+        self.connections: "weakref.WeakSet" = weakref.WeakSet()
         self.in_doubt: list = []
         self.bytes_shipped = 0
+        # Partial rows per shard above which an aggregate's merge is repartitioned by
+        # its group keys and run on the shards instead of on the coordinator.
+        self.shuffle_rows = SHUFFLE_ROWS
+        self.always_shuffle = False        # repartition joins even when broadcast is cheaper
         self._ids = itertools.count(1)
         self.lock = threading.RLock()
 
     def new_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids)}"
 
+    def save_manifest(self) -> None:
+        """Write the placement catalog (and epoch) of a durable cluster to disk."""
+        if self.path is None:
+            return
+        self.manifest["catalog"] = manifest_io.catalog_to_json(self.catalogs["main"])
+        manifest_io.write(self.path, self.manifest)
+
 
 def connect(backend: str = "local", shards: int = 2, address: str | None = None, *,
-            timeout: float = DEFAULT_TIMEOUT) -> "ClusterConnection":
-    """A DB-API connection to a new database sharded over ``shards`` shards."""
+            timeout: float = DEFAULT_TIMEOUT, shuffle: str = "auto",
+            shuffle_rows: int = SHUFFLE_ROWS, path=None) -> "ClusterConnection":
+    """A DB-API connection to a new database sharded over ``shards`` shards.
+
+    ``shuffle_rows``: partial rows per shard above which an aggregate's merge runs on
+    the shards, repartitioned by the group keys, instead of on the coordinator.
+    ``shuffle="always"`` repartitions every join off the partition key that can be
+    (instead of choosing between repartitioning and broadcasting by the rows each
+    ships) and every grouped merge (``shuffle_rows=0``).
+
+    ``path``: a directory for a durable cluster (``manifest.py``): each shard a
+    file-backed Database under it, recovered when the cluster (or one restarted shard)
+    is opened again; an existing directory reopens that cluster, with its shard count."""
+    if shuffle not in ("auto", "always"):
+        raise errors.sql_error("22023", f"unknown shuffle mode {shuffle!r}",
+                               hint="Use 'auto' or 'always'.")
     if shards < 1:
         raise errors.sql_error("22023", "a cluster needs at least one shard")
-    cluster = Cluster(make_backend(backend, shards, address, timeout))
+    manifest = None
+    if path is not None:
+        manifest = manifest_io.read(path)
+        if manifest is not None and manifest["shards"] != shards:
+            raise errors.sql_error(
+                "22023", f"the cluster in {path} has {manifest['shards']} shards, not {shards}",
+                hint=f"Connect with shards={manifest['shards']}.")
+        os.makedirs(path, exist_ok=True)
+    cluster = Cluster(make_backend(backend, shards, address, timeout, path), path, manifest)
+    if path is not None:
+        cluster.save_manifest()
+        twophase.recover(cluster)   # prepared transactions a crash left: finish them
+    cluster.shuffle_rows = 0 if shuffle == "always" else shuffle_rows
+    cluster.always_shuffle = shuffle == "always"
     conn = ClusterConnection(cluster, "main")
     conn._owns_cluster = True
     return conn
@@ -103,6 +155,7 @@ class ClusterConnection:
         for reply in b.call_all(range(b.shards), "open", self.sid, branch).values():
             check(reply)
         self.mirror = cluster.mirrors[branch].connect()
+        cluster.connections.add(self)
 
     # ---- DB-API surface ---------------------------------------------------------------
     @property
@@ -175,6 +228,9 @@ class ClusterConnection:
             self.mirror.close()
             if self._owns_cluster:
                 b.close()
+                main = self.cluster.mirrors["main"]
+                if self.cluster.path is not None and not main.closed:
+                    main.close()
 
     def __enter__(self):
         return self
@@ -220,8 +276,51 @@ class ClusterConnection:
         return pa.concat_tables(parts) if parts else pa.table({})
 
     def recover(self) -> list:
-        """Commit transactions left in doubt by a shard failure during commit."""
+        """Finish transactions left in doubt by a shard failure during commit (see
+        ``twophase.recover``); returns the ``(gid, shard)`` pairs still unreachable."""
         return twophase.recover(self.cluster)
+
+    def restart_shard(self, shard: int) -> list:
+        """Start a new worker for ``shard`` after its worker died: a durable shard
+        recovers its data and prepared transactions from its directory, the sessions of
+        this cluster's connections to the main branch are opened again on it, and
+        in-doubt transactions are finished. Returns what ``recover`` returns."""
+        self._check_open()
+        c, b = self.cluster, self.cluster.backend
+        b.restart(shard)
+        for conn in list(c.connections):
+            if not conn._closed and conn.branch == "main":
+                check(b.call(shard, "open", conn.sid, "main"))
+                if conn.in_txn:   # its transaction's part on that shard is gone
+                    conn.failed = True
+        return twophase.recover(c)
+
+    def checkpoint(self) -> dict:
+        """Checkpoint every durable shard at one consistent cut (the fork's write
+        barrier) and record their checkpoints under the next epoch of the manifest."""
+        self._check_open()
+        c, b = self.cluster, self.cluster.backend
+        if c.path is None:
+            return {"epoch": None, "checkpoints": []}
+        held = []
+        try:
+            for s in range(b.shards):
+                check(b.call(s, "barrier", True))
+                held.append(s)
+            replies = b.call_all(range(b.shards), "checkpoint")
+            points = [check(replies[s])[1] for s in range(b.shards)]
+            c.mirrors["main"].checkpoint(force=True)
+            with c.lock:
+                c.manifest["epoch"] = int(c.manifest.get("epoch", 0)) + 1
+                c.manifest["checkpoints"] = points
+                c.save_manifest()
+        finally:
+            for s in held:
+                try:
+                    b.call(s, "barrier", False)
+                except errors.Error:
+                    pass
+        return {"epoch": c.manifest["epoch"], "checkpoints": points}
 
     # ---- statements -------------------------------------------------------------------
     def _run(self, sql: str, params=None) -> Result:
@@ -259,7 +358,15 @@ class ClusterConnection:
                 raise refuse("ROLLBACK TO SAVEPOINT")
             self._rollback()
             return Result(columns=[], kind="ROLLBACK")
-        if word in ("savepoint", "release", "copy", "checkpoint", "prepare", "deallocate",
+        if word == "checkpoint":
+            if self.in_txn:
+                raise errors.sql_error("25001", "CHECKPOINT cannot run inside a transaction "
+                                                "block")
+            self.checkpoint()
+            return Result(columns=[], kind="CHECKPOINT")
+        if word == "copy":
+            return self._copy(sql, params)
+        if word in ("savepoint", "release", "prepare", "deallocate",
                     "vacuum", "analyze", "listen", "notify", "lock"):
             raise refuse(word.upper())
         if word in ("set", "reset"):
@@ -559,6 +666,8 @@ class ClusterConnection:
         else:
             self.written.update(shards)
         info.replicated, info.key = True, []
+        if self.branch == "main":
+            self.cluster.save_manifest()
 
     def _refresh_catalog(self, before: set, key: list | None, replicated: bool) -> None:
         root = self._root()
@@ -603,6 +712,8 @@ class ClusterConnection:
                 replicated = True
             catalog[name] = TableInfo(name, cols, [] if replicated else part, replicated, typ,
                                       explicit=key is not None)
+        if self.branch == "main":
+            self.cluster.save_manifest()
 
     def _undo_create(self, name: str) -> None:
         self.mirror.execute(f'DROP TABLE "{name}"')
@@ -618,6 +729,10 @@ class ClusterConnection:
             raise refuse("a data-modifying statement inside WITH")
         refs, has_view = _referenced(tree, self._root(),
                                      self.catalog)
+        if not refs and not has_view and self.shards > 1 and isinstance(tree, exp.Select):
+            done = self._file_select(tree, sql, plan_only)
+            if done is not None:
+                return done
         meta = self.mirror.execute(sql)._result   # binds: the engine's errors and names
         want = list(meta.columns)
         catalog = self.catalog
@@ -646,26 +761,43 @@ class ClusterConnection:
         if not has_view and _local_from(tree, part, catalog,
                                         _table_occurrences(tree, catalog)):
             joins = tree.args.get("joins")
-            star = catalog[part[0]].columns if not joins and len(refs) == 1 else None
+            star = catalog[part[0]].columns if not joins and len(refs) == 1 else \
+                _join_star(tree, catalog) if joins else None
             dist = plan_select(tree, star)
             if dist is not None:
                 plan.update(strategy="split", kind=dist.kind, partial=dist.partial,
-                            merge=dist.merge)
+                            merge=dist.merge, keys=dist.keys)
                 if plan_only:
                     return plan
-                replies = self._on_shards(range(self.shards), dist.partial, None)
-                columns = replies[0][2]
-                partials = [ipc_to_table(replies[s][3]) for s in sorted(replies)]
-                plan["partial_rows"] = [p.num_rows for p in partials]
-                _, table = run_merge(columns, partials, dist.merge)
-                return self._finish(plan, conform(None, table, want))
+                return self._finish(plan, self._run_split(plan, dist, want))
         if not has_view and isinstance(tree, exp.Select):
-            bplan = self._broadcast_plan(tree, part)
-            dist = plan_select(bplan[0], None) if bplan is not None else None
-            if dist is not None:
+            counts = self._row_counts()
+            n = self.shards
+            star = _join_star(tree, catalog)
+            jplan = plan_join(tree, part, catalog, _table_name)
+            jdist = plan_select(jplan.tree, star) if jplan is not None else None
+            bplan = self._broadcast_plan(tree, part, counts)
+            bdist = plan_select(bplan[0], star) if bplan is not None else None
+            shuffle_cost = sum(counts.get(side.table, 0) for side in jplan.sides) * \
+                (n - 1) / n if jdist is not None else None
+            broadcast_cost = sum(counts.get(name, 0) for name in bplan[1]) * n \
+                if bdist is not None else None
+            if shuffle_cost is not None and (broadcast_cost is None or
+                                             shuffle_cost <= broadcast_cost or
+                                             self.cluster.always_shuffle):
+                plan.update(strategy="shuffle", kind=jdist.kind, partial=jdist.partial,
+                            merge=jdist.merge, keys=jdist.keys,
+                            exchanges=[(sd.table, sd.key, sd.scan) for sd in jplan.sides],
+                            in_place=jplan.in_place)
+                if plan_only:
+                    return plan
+                return self._finish(plan, self._run_split(plan, jdist, want,
+                                                          sides=jplan.sides))
+            if broadcast_cost is not None:
                 btree, names, anchor = bplan
+                dist = bdist
                 plan.update(strategy="broadcast", kind=dist.kind, partial=dist.partial,
-                            merge=dist.merge, broadcast=names, anchor=anchor)
+                            merge=dist.merge, keys=dist.keys, broadcast=names, anchor=anchor)
                 if plan_only:
                     return plan
                 inputs = {}
@@ -675,29 +807,249 @@ class ClusterConnection:
                     data = pa.concat_tables([ipc_to_table(r[3]) for r in replies.values()])
                     inputs[f"__bcast_{name}"] = table_to_ipc(data)
                     self.cluster.bytes_shipped += len(inputs[f"__bcast_{name}"]) * self.shards
-                replies = self._on_shards(range(self.shards), dist.partial, None, inputs)
-                columns = replies[0][2]
-                partials = [ipc_to_table(replies[s][3]) for s in sorted(replies)]
-                plan["partial_rows"] = [p.num_rows for p in partials]
-                _, table = run_merge(columns, partials, dist.merge)
-                return self._finish(plan, conform(None, table, want))
+                return self._finish(plan, self._run_split(plan, dist, want, inputs=inputs))
         plan["strategy"] = "gather"
         if plan_only:
             return plan
         scratch = self._gather(refs)
         return self._finish(plan, scratch.execute(sql)._result)
 
-    def _broadcast_plan(self, tree: exp.Select, part: list):
-        """Keep the largest sharded table of the top-level FROM in place and broadcast
-        every other sharded table read (and any second reference to it) to all shards:
-        an inner (or anchor-preserving LEFT) join of the anchor's rows on each shard with
-        full copies of the others, united over the shards, is the whole join. Used when
-        that ships fewer bytes than gathering every table; None otherwise."""
+    # ---- files read on the workers (loads.py) ------------------------------------------
+    def _paths(self, literal: exp.Literal) -> list[str]:
+        from ..exec.files import resolve_paths
+        return resolve_paths(literal.this, self.mirror._session.file_root)
+
+    def _file_select(self, tree: exp.Select, sql: str, plan_only: bool):
+        """A SELECT over one reader of several files: split over the shards, each
+        reading its files (None: not that shape, or one file)."""
+        reads = loads.read_calls(tree)
+        from_ = tree.args.get("from_")
+        if len(reads) != 1 or reads[0][1] is None or from_ is None or \
+                tree.args.get("joins") or not isinstance(from_.this, exp.Table) or \
+                from_.this.this is not reads[0][0]:
+            return None
+        session = self.mirror._session
+        want = list(session._prepare(sql).plan.columns)   # binds; reads no rows
+        paths = self._paths(reads[0][1])
+        if len(paths) < 2:
+            return None
+        star = [n for n, _ in session._prepare(
+            "SELECT * FROM " + from_.this.sql(dialect="postgres")).plan.columns]
+        per = loads.spread(paths, self.shards)
+        dists = {s: plan_select(loads.with_paths(tree, 0, ps), star) for s, ps in per.items()}
+        if any(d is None for d in dists.values()):
+            return None
+        dist = dists[min(dists)]
+        plan = {"sql": sql, "tables": [], "strategy": "files", "kind": dist.kind,
+                "partial": dist.partial, "merge": dist.merge, "keys": dist.keys,
+                "files": {s: len(ps) for s, ps in per.items()}}
+        if plan_only:
+            return plan
+        return self._finish(plan, self._run_split(
+            plan, dist, want, shard_sql={s: d.partial for s, d in dists.items()}))
+
+    def _parallel_load(self, info: TableInfo, per_shard: dict, files: dict) -> int:
+        """Run ``{shard: [statements]}`` loading ``info``'s table from files on those
+        shards, exchange the rows to their shards and load them atomically."""
+        b = self.cluster.backend
+        shards = list(range(self.shards))
+        src = sorted(per_shard)
+        xid = self.cluster.new_id("x")
+        key = info.key or info.columns
+        own = not self.in_txn
+        began = []
+        try:
+            replies = b.call_all(src, "load_out", per_shard_args={
+                s: (self.sid, xid, info.name, per_shard[s], key, self.shards) for s in src})
+            for s in src:
+                check(replies[s])
+            moved = self._relay(xid, {s: replies[s][2] for s in src})
+            total = sum(replies[s][3] for s in src)
+            if own:
+                for t in shards:
+                    check(b.call(t, "begin", self.sid))
+                    began.append(t)
+            loaded = b.call_all(shards, "load_exchange", per_shard_args={
+                t: (self.sid, xid, info.name, []) for t in shards})
+            for t in shards:
+                check(loaded[t])
+        except BaseException:
+            for s in shards:
+                try:
+                    b.call(s, "drop_exchange", self.sid, xid)
+                except errors.Error:
+                    pass
+            if own:
+                twophase.rollback_all(b, self.sid, began)
+            else:
+                self.failed = True
+            raise
+        self.cluster.bytes_shipped += moved
+        if own:
+            twophase.commit(self.cluster, self.sid, shards)
+        else:
+            self.written.update(shards)
+        self.last_plan = {"strategy": "files", "files": {s: len(v) for s, v in files.items()},
+                          "shuffled_bytes": moved, "rows": total}
+        return total
+
+    def _spreadable(self, info: TableInfo | None) -> bool:
+        """Can rows for this table be made on the shards (see loads.py)?"""
+        if info is None or info.replicated or self.shards < 2:
+            return False
+        version = self._root().tables.get(info.name)
+        return version is not None and not any(
+            c.default_sql and "nextval" in c.default_sql.lower()
+            for c in version.schema.columns)
+
+    def _copy(self, sql: str, params) -> Result:
+        """COPY: FROM several files, read on the shards; FROM one file, read here and
+        routed; TO a file, written here from the gathered rows."""
+        tree = _parse(sql)
+        if params:
+            tree = _inline(tree, params)
+            sql = tree.sql(dialect="postgres")
+        self.mirror._session._prepare(sql)   # binds: the engine's errors; reads no rows
+        if not isinstance(tree, exp.Copy):
+            raise refuse("this form of COPY")
+        target = tree.this
+        if not tree.args.get("kind"):   # COPY ... TO
+            refs, has_view = _referenced(tree, self._root(), self.catalog)
+            scratch = self._gather(list(self.catalog) if has_view else refs)
+            return scratch.execute(sql)._result
+        table = target.this if isinstance(target, exp.Schema) else target
+        info = self._info(_table_name(table))
+        files = tree.args.get("files") or []
+        paths = self._paths(files[0]) if files and isinstance(files[0], exp.Literal) else []
+        if len(paths) > 1 and self._spreadable(info):
+            per = loads.spread(paths, self.shards)
+            total = self._parallel_load(info, {s: loads.copy_statements(tree, ps)
+                                               for s, ps in per.items()}, per)
+            return Result(columns=[], rowcount=total, kind="COPY")
+        scratch = self._scratch()
+        result = scratch.execute(sql)._result
+        new = scratch.execute(f'SELECT * FROM "{info.name}"').arrow()
+        self._load(info.name, new, info)
+        return Result(columns=[], rowcount=result.rowcount, kind=result.kind)
+
+    def _row_counts(self) -> dict:
         b = self.cluster.backend
         counts: dict[str, int] = {}
         for reply in b.call_all(range(b.shards), "row_counts", self.branch).values():
             for name, n in check(reply)[1].items():
                 counts[name] = counts.get(name, 0) + n
+        return counts
+
+    def _run_split(self, plan: dict, dist, want: list, inputs: dict | None = None,
+                   sides: list | None = None, shard_sql: dict | None = None) -> Result:
+        """Run a split plan: the partial on every shard (reading broadcast ``inputs``, or
+        the ``sides`` of a join repartitioned first; ``shard_sql``: a partial of its own
+        per shard, on those shards only), then the merge over the gathered partials, or,
+        for an aggregate whose partials exceed ``shuffle_rows`` on some shard, the merge
+        repartitioned by the group keys and run on the shards."""
+        b = self.cluster.backend
+        shards = list(range(self.shards))
+        src = sorted(shard_sql) if shard_sql else shards
+        xid = self.cluster.new_id("x")
+        stage = merge_on_shards(dist.merge) if dist.keys else None
+        limit = self.cluster.shuffle_rows if stage is not None else None
+        try:
+            received = self._exchange(xid, sides, plan) if sides else {}
+            replies = b.call_all(src, "partial", per_shard_args={
+                s: (self.sid, xid, shard_sql[s] if shard_sql else dist.partial, limit,
+                    inputs, received.get(s)) for s in src})
+            for s in src:
+                check(replies[s])
+            columns = replies[src[0]][2]
+            plan["partial_rows"] = [replies[s][4] if s in replies else 0 for s in shards]
+            held = [s for s in src if replies[s][3] is None]
+            if not held:
+                self.cluster.bytes_shipped += sum(len(replies[s][3]) for s in src)
+                partials = [ipc_to_table(replies[s][3]) for s in src]
+                _, table = run_merge(columns, partials, dist.merge)
+                return conform(None, table, want)
+            # Repartition the partials by their group keys: every group whole on one shard.
+            outgoing: dict[int, list] = {t: [] for t in shards}
+            reps = b.call_all(held, "repartition", self.sid, xid, dist.keys, self.shards)
+            moved = self._relay(xid, {s: check(reps[s])[1] for s in held})
+            names = [n for n, _ in columns]
+            positions = [names.index(k) for k in dist.keys]
+            for s in src:
+                if s not in held:   # small partials came back already: route them here
+                    for t, p in split_rows(ipc_to_table(replies[s][3]), positions,
+                                           self.shards).items():
+                        outgoing[t].append(table_to_ipc(p))
+            moved += sum(len(d) for parts in outgoing.values() for d in parts)
+            merged = b.call_all(shards, "merge_exchange", per_shard_args={
+                t: (self.sid, xid, columns, outgoing[t], stage.partial) for t in shards})
+            for t in shards:
+                check(merged[t])
+            back = sum(len(merged[t][3]) for t in shards)
+            self.cluster.bytes_shipped += moved + back
+            plan.update(repartitioned=dist.keys, merge_rows=[merged[t][4] for t in shards],
+                        shuffled_bytes=plan.get("shuffled_bytes", 0) + moved)
+            _, table = run_merge(merged[0][2], [ipc_to_table(merged[t][3]) for t in shards],
+                                 stage.merge)
+            return conform(None, table, want)
+        except BaseException:
+            for s in shards:
+                try:
+                    b.call(s, "drop_exchange", self.sid, xid)
+                except errors.Error:
+                    pass
+            raise
+
+    def _relay(self, xid: str, sizes: dict) -> int:
+        """Move every partition an exchange left in the shards' outboxes to its target
+        (``sizes``: ``{source: {target: bytes}}``). Round ``r`` moves, in parallel, what
+        each shard ``s`` holds for shard ``s + r``: the coordinator forwards the IPC
+        bytes unopened and holds at most one partition per shard at a time, never a
+        whole table. Returns the bytes moved."""
+        b = self.cluster.backend
+        n = self.shards
+        moved = 0
+        for r in range(1, n):
+            pairs = {s: (s + r) % n for s in sorted(sizes) if (s + r) % n in sizes[s]}
+            if not pairs:
+                continue
+            taken = b.call_all(list(pairs), "take", per_shard_args={
+                s: (self.sid, xid, t) for s, t in pairs.items()})
+            given = {}
+            for s, t in pairs.items():
+                data = check(taken[s])[1]
+                if data is not None:
+                    given[t] = (self.sid, xid, data)
+                    moved += len(data)
+            for reply in b.call_all(list(given), "receive", per_shard_args=given).values():
+                check(reply)
+        return moved
+
+    def _exchange(self, xid: str, sides: list, plan: dict) -> dict:
+        """Repartition each join side on its key (every shard then holds its partition
+        of each side in its inbox): ``{shard: {input name: (exchange id, [])}}``, what
+        ``partial`` reads them by."""
+        b = self.cluster.backend
+        shards = list(range(self.shards))
+        received: dict[int, dict] = {s: {} for s in shards}
+        moved = 0
+        for i, side in enumerate(sides):
+            sx = f"{xid}.{i}"
+            replies = b.call_all(shards, "shuffle_out", self.sid, sx, side.scan, [side.key],
+                                 self.shards)
+            for s in shards:
+                check(replies[s])
+                received[s][side.input] = (sx, [])
+            moved += self._relay(sx, {s: replies[s][2] for s in shards})
+        self.cluster.bytes_shipped += moved
+        plan["shuffled_bytes"] = plan.get("shuffled_bytes", 0) + moved
+        return received
+
+    def _broadcast_plan(self, tree: exp.Select, part: list, counts: dict):
+        """Keep the largest sharded table of the top-level FROM in place and broadcast
+        every other sharded table read (and any second reference to it) to all shards:
+        an inner (or anchor-preserving LEFT) join of the anchor's rows on each shard with
+        full copies of the others, united over the shards, is the whole join. Used when
+        that ships fewer bytes than gathering every table; None otherwise."""
         tree = tree.copy()
         joins = tree.args.get("joins") or []
         from_ = tree.args.get("from_")
@@ -790,6 +1142,19 @@ class ClusterConnection:
         if isinstance(source, exp.Values):
             return self._insert_values(tree, sql, info, source)
         conflict = tree.args.get("conflict")
+        reads = loads.read_calls(source) if source is not None else []
+        if len(reads) == 1 and reads[0][1] is not None and conflict is None and \
+                tree.args.get("returning") is None and loads.plain_source(source) and \
+                not _referenced(source, self._root(), self.catalog)[0] and \
+                self._spreadable(info):
+            self.mirror._session._prepare(sql)   # binds: the engine's errors; no rows read
+            paths = self._paths(reads[0][1])
+            if len(paths) > 1:
+                per = loads.spread(paths, self.shards)
+                total = self._parallel_load(info, {
+                    s: [loads.with_paths(tree, 0, ps).sql(dialect="postgres")]
+                    for s, ps in per.items()}, per)
+                return Result(columns=[], rowcount=total, kind="INSERT")
         stripped = tree.copy()
         stripped.set("conflict", None)
         if conflict is not None:
@@ -1275,6 +1640,26 @@ def _colocated(anchor: exp.Table, top: list, joins: list, part: list, catalog: d
                     local.append(b[0] if in_a else a[0])
                     changed = True
     return local
+
+
+def _join_star(tree: exp.Expression, catalog: dict) -> list | None:
+    """What ``*`` stands for over the FROM of ``tree``: ``(alias, column)`` pairs of its
+    cluster tables in order (None when that is not plain: USING / NATURAL merge columns,
+    or a FROM item that is not a cluster table)."""
+    from_ = tree.args.get("from_")
+    if from_ is None:
+        return None
+    joins = tree.args.get("joins") or []
+    if any(j.args.get("using") or j.args.get("method") for j in joins):
+        return None
+    out = []
+    for t in [from_.this] + [j.this for j in joins]:
+        name = _table_name(t) if isinstance(t, exp.Table) else None
+        alias = t.args.get("alias") if isinstance(t, exp.Table) else None
+        if name is None or name not in catalog or alias is not None and alias.columns:
+            return None
+        out.extend((t.alias_or_name, c) for c in catalog[name].columns)
+    return out
 
 
 def _reply_result(reply: tuple) -> Result:

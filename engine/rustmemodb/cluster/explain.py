@@ -1,9 +1,12 @@
 """EXPLAIN for a cluster connection: the distributed plan, then the shard's own plan.
 
 ``EXPLAIN SELECT ...`` shows where the statement runs (coordinator, one routed shard,
-split into partial + merge, or gathered) and the SQL of each part; for a split, the
-engine's own EXPLAIN of the partial on shard 0. ``EXPLAIN ANALYZE`` runs the statement
-and adds per-shard row counts and the time taken.
+split into partial + merge, with broadcast or repartitioned join inputs, over files
+spread on the shards, or gathered) and the SQL of each part; for a split, the engine's
+own EXPLAIN of the partial on shard 0. ``EXPLAIN ANALYZE`` runs the statement and adds
+the bytes shipped (and those moved between shards by repartitioning), the partial rows
+and work time per shard, and the rows merged on each shard when the grouped merge was
+repartitioned.
 """
 from __future__ import annotations
 
@@ -27,13 +30,27 @@ def explain(conn, sql: str, params) -> Result:
     lines = [f"Distributed plan: {plan['strategy']} "
              f"(backend {b.name}, {b.shards} shards)"]
     strategy = plan["strategy"]
-    if strategy == "split":
+    if strategy in ("split", "broadcast", "shuffle", "files"):
         lines += [f"  Merge on coordinator ({plan['kind']}): {plan['merge']}",
-                  f"    Exchange: gather Arrow partials from {b.shards} shards",
-                  f"      Partial on each shard: {plan['partial']}"]
-        reply = conn._on_shards([0], "EXPLAIN " + plan["partial"], None)[0]
-        shard_plan = _lines(reply)
-        lines += ["        " + ln for ln in shard_plan]
+                  f"    Exchange: gather Arrow partials from {b.shards} shards"]
+        if plan.get("keys"):
+            lines.append(f"      (partials over {conn.cluster.shuffle_rows} rows on a shard: "
+                         "repartitioned by the group keys, merged on the shards)")
+        lines.append(f"      Partial on each shard: {plan['partial']}")
+        if strategy == "files":
+            lines.append("        Files read on the shards: " + ", ".join(
+                f"shard {s}: {n}" for s, n in sorted(plan["files"].items())))
+        if strategy == "broadcast":
+            lines.append(f"        Exchange: broadcast {', '.join(plan['broadcast'])} to every "
+                         f"shard ({plan['anchor']} stays in place)")
+        for table in plan.get("in_place", []):
+            lines.append(f"        {table} stays in place (partitioned on the join key)")
+        for table, key, scan in plan.get("exchanges", []):
+            lines.append(f"        Exchange: repartition {table} by hash({key}) over "
+                         f"{b.shards} shards: {scan}")
+        if strategy == "split":
+            reply = conn._on_shards([0], "EXPLAIN " + plan["partial"], None)[0]
+            lines += ["        " + ln for ln in _lines(reply)]
     elif strategy == "routed":
         lines.append(f"  Routed to shard {plan['shard']} by the partition key")
         reply = conn._on_shards([plan["shard"]], "EXPLAIN " + plan["sql"], None)[plan["shard"]]
@@ -56,6 +73,15 @@ def explain(conn, sql: str, params) -> Result:
         done = conn.last_plan or {}
         lines.append(f"Execution: {result.rowcount} rows in {elapsed * 1000:.3f} ms, "
                      f"{conn.cluster.bytes_shipped - before} bytes shipped")
+        if done.get("shuffled_bytes") is not None:
+            what = "join inputs" if done.get("exchanges") else "partials"
+            if done.get("repartitioned") and done.get("exchanges"):
+                what = "join inputs and partials"
+            lines.append(f"  repartitioned ({what}): {done['shuffled_bytes']} bytes "
+                         "shipped between shards")
+        if done.get("merge_rows"):
+            lines.append(f"  merged on the shards by {', '.join(done['repartitioned'])}: "
+                         f"{done['merge_rows']} rows")
         rows = done.get("partial_rows") or [None] * b.shards
         for s, (n, w) in enumerate(zip(rows, work)):
             part = f"{n} partial rows, " if n is not None else ""

@@ -11,11 +11,22 @@ against everything committed since its snapshot (``Database.refresh`` raises
 ``40001``) and then holds the shard's commit gate, so nothing else can commit on this
 shard until the coordinator says ``commit`` or ``abort``. Every commit on the shard
 goes through the gate, which is what makes a prepared transaction safe to commit.
+
+A **durable** shard (``path`` given) keeps its main branch in a file-backed Database
+(the engine's WAL and checkpoints, ``durability/``) and writes every prepared
+transaction, as the log record its commit would append, to ``prepared/<gid>`` before
+answering ``prepare``. A shard restarted after a crash recovers its data from the WAL,
+finds the prepared records and holds its commit gate again until the coordinator
+decides each one (``commit_prepared`` replays the record onto the recovered state,
+which is exactly the state it was prepared on: nothing commits past a held gate;
+``abort_prepared`` drops it). Forks stay in memory, as forks of a durable database do.
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
+from pathlib import Path
 
 from .wire import error_tuple, ipc_to_table, table_to_ipc
 
@@ -24,17 +35,34 @@ _READS = {"select", "values", "table", "explain", "show"}
 
 
 class ShardHost:
-    def __init__(self, index: int = 0) -> None:
+    def __init__(self, index: int = 0, path: str | None = None) -> None:
         from ..database import Database
         self.index = index
-        self.branches: dict = {"main": Database()}
+        self.path = Path(path) if path is not None else None
         self.sessions: dict = {}          # sid -> Connection on the session's branch
         # sid -> the connection of its prepared transaction (holding the gate); the
         # session goes on with a fresh connection, so nothing else runs inside it.
         self.prepared: dict = {}
+        self.gids: dict = {}              # sid -> global id of its prepared transaction
+        self.recovered: dict = {}         # gid -> prepared record found on disk at start
         self._gate = threading.Lock()
+        if self.path is None:
+            self.branches: dict = {"main": Database()}
+        else:
+            self.branches = {"main": Database.open(self.path / "data")}
+            (self.path / "prepared").mkdir(exist_ok=True)
+            for f in sorted((self.path / "prepared").glob("*.rec")):
+                self.recovered[f.stem] = f.read_bytes()
+            if self.recovered:   # prepared before the crash: hold the gate, as then
+                self._gate.acquire()
         self._fail_next_commit = False    # fault injection for the 2PC tests
         self.work_seconds = 0.0           # time spent executing statements (bench)
+        # Repartitioning (shuffles): (sid, exchange id) -> the Arrow partitions this
+        # shard keeps for itself; (sid, exchange id) -> a partial result held back.
+        self.inbox: dict = {}
+        self.stash: dict = {}
+        # (sid, exchange id) -> {target shard: IPC bytes} waiting to be moved there.
+        self.outbox: dict = {}
 
     # ---- sessions ---------------------------------------------------------------------
     def open(self, sid: str, branch: str = "main"):
@@ -57,7 +85,7 @@ class ShardHost:
         t0 = time.perf_counter()
         try:
             for name, data in (inputs or {}).items():
-                conn.register(name, ipc_to_table(data))
+                conn.register(name, data if not isinstance(data, bytes) else ipc_to_table(data))
             autocommit_write = not conn.in_transaction and \
                 sql.lstrip().split(None, 1)[0].lower() not in _READS
             if autocommit_write:
@@ -112,7 +140,7 @@ class ShardHost:
             txn = conn._session.txn
             if txn is None:
                 return ("error", "25000", "cluster load needs an open shard transaction")
-            rows = ipc_to_table(data)
+            rows = ipc_to_table(data) if isinstance(data, bytes) else data
             schema = txn.table(table).schema
             rows = rows.rename_columns(schema.names).cast(schema.arrow_schema)
             if rows.num_rows:
@@ -122,6 +150,138 @@ class ShardHost:
             return error_tuple(exc)
         finally:
             self.work_seconds += time.perf_counter() - t0
+
+    # ---- repartitioning (see shuffle.py) -------------------------------------------------
+    def shuffle_out(self, sid: str, xid: str, sql: str, key: list, shards: int):
+        """Run ``sql``, hash-partition its rows on columns ``key`` over ``shards``
+        shards, keep this shard's partition and hold the others for ``take`` (returns
+        the result's SQL column types, ``{target: bytes}`` sizes and the row count)."""
+        reply = self.execute(sid, sql)
+        if reply[0] == "error":
+            return reply
+        columns, data = reply[2], ipc_to_table(reply[3])
+        return ("ok", columns, self._partition(sid, xid, data, key, shards), data.num_rows)
+
+    def _partition(self, sid: str, xid: str, data, key: list, shards: int) -> dict:
+        from .partition import split_rows
+        t0 = time.perf_counter()
+        positions = [data.schema.names.index(k) for k in key]
+        parts = split_rows(data, positions, shards)
+        self.inbox.setdefault((sid, xid), []).append(parts.pop(self.index, data.slice(0, 0)))
+        out = {t: table_to_ipc(p) for t, p in parts.items()}
+        if out:
+            self.outbox[(sid, xid)] = out
+        self.work_seconds += time.perf_counter() - t0
+        return {t: len(d) for t, d in out.items()}
+
+    def take(self, sid: str, xid: str, target: int):
+        """Hand over (and forget) the partition of an exchange meant for ``target``."""
+        box = self.outbox.get((sid, xid), {})
+        data = box.pop(target, None)
+        if not box:
+            self.outbox.pop((sid, xid), None)
+        return ("ok", data)
+
+    def receive(self, sid: str, xid: str, data: bytes):
+        """Accept a partition of an exchange from another shard."""
+        try:
+            self.inbox.setdefault((sid, xid), []).append(ipc_to_table(data))
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+        return ("ok",)
+
+    def partial(self, sid: str, xid: str, sql: str, max_rows: int | None,
+                inputs: dict | None = None, received: dict | None = None):
+        """Run a split's partial (reading broadcast ``inputs`` and repartitioned
+        ``received`` inputs, see ``_received``): its rows come back when there are at most
+        ``max_rows`` of them (or ``max_rows`` is None), else they are held here for
+        ``repartition``."""
+        try:
+            inputs = dict(inputs or {}, **self._received(sid, received or {}))
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+        reply = self.execute(sid, sql, None, inputs)
+        if reply[0] == "error" or max_rows is None or reply[4] <= max_rows:
+            return reply
+        self.stash[(sid, xid)] = ipc_to_table(reply[3])
+        return ("ok", reply[1], reply[2], None, reply[4])
+
+    def _received(self, sid: str, received: dict) -> dict:
+        """``{input name: (exchange id, [IPC bytes from other shards])}`` as Arrow tables,
+        each with the partition this shard kept for itself."""
+        import pyarrow as pa
+        out = {}
+        for name, (xid, parts) in received.items():
+            tables = self.inbox.pop((sid, xid), []) + [ipc_to_table(p) for p in parts]
+            tables = [t for t in tables if t.num_rows] or tables[:1]
+            out[name] = pa.concat_tables(tables, promote_options="permissive") \
+                if len(tables) > 1 else tables[0]
+        return out
+
+    def repartition(self, sid: str, xid: str, key: list, shards: int):
+        """Hash-partition a held partial on ``key``: keep ours, hold the others for
+        ``take`` (returns their sizes)."""
+        data = self.stash.pop((sid, xid))
+        return ("ok", self._partition(sid, xid, data, key, shards))
+
+    def merge_exchange(self, sid: str, xid: str, columns: list, parts: list, sql: str):
+        """Run ``sql`` over ``__partials``: this shard's kept partition of a
+        repartitioned partial plus ``parts`` (IPC bytes) received from the others."""
+        from .merge import run_merge
+        t0 = time.perf_counter()
+        try:
+            tables = self.inbox.pop((sid, xid), []) + [ipc_to_table(p) for p in parts]
+            out_columns, data = run_merge(columns, tables, sql)
+            return ("ok", "SELECT", list(out_columns), table_to_ipc(data), data.num_rows)
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+        finally:
+            self.work_seconds += time.perf_counter() - t0
+
+    def load_out(self, sid: str, xid: str, table: str, statements: list, key: list,
+                 shards: int):
+        """Run ``statements`` (COPY/INSERT reading this shard's files) into ``table``
+        emptied in a throwaway fork of the session's view, so the engine applies every
+        cast, default and check; then hash-partition the rows made on ``key``: keep
+        ours, hold the others for ``take`` (returns their sizes and the row count)."""
+        from ..database import Database
+        conn = self.sessions[sid]
+        t0 = time.perf_counter()
+        try:
+            txn = conn._session.txn
+            root = txn.working if txn is not None else conn.database.head
+            scratch = Database(root=root).connect()
+            scratch.execute(f'TRUNCATE "{table}"')
+            for sql in statements:
+                scratch.execute(sql)
+            data = scratch.execute(f'SELECT * FROM "{table}"').arrow()
+            scratch.close()
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+        finally:
+            self.work_seconds += time.perf_counter() - t0
+        return ("ok", None, self._partition(sid, xid, data, key, shards), data.num_rows)
+
+    def load_exchange(self, sid: str, xid: str, table: str, parts: list):
+        """Load this shard's rows of an exchange (kept + ``parts`` received) into
+        ``table`` in the session's open transaction."""
+        tables = self.inbox.pop((sid, xid), []) + [ipc_to_table(p) for p in parts]
+        total = 0
+        for t in tables:
+            if t.num_rows:
+                reply = self.load(sid, table, t)
+                if reply[0] == "error":
+                    return reply
+                total += reply[4]
+        return ("ok", "", None, None, total)
+
+    def drop_exchange(self, sid: str, xid: str):
+        """Forget what a failed exchange left here."""
+        for store in (self.inbox, self.stash, self.outbox):
+            for k in [k for k in store if k[0] == sid and
+                      (k[1] == xid or k[1].startswith(xid + "."))]:
+                del store[k]
+        return ("ok",)
 
     @staticmethod
     def _result(cur):
@@ -140,7 +300,7 @@ class ShardHost:
         except Exception as exc:   # noqa: BLE001
             return error_tuple(exc)
 
-    def prepare(self, sid: str):
+    def prepare(self, sid: str, gid: str | None = None):
         conn = self.sessions[sid]
         txn = conn._session.txn
         if txn is not None and txn.failed:
@@ -151,10 +311,14 @@ class ShardHost:
         try:
             if txn is not None and txn.ops:
                 conn.database.refresh(txn)   # 40001 if it conflicts with a newer commit
+                if gid is not None and self._durable(conn):
+                    self._write_prepared(gid, conn.database, txn)
         except Exception as exc:   # noqa: BLE001
             self._gate.release()
             conn.rollback()
             return error_tuple(exc)
+        if gid is not None:
+            self.gids[sid] = gid
         self.prepared[sid] = conn
         self.sessions[sid] = conn.database.connect()
         return ("ok",)
@@ -169,15 +333,79 @@ class ShardHost:
             if not held and not self._gate.acquire(timeout=GATE_TIMEOUT):
                 return ("error", "55P03", "shard is busy with a prepared transaction")
             conn.commit()
+            self._forget_prepared(self.gids.pop(sid, None))
             return ("ok",)
         except Exception as exc:   # noqa: BLE001
             return error_tuple(exc)
         finally:
             self._gate.release()
 
+    def commit_prepared(self, gid: str):
+        """Commit the prepared transaction ``gid`` (a live one, or one recovered from
+        disk after a restart): the second phase, also when the coordinator recovers."""
+        for sid, g in list(self.gids.items()):
+            if g == gid and sid in self.prepared:
+                return self.commit(sid)
+        payload = self.recovered.get(gid)
+        if payload is None:
+            return ("error", "42704", f"no prepared transaction {gid} on shard {self.index}")
+        try:
+            from ..durability.records import apply_record
+            db = self.branches["main"]
+            db.restore(apply_record(db.head, payload))
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+        self._settle_recovered(gid)
+        return ("ok",)
+
+    def abort_prepared(self, gid: str):
+        """Roll back prepared transaction ``gid`` (the coordinator never decided commit)."""
+        for sid, g in list(self.gids.items()):
+            if g == gid and sid in self.prepared:
+                return self.rollback(sid)
+        if gid in self.recovered:
+            self._settle_recovered(gid)
+        return ("ok",)
+
+    def _settle_recovered(self, gid: str) -> None:
+        del self.recovered[gid]
+        self._forget_prepared(gid)
+        if not self.recovered:
+            self._gate.release()
+
+    def _durable(self, conn) -> bool:
+        return self.path is not None and conn.database is self.branches["main"]
+
+    def _write_prepared(self, gid: str, db, txn) -> None:
+        """The record the commit would log, made durable before prepare answers."""
+        from ..durability.records import encode_commit
+        from ..durability.wal import fsync_dir
+        current = txn.snapshot
+        catalog = current.catalog_version
+        if txn.working.catalog_version != current.catalog_version:
+            catalog = max(catalog, txn.working.catalog_version) + 1
+        after = txn.working.numbered(current.version + 1, catalog)
+        payload = encode_commit(txn.ops, current, after)
+        folder = self.path / "prepared"
+        tmp = folder / f"{gid}.tmp"
+        with open(tmp, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, folder / f"{gid}.rec")
+        fsync_dir(folder)
+
+    def _forget_prepared(self, gid: str | None) -> None:
+        if gid is not None and self.path is not None:
+            try:
+                (self.path / "prepared" / f"{gid}.rec").unlink()
+            except FileNotFoundError:
+                pass
+
     def rollback(self, sid: str):
         conn = self.sessions.get(sid)
         held = self.prepared.pop(sid, None)
+        self._forget_prepared(self.gids.pop(sid, None))
         try:
             if conn is not None:
                 conn.rollback()
@@ -189,8 +417,42 @@ class ShardHost:
         return ("ok",)
 
     def in_doubt(self):
-        """Sessions prepared and neither committed nor rolled back (for recovery)."""
-        return ("ok", sorted(self.prepared))
+        """Global ids of transactions prepared here and neither committed nor rolled
+        back (live ones and ones recovered from disk)."""
+        live = {self.gids[s] for s in self.prepared if s in self.gids}
+        return ("ok", sorted(live | set(self.recovered)), sorted(self.recovered))
+
+    def checkpoint(self):
+        """Checkpoint the durable main branch (called under the write barrier)."""
+        if self.path is None:
+            return ("ok", None)
+        try:
+            manifest = self.branches["main"].checkpoint(force=True)
+            return ("ok", {"version": manifest["version"], "lsn": manifest["lsn"]})
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+
+    def crash(self):
+        """Drop everything without flushing or checkpointing, as a killed process would
+        (the in-process backend's stand-in for killing a worker)."""
+        db = self.branches.get("main")
+        if self.path is not None and hasattr(db, "_abandon"):
+            db._abandon()
+        self.branches, self.sessions, self.prepared = {}, {}, {}
+        return ("ok",)
+
+    def shutdown(self):
+        """Close the durable main branch cleanly (checkpoint)."""
+        for conn in list(self.sessions.values()):
+            try:
+                conn.close()
+            except Exception:   # noqa: BLE001
+                pass
+        self.sessions = {}
+        db = self.branches.get("main")
+        if self.path is not None and db is not None and not db.closed:
+            db.close()
+        return ("ok",)
 
     def fail_next_commit(self):
         self._fail_next_commit = True

@@ -38,6 +38,7 @@ class DistPlan:
     partial: str                    # SQL run on every shard
     merge: str                      # SQL run on the coordinator over __partials
     kind: str                       # "aggregate" | "scan" | "top-k"
+    keys: list = field(default_factory=list)   # group key columns of the partial
     notes: list = field(default_factory=list)
 
 
@@ -93,7 +94,14 @@ def _expand_star(tree: exp.Select, star_columns: list | None) -> exp.Select:
         if isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star)):
             if star_columns is None:
                 raise _Unsupported("star over a join")
-            items.extend(exp.column(c, quoted=True) for c in star_columns)
+            # Names (one table) or (alias, name) pairs (a join: qualified, in FROM order).
+            only = e.table if isinstance(e, exp.Column) else None
+            for c in star_columns:
+                if isinstance(c, tuple):
+                    if only is None or c[0] == only:
+                        items.append(exp.column(c[1], table=c[0], quoted=True))
+                else:
+                    items.append(exp.column(c, quoted=True))
         else:
             items.append(e)
     tree.set("expressions", items)
@@ -144,7 +152,20 @@ def _order_target(item: exp.Expression, outputs, lookup) -> str:
     return lookup(item)
 
 
-def _scan(select: exp.Select) -> DistPlan:
+def merge_on_shards(merge_sql: str) -> DistPlan | None:
+    """Split an aggregate's merge (over ``__partials``) once more, for when the partials
+    are repartitioned by their group keys: every group is then whole on one shard, so
+    the grouped merge (with HAVING) runs there and only its output rows, plus the sort
+    keys (top-k when there is a LIMIT), are gathered; the coordinator sorts and limits."""
+    import sqlglot
+    tree = sqlglot.parse_one(merge_sql, read="postgres")
+    try:
+        return _scan(tree, keep=("group", "having"))
+    except _Unsupported:
+        return None
+
+
+def _scan(select: exp.Select, keep: tuple = ()) -> DistPlan:
     outputs = _output_exprs(select)
     distinct = select.args.get("distinct") is not None
     extra: list[exp.Expression] = []
@@ -164,7 +185,7 @@ def _scan(select: exp.Select) -> DistPlan:
     cols = [exp.alias_(e.copy(), f"c{i}") for i, (_, e) in enumerate(outputs)]
     cols += [exp.alias_(e.copy(), f"o{i}") for i, e in enumerate(extra)]
     partial = exp.Select(expressions=cols)
-    for arg in ("from_", "joins", "where", "distinct"):
+    for arg in ("from_", "joins", "where", "distinct") + keep:
         if select.args.get(arg) is not None:
             partial.set(arg, select.args[arg].copy() if arg != "joins"
                         else [j.copy() for j in select.args[arg]])
@@ -305,6 +326,8 @@ def _aggregate(select: exp.Select) -> DistPlan:
         merge_items.append(exp.alias_(new, alias, quoted=True) if alias is not None else new)
     merge = exp.Select(expressions=merge_items)
     merge.set("from_", exp.From(this=exp.to_table(PARTIALS)))
+    if select.args.get("distinct") is not None:
+        merge.set("distinct", exp.Distinct())
     if keys:
         merge.set("group", exp.Group(expressions=[exp.column(n) for _, n in key_names]))
     if select.args.get("having") is not None:
@@ -342,7 +365,7 @@ def _aggregate(select: exp.Select) -> DistPlan:
             exp.Literal.number(i + 1) for i in range(len(keys))] + [
             exp.Literal.number(_position(partial_cols, n)) for _, n in distinct_args]))
     return DistPlan(partial_sel.sql(dialect="postgres"), merge.sql(dialect="postgres"),
-                    "aggregate")
+                    "aggregate", keys=[f"k{i}" for i in range(len(keys))])
 
 
 def _position(cols: list, name: str) -> int:

@@ -18,15 +18,21 @@ def connection_failure(shard: int, why: str) -> errors.Error:
                                  "ClusterConnection.recover()).")
 
 
-def make_backend(kind: str, shards: int, address: str | None, timeout: float):
+def shard_path(path, shard: int) -> str | None:
+    """Where durable shard ``shard`` of the cluster in directory ``path`` keeps its data."""
+    import os
+    return None if path is None else os.path.join(os.fspath(path), f"shard-{shard}")
+
+
+def make_backend(kind: str, shards: int, address: str | None, timeout: float, path=None):
     if kind == "local":
         from .local import LocalBackend
-        return LocalBackend(shards, timeout)
+        return LocalBackend(shards, timeout, path)
     if kind == "dask":
         from .dask import DaskBackend
-        return DaskBackend(shards, address, timeout)
+        return DaskBackend(shards, address, timeout, path)
     if kind == "ray":
         from .ray import RayBackend
-        return RayBackend(shards, address, timeout)
+        return RayBackend(shards, address, timeout, path)
     raise errors.sql_error("22023", f'unknown cluster backend "{kind}"',
                            hint="Use 'local', 'dask' or 'ray'.")

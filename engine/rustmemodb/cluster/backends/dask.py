@@ -8,15 +8,16 @@ futures; every wait has a timeout, and a dead worker or an expired wait becomes
 from __future__ import annotations
 
 from ..shard import ShardHost
-from . import connection_failure
+from . import connection_failure, shard_path
 
 
 class DaskBackend:
     name = "dask"
 
-    def __init__(self, shards: int, address: str | None, timeout: float) -> None:
+    def __init__(self, shards: int, address: str | None, timeout: float, path=None) -> None:
         from distributed import Client, LocalCluster
         self.timeout = timeout
+        self.path = path
         self._cluster = None
         if address is None:
             self._cluster = LocalCluster(n_workers=min(shards, 4), threads_per_worker=1,
@@ -26,8 +27,8 @@ class DaskBackend:
         else:
             self.client = Client(address)
         workers = sorted(self.client.scheduler_info()["workers"])
-        futures = [self.client.submit(ShardHost, i, actor=True, pure=False,
-                                      workers=[workers[i % len(workers)]])
+        futures = [self.client.submit(ShardHost, i, shard_path(path, i), actor=True,
+                                      pure=False, workers=[workers[i % len(workers)]])
                    for i in range(shards)]
         self.actors = [f.result(timeout=timeout) for f in futures]
 
@@ -59,15 +60,50 @@ class DaskBackend:
         return {s: self._wait(s, f) for s, f in pending.items()}
 
     def kill(self, shard: int) -> None:
-        """Kill the worker process hosting ``shard`` (tests of worker death)."""
+        """Kill the worker process hosting ``shard`` (tests of worker death); returns
+        once the scheduler has seen it go (the kill itself is asynchronous)."""
         import os
-        self.client.submit(os._exit, 1, workers=[self.worker_of(shard)], pure=False,
+        import time
+        address = self.worker_of(shard)
+        self.client.submit(os._exit, 1, workers=[address], pure=False,
                            allow_other_workers=False)
+        deadline = time.monotonic() + self.timeout
+        while address in self.client.scheduler_info()["workers"] and \
+                time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    def restart(self, shard: int) -> None:
+        """A new actor for ``shard`` on a live worker (a durable one recovers its files;
+        the worker killed may still be coming back)."""
+        import time
+        deadline = time.monotonic() + self.timeout
+        while True:
+            workers = sorted(self.client.scheduler_info()["workers"])
+            others = [w for i, a in enumerate(self.actors) if i != shard
+                      for w in [a._address]]
+            free = [w for w in workers if w not in others] or workers
+            if free:
+                break
+            if time.monotonic() > deadline:
+                raise connection_failure(shard, "no worker to restart it on")
+            time.sleep(0.2)
+        future = self.client.submit(ShardHost, shard, shard_path(self.path, shard),
+                                    actor=True, pure=False, workers=[free[0]])
+        try:
+            self.actors[shard] = future.result(timeout=self.timeout)
+        except Exception as exc:   # noqa: BLE001
+            raise connection_failure(shard, f"{type(exc).__name__}: {exc}") from exc
 
     def worker_of(self, shard: int) -> str:
         return self.actors[shard]._address
 
     def close(self) -> None:
+        if self.path is not None:   # checkpoint durable shards before the workers go
+            for s in range(len(self.actors)):
+                try:
+                    self.call(s, "shutdown")
+                except Exception:   # noqa: BLE001 - a dead worker has nothing to close
+                    pass
         try:
             self.client.close()
         finally:

@@ -6,14 +6,15 @@ the coordinator code path is the one Dask and Ray use.
 from __future__ import annotations
 
 from ..shard import ShardHost
-from . import connection_failure
+from . import connection_failure, shard_path
 
 
 class LocalBackend:
     name = "local"
 
-    def __init__(self, shards: int, timeout: float) -> None:
-        self.hosts = [ShardHost(i) for i in range(shards)]
+    def __init__(self, shards: int, timeout: float, path=None) -> None:
+        self.path = path
+        self.hosts = [ShardHost(i, shard_path(path, i)) for i in range(shards)]
         self.dead: set[int] = set()
         self.timeout = timeout
         self.bytes_shipped = 0
@@ -35,11 +36,24 @@ class LocalBackend:
         return out
 
     def kill(self, shard: int) -> None:
-        """Simulate the death of the worker hosting ``shard`` (tests)."""
+        """Simulate the death of the worker hosting ``shard`` (tests): its state is
+        gone, as with a killed process (a durable shard's files stay as a crash leaves
+        them)."""
         self.dead.add(shard)
+        self.hosts[shard].crash()
 
     def revive(self, shard: int) -> None:
+        """The worker answers again, with whatever state it still has (a network
+        partition healing, not a restart)."""
+        self.dead.discard(shard)
+
+    def restart(self, shard: int) -> None:
+        """A new host for ``shard`` (a durable one recovers its files)."""
+        self.hosts[shard] = ShardHost(shard, shard_path(self.path, shard))
         self.dead.discard(shard)
 
     def close(self) -> None:
+        for s, host in enumerate(self.hosts):
+            if s not in self.dead:
+                host.shutdown()
         self.hosts = []

@@ -8,16 +8,17 @@ shut down again by ``close``. Every ``ray.get`` has a timeout; a dead actor
 from __future__ import annotations
 
 from ..shard import ShardHost
-from . import connection_failure
+from . import connection_failure, shard_path
 
 
 class RayBackend:
     name = "ray"
 
-    def __init__(self, shards: int, address: str | None, timeout: float) -> None:
+    def __init__(self, shards: int, address: str | None, timeout: float, path=None) -> None:
         import ray
         self.ray = ray
         self.timeout = timeout
+        self.path = path
         self._owns_runtime = not ray.is_initialized()
         if self._owns_runtime:
             if address is None:
@@ -25,8 +26,8 @@ class RayBackend:
                          configure_logging=False)
             else:
                 ray.init(address=address, log_to_driver=False, configure_logging=False)
-        remote = ray.remote(num_cpus=0, max_restarts=0)(ShardHost)
-        self.actors = [remote.remote(i) for i in range(shards)]
+        self._remote = remote = ray.remote(num_cpus=0, max_restarts=0)(ShardHost)
+        self.actors = [remote.remote(i, shard_path(path, i)) for i in range(shards)]
         for i, a in enumerate(self.actors):
             self._get(i, a.ping.remote())
 
@@ -51,7 +52,18 @@ class RayBackend:
     def kill(self, shard: int) -> None:
         self.ray.kill(self.actors[shard], no_restart=True)
 
+    def restart(self, shard: int) -> None:
+        """A new actor for ``shard`` (a durable one recovers its files)."""
+        self.actors[shard] = self._remote.remote(shard, shard_path(self.path, shard))
+        self._get(shard, self.actors[shard].ping.remote())
+
     def close(self) -> None:
+        if self.path is not None:
+            for s in range(len(self.actors)):
+                try:
+                    self.call(s, "shutdown")
+                except Exception:   # noqa: BLE001
+                    pass
         for a in self.actors:
             try:
                 self.ray.kill(a, no_restart=True)

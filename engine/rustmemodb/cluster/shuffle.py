@@ -1,0 +1,255 @@
+"""Repartitioning (shuffle) instead of gathering: joins off the partition key.
+
+When a SELECT joins sharded tables on columns that are not their partition keys, the
+rows that meet are on different shards. Instead of gathering every table at the
+coordinator (or copying all but one to every shard), each table is *repartitioned*:
+every shard scans its rows of the table (only the columns the query reads, with the
+WHERE conjuncts on that table alone pushed down), hash-partitions them on the join key
+with the same hash as placement (``partition.py``), keeps its own partition and hands
+the others on, so shard ``j`` receives exactly the rows whose key hashes to ``j`` from
+every shard (through the coordinator, which forwards the Arrow IPC bytes unopened and
+never holds more than one partition per target). Then every shard runs the statement's
+partial plan (``split.py``) over its repartitioned inputs, and only the partials are
+gathered and merged, as for any split.
+
+The join is correct per partition because every ON (or, for inner joins only, WHERE)
+equality that links the tables puts matching rows on the same shard: the planner finds
+one class of equal columns, one per sharded table and all of one type, that links every
+sharded table of the FROM; outer joins are allowed as long as that equality is a
+top-level conjunct of each join's ON (an unmatched row is then unmatched on its shard
+as it is everywhere). A table whose partition key is its column of that class is
+already placed by the same hash: it stays where it is and only the others move.
+``plan_join`` returns ``None`` outside that; the caller then broadcasts or gathers.
+
+The GROUP BY side of repartitioning (merging big partials on the shards, by the group
+keys) is in ``connect.py``, which decides it from the partial sizes at run time.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from .. import types
+
+# Types whose equal values always have equal hashes (``partition.hash_value``) when
+# both sides have the same type.
+HASHABLE = {types.INTEGER, types.TEXT, types.BOOLEAN, types.DATE, types.TIMESTAMP,
+            types.UUID, types.FLOAT}
+
+
+@dataclass
+class Side:
+    input: str          # the Arrow input name the statement reads instead of the table
+    table: str
+    key: str            # the column the rows are repartitioned on
+    scan: str           # SQL each shard runs to produce its rows of this side
+
+
+@dataclass
+class JoinShuffle:
+    tree: exp.Select                        # the statement reading the inputs
+    sides: list = field(default_factory=list)
+    in_place: list = field(default_factory=list)   # tables already placed by the key
+
+
+def plan_join(tree: exp.Select, part: list, catalog: dict, table_name) -> JoinShuffle | None:
+    """Repartition plan for ``tree`` whose top-level FROM joins sharded tables ``part``
+    (``table_name`` maps a sqlglot Table to its catalog name, None for system tables)."""
+    if not isinstance(tree, exp.Select) or tree.args.get("with"):
+        return None
+    from_ = tree.args.get("from_")
+    if from_ is None:
+        return None
+    joins = tree.args.get("joins") or []
+    top = [from_.this] + [j.this for j in joins]
+    if not all(isinstance(t, exp.Table) for t in top):
+        return None
+    if any(table_name(t) not in catalog or t.args.get("alias") is not None and
+           t.args["alias"].columns for t in top):
+        return None   # (column aliases rename what the scans would read by name)
+    sharded = [t for t in top if table_name(t) in part]
+    if len(sharded) < 2:
+        return None
+    top_ids = {id(t) for t in top}
+    for t in tree.find_all(exp.Table):   # a sharded table elsewhere (subquery): no
+        name = table_name(t)
+        if name in catalog and not catalog[name].replicated and id(t) not in top_ids:
+            return None
+    outer = any((j.args.get("side") or "") for j in joins)
+    if outer and len(sharded) != len(top):
+        return None   # a REPLICATED table beside an outer join could repeat per shard
+    if any(j.args.get("using") for j in joins) or any(
+            isinstance(n, exp.TableSample) for n in tree.walk()):
+        return None
+    aliases = {}
+    for t in top:
+        alias = t.alias_or_name
+        if alias in aliases:
+            return None
+        aliases[alias] = t
+
+    def owner(col: exp.Column):
+        if col.table:
+            return aliases.get(col.table)
+        found = [t for t in sharded if _has_column(catalog[table_name(t)], col.name)]
+        others = [t for t in top if t not in sharded and table_name(t) in catalog and
+                  _has_column(catalog[table_name(t)], col.name)]
+        return found[0] if len(found) == 1 and not others else None
+
+    # Union-find over (table alias, column) pairs linked by equalities.
+    parent: dict = {}
+
+    def find(x):
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def link(conds):
+        for c in conds:
+            if not (isinstance(c, exp.EQ) and isinstance(c.this, exp.Column) and
+                    isinstance(c.expression, exp.Column)):
+                continue
+            a, b = owner(c.this), owner(c.expression)
+            if a is None or b is None or a is b or a not in sharded or b not in sharded:
+                continue
+            ia, ib = catalog[table_name(a)], catalog[table_name(b)]
+            ca, cb = _column(ia, c.this.name), _column(ib, c.expression.name)
+            if ca is None or cb is None or ia.types[ca] != ib.types[cb] or \
+                    ia.types[ca] not in HASHABLE:
+                continue
+            parent[find((a.alias_or_name, ca))] = find((b.alias_or_name, cb))
+
+    for j in joins:
+        on = j.args.get("on")
+        if on is not None:
+            link(_conjuncts(on))
+        elif (j.args.get("side") or ""):
+            return None
+    if not outer and tree.args.get("where") is not None:
+        link(_conjuncts(tree.args["where"].this))
+    classes: dict = {}
+    for node in list(parent):
+        classes.setdefault(find(node), []).append(node)
+    chosen = None
+    for members in classes.values():
+        by_alias = {}
+        for alias, col in members:
+            by_alias.setdefault(alias, col)
+        if all(t.alias_or_name in by_alias for t in sharded):
+            chosen = by_alias
+            break
+    if chosen is None:
+        return None
+    for j in joins:   # an outer join's table must be linked by its own ON
+        if (j.args.get("side") or "") and j.args.get("on") is None:
+            return None
+    tree = tree.copy()
+    new_top = [tree.args["from_"].this] + [j.this for j in tree.args.get("joins") or []]
+    pushdown = [] if outer else list(_conjuncts(tree.args["where"].this)) \
+        if tree.args.get("where") is not None else []
+    plan = JoinShuffle(tree)
+    for i, (old, t) in enumerate(zip(top, new_top)):
+        if old not in sharded:
+            continue
+        name = table_name(old)
+        info = catalog[name]
+        alias = old.alias_or_name
+        if info.key == [chosen[alias]]:
+            continue   # already placed by this key, with the same hash: it stays in place
+        cols = _needed_columns(tree, alias, info, sharded, catalog, table_name,
+                               chosen[alias])
+        filters = [c for c in pushdown if _only_on(c, alias, info, top, catalog, table_name)]
+        source = exp.Table(this=exp.to_identifier(name, quoted=True),
+                           alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True)))
+        scan = exp.Select(expressions=[exp.column(c, table=alias, quoted=True) for c in cols])
+        scan.set("from_", exp.From(this=source))
+        if filters:
+            scan.set("where", exp.Where(this=exp.and_(*[f.copy() for f in filters])))
+        input_name = f"__shuf{i}_{name}"
+        new = t.copy()
+        new.set("this", exp.to_identifier(input_name))
+        new.set("db", None)
+        if new.args.get("alias") is None:
+            new.set("alias", exp.TableAlias(this=exp.to_identifier(t.name,
+                                                                   quoted=t.this.quoted)))
+        t.replace(new)
+        plan.sides.append(Side(input_name, name, chosen[alias], scan.sql(dialect="postgres")))
+    if not plan.sides:
+        return None   # all co-located: the plain split handles it
+    plan.in_place = [table_name(t) for t in sharded
+                     if catalog[table_name(t)].key == [chosen[t.alias_or_name]]]
+    return plan
+
+
+def _column(info, name: str) -> str | None:
+    if name in info.columns:
+        return name
+    low = name.lower()
+    return low if low in info.columns else None
+
+
+def _has_column(info, name: str) -> bool:
+    return _column(info, name) is not None
+
+
+def _conjuncts(node):
+    if isinstance(node, exp.And):
+        yield from _conjuncts(node.this)
+        yield from _conjuncts(node.expression)
+    elif isinstance(node, exp.Paren):
+        yield from _conjuncts(node.this)
+    else:
+        yield node
+
+
+def _needed_columns(tree, alias, info, sharded, catalog, table_name, key) -> list:
+    """The columns of one side the statement reads (all of them when that is unclear:
+    a star, a whole-row reference, a name this table does not have)."""
+    if any(isinstance(n, exp.Star) and not isinstance(n.parent, exp.Count)
+           for n in tree.walk()):
+        return list(info.columns)
+    want = {key}
+    for col in tree.find_all(exp.Column):
+        if col.table == alias:
+            c = _column(info, col.name)
+            if c is None:
+                return list(info.columns)
+            want.add(c)
+        elif not col.table:
+            c = _column(info, col.name)
+            if c is not None:
+                want.add(c)
+    if any(isinstance(n, exp.Identifier) and n.name == alias and
+           not isinstance(n.parent, (exp.Column, exp.TableAlias, exp.Table))
+           for n in tree.walk()):
+        return list(info.columns)
+    return [c for c in info.columns if c in want]
+
+
+def _only_on(cond, alias, info, top, catalog, table_name) -> bool:
+    """Does WHERE conjunct ``cond`` read only columns of this side (and nothing that
+    could differ when evaluated early: subqueries, volatile functions)?"""
+    bad = (exp.Subquery, exp.Select, exp.Exists, exp.AggFunc, exp.Window, exp.Rand,
+           exp.Placeholder, exp.Parameter)
+    if any(isinstance(n, bad) for n in cond.walk()):
+        return False
+    if any(isinstance(n, exp.Anonymous) for n in cond.walk()):
+        return False
+    cols = list(cond.find_all(exp.Column))
+    if not cols:
+        return False
+    for col in cols:
+        if col.table:
+            if col.table != alias or _column(info, col.name) is None:
+                return False
+        else:
+            if _column(info, col.name) is None:
+                return False
+            for t in top:
+                name = table_name(t)
+                if t.alias_or_name != alias and name in catalog and \
+                        _has_column(catalog[name], col.name):
+                    return False
+    return True
