@@ -311,12 +311,12 @@ def grouped_int_bincount(aggregates, keys, inputs, columns):
     span = hi - lo + 1
     if span > max(4 * n, 1 << 16):
         return None
-    slot = k - lo
-    present = np.bincount(slot, minlength=span) > 0
-    groups = np.flatnonzero(present)
+    slot = k - lo if lo else k
+    counts = np.bincount(slot, minlength=span).astype(np.int64)   # shared: rows per group
+    groups = np.flatnonzero(counts)
     out = [pa.array(groups + lo, pa.int64())]
     for a, v in zip(aggregates, inputs):
-        col = _bincount_agg(a, v, slot, span, n)
+        col = _bincount_agg(a, v, slot, span, n, counts)
         if col is None:
             return None
         out.append(col[groups] if isinstance(col, np.ndarray) else col.take(pa.array(groups)))
@@ -326,16 +326,17 @@ def grouped_int_bincount(aggregates, keys, inputs, columns):
     return pa.Table.from_arrays(arrays, names=[c for c, _ in columns])
 
 
-def _bincount_agg(a, v, slot, span, n):
+def _bincount_agg(a, v, slot, span, n, rows):
+    """One aggregate's per-group column; ``rows``: the rows per group (count(*))."""
     import numpy as np
     if a.star:
-        return np.bincount(slot, minlength=span).astype(np.int64)
+        return rows
     if isinstance(v, pa.ChunkedArray):
         v = v.combine_chunks()
     t = v.type
     valid = v.is_valid().to_numpy(zero_copy_only=False) if v.null_count else None
     s = slot if valid is None else slot[valid]
-    counts = np.bincount(s, minlength=span).astype(np.int64)
+    counts = rows if valid is None else np.bincount(s, minlength=span).astype(np.int64)
     if a.fn == "count":
         return counts
     if not (pa.types.is_integer(t) or pa.types.is_floating(t)):

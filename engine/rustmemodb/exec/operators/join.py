@@ -78,7 +78,8 @@ def join_pairs(node: LogicalJoin, left: pa.Table, right: pa.Table, li, ri, ctx) 
         missing = _unmatched(ri, right.num_rows)
         li = np.concatenate([li, np.full(len(missing), -1, np.int64)])
         ri = np.concatenate([ri, missing])
-    return _gather(node, left, right, li, ri)
+    coded = ctx.coded_joins.get(id(node)) if ctx.coded_joins else None
+    return _gather(node, left, right, li, ri, coded)
 
 
 # ---- index pairs --------------------------------------------------------------------------
@@ -283,10 +284,14 @@ def _semi(node, left, li, anti: bool) -> pa.Table:
     return left.filter(pa.array(keep))
 
 
-def _gather(node, left, right, li, ri) -> pa.Table:
-    """Output columns: left then right, NULL where a row has no partner (index -1)."""
+def _gather(node, left, right, li, ri, coded=None) -> pa.Table:
+    """Output columns: left then right, NULL where a row has no partner (index -1).
+    ``coded``: output positions an aggregate above only groups by; a text column of a
+    side much smaller than the output goes out dictionary-encoded (the side's rows as
+    the dictionary, the pair indices as codes) instead of copying its strings per row."""
     limits.charge(len(li) * (_row_bytes(left) + _row_bytes(right)), "join output")
-    cols = _taken(left, li) + _taken(right, ri)
+    nl = left.num_columns
+    cols = _taken(left, li, coded, 0) + _taken(right, ri, coded, nl)
     names = [n for n, _ in node.columns]
     if not cols:
         from .scan import rows_only
@@ -294,15 +299,28 @@ def _gather(node, left, right, li, ri) -> pa.Table:
     return pa.Table.from_arrays(cols, names=names)
 
 
-def _taken(table: pa.Table, idx: np.ndarray) -> list:
+def _taken(table: pa.Table, idx: np.ndarray, coded=None, first: int = 0) -> list:
     """The table's columns at rows ``idx``; as they are when ``idx`` is every row in order
-    (each probe row of a fact table matching one dimension row: no 5M-row gathers)."""
+    (each probe row of a fact table matching one dimension row: no 5M-row gathers).
+    Columns at output positions in ``coded`` may come back dictionary-encoded (_gather)."""
     n = table.num_rows
     if len(idx) == n and n and idx[0] == 0 and idx[-1] == n - 1 and \
             bool((idx[1:] > idx[:-1]).all()):
         return list(table.columns)
-    taken = _take_indices(idx)
-    return [c.take(taken) for c in table.columns]
+    taken = None
+    out = []
+    for j, c in enumerate(table.columns):
+        if coded and first + j in coded and len(idx) >= 4 * n and n < (1 << 31) and \
+                (pa.types.is_string(c.type) or pa.types.is_large_string(c.type)):
+            out.append(pa.DictionaryArray.from_arrays(
+                pa.array(idx.astype(np.int32), mask=idx < 0) if len(idx) and idx.min() < 0
+                else pa.array(idx.astype(np.int32)),
+                c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c))
+            continue
+        if taken is None:
+            taken = _take_indices(idx)
+        out.append(c.take(taken))
+    return out
 
 
 def _row_bytes(table: pa.Table) -> int:

@@ -109,9 +109,15 @@ def _top_k_numeric(first, key_table, sort_keys, k: int):
     threshold = pc.min(best) if desc else pc.max(best)
     keep = (pc.greater_equal if desc else pc.less_equal)(first, threshold)
     cand = pc.indices_nonzero(keep).to_numpy(zero_copy_only=False)
-    if len(cand) > 64 * k + 1024:
+    if len(cand) > key_table.num_rows // 4:
         return None
-    order = pc.sort_indices(take_few(key_table, cand), sort_keys=sort_keys)
+    # Few candidates are sliced out row by row; more (many ties at the k-th value, as
+    # with a clipped column) are filtered chunk by chunk, never concatenated.
+    sub = take_few(key_table, cand) if len(cand) <= 1024 else key_table.filter(keep)
+    if len(cand) <= 64 * k + 1024:
+        order = pc.sort_indices(sub, sort_keys=sort_keys)
+    else:
+        order = pc.select_k_unstable(sub, k, sort_keys=[(n, o) for n, o, _ in sort_keys])
     return pa.array(cand[order.to_numpy(zero_copy_only=False)[:k]])
 
 
