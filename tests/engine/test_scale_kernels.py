@@ -100,6 +100,9 @@ JOIN_QUERIES = [
     "ORDER BY 1",
     "SELECT d.cat FROM t JOIN d ON t.i % 40 = d.k GROUP BY d.cat HAVING sum(t.i) > 0 "
     "ORDER BY d.cat",
+    "SELECT d.k, d.cat, count(*), sum(t.v) FROM t LEFT JOIN d ON t.i % 45 = d.k "   # int key
+    "GROUP BY d.k, d.cat ORDER BY d.k NULLS FIRST",
+    "SELECT t.s, count(*) FROM t JOIN d ON t.i % 40 = d.k GROUP BY t.s ORDER BY t.s",
 ]
 
 

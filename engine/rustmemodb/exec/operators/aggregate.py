@@ -95,17 +95,24 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
 
 
 def _codable_join_keys(node: LogicalAggregate) -> frozenset:
-    """Columns of a join right below that this aggregate reads only as bare GROUP BY keys:
-    the join may hand them out dictionary-encoded (join._gather), and they are grouped
-    by their codes (_grouped_by_dictionary) without copying a string per row."""
+    """Columns of a join right below that this aggregate reads only as bare GROUP BY keys
+    or not at all: the join may hand them out dictionary-encoded (join._gather) instead
+    of copying a value per row; the keys are grouped by their codes
+    (_grouped_by_dictionary)."""
     child = node.child
     if not isinstance(child, LogicalJoin) or child.kind in ("semi", "anti") or \
             node.grouping_sets is not None:
         return frozenset()
     bare = {g.index for g in node.groups if type(g) is ColRef}
-    if not bare:
-        return frozenset()
+    bare |= set(range(len(child.columns))) - _referenced(node)
+    return frozenset(bare - _referenced(node, bare_keys=False))
+
+
+def _referenced(node: LogicalAggregate, bare_keys: bool = True) -> set:
+    """Input columns the aggregate reads (without bare_keys: other than as bare keys)."""
     used: set = set()
+    if bare_keys:
+        used = {g.index for g in node.groups if type(g) is ColRef}
     for g in node.groups:
         if type(g) is not ColRef:
             used |= column_refs(g)
@@ -114,7 +121,7 @@ def _codable_join_keys(node: LogicalAggregate) -> frozenset:
             used |= column_refs(e)
         for e, _, _ in a.order_by:
             used |= column_refs(e)
-    return frozenset(bare - used)
+    return used
 
 
 def _grouped_by_dictionary(node, keys, inputs, n: int, ctx) -> pa.Table:

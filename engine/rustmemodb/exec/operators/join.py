@@ -307,20 +307,27 @@ def _taken(table: pa.Table, idx: np.ndarray, coded=None, first: int = 0) -> list
     if len(idx) == n and n and idx[0] == 0 and idx[-1] == n - 1 and \
             bool((idx[1:] > idx[:-1]).all()):
         return list(table.columns)
-    taken = None
+    taken = codes = None
     out = []
     for j, c in enumerate(table.columns):
         if coded and first + j in coded and len(idx) >= 4 * n and n < (1 << 31) and \
-                (pa.types.is_string(c.type) or pa.types.is_large_string(c.type)):
+                _codable(c.type):
+            if codes is None:
+                codes = pa.array(idx.astype(np.int32), mask=idx < 0) \
+                    if len(idx) and idx.min() < 0 else pa.array(idx.astype(np.int32))
             out.append(pa.DictionaryArray.from_arrays(
-                pa.array(idx.astype(np.int32), mask=idx < 0) if len(idx) and idx.min() < 0
-                else pa.array(idx.astype(np.int32)),
-                c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c))
+                codes, c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c))
             continue
         if taken is None:
             taken = _take_indices(idx)
         out.append(c.take(taken))
     return out
+
+
+def _codable(t: pa.DataType) -> bool:
+    """Types a join may hand out dictionary-encoded (text and integers: their grouping
+    by dictionary_encode is SQL's; floats are not, -0.0 and NaN)."""
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t)
 
 
 def _row_bytes(table: pa.Table) -> int:
