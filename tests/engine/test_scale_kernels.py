@@ -167,3 +167,24 @@ def test_packed_int_key_orders_like_the_keys():
     assert _packed_int_key([(pa.array([1, None]), "ascending", "at_end")]) is None
     huge = pa.array([-2**62, 2**62])
     assert _packed_int_key([(huge, "ascending", "at_end")]) is None
+
+
+def test_grouped_float_sums_over_many_chunks():
+    """GROUP BY a small integer key sums a many-chunk float column chunk by chunk
+    (functions/aggregate._bincount_agg): same sums and averages as the definition."""
+    n = 200_000
+    rng = np.random.default_rng(5)
+    k = rng.integers(-3, 9, n)
+    f = rng.normal(size=n)
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE m (k INTEGER, f FLOAT)")
+    c.register("src", pa.Table.from_batches(
+        pa.table({"k": k, "f": f}).to_batches(max_chunksize=30_000)))
+    c.execute("INSERT INTO m SELECT * FROM src")
+    got = c.execute("SELECT k, count(*), sum(f), avg(f) FROM m GROUP BY k ORDER BY k").fetchall()
+    assert [g[0] for g in got] == sorted(set(k.tolist()))
+    for key, count, total, mean in got:
+        sel = f[k == key]
+        assert count == len(sel)
+        assert total == pytest.approx(sel.sum(), rel=1e-9, abs=1e-9)
+        assert mean == pytest.approx(sel.mean(), rel=1e-9, abs=1e-9)

@@ -331,6 +331,23 @@ def _bincount_agg(a, v, slot, span, n, rows):
     import numpy as np
     if a.star:
         return rows
+    if isinstance(v, pa.ChunkedArray) and v.num_chunks > 1 and not v.null_count and \
+            a.fn in ("sum", "avg") and pa.types.is_floating(v.type) and \
+            span * v.num_chunks <= n:
+        # float sums chunk by chunk: no copy of the whole column (a stored table's
+        # 64k-row chunks), the few groups' partial sums added up
+        sums = np.zeros(span)
+        start = 0
+        for chunk in v.chunks:
+            stop = start + len(chunk)
+            sums += np.bincount(slot[start:stop], weights=chunk.to_numpy(zero_copy_only=False),
+                                minlength=span)
+            start = stop
+        empty = rows == 0
+        if a.fn == "avg":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return pa.array(sums / np.maximum(rows, 1), pa.float64(), mask=empty)
+        return pa.array(sums, pa.float64(), mask=empty)
     if isinstance(v, pa.ChunkedArray):
         v = v.combine_chunks()
     t = v.type
