@@ -188,3 +188,18 @@ def test_grouped_float_sums_over_many_chunks():
         assert count == len(sel)
         assert total == pytest.approx(sel.sum(), rel=1e-9, abs=1e-9)
         assert mean == pytest.approx(sel.mean(), rel=1e-9, abs=1e-9)
+
+
+def test_top_k_of_a_float_key_with_nan_and_no_null():
+    """NaN sorts above every number (PostgreSQL): the top-k path sees the (is NaN,
+    value) key pair, never the raw floats, so NaN rows come first in DESC order."""
+    c = rustmemodb.connect()
+    n = 80_000
+    w = np.arange(n, dtype=float)
+    w[[5, 70_000]] = np.nan
+    c.execute("CREATE TABLE fw (i INTEGER, w FLOAT)")
+    c.register("src", pa.table({"i": np.arange(n), "w": w}))
+    c.execute("INSERT INTO fw SELECT * FROM src")
+    got = c.execute("SELECT i FROM fw ORDER BY w DESC, i LIMIT 4").fetchall()
+    assert got == [(5,), (70_000,), (n - 1,), (n - 2,)]
+    assert c.execute("SELECT i FROM fw ORDER BY w, i LIMIT 2").fetchall() == [(0,), (1,)]

@@ -98,12 +98,12 @@ def _top_k_numeric(first, key_table, sort_keys, k: int):
     """Top-k when the first key is numeric: Arrow's select_k on that one column finds the
     k-th value (a heap pass, ~7x faster than partitioning a numpy copy at 5M rows), and
     only the rows at or beyond it (ties included, so later keys still decide) are
-    sorted. None: not applicable (non-numeric, NaN, k = 0, or too many ties)."""
+    sorted. None: not applicable (non-numeric, k = 0, or too many ties)."""
     t = first.type
     if k <= 0 or not (pa.types.is_integer(t) or pa.types.is_floating(t)):
         return None
-    if pa.types.is_floating(t) and pc.any(pc.is_nan(first)).as_py():
-        return None
+    # (no NaN here: sort_keys_for splits a float key holding NaN into (is NaN, value),
+    # so a float first key reaching this point has none)
     desc = sort_keys[0][1] == "descending"
     best = first.take(pc.select_k_unstable(first, k, sort_keys=[("v", sort_keys[0][1])]))
     threshold = pc.min(best) if desc else pc.max(best)
