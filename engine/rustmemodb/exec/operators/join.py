@@ -38,6 +38,9 @@ from ..run import operator, run_plan
 from ..semantics import hash_key
 from ...plan.expr import column_refs
 
+# Direct addressing (_dense_pairs) may span the probe side's rows too, not only the
+# build side's (False: the build side's alone; tests compare both ways).
+DENSE_PROBE_SPAN = True
 # Cross products are built this many output rows at a time (filtered joins).
 BLOCK_ROWS = 1 << 18   # pairs per block: small enough that interrupt acts within ~50 ms
 
@@ -190,7 +193,10 @@ def _dense_pairs(lk, rk):
         return None
     lo, hi = int(bv.min()), int(bv.max())
     span = hi - lo + 1
-    if span > 4 * len(bv) + 1024:
+    # The slot array costs O(span) time and 8 bytes a slot: worth it while the span is
+    # within a few times the build rows, or within the probe rows (a filtered primary
+    # key: one year's orders probed by lineitem), whose pair arrays cost as much.
+    if span > 4 * len(bv) + 1024 and not (DENSE_PROBE_SPAN and span <= len(probe)):
         return None
     slot = np.full(span, -1, np.int64)
     slot[bv - lo] = np.arange(len(bv), dtype=np.int64)
