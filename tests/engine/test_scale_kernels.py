@@ -229,3 +229,29 @@ def test_dense_join_spanning_the_probe_rows_matches_hashing(conn, query, monkeyp
     monkeypatch.setattr(join, "DENSE_PROBE_SPAN", False)
     assert dense == _rows(conn, query)
     assert dense
+
+
+def test_scan_of_some_columns_of_a_table_with_deletions_patches_and_a_tail():
+    """A scan reading some columns selects them before the deletion masks filter
+    (storage/scan.py ``columns``): the same rows whatever the table's state."""
+    c = rustmemodb.connect()
+    n = 150_000
+    c.execute("CREATE TABLE sd (id INTEGER PRIMARY KEY, v FLOAT, s TEXT)")
+    c.register("src", pa.table({"id": np.arange(n), "v": np.arange(n) * 0.5,
+                                "s": [f"s{i % 5}" for i in range(n)]}))
+    c.execute("INSERT INTO sd SELECT * FROM src")
+    c.execute("DELETE FROM sd WHERE id % 4 = 1")                    # masks on every chunk
+    c.execute("UPDATE sd SET v = -1 WHERE id = 8")                  # a patch
+    c.execute("INSERT INTO sd VALUES (-1, 100, 'tail'), (-2, 200, NULL)")
+    c.execute("DELETE FROM sd WHERE id = -1")                       # a dead tail row
+    live = [i for i in range(n) if i % 4 != 1]
+    want_v = sum(i * 0.5 for i in live) - 4.0 - 1 + 200
+    assert c.execute("SELECT count(*), sum(v) FROM sd").fetchone() == (len(live) + 1, want_v)
+    assert c.execute("SELECT s, count(*) FROM sd GROUP BY s ORDER BY s NULLS FIRST"
+                     ).fetchall()[:2] == [(None, 1), ("s0", sum(1 for i in live if i % 5 == 0))]
+    c.execute("ALTER TABLE sd ADD COLUMN w INTEGER DEFAULT 7")
+    c.execute("ALTER TABLE sd DROP COLUMN s")
+    assert c.execute("SELECT sum(w), max(v) FROM sd").fetchone() == \
+        (7 * (len(live) + 1), (n - 1) * 0.5)
+    assert c.execute("SELECT id FROM sd ORDER BY v, id LIMIT 3").fetchall() == \
+        [(8,), (0,), (2,)]
