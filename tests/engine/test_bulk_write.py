@@ -163,3 +163,39 @@ def test_diff_of_a_bulk_update_reports_changed_rows():
 def test_sorted_distinct():
     assert sorted_distinct(np.array([5, 1, 5, 3])).tolist() == [1, 3, 5]
     assert sorted_distinct(np.array([1, 2, 3])).tolist() == [1, 2, 3]
+
+
+def test_large_delete_flags_rowids_instead_of_copying_the_key_dict():
+    """A delete of more than an eighth of the keys flags rowids (UniqueIndex.gone): the
+    keys read as absent, come back on re-insert, clash when live, survive folds, and the
+    fork the delete did not happen in still sees them."""
+    c = loaded()
+    base_before = table(c).indexes["t_pkey"].base
+    fork = c.fork()
+    c.execute("DELETE FROM t WHERE id % 2 = 0")                        # half the keys
+    pk = table(c).indexes["t_pkey"]
+    assert pk.base is base_before and pk.gone is not None            # no copy of the dict
+    assert pk.get(4) is None and pk.get(5) is not None
+    assert c.execute("SELECT count(*) FROM t WHERE k = 8").fetchone() == (0,)
+    assert sorted(k for k, _ in pk.items())[:3] == [-1, 1, 3]
+    c.execute("INSERT INTO t VALUES (4, 8, 4.0, 'again')")            # freed keys are free
+    with pytest.raises(rustmemodb.IntegrityError):
+        c.execute("INSERT INTO t VALUES (5, 1000001, 0, 'x')")        # live keys still clash
+    c.execute("UPDATE t SET id = 6 WHERE id = 4")                     # onto a freed key
+    assert c.execute("SELECT s FROM t WHERE id = 6").fetchall() == [("again",)]
+    assert c.execute("SELECT count(*) FROM t WHERE id = 4").fetchone() == (0,)
+    folded = table(c).indexes["t_pkey"].folded()
+    assert folded.gone is None and 4 not in folded.base and 2 not in folded.base
+    assert folded.get(6) is not None and folded.get(7) is not None
+    assert len(folded.base) == N // 2 + 2                              # odd ids, -1 and 6
+    # bulk-loading keys that only gone rows held is no clash; a live one is
+    evens = np.arange(12, 4012, 2)                                    # ids deleted above
+    c.register("more", pa.table({"id": pa.array(evens + 100_000, pa.int64()),
+                                 "k": pa.array(evens * 2, pa.int64())}))
+    c.execute("INSERT INTO t (id, k) SELECT id, k FROM more")
+    assert c.execute("SELECT count(*) FROM t WHERE k % 4 = 0 AND k >= 24 AND k < 8024"
+                     ).fetchone() == (len(evens),)
+    with pytest.raises(rustmemodb.IntegrityError):
+        c.execute("INSERT INTO t (id, k) SELECT id + 1, k + 2 FROM more")
+    assert fork.execute("SELECT count(*) FROM t WHERE id = 4 OR k = 8").fetchone() == (1,)
+    assert fork.execute("SELECT count(*) FROM t").fetchone() == (N + 1,)

@@ -69,9 +69,189 @@ def test_top_k_over_many_chunks_equals_a_full_sort(conn, order):
         full[20:25]
 
 
+@pytest.mark.parametrize("order", ["i % 5 DESC, i", "i % 3, i DESC, s DESC"])
+def test_top_k_with_thousands_of_ties_at_the_kth_value(conn, order):
+    """~14k-23k rows tie on the first key at the k-th row: the top-k path filters them
+    chunk by chunk and select_k's them on every key (no NULL keys here)."""
+    full = _rows(conn, f"SELECT i, s FROM t ORDER BY {order}, s")[:25]
+    assert _rows(conn, f"SELECT i, s FROM t ORDER BY {order}, s LIMIT 25") == full
+
+
 def test_take_few_matches_take():
     from rustmemodb.exec.operators.relational import take_few
 
     t = pa.Table.from_batches(pa.table({"a": np.arange(200_000)}).to_batches(max_chunksize=7000))
     idx = np.array([199_999, 0, 6999, 7000, 12345, 12345])
     assert take_few(t, idx).column(0).to_pylist() == t.take(idx).column(0).to_pylist()
+
+
+JOIN_QUERIES = [
+    "SELECT d.cat, count(*), sum(t.i), count(t.v) FROM t JOIN d ON t.i % 40 = d.k "
+    "GROUP BY d.cat ORDER BY d.cat",
+    "SELECT d.cat, t.s, count(*), avg(t.v) FROM t LEFT JOIN d ON t.i % 50 = d.k "
+    "GROUP BY d.cat, t.s ORDER BY d.cat NULLS FIRST, t.s",
+    "SELECT d.cat, count(t.i) FROM t RIGHT JOIN d ON t.i = d.k + 1000 "
+    "GROUP BY d.cat ORDER BY d.cat NULLS FIRST",
+    "SELECT d.cat, count(*) FROM t FULL JOIN d ON t.i % 45 = d.k "
+    "GROUP BY d.cat ORDER BY d.cat NULLS FIRST",
+    "SELECT d.cat, min(d.cat), count(*) FROM t JOIN d ON t.i % 40 = d.k "   # read as value too
+    "GROUP BY d.cat ORDER BY d.cat",
+    "SELECT upper(d.cat), count(*) FROM t JOIN d ON t.i % 40 = d.k GROUP BY upper(d.cat) "
+    "ORDER BY 1",
+    "SELECT d.cat FROM t JOIN d ON t.i % 40 = d.k GROUP BY d.cat HAVING sum(t.i) > 0 "
+    "ORDER BY d.cat",
+    "SELECT d.k, d.cat, count(*), sum(t.v) FROM t LEFT JOIN d ON t.i % 45 = d.k "   # int key
+    "GROUP BY d.k, d.cat ORDER BY d.k NULLS FIRST",
+    "SELECT t.s, count(*) FROM t JOIN d ON t.i % 40 = d.k GROUP BY t.s ORDER BY t.s",
+]
+
+
+@pytest.fixture(scope="module")
+def with_dim(conn):
+    # 42 dimension rows, 5 category values repeated, one NULL category, keys 0..41
+    conn.execute("CREATE TABLE d (k INTEGER PRIMARY KEY, cat TEXT)")
+    conn.execute("INSERT INTO d SELECT k, CASE WHEN k = 7 THEN NULL ELSE 'c' || (k % 5) END "
+                 "FROM generate_series(0, 41) AS g(k)")
+    return conn
+
+
+@pytest.mark.parametrize("query", JOIN_QUERIES)
+def test_join_keys_grouped_by_dictionary_codes_match_plain_gather(with_dim, query, monkeypatch):
+    """An aggregate grouping by a small side's text column takes it dictionary-encoded
+    from the join (join._gather, aggregate._grouped_by_dictionary); same answers as the
+    plain gather, NULL groups (a NULL value, a missing partner) included."""
+    coded = _rows(with_dim, query)
+    monkeypatch.setattr(aggregate, "_codable_join_keys", lambda node: frozenset())
+    assert coded == _rows(with_dim, query)
+    assert coded
+
+
+def test_join_dictionary_groups_by_value_not_by_dimension_row(with_dim):
+    got = _rows(with_dim, "SELECT d.cat, count(*) FROM t JOIN d ON t.i % 40 = d.k "
+                          "GROUP BY d.cat ORDER BY d.cat NULLS FIRST")
+    assert [r[0] for r in got] == [None, "c0", "c1", "c2", "c3", "c4"]
+    assert sum(r[1] for r in got) == with_dim.execute(
+        "SELECT count(*) FROM t WHERE i % 40 < 42").fetchone()[0]
+
+
+WINDOW_QUERIES = [
+    "SELECT i, s, row_number() OVER (PARTITION BY i ORDER BY s DESC, v) FROM t "
+    "WHERE i < 40 ORDER BY 1, 2, 3",
+    "SELECT w, rank() OVER (PARTITION BY w % 7 ORDER BY w DESC, dd), "
+    "dense_rank() OVER (ORDER BY dd DESC, w) FROM (SELECT i - 250 AS w, "
+    "DATE '2020-01-01' + (i % 37) AS dd FROM t) q ORDER BY 1, 2, 3",
+    "SELECT i, sum(i) OVER (PARTITION BY i % 3 ORDER BY i DESC ROWS BETWEEN 2 PRECEDING "
+    "AND CURRENT ROW) FROM t WHERE i < 100 ORDER BY 1, 2",
+]
+
+
+@pytest.mark.parametrize("query", WINDOW_QUERIES)
+def test_window_sort_by_packed_integer_key_matches_arrow_sort(conn, query, monkeypatch):
+    """Integer/date PARTITION BY + ORDER BY keys are sorted as one packed int64
+    (window._packed_int_key), negative values and DESC included: same answers as
+    Arrow's multi-key sort."""
+    from rustmemodb.exec.operators import window
+    packed = _rows(conn, query)
+    monkeypatch.setattr(window, "_packed_int_key", lambda keys: None)
+    assert packed == _rows(conn, query)
+    assert packed
+
+
+def test_packed_int_key_orders_like_the_keys():
+    from rustmemodb.exec.operators.window import _packed_int_key
+    a = pa.array([3, -1, 3, 0, -1, 2**40], pa.int64())
+    b = pa.array([1, 5, 0, 5, 4, 1], pa.int64()).cast(pa.int32()).cast(pa.date32())
+    packed = _packed_int_key([(a, "ascending", "at_end"), (b, "descending", "at_end")])
+    order = np.argsort(packed, kind="stable").tolist()
+    assert order == [1, 4, 3, 0, 2, 5]
+    assert _packed_int_key([(pa.array([1, None]), "ascending", "at_end")]) is None
+    huge = pa.array([-2**62, 2**62])
+    assert _packed_int_key([(huge, "ascending", "at_end")]) is None
+
+
+def test_grouped_float_sums_over_many_chunks():
+    """GROUP BY a small integer key sums a many-chunk float column chunk by chunk
+    (functions/aggregate._bincount_agg): same sums and averages as the definition."""
+    n = 200_000
+    rng = np.random.default_rng(5)
+    k = rng.integers(-3, 9, n)
+    f = rng.normal(size=n)
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE m (k INTEGER, f FLOAT)")
+    c.register("src", pa.Table.from_batches(
+        pa.table({"k": k, "f": f}).to_batches(max_chunksize=30_000)))
+    c.execute("INSERT INTO m SELECT * FROM src")
+    got = c.execute("SELECT k, count(*), sum(f), avg(f) FROM m GROUP BY k ORDER BY k").fetchall()
+    assert [g[0] for g in got] == sorted(set(k.tolist()))
+    for key, count, total, mean in got:
+        sel = f[k == key]
+        assert count == len(sel)
+        assert total == pytest.approx(sel.sum(), rel=1e-9, abs=1e-9)
+        assert mean == pytest.approx(sel.mean(), rel=1e-9, abs=1e-9)
+
+
+def test_top_k_of_a_float_key_with_nan_and_no_null():
+    """NaN sorts above every number (PostgreSQL): the top-k path sees the (is NaN,
+    value) key pair, never the raw floats, so NaN rows come first in DESC order."""
+    c = rustmemodb.connect()
+    n = 80_000
+    w = np.arange(n, dtype=float)
+    w[[5, 70_000]] = np.nan
+    c.execute("CREATE TABLE fw (i INTEGER, w FLOAT)")
+    c.register("src", pa.table({"i": np.arange(n), "w": w}))
+    c.execute("INSERT INTO fw SELECT * FROM src")
+    got = c.execute("SELECT i FROM fw ORDER BY w DESC, i LIMIT 4").fetchall()
+    assert got == [(5,), (70_000,), (n - 1,), (n - 2,)]
+    assert c.execute("SELECT i FROM fw ORDER BY w, i LIMIT 2").fetchall() == [(0,), (1,)]
+
+
+DENSE_QUERIES = [
+    "SELECT count(*), sum(p.w) FROM t JOIN p ON t.i * 120 = p.k",
+    "SELECT t.i, p.w FROM t LEFT JOIN p ON (CASE WHEN t.v IS NULL THEN NULL ELSE t.i * 120 END)"
+    " = p.k WHERE t.i < 30 ORDER BY 1, 2 NULLS FIRST",
+    "SELECT count(*), count(t.i), count(p.k) FROM t FULL JOIN p ON t.i * 120 - 7 = p.k",
+    "SELECT count(*) FROM p WHERE EXISTS (SELECT 1 FROM t WHERE t.i * 120 = p.k)",
+    "SELECT count(*) FROM t WHERE t.i * 120 NOT IN (SELECT k FROM p)",
+]
+
+
+@pytest.mark.parametrize("query", DENSE_QUERIES)
+def test_dense_join_spanning_the_probe_rows_matches_hashing(conn, query, monkeypatch):
+    """A unique integer key whose range exceeds 4x its rows but not the probe side's rows
+    (a filtered primary key) is joined by direct addressing (join._dense_pairs): same
+    answers as Arrow's hash join, NULL and out-of-range probe keys included."""
+    from rustmemodb.exec.operators import join
+    if not conn.execute("SELECT count(*) FROM information_schema.tables "
+                        "WHERE table_name = 'p'").fetchone()[0]:
+        conn.execute("CREATE TABLE p (k INTEGER PRIMARY KEY, w INTEGER)")
+        conn.execute("INSERT INTO p SELECT g * 7, g FROM generate_series(0, 8571) AS s(g)")
+    dense = _rows(conn, query)
+    monkeypatch.setattr(join, "DENSE_PROBE_SPAN", False)
+    assert dense == _rows(conn, query)
+    assert dense
+
+
+def test_scan_of_some_columns_of_a_table_with_deletions_patches_and_a_tail():
+    """A scan reading some columns selects them before the deletion masks filter
+    (storage/scan.py ``columns``): the same rows whatever the table's state."""
+    c = rustmemodb.connect()
+    n = 150_000
+    c.execute("CREATE TABLE sd (id INTEGER PRIMARY KEY, v FLOAT, s TEXT)")
+    c.register("src", pa.table({"id": np.arange(n), "v": np.arange(n) * 0.5,
+                                "s": [f"s{i % 5}" for i in range(n)]}))
+    c.execute("INSERT INTO sd SELECT * FROM src")
+    c.execute("DELETE FROM sd WHERE id % 4 = 1")                    # masks on every chunk
+    c.execute("UPDATE sd SET v = -1 WHERE id = 8")                  # a patch
+    c.execute("INSERT INTO sd VALUES (-1, 100, 'tail'), (-2, 200, NULL)")
+    c.execute("DELETE FROM sd WHERE id = -1")                       # a dead tail row
+    live = [i for i in range(n) if i % 4 != 1]
+    want_v = sum(i * 0.5 for i in live) - 4.0 - 1 + 200
+    assert c.execute("SELECT count(*), sum(v) FROM sd").fetchone() == (len(live) + 1, want_v)
+    assert c.execute("SELECT s, count(*) FROM sd GROUP BY s ORDER BY s NULLS FIRST"
+                     ).fetchall()[:2] == [(None, 1), ("s0", sum(1 for i in live if i % 5 == 0))]
+    c.execute("ALTER TABLE sd ADD COLUMN w INTEGER DEFAULT 7")
+    c.execute("ALTER TABLE sd DROP COLUMN s")
+    assert c.execute("SELECT sum(w), max(v) FROM sd").fetchone() == \
+        (7 * (len(live) + 1), (n - 1) * 0.5)
+    assert c.execute("SELECT id FROM sd ORDER BY v, id LIMIT 3").fetchall() == \
+        [(8,), (0,), (2,)]

@@ -14,7 +14,7 @@ from .. import errors
 
 class ExecContext:
     __slots__ = ("txn", "params", "functions", "cancel", "analyze", "outer", "scans",
-                 "cte_results", "cte_limits", "rowcount", "checks")
+                 "cte_results", "cte_limits", "rowcount", "checks", "coded_joins")
 
     def __init__(self, txn: Any, params: list | None = None, functions: Any = None,
                  cancel: threading.Event | None = None, analyze: dict | None = None,
@@ -34,6 +34,9 @@ class ExecContext:
         self.rowcount = -1                # rows affected, set by DML operators
         # fn(schema, functions) -> bound CHECKs: the database's CheckBinder (sql/bind)
         self.checks = checks
+        # id(join node) -> output columns the join may hand out dictionary-encoded (an
+        # aggregate above groups by them only: operators/aggregate.py)
+        self.coded_joins: dict | None = None
 
     def check_cancel(self) -> None:
         cancel = self.cancel

@@ -29,6 +29,7 @@ from ..plan.expr import OuterRef, SubqueryExpr
 from .expr.vector import as_array, evaluate
 from .run import run_plan
 from .semantics import hash_key
+from .subquery_range import range_subquery
 
 
 def evaluate_subquery(expr: SubqueryExpr, table: pa.Table, ctx):
@@ -38,6 +39,10 @@ def evaluate_subquery(expr: SubqueryExpr, table: pa.Table, ctx):
         result = _run_memo(expr, (), ctx)
         return _apply(expr, result, arg, n)
     keys = [as_array(evaluate(c, table, ctx), n) for c in expr.correlated]
+    if n > 1 and expr.kind == "scalar":
+        ranged = range_subquery(expr, keys, n, ctx)    # one inequality: sorted prefixes
+        if ranged is not None:
+            return ranged
     return _per_key(expr, keys, arg, n, ctx)
 
 

@@ -91,9 +91,9 @@ def ordered_without(index: OrderedIndex, gone: np.ndarray, limit: int) -> Ordere
     """``index`` without the entries of rowids ``gone`` (all below ``limit``)."""
     if index.size or len(index.dead):
         index = index.merged()
-    flag = np.zeros(limit, bool)
-    flag[gone] = True
-    keep = ~flag[index.rowids]
-    keep_nulls = ~flag[index.null_rowids]
+    live = np.ones(limit, bool)
+    live[gone] = False
+    keep = np.flatnonzero(live[index.rowids])     # positions: two gathers, not two masks
+    keep_nulls = live[index.null_rowids]
     return OrderedIndex(index.name, index.columns, index.dtype, index.keys[keep],
                         index.rowids[keep], index.null_rowids[keep_nulls])

@@ -45,7 +45,11 @@ class DeleteMixin:
         ids = sorted_distinct(rowids)
         chunks, dead = base.chunks, list(base.dead)
         firsts = np.fromiter((c.first_rowid for c in chunks), np.int64, len(chunks))
-        key_cols = sorted({c for ix in base.indexes.values() for c in ix.columns})
+        # Unique indexes drop many keys by flagging the rowids (UniqueIndex.gone), with no
+        # key read or dict copy; few keys go into the delta as tombstones.
+        few = len(ids) <= min((len(ix.base) for ix in base.indexes.values()), default=0) // 8
+        key_cols = sorted({c for ix in base.indexes.values() for c in ix.columns}) \
+            if few else []
         parts: dict[int, list] = {c: [] for c in key_cols}
         gone, touched = [], []
         for i, lo, hi in split_by_chunk(firsts, ids):
@@ -67,9 +71,11 @@ class DeleteMixin:
             return self
         gone_ids = np.concatenate(gone)
         indexes = base.indexes
-        if indexes:
+        if indexes and few:
             indexes = {name: unique_without(ix, key_list(
                 [pa.concat_arrays(parts[c]) for c in ix.columns])) for name, ix in indexes.items()}
+        elif indexes:
+            indexes = {name: ix.without_rowids(gone_ids) for name, ix in indexes.items()}
         ordered = base.ordered
         if ordered:
             ordered = {name: ordered_without(ix, gone_ids, base.next_rowid)

@@ -13,6 +13,12 @@ statement pays for copying a million keys.
 
 Keys are the column value for one-column keys and a tuple otherwise. Keys with
 a NULL in them are never stored: NULLs never collide under SQL UNIQUE.
+
+A set-based DELETE of many rows does not copy the base to drop their keys (a 5M-key
+dict copy alone is ~0.2 s): it flags the rows' rowids in ``gone``, a numpy bool array
+indexed by rowid, and an entry pointing at a flagged rowid reads as absent. Rowids are
+never reused (UPDATE and merge write new rows under new rowids), so a flag never
+turns stale and versions may carry it on; the next fold drops those entries.
 """
 from __future__ import annotations
 
@@ -38,22 +44,47 @@ def storable(key: object) -> bool:
 
 
 class UniqueIndex:
-    __slots__ = ("name", "columns", "base", "delta", "_job")
+    __slots__ = ("name", "columns", "base", "delta", "_job", "gone")
 
     def __init__(self, name: str, columns: tuple[int, ...], base: dict | None = None,
-                 delta: immutables.Map = _EMPTY_MAP) -> None:
+                 delta: immutables.Map = _EMPTY_MAP, gone=None) -> None:
         self.name = name
         self.columns = columns
         self.base = base if base is not None else {}
         self.delta = delta
         self._job = None    # a fold of a large base under way (index_merge.py), or None
+        self.gone = gone    # numpy bool by rowid: entries at flagged rowids are absent
 
     # -- reads -------------------------------------------------------------------
     def get(self, key: object) -> int | None:
         rowid = self.delta.get(key)
         if rowid is None:
-            return self.base.get(key)
-        return None if rowid == TOMBSTONE else rowid
+            rowid = self.base.get(key)
+        elif rowid == TOMBSTONE:
+            return None
+        gone = self.gone
+        if gone is not None and rowid is not None and rowid < len(gone) and gone[rowid]:
+            return None
+        return rowid
+
+    def is_gone(self, rowid: int) -> bool:
+        """True when ``rowid`` was removed by a set-based delete (see the module doc)."""
+        gone = self.gone
+        return gone is not None and rowid < len(gone) and bool(gone[rowid])
+
+    def without_rowids(self, rowids) -> "UniqueIndex":
+        """This index without the entries of ``rowids`` (a numpy int64 array), by
+        flagging them in ``gone`` instead of copying the base."""
+        import numpy as np
+        size = int(rowids.max()) + 1 if len(rowids) else 0
+        old = self.gone
+        gone = np.zeros(max(size, len(old) if old is not None else 0), bool)
+        if old is not None:
+            gone[:len(old)] = old
+        gone[rowids] = True
+        new = UniqueIndex(self.name, self.columns, self.base, self.delta, gone)
+        new._job = self._job
+        return new
 
     def __contains__(self, key: object) -> bool:
         return self.get(key) is not None
@@ -71,11 +102,12 @@ class UniqueIndex:
         return key if storable(key) else None
 
     def items(self) -> Iterable[tuple[object, int]]:
+        is_gone = self.is_gone
         for key, rowid in self.base.items():
-            if key not in self.delta:
+            if key not in self.delta and not is_gone(rowid):
                 yield key, rowid
         for key, rowid in self.delta.items():
-            if rowid != TOMBSTONE:
+            if rowid != TOMBSTONE and not is_gone(rowid):
                 yield key, rowid
 
     # -- writes (return new versions) ----------------------------------------------
@@ -91,7 +123,7 @@ class UniqueIndex:
         return self._with_delta(_applied(self.delta, added, removed))
 
     def _with_delta(self, delta: immutables.Map) -> "UniqueIndex":
-        new = UniqueIndex(self.name, self.columns, self.base, delta)
+        new = UniqueIndex(self.name, self.columns, self.base, delta, self.gone)
         n = len(delta)
         if n <= _MIN_FOLD:
             return new
@@ -110,7 +142,7 @@ class UniqueIndex:
         since it started, and one step further."""
         job = self._job
         new = UniqueIndex(self.name, self.columns, self.base,
-                          _applied(self.delta, added, removed))
+                          _applied(self.delta, added, removed), self.gone)
         new._job = job.recorded(_applied(job.since, added, removed))
         return new._job.advanced(new)
 
@@ -123,6 +155,8 @@ class UniqueIndex:
                 base.pop(key, None)
             else:
                 base[key] = rowid
+        if self.gone is not None:
+            drop_gone(base, self.gone)
         return UniqueIndex(self.name, self.columns, base)
 
     @classmethod
@@ -138,6 +172,24 @@ class UniqueIndex:
                 dup = key
             base[key] = rowid
         return cls(name, columns, base), dup
+
+
+def drop_gone(base: dict, gone) -> None:
+    """Remove from ``base`` (ours to change) the entries whose rowid ``gone`` flags; the
+    rowids are read into numpy and the keys popped with the loop in C."""
+    import numpy as np
+    from collections import deque
+    from itertools import compress, repeat
+    if not base:
+        return
+    rowids = np.fromiter(base.values(), np.int64, len(base))
+    inside = rowids < len(gone)
+    flagged = np.zeros(len(rowids), bool)
+    flagged[inside] = gone[rowids[inside]]
+    n = int(flagged.sum())
+    if n:
+        keys = list(compress(base.keys(), flagged.tolist()))
+        deque(map(base.pop, keys, repeat(None, n)), maxlen=0)
 
 
 def _applied(delta: immutables.Map, added: dict, removed: Iterable[object]) -> immutables.Map:

@@ -42,6 +42,6 @@ def first_clash(existing: UniqueIndex, fresh: UniqueIndex) -> object | None:
         if existing.get(key) is not None:
             return key
     for key, rowid in existing.delta.items():
-        if rowid != TOMBSTONE and key in fresh.base:
+        if rowid != TOMBSTONE and key in fresh.base and not existing.is_gone(rowid):
             return key
     return None

@@ -304,11 +304,13 @@ class HashFoldJob:
                 builder.done += 1
         if not owner:   # another version advanced the shared builder: restart privately
             restarted = HashFoldJob.start(UniqueIndex(index.name, index.columns, index.base,
-                                                      self.d0))
+                                                      self.d0, index.gone))
             job = HashFoldJob(self.d0, self.since, restarted.builder, 0)
             index._job = job
             return index
         if builder.complete:
-            return UniqueIndex(index.name, index.columns, builder.result(), self.since)
+            # (entries flagged gone stay in the new base, filtered as before)
+            return UniqueIndex(index.name, index.columns, builder.result(), self.since,
+                               index.gone)
         index._job = HashFoldJob(self.d0, self.since, builder, self.steps + 1)
         return index

@@ -116,18 +116,23 @@ class LookupMixin:
                 i = int(ci[a])
                 if i < 0:
                     continue
-                sel = np.arange(a, b)
                 chunk = self.chunks[i]
-                offs = np.searchsorted(chunk.rowids, ids[sel])
-                inside = offs < len(chunk.rowids)
-                ok = inside.copy()
-                ok[inside] = chunk.rowids[offs[inside]] == ids[sel][inside]
+                part = ids[a:b]            # ids ascend, so each chunk's are one slice
+                if chunk._dense_start is not None:   # rowids first..first+n-1: arithmetic
+                    offs = part - chunk._dense_start
+                    ok = (offs >= 0) & (offs < len(chunk.rowids))
+                    offs = np.where(ok, offs, 0)
+                else:
+                    offs = np.searchsorted(chunk.rowids, part)
+                    inside = offs < len(chunk.rowids)
+                    ok = inside.copy()
+                    ok[inside] = chunk.rowids[offs[inside]] == part[inside]
                 mask = self.dead[i]
                 if mask is not None:
                     ok[ok] = ~mask[offs[ok]]
-                where[sel, 0] = i
-                where[sel, 1] = np.where(ok, offs, -1)
-                valid[sel] = ok
+                where[a:b, 0] = i
+                where[a:b, 1] = np.where(ok, offs, -1)
+                valid[a:b] = ok
         tail_ids = ids[n_chunk:]
         if len(tail_ids):
             offs = tail_ids - tail0

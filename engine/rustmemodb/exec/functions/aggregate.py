@@ -311,12 +311,12 @@ def grouped_int_bincount(aggregates, keys, inputs, columns):
     span = hi - lo + 1
     if span > max(4 * n, 1 << 16):
         return None
-    slot = k - lo
-    present = np.bincount(slot, minlength=span) > 0
-    groups = np.flatnonzero(present)
+    slot = k - lo if lo else k
+    counts = np.bincount(slot, minlength=span).astype(np.int64)   # shared: rows per group
+    groups = np.flatnonzero(counts)
     out = [pa.array(groups + lo, pa.int64())]
     for a, v in zip(aggregates, inputs):
-        col = _bincount_agg(a, v, slot, span, n)
+        col = _bincount_agg(a, v, slot, span, n, counts)
         if col is None:
             return None
         out.append(col[groups] if isinstance(col, np.ndarray) else col.take(pa.array(groups)))
@@ -326,16 +326,34 @@ def grouped_int_bincount(aggregates, keys, inputs, columns):
     return pa.Table.from_arrays(arrays, names=[c for c, _ in columns])
 
 
-def _bincount_agg(a, v, slot, span, n):
+def _bincount_agg(a, v, slot, span, n, rows):
+    """One aggregate's per-group column; ``rows``: the rows per group (count(*))."""
     import numpy as np
     if a.star:
-        return np.bincount(slot, minlength=span).astype(np.int64)
+        return rows
+    if isinstance(v, pa.ChunkedArray) and v.num_chunks > 1 and not v.null_count and \
+            a.fn in ("sum", "avg") and pa.types.is_floating(v.type) and \
+            span * v.num_chunks <= n:
+        # float sums chunk by chunk: no copy of the whole column (a stored table's
+        # 64k-row chunks), the few groups' partial sums added up
+        sums = np.zeros(span)
+        start = 0
+        for chunk in v.chunks:
+            stop = start + len(chunk)
+            sums += np.bincount(slot[start:stop], weights=chunk.to_numpy(zero_copy_only=False),
+                                minlength=span)
+            start = stop
+        empty = rows == 0
+        if a.fn == "avg":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return pa.array(sums / np.maximum(rows, 1), pa.float64(), mask=empty)
+        return pa.array(sums, pa.float64(), mask=empty)
     if isinstance(v, pa.ChunkedArray):
         v = v.combine_chunks()
     t = v.type
     valid = v.is_valid().to_numpy(zero_copy_only=False) if v.null_count else None
     s = slot if valid is None else slot[valid]
-    counts = np.bincount(s, minlength=span).astype(np.int64)
+    counts = rows if valid is None else np.bincount(s, minlength=span).astype(np.int64)
     if a.fn == "count":
         return counts
     if not (pa.types.is_integer(t) or pa.types.is_floating(t)):

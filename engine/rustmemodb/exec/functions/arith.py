@@ -217,7 +217,7 @@ def _np_operand(v, n, fill):
     if isinstance(v, pa.Scalar):
         if not v.is_valid:
             return np.full(n, fill), np.ones(n, bool)
-        return np.full(n, v.as_py()), None
+        return np.asarray(v.as_py()), None     # numpy broadcasts it: no n-row copy
     return to_numpy(v, fill)
 
 

@@ -120,7 +120,8 @@ def _drop_column(txn, ctx, version, step: DropColumn):
     remap = {old: (old if old < pos else old - 1) for old in range(len(schema.columns)) if old != pos}
     new = map_chunks(version, lambda b: b.remove_column(pos), step.schema)
     live = {u.name for u in step.schema.uniques} | {d.name for d in step.schema.indexes}
-    indexes = {k: UniqueIndex(ix.name, tuple(remap[c] for c in ix.columns), ix.base, ix.delta)
+    indexes = {k: UniqueIndex(ix.name, tuple(remap[c] for c in ix.columns), ix.base, ix.delta,
+                             ix.gone)
                for k, ix in new.indexes.items() if k in live}
     ordered = {k: ix.with_columns(tuple(remap[c] for c in ix.columns))
                for k, ix in new.ordered.items() if k in live}

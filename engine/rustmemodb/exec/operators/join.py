@@ -38,6 +38,9 @@ from ..run import operator, run_plan
 from ..semantics import hash_key
 from ...plan.expr import column_refs
 
+# Direct addressing (_dense_pairs) may span the probe side's rows too, not only the
+# build side's (False: the build side's alone; tests compare both ways).
+DENSE_PROBE_SPAN = True
 # Cross products are built this many output rows at a time (filtered joins).
 BLOCK_ROWS = 1 << 18   # pairs per block: small enough that interrupt acts within ~50 ms
 
@@ -78,7 +81,8 @@ def join_pairs(node: LogicalJoin, left: pa.Table, right: pa.Table, li, ri, ctx) 
         missing = _unmatched(ri, right.num_rows)
         li = np.concatenate([li, np.full(len(missing), -1, np.int64)])
         ri = np.concatenate([ri, missing])
-    return _gather(node, left, right, li, ri)
+    coded = ctx.coded_joins.get(id(node)) if ctx.coded_joins else None
+    return _gather(node, left, right, li, ri, coded)
 
 
 # ---- index pairs --------------------------------------------------------------------------
@@ -189,7 +193,10 @@ def _dense_pairs(lk, rk):
         return None
     lo, hi = int(bv.min()), int(bv.max())
     span = hi - lo + 1
-    if span > 4 * len(bv) + 1024:
+    # The slot array costs O(span) time and 8 bytes a slot: worth it while the span is
+    # within a few times the build rows, or within the probe rows (a filtered primary
+    # key: one year's orders probed by lineitem), whose pair arrays cost as much.
+    if span > 4 * len(bv) + 1024 and not (DENSE_PROBE_SPAN and span <= len(probe)):
         return None
     slot = np.full(span, -1, np.int64)
     slot[bv - lo] = np.arange(len(bv), dtype=np.int64)
@@ -283,10 +290,14 @@ def _semi(node, left, li, anti: bool) -> pa.Table:
     return left.filter(pa.array(keep))
 
 
-def _gather(node, left, right, li, ri) -> pa.Table:
-    """Output columns: left then right, NULL where a row has no partner (index -1)."""
+def _gather(node, left, right, li, ri, coded=None) -> pa.Table:
+    """Output columns: left then right, NULL where a row has no partner (index -1).
+    ``coded``: output positions an aggregate above only groups by; a text column of a
+    side much smaller than the output goes out dictionary-encoded (the side's rows as
+    the dictionary, the pair indices as codes) instead of copying its strings per row."""
     limits.charge(len(li) * (_row_bytes(left) + _row_bytes(right)), "join output")
-    cols = _taken(left, li) + _taken(right, ri)
+    nl = left.num_columns
+    cols = _taken(left, li, coded, 0) + _taken(right, ri, coded, nl)
     names = [n for n, _ in node.columns]
     if not cols:
         from .scan import rows_only
@@ -294,15 +305,35 @@ def _gather(node, left, right, li, ri) -> pa.Table:
     return pa.Table.from_arrays(cols, names=names)
 
 
-def _taken(table: pa.Table, idx: np.ndarray) -> list:
+def _taken(table: pa.Table, idx: np.ndarray, coded=None, first: int = 0) -> list:
     """The table's columns at rows ``idx``; as they are when ``idx`` is every row in order
-    (each probe row of a fact table matching one dimension row: no 5M-row gathers)."""
+    (each probe row of a fact table matching one dimension row: no 5M-row gathers).
+    Columns at output positions in ``coded`` may come back dictionary-encoded (_gather)."""
     n = table.num_rows
     if len(idx) == n and n and idx[0] == 0 and idx[-1] == n - 1 and \
             bool((idx[1:] > idx[:-1]).all()):
         return list(table.columns)
-    taken = _take_indices(idx)
-    return [c.take(taken) for c in table.columns]
+    taken = codes = None
+    out = []
+    for j, c in enumerate(table.columns):
+        if coded and first + j in coded and len(idx) >= 4 * n and n < (1 << 31) and \
+                _codable(c.type):
+            if codes is None:
+                codes = pa.array(idx.astype(np.int32), mask=idx < 0) \
+                    if len(idx) and idx.min() < 0 else pa.array(idx.astype(np.int32))
+            out.append(pa.DictionaryArray.from_arrays(
+                codes, c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c))
+            continue
+        if taken is None:
+            taken = _take_indices(idx)
+        out.append(c.take(taken))
+    return out
+
+
+def _codable(t: pa.DataType) -> bool:
+    """Types a join may hand out dictionary-encoded (text and integers: their grouping
+    by dictionary_encode is SQL's; floats are not, -0.0 and NaN)."""
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t)
 
 
 def _row_bytes(table: pa.Table) -> int:

@@ -98,20 +98,26 @@ def _top_k_numeric(first, key_table, sort_keys, k: int):
     """Top-k when the first key is numeric: Arrow's select_k on that one column finds the
     k-th value (a heap pass, ~7x faster than partitioning a numpy copy at 5M rows), and
     only the rows at or beyond it (ties included, so later keys still decide) are
-    sorted. None: not applicable (non-numeric, NaN, k = 0, or too many ties)."""
+    sorted. None: not applicable (non-numeric, k = 0, or too many ties)."""
     t = first.type
     if k <= 0 or not (pa.types.is_integer(t) or pa.types.is_floating(t)):
         return None
-    if pa.types.is_floating(t) and pc.any(pc.is_nan(first)).as_py():
-        return None
+    # (no NaN here: sort_keys_for splits a float key holding NaN into (is NaN, value),
+    # so a float first key reaching this point has none)
     desc = sort_keys[0][1] == "descending"
     best = first.take(pc.select_k_unstable(first, k, sort_keys=[("v", sort_keys[0][1])]))
     threshold = pc.min(best) if desc else pc.max(best)
     keep = (pc.greater_equal if desc else pc.less_equal)(first, threshold)
     cand = pc.indices_nonzero(keep).to_numpy(zero_copy_only=False)
-    if len(cand) > 64 * k + 1024:
+    if len(cand) > key_table.num_rows // 4:
         return None
-    order = pc.sort_indices(take_few(key_table, cand), sort_keys=sort_keys)
+    # Few candidates are sliced out row by row; more (many ties at the k-th value, as
+    # with a clipped column) are filtered chunk by chunk, never concatenated.
+    sub = take_few(key_table, cand) if len(cand) <= 1024 else key_table.filter(keep)
+    if len(cand) <= 64 * k + 1024:
+        order = pc.sort_indices(sub, sort_keys=sort_keys)
+    else:
+        order = pc.select_k_unstable(sub, k, sort_keys=[(n, o) for n, o, _ in sort_keys])
     return pa.array(cand[order.to_numpy(zero_copy_only=False)[:k]])
 
 

@@ -64,7 +64,10 @@ class _Layout:
         for c, (_, d, nf) in zip(ocols, call.order):   # NaN above numbers (semantics)
             keys += sort_keys_for(c, "descending" if d else "ascending",
                                   "at_start" if nf else "at_end")
-        if keys and n:
+        packed = _packed_int_key(keys) if keys and n else None
+        if packed is not None:
+            self.perm = np.argsort(packed, kind="stable").astype(np.int64, copy=False)
+        elif keys and n:
             kt = pa.Table.from_arrays([k[0] for k in keys], names=[f"k{i}" for i in range(len(keys))])
             perm = pc.sort_indices(kt, sort_keys=[(f"k{i}", k[1], k[2]) for i, k in enumerate(keys)])
             self.perm = perm.to_numpy(zero_copy_only=False).astype(np.int64)
@@ -113,6 +116,38 @@ class _Layout:
         inv = np.empty(self.n, np.int64)
         inv[self.perm] = np.arange(self.n, dtype=np.int64)
         return values.take(pa.array(inv))
+
+
+def _packed_int_key(keys) -> np.ndarray | None:
+    """Several integer-like sort keys (integers, dates, timestamps; no NULLs) packed into
+    one int64 whose order is theirs, each key scaled by the value ranges after it and
+    flipped when descending: a stable argsort of it is the multi-key sort (Arrow sorts
+    three keys ~3x slower than one). None when a key does not qualify or the product
+    of the ranges passes 2^62."""
+    parts = []
+    span_total = 1
+    for col, order, _ in keys:
+        t = col.type
+        if col.null_count or not (pa.types.is_integer(t) or pa.types.is_date32(t) or
+                                  pa.types.is_timestamp(t) or pa.types.is_date64(t)):
+            return None
+        if not pa.types.is_integer(t):
+            col = col.cast(pa.int32() if pa.types.is_date32(t) else pa.int64())
+        v = col.to_numpy(zero_copy_only=False)
+        if v.dtype == np.uint64 and len(v) and int(v.max()) >= 1 << 62:
+            return None
+        v = v.astype(np.int64, copy=False)
+        lo, hi = int(v.min()), int(v.max())
+        span = hi - lo + 1
+        span_total *= span
+        if span_total >= 1 << 62:
+            return None
+        parts.append((v, lo, hi, span, order == "descending"))
+    packed = None
+    for v, lo, hi, span, desc in parts:
+        digit = (hi - v) if desc else (v - lo) if lo else v
+        packed = digit if packed is None else packed * span + digit
+    return packed
 
 
 def _contiguous(col):
