@@ -95,6 +95,7 @@ class LivePage:
         self.path = ""                     # how the last refresh went: query | delta | same
         self.queries = 0                   # re-queries so far (tests and benchmarks)
         self.deltas = 0
+        self.fills = 0                     # deltas that read rows past the page from an index
         self._lock = threading.Lock()
         self._events: list = []            # (old root, new root, Changed or names)
         self._root = None                  # the root the page was computed from
@@ -275,6 +276,38 @@ class LivePage:
                                      [p for p in key_pos if p != order_pos])
         plan["key"] = index_name
 
+    def _fill(self, version, last_key, need: int) -> list | None:
+        """The ``need`` rows right after ``last_key`` in page order, from an ordered
+        index on the sort column; None without one (or past MAX_FILL_SCAN entries)."""
+        plan = self._plan
+        column = self.sort_column
+        if column is None:
+            return None
+        col = version.schema.position(column)
+        index = next((ix for ix in version.ordered.values() if tuple(ix.columns) == (col,)),
+                     None)
+        if index is None:
+            return None
+        start = None
+        probe = self._entries[-1][2] if self._entries else None
+        if probe is not None:
+            start = probe[col]
+            if start is None or (isinstance(start, float) and start != start):
+                start = None        # from a NULL or NaN boundary: walk from the beginning
+        out, seen = [], 0
+        desc = self.descending and self.order_by is not None
+        for entry in _walk_index(version, index, col, desc, start, plan["sort_key"],
+                                 plan["pred"]):
+            seen += 1
+            if seen > MAX_FILL_SCAN:
+                return None
+            if entry[0] <= last_key:
+                continue
+            out.append(entry)
+            if len(out) >= need:
+                return out
+        return out
+
     def _predicate(self):
         """The WHERE text as a row closure (storage-form rows), or None."""
         from ..exec.expr.row import try_compile_row
@@ -359,9 +392,15 @@ class LivePage:
                   in zip(joining, new_rows)]
         merged.sort(key=lambda m: m[0])
         if len(merged) < size and more_after:
-            return False                # rows left a full page: fill it from the table
-        if not full and more_after:
-            return False
+            # rows left a full page: fill it with the next rows past its last key, read
+            # in order from the sort column's index (without one: re-query)
+            fill = self._fill(after, last, size - len(merged))
+            if fill is None:
+                return False
+            self.fills += 1
+            fill_rows = rows_to_python([r for _, _, r in fill], schema_cols)
+            merged += [(k, rowid, row, True, stored) for (k, rowid, stored), row
+                       in zip(fill, fill_rows)]
         merged = merged[:size]
         if not merged and total:
             return False                # the page emptied: the re-query moves back a page
@@ -373,6 +412,78 @@ class LivePage:
         self._root = events[-1][1]
         self.version = self._root.version
         return True
+
+
+def _walk_index(version, index, col: int, descending: bool, start, sort_key, pred):
+    """(sort key, rowid, row) of the live rows matching ``pred`` in page order, from
+    the ordered index on column ``col``, beginning at the sort value ``start`` (None:
+    the beginning): each run of equal values is read whole and ordered by the full key
+    (the index orders ties by rowid, the page by the table's key)."""
+    from ..exec.operators.index_scan import fetch_rows
+    parts = _index_windows(index, start, descending)
+    group, group_value = [], _NO_VALUE
+    for ids in parts:
+        for lo in range(0, len(ids), 4096):
+            # live rows with their rowid appended, column-wise for big windows
+            for found in fetch_rows(version, ids[lo:lo + 4096], with_rowid=True):
+                row, rowid = found[:-1], found[-1]
+                v = row[col]
+                if isinstance(v, float) and v != v:
+                    v = _NAN
+                if v != group_value or (v is None) != (group_value is None):
+                    if group:
+                        group.sort(key=lambda g: g[0])
+                        yield from group
+                    group, group_value = [], v
+                if pred is None or pred(row):
+                    group.append((sort_key(row), rowid, row))
+    if group:
+        group.sort(key=lambda g: g[0])
+        yield from group
+
+
+def _index_windows(index, start, descending: bool):
+    """The index's rowids from sort value ``start`` on (None: the start) in page order,
+    as arrays over growing windows of the index's base keys: a fill needs a few rows,
+    not the million a ``range(start, None)`` would hand over."""
+    import numpy as np
+    keys = index.keys
+    n = len(keys)
+    step = 256
+    if not descending:
+        pos = 0 if start is None else int(np.searchsorted(keys, start, "left"))
+        low, low_inc = start, True
+        while True:
+            end = pos + step
+            if end >= n:
+                yield index.range(low, None, low_inc, True)
+                break
+            high = keys[end]
+            high = high.item() if hasattr(high, "item") else high
+            yield index.range(low, high, low_inc, True)
+            low, low_inc = high, False
+            pos, step = int(np.searchsorted(keys, high, "right")), step * 2
+        yield index.nulls()                     # NULLS LAST
+        return
+    if start is None:
+        yield index.nulls()                     # NULLS FIRST
+    pos = n if start is None else int(np.searchsorted(keys, start, "right"))
+    high, high_inc = start, True
+    while True:
+        begin = pos - step
+        if begin <= 0:
+            yield index.range(None, high, True, high_inc)[::-1]
+            break
+        low = keys[begin]
+        low = low.item() if hasattr(low, "item") else low
+        yield index.range(low, high, True, high_inc)[::-1]
+        high, high_inc = low, False
+        pos, step = int(np.searchsorted(keys, low, "left")), step * 2
+
+
+_NO_VALUE = object()
+_NAN = object()
+MAX_FILL_SCAN = 50_000      # index entries a fill may read before it re-queries instead
 
 
 def _contains(expr, kind) -> bool:
