@@ -13,8 +13,9 @@ commits would see.
 Cases: a 1-row UPDATE of a row on the page (unsorted = key order; sorted by an
 indexed column ``qty``; by an unindexed one ``score``; filtered and sorted), an
 INSERT past the page (the total changes, the page does not), and a DELETE of a
-row on the page (rows cross the page's edge: the page is re-queried, the
-fallback's cost). The ``path`` table counts how each case's refreshes went.
+row on the page (a row leaves a full page: the next row is read from the index
+on ``qty``, through a 1,000-row run of equal values ordered by key). The
+``path`` table counts how each case's refreshes went (delta, or re-query).
 Next to them, the page statements (count and page) re-run directly after the
 same change (rustmemodb to a DataFrame, sqlite3 in memory with the same index
 to tuples). p50 and p99 per case.
@@ -40,7 +41,7 @@ CASES = {
     "update, ORDER BY score (unindexed)": ("score", False, None, "update"),
     "update, WHERE qty < 500 ORDER BY score": ("score", False, "qty < 500", "update"),
     "insert past the page, ORDER BY score": ("score", False, None, "insert"),
-    "delete on page, ORDER BY qty (re-query)": ("qty", False, None, "delete"),
+    "delete on page, ORDER BY qty (index fill)": ("qty", False, None, "delete"),
 }
 DDL = ("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, qty INTEGER NOT NULL, "
        "score DOUBLE PRECISION NOT NULL)")

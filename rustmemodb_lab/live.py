@@ -43,6 +43,9 @@ from rustmemodb_lab.render.html import DIM, esc
 
 MIN_INTERVAL = 0.1          # seconds between refreshes: at most 10 a second
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+# "SELECT * FROM t": a whole table, followed by row deltas like live("t")
+_WHOLE_TABLE = re.compile(r'^\s*SELECT\s+\*\s+FROM\s+(?:"([^"]+)"|([A-Za-z_][A-Za-z0-9_$]*))\s*;?\s*$',
+                          re.IGNORECASE)
 
 _STYLE = """<style>
 .rmdb-live table{border-collapse:collapse;font-size:12px}
@@ -118,6 +121,10 @@ class LiveFrame:
 
         self.database = database
         self.conn = database.connect()     # its own connection: refreshes run on a timer thread
+        whole = _WHOLE_TABLE.match(sql) if table is None else None
+        if whole is not None:       # an unquoted name folds to lower case, as in SQL
+            name = whole.group(1) or whole.group(2).lower()
+            table = name if name in database.root.tables else None
         self.sql = sql
         self.title = title or sql
         self.page_size = page_size
