@@ -177,3 +177,23 @@ def test_a_table_without_a_key_and_an_unevaluable_filter_requery():
     conn.execute("INSERT INTO items VALUES (2, 'b', 2, 1.0, true)")
     assert page.refresh() == "query" and [r[0] for r in page.rows] == [1, 2]
     sub.cancel()
+
+
+def test_many_queued_commits_are_dropped_for_one_requery(monkeypatch):
+    import rustmemodb.api.live_page as live_page
+    monkeypatch.setattr(live_page, "MAX_EVENTS", 8)
+    db = rustmemodb.Database()
+    conn = db.connect()
+    _fill(conn, 30, random.Random(5))
+    page = LivePage(db, "items", order_by="qty", page_size=5)
+    sub = db.subscribe(page.note)
+    page.refresh()
+    for i in range(20):
+        conn.execute("UPDATE items SET qty = ? WHERE id = ?", (-i, 1 + i))
+    assert len(page._events) == 1           # no roots held past the limit
+    assert page.refresh() == "query"
+    total, rows = _expected(conn, page)
+    assert page.total == total and _same(page.rows, rows)
+    conn.execute("UPDATE items SET name = 'x' WHERE id = ?", (rows[0][0],))
+    assert page.refresh() == "delta" and page.rows[0][1] == "x" and page.changed == [0]
+    sub.cancel()

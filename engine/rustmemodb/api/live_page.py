@@ -38,6 +38,7 @@ from ..txn.subscribe import Changed
 # More changed rows than this in one refresh: re-query (reading each changed row twice
 # in Python would cost more than the page statement).
 MAX_DELTA_ROWS = 2000
+MAX_EVENTS = 512            # commits queued between two refreshes before giving up on deltas
 _ORDERABLE = {types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN, types.TIMESTAMP,
               types.DATE, types.UUID}
 
@@ -168,7 +169,12 @@ class LivePage:
         if self.table not in changed:
             return False
         with self._lock:
-            self._events.append((old, new, changed))
+            if len(self._events) >= MAX_EVENTS:
+                # a paused or slow grid under many commits: stop holding their roots,
+                # the next refresh re-queries
+                self._events = [None]
+            elif self._events[:1] != [None]:
+                self._events.append((old, new, changed))
         return True
 
     # -- refreshing -----------------------------------------------------------
@@ -177,6 +183,9 @@ class LivePage:
         (no relevant commit since the last refresh)."""
         with self._lock:
             events, self._events = self._events, []
+        if events[:1] == [None]:
+            events = []
+            self._root = None           # too many commits queued: re-query
         if self._root is not None:
             if not events:
                 self.changed, self.path = [], "same"
