@@ -458,8 +458,9 @@ class Collection:
                     f"INSERT INTO {self._table} ({', '.join(map(quote, columns))}) "
                     f"VALUES ({', '.join('?' * len(columns))})")
             conn.execute(sql, (eid, *item[1:]))
-            with as_system(conn):
-                self.app._audit_sql(conn, audit)
+            with as_system(conn):       # the record is the app's, whatever the role
+                if not conn.append([audit]):
+                    self.app._audit_sql(conn, audit)
         if self._fresh_entities:
             # validate() made this instance from the data: it is the result (the
             # stored row would only validate back into the same values)
