@@ -131,6 +131,7 @@ class LivePage:
             self.page = max(0, page)
         self._root = None
         self._schema = None
+        self._drawn = False         # a new view: nothing on it counts as changed
 
     @property
     def pages(self) -> int:
@@ -212,16 +213,35 @@ class LivePage:
             self.total = int(conn.execute(self.count_sql()).fetchone()[0])
             if self.page * self.page_size >= self.total and self.page:
                 self.page = max(0, self.pages - 1)
-            cur = conn.execute(self.page_sql())
-            rows = cur.fetchall()
-            self._arrow = cur.arrow()
-            self.columns = [d[0] for d in cur.description]
+            # the first draw of a configuration runs the statement: a walk's first read
+            # of each chunk it touches builds that chunk's Python columns (a one-off
+            # ~50 ms per 64k rows), a top-k over Arrow does not
+            walked = self._walk_page(version) if version is not None and self._drawn \
+                else None
+            if walked is None:
+                cur = conn.execute(self.page_sql())
+                rows = cur.fetchall()
+                self._arrow = cur.arrow()
+                self.columns = [d[0] for d in cur.description]
         finally:
             conn.rollback()
+        plan = self._plan
+        if walked is not None:
+            # the page read in order from the sort column's index: same rows as the
+            # statement (whose ORDER BY col, key the planner cannot serve from it)
+            from .cursor import rows_to_python
+            rows = rows_to_python([e[2] for e in walked],
+                                  [(c.name, c.type) for c in version.schema.columns])
+            self.columns = [c.name for c in version.schema.columns]
+            self._arrow = None
         self.rows = rows
         self._drawn = True
         self.version = root.version
-        plan = self._plan
+        if walked is not None:
+            self._entries, self._root = walked, root
+            self.changed = [] if not isinstance(previous, dict) else \
+                [i for i, (e, row) in enumerate(zip(walked, rows)) if previous.get(e[1]) != row]
+            return
         if plan is None or plan["key"] is None or version is None:
             self._root, self._entries = None, []       # no delta path: re-query each time
             self.changed = [] if previous is None else \
@@ -285,6 +305,34 @@ class LivePage:
                                      [p for p in key_pos if p != order_pos])
         plan["key"] = index_name
 
+    def _walk_page(self, version) -> list | None:
+        """The page's entries read in order from an ordered index on the sort column,
+        when there is one and the page is near the start (the walk reads every row
+        before it); None: run the page statement."""
+        plan = self._plan
+        column = self.sort_column
+        offset = self.page * self.page_size
+        if plan is None or plan["key"] is None or column is None or \
+                offset + self.page_size > MAX_WALK_ROWS:
+            return None
+        col = version.schema.position(column)
+        index = next((ix for ix in version.ordered.values() if tuple(ix.columns) == (col,)),
+                     None)
+        if index is None:
+            return None
+        desc = self.descending and self.order_by is not None
+        out, seen = [], 0
+        for entry in _walk_index(version, index, col, desc, None, plan["sort_key"],
+                                 plan["pred"], MAX_FILL_SCAN):
+            if entry is None:
+                return None             # a filter that keeps few rows: the statement
+            seen += 1
+            if seen > offset:
+                out.append(entry)
+                if len(out) >= self.page_size:
+                    break
+        return out
+
     def _fill(self, version, last_key, need: int) -> list | None:
         """The ``need`` rows right after ``last_key`` in page order, from an ordered
         index on the sort column; None without one (or past MAX_FILL_SCAN entries)."""
@@ -303,12 +351,11 @@ class LivePage:
             start = probe[col]
             if start is None or (isinstance(start, float) and start != start):
                 start = None        # from a NULL or NaN boundary: walk from the beginning
-        out, seen = [], 0
+        out = []
         desc = self.descending and self.order_by is not None
         for entry in _walk_index(version, index, col, desc, start, plan["sort_key"],
-                                 plan["pred"]):
-            seen += 1
-            if seen > MAX_FILL_SCAN:
+                                 plan["pred"], MAX_FILL_SCAN):
+            if entry is None:
                 return None
             if entry[0] <= last_key:
                 continue
@@ -423,16 +470,23 @@ class LivePage:
         return True
 
 
-def _walk_index(version, index, col: int, descending: bool, start, sort_key, pred):
+def _walk_index(version, index, col: int, descending: bool, start, sort_key, pred,
+                budget: int = 50_000):
     """(sort key, rowid, row) of the live rows matching ``pred`` in page order, from
     the ordered index on column ``col``, beginning at the sort value ``start`` (None:
     the beginning): each run of equal values is read whole and ordered by the full key
-    (the index orders ties by rowid, the page by the table's key)."""
+    (the index orders ties by rowid, the page by the table's key). Past ``budget`` rows
+    read it yields None and stops (the caller runs the statement instead)."""
     from ..exec.operators.index_scan import fetch_rows
     parts = _index_windows(index, start, descending)
     group, group_value = [], _NO_VALUE
+    read = 0
     for ids in parts:
         for lo in range(0, len(ids), 4096):
+            read += min(4096, len(ids) - lo)
+            if read > budget + 4096:
+                yield None
+                return
             # live rows with their rowid appended, column-wise for big windows
             for found in fetch_rows(version, ids[lo:lo + 4096], with_rowid=True):
                 row, rowid = found[:-1], found[-1]
@@ -493,6 +547,7 @@ def _index_windows(index, start, descending: bool):
 _NO_VALUE = object()
 _NAN = object()
 MAX_FILL_SCAN = 50_000      # index entries a fill may read before it re-queries instead
+MAX_WALK_ROWS = 5_000       # a page past this many rows is fetched by its statement
 
 
 def _contains(expr, kind) -> bool:
