@@ -197,3 +197,19 @@ def test_many_queued_commits_are_dropped_for_one_requery(monkeypatch):
     conn.execute("UPDATE items SET name = 'x' WHERE id = ?", (rows[0][0],))
     assert page.refresh() == "delta" and page.rows[0][1] == "x" and page.changed == [0]
     sub.cancel()
+
+
+def test_highlights_name_rows_with_new_values_only():
+    db = rustmemodb.Database()
+    conn = db.connect()
+    _fill(conn, 30, random.Random(9))
+    conn.execute("UPDATE items SET qty = id")          # distinct, known order
+    page = LivePage(db, "items", order_by="qty", page_size=5)
+    sub = db.subscribe(page.note)
+    page.refresh()
+    conn.execute("UPDATE items SET name = name WHERE id = 2")       # same values
+    assert page.refresh() == "delta" and page.changed == []
+    conn.execute("UPDATE items SET name = 'moved', qty = 0 WHERE id = 4")
+    assert page.refresh() == "delta"
+    assert [r[0] for r in page.rows] == [4, 1, 2, 3, 5] and page.changed == [0]
+    sub.cancel()

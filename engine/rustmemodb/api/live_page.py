@@ -415,7 +415,6 @@ class LivePage:
             return False
         first, last = entries[0][0], entries[-1][0]
         more_after = self.total > offset + len(entries)
-        full = len(entries) == size
         total = self.total
         shift = 0
         joining = []                    # (key, rowid, stored row) inside the page's range
@@ -443,9 +442,11 @@ class LivePage:
         from ..api.cursor import rows_to_python
         schema_cols = [(c.name, c.type) for c in after.schema.columns]
         new_rows = rows_to_python([r for _, _, r in joining], schema_cols)
+        drawn = {e[1]: row for e, row in zip(entries, self.rows)}
+        # a written row is marked changed when it is new on the page or shows new values
         merged = [(e[0], e[1], row, False, e[2]) for e, row in kept] + \
-                 [(k, rowid, row, True, stored) for (k, rowid, stored), row
-                  in zip(joining, new_rows)]
+                 [(k, rowid, row, drawn.get(rowid) != row, stored)
+                  for (k, rowid, stored), row in zip(joining, new_rows)]
         merged.sort(key=lambda m: m[0])
         if len(merged) < size and more_after:
             # rows left a full page: fill it with the next rows past its last key, read
