@@ -41,7 +41,6 @@ from typing import Any
 
 from . import errors, types
 from .api.frame_cache import FrameCache
-from .exec import constraints as _constraints
 from .exec import limits as _limits
 from .exec.context import ExecContext
 from .result import Result
@@ -660,6 +659,8 @@ class Session:
                 self._appends[key] = (schema, columns, slots, width)
             plans.append((table, rows, slots, len(slots) == width, width))
 
+        constraints = _constraints()
+
         def run(ctx):
             for table, rows, slots, every, width in plans:
                 stored_rows = []
@@ -676,7 +677,7 @@ class Session:
                             out[i] = convert_param(row[i], t, i)
                         stored_rows.append(tuple(out))
                 working = ctx.txn.working.tables[table]
-                _constraints.check_rows(ctx.txn, working.schema, stored_rows, ctx)
+                constraints.check_rows(ctx.txn, working.schema, stored_rows, ctx)
                 ctx.txn.insert_rows(table, stored_rows)
         self._attempt(txn, run, [], None, False)
         txn.queries += 1
@@ -695,6 +696,20 @@ class Session:
     def explain(self, explain: Explain, params) -> Result:
         from .utility import run_explain
         return run_explain(self, explain, params)
+
+
+_constraints_module = None
+
+
+def _constraints():
+    """exec.constraints, imported on first use (it brings pyarrow, which a session's
+    first statements need not load); cached, as an import statement in append's path
+    costs more than the rest of its bookkeeping."""
+    global _constraints_module
+    if _constraints_module is None:
+        from .exec import constraints
+        _constraints_module = constraints
+    return _constraints_module
 
 
 def _limits_error(exc: BaseException) -> errors.Error:
