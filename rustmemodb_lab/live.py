@@ -16,11 +16,18 @@ the committing thread only pays for a set intersection. The kernel's asyncio
 loop is never used or blocked; ipywidgets sends the new value from the timer
 thread.
 
-Sort, filter and paging are SQL run by the engine on the query as a subquery
-(``SELECT * FROM (q) WHERE f ORDER BY c LIMIT n OFFSET k``), so only one page is
-ever materialised. Rows whose key (``_id`` if the query has it, otherwise the
-whole row) is new or changed since the previous draw get a CSS class with a
-short fade-out animation. ``_repr_mimebundle_`` adds a ``text/html`` copy of
+A grid over a table or a persist collection keeps its page as a
+``rustmemodb.api.live_page.LivePage``: each commit event names the rows it
+wrote, and the page applies them in memory (an updated row replaced or moved
+within the page, the total adjusted) unless they could move rows across the
+page's edges, when the page statement runs again (``SELECT * FROM t WHERE f
+ORDER BY c, key LIMIT n OFFSET k``, written so an index on ``c`` serves it). Its
+order is total (the table's key breaks ties), so both ways give the same page.
+A grid over any other query re-runs it as a subquery (``SELECT * FROM (q) WHERE
+f ORDER BY c LIMIT n OFFSET k``). Either way only one page is ever
+materialised. Rows whose key (the table's key or ``_id``, otherwise the whole
+row) is new or changed since the previous draw get a CSS class with a short
+fade-out animation. ``_repr_mimebundle_`` adds a ``text/html`` copy of
 the last state, so exported or static notebooks never show a blank widget.
 """
 
@@ -36,6 +43,9 @@ from rustmemodb_lab.render.html import DIM, esc
 
 MIN_INTERVAL = 0.1          # seconds between refreshes: at most 10 a second
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+# "SELECT * FROM t": a whole table, followed by row deltas like live("t")
+_WHOLE_TABLE = re.compile(r'^\s*SELECT\s+\*\s+FROM\s+(?:"([^"]+)"|([A-Za-z_][A-Za-z0-9_$]*))\s*;?\s*$',
+                          re.IGNORECASE)
 
 _STYLE = """<style>
 .rmdb-live table{border-collapse:collapse;font-size:12px}
@@ -58,14 +68,16 @@ def live(source: Any, branch: str | None = None, connection: Any = None, page_si
     """
     database = _database(source, branch, connection)
     if hasattr(source, "app") and hasattr(source, "name") and hasattr(source, "model"):
+        # a collection reads in creation order unless sorted (as Collection.query does)
         return LiveFrame(database, f"SELECT * FROM {quote_ident(source.name)}", page_size=page_size,
-                         tables={source.name}, title=source.name)
+                         tables={source.name}, title=source.name, table=source.name,
+                         default_order="_created_at")
     if not isinstance(source, str):
         raise TypeError("live() takes a persist collection, a table name or a query string")
     text = source.strip().rstrip(";")
     if _IDENT.match(text) and text in database.root.tables:
         return LiveFrame(database, f"SELECT * FROM {quote_ident(text)}", page_size=page_size,
-                         tables={text}, title=text)
+                         tables={text}, title=text, table=text)
     return LiveFrame(database, text, page_size=page_size)
 
 
@@ -102,11 +114,17 @@ class LiveFrame:
     """One page of a query, redrawn after each commit that touches its tables."""
 
     def __init__(self, database: Any, sql: str, *, page_size: int = 50, tables: set[str] | None = None,
-                 title: str | None = None) -> None:
+                 title: str | None = None, table: str | None = None,
+                 default_order: str | None = None) -> None:
         import ipywidgets as widgets
+        from rustmemodb.api.live_page import LivePage
 
         self.database = database
         self.conn = database.connect()     # its own connection: refreshes run on a timer thread
+        whole = _WHOLE_TABLE.match(sql) if table is None else None
+        if whole is not None:       # an unquoted name folds to lower case, as in SQL
+            name = whole.group(1) or whole.group(2).lower()
+            table = name if name in database.root.tables else None
         self.sql = sql
         self.title = title or sql
         self.page_size = page_size
@@ -132,6 +150,10 @@ class LiveFrame:
         self._previous_rows: list[tuple] = []
         self._ticker: threading.Thread | None = None
         self._stop = threading.Event()
+        # a table source: the page follows commits by their row deltas
+        self._page = None if table is None else LivePage(database, table, page_size=page_size,
+                                                         default_order=default_order)
+        self.path = ""          # how the last refresh went: query | delta | same
 
         self.grid = widgets.HTML()
         self.status = widgets.HTML()
@@ -154,27 +176,39 @@ class LiveFrame:
 
     def page_sql(self) -> str:
         """The statement that fetches the current page."""
+        if self._page is not None:
+            return self._page.page_sql()
         order = ""
         if self.order_by:
             order = f" ORDER BY {quote_ident(self.order_by)}{' DESC' if self.descending else ''}"
         return f"{self._filtered()}{order} LIMIT {int(self.page_size)} OFFSET {int(self.page * self.page_size)}"
 
     def sort(self, column: str | None, descending: bool = False) -> "LiveFrame":
-        """Order by ``column`` in the engine (``None``: the query's own order)."""
+        """Order by ``column`` in the engine (``None``: the query's own order; for a table,
+        its key; for a collection, creation)."""
         self.order_by, self.descending, self.page = column, descending, 0
+        self._configure()
         self.refresh()
         return self
 
     def filter(self, where: str | None) -> "LiveFrame":
         """Keep the rows matching the SQL condition ``where`` (``None``: all)."""
         self.where, self.page = (where or None), 0
+        self._configure()
         self.refresh()
         return self
 
     def goto(self, page: int) -> "LiveFrame":
         self.page = max(0, page)
+        self._configure()
         self.refresh()
         return self
+
+    def _configure(self) -> None:
+        if self._page is not None:
+            with self._lock:
+                self._page.configure(where=self.where, order_by=self.order_by,
+                                     descending=self.descending, page=self.page)
 
     @property
     def pages(self) -> int:
@@ -182,10 +216,14 @@ class LiveFrame:
 
     # -- refreshing ---------------------------------------------------------
     def refresh(self) -> None:
-        """Re-run the page query now and redraw (also what the timer calls)."""
+        """Bring the page up to date now and redraw (also what the timer calls): from
+        the commits' row deltas for a table source, else by re-running the page query."""
         with self._lock:
             self._timer = None
             self._last = time.monotonic()
+            if self._page is not None:
+                self._refresh_page()
+                return
             try:
                 version = self.database.root.version
                 self.total = int(self.conn.execute(f"SELECT count(*) FROM ({self._filtered()}) AS _n").fetchone()[0])
@@ -200,13 +238,38 @@ class LiveFrame:
             self.version = version
             self.updated_at = time.monotonic()
             self.refreshes += 1
+            self.path = "query"
             same_page = self._mark_changes(frame)
             self.frame = frame
             if not same_page:
                 self.grid.value = self.html()
-            self.prev_button.disabled = self.page == 0
-            self.next_button.disabled = self.page >= self.pages - 1
+            self._draw_buttons()
+
+    def _refresh_page(self) -> None:
+        page = self._page
+        try:
+            path = page.refresh()
+            self.error = None
+        except Exception as exc:  # noqa: BLE001 - a dropped table must not kill the timer thread
+            self.error = str(exc)
             self._draw_status()
+            return
+        self.refreshes += 1
+        self.updated_at = time.monotonic()
+        self.path = path
+        self.version, self.total, self.page = page.version, page.total, page.page
+        if path != "same" or self.frame is None:
+            # "same": nothing new since the last draw (the refresh a commit scheduled
+            # after an earlier one already read it): the grid and its highlights stay
+            self.changed_rows = list(page.changed) if self.refreshes > 1 else []
+            self.frame = page.arrow().to_pandas()
+            self.grid.value = self.html()
+        self._draw_buttons()
+
+    def _draw_buttons(self) -> None:
+        self.prev_button.disabled = self.page == 0
+        self.next_button.disabled = self.page >= self.pages - 1
+        self._draw_status()
 
     def _mark_changes(self, frame: Any) -> bool:
         """Set ``changed_rows``; True when the page is exactly the one drawn last.
@@ -234,10 +297,12 @@ class LiveFrame:
         self._previous = current
         return False
 
-    def _on_commit(self, _old: Any, _new: Any, changed: frozenset) -> None:
-        # runs in the committing thread: only decide and schedule
+    def _on_commit(self, old: Any, new: Any, changed: frozenset) -> None:
+        # runs in the committing thread: only decide (and queue the delta) and schedule
         if self.closed or not (changed & self.tables):
             return
+        if self._page is not None:
+            self._page.note(old, new, changed)
         if self.paused:
             self._stale = True
             return

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from . import errors
 from .storage.root import Root, replace
-from .txn.commit import WriteSet, rebase, rebase_ops, serialization_failure, write_set
+from .txn.commit import WriteSet, rebase_ops, serialization_failure, write_set
 from .txn.subscribe import Subscribers, Subscription, changed_tables, diff_tables
 from .txn.transaction import Transaction
 
@@ -154,12 +154,13 @@ class Database:
             self._active.pop(id(txn), None)
             current = self._pending[-1][1] if self._pending else self.root
             ws = None
+            ops = None
             if current is txn.snapshot:
                 new = txn.working
             else:
                 ws = write_set(txn)
                 self._check_conflicts(txn, ws)
-                new = rebase(txn, current)
+                new, ops = rebase_ops(txn, current)   # ops: rowids as published
             catalog = current.catalog_version
             if new.catalog_version != txn.snapshot.catalog_version:
                 catalog = max(catalog, new.catalog_version) + 1
@@ -174,7 +175,7 @@ class Database:
         if lsn is not None:   # sync durability: fsync outside the lock (group commit)
             self._publish_when_durable(wal, lsn)
         if self._subscribers:   # this commit's own delta: its predecessor and its root
-            self._subscribers.notify(current, new, changed_tables(txn))
+            self._subscribers.notify(current, new, changed_tables(txn, ops))
         return new
 
     def subscribe(self, callback) -> Subscription:

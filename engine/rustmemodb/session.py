@@ -62,7 +62,7 @@ class Session:
         self._connection = weakref.ref(connection) if connection is not None else None
         self.txn = None                   # explicit transaction, when one is open
         self.autocommit = True            # False: PEP 249 implicit transactions
-        self._appends: dict = {}          # append_rows: table -> (schema, columns, slots)
+        self._appends: dict = {}          # append: (table, stored) -> (schema, columns, slots, width)
         self.settings: dict[str, str] = {}
         self.prepared: dict[str, str] = {}
         # Interrupt flag, statement_timeout and max_statement_memory (exec/limits.py).
@@ -623,36 +623,62 @@ class Session:
         stand in for the SQL: autocommit mode, a READ COMMITTED transaction (its
         statements are replayed as SQL), a role (privileges are checked on plans), or
         other columns; run the INSERT as SQL then."""
+        return self.append([(table, columns, rows, None)])
+
+    def append(self, batches: list[tuple]) -> bool:
+        """``append_rows`` of several ``(table, columns, rows, stored)`` batches as one
+        statement (one savepoint: all or nothing). ``stored``: positions of columns
+        whose values the caller already gives in storage form (a ``str`` for a UUID, a
+        naive UTC datetime for a TIMESTAMP, canonical JSON text for JSON; what
+        ``convert_param`` would return), so they skip conversion: values code made
+        itself (ids, versions, clocks, an audit record), never user input. False,
+        doing nothing, when any batch cannot stand in for its SQL (see append_rows)."""
         if self.role or self.auth_user or (self.txn is None and self.autocommit):
             return False
         txn, _ = self._transaction()            # raises 25P02 if the txn has failed
-        version = txn.working.tables.get(table)
-        if txn.statements is not None or version is None:
+        if txn.statements is not None:
             return False
-        schema = version.schema
-        known = self._appends.get(table)
-        if known is not None and known[0] is schema and known[1] == columns:
-            slots = known[2]
-        else:
-            cols = schema.columns
-            if len(cols) != len(columns) or any(c.name != n for c, n in zip(cols, columns)):
+        plans = []
+        tables = txn.working.tables
+        for table, columns, rows, stored in batches:
+            version = tables.get(table)
+            if version is None:
                 return False
-            slots = [(i, c.type) for i, c in enumerate(cols)]
-            self._appends[table] = (schema, columns, slots)
-        width = len(slots)
+            schema = version.schema
+            key = (table, stored)
+            known = self._appends.get(key)
+            if known is not None and known[0] is schema and known[1] == columns:
+                slots, width = known[2], known[3]
+            else:
+                cols = schema.columns
+                if len(cols) != len(columns) or any(c.name != n for c, n in zip(cols, columns)):
+                    return False
+                keep = frozenset(stored or ())
+                slots = [(i, c.type) for i, c in enumerate(cols) if i not in keep]
+                width = len(cols)
+                self._appends[key] = (schema, columns, slots, width)
+            plans.append((table, rows, slots, len(slots) == width, width))
 
-        from .exec import constraints
+        constraints = _constraints()
 
         def run(ctx):
-            stored = []
-            for row in rows:
-                if len(row) != width:
-                    raise errors.sql_error("42601", f"INSERT has {len(row)} values for "
-                                                    f"{width} columns")
-                stored.append(tuple([convert_param(row[i], t, i) for i, t in slots]))
-            working = ctx.txn.working.tables[table]
-            constraints.check_rows(ctx.txn, working.schema, stored, ctx)
-            ctx.txn.insert_rows(table, stored)
+            for table, rows, slots, every, width in plans:
+                stored_rows = []
+                for row in rows:
+                    if len(row) != width:
+                        raise errors.sql_error("42601", f"INSERT has {len(row)} values for "
+                                                        f"{width} columns")
+                    if every:
+                        stored_rows.append(tuple([convert_param(row[i], t, i)
+                                                  for i, t in slots]))
+                    else:
+                        out = list(row)
+                        for i, t in slots:
+                            out[i] = convert_param(row[i], t, i)
+                        stored_rows.append(tuple(out))
+                working = ctx.txn.working.tables[table]
+                constraints.check_rows(ctx.txn, working.schema, stored_rows, ctx)
+                ctx.txn.insert_rows(table, stored_rows)
         self._attempt(txn, run, [], None, False)
         txn.queries += 1
         return True
@@ -670,6 +696,20 @@ class Session:
     def explain(self, explain: Explain, params) -> Result:
         from .utility import run_explain
         return run_explain(self, explain, params)
+
+
+_constraints_module = None
+
+
+def _constraints():
+    """exec.constraints, imported on first use (it brings pyarrow, which a session's
+    first statements need not load); cached, as an import statement in append's path
+    costs more than the rest of its bookkeeping."""
+    global _constraints_module
+    if _constraints_module is None:
+        from .exec import constraints
+        _constraints_module = constraints
+    return _constraints_module
 
 
 def _limits_error(exc: BaseException) -> errors.Error:

@@ -102,3 +102,41 @@ def test_other_columns_decline_and_values_convert_like_parameters():
     assert conn.append_rows("t", COLS, [(1, "a", 1, uid, {"b": [1, 2]})])
     conn.commit()
     assert conn.execute("SELECT u, j FROM t").fetchall() == [(uid, {"b": [1, 2]})]
+
+
+def test_append_batches_are_one_statement_and_stored_columns_skip_conversion():
+    conn = _conn()
+    conn.execute("CREATE TABLE log (id INTEGER NOT NULL, note TEXT)")
+    conn.autocommit = False
+    conn.execute("SELECT 1")
+    uid = "0b7e7e8c-7d2f-4a0e-9a53-8b1f0d6f6c11"
+    # stored positions 3 and 4: the UUID as its text, the JSON as canonical text
+    assert conn.append([("t", COLS, [(1, "a", 1, uid, '{"k": [1, 2]}')], (3, 4)),
+                        ("log", ("id", "note"), [(1, "made a")], None)])
+    # a failure in the second batch undoes the first too (one statement)
+    with pytest.raises(errors.Error) as info:
+        conn.append([("t", COLS, [(2, "b", 1, None, None)], None),
+                     ("log", ("id", "note"), [(None, "no id")], None)])
+    assert info.value.sqlstate == "23502"
+    conn.rollback()      # the statement failed: the transaction is aborted
+    # unstored positions still convert (and check) like parameters
+    conn.execute("SELECT 1")
+    with pytest.raises(errors.Error) as info:
+        conn.append([("t", COLS, [(3, 7, 1, None, None)], (3, 4))])
+    assert info.value.sqlstate == "42804"
+    conn.rollback()
+    assert conn.execute("SELECT count(*) FROM t").fetchone()[0] == 0
+    conn.execute("SELECT 1")
+    assert conn.append([("t", COLS, [(1, "a", 1, uid, '{"k": [1, 2]}')], (3, 4)),
+                        ("log", ("id", "note"), [(1, "made a")], None)])
+    conn.commit()
+    import uuid
+    assert conn.execute("SELECT id, u, j FROM t").fetchall() == [(1, uuid.UUID(uid),
+                                                                  {"k": [1, 2]})]
+    assert conn.execute("SELECT * FROM log").fetchall() == [(1, "made a")]
+    # a batch of unknown columns declines the whole call
+    conn.execute("SELECT 1")
+    assert conn.append([("log", ("id", "note"), [(2, "x")], None),
+                        ("t", ("id",), [(5,)], None)]) is False
+    conn.commit()
+    assert conn.execute("SELECT count(*) FROM log").fetchone()[0] == 1

@@ -179,3 +179,30 @@ def test_slots_and_frozen_models_still_carry_id_and_version(app):
         name: str
     f = app.collection("frozen", Frozen).create({"name": "a"})
     assert f._version == 1 and f.model_dump() == {"name": "a"}
+
+
+def test_created_and_patched_results_equal_what_get_reads_back(app):
+    users = app.collection("users", User)
+    made = users.create({"name": "Ann", "email": "a@x", "address": {"city": "Oslo"},
+                         "tags": ["t"]})
+    got = users.get(made._id)
+    assert made == got and isinstance(made.address, Address)
+    assert (made._id, made._version, made._schema_version, made._created_at,
+            made._updated_at) == (got._id, got._version, got._schema_version,
+                                  got._created_at, got._updated_at)
+    patched = users.patch(made._id, {"age": 3}, expected_version=1)
+    again = users.get(made._id)
+    assert patched == again and patched._version == again._version == 2
+    assert patched._updated_at == again._updated_at and patched._created_at == made._created_at
+    # the audit record of the create names the entity and every field
+    (first, second) = users.audits(made._id)
+    assert first.operation == "create" and first.entity_id == made._id
+    assert first.changed == sorted(User.model_fields) and second.changed == ["age"]
+
+
+def test_generated_ids_are_random_version_4_uuids():
+    from rustmemodb.persist.collection import new_id
+    ids = [new_id() for _ in range(2000)]
+    assert len(set(ids)) == 2000
+    assert all(u.version == 4 and u.variant == uuid.RFC_4122 for u in ids)
+    assert all(uuid.UUID(str(u)) == u and hash(uuid.UUID(str(u))) == hash(u) for u in ids)

@@ -62,6 +62,15 @@ class Connection:
             return self._session.append_rows(table, columns, rows)
 
     @guarded
+    def append(self, batches: list[tuple]) -> bool:
+        """Several ``(table, columns, rows, stored)`` appends as one statement, all or
+        nothing; ``stored`` names the column positions given in storage form already.
+        False (nothing done) as for ``append_rows``. See ``Session.append``."""
+        self._check_open()
+        with self._lock:
+            return self._session.append(batches)
+
+    @guarded
     def commit(self) -> None:
         self._check_open()
         with self._lock:

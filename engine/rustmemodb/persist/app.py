@@ -28,6 +28,7 @@ from typing import Callable, TypeVar
 
 from ..database import Database
 from ..errors import IntegrityError, SerializationFailure
+from ..types import canonical_json
 from .errors import ConflictError
 
 T = TypeVar("T")
@@ -297,19 +298,48 @@ class PersistApp:
         names = conn.execute('SELECT * FROM "_persist_audit" LIMIT 0').description
         self._audit_columns = tuple(d[0] for d in names)
         self._audit_ids = names[0][0] == "audit_id"      # the layout before 2026-12
+        # positions appended in storage form: all but the actor (see _audit_batch)
+        shift = 1 if self._audit_ids else 0
+        self._audit_stored = tuple(i + shift for i in (0, 1, 2, 3, 4, 6, 7, 8)) + \
+            ((0,) if shift else ())
+        self._changed_json: dict = {}
 
     def _write_audit(self, conn, seq: int, collection: str, entity_id, operation: str,
                      at, before, after, changed: list) -> None:
         """One audit record, in ``conn``'s transaction (either table layout)."""
-        record = (seq, collection, entity_id, operation, at, self.actor, before, after,
-                  changed)
-        if self._audit_ids:
-            record = (uuid.uuid4(), *record)
+        batch = self._audit_batch(seq, collection, entity_id, operation, at, before,
+                                  after, changed)
         # Straight into the transaction (no SQL text, plan lookup or statement round:
         # half the cost of the record); SQL when the connection cannot.
-        if not conn.append_rows("_persist_audit", self._audit_columns, [record]):
-            conn.execute(_AUDIT_INSERT_WITH_ID if self._audit_ids else _AUDIT_INSERT,
-                         record)
+        if not conn.append([batch]):
+            self._audit_sql(conn, batch)
+
+    def _audit_batch(self, seq: int, collection: str, entity_id, operation: str, at,
+                     before, after, changed) -> tuple:
+        """The ``Connection.append`` batch of one audit record. Everything but the actor
+        is made here, so it goes in storage form (the id as text, the changed-field
+        list as canonical JSON text, cached: a collection's creates all name the same
+        fields) and skips the per-value conversion."""
+        key = tuple(changed)
+        text = self._changed_json.get(key)
+        if text is None:
+            if len(self._changed_json) > 4096:
+                self._changed_json.clear()
+            text = self._changed_json[key] = canonical_json(list(key))
+        if type(entity_id) is not uuid.UUID:
+            entity_id = uuid.UUID(str(entity_id))
+        record = (seq, collection, str(entity_id), operation, at, self.actor, before, after,
+                  text)
+        if self._audit_ids:
+            record = (str(uuid.uuid4()), *record)
+        return ("_persist_audit", self._audit_columns, [record], self._audit_stored)
+
+    def _audit_sql(self, conn, batch: tuple) -> None:
+        """The audit record of ``batch`` as an INSERT (a connection acting as a role, or
+        a READ COMMITTED transaction, cannot append): the same values, as SQL reads
+        them (a UUID and JSON text are cast by their column)."""
+        record = batch[2][0]
+        conn.execute(_AUDIT_INSERT_WITH_ID if self._audit_ids else _AUDIT_INSERT, record)
 
     def purge_expired_keys(self) -> int:
         """Delete idempotency keys past their TTL (a reused expired key is replaced

@@ -20,6 +20,7 @@ import datetime as dt
 import enum
 import hashlib
 import json
+import os
 import re
 import threading
 import time
@@ -107,6 +108,38 @@ def batch_step(fn: Callable) -> BatchStep:
     return BatchStep(fn)
 
 
+_SYSTEM_STORED = (0, 1, 2, 3, 4)     # positions of SYSTEM_COLUMNS in a created row
+_ids: list[int] = []
+_ids_pid = [0]
+
+
+def new_id() -> uuid.UUID:
+    """A random (version 4) UUID, as ``uuid.uuid4()`` but from a pool of random bytes
+    read 256 ids at a time (one ``os.urandom`` call, not one per entity). The pool is
+    per process: a forked child starts its own, never reusing the parent's ids."""
+    pid = os.getpid()
+    if pid != _ids_pid[0]:
+        _ids.clear()
+        _ids_pid[0] = pid
+    try:
+        n = _ids.pop()        # atomic under the GIL: threads never share an id
+    except IndexError:
+        raw = os.urandom(16 * 256)
+        _ids.extend(int.from_bytes(raw[i:i + 16], "big") for i in range(0, len(raw), 16))
+        n = _ids.pop()
+    # UUID(int=...) re-checks the range and the version it was given: made directly
+    u = _new_uuid(uuid.UUID)
+    _set(u, "int", (n & _V4_CLEAR) | _V4_SET)
+    _set(u, "is_safe", uuid.SafeUUID.unknown)
+    return u
+
+
+_new_uuid = object.__new__
+_set = object.__setattr__
+_V4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_V4_SET = (4 << 76) | (0x8000 << 48)      # version 4, RFC 4122 variant
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
@@ -141,6 +174,10 @@ class Collection:
                     raise ValidationError(f"{name}: no field {c!r} to index")
         self._table = quote(name)
         self._insert_sql: dict[tuple, str] = {}
+        self._create_shape: dict[tuple, tuple] = {}
+        # pydantic adapters always build a new instance in validate(), so a create can
+        # hand that instance back; others may return the caller's own object
+        self._fresh_entities = self.adapter.kind in ("pydantic", "union")
         app._run(lambda conn: self._ensure_table(conn, migrations))
 
     # ---- table setup and migrations ---------------------------------------------------
@@ -399,20 +436,44 @@ class Collection:
         now = _now()
         # A caller-chosen id (the entity runtime's create commands, replayed from the
         # journal, must recreate the same entity); otherwise a new random one.
-        row = {"_id": uuid.uuid4() if entity_id is None else _uuid(entity_id), "_version": 1, "_schema_version": self.schema_version,
-               "_created_at": now, "_updated_at": now, **values}
-        columns = tuple(row)
-        # The table's own columns exactly: the row goes straight into the transaction
-        # (the INSERT's conversions and constraints, without its SQL round).
-        if not conn.append_rows(self.name, columns, [tuple(row.values())]):
+        eid = new_id() if entity_id is None else _uuid(entity_id)
+        names = tuple(values)
+        shape = self._create_shape.get(names)
+        if shape is None:
+            columns = SYSTEM_COLUMNS + names
+            shape = self._create_shape[names] = (columns, sorted(names))
+        columns, changed = shape
+        # The system columns are made here, in storage form (the id as text, naive UTC
+        # clock): only the model's fields go through the engine's parameter conversion.
+        item = (str(eid), 1, self.schema_version, now, now, *values.values())
+        audit = self.app._audit_batch(next_seq(), self.name, eid, "create", now, None, 1,
+                                      changed)
+        # Row and audit record straight into the transaction as one statement (the
+        # INSERT's conversions and constraints, without its SQL round); SQL when the
+        # connection cannot (a role, READ COMMITTED, a table whose columns moved).
+        if not conn.append([(self.name, columns, [item], _SYSTEM_STORED), audit]):
             sql = self._insert_sql.get(columns)
             if sql is None:
                 sql = self._insert_sql[columns] = (
                     f"INSERT INTO {self._table} ({', '.join(map(quote, columns))}) "
                     f"VALUES ({', '.join('?' * len(columns))})")
-            conn.execute(sql, tuple(row.values()))
-        self._audit(conn, row["_id"], "create", None, 1, sorted(values), now)
-        return self.adapter.from_row(row)
+            conn.execute(sql, (eid, *item[1:]))
+            with as_system(conn):       # the record is the app's, whatever the role
+                if not conn.append([audit]):
+                    self.app._audit_sql(conn, audit)
+        if self._fresh_entities:
+            # validate() made this instance from the data: it is the result (the
+            # stored row would only validate back into the same values)
+            set_attr = object.__setattr__
+            set_attr(entity, "_id", eid)
+            set_attr(entity, "_version", 1)
+            set_attr(entity, "_schema_version", self.schema_version)
+            set_attr(entity, "_created_at", now)
+            set_attr(entity, "_updated_at", now)
+            return entity
+        return self.adapter.from_row({"_id": eid, "_version": 1,
+                                      "_schema_version": self.schema_version,
+                                      "_created_at": now, "_updated_at": now, **values})
 
     def _current(self, conn, entity_id, expected_version) -> dict:
         row = self._row(conn, entity_id)
@@ -437,6 +498,13 @@ class Collection:
         conn.execute(f'UPDATE {self._table} SET {sets}"_version" = ?, "_updated_at" = ? '
                      f'WHERE "_id" = ?', (*changed.values(), version, now, row["_id"]))
         self._audit(conn, row["_id"], operation, row["_version"], version, sorted(changed), now)
+        if self._fresh_entities:     # validated once already, by merge() or apply()
+            set_attr = object.__setattr__
+            for name in SYSTEM_COLUMNS:
+                set_attr(entity, name, row.get(name))
+            set_attr(entity, "_version", version)
+            set_attr(entity, "_updated_at", now)
+            return entity
         return self.adapter.from_row({**row, **values, "_version": version, "_updated_at": now})
 
     def _delete(self, conn, entity_id, expected_version):

@@ -8,7 +8,11 @@ that queries or even commits) can never stall or deadlock other writers.
 
 Callbacks get ``(old_root, new_root, changed_tables)``: two immutable roots, so
 a subscriber can diff them at leisure (``branch`` diff code) while the database
-moves on. Bound methods are held weakly (a grid that was garbage-collected
+moves on. After a commit, ``changed_tables`` is a :class:`Changed`: the set of
+names, which also tells which rows of a table the commit wrote
+(``changed.rowids(table)``), read from the commit's own change list, so a view
+of one page of a big table can apply a 1-row commit without diffing or
+re-querying anything. Bound methods are held weakly (a grid that was garbage-collected
 stops being called and is dropped from the list); other callables are held
 strongly until ``Subscription.cancel()``, because a lambda held weakly would
 vanish at once. A subscriber that raises is logged and kept: one broken view
@@ -78,7 +82,7 @@ class Subscribers:
             self._subs = tuple(s for s in self._subs if s is not sub)
 
     def notify(self, old, new, tables: Iterable[str]) -> None:
-        changed = frozenset(tables)
+        changed = tables if isinstance(tables, Changed) else frozenset(tables)
         for sub in self._subs:          # a snapshot: (un)subscribing meanwhile is fine
             cb = sub.callback()
             if cb is None:
@@ -91,14 +95,49 @@ class Subscribers:
                 _log.exception("commit subscriber %r failed", cb)
 
 
-def changed_tables(txn) -> set[str]:
-    """Names of the tables (and views/sequences) a transaction's ops touched."""
+def changed_tables(txn, ops=None) -> "Changed":
+    """Names of the tables (and views/sequences) a transaction's ops touched, with the
+    ops (``ops``: as applied to the published root, when the commit was rebased)."""
+    ops = txn.ops if ops is None else ops
     names = set()
-    for op in txn.ops:
+    for op in ops:
         name = getattr(op, "table", None) or getattr(op, "name", None)
         if name is not None:
             names.add(name)
-    return names
+    return Changed(names, ops)
+
+
+class Changed(frozenset):
+    """The names of the tables a commit changed (a frozenset, as subscribers always
+    got), plus which rows: ``rowids(table)``. Rowids are the engine's row identities
+    (a row keeps its rowid for life; an UPDATE keeps it), valid in the commit's new
+    root (``new_root.tables[t].row(rowid)``) and, for rows that existed before, in
+    its old one."""
+
+    def __new__(cls, names=(), ops=()):
+        self = super().__new__(cls, names)
+        self._ops = tuple(ops)
+        self._rowids: dict = {}
+        return self
+
+    def rowids(self, table: str) -> frozenset | None:
+        """The rowids the commit inserted, updated or deleted in ``table`` (empty when
+        it did not touch it), or None when the commit replaced the table whole (DDL,
+        TRUNCATE: every row may differ)."""
+        if table in self._rowids:
+            return self._rowids[table]
+        out: set | None = set()
+        for op in self._ops:
+            if getattr(op, "table", None) != table:
+                continue
+            ids = getattr(op, "rowids", None)
+            if ids is None:          # ReplaceTableOp: no row-level account
+                out = None
+                break
+            out.update(ids.tolist() if hasattr(ids, "tolist") else ids)
+        result = None if out is None else frozenset(out)
+        self._rowids[table] = result
+        return result
 
 
 def diff_tables(old, new) -> set[str]:
