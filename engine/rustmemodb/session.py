@@ -87,6 +87,11 @@ class Session:
         # role SET ROLE switched to (None: none).
         self.auth_user: str | None = None
         self.role: str | None = None
+        # SET is transactional (PostgreSQL): per setting changed in the open transaction,
+        # its value when the transaction began (ROLLBACK restores it) and, for SET LOCAL,
+        # its value before (the transaction's end restores it). utility.py keeps them.
+        self.settings_undo: dict = {}
+        self.settings_local: dict = {}
         self._granted = None     # ((catalog, role), {id(bound): bound}) checks passed
 
     @property
@@ -593,7 +598,24 @@ class Session:
             return
         if txn.failed:   # as PostgreSQL: COMMIT of an aborted transaction rolls it back
             self.db.end(txn)
+            if self.settings_undo:
+                self._end_settings(False)
             return
+        if self.settings_undo:
+            try:
+                self._commit_txn(txn)
+            except BaseException:
+                self._end_settings(False)
+                raise
+            self._end_settings(True)
+            return
+        self._commit_txn(txn)
+
+    def _end_settings(self, committed: bool) -> None:
+        from .utility import end_transaction_settings
+        end_transaction_settings(self, committed)
+
+    def _commit_txn(self, txn) -> None:
         if txn.statements is not None:
             self._commit_read_committed(txn)
         else:
@@ -649,6 +671,8 @@ class Session:
         self.savepoints.clear()
         if txn is not None:
             self.db.end(txn)
+        if self.settings_undo:
+            self._end_settings(False)
 
     def _utility(self, prepared: Prepared, params) -> Result:
         from .utility import run_utility

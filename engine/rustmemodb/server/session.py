@@ -117,6 +117,9 @@ class ClientSession:
         # whole Bind/Describe/Execute/Sync group, parsed here without awaiting each frame.
         self._inbuf = bytearray()
         self._inpos = 0
+        # Extended protocol: Executes up to the next Sync outside BEGIN form one implicit
+        # transaction (PostgreSQL), committed at Sync, rolled back there after an error.
+        self.implicit = False
 
     # ---- plumbing ------------------------------------------------------------------------
     async def flush(self) -> None:
@@ -358,6 +361,8 @@ class ClientSession:
                 return
             if kind == _S:
                 self.skip_until_sync = False
+                if self.implicit:
+                    await self._end_implicit()
                 if self.status() == b"I":
                     self.portals.clear()       # portals end with their transaction
                 self.out += m.ready(self.status())
@@ -636,8 +641,15 @@ class ClientSession:
             self.out += m.EMPTY_QUERY
             return
         if not portal.executed:
+            sql = portal.statement.sql
+            control = _TXN_CONTROL.match(sql) is not None
+            if control:
+                self.implicit = False         # BEGIN makes it explicit; COMMIT ends it
+            elif not self.implicit and not self._sync_next() and self.status() == b"I":
+                self.conn.begin()             # more than this statement before Sync
+                self.implicit = True
             try:
-                outcome = await self._run(portal.statement.sql, portal.params)
+                outcome = await self._run(sql, portal.params)
             finally:
                 self._notices()
             portal.executed = True
@@ -661,6 +673,26 @@ class ClientSession:
         if portal.tag.startswith("SELECT"):
             portal.tag = f"SELECT {sent}"
         self.out += m.command_complete(portal.tag)
+
+    def _sync_next(self) -> bool:
+        """Whether the next message, already received, is Sync: then a statement
+        executed now is alone in its implicit transaction (autocommit, as before)."""
+        pos = self._inpos
+        return len(self._inbuf) > pos and self._inbuf[pos] == _S
+
+    async def _end_implicit(self) -> None:
+        """Sync: commit the implicit transaction, or roll it back after an error."""
+        self.implicit = False
+        conn = self.conn
+        if not conn.in_transaction:
+            return
+        if self.status() == b"E":
+            await self.call(conn.rollback)
+            return
+        try:
+            await self.call(conn.commit)
+        except Exception as exc:  # noqa: BLE001 - e.g. 40001: the client hears it
+            self.out += m.error_response(exc)
 
     async def on_close(self, r: Reader) -> None:
         what, name = r.byte(), r.cstring()
