@@ -21,7 +21,6 @@ import contextvars
 import random
 import threading
 import time
-import uuid
 import weakref
 from dataclasses import dataclass
 from typing import Callable, TypeVar
@@ -29,6 +28,7 @@ from typing import Callable, TypeVar
 from ..database import Database
 from ..errors import IntegrityError, SerializationFailure
 from .errors import ConflictError
+from .ids import uuid4
 
 T = TypeVar("T")
 
@@ -304,7 +304,7 @@ class PersistApp:
         record = (seq, collection, entity_id, operation, at, self.actor, before, after,
                   changed)
         if self._audit_ids:
-            record = (uuid.uuid4(), *record)
+            record = (uuid4(), *record)
         # Straight into the transaction (no SQL text, plan lookup or statement round:
         # half the cost of the record); SQL when the connection cannot.
         if not conn.append_rows("_persist_audit", self._audit_columns, [record]):

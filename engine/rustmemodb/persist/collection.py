@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterable
 from ..auth.check import require_table_privilege
 from .app import as_system
 from .errors import ConflictError, IdempotencyError, NotFoundError, ValidationError
+from .ids import uuid4
 from .schema import (SYSTEM_COLUMNS, SYSTEM_DDL, ModelAdapter, adapter_for, json_default,
                      quote, to_json_value)
 
@@ -399,7 +400,7 @@ class Collection:
         now = _now()
         # A caller-chosen id (the entity runtime's create commands, replayed from the
         # journal, must recreate the same entity); otherwise a new random one.
-        row = {"_id": uuid.uuid4() if entity_id is None else _uuid(entity_id), "_version": 1, "_schema_version": self.schema_version,
+        row = {"_id": uuid4() if entity_id is None else _uuid(entity_id), "_version": 1, "_schema_version": self.schema_version,
                "_created_at": now, "_updated_at": now, **values}
         columns = tuple(row)
         # The table's own columns exactly: the row goes straight into the transaction
