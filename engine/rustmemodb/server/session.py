@@ -31,6 +31,7 @@ from ..api.cursor import arrow_to_rows, rows_to_python
 from ..api.guard import as_db_error
 from ..sql.split import split_statements
 from . import copy
+from . import cursors
 from . import messages as m
 from . import pgtypes
 from .auth import set_client_first
@@ -120,6 +121,7 @@ class ClientSession:
         # Extended protocol: Executes up to the next Sync outside BEGIN form one implicit
         # transaction (PostgreSQL), committed at Sync, rolled back there after an error.
         self.implicit = False
+        self.cursors: dict[str, cursors.Cursor] = {}     # DECLAREd, by name
 
     # ---- plumbing ------------------------------------------------------------------------
     async def flush(self) -> None:
@@ -365,6 +367,8 @@ class ClientSession:
                     await self._end_implicit()
                 if self.status() == b"I":
                     self.portals.clear()       # portals end with their transaction
+                    if self.cursors:
+                        self._forget_cursors()
                 self.out += m.ready(self.status())
                 await self.flush()
                 continue
@@ -453,6 +457,10 @@ class ClientSession:
             if name in self.statements:
                 del self.statements[name]
                 return _Outcome(None, None, "DEALLOCATE")
+        if self.cursors or sql.lstrip()[:1] in "DdFfMmCc":
+            kind = cursors.kind_of(sql)
+            if kind is not None:
+                return await self._cursor_statement(kind, sql, params)
         spec = copy.parse_copy(sql) if sql.lstrip()[:4].upper() == "COPY" else None
         if spec is not None:
             if params:
@@ -479,6 +487,55 @@ class ClientSession:
             db.stop_deferring()
             if commits:
                 await self.server.durability.wait(db, commits)
+
+    def _cursor(self, name: str) -> "cursors.Cursor":
+        """A live cursor: WITH HOLD, or declared in the transaction still open."""
+        cur = self.cursors.get(name)
+        if cur is None or (cur.txn is not None and cur.txn is not self.conn._session.txn):
+            self.cursors.pop(name, None)
+            raise cursors.missing(name)
+        return cur
+
+    def _forget_cursors(self) -> None:
+        """Drop the cursors whose transaction ended."""
+        txn = self.conn._session.txn if self.conn is not None else None
+        for name in [n for n, c in self.cursors.items() if c.txn is not None
+                     and c.txn is not txn]:
+            del self.cursors[name]
+
+    async def _cursor_statement(self, kind: str, sql: str, params) -> _Outcome:
+        if kind == "declare":
+            name, query, hold = cursors.parse_declare(sql)
+            txn = self.conn._session.txn
+            if txn is None and not hold:
+                raise errors.sql_error("25P01", "DECLARE CURSOR can only be used in "
+                                                "transaction blocks")
+            self._forget_cursors()
+            if name in self.cursors:
+                raise errors.sql_error("42P03", f'cursor "{name}" already exists')
+            outcome = await self.call(self._execute, query, params)
+            if outcome.columns is None:
+                raise errors.sql_error("42P11", "cannot open a query that returns no rows "
+                                                "as a cursor")
+            self.cursors[name] = cursors.Cursor(outcome.columns, outcome.rows,
+                                                None if hold else txn)
+            return _Outcome(None, None, "DECLARE CURSOR")
+        if kind == "close":
+            name = cursors.close_target(sql)
+            if name is None:
+                self.cursors.clear()
+                return _Outcome(None, None, "CLOSE CURSOR ALL")
+            self._cursor(name)
+            del self.cursors[name]
+            return _Outcome(None, None, "CLOSE CURSOR")
+        verb, name, count = cursors.parse_fetch(sql)
+        cur = self._cursor(name)
+        rows = cur.rows
+        window = cursors.Window(rows, rows.count if count is None else count)
+        if verb == "MOVE":
+            rows.pos += window.count
+            return _Outcome(None, None, f"MOVE {window.count}")
+        return _Outcome(cur.columns, window, f"FETCH {window.count}")
 
     def _notices(self) -> None:
         """NoticeResponse for what the statement raised without failing (notices.py)."""
@@ -552,6 +609,17 @@ class ClientSession:
                                             "statement")
         if _DEALLOCATE.match(sql) or copy.parse_copy(sql) is not None:
             return Statement(sql, [], [], None)   # COPY STDIN/STDOUT: the copy sub-protocol
+        kind = cursors.kind_of(sql)
+        if kind == "declare":                     # the parameters of the cursor's query
+            inner = self._plan(cursors.parse_declare(sql)[1], oids)
+            return Statement(sql, inner.param_oids, inner.param_types, None)
+        if kind == "fetch":                       # the cursor's rows, if it exists now
+            verb, name, _ = cursors.parse_fetch(sql)
+            found = self.cursors.get(name)
+            return Statement(sql, [], [], found.columns if found is not None and
+                             verb == "FETCH" else None)
+        if kind == "close":
+            return Statement(sql, [], [], None)
         session = self.conn._session
         with self.conn._lock:
             prepared = session._prepare(sql)
@@ -610,6 +678,10 @@ class ClientSession:
             self._describe_rows(stmt.columns, [0] * len(stmt.columns or []), stmt.descriptions)
         elif what == b"P":
             portal = self.portals.get(name)
+            if portal is None and name in self.cursors:    # psycopg, after DECLARE
+                cur = self._cursor(name)
+                self._describe_rows(cur.columns, [0] * len(cur.columns))
+                return
             if portal is None:
                 raise errors.sql_error("34000", f'portal "{name}" does not exist')
             if portal.executed:
