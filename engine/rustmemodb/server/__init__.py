@@ -14,7 +14,8 @@ database: ``main`` / the server's ``dbname`` / the user name select the database
 served, and the names in ``branches`` select those databases (a notebook's forks).
 
 Modules: ``messages`` (framing), ``pgtypes`` (OIDs and value formats), ``auth``
-(SCRAM), ``session`` (one client), ``durable`` (group commit off the loop), this one (the listener and its thread) and
+(SCRAM), ``session`` (one client), ``durable`` (group commit off the loop), ``cursors``
+(DECLARE / FETCH), this one (the listener and its thread) and
 ``__main__`` (the console command).
 """
 from __future__ import annotations
