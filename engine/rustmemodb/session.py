@@ -92,6 +92,9 @@ class Session:
         # its value before (the transaction's end restores it). utility.py keeps them.
         self.settings_undo: dict = {}
         self.settings_local: dict = {}
+        # (role, settings) when each savepoint was set, parallel to ``savepoints``:
+        # ROLLBACK TO SAVEPOINT undoes the SETs made after it.
+        self.savepoint_settings: list = []
         self._granted = None     # ((catalog, role), {id(bound): bound}) checks passed
 
     @property
@@ -594,6 +597,7 @@ class Session:
     def commit(self) -> None:
         txn, self.txn = self.txn, None
         self.savepoints.clear()
+        self.savepoint_settings = []
         if txn is None:
             return
         if txn.failed:   # as PostgreSQL: COMMIT of an aborted transaction rolls it back
@@ -669,6 +673,7 @@ class Session:
     def rollback(self) -> None:
         txn, self.txn = self.txn, None
         self.savepoints.clear()
+        self.savepoint_settings = []
         if txn is not None:
             self.db.end(txn)
         if self.settings_undo:

@@ -233,8 +233,11 @@ def _savepoint(session, kind: str, name: str):
     if txn is None:
         raise errors.sql_error("25P01", f"{kind.upper().replace('_', ' ')} can only be used in "
                                         "transaction blocks")
+    held = session.savepoint_settings
     if kind == "savepoint":
         session.savepoints.append((name, txn.savepoint()))
+        del held[len(session.savepoints) - 1:]
+        held.append((session.role, dict(session.settings)))
         return Result([], kind="SAVEPOINT")
     names = [n for n, _ in session.savepoints]
     if name not in names:
@@ -242,10 +245,18 @@ def _savepoint(session, kind: str, name: str):
     i = len(names) - 1 - names[::-1].index(name)
     if kind == "release":
         del session.savepoints[i:]
+        del held[i:]
         return Result([], kind="RELEASE")
     txn.restore(session.savepoints[i][1])
     txn.failed = False
     del session.savepoints[i + 1:]
+    if i < len(held):                 # the SETs made since the savepoint are undone
+        role, settings = held[i]
+        del held[i + 1:]
+        _restore(session, "role", role)
+        for changed in set(settings) | set(session.settings):
+            if settings.get(changed, _UNSET) != session.settings.get(changed, _UNSET):
+                _restore(session, changed, settings.get(changed, _UNSET))
     return Result([], kind="ROLLBACK")
 
 

@@ -130,3 +130,18 @@ def test_pipeline_between_syncs_is_one_transaction(pair):
                     conn.pgconn.transaction_status))
     assert out[0] == out[1]
     assert out[0][:2] == ((0,), (2,))
+
+
+def test_rollback_to_savepoint_undoes_the_sets_after_it(pair):
+    got = _both(pair, ["SET application_name = 'start'", "BEGIN",
+                       "SET application_name = 'kept'", "SAVEPOINT s1",
+                       f"SET ROLE {ROLE}", "SET application_name = 'undone'",
+                       "SET statement_timeout = '9s'", "SAVEPOINT s2",
+                       "SET application_name = 'inner'", "ROLLBACK TO SAVEPOINT s1",
+                       "COMMIT"],
+                "SELECT current_setting('application_name'), current_setting('role'), "
+                "current_setting('statement_timeout')")
+    assert got[0] == got[1] == ("kept", "none", "0")
+    got = _both(pair, ["BEGIN", "SAVEPOINT a", "SET application_name = 'released'",
+                       "RELEASE SAVEPOINT a", "COMMIT"], "SHOW application_name")
+    assert got[0] == got[1] == ("released",)
