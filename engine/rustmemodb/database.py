@@ -60,9 +60,7 @@ class Database:
         self._active: dict[int, weakref.ref] = {}
         from .exec.functions.registry import FunctionRegistry
         self.functions = functions if functions is not None else FunctionRegistry()
-        from .exec.expr.row import try_compile_row
-        from .sql.bind.bind_constraints import CheckBinder
-        self.checks = CheckBinder(try_compile_row)   # bound CHECKs, this database's own
+        self._checks = None       # bound CHECKs, this database's own (made on first use)
         from .sql.plan_cache import PlanCache
         # Shared with forks: entries are validated by catalog-object identity, so a plan
         # is only reused where the tables it was bound against are the very same.
@@ -99,6 +97,22 @@ class Database:
         if self.functions.shared:
             self.functions = self.functions.copy()
         return self.functions
+
+    @property
+    def checks(self):
+        """The CHECK binder (sql/bind/bind_constraints.py), made on first use: it imports
+        the binder and sqlglot, which connect() alone should not pay for."""
+        checks = self._checks
+        if checks is None:
+            from .exec.expr.row import try_compile_row
+            from .sql.bind.bind_constraints import CheckBinder
+            checks = self._checks = CheckBinder(try_compile_row)
+        return checks
+
+    def bound_checks(self, schema, functions) -> list:
+        """``checks(schema, functions)`` for a statement's context (``ctx.checks``),
+        without making the CHECK binder before a table with a CHECK is written."""
+        return self.checks(schema, functions)
 
     @property
     def head(self) -> Root:

@@ -37,6 +37,10 @@ class LazyModule:
 
 
 compute: Any = LazyModule("pyarrow.compute")
+# pyarrow itself (with numpy, which it imports): most of a cold start's import time. Modules
+# on the way of ``import rustmemodb`` + connect + a row-path statement use this stand-in.
+arrow: Any = LazyModule("pyarrow")
+numpy: Any = LazyModule("numpy")
 
 
 def kernel(name: str) -> Any:

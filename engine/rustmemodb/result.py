@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pyarrow as pa
+from .lazy_import import arrow as pa
 
 from . import types
 

@@ -47,8 +47,8 @@ from .result import Result
 from .sql import params as placeholders
 from .sql.dispatch import Explain, Utility, dispatch
 from .sql.literals import parameterize, shape_of, tag_slots
-from .storage.table import TAIL_FREEZE
 from .sql.plan_cache import Prepared
+from .sql.quick import recognize
 from .txn import isolation
 
 
@@ -162,6 +162,8 @@ class Session:
                 cache.hits += 1
                 return found, values
         cache.misses += 1
+        if shape.literals and cache.first_sighting(shape):
+            shape = None     # a shape's first text keeps its literals (sql/plan_cache.py)
         prepared = self._bind(ph, root, shape)
         values = prepared.lifted.params(shape) if prepared.lifted is not None else []
         if prepared.bound.cacheable:
@@ -216,25 +218,16 @@ class Session:
 
     def _bind_text(self, ph, root, shape) -> Prepared:
         from .optimize import FLAT, optimize
-        from .sql.parse import parse_one
-        from .sql.parse_roles import parse as parse_role_statement
-        role_stmt = parse_role_statement(ph.sql)
-        if role_stmt is not None:     # CREATE ROLE, GRANT ...: sqlglot cannot read them
-            from .auth.statements import bind_role_statement
-            bound = bind_role_statement(role_stmt, self)
-            return Prepared(ph.sql, ph, kind=bound.kind, bound=bound, plan=bound.plan,
-                            functions_version=self.db.functions.version)
-        ast = parse_one(ph.sql)
-        tags = tag_slots(shape, ast) if shape is not None else None
-        try:
-            bound = self._binder(root, tags).bind_statement(ast)
-        except errors.Error as exc:
-            if tags is None or exc.sqlstate[:2] in ("53", "54", "57"):
-                raise   # cancelled, out of memory or too complex: binding again cannot help
-            # Two literals written alike are different slots, so an expression repeated
-            # in GROUP BY and the select list no longer matches: bind with constants.
-            tags = None
-            bound = self._binder(root, None).bind_statement(ast)
+        # The simplest shapes (SELECT 1, CREATE TABLE, INSERT ... VALUES, a point SELECT)
+        # are bound without sqlglot or the binder, whose imports are half of a cold
+        # start (sql/quick.py): the same bound statement, literal tags included.
+        quick = recognize(ph.sql, shape, root, self.db.functions)
+        if quick is not None:
+            bound, tags = quick
+        else:
+            bound, tags = self._parse_and_bind(ph, root, shape)
+            if isinstance(bound, Prepared):
+                return bound
         plan = None if bound.plan is None else \
             optimize(bound.plan, root, disabled=frozenset() if bound.nested else FLAT)
         lifted = None
@@ -250,6 +243,30 @@ class Session:
         from .exec.fast_path import compile_fast_path
         prepared.fast = compile_fast_path(prepared)
         return prepared
+
+    def _parse_and_bind(self, ph, root, shape):
+        """(bound statement, literal slot tags) through sqlglot and the binder; or a
+        finished ``Prepared`` for the role statements sqlglot cannot read."""
+        from .sql.parse import parse_one
+        from .sql.parse_roles import parse as parse_role_statement
+        role_stmt = parse_role_statement(ph.sql)
+        if role_stmt is not None:     # CREATE ROLE, GRANT ...: sqlglot cannot read them
+            from .auth.statements import bind_role_statement
+            bound = bind_role_statement(role_stmt, self)
+            return Prepared(ph.sql, ph, kind=bound.kind, bound=bound, plan=bound.plan,
+                            functions_version=self.db.functions.version), None
+        ast = parse_one(ph.sql)
+        tags = tag_slots(shape, ast) if shape is not None else None
+        try:
+            bound = self._binder(root, tags).bind_statement(ast)
+        except errors.Error as exc:
+            if tags is None or exc.sqlstate[:2] in ("53", "54", "57"):
+                raise   # cancelled, out of memory or too complex: binding again cannot help
+            # Two literals written alike are different slots, so an expression repeated
+            # in GROUP BY and the select list no longer matches: bind with constants.
+            tags = None
+            bound = self._binder(root, None).bind_statement(ast)
+        return bound, tags
 
     def _binder(self, root, tags):
         from .sql.bind.binder import StatementBinder
@@ -295,6 +312,9 @@ class Session:
             if many is None or (self.txn is not None and self.txn.failed):
                 return sum(max(self.execute(sql, p).rowcount, 0) for p in seq)
             columnar = getattr(prepared.fast, "many_columns", None)
+            # Imported here, not at module import: the storage module pulls in pyarrow,
+            # which a session that never writes a table need not load (start-up).
+            from .storage.table import TAIL_FREEZE
             if columnar is not None and len(seq) >= TAIL_FREEZE and not lifted \
                     and prepared.placeholders.style != "named" \
                     and set(map(type, seq)) <= {tuple, list} \
@@ -349,7 +369,7 @@ class Session:
         """``run(ctx)`` once in ``txn``; on failure the statement leaves no trace and the
         error leaves as a DB-API error (an explicit transaction is marked failed)."""
         ctx = ExecContext(txn, values, self.db.functions, self.cancel_event, analyze,
-                          checks=self.db.checks)
+                          checks=self.db.bound_checks)
         mark = txn.savepoint()
         try:
             return run(ctx)

@@ -27,10 +27,12 @@ import json
 import re
 import uuid as _uuid
 from dataclasses import dataclass
-
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from . import errors
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 INTEGER = "INTEGER"
 FLOAT = "FLOAT"
@@ -50,19 +52,34 @@ TEMPORAL_TYPES = (TIMESTAMP, DATE)
 # Types a well-formed quoted literal is read as, as PostgreSQL does for unknown literals.
 LITERAL_CONTEXT_TYPES = (TIMESTAMP, DATE, UUID, JSON, INTERVAL)
 
-ARROW_TYPES: dict[str, pa.DataType] = {
-    INTEGER: pa.int64(),
-    FLOAT: pa.float64(),
-    TEXT: pa.large_string(),
-    BOOLEAN: pa.bool_(),
-    TIMESTAMP: pa.timestamp("us"),
-    DATE: pa.date32(),
-    UUID: pa.large_string(),
-    JSON: pa.large_string(),
-    INTERVAL: pa.month_day_nano_interval(),
-    NULL: pa.null(),
-    UNKNOWN: pa.null(),
-}
+def _arrow_types() -> dict:
+    """SQL type -> Arrow type, built on first use: ``import pyarrow`` (with numpy) is most
+    of a cold start, and a process whose first statements never touch Arrow (``SELECT 1``,
+    a point statement on the row path) should not pay for it (issue 11, start-up)."""
+    import pyarrow as pa
+    global ARROW_TYPES
+    ARROW_TYPES = {
+        INTEGER: pa.int64(),
+        FLOAT: pa.float64(),
+        TEXT: pa.large_string(),
+        BOOLEAN: pa.bool_(),
+        TIMESTAMP: pa.timestamp("us"),
+        DATE: pa.date32(),
+        UUID: pa.large_string(),
+        JSON: pa.large_string(),
+        INTERVAL: pa.month_day_nano_interval(),
+        NULL: pa.null(),
+        UNKNOWN: pa.null(),
+    }
+    return ARROW_TYPES
+
+
+def __getattr__(name: str):
+    # ``types.ARROW_TYPES`` read before any arrow_type() call: build it now (PEP 562).
+    if name == "ARROW_TYPES":
+        return _arrow_types()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # SQL type names as users spell them (sqlglot's DataType.Type names, lower-cased too).
 _ALIASES = {
@@ -103,11 +120,15 @@ def normalize_type_name(name: str) -> str:
                                hint="Supported types: " + ", ".join(ALL_TYPES)) from None
 
 
-def arrow_type(sql_type: str) -> pa.DataType:
+def arrow_type(sql_type: str) -> "pa.DataType":
     try:
         return ARROW_TYPES[sql_type]
+    except NameError:        # the first call: the mapping is built now
+        _arrow_types()
+        return arrow_type(sql_type)
     except KeyError:
         if sql_type.endswith("[]"):      # TEXT[][]: the per-row sets of regexp_matches
+            import pyarrow as pa
             return pa.list_(arrow_type(sql_type[:-2]))
         raise
 
@@ -132,8 +153,9 @@ def element_type(sql_type: str) -> str:
     return sql_type[:-2]
 
 
-def sql_type_of_arrow(t: pa.DataType) -> str:
+def sql_type_of_arrow(t: "pa.DataType") -> str:
     """The SQL type a registered Arrow/pandas column is read as."""
+    import pyarrow as pa
     if pa.types.is_integer(t):
         return INTEGER
     if pa.types.is_floating(t) or pa.types.is_decimal(t):

@@ -194,3 +194,18 @@ def test_recursion_far_beyond_the_limit_with_context_and_errors():
     finally:
         _VAR.reset(token)
     assert sys.getrecursionlimit() == limit
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT a FROM t WHERE a = 1 AND b = 2 OR c = 3 " + "AND d = 4 " * 10,
+    "SELECT a FROM t WHERE " + " AND ".join(f"c{i} = {i}" for i in range(limits.BALANCE_FROM)),
+    " UNION ".join(f"SELECT {i}" for i in range(limits.BALANCE_FROM + 2)),
+    "SELECT band, orange, 'and or and' FROM t WHERE x = 1 " + "OR y = 2 " * 13,
+])
+def test_balancing_skipped_only_where_it_would_change_nothing(sql):
+    # balance(tree, sql) may skip its walks on a text too short to be too deep and with
+    # too few chain words: the tree must then be exactly what the full walk leaves.
+    def parsed():
+        tokens = _fold_case(DIALECT.tokenizer().tokenize(sql))
+        return DIALECT.parser().parse(tokens, sql)[0]
+    assert limits.balance(parsed(), sql) == limits.balance(parsed())

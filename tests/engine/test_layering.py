@@ -93,8 +93,9 @@ KNOWN_UPWARD = {
 # Function-level imports of rustmemodb modules in the core packages when this check
 # was added, per core package (most hide a cycle between binder modules, or between
 # operators and the executor's dispatch). The count may only fall: lower it with
-# the fix.
-FUNCTION_LEVEL_BUDGET = {"sql": 75, "exec": 48, "storage": 4, "optimize": 1, "plan": 1,
+# the fix. exec +1 (issue 11, start-up): fast_select imports the index scan (numpy, pyarrow,
+# storage) on the first index lookup it compiles, not when ``SELECT 1`` loads it.
+FUNCTION_LEVEL_BUDGET = {"sql": 75, "exec": 49, "storage": 4, "optimize": 1, "plan": 1,
                          "txn": 0}
 
 

@@ -19,7 +19,7 @@ the same in ``%sql`` as in ``Connection.register``.
 """
 from __future__ import annotations
 
-import pyarrow as pa
+from ..lazy_import import arrow as pa
 
 from .. import errors, types
 

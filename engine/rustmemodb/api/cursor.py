@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Sequence
 
-import pyarrow as pa
+from ..lazy_import import arrow as pa
 
 from .. import errors, types
 from .guard import as_db_error, guarded

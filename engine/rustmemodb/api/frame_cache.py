@@ -20,7 +20,7 @@ from __future__ import annotations
 import weakref
 from collections import OrderedDict
 
-import pyarrow as pa
+from ..lazy_import import arrow as pa
 
 from .arrow_io import to_arrow_table
 

@@ -10,22 +10,33 @@ path.
 """
 from __future__ import annotations
 
-
 # Compilers tried in order: fn(prepared) -> closure | None.
 COMPILERS: list = []
+_LOADED: set = set()     # statement kinds whose compiler modules are imported
 
 
 def compile_fast_path(prepared):
     plan = prepared.plan
     if plan is None:
         return None
-    for compiler in COMPILERS or _default_compilers():
+    bound = prepared.bound
+    kind = bound.kind if bound is not None else None
+    if kind not in _LOADED:
+        _load(kind)
+    for compiler in COMPILERS:
         fast = compiler(prepared)
         if fast is not None:
             return fast
     return None
 
 
-def _default_compilers():
-    from . import fast_delete, fast_insert, fast_select, fast_update  # noqa: F401 (register)
-    return COMPILERS
+def _load(kind) -> None:
+    """Import (and so register) the compiler of this statement kind the first time one is
+    planned, not all at once: the write paths import the storage layer and pyarrow, which
+    a process that has only run ``SELECT 1`` need not load (issue 11, start-up). The
+    compiler modules import COMPILERS from here, hence imports in a function."""
+    if kind == "SELECT":
+        from . import fast_select  # noqa: F401 (registers its compiler)
+    elif kind in ("INSERT", "UPDATE", "DELETE"):
+        from . import fast_delete, fast_insert, fast_update  # noqa: F401 (register)
+    _LOADED.add(kind)

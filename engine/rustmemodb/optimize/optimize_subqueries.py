@@ -38,7 +38,7 @@ import dataclasses
 
 from ..plan.expr import SubqueryExpr
 from ..plan.logical import LogicalCTERef, LogicalNode, LogicalRecursiveCTE
-from ..plan.walk import init_fields
+from ..plan.walk import walk_fields
 
 _LEAVES = (str, int, float, bool, type(None), bytes)
 # The nested optimize() calls skip this rule: the walk below already went innermost first.
@@ -58,28 +58,32 @@ class _Walk:
         self.ctes: dict[int, object] = {}   # id(CTE as bound) -> CTE with optimized plan
         self.keep: list = []                # the bound CTEs, alive while ids are in use
 
-    @deep
     def value(self, value):
-        if isinstance(value, _LEAVES):
-            return value
+        # Atoms are passed over here and below, with no call (and no depth probe) each.
+        return value if isinstance(value, _LEAVES) else self._value(value)
+
+    @deep
+    def _value(self, value):
         if isinstance(value, (list, tuple)):
-            out = [self.value(v) for v in value]
+            out = [v if isinstance(v, _LEAVES) else self._value(v) for v in value]
             if all(a is b for a, b in zip(out, value)):
                 return value
             return out if isinstance(value, list) else tuple(out)
         if isinstance(value, dict):
-            out = {k: self.value(v) for k, v in value.items()}
+            out = {k: v if isinstance(v, _LEAVES) else self._value(v) for k, v in value.items()}
             return value if all(out[k] is value[k] for k in value) else out
-        cls = type(value)
-        if not dataclasses.is_dataclass(cls):
+        names = walk_fields(type(value))
+        if names is None:     # not a dataclass
             return value
         changes = {}
-        for name in init_fields(cls):
+        for name in names:
             v = getattr(value, name)
+            if isinstance(v, _LEAVES):
+                continue
             if name == "cte" and isinstance(value, (LogicalCTERef, LogicalRecursiveCTE)):
                 nv = self.cte(v)
             else:
-                nv = self.value(v)
+                nv = self._value(v)
             if nv is not v:
                 changes[name] = nv
         if changes:

@@ -8,6 +8,7 @@ expression never looks a name up again.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -244,12 +245,14 @@ def depth_exceeds(e: Expr, limit: int) -> bool:
 @deep
 def transform(e: Expr, fn) -> Expr:
     """Rebuild ``e`` bottom-up, replacing each node by ``fn(node)`` (children first)."""
-    import dataclasses
     _limits.tick()   # optimizer passes over huge expressions stay interruptible
-    if not dataclasses.is_dataclass(e):
+    names = _FIELD_NAMES.get(type(e))
+    if names is None:
+        names = _field_names(type(e))
+    if not names:    # not a dataclass, or one without fields
         return fn(e)
     changes = {}
-    for name in _field_names(type(e)):
+    for name in names:
         v = getattr(e, name)
         if isinstance(v, Expr):
             nv = transform(v, fn)
@@ -268,11 +271,12 @@ _FIELD_NAMES: dict = {}
 
 
 def _field_names(cls) -> tuple:
-    """A dataclass's field names (``dataclasses.fields`` rebuilds the list each call)."""
+    """A dataclass's field names (``dataclasses.fields`` rebuilds the list each call);
+    () for a class that is not a dataclass."""
     names = _FIELD_NAMES.get(cls)
     if names is None:
-        import dataclasses
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls)) \
+            if dataclasses.is_dataclass(cls) else ()
     return names
 
 

@@ -57,7 +57,7 @@ def _exprs_in(value) -> Iterator[Expr]:
 def map_expressions(plan: LogicalNode, fn) -> LogicalNode:
     """``plan`` with every expression node rebuilt bottom-up through ``fn`` (as
     ``expr.transform``), subquery plans included; unchanged parts are shared."""
-    return _map_in(plan, fn)
+    return plan if isinstance(plan, _LEAVES) else _map_in(plan, fn)
 
 
 _LEAVES = (str, int, float, bool, type(None), bytes)
@@ -79,28 +79,42 @@ def init_fields(cls) -> tuple:
     return names
 
 
+_WALK_FIELDS: dict[type, tuple | None] = {}
+
+
+def walk_fields(cls) -> tuple | None:
+    """``init_fields(cls)`` for a dataclass, None for any other class: cached per class,
+    as ``dataclasses.is_dataclass`` per value was a tenth of planning a small statement."""
+    names = _WALK_FIELDS.get(cls, False)
+    if names is False:
+        names = _WALK_FIELDS[cls] = init_fields(cls) if dataclasses.is_dataclass(cls) else None
+    return names
+
+
 @deep
 def _map_in(value, fn):
-    if isinstance(value, _LEAVES):
-        return value
+    # Atoms are passed over by the caller (no call, no depth probe for each of them).
     if isinstance(value, (list, tuple)):
         if not value:
             return value
-        out = [_map_in(v, fn) for v in value]
-        if all(a is b for a, b in zip(out, value)):
-            return value
-        return out if isinstance(value, list) else tuple(out)
+        out = [v if isinstance(v, _LEAVES) else _map_in(v, fn) for v in value]
+        for a, b in zip(out, value):
+            if a is not b:
+                return out if isinstance(value, list) else tuple(out)
+        return value
     if isinstance(value, dict):
-        out = {k: _map_in(v, fn) for k, v in value.items()}
+        out = {k: v if isinstance(v, _LEAVES) else _map_in(v, fn) for k, v in value.items()}
         return value if all(out[k] is value[k] for k in value) else out
-    cls = type(value)
-    if not dataclasses.is_dataclass(cls):
+    names = walk_fields(type(value))
+    if names is None:
         return value
     # Plan nodes, expressions (a subquery's plan included) and the records that hold
     # expressions (OnConflict, IndexLookup, ...), rebuilt only where something changed.
     changes = None
-    for name in init_fields(cls):
+    for name in names:
         v = getattr(value, name)
+        if isinstance(v, _LEAVES):
+            continue
         nv = _map_in(v, fn)
         if nv is not v:
             if changes is None:

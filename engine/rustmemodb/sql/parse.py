@@ -58,6 +58,14 @@ def _tokenizer():
     return tok
 
 
+def _parser():
+    """A parser per thread, for the same reasons (``Parser.parse`` resets its state)."""
+    parser = getattr(_LOCAL, "parser", None)
+    if parser is None:
+        parser = _LOCAL.parser = DIALECT.parser()
+    return parser
+
+
 def parse_one(sql: str) -> exp.Expression:
     if not sql.isascii():
         types.check_text(sql)   # a lone surrogate is not UTF-8: 22021
@@ -77,7 +85,7 @@ def parse_one(sql: str) -> exp.Expression:
                 if stmt is not None:
                     statements = [stmt]
         if statements is None:
-            statements = dialect.parser().parse(tokens, sql)
+            statements = _parser().parse(tokens, sql)
     except ParseError as exc:
         raise _syntax_error(sql, exc) from None
     except TokenError as exc:
@@ -95,7 +103,7 @@ def parse_one(sql: str) -> exp.Expression:
         word = str(stmt.this).upper()
         raise errors.syntax_error(f'syntax error at or near "{word}"', position=0)
     if len(sql) > _SHORT:   # long chains balanced, depth checked (sql/limits.py)
-        stmt = limits.balance(stmt)
+        stmt = limits.balance(stmt, sql)
     return stmt
 
 

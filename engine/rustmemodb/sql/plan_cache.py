@@ -10,6 +10,13 @@ least-recently-used:
   made for ``WHERE id = 5``. A shape may hold a few plans that differ in their
   pinned literals (``GROUP BY 1`` vs ``GROUP BY 2``).
 
+Lifting costs something (slot tags while binding, a walk over the plan after
+optimizing: 10-15% of planning a small statement), and most one-off texts never
+repeat their shape (a file of distinct queries, an analytic statement whose
+alias changes). So a shape is only remembered the first time (``first_sighting``)
+and that text is planned with its literals as constants; the second text of the
+shape is planned with them lifted, and from the third on the shape's plan serves.
+
 Entries are validated on every hit against the catalog they were bound against:
 each dependency (table schema, view definition) is an immutable object, so "still
 valid" is an identity check per dependency. That makes the cache safe to share
@@ -76,6 +83,7 @@ class PlanCache:
     def __init__(self) -> None:
         self._texts: collections.OrderedDict[str, tuple] = collections.OrderedDict()
         self._shapes: collections.OrderedDict[str, tuple] = collections.OrderedDict()
+        self._seen: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._lock = threading.Lock()
         self.hits = self.misses = 0      # statements served from the cache / planned
 
@@ -109,6 +117,19 @@ class PlanCache:
                 return prepared
         return None
 
+    def first_sighting(self, shape) -> bool:
+        """Whether no text of this shape was planned before (and remember that one is
+        now): its literals are then not worth lifting yet."""
+        key = shape.key
+        seen = self._seen
+        if key in seen:
+            return False
+        with self._lock:
+            seen[key] = None
+            if len(seen) > _MAX_ENTRIES:
+                seen.popitem(last=False)
+        return True
+
     def put(self, sql: str, prepared: Prepared, values=(), shape=None) -> None:
         with self._lock:
             self._texts[sql] = (prepared, values)
@@ -129,3 +150,4 @@ class PlanCache:
         with self._lock:
             self._texts.clear()
             self._shapes.clear()
+            self._seen.clear()

@@ -11,10 +11,11 @@ a transaction's starting point and a fork are all just references to one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .roles import EMPTY as NO_ROLES
-from .table import TableVersion
+if TYPE_CHECKING:   # annotations only: an empty database needs no table module
+    from .table import TableVersion
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-import pyarrow as pa
-
 from .. import errors, types
+# On first use: a schema is made (CREATE TABLE bound by sql/quick.py) before any Arrow work.
+from ..lazy_import import arrow as pa
 
 
 @dataclass(frozen=True)

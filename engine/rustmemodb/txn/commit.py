@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
+from ..lazy_import import numpy as np
 
 from .. import errors
 from ..storage.root import Root, replace

@@ -28,13 +28,14 @@ them again on a newer root when a conflict would otherwise fail it
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import numpy as np
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from .. import errors
+from ..lazy_import import arrow as pa, numpy as np
 from ..storage.root import Root, ViewDef, replace
-from ..storage.table import TableVersion
+
+if TYPE_CHECKING:
+    from ..storage.table import TableVersion
 
 
 @dataclass

@@ -15,6 +15,7 @@ database with ``register`` / ``register_function``.
 from __future__ import annotations
 
 import itertools
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -59,19 +60,49 @@ def fixed(*signatures: tuple) -> Callable[[Sequence[str]], str | None]:
 _versions = itertools.count(1)
 
 
+_LOAD_LOCK = threading.Lock()
+
+
 class FunctionRegistry:
+    """A database's functions. The built-ins are registered on first use, not when the
+    database is made: their modules import most of the executor (and pyarrow), which a
+    ``connect()`` followed by statements that call no function should not pay for."""
+
     def __init__(self, parent: "FunctionRegistry | None" = None) -> None:
-        self._scalars: dict[str, list[ScalarFunction]] = {}
-        self._aggregates: dict[str, AggregateFunction] = {}
         self.version = next(_versions)
         self.shared = False   # set when forks share this registry: copy before writing
         if parent is None:
-            from . import builtins
-            builtins.register_all(self)
+            self._maps: tuple | None = None     # (scalars, aggregates) once loaded
         else:
-            self._scalars = {k: list(v) for k, v in parent._scalars.items()}
-            self._aggregates = dict(parent._aggregates)
+            self._maps = ({k: list(v) for k, v in parent._scalars.items()},
+                          dict(parent._aggregates))
             self.version = parent.version   # same functions: plans stay valid
+
+    def _load(self) -> tuple:
+        with _LOAD_LOCK:
+            if self._maps is None:
+                version = self.version
+                scalars: dict[str, list[ScalarFunction]] = {}
+                aggregates: dict[str, AggregateFunction] = {}
+                self._maps = (scalars, aggregates)
+                try:
+                    from . import builtins
+                    builtins.register_all(self)
+                except BaseException:
+                    self._maps = None
+                    raise
+                self.version = version   # the built-ins are no change: plans stay valid
+        return self._maps
+
+    @property
+    def _scalars(self) -> dict:
+        maps = self._maps
+        return (maps if maps is not None else self._load())[0]
+
+    @property
+    def _aggregates(self) -> dict:
+        maps = self._maps
+        return (maps if maps is not None else self._load())[1]
 
     def copy(self) -> "FunctionRegistry":
         return FunctionRegistry(parent=self)

@@ -301,8 +301,10 @@ def _order_specs(stmt, node, scope, names, select_exprs, binder) -> list:
 
 
 def _explicit_nulls(o: exp.Ordered) -> bool:
-    text = o.sql(dialect=DIALECT).upper()
-    return "NULLS FIRST" in text or "NULLS LAST" in text
+    """Whether the NULLS order differs from PostgreSQL's default (NULLS FIRST exactly for
+    DESC): what sqlglot's PostgreSQL generator writes out as NULLS FIRST/LAST, decided
+    from the node instead of generating the whole key's SQL text."""
+    return bool(o.args.get("nulls_first")) != bool(o.args.get("desc"))
 
 
 # ---- projection, DISTINCT, ORDER BY, LIMIT ------------------------------------------------------

@@ -8,44 +8,16 @@ stale). ``bind_statement`` dispatches on the statement class to the
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from sqlglot import exp
 
 from ... import errors, types
 from ...plan.expr import AggCall, ColRef, Expr, OuterRef
-from ...plan.ddl import DDL_NODES
 from ...plan.logical import LogicalNode
+from ..bound import BoundStatement
 from .bind_session_functions import SessionFunctions
 from .privileges import ddl_objects, requirements
 from .query_hooks import QueryHooks
 from .scope import Scope
-
-
-@dataclass
-class BoundStatement:
-    kind: str                         # SELECT, INSERT, UPDATE, DELETE, CREATE TABLE, ...
-    plan: LogicalNode | None = None   # queries, DML and DDL (plan/ddl.py) alike
-    param_types: dict = field(default_factory=dict)
-    deps: list = field(default_factory=list)    # [(kind, name, object)] for cache validation
-    cacheable: bool = True
-    returns_rows: bool = False
-    cast_slots: frozenset = frozenset()   # parameters written with an explicit CAST ($1::int)
-    # The plan holds subquery or WITH plans (optimize/optimize_subqueries.py has work).
-    nested: bool = False
-    # What running it needs (auth/check.py: checked per execution when roles exist) and
-    # the objects a DDL statement creates/drops/renames (their owners and grants follow).
-    privileges: tuple = ()
-    ddl_objects: tuple = ()
-
-    @property
-    def ddl(self) -> bool:
-        """A catalog change (a plan/ddl.py node)."""
-        return isinstance(self.plan, DDL_NODES)
-
-    @property
-    def columns(self) -> list:
-        return self.plan.columns if self.plan is not None and self.returns_rows else []
 
 
 class StatementBinder(SessionFunctions, QueryHooks):
