@@ -35,6 +35,12 @@ if TYPE_CHECKING:
 _COMMIT_LOG_SIZE = 100_000
 
 
+class _Deferral(threading.local):
+    """Per thread: the list collecting commits whose durability wait is deferred
+    (``Database.deferring_durability``), or None (commits wait themselves)."""
+    commits: list | None = None
+
+
 class Database:
     def __init__(self, root: Root | None = None, *, parent: "Database | None" = None,
                  name: str = "main", functions=None, plan_cache=None) -> None:
@@ -65,6 +71,7 @@ class Database:
         # first. Their roots are published (become ``root``) only once fsync'ed, while
         # later commits already build on the newest of them (``head``).
         self._pending: collections.deque = collections.deque()
+        self._deferral = _Deferral()
 
     @classmethod
     def open(cls, path, durability: str = "sync", **options) -> "Database":
@@ -173,10 +180,43 @@ class Database:
                 self._pending.append((lsn, new))
             self._remember(new.version, ws, txn)
         if lsn is not None:   # sync durability: fsync outside the lock (group commit)
+            deferred = self._deferral.commits
+            if deferred is not None:     # the caller waits later (finish_commits)
+                deferred.append((wal, lsn, current, new, txn))
+                return new
             self._publish_when_durable(wal, lsn)
         if self._subscribers:   # this commit's own delta: its predecessor and its root
             self._subscribers.notify(current, new, changed_tables(txn, ops))
         return new
+
+    def deferring_durability(self) -> list:
+        """From now on, in this thread, a commit that must wait for its log record's
+        fsync (sync durability) returns once logged, without waiting, and is added to
+        the returned list; ``stop_deferring()`` ends that. The caller must then pass the
+        list to ``finish_commits`` (from any thread) before telling anyone the commits
+        happened: until then they are invisible to other sessions (not published), and
+        the session that made them must not run another statement.
+
+        Why: an event loop (the wire server) runs a point UPDATE itself, microseconds
+        of work, and waits for the group fsync elsewhere without blocking the loop."""
+        commits: list = []
+        self._deferral.commits = commits
+        return commits
+
+    def stop_deferring(self) -> None:
+        self._deferral.commits = None
+
+    def finish_commits(self, commits: list) -> None:
+        """Wait until the deferred ``commits`` are durable (one fsync covers them all
+        and every commit logged meanwhile), publish them and tell the subscribers.
+        Raises the log's error (58030) if the fsync failed: nothing was published."""
+        if not commits:
+            return
+        wal = commits[-1][0]
+        self._publish_when_durable(wal, max(c[1] for c in commits))
+        if self._subscribers:
+            for _, _, before, after, txn in commits:
+                self._subscribers.notify(before, after, changed_tables(txn))
 
     def subscribe(self, callback) -> Subscription:
         """Call ``callback(old_root, new_root, changed_tables)`` after every commit.

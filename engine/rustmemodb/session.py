@@ -87,6 +87,14 @@ class Session:
         # role SET ROLE switched to (None: none).
         self.auth_user: str | None = None
         self.role: str | None = None
+        # SET is transactional (PostgreSQL): per setting changed in the open transaction,
+        # its value when the transaction began (ROLLBACK restores it) and, for SET LOCAL,
+        # its value before (the transaction's end restores it). utility.py keeps them.
+        self.settings_undo: dict = {}
+        self.settings_local: dict = {}
+        # (role, settings) when each savepoint was set, parallel to ``savepoints``:
+        # ROLLBACK TO SAVEPOINT undoes the SETs made after it.
+        self.savepoint_settings: list = []
         self._granted = None     # ((catalog, role), {id(bound): bound}) checks passed
 
     @property
@@ -166,15 +174,22 @@ class Session:
         """Whether ``sql`` has a cached plan that is a point SELECT (a compiled fast
         path): microseconds of work. The wire server runs those on its event loop
         rather than paying a thread hop. Looks the plan up only: binds nothing."""
+        return self.is_point_statement(sql, _POINT_READ)
+
+    def is_point_statement(self, sql: str, kinds: frozenset = frozenset(
+            ("SELECT", "INSERT", "UPDATE", "DELETE"))) -> bool:
+        """Whether ``sql`` has a cached plan of one of ``kinds`` compiled to a fast
+        path (a point SELECT, a single-row INSERT, UPDATE or DELETE by key): the wire
+        server runs those on its event loop. Looks the plan up only: binds nothing."""
         cache = self.db.plan_cache
         hit = cache.by_text(sql)
         if hit is not None:
             prepared = hit[0]
-            return prepared.fast is not None and prepared.kind == "SELECT"
+            return prepared.fast is not None and prepared.kind in kinds
         ph = placeholders.normalize(sql)
         shape = shape_of(ph.sql, ph.names)
         prepared = cache.by_shape(shape) if shape.literals else None
-        if prepared is None or prepared.fast is None or prepared.kind != "SELECT":
+        if prepared is None or prepared.fast is None or prepared.kind not in kinds:
             return False
         db = self.db
         root = self.txn.working if self.txn is not None else db.root
@@ -602,11 +617,29 @@ class Session:
     def commit(self) -> None:
         txn, self.txn = self.txn, None
         self.savepoints.clear()
+        self.savepoint_settings = []
         if txn is None:
             return
         if txn.failed:   # as PostgreSQL: COMMIT of an aborted transaction rolls it back
             self.db.end(txn)
+            if self.settings_undo:
+                self._end_settings(False)
             return
+        if self.settings_undo:
+            try:
+                self._commit_txn(txn)
+            except BaseException:
+                self._end_settings(False)
+                raise
+            self._end_settings(True)
+            return
+        self._commit_txn(txn)
+
+    def _end_settings(self, committed: bool) -> None:
+        from .utility import end_transaction_settings
+        end_transaction_settings(self, committed)
+
+    def _commit_txn(self, txn) -> None:
         if txn.statements is not None:
             self._commit_read_committed(txn)
         else:
@@ -686,8 +719,11 @@ class Session:
     def rollback(self) -> None:
         txn, self.txn = self.txn, None
         self.savepoints.clear()
+        self.savepoint_settings = []
         if txn is not None:
             self.db.end(txn)
+        if self.settings_undo:
+            self._end_settings(False)
 
     def _utility(self, prepared: Prepared, params) -> Result:
         from .utility import run_utility
@@ -727,6 +763,8 @@ def _ends_failed_txn(prepared: Prepared) -> bool:
     util = prepared.utility
     return isinstance(util, Utility) and util.kind in ("rollback", "rollback_to", "commit")
 
+
+_POINT_READ = frozenset(("SELECT",))
 
 _EXACT = {int: types.INTEGER, float: types.FLOAT, str: types.TEXT, bool: types.BOOLEAN}
 _PY_TYPE = {t: py for py, t in _EXACT.items()}

@@ -43,7 +43,10 @@ def run_utility(session, util, params):
         if _ROLE.match(util.arg):
             from .auth.statements import set_role
             from .sql.parse_roles import parse
-            set_role(session, parse("SET " + util.arg))
+            stmt = parse("SET " + util.arg)
+            before = session.role
+            set_role(session, stmt)
+            remember_setting(session, "role", before, _is_local(util.arg))
             return Result([], kind="SET")
         run_set(session, util.arg)
         return Result([], kind="SET")
@@ -56,6 +59,9 @@ def run_utility(session, util, params):
                       rowcount=1, kind="SHOW")
     if kind == "reset":
         name = util.arg.strip().lower()
+        if session.txn is not None:
+            for changed in ([*session.settings, "role"] if name == "all" else [name]):
+                remember_setting(session, changed, _current(session, changed), False)
         if name in ("role", "all"):
             session.role = None
         if name == "all":
@@ -110,7 +116,55 @@ def run_set(session, arg: str) -> None:
         elif name == "idle_in_transaction_session_timeout":   # the wire server enforces it
             value = limits.show_timeout(limits.parse_timeout(value, name)) \
                 if value.lower() != "default" else "0"
+        remember_setting(session, name, session.settings.get(name, _UNSET), _is_local(arg))
         session.settings[name] = value
+
+
+# ---- SET is transactional -------------------------------------------------------------------
+_UNSET = object()          # the setting had no session value (its default applies)
+_LOCAL = re.compile(r"^\s*LOCAL\b", re.I)
+
+
+def _is_local(arg: str) -> bool:
+    return bool(_LOCAL.match(arg))
+
+
+def _current(session, name: str):
+    return session.role if name == "role" else session.settings.get(name, _UNSET)
+
+
+def remember_setting(session, name: str, before, local: bool) -> None:
+    """Called as ``name`` changes inside a transaction, with its value ``before``: as in
+    PostgreSQL, ROLLBACK undoes a SET (and SET ROLE), and a SET LOCAL lasts until the
+    transaction ends either way. Outside a transaction a SET simply stays."""
+    if session.txn is None:
+        return
+    session.settings_undo.setdefault(name, before)
+    if local:
+        session.settings_local.setdefault(name, before)
+    else:                  # a plain SET after SET LOCAL outlives the transaction
+        session.settings_local.pop(name, None)
+
+
+def end_transaction_settings(session, committed: bool) -> None:
+    """The transaction ended: restore what ROLLBACK undoes, or what SET LOCAL set."""
+    restore = session.settings_local if committed else session.settings_undo
+    for name, value in restore.items():
+        _restore(session, name, value)
+    session.settings_undo = {}
+    session.settings_local = {}
+
+
+def _restore(session, name: str, value) -> None:
+    if name == "role":
+        session.role = value
+        return
+    if value is _UNSET:
+        session.settings.pop(name, None)
+    else:
+        session.settings[name] = value
+    if name in limits.SETTINGS:
+        limits.apply_setting(session.cancel_event, name, None if value is _UNSET else value)
 
 
 def all_settings(session) -> dict[str, str]:
@@ -179,8 +233,11 @@ def _savepoint(session, kind: str, name: str):
     if txn is None:
         raise errors.sql_error("25P01", f"{kind.upper().replace('_', ' ')} can only be used in "
                                         "transaction blocks")
+    held = session.savepoint_settings
     if kind == "savepoint":
         session.savepoints.append((name, txn.savepoint()))
+        del held[len(session.savepoints) - 1:]
+        held.append((session.role, dict(session.settings)))
         return Result([], kind="SAVEPOINT")
     names = [n for n, _ in session.savepoints]
     if name not in names:
@@ -188,10 +245,18 @@ def _savepoint(session, kind: str, name: str):
     i = len(names) - 1 - names[::-1].index(name)
     if kind == "release":
         del session.savepoints[i:]
+        del held[i:]
         return Result([], kind="RELEASE")
     txn.restore(session.savepoints[i][1])
     txn.failed = False
     del session.savepoints[i + 1:]
+    if i < len(held):                 # the SETs made since the savepoint are undone
+        role, settings = held[i]
+        del held[i + 1:]
+        _restore(session, "role", role)
+        for changed in set(settings) | set(session.settings):
+            if settings.get(changed, _UNSET) != session.settings.get(changed, _UNSET):
+                _restore(session, changed, settings.get(changed, _UNSET))
     return Result([], kind="ROLLBACK")
 
 

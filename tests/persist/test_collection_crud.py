@@ -201,8 +201,8 @@ def test_created_and_patched_results_equal_what_get_reads_back(app):
 
 
 def test_generated_ids_are_random_version_4_uuids():
-    from rustmemodb.persist.collection import new_id
-    ids = [new_id() for _ in range(2000)]
+    from rustmemodb.persist.ids import uuid4
+    ids = [uuid4() for _ in range(2000)]
     assert len(set(ids)) == 2000
     assert all(u.version == 4 and u.variant == uuid.RFC_4122 for u in ids)
     assert all(uuid.UUID(str(u)) == u and hash(uuid.UUID(str(u))) == hash(u) for u in ids)

@@ -213,7 +213,19 @@ def rows_to_python(rows: list, columns) -> list:
             break
     else:
         return rows if isinstance(rows, list) else list(rows)
-    return [tuple(_row_value(t, v) for v, (_, t) in zip(row, columns)) for row in rows]
+    # Only the columns whose values change (to_python leaves the others as they are).
+    convert = [(i, t) for i, (_, t) in enumerate(columns) if t in _CONVERTED]
+    out = []
+    for row in rows:
+        values = list(row)
+        for i, t in convert:
+            values[i] = _row_value(t, values[i])
+        out.append(tuple(values))
+    return out
+
+
+_CONVERTED = frozenset((types.UUID, types.JSON, types.INTERVAL, types.UUID + "[]",
+                        types.JSON + "[]"))
 
 
 def _row_value(t: str, v):

@@ -30,6 +30,7 @@ from ..database import Database
 from ..errors import IntegrityError, SerializationFailure
 from ..types import canonical_json
 from .errors import ConflictError
+from .ids import uuid4
 
 T = TypeVar("T")
 
@@ -331,7 +332,7 @@ class PersistApp:
         record = (seq, collection, str(entity_id), operation, at, self.actor, before, after,
                   text)
         if self._audit_ids:
-            record = (str(uuid.uuid4()), *record)
+            record = (str(uuid4()), *record)
         return ("_persist_audit", self._audit_columns, [record], self._audit_stored)
 
     def _audit_sql(self, conn, batch: tuple) -> None:

@@ -20,7 +20,6 @@ import datetime as dt
 import enum
 import hashlib
 import json
-import os
 import re
 import threading
 import time
@@ -32,6 +31,7 @@ from typing import Any, Callable, Iterable
 from ..auth.check import require_table_privilege
 from .app import as_system
 from .errors import ConflictError, IdempotencyError, NotFoundError, ValidationError
+from .ids import uuid4
 from .schema import (SYSTEM_COLUMNS, SYSTEM_DDL, ModelAdapter, adapter_for, json_default,
                      quote, to_json_value)
 
@@ -109,35 +109,6 @@ def batch_step(fn: Callable) -> BatchStep:
 
 
 _SYSTEM_STORED = (0, 1, 2, 3, 4)     # positions of SYSTEM_COLUMNS in a created row
-_ids: list[int] = []
-_ids_pid = [0]
-
-
-def new_id() -> uuid.UUID:
-    """A random (version 4) UUID, as ``uuid.uuid4()`` but from a pool of random bytes
-    read 256 ids at a time (one ``os.urandom`` call, not one per entity). The pool is
-    per process: a forked child starts its own, never reusing the parent's ids."""
-    pid = os.getpid()
-    if pid != _ids_pid[0]:
-        _ids.clear()
-        _ids_pid[0] = pid
-    try:
-        n = _ids.pop()        # atomic under the GIL: threads never share an id
-    except IndexError:
-        raw = os.urandom(16 * 256)
-        _ids.extend(int.from_bytes(raw[i:i + 16], "big") for i in range(0, len(raw), 16))
-        n = _ids.pop()
-    # UUID(int=...) re-checks the range and the version it was given: made directly
-    u = _new_uuid(uuid.UUID)
-    _set(u, "int", (n & _V4_CLEAR) | _V4_SET)
-    _set(u, "is_safe", uuid.SafeUUID.unknown)
-    return u
-
-
-_new_uuid = object.__new__
-_set = object.__setattr__
-_V4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
-_V4_SET = (4 << 76) | (0x8000 << 48)      # version 4, RFC 4122 variant
 
 
 def _now() -> dt.datetime:
@@ -436,7 +407,7 @@ class Collection:
         now = _now()
         # A caller-chosen id (the entity runtime's create commands, replayed from the
         # journal, must recreate the same entity); otherwise a new random one.
-        eid = new_id() if entity_id is None else _uuid(entity_id)
+        eid = uuid4() if entity_id is None else _uuid(entity_id)
         names = tuple(values)
         shape = self._create_shape.get(names)
         if shape is None:

@@ -86,12 +86,32 @@ def to_json_value(value):
     """A plain JSON-compatible structure (dicts, lists, scalars) for a JSON column."""
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
-    if type(value) is list and all(type(v) in _FLAT for v in value):
+    t = type(value)
+    if t is list and all(type(v) in _FLAT for v in value):
         return list(value)            # the common list of scalars: no JSON round trip
+    if t is dict:                     # a flat record (an entity's fields): item by item
+        out = {}
+        for k, v in value.items():
+            if type(k) is not str:
+                break
+            vt = type(v)
+            if vt in _FLAT or vt is float:     # a float's round trip gives it back
+                out[k] = v
+            elif vt is list and all(type(x) in _FLAT for x in v):
+                out[k] = list(v)
+            elif vt in _AS_TEXT:
+                out[k] = str(v)
+            else:
+                break
+        else:
+            return out
+    elif t in _AS_TEXT:
+        return str(value)
     return json.loads(json.dumps(value, default=json_default))
 
 
 _FLAT = frozenset((str, int, bool, type(None)))     # float: NaN/inf take the round trip
+_AS_TEXT = frozenset((uuid.UUID, decimal.Decimal))  # json_default writes them as str(value)
 
 
 def _sql_type(annotation) -> tuple[str, bool]:

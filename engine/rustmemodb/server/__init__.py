@@ -14,7 +14,8 @@ database: ``main`` / the server's ``dbname`` / the user name select the database
 served, and the names in ``branches`` select those databases (a notebook's forks).
 
 Modules: ``messages`` (framing), ``pgtypes`` (OIDs and value formats), ``auth``
-(SCRAM), ``session`` (one client), this one (the listener and its thread) and
+(SCRAM), ``session`` (one client), ``durable`` (group commit off the loop), ``cursors``
+(DECLARE / FETCH), this one (the listener and its thread) and
 ``__main__`` (the console command).
 """
 from __future__ import annotations
@@ -117,6 +118,8 @@ class Server:
             self.tls.load_cert_chain(tls_cert, tls_key)
         self.executor = ThreadPoolExecutor(max_workers=workers,
                                            thread_name_prefix="rustmemodb-server")
+        from .durable import DurabilityWaiter
+        self.durability = DurabilityWaiter()     # group commit of loop-run statements
         self._sessions: dict[int, Any] = {}
         self._tasks: set[asyncio.Task] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -181,6 +184,7 @@ class Server:
                 loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
             self._thread.join(timeout=30)
+        self.durability.close()
         self.executor.shutdown(wait=True, cancel_futures=True)
 
     async def _shutdown(self) -> None:

@@ -44,6 +44,14 @@ class Reader:
         self.pos += 2
         return v
 
+    def int16s(self, n: int) -> list[int]:
+        if not n:
+            return []
+        self._need(2 * n)
+        v = list(struct.unpack_from(f"!{n}h", self.data, self.pos))
+        self.pos += 2 * n
+        return v
+
     def uint32(self) -> int:
         return self.int32() & 0xFFFFFFFF
 

@@ -13,7 +13,8 @@ before they Bind); after an error every message up to Sync is skipped.
 
 Results go out a batch at a time (``ResultRows``, ``_send_rows``), waiting on the
 socket as its buffer fills, so a slow reader costs a bounded buffer. A point SELECT
-with a cached plan runs on the loop itself (a thread hop costs more than it does).
+with a cached plan runs on the loop itself (a thread hop costs more than it does), and
+so does an autocommit point write, whose fsync is awaited off the loop (durable.py).
 ``COPY ... FROM STDIN / TO STDOUT`` switches to the copy sub-protocol (copy.py);
 notices a statement raised go out before its CommandComplete.
 """
@@ -26,9 +27,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import errors
-from ..api.cursor import Cursor, arrow_to_rows, rows_to_python
+from ..api.cursor import arrow_to_rows, rows_to_python
+from ..api.guard import as_db_error
 from ..sql.split import split_statements
 from . import copy
+from . import cursors
 from . import messages as m
 from . import pgtypes
 from .auth import set_client_first
@@ -40,6 +43,7 @@ _FRONTEND_TYPES = frozenset(b"QPBDECSHXFdcfp")
 _DEALLOCATE = re.compile(r"^\s*DEALLOCATE\s+(?:PREPARE\s+)?(\w+|\"[^\"]+\")\s*;?\s*$", re.I)
 _TXN_CONTROL = re.compile(r"^\s*(BEGIN|START|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|"
                           r"PREPARE\s+TRANSACTION)\b", re.I)
+_X, _S = ord("X"), ord("S")
 _COUNTED = ("SELECT", "UPDATE", "DELETE", "MERGE", "COPY", "FETCH", "MOVE")
 
 
@@ -50,6 +54,9 @@ class Statement:
     param_types: list[str]
     columns: list | None          # [(name, engine type)] or None (no rows)
     empty: bool = False
+    # RowDescription messages by result formats: a client describing the same
+    # statement for every execution (libpq does) gets them from here.
+    descriptions: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -107,6 +114,14 @@ class ClientSession:
         self.portals: dict[str, Portal] = {}
         self.skip_until_sync = False
         self.encrypted = False
+        # Bytes received and not yet parsed: one socket read usually brings a client's
+        # whole Bind/Describe/Execute/Sync group, parsed here without awaiting each frame.
+        self._inbuf = bytearray()
+        self._inpos = 0
+        # Extended protocol: Executes up to the next Sync outside BEGIN form one implicit
+        # transaction (PostgreSQL), committed at Sync, rolled back there after an error.
+        self.implicit = False
+        self.cursors: dict[str, cursors.Cursor] = {}     # DECLAREd, by name
 
     # ---- plumbing ------------------------------------------------------------------------
     async def flush(self) -> None:
@@ -130,15 +145,35 @@ class ClientSession:
         return b"E" if txn.failed else b"T"
 
     async def read_message(self) -> tuple[int, bytes]:
-        head = await self.reader.readexactly(5)
-        kind = head[0]
-        length = int.from_bytes(head[1:5], "big", signed=True)
-        if kind not in _FRONTEND_TYPES:
-            raise ProtocolViolation(f"invalid frontend message type {kind}")
-        if length < 4 or length - 4 > self.server.max_message_size:
-            raise ProtocolViolation(f"invalid message length {length}")
-        body = await self.reader.readexactly(length - 4)
-        return kind, body
+        buf = self._inbuf
+        while True:
+            pos = self._inpos
+            have = len(buf) - pos
+            if have >= 5:
+                kind = buf[pos]
+                length = int.from_bytes(buf[pos + 1:pos + 5], "big", signed=True)
+                # Checked before the body arrives: a hostile length never makes us wait
+                # for (or buffer) gigabytes.
+                if kind not in _FRONTEND_TYPES:
+                    raise ProtocolViolation(f"invalid frontend message type {kind}")
+                if length < 4 or length - 4 > self.server.max_message_size:
+                    raise ProtocolViolation(f"invalid message length {length}")
+                end = pos + 1 + length
+                if end <= len(buf):
+                    body = bytes(buf[pos + 5:end])
+                    if end == len(buf):
+                        buf.clear()
+                        self._inpos = 0
+                    else:
+                        self._inpos = end
+                    return kind, body
+            if pos:
+                del buf[:pos]
+                self._inpos = 0
+            data = await self.reader.read(1 << 16)
+            if not data:
+                raise asyncio.IncompleteReadError(bytes(buf), None)
+            buf += data
 
     # ---- life ------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -309,12 +344,31 @@ class ClientSession:
                     ord("C"): self.on_close}
         while True:
             kind, body = await self._next_message()
-            if kind == ord("X"):
+            handler = handlers.get(kind)
+            if handler is not None:       # the common case first: one dict lookup
+                if self.skip_until_sync:
+                    continue
+                try:
+                    await handler(Reader(body))
+                except ProtocolViolation:
+                    raise
+                except errors.Error as exc:
+                    self._fail(exc)
+                except Exception as exc:  # noqa: BLE001 - an engine bug is this statement's error
+                    self._fail(exc)
+                if len(self.out) > 1 << 20:
+                    await self.flush()
+                continue
+            if kind == _X:
                 return
-            if kind == ord("S"):
+            if kind == _S:
                 self.skip_until_sync = False
+                if self.implicit:
+                    await self._end_implicit()
                 if self.status() == b"I":
                     self.portals.clear()       # portals end with their transaction
+                    if self.cursors:
+                        self._forget_cursors()
                 self.out += m.ready(self.status())
                 await self.flush()
                 continue
@@ -323,24 +377,12 @@ class ClientSession:
                 continue
             if kind in (ord("d"), ord("c"), ord("f")):   # COPY sub-protocol outside COPY: ignored
                 continue
-            if kind in (ord("p"), ord("F")):
-                if kind == ord("F"):
+            if kind == ord("F"):
+                if not self.skip_until_sync:
                     self._fail(errors.sql_error("0A000", "the function call protocol message "
                                                          "is not supported"))
-                    continue
-                raise ProtocolViolation("unexpected SASL response after authentication")
-            if self.skip_until_sync:
                 continue
-            try:
-                await handlers[kind](Reader(body))
-            except ProtocolViolation:
-                raise
-            except errors.Error as exc:
-                self._fail(exc)
-            except Exception as exc:  # noqa: BLE001 - an engine bug is this statement's error
-                self._fail(exc)
-            if len(self.out) > 1 << 20:
-                await self.flush()
+            raise ProtocolViolation("unexpected SASL response after authentication")
 
     async def _next_message(self) -> tuple[int, bytes]:
         """The next message; inside a transaction, waiting at most
@@ -415,15 +457,85 @@ class ClientSession:
             if name in self.statements:
                 del self.statements[name]
                 return _Outcome(None, None, "DEALLOCATE")
+        if self.cursors or sql.lstrip()[:1] in "DdFfMmCc":
+            kind = cursors.kind_of(sql)
+            if kind is not None:
+                return await self._cursor_statement(kind, sql, params)
         spec = copy.parse_copy(sql) if sql.lstrip()[:4].upper() == "COPY" else None
         if spec is not None:
             if params:
                 raise errors.sql_error("42P02", "there is no parameter $1")
             run = copy.copy_in if spec.direction == "in" else copy.copy_out
             return _Outcome(None, None, await run(self, spec))
-        if self.conn._session.is_point_read(sql):
-            return self._execute(sql, params)    # microseconds: cheaper than a thread hop
+        session = self.conn._session
+        if session.txn is None:          # autocommit: point writes run here too
+            if session.is_point_statement(sql):
+                return await self._execute_here(sql, params)
+        elif session.is_point_read(sql):
+            return self._execute(sql, params)
         return await self.call(self._execute, sql, params)
+
+    async def _execute_here(self, sql: str, params) -> _Outcome:
+        """A point statement on the loop itself (microseconds: cheaper than a thread
+        hop). Its commit, if it must wait for an fsync, is handed to the server's
+        group-commit thread (durable.py) and awaited: the loop keeps serving others."""
+        db = self.conn._session.db        # the database this session commits to
+        commits = db.deferring_durability()
+        try:
+            return self._execute(sql, params)
+        finally:
+            db.stop_deferring()
+            if commits:
+                await self.server.durability.wait(db, commits)
+
+    def _cursor(self, name: str) -> "cursors.Cursor":
+        """A live cursor: WITH HOLD, or declared in the transaction still open."""
+        cur = self.cursors.get(name)
+        if cur is None or (cur.txn is not None and cur.txn is not self.conn._session.txn):
+            self.cursors.pop(name, None)
+            raise cursors.missing(name)
+        return cur
+
+    def _forget_cursors(self) -> None:
+        """Drop the cursors whose transaction ended."""
+        txn = self.conn._session.txn if self.conn is not None else None
+        for name in [n for n, c in self.cursors.items() if c.txn is not None
+                     and c.txn is not txn]:
+            del self.cursors[name]
+
+    async def _cursor_statement(self, kind: str, sql: str, params) -> _Outcome:
+        if kind == "declare":
+            name, query, hold = cursors.parse_declare(sql)
+            txn = self.conn._session.txn
+            if txn is None and not hold:
+                raise errors.sql_error("25P01", "DECLARE CURSOR can only be used in "
+                                                "transaction blocks")
+            self._forget_cursors()
+            if name in self.cursors:
+                raise errors.sql_error("42P03", f'cursor "{name}" already exists')
+            outcome = await self.call(self._execute, query, params)
+            if outcome.columns is None:
+                raise errors.sql_error("42P11", "cannot open a query that returns no rows "
+                                                "as a cursor")
+            self.cursors[name] = cursors.Cursor(outcome.columns, outcome.rows,
+                                                None if hold else txn)
+            return _Outcome(None, None, "DECLARE CURSOR")
+        if kind == "close":
+            name = cursors.close_target(sql)
+            if name is None:
+                self.cursors.clear()
+                return _Outcome(None, None, "CLOSE CURSOR ALL")
+            self._cursor(name)
+            del self.cursors[name]
+            return _Outcome(None, None, "CLOSE CURSOR")
+        verb, name, count = cursors.parse_fetch(sql)
+        cur = self._cursor(name)
+        rows = cur.rows
+        window = cursors.Window(rows, rows.count if count is None else count)
+        if verb == "MOVE":
+            rows.pos += window.count
+            return _Outcome(None, None, f"MOVE {window.count}")
+        return _Outcome(cur.columns, window, f"FETCH {window.count}")
 
     def _notices(self) -> None:
         """NoticeResponse for what the statement raised without failing (notices.py)."""
@@ -434,16 +546,23 @@ class ClientSession:
             pending.clear()
 
     def _execute(self, sql: str, params) -> _Outcome:
-        cur = Cursor(self.conn)
-        cur.execute(sql, params)
-        desc = cur.description
-        if desc is None:
-            return _Outcome(None, None, command_tag(cur.statement_type, cur.rowcount))
-        columns = [(d[0], d[1]) for d in desc]
-        rows = ResultRows(cur._result, columns)
-        return _Outcome(columns, rows, command_tag(cur.statement_type, rows.count
-                                                   if cur.statement_type == "SELECT"
-                                                   else cur.rowcount))
+        conn = self.conn
+        if conn._closed:
+            raise errors.InterfaceError("connection is closed")
+        try:
+            with conn._lock:
+                result = conn._session.execute(sql, params)
+        except errors.Error:
+            raise
+        except Exception as exc:   # a bug below: still a DB-API error (api/guard.py)
+            raise as_db_error(exc) from exc
+        if result.table is None and result.rows is None:
+            return _Outcome(None, None, command_tag(result.kind, result.rowcount))
+        columns = list(result.columns)
+        rows = ResultRows(result, columns)
+        return _Outcome(columns, rows, command_tag(result.kind, rows.count
+                                                   if result.kind == "SELECT"
+                                                   else result.rowcount))
 
     async def _send_rows(self, rows: "ResultRows", columns: list, formats: list[int],
                          limit: int) -> int:
@@ -490,6 +609,17 @@ class ClientSession:
                                             "statement")
         if _DEALLOCATE.match(sql) or copy.parse_copy(sql) is not None:
             return Statement(sql, [], [], None)   # COPY STDIN/STDOUT: the copy sub-protocol
+        kind = cursors.kind_of(sql)
+        if kind == "declare":                     # the parameters of the cursor's query
+            inner = self._plan(cursors.parse_declare(sql)[1], oids)
+            return Statement(sql, inner.param_oids, inner.param_types, None)
+        if kind == "fetch":                       # the cursor's rows, if it exists now
+            verb, name, _ = cursors.parse_fetch(sql)
+            found = self.cursors.get(name)
+            return Statement(sql, [], [], found.columns if found is not None and
+                             verb == "FETCH" else None)
+        if kind == "close":
+            return Statement(sql, [], [], None)
         session = self.conn._session
         with self.conn._lock:
             prepared = session._prepare(sql)
@@ -511,7 +641,7 @@ class ClientSession:
 
     async def on_bind(self, r: Reader) -> None:
         portal, name = r.cstring(), r.cstring()
-        codes = [r.int16() for _ in range(r.count("parameter format"))]
+        codes = r.int16s(r.count("parameter format"))
         n = r.count("parameter")
         raw = []
         for _ in range(n):
@@ -519,7 +649,7 @@ class ClientSession:
             if size < -1:
                 raise ProtocolViolation(f"invalid parameter length {size}")
             raw.append(None if size == -1 else r.bytes(size))
-        result_codes = [r.int16() for _ in range(r.count("result format"))]
+        result_codes = r.int16s(r.count("result format"))
         stmt = self.statements.get(name)    # looked up after the frame parsed: 08P01 first
         if stmt is None:
             raise errors.sql_error("26000", f'prepared statement "{name}" does not exist'
@@ -545,21 +675,34 @@ class ClientSession:
             if stmt is None:
                 raise errors.sql_error("26000", f'prepared statement "{name}" does not exist')
             self.out += m.parameter_description(stmt.param_oids)
-            self._describe_rows(stmt.columns, [0] * len(stmt.columns or []))
+            self._describe_rows(stmt.columns, [0] * len(stmt.columns or []), stmt.descriptions)
         elif what == b"P":
             portal = self.portals.get(name)
+            if portal is None and name in self.cursors:    # psycopg, after DECLARE
+                cur = self._cursor(name)
+                self._describe_rows(cur.columns, [0] * len(cur.columns))
+                return
             if portal is None:
                 raise errors.sql_error("34000", f'portal "{name}" does not exist')
-            cols = portal.columns if portal.executed else portal.statement.columns
-            self._describe_rows(cols, portal.result_formats)
+            if portal.executed:
+                self._describe_rows(portal.columns, portal.result_formats)
+            else:
+                self._describe_rows(portal.statement.columns, portal.result_formats,
+                                    portal.statement.descriptions)
         else:
             raise ProtocolViolation(f"invalid DESCRIBE message subtype {what!r}")
 
-    def _describe_rows(self, columns, formats) -> None:
+    def _describe_rows(self, columns, formats, cache: dict | None = None) -> None:
         if columns is None:
             self.out += m.NO_DATA
-        else:
-            self.out += m.row_description(self._fields(columns, formats or [0] * len(columns)))
+            return
+        key = tuple(formats)
+        message = cache.get(key) if cache is not None else None
+        if message is None:
+            message = m.row_description(self._fields(columns, formats or [0] * len(columns)))
+            if cache is not None and len(cache) < 8:
+                cache[key] = message
+        self.out += message
 
     async def on_execute(self, r: Reader) -> None:
         name, limit = r.cstring(), r.int32()
@@ -570,8 +713,15 @@ class ClientSession:
             self.out += m.EMPTY_QUERY
             return
         if not portal.executed:
+            sql = portal.statement.sql
+            control = _TXN_CONTROL.match(sql) is not None
+            if control:
+                self.implicit = False         # BEGIN makes it explicit; COMMIT ends it
+            elif not self.implicit and not self._sync_next() and self.status() == b"I":
+                self.conn.begin()             # more than this statement before Sync
+                self.implicit = True
             try:
-                outcome = await self._run(portal.statement.sql, portal.params)
+                outcome = await self._run(sql, portal.params)
             finally:
                 self._notices()
             portal.executed = True
@@ -596,6 +746,26 @@ class ClientSession:
             portal.tag = f"SELECT {sent}"
         self.out += m.command_complete(portal.tag)
 
+    def _sync_next(self) -> bool:
+        """Whether the next message, already received, is Sync: then a statement
+        executed now is alone in its implicit transaction (autocommit, as before)."""
+        pos = self._inpos
+        return len(self._inbuf) > pos and self._inbuf[pos] == _S
+
+    async def _end_implicit(self) -> None:
+        """Sync: commit the implicit transaction, or roll it back after an error."""
+        self.implicit = False
+        conn = self.conn
+        if not conn.in_transaction:
+            return
+        if self.status() == b"E":
+            await self.call(conn.rollback)
+            return
+        try:
+            await self.call(conn.commit)
+        except Exception as exc:  # noqa: BLE001 - e.g. 40001: the client hears it
+            self.out += m.error_response(exc)
+
     async def on_close(self, r: Reader) -> None:
         what, name = r.byte(), r.cstring()
         if what == b"S":
@@ -610,6 +780,9 @@ class ClientSession:
 SMALL_RESULT = 64           # rows encoded on the loop itself (cheaper than a thread hop)
 ROW_BATCH = 2000            # rows converted and encoded per worker call
 FLUSH_AT = 256 << 10        # bytes buffered before waiting for the socket
+
+
+_ENCODERS: dict = {}       # (column types, formats) -> [(index, encoder)]
 
 
 class ResultRows:
@@ -650,9 +823,14 @@ def _encode_batch(rows: ResultRows, n: int, columns: list, formats: list[int]) -
 
 def _encode_rows(rows: list, columns: list, formats: list[int]) -> bytes:
     """DataRow messages for ``rows`` (runs on a worker thread: big results are CPU work)."""
-    encoders = [pgtypes.binary_encoder(t) if f == 1 else pgtypes.text_encoder(t)
-                for (_, t), f in zip(columns, formats)]
-    pairs = list(enumerate(encoders))
+    key = (tuple(t for _, t in columns), tuple(formats))
+    pairs = _ENCODERS.get(key)
+    if pairs is None:
+        pairs = list(enumerate(pgtypes.binary_encoder(t) if f == 1 else pgtypes.text_encoder(t)
+                               for (_, t), f in zip(columns, formats)))
+        if len(_ENCODERS) > 1024:
+            _ENCODERS.clear()
+        _ENCODERS[key] = pairs
     out = bytearray()
     for row in rows:
         out += m.data_row([None if row[i] is None else enc(row[i]) for i, enc in pairs])

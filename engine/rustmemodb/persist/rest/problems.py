@@ -7,12 +7,12 @@ every problem names the request id (also the ``X-Request-Id`` response header).
 from __future__ import annotations
 
 import re
-import uuid
 
 from fastapi.responses import JSONResponse
 
 from ...errors import Error
 from ..errors import ConflictError, IdempotencyError, NotFoundError, ValidationError
+from ..ids import uuid4
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -34,7 +34,7 @@ def request_id_from(given: bytes | None) -> str:
     """The client's X-Request-Id if it is a sane token, else a new id."""
     if given is not None and _SANE_ID.fullmatch(given):
         return given.decode()
-    return uuid.uuid4().hex
+    return uuid4().hex
 
 
 def request_id(request) -> str:
