@@ -315,9 +315,7 @@ class LivePage:
         if plan is None or plan["key"] is None or column is None or \
                 offset + self.page_size > MAX_WALK_ROWS:
             return None
-        col = version.schema.position(column)
-        index = next((ix for ix in version.ordered.values() if tuple(ix.columns) == (col,)),
-                     None)
+        col, index = _sort_index(version, column)
         if index is None:
             return None
         desc = self.descending and self.order_by is not None
@@ -340,9 +338,7 @@ class LivePage:
         column = self.sort_column
         if column is None:
             return None
-        col = version.schema.position(column)
-        index = next((ix for ix in version.ordered.values() if tuple(ix.columns) == (col,)),
-                     None)
+        col, index = _sort_index(version, column)
         if index is None:
             return None
         start = None
@@ -586,3 +582,10 @@ def _sort_key(order_pos: int | None, order_type: str | None, descending: bool,
             v = row[order_pos]
             return ((1,) if v is None else (0, value(v))) + tail(row)
     return key
+
+
+def _sort_index(version, column: str):
+    """(position of ``column``, the ordered index on exactly that column or None)."""
+    col = version.schema.position(column)
+    return col, next((ix for ix in version.ordered.values() if tuple(ix.columns) == (col,)),
+                     None)
