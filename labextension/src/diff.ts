@@ -8,6 +8,7 @@
  */
 import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
+import { cellText as text, el } from './dom';
 
 export const DIFF_MIME = 'application/vnd.rustmemodb.diff+json';
 
@@ -27,19 +28,6 @@ interface IDiff {
   b: string;
   tables: ITableDiff[];
   limit: number;
-}
-
-function text(value: unknown): string {
-  return value === null || value === undefined ? 'NULL' : typeof value === 'object' ? JSON.stringify(value) : String(value);
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls = '', content?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = cls;
-  if (content !== undefined) {
-    node.textContent = content;
-  }
-  return node;
 }
 
 export class DiffRenderer extends Widget implements IRenderMime.IRenderer {

@@ -12,6 +12,7 @@
 import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { Widget } from '@lumino/widgets';
+import { cellText } from './dom';
 import { KernelLink, linkFor } from './kernel';
 
 export const RESULT_MIME = 'application/vnd.rustmemodb.result+json';
@@ -28,16 +29,6 @@ interface IResult {
   page_size: number;
   branch: string | null;
   elapsed: number | null;
-}
-
-function cellText(value: unknown): string {
-  if (value === null || value === undefined) {
-    return 'NULL';
-  }
-  if (typeof value === 'object') {
-    return JSON.stringify(value);
-  }
-  return String(value);
 }
 
 export class ResultGrid extends Widget implements IRenderMime.IRenderer {

@@ -9,6 +9,7 @@
  */
 import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
+import { el } from './dom';
 
 export const PLAN_MIME = 'application/vnd.rustmemodb.plan+json';
 
@@ -36,12 +37,7 @@ function count(value: number): string {
 }
 
 function div(cls: string, text?: string): HTMLDivElement {
-  const node = document.createElement('div');
-  node.className = cls;
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
+  return el('div', cls, text);
 }
 
 export class PlanRenderer extends Widget implements IRenderMime.IRenderer {

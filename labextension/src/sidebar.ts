@@ -11,6 +11,7 @@ import { InputDialog } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
+import { el } from './dom';
 import { ISnapshot, KernelLink, linkFor } from './kernel';
 
 const ICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">
@@ -19,17 +20,6 @@ const ICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16"
 <path d="M4 14v5c0 1.7 3.6 3 8 3s8-1.3 8-3v-5c0 1.7-3.6 3-8 3s-8-1.3-8-3z"/></g></svg>`;
 
 export const databaseIcon = new LabIcon({ name: 'rustmemodb-lab:database', svgstr: ICON_SVG });
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (cls) {
-    node.className = cls;
-  }
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
 
 function button(label: string, title: string, action: () => void, cls = ''): HTMLButtonElement {
   const b = el('button', `rmdb-sb-action ${cls}`.trim(), label);
