@@ -79,19 +79,19 @@ class FunctionRegistry:
             self.version = parent.version   # same functions: plans stay valid
 
     def _load(self) -> tuple:
+        # Readers do not take the lock: they see either None or the finished maps. The
+        # built-ins are registered into a private staging registry and published with one
+        # assignment, so a thread racing the first load never finds a half-filled catalog
+        # (a missing operator there is a spurious 42883).
         with _LOAD_LOCK:
             if self._maps is None:
-                version = self.version
-                scalars: dict[str, list[ScalarFunction]] = {}
-                aggregates: dict[str, AggregateFunction] = {}
-                self._maps = (scalars, aggregates)
-                try:
-                    from . import builtins
-                    builtins.register_all(self)
-                except BaseException:
-                    self._maps = None
-                    raise
-                self.version = version   # the built-ins are no change: plans stay valid
+                staging = FunctionRegistry.__new__(FunctionRegistry)
+                staging.version = self.version
+                staging.shared = False
+                staging._maps = ({}, {})
+                from . import builtins
+                builtins.register_all(staging)
+                self._maps = staging._maps
         return self._maps
 
     @property
