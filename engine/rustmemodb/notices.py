@@ -3,7 +3,7 @@
 PostgreSQL answers ``DROP TABLE IF EXISTS missing`` with ``NOTICE: table "missing"
 does not exist, skipping`` and a stray ``COMMIT`` with ``WARNING: there is no
 transaction in progress``. The engine records them on the session of the running
-statement (reached through the statement's limits, exec/limits.py, so DDL actions
+statement (reached through the statement's limits, statement_limits.py, so DDL actions
 deep in the executor need no extra argument); the wire server sends them as
 NoticeResponse messages and embedded users read ``Connection.notices``.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .exec import limits as _limits
+from . import statement_limits as _limits
 
 MAX_KEPT = 100          # an embedded user who never reads them keeps only the newest
 

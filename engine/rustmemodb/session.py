@@ -41,7 +41,7 @@ from typing import Any
 
 from . import errors, types
 from .api.frame_cache import FrameCache
-from .exec import limits as _limits
+from . import statement_limits as _limits
 from .exec.context import ExecContext
 from .result import Result
 from .sql import params as placeholders
@@ -65,7 +65,7 @@ class Session:
         self._appends: dict = {}          # append: (table, stored) -> (schema, columns, slots, width)
         self.settings: dict[str, str] = {}
         self.prepared: dict[str, str] = {}
-        # Interrupt flag, statement_timeout and max_statement_memory (exec/limits.py).
+        # Interrupt flag, statement_timeout and max_statement_memory (statement_limits.py).
         self.cancel_event = _limits.StatementLimits()
         # NOTICE/WARNING messages of statements, oldest first (notices.py); the wire
         # server drains them after each statement.
@@ -296,7 +296,7 @@ class Session:
         statement; anything else runs once per parameter row."""
         seq = seq_of_params if isinstance(seq_of_params, (list, tuple)) else list(seq_of_params)
         limits = self.cancel_event
-        token = _limits.activate(limits)   # interrupt / timeout / memory cap (exec/limits)
+        token = _limits.activate(limits)   # interrupt / timeout / memory cap (statement_limits.py)
         try:
             try:
                 prepared, lifted = self._lookup(sql) if seq else (None, [])

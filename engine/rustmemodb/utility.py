@@ -12,7 +12,7 @@ import re
 import pyarrow as pa
 
 from . import errors, notices, types
-from .exec import limits
+from . import statement_limits as limits
 from .result import Result
 from .sql.dispatch import Explain, Utility
 
@@ -111,7 +111,7 @@ def run_set(session, arg: str) -> None:
         name, value = m.group(1).lower(), m.group(2).strip().strip("'")
         if name == "file_root":
             value = _file_root(session, value)
-        elif name in limits.SETTINGS:   # validated and applied now (exec/limits.py)
+        elif name in limits.SETTINGS:   # validated and applied now (statement_limits.py)
             value = limits.apply_setting(session.cancel_event, name, value)
         elif name == "idle_in_transaction_session_timeout":   # the wire server enforces it
             value = limits.show_timeout(limits.parse_timeout(value, name)) \

@@ -13,7 +13,7 @@ import pytest
 
 import rustmemodb
 from rustmemodb import errors
-from rustmemodb.exec import limits
+from rustmemodb import statement_limits as limits
 from rustmemodb.sql import limits as sql_limits
 
 

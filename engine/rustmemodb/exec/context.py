@@ -41,7 +41,7 @@ class ExecContext:
     def check_cancel(self) -> None:
         cancel = self.cancel
         if cancel is not None and cancel.is_set():
-            check = getattr(cancel, "check", None)   # exec/limits.py: timeout or interrupt
+            check = getattr(cancel, "check", None)   # statement_limits.py: timeout or interrupt
             if check is not None:
                 check()
             raise errors.sql_error("57014", "canceling statement due to user request")

@@ -17,7 +17,7 @@ from ..storage.table import TAIL_FREEZE, rows_to_batch
 from . import constraints
 from .expr.row import try_compile_row
 from .fast_path import COMPILERS
-from .limits import tick
+from ..statement_limits import tick
 
 
 def compile_insert(prepared):

@@ -7,7 +7,7 @@ off by name (``disabled``), as those two do for the subplans they optimize.
 """
 from __future__ import annotations
 
-from ..exec.limits import check
+from ..statement_limits import check
 from ..plan.logical import LogicalNode
 from .registry import NESTED, RULES
 
@@ -20,6 +20,6 @@ FLAT = frozenset({"optimize_subqueries"})
 def optimize(plan: LogicalNode, ctx=None, disabled: frozenset = frozenset()) -> LogicalNode:
     for name, rule in RULES:
         if name not in disabled:
-            check()   # interrupt / statement_timeout between rules (exec/limits.py)
+            check()   # interrupt / statement_timeout between rules (statement_limits.py)
             plan = rule(plan, ctx, optimize) if name in NESTED else rule(plan, ctx)
     return plan

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..deep import deep
-from ..exec import limits as _limits
+from .. import statement_limits as _limits
 from .format import format_call
 
 

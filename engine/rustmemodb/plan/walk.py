@@ -5,7 +5,7 @@ import dataclasses
 from typing import Iterator
 
 from ..deep import deep
-from ..exec.limits import tick
+from ..statement_limits import tick
 from .expr import Expr, OuterRef, SubqueryExpr
 from .logical import LogicalNode, OnConflict
 

@@ -400,7 +400,7 @@ class ClientSession:
         text = self.conn._session.settings.get("idle_in_transaction_session_timeout")
         if not text or text == "0":
             return 0
-        from ..exec.limits import parse_timeout
+        from ..statement_limits import parse_timeout
         return parse_timeout(text, "idle_in_transaction_session_timeout")
 
     def _fail(self, exc: BaseException) -> None:

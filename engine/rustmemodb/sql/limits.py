@@ -28,7 +28,7 @@ import re
 from sqlglot import exp
 
 from .. import errors
-from ..exec import limits as statement_limits
+from .. import statement_limits
 
 # Nesting depth (parentheses and CASE...END) a statement may have. sqlglot's parser
 # reaches about 490 levels by itself; deeper statements are parsed in slices

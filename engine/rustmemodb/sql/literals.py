@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import types
-from ..exec.limits import tick
+from ..statement_limits import tick
 from ..plan.expr import Const, Param
 from ..plan.walk import map_expressions
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from .. import errors
-from ..exec.limits import MAX_PARAMS
+from ..statement_limits import MAX_PARAMS
 
 _TOKEN = re.compile(
     r"""('(?:[^']|'')*')|("(?:[^"]|"")*")|(--[^\n]*)|(/\*.*?\*/)|(\$\d+)|(::)|(\?)|(%s)"""

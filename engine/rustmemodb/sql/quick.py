@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 
 from .. import types
-from ..exec.limits import tick
+from ..statement_limits import tick
 from ..plan.ddl import LogicalCreateTable
 from ..plan.expr import Call, ColRef, Const
 from ..plan.logical import LogicalFilter, LogicalInsert, LogicalProject, LogicalScan, \

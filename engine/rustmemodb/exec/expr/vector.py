@@ -19,7 +19,7 @@ from ...plan.expr import (Call, Case, Cast, ColRef, Const, Expr, InList, NextVal
                           OuterRef, Param, SubqueryExpr)
 from ..semantics import arrow_errors, hash_key
 from . import lazy
-from .. import limits
+from ... import statement_limits as limits
 
 Value = Any  # pa.Array | pa.ChunkedArray | pa.Scalar
 

@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from ... import errors, types
-from .. import limits
+from ... import statement_limits as limits
 from .arith import add_interval_to
 
 MAX_ROWS = 10_000_000

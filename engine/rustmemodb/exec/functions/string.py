@@ -12,7 +12,7 @@ import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc, kernel
 
 from ... import errors, types
-from .. import limits
+from ... import statement_limits as limits
 from ..semantics import arrow_errors
 from .registry import ScalarFunction, fixed
 

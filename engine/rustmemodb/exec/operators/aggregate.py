@@ -17,7 +17,7 @@ import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
 
 from ... import errors, types
-from .. import limits
+from ... import statement_limits as limits
 from ...plan.expr import ColRef, column_refs
 from ...plan.logical import LogicalAggregate, LogicalJoin
 from ..expr.vector import as_array, evaluate

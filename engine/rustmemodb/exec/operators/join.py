@@ -31,7 +31,7 @@ import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
 
 from ... import errors
-from .. import limits
+from ... import statement_limits as limits
 from ...plan.logical import LogicalJoin
 from ..expr.vector import as_array, evaluate
 from ..run import operator, run_plan
@@ -337,7 +337,7 @@ def _codable(t: pa.DataType) -> bool:
 
 
 def _row_bytes(table: pa.Table) -> int:
-    """Average bytes per row (memory accounting, exec/limits.py)."""
+    """Average bytes per row (memory accounting, statement_limits.py)."""
     return table.nbytes // table.num_rows if table.num_rows else 8 * table.num_columns
 
 

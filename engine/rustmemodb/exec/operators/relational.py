@@ -12,7 +12,7 @@ from rustmemodb.lazy_import import compute as pc
 from ... import errors, types
 from ...plan.logical import (LogicalDistinct, LogicalFilter, LogicalLimit, LogicalProject,
                              LogicalSort, LogicalSort as _Sort, LogicalCTERef, LogicalRecursiveCTE)
-from .. import limits
+from ... import statement_limits as limits
 from ..expr.vector import as_array, evaluate
 from ..semantics import sort_keys_for
 from ..run import operator, run_plan

@@ -16,7 +16,7 @@ from sqlglot import exp
 
 from ... import errors, types
 from ...deep import deep
-from ...exec.limits import tick
+from ...statement_limits import tick
 from ...optimize.fold_constants import fold
 from ...plan.expr import AggCall, Call, Case, Cast, ColRef, Const, Expr, InList, Param
 from ..parse import DIALECT, position_of
@@ -87,7 +87,7 @@ class ExprBinder:
     # ---- entry -----------------------------------------------------------------------
     @deep
     def bind(self, node: exp.Expression) -> Expr:
-        tick()   # huge statements: interrupt / timeout while binding (exec/limits.py)
+        tick()   # huge statements: interrupt / timeout while binding (statement_limits.py)
         method = getattr(self, "_" + type(node).__name__, None)
         if method is not None:
             return method(node)

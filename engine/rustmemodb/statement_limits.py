@@ -23,7 +23,7 @@ import os
 import re
 from time import monotonic
 
-from .. import errors
+from . import errors
 
 # Without a max_statement_memory, a statement may still not account for more than half
 # the machine's memory: refusing it up front turns the OOM killer (or an allocation
