@@ -65,7 +65,7 @@ def _functions(snap):
     registry = snap.functions
     if registry is None:
         return
-    from ..exec.operators.aggregate import AGGREGATE_TYPES
+    from ..plan.aggregates import AGGREGATE_TYPES
     entries = []
     for name, overloads in sorted(registry._scalars.items()):
         if name in _HIDDEN:

@@ -27,7 +27,7 @@ from ..catalog.virtual import schema_names, table_names
 from ..errors import Error
 from .bind.binder import StatementBinder
 from .parse import parse_one
-from ..exec.operators.aggregate import AGGREGATE_TYPES
+from ..plan.aggregates import AGGREGATE_TYPES
 
 
 @dataclass(frozen=True)

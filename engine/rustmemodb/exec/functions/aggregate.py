@@ -1,8 +1,8 @@
 """Aggregates without Arrow hash kernels: string_agg, bool_and/bool_or, stddev/variance.
 
-They plug into ``exec/operators/aggregate.py`` through its two hooks:
-``AGGREGATE_TYPES`` (name -> result type from argument types, used by the
-binder) and ``PYTHON_AGGREGATES`` (name -> ``fn(values, aggcall)`` run once per
+They plug in through two hooks: ``AGGREGATE_TYPES`` of ``plan/aggregates.py``
+(name -> result type from argument types, used by the binder) and, in
+``exec/operators/aggregate.py``, ``PYTHON_AGGREGATES`` (name -> ``fn(values, aggcall)`` run once per
 group on the group's values; NULL inputs are skipped as SQL says, an empty or
 all-NULL group gives NULL). ``agg_pack`` bundles a value with its ORDER BY keys (as JSON text)
 (``string_agg(x, ',' ORDER BY y)``) so the body can sort the group.
@@ -19,8 +19,8 @@ from rustmemodb.lazy_import import compute as pc
 from ... import types, types as _t
 from .registry import ScalarFunction
 from ..expr.vector import map_rows
-from ..operators.aggregate import (AGGREGATE_TYPES, PYTHON_AGGREGATES, _MINMAX_TYPES,
-                                   ARROW_AGGREGATES)
+from ...plan.aggregates import AGGREGATE_TYPES, MINMAX_TYPES as _MINMAX_TYPES
+from ..operators.aggregate import ARROW_AGGREGATES, PYTHON_AGGREGATES
 
 T, B, F, N = types.TEXT, types.BOOLEAN, types.FLOAT, types.NULL
 

@@ -32,7 +32,8 @@ from .series import generate_series
 from ..expr.vector import map_rows
 from .ordered_set import register_aggregates as register_ordered_set
 from .aggregate import _sorted
-from ..operators.aggregate import AGGREGATE_TYPES, PYTHON_AGGREGATES
+from ...plan.aggregates import AGGREGATE_TYPES
+from ..operators.aggregate import PYTHON_AGGREGATES
 
 N = types.NULL
 

@@ -10,7 +10,8 @@ import math
 from collections import Counter
 
 from ... import types
-from ..operators.aggregate import AGGREGATE_TYPES, PYTHON_AGGREGATES
+from ...plan.aggregates import AGGREGATE_TYPES
+from ..operators.aggregate import PYTHON_AGGREGATES
 
 
 def _sorted(values: list, descending: bool) -> list:

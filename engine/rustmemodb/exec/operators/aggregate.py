@@ -25,40 +25,12 @@ from ..run import operator, run_plan
 from .join import hash_friendly
 
 I, F = types.INTEGER, types.FLOAT
-_MINMAX_TYPES = (types.INTEGER, types.FLOAT, types.TEXT, types.DATE, types.TIMESTAMP,
-                 types.BOOLEAN, types.UUID, types.INTERVAL)
-
-# Aggregates the engine knows, with their result types; extended by other modules.
-AGGREGATE_TYPES = {
-    "count": lambda ts: I,
-    "sum": lambda ts: ts[0] if ts[0] in (I, F) else (I if ts[0] == types.NULL else None),
-    "avg": lambda ts: F if ts[0] in (I, F, types.NULL) else None,
-    "min": lambda ts: ts[0] if ts[0] in _MINMAX_TYPES or ts[0] == types.NULL else None,
-    "max": lambda ts: ts[0] if ts[0] in _MINMAX_TYPES or ts[0] == types.NULL else None,
-}
 _PLAIN = ("count", "sum", "avg", "min", "max")
 # name -> fn(list of Python values) -> value, for aggregates without Arrow kernels.
 PYTHON_AGGREGATES: dict = {}
 # name -> fn(Arrow array of one group's values, aggcall) -> value: the same aggregates
 # when a body can work on the column itself (median sorts in Arrow, not in Python).
 ARROW_AGGREGATES: dict = {}
-
-
-def aggregate_type(functions, name: str, arg_types, node=None) -> str:
-    resolve = AGGREGATE_TYPES.get(name)
-    if resolve is None:
-        # Asking the registry loads the built-ins on first use, and they extend
-        # AGGREGATE_TYPES (stddev, string_agg, array_agg, ...): look again before a user's.
-        user = functions.aggregate(name)
-        resolve = AGGREGATE_TYPES.get(name) or (user.resolve if user is not None else None)
-    ret = resolve(list(arg_types)) if resolve is not None else None
-    if ret is None:
-        from ...sql.parse import position_of
-        raise errors.undefined_function(
-            f"function {name}({', '.join(t.lower() for t in arg_types)}) does not exist",
-            hint="No aggregate matches the given name and argument types.",
-            position=position_of(node) if node is not None else None)
-    return ret
 
 
 @operator(LogicalAggregate)

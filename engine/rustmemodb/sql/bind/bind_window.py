@@ -26,7 +26,7 @@ from ...plan.expr import ColRef, WindowCall, transform
 from ...plan.logical import LogicalDistinctOn, LogicalNode, LogicalWindow
 from ..parse import position_of
 from .bind_expr import ExprBinder, _retype
-from ...exec.operators.aggregate import aggregate_type
+from ...plan.aggregates import aggregate_type
 from .coerce import adapt
 from .bind_select import _explicit_nulls
 
@@ -140,7 +140,7 @@ def _return_type(stmt, name: str, args, node) -> str:
                                                 position=position_of(node))
         t = args[0].type
         return types.TEXT if t == types.NULL else t
-    return aggregate_type(stmt.functions, name, [a.type for a in args], node) if args \
+    return aggregate_type(stmt.functions, name, [a.type for a in args], position_of(node) if node is not None else None) if args \
         else types.INTEGER
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors, types
+from ...plan.aggregates import aggregate_type
 from ...plan.expr import AggCall, ColRef, Expr, OuterRef
 from ...plan.logical import LogicalNode
 from ..bound import BoundStatement
+from ..parse import position_of
 from .bind_session_functions import SessionFunctions
 from .privileges import ddl_objects, requirements
 from .query_hooks import QueryHooks
@@ -130,8 +132,7 @@ class StatementBinder(SessionFunctions, QueryHooks):
 
     # ---- aggregates -----------------------------------------------------------------------
     def make_aggregate(self, name: str, args: list, distinct: bool, node) -> AggCall:
-        from ...exec.operators.aggregate import aggregate_type
-        ret = aggregate_type(self.functions, name, [a.type for a in args], node)
+        ret = aggregate_type(self.functions, name, [a.type for a in args], position_of(node) if node is not None else None)
         return AggCall(name, tuple(args), ret, distinct=distinct)
 
     # ---- dispatch -------------------------------------------------------------------------

@@ -1,0 +1,41 @@
+"""Aggregate result types: which aggregates exist and what type each returns.
+
+The binder types an aggregate call (``sum(x)`` of INTEGER is INTEGER, ``avg`` is FLOAT)
+before anything runs, so these rules belong to the plan, not to the operator that
+computes them (exec/operators/aggregate.py). The built-in aggregate families of
+exec/functions extend ``AGGREGATE_TYPES`` when the function catalog loads (stddev,
+string_agg, array_agg, percentiles, ...); user aggregates answer from the registry.
+"""
+from __future__ import annotations
+
+from .. import errors, types
+
+I, F = types.INTEGER, types.FLOAT
+MINMAX_TYPES = (types.INTEGER, types.FLOAT, types.TEXT, types.DATE, types.TIMESTAMP,
+                types.BOOLEAN, types.UUID, types.INTERVAL)
+
+# Aggregates the engine knows, with their result types; extended by other modules.
+AGGREGATE_TYPES = {
+    "count": lambda ts: I,
+    "sum": lambda ts: ts[0] if ts[0] in (I, F) else (I if ts[0] == types.NULL else None),
+    "avg": lambda ts: F if ts[0] in (I, F, types.NULL) else None,
+    "min": lambda ts: ts[0] if ts[0] in MINMAX_TYPES or ts[0] == types.NULL else None,
+    "max": lambda ts: ts[0] if ts[0] in MINMAX_TYPES or ts[0] == types.NULL else None,
+}
+
+
+def aggregate_type(functions, name: str, arg_types, position: int | None = None) -> str:
+    """The result type of aggregate ``name`` over ``arg_types``, or 42883 at ``position``."""
+    resolve = AGGREGATE_TYPES.get(name)
+    if resolve is None:
+        # Asking the registry loads the built-ins on first use, and they extend
+        # AGGREGATE_TYPES (stddev, string_agg, array_agg, ...): look again before a user's.
+        user = functions.aggregate(name)
+        resolve = AGGREGATE_TYPES.get(name) or (user.resolve if user is not None else None)
+    ret = resolve(list(arg_types)) if resolve is not None else None
+    if ret is None:
+        raise errors.undefined_function(
+            f"function {name}({', '.join(t.lower() for t in arg_types)}) does not exist",
+            hint="No aggregate matches the given name and argument types.",
+            position=position)
+    return ret
