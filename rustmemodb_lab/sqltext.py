@@ -27,6 +27,8 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from rustmemodb.sql.params import original_position
+
 _IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 _PARAM_RE = re.compile(rf"(?<![:\w]):({_IDENT})")
 _BRACE_RE = re.compile(rf"\{{\{{(.+?)\}}\}}|\{{({_IDENT}(?:\.{_IDENT})*)\}}", re.S)
@@ -150,14 +152,7 @@ class TextMap:
 
     def to_original(self, pos: int) -> int:
         """``pos`` in the rewritten text, as a position in the original."""
-        shift = 0
-        for new_start, new_end, old_start, old_end in self._edits:
-            if pos < new_start:
-                break
-            if pos < new_end:
-                return old_start
-            shift = old_end - new_end
-        return pos + shift
+        return original_position(self._edits, pos)
 
 
 def substitute(text: str, replacements: list[tuple[int, int, str]]) -> tuple[str, TextMap]:

@@ -31,14 +31,25 @@ class Placeholders:
 
     def original_position(self, pos: int) -> int:
         """A 0-based offset into ``sql`` as an offset into the text the user wrote."""
-        shift = 0
-        for new_start, new_end, old_start, old_end in self.edits:
-            if pos < new_start:
-                break
-            if pos < new_end:
-                return old_start
-            shift = old_end - new_end
-        return pos + shift
+        return original_position(self.edits, pos)
+
+
+def original_position(edits, pos: int) -> int:
+    """``pos`` in a rewritten text as a position in the text it was made from.
+
+    ``edits`` are ``(new_start, new_end, old_start, old_end)`` spans in text order. A
+    position inside a replacement maps to the start of what it replaced (a caret then
+    points at the placeholder as typed); a position after it shifts by the accumulated
+    length difference. The lab maps its own rewrites (``:var``, ``{var}``) the same way.
+    """
+    shift = 0
+    for new_start, new_end, old_start, old_end in edits:
+        if pos < new_start:
+            break
+        if pos < new_end:
+            return old_start
+        shift = old_end - new_end
+    return pos + shift
 
 
 def normalize(sql: str) -> Placeholders:
