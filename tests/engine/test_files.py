@@ -142,6 +142,19 @@ def test_copy_from_keeps_constraints(files):
     assert rows(c, "SELECT count(*) FROM t") == [(0,)]
 
 
+def test_copy_from_column_list_is_checked_like_insert(files):
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)")
+    (files / "one.csv").write_text("1,a\n")
+    for cols, state in (("(id, id)", "42701"), ("(id, nope)", "42703")):
+        with pytest.raises(rustmemodb.ProgrammingError) as info:
+            c.execute(f"COPY t {cols} FROM 'one.csv' (FORMAT csv)")
+        assert info.value.sqlstate == state
+    (files / "swapped.csv").write_text("a,1\n")
+    c.execute("COPY t (name, id) FROM 'swapped.csv' (FORMAT csv)")   # file columns by list
+    assert rows(c, "SELECT id, name FROM t") == [(1, "a")]
+
+
 def test_paths_stay_inside_the_file_root(files):
     inner = files / "sub"
     c = rustmemodb.connect(file_root=str(inner))

@@ -31,7 +31,7 @@ from .scope import Scope
 from ...exec import files
 from .bind_expr import ExprBinder
 from .bind_select import bind_query
-from .bind_insert import default_expr
+from .bind_insert import default_expr, target_columns
 
 _READERS = {"read_csv": "csv", "read_csv_auto": "csv", "read_parquet": "parquet",
             "parquet_scan": "parquet", "read_json": "json", "read_json_auto": "json",
@@ -220,17 +220,7 @@ def _copy_from(stmt, target, paths, fmt, options) -> LogicalInsert:
     table_node = target.this if isinstance(target, exp.Schema) else target
     version = stmt.table(table_node.name, position_of(table_node))
     schema = version.schema
-    if isinstance(target, exp.Schema) and target.expressions:
-        positions = []
-        for ident in target.expressions:
-            pos = schema.position(ident.name)
-            if pos is None:
-                raise errors.sql_error("42703", f'column "{ident.name}" of relation '
-                                                f'"{schema.name}" does not exist',
-                                       position=position_of(ident))
-            positions.append(pos)
-    else:
-        positions = list(range(len(schema.columns)))
+    positions = target_columns(schema, target)
     wanted = [(schema.columns[i].name, schema.columns[i].type) for i in positions]
     if fmt in ("csv", "text"):
         read_as = [(n, t if t in _DIRECT else types.TEXT) for n, t in wanted]

@@ -20,24 +20,30 @@ from .scope import Scope
 from .bind_select import output_name
 
 
+def target_columns(schema, target) -> list[int]:
+    """Positions of the columns an INSERT or COPY FROM names (``t (b, a)``), or all of
+    them: 42703 for an unknown column, 42701 for one named twice (as PostgreSQL)."""
+    if not (isinstance(target, exp.Schema) and target.expressions):
+        return list(range(len(schema.columns)))
+    targets: list[int] = []
+    for ident in target.expressions:
+        pos = schema.position(ident.name)
+        if pos is None:
+            raise errors.sql_error("42703", f'column "{ident.name}" of relation '
+                                   f'"{schema.name}" does not exist', position=position_of(ident))
+        if pos in targets:
+            raise errors.sql_error("42701", f'column "{ident.name}" specified more than once',
+                                   position=position_of(ident))
+        targets.append(pos)
+    return targets
+
+
 def bind_insert(stmt, node: exp.Insert) -> LogicalInsert:
     target = node.this
     table_node = target.this if isinstance(target, exp.Schema) else target
     version = stmt.table(table_node.name, position_of(table_node))
     schema = version.schema
-    if isinstance(target, exp.Schema) and target.expressions:
-        targets = []
-        for ident in target.expressions:
-            pos = schema.position(ident.name)
-            if pos is None:
-                raise errors.sql_error("42703", f'column "{ident.name}" of relation '
-                                       f'"{schema.name}" does not exist', position=position_of(ident))
-            if pos in targets:
-                raise errors.sql_error("42701", f'column "{ident.name}" specified more than once',
-                                       position=position_of(ident))
-            targets.append(pos)
-    else:
-        targets = list(range(len(schema.columns)))
+    targets = target_columns(schema, target)
     source_node = node.expression
     if source_node is None:   # INSERT ... DEFAULT VALUES
         targets = []
