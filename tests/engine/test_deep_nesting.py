@@ -95,10 +95,23 @@ def test_queries_nest_to_their_documented_depth(conn):
 
 
 def test_nesting_without_brackets_is_54001_not_recursion_error(conn):
-    for sql in ("SELECT " + "NOT " * 3000 + "true", "SELECT " + "- " * 3000 + "1"):
-        with pytest.raises(errors.Error) as e:
-            at_stack_depth(100, lambda: conn.execute(sql))
-        assert e.value.sqlstate == "54001"
+    sql = "SELECT " + "- " * 3000 + "1"
+    with pytest.raises(errors.Error) as e:
+        at_stack_depth(100, lambda: conn.execute(sql))
+    assert e.value.sqlstate == "54001"
+
+
+@pytest.mark.parametrize("n", [3, 4, 1000, 3001])
+def test_runs_of_not_of_any_length_execute(conn, n):
+    """NOT NOT x is x on booleans and NULL alike; a run keeps its parity."""
+    rows = at_stack_depth(100, lambda: conn.execute(
+        "SELECT x, " + "NOT " * n + "(x > 0) FROM t ORDER BY x").fetchall())
+    assert rows == [(-2, n % 2 == 1), (1, n % 2 == 0)]
+    assert conn.execute("SELECT count(*) FROM t WHERE " + "NOT " * n + "x IS NULL"
+                        ).fetchone() == ((2 if n % 2 else 0),)
+    with pytest.raises(errors.Error) as e:        # the operand is still type-checked
+        conn.execute("SELECT " + "NOT " * n + "5")
+    assert e.value.sqlstate == "42804"
 
 
 def test_unbalanced_deep_brackets_are_syntax_errors(conn):

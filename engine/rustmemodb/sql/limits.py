@@ -18,8 +18,9 @@ make trees deep:
   than ``MAX_QUERY_NESTING``, is refused with 54001 "statement too complex" before any
   recursive pass runs. Below that, deep statements are parsed in slices
   (sql/outline.py) and the recursive passes continue on a fresh stack when they near
-  the recursion limit (deep.py); a ``RecursionError`` that still happens (nesting
-  without brackets, ``NOT NOT ... x``) becomes 54001 too (api/guard.py).
+  the recursion limit (deep.py). A run of NOTs is shortened to one or two by parity
+  before parsing (sql/parse.py); a ``RecursionError`` that still happens (other nesting
+  without brackets, ``- - - ... 1``) becomes 54001 too (api/guard.py).
 """
 from __future__ import annotations
 

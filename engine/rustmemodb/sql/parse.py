@@ -12,6 +12,7 @@ node of every statement: 20-40% of the parse.
 """
 from __future__ import annotations
 
+import re
 import threading
 
 from sqlglot import exp
@@ -51,6 +52,28 @@ def _fold_case(tokens: list) -> list:
     return tokens
 
 
+# A run of NOTs (``NOT NOT NOT x``) nests without brackets, one parser frame each, so
+# sql/outline.py cannot slice it. Double negation is the identity on booleans (NULL
+# included) and still type-checks its operand, so a run keeps one NOT or two, by parity.
+_NOT_RUN = re.compile(r"(?i)(?<![\w$])not\s+not\s+not(?![\w$])")
+
+
+def _fold_nots(tokens: list) -> list:
+    out: list = []
+    run = 0
+    for tok in tokens:
+        if tok.token_type is TokenType.NOT:
+            run += 1
+            if run > 2:          # NOT NOT NOT -> NOT: drop this one and the one before
+                out.pop()
+                run = 1
+                continue
+        else:
+            run = 0
+        out.append(tok)
+    return out
+
+
 _LOCAL = threading.local()
 
 
@@ -83,6 +106,8 @@ def parse_one(sql: str) -> exp.Expression:
         if tokens is None:
             tokens = _tokenizer().tokenize(sql)
         tokens = _fold_case(tokens)
+        if len(sql) > _SHORT and _NOT_RUN.search(sql):
+            tokens = _fold_nots(tokens)
         statements = None
         if deep:
             depth = outline.max_depth(tokens)
