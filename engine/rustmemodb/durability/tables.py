@@ -25,12 +25,12 @@ from __future__ import annotations
 import datetime
 from dataclasses import fields, replace
 
-import immutables
 import numpy as np
 import pyarrow as pa
 
 from ..storage.index import UniqueIndex
 from ..storage.index_build import unique_from_arrays
+from ..storage.pmap import PMap
 from ..storage.table import Chunk, TableVersion, Tail
 from .. import types
 from . import codec
@@ -172,7 +172,7 @@ def build_version(meta: dict, chunks: list[Chunk], dead: list, tail: list,
     version = TableVersion(
         schema=schema, chunks=tuple(chunks), dead=masks, tail=Tail(list(tail)),
         tail_len=len(tail), tail_rowid0=tail_rowid0,
-        tail_dead=immutables.Map({r: True for r in tail_dead}), indexes={}, live_rows=meta["live_rows"])
+        tail_dead=PMap({r: True for r in tail_dead}), indexes={}, live_rows=meta["live_rows"])
     return rebuild_indexes(version, meta["indexes"])
 
 

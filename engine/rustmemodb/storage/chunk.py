@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from itertools import repeat
-from operator import getitem
+from operator import getitem, itemgetter
 from typing import Callable, Sequence
 
 import numpy as np
@@ -220,8 +220,11 @@ class Chunk:
 def rows_to_batch(rows: Sequence[tuple], schema: pa.Schema) -> pa.RecordBatch:
     if not rows:
         return pa.RecordBatch.from_arrays([pa.array([], f.type) for f in schema], schema=schema)
-    columns = list(zip(*rows))
-    arrays = [pa.array(col, type=f.type) for col, f in zip(columns, schema)]
+    # one list per column, not zip(*rows): zip holds an iterator per row, and a young
+    # collection landing mid-transpose would promote thousands of them to the oldest
+    # generation (each such batch brings the next full collection closer; issue 10)
+    arrays = [pa.array(list(map(itemgetter(i), rows)), type=f.type)
+              for i, f in enumerate(schema)]
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import immutables
 import numpy as np
+
+from .pmap import EMPTY, EMPTY_ROWS, PMap
 
 if TYPE_CHECKING:
     from .table import TableVersion
 
 
-EMPTY_MAP = immutables.Map()
+EMPTY_MAP = EMPTY          # tail deletions, tombstones: rowid -> True
+EMPTY_PATCHES = EMPTY_ROWS  # rowid -> new row (a container): storage/pmap.py RowMap
 
 
 def replace(version: TableVersion, **changes) -> TableVersion:
@@ -46,7 +48,7 @@ def marked(mask: np.ndarray | None, n: int, offsets: list[int]) -> np.ndarray:
     return out
 
 
-def with_keys(marks: immutables.Map, keys: set) -> immutables.Map:
+def with_keys(marks: PMap, keys: set) -> PMap:
     """``marks`` plus ``keys`` (-> True): one persistent-map step, no copy of the rest."""
     if not keys:
         return marks

@@ -1,10 +1,11 @@
 """Persistent hash indexes for PRIMARY KEY and UNIQUE: key -> rowid.
 
 An index version is a frozen ``dict`` base plus a small persistent delta
-(``immutables.Map``, a C HAMT) of recent changes, where ``TOMBSTONE`` marks a
+(``PMap``, storage/pmap.py: nothing in it is GC-tracked) of recent changes, where
+``TOMBSTONE`` marks a
 key removed since the base was built. Publishing a version never mutates it, so
 forks and snapshots share both parts; a write copies only the path it touches
-in the delta (~1 µs). When the delta grows past an eighth of the base it is
+in the delta (~2 µs). When the delta grows past an eighth of the base it is
 folded into a new base dict, which keeps lookups at two probes and the delta
 small (ENGINE-MEASUREMENTS.md §5: dict probes 0.05 µs, untracked by the GC); a
 large base is rebuilt by a fold job (index_merge.py) into 64 dicts split by key
@@ -29,12 +30,11 @@ from math import isqrt
 from operator import itemgetter
 from typing import Iterable
 
-import immutables
-
 from . import index_merge as _jobs
+from .pmap import EMPTY, PMap
 
 TOMBSTONE = -1
-_EMPTY_MAP = immutables.Map()
+_EMPTY_MAP = EMPTY
 _MIN_FOLD = 4096
 
 
@@ -47,7 +47,7 @@ class UniqueIndex:
     __slots__ = ("name", "columns", "base", "delta", "_job", "gone")
 
     def __init__(self, name: str, columns: tuple[int, ...], base: dict | None = None,
-                 delta: immutables.Map = _EMPTY_MAP, gone=None) -> None:
+                 delta: PMap = _EMPTY_MAP, gone=None) -> None:
         self.name = name
         self.columns = columns
         self.base = base if base is not None else {}
@@ -122,7 +122,7 @@ class UniqueIndex:
             return self._with_delta(self.delta.set(key, rowid))
         return self._with_delta(_applied(self.delta, added, removed))
 
-    def _with_delta(self, delta: immutables.Map) -> "UniqueIndex":
+    def _with_delta(self, delta: PMap) -> "UniqueIndex":
         new = UniqueIndex(self.name, self.columns, self.base, delta, self.gone)
         n = len(delta)
         if n <= _MIN_FOLD:
@@ -192,7 +192,7 @@ def drop_gone(base: dict, gone) -> None:
         deque(map(base.pop, keys, repeat(None, n)), maxlen=0)
 
 
-def _applied(delta: immutables.Map, added: dict, removed: Iterable[object]) -> immutables.Map:
+def _applied(delta: PMap, added: dict, removed: Iterable[object]) -> PMap:
     """``delta`` with ``removed`` keys tombstoned, then ``added`` keys set."""
     with delta.mutate() as m:
         for key in removed:
@@ -562,7 +562,9 @@ class OrderedIndex:
                 pairs.sort()
         values = None
         if pairs and self.dtype is not object:
-            ks, rs = zip(*pairs)     # C loops; a NULL_KEY makes the conversion fail
+            # C loops; a NULL_KEY makes the conversion fail. Not zip(*pairs): it holds an
+            # iterator per pair, which a young collection mid-way would promote (issue 10)
+            ks, rs = list(map(itemgetter(0), pairs)), list(map(itemgetter(1), pairs))
             try:
                 values, ids, nulls = np.array(ks, self.dtype), np.array(rs, np.int64), []
             except (TypeError, ValueError, OverflowError):

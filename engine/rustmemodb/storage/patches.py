@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .evolve import EMPTY_MAP, marked, replace
+from .evolve import EMPTY_PATCHES, marked, replace
 from .tail import Tail
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ class PatchMixin:
                 rows[off] = row
             tail = Tail(rows)
         out = replace(self, chunks=tuple(chunks), dead=tuple(dead), tail=tail,
-                      patches=EMPTY_MAP)
+                      patches=EMPTY_PATCHES)
         if killed:
             out = out._compacted(killed.keys())
         self.__dict__["_settled"] = out

@@ -63,17 +63,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import immutables
 import pyarrow as pa
 
 from .chunk import CHUNK_ROWS, Chunk, row_getter, rows_to_batch
 from .compact import COMPACT_DEAD_SHARE, CompactMixin, coalesce
 from .delete import SPARSE_DELETE, DeleteMixin
-from .evolve import EMPTY_MAP, replace
+from .evolve import EMPTY_MAP, EMPTY_PATCHES, replace
 from .index import OrderedIndex, UniqueIndex
 from .index_upkeep import IndexUpkeepMixin
 from .lookup import LookupMixin
 from .patches import DELETED, PATCH_FOLD, PatchMixin
+from .pmap import PMap, RowMap
 from .scan import ScanMixin
 from .schema import TableSchema
 from .tail import TAIL_FREEZE, Tail, TailMixin
@@ -93,11 +93,11 @@ class TableVersion(LookupMixin, ScanMixin, WriteMixin, DeleteMixin, IndexUpkeepM
     tail: Tail = field(default_factory=Tail)
     tail_len: int = 0
     tail_rowid0: int = 0
-    tail_dead: immutables.Map = EMPTY_MAP    # rowid -> True: deleted tail rows
+    tail_dead: PMap = EMPTY_MAP    # rowid -> True: deleted tail rows
     indexes: dict = field(default_factory=dict)   # name -> UniqueIndex (never mutated)
     live_rows: int = 0
     ordered: dict = field(default_factory=dict)   # name -> OrderedIndex (never mutated)
-    patches: immutables.Map = EMPTY_MAP           # rowid -> new row, or DELETED
+    patches: RowMap = EMPTY_PATCHES           # rowid -> new row, or DELETED
 
     # ---- construction -------------------------------------------------------------
     @classmethod
