@@ -95,3 +95,15 @@ def test_row_store_is_compacted_when_mostly_dead():
     assert len(r) == 10
     assert len(r._store.values) <= 8 * 10 + 4096 + 1
     assert dict(r.items()) == {k: (19_990 + k,) for k in range(10)}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(keys, st.integers(), max_size=2000), st.data(), st.booleans())
+def test_without_drops_exactly_the_given_keys(model, data, rows):
+    m = (RowMap if rows else PMap)(model)
+    gone = data.draw(st.lists(st.sampled_from(sorted(model, key=repr)), unique=True)
+                     if model else st.just([]))
+    out = m.without(gone)
+    for k in gone:
+        del model[k]
+    check(out, model)

@@ -85,18 +85,18 @@ class PatchMixin:
         counts = np.bincount(segment[segment >= 0], minlength=len(bounds))
         target = int(counts.argmax())
         chosen = ids[segment == target].tolist()
+        chosen_rows = list(map(patches.__getitem__, chosen))   # only these: rows are scattered
         chunks, dead, tail = self.chunks, self.dead, self.tail
         if target == len(self.chunks):      # the tail: its patches are updates only
             rows = tail.rows[: self.tail_len]
-            for rowid in chosen:
-                rows[rowid - self.tail_rowid0] = patches[rowid]
+            for rowid, row in zip(chosen, chosen_rows):
+                rows[rowid - self.tail_rowid0] = row
             tail = Tail(rows)
         else:
             chunk = chunks[target]
             changes, killed = [], []
-            for rowid in chosen:
+            for rowid, row in zip(chosen, chosen_rows):
                 off = chunk.offset_of(rowid)
-                row = patches[rowid]
                 if row is DELETED:
                     killed.append(off)
                 else:
@@ -107,10 +107,7 @@ class PatchMixin:
             if killed:
                 dead[target] = marked(dead[target], len(chunk), killed)
             chunks, dead = tuple(chunks), tuple(dead)
-        with patches.mutate() as m:
-            for rowid in chosen:
-                del m[rowid]
-            patches = m.finish()
+        patches = patches.without(chosen)
         out = replace(self, chunks=chunks, dead=dead, tail=tail, patches=patches)
         if target < len(self.chunks) and dead[target] is not self.dead[target]:
             out = out._compacted((target,))

@@ -16,9 +16,9 @@ would be: CPython never untracks a tuple holding a dict). Nothing in a map can f
 cycle (leaves hold atoms only), so nothing is lost by the collector not seeing it; a
 write adds nothing the collector will ever traverse again.
 
-``PMap`` is a flat dict while small (copied whole on write: <= ``FLAT_MAX`` entries) and
-a two-level trie of 64 x 64 dicts beyond (a write copies one leaf dict and two 64-slot
-arrays, ~2 us). ``RowMap`` holds values that are containers (row tuples) through an
+``PMap`` is a flat dict while small (copied whole on write: <= ``FLAT_MAX`` entries),
+then 64 leaf dicts by hash (<= ``ONE_MAX``), then a 64 x 64 trie of them: a write copies
+one leaf dict and one or two 64-slot arrays (~1-2 us). ``RowMap`` holds values that are containers (row tuples) through an
 append-only value store shared by the versions of a table: the map itself keeps only
 slot numbers, so it stays untracked, and the one store list is a single object.
 
@@ -28,17 +28,18 @@ map, and ``mutate()`` for batches (``m[k] = v``, ``del m[k]``, ``finish()``).
 """
 from __future__ import annotations
 
-import threading
-from itertools import chain
+from itertools import chain, count
 from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-FLAT_MAX = 128          # entries kept as one flat dict before switching to the trie
+FLAT_MAX = 128          # entries kept as one flat dict (depth 0)
+ONE_MAX = 8192          # entries kept in one level of 64 leaf dicts (depth 1)
 _BITS = 6
 _FAN = 1 << _BITS       # 64 slots per level
 _LOW = _FAN - 1
 _LEAF: dict = {}        # the shared empty leaf: never written to (copies are)
+_MISSING = object()
 
 
 def _level(fill) -> np.ndarray:
@@ -48,31 +49,43 @@ def _level(fill) -> np.ndarray:
     return out
 
 
-_MID = _level(_LEAF)    # shared empty levels: never written to (copies are)
-_ROOT = _level(_MID)
-_MISSING = object()
+_ONE = _level(_LEAF)    # shared empty levels: never written to (copies are)
+_MID = _ONE
+_TWO = _level(_MID)
 
 
-def _leaves(root: np.ndarray) -> list:
+def _depth_for(n: int) -> int:
+    return 0 if n <= FLAT_MAX else 1 if n <= ONE_MAX else 2
+
+
+def _leaves(root, depth: int) -> list:
+    if depth == 0:
+        return [root]
+    if depth == 1:
+        return [leaf for leaf in root if leaf]
     return [leaf for mid in root if mid is not _MID for leaf in mid if leaf]
 
 
-def _trie_items(root: np.ndarray) -> Iterator[tuple]:
-    # C-level iteration over the leaf dicts (folds read thousands of entries at once)
-    return chain.from_iterable(map(dict.items, _leaves(root)))
-
-
-def _trie_from(items: Iterable[tuple]) -> np.ndarray:
-    leaves: dict[tuple[int, int], dict] = {}
-    for k, v in items:
+def _build(pairs: dict, depth: int):
+    """The root of a map of ``pairs`` (a dict the caller gives up) at ``depth``."""
+    if depth == 0:
+        return pairs
+    parts: dict = {}
+    for k, v in pairs.items():
         h = hash(k)
-        slot = (h & _LOW, (h >> _BITS) & _LOW)
-        leaf = leaves.get(slot)
+        addr = h & _LOW if depth == 1 else (h & _LOW) | (((h >> _BITS) & _LOW) << _BITS)
+        leaf = parts.get(addr)
         if leaf is None:
-            leaf = leaves[slot] = {}
+            leaf = parts[addr] = {}
         leaf[k] = v
-    root = _ROOT.copy()
-    for (i, j), leaf in leaves.items():
+    if depth == 1:
+        root = _ONE.copy()
+        for i, leaf in parts.items():
+            root[i] = leaf
+        return root
+    root = _TWO.copy()
+    for addr, leaf in parts.items():
+        i, j = addr & _LOW, addr >> _BITS
         mid = root[i]
         if mid is _MID:
             mid = root[i] = _MID.copy()
@@ -80,30 +93,44 @@ def _trie_from(items: Iterable[tuple]) -> np.ndarray:
     return root
 
 
-class PMap:
-    """Persistent map of atoms to atoms; see the module docstring."""
+def _shrunk(n: int, depth: int) -> bool:
+    """Whether a map of ``n`` entries at ``depth`` should be rebuilt one level lower
+    (at half the growth threshold, so a map near a bound does not flip-flop)."""
+    return (depth == 2 and n <= ONE_MAX // 2) or (depth == 1 and n <= FLAT_MAX // 2)
 
-    __slots__ = ("_root", "_len")
+
+class PMap:
+    """Persistent map of atoms to atoms; see the module docstring. Depth 0 is one flat
+    dict, depth 1 a numpy array of 64 leaf dicts (by hash), depth 2 a 64 x 64 trie of
+    them: a write copies one leaf and at most two 64-slot arrays, and small maps stay
+    few, dense leaves (iterating 4,096 one-entry leaves scattered in a large heap was
+    slower than the whole fold it served)."""
+
+    __slots__ = ("_root", "_len", "_depth")
 
     def __init__(self, items: Any = None) -> None:
-        flat = dict(items) if items else {}
-        self._len = len(flat)
-        self._root = flat if len(flat) <= FLAT_MAX else _trie_from(flat.items())
+        pairs = dict(items) if items else {}
+        self._len = n = len(pairs)
+        self._depth = d = _depth_for(n)
+        self._root = _build(pairs, d)
 
-    @classmethod
-    def _make(cls, root, n: int) -> "PMap":
-        out = object.__new__(cls)
+    @staticmethod
+    def _make(root, n: int, depth: int) -> "PMap":
+        out = object.__new__(PMap)
         out._root = root
         out._len = n
+        out._depth = depth
         return out
 
     # -- reads ------------------------------------------------------------------------
     def get(self, key, default=None):
-        root = self._root
-        if type(root) is dict:
-            return root.get(key, default)
+        d = self._depth
+        if d == 0:
+            return self._root.get(key, default)
         h = hash(key)
-        return root[h & _LOW][(h >> _BITS) & _LOW].get(key, default)
+        if d == 1:
+            return self._root[h & _LOW].get(key, default)
+        return self._root[h & _LOW][(h >> _BITS) & _LOW].get(key, default)
 
     def __getitem__(self, key):
         value = self.get(key, _MISSING)
@@ -120,86 +147,125 @@ class PMap:
     def __bool__(self) -> bool:
         return self._len > 0
 
+    # C-level iteration over the leaf dicts (folds read thousands of entries at once);
+    # keys(), values() and items() of one map walk the leaves in the same order
     def items(self) -> Iterator[tuple]:
-        root = self._root
-        return iter(root.items()) if type(root) is dict else _trie_items(root)
+        if self._depth == 0:
+            return iter(self._root.items())
+        return chain.from_iterable(map(dict.items, _leaves(self._root, self._depth)))
 
     def keys(self) -> Iterator:
-        root = self._root
-        return iter(root) if type(root) is dict else chain.from_iterable(_leaves(root))
+        if self._depth == 0:
+            return iter(self._root)
+        return chain.from_iterable(_leaves(self._root, self._depth))
 
     __iter__ = keys
 
     def values(self) -> Iterator:
-        root = self._root
-        return iter(root.values()) if type(root) is dict else \
-            chain.from_iterable(map(dict.values, _leaves(root)))
+        if self._depth == 0:
+            return iter(self._root.values())
+        return chain.from_iterable(map(dict.values, _leaves(self._root, self._depth)))
 
     def __repr__(self) -> str:
         return f"PMap({dict(self.items())!r})"
 
     # -- writes (each returns a new map) ----------------------------------------------------
     def set(self, key, value) -> "PMap":
+        d = self._depth
         root = self._root
-        if type(root) is dict:
+        if d == 0:
             new = root.copy()
             new[key] = value
-            if len(new) > FLAT_MAX:
-                return PMap._make(_trie_from(new.items()), len(new))
-            return PMap._make(new, len(new))
+            n = len(new)
+            if n > FLAT_MAX:
+                return PMap._make(_build(new, 1), n, 1)
+            return PMap._make(new, n, 0)
         h = hash(key)
-        i, j = h & _LOW, (h >> _BITS) & _LOW
+        i = h & _LOW
+        root = root.copy()
+        if d == 1:
+            leaf = root[i].copy()
+            n = self._len + (key not in leaf)
+            leaf[key] = value
+            root[i] = leaf
+            if n > ONE_MAX:
+                return PMap._make(_build(dict(chain.from_iterable(
+                    map(dict.items, _leaves(root, 1)))), 2), n, 2)
+            return PMap._make(root, n, 1)
+        j = (h >> _BITS) & _LOW
         mid = root[i].copy()
         leaf = mid[j].copy()
         n = self._len + (key not in leaf)
         leaf[key] = value
         mid[j] = leaf
-        root = root.copy()
         root[i] = mid
-        return PMap._make(root, n)
+        return PMap._make(root, n, 2)
 
     def delete(self, key) -> "PMap":
-        root = self._root
-        if type(root) is dict:
-            if key not in root:
-                raise KeyError(key)
-            new = root.copy()
-            del new[key]
-            return PMap._make(new, len(new))
-        h = hash(key)
-        i, j = h & _LOW, (h >> _BITS) & _LOW
-        mid = root[i]
-        leaf = mid[j]
-        if key not in leaf:
+        if key not in self:
             raise KeyError(key)
-        if self._len - 1 <= FLAT_MAX // 2:
-            flat = dict(_trie_items(root))
-            del flat[key]
-            return PMap._make(flat, len(flat))
-        leaf = leaf.copy()
-        del leaf[key]
-        mid = mid.copy()
-        mid[j] = leaf or _LEAF
-        root = root.copy()
-        root[i] = mid if any(mid) else _MID
-        return PMap._make(root, self._len - 1)
+        return self.without((key,))
+
+    def without(self, keys: Iterable) -> "PMap":
+        """This map less ``keys`` (each present): one copy per touched leaf, for folds
+        that drop hundreds of entries at once."""
+        d = self._depth
+        if d == 0:
+            new = self._root.copy()
+            for k in keys:
+                del new[k]
+            return PMap._make(new, len(new), 0)
+        by_leaf: dict = {}
+        for k in keys:
+            h = hash(k)
+            addr = h & _LOW if d == 1 else (h & _LOW) | (((h >> _BITS) & _LOW) << _BITS)
+            group = by_leaf.get(addr)
+            if group is None:
+                by_leaf[addr] = [k]
+            else:
+                group.append(k)
+        n = self._len
+        root = self._root.copy()
+        if d == 1:
+            for i, group in by_leaf.items():
+                leaf = root[i].copy()
+                for k in group:
+                    del leaf[k]
+                n -= len(group)
+                root[i] = leaf or _LEAF
+        else:
+            mids: dict = {}
+            for addr, group in by_leaf.items():
+                i, j = addr & _LOW, addr >> _BITS
+                mid = mids.get(i)
+                if mid is None:
+                    mid = mids[i] = root[i].copy()
+                leaf = mid[j].copy()
+                for k in group:
+                    del leaf[k]
+                n -= len(group)
+                mid[j] = leaf or _LEAF
+            for i, mid in mids.items():
+                root[i] = mid if any(mid) else _MID
+        if _shrunk(n, d):
+            return PMap(chain.from_iterable(map(dict.items, _leaves(root, d))))
+        return PMap._make(root, n, d)
 
     def mutate(self) -> "Mutation":
         return Mutation(self)
 
 
 class Mutation:
-    """A batch of changes to a PMap, applied to private copies of the dicts it touches
+    """A batch of changes to a PMap, applied to private copies of the leaves it touches
     and published by ``finish()`` as a new map (the original is never changed): a batch
     of k changes to a large map copies at most k leaves, not the map."""
 
-    __slots__ = ("_root", "_flat", "_leaves", "_n")
+    __slots__ = ("_base", "_flat", "_leaves", "_n")
 
     def __init__(self, base: PMap) -> None:
-        root = base._root
-        self._root = root
-        self._flat = root.copy() if type(root) is dict else None
-        self._leaves: dict = {}          # (i, j) -> private copy of a trie leaf
+        self._base = base
+        self._flat = base._root.copy() if base._depth == 0 else None
+        self._leaves: dict = {}          # leaf address -> private copy of that leaf
         self._n = base._len
 
     def __enter__(self) -> "Mutation":
@@ -212,13 +278,18 @@ class Mutation:
         flat = self._flat
         if flat is not None:
             return flat
+        base = self._base
         h = hash(key)
-        slot = (h & _LOW, (h >> _BITS) & _LOW)
-        leaf = self._leaves.get(slot)
+        if base._depth == 1:
+            addr = h & _LOW
+        else:
+            addr = (h & _LOW) | (((h >> _BITS) & _LOW) << _BITS)
+        leaf = self._leaves.get(addr)
         if leaf is None:
-            leaf = self._root[slot[0]][slot[1]]
+            leaf = base._root[addr] if base._depth == 1 else \
+                base._root[addr & _LOW][addr >> _BITS]
             if write:
-                leaf = self._leaves[slot] = leaf.copy()
+                leaf = self._leaves[addr] = leaf.copy()
         return leaf
 
     def __setitem__(self, key, value) -> None:
@@ -263,48 +334,49 @@ class Mutation:
     def finish(self) -> PMap:
         if self._flat is not None:
             return PMap(self._flat)
-        if self._n <= FLAT_MAX // 2:
-            return PMap(self._items())
-        root = self._root.copy()
-        copied: set[int] = set()
-        for (i, j), leaf in self._leaves.items():
-            if i not in copied:
-                root[i] = root[i].copy()
-                copied.add(i)
-            root[i][j] = leaf if leaf else _LEAF
-        for i in copied:
-            if not any(root[i]):
-                root[i] = _MID
-        return PMap._make(root, self._n)
-
-    def _items(self) -> Iterator[tuple]:
-        leaves = self._leaves
-        for i, mid in enumerate(self._root):
-            if mid is _MID and not any(s[0] == i for s in leaves):
-                continue
-            for j, leaf in enumerate(mid):
-                yield from leaves.get((i, j), leaf).items()
+        base, n = self._base, self._n
+        d = base._depth
+        if d == 1:
+            root = base._root.copy()
+            for i, leaf in self._leaves.items():
+                root[i] = leaf if leaf else _LEAF
+        else:
+            root = base._root.copy()
+            copied: set[int] = set()
+            for addr, leaf in self._leaves.items():
+                i, j = addr & _LOW, addr >> _BITS
+                if i not in copied:
+                    root[i] = root[i].copy()
+                    copied.add(i)
+                root[i][j] = leaf if leaf else _LEAF
+            for i in copied:
+                if not any(root[i]):
+                    root[i] = _MID
+        if _shrunk(n, d) or _depth_for(n) > d:
+            return PMap(chain.from_iterable(map(dict.items, _leaves(root, d))))
+        return PMap._make(root, n, d)
 
 
 EMPTY = PMap()
 
 
 class _Store:
-    """Append-only list of values shared by the RowMaps of one table's versions: a map
-    owns the slots it names, nobody rewrites a slot, so sharing is safe; appends take a
-    lock because concurrent transactions may write versions of one table at once."""
+    """Append-only values shared by the RowMaps of one table's versions: a map owns the
+    slots it names and nobody rewrites a slot, so sharing is safe. Slots come from a
+    counter (``next`` is atomic), so concurrent transactions writing versions of one
+    table at once need no lock; the values are a dict by slot (one tracked object)."""
 
-    __slots__ = ("values", "lock")
+    __slots__ = ("values", "slots")
 
     def __init__(self, values: list | None = None) -> None:
-        self.values: list = values if values is not None else []
-        self.lock = threading.Lock()
+        values = values or []
+        self.values: dict = dict(zip(range(len(values)), values))
+        self.slots = count(len(values))
 
     def add(self, value) -> int:
-        with self.lock:
-            values = self.values
-            values.append(value)
-            return len(values) - 1
+        slot = next(self.slots)
+        self.values[slot] = value
+        return slot
 
 
 class RowMap:
@@ -367,11 +439,22 @@ class RowMap:
         return RowMap(self.items())
 
     def set(self, key, value) -> "RowMap":
-        return RowMap._make(self._slots.set(key, self._store.add(value)),
-                            self._store)._compacted()
+        store = self._store
+        slot = next(store.slots)
+        store.values[slot] = value
+        slots = self._slots.set(key, slot)
+        if len(store.values) > 8 * slots._len + 4096:   # see _compacted
+            return RowMap(zip(slots.keys(), map(store.values.__getitem__, slots.values())))
+        out = object.__new__(RowMap)
+        out._slots = slots
+        out._store = store
+        return out
 
     def delete(self, key) -> "RowMap":
         return RowMap._make(self._slots.delete(key), self._store)
+
+    def without(self, keys: Iterable) -> "RowMap":
+        return RowMap._make(self._slots.without(keys), self._store)
 
     def mutate(self) -> "RowMutation":
         return RowMutation(self)
