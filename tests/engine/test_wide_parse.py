@@ -136,3 +136,93 @@ def test_statement_timeout_covers_parsing_and_planning():
     assert time.perf_counter() - t < parse_alone
     conn.execute("RESET statement_timeout")
     assert conn.execute("SELECT 42").fetchall() == [(42,)]
+
+
+def _or_operands(node):
+    """The operands of an OR chain, whatever its grouping (a sliced run is a Paren)."""
+    from sqlglot import exp
+    if isinstance(node, exp.Paren) and isinstance(node.this, exp.Or):
+        node = node.this
+    if isinstance(node, exp.Or):
+        return _or_operands(node.this) + _or_operands(node.expression)
+    return [node]
+
+
+OR_CHAINS = [
+    "SELECT count(*) FROM t WHERE " + " OR ".join(
+        f"(a = {i} AND b <> 'x or y')" for i in range(60)) + " ORDER BY 1",
+    "SELECT 1 FROM t WHERE NOT a = 0 OR " + " OR ".join(
+        f"a BETWEEN {i} AND {i + 1}" for i in range(60)) + " OR b IS NOT NULL",
+    "SELECT (" + " OR ".join(f"a IN ({i}, {i + 1})" for i in range(60)) + ") AS hit, 2 FROM t",
+]
+
+
+def _chains(tree):
+    """The operand lists of every whole OR chain in ``tree``, in walk order."""
+    from sqlglot import exp
+    out = []
+    for node in tree.walk():
+        if isinstance(node, exp.Or):
+            parent = node.parent
+            while isinstance(parent, exp.Paren):
+                parent = parent.parent
+            if not isinstance(parent, exp.Or):
+                out.append(_or_operands(node))
+    return out
+
+
+def _without_chains(tree):
+    from sqlglot import exp
+    tree = tree.copy()
+    heads = []
+    for node in tree.walk():
+        if isinstance(node, exp.Or):
+            parent = node.parent
+            while isinstance(parent, exp.Paren):
+                parent = parent.parent
+            if not isinstance(parent, exp.Or):
+                heads.append(node)
+    for node in heads:
+        node.replace(exp.column("chain"))
+    return tree
+
+
+@pytest.mark.parametrize("sql", OR_CHAINS + [
+    "SELECT a OR b AS x, " + " OR ".join(f"c{i}" for i in range(60)) + " FROM t"])
+def test_long_or_chains_are_parsed_in_runs_with_the_same_operands(small_cuts, sql, monkeypatch):
+    calls = []
+    real = wide._Runs._cut_or
+    monkeypatch.setattr(wide._Runs, "_cut_or", lambda self, f: calls.append(1) or real(self, f))
+    tree, plain = parse.parse_one(sql), whole(sql)
+    assert calls, "the chain was not cut"
+    assert _chains(tree) == _chains(plain)
+    assert max(len(c) for c in _chains(tree)) >= 60
+    assert _without_chains(tree) == _without_chains(plain)   # the rest is the same
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT CASE WHEN " + " OR ".join(f"a = {i} THEN {i} WHEN b = {i}" for i in range(40))
+    + " THEN 0 END FROM t",
+    "SELECT " + " OR ".join(f"a{i} AS x{i}" for i in range(40)) + " FROM t",
+])
+def test_or_runs_that_are_not_plain_operands_fall_back_to_the_whole_parse(small_cuts, sql):
+    try:
+        plain = whole(sql)
+    except Exception as exc:          # not SQL at all: the same error either way
+        with pytest.raises(errors.Error):
+            parse.parse_one(sql)
+        return
+    assert parse.parse_one(sql) == plain
+
+
+def test_interrupt_during_the_parse_of_a_megabyte_or_chain():
+    conn = rustmemodb.connect()
+    conn.execute("CREATE TABLE t (a INT)")
+    sql = "SELECT count(*) FROM t WHERE " + " OR ".join(f"a = {i}" for i in range(100_000))
+    assert len(sql) > 1_000_000 and "," not in sql
+    parse_alone = _whole_parse_seconds(sql)
+    threading.Timer(0.05, conn.interrupt).start()
+    t = time.perf_counter()
+    with pytest.raises(errors.QueryCanceled):
+        conn.execute(sql)
+    assert time.perf_counter() - t < parse_alone      # stopped inside the parse

@@ -19,7 +19,11 @@ arguments, an ``ARRAY[...]``. So, for long text:
   list it stands in. Each parse is bounded and interrupt and timeout are checked
   between them. A run that does not parse as exactly its items (an alias, a syntax
   error, a placeholder not in a list) makes the caller parse the whole text instead,
-  so errors and odd syntax behave exactly as without slicing.
+  so errors and odd syntax behave exactly as without slicing. A long ``OR`` chain (a
+  WHERE clause of a megabyte, no list) is cut the same way: a run of operands between
+  two ``OR``s is parsed as ``SELECT operand OR ... OR operand`` and spliced back as one
+  subtree (OR is associative, so only the grouping differs; the binder re-balances
+  long chains anyway). AND chains are not cut: ``BETWEEN x AND y`` uses the word too.
 """
 from __future__ import annotations
 
@@ -90,7 +94,7 @@ def tokenize(sql: str, tokenizer) -> list | None:
 
 class _Frame:
     __slots__ = ("tokens", "kind", "before", "close", "seg_start", "seg_atoms",
-                 "run_start", "run_kind", "items", "list_ok")
+                 "run_start", "run_kind", "items", "list_ok", "or_start")
 
     def __init__(self, kind, before, first, close):
         self.kind = kind                 # "paren", "bracket" or "top"
@@ -103,6 +107,7 @@ class _Frame:
         self.run_kind = None             # "values" or "list"
         self.items = 0                   # items in the run
         self.list_ok = None              # may this bracket's items be cut (decided lazily)
+        self.or_start = -1               # first token after an OR: an OR run starts there
 
 
 _OPEN = {TokenType.L_PAREN: (TokenType.R_PAREN, "paren"),
@@ -158,6 +163,15 @@ class _Runs:
                 frame.tokens.append(tok)
                 frame.seg_start = len(frame.tokens)
                 frame.seg_atoms = 0
+                frame.or_start = -1
+            elif t is TokenType.OR:
+                frame = stack[-1]
+                if frame.or_start >= 0 and len(frame.tokens) - frame.or_start >= RUN_TOKENS:
+                    self._cut_or(frame)
+                frame.tokens.append(tok)
+                frame.seg_atoms += 1
+                if frame.or_start < 0:
+                    frame.or_start = len(frame.tokens)
             else:
                 frame = stack[-1]
                 frame.tokens.append(tok)
@@ -238,6 +252,27 @@ class _Runs:
         frame.run_start = len(toks) + 1      # the next run begins after the comma
         frame.items = 0
 
+    def _cut_or(self, frame: _Frame) -> None:
+        """The operands from ``frame.or_start`` up to the OR being read, as one subtree."""
+        statement_limits.check()
+        toks = frame.tokens
+        content = toks[frame.or_start:]
+        first = content[0]
+        head = Token(TokenType.SELECT, "select", first.line, first.col, first.start,
+                     first.start)
+        tree = self._parse([head, *content])
+        if not isinstance(tree, exp.Select) or len(tree.expressions) != 1 or any(
+                v for k, v in tree.args.items() if k != "expressions") \
+                or isinstance(tree.expressions[0], exp.Alias):
+            raise _Unsafe()
+        name = f"{_PREFIX}{len(self.runs)}"
+        self.runs[name] = ("or", tree.expressions)
+        self.parsed.append(tree.expressions[0])
+        del toks[frame.or_start:]
+        toks.append(Token(TokenType.VAR, name, first.line, first.col, first.start,
+                          content[-1].end))
+        frame.or_start = len(toks) + 1       # the next run begins after this OR
+
     def _parse(self, tokens: list) -> exp.Expression:
         try:
             statements = self.parser_factory().parse(tokens, self.sql)
@@ -254,6 +289,7 @@ class _Runs:
         """Each placeholder column is replaced by its run's items, spliced into the list
         it stands in (one rebuild per list)."""
         lists: dict = {}          # (id(parent), arg) -> (parent, arg, {index: items})
+        ors: list = []            # (placeholder column, the run's subtree)
         found = 0
         for tree in self.parsed:
             statement_limits.tick()
@@ -263,6 +299,12 @@ class _Runs:
                 if not name.startswith(_PREFIX) or col.table:
                     continue
                 kind, items = self.runs[name]
+                if kind == "or":
+                    if not isinstance(col.parent, exp.Or):
+                        raise _Unsafe()       # the run must stand as an operand of OR
+                    ors.append((col, items[0]))
+                    found += 1
+                    continue
                 anchor = col
                 if kind == "values":
                     anchor = col.parent    # VALUES reads a bare name as a one-column row
@@ -278,6 +320,8 @@ class _Runs:
                 found += 1
         if found != len(self.runs):
             raise _Unsafe()
+        for col, tree in ors:
+            col.replace(exp.Paren(this=tree))
         for parent, arg, spliced in lists.values():
             statement_limits.check()
             out = []
