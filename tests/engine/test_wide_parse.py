@@ -138,13 +138,17 @@ def test_statement_timeout_covers_parsing_and_planning():
     assert conn.execute("SELECT 42").fetchall() == [(42,)]
 
 
-def _or_operands(node):
-    """The operands of an OR chain, whatever its grouping (a sliced run is a Paren)."""
+def _or_operands(node, kind=None):
+    """The operands of an OR (or AND) chain, whatever its grouping (a sliced run is a
+    Paren); AND chains inside are flattened too, so both groupings compare equal."""
     from sqlglot import exp
-    if isinstance(node, exp.Paren) and isinstance(node.this, exp.Or):
+    while isinstance(node, exp.Paren) and isinstance(node.this, (exp.Or, exp.And)):
         node = node.this
-    if isinstance(node, exp.Or):
-        return _or_operands(node.this) + _or_operands(node.expression)
+    kind = kind or type(node)
+    if isinstance(node, kind):
+        return _or_operands(node.this, kind) + _or_operands(node.expression, kind)
+    if isinstance(node, exp.And) and kind is exp.Or:
+        return [tuple(_or_operands(node, exp.And))]
     return [node]
 
 
@@ -154,6 +158,11 @@ OR_CHAINS = [
     "SELECT 1 FROM t WHERE NOT a = 0 OR " + " OR ".join(
         f"a BETWEEN {i} AND {i + 1}" for i in range(60)) + " OR b IS NOT NULL",
     "SELECT (" + " OR ".join(f"a IN ({i}, {i + 1})" for i in range(60)) + ") AS hit, 2 FROM t",
+    # AND chains: a BETWEEN's AND is not a separator; ORs between AND runs
+    "SELECT 1 FROM t WHERE " + " AND ".join(
+        f"a BETWEEN {i} AND {i + 9}" if i % 3 else f"b <> 'and {i}'" for i in range(60)),
+    "SELECT 1 FROM t WHERE " + " AND ".join(f"a <> {i}" for i in range(40)) + " OR "
+    + " AND ".join(f"NOT b = 'x{i}'" for i in range(40)) + " OR c",
 ]
 
 
@@ -162,11 +171,11 @@ def _chains(tree):
     from sqlglot import exp
     out = []
     for node in tree.walk():
-        if isinstance(node, exp.Or):
+        if isinstance(node, (exp.Or, exp.And)):
             parent = node.parent
             while isinstance(parent, exp.Paren):
                 parent = parent.parent
-            if not isinstance(parent, exp.Or):
+            if not isinstance(parent, (exp.Or, exp.And)):
                 out.append(_or_operands(node))
     return out
 
@@ -176,11 +185,11 @@ def _without_chains(tree):
     tree = tree.copy()
     heads = []
     for node in tree.walk():
-        if isinstance(node, exp.Or):
+        if isinstance(node, (exp.Or, exp.And)):
             parent = node.parent
             while isinstance(parent, exp.Paren):
                 parent = parent.parent
-            if not isinstance(parent, exp.Or):
+            if not isinstance(parent, (exp.Or, exp.And)):
                 heads.append(node)
     for node in heads:
         node.replace(exp.column("chain"))
@@ -191,12 +200,13 @@ def _without_chains(tree):
     "SELECT a OR b AS x, " + " OR ".join(f"c{i}" for i in range(60)) + " FROM t"])
 def test_long_or_chains_are_parsed_in_runs_with_the_same_operands(small_cuts, sql, monkeypatch):
     calls = []
-    real = wide._Runs._cut_or
-    monkeypatch.setattr(wide._Runs, "_cut_or", lambda self, f: calls.append(1) or real(self, f))
+    real = wide._Runs._cut_chain
+    monkeypatch.setattr(wide._Runs, "_cut_chain",
+                        lambda self, f, a: calls.append(a) or real(self, f, a))
     tree, plain = parse.parse_one(sql), whole(sql)
     assert calls, "the chain was not cut"
     assert _chains(tree) == _chains(plain)
-    assert max(len(c) for c in _chains(tree)) >= 60
+    assert sum(len(x) if isinstance(x, tuple) else 1 for c in _chains(tree) for x in c) >= 60
     assert _without_chains(tree) == _without_chains(plain)   # the rest is the same
 
 
@@ -215,10 +225,12 @@ def test_or_runs_that_are_not_plain_operands_fall_back_to_the_whole_parse(small_
     assert parse.parse_one(sql) == plain
 
 
-def test_interrupt_during_the_parse_of_a_megabyte_or_chain():
+@pytest.mark.parametrize("word", ["OR", "AND"])
+def test_interrupt_during_the_parse_of_a_megabyte_boolean_chain(word):
     conn = rustmemodb.connect()
     conn.execute("CREATE TABLE t (a INT)")
-    sql = "SELECT count(*) FROM t WHERE " + " OR ".join(f"a = {i}" for i in range(100_000))
+    sql = "SELECT count(*) FROM t WHERE " + f" {word} ".join(
+        f"a {'=' if word == 'OR' else '<>'} {i}" for i in range(100_000))
     assert len(sql) > 1_000_000 and "," not in sql
     parse_alone = _whole_parse_seconds(sql)
     threading.Timer(0.05, conn.interrupt).start()

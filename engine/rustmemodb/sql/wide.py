@@ -23,7 +23,8 @@ arguments, an ``ARRAY[...]``. So, for long text:
   WHERE clause of a megabyte, no list) is cut the same way: a run of operands between
   two ``OR``s is parsed as ``SELECT operand OR ... OR operand`` and spliced back as one
   subtree (OR is associative, so only the grouping differs; the binder re-balances
-  long chains anyway). AND chains are not cut: ``BETWEEN x AND y`` uses the word too.
+  long chains anyway). AND chains likewise, where an AND that closes a ``BETWEEN x AND
+  y`` is not a separator, and a run holding an OR (which binds looser) is refused.
 """
 from __future__ import annotations
 
@@ -94,7 +95,8 @@ def tokenize(sql: str, tokenizer) -> list | None:
 
 class _Frame:
     __slots__ = ("tokens", "kind", "before", "close", "seg_start", "seg_atoms",
-                 "run_start", "run_kind", "items", "list_ok", "or_start")
+                 "run_start", "run_kind", "items", "list_ok", "or_start", "and_start",
+                 "betweens")
 
     def __init__(self, kind, before, first, close):
         self.kind = kind                 # "paren", "bracket" or "top"
@@ -108,6 +110,8 @@ class _Frame:
         self.items = 0                   # items in the run
         self.list_ok = None              # may this bracket's items be cut (decided lazily)
         self.or_start = -1               # first token after an OR: an OR run starts there
+        self.and_start = -1              # the same for AND runs
+        self.betweens = 0                # BETWEENs still waiting for their AND
 
 
 _OPEN = {TokenType.L_PAREN: (TokenType.R_PAREN, "paren"),
@@ -163,19 +167,27 @@ class _Runs:
                 frame.tokens.append(tok)
                 frame.seg_start = len(frame.tokens)
                 frame.seg_atoms = 0
-                frame.or_start = -1
-            elif t is TokenType.OR:
+                frame.or_start = frame.and_start = -1
+            elif t is TokenType.OR or (t is TokenType.AND and not stack[-1].betweens):
                 frame = stack[-1]
-                if frame.or_start >= 0 and len(frame.tokens) - frame.or_start >= RUN_TOKENS:
-                    self._cut_or(frame)
+                attr = "or_start" if t is TokenType.OR else "and_start"
+                start = getattr(frame, attr)
+                if start >= 0 and len(frame.tokens) - start >= RUN_TOKENS:
+                    self._cut_chain(frame, attr)
                 frame.tokens.append(tok)
                 frame.seg_atoms += 1
-                if frame.or_start < 0:
-                    frame.or_start = len(frame.tokens)
+                if getattr(frame, attr) < 0:
+                    setattr(frame, attr, len(frame.tokens))
+                if t is TokenType.OR:
+                    frame.and_start = -1     # an AND run never spans an OR
             else:
                 frame = stack[-1]
                 frame.tokens.append(tok)
                 frame.seg_atoms += 1
+                if t is TokenType.BETWEEN:
+                    frame.betweens += 1
+                elif t is TokenType.AND:     # the AND of a BETWEEN
+                    frame.betweens -= 1
                 if t is TokenType.VALUES:    # VALUES rows: the first item starts here
                     frame.seg_start = len(frame.tokens)
                     frame.seg_atoms = 0
@@ -252,26 +264,35 @@ class _Runs:
         frame.run_start = len(toks) + 1      # the next run begins after the comma
         frame.items = 0
 
-    def _cut_or(self, frame: _Frame) -> None:
-        """The operands from ``frame.or_start`` up to the OR being read, as one subtree."""
+    def _cut_chain(self, frame: _Frame, attr: str) -> None:
+        """The operands from ``frame.<attr>`` (``or_start``/``and_start``) up to the OR or
+        AND being read, as one subtree."""
         statement_limits.check()
         toks = frame.tokens
-        content = toks[frame.or_start:]
+        content = toks[getattr(frame, attr):]
         first = content[0]
         head = Token(TokenType.SELECT, "select", first.line, first.col, first.start,
                      first.start)
         tree = self._parse([head, *content])
         if not isinstance(tree, exp.Select) or len(tree.expressions) != 1 or any(
                 v for k, v in tree.args.items() if k != "expressions") \
-                or isinstance(tree.expressions[0], exp.Alias):
+                or isinstance(tree.expressions[0], exp.Alias) \
+                or (attr == "and_start" and isinstance(tree.expressions[0], exp.Or)):
             raise _Unsafe()
+        kind = "or" if attr == "or_start" else "and"
         name = f"{_PREFIX}{len(self.runs)}"
-        self.runs[name] = ("or", tree.expressions)
+        self.runs[name] = (kind, tree.expressions)
         self.parsed.append(tree.expressions[0])
-        del toks[frame.or_start:]
+        del toks[getattr(frame, attr):]
         toks.append(Token(TokenType.VAR, name, first.line, first.col, first.start,
                           content[-1].end))
-        frame.or_start = len(toks) + 1       # the next run begins after this OR
+        # the next run begins after this OR/AND; a cut AND run ends any OR run's tokens
+        # (they were replaced), so an OR run restarts after the next OR
+        setattr(frame, attr, len(toks) + 1)
+        if attr == "and_start" and frame.or_start > len(toks) - 1:
+            frame.or_start = -1
+        if attr == "or_start":
+            frame.and_start = -1
 
     def _parse(self, tokens: list) -> exp.Expression:
         try:
@@ -299,9 +320,9 @@ class _Runs:
                 if not name.startswith(_PREFIX) or col.table:
                     continue
                 kind, items = self.runs[name]
-                if kind == "or":
-                    if not isinstance(col.parent, exp.Or):
-                        raise _Unsafe()       # the run must stand as an operand of OR
+                if kind in ("or", "and"):
+                    if not isinstance(col.parent, exp.Or if kind == "or" else exp.And):
+                        raise _Unsafe()       # the run must stand as an operand of its chain
                     ors.append((col, items[0]))
                     found += 1
                     continue
