@@ -250,6 +250,9 @@ class Session:
         from .sql.parse import parse_one
         from .sql.parse_roles import parse as parse_role_statement
         role_stmt = parse_role_statement(ph.sql)
+        if getattr(role_stmt, "kind", None) == "COMMENT":   # COMMENT ON: a catalog change
+            from .sql.bind.bind_comment import bind_comment
+            return bind_comment(role_stmt, root), None
         if role_stmt is not None:     # CREATE ROLE, GRANT ...: sqlglot cannot read them
             from .auth.statements import bind_role_statement
             bound = bind_role_statement(role_stmt, self)

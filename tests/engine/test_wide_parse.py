@@ -80,8 +80,15 @@ def test_syntax_errors_inside_a_sliced_list_report_the_whole_text_position(small
     assert e.value.position is not None and abs(e.value.position - sql.index("1 +,")) < 8
 
 
-def test_token_positions_across_pieces(small_cuts):
-    sql = "SELECT\n  " + ",\n  ".join(f"'s{i}'" for i in range(60)) + ", nope("
+@pytest.mark.parametrize("sql", [
+    "SELECT\n  " + ",\n  ".join(f"'s{i}'" for i in range(60)) + ", nope(",
+    # a WHERE chain has no commas: cut before OR / AND, never inside 'x or y', "and",
+    # order, android, or a multi-word keyword such as ORDER BY or IS NOT
+    "SELECT count(*) FROM t WHERE " + "\n OR ".join(
+        f"a = {i} AND \"and\" = 'x or y' aNd android IS NOT NULL" for i in range(60))
+    + " ORDER BY a",
+])
+def test_token_positions_across_pieces(small_cuts, sql):
     tokens = wide.tokenize(sql, parse._tokenizer())
     plain = parse._tokenizer().tokenize(sql)
     assert [(t.token_type, t.text, t.start, t.end, t.line, t.col) for t in tokens] == \

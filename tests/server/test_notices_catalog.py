@@ -143,6 +143,33 @@ def test_psql_output_matches_postgresql(cat_tables, ours_psql, theirs_psql, comm
     assert ours.stdout == theirs.stdout
 
 
+COMMENTS = ("COMMENT ON TABLE cat_t IS 'people we know'",
+            "COMMENT ON COLUMN cat_t.name IS 'what they are called'",
+            "COMMENT ON COLUMN public.cat_t.score IS 'it''s a score'",
+            "COMMENT ON INDEX cat_t_name IS 'by name'",
+            "COMMENT ON COLUMN cat_t.born IS 'dropped again'",
+            "COMMENT ON COLUMN cat_t.born IS NULL")
+
+
+@pytest.mark.parametrize("command", [
+    "\\d+ cat_t",
+    "SELECT obj_description('cat_t'::regclass, 'pg_class'), "
+    "obj_description('cat_t_name'::regclass), col_description('cat_t'::regclass, 2), "
+    "col_description('cat_t'::regclass, 4)",
+    "SELECT d.objsubid, d.description FROM pg_description d "
+    "WHERE d.objoid = 'cat_t'::regclass ORDER BY 1",
+])
+def test_comments_show_as_in_postgresql(cat_tables, ours_psql, theirs_psql, command):
+    for run in (ours_psql, theirs_psql):
+        out = run(*COMMENTS)
+        assert out.returncode == 0, out.stderr
+    ours, theirs = ours_psql(command), theirs_psql(command)
+    assert theirs.returncode == 0, theirs.stderr
+    assert ours.returncode == 0, ours.stderr
+    assert ours.stdout == theirs.stdout
+    assert "people we know" in ours.stdout or "what they are called" in ours.stdout
+
+
 def test_psql_df_lists_user_functions(engine, ours_psql):
     engine.register_function("double_it", lambda x: 2 * x, ["INTEGER"], "INTEGER")
     out = ours_psql("\\df")

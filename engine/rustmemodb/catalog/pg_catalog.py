@@ -5,7 +5,7 @@ tables, so their column names follow PostgreSQL 15; the rows cover what the
 engine has (the ``public`` schema's tables, views, indexes and constraints, the
 engine's types, one database, the session's user). Columns no engine object can
 fill (storage parameters, ACLs, statistics) hold PostgreSQL's defaults or NULL;
-``pg_description`` and ``pg_sequence`` are empty. Object identifiers must stay the
+``pg_sequence`` is empty; ``pg_description`` holds the COMMENT ON texts. Object identifiers must stay the
 same for one object across statements (clients join on them and cache them), so
 a table's oid is derived from its name (``relation_oid``), not from its
 position; names OIDs must not collide with the fixed ones below 16384.
@@ -356,7 +356,33 @@ def _empty(snap):
     return iter(())
 
 
-_table("pg_description", "objoid classoid objsubid description", _empty,
+def descriptions(root) -> list[tuple[int, int, int, str]]:
+    """(objoid, classoid, objsubid, text) of every comment (COMMENT ON) in ``root``:
+    tables, views and indexes are pg_class objects (objsubid 0), a column is its
+    table's objsubid = its attnum."""
+    klass = CATALOG_OIDS["pg_class"]
+    out = []
+    for name, version in sorted(root.tables.items()):
+        s = version.schema
+        if s.comment is not None:
+            out.append((relation_oid("r", name), klass, 0, s.comment))
+        for i, c in enumerate(s.columns):
+            if c.comment is not None:
+                out.append((relation_oid("r", name), klass, i + 1, c.comment))
+        for ix in list(s.uniques) + list(s.indexes):
+            if ix.comment is not None:
+                out.append((relation_oid("i", ix.name), klass, 0, ix.comment))
+    for name, view in sorted(root.views.items()):
+        if view.comment is not None:
+            out.append((relation_oid("v", name), klass, 0, view.comment))
+    return out
+
+
+def _descriptions(snap):
+    return iter(descriptions(snap.root))
+
+
+_table("pg_description", "objoid classoid objsubid description", _descriptions,
        _typed("I: objoid classoid objsubid"))
 _table("pg_sequence", "seqrelid seqtypid seqstart seqincrement seqmax seqmin seqcache seqcycle",
        _empty, _typed("I: seqrelid seqtypid seqstart seqincrement seqmax seqmin seqcache; "

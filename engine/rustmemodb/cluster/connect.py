@@ -36,9 +36,9 @@ from . import loads
 from . import manifest as manifest_io
 from . import twophase
 from .backends import DEFAULT_TIMEOUT, make_backend
-from .merge import conform, create_typed, load_table, run_merge
+from .merge import conform, load_table, run_merge
 from .partition import TableInfo, refuse, shard_of_key, split_rows, strip_clauses
-from .shuffle import plan_join
+from .shuffle import conjuncts, plan_join
 from .split import merge_on_shards, plan_select
 from .wire import check, ipc_to_table, table_to_ipc
 
@@ -509,16 +509,26 @@ class ClusterConnection:
             parts = split_rows(data, info.key_positions, self.shards)
         if not parts:
             return 0
-        shards = sorted(parts)
+
+        def load(s: int) -> None:
+            payload = table_to_ipc(parts[s])
+            self.cluster.bytes_shipped += len(payload)
+            check(b.call(s, "load", self.sid, table, payload))
+
+        self._write_shards(sorted(parts), load)
+        return data.num_rows
+
+    def _write_shards(self, shards: list, step) -> None:
+        """Run ``step(shard)`` on each shard inside the session's transaction, or, outside
+        one, inside a transaction of its own that commits on all shards (2PC) or on none."""
+        b = self.cluster.backend
         own = not self.in_txn
         if own:
             for s in shards:
                 check(b.call(s, "begin", self.sid))
         try:
             for s in shards:
-                payload = table_to_ipc(parts[s])
-                self.cluster.bytes_shipped += len(payload)
-                check(b.call(s, "load", self.sid, table, payload))
+                step(s)
         except errors.Error:
             if own:
                 twophase.rollback_all(b, self.sid, shards)
@@ -527,7 +537,6 @@ class ClusterConnection:
             twophase.commit(self.cluster, self.sid, shards)
         else:
             self.written.update(shards)
-        return data.num_rows
 
     def load_arrow(self, table: str, data) -> int:
         """Bulk load a pyarrow Table / pandas DataFrame into ``table`` (rows routed to
@@ -648,23 +657,12 @@ class ClusterConnection:
         b = self.cluster.backend
         replies = self._scan(range(self.shards), name)
         data = pa.concat_tables([ipc_to_table(replies[s][3]) for s in sorted(replies)])
-        shards = list(range(self.shards))
-        own = not self.in_txn
-        if own:
-            for s in shards:
-                check(b.call(s, "begin", self.sid))
-        try:
-            for s in shards:
-                check(b.call(s, "execute", self.sid, f'DELETE FROM "{name}"', None, None))
-                check(b.call(s, "load", self.sid, name, table_to_ipc(data)))
-        except errors.Error:
-            if own:
-                twophase.rollback_all(b, self.sid, shards)
-            raise
-        if own:
-            twophase.commit(self.cluster, self.sid, shards)
-        else:
-            self.written.update(shards)
+
+        def copy_all(s: int) -> None:
+            check(b.call(s, "execute", self.sid, f'DELETE FROM "{name}"', None, None))
+            check(b.call(s, "load", self.sid, name, table_to_ipc(data)))
+
+        self._write_shards(list(range(self.shards)), copy_all)
         info.replicated, info.key = True, []
         if self.branch == "main":
             self.cluster.save_manifest()
@@ -1501,16 +1499,6 @@ def _table_occurrences(tree: exp.Expression, catalog: dict) -> list:
     return [n for n in (_table_name(t) for t in tree.find_all(exp.Table)) if n in catalog]
 
 
-def _conjuncts(node):
-    if isinstance(node, exp.And):
-        yield from _conjuncts(node.this)
-        yield from _conjuncts(node.expression)
-    elif isinstance(node, exp.Paren):
-        yield from _conjuncts(node.this)
-    else:
-        yield node
-
-
 def _pinned_shard(tree: exp.Expression, info: TableInfo, shards: int) -> int | None:
     """The one shard a WHERE ``key = constant [AND ...]`` on a single table touches."""
     if not info.key or tree.args.get("joins") or tree.args.get("from_") is not None and \
@@ -1522,7 +1510,7 @@ def _pinned_shard(tree: exp.Expression, info: TableInfo, shards: int) -> int | N
     if where is None or any(isinstance(n, (exp.Select, exp.Subquery)) for n in where.walk()):
         return None
     found = {}
-    for c in _conjuncts(where.this):
+    for c in conjuncts(where.this):
         if not isinstance(c, exp.EQ):
             continue
         for col, lit in ((c.this, c.expression), (c.expression, c.this)):
@@ -1587,7 +1575,7 @@ def _local_from(tree: exp.Expression, part: list, catalog: dict, occurrences: li
         on = j.args.get("on")
         if on is None:
             return False
-        for c in _conjuncts(on):
+        for c in conjuncts(on):
             if isinstance(c, exp.EQ) and isinstance(c.this, exp.Column) and \
                     isinstance(c.expression, exp.Column):
                 a, b = alias.get(c.this.table), alias.get(c.expression.table)
@@ -1627,7 +1615,7 @@ def _colocated(anchor: exp.Table, top: list, joins: list, part: list, catalog: d
         for j in joins:
             if (j.args.get("side") or "") or j.args.get("on") is None:
                 continue
-            for c in _conjuncts(j.args["on"]):
+            for c in conjuncts(j.args["on"]):
                 if not (isinstance(c, exp.EQ) and isinstance(c.this, exp.Column) and
                         isinstance(c.expression, exp.Column)):
                     continue

@@ -124,11 +124,11 @@ def plan_join(tree: exp.Select, part: list, catalog: dict, table_name) -> JoinSh
     for j in joins:
         on = j.args.get("on")
         if on is not None:
-            link(_conjuncts(on))
+            link(conjuncts(on))
         elif (j.args.get("side") or ""):
             return None
     if not outer and tree.args.get("where") is not None:
-        link(_conjuncts(tree.args["where"].this))
+        link(conjuncts(tree.args["where"].this))
     classes: dict = {}
     for node in list(parent):
         classes.setdefault(find(node), []).append(node)
@@ -147,7 +147,7 @@ def plan_join(tree: exp.Select, part: list, catalog: dict, table_name) -> JoinSh
             return None
     tree = tree.copy()
     new_top = [tree.args["from_"].this] + [j.this for j in tree.args.get("joins") or []]
-    pushdown = [] if outer else list(_conjuncts(tree.args["where"].this)) \
+    pushdown = [] if outer else list(conjuncts(tree.args["where"].this)) \
         if tree.args.get("where") is not None else []
     plan = JoinShuffle(tree)
     for i, (old, t) in enumerate(zip(top, new_top)):
@@ -194,12 +194,14 @@ def _has_column(info, name: str) -> bool:
     return _column(info, name) is not None
 
 
-def _conjuncts(node):
+def conjuncts(node):
+    """The AND-ed terms of a condition (parentheses looked through); connect.py's
+    shard pinning reads WHERE the same way."""
     if isinstance(node, exp.And):
-        yield from _conjuncts(node.this)
-        yield from _conjuncts(node.expression)
+        yield from conjuncts(node.this)
+        yield from conjuncts(node.expression)
     elif isinstance(node, exp.Paren):
-        yield from _conjuncts(node.this)
+        yield from conjuncts(node.this)
     else:
         yield node
 

@@ -102,7 +102,9 @@ def write_checkpoint(directory: Path, root: Root, lsn: int, files: Files, *,
         "state": {"file": state_name, "bytes": len(state_bytes),
                   "crc32c": google_crc32c.value(state_bytes)},
         "tables": tables,
-        "views": {n: {"sql": v.sql, "columns": list(v.columns)} for n, v in root.views.items()},
+        "views": {n: {"sql": v.sql, "columns": list(v.columns),
+                      **({"comment": v.comment} if v.comment is not None else {})}
+                  for n, v in root.views.items()},
         "sequences": dict(root.sequences),
         "auth": roles.encode(root.auth),
     }
@@ -246,6 +248,7 @@ def _check_body(body: dict) -> None:
     _need(isinstance(views, dict) and all(
         isinstance(v, dict) and isinstance(v.get("sql"), str)
         and isinstance(v.get("columns"), list) and all(isinstance(c, str) for c in v["columns"])
+        and isinstance(v.get("comment", ""), str)
         for v in views.values()), "views")
     seqs = body.get("sequences")
     _need(isinstance(seqs, dict) and all(
@@ -275,7 +278,8 @@ def load_checkpoint(directory: Path, body: dict, files: Files) -> Root:
             raise Damage(f'checkpoint state for table "{name}" in {body["name"]} is '
                          f"damaged: {type(exc).__name__}: {exc}",
                          file=directory / body["name"]) from None
-    views = {n: ViewDef(n, v["sql"], tuple(v["columns"])) for n, v in body["views"].items()}
+    views = {n: ViewDef(n, v["sql"], tuple(v["columns"]), v.get("comment"))
+             for n, v in body["views"].items()}
     files.by_chunk.update(by_chunk)
     try:
         auth = roles.decode(body["auth"]) if "auth" in body else None

@@ -92,7 +92,9 @@ def validate_schema(schema: Any) -> None:
     _need(isinstance(cols, tuple) and all(isinstance(c, Column) for c in cols), "columns")
     for c in cols:
         _need(_str(c.name) and types.is_column_type(c.type) and isinstance(c.not_null, bool)
-              and (c.default_sql is None or _str(c.default_sql)), f"column {c.name!r}")
+              and (c.default_sql is None or _str(c.default_sql))
+              and (c.comment is None or _str(c.comment)), f"column {c.name!r}")
+    _need(schema.comment is None or _str(schema.comment), "table comment")
     _need(len({c.name for c in cols}) == len(cols), "duplicate column names")
     n = len(cols)
     for group, cls in (("uniques", UniqueConstraint), ("checks", CheckConstraint),
@@ -101,6 +103,7 @@ def validate_schema(schema: Any) -> None:
         _need(isinstance(items, tuple) and all(isinstance(i, cls) for i in items), group)
         for item in items:
             _need(_str(item.name), f"{group} name")
+            _need(getattr(item, "comment", None) is None or _str(item.comment), f"{group} comment")
     for u in schema.uniques:
         _need(_positions(u.columns, n) and isinstance(u.primary, bool), "unique columns")
     for c in schema.checks:

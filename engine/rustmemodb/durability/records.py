@@ -13,7 +13,7 @@ A record is logical: it says what the transaction did, not which bytes changed.
     ("U", table, rowids_int64_bytes, ipc_bytes) BulkUpdateOp: a set-based UPDATE in
                                          place, the new rows as an Arrow IPC stream
     ("t", table, encoded_version|None)   ReplaceTableOp (DDL): see ``encode_version``
-    ("v", name, (sql, columns)|None)     ViewOp
+    ("v", name, (sql, columns[, comment])|None)   ViewOp
     ("s", name, value)                   SequenceOp
     ("a", catalog)                       AuthOp: roles, owners, grants (storage/roles.py
                                          ``encode``: plain lists and strings)
@@ -86,7 +86,7 @@ def encode_commit(ops: list, before: Root, after: Root) -> bytes:
             out.append(("t", op.table, enc))
         elif kind is ViewOp:
             view = op.view
-            out.append(("v", op.name, None if view is None else (view.sql, view.columns)))
+            out.append(("v", op.name, None if view is None else encode_view(view)))
         elif kind is AuthOp:
             out.append(("a", None, roles.encode(op.catalog)))
             continue
@@ -98,13 +98,28 @@ def encode_commit(ops: list, before: Root, after: Root) -> bytes:
     return values.pack(("C", after.version, after.catalog_version, out, seqs, checks))
 
 
+def encode_view(view: ViewDef) -> tuple:
+    """A view as (sql, columns[, comment]): the comment only when there is one, so logs
+    written before COMMENT ON existed and after read the same way."""
+    out = (view.sql, view.columns)
+    return out + (view.comment,) if view.comment is not None else out
+
+
+def decode_view(name: str, enc) -> ViewDef:
+    if not (isinstance(enc, (tuple, list)) and len(enc) in (2, 3) and isinstance(enc[0], str)
+            and isinstance(enc[1], (tuple, list)) and all(isinstance(c, str) for c in enc[1])
+            and (len(enc) == 2 or isinstance(enc[2], str))):
+        raise ValueError(f"malformed view record for {name!r}")
+    return ViewDef(name, enc[0], tuple(enc[1]), enc[2] if len(enc) == 3 else None)
+
+
 def encode_root(before: Root, after: Root) -> bytes:
     """A record replacing every table that changed (restore, or ops we cannot express)."""
     tables = {}
     for name, version in after.tables.items():
         tables[name] = None if before.tables.get(name) is version else \
             encode_version(version, before)
-    views = {n: (v.sql, v.columns) for n, v in after.views.items()}
+    views = {n: encode_view(v) for n, v in after.views.items()}
     checks = tuple(_check(n, v) for n, v in after.tables.items())
     return values.pack(("R", after.version, after.catalog_version, tables, views,
                         dict(after.sequences), checks, roles.encode(after.auth)))
@@ -172,7 +187,7 @@ def apply_record(root: Root, payload: bytes) -> Root:
         new_tables = {n: root.tables[n] if enc is None else decode_version(enc, root)
                       for n, enc in tables.items()}
         new = Root(tables=new_tables,
-                   views={n: ViewDef(n, sql, tuple(cols)) for n, (sql, cols) in views.items()},
+                   views={n: decode_view(n, enc) for n, enc in views.items()},
                    sequences=dict(seqs),
                    auth=roles.decode(record[7]) if len(record) > 7 else None)
     else:
@@ -223,7 +238,7 @@ def _apply_ops(root: Root, ops: list) -> Root:
                     else root.with_table(name, decode_version(op[2], before), ddl=True))
         elif kind == "v":
             root = (root.without_view(name) if op[2] is None
-                    else root.with_view(ViewDef(name, op[2][0], tuple(op[2][1]))))
+                    else root.with_view(decode_view(name, op[2])))
         elif kind == "a":
             root = replace(root, auth=roles.decode(op[2]))
         else:

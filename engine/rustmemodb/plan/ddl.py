@@ -56,6 +56,9 @@ class LogicalTruncate(LogicalNode):
 class LogicalCreateView(LogicalNode):
     view: Any                    # storage.root.ViewDef
     or_replace: bool = False
+    # CREATE OR REPLACE keeps a replaced view's comment (as PostgreSQL); COMMENT ON VIEW
+    # replaces the view with the new comment and clears it with NULL
+    keep_comment: bool = True
 
 
 @dataclass

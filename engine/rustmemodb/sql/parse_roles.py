@@ -1,8 +1,8 @@
-"""A small hand parser for the role and privilege statements sqlglot cannot read.
+"""A small hand parser for the role, privilege and comment statements sqlglot cannot read.
 
 sqlglot has no grammar for CREATE/ALTER/DROP ROLE, CREATE USER, GRANT/REVOKE
-(``... ON ALL TABLES IN SCHEMA``, role membership) or SET ROLE; it would turn
-them into an opaque Command or mis-parse them. ``parse`` recognises them by
+(``... ON ALL TABLES IN SCHEMA``, role membership), SET ROLE or ``COMMENT ON ... IS
+NULL``; it would turn them into an opaque Command or mis-parse them. ``parse`` recognises them by
 their leading keywords and returns a plain dataclass (``None`` for any other
 statement, which then goes to sqlglot); a malformed one is ``42601 syntax error
 at or near "..."`` with the 1-based position of the offending token, as
@@ -22,6 +22,8 @@ Grammar (PostgreSQL 15's, minus what rustmemodb has no objects for):
     SET [SESSION|LOCAL] ROLE {name | NONE}     RESET ROLE
     REASSIGN OWNED BY role [, ...] TO role     DROP OWNED BY role [, ...] [CASCADE|RESTRICT]
     ALTER {TABLE|VIEW} [IF EXISTS] [ONLY] name OWNER TO role
+    COMMENT ON {TABLE|VIEW|INDEX} name IS {'text' | NULL}
+    COMMENT ON COLUMN relation.column IS {'text' | NULL}
 
 option: SUPERUSER | NOSUPERUSER | LOGIN | NOLOGIN | CREATEROLE | NOCREATEROLE |
 CREATEDB | NOCREATEDB | INHERIT | NOINHERIT | REPLICATION | NOREPLICATION |
@@ -138,6 +140,18 @@ class OwnerStatement:
 
 
 @dataclass
+class CommentStatement:
+    """COMMENT ON: ``text`` None (NULL or '') removes the comment, as in PostgreSQL.
+    Bound by sql/bind/bind_comment.py (a catalog change, not a role statement)."""
+    objkind: str                      # table | view | index | column
+    name: str                         # the relation (the column's table)
+    column: str | None
+    text: str | None
+    position: int = 1
+    kind = "COMMENT"
+
+
+@dataclass
 class SetRole:
     role: str | None                  # None: SET ROLE NONE / RESET ROLE
     position: int = 1
@@ -195,6 +209,8 @@ def parse(sql: str):
     if head == "SET" and (second == "ROLE" or (second in ("SESSION", "LOCAL")
                                                and len(words) > 2 and words[2] == "ROLE")):
         return _Parser(sql).set_role()
+    if head == "COMMENT" and second == "ON":
+        return _Parser(sql).comment_statement()
     if head == "RESET" and second == "ROLE":
         p = _Parser(sql)
         p.expect("RESET")
@@ -492,6 +508,37 @@ class _Parser:
         role = self.role_name()
         self.end()
         return OwnerStatement(kind.lower(), name, role, if_exists)
+
+    # ---- COMMENT ON ----------------------------------------------------------------------
+    def comment_statement(self) -> CommentStatement:
+        self.expect("COMMENT")
+        self.expect("ON")
+        at = self.tok
+        what = self.accept("TABLE", "VIEW", "INDEX", "COLUMN")
+        if what is None:
+            if at.kind == "word":
+                raise errors.not_supported(f"COMMENT ON {at.text.upper()}",
+                                           hint="Comments can be set on tables, views, "
+                                                "indexes and columns.")
+            raise self.fail()
+        column = None
+        if what == "COLUMN":
+            parts = [self.name()]
+            while self.punct("."):
+                parts.append(self.name())
+            if len(parts) == 3:
+                if parts[0] != "public":
+                    raise errors.sql_error("3F000", f'schema "{parts[0]}" does not exist')
+                parts = parts[1:]
+            if len(parts) != 2:
+                raise errors.syntax_error("column name must be qualified", position=at.pos)
+            name, column = parts
+        else:
+            name = self.qualified()
+        self.expect("IS")
+        text = None if self.accept("NULL") else self.string()
+        self.end()
+        return CommentStatement(what.lower(), name, column, text or None, at.pos)
 
     # ---- SET ROLE ------------------------------------------------------------------------
     def set_role(self) -> SetRole:

@@ -6,8 +6,9 @@ thread waiting on the parse can act meanwhile. A statement of a megabyte or two 
 almost always one long list: ``INSERT ... VALUES`` rows, an ``IN (...)`` list, function
 arguments, an ``ARRAY[...]``. So, for long text:
 
-* ``tokenize``: the text is cut after commas that lie outside strings, quoted names and
-  comments into pieces of about ``PIECE`` characters, each tokenized on its own, with
+* ``tokenize``: the text is cut after commas, or in the blank before an ``OR`` or
+  ``AND`` (a long WHERE chain has no commas), that lie outside strings, quoted names and
+  comments, into pieces of about ``PIECE`` characters, each tokenized on its own, with
   token positions shifted to the whole text; interrupt and timeout are checked between
   pieces. Text with constructs a simple scan cannot follow safely (backslashes, block
   comments, dollar quotes, an unterminated quote) is tokenized whole.
@@ -39,7 +40,8 @@ _PREFIX = "__rmdb_run_"
 # nest), dollar quotes ($$ or $tag$; $1 is a parameter).
 _UNSAFE = re.compile(r"\\|/\*|\$(?![0-9])")
 # Strings, quoted names and line comments are skipped whole; a lone quote is unsafe.
-_LEX = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|,|['\"]")
+_LEX = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|,"
+                  r"|\s+(?=(?i:or|and)(?![\w$]))|['\"]")
 
 
 class _Unsafe(Exception):
@@ -55,7 +57,7 @@ def tokenize(sql: str, tokenizer) -> list | None:
     count = 0
     for m in _LEX.finditer(sql):
         text = m.group()
-        if text == ",":
+        if text == "," or text[0].isspace():    # no token spans these: safe cuts
             if m.end() >= next_cut:
                 cuts.append(m.end())
                 next_cut = m.end() + PIECE

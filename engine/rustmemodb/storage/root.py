@@ -23,6 +23,7 @@ class ViewDef:
     name: str
     sql: str                      # the SELECT text, re-bound on every use
     columns: tuple[str, ...] = ()  # explicit column names, if given
+    comment: str | None = field(default=None, compare=False)   # COMMENT ON VIEW
 
 
 @dataclass(frozen=True, eq=False)

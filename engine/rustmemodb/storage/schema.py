@@ -18,6 +18,9 @@ class Column:
     type: str
     not_null: bool = False
     default_sql: str | None = None     # SQL text of the DEFAULT expression, bound on use
+    # COMMENT ON text. Not part of equality: two branches whose schemas differ only in
+    # comments are the same schema to diff and merge.
+    comment: str | None = field(default=None, compare=False)
 
     @property
     def arrow_type(self) -> pa.DataType:
@@ -29,6 +32,7 @@ class UniqueConstraint:
     name: str
     columns: tuple[int, ...]           # column positions
     primary: bool = False
+    comment: str | None = field(default=None, compare=False)   # COMMENT ON INDEX
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ class IndexDef:
     name: str
     columns: tuple[int, ...]
     unique: bool = False
+    comment: str | None = field(default=None, compare=False)   # COMMENT ON INDEX
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,7 @@ class TableSchema:
     checks: tuple[CheckConstraint, ...] = ()
     foreign_keys: tuple[ForeignKey, ...] = ()
     indexes: tuple[IndexDef, ...] = ()     # CREATE INDEX (not the PK/UNIQUE constraints)
+    comment: str | None = field(default=None, compare=False)   # COMMENT ON TABLE
     _positions: dict = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:

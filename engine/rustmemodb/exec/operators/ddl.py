@@ -11,6 +11,7 @@ returns an empty table; ``ctx.rowcount`` is the statement's (-1, or the rows of
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pyarrow as pa
@@ -122,9 +123,13 @@ def create_view(node: LogicalCreateView, ctx) -> pa.Table:
     txn, name = ctx.txn, node.view.name
     if name in txn.working.tables:
         raise errors.sql_error("42P07", f'relation "{name}" already exists')
-    if name in txn.working.views and not node.or_replace:
+    old = txn.working.views.get(name)
+    if old is not None and not node.or_replace:
         raise errors.sql_error("42P07", f'relation "{name}" already exists')
-    txn.set_view(name, node.view)
+    view = node.view
+    if old is not None and node.keep_comment and view.comment is None and old.comment:
+        view = dataclasses.replace(view, comment=old.comment)
+    txn.set_view(name, view)
     return _NOTHING
 
 

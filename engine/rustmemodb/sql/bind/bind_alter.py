@@ -135,7 +135,7 @@ def rename_column(schema, old: str, new: str, steps: list) -> TableSchema:
     pos = _position(schema, old)
     if schema.position(new) is not None:
         raise errors.sql_error("42701", f'column "{new}" of relation "{schema.name}" already exists')
-    columns = tuple(Column(new, c.type, c.not_null, c.default_sql) if i == pos else c
+    columns = tuple(dataclasses.replace(c, name=new) if i == pos else c
                     for i, c in enumerate(schema.columns))
     checks = tuple(type(c)(c.name, _rename_in_sql(c.sql, old, new)) for c in schema.checks)
     fks = tuple(f.with_ref_column_renamed(schema.name, old, new) for f in schema.foreign_keys)
@@ -162,20 +162,20 @@ def alter_column(stmt, schema, node: exp.AlterColumn, steps: list) -> TableSchem
     if node.args.get("dtype") is not None:
         return change_type(stmt, schema, pos, node, steps)
     if node.args.get("allow_null") is False:
-        out = _with_column(schema, pos, Column(col.name, col.type, True, col.default_sql))
+        out = _with_column(schema, pos, dataclasses.replace(col, not_null=True))
         steps.append(SetNotNull(pos, out))
         return out
     if node.args.get("allow_null") is True:
         pk = schema.primary_key
         if pk is not None and pos in pk.columns:
             raise errors.sql_error("42P16", f'column "{col.name}" is in a primary key')
-        out = _with_column(schema, pos, Column(col.name, col.type, False, col.default_sql))
+        out = _with_column(schema, pos, dataclasses.replace(col, not_null=False))
     elif node.args.get("default") is not None:
-        out = _with_column(schema, pos, Column(col.name, col.type, col.not_null,
-                                               node.args["default"].sql(dialect="postgres")))
+        out = _with_column(schema, pos, dataclasses.replace(
+            col, default_sql=node.args["default"].sql(dialect="postgres")))
         default_expr(stmt, out, pos)    # 42804 on a mistyped default
     elif node.args.get("drop"):
-        out = _with_column(schema, pos, Column(col.name, col.type, col.not_null, None))
+        out = _with_column(schema, pos, dataclasses.replace(col, default_sql=None))
     else:
         raise errors.not_supported(f"ALTER COLUMN {node.sql(dialect='postgres')}")
     steps.append(SetSchema(out))
@@ -201,7 +201,7 @@ def change_type(stmt, schema, pos: int, node: exp.AlterColumn, steps: list) -> T
         raise errors.datatype_mismatch(
             f'column "{col.name}" cannot be cast automatically to type {target.lower()}',
             hint=f'You might need to specify "USING {col.name}::{target.lower()}".')
-    out = _with_column(schema, pos, Column(col.name, target, col.not_null, col.default_sql))
+    out = _with_column(schema, pos, dataclasses.replace(col, type=target))
     if col.default_sql is not None:
         default_expr(stmt, out, pos)
     steps.append(ChangeType(pos, expr, out))
@@ -242,7 +242,7 @@ def add_constraint(stmt, schema, item, steps: list, positions=None) -> TableSche
                 raise errors.sql_error("42P16", f'multiple primary keys for table '
                                                 f'"{schema.name}" are not allowed')
             out = out.with_(columns=tuple(
-                Column(col.name, col.type, True, col.default_sql) if i in payload.columns
+                dataclasses.replace(col, not_null=True) if i in payload.columns
                 else col for i, col in enumerate(schema.columns)))
         out = out.with_(uniques=out.uniques + (payload,))
         steps.append(AddUnique(payload, out))

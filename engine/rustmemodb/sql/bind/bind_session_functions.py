@@ -16,7 +16,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors, types
-from ...catalog.pg_catalog import relation_oid
+from ...catalog.pg_catalog import CATALOG_OIDS, descriptions, relation_oid
 from ...plan.expr import Const
 from ...storage.roles import user_names
 from .privilege_functions import has_schema_privilege, has_table_privilege, pg_has_role
@@ -159,6 +159,32 @@ class SessionFunctions:
         if not defs:
             return Const(None, types.TEXT)
         return eb.bind(case)
+
+    def bind_function_obj_description(self, eb, args, node):
+        """``obj_description(oid [, 'pg_class'])``: a relation's comment (psql's \\dt+)."""
+        if not 1 <= len(args) <= 2:
+            raise errors.undefined_function(f"function obj_description with {len(args)} "
+                                            "arguments does not exist")
+        catalog = eb.bind(args[1]) if len(args) == 2 else None
+        wanted = CATALOG_OIDS.get(catalog.value) if isinstance(catalog, Const) else None
+        found = {oid: text for oid, klass, sub, text in descriptions(self.root)
+                 if sub == 0 and (catalog is None or klass == wanted)}
+        return self._lookup_by_oid(eb, args[:1], "obj_description", found)
+
+    def bind_function_col_description(self, eb, args, node):
+        """``col_description(table oid, attnum)``: a column's comment (psql's \\d+)."""
+        if len(args) != 2:
+            raise errors.undefined_function(f"function col_description with {len(args)} "
+                                            "arguments does not exist")
+        self.cacheable = False
+        found = [(oid, sub, text) for oid, _, sub, text in descriptions(self.root) if sub]
+        if not found:
+            return Const(None, types.TEXT)
+        return eb.bind(exp.Case(ifs=[
+            exp.If(this=exp.and_(exp.EQ(this=args[0].copy(), expression=exp.Literal.number(oid)),
+                                 exp.EQ(this=args[1].copy(), expression=exp.Literal.number(sub))),
+                   true=exp.Literal.string(text))
+            for oid, sub, text in found], default=exp.Null()))
 
     def bind_function_pg_get_constraintdef(self, eb, args, node):
         from ...catalog.pg_catalog import constraint_defs
