@@ -9,7 +9,9 @@ total a full re-query gives.
 import math
 import random
 
+import hypothesis.strategies as st
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 import rustmemodb
 from rustmemodb.api.live_page import LivePage
@@ -212,4 +214,27 @@ def test_highlights_name_rows_with_new_values_only():
     conn.execute("UPDATE items SET name = 'moved', qty = 0 WHERE id = 4")
     assert page.refresh() == "delta"
     assert [r[0] for r in page.rows] == [4, 1, 2, 3, 5] and page.changed == [0]
+    sub.cancel()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=st.sampled_from(CASES), page_no=st.integers(0, 3), seed=st.integers(0, 2 ** 32),
+       size=st.sampled_from([3, 10]))
+def test_delta_page_equals_the_requeried_page_hypothesis(case, page_no, seed, size):
+    """The same comparison with hypothesis choosing view, page, page size (3: pages of
+    one run of ties on qty) and the mutation sequence."""
+    rnd = random.Random(seed)
+    db = rustmemodb.Database()
+    conn = db.connect()
+    _fill(conn, 40, rnd)
+    page = LivePage(db, "items", page=page_no, page_size=size, **case)
+    sub = db.subscribe(page.note)
+    page.refresh()
+    next_id = [41]
+    for step in range(40):
+        _mutate(conn, rnd, next_id)
+        page.refresh()
+        total, rows = _expected(conn, page)
+        assert page.total == total, (step, page.path)
+        assert _same(page.rows, rows), (step, page.path, page.rows, rows)
     sub.cancel()

@@ -228,7 +228,7 @@ class LivePage:
         plan = self._plan
         if walked is not None:
             # the page read in order from the sort column's index: same rows as the
-            # statement (whose ORDER BY col, key the planner cannot serve from it)
+            # statement (which the planner serves from the same index plus a tie run)
             from .cursor import rows_to_python
             rows = rows_to_python([e[2] for e in walked],
                                   [(c.name, c.type) for c in version.schema.columns])

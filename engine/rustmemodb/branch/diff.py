@@ -421,3 +421,48 @@ def _sorted(t: pa.Table, keys) -> pa.Table:
     if t.num_rows <= 1 or _ascending(t, keys):
         return t
     return t.sort_by([(k, "ascending") for k in keys])
+
+
+# ---- from a commit's row list ------------------------------------------------------------
+
+def diff_rows(table: str, va: TableVersion | None, vb: TableVersion | None,
+              rowids) -> Diff | None:
+    """The same ``Diff`` as ``diff_versions(table, va, vb)`` when ``vb`` is ``va`` changed
+    in just ``rowids`` (a commit's ``Changed.rowids(table)``): each of those rows is read
+    on both sides and matched by primary key, so the cost is the changed rows, not even
+    the changed chunks. None when it cannot: no primary key, a schema change, or no row
+    list (the caller diffs the versions instead)."""
+    if va is None or vb is None or rowids is None or va.schema is not vb.schema:
+        return None
+    schema = vb.schema
+    pk = schema.primary_key
+    if pk is None:
+        return None
+    from ..storage.chunk import rows_to_batch
+    key_pos = list(pk.columns)
+    keys = [schema.columns[i].name for i in key_pos]
+
+    def key(row):
+        return tuple(row[i] for i in key_pos)
+    old, new = {}, {}
+    for rowid in rowids:
+        a, b = va.row(rowid), vb.row(rowid)
+        if a is not None:
+            old[key(a)] = a
+        if b is not None:
+            new[key(b)] = b
+    try:
+        order = sorted(set(old) | set(new))
+    except TypeError:               # NULL-free keys of mixed kinds cannot occur; be safe
+        return None
+    added = [new[k] for k in order if k not in old]
+    removed = [old[k] for k in order if k not in new]
+    both = [k for k in order if k in old and k in new and old[k] != new[k]]
+    arrow = vb.arrow_schema
+
+    def table_of(rows):
+        return pa.Table.from_batches([rows_to_batch(rows, arrow)], schema=arrow)
+    before, after = table_of([old[k] for k in both]), table_of([new[k] for k in both])
+    value_cols = [n for n in schema.names if n not in keys]
+    return Diff(table, keys, table_of(added), table_of(removed), before, after,
+                _changed_columns(before, after, value_cols))

@@ -147,7 +147,7 @@ def _scan(node: L.LogicalScan, env):
         return row_ops.compile_scan(node, env.row_fn)
     # Imported on the first index lookup compiled, not with this module: it loads numpy
     # and pyarrow, which a process whose statements touch no table need not (start-up).
-    from .operators.index_scan import compile_keys, fetch_rows, rowids_for
+    from .operators.index_scan import compile_keys, fetch_rows, rowids_for, with_ties
     try:
         compiled = compile_keys(lookup)
     except ValueError:
@@ -176,7 +176,10 @@ def _scan(node: L.LogicalScan, env):
         limit = limit_fn((), params) if limit_fn is not None else None
         if len(ids) > MAX_ROWS and (limit is None or limit > MAX_ROWS):
             raise _TooMany()
-        return fetch_rows(version, ids, pred, params, limit, with_rowid)
+        rows = fetch_rows(version, ids, pred, params, limit, with_rowid)
+        if lookup.ties and limit is not None and rows and len(rows) >= limit:
+            rows = with_ties(version, lookup, ids, rows, pred, params, with_rowid)
+        return rows
     return scan
 
 

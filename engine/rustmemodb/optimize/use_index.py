@@ -10,10 +10,11 @@ lookup. The candidates are priced with ``optimize/estimate.py`` against a full
 scan (a fetched row costs ~1 µs in Python; a scanned row ~0.02 µs in Arrow plus
 a fixed cost), and the cheapest wins. Consumed conjuncts leave the filter.
 
-Then ``Limit(Sort(Project(Scan)))`` sorting on one column that leads an ordered
+Then ``Limit(Sort(Project(Scan)))`` sorting first on a column that leads an ordered
 index (with PostgreSQL's default NULL placement) reads the index in order and
-stops after LIMIT + OFFSET rows that pass the filter; the Sort stays, over
-those few rows.
+stops after LIMIT + OFFSET rows that pass the filter — with more sort keys after
+it (a grid's stable ``ORDER BY col, key``), after every row tied with the last
+one on that column too; the Sort stays, over those few rows.
 
 Example:
     >>> # SELECT * FROM t WHERE id = $1        (id is the primary key)
@@ -228,7 +229,7 @@ def _value(entry):
 
 def _order_limit(limit: LogicalLimit, root) -> LogicalNode:
     sort = limit.child
-    if limit.limit is None or not isinstance(sort, LogicalSort) or len(sort.keys) != 1:
+    if limit.limit is None or not isinstance(sort, LogicalSort) or not sort.keys:
         return limit
     if not all(x is None or isinstance(x, (Const, Param)) for x in (limit.limit, limit.offset)):
         return limit
@@ -249,15 +250,18 @@ def _order_limit(limit: LogicalLimit, root) -> LogicalNode:
     if version is None:
         return limit
     order = "desc" if desc else "asc"
+    ties = len(sort.keys) > 1
     found = scan.index_lookup
     if found is not None:
         if found.kind != "ordered" or found.columns[0] != col or \
-                found.mode not in ("range", "eq"):
+                found.mode not in ("range", "eq") or (ties and len(found.columns) > 1):
             return limit
         lookup = dataclasses.replace(found, order=order, nulls_first=bool(nulls_first),
-                                     limit=limit.limit, offset=limit.offset)
+                                     limit=limit.limit, offset=limit.offset, ties=ties)
     else:
-        name = next((nm for nm, ix in version.ordered.items() if ix.columns[0] == col), None)
+        # ties are gathered by one equality lookup: single-column indexes only
+        name = next((nm for nm, ix in version.ordered.items() if ix.columns[0] == col
+                     and not (ties and len(ix.columns) > 1)), None)
         if name is None:
             return limit
         ix = version.ordered[name]
@@ -265,7 +269,7 @@ def _order_limit(limit: LogicalLimit, root) -> LogicalNode:
         lookup = IndexLookup(name, "ordered", tuple(ix.columns), "order", order=order,
                              nulls_first=bool(nulls_first), limit=limit.limit,
                              offset=limit.offset, est=float(version.live_rows),
-                             column_names=names)
+                             column_names=names, ties=ties)
     new_scan = dataclasses.replace(scan, index_lookup=lookup)
     new_proj = dataclasses.replace(proj, child=new_scan) if proj is not scan else new_scan
     return dataclasses.replace(limit, child=dataclasses.replace(sort, child=new_proj))

@@ -547,12 +547,13 @@ class Collection:
         """Call ``callback(diff)`` after each commit that changed this collection.
 
         ``diff`` is a ``branch.diff.Diff`` of the table between the roots before and
-        after the commit (added / removed / changed rows keyed by ``_id``), computed
-        from the unshared chunks only, so a 1-row change on a large collection costs
-        little. Runs in the committing thread, outside the commit lock. Returns the
+        after the commit (added / removed / changed rows keyed by ``_id``), read from
+        the rows the commit wrote (``Changed.rowids``, the live grid's delta path), so
+        a 1-row change costs one row on each side whatever the collection's size; a
+        commit without a row list (DDL, a restore) is diffed chunk by chunk. Runs in the committing thread, outside the commit lock. Returns the
         ``Subscription``; a bound-method callback is held weakly.
         """
-        from ..branch.diff import diff_versions
+        from ..branch.diff import diff_rows, diff_versions
         if hasattr(callback, "__self__") and hasattr(callback, "__func__"):
             ref = weakref.WeakMethod(callback)
         else:
@@ -567,7 +568,10 @@ class Collection:
             if cb is None:
                 sub.cancel()
                 return
-            cb(diff_versions(name, old.tables.get(name), new.tables.get(name)))
+            va, vb = old.tables.get(name), new.tables.get(name)
+            rowids = tables.rowids(name) if hasattr(tables, "rowids") else None
+            found = diff_rows(name, va, vb, rowids)
+            cb(found if found is not None else diff_versions(name, va, vb))
 
         sub = self.app.database.subscribe(on_commit)
         return sub

@@ -36,6 +36,8 @@ class IndexLookup:
     nulls_first: bool = False    # with order: where NULL keys go
     limit: Any = None            # with order: Expr, rows wanted (after the scan's filter)
     offset: Any = None           # with limit: Expr, rows skipped above (so limit + offset)
+    ties: bool = False           # with limit: also every row tied with the last one on the
+    #                              index column (ORDER BY col, more...: the Sort above decides)
     est: float = 1.0             # estimated rows (from optimize/estimate.py)
     column_names: tuple = field(default=(), compare=False)
 

@@ -230,6 +230,8 @@ def index_scan(node, version, ctx) -> pa.Table:
     if compiled[3] is not None and (pred is not None or node.filter is None):
         limit = compiled[3]((), params)
     rows = fetch_rows(version, rowids, pred, params, limit, node.with_rowid)
+    if lookup.ties and limit is not None and rows and len(rows) >= limit:
+        rows = with_ties(version, lookup, rowids, rows, pred, params, node.with_rowid)
     schema = version.arrow_schema
     if node.with_rowid:
         schema = schema.append(pa.field("_rowid", pa.int64()))
@@ -240,6 +242,22 @@ def index_scan(node, version, ctx) -> pa.Table:
             table = table if mask.as_py() is True else table.slice(0, 0)
         else:
             table = table.filter(mask)
-        if compiled[3] is not None:
+        if compiled[3] is not None and not lookup.ties:
             table = table.slice(0, compiled[3]((), params))
     return table.rename_columns([n for n, _ in node.columns])
+
+
+def with_ties(version, lookup: IndexLookup, rowids, rows: list, pred, params,
+               with_rowid: bool) -> list:
+    """``rows`` (the first LIMIT + OFFSET in index order) plus every other row tied with
+    the last one on the index column: ORDER BY col, more... LIMIT n is decided among
+    them by the Sort above, which reads one run of ties, not the table."""
+    col = lookup.columns[0]
+    last = rows[-1][col]
+    if isinstance(last, float) and last != last:
+        # NaN has no equality lookup: every remaining row (rare; still correct)
+        return fetch_rows(version, rowids, pred, params, None, with_rowid)
+    index = version.ordered[lookup.index]
+    tied = index.nulls() if last is None else index.equal(last)
+    kept = [r for r in rows if r[col] != last or (last is None) != (r[col] is None)]
+    return kept + fetch_rows(version, tied, pred, params, None, with_rowid)
