@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+from sqlglot import exp
 from sqlglot.dialects.postgres import Postgres
 
 import rustmemodb
@@ -141,7 +142,6 @@ def test_statement_timeout_covers_parsing_and_planning():
 def _or_operands(node, kind=None):
     """The operands of an OR (or AND) chain, whatever its grouping (a sliced run is a
     Paren); AND chains inside are flattened too, so both groupings compare equal."""
-    from sqlglot import exp
     while isinstance(node, exp.Paren) and isinstance(node.this, (exp.Or, exp.And)):
         node = node.this
     kind = kind or type(node)
@@ -166,23 +166,8 @@ OR_CHAINS = [
 ]
 
 
-def _chains(tree):
-    """The operand lists of every whole OR chain in ``tree``, in walk order."""
-    from sqlglot import exp
-    out = []
-    for node in tree.walk():
-        if isinstance(node, (exp.Or, exp.And)):
-            parent = node.parent
-            while isinstance(parent, exp.Paren):
-                parent = parent.parent
-            if not isinstance(parent, (exp.Or, exp.And)):
-                out.append(_or_operands(node))
-    return out
-
-
-def _without_chains(tree):
-    from sqlglot import exp
-    tree = tree.copy()
+def _chain_heads(tree) -> list:
+    """The top node of every whole OR/AND chain in ``tree``, in walk order."""
     heads = []
     for node in tree.walk():
         if isinstance(node, (exp.Or, exp.And)):
@@ -191,7 +176,18 @@ def _without_chains(tree):
                 parent = parent.parent
             if not isinstance(parent, (exp.Or, exp.And)):
                 heads.append(node)
-    for node in heads:
+    return heads
+
+
+def _chains(tree) -> list:
+    """The operand lists of every whole chain in ``tree``."""
+    return [_or_operands(node) for node in _chain_heads(tree)]
+
+
+def _without_chains(tree):
+    """``tree`` with each whole chain replaced by one column (the rest compares as is)."""
+    tree = tree.copy()
+    for node in _chain_heads(tree):
         node.replace(exp.column("chain"))
     return tree
 
