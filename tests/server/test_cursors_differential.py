@@ -49,6 +49,27 @@ def test_declare_fetch_move_close(pair):
     assert got[0][10] == ("error", "34000")
 
 
+def test_scroll_cursors_move_as_in_postgresql(pair):
+    script = ["BEGIN",
+              "DECLARE s SCROLL CURSOR FOR SELECT id, v FROM cur_t WHERE id <= 10 ORDER BY id",
+              "FETCH 3 FROM s", "FETCH PRIOR FROM s", "FETCH BACKWARD 5 FROM s", "FETCH s",
+              "FETCH LAST FROM s", "FETCH NEXT FROM s", "FETCH PRIOR FROM s",
+              "FETCH ABSOLUTE 4 FROM s", "FETCH RELATIVE -2 FROM s", "FETCH RELATIVE 0 FROM s",
+              "FETCH ABSOLUTE -3 FROM s", "FETCH ABSOLUTE 0 FROM s", "FETCH ABSOLUTE 99 FROM s",
+              "FETCH BACKWARD ALL FROM s", "FETCH FIRST FROM s", "FETCH FORWARD ALL FROM s",
+              "MOVE BACKWARD 4 IN s", "FETCH -2 FROM s", "MOVE ABSOLUTE 2 IN s", "FETCH 0 FROM s",
+              "MOVE LAST IN s", "FETCH FORWARD 2 FROM s", "FETCH BACKWARD 2 FROM s", "COMMIT",
+              # NO SCROLL: backward movement is 55000 and aborts the transaction
+              "BEGIN", "DECLARE f NO SCROLL CURSOR FOR SELECT id FROM cur_t ORDER BY id",
+              "FETCH 2 FROM f", "FETCH ABSOLUTE 5 FROM f", "FETCH PRIOR FROM f", "BEGIN",
+              "DECLARE g NO SCROLL CURSOR FOR SELECT id FROM cur_t ORDER BY id",
+              "FETCH ABSOLUTE 3 FROM g", "FETCH FIRST FROM g"]
+    got = [_script(conn, script) for conn in pair]
+    assert got[0] == got[1]
+    assert got[0][3] == ("FETCH 1", [(2, "v2")])             # PRIOR from row 3
+    assert [g for g in got[0] if g[0] == "error"] == [("error", "55000")] * 2
+
+
 def test_cursor_errors(pair):
     script = ["DECLARE c CURSOR FOR SELECT 1",                  # outside a transaction
               "BEGIN", "DECLARE c CURSOR FOR SELECT 1", "DECLARE c CURSOR FOR SELECT 2",

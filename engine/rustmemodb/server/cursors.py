@@ -7,8 +7,11 @@ result this server sends), FETCH sends the next rows, MOVE skips them, CLOSE dro
 the cursor. As in PostgreSQL, a cursor belongs to the transaction that declared it
 (DECLARE outside a transaction block is 25P01) unless it is ``WITH HOLD``, and a
 protocol Describe of a portal named like a cursor describes the cursor's rows (psycopg
-asks that after DECLARE). Only forward movement: ``SCROLL`` and backward fetches are
-0A000.
+asks that after DECLARE). The rows are the statement's whole result, so every
+movement PostgreSQL has is cheap: NEXT/PRIOR/FIRST/LAST, ABSOLUTE n, RELATIVE n,
+FORWARD/BACKWARD n|ALL, with PostgreSQL's position rules (before the first row, on row
+k, after the last); a ``NO SCROLL`` cursor refuses to move backward (55000), a cursor
+declared without either may, as PostgreSQL allows for plans that can.
 """
 from __future__ import annotations
 
@@ -33,20 +36,22 @@ _FIRST_WORD = frozenset(("DECLARE", "FETCH", "MOVE", "CLOSE"))
 @dataclass
 class Cursor:
     columns: list
-    rows: object            # session.ResultRows: pos is the cursor's position
+    rows: object            # session.ResultRows (its rows_at reads any range)
     txn: object             # the declaring transaction; None: WITH HOLD
+    scroll: bool = True     # False: NO SCROLL (forward only)
+    position: int = 0       # 0: before the first row; k: on row k; count + 1: after the last
 
 
 class Window:
-    """The next ``n`` rows of a cursor, sent like a result (ResultRows' interface);
-    taking rows moves the cursor."""
+    """Rows ``first``.. of a cursor (1-based; descending when ``step`` is -1), sent like
+    a result (ResultRows' interface: ``done``, ``take``)."""
 
-    __slots__ = ("base", "pos", "count")
+    __slots__ = ("base", "first", "step", "pos", "count")
 
-    def __init__(self, base, n: int) -> None:
-        self.base = base
+    def __init__(self, base, first: int, count: int, step: int = 1) -> None:
+        self.base, self.first, self.step = base, first, step
         self.pos = 0
-        self.count = max(0, min(n, base.count - base.pos))
+        self.count = count
 
     @property
     def done(self) -> bool:
@@ -54,8 +59,61 @@ class Window:
 
     def take(self, n: int) -> list:
         n = min(n, self.count - self.pos)
+        a = self.first + self.step * self.pos          # 1-based row numbers
+        b = a + self.step * (n - 1)
         self.pos += n
-        return self.base.take(n)
+        if not n:
+            return []
+        if self.step > 0:
+            return self.base.rows_at(a - 1, b)
+        return self.base.rows_at(b - 1, a)[::-1]
+
+
+def move(cur: Cursor, how: str, count: int | None) -> tuple[int, int, int]:
+    """Move ``cur`` as FETCH/MOVE ``how`` says: (first row, rows, step) of the rows it
+    passes over, PostgreSQL's rules. ``how``: forward | backward | absolute | relative;
+    ``count`` None is ALL."""
+    total, pos = cur.rows.count, cur.position
+    if how == "absolute":
+        target = count if count >= 0 else total + count + 1
+        return _jump(cur, max(0, min(target, total + 1)), total)
+    if how == "forward" and count == 0:      # FETCH 0 / FORWARD 0: the current row again
+        how = "relative"
+    if how == "relative":
+        if count == 0:
+            return (pos, 1, 1) if 1 <= pos <= total else (pos, 0, 1)
+        return _jump(cur, max(0, min(pos + count, total + 1)), total)
+    if how == "forward":
+        n = total - pos if count is None else count
+        if n < 0:
+            return move(cur, "backward", -n)
+        first = pos + 1
+        got = max(0, min(n, total - pos))
+        cur.position = pos + n if pos + n <= total else total + 1
+        if count is None:
+            cur.position = total + 1
+        return first, got, 1
+    _backward(cur)
+    n = pos if count is None else count          # backward
+    first = pos - 1
+    got = max(0, min(n, pos - 1))
+    cur.position = pos - n if pos - n >= 1 else 0
+    if count is None:
+        cur.position = 0
+    return first, got, -1
+
+
+def _jump(cur: Cursor, target: int, total: int) -> tuple[int, int, int]:
+    if target < cur.position:
+        _backward(cur)
+    cur.position = target
+    return (target, 1, 1) if 1 <= target <= total else (target, 0, 1)
+
+
+def _backward(cur: Cursor) -> None:
+    if not cur.scroll:
+        raise errors.sql_error("55000", "cursor can only scan forward",
+                               hint="Declare it with SCROLL option to enable backward scan.")
 
 
 def kind_of(sql: str) -> str | None:
@@ -77,34 +135,37 @@ def name_of(raw: str) -> str:
     return raw.lower()
 
 
-def parse_declare(sql: str) -> tuple[str, str, bool]:
-    """(name, query, with hold) of a DECLARE; 0A000 for SCROLL."""
+def parse_declare(sql: str) -> tuple[str, str, bool, bool]:
+    """(name, query, with hold, may scroll) of a DECLARE."""
     m = _DECLARE.match(sql)
     scroll = m.group("scroll")
-    if scroll and not scroll.upper().startswith("NO"):
-        raise errors.sql_error("0A000", "SCROLL cursors are not supported",
-                               hint="Declare the cursor NO SCROLL (the default) and fetch "
-                                    "forward.")
     hold = (m.group("hold") or "").upper() == "WITH"
-    return name_of(m.group("name")), m.group("query"), hold
+    return (name_of(m.group("name")), m.group("query"), hold,
+            not (scroll and scroll.upper().startswith("NO")))
 
 
-def parse_fetch(sql: str) -> tuple[str, str, int | None]:
-    """(FETCH or MOVE, cursor name, how many rows: None for all)."""
+def parse_fetch(sql: str) -> tuple[str, str, str, int | None]:
+    """(FETCH or MOVE, cursor name, direction, count: None for ALL); the direction is
+    forward, backward, absolute or relative (see ``move``)."""
     m = _FETCH.match(sql)
-    how = " ".join((m.group("how") or "NEXT").upper().split())
-    if how in ("NEXT", "FORWARD"):
-        count = 1
-    elif how in ("ALL", "FORWARD ALL"):
-        count = None
-    elif how.isdigit():
-        count = int(how)
-    elif how.startswith("FORWARD "):
-        count = int(how.split()[1])
-    else:
-        raise errors.sql_error("0A000", f"{m.group('verb').upper()} {how} is not supported: "
-                                        "cursors move forward only")
-    return m.group("verb").upper(), name_of(m.group("name")), count
+    words = (m.group("how") or "NEXT").upper().split()
+    head, arg = words[0], (words[1] if len(words) > 1 else None)
+    if head in ("NEXT", "FORWARD") and arg is None:
+        how, count = "forward", 1
+    elif head == "PRIOR" or (head == "BACKWARD" and arg is None):
+        how, count = "backward", 1
+    elif head in ("ALL", "FORWARD", "BACKWARD"):
+        how = "backward" if head == "BACKWARD" else "forward"
+        count = None if (head == "ALL" or arg == "ALL") else int(arg)
+    elif head == "FIRST":
+        how, count = "absolute", 1
+    elif head == "LAST":
+        how, count = "absolute", -1
+    elif head in ("ABSOLUTE", "RELATIVE"):
+        how, count = head.lower(), int(arg)
+    else:                                   # a bare count: FETCH 5 / FETCH -2
+        how, count = "forward", int(head)
+    return m.group("verb").upper(), name_of(m.group("name")), how, count
 
 
 def close_target(sql: str) -> str | None:

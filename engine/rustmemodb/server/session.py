@@ -505,7 +505,7 @@ class ClientSession:
 
     async def _cursor_statement(self, kind: str, sql: str, params) -> _Outcome:
         if kind == "declare":
-            name, query, hold = cursors.parse_declare(sql)
+            name, query, hold, scroll = cursors.parse_declare(sql)
             txn = self.conn._session.txn
             if txn is None and not hold:
                 raise errors.sql_error("25P01", "DECLARE CURSOR can only be used in "
@@ -518,7 +518,7 @@ class ClientSession:
                 raise errors.sql_error("42P11", "cannot open a query that returns no rows "
                                                 "as a cursor")
             self.cursors[name] = cursors.Cursor(outcome.columns, outcome.rows,
-                                                None if hold else txn)
+                                                None if hold else txn, scroll)
             return _Outcome(None, None, "DECLARE CURSOR")
         if kind == "close":
             name = cursors.close_target(sql)
@@ -528,14 +528,12 @@ class ClientSession:
             self._cursor(name)
             del self.cursors[name]
             return _Outcome(None, None, "CLOSE CURSOR")
-        verb, name, count = cursors.parse_fetch(sql)
+        verb, name, how, count = cursors.parse_fetch(sql)
         cur = self._cursor(name)
-        rows = cur.rows
-        window = cursors.Window(rows, rows.count if count is None else count)
+        first, got, step = cursors.move(cur, how, count)
         if verb == "MOVE":
-            rows.pos += window.count
-            return _Outcome(None, None, f"MOVE {window.count}")
-        return _Outcome(cur.columns, window, f"FETCH {window.count}")
+            return _Outcome(None, None, f"MOVE {got}")
+        return _Outcome(cur.columns, cursors.Window(cur.rows, first, got, step), f"FETCH {got}")
 
     def _notices(self) -> None:
         """NoticeResponse for what the statement raised without failing (notices.py)."""
@@ -614,7 +612,7 @@ class ClientSession:
             inner = self._plan(cursors.parse_declare(sql)[1], oids)
             return Statement(sql, inner.param_oids, inner.param_types, None)
         if kind == "fetch":                       # the cursor's rows, if it exists now
-            verb, name, _ = cursors.parse_fetch(sql)
+            verb, name, _, _ = cursors.parse_fetch(sql)
             found = self.cursors.get(name)
             return Statement(sql, [], [], found.columns if found is not None and
                              verb == "FETCH" else None)
@@ -809,6 +807,11 @@ class ResultRows:
     def take(self, n: int) -> list:
         start, end = self.pos, min(self.count, self.pos + n)
         self.pos = end
+        return self.rows_at(start, end)
+
+    def rows_at(self, start: int, end: int) -> list:
+        """Rows ``start``..``end`` (0-based, end excluded) as Python values, wherever
+        ``pos`` is (scrollable cursors read any range)."""
         r = self.result
         if r.table is not None:
             if start == 0 and end == self.count:
