@@ -42,8 +42,11 @@ def html(cell: nbformat.NotebookNode) -> str:
 
 
 def text(cell: nbformat.NotebookNode) -> str:
-    parts = [o.get("text", "") for o in cell.outputs if o["output_type"] == "stream"]
-    parts += [o["data"].get("text/plain", "") for o in cell.outputs if "data" in o]
+    # stdout is one text even when the kernel sent it in pieces (a display update from a
+    # background thread can land between two writes of one print): joined as written
+    stream = "".join(o.get("text", "") for o in cell.outputs if o["output_type"] == "stream")
+    parts = ([stream] if stream else []) + [
+        o["data"].get("text/plain", "") for o in cell.outputs if "data" in o]
     return "\n".join(parts)
 
 
