@@ -248,9 +248,9 @@ class Session:
         """(bound statement, literal slot tags) through sqlglot and the binder; or a
         finished ``Prepared`` for the role statements sqlglot cannot read."""
         from .sql.parse import parse_one
-        from .sql.parse_roles import parse as parse_role_statement
+        from .sql.parse_roles import CommentStatement, parse as parse_role_statement
         role_stmt = parse_role_statement(ph.sql)
-        if getattr(role_stmt, "kind", None) == "COMMENT":   # COMMENT ON: a catalog change
+        if isinstance(role_stmt, CommentStatement):   # COMMENT ON: a catalog change
             from .sql.bind.bind_comment import bind_comment
             return bind_comment(role_stmt, root), None
         if role_stmt is not None:     # CREATE ROLE, GRANT ...: sqlglot cannot read them

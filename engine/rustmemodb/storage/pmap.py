@@ -49,8 +49,9 @@ def _level(fill) -> np.ndarray:
     return out
 
 
-_ONE = _level(_LEAF)    # shared empty levels: never written to (copies are)
-_MID = _ONE
+# shared empty levels, never written to (copies are): 64 empty leaves is both a
+# depth-1 root and a depth-2 middle level
+_MID = _level(_LEAF)
 _TWO = _level(_MID)
 
 
@@ -79,7 +80,7 @@ def _build(pairs: dict, depth: int):
             leaf = parts[addr] = {}
         leaf[k] = v
     if depth == 1:
-        root = _ONE.copy()
+        root = _MID.copy()
         for i, leaf in parts.items():
             root[i] = leaf
         return root
@@ -439,16 +440,8 @@ class RowMap:
         return RowMap(self.items())
 
     def set(self, key, value) -> "RowMap":
-        store = self._store
-        slot = next(store.slots)
-        store.values[slot] = value
-        slots = self._slots.set(key, slot)
-        if len(store.values) > 8 * slots._len + 4096:   # see _compacted
-            return RowMap(zip(slots.keys(), map(store.values.__getitem__, slots.values())))
-        out = object.__new__(RowMap)
-        out._slots = slots
-        out._store = store
-        return out
+        return RowMap._make(self._slots.set(key, self._store.add(value)),
+                            self._store)._compacted()
 
     def delete(self, key) -> "RowMap":
         return RowMap._make(self._slots.delete(key), self._store)
