@@ -133,3 +133,35 @@ def test_lost_update_prevented_interleaving(db):
     with pytest.raises(rustmemodb.SerializationFailure):
         b.execute("COMMIT")
     assert a.execute("SELECT bal FROM acct WHERE id = 2").fetchone() == (101,)
+
+
+def test_many_single_row_inserts_in_a_transaction_roll_back_and_log_exactly(tmp_path):
+    """Consecutive single-row INSERTs extend one logged op (no tracked objects per row):
+    a failed statement and ROLLBACK TO SAVEPOINT cut exactly their rows from it, a
+    concurrent commit rebases it, and the log replays it after a reopen."""
+    path = str(tmp_path / "db")
+    conn = rustmemodb.connect(path)
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    other = conn.database.connect()
+    conn.execute("BEGIN")
+    for i in range(1, 101):
+        conn.execute("INSERT INTO t VALUES (?, ?)", (i, f"v{i}"))
+    conn.execute("SAVEPOINT s")
+    for i in range(101, 151):
+        conn.execute("INSERT INTO t VALUES (?, ?)", (i, f"v{i}"))
+    conn.execute("ROLLBACK TO SAVEPOINT s")
+    with pytest.raises(rustmemodb.IntegrityError):
+        conn.execute("INSERT INTO t VALUES (?, ?), (?, ?)", (151, "x", 5, "dup"))
+    conn.execute("ROLLBACK TO SAVEPOINT s")
+    for i in range(151, 161):
+        conn.execute("INSERT INTO t VALUES (?, ?)", (i, f"v{i}"))
+    other.execute("INSERT INTO t VALUES (1000, 'theirs')")   # commits first: ours rebases
+    conn.execute("COMMIT")
+    want = [(i, f"v{i}") for i in list(range(1, 101)) + list(range(151, 161))] + \
+        [(1000, "theirs")]
+    assert conn.execute("SELECT id, v FROM t ORDER BY id").fetchall() == want
+    conn.close()
+    other.close()
+    again = rustmemodb.connect(path)
+    assert again.execute("SELECT id, v FROM t ORDER BY id").fetchall() == want
+    again.close()

@@ -129,11 +129,18 @@ class Transaction:
     # ---- statement atomicity ---------------------------------------------------------
     def savepoint(self) -> tuple:
         statements = self.statements
-        return self.working, len(self.ops), (len(statements) if statements is not None else 0)
+        ops = self.ops
+        last = ops[-1] if ops else None   # insert_rows may extend it: remember its length
+        return (self.working, len(ops), (len(statements) if statements is not None else 0),
+                len(last.rows) if type(last) is InsertOp else -1)
 
     def restore(self, mark: tuple) -> None:
-        self.working, n, k = mark
+        self.working, n, k, extended = mark
         del self.ops[n:]
+        if extended >= 0:
+            last = self.ops[n - 1]
+            del last.rows[extended:]
+            del last.rowids[extended:]
         if self.statements is not None:
             del self.statements[k:]
 
@@ -157,7 +164,17 @@ class Transaction:
     def insert_rows(self, name: str, rows: list[tuple]) -> list[int]:
         version, rowids = self.working.tables[name].insert_rows(rows)
         self.working = self.working.with_table(name, version)
-        self.ops.append(InsertOp(name, rows, rowids))
+        ops = self.ops
+        last = ops[-1] if ops else None
+        if type(last) is InsertOp and last.table == name and rowids \
+                and last.rowids[-1] + 1 == rowids[0]:
+            # Rows inserted one statement after another extend one op: a transaction of
+            # many single-row INSERTs keeps two growing lists, not three objects the
+            # garbage collector tracks per row (each full collection walks them all).
+            last.rows.extend(rows)
+            last.rowids.extend(rowids)
+        else:
+            ops.append(InsertOp(name, list(rows), list(rowids)))
         return rowids
 
     def insert_arrow(self, name: str, data: pa.Table) -> np.ndarray:
