@@ -64,13 +64,28 @@ class Cluster:
             "main": manifest_io.catalog_from_json(self.manifest.get("catalog"))}
         self.connections: "weakref.WeakSet" = weakref.WeakSet()
         self.in_doubt: list = []
+        # Bytes of Arrow data moved for queries: all of it (coordinator <-> shards and
+        # shard -> shard), the part that passed through this process, and the largest
+        # single batch this process received or sent (tests: no table-sized batch).
         self.bytes_shipped = 0
+        self.coordinator_bytes = 0
+        self.largest_batch = 0
         # Partial rows per shard above which an aggregate's merge is repartitioned by
         # its group keys and run on the shards instead of on the coordinator.
         self.shuffle_rows = SHUFFLE_ROWS
         self.always_shuffle = False        # repartition joins even when broadcast is cheaper
         self._ids = itertools.count(1)
         self.lock = threading.RLock()
+
+    def ship(self, *sizes: int, between_shards: bool = False) -> int:
+        """Account Arrow batches of ``sizes`` bytes: sent shard to shard
+        (``between_shards``) or through the coordinator. Returns their total."""
+        total = sum(sizes)
+        self.bytes_shipped += total
+        if not between_shards:
+            self.coordinator_bytes += total
+            self.largest_batch = max([self.largest_batch, *sizes])
+        return total
 
     def new_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids)}"
@@ -454,7 +469,7 @@ class ClusterConnection:
         replies = b.call_all(shards, "execute", self.sid, sql, _plain(params), inputs)
         for s in shards:
             check(replies[s])
-        self.cluster.bytes_shipped += sum(len(r[3]) for r in replies.values() if r[3])
+        self.cluster.ship(*(len(r[3]) for r in replies.values() if r[3]))
         return replies
 
     def _scan(self, shards, name: str) -> dict:
@@ -466,7 +481,7 @@ class ClusterConnection:
         replies = b.call_all(shards, "scan", self.sid, name)
         for s in shards:
             check(replies[s])
-        self.cluster.bytes_shipped += sum(len(r[3]) for r in replies.values() if r[3])
+        self.cluster.ship(*(len(r[3]) for r in replies.values() if r[3]))
         return replies
 
     def _write(self, per_shard: dict, params=None, inputs=None,
@@ -512,7 +527,7 @@ class ClusterConnection:
 
         def load(s: int) -> None:
             payload = table_to_ipc(parts[s])
-            self.cluster.bytes_shipped += len(payload)
+            self.cluster.ship(len(payload))
             check(b.call(s, "load", self.sid, table, payload))
 
         self._write_shards(sorted(parts), load)
@@ -804,7 +819,7 @@ class ClusterConnection:
                     replies = self._scan([0] if info.replicated else range(self.shards), name)
                     data = pa.concat_tables([ipc_to_table(r[3]) for r in replies.values()])
                     inputs[f"__bcast_{name}"] = table_to_ipc(data)
-                    self.cluster.bytes_shipped += len(inputs[f"__bcast_{name}"]) * self.shards
+                    self.cluster.ship(*[len(inputs[f"__bcast_{name}"])] * self.shards)
                 return self._finish(plan, self._run_split(plan, dist, want, inputs=inputs))
         plan["strategy"] = "gather"
         if plan_only:
@@ -882,7 +897,6 @@ class ClusterConnection:
             else:
                 self.failed = True
             raise
-        self.cluster.bytes_shipped += moved
         if own:
             twophase.commit(self.cluster, self.sid, shards)
         else:
@@ -962,7 +976,7 @@ class ClusterConnection:
             plan["partial_rows"] = [replies[s][4] if s in replies else 0 for s in shards]
             held = [s for s in src if replies[s][3] is None]
             if not held:
-                self.cluster.bytes_shipped += sum(len(replies[s][3]) for s in src)
+                self.cluster.ship(*(len(replies[s][3]) for s in src))
                 partials = [ipc_to_table(replies[s][3]) for s in src]
                 _, table = run_merge(columns, partials, dist.merge)
                 return conform(None, table, want)
@@ -977,13 +991,12 @@ class ClusterConnection:
                     for t, p in split_rows(ipc_to_table(replies[s][3]), positions,
                                            self.shards).items():
                         outgoing[t].append(table_to_ipc(p))
-            moved += sum(len(d) for parts in outgoing.values() for d in parts)
+            moved += self.cluster.ship(*(len(d) for parts in outgoing.values() for d in parts))
             merged = b.call_all(shards, "merge_exchange", per_shard_args={
                 t: (self.sid, xid, columns, outgoing[t], stage.partial) for t in shards})
             for t in shards:
                 check(merged[t])
-            back = sum(len(merged[t][3]) for t in shards)
-            self.cluster.bytes_shipped += moved + back
+            self.cluster.ship(*(len(merged[t][3]) for t in shards))
             plan.update(repartitioned=dist.keys, merge_rows=[merged[t][4] for t in shards],
                         shuffled_bytes=plan.get("shuffled_bytes", 0) + moved)
             _, table = run_merge(merged[0][2], [ipc_to_table(merged[t][3]) for t in shards],
@@ -1017,7 +1030,7 @@ class ClusterConnection:
                 data = check(taken[s])[1]
                 if data is not None:
                     given[t] = (self.sid, xid, data)
-                    moved += len(data)
+                    moved += self.cluster.ship(len(data))
             for reply in b.call_all(list(given), "receive", per_shard_args=given).values():
                 check(reply)
         return moved
@@ -1038,7 +1051,6 @@ class ClusterConnection:
                 check(replies[s])
                 received[s][side.input] = (sx, [])
             moved += self._relay(sx, {s: replies[s][2] for s in shards})
-        self.cluster.bytes_shipped += moved
         plan["shuffled_bytes"] = plan.get("shuffled_bytes", 0) + moved
         return received
 
@@ -1336,7 +1348,7 @@ class ClusterConnection:
                     this=exp.to_identifier(t.name, quoted=t.this.quoted)))
             t.replace(new)
         for data in inputs.values():
-            self.cluster.bytes_shipped += len(data) * self.shards
+            self.cluster.ship(*[len(data)] * self.shards)
         return inputs, tree
 
     def _update_key(self, tree: exp.Update, info: TableInfo, shards: list) -> Result:
@@ -1379,7 +1391,7 @@ class ClusterConnection:
                                      f"WHERE {cond}", None, None))
             for t, parts in moves.items():
                 data = pa.concat_tables(parts)
-                self.cluster.bytes_shipped += data.nbytes
+                self.cluster.ship(data.nbytes)
                 if t not in shards:
                     raise errors.InternalError("cluster: a moved row left the statement's shards")
                 check(b.call(t, "load", self.sid, info.name, table_to_ipc(data)))
