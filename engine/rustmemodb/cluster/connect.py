@@ -876,14 +876,16 @@ class ClusterConnection:
                 s: (self.sid, xid, info.name, per_shard[s], key, self.shards) for s in src})
             for s in src:
                 check(replies[s])
-            moved = self._relay(xid, {s: replies[s][2] for s in src})
+            moved = self.cluster.ship(*(n for s in src for n in replies[s][2].values()),
+                                      between_shards=True)
+            tokens = _tokens_by_target(replies[s][4] for s in src)
             total = sum(replies[s][3] for s in src)
             if own:
                 for t in shards:
                     check(b.call(t, "begin", self.sid))
                     began.append(t)
             loaded = b.call_all(shards, "load_exchange", per_shard_args={
-                t: (self.sid, xid, info.name, []) for t in shards})
+                t: (self.sid, xid, info.name, tokens.get(t, [])) for t in shards})
             for t in shards:
                 check(loaded[t])
         except BaseException:
@@ -980,20 +982,19 @@ class ClusterConnection:
                 partials = [ipc_to_table(replies[s][3]) for s in src]
                 _, table = run_merge(columns, partials, dist.merge)
                 return conform(None, table, want)
-            # Repartition the partials by their group keys: every group whole on one shard.
-            outgoing: dict[int, list] = {t: [] for t in shards}
-            reps = b.call_all(held, "repartition", self.sid, xid, dist.keys, self.shards)
-            moved = self._relay(xid, {s: check(reps[s])[1] for s in held})
-            names = [n for n, _ in columns]
-            positions = [names.index(k) for k in dist.keys]
+            # Repartition the partials by their group keys, shard to shard: every group
+            # whole on one shard. The shards whose partials came back whole still have
+            # them (``ShardHost.recent``) and repartition them too; the coordinator only
+            # drops its copies.
+            self.cluster.ship(*(len(replies[s][3]) for s in src if s not in held))
+            reps = b.call_all(src, "repartition", self.sid, xid, dist.keys, self.shards)
             for s in src:
-                if s not in held:   # small partials came back already: route them here
-                    for t, p in split_rows(ipc_to_table(replies[s][3]), positions,
-                                           self.shards).items():
-                        outgoing[t].append(table_to_ipc(p))
-            moved += self.cluster.ship(*(len(d) for parts in outgoing.values() for d in parts))
+                check(reps[s])
+            moved = self.cluster.ship(*(n for s in src for n in reps[s][1].values()),
+                                      between_shards=True)
+            tokens = _tokens_by_target(reps[s][2] for s in src)
             merged = b.call_all(shards, "merge_exchange", per_shard_args={
-                t: (self.sid, xid, columns, outgoing[t], stage.partial) for t in shards})
+                t: (self.sid, xid, columns, tokens.get(t, []), stage.partial) for t in shards})
             for t in shards:
                 check(merged[t])
             self.cluster.ship(*(len(merged[t][3]) for t in shards))
@@ -1010,35 +1011,11 @@ class ClusterConnection:
                     pass
             raise
 
-    def _relay(self, xid: str, sizes: dict) -> int:
-        """Move every partition an exchange left in the shards' outboxes to its target
-        (``sizes``: ``{source: {target: bytes}}``). Round ``r`` moves, in parallel, what
-        each shard ``s`` holds for shard ``s + r``: the coordinator forwards the IPC
-        bytes unopened and holds at most one partition per shard at a time, never a
-        whole table. Returns the bytes moved."""
-        b = self.cluster.backend
-        n = self.shards
-        moved = 0
-        for r in range(1, n):
-            pairs = {s: (s + r) % n for s in sorted(sizes) if (s + r) % n in sizes[s]}
-            if not pairs:
-                continue
-            taken = b.call_all(list(pairs), "take", per_shard_args={
-                s: (self.sid, xid, t) for s, t in pairs.items()})
-            given = {}
-            for s, t in pairs.items():
-                data = check(taken[s])[1]
-                if data is not None:
-                    given[t] = (self.sid, xid, data)
-                    moved += self.cluster.ship(len(data))
-            for reply in b.call_all(list(given), "receive", per_shard_args=given).values():
-                check(reply)
-        return moved
-
     def _exchange(self, xid: str, sides: list, plan: dict) -> dict:
-        """Repartition each join side on its key (every shard then holds its partition
-        of each side in its inbox): ``{shard: {input name: (exchange id, [])}}``, what
-        ``partial`` reads them by."""
+        """Repartition each join side on its key, shard to shard (``exchange.py``): every
+        shard then holds its partition of each side. Returns ``{shard: {input name:
+        (exchange id, [tokens])}}``, what ``partial`` reads them by; the coordinator
+        sees only sizes and tokens, never a row."""
         b = self.cluster.backend
         shards = list(range(self.shards))
         received: dict[int, dict] = {s: {} for s in shards}
@@ -1049,8 +1026,11 @@ class ClusterConnection:
                                  self.shards)
             for s in shards:
                 check(replies[s])
-                received[s][side.input] = (sx, [])
-            moved += self._relay(sx, {s: replies[s][2] for s in shards})
+            tokens = _tokens_by_target(replies[s][4] for s in shards)
+            for s in shards:
+                received[s][side.input] = (sx, tokens.get(s, []))
+            moved += self.cluster.ship(*(n for s in shards for n in replies[s][2].values()),
+                                       between_shards=True)
         plan["shuffled_bytes"] = plan.get("shuffled_bytes", 0) + moved
         return received
 
@@ -1407,6 +1387,16 @@ class ClusterConnection:
 
 
 # ---- helpers ------------------------------------------------------------------------------
+def _tokens_by_target(per_source) -> dict:
+    """``{target: [token, ...]}`` from each source shard's ``{target: token}`` (tokens:
+    what a target needs to collect a batch sent to it, ``exchange.py``)."""
+    out: dict = {}
+    for tokens in per_source:
+        for t, token in (tokens or {}).items():
+            out.setdefault(t, []).append(token)
+    return out
+
+
 def _first_word(sql: str) -> str:
     m = _FIRST_WORD.match(sql)
     return m.group(1).lower() if m else ""

@@ -1,0 +1,167 @@
+"""Worker-to-worker exchange (``cluster/exchange.py``): repartitioned batches go shard to
+shard, the coordinator sends the plan and receives only the final partials."""
+from __future__ import annotations
+
+import pytest
+
+import rustmemodb
+from rustmemodb import cluster
+from rustmemodb.cluster.wire import table_to_ipc
+
+
+def _pair(n_a=3000, n_b=2000, **kw):
+    c = cluster.connect("local", shards=3, **kw)
+    s = rustmemodb.connect()
+    for x in (c, s):
+        x.execute("CREATE TABLE a (id INTEGER PRIMARY KEY, g INTEGER, v FLOAT, pad TEXT)")
+        x.execute("CREATE TABLE b (id INTEGER PRIMARY KEY, g INTEGER, name TEXT)")
+        x.executemany("INSERT INTO a VALUES (?, ?, ?, ?)",
+                      [(i, i % 101, i * 0.5, f"row-{i:06d}") for i in range(n_a)])
+        x.executemany("INSERT INTO b VALUES (?, ?, ?)",
+                      [(i, i % 89, f"n{i % 7}") for i in range(n_b)])
+    return c, s
+
+
+def _table_bytes(s, name: str) -> int:
+    return len(table_to_ipc(s.execute(f"SELECT * FROM {name}").arrow()))
+
+
+def test_a_shuffled_join_moves_no_table_sized_batch_through_the_coordinator():
+    c, s = _pair(shuffle="always")
+    try:
+        q = ("SELECT b.name, count(*), sum(a.v), min(a.pad) FROM a JOIN b ON a.g = b.g "
+             "GROUP BY b.name ORDER BY 1")
+        coord0, c.cluster.largest_batch = c.cluster.coordinator_bytes, 0
+        assert c.execute(q).fetchall() == s.execute(q).fetchall()
+        plan = c.last_plan
+        assert plan["strategy"] == "shuffle"
+        assert [t for t, _, _ in plan["exchanges"]] == ["a", "b"]
+        through = c.cluster.coordinator_bytes - coord0
+        smallest = min(_table_bytes(s, "a"), _table_bytes(s, "b"))
+        # The rows moved between the shards (a good part of both tables) ...
+        assert plan["shuffled_bytes"] > smallest / 2
+        # ... while the coordinator saw only the partials: 7 groups per shard.
+        assert c.cluster.largest_batch < smallest / 20
+        assert through < smallest / 10
+        assert plan["partial_rows"] == [7, 7, 7]
+    finally:
+        c.close()
+
+
+def test_exchanged_batches_never_pass_through_the_coordinator_backend_calls():
+    """The coordinator's calls carry no Arrow rows during a shuffle: every argument it
+    sends is the plan (SQL, names, keys) or tokens (None on the local backend)."""
+    c, s = _pair(shuffle="always")
+    backend = c.cluster.backend
+    seen = []
+    real = backend.call_all
+
+    def spy(shards, method, *args, per_shard_args=None):
+        seen.append((method, args, per_shard_args))
+        return real(shards, method, *args, per_shard_args=per_shard_args)
+
+    backend.call_all = spy
+    try:
+        q = "SELECT a.id, b.id, b.name FROM a JOIN b ON a.g = b.g WHERE a.id < 40 ORDER BY 1, 2"
+        assert c.execute(q).fetchall() == s.execute(q).fetchall()
+        methods = [m for m, _, _ in seen]
+        assert "shuffle_out" in methods and "partial" in methods
+        assert "take" not in methods and "receive" not in methods
+
+        def payload(x) -> int:
+            if isinstance(x, (bytes, bytearray)):
+                return len(x)
+            if isinstance(x, (list, tuple)):
+                return sum(payload(y) for y in x)
+            if isinstance(x, dict):
+                return sum(payload(y) for y in x.values())
+            return 0
+        assert all(payload(a) == 0 and payload(p) == 0 for _, a, p in seen)
+    finally:
+        backend.call_all = real
+        c.close()
+
+
+@pytest.mark.parametrize("shuffle", ["auto", "always"])
+def test_repartitioned_grouped_merge_goes_shard_to_shard(shuffle):
+    c, s = _pair(shuffle=shuffle, shuffle_rows=100)
+    try:
+        q = ("SELECT id % 1000 AS k, count(*), avg(v), max(pad) FROM a GROUP BY 1 "
+             "HAVING count(*) > 2 ORDER BY 3 DESC, 1 LIMIT 4")
+        coord0, c.cluster.largest_batch = c.cluster.coordinator_bytes, 0
+        got, want = c.execute(q).fetchall(), s.execute(q).fetchall()
+        assert got == [tuple(pytest.approx(v) if isinstance(v, float) else v for v in r)
+                       for r in want]
+        plan = c.last_plan
+        assert plan["repartitioned"] == ["k0"]
+        assert plan["shuffled_bytes"] > 0
+        # Only each shard's top 4 merged rows came back.
+        assert c.cluster.coordinator_bytes - coord0 < plan["shuffled_bytes"] / 4
+    finally:
+        c.close()
+
+
+def test_mixed_small_and_held_partials_all_repartition_on_the_shards():
+    """One shard's partial under shuffle_rows came back whole, another's was held: the
+    small one is repartitioned by its own shard (it kept a copy), not re-sent by the
+    coordinator, and the answer is the single engine's."""
+    c = cluster.connect("local", shards=3, shuffle_rows=60)
+    s = rustmemodb.connect()
+    try:
+        for x in (c, s):
+            x.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, k INTEGER) "
+                      + ("PARTITION BY HASH (id)" if x is c else ""))
+        # Keys that all land on shard 0 get many groups; the others only a few.
+        rows = []
+        from rustmemodb.cluster.partition import shard_of_key
+        i = 0
+        while len(rows) < 400:
+            shard = shard_of_key((i,), 3)
+            if shard == 0 or i % 9 == 0:
+                rows.append((i, i if shard == 0 else i % 5))
+            i += 1
+        for x in (c, s):
+            x.executemany("INSERT INTO t VALUES (?, ?)", rows)
+        q = "SELECT k, count(*) FROM t GROUP BY k ORDER BY 2 DESC, 1 LIMIT 6"
+        assert c.execute(q).fetchall() == s.execute(q).fetchall()
+        plan = c.last_plan
+        assert plan.get("repartitioned") == ["k0"]
+        assert min(plan["partial_rows"]) <= 60 < max(plan["partial_rows"])
+    finally:
+        c.close()
+
+
+def test_parallel_file_load_exchanges_shard_to_shard(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    for i in range(4):
+        pq.write_table(pa.table({"id": list(range(i * 500, i * 500 + 500)),
+                                 "v": [float(j) for j in range(500)]}),
+                       tmp_path / f"part{i}.parquet")
+    c = cluster.connect("local", shards=3)
+    try:
+        c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v FLOAT)")
+        coord0 = c.cluster.coordinator_bytes
+        c.execute(f"COPY t FROM '{tmp_path}/*.parquet' (FORMAT parquet)")
+        assert c.last_plan["shuffled_bytes"] > 0
+        assert c.cluster.coordinator_bytes == coord0   # nothing came to this process
+        assert c.execute("SELECT count(*), sum(id) FROM t").fetchone() == (2000, 1999000)
+        hosts = c.cluster.backend.hosts
+        assert all(h.branches["main"].row_count("t") > 500 for h in hosts)
+    finally:
+        c.close()
+
+
+def test_a_dead_target_during_an_exchange_is_08006_and_leaves_nothing_behind():
+    c, _ = _pair(shuffle="always")
+    try:
+        c.cluster.backend.dead.add(2)   # shard 2 stops answering (sends to it fail too)
+        with pytest.raises(rustmemodb.OperationalError) as err:
+            c.execute("SELECT count(*) FROM a JOIN b ON a.g = b.g").fetchall()
+        assert err.value.sqlstate == "08006"
+        c.cluster.backend.dead.discard(2)
+        hosts = c.cluster.backend.hosts
+        assert all(not h.inbox and not h.stash for h in hosts)
+        assert c.execute("SELECT count(*) FROM a JOIN b ON a.g = b.g").fetchone()[0] > 0
+    finally:
+        c.close()
