@@ -38,8 +38,9 @@ from . import twophase
 from .backends import DEFAULT_TIMEOUT, make_backend
 from .merge import conform, load_table, run_merge
 from .partition import TableInfo, refuse, shard_of_key, split_rows, strip_clauses
-from .shuffle import conjuncts, plan_join
-from .split import merge_on_shards, plan_select
+from .setops import plan_setop
+from .shuffle import HASHABLE, conjuncts, plan_join, plan_window, window_key
+from .split import DistPlan, merge_on_shards, plan_select
 from .wire import check, ipc_to_table, table_to_ipc
 
 _FIRST_WORD = re.compile(r"\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*\(?\s*([A-Za-z]+)", re.S)
@@ -771,6 +772,24 @@ class ClusterConnection:
                     return plan
                 reply = self._on_shards([pinned], sql, None)[pinned]
                 return self._finish(plan, _reply_result(reply))
+        if not has_view and isinstance(tree, exp.SetOperation):
+            sp = plan_setop(tree, want, self._leaf_info, self._placed_by)
+            if sp is not None:
+                dist = DistPlan(sp.shard_sql, sp.merge, "set operation")
+                plan.update(strategy="shuffle" if sp.sides else "split", kind=dist.kind,
+                            partial=dist.partial, merge=dist.merge, keys=[],
+                            position=sp.position)
+                if sp.sides:
+                    plan["exchanges"] = [(f"SELECT {i + 1} of the set operation",
+                                          f"column {sp.position + 1}", side.scan)
+                                         for i, side in enumerate(sp.sides)]
+                if plan_only:
+                    return plan
+                per_shard = {s: sp.others if s and sp.others else sp.shard_sql
+                             for s in range(self.shards)}
+                return self._finish(plan, self._run_split(plan, dist, want,
+                                                          sides=sp.sides or None,
+                                                          shard_sql=per_shard))
         if not has_view and _local_from(tree, part, catalog,
                                         _table_occurrences(tree, catalog)):
             joins = tree.args.get("joins")
@@ -783,6 +802,9 @@ class ClusterConnection:
                 if plan_only:
                     return plan
                 return self._finish(plan, self._run_split(plan, dist, want))
+            done = self._window_select(tree, part, star, want, plan, plan_only)
+            if done is not None:
+                return done
         if not has_view and isinstance(tree, exp.Select):
             counts = self._row_counts()
             n = self.shards
@@ -826,6 +848,99 @@ class ClusterConnection:
             return plan
         scratch = self._gather(refs)
         return self._finish(plan, scratch.execute(sql)._result)
+
+    # ---- window functions and set operations on the shards ------------------------------
+    def _window_select(self, tree: exp.Expression, part: list, star, want: list, plan: dict,
+                       plan_only: bool):
+        """A SELECT computing window functions over one sharded table: on each shard
+        over its own rows when every window's PARTITION BY holds the partition key, else
+        with the table repartitioned by a column of every window's PARTITION BY (the
+        windows then run whole on the shards). None: not that shape."""
+        if not isinstance(tree, exp.Select) or len(part) != 1 or \
+                not any(isinstance(n, exp.Window) for n in tree.walk()):
+            return None
+        catalog = self.catalog
+        info = catalog[part[0]]
+        from_ = tree.args.get("from_")
+        top = ([from_.this] if from_ is not None else []) + \
+            [j.this for j in tree.args.get("joins") or []]
+        tables = [t for t in top if isinstance(t, exp.Table) and _table_name(t) == part[0]]
+        if len(tables) != 1 or _table_occurrences(tree, catalog).count(part[0]) != 1:
+            return None
+        keys = window_key(tree, tables[0], info, top, catalog, _table_name)
+        if not keys:
+            return None
+        if len(info.key) == 1 and info.key[0] in keys:
+            dist = plan_select(tree, star, windows=True)
+            if dist is None:
+                return None
+            plan.update(strategy="split", kind=dist.kind, partial=dist.partial,
+                        merge=dist.merge, keys=[], windows=f"partitioned by {info.key[0]}")
+            return plan if plan_only else self._finish(plan, self._run_split(plan, dist, want))
+        usable = [k for k in keys if info.types.get(k) in HASHABLE]
+        if not usable:
+            return None
+        key = min(usable, key=lambda k: (info.types[k] != types.INTEGER, keys.index(k)))
+        wplan = plan_window(tree, tables[0], key, catalog, _table_name)
+        dist = plan_select(wplan.tree, star, windows=True)
+        if dist is None:
+            return None
+        plan.update(strategy="shuffle", kind=dist.kind, partial=dist.partial,
+                    merge=dist.merge, keys=[], windows=f"repartitioned by {key}",
+                    exchanges=[(sd.table, sd.key, sd.scan) for sd in wplan.sides],
+                    in_place=[])
+        if plan_only:
+            return plan
+        return self._finish(plan, self._run_split(plan, dist, want, sides=wplan.sides))
+
+    def _leaf_info(self, select: exp.Select):
+        """For one SELECT of a set operation: (sharded table references it reads, None
+        when its FROM cannot run on each shard alone; its output columns)."""
+        catalog = self.catalog
+        refs, has_view = _referenced(select, self._root(), catalog)
+        if has_view:
+            return None
+        occurrences = _table_occurrences(select, catalog)
+        sharded = [o for o in occurrences if not catalog[o].replicated]
+        if sharded and not _local_from(select, sorted(set(sharded)), catalog, occurrences):
+            return None
+        try:
+            columns = self.mirror._session._prepare(
+                select.sql(dialect="postgres")).plan.columns
+        except errors.Error:
+            return None
+        return len(sharded), list(columns)
+
+    def _placed_by(self, select: exp.Select, position: int) -> bool:
+        """Does ``select`` output, at ``position``, the single-column partition key of
+        the one sharded table it reads?"""
+        catalog = self.catalog
+        from_ = select.args.get("from_")
+        joins = select.args.get("joins") or []
+        top = ([from_.this] if from_ is not None else []) + [j.this for j in joins]
+        sharded = [t for t in top if isinstance(t, exp.Table) and
+                   _table_name(t) in catalog and not catalog[_table_name(t)].replicated]
+        if len(sharded) != 1:
+            return False
+        info = catalog[_table_name(sharded[0])]
+        if len(info.key) != 1:
+            return False
+        items = select.expressions
+        if len(items) == 1 and isinstance(items[0], exp.Star) and not joins:
+            return position < len(info.columns) and info.columns[position] == info.key[0]
+        if any(isinstance(e, exp.Star) or isinstance(e, exp.Column) and
+               isinstance(e.this, exp.Star) for e in items) or position >= len(items):
+            return False
+        e = items[position]
+        e = e.this if isinstance(e, exp.Alias) else e
+        if not isinstance(e, exp.Column):
+            return False
+        if e.table:
+            return e.table == sharded[0].alias_or_name and e.name in (
+                info.key[0], info.key[0].upper()) and info.key[0] in info.columns
+        others = [t for t in top if t is not sharded[0] and isinstance(t, exp.Table) and
+                  _table_name(t) in catalog and e.name.lower() in catalog[_table_name(t)].columns]
+        return not others and e.name.lower() == info.key[0]
 
     # ---- files read on the workers (loads.py) ------------------------------------------
     def _paths(self, literal: exp.Literal) -> list[str]:
@@ -975,6 +1090,8 @@ class ClusterConnection:
             for s in src:
                 check(replies[s])
             columns = replies[src[0]][2]
+            if len({n for n, _ in columns}) < len(columns):   # SELECT a, a: by position
+                columns = [(f"c{i}", t) for i, (_, t) in enumerate(columns)]
             plan["partial_rows"] = [replies[s][4] if s in replies else 0 for s in shards]
             held = [s for s in src if replies[s][3] is None]
             if not held:
@@ -1022,8 +1139,9 @@ class ClusterConnection:
         moved = 0
         for i, side in enumerate(sides):
             sx = f"{xid}.{i}"
-            replies = b.call_all(shards, "shuffle_out", self.sid, sx, side.scan, [side.key],
-                                 self.shards)
+            replies = b.call_all(shards, "shuffle_out", per_shard_args={
+                s: (self.sid, sx, side.once if side.once is not None and s != 0
+                    else side.scan, [side.key], self.shards) for s in shards})
             for s in shards:
                 check(replies[s])
             tokens = _tokens_by_target(replies[s][4] for s in shards)

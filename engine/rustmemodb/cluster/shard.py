@@ -170,6 +170,11 @@ class ShardHost:
         if reply[0] == "error":
             return reply
         columns, data = reply[2], ipc_to_table(reply[3])
+        if key and all(isinstance(k, int) for k in key):
+            # By position (a set operation's SELECTs name their columns differently):
+            # the columns become c0, c1, ... for whoever reads the input.
+            data = data.rename_columns([f"c{i}" for i in range(data.num_columns)])
+            key = [f"c{k}" for k in key]
         try:
             sizes, tokens = self._scatter(sid, xid, data, key, shards)
         except Exception as exc:   # noqa: BLE001
