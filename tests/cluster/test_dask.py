@@ -53,7 +53,8 @@ def test_conformance_subset_on_two_dask_shards(rel, dask_address):
         pytest.fail(report.summary(limit=20), pytrace=False)
 
 
-@pytest.mark.parametrize("rel", ["query/joins.test", "query/group_by.test"])
+@pytest.mark.parametrize("rel", ["query/joins.test", "query/group_by.test",
+                                 "query/set_ops.test", "query/window.test"])
 def test_conformance_with_every_exchange_repartitioned_on_dask(rel, dask_address):
     backend = ClusterBackend("dask", shards=2, address=dask_address, shuffle="always")
     report = run_on_cluster(SQL_DIR / rel, backend, read_skips().get(rel, {}))
