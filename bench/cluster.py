@@ -13,9 +13,12 @@ Three parts:
   that shard).
 * **repartition** (``--rows`` / 10 sales rows): a GROUP BY with one group per 10 rows
   (the partials are as big as the groups: merged on the shards, repartitioned by the
-  group key: ``floor(x * scale)``, independent of where the rows are) and a join of ``sales`` with ``returns(rid PK, sale_id, amount)`` on
-  ``sale_id = id`` (``sales`` is placed by ``id`` and stays; ``returns`` is
-  repartitioned by ``sale_id``): bytes moved between shards against the tables' size.
+  group key: ``floor(x * scale)``, independent of where the rows are), a join of
+  ``sales`` with ``returns(rid PK, sale_id, amount)`` on ``sale_id = id`` (``sales`` is
+  placed by ``id`` and stays; ``returns`` is repartitioned by ``sale_id``), an EXCEPT
+  of the two (repartitioned by the output column) and a window function partitioned by
+  ``g`` (``sales`` repartitioned by ``g``): bytes moved between shards and bytes through
+  the coordinator ("via coord", and its largest single batch) against the tables' size.
 * **analytics**: the ten TPC-H-like queries of ``bench/analytics.py`` (``--tpch-rows``
   lineitem rows; lineitem and orders hash-partitioned on the order key so their join is
   local, nation and region REPLICATED), each checked against the single engine, with
@@ -119,7 +122,15 @@ REPART_SQL = {
                                    "FROM sales GROUP BY 1 ORDER BY 3 DESC, 1 LIMIT 5",
     "join returns on sale_id": "SELECT s.g, count(*), sum(r.amount) FROM sales s "
                                "JOIN returns r ON r.sale_id = s.id GROUP BY s.g ORDER BY s.g",
+    "except (set operation)": "SELECT sale_id FROM returns EXCEPT SELECT id FROM sales "
+                              "WHERE g < 50 ORDER BY 1 LIMIT 5",
+    "window by g": "SELECT id, g, x - avg(x) OVER (PARTITION BY g) AS dev FROM sales "
+                   "ORDER BY dev DESC, id LIMIT 5",
 }
+# The tables each query reads (for the table size beside the bytes moved).
+REPART_TABLES = {"group by x bucket (rows/10)": ["sales"],
+                 "join returns on sale_id": ["sales", "returns"],
+                 "except (set operation)": ["sales", "returns"], "window by g": ["sales"]}
 
 
 def returns(rows: int, sales_rows: int, seed: int = 11) -> pa.Table:
@@ -168,8 +179,8 @@ def run_repartition(rows: int, shard_counts: list[int], backend: str,
                             "shuffled_bytes": plan.get("shuffled_bytes", 0),
                             "coordinator_bytes": conn.cluster.coordinator_bytes - coord0,
                             "largest_batch": conn.cluster.largest_batch,
-                            "table_bytes": data.nbytes + (back.nbytes if "join" in name
-                                                          else 0),
+                            "table_bytes": sum({"sales": data.nbytes, "returns": back.nbytes}[t]
+                                               for t in REPART_TABLES[name]),
                             "strategy": plan["strategy"] + (
                                 " + merge on shards" if plan.get("repartitioned") else ""),
                             "per_shard_work": [a - b for a, b in zip(_work(conn), work0)],
