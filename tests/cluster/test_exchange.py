@@ -82,6 +82,25 @@ def test_exchanged_batches_never_pass_through_the_coordinator_backend_calls():
         c.close()
 
 
+def test_a_broadcast_goes_shard_to_shard_too():
+    c, s = _pair(n_b=30)
+    try:
+        q = "SELECT b.name, count(*), max(a.pad) FROM a JOIN b ON a.g = b.g GROUP BY 1 ORDER BY 1"
+        coord0 = c.cluster.coordinator_bytes
+        assert c.execute(q).fetchall() == s.execute(q).fetchall()
+        plan = c.last_plan
+        assert plan["strategy"] == "broadcast" and plan["broadcast"] == ["b"]
+        # Each shard sent its rows of b to the 2 others: 2 copies of b moved, none
+        # through the coordinator, which received the 7 groups of each shard.
+        b_bytes = _table_bytes(s, "b")
+        assert b_bytes < plan["shuffled_bytes"] < 4 * b_bytes
+        assert c.cluster.coordinator_bytes - coord0 == sum(plan["partial_bytes"])
+        text = "\n".join(r[0] for r in c.execute("EXPLAIN " + q).fetchall())
+        assert "Exchange: broadcast b to every shard, shard to shard" in text
+    finally:
+        c.close()
+
+
 @pytest.mark.parametrize("shuffle", ["auto", "always"])
 def test_repartitioned_grouped_merge_goes_shard_to_shard(shuffle):
     c, s = _pair(shuffle=shuffle, shuffle_rows=100)

@@ -39,7 +39,7 @@ from .backends import DEFAULT_TIMEOUT, make_backend
 from .merge import conform, load_table, run_merge
 from .partition import TableInfo, refuse, shard_of_key, split_rows, strip_clauses
 from .setops import plan_setop
-from .shuffle import HASHABLE, conjuncts, plan_join, plan_window, window_key
+from .shuffle import HASHABLE, Side, conjuncts, plan_join, plan_window, window_key
 from .split import DistPlan, merge_on_shards, plan_select
 from .wire import check, ipc_to_table, table_to_ipc
 
@@ -835,14 +835,10 @@ class ClusterConnection:
                             merge=dist.merge, keys=dist.keys, broadcast=names, anchor=anchor)
                 if plan_only:
                     return plan
-                inputs = {}
-                for name in names:
-                    info = catalog[name]
-                    replies = self._scan([0] if info.replicated else range(self.shards), name)
-                    data = pa.concat_tables([ipc_to_table(r[3]) for r in replies.values()])
-                    inputs[f"__bcast_{name}"] = table_to_ipc(data)
-                    self.cluster.ship(*[len(inputs[f"__bcast_{name}"])] * self.shards)
-                return self._finish(plan, self._run_split(plan, dist, want, inputs=inputs))
+                # Every shard sends its rows of each broadcast table to every other
+                # shard directly (key None: a copy to all, ``exchange.py``).
+                sides = [Side(f"__bcast_{name}", name, None, None) for name in names]
+                return self._finish(plan, self._run_split(plan, dist, want, sides=sides))
         plan["strategy"] = "gather"
         if plan_only:
             return plan
@@ -1094,6 +1090,7 @@ class ClusterConnection:
                 columns = [(f"c{i}", t) for i, (_, t) in enumerate(columns)]
             plan["partial_rows"] = [replies[s][4] if s in replies else 0 for s in shards]
             held = [s for s in src if replies[s][3] is None]
+            plan["partial_bytes"] = [len(replies[s][3] or b"") for s in src]
             if not held:
                 self.cluster.ship(*(len(replies[s][3]) for s in src))
                 partials = [ipc_to_table(replies[s][3]) for s in src]
@@ -1141,7 +1138,8 @@ class ClusterConnection:
             sx = f"{xid}.{i}"
             replies = b.call_all(shards, "shuffle_out", per_shard_args={
                 s: (self.sid, sx, side.once if side.once is not None and s != 0
-                    else side.scan, [side.key], self.shards) for s in shards})
+                    else side.scan, None if side.key is None else [side.key], self.shards,
+                    side.table if side.scan is None else None) for s in shards})
             for s in shards:
                 check(replies[s])
             tokens = _tokens_by_target(replies[s][4] for s in shards)

@@ -52,7 +52,8 @@ def explain(conn, sql: str, params) -> Result:
                 f"shard {s}: {n}" for s, n in sorted(plan["files"].items())))
         if strategy == "broadcast":
             lines.append(f"        Exchange: broadcast {', '.join(plan['broadcast'])} to every "
-                         f"shard ({plan['anchor']} stays in place)")
+                         f"shard, shard to shard ({_transport(b)}; {plan['anchor']} stays "
+                         "in place)")
         for table in plan.get("in_place", []):
             lines.append(f"        {table} stays in place (partitioned on the join key)")
         for table, key, scan in plan.get("exchanges", []):

@@ -161,16 +161,18 @@ class ShardHost:
         self.peers = peers
         return ("ok",)
 
-    def shuffle_out(self, sid: str, xid: str, sql: str, key: list, shards: int):
-        """Run ``sql``, hash-partition its rows on columns ``key`` over ``shards``
-        shards, keep this shard's partition and send the others to their shards
-        directly (returns the result's SQL column types, ``{target: bytes}`` sizes,
-        the row count and ``{target: token}`` for the targets, see ``exchange.py``)."""
-        reply = self.execute(sid, sql)
+    def shuffle_out(self, sid: str, xid: str, sql: str | None, key: list | None,
+                    shards: int, table: str | None = None):
+        """Run ``sql`` (or read all of ``table``, as ``scan``), hash-partition its rows
+        on columns ``key`` over ``shards`` shards, keep this shard's partition and send
+        the others to their shards directly (``key`` None: a copy of every row to every
+        shard, a broadcast). Returns the result's SQL column types, ``{target: bytes}``
+        sizes, the row count and ``{target: token}`` for the targets (``exchange.py``)."""
+        reply = self.execute(sid, sql) if table is None else self.scan(sid, table)
         if reply[0] == "error":
             return reply
         columns, data = reply[2], ipc_to_table(reply[3])
-        if key and all(isinstance(k, int) for k in key):
+        if key is not None and key and all(isinstance(k, int) for k in key):
             # By position (a set operation's SELECTs name their columns differently):
             # the columns become c0, c1, ... for whoever reads the input.
             data = data.rename_columns([f"c{i}" for i in range(data.num_columns)])
@@ -184,8 +186,11 @@ class ShardHost:
     def _scatter(self, sid: str, xid: str, data, key: list, shards: int) -> tuple:
         from .partition import split_rows
         t0 = time.perf_counter()
-        positions = [data.schema.names.index(k) for k in key]
-        parts = split_rows(data, positions, shards)
+        if key is None:
+            parts = {t: data for t in range(shards)}
+        else:
+            positions = [data.schema.names.index(k) for k in key]
+            parts = split_rows(data, positions, shards)
         self._keep(sid, xid, parts.pop(self.index, data.slice(0, 0)))
         sizes, tokens = {}, {}
         try:

@@ -42,8 +42,9 @@ HASHABLE = {types.INTEGER, types.TEXT, types.BOOLEAN, types.DATE, types.TIMESTAM
 class Side:
     input: str          # the Arrow input name the statement reads instead of the table
     table: str
-    key: str | int      # the column the rows are repartitioned on (int: by position)
-    scan: str           # SQL each shard runs to produce its rows of this side
+    key: str | int | None   # the column the rows are repartitioned on (int: by
+                            # position; None: every row to every shard, a broadcast)
+    scan: str | None    # SQL each shard runs to produce its rows (None: all of ``table``)
     once: str | None = None   # what shards other than 0 run instead (rows made once)
 
 
