@@ -7,9 +7,12 @@ rollback, fork). For every statement it decides where the work runs:
   errors and names) and then on every shard;
 * SELECT is first bound on the mirror (errors, result names and types come from the
   engine itself), then either routed to the one shard its key pins it to, split into a
-  per-shard partial and a local merge (``split.py``), or, outside what the split
-  handles, its tables' rows are gathered into a fork of the mirror and the statement
-  runs there (``EXPLAIN`` says which);
+  per-shard partial and a local merge (``split.py``; set operations ``setops.py``),
+  with inputs repartitioned or broadcast shard to shard first where rows must meet
+  (joins off the key, ``shuffle.py``; windows by other columns; set operations;
+  ``exchange.py`` moves the batches), or, outside all that, its tables' rows are
+  gathered into a fork of the mirror and the statement runs there (``EXPLAIN`` says
+  which);
 * INSERT rows go to the shards of their partition keys, UPDATE/DELETE to the shards
   their WHERE can touch, all of a statement's shards committing through two-phase
   commit (``twophase.py``);

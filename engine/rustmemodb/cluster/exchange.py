@@ -26,8 +26,10 @@ from __future__ import annotations
 from .. import errors
 
 
-def _unreachable(shard: int, why: str) -> errors.Error:
-    return errors.sql_error("08006", f"cluster shard {shard} is unreachable: {why}",
+def _unreachable(shard: int | None, why: str) -> errors.Error:
+    who = f"cluster shard {shard}" if shard is not None else \
+        "the cluster shard that sent part of an exchange"
+    return errors.sql_error("08006", f"{who} is unreachable: {why}",
                             hint="A worker died during an exchange between shards.")
 
 
@@ -107,4 +109,4 @@ class RayPeers:
         try:
             return ray.get(token, timeout=self.timeout)
         except Exception as exc:   # noqa: BLE001 - the sender's worker died with the object
-            raise _unreachable(-1, f"{type(exc).__name__}: {exc}") from exc
+            raise _unreachable(None, f"{type(exc).__name__}: {exc}") from exc

@@ -4,7 +4,9 @@ A ``ShardHost`` lives wherever the backend puts it (in-process, a Dask actor, a 
 actor). Its methods take and return plain data only (strings, tuples, Arrow IPC
 bytes), so no engine object is ever pickled across a process boundary, and errors
 come back as ``("error", sqlstate, message)`` tuples that the coordinator turns back
-into PEP 249 exceptions (``wire.py``).
+into PEP 249 exceptions (``wire.py``). Batches of a repartition go from shard to shard
+through the peers the backend gives every host (``exchange.py``), not through the
+coordinator.
 
 Two-phase commit lives here too: ``prepare`` validates a session's transaction
 against everything committed since its snapshot (``Database.refresh`` raises
