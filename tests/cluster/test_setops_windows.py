@@ -128,6 +128,17 @@ WINDOWS = [
      "repartitioned by g"),
     ("SELECT k, tag, dense_rank() OVER (PARTITION BY k ORDER BY w, tag) FROM e "
      "ORDER BY 3 DESC, 1, 2 LIMIT 6", "shuffle", "repartitioned by k"),
+    # Top-N per group: the windows in a derived table, the outer query split over it.
+    ("SELECT count(*) AS n, sum(v) AS total FROM (SELECT v, rank() OVER "
+     "(PARTITION BY g ORDER BY v DESC) AS rnk FROM a) ranked WHERE rnk <= 3", "shuffle",
+     "repartitioned by g"),
+    ("SELECT * FROM (SELECT id, g, rank() OVER (PARTITION BY g ORDER BY v DESC, id) AS r "
+     "FROM a WHERE id > 5) t WHERE r <= 2 ORDER BY g, r", "shuffle", "repartitioned by g"),
+    ("SELECT g, max(rn) FROM (SELECT g, row_number() OVER (PARTITION BY id ORDER BY v) "
+     "AS rn FROM a) x GROUP BY g ORDER BY 1", "split", "partitioned by id"),
+    ("SELECT tag, count(*), avg(d) FROM (SELECT tag, w - lag(w) OVER (PARTITION BY tag "
+     "ORDER BY k, w) AS d FROM e) q WHERE d IS NOT NULL GROUP BY tag ORDER BY 1", "split",
+     "partitioned by tag"),
 ]
 
 

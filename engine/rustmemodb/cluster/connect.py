@@ -49,6 +49,9 @@ from .wire import check, ipc_to_table, table_to_ipc
 _FIRST_WORD = re.compile(r"\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*\(?\s*([A-Za-z]+)", re.S)
 _SYSTEM_SCHEMAS = {"information_schema", "pg_catalog"}
 SHUFFLE_ROWS = 20_000
+# Relation size functions: the rows (and their memory) are on the shards.
+_SIZE_FUNCTIONS = {"pg_table_size", "pg_relation_size", "pg_total_relation_size",
+                   "pg_indexes_size"}
 
 
 class Cluster:
@@ -760,7 +763,12 @@ class ClusterConnection:
         plan = {"sql": sql, "tables": refs}
         if not refs:
             plan["strategy"] = "coordinator"
-            return plan if plan_only else self._finish(plan, meta)
+            if plan_only:
+                return plan
+            sized = self._with_shard_sizes(tree)
+            if sized is not None:   # sizes of cluster tables: the sums over the shards
+                meta = self.mirror.execute(sized.sql(dialect="postgres"))._result
+            return self._finish(plan, meta)
         if not part:
             plan["strategy"], plan["shard"] = "replicated", 0
             if plan_only:
@@ -848,49 +856,107 @@ class ClusterConnection:
         scratch = self._gather(refs)
         return self._finish(plan, scratch.execute(sql)._result)
 
+    def _with_shard_sizes(self, tree: exp.Expression):
+        """``tree`` with every constant-argument call of a relation size function
+        (``pg_table_size('t'::regclass)``, ...) replaced by the sum of that call over the
+        shards, which hold the rows (the mirror's tables are empty). None: no such call."""
+        calls = [n for n in tree.find_all(exp.Anonymous)
+                 if str(n.this).lower() in _SIZE_FUNCTIONS and
+                 not any(isinstance(m, (exp.Column, exp.Select)) for m in n.walk())]
+        if not calls:
+            return None
+        tree = tree.copy()
+        for node in [n for n in tree.find_all(exp.Anonymous) if n in calls]:
+            probe = exp.Select(expressions=[node.copy()]).sql(dialect="postgres")
+            values = [ipc_to_table(r[3]).column(0)[0].as_py()
+                      for r in self._on_shards(range(self.shards), probe, None).values()]
+            total = None if any(v is None for v in values) else sum(values)
+            node.replace(exp.cast(exp.Null(), "BIGINT") if total is None
+                         else exp.Literal.number(total))
+        return tree
+
     # ---- window functions and set operations on the shards ------------------------------
     def _window_select(self, tree: exp.Expression, part: list, star, want: list, plan: dict,
                        plan_only: bool):
-        """A SELECT computing window functions over one sharded table: on each shard
-        over its own rows when every window's PARTITION BY holds the partition key, else
-        with the table repartitioned by a column of every window's PARTITION BY (the
-        windows then run whole on the shards). None: not that shape."""
-        if not isinstance(tree, exp.Select) or len(part) != 1 or \
-                not any(isinstance(n, exp.Window) for n in tree.walk()):
+        """A SELECT computing window functions over one sharded table (or reading such a
+        SELECT as its one derived table, as in top-N per group: the outer part then
+        splits as over a table): the windows on each shard over its own rows when every
+        window's PARTITION BY holds the partition key, else with the table repartitioned
+        by a column of every window's PARTITION BY, so they run whole on the shards.
+        None: not that shape."""
+        if not isinstance(tree, exp.Select) or len(part) != 1:
+            return None
+        from_ = tree.args.get("from_")
+        derived = from_.this if from_ is not None else None
+        if isinstance(derived, exp.Subquery) and derived.alias and \
+                isinstance(derived.this, exp.Select) and not tree.args.get("joins") and \
+                not derived.args["alias"].columns:
+            inner = self._window_inputs(derived.this, part[0])
+            if inner is None:
+                return None
+            new_inner, sides, how = inner
+            outer = tree.copy()
+            outer.args["from_"].this.replace(exp.Table(
+                this=exp.to_identifier("__derived"),
+                alias=exp.TableAlias(this=exp.to_identifier(derived.alias, quoted=True))))
+            try:   # what ``*`` over the derived table stands for: its output names
+                names = [n for n, _ in self.mirror._session._prepare(
+                    derived.this.sql(dialect="postgres")).plan.columns]
+            except errors.Error:
+                return None
+            dist = plan_select(outer, names if len(set(names)) == len(names) else None)
+            if dist is None:
+                return None
+            partial = sqlglot.parse_one(dist.partial, read="postgres")
+            for t in partial.find_all(exp.Table):
+                if t.name == "__derived":
+                    t.replace(exp.Subquery(this=new_inner, alias=t.args["alias"].copy()))
+            dist = DistPlan(partial.sql(dialect="postgres"), dist.merge, dist.kind,
+                            keys=dist.keys)
+        else:
+            inner = self._window_inputs(tree, part[0])
+            if inner is None:
+                return None
+            new_tree, sides, how = inner
+            dist = plan_select(new_tree, star, windows=True)
+            if dist is None:
+                return None
+        plan.update(strategy="shuffle" if sides else "split", kind=dist.kind,
+                    partial=dist.partial, merge=dist.merge, keys=dist.keys, windows=how)
+        if sides:
+            plan.update(exchanges=[(sd.table, sd.key, sd.scan) for sd in sides], in_place=[])
+        if plan_only:
+            return plan
+        return self._finish(plan, self._run_split(plan, dist, want, sides=sides or None))
+
+    def _window_inputs(self, select: exp.Select, name: str):
+        """For a SELECT with window functions over sharded table ``name`` (read once, in
+        its FROM): ``(select, sides, how)``, the SELECT to run on each shard (reading the
+        repartitioned input instead of the table when ``sides``), or None."""
+        if not any(isinstance(n, exp.Window) for n in select.walk()) or any(
+                isinstance(n, (exp.Subquery, exp.Union, exp.Intersect, exp.Except))
+                for n in select.walk()):
             return None
         catalog = self.catalog
-        info = catalog[part[0]]
-        from_ = tree.args.get("from_")
+        info = catalog[name]
+        from_ = select.args.get("from_")
         top = ([from_.this] if from_ is not None else []) + \
-            [j.this for j in tree.args.get("joins") or []]
-        tables = [t for t in top if isinstance(t, exp.Table) and _table_name(t) == part[0]]
-        if len(tables) != 1 or _table_occurrences(tree, catalog).count(part[0]) != 1:
+            [j.this for j in select.args.get("joins") or []]
+        tables = [t for t in top if isinstance(t, exp.Table) and _table_name(t) == name]
+        if len(tables) != 1 or _table_occurrences(select, catalog).count(name) != 1 or \
+                not _local_from(select, [name], catalog, _table_occurrences(select, catalog)):
             return None
-        keys = window_key(tree, tables[0], info, top, catalog, _table_name)
+        keys = window_key(select, tables[0], info, top, catalog, _table_name)
         if not keys:
             return None
         if len(info.key) == 1 and info.key[0] in keys:
-            dist = plan_select(tree, star, windows=True)
-            if dist is None:
-                return None
-            plan.update(strategy="split", kind=dist.kind, partial=dist.partial,
-                        merge=dist.merge, keys=[], windows=f"partitioned by {info.key[0]}")
-            return plan if plan_only else self._finish(plan, self._run_split(plan, dist, want))
+            return select, [], f"partitioned by {info.key[0]}"
         usable = [k for k in keys if info.types.get(k) in HASHABLE]
         if not usable:
             return None
         key = min(usable, key=lambda k: (info.types[k] != types.INTEGER, keys.index(k)))
-        wplan = plan_window(tree, tables[0], key, catalog, _table_name)
-        dist = plan_select(wplan.tree, star, windows=True)
-        if dist is None:
-            return None
-        plan.update(strategy="shuffle", kind=dist.kind, partial=dist.partial,
-                    merge=dist.merge, keys=[], windows=f"repartitioned by {key}",
-                    exchanges=[(sd.table, sd.key, sd.scan) for sd in wplan.sides],
-                    in_place=[])
-        if plan_only:
-            return plan
-        return self._finish(plan, self._run_split(plan, dist, want, sides=wplan.sides))
+        wplan = plan_window(select, tables[0], key, catalog, _table_name)
+        return wplan.tree, wplan.sides, f"repartitioned by {key}"
 
     def _leaf_info(self, select: exp.Select):
         """For one SELECT of a set operation: (sharded table references it reads, None
