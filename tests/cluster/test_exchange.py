@@ -184,3 +184,52 @@ def test_a_dead_target_during_an_exchange_is_08006_and_leaves_nothing_behind():
         assert c.execute("SELECT count(*) FROM a JOIN b ON a.g = b.g").fetchone()[0] > 0
     finally:
         c.close()
+
+
+def test_insert_select_runs_on_the_shards_and_routes_rows_shard_to_shard():
+    c, s = _pair()
+    try:
+        for x in (c, s):
+            x.execute("CREATE TABLE hot (id INTEGER PRIMARY KEY, g INTEGER, tag TEXT "
+                      "DEFAULT 'new', v FLOAT CHECK (v >= 0))")
+            x.execute("CREATE TABLE dim (id INTEGER PRIMARY KEY, label TEXT)"
+                      + (" REPLICATED" if x is c else ""))
+            x.executemany("INSERT INTO dim VALUES (?, ?)", [(i, f"l{i}") for i in range(13)])
+        coord0 = c.cluster.coordinator_bytes
+        q = ("INSERT INTO hot (id, g, v) SELECT a.id * 10 + 1, a.g, a.v FROM a "
+             "JOIN dim ON dim.id = a.g WHERE dim.label <> 'l3'")
+        assert c.execute(q).rowcount == s.execute(q).rowcount > 300
+        plan = c.last_plan
+        assert plan["strategy"] == "insert on shards" and plan["shuffled_bytes"] > 0
+        assert c.cluster.coordinator_bytes == coord0   # no row came to the coordinator
+        check = "SELECT count(*), sum(id), sum(g), sum(v), min(tag), max(tag) FROM hot"
+        assert c.execute(check).fetchall() == s.execute(check).fetchall()
+        # Every row sits on the shard of its key.
+        from rustmemodb.cluster.partition import shard_of_key
+        for i, h in enumerate(c.cluster.backend.hosts):
+            ids = [r[0] for r in h.sessions[c.sid].execute("SELECT id FROM hot").fetchall()]
+            assert ids and all(shard_of_key((k,), 3) == i for k in ids)
+        # A REPLICATED source is read once, not once per shard.
+        q = "INSERT INTO hot (id, g, v) SELECT id + 100000, id, 1.5 FROM dim"
+        assert c.execute(q).rowcount == s.execute(q).rowcount == 13
+        assert c.execute("SELECT count(*) FROM hot WHERE id >= 100000").fetchone() == (13,)
+        # A duplicate key or a failed CHECK on any shard: 23505 / 23514, nothing inserted.
+        before = c.execute("SELECT count(*) FROM hot").fetchone()
+        with pytest.raises(rustmemodb.IntegrityError) as err:
+            c.execute("INSERT INTO hot (id, g, v) SELECT id * 10 + 1, g, v FROM a WHERE id < 50")
+        assert err.value.sqlstate == "23505"
+        with pytest.raises(rustmemodb.IntegrityError) as err:
+            c.execute("INSERT INTO hot (id, g, v) SELECT id + 500000, g, v - 100 FROM a")
+        assert err.value.sqlstate == "23514"
+        assert c.execute("SELECT count(*) FROM hot").fetchone() == before
+        # Reading the target itself still works (it is not run on an emptied fork).
+        q = "INSERT INTO hot (id, g, v) SELECT id + 1000000, g, v FROM hot WHERE id < 100"
+        c.last_plan = None
+        assert c.execute(q).rowcount == s.execute(
+            "INSERT INTO hot (id, g, v) SELECT id + 1000000, g, v FROM hot WHERE id < 100"
+        ).rowcount
+        assert c.last_plan is None   # gathered and routed, not run on the shards
+        check = "SELECT count(*), sum(id) FROM hot"
+        assert c.execute(check).fetchall() == s.execute(check).fetchall()
+    finally:
+        c.close()

@@ -43,7 +43,7 @@ from .merge import conform, load_table, run_merge
 from .partition import TableInfo, refuse, shard_of_key, split_rows, strip_clauses
 from .setops import plan_setop
 from .shuffle import HASHABLE, Side, conjuncts, plan_join, plan_window, window_key
-from .split import DistPlan, merge_on_shards, plan_select
+from .split import DistPlan, _has_forbidden, merge_on_shards, plan_select
 from .wire import check, ipc_to_table, table_to_ipc
 
 _FIRST_WORD = re.compile(r"\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*\(?\s*([A-Za-z]+)", re.S)
@@ -1083,8 +1083,9 @@ class ClusterConnection:
             twophase.commit(self.cluster, self.sid, shards)
         else:
             self.written.update(shards)
-        self.last_plan = {"strategy": "files", "files": {s: len(v) for s, v in files.items()},
-                          "shuffled_bytes": moved, "rows": total}
+        self.last_plan = {"strategy": "files", "shuffled_bytes": moved, "rows": total}
+        if files is not None:
+            self.last_plan["files"] = {s: len(v) for s, v in files.items()}
         return total
 
     def _spreadable(self, info: TableInfo | None) -> bool:
@@ -1330,6 +1331,10 @@ class ClusterConnection:
                     s: [loads.with_paths(tree, 0, ps).sql(dialect="postgres")]
                     for s, ps in per.items()}, per)
                 return Result(columns=[], rowcount=total, kind="INSERT")
+        if conflict is None and tree.args.get("returning") is None:
+            done = self._insert_select_on_shards(tree, sql, info, source)
+            if done is not None:
+                return done
         stripped = tree.copy()
         stripped.set("conflict", None)
         if conflict is not None:
@@ -1356,6 +1361,38 @@ class ClusterConnection:
             return Result(columns=result.columns, table=result.table, rowcount=0,
                           kind=result.kind)
         return _combine(self._write(per_shard, inputs_per_shard=inputs))
+
+    def _insert_select_on_shards(self, tree: exp.Insert, sql: str, info: TableInfo,
+                                 source) -> Result | None:
+        """INSERT INTO t SELECT … whose SELECT makes each row from one row of a sharded
+        table (filters, projections, joins local to a shard): every shard runs the
+        INSERT into ``t`` emptied in a throwaway fork of its rows (the engine's casts,
+        defaults and checks), sends the new rows straight to the shards of their keys
+        and they are loaded there in one 2PC transaction, as for files (``loads.py``):
+        no row passes through the coordinator. None: not that shape."""
+        if not isinstance(source, exp.Select) or not self._spreadable(info) or \
+                self.shards < 2:
+            return None
+        for arg in ("with", "group", "having", "distinct", "order", "limit", "offset",
+                    "qualify", "locks"):
+            if source.args.get(arg) is not None:
+                return None
+        if _has_forbidden(source) or any(isinstance(n, (exp.AggFunc, exp.Window))
+                                         for n in source.walk()):
+            return None
+        catalog = self.catalog
+        refs, has_view = _referenced(source, self._root(), catalog)
+        if has_view or info.name in refs or loads.read_calls(source):
+            return None   # (reading the target: its fork on the shard is emptied first)
+        occurrences = _table_occurrences(source, catalog)
+        part = sorted({o for o in occurrences if not catalog[o].replicated})
+        if part and not _local_from(source, part, catalog, occurrences):
+            return None
+        self.mirror._session._prepare(sql)   # binds: the engine's errors; no rows read
+        shards = range(self.shards) if part else [0]   # REPLICATED sources: once
+        total = self._parallel_load(info, {s: [sql] for s in shards}, None)
+        self.last_plan.update(strategy="insert on shards", sources=refs)
+        return Result(columns=[], rowcount=total, kind="INSERT")
 
     def _scratch_for(self, tree: exp.Expression):
         """A fork of the mirror with the rows the statement's source reads gathered in."""
