@@ -1311,9 +1311,12 @@ class ClusterConnection:
             raise refuse("ON CONFLICT DO UPDATE of a partition key column",
                          "Delete the row and insert it again.")
         if info.replicated:   # every shard holds every row: each checks it all itself
-            inputs, tree = self._broadcast_reads(tree, name, skip=target)
-            replies = self._write({s: tree.sql(dialect="postgres") for s in range(self.shards)},
-                                  inputs=inputs)
+            inputs, tree, xid = self._broadcast_reads(tree, name, skip=target)
+            try:
+                replies = self._write({s: tree.sql(dialect="postgres")
+                                       for s in range(self.shards)}, inputs_per_shard=inputs)
+            finally:
+                self._drop_exchange(xid)
             return _reply_result(replies[0])
         if isinstance(source, exp.Values):
             return self._insert_values(tree, sql, info, source)
@@ -1500,7 +1503,14 @@ class ClusterConnection:
         self.mirror.execute(sql)       # binds: type and name errors before any shard
         # Other tables read by the statement (FROM, USING, subqueries; the target itself
         # inside a subquery): sharded ones are broadcast to every shard as Arrow inputs.
-        inputs, tree = self._broadcast_reads(tree, name)
+        inputs, tree, xid = self._broadcast_reads(tree, name)
+        try:
+            return self._update_delete_on(tree, info, inputs)
+        finally:
+            self._drop_exchange(xid)
+
+    def _update_delete_on(self, tree: exp.Expression, info: TableInfo,
+                          inputs: dict | None) -> Result:
         sql = tree.sql(dialect="postgres")
         moves_rows = isinstance(tree, exp.Update) and not info.replicated and info.key and \
             any(isinstance(e, exp.EQ) and e.this.name in info.key for e in tree.expressions)
@@ -1513,16 +1523,21 @@ class ClusterConnection:
             if inputs:
                 raise refuse("UPDATE of a partition key column reading other tables")
             return self._update_key(tree, info, shards)
-        replies = self._write({s: sql for s in shards}, inputs=inputs)
+        replies = self._write({s: sql for s in shards}, inputs_per_shard=inputs)
         if info.replicated:
             return _reply_result(replies[0])
         return _combine(replies)
 
 
     def _broadcast_reads(self, tree: exp.Expression, target: str, skip=None):
-        inputs: dict[str, bytes] = {}
+        """Other tables a write reads (FROM, USING, subqueries; the target itself inside
+        a subquery): every sharded one is broadcast to every shard, shard to shard (each
+        sends its rows to all the others; a REPLICATED one read as the target goes once,
+        from shard 0), and read there as an Arrow input. Returns ``({shard: inputs} or
+        None, the statement reading the inputs, the exchange id or None)``."""
         tree = tree.copy()
         own = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+        sides: dict[str, Side] = {}
         while True:
             todo = None
             for t in tree.find_all(exp.Table):
@@ -1536,12 +1551,13 @@ class ClusterConnection:
             if todo is None:
                 break
             t, name = todo
-            info = self.catalog[name]
             alias = f"__bcast_{name}"
-            if alias not in inputs:
-                replies = self._scan([0] if info.replicated else range(self.shards), name)
-                data = pa.concat_tables([ipc_to_table(r[3]) for r in replies.values()])
-                inputs[alias] = table_to_ipc(data)
+            if alias not in sides:
+                if self.catalog[name].replicated:
+                    sides[alias] = Side(alias, name, None, f'SELECT * FROM "{name}"',
+                                        f'SELECT * FROM "{name}" LIMIT 0')
+                else:
+                    sides[alias] = Side(alias, name, None, None)
             new = t.copy()
             new.set("this", exp.to_identifier(alias))
             new.set("db", None)
@@ -1549,9 +1565,29 @@ class ClusterConnection:
                 new.set("alias", exp.TableAlias(
                     this=exp.to_identifier(t.name, quoted=t.this.quoted)))
             t.replace(new)
-        for data in inputs.values():
-            self.cluster.ship(*[len(data)] * self.shards)
-        return inputs, tree
+        if not sides:
+            return None, tree, None
+        xid = self.cluster.new_id("x")
+        try:
+            received = self._exchange(xid, list(sides.values()), {})
+        except BaseException:
+            self._drop_exchange(xid)
+            raise
+        inputs = {s: {name: ("exchange", *got) for name, got in per.items()}
+                  for s, per in received.items()}
+        return inputs, tree, xid
+
+    def _drop_exchange(self, xid: str | None) -> None:
+        """Forget what exchange ``xid`` left on the shards (the batches of shards a
+        statement did not run on, or of a statement that failed)."""
+        if xid is None:
+            return
+        b = self.cluster.backend
+        for s in range(self.shards):
+            try:
+                b.call(s, "drop_exchange", self.sid, xid)
+            except errors.Error:
+                pass
 
     def _update_key(self, tree: exp.Update, info: TableInfo, shards: list) -> Result:
         """UPDATE that changes partition keys: update in place on every shard, then move

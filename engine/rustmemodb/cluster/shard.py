@@ -91,6 +91,8 @@ class ShardHost:
         t0 = time.perf_counter()
         try:
             for name, data in (inputs or {}).items():
+                if isinstance(data, tuple):   # ("exchange", xid, tokens): batches sent here
+                    data = self._received(sid, {name: (data[1], data[2])})[name]
                 conn.register(name, data if not isinstance(data, bytes) else ipc_to_table(data))
             autocommit_write = not conn.in_transaction and \
                 sql.lstrip().split(None, 1)[0].lower() not in _READS
