@@ -1590,52 +1590,45 @@ class ClusterConnection:
                 pass
 
     def _update_key(self, tree: exp.Update, info: TableInfo, shards: list) -> Result:
-        """UPDATE that changes partition keys: update in place on every shard, then move
-        each row whose new key hashes elsewhere (delete there, load on its new shard,
-        where its uniqueness is checked), all in one atomic transaction."""
+        """UPDATE that changes partition keys: update in place on every shard; each
+        shard deletes the rows whose new key hashes elsewhere and sends them straight to
+        their new shard, which loads them (and checks their uniqueness), all in one
+        atomic transaction."""
         if tree.args.get("returning") is not None:
             raise refuse("UPDATE ... RETURNING of a partition key column")
         b = self.cluster.backend
         own = not self.in_txn
-        if own:
-            for s in shards:
-                check(b.call(s, "begin", self.sid))
+        xid = self.cluster.new_id("x")
+        began = []
         try:
+            if own:
+                for s in shards:
+                    check(b.call(s, "begin", self.sid))
+                    began.append(s)
             star = tree.copy()
             star.set("returning", exp.Returning(expressions=[exp.Star()]))
             sql = star.sql(dialect="postgres")
-            replies = {s: check(b.call(s, "execute", self.sid, sql, None, None)) for s in shards}
-            moves: dict[int, list] = {}
-            deletes: dict[int, list] = {}
-            total = 0
-            for s, reply in replies.items():
-                rows = ipc_to_table(reply[3])
-                total += rows.num_rows
-                if not rows.num_rows:
-                    continue
-                target = split_rows(rows, info.key_positions, self.shards)
-                for t, part in target.items():
-                    if t != s:
-                        moves.setdefault(t, []).append(part)
-                        deletes.setdefault(s, []).append(part)
-            for s, parts in deletes.items():
-                for part in parts:
-                    keys = [part.column(k).to_pylist() for k in info.key]
-                    for values in zip(*keys):
-                        cond = " AND ".join(
-                            f'"{k}" = {_literal(v).sql(dialect="postgres")}'
-                            for k, v in zip(info.key, values))
-                        check(b.call(s, "execute", self.sid, f'DELETE FROM "{info.name}" '
-                                     f"WHERE {cond}", None, None))
-            for t, parts in moves.items():
-                data = pa.concat_tables(parts)
-                self.cluster.ship(data.nbytes)
-                if t not in shards:
-                    raise errors.InternalError("cluster: a moved row left the statement's shards")
-                check(b.call(t, "load", self.sid, info.name, table_to_ipc(data)))
+            replies = b.call_all(shards, "move_out", per_shard_args={
+                s: (self.sid, xid, sql, info.name, info.key, self.shards) for s in shards})
+            for s in shards:
+                check(replies[s])
+            total = sum(replies[s][1] for s in shards)
+            targets = {t for s in shards for t in replies[s][2]}
+            if not targets <= set(shards):
+                raise errors.InternalError("cluster: a moved row left the statement's shards")
+            self.cluster.ship(*(n for s in shards for n in replies[s][2].values()),
+                              between_shards=True)
+            tokens = _tokens_by_target(replies[s][3] for s in shards)
+            loaded = b.call_all(shards, "load_exchange", per_shard_args={
+                t: (self.sid, xid, info.name, tokens.get(t, [])) for t in shards})
+            for t in shards:
+                check(loaded[t])
         except errors.Error:
+            self._drop_exchange(xid)
             if own:
-                twophase.rollback_all(b, self.sid, shards)
+                twophase.rollback_all(b, self.sid, began)
+            else:
+                self.failed = True
             raise
         if own:
             twophase.commit(self.cluster, self.sid, shards)

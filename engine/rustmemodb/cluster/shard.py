@@ -317,6 +317,47 @@ class ShardHost:
             return error_tuple(exc)
         return ("ok", None, sizes, data.num_rows, tokens)
 
+    def move_out(self, sid: str, xid: str, sql: str, table: str, key: list, shards: int):
+        """Run ``sql`` (an UPDATE of ``table``'s partition key, RETURNING *) in the
+        session's open transaction; the updated rows whose new key hashes to another
+        shard are deleted here and sent to that shard (``load_exchange`` loads them).
+        Returns the rows updated, ``{target: bytes}`` sizes and tokens."""
+        from .partition import shard_ids
+        reply = self.execute(sid, sql)
+        if reply[0] == "error":
+            return reply
+        t0 = time.perf_counter()
+        try:
+            rows = ipc_to_table(reply[3])
+            ids = shard_ids(rows, [rows.schema.names.index(k) for k in key], shards)
+            import pyarrow as pa
+            moving = rows.filter(pa.array(ids != self.index))
+            if moving.num_rows:
+                self._delete_keys(sid, table, moving.select(key))
+            sizes, tokens = self._scatter(sid, xid, moving, key, shards)
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+        finally:
+            self.work_seconds += time.perf_counter() - t0
+        return ("ok", reply[4], sizes, tokens)
+
+    def _delete_keys(self, sid: str, table: str, keys) -> None:
+        """Delete the rows of ``table`` whose partition key is one of ``keys`` (a hash
+        join on the key; a NULL key matches a NULL key, as placement hashes it)."""
+        conn = self.sessions[sid]
+        conds = []
+        for k in keys.schema.names:
+            eq = f'm."{k}" = t."{k}"'
+            if keys.column(k).null_count:
+                eq = f'({eq} OR m."{k}" IS NULL AND t."{k}" IS NULL)'
+            conds.append(eq)
+        conn.register("__moving", keys)
+        try:
+            conn.execute(f'DELETE FROM "{table}" AS t USING __moving AS m WHERE '
+                         + " AND ".join(conds))
+        finally:
+            conn.unregister("__moving")
+
     def load_exchange(self, sid: str, xid: str, table: str, tokens: list):
         """Load this shard's rows of an exchange (kept, sent, or behind ``tokens``) into
         ``table`` in the session's open transaction."""
