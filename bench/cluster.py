@@ -13,9 +13,12 @@ Three parts:
   that shard).
 * **repartition** (``--rows`` / 10 sales rows): a GROUP BY with one group per 10 rows
   (the partials are as big as the groups: merged on the shards, repartitioned by the
-  group key: ``floor(x * scale)``, independent of where the rows are) and a join of ``sales`` with ``returns(rid PK, sale_id, amount)`` on
-  ``sale_id = id`` (``sales`` is placed by ``id`` and stays; ``returns`` is
-  repartitioned by ``sale_id``): bytes moved between shards against the tables' size.
+  group key: ``floor(x * scale)``, independent of where the rows are), a join of
+  ``sales`` with ``returns(rid PK, sale_id, amount)`` on ``sale_id = id`` (``sales`` is
+  placed by ``id`` and stays; ``returns`` is repartitioned by ``sale_id``), an EXCEPT
+  of the two (repartitioned by the output column) and a window function partitioned by
+  ``g`` (``sales`` repartitioned by ``g``): bytes moved between shards and bytes through
+  the coordinator ("via coord", and its largest single batch) against the tables' size.
 * **analytics**: the ten TPC-H-like queries of ``bench/analytics.py`` (``--tpch-rows``
   lineitem rows; lineitem and orders hash-partitioned on the order key so their join is
   local, nation and region REPLICATED), each checked against the single engine, with
@@ -83,6 +86,7 @@ def run_aggregation(rows: int, shard_counts: list[int], backend: str, repeat: in
         want = single.execute(AGG_SQL).fetchall()
         t.append(time.perf_counter() - t0)
     out.append({"shards": "single engine", "seconds": min(t), "bytes_shipped": 0,
+                "coordinator_bytes": 0,
                 "table_bytes": data.nbytes, "per_shard_work": [min(t)], "same": True})
     for n in shard_counts:
         conn = cluster.connect(backend, shards=n)
@@ -95,6 +99,7 @@ def run_aggregation(rows: int, shard_counts: list[int], backend: str, repeat: in
             best = None
             for _ in range(repeat):
                 before_bytes, before_work = conn.cluster.bytes_shipped, _work(conn)
+                before_coord = conn.cluster.coordinator_bytes
                 t0 = time.perf_counter()
                 got = conn.execute(AGG_SQL).fetchall()
                 elapsed = time.perf_counter() - t0
@@ -102,6 +107,7 @@ def run_aggregation(rows: int, shard_counts: list[int], backend: str, repeat: in
                 shipped = conn.cluster.bytes_shipped - before_bytes
                 if best is None or elapsed < best["seconds"]:
                     best = {"shards": n, "seconds": elapsed, "bytes_shipped": shipped,
+                        "coordinator_bytes": conn.cluster.coordinator_bytes - before_coord,
                             "table_bytes": data.nbytes, "per_shard_work": work,
                             "load_seconds": load, "same": _close(got, want),
                             "strategy": conn.last_plan["strategy"]}
@@ -116,7 +122,15 @@ REPART_SQL = {
                                    "FROM sales GROUP BY 1 ORDER BY 3 DESC, 1 LIMIT 5",
     "join returns on sale_id": "SELECT s.g, count(*), sum(r.amount) FROM sales s "
                                "JOIN returns r ON r.sale_id = s.id GROUP BY s.g ORDER BY s.g",
+    "except (set operation)": "SELECT sale_id FROM returns EXCEPT SELECT id FROM sales "
+                              "WHERE g < 50 ORDER BY 1 LIMIT 5",
+    "window by g": "SELECT id, g, x - avg(x) OVER (PARTITION BY g) AS dev FROM sales "
+                   "ORDER BY dev DESC, id LIMIT 5",
 }
+# The tables each query reads (for the table size beside the bytes moved).
+REPART_TABLES = {"group by x bucket (rows/10)": ["sales"],
+                 "join returns on sale_id": ["sales", "returns"],
+                 "except (set operation)": ["sales", "returns"], "window by g": ["sales"]}
 
 
 def returns(rows: int, sales_rows: int, seed: int = 11) -> pa.Table:
@@ -155,6 +169,7 @@ def run_repartition(rows: int, shard_counts: list[int], backend: str,
             conn.load_arrow("returns", back)
             for name, sql in REPART_SQL.items():
                 before, work0 = conn.cluster.bytes_shipped, _work(conn)
+                coord0, conn.cluster.largest_batch = conn.cluster.coordinator_bytes, 0
                 t0 = time.perf_counter()
                 got = conn.execute(sql.format(scale=groups / 100)).fetchall()
                 elapsed = time.perf_counter() - t0
@@ -162,8 +177,10 @@ def run_repartition(rows: int, shard_counts: list[int], backend: str,
                 out.append({"query": name, "shards": n, "seconds": elapsed,
                             "bytes_shipped": conn.cluster.bytes_shipped - before,
                             "shuffled_bytes": plan.get("shuffled_bytes", 0),
-                            "table_bytes": data.nbytes + (back.nbytes if "join" in name
-                                                          else 0),
+                            "coordinator_bytes": conn.cluster.coordinator_bytes - coord0,
+                            "largest_batch": conn.cluster.largest_batch,
+                            "table_bytes": sum({"sales": data.nbytes, "returns": back.nbytes}[t]
+                                               for t in REPART_TABLES[name]),
                             "strategy": plan["strategy"] + (
                                 " + merge on shards" if plan.get("repartitioned") else ""),
                             "per_shard_work": [a - b for a, b in zip(_work(conn), work0)],
@@ -199,12 +216,13 @@ def run_analytics(rows: int, shard_counts: list[int], backend: str) -> list[dict
                 conn.execute(ddl + placement.get(name, ""))
                 conn.load_arrow(name, table)
             for q, sql in QUERIES.items():
-                before = conn.cluster.bytes_shipped
+                before, coord0 = conn.cluster.bytes_shipped, conn.cluster.coordinator_bytes
                 t0 = time.perf_counter()
                 got = conn.execute(sql).fetchall()
                 results.append({"query": q, "shards": n,
                                 "seconds": time.perf_counter() - t0,
                                 "bytes_shipped": conn.cluster.bytes_shipped - before,
+                                "coordinator_bytes": conn.cluster.coordinator_bytes - coord0,
                                 "strategy": conn.last_plan["strategy"],
                                 "same": _close(got, wants[q])})
         finally:
@@ -246,32 +264,37 @@ def main(argv=None) -> None:
     shard_counts = [int(s) for s in a.shards.split(",")]
     agg = run_aggregation(a.rows, shard_counts, a.backend, a.repeat)
     print(f"\naggregation over {a.rows:,} rows, backend {a.backend}: {AGG_SQL}")
-    print(f"{'shards':>14} {'time':>9} {'shipped':>10} {'table':>10} {'same':>5}  per-shard work")
+    print(f"{'shards':>14} {'time':>9} {'shipped':>10} {'via coord':>10} {'table':>10} "
+          f"{'same':>5}  per-shard work")
     for r in agg:
         work = ", ".join(f"{w * 1000:.0f} ms" for w in r["per_shard_work"])
         print(f"{r['shards']!s:>14} {r['seconds'] * 1000:>7.0f}ms {_fmt_bytes(r['bytes_shipped']):>10} "
-              f"{_fmt_bytes(r['table_bytes']):>10} {str(r['same']):>5}  {work}")
+              f"{_fmt_bytes(r['coordinator_bytes']):>10} {_fmt_bytes(r['table_bytes']):>10} {str(r['same']):>5}  {work}")
     report = {"aggregation": agg, "rows": a.rows, "backend": a.backend}
     rep = run_repartition(a.rows // 10, shard_counts, a.backend, a.shuffle_rows)
     print(f"\nrepartitioning over {a.rows // 10:,} sales rows and {a.rows // 40:,} returns, "
           f"backend {a.backend}")
     print(f"{'query':>24} {'shards':>14} {'time':>9} {'shipped':>10} {'moved':>10} "
-          f"{'tables':>10} {'plan':>26} same  per-shard work")
+          f"{'via coord':>10} {'max batch':>10} {'tables':>10} {'plan':>26} same  per-shard work")
     for r in rep:
         work = ", ".join(f"{w * 1000:.0f} ms" for w in r.get("per_shard_work", []))
         print(f"{r['query']:>24} {r['shards']!s:>14} {r['seconds'] * 1000:>7.0f}ms "
               f"{_fmt_bytes(r.get('bytes_shipped', 0)):>10} "
               f"{_fmt_bytes(r.get('shuffled_bytes', 0)):>10} "
+              f"{_fmt_bytes(r.get('coordinator_bytes', 0)):>10} "
+              f"{_fmt_bytes(r.get('largest_batch', 0)):>10} "
               f"{_fmt_bytes(r.get('table_bytes', 0)):>10} {r.get('strategy', ''):>26} "
               f"{r.get('same', '')!s:>4}  {work}")
     report["repartition"] = rep
     if not a.skip_analytics:
         res = run_analytics(a.tpch_rows, shard_counts, a.backend)
         print(f"\nanalytics (TPC-H-like, {a.tpch_rows:,} lineitem rows), backend {a.backend}")
-        print(f"{'query':>22} {'shards':>14} {'time':>9} {'shipped':>10} {'plan':>8} same")
+        print(f"{'query':>22} {'shards':>14} {'time':>9} {'shipped':>10} {'via coord':>10} "
+              f"{'plan':>8} same")
         for r in res:
             print(f"{r['query']:>22} {r['shards']!s:>14} {r['seconds'] * 1000:>7.1f}ms "
-                  f"{_fmt_bytes(r.get('bytes_shipped', 0)):>10} {r.get('strategy', ''):>8} "
+                  f"{_fmt_bytes(r.get('bytes_shipped', 0)):>10} "
+                  f"{_fmt_bytes(r.get('coordinator_bytes', 0)):>10} {r.get('strategy', ''):>8} "
                   f"{r.get('same', '')}")
         report["analytics"] = res
         report["tpch_rows"] = a.tpch_rows

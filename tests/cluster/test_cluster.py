@@ -316,3 +316,12 @@ def test_big_grouped_partials_merge_on_the_shards():
         assert "repartitioned" not in c.last_plan   # 13 groups: merged on the coordinator
     finally:
         c.close()
+
+
+def test_relation_sizes_are_the_sums_over_the_shards(conn):
+    got = conn.execute("SELECT pg_table_size('t'::regclass), "
+                       "pg_size_pretty(pg_total_relation_size('t'::regclass))").fetchone()
+    per_shard = [h.sessions[conn.sid].execute("SELECT pg_table_size('t'::regclass)")
+                 .fetchone()[0] for h in conn.cluster.backend.hosts]
+    assert all(n > 0 for n in per_shard) and got[0] == sum(per_shard)
+    assert got[1].endswith(("bytes", "kB", "MB"))

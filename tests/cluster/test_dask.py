@@ -13,6 +13,7 @@ import rustmemodb  # noqa: E402
 from rustmemodb import cluster  # noqa: E402
 
 from .conformance import SQL_DIR, ClusterBackend, read_skips, run_on_cluster  # noqa: E402
+from .exchange_case import exchange_case  # noqa: E402
 
 SUBSET = ["foundation/aggregates.test", "foundation/transactions.test",
           "foundation/write_conflict.test", "query/group_by.test", "query/joins.test",
@@ -52,7 +53,8 @@ def test_conformance_subset_on_two_dask_shards(rel, dask_address):
         pytest.fail(report.summary(limit=20), pytrace=False)
 
 
-@pytest.mark.parametrize("rel", ["query/joins.test", "query/group_by.test"])
+@pytest.mark.parametrize("rel", ["query/joins.test", "query/group_by.test",
+                                 "query/set_ops.test", "query/window.test"])
 def test_conformance_with_every_exchange_repartitioned_on_dask(rel, dask_address):
     backend = ClusterBackend("dask", shards=2, address=dask_address, shuffle="always")
     report = run_on_cluster(SQL_DIR / rel, backend, read_skips().get(rel, {}))
@@ -86,6 +88,19 @@ def test_shards_live_on_different_workers_and_fork(dask_address):
         q = "SELECT k, count(*) FROM u GROUP BY k ORDER BY k"
         assert conn.execute(q).fetchall() == single.execute(q).fetchall()
         assert conn.last_plan["repartitioned"] == ["k0"]
+    finally:
+        conn.close()
+
+
+def test_exchanges_go_worker_to_worker_with_shards_sharing_a_worker(dask_address):
+    # 3 shards on 2 workers: two shards share a worker (one actor thread), so batches
+    # go actor to actor across workers and host to host within one.
+    conn = cluster.connect("dask", shards=3, address=dask_address, shuffle="always")
+    try:
+        b = conn.cluster.backend
+        assert len({b.worker_of(s) for s in range(3)}) == 2
+        through, largest = exchange_case(conn)
+        assert largest < 5_000 and through < 20_000   # partials only; a is ~70 KB
     finally:
         conn.close()
 

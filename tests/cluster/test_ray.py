@@ -10,6 +10,7 @@ import rustmemodb  # noqa: E402
 from rustmemodb import cluster  # noqa: E402
 
 from .conformance import SQL_DIR, ClusterBackend, read_skips, run_on_cluster  # noqa: E402
+from .exchange_case import exchange_case  # noqa: E402
 
 SUBSET = ["foundation/aggregates.test", "query/group_by.test", "dml/upsert.test"]
 
@@ -67,5 +68,14 @@ def test_durable_shard_restarted_after_its_actor_died(ray_runtime, tmp_path):
         q = "SELECT a.id % 7, count(*) FROM t a JOIN t b ON a.v = b.v GROUP BY 1 ORDER BY 1"
         assert conn.execute(q).fetchall()[:3] == [(0, 15), (1, 15), (2, 14)]
         assert conn.last_plan["strategy"] == "shuffle"
+    finally:
+        conn.close()
+
+
+def test_exchanges_go_through_the_object_store_not_the_coordinator(ray_runtime):
+    conn = cluster.connect("ray", shards=2, timeout=60, shuffle="always")
+    try:
+        through, largest = exchange_case(conn)
+        assert largest < 5_000 and through < 20_000   # partials only; a is ~70 KB
     finally:
         conn.close()

@@ -7,9 +7,12 @@ rollback, fork). For every statement it decides where the work runs:
   errors and names) and then on every shard;
 * SELECT is first bound on the mirror (errors, result names and types come from the
   engine itself), then either routed to the one shard its key pins it to, split into a
-  per-shard partial and a local merge (``split.py``), or, outside what the split
-  handles, its tables' rows are gathered into a fork of the mirror and the statement
-  runs there (``EXPLAIN`` says which);
+  per-shard partial and a local merge (``split.py``; set operations ``setops.py``),
+  with inputs repartitioned or broadcast shard to shard first where rows must meet
+  (joins off the key, ``shuffle.py``; windows by other columns; set operations;
+  ``exchange.py`` moves the batches), or, outside all that, its tables' rows are
+  gathered into a fork of the mirror and the statement runs there (``EXPLAIN`` says
+  which);
 * INSERT rows go to the shards of their partition keys, UPDATE/DELETE to the shards
   their WHERE can touch, all of a statement's shards committing through two-phase
   commit (``twophase.py``);
@@ -38,13 +41,17 @@ from . import twophase
 from .backends import DEFAULT_TIMEOUT, make_backend
 from .merge import conform, load_table, run_merge
 from .partition import TableInfo, refuse, shard_of_key, split_rows, strip_clauses
-from .shuffle import conjuncts, plan_join
-from .split import merge_on_shards, plan_select
+from .setops import plan_setop
+from .shuffle import HASHABLE, Side, conjuncts, plan_join, plan_window, window_key
+from .split import DistPlan, _has_forbidden, merge_on_shards, plan_select
 from .wire import check, ipc_to_table, table_to_ipc
 
 _FIRST_WORD = re.compile(r"\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*\(?\s*([A-Za-z]+)", re.S)
 _SYSTEM_SCHEMAS = {"information_schema", "pg_catalog"}
 SHUFFLE_ROWS = 20_000
+# Relation size functions: the rows (and their memory) are on the shards.
+_SIZE_FUNCTIONS = {"pg_table_size", "pg_relation_size", "pg_total_relation_size",
+                   "pg_indexes_size"}
 
 
 class Cluster:
@@ -64,13 +71,28 @@ class Cluster:
             "main": manifest_io.catalog_from_json(self.manifest.get("catalog"))}
         self.connections: "weakref.WeakSet" = weakref.WeakSet()
         self.in_doubt: list = []
+        # Bytes of Arrow data moved for queries: all of it (coordinator <-> shards and
+        # shard -> shard), the part that passed through this process, and the largest
+        # single batch this process received or sent (tests: no table-sized batch).
         self.bytes_shipped = 0
+        self.coordinator_bytes = 0
+        self.largest_batch = 0
         # Partial rows per shard above which an aggregate's merge is repartitioned by
         # its group keys and run on the shards instead of on the coordinator.
         self.shuffle_rows = SHUFFLE_ROWS
         self.always_shuffle = False        # repartition joins even when broadcast is cheaper
         self._ids = itertools.count(1)
         self.lock = threading.RLock()
+
+    def ship(self, *sizes: int, between_shards: bool = False) -> int:
+        """Account Arrow batches of ``sizes`` bytes: sent shard to shard
+        (``between_shards``) or through the coordinator. Returns their total."""
+        total = sum(sizes)
+        self.bytes_shipped += total
+        if not between_shards:
+            self.coordinator_bytes += total
+            self.largest_batch = max([self.largest_batch, *sizes])
+        return total
 
     def new_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids)}"
@@ -454,7 +476,7 @@ class ClusterConnection:
         replies = b.call_all(shards, "execute", self.sid, sql, _plain(params), inputs)
         for s in shards:
             check(replies[s])
-        self.cluster.bytes_shipped += sum(len(r[3]) for r in replies.values() if r[3])
+        self.cluster.ship(*(len(r[3]) for r in replies.values() if r[3]))
         return replies
 
     def _scan(self, shards, name: str) -> dict:
@@ -466,7 +488,7 @@ class ClusterConnection:
         replies = b.call_all(shards, "scan", self.sid, name)
         for s in shards:
             check(replies[s])
-        self.cluster.bytes_shipped += sum(len(r[3]) for r in replies.values() if r[3])
+        self.cluster.ship(*(len(r[3]) for r in replies.values() if r[3]))
         return replies
 
     def _write(self, per_shard: dict, params=None, inputs=None,
@@ -512,7 +534,7 @@ class ClusterConnection:
 
         def load(s: int) -> None:
             payload = table_to_ipc(parts[s])
-            self.cluster.bytes_shipped += len(payload)
+            self.cluster.ship(len(payload))
             check(b.call(s, "load", self.sid, table, payload))
 
         self._write_shards(sorted(parts), load)
@@ -741,7 +763,12 @@ class ClusterConnection:
         plan = {"sql": sql, "tables": refs}
         if not refs:
             plan["strategy"] = "coordinator"
-            return plan if plan_only else self._finish(plan, meta)
+            if plan_only:
+                return plan
+            sized = self._with_shard_sizes(tree)
+            if sized is not None:   # sizes of cluster tables: the sums over the shards
+                meta = self.mirror.execute(sized.sql(dialect="postgres"))._result
+            return self._finish(plan, meta)
         if not part:
             plan["strategy"], plan["shard"] = "replicated", 0
             if plan_only:
@@ -756,6 +783,24 @@ class ClusterConnection:
                     return plan
                 reply = self._on_shards([pinned], sql, None)[pinned]
                 return self._finish(plan, _reply_result(reply))
+        if not has_view and isinstance(tree, exp.SetOperation):
+            sp = plan_setop(tree, want, self._leaf_info, self._placed_by)
+            if sp is not None:
+                dist = DistPlan(sp.shard_sql, sp.merge, "set operation")
+                plan.update(strategy="shuffle" if sp.sides else "split", kind=dist.kind,
+                            partial=dist.partial, merge=dist.merge, keys=[],
+                            position=sp.position)
+                if sp.sides:
+                    plan["exchanges"] = [(f"SELECT {i + 1} of the set operation",
+                                          f"column {sp.position + 1}", side.scan)
+                                         for i, side in enumerate(sp.sides)]
+                if plan_only:
+                    return plan
+                per_shard = {s: sp.others if s and sp.others else sp.shard_sql
+                             for s in range(self.shards)}
+                return self._finish(plan, self._run_split(plan, dist, want,
+                                                          sides=sp.sides or None,
+                                                          shard_sql=per_shard))
         if not has_view and _local_from(tree, part, catalog,
                                         _table_occurrences(tree, catalog)):
             joins = tree.args.get("joins")
@@ -768,6 +813,9 @@ class ClusterConnection:
                 if plan_only:
                     return plan
                 return self._finish(plan, self._run_split(plan, dist, want))
+            done = self._window_select(tree, part, star, want, plan, plan_only)
+            if done is not None:
+                return done
         if not has_view and isinstance(tree, exp.Select):
             counts = self._row_counts()
             n = self.shards
@@ -798,19 +846,166 @@ class ClusterConnection:
                             merge=dist.merge, keys=dist.keys, broadcast=names, anchor=anchor)
                 if plan_only:
                     return plan
-                inputs = {}
-                for name in names:
-                    info = catalog[name]
-                    replies = self._scan([0] if info.replicated else range(self.shards), name)
-                    data = pa.concat_tables([ipc_to_table(r[3]) for r in replies.values()])
-                    inputs[f"__bcast_{name}"] = table_to_ipc(data)
-                    self.cluster.bytes_shipped += len(inputs[f"__bcast_{name}"]) * self.shards
-                return self._finish(plan, self._run_split(plan, dist, want, inputs=inputs))
+                # Every shard sends its rows of each broadcast table to every other
+                # shard directly (key None: a copy to all, ``exchange.py``).
+                sides = [Side(f"__bcast_{name}", name, None, None) for name in names]
+                return self._finish(plan, self._run_split(plan, dist, want, sides=sides))
         plan["strategy"] = "gather"
         if plan_only:
             return plan
         scratch = self._gather(refs)
         return self._finish(plan, scratch.execute(sql)._result)
+
+    def _with_shard_sizes(self, tree: exp.Expression):
+        """``tree`` with every constant-argument call of a relation size function
+        (``pg_table_size('t'::regclass)``, ...) replaced by the sum of that call over the
+        shards, which hold the rows (the mirror's tables are empty). None: no such call."""
+        calls = [n for n in tree.find_all(exp.Anonymous)
+                 if str(n.this).lower() in _SIZE_FUNCTIONS and
+                 not any(isinstance(m, (exp.Column, exp.Select)) for m in n.walk())]
+        if not calls:
+            return None
+        tree = tree.copy()
+        for node in [n for n in tree.find_all(exp.Anonymous) if n in calls]:
+            probe = exp.Select(expressions=[node.copy()]).sql(dialect="postgres")
+            values = [ipc_to_table(r[3]).column(0)[0].as_py()
+                      for r in self._on_shards(range(self.shards), probe, None).values()]
+            total = None if any(v is None for v in values) else sum(values)
+            node.replace(exp.cast(exp.Null(), "BIGINT") if total is None
+                         else exp.Literal.number(total))
+        return tree
+
+    # ---- window functions and set operations on the shards ------------------------------
+    def _window_select(self, tree: exp.Expression, part: list, star, want: list, plan: dict,
+                       plan_only: bool):
+        """A SELECT computing window functions over one sharded table (or reading such a
+        SELECT as its one derived table, as in top-N per group: the outer part then
+        splits as over a table): the windows on each shard over its own rows when every
+        window's PARTITION BY holds the partition key, else with the table repartitioned
+        by a column of every window's PARTITION BY, so they run whole on the shards.
+        None: not that shape."""
+        if not isinstance(tree, exp.Select) or len(part) != 1:
+            return None
+        from_ = tree.args.get("from_")
+        derived = from_.this if from_ is not None else None
+        if isinstance(derived, exp.Subquery) and derived.alias and \
+                isinstance(derived.this, exp.Select) and not tree.args.get("joins") and \
+                not derived.args["alias"].columns:
+            inner = self._window_inputs(derived.this, part[0])
+            if inner is None:
+                return None
+            new_inner, sides, how = inner
+            outer = tree.copy()
+            outer.args["from_"].this.replace(exp.Table(
+                this=exp.to_identifier("__derived"),
+                alias=exp.TableAlias(this=exp.to_identifier(derived.alias, quoted=True))))
+            try:   # what ``*`` over the derived table stands for: its output names
+                names = [n for n, _ in self.mirror._session._prepare(
+                    derived.this.sql(dialect="postgres")).plan.columns]
+            except errors.Error:
+                return None
+            dist = plan_select(outer, names if len(set(names)) == len(names) else None)
+            if dist is None:
+                return None
+            partial = sqlglot.parse_one(dist.partial, read="postgres")
+            for t in partial.find_all(exp.Table):
+                if t.name == "__derived":
+                    t.replace(exp.Subquery(this=new_inner, alias=t.args["alias"].copy()))
+            dist = DistPlan(partial.sql(dialect="postgres"), dist.merge, dist.kind,
+                            keys=dist.keys)
+        else:
+            inner = self._window_inputs(tree, part[0])
+            if inner is None:
+                return None
+            new_tree, sides, how = inner
+            dist = plan_select(new_tree, star, windows=True)
+            if dist is None:
+                return None
+        plan.update(strategy="shuffle" if sides else "split", kind=dist.kind,
+                    partial=dist.partial, merge=dist.merge, keys=dist.keys, windows=how)
+        if sides:
+            plan.update(exchanges=[(sd.table, sd.key, sd.scan) for sd in sides], in_place=[])
+        if plan_only:
+            return plan
+        return self._finish(plan, self._run_split(plan, dist, want, sides=sides or None))
+
+    def _window_inputs(self, select: exp.Select, name: str):
+        """For a SELECT with window functions over sharded table ``name`` (read once, in
+        its FROM): ``(select, sides, how)``, the SELECT to run on each shard (reading the
+        repartitioned input instead of the table when ``sides``), or None."""
+        if not any(isinstance(n, exp.Window) for n in select.walk()) or any(
+                isinstance(n, (exp.Subquery, exp.Union, exp.Intersect, exp.Except))
+                for n in select.walk()):
+            return None
+        catalog = self.catalog
+        info = catalog[name]
+        from_ = select.args.get("from_")
+        top = ([from_.this] if from_ is not None else []) + \
+            [j.this for j in select.args.get("joins") or []]
+        tables = [t for t in top if isinstance(t, exp.Table) and _table_name(t) == name]
+        if len(tables) != 1 or _table_occurrences(select, catalog).count(name) != 1 or \
+                not _local_from(select, [name], catalog, _table_occurrences(select, catalog)):
+            return None
+        keys = window_key(select, tables[0], info, top, catalog, _table_name)
+        if not keys:
+            return None
+        if len(info.key) == 1 and info.key[0] in keys:
+            return select, [], f"partitioned by {info.key[0]}"
+        usable = [k for k in keys if info.types.get(k) in HASHABLE]
+        if not usable:
+            return None
+        key = min(usable, key=lambda k: (info.types[k] != types.INTEGER, keys.index(k)))
+        wplan = plan_window(select, tables[0], key, catalog, _table_name)
+        return wplan.tree, wplan.sides, f"repartitioned by {key}"
+
+    def _leaf_info(self, select: exp.Select):
+        """For one SELECT of a set operation: (sharded table references it reads, None
+        when its FROM cannot run on each shard alone; its output columns)."""
+        catalog = self.catalog
+        refs, has_view = _referenced(select, self._root(), catalog)
+        if has_view:
+            return None
+        occurrences = _table_occurrences(select, catalog)
+        sharded = [o for o in occurrences if not catalog[o].replicated]
+        if sharded and not _local_from(select, sorted(set(sharded)), catalog, occurrences):
+            return None
+        try:
+            columns = self.mirror._session._prepare(
+                select.sql(dialect="postgres")).plan.columns
+        except errors.Error:
+            return None
+        return len(sharded), list(columns)
+
+    def _placed_by(self, select: exp.Select, position: int) -> bool:
+        """Does ``select`` output, at ``position``, the single-column partition key of
+        the one sharded table it reads?"""
+        catalog = self.catalog
+        from_ = select.args.get("from_")
+        joins = select.args.get("joins") or []
+        top = ([from_.this] if from_ is not None else []) + [j.this for j in joins]
+        sharded = [t for t in top if isinstance(t, exp.Table) and
+                   _table_name(t) in catalog and not catalog[_table_name(t)].replicated]
+        if len(sharded) != 1:
+            return False
+        info = catalog[_table_name(sharded[0])]
+        if len(info.key) != 1:
+            return False
+        items = select.expressions
+        if len(items) == 1 and isinstance(items[0], exp.Star) and not joins:
+            return position < len(info.columns) and info.columns[position] == info.key[0]
+        if any(isinstance(e, exp.Star) or isinstance(e, exp.Column) and
+               isinstance(e.this, exp.Star) for e in items) or position >= len(items):
+            return False
+        e = items[position]
+        e = e.this if isinstance(e, exp.Alias) else e
+        if not isinstance(e, exp.Column):
+            return False
+        if e.table:
+            return e.table == sharded[0].alias_or_name and e.name in (
+                info.key[0], info.key[0].upper()) and info.key[0] in info.columns
+        others = [t for t in top if t is not sharded[0] and isinstance(t, exp.Table) and
+                  _table_name(t) in catalog and e.name.lower() in catalog[_table_name(t)].columns]
+        return not others and e.name.lower() == info.key[0]
 
     # ---- files read on the workers (loads.py) ------------------------------------------
     def _paths(self, literal: exp.Literal) -> list[str]:
@@ -861,14 +1056,16 @@ class ClusterConnection:
                 s: (self.sid, xid, info.name, per_shard[s], key, self.shards) for s in src})
             for s in src:
                 check(replies[s])
-            moved = self._relay(xid, {s: replies[s][2] for s in src})
+            moved = self.cluster.ship(*(n for s in src for n in replies[s][2].values()),
+                                      between_shards=True)
+            tokens = _tokens_by_target(replies[s][4] for s in src)
             total = sum(replies[s][3] for s in src)
             if own:
                 for t in shards:
                     check(b.call(t, "begin", self.sid))
                     began.append(t)
             loaded = b.call_all(shards, "load_exchange", per_shard_args={
-                t: (self.sid, xid, info.name, []) for t in shards})
+                t: (self.sid, xid, info.name, tokens.get(t, [])) for t in shards})
             for t in shards:
                 check(loaded[t])
         except BaseException:
@@ -882,13 +1079,13 @@ class ClusterConnection:
             else:
                 self.failed = True
             raise
-        self.cluster.bytes_shipped += moved
         if own:
             twophase.commit(self.cluster, self.sid, shards)
         else:
             self.written.update(shards)
-        self.last_plan = {"strategy": "files", "files": {s: len(v) for s, v in files.items()},
-                          "shuffled_bytes": moved, "rows": total}
+        self.last_plan = {"strategy": "files", "shuffled_bytes": moved, "rows": total}
+        if files is not None:
+            self.last_plan["files"] = {s: len(v) for s, v in files.items()}
         return total
 
     def _spreadable(self, info: TableInfo | None) -> bool:
@@ -959,31 +1156,32 @@ class ClusterConnection:
             for s in src:
                 check(replies[s])
             columns = replies[src[0]][2]
+            if len({n for n, _ in columns}) < len(columns):   # SELECT a, a: by position
+                columns = [(f"c{i}", t) for i, (_, t) in enumerate(columns)]
             plan["partial_rows"] = [replies[s][4] if s in replies else 0 for s in shards]
             held = [s for s in src if replies[s][3] is None]
+            plan["partial_bytes"] = [len(replies[s][3] or b"") for s in src]
             if not held:
-                self.cluster.bytes_shipped += sum(len(replies[s][3]) for s in src)
+                self.cluster.ship(*(len(replies[s][3]) for s in src))
                 partials = [ipc_to_table(replies[s][3]) for s in src]
                 _, table = run_merge(columns, partials, dist.merge)
                 return conform(None, table, want)
-            # Repartition the partials by their group keys: every group whole on one shard.
-            outgoing: dict[int, list] = {t: [] for t in shards}
-            reps = b.call_all(held, "repartition", self.sid, xid, dist.keys, self.shards)
-            moved = self._relay(xid, {s: check(reps[s])[1] for s in held})
-            names = [n for n, _ in columns]
-            positions = [names.index(k) for k in dist.keys]
+            # Repartition the partials by their group keys, shard to shard: every group
+            # whole on one shard. The shards whose partials came back whole still have
+            # them (``ShardHost.recent``) and repartition them too; the coordinator only
+            # drops its copies.
+            self.cluster.ship(*(len(replies[s][3]) for s in src if s not in held))
+            reps = b.call_all(src, "repartition", self.sid, xid, dist.keys, self.shards)
             for s in src:
-                if s not in held:   # small partials came back already: route them here
-                    for t, p in split_rows(ipc_to_table(replies[s][3]), positions,
-                                           self.shards).items():
-                        outgoing[t].append(table_to_ipc(p))
-            moved += sum(len(d) for parts in outgoing.values() for d in parts)
+                check(reps[s])
+            moved = self.cluster.ship(*(n for s in src for n in reps[s][1].values()),
+                                      between_shards=True)
+            tokens = _tokens_by_target(reps[s][2] for s in src)
             merged = b.call_all(shards, "merge_exchange", per_shard_args={
-                t: (self.sid, xid, columns, outgoing[t], stage.partial) for t in shards})
+                t: (self.sid, xid, columns, tokens.get(t, []), stage.partial) for t in shards})
             for t in shards:
                 check(merged[t])
-            back = sum(len(merged[t][3]) for t in shards)
-            self.cluster.bytes_shipped += moved + back
+            self.cluster.ship(*(len(merged[t][3]) for t in shards))
             plan.update(repartitioned=dist.keys, merge_rows=[merged[t][4] for t in shards],
                         shuffled_bytes=plan.get("shuffled_bytes", 0) + moved)
             _, table = run_merge(merged[0][2], [ipc_to_table(merged[t][3]) for t in shards],
@@ -997,48 +1195,28 @@ class ClusterConnection:
                     pass
             raise
 
-    def _relay(self, xid: str, sizes: dict) -> int:
-        """Move every partition an exchange left in the shards' outboxes to its target
-        (``sizes``: ``{source: {target: bytes}}``). Round ``r`` moves, in parallel, what
-        each shard ``s`` holds for shard ``s + r``: the coordinator forwards the IPC
-        bytes unopened and holds at most one partition per shard at a time, never a
-        whole table. Returns the bytes moved."""
-        b = self.cluster.backend
-        n = self.shards
-        moved = 0
-        for r in range(1, n):
-            pairs = {s: (s + r) % n for s in sorted(sizes) if (s + r) % n in sizes[s]}
-            if not pairs:
-                continue
-            taken = b.call_all(list(pairs), "take", per_shard_args={
-                s: (self.sid, xid, t) for s, t in pairs.items()})
-            given = {}
-            for s, t in pairs.items():
-                data = check(taken[s])[1]
-                if data is not None:
-                    given[t] = (self.sid, xid, data)
-                    moved += len(data)
-            for reply in b.call_all(list(given), "receive", per_shard_args=given).values():
-                check(reply)
-        return moved
-
     def _exchange(self, xid: str, sides: list, plan: dict) -> dict:
-        """Repartition each join side on its key (every shard then holds its partition
-        of each side in its inbox): ``{shard: {input name: (exchange id, [])}}``, what
-        ``partial`` reads them by."""
+        """Repartition each join side on its key, shard to shard (``exchange.py``): every
+        shard then holds its partition of each side. Returns ``{shard: {input name:
+        (exchange id, [tokens])}}``, what ``partial`` reads them by; the coordinator
+        sees only sizes and tokens, never a row."""
         b = self.cluster.backend
         shards = list(range(self.shards))
         received: dict[int, dict] = {s: {} for s in shards}
         moved = 0
         for i, side in enumerate(sides):
             sx = f"{xid}.{i}"
-            replies = b.call_all(shards, "shuffle_out", self.sid, sx, side.scan, [side.key],
-                                 self.shards)
+            replies = b.call_all(shards, "shuffle_out", per_shard_args={
+                s: (self.sid, sx, side.once if side.once is not None and s != 0
+                    else side.scan, None if side.key is None else [side.key], self.shards,
+                    side.table if side.scan is None else None) for s in shards})
             for s in shards:
                 check(replies[s])
-                received[s][side.input] = (sx, [])
-            moved += self._relay(sx, {s: replies[s][2] for s in shards})
-        self.cluster.bytes_shipped += moved
+            tokens = _tokens_by_target(replies[s][4] for s in shards)
+            for s in shards:
+                received[s][side.input] = (sx, tokens.get(s, []))
+            moved += self.cluster.ship(*(n for s in shards for n in replies[s][2].values()),
+                                       between_shards=True)
         plan["shuffled_bytes"] = plan.get("shuffled_bytes", 0) + moved
         return received
 
@@ -1133,9 +1311,12 @@ class ClusterConnection:
             raise refuse("ON CONFLICT DO UPDATE of a partition key column",
                          "Delete the row and insert it again.")
         if info.replicated:   # every shard holds every row: each checks it all itself
-            inputs, tree = self._broadcast_reads(tree, name, skip=target)
-            replies = self._write({s: tree.sql(dialect="postgres") for s in range(self.shards)},
-                                  inputs=inputs)
+            inputs, tree, xid = self._broadcast_reads(tree, name, skip=target)
+            try:
+                replies = self._write({s: tree.sql(dialect="postgres")
+                                       for s in range(self.shards)}, inputs_per_shard=inputs)
+            finally:
+                self._drop_exchange(xid)
             return _reply_result(replies[0])
         if isinstance(source, exp.Values):
             return self._insert_values(tree, sql, info, source)
@@ -1153,6 +1334,10 @@ class ClusterConnection:
                     s: [loads.with_paths(tree, 0, ps).sql(dialect="postgres")]
                     for s, ps in per.items()}, per)
                 return Result(columns=[], rowcount=total, kind="INSERT")
+        if conflict is None and tree.args.get("returning") is None:
+            done = self._insert_select_on_shards(tree, sql, info, source)
+            if done is not None:
+                return done
         stripped = tree.copy()
         stripped.set("conflict", None)
         if conflict is not None:
@@ -1179,6 +1364,38 @@ class ClusterConnection:
             return Result(columns=result.columns, table=result.table, rowcount=0,
                           kind=result.kind)
         return _combine(self._write(per_shard, inputs_per_shard=inputs))
+
+    def _insert_select_on_shards(self, tree: exp.Insert, sql: str, info: TableInfo,
+                                 source) -> Result | None:
+        """INSERT INTO t SELECT … whose SELECT makes each row from one row of a sharded
+        table (filters, projections, joins local to a shard): every shard runs the
+        INSERT into ``t`` emptied in a throwaway fork of its rows (the engine's casts,
+        defaults and checks), sends the new rows straight to the shards of their keys
+        and they are loaded there in one 2PC transaction, as for files (``loads.py``):
+        no row passes through the coordinator. None: not that shape."""
+        if not isinstance(source, exp.Select) or not self._spreadable(info) or \
+                self.shards < 2:
+            return None
+        for arg in ("with", "group", "having", "distinct", "order", "limit", "offset",
+                    "qualify", "locks"):
+            if source.args.get(arg) is not None:
+                return None
+        if _has_forbidden(source) or any(isinstance(n, (exp.AggFunc, exp.Window))
+                                         for n in source.walk()):
+            return None
+        catalog = self.catalog
+        refs, has_view = _referenced(source, self._root(), catalog)
+        if has_view or info.name in refs or loads.read_calls(source):
+            return None   # (reading the target: its fork on the shard is emptied first)
+        occurrences = _table_occurrences(source, catalog)
+        part = sorted({o for o in occurrences if not catalog[o].replicated})
+        if part and not _local_from(source, part, catalog, occurrences):
+            return None
+        self.mirror._session._prepare(sql)   # binds: the engine's errors; no rows read
+        shards = range(self.shards) if part else [0]   # REPLICATED sources: once
+        total = self._parallel_load(info, {s: [sql] for s in shards}, None)
+        self.last_plan.update(strategy="insert on shards", sources=refs)
+        return Result(columns=[], rowcount=total, kind="INSERT")
 
     def _scratch_for(self, tree: exp.Expression):
         """A fork of the mirror with the rows the statement's source reads gathered in."""
@@ -1286,7 +1503,14 @@ class ClusterConnection:
         self.mirror.execute(sql)       # binds: type and name errors before any shard
         # Other tables read by the statement (FROM, USING, subqueries; the target itself
         # inside a subquery): sharded ones are broadcast to every shard as Arrow inputs.
-        inputs, tree = self._broadcast_reads(tree, name)
+        inputs, tree, xid = self._broadcast_reads(tree, name)
+        try:
+            return self._update_delete_on(tree, info, inputs)
+        finally:
+            self._drop_exchange(xid)
+
+    def _update_delete_on(self, tree: exp.Expression, info: TableInfo,
+                          inputs: dict | None) -> Result:
         sql = tree.sql(dialect="postgres")
         moves_rows = isinstance(tree, exp.Update) and not info.replicated and info.key and \
             any(isinstance(e, exp.EQ) and e.this.name in info.key for e in tree.expressions)
@@ -1299,16 +1523,21 @@ class ClusterConnection:
             if inputs:
                 raise refuse("UPDATE of a partition key column reading other tables")
             return self._update_key(tree, info, shards)
-        replies = self._write({s: sql for s in shards}, inputs=inputs)
+        replies = self._write({s: sql for s in shards}, inputs_per_shard=inputs)
         if info.replicated:
             return _reply_result(replies[0])
         return _combine(replies)
 
 
     def _broadcast_reads(self, tree: exp.Expression, target: str, skip=None):
-        inputs: dict[str, bytes] = {}
+        """Other tables a write reads (FROM, USING, subqueries; the target itself inside
+        a subquery): every sharded one is broadcast to every shard, shard to shard (each
+        sends its rows to all the others; a REPLICATED one read as the target goes once,
+        from shard 0), and read there as an Arrow input. Returns ``({shard: inputs} or
+        None, the statement reading the inputs, the exchange id or None)``."""
         tree = tree.copy()
         own = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+        sides: dict[str, Side] = {}
         while True:
             todo = None
             for t in tree.find_all(exp.Table):
@@ -1322,12 +1551,13 @@ class ClusterConnection:
             if todo is None:
                 break
             t, name = todo
-            info = self.catalog[name]
             alias = f"__bcast_{name}"
-            if alias not in inputs:
-                replies = self._scan([0] if info.replicated else range(self.shards), name)
-                data = pa.concat_tables([ipc_to_table(r[3]) for r in replies.values()])
-                inputs[alias] = table_to_ipc(data)
+            if alias not in sides:
+                if self.catalog[name].replicated:
+                    sides[alias] = Side(alias, name, None, f'SELECT * FROM "{name}"',
+                                        f'SELECT * FROM "{name}" LIMIT 0')
+                else:
+                    sides[alias] = Side(alias, name, None, None)
             new = t.copy()
             new.set("this", exp.to_identifier(alias))
             new.set("db", None)
@@ -1335,57 +1565,70 @@ class ClusterConnection:
                 new.set("alias", exp.TableAlias(
                     this=exp.to_identifier(t.name, quoted=t.this.quoted)))
             t.replace(new)
-        for data in inputs.values():
-            self.cluster.bytes_shipped += len(data) * self.shards
-        return inputs, tree
+        if not sides:
+            return None, tree, None
+        xid = self.cluster.new_id("x")
+        try:
+            received = self._exchange(xid, list(sides.values()), {})
+        except BaseException:
+            self._drop_exchange(xid)
+            raise
+        inputs = {s: {name: ("exchange", *got) for name, got in per.items()}
+                  for s, per in received.items()}
+        return inputs, tree, xid
+
+    def _drop_exchange(self, xid: str | None) -> None:
+        """Forget what exchange ``xid`` left on the shards (the batches of shards a
+        statement did not run on, or of a statement that failed)."""
+        if xid is None:
+            return
+        b = self.cluster.backend
+        for s in range(self.shards):
+            try:
+                b.call(s, "drop_exchange", self.sid, xid)
+            except errors.Error:
+                pass
 
     def _update_key(self, tree: exp.Update, info: TableInfo, shards: list) -> Result:
-        """UPDATE that changes partition keys: update in place on every shard, then move
-        each row whose new key hashes elsewhere (delete there, load on its new shard,
-        where its uniqueness is checked), all in one atomic transaction."""
+        """UPDATE that changes partition keys: update in place on every shard; each
+        shard deletes the rows whose new key hashes elsewhere and sends them straight to
+        their new shard, which loads them (and checks their uniqueness), all in one
+        atomic transaction."""
         if tree.args.get("returning") is not None:
             raise refuse("UPDATE ... RETURNING of a partition key column")
         b = self.cluster.backend
         own = not self.in_txn
-        if own:
-            for s in shards:
-                check(b.call(s, "begin", self.sid))
+        xid = self.cluster.new_id("x")
+        began = []
         try:
+            if own:
+                for s in shards:
+                    check(b.call(s, "begin", self.sid))
+                    began.append(s)
             star = tree.copy()
             star.set("returning", exp.Returning(expressions=[exp.Star()]))
             sql = star.sql(dialect="postgres")
-            replies = {s: check(b.call(s, "execute", self.sid, sql, None, None)) for s in shards}
-            moves: dict[int, list] = {}
-            deletes: dict[int, list] = {}
-            total = 0
-            for s, reply in replies.items():
-                rows = ipc_to_table(reply[3])
-                total += rows.num_rows
-                if not rows.num_rows:
-                    continue
-                target = split_rows(rows, info.key_positions, self.shards)
-                for t, part in target.items():
-                    if t != s:
-                        moves.setdefault(t, []).append(part)
-                        deletes.setdefault(s, []).append(part)
-            for s, parts in deletes.items():
-                for part in parts:
-                    keys = [part.column(k).to_pylist() for k in info.key]
-                    for values in zip(*keys):
-                        cond = " AND ".join(
-                            f'"{k}" = {_literal(v).sql(dialect="postgres")}'
-                            for k, v in zip(info.key, values))
-                        check(b.call(s, "execute", self.sid, f'DELETE FROM "{info.name}" '
-                                     f"WHERE {cond}", None, None))
-            for t, parts in moves.items():
-                data = pa.concat_tables(parts)
-                self.cluster.bytes_shipped += data.nbytes
-                if t not in shards:
-                    raise errors.InternalError("cluster: a moved row left the statement's shards")
-                check(b.call(t, "load", self.sid, info.name, table_to_ipc(data)))
+            replies = b.call_all(shards, "move_out", per_shard_args={
+                s: (self.sid, xid, sql, info.name, info.key, self.shards) for s in shards})
+            for s in shards:
+                check(replies[s])
+            total = sum(replies[s][1] for s in shards)
+            targets = {t for s in shards for t in replies[s][2]}
+            if not targets <= set(shards):
+                raise errors.InternalError("cluster: a moved row left the statement's shards")
+            self.cluster.ship(*(n for s in shards for n in replies[s][2].values()),
+                              between_shards=True)
+            tokens = _tokens_by_target(replies[s][3] for s in shards)
+            loaded = b.call_all(shards, "load_exchange", per_shard_args={
+                t: (self.sid, xid, info.name, tokens.get(t, [])) for t in shards})
+            for t in shards:
+                check(loaded[t])
         except errors.Error:
+            self._drop_exchange(xid)
             if own:
-                twophase.rollback_all(b, self.sid, shards)
+                twophase.rollback_all(b, self.sid, began)
+            else:
+                self.failed = True
             raise
         if own:
             twophase.commit(self.cluster, self.sid, shards)
@@ -1395,6 +1638,16 @@ class ClusterConnection:
 
 
 # ---- helpers ------------------------------------------------------------------------------
+def _tokens_by_target(per_source) -> dict:
+    """``{target: [token, ...]}`` from each source shard's ``{target: token}`` (tokens:
+    what a target needs to collect a batch sent to it, ``exchange.py``)."""
+    out: dict = {}
+    for tokens in per_source:
+        for t, token in (tokens or {}).items():
+            out.setdefault(t, []).append(token)
+    return out
+
+
 def _first_word(sql: str) -> str:
     m = _FIRST_WORD.match(sql)
     return m.group(1).lower() if m else ""

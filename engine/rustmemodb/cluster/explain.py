@@ -1,10 +1,12 @@
 """EXPLAIN for a cluster connection: the distributed plan, then the shard's own plan.
 
 ``EXPLAIN SELECT ...`` shows where the statement runs (coordinator, one routed shard,
-split into partial + merge, with broadcast or repartitioned join inputs, over files
-spread on the shards, or gathered) and the SQL of each part; for a split, the engine's
+split into partial + merge, with broadcast or repartitioned inputs (joins, set
+operations, windows: the exchange step, shard to shard), over files spread on the
+shards, or gathered) and the SQL of each part; for a split, the engine's
 own EXPLAIN of the partial on shard 0. ``EXPLAIN ANALYZE`` runs the statement and adds
-the bytes shipped (and those moved between shards by repartitioning), the partial rows
+the bytes shipped (those through the coordinator, and those moved between shards by
+repartitioning), the partial rows
 and work time per shard, and the rows merged on each shard when the grouped merge was
 repartitioned.
 """
@@ -32,22 +34,32 @@ def explain(conn, sql: str, params) -> Result:
     strategy = plan["strategy"]
     if strategy in ("split", "broadcast", "shuffle", "files"):
         lines += [f"  Merge on coordinator ({plan['kind']}): {plan['merge']}",
-                  f"    Exchange: gather Arrow partials from {b.shards} shards"]
+                  f"    Exchange: gather Arrow partials from {b.shards} shards "
+                  "(the only rows that reach the coordinator)"]
         if plan.get("keys"):
             lines.append(f"      (partials over {conn.cluster.shuffle_rows} rows on a shard: "
-                         "repartitioned by the group keys, merged on the shards)")
+                         "repartitioned by the group keys shard to shard, merged on the "
+                         "shards)")
         lines.append(f"      Partial on each shard: {plan['partial']}")
+        if plan.get("windows"):
+            lines.append(f"        Window partitions whole on each shard: {plan['windows']}")
+        if plan["kind"] == "set operation" and not plan.get("exchanges"):
+            why = "UNION ALL: every SELECT as it is" if plan.get("position") is None else \
+                f"equal rows on one shard: column {plan['position'] + 1} is the partition key"
+            lines.append(f"        Set operation on each shard ({why})")
         if strategy == "files":
             lines.append("        Files read on the shards: " + ", ".join(
                 f"shard {s}: {n}" for s, n in sorted(plan["files"].items())))
         if strategy == "broadcast":
             lines.append(f"        Exchange: broadcast {', '.join(plan['broadcast'])} to every "
-                         f"shard ({plan['anchor']} stays in place)")
+                         f"shard, shard to shard ({_transport(b)}; {plan['anchor']} stays "
+                         "in place)")
         for table in plan.get("in_place", []):
             lines.append(f"        {table} stays in place (partitioned on the join key)")
         for table, key, scan in plan.get("exchanges", []):
-            lines.append(f"        Exchange: repartition {table} by hash({key}) over "
-                         f"{b.shards} shards: {scan}")
+            by = key if isinstance(key, str) else f"column {key + 1}"
+            lines.append(f"        Exchange: repartition {table} by hash({by}) over "
+                         f"{b.shards} shards, shard to shard ({_transport(b)}): {scan}")
         if strategy == "split":
             reply = conn._on_shards([0], "EXPLAIN " + plan["partial"], None)[0]
             lines += ["        " + ln for ln in _lines(reply)]
@@ -64,7 +76,7 @@ def explain(conn, sql: str, params) -> Result:
     else:
         lines.append("  Run on coordinator (no cluster table is read)")
     if analyze:
-        before = conn.cluster.bytes_shipped
+        before, coord0 = conn.cluster.bytes_shipped, conn.cluster.coordinator_bytes
         work0 = _work(conn)
         t0 = time.perf_counter()
         result = conn._select(body, params)
@@ -72,11 +84,12 @@ def explain(conn, sql: str, params) -> Result:
         work = [w1 - w0 for w0, w1 in zip(work0, _work(conn))]
         done = conn.last_plan or {}
         lines.append(f"Execution: {result.rowcount} rows in {elapsed * 1000:.3f} ms, "
-                     f"{conn.cluster.bytes_shipped - before} bytes shipped")
+                     f"{conn.cluster.bytes_shipped - before} bytes shipped, "
+                     f"{conn.cluster.coordinator_bytes - coord0} through the coordinator")
         if done.get("shuffled_bytes") is not None:
-            what = "join inputs" if done.get("exchanges") else "partials"
+            what = "inputs" if done.get("exchanges") else "partials"
             if done.get("repartitioned") and done.get("exchanges"):
-                what = "join inputs and partials"
+                what = "inputs and partials"
             lines.append(f"  repartitioned ({what}): {done['shuffled_bytes']} bytes "
                          "shipped between shards")
         if done.get("merge_rows"):
@@ -89,6 +102,12 @@ def explain(conn, sql: str, params) -> Result:
     table = pa.table({"QUERY PLAN": pa.array(lines, pa.large_string())})
     return Result(columns=[("QUERY PLAN", types.TEXT)], table=table, rowcount=len(lines),
                   kind="EXPLAIN")
+
+
+def _transport(backend) -> str:
+    """How batches go shard to shard on this backend (``exchange.py``)."""
+    return {"local": "direct calls", "dask": "actor to actor",
+            "ray": "object store"}.get(backend.name, backend.name)
 
 
 def _work(conn) -> list[float]:

@@ -4,7 +4,9 @@ A ``ShardHost`` lives wherever the backend puts it (in-process, a Dask actor, a 
 actor). Its methods take and return plain data only (strings, tuples, Arrow IPC
 bytes), so no engine object is ever pickled across a process boundary, and errors
 come back as ``("error", sqlstate, message)`` tuples that the coordinator turns back
-into PEP 249 exceptions (``wire.py``).
+into PEP 249 exceptions (``wire.py``). Batches of a repartition go from shard to shard
+through the peers the backend gives every host (``exchange.py``), not through the
+coordinator.
 
 Two-phase commit lives here too: ``prepare`` validates a session's transaction
 against everything committed since its snapshot (``Database.refresh`` raises
@@ -57,12 +59,16 @@ class ShardHost:
                 self._gate.acquire()
         self._fail_next_commit = False    # fault injection for the 2PC tests
         self.work_seconds = 0.0           # time spent executing statements (bench)
-        # Repartitioning (shuffles): (sid, exchange id) -> the Arrow partitions this
-        # shard keeps for itself; (sid, exchange id) -> a partial result held back.
+        # Repartitioning (shuffles): (sid, exchange id) -> the batches of an exchange
+        # this shard kept or was sent by the others (filled from the worker's event loop
+        # on Dask, hence the lock); (sid, exchange id) -> a partial result held back;
+        # sid -> (exchange id, IPC bytes) of the last partial that was sent back whole,
+        # which a repartitioned merge may still need.
         self.inbox: dict = {}
+        self._inbox_lock = threading.Lock()
         self.stash: dict = {}
-        # (sid, exchange id) -> {target shard: IPC bytes} waiting to be moved there.
-        self.outbox: dict = {}
+        self.recent: dict = {}
+        self.peers = None   # exchange.py: set by the backend through connect_peers
 
     # ---- sessions ---------------------------------------------------------------------
     def open(self, sid: str, branch: str = "main"):
@@ -85,6 +91,8 @@ class ShardHost:
         t0 = time.perf_counter()
         try:
             for name, data in (inputs or {}).items():
+                if isinstance(data, tuple):   # ("exchange", xid, tokens): batches sent here
+                    data = self._received(sid, {name: (data[1], data[2])})[name]
                 conn.register(name, data if not isinstance(data, bytes) else ipc_to_table(data))
             autocommit_write = not conn.in_transaction and \
                 sql.lstrip().split(None, 1)[0].lower() not in _READS
@@ -151,44 +159,73 @@ class ShardHost:
         finally:
             self.work_seconds += time.perf_counter() - t0
 
-    # ---- repartitioning (see shuffle.py) -------------------------------------------------
-    def shuffle_out(self, sid: str, xid: str, sql: str, key: list, shards: int):
-        """Run ``sql``, hash-partition its rows on columns ``key`` over ``shards``
-        shards, keep this shard's partition and hold the others for ``take`` (returns
-        the result's SQL column types, ``{target: bytes}`` sizes and the row count)."""
-        reply = self.execute(sid, sql)
+    # ---- repartitioning (see shuffle.py; batches move through exchange.py) ------------
+    def connect_peers(self, peers):
+        """The transport to the other shards (``exchange.py``), given by the backend."""
+        self.peers = peers
+        return ("ok",)
+
+    def shuffle_out(self, sid: str, xid: str, sql: str | None, key: list | None,
+                    shards: int, table: str | None = None):
+        """Run ``sql`` (or read all of ``table``, as ``scan``), hash-partition its rows
+        on columns ``key`` over ``shards`` shards, keep this shard's partition and send
+        the others to their shards directly (``key`` None: a copy of every row to every
+        shard, a broadcast). Returns the result's SQL column types, ``{target: bytes}``
+        sizes, the row count and ``{target: token}`` for the targets (``exchange.py``)."""
+        reply = self.execute(sid, sql) if table is None else self.scan(sid, table)
         if reply[0] == "error":
             return reply
         columns, data = reply[2], ipc_to_table(reply[3])
-        return ("ok", columns, self._partition(sid, xid, data, key, shards), data.num_rows)
-
-    def _partition(self, sid: str, xid: str, data, key: list, shards: int) -> dict:
-        from .partition import split_rows
-        t0 = time.perf_counter()
-        positions = [data.schema.names.index(k) for k in key]
-        parts = split_rows(data, positions, shards)
-        self.inbox.setdefault((sid, xid), []).append(parts.pop(self.index, data.slice(0, 0)))
-        out = {t: table_to_ipc(p) for t, p in parts.items()}
-        if out:
-            self.outbox[(sid, xid)] = out
-        self.work_seconds += time.perf_counter() - t0
-        return {t: len(d) for t, d in out.items()}
-
-    def take(self, sid: str, xid: str, target: int):
-        """Hand over (and forget) the partition of an exchange meant for ``target``."""
-        box = self.outbox.get((sid, xid), {})
-        data = box.pop(target, None)
-        if not box:
-            self.outbox.pop((sid, xid), None)
-        return ("ok", data)
-
-    def receive(self, sid: str, xid: str, data: bytes):
-        """Accept a partition of an exchange from another shard."""
+        if key is not None and key and all(isinstance(k, int) for k in key):
+            # By position (a set operation's SELECTs name their columns differently):
+            # the columns become c0, c1, ... for whoever reads the input.
+            data = data.rename_columns([f"c{i}" for i in range(data.num_columns)])
+            key = [f"c{k}" for k in key]
         try:
-            self.inbox.setdefault((sid, xid), []).append(ipc_to_table(data))
+            sizes, tokens = self._scatter(sid, xid, data, key, shards)
         except Exception as exc:   # noqa: BLE001
             return error_tuple(exc)
+        return ("ok", columns, sizes, data.num_rows, tokens)
+
+    def _scatter(self, sid: str, xid: str, data, key: list, shards: int) -> tuple:
+        from .partition import split_rows
+        t0 = time.perf_counter()
+        if key is None:
+            parts = {t: data for t in range(shards)}
+        else:
+            positions = [data.schema.names.index(k) for k in key]
+            parts = split_rows(data, positions, shards)
+        self._keep(sid, xid, parts.pop(self.index, data.slice(0, 0)))
+        sizes, tokens = {}, {}
+        try:
+            for t, p in sorted(parts.items()):
+                payload = table_to_ipc(p)
+                sizes[t] = len(payload)
+                token = self.peers.send(t, sid, xid, payload)
+                if token is not None:
+                    tokens[t] = token
+            self.peers.wait()
+        finally:
+            self.work_seconds += time.perf_counter() - t0
+        return sizes, tokens
+
+    def _keep(self, sid: str, xid: str, batch) -> None:
+        with self._inbox_lock:
+            self.inbox.setdefault((sid, xid), []).append(batch)
+
+    def deliver(self, sid: str, xid: str, data: bytes):
+        """Accept a partition of an exchange sent by another shard (IPC bytes, decoded
+        when the exchange is read)."""
+        self._keep(sid, xid, data)
         return ("ok",)
+
+    def _take_inbox(self, sid: str, xid: str, tokens: list) -> list:
+        """This shard's batches of exchange ``xid``: what it kept, what was delivered to
+        it and what ``tokens`` (handed on by the coordinator) stand for, as Arrow."""
+        with self._inbox_lock:
+            held = self.inbox.pop((sid, xid), [])
+        held += [self.peers.fetch(t) for t in tokens]
+        return [ipc_to_table(b) if isinstance(b, (bytes, bytearray)) else b for b in held]
 
     def partial(self, sid: str, xid: str, sql: str, max_rows: int | None,
                 inputs: dict | None = None, received: dict | None = None):
@@ -201,36 +238,49 @@ class ShardHost:
         except Exception as exc:   # noqa: BLE001
             return error_tuple(exc)
         reply = self.execute(sid, sql, None, inputs)
-        if reply[0] == "error" or max_rows is None or reply[4] <= max_rows:
+        if reply[0] == "error" or max_rows is None:
             return reply
-        self.stash[(sid, xid)] = ipc_to_table(reply[3])
+        if reply[4] <= max_rows:
+            self.recent[sid] = (xid, reply[3])
+            return reply
+        self.stash[(sid, xid)] = reply[3]
         return ("ok", reply[1], reply[2], None, reply[4])
 
     def _received(self, sid: str, received: dict) -> dict:
-        """``{input name: (exchange id, [IPC bytes from other shards])}`` as Arrow tables,
-        each with the partition this shard kept for itself."""
+        """``{input name: (exchange id, [tokens])}`` as Arrow tables: each exchange's
+        batches this shard kept, was sent, or holds tokens for."""
         import pyarrow as pa
         out = {}
-        for name, (xid, parts) in received.items():
-            tables = self.inbox.pop((sid, xid), []) + [ipc_to_table(p) for p in parts]
+        for name, (xid, tokens) in received.items():
+            tables = self._take_inbox(sid, xid, tokens)
             tables = [t for t in tables if t.num_rows] or tables[:1]
             out[name] = pa.concat_tables(tables, promote_options="permissive") \
                 if len(tables) > 1 else tables[0]
         return out
 
     def repartition(self, sid: str, xid: str, key: list, shards: int):
-        """Hash-partition a held partial on ``key``: keep ours, hold the others for
-        ``take`` (returns their sizes)."""
-        data = self.stash.pop((sid, xid))
-        return ("ok", self._partition(sid, xid, data, key, shards))
+        """Hash-partition this shard's partial of exchange ``xid`` (held back, or the
+        last one sent back whole) on ``key``: keep ours, send the others to their
+        shards (returns their sizes and tokens)."""
+        try:
+            data = self.stash.pop((sid, xid), None)
+            if data is None:
+                last = self.recent.pop(sid, None)
+                if last is None or last[0] != xid:
+                    return ("error", "XX000", f"no partial of exchange {xid} on shard "
+                                              f"{self.index}")
+                data = last[1]
+            return ("ok", *self._scatter(sid, xid, ipc_to_table(data), key, shards))
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
 
-    def merge_exchange(self, sid: str, xid: str, columns: list, parts: list, sql: str):
-        """Run ``sql`` over ``__partials``: this shard's kept partition of a
-        repartitioned partial plus ``parts`` (IPC bytes) received from the others."""
+    def merge_exchange(self, sid: str, xid: str, columns: list, tokens: list, sql: str):
+        """Run ``sql`` over ``__partials``: this shard's partition of a repartitioned
+        partial (kept, sent by the others, or behind ``tokens``)."""
         from .merge import run_merge
         t0 = time.perf_counter()
         try:
-            tables = self.inbox.pop((sid, xid), []) + [ipc_to_table(p) for p in parts]
+            tables = self._take_inbox(sid, xid, tokens)
             out_columns, data = run_merge(columns, tables, sql)
             return ("ok", "SELECT", list(out_columns), table_to_ipc(data), data.num_rows)
         except Exception as exc:   # noqa: BLE001
@@ -243,7 +293,8 @@ class ShardHost:
         """Run ``statements`` (COPY/INSERT reading this shard's files) into ``table``
         emptied in a throwaway fork of the session's view, so the engine applies every
         cast, default and check; then hash-partition the rows made on ``key``: keep
-        ours, hold the others for ``take`` (returns their sizes and the row count)."""
+        ours, send the others to their shards (returns their sizes, the row count and
+        tokens, see ``shuffle_out``)."""
         from ..database import Database
         conn = self.sessions[sid]
         t0 = time.perf_counter()
@@ -260,12 +311,60 @@ class ShardHost:
             return error_tuple(exc)
         finally:
             self.work_seconds += time.perf_counter() - t0
-        return ("ok", None, self._partition(sid, xid, data, key, shards), data.num_rows)
+        try:
+            sizes, tokens = self._scatter(sid, xid, data, key, shards)
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+        return ("ok", None, sizes, data.num_rows, tokens)
 
-    def load_exchange(self, sid: str, xid: str, table: str, parts: list):
-        """Load this shard's rows of an exchange (kept + ``parts`` received) into
+    def move_out(self, sid: str, xid: str, sql: str, table: str, key: list, shards: int):
+        """Run ``sql`` (an UPDATE of ``table``'s partition key, RETURNING *) in the
+        session's open transaction; the updated rows whose new key hashes to another
+        shard are deleted here and sent to that shard (``load_exchange`` loads them).
+        Returns the rows updated, ``{target: bytes}`` sizes and tokens."""
+        from .partition import shard_ids
+        reply = self.execute(sid, sql)
+        if reply[0] == "error":
+            return reply
+        t0 = time.perf_counter()
+        try:
+            rows = ipc_to_table(reply[3])
+            ids = shard_ids(rows, [rows.schema.names.index(k) for k in key], shards)
+            import pyarrow as pa
+            moving = rows.filter(pa.array(ids != self.index))
+            if moving.num_rows:
+                self._delete_keys(sid, table, moving.select(key))
+            sizes, tokens = self._scatter(sid, xid, moving, key, shards)
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+        finally:
+            self.work_seconds += time.perf_counter() - t0
+        return ("ok", reply[4], sizes, tokens)
+
+    def _delete_keys(self, sid: str, table: str, keys) -> None:
+        """Delete the rows of ``table`` whose partition key is one of ``keys`` (a hash
+        join on the key; a NULL key matches a NULL key, as placement hashes it)."""
+        conn = self.sessions[sid]
+        conds = []
+        for k in keys.schema.names:
+            eq = f'm."{k}" = t."{k}"'
+            if keys.column(k).null_count:
+                eq = f'({eq} OR m."{k}" IS NULL AND t."{k}" IS NULL)'
+            conds.append(eq)
+        conn.register("__moving", keys)
+        try:
+            conn.execute(f'DELETE FROM "{table}" AS t USING __moving AS m WHERE '
+                         + " AND ".join(conds))
+        finally:
+            conn.unregister("__moving")
+
+    def load_exchange(self, sid: str, xid: str, table: str, tokens: list):
+        """Load this shard's rows of an exchange (kept, sent, or behind ``tokens``) into
         ``table`` in the session's open transaction."""
-        tables = self.inbox.pop((sid, xid), []) + [ipc_to_table(p) for p in parts]
+        try:
+            tables = self._take_inbox(sid, xid, tokens)
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
         total = 0
         for t in tables:
             if t.num_rows:
@@ -277,10 +376,12 @@ class ShardHost:
 
     def drop_exchange(self, sid: str, xid: str):
         """Forget what a failed exchange left here."""
-        for store in (self.inbox, self.stash, self.outbox):
-            for k in [k for k in store if k[0] == sid and
-                      (k[1] == xid or k[1].startswith(xid + "."))]:
-                del store[k]
+        with self._inbox_lock:
+            for store in (self.inbox, self.stash):
+                for k in [k for k in store if k[0] == sid and
+                          (k[1] == xid or k[1].startswith(xid + "."))]:
+                    del store[k]
+        self.recent.pop(sid, None)
         return ("ok",)
 
     @staticmethod

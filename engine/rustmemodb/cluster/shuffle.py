@@ -5,10 +5,10 @@ rows that meet are on different shards. Instead of gathering every table at the
 coordinator (or copying all but one to every shard), each table is *repartitioned*:
 every shard scans its rows of the table (only the columns the query reads, with the
 WHERE conjuncts on that table alone pushed down), hash-partitions them on the join key
-with the same hash as placement (``partition.py``), keeps its own partition and hands
-the others on, so shard ``j`` receives exactly the rows whose key hashes to ``j`` from
-every shard (through the coordinator, which forwards the Arrow IPC bytes unopened and
-never holds more than one partition per target). Then every shard runs the statement's
+with the same hash as placement (``partition.py``), keeps its own partition and sends
+the others straight to their shards (``exchange.py``: the coordinator sees sizes and
+tokens, never a row), so shard ``j`` receives exactly the rows whose key hashes to ``j``
+from every shard. Then every shard runs the statement's
 partial plan (``split.py``) over its repartitioned inputs, and only the partials are
 gathered and merged, as for any split.
 
@@ -42,8 +42,10 @@ HASHABLE = {types.INTEGER, types.TEXT, types.BOOLEAN, types.DATE, types.TIMESTAM
 class Side:
     input: str          # the Arrow input name the statement reads instead of the table
     table: str
-    key: str            # the column the rows are repartitioned on
-    scan: str           # SQL each shard runs to produce its rows of this side
+    key: str | int | None   # the column the rows are repartitioned on (int: by
+                            # position; None: every row to every shard, a broadcast)
+    scan: str | None    # SQL each shard runs to produce its rows (None: all of ``table``)
+    once: str | None = None   # what shards other than 0 run instead (rows made once)
 
 
 @dataclass
@@ -158,28 +160,104 @@ def plan_join(tree: exp.Select, part: list, catalog: dict, table_name) -> JoinSh
         alias = old.alias_or_name
         if info.key == [chosen[alias]]:
             continue   # already placed by this key, with the same hash: it stays in place
-        cols = _needed_columns(tree, alias, info, sharded, catalog, table_name,
-                               chosen[alias])
-        filters = [c for c in pushdown if _only_on(c, alias, info, top, catalog, table_name)]
-        source = exp.Table(this=exp.to_identifier(name, quoted=True),
-                           alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True)))
-        scan = exp.Select(expressions=[exp.column(c, table=alias, quoted=True) for c in cols])
-        scan.set("from_", exp.From(this=source))
-        if filters:
-            scan.set("where", exp.Where(this=exp.and_(*[f.copy() for f in filters])))
-        input_name = f"__shuf{i}_{name}"
-        new = t.copy()
-        new.set("this", exp.to_identifier(input_name))
-        new.set("db", None)
-        if new.args.get("alias") is None:
-            new.set("alias", exp.TableAlias(this=exp.to_identifier(t.name,
-                                                                   quoted=t.this.quoted)))
-        t.replace(new)
-        plan.sides.append(Side(input_name, name, chosen[alias], scan.sql(dialect="postgres")))
+        plan.sides.append(_side(tree, i, old, t, info, chosen[alias], pushdown, top, catalog,
+                                table_name))
     if not plan.sides:
         return None   # all co-located: the plain split handles it
     plan.in_place = [table_name(t) for t in sharded
                      if catalog[table_name(t)].key == [chosen[t.alias_or_name]]]
+    return plan
+
+
+def _side(tree, i: int, old: exp.Table, t: exp.Table, info, key: str, pushdown: list,
+          top: list, catalog: dict, table_name) -> Side:
+    """Repartition table reference ``t`` of ``tree`` (``old``: the same reference in the
+    original tree) on ``key``: the scan each shard runs (the columns the statement reads,
+    WHERE conjuncts on this table alone pushed down) and ``t`` replaced by its input."""
+    name, alias = info.name, old.alias_or_name
+    cols = _needed_columns(tree, alias, info, None, catalog, table_name, key)
+    filters = [c for c in pushdown if _only_on(c, alias, info, top, catalog, table_name)]
+    source = exp.Table(this=exp.to_identifier(name, quoted=True),
+                       alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True)))
+    scan = exp.Select(expressions=[exp.column(c, table=alias, quoted=True) for c in cols])
+    scan.set("from_", exp.From(this=source))
+    if filters:
+        scan.set("where", exp.Where(this=exp.and_(*[f.copy() for f in filters])))
+    input_name = f"__shuf{i}_{name}"
+    new = t.copy()
+    new.set("this", exp.to_identifier(input_name))
+    new.set("db", None)
+    if new.args.get("alias") is None:
+        new.set("alias", exp.TableAlias(this=exp.to_identifier(t.name, quoted=t.this.quoted)))
+    t.replace(new)
+    return Side(input_name, name, key, scan.sql(dialect="postgres"))
+
+
+def window_specs(tree: exp.Select) -> list:
+    """The PARTITION BY expressions of every window function call of ``tree`` (named
+    windows, ``OVER w``, resolved through its WINDOW clause); [] when it has none."""
+    named = {}
+    for w in tree.args.get("windows") or []:
+        named[w.this.name if isinstance(w.this, exp.Identifier) else w.alias_or_name] = w
+    out = []
+    for n in tree.walk():
+        if not isinstance(n, exp.Window) or n.arg_key == "windows":
+            continue
+        parts = n.args.get("partition_by") or []
+        ref = n.args.get("alias")
+        while not parts and ref is not None and ref.name in named:
+            base = named[ref.name]
+            parts = base.args.get("partition_by") or []
+            ref = base.args.get("alias") if base.args.get("alias") is not ref else None
+        out.append(list(parts))
+    return out
+
+
+def window_key(tree: exp.Select, table: exp.Table, info, top: list, catalog: dict,
+               table_name) -> list:
+    """The columns of sharded ``table`` (the only sharded table of the FROM) that are in
+    the PARTITION BY of every window of ``tree``: rows equal on one of them are in the
+    same window partition of every window, so placing the rows by it puts each window
+    partition whole on one shard. [] when there is none (or a window has no PARTITION BY)."""
+    specs = window_specs(tree)
+    if not specs:
+        return []
+    alias = table.alias_or_name
+    common = None
+    for parts in specs:
+        cols = set()
+        for p in parts:
+            if not isinstance(p, exp.Column):
+                continue
+            c = _column(info, p.name)
+            if c is None:
+                continue
+            if p.table:
+                if p.table != alias:
+                    continue
+            elif any(t is not table and table_name(t) in catalog and
+                     _has_column(catalog[table_name(t)], p.name) for t in top):
+                continue   # an unqualified name another FROM table has too
+            cols.add(c)
+        common = cols if common is None else common & cols
+    return [c for c in info.columns if c in (common or ())]
+
+
+def plan_window(tree: exp.Select, table: exp.Table, key: str, catalog: dict,
+                table_name) -> JoinShuffle:
+    """Repartition the one sharded table of ``tree`` on ``key`` (a column of every
+    window's PARTITION BY, ``window_key``) so each shard computes whole windows."""
+    tree = tree.copy()
+    top = [tree.args["from_"].this] + [j.this for j in tree.args.get("joins") or []]
+    new = next(t for t in top if isinstance(t, exp.Table) and
+               t.alias_or_name == table.alias_or_name)
+    # WHERE filters the rows before any window sees them: its conjuncts on this table
+    # alone can go into the scan (the statement still applies them too).
+    pushdown = list(conjuncts(tree.args["where"].this)) \
+        if tree.args.get("where") is not None else []
+    plan = JoinShuffle(tree)
+    plan.sides.append(_side(tree, 0, table, new, catalog[table_name(table)], key, pushdown,
+                            top, catalog, table_name))
     return plan
 
 

@@ -53,8 +53,16 @@ def _strip_tables(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def _has_forbidden(tree: exp.Expression) -> bool:
-    for n in tree.walk():
+def _has_forbidden(tree: exp.Expression, windows: bool = False) -> bool:
+    """Anything the split cannot run per shard (``windows``: window functions are
+    allowed, the caller made sure each window partition is whole on one shard; what
+    is inside a window's call and spec is then not looked at as an aggregate)."""
+    inside = (lambda n: isinstance(n, exp.Window)) if windows else None
+    for n in tree.walk(prune=inside):
+        if windows and isinstance(n, exp.Window):
+            if any(isinstance(m, (exp.Subquery, exp.Select, exp.Exists)) for m in n.walk()):
+                return True
+            continue
         if isinstance(n, (exp.Window, exp.Subquery, exp.Exists, exp.Select, exp.Union,
                           exp.Intersect, exp.Except, exp.Lateral, exp.Cube, exp.Rollup,
                           exp.GroupingSets, exp.WithinGroup)) and n is not tree:
@@ -70,15 +78,27 @@ def _has_forbidden(tree: exp.Expression) -> bool:
     return False
 
 
-def plan_select(tree: exp.Select, star_columns: list | None) -> DistPlan | None:
-    """The split of ``tree`` (a SELECT whose FROM/WHERE can run on each shard alone)."""
+def plan_select(tree: exp.Select, star_columns: list | None,
+                windows: bool = False) -> DistPlan | None:
+    """The split of ``tree`` (a SELECT whose FROM/WHERE can run on each shard alone).
+    ``windows``: the caller checked that every window partition of ``tree`` is whole
+    on each shard (partitioned by the shard key, or repartitioned by the window's
+    PARTITION BY), so a query computing window functions over rows (no aggregate
+    outside them) splits as a scan: the windows on the shards, ORDER BY/LIMIT merged."""
     if not isinstance(tree, exp.Select) or tree.args.get("with") or tree.args.get("distinct") \
             and tree.args["distinct"].args.get("on"):
         return None
-    if _has_forbidden(tree) or tree.args.get("locks") or tree.args.get("qualify"):
+    if _has_forbidden(tree, windows) or tree.args.get("locks") or tree.args.get("qualify"):
         return None
+    if windows:
+        outside = [n for n in tree.walk(prune=lambda n: isinstance(n, exp.Window))
+                   if isinstance(n, exp.AggFunc) and not isinstance(n.parent, exp.Window)]
+        if outside or tree.args.get("group") or tree.args.get("having"):
+            return None
     try:
         select = _expand_star(tree, star_columns)
+        if windows:
+            return _scan(select)
         if select.args.get("group") or select.args.get("having") or any(
                 isinstance(n, _AGGS) for e in select.expressions for n in e.walk()):
             return _aggregate(select)
@@ -185,7 +205,7 @@ def _scan(select: exp.Select, keep: tuple = ()) -> DistPlan:
     cols = [exp.alias_(e.copy(), f"c{i}") for i, (_, e) in enumerate(outputs)]
     cols += [exp.alias_(e.copy(), f"o{i}") for i, e in enumerate(extra)]
     partial = exp.Select(expressions=cols)
-    for arg in ("from_", "joins", "where", "distinct") + keep:
+    for arg in ("from_", "joins", "where", "distinct", "windows") + keep:
         if select.args.get(arg) is not None:
             partial.set(arg, select.args[arg].copy() if arg != "joins"
                         else [j.copy() for j in select.args[arg]])

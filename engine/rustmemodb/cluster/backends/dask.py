@@ -1,14 +1,25 @@
 """Shards as Dask ``distributed`` actors: one ``ShardHost`` per actor, pinned to a worker.
 
 By default a small ``LocalCluster`` (processes, one thread each) is started and owned by
-the backend; with ``address`` the shards go to an existing scheduler. Actor calls return
-futures; every wait has a timeout, and a dead worker or an expired wait becomes
+the backend; with ``address`` the shards go to an existing scheduler. Shards send exchange
+batches to each other directly, by actor calls (``exchange.DaskPeers``). Actor calls
+return futures; every wait has a timeout, and a dead worker or an expired wait becomes
 ``08006`` instead of a hang.
 """
 from __future__ import annotations
 
+from ..exchange import DaskPeers
 from ..shard import ShardHost
 from . import connection_failure, shard_path
+
+
+class DaskShardHost(ShardHost):
+    """A shard as a Dask actor: ``deliver_async`` is a coroutine, so a batch another
+    shard sends runs on this worker's event loop, not in its one actor thread, which
+    may be sending batches itself (see ``exchange.py``)."""
+
+    async def deliver_async(self, sid: str, xid: str, data: bytes):
+        return self.deliver(sid, xid, data)
 
 
 class DaskBackend:
@@ -27,10 +38,22 @@ class DaskBackend:
         else:
             self.client = Client(address)
         workers = sorted(self.client.scheduler_info()["workers"])
-        futures = [self.client.submit(ShardHost, i, shard_path(path, i), actor=True,
+        futures = [self.client.submit(DaskShardHost, i, shard_path(path, i), actor=True,
                                       pure=False, workers=[workers[i % len(workers)]])
                    for i in range(shards)]
         self.actors = [f.result(timeout=timeout) for f in futures]
+        self._connect_peers(range(shards))
+
+    def _connect_peers(self, shards, restarted: int | None = None) -> None:
+        """Give ``shards`` the handles of all shards, to exchange batches directly
+        (after a restart, a shard still dead gets them when it is restarted)."""
+        peers = DaskPeers(self.actors, self.timeout)
+        for s in shards:
+            try:
+                self.call(s, "connect_peers", peers)
+            except Exception:   # noqa: BLE001
+                if restarted is None or s == restarted:
+                    raise
 
     @property
     def shards(self) -> int:
@@ -87,12 +110,13 @@ class DaskBackend:
             if time.monotonic() > deadline:
                 raise connection_failure(shard, "no worker to restart it on")
             time.sleep(0.2)
-        future = self.client.submit(ShardHost, shard, shard_path(self.path, shard),
+        future = self.client.submit(DaskShardHost, shard, shard_path(self.path, shard),
                                     actor=True, pure=False, workers=[free[0]])
         try:
             self.actors[shard] = future.result(timeout=self.timeout)
         except Exception as exc:   # noqa: BLE001
             raise connection_failure(shard, f"{type(exc).__name__}: {exc}") from exc
+        self._connect_peers(range(len(self.actors)), shard)   # every shard: the new handle
 
     def worker_of(self, shard: int) -> str:
         return self.actors[shard]._address

@@ -5,6 +5,7 @@ the coordinator code path is the one Dask and Ray use.
 """
 from __future__ import annotations
 
+from ..exchange import LocalPeers
 from ..shard import ShardHost
 from . import connection_failure, shard_path
 
@@ -15,6 +16,8 @@ class LocalBackend:
     def __init__(self, shards: int, timeout: float, path=None) -> None:
         self.path = path
         self.hosts = [ShardHost(i, shard_path(path, i)) for i in range(shards)]
+        for host in self.hosts:   # exchanges call the target host directly
+            host.connect_peers(LocalPeers(self))
         self.dead: set[int] = set()
         self.timeout = timeout
         self.bytes_shipped = 0
@@ -50,6 +53,7 @@ class LocalBackend:
     def restart(self, shard: int) -> None:
         """A new host for ``shard`` (a durable one recovers its files)."""
         self.hosts[shard] = ShardHost(shard, shard_path(self.path, shard))
+        self.hosts[shard].connect_peers(LocalPeers(self))
         self.dead.discard(shard)
 
     def close(self) -> None:

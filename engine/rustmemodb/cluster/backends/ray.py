@@ -1,5 +1,6 @@
 """Shards as Ray actors: one ``ShardHost`` per actor.
 
+Exchanges between shards go through Ray's object store (``exchange.RayPeers``).
 ``ray.init`` is called only when Ray is not initialised yet (``address`` given: join that
 cluster; else a small local one with as many CPUs as shards, capped at 2), and then
 shut down again by ``close``. Every ``ray.get`` has a timeout; a dead actor
@@ -7,6 +8,7 @@ shut down again by ``close``. Every ``ray.get`` has a timeout; a dead actor
 """
 from __future__ import annotations
 
+from ..exchange import RayPeers
 from ..shard import ShardHost
 from . import connection_failure, shard_path
 
@@ -30,6 +32,7 @@ class RayBackend:
         self.actors = [remote.remote(i, shard_path(path, i)) for i in range(shards)]
         for i, a in enumerate(self.actors):
             self._get(i, a.ping.remote())
+            self._get(i, a.connect_peers.remote(RayPeers(timeout)))   # object-store exchange
 
     @property
     def shards(self) -> int:
@@ -56,6 +59,7 @@ class RayBackend:
         """A new actor for ``shard`` (a durable one recovers its files)."""
         self.actors[shard] = self._remote.remote(shard, shard_path(self.path, shard))
         self._get(shard, self.actors[shard].ping.remote())
+        self._get(shard, self.actors[shard].connect_peers.remote(RayPeers(self.timeout)))
 
     def close(self) -> None:
         if self.path is not None:

@@ -411,7 +411,9 @@ def _min_max(call, L, values, valid, lo, hi, counts):
             acc = (np.maximum.accumulate(rc + off) - off)[::-1]
         else:
             acc = (np.minimum.accumulate(rc + rp * big) - rp * big)[::-1]
-        best = acc[lo]
+        # A frame starting past its partition's end (lo == n for the last partition) is
+        # empty: counts are 0 there, so any in-range index does.
+        best = acc[np.minimum(lo, n - 1)]
     else:
         best = _sparse_query(c, lo, hi, is_max)
     missing = (counts == 0) | (best == sentinel)
