@@ -18,9 +18,12 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from ..errors import ValidationError
 from ..schema import to_json_value
+from . import inline
+from .light import LightRoute
 from .openapi import SQL_JSON, bulk_schema, json_content, problem, ref
 from .commands import add_command_routes
 from .problems import HTTPProblem, pointers_for, pydantic_pointers
@@ -321,7 +324,8 @@ def _entity_response(coll, entity, status: int, base: str, extra: dict | None = 
 def collection_router(coll, prefix: str, dependencies: list) -> APIRouter:
     name = coll.name
     base = f"{prefix}/{name}"
-    router = APIRouter(prefix=base, tags=[name], dependencies=dependencies)
+    router = APIRouter(prefix=base, tags=[name], dependencies=dependencies,
+                       route_class=LightRoute)
     errors = {"400": problem("Malformed JSON body or header"),
               "422": problem("Validation error (JSON pointers in errors)")}
     if dependencies:
@@ -368,12 +372,18 @@ def collection_router(coll, prefix: str, dependencies: list) -> APIRouter:
                             **writes, **errors},
                  openapi_extra={"parameters": [idem], "requestBody": {
                      "required": True, **json_content(ref(name))}})
-    def create(request: Request, body: Any = Body(None)):
+    async def create(request: Request, body: Any = Body(None)):
         body = check(coll, body)
         key = idempotency_key(request)
-        with in_flight(coll, "create", key):
-            entity = coll.create(body, idempotency_key=key)
+        if key is None:
+            entity = await inline.write(coll.app, coll.create, body)
+        else:
+            entity = await run_in_threadpool(keyed_create, body, key)
         return _entity_response(coll, entity, 201, base)
+
+    def keyed_create(body: dict, key: str):
+        with in_flight(coll, "create", key):
+            return coll.create(body, idempotency_key=key)
 
     @router.post("/_bulk", operation_id=f"bulk_{name}",
                  summary=f"Several {name} operations in one transaction (all or nothing)",
@@ -404,7 +414,7 @@ def collection_router(coll, prefix: str, dependencies: list) -> APIRouter:
                 responses={"200": {"description": "The entity (ETag: its version)",
                                    **json_content(ref(f"{name}_entity"))},
                            "304": {"description": "If-None-Match matched"}, **one})
-    def get(id: str, request: Request):
+    async def get(id: str, request: Request):
         entity = coll.get(entity_id(id))
         if entity is None:
             raise HTTPProblem(404, "Not Found", f"{name} has no entity {id}",
