@@ -24,20 +24,18 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 import tempfile
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Iterator
 
+from bench.pg import PG_BIN, throwaway_postgres
 from bench.harness import Options, Report, attempt
 
 NAME = "loadtest"
 DESCRIPTION = ("the rustmemodb load-test point SELECT/UPDATE mix: embedded, over the wire, "
                "sqlite3, PostgreSQL, pgbench")
-PG_BIN = "/usr/lib/postgresql/15/bin"
 RUSTMEMODB, WIRE = "rustmemodb", "rustmemodb (wire)"
 SQLITE, PG, PGBENCH = "sqlite3", "postgresql (psycopg)", "pgbench"
 ENGINES = (RUSTMEMODB, WIRE, SQLITE, PG, PGBENCH)
@@ -83,31 +81,9 @@ def _run_with(backend, options):
 
 @contextmanager
 def postgres() -> Iterator[str | None]:
-    """A throwaway PostgreSQL 15 on a Unix socket (as nobody when root); None if unavailable."""
-    if not Path(PG_BIN, "initdb").exists():
-        yield None
-        return
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        if shutil.which("runuser") is None:
-            yield None
-            return
-        as_user = ["runuser", "-u", "nobody", "--"]
-    base = Path(tempfile.mkdtemp(prefix="rmdb-bench-pg-"))
-    if as_user:
-        shutil.chown(base, user="nobody")
-    data = base / "data"
-    try:
-        subprocess.run([*as_user, f"{PG_BIN}/initdb", "-D", str(data), "-A", "trust", "-U", "postgres"],
-                       check=True, capture_output=True)
-        subprocess.run([*as_user, f"{PG_BIN}/pg_ctl", "-D", str(data), "-w", "-l", str(base / "log"),
-                        "-o", f"-k {base} -c listen_addresses='' -F", "start"],
-                       check=True, capture_output=True)
-        yield str(base)
-    finally:
-        subprocess.run([*as_user, f"{PG_BIN}/pg_ctl", "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
-        shutil.rmtree(base, ignore_errors=True)
+    """A throwaway PostgreSQL 15 on a Unix socket only, fsync off; None if unavailable."""
+    with throwaway_postgres("-k {base} -c listen_addresses='' -F") as base:
+        yield None if base is None else str(base)
 
 
 PGBENCH_SCRIPT = """\\set k random(1, :rows)

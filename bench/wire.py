@@ -34,12 +34,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from bench.pg import PG_BIN, throwaway_postgres
 from bench.harness import Failure, Options, Report, attempt
 
 NAME = "wire"
 DESCRIPTION = ("the wire server vs PostgreSQL 15: pgbench select-only (simple, prepared) and "
                "the 80/20 load-test mix with durable commits")
-PG_BIN = "/usr/lib/postgresql/15/bin"
 OURS, PG = "rustmemodb server", "postgresql 15"
 CLIENTS, THREADS, MIX_ROWS, READ_RATIO = 4, 2, 10_000, 80
 TARGETS = {"select-only": 0.3, "mix": 1.0}
@@ -100,31 +100,11 @@ def rustmemodb_server() -> Iterator[int]:
 @contextmanager
 def postgresql() -> Iterator[int | None]:
     """A throwaway PostgreSQL 15 on a loopback TCP port with fsync on; None if missing."""
-    if not Path(PG_BIN, "initdb").exists():
-        yield None
-        return
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        if shutil.which("runuser") is None:
-            yield None
-            return
-        as_user = ["runuser", "-u", "nobody", "--"]
-    base = Path(tempfile.mkdtemp(prefix="rmdb-bench-wire-pg-"))
-    if as_user:
-        shutil.chown(base, user="nobody")
-    data, port = base / "data", _free_port()
-    try:
-        subprocess.run([*as_user, f"{PG_BIN}/initdb", "-D", str(data), "-A", "trust", "-U",
-                        "postgres"], check=True, capture_output=True)
-        subprocess.run([*as_user, f"{PG_BIN}/pg_ctl", "-D", str(data), "-w", "-l",
-                        str(base / "log"), "-o", f"-k {base} -p {port} -c "
-                        "listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on",
-                        "start"], check=True, capture_output=True)
-        yield port
-    finally:
-        subprocess.run([*as_user, f"{PG_BIN}/pg_ctl", "-D", str(data), "-m", "immediate",
-                        "stop"], capture_output=True)
-        shutil.rmtree(base, ignore_errors=True)
+    port = _free_port()
+    with throwaway_postgres(f"-k {{base}} -p {port} -c listen_addresses=127.0.0.1 "
+                            "-c fsync=on -c synchronous_commit=on",
+                            prefix="rmdb-bench-wire-pg-") as base:
+        yield None if base is None else port
 
 
 def _conninfo(port: int, user: str, db: str) -> list[str]:

@@ -129,6 +129,12 @@ class Database:
             self._active[id(txn)] = weakref.ref(txn)
         return txn
 
+    def snapshot(self) -> Transaction:
+        """A transaction that only reads the newest published root: not registered, so
+        no commit keeps its log for it. Never committed; what it wrote (nothing, for a
+        read) is dropped with it."""
+        return Transaction(self.root, False)
+
     def refresh(self, txn: Transaction) -> None:
         """Move an open transaction onto the newest committed root with its own changes
         rebased (READ COMMITTED: each statement reads the newest data). ``40001`` if

@@ -128,6 +128,16 @@ def test_copy_round_trips_through_every_format(files):
     assert info.value.sqlstate == "22P02"
 
 
+def test_copy_from_a_text_file_reads_every_escape_as_copy_from_stdin(files):
+    """Text format's backslash escapes, octal and hex ones too, as COPY FROM STDIN (and
+    PostgreSQL) reads them: one decoder serves both (exec/files.py)."""
+    (files / "esc.txt").write_text("1\t\\101\\x42\\tC\\\\\\,\n2\t\\N\n")
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE e (id INTEGER, s TEXT)")
+    assert c.execute("COPY e FROM 'esc.txt'").rowcount == 2
+    assert rows(c, "SELECT id, s FROM e ORDER BY id") == [(1, "AB\tC\\,"), (2, None)]
+
+
 def test_copy_from_keeps_constraints(files):
     c = rustmemodb.connect()
     c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")

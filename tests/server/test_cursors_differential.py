@@ -105,3 +105,21 @@ def test_psycopg_named_cursor_with_hold_iterates_in_batches(pair):
             cur.execute("SELECT id FROM cur_t ORDER BY id")
             out.append([r[0] for r in cur])
     assert out[0] == out[1] == list(range(1, 26))
+
+
+def test_pg_cursors_lists_the_sessions_open_cursors(pair):
+    """pg_cursors: this session's open cursors, as PostgreSQL lists them (a transaction's
+    cursors go with it, WITH HOLD ones stay; BINARY and NO SCROLL show)."""
+    listing = ("SELECT name, statement, is_holdable, is_binary, is_scrollable, "
+               "creation_time IS NOT NULL FROM pg_cursors ORDER BY name")
+    script = ["BEGIN",
+              "DECLARE a SCROLL CURSOR FOR SELECT id FROM cur_t ORDER BY id",
+              "DECLARE b NO SCROLL CURSOR WITH HOLD FOR SELECT v FROM cur_t ORDER BY id",
+              "DECLARE c BINARY SCROLL CURSOR FOR SELECT id FROM cur_t ORDER BY id",
+              listing, "CLOSE a", listing, "COMMIT", listing, "CLOSE b", listing]
+    got = [_script(conn, script) for conn in pair]
+    assert got[0] == got[1]
+    assert [r[0] for r in got[0][4][1]] == ["a", "b", "c"]
+    assert got[0][8][1] == [("b", "DECLARE b NO SCROLL CURSOR WITH HOLD FOR SELECT v FROM "
+                                  "cur_t ORDER BY id", True, False, False, True)]
+    assert got[0][10][1] == []

@@ -15,48 +15,38 @@ CLIENTS = 100
 
 
 @pytest.mark.timeout(600)
-def test_hundred_connections_held_with_mixed_work(server, dsn, engine):
+def test_hundred_connections_held_with_mixed_work(server, dsn, engine, run_together):
     engine.execute("CREATE TABLE acct (id INTEGER PRIMARY KEY, owner INTEGER, n INTEGER)")
     engine.commit()
     conns = [psycopg.connect(dsn, autocommit=True) for _ in range(CLIENTS)]
     assert len(server._sessions) == CLIENTS           # all held open at once
-    barrier = threading.Barrier(CLIENTS)
-    failures: list[BaseException] = []
 
     def work(i: int, conn) -> None:
-        try:
-            barrier.wait()
-            kind = i % 4
-            if kind == 0:                                      # row at a time, prepared
+        kind = i % 4
+        if kind == 0:                                      # row at a time, prepared
+            for j in range(5):
+                conn.execute("INSERT INTO acct VALUES (%s, %s, 0)", (i * 100 + j, i),
+                             prepare=True)
+        elif kind == 1:                                    # COPY
+            with conn.cursor().copy("COPY acct FROM STDIN") as cp:
                 for j in range(5):
-                    conn.execute("INSERT INTO acct VALUES (%s, %s, 0)", (i * 100 + j, i),
-                                 prepare=True)
-            elif kind == 1:                                    # COPY
-                with conn.cursor().copy("COPY acct FROM STDIN") as cp:
-                    for j in range(5):
-                        cp.write_row((i * 100 + j, i, 0))
-            elif kind == 2:                                    # binary, one transaction
-                with conn.transaction():
-                    conn.cursor(binary=True).executemany(
-                        "INSERT INTO acct VALUES (%s, %s, 0)", [(i * 100 + j, i) for j in range(5)])
-            else:                                              # a transaction rolled back
-                with conn.transaction(force_rollback=True):
-                    conn.execute("INSERT INTO acct VALUES (%s, %s, 0)", (i * 100, i))
-                for j in range(5):
-                    conn.execute("INSERT INTO acct VALUES (%s, %s, 0)", (i * 100 + j, i))
+                    cp.write_row((i * 100 + j, i, 0))
+        elif kind == 2:                                    # binary, one transaction
             with conn.transaction():
-                conn.execute("UPDATE acct SET n = n + 1 WHERE owner = %s", (i,))
-            got = conn.execute("SELECT count(*), sum(n) FROM acct WHERE owner = %s",
-                               (i,)).fetchone()
-            assert got == (5, 5), got
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            failures.append(exc)
+                conn.cursor(binary=True).executemany(
+                    "INSERT INTO acct VALUES (%s, %s, 0)", [(i * 100 + j, i) for j in range(5)])
+        else:                                              # a transaction rolled back
+            with conn.transaction(force_rollback=True):
+                conn.execute("INSERT INTO acct VALUES (%s, %s, 0)", (i * 100, i))
+            for j in range(5):
+                conn.execute("INSERT INTO acct VALUES (%s, %s, 0)", (i * 100 + j, i))
+        with conn.transaction():
+            conn.execute("UPDATE acct SET n = n + 1 WHERE owner = %s", (i,))
+        got = conn.execute("SELECT count(*), sum(n) FROM acct WHERE owner = %s",
+                           (i,)).fetchone()
+        assert got == (5, 5), got
 
-    threads = [threading.Thread(target=work, args=(i, c)) for i, c in enumerate(conns)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    failures = run_together(conns, work)
     assert len(server._sessions) == CLIENTS
     for c in conns:
         c.close()

@@ -11,6 +11,7 @@ import pytest
 
 psycopg = pytest.importorskip("psycopg")
 PSQL = shutil.which("psql")
+USER = "admin"     # the server fixture's superuser (conftest.py), made on PostgreSQL too
 
 
 def _notices_of(dsn, statements):
@@ -109,7 +110,14 @@ def ours_psql(login):
 
 @pytest.fixture
 def theirs_psql(pg_dsn):
-    return lambda *cmds: _psql(pg_dsn, *cmds)
+    """psql on PostgreSQL as a superuser named like ours (``admin``), so owners print
+    the same."""
+    made = _psql(pg_dsn, "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
+                         f"'{USER}') THEN CREATE ROLE {USER} SUPERUSER LOGIN; END IF; END$$")
+    assert made.returncode == 0, made.stderr
+    info = " ".join(part for part in pg_dsn.split() if not part.startswith("user=")) \
+        + f" user={USER}"
+    return lambda *cmds: _psql(info, *cmds)
 
 
 pytestmark = pytest.mark.skipif(PSQL is None, reason="psql not installed")
@@ -134,6 +142,8 @@ def cat_tables(ours_psql, theirs_psql):
     "\\x\n SELECT * FROM cat_t ORDER BY id",
     "\\df initcap",
     "\\df starts_with",
+    "\\dt cat_t",
+    "\\di cat_t*",
 ])
 def test_psql_output_matches_postgresql(cat_tables, ours_psql, theirs_psql, command):
     cmds = command.split("\n ")
@@ -141,6 +151,39 @@ def test_psql_output_matches_postgresql(cat_tables, ours_psql, theirs_psql, comm
     assert ours.returncode == 0, ours.stderr
     assert theirs.returncode == 0, theirs.stderr
     assert ours.stdout == theirs.stdout
+
+
+def _without_size(text: str) -> list:
+    """psql's listing as rows of stripped cells, the Size column left out: a table's
+    size is the storage engine's own (PostgreSQL's 8 kB pages; our memory), and its
+    width shifts the alignment of the whole table."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    header = next((i for i, line in enumerate(lines)
+                   if "Size" in (c.strip() for c in line.split("|"))), None)
+    assert header is not None, text
+    k = [c.strip() for c in lines[header].split("|")].index("Size")
+    out = []
+    for i, line in enumerate(lines):
+        if i == header + 1:
+            continue                     # the ---+--- rule under the header
+        cells = [c.strip() for c in line.split("|")]
+        if i >= header and len(cells) > k:
+            del cells[k]
+        out.append(cells)
+    return out
+
+
+@pytest.mark.parametrize("command", ["\\dt+ cat_t", "\\di+ cat_t*"])
+def test_psql_plus_listings_match_postgresql(cat_tables, ours_psql, theirs_psql, command):
+    """\\dt+ and \\di+ as PostgreSQL prints them (persistence, access method,
+    description), sizes aside."""
+    for run in (ours_psql, theirs_psql):
+        assert run(*COMMENTS).returncode == 0
+    ours, theirs = ours_psql(command), theirs_psql(command)
+    assert ours.returncode == 0, ours.stderr
+    assert theirs.returncode == 0, theirs.stderr
+    assert _without_size(ours.stdout) == _without_size(theirs.stdout)
+    assert "by name" in ours.stdout or "people we know" in ours.stdout
 
 
 COMMENTS = ("COMMENT ON TABLE cat_t IS 'people we know'",

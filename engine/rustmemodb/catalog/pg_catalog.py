@@ -435,6 +435,56 @@ def constraint_defs(root) -> dict[int, str]:
     return out
 
 
+# Bytes a row of the shared tail, a patched row or an index entry takes, roughly: a
+# tuple of boxed atoms, a dict slot. Sizes below are estimates of memory held, not of
+# pages on disk (there are none): what psql's \\dt+ and \\di+ print as "Size".
+_ROW_BYTES_PER_VALUE = 24
+_INDEX_ENTRY_BYTES = 48
+
+
+def relation_sizes(root, total: bool = False) -> dict[int, int]:
+    """relation oid -> its bytes in memory: for a table the Arrow buffers of its chunks
+    plus its unfrozen rows (and, with ``total``, its indexes too, as
+    pg_total_relation_size); for an index its entries."""
+    out = {}
+    for name, version in root.tables.items():
+        width = max(1, len(version.schema.columns))
+        table = sum(c.batch.nbytes for c in version.chunks) \
+            + (version.tail_len + len(version.patches)) * width * _ROW_BYTES_PER_VALUE
+        indexes = 0
+        s = version.schema
+        for ix in list(s.uniques) + list(s.indexes):
+            size = version.live_rows * _INDEX_ENTRY_BYTES * len(ix.columns)
+            out[relation_oid("i", ix.name)] = size
+            indexes += size
+        out[relation_oid("r", name)] = table + (indexes if total else 0)
+    return out
+
+
+def size_pretty(size: int) -> str:
+    """pg_size_pretty(bigint), PostgreSQL 15's rules: bytes below 10 kB, then each unit
+    while the half-rounded value stays below 20 * 1024 - 1."""
+    units = (("bytes", 10 * 1024, False, 0), ("kB", 20 * 1024 - 1, True, 10),
+             ("MB", 20 * 1024 - 1, True, 20), ("GB", 20 * 1024 - 1, True, 30),
+             ("TB", 20 * 1024 - 1, True, 40), ("PB", 20 * 1024 - 1, True, 50))
+    for k, (name, limit, rounded, bits) in enumerate(units):
+        last = k == len(units) - 1
+        if last or abs(size) < limit:
+            if rounded:
+                size = _div_trunc(size + (1 if size > 0 else -1), 2)
+            return f"{size} {name}"
+        nxt = units[k + 1]
+        shift = nxt[3] - bits - (1 if nxt[2] else 0) + (1 if rounded else 0)
+        size = _div_trunc(size, 1 << shift)
+    raise AssertionError("unreachable")
+
+
+def _div_trunc(a: int, b: int) -> int:
+    """C's integer division (toward zero), which PostgreSQL's arithmetic uses."""
+    q = abs(a) // b
+    return q if a >= 0 else -q
+
+
 def index_defs(root) -> dict[int, str]:
     """index oid -> ``CREATE [UNIQUE] INDEX name ON public.t USING btree (cols)``."""
     out = {}
@@ -455,6 +505,15 @@ _table("pg_opclass", "oid opcmethod opcname opcnamespace opcowner opcfamily opci
                      "opcdefault opckeytype", _empty,
        _typed("I: oid opcmethod opcnamespace opcowner opcfamily opcintype opckeytype; "
               "B: opcdefault"))
+
+
+# The open cursors of the session asking (server/cursors.py keeps them for the wire
+# session: ``Session.open_cursors``); an embedded session has none.
+register_virtual_table(VirtualTable(
+    SCHEMA, "pg_cursors", (("name", T), ("statement", T), ("is_holdable", types.BOOLEAN),
+                           ("is_binary", types.BOOLEAN), ("is_scrollable", types.BOOLEAN),
+                           ("creation_time", types.TIMESTAMP)),
+    _empty, session_rows="open_cursors"), searched=True)
 
 
 def _tablespaces(snap):

@@ -39,6 +39,10 @@ class VirtualTable:
     name: str
     columns: tuple                   # ((name, SQL type), ...)
     rows: Callable[[CatalogSnapshot], Iterable[tuple]]
+    # The name of a session attribute giving this table's rows instead (a callable of no
+    # arguments): state of one session, not of the database (pg_cursors: the wire
+    # session's open cursors). Sessions without it show ``rows``.
+    session_rows: str | None = None
 
 
 _TABLES: dict[tuple[str, str], VirtualTable] = {}

@@ -22,6 +22,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 
 import pyarrow as pa
 
@@ -185,34 +186,51 @@ def _read_one(fmt, path, columns, options) -> pa.Table:
 
 # PostgreSQL's text format: one line per row, a delimiter (TAB) between values, \N for
 # NULL, and backslash escapes instead of quoting. pyarrow has no reader for it.
-_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "\\": "\\"}
+_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f", "v": "\v"}
+_OCTAL = re.compile(r"[0-7]{1,3}")
+_HEX = re.compile(r"[0-9a-fA-F]{1,2}")
 
 
-def _unescape(field: str) -> str:
-    if "\\" not in field:
-        return field
-    out, i = [], 0
-    while i < len(field):
-        ch = field[i]
-        if ch == "\\" and i + 1 < len(field):
-            nxt = field[i + 1]
-            out.append(_ESCAPES.get(nxt, nxt))
-            i += 2
+def unescape_text(s: str) -> str:
+    """PostgreSQL text-format backslash escapes: \\t \\n ... \\NNN (octal) \\xHH; any
+    other escaped character stands for itself (COPY FROM a file or from STDIN)."""
+    if "\\" not in s:
+        return s
+    out, i, n = [], 0, len(s)
+    while i < n:
+        ch = s[i]
+        if ch != "\\" or i + 1 == n:
+            out.append(ch)
+            i += 1
             continue
-        out.append(ch)
-        i += 1
+        nxt = s[i + 1]
+        if nxt in _ESCAPES:
+            out.append(_ESCAPES[nxt])
+            i += 2
+        elif nxt in "01234567":
+            mt = _OCTAL.match(s, i + 1)
+            out.append(chr(int(mt.group(), 8) & 0xFF))
+            i = mt.end()
+        elif nxt == "x" and _HEX.match(s, i + 2):
+            mt = _HEX.match(s, i + 2)
+            out.append(chr(int(mt.group(), 16)))
+            i = mt.end()
+        else:
+            out.append(nxt)
+            i += 2
     return "".join(out)
 
 
-def _split_text(line: str, delimiter: str) -> list[str]:
-    """Fields of a text-format line; an escaped delimiter (``\\,``) stays in its field."""
+def split_text(line: str, delimiter: str) -> list[str]:
+    """Fields of a text-format line; an escaped delimiter (``\\,``) stays in its field,
+    still escaped (``unescape_text`` reads it)."""
     if "\\" not in line:
         return line.split(delimiter)
-    fields, cur, i = [], [], 0
-    while i < len(line):
+    fields, cur, i, n = [], [], 0, len(line)
+    while i < n:
         ch = line[i]
-        if ch == "\\" and i + 1 < len(line):
-            cur.append(line[i:i + 2])       # kept escaped: _unescape reads it
+        if ch == "\\" and i + 1 < n:
+            cur.append(line[i:i + 2])
             i += 2
             continue
         if ch == delimiter:
@@ -239,7 +257,7 @@ def _read_text(path: str, columns, options) -> pa.Table:
                 line = line[:-1]
             if line == "\\.":
                 break
-            fields = _split_text(line, delimiter)
+            fields = split_text(line, delimiter)
             if len(fields) != len(columns):
                 what = "extra data after last expected column" if len(fields) > len(columns) \
                     else f'missing data for column "{columns[len(fields)][0]}"'
@@ -249,7 +267,7 @@ def _read_text(path: str, columns, options) -> pa.Table:
                 if raw == null:
                     values[k].append(None)
                     continue
-                text = _unescape(raw)
+                text = unescape_text(raw)
                 if t == types.TEXT or t not in _PG_NAMES:
                     values[k].append(text)
                     continue

@@ -207,30 +207,39 @@ def compile_join(node: L.LogicalJoin, left, right, row_fn):
     lw, rw = len(node.left.columns), len(node.right.columns)
     lnull, rnull = (None,) * lw, (None,) * rw
 
-    def keys(fns, r, p):
-        out = tuple([f(r, p) for f in fns])
-        for v in out:
-            if v is None:
-                return None       # a NULL key matches nothing
-            if type(v) is float and (v != v or v == 0.0):
-                raise TooMany()   # NaN = NaN and -0.0 = 0.0 in SQL: leave it to the kernels
-        return out
+    lkey, rkey = (_key_fn(lkeys), _key_fn(rkeys)) if rkeys else (None, None)
+    plain = kind == "inner" and cond is None
 
     def join(ctx):
         lrows, rrows = left(ctx), right(ctx)
         if len(lrows) * max(1, len(rrows)) > SMALL_ROWS * 64:
             raise TooMany()
         p = ctx.params
-        rk = [keys(rkeys, r, p) for r in rrows] if rkeys else None
+        every = range(len(rrows))
+        table: dict = {}
+        if rkey is not None:     # the right rows by key: a probe per left row
+            for j, rrow in enumerate(rrows):
+                k = rkey(rrow, p)
+                if k is not None:
+                    hits = table.get(k)
+                    if hits is None:
+                        table[k] = [j]
+                    else:
+                        hits.append(j)
         out = []
         matched_right = set()
         for lrow in lrows:
-            lk = keys(lkeys, lrow, p) if lkeys else None
+            if rkey is None:
+                candidates = every
+            else:
+                lk = lkey(lrow, p)
+                candidates = table.get(lk, ()) if lk is not None else ()
+            if plain:
+                out.extend([lrow + rrows[j] for j in candidates])
+                continue
             hit = False
-            for j, rrow in enumerate(rrows):
-                if rk is not None and (lk is None or rk[j] != lk):
-                    continue
-                both = lrow + rrow
+            for j in candidates:
+                both = lrow + rrows[j]
                 if cond is not None and cond(both, p) is not True:
                     continue
                 hit = True
@@ -246,6 +255,40 @@ def compile_join(node: L.LogicalJoin, left, right, row_fn):
             out.extend(lnull + rrow for j, rrow in enumerate(rrows) if j not in matched_right)
         return out
     return join
+
+
+def _key_fn(fns):
+    """fn(row, params) -> the row's join key (the value itself for one column, else a
+    tuple), or None when a part is NULL (a NULL key matches nothing)."""
+    def check(v):
+        t = type(v)
+        if t is float and (v != v or v == 0.0):
+            raise TooMany()   # NaN = NaN and -0.0 = 0.0 in SQL: leave it to the kernels
+        if t is list or t is dict:
+            raise TooMany()   # arrays, JSON: not hashable; the kernels compare them
+
+    if len(fns) == 1:
+        f = fns[0]
+
+        def one(r, p):
+            v = f(r, p)
+            if type(v) not in _PLAIN_KEYS:
+                check(v)
+            return v
+        return one
+
+    def many(r, p):
+        out = tuple([f(r, p) for f in fns])
+        for v in out:
+            if v is None:
+                return None
+            if type(v) not in _PLAIN_KEYS:
+                check(v)
+        return out
+    return many
+
+
+_PLAIN_KEYS = frozenset((int, str, type(None), bool))
 
 
 # ---- subqueries ---------------------------------------------------------------------------

@@ -65,6 +65,7 @@ class LogicalVirtualScan(LogicalNode):
     name: str
     table: Any                           # catalog.virtual.VirtualTable
     who: tuple = (None, None)            # (database, user) names of the session, if set
+    live: Any = None                     # fn() -> rows: the session's own (VirtualTable.session_rows)
 
     def describe(self) -> str:
         return f"on {self.schema}.{self.name}"

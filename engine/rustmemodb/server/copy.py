@@ -30,6 +30,7 @@ from typing import Any
 import pyarrow as pa
 
 from .. import errors, types
+from ..exec.files import split_text, unescape_text
 from . import messages as m
 from . import pgtypes
 
@@ -101,7 +102,7 @@ def _string_value(tok: _Tok) -> str:
         return tok.text[1:-1].replace("''", "'")
     if tok.kind == "estr":
         body = tok.text[2:-1].replace("''", "'")
-        return _unescape_text(body)
+        return unescape_text(body)
     raise errors.syntax_error(f'syntax error at or near "{tok.text}"', position=tok.start)
 
 
@@ -366,40 +367,6 @@ def _check(spec: CopySpec) -> None:
 
 # ---- decoding CopyData -------------------------------------------------------------------
 
-_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f", "v": "\v"}
-_OCTAL = re.compile(r"[0-7]{1,3}")
-_HEX = re.compile(r"[0-9a-fA-F]{1,2}")
-
-
-def _unescape_text(s: str) -> str:
-    """PostgreSQL text-format backslash escapes: \\t \\n ... \\NNN (octal) \\xHH."""
-    if "\\" not in s:
-        return s
-    out, i, n = [], 0, len(s)
-    while i < n:
-        ch = s[i]
-        if ch != "\\" or i + 1 == n:
-            out.append(ch)
-            i += 1
-            continue
-        nxt = s[i + 1]
-        if nxt in _ESCAPES:
-            out.append(_ESCAPES[nxt])
-            i += 2
-        elif nxt in "01234567":
-            mt = _OCTAL.match(s, i + 1)
-            out.append(chr(int(mt.group(), 8) & 0xFF))
-            i = mt.end()
-        elif nxt == "x" and _HEX.match(s, i + 2):
-            mt = _HEX.match(s, i + 2)
-            out.append(chr(int(mt.group(), 16)))
-            i = mt.end()
-        else:
-            out.append(nxt)
-            i += 2
-    return "".join(out)
-
-
 class DataError(Exception):
     """A malformed line: message, SQLSTATE and the line it was found on."""
 
@@ -487,8 +454,8 @@ class TextDecoder(_LineDecoder):
             self.ended = True
             return None
         spec = self.spec
-        fields = _split_text(text, spec.delimiter)
-        out = [None if f == spec.null else _unescape_text(f) for f in fields]
+        fields = split_text(text, spec.delimiter)
+        out = [None if f == spec.null else unescape_text(f) for f in fields]
         if self.header_pending:
             self._header(out, self.names)
             return None
@@ -496,26 +463,6 @@ class TextDecoder(_LineDecoder):
             return []
         self._count(out, text)
         return out
-
-
-def _split_text(line: str, delimiter: str) -> list[str]:
-    if "\\" not in line:
-        return line.split(delimiter)
-    fields, cur, i, n = [], [], 0, len(line)
-    while i < n:
-        ch = line[i]
-        if ch == "\\" and i + 1 < n:
-            cur.append(line[i:i + 2])
-            i += 2
-            continue
-        if ch == delimiter:
-            fields.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-        i += 1
-    fields.append("".join(cur))
-    return fields
 
 
 class CsvDecoder(_LineDecoder):

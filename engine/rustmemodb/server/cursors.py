@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from .. import errors
 
@@ -30,6 +31,7 @@ _FETCH = re.compile(
     rf"\d+|PRIOR|FIRST|LAST|ABSOLUTE\s+-?\d+|RELATIVE\s+-?\d+|BACKWARD(?:\s+ALL|\s+\d+)?|"
     rf"-\d+)\s+)?(?:(?:FROM|IN)\s+)?(?P<name>{_NAME})\s*;?\s*$", re.I | re.S)
 _CLOSE = re.compile(rf"^\s*CLOSE\s+(?P<name>ALL|{_NAME})\s*;?\s*$", re.I | re.S)
+_BINARY = re.compile(rf"^\s*DECLARE\s+(?:{_NAME})\s+BINARY\b", re.I)
 _FIRST_WORD = frozenset(("DECLARE", "FETCH", "MOVE", "CLOSE"))
 
 
@@ -40,6 +42,15 @@ class Cursor:
     txn: object             # the declaring transaction; None: WITH HOLD
     scroll: bool = True     # False: NO SCROLL (forward only)
     position: int = 0       # 0: before the first row; k: on row k; count + 1: after the last
+    statement: str = ""     # the DECLARE as sent (pg_cursors.statement)
+    created: datetime | None = None
+
+
+def listing(cursors: dict) -> list[tuple]:
+    """pg_cursors rows: (name, statement, is_holdable, is_binary, is_scrollable,
+    creation_time) of a session's open cursors."""
+    return [(name, c.statement, c.txn is None, bool(_BINARY.match(c.statement)), c.scroll,
+             c.created) for name, c in cursors.items()]
 
 
 class Window:

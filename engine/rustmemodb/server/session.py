@@ -255,6 +255,7 @@ class ClientSession:
         engine_session.auth_user = role              # privileges apply (auth/check.py)
         engine_session.database_name = self.params.get("database") or self.user
         engine_session.backend_pid = self.pid
+        engine_session.open_cursors = self._open_cursors   # pg_cursors
         superuser = role is None or self.server.database.head.auth.is_superuser(role)
         for name, value in self.server.parameter_status(self.params, superuser).items():
             self.out += m.parameter_status(name, value)
@@ -426,7 +427,7 @@ class ClientSession:
                 self._notices()
                 if outcome.columns is not None:
                     formats = [0] * len(outcome.columns)
-                    self.out += m.row_description(self._fields(outcome.columns, formats))
+                    self.out += _row_description(outcome.columns, formats)
                     await self._send_rows(outcome.rows, outcome.columns, formats, 0)
                 self.out += m.command_complete(outcome.tag)
             except errors.Error as exc:
@@ -496,6 +497,13 @@ class ClientSession:
             raise cursors.missing(name)
         return cur
 
+    def _open_cursors(self) -> list[tuple]:
+        """pg_cursors' rows: the cursors still open (WITH HOLD, or of the transaction
+        running)."""
+        txn = self.conn._session.txn if self.conn is not None else None
+        return cursors.listing({n: c for n, c in self.cursors.items()
+                                if c.txn is None or c.txn is txn})
+
     def _forget_cursors(self) -> None:
         """Drop the cursors whose transaction ended."""
         txn = self.conn._session.txn if self.conn is not None else None
@@ -518,7 +526,8 @@ class ClientSession:
                 raise errors.sql_error("42P11", "cannot open a query that returns no rows "
                                                 "as a cursor")
             self.cursors[name] = cursors.Cursor(outcome.columns, outcome.rows,
-                                                None if hold else txn, scroll)
+                                                None if hold else txn, scroll,
+                                                statement=sql, created=_now())
             return _Outcome(None, None, "DECLARE CURSOR")
         if kind == "close":
             name = cursors.close_target(sql)
@@ -580,14 +589,6 @@ class ClientSession:
             if len(self.out) > FLUSH_AT:
                 await self.flush()
         return want
-
-    @staticmethod
-    def _fields(columns: list, formats: list[int]) -> list:
-        out = []
-        for (name, t), fmt in zip(columns, formats):
-            oid = pgtypes.result_oid_of(t)
-            out.append((name, oid, pgtypes.TYPLEN.get(oid, -1), fmt))
-        return out
 
     # ---- extended query ------------------------------------------------------------------------
     async def on_parse(self, r: Reader) -> None:
@@ -697,7 +698,7 @@ class ClientSession:
         key = tuple(formats)
         message = cache.get(key) if cache is not None else None
         if message is None:
-            message = m.row_description(self._fields(columns, formats or [0] * len(columns)))
+            message = _row_description(columns, formats or [0] * len(columns))
             if cache is not None and len(cache) < 8:
                 cache[key] = message
         self.out += message
@@ -780,7 +781,31 @@ ROW_BATCH = 2000            # rows converted and encoded per worker call
 FLUSH_AT = 256 << 10        # bytes buffered before waiting for the socket
 
 
+def _now():
+    """A cursor's creation time (pg_cursors.creation_time), in UTC."""
+    from datetime import datetime, timezone
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
 _ENCODERS: dict = {}       # (column types, formats) -> [(index, encoder)]
+_DESCRIPTIONS: dict = {}   # (columns, formats) -> RowDescription message
+
+
+def _row_description(columns: list, formats: list[int]) -> bytes:
+    """The RowDescription message of a result's columns: built once per column list
+    and formats (a repeated statement's result describes itself the same way)."""
+    key = (tuple(columns), tuple(formats))
+    message = _DESCRIPTIONS.get(key)
+    if message is None:
+        fields = []
+        for (name, t), fmt in zip(columns, formats):
+            oid = pgtypes.result_oid_of(t)
+            fields.append((name, oid, pgtypes.TYPLEN.get(oid, -1), fmt))
+        message = m.row_description(fields)
+        if len(_DESCRIPTIONS) > 1024:
+            _DESCRIPTIONS.clear()
+        _DESCRIPTIONS[key] = message
+    return message
 
 
 class ResultRows:

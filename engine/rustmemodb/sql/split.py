@@ -9,10 +9,21 @@ from __future__ import annotations
 import re
 
 _DOLLAR = re.compile(r"\$([A-Za-z_][A-Za-z_0-9]*)?\$")
+# What makes splitting need the scan below; a statement without any of these (the
+# usual one statement a wire client sends, a trailing semicolon aside) is one piece.
+_SCANNED = re.compile(r"[;'\"$]|--|/\*")
+_LINE_COMMENT = re.compile(r"--[^\n]*")
+_BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 
 
 def split_statements(sql: str) -> list[tuple[str, int]]:
     """``[(statement text, offset in sql), ...]`` without empty statements."""
+    body = sql.rstrip()
+    if body.endswith(";"):
+        body = body[:-1]
+    if _SCANNED.search(body) is None:
+        text = body.strip()
+        return [(text, len(body) - len(body.lstrip()))] if text else []
     out: list[tuple[str, int]] = []
     start = i = 0
     n = len(sql)
@@ -64,6 +75,6 @@ def _emit(out: list, sql: str, start: int, end: int) -> None:
 
 
 def _strip_comments_only(piece: str) -> str:
-    text = re.sub(r"--[^\n]*", "", piece)
-    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    text = _LINE_COMMENT.sub("", piece)
+    text = _BLOCK_COMMENT.sub("", text)
     return text.strip()

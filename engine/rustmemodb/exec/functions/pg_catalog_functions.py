@@ -52,6 +52,7 @@ def register(reg) -> None:
                            lambda oid, catalog: None, strict=False))
     reg.add(ScalarFunction("pg_relation_is_publishable", fixed((I, B), (T, B)), None,
                            lambda rel: False))       # no publications exist
+    reg.add(ScalarFunction("pg_size_pretty", fixed((I, T)), None, pgc.size_pretty))
     reg.add(ScalarFunction("pg_encoding_to_char", fixed((I, T)), None,
                            lambda e: "UTF8" if e == 6 else ""))
     reg.add(ScalarFunction("pg_get_function_result", fixed((I, T)), None,

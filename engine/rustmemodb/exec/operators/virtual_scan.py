@@ -21,7 +21,7 @@ def virtual_scan(node: LogicalVirtualScan, ctx) -> pa.Table:
     if database or user:
         snap = CatalogSnapshot(ctx.root, ctx.functions, database or snap.database,
                                user or snap.user)
-    rows = list(node.table.rows(snap))
+    rows = list(node.live() if node.live is not None else node.table.rows(snap))
     arrays = [pa.array([r[i] for r in rows], types.arrow_type(t))
               for i, (_, t) in enumerate(node.columns)]
     return pa.Table.from_arrays(arrays, names=[n for n, _ in node.columns])

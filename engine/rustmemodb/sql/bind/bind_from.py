@@ -181,7 +181,10 @@ def _bind_virtual(stmt, item: exp.Table, vt, alias: str,
            getattr(session, "role", None) or getattr(session, "user_name", None))
     if any(who) or stmt.root.auth.active:   # rows depend on who asks (pg_authid...)
         stmt.cacheable = False
-    plan = LogicalVirtualScan(list(vt.columns), vt.schema, vt.name, vt, who)
+    live = getattr(session, vt.session_rows, None) if vt.session_rows else None
+    if vt.session_rows:
+        stmt.cacheable = False
+    plan = LogicalVirtualScan(list(vt.columns), vt.schema, vt.name, vt, who, live)
     alias_node = item.args.get("alias")
     if alias_node is not None and alias_node.columns:
         return _aliased(plan, alias, item, parent)

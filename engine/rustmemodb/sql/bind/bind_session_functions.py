@@ -148,17 +148,43 @@ class SessionFunctions:
         return _text(None if value is None else str(value))
 
     # definitions read from the root being bound (the snapshot of this statement)
-    def _lookup_by_oid(self, eb, args, name: str, defs: dict):
+    def _lookup_by_oid(self, eb, args, name: str, defs: dict, sql_type: str = types.TEXT):
+        """``name(oid, ...)`` as a CASE over the oids of ``defs`` (oid -> value) of the
+        statement's snapshot: text values, or numbers when ``sql_type`` is not TEXT."""
         if not 1 <= len(args) <= 3:
             raise errors.undefined_function(f"function {name} with {len(args)} arguments "
                                             "does not exist")
         self.cacheable = False
+        literal = exp.Literal.string if sql_type == types.TEXT else \
+            (lambda v: exp.Literal.number(v))
         case = exp.Case(this=args[0], ifs=[
-            exp.If(this=exp.Literal.number(oid), true=exp.Literal.string(text))
-            for oid, text in defs.items()], default=exp.Null())
+            exp.If(this=exp.Literal.number(oid), true=literal(value))
+            for oid, value in defs.items()], default=exp.Null())
         if not defs:
-            return Const(None, types.TEXT)
+            return Const(None, sql_type)
         return eb.bind(case)
+
+    def _relation_size(self, eb, args, name: str, total: bool = False):
+        from ...catalog.pg_catalog import relation_sizes
+        return self._lookup_by_oid(eb, args[:1], name, relation_sizes(self.root, total),
+                                   types.INTEGER)
+
+    def bind_function_pg_table_size(self, eb, args, node):
+        return self._relation_size(eb, args, "pg_table_size")
+
+    def bind_function_pg_relation_size(self, eb, args, node):
+        return self._relation_size(eb, args, "pg_relation_size")
+
+    def bind_function_pg_total_relation_size(self, eb, args, node):
+        return self._relation_size(eb, args, "pg_total_relation_size", total=True)
+
+    def bind_function_pg_indexes_size(self, eb, args, node):
+        from ...catalog.pg_catalog import relation_sizes
+        sizes = relation_sizes(self.root)
+        total = relation_sizes(self.root, total=True)
+        return self._lookup_by_oid(eb, args[:1], "pg_indexes_size",
+                                   {oid: total[oid] - sizes[oid] for oid in total},
+                                   types.INTEGER)
 
     def bind_function_obj_description(self, eb, args, node):
         """``obj_description(oid [, 'pg_class'])``: a relation's comment (psql's \\dt+)."""
