@@ -17,7 +17,6 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Body, Request, Response
-from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import ValidationError
@@ -313,11 +312,30 @@ def _int_param(request: Request, name: str, default: int, high: int) -> int:
     return int(raw)
 
 
-def _entity_response(coll, entity, status: int, base: str, extra: dict | None = None):
-    headers = {"ETag": etag(entity._version), **(extra or {})}
-    if status == 201:
-        headers["Location"] = f"{base}/{entity._id}"
-    return JSONResponse(entity_json(coll, entity), status_code=status, headers=headers)
+class EntityResponse(Response):
+    """An entity as JSON with its ETag (and Location when created): the bytes and the
+    raw header list made directly (what JSONResponse renders, without its per-response
+    header dict, lowercasing and encoding)."""
+
+    media_type = "application/json"
+
+    def __init__(self, content: dict, status_code: int, etag_value: str,
+                 location: str | None = None) -> None:
+        self.status_code = status_code
+        self.background = None
+        self.body = json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None,
+                               separators=(",", ":")).encode("utf-8")
+        raw = [(b"content-length", str(len(self.body)).encode("latin-1")),
+               (b"content-type", b"application/json"),
+               (b"etag", etag_value.encode("latin-1"))]
+        if location is not None:
+            raw.append((b"location", location.encode("latin-1")))
+        self.raw_headers = raw
+
+
+def _entity_response(coll, entity, status: int, base: str):
+    return EntityResponse(entity_json(coll, entity), status, etag(entity._version),
+                          f"{base}/{entity._id}" if status == 201 else None)
 
 
 # ---- the router -------------------------------------------------------------------------
