@@ -14,7 +14,9 @@ The body is read with FastAPI's rules: no body → ``None``; an ``application/js
 or ``application/*+json`` body → its JSON; any other body → its bytes (the route
 then refuses it: not a JSON object); malformed JSON → ``RequestValidationError``
 of type ``json_invalid`` (the app's handler makes it a 400 problem). A route whose
-endpoint or dependencies need anything else falls back to FastAPI's own handler.
+endpoint or dependencies need anything else falls back to FastAPI's own handler (so
+does a route whose dependencies ``app.dependency_overrides`` can replace: persist's
+routes are added to the app's route list as they are, without an overrides provider).
 """
 from __future__ import annotations
 
@@ -59,6 +61,9 @@ def _plan(route: APIRoute) -> Callable | None:
     for sub in dep.dependencies:
         if (sub.dependencies or sub.path_params or sub.query_params or sub.header_params
                 or sub.cookie_params or sub.body_params or sub.request_param_name is None
+                or sub.websocket_param_name or sub.http_connection_param_name
+                or sub.response_param_name or sub.background_tasks_param_name
+                or sub.security_scopes_param_name
                 or inspect.isgeneratorfunction(sub.call)
                 or inspect.isasyncgenfunction(sub.call)):
             return None
@@ -68,6 +73,8 @@ def _plan(route: APIRoute) -> Callable | None:
     path_names = [f.name for f in dep.path_params]
     request_name = dep.request_param_name
     status = route.status_code or 200
+    if route.dependency_overrides_provider is not None:
+        return None                  # app.dependency_overrides may replace the checks
 
     async def handler(request: Request) -> Response:
         for check, is_coroutine in checks:
