@@ -69,6 +69,13 @@ PAIRS = [
      "SELECT sum(v) OVER (ORDER BY id ROWS 2 PRECEDING) FROM t WHERE id < 5 ORDER BY id"),
     ("SELECT E'a\\tb', 'x'", "SELECT E'c\\td', 'y'"),
     ("SELECT generate_series FROM generate_series(1, 3)", "SELECT generate_series FROM generate_series(2, 5)"),
+    # functions and casts of literals, folded when bound, evaluated again per text
+    ("SELECT md5(5::text), 5::float / 2, 7::text || 'x'", "SELECT md5(6::text), 9::float / 2, 0::text || 'y'"),
+    ("SELECT id FROM t WHERE s = upper('s1''x') OR s = lower('S1''X') ORDER BY id LIMIT 3",
+     "SELECT id FROM t WHERE s = upper('s2''x') OR s = lower('S2''X') ORDER BY id LIMIT 3"),
+    ("SELECT id FROM t WHERE id > 5 + 0 AND id > 3 + 0 AND id < 9 ORDER BY id",
+     "SELECT id FROM t WHERE id > 1 + 0 AND id > 7 + 0 AND id < 9 ORDER BY id"),
+    ("SELECT lower('A'), lower('A') || 'b'", "SELECT lower('C'), lower('D') || 'e'"),
 ]
 
 
@@ -85,6 +92,21 @@ def test_a_shape_shares_its_plan_only_where_the_answer_cannot_change(warm, first
     warm.execute(first).fetchall()
     assert warm.execute(second).fetchall() == _fresh(second)
     assert warm.execute(first).fetchall() == _fresh(first)
+
+
+def test_a_literal_inside_a_folded_call_or_cast_is_lifted():
+    """``md5(42::text)`` is folded when bound; the cached plan remembers the call and
+    runs it for the next text's literal (pgbench's UPDATE, psycopg2's inlined values)."""
+    c = _db()
+    cache = c.database.plan_cache
+    for i in range(1, 4):
+        c.execute(f"UPDATE t SET s = md5({i}::text) WHERE id = {i}")
+    misses, hits = cache.misses, cache.hits
+    for i in range(4, 40):
+        c.execute(f"UPDATE t SET s = md5({i}::text) WHERE id = {i}")
+    assert cache.misses == misses and cache.hits - hits == 36
+    assert c.execute("SELECT count(*) FROM t WHERE id < 40 AND s = md5(id::text)"
+                     ).fetchone() == (39,)
 
 
 def test_literals_that_differ_are_different_expressions(warm):

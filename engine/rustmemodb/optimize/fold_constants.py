@@ -19,6 +19,8 @@ from ..plan.expr import Call, Cast, Const, Expr
 
 
 def fold(expr: Expr) -> Expr:
+    """``expr`` evaluated if it is a call or cast of constants; the result remembers
+    ``expr`` when a lifted literal went into it (see ``Const.origin``)."""
     if isinstance(expr, Call):
         fn = expr.impl
         if fn is None or fn.volatile or fn.row is None:
@@ -26,10 +28,18 @@ def fold(expr: Expr) -> Expr:
         if not all(isinstance(a, Const) for a in expr.args):
             return expr
         values = [a.value for a in expr.args]
+        origin = expr if any(lifted(a) for a in expr.args) else None
         if fn.strict and any(v is None for v in values):
-            return Const(None, expr.type)
-        return Const(fn.row(*values), expr.type)
+            return Const(None, expr.type, origin=origin)
+        return Const(fn.row(*values), expr.type, origin=origin)
     if isinstance(expr, Cast) and isinstance(expr.arg, Const):
         from ..exec.functions.cast import cast_row
-        return Const(cast_row(expr.arg.value, expr.arg.type, expr.type), expr.type)
+        return Const(cast_row(expr.arg.value, expr.arg.type, expr.type), expr.type,
+                     origin=expr if lifted(expr.arg) else None)
     return expr
+
+
+def lifted(e: Expr) -> bool:
+    """Whether ``e`` is a constant that depends on a literal lifted into a parameter: its
+    value may differ the next time a cached plan runs."""
+    return type(e) is Const and (e.slot is not None or e.origin is not None)

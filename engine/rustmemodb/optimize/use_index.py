@@ -37,6 +37,7 @@ from ..plan.access import IndexLookup
 from ..plan.expr import Call, ColRef, Const, Expr, InList, Param, conjoin, conjuncts
 from ..plan.logical import LogicalLimit, LogicalNode, LogicalProject, LogicalScan, LogicalSort
 from .estimate import DEFAULT_BETWEEN, column_stats
+from .fold_constants import lifted
 from ..exec.expr.row import try_compile_row
 
 _FLIP = {"eq": "eq", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
@@ -206,7 +207,7 @@ def _tightest(entries, lower: bool):
     # A lifted literal (slot set) is a parameter in the cached plan: its value may differ
     # next time, so it cannot decide which bound is the tightest.
     consts = [e for e in entries if isinstance(e[2], Const) and e[2].value is not None
-              and e[2].slot is None]
+              and not lifted(e[2])]
     if len(consts) > 1:
         try:
             return (max if lower else min)(consts, key=lambda e: e[2].value)

@@ -52,6 +52,10 @@ class Const(Expr):
     # lifted into parameters (sql/literals.py); part of equality, so two literals are the
     # same expression only when they are the same literal of the text.
     slot: int | None = field(default=None, repr=False)
+    # The call or cast this constant was folded from, when one of its arguments was a
+    # lifted literal (``md5(42::text)``): a cached plan evaluates it again for the next
+    # text's literal (sql/literals.parameterize) instead of pinning the literal.
+    origin: Any = field(default=None, repr=False)
 
     def __str__(self) -> str:
         if self.value is None:

@@ -94,6 +94,8 @@ def convert(kind: str, raw: str, target: str) -> Any:
         return types.parse_literal_as(target, value)
     if kind == INT:
         value = types.check_int(int(raw))
+        if target == types.TEXT:          # 42::text (bind_expr._cast)
+            return str(value)
         return float(value) if target == types.FLOAT else value
     return float(raw)
 
@@ -144,11 +146,14 @@ def parameterize(plan, shape: Shape, base: int):
     keep: set = set()
 
     def swap(e):
-        if type(e) is Const and e.slot is not None:
-            seen.setdefault(e.slot, set()).add(e.type)
-            if e.slot in keep:
-                return Const(e.value, e.type)
-            return Param(base + e.slot, e.type)
+        if type(e) is Const:
+            if e.slot is not None:
+                seen.setdefault(e.slot, set()).add(e.type)
+                if e.slot in keep:
+                    return Const(e.value, e.type)
+                return Param(base + e.slot, e.type)
+            if e.origin is not None:   # folded from lifted literals: evaluated per run
+                return e.origin        # (its own literals were swapped already: bottom-up)
         return e
 
     out = map_expressions(plan, swap)

@@ -39,6 +39,7 @@ _TOKEN = re.compile(
     r"\s*(?:(?:(?P<dec>[0-9]+\.[0-9]+)|(?P<int>[0-9]+)|'(?P<str>[^'\\]*)'"
     r"|(?P<word>[A-Za-z_][A-Za-z0-9_]*))(?![A-Za-z0-9_.'])|(?P<punct>[(),;=*]))"
     r"|\s*(?P<end>$)")
+_AT_END = re.compile(r"\s*$")
 
 # PostgreSQL's reserved key words and the words sqlglot reads as syntax in these
 # positions: never a name here (the ordinary path decides what they mean).
@@ -73,29 +74,39 @@ class _Decline(Exception):
 
 
 class _Tokens:
-    """The statement's tokens: (kind, text, start offset); ``kind`` is a group name."""
+    """The statement's tokens: (kind, text, start offset); ``kind`` is a group name.
+    Scanned as the recognizer asks for them: a statement it declines at its fifth token
+    (most analytic ones) costs five tokens, not the whole text."""
 
     def __init__(self, sql: str) -> None:
-        out = []
-        pos, n = 0, len(sql)
-        while True:
+        self.sql = sql
+        self.pos = 0
+        self.items: list = []
+        self.i = 0
+        self.done = False
+
+    def _fill(self, upto: int) -> None:
+        """Scan until token ``upto`` exists or the text ends (a trailing ``;`` dropped)."""
+        items, sql = self.items, self.sql
+        while len(items) <= upto and not self.done:
             tick()   # a megabyte INSERT ... VALUES: interrupt / timeout while scanning
-            m = _TOKEN.match(sql, pos)
+            m = _TOKEN.match(sql, self.pos)
             if m is None:
                 raise _Decline()
             if m.group("end") is not None:
+                self.done = True
                 break
             kind = m.lastgroup
-            out.append((kind, m.group(kind), m.start(kind)))
-            pos = m.end()
-            if pos >= n:
+            text = m.group(kind)
+            self.pos = m.end()
+            if kind == "punct" and text == ";" and _AT_END.match(sql, self.pos):
+                self.done = True
                 break
-        if out and out[-1][:2] == ("punct", ";"):
-            out.pop()
-        self.items = out
-        self.i = 0
+            items.append((kind, text, m.start(kind)))
 
     def peek(self) -> tuple:
+        if self.i >= len(self.items):
+            self._fill(self.i)
         return self.items[self.i] if self.i < len(self.items) else ("end", "", -1)
 
     def next(self) -> tuple:
@@ -106,6 +117,7 @@ class _Tokens:
     def keyword(self, *words: str) -> bool:
         """Consume the keywords ``words`` in order if they come next."""
         i = self.i
+        self._fill(i + len(words) - 1)
         for w in words:
             kind, text, _ = self.items[i] if i < len(self.items) else ("end", "", -1)
             if kind != "word" or text.lower() != w:
@@ -137,6 +149,7 @@ class _Tokens:
         return low
 
     def at_end(self) -> bool:
+        self._fill(self.i)
         return self.i == len(self.items)
 
 

@@ -311,6 +311,13 @@ class ExprBinder:
                                    f"{target.lower()}", position=position_of(node))
         if arg.type == target:
             return arg
+        if isinstance(arg, Const) and arg.slot is not None and arg.value is not None \
+                and arg.type == types.INTEGER and target in (types.TEXT, types.FLOAT):
+            # A lifted integer literal cast to text or float keeps its slot, so texts
+            # differing only in it share a plan (``md5(42::text)``, pgbench's UPDATE):
+            # sql/literals.convert repeats exactly this conversion for the next value.
+            value = str(arg.value) if target == types.TEXT else float(arg.value)
+            return Const(value, target, arg.slot)
         return fold(Cast(arg, target))
 
     _TryCast = _Cast

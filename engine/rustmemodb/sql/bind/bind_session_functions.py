@@ -16,7 +16,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors, types
-from ...catalog.pg_catalog import CATALOG_OIDS, descriptions, relation_oid
+from ...catalog.pg_catalog import CATALOG_OIDS, descriptions, relation_oid, relation_sizes
 from ...plan.expr import Const
 from ...storage.roles import user_names
 from .privilege_functions import has_schema_privilege, has_table_privilege, pg_has_role
@@ -165,7 +165,6 @@ class SessionFunctions:
         return eb.bind(case)
 
     def _relation_size(self, eb, args, name: str, total: bool = False):
-        from ...catalog.pg_catalog import relation_sizes
         return self._lookup_by_oid(eb, args[:1], name, relation_sizes(self.root, total),
                                    types.INTEGER)
 
@@ -179,7 +178,6 @@ class SessionFunctions:
         return self._relation_size(eb, args, "pg_total_relation_size", total=True)
 
     def bind_function_pg_indexes_size(self, eb, args, node):
-        from ...catalog.pg_catalog import relation_sizes
         sizes = relation_sizes(self.root)
         total = relation_sizes(self.root, total=True)
         return self._lookup_by_oid(eb, args[:1], "pg_indexes_size",
