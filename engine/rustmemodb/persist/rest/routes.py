@@ -1,7 +1,10 @@
 """The routes of one collection: list, create, get, patch, put, delete, audits, bulk.
 
-Handlers are plain (sync) functions, so FastAPI runs them in its thread pool and the
-blocking engine calls never stall the event loop. Each handler is one persist call,
+Handlers are plain (sync) functions, run in Starlette's thread pool so a long engine
+call never stalls the event loop, except GET by id and POST create: ``async``, they
+make their one short engine call on the loop itself when it cannot wait (inline.py).
+Every route is a ``LightRoute`` (light.py): called without FastAPI's per-request
+dependency solving. Each handler is one persist call,
 i.e. one committed transaction (``_bulk``: one transaction for all its operations).
 Versions travel as strong ETags (``"3"``); ``If-Match`` becomes persist's
 ``expected_version`` (stale → 412), ``Idempotency-Key`` persist's idempotency key.
