@@ -40,6 +40,7 @@ from time import perf_counter as _perf_counter
 from typing import Any
 
 from . import errors, types
+from .api.cursor import rows_to_python
 from .api.frame_cache import FrameCache
 from . import statement_limits as _limits
 from .exec.context import ExecContext
@@ -63,6 +64,7 @@ class Session:
         self.txn = None                   # explicit transaction, when one is open
         self.autocommit = True            # False: PEP 249 implicit transactions
         self._appends: dict = {}          # append: (table, stored) -> (schema, columns, slots, width)
+        self._lookups: dict = {}          # lookup: table -> (schema, index, key type, columns, names)
         self.settings: dict[str, str] = {}
         self.prepared: dict[str, str] = {}
         # Interrupt flag, statement_timeout and max_statement_memory (statement_limits.py).
@@ -783,6 +785,46 @@ class Session:
         self._attempt(txn, run, [], None, False)
         txn.queries += 1
         return True
+
+    def lookup(self, table: str, key):
+        """``SELECT * FROM table WHERE <primary key> = key`` without SQL: the row as a
+        dict (column name -> DB-API value, converted as the SELECT converts them) or
+        None; False,
+        doing nothing, when it cannot stand in for that SELECT: a transaction is open
+        or the statement would open one (not autocommit), a role is acting (privileges
+        are checked on plans), no such table, or its primary key is not one column.
+        Reads the newest committed data, as an autocommit SELECT's own snapshot does.
+        The read counterpart of ``append``: for code that fetches one row by id
+        (persist's ``get``), where the statement round costs more than the probe."""
+        if self.role or self.auth_user or self.txn is not None or not self.autocommit:
+            return False
+        version = self.db.root.tables.get(table)
+        if version is None:
+            return False
+        schema = version.schema
+        known = self._lookups.get(table)
+        if known is None or known[0] is not schema:
+            pk = schema.primary_key
+            if pk is None or len(pk.columns) != 1 or pk.name not in version.indexes:
+                known = (schema, None, None, None, None)
+            else:
+                cols = schema.columns
+                known = (schema, pk.name, cols[pk.columns[0]].type,
+                         [(c.name, c.type) for c in cols], [c.name for c in cols])
+            self._lookups[table] = known
+        _, index, key_type, columns, names = known
+        if index is None:
+            return False
+        stored = convert_param(key, key_type, 0)
+        if stored is None:
+            return None
+        rowid = version.indexes[index].get(stored)
+        if rowid is None:
+            return None
+        row = version.row(rowid)
+        if row is None:
+            return None
+        return dict(zip(names, rows_to_python([row], columns)[0]))
 
     def rollback(self) -> None:
         txn, self.txn = self.txn, None

@@ -71,6 +71,15 @@ class Connection:
             return self._session.append(batches)
 
     @guarded
+    def lookup(self, table: str, key):
+        """The row of ``table`` whose one-column primary key is ``key`` (a dict: column
+        name -> DB-API value) or None, without SQL; False when it cannot stand in for
+        the ``SELECT``. See ``Session.lookup``."""
+        self._check_open()
+        with self._lock:
+            return self._session.lookup(table, key)
+
+    @guarded
     def commit(self) -> None:
         self._check_open()
         with self._lock:

@@ -261,10 +261,26 @@ class PersistApp:
                 with self.transaction():
                     return fn(*args, **kwargs)
             except ConflictError as exc:
-                if exc.kind != "write_write" or attempt + 1 >= self.retry.max_attempts:
+                if exc.kind != "write_write" or attempt + 1 >= self._attempts():
                     raise
             time.sleep(self.retry.backoff(attempt))
             attempt += 1
+
+    def _attempts(self) -> int:
+        return 1 if getattr(self._local, "no_retry", False) else self.retry.max_attempts
+
+    @contextlib.contextmanager
+    def single_attempt(self):
+        """Operations in this block (this thread) make one attempt: a write-write
+        conflict is raised at once (``ConflictError(kind="write_write")``) instead of
+        slept on and retried. For a caller that must not sleep (an event loop running a
+        short write itself): it decides where the retries happen."""
+        previous = getattr(self._local, "no_retry", False)
+        self._local.no_retry = True
+        try:
+            yield self
+        finally:
+            self._local.no_retry = previous
 
     def _run(self, body: Callable[[object], T]) -> T:
         """Run ``body(conn)`` in the current transaction, or in its own with retries."""
@@ -280,7 +296,7 @@ class PersistApp:
             except SerializationFailure as exc:
                 conn.rollback()
                 conflict = exc if isinstance(exc, ConflictError) else _as_conflict(exc)
-                if conflict.kind != "write_write" or attempt + 1 >= self.retry.max_attempts:
+                if conflict.kind != "write_write" or attempt + 1 >= self._attempts():
                     raise conflict from (None if conflict is exc else exc)
                 time.sleep(self.retry.backoff(attempt))
                 attempt += 1

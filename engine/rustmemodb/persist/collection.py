@@ -240,8 +240,14 @@ class Collection:
 
     def get(self, entity_id):
         """The entity with this id, or None."""
-        row = self.app._read(lambda conn: self._row(conn, entity_id))
+        row = self.app._read(lambda conn: self._lookup(conn, entity_id))
         return None if row is None else self.adapter.from_row(row)
+
+    def _lookup(self, conn, entity_id) -> dict | None:
+        """``_row`` by the engine's primary-key probe when it can stand in for the
+        SELECT (outside a transaction, no role: ``Connection.lookup``), else by SQL."""
+        found = conn.lookup(self.name, _uuid(entity_id))
+        return self._row(conn, entity_id) if found is False else found
 
     def _where(self, where, equals: dict) -> tuple[str, list]:
         parts, params = [], []

@@ -133,14 +133,22 @@ class RequestIdMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        rid = request_id_from(dict(scope["headers"]).get(b"x-request-id"))
+        given = None
+        for name, value in scope["headers"]:     # lowercase names (ASGI)
+            if name == b"x-request-id":
+                given = value
+                break
+        rid = request_id_from(given)
         scope.setdefault("state", {})["request_id"] = rid
         raw = rid.encode()
 
         async def send_with_id(message):
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))
-                if not any(k.lower() == b"x-request-id" for k, _ in headers):
+                for name, _ in headers:
+                    if name.lower() == b"x-request-id":
+                        break
+                else:
                     headers.append((b"x-request-id", raw))
                 message = {**message, "headers": headers}
             await send(message)

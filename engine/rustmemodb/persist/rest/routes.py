@@ -1,7 +1,10 @@
 """The routes of one collection: list, create, get, patch, put, delete, audits, bulk.
 
-Handlers are plain (sync) functions, so FastAPI runs them in its thread pool and the
-blocking engine calls never stall the event loop. Each handler is one persist call,
+Handlers are plain (sync) functions, run in Starlette's thread pool so a long engine
+call never stalls the event loop, except GET by id and POST create: ``async``, they
+make their one short engine call on the loop itself when it cannot wait (inline.py).
+Every route is a ``LightRoute`` (light.py): called without FastAPI's per-request
+dependency solving. Each handler is one persist call,
 i.e. one committed transaction (``_bulk``: one transaction for all its operations).
 Versions travel as strong ETags (``"3"``); ``If-Match`` becomes persist's
 ``expected_version`` (stale → 412), ``Idempotency-Key`` persist's idempotency key.
@@ -17,10 +20,12 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Body, Request, Response
-from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from ..errors import ValidationError
 from ..schema import to_json_value
+from . import inline
+from .light import LightRoute
 from .openapi import SQL_JSON, bulk_schema, json_content, problem, ref
 from .commands import add_command_routes
 from .problems import HTTPProblem, pointers_for, pydantic_pointers
@@ -310,18 +315,38 @@ def _int_param(request: Request, name: str, default: int, high: int) -> int:
     return int(raw)
 
 
-def _entity_response(coll, entity, status: int, base: str, extra: dict | None = None):
-    headers = {"ETag": etag(entity._version), **(extra or {})}
-    if status == 201:
-        headers["Location"] = f"{base}/{entity._id}"
-    return JSONResponse(entity_json(coll, entity), status_code=status, headers=headers)
+class EntityResponse(Response):
+    """An entity as JSON with its ETag (and Location when created): the bytes and the
+    raw header list made directly (what JSONResponse renders, without its per-response
+    header dict, lowercasing and encoding)."""
+
+    media_type = "application/json"
+
+    def __init__(self, content: dict, status_code: int, etag_value: str,
+                 location: str | None = None) -> None:
+        self.status_code = status_code
+        self.background = None
+        self.body = json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None,
+                               separators=(",", ":")).encode("utf-8")
+        raw = [(b"content-length", str(len(self.body)).encode("latin-1")),
+               (b"content-type", b"application/json"),
+               (b"etag", etag_value.encode("latin-1"))]
+        if location is not None:
+            raw.append((b"location", location.encode("latin-1")))
+        self.raw_headers = raw
+
+
+def _entity_response(coll, entity, status: int, base: str):
+    return EntityResponse(entity_json(coll, entity), status, etag(entity._version),
+                          f"{base}/{entity._id}" if status == 201 else None)
 
 
 # ---- the router -------------------------------------------------------------------------
 def collection_router(coll, prefix: str, dependencies: list) -> APIRouter:
     name = coll.name
     base = f"{prefix}/{name}"
-    router = APIRouter(prefix=base, tags=[name], dependencies=dependencies)
+    router = APIRouter(prefix=base, tags=[name], dependencies=dependencies,
+                       route_class=LightRoute)
     errors = {"400": problem("Malformed JSON body or header"),
               "422": problem("Validation error (JSON pointers in errors)")}
     if dependencies:
@@ -368,12 +393,18 @@ def collection_router(coll, prefix: str, dependencies: list) -> APIRouter:
                             **writes, **errors},
                  openapi_extra={"parameters": [idem], "requestBody": {
                      "required": True, **json_content(ref(name))}})
-    def create(request: Request, body: Any = Body(None)):
+    async def create(request: Request, body: Any = Body(None)):
         body = check(coll, body)
         key = idempotency_key(request)
-        with in_flight(coll, "create", key):
-            entity = coll.create(body, idempotency_key=key)
+        if key is None:
+            entity = await inline.write(coll.app, coll.create, body)
+        else:
+            entity = await run_in_threadpool(keyed_create, body, key)
         return _entity_response(coll, entity, 201, base)
+
+    def keyed_create(body: dict, key: str):
+        with in_flight(coll, "create", key):
+            return coll.create(body, idempotency_key=key)
 
     @router.post("/_bulk", operation_id=f"bulk_{name}",
                  summary=f"Several {name} operations in one transaction (all or nothing)",
@@ -404,7 +435,7 @@ def collection_router(coll, prefix: str, dependencies: list) -> APIRouter:
                 responses={"200": {"description": "The entity (ETag: its version)",
                                    **json_content(ref(f"{name}_entity"))},
                            "304": {"description": "If-None-Match matched"}, **one})
-    def get(id: str, request: Request):
+    async def get(id: str, request: Request):
         entity = coll.get(entity_id(id))
         if entity is None:
             raise HTTPProblem(404, "Not Found", f"{name} has no entity {id}",

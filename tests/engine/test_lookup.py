@@ -1,0 +1,106 @@
+"""Connection.lookup: one row by its one-column primary key, without SQL, exactly as
+``SELECT * FROM t WHERE pk = ?`` returns it (used by persist's ``get``); False where
+it cannot stand in for that SELECT."""
+import datetime as dt
+import uuid
+
+import pytest
+
+import rustmemodb
+
+
+def _select(conn, table, key):
+    cur = conn.execute(f"SELECT * FROM {table} WHERE id = ?", (key,))
+    names = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    return dict(zip(names, rows[0])) if rows else None
+
+
+@pytest.fixture
+def conn():
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE t (id UUID PRIMARY KEY, n INTEGER, j JSON, at TIMESTAMP, "
+              "d DATE, s TEXT, iv INTERVAL)")
+    yield c
+    c.close()
+
+
+def _insert(conn, i: int) -> uuid.UUID:
+    key = uuid.UUID(int=i + 1)
+    conn.execute("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, INTERVAL '1 day 2 hours')",
+                 (key, i, {"k": [i, "x"]}, dt.datetime(2026, 1, 2, 3, 4, 5, 6000),
+                  dt.date(2026, 1, 2), f"s{i}"))
+    return key
+
+
+def test_a_row_reads_as_the_select_returns_it(conn):
+    keys = [_insert(conn, i) for i in range(5)]
+    for key in keys:
+        found = conn.lookup("t", key)
+        assert found == _select(conn, "t", key)
+        assert isinstance(found["id"], uuid.UUID) and found["j"] == {"k": [found["n"], "x"]}
+    assert conn.lookup("t", str(keys[0])) == _select(conn, "t", keys[0])  # str for a UUID
+
+
+def test_rows_in_compacted_chunks_updated_and_deleted_rows(conn):
+    keys = [uuid.UUID(int=i + 1) for i in range(5000)]
+    conn.executemany("INSERT INTO t (id, n, j) VALUES (?, ?, ?)",
+                     [(k, i, [i]) for i, k in enumerate(keys)])
+    assert conn.database.root.tables["t"].chunks       # past the row tail, into a chunk
+    conn.execute("UPDATE t SET n = -1 WHERE id = ?", (keys[10],))
+    conn.execute("DELETE FROM t WHERE id = ?", (keys[20],))
+    for key in (keys[0], keys[10], keys[1500], keys[-1]):
+        assert conn.lookup("t", key) == _select(conn, "t", key)
+    assert conn.lookup("t", keys[10])["n"] == -1
+    assert conn.lookup("t", keys[20]) is None
+
+
+def test_missing_and_null_keys_are_none(conn):
+    _insert(conn, 0)
+    assert conn.lookup("t", uuid.UUID(int=999)) is None
+    assert conn.lookup("t", None) is None
+
+
+def test_newest_committed_data_of_other_connections(conn):
+    other = conn.database.connect()
+    other.autocommit = False
+    key = _insert(other, 7)
+    assert conn.lookup("t", key) is None              # not committed yet
+    other.commit()
+    assert conn.lookup("t", key)["n"] == 7
+    other.close()
+
+
+def test_a_new_column_is_in_the_row(conn):
+    key = _insert(conn, 1)
+    conn.execute("ALTER TABLE t ADD COLUMN extra TEXT")
+    conn.execute("UPDATE t SET extra = 'e' WHERE id = ?", (key,))
+    assert conn.lookup("t", key) == _select(conn, "t", key)
+    assert conn.lookup("t", key)["extra"] == "e"
+
+
+def test_declines_where_it_cannot_stand_in_for_the_select(conn):
+    key = _insert(conn, 1)
+    conn.execute("CREATE TABLE nokey (id INTEGER, v TEXT)")
+    conn.execute("CREATE TABLE twokey (a INTEGER, b INTEGER, PRIMARY KEY (a, b))")
+    assert conn.lookup("nokey", 1) is False
+    assert conn.lookup("twokey", 1) is False
+    assert conn.lookup("nosuch", 1) is False
+    conn.execute("BEGIN")                       # a transaction reads its own snapshot
+    assert conn.lookup("t", key) is False
+    conn.execute("ROLLBACK")
+    conn.autocommit = False                     # the SELECT would open a transaction
+    assert conn.lookup("t", key) is False
+    conn.autocommit = True
+    assert conn.lookup("t", key) is not False
+
+
+def test_declines_for_a_role(conn):
+    key = _insert(conn, 1)
+    conn.execute("CREATE ROLE alice LOGIN PASSWORD 'pw'")
+    alice = rustmemodb.connect(conn, user="alice", password="pw")
+    assert alice.lookup("t", key) is False      # privileges are checked on plans
+    with pytest.raises(rustmemodb.errors.Error) as info:
+        alice.execute("SELECT * FROM t WHERE id = ?", (key,))
+    assert info.value.sqlstate == "42501"
+    alice.close()
