@@ -184,3 +184,34 @@ def test_ordered_jobs_on_diverging_branches(small_jobs):
         assert _rowids(ix2, lo, hi) == sorted(r for r, v in model.items() if lo <= v <= hi)
     for ix, model in branches:
         assert _rowids(ix, None, None) == sorted(model)
+
+
+def test_object_keys_merge_incrementally_from_a_smaller_base():
+    """TEXT/UUID keys (an object array) merge as a job from OBJECT_INCREMENTAL entries on,
+    a few thousand per step, where int64 keys of the same base still merge at once; the
+    finished index holds every entry in order."""
+    n = index_merge.OBJECT_INCREMENTAL + 1000
+    assert n < index_merge.INCREMENTAL
+    keys = [f"k{i:07d}" for i in range(0, 2 * n, 2)]
+    text = OrderedIndex.build("t", (0,), ["TEXT"], [pa.array(keys)], list(range(n)))
+    ints = OrderedIndex.build("i", (0,), ["INTEGER"], [pa.array(list(range(n)), pa.int64())],
+                              list(range(n)))
+    for j in range(index_mod._MIN_MERGE + 1):         # the last one starts the merge
+        rowid = n + j
+        text = text.with_changes([(f"k{2 * j + 1:07d}", rowid)], [])
+        ints = ints.with_changes([(n + j, rowid)], [])
+        assert ints._job is None and len(ints.keys) in (n, n + j + 1)
+    assert text._job is not None and len(text.keys) == n
+    writes = 0
+    while text._job is not None:                       # later writes finish it, a step each
+        rowid += 1
+        writes += 1
+        text = text.with_changes([(f"z{rowid}", rowid)], [])
+    assert writes >= n // index_merge.OBJECT_STEP - 1
+    assert len(text.keys) > n
+    expected = sorted([(k, i) for i, k in enumerate(keys)] +
+                      [(f"k{2 * j + 1:07d}", n + j) for j in range(index_mod._MIN_MERGE + 1)] +
+                      [(f"z{r}", r) for r in range(n + index_mod._MIN_MERGE + 1, rowid + 1)])
+    assert _rowids(text, None, None) == sorted(r for _, r in expected)
+    assert list(text.range("k0000000", "k0001000").tolist()) == [
+        r for k, r in expected if "k0000000" <= k <= "k0001000"]

@@ -265,12 +265,13 @@ _MERGE_SHARE = 16
 _DEAD_SHARE = 128
 
 
-def _merge_at(base: int) -> int:
+def _merge_at(base: int, dtype=None) -> int:
     """Delta size past which a base of ``base`` entries merges it. A large base merges
     incrementally (index_merge.py), and the job's first step sorts the whole delta in
     one statement: a smaller share keeps that step short (at 1M entries: ~1-2 ms instead
     of ~8), for one pass over the base every 8k changes instead of every 64k."""
-    return base // _MERGE_SHARE if base < _jobs.INCREMENTAL else base // _DEAD_SHARE
+    return base // _MERGE_SHARE if base < _jobs.incremental_from(dtype) else \
+        base // _DEAD_SHARE
 
 
 # Most entries in one delta leaf, for deltas up to _LEAF² entries; beyond, √(delta size),
@@ -487,7 +488,7 @@ class OrderedIndex:
             new = self._derive((leaves, lasts, size, run, n), self.dead)
             if new._job is not None:
                 return new._advanced(new._job.recorded(added, (), ()))
-            if size + n > _MIN_MERGE and size + n > _merge_at(len(self.keys)):
+            if size + n > _MIN_MERGE and size + n > _merge_at(len(self.keys), self.dtype):
                 return new._merge_started()
             return new
         leaves, lasts, size, _, _ = self._settled()
@@ -523,14 +524,14 @@ class OrderedIndex:
         if job is not None:
             return new._advanced(job.recorded(added, from_delta, tombstoned))
         if (len(dead) > _MIN_MERGE and len(dead) > len(self.keys) // _DEAD_SHARE) or (
-                size > _MIN_MERGE and size > _merge_at(len(self.keys))):
+                size > _MIN_MERGE and size > _merge_at(len(self.keys), self.dtype)):
             return new._merge_started()
         return new
 
     def _merge_started(self) -> "OrderedIndex":
         """Fold delta and tombstones into the base: at once for a small base, else as an
         incremental job that each following write advances (index_merge.py)."""
-        if len(self.keys) < _jobs.INCREMENTAL:
+        if len(self.keys) < _jobs.incremental_from(self.dtype):
             return self.merged()
         self._job = _jobs.MergeJob.start(self)   # self is the new version: not shared yet
         return self

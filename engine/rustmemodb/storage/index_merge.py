@@ -41,11 +41,28 @@ import numpy as np
 INCREMENTAL = 1 << 17
 # Base entries merged per write while a job runs (~1 ms per step; 64 steps at 1M).
 STEP = 1 << 14
+# The same two for an ordered index of Python objects (TEXT, UUID, composite keys):
+# comparing and moving objects costs ~10x an int64's, so a one-go merge of a 25k-entry
+# UUID base with its delta was 3-5 ms (a persist collection's primary key and its audit
+# index merged on the same write: 7-12 ms, a REST create's worst pauses), and a step
+# of STEP such entries as much. Read through ``incremental_from`` and ``step_for``.
+OBJECT_INCREMENTAL = 1 << 13
+OBJECT_STEP = 1 << 11
 # Delta entries routed or applied to a hash index's new base per write (~1 ms per step).
 HASH_STEP = 1 << 12
 # Dicts a large hash index base is split into (a power of two): one is copied per write.
 SHARDS = 64
 _MASK = SHARDS - 1
+
+
+def incremental_from(dtype) -> int:
+    """Base size from which an ordered index with keys of ``dtype`` merges incrementally."""
+    return INCREMENTAL if dtype is not object else min(INCREMENTAL, OBJECT_INCREMENTAL)
+
+
+def step_for(dtype) -> int:
+    """Base entries one write's step of a merge job covers, for keys of ``dtype``."""
+    return STEP if dtype is not object else min(STEP, OBJECT_STEP)
 
 
 class _Output:
@@ -112,7 +129,7 @@ class MergeJob:
         is dropped whenever the base itself is replaced)."""
         from .index import _merge_sorted, _search
         keys, rowids = index.keys, index.rowids
-        end = min(self.pos + STEP, len(keys))
+        end = min(self.pos + step_for(index.dtype), len(keys))
         part_keys, part_ids = keys[self.pos:end], rowids[self.pos:end]
         if len(self.x0) and len(part_ids):
             at = np.searchsorted(self.x0, part_ids).clip(max=len(self.x0) - 1)
