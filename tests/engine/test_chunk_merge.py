@@ -127,3 +127,54 @@ def test_executemany_of_a_value_out_of_range_is_22003():
         c.executemany("INSERT INTO t VALUES (?, ?)", rows)
     assert big.value.sqlstate == "22003"
     assert c.execute("SELECT count(*) FROM t").fetchone() == (0,)
+
+
+def test_freezes_merge_equal_sizes_and_keep_bigger_chunks_as_they_are():
+    """A freeze merges its rows with the chunks before it only while those are no bigger
+    than the rows merging (a binary counter's carries): the big chunk before is shared,
+    not copied again, and chunks end at CHUNK_ROWS rows, none under TAIL_FREEZE."""
+    v = table(fresh())
+    sizes, rowid = [], 0
+    for _ in range(CHUNK_ROWS // TAIL_FREEZE + 3):
+        before = v.chunks
+        for _ in range(TAIL_FREEZE):
+            v, _ = v.insert_rows([(rowid, rowid)])
+            rowid += 1
+        assert v.tail_len == 0
+        sizes.append([len(ch) for ch in v.chunks])
+        # every chunk the freeze did not merge is the same object as before
+        kept = len(v.chunks) - 1
+        assert all(a is b for a, b in zip(before[:kept], v.chunks[:kept]))
+    assert sizes[:4] == [[TAIL_FREEZE], [2 * TAIL_FREEZE], [2 * TAIL_FREEZE, TAIL_FREEZE],
+                         [4 * TAIL_FREEZE]]
+    assert sizes[CHUNK_ROWS // TAIL_FREEZE - 1] == [CHUNK_ROWS]
+    assert sizes[-1] == [CHUNK_ROWS, 2 * TAIL_FREEZE, TAIL_FREEZE]
+    assert all(TAIL_FREEZE <= n <= CHUNK_ROWS for s in sizes for n in s)
+    assert [v.row(r) for r in (0, CHUNK_ROWS, rowid - 1)] == [
+        (0, 0), (CHUNK_ROWS, CHUNK_ROWS), (rowid - 1, rowid - 1)]
+
+
+def test_a_tail_converted_in_blocks_freezes_to_the_same_rows():
+    """The tail's blocks (converted to Arrow as they fill, storage/tail.py) give the same
+    chunk as converting all rows at the freeze, also for a version that copied a shared
+    prefix (two transactions appending to one committed tail)."""
+    from rustmemodb.storage.tail import TAIL_BLOCK
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT, ts TIMESTAMP, j JSON)")
+    c.executemany("INSERT INTO t VALUES (?, ?, ?, ?)",
+                  [(i, f"s{i}" if i % 7 else None, None, '{"a": 1}')
+                   for i in range(TAIL_BLOCK * 3 + 5)])
+    v = table(c)
+    assert len(v.tail.blocks) == 3 and v.tail_len == 3 * TAIL_BLOCK + 5
+    rows = [(n, f"x{n}", None, None) for n in range(10_000, 10_000 + TAIL_BLOCK)]
+    a, _ = v.insert_rows(rows)                    # extends the shared tail in place
+    b, _ = v.insert_rows(rows[:3])                # copies the prefix, keeps its blocks
+    assert a.tail is v.tail and b.tail is not v.tail and len(b.tail.blocks) == 3
+    for version in (v, a, b):
+        got = version.tail.batch(version.tail_len, version.arrow_schema)
+        assert got.to_pylist() == pa.RecordBatch.from_pylist(
+            [dict(zip(got.schema.names, r)) for r in version.tail.rows[:version.tail_len]],
+            schema=version.arrow_schema).to_pylist()
+        frozen = version.freeze_tail()
+        assert [frozen.row(r) for r in range(version.next_rowid)] == \
+            [version.row(r) for r in range(version.next_rowid)]

@@ -18,7 +18,7 @@ from .compact import coalesce
 from .evolve import replace, runs
 from .index_upkeep import table_rows
 from .patches import PATCH_FOLD
-from .tail import TAIL_FREEZE, Tail
+from .tail import TAIL_BLOCK, TAIL_FREEZE, Tail
 
 if TYPE_CHECKING:
     from .table import TableVersion
@@ -46,11 +46,14 @@ class WriteMixin:
             if len(tail.rows) == self.tail_len:
                 tail.rows.extend(rows)
             else:  # someone else extended our shared prefix: take a private copy
-                tail = Tail(tail.rows[: self.tail_len] + rows)
-        new = replace(self, tail=tail, tail_len=self.tail_len + len(rows), indexes=indexes,
+                tail = tail.copy_prefix(self.tail_len, rows)
+        length = self.tail_len + len(rows)
+        new = replace(self, tail=tail, tail_len=length, indexes=indexes,
                       live_rows=self.live_rows + len(rows), ordered=ordered)
-        if new.tail_len >= TAIL_FREEZE:
+        if length >= TAIL_FREEZE:
             new = new.freeze_tail()
+        elif length // TAIL_BLOCK != self.tail_len // TAIL_BLOCK:
+            tail.convert(length, new.arrow_schema)    # a block complete: to Arrow now
         return new, rowids
 
     def update_rows(self, rowids: Iterable[int], rows: list[tuple],
