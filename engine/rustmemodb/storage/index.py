@@ -150,11 +150,15 @@ class UniqueIndex:
         """Delta folded into a new plain dict base, in one go (bulk statements, small
         indexes; a large index's point writes fold incrementally, index_merge.py)."""
         base = dict(self.base) if type(self.base) is dict else self.base.to_dict()
-        for key, rowid in self.delta.items():
-            if rowid == TOMBSTONE:
-                base.pop(key, None)
-            else:
-                base[key] = rowid
+        delta = self.delta
+        if TOMBSTONE in delta.values():
+            for key, rowid in delta.items():
+                if rowid == TOMBSTONE:
+                    base.pop(key, None)
+                else:
+                    base[key] = rowid
+        else:       # inserts only (the common case): one C-level update, no Python loop
+            base.update(delta.items())
         if self.gone is not None:
             drop_gone(base, self.gone)
         return UniqueIndex(self.name, self.columns, base)
