@@ -87,8 +87,9 @@ class Tail:
             block = rows_to_batch(self.rows[i * TAIL_BLOCK:(i + 1) * TAIL_BLOCK], schema)
             with self.lock:
                 if len(self.blocks) == i:   # else another writer converted it meanwhile
+                    if self.block_schema is None:   # first: readers never see blocks
+                        self.block_schema = schema  # without their schema
                     self.blocks.append(block)
-                    self.block_schema = schema
             self.convert(length, schema)
 
     def batch(self, length: int, schema: pa.Schema) -> pa.RecordBatch:
@@ -97,7 +98,8 @@ class Tail:
         if cached is not None and cached[0] == length and cached[1].schema.equals(schema):
             return cached[1]
         whole = min(len(self.blocks), length // TAIL_BLOCK)
-        if whole and (self.block_schema is schema or self.block_schema.equals(schema)):
+        known = self.block_schema
+        if whole and known is not None and (known is schema or known.equals(schema)):
             done = whole * TAIL_BLOCK
             parts = self.blocks[:whole]
             if length > done:
