@@ -668,8 +668,9 @@ class ClusterConnection:
         return Result(columns=[], rowcount=table.num_rows, kind="CREATE TABLE AS")
 
     def _make_replicated(self, name: str, why: str) -> None:
-        """Turn a hash-partitioned table into a REPLICATED one (its rows copied to every
-        shard, in one atomic step)."""
+        """Turn a hash-partitioned table into a REPLICATED one, in one atomic step: every
+        shard sends its rows to every other shard directly (``exchange.py``), then
+        replaces its own rows with all of them; no row passes through the coordinator."""
         info = self.catalog[name]
         if info.replicated:
             return
@@ -677,14 +678,25 @@ class ClusterConnection:
             raise refuse(f'PARTITION BY HASH on "{name}": {why}',
                          "Declare the table REPLICATED.")
         b = self.cluster.backend
-        replies = self._scan(range(self.shards), name)
-        data = pa.concat_tables([ipc_to_table(replies[s][3]) for s in sorted(replies)])
+        shards = list(range(self.shards))
+        xid = self.cluster.new_id("x")
+        try:
+            replies = b.call_all(shards, "shuffle_out", per_shard_args={
+                s: (self.sid, xid, None, None, self.shards, name) for s in shards})
+            for s in shards:
+                check(replies[s])
+            self.cluster.ship(*(n for s in shards for n in replies[s][2].values()),
+                              between_shards=True)
+            tokens = _tokens_by_target(replies[s][4] for s in shards)
 
-        def copy_all(s: int) -> None:
-            check(b.call(s, "execute", self.sid, f'DELETE FROM "{name}"', None, None))
-            check(b.call(s, "load", self.sid, name, table_to_ipc(data)))
+            def copy_all(s: int) -> None:
+                check(b.call(s, "execute", self.sid, f'DELETE FROM "{name}"', None, None))
+                check(b.call(s, "load_exchange", self.sid, xid, name, tokens.get(s, [])))
 
-        self._write_shards(list(range(self.shards)), copy_all)
+            self._write_shards(shards, copy_all)
+        except BaseException:
+            self._drop_exchange(xid)
+            raise
         info.replicated, info.key = True, []
         if self.branch == "main":
             self.cluster.save_manifest()

@@ -1,0 +1,89 @@
+"""What the coordinator used to gather and no longer does: set operations over
+aggregates / LIMIT and inside derived tables, windows over aggregates and windows with
+no common PARTITION BY, a table turned REPLICATED, the source of an aggregating
+INSERT … SELECT. Each: results identical to the single engine (auto and
+shuffle="always") and no table-sized batch through the coordinator."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import rustmemodb
+from rustmemodb import cluster
+from rustmemodb.cluster.wire import ipc_to_table, table_to_ipc
+
+N = 3000
+
+
+def _setup(shuffle="auto", shards=3):
+    c = cluster.connect("local", shards=shards, shuffle=shuffle)
+    s = rustmemodb.connect()
+    for x in (c, s):
+        x.execute("CREATE TABLE a (id INTEGER PRIMARY KEY, g INTEGER, v FLOAT, name TEXT)")
+        x.execute("CREATE TABLE b (id INTEGER PRIMARY KEY, g INTEGER, name TEXT)")
+        x.executemany("INSERT INTO a VALUES (?, ?, ?, ?)",
+                      [(i, i % 13, (i * 7 % 101) * 0.5, f"n{i % 7}" if i % 11 else None)
+                       for i in range(N)])
+        x.executemany("INSERT INTO b VALUES (?, ?, ?)",
+                      [(i * 2, i % 17, f"n{i % 5}") for i in range(N // 2)])
+    return c, s
+
+
+def _table_bytes(c, name):
+    return len(table_to_ipc(c.execute(f"SELECT * FROM {name}").arrow()))
+
+
+def _same(got, want, q):
+    assert len(got) == len(want), q
+    for r1, r2 in zip(got, want):
+        for u, v in zip(r1, r2):
+            if isinstance(v, float) and isinstance(u, float):
+                assert math.isclose(u, v, rel_tol=1e-9), q
+            else:
+                assert u == v, q
+
+
+def _check(c, s, queries, table_bytes):
+    for q, strategy in queries:
+        coord0 = c.cluster.coordinator_bytes
+        largest0 = c.cluster.largest_batch
+        c.cluster.largest_batch = 0
+        got = c.execute(q).fetchall()
+        moved = c.cluster.coordinator_bytes - coord0
+        largest = c.cluster.largest_batch
+        c.cluster.largest_batch = max(largest0, largest)
+        _same(got, s.execute(q).fetchall(), q)
+        assert c.last_plan["strategy"] != "gather", q
+        if strategy is not None:
+            assert c.last_plan["strategy"] == strategy, (q, c.last_plan["strategy"])
+        assert largest < table_bytes / 4, (q, largest, table_bytes)
+        assert moved < table_bytes / 2, (q, moved, table_bytes)
+
+
+@pytest.mark.parametrize("shuffle", ["auto", "always"])
+def test_making_a_table_replicated_copies_rows_shard_to_shard(shuffle):
+    c, s = _setup(shuffle)
+    try:
+        size = _table_bytes(c, "a")
+        coord0 = c.cluster.coordinator_bytes
+        shipped0 = c.cluster.bytes_shipped
+        for x in (c, s):
+            x.execute("CREATE TABLE child (id INTEGER PRIMARY KEY, "
+                      "a_id INTEGER REFERENCES a (id))")
+        assert c.catalog["a"].replicated
+        assert c.cluster.coordinator_bytes - coord0 < size / 20
+        assert c.cluster.bytes_shipped - shipped0 >= size   # copies went shard to shard
+        for shard in range(3):   # every shard holds every row
+            reply = c.cluster.backend.call(shard, "execute", c.sid,
+                                           "SELECT count(*) FROM a", None, None)
+            assert ipc_to_table(reply[3]).column(0)[0].as_py() == N
+        q = "SELECT count(*), sum(id), min(name), max(v) FROM a"
+        assert c.execute(q).fetchall() == s.execute(q).fetchall()
+        assert c.last_plan["strategy"] == "replicated"
+        for x in (c, s):
+            x.execute("INSERT INTO child VALUES (1, 5)")
+        with pytest.raises(rustmemodb.IntegrityError):
+            c.execute("INSERT INTO child VALUES (2, 100000)")
+    finally:
+        c.close()
