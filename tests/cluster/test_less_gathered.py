@@ -87,3 +87,44 @@ def test_making_a_table_replicated_copies_rows_shard_to_shard(shuffle):
             c.execute("INSERT INTO child VALUES (2, 100000)")
     finally:
         c.close()
+
+
+SET_OPS = [
+    # set operations whose SELECTs aggregate, use LIMIT or DISTINCT
+    ("SELECT g, count(*) FROM a GROUP BY g UNION SELECT g, count(*) FROM b GROUP BY g "
+     "ORDER BY 1, 2", "shuffle"),
+    ("SELECT g, sum(v) FROM a GROUP BY g UNION ALL SELECT id, 0.5 FROM b WHERE id < 40 "
+     "ORDER BY 2 DESC, 1 LIMIT 12", None),
+    ("(SELECT id FROM a ORDER BY v DESC, id LIMIT 20) INTERSECT SELECT id FROM b "
+     "ORDER BY 1", "shuffle"),
+    ("SELECT id FROM a EXCEPT (SELECT id FROM b ORDER BY id LIMIT 1400) ORDER BY 1 LIMIT 30",
+     "shuffle"),
+    ("SELECT DISTINCT g FROM a UNION ALL SELECT g FROM b ORDER BY 1", "shuffle"),
+    ("SELECT DISTINCT name FROM a INTERSECT ALL SELECT name FROM b ORDER BY 1", "shuffle"),
+    ("SELECT name, max(id) FROM a GROUP BY name HAVING count(*) > 10 "
+     "EXCEPT SELECT name, max(id) FROM b GROUP BY name ORDER BY 1", "shuffle"),
+    # set operations inside derived tables
+    ("SELECT count(*) FROM (SELECT g FROM a UNION SELECT id FROM b) s", None),
+    ("SELECT s.g, count(*) FROM (SELECT g FROM a UNION ALL SELECT id FROM b) s "
+     "GROUP BY s.g ORDER BY 2 DESC, 1 LIMIT 5", "split"),
+    ("SELECT * FROM (SELECT g, id FROM a INTERSECT SELECT g, id FROM b) s ORDER BY id "
+     "LIMIT 40", "split"),
+    ("SELECT count(*), max(x) FROM (SELECT name AS x, g FROM a "
+     "INTERSECT ALL SELECT name, g FROM b) t", None),
+    ("SELECT max(c), count(*) FROM (SELECT g, count(*) AS c FROM a GROUP BY g "
+     "UNION ALL SELECT id, 1 FROM b) s", "split"),
+    ("SELECT sum(x) FROM (SELECT id AS x FROM a EXCEPT SELECT id FROM b) t WHERE x > 10",
+     "split"),
+]
+
+
+@pytest.mark.parametrize("shuffle", ["auto", "always"])
+def test_set_operations_over_aggregates_and_in_derived_tables(shuffle):
+    c, s = _setup(shuffle)
+    try:
+        _check(c, s, SET_OPS, _table_bytes(c, "a"))
+        text = "\n".join(r[0] for r in c.execute("EXPLAIN " + SET_OPS[0][0]).fetchall())
+        assert "run first as its own split query" in text
+        assert "repartition SELECT" not in text or "shard to shard" in text
+    finally:
+        c.close()

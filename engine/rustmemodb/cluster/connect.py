@@ -39,7 +39,8 @@ from . import loads
 from . import manifest as manifest_io
 from . import twophase
 from .backends import DEFAULT_TIMEOUT, make_backend
-from .merge import conform, load_table, run_merge
+from .grouped import GROUPED, split_grouped
+from .merge import conform, create_typed, load_table, run_merge
 from .partition import TableInfo, refuse, shard_of_key, split_rows, strip_clauses
 from .setops import plan_setop
 from .shuffle import HASHABLE, Side, conjuncts, plan_join, plan_window, window_key
@@ -796,23 +797,34 @@ class ClusterConnection:
                 reply = self._on_shards([pinned], sql, None)[pinned]
                 return self._finish(plan, _reply_result(reply))
         if not has_view and isinstance(tree, exp.SetOperation):
-            sp = plan_setop(tree, want, self._leaf_info, self._placed_by)
+            sp = plan_setop(tree, want, self._leaf_info, self._placed_by, self._columns_of)
             if sp is not None:
                 dist = DistPlan(sp.shard_sql, sp.merge, "set operation")
-                plan.update(strategy="shuffle" if sp.sides else "split", kind=dist.kind,
+                moved = sp.sides or any(p is not None for _, _, p in sp.first)
+                plan.update(strategy="shuffle" if moved else "split", kind=dist.kind,
                             partial=dist.partial, merge=dist.merge, keys=[],
                             position=sp.position)
                 if sp.sides:
                     plan["exchanges"] = [(f"SELECT {i + 1} of the set operation",
                                           f"column {sp.position + 1}", side.scan)
                                          for i, side in enumerate(sp.sides)]
+                if sp.first:
+                    plan["first"] = [(sql, "shard 0" if p is None else
+                                      f"the shards by hash(column {p + 1})")
+                                     for _, sql, p in sp.first]
                 if plan_only:
                     return plan
+                inputs = self._first_inputs(sp.first)
                 per_shard = {s: sp.others if s and sp.others else sp.shard_sql
                              for s in range(self.shards)}
                 return self._finish(plan, self._run_split(plan, dist, want,
                                                           sides=sp.sides or None,
-                                                          shard_sql=per_shard))
+                                                          shard_sql=per_shard,
+                                                          inputs_per_shard=inputs))
+        if not has_view and isinstance(tree, exp.Select):
+            done = self._derived_setop(tree, want, plan, plan_only)
+            if done is not None:
+                return done
         if not has_view and _local_from(tree, part, catalog,
                                         _table_occurrences(tree, catalog)):
             joins = tree.args.get("joins")
@@ -829,6 +841,9 @@ class ClusterConnection:
             if done is not None:
                 return done
         if not has_view and isinstance(tree, exp.Select):
+            done = self._grouped_window(tree, want, plan, plan_only)
+            if done is not None:
+                return done
             counts = self._row_counts()
             n = self.shards
             star = _join_star(tree, catalog)
@@ -987,6 +1002,142 @@ class ClusterConnection:
         except errors.Error:
             return None
         return len(sharded), list(columns)
+
+    def _derived_setop(self, tree: exp.Select, want: list, plan: dict, plan_only: bool):
+        """A SELECT over one derived table that is a set operation (no LIMIT): the set
+        operation runs on the shards as on its own (``setops.py``: each shard's result
+        then holds every copy of its rows, a partition of the whole), and the outer
+        SELECT splits over those results as over a table. None: not that shape."""
+        from_ = tree.args.get("from_")
+        derived = from_.this if from_ is not None else None
+        if not isinstance(derived, exp.Subquery) or not derived.alias or \
+                not isinstance(derived.this, exp.SetOperation) or \
+                tree.args.get("joins") or derived.args["alias"].columns:
+            return None
+        inner = derived.this
+        if any(inner.args.get(a) is not None for a in ("limit", "offset")):
+            return None
+        outer = tree.copy()
+        outer.args["from_"].this.replace(exp.Table(
+            this=exp.to_identifier("__derived"),
+            alias=exp.TableAlias(this=exp.to_identifier(derived.alias, quoted=True))))
+        if _referenced(outer, self._root(), self.catalog)[0] or any(
+                isinstance(n, (exp.Subquery, exp.SetOperation)) for n in outer.walk()):
+            return None
+        names = self._columns_of(inner)
+        if names is None:
+            return None
+        sp = plan_setop(inner, names, self._leaf_info, self._placed_by, self._columns_of)
+        if sp is None:
+            return None
+        names = [n for n, _ in names]
+        dist = plan_select(outer, names if len(set(names)) == len(names) else None)
+        if dist is None:
+            return None
+        alias = derived.args["alias"]
+
+        def partial_for(shard_sql: str) -> str:
+            partial = sqlglot.parse_one(dist.partial, read="postgres")
+            body = sqlglot.parse_one(shard_sql, read="postgres")
+            for t in partial.find_all(exp.Table):
+                if t.name == "__derived":
+                    t.replace(exp.Subquery(this=body.copy(), alias=alias.copy()))
+            return partial.sql(dialect="postgres")
+
+        per_shard = {s: partial_for(sp.others if s and sp.others else sp.shard_sql)
+                     for s in range(self.shards)}
+        moved = sp.sides or any(p is not None for _, _, p in sp.first)
+        plan.update(strategy="shuffle" if moved else "split", kind=dist.kind,
+                    partial=per_shard[0], merge=dist.merge, keys=dist.keys,
+                    setop="derived table", position=sp.position)
+        if sp.sides:
+            plan["exchanges"] = [(f"SELECT {i + 1} of the set operation",
+                                  f"column {sp.position + 1}", side.scan)
+                                 for i, side in enumerate(sp.sides)]
+        if sp.first:
+            plan["first"] = [(sql, "shard 0" if p is None else
+                              f"the shards by hash(column {p + 1})")
+                             for _, sql, p in sp.first]
+        if plan_only:
+            return plan
+        inputs = self._first_inputs(sp.first)
+        return self._finish(plan, self._run_split(
+            plan, DistPlan(per_shard[0], dist.merge, dist.kind, keys=dist.keys), want,
+            sides=sp.sides or None, shard_sql=per_shard, inputs_per_shard=inputs))
+
+    def _grouped_window(self, tree: exp.Select, want: list, plan: dict, plan_only: bool):
+        """Window functions over a grouped SELECT (``grouped.py``): the grouping runs
+        first as a SELECT of its own (split over the shards: only the groups reach the
+        coordinator), the windows after, here, over those rows. None: not that shape."""
+        split = split_grouped(tree)
+        if split is None:
+            return None
+        grouped, outer = split
+        probe = outer.copy()
+        probe.args["from_"].set("this", exp.Subquery(
+            this=grouped.copy(), alias=exp.TableAlias(this=exp.to_identifier(GROUPED))))
+        columns = self._columns_of(probe)
+        if columns is None or [t for _, t in columns] != [t for _, t in want]:
+            return None
+        grouped_sql, outer_sql = grouped.sql(dialect="postgres"), outer.sql(dialect="postgres")
+        inner_plan = self._select(grouped_sql, None, plan_only=True)
+        if inner_plan["strategy"] == "gather":
+            return None
+        plan.update(strategy=inner_plan["strategy"], kind=inner_plan.get("kind"),
+                    partial=inner_plan.get("partial"), merge=inner_plan.get("merge"),
+                    keys=inner_plan.get("keys"), grouped=grouped_sql, windows_after=outer_sql)
+        for k in ("exchanges", "in_place", "broadcast", "anchor", "first"):
+            if k in inner_plan:
+                plan[k] = inner_plan[k]
+        if plan_only:
+            return plan
+        saved = self.last_plan
+        result = self._select(grouped_sql, None)
+        inner_plan, self.last_plan = self.last_plan, saved
+        for k in ("partial_rows", "partial_bytes", "shuffled_bytes", "merge_rows",
+                  "repartitioned"):
+            if k in (inner_plan or {}):
+                plan[k] = inner_plan[k]
+        from ..database import Database
+        conn = Database().connect()
+        create_typed(conn, GROUPED, result.columns)
+        load_table(conn, GROUPED, result.arrow())
+        return self._finish(plan, conform(None, conn.execute(outer_sql).arrow(), want))
+
+    def _columns_of(self, select: exp.Expression):
+        """The output columns ``[(name, type)]`` of a query the mirror can bind (None:
+        it cannot)."""
+        try:
+            return list(self.mirror._session._prepare(
+                select.sql(dialect="postgres")).plan.columns)
+        except errors.Error:
+            return None
+
+    def _first_inputs(self, first: list) -> dict | None:
+        """Run each query of ``first`` (``(input name, SQL, position)``) as a SELECT of
+        its own (split over the shards like any other: only its result reaches the
+        coordinator) and hand its rows to the shards as input ``name``: all to shard 0
+        (position None) or hash-partitioned by the column at ``position``, as the shards
+        partition their own sends (columns named c0, c1, ...). ``{shard: inputs}``."""
+        if not first:
+            return None
+        out: dict = {s: {} for s in range(self.shards)}
+        saved = self.last_plan
+        try:
+            for name, sql, position in first:
+                table = self._select(sql, None).arrow()
+                table = table.rename_columns([f"c{i}" for i in range(table.num_columns)])
+                if position is None:
+                    parts = {0: table}
+                else:
+                    parts = split_rows(table, [position], self.shards)
+                for s in range(self.shards):
+                    payload = table_to_ipc(parts.get(s, table.slice(0, 0)))
+                    self.cluster.ship(len(payload))
+                    out[s][name] = payload
+        finally:
+            self.last_plan = saved
+        return out
 
     def _placed_by(self, select: exp.Select, position: int) -> bool:
         """Does ``select`` output, at ``position``, the single-column partition key of
@@ -1148,7 +1299,8 @@ class ClusterConnection:
         return counts
 
     def _run_split(self, plan: dict, dist, want: list, inputs: dict | None = None,
-                   sides: list | None = None, shard_sql: dict | None = None) -> Result:
+                   sides: list | None = None, shard_sql: dict | None = None,
+                   inputs_per_shard: dict | None = None) -> Result:
         """Run a split plan: the partial on every shard (reading broadcast ``inputs``, or
         the ``sides`` of a join repartitioned first; ``shard_sql``: a partial of its own
         per shard, on those shards only), then the merge over the gathered partials, or,
@@ -1164,7 +1316,8 @@ class ClusterConnection:
             received = self._exchange(xid, sides, plan) if sides else {}
             replies = b.call_all(src, "partial", per_shard_args={
                 s: (self.sid, xid, shard_sql[s] if shard_sql else dist.partial, limit,
-                    inputs, received.get(s)) for s in src})
+                    inputs_per_shard[s] if inputs_per_shard else inputs,
+                    received.get(s)) for s in src})
             for s in src:
                 check(replies[s])
             columns = replies[src[0]][2]

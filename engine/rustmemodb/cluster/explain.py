@@ -60,6 +60,9 @@ def explain(conn, sql: str, params) -> Result:
             by = key if isinstance(key, str) else f"column {key + 1}"
             lines.append(f"        Exchange: repartition {table} by hash({by}) over "
                          f"{b.shards} shards, shard to shard ({_transport(b)}): {scan}")
+        for sql, where in plan.get("first", []):
+            lines.append(f"        Exchange: run first as its own split query (only its "
+                         f"result reaches the coordinator), rows sent to {where}: {sql}")
         if strategy == "split":
             reply = conn._on_shards([0], "EXPLAIN " + plan["partial"], None)[0]
             lines += ["        " + ln for ln in _lines(reply)]
