@@ -128,3 +128,70 @@ def test_set_operations_over_aggregates_and_in_derived_tables(shuffle):
         assert "repartition SELECT" not in text or "shard to shard" in text
     finally:
         c.close()
+
+
+WINDOWS = [
+    # windows over aggregates: the grouping splits, the windows run over the groups
+    ("SELECT g, rank() OVER (ORDER BY sum(v)) FROM a GROUP BY g ORDER BY 1", "split"),
+    ("SELECT g, sum(v) AS s, sum(sum(v)) OVER (ORDER BY g) AS run, count(*) FROM a "
+     "WHERE id > 3 GROUP BY 1 HAVING count(*) > 2 ORDER BY s DESC LIMIT 5", "split"),
+    ("SELECT name, count(*) FILTER (WHERE v > 10), "
+     "dense_rank() OVER (ORDER BY count(*) DESC, name NULLS FIRST) FROM a GROUP BY name "
+     "ORDER BY 3", "split"),
+    ("SELECT a.g % 3 AS m, row_number() OVER (ORDER BY max(b.g), a.g % 3) FROM a "
+     "JOIN b ON a.id = b.g GROUP BY a.g % 3 ORDER BY 2", None),
+    ("SELECT sum(v), count(*), rank() OVER () FROM a", "split"),
+    # windows sharing no PARTITION BY column: only the columns read are gathered
+    ("SELECT id, rank() OVER (ORDER BY v DESC, id) FROM a ORDER BY 2 LIMIT 10", "split"),
+    ("SELECT id, rank() OVER (PARTITION BY g ORDER BY v, id), "
+     "sum(v) OVER (PARTITION BY id % 3) FROM a WHERE id % 4 = 1 ORDER BY 1", "split"),
+    ("SELECT x.id, lag(x.v) OVER (ORDER BY x.id) FROM a AS x ORDER BY 1 DESC LIMIT 7",
+     "split"),
+]
+
+
+@pytest.mark.parametrize("shuffle", ["auto", "always"])
+def test_windows_over_aggregates_and_without_a_common_partition(shuffle):
+    c, s = _setup(shuffle)
+    try:
+        _check(c, s, WINDOWS, _table_bytes(c, "a"))
+        text = "\n".join(r[0] for r in c.execute("EXPLAIN " + WINDOWS[0][0]).fetchall())
+        assert "Grouping first" in text and "Windows on coordinator" in text
+        text = "\n".join(r[0] for r in c.execute("EXPLAIN " + WINDOWS[6][0]).fetchall())
+        assert "only a(id, g, v) of the rows the WHERE keeps is gathered" in text
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("shuffle", ["auto", "always"])
+def test_an_aggregating_insert_select_runs_its_source_first(shuffle):
+    c, s = _setup(shuffle)
+    try:
+        size = _table_bytes(c, "a")
+        for x in (c, s):
+            x.execute("CREATE TABLE totals (g INTEGER PRIMARY KEY, n BIGINT, "
+                      "total FLOAT, label TEXT DEFAULT 'none', CHECK (n > 0))")
+        statements = [
+            "INSERT INTO totals (g, n, total) SELECT g, count(*), sum(v) FROM a GROUP BY g",
+            "INSERT INTO totals SELECT b.g + 100, count(*), avg(a.v), max(b.name) FROM a "
+            "JOIN b ON a.id = b.id GROUP BY b.g",
+            "INSERT INTO totals (g, n) SELECT g + 200, count(*) FROM a "
+            "GROUP BY g UNION SELECT id + 300, 1 FROM b WHERE id < 10",
+            "INSERT INTO a (id, g, v) SELECT max(id) + 10000 + g, g, min(v) FROM a GROUP BY g",
+        ]
+        for q in statements:
+            coord0 = c.cluster.coordinator_bytes
+            assert c.execute(q).rowcount == s.execute(q).rowcount, q
+            assert c.cluster.coordinator_bytes - coord0 < size / 4, q
+            assert c.last_plan["strategy"] == "source first", q
+        for q in ["SELECT * FROM totals ORDER BY g", "SELECT * FROM a ORDER BY id"]:
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+        with pytest.raises(rustmemodb.IntegrityError):   # a key already there
+            c.execute("INSERT INTO totals (g, n) SELECT g, count(*) FROM a GROUP BY g")
+        with pytest.raises(rustmemodb.IntegrityError):   # the CHECK, as the engine says
+            c.execute("INSERT INTO totals (g, n) SELECT g + 500, count(*) - 1000 FROM a "
+                      "GROUP BY g")
+        q = "SELECT count(*), sum(n) FROM totals"
+        assert c.execute(q).fetchall() == s.execute(q).fetchall()
+    finally:
+        c.close()

@@ -39,7 +39,7 @@ from . import loads
 from . import manifest as manifest_io
 from . import twophase
 from .backends import DEFAULT_TIMEOUT, make_backend
-from .grouped import GROUPED, split_grouped
+from .grouped import GROUPED, aggregate_calls, split_grouped
 from .merge import conform, create_typed, load_table, run_merge
 from .partition import TableInfo, refuse, shard_of_key, split_rows, strip_clauses
 from .setops import plan_setop
@@ -841,7 +841,8 @@ class ClusterConnection:
             if done is not None:
                 return done
         if not has_view and isinstance(tree, exp.Select):
-            done = self._grouped_window(tree, want, plan, plan_only)
+            done = self._grouped_window(tree, want, plan, plan_only) or \
+                self._window_columns(tree, part, want, plan, plan_only)
             if done is not None:
                 return done
             counts = self._row_counts()
@@ -1103,6 +1104,66 @@ class ClusterConnection:
         create_typed(conn, GROUPED, result.columns)
         load_table(conn, GROUPED, result.arrow())
         return self._finish(plan, conform(None, conn.execute(outer_sql).arrow(), want))
+
+    def _window_columns(self, tree: exp.Select, part: list, want: list, plan: dict,
+                        plan_only: bool):
+        """Window functions over one sharded table whose windows share no PARTITION BY
+        column (so no repartition makes them whole on a shard): only the columns the
+        statement reads, of the rows its WHERE keeps, are gathered (a split query of
+        their own, filtered and projected on the shards), and the statement runs here
+        over them. None: not that shape (joins, subqueries, aggregates)."""
+        if len(part) != 1 or tree.args.get("joins") or tree.args.get("group") or \
+                tree.args.get("having") or tree.args.get("with") or \
+                not any(isinstance(n, exp.Window) for n in tree.walk()):
+            return None
+        from_ = tree.args.get("from_")
+        table = from_.this if from_ is not None else None
+        if not isinstance(table, exp.Table) or _table_name(table) != part[0] or any(
+                isinstance(n, (exp.Subquery, exp.SetOperation)) or
+                isinstance(n, exp.Select) and n is not tree for n in tree.walk()):
+            return None
+        aggs: list = []
+        for e in tree.expressions:
+            aggregate_calls(e, aggs)
+        if aggs:
+            return None
+        info = self.catalog[part[0]]
+        alias = table.alias_or_name
+        if any(isinstance(n, exp.Star) for n in tree.walk()):
+            needed = list(info.columns)
+        else:
+            names = {c.name.lower() if not c.this.quoted else c.name
+                     for c in tree.find_all(exp.Column) if c.table in ("", alias)}
+            needed = [c for c in info.columns if c in names] or info.columns[:1]
+        scan = exp.Select(expressions=[exp.column(c, quoted=True) for c in needed])
+        scan.set("from_", exp.From(this=table.copy()))
+        if tree.args.get("where") is not None:
+            scan.set("where", tree.args["where"].copy())
+        scan_sql = scan.sql(dialect="postgres")
+        outer = tree.copy()
+        outer.set("where", None)
+        outer.args["from_"].set("this", exp.Table(
+            this=exp.to_identifier("__window_rows"),
+            alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True))))
+        outer_sql = outer.sql(dialect="postgres")
+        inner_plan = self._select(scan_sql, None, plan_only=True)
+        plan.update(strategy=inner_plan["strategy"], kind=inner_plan.get("kind"),
+                    partial=inner_plan.get("partial"), merge=inner_plan.get("merge"),
+                    keys=[], gathered_columns=(part[0], needed), windows_after=outer_sql)
+        if plan_only:
+            return plan
+        saved = self.last_plan
+        rows = self._select(scan_sql, None).arrow()
+        self.last_plan = saved
+        from ..database import Database
+        conn = Database().connect()
+        create_typed(conn, "__window_rows", [(c, info.types[c]) for c in needed])
+        load_table(conn, "__window_rows", rows)
+        try:
+            data = conn.execute(outer_sql).arrow()
+        except errors.Error:   # a name the rewrite could not keep: the whole table here
+            return None
+        return self._finish(plan, conform(None, data, want))
 
     def _columns_of(self, select: exp.Expression):
         """The output columns ``[(name, type)]`` of a query the mirror can bind (None:
@@ -1507,7 +1568,11 @@ class ClusterConnection:
         stripped.set("conflict", None)
         if conflict is not None:
             stripped.set("returning", None)
-        scratch = self._scratch_for(tree)
+        first = self._source_first(stripped)
+        if first is not None:
+            scratch, stripped = first
+        else:
+            scratch = self._scratch_for(tree)
         result = scratch.execute(stripped.sql(dialect="postgres"))._result
         new = scratch.execute(f'SELECT * FROM "{name}"').arrow()
         new = new.slice(new.num_rows - max(result.rowcount, 0))
@@ -1561,6 +1626,39 @@ class ClusterConnection:
         total = self._parallel_load(info, {s: [sql] for s in shards}, None)
         self.last_plan.update(strategy="insert on shards", sources=refs)
         return Result(columns=[], rowcount=total, kind="INSERT")
+
+    def _source_first(self, tree: exp.Insert):
+        """INSERT … SELECT whose SELECT aggregates (or otherwise cannot make its rows one
+        per row on the shards): the SELECT runs first as a query of its own (split over
+        the shards: only its result reaches the coordinator), its rows become table
+        ``__source`` of a fork of the schema, where the INSERT reads them (the engine's
+        casts, defaults and checks). Returns ``(fork, INSERT reading __source)``, None
+        when the source reads no cluster table or would be gathered anyway."""
+        source = tree.args.get("expression")
+        if not isinstance(source, (exp.Select, exp.SetOperation)):
+            return None
+        refs, has_view = _referenced(source, self._root(), self.catalog)
+        if not refs or has_view:
+            return None
+        sql = source.sql(dialect="postgres")
+        saved = self.last_plan
+        try:
+            if self._select(sql, None, plan_only=True)["strategy"] == "gather":
+                return None
+            result = self._select(sql, None)
+            source_plan = self.last_plan
+        finally:
+            self.last_plan = saved
+        if any(t == types.NULL for _, t in result.columns):
+            return None   # (an untyped NULL column: cast as the INSERT would, below)
+        scratch = self._scratch()
+        names = [(f"c{i}", t) for i, (_, t) in enumerate(result.columns)]
+        create_typed(scratch, "__source", names)
+        load_table(scratch, "__source", result.arrow())
+        new = tree.copy()
+        new.set("expression", sqlglot.parse_one('SELECT * FROM "__source"', read="postgres"))
+        self.last_plan = {"strategy": "source first", "source": source_plan}
+        return scratch, new
 
     def _scratch_for(self, tree: exp.Expression):
         """A fork of the mirror with the rows the statement's source reads gathered in."""

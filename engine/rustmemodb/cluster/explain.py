@@ -60,6 +60,16 @@ def explain(conn, sql: str, params) -> Result:
             by = key if isinstance(key, str) else f"column {key + 1}"
             lines.append(f"        Exchange: repartition {table} by hash({by}) over "
                          f"{b.shards} shards, shard to shard ({_transport(b)}): {scan}")
+        if plan.get("grouped"):
+            lines.append(f"        Grouping first (split; only the groups reach the "
+                         f"coordinator): {plan['grouped']}")
+        if plan.get("gathered_columns"):
+            table, cols = plan["gathered_columns"]
+            lines.append(f"        Windows share no PARTITION BY column: only {table}"
+                         f"({', '.join(cols)}) of the rows the WHERE keeps is gathered")
+        if plan.get("windows_after"):
+            lines.insert(1, f"  Windows on coordinator over the merged rows: "
+                            f"{plan['windows_after']}")
         for sql, where in plan.get("first", []):
             lines.append(f"        Exchange: run first as its own split query (only its "
                          f"result reaches the coordinator), rows sent to {where}: {sql}")

@@ -22,14 +22,14 @@ from sqlglot import exp
 GROUPED = "__grouped"
 
 
-def _aggregates(node: exp.Expression, out: list) -> None:
+def aggregate_calls(node: exp.Expression, out: list) -> None:
     """The aggregate calls of ``node`` outside window functions (a window function's
     own argument may be one: ``sum(sum(x)) OVER ()``), outermost first, each with its
     FILTER / WITHIN GROUP wrapper."""
     if isinstance(node, exp.Window):
         for child in [*node.this.iter_expressions(),
                       *(c for c in node.iter_expressions() if c is not node.this)]:
-            _aggregates(child, out)
+            aggregate_calls(child, out)
         return
     if isinstance(node, (exp.Filter, exp.WithinGroup)) and isinstance(node.this, exp.AggFunc):
         out.append(node)
@@ -40,7 +40,7 @@ def _aggregates(node: exp.Expression, out: list) -> None:
     if isinstance(node, (exp.Subquery, exp.Select)) and out is not None and node.parent:
         raise ValueError("subquery")
     for child in node.iter_expressions():
-        _aggregates(child, out)
+        aggregate_calls(child, out)
 
 
 def split_grouped(tree: exp.Select) -> tuple[exp.Select, exp.Select] | None:
@@ -70,10 +70,10 @@ def split_grouped(tree: exp.Select) -> tuple[exp.Select, exp.Select] | None:
     aggs: list = []
     try:
         for e in items:
-            _aggregates(e, aggs)
+            aggregate_calls(e, aggs)
         order = tree.args.get("order")
         if order is not None:
-            _aggregates(order, aggs)
+            aggregate_calls(order, aggs)
     except ValueError:
         return None
     if not aggs and not keys:
