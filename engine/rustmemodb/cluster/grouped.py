@@ -104,7 +104,19 @@ def split_grouped(tree: exp.Select) -> tuple[exp.Select, exp.Select] | None:
     if distinct is not None:
         outer.set("distinct", distinct.copy())
     if tree.args.get("order") is not None:
-        outer.set("order", tree.args["order"].copy().transform(swap))
+        # ORDER BY an output name means that output (PostgreSQL), even when a group
+        # key has the same name: those stay as they are.
+        outputs = {e.alias for e in items if isinstance(e, exp.Alias)}
+
+        def swap_order(node):
+            if isinstance(node, exp.Column) and not node.table and node.name in outputs:
+                return node
+            return swap(node)
+
+        outer.set("order", exp.Order(expressions=[
+            o.copy() if isinstance(o.this, exp.Column) and not o.this.table and
+            o.this.name in outputs else o.copy().transform(swap_order)
+            for o in tree.args["order"].expressions]))
     for arg in ("limit", "offset"):
         if tree.args.get(arg) is not None:
             outer.set(arg, tree.args[arg].copy())
