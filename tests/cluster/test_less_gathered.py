@@ -16,8 +16,8 @@ from rustmemodb.cluster.wire import ipc_to_table, table_to_ipc
 N = 3000
 
 
-def _setup(shuffle="auto", shards=3):
-    c = cluster.connect("local", shards=shards, shuffle=shuffle)
+def _setup(shuffle="auto", shards=3, backend="local", address=None):
+    c = cluster.connect(backend, shards=shards, shuffle=shuffle, address=address)
     s = rustmemodb.connect()
     for x in (c, s):
         x.execute("CREATE TABLE a (id INTEGER PRIMARY KEY, g INTEGER, v FLOAT, name TEXT)")
@@ -141,6 +141,8 @@ WINDOWS = [
     ("SELECT a.g % 3 AS m, row_number() OVER (ORDER BY max(b.g), a.g % 3) FROM a "
      "JOIN b ON a.id = b.g GROUP BY a.g % 3 ORDER BY 2", None),
     ("SELECT sum(v), count(*), rank() OVER () FROM a", "split"),
+    ("SELECT g AS x, sum(v) AS g, rank() OVER (ORDER BY g DESC) FROM a GROUP BY 1 "
+     "ORDER BY g", "split"),
     # windows sharing no PARTITION BY column: only the columns read are gathered
     ("SELECT id, rank() OVER (ORDER BY v DESC, id) FROM a ORDER BY 2 LIMIT 10", "split"),
     ("SELECT id, rank() OVER (PARTITION BY g ORDER BY v, id), "
