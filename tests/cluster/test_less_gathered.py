@@ -159,7 +159,7 @@ def test_windows_over_aggregates_and_without_a_common_partition(shuffle):
         _check(c, s, WINDOWS, _table_bytes(c, "a"))
         text = "\n".join(r[0] for r in c.execute("EXPLAIN " + WINDOWS[0][0]).fetchall())
         assert "Grouping first" in text and "Windows on coordinator" in text
-        text = "\n".join(r[0] for r in c.execute("EXPLAIN " + WINDOWS[6][0]).fetchall())
+        text = "\n".join(r[0] for r in c.execute("EXPLAIN " + WINDOWS[7][0]).fetchall())
         assert "only a(id, g, v) of the rows the WHERE keeps is gathered" in text
     finally:
         c.close()
