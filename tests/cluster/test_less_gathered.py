@@ -197,3 +197,36 @@ def test_an_aggregating_insert_select_runs_its_source_first(shuffle):
         assert c.execute(q).fetchall() == s.execute(q).fetchall()
     finally:
         c.close()
+
+
+SUBQUERIES = [
+    ("SELECT count(*) FROM a WHERE g IN (SELECT g FROM b UNION SELECT 99)", "split"),
+    ("SELECT count(*), sum(v) FROM a WHERE g NOT IN (SELECT g FROM b WHERE id < 20 "
+     "INTERSECT SELECT g FROM a WHERE id < 50)", "split"),
+    ("SELECT id, v FROM a WHERE v > (SELECT avg(v) FROM a) ORDER BY v DESC, id LIMIT 7",
+     "split"),
+    ("SELECT g, count(*), (SELECT max(id) FROM b) FROM a GROUP BY g ORDER BY g", "split"),
+    ("SELECT count(*) FROM a WHERE EXISTS (SELECT 1 FROM b WHERE g = 99) OR id < 5", "split"),
+    ("SELECT count(*) FROM a WHERE g IN (SELECT g FROM b WHERE g > 1000)", "split"),
+    ("SELECT count(*) FROM a WHERE name = (SELECT max(name) FROM b WHERE id < 0)", "split"),
+    ("SELECT count(*) FROM a WHERE id IN (SELECT id FROM b ORDER BY id DESC LIMIT 30)",
+     "split"),
+]
+
+
+@pytest.mark.parametrize("shuffle", ["auto", "always"])
+def test_uncorrelated_subqueries_run_first(shuffle):
+    c, s = _setup(shuffle)
+    try:
+        _check(c, s, SUBQUERIES, _table_bytes(c, "a"))
+        text = "\n".join(r[0] for r in c.execute("EXPLAIN " + SUBQUERIES[2][0]).fetchall())
+        assert "Subquery run first as its own query" in text
+        q = "SELECT count(*) FROM a WHERE v = (SELECT v FROM a WHERE id < 5)"
+        with pytest.raises(rustmemodb.Error) as err:
+            c.execute(q)
+        assert err.value.sqlstate == "21000"
+        # Correlated: stays in the statement (gathered), same answer.
+        q = "SELECT count(*) FROM a WHERE EXISTS (SELECT 1 FROM b WHERE b.id = a.id + 1)"
+        assert c.execute(q).fetchall() == s.execute(q).fetchall()
+    finally:
+        c.close()

@@ -101,14 +101,14 @@ def test_an_exchanged_set_operation_sends_no_table_through_the_coordinator():
 def test_set_operations_outside_the_plan_still_answer():
     c, s = _setup()
     try:
-        # SELECTs that aggregate or LIMIT run first (test_less_gathered.py); a set
-        # operation in a WHERE subquery still gathers.
+        # SELECTs that aggregate or LIMIT run first (test_less_gathered.py); so does
+        # an uncorrelated subquery (a set operation here), written in as constants.
         for q, strategy in [
                 ("SELECT count(*) FROM a UNION ALL SELECT count(*) FROM b ORDER BY 1", "split"),
                 ("(SELECT id FROM a ORDER BY id LIMIT 3) UNION SELECT id FROM b ORDER BY 1 "
                  "LIMIT 5", "shuffle"),
                 ("SELECT count(*) FROM a WHERE g IN (SELECT g FROM b UNION SELECT 99)",
-                 "gather")]:
+                 "split")]:
             _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
             assert c.last_plan["strategy"] == strategy, q
     finally:

@@ -50,6 +50,8 @@ from .wire import check, ipc_to_table, table_to_ipc
 _FIRST_WORD = re.compile(r"\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*\(?\s*([A-Za-z]+)", re.S)
 _SYSTEM_SCHEMAS = {"information_schema", "pg_catalog"}
 SHUFFLE_ROWS = 20_000
+# Most values of an uncorrelated ``IN (SELECT …)`` written into the statement as a list.
+IN_LIST_ROWS = 10_000
 # Relation size functions: the rows (and their memory) are on the shards.
 _SIZE_FUNCTIONS = {"pg_table_size", "pg_relation_size", "pg_total_relation_size",
                    "pg_indexes_size"}
@@ -788,6 +790,14 @@ class ClusterConnection:
                 return plan
             reply = self._on_shards([0], sql, None)[0]
             return self._finish(plan, _reply_result(reply))
+        if not has_view and isinstance(tree, exp.Select):
+            first = self._subqueries_first(tree)
+            if first is not None:
+                new_tree, ran = first
+                done = self._select(new_tree.sql(dialect="postgres"), None, plan_only)
+                target = done if plan_only else self.last_plan
+                target["subqueries_first"] = ran + target.get("subqueries_first", [])
+                return done
         if len(part) == 1 and not has_view:
             pinned = _pinned_shard(tree, catalog[part[0]], self.shards)
             if pinned is not None:
@@ -1164,6 +1174,97 @@ class ClusterConnection:
         except errors.Error:   # a name the rewrite could not keep: the whole table here
             return None
         return self._finish(plan, conform(None, data, want))
+
+    def _subqueries_first(self, tree: exp.Select):
+        """Uncorrelated subqueries of ``tree`` (in WHERE, HAVING, the SELECT list) that
+        read a sharded table run first, each as a query of its own (split over the
+        shards: only its result reaches the coordinator), and are written into the
+        statement as constants: a scalar subquery as its value, ``x IN (SELECT …)`` as
+        ``x IN (v1, v2, …)`` (at most ``IN_LIST_ROWS`` values), ``EXISTS (…)`` as TRUE or
+        FALSE. The statement then plans without them. Returns ``(new tree, [SQL of
+        each subquery run])``, None when there is none (a correlated subquery does not
+        bind alone on the mirror and stays)."""
+        catalog = self.catalog
+        todo = []
+        for node in tree.walk():
+            if node is tree or not isinstance(node, (exp.Subquery, exp.Exists)):
+                continue
+            if isinstance(node.parent, (exp.From, exp.Join, exp.Lateral, exp.Any,
+                                        exp.All)) or \
+                    isinstance(node, exp.Subquery) and node.alias:
+                continue
+            up = node.parent
+            while up is not None and up is not tree and \
+                    not isinstance(up, (exp.Subquery, exp.Exists, exp.Select)):
+                up = up.parent
+            if up is not tree:
+                continue   # inside another subquery: that one runs first as a whole
+            body = node.this
+            if not isinstance(body, (exp.Select, exp.SetOperation)):
+                continue
+            refs, has_view = _referenced(body, self._root(), catalog)
+            if has_view or all(catalog[r].replicated for r in refs):
+                continue
+            columns = self._columns_of(body)
+            if columns is None:
+                continue   # correlated: it names the outer query's columns
+            todo.append((node, body, columns))
+        if not todo:
+            return None
+        new = tree.copy()
+        swaps, ran = [], []
+        saved = self.last_plan
+        try:
+            for node, body, columns in todo:
+                kind = "exists" if isinstance(node, exp.Exists) else \
+                    "in" if isinstance(node.parent, exp.In) and \
+                    node.parent.args.get("query") is node else "scalar"
+                if kind != "exists" and len(columns) != 1:
+                    continue
+                run = body.copy()
+                cap = 1 if kind == "exists" else IN_LIST_ROWS + 1 if kind == "in" else 2
+                if run.args.get("limit") is None and run.args.get("offset") is None:
+                    if kind == "in" and isinstance(run, exp.Select):
+                        run.set("distinct", exp.Distinct())   # (duplicates change nothing)
+                    run.set("limit", exp.Limit(expression=exp.Literal.number(cap)))
+                sql = run.sql(dialect="postgres")
+                values = self._select(sql, None).arrow()
+                values = values.column(0).to_pylist() if values.num_columns else []
+                if kind == "exists":
+                    swaps.append((node, exp.Boolean(this=bool(values))))
+                    ran.append(sql)
+                    continue
+                sql_type = columns[0][1]
+                if kind == "scalar" and len(values) > 1:
+                    raise errors.sql_error(
+                        "21000", "more than one row returned by a subquery used as an "
+                                 "expression")
+                if kind == "in" and len(values) > IN_LIST_ROWS:
+                    continue
+                try:
+                    literals = [_typed_literal(v, sql_type) for v in values]
+                except errors.Error:
+                    continue
+                if kind == "scalar":
+                    swaps.append((node, literals[0] if literals else
+                                  exp.cast(exp.Null(), _sql_type_name(sql_type))))
+                elif literals:
+                    swaps.append((node.parent, exp.In(this=node.parent.this.copy(),
+                                                      expressions=literals)))
+                else:   # x IN (no rows) is false, even for a NULL x
+                    swaps.append((node.parent, exp.Boolean(this=False)))
+                ran.append(sql)
+        finally:
+            self.last_plan = saved
+        if not swaps:
+            return None
+        # Replace in the copy: the nodes are found at the same paths.
+        originals = list(tree.walk())
+        copies = list(new.walk())
+        for old_node, replacement in swaps:
+            index = next(i for i, n in enumerate(originals) if n is old_node)
+            copies[index].replace(replacement)
+        return new, ran
 
     def _columns_of(self, select: exp.Expression):
         """The output columns ``[(name, type)]`` of a query the mirror can bind (None:
@@ -1979,6 +2080,23 @@ def _inline(tree: exp.Expression, params) -> exp.Expression:
             return _literal(positional[i])
         return node
     return tree.transform(fn)
+
+
+def _sql_type_name(sql_type: str) -> str:
+    return types.TEXT if sql_type == types.NULL else sql_type
+
+
+def _typed_literal(value, sql_type: str) -> exp.Expression:
+    """A constant of ``sql_type`` holding ``value`` (a subquery's result written into
+    the statement); 0A000 for values that have no exact literal here."""
+    import math
+    if value is None:
+        return exp.cast(exp.Null(), _sql_type_name(sql_type))
+    if isinstance(value, float) and not math.isfinite(value):
+        raise refuse("a non-finite float written as a constant")
+    if isinstance(value, float):
+        value = float(repr(value))
+    return exp.cast(_literal(value), _sql_type_name(sql_type))
 
 
 def _writes(tree: exp.Expression) -> bool:

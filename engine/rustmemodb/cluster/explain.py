@@ -32,6 +32,9 @@ def explain(conn, sql: str, params) -> Result:
     lines = [f"Distributed plan: {plan['strategy']} "
              f"(backend {b.name}, {b.shards} shards)"]
     strategy = plan["strategy"]
+    for sub in plan.get("subqueries_first", []):
+        lines.append(f"  Subquery run first as its own query (its result written in as "
+                     f"constants): {sub}")
     if strategy in ("split", "broadcast", "shuffle", "files"):
         lines += [f"  Merge on coordinator ({plan['kind']}): {plan['merge']}",
                   f"    Exchange: gather Arrow partials from {b.shards} shards "
