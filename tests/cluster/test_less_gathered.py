@@ -211,6 +211,13 @@ SUBQUERIES = [
     ("SELECT count(*) FROM a WHERE name = (SELECT max(name) FROM b WHERE id < 0)", "split"),
     ("SELECT count(*) FROM a WHERE id IN (SELECT id FROM b ORDER BY id DESC LIMIT 30)",
      "split"),
+    # derived tables with their own LIMIT: run first (top-k on the shards)
+    ("SELECT avg(v), count(*) FROM (SELECT v FROM a ORDER BY v DESC, id LIMIT 10) t",
+     "split"),
+    ("SELECT count(*), max(x) FROM (SELECT g FROM a UNION SELECT id FROM b ORDER BY 1 "
+     "LIMIT 9) t(x)", "shuffle"),
+    ("SELECT t.id, u.id FROM (SELECT id FROM a ORDER BY id LIMIT 4) t "
+     "CROSS JOIN (SELECT id FROM b ORDER BY id DESC LIMIT 3) u ORDER BY 1, 2", "split"),
 ]
 
 

@@ -832,7 +832,8 @@ class ClusterConnection:
                                                           shard_sql=per_shard,
                                                           inputs_per_shard=inputs))
         if not has_view and isinstance(tree, exp.Select):
-            done = self._derived_setop(tree, want, plan, plan_only)
+            done = self._derived_setop(tree, want, plan, plan_only) or \
+                self._derived_first(tree, want, plan, plan_only)
             if done is not None:
                 return done
         if not has_view and _local_from(tree, part, catalog,
@@ -1265,6 +1266,59 @@ class ClusterConnection:
             index = next(i for i, n in enumerate(originals) if n is old_node)
             copies[index].replace(replacement)
         return new, ran
+
+    def _derived_first(self, tree: exp.Select, want: list, plan: dict, plan_only: bool):
+        """A SELECT whose cluster tables are all read through derived tables with their
+        own LIMIT (``FROM (SELECT … ORDER BY v DESC LIMIT 10) t``): each runs first as
+        a query of its own (split: a top-k on the shards, so at most LIMIT rows reach
+        the coordinator) and the statement runs here over their rows. None: another
+        shape (a cluster table read directly, a LATERAL or correlated derived table)."""
+        from_ = tree.args.get("from_")
+        if from_ is None:
+            return None
+        items = [from_.this] + [j.this for j in tree.args.get("joins") or []]
+        derived = [t for t in items if isinstance(t, exp.Subquery) and t.alias and
+                   isinstance(t.this, (exp.Select, exp.SetOperation)) and
+                   t.this.args.get("limit") is not None]
+        if not derived:
+            return None
+        outer = tree.copy()
+        positions = [i for i, t in enumerate(items) if any(t is d for d in derived)]
+        new_items = [outer.args["from_"].this] + [j.this for j in outer.args.get("joins") or []]
+        for k, i in enumerate(positions):
+            alias = new_items[i].args["alias"].copy()
+            new_items[i].replace(exp.Table(this=exp.to_identifier(f"__derived{k}"),
+                                           alias=alias))
+        refs, has_view = _referenced(outer, self._root(), self.catalog)
+        if refs or has_view:
+            return None
+        bodies = [d.this.sql(dialect="postgres") for d in derived]
+        inner_plans = []
+        for sql in bodies:
+            inner = self._select(sql, None, plan_only=True)
+            if inner["strategy"] == "gather":
+                return None
+            inner_plans.append(inner)
+        outer_sql = outer.sql(dialect="postgres")
+        plan.update(strategy=inner_plans[0]["strategy"], kind=inner_plans[0].get("kind"),
+                    partial=inner_plans[0].get("partial"), merge=inner_plans[0].get("merge"),
+                    keys=[], derived_first=bodies, windows_after=outer_sql)
+        if plan_only:
+            return plan
+        from ..database import Database
+        conn = Database().connect()
+        saved = self.last_plan
+        try:
+            for k, sql in enumerate(bodies):
+                result = self._select(sql, None)
+                names = [n for n, _ in result.columns]
+                if len(set(names)) != len(names):
+                    return None
+                create_typed(conn, f"__derived{k}", result.columns)
+                load_table(conn, f"__derived{k}", result.arrow())
+        finally:
+            self.last_plan = saved
+        return self._finish(plan, conform(None, conn.execute(outer_sql).arrow(), want))
 
     def _columns_of(self, select: exp.Expression):
         """The output columns ``[(name, type)]`` of a query the mirror can bind (None:

@@ -70,8 +70,12 @@ def explain(conn, sql: str, params) -> Result:
             table, cols = plan["gathered_columns"]
             lines.append(f"        Windows share no PARTITION BY column: only {table}"
                          f"({', '.join(cols)}) of the rows the WHERE keeps is gathered")
+        for sql in plan.get("derived_first", []):
+            lines.append(f"        Derived table with its own LIMIT, run first as a split "
+                         f"query: {sql}")
         if plan.get("windows_after"):
-            lines.insert(1, f"  Windows on coordinator over the merged rows: "
+            what = "Statement" if plan.get("derived_first") else "Windows"
+            lines.insert(1, f"  {what} on coordinator over the merged rows: "
                             f"{plan['windows_after']}")
         for sql, where in plan.get("first", []):
             lines.append(f"        Exchange: run first as its own split query (only its "
