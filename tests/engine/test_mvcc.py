@@ -165,3 +165,35 @@ def test_many_single_row_inserts_in_a_transaction_roll_back_and_log_exactly(tmp_
     again = rustmemodb.connect(path)
     assert again.execute("SELECT id, v FROM t ORDER BY id").fetchall() == want
     again.close()
+
+
+def test_many_updates_in_a_transaction_roll_back_and_replay_in_order(tmp_path):
+    """UPDATEs of distinct rows extend one logged op and a row updated again starts a
+    new one, so rebase and log replay apply each row's versions in order; ROLLBACK TO
+    SAVEPOINT cuts exactly the rows updated after it."""
+    path = str(tmp_path / "db")
+    conn = rustmemodb.connect(path)
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER)")
+    conn.executemany("INSERT INTO t VALUES (?, 0)", [(i,) for i in range(1, 51)])
+    other = conn.database.connect()
+    conn.execute("BEGIN")
+    for i in range(1, 31):
+        conn.execute("UPDATE t SET n = n + 1 WHERE id = ?", (i,))
+    conn.execute("SAVEPOINT s")
+    for i in range(31, 41):
+        conn.execute("UPDATE t SET n = n + 100 WHERE id = ?", (i,))
+    conn.execute("ROLLBACK TO SAVEPOINT s")
+    for i in range(1, 11):                              # the same rows again
+        conn.execute("UPDATE t SET n = n * 10 WHERE id = ?", (i,))
+    for i in range(31, 36):                             # rows the savepoint gave back
+        conn.execute("UPDATE t SET n = n + 5 WHERE id = ?", (i,))
+    other.execute("UPDATE t SET n = 7 WHERE id = 50")  # commits first: ours rebases
+    conn.execute("COMMIT")
+    want = [(i, 10 if i <= 10 else 1 if i <= 30 else 5 if i <= 35 else 7 if i == 50 else 0)
+            for i in range(1, 51)]
+    assert conn.execute("SELECT id, n FROM t ORDER BY id").fetchall() == want
+    conn.close()
+    other.close()
+    again = rustmemodb.connect(path)
+    assert again.execute("SELECT id, n FROM t ORDER BY id").fetchall() == want
+    again.close()

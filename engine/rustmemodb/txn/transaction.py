@@ -27,7 +27,7 @@ them again on a newer root when a conflict would otherwise fail it
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .. import errors
@@ -64,6 +64,9 @@ class UpdateOp:
     table: str
     rowids: list
     rows: list          # the new row tuples, in storage form
+    # The rowids as a set while later UPDATEs of other rows may still extend this op
+    # (Transaction.update_rows); None once built elsewhere (replay, the log).
+    seen: set | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -100,6 +103,10 @@ class SequenceOp:
     value: int
 
 
+# Ops that later statements of the same kind on the same table extend in place.
+_EXTENDED = (InsertOp, UpdateOp)
+
+
 class Transaction:
     """One unit of work against a Database; see the module docstring."""
 
@@ -130,15 +137,18 @@ class Transaction:
     def savepoint(self) -> tuple:
         statements = self.statements
         ops = self.ops
-        last = ops[-1] if ops else None   # insert_rows may extend it: remember its length
+        last = ops[-1] if ops else None   # later statements may extend it: its length
         return (self.working, len(ops), (len(statements) if statements is not None else 0),
-                len(last.rows) if type(last) is InsertOp else -1)
+                len(last.rows) if type(last) in _EXTENDED else -1)
 
     def restore(self, mark: tuple) -> None:
         self.working, n, k, extended = mark
         del self.ops[n:]
         if extended >= 0:
             last = self.ops[n - 1]
+            seen = getattr(last, "seen", None)
+            if seen is not None:
+                seen.difference_update(last.rowids[extended:])
             del last.rows[extended:]
             del last.rowids[extended:]
         if self.statements is not None:
@@ -202,7 +212,17 @@ class Transaction:
         if len(done) != len(rows):   # skipped rowids: log exactly what was applied
             new_of = dict(zip(rowids, rows))
             rows = [new_of[r] for r in done]
-        self.ops.append(UpdateOp(name, done, rows))
+        ops = self.ops
+        last = ops[-1] if ops else None
+        if type(last) is UpdateOp and last.table == name and last.seen is not None \
+                and last.seen.isdisjoint(done):
+            # As insert_rows: one op for a run of UPDATEs of distinct rows (a row updated
+            # again starts a new op, so the log keeps each row's versions in order).
+            last.rowids.extend(done)
+            last.rows.extend(rows)
+            last.seen.update(done)
+        else:
+            ops.append(UpdateOp(name, list(done), list(rows), set(done)))
         return done
 
     def update_arrow(self, name: str, rowids, data: pa.Table, old: pa.Table | None = None,
