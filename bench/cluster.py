@@ -21,7 +21,8 @@ Three parts:
   the coordinator ("via coord", and its largest single batch) against the tables' size;
   then shapes the coordinator used to gather whole tables for (a UNION of aggregates, a
   count over a UNION in a derived table, ``rank() OVER (ORDER BY sum(x))``, a ``lag``
-  window with no PARTITION BY) and two statements (an aggregating INSERT … SELECT, a
+  window with no PARTITION BY, uncorrelated subqueries: a scalar one, an IN over a
+  UNION) and two statements (an aggregating INSERT … SELECT, a
   table turned REPLICATED by a FOREIGN KEY to it).
 * **analytics**: the ten TPC-H-like queries of ``bench/analytics.py`` (``--tpch-rows``
   lineitem rows; lineitem and orders hash-partitioned on the order key so their join is
@@ -140,6 +141,10 @@ REPART_SQL = {
                         "GROUP BY g ORDER BY 3, 1 LIMIT 5",
     "lag over id (no partition)": "SELECT id, x - lag(x) OVER (ORDER BY id) AS d FROM sales "
                                   "ORDER BY d DESC, id LIMIT 5",
+    "x above its average": "SELECT count(*), sum(y) FROM sales "
+                           "WHERE x > (SELECT avg(x) FROM sales)",
+    "in a union subquery": "SELECT count(*) FROM returns WHERE sale_id % 1000 IN "
+                           "(SELECT g FROM sales WHERE y < 10 UNION SELECT 999)",
 }
 # Queries whose plan moves rows between shards (the others run pieces first).
 SHUFFLED = {"group by x bucket (rows/10)", "join returns on sale_id",
@@ -161,7 +166,8 @@ REPART_TABLES = {"group by x bucket (rows/10)": ["sales"],
                  "except (set operation)": ["sales", "returns"], "window by g": ["sales"],
                  "union of aggregates": ["sales", "returns"],
                  "count over a union": ["sales", "returns"], "rank over sum(x)": ["sales"],
-                 "lag over id (no partition)": ["sales"],
+                 "lag over id (no partition)": ["sales"], "x above its average": ["sales"],
+                 "in a union subquery": ["sales", "returns"],
                  "insert select group by": ["sales"], "make returns replicated": ["returns"]}
 
 

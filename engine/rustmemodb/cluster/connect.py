@@ -10,9 +10,13 @@ rollback, fork). For every statement it decides where the work runs:
   per-shard partial and a local merge (``split.py``; set operations ``setops.py``),
   with inputs repartitioned or broadcast shard to shard first where rows must meet
   (joins off the key, ``shuffle.py``; windows by other columns; set operations;
-  ``exchange.py`` moves the batches), or, outside all that, its tables' rows are
-  gathered into a fork of the mirror and the statement runs there (``EXPLAIN`` says
-  which);
+  ``exchange.py`` moves the batches). Some pieces run *first* as split queries of
+  their own, only their small results reaching this process: uncorrelated subqueries
+  (written in as constants), set-operation SELECTs that aggregate or LIMIT, the
+  grouping under window functions over aggregates (``grouped.py``), derived tables
+  with a LIMIT, the columns a window with no common PARTITION BY reads, the SELECT of
+  an aggregating INSERT. Outside all that, its tables' rows are gathered into a fork
+  of the mirror and the statement runs there (``EXPLAIN`` says which);
 * INSERT rows go to the shards of their partition keys, UPDATE/DELETE to the shards
   their WHERE can touch, all of a statement's shards committing through two-phase
   commit (``twophase.py``);
