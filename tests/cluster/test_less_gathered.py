@@ -149,6 +149,15 @@ WINDOWS = [
      "sum(v) OVER (PARTITION BY id % 3) FROM a WHERE id % 4 = 1 ORDER BY 1", "split"),
     ("SELECT x.id, lag(x.v) OVER (ORDER BY x.id) FROM a AS x ORDER BY 1 DESC LIMIT 7",
      "split"),
+    # windows over a join: the join first (only the columns read), the windows after
+    ("SELECT a.id, rank() OVER (ORDER BY b.g, a.id) FROM a JOIN b ON a.id = b.id "
+     "ORDER BY 2 LIMIT 5", None),
+    ("SELECT a.id, b.name, sum(v) OVER (PARTITION BY b.name ORDER BY a.id) AS s FROM a "
+     "JOIN b ON a.g = b.g WHERE a.id < 40 AND b.id < 100 ORDER BY 1, 2, 3", None),
+    ("SELECT *, row_number() OVER (ORDER BY a.id DESC, b.id) FROM a JOIN b "
+     "ON a.id = b.id WHERE b.g < 3 ORDER BY 1 LIMIT 4", None),   # (the join's rows come)
+    ("SELECT a.v AS id, ntile(3) OVER (ORDER BY a.id) FROM a JOIN b ON a.id = b.id "
+     "ORDER BY id, 2 LIMIT 6", None),
 ]
 
 

@@ -857,7 +857,8 @@ class ClusterConnection:
                 return done
         if not has_view and isinstance(tree, exp.Select):
             done = self._grouped_window(tree, want, plan, plan_only) or \
-                self._window_columns(tree, part, want, plan, plan_only)
+                self._window_columns(tree, part, want, plan, plan_only) or \
+                self._window_join_columns(tree, want, plan, plan_only)
             if done is not None:
                 return done
             counts = self._row_counts()
@@ -1322,6 +1323,126 @@ class ClusterConnection:
                 load_table(conn, f"__derived{k}", result.arrow())
         finally:
             self.last_plan = saved
+        return self._finish(plan, conform(None, conn.execute(outer_sql).arrow(), want))
+
+    def _window_join_columns(self, tree: exp.Select, want: list, plan: dict,
+                             plan_only: bool):
+        """Window functions over a join of cluster tables: the join runs first as a
+        query of its own (split, repartitioned or broadcast like any join), giving only
+        the columns the statement reads, and the windows run here over its rows. None:
+        another shape (aggregates, subqueries, USING / NATURAL, derived tables)."""
+        joins = tree.args.get("joins") or []
+        from_ = tree.args.get("from_")
+        if not joins or from_ is None or tree.args.get("group") or \
+                tree.args.get("having") or tree.args.get("with") or \
+                not any(isinstance(n, exp.Window) for n in tree.walk()):
+            return None
+        if any(j.args.get("using") or j.args.get("method") for j in joins):
+            return None
+        if any(isinstance(n, (exp.Subquery, exp.SetOperation, exp.Lateral)) or
+               isinstance(n, exp.Select) and n is not tree for n in tree.walk()):
+            return None
+        aggs: list = []
+        for e in tree.expressions:
+            aggregate_calls(e, aggs)
+        if aggs:
+            return None
+        items = [from_.this] + [j.this for j in joins]
+        if not all(isinstance(t, exp.Table) and _table_name(t) in self.catalog
+                   for t in items):
+            return None
+        aliases = {t.alias_or_name: self.catalog[_table_name(t)] for t in items}
+        if len(aliases) != len(items) or any(
+                t.args.get("alias") is not None and t.args["alias"].columns for t in items):
+            return None
+        needed: list = []
+
+        def slot(alias: str, col: str) -> exp.Column:
+            if (alias, col) not in needed:
+                needed.append((alias, col))
+            return exp.column(f"__c{needed.index((alias, col))}")
+
+        def owner(col: exp.Column):
+            name = col.name if col.this.quoted else col.name.lower()
+            if col.table:
+                info = aliases.get(col.table)
+                return (col.table, name) if info is not None and name in info.columns \
+                    else False
+            found = [a for a, info in aliases.items() if name in info.columns]
+            return (found[0], name) if len(found) == 1 else None if not found else False
+
+        def rewrite(node):
+            if isinstance(node, exp.Column):
+                if isinstance(node.this, exp.Star):   # t.*
+                    info = aliases.get(node.table)
+                    if info is None:
+                        raise ValueError(node.table)
+                    return [slot(node.table, c) for c in info.columns]
+                hit = owner(node)
+                if hit is False:
+                    raise ValueError(node.sql())
+                return node if hit is None else slot(*hit)   # None: an output name
+            return node
+
+        outer = exp.Select()
+        try:
+            out_items = []
+            for e in tree.expressions:
+                if isinstance(e, exp.Star):
+                    out_items += [slot(a, c) for a, info in aliases.items()
+                                  for c in info.columns]
+                    continue
+                new = rewrite(e) if isinstance(e, exp.Column) else \
+                    e.copy().transform(lambda n: rewrite(n) if not (
+                        isinstance(n, exp.Column) and isinstance(n.this, exp.Star)) else n)
+                out_items += new if isinstance(new, list) else [new]
+            outer.set("expressions", out_items)
+            if tree.args.get("order") is not None:
+                # ORDER BY an output name means that output (PostgreSQL).
+                outputs = {e.alias for e in tree.expressions if isinstance(e, exp.Alias)}
+                outer.set("order", exp.Order(expressions=[
+                    o.copy() if isinstance(o.this, exp.Column) and not o.this.table and
+                    o.this.name in outputs else o.copy().transform(rewrite)
+                    for o in tree.args["order"].expressions]))
+        except ValueError:
+            return None
+        if not needed:
+            return None
+        for arg in ("distinct", "limit", "offset"):
+            if tree.args.get(arg) is not None:
+                outer.set(arg, tree.args[arg].copy())
+        outer.set("from_", exp.From(this=exp.to_table("__window_rows")))
+        scan = exp.Select(expressions=[
+            exp.alias_(exp.column(c, table=a, quoted=True), f"__c{i}")
+            for i, (a, c) in enumerate(needed)])
+        for arg in ("from_", "joins", "where"):
+            if tree.args.get(arg) is not None:
+                scan.set(arg, tree.args[arg].copy())
+        scan_sql, outer_sql = scan.sql(dialect="postgres"), outer.sql(dialect="postgres")
+        inner_plan = self._select(scan_sql, None, plan_only=True)
+        if inner_plan["strategy"] == "gather":
+            return None
+        plan.update(strategy=inner_plan["strategy"], kind=inner_plan.get("kind"),
+                    partial=inner_plan.get("partial"), merge=inner_plan.get("merge"),
+                    keys=[], windows_after=outer_sql,
+                    gathered_columns=("the join", [f"{a}.{c}" for a, c in needed]))
+        for k in ("exchanges", "in_place", "broadcast", "anchor"):
+            if k in inner_plan:
+                plan[k] = inner_plan[k]
+        if plan_only:
+            return plan
+        saved = self.last_plan
+        try:
+            result = self._select(scan_sql, None)
+            for k in ("shuffled_bytes", "partial_rows"):
+                if k in (self.last_plan or {}):
+                    plan[k] = self.last_plan[k]
+        finally:
+            self.last_plan = saved
+        from ..database import Database
+        conn = Database().connect()
+        create_typed(conn, "__window_rows", result.columns)
+        load_table(conn, "__window_rows", result.arrow())
         return self._finish(plan, conform(None, conn.execute(outer_sql).arrow(), want))
 
     def _columns_of(self, select: exp.Expression):

@@ -68,8 +68,12 @@ def explain(conn, sql: str, params) -> Result:
                          f"coordinator): {plan['grouped']}")
         if plan.get("gathered_columns"):
             table, cols = plan["gathered_columns"]
-            lines.append(f"        Windows share no PARTITION BY column: only {table}"
-                         f"({', '.join(cols)}) of the rows the WHERE keeps is gathered")
+            if table == "the join":
+                lines.append(f"        Windows over a join: the join runs first, only its "
+                             f"columns {', '.join(cols)} are gathered")
+            else:
+                lines.append(f"        Windows share no PARTITION BY column: only {table}"
+                             f"({', '.join(cols)}) of the rows the WHERE keeps is gathered")
         for sql in plan.get("derived_first", []):
             lines.append(f"        Derived table with its own LIMIT, run first as a split "
                          f"query: {sql}")
