@@ -23,9 +23,10 @@ GROUPED = "__grouped"
 
 
 def aggregate_calls(node: exp.Expression, out: list) -> None:
-    """The aggregate calls of ``node`` outside window functions (a window function's
-    own argument may be one: ``sum(sum(x)) OVER ()``), outermost first, each with its
-    FILTER / WITHIN GROUP wrapper."""
+    """Append to ``out`` the aggregate calls of ``node`` outside window functions (a
+    window function's own argument may be one: ``sum(sum(x)) OVER ()``), outermost
+    first, each with its FILTER / WITHIN GROUP wrapper. ValueError: ``node`` holds a
+    subquery (the caller takes another plan)."""
     if isinstance(node, exp.Window):
         for child in [*node.this.iter_expressions(),
                       *(c for c in node.iter_expressions() if c is not node.this)]:
@@ -37,8 +38,8 @@ def aggregate_calls(node: exp.Expression, out: list) -> None:
     if isinstance(node, exp.AggFunc):
         out.append(node)
         return
-    if isinstance(node, (exp.Subquery, exp.Select)) and out is not None and node.parent:
-        raise ValueError("subquery")
+    if isinstance(node, (exp.Subquery, exp.Select)):   # its aggregates are its own
+        raise ValueError("a subquery")
     for child in node.iter_expressions():
         aggregate_calls(child, out)
 
