@@ -2261,7 +2261,9 @@ def _inline(tree: exp.Expression, params) -> exp.Expression:
     return tree.transform(fn)
 
 
-def _sql_type_name(sql_type: str) -> str:
+def _sql_type_name(sql_type: str):
+    if sql_type == types.FLOAT:   # sqlglot writes FLOAT as REAL (float4 in PostgreSQL)
+        return exp.DataType.build("DOUBLE PRECISION")
     return types.TEXT if sql_type == types.NULL else sql_type
 
 
