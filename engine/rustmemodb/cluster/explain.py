@@ -48,6 +48,8 @@ def explain(conn, sql: str, params) -> Result:
             lines.append(f"        Window partitions whole on each shard: {plan['windows']}")
         if plan["kind"] == "set operation" and not plan.get("exchanges"):
             why = "UNION ALL: every SELECT as it is" if plan.get("position") is None else \
+                f"equal rows on one shard: every SELECT's rows placed by hash(column " \
+                f"{plan['position'] + 1})" if plan.get("first") else \
                 f"equal rows on one shard: column {plan['position'] + 1} is the partition key"
             lines.append(f"        Set operation on each shard ({why})")
         if strategy == "files":
