@@ -840,12 +840,15 @@ class ClusterConnection:
                 self._derived_first(tree, want, plan, plan_only)
             if done is not None:
                 return done
-        if not has_view and _local_from(tree, part, catalog,
-                                        _table_occurrences(tree, catalog)):
+        occurrences = _table_occurrences(tree, catalog)
+        local_where = not has_view and self._local_subqueries(tree)
+        if local_where:   # the WHERE's subqueries run on each shard: count the FROM only
+            occurrences = _top_occurrences(tree, catalog)
+        if not has_view and _local_from(tree, part, catalog, occurrences):
             joins = tree.args.get("joins")
             star = catalog[part[0]].columns if not joins and len(refs) == 1 else \
                 _join_star(tree, catalog) if joins else None
-            dist = plan_select(tree, star)
+            dist = plan_select(tree, star, where_subqueries=local_where)
             if dist is not None:
                 plan.update(strategy="split", kind=dist.kind, partial=dist.partial,
                             merge=dist.merge, keys=dist.keys)
@@ -1444,6 +1447,70 @@ class ClusterConnection:
         create_typed(conn, "__window_rows", result.columns)
         load_table(conn, "__window_rows", result.arrow())
         return self._finish(plan, conform(None, conn.execute(outer_sql).arrow(), want))
+
+    def _local_subqueries(self, tree: exp.Expression) -> bool:
+        """Can every subquery of ``tree``'s WHERE run on each shard alone? True when
+        ``tree`` reads one sharded table in its FROM and each subquery of its WHERE
+        reads REPLICATED tables only, or one sharded table tied to the outer one by an
+        equality of their single-column partition keys (of one type) in its own
+        WHERE (``EXISTS (SELECT 1 FROM l WHERE l.k = o.k AND …)``): every row the
+        subquery can see for an outer row is then on that row's shard."""
+        if not isinstance(tree, exp.Select) or tree.args.get("where") is None:
+            return False
+        catalog = self.catalog
+        subs = [n for n in tree.args["where"].walk() if isinstance(n, (exp.Subquery,
+                                                                      exp.Exists))]
+        if not subs:
+            return False
+        from_ = tree.args.get("from_")
+        top = ([from_.this] if from_ is not None else []) + \
+            [j.this for j in tree.args.get("joins") or []]
+        outer = [t for t in top if isinstance(t, exp.Table) and _table_name(t) in catalog
+                 and not catalog[_table_name(t)].replicated]
+        if len(outer) != 1 or len(catalog[_table_name(outer[0])].key) != 1:
+            return False
+        o_info = catalog[_table_name(outer[0])]
+        o_alias, o_key = outer[0].alias_or_name, o_info.key[0]
+        for sub in subs:
+            body = sub.this
+            if not isinstance(body, exp.Select):
+                return False
+            inner = [n for n in _table_occurrences(body, catalog) if not catalog[n].replicated]
+            if not inner:
+                continue
+            tables = [t for t in body.find_all(exp.Table) if _table_name(t) in catalog and
+                      not catalog[_table_name(t)].replicated]
+            b_from = body.args.get("from_")
+            if len(tables) != 1 or b_from is None or b_from.this is not tables[0] or \
+                    body.args.get("where") is None:
+                return False
+            i_info = catalog[_table_name(tables[0])]
+            if len(i_info.key) != 1 or i_info.types[i_info.key[0]] != o_info.types[o_key]:
+                return False
+            i_alias, i_key = tables[0].alias_or_name, i_info.key[0]
+            inner_names = {t.alias_or_name for t in body.find_all(exp.Table)}
+
+            def side(col) -> str | None:
+                if not isinstance(col, exp.Column):
+                    return None
+                if col.table == i_alias and col.name == i_key:
+                    return "inner"
+                if col.table == o_alias and col.name == o_key and o_alias not in inner_names:
+                    return "outer"
+                if not col.table:   # unqualified: the inner table's column if it has one
+                    if col.name == i_key:
+                        return "inner"
+                    if col.name == o_key and not any(
+                            col.name in catalog[_table_name(t)].columns
+                            for t in body.find_all(exp.Table) if _table_name(t) in catalog):
+                        return "outer"
+                return None
+
+            if not any(isinstance(c, exp.EQ) and
+                       {side(c.this), side(c.expression)} == {"inner", "outer"}
+                       for c in conjuncts(body.args["where"].this)):
+                return False
+        return True
 
     def _columns_of(self, select: exp.Expression):
         """The output columns ``[(name, type)]`` of a query the mirror can bind (None:
@@ -2312,6 +2379,15 @@ def _table_name(t: exp.Table) -> str | None:
 
 def _table_occurrences(tree: exp.Expression, catalog: dict) -> list:
     return [n for n in (_table_name(t) for t in tree.find_all(exp.Table)) if n in catalog]
+
+
+def _top_occurrences(tree: exp.Select, catalog: dict) -> list:
+    """The cluster tables of ``tree``'s own FROM and JOINs (not of its subqueries)."""
+    from_ = tree.args.get("from_")
+    top = ([from_.this] if from_ is not None else []) + \
+        [j.this for j in tree.args.get("joins") or []]
+    return [n for n in (_table_name(t) for t in top if isinstance(t, exp.Table))
+            if n in catalog]
 
 
 def _pinned_shard(tree: exp.Expression, info: TableInfo, shards: int) -> int | None:
