@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+import signal
 import threading
 import time
 
@@ -33,8 +34,21 @@ def slow_sql(ip, cell):
         fastest = min(fastest, time.perf_counter() - start)
     per_pair = max(fastest / probe_n**2, 1e-10)
     n = int(min((60.0 / per_pair) ** 0.5, 300_000))
+    print(f"slow_sql: fastest probe {fastest:.3f} s at {probe_n} rows -> {n} rows, "
+          f"SIGINT handler {signal.getsignal(signal.SIGINT)!r}")
     ip.user_ns["slow_big"] = pd.DataFrame({"x": np.arange(n)})
     return SLOW
+
+
+@pytest.fixture(autouse=True)
+def python_sigint_handler():
+    """Ctrl-C as a kernel gets it: Python's default handler raising KeyboardInterrupt
+    (``_thread.interrupt_main`` calls whatever handler is installed; a library used by an
+    earlier test in this process may have left another one)."""
+    old = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, old)
 
 
 @pytest.fixture
@@ -47,12 +61,17 @@ def when_running(magics, action, after: float = 0.5, label: str = "") -> threadi
 
     def wait_then_act():
         deadline = time.monotonic() + 30
+        seen = None
         while time.monotonic() < deadline:
             watch = magics.ticker.current
+            if watch is not None:
+                seen = (watch.label, round(watch.elapsed(), 3))
             if watch is not None and label in watch.label and watch.elapsed() >= after:
+                print(f"when_running: acting on {watch.label!r} at {watch.elapsed():.3f} s")
                 action()
                 return
             time.sleep(0.02)
+        print(f"when_running: no statement labelled {label!r} ran {after} s; last seen {seen}")
 
     thread = threading.Thread(target=wait_then_act, daemon=True)
     thread.start()
