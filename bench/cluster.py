@@ -18,7 +18,12 @@ Three parts:
   placed by ``id`` and stays; ``returns`` is repartitioned by ``sale_id``), an EXCEPT
   of the two (repartitioned by the output column) and a window function partitioned by
   ``g`` (``sales`` repartitioned by ``g``): bytes moved between shards and bytes through
-  the coordinator ("via coord", and its largest single batch) against the tables' size.
+  the coordinator ("via coord", and its largest single batch) against the tables' size;
+  then shapes the coordinator used to gather whole tables for (a UNION of aggregates, a
+  count over a UNION in a derived table, ``rank() OVER (ORDER BY sum(x))``, a ``lag``
+  window with no PARTITION BY, uncorrelated subqueries: a scalar one, an IN over a
+  UNION) and two statements (an aggregating INSERT … SELECT, a
+  table turned REPLICATED by a FOREIGN KEY to it).
 * **analytics**: the ten TPC-H-like queries of ``bench/analytics.py`` (``--tpch-rows``
   lineitem rows; lineitem and orders hash-partitioned on the order key so their join is
   local, nation and region REPLICATED), each checked against the single engine, with
@@ -126,11 +131,44 @@ REPART_SQL = {
                               "WHERE g < 50 ORDER BY 1 LIMIT 5",
     "window by g": "SELECT id, g, x - avg(x) OVER (PARTITION BY g) AS dev FROM sales "
                    "ORDER BY dev DESC, id LIMIT 5",
+    # Shapes the coordinator used to gather whole tables for:
+    "union of aggregates": "SELECT g, count(*) FROM sales GROUP BY g UNION SELECT "
+                           "sale_id % 100, count(*) FROM returns GROUP BY 1 "
+                           "ORDER BY 2 DESC, 1 LIMIT 5",
+    "count over a union": "SELECT count(*) FROM (SELECT sale_id FROM returns UNION "
+                          "SELECT id FROM sales WHERE g < 50) u",
+    "rank over sum(x)": "SELECT g, sum(x), rank() OVER (ORDER BY sum(x) DESC) FROM sales "
+                        "GROUP BY g ORDER BY 3, 1 LIMIT 5",
+    "lag over id (no partition)": "SELECT id, x - lag(x) OVER (ORDER BY id) AS d FROM sales "
+                                  "ORDER BY d DESC, id LIMIT 5",
+    "x above its average": "SELECT count(*), sum(y) FROM sales "
+                           "WHERE x > (SELECT avg(x) FROM sales)",
+    "in a union subquery": "SELECT count(*) FROM returns WHERE sale_id % 1000 IN "
+                           "(SELECT g FROM sales WHERE y < 10 UNION SELECT 999)",
+}
+# Queries whose plan moves rows between shards (the others run pieces first).
+SHUFFLED = {"group by x bucket (rows/10)", "join returns on sale_id",
+            "except (set operation)", "window by g"}
+# Statements that used to gather through the coordinator: (setup, statement, check).
+REPART_WRITES = {
+    "insert select group by": (
+        "CREATE TABLE totals (g INTEGER PRIMARY KEY, n BIGINT, s FLOAT)",
+        "INSERT INTO totals SELECT g, count(*), sum(x) FROM sales GROUP BY g",
+        "SELECT count(*), sum(n), round(sum(s)) FROM totals"),
+    "make returns replicated": (
+        None,
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, rid INTEGER REFERENCES returns (rid))",
+        "SELECT count(*), sum(rid) FROM returns"),
 }
 # The tables each query reads (for the table size beside the bytes moved).
 REPART_TABLES = {"group by x bucket (rows/10)": ["sales"],
                  "join returns on sale_id": ["sales", "returns"],
-                 "except (set operation)": ["sales", "returns"], "window by g": ["sales"]}
+                 "except (set operation)": ["sales", "returns"], "window by g": ["sales"],
+                 "union of aggregates": ["sales", "returns"],
+                 "count over a union": ["sales", "returns"], "rank over sum(x)": ["sales"],
+                 "lag over id (no partition)": ["sales"], "x above its average": ["sales"],
+                 "in a union subquery": ["sales", "returns"],
+                 "insert select group by": ["sales"], "make returns replicated": ["returns"]}
 
 
 def returns(rows: int, sales_rows: int, seed: int = 11) -> pa.Table:
@@ -158,6 +196,14 @@ def run_repartition(rows: int, shard_counts: list[int], backend: str,
         wants[name] = single.execute(sql.format(scale=groups / 100)).fetchall()
         out.append({"query": name, "shards": "single engine",
                     "seconds": time.perf_counter() - t0})
+    for name, (setup, sql, check) in REPART_WRITES.items():
+        if setup:
+            single.execute(setup)
+        t0 = time.perf_counter()
+        single.execute(sql)
+        out.append({"query": name, "shards": "single engine",
+                    "seconds": time.perf_counter() - t0})
+        wants[name] = single.execute(check).fetchall()
     for n in shard_counts:
         conn = cluster.connect(backend, shards=n, shuffle_rows=shuffle_rows)
         try:
@@ -185,6 +231,27 @@ def run_repartition(rows: int, shard_counts: list[int], backend: str,
                                 " + merge on shards" if plan.get("repartitioned") else ""),
                             "per_shard_work": [a - b for a, b in zip(_work(conn), work0)],
                             "same": _close(got, wants[name])})
+            for name, (setup, sql, check) in REPART_WRITES.items():
+                if setup:
+                    conn.execute(setup)
+                before, work0 = conn.cluster.bytes_shipped, _work(conn)
+                coord0, conn.cluster.largest_batch = conn.cluster.coordinator_bytes, 0
+                conn.last_plan = None
+                t0 = time.perf_counter()
+                conn.execute(sql)
+                elapsed = time.perf_counter() - t0
+                plan = conn.last_plan or {}
+                out.append({"query": name, "shards": n, "seconds": elapsed,
+                            "bytes_shipped": conn.cluster.bytes_shipped - before,
+                            "shuffled_bytes": conn.cluster.bytes_shipped - before - (
+                                conn.cluster.coordinator_bytes - coord0),
+                            "coordinator_bytes": conn.cluster.coordinator_bytes - coord0,
+                            "largest_batch": conn.cluster.largest_batch,
+                            "table_bytes": sum({"sales": data.nbytes, "returns": back.nbytes}[t]
+                                               for t in REPART_TABLES[name]),
+                            "strategy": plan.get("strategy", "ddl"),
+                            "per_shard_work": [a - b for a, b in zip(_work(conn), work0)],
+                            "same": _close(conn.execute(check).fetchall(), wants[name])})
         finally:
             conn.close()
     return out

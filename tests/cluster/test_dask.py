@@ -105,6 +105,27 @@ def test_exchanges_go_worker_to_worker_with_shards_sharing_a_worker(dask_address
         conn.close()
 
 
+def test_what_no_longer_gathers_matches_on_dask(dask_address):
+    # Set operations over aggregates and in derived tables, windows over aggregates and
+    # with no common PARTITION BY, a table made REPLICATED, on 3 shards over 2 workers.
+    from .test_less_gathered import SET_OPS, WINDOWS, _check, _setup, _table_bytes
+    c, s = _setup("always", backend="dask", address=dask_address)
+    try:
+        _check(c, s, [(q, None) for q, _ in SET_OPS + WINDOWS], _table_bytes(c, "a"))
+        for x in (c, s):
+            x.execute("CREATE TABLE child (id INTEGER PRIMARY KEY, "
+                      "b_id INTEGER REFERENCES b (id))")
+        assert c.catalog["b"].replicated
+        q = "SELECT count(*), sum(id), min(name) FROM b"
+        assert c.execute(q).fetchall() == s.execute(q).fetchall()
+        q = "INSERT INTO child SELECT g, max(id) FROM b GROUP BY g"
+        assert c.execute(q).rowcount == s.execute(q).rowcount
+        q = "SELECT * FROM child ORDER BY id"
+        assert c.execute(q).fetchall() == s.execute(q).fetchall()
+    finally:
+        c.close()
+
+
 def test_dead_worker_is_08006_not_a_hang():
     lc = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None, silence_logs=50)

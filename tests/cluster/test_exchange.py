@@ -228,7 +228,10 @@ def test_insert_select_runs_on_the_shards_and_routes_rows_shard_to_shard():
         assert c.execute(q).rowcount == s.execute(
             "INSERT INTO hot (id, g, v) SELECT id + 1000000, g, v FROM hot WHERE id < 100"
         ).rowcount
-        assert c.last_plan is None   # gathered and routed, not run on the shards
+        # Not run on the shards: the SELECT first (split: only its 100 rows reach the
+        # coordinator, not the table), then routed.
+        assert c.last_plan["strategy"] == "source first"
+        assert c.last_plan["source"]["strategy"] == "split"
         check = "SELECT count(*), sum(id) FROM hot"
         assert c.execute(check).fetchall() == s.execute(check).fetchall()
     finally:

@@ -10,9 +10,13 @@ rollback, fork). For every statement it decides where the work runs:
   per-shard partial and a local merge (``split.py``; set operations ``setops.py``),
   with inputs repartitioned or broadcast shard to shard first where rows must meet
   (joins off the key, ``shuffle.py``; windows by other columns; set operations;
-  ``exchange.py`` moves the batches), or, outside all that, its tables' rows are
-  gathered into a fork of the mirror and the statement runs there (``EXPLAIN`` says
-  which);
+  ``exchange.py`` moves the batches). Some pieces run *first* as split queries of
+  their own, only their small results reaching this process: uncorrelated subqueries
+  (written in as constants), set-operation SELECTs that aggregate or LIMIT, the
+  grouping under window functions over aggregates (``grouped.py``), derived tables
+  with a LIMIT, the columns a window with no common PARTITION BY reads, the SELECT of
+  an aggregating INSERT. Outside all that, its tables' rows are gathered into a fork
+  of the mirror and the statement runs there (``EXPLAIN`` says which);
 * INSERT rows go to the shards of their partition keys, UPDATE/DELETE to the shards
   their WHERE can touch, all of a statement's shards committing through two-phase
   commit (``twophase.py``);
@@ -39,7 +43,8 @@ from . import loads
 from . import manifest as manifest_io
 from . import twophase
 from .backends import DEFAULT_TIMEOUT, make_backend
-from .merge import conform, load_table, run_merge
+from .grouped import GROUPED, aggregate_calls, split_grouped
+from .merge import conform, create_typed, load_table, run_merge
 from .partition import TableInfo, refuse, shard_of_key, split_rows, strip_clauses
 from .setops import plan_setop
 from .shuffle import HASHABLE, Side, conjuncts, plan_join, plan_window, window_key
@@ -49,6 +54,8 @@ from .wire import check, ipc_to_table, table_to_ipc
 _FIRST_WORD = re.compile(r"\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*\(?\s*([A-Za-z]+)", re.S)
 _SYSTEM_SCHEMAS = {"information_schema", "pg_catalog"}
 SHUFFLE_ROWS = 20_000
+# Most values of an uncorrelated ``IN (SELECT …)`` written into the statement as a list.
+IN_LIST_ROWS = 10_000
 # Relation size functions: the rows (and their memory) are on the shards.
 _SIZE_FUNCTIONS = {"pg_table_size", "pg_relation_size", "pg_total_relation_size",
                    "pg_indexes_size"}
@@ -668,8 +675,9 @@ class ClusterConnection:
         return Result(columns=[], rowcount=table.num_rows, kind="CREATE TABLE AS")
 
     def _make_replicated(self, name: str, why: str) -> None:
-        """Turn a hash-partitioned table into a REPLICATED one (its rows copied to every
-        shard, in one atomic step)."""
+        """Turn a hash-partitioned table into a REPLICATED one, in one atomic step: every
+        shard sends its rows to every other shard directly (``exchange.py``), then
+        replaces its own rows with all of them; no row passes through the coordinator."""
         info = self.catalog[name]
         if info.replicated:
             return
@@ -677,14 +685,25 @@ class ClusterConnection:
             raise refuse(f'PARTITION BY HASH on "{name}": {why}',
                          "Declare the table REPLICATED.")
         b = self.cluster.backend
-        replies = self._scan(range(self.shards), name)
-        data = pa.concat_tables([ipc_to_table(replies[s][3]) for s in sorted(replies)])
+        shards = list(range(self.shards))
+        xid = self.cluster.new_id("x")
+        try:
+            replies = b.call_all(shards, "shuffle_out", per_shard_args={
+                s: (self.sid, xid, None, None, self.shards, name) for s in shards})
+            for s in shards:
+                check(replies[s])
+            self.cluster.ship(*(n for s in shards for n in replies[s][2].values()),
+                              between_shards=True)
+            tokens = _tokens_by_target(replies[s][4] for s in shards)
 
-        def copy_all(s: int) -> None:
-            check(b.call(s, "execute", self.sid, f'DELETE FROM "{name}"', None, None))
-            check(b.call(s, "load", self.sid, name, table_to_ipc(data)))
+            def copy_all(s: int) -> None:
+                check(b.call(s, "execute", self.sid, f'DELETE FROM "{name}"', None, None))
+                check(b.call(s, "load_exchange", self.sid, xid, name, tokens.get(s, [])))
 
-        self._write_shards(list(range(self.shards)), copy_all)
+            self._write_shards(shards, copy_all)
+        except BaseException:
+            self._drop_exchange(xid)
+            raise
         info.replicated, info.key = True, []
         if self.branch == "main":
             self.cluster.save_manifest()
@@ -775,6 +794,14 @@ class ClusterConnection:
                 return plan
             reply = self._on_shards([0], sql, None)[0]
             return self._finish(plan, _reply_result(reply))
+        if not has_view and isinstance(tree, exp.Select):
+            first = self._subqueries_first(tree)
+            if first is not None:
+                new_tree, ran = first
+                done = self._select(new_tree.sql(dialect="postgres"), None, plan_only)
+                target = done if plan_only else self.last_plan
+                target["subqueries_first"] = ran + target.get("subqueries_first", [])
+                return done
         if len(part) == 1 and not has_view:
             pinned = _pinned_shard(tree, catalog[part[0]], self.shards)
             if pinned is not None:
@@ -784,29 +811,44 @@ class ClusterConnection:
                 reply = self._on_shards([pinned], sql, None)[pinned]
                 return self._finish(plan, _reply_result(reply))
         if not has_view and isinstance(tree, exp.SetOperation):
-            sp = plan_setop(tree, want, self._leaf_info, self._placed_by)
+            sp = plan_setop(tree, want, self._leaf_info, self._placed_by, self._columns_of)
             if sp is not None:
                 dist = DistPlan(sp.shard_sql, sp.merge, "set operation")
-                plan.update(strategy="shuffle" if sp.sides else "split", kind=dist.kind,
+                moved = sp.sides or any(p is not None for _, _, p in sp.first)
+                plan.update(strategy="shuffle" if moved else "split", kind=dist.kind,
                             partial=dist.partial, merge=dist.merge, keys=[],
                             position=sp.position)
                 if sp.sides:
                     plan["exchanges"] = [(f"SELECT {i + 1} of the set operation",
                                           f"column {sp.position + 1}", side.scan)
                                          for i, side in enumerate(sp.sides)]
+                if sp.first:
+                    plan["first"] = [(sql, "shard 0" if p is None else
+                                      f"the shards by hash(column {p + 1})")
+                                     for _, sql, p in sp.first]
                 if plan_only:
                     return plan
+                inputs = self._first_inputs(sp.first)
                 per_shard = {s: sp.others if s and sp.others else sp.shard_sql
                              for s in range(self.shards)}
                 return self._finish(plan, self._run_split(plan, dist, want,
                                                           sides=sp.sides or None,
-                                                          shard_sql=per_shard))
-        if not has_view and _local_from(tree, part, catalog,
-                                        _table_occurrences(tree, catalog)):
+                                                          shard_sql=per_shard,
+                                                          inputs_per_shard=inputs))
+        if not has_view and isinstance(tree, exp.Select):
+            done = self._derived_setop(tree, want, plan, plan_only) or \
+                self._derived_first(tree, want, plan, plan_only)
+            if done is not None:
+                return done
+        occurrences = _table_occurrences(tree, catalog)
+        local_where = not has_view and self._local_subqueries(tree)
+        if local_where:   # the WHERE's subqueries run on each shard: count the FROM only
+            occurrences = _top_occurrences(tree, catalog)
+        if not has_view and _local_from(tree, part, catalog, occurrences):
             joins = tree.args.get("joins")
             star = catalog[part[0]].columns if not joins and len(refs) == 1 else \
                 _join_star(tree, catalog) if joins else None
-            dist = plan_select(tree, star)
+            dist = plan_select(tree, star, where_subqueries=local_where)
             if dist is not None:
                 plan.update(strategy="split", kind=dist.kind, partial=dist.partial,
                             merge=dist.merge, keys=dist.keys)
@@ -817,6 +859,11 @@ class ClusterConnection:
             if done is not None:
                 return done
         if not has_view and isinstance(tree, exp.Select):
+            done = self._grouped_window(tree, want, plan, plan_only) or \
+                self._window_columns(tree, part, want, plan, plan_only) or \
+                self._window_join_columns(tree, want, plan, plan_only)
+            if done is not None:
+                return done
             counts = self._row_counts()
             n = self.shards
             star = _join_star(tree, catalog)
@@ -975,6 +1022,530 @@ class ClusterConnection:
         except errors.Error:
             return None
         return len(sharded), list(columns)
+
+    def _derived_setop(self, tree: exp.Select, want: list, plan: dict, plan_only: bool):
+        """A SELECT over one derived table that is a set operation (no LIMIT): the set
+        operation runs on the shards as on its own (``setops.py``: each shard's result
+        then holds every copy of its rows, a partition of the whole), and the outer
+        SELECT splits over those results as over a table. None: not that shape."""
+        from_ = tree.args.get("from_")
+        derived = from_.this if from_ is not None else None
+        if not isinstance(derived, exp.Subquery) or not derived.alias or \
+                not isinstance(derived.this, exp.SetOperation) or \
+                tree.args.get("joins") or derived.args["alias"].columns:
+            return None
+        inner = derived.this
+        if any(inner.args.get(a) is not None for a in ("limit", "offset")):
+            return None
+        outer = tree.copy()
+        outer.args["from_"].this.replace(exp.Table(
+            this=exp.to_identifier("__derived"),
+            alias=exp.TableAlias(this=exp.to_identifier(derived.alias, quoted=True))))
+        if _referenced(outer, self._root(), self.catalog)[0] or any(
+                isinstance(n, (exp.Subquery, exp.SetOperation)) for n in outer.walk()):
+            return None
+        names = self._columns_of(inner)
+        if names is None:
+            return None
+        sp = plan_setop(inner, names, self._leaf_info, self._placed_by, self._columns_of)
+        if sp is None:
+            return None
+        names = [n for n, _ in names]
+        dist = plan_select(outer, names if len(set(names)) == len(names) else None)
+        if dist is None:
+            return None
+        alias = derived.args["alias"]
+
+        def partial_for(shard_sql: str) -> str:
+            partial = sqlglot.parse_one(dist.partial, read="postgres")
+            body = sqlglot.parse_one(shard_sql, read="postgres")
+            for t in partial.find_all(exp.Table):
+                if t.name == "__derived":
+                    t.replace(exp.Subquery(this=body.copy(), alias=alias.copy()))
+            return partial.sql(dialect="postgres")
+
+        per_shard = {s: partial_for(sp.others if s and sp.others else sp.shard_sql)
+                     for s in range(self.shards)}
+        moved = sp.sides or any(p is not None for _, _, p in sp.first)
+        plan.update(strategy="shuffle" if moved else "split", kind=dist.kind,
+                    partial=per_shard[0], merge=dist.merge, keys=dist.keys,
+                    setop="derived table", position=sp.position)
+        if sp.sides:
+            plan["exchanges"] = [(f"SELECT {i + 1} of the set operation",
+                                  f"column {sp.position + 1}", side.scan)
+                                 for i, side in enumerate(sp.sides)]
+        if sp.first:
+            plan["first"] = [(sql, "shard 0" if p is None else
+                              f"the shards by hash(column {p + 1})")
+                             for _, sql, p in sp.first]
+        if plan_only:
+            return plan
+        inputs = self._first_inputs(sp.first)
+        return self._finish(plan, self._run_split(
+            plan, DistPlan(per_shard[0], dist.merge, dist.kind, keys=dist.keys), want,
+            sides=sp.sides or None, shard_sql=per_shard, inputs_per_shard=inputs))
+
+    def _grouped_window(self, tree: exp.Select, want: list, plan: dict, plan_only: bool):
+        """Window functions over a grouped SELECT (``grouped.py``): the grouping runs
+        first as a SELECT of its own (split over the shards: only the groups reach the
+        coordinator), the windows after, here, over those rows. None: not that shape."""
+        split = split_grouped(tree)
+        if split is None:
+            return None
+        grouped, outer = split
+        probe = outer.copy()
+        probe.args["from_"].set("this", exp.Subquery(
+            this=grouped.copy(), alias=exp.TableAlias(this=exp.to_identifier(GROUPED))))
+        columns = self._columns_of(probe)
+        if columns is None or [t for _, t in columns] != [t for _, t in want]:
+            return None
+        grouped_sql, outer_sql = grouped.sql(dialect="postgres"), outer.sql(dialect="postgres")
+        inner_plan = self._select(grouped_sql, None, plan_only=True)
+        if inner_plan["strategy"] == "gather":
+            return None
+        plan.update(strategy=inner_plan["strategy"], kind=inner_plan.get("kind"),
+                    partial=inner_plan.get("partial"), merge=inner_plan.get("merge"),
+                    keys=inner_plan.get("keys"), grouped=grouped_sql, windows_after=outer_sql)
+        for k in ("exchanges", "in_place", "broadcast", "anchor", "first"):
+            if k in inner_plan:
+                plan[k] = inner_plan[k]
+        if plan_only:
+            return plan
+        saved = self.last_plan
+        result = self._select(grouped_sql, None)
+        inner_plan, self.last_plan = self.last_plan, saved
+        for k in ("partial_rows", "partial_bytes", "shuffled_bytes", "merge_rows",
+                  "repartitioned"):
+            if k in (inner_plan or {}):
+                plan[k] = inner_plan[k]
+        from ..database import Database
+        conn = Database().connect()
+        create_typed(conn, GROUPED, result.columns)
+        load_table(conn, GROUPED, result.arrow())
+        return self._finish(plan, conform(None, conn.execute(outer_sql).arrow(), want))
+
+    def _window_columns(self, tree: exp.Select, part: list, want: list, plan: dict,
+                        plan_only: bool):
+        """Window functions over one sharded table whose windows share no PARTITION BY
+        column (so no repartition makes them whole on a shard): only the columns the
+        statement reads, of the rows its WHERE keeps, are gathered (a split query of
+        their own, filtered and projected on the shards), and the statement runs here
+        over them. None: not that shape (joins, subqueries, aggregates)."""
+        if len(part) != 1 or tree.args.get("joins") or tree.args.get("group") or \
+                tree.args.get("having") or tree.args.get("with") or \
+                not any(isinstance(n, exp.Window) for n in tree.walk()):
+            return None
+        from_ = tree.args.get("from_")
+        table = from_.this if from_ is not None else None
+        if not isinstance(table, exp.Table) or _table_name(table) != part[0] or any(
+                isinstance(n, (exp.Subquery, exp.SetOperation)) or
+                isinstance(n, exp.Select) and n is not tree for n in tree.walk()):
+            return None
+        aggs: list = []
+        for e in tree.expressions:
+            aggregate_calls(e, aggs)
+        if aggs:
+            return None
+        info = self.catalog[part[0]]
+        alias = table.alias_or_name
+        if any(isinstance(n, exp.Star) for n in tree.walk()):
+            needed = list(info.columns)
+        else:
+            names = {c.name.lower() if not c.this.quoted else c.name
+                     for c in tree.find_all(exp.Column) if c.table in ("", alias)}
+            needed = [c for c in info.columns if c in names] or info.columns[:1]
+        scan = exp.Select(expressions=[exp.column(c, quoted=True) for c in needed])
+        scan.set("from_", exp.From(this=table.copy()))
+        if tree.args.get("where") is not None:
+            scan.set("where", tree.args["where"].copy())
+        scan_sql = scan.sql(dialect="postgres")
+        outer = tree.copy()
+        outer.set("where", None)
+        outer.args["from_"].set("this", exp.Table(
+            this=exp.to_identifier("__window_rows"),
+            alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True))))
+        outer_sql = outer.sql(dialect="postgres")
+        inner_plan = self._select(scan_sql, None, plan_only=True)
+        plan.update(strategy=inner_plan["strategy"], kind=inner_plan.get("kind"),
+                    partial=inner_plan.get("partial"), merge=inner_plan.get("merge"),
+                    keys=[], gathered_columns=(part[0], needed), windows_after=outer_sql)
+        if plan_only:
+            return plan
+        saved = self.last_plan
+        rows = self._select(scan_sql, None).arrow()
+        self.last_plan = saved
+        from ..database import Database
+        conn = Database().connect()
+        create_typed(conn, "__window_rows", [(c, info.types[c]) for c in needed])
+        load_table(conn, "__window_rows", rows)
+        try:
+            data = conn.execute(outer_sql).arrow()
+        except errors.Error:   # a name the rewrite could not keep: the whole table here
+            return None
+        return self._finish(plan, conform(None, data, want))
+
+    def _subqueries_first(self, tree: exp.Select):
+        """Uncorrelated subqueries of ``tree`` (in WHERE, HAVING, the SELECT list) that
+        read a sharded table run first, each as a query of its own (split over the
+        shards: only its result reaches the coordinator), and are written into the
+        statement as constants: a scalar subquery as its value, ``x IN (SELECT …)`` as
+        ``x IN (v1, v2, …)`` (at most ``IN_LIST_ROWS`` values), ``EXISTS (…)`` as TRUE or
+        FALSE. The statement then plans without them. Returns ``(new tree, [SQL of
+        each subquery run])``, None when there is none (a correlated subquery does not
+        bind alone on the mirror and stays)."""
+        catalog = self.catalog
+        todo = []
+        for node in tree.walk():
+            if node is tree or not isinstance(node, (exp.Subquery, exp.Exists)):
+                continue
+            if isinstance(node.parent, (exp.From, exp.Join, exp.Lateral, exp.Any,
+                                        exp.All)) or \
+                    isinstance(node, exp.Subquery) and node.alias:
+                continue
+            up = node.parent
+            while up is not None and up is not tree and \
+                    not isinstance(up, (exp.Subquery, exp.Exists, exp.Select)):
+                up = up.parent
+            if up is not tree:
+                continue   # inside another subquery: that one runs first as a whole
+            body = node.this
+            if not isinstance(body, (exp.Select, exp.SetOperation)):
+                continue
+            refs, has_view = _referenced(body, self._root(), catalog)
+            if has_view or all(catalog[r].replicated for r in refs):
+                continue
+            columns = self._columns_of(body)
+            if columns is None:
+                continue   # correlated: it names the outer query's columns
+            todo.append((node, body, columns))
+        if not todo:
+            return None
+        new = tree.copy()
+        swaps, ran = [], []
+        saved = self.last_plan
+        try:
+            for node, body, columns in todo:
+                kind = "exists" if isinstance(node, exp.Exists) else \
+                    "in" if isinstance(node.parent, exp.In) and \
+                    node.parent.args.get("query") is node else "scalar"
+                if kind != "exists" and len(columns) != 1:
+                    continue
+                run = body.copy()
+                cap = 1 if kind == "exists" else IN_LIST_ROWS + 1 if kind == "in" else 2
+                if run.args.get("limit") is None and run.args.get("offset") is None:
+                    if kind == "in" and isinstance(run, exp.Select):
+                        run.set("distinct", exp.Distinct())   # (duplicates change nothing)
+                    run.set("limit", exp.Limit(expression=exp.Literal.number(cap)))
+                sql = run.sql(dialect="postgres")
+                values = self._select(sql, None).arrow()
+                values = values.column(0).to_pylist() if values.num_columns else []
+                if kind == "exists":
+                    swaps.append((node, exp.Boolean(this=bool(values))))
+                    ran.append(sql)
+                    continue
+                sql_type = columns[0][1]
+                if kind == "scalar" and len(values) > 1:
+                    raise errors.sql_error(
+                        "21000", "more than one row returned by a subquery used as an "
+                                 "expression")
+                if kind == "in" and len(values) > IN_LIST_ROWS:
+                    continue
+                try:
+                    literals = [_typed_literal(v, sql_type) for v in values]
+                except errors.Error:
+                    continue
+                if kind == "scalar":
+                    swaps.append((node, literals[0] if literals else
+                                  exp.cast(exp.Null(), _sql_type_name(sql_type))))
+                elif literals:
+                    swaps.append((node.parent, exp.In(this=node.parent.this.copy(),
+                                                      expressions=literals)))
+                else:   # x IN (no rows) is false, even for a NULL x
+                    swaps.append((node.parent, exp.Boolean(this=False)))
+                ran.append(sql)
+        finally:
+            self.last_plan = saved
+        if not swaps:
+            return None
+        # Replace in the copy: the nodes are found at the same paths.
+        originals = list(tree.walk())
+        copies = list(new.walk())
+        for old_node, replacement in swaps:
+            index = next(i for i, n in enumerate(originals) if n is old_node)
+            copies[index].replace(replacement)
+        return new, ran
+
+    def _derived_first(self, tree: exp.Select, want: list, plan: dict, plan_only: bool):
+        """A SELECT whose cluster tables are all read through derived tables with their
+        own LIMIT (``FROM (SELECT … ORDER BY v DESC LIMIT 10) t``): each runs first as
+        a query of its own (split: a top-k on the shards, so at most LIMIT rows reach
+        the coordinator) and the statement runs here over their rows. None: another
+        shape (a cluster table read directly, a LATERAL or correlated derived table)."""
+        from_ = tree.args.get("from_")
+        if from_ is None:
+            return None
+        items = [from_.this] + [j.this for j in tree.args.get("joins") or []]
+        derived = [t for t in items if isinstance(t, exp.Subquery) and t.alias and
+                   isinstance(t.this, (exp.Select, exp.SetOperation)) and
+                   t.this.args.get("limit") is not None]
+        if not derived:
+            return None
+        outer = tree.copy()
+        positions = [i for i, t in enumerate(items) if any(t is d for d in derived)]
+        new_items = [outer.args["from_"].this] + [j.this for j in outer.args.get("joins") or []]
+        for k, i in enumerate(positions):
+            alias = new_items[i].args["alias"].copy()
+            new_items[i].replace(exp.Table(this=exp.to_identifier(f"__derived{k}"),
+                                           alias=alias))
+        refs, has_view = _referenced(outer, self._root(), self.catalog)
+        if refs or has_view:
+            return None
+        bodies = [d.this.sql(dialect="postgres") for d in derived]
+        inner_plans = []
+        for sql in bodies:
+            inner = self._select(sql, None, plan_only=True)
+            if inner["strategy"] == "gather":
+                return None
+            inner_plans.append(inner)
+        outer_sql = outer.sql(dialect="postgres")
+        plan.update(strategy=inner_plans[0]["strategy"], kind=inner_plans[0].get("kind"),
+                    partial=inner_plans[0].get("partial"), merge=inner_plans[0].get("merge"),
+                    keys=[], derived_first=bodies, windows_after=outer_sql)
+        if plan_only:
+            return plan
+        from ..database import Database
+        conn = Database().connect()
+        saved = self.last_plan
+        try:
+            for k, sql in enumerate(bodies):
+                result = self._select(sql, None)
+                names = [n for n, _ in result.columns]
+                if len(set(names)) != len(names):
+                    return None
+                create_typed(conn, f"__derived{k}", result.columns)
+                load_table(conn, f"__derived{k}", result.arrow())
+        finally:
+            self.last_plan = saved
+        return self._finish(plan, conform(None, conn.execute(outer_sql).arrow(), want))
+
+    def _window_join_columns(self, tree: exp.Select, want: list, plan: dict,
+                             plan_only: bool):
+        """Window functions over a join of cluster tables: the join runs first as a
+        query of its own (split, repartitioned or broadcast like any join), giving only
+        the columns the statement reads, and the windows run here over its rows. None:
+        another shape (aggregates, subqueries, USING / NATURAL, derived tables)."""
+        joins = tree.args.get("joins") or []
+        from_ = tree.args.get("from_")
+        if not joins or from_ is None or tree.args.get("group") or \
+                tree.args.get("having") or tree.args.get("with") or \
+                not any(isinstance(n, exp.Window) for n in tree.walk()):
+            return None
+        if any(j.args.get("using") or j.args.get("method") for j in joins):
+            return None
+        if any(isinstance(n, (exp.Subquery, exp.SetOperation, exp.Lateral)) or
+               isinstance(n, exp.Select) and n is not tree for n in tree.walk()):
+            return None
+        aggs: list = []
+        for e in tree.expressions:
+            aggregate_calls(e, aggs)
+        if aggs:
+            return None
+        items = [from_.this] + [j.this for j in joins]
+        if not all(isinstance(t, exp.Table) and _table_name(t) in self.catalog
+                   for t in items):
+            return None
+        aliases = {t.alias_or_name: self.catalog[_table_name(t)] for t in items}
+        if len(aliases) != len(items) or any(
+                t.args.get("alias") is not None and t.args["alias"].columns for t in items):
+            return None
+        needed: list = []
+
+        def slot(alias: str, col: str) -> exp.Column:
+            if (alias, col) not in needed:
+                needed.append((alias, col))
+            return exp.column(f"__c{needed.index((alias, col))}")
+
+        def owner(col: exp.Column):
+            name = col.name if col.this.quoted else col.name.lower()
+            if col.table:
+                info = aliases.get(col.table)
+                return (col.table, name) if info is not None and name in info.columns \
+                    else False
+            found = [a for a, info in aliases.items() if name in info.columns]
+            return (found[0], name) if len(found) == 1 else None if not found else False
+
+        def rewrite(node):
+            if isinstance(node, exp.Column):
+                if isinstance(node.this, exp.Star):   # t.*
+                    info = aliases.get(node.table)
+                    if info is None:
+                        raise ValueError(node.table)
+                    return [slot(node.table, c) for c in info.columns]
+                hit = owner(node)
+                if hit is False:
+                    raise ValueError(node.sql())
+                return node if hit is None else slot(*hit)   # None: an output name
+            return node
+
+        outer = exp.Select()
+        try:
+            out_items = []
+            for e in tree.expressions:
+                if isinstance(e, exp.Star):
+                    out_items += [slot(a, c) for a, info in aliases.items()
+                                  for c in info.columns]
+                    continue
+                new = rewrite(e) if isinstance(e, exp.Column) else \
+                    e.copy().transform(lambda n: rewrite(n) if not (
+                        isinstance(n, exp.Column) and isinstance(n.this, exp.Star)) else n)
+                out_items += new if isinstance(new, list) else [new]
+            outer.set("expressions", out_items)
+            if tree.args.get("order") is not None:
+                # ORDER BY an output name means that output (PostgreSQL).
+                outputs = {e.alias for e in tree.expressions if isinstance(e, exp.Alias)}
+                outer.set("order", exp.Order(expressions=[
+                    o.copy() if isinstance(o.this, exp.Column) and not o.this.table and
+                    o.this.name in outputs else o.copy().transform(rewrite)
+                    for o in tree.args["order"].expressions]))
+        except ValueError:
+            return None
+        if not needed:
+            return None
+        for arg in ("distinct", "limit", "offset"):
+            if tree.args.get(arg) is not None:
+                outer.set(arg, tree.args[arg].copy())
+        outer.set("from_", exp.From(this=exp.to_table("__window_rows")))
+        scan = exp.Select(expressions=[
+            exp.alias_(exp.column(c, table=a, quoted=True), f"__c{i}")
+            for i, (a, c) in enumerate(needed)])
+        for arg in ("from_", "joins", "where"):
+            if tree.args.get(arg) is not None:
+                scan.set(arg, tree.args[arg].copy())
+        scan_sql, outer_sql = scan.sql(dialect="postgres"), outer.sql(dialect="postgres")
+        inner_plan = self._select(scan_sql, None, plan_only=True)
+        if inner_plan["strategy"] == "gather":
+            return None
+        plan.update(strategy=inner_plan["strategy"], kind=inner_plan.get("kind"),
+                    partial=inner_plan.get("partial"), merge=inner_plan.get("merge"),
+                    keys=[], windows_after=outer_sql,
+                    gathered_columns=("the join", [f"{a}.{c}" for a, c in needed]))
+        for k in ("exchanges", "in_place", "broadcast", "anchor"):
+            if k in inner_plan:
+                plan[k] = inner_plan[k]
+        if plan_only:
+            return plan
+        saved = self.last_plan
+        try:
+            result = self._select(scan_sql, None)
+            for k in ("shuffled_bytes", "partial_rows"):
+                if k in (self.last_plan or {}):
+                    plan[k] = self.last_plan[k]
+        finally:
+            self.last_plan = saved
+        from ..database import Database
+        conn = Database().connect()
+        create_typed(conn, "__window_rows", result.columns)
+        load_table(conn, "__window_rows", result.arrow())
+        return self._finish(plan, conform(None, conn.execute(outer_sql).arrow(), want))
+
+    def _local_subqueries(self, tree: exp.Expression) -> bool:
+        """Can every subquery of ``tree``'s WHERE run on each shard alone? True when
+        ``tree`` reads one sharded table in its FROM and each subquery of its WHERE
+        reads REPLICATED tables only, or one sharded table tied to the outer one by an
+        equality of their single-column partition keys (of one type) in its own
+        WHERE (``EXISTS (SELECT 1 FROM l WHERE l.k = o.k AND …)``): every row the
+        subquery can see for an outer row is then on that row's shard."""
+        if not isinstance(tree, exp.Select) or tree.args.get("where") is None:
+            return False
+        catalog = self.catalog
+        subs = [n for n in tree.args["where"].walk() if isinstance(n, (exp.Subquery,
+                                                                      exp.Exists))]
+        if not subs:
+            return False
+        from_ = tree.args.get("from_")
+        top = ([from_.this] if from_ is not None else []) + \
+            [j.this for j in tree.args.get("joins") or []]
+        outer = [t for t in top if isinstance(t, exp.Table) and _table_name(t) in catalog
+                 and not catalog[_table_name(t)].replicated]
+        if len(outer) != 1 or len(catalog[_table_name(outer[0])].key) != 1:
+            return False
+        o_info = catalog[_table_name(outer[0])]
+        o_alias, o_key = outer[0].alias_or_name, o_info.key[0]
+        for sub in subs:
+            body = sub.this
+            if not isinstance(body, exp.Select):
+                return False
+            inner = [n for n in _table_occurrences(body, catalog) if not catalog[n].replicated]
+            if not inner:
+                continue
+            tables = [t for t in body.find_all(exp.Table) if _table_name(t) in catalog and
+                      not catalog[_table_name(t)].replicated]
+            b_from = body.args.get("from_")
+            if len(tables) != 1 or b_from is None or b_from.this is not tables[0] or \
+                    body.args.get("where") is None:
+                return False
+            i_info = catalog[_table_name(tables[0])]
+            if len(i_info.key) != 1 or i_info.types[i_info.key[0]] != o_info.types[o_key]:
+                return False
+            i_alias, i_key = tables[0].alias_or_name, i_info.key[0]
+            inner_names = {t.alias_or_name for t in body.find_all(exp.Table)}
+
+            def side(col) -> str | None:
+                if not isinstance(col, exp.Column):
+                    return None
+                if col.table == i_alias and col.name == i_key:
+                    return "inner"
+                if col.table == o_alias and col.name == o_key and o_alias not in inner_names:
+                    return "outer"
+                if not col.table:   # unqualified: the inner table's column if it has one
+                    if col.name == i_key:
+                        return "inner"
+                    if col.name == o_key and not any(
+                            col.name in catalog[_table_name(t)].columns
+                            for t in body.find_all(exp.Table) if _table_name(t) in catalog):
+                        return "outer"
+                return None
+
+            if not any(isinstance(c, exp.EQ) and
+                       {side(c.this), side(c.expression)} == {"inner", "outer"}
+                       for c in conjuncts(body.args["where"].this)):
+                return False
+        return True
+
+    def _columns_of(self, select: exp.Expression):
+        """The output columns ``[(name, type)]`` of a query the mirror can bind (None:
+        it cannot)."""
+        try:
+            return list(self.mirror._session._prepare(
+                select.sql(dialect="postgres")).plan.columns)
+        except errors.Error:
+            return None
+
+    def _first_inputs(self, first: list) -> dict | None:
+        """Run each query of ``first`` (``(input name, SQL, position)``) as a SELECT of
+        its own (split over the shards like any other: only its result reaches the
+        coordinator) and hand its rows to the shards as input ``name``: all to shard 0
+        (position None) or hash-partitioned by the column at ``position``, as the shards
+        partition their own sends (columns named c0, c1, ...). ``{shard: inputs}``."""
+        if not first:
+            return None
+        out: dict = {s: {} for s in range(self.shards)}
+        saved = self.last_plan
+        try:
+            for name, sql, position in first:
+                table = self._select(sql, None).arrow()
+                table = table.rename_columns([f"c{i}" for i in range(table.num_columns)])
+                if position is None:
+                    parts = {0: table}
+                else:
+                    parts = split_rows(table, [position], self.shards)
+                for s in range(self.shards):
+                    payload = table_to_ipc(parts.get(s, table.slice(0, 0)))
+                    self.cluster.ship(len(payload))
+                    out[s][name] = payload
+        finally:
+            self.last_plan = saved
+        return out
 
     def _placed_by(self, select: exp.Select, position: int) -> bool:
         """Does ``select`` output, at ``position``, the single-column partition key of
@@ -1136,7 +1707,8 @@ class ClusterConnection:
         return counts
 
     def _run_split(self, plan: dict, dist, want: list, inputs: dict | None = None,
-                   sides: list | None = None, shard_sql: dict | None = None) -> Result:
+                   sides: list | None = None, shard_sql: dict | None = None,
+                   inputs_per_shard: dict | None = None) -> Result:
         """Run a split plan: the partial on every shard (reading broadcast ``inputs``, or
         the ``sides`` of a join repartitioned first; ``shard_sql``: a partial of its own
         per shard, on those shards only), then the merge over the gathered partials, or,
@@ -1152,7 +1724,8 @@ class ClusterConnection:
             received = self._exchange(xid, sides, plan) if sides else {}
             replies = b.call_all(src, "partial", per_shard_args={
                 s: (self.sid, xid, shard_sql[s] if shard_sql else dist.partial, limit,
-                    inputs, received.get(s)) for s in src})
+                    inputs_per_shard[s] if inputs_per_shard else inputs,
+                    received.get(s)) for s in src})
             for s in src:
                 check(replies[s])
             columns = replies[src[0]][2]
@@ -1342,7 +1915,11 @@ class ClusterConnection:
         stripped.set("conflict", None)
         if conflict is not None:
             stripped.set("returning", None)
-        scratch = self._scratch_for(tree)
+        first = self._source_first(stripped)
+        if first is not None:
+            scratch, stripped = first
+        else:
+            scratch = self._scratch_for(tree)
         result = scratch.execute(stripped.sql(dialect="postgres"))._result
         new = scratch.execute(f'SELECT * FROM "{name}"').arrow()
         new = new.slice(new.num_rows - max(result.rowcount, 0))
@@ -1396,6 +1973,39 @@ class ClusterConnection:
         total = self._parallel_load(info, {s: [sql] for s in shards}, None)
         self.last_plan.update(strategy="insert on shards", sources=refs)
         return Result(columns=[], rowcount=total, kind="INSERT")
+
+    def _source_first(self, tree: exp.Insert):
+        """INSERT … SELECT whose SELECT aggregates (or otherwise cannot make its rows one
+        per row on the shards): the SELECT runs first as a query of its own (split over
+        the shards: only its result reaches the coordinator), its rows become table
+        ``__source`` of a fork of the schema, where the INSERT reads them (the engine's
+        casts, defaults and checks). Returns ``(fork, INSERT reading __source)``, None
+        when the source reads no cluster table or would be gathered anyway."""
+        source = tree.args.get("expression")
+        if not isinstance(source, (exp.Select, exp.SetOperation)):
+            return None
+        refs, has_view = _referenced(source, self._root(), self.catalog)
+        if not refs or has_view:
+            return None
+        sql = source.sql(dialect="postgres")
+        saved = self.last_plan
+        try:
+            if self._select(sql, None, plan_only=True)["strategy"] == "gather":
+                return None
+            result = self._select(sql, None)
+            source_plan = self.last_plan
+        finally:
+            self.last_plan = saved
+        if any(t == types.NULL for _, t in result.columns):
+            return None   # (an untyped NULL column: cast as the INSERT would, below)
+        scratch = self._scratch()
+        names = [(f"c{i}", t) for i, (_, t) in enumerate(result.columns)]
+        create_typed(scratch, "__source", names)
+        load_table(scratch, "__source", result.arrow())
+        new = tree.copy()
+        new.set("expression", sqlglot.parse_one('SELECT * FROM "__source"', read="postgres"))
+        self.last_plan = {"strategy": "source first", "source": source_plan}
+        return scratch, new
 
     def _scratch_for(self, tree: exp.Expression):
         """A fork of the mirror with the rows the statement's source reads gathered in."""
@@ -1718,6 +2328,25 @@ def _inline(tree: exp.Expression, params) -> exp.Expression:
     return tree.transform(fn)
 
 
+def _sql_type_name(sql_type: str):
+    if sql_type == types.FLOAT:   # sqlglot writes FLOAT as REAL (float4 in PostgreSQL)
+        return exp.DataType.build("DOUBLE PRECISION")
+    return types.TEXT if sql_type == types.NULL else sql_type
+
+
+def _typed_literal(value, sql_type: str) -> exp.Expression:
+    """A constant of ``sql_type`` holding ``value`` (a subquery's result written into
+    the statement); 0A000 for values that have no exact literal here."""
+    import math
+    if value is None:
+        return exp.cast(exp.Null(), _sql_type_name(sql_type))
+    if isinstance(value, float) and not math.isfinite(value):
+        raise refuse("a non-finite float written as a constant")
+    if isinstance(value, float):
+        value = float(repr(value))
+    return exp.cast(_literal(value), _sql_type_name(sql_type))
+
+
 def _writes(tree: exp.Expression) -> bool:
     return any(isinstance(n, (exp.Insert, exp.Update, exp.Delete)) for n in tree.walk())
 
@@ -1750,6 +2379,15 @@ def _table_name(t: exp.Table) -> str | None:
 
 def _table_occurrences(tree: exp.Expression, catalog: dict) -> list:
     return [n for n in (_table_name(t) for t in tree.find_all(exp.Table)) if n in catalog]
+
+
+def _top_occurrences(tree: exp.Select, catalog: dict) -> list:
+    """The cluster tables of ``tree``'s own FROM and JOINs (not of its subqueries)."""
+    from_ = tree.args.get("from_")
+    top = ([from_.this] if from_ is not None else []) + \
+        [j.this for j in tree.args.get("joins") or []]
+    return [n for n in (_table_name(t) for t in top if isinstance(t, exp.Table))
+            if n in catalog]
 
 
 def _pinned_shard(tree: exp.Expression, info: TableInfo, shards: int) -> int | None:

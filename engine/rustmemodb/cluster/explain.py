@@ -32,6 +32,9 @@ def explain(conn, sql: str, params) -> Result:
     lines = [f"Distributed plan: {plan['strategy']} "
              f"(backend {b.name}, {b.shards} shards)"]
     strategy = plan["strategy"]
+    for sub in plan.get("subqueries_first", []):
+        lines.append(f"  Subquery run first as its own query (its result written in as "
+                     f"constants): {sub}")
     if strategy in ("split", "broadcast", "shuffle", "files"):
         lines += [f"  Merge on coordinator ({plan['kind']}): {plan['merge']}",
                   f"    Exchange: gather Arrow partials from {b.shards} shards "
@@ -45,6 +48,8 @@ def explain(conn, sql: str, params) -> Result:
             lines.append(f"        Window partitions whole on each shard: {plan['windows']}")
         if plan["kind"] == "set operation" and not plan.get("exchanges"):
             why = "UNION ALL: every SELECT as it is" if plan.get("position") is None else \
+                f"equal rows on one shard: every SELECT's rows placed by hash(column " \
+                f"{plan['position'] + 1})" if plan.get("first") else \
                 f"equal rows on one shard: column {plan['position'] + 1} is the partition key"
             lines.append(f"        Set operation on each shard ({why})")
         if strategy == "files":
@@ -60,6 +65,27 @@ def explain(conn, sql: str, params) -> Result:
             by = key if isinstance(key, str) else f"column {key + 1}"
             lines.append(f"        Exchange: repartition {table} by hash({by}) over "
                          f"{b.shards} shards, shard to shard ({_transport(b)}): {scan}")
+        if plan.get("grouped"):
+            lines.append(f"        Grouping first (split; only the groups reach the "
+                         f"coordinator): {plan['grouped']}")
+        if plan.get("gathered_columns"):
+            table, cols = plan["gathered_columns"]
+            if table == "the join":
+                lines.append(f"        Windows over a join: the join runs first, only its "
+                             f"columns {', '.join(cols)} are gathered")
+            else:
+                lines.append(f"        Windows share no PARTITION BY column: only {table}"
+                             f"({', '.join(cols)}) of the rows the WHERE keeps is gathered")
+        for sql in plan.get("derived_first", []):
+            lines.append(f"        Derived table with its own LIMIT, run first as a split "
+                         f"query: {sql}")
+        if plan.get("windows_after"):
+            what = "Statement" if plan.get("derived_first") else "Windows"
+            lines.insert(1, f"  {what} on coordinator over the merged rows: "
+                            f"{plan['windows_after']}")
+        for sql, where in plan.get("first", []):
+            lines.append(f"        Exchange: run first as its own split query (only its "
+                         f"result reaches the coordinator), rows sent to {where}: {sql}")
         if strategy == "split":
             reply = conn._on_shards([0], "EXPLAIN " + plan["partial"], None)[0]
             lines += ["        " + ln for ln in _lines(reply)]

@@ -14,11 +14,17 @@ shard (one reading only REPLICATED tables on shard 0 alone). Otherwise, two ways
   (an output column of one hashable type in every SELECT), shard to shard
   (``exchange.py``); each shard then runs the set operation over those inputs.
 
+A SELECT that aggregates, or has its own ORDER BY / LIMIT (or window functions,
+subqueries), cannot be made row by row on the shards: it runs **first**, as a query of
+its own (the caller splits it like any SELECT, so only its small result reaches the
+coordinator), and its rows are handed to the shards as an input: to shard 0 for a
+UNION ALL, else hash-partitioned by the exchange position like the shards' own sends.
+
 Either way the statement's ORDER BY … LIMIT runs on every shard as a top-k (LIMIT n +
 OFFSET), and the coordinator sorts and limits the union of the shards' results (merge
 SQL over ``__partials``, by output position). ``plan_setop`` returns ``None`` for shapes
-outside this (a SELECT with aggregates, LIMIT, window functions or subqueries; ORDER BY
-an expression); the caller then gathers.
+outside this (ORDER BY an expression, no column to exchange by); the caller then
+gathers.
 """
 from __future__ import annotations
 
@@ -38,6 +44,9 @@ class SetOpPlan:
     position: int | None       # the output position equal rows meet by (None: UNION ALL)
     sides: list = field(default_factory=list)   # exchanged SELECTs (empty: co-located)
     others: str | None = None  # what shards other than 0 run, when it differs
+    # SELECTs run first as queries of their own: (input name, SQL, position to
+    # hash-partition their rows by; None: all rows to shard 0).
+    first: list = field(default_factory=list)
 
 
 def leaves(node: exp.Expression) -> list | None:
@@ -107,19 +116,43 @@ def _with_order(node: exp.SetOperation, order: list, limit: int | None,
     return node
 
 
-def plan_setop(tree: exp.SetOperation, want: list, leaf_info, placed_by) -> SetOpPlan | None:
+def _reader(name: str, columns: list, distinct: bool = False) -> exp.Select:
+    """``SELECT c0 AS "name0", ... FROM name``: an exchanged input (its columns named by
+    position) under the names the SELECT it replaces gives them (a derived table over
+    the set operation reads them by name)."""
+    reader = exp.Select(expressions=[
+        exp.alias_(exp.column(f"c{i}"), exp.to_identifier(n, quoted=True))
+        for i, (n, _) in enumerate(columns)])
+    reader.set("from_", exp.From(this=exp.to_table(name)))
+    if distinct:
+        reader.set("distinct", exp.Distinct())
+    return reader
+
+
+def plan_setop(tree: exp.SetOperation, want: list, leaf_info, placed_by,
+               columns_of=None) -> SetOpPlan | None:
     """The plan for set operation ``tree`` whose result columns are ``want``.
 
     ``leaf_info(select)``: ``(sharded, columns)`` for one SELECT: the number of sharded
     tables it reads (None when its FROM cannot run on each shard alone) and its output
     columns ``[(name, type)]``; ``placed_by(select, position)``: does the SELECT output
-    the partition key of its one sharded table there?"""
+    the partition key of its one sharded table there? ``columns_of(select)``: its output
+    columns (None: unknown), for SELECTs run first; without it they are not planned."""
     if tree.args.get("with") is not None:
         return None
     selects = leaves(tree)
-    if not selects or not all(_plain_leaf(s) for s in selects):
+    if not selects:
         return None
-    info = [leaf_info(s) for s in selects]
+    first = [i for i, s in enumerate(selects) if not _plain_leaf(s)]
+    if first and columns_of is None:
+        return None
+    info = []
+    for i, s in enumerate(selects):
+        if i in first:
+            cols = columns_of(s)
+            info.append(None if cols is None else (0, list(cols)))
+        else:
+            info.append(leaf_info(s))
     if any(i is None or i[0] is None or len(i[1]) != len(want) for i in info):
         return None
     names = [n for n, _ in want]
@@ -139,17 +172,28 @@ def plan_setop(tree: exp.SetOperation, want: list, leaf_info, placed_by) -> SetO
             merge.set(arg, tree.args[arg].copy())
     merge_sql = merge.sql(dialect="postgres")
     # Only UNION ALL: no row meets another, each SELECT runs on every shard as it is
-    # (one over REPLICATED tables only on shard 0: elsewhere it makes no rows).
+    # (one over REPLICATED tables only on shard 0: elsewhere it makes no rows; one run
+    # first: its rows are an input of shard 0). A SELECT DISTINCT is only distinct on
+    # one shard: it needs its rows met (below).
     if all(isinstance(n, exp.Union) and not n.args.get("distinct")
-           for n in tree.walk() if isinstance(n, exp.SetOperation)):
-        shard = _with_order(tree.copy(), order, limit, offset)
-        others = tree.copy()
+           for n in tree.walk() if isinstance(n, exp.SetOperation)) and \
+            not any(s.args.get("distinct") for s in selects):
+        base = tree.copy()
+        pre = []
+        for i, new in enumerate(leaves(base)):
+            if i in first:
+                name = f"__first{i}"
+                pre.append((name, selects[i].sql(dialect="postgres"), None))
+                new.replace(_reader(name, info[i][1]))
+        shard = _with_order(base.copy(), order, limit, offset)
+        others = base.copy()
         for i, new in enumerate(leaves(others)):
             if info[i][0] == 0:
                 new.set("limit", exp.Limit(expression=exp.Literal.number(0)))
         others = _with_order(others, order, limit, offset).sql(dialect="postgres")
         sql = shard.sql(dialect="postgres")
-        return SetOpPlan(sql, merge_sql, None, others=others if others != sql else None)
+        return SetOpPlan(sql, merge_sql, None, others=others if others != sql else None,
+                         first=pre)
     # Co-located: one position where every SELECT outputs its table's partition key.
     types = [[t for _, t in cols] for _, cols in info]
     if all(n == 1 for n, _ in info):
@@ -165,9 +209,13 @@ def plan_setop(tree: exp.SetOperation, want: list, leaf_info, placed_by) -> SetO
         return None
     position = min(positions, key=lambda p: (types[0][p] != sqltypes.INTEGER, p))
     shard = tree.copy()
-    sides = []
+    sides, pre = [], []
     for i, (old, new) in enumerate(zip(selects, leaves(shard))):
         name = f"__set{i}"
+        if i in first:
+            pre.append((name, old.sql(dialect="postgres"), position))
+            new.replace(_reader(name, info[i][1]))
+            continue
         scan = old.copy()
         once = None
         if info[i][0] == 0:   # only REPLICATED tables (or none): its rows once, on shard 0
@@ -175,8 +223,7 @@ def plan_setop(tree: exp.SetOperation, want: list, leaf_info, placed_by) -> SetO
             empty.set("limit", exp.Limit(expression=exp.Literal.number(0)))
             once = empty.sql(dialect="postgres")
         sides.append(Side(name, "", position, scan.sql(dialect="postgres"), once))
-        reader = exp.Select(expressions=[exp.Star()])
-        reader.set("from_", exp.From(this=exp.to_table(name)))
-        new.replace(reader)
+        # DISTINCT again where all the copies of a row have met.
+        new.replace(_reader(name, info[i][1], bool(old.args.get("distinct"))))
     shard = _with_order(shard, order, limit, offset)
-    return SetOpPlan(shard.sql(dialect="postgres"), merge_sql, position, sides)
+    return SetOpPlan(shard.sql(dialect="postgres"), merge_sql, position, sides, first=pre)

@@ -79,16 +79,22 @@ def _has_forbidden(tree: exp.Expression, windows: bool = False) -> bool:
 
 
 def plan_select(tree: exp.Select, star_columns: list | None,
-                windows: bool = False) -> DistPlan | None:
+                windows: bool = False, where_subqueries: bool = False) -> DistPlan | None:
     """The split of ``tree`` (a SELECT whose FROM/WHERE can run on each shard alone).
     ``windows``: the caller checked that every window partition of ``tree`` is whole
     on each shard (partitioned by the shard key, or repartitioned by the window's
     PARTITION BY), so a query computing window functions over rows (no aggregate
-    outside them) splits as a scan: the windows on the shards, ORDER BY/LIMIT merged."""
+    outside them) splits as a scan: the windows on the shards, ORDER BY/LIMIT merged.
+    ``where_subqueries``: the caller checked that the subqueries of the WHERE run on
+    each shard alone (they stay in the partial's WHERE)."""
     if not isinstance(tree, exp.Select) or tree.args.get("with") or tree.args.get("distinct") \
             and tree.args["distinct"].args.get("on"):
         return None
-    if _has_forbidden(tree, windows) or tree.args.get("locks") or tree.args.get("qualify"):
+    checked = tree
+    if where_subqueries:
+        checked = tree.copy()
+        checked.set("where", None)
+    if _has_forbidden(checked, windows) or tree.args.get("locks") or tree.args.get("qualify"):
         return None
     if windows:
         outside = [n for n in tree.walk(prune=lambda n: isinstance(n, exp.Window))
