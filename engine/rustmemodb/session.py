@@ -176,32 +176,27 @@ class Session:
             cache.put(sql, prepared, values, shape)
         return prepared, values
 
-    def is_point_read(self, sql: str) -> bool:
-        """Whether ``sql`` has a cached plan that is a point SELECT (a compiled fast
-        path): microseconds of work. The wire server runs those on its event loop
-        rather than paying a thread hop. Looks the plan up only: binds nothing."""
-        return self.is_point_statement(sql, _POINT_READ)
-
-    def is_point_statement(self, sql: str, kinds: frozenset = frozenset(
-            ("SELECT", "INSERT", "UPDATE", "DELETE"))) -> bool:
-        """Whether ``sql`` has a cached plan of one of ``kinds`` compiled to a fast
-        path (a point SELECT, a single-row INSERT, UPDATE or DELETE by key): the wire
-        server runs those on its event loop. Looks the plan up only: binds nothing."""
+    def point_kind(self, sql: str) -> str | None:
+        """The statement kind (SELECT, INSERT...) of ``sql``'s cached plan when it is
+        compiled to a fast path (a point SELECT, a single-row INSERT, UPDATE or DELETE
+        by key: microseconds of work), else None. The wire server runs those on its
+        event loop rather than paying a thread hop. Looks the plan up only: binds
+        nothing."""
         cache = self.db.plan_cache
         hit = cache.by_text(sql)
         if hit is not None:
             prepared = hit[0]
-            return prepared.fast is not None and prepared.kind in kinds
+            return prepared.kind if prepared.fast is not None else None
         ph = placeholders.normalize(sql)
         shape = shape_of(ph.sql, ph.names)
         prepared = cache.by_shape(shape) if shape.literals else None
-        if prepared is None or prepared.fast is None or prepared.kind not in kinds:
-            return False
+        if prepared is None or prepared.fast is None:
+            return None
         db = self.db
         root = self.txn.working if self.txn is not None else db.root
         if prepared.valid_for(root, db.functions):      # as _lookup would: the statement
             cache.put(sql, prepared, prepared.lifted.params(shape))   # then hits by text
-        return True
+        return prepared.kind
 
     def _prepare(self, sql: str) -> Prepared:
         """A plan for ``sql`` with its literals as written (EXPLAIN, PREPARE): not cached."""
@@ -874,7 +869,6 @@ def _ends_failed_txn(prepared: Prepared) -> bool:
     return isinstance(util, Utility) and util.kind in ("rollback", "rollback_to", "commit")
 
 
-_POINT_READ = frozenset(("SELECT",))
 
 _EXACT = {int: types.INTEGER, float: types.FLOAT, str: types.TEXT, bool: types.BOOLEAN}
 _PY_TYPE = {t: py for py, t in _EXACT.items()}

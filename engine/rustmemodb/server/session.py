@@ -57,6 +57,9 @@ class Statement:
     # RowDescription messages by result formats: a client describing the same
     # statement for every execution (libpq does) gets them from here.
     descriptions: dict = field(default_factory=dict)
+    # An ordinary statement for the engine (not DEALLOCATE, a cursor statement or COPY):
+    # Execute skips those checks, made once at Parse.
+    plain: bool = False
 
 
 @dataclass
@@ -468,12 +471,16 @@ class ClientSession:
                 raise errors.sql_error("42P02", "there is no parameter $1")
             run = copy.copy_in if spec.direction == "in" else copy.copy_out
             return _Outcome(None, None, await run(self, spec))
+        return await self._run_engine(sql, params)
+
+    async def _run_engine(self, sql: str, params) -> _Outcome:
+        """An ordinary statement: point ones on the loop, the rest on a worker thread."""
         session = self.conn._session
-        if session.txn is None:          # autocommit: point writes run here too
-            if session.is_point_statement(sql):
-                return await self._execute_here(sql, params)
-        elif session.is_point_read(sql):
+        kind = session.point_kind(sql)
+        if kind == "SELECT":             # a point read: no commit to wait for
             return self._execute(sql, params)
+        if kind is not None and session.txn is None:   # autocommit point writes too
+            return await self._execute_here(sql, params)
         return await self.call(self._execute, sql, params)
 
     async def _execute_here(self, sql: str, params) -> _Outcome:
@@ -636,7 +643,7 @@ class ClientSession:
             columns = list(prepared.plan.columns)
         param_oids = [(oids[i] if i < len(oids) and oids[i] else pgtypes.oid_of(slot_types[i]))
                       for i in range(count)]
-        return Statement(sql, param_oids, slot_types, columns)
+        return Statement(sql, param_oids, slot_types, columns, plain=True)
 
     async def on_bind(self, r: Reader) -> None:
         portal, name = r.cstring(), r.cstring()
@@ -720,7 +727,10 @@ class ClientSession:
                 self.conn.begin()             # more than this statement before Sync
                 self.implicit = True
             try:
-                outcome = await self._run(sql, portal.params)
+                if portal.statement.plain:
+                    outcome = await self._run_engine(sql, portal.params)
+                else:
+                    outcome = await self._run(sql, portal.params)
             finally:
                 self._notices()
             portal.executed = True
