@@ -818,14 +818,7 @@ class ClusterConnection:
                 plan.update(strategy="shuffle" if moved else "split", kind=dist.kind,
                             partial=dist.partial, merge=dist.merge, keys=[],
                             position=sp.position)
-                if sp.sides:
-                    plan["exchanges"] = [(f"SELECT {i + 1} of the set operation",
-                                          f"column {sp.position + 1}", side.scan)
-                                         for i, side in enumerate(sp.sides)]
-                if sp.first:
-                    plan["first"] = [(sql, "shard 0" if p is None else
-                                      f"the shards by hash(column {p + 1})")
-                                     for _, sql, p in sp.first]
+                _describe_setop(plan, sp)
                 if plan_only:
                     return plan
                 inputs = self._first_inputs(sp.first)
@@ -1070,14 +1063,7 @@ class ClusterConnection:
         plan.update(strategy="shuffle" if moved else "split", kind=dist.kind,
                     partial=per_shard[0], merge=dist.merge, keys=dist.keys,
                     setop="derived table", position=sp.position)
-        if sp.sides:
-            plan["exchanges"] = [(f"SELECT {i + 1} of the set operation",
-                                  f"column {sp.position + 1}", side.scan)
-                                 for i, side in enumerate(sp.sides)]
-        if sp.first:
-            plan["first"] = [(sql, "shard 0" if p is None else
-                              f"the shards by hash(column {p + 1})")
-                             for _, sql, p in sp.first]
+        _describe_setop(plan, sp)
         if plan_only:
             return plan
         inputs = self._first_inputs(sp.first)
@@ -2557,3 +2543,16 @@ def _combine(replies: dict) -> Result:
         return Result(columns=[], rowcount=total, kind=first.kind)
     table = pa.concat_tables([r.table for r in results])
     return Result(columns=first.columns, table=table, rowcount=total, kind=first.kind)
+
+
+def _describe_setop(plan: dict, sp) -> None:
+    """EXPLAIN's account of a set operation's split: the exchanges its SELECTs go
+    through and the SELECTs that run first as split queries of their own."""
+    if sp.sides:
+        plan["exchanges"] = [(f"SELECT {i + 1} of the set operation",
+                              f"column {sp.position + 1}", side.scan)
+                             for i, side in enumerate(sp.sides)]
+    if sp.first:
+        plan["first"] = [(sql, "shard 0" if p is None else
+                          f"the shards by hash(column {p + 1})")
+                         for _, sql, p in sp.first]
