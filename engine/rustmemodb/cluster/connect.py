@@ -1117,20 +1117,11 @@ class ClusterConnection:
         statement reads, of the rows its WHERE keeps, are gathered (a split query of
         their own, filtered and projected on the shards), and the statement runs here
         over them. None: not that shape (joins, subqueries, aggregates)."""
-        if len(part) != 1 or tree.args.get("joins") or tree.args.get("group") or \
-                tree.args.get("having") or tree.args.get("with") or \
-                not any(isinstance(n, exp.Window) for n in tree.walk()):
+        if len(part) != 1 or tree.args.get("joins") or not _windows_over_rows(tree):
             return None
         from_ = tree.args.get("from_")
         table = from_.this if from_ is not None else None
-        if not isinstance(table, exp.Table) or _table_name(table) != part[0] or any(
-                isinstance(n, (exp.Subquery, exp.SetOperation)) or
-                isinstance(n, exp.Select) and n is not tree for n in tree.walk()):
-            return None
-        aggs: list = []
-        for e in tree.expressions:
-            aggregate_calls(e, aggs)
-        if aggs:
+        if not isinstance(table, exp.Table) or _table_name(table) != part[0]:
             return None
         info = self.catalog[part[0]]
         alias = table.alias_or_name
@@ -1322,19 +1313,9 @@ class ClusterConnection:
         another shape (aggregates, subqueries, USING / NATURAL, derived tables)."""
         joins = tree.args.get("joins") or []
         from_ = tree.args.get("from_")
-        if not joins or from_ is None or tree.args.get("group") or \
-                tree.args.get("having") or tree.args.get("with") or \
-                not any(isinstance(n, exp.Window) for n in tree.walk()):
+        if not joins or from_ is None or not _windows_over_rows(tree):
             return None
         if any(j.args.get("using") or j.args.get("method") for j in joins):
-            return None
-        if any(isinstance(n, (exp.Subquery, exp.SetOperation, exp.Lateral)) or
-               isinstance(n, exp.Select) and n is not tree for n in tree.walk()):
-            return None
-        aggs: list = []
-        for e in tree.expressions:
-            aggregate_calls(e, aggs)
-        if aggs:
             return None
         items = [from_.this] + [j.this for j in joins]
         if not all(isinstance(t, exp.Table) and _table_name(t) in self.catalog
@@ -2543,6 +2524,25 @@ def _combine(replies: dict) -> Result:
         return Result(columns=[], rowcount=total, kind=first.kind)
     table = pa.concat_tables([r.table for r in results])
     return Result(columns=first.columns, table=table, rowcount=total, kind=first.kind)
+
+
+def _windows_over_rows(tree: exp.Select) -> bool:
+    """Whether ``tree`` computes window functions straight over its FROM rows: it has
+    a window, no GROUP BY, HAVING, WITH, aggregate in its select list, nor a subquery,
+    set operation, LATERAL or inner SELECT anywhere (the shapes whose read columns can
+    be gathered and windowed on the coordinator)."""
+    if tree.args.get("group") or tree.args.get("having") or tree.args.get("with"):
+        return False
+    nodes = list(tree.walk())
+    if not any(isinstance(n, exp.Window) for n in nodes):
+        return False
+    if any(isinstance(n, (exp.Subquery, exp.SetOperation, exp.Lateral)) or
+           isinstance(n, exp.Select) and n is not tree for n in nodes):
+        return False
+    aggs: list = []
+    for e in tree.expressions:
+        aggregate_calls(e, aggs)
+    return not aggs
 
 
 def _describe_setop(plan: dict, sp) -> None:
