@@ -84,18 +84,13 @@ def test_exchanges_go_through_the_object_store_not_the_coordinator(ray_runtime):
 def test_what_no_longer_gathers_matches_on_ray(ray_runtime):
     # A few of each shape (tests/cluster/test_less_gathered.py) on 2 Ray shards, every
     # exchange repartitioned; a table made REPLICATED through the object store.
-    from .test_less_gathered import SET_OPS, SUBQUERIES, WINDOWS, _check, _setup, \
-        _table_bytes
+    from .test_less_gathered import SET_OPS, SUBQUERIES, WINDOWS, _check, \
+        _check_b_made_replicated, _setup, _table_bytes
     c, s = _setup("always", shards=2, backend="ray")
     try:
         picked = SET_OPS[:2] + SET_OPS[7:9] + WINDOWS[:1] + WINDOWS[5:6] + \
             WINDOWS[-3:-2] + SUBQUERIES[:3]
         _check(c, s, [(q, None) for q, _ in picked], _table_bytes(c, "a"))
-        for x in (c, s):
-            x.execute("CREATE TABLE child (id INTEGER PRIMARY KEY, "
-                      "b_id INTEGER REFERENCES b (id))")
-        assert c.catalog["b"].replicated
-        q = "SELECT count(*), sum(id), min(name) FROM b"
-        assert c.execute(q).fetchall() == s.execute(q).fetchall()
+        _check_b_made_replicated(c, s)
     finally:
         c.close()
