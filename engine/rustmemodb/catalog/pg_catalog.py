@@ -442,10 +442,11 @@ _ROW_BYTES_PER_VALUE = 24
 _INDEX_ENTRY_BYTES = 48
 
 
-def relation_sizes(root, total: bool = False) -> dict[int, int]:
-    """relation oid -> its bytes in memory: for a table the Arrow buffers of its chunks
-    plus its unfrozen rows (and, with ``total``, its indexes too, as
-    pg_total_relation_size); for an index its entries."""
+def relation_sizes(root) -> dict[int, tuple[int, int]]:
+    """relation oid -> (its own bytes in memory, its indexes' bytes): for a table the
+    Arrow buffers of its chunks plus its unfrozen rows, and the entries of its indexes
+    (pg_table_size, pg_indexes_size; their sum is pg_total_relation_size); for an
+    index its entries, and 0."""
     out = {}
     for name, version in root.tables.items():
         width = max(1, len(version.schema.columns))
@@ -455,9 +456,9 @@ def relation_sizes(root, total: bool = False) -> dict[int, int]:
         s = version.schema
         for ix in list(s.uniques) + list(s.indexes):
             size = version.live_rows * _INDEX_ENTRY_BYTES * len(ix.columns)
-            out[relation_oid("i", ix.name)] = size
+            out[relation_oid("i", ix.name)] = (size, 0)
             indexes += size
-        out[relation_oid("r", name)] = table + (indexes if total else 0)
+        out[relation_oid("r", name)] = (table, indexes)
     return out
 
 

@@ -155,8 +155,7 @@ class SessionFunctions:
             raise errors.undefined_function(f"function {name} with {len(args)} arguments "
                                             "does not exist")
         self.cacheable = False
-        literal = exp.Literal.string if sql_type == types.TEXT else \
-            (lambda v: exp.Literal.number(v))
+        literal = exp.Literal.string if sql_type == types.TEXT else exp.Literal.number
         case = exp.Case(this=args[0], ifs=[
             exp.If(this=exp.Literal.number(oid), true=literal(value))
             for oid, value in defs.items()], default=exp.Null())
@@ -164,25 +163,23 @@ class SessionFunctions:
             return Const(None, sql_type)
         return eb.bind(case)
 
-    def _relation_size(self, eb, args, name: str, total: bool = False):
-        return self._lookup_by_oid(eb, args[:1], name, relation_sizes(self.root, total),
-                                   types.INTEGER)
+    def _relation_size(self, eb, args, name: str, own: int, indexes: int):
+        """``name(oid)`` as ``own`` times a relation's bytes plus ``indexes`` times its
+        indexes' bytes (catalog/pg_catalog.relation_sizes)."""
+        sizes = {oid: own * a + indexes * b for oid, (a, b) in relation_sizes(self.root).items()}
+        return self._lookup_by_oid(eb, args[:1], name, sizes, types.INTEGER)
 
     def bind_function_pg_table_size(self, eb, args, node):
-        return self._relation_size(eb, args, "pg_table_size")
+        return self._relation_size(eb, args, "pg_table_size", 1, 0)
 
     def bind_function_pg_relation_size(self, eb, args, node):
-        return self._relation_size(eb, args, "pg_relation_size")
+        return self._relation_size(eb, args, "pg_relation_size", 1, 0)
 
     def bind_function_pg_total_relation_size(self, eb, args, node):
-        return self._relation_size(eb, args, "pg_total_relation_size", total=True)
+        return self._relation_size(eb, args, "pg_total_relation_size", 1, 1)
 
     def bind_function_pg_indexes_size(self, eb, args, node):
-        sizes = relation_sizes(self.root)
-        total = relation_sizes(self.root, total=True)
-        return self._lookup_by_oid(eb, args[:1], "pg_indexes_size",
-                                   {oid: total[oid] - sizes[oid] for oid in total},
-                                   types.INTEGER)
+        return self._relation_size(eb, args, "pg_indexes_size", 0, 1)
 
     def bind_function_obj_description(self, eb, args, node):
         """``obj_description(oid [, 'pg_class'])``: a relation's comment (psql's \\dt+)."""
