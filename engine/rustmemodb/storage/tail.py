@@ -79,8 +79,7 @@ class Tail:
     def convert(self, length: int, schema: pa.Schema) -> None:
         """Convert the whole blocks of the first ``length`` rows not converted yet (the
         write that completes a block calls this)."""
-        i = len(self.blocks)
-        if i < length // TAIL_BLOCK:
+        while (i := len(self.blocks)) < length // TAIL_BLOCK:
             if self.block_schema is not None and self.block_schema is not schema \
                     and not self.block_schema.equals(schema):
                 return            # the table's columns changed: batch() converts rows
@@ -90,7 +89,6 @@ class Tail:
                     if self.block_schema is None:   # first: readers never see blocks
                         self.block_schema = schema  # without their schema
                     self.blocks.append(block)
-            self.convert(length, schema)
 
     def batch(self, length: int, schema: pa.Schema) -> pa.RecordBatch:
         """The first ``length`` rows as a RecordBatch; cached, since a prefix never changes."""
