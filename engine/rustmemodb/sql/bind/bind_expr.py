@@ -147,7 +147,7 @@ class ExprBinder:
             return Const(text, types.TEXT, slot)
         try:
             if any(c in text for c in ".eE") and not text.lower().startswith("0x"):
-                return Const(float(text), types.FLOAT, slot)
+                return Const(types.float_numeral(text), types.FLOAT, slot)
             return Const(types.check_int(int(text)), types.INTEGER, slot)
         except ValueError:
             raise errors.syntax_error(f"invalid number {text!r}", position=position_of(node))

@@ -4,8 +4,7 @@ sqlglot turns ``TRIM(BOTH 'x' FROM s)``, ``EXTRACT(YEAR FROM d)``,
 ``date_trunc('month', t)``, ``lpad``/``rpad``, ``position(a IN b)`` and the JSON
 operators (``->``, ``->>``, ``#>``, ``#>>``) into dedicated nodes whose flags are
 not expressions; these hooks (``StatementBinder.bind_function_<name>``, called
-by the expression binder) map them onto the registered functions. ``pg_typeof``
-answers from its argument's bound type, so it binds to a constant here too.
+by the expression binder) map them onto the registered functions.
 """
 from __future__ import annotations
 
@@ -16,7 +15,6 @@ from sqlglot import exp
 from ... import errors, types
 from ...plan.expr import Const, Param, Call
 from ..parse import position_of
-from ...catalog.pg_types import pg_type
 from ...optimize.fold_constants import fold
 from ...exec.functions.datetime import extract_type, field_name
 from .coerce import adapt
@@ -169,18 +167,3 @@ def bind_to_char(stmt, binder, args, node):
         raise errors.not_supported("to_char for this argument type or a non-literal format")
     return _call(binder, "strftime", [arg, Const(fmt.this, types.TEXT)], node)
 
-
-def bind_pg_typeof(stmt, binder, args, node):
-    """``pg_typeof(x)``: the name PostgreSQL gives x's type (INTEGER is int64 here, so
-    ``bigint``); a bare NULL is ``unknown``, as in PostgreSQL."""
-    if len(args) != 1:
-        raise errors.undefined_function(
-            f"function pg_typeof with {len(args)} arguments does not exist",
-            hint="pg_typeof takes one argument.", position=position_of(node))
-    t = binder.bind(args[0]).type
-    if t in (types.NULL, types.UNKNOWN):
-        return Const("unknown", types.TEXT)
-    depth = 0
-    while t.endswith("[]"):
-        t, depth = t[:-2], depth + 1
-    return Const(pg_type(t).data_type + "[]" * depth, types.TEXT)

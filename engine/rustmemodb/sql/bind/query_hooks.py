@@ -15,8 +15,7 @@ from .bind_window import bind_window_call, bind_windows, bind_distinct_on
 from .bind_aggregate_ext import bind_aggregate, bind_filter, bind_quantile
 from .bind_grouping_sets import bind_grouping
 from .bind_ordered_set import bind_within_group
-from .bind_functions import (bind_pg_typeof, bind_trim, bind_pad, bind_initcap,
-                             bind_str_position, bind_extract,
+from .bind_functions import (bind_trim, bind_pad, bind_initcap, bind_str_position, bind_extract,
                              bind_date_part, bind_date_trunc, bind_json_extract,
                              bind_json_extract_scalar, bind_jsonb_extract,
                              bind_jsonb_extract_scalar, bind_to_char)
@@ -97,9 +96,6 @@ class QueryHooks:
         return bind_date_trunc(self, binder, args, node)
 
     bind_function_date_trunc = bind_function_timestamp_trunc
-
-    def bind_function_pg_typeof(self, binder, args, node):
-        return bind_pg_typeof(self, binder, args, node)
 
     def bind_function_json_extract(self, binder, args, node):
         return bind_json_extract(self, binder, args, node)
