@@ -233,6 +233,27 @@ def _sign_row(x):
     return s if isinstance(x, int) else float(s)
 
 
+def _numeric_fit_row(x, precision: int, scale: int) -> float:
+    """``x::numeric(precision, scale)``: rounded half away from zero to ``scale`` digits;
+    22003 when the digits left of the point do not fit (NUMERIC is float8 here, so the
+    typmod is applied to the value, as PostgreSQL applies it to its decimal)."""
+    value = float(x)
+    if value != value:
+        return value
+    value = round_half_away_row(value, scale)
+    if not abs(value) < 10.0 ** (precision - scale):
+        raise errors.sql_error(
+            "22003", "numeric field overflow",
+            detail=f"A field with precision {precision}, scale {scale} must round to an "
+                   f"absolute value less than "
+                   f"{f'10^{precision - scale}' if precision != scale else '1'}.")
+    return value
+
+
+def _numeric_fit_vec(x, precision, scale):
+    return map_rows(_numeric_fit_row, [x, precision, scale], out_type=pa.float64())
+
+
 def _width_bucket_resolve(ts):
     if len(ts) == 4 and all(t in (I, F, N) for t in ts[:3]) and ts[3] in (I, N):
         return I
@@ -288,6 +309,9 @@ def register(reg) -> None:
     reg.add(ScalarFunction("trunc", _trunc_resolve, _trunc_vec, _trunc_row))
     reg.add(ScalarFunction("abs", _same_numeric, _abs_vec, _abs_row))
     reg.add(ScalarFunction("sign", _same_numeric, _sign_vec, _sign_row))
+    reg.add(ScalarFunction("numeric_fit", lambda ts: F if len(ts) == 3 and ts[0] in (I, F, N)
+                           and ts[1] == I and ts[2] == I else None, _numeric_fit_vec,
+                           _numeric_fit_row))
     reg.add(ScalarFunction("width_bucket", _width_bucket_resolve, _width_bucket_vec,
                            _width_bucket_row))
     reg.add(ScalarFunction("sqrt", _float_of, _sqrt_vec, _sqrt_row))

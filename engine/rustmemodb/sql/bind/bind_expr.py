@@ -284,6 +284,19 @@ class ExprBinder:
             # CAST(x AS VARCHAR(n)) truncates to n characters, as in PostgreSQL
             fn, ret = self.stmt.functions.resolve("left", [types.TEXT, types.INTEGER])
             return fold(Call("left", (out, Const(length, types.INTEGER)), ret, fn))
+        typmod = _numeric_typmod(node.to)
+        if typmod is not None and out.type == types.FLOAT:
+            precision, scale = typmod
+            if not 1 <= precision <= 1000 or not -1000 <= scale <= 1000:
+                raise errors.sql_error(
+                    "22023", f"NUMERIC precision {precision} must be between 1 and 1000"
+                    if not 1 <= precision <= 1000 else
+                    f"NUMERIC scale {scale} must be between -1000 and 1000",
+                    position=position_of(node))
+            fn, ret = self.stmt.functions.resolve(
+                "numeric_fit", [types.FLOAT, types.INTEGER, types.INTEGER])
+            return fold(Call("numeric_fit", (out, Const(precision, types.INTEGER),
+                                             Const(scale, types.INTEGER)), ret, fn))
         return out
 
     def _cast(self, node: exp.Cast) -> Expr:
@@ -512,6 +525,21 @@ def _varchar_length(dt) -> int | None:
     param = dt.expressions[0]
     value = param.this if isinstance(param, exp.DataTypeParam) else param
     return int(value.this) if isinstance(value, exp.Literal) and not value.is_string else None
+
+
+def _numeric_typmod(dt) -> tuple[int, int] | None:
+    """(precision, scale) of NUMERIC(p[, s]) / DECIMAL(p[, s]), else None."""
+    if not isinstance(dt, exp.DataType) or dt.this not in (
+            exp.DataType.Type.DECIMAL, getattr(exp.DataType.Type, "NUMERIC", None)) \
+            or not dt.expressions:
+        return None
+    values = []
+    for param in dt.expressions[:2]:
+        value = param.this if isinstance(param, exp.DataTypeParam) else param
+        if not isinstance(value, exp.Literal) or value.is_string:
+            return None
+        values.append(int(value.this))
+    return values[0], values[1] if len(values) > 1 else 0
 
 
 def _unknown_param(e: Expr) -> bool:
