@@ -20,6 +20,7 @@ from ... import errors, types
 from ..semantics import arrow_errors, round_half_away, round_half_away_row
 from .registry import ScalarFunction
 from ..expr.vector import map_rows
+from ..typmods import fit_numeric
 
 I, F, N = types.INTEGER, types.FLOAT, types.NULL
 
@@ -234,20 +235,8 @@ def _sign_row(x):
 
 
 def _numeric_fit_row(x, precision: int, scale: int) -> float:
-    """``x::numeric(precision, scale)``: rounded half away from zero to ``scale`` digits;
-    22003 when the digits left of the point do not fit (NUMERIC is float8 here, so the
-    typmod is applied to the value, as PostgreSQL applies it to its decimal)."""
-    value = float(x)
-    if value != value:
-        return value
-    value = round_half_away_row(value, scale)
-    if not abs(value) < 10.0 ** (precision - scale):
-        raise errors.sql_error(
-            "22003", "numeric field overflow",
-            detail=f"A field with precision {precision}, scale {scale} must round to an "
-                   f"absolute value less than "
-                   f"{f'10^{precision - scale}' if precision != scale else '1'}.")
-    return value
+    """``x::numeric(precision, scale)``: see exec/typmods.py (NUMERIC is float8 here)."""
+    return fit_numeric(x, precision, scale)
 
 
 def _numeric_fit_vec(x, precision, scale):

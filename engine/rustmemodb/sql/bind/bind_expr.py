@@ -20,6 +20,7 @@ from ...statement_limits import tick
 from ...optimize.fold_constants import fold
 from ...plan.expr import AggCall, Call, Case, Cast, ColRef, Const, Expr, InList, Param
 from ..parse import DIALECT, position_of
+from .type_modifiers import numeric_typmod, varchar_length
 from .coerce import adapt, common_type, unify_pair
 
 _BINARY = {
@@ -279,20 +280,14 @@ class ExprBinder:
 
     def _Cast(self, node: exp.Cast) -> Expr:
         out = self._cast(node)
-        length = _varchar_length(node.to)
+        length = varchar_length(node.to)
         if length is not None and out.type == types.TEXT:
             # CAST(x AS VARCHAR(n)) truncates to n characters, as in PostgreSQL
             fn, ret = self.stmt.functions.resolve("left", [types.TEXT, types.INTEGER])
             return fold(Call("left", (out, Const(length, types.INTEGER)), ret, fn))
-        typmod = _numeric_typmod(node.to)
+        typmod = numeric_typmod(node.to, node)
         if typmod is not None and out.type == types.FLOAT:
             precision, scale = typmod
-            if not 1 <= precision <= 1000 or not -1000 <= scale <= 1000:
-                raise errors.sql_error(
-                    "22023", f"NUMERIC precision {precision} must be between 1 and 1000"
-                    if not 1 <= precision <= 1000 else
-                    f"NUMERIC scale {scale} must be between -1000 and 1000",
-                    position=position_of(node))
             fn, ret = self.stmt.functions.resolve(
                 "numeric_fit", [types.FLOAT, types.INTEGER, types.INTEGER])
             return fold(Call("numeric_fit", (out, Const(precision, types.INTEGER),
@@ -515,31 +510,6 @@ _PAIRED = frozenset({"coalesce", "nullif", "greatest", "least"})
 # prefers the string category for unknown arguments, then a category's preferred type).
 _UNKNOWN_CANDIDATES = (types.TEXT, types.FLOAT, types.INTEGER, types.BOOLEAN,
                        types.TIMESTAMP, types.DATE, types.INTERVAL, types.JSON, types.UUID)
-
-
-def _varchar_length(dt) -> int | None:
-    """n of VARCHAR(n) (CHARACTER VARYING(n)), else None."""
-    if not isinstance(dt, exp.DataType) or dt.this != exp.DataType.Type.VARCHAR \
-            or not dt.expressions:
-        return None
-    param = dt.expressions[0]
-    value = param.this if isinstance(param, exp.DataTypeParam) else param
-    return int(value.this) if isinstance(value, exp.Literal) and not value.is_string else None
-
-
-def _numeric_typmod(dt) -> tuple[int, int] | None:
-    """(precision, scale) of NUMERIC(p[, s]) / DECIMAL(p[, s]), else None."""
-    if not isinstance(dt, exp.DataType) or dt.this not in (
-            exp.DataType.Type.DECIMAL, getattr(exp.DataType.Type, "NUMERIC", None)) \
-            or not dt.expressions:
-        return None
-    values = []
-    for param in dt.expressions[:2]:
-        value = param.this if isinstance(param, exp.DataTypeParam) else param
-        if not isinstance(value, exp.Literal) or value.is_string:
-            return None
-        values.append(int(value.this))
-    return values[0], values[1] if len(values) > 1 else 0
 
 
 def _unknown_param(e: Expr) -> bool:
