@@ -22,6 +22,8 @@ from ...plan.expr import AggCall, Call, Case, Cast, ColRef, Const, Expr, InList,
 from ..parse import DIALECT, position_of
 from .type_modifiers import numeric_typmod, varchar_length
 from .coerce import adapt, common_type, unify_pair
+from .bind_rows import (bind_row_comparison, bind_row_in_list, bind_row_in_query,
+                        bind_row_is_null, row_items)
 
 _BINARY = {
     exp.Add: "add", exp.Sub: "sub", exp.Mul: "mul", exp.Div: "div", exp.Mod: "mod",
@@ -184,6 +186,9 @@ class ExprBinder:
                 isinstance(node.expression, exp.Anonymous) and
                 node.expression.name.lower() in ("any", "all", "some")):
             return self.stmt.bind_quantified(self, node)
+        left_row, right_row = row_items(node.this), row_items(node.expression)
+        if left_row is not None and right_row is not None:
+            return bind_row_comparison(self, name, left_row, right_row, node)
         left, right = self.bind(node.this), self.bind(node.expression)
         if name in ("eq", "ne", "lt", "le", "gt", "ge"):
             left, right = _oid_literal(node.this, left, right), _oid_literal(node.expression,
@@ -198,11 +203,19 @@ class ExprBinder:
         return self.call("neg", [self.bind(inner)], node)
 
     def _Not(self, node: exp.Not) -> Expr:
+        inner = node.this
+        if isinstance(inner, exp.In) and inner.args.get("query") is not None:
+            left = row_items(inner.this)
+            if left is not None:
+                return bind_row_in_query(self, inner, left, negated=True)
         return self.call("not", [self.bind_boolean(node.this, "NOT")], node)
 
     def _Is(self, node: exp.Is) -> Expr:
-        arg = self.bind(node.this)
         target = node.expression
+        if isinstance(target, exp.Null) and row_items(node.this) is not None:
+            return bind_row_is_null(self, row_items(node.this), node,
+                                    negated=bool(node.args.get("negate")))
+        arg = self.bind(node.this)
         if isinstance(target, exp.Null):
             out = self.call("is_null", [arg], node)
         elif isinstance(target, exp.Boolean):
@@ -224,6 +237,11 @@ class ExprBinder:
         return self.call("not", [out], node) if node.args.get("negate") else out
 
     def _In(self, node: exp.In) -> Expr:
+        left = row_items(node.this)
+        if left is not None:
+            if node.args.get("query") is not None:
+                return bind_row_in_query(self, node, left, negated=False)
+            return bind_row_in_list(self, node, left)
         if node.args.get("query") is not None:
             return self.stmt.bind_in_subquery(self, node)
         arg = self.bind(node.this)
