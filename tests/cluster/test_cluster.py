@@ -325,3 +325,22 @@ def test_relation_sizes_are_the_sums_over_the_shards(conn):
                  .fetchone()[0] for h in conn.cluster.backend.hosts]
     assert all(n > 0 for n in per_shard) and got[0] == sum(per_shard)
     assert got[1].endswith(("bytes", "kB", "MB"))
+
+
+def test_serial_numbers_come_from_the_coordinator_once():
+    """A SERIAL column's numbers are drawn on the coordinator: rows inserted together
+    land on different shards but never share a number (each shard drawing its own gave
+    1, 1, 1), and nextval / setval continue the same sequence."""
+    c = cluster.connect(backend="local", shards=3)
+    c.execute("CREATE TABLE s (id serial PRIMARY KEY, v text)")
+    assert c.execute("INSERT INTO s (v) VALUES ('a') RETURNING id").fetchall() == [(1,)]
+    assert c.execute("INSERT INTO s (v) VALUES ('c'), ('d'), ('e') RETURNING id"
+                     ).fetchall() == [(2,), (3,), (4,)]
+    c.executemany("INSERT INTO s (v) VALUES (?)", [("f",), ("g",)])
+    c.execute("INSERT INTO s (v) SELECT 'x' || n FROM generate_series(1, 5) n")
+    ids = [r[0] for r in c.execute("SELECT id FROM s ORDER BY id").fetchall()]
+    assert ids == list(range(1, 12))
+    assert len([s for s in range(3) if rows_on_shards(c, "s")[s]]) > 1
+    assert c.execute("SELECT nextval('s_id_seq')").fetchall() == [(12,)]
+    c.execute("SELECT setval('s_id_seq', 100)")
+    assert c.execute("INSERT INTO s (v) VALUES ('h') RETURNING id").fetchall() == [(101,)]

@@ -1630,10 +1630,26 @@ class ClusterConnection:
         """Can rows for this table be made on the shards (see loads.py)?"""
         if info is None or info.replicated or self.shards < 2:
             return False
+        return self._root().tables.get(info.name) is not None and not self._draws_sequence(info)
+
+    def _draws_sequence(self, info: TableInfo) -> bool:
+        """Does an INSERT into this table draw from a sequence (a SERIAL column)? Then
+        its rows are made on the coordinator, which owns the sequences: shards drawing
+        their own numbers would hand out the same ones twice."""
         version = self._root().tables.get(info.name)
-        return version is not None and not any(
+        return version is not None and any(
             c.default_sql and "nextval" in c.default_sql.lower()
             for c in version.schema.columns)
+
+    def _advance_sequences(self, scratch) -> None:
+        """Carry the numbers a scratch database drew over to the coordinator's mirror, so
+        the next statement continues after them."""
+        drawn = scratch._session.db.root.sequences
+        txn = self.mirror._session.txn
+        mine = (txn.working if txn is not None else self.mirror._session.db.root).sequences
+        for name, value in drawn.items():
+            if value > mine.get(name, value):
+                self.mirror.execute(f"SELECT setval('{name}', {int(value)})")
 
     def _copy(self, sql: str, params) -> Result:
         """COPY: FROM several files, read on the shards; FROM one file, read here and
@@ -1858,7 +1874,8 @@ class ClusterConnection:
             finally:
                 self._drop_exchange(xid)
             return _reply_result(replies[0])
-        if isinstance(source, exp.Values):
+        serial = self._draws_sequence(info)
+        if isinstance(source, exp.Values) and not serial:
             return self._insert_values(tree, sql, info, source)
         conflict = tree.args.get("conflict")
         reads = loads.read_calls(source) if source is not None else []
@@ -1874,7 +1891,7 @@ class ClusterConnection:
                     s: [loads.with_paths(tree, 0, ps).sql(dialect="postgres")]
                     for s, ps in per.items()}, per)
                 return Result(columns=[], rowcount=total, kind="INSERT")
-        if conflict is None and tree.args.get("returning") is None:
+        if conflict is None and tree.args.get("returning") is None and not serial:
             done = self._insert_select_on_shards(tree, sql, info, source)
             if done is not None:
                 return done
@@ -1888,6 +1905,8 @@ class ClusterConnection:
         else:
             scratch = self._scratch_for(tree)
         result = scratch.execute(stripped.sql(dialect="postgres"))._result
+        if serial:
+            self._advance_sequences(scratch)
         new = scratch.execute(f'SELECT * FROM "{name}"').arrow()
         new = new.slice(new.num_rows - max(result.rowcount, 0))
         if conflict is None:
@@ -2026,7 +2045,8 @@ class ClusterConnection:
                 len(tree.args["expression"].expressions) == 1 and not tree.args.get("with"):
             target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
             info = self.catalog.get(_table_name(target))
-            if info is not None and not info.replicated and seq:
+            if info is not None and not info.replicated and seq and \
+                    not self._draws_sequence(info):
                 scratch = self._scratch()
                 scratch.executemany(sql, seq)
                 keys = scratch.execute(
