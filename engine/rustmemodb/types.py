@@ -453,6 +453,12 @@ def check_int(value: int) -> int:
     return value
 
 
+def format_timestamp(v) -> str:
+    """A TIMESTAMP as PostgreSQL prints it: fractional seconds without trailing zeros."""
+    text = f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}:{v.second:02d}"
+    return text + (f".{v.microsecond:06d}".rstrip("0") if v.microsecond else "")
+
+
 def float_numeral(text: str) -> float:
     """A finite decimal numeral as float8. Python reads one past float8's range as
     infinity (or, tiny, as 0); PostgreSQL refuses it with 22003, and so do we."""
