@@ -324,8 +324,21 @@ def _translate_row(text: str, source: str, target: str) -> str:
     return text.translate(table)
 
 
+def _overlay_row(text: str, new: str, start: int, count: int | None = None) -> str:
+    """overlay(text PLACING new FROM start [FOR count]): ``count`` characters from
+    ``start`` (1-based) replaced by ``new`` (as many as ``new`` has by default)."""
+    if count is None:
+        count = len(new)
+    if start < 1 or count < 0:
+        raise errors.sql_error("22011", "negative substring length not allowed")
+    return text[:start - 1] + new + text[start - 1 + count:]
+
+
 def register_more(reg) -> None:
     reg.add(ScalarFunction("translate", fixed((T, T, T, T)), None, _translate_row))
+    reg.add(ScalarFunction("overlay", fixed((T, T, I, T), (T, T, I, I, T)), None, _overlay_row))
+    reg.add(ScalarFunction("bit_length", fixed((T, I)), None,
+                           lambda s: 8 * len(s.encode("utf-8"))))
     reg.add(ScalarFunction("substring", fixed((T, I, T), (T, I, I, T)), _substr_vec, _substr_row))
     reg.add(ScalarFunction("substr", fixed((T, I, T), (T, I, I, T)), _substr_vec, _substr_row))
     for name, where in (("btrim", "both"), ("ltrim", "leading"), ("rtrim", "trailing"),

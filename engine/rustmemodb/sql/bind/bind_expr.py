@@ -195,6 +195,10 @@ class ExprBinder:
                                                                               right, left)
         return self.call(name, [left, right], node)
 
+    def _RawString(self, node) -> Expr:
+        """A dollar-quoted string ($$it's$$, $tag$...$tag$): text as written."""
+        return Const(node.this, types.TEXT)
+
     def _IntDiv(self, node) -> Expr:
         """div(y, x): the quotient truncated toward zero."""
         return self.call("div_trunc", [self.bind(node.this), self.bind(node.expression)], node)
