@@ -23,6 +23,8 @@ group, by one hash aggregation of row numbers.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
@@ -30,6 +32,7 @@ from rustmemodb.lazy_import import compute as pc
 from ... import errors, types
 from ...plan.logical import LogicalDistinctOn, LogicalWindow
 from ..expr.vector import as_array, evaluate
+from ..functions.arith import add_interval_to
 from ..semantics import sort_keys_for
 from ..run import operator, run_plan
 
@@ -306,20 +309,26 @@ def _range_offset(L, call, kind, k, is_start):
     col = L.order_sorted[0]
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks()
-    t = col.type
-    if pa.types.is_date(t):
-        col = col.cast(pa.int32()).cast(pa.int64())
-    elif not (pa.types.is_integer(t) or pa.types.is_floating(t)):
-        raise errors.not_supported("RANGE offsets over a non-numeric ORDER BY column")
     desc = call.order[0][1]
     nulls = col.is_null().to_numpy(zero_copy_only=False)
-    v = col.fill_null(0).to_numpy(zero_copy_only=False).astype(np.float64)
-    if desc:
-        v = -v
-    # "k PRECEDING" in sort direction: value - k (ascending keys after negating DESC).
-    target = v - k if kind == "preceding" else v + k
+    if isinstance(k, types.Interval):
+        v, target = _interval_targets(col, k, kind, desc)
+    else:
+        t = col.type
+        if pa.types.is_date(t):
+            col = col.cast(pa.int32()).cast(pa.int64())
+        elif not (pa.types.is_integer(t) or pa.types.is_floating(t)):
+            raise errors.sql_error(
+                "0A000", "RANGE with offset PRECEDING/FOLLOWING is not supported for column "
+                         f"type {t}", hint="Give a date or timestamp an INTERVAL offset.")
+        v = col.fill_null(0).to_numpy(zero_copy_only=False).astype(np.float64)
+        if desc:
+            v = -v
+        # "k PRECEDING" in sort direction: value - k (ascending keys after negating DESC).
+        target = v - k if kind == "preceding" else v + k
     # Search within each partition: shift each partition into its own value band.
-    span = (np.nanmax(v) - np.nanmin(v) if len(v) else 0) + 2 * abs(k) + 1
+    reach = float(np.max(np.abs(target - v))) if len(v) else 0.0
+    span = (np.nanmax(v) - np.nanmin(v) if len(v) else 0) + 2 * reach + 1
     band = L.pid * span
     # Rows are sorted by (partition, key); NULL keys sit at one end of their partition.
     edge = -np.inf if call.order[0][2] else np.inf
@@ -330,6 +339,39 @@ def _range_offset(L, call, kind, k, is_start):
     # NULL-keyed rows: their frame is their peer group.
     peer = L.peer_first if is_start else L.peer_last
     return np.where(nulls, peer, out)
+
+
+def _interval_targets(col, span: types.Interval, kind: str, desc: bool):
+    """(keys, frame edges) of ``RANGE BETWEEN interval PRECEDING/FOLLOWING`` over a date
+    or timestamp column, as numbers in sort direction (days for a date, microseconds
+    for a timestamp). A span with months moves each row by calendar (a month from
+    Jan 31 is Feb 29); one without is a fixed shift."""
+    t = col.type
+    if pa.types.is_date(t):
+        scale, epoch = 1.0, None
+        v = col.cast(pa.int32()).fill_null(0).to_numpy(zero_copy_only=False).astype(np.float64)
+    elif pa.types.is_timestamp(t):
+        scale = 86_400_000_000.0
+        v = col.cast(pa.timestamp("us")).cast(pa.int64()).fill_null(0).to_numpy(
+            zero_copy_only=False).astype(np.float64)
+    else:
+        raise errors.sql_error("0A000", "RANGE with offset PRECEDING/FOLLOWING is not "
+                                        f"supported for column type {t} and offset type "
+                                        "interval")
+    backwards = (kind == "preceding") != desc      # toward smaller values
+    shift = -span if backwards else span
+    if not shift.months:
+        delta = shift.days + shift.micros / 86_400_000_000
+        target = v + delta * scale
+    else:
+        origin = dt.datetime(1970, 1, 1)
+        values = col.to_pylist()
+        target = np.array([0.0 if x is None else
+                           (add_interval_to(x, shift) - origin).total_seconds() * 1e6 / 86_400e6
+                           * scale for x in values], dtype=np.float64)
+    if desc:
+        v, target = -v, -target
+    return v, target
 
 
 # ---- aggregates over frames ----------------------------------------------------------------

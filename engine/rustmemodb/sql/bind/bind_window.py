@@ -205,8 +205,19 @@ def _bound(value, side):
         if k < 0:
             raise errors.sql_error("22013", "frame starting offset must not be negative")
         return ("following" if side == "following" else "preceding", k)
-    if isinstance(value, exp.Interval):
-        raise errors.not_supported("INTERVAL offsets in RANGE frames")
+    text = None
+    if isinstance(value, exp.Interval):      # RANGE over a date/timestamp: a span of time
+        unit = value.args.get("unit")
+        text = value.this.name + (f" {unit.name}" if unit is not None else "")
+    elif isinstance(value, exp.Cast) and isinstance(value.this, exp.Literal) and \
+            value.this.is_string and value.to.this == exp.DataType.Type.INTERVAL:
+        text = value.this.name                # '3 days'::interval
+    if text is not None:
+        span = types.parse_interval(text)
+        if span._span() < 0:
+            raise errors.sql_error("22013", "invalid preceding or following size in window "
+                                            "function")
+        return ("following" if side == "following" else "preceding", span)
     raise errors.not_supported(f"window frame bound {value!r}")
 
 
