@@ -43,6 +43,7 @@ from . import loads
 from . import manifest as manifest_io
 from . import twophase
 from .backends import DEFAULT_TIMEOUT, make_backend
+from .correlated import has_sharded_subquery, plan_correlated
 from .grouped import GROUPED, aggregate_calls, split_grouped
 from .merge import conform, create_typed, load_table, run_merge
 from .partition import TableInfo, refuse, shard_of_key, split_rows, strip_clauses
@@ -859,6 +860,10 @@ class ClusterConnection:
                 return done
             counts = self._row_counts()
             n = self.shards
+            if has_sharded_subquery(tree, catalog, _table_name):
+                done = self._correlated(tree, want, plan, plan_only, counts)
+                if done is not None:
+                    return done
             star = _join_star(tree, catalog)
             jplan = plan_join(tree, part, catalog, _table_name)
             jdist = plan_select(jplan.tree, star) if jplan is not None else None
@@ -895,6 +900,32 @@ class ClusterConnection:
             return plan
         scratch = self._gather(refs)
         return self._finish(plan, scratch.execute(sql)._result)
+
+    def _correlated(self, tree: exp.Select, want: list, plan: dict, plan_only: bool,
+                    counts: dict):
+        """Subqueries correlated off the partition key (and ``IN`` lists too long to
+        write in): the rows of every table they and the FROM read are placed by the
+        correlation columns, shard to shard (``correlated.py``), and the statement
+        splits over them with its subqueries on each shard. None: not that shape."""
+        cp = plan_correlated(tree, self.catalog, _table_name, counts, self.shards,
+                             self.cluster.always_shuffle)
+        if cp is None:
+            return None
+        jplan = cp.shuffle
+        from_ = tree.args["from_"]
+        star = self.catalog[_table_name(from_.this)].columns \
+            if not tree.args.get("joins") else _join_star(tree, self.catalog)
+        dist = plan_select(jplan.tree, star, where_subqueries=True, subqueries=True)
+        if dist is None:
+            return None
+        plan.update(strategy="shuffle" if jplan.sides else "split", kind=dist.kind,
+                    partial=dist.partial, merge=dist.merge, keys=dist.keys,
+                    exchanges=[(sd.table, sd.key, sd.scan) for sd in jplan.sides],
+                    in_place=jplan.in_place, correlated=cp.linked)
+        if plan_only:
+            return plan
+        return self._finish(plan, self._run_split(plan, dist, want,
+                                                  sides=jplan.sides or None))
 
     def _with_shard_sizes(self, tree: exp.Expression):
         """``tree`` with every constant-argument call of a relation size function
