@@ -43,12 +43,12 @@ from . import loads
 from . import manifest as manifest_io
 from . import twophase
 from .backends import DEFAULT_TIMEOUT, make_backend
-from .correlated import has_sharded_subquery, plan_correlated
+from .correlated import has_sharded_subquery, plain_output, plan_correlated
 from .grouped import GROUPED, aggregate_calls, split_grouped
 from .merge import conform, create_typed, load_table, run_merge
 from .partition import TableInfo, refuse, shard_of_key, split_rows, strip_clauses
 from .setops import plan_setop
-from .shuffle import HASHABLE, Side, conjuncts, plan_join, plan_window, window_key
+from .shuffle import HASHABLE, Side, _column as _column_of, conjuncts, plan_join, plan_window, window_key
 from .split import DistPlan, _has_forbidden, merge_on_shards, plan_select
 from .wire import check, ipc_to_table, table_to_ipc
 
@@ -1257,6 +1257,14 @@ class ClusterConnection:
                         "21000", "more than one row returned by a subquery used as an "
                                  "expression")
                 if kind == "in" and len(values) > IN_LIST_ROWS:
+                    # Too many to write in. A positive conjunct of the WHERE is placed
+                    # as it is (``correlated.py`` links its two columns); anywhere else
+                    # the IN is spelled as an EXISTS correlated by equality, placed the
+                    # same way, with its NULL cases as constants.
+                    spelled = self._long_in(tree, node.parent, body)
+                    if spelled is not None:
+                        swaps.append((node.parent, spelled[0]))
+                        ran += spelled[1]
                     continue
                 try:
                     literals = [_typed_literal(v, sql_type) for v in values]
@@ -1282,6 +1290,77 @@ class ClusterConnection:
             index = next(i for i, n in enumerate(originals) if n is old_node)
             copies[index].replace(replacement)
         return new, ran
+
+    def _long_in(self, tree: exp.Select, in_node: exp.In, body):
+        """``x IN (SELECT y FROM … WHERE w)`` (uncorrelated, too many values to write
+        in) that is not a positive conjunct of ``tree``'s WHERE, as ``CASE WHEN x IS NULL
+        THEN c1 WHEN EXISTS (SELECT 1 FROM … WHERE w AND y = x) THEN TRUE ELSE c2 END``:
+        ``c1`` is NULL when the subquery has a row (else FALSE), ``c2`` NULL when it has
+        a NULL ``y`` (else FALSE), each found by a one-row split query run first: the
+        IN's three-valued answer, with the EXISTS correlated by an equality that
+        ``correlated.py`` places. Returns (expression, [SQL run]) or None."""
+        where = tree.args.get("where")
+        if where is not None and any(c is in_node for c in conjuncts(where.this)) or \
+                not isinstance(body, exp.Select):
+            return None
+        out = plain_output(body)
+        x = in_node.this
+        if out is None or any(isinstance(n, (exp.AggFunc, exp.Window, exp.Subquery,
+                                             exp.Exists, exp.Select)) for n in x.walk()):
+            return None
+        up = in_node.parent
+        while up is not None and up is not tree:
+            if isinstance(up, (exp.Having, exp.Group, exp.Order, exp.Join)):
+                return None
+            up = up.parent
+        from_ = tree.args.get("from_")
+        top = ([from_.this] if from_ is not None else []) + \
+            [j.this for j in tree.args.get("joins") or []]
+        if not all(isinstance(t, exp.Table) and _table_name(t) in self.catalog for t in top):
+            return None
+        x = x.copy()
+        for col in list(x.find_all(exp.Column)):   # qualified: the subquery must not
+            if not col.table:                       # take them for its own columns
+                owners = [t for t in top if _column_of(self.catalog[_table_name(t)], col.name)]
+                if len(owners) != 1:
+                    return None
+                col.set("table", exp.to_identifier(owners[0].alias_or_name))
+        inner = {t.alias_or_name.lower() for t in body.find_all(exp.Table)}
+        if any(col.table.lower() in inner for col in x.find_all(exp.Column)):
+            return None
+        if not list(x.find_all(exp.Column)):
+            return None
+
+        def probe(extra) -> tuple[bool, str]:
+            q = body.copy()
+            q.set("expressions", [exp.Literal.number(1)])
+            q.set("distinct", None)
+            q.set("order", None)
+            if extra is not None:
+                q.set("where", exp.Where(this=exp.and_(
+                    q.args["where"].this.copy(), extra) if q.args.get("where") else extra))
+            q.set("limit", exp.Limit(expression=exp.Literal.number(1)))
+            sql = q.sql(dialect="postgres")
+            return self._select(sql, None).arrow().num_rows > 0, sql
+
+        nonempty, sql1 = probe(None)
+        has_null, sql2 = probe(exp.Is(this=out.copy(), expression=exp.Null()))
+        exists = body.copy()
+        exists.set("expressions", [exp.Literal.number(1)])
+        exists.set("distinct", None)
+        exists.set("order", None)
+        eq = exp.EQ(this=out.copy(), expression=x.copy())
+        exists.set("where", exp.Where(this=exp.and_(exists.args["where"].this.copy(), eq)
+                                      if exists.args.get("where") else eq))
+
+        def const(flag: bool) -> exp.Expression:
+            return exp.cast(exp.Null(), "BOOLEAN") if flag else exp.Boolean(this=False)
+
+        case = exp.Case(ifs=[
+            exp.If(this=exp.Is(this=x.copy(), expression=exp.Null()), true=const(nonempty)),
+            exp.If(this=exp.Exists(this=exists), true=exp.Boolean(this=True))],
+            default=const(has_null))
+        return exp.Paren(this=case), [sql1, sql2]
 
     def _derived_first(self, tree: exp.Select, want: list, plan: dict, plan_only: bool):
         """A SELECT whose cluster tables are all read through derived tables with their

@@ -189,7 +189,7 @@ def _plan(tree, catalog, table_name, counts, shards, always):
                     isinstance(c.args.get("query"), exp.Subquery) and \
                     id(c.args["query"].this) in scopes:
                 inner = scopes[id(c.args["query"].this)]
-                out = _plain_output(inner.select)
+                out = plain_output(inner.select)
                 if out is not None:
                     r = resolve(out, inner)
                     if r is not None and any(r[0] is t for t in inner.tables):
@@ -213,6 +213,7 @@ def _plan(tree, catalog, table_name, counts, shards, always):
             candidates.append((id(t), key[0]))
         # (a column of it any scope equates: the correlation columns)
         candidates += [a for es in edges.values() for e in es for a in e if a[0] == id(t)]
+    gathered = sum(counts.get(n, 0) for n in {info_of[id(t)].name for t in sharded})
     best = None
     seen = set()
     for rep in candidates:
@@ -234,37 +235,50 @@ def _plan(tree, catalog, table_name, counts, shards, always):
                 bcast += rows
             elif info_of[id(t)].key != [col]:
                 moved += rows
-        cost = moved * (shards - 1) / shards + bcast * (shards - 1)
+        if bcast and bcast * shards >= gathered and not always:
+            continue   # copying to every shard would move more than gathering
+        cost = (moved * (shards - 1) / shards + bcast * (shards - 1), bcast)
         if best is None or cost < best[0]:
-            best = (cost, member, bcast)
+            best = (cost, member)
     if best is None:
         raise _No
-    _, member, bcast = best
-    gathered = sum(counts.get(n, 0) for n in {info_of[id(t)].name for t in sharded})
-    if bcast and bcast * shards >= gathered and not always:
-        raise _No   # copying to every shard would move more than gathering
+    member = best[1]
 
     plan = JoinShuffle(tree)
     out = CorrelatedPlan(plan)
-    replace = []
-    for i, t in enumerate(sharded):
+    moves = []
+    for t in sharded:
         info = info_of[id(t)]
         col = member.get(id(t))
-        alias = t.alias_or_name
         if col is not None:
-            out.linked.append(f"{alias}.{col}")
+            out.linked.append(f"{t.alias_or_name}.{col}")
         if col is not None and info.key == [col]:
             if info.name not in plan.in_place:
                 plan.in_place.append(info.name)
             continue
         scope = scope_of_table[id(t)]
-        cols = list(info.columns) if id(t) in everything else \
-            [c for c in info.columns if c in uses[id(t)] or c == col] or info.columns[:1]
+        cols = set(info.columns) if id(t) in everything else uses[id(t)] | {col} - {None}
         filters = []
         if scope.select.args.get("where") is not None:
             for c in conjuncts(scope.select.args["where"].this):
                 if _only_on(c, t, scope, resolve):
                     filters.append(c.copy())
+        moves.append((t, info, col, cols, filters))
+    # Occurrences of one table moved by one column with no filter of their own share
+    # one exchange (``l`` and ``l2`` of a self-correlated subquery: Q17's shape).
+    shared: dict = {}
+    for t, info, col, cols, filters in moves:
+        if not filters:
+            shared.setdefault((info.name, col), set()).update(cols)
+    replace, made = [], {}
+    for i, (t, info, col, cols, filters) in enumerate(moves):
+        alias = t.alias_or_name
+        if not filters and (info.name, col) in made:
+            replace.append((t, made[(info.name, col)]))
+            continue
+        if not filters:
+            cols = shared[(info.name, col)]
+        cols = [c for c in info.columns if c in cols] or info.columns[:1]
         source = exp.Table(this=exp.to_identifier(info.name, quoted=True),
                            alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True)))
         scan = exp.Select(expressions=[exp.column(c, table=alias, quoted=True) for c in cols])
@@ -272,6 +286,8 @@ def _plan(tree, catalog, table_name, counts, shards, always):
         if filters:
             scan.set("where", exp.Where(this=exp.and_(*filters)))
         name = f"__corr{i}_{info.name}"
+        if not filters:
+            made[(info.name, col)] = name
         plan.sides.append(Side(name, info.name, col, scan.sql(dialect="postgres")))
         if col is None:
             out.broadcast.append(info.name)
@@ -307,7 +323,7 @@ def _union_find(pairs: list):
     return find
 
 
-def _plain_output(select: exp.Select) -> exp.Column | None:
+def plain_output(select: exp.Select) -> exp.Column | None:
     """The one output column of a subquery that neither groups, aggregates, limits nor
     computes windows (so ``x IN`` it means ``x`` equals one of its rows' column)."""
     if len(select.expressions) != 1 or any(select.args.get(a) is not None for a in (
