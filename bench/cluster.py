@@ -282,7 +282,7 @@ def run_repartition(rows: int, shard_counts: list[int], backend: str,
 
 
 # TPC-H's correlated subquery shapes (Q2, Q17, Q20, Q21, Q22) on the TPC-H-like data
-# (no partsupp: lineitem stands in for it; Q22 without its derived table).
+# (no partsupp: lineitem stands in for it).
 TPCH_CORRELATED = {
     "q2": "SELECT s_name, p_partkey, l_extendedprice FROM part, supplier, lineitem, nation "
           "WHERE p_partkey = l_partkey AND s_suppkey = l_suppkey AND s_nationkey = "
@@ -304,11 +304,12 @@ TPCH_CORRELATED = {
            "(SELECT * FROM lineitem l3 WHERE l3.l_orderkey = l1.l_orderkey AND l3.l_suppkey "
            "<> l1.l_suppkey AND l3.l_receiptdate > l3.l_commitdate) AND s_nationkey = "
            "n_nationkey GROUP BY s_name ORDER BY numwait DESC, s_name LIMIT 100",
-    "q22": "SELECT c_nationkey, count(*) AS numcust, sum(c_acctbal) AS totacctbal FROM "
-           "customer WHERE c_acctbal > (SELECT avg(c_acctbal) FROM customer WHERE c_acctbal "
-           "> 0.00) AND NOT EXISTS (SELECT * FROM orders WHERE o_custkey = c_custkey AND "
-           "o_orderdate >= DATE '1997-01-01') "
-           "GROUP BY c_nationkey ORDER BY c_nationkey",
+    "q22": "SELECT cntrycode, count(*) AS numcust, sum(c_acctbal) AS totacctbal FROM "
+           "(SELECT substring(c_name FROM 17 FOR 2) AS cntrycode, c_acctbal FROM customer "
+           "WHERE c_acctbal > (SELECT avg(c_acctbal) FROM customer WHERE c_acctbal > 0.00) "
+           "AND NOT EXISTS (SELECT * FROM orders WHERE o_custkey = c_custkey AND "
+           "o_orderdate >= DATE '1997-01-01')) AS custsale GROUP BY cntrycode "
+           "ORDER BY cntrycode",
 }
 
 

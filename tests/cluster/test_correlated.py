@@ -141,6 +141,13 @@ def test_long_in_lists_are_placed_not_gathered(monkeypatch):
             ("SELECT count(*) FROM cu WHERE id NOT IN (SELECT ck FROM o WHERE ck IS NOT NULL)",
              None),
             ("SELECT id, id IN (SELECT ck FROM o) FROM cu ORDER BY id LIMIT 40", None),
+            ("SELECT id, id NOT IN (SELECT ck FROM o WHERE ck IS NOT NULL), nat IN (SELECT "
+             "pk FROM l) FROM cu ORDER BY id LIMIT 40", None),
+            ("SELECT count(*) FROM o WHERE ck NOT IN (SELECT id FROM cu WHERE nat < 20) OR "
+             "d < 3", None),
+            ("SELECT count(*) FROM o WHERE ck NOT IN (SELECT id FROM cu WHERE nat < 20)",
+             None),
+            ("SELECT count(*) FROM o WHERE (ck IN (SELECT pk FROM l)) IS NULL", None),
         ]
         _check(c, s, queries, _table_bytes(c, "l"))
     finally:

@@ -907,17 +907,71 @@ class ClusterConnection:
         write in): the rows of every table they and the FROM read are placed by the
         correlation columns, shard to shard (``correlated.py``), and the statement
         splits over them with its subqueries on each shard. None: not that shape."""
+        from_ = tree.args.get("from_")
+        if from_ is not None and isinstance(from_.this, exp.Subquery):
+            return self._derived_correlated(tree, want, plan, plan_only, counts)
         cp = plan_correlated(tree, self.catalog, _table_name, counts, self.shards,
                              self.cluster.always_shuffle)
         if cp is None:
             return None
         jplan = cp.shuffle
-        from_ = tree.args["from_"]
         star = self.catalog[_table_name(from_.this)].columns \
             if not tree.args.get("joins") else _join_star(tree, self.catalog)
         dist = plan_select(jplan.tree, star, where_subqueries=True, subqueries=True)
         if dist is None:
             return None
+        return self._run_correlated(plan, dist, cp, want, plan_only)
+
+    def _derived_correlated(self, tree: exp.Select, want: list, plan: dict,
+                            plan_only: bool, counts: dict):
+        """A SELECT over one derived table whose body has the correlated subqueries
+        (TPC-H Q22: ``SELECT k, count(*) FROM (SELECT … WHERE NOT EXISTS (…)) t GROUP
+        BY k``): the body's uncorrelated subqueries run first, its rows are placed as
+        for a statement of its own, and the outer SELECT splits over the body's rows
+        on each shard as over a table. None: not that shape."""
+        derived = tree.args["from_"].this
+        if not derived.alias or not isinstance(derived.this, exp.Select) or \
+                tree.args.get("joins") or derived.args["alias"].columns:
+            return None
+        outer = tree.copy()
+        outer.args["from_"].this.replace(exp.Table(
+            this=exp.to_identifier("__derived"),
+            alias=exp.TableAlias(this=exp.to_identifier(derived.alias, quoted=True))))
+        if _referenced(outer, self._root(), self.catalog)[0] or any(
+                isinstance(n, (exp.Subquery, exp.Exists, exp.SetOperation))
+                for n in outer.walk()):
+            return None
+        body, ran = derived.this, []
+        if any(body.args.get(a) is not None for a in ("group", "having", "distinct", "limit",
+                                                        "offset", "order", "windows")) or any(
+                isinstance(n, (exp.AggFunc, exp.Window)) for e in body.expressions
+                for n in e.walk(prune=lambda n: isinstance(n, (exp.Subquery, exp.Exists)))):
+            return None   # the body must give its rows one per row, whole on each shard
+        first = self._subqueries_first(body)
+        if first is not None:
+            body, ran = first
+        names = self._columns_of(body)
+        if names is None:
+            return None
+        names = [n for n, _ in names]
+        cp = plan_correlated(body, self.catalog, _table_name, counts, self.shards,
+                             self.cluster.always_shuffle)
+        dist = plan_select(outer, names if len(set(names)) == len(names) else None)
+        if cp is None or dist is None:
+            return None
+        partial = sqlglot.parse_one(dist.partial, read="postgres")
+        for t in partial.find_all(exp.Table):
+            if t.name == "__derived":
+                t.replace(exp.Subquery(this=cp.shuffle.tree.copy(),
+                                       alias=derived.args["alias"].copy()))
+        dist = DistPlan(partial.sql(dialect="postgres"), dist.merge, dist.kind,
+                        keys=dist.keys)
+        if ran:
+            plan["subqueries_first"] = ran + plan.get("subqueries_first", [])
+        return self._run_correlated(plan, dist, cp, want, plan_only)
+
+    def _run_correlated(self, plan: dict, dist, cp, want: list, plan_only: bool):
+        jplan = cp.shuffle
         plan.update(strategy="shuffle" if jplan.sides else "split", kind=dist.kind,
                     partial=dist.partial, merge=dist.merge, keys=dist.keys,
                     exchanges=[(sd.table, sd.key, sd.scan) for sd in jplan.sides],
@@ -1238,11 +1292,16 @@ class ClusterConnection:
                     node.parent.args.get("query") is node else "scalar"
                 if kind != "exists" and len(columns) != 1:
                     continue
+                if kind == "in" and _spelled_in(node.parent):
+                    continue   # (``_long_in`` wrote it: placed, not listed)
                 run = body.copy()
                 cap = 1 if kind == "exists" else IN_LIST_ROWS + 1 if kind == "in" else 2
                 if run.args.get("limit") is None and run.args.get("offset") is None:
                     if kind == "in" and isinstance(run, exp.Select):
                         run.set("distinct", exp.Distinct())   # (duplicates change nothing)
+                        if run.args.get("order") is None:   # (so each shard sends at
+                            run.set("order", exp.Order(     # most ``cap`` values: top-k)
+                                expressions=[exp.Ordered(this=exp.Literal.number(1))]))
                     run.set("limit", exp.Limit(expression=exp.Literal.number(cap)))
                 sql = run.sql(dialect="postgres")
                 values = self._select(sql, None).arrow()
@@ -1263,8 +1322,8 @@ class ClusterConnection:
                     # same way, with its NULL cases as constants.
                     spelled = self._long_in(tree, node.parent, body)
                     if spelled is not None:
-                        swaps.append((node.parent, spelled[0]))
-                        ran += spelled[1]
+                        swaps.append(spelled[:2])
+                        ran += spelled[2]
                     continue
                 try:
                     literals = [_typed_literal(v, sql_type) for v in values]
@@ -1294,15 +1353,18 @@ class ClusterConnection:
     def _long_in(self, tree: exp.Select, in_node: exp.In, body):
         """``x IN (SELECT y FROM … WHERE w)`` (uncorrelated, too many values to write
         in) that is not a positive conjunct of ``tree``'s WHERE, as ``CASE WHEN x IS NULL
-        THEN c1 WHEN EXISTS (SELECT 1 FROM … WHERE w AND y = x) THEN TRUE ELSE c2 END``:
-        ``c1`` is NULL when the subquery has a row (else FALSE), ``c2`` NULL when it has
-        a NULL ``y`` (else FALSE), each found by a one-row split query run first: the
-        IN's three-valued answer, with the EXISTS correlated by an equality that
-        ``correlated.py`` places. Returns (expression, [SQL run]) or None."""
+        THEN NULL WHEN x IN (SELECT y FROM … WHERE w) THEN TRUE ELSE c END``
+        (the subquery has rows: more than the list takes), ``c`` NULL when it has a
+        NULL ``y`` (else FALSE), found by a one-row split query run first: the
+        IN's three-valued answer, the WHEN's IN placed by ``correlated.py`` (a NOT IN
+        conjunct of the WHERE: x IS NOT NULL AND NOT EXISTS (… AND y = x)).
+        Returns (node replaced, its replacement, [SQL run]) or None."""
         where = tree.args.get("where")
-        if where is not None and any(c is in_node for c in conjuncts(where.this)) or \
-                not isinstance(body, exp.Select):
+        tops = list(conjuncts(where.this)) if where is not None else []
+        if any(c is in_node for c in tops) or not isinstance(body, exp.Select):
             return None
+        negated = isinstance(in_node.parent, exp.Not) and any(c is in_node.parent
+                                                             for c in tops)
         out = plain_output(body)
         x = in_node.this
         if out is None or any(isinstance(n, (exp.AggFunc, exp.Window, exp.Subquery,
@@ -1343,7 +1405,7 @@ class ClusterConnection:
             sql = q.sql(dialect="postgres")
             return self._select(sql, None).arrow().num_rows > 0, sql
 
-        nonempty, sql1 = probe(None)
+        # (The subquery has rows: more than IN_LIST_ROWS of them.)
         has_null, sql2 = probe(exp.Is(this=out.copy(), expression=exp.Null()))
         exists = body.copy()
         exists.set("expressions", [exp.Literal.number(1)])
@@ -1356,11 +1418,27 @@ class ClusterConnection:
         def const(flag: bool) -> exp.Expression:
             return exp.cast(exp.Null(), "BOOLEAN") if flag else exp.Boolean(this=False)
 
+        if negated:
+            # ``x NOT IN (…)`` as a conjunct of the WHERE: only TRUE keeps a row, so
+            # (the subquery having rows) never with a NULL in it, else an anti-join
+            # (a NOT EXISTS a shard's engine runs as one, not row by row); it replaces
+            # the NOT.
+            if has_null:
+                kept = exp.Boolean(this=False)
+            else:
+                kept = exp.and_(exp.Not(this=exp.Is(this=x.copy(), expression=exp.Null())),
+                                exp.Not(this=exp.Exists(this=exists)))
+            return in_node.parent, exp.Paren(this=kept), [sql2]
+
+        # The WHEN's IN is TRUE or not as on one engine once each shard holds the
+        # subquery's rows with y = x: ``correlated.py`` links x and y for it, and
+        # each shard's engine builds the IN's set once (an EXISTS would run per row).
         case = exp.Case(ifs=[
-            exp.If(this=exp.Is(this=x.copy(), expression=exp.Null()), true=const(nonempty)),
-            exp.If(this=exp.Exists(this=exists), true=exp.Boolean(this=True))],
+            exp.If(this=exp.Is(this=x.copy(), expression=exp.Null()), true=const(True)),
+            exp.If(this=exp.In(this=x.copy(), query=exp.Subquery(this=body.copy())),
+                   true=exp.Boolean(this=True))],
             default=const(has_null))
-        return exp.Paren(this=case), [sql1, sql2]
+        return in_node, exp.Paren(this=case), [sql2]
 
     def _derived_first(self, tree: exp.Select, want: list, plan: dict, plan_only: bool):
         """A SELECT whose cluster tables are all read through derived tables with their
@@ -2634,6 +2712,17 @@ def _combine(replies: dict) -> Result:
         return Result(columns=[], rowcount=total, kind=first.kind)
     table = pa.concat_tables([r.table for r in results])
     return Result(columns=first.columns, table=table, rowcount=total, kind=first.kind)
+
+
+def _spelled_in(node: exp.In) -> bool:
+    """Is ``node`` the IN of ``CASE WHEN x IS NULL THEN … WHEN x IN (…) THEN TRUE …``,
+    the spelling ``_long_in`` gives a long IN (its subquery is placed, not listed)?"""
+    case = node.parent.parent if isinstance(node.parent, exp.If) else None
+    if not isinstance(case, exp.Case) or node.arg_key != "this":
+        return False
+    ifs = case.args.get("ifs") or []
+    return len(ifs) == 2 and ifs[1] is node.parent and isinstance(ifs[0].this, exp.Is) \
+        and ifs[0].this.this == node.this and isinstance(ifs[0].this.expression, exp.Null)
 
 
 def _windows_over_rows(tree: exp.Select) -> bool:

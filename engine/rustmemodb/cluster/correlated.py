@@ -17,10 +17,10 @@ What links the rows: classes of equal columns over every scope of the statement,
 ``(table occurrence, column)`` pairs joined by top-level ``=`` conjuncts of each
 SELECT's WHERE or inner-join ON (a column is looked up in its own SELECT first, then
 in the enclosing ones: that is the correlation). A positive ``x IN (SELECT y FROM …)``
-that is a top-level conjunct of a WHERE links ``x`` and ``y`` too (a row passes iff
-some ``y`` equals ``x``; NULL and FALSE both drop it), when that subquery neither
-groups, aggregates nor limits: so an uncorrelated ``IN`` of more values than are
-written in as a list also runs on the shards. One class holding a table of the outer
+that is a top-level conjunct of a WHERE, or a CASE WHEN's condition, links ``x`` and
+``y`` too (a row passes iff some ``y`` equals ``x``; NULL and FALSE both drop it), when
+that subquery neither groups, aggregates nor limits: so an uncorrelated ``IN`` of more
+values than are written in as a list also runs on the shards. One class holding a table of the outer
 FROM is chosen (the one that moves the fewest rows); every sharded table occurrence
 with a column in it is repartitioned on that column (or stays where it is when that
 is its single-column partition key), and every other sharded occurrence is
@@ -181,6 +181,9 @@ def _plan(tree, catalog, table_name, counts, shards, always):
         for j in s.select.args.get("joins") or []:
             if j.args.get("on") is not None:
                 conds += list(conjuncts(j.args["on"]))
+        # A CASE WHEN's condition is taken only when TRUE, like a WHERE's conjunct.
+        conds += [n.this for n in s.select.find_all(exp.If)
+                  if isinstance(n.this, exp.In) and scope_of(n) is s]
         for c in conds:
             if isinstance(c, exp.EQ) and isinstance(c.this, exp.Column) and \
                     isinstance(c.expression, exp.Column):
