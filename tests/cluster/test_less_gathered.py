@@ -298,3 +298,32 @@ def test_subqueries_tied_to_the_partition_key_run_on_each_shard(shuffle):
         assert c.last_plan["exchanges"][0][:2] == ("l", "ln")
     finally:
         c.close()
+
+
+WINDOW_JOINS = [
+    # windows over a join sharing a PARTITION BY column: the join's rows repartitioned
+    # by it shard to shard, the windows on the shards
+    "SELECT a.id, b.id, rank() OVER (PARTITION BY a.name ORDER BY a.v DESC, a.id, b.id) "
+    "AS r FROM a JOIN b ON a.g = b.g WHERE a.id < 400 ORDER BY r, 1, 2 LIMIT 20",
+    "SELECT a.id, sum(a.v) OVER (PARTITION BY b.name, a.g ORDER BY a.id) FROM a JOIN b "
+    "ON a.id = b.id ORDER BY 1",
+    "SELECT a.id, b.name, lag(a.v) OVER (PARTITION BY b.name ORDER BY a.id, b.id), count(*) "
+    "OVER (PARTITION BY b.name, a.g) FROM a JOIN b ON a.g = b.g WHERE a.id < 300 "
+    "ORDER BY 3 DESC NULLS LAST, 1, 2 LIMIT 30",
+]
+
+
+@pytest.mark.parametrize("shuffle", ["auto", "always"])
+def test_windows_over_a_join_run_on_the_shards(shuffle):
+    c, s = _setup(shuffle)
+    try:
+        _check(c, s, [(q, "shuffle") for q in WINDOW_JOINS], _table_bytes(c, "a"))
+        for q in WINDOW_JOINS:
+            c.execute(q)
+            assert "after the join" in c.last_plan["windows"], q
+            assert c.last_plan["exchanges"][-1][0] == "the join's rows", q
+        text = "\n".join(r[0] for r in c.execute("EXPLAIN " + WINDOW_JOINS[0]).fetchall())
+        assert "Exchange: repartition the join's rows by hash(__c" in text
+        assert "Window partitions whole on each shard: repartitioned by a.name" in text
+    finally:
+        c.close()

@@ -43,12 +43,12 @@ from . import loads
 from . import manifest as manifest_io
 from . import twophase
 from .backends import DEFAULT_TIMEOUT, make_backend
-from .correlated import has_sharded_subquery, plain_output, plan_correlated
+from .correlated import column_of, has_sharded_subquery, plain_output, plan_correlated
 from .grouped import GROUPED, aggregate_calls, split_grouped
 from .merge import conform, create_typed, load_table, run_merge
 from .partition import TableInfo, refuse, shard_of_key, split_rows, strip_clauses
 from .setops import plan_setop
-from .shuffle import HASHABLE, Side, _column as _column_of, conjuncts, plan_join, plan_window, window_key
+from .shuffle import HASHABLE, Side, conjuncts, plan_join, plan_window, window_key, window_specs
 from .split import DistPlan, _has_forbidden, merge_on_shards, plan_select
 from .wire import check, ipc_to_table, table_to_ipc
 
@@ -855,6 +855,7 @@ class ClusterConnection:
         if not has_view and isinstance(tree, exp.Select):
             done = self._grouped_window(tree, want, plan, plan_only) or \
                 self._window_columns(tree, part, want, plan, plan_only) or \
+                self._window_join_on_shards(tree, want, plan, plan_only) or \
                 self._window_join_columns(tree, want, plan, plan_only)
             if done is not None:
                 return done
@@ -879,7 +880,7 @@ class ClusterConnection:
                 plan.update(strategy="shuffle", kind=jdist.kind, partial=jdist.partial,
                             merge=jdist.merge, keys=jdist.keys,
                             exchanges=[(sd.table, sd.key, sd.scan) for sd in jplan.sides],
-                            in_place=jplan.in_place)
+                            in_place=jplan.in_place, _sides=jplan.sides)
                 if plan_only:
                     return plan
                 return self._finish(plan, self._run_split(plan, jdist, want,
@@ -887,13 +888,14 @@ class ClusterConnection:
             if broadcast_cost is not None:
                 btree, names, anchor = bplan
                 dist = bdist
-                plan.update(strategy="broadcast", kind=dist.kind, partial=dist.partial,
-                            merge=dist.merge, keys=dist.keys, broadcast=names, anchor=anchor)
-                if plan_only:
-                    return plan
                 # Every shard sends its rows of each broadcast table to every other
                 # shard directly (key None: a copy to all, ``exchange.py``).
                 sides = [Side(f"__bcast_{name}", name, None, None) for name in names]
+                plan.update(strategy="broadcast", kind=dist.kind, partial=dist.partial,
+                            merge=dist.merge, keys=dist.keys, broadcast=names, anchor=anchor,
+                            _sides=sides)
+                if plan_only:
+                    return plan
                 return self._finish(plan, self._run_split(plan, dist, want, sides=sides))
         plan["strategy"] = "gather"
         if plan_only:
@@ -1383,7 +1385,7 @@ class ClusterConnection:
         x = x.copy()
         for col in list(x.find_all(exp.Column)):   # qualified: the subquery must not
             if not col.table:                       # take them for its own columns
-                owners = [t for t in top if _column_of(self.catalog[_table_name(t)], col.name)]
+                owners = [t for t in top if column_of(self.catalog[_table_name(t)], col.name)]
                 if len(owners) != 1:
                     return None
                 col.set("table", exp.to_identifier(owners[0].alias_or_name))
@@ -1493,12 +1495,12 @@ class ClusterConnection:
             self.last_plan = saved
         return self._finish(plan, conform(None, conn.execute(outer_sql).arrow(), want))
 
-    def _window_join_columns(self, tree: exp.Select, want: list, plan: dict,
-                             plan_only: bool):
-        """Window functions over a join of cluster tables: the join runs first as a
-        query of its own (split, repartitioned or broadcast like any join), giving only
-        the columns the statement reads, and the windows run here over its rows. None:
-        another shape (aggregates, subqueries, USING / NATURAL, derived tables)."""
+    def _window_join_parts(self, tree: exp.Select):
+        """For window functions over a join of cluster tables: ``(outer, scan,
+        needed)``: the join as a SELECT of the columns the statement reads (``__c0``,
+        ``__c1``, ... for the ``(alias, column)`` pairs ``needed``) and the statement
+        over its rows (table ``__window_rows``). None: another shape (aggregates,
+        subqueries, USING / NATURAL, derived tables)."""
         joins = tree.args.get("joins") or []
         from_ = tree.args.get("from_")
         if not joins or from_ is None or not _windows_over_rows(tree):
@@ -1576,6 +1578,76 @@ class ClusterConnection:
         for arg in ("from_", "joins", "where"):
             if tree.args.get(arg) is not None:
                 scan.set(arg, tree.args[arg].copy())
+        return outer, scan, needed
+
+    def _window_join_on_shards(self, tree: exp.Select, want: list, plan: dict,
+                               plan_only: bool):
+        """Window functions over a join whose windows share a PARTITION BY column: the
+        join runs on the shards (split, repartitioned or broadcast like any join) and
+        its rows, the columns the statement reads, are repartitioned shard to shard by
+        that column (``Side.reads``: the second exchange reads the first's inputs), so
+        every window partition is whole on one shard; the windows run there and only
+        their rows (top-k with ORDER BY … LIMIT) reach the coordinator. None: another
+        shape (``_window_join_columns`` then gathers the join's columns)."""
+        parts = self._window_join_parts(tree)
+        if parts is None:
+            return None
+        outer, scan, needed = parts
+        common = None
+        for spec in window_specs(outer):
+            cols = {p.name for p in spec if isinstance(p, exp.Column) and not p.table}
+            common = cols if common is None else common & cols
+        slots = [f"__c{i}" for i in range(len(needed))]
+        usable = [i for i, n in enumerate(slots) if n in (common or ()) and
+                  self.catalog[self._alias_table(tree, needed[i][0])].types.get(
+                      needed[i][1]) in HASHABLE]
+        if not usable:
+            return None
+        key = slots[usable[0]]
+        scan_sql = scan.sql(dialect="postgres")
+        inner = self._select(scan_sql, None, plan_only=True)
+        if inner["strategy"] not in ("split", "shuffle", "broadcast") or \
+                inner.get("kind") != "scan" or "_sides" not in inner and \
+                inner["strategy"] != "split":
+            return None
+        dist = plan_select(outer, slots, windows=True)
+        if dist is None:
+            return None
+        # The join's partial names its outputs c0, c1, ...: give them the slot names.
+        stage = f"SELECT {', '.join(f'c{i} AS {n}' for i, n in enumerate(slots))} " \
+                f"FROM ({inner['partial']}) AS __join"
+        side = Side("__window_rows", "the join's rows", key, stage,
+                    reads=inner.get("_sides") or None)
+        plan.update(strategy="shuffle", kind=dist.kind, partial=dist.partial,
+                    merge=dist.merge, keys=[],
+                    exchanges=inner.get("exchanges", []) + [(side.table, key, stage)],
+                    in_place=inner.get("in_place", []),
+                    windows=f"repartitioned by {needed[usable[0]][0]}."
+                            f"{needed[usable[0]][1]} after the join")
+        for k in ("broadcast", "anchor"):
+            if k in inner:
+                plan[k] = inner[k]
+        if plan_only:
+            return plan
+        return self._finish(plan, self._run_split(plan, dist, want, sides=[side]))
+
+    def _alias_table(self, tree: exp.Select, alias: str) -> str:
+        from_ = tree.args["from_"]
+        for t in [from_.this] + [j.this for j in tree.args.get("joins") or []]:
+            if t.alias_or_name == alias:
+                return _table_name(t)
+        raise KeyError(alias)
+
+    def _window_join_columns(self, tree: exp.Select, want: list, plan: dict,
+                             plan_only: bool):
+        """Window functions over a join of cluster tables: the join runs first as a
+        query of its own (split, repartitioned or broadcast like any join), giving only
+        the columns the statement reads, and the windows run here over its rows. None:
+        another shape (aggregates, subqueries, USING / NATURAL, derived tables)."""
+        parts = self._window_join_parts(tree)
+        if parts is None:
+            return None
+        outer, scan, needed = parts
         scan_sql, outer_sql = scan.sql(dialect="postgres"), outer.sql(dialect="postgres")
         inner_plan = self._select(scan_sql, None, plan_only=True)
         if inner_plan["strategy"] == "gather":
@@ -1934,10 +2006,12 @@ class ClusterConnection:
         moved = 0
         for i, side in enumerate(sides):
             sx = f"{xid}.{i}"
+            # A side made from others' exchanges (a join's rows): those move first.
+            fed = self._exchange(f"{sx}.r", side.reads, plan) if side.reads else {}
             replies = b.call_all(shards, "shuffle_out", per_shard_args={
                 s: (self.sid, sx, side.once if side.once is not None and s != 0
                     else side.scan, None if side.key is None else [side.key], self.shards,
-                    side.table if side.scan is None else None) for s in shards})
+                    side.table if side.scan is None else None, fed.get(s)) for s in shards})
             for s in shards:
                 check(replies[s])
             tokens = _tokens_by_target(replies[s][4] for s in shards)

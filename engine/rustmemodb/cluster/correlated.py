@@ -83,7 +83,8 @@ def plan_correlated(tree: exp.Select, catalog: dict, table_name, counts: dict,
         return None
 
 
-def _column(info, name: str) -> str | None:
+def column_of(info, name: str) -> str | None:
+    """The catalog spelling of column ``name`` of a table (None: it has none)."""
     if name in info.columns:
         return name
     low = name.lower()
@@ -120,12 +121,12 @@ def _plan(tree, catalog, table_name, counts, shards, always):
             if col.table:
                 hits = [t for t in s.tables if _same(t.alias_or_name, col.table)]
                 if hits:
-                    c = _column(info_of[id(hits[0])], name)
+                    c = column_of(info_of[id(hits[0])], name)
                     if c is None:
                         raise _No   # a whole-row or unknown reference
                     return hits[0], c
             else:
-                hits = [(t, _column(info_of[id(t)], name)) for t in s.tables]
+                hits = [(t, column_of(info_of[id(t)], name)) for t in s.tables]
                 hits = [(t, c) for t, c in hits if c is not None]
                 if len(hits) > 1:
                     raise _No

@@ -46,6 +46,7 @@ class Side:
                             # position; None: every row to every shard, a broadcast)
     scan: str | None    # SQL each shard runs to produce its rows (None: all of ``table``)
     once: str | None = None   # what shards other than 0 run instead (rows made once)
+    reads: list | None = None  # sides whose exchange ``scan`` reads (moved first)
 
 
 @dataclass
