@@ -22,12 +22,15 @@ Three parts:
   then shapes the coordinator used to gather whole tables for (a UNION of aggregates, a
   count over a UNION in a derived table, ``rank() OVER (ORDER BY sum(x))``, a ``lag``
   window with no PARTITION BY, uncorrelated subqueries: a scalar one, an IN over a
-  UNION) and two statements (an aggregating INSERT … SELECT, a
-  table turned REPLICATED by a FOREIGN KEY to it).
+  UNION; subqueries correlated off the partition key: EXISTS, NOT EXISTS, an amount
+  over its sale's average, a count in the SELECT list; IN / NOT IN over 10,000 values
+  at the default size; a window over a join) and two statements (an aggregating
+  INSERT … SELECT, a table turned REPLICATED by a FOREIGN KEY to it).
 * **analytics**: the ten TPC-H-like queries of ``bench/analytics.py`` (``--tpch-rows``
   lineitem rows; lineitem and orders hash-partitioned on the order key so their join is
-  local, nation and region REPLICATED), each checked against the single engine, with
-  the plan strategy the cluster chose (split / gather / routed) and bytes shipped.
+  local, nation and region REPLICATED) and five correlated-subquery shapes of TPC-H
+  (Q2, Q17, Q20, Q21, Q22, ``TPCH_CORRELATED``), each checked against the single engine,
+  with the plan strategy the cluster chose (split / gather / routed) and bytes shipped.
 
 With the ``local`` backend the shards run one after another in this process, so total
 time shows the cost of the split, not parallel speed-up; per-shard work is what a
@@ -162,11 +165,17 @@ REPART_SQL = {
                              "(SELECT id FROM sales WHERE y < 0)",
     "not in over 10,000 values": "SELECT count(*), sum(amount) FROM returns WHERE sale_id "
                                  "NOT IN (SELECT id FROM sales WHERE y < 0)",
+    # A window over a join by a shared PARTITION BY column: the join's rows are
+    # repartitioned by it shard to shard.
+    "window over a join by g": "SELECT r.rid, s.g, rank() OVER (PARTITION BY s.g ORDER BY "
+                               "r.amount DESC, r.rid) AS rk FROM returns r JOIN sales s "
+                               "ON r.sale_id = s.id ORDER BY rk, r.rid LIMIT 5",
 }
 # Queries whose plan moves rows between shards (the others run pieces first).
 SHUFFLED = {"group by x bucket (rows/10)", "join returns on sale_id",
             "except (set operation)", "window by g", "exists, returns by sale_id",
-            "not exists, returns", "amount over its sale's avg", "count in the select list"}
+            "not exists, returns", "amount over its sale's avg", "count in the select list",
+            "window over a join by g"}
 # Statements that used to gather through the coordinator: (setup, statement, check).
 REPART_WRITES = {
     "insert select group by": (
@@ -192,6 +201,7 @@ REPART_TABLES = {"group by x bucket (rows/10)": ["sales"],
                  "count in the select list": ["sales", "returns"],
                  "in over 10,000 values": ["sales", "returns"],
                  "not in over 10,000 values": ["sales", "returns"],
+                 "window over a join by g": ["sales", "returns"],
                  "insert select group by": ["sales"], "make returns replicated": ["returns"]}
 
 
