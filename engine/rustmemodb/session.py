@@ -62,6 +62,9 @@ class Session:
         # pair a cycle that only the cyclic collector frees (and forks would pile up).
         self._connection = weakref.ref(connection) if connection is not None else None
         self.txn = None                   # explicit transaction, when one is open
+        # sequence -> the last value nextval() gave this session, most recent last
+        # (currval, lastval: PostgreSQL's session state, kept even if the draw rolls back)
+        self.sequence_values: dict[str, int] = {}
         self.autocommit = True            # False: PEP 249 implicit transactions
         self._appends: dict = {}          # append: (table, stored) -> (schema, columns, slots, width)
         self._lookups: dict = {}          # lookup: table -> (schema, index, key type, columns, names)
@@ -350,7 +353,7 @@ class Session:
         db = self.db
         if txn is None:     # autocommit (the caller sends implicit transactions elsewhere)
             reading = prepared.kind == "SELECT"
-            work = db.snapshot() if reading else db.begin()
+            work = db.snapshot() if reading else self._begin()
             ctx = ExecContext(work, values, db.functions, self.cancel_event, None,
                               checks=db.bound_checks)
             try:
@@ -460,7 +463,7 @@ class Session:
             values, run = job(prepared)
             if analyze is not None:
                 analyze.clear()
-            txn = db.begin()
+            txn = self._begin()
             result = self._attempt(txn, run, values, analyze, True)
             try:
                 db.commit(txn)
@@ -541,11 +544,18 @@ class Session:
         if not self.autocommit:  # PEP 249: implicitly open a transaction
             self.txn = self._open()
             return self.txn, False
-        return self.db.begin(), True
+        return self._begin(), True
+
+    def _begin(self, explicit: bool = False):
+        """A transaction of this session: the sequence values it draws are remembered
+        for currval() and lastval() (``sequence_values``)."""
+        txn = self.db.begin(explicit)
+        txn.drawn = self.sequence_values
+        return txn
 
     def _open(self, level: str | None = None):
         """A new explicit transaction at ``level`` (default: default_transaction_isolation)."""
-        txn = self.db.begin(explicit=True)
+        txn = self._begin(explicit=True)
         self._set_level(txn, level or self.default_isolation)
         return txn
 
@@ -582,7 +592,7 @@ class Session:
         new transaction on the newest committed root; savepoint marks follow."""
         db = self.db
         db.end(old)
-        new = db.begin(explicit=True)
+        new = self._begin(explicit=True)
         self._set_level(new, old.isolation)
         new.queries = old.queries
         wanted = {mark[2] for _, mark in self.savepoints}
@@ -773,7 +783,7 @@ class Session:
                             out[i] = convert_param(row[i], t, i)
                         stored_rows.append(tuple(out))
                 working = ctx.txn.working.tables[table]
-                constraints.check_rows(ctx.txn, working.schema, stored_rows, ctx)
+                stored_rows = constraints.check_rows(ctx.txn, working.schema, stored_rows, ctx)
                 ctx.txn.insert_rows(table, stored_rows)
         self._attempt(txn, run, [], None, False)
         txn.queries += 1

@@ -447,3 +447,17 @@ def check_int(value: int) -> int:
     if value < INT64_MIN or value > INT64_MAX:
         raise errors.numeric_out_of_range()
     return value
+
+
+def float_numeral(text: str) -> float:
+    """A finite decimal numeral as float8. Python reads one past float8's range as
+    infinity (or, tiny, as 0); PostgreSQL refuses it with 22003, and so do we."""
+    value = float(text)
+    if value in (_INF, -_INF) or (value == 0.0 and any(
+            c in "123456789" for c in text.lower().partition("e")[0])):
+        raise errors.sql_error("22003",
+                               f'"{text.strip()}" is out of range for type double precision')
+    return value
+
+
+_INF = float("inf")

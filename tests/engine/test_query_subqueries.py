@@ -102,3 +102,23 @@ def test_scalar_aggregate_subquery_is_decorrelated(conn):
     got = conn.execute("SELECT g, (SELECT count(*) + 1 FROM u WHERE u.k = t.g), "
                        "(SELECT max(k) FROM u WHERE u.k = t.g) FROM t ORDER BY g").fetchall()
     assert got == [(1, 2, 1), (1, 2, 1), (2, 1, None), (3, 2, 3)]
+
+
+def test_subqueries_over_a_derived_table_become_joins():
+    """A derived table's renaming projection (``AS s(x, y)``) hides no correlation: EXISTS,
+    IN and a row IN (bound as EXISTS) are hash semi joins, with the per-row answers."""
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE r (a INTEGER, b INTEGER)")
+    c.execute("CREATE TABLE q (a INTEGER, b INTEGER, c INTEGER)")
+    c.execute("INSERT INTO r VALUES (1, 1), (1, 2), (2, 1), (NULL, 1)")
+    c.execute("INSERT INTO q VALUES (1, 2, 0), (2, 1, 0), (5, 5, 0)")
+    for sql, want in [
+        ("SELECT a, b FROM r WHERE EXISTS (SELECT 1 FROM (SELECT a, b FROM q) s(x, y) "
+         "WHERE x = r.a AND y = r.b) ORDER BY a", [(1, 2), (2, 1)]),
+        ("SELECT a, b FROM r WHERE a IN (SELECT x FROM (SELECT c, a FROM q) s(z, x)) "
+         "ORDER BY a, b", [(1, 1), (1, 2), (2, 1)]),
+        ("SELECT a, b FROM r WHERE (a, b) IN (SELECT a, b FROM q) ORDER BY a", [(1, 2), (2, 1)]),
+    ]:
+        plan = "\n".join(col(c, "EXPLAIN " + sql))
+        assert "semi on" in plan and "subquery" not in plan, plan
+        assert c.execute(sql).fetchall() == want

@@ -122,8 +122,10 @@ def theirs_psql(pg_dsn):
 
 pytestmark = pytest.mark.skipif(PSQL is None, reason="psql not installed")
 
+# code and price: psql shows the type modifiers as PostgreSQL does (their values stay
+# NULL, since NUMERIC values print as float8 here)
 DDL = ("CREATE TABLE cat_t (id BIGINT PRIMARY KEY, name TEXT NOT NULL DEFAULT 'x', "
-       "score DOUBLE PRECISION, born DATE)")
+       "score DOUBLE PRECISION, born DATE, code VARCHAR(8), price NUMERIC(10,2))")
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from .. import types
-from .pg_types import pg_type
+from .pg_types import PgType, pg_type
 from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table
 
 SCHEMA = "information_schema"
@@ -87,16 +87,23 @@ def _columns(snap: CatalogSnapshot):
         key = set(schema.primary_key.columns) if schema.primary_key else set()
         for i, c in enumerate(schema.columns):
             yield _column_row(snap, name, i, c.name, c.type, c.not_null or i in key,
-                              column_default(c.default_sql, c.type), "YES")
+                              column_default(c.default_sql, c.type), "YES", c.typmod)
     for name, view in _user_views(snap):
         for i, (col, sql_type) in enumerate(_view_columns(snap, view)):
             yield _column_row(snap, name, i, col, sql_type, False, None, "NO")
 
 
-def _column_row(snap, table, i, name, sql_type, not_null, default, updatable) -> tuple:
+def _column_row(snap, table, i, name, sql_type, not_null, default, updatable,
+                typmod=None) -> tuple:
     t = pg_type(sql_type)
+    length = None
+    if typmod is not None and typmod[0] == "varchar":     # as PostgreSQL describes them
+        length = typmod[1]
+        t = PgType("character varying", "varchar", character_octet_length=4 * length)
+    elif typmod is not None:
+        t = PgType("numeric", "numeric", typmod[1], 10, typmod[2])
     return (snap.database, "public", table, name, i + 1, default, "NO" if not_null else "YES",
-            t.data_type, None, t.character_octet_length, t.numeric_precision,
+            t.data_type, length, t.character_octet_length, t.numeric_precision,
             t.numeric_precision_radix, t.numeric_scale, t.datetime_precision, None, None,
             None, None, None, None, None, None, None, None, None,
             snap.database, "pg_catalog", t.udt_name, None, None, None, None, str(i + 1),

@@ -74,7 +74,25 @@ def format_type(oid: int | None, typmod: int | None = None) -> str | None:
         return "???"
     if name.startswith("_"):
         return SQL_NAMES.get(name[1:], name[1:]) + "[]"
+    if typmod is not None and typmod >= 4 and name in ("varchar", "numeric"):
+        if name == "varchar":                    # PostgreSQL's typmod: length + 4
+            return f"character varying({typmod - 4})"
+        mod = typmod - 4                         # (precision << 16 | scale) + 4
+        scale = mod & 0x7FF
+        scale = scale - 0x800 if scale & 0x400 else scale   # 11-bit signed, as in PG 15
+        return f"numeric({mod >> 16},{scale})"
     return SQL_NAMES.get(name, name)
+
+
+def column_type(column) -> tuple[int, int]:
+    """(atttypid, atttypmod) of a table column: a VARCHAR(n) or NUMERIC(p, s) column is
+    described as PostgreSQL describes it, though its values are text and float8 here."""
+    typmod = column.typmod
+    if typmod is None:
+        return type_oid(column.type), -1
+    if typmod[0] == "varchar":
+        return TYPE_OIDS["varchar"], typmod[1] + 4
+    return TYPE_OIDS["numeric"], ((typmod[1] << 16) | (typmod[2] & 0x7FF)) + 4
 
 
 # oid -> relation name for every relation oid handed out (regclass::text reads it back);
@@ -217,17 +235,19 @@ def _attributes(snap):
             continue
         key = set(s.primary_key.columns) if s.primary_key else set()
         if kind == "r":
-            cols = [(i + 1, c.name, c.type, c.not_null or i in key, c.default_sql is not None)
+            cols = [(i + 1, c, c.not_null or i in key, c.default_sql is not None)
                     for i, c in enumerate(s.columns)]
         else:
             con = next((u for u in list(s.uniques) + list(s.indexes) if u.name == name), None)
-            cols = [(k + 1, s.columns[i].name, s.columns[i].type, False, False)
+            cols = [(k + 1, s.columns[i], False, False)
                     for k, i in enumerate(con.columns)] if con else []
-        for num, col, sql_type, not_null, has_def in cols:
-            toid = type_oid(sql_type)
+        for num, column, not_null, has_def in cols:
+            col, sql_type = column.name, column.type
+            toid, typmod = column_type(column)
             length = TYPES.get(TYPE_NAMES.get(toid, ""), (0, -1))[1]
-            yield (oid, col, toid, -1, length, num, 1 if sql_type.endswith("[]") else 0, -1, -1,
-                   length in (1, 2, 4, 8), "d", "p" if length > 0 else "x", "", not_null, has_def, False, "", "",
+            storage = "p" if length > 0 else ("m" if toid == TYPE_OIDS["numeric"] else "x")
+            yield (oid, col, toid, -1, length, num, 1 if sql_type.endswith("[]") else 0, -1, typmod,
+                   length in (1, 2, 4, 8), "d", storage, "", not_null, has_def, False, "", "",
                    False, True, 0, 100 if toid == 25 else 0, None, None, None, None)
 
 

@@ -85,6 +85,16 @@ def _positions(cols, n: int) -> bool:
         isinstance(c, int) and not isinstance(c, bool) and 0 <= c < n for c in cols))
 
 
+def _typmod(t: Any) -> bool:
+    """None, ("varchar", n) or ("numeric", precision, scale) (exec/typmods.py)."""
+    if t is None:
+        return True
+    ints = isinstance(t, tuple) and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in t[1:])
+    return ints and ((len(t) == 2 and t[0] == "varchar" and t[1] >= 1) or (
+        len(t) == 3 and t[0] == "numeric" and 1 <= t[1] <= 1000 and -1000 <= t[2] <= 1000))
+
+
 def validate_schema(schema: Any) -> None:
     _need(isinstance(schema, TableSchema), "not a table schema")
     _need(_str(schema.name), "table name")
@@ -93,7 +103,8 @@ def validate_schema(schema: Any) -> None:
     for c in cols:
         _need(_str(c.name) and types.is_column_type(c.type) and isinstance(c.not_null, bool)
               and (c.default_sql is None or _str(c.default_sql))
-              and (c.comment is None or _str(c.comment)), f"column {c.name!r}")
+              and (c.comment is None or _str(c.comment)) and _typmod(c.typmod),
+              f"column {c.name!r}")
     _need(schema.comment is None or _str(schema.comment), "table comment")
     _need(len({c.name for c in cols}) == len(cols), "duplicate column names")
     n = len(cols)

@@ -27,6 +27,7 @@ from rustmemodb.lazy_import import compute as pc
 
 from .. import errors
 from ..storage.table import rows_to_batch
+from .typmods import fit_rows, fit_table
 
 
 def not_null_violation(schema, col: int) -> errors.Error:
@@ -59,18 +60,25 @@ def check_not_null(schema, rows: list[tuple]) -> None:
                 raise not_null_violation(schema, i)
 
 
-def check_rows(txn, schema, rows: list[tuple], ctx) -> None:
+def check_rows(txn, schema, rows: list[tuple], ctx) -> list[tuple]:
+    """The rows as stored (column type modifiers applied: exec/typmods.py), after NOT
+    NULL, CHECK and foreign-key checks of those stored values."""
+    rows = fit_rows(schema, rows)
     check_not_null(schema, rows)
     check_constraints(txn, schema, rows=rows, ctx=ctx)
     check_foreign_keys(txn, schema, rows=rows, ctx=ctx)
+    return rows
 
 
-def check_table(txn, schema, table: pa.Table, ctx) -> None:
+def check_table(txn, schema, table: pa.Table, ctx) -> pa.Table:
+    """``check_rows`` for an Arrow table."""
+    table = fit_table(schema, table)
     for i, c in enumerate(schema.columns):
         if c.not_null and table.column(i).null_count:
             raise not_null_violation(schema, i)
     check_constraints(txn, schema, table=table, ctx=ctx)
     check_foreign_keys(txn, schema, table=table, ctx=ctx)
+    return table
 
 
 def is_referenced(txn, table: str) -> bool:

@@ -47,7 +47,7 @@ def compile_insert(prepared):
         schema = txn.working.tables[table].schema
         if whole_params and len(params) == len(schema.columns):
             out = [tuple(params)]
-            constraints.check_rows(txn, schema, out, ctx)
+            out = constraints.check_rows(txn, schema, out, ctx)
             txn.insert_rows(table, out)
             return Result([], rowcount=1, kind="INSERT")
         out = []
@@ -63,7 +63,7 @@ def compile_insert(prepared):
             for i, fn in defaults.items():
                 full[i] = fn((), params)
             out.append(tuple(full))
-        constraints.check_rows(txn, schema, out, ctx)
+        out = constraints.check_rows(txn, schema, out, ctx)
         txn.insert_rows(table, out)
         return Result([], rowcount=len(out), kind="INSERT")
 
@@ -87,13 +87,13 @@ def compile_insert(prepared):
                         full[i] = fn((), params)
                     out.append(tuple(full))
         if len(out) < TAIL_FREEZE:
-            constraints.check_rows(txn, schema, out, ctx)
+            out = constraints.check_rows(txn, schema, out, ctx)
             txn.insert_rows(table, out)
             return len(out)
         # Many rows: one Arrow table and the bulk path (vectorised unique checks and
         # index builds, chunks of CHUNK_ROWS) instead of a tail of Python tuples.
         data = pa.Table.from_batches([rows_to_batch(out, schema.arrow_schema)])
-        constraints.check_table(txn, schema, data, ctx)
+        data = constraints.check_table(txn, schema, data, ctx)
         txn.insert_arrow(table, data)
         return len(out)
 
@@ -129,7 +129,7 @@ def _insert_columns(ctx, table: str, columns: list, slot_types: list) -> int | N
         except (pa.ArrowInvalid, OverflowError):   # e.g. an int past int64: say it per row
             return None
     data = pa.Table.from_arrays(arrays, schema=schema.arrow_schema)
-    constraints.check_table(txn, schema, data, ctx)
+    data = constraints.check_table(txn, schema, data, ctx)
     txn.insert_arrow(table, data)
     return data.num_rows
 

@@ -110,7 +110,7 @@ def compile_update(prepared):
             old.append(r[:width])
             new.append(tuple(values))
         if new:
-            constraints.check_rows(txn, schema, new, ctx)
+            new = constraints.check_rows(txn, schema, new, ctx)
             if constraints.is_referenced(txn, table):
                 constraints.before_update(txn, schema, old, new, ctx)
             # the rows just read are still current unless a cascade changed this table

@@ -10,7 +10,7 @@ conjunct of a WHERE filter is rewritten when it is
   WHERE clause an unknown IN is as good as false). ``NOT IN`` is left alone:
   its NULL rules are not an anti join's.
 
-and q is ``[Project] [Distinct] Filter/Scan-with-filter`` whose correlated
+and q is ``[Project] [Distinct] [renaming Projects] Filter/Scan-with-filter`` whose correlated
 conjuncts read only the scan's columns and the outer frame. The correlated
 conjuncts (``inner.k = outer.k`` and any others) become the join condition;
 ``extract_equi_keys`` then hashes on the equalities. Anything else (aggregates,
@@ -106,6 +106,13 @@ def _split(plan: LogicalNode, want_value: bool):
     if isinstance(plan, LogicalDistinct) and plan.on is None and value is not None:
         return None    # the value would refer to the distinct's output, keep it simple
     if isinstance(plan, LogicalDistinct) and plan.on is None:
+        plan = plan.child
+    # Projections that only pick or rename columns (a derived table's ``AS s(x, y)``)
+    # change no row's existence: look through them, reading the value below them.
+    while isinstance(plan, LogicalProject) and all(type(e) is ColRef for e in plan.exprs):
+        if value is not None:
+            picks = plan.exprs
+            value = transform(value, lambda n: picks[n.index] if isinstance(n, ColRef) else n)
         plan = plan.child
     if isinstance(plan, LogicalFilter):
         parts, base = conjuncts(plan.predicate), plan.child

@@ -230,6 +230,23 @@ class NextVal(Expr):
         return f"nextval('{self.sequence}')"
 
 
+@dataclass(frozen=True, eq=True)
+class SetVal(Expr):
+    """setval('seq', value[, is_called]): sets the sequence, gives ``value``; a write,
+    so never folded and never on a read-only fast path."""
+    sequence: str
+    value: Expr
+    is_called: Expr | None = None
+    type: str = "INTEGER"
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.value,) if self.is_called is None else (self.value, self.is_called)
+
+    def __str__(self) -> str:
+        called = "" if self.is_called is None else f", {self.is_called}"
+        return f"setval('{self.sequence}', {self.value}{called})"
+
+
 def column_refs(e: Expr) -> set[int]:
     return {n.index for n in e.walk() if isinstance(n, ColRef)}
 

@@ -97,7 +97,7 @@ def convert(kind: str, raw: str, target: str) -> Any:
         if target == types.TEXT:          # 42::text (bind_expr._cast)
             return str(value)
         return float(value) if target == types.FLOAT else value
-    return float(raw)
+    return types.float_numeral(raw)
 
 
 @dataclass(frozen=True)

@@ -182,6 +182,9 @@ def recognize(sql: str, shape=None, root=None, functions=None
 
 # ---- literals ------------------------------------------------------------------------------
 
+_INF = float("inf")
+
+
 def _literal(toks: _Tokens, starts: dict) -> Const:
     """The next token as the binder binds a literal: Const(value, type, lifted slot)."""
     kind, text, start = toks.next()
@@ -191,7 +194,10 @@ def _literal(toks: _Tokens, starts: dict) -> Const:
             raise _Decline()          # 22003 from the ordinary path
         return Const(value=value, type=types.INTEGER, slot=starts.get(start))
     if kind == "dec":
-        return Const(value=float(text), type=types.FLOAT, slot=starts.get(start))
+        value = float(text)
+        if value in (_INF, -_INF) or value == 0.0:
+            raise _Decline()          # 22003 (or a plain zero) from the ordinary path
+        return Const(value=value, type=types.FLOAT, slot=starts.get(start))
     if kind == "str":
         return Const(value=text, type=types.TEXT, slot=starts.get(start - 1))
     if kind == "word" and text.lower() in _WORDS:

@@ -21,6 +21,9 @@ class Column:
     # COMMENT ON text. Not part of equality: two branches whose schemas differ only in
     # comments are the same schema to diff and merge.
     comment: str | None = field(default=None, compare=False)
+    # A type modifier, applied to values as they are stored (exec/typmods.py):
+    # ("varchar", n) or ("numeric", precision, scale); None for none.
+    typmod: tuple | None = None
 
     @property
     def arrow_type(self) -> pa.DataType:

@@ -111,7 +111,7 @@ class Transaction:
     """One unit of work against a Database; see the module docstring."""
 
     __slots__ = ("snapshot", "working", "ops", "explicit", "failed", "isolation",
-                 "statements", "queries", "fk_reads", "fk_removed", "__weakref__")
+                 "statements", "queries", "fk_reads", "fk_removed", "drawn", "__weakref__")
 
     def __init__(self, snapshot: Root, explicit: bool) -> None:
         self.snapshot = snapshot
@@ -128,6 +128,8 @@ class Transaction:
         # keys this transaction removed from a referenced table (None until the first).
         self.fk_reads: set | None = None
         self.fk_removed: set | None = None
+        # The owning session's sequence -> last drawn value map (session.py), or None.
+        self.drawn: dict | None = None
 
     @property
     def has_changes(self) -> bool:
@@ -258,7 +260,24 @@ class Transaction:
         if last is None:
             raise errors.sql_error("42P01", f'relation "{name}" does not exist')
         self.set_sequence(name, last + n)
+        if n and self.drawn is not None:
+            self.drawn.pop(name, None)      # most recent last: lastval() reads the end
+            self.drawn[name] = last + n
         return range(last + 1, last + n + 1)
+
+    def set_value(self, name: str, value: int, is_called: bool = True) -> int:
+        """setval(): the sequence's next value is ``value + 1`` (``value`` itself when
+        not ``is_called``); 22003 outside the sequence's bounds, as in PostgreSQL."""
+        if name not in self.working.sequences:
+            raise errors.sql_error("42P01", f'relation "{name}" does not exist')
+        if not 1 <= value <= 2 ** 63 - 1:
+            raise errors.sql_error("22003", f'setval: value {value} is out of bounds for '
+                                            f'sequence "{name}" (1..9223372036854775807)')
+        self.set_sequence(name, value if is_called else value - 1)
+        if is_called and self.drawn is not None:
+            self.drawn.pop(name, None)
+            self.drawn[name] = value
+        return value
 
     def set_sequence(self, name: str, value: int) -> None:
         seqs = dict(self.working.sequences)

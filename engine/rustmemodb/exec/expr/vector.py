@@ -15,7 +15,7 @@ import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
 
 from ... import errors, types
-from ...plan.expr import (Call, Case, Cast, ColRef, Const, Expr, InList, NextVal,
+from ...plan.expr import (Call, Case, Cast, ColRef, Const, Expr, InList, NextVal, SetVal,
                           OuterRef, Param, SubqueryExpr)
 from ..semantics import arrow_errors, hash_key
 from . import lazy
@@ -47,6 +47,14 @@ def evaluate(expr: Expr, table: pa.Table, ctx) -> Value:
         return evaluate_subquery(expr, table, ctx)
     if kind is NextVal:
         return pa.array(ctx.txn.next_values(expr.sequence, table.num_rows), pa.int64())
+    if kind is SetVal:
+        n = table.num_rows
+        values = as_array(evaluate(expr.value, table, ctx), n).to_pylist()
+        called = [True] * n if expr.is_called is None else \
+            as_array(evaluate(expr.is_called, table, ctx), n).to_pylist()
+        return pa.array([None if v is None or c is None else
+                         ctx.txn.set_value(expr.sequence, v, c)    # strict, as setval is
+                         for v, c in zip(values, called)], pa.int64())
     if kind is OuterRef:
         row = ctx.outer[-expr.depth]
         return const_scalar(row[expr.index], expr.type)

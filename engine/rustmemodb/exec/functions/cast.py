@@ -101,13 +101,15 @@ def from_text(text: str, dst: str):
         return parse_array_literal(text, types.element_type(dst))
     s = text.strip()
     try:
+        if dst in (I, F) and ("_" in s or not s.isascii()):
+            raise ValueError(s)    # Python reads 1_000 and non-ASCII digits; PostgreSQL not
         if dst == I:
             return types.check_int(int(s))
         if dst == F:
-            low = s.lower()
+            low = s.lower().lstrip("+")
             if low in ("nan", "infinity", "-infinity", "inf", "-inf"):
                 return float(low.replace("infinity", "inf"))
-            return float(s)
+            return types.float_numeral(s)
     except ValueError:
         raise errors.invalid_text("bigint" if dst == I else "double precision", text) from None
     if dst == B:

@@ -6,6 +6,10 @@ bodies in ``arith.py``: an interval with no months is a fixed number of
 microseconds, so the whole column moves with one Arrow add; month intervals
 (calendar arithmetic, clamped to the month's end) still go row by row.
 
+``interval * number`` and ``interval / number`` scale each field and cascade the
+fractions down (months to days at 30 a month, days to microseconds), as PostgreSQL's
+interval_mul/interval_div do.
+
 EXTRACT returns INTEGER for whole-number fields (year, month, day, hour, dow,
 ...) and FLOAT for second (with fractions), epoch and sub-second fields.
 ``date_trunc`` on a DATE gives a TIMESTAMP at midnight, as in PostgreSQL
@@ -250,6 +254,58 @@ def resolve_sub(ts):
     return None
 
 
+def resolve_scale(ts):
+    """``interval * number`` (either order) and ``interval / number``: INTERVAL."""
+    a, b = ts
+    if (a == IV and b in (I, F, N)) or (b == IV and a in (I, F, N)):
+        return IV
+    return None
+
+
+def _tsround(x: float) -> float:
+    return round(x * 1e6) / 1e6
+
+
+def scale_interval(iv: types.Interval, factor, divide: bool = False) -> types.Interval:
+    """PostgreSQL's interval_mul (interval_div when ``divide``): each field scaled and
+    truncated, the fractions cascaded down to days and microseconds, never up."""
+    if divide and factor == 0:
+        raise errors.sql_error("22012", "division by zero")
+    op = (lambda v: v / factor) if divide else (lambda v: v * factor)
+    factor_f = float(factor)
+    if factor_f != factor_f or abs(factor_f) == float("inf"):
+        raise errors.sql_error("22008", "interval out of range")
+    months_f, days_f = op(float(iv.months)), op(float(iv.days))
+    if abs(months_f) >= 2 ** 31 or abs(days_f) >= 2 ** 31:
+        raise errors.sql_error("22008", "interval out of range")
+    months, days = int(months_f), int(days_f)
+    month_days = _tsround((months_f - months) * 30)
+    seconds = _tsround((days_f - days + month_days - int(month_days)) * 86_400)
+    if abs(seconds) >= 86_400:
+        whole = int(seconds / 86_400)
+        days += whole
+        seconds -= whole * 86_400
+    days += int(month_days)
+    micros = op(float(iv.micros)) + seconds * 1_000_000
+    if micros != micros or abs(micros) > 2 ** 63:
+        raise errors.sql_error("22008", "interval out of range")
+    return types.Interval(months, days, int(round(micros)))
+
+
+def _mul_row(a, b):
+    return scale_interval(a, b) if isinstance(a, types.Interval) else scale_interval(b, a)
+
+
+def _div_row(a, b):
+    if not isinstance(a, types.Interval):
+        raise errors.undefined_function("operator does not exist: number / interval")
+    return scale_interval(a, b, divide=True)
+
+
+def _resolve_div(ts):
+    return IV if ts[0] == IV and ts[1] in (I, F, N) else None
+
+
 def _fixed_micros(iv) -> int | None:
     """An interval scalar without months as microseconds, else None."""
     if not isinstance(iv, pa.Scalar) or not iv.is_valid:
@@ -295,6 +351,8 @@ def register(reg) -> None:
     register_more(reg)
     reg.add(ScalarFunction("add", resolve_add, _vec_add, _row_add))
     reg.add(ScalarFunction("sub", resolve_sub, _vec_sub, _row_sub))
+    reg.add(ScalarFunction("mul", resolve_scale, None, _mul_row))
+    reg.add(ScalarFunction("div", _resolve_div, None, _div_row))
     reg.add(ScalarFunction("date_part", _extract_resolve, _extract_vec,
                            lambda f, v: _extract_row(field_name(f), v)))
     reg.add(ScalarFunction("date_trunc", lambda ts: TS if len(ts) == 2 and ts[0] in (T, N) and

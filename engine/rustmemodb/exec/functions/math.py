@@ -20,6 +20,7 @@ from ... import errors, types
 from ..semantics import arrow_errors, round_half_away, round_half_away_row
 from .registry import ScalarFunction
 from ..expr.vector import map_rows
+from ..typmods import fit_numeric
 
 I, F, N = types.INTEGER, types.FLOAT, types.NULL
 
@@ -233,6 +234,59 @@ def _sign_row(x):
     return s if isinstance(x, int) else float(s)
 
 
+def _numeric_fit_row(x, precision: int, scale: int) -> float:
+    """``x::numeric(precision, scale)``: see exec/typmods.py (NUMERIC is float8 here)."""
+    return fit_numeric(x, precision, scale)
+
+
+def _numeric_fit_vec(x, precision, scale):
+    return map_rows(_numeric_fit_row, [x, precision, scale], out_type=pa.float64())
+
+
+def _width_bucket_resolve(ts):
+    if len(ts) == 4 and all(t in (I, F, N) for t in ts[:3]) and ts[3] in (I, N):
+        return I
+    return None
+
+
+def _width_bucket_row(operand, low, high, count):
+    """PostgreSQL's width_bucket: which of ``count`` equal buckets between ``low`` and
+    ``high`` holds ``operand`` (0 below the range, count + 1 past it; a range given high
+    to low counts downwards)."""
+    if count <= 0:
+        raise errors.sql_error("2201G", "count must be greater than zero")
+    if low == high:
+        raise errors.sql_error("2201G", "lower bound cannot equal upper bound")
+    if any(isinstance(v, float) and not math.isfinite(v) for v in (operand, low, high)):
+        if isinstance(operand, float) and math.isnan(operand):
+            raise errors.sql_error("2201G", "operand, lower bound, and upper bound cannot "
+                                            "be NaN")
+        if not all(math.isfinite(v) for v in (low, high)):
+            raise errors.sql_error("2201G", "lower and upper bounds must be finite")
+    if low < high:
+        if operand < low:
+            return 0
+        if operand >= high:
+            return types.check_int(count + 1)
+        return _bucket(count, operand - low, high - low)
+    if operand > low:
+        return 0
+    if operand <= high:
+        return types.check_int(count + 1)
+    return _bucket(count, low - operand, low - high)
+
+
+def _bucket(count: int, offset, width) -> int:
+    if isinstance(offset, int) and isinstance(width, int):   # exact, as for numeric
+        return count * offset // width + 1
+    # the quotient may round up to 1.0 (PostgreSQL clamps it the same way)
+    return min(int(count * (offset / width)), count - 1) + 1
+
+
+def _width_bucket_vec(operand, low, high, count):
+    return map_rows(_width_bucket_row, [operand, low, high, count], out_type=pa.int64())
+
+
 def register(reg) -> None:
     # numpy's rounding keeps -0.0 (ceil(-0.25)), inf and NaN as the Arrow kernels do
     ceil_vec, ceil_row = _unary_keep(kernel("ceil"), lambda x: x if isinstance(x, int) else float(np.ceil(x)))
@@ -244,6 +298,11 @@ def register(reg) -> None:
     reg.add(ScalarFunction("trunc", _trunc_resolve, _trunc_vec, _trunc_row))
     reg.add(ScalarFunction("abs", _same_numeric, _abs_vec, _abs_row))
     reg.add(ScalarFunction("sign", _same_numeric, _sign_vec, _sign_row))
+    reg.add(ScalarFunction("numeric_fit", lambda ts: F if len(ts) == 3 and ts[0] in (I, F, N)
+                           and ts[1] == I and ts[2] == I else None, _numeric_fit_vec,
+                           _numeric_fit_row))
+    reg.add(ScalarFunction("width_bucket", _width_bucket_resolve, _width_bucket_vec,
+                           _width_bucket_row))
     reg.add(ScalarFunction("sqrt", _float_of, _sqrt_vec, _sqrt_row))
     reg.add(ScalarFunction("cbrt", _float_of, lambda x: pc.power(_f(x), 1 / 3) if not _any(
         pc.less(x, 0)) else pc.negate(pc.power(pc.abs(_f(x)), 1 / 3)),

@@ -4,13 +4,15 @@
 regclass/regtype conversions the binder uses for ``::regclass`` casts; the oids
 and names come from catalog/pg_catalog.py, so they agree with the virtual tables.
 Every user relation is in ``public``, which is on the search path, so every
-relation is visible.
+relation is visible. ``pg_typeof`` has one overload per engine type (and its array),
+each answering the name PostgreSQL gives that type.
 """
 from __future__ import annotations
 
 from ... import types
 from ...catalog import pg_catalog as pgc
 from ...catalog import pg_proc
+from ...catalog.pg_types import PG_TYPES, pg_type
 from .registry import ScalarFunction, fixed
 
 I, T, B = types.INTEGER, types.TEXT, types.BOOLEAN
@@ -20,7 +22,18 @@ def _format_type(oid, typmod=None):
     return pgc.format_type(oid, typmod)
 
 
+def _typeof(sql_type: str) -> ScalarFunction:
+    """``pg_typeof`` of an argument of ``sql_type``: not strict, a NULL has a type too."""
+    name = "unknown" if sql_type in (types.NULL, types.UNKNOWN) else (
+        pg_type(types.element_type(sql_type)).data_type + "[]" if types.is_array(sql_type)
+        else pg_type(sql_type).data_type)
+    return ScalarFunction("pg_typeof", lambda ts: T if len(ts) == 1 and ts[0] == sql_type
+                          else None, None, lambda _value: name, strict=False)
+
+
 def register(reg) -> None:
+    for sql_type in [types.NULL, types.UNKNOWN, *PG_TYPES, *map(types.array_of, PG_TYPES)]:
+        reg.add(_typeof(sql_type))
     reg.add(ScalarFunction("format_type", fixed((I, I, T), (I, T)), None, _format_type,
                            strict=False))
     reg.add(ScalarFunction("to_regtype", fixed((T, I)), None, pgc.regtype_in))

@@ -12,6 +12,7 @@ NULL groups form one group.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
@@ -60,7 +61,10 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
             v = group_key(v)
         if a.filter is not None:
             keep = pc.fill_null(as_array(evaluate(a.filter, table, ctx), n), False)
-            v = pc.if_else(keep, v, pa.scalar(None, v.type))
+            if _filter_drops_rows(a, ctx):   # NULL is a value to it: drop, per group
+                v = Kept(v, keep)
+            else:                            # NULLs are skipped: a filtered row is one
+                v = pc.if_else(keep, v, pa.scalar(None, v.type))
         inputs.append(v)
     if node.grouping_sets is not None:
         from .grouping_sets import aggregate_sets
@@ -194,6 +198,11 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
         if coded is not None and j in distinct:
             post.append(None)
             continue
+        if isinstance(v, Kept):        # collected per group with its mask (_kept_groups)
+            cols[name], cols[f"k{j}"] = v.values, v.keep
+            specs += [(name, "list"), (f"k{j}", "list")]
+            post.append(f"{name}_list")
+            continue
         if v is not None:
             cols[name] = v
         native = _native_spec(a, name)
@@ -225,7 +234,9 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
             out.append(pa.array(distinct[j][out_gid]))
             continue
         col = grouped.column(colname)
-        if colname.endswith("_list"):
+        if f"k{j}" in cols:
+            col = _kept_groups(a, col, grouped.column(f"k{j}_list"), ctx)
+        elif colname.endswith("_list"):
             col = _python_groups(a, col, ctx)
         elif a.fn == "sum" and a.type == I and not a.distinct and \
                 colname.replace("a", "f", 1).rsplit("_", 1)[0] in cols:
@@ -316,6 +327,17 @@ def _python_groups(a, lists, ctx) -> pa.Array:
     return pa.array(out, types.arrow_type(a.type))
 
 
+def _kept_groups(a, lists, keeps, ctx) -> pa.Array:
+    """A FILTERed aggregate that collects NULLs, per group: only the kept values."""
+    fn = python_aggregate_for(a, ctx)
+    out = []
+    for i, (vals, keep) in enumerate(zip(lists.to_pylist(), keeps.to_pylist())):
+        if i % limits.CHECK_EVERY == 0:
+            ctx.check_cancel()
+        out.append(fn([v for v, k in zip(vals, keep) if k]))
+    return pa.array(out, types.arrow_type(a.type))
+
+
 def python_aggregate(a):
     """fn(values) for one group, for aggregates without native kernels."""
     if a.fn in PYTHON_AGGREGATES:
@@ -386,6 +408,8 @@ def _memo(memo: dict | None, what: str, v, fn):
 def _scalar_aggregate(a, v, n: int, ctx, memo: dict | None = None):
     if a.star:
         return n
+    if isinstance(v, Kept):
+        v = pc.filter(v.values, v.keep)
     if a.fn in ARROW_AGGREGATES and not a.distinct:
         return ARROW_AGGREGATES[a.fn](v, a)
     if a.distinct and a.fn in ("count", "sum", "avg", "min", "max") and \
@@ -449,6 +473,27 @@ def numeric_min_max(v):
 def _without_distinct(a):
     """The same aggregate call over already distinct values."""
     return dataclasses.replace(a, distinct=False)
+
+
+# Aggregates to which a NULL input is a value (array_agg collects it): FILTER must drop
+# their filtered rows rather than turn them into NULLs, as it does for the others.
+KEEPS_NULLS = {"array_agg", "json_agg", "jsonb_agg", "json_object_agg", "jsonb_object_agg"}
+
+
+def _filter_drops_rows(a, ctx) -> bool:
+    if a.fn in KEEPS_NULLS:
+        return True
+    user = ctx.functions.aggregate(a.fn) if ctx.functions is not None else None
+    return user is not None and user.python is not None and a.fn not in PYTHON_AGGREGATES \
+        and a.fn not in ("count", "sum", "avg", "min", "max")
+
+
+@dataclasses.dataclass(frozen=True)
+class Kept:
+    """An aggregate's input with its FILTER mask, for an aggregate that collects NULLs
+    (KEEPS_NULLS): the rows whose mask is false are dropped before it sees them."""
+    values: Any
+    keep: Any
 
 
 def python_aggregate_for(a, ctx):

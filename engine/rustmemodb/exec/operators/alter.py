@@ -21,6 +21,7 @@ import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
 
 from ... import errors, notices
+from ..typmods import fit_array
 from ...plan.ddl import (AddCheck, AddColumn, AddForeignKey, AddUnique, ChangeType, DropColumn,
                          DropUnique, LogicalAlterTable, RenameColumn, RenameTable, SetNotNull,
                          SetSchema)
@@ -109,7 +110,8 @@ def _default_values(ctx, step: AddColumn, version) -> pa.Array:
     arr = as_array(evaluate(step.default, one, ctx), total)
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
-    return arr if arr.type == column.arrow_type else arr.cast(column.arrow_type)
+    arr = arr if arr.type == column.arrow_type else arr.cast(column.arrow_type)
+    return fit_array(column.typmod, arr)
 
 
 # ---- DROP COLUMN -----------------------------------------------------------------------------
@@ -196,7 +198,7 @@ def _change_type(txn, ctx, version, step: ChangeType):
         if isinstance(arr, pa.ChunkedArray):
             arr = arr.combine_chunks()
         arr = arr if arr.type == field.type else arr.cast(field.type)
-        return batch.set_column(pos, field, arr)
+        return batch.set_column(pos, field, fit_array(column.typmod, arr))
     return rebuild_indexes_on(map_chunks(version, convert, step.schema), pos)
 
 

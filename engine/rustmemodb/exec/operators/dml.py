@@ -49,7 +49,7 @@ def insert(node: LogicalInsert, ctx) -> pa.Table:
         rows = _full_rows(node, _pyrows(data), schema, ctx)
         return _insert_rows(node, schema, rows, ctx)
     full = _full_table(node, data, schema, ctx)
-    constraints.check_table(txn, schema, full, ctx)
+    full = constraints.check_table(txn, schema, full, ctx)
     txn.insert_arrow(node.table, full)
     ctx.rowcount = full.num_rows
     return _returning(node.returning, node.columns, full, ctx)
@@ -88,7 +88,7 @@ def _insert_rows(node: LogicalInsert, schema, rows: list[tuple], ctx) -> pa.Tabl
     if node.on_conflict is not None:
         from .upsert import upsert_rows
         return upsert_rows(node, schema, rows, ctx)
-    constraints.check_rows(txn, schema, rows, ctx)
+    rows = constraints.check_rows(txn, schema, rows, ctx)
     if rows:
         txn.insert_rows(node.table, rows)
     ctx.rowcount = len(rows)
@@ -141,8 +141,8 @@ def update(node: LogicalUpdate, ctx) -> pa.Table:
         else:
             arrays.append(source.column(i))
     new = pa.Table.from_arrays(arrays, schema=schema.arrow_schema)
-    _write_versions(txn, node.table, schema, rowids, new, source, ctx,
-                    frozenset(node.assignments))
+    new = _write_versions(txn, node.table, schema, rowids, new, source, ctx,
+                          frozenset(node.assignments))
     if node.returning is not None and source.num_columns > width + 1:   # UPDATE ... FROM
         new = pa.Table.from_arrays(new.columns + source.columns[width:],
                                    names=new.column_names + source.column_names[width:])
@@ -150,22 +150,24 @@ def update(node: LogicalUpdate, ctx) -> pa.Table:
 
 
 def _write_versions(txn, table: str, schema, rowids: np.ndarray, new: pa.Table, old: pa.Table,
-                    ctx, columns: frozenset) -> None:
+                    ctx, columns: frozenset) -> pa.Table:
     """Write an UPDATE in place: every row keeps its rowid, which is its identity for
     concurrent-write checks and for branch diff and merge (an UPDATE shows there as a
-    changed row, not a removed one plus an added one)."""
+    changed row, not a removed one plus an added one). Returns the new rows as stored
+    (column type modifiers applied), for RETURNING."""
     if len(sorted_distinct(rowids)) != len(rowids):
         raise errors.sql_error("21000", "UPDATE command cannot affect row a second time")
     width = len(schema.columns)
     if new.num_rows < TAIL_FREEZE:
         rowids = rowids.tolist()
-        rows = _pyrows(new)
-        constraints.check_rows(txn, schema, rows, ctx)
+        new_rows = _pyrows(new)
+        rows = constraints.check_rows(txn, schema, new_rows, ctx)
         if constraints.is_referenced(txn, table):
             constraints.before_update(txn, schema, _pyrows(old.select(range(width))), rows, ctx)
         txn.update_rows(table, rowids, rows, None, columns)
+        return rows_to_table(rows, schema) if rows is not new_rows else new
     else:
-        constraints.check_table(txn, schema, new, ctx)
+        new = constraints.check_table(txn, schema, new, ctx)
         version = txn.working.tables[table]
         if constraints.is_referenced(txn, table):
             constraints.before_update(txn, schema, _pyrows(old.select(range(width))),
@@ -174,6 +176,7 @@ def _write_versions(txn, table: str, schema, rowids: np.ndarray, new: pa.Table, 
         same = txn.working.tables[table] is version
         txn.update_arrow(table, rowids, new, old.select(range(width)) if same else None,
                          columns)
+        return new
 
 
 @operator(LogicalDelete)

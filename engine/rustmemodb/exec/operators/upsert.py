@@ -35,6 +35,7 @@ from ...storage.table import TAIL_FREEZE, rows_to_batch
 from .. import constraints
 from ..expr.row import try_compile_row
 from ..expr.vector import evaluate
+from ..typmods import fit_rows
 from .dml import _EMPTY, _returning, rows_to_table
 
 _MISSING = object()
@@ -46,6 +47,7 @@ def upsert_rows(node: LogicalInsert, schema, rows: list[tuple], ctx) -> pa.Table
     txn = ctx.txn
     version = txn.working.tables[node.table]
     uniques = list(version.indexes.values())
+    rows = fit_rows(schema, rows)        # keys compare as stored (exec/typmods.py)
     arbiters = uniques if oc.arbiters is None else [version.indexes[n] for n in oc.arbiters]
     taken: dict[str, dict] = {ix.name: {} for ix in uniques}   # key -> owner, or None: freed
     update = oc.action == "update"
@@ -99,7 +101,7 @@ def upsert_rows(node: LogicalInsert, schema, rows: list[tuple], ctx) -> pa.Table
         values = list(old)
         for i, fn in setters:
             values[i] = fn(both)
-        new = tuple(values)
+        new = fit_rows(schema, [tuple(values)])[0]
         check_row(new)
         for index in uniques:
             before, after = index.key_of(old), index.key_of(new)

@@ -29,6 +29,7 @@ from ...storage.schema import Column, TableSchema
 from ..parse import parse_one, position_of
 from .bind_constraints import check_expr
 from .bind_ddl import _column, _table_constraint
+from .type_modifiers import column_typmod
 from .bind_expr import ExprBinder
 from .bind_insert import default_expr
 from .coerce import adapt
@@ -201,7 +202,8 @@ def change_type(stmt, schema, pos: int, node: exp.AlterColumn, steps: list) -> T
         raise errors.datatype_mismatch(
             f'column "{col.name}" cannot be cast automatically to type {target.lower()}',
             hint=f'You might need to specify "USING {col.name}::{target.lower()}".')
-    out = _with_column(schema, pos, dataclasses.replace(col, type=target))
+    out = _with_column(schema, pos, dataclasses.replace(
+        col, type=target, typmod=column_typmod(node.args["dtype"], node)))
     if col.default_sql is not None:
         default_expr(stmt, out, pos)
     steps.append(ChangeType(pos, expr, out))

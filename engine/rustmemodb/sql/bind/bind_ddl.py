@@ -8,6 +8,8 @@ catalog. Index and ALTER TABLE statements are delegated to hooks
 """
 from __future__ import annotations
 
+import dataclasses
+
 from sqlglot import exp
 
 from ... import errors, types
@@ -16,6 +18,7 @@ from ...plan.ddl import (LogicalCreateTable, LogicalCreateTableAs, LogicalCreate
 from ...storage.root import ViewDef
 from ...storage.schema import CheckConstraint, Column, ForeignKey, TableSchema, UniqueConstraint
 from ..parse import position_of
+from .type_modifiers import column_typmod
 
 
 def bind_ddl(stmt, node: exp.Expression):
@@ -88,7 +91,7 @@ def table_schema_from_ast(stmt, name: str, schema_node: exp.Schema) -> TableSche
     for u in uniques:
         if u.primary:  # PRIMARY KEY implies NOT NULL
             for c in u.columns:
-                columns[c] = Column(columns[c].name, columns[c].type, True, columns[c].default_sql)
+                columns[c] = dataclasses.replace(columns[c], not_null=True)
     uniques = _dedupe_names(uniques)
     schema = TableSchema(name, tuple(columns), tuple(uniques), tuple(checks), tuple(fkeys))
     _check_defaults(stmt, schema)
@@ -130,7 +133,8 @@ def _column(stmt, table: str, item: exp.ColumnDef, position: int):
             continue
         else:
             raise errors.not_supported(f"column constraint {c.sql(dialect='postgres')!r}")
-    return Column(name, sql_type, not_null, default), extra
+    return Column(name, sql_type, not_null, default,
+                  typmod=column_typmod(kind, item)), extra
 
 
 def _table_constraint(stmt, table, item, positions, columns):

@@ -20,7 +20,10 @@ from ...statement_limits import tick
 from ...optimize.fold_constants import fold
 from ...plan.expr import AggCall, Call, Case, Cast, ColRef, Const, Expr, InList, Param
 from ..parse import DIALECT, position_of
+from .type_modifiers import numeric_typmod, varchar_length
 from .coerce import adapt, common_type, unify_pair
+from .bind_rows import (bind_row_comparison, bind_row_in_list, bind_row_in_query,
+                        bind_row_is_null, row_items)
 
 _BINARY = {
     exp.Add: "add", exp.Sub: "sub", exp.Mul: "mul", exp.Div: "div", exp.Mod: "mod",
@@ -147,7 +150,7 @@ class ExprBinder:
             return Const(text, types.TEXT, slot)
         try:
             if any(c in text for c in ".eE") and not text.lower().startswith("0x"):
-                return Const(float(text), types.FLOAT, slot)
+                return Const(types.float_numeral(text), types.FLOAT, slot)
             return Const(types.check_int(int(text)), types.INTEGER, slot)
         except ValueError:
             raise errors.syntax_error(f"invalid number {text!r}", position=position_of(node))
@@ -183,6 +186,9 @@ class ExprBinder:
                 isinstance(node.expression, exp.Anonymous) and
                 node.expression.name.lower() in ("any", "all", "some")):
             return self.stmt.bind_quantified(self, node)
+        left_row, right_row = row_items(node.this), row_items(node.expression)
+        if left_row is not None and right_row is not None:
+            return bind_row_comparison(self, name, left_row, right_row, node)
         left, right = self.bind(node.this), self.bind(node.expression)
         if name in ("eq", "ne", "lt", "le", "gt", "ge"):
             left, right = _oid_literal(node.this, left, right), _oid_literal(node.expression,
@@ -197,11 +203,19 @@ class ExprBinder:
         return self.call("neg", [self.bind(inner)], node)
 
     def _Not(self, node: exp.Not) -> Expr:
+        inner = node.this
+        if isinstance(inner, exp.In) and inner.args.get("query") is not None:
+            left = row_items(inner.this)
+            if left is not None:
+                return bind_row_in_query(self, inner, left, negated=True)
         return self.call("not", [self.bind_boolean(node.this, "NOT")], node)
 
     def _Is(self, node: exp.Is) -> Expr:
-        arg = self.bind(node.this)
         target = node.expression
+        if isinstance(target, exp.Null) and row_items(node.this) is not None:
+            return bind_row_is_null(self, row_items(node.this), node,
+                                    negated=bool(node.args.get("negate")))
+        arg = self.bind(node.this)
         if isinstance(target, exp.Null):
             out = self.call("is_null", [arg], node)
         elif isinstance(target, exp.Boolean):
@@ -223,6 +237,11 @@ class ExprBinder:
         return self.call("not", [out], node) if node.args.get("negate") else out
 
     def _In(self, node: exp.In) -> Expr:
+        left = row_items(node.this)
+        if left is not None:
+            if node.args.get("query") is not None:
+                return bind_row_in_query(self, node, left, negated=False)
+            return bind_row_in_list(self, node, left)
         if node.args.get("query") is not None:
             return self.stmt.bind_in_subquery(self, node)
         arg = self.bind(node.this)
@@ -279,11 +298,18 @@ class ExprBinder:
 
     def _Cast(self, node: exp.Cast) -> Expr:
         out = self._cast(node)
-        length = _varchar_length(node.to)
+        length = varchar_length(node.to)
         if length is not None and out.type == types.TEXT:
             # CAST(x AS VARCHAR(n)) truncates to n characters, as in PostgreSQL
             fn, ret = self.stmt.functions.resolve("left", [types.TEXT, types.INTEGER])
             return fold(Call("left", (out, Const(length, types.INTEGER)), ret, fn))
+        typmod = numeric_typmod(node.to, node)
+        if typmod is not None and out.type == types.FLOAT:
+            precision, scale = typmod
+            fn, ret = self.stmt.functions.resolve(
+                "numeric_fit", [types.FLOAT, types.INTEGER, types.INTEGER])
+            return fold(Call("numeric_fit", (out, Const(precision, types.INTEGER),
+                                             Const(scale, types.INTEGER)), ret, fn))
         return out
 
     def _cast(self, node: exp.Cast) -> Expr:
@@ -502,16 +528,6 @@ _PAIRED = frozenset({"coalesce", "nullif", "greatest", "least"})
 # prefers the string category for unknown arguments, then a category's preferred type).
 _UNKNOWN_CANDIDATES = (types.TEXT, types.FLOAT, types.INTEGER, types.BOOLEAN,
                        types.TIMESTAMP, types.DATE, types.INTERVAL, types.JSON, types.UUID)
-
-
-def _varchar_length(dt) -> int | None:
-    """n of VARCHAR(n) (CHARACTER VARYING(n)), else None."""
-    if not isinstance(dt, exp.DataType) or dt.this != exp.DataType.Type.VARCHAR \
-            or not dt.expressions:
-        return None
-    param = dt.expressions[0]
-    value = param.this if isinstance(param, exp.DataTypeParam) else param
-    return int(value.this) if isinstance(value, exp.Literal) and not value.is_string else None
 
 
 def _unknown_param(e: Expr) -> bool:

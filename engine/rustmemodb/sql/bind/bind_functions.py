@@ -166,3 +166,4 @@ def bind_to_char(stmt, binder, args, node):
     if arg.type not in (types.DATE, types.TIMESTAMP) or not isinstance(fmt, exp.Literal):
         raise errors.not_supported("to_char for this argument type or a non-literal format")
     return _call(binder, "strftime", [arg, Const(fmt.this, types.TEXT)], node)
+

@@ -4,7 +4,8 @@ Each value must already have the target column's type, up to the allowed
 implicit rules (INTEGER -> FLOAT, quoted literal -> DATE/TIMESTAMP/UUID/JSON);
 anything else is ``42804`` naming the column, the expected and the given type,
 as the spec's "Column 'age' expects INTEGER, got TEXT". Omitted columns and
-``DEFAULT`` take the column default (bound from its SQL) or NULL.
+``DEFAULT`` take the column default (bound from its SQL) or NULL; without a column
+list, fewer values than columns fill the leading columns (PostgreSQL's rule).
 """
 from __future__ import annotations
 
@@ -44,15 +45,28 @@ def bind_insert(stmt, node: exp.Insert) -> LogicalInsert:
     version = stmt.table(table_node.name, position_of(table_node))
     schema = version.schema
     targets = target_columns(schema, target)
+    listed = isinstance(target, exp.Schema) and bool(target.expressions)
     source_node = node.expression
     if source_node is None:   # INSERT ... DEFAULT VALUES
         targets = []
         source = LogicalValues([], [[]])
     elif isinstance(source_node, exp.Values):
+        rows = source_node.expressions
+        widths = {len(r.expressions) for r in rows}
+        if 0 in widths:
+            raise errors.syntax_error('syntax error at or near ")"')
+        if len(widths) > 1:
+            raise errors.syntax_error("VALUES lists must all be the same length",
+                                      position=position_of(rows[0]))
+        if not listed and widths and min(widths) < len(targets):
+            targets = targets[:min(widths)]   # PostgreSQL: the leading columns, in order
         source = _bind_values(stmt, source_node, schema, targets)
     else:
         from .bind_select import bind_query
-        source = _settle_params(stmt, bind_query(stmt, source_node, None), schema, targets)
+        query = bind_query(stmt, source_node, None)
+        if not listed and len(query.columns) < len(targets):
+            targets = targets[:len(query.columns)]
+        source = _settle_params(stmt, query, schema, targets)
         source = _conform_query(source, schema, targets, source_node)
     defaults = {i: default_expr(stmt, schema, i) for i in range(len(schema.columns))
                 if i not in targets}

@@ -78,6 +78,27 @@ class SessionFunctions:
         return _text(self._session_value("user_name", DEFAULT_USER))
 
     bind_function_user = bind_function_current_user
+
+    # ---- sequences: the values nextval() gave this session (Session.sequence_values) ----
+    def bind_function_currval(self, eb, args, node):
+        (name,) = _constant_args(eb, args, "currval", (1,))
+        name = str(name).lower()
+        if name not in self.root.sequences:
+            raise errors.sql_error("42P01", f'relation "{name}" does not exist')
+        self.cacheable = False
+        value = getattr(self.session, "sequence_values", {}).get(name)
+        if value is None:
+            raise errors.sql_error(
+                "55000", f'currval of sequence "{name}" is not yet defined in this session')
+        return Const(value, types.INTEGER)
+
+    def bind_function_lastval(self, eb, args, node):
+        _constant_args(eb, args, "lastval", (0,))
+        self.cacheable = False
+        drawn = getattr(self.session, "sequence_values", None)
+        if not drawn:
+            raise errors.sql_error("55000", "lastval is not yet defined in this session")
+        return Const(next(reversed(drawn.values())), types.INTEGER)
     bind_function_current_role = bind_function_current_user
 
     def bind_function_has_table_privilege(self, eb, args, node):

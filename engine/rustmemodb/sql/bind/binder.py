@@ -12,10 +12,11 @@ from sqlglot import exp
 
 from ... import errors, types
 from ...plan.aggregates import aggregate_type
-from ...plan.expr import AggCall, ColRef, Expr, OuterRef
+from ...plan.expr import AggCall, ColRef, Expr, OuterRef, SetVal
 from ...plan.logical import LogicalNode
 from ..bound import BoundStatement
 from ..parse import position_of
+from .coerce import adapt
 from .bind_session_functions import SessionFunctions
 from .privileges import ddl_objects, requirements
 from .query_hooks import QueryHooks
@@ -203,6 +204,24 @@ class StatementBinder(SessionFunctions, QueryHooks):
                 or not arg_nodes[0].is_string:
             raise errors.not_supported("nextval() of a non-literal sequence name")
         return NextVal(arg_nodes[0].this.lower())
+
+    def bind_function_setval(self, binder, arg_nodes, node):
+        if len(arg_nodes) not in (2, 3) or not isinstance(arg_nodes[0], exp.Literal) \
+                or not arg_nodes[0].is_string:
+            raise errors.not_supported("setval() of a non-literal sequence name")
+        name = arg_nodes[0].this.lower()
+        if name not in self.root.sequences:
+            raise errors.sql_error("42P01", f'relation "{name}" does not exist',
+                                   position=position_of(arg_nodes[0]))
+        value = adapt(binder.bind(arg_nodes[1]), types.INTEGER)
+        called = adapt(binder.bind(arg_nodes[2]), types.BOOLEAN) if len(arg_nodes) == 3 \
+            else None
+        if value.type not in (types.INTEGER, types.NULL) or \
+                (called is not None and called.type not in (types.BOOLEAN, types.NULL)):
+            raise errors.undefined_function(
+                "function setval(" + ", ".join(["regclass", value.type.lower()] + (
+                    [called.type.lower()] if called is not None else [])) + ") does not exist")
+        return SetVal(name, value, called)
 
     def bind_create_index(self, node):
         from .bind_index import bind_create_index

@@ -1,0 +1,149 @@
+"""Column type modifiers: VARCHAR(n) and NUMERIC(p, s), applied to values as they are stored.
+
+A column declared ``varchar(3)`` or ``numeric(5, 2)`` keeps its engine type (TEXT,
+FLOAT) plus a ``typmod`` on its schema column. Every write path hands its new rows
+(Python tuples) or table (Arrow) through ``fit_rows`` / ``fit_table`` before the
+constraint checks (exec/constraints.py), which return what is stored:
+
+* VARCHAR(n): a longer value is ``22001``, unless what is past n characters is only
+  spaces, which are cut (PostgreSQL's rule for an assignment);
+* NUMERIC(p, s): rounded half away from zero to s digits, ``22003`` when the digits left
+  of the point do not fit p - s (NUMERIC is float8 here: the typmod applies to the value).
+
+A schema without modifiers costs one cached lookup per statement.
+"""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
+import pyarrow as pa
+from rustmemodb.lazy_import import compute as pc
+
+from .. import errors
+
+
+def fit_numeric(value: float, precision: int, scale: int) -> float:
+    """``value`` as NUMERIC(precision, scale) holds it (NaN passes, as in PostgreSQL).
+
+    PostgreSQL turns a float8 into a numeric through its 15 significant digits and
+    rounds that decimal half away from zero: 1.005 is "1.005" and becomes 1.01, where
+    rounding the binary double (1.00499999...) would give 1.00. So do we."""
+    value = float(value)
+    if value != value:
+        return value
+    if value in (_INF, -_INF):
+        raise numeric_overflow(precision, scale)
+    exact = Decimal(format(value, ".15g")).quantize(Decimal(1).scaleb(-scale),
+                                                     rounding=ROUND_HALF_UP)
+    if not abs(exact) < Decimal(10) ** (precision - scale):
+        raise numeric_overflow(precision, scale)
+    return float(exact)
+
+
+_INF = float("inf")
+
+
+def numeric_overflow(precision: int, scale: int) -> errors.Error:
+    digits = precision - scale
+    return errors.sql_error(
+        "22003", "numeric field overflow",
+        detail=f"A field with precision {precision}, scale {scale} must round to an "
+               f"absolute value less than {f'10^{digits}' if digits else '1'}.")
+
+
+def fit_varchar(value: str, length: int) -> str:
+    if len(value) <= length:
+        return value
+    if value[length:].strip(" "):
+        raise errors.sql_error("22001", f"value too long for type character varying({length})")
+    return value[:length]
+
+
+def describe(typmod: tuple) -> str:
+    """The modifier as PostgreSQL's format_type prints it: ``character varying(3)``."""
+    if typmod[0] == "varchar":
+        return f"character varying({typmod[1]})"
+    return f"numeric({typmod[1]},{typmod[2]})"
+
+
+_fits: dict = {}    # id(schema) -> (schema, ((position, typmod), ...))
+
+
+def modified_columns(schema) -> tuple:
+    """((position, typmod), ...) of the schema's columns with a modifier, cached per
+    (immutable) schema object."""
+    entry = _fits.get(id(schema))
+    if entry is not None and entry[0] is schema:
+        return entry[1]
+    found = tuple((i, c.typmod) for i, c in enumerate(schema.columns) if c.typmod is not None)
+    if len(_fits) > 4096:
+        _fits.clear()
+    _fits[id(schema)] = (schema, found)
+    return found
+
+
+def _fit(typmod: tuple, value):
+    if value is None:
+        return None
+    if typmod[0] == "varchar":
+        return fit_varchar(value, typmod[1])
+    return fit_numeric(value, typmod[1], typmod[2])
+
+
+def fit_rows(schema, rows: list[tuple]) -> list[tuple]:
+    """The rows as the columns' modifiers store them (the same list when none change)."""
+    mods = modified_columns(schema)
+    if not mods:
+        return rows
+    out = []
+    for row in rows:
+        values = None
+        for i, typmod in mods:
+            v = row[i]
+            fitted = _fit(typmod, v)
+            if fitted is not v and (type(fitted) is not type(v) or fitted != v):
+                if values is None:
+                    values = list(row)
+                values[i] = fitted
+        out.append(row if values is None else tuple(values))
+    return out
+
+
+def fit_table(schema, table: pa.Table) -> pa.Table:
+    """The table as the columns' modifiers store it (vectorised)."""
+    for i, typmod in modified_columns(schema):
+        column = table.column(i)
+        fitted = fit_array(typmod, column)
+        if fitted is not column:
+            table = table.set_column(i, table.schema.field(i), fitted)
+    return table
+
+
+def fit_array(typmod: tuple | None, column):
+    """An Arrow column as a column with this modifier stores it (the same object when
+    no value changes)."""
+    if typmod is None or column.null_count == len(column):
+        return column
+    if typmod[0] == "varchar":
+        if pc.max(pc.utf8_length(column)).as_py() <= typmod[1]:
+            return column
+        return pa.array([None if v is None else fit_varchar(v, typmod[1])
+                         for v in column.to_pylist()], pa.string())
+    precision, scale = typmod[1], typmod[2]
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    values = column.to_numpy(zero_copy_only=False).astype(np.float64, copy=True)
+    valid = ~np.isnan(values)        # nulls (NaN in numpy) and NaNs stay as they are
+    scaled = np.abs(values[valid]) * 10.0 ** scale
+    out = np.copysign(np.floor(scaled + 0.5), values[valid]) / 10.0 ** scale
+    # a double within a hair of a half: decided as PostgreSQL does (fit_numeric), by
+    # its 15 significant digits; everything else rounds the same either way
+    ties = np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6)
+    if len(ties):
+        out[ties] = [fit_numeric(v, precision, scale) for v in values[valid][ties].tolist()]
+    if np.any(np.isinf(out)) or np.any(np.abs(out) >= 10.0 ** (precision - scale)):
+        raise numeric_overflow(precision, scale)
+    values[valid] = out
+    mask = pc.is_null(column).to_numpy(zero_copy_only=False) if column.null_count else None
+    return pa.array(values, pa.float64(), mask=mask)

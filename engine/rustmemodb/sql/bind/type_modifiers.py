@@ -1,0 +1,57 @@
+"""Type modifiers written in SQL: VARCHAR(n) and NUMERIC(p, s) / DECIMAL(p, s).
+
+Read from sqlglot's DataType nodes for casts (bind_expr: ``x::varchar(3)`` cuts,
+``x::numeric(5, 2)`` rounds) and for column definitions (bind_ddl, bind_alter: the
+``typmod`` a column keeps, applied as values are stored by exec/typmods.py).
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ... import errors
+from ..parse import position_of
+
+
+def varchar_length(dt) -> int | None:
+    """n of VARCHAR(n) (CHARACTER VARYING(n)), else None."""
+    if not isinstance(dt, exp.DataType) or dt.this != exp.DataType.Type.VARCHAR \
+            or not dt.expressions:
+        return None
+    param = dt.expressions[0]
+    value = param.this if isinstance(param, exp.DataTypeParam) else param
+    return int(value.this) if isinstance(value, exp.Literal) and not value.is_string else None
+
+
+def numeric_typmod(dt, node=None) -> tuple[int, int] | None:
+    """(precision, scale) of NUMERIC(p[, s]) / DECIMAL(p[, s]), else None; 22023 for a
+    precision or scale PostgreSQL 15 refuses."""
+    if not isinstance(dt, exp.DataType) or dt.this not in (
+            exp.DataType.Type.DECIMAL, getattr(exp.DataType.Type, "NUMERIC", None)) \
+            or not dt.expressions:
+        return None
+    values = []
+    for param in dt.expressions[:2]:
+        value = param.this if isinstance(param, exp.DataTypeParam) else param
+        if not isinstance(value, exp.Literal) or value.is_string:
+            return None
+        values.append(int(value.this))
+    precision, scale = values[0], values[1] if len(values) > 1 else 0
+    if not 1 <= precision <= 1000:
+        raise errors.sql_error("22023", f"NUMERIC precision {precision} must be between 1 "
+                               "and 1000", position=position_of(node) if node else None)
+    if not -1000 <= scale <= 1000:
+        raise errors.sql_error("22023", f"NUMERIC scale {scale} must be between -1000 and "
+                               "1000", position=position_of(node) if node else None)
+    return precision, scale
+
+
+def column_typmod(dt, node=None) -> tuple | None:
+    """The ``typmod`` a column of this declared type keeps (storage/schema.Column)."""
+    length = varchar_length(dt)
+    if length is not None:
+        if length < 1:
+            raise errors.sql_error("22023", "length for type varchar must be at least 1",
+                                   position=position_of(node) if node else None)
+        return ("varchar", length)
+    numeric = numeric_typmod(dt, node)
+    return ("numeric", *numeric) if numeric is not None else None

@@ -1,0 +1,99 @@
+"""VARCHAR(n) and NUMERIC(p, s) columns through every way rows arrive (exec/typmods.py).
+
+The SQL side is in tests/sql/foundation/type_modifiers.test (replayed on PostgreSQL);
+here: executemany past the tail (the Arrow path), a registered DataFrame, a COPY,
+the float8-to-numeric rounding PostgreSQL does through 15 significant digits, the
+modifier surviving a restart, and a damaged one on disk being refused.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import rustmemodb
+from rustmemodb import errors
+from rustmemodb.durability.codec import decode_schema, encode
+from rustmemodb.exec.typmods import fit_array, fit_numeric
+from rustmemodb.storage.schema import Column, TableSchema
+
+
+def _table(conn):
+    conn.execute("CREATE TABLE m (id int PRIMARY KEY, s varchar(4), n numeric(6,2))")
+
+
+def test_executemany_past_the_tail_rounds_and_refuses_like_single_rows():
+    conn = rustmemodb.connect()
+    _table(conn)
+    conn.executemany("INSERT INTO m VALUES (?, ?, ?)",
+                     [(i, f"r{i % 100}", i / 7) for i in range(5000)])
+    assert conn.execute("SELECT n FROM m WHERE id = 1").fetchall() == [(0.14,)]
+    assert conn.execute("SELECT max(length(s)) FROM m").fetchall() == [(3,)]
+    with pytest.raises(errors.DataError) as info:
+        conn.executemany("INSERT INTO m VALUES (?, ?, ?)",
+                         [(i, "toolong", 1.0) for i in range(10_000, 13_000)])
+    assert info.value.sqlstate == "22001"
+    with pytest.raises(errors.DataError) as info:
+        conn.executemany("INSERT INTO m VALUES (?, ?, ?)",
+                         [(i, "ok", 12345.0) for i in range(10_000, 13_000)])
+    assert info.value.sqlstate == "22003"
+    assert conn.execute("SELECT count(*) FROM m").fetchall() == [(5000,)]
+
+
+def test_a_registered_dataframe_is_fitted_as_postgresql_fits_float8():
+    conn = rustmemodb.connect()
+    _table(conn)
+    conn.register("df", pd.DataFrame({"id": [1, 2, 3, 4], "s": ["a", "b ", None, "dddd"],
+                                      "n": [1.005, 2.675, -1.005, None]}))
+    conn.execute("INSERT INTO m SELECT * FROM df")
+    # PostgreSQL: 1.005::float8::numeric(6,2) = 1.01 (its 15 significant digits), not
+    # the 1.00 that rounding the binary double would give
+    assert conn.execute("SELECT n FROM m ORDER BY id").fetchall() == [
+        (1.01,), (2.68,), (-1.01,), (None,)]
+
+
+def test_copy_from_a_file_applies_the_modifiers(tmp_path):
+    conn = rustmemodb.connect()
+    _table(conn)
+    good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
+    good.write_text("1\tab\t3.14159\n2\t\\N\t-0.005\n")
+    bad.write_text("3\tabcde\t1\n")
+    conn.execute(f"COPY m FROM '{good}'")
+    assert conn.execute("SELECT s, n FROM m ORDER BY id").fetchall() == [
+        ("ab", 3.14), (None, -0.01)]
+    with pytest.raises(errors.Error) as info:
+        conn.execute(f"COPY m FROM '{bad}'")
+    assert info.value.sqlstate == "22001"
+    assert conn.execute("SELECT count(*) FROM m").fetchall() == [(2,)]
+
+
+def test_the_modifier_survives_a_restart(tmp_path):
+    conn = rustmemodb.connect(str(tmp_path / "db"))
+    _table(conn)
+    conn.execute("INSERT INTO m VALUES (1, 'abc', 1.234)")
+    conn.close()
+    again = rustmemodb.connect(str(tmp_path / "db"))
+    with pytest.raises(errors.DataError) as info:
+        again.execute("INSERT INTO m VALUES (2, 'abcde', 1)")
+    assert info.value.sqlstate == "22001"
+    again.execute("INSERT INTO m VALUES (2, 'x', 9.999)")
+    assert again.execute("SELECT n FROM m ORDER BY id").fetchall() == [(1.23,), (10.0,)]
+
+
+@pytest.mark.parametrize("typmod", [("varchar", 0), ("numeric", 0, 1), ("numeric", 5),
+                                    ("varchar", True), ("char", 3), "varchar(3)"])
+def test_a_damaged_modifier_on_disk_is_refused(typmod):
+    schema = TableSchema("t", (Column("a", "TEXT", typmod=("varchar", 3)),), (), (), ())
+    data = encode(schema)
+    assert decode_schema(data) == schema
+    data["columns"]["__tuple__"][0]["typmod"] = encode(typmod)
+    with pytest.raises(ValueError):
+        decode_schema(data)
+
+
+def test_the_vector_and_row_paths_round_the_same():
+    import numpy as np
+    import pyarrow as pa
+    values = np.round(np.random.default_rng(7).uniform(-999, 999, 20_000), 3)
+    values[:4] = [1.005, 2.675, -1.005, 0.125]
+    vector = fit_array(("numeric", 6, 2), pa.array(values)).to_pylist()
+    assert vector == [fit_numeric(v, 6, 2) for v in values.tolist()]
