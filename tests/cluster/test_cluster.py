@@ -325,3 +325,27 @@ def test_relation_sizes_are_the_sums_over_the_shards(conn):
                  .fetchone()[0] for h in conn.cluster.backend.hosts]
     assert all(n > 0 for n in per_shard) and got[0] == sum(per_shard)
     assert got[1].endswith(("bytes", "kB", "MB"))
+
+
+def test_serial_values_come_from_one_sequence_on_the_coordinator():
+    # Each shard's copy of a SERIAL column's sequence would repeat ids: INSERT … VALUES
+    # and executemany draw them on the coordinator (currval / lastval as on one engine);
+    # paths that make rows elsewhere refuse (0A000) unless they give the column.
+    c = cluster.connect("local", shards=3)
+    s = rustmemodb.connect()
+    try:
+        for x in (c, s):
+            x.execute("CREATE TABLE sr (id serial PRIMARY KEY, v text)")
+            x.execute("INSERT INTO sr (v) VALUES ('a'), ('b'), ('c') RETURNING id")
+            x.executemany("INSERT INTO sr (v) VALUES (?)", [(f"m{i}",) for i in range(20)])
+            x.execute("INSERT INTO sr VALUES (DEFAULT, 'd')")
+        for q in ["SELECT id, v FROM sr ORDER BY id", "SELECT currval('sr_id_seq'), lastval()",
+                  "INSERT INTO sr (v) VALUES ('e'), ('f'), ('g') RETURNING id, v"]:
+            assert c.execute(q).fetchall() == s.execute(q).fetchall(), q
+        with pytest.raises(rustmemodb.Error) as err:
+            c.execute("INSERT INTO sr (v) SELECT v FROM sr")
+        assert err.value.sqlstate == "0A000"
+        c.execute("INSERT INTO sr SELECT id + 100, v FROM sr WHERE id < 3")
+        assert c.execute("SELECT count(*) FROM sr").fetchone() == (29,)
+    finally:
+        c.close()

@@ -1912,6 +1912,7 @@ class ClusterConnection:
             return scratch.execute(sql)._result
         table = target.this if isinstance(target, exp.Schema) else target
         info = self._info(_table_name(table))
+        self._refuse_shard_sequences(tree, info)
         files = tree.args.get("files") or []
         paths = self._paths(files[0]) if files and isinstance(files[0], exp.Literal) else []
         if len(paths) > 1 and self._spreadable(info):
@@ -2122,6 +2123,7 @@ class ClusterConnection:
             return _reply_result(replies[0])
         if isinstance(source, exp.Values):
             return self._insert_values(tree, sql, info, source)
+        self._refuse_shard_sequences(tree, info)
         conflict = tree.args.get("conflict")
         reads = loads.read_calls(source) if source is not None else []
         if len(reads) == 1 and reads[0][1] is not None and conflict is None and \
@@ -2247,8 +2249,65 @@ class ClusterConnection:
                 refs = list(self.catalog)
         return self._gather(refs)
 
+    def _sequence_columns(self, name: str) -> dict:
+        """``{column: DEFAULT SQL}`` of table ``name``'s columns filled by ``nextval``
+        (SERIAL): the sequence lives on the coordinator's mirror, so its values are
+        drawn there (each shard's copy of the sequence would repeat them)."""
+        version = self._root().tables.get(name)
+        if version is None:
+            return {}
+        return {c.name: c.default_sql for c in version.schema.columns
+                if c.default_sql and "nextval" in c.default_sql.lower()}
+
+    def _refuse_shard_sequences(self, tree: exp.Expression, info: TableInfo) -> None:
+        """An INSERT … SELECT or COPY (rows made elsewhere than VALUES) cannot draw a
+        SERIAL column's values from the coordinator's sequence: 0A000 unless it gives
+        them."""
+        seqs = self._sequence_columns(info.name)
+        target = tree.this
+        given = [c.name for c in target.expressions] if isinstance(target, exp.Schema) \
+            else list(info.columns)
+        if any(c not in given for c in seqs):
+            raise refuse("filling a SERIAL column from its sequence outside INSERT … VALUES",
+                         "Give the column's values, or insert with VALUES.")
+
+    def _with_sequence_values(self, tree: exp.Insert, info: TableInfo, seqs: dict):
+        """``tree`` (INSERT … VALUES) with every SERIAL column's value drawn from the
+        coordinator's sequence (``nextval`` run on the mirror session, so currval and
+        lastval answer as on one engine): the column added where the statement leaves
+        it out, DEFAULT replaced where it names it."""
+        tree = tree.copy()
+        target = tree.this
+        values = tree.args["expression"]
+        tuples = values.expressions
+        if not tuples or not all(isinstance(t, exp.Tuple) for t in tuples):
+            raise refuse("this form of VALUES into a SERIAL column")
+        cols = [c.name for c in target.expressions] if isinstance(target, exp.Schema) \
+            else list(info.columns[:len(tuples[0].expressions)])
+        extra = [c for c in seqs if c not in cols]
+
+        def drawn(column: str) -> exp.Expression:
+            value = self.mirror.execute(f"SELECT {seqs[column]}").fetchone()[0]
+            return _literal(value)
+        for t in tuples:
+            items = list(t.expressions)
+            for i, c in enumerate(cols):
+                if c in seqs and i < len(items) and isinstance(items[i], exp.Var) and \
+                        items[i].name.upper() == "DEFAULT":
+                    items[i] = drawn(c)
+            t.set("expressions", items + [drawn(c) for c in extra])
+        table = target.this if isinstance(target, exp.Schema) else target
+        tree.set("this", exp.Schema(this=table.copy(), expressions=[
+            exp.to_identifier(c, quoted=True) for c in cols + extra]))
+        return tree
+
     def _insert_values(self, tree, sql: str, info: TableInfo, values: exp.Values) -> Result:
         name = info.name
+        seqs = self._sequence_columns(name)
+        if seqs:
+            self.mirror._session._prepare(sql)   # the engine's errors before a value is drawn
+            tree = self._with_sequence_values(tree, info, seqs)
+            sql, values = tree.sql(dialect="postgres"), tree.args["expression"]
         tuples = values.expressions
         keys = []
         if tree.args.get("conflict") is None:
@@ -2271,15 +2330,28 @@ class ClusterConnection:
                     "SELECT " + ", ".join(f'"{k}"' for k in (info.key or info.columns))
                     + f' FROM "{name}"').fetchone())
         groups: dict[int, list] = {}
-        for t, k in zip(tuples, keys):
-            groups.setdefault(shard_of_key(k, self.shards), []).append(t)
+        order: dict[int, list] = {}
+        for i, (t, k) in enumerate(zip(tuples, keys)):
+            s = shard_of_key(k, self.shards)
+            groups.setdefault(s, []).append(t)
+            order.setdefault(s, []).append(i)
         per_shard = {}
         for s, ts in groups.items():
             part = tree.copy()
             part.args["expression"].set("expressions", [t.copy() for t in ts])
             per_shard[s] = part.sql(dialect="postgres")
         replies = self._write(per_shard)
-        return _combine(replies)
+        result = _combine(replies)
+        if result.table is not None and tree.args.get("returning") is not None:
+            # RETURNING in the order of VALUES (each shard returns its rows in order)
+            shards = sorted(replies)
+            if result.table.num_rows == len(tuples) and all(
+                    _reply_result(replies[s]).table.num_rows == len(order[s])
+                    for s in shards):
+                at = [i for s in shards for i in order[s]]
+                back = sorted(range(len(at)), key=at.__getitem__)
+                result = replace(result, table=result.table.take(pa.array(back)))
+        return result
 
     def _run_many(self, sql: str, seq: list) -> int:
         word = _first_word(sql)
@@ -2288,7 +2360,8 @@ class ClusterConnection:
                 len(tree.args["expression"].expressions) == 1 and not tree.args.get("with"):
             target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
             info = self.catalog.get(_table_name(target))
-            if info is not None and not info.replicated and seq:
+            if info is not None and not info.replicated and seq and \
+                    not self._sequence_columns(info.name):
                 scratch = self._scratch()
                 scratch.executemany(sql, seq)
                 keys = scratch.execute(
