@@ -66,7 +66,21 @@ CORRELATED = [
     # nested: a NOT EXISTS inside an EXISTS, both tied by pk
     ("SELECT count(*) FROM cu WHERE EXISTS (SELECT 1 FROM l WHERE l.pk = cu.id AND "
      "NOT EXISTS (SELECT 1 FROM o WHERE o.ck = l.pk AND o.d = l.c))", "shuffle"),
-    # outer join of two tables placed by one class (o.ck = cu.id) with a subquery
+    # a scalar subquery with its own ORDER BY … LIMIT, ALL, a correlation two levels
+    # down, an expression IN, an aggregate of the outer table over itself
+    ("SELECT id, (SELECT q FROM l WHERE l.pk = cu.id ORDER BY q DESC, lk LIMIT 1) FROM cu "
+     "ORDER BY id LIMIT 25", "shuffle"),
+    ("SELECT ok FROM o WHERE d > ALL (SELECT c FROM l WHERE l.pk = o.ck) ORDER BY ok "
+     "LIMIT 10", "shuffle"),
+    ("SELECT count(*) FROM o WHERE EXISTS (SELECT 1 FROM cu WHERE cu.id = o.ck AND EXISTS "
+     "(SELECT 1 FROM l WHERE l.pk = o.ck AND l.c = cu.nat % 11))", "shuffle"),
+    ("SELECT count(*) FROM o WHERE pri IN (SELECT 'p' || (c % 5) FROM l WHERE l.pk = o.ck)",
+     "shuffle"),
+    ("SELECT count(*) FROM o x WHERE x.d = (SELECT max(y.d) FROM o y WHERE y.ck = x.ck)",
+     "shuffle"),
+    ("SELECT count(*) FROM cu WHERE (SELECT sum(q) FROM l WHERE l.pk = cu.id) IS NULL",
+     "shuffle"),
+    # an inner join of two tables placed by one class (o.ck = cu.id) with a subquery
     ("SELECT cu.nat, count(*) FROM cu JOIN o ON o.ck = cu.id WHERE o.d > (SELECT "
      "min(l.c) FROM l WHERE l.pk = cu.id) GROUP BY cu.nat ORDER BY 1", "shuffle"),
 ]
@@ -91,7 +105,7 @@ def test_placement_follows_the_correlation_columns():
         text = "\n".join(r[0] for r in c.execute("EXPLAIN " + q).fetchall())
         assert "Exchange: repartition o by hash(ck)" in text
         assert "Subqueries on each shard" in text and "o.ck" in text
-        q = CORRELATED[9][0]
+        q = next(q for q, _ in CORRELATED if "o.ck + 1" in q)
         text = "\n".join(r[0] for r in c.execute("EXPLAIN " + q).fetchall())
         assert "Exchange: broadcast cu to every shard" in text
         analyzed = "\n".join(r[0] for r in c.execute("EXPLAIN ANALYZE " + CORRELATED[2][0])

@@ -10,8 +10,9 @@ the rows its subquery can see are on the outer row's shard, and each shard's eng
 runs the statement, subquery unchanged, over its partition. That gives exactly the one
 engine's answer whatever the subquery's kind: EXISTS / NOT EXISTS, IN / NOT IN with
 their NULLs (the subquery's whole row set for that outer row is there), scalar
-aggregates with their empty groups (an empty group is empty on every shard), scalar
-subqueries in the SELECT list; nested subqueries the same way, level by level.
+aggregates with their empty groups (an empty group is empty on every shard), ANY /
+ALL, scalar subqueries in the SELECT list; nested subqueries the same way, level by
+level.
 
 What links the rows: classes of equal columns over every scope of the statement,
 ``(table occurrence, column)`` pairs joined by top-level ``=`` conjuncts of each
@@ -63,7 +64,7 @@ class CorrelatedPlan:
 
 def has_sharded_subquery(tree: exp.Expression, catalog: dict, table_name) -> bool:
     """Does ``tree`` have a subquery (not a derived table) reading a sharded table?"""
-    for n in tree.find_all(exp.Subquery, exp.Exists):
+    for n in tree.find_all(exp.Subquery, exp.Exists, exp.Any, exp.All):
         if isinstance(n.parent, (exp.From, exp.Join)):
             continue
         for t in n.find_all(exp.Table):
@@ -367,7 +368,7 @@ def _scopes(tree: exp.Select, catalog: dict, table_name) -> dict:
     root_clauses = ("group", "having", "order", "joins", "qualify")
     for node in tree.walk():
         if isinstance(node, (exp.SetOperation, exp.Lateral, exp.Values, exp.Unnest,
-                             exp.TableSample, exp.Any, exp.All)):
+                             exp.TableSample)):
             raise _No
         if not isinstance(node, exp.Select):
             continue
@@ -375,7 +376,7 @@ def _scopes(tree: exp.Select, catalog: dict, table_name) -> dict:
             parent = None
         else:
             holder = node.parent
-            if isinstance(holder, exp.Exists):
+            if isinstance(holder, (exp.Exists, exp.Any, exp.All)):
                 pass
             elif isinstance(holder, exp.Subquery) and not holder.alias and \
                     not isinstance(holder.parent, (exp.From, exp.Join)):
