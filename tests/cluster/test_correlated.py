@@ -115,6 +115,16 @@ def test_placement_follows_the_correlation_columns():
         c.close()
 
 
+def test_a_join_on_unqualified_partition_keys_splits():
+    c, s = _setup()
+    try:
+        q = "SELECT pri, count(*), sum(q) FROM o JOIN l ON lk = ok GROUP BY pri ORDER BY pri"
+        _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+        assert c.last_plan["strategy"] == "split" and c.last_plan["in_place"] == ["o", "l"]
+    finally:
+        c.close()
+
+
 def test_scalar_subquery_of_several_rows_is_21000_and_empty_tables():
     c, s = _setup()
     try:

@@ -310,7 +310,25 @@ WINDOW_JOINS = [
     "SELECT a.id, b.name, lag(a.v) OVER (PARTITION BY b.name ORDER BY a.id, b.id), count(*) "
     "OVER (PARTITION BY b.name, a.g) FROM a JOIN b ON a.g = b.g WHERE a.id < 300 "
     "ORDER BY 3 DESC NULLS LAST, 1, 2 LIMIT 30",
+    # a comma join on the partition keys (co-located: nothing moves for the join)
+    "SELECT a.id, row_number() OVER (PARTITION BY b.g ORDER BY a.id) FROM a, b "
+    "WHERE a.id = b.id AND a.v > 20 ORDER BY a.id",
 ]
+
+
+def test_joins_placed_by_a_where_equality_split():
+    # Co-located through a comma join's WHERE (test_correlated.py: an ON of unqualified
+    # key names): the join splits (was gathered: only qualified ON keys were recognised).
+    c, s = _setup()
+    try:
+        for q in ["SELECT count(*), sum(a.v) FROM a, b WHERE a.id = b.id",
+                  "SELECT b.g, count(*) FROM a, b WHERE b.id = a.id AND a.g < 5 GROUP BY 1 "
+                  "ORDER BY 1"]:
+            assert c.execute(q).fetchall() == s.execute(q).fetchall(), q
+            assert c.last_plan["strategy"] == "split", q
+            assert c.last_plan["in_place"] == ["a", "b"], q
+    finally:
+        c.close()
 
 
 @pytest.mark.parametrize("shuffle", ["auto", "always"])

@@ -877,14 +877,14 @@ class ClusterConnection:
             if shuffle_cost is not None and (broadcast_cost is None or
                                              shuffle_cost <= broadcast_cost or
                                              self.cluster.always_shuffle):
-                plan.update(strategy="shuffle", kind=jdist.kind, partial=jdist.partial,
-                            merge=jdist.merge, keys=jdist.keys,
+                plan.update(strategy="shuffle" if jplan.sides else "split", kind=jdist.kind,
+                            partial=jdist.partial, merge=jdist.merge, keys=jdist.keys,
                             exchanges=[(sd.table, sd.key, sd.scan) for sd in jplan.sides],
                             in_place=jplan.in_place, _sides=jplan.sides)
                 if plan_only:
                     return plan
                 return self._finish(plan, self._run_split(plan, jdist, want,
-                                                          sides=jplan.sides))
+                                                          sides=jplan.sides or None))
             if broadcast_cost is not None:
                 btree, names, anchor = bplan
                 dist = bdist
