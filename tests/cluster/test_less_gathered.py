@@ -316,6 +316,34 @@ WINDOW_JOINS = [
 ]
 
 
+def test_ranking_windows_under_a_limit_gather_a_top_n_per_shard():
+    # No PARTITION BY: a row's ROW_NUMBER / RANK / DENSE_RANK / LAG depends only on the
+    # rows before it, so for the first n rows each shard sends its first n (LEAD, or
+    # the last rows, still gather the columns).
+    c, s = _setup()
+    try:
+        size = _table_bytes(c, "a")
+        for q in ["SELECT id, rank() OVER (ORDER BY v DESC, id) FROM a ORDER BY 2 LIMIT 10",
+                  "SELECT id, v, lag(v, 2) OVER (ORDER BY v, id) AS p, row_number() OVER "
+                  "(ORDER BY v, id) FROM a WHERE id % 3 = 0 ORDER BY v, id LIMIT 15 OFFSET 5",
+                  "SELECT name, dense_rank() OVER (ORDER BY name NULLS FIRST, id) AS d FROM a "
+                  "ORDER BY d LIMIT 7"]:
+            coord0 = c.cluster.coordinator_bytes
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+            assert c.last_plan["prefix"] is not None, q
+            assert c.cluster.coordinator_bytes - coord0 < size / 20, q
+        for q in ["SELECT id, lead(v) OVER (ORDER BY v, id) FROM a ORDER BY v, id LIMIT 5",
+                  "SELECT id, rank() OVER (ORDER BY v DESC, id) FROM a ORDER BY 2 DESC LIMIT 3"]:
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+            assert c.last_plan["prefix"] is None, q
+        text = "\n".join(r[0] for r in c.execute(
+            "EXPLAIN SELECT id, rank() OVER (ORDER BY v DESC, id) FROM a ORDER BY 2 LIMIT 10"
+        ).fetchall())
+        assert "each shard sends its top 10" in text
+    finally:
+        c.close()
+
+
 def test_joins_placed_by_a_where_equality_split():
     # Co-located through a comma join's WHERE (test_correlated.py: an ON of unqualified
     # key names): the join splits (was gathered: only qualified ON keys were recognised).

@@ -49,7 +49,7 @@ from .merge import conform, create_typed, load_table, run_merge
 from .partition import TableInfo, refuse, shard_of_key, split_rows, strip_clauses
 from .setops import plan_setop
 from .shuffle import HASHABLE, Side, conjuncts, plan_join, plan_window, window_key, window_specs
-from .split import DistPlan, _has_forbidden, merge_on_shards, plan_select
+from .split import DistPlan, _Unsupported, _has_forbidden, _limits, merge_on_shards, plan_select
 from .wire import check, ipc_to_table, table_to_ipc
 
 _FIRST_WORD = re.compile(r"\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*\(?\s*([A-Za-z]+)", re.S)
@@ -1222,6 +1222,10 @@ class ClusterConnection:
         scan.set("from_", exp.From(this=table.copy()))
         if tree.args.get("where") is not None:
             scan.set("where", tree.args["where"].copy())
+        prefix = _window_prefix(tree)
+        if prefix is not None:   # only the first rows by the windows' order are needed
+            scan.set("order", prefix[0])
+            scan.set("limit", exp.Limit(expression=exp.Literal.number(prefix[1])))
         scan_sql = scan.sql(dialect="postgres")
         outer = tree.copy()
         outer.set("where", None)
@@ -1232,7 +1236,8 @@ class ClusterConnection:
         inner_plan = self._select(scan_sql, None, plan_only=True)
         plan.update(strategy=inner_plan["strategy"], kind=inner_plan.get("kind"),
                     partial=inner_plan.get("partial"), merge=inner_plan.get("merge"),
-                    keys=[], gathered_columns=(part[0], needed), windows_after=outer_sql)
+                    keys=[], gathered_columns=(part[0], needed), windows_after=outer_sql,
+                    prefix=prefix[1] if prefix is not None else None)
         if plan_only:
             return plan
         saved = self.last_plan
@@ -2859,6 +2864,66 @@ def _combine(replies: dict) -> Result:
         return Result(columns=[], rowcount=total, kind=first.kind)
     table = pa.concat_tables([r.table for r in results])
     return Result(columns=first.columns, table=table, rowcount=total, kind=first.kind)
+
+
+_PREFIX_WINDOWS = (exp.RowNumber, exp.Rank, exp.DenseRank, exp.Lag)
+
+
+def _window_prefix(tree: exp.Select):
+    """``(ORDER BY, n)`` when ``tree`` needs only the first ``n`` rows, by its windows'
+    one ordering, of the rows its WHERE keeps: every window is ROW_NUMBER, RANK,
+    DENSE_RANK or LAG over that ordering with no PARTITION BY (a row's value then
+    depends on the rows before it only), and the statement returns its first rows
+    in that order (ORDER BY that ordering, or a ranking output ascending) with
+    LIMIT n - OFFSET m (n the sum). Each shard's first n rows hold the first n of all,
+    so the split query of the columns read sends a top-n per shard. None otherwise."""
+    if tree.args.get("distinct") is not None or tree.args.get("windows") or \
+            tree.args.get("order") is None or tree.args.get("limit") is None:
+        return None
+    try:
+        limit, offset = _limits(tree)
+    except _Unsupported:
+        return None
+    if limit is None:
+        return None
+    windows = [n for n in tree.walk() if isinstance(n, exp.Window)]
+    if not windows:
+        return None
+    order = windows[0].args.get("order")
+    if order is None:
+        return None
+    key = order.sql(dialect="postgres")
+    for w in windows:
+        if not isinstance(w.this, _PREFIX_WINDOWS) or w.args.get("partition_by") or \
+                w.args.get("spec") is not None or w.args.get("alias") is not None or \
+                w.args.get("order") is None or w.args["order"].sql(dialect="postgres") != key:
+            return None
+        if isinstance(w.this, exp.Lag) and w.this.args.get("offset") is not None and not (
+                isinstance(w.this.args["offset"], exp.Literal) and
+                not w.this.args["offset"].is_string):
+            return None
+    items = tree.args["order"].expressions
+    same = len(items) >= len(order.expressions) and all(
+        a.sql(dialect="postgres") == b.sql(dialect="postgres")
+        for a, b in zip(items, order.expressions))
+    if not same:
+        first = items[0]
+        if first.args.get("desc") or first.args.get("nulls_first"):
+            return None
+        target = first.this
+        outputs = tree.expressions
+        picked = None
+        if isinstance(target, exp.Literal) and not target.is_string and \
+                target.this.isdigit() and 1 <= int(target.this) <= len(outputs):
+            picked = outputs[int(target.this) - 1]
+        elif isinstance(target, exp.Column) and not target.table:
+            named = [e for e in outputs if isinstance(e, exp.Alias) and e.alias == target.name]
+            picked = named[0] if len(named) == 1 else None
+        picked = picked.this if isinstance(picked, exp.Alias) else picked
+        if not (isinstance(picked, exp.Window) and
+                isinstance(picked.this, (exp.RowNumber, exp.Rank, exp.DenseRank))):
+            return None
+    return order.copy(), limit + offset
 
 
 def _spelled_in(node: exp.In) -> bool:
