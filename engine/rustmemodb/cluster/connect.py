@@ -973,6 +973,7 @@ class ClusterConnection:
         return self._run_correlated(plan, dist, cp, want, plan_only)
 
     def _run_correlated(self, plan: dict, dist, cp, want: list, plan_only: bool):
+        """Run (or, ``plan_only``, describe) a split over ``cp``'s placed inputs."""
         jplan = cp.shuffle
         plan.update(strategy="shuffle" if jplan.sides else "split", kind=dist.kind,
                     partial=dist.partial, merge=dist.merge, keys=dist.keys,
