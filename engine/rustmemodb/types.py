@@ -225,13 +225,17 @@ class Interval:
 
     def __str__(self) -> str:
         parts = []
-        years, months = divmod(self.months, 12)
+        # PostgreSQL: years and months keep the sign of the total (-13 mons is
+        # "-1 years -1 mons"), and only exactly 1 is singular ("-1 days")
+        years, months = divmod(abs(self.months), 12)
+        if self.months < 0:
+            years, months = -years, -months
         if years:
-            parts.append(f"{years} year{'s' if abs(years) != 1 else ''}")
+            parts.append(f"{years} year{'' if years == 1 else 's'}")
         if months:
-            parts.append(f"{months} mon{'s' if abs(months) != 1 else ''}")
+            parts.append(f"{months} mon{'' if months == 1 else 's'}")
         if self.days:
-            parts.append(f"{self.days} day{'s' if abs(self.days) != 1 else ''}")
+            parts.append(f"{self.days} day{'' if self.days == 1 else 's'}")
         if self.micros or not parts:
             secs, us = divmod(abs(self.micros), 1_000_000)
             h, rem = divmod(secs, 3600)
@@ -447,6 +451,12 @@ def check_int(value: int) -> int:
     if value < INT64_MIN or value > INT64_MAX:
         raise errors.numeric_out_of_range()
     return value
+
+
+def format_timestamp(v) -> str:
+    """A TIMESTAMP as PostgreSQL prints it: fractional seconds without trailing zeros."""
+    text = f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}:{v.second:02d}"
+    return text + (f".{v.microsecond:06d}".rstrip("0") if v.microsecond else "")
 
 
 def float_numeral(text: str) -> float:

@@ -1896,10 +1896,26 @@ class ClusterConnection:
         """Can rows for this table be made on the shards (see loads.py)?"""
         if info is None or info.replicated or self.shards < 2:
             return False
+        return self._root().tables.get(info.name) is not None and not self._draws_sequence(info)
+
+    def _draws_sequence(self, info: TableInfo) -> bool:
+        """Does an INSERT into this table draw from a sequence (a SERIAL column)? Then
+        its rows are made on the coordinator, which owns the sequences: shards drawing
+        their own numbers would hand out the same ones twice."""
         version = self._root().tables.get(info.name)
-        return version is not None and not any(
+        return version is not None and any(
             c.default_sql and "nextval" in c.default_sql.lower()
             for c in version.schema.columns)
+
+    def _advance_sequences(self, scratch) -> None:
+        """Carry the numbers a scratch database drew over to the coordinator's mirror, so
+        the next statement continues after them."""
+        drawn = scratch._session.db.root.sequences
+        txn = self.mirror._session.txn
+        mine = (txn.working if txn is not None else self.mirror._session.db.root).sequences
+        for name, value in drawn.items():
+            if value > mine.get(name, value):
+                self.mirror.execute(f"SELECT setval('{name}', {int(value)})")
 
     def _copy(self, sql: str, params) -> Result:
         """COPY: FROM several files, read on the shards; FROM one file, read here and
@@ -1918,7 +1934,6 @@ class ClusterConnection:
             return scratch.execute(sql)._result
         table = target.this if isinstance(target, exp.Schema) else target
         info = self._info(_table_name(table))
-        self._refuse_shard_sequences(tree, info)
         files = tree.args.get("files") or []
         paths = self._paths(files[0]) if files and isinstance(files[0], exp.Literal) else []
         if len(paths) > 1 and self._spreadable(info):
@@ -2127,9 +2142,9 @@ class ClusterConnection:
             finally:
                 self._drop_exchange(xid)
             return _reply_result(replies[0])
-        if isinstance(source, exp.Values):
+        serial = self._draws_sequence(info)
+        if isinstance(source, exp.Values) and not serial:
             return self._insert_values(tree, sql, info, source)
-        self._refuse_shard_sequences(tree, info)
         conflict = tree.args.get("conflict")
         reads = loads.read_calls(source) if source is not None else []
         if len(reads) == 1 and reads[0][1] is not None and conflict is None and \
@@ -2144,7 +2159,7 @@ class ClusterConnection:
                     s: [loads.with_paths(tree, 0, ps).sql(dialect="postgres")]
                     for s, ps in per.items()}, per)
                 return Result(columns=[], rowcount=total, kind="INSERT")
-        if conflict is None and tree.args.get("returning") is None:
+        if conflict is None and tree.args.get("returning") is None and not serial:
             done = self._insert_select_on_shards(tree, sql, info, source)
             if done is not None:
                 return done
@@ -2158,6 +2173,8 @@ class ClusterConnection:
         else:
             scratch = self._scratch_for(tree)
         result = scratch.execute(stripped.sql(dialect="postgres"))._result
+        if serial:
+            self._advance_sequences(scratch)
         new = scratch.execute(f'SELECT * FROM "{name}"').arrow()
         new = new.slice(new.num_rows - max(result.rowcount, 0))
         if conflict is None:
@@ -2255,65 +2272,8 @@ class ClusterConnection:
                 refs = list(self.catalog)
         return self._gather(refs)
 
-    def _sequence_columns(self, name: str) -> dict:
-        """``{column: DEFAULT SQL}`` of table ``name``'s columns filled by ``nextval``
-        (SERIAL): the sequence lives on the coordinator's mirror, so its values are
-        drawn there (each shard's copy of the sequence would repeat them)."""
-        version = self._root().tables.get(name)
-        if version is None:
-            return {}
-        return {c.name: c.default_sql for c in version.schema.columns
-                if c.default_sql and "nextval" in c.default_sql.lower()}
-
-    def _refuse_shard_sequences(self, tree: exp.Expression, info: TableInfo) -> None:
-        """An INSERT … SELECT or COPY (rows made elsewhere than VALUES) cannot draw a
-        SERIAL column's values from the coordinator's sequence: 0A000 unless it gives
-        them."""
-        seqs = self._sequence_columns(info.name)
-        target = tree.this
-        given = [c.name for c in target.expressions] if isinstance(target, exp.Schema) \
-            else list(info.columns)
-        if any(c not in given for c in seqs):
-            raise refuse("filling a SERIAL column from its sequence outside INSERT … VALUES",
-                         "Give the column's values, or insert with VALUES.")
-
-    def _with_sequence_values(self, tree: exp.Insert, info: TableInfo, seqs: dict):
-        """``tree`` (INSERT … VALUES) with every SERIAL column's value drawn from the
-        coordinator's sequence (``nextval`` run on the mirror session, so currval and
-        lastval answer as on one engine): the column added where the statement leaves
-        it out, DEFAULT replaced where it names it."""
-        tree = tree.copy()
-        target = tree.this
-        values = tree.args["expression"]
-        tuples = values.expressions
-        if not tuples or not all(isinstance(t, exp.Tuple) for t in tuples):
-            raise refuse("this form of VALUES into a SERIAL column")
-        cols = [c.name for c in target.expressions] if isinstance(target, exp.Schema) \
-            else list(info.columns[:len(tuples[0].expressions)])
-        extra = [c for c in seqs if c not in cols]
-
-        def drawn(column: str) -> exp.Expression:
-            value = self.mirror.execute(f"SELECT {seqs[column]}").fetchone()[0]
-            return _literal(value)
-        for t in tuples:
-            items = list(t.expressions)
-            for i, c in enumerate(cols):
-                if c in seqs and i < len(items) and isinstance(items[i], exp.Var) and \
-                        items[i].name.upper() == "DEFAULT":
-                    items[i] = drawn(c)
-            t.set("expressions", items + [drawn(c) for c in extra])
-        table = target.this if isinstance(target, exp.Schema) else target
-        tree.set("this", exp.Schema(this=table.copy(), expressions=[
-            exp.to_identifier(c, quoted=True) for c in cols + extra]))
-        return tree
-
     def _insert_values(self, tree, sql: str, info: TableInfo, values: exp.Values) -> Result:
         name = info.name
-        seqs = self._sequence_columns(name)
-        if seqs:
-            self.mirror._session._prepare(sql)   # the engine's errors before a value is drawn
-            tree = self._with_sequence_values(tree, info, seqs)
-            sql, values = tree.sql(dialect="postgres"), tree.args["expression"]
         tuples = values.expressions
         keys = []
         if tree.args.get("conflict") is None:
@@ -2367,7 +2327,7 @@ class ClusterConnection:
             target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
             info = self.catalog.get(_table_name(target))
             if info is not None and not info.replicated and seq and \
-                    not self._sequence_columns(info.name):
+                    not self._draws_sequence(info):
                 scratch = self._scratch()
                 scratch.executemany(sql, seq)
                 keys = scratch.execute(

@@ -87,41 +87,6 @@ def _shortest(v: float) -> tuple[str, int]:
     return digits.rstrip("0") or "0", exp
 
 
-def _fmt_time(t: dt.datetime) -> str:
-    s = t.strftime("%H:%M:%S")
-    if t.microsecond:
-        s += (".%06d" % t.microsecond).rstrip("0")
-    return s
-
-
-def format_timestamp(v: dt.datetime) -> str:
-    return f"{v.year:04d}-{v.month:02d}-{v.day:02d} {_fmt_time(v)}"
-
-
-def format_interval(v) -> str:
-    """IntervalStyle 'postgres': ``1 year 2 mons 3 days 04:05:06.5``."""
-    months, days, micros = v.months, v.days, v.micros
-    parts = []
-    years, mons = int(months / 12), months - int(months / 12) * 12
-    if years:
-        parts.append(f"{years} year{'s' if abs(years) != 1 else ''}")
-    if mons:
-        parts.append(f"{mons} mon{'s' if abs(mons) != 1 else ''}")
-    if days:
-        parts.append(f"{days} day{'s' if abs(days) != 1 else ''}")
-    if micros or not parts:
-        sign = "-" if micros < 0 else ""
-        m = abs(micros)
-        secs, frac = divmod(m, 1_000_000)
-        h, rem = divmod(secs, 3600)
-        mi, s = divmod(rem, 60)
-        text = f"{sign}{h:02d}:{mi:02d}:{s:02d}"
-        if frac:
-            text += (".%06d" % frac).rstrip("0")
-        parts.append(text)
-    return " ".join(parts)
-
-
 def _text_json(v: Any) -> str:
     return json.dumps(v, ensure_ascii=False)   # separators ", " and ": " as jsonb prints
 
@@ -131,11 +96,11 @@ _TEXT_OUT: dict[str, Callable[[Any], str]] = {
     types.FLOAT: format_float,
     types.TEXT: str,
     types.BOOLEAN: lambda v: "t" if v else "f",
-    types.TIMESTAMP: format_timestamp,
+    types.TIMESTAMP: types.format_timestamp,
     types.DATE: lambda v: v.isoformat(),
     types.UUID: str,
     types.JSON: _text_json,
-    types.INTERVAL: format_interval,
+    types.INTERVAL: str,        # IntervalStyle 'postgres' (types.Interval.__str__)
 }
 
 

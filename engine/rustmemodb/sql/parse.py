@@ -30,7 +30,15 @@ _SHORT = 120
 # (sql/wide.py), so interrupt() and statement_timeout act during the parse.
 _WIDE = 1 << 15
 
-DIALECT = Postgres()   # one instance: sqlglot builds a new one per call from a name
+class _Postgres(Postgres):
+    """PostgreSQL as sqlglot reads it, except that date/time templates (``to_char(d,
+    'Mon DD')``, ``to_date``, ``to_timestamp``) stay PostgreSQL's: sqlglot would turn them
+    into strftime codes, which cannot say everything a template says (``Day`` became
+    ``%uay``). exec/functions/templates.py interprets them."""
+    TIME_MAPPING: dict = {}
+
+
+DIALECT = _Postgres()   # one instance: sqlglot builds a new one per call from a name
 # Tokens whose text is data or a quoted name: they keep their case.
 _KEEP_CASE = frozenset(t for t in TokenType if t.name.endswith("STRING")) | {
     TokenType.IDENTIFIER, TokenType.STRING}

@@ -127,6 +127,17 @@ def _row_div(a, b):
     return float_div_row(a, b)
 
 
+def _div_trunc_row(a, b):
+    """div(y, x): the quotient truncated toward zero (22012 when x is 0)."""
+    if b == 0:
+        raise errors.sql_error("22012", "division by zero")
+    if type(a) is int and type(b) is int:
+        q = abs(a) // abs(b)
+        return types.check_int(q if (a >= 0) == (b >= 0) else -q)
+    q = a / b
+    return float(int(q)) if q == q and abs(q) != float("inf") else q
+
+
 def _row_mod(a, b):
     if type(a) is int and type(b) is int:
         return int_mod_row(a, b)
@@ -239,5 +250,8 @@ def register(reg) -> None:
     reg.add(ScalarFunction("mul", _numeric_result, _vec_mul, _row_mul))
     reg.add(ScalarFunction("div", _numeric_result, _vec_div, _row_div))
     reg.add(ScalarFunction("mod", _numeric_result, _vec_mod, _row_mod))
+    # SQL's div(y, x) (sqlglot's IntDiv); "div" itself is the / operator
+    reg.add(ScalarFunction("div_trunc", lambda ts: _numeric_result(ts) if len(ts) == 2
+                           else None, None, _div_trunc_row))
     reg.add(ScalarFunction("neg", lambda ts: ts[0] if ts[0] in (I, F, IV) else (I if ts[0] == N else None),
                            _vec_neg, _row_neg))

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from . import (aggregate, arith, array, compare, datetime, json, math, misc,
-               pg_catalog_functions, regex, string)
+               pg_catalog_functions, regex, string, templates)
 
 
 def register_all(reg) -> None:
     for family in (arith, compare, string, regex, misc, aggregate, math, datetime, json, array,
-                   pg_catalog_functions):
+                   pg_catalog_functions, templates):
         family.register(reg)

@@ -75,7 +75,7 @@ def to_text(value, src: str) -> str:
     if src == F:
         return format_float(value)
     if src == TS:
-        return value.isoformat(sep=" ")
+        return types.format_timestamp(value)
     if src == D:
         return value.isoformat()
     return str(value)

@@ -361,11 +361,82 @@ def register(reg) -> None:
         t in (D, TS, N) for t in ts) else None, None, _age_row))
     reg.add(ScalarFunction("make_date", lambda ts: D if len(ts) == 3 and all(
         t in (I, N) for t in ts) else None, None, _make_date))
+    reg.add(ScalarFunction("make_timestamp", lambda ts: TS if len(ts) == 6 and all(
+        t in (I, N) for t in ts[:5]) and ts[5] in (I, F, N) else None, None, _make_timestamp))
+    for name, fn in (("justify_hours", justify_hours), ("justify_days", justify_days),
+                     ("justify_interval", justify_interval)):
+        reg.add(ScalarFunction(name, lambda ts: IV if len(ts) == 1 and ts[0] in (IV, N)
+                               else None, None, fn))
     reg.add(ScalarFunction("to_timestamp", lambda ts: TS if len(ts) == 1 and ts[0] in (I, F, N)
                            else None,
                            lambda x: pc.cast(pc.cast(pc.multiply(pc.cast(x, pa.float64()), 1e6),
                                                      pa.int64()), pa.timestamp("us")),
                            lambda x: _EPOCH + dt.timedelta(seconds=x)))
+
+
+def _make_timestamp(y, mo, d, h, mi, sec):
+    day = _make_date(y, mo, d)
+    if not (0 <= h < 24 and 0 <= mi < 60 and 0 <= sec < 60):
+        raise errors.sql_error("22008", f"time field value out of range: {h}:{mi:02d}:{sec}")
+    whole = int(sec)
+    micros = int(round((sec - whole) * 1_000_000))
+    return dt.datetime(day.year, day.month, day.day, h, mi, whole) + \
+        dt.timedelta(microseconds=micros)
+
+
+_DAY_US = 86_400_000_000
+
+
+def _trunc_div(a: int, b: int) -> int:
+    """C's integer division (toward zero), as PostgreSQL's interval code does it."""
+    q = abs(a) // b
+    return q if a >= 0 else -q
+
+
+def justify_hours(iv: types.Interval) -> types.Interval:
+    """24-hour periods of the time part become days (PostgreSQL's justify_hours)."""
+    months, days, micros = iv.months, iv.days, iv.micros
+    whole = _trunc_div(micros, _DAY_US)
+    micros -= whole * _DAY_US
+    days += whole
+    if days > 0 and micros < 0:
+        micros, days = micros + _DAY_US, days - 1
+    elif days < 0 and micros > 0:
+        micros, days = micros - _DAY_US, days + 1
+    return types.Interval(months, days, micros)
+
+
+def justify_days(iv: types.Interval) -> types.Interval:
+    """30-day periods become months (PostgreSQL's justify_days)."""
+    months, days, micros = iv.months, iv.days, iv.micros
+    whole = _trunc_div(days, 30)
+    days -= whole * 30
+    months += whole
+    if months > 0 and days < 0:
+        days, months = days + 30, months - 1
+    elif months < 0 and days > 0:
+        days, months = days - 30, months + 1
+    return types.Interval(months, days, micros)
+
+
+def justify_interval(iv: types.Interval) -> types.Interval:
+    """justify_days and justify_hours together, with one sign throughout."""
+    months, days, micros = iv.months, iv.days, iv.micros
+    whole = _trunc_div(micros, _DAY_US)
+    micros -= whole * _DAY_US
+    days += whole
+    whole = _trunc_div(days, 30)
+    days -= whole * 30
+    months += whole
+    if months > 0 and (days < 0 or (days == 0 and micros < 0)):
+        days, months = days + 30, months - 1
+    elif months < 0 and (days > 0 or (days == 0 and micros > 0)):
+        days, months = days - 30, months + 1
+    if days > 0 and micros < 0:
+        micros, days = micros + _DAY_US, days - 1
+    elif days < 0 and micros > 0:
+        micros, days = micros - _DAY_US, days + 1
+    return types.Interval(months, days, micros)
 
 
 def _make_date(y, m, d):

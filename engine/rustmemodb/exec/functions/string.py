@@ -314,7 +314,18 @@ def _concat_ws_row(sep, *args):
     return sep.join(_text(a) for a in args if a is not None)
 
 
+def _translate_row(text: str, source: str, target: str) -> str:
+    """PostgreSQL's translate: each character of ``source`` becomes the character at the
+    same place in ``target``, or is removed when ``target`` is shorter."""
+    table: dict = {}
+    for i, c in enumerate(source):
+        if ord(c) not in table:             # the first occurrence of a character wins
+            table[ord(c)] = target[i] if i < len(target) else None
+    return text.translate(table)
+
+
 def register_more(reg) -> None:
+    reg.add(ScalarFunction("translate", fixed((T, T, T, T)), None, _translate_row))
     reg.add(ScalarFunction("substring", fixed((T, I, T), (T, I, I, T)), _substr_vec, _substr_row))
     reg.add(ScalarFunction("substr", fixed((T, I, T), (T, I, I, T)), _substr_vec, _substr_row))
     for name, where in (("btrim", "both"), ("ltrim", "leading"), ("rtrim", "trailing"),

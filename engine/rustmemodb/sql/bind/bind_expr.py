@@ -40,7 +40,7 @@ _AGGREGATES = {exp.Count: "count", exp.Sum: "sum", exp.Avg: "avg", exp.Min: "min
                exp.Max: "max"}
 # sqlglot function classes whose SQL name differs from our function's name.
 _FUNC_NAMES = {"CURRENT_TIMESTAMP": "now", "CURRENT_DATE": "current_date",
-               "REGEXP_I_LIKE": "regexp_ilike"}
+               "REGEXP_I_LIKE": "regexp_ilike", "TIMESTAMP_FROM_PARTS": "make_timestamp"}
 
 
 # PostgreSQL's object-identifier types (all INTEGER here) and their name conversions.
@@ -194,6 +194,10 @@ class ExprBinder:
             left, right = _oid_literal(node.this, left, right), _oid_literal(node.expression,
                                                                               right, left)
         return self.call(name, [left, right], node)
+
+    def _IntDiv(self, node) -> Expr:
+        """div(y, x): the quotient truncated toward zero."""
+        return self.call("div_trunc", [self.bind(node.this), self.bind(node.expression)], node)
 
     def _Neg(self, node: exp.Neg) -> Expr:
         inner = node.this

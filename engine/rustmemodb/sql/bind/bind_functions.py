@@ -157,13 +157,19 @@ def _json_arg(binder, node, parent):
 # ---- to_char ---------------------------------------------------------------------------------------
 
 def bind_to_char(stmt, binder, args, node):
-    """``to_char(timestamp|date, format)``: sqlglot has already turned the PostgreSQL
-    pattern into a strftime one; numbers are not supported (0A000)."""
+    """``to_char(value, template)`` of a date, timestamp or number: the template is
+    PostgreSQL's (sql/parse.py keeps it; exec/functions/templates.py reads it)."""
     arg = binder.bind(node.this)
     if isinstance(arg, Param) and arg.type == types.UNKNOWN:     # to_char($1, 'YYYY')
         arg = Param(arg.slot, binder.stmt.param_type(arg.slot, types.TIMESTAMP))
-    fmt = node.args.get("format")
-    if arg.type not in (types.DATE, types.TIMESTAMP) or not isinstance(fmt, exp.Literal):
-        raise errors.not_supported("to_char for this argument type or a non-literal format")
-    return _call(binder, "strftime", [arg, Const(fmt.this, types.TEXT)], node)
+    return _call(binder, "to_char", [arg, binder.bind(node.args["format"])], node)
+
+
+def bind_str_to_time(stmt, binder, args, node, name: str = "to_timestamp"):
+    """``to_timestamp(text, template)`` / ``to_date(text, template)``."""
+    if node.args.get("format") is None:
+        raise errors.undefined_function(f"function {name}(text) does not exist",
+                                        position=position_of(node))
+    return _call(binder, name, [binder.bind(node.this), binder.bind(node.args["format"])],
+                 node)
 

@@ -18,7 +18,7 @@ from .bind_ordered_set import bind_within_group
 from .bind_functions import (bind_trim, bind_pad, bind_initcap, bind_str_position, bind_extract,
                              bind_date_part, bind_date_trunc, bind_json_extract,
                              bind_json_extract_scalar, bind_jsonb_extract,
-                             bind_jsonb_extract_scalar, bind_to_char)
+                             bind_jsonb_extract_scalar, bind_str_to_time, bind_to_char)
 from .bind_array import (bind_select_list_srf, bind_array_constructor, bind_subscript,
                          bind_array_quantified, bind_array_agg, bind_unnest)
 from ... import errors
@@ -161,3 +161,9 @@ class QueryHooks:
 
     def bind_function_time_to_str(self, binder, args, node):
         return bind_to_char(self, binder, args, node)
+
+    def bind_function_str_to_time(self, binder, args, node):
+        return bind_str_to_time(self, binder, args, node, "to_timestamp")
+
+    def bind_function_str_to_date(self, binder, args, node):
+        return bind_str_to_time(self, binder, args, node, "to_date")
