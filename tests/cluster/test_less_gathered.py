@@ -332,6 +332,12 @@ def test_ranking_windows_under_a_limit_gather_a_top_n_per_shard():
             _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
             assert c.last_plan["prefix"] is not None, q
             assert c.cluster.coordinator_bytes - coord0 < size / 20, q
+        q = ("SELECT a.id, b.id, row_number() OVER (ORDER BY a.v DESC, a.id, b.id) AS n "
+             "FROM a JOIN b ON a.g = b.g ORDER BY n LIMIT 8")   # over a join (no key class)
+        coord0 = c.cluster.coordinator_bytes
+        _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+        assert c.last_plan["prefix"] == 8
+        assert c.cluster.coordinator_bytes - coord0 < size / 20, q
         for q in ["SELECT id, lead(v) OVER (ORDER BY v, id) FROM a ORDER BY v, id LIMIT 5",
                   "SELECT id, rank() OVER (ORDER BY v DESC, id) FROM a ORDER BY 2 DESC LIMIT 3"]:
             _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)

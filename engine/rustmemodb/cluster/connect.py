@@ -1654,6 +1654,10 @@ class ClusterConnection:
         if parts is None:
             return None
         outer, scan, needed = parts
+        prefix = _window_prefix(tree)
+        if prefix is not None:   # only the join's first rows by the windows' order
+            scan.set("order", prefix[0])
+            scan.set("limit", exp.Limit(expression=exp.Literal.number(prefix[1])))
         scan_sql, outer_sql = scan.sql(dialect="postgres"), outer.sql(dialect="postgres")
         inner_plan = self._select(scan_sql, None, plan_only=True)
         if inner_plan["strategy"] == "gather":
@@ -1661,7 +1665,8 @@ class ClusterConnection:
         plan.update(strategy=inner_plan["strategy"], kind=inner_plan.get("kind"),
                     partial=inner_plan.get("partial"), merge=inner_plan.get("merge"),
                     keys=[], windows_after=outer_sql,
-                    gathered_columns=("the join", [f"{a}.{c}" for a, c in needed]))
+                    gathered_columns=("the join", [f"{a}.{c}" for a, c in needed]),
+                    prefix=prefix[1] if prefix is not None else None)
         for k in ("exchanges", "in_place", "broadcast", "anchor"):
             if k in inner_plan:
                 plan[k] = inner_plan[k]

@@ -84,10 +84,10 @@ def explain(conn, sql: str, params) -> Result:
             else:
                 lines.append(f"        Windows share no PARTITION BY column: only {table}"
                              f"({', '.join(cols)}) of the rows the WHERE keeps is gathered")
-                if plan.get("prefix") is not None:
-                    lines.append(f"        (the first {plan['prefix']} rows by the windows' "
-                                 "ORDER BY are all they read: each shard sends its top "
-                                 f"{plan['prefix']})")
+            if plan.get("prefix") is not None:
+                lines.append(f"        (the first {plan['prefix']} rows by the windows' "
+                             "ORDER BY are all they read: each shard sends its top "
+                             f"{plan['prefix']})")
         for sql in plan.get("derived_first", []):
             lines.append(f"        Derived table with its own LIMIT, run first as a split "
                          f"query: {sql}")
