@@ -26,8 +26,11 @@ FROM is chosen (the one that moves the fewest rows); every sharded table occurre
 with a column in it is repartitioned on that column (or stays where it is when that
 is its single-column partition key), and every other sharded occurrence is
 broadcast (a full copy on every shard: exact inside any subquery, and beside
-partitioned tables in an inner join). Outer joins, derived tables, set operations,
-LATERAL and subqueries in GROUP BY / HAVING / ON are left to the other plans.
+partitioned tables in an inner join). Outer joins of the statement's own FROM are
+placed by their ON equalities only (every table of it in the class, none copied, no
+WHERE conjunct pushed into a scan). Outer joins inside subqueries, derived tables, set
+operations, LATERAL and subqueries in GROUP BY / HAVING / ON are left to the other
+plans.
 
 ``plan_correlated`` returns the statement reading the moved inputs and the ``Side``s
 (``shuffle.py``) to move, or None.
@@ -102,6 +105,9 @@ def _plan(tree, catalog, table_name, counts, shards, always):
     tree = tree.copy()
     scopes = _scopes(tree, catalog, table_name)
     root = scopes[id(tree)]
+    outer = any(j.args.get("side") for j in tree.args.get("joins") or [])
+    if outer and any(catalog[table_name(t)].replicated for t in root.tables):
+        raise _No   # a REPLICATED row beside an outer join would repeat on every shard
     info_of = {id(t): catalog[table_name(t)] for s in scopes.values() for t in s.tables}
     scope_of_table = {id(t): s for s in scopes.values() for t in s.tables}
 
@@ -178,7 +184,9 @@ def _plan(tree, catalog, table_name, counts, shards, always):
 
     for s in scopes.values():
         conds = []
-        if s.select.args.get("where") is not None:
+        if s.select.args.get("where") is not None and not (s is root and outer):
+            # (under an outer join a WHERE equality does not place the rows that meet:
+            # the null-extended ones are filtered after the join)
             conds += list(conjuncts(s.select.args["where"].this))
         for j in s.select.args.get("joins") or []:
             if j.args.get("on") is not None:
@@ -232,6 +240,8 @@ def _plan(tree, catalog, table_name, counts, shards, always):
                 if find((id(t), c)) == find(rep):
                     member[id(t)] = c
                     break
+        if outer and any(id(t) not in member for t in root_sharded):
+            continue   # (no copies of the statement's own tables beside an outer join)
         moved = bcast = 0
         for t in sharded:
             rows = counts.get(info_of[id(t)].name, 0)
@@ -264,7 +274,7 @@ def _plan(tree, catalog, table_name, counts, shards, always):
         scope = scope_of_table[id(t)]
         cols = set(info.columns) if id(t) in everything else uses[id(t)] | {col} - {None}
         filters = []
-        if scope.select.args.get("where") is not None:
+        if scope.select.args.get("where") is not None and not (scope is root and outer):
             for c in conjuncts(scope.select.args["where"].this):
                 if _only_on(c, t, scope, resolve):
                     filters.append(c.copy())
@@ -401,9 +411,11 @@ def _scopes(tree: exp.Select, catalog: dict, table_name) -> dict:
         if from_ is None:
             raise _No
         joins = node.args.get("joins") or []
-        if any(j.args.get("side") or j.args.get("kind") and
-               j.args["kind"].upper() not in ("INNER", "CROSS") or
-               j.args.get("using") or j.args.get("method") for j in joins):
+        # Outer joins in the statement's own FROM only (each with an ON), placed as
+        # plan_join places them; inside subqueries inner joins only.
+        if any(j.args.get("side") and (node is not tree or j.args.get("on") is None) or
+               j.args.get("kind") and j.args["kind"].upper() not in ("INNER", "CROSS", "OUTER")
+               or j.args.get("using") or j.args.get("method") for j in joins):
             raise _No
         tables = [from_.this] + [j.this for j in joins]
         for t in tables:
