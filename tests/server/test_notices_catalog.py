@@ -125,7 +125,8 @@ pytestmark = pytest.mark.skipif(PSQL is None, reason="psql not installed")
 # code and price: psql shows the type modifiers as PostgreSQL does (their values stay
 # NULL, since NUMERIC values print as float8 here)
 DDL = ("CREATE TABLE cat_t (id BIGINT PRIMARY KEY, name TEXT NOT NULL DEFAULT 'x', "
-       "score DOUBLE PRECISION, born DATE, code VARCHAR(8), price NUMERIC(10,2))")
+       "score DOUBLE PRECISION, born DATE, code VARCHAR(8), price NUMERIC(10,2), "
+       "n BIGINT GENERATED ALWAYS AS IDENTITY)")
 
 
 @pytest.fixture

@@ -87,6 +87,7 @@ def _columns(snap: CatalogSnapshot):
         key = set(schema.primary_key.columns) if schema.primary_key else set()
         for i, c in enumerate(schema.columns):
             yield _column_row(snap, name, i, c.name, c.type, c.not_null or i in key,
+                              None if c.identity is not None else
                               column_default(c.default_sql, c.type), "YES", c.typmod)
     for name, view in _user_views(snap):
         for i, (col, sql_type) in enumerate(_view_columns(snap, view)):

@@ -235,7 +235,8 @@ def _attributes(snap):
             continue
         key = set(s.primary_key.columns) if s.primary_key else set()
         if kind == "r":
-            cols = [(i + 1, c, c.not_null or i in key, c.default_sql is not None)
+            cols = [(i + 1, c, c.not_null or i in key,
+                     c.default_sql is not None and c.identity is None)
                     for i, c in enumerate(s.columns)]
         else:
             con = next((u for u in list(s.uniques) + list(s.indexes) if u.name == name), None)
@@ -246,8 +247,10 @@ def _attributes(snap):
             toid, typmod = column_type(column)
             length = TYPES.get(TYPE_NAMES.get(toid, ""), (0, -1))[1]
             storage = "p" if length > 0 else ("m" if toid == TYPE_OIDS["numeric"] else "x")
+            identity = "" if column.identity is None or kind != "r" else \
+                ("a" if column.identity[0] == "always" else "d")
             yield (oid, col, toid, -1, length, num, 1 if sql_type.endswith("[]") else 0, -1, typmod,
-                   length in (1, 2, 4, 8), "d", storage, "", not_null, has_def, False, "", "",
+                   length in (1, 2, 4, 8), "d", storage, "", not_null, has_def, False, identity, "",
                    False, True, 0, 100 if toid == 25 else 0, None, None, None, None)
 
 
@@ -265,7 +268,7 @@ def _attrdefs(snap):
     from .information_schema import column_default
     for name, version in sorted(snap.root.tables.items()):
         for i, c in enumerate(version.schema.columns):
-            if c.default_sql is not None:
+            if c.default_sql is not None and c.identity is None:   # identity: no attrdef
                 yield (relation_oid("d", f"{name}.{c.name}"), relation_oid("r", name), i + 1,
                        column_default(c.default_sql, c.type))
 

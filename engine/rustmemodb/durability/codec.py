@@ -103,7 +103,11 @@ def validate_schema(schema: Any) -> None:
     for c in cols:
         _need(_str(c.name) and types.is_column_type(c.type) and isinstance(c.not_null, bool)
               and (c.default_sql is None or _str(c.default_sql))
-              and (c.comment is None or _str(c.comment)) and _typmod(c.typmod),
+              and (c.comment is None or _str(c.comment)) and _typmod(c.typmod)
+              and (c.identity is None or (isinstance(c.identity, tuple) and len(c.identity) == 2
+                                          and c.identity[0] in ("always", "by default")
+                                          and isinstance(c.identity[1], int)
+                                          and not isinstance(c.identity[1], bool))),
               f"column {c.name!r}")
     _need(schema.comment is None or _str(schema.comment), "table comment")
     _need(len({c.name for c in cols}) == len(cols), "duplicate column names")

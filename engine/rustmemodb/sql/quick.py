@@ -308,6 +308,8 @@ def _insert(toks: _Tokens, starts: dict, root) -> BoundStatement:
         toks.need(")")
     else:
         targets = list(range(len(columns)))
+    if any(columns[i].identity is not None for i in targets):
+        raise _Decline()                 # 428C9 for GENERATED ALWAYS: the ordinary path
     defaults = {}
     for i, c in enumerate(columns):
         if i in targets:

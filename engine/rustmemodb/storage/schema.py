@@ -24,6 +24,9 @@ class Column:
     # A type modifier, applied to values as they are stored (exec/typmods.py):
     # ("varchar", n) or ("numeric", precision, scale); None for none.
     typmod: tuple | None = None
+    # An identity column (GENERATED ... AS IDENTITY): ("always" | "by default", first
+    # value); its DEFAULT draws from the sequence it owns, as a SERIAL column's does.
+    identity: tuple | None = None
 
     @property
     def arrow_type(self) -> pa.DataType:

@@ -52,8 +52,10 @@ def create_table(node: LogicalCreateTable, ctx) -> pa.Table:
             return _NOTHING
         raise errors.sql_error("42P07", f'relation "{node.name}" already exists')
     txn.replace_table(node.name, TableVersion.empty(node.schema))
-    for seq in owned_sequences(node.schema):   # SERIAL columns own a fresh sequence
-        txn.set_sequence(seq, 0)
+    starts = {f"{node.name}_{c.name}_seq": c.identity[1] for c in node.schema.columns
+              if c.identity is not None}
+    for seq in owned_sequences(node.schema):   # SERIAL and identity columns own a sequence
+        txn.set_sequence(seq, starts.get(seq, 1) - 1)
     return _NOTHING
 
 

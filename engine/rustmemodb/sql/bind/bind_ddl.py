@@ -111,6 +111,7 @@ def _column(stmt, table: str, item: exp.ColumnDef, position: int):
                       exp.DataType.Type.SMALLSERIAL)
     not_null = serial
     default = f"nextval('{table}_{name}_seq')" if serial else None
+    identity = None
     extra = []
     for c in item.args.get("constraints") or []:
         ck = c.args.get("kind")
@@ -127,6 +128,9 @@ def _column(stmt, table: str, item: exp.ColumnDef, position: int):
             extra.append(("check", (name, ck.this)))
         elif isinstance(ck, exp.Reference):
             extra.append(("fk_col", (name, ck)))
+        elif isinstance(ck, exp.GeneratedAsIdentityColumnConstraint):
+            identity = _identity(ck, sql_type, item)
+            not_null, default = True, f"nextval('{table}_{name}_seq')"
         elif type(ck).__name__ in ("CollateColumnConstraint", "CommentColumnConstraint"):
             continue
         elif ck is None:
@@ -134,7 +138,24 @@ def _column(stmt, table: str, item: exp.ColumnDef, position: int):
         else:
             raise errors.not_supported(f"column constraint {c.sql(dialect='postgres')!r}")
     return Column(name, sql_type, not_null, default,
-                  typmod=column_typmod(kind, item)), extra
+                  typmod=column_typmod(kind, item), identity=identity), extra
+
+
+def _identity(ck, sql_type: str, item) -> tuple:
+    """("always" | "by default", first value) of GENERATED ... AS IDENTITY [(START WITH n)]."""
+    if sql_type != types.INTEGER:
+        raise errors.sql_error("22023", f"identity column type must be smallint, integer, or "
+                               f"bigint", position=position_of(item))
+    for option in ("increment", "minvalue", "maxvalue", "cycle"):
+        value = ck.args.get(option)
+        if value is not None and not (option == "increment" and value.name == "1"):
+            raise errors.not_supported(f"identity option {option.upper()}",
+                                       hint="Identity columns count up by 1 here.")
+    start = ck.args.get("start")
+    first = int(start.name) if start is not None else 1
+    if first < 1:
+        raise errors.not_supported("an identity START below 1")
+    return ("always" if ck.this else "by default", first)
 
 
 def _table_constraint(stmt, table, item, positions, columns):

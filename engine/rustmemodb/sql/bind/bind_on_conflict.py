@@ -29,7 +29,7 @@ from ... import errors
 from ...plan.logical import OnConflict
 from ..parse import position_of
 from .bind_expr import ExprBinder
-from .bind_insert import assign_to_column, default_expr, is_default
+from .bind_insert import assign_to_column, default_expr, is_default, refuse_identity_value
 from .scope import Scope
 
 EXCLUDED = "excluded"
@@ -60,6 +60,7 @@ def bind_on_conflict(stmt, node: exp.OnConflict, version, alias: str) -> OnConfl
             if is_default(value):
                 assignments[pos] = default_expr(stmt, schema, pos)
             else:
+                refuse_identity_value(schema, pos, value, update=True)
                 assignments[pos] = assign_to_column(stmt, binder.bind(value), schema, pos, value)
     where = None
     where_node = node.args.get("where")

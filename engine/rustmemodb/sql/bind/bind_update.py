@@ -19,7 +19,8 @@ from ...plan.logical import (LogicalDistinctOn, LogicalFilter, LogicalJoin, Logi
                              LogicalUpdate)
 from ..parse import position_of
 from .bind_expr import ExprBinder
-from .bind_insert import assign_to_column, bind_returning, bind_returning_in, is_default
+from .bind_insert import (assign_to_column, bind_returning, bind_returning_in, is_default,
+                          refuse_identity_value)
 from .scope import Scope
 from .bind_from import bind_from_item
 
@@ -68,6 +69,7 @@ def _assignments(stmt, node: exp.Update, schema, scope: Scope) -> dict:
             from .bind_insert import default_expr
             assignments[pos] = default_expr(stmt, schema, pos)
         else:
+            refuse_identity_value(schema, pos, value, update=True)
             assignments[pos] = assign_to_column(stmt, binder.bind(value), schema, pos, value)
     return assignments
 
