@@ -22,12 +22,15 @@ Three parts:
   then shapes the coordinator used to gather whole tables for (a UNION of aggregates, a
   count over a UNION in a derived table, ``rank() OVER (ORDER BY sum(x))``, a ``lag``
   window with no PARTITION BY, uncorrelated subqueries: a scalar one, an IN over a
-  UNION) and two statements (an aggregating INSERT … SELECT, a
-  table turned REPLICATED by a FOREIGN KEY to it).
+  UNION; subqueries correlated off the partition key: EXISTS, NOT EXISTS, an amount
+  over its sale's average, a count in the SELECT list; IN / NOT IN over 10,000 values
+  at the default size; a window over a join) and two statements (an aggregating
+  INSERT … SELECT, a table turned REPLICATED by a FOREIGN KEY to it).
 * **analytics**: the ten TPC-H-like queries of ``bench/analytics.py`` (``--tpch-rows``
   lineitem rows; lineitem and orders hash-partitioned on the order key so their join is
-  local, nation and region REPLICATED), each checked against the single engine, with
-  the plan strategy the cluster chose (split / gather / routed) and bytes shipped.
+  local, nation and region REPLICATED) and five correlated-subquery shapes of TPC-H
+  (Q2, Q17, Q20, Q21, Q22, ``TPCH_CORRELATED``), each checked against the single engine,
+  with the plan strategy the cluster chose (split / gather / routed) and bytes shipped.
 
 With the ``local`` backend the shards run one after another in this process, so total
 time shows the cost of the split, not parallel speed-up; per-shard work is what a
@@ -145,10 +148,34 @@ REPART_SQL = {
                            "WHERE x > (SELECT avg(x) FROM sales)",
     "in a union subquery": "SELECT count(*) FROM returns WHERE sale_id % 1000 IN "
                            "(SELECT g FROM sales WHERE y < 10 UNION SELECT 999)",
+    # Correlated off the partition key / IN lists too long to write in: placed by the
+    # correlation columns shard to shard (cluster/correlated.py).
+    "exists, returns by sale_id": "SELECT count(*) FROM sales WHERE g < 10 AND EXISTS "
+                                  "(SELECT 1 FROM returns r WHERE r.sale_id = sales.id "
+                                  "AND r.amount > 9)",
+    "not exists, returns": "SELECT count(*) FROM sales WHERE NOT EXISTS (SELECT 1 FROM "
+                           "returns r WHERE r.sale_id = sales.id)",
+    "amount over its sale's avg": "SELECT count(*), sum(amount) FROM returns r WHERE amount "
+                                  "> (SELECT 1.5 * avg(r2.amount) FROM returns r2 "
+                                  "WHERE r2.sale_id = r.sale_id)",
+    "count in the select list": "SELECT id, (SELECT count(*) FROM returns r WHERE "
+                                "r.sale_id = sales.id) AS n FROM sales WHERE g = 7 "
+                                "ORDER BY n DESC, id LIMIT 5",
+    "in over 10,000 values": "SELECT count(*), sum(amount) FROM returns WHERE sale_id IN "
+                             "(SELECT id FROM sales WHERE y < 0)",
+    "not in over 10,000 values": "SELECT count(*), sum(amount) FROM returns WHERE sale_id "
+                                 "NOT IN (SELECT id FROM sales WHERE y < 0)",
+    # A window over a join by a shared PARTITION BY column: the join's rows are
+    # repartitioned by it shard to shard.
+    "window over a join by g": "SELECT r.rid, s.g, rank() OVER (PARTITION BY s.g ORDER BY "
+                               "r.amount DESC, r.rid) AS rk FROM returns r JOIN sales s "
+                               "ON r.sale_id = s.id ORDER BY rk, r.rid LIMIT 5",
 }
 # Queries whose plan moves rows between shards (the others run pieces first).
 SHUFFLED = {"group by x bucket (rows/10)", "join returns on sale_id",
-            "except (set operation)", "window by g"}
+            "except (set operation)", "window by g", "exists, returns by sale_id",
+            "not exists, returns", "amount over its sale's avg", "count in the select list",
+            "window over a join by g"}
 # Statements that used to gather through the coordinator: (setup, statement, check).
 REPART_WRITES = {
     "insert select group by": (
@@ -168,6 +195,13 @@ REPART_TABLES = {"group by x bucket (rows/10)": ["sales"],
                  "count over a union": ["sales", "returns"], "rank over sum(x)": ["sales"],
                  "lag over id (no partition)": ["sales"], "x above its average": ["sales"],
                  "in a union subquery": ["sales", "returns"],
+                 "exists, returns by sale_id": ["sales", "returns"],
+                 "not exists, returns": ["sales", "returns"],
+                 "amount over its sale's avg": ["returns"],
+                 "count in the select list": ["sales", "returns"],
+                 "in over 10,000 values": ["sales", "returns"],
+                 "not in over 10,000 values": ["sales", "returns"],
+                 "window over a join by g": ["sales", "returns"],
                  "insert select group by": ["sales"], "make returns replicated": ["returns"]}
 
 
@@ -257,6 +291,39 @@ def run_repartition(rows: int, shard_counts: list[int], backend: str,
     return out
 
 
+# TPC-H's correlated subquery shapes (Q2, Q17, Q20, Q21, Q22) on the TPC-H-like data
+# (no partsupp: lineitem stands in for it).
+TPCH_CORRELATED = {
+    "q2": "SELECT s_name, p_partkey, l_extendedprice FROM part, supplier, lineitem, nation "
+          "WHERE p_partkey = l_partkey AND s_suppkey = l_suppkey AND s_nationkey = "
+          "n_nationkey AND p_size < 20 AND l_extendedprice = (SELECT min(l2.l_extendedprice) "
+          "FROM lineitem l2, supplier s2 WHERE l2.l_partkey = p_partkey AND s2.s_suppkey = "
+          "l2.l_suppkey AND s2.s_nationkey < 20) ORDER BY 3 DESC, 1, 2 LIMIT 20",
+    "q17": "SELECT sum(l_extendedprice) / 7.0 AS avg_yearly FROM lineitem, part WHERE "
+           "p_partkey = l_partkey AND p_size < 30 AND l_quantity < (SELECT 0.2 * "
+           "avg(l2.l_quantity) FROM lineitem l2 WHERE l2.l_partkey = p_partkey)",
+    "q20": "SELECT s_name FROM supplier, nation WHERE s_suppkey IN (SELECT l_suppkey FROM "
+           "lineitem WHERE l_partkey IN (SELECT p_partkey FROM part WHERE p_size < 25) AND "
+           "l_quantity > (SELECT 0.5 * avg(l2.l_quantity) FROM lineitem l2 WHERE "
+           "l2.l_partkey = lineitem.l_partkey AND l2.l_suppkey = lineitem.l_suppkey)) AND "
+           "s_nationkey = n_nationkey ORDER BY s_name",
+    "q21": "SELECT s_name, count(*) AS numwait FROM supplier, lineitem l1, orders, nation "
+           "WHERE s_suppkey = l1.l_suppkey AND o_orderkey = l1.l_orderkey AND "
+           "l1.l_receiptdate > l1.l_commitdate AND EXISTS (SELECT * FROM lineitem l2 WHERE "
+           "l2.l_orderkey = l1.l_orderkey AND l2.l_suppkey <> l1.l_suppkey) AND NOT EXISTS "
+           "(SELECT * FROM lineitem l3 WHERE l3.l_orderkey = l1.l_orderkey AND l3.l_suppkey "
+           "<> l1.l_suppkey AND l3.l_receiptdate > l3.l_commitdate) AND s_nationkey = "
+           "n_nationkey GROUP BY s_name ORDER BY numwait DESC, s_name LIMIT 100",
+    "q22": "SELECT cntrycode, count(*) AS numcust, sum(c_acctbal) AS totacctbal FROM "
+           "(SELECT substring(c_name FROM 17 FOR 2) AS cntrycode, c_acctbal FROM customer "
+           "WHERE c_acctbal > (SELECT avg(c_acctbal) FROM customer WHERE c_acctbal > 0.00) "
+           "AND NOT EXISTS (SELECT * FROM orders WHERE o_custkey = c_custkey AND "
+           "o_orderdate >= DATE '1997-01-01')) AS custsale GROUP BY cntrycode "
+           "ORDER BY cntrycode",
+}
+
+
+
 def run_analytics(rows: int, shard_counts: list[int], backend: str) -> list[dict]:
     from bench import engines as E
     from bench.analytics import QUERIES
@@ -270,7 +337,8 @@ def run_analytics(rows: int, shard_counts: list[int], backend: str) -> list[dict
                  "nation": " REPLICATED", "region": " REPLICATED"}
     results = []
     wants = {}
-    for q, sql in QUERIES.items():
+    queries = dict(QUERIES, **{f"{k} (correlated)": v for k, v in TPCH_CORRELATED.items()})
+    for q, sql in queries.items():
         t0 = time.perf_counter()
         wants[q] = single.execute(sql).fetchall()
         results.append({"query": q, "shards": "single engine",
@@ -282,7 +350,7 @@ def run_analytics(rows: int, shard_counts: list[int], backend: str) -> list[dict
                 ddl = E.ddl(E.RUSTMEMODB, name, table.schema, tpch.PRIMARY_KEYS[name])
                 conn.execute(ddl + placement.get(name, ""))
                 conn.load_arrow(name, table)
-            for q, sql in QUERIES.items():
+            for q, sql in queries.items():
                 before, coord0 = conn.cluster.bytes_shipped, conn.cluster.coordinator_bytes
                 t0 = time.perf_counter()
                 got = conn.execute(sql).fetchall()

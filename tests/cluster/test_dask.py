@@ -122,6 +122,19 @@ def test_what_no_longer_gathers_matches_on_dask(dask_address):
         c.close()
 
 
+def test_correlated_subqueries_off_the_key_match_on_dask(dask_address):
+    # The outer and inner rows placed by the correlation columns between worker
+    # processes (tests/cluster/test_correlated.py), on 3 shards over 2 workers.
+    from .test_correlated import CORRELATED, _setup
+    from .test_less_gathered import _check, _table_bytes
+    c, s = _setup("auto", backend="dask", address=dask_address)
+    try:
+        _check(c, s, CORRELATED, _table_bytes(c, "l"))
+        assert c.last_plan.get("shuffled_bytes", 0) > 0
+    finally:
+        c.close()
+
+
 def test_dead_worker_is_08006_not_a_hang():
     lc = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None, silence_logs=50)

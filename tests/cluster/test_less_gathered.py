@@ -290,9 +290,92 @@ def test_subqueries_tied_to_the_partition_key_run_on_each_shard(shuffle):
              "split"),
         ]
         _check(c, s, queries, _table_bytes(c, "l"))
-        # Correlated off the key (l.ln = o.ok): the rows are elsewhere, still gathered.
+        # Correlated off the key (l.ln = o.ok): l is repartitioned by ln first
+        # (test_correlated.py has more of those).
         q = "SELECT count(*) FROM o WHERE EXISTS (SELECT 1 FROM l WHERE l.ln = o.ok)"
         assert c.execute(q).fetchall() == s.execute(q).fetchall()
-        assert c.last_plan["strategy"] == "gather"
+        assert c.last_plan["strategy"] == "shuffle"
+        assert c.last_plan["exchanges"][0][:2] == ("l", "ln")
+    finally:
+        c.close()
+
+
+WINDOW_JOINS = [
+    # windows over a join sharing a PARTITION BY column: the join's rows repartitioned
+    # by it shard to shard, the windows on the shards
+    "SELECT a.id, b.id, rank() OVER (PARTITION BY a.name ORDER BY a.v DESC, a.id, b.id) "
+    "AS r FROM a JOIN b ON a.g = b.g WHERE a.id < 400 ORDER BY r, 1, 2 LIMIT 20",
+    "SELECT a.id, sum(a.v) OVER (PARTITION BY b.name, a.g ORDER BY a.id) FROM a JOIN b "
+    "ON a.id = b.id ORDER BY 1",
+    "SELECT a.id, b.name, lag(a.v) OVER (PARTITION BY b.name ORDER BY a.id, b.id), count(*) "
+    "OVER (PARTITION BY b.name, a.g) FROM a JOIN b ON a.g = b.g WHERE a.id < 300 "
+    "ORDER BY 3 DESC NULLS LAST, 1, 2 LIMIT 30",
+    # a comma join on the partition keys (co-located: nothing moves for the join)
+    "SELECT a.id, row_number() OVER (PARTITION BY b.g ORDER BY a.id) FROM a, b "
+    "WHERE a.id = b.id AND a.v > 20 ORDER BY a.id",
+]
+
+
+def test_ranking_windows_under_a_limit_gather_a_top_n_per_shard():
+    # No PARTITION BY: a row's ROW_NUMBER / RANK / DENSE_RANK / LAG depends only on the
+    # rows before it, so for the first n rows each shard sends its first n (LEAD, or
+    # the last rows, still gather the columns).
+    c, s = _setup()
+    try:
+        size = _table_bytes(c, "a")
+        for q in ["SELECT id, rank() OVER (ORDER BY v DESC, id) FROM a ORDER BY 2 LIMIT 10",
+                  "SELECT id, v, lag(v, 2) OVER (ORDER BY v, id) AS p, row_number() OVER "
+                  "(ORDER BY v, id) FROM a WHERE id % 3 = 0 ORDER BY v, id LIMIT 15 OFFSET 5",
+                  "SELECT name, dense_rank() OVER (ORDER BY name NULLS FIRST, id) AS d FROM a "
+                  "ORDER BY d LIMIT 7"]:
+            coord0 = c.cluster.coordinator_bytes
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+            assert c.last_plan["prefix"] is not None, q
+            assert c.cluster.coordinator_bytes - coord0 < size / 20, q
+        q = ("SELECT a.id, b.id, row_number() OVER (ORDER BY a.v DESC, a.id, b.id) AS n "
+             "FROM a JOIN b ON a.g = b.g ORDER BY n LIMIT 8")   # over a join (no key class)
+        coord0 = c.cluster.coordinator_bytes
+        _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+        assert c.last_plan["prefix"] == 8
+        assert c.cluster.coordinator_bytes - coord0 < size / 20, q
+        for q in ["SELECT id, lead(v) OVER (ORDER BY v, id) FROM a ORDER BY v, id LIMIT 5",
+                  "SELECT id, rank() OVER (ORDER BY v DESC, id) FROM a ORDER BY 2 DESC LIMIT 3"]:
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+            assert c.last_plan["prefix"] is None, q
+        text = "\n".join(r[0] for r in c.execute(
+            "EXPLAIN SELECT id, rank() OVER (ORDER BY v DESC, id) FROM a ORDER BY 2 LIMIT 10"
+        ).fetchall())
+        assert "each shard sends its top 10" in text
+    finally:
+        c.close()
+
+
+def test_joins_placed_by_a_where_equality_split():
+    # Co-located through a comma join's WHERE (test_correlated.py: an ON of unqualified
+    # key names): the join splits (was gathered: only qualified ON keys were recognised).
+    c, s = _setup()
+    try:
+        for q in ["SELECT count(*), sum(a.v) FROM a, b WHERE a.id = b.id",
+                  "SELECT b.g, count(*) FROM a, b WHERE b.id = a.id AND a.g < 5 GROUP BY 1 "
+                  "ORDER BY 1"]:
+            assert c.execute(q).fetchall() == s.execute(q).fetchall(), q
+            assert c.last_plan["strategy"] == "split", q
+            assert c.last_plan["in_place"] == ["a", "b"], q
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("shuffle", ["auto", "always"])
+def test_windows_over_a_join_run_on_the_shards(shuffle):
+    c, s = _setup(shuffle)
+    try:
+        _check(c, s, [(q, "shuffle") for q in WINDOW_JOINS], _table_bytes(c, "a"))
+        for q in WINDOW_JOINS:
+            c.execute(q)
+            assert "after the join" in c.last_plan["windows"], q
+            assert c.last_plan["exchanges"][-1][0] == "the join's rows", q
+        text = "\n".join(r[0] for r in c.execute("EXPLAIN " + WINDOW_JOINS[0]).fetchall())
+        assert "Exchange: repartition the join's rows by hash(__c" in text
+        assert "Window partitions whole on each shard: repartitioned by a.name" in text
     finally:
         c.close()

@@ -94,3 +94,14 @@ def test_what_no_longer_gathers_matches_on_ray(ray_runtime):
         _check_b_made_replicated(c, s)
     finally:
         c.close()
+
+
+def test_correlated_subqueries_off_the_key_match_on_ray(ray_runtime):
+    from .test_correlated import CORRELATED, _setup
+    from .test_less_gathered import _check, _table_bytes
+    c, s = _setup("auto", shards=2, backend="ray")
+    try:
+        _check(c, s, CORRELATED[:4] + CORRELATED[5:8], _table_bytes(c, "l"))
+        assert c.last_plan.get("shuffled_bytes", 0) > 0
+    finally:
+        c.close()

@@ -43,12 +43,13 @@ from . import loads
 from . import manifest as manifest_io
 from . import twophase
 from .backends import DEFAULT_TIMEOUT, make_backend
+from .correlated import column_of, has_sharded_subquery, plain_output, plan_correlated
 from .grouped import GROUPED, aggregate_calls, split_grouped
 from .merge import conform, create_typed, load_table, run_merge
 from .partition import TableInfo, refuse, shard_of_key, split_rows, strip_clauses
 from .setops import plan_setop
-from .shuffle import HASHABLE, Side, conjuncts, plan_join, plan_window, window_key
-from .split import DistPlan, _has_forbidden, merge_on_shards, plan_select
+from .shuffle import HASHABLE, Side, conjuncts, plan_join, plan_window, window_key, window_specs
+from .split import DistPlan, _Unsupported, _has_forbidden, _limits, merge_on_shards, plan_select
 from .wire import check, ipc_to_table, table_to_ipc
 
 _FIRST_WORD = re.compile(r"\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*\(?\s*([A-Za-z]+)", re.S)
@@ -854,11 +855,16 @@ class ClusterConnection:
         if not has_view and isinstance(tree, exp.Select):
             done = self._grouped_window(tree, want, plan, plan_only) or \
                 self._window_columns(tree, part, want, plan, plan_only) or \
+                self._window_join_on_shards(tree, want, plan, plan_only) or \
                 self._window_join_columns(tree, want, plan, plan_only)
             if done is not None:
                 return done
             counts = self._row_counts()
             n = self.shards
+            if has_sharded_subquery(tree, catalog, _table_name):
+                done = self._correlated(tree, want, plan, plan_only, counts)
+                if done is not None:
+                    return done
             star = _join_star(tree, catalog)
             jplan = plan_join(tree, part, catalog, _table_name)
             jdist = plan_select(jplan.tree, star) if jplan is not None else None
@@ -871,30 +877,112 @@ class ClusterConnection:
             if shuffle_cost is not None and (broadcast_cost is None or
                                              shuffle_cost <= broadcast_cost or
                                              self.cluster.always_shuffle):
-                plan.update(strategy="shuffle", kind=jdist.kind, partial=jdist.partial,
-                            merge=jdist.merge, keys=jdist.keys,
+                plan.update(strategy="shuffle" if jplan.sides else "split", kind=jdist.kind,
+                            partial=jdist.partial, merge=jdist.merge, keys=jdist.keys,
                             exchanges=[(sd.table, sd.key, sd.scan) for sd in jplan.sides],
-                            in_place=jplan.in_place)
+                            in_place=jplan.in_place, _sides=jplan.sides)
                 if plan_only:
                     return plan
                 return self._finish(plan, self._run_split(plan, jdist, want,
-                                                          sides=jplan.sides))
+                                                          sides=jplan.sides or None))
             if broadcast_cost is not None:
                 btree, names, anchor = bplan
                 dist = bdist
-                plan.update(strategy="broadcast", kind=dist.kind, partial=dist.partial,
-                            merge=dist.merge, keys=dist.keys, broadcast=names, anchor=anchor)
-                if plan_only:
-                    return plan
                 # Every shard sends its rows of each broadcast table to every other
                 # shard directly (key None: a copy to all, ``exchange.py``).
                 sides = [Side(f"__bcast_{name}", name, None, None) for name in names]
+                plan.update(strategy="broadcast", kind=dist.kind, partial=dist.partial,
+                            merge=dist.merge, keys=dist.keys, broadcast=names, anchor=anchor,
+                            _sides=sides)
+                if plan_only:
+                    return plan
                 return self._finish(plan, self._run_split(plan, dist, want, sides=sides))
         plan["strategy"] = "gather"
         if plan_only:
             return plan
         scratch = self._gather(refs)
         return self._finish(plan, scratch.execute(sql)._result)
+
+    def _correlated(self, tree: exp.Select, want: list, plan: dict, plan_only: bool,
+                    counts: dict):
+        """Subqueries correlated off the partition key (and ``IN`` lists too long to
+        write in): the rows of every table they and the FROM read are placed by the
+        correlation columns, shard to shard (``correlated.py``), and the statement
+        splits over them with its subqueries on each shard. None: not that shape."""
+        from_ = tree.args.get("from_")
+        if from_ is not None and isinstance(from_.this, exp.Subquery):
+            return self._derived_correlated(tree, want, plan, plan_only, counts)
+        cp = plan_correlated(tree, self.catalog, _table_name, counts, self.shards,
+                             self.cluster.always_shuffle)
+        if cp is None:
+            return None
+        jplan = cp.shuffle
+        star = self.catalog[_table_name(from_.this)].columns \
+            if not tree.args.get("joins") else _join_star(tree, self.catalog)
+        dist = plan_select(jplan.tree, star, where_subqueries=True, subqueries=True)
+        if dist is None:
+            return None
+        return self._run_correlated(plan, dist, cp, want, plan_only)
+
+    def _derived_correlated(self, tree: exp.Select, want: list, plan: dict,
+                            plan_only: bool, counts: dict):
+        """A SELECT over one derived table whose body has the correlated subqueries
+        (TPC-H Q22: ``SELECT k, count(*) FROM (SELECT … WHERE NOT EXISTS (…)) t GROUP
+        BY k``): the body's uncorrelated subqueries run first, its rows are placed as
+        for a statement of its own, and the outer SELECT splits over the body's rows
+        on each shard as over a table. None: not that shape."""
+        derived = tree.args["from_"].this
+        if not derived.alias or not isinstance(derived.this, exp.Select) or \
+                tree.args.get("joins") or derived.args["alias"].columns:
+            return None
+        outer = tree.copy()
+        outer.args["from_"].this.replace(exp.Table(
+            this=exp.to_identifier("__derived"),
+            alias=exp.TableAlias(this=exp.to_identifier(derived.alias, quoted=True))))
+        if _referenced(outer, self._root(), self.catalog)[0] or any(
+                isinstance(n, (exp.Subquery, exp.Exists, exp.SetOperation))
+                for n in outer.walk()):
+            return None
+        body, ran = derived.this, []
+        if any(body.args.get(a) is not None for a in ("group", "having", "distinct", "limit",
+                                                        "offset", "order", "windows")) or any(
+                isinstance(n, (exp.AggFunc, exp.Window)) for e in body.expressions
+                for n in e.walk(prune=lambda n: isinstance(n, (exp.Subquery, exp.Exists)))):
+            return None   # the body must give its rows one per row, whole on each shard
+        first = self._subqueries_first(body)
+        if first is not None:
+            body, ran = first
+        names = self._columns_of(body)
+        if names is None:
+            return None
+        names = [n for n, _ in names]
+        cp = plan_correlated(body, self.catalog, _table_name, counts, self.shards,
+                             self.cluster.always_shuffle)
+        dist = plan_select(outer, names if len(set(names)) == len(names) else None)
+        if cp is None or dist is None:
+            return None
+        partial = sqlglot.parse_one(dist.partial, read="postgres")
+        for t in partial.find_all(exp.Table):
+            if t.name == "__derived":
+                t.replace(exp.Subquery(this=cp.shuffle.tree.copy(),
+                                       alias=derived.args["alias"].copy()))
+        dist = DistPlan(partial.sql(dialect="postgres"), dist.merge, dist.kind,
+                        keys=dist.keys)
+        if ran:
+            plan["subqueries_first"] = ran + plan.get("subqueries_first", [])
+        return self._run_correlated(plan, dist, cp, want, plan_only)
+
+    def _run_correlated(self, plan: dict, dist, cp, want: list, plan_only: bool):
+        """Run (or, ``plan_only``, describe) a split over ``cp``'s placed inputs."""
+        jplan = cp.shuffle
+        plan.update(strategy="shuffle" if jplan.sides else "split", kind=dist.kind,
+                    partial=dist.partial, merge=dist.merge, keys=dist.keys,
+                    exchanges=[(sd.table, sd.key, sd.scan) for sd in jplan.sides],
+                    in_place=jplan.in_place, correlated=cp.linked)
+        if plan_only:
+            return plan
+        return self._finish(plan, self._run_split(plan, dist, want,
+                                                  sides=jplan.sides or None))
 
     def _with_shard_sizes(self, tree: exp.Expression):
         """``tree`` with every constant-argument call of a relation size function
@@ -1135,6 +1223,10 @@ class ClusterConnection:
         scan.set("from_", exp.From(this=table.copy()))
         if tree.args.get("where") is not None:
             scan.set("where", tree.args["where"].copy())
+        prefix = _window_prefix(tree)
+        if prefix is not None:   # only the first rows by the windows' order are needed
+            scan.set("order", prefix[0])
+            scan.set("limit", exp.Limit(expression=exp.Literal.number(prefix[1])))
         scan_sql = scan.sql(dialect="postgres")
         outer = tree.copy()
         outer.set("where", None)
@@ -1145,7 +1237,8 @@ class ClusterConnection:
         inner_plan = self._select(scan_sql, None, plan_only=True)
         plan.update(strategy=inner_plan["strategy"], kind=inner_plan.get("kind"),
                     partial=inner_plan.get("partial"), merge=inner_plan.get("merge"),
-                    keys=[], gathered_columns=(part[0], needed), windows_after=outer_sql)
+                    keys=[], gathered_columns=(part[0], needed), windows_after=outer_sql,
+                    prefix=prefix[1] if prefix is not None else None)
         if plan_only:
             return plan
         saved = self.last_plan
@@ -1207,11 +1300,16 @@ class ClusterConnection:
                     node.parent.args.get("query") is node else "scalar"
                 if kind != "exists" and len(columns) != 1:
                     continue
+                if kind == "in" and _spelled_in(node.parent):
+                    continue   # (``_long_in`` wrote it: placed, not listed)
                 run = body.copy()
                 cap = 1 if kind == "exists" else IN_LIST_ROWS + 1 if kind == "in" else 2
                 if run.args.get("limit") is None and run.args.get("offset") is None:
                     if kind == "in" and isinstance(run, exp.Select):
                         run.set("distinct", exp.Distinct())   # (duplicates change nothing)
+                        if run.args.get("order") is None:   # (so each shard sends at
+                            run.set("order", exp.Order(     # most ``cap`` values: top-k)
+                                expressions=[exp.Ordered(this=exp.Literal.number(1))]))
                     run.set("limit", exp.Limit(expression=exp.Literal.number(cap)))
                 sql = run.sql(dialect="postgres")
                 values = self._select(sql, None).arrow()
@@ -1226,6 +1324,14 @@ class ClusterConnection:
                         "21000", "more than one row returned by a subquery used as an "
                                  "expression")
                 if kind == "in" and len(values) > IN_LIST_ROWS:
+                    # Too many to write in. A positive conjunct of the WHERE is placed
+                    # as it is (``correlated.py`` links its two columns); anywhere else
+                    # the IN is spelled as an EXISTS correlated by equality, placed the
+                    # same way, with its NULL cases as constants.
+                    spelled = self._long_in(tree, node.parent, body)
+                    if spelled is not None:
+                        swaps.append(spelled[:2])
+                        ran += spelled[2]
                     continue
                 try:
                     literals = [_typed_literal(v, sql_type) for v in values]
@@ -1251,6 +1357,96 @@ class ClusterConnection:
             index = next(i for i, n in enumerate(originals) if n is old_node)
             copies[index].replace(replacement)
         return new, ran
+
+    def _long_in(self, tree: exp.Select, in_node: exp.In, body):
+        """``x IN (SELECT y FROM … WHERE w)`` (uncorrelated, too many values to write
+        in) that is not a positive conjunct of ``tree``'s WHERE, as ``CASE WHEN x IS NULL
+        THEN NULL WHEN x IN (SELECT y FROM … WHERE w) THEN TRUE ELSE c END``
+        (the subquery has rows: more than the list takes), ``c`` NULL when it has a
+        NULL ``y`` (else FALSE), found by a one-row split query run first: the
+        IN's three-valued answer, the WHEN's IN placed by ``correlated.py`` (a NOT IN
+        conjunct of the WHERE: x IS NOT NULL AND NOT EXISTS (… AND y = x)).
+        Returns (node replaced, its replacement, [SQL run]) or None."""
+        where = tree.args.get("where")
+        tops = list(conjuncts(where.this)) if where is not None else []
+        if any(c is in_node for c in tops) or not isinstance(body, exp.Select):
+            return None
+        negated = isinstance(in_node.parent, exp.Not) and any(c is in_node.parent
+                                                             for c in tops)
+        out = plain_output(body)
+        x = in_node.this
+        if out is None or any(isinstance(n, (exp.AggFunc, exp.Window, exp.Subquery,
+                                             exp.Exists, exp.Select)) for n in x.walk()):
+            return None
+        up = in_node.parent
+        while up is not None and up is not tree:
+            if isinstance(up, (exp.Having, exp.Group, exp.Order, exp.Join)):
+                return None
+            up = up.parent
+        from_ = tree.args.get("from_")
+        top = ([from_.this] if from_ is not None else []) + \
+            [j.this for j in tree.args.get("joins") or []]
+        if not all(isinstance(t, exp.Table) and _table_name(t) in self.catalog for t in top):
+            return None
+        x = x.copy()
+        for col in list(x.find_all(exp.Column)):   # qualified: the subquery must not
+            if not col.table:                       # take them for its own columns
+                owners = [t for t in top if column_of(self.catalog[_table_name(t)], col.name)]
+                if len(owners) != 1:
+                    return None
+                col.set("table", exp.to_identifier(owners[0].alias_or_name))
+        inner = {t.alias_or_name.lower() for t in body.find_all(exp.Table)}
+        if any(col.table.lower() in inner for col in x.find_all(exp.Column)):
+            return None
+        if not list(x.find_all(exp.Column)):
+            return None
+
+        def probe(extra) -> tuple[bool, str]:
+            q = body.copy()
+            q.set("expressions", [exp.Literal.number(1)])
+            q.set("distinct", None)
+            q.set("order", None)
+            if extra is not None:
+                q.set("where", exp.Where(this=exp.and_(
+                    q.args["where"].this.copy(), extra) if q.args.get("where") else extra))
+            q.set("limit", exp.Limit(expression=exp.Literal.number(1)))
+            sql = q.sql(dialect="postgres")
+            return self._select(sql, None).arrow().num_rows > 0, sql
+
+        # (The subquery has rows: more than IN_LIST_ROWS of them.)
+        has_null, sql2 = probe(exp.Is(this=out.copy(), expression=exp.Null()))
+        exists = body.copy()
+        exists.set("expressions", [exp.Literal.number(1)])
+        exists.set("distinct", None)
+        exists.set("order", None)
+        eq = exp.EQ(this=out.copy(), expression=x.copy())
+        exists.set("where", exp.Where(this=exp.and_(exists.args["where"].this.copy(), eq)
+                                      if exists.args.get("where") else eq))
+
+        def const(flag: bool) -> exp.Expression:
+            return exp.cast(exp.Null(), "BOOLEAN") if flag else exp.Boolean(this=False)
+
+        if negated:
+            # ``x NOT IN (…)`` as a conjunct of the WHERE: only TRUE keeps a row, so
+            # (the subquery having rows) never with a NULL in it, else an anti-join
+            # (a NOT EXISTS a shard's engine runs as one, not row by row); it replaces
+            # the NOT.
+            if has_null:
+                kept = exp.Boolean(this=False)
+            else:
+                kept = exp.and_(exp.Not(this=exp.Is(this=x.copy(), expression=exp.Null())),
+                                exp.Not(this=exp.Exists(this=exists)))
+            return in_node.parent, exp.Paren(this=kept), [sql2]
+
+        # The WHEN's IN is TRUE or not as on one engine once each shard holds the
+        # subquery's rows with y = x: ``correlated.py`` links x and y for it, and
+        # each shard's engine builds the IN's set once (an EXISTS would run per row).
+        case = exp.Case(ifs=[
+            exp.If(this=exp.Is(this=x.copy(), expression=exp.Null()), true=const(True)),
+            exp.If(this=exp.In(this=x.copy(), query=exp.Subquery(this=body.copy())),
+                   true=exp.Boolean(this=True))],
+            default=const(has_null))
+        return in_node, exp.Paren(this=case), [sql2]
 
     def _derived_first(self, tree: exp.Select, want: list, plan: dict, plan_only: bool):
         """A SELECT whose cluster tables are all read through derived tables with their
@@ -1305,12 +1501,12 @@ class ClusterConnection:
             self.last_plan = saved
         return self._finish(plan, conform(None, conn.execute(outer_sql).arrow(), want))
 
-    def _window_join_columns(self, tree: exp.Select, want: list, plan: dict,
-                             plan_only: bool):
-        """Window functions over a join of cluster tables: the join runs first as a
-        query of its own (split, repartitioned or broadcast like any join), giving only
-        the columns the statement reads, and the windows run here over its rows. None:
-        another shape (aggregates, subqueries, USING / NATURAL, derived tables)."""
+    def _window_join_parts(self, tree: exp.Select):
+        """For window functions over a join of cluster tables: ``(outer, scan,
+        needed)``: the join as a SELECT of the columns the statement reads (``__c0``,
+        ``__c1``, ... for the ``(alias, column)`` pairs ``needed``) and the statement
+        over its rows (table ``__window_rows``). None: another shape (aggregates,
+        subqueries, USING / NATURAL, derived tables)."""
         joins = tree.args.get("joins") or []
         from_ = tree.args.get("from_")
         if not joins or from_ is None or not _windows_over_rows(tree):
@@ -1388,6 +1584,80 @@ class ClusterConnection:
         for arg in ("from_", "joins", "where"):
             if tree.args.get(arg) is not None:
                 scan.set(arg, tree.args[arg].copy())
+        return outer, scan, needed
+
+    def _window_join_on_shards(self, tree: exp.Select, want: list, plan: dict,
+                               plan_only: bool):
+        """Window functions over a join whose windows share a PARTITION BY column: the
+        join runs on the shards (split, repartitioned or broadcast like any join) and
+        its rows, the columns the statement reads, are repartitioned shard to shard by
+        that column (``Side.reads``: the second exchange reads the first's inputs), so
+        every window partition is whole on one shard; the windows run there and only
+        their rows (top-k with ORDER BY … LIMIT) reach the coordinator. None: another
+        shape (``_window_join_columns`` then gathers the join's columns)."""
+        parts = self._window_join_parts(tree)
+        if parts is None:
+            return None
+        outer, scan, needed = parts
+        common = None
+        for spec in window_specs(outer):
+            cols = {p.name for p in spec if isinstance(p, exp.Column) and not p.table}
+            common = cols if common is None else common & cols
+        slots = [f"__c{i}" for i in range(len(needed))]
+        usable = [i for i, n in enumerate(slots) if n in (common or ()) and
+                  self.catalog[self._alias_table(tree, needed[i][0])].types.get(
+                      needed[i][1]) in HASHABLE]
+        if not usable:
+            return None
+        key = slots[usable[0]]
+        scan_sql = scan.sql(dialect="postgres")
+        inner = self._select(scan_sql, None, plan_only=True)
+        if inner["strategy"] not in ("split", "shuffle", "broadcast") or \
+                inner.get("kind") != "scan" or "_sides" not in inner and \
+                inner["strategy"] != "split":
+            return None
+        dist = plan_select(outer, slots, windows=True)
+        if dist is None:
+            return None
+        # The join's partial names its outputs c0, c1, ...: give them the slot names.
+        stage = f"SELECT {', '.join(f'c{i} AS {n}' for i, n in enumerate(slots))} " \
+                f"FROM ({inner['partial']}) AS __join"
+        side = Side("__window_rows", "the join's rows", key, stage,
+                    reads=inner.get("_sides") or None)
+        plan.update(strategy="shuffle", kind=dist.kind, partial=dist.partial,
+                    merge=dist.merge, keys=[],
+                    exchanges=inner.get("exchanges", []) + [(side.table, key, stage)],
+                    in_place=inner.get("in_place", []),
+                    windows=f"repartitioned by {needed[usable[0]][0]}."
+                            f"{needed[usable[0]][1]} after the join")
+        for k in ("broadcast", "anchor"):
+            if k in inner:
+                plan[k] = inner[k]
+        if plan_only:
+            return plan
+        return self._finish(plan, self._run_split(plan, dist, want, sides=[side]))
+
+    def _alias_table(self, tree: exp.Select, alias: str) -> str:
+        from_ = tree.args["from_"]
+        for t in [from_.this] + [j.this for j in tree.args.get("joins") or []]:
+            if t.alias_or_name == alias:
+                return _table_name(t)
+        raise KeyError(alias)
+
+    def _window_join_columns(self, tree: exp.Select, want: list, plan: dict,
+                             plan_only: bool):
+        """Window functions over a join of cluster tables: the join runs first as a
+        query of its own (split, repartitioned or broadcast like any join), giving only
+        the columns the statement reads, and the windows run here over its rows. None:
+        another shape (aggregates, subqueries, USING / NATURAL, derived tables)."""
+        parts = self._window_join_parts(tree)
+        if parts is None:
+            return None
+        outer, scan, needed = parts
+        prefix = _window_prefix(tree)
+        if prefix is not None:   # only the join's first rows by the windows' order
+            scan.set("order", prefix[0])
+            scan.set("limit", exp.Limit(expression=exp.Literal.number(prefix[1])))
         scan_sql, outer_sql = scan.sql(dialect="postgres"), outer.sql(dialect="postgres")
         inner_plan = self._select(scan_sql, None, plan_only=True)
         if inner_plan["strategy"] == "gather":
@@ -1395,7 +1665,8 @@ class ClusterConnection:
         plan.update(strategy=inner_plan["strategy"], kind=inner_plan.get("kind"),
                     partial=inner_plan.get("partial"), merge=inner_plan.get("merge"),
                     keys=[], windows_after=outer_sql,
-                    gathered_columns=("the join", [f"{a}.{c}" for a, c in needed]))
+                    gathered_columns=("the join", [f"{a}.{c}" for a, c in needed]),
+                    prefix=prefix[1] if prefix is not None else None)
         for k in ("exchanges", "in_place", "broadcast", "anchor"):
             if k in inner_plan:
                 plan[k] = inner_plan[k]
@@ -1762,10 +2033,12 @@ class ClusterConnection:
         moved = 0
         for i, side in enumerate(sides):
             sx = f"{xid}.{i}"
+            # A side made from others' exchanges (a join's rows): those move first.
+            fed = self._exchange(f"{sx}.r", side.reads, plan) if side.reads else {}
             replies = b.call_all(shards, "shuffle_out", per_shard_args={
                 s: (self.sid, sx, side.once if side.once is not None and s != 0
                     else side.scan, None if side.key is None else [side.key], self.shards,
-                    side.table if side.scan is None else None) for s in shards})
+                    side.table if side.scan is None else None, fed.get(s)) for s in shards})
             for s in shards:
                 check(replies[s])
             tokens = _tokens_by_target(replies[s][4] for s in shards)
@@ -2028,15 +2301,28 @@ class ClusterConnection:
                     "SELECT " + ", ".join(f'"{k}"' for k in (info.key or info.columns))
                     + f' FROM "{name}"').fetchone())
         groups: dict[int, list] = {}
-        for t, k in zip(tuples, keys):
-            groups.setdefault(shard_of_key(k, self.shards), []).append(t)
+        order: dict[int, list] = {}
+        for i, (t, k) in enumerate(zip(tuples, keys)):
+            s = shard_of_key(k, self.shards)
+            groups.setdefault(s, []).append(t)
+            order.setdefault(s, []).append(i)
         per_shard = {}
         for s, ts in groups.items():
             part = tree.copy()
             part.args["expression"].set("expressions", [t.copy() for t in ts])
             per_shard[s] = part.sql(dialect="postgres")
         replies = self._write(per_shard)
-        return _combine(replies)
+        result = _combine(replies)
+        if result.table is not None and tree.args.get("returning") is not None:
+            # RETURNING in the order of VALUES (each shard returns its rows in order)
+            shards = sorted(replies)
+            if result.table.num_rows == len(tuples) and all(
+                    _reply_result(replies[s]).table.num_rows == len(order[s])
+                    for s in shards):
+                at = [i for s in shards for i in order[s]]
+                back = sorted(range(len(at)), key=at.__getitem__)
+                result = replace(result, table=result.table.take(pa.array(back)))
+        return result
 
     def _run_many(self, sql: str, seq: list) -> int:
         word = _first_word(sql)
@@ -2544,6 +2830,77 @@ def _combine(replies: dict) -> Result:
         return Result(columns=[], rowcount=total, kind=first.kind)
     table = pa.concat_tables([r.table for r in results])
     return Result(columns=first.columns, table=table, rowcount=total, kind=first.kind)
+
+
+_PREFIX_WINDOWS = (exp.RowNumber, exp.Rank, exp.DenseRank, exp.Lag)
+
+
+def _window_prefix(tree: exp.Select):
+    """``(ORDER BY, n)`` when ``tree`` needs only the first ``n`` rows, by its windows'
+    one ordering, of the rows its WHERE keeps: every window is ROW_NUMBER, RANK,
+    DENSE_RANK or LAG over that ordering with no PARTITION BY (a row's value then
+    depends on the rows before it only), and the statement returns its first rows
+    in that order (ORDER BY that ordering, or a ranking output ascending) with
+    LIMIT n - OFFSET m (n the sum). Each shard's first n rows hold the first n of all,
+    so the split query of the columns read sends a top-n per shard. None otherwise."""
+    if tree.args.get("distinct") is not None or tree.args.get("windows") or \
+            tree.args.get("order") is None or tree.args.get("limit") is None:
+        return None
+    try:
+        limit, offset = _limits(tree)
+    except _Unsupported:
+        return None
+    if limit is None:
+        return None
+    windows = [n for n in tree.walk() if isinstance(n, exp.Window)]
+    if not windows:
+        return None
+    order = windows[0].args.get("order")
+    if order is None:
+        return None
+    key = order.sql(dialect="postgres")
+    for w in windows:
+        if not isinstance(w.this, _PREFIX_WINDOWS) or w.args.get("partition_by") or \
+                w.args.get("spec") is not None or w.args.get("alias") is not None or \
+                w.args.get("order") is None or w.args["order"].sql(dialect="postgres") != key:
+            return None
+        if isinstance(w.this, exp.Lag) and w.this.args.get("offset") is not None and not (
+                isinstance(w.this.args["offset"], exp.Literal) and
+                not w.this.args["offset"].is_string):
+            return None
+    items = tree.args["order"].expressions
+    same = len(items) >= len(order.expressions) and all(
+        a.sql(dialect="postgres") == b.sql(dialect="postgres")
+        for a, b in zip(items, order.expressions))
+    if not same:
+        first = items[0]
+        if first.args.get("desc") or first.args.get("nulls_first"):
+            return None
+        target = first.this
+        outputs = tree.expressions
+        picked = None
+        if isinstance(target, exp.Literal) and not target.is_string and \
+                target.this.isdigit() and 1 <= int(target.this) <= len(outputs):
+            picked = outputs[int(target.this) - 1]
+        elif isinstance(target, exp.Column) and not target.table:
+            named = [e for e in outputs if isinstance(e, exp.Alias) and e.alias == target.name]
+            picked = named[0] if len(named) == 1 else None
+        picked = picked.this if isinstance(picked, exp.Alias) else picked
+        if not (isinstance(picked, exp.Window) and
+                isinstance(picked.this, (exp.RowNumber, exp.Rank, exp.DenseRank))):
+            return None
+    return order.copy(), limit + offset
+
+
+def _spelled_in(node: exp.In) -> bool:
+    """Is ``node`` the IN of ``CASE WHEN x IS NULL THEN … WHEN x IN (…) THEN TRUE …``,
+    the spelling ``_long_in`` gives a long IN (its subquery is placed, not listed)?"""
+    case = node.parent.parent if isinstance(node.parent, exp.If) else None
+    if not isinstance(case, exp.Case) or node.arg_key != "this":
+        return False
+    ifs = case.args.get("ifs") or []
+    return len(ifs) == 2 and ifs[1] is node.parent and isinstance(ifs[0].this, exp.Is) \
+        and ifs[0].this.this == node.this and isinstance(ifs[0].this.expression, exp.Null)
 
 
 def _windows_over_rows(tree: exp.Select) -> bool:

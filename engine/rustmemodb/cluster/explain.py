@@ -61,7 +61,15 @@ def explain(conn, sql: str, params) -> Result:
                          "in place)")
         for table in plan.get("in_place", []):
             lines.append(f"        {table} stays in place (partitioned on the join key)")
+        if plan.get("correlated") is not None:
+            lines.append("        Subqueries on each shard: their rows and the outer "
+                         "rows placed by the equal columns " +
+                         (", ".join(plan["correlated"]) or "(none: copies)"))
         for table, key, scan in plan.get("exchanges", []):
+            if key is None:
+                lines.append(f"        Exchange: broadcast {table} to every shard, shard "
+                             f"to shard ({_transport(b)}): {scan}")
+                continue
             by = key if isinstance(key, str) else f"column {key + 1}"
             lines.append(f"        Exchange: repartition {table} by hash({by}) over "
                          f"{b.shards} shards, shard to shard ({_transport(b)}): {scan}")
@@ -76,6 +84,10 @@ def explain(conn, sql: str, params) -> Result:
             else:
                 lines.append(f"        Windows share no PARTITION BY column: only {table}"
                              f"({', '.join(cols)}) of the rows the WHERE keeps is gathered")
+            if plan.get("prefix") is not None:
+                lines.append(f"        (the first {plan['prefix']} rows by the windows' "
+                             "ORDER BY are all they read: each shard sends its top "
+                             f"{plan['prefix']})")
         for sql in plan.get("derived_first", []):
             lines.append(f"        Derived table with its own LIMIT, run first as a split "
                          f"query: {sql}")

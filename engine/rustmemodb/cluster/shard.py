@@ -166,13 +166,21 @@ class ShardHost:
         return ("ok",)
 
     def shuffle_out(self, sid: str, xid: str, sql: str | None, key: list | None,
-                    shards: int, table: str | None = None):
+                    shards: int, table: str | None = None, received: dict | None = None):
         """Run ``sql`` (or read all of ``table``, as ``scan``), hash-partition its rows
         on columns ``key`` over ``shards`` shards, keep this shard's partition and send
         the others to their shards directly (``key`` None: a copy of every row to every
         shard, a broadcast). Returns the result's SQL column types, ``{target: bytes}``
-        sizes, the row count and ``{target: token}`` for the targets (``exchange.py``)."""
-        reply = self.execute(sid, sql) if table is None else self.scan(sid, table)
+        sizes, the row count and ``{target: token}`` for the targets (``exchange.py``).
+        ``received``: inputs ``sql`` reads, moved here by an earlier exchange."""
+        if table is None:
+            try:
+                inputs = self._received(sid, received) if received else None
+            except Exception as exc:   # noqa: BLE001
+                return error_tuple(exc)
+            reply = self.execute(sid, sql, None, inputs)
+        else:
+            reply = self.scan(sid, table)
         if reply[0] == "error":
             return reply
         columns, data = reply[2], ipc_to_table(reply[3])

@@ -46,6 +46,7 @@ class Side:
                             # position; None: every row to every shard, a broadcast)
     scan: str | None    # SQL each shard runs to produce its rows (None: all of ``table``)
     once: str | None = None   # what shards other than 0 run instead (rows made once)
+    reads: list | None = None  # sides whose exchange ``scan`` reads (moved first)
 
 
 @dataclass
@@ -162,8 +163,9 @@ def plan_join(tree: exp.Select, part: list, catalog: dict, table_name) -> JoinSh
             continue   # already placed by this key, with the same hash: it stays in place
         plan.sides.append(_side(tree, i, old, t, info, chosen[alias], pushdown, top, catalog,
                                 table_name))
-    if not plan.sides:
-        return None   # all co-located: the plain split handles it
+    # (No side to move: every table is placed by the key already. The plain split
+    # sees that only for ON equalities of qualified keys; this also covers a comma
+    # join's WHERE and unqualified names, and runs as a split, nothing moved.)
     plan.in_place = [table_name(t) for t in sharded
                      if catalog[table_name(t)].key == [chosen[t.alias_or_name]]]
     return plan

@@ -79,21 +79,34 @@ def _has_forbidden(tree: exp.Expression, windows: bool = False) -> bool:
 
 
 def plan_select(tree: exp.Select, star_columns: list | None,
-                windows: bool = False, where_subqueries: bool = False) -> DistPlan | None:
+                windows: bool = False, where_subqueries: bool = False,
+                subqueries: bool = False) -> DistPlan | None:
     """The split of ``tree`` (a SELECT whose FROM/WHERE can run on each shard alone).
     ``windows``: the caller checked that every window partition of ``tree`` is whole
     on each shard (partitioned by the shard key, or repartitioned by the window's
     PARTITION BY), so a query computing window functions over rows (no aggregate
     outside them) splits as a scan: the windows on the shards, ORDER BY/LIMIT merged.
     ``where_subqueries``: the caller checked that the subqueries of the WHERE run on
-    each shard alone (they stay in the partial's WHERE)."""
+    each shard alone (they stay in the partial's WHERE); ``subqueries``: those of the
+    SELECT list too (``correlated.py`` placed their rows), which then stay in the
+    partial's output expressions of a query that does not aggregate."""
     if not isinstance(tree, exp.Select) or tree.args.get("with") or tree.args.get("distinct") \
             and tree.args["distinct"].args.get("on"):
         return None
     checked = tree
-    if where_subqueries:
+    if where_subqueries or subqueries:
         checked = tree.copy()
         checked.set("where", None)
+    if subqueries:
+        listed = [n for n in checked.find_all(exp.Subquery, exp.Exists)
+                  if not isinstance(n.parent, (exp.From, exp.Join))]
+        if listed and (checked.args.get("group") or checked.args.get("having")):
+            return None
+        for n in listed:
+            n.replace(exp.Null())
+        if listed and any(isinstance(n, _AGGS) for e in checked.expressions
+                          for n in e.walk()):
+            return None   # (the aggregate split would look inside the subqueries)
     if _has_forbidden(checked, windows) or tree.args.get("locks") or tree.args.get("qualify"):
         return None
     if windows:
@@ -105,8 +118,9 @@ def plan_select(tree: exp.Select, star_columns: list | None,
         select = _expand_star(tree, star_columns)
         if windows:
             return _scan(select)
-        if select.args.get("group") or select.args.get("having") or any(
-                isinstance(n, _AGGS) for e in select.expressions for n in e.walk()):
+        looked = checked if subqueries else select   # (subqueries' aggregates are theirs)
+        if looked.args.get("group") or looked.args.get("having") or any(
+                isinstance(n, _AGGS) for e in looked.expressions for n in e.walk()):
             return _aggregate(select)
         return _scan(select)
     except _Unsupported:
