@@ -140,8 +140,10 @@ def is_array(sql_type: str) -> bool:
 
 
 def is_column_type(sql_type: str) -> bool:
-    """Whether a table column may have this type: a scalar type or an array of one."""
-    return sql_type in ALL_TYPES or (sql_type.endswith("[]") and sql_type[:-2] in ALL_TYPES)
+    """Whether a table column may have this type: a scalar type (INTERVAL included) or an
+    array of one of the others."""
+    return sql_type in ALL_TYPES or sql_type == INTERVAL or (
+        sql_type.endswith("[]") and sql_type[:-2] in ALL_TYPES)
 
 
 def array_of(element: str) -> str:
@@ -172,6 +174,8 @@ def sql_type_of_arrow(t: "pa.DataType") -> str:
         return sql_type_of_arrow(t.value_type)
     if pa.types.is_null(t):
         return TEXT
+    if t == pa.month_day_nano_interval():
+        return INTERVAL
     if isinstance(t, pa.ExtensionType) and t.extension_name == "arrow.uuid":
         return UUID
     if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
@@ -203,6 +207,12 @@ class Interval:
         if not (-_I32 <= self.months < _I32 and -_I32 <= self.days < _I32
                 and -_US_MAX <= self.micros <= _US_MAX):
             raise errors.sql_error("22008", "interval out of range")
+
+    @property
+    def nanoseconds(self) -> int:
+        """Arrow reads an interval object by its months, days and nanoseconds attributes:
+        without this one, converting rows to Arrow dropped the time part ('1 hour' -> 0)."""
+        return self.micros * 1000
 
     def _span(self) -> int:
         """PostgreSQL's comparison key: a month is 30 days, a day 24 hours."""
@@ -451,6 +461,16 @@ def check_int(value: int) -> int:
     if value < INT64_MIN or value > INT64_MAX:
         raise errors.numeric_out_of_range()
     return value
+
+
+def py_values(array) -> list:
+    """An Arrow column's values in storage form: ``to_pylist`` gives an interval as
+    Arrow's MonthDayNano, which the engine's rows hold as ``Interval``."""
+    values = array.to_pylist()
+    if str(array.type) == "month_day_nano_interval":
+        values = [None if v is None else Interval(v.months, v.days, v.nanoseconds // 1000)
+                  for v in values]
+    return values
 
 
 def format_timestamp(v) -> str:

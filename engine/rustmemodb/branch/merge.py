@@ -32,6 +32,7 @@ import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
 
 from .. import errors
+from ..types import py_values
 from ..storage.table import TableVersion
 from . import validate
 from .diff import ROWID, Diff, _distinct, diff_versions
@@ -371,7 +372,7 @@ def _rows_of(t: pa.Table, schema, with_rowid: bool = False) -> pa.Table:
 
 
 def _pyrows(t: pa.Table) -> list[tuple]:
-    return list(zip(*[c.to_pylist() for c in t.columns])) if t.num_columns else []
+    return list(zip(*[py_values(c) for c in t.columns])) if t.num_columns else []
 
 
 def _same(x, y) -> bool:

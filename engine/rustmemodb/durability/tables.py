@@ -102,7 +102,8 @@ def chunk_from_batch(batch: pa.RecordBatch) -> Chunk:
 # Python types a stored value of each SQL type may have (types.py: storage form).
 _STORED = {types.INTEGER: (int,), types.FLOAT: (float, int), types.TEXT: (str,),
            types.BOOLEAN: (bool,), types.TIMESTAMP: (datetime.datetime,),
-           types.DATE: (datetime.date,), types.UUID: (str,), types.JSON: (str,)}
+           types.DATE: (datetime.date,), types.UUID: (str,), types.JSON: (str,),
+           types.INTERVAL: (types.Interval,)}
 
 
 def check_rows(schema, rows) -> None:

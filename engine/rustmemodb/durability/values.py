@@ -15,6 +15,7 @@ in a form that cannot be read back).
     ext 4  uuid.UUID           16 bytes
     ext 5  decimal.Decimal     text
     ext 6  datetime.timedelta  "days,seconds,microseconds"
+    ext 7  types.Interval      "months,days,microseconds" (Arrow's MonthDayNano too)
 
 Arrays decode as tuples (rows are tuples), maps as dicts. ``unpack`` raises
 ``ValueError`` on anything malformed; callers turn that into XX001.
@@ -29,7 +30,9 @@ from typing import Any
 import msgpack
 import numpy as np
 
-_DATETIME, _DATE, _BIGINT, _UUID, _DECIMAL, _TIMEDELTA = 1, 2, 3, 4, 5, 6
+from ..types import Interval
+
+_DATETIME, _DATE, _BIGINT, _UUID, _DECIMAL, _TIMEDELTA, _INTERVAL = 1, 2, 3, 4, 5, 6, 7
 _INT64 = (-(1 << 63), (1 << 64) - 1)
 
 
@@ -47,6 +50,11 @@ def _default(value: Any) -> msgpack.ExtType:
     if isinstance(value, _dt.timedelta):
         return msgpack.ExtType(_TIMEDELTA,
                                f"{value.days},{value.seconds},{value.microseconds}".encode())
+    if isinstance(value, Interval):
+        return msgpack.ExtType(_INTERVAL, f"{value.months},{value.days},{value.micros}".encode())
+    if type(value).__name__ == "MonthDayNano":  # an interval as Arrow hands it out
+        return msgpack.ExtType(_INTERVAL, f"{value.months},{value.days},"
+                                          f"{value.nanoseconds // 1000}".encode())
     if isinstance(value, np.generic):          # a numpy scalar: its Python value
         return value.item()
     if isinstance(value, (set, frozenset)):
@@ -68,6 +76,12 @@ def _ext(code: int, data: bytes) -> Any:
         return int(text)
     if code == _DECIMAL:
         return decimal.Decimal(text)
+    if code == _INTERVAL:
+        months, days, micros = (int(p) for p in text.split(","))
+        try:
+            return Interval(months, days, micros)
+        except Exception as exc:        # out of range: a damaged record
+            raise ValueError(f"interval out of range: {text}") from exc
     if code == _TIMEDELTA:
         days, seconds, micros = (int(p) for p in text.split(","))
         return _dt.timedelta(days=days, seconds=seconds, microseconds=micros)

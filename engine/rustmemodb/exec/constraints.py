@@ -26,6 +26,7 @@ import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
 
 from .. import errors
+from ..types import py_values
 from ..storage.table import rows_to_batch
 from .typmods import fit_rows, fit_table
 
@@ -245,7 +246,7 @@ def child_rows(txn, child: str, fk, keys: set) -> list[tuple]:
     else:
         found = [tuple(v) in keys for v in zip(*[data.column(c).to_pylist() for c in cols])]
         hits = data.filter(pa.array(found))
-    return list(zip(*[c.to_pylist() for c in hits.columns])) if hits.num_rows else []
+    return list(zip(*[py_values(c) for c in hits.columns])) if hits.num_rows else []
 
 
 def still_referenced(schema, fk, child: str, row) -> errors.Error:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from .. import types
 from ..plan import logical as L
 from ..plan.expr import Expr, OuterRef, Param, SubqueryExpr
 from ..plan.walk import map_expressions
@@ -137,7 +138,8 @@ def compile_aggregate(node: L.LogicalAggregate, child, row_fn):
     groups = [row_fn(g) for g in node.groups]
     aggs = []
     for a in node.aggregates:
-        if a.distinct or a.filter is not None or a.order_by or a.extra:
+        if a.distinct or a.filter is not None or a.order_by or a.extra or \
+                (a.type == types.INTERVAL and a.fn in ("sum", "avg")):
             raise Unsupported()
         fn = _AGGREGATES.get(a.fn)
         if fn is None or (not a.star and len(a.args) != 1):

@@ -17,8 +17,10 @@ MINMAX_TYPES = (types.INTEGER, types.FLOAT, types.TEXT, types.DATE, types.TIMEST
 # Aggregates the engine knows, with their result types; extended by other modules.
 AGGREGATE_TYPES = {
     "count": lambda ts: I,
-    "sum": lambda ts: ts[0] if ts[0] in (I, F) else (I if ts[0] == types.NULL else None),
-    "avg": lambda ts: F if ts[0] in (I, F, types.NULL) else None,
+    "sum": lambda ts: ts[0] if ts[0] in (I, F, types.INTERVAL) else (
+        I if ts[0] == types.NULL else None),
+    "avg": lambda ts: F if ts[0] in (I, F, types.NULL) else (
+        types.INTERVAL if ts[0] == types.INTERVAL else None),
     "min": lambda ts: ts[0] if ts[0] in MINMAX_TYPES or ts[0] == types.NULL else None,
     "max": lambda ts: ts[0] if ts[0] in MINMAX_TYPES or ts[0] == types.NULL else None,
 }

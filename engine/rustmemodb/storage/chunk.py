@@ -18,6 +18,7 @@ import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
 
 from .. import errors
+from ..types import py_values
 
 
 CHUNK_ROWS = 65536
@@ -123,7 +124,7 @@ class Chunk:
         if rows is None:
             start = b << _BLOCK_SHIFT
             part = self.batch.slice(start, BLOCK_ROWS)
-            rows = blocks[b] = tuple(zip(*[c.to_pylist() for c in part.columns])) \
+            rows = blocks[b] = tuple(zip(*[py_values(c) for c in part.columns])) \
                 if part.num_columns else ((),) * part.num_rows
         return rows[offset & (BLOCK_ROWS - 1)]
 
@@ -213,7 +214,7 @@ class Chunk:
         nothing, where a list would be walked element by element every time."""
         cols = self._pycols
         if cols is None:
-            cols = self._pycols = [tuple(c.to_pylist()) for c in self.batch.columns]
+            cols = self._pycols = [tuple(py_values(c)) for c in self.batch.columns]
         return cols
 
 

@@ -12,6 +12,7 @@ import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
 
 from .. import errors
+from ..types import py_values
 from .index import UniqueIndex, storable
 from .index_build import first_clash, unique_from_arrays
 
@@ -157,7 +158,7 @@ class IndexUpkeepMixin:
 
 
 def table_rows(table: pa.Table) -> list[tuple]:
-    return list(zip(*[c.to_pylist() for c in table.columns])) if table.num_columns else []
+    return list(zip(*[py_values(c) for c in table.columns])) if table.num_columns else []
 
 
 def values_differ(x, y):

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from ..lazy_import import numpy as np
 
 from .. import errors
+from ..types import py_values
 from ..storage.root import Root, replace
 from .transaction import (AuthOp, BulkInsertOp, BulkUpdateOp, DeleteOp, InsertOp, ReplaceTableOp,
                           SequenceOp, Transaction, UpdateOp, ViewOp)
@@ -103,7 +104,7 @@ def _add_keys(ws: WriteSet, txn: Transaction, op) -> None:
     if isinstance(op, (InsertOp, UpdateOp)):
         rows = op.rows
     else:
-        rows = list(zip(*[c.to_pylist() for c in op.data.columns]))
+        rows = list(zip(*[py_values(c) for c in op.data.columns]))
     for name, index in version.indexes.items():
         for row in rows:
             # A key with a NULL part is never stored and never collides (SQL UNIQUE):

@@ -46,6 +46,8 @@ def _nan_key(x):
 
 def _row_cmp(op):
     def run(a, b):
+        if type(a) is types.Interval:   # PostgreSQL: 1 mon = 30 days, 1 day = 24 hours
+            return op(a._span(), b._span())
         if type(a) is not type(b):
             a, b = _align_temporal(a, b)
         if (a != a) or (b != b):      # a NaN on either side
@@ -78,8 +80,15 @@ def _vec_cmp(kernel, name):
     return run
 
 
-_INTERVAL_OPS = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
-                 "gt": operator.gt, "ge": operator.ge}
+def _by_span(op):
+    """An interval comparison as PostgreSQL makes it: by the span (a month is 30 days, a
+    day 24 hours), so '1 mon' = '30 days' though the fields differ."""
+    return lambda a, b: op(a._span(), b._span())
+
+
+_INTERVAL_OPS = {name: _by_span(op) for name, op in (
+    ("eq", operator.eq), ("ne", operator.ne), ("lt", operator.lt), ("le", operator.le),
+    ("gt", operator.gt), ("ge", operator.ge))}
 
 
 def _has_nan(v) -> bool:

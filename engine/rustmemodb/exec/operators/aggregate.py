@@ -22,6 +22,7 @@ from ... import statement_limits as limits
 from ...plan.expr import ColRef, column_refs
 from ...plan.logical import LogicalAggregate, LogicalJoin
 from ..expr.vector import as_array, evaluate
+from ..functions.datetime import scale_interval
 from ..run import operator, run_plan
 from .join import hash_friendly
 
@@ -286,6 +287,8 @@ def _native_spec(a, name: str):
                 f"{name}_count_distinct"
         return None
     opts = pc.ScalarAggregateOptions(skip_nulls=True, min_count=1)
+    if a.type == types.INTERVAL and a.fn != "count":
+        return None          # no Arrow kernels for intervals: _py_sum / _py_avg / _py_min...
     if a.fn == "count":
         return (name, "count", pc.CountOptions(mode="only_valid")), f"{name}_count"
     if a.fn in ("sum", "min", "max"):
@@ -385,13 +388,27 @@ def _py_sum(vals):
     vals = [v for v in vals if v is not None]
     if not vals:
         return None
+    if isinstance(vals[0], pa.MonthDayNano):
+        return _as_arrow_interval(_interval_total(vals))
     total = sum(vals)
     return types.check_int(total) if isinstance(total, int) else total
 
 
 def _py_avg(vals):
     vals = [v for v in vals if v is not None]
+    if vals and isinstance(vals[0], pa.MonthDayNano):   # PostgreSQL: the sum / the count
+        return _as_arrow_interval(scale_interval(_interval_total(vals), len(vals), True))
     return sum(vals) / len(vals) if vals else None
+
+
+def _interval_total(vals) -> types.Interval:
+    """The sum of Arrow intervals, field by field, as PostgreSQL adds them."""
+    return types.Interval(sum(v.months for v in vals), sum(v.days for v in vals),
+                          sum(v.nanoseconds for v in vals) // 1000)
+
+
+def _as_arrow_interval(iv: types.Interval) -> pa.MonthDayNano:
+    return pa.MonthDayNano([iv.months, iv.days, iv.micros * 1000])
 
 
 def _memo(memo: dict | None, what: str, v, fn):
@@ -425,6 +442,7 @@ def _scalar_aggregate(a, v, n: int, ctx, memo: dict | None = None):
         if found is not None:
             return found[0 if a.fn == "min" else 1]
     if a.distinct or a.fn not in ("count", "sum", "avg", "min", "max") or \
+            (a.fn in ("sum", "avg") and a.type == types.INTERVAL) or \
             (a.fn in ("min", "max") and (a.type in (types.INTERVAL,) or
                                          _memo(memo, "nan", v, has_nan))):
         fn = python_aggregate_for(a, ctx)

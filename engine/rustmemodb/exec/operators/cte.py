@@ -72,7 +72,7 @@ def recursive_cte(node: LogicalRecursiveCTE, ctx) -> pa.Table:
 
 
 def _rows(t: pa.Table):
-    cols = [c.to_pylist() for c in t.columns]
+    cols = [types.py_values(c) for c in t.columns]
     return list(zip(*cols)) if cols else [() for _ in range(t.num_rows)]
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from ... import errors
+from ...types import py_values
 from ...plan.logical import (LogicalDelete, LogicalInsert, LogicalScan, LogicalUpdate,
                              LogicalValues)
 from ...storage.bulk_write import sorted_distinct
@@ -56,7 +57,7 @@ def insert(node: LogicalInsert, ctx) -> pa.Table:
 
 
 def _pyrows(table: pa.Table) -> list[tuple]:
-    return list(zip(*[c.to_pylist() for c in table.columns])) if table.num_columns else \
+    return list(zip(*[py_values(c) for c in table.columns])) if table.num_columns else \
         [()] * table.num_rows
 
 
