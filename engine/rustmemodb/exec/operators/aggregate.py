@@ -205,7 +205,9 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
             post.append(f"{name}_list")
             continue
         if v is not None:
-            cols[name] = v
+            # Arrow cannot collect intervals per group (hash_list): carry them as text
+            # "months days nanoseconds" and read them back in _python_groups
+            cols[name] = _interval_codes(v) if pa.types.is_interval(v.type) else v
         native = _native_spec(a, name)
         if native is not None and a.fn in ("min", "max") and has_nan(v):
             native = None        # Arrow skips NaN in min/max; PostgreSQL sorts it last
@@ -316,7 +318,27 @@ def _check_int_sum(exact, shadow) -> None:
         raise errors.numeric_out_of_range()
 
 
+def _interval_codes(v):
+    return pa.array([None if x is None else f"{x.months} {x.days} {x.nanoseconds}"
+                     for x in v.to_pylist()], pa.string())
+
+
+def _interval_decoded(vals: list) -> list:
+    out = []
+    for x in vals:
+        if x is None:
+            out.append(None)
+        else:
+            m, d, ns = x.split()
+            out.append(pa.MonthDayNano([int(m), int(d), int(ns)]))
+    return out
+
+
 def _python_groups(a, lists, ctx) -> pa.Array:
+    if a.type == types.INTERVAL or (a.args and a.args[0].type == types.INTERVAL):
+        fn = python_aggregate_for(a, ctx)
+        values = [fn(_interval_decoded(vals)) for vals in lists.to_pylist()]
+        return pa.array(values, types.arrow_type(a.type))
     arrow_body = ARROW_AGGREGATES.get(a.fn) if not a.distinct else None
     if arrow_body is not None:
         return pa.array([arrow_body(lists[i].values, a) for i in range(len(lists))],

@@ -33,6 +33,7 @@ from ... import errors, types
 from ...plan.logical import LogicalDistinctOn, LogicalWindow
 from ..expr.vector import as_array, evaluate
 from ..functions.arith import add_interval_to
+from ..functions.datetime import scale_interval
 from ..semantics import sort_keys_for
 from ..run import operator, run_plan
 
@@ -402,11 +403,33 @@ def _aggregate(call, L: _Layout, table, ctx, lo, hi):
     counts = np.where(empty, 0, cnt_prefix[safe_hi + 1] - cnt_prefix[safe_lo])
     if call.fn == "count":
         return counts
+    if call.fn in ("sum", "avg") and pa.types.is_interval(values.type):
+        return _interval_sum_avg(call, values, valid, counts, safe_lo, safe_hi)
     if call.fn in ("sum", "avg"):
         return _sum_avg(call, values, valid, counts, safe_lo, safe_hi)
     if call.fn in ("min", "max"):
         return _min_max(call, L, values, valid, lo, hi, counts)
     raise errors.not_supported(f"{call.fn} as a window function")
+
+
+def _interval_sum_avg(call, values, valid, counts, lo, hi):
+    """sum/avg of intervals over frames: prefix sums of months, days and microseconds
+    apart (PostgreSQL adds intervals field by field); avg divides as interval / count."""
+    parts = [np.zeros(len(valid), np.int64) for _ in range(3)]
+    for i, v in enumerate(values.to_pylist()):
+        if v is not None and valid[i]:
+            parts[0][i], parts[1][i], parts[2][i] = v.months, v.days, v.nanoseconds // 1000
+    sums = [np.concatenate([[0], np.cumsum(p)]) for p in parts]
+    out = []
+    for k in range(len(valid)):
+        if counts[k] == 0:
+            out.append(None)
+            continue
+        total = types.Interval(*(int(s[hi[k] + 1] - s[lo[k]]) for s in sums))
+        if call.fn == "avg":
+            total = scale_interval(total, int(counts[k]), divide=True)
+        out.append(pa.MonthDayNano([total.months, total.days, total.micros * 1000]))
+    return pa.array(out, pa.month_day_nano_interval())
 
 
 def _sum_avg(call, values, valid, counts, lo, hi):
