@@ -58,3 +58,20 @@ def test_interval_chunks_survive_a_checkpoint(tmp_path):
         == [("1 day 00:00:07",), ("00:16:39",)]
     assert again.execute("SELECT count(*) FROM d WHERE x >= interval '10 minutes'").fetchall() \
         == [(40_001,)]   # 400 values x 100, and id 7 moved to a day
+
+
+def test_copy_writes_intervals_as_text_and_reads_them_back(tmp_path):
+    """COPY TO printed an interval as "MonthDayNano(months=0, ...)" (text, CSV) and
+    refused Parquet; every format now round-trips it through its PostgreSQL text."""
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE t (id INTEGER, x INTERVAL)")
+    c.execute("INSERT INTO t VALUES (1, '1 day 02:00:00'), (2, NULL), "
+              "(3, '-1 mons 3 days -00:00:01.5')")
+    want = c.execute("SELECT * FROM t ORDER BY id").fetchall()
+    for fmt in ("csv", "text", "parquet"):
+        path = tmp_path / f"t.{fmt}"
+        c.execute(f"COPY t TO '{path}' (FORMAT {fmt})")
+        c.execute(f"CREATE TABLE t_{fmt} (id INTEGER, x INTERVAL)")
+        c.execute(f"COPY t_{fmt} FROM '{path}' (FORMAT {fmt})")
+        assert c.execute(f"SELECT * FROM t_{fmt} ORDER BY id").fetchall() == want, fmt
+    assert "1 day 02:00:00" in (tmp_path / "t.csv").read_text()

@@ -292,7 +292,7 @@ def _write_text(path: str, table: pa.Table, columns, options) -> None:
         s = v if isinstance(v, str) else to_text(v, t)
         return (s.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
                 .replace("\r", "\\r").replace(delimiter, "\\" + delimiter))
-    data = [c.to_pylist() for c in table.columns]
+    data = [types.py_values(c) for c in table.columns]
     kinds = [t for _, t in columns]
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         if options.get("header"):
@@ -395,9 +395,9 @@ def _locate_csv_error(path, columns, options, fmt, exc) -> errors.Error:
 
 def write_file(fmt: str, path: str, table: pa.Table, columns, options: dict) -> None:
     try:
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
-            pq.write_table(table, path)
+        if fmt == "parquet":          # Parquet has no month/day/nanosecond interval:
+            import pyarrow.parquet as pq   # intervals go as their text, read back by COPY
+            pq.write_table(_as_text_columns(table, columns, arrays=False), path)
             return
         if fmt == "json":
             _write_json(path, table, columns)
@@ -428,21 +428,21 @@ def _fill_null_text(col, null: str):
     return pc.fill_null(col.cast(pa.large_string()), null)
 
 
-def _as_text_columns(table: pa.Table, columns) -> pa.Table:
+def _as_text_columns(table: pa.Table, columns, arrays: bool = True) -> pa.Table:
     """Columns CSV cannot hold as such (arrays, intervals) become PostgreSQL's text form."""
-    arrays = []
+    out = []
     for col, (_, t) in zip(table.columns, columns):
-        if types.is_array(t) or t == types.INTERVAL:
-            arrays.append(pa.array([None if v is None else to_text(v, t)
-                                    for v in col.to_pylist()], pa.large_string()))
+        if (arrays and types.is_array(t)) or t == types.INTERVAL:
+            out.append(pa.array([None if v is None else to_text(v, t)
+                                 for v in types.py_values(col)], pa.large_string()))
         else:
-            arrays.append(col)
-    return pa.Table.from_arrays(arrays, names=table.column_names)
+            out.append(col)
+    return pa.Table.from_arrays(out, names=table.column_names)
 
 
 def _write_json(path: str, table: pa.Table, columns) -> None:
     """Newline-delimited JSON: one object per row."""
-    data = [c.to_pylist() for c in table.columns]
+    data = [types.py_values(c) for c in table.columns]
     with open(path, "w", encoding="utf-8") as f:
         for i in range(table.num_rows):
             obj = {n: _json_value(data[k][i], t) for k, (n, t) in enumerate(columns)}
@@ -457,4 +457,6 @@ def _json_value(v, t):
         return json.loads(v)
     if t in (types.DATE, types.TIMESTAMP):
         return v.isoformat(sep=" ") if t == types.TIMESTAMP else v.isoformat()
+    if t == types.INTERVAL:
+        return str(v)                 # its text, as PostgreSQL's to_json gives it
     return v
