@@ -877,14 +877,8 @@ class ClusterConnection:
             if shuffle_cost is not None and (broadcast_cost is None or
                                              shuffle_cost <= broadcast_cost or
                                              self.cluster.always_shuffle):
-                plan.update(strategy="shuffle" if jplan.sides else "split", kind=jdist.kind,
-                            partial=jdist.partial, merge=jdist.merge, keys=jdist.keys,
-                            exchanges=[(sd.table, sd.key, sd.scan) for sd in jplan.sides],
-                            in_place=jplan.in_place, _sides=jplan.sides)
-                if plan_only:
-                    return plan
-                return self._finish(plan, self._run_split(plan, jdist, want,
-                                                          sides=jplan.sides or None))
+                return self._run_placed(plan, jdist, jplan, want, plan_only,
+                                        _sides=jplan.sides)
             if broadcast_cost is not None:
                 btree, names, anchor = bplan
                 dist = bdist
@@ -974,11 +968,15 @@ class ClusterConnection:
 
     def _run_correlated(self, plan: dict, dist, cp, want: list, plan_only: bool):
         """Run (or, ``plan_only``, describe) a split over ``cp``'s placed inputs."""
-        jplan = cp.shuffle
+        return self._run_placed(plan, dist, cp.shuffle, want, plan_only, correlated=cp.linked)
+
+    def _run_placed(self, plan: dict, dist, jplan, want: list, plan_only: bool, **extra):
+        """Run (or, ``plan_only``, describe) a split whose inputs ``jplan`` places on the
+        shards first (its sides exchanged by key; none: the tables already sit right)."""
         plan.update(strategy="shuffle" if jplan.sides else "split", kind=dist.kind,
                     partial=dist.partial, merge=dist.merge, keys=dist.keys,
                     exchanges=[(sd.table, sd.key, sd.scan) for sd in jplan.sides],
-                    in_place=jplan.in_place, correlated=cp.linked)
+                    in_place=jplan.in_place, **extra)
         if plan_only:
             return plan
         return self._finish(plan, self._run_split(plan, dist, want,

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from .shuffle import HASHABLE, JoinShuffle, Side, conjuncts
+from .shuffle import HASHABLE, JoinShuffle, Side, column_of, conjuncts
 
 _VOLATILE = (exp.Rand, exp.Placeholder, exp.Parameter)
 
@@ -85,14 +85,6 @@ def plan_correlated(tree: exp.Select, catalog: dict, table_name, counts: dict,
         return _plan(tree, catalog, table_name, counts, shards, always)
     except _No:
         return None
-
-
-def column_of(info, name: str) -> str | None:
-    """The catalog spelling of column ``name`` of a table (None: it has none)."""
-    if name in info.columns:
-        return name
-    low = name.lower()
-    return low if low in info.columns else None
 
 
 def _same(a: str, b: str) -> bool:

@@ -118,7 +118,7 @@ def plan_join(tree: exp.Select, part: list, catalog: dict, table_name) -> JoinSh
             if a is None or b is None or a is b or a not in sharded or b not in sharded:
                 continue
             ia, ib = catalog[table_name(a)], catalog[table_name(b)]
-            ca, cb = _column(ia, c.this.name), _column(ib, c.expression.name)
+            ca, cb = column_of(ia, c.this.name), column_of(ib, c.expression.name)
             if ca is None or cb is None or ia.types[ca] != ib.types[cb] or \
                     ia.types[ca] not in HASHABLE:
                 continue
@@ -231,7 +231,7 @@ def window_key(tree: exp.Select, table: exp.Table, info, top: list, catalog: dic
         for p in parts:
             if not isinstance(p, exp.Column):
                 continue
-            c = _column(info, p.name)
+            c = column_of(info, p.name)
             if c is None:
                 continue
             if p.table:
@@ -263,7 +263,8 @@ def plan_window(tree: exp.Select, table: exp.Table, key: str, catalog: dict,
     return plan
 
 
-def _column(info, name: str) -> str | None:
+def column_of(info, name: str) -> str | None:
+    """The catalog spelling of column ``name`` of a table (None: it has none)."""
     if name in info.columns:
         return name
     low = name.lower()
@@ -271,7 +272,7 @@ def _column(info, name: str) -> str | None:
 
 
 def _has_column(info, name: str) -> bool:
-    return _column(info, name) is not None
+    return column_of(info, name) is not None
 
 
 def conjuncts(node):
@@ -295,12 +296,12 @@ def _needed_columns(tree, alias, info, sharded, catalog, table_name, key) -> lis
     want = {key}
     for col in tree.find_all(exp.Column):
         if col.table == alias:
-            c = _column(info, col.name)
+            c = column_of(info, col.name)
             if c is None:
                 return list(info.columns)
             want.add(c)
         elif not col.table:
-            c = _column(info, col.name)
+            c = column_of(info, col.name)
             if c is not None:
                 want.add(c)
     if any(isinstance(n, exp.Identifier) and n.name == alias and
@@ -324,10 +325,10 @@ def _only_on(cond, alias, info, top, catalog, table_name) -> bool:
         return False
     for col in cols:
         if col.table:
-            if col.table != alias or _column(info, col.name) is None:
+            if col.table != alias or column_of(info, col.name) is None:
                 return False
         else:
-            if _column(info, col.name) is None:
+            if column_of(info, col.name) is None:
                 return False
             for t in top:
                 name = table_name(t)

@@ -328,11 +328,16 @@ def _aggregate(select: exp.Select) -> DistPlan:
                 return exp.func(fn, exp.column(a))
         as_float = exp.cast(arg.copy(), "DOUBLE")
         if isinstance(agg, exp.Avg):
-            s = partial(wrap(exp.func("SUM", as_float)))
+            # arg * 1.0, not a cast: a number becomes a float (no integer division in the
+            # merge) and an interval stays one (avg of intervals = their sum / count)
+            scaled = exp.Mul(this=exp.paren(arg.copy()), expression=exp.Literal.number("1.0"))
+            s = partial(wrap(exp.func("SUM", scaled)))
             c = partial(wrap(exp.func("COUNT", arg.copy())))
+            # typed: sqlglot would cast the sum to a float for "true division", which an
+            # interval is not (the sum is already a float or an interval)
             return exp.Div(this=exp.func("SUM", exp.column(s)),
                            expression=exp.func("NULLIF", exp.func("SUM", exp.column(c)),
-                                               exp.Literal.number(0)))
+                                               exp.Literal.number(0)), typed=True)
         if isinstance(agg, _SPREAD):
             c = partial(wrap(exp.func("COUNT", arg.copy())))
             s = partial(wrap(exp.func("SUM", as_float)))
