@@ -85,3 +85,22 @@ def test_merge_theirs_and_merge_base_moves():
     second = merge(f, c)            # base is now the first merge: no stale conflict on id=1
     assert second.applied
     assert c.execute("SELECT n FROM t WHERE id = 3").fetchone() == (7,)
+
+
+def test_merge_carries_sequences_forward():
+    """Rows merged from a fork bring the SERIAL numbers the fork drew; the target's next
+    INSERT continues after them (it drew 2 again: 23505), and a SERIAL table created on
+    the fork arrives with its sequence."""
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE t (id serial PRIMARY KEY, v text)")
+    c.execute("INSERT INTO t (v) VALUES ('a')")
+    f = c.fork()
+    f.execute("INSERT INTO t (v) VALUES ('b'), ('c')")
+    f.execute("CREATE TABLE n (id serial PRIMARY KEY, v text)")
+    f.execute("INSERT INTO n (v) VALUES ('x')")
+    assert merge(f, c).applied
+    c.execute("INSERT INTO t (v) VALUES ('d')")
+    assert c.execute("SELECT id, v FROM t ORDER BY id").fetchall() == [
+        (1, "a"), (2, "b"), (3, "c"), (4, "d")]
+    c.execute("INSERT INTO n (v) VALUES ('y')")
+    assert c.execute("SELECT id FROM n ORDER BY id").fetchall() == [(1,), (2,)]

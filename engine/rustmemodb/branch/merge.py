@@ -82,6 +82,7 @@ def merge(source, target, strategy: str = "abort") -> MergeResult:
         if run.blocking:
             target.end(txn)
             return MergeResult(False, run.conflict_table(), run.counts)
+        run.sequences()
         record = MergeRecord(src_root, next_seq(), run.next_correspondences())
         if txn.ops:
             target.commit(txn)
@@ -108,6 +109,16 @@ class _Merge:
         self.adopted: set = set()             # tables taken whole from the source
         self.pairs: dict = {}                 # table -> [(target rowid, source rowid)]
         self.written: dict = {}               # table -> rows the merge wrote
+
+    def sequences(self) -> None:
+        """Each sequence continues past the numbers either side drew: the source's rows
+        came with their SERIAL and identity values, and the target's next INSERT must not
+        hand one of them out again (23505). A table the source created brings its
+        sequence along."""
+        mine = self.txn.working.sequences
+        for name, value in self.src_root.sequences.items():
+            if name not in mine or value > mine[name]:
+                self.txn.set_sequence(name, value)
 
     # ---- per table ---------------------------------------------------------------------
     def all_tables(self) -> None:
