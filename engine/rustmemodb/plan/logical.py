@@ -287,6 +287,35 @@ class LogicalUpdate(LogicalNode):
 
 
 @dataclass
+class MergeAction:
+    """One WHEN clause of MERGE: for source rows that did (``matched``) or did not find a
+    target row and meet ``condition``, ``kind`` 'update' (``assignments``), 'delete',
+    'insert' (``values`` for ``targets``, ``defaults`` for the rest) or 'nothing'."""
+    matched: bool
+    kind: str
+    condition: Any = None
+    assignments: dict = field(default_factory=dict)
+    targets: list = field(default_factory=list)
+    values: list = field(default_factory=list)
+    defaults: dict = field(default_factory=dict)
+
+
+@dataclass
+class LogicalMerge(LogicalNode):
+    """MERGE INTO table USING source ON ...: ``source`` yields each source row (its
+    ``source_width`` columns) joined LEFT to its target row ++ _rowid (NULLs: no match);
+    each row takes the first action whose kind of match and condition it meets."""
+    table: str
+    source: LogicalNode
+    source_width: int
+    actions: list                        # [MergeAction], in WHEN order
+    returning: Any = None
+
+    def children(self):
+        return [self.source]
+
+
+@dataclass
 class LogicalDelete(LogicalNode):
     """DELETE [... USING]: ``source`` yields old row ++ _rowid [++ USING columns], one row
     per target row; ``returning`` reads that layout."""

@@ -17,6 +17,7 @@ from ...plan.logical import LogicalNode
 from ..bound import BoundStatement
 from ..parse import position_of
 from .coerce import adapt
+from .bind_merge import bind_merge
 from .bind_session_functions import SessionFunctions
 from .privileges import ddl_objects, requirements
 from .query_hooks import QueryHooks
@@ -155,7 +156,8 @@ class StatementBinder(SessionFunctions, QueryHooks):
             return self._done("SELECT", plan, returns_rows=True)
         dml = {exp.Insert: ("INSERT", bind_insert.bind_insert),
                exp.Update: ("UPDATE", bind_update.bind_update),
-               exp.Delete: ("DELETE", bind_delete.bind_delete)}.get(type(node))
+               exp.Delete: ("DELETE", bind_delete.bind_delete),
+               exp.Merge: ("MERGE", bind_merge)}.get(type(node))
         if dml is not None:
             kind, bind = dml
             with_ = node.args.get("with_")

@@ -64,6 +64,17 @@ def requirements(binder, node, kind: str, bound=None) -> tuple:
         out.append(("table", name, "DELETE", None))
         if node.args.get("where") is not None or node.args.get("returning") is not None:
             out.append(("table", name, "SELECT", None))
+    elif isinstance(node, exp.Merge):
+        name = _table_name(node.this)
+        out.append(("table", name, "SELECT", None))     # the ON condition reads it
+        whens = node.args.get("whens")
+        for when in (whens.expressions if isinstance(whens, exp.Whens) else whens or []):
+            then = when.args.get("then")
+            what = "UPDATE" if isinstance(then, exp.Update) else "INSERT" if isinstance(
+                then, exp.Insert) else "DELETE" if isinstance(then, exp.Var) and \
+                then.name.upper() == "DELETE" else None
+            if what is not None:
+                out.append(("table", name, what, None))
     elif isinstance(node, exp.TruncateTable):
         out.extend(("table", _table_name(t), "TRUNCATE", None) for t in node.expressions)
     elif isinstance(node, exp.Copy):
