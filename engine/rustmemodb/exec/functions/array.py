@@ -403,6 +403,8 @@ def register(reg) -> None:
     for name in ("array_length", "array_size", "array_upper"):
         reg.add(ScalarFunction(name, length_type, _vec_length, _row_length))
     reg.add(ScalarFunction("array_lower", length_type, None, _row_lower))
+    reg.add(ScalarFunction("array_dims", lambda ts: T if len(ts) == 1 and types.is_array(ts[0])
+                           else None, None, lambda a: f"[1:{len(a)}]" if a else None))
     reg.add(ScalarFunction("array_ndims", lambda ts: I if len(ts) == 1 and types.is_array(ts[0])
                            else None, None, lambda a: 1 if a else None))
     reg.add(ScalarFunction("cardinality", lambda ts: I if len(ts) == 1 and types.is_array(ts[0])

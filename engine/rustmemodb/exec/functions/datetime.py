@@ -361,6 +361,8 @@ def register(reg) -> None:
         t in (D, TS, N) for t in ts) else None, None, _age_row))
     reg.add(ScalarFunction("make_date", lambda ts: D if len(ts) == 3 and all(
         t in (I, N) for t in ts) else None, None, _make_date))
+    reg.add(ScalarFunction("date_bin", lambda ts: TS if len(ts) == 3 and ts[0] in (IV, T, N)
+                           and all(t in (TS, D, N) for t in ts[1:]) else None, None, _date_bin))
     reg.add(ScalarFunction("make_timestamp", lambda ts: TS if len(ts) == 6 and all(
         t in (I, N) for t in ts[:5]) and ts[5] in (I, F, N) else None, None, _make_timestamp))
     for name, fn in (("justify_hours", justify_hours), ("justify_days", justify_days),
@@ -437,6 +439,22 @@ def justify_interval(iv: types.Interval) -> types.Interval:
     elif days < 0 and micros > 0:
         micros, days = micros - _DAY_US, days + 1
     return types.Interval(months, days, micros)
+
+
+def _date_bin(stride: types.Interval, source: dt.datetime, origin: dt.datetime) -> dt.datetime:
+    """date_bin(stride, ts, origin): the start of the stride-long bin holding ts, bins
+    counted from origin (PostgreSQL: no months, a positive stride)."""
+    if isinstance(stride, str):           # date_bin('15 minutes', ...): an untyped literal
+        stride = types.parse_interval(stride)
+    if stride.months:
+        raise errors.sql_error("0A000", "timestamps cannot be binned into intervals "
+                                        "containing months or years")
+    step = stride.days * _DAY_US + stride.micros
+    if step <= 0:
+        raise errors.sql_error("22023", "stride must be greater than zero")
+    source, origin = _as_ts(source), _as_ts(origin)
+    delta = (source - origin) // dt.timedelta(microseconds=1)
+    return origin + dt.timedelta(microseconds=(delta // step) * step)
 
 
 def _make_date(y, m, d):

@@ -75,6 +75,11 @@ def _now():
 
 
 def register(reg) -> None:
+    variadic = (lambda ts: types.INTEGER if ts else None)
+    reg.add(ScalarFunction("num_nulls", variadic, None,
+                           lambda *vs: sum(v is None for v in vs), strict=False))
+    reg.add(ScalarFunction("num_nonnulls", variadic, None,
+                           lambda *vs: sum(v is not None for v in vs), strict=False))
     reg.add(ScalarFunction("coalesce", _same_type, lambda *a: pc.coalesce(*a), _row_coalesce,
                            strict=False))
     reg.add(ScalarFunction("nullif", lambda ts: _same_type(ts) and ts[0], _vec_nullif, _row_nullif,

@@ -356,6 +356,28 @@ def _vector(row, out: pa.DataType):
     return vec
 
 
+def regexp_split(s: str, pattern: str, flags: str = "") -> list:
+    """regexp_split_to_array: the pieces between matches. As in PostgreSQL, a zero-length
+    match at the start or end of the string, or right after a previous match, splits
+    nothing (so the empty pattern splits a string into its characters)."""
+    rx = compile_regex(pattern, flags)[0]
+    pieces, prev, pos, n = [], 0, 0, len(s)
+    last_end = None
+    while pos <= n:
+        m = rx.search(s, pos)
+        if m is None:
+            break
+        start, end = m.span()
+        if start == end and (start == 0 or start >= n or start == last_end):
+            pos = start + 1
+            continue
+        pieces.append(s[prev:start])
+        prev = last_end = end
+        pos = end if end > start else end + 1
+    pieces.append(s[prev:])
+    return pieces
+
+
 def register(reg) -> None:
     text, boolean, int64 = pa.large_string(), pa.bool_(), pa.int64()
     # set-returning: the row's arrays, expanded by LogicalProjectSet (volatile: never folded)
@@ -363,6 +385,8 @@ def register(reg) -> None:
     reg.add(ScalarFunction("srf_regexp_matches", fixed((T, T, sets), (T, T, T, sets)),
                            _vector(regexp_matches_rows, types.arrow_type(sets)),
                            regexp_matches_rows, volatile=True))
+    reg.add(ScalarFunction("regexp_split_to_array", fixed((T, T, "TEXT[]"), (T, T, T, "TEXT[]")),
+                           None, regexp_split))
     reg.add(ScalarFunction("regexp_replace", fixed((T, T, T, T), (T, T, T, T, T),
                                                    (T, T, T, I, T), (T, T, T, I, T, T),
                                                    (T, T, T, I, I, T), (T, T, T, I, I, T, T)),

@@ -334,8 +334,15 @@ def _overlay_row(text: str, new: str, start: int, count: int | None = None) -> s
     return text[:start - 1] + new + text[start - 1 + count:]
 
 
+def _to_hex(n: int) -> str:
+    """Hexadecimal digits of a bigint; a negative one in two's complement (64 bits)."""
+    return format(n & 0xFFFF_FFFF_FFFF_FFFF, "x")
+
+
 def register_more(reg) -> None:
     reg.add(ScalarFunction("translate", fixed((T, T, T, T)), None, _translate_row))
+    for name in ("to_hex", "hex"):        # sqlglot reads to_hex as HEX
+        reg.add(ScalarFunction(name, fixed((I, T)), None, _to_hex))
     reg.add(ScalarFunction("overlay", fixed((T, T, I, T), (T, T, I, I, T)), None, _overlay_row))
     reg.add(ScalarFunction("bit_length", fixed((T, I)), None,
                            lambda s: 8 * len(s.encode("utf-8"))))

@@ -18,6 +18,7 @@ from ... import errors, types
 from ...deep import deep
 from ...statement_limits import tick
 from ...optimize.fold_constants import fold
+from ...plan.aggregates import AGGREGATE_TYPES
 from ...plan.expr import AggCall, Call, Case, Cast, ColRef, Const, Expr, InList, Param
 from ..parse import DIALECT, position_of
 from .type_modifiers import numeric_typmod, varchar_length
@@ -418,7 +419,10 @@ class ExprBinder:
 
     def _Anonymous(self, node: exp.Anonymous) -> Expr:
         name = node.name.lower()
-        if self.stmt.functions.aggregate(name) is not None:
+        # a user aggregate, or a built-in one sqlglot has no node or hook for (every)
+        if self.stmt.functions.aggregate(name) is not None or (
+                name in AGGREGATE_TYPES and
+                getattr(self.stmt, "bind_function_" + name, None) is None):
             return self._aggregate(name, node)
         return self._function(name, list(node.expressions), node)
 

@@ -93,6 +93,10 @@ def reads_outer(plan: LogicalNode) -> bool:
 
 # ---- set-returning functions in FROM ---------------------------------------------------
 
+_SPLIT_TABLES = {"regexp_split_to_table": "regexp_split_to_array",
+                 "string_to_table": "string_to_array"}
+
+
 def bind_table_function(stmt, func, parent, column_name=None, ordinality: bool = False):
     """``generate_series(start, stop [, step])`` (integers, or dates/timestamps by an
     interval). Constant arguments build the series once, here; otherwise (a column
@@ -111,6 +115,14 @@ def bind_table_function(stmt, func, parent, column_name=None, ordinality: bool =
         nodes, column_name = [oid, oid.copy()], column_name or "relid"
     elif isinstance(func, exp.Anonymous) and func.name.lower() == "regexp_matches":
         return _bind_regexp_matches(stmt, func, parent, column_name, ordinality)
+    elif isinstance(func, exp.Anonymous) and func.name.lower() in _SPLIT_TABLES:
+        # regexp_split_to_table(s, p) / string_to_table(s, d): unnest of the array form
+        name = func.name.lower()
+        array = exp.Anonymous(this=_SPLIT_TABLES[name], expressions=list(func.expressions))
+        alias = exp.TableAlias(this=exp.to_identifier(column_name or name))
+        plan, _ = stmt.bind_from_unnest(exp.Unnest(expressions=[array], alias=alias,
+                                                   offset=ordinality or None), parent)
+        return plan
     else:
         raise errors.not_supported(f"table function {func.sql(dialect='postgres')!r} in FROM")
     binder = ExprBinder(stmt, Scope(parent=parent), clause="FROM")

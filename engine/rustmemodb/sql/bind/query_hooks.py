@@ -115,6 +115,14 @@ class QueryHooks:
     def bind_function_quantile_disc(self, binder, args, node):
         return bind_quantile(self, binder, "quantile_disc", args, node)
 
+    def bind_function_regexp_split_to_table(self, binder, args, node):
+        return bind_select_list_srf(self, binder, "srf_unnest", [exp.Anonymous(
+            this="regexp_split_to_array", expressions=list(args))], node)
+
+    def bind_function_string_to_table(self, binder, args, node):
+        return bind_select_list_srf(self, binder, "srf_unnest", [exp.Anonymous(
+            this="string_to_array", expressions=list(args))], node)
+
     def bind_function_regexp_matches(self, binder, args, node):
         return bind_select_list_srf(self, binder, "srf_regexp_matches", args, node)
 
