@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from .shuffle import HASHABLE, JoinShuffle, Side, column_of, conjuncts
+from .shuffle import HASHABLE, JoinShuffle, Side, column_of, conjuncts, union_find
 
 _VOLATILE = (exp.Rand, exp.Placeholder, exp.Parameter)
 
@@ -203,7 +203,7 @@ def _plan(tree, catalog, table_name, counts, shards, always):
     # A scope's tables join a class through its own edges and its enclosing scopes'
     # (never through a subquery's: a subquery's equality does not put the outer rows
     # that meet on one shard).
-    finders = {k: _union_find([e for s in _chain(sc) for e in edges[id(s.select)]])
+    finders = {k: union_find([e for s in _chain(sc) for e in edges[id(s.select)]])
                for k, sc in scopes.items()}
     occurrences = [t for s in scopes.values() for t in s.tables]
     sharded = [t for t in occurrences if not info_of[id(t)].replicated]
@@ -314,20 +314,6 @@ def _chain(scope: _Scope):
     while scope is not None:
         yield scope
         scope = scope.parent
-
-
-def _union_find(pairs: list):
-    """``find`` over the classes the ``pairs`` of equal nodes make."""
-    parent: dict = {}
-
-    def find(x):
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-    for a, b in pairs:
-        parent[find(a)] = find(b)
-    return find
 
 
 def plain_output(select: exp.Select) -> exp.Column | None:

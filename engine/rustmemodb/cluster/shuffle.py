@@ -101,13 +101,7 @@ def plan_join(tree: exp.Select, part: list, catalog: dict, table_name) -> JoinSh
         return found[0] if len(found) == 1 and not others else None
 
     # Union-find over (table alias, column) pairs linked by equalities.
-    parent: dict = {}
-
-    def find(x):
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
+    pairs: list = []
 
     def link(conds):
         for c in conds:
@@ -122,7 +116,7 @@ def plan_join(tree: exp.Select, part: list, catalog: dict, table_name) -> JoinSh
             if ca is None or cb is None or ia.types[ca] != ib.types[cb] or \
                     ia.types[ca] not in HASHABLE:
                 continue
-            parent[find((a.alias_or_name, ca))] = find((b.alias_or_name, cb))
+            pairs.append(((a.alias_or_name, ca), (b.alias_or_name, cb)))
 
     for j in joins:
         on = j.args.get("on")
@@ -132,8 +126,9 @@ def plan_join(tree: exp.Select, part: list, catalog: dict, table_name) -> JoinSh
             return None
     if not outer and tree.args.get("where") is not None:
         link(conjuncts(tree.args["where"].this))
+    find = union_find(pairs)
     classes: dict = {}
-    for node in list(parent):
+    for node in dict.fromkeys(n for pair in pairs for n in pair):
         classes.setdefault(find(node), []).append(node)
     chosen = None
     for members in classes.values():
@@ -261,6 +256,20 @@ def plan_window(tree: exp.Select, table: exp.Table, key: str, catalog: dict,
     plan.sides.append(_side(tree, 0, table, new, catalog[table_name(table)], key, pushdown,
                             top, catalog, table_name))
     return plan
+
+
+def union_find(pairs: list):
+    """``find`` over the classes of equal nodes that ``pairs`` link (path halving)."""
+    parent: dict = {}
+
+    def find(x):
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+    for a, b in pairs:
+        parent[find(a)] = find(b)
+    return find
 
 
 def column_of(info, name: str) -> str | None:
