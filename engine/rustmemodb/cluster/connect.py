@@ -929,13 +929,8 @@ class ClusterConnection:
         if not derived.alias or not isinstance(derived.this, exp.Select) or \
                 tree.args.get("joins") or derived.args["alias"].columns:
             return None
-        outer = tree.copy()
-        outer.args["from_"].this.replace(exp.Table(
-            this=exp.to_identifier("__derived"),
-            alias=exp.TableAlias(this=exp.to_identifier(derived.alias, quoted=True))))
-        if _referenced(outer, self._root(), self.catalog)[0] or any(
-                isinstance(n, (exp.Subquery, exp.Exists, exp.SetOperation))
-                for n in outer.walk()):
+        outer = self._over_derived(tree, derived, (exp.Subquery, exp.Exists, exp.SetOperation))
+        if outer is None:
             return None
         body, ran = derived.this, []
         if any(body.args.get(a) is not None for a in ("group", "having", "distinct", "limit",
@@ -965,6 +960,19 @@ class ClusterConnection:
         if ran:
             plan["subqueries_first"] = ran + plan.get("subqueries_first", [])
         return self._run_correlated(plan, dist, cp, want, plan_only)
+
+    def _over_derived(self, tree: exp.Select, derived: exp.Subquery, refused: tuple):
+        """``tree`` reading table ``__derived`` (under the derived table's alias) in place
+        of its one derived table, or None when the rest of it still reads a cluster table
+        or holds one of the ``refused`` node kinds."""
+        outer = tree.copy()
+        outer.args["from_"].this.replace(exp.Table(
+            this=exp.to_identifier("__derived"),
+            alias=exp.TableAlias(this=exp.to_identifier(derived.alias, quoted=True))))
+        if _referenced(outer, self._root(), self.catalog)[0] or any(
+                isinstance(n, refused) for n in outer.walk()):
+            return None
+        return outer
 
     def _run_correlated(self, plan: dict, dist, cp, want: list, plan_only: bool):
         """Run (or, ``plan_only``, describe) a split over ``cp``'s placed inputs."""
@@ -1116,12 +1124,8 @@ class ClusterConnection:
         inner = derived.this
         if any(inner.args.get(a) is not None for a in ("limit", "offset")):
             return None
-        outer = tree.copy()
-        outer.args["from_"].this.replace(exp.Table(
-            this=exp.to_identifier("__derived"),
-            alias=exp.TableAlias(this=exp.to_identifier(derived.alias, quoted=True))))
-        if _referenced(outer, self._root(), self.catalog)[0] or any(
-                isinstance(n, (exp.Subquery, exp.SetOperation)) for n in outer.walk()):
+        outer = self._over_derived(tree, derived, (exp.Subquery, exp.SetOperation))
+        if outer is None:
             return None
         names = self._columns_of(inner)
         if names is None:
