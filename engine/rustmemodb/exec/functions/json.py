@@ -15,11 +15,13 @@ json[b]_array_length, json[b]_build_object / _build_array, to_json[b].
 """
 from __future__ import annotations
 
+import datetime as dt
 import json as _json
 
 import pyarrow as pa
 
 from ... import errors, types
+from .cast import format_float
 from .registry import ScalarFunction
 
 J, T, I, N = types.JSON, types.TEXT, types.INTEGER, types.NULL
@@ -151,10 +153,25 @@ def _array_length(doc):
 
 
 def _py(v):
-    """A SQL value as a JSON-able Python value."""
-    if isinstance(v, (dict, list, str, int, float, bool)) or v is None:
+    """A SQL value as a JSON-able Python value, as PostgreSQL's to_json writes it: dates
+    and timestamps in ISO 8601, NaN and infinities as strings, arrays element by element."""
+    if v is None or isinstance(v, (dict, str, bool, int)):
         return v
+    if isinstance(v, float):
+        return v if v == v and v not in (_INF, -_INF) else format_float(v)
+    if isinstance(v, (list, tuple)):
+        return [_py(x) for x in v]
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.isoformat()
     return str(v)
+
+
+_INF = float("inf")
+
+
+def _to_json_documents(values):
+    """to_json of a JSON[] value: its elements are documents, not strings."""
+    return types.canonical_json([None if v is None else _parse(v) for v in values])
 
 
 def _build_object(*args):
@@ -196,3 +213,8 @@ def register(reg) -> None:
                                strict=False))
         reg.add(ScalarFunction(f"to_{prefix}", lambda ts: J if len(ts) == 1 else None, None,
                                _to_json))
+        # added last, tried first: a document stays itself, an array of them nests them
+        reg.add(ScalarFunction(f"to_{prefix}", lambda ts: J if ts == [J] else None, None,
+                               lambda doc: doc))
+        reg.add(ScalarFunction(f"to_{prefix}", lambda ts: J if ts == ["JSON[]"] else None,
+                               None, _to_json_documents))

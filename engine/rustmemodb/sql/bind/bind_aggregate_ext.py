@@ -15,10 +15,12 @@
 """
 from __future__ import annotations
 
+import dataclasses
+
 from sqlglot import exp
 
 from ... import errors, types
-from ...plan.expr import AggCall, Const, make_call
+from ...plan.expr import AggCall, Call, Const, make_call
 from ..parse import position_of
 from .bind_expr import ExprBinder
 from .bind_select import _explicit_nulls
@@ -34,6 +36,8 @@ def bind_aggregate(stmt, binder, node):
         return stmt.bind_grouping(binder, node)
     if cls is exp.ArrayAgg:
         return stmt.bind_array_agg(binder, node)
+    if cls is exp.JSONArrayAgg:
+        return bind_json_agg(stmt, binder, node.this, node, "to_json")
     if cls is exp.Median:
         return bind_quantile(stmt, binder, "median", [node.this], node)
     if cls is exp.Quantile:         # DuckDB: quantile is quantile_disc
@@ -53,9 +57,20 @@ def bind_aggregate(stmt, binder, node):
     return stmt.make_aggregate(name, [inner.bind(arg)], distinct, node)
 
 
+def bind_json_agg(stmt, binder, arg, node, to: str):
+    """json_agg / jsonb_agg(x [ORDER BY ...]): the array_agg of x as a JSON array (NULL
+    over no rows, JSON null for a NULL x, documents nested as documents)."""
+    agg = stmt.bind_array_agg(binder, exp.ArrayAgg(this=arg))
+    return binder.call(to, [agg], node)
+
+
 def bind_filter(stmt, binder, node: exp.Filter):
     """``agg(...) FILTER (WHERE cond)`` outside a window."""
     agg = binder.bind(node.this)
+    wrapped = None
+    if isinstance(agg, Call) and agg.fn in ("to_json", "to_jsonb") and \
+            isinstance(agg.args[0], AggCall):       # json_agg(...) FILTER: filter the agg
+        wrapped, agg = agg, agg.args[0]
     if not isinstance(agg, AggCall):
         raise errors.sql_error("42809", "FILTER specified, but it is not an aggregate function",
                                position=position_of(node))
@@ -64,8 +79,9 @@ def bind_filter(stmt, binder, node: exp.Filter):
         cond = make_call("and", [agg.filter, cond])
     if agg.star:
         return AggCall("count", (Const(1, types.INTEGER),), agg.type, filter=cond)
-    return AggCall(agg.fn, agg.args, agg.type, agg.distinct, agg.star, cond, agg.order_by,
-                   agg.extra)
+    out = AggCall(agg.fn, agg.args, agg.type, agg.distinct, agg.star, cond, agg.order_by,
+                  agg.extra)
+    return out if wrapped is None else dataclasses.replace(wrapped, args=(out,))
 
 
 def _check_allowed(binder, node) -> None:

@@ -12,7 +12,7 @@ from .bind_subquery import bind_scalar_subquery, bind_exists, bind_in_subquery, 
 from .bind_cte import bind_with, cte_plan
 from .bind_setop import bind_set_operation
 from .bind_window import bind_window_call, bind_windows, bind_distinct_on
-from .bind_aggregate_ext import bind_aggregate, bind_filter, bind_quantile
+from .bind_aggregate_ext import bind_aggregate, bind_filter, bind_json_agg, bind_quantile
 from .bind_grouping_sets import bind_grouping
 from .bind_ordered_set import bind_within_group
 from .bind_functions import (bind_trim, bind_pad, bind_initcap, bind_str_position, bind_extract,
@@ -114,6 +114,18 @@ class QueryHooks:
 
     def bind_function_quantile_disc(self, binder, args, node):
         return bind_quantile(self, binder, "quantile_disc", args, node)
+
+    def bind_function_jsonb_agg(self, binder, args, node):
+        if len(args) != 1:
+            raise errors.undefined_function(f"function jsonb_agg with {len(args)} arguments "
+                                            "does not exist")
+        return bind_json_agg(self, binder, args[0], node, "to_jsonb")
+
+    def bind_function_json_agg(self, binder, args, node):
+        if len(args) != 1:
+            raise errors.undefined_function(f"function json_agg with {len(args)} arguments "
+                                            "does not exist")
+        return bind_json_agg(self, binder, args[0], node, "to_json")
 
     def bind_function_regexp_split_to_table(self, binder, args, node):
         return bind_select_list_srf(self, binder, "srf_unnest", [exp.Anonymous(
