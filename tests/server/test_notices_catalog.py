@@ -239,4 +239,5 @@ def test_pg_proc_from_sql(dsn):
                             "p.proname IN ('upper', 'sum') ORDER BY 1, 4").fetchall()
     assert rows == [("sum", "a", "bigint", "bigint"),
                     ("sum", "a", "double precision", "double precision"),
+                    ("sum", "a", "interval", "interval"),
                     ("upper", "f", "text", "text")]
