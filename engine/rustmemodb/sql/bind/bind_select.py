@@ -80,7 +80,7 @@ def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
         plan = LogicalFilter(plan.columns, plan, pred)
 
     items, names = _select_items(stmt, node, scope)
-    group_nodes = (node.args.get("group").expressions if node.args.get("group") else [])
+    group_nodes = _group_nodes(node)
     having = node.args.get("having")
     agg_binder = ExprBinder(stmt, scope, aggregates=True, windows=True, clause="SELECT")
     select_exprs = [agg_binder.bind(i) if not isinstance(i, Expr) else i for i in items]
@@ -188,6 +188,19 @@ def _type_output_name(dt: exp.DataType) -> str:
 
 
 # ---- GROUP BY and the aggregate lift ---------------------------------------------------------
+
+def _group_nodes(node: exp.Select) -> list:
+    """The GROUP BY items; for DuckDB's ``GROUP BY ALL``, every select-list item that
+    holds no aggregate and no window function (none: one group, as with no GROUP BY)."""
+    group = node.args.get("group")
+    if group is None:
+        return []
+    if not group.args.get("all"):
+        return group.expressions
+    items = [e.this if isinstance(e, exp.Alias) else e for e in node.expressions]
+    return [e for e in items if not isinstance(e, exp.Star) and not any(
+        isinstance(n, (exp.AggFunc, exp.Window)) for n in e.walk())]
+
 
 def _bind_groups(stmt, group_nodes, scope: Scope, select_exprs, names):
     """(group expressions, grouping sets or None): see bind_grouping_sets.py."""

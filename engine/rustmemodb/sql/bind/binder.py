@@ -24,23 +24,6 @@ from .query_hooks import QueryHooks
 from .scope import Scope
 
 
-def group_by_all(ast: exp.Expression) -> None:
-    """DuckDB's ``GROUP BY ALL``: group by every select-list item that holds no aggregate
-    and no window function (rewritten in place, before the clause check)."""
-    for group in list(ast.find_all(exp.Group)):
-        if not group.args.get("all"):
-            continue
-        select = group.parent
-        items = [e.this if isinstance(e, exp.Alias) else e for e in select.expressions]
-        keys = [e.copy() for e in items if not isinstance(e, exp.Star) and not any(
-            isinstance(n, (exp.AggFunc, exp.Window)) for n in e.walk())]
-        group.set("all", None)
-        if keys:
-            group.set("expressions", keys)
-        else:
-            group.pop()          # only aggregates: one group, as with no GROUP BY
-
-
 class StatementBinder(SessionFunctions, QueryHooks):
     def __init__(self, root, functions, replacement_scan=None, literal_slots=None) -> None:
         self.root = root
@@ -166,7 +149,6 @@ class StatementBinder(SessionFunctions, QueryHooks):
         self.ast = node
         from . import bind_ddl, bind_delete, bind_insert, bind_select, bind_update
         from .check_clauses import check_clauses
-        group_by_all(node)
         check_clauses(node)
         if isinstance(node, (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Values)) \
                 or (isinstance(node, exp.Subquery)):

@@ -49,7 +49,7 @@ HANDLED: dict[type, frozenset[str]] = {
     exp.Limit: frozenset({"this", "expression"}),
     exp.Offset: frozenset({"this", "expression"}),
     exp.Fetch: frozenset({"direction", "count", "limit_options"}),
-    exp.Group: frozenset({"expressions"}),
+    exp.Group: frozenset({"expressions", "all"}),    # all: DuckDB's GROUP BY ALL
     exp.Distinct: frozenset({"on", "expressions"}),    # expressions: count(DISTINCT x)
     exp.Star: frozenset(),
     exp.Column: frozenset({"this", "table", "db", "catalog"}),
