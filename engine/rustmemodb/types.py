@@ -208,6 +208,11 @@ class Interval:
                 and -_US_MAX <= self.micros <= _US_MAX):
             raise errors.sql_error("22008", "interval out of range")
 
+    @classmethod
+    def of(cls, v) -> "Interval":
+        """An interval as Arrow hands it out (MonthDayNano: nanoseconds, not micros)."""
+        return cls(v.months, v.days, v.nanoseconds // 1000)
+
     @property
     def nanoseconds(self) -> int:
         """Arrow reads an interval object by its months, days and nanoseconds attributes:
@@ -468,8 +473,7 @@ def py_values(array) -> list:
     Arrow's MonthDayNano, which the engine's rows hold as ``Interval``."""
     values = array.to_pylist()
     if str(array.type) == "month_day_nano_interval":
-        values = [None if v is None else Interval(v.months, v.days, v.nanoseconds // 1000)
-                  for v in values]
+        values = [None if v is None else Interval.of(v) for v in values]
     return values
 
 

@@ -200,7 +200,7 @@ def arrow_to_rows(table: pa.Table, columns) -> list[tuple]:
         if t in (types.UUID, types.JSON):
             values = [types.to_python(t, v) for v in values]
         elif t == types.INTERVAL:
-            values = [None if v is None else types.Interval(v.months, v.days, v.nanoseconds // 1000)
+            values = [None if v is None else types.Interval.of(v)
                       for v in values]
         cols.append(values)
     return list(zip(*cols))
@@ -232,5 +232,5 @@ def _row_value(t: str, v):
     # A row read back from an Arrow chunk holds pyarrow's MonthDayNano for an INTERVAL
     # (the row-wise tail holds Interval): both leave as Interval.
     if t == types.INTERVAL and v is not None and not isinstance(v, types.Interval):
-        return types.Interval(v.months, v.days, v.nanoseconds // 1000)
+        return types.Interval.of(v)
     return types.to_python(t, v)

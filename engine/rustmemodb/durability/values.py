@@ -50,11 +50,9 @@ def _default(value: Any) -> msgpack.ExtType:
     if isinstance(value, _dt.timedelta):
         return msgpack.ExtType(_TIMEDELTA,
                                f"{value.days},{value.seconds},{value.microseconds}".encode())
-    if isinstance(value, Interval):
+    if isinstance(value, Interval) or type(value).__name__ == "MonthDayNano":  # (Arrow's)
+        value = Interval.of(value)
         return msgpack.ExtType(_INTERVAL, f"{value.months},{value.days},{value.micros}".encode())
-    if type(value).__name__ == "MonthDayNano":  # an interval as Arrow hands it out
-        return msgpack.ExtType(_INTERVAL, f"{value.months},{value.days},"
-                                          f"{value.nanoseconds // 1000}".encode())
     if isinstance(value, np.generic):          # a numpy scalar: its Python value
         return value.item()
     if isinstance(value, (set, frozenset)):

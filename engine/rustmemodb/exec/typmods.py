@@ -60,13 +60,6 @@ def fit_varchar(value: str, length: int) -> str:
     return value[:length]
 
 
-def describe(typmod: tuple) -> str:
-    """The modifier as PostgreSQL's format_type prints it: ``character varying(3)``."""
-    if typmod[0] == "varchar":
-        return f"character varying({typmod[1]})"
-    return f"numeric({typmod[1]},{typmod[2]})"
-
-
 _fits: dict = {}    # id(schema) -> (schema, ((position, typmod), ...))
 
 

@@ -174,7 +174,7 @@ def map_rows(fn: Callable, args: Sequence[Value], n: int | None = None, *, stric
 def _from_arrow(v, t: pa.DataType):
     """Arrow's Python form to ours (intervals become types.Interval)."""
     if v is not None and pa.types.is_interval(t):
-        return types.Interval(v.months, v.days, v.nanoseconds // 1000)
+        return types.Interval.of(v)
     return v
 
 

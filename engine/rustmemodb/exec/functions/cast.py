@@ -149,5 +149,5 @@ def cast_vector(value, src: str, dst: str):
 
 def _interval_in(v, src):
     if src == IV and not isinstance(v, types.Interval):
-        return types.Interval(v.months, v.days, v.nanoseconds // 1000)
+        return types.Interval.of(v)
     return v

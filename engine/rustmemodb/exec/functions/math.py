@@ -234,13 +234,9 @@ def _sign_row(x):
     return s if isinstance(x, int) else float(s)
 
 
-def _numeric_fit_row(x, precision: int, scale: int) -> float:
-    """``x::numeric(precision, scale)``: see exec/typmods.py (NUMERIC is float8 here)."""
-    return fit_numeric(x, precision, scale)
-
-
 def _numeric_fit_vec(x, precision, scale):
-    return map_rows(_numeric_fit_row, [x, precision, scale], out_type=pa.float64())
+    """``x::numeric(p, s)`` (exec/typmods.py: NUMERIC is float8 here)."""
+    return map_rows(fit_numeric, [x, precision, scale], out_type=pa.float64())
 
 
 def _width_bucket_resolve(ts):
@@ -300,7 +296,7 @@ def register(reg) -> None:
     reg.add(ScalarFunction("sign", _same_numeric, _sign_vec, _sign_row))
     reg.add(ScalarFunction("numeric_fit", lambda ts: F if len(ts) == 3 and ts[0] in (I, F, N)
                            and ts[1] == I and ts[2] == I else None, _numeric_fit_vec,
-                           _numeric_fit_row))
+                           fit_numeric))
     reg.add(ScalarFunction("width_bucket", _width_bucket_resolve, _width_bucket_vec,
                            _width_bucket_row))
     reg.add(ScalarFunction("sqrt", _float_of, _sqrt_vec, _sqrt_row))

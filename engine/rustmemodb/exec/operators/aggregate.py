@@ -411,7 +411,7 @@ def _py_sum(vals):
     if not vals:
         return None
     if isinstance(vals[0], pa.MonthDayNano):
-        return _as_arrow_interval(_interval_total(vals))
+        return _interval_total(vals)
     total = sum(vals)
     return types.check_int(total) if isinstance(total, int) else total
 
@@ -419,18 +419,15 @@ def _py_sum(vals):
 def _py_avg(vals):
     vals = [v for v in vals if v is not None]
     if vals and isinstance(vals[0], pa.MonthDayNano):   # PostgreSQL: the sum / the count
-        return _as_arrow_interval(scale_interval(_interval_total(vals), len(vals), True))
+        return scale_interval(_interval_total(vals), len(vals), True)
     return sum(vals) / len(vals) if vals else None
 
 
 def _interval_total(vals) -> types.Interval:
-    """The sum of Arrow intervals, field by field, as PostgreSQL adds them."""
+    """The sum of Arrow intervals, field by field, as PostgreSQL adds them (an Interval,
+    which Arrow reads back by its months, days and nanoseconds)."""
     return types.Interval(sum(v.months for v in vals), sum(v.days for v in vals),
                           sum(v.nanoseconds for v in vals) // 1000)
-
-
-def _as_arrow_interval(iv: types.Interval) -> pa.MonthDayNano:
-    return pa.MonthDayNano([iv.months, iv.days, iv.micros * 1000])
 
 
 def _memo(memo: dict | None, what: str, v, fn):

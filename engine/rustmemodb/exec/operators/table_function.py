@@ -47,5 +47,5 @@ def _scalar(value, sql_type: str):
     else:
         v = value[0].as_py() if len(value) else None
     if v is not None and sql_type == types.INTERVAL:
-        return types.Interval(v.months, v.days, v.nanoseconds // 1000)
+        return types.Interval.of(v)
     return v

@@ -428,7 +428,7 @@ def _interval_sum_avg(call, values, valid, counts, lo, hi):
         total = types.Interval(*(int(s[hi[k] + 1] - s[lo[k]]) for s in sums))
         if call.fn == "avg":
             total = scale_interval(total, int(counts[k]), divide=True)
-        out.append(pa.MonthDayNano([total.months, total.days, total.micros * 1000]))
+        out.append(total)               # Arrow reads its months, days and nanoseconds
     return pa.array(out, pa.month_day_nano_interval())
 
 
