@@ -14,11 +14,12 @@ def test_import_pulls_in_no_notebook_or_pandas():
 
 
 # What start-up (import + connect + a first statement) must not pay for: pandas, the
-# server, persist, durability and branch layers, and pyarrow.compute's kernel wrappers
-# (imported on first kernel call through rustmemodb.lazy_import; issue 11).
+# server, persist, durability and branch layers, and pyarrow with numpy (imported on
+# first use through rustmemodb.lazy_import: a table's rows start in the Python tail,
+# and point statements run on the row path; issue 11).
 _NOT_AT_STARTUP = ("pandas", "IPython", "rustmemodb.server", "rustmemodb.persist",
                    "rustmemodb.durability", "rustmemodb.branch", "rustmemodb.cli",
-                   "pyarrow.compute", "pyarrow.dataset", "pyarrow.acero")
+                   "pyarrow", "numpy", "pyarrow.compute", "pyarrow.dataset", "pyarrow.acero")
 
 
 def _loaded_after(statements: str) -> list[str]:

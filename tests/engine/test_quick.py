@@ -203,7 +203,8 @@ def test_a_first_session_in_a_fresh_process_loads_neither_sqlglot_nor_the_binder
             "c.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)')\n"
             "c.execute(\"INSERT INTO t VALUES (1, 'a'), (2, 'b')\")\n"
             "assert c.execute('SELECT * FROM t WHERE id = 2').fetchall() == [(2, 'b')]\n"
-            "then = sorted(m for m in ('sqlglot', 'rustmemodb.sql.bind.binder') "
+            "then = sorted(m for m in ('sqlglot', 'rustmemodb.sql.bind.binder', 'pyarrow', "
+            "'numpy') "
             "if m in sys.modules)\n"
             "print(json.dumps([first, then]))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -22,8 +22,7 @@ vectorised scan of the child table per statement.
 """
 from __future__ import annotations
 
-import pyarrow as pa
-from rustmemodb.lazy_import import compute as pc
+from ..lazy_import import arrow as pa, compute as pc
 
 from .. import errors
 from ..types import py_values

@@ -8,7 +8,7 @@ parameter list itself, already converted to the slots' (= the columns') types.
 """
 from __future__ import annotations
 
-import pyarrow as pa
+from ..lazy_import import arrow as pa
 
 from ..plan import logical as L
 from ..plan.expr import Param

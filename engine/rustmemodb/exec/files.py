@@ -24,7 +24,7 @@ import json
 import os
 import re
 
-import pyarrow as pa
+from ..lazy_import import arrow as pa
 
 from .. import errors, types
 from .functions.cast import from_text, to_text

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-import pyarrow as pa
-from rustmemodb.lazy_import import compute as pc
+from ..lazy_import import arrow as pa, compute as pc, numpy as np
 
 from .. import errors, types
 

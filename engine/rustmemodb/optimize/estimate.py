@@ -64,11 +64,11 @@ def column_stats(version, col: int) -> ColumnStats:
     for ix in version.ordered.values():
         if ix.columns[0] == col:
             n, lo, hi = ix.stats()
-            nulls = len(ix.null_rowids) if len(ix.columns) == 1 else None
+            nulls = ix.base_nulls if len(ix.columns) == 1 else None
             if unique:
                 return ColumnStats(rows, distinct=max(n, 1), low=lo, high=hi, nulls=nulls)
-            base = len(ix.keys) or 1
-            distinct = max(1, round(ix.distinct_keys() * max(n, 1) / base)) if len(ix.keys) \
+            base = ix.base_size
+            distinct = max(1, round(ix.distinct_keys() * max(n, 1) / base)) if base \
                 else max(n, 1)
             return ColumnStats(rows, distinct=min(distinct, max(n, 1)), low=lo, high=hi,
                                nulls=nulls)

@@ -15,8 +15,7 @@ from __future__ import annotations
 from collections import deque
 from itertools import repeat
 
-import numpy as np
-import pyarrow as pa
+from ..lazy_import import arrow as pa, numpy as np
 
 from .index import OrderedIndex, UniqueIndex
 

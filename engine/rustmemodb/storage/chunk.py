@@ -13,9 +13,7 @@ from itertools import repeat
 from operator import getitem, itemgetter
 from typing import Callable, Sequence
 
-import numpy as np
-import pyarrow as pa
-from rustmemodb.lazy_import import compute as pc
+from ..lazy_import import arrow as pa, compute as pc, numpy as np
 
 from .. import errors
 from ..types import py_values

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable
 
-import numpy as np
-import pyarrow as pa
+from ..lazy_import import arrow as pa, numpy as np
 
 from .bulk_write import (BULK_ROWS, key_list, offsets_in, ordered_without, sorted_distinct,
                          split_by_chunk, unique_without)

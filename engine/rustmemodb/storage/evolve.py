@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
+from ..lazy_import import numpy as np
 
 from .pmap import EMPTY, EMPTY_ROWS, PMap
 

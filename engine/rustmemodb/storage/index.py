@@ -30,6 +30,7 @@ from math import isqrt
 from operator import itemgetter
 from typing import Iterable
 
+from ..lazy_import import numpy as np
 from . import index_merge as _jobs
 from .pmap import EMPTY, PMap
 
@@ -287,11 +288,11 @@ _new_ordered = object.__new__
 
 
 def _dtype_for(sql_type: str):
-    import numpy as np
+    # numpy's names, not its types: an index is made without importing numpy
     if sql_type == "INTEGER":
-        return np.int64
+        return "int64"
     if sql_type == "FLOAT":
-        return np.float64
+        return "float64"
     return object
 
 
@@ -331,17 +332,17 @@ class OrderedIndex:
     follow numpy's order (NaN last), and the scan re-checks the predicate.
     """
 
-    __slots__ = ("name", "columns", "dtype", "keys", "rowids", "null_rowids", "dead", "_ndv",
-                 "_d", "_job")
+    __slots__ = ("name", "columns", "dtype", "_keys", "_rowids", "_null_rowids", "dead",
+                 "_ndv", "_d", "_job")
 
     def __init__(self, name, columns, dtype, keys, rowids, null_rowids, leaves=(),
                  dead=_EMPTY_MAP, lasts=None, size=None):
         self.name = name
         self.columns = columns
         self.dtype = dtype
-        self.keys = keys
-        self.rowids = rowids
-        self.null_rowids = null_rowids
+        self._keys = keys
+        self._rowids = rowids
+        self._null_rowids = null_rowids
         if lasts is None:
             lasts = tuple(leaf[-1] for leaf in leaves)
         if size is None:
@@ -359,9 +360,50 @@ class OrderedIndex:
         cheaper than __init__'s defaults."""
         new = _new_ordered(OrderedIndex)
         new.name, new.columns, new.dtype = self.name, self.columns, self.dtype
-        new.keys, new.rowids, new.null_rowids = self.keys, self.rowids, self.null_rowids
+        new._keys, new._rowids, new._null_rowids = self._keys, self._rowids, self._null_rowids
         new.dead, new._ndv, new._d, new._job = dead, self._ndv, d, self._job
         return new
+
+    # The base arrays. A new index's are None until first read, so creating a table and
+    # writing a few rows (into the delta) never imports numpy: start-up (issue 11).
+    @property
+    def keys(self):
+        keys = self._keys
+        if keys is None:
+            self._empty_base()
+            keys = self._keys
+        return keys
+
+    @property
+    def rowids(self):
+        rowids = self._rowids
+        if rowids is None:
+            self._empty_base()
+            rowids = self._rowids
+        return rowids
+
+    @property
+    def null_rowids(self):
+        nulls = self._null_rowids
+        if nulls is None:
+            self._empty_base()
+            nulls = self._null_rowids
+        return nulls
+
+    @property
+    def base_size(self) -> int:
+        """Keys in the base (without making an empty base)."""
+        return 0 if self._keys is None else len(self._keys)
+
+    @property
+    def base_nulls(self) -> int:
+        """NULL entries in the base (without making an empty base)."""
+        return 0 if self._null_rowids is None else len(self._null_rowids)
+
+    def _empty_base(self) -> None:
+        self._keys = np.empty(0, self.dtype)
+        self._rowids = np.empty(0, np.int64)
+        self._null_rowids = np.empty(0, np.int64)
 
     def _settled(self) -> tuple:
         """The delta state with every pending insert placed (computed once per version)."""
@@ -394,10 +436,8 @@ class OrderedIndex:
     # -- construction -----------------------------------------------------------------
     @classmethod
     def empty(cls, name: str, columns: tuple[int, ...], sql_types: list[str]) -> "OrderedIndex":
-        import numpy as np
         dtype = _dtype_for(sql_types[0]) if len(columns) == 1 else object
-        return cls(name, columns, dtype, np.empty(0, dtype), np.empty(0, np.int64),
-                   np.empty(0, np.int64))
+        return cls(name, columns, dtype, None, None, None)
 
     @classmethod
     def build(cls, name: str, columns: tuple[int, ...], sql_types: list[str], arrays: list,
@@ -625,7 +665,7 @@ class OrderedIndex:
         if not len(base_ids):
             return np.fromiter((r for _, r in part), np.int64, len(part))
         n = len(base_ids) + len(part)
-        if n <= 64 and self.dtype is np.int64:
+        if n <= 64 and self.dtype == "int64":
             # A short range (a point lookup, a small BETWEEN): a stable sort of the pairs
             # in Python costs a few µs, numpy's insert-based merge ~20. Integer keys only:
             # they order totally, so this gives exactly the merge's order (base first on
@@ -664,9 +704,8 @@ class OrderedIndex:
     def distinct_keys(self) -> int:
         """Distinct first-column values in the base (cached: the base never changes)."""
         if self._ndv is None:
-            import numpy as np
-            keys = self.keys
-            if not len(keys):
+            keys = self._keys
+            if keys is None or not len(keys):
                 self._ndv = 0
             elif len(self.columns) == 1 and keys.dtype != object:
                 self._ndv = int(np.count_nonzero(keys[1:] != keys[:-1])) + 1
@@ -678,9 +717,10 @@ class OrderedIndex:
     def stats(self) -> tuple[int, object, object]:
         """(non-null entries, min key, max key) — cheap, from the base and delta ends."""
         real = [k for k, _ in self.delta if k is not NULL_KEY]
-        n = len(self.keys) + len(real) - len(self.dead)
-        lo = [self.keys[0]] if len(self.keys) else []
-        hi = [self.keys[-1]] if len(self.keys) else []
+        keys = self._keys if self._keys is not None else ()
+        n = len(keys) + len(real) - len(self.dead)
+        lo = [keys[0]] if len(keys) else []
+        hi = [keys[-1]] if len(keys) else []
         if real:
             lo.append(real[0])
             hi.append(real[-1])

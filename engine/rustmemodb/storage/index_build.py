@@ -10,8 +10,7 @@ set intersection of the two dicts' key views, then confirmed against the delta.
 """
 from __future__ import annotations
 
-import numpy as np
-from rustmemodb.lazy_import import compute as pc
+from ..lazy_import import compute as pc, numpy as np
 
 from .index import TOMBSTONE, UniqueIndex
 

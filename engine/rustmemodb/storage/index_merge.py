@@ -35,7 +35,7 @@ from __future__ import annotations
 import threading
 from itertools import chain, islice
 
-import numpy as np
+from ..lazy_import import numpy as np
 
 # Base size from which folds are incremental; below it one merge is a few ms.
 INCREMENTAL = 1 << 17

@@ -7,9 +7,7 @@ columns. Deletes use ``index_keys`` and storage/bulk_write.py.
 """
 from __future__ import annotations
 
-import numpy as np
-import pyarrow as pa
-from rustmemodb.lazy_import import compute as pc
+from ..lazy_import import arrow as pa, compute as pc, numpy as np
 
 from .. import errors
 from ..types import py_values

@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 from typing import Iterable
 
-import numpy as np
+from ..lazy_import import numpy as np
 
 from .chunk import row_getter
 from .evolve import runs

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
+from ..lazy_import import numpy as np
 
 from .evolve import EMPTY_PATCHES, marked, replace
 from .tail import Tail

@@ -31,7 +31,9 @@ from __future__ import annotations
 from itertools import chain, count
 from typing import Any, Iterable, Iterator
 
-import numpy as np
+import threading
+
+from ..lazy_import import numpy as np
 
 FLAT_MAX = 128          # entries kept as one flat dict (depth 0)
 ONE_MAX = 8192          # entries kept in one level of 64 leaf dicts (depth 1)
@@ -50,9 +52,19 @@ def _level(fill) -> np.ndarray:
 
 
 # shared empty levels, never written to (copies are): 64 empty leaves is both a
-# depth-1 root and a depth-2 middle level
-_MID = _level(_LEAF)
-_TWO = _level(_MID)
+# depth-1 root and a depth-2 middle level. Made (once, under a lock: identity marks an
+# empty level) when the first map grows past FLAT_MAX, so small maps never import numpy.
+_MID = _TWO = None
+_LEVELS_LOCK = threading.Lock()
+
+
+def _make_levels() -> None:
+    global _MID, _TWO
+    with _LEVELS_LOCK:
+        if _MID is None:
+            mid = _level(_LEAF)
+            _TWO = _level(mid)
+            _MID = mid
 
 
 def _depth_for(n: int) -> int:
@@ -71,6 +83,8 @@ def _build(pairs: dict, depth: int):
     """The root of a map of ``pairs`` (a dict the caller gives up) at ``depth``."""
     if depth == 0:
         return pairs
+    if _MID is None:
+        _make_levels()
     parts: dict = {}
     for k, v in pairs.items():
         h = hash(k)

@@ -6,8 +6,7 @@ Patches are folded first (``settled``), so a scan never sees a stale row.
 """
 from __future__ import annotations
 
-import numpy as np
-import pyarrow as pa
+from ..lazy_import import arrow as pa, numpy as np
 
 from .chunk import conform
 

@@ -63,7 +63,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pyarrow as pa
+from ..lazy_import import arrow as pa
 
 from .chunk import CHUNK_ROWS, Chunk, row_getter, rows_to_batch
 from .compact import COMPACT_DEAD_SHARE, CompactMixin, coalesce

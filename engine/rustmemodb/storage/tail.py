@@ -20,8 +20,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-import numpy as np
-import pyarrow as pa
+from ..lazy_import import arrow as pa, numpy as np
 
 from .chunk import CHUNK_ROWS, Chunk, rows_to_batch
 from .compact import coalesce

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable
 
-import numpy as np
-import pyarrow as pa
+from ..lazy_import import arrow as pa, numpy as np
 
 from .chunk import Chunk, rechunk
 from .compact import coalesce

@@ -12,9 +12,7 @@ keep the single-pass ``if_else`` form, which is cheaper; ``can_raise`` decides.
 """
 from __future__ import annotations
 
-import numpy as np
-import pyarrow as pa
-from rustmemodb.lazy_import import compute as pc
+from ...lazy_import import arrow as pa, compute as pc, numpy as np
 
 from ...plan.expr import Call, Case, ColRef, Const, Expr, OuterRef, Param
 

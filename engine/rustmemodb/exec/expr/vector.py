@@ -11,8 +11,7 @@ from __future__ import annotations
 from ...deep import deep
 from typing import Any, Callable, Sequence
 
-import pyarrow as pa
-from rustmemodb.lazy_import import compute as pc
+from ...lazy_import import arrow as pa, compute as pc
 
 from ... import errors, types
 from ...plan.expr import (Call, Case, Cast, ColRef, Const, Expr, InList, NextVal, SetVal,

@@ -13,8 +13,7 @@ import json as _json
 import math
 import statistics
 
-import pyarrow as pa
-from rustmemodb.lazy_import import compute as pc
+from ...lazy_import import arrow as pa, compute as pc
 
 from ... import types, types as _t
 from .registry import ScalarFunction

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
-import pyarrow as pa
-from rustmemodb.lazy_import import compute as pc
+from ...lazy_import import arrow as pa, compute as pc, numpy as np
 
 from ... import errors, types
 from ..semantics import (arrow_errors, check_divisor, float_div_row, float_mod_row, from_numpy,

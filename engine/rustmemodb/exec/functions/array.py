@@ -21,9 +21,7 @@ the calls and inserts casts, so bodies see lists of one element type.
 """
 from __future__ import annotations
 
-import numpy as np
-import pyarrow as pa
-from rustmemodb.lazy_import import compute as pc, kernel
+from ...lazy_import import arrow as pa, compute as pc, numpy as np, kernel
 
 from ... import errors, types
 from .registry import ScalarFunction

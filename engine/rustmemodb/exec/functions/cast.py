@@ -11,8 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-import pyarrow as pa
-from rustmemodb.lazy_import import compute as pc
+from ...lazy_import import arrow as pa, compute as pc
 
 from ... import errors, types
 from ..expr.vector import map_rows

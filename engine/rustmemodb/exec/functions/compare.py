@@ -9,8 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import operator
 
-import pyarrow as pa
-from rustmemodb.lazy_import import compute as pc, kernel
+from ...lazy_import import arrow as pa, compute as pc, kernel
 
 from ... import types
 from ..semantics import arrow_errors, widen

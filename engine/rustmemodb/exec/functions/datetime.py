@@ -20,8 +20,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
-import pyarrow as pa
-from rustmemodb.lazy_import import compute as pc, kernel
+from ...lazy_import import arrow as pa, compute as pc, kernel
 
 from ... import errors, types
 from ..semantics import arrow_errors

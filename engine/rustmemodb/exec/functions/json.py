@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json as _json
 
-import pyarrow as pa
+from ...lazy_import import arrow as pa
 
 from ... import errors, types
 from .cast import format_float
@@ -96,12 +96,12 @@ def _path_row(as_text: bool):
     return row
 
 
-def _vector(row, out_type=pa.large_string()):
+def _vector(row):
     """Map ``row`` over a column, parsing each distinct document once."""
     def vec(doc, arg):
         if isinstance(doc, pa.Scalar) and isinstance(arg, pa.Scalar):
             d, a = doc.as_py(), arg.as_py()
-            return pa.scalar(None if d is None or a is None else row(d, a), out_type)
+            return pa.scalar(None if d is None or a is None else row(d, a), pa.large_string())
         docs = doc.to_pylist() if not isinstance(doc, pa.Scalar) else None
         args = arg.to_pylist() if not isinstance(arg, pa.Scalar) else None
         n = len(docs) if docs is not None else len(args)
@@ -120,7 +120,7 @@ def _vector(row, out_type=pa.large_string()):
             if v is cache:
                 v = cache[key] = row(d, a)
             out.append(v)
-        return pa.array(out, out_type)
+        return pa.array(out, pa.large_string())
     return vec
 
 

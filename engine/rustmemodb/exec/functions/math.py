@@ -12,9 +12,7 @@ from __future__ import annotations
 import math
 import random as _random
 
-import numpy as np
-import pyarrow as pa
-from rustmemodb.lazy_import import compute as pc, kernel
+from ...lazy_import import arrow as pa, compute as pc, numpy as np, kernel
 
 from ... import errors, types
 from ..semantics import arrow_errors, round_half_away, round_half_away_row

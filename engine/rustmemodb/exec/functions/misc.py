@@ -4,8 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-import pyarrow as pa
-from rustmemodb.lazy_import import compute as pc
+from ...lazy_import import arrow as pa, compute as pc
 
 from ... import types
 from .registry import ScalarFunction

@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 import re
 
-import pyarrow as pa
+from ...lazy_import import arrow as pa
 
 from ... import errors, types
 from .registry import ScalarFunction, fixed
@@ -350,9 +350,11 @@ def similar_to(s: str, pattern: str, escape: str = "\\") -> bool:
     return similar_to_regex(pattern, escape).match(s) is not None
 
 
-def _vector(row, out: pa.DataType):
+def _vector(row, out: str):
+    """``row`` mapped over columns, giving SQL type ``out`` (a name: registering the
+    functions does not import pyarrow)."""
     def vec(*args):
-        return map_rows(row, args, out_type=out)
+        return map_rows(row, args, out_type=types.arrow_type(out))
     return vec
 
 
@@ -379,11 +381,11 @@ def regexp_split(s: str, pattern: str, flags: str = "") -> list:
 
 
 def register(reg) -> None:
-    text, boolean, int64 = pa.large_string(), pa.bool_(), pa.int64()
+    text, boolean, int64 = T, B, I
     # set-returning: the row's arrays, expanded by LogicalProjectSet (volatile: never folded)
     sets = types.array_of(types.array_of(T))
     reg.add(ScalarFunction("srf_regexp_matches", fixed((T, T, sets), (T, T, T, sets)),
-                           _vector(regexp_matches_rows, types.arrow_type(sets)),
+                           _vector(regexp_matches_rows, sets),
                            regexp_matches_rows, volatile=True))
     reg.add(ScalarFunction("regexp_split_to_array", fixed((T, T, "TEXT[]"), (T, T, T, "TEXT[]")),
                            None, regexp_split))

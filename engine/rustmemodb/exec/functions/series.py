@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
-import pyarrow as pa
+from ...lazy_import import arrow as pa, numpy as np
 
 from ... import errors, types
 from ... import statement_limits as limits

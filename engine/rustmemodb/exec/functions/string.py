@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import re
 
-import pyarrow as pa
-from rustmemodb.lazy_import import compute as pc, kernel
+from ...lazy_import import arrow as pa, compute as pc, kernel
 
 from ... import errors, types
 from ... import statement_limits as limits
@@ -135,14 +134,17 @@ def _scalar_ints(*vals):
     return all(isinstance(v, pa.Scalar) for v in vals)
 
 
-def _null_like(s, t=pa.large_string()):
+def _null_like(s, t=None):
+    t = pa.large_string() if t is None else t
     return pa.scalar(None, t) if isinstance(s, pa.Scalar) else pa.nulls(len(s), t)
 
 
-def _rows(row_fn, out=pa.large_string(), strict=True):
+def _rows(row_fn, out: str = "large_string", strict=True):
+    """A vectorized form of ``row_fn`` returning Arrow type ``pa.<out>()`` (named, so
+    registering functions does not import pyarrow)."""
     def vec(*args):
         from ..expr.vector import map_rows
-        return map_rows(row_fn, args, out_type=out, strict=strict)
+        return map_rows(row_fn, args, out_type=getattr(pa, out)(), strict=strict)
     return vec
 
 
@@ -304,7 +306,7 @@ def _repeat_vec(s, n):
 
 def _starts_with_vec(s, p):
     if isinstance(s, pa.Scalar) or not isinstance(p, pa.Scalar):
-        return _rows(lambda a, b: a.startswith(b), pa.bool_())(s, p)
+        return _rows(lambda a, b: a.startswith(b), "bool_")(s, p)
     if not p.is_valid:
         return _null_like(s, pa.bool_())
     return pc.starts_with(s, p.as_py())
@@ -357,8 +359,8 @@ def register_more(reg) -> None:
         reg.add(ScalarFunction(f"trim_{where}", fixed((T, T), (T, T, T)), vec, row))
     reg.add(ScalarFunction("replace", fixed((T, T, T, T)), _replace_vec,
                            lambda a, b, c: a.replace(b, c) if b else a))
-    reg.add(ScalarFunction("strpos", fixed((T, T, I)), _rows(_strpos_row, pa.int64()), _strpos_row))
-    reg.add(ScalarFunction("position", fixed((T, T, I)), _rows(_strpos_row, pa.int64()),
+    reg.add(ScalarFunction("strpos", fixed((T, T, I)), _rows(_strpos_row, "int64"), _strpos_row))
+    reg.add(ScalarFunction("position", fixed((T, T, I)), _rows(_strpos_row, "int64"),
                            _strpos_row))
     reg.add(ScalarFunction("left", fixed((T, I, T)), _slice_vec(_left_row), _left_row))
     reg.add(ScalarFunction("right", fixed((T, I, T)), _slice_vec(_right_row), _right_row))
@@ -373,7 +375,7 @@ def register_more(reg) -> None:
                            lambda a, b: a.startswith(b)))
     reg.add(ScalarFunction("initcap", fixed((T, T)), _rows(_initcap_row), _initcap_row))
     reg.add(ScalarFunction("ascii", fixed((T, I)), _rows(lambda s: ord(s[0]) if s else 0,
-                                                         pa.int64()),
+                                                         "int64"),
                            lambda s: ord(s[0]) if s else 0))
     reg.add(ScalarFunction("chr", fixed((I, T)), _rows(_chr_row), _chr_row))
     reg.add(ScalarFunction("md5", fixed((T, T)),

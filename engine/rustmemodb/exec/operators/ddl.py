@@ -14,8 +14,6 @@ from __future__ import annotations
 import dataclasses
 import re
 
-import pyarrow as pa
-
 from ... import errors, notices
 from ...plan.ddl import (LogicalCreateIndex, LogicalCreateTable, LogicalCreateTableAs,
                          LogicalCreateView, LogicalDropIndex, LogicalDropTable,
@@ -26,7 +24,6 @@ from ...storage.schema import TableSchema
 from ...storage.table import TableVersion
 from ..run import operator, run_plan
 
-_NOTHING = pa.table({})
 
 
 def _exists(txn, name: str) -> bool:
@@ -44,39 +41,39 @@ def owned_sequences(schema: TableSchema) -> list[str]:
 
 
 @operator(LogicalCreateTable)
-def create_table(node: LogicalCreateTable, ctx) -> pa.Table:
+def create_table(node: LogicalCreateTable, ctx) -> None:
     txn = ctx.txn
     if _exists(txn, node.name):
         if node.if_not_exists:
             notices.emit(f'relation "{node.name}" already exists, skipping', "42P07")
-            return _NOTHING
+            return None
         raise errors.sql_error("42P07", f'relation "{node.name}" already exists')
     txn.replace_table(node.name, TableVersion.empty(node.schema))
     starts = {f"{node.name}_{c.name}_seq": c.identity[1] for c in node.schema.columns
               if c.identity is not None}
     for seq in owned_sequences(node.schema):   # SERIAL and identity columns own a sequence
         txn.set_sequence(seq, starts.get(seq, 1) - 1)
-    return _NOTHING
+    return None
 
 
 @operator(LogicalCreateTableAs)
-def create_table_as(node: LogicalCreateTableAs, ctx) -> pa.Table:
+def create_table_as(node: LogicalCreateTableAs, ctx) -> None:
     txn, schema = ctx.txn, node.schema
     if _exists(txn, node.name):
         if node.if_not_exists:
             notices.emit(f'relation "{node.name}" already exists, skipping', "42P07")
-            return _NOTHING
+            return None
         raise errors.sql_error("42P07", f'relation "{node.name}" already exists')
     data = run_plan(node.child, ctx)
     txn.replace_table(node.name, TableVersion.empty(schema))
     data = data.rename_columns(schema.names).cast(schema.arrow_schema)
     txn.insert_arrow(node.name, data)
     ctx.rowcount = data.num_rows or -1
-    return _NOTHING
+    return None
 
 
 @operator(LogicalDropTable)
-def drop_table(node: LogicalDropTable, ctx) -> pa.Table:
+def drop_table(node: LogicalDropTable, ctx) -> None:
     txn = ctx.txn
     for name in node.targets:
         if name not in txn.working.tables:
@@ -89,7 +86,7 @@ def drop_table(node: LogicalDropTable, ctx) -> pa.Table:
             raise errors.sql_error("42P01", f'table "{name}" does not exist')
         check_drop_dependencies(txn, name, node.cascade)
         txn.replace_table(name, None)
-    return _NOTHING
+    return None
 
 
 def check_drop_dependencies(txn, name: str, cascade: bool) -> None:
@@ -112,16 +109,16 @@ def check_drop_dependencies(txn, name: str, cascade: bool) -> None:
 
 
 @operator(LogicalTruncate)
-def truncate(node: LogicalTruncate, ctx) -> pa.Table:
+def truncate(node: LogicalTruncate, ctx) -> None:
     txn = ctx.txn
     for name in node.targets:
         version = txn.working.tables[name]
         txn.replace_table(name, TableVersion.empty(version.schema))
-    return _NOTHING
+    return None
 
 
 @operator(LogicalCreateView)
-def create_view(node: LogicalCreateView, ctx) -> pa.Table:
+def create_view(node: LogicalCreateView, ctx) -> None:
     txn, name = ctx.txn, node.view.name
     if name in txn.working.tables:
         raise errors.sql_error("42P07", f'relation "{name}" already exists')
@@ -132,11 +129,11 @@ def create_view(node: LogicalCreateView, ctx) -> pa.Table:
     if old is not None and node.keep_comment and view.comment is None and old.comment:
         view = dataclasses.replace(view, comment=old.comment)
     txn.set_view(name, view)
-    return _NOTHING
+    return None
 
 
 @operator(LogicalDropView)
-def drop_view(node: LogicalDropView, ctx) -> pa.Table:
+def drop_view(node: LogicalDropView, ctx) -> None:
     txn = ctx.txn
     for name in node.targets:
         if name not in txn.working.views:
@@ -148,24 +145,24 @@ def drop_view(node: LogicalDropView, ctx) -> pa.Table:
                 continue
             raise errors.sql_error("42P01", f'view "{name}" does not exist')
         txn.set_view(name, None)
-    return _NOTHING
+    return None
 
 
 @operator(LogicalCreateIndex)
-def create_index(node: LogicalCreateIndex, ctx) -> pa.Table:
+def create_index(node: LogicalCreateIndex, ctx) -> None:
     txn, name = ctx.txn, node.definition.name
     if relation_exists(txn.working, name):
         if node.if_not_exists:
             notices.emit(f'relation "{name}" already exists, skipping', "42P07")
-            return _NOTHING
+            return None
         raise errors.sql_error("42P07", f'relation "{name}" already exists')
     current = txn.working.tables[node.table]
     txn.replace_table(node.table, with_index(current, node.definition))
-    return _NOTHING
+    return None
 
 
 @operator(LogicalDropIndex)
-def drop_index(node: LogicalDropIndex, ctx) -> pa.Table:
+def drop_index(node: LogicalDropIndex, ctx) -> None:
     txn = ctx.txn
     for name in node.targets:
         owner = owner_of_index(txn.working, name)
@@ -181,4 +178,4 @@ def drop_index(node: LogicalDropIndex, ctx) -> pa.Table:
                          f"{table} requires it",
                 hint=f"You can drop constraint {name} on table {table} instead.")
         txn.replace_table(table, without_index(txn.working.tables[table], name))
-    return _NOTHING
+    return None

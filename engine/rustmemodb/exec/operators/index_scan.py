@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import operator
 
-import numpy as np
-import pyarrow as pa
+from ...lazy_import import arrow as pa, numpy as np
 
 from ...plan.access import IndexLookup
 from ...storage.table import DELETED, rows_to_batch

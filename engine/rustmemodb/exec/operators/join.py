@@ -26,9 +26,7 @@ used only when the query has no equality to hash on.
 """
 from __future__ import annotations
 
-import numpy as np
-import pyarrow as pa
-from rustmemodb.lazy_import import compute as pc
+from ...lazy_import import arrow as pa, compute as pc, numpy as np
 
 from ... import errors
 from ... import statement_limits as limits
