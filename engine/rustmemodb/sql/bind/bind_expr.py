@@ -417,6 +417,14 @@ class ExprBinder:
     def _Window(self, node: exp.Window) -> Expr:
         return self.stmt.bind_window(self, node)
 
+    def _DateDiff(self, node: exp.DateDiff) -> Expr:
+        """DuckDB's ``date_diff(part, start, end)``: sqlglot's PostgreSQL dialect files the
+        end under ``unit``, and reads a bare column there as an upper-cased Var."""
+        end = node.args.get("unit")
+        if isinstance(end, exp.Var):
+            end = exp.column(end.name.lower())
+        return self._function("date_diff", [node.this, node.expression, end], node)
+
     def _Anonymous(self, node: exp.Anonymous) -> Expr:
         name = node.name.lower()
         # a user aggregate, or a built-in one sqlglot has no node or hook for (every)
@@ -460,7 +468,14 @@ class ExprBinder:
         operator = name in _OPERATOR_TEXT or name in _PAIRED
         if len(args) == 2 and name not in ("concat_op",) and (operator or not any(
                 _unknown_param(a) for a in args)):
-            args = list(unify_pair(args[0], args[1]))
+            try:
+                args = list(unify_pair(args[0], args[1]))
+            except errors.DataError:
+                # A literal that cannot be the other argument's type: for an operator
+                # that is the error (date = 'x'); a function's literal stays text and
+                # its signature decides (strftime(d, '%Y')), as PostgreSQL's unknown does.
+                if operator:
+                    raise
         if name in ("and", "or", "not"):
             args = [adapt(a, types.BOOLEAN) for a in args]
         try:
