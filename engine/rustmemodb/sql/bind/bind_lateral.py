@@ -28,6 +28,7 @@ from .bind_from import _aliased, bind_from_item
 from .bind_expr import ExprBinder, _retype
 from .bind_subquery import _renumber
 from ...exec.functions.series import generate_series, series_type
+from .bind_jsonb import json_table_function, json_unnest
 from .bind_files import bind_read_function, read_function_format
 from .coerce import adapt
 
@@ -122,6 +123,12 @@ def bind_table_function(stmt, func, parent, column_name=None, ordinality: bool =
         alias = exp.TableAlias(this=exp.to_identifier(column_name or name))
         plan, _ = stmt.bind_from_unnest(exp.Unnest(expressions=[array], alias=alias,
                                                    offset=ordinality or None), parent)
+        return plan
+    elif isinstance(func, exp.Anonymous) and json_table_function(func.name.lower()):
+        # jsonb_array_elements(doc), jsonb_each(doc), ...: unnest of per-document arrays
+        unnest = json_unnest(func.name.lower(), func, column_name)
+        unnest.set("offset", ordinality or None)
+        plan, _ = stmt.bind_from_unnest(unnest, parent)
         return plan
     else:
         raise errors.not_supported(f"table function {func.sql(dialect='postgres')!r} in FROM")
