@@ -42,7 +42,6 @@ def rows(conn, sql, params=None):
     ("SELECT * FROM ROWS FROM (generate_series(1, 2))", "ROWS FROM"),
     ("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) "
      "SEARCH DEPTH FIRST BY n SET o SELECT * FROM r", "SEARCH"),
-    ("WITH d AS (DELETE FROM t WHERE a = 1 RETURNING a) SELECT * FROM d", "query"),
     ("DELETE FROM t TABLESAMPLE BERNOULLI (10)", "TABLESAMPLE"),
     ("SELECT first_value(a) IGNORE NULLS OVER (ORDER BY a) FROM t", "IGNORE NULLS"),
     ("CREATE TEMP TABLE tt (a INTEGER)", "TEMPORARY"),
