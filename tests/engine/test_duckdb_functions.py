@@ -67,6 +67,11 @@ def test_same_answer_as_duckdb(both, sql):
     "contains([1, 2], 1)",
     "SELECT typeof('a'), typeof(DATE '2024-01-01'), typeof(1.5::DOUBLE), typeof(true)",
     "SELECT today() = current_date",
+    "SELECT * FROM range(3)",
+    "SELECT * FROM range(1, 10, 2)",
+    "SELECT x FROM range(10, 0, -3) AS r(x)",
+    "SELECT count(*), sum(range) FROM range(0)",
+    "SELECT sum(range) FROM range(5)",
     "SELECT epoch_ms(TIMESTAMP '2024-01-01 00:00:00.0005'), "
     "epoch_ms(TIMESTAMP '1969-12-31 23:59:59.9994'), epoch_ms(TIMESTAMP '1969-12-31 23:59:59.9996')",
 ])
@@ -87,3 +92,34 @@ def test_bad_unit_is_a_clear_error():
         rustmemodb.connect().execute("SELECT date_diff('fortnight', DATE '2024-01-01', "
                                      "DATE '2024-02-01')")
     assert info.value.sqlstate == "22023"
+
+
+ARG_ROWS = [("p", "x", 3, 1.5), ("p", "y", 5, 0.5), ("p", None, 9, 2.5), ("q", "z", None, 1.0),
+            ("q", "w", 2, None), ("r", "v", None, None), ("s", "u", 7, 7.0)]
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT g, arg_max(a, b), arg_min(a, b), max_by(a, f), min_by(b, f) FROM t GROUP BY g "
+    "ORDER BY g",
+    "SELECT arg_max(a, b), arg_min(a, f), arg_max(b, a) FROM t",
+    "SELECT arg_max(a, b) FILTER (WHERE g = 'q'), arg_min(f, b) FILTER (WHERE g <> 'p') FROM t",
+    "SELECT arg_max(b, a) FROM t WHERE false",
+])
+def test_arg_max_family_as_duckdb(sql):
+    # rows where either argument is NULL are left out, as DuckDB leaves them
+    ours, theirs = rustmemodb.connect(), duckdb.connect()
+    for conn in (ours, theirs):
+        conn.execute("CREATE TABLE t (g TEXT, a TEXT, b INTEGER, f DOUBLE)")
+        conn.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", ARG_ROWS)
+    assert ours.execute(sql).fetchall() == theirs.execute(sql).fetchall()
+
+
+def test_two_argument_aggregates_refuse_what_they_cannot_do():
+    from rustmemodb import errors
+    conn = rustmemodb.connect()
+    conn.execute("CREATE TABLE t (x FLOAT, y FLOAT)")
+    for sql, state in [("SELECT x FROM t WHERE corr(y, x) > 0", "42803"),
+                       ("SELECT corr('a', x) FROM t", "22P02")]:
+        with pytest.raises(errors.Error) as info:
+            conn.execute(sql)
+        assert info.value.sqlstate == state, sql

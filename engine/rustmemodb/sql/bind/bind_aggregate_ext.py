@@ -4,6 +4,7 @@
   the ORDER BY keys ride along with the value as a struct when they differ
   from it, so the per-group body can sort (``exec/functions/aggregate.py``);
 * ``bool_and`` / ``bool_or`` / ``every``; ``stddev``/``variance`` families;
+* ``corr``, ``covar_*``, ``regr_*``, ``arg_max``/``arg_min`` (bind_statistics.py);
 * ``agg(...) FILTER (WHERE cond)``: rows where cond is not true are left out
   (``count(*) FILTER`` counts a constant over the kept rows).
 
@@ -24,6 +25,7 @@ from ...plan.expr import AggCall, Call, Const, make_call
 from ..parse import position_of
 from .bind_expr import ExprBinder
 from .bind_select import _explicit_nulls
+from .bind_statistics import CLASSES as STATISTICS, bind_statistic
 
 _NAMES = {exp.GroupConcat: "string_agg", exp.LogicalAnd: "bool_and", exp.LogicalOr: "bool_or",
           exp.Stddev: "stddev", exp.StddevSamp: "stddev_samp", exp.StddevPop: "stddev_pop",
@@ -43,6 +45,9 @@ def bind_aggregate(stmt, binder, node):
     if cls is exp.Quantile:         # DuckDB: quantile is quantile_disc
         return bind_quantile(stmt, binder, "quantile_disc",
                              [node.this, node.args.get("quantile")], node)
+    if cls in STATISTICS:             # corr, covar_*, regr_*, arg_max/arg_min
+        _check_allowed(binder, node)
+        return bind_statistic(binder, node)
     name = _NAMES.get(cls)
     if name is None:
         raise errors.not_supported(f"aggregate {node.sql_name().lower()}")
@@ -66,6 +71,9 @@ def bind_json_agg(stmt, binder, arg, node, to: str):
 
 def bind_filter(stmt, binder, node: exp.Filter):
     """``agg(...) FILTER (WHERE cond)`` outside a window."""
+    if type(node.this) in STATISTICS:   # an expression of aggregates: each takes the filter
+        _check_allowed(binder, node.this)
+        return bind_statistic(binder, node.this, node.expression.this)
     agg = binder.bind(node.this)
     wrapped = None
     if isinstance(agg, Call) and agg.fn in ("to_json", "to_jsonb") and \

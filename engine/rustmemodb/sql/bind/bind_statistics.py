@@ -60,8 +60,9 @@ TEMPLATES = {
     "regr_r2": _case(f"{_NONE} OR {_FLAT_X}", f"CASE WHEN {_FLAT_Y} THEN 1.0::float8 "
                                                 f"ELSE {_SXY} * {_SXY} / ({_SXX} * {_SYY}) END"),
     # DuckDB: the first argument of the row with the largest / smallest second argument
-    "arg_max": "(array_agg({y} ORDER BY {x} DESC) FILTER (WHERE {x} IS NOT NULL AND {c0}))[1]",
-    "arg_min": "(array_agg({y} ORDER BY {x}) FILTER (WHERE {x} IS NOT NULL AND {c0}))[1]",
+    # (rows where either is NULL are left out, as DuckDB leaves them)
+    "arg_max": "(array_agg({y} ORDER BY {x} DESC) FILTER (WHERE {c}))[1]",
+    "arg_min": "(array_agg({y} ORDER BY {x}) FILTER (WHERE {c}))[1]",
 }
 
 CLASSES = {exp.Corr: "corr", exp.CovarPop: "covar_pop", exp.CovarSamp: "covar_samp",
@@ -76,7 +77,7 @@ def _template(name: str) -> exp.Expression:
     """The parsed template of ``name`` with the argument markers in place."""
     text = TEMPLATES[name]
     for _ in range(3):     # the sums hold {x}, {y} and {c} themselves
-        text = text.format(n=_N, **_S, x=_X, y=_Y, c=_C, c0=_C)
+        text = text.format(n=_N, **_S, x=_X, y=_Y, c=_C)
     return parse_one("SELECT " + text).expressions[0]
 
 
@@ -92,7 +93,6 @@ def bind_statistic(binder, node: exp.Expression, condition: exp.Expression | Non
     both = exp.and_(exp.Not(this=exp.Is(this=y.copy(), expression=exp.Null())),
                     exp.Not(this=exp.Is(this=x.copy(), expression=exp.Null())))
     keep = both if condition is None else exp.and_(both, exp.paren(condition.copy()))
-    extra = exp.true() if condition is None else exp.paren(condition.copy())
 
     def fill(n: exp.Expression) -> exp.Expression:
         if isinstance(n, exp.Column) and not n.table:
@@ -101,6 +101,6 @@ def bind_statistic(binder, node: exp.Expression, condition: exp.Expression | Non
             if n.name == _Y:
                 return exp.paren(y.copy())
             if n.name == _C:
-                return exp.paren((keep if name not in ("arg_max", "arg_min") else extra).copy())
+                return exp.paren(keep.copy())
         return n
     return binder.bind(_template(name).copy().transform(fill))
