@@ -22,6 +22,7 @@ from ...plan.expr import ColRef, column_refs
 from ...plan.logical import LogicalAggregate, LogicalJoin
 from ..expr.vector import as_array, evaluate
 from ..functions.datetime import scale_interval
+from ..semantics import restore_interval_keys
 from ..run import operator, run_plan
 from .join import hash_friendly
 
@@ -48,14 +49,17 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
     else:
         table = run_plan(node.child, ctx)
     n = table.num_rows
-    keys = [group_key(as_array(evaluate(g, table, ctx), n)) for g in node.groups]
+    originals = [as_array(evaluate(g, table, ctx), n) for g in node.groups]
+    keys = [group_key(k) for k in originals]
     inputs = []
     for a in node.aggregates:
         if a.star or a.fn == "grouping":     # GROUPING(): a constant per grouping set
             inputs.append(None)
             continue
         v = as_array(evaluate(a.args[0], table, ctx), n)
-        if pa.types.is_floating(v.type) and (a.distinct or a.fn not in _PLAIN):
+        if pa.types.is_interval(v.type) and a.distinct:
+            v = group_key(v)                 # count(DISTINCT i): equal spans are one value
+        elif pa.types.is_floating(v.type) and (a.distinct or a.fn not in _PLAIN):
             # one NaN, one zero, as PostgreSQL compares floats: only where values are
             # compared with each other (sum/avg/min/max/count need no copy of 5M floats)
             v = group_key(v)
@@ -69,7 +73,12 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
     if node.grouping_sets is not None:
         from .grouping_sets import aggregate_sets
         return aggregate_sets(node, keys, inputs, n, ctx)
-    return aggregate_keys(node, keys, inputs, n, ctx)
+    out = aggregate_keys(node, keys, inputs, n, ctx)
+    if any(pa.types.is_interval(k.type) for k in originals):   # grouped by span
+        nk = len(keys)
+        shown = restore_interval_keys(out.columns[:nk], keys, originals)
+        out = pa.Table.from_arrays(shown + out.columns[nk:], names=out.column_names)
+    return out
 
 
 def _codable_join_keys(node: LogicalAggregate) -> frozenset:
