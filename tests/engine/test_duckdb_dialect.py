@@ -6,6 +6,8 @@ import pytest
 
 import rustmemodb
 
+from .duckdb_pair import assert_same, loaded_pair
+
 duckdb = pytest.importorskip("duckdb")
 
 ROWS = [("a", "x", 1), ("a", "y", 2), ("b", "x", 3), ("b", None, None), (None, "z", 5)]
@@ -13,11 +15,7 @@ ROWS = [("a", "x", 1), ("a", "y", 2), ("b", "x", 3), ("b", None, None), (None, "
 
 @pytest.fixture(scope="module")
 def both():
-    ours, theirs = rustmemodb.connect(), duckdb.connect()
-    for conn in (ours, theirs):
-        conn.execute("CREATE TABLE t (g TEXT, h TEXT, v INTEGER)")
-        conn.executemany("INSERT INTO t VALUES (?, ?, ?)", ROWS)
-    return ours, theirs
+    return loaded_pair(duckdb, {"CREATE TABLE t (g TEXT, h TEXT, v INTEGER)": ROWS})
 
 
 @pytest.mark.parametrize("sql", [
@@ -29,5 +27,4 @@ def both():
     "SELECT coalesce(g, '?') || h AS k, avg(v) FROM t GROUP BY ALL ORDER BY 1 NULLS LAST",
 ])
 def test_group_by_all(both, sql):
-    ours, theirs = both
-    assert ours.execute(sql).fetchall() == theirs.execute(sql).fetchall()
+    assert_same(both, sql)

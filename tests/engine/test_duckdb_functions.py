@@ -9,6 +9,8 @@ import pytest
 
 import rustmemodb
 
+from .duckdb_pair import assert_same, loaded_pair
+
 duckdb = pytest.importorskip("duckdb")
 
 SMALL = [(1, "abc", dt.date(2024, 1, 7), dt.datetime(2024, 1, 1, 23, 30)),
@@ -26,11 +28,7 @@ def _big() -> list[tuple]:
 @pytest.fixture(scope="module", params=["small", "big"])
 def both(request):
     rows = SMALL if request.param == "small" else _big()
-    ours, theirs = rustmemodb.connect(), duckdb.connect()
-    for conn in (ours, theirs):
-        conn.execute("CREATE TABLE t (a INTEGER, b TEXT, d DATE, ts TIMESTAMP)")
-        conn.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", rows)
-    return ours, theirs
+    return loaded_pair(duckdb, {"CREATE TABLE t (a INTEGER, b TEXT, d DATE, ts TIMESTAMP)": rows})
 
 
 @pytest.mark.parametrize("sql", [
@@ -53,8 +51,7 @@ def both(request):
     "SELECT year(d), count(*) FROM t GROUP BY ALL ORDER BY ALL",
 ])
 def test_same_answer_as_duckdb(both, sql):
-    ours, theirs = both
-    assert ours.execute(sql).fetchall() == theirs.execute(sql).fetchall()
+    assert_same(both, sql)
 
 
 @pytest.mark.parametrize("sql", [
@@ -76,7 +73,7 @@ def test_same_answer_as_duckdb(both, sql):
     "epoch_ms(TIMESTAMP '1969-12-31 23:59:59.9994'), epoch_ms(TIMESTAMP '1969-12-31 23:59:59.9996')",
 ])
 def test_constants_same_answer_as_duckdb(sql):
-    assert rustmemodb.connect().execute(sql).fetchall() == duckdb.connect().execute(sql).fetchall()
+    assert_same((rustmemodb.connect(), duckdb.connect()), sql)
 
 
 def test_typeof_names_the_engine_s_own_types():
@@ -107,11 +104,8 @@ ARG_ROWS = [("p", "x", 3, 1.5), ("p", "y", 5, 0.5), ("p", None, 9, 2.5), ("q", "
 ])
 def test_arg_max_family_as_duckdb(sql):
     # rows where either argument is NULL are left out, as DuckDB leaves them
-    ours, theirs = rustmemodb.connect(), duckdb.connect()
-    for conn in (ours, theirs):
-        conn.execute("CREATE TABLE t (g TEXT, a TEXT, b INTEGER, f DOUBLE)")
-        conn.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", ARG_ROWS)
-    assert ours.execute(sql).fetchall() == theirs.execute(sql).fetchall()
+    assert_same(loaded_pair(duckdb, {"CREATE TABLE t (g TEXT, a TEXT, b INTEGER, f DOUBLE)":
+                                     ARG_ROWS}), sql)
 
 
 def test_two_argument_aggregates_refuse_what_they_cannot_do():

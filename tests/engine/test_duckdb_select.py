@@ -9,6 +9,8 @@ import pytest
 import rustmemodb
 from rustmemodb import errors
 
+from .duckdb_pair import assert_same, loaded_pair
+
 duckdb = pytest.importorskip("duckdb")
 
 ROWS = [(1, "x", 1.5), (2, "y", 2.5), (3, "x", 4.0), (4, "y", 0.5), (5, "z", 3.0)]
@@ -16,13 +18,8 @@ ROWS = [(1, "x", 1.5), (2, "y", 2.5), (3, "x", 4.0), (4, "y", 0.5), (5, "z", 3.0
 
 @pytest.fixture(scope="module")
 def both():
-    ours, theirs = rustmemodb.connect(), duckdb.connect()
-    for conn in (ours, theirs):
-        conn.execute("CREATE TABLE t (a INTEGER, b TEXT, x DOUBLE)")
-        conn.executemany("INSERT INTO t VALUES (?, ?, ?)", ROWS)
-        conn.execute("CREATE TABLE u (a INTEGER, w TEXT)")
-        conn.executemany("INSERT INTO u VALUES (?, ?)", [(1, "one"), (3, "three")])
-    return ours, theirs
+    return loaded_pair(duckdb, {"CREATE TABLE t (a INTEGER, b TEXT, x DOUBLE)": ROWS,
+                                "CREATE TABLE u (a INTEGER, w TEXT)": [(1, "one"), (3, "three")]})
 
 
 @pytest.mark.parametrize("sql", [
@@ -43,8 +40,7 @@ def both():
     "SELECT DISTINCT b FROM t ORDER BY ALL",
 ])
 def test_same_answer_as_duckdb(both, sql):
-    ours, theirs = both
-    assert ours.execute(sql).fetchall() == theirs.execute(sql).fetchall()
+    assert_same(both, sql)
 
 
 def test_star_modifiers_keep_column_names(both):

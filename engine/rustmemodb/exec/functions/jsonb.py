@@ -37,18 +37,6 @@ def _doc(value) -> str:
     return types.canonical_json(value)
 
 
-def _kind(v) -> str:
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "boolean"
-    if isinstance(v, (int, float)):
-        return "number"
-    if isinstance(v, str):
-        return "string"
-    return "array" if isinstance(v, list) else "object"
-
-
 def _scalar_kind(v) -> str:
     return "a scalar" if not isinstance(v, (list, dict)) else (
         "an array" if isinstance(v, list) else "an object")
@@ -149,21 +137,33 @@ def _path(path) -> list[str]:
         raise errors.sql_error("22P02", f'malformed array literal: "{path}"') from None
 
 
-def _index(step: str, size: int, where: int) -> int | None:
+def _position(step: str, where: int) -> int:
+    """An array position written as a path element (22P02 when it is not a number)."""
     try:
-        i = int(step)
+        return int(step)
     except ValueError:
         raise errors.sql_error("22P02", f'path element at position {where} is not an integer: '
                                f'"{step}"') from None
+
+
+def _index(step: str, size: int, where: int) -> int | None:
+    i = _position(step, where)
     i = i + size if i < 0 else i
     return i if 0 <= i < size else None
 
 
-def delete_path(doc: str, path) -> str:
+def _walkable(doc: str, path, verb: str) -> tuple[list, object]:
+    """(path steps, parsed document) for a function that walks a path into a document
+    (22023 for a scalar, as PostgreSQL's 'cannot delete path in scalar')."""
     steps = _path(path)
     v = _parse(doc)
     if not isinstance(v, (list, dict)):
-        raise errors.sql_error("22023", "cannot delete path in scalar")
+        raise errors.sql_error("22023", f"cannot {verb} path in scalar")
+    return steps, v
+
+
+def delete_path(doc: str, path) -> str:
+    steps, v = _walkable(doc, path, "delete")
     if not steps:
         return doc
 
@@ -188,11 +188,8 @@ def delete_path(doc: str, path) -> str:
 
 
 def _set(doc: str, path, new: str, create: bool, insert: bool = False, after: bool = False):
-    steps = _path(path)
-    v = _parse(doc)
+    steps, v = _walkable(doc, path, "set")
     value = _parse(new)
-    if not isinstance(v, (list, dict)):
-        raise errors.sql_error("22023", "cannot set path in scalar")
     if not steps:
         return doc
 
@@ -212,11 +209,7 @@ def _set(doc: str, path, new: str, create: bool, insert: bool = False, after: bo
                 return {**node, step: put(node[step], depth + 1)}
             return node
         if isinstance(node, list):
-            try:
-                i = int(step)
-            except ValueError:
-                raise errors.sql_error("22P02", f"path element at position {depth + 1} is not "
-                                       f'an integer: "{step}"') from None
+            i = _position(step, depth + 1)
             n = len(node)
             if last:
                 if insert:
