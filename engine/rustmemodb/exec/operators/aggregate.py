@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ...lazy_import import arrow as pa, compute as pc
+from ...lazy_import import arrow as pa, compute as pc, numpy as np
 
 from ... import errors, types
 from ... import statement_limits as limits
@@ -22,7 +22,7 @@ from ...plan.expr import ColRef, column_refs
 from ...plan.logical import LogicalAggregate, LogicalJoin
 from ..expr.vector import as_array, evaluate
 from ..functions.datetime import scale_interval
-from ..semantics import restore_interval_keys
+from ..semantics import restore_interval_keys, sort_keys_for
 from ..run import operator, run_plan
 from .join import hash_friendly
 
@@ -56,6 +56,9 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
         if a.star or a.fn == "grouping":     # GROUPING(): a constant per grouping set
             inputs.append(None)
             continue
+        if node.grouping_sets is None and _sortable_in_arrow(a):
+            inputs.append(_ordered_input(a, table, n, ctx))
+            continue
         v = as_array(evaluate(a.args[0], table, ctx), n)
         if pa.types.is_interval(v.type) and a.distinct:
             v = group_key(v)                 # count(DISTINCT i): equal spans are one value
@@ -79,6 +82,67 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
         shown = restore_interval_keys(out.columns[:nk], keys, originals)
         out = pa.Table.from_arrays(shown + out.columns[nk:], names=out.column_names)
     return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Ordered:
+    """The input of ``array_agg(x ORDER BY ...)``: the values, and each row's rank in the
+    ORDER BY (-1 for a row its FILTER drops). Groups collect ranks (int64: Arrow's
+    hash_list takes them fast) and one numpy lexsort by (group, rank) puts every group's
+    values in order: no per-row Python, no packing of values with their keys as text."""
+    values: Any
+    rank: Any
+
+
+def _sortable_in_arrow(a) -> bool:
+    return a.fn == "array_agg" and bool(a.order_by) and not (len(a.extra) > 1 and a.extra[1])
+
+
+def _ordered_input(a, table, n: int, ctx) -> Ordered:
+    packed = getattr(a.args[0], "fn", None) == "agg_pack"
+    value = a.args[0].args[0] if packed else a.args[0]
+    values = as_array(evaluate(value, table, ctx), n)
+    cols, keys = {}, []
+    for i, (expr, desc, nulls_first) in enumerate(a.order_by):
+        parts = sort_keys_for(as_array(evaluate(expr, table, ctx), n),
+                              "descending" if desc else "ascending",
+                              "at_start" if nulls_first else "at_end")
+        for j, (arr, order, placement) in enumerate(parts):
+            cols[f"k{i}_{j}"] = arr
+            keys.append((f"k{i}_{j}", order, placement))
+    order = pc.sort_indices(pa.table(cols), sort_keys=keys)     # stable: ties keep row order
+    rank = np.empty(n, np.int64)
+    rank[order.to_numpy(zero_copy_only=False)] = np.arange(n, dtype=np.int64)
+    if a.filter is not None:
+        keep = pc.fill_null(as_array(evaluate(a.filter, table, ctx), n), False)
+        rank[~keep.to_numpy(zero_copy_only=False)] = -1
+    return Ordered(values, pa.array(rank))
+
+
+def _ordered_groups(a, ordered: Ordered, rank_lists) -> pa.Array:
+    """Each group's values in ORDER BY order, from the groups' lists of ranks; a group
+    whose rows were all filtered out is NULL (array_agg over no rows)."""
+    if isinstance(rank_lists, pa.ChunkedArray):
+        rank_lists = rank_lists.combine_chunks()
+    ranks = rank_lists.flatten().to_numpy(zero_copy_only=False)
+    groups = pc.list_parent_indices(rank_lists).to_numpy(zero_copy_only=False)
+    kept = ranks >= 0
+    ranks, groups = ranks[kept], groups[kept]
+    by = np.lexsort((ranks, groups))
+    n_rows = len(ordered.rank)
+    row_of_rank = np.empty(n_rows, np.int64)
+    rank_all = ordered.rank.to_numpy(zero_copy_only=False)
+    live = rank_all >= 0
+    row_of_rank[rank_all[live]] = np.flatnonzero(live)
+    values = ordered.values
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    values = values.take(pa.array(row_of_rank[ranks[by]]))
+    counts = np.bincount(groups, minlength=len(rank_lists))
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    out = pa.ListArray.from_arrays(pa.array(offsets), values,
+                                   mask=pa.array(counts == 0))
+    return out.cast(types.arrow_type(a.type))
 
 
 def _codable_join_keys(node: LogicalAggregate) -> frozenset:
@@ -207,6 +271,11 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
         if coded is not None and j in distinct:
             post.append(None)
             continue
+        if isinstance(v, Ordered):      # ranks per group, sorted in numpy (_ordered_groups)
+            cols[name] = v.rank
+            specs.append((name, "list"))
+            post.append(f"{name}_list")
+            continue
         if isinstance(v, Kept):        # collected per group with its mask (_kept_groups)
             cols[name], cols[f"k{j}"] = v.values, v.keep
             specs += [(name, "list"), (f"k{j}", "list")]
@@ -245,7 +314,9 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
             out.append(pa.array(distinct[j][out_gid]))
             continue
         col = grouped.column(colname)
-        if f"k{j}" in cols:
+        if isinstance(inputs[j], Ordered):
+            col = _ordered_groups(a, inputs[j], col)
+        elif f"k{j}" in cols:
             col = _kept_groups(a, col, grouped.column(f"k{j}_list"), ctx)
         elif colname.endswith("_list"):
             col = _python_groups(a, col, ctx)
@@ -452,6 +523,9 @@ def _memo(memo: dict | None, what: str, v, fn):
 def _scalar_aggregate(a, v, n: int, ctx, memo: dict | None = None):
     if a.star:
         return n
+    if isinstance(v, Ordered):       # one group: its values in rank order
+        return _ordered_groups(a, v, pa.array([v.rank.to_pylist()], pa.list_(pa.int64())))[0] \
+            .as_py()
     if isinstance(v, Kept):
         v = pc.filter(v.values, v.keep)
     if a.fn in ARROW_AGGREGATES and not a.distinct:
