@@ -1224,6 +1224,8 @@ class ClusterConnection:
             names = {c.name.lower() if not c.this.quoted else c.name
                      for c in tree.find_all(exp.Column) if c.table in ("", alias)}
             needed = [c for c in info.columns if c in names] or info.columns[:1]
+            if alias in names and alias not in info.columns:   # to_jsonb(t): whole row
+                needed = list(info.columns)
         scan = exp.Select(expressions=[exp.column(c, quoted=True) for c in needed])
         scan.set("from_", exp.From(this=table.copy()))
         if tree.args.get("where") is not None:

@@ -313,6 +313,8 @@ def _needed_columns(tree, alias, info, sharded, catalog, table_name, key) -> lis
             c = column_of(info, col.name)
             if c is not None:
                 want.add(c)
+            elif col.name == alias:        # to_jsonb(t): the whole row
+                return list(info.columns)
     if any(isinstance(n, exp.Identifier) and n.name == alias and
            not isinstance(n.parent, (exp.Column, exp.TableAlias, exp.Table))
            for n in tree.walk()):

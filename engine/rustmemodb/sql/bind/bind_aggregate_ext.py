@@ -26,6 +26,7 @@ from ..parse import position_of
 from .bind_expr import ExprBinder
 from .bind_select import _explicit_nulls
 from .bind_statistics import CLASSES as STATISTICS, bind_statistic
+from .whole_row import as_row_object
 
 _NAMES = {exp.GroupConcat: "string_agg", exp.LogicalAnd: "bool_and", exp.LogicalOr: "bool_or",
           exp.Stddev: "stddev", exp.StddevSamp: "stddev_samp", exp.StddevPop: "stddev_pop",
@@ -65,7 +66,7 @@ def bind_aggregate(stmt, binder, node):
 def bind_json_agg(stmt, binder, arg, node, to: str):
     """json_agg / jsonb_agg(x [ORDER BY ...]): the array_agg of x as a JSON array (NULL
     over no rows, JSON null for a NULL x, documents nested as documents)."""
-    agg = stmt.bind_array_agg(binder, exp.ArrayAgg(this=arg))
+    agg = stmt.bind_array_agg(binder, exp.ArrayAgg(this=as_row_object(binder, arg)))
     return binder.call(to, [agg], node)
 
 

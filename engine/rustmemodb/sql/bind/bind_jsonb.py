@@ -6,6 +6,8 @@ set-returning functions.
   always the JSON operator: its SQL text is read again as an expression, which gives
   ``->``'s PostgreSQL precedence (``f(doc -> 'a' = '1')`` compares the extracted value).
 * ``jsonb_exists(doc, 'k')``: sqlglot reads the key as a JSON path; it is a key.
+* ``to_jsonb(t)``, ``row_to_json(t)``, ``json_agg(t)``: a whole row as the JSON object of
+  its columns.
 * ``jsonb_array_elements[_text](doc)``, ``jsonb_object_keys(doc)``, ``jsonb_each[_text]``
   (and the json_ twins) in the select list and in FROM: unnest of the arrays
   exec/functions/jsonb.py builds per document (one for elements and keys, a key array
@@ -19,6 +21,7 @@ from sqlglot import exp
 from ... import errors
 from ..parse import DIALECT, parse_one, position_of
 from .bind_array import bind_select_list_srf
+from .whole_row import as_row_object
 
 # function -> (per-document array functions, default column names)
 TABLE_FUNCTIONS = {
@@ -44,6 +47,15 @@ def bind_arrow_lambda(binder, node: exp.Lambda):
         raise errors.syntax_error("syntax error at or near \"->\"", position=position_of(node))
     text = node.sql(dialect=DIALECT)
     return binder.bind(parse_one("SELECT " + text).expressions[0])
+
+
+def bind_row_json(binder, name: str, args: list, node):
+    """to_json / to_jsonb / row_to_json, whole-row arguments included."""
+    if len(args) != 1:
+        raise errors.undefined_function(f"function {name} with {len(args)} arguments does not "
+                                        "exist", position=position_of(node))
+    target = "to_jsonb" if name == "to_jsonb" else "to_json"
+    return binder.call(target, [binder.bind(as_row_object(binder, args[0]))], node)
 
 
 def bind_jsonb_exists(binder, node: exp.JSONBExists):

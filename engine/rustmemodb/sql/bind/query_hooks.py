@@ -23,7 +23,8 @@ from .bind_array import (bind_select_list_srf, bind_array_constructor, bind_subs
                          bind_array_quantified, bind_array_agg, bind_unnest)
 from ... import errors
 from .bind_lateral import bind_table_function
-from .bind_jsonb import bind_arrow_lambda, bind_jsonb_exists, bind_select_list_json
+from .bind_jsonb import (bind_arrow_lambda, bind_jsonb_exists, bind_row_json,
+                         bind_select_list_json)
 
 
 def _json_srf(name: str):
@@ -152,6 +153,15 @@ class QueryHooks:
 
     def bind_jsonbexists(self, binder, node):
         return bind_jsonb_exists(binder, node)
+
+    def bind_function_to_json(self, binder, args, node):
+        return bind_row_json(binder, "to_json", args, node)
+
+    def bind_function_to_jsonb(self, binder, args, node):
+        return bind_row_json(binder, "to_jsonb", args, node)
+
+    def bind_function_row_to_json(self, binder, args, node):
+        return bind_row_json(binder, "row_to_json", args, node)
 
     bind_function_jsonb_array_elements = _json_srf("jsonb_array_elements")
     bind_function_jsonb_array_elements_text = _json_srf("jsonb_array_elements_text")
