@@ -188,6 +188,8 @@ def register(reg) -> None:
         "stddev_pop": _stat(statistics.pstdev, 1), "variance": _stat(statistics.variance, 2),
         "var_samp": _stat(statistics.variance, 2), "var_pop": _stat(statistics.pvariance, 1),
     })
+    from .aggregate_pairs import register as register_pairs
+    register_pairs(AGGREGATE_TYPES)
     reg.add(ScalarFunction("agg_pack", lambda ts: T, _pack_vector, _pack_row, strict=False))
 
 

@@ -26,6 +26,10 @@ from ..run import operator, run_plan
 from .join import hash_friendly
 
 I, F = types.INTEGER, types.FLOAT
+# corr, covar_*, regr_*, arg_max, arg_min: both arguments reach exec/functions/aggregate_pairs
+PAIR_AGGREGATES = frozenset(("corr", "covar_pop", "covar_samp", "regr_slope", "regr_intercept",
+                             "regr_r2", "regr_count", "regr_avgx", "regr_avgy", "regr_sxx",
+                             "regr_syy", "regr_sxy", "arg_max", "arg_min"))
 _PLAIN = ("count", "sum", "avg", "min", "max")
 # name -> fn(list of Python values) -> value, for aggregates without Arrow kernels.
 PYTHON_AGGREGATES: dict = {}
@@ -55,6 +59,10 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
             inputs.append(None)
             continue
         v = as_array(evaluate(a.args[0], table, ctx), n)
+        if len(a.args) == 2 and a.fn in PAIR_AGGREGATES:     # corr(y, x), arg_max(a, v)
+            inputs.append(Pair(v, as_array(evaluate(a.args[1], table, ctx), n),
+                               _keep_mask(a, table, ctx, n)))
+            continue
         if pa.types.is_floating(v.type) and (a.distinct or a.fn not in _PLAIN):
             # one NaN, one zero, as PostgreSQL compares floats: only where values are
             # compared with each other (sum/avg/min/max/count need no copy of 5M floats)
@@ -70,6 +78,30 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
         from .grouping_sets import aggregate_sets
         return aggregate_sets(node, keys, inputs, n, ctx)
     return aggregate_keys(node, keys, inputs, n, ctx)
+
+
+def _keep_mask(a, table, ctx, n: int):
+    """The rows an aggregate reads: all, or those its FILTER accepts (numpy bools)."""
+    import numpy as np
+    if a.filter is None:
+        return np.ones(n, bool)
+    keep = pc.fill_null(as_array(evaluate(a.filter, table, ctx), n), False)
+    if isinstance(keep, pa.ChunkedArray):
+        keep = keep.combine_chunks()
+    return keep.to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class Pair:
+    """Both arguments of a two-argument aggregate and its FILTER mask (numpy)."""
+    first: Any
+    second: Any
+    keep: Any
+
+
+def _pair_result(a, v: Pair, gid, ngroups: int):
+    from ..functions.aggregate_pairs import pair_aggregate
+    return pair_aggregate(a.fn, v.first, v.second, v.keep, gid, ngroups)
 
 
 def _codable_join_keys(node: LogicalAggregate) -> frozenset:
@@ -193,10 +225,18 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
     else:
         cols = {f"g{i}": k for i, k in enumerate(keys)}
     specs, post = [], []
+    pairs = any(isinstance(v, Pair) for v in inputs)
+    if pairs:      # each row's group, read back from the row numbers collected per group
+        import numpy as np
+        cols["__row"] = pa.array(np.arange(n, dtype=np.int64))
+        specs.append(("__row", "list"))
     for j, (a, v) in enumerate(zip(node.aggregates, inputs)):
         name = f"a{j}"
         if coded is not None and j in distinct:
             post.append(None)
+            continue
+        if isinstance(v, Pair):
+            post.append(v)
             continue
         if isinstance(v, Kept):        # collected per group with its mask (_kept_groups)
             cols[name], cols[f"k{j}"] = v.values, v.keep
@@ -231,9 +271,14 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
         out = [k.take(rows) for k in keys]
     else:
         out = [grouped.column(f"g{i}") for i in range(len(keys))]
+    if pairs:
+        gid, ngroups = _row_groups(grouped.column("__row_list"), n)
     for j, (a, colname) in enumerate(zip(node.aggregates, post)):
         if colname is None:
             out.append(pa.array(distinct[j][out_gid]))
+            continue
+        if isinstance(colname, Pair):
+            out.append(_pair_result(a, colname, gid, ngroups))
             continue
         col = grouped.column(colname)
         if f"k{j}" in cols:
@@ -246,6 +291,18 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
         out.append(col)
     arrays = [_restore(c, types.arrow_type(t)) for c, (_, t) in zip(out, node.columns)]
     return pa.Table.from_arrays(arrays, names=[c for c, _ in node.columns])
+
+
+def _row_groups(row_lists, n: int):
+    """(output group number per input row, number of groups) from each group's rows."""
+    import numpy as np
+    if isinstance(row_lists, pa.ChunkedArray):
+        row_lists = row_lists.combine_chunks()
+    lengths = pc.list_value_length(row_lists).to_numpy(zero_copy_only=False)
+    rows = pc.list_flatten(row_lists).to_numpy(zero_copy_only=False)
+    gid = np.empty(n, np.int64)
+    gid[rows] = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    return gid, len(lengths)
 
 
 def _restore(c, t: pa.DataType):
@@ -443,6 +500,9 @@ def _memo(memo: dict | None, what: str, v, fn):
 def _scalar_aggregate(a, v, n: int, ctx, memo: dict | None = None):
     if a.star:
         return n
+    if isinstance(v, Pair):
+        import numpy as np
+        return _pair_result(a, v, np.zeros(n, np.int64), 1)[0].as_py()
     if isinstance(v, Kept):
         v = pc.filter(v.values, v.keep)
     if a.fn in ARROW_AGGREGATES and not a.distinct:

@@ -28,6 +28,14 @@ from .bind_select import _explicit_nulls
 _NAMES = {exp.GroupConcat: "string_agg", exp.LogicalAnd: "bool_and", exp.LogicalOr: "bool_or",
           exp.Stddev: "stddev", exp.StddevSamp: "stddev_samp", exp.StddevPop: "stddev_pop",
           exp.Variance: "variance", exp.VariancePop: "var_pop"}
+# Two-argument aggregates (exec/functions/aggregate_pairs.py): PostgreSQL's statistics of
+# (Y, X) pairs and DuckDB's arg_max/arg_min (max_by/min_by parse to the same nodes).
+_PAIRS = {exp.Corr: "corr", exp.CovarPop: "covar_pop", exp.CovarSamp: "covar_samp",
+          exp.ArgMax: "arg_max", exp.ArgMin: "arg_min"}
+for _n in ("slope", "intercept", "r2", "count", "avgx", "avgy", "sxx", "syy", "sxy"):
+    _cls = getattr(exp, "Regr" + _n.capitalize(), None)
+    if _cls is not None:
+        _PAIRS[_cls] = "regr_" + _n
 
 
 def bind_aggregate(stmt, binder, node):
@@ -43,6 +51,8 @@ def bind_aggregate(stmt, binder, node):
     if cls is exp.Quantile:         # DuckDB: quantile is quantile_disc
         return bind_quantile(stmt, binder, "quantile_disc",
                              [node.this, node.args.get("quantile")], node)
+    if cls in _PAIRS:
+        return _pair(stmt, binder, _PAIRS[cls], node)
     name = _NAMES.get(cls)
     if name is None:
         raise errors.not_supported(f"aggregate {node.sql_name().lower()}")
@@ -55,6 +65,17 @@ def bind_aggregate(stmt, binder, node):
     if distinct:
         arg = arg.expressions[0]
     return stmt.make_aggregate(name, [inner.bind(arg)], distinct, node)
+
+
+def _pair(stmt, binder, name: str, node):
+    """corr(Y, X) and the other aggregates over pairs: both arguments bound, in order."""
+    _check_allowed(binder, node)
+    inner = _arg_binder(stmt, binder)
+    first, second = node.this, node.expression
+    if isinstance(first, exp.Distinct) or second is None:
+        raise errors.not_supported(f"{name} with DISTINCT" if second is not None
+                                   else f"{name} with one argument")
+    return stmt.make_aggregate(name, [inner.bind(first), inner.bind(second)], False, node)
 
 
 def bind_json_agg(stmt, binder, arg, node, to: str):
