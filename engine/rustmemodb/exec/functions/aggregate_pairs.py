@@ -21,9 +21,7 @@ from ...lazy_import import arrow as pa, compute as pc
 
 from ... import errors, types
 
-STATISTICS = ("corr", "covar_pop", "covar_samp", "regr_slope", "regr_intercept", "regr_r2",
-              "regr_count", "regr_avgx", "regr_avgy", "regr_sxx", "regr_syy", "regr_sxy")
-EXTREMES = ("arg_max", "arg_min")
+from ...plan.aggregates import PAIR_STATISTICS as STATISTICS, PAIR_EXTREMES as EXTREMES
 PAIR_AGGREGATES = STATISTICS + EXTREMES
 
 _NUMERIC = (types.INTEGER, types.FLOAT, types.NULL)
@@ -52,7 +50,7 @@ def register(aggregate_types: dict) -> None:
         aggregate_types[name] = _extreme_type
 
 
-def _float(values):
+def as_floats(values):
     import numpy as np
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
@@ -60,7 +58,7 @@ def _float(values):
         .astype(np.float64, copy=False)
 
 
-def _valid(values):
+def valid_mask(values):
     import numpy as np
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
@@ -74,8 +72,8 @@ def pair_aggregate(fn: str, first, second, keep, gid, ngroups: int) -> pa.Array:
     import numpy as np
     if fn in EXTREMES:
         return _extreme(fn, first, second, keep, gid, ngroups)
-    rows = keep & _valid(first) & _valid(second)
-    y, x = _float(first)[rows], _float(second)[rows]
+    rows = keep & valid_mask(first) & valid_mask(second)
+    y, x = as_floats(first)[rows], as_floats(second)[rows]
     states = regr_states(y, x, gid[rows], ngroups)
     return finish(fn, states)
 
@@ -84,39 +82,57 @@ def regr_states(y, x, gid, ngroups: int) -> tuple:
     """(N, Sx, Sxx, Sy, Syy, Sxy) per group: PostgreSQL's float8_regr_accum over the
     group's rows in order. Overflow from finite inputs is 22003, as there."""
     import numpy as np
-    n_rows = len(gid)
-    counts = np.bincount(gid, minlength=ngroups).astype(np.int64) if n_rows else \
+    counts = np.bincount(gid, minlength=ngroups).astype(np.int64) if len(gid) else \
         np.zeros(ngroups, np.int64)
-    out = [np.zeros(ngroups) for _ in range(6)]
-    out[0] = counts.astype(np.float64)
-    if not n_rows:
-        return tuple(out)
     order = np.argsort(gid, kind="stable")
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    # size classes: groups of 1, 2, 3-4, 5-8, ... rows share one padded matrix
-    size_class = np.zeros(ngroups, np.int64)
-    nonempty = counts > 0
-    size_class[nonempty] = np.ceil(np.log2(counts[nonempty])).astype(np.int64)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for c in np.unique(size_class[nonempty]):
-            groups = np.flatnonzero(nonempty & (size_class == c))
-            width = int(counts[groups].max())
-            col = np.arange(width)
-            lengths = counts[groups]
-            inside = col[None, :] < lengths[:, None]
-            src = order[np.where(inside, starts[groups][:, None] + col[None, :], 0)]
-            xs = np.where(inside, x[src], 0.0)
-            ys = np.where(inside, y[src], 0.0)
-            sx, sy, sxx, syy, sxy = _youngs_cramer(xs, ys, inside)
-            last = lengths - 1
-            pick = (np.arange(len(groups)), last)
-            out[1][groups], out[3][groups] = sx[pick], sy[pick]
-            out[2][groups], out[4][groups], out[5][groups] = sxx[pick], syy[pick], sxy[pick]
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    return frame_states(y[order], x[order], starts, starts + counts - 1)
+
+
+def frame_states(y, x, lo, hi) -> tuple:
+    """(N, Sx, Sxx, Sy, Syy, Sxy) of the rows lo..hi (inclusive; lo > hi: none) of y, x,
+    accumulated in order. Frames that share a start are prefixes of one run: each distinct
+    start is one row of a padded matrix (runs of similar length share a matrix, so the
+    padding at most doubles the work) whose running sums numpy adds left to right."""
+    import numpy as np
+    m = len(lo)
+    out = [np.zeros(m) for _ in range(6)]
+    size = np.maximum(hi - lo + 1, 0)
+    out[0] = size.astype(np.float64)
+    nonempty = np.flatnonzero(size > 0)
+    if not len(nonempty):
+        return tuple(out)
+    starts, which = np.unique(lo[nonempty], return_inverse=True)
+    length = np.zeros(len(starts), np.int64)
+    np.maximum.at(length, which, size[nonempty])
+    size_class = np.ceil(np.log2(length)).astype(np.int64)
+    for c in np.unique(size_class):
+        runs = np.flatnonzero(size_class == c)
+        width = int(length[runs].max())
+        col = np.arange(width)
+        inside = col[None, :] < length[runs][:, None]
+        src = np.where(inside, starts[runs][:, None] + col[None, :], 0)
+        xs = np.where(inside, x[src], 0.0)
+        ys = np.where(inside, y[src], 0.0)
+        running = _youngs_cramer(xs, ys, inside)
+        slot = np.full(len(starts), -1, np.int64)
+        slot[runs] = np.arange(len(runs))
+        mine = slot[which] >= 0
+        rows = nonempty[mine]
+        pick = (slot[which][mine], size[rows] - 1)
+        for k, arr in zip((1, 3, 2, 4, 5), running):
+            out[k][rows] = arr[pick]
     return tuple(out)
 
 
 def _youngs_cramer(xs, ys, inside):
     """Row-wise running states of padded groups (see regr_states)."""
+    import numpy as np
+    with np.errstate(over="ignore", invalid="ignore"):   # inf/NaN handled as PostgreSQL
+        return _running(xs, ys, inside)
+
+
+def _running(xs, ys, inside):
     import numpy as np
     sx, sy = np.cumsum(xs, axis=1), np.cumsum(ys, axis=1)
     k = np.arange(1, xs.shape[1] + 1, dtype=np.float64)[None, :]
@@ -201,7 +217,7 @@ def _extreme(fn: str, arg, val, keep, gid, ngroups: int) -> pa.Array:
         arg = arg.combine_chunks()
     if isinstance(val, pa.ChunkedArray):
         val = val.combine_chunks()
-    rows = np.flatnonzero(keep & _valid(val))
+    rows = np.flatnonzero(keep & valid_mask(val))
     result_type = arg.type
     if not len(rows):
         return pa.nulls(ngroups, result_type)

@@ -18,6 +18,7 @@ from ...lazy_import import arrow as pa, compute as pc
 
 from ... import errors, types
 from ... import statement_limits as limits
+from ...plan.aggregates import PAIR_EXTREMES, PAIR_STATISTICS
 from ...plan.expr import ColRef, column_refs
 from ...plan.logical import LogicalAggregate, LogicalJoin
 from ..expr.vector import as_array, evaluate
@@ -27,9 +28,7 @@ from .join import hash_friendly
 
 I, F = types.INTEGER, types.FLOAT
 # corr, covar_*, regr_*, arg_max, arg_min: both arguments reach exec/functions/aggregate_pairs
-PAIR_AGGREGATES = frozenset(("corr", "covar_pop", "covar_samp", "regr_slope", "regr_intercept",
-                             "regr_r2", "regr_count", "regr_avgx", "regr_avgy", "regr_sxx",
-                             "regr_syy", "regr_sxy", "arg_max", "arg_min"))
+PAIR_AGGREGATES = frozenset(PAIR_STATISTICS + PAIR_EXTREMES)
 _PLAIN = ("count", "sum", "avg", "min", "max")
 # name -> fn(list of Python values) -> value, for aggregates without Arrow kernels.
 PYTHON_AGGREGATES: dict = {}
