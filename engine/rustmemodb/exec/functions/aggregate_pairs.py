@@ -8,8 +8,9 @@
   Groups are laid out as rows of padded matrices (groups of similar size share one
   matrix, so padding at most doubles the work) and summed along each row.
 * DuckDB's ``arg_max(arg, val)`` / ``arg_min`` (aliases ``max_by`` / ``min_by``): the
-  ``arg`` of the row with the largest / smallest ``val``; rows with a NULL ``val`` are
-  ignored; ties go to the first such row in input order.
+  ``arg`` of the row with the largest / smallest ``val`` (NaN largest); rows where
+  ``arg`` or ``val`` is NULL are ignored, as DuckDB 1.1+ does; ties go to the first such
+  row in input order (DuckDB keeps the first row it meets).
 
 The aggregate operator (``exec/operators/aggregate.py``) evaluates both arguments, drops
 FILTERed rows and hands the arrays with a group id per row to ``pair_aggregate``;
@@ -91,38 +92,83 @@ def regr_states(y, x, gid, ngroups: int) -> tuple:
 
 def frame_states(y, x, lo, hi) -> tuple:
     """(N, Sx, Sxx, Sy, Syy, Sxy) of the rows lo..hi (inclusive; lo > hi: none) of y, x,
-    accumulated in order. Frames that share a start are prefixes of one run: each distinct
-    start is one row of a padded matrix (runs of similar length share a matrix, so the
-    padding at most doubles the work) whose running sums numpy adds left to right."""
+    accumulated in order (see _frame_runs)."""
     import numpy as np
-    m = len(lo)
-    out = [np.zeros(m) for _ in range(6)]
+    out = [np.zeros(len(lo)) for _ in range(6)]
+    out[0] = np.maximum(hi - lo + 1, 0).astype(np.float64)
+    for src, inside, rows, pick in _frame_runs(lo, hi):
+        running = _youngs_cramer(np.where(inside, x[src], 0.0), np.where(inside, y[src], 0.0),
+                                 inside)
+        for k, arr in zip((1, 3, 2, 4, 5), running):
+            out[k][rows] = arr[pick]
+    return tuple(out)
+
+
+def _frame_runs(lo, hi):
+    """The frames lo..hi laid out for running sums along matrix rows. Frames that share a
+    start are prefixes of one run: each distinct start is one row of a padded matrix (runs
+    of similar length share a matrix, so the padding at most doubles the work), read left
+    to right. Yields (source row per cell, cell in the run, frames answered, (matrix row,
+    column) of each frame's last cell)."""
+    import numpy as np
     size = np.maximum(hi - lo + 1, 0)
-    out[0] = size.astype(np.float64)
     nonempty = np.flatnonzero(size > 0)
     if not len(nonempty):
-        return tuple(out)
+        return
     starts, which = np.unique(lo[nonempty], return_inverse=True)
     length = np.zeros(len(starts), np.int64)
     np.maximum.at(length, which, size[nonempty])
     size_class = np.ceil(np.log2(length)).astype(np.int64)
     for c in np.unique(size_class):
         runs = np.flatnonzero(size_class == c)
-        width = int(length[runs].max())
-        col = np.arange(width)
+        col = np.arange(int(length[runs].max()))
         inside = col[None, :] < length[runs][:, None]
         src = np.where(inside, starts[runs][:, None] + col[None, :], 0)
-        xs = np.where(inside, x[src], 0.0)
-        ys = np.where(inside, y[src], 0.0)
-        running = _youngs_cramer(xs, ys, inside)
         slot = np.full(len(starts), -1, np.int64)
         slot[runs] = np.arange(len(runs))
         mine = slot[which] >= 0
         rows = nonempty[mine]
-        pick = (slot[which][mine], size[rows] - 1)
-        for k, arr in zip((1, 3, 2, 4, 5), running):
-            out[k][rows] = arr[pick]
-    return tuple(out)
+        yield src, inside, rows, (slot[which][mine], size[rows] - 1)
+
+
+def frame_extreme(fn: str, arg, val, valid, lo, hi) -> pa.Array:
+    """arg_max / arg_min over window frames lo..hi of already sorted arg, val (``valid``:
+    the rows FILTER keeps): a running max (min) of rank-and-position keys per run, so a
+    tie goes to the frame's first row, as in _extreme."""
+    import numpy as np
+    if isinstance(arg, pa.ChunkedArray):
+        arg = arg.combine_chunks()
+    if isinstance(val, pa.ChunkedArray):
+        val = val.combine_chunks()
+    ok = valid & valid_mask(arg) & valid_mask(val)
+    keep = np.flatnonzero(ok)
+    before = np.concatenate([[0], np.cumsum(ok, dtype=np.int64)])
+    empty = lo > hi
+    safe_lo, safe_hi = np.where(empty, 0, lo), np.where(empty, 0, hi)
+    flo = np.where(empty, 0, before[safe_lo])
+    fhi = np.where(empty, -1, before[safe_hi + 1] - 1)
+    v = val.take(pa.array(keep))
+    if pa.types.is_interval(v.type):
+        v = _interval_order_key(v)
+    codes = pc.rank(v, sort_keys="ascending", tiebreaker="dense") \
+        .to_numpy(zero_copy_only=False).astype(np.int64) if len(v) else np.zeros(0, np.int64)
+    found = np.zeros(len(lo), bool)
+    src_row = np.zeros(len(lo), np.int64)
+    for src, inside, rows, pick in _frame_runs(flo, fhi):
+        width = src.shape[1]
+        col = np.arange(width)[None, :]
+        if fn == "arg_max":
+            key = np.where(inside, codes[src] * width + (width - 1 - col), -1)
+            best = np.maximum.accumulate(key, axis=1)[pick]
+            at = width - 1 - best % width
+        else:
+            big = (int(codes.max(initial=0)) + 2) * width
+            key = np.where(inside, codes[src] * width + col, big)
+            best = np.minimum.accumulate(key, axis=1)[pick]
+            at = best % width
+        src_row[rows] = keep[src[pick[0], at]]
+        found[rows] = True
+    return arg.take(pa.array(src_row, mask=~found))
 
 
 def _youngs_cramer(xs, ys, inside):
@@ -217,7 +263,7 @@ def _extreme(fn: str, arg, val, keep, gid, ngroups: int) -> pa.Array:
         arg = arg.combine_chunks()
     if isinstance(val, pa.ChunkedArray):
         val = val.combine_chunks()
-    rows = np.flatnonzero(keep & valid_mask(val))
+    rows = np.flatnonzero(keep & valid_mask(arg) & valid_mask(val))
     result_type = arg.type
     if not len(rows):
         return pa.nulls(ngroups, result_type)

@@ -30,7 +30,7 @@ import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
 
 from ... import errors, types
-from ...plan.aggregates import PAIR_STATISTICS
+from ...plan.aggregates import PAIR_EXTREMES, PAIR_STATISTICS
 from ...plan.logical import LogicalDistinctOn, LogicalWindow
 from ..expr.vector import as_array, evaluate
 from ..functions.arith import add_interval_to
@@ -410,6 +410,10 @@ def _aggregate(call, L: _Layout, table, ctx, lo, hi):
         return _sum_avg(call, values, valid, counts, safe_lo, safe_hi)
     if call.fn in ("min", "max"):
         return _min_max(call, L, values, valid, lo, hi, counts)
+    if call.fn in PAIR_EXTREMES:
+        from ..functions.aggregate_pairs import frame_extreme
+        second = L.sorted(as_array(evaluate(call.args[1], table, ctx), L.n))
+        return frame_extreme(call.fn, values, second, valid, lo, hi)
     if call.fn in PAIR_STATISTICS:
         return _statistic(call, L, table, ctx, valid, cnt_prefix, safe_lo, safe_hi, empty)
     raise errors.not_supported(f"{call.fn} as a window function")
