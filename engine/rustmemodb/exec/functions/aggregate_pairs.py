@@ -35,6 +35,9 @@ def _statistic_type(name: str):
         if len(ts) != 2 or ts[0] not in _NUMERIC or ts[1] not in _NUMERIC:
             return None
         return types.INTEGER if name == "regr_count" else types.FLOAT
+    # pg_proc lists PostgreSQL's one signature (integers reach it through the float cast)
+    resolve.signatures = [(types.FLOAT, types.FLOAT,
+                           types.INTEGER if name == "regr_count" else types.FLOAT)]
     return resolve
 
 
