@@ -71,14 +71,23 @@ def valid_mask(values):
     return values.is_valid().to_numpy(zero_copy_only=False)
 
 
-def pair_aggregate(fn: str, first, second, keep, gid, ngroups: int) -> pa.Array:
-    """One aggregate per group id (0..ngroups-1) over the rows where ``keep`` holds."""
-    import numpy as np
+def pair_aggregate(fn: str, first, second, keep, gid, ngroups: int,
+                   memo: dict | None = None, key=None) -> pa.Array:
+    """One aggregate per group id (0..ngroups-1) over the rows where ``keep`` holds.
+    Statistics of the same (Y, X, FILTER) share one state computation through ``memo``."""
     if fn in EXTREMES:
         return _extreme(fn, first, second, keep, gid, ngroups)
-    rows = keep & valid_mask(first) & valid_mask(second)
-    y, x = as_floats(first)[rows], as_floats(second)[rows]
-    states = regr_states(y, x, gid[rows], ngroups)
+    states = memo.get(key) if memo is not None and key is not None else None
+    if states is None:
+        rows = keep.all() and valid_mask(first).all() and valid_mask(second).all()
+        if rows:
+            y, x, g = as_floats(first), as_floats(second), gid
+        else:
+            rows = keep & valid_mask(first) & valid_mask(second)
+            y, x, g = as_floats(first)[rows], as_floats(second)[rows], gid[rows]
+        states = regr_states(y, x, g, ngroups)
+        if memo is not None and key is not None:
+            memo[key] = states
     return finish(fn, states)
 
 
@@ -88,6 +97,10 @@ def regr_states(y, x, gid, ngroups: int) -> tuple:
     import numpy as np
     counts = np.bincount(gid, minlength=ngroups).astype(np.int64) if len(gid) else \
         np.zeros(ngroups, np.int64)
+    if ngroups == 1 and len(x):           # one run over every row: no layout, no copy
+        running = _youngs_cramer(x[None, :], y[None, :], None)
+        return (np.array([float(len(x))]),) + tuple(
+            a[:, -1] for a in (running[0], running[2], running[1], running[3], running[4]))
     order = np.argsort(gid, kind="stable")
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     return frame_states(y[order], x[order], starts, starts + counts - 1)
@@ -182,39 +195,51 @@ def _youngs_cramer(xs, ys, inside):
 
 
 def _running(xs, ys, inside):
+    """Running (Sx, Sy, Sxx, Syy, Sxy) along each row. Column 0's scale is 0, so its terms
+    are 0, or NaN when the first value is NaN or infinite (PostgreSQL's first-row rule);
+    the padding after a run's end never reaches a cell that is read."""
     import numpy as np
     sx, sy = np.cumsum(xs, axis=1), np.cumsum(ys, axis=1)
-    k = np.arange(1, xs.shape[1] + 1, dtype=np.float64)[None, :]
-    tx, ty = xs * k - sx, ys * k - sy
+    k = np.arange(1, xs.shape[1] + 1, dtype=np.float64)
     with np.errstate(divide="ignore"):
         scale = 1.0 / (k * (k - 1.0))
-    scale[:, 0] = 0.0
-    later = inside.copy()
-    later[:, 0] = False
-    terms_xx = np.where(later, tx * tx * scale, 0.0)
-    terms_yy = np.where(later, ty * ty * scale, 0.0)
-    terms_xy = np.where(later, tx * ty * scale, 0.0)
-    # a first value that is NaN or infinite makes the dependent sums NaN (as PostgreSQL)
-    bad_x = ~np.isfinite(xs[:, :1])
-    bad_y = ~np.isfinite(ys[:, :1])
-    terms_xx[:, :1] = np.where(bad_x, np.nan, 0.0)
-    terms_yy[:, :1] = np.where(bad_y, np.nan, 0.0)
-    terms_xy[:, :1] = np.where(bad_x | bad_y, np.nan, 0.0)
-    sxx, syy, sxy = (np.cumsum(terms_xx, axis=1), np.cumsum(terms_yy, axis=1),
-                     np.cumsum(terms_xy, axis=1))
+    scale[0] = 0.0
+    tx = xs * k
+    tx -= sx
+    ty = ys * k
+    ty -= sy
+    sxy = tx * ty
+    sxy *= scale
+    tx *= tx
+    tx *= scale
+    ty *= ty
+    ty *= scale
+    sxx = np.cumsum(tx, axis=1, out=tx)
+    syy = np.cumsum(ty, axis=1, out=ty)
+    sxy = np.cumsum(sxy, axis=1, out=sxy)
+    if not (np.isfinite(sxx).all() and np.isfinite(syy).all() and np.isfinite(sxy).all()
+            and np.isfinite(sx).all() and np.isfinite(sy).all()):
+        _overflow_check(xs, ys, inside, sx, sy, sxx, syy, sxy)
+        sxx[np.isinf(sxx)] = np.nan
+        syy[np.isinf(syy)] = np.nan
+        sxy[np.isinf(sxy)] = np.nan
+    return sx, sy, sxx, syy, sxy
+
+
+def _overflow_check(xs, ys, inside, sx, sy, sxx, syy, sxy) -> None:
+    """22003 when finite inputs reach an infinite state (PostgreSQL's overflow rule);
+    states from infinite inputs become NaN instead (the caller's job)."""
+    import numpy as np
+    if inside is None:
+        inside = np.ones(xs.shape, bool)
     finite_x = np.isfinite(np.where(inside, xs, 0.0)).all(axis=1, keepdims=True)
     finite_y = np.isfinite(np.where(inside, ys, 0.0)).all(axis=1, keepdims=True)
-    ends = inside
-    if (np.isinf(np.where(ends, sx, 0.0)) & finite_x).any() or \
-            (np.isinf(np.where(ends, sy, 0.0)) & finite_y).any() or \
-            (np.isinf(np.where(ends, sxx, 0.0)) & finite_x).any() or \
-            (np.isinf(np.where(ends, syy, 0.0)) & finite_y).any() or \
-            (np.isinf(np.where(ends, sxy, 0.0)) & finite_x & finite_y).any():
+    if (np.isinf(np.where(inside, sx, 0.0)) & finite_x).any() or \
+            (np.isinf(np.where(inside, sy, 0.0)) & finite_y).any() or \
+            (np.isinf(np.where(inside, sxx, 0.0)) & finite_x).any() or \
+            (np.isinf(np.where(inside, syy, 0.0)) & finite_y).any() or \
+            (np.isinf(np.where(inside, sxy, 0.0)) & finite_x & finite_y).any():
         raise errors.numeric_out_of_range("value out of range: overflow")
-    sxx = np.where(np.isinf(sxx), np.nan, sxx)
-    syy = np.where(np.isinf(syy), np.nan, syy)
-    sxy = np.where(np.isinf(sxy), np.nan, sxy)
-    return sx, sy, sxx, syy, sxy
 
 
 def finish(fn: str, states) -> pa.Array:
@@ -259,8 +284,7 @@ def finish(fn: str, states) -> pa.Array:
 
 
 def _extreme(fn: str, arg, val, keep, gid, ngroups: int) -> pa.Array:
-    """arg_max / arg_min per group: one Arrow sort of (group, val), first row per group
-    (a stable sort, so a tie goes to the earliest row)."""
+    """arg_max / arg_min per group; a tie goes to the earliest row."""
     import numpy as np
     if isinstance(arg, pa.ChunkedArray):
         arg = arg.combine_chunks()
@@ -273,7 +297,53 @@ def _extreme(fn: str, arg, val, keep, gid, ngroups: int) -> pa.Array:
     v = val.take(pa.array(rows))
     if pa.types.is_interval(v.type):
         v = _interval_order_key(v)
-    elif pa.types.is_floating(v.type):       # NaN is the largest value (DuckDB, PostgreSQL)
+    try:
+        winners, groups = _extreme_by_kernel(fn, v, gid[rows], ngroups, rows)
+    except (pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        winners, groups = _extreme_by_sort(fn, v, gid, ngroups, rows)
+    src = np.zeros(ngroups, np.int64)
+    found = np.zeros(ngroups, bool)
+    src[groups] = winners
+    found[groups] = True
+    return arg.take(pa.array(src, mask=~found))
+
+
+def _extreme_by_kernel(fn: str, v, g, ngroups: int, rows):
+    """(winning row, its group) per group: each group's max (min) by Arrow's hash
+    aggregation, then the first row holding it. NaN is the largest float: it wins
+    arg_max in a group holding one, and arg_min only in a group of NaNs."""
+    import numpy as np
+    kernel = "max" if fn == "arg_max" else "min"
+    if ngroups == 1:
+        best = getattr(pc, kernel)(v)
+        hit = pc.fill_null(pc.equal(v, best), False)
+    else:
+        agg = pa.table({"g": g, "v": v}).group_by("g", use_threads=False) \
+            .aggregate([("v", kernel)])
+        at = np.zeros(ngroups, np.int64)
+        at[agg.column("g").to_numpy()] = np.arange(agg.num_rows)
+        hit = pc.fill_null(pc.equal(v, agg.column(f"v_{kernel}").take(pa.array(at[g]))), False)
+    hit = hit.to_numpy(zero_copy_only=False)
+    if pa.types.is_floating(v.type):
+        nan = pc.is_nan(v).to_numpy(zero_copy_only=False)
+        if nan.any():
+            with_nan = np.zeros(ngroups, bool)
+            with_nan[g[nan]] = True
+            if fn == "arg_max":
+                hit = np.where(with_nan[g], nan, hit)
+            else:
+                only_nan = with_nan.copy()
+                only_nan[g[~nan]] = False
+                hit = np.where(only_nan[g], nan, hit)
+    cand = np.flatnonzero(hit)
+    groups, first = np.unique(g[cand], return_index=True)
+    return rows[cand[first]], groups
+
+
+def _extreme_by_sort(fn: str, v, gid, ngroups: int, rows):
+    """The same by one sort of (group, val, row): for types without hash min/max."""
+    import numpy as np
+    if pa.types.is_floating(v.type):         # NaN is the largest value (DuckDB, PostgreSQL)
         v = pc.if_else(pc.is_nan(v), pa.scalar(float("inf"), v.type), v), \
             pc.is_nan(v)
     t = {"g": pa.array(gid[rows])}
@@ -291,13 +361,7 @@ def _extreme(fn: str, arg, val, keep, gid, ngroups: int) -> pa.Array:
     g_sorted = gid[rows][perm]
     first = np.ones(len(perm), bool)
     first[1:] = g_sorted[1:] != g_sorted[:-1]
-    winners = rows[perm[first]]
-    groups = g_sorted[first]
-    src = np.zeros(ngroups, np.int64)
-    found = np.zeros(ngroups, bool)
-    src[groups] = winners
-    found[groups] = True
-    return arg.take(pa.array(src, mask=~found))
+    return rows[perm[first]], g_sorted[first]
 
 
 def _interval_order_key(v):

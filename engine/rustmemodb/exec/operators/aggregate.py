@@ -98,9 +98,14 @@ class Pair:
     keep: Any
 
 
-def _pair_result(a, v: Pair, gid, ngroups: int):
+def _pair_result(a, v: Pair, gid, ngroups: int, memo: dict | None = None):
     from ..functions.aggregate_pairs import pair_aggregate
-    return pair_aggregate(a.fn, v.first, v.second, v.keep, gid, ngroups)
+    try:
+        key = ("pair", a.args, a.filter)
+        hash(key)
+    except TypeError:
+        key = None
+    return pair_aggregate(a.fn, v.first, v.second, v.keep, gid, ngroups, memo, key)
 
 
 def _codable_join_keys(node: LogicalAggregate) -> frozenset:
@@ -272,12 +277,13 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
         out = [grouped.column(f"g{i}") for i in range(len(keys))]
     if pairs:
         gid, ngroups = _row_groups(grouped.column("__row_list"), n)
+        states: dict = {}
     for j, (a, colname) in enumerate(zip(node.aggregates, post)):
         if colname is None:
             out.append(pa.array(distinct[j][out_gid]))
             continue
         if isinstance(colname, Pair):
-            out.append(_pair_result(a, colname, gid, ngroups))
+            out.append(_pair_result(a, colname, gid, ngroups, states))
             continue
         col = grouped.column(colname)
         if f"k{j}" in cols:
@@ -501,7 +507,7 @@ def _scalar_aggregate(a, v, n: int, ctx, memo: dict | None = None):
         return n
     if isinstance(v, Pair):
         import numpy as np
-        return _pair_result(a, v, np.zeros(n, np.int64), 1)[0].as_py()
+        return _pair_result(a, v, np.zeros(n, np.int64), 1, memo)[0].as_py()
     if isinstance(v, Kept):
         v = pc.filter(v.values, v.keep)
     if a.fn in ARROW_AGGREGATES and not a.distinct:
