@@ -194,9 +194,11 @@ _I32 = 2 ** 31
 _US_MAX = (2 ** 63 - 1) // 1000    # Arrow stores nanoseconds in an int64
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Interval:
-    """A PostgreSQL interval: months, days and microseconds kept apart."""
+    """A PostgreSQL interval: months, days and microseconds kept apart. Equal (and
+    hashed) by span, as PostgreSQL compares them: ``1 mon`` = ``30 days``, so the row
+    path groups, deduplicates and joins them together."""
 
     months: int = 0
     days: int = 0
@@ -222,6 +224,14 @@ class Interval:
     def _span(self) -> int:
         """PostgreSQL's comparison key: a month is 30 days, a day 24 hours."""
         return (self.months * 30 + self.days) * 86_400_000_000 + self.micros
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Interval):
+            return NotImplemented
+        return self._span() == other._span()
+
+    def __hash__(self) -> int:
+        return hash(self._span())
 
     def __lt__(self, other: "Interval") -> bool:
         return self._span() < other._span()

@@ -11,7 +11,7 @@ import re
 
 import pyarrow as pa
 
-from . import errors, notices, types
+from . import describe, errors, notices, types
 from . import statement_limits as limits
 from .result import Result
 from .sql.dispatch import Explain, Utility
@@ -50,10 +50,18 @@ def run_utility(session, util, params):
             return Result([], kind="SET")
         run_set(session, util.arg)
         return Result([], kind="SET")
+    if kind in ("describe", "summarize"):
+        return (describe.describe if kind == "describe" else describe.summarize)(
+            session, util.arg)
     if kind == "show":
         name = _SHOW_ALIASES.get(" ".join(util.arg.lower().split()), util.arg.strip().lower())
         value = setting_value(session, name)
         if value is None:
+            if name in ("tables", "all tables"):           # DuckDB's SHOW TABLES
+                return describe.show_tables(session)
+            if session._catalog_root().tables.get(name) is not None or \
+                    name in session._catalog_root().views:  # DuckDB's SHOW t = DESCRIBE t
+                return describe.describe(session, util.arg)
             raise errors.sql_error("42704", f'unrecognized configuration parameter "{name}"')
         return Result([(name, types.TEXT)], table=pa.table({name: pa.array([value], pa.large_string())}),
                       rowcount=1, kind="SHOW")

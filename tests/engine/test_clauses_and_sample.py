@@ -30,7 +30,6 @@ def rows(conn, sql, params=None):
     ("SELECT a FROM t FOR SHARE", "FOR UPDATE/FOR SHARE"),
     ("SELECT a FROM t FOR NO KEY UPDATE SKIP LOCKED", "FOR UPDATE"),
     ("SELECT * FROM (SELECT a FROM t FOR UPDATE) s", "FOR UPDATE"),
-    ("SELECT a FROM t QUALIFY a > 1", "QUALIFY"),
     ("SELECT a FROM t CONNECT BY PRIOR a = b", "CONNECT BY"),
     ("SELECT a FROM t CLUSTER BY a", "CLUSTER BY"),
     ("SELECT a FROM t DISTRIBUTE BY a", "DISTRIBUTE BY"),
@@ -43,7 +42,6 @@ def rows(conn, sql, params=None):
     ("SELECT * FROM ROWS FROM (generate_series(1, 2))", "ROWS FROM"),
     ("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) "
      "SEARCH DEPTH FIRST BY n SET o SELECT * FROM r", "SEARCH"),
-    ("WITH d AS (DELETE FROM t WHERE a = 1 RETURNING a) SELECT * FROM d", "query"),
     ("DELETE FROM t TABLESAMPLE BERNOULLI (10)", "TABLESAMPLE"),
     ("SELECT first_value(a) IGNORE NULLS OVER (ORDER BY a) FROM t", "IGNORE NULLS"),
     ("CREATE TEMP TABLE tt (a INTEGER)", "TEMPORARY"),

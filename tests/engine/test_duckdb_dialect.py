@@ -6,6 +6,8 @@ import pytest
 
 import rustmemodb
 
+from .duckdb_pair import assert_same, loaded_pair
+
 duckdb = pytest.importorskip("duckdb")
 
 ROWS = [("a", "x", 1), ("a", "y", 2), ("b", "x", 3), ("b", None, None), (None, "z", 5)]
@@ -13,11 +15,7 @@ ROWS = [("a", "x", 1), ("a", "y", 2), ("b", "x", 3), ("b", None, None), (None, "
 
 @pytest.fixture(scope="module")
 def both():
-    ours, theirs = rustmemodb.connect(), duckdb.connect()
-    for conn in (ours, theirs):
-        conn.execute("CREATE TABLE t (g TEXT, h TEXT, v INTEGER)")
-        conn.executemany("INSERT INTO t VALUES (?, ?, ?)", ROWS)
-    return ours, theirs
+    return loaded_pair(duckdb, {"CREATE TABLE t (g TEXT, h TEXT, v INTEGER)": ROWS})
 
 
 @pytest.mark.parametrize("sql", [
@@ -29,27 +27,24 @@ def both():
     "SELECT coalesce(g, '?') || h AS k, avg(v) FROM t GROUP BY ALL ORDER BY 1 NULLS LAST",
 ])
 def test_group_by_all(both, sql):
-    ours, theirs = both
-    assert ours.execute(sql).fetchall() == theirs.execute(sql).fetchall()
+    assert_same(both, sql)
 
 
 # arg_max / arg_min and their aliases max_by / min_by. DuckDB skips rows where either
 # argument is NULL and, on a tie, keeps the first row it meets (one thread over a small
 # table: input order), which is what rustmemodb does too; NaN is the largest float.
-ARG_ROWS = [("p", "a1", 3, 1.5, "2024-01-02"), ("p", None, 9, None, "2024-03-01"),
-            ("p", "a3", None, 2.5, None), ("q", "b1", 4, None, "2023-05-05"),
-            ("q", "b2", 4, -1.0, "2023-05-04"), ("r", None, None, None, None),
-            ("s", "s1", 1, float("nan"), "2020-01-01"), ("s", "s2", 2, 7.0, "2021-01-01"),
-            ("t", "t1", -5, 0.0, "2019-09-09")]
+_D = __import__("datetime").date
+ARG_ROWS = [("p", "a1", 3, 1.5, _D(2024, 1, 2)), ("p", None, 9, None, _D(2024, 3, 1)),
+            ("p", "a3", None, 2.5, None), ("q", "b1", 4, None, _D(2023, 5, 5)),
+            ("q", "b2", 4, -1.0, _D(2023, 5, 4)), ("r", None, None, None, None),
+            ("s", "s1", 1, float("nan"), _D(2020, 1, 1)), ("s", "s2", 2, 7.0, _D(2021, 1, 1)),
+            ("t", "t1", -5, 0.0, _D(2019, 9, 9))]
 
 
 @pytest.fixture(scope="module")
 def args_both():
-    ours, theirs = rustmemodb.connect(), duckdb.connect()
-    for conn in (ours, theirs):
-        conn.execute("CREATE TABLE a (g TEXT, s TEXT, v INTEGER, f DOUBLE, d DATE)")
-        conn.executemany("INSERT INTO a VALUES (?, ?, ?, ?, CAST(? AS DATE))", ARG_ROWS)
-    return ours, theirs
+    return loaded_pair(duckdb, {
+        "CREATE TABLE a (g TEXT, s TEXT, v INTEGER, f DOUBLE, d DATE)": ARG_ROWS})
 
 
 @pytest.mark.parametrize("sql", [
@@ -72,23 +67,19 @@ def args_both():
     "AND 1 FOLLOWING) FROM a WHERE s IS NOT NULL ORDER BY s",
 ])
 def test_arg_max_arg_min(args_both, sql):
-    ours, theirs = args_both
-    assert ours.execute(sql).fetchall() == theirs.execute(sql).fetchall()
+    assert_same(args_both, sql)
 
 
 def test_arg_max_ties_keep_the_first_row(args_both):
-    ours, theirs = args_both
     sql = "SELECT arg_max(s, v), arg_min(s, v) FROM a WHERE g = 'q'"
-    assert ours.execute(sql).fetchall() == theirs.execute(sql).fetchall() == [("b1", "b1")]
+    assert_same(args_both, sql)
+    assert args_both[0].execute(sql).fetchall() == [("b1", "b1")]
 
 
 def test_arg_max_group_by_many_groups():
     import random
     rng = random.Random(7)
     rows = [(rng.randrange(300), rng.random(), f"r{i}") for i in range(20000)]
-    ours, theirs = rustmemodb.connect(), duckdb.connect()
-    for conn in (ours, theirs):
-        conn.execute("CREATE TABLE m (k INTEGER, v DOUBLE, s TEXT)")
-        conn.executemany("INSERT INTO m VALUES (?, ?, ?)", rows)
-    sql = "SELECT k, arg_max(s, v), arg_min(s, v), max_by(v, s) FROM m GROUP BY k ORDER BY k"
-    assert ours.execute(sql).fetchall() == theirs.execute(sql).fetchall()
+    pair = loaded_pair(duckdb, {"CREATE TABLE m (k INTEGER, v DOUBLE, s TEXT)": rows})
+    assert_same(pair, "SELECT k, arg_max(s, v), arg_min(s, v), max_by(v, s) FROM m "
+                      "GROUP BY k ORDER BY k")

@@ -138,3 +138,11 @@ def test_untyped_parameters_in_extract_and_coalesce(conn):
     # both untyped: text, as PostgreSQL resolves unknown in COALESCE (was an internal error)
     assert one(conn, "SELECT coalesce(?, ?)", (None, "x")) == ([("x",)], ["TEXT"])
     assert one(conn, "SELECT coalesce(?, 5)", (None,))[0] == [(5,)]
+
+
+def test_jsonb_key_operators_are_not_placeholders(conn):
+    # ?| and ?& are jsonb operators; ?|| is a placeholder followed by ||
+    row = conn.execute("SELECT '{\"a\": 1}'::jsonb ?| ARRAY['a', ?], "
+                       "'{\"a\": 1}'::jsonb ?& ARRAY['a', ?], ?||'x'",
+                       ("zz", "zz", "p")).fetchall()
+    assert row == [(True, False, "px")]

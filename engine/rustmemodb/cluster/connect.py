@@ -416,6 +416,9 @@ class ClusterConnection:
             return self._ddl(word, sql, params)
         if word == "with":
             tree = _parse(sql)
+            with_ = tree.args.get("with_")
+            if with_ is not None and any(_writes(c.this) for c in with_.expressions):
+                raise refuse("a data-modifying statement inside WITH")
             if isinstance(tree, exp.Insert):
                 return self._insert(sql, params)
             if isinstance(tree, (exp.Update, exp.Delete)):

@@ -7,7 +7,8 @@ a table with neither a key nor a clause is spread by hashing the whole row. Both
 are cluster syntax: they are stripped before the statement reaches the engine.
 
 The hash is deterministic across processes (no Python ``hash()`` salt): integers by
-value, text by CRC32 of its UTF-8, anything else by CRC32 of its ``repr``.
+value, text by CRC32 of its UTF-8, intervals by their span, anything else by CRC32 of
+its ``repr``.
 """
 from __future__ import annotations
 
@@ -51,11 +52,18 @@ def strip_clauses(sql: str) -> tuple[str, list | None, bool]:
     return sql, None, False
 
 
+_DAY_NS = 86_400_000_000_000
+
+
 def normalize(value):
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)
+    if hasattr(value, "months") and hasattr(value, "nanoseconds"):
+        # an interval (Arrow's or the engine's) by its span, as SQL compares them: one
+        # shard for '1 mon' and '30 days', so grouping and joins by interval stay exact
+        return (value.months * 30 + value.days) * _DAY_NS + value.nanoseconds
     return value
 
 

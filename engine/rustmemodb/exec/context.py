@@ -14,7 +14,8 @@ from .. import errors
 
 class ExecContext:
     __slots__ = ("txn", "params", "functions", "cancel", "analyze", "outer", "scans",
-                 "cte_results", "cte_limits", "rowcount", "checks", "coded_joins")
+                 "cte_results", "cte_limits", "rowcount", "checks", "coded_joins",
+                 "read_root")
 
     def __init__(self, txn: Any, params: list | None = None, functions: Any = None,
                  cancel: threading.Event | None = None, analyze: dict | None = None,
@@ -37,6 +38,9 @@ class ExecContext:
         # id(join node) -> output columns the join may hand out dictionary-encoded (an
         # aggregate above groups by them only: operators/aggregate.py)
         self.coded_joins: dict | None = None
+        # The root reads see when it is not the transaction's working root: a statement
+        # with data-modifying WITH queries reads the state from before it began.
+        self.read_root = None
 
     def check_cancel(self) -> None:
         cancel = self.cancel
@@ -48,4 +52,6 @@ class ExecContext:
 
     @property
     def root(self):
-        return self.txn.working
+        """What this statement's scans read (writes always go to ``txn.working``)."""
+        read = self.read_root
+        return read if read is not None else self.txn.working

@@ -160,7 +160,7 @@ def _scan(node: L.LogicalScan, env):
         key_fn, name = compiled[0][0], lookup.index
 
         def point(ctx):   # the PK probe, inlined
-            version = ctx.txn.working.tables[table]
+            version = ctx.root.tables[table]
             key = key_fn((), ctx.params)
             rowid = version.indexes[name].get(key) if key is not None else None
             if rowid is None:
@@ -170,7 +170,7 @@ def _scan(node: L.LogicalScan, env):
         return point
 
     def scan(ctx):
-        version = ctx.txn.working.tables[table]
+        version = ctx.root.tables[table]
         params = ctx.params
         ids = rowids_for(lookup, version, params, compiled)
         limit = limit_fn((), params) if limit_fn is not None else None

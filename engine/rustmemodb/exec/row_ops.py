@@ -68,7 +68,7 @@ def compile_scan(node: L.LogicalScan, row_fn):
     table = node.table
 
     def scan(ctx):
-        version = ctx.txn.working.tables[table]
+        version = ctx.root.tables[table]
         rows = table_rows(version, len(version.schema.columns))
         if pred is not None:
             p = ctx.params
@@ -309,10 +309,12 @@ class StatementParams(list):
 
 
 class _SubContext:
-    __slots__ = ("txn", "params")
+    """What a row-path subquery reads through: the statement's root (ExecContext.root)
+    and the parameters."""
+    __slots__ = ("root", "params")
 
-    def __init__(self, txn, params) -> None:
-        self.txn = txn
+    def __init__(self, root, params) -> None:
+        self.root = root
         self.params = params
 
 
@@ -356,10 +358,10 @@ def compile_subquery(expr: SubqueryExpr, env, compile_rows) -> RowSubquery:
         if not corr:
             hit = params.memo.get(key)
             if hit is None:
-                hit = params.memo[key] = rows_of(_SubContext(params.ctx.txn, params))
+                hit = params.memo[key] = rows_of(_SubContext(params.ctx.root, params))
             return hit
         inner = StatementParams(params + [f(row, params) for f in corr], params.ctx)
-        out = rows_of(_SubContext(params.ctx.txn, inner))
+        out = rows_of(_SubContext(params.ctx.root, inner))
         params.work += len(out) + 1
         if params.work > _SUBQUERY_WORK:
             raise TooMany()

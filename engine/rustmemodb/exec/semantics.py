@@ -151,11 +151,54 @@ def sum_int64(values) -> int | None:
 
 
 def hash_key(values):
-    """Float values as hash-based kernels must see them: -0.0 as 0.0 (SQL: equal;
-    Arrow hashes the bits). IEEE -0.0 + 0.0 is +0.0 and every other value is unchanged."""
+    """Values as hash-based kernels (GROUP BY, DISTINCT, hash joins) must see them: float
+    -0.0 as 0.0 (SQL: equal; Arrow hashes the bits; IEEE -0.0 + 0.0 is +0.0 and every
+    other value is unchanged), and each interval as its span (interval_span)."""
     if pa.types.is_floating(values.type):
         return pc.add(values, 0.0)
+    if pa.types.is_interval(values.type):
+        return interval_span(values)
     return values
+
+
+_DAY_NS = 86_400_000_000_000
+
+
+def interval_span(values):
+    """One interval per span, as PostgreSQL compares them (a month is 30 days, a day 24
+    hours): ``1 mon``, ``30 days`` and ``720:00:00`` all become (0, 30 days, 0 ns).
+    Hash keys only: a result shows a group's own value (see restore_interval_keys)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    out = []
+    for v in values.to_pylist():
+        if v is None:
+            out.append(None)
+            continue
+        days, ns = divmod(v.nanoseconds, _DAY_NS)
+        out.append((0, v.months * 30 + v.days + days, ns))
+    return pa.array(out, pa.month_day_nano_interval())
+
+
+def restore_interval_keys(out_keys: list, spans: list, originals: list) -> list:
+    """Group key columns showing, for each interval key, the value the group's first row
+    had (PostgreSQL shows the first value it met), not the span it was grouped by.
+    ``out_keys``: the grouped key columns (spans for intervals); ``spans`` and
+    ``originals``: the input key columns, hashed and as written."""
+    which = [i for i, o in enumerate(originals) if pa.types.is_interval(o.type)]
+    if not which:
+        return out_keys
+    first: dict = {}
+    span_rows = list(zip(*[s.to_pylist() for s in spans]))
+    original_rows = list(zip(*[originals[i].to_pylist() for i in which]))
+    for key, orig in zip(span_rows, original_rows):
+        first.setdefault(key, orig)
+    grouped = list(zip(*[k.to_pylist() for k in out_keys])) if out_keys else []
+    fixed = list(out_keys)
+    for j, i in enumerate(which):
+        fixed[i] = pa.array([first[key][j] if key in first else None for key in grouped],
+                            originals[i].type)
+    return fixed
 
 
 def sort_keys_for(values, order: str, null_placement: str) -> list:

@@ -8,7 +8,8 @@ Each conjunct of a WHERE filter moves as far down as it may go:
   filter on that side, and one reading both joins the join condition (so a
   comma join with ``WHERE a.x = b.y`` becomes an inner hash join);
 * above an outer join only conjuncts over the *preserved* side move (a filter
-  on the NULL-extended side would change which rows survive);
+  on the NULL-extended side would change which rows survive); above a LATERAL
+  join, those over its left side;
 * inside an inner join's ON, single-side conjuncts move into that side; in an
   outer join's ON, only conjuncts over the NULL-extended side may.
 
@@ -30,7 +31,8 @@ import dataclasses
 
 from ..plan.expr import (ColRef, column_refs, conjoin, conjuncts, has_subquery, is_volatile,
                          remap_columns, shift_columns)
-from ..plan.logical import LogicalFilter, LogicalJoin, LogicalNode, LogicalProject
+from ..plan.logical import (LogicalFilter, LogicalJoin, LogicalLateralJoin, LogicalNode,
+                            LogicalProject)
 from ..plan.walk import map_children
 
 
@@ -56,7 +58,24 @@ def _push_filter(f: LogicalFilter) -> LogicalNode:
         return _through_project(f, child, parts)
     if isinstance(child, LogicalJoin):
         return _into_join(f, child, parts)
+    if isinstance(child, LogicalLateralJoin):
+        return _into_lateral(f, child, parts)
     return f
+
+
+def _into_lateral(f, j: LogicalLateralJoin, parts) -> LogicalNode:
+    """Conjuncts over the left side of a LATERAL join (inner or LEFT: the left side is
+    preserved by both) filter its input, so the right side never runs for rows the
+    WHERE drops: ``FROM t, jsonb_each(t.doc) WHERE t.id = 1`` reads one document."""
+    nl = len(j.left.columns)
+    left, keep = [], []
+    for c in parts:
+        refs = column_refs(c)
+        (left if _movable(c) and refs and max(refs) < nl else keep).append(c)
+    if not left:
+        return f
+    new = dataclasses.replace(j, left=_filtered(j.left, left))
+    return LogicalFilter(f.columns, new, conjoin(keep)) if keep else new
 
 
 def _through_project(f, proj: LogicalProject, parts) -> LogicalNode:

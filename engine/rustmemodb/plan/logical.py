@@ -204,6 +204,25 @@ class LogicalWindow(LogicalNode):
 
 
 @dataclass
+class LogicalWithWrites(LogicalNode):
+    """A statement whose WITH holds INSERT/UPDATE/DELETE queries (``WITH d AS (DELETE
+    ... RETURNING *) INSERT INTO log SELECT * FROM d``): ``writes``, references to those
+    CTEs, run first, each once and in order, whether or not anything reads them; their
+    RETURNING rows are what the references give. Then ``child``, the statement."""
+    child: LogicalNode
+    writes: tuple = ()
+
+    def children(self):
+        return [self.child]
+
+    def explain_children(self):
+        return [w.cte.plan for w in self.writes] + [self.child]
+
+    def describe(self) -> str:
+        return ", ".join(w.name for w in self.writes)
+
+
+@dataclass
 class LogicalCTERef(LogicalNode):
     """A reference to a materialised CTE (or the working table of a recursive one)."""
     name: str

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Utility:
     kind: str            # begin | commit | rollback | savepoint | release | rollback_to |
-                         # prepare | execute | deallocate | set | show | reset | checkpoint
+                         # prepare | execute | deallocate | set | show | reset | checkpoint |
+                         # describe | summarize
     arg: str = ""        # remaining text (names, options)
 
 
@@ -66,6 +67,8 @@ def dispatch(sql: str) -> Utility | Explain | None:
         return Utility(word.lower(), rest)
     if word == "SET":
         return Utility("set", rest)
+    if word in ("DESCRIBE", "DESC", "SUMMARIZE"):      # DuckDB's (describe.py)
+        return Utility("summarize" if word == "SUMMARIZE" else "describe", rest)
     if word == "EXPLAIN":
         return _explain(sql)
     return None

@@ -18,7 +18,7 @@ window frames call ``regr_states`` on each frame's rows (``window.py``).
 """
 from __future__ import annotations
 
-from ...lazy_import import arrow as pa, compute as pc
+from ...lazy_import import arrow as pa, compute as pc, numpy as np
 
 from ... import errors, types
 
@@ -55,7 +55,6 @@ def register(aggregate_types: dict) -> None:
 
 
 def as_floats(values):
-    import numpy as np
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     return values.cast(pa.float64()).fill_null(0.0).to_numpy(zero_copy_only=False) \
@@ -63,7 +62,6 @@ def as_floats(values):
 
 
 def valid_mask(values):
-    import numpy as np
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if not values.null_count:
@@ -93,7 +91,6 @@ def pair_aggregate(fn: str, first, second, keep, gid, ngroups: int,
 def regr_states(y, x, gid, ngroups: int) -> tuple:
     """(N, Sx, Sxx, Sy, Syy, Sxy) per group: PostgreSQL's float8_regr_accum over the
     group's rows in order. Overflow from finite inputs is 22003, as there."""
-    import numpy as np
     counts = np.bincount(gid, minlength=ngroups).astype(np.int64) if len(gid) else \
         np.zeros(ngroups, np.int64)
     if ngroups == 1 and len(x):           # one run over every row: no layout, no copy
@@ -109,7 +106,6 @@ def regr_states(y, x, gid, ngroups: int) -> tuple:
 def frame_states(y, x, lo, hi) -> tuple:
     """(N, Sx, Sxx, Sy, Syy, Sxy) of the rows lo..hi (inclusive; lo > hi: none) of y, x,
     accumulated in order (see _frame_runs)."""
-    import numpy as np
     out = [np.zeros(len(lo)) for _ in range(6)]
     out[0] = np.maximum(hi - lo + 1, 0).astype(np.float64)
     for src, inside, rows, pick in _frame_runs(lo, hi):
@@ -126,7 +122,6 @@ def _frame_runs(lo, hi):
     of similar length share a matrix, so the padding at most doubles the work), read left
     to right. Yields (source row per cell, cell in the run, frames answered, (matrix row,
     column) of each frame's last cell)."""
-    import numpy as np
     size = np.maximum(hi - lo + 1, 0)
     nonempty = np.flatnonzero(size > 0)
     if not len(nonempty):
@@ -151,7 +146,6 @@ def frame_extreme(fn: str, arg, val, valid, lo, hi) -> pa.Array:
     """arg_max / arg_min over window frames lo..hi of already sorted arg, val (``valid``:
     the rows FILTER keeps): a running max (min) of rank-and-position keys per run, so a
     tie goes to the frame's first row, as in _extreme."""
-    import numpy as np
     if isinstance(arg, pa.ChunkedArray):
         arg = arg.combine_chunks()
     if isinstance(val, pa.ChunkedArray):
@@ -189,7 +183,6 @@ def frame_extreme(fn: str, arg, val, valid, lo, hi) -> pa.Array:
 
 def _youngs_cramer(xs, ys, inside):
     """Row-wise running states of padded groups (see regr_states)."""
-    import numpy as np
     with np.errstate(over="ignore", invalid="ignore"):   # inf/NaN handled as PostgreSQL
         return _running(xs, ys, inside)
 
@@ -198,7 +191,6 @@ def _running(xs, ys, inside):
     """Running (Sx, Sy, Sxx, Syy, Sxy) along each row. Column 0's scale is 0, so its terms
     are 0, or NaN when the first value is NaN or infinite (PostgreSQL's first-row rule);
     the padding after a run's end never reaches a cell that is read."""
-    import numpy as np
     sx, sy = np.cumsum(xs, axis=1), np.cumsum(ys, axis=1)
     k = np.arange(1, xs.shape[1] + 1, dtype=np.float64)
     with np.errstate(divide="ignore"):
@@ -230,7 +222,6 @@ def _running(xs, ys, inside):
 def _overflow_check(xs, ys, inside, sx, sy, sxx, syy, sxy) -> None:
     """22003 when finite inputs reach an infinite state (PostgreSQL's overflow rule);
     states from infinite inputs become NaN instead (the caller's job)."""
-    import numpy as np
     if inside is None:
         inside = np.ones(xs.shape, bool)
     finite_x = np.isfinite(np.where(inside, xs, 0.0)).all(axis=1, keepdims=True)
@@ -246,7 +237,6 @@ def _overflow_check(xs, ys, inside, sx, sy, sxx, syy, sxy) -> None:
 def finish(fn: str, states) -> pa.Array:
     """The final function of ``fn`` over per-group states (PostgreSQL's float8_corr,
     float8_regr_slope, ...): NULL where PostgreSQL returns NULL."""
-    import numpy as np
     n, sx, sxx, sy, syy, sxy = states
     if fn == "regr_count":
         return pa.array(n.astype(np.int64), pa.int64())
@@ -286,7 +276,6 @@ def finish(fn: str, states) -> pa.Array:
 
 def _extreme(fn: str, arg, val, keep, gid, ngroups: int) -> pa.Array:
     """arg_max / arg_min per group; a tie goes to the earliest row."""
-    import numpy as np
     if isinstance(arg, pa.ChunkedArray):
         arg = arg.combine_chunks()
     if isinstance(val, pa.ChunkedArray):
@@ -313,7 +302,6 @@ def _extreme_by_kernel(fn: str, v, g, ngroups: int, rows):
     """(winning row, its group) per group: each group's max (min) by Arrow's hash
     aggregation, then the first row holding it. NaN is the largest float: it wins
     arg_max in a group holding one, and arg_min only in a group of NaNs."""
-    import numpy as np
     kernel = "max" if fn == "arg_max" else "min"
     if ngroups == 1:
         best = getattr(pc, kernel)(v)
@@ -343,7 +331,6 @@ def _extreme_by_kernel(fn: str, v, g, ngroups: int, rows):
 
 def _extreme_by_sort(fn: str, v, gid, ngroups: int, rows):
     """The same by one sort of (group, val, row): for types without hash min/max."""
-    import numpy as np
     if pa.types.is_floating(v.type):         # NaN is the largest value (DuckDB, PostgreSQL)
         v = pc.if_else(pc.is_nan(v), pa.scalar(float("inf"), v.type), v), \
             pc.is_nan(v)

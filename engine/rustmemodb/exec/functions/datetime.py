@@ -469,6 +469,9 @@ def _strftime_vec(v, fmt):
         from ..expr.vector import map_rows
         return map_rows(lambda x, f: _as_ts(x).strftime(f), [v, fmt], out_type=pa.large_string())
     ts = pc.cast(v, pa.timestamp("us")) if pa.types.is_date(v.type) else v
+    if "%f" not in fmt.as_py():
+        # Arrow's %S prints the fraction too; Python's (and DuckDB's) whole seconds
+        ts = pc.cast(pc.floor_temporal(ts, unit="second"), pa.timestamp("s"))
     return pc.cast(pc.strftime(ts, format=fmt.as_py()), pa.large_string())
 
 

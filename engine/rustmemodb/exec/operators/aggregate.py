@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ...lazy_import import arrow as pa, compute as pc
+from ...lazy_import import arrow as pa, compute as pc, numpy as np
 
 from ... import errors, types
 from ... import statement_limits as limits
@@ -23,6 +23,7 @@ from ...plan.expr import ColRef, column_refs
 from ...plan.logical import LogicalAggregate, LogicalJoin
 from ..expr.vector import as_array, evaluate
 from ..functions.datetime import scale_interval
+from ..semantics import restore_interval_keys, sort_keys_for
 from ..run import operator, run_plan
 from .join import hash_friendly
 
@@ -51,18 +52,24 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
     else:
         table = run_plan(node.child, ctx)
     n = table.num_rows
-    keys = [group_key(as_array(evaluate(g, table, ctx), n)) for g in node.groups]
+    originals = [as_array(evaluate(g, table, ctx), n) for g in node.groups]
+    keys = [group_key(k) for k in originals]
     inputs = []
     for a in node.aggregates:
         if a.star or a.fn == "grouping":     # GROUPING(): a constant per grouping set
             inputs.append(None)
+            continue
+        if node.grouping_sets is None and _sortable_in_arrow(a):
+            inputs.append(_ordered_input(a, table, n, ctx))
             continue
         v = as_array(evaluate(a.args[0], table, ctx), n)
         if len(a.args) == 2 and a.fn in PAIR_AGGREGATES:     # corr(y, x), arg_max(a, v)
             inputs.append(Pair(v, as_array(evaluate(a.args[1], table, ctx), n),
                                _keep_mask(a, table, ctx, n)))
             continue
-        if pa.types.is_floating(v.type) and (a.distinct or a.fn not in _PLAIN):
+        if pa.types.is_interval(v.type) and a.distinct:
+            v = group_key(v)                 # count(DISTINCT i): equal spans are one value
+        elif pa.types.is_floating(v.type) and (a.distinct or a.fn not in _PLAIN):
             # one NaN, one zero, as PostgreSQL compares floats: only where values are
             # compared with each other (sum/avg/min/max/count need no copy of 5M floats)
             v = group_key(v)
@@ -76,12 +83,77 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
     if node.grouping_sets is not None:
         from .grouping_sets import aggregate_sets
         return aggregate_sets(node, keys, inputs, n, ctx)
-    return aggregate_keys(node, keys, inputs, n, ctx)
+    out = aggregate_keys(node, keys, inputs, n, ctx)
+    if any(pa.types.is_interval(k.type) for k in originals):   # grouped by span
+        nk = len(keys)
+        shown = restore_interval_keys(out.columns[:nk], keys, originals)
+        out = pa.Table.from_arrays(shown + out.columns[nk:], names=out.column_names)
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Ordered:
+    """The input of ``array_agg(x ORDER BY ...)``: the values, and each row's rank in the
+    ORDER BY (-1 for a row its FILTER drops). Groups collect ranks (int64: Arrow's
+    hash_list takes them fast) and one numpy lexsort by (group, rank) puts every group's
+    values in order: no per-row Python, no packing of values with their keys as text."""
+    values: Any
+    rank: Any
+
+
+def _sortable_in_arrow(a) -> bool:
+    return a.fn == "array_agg" and bool(a.order_by) and not (len(a.extra) > 1 and a.extra[1])
+
+
+def _ordered_input(a, table, n: int, ctx) -> Ordered:
+    packed = getattr(a.args[0], "fn", None) == "agg_pack"
+    value = a.args[0].args[0] if packed else a.args[0]
+    values = as_array(evaluate(value, table, ctx), n)
+    cols, keys = {}, []
+    for i, (expr, desc, nulls_first) in enumerate(a.order_by):
+        parts = sort_keys_for(as_array(evaluate(expr, table, ctx), n),
+                              "descending" if desc else "ascending",
+                              "at_start" if nulls_first else "at_end")
+        for j, (arr, order, placement) in enumerate(parts):
+            cols[f"k{i}_{j}"] = arr
+            keys.append((f"k{i}_{j}", order, placement))
+    order = pc.sort_indices(pa.table(cols), sort_keys=keys)     # stable: ties keep row order
+    rank = np.empty(n, np.int64)
+    rank[order.to_numpy(zero_copy_only=False)] = np.arange(n, dtype=np.int64)
+    if a.filter is not None:
+        keep = pc.fill_null(as_array(evaluate(a.filter, table, ctx), n), False)
+        rank[~keep.to_numpy(zero_copy_only=False)] = -1
+    return Ordered(values, pa.array(rank))
+
+
+def _ordered_groups(a, ordered: Ordered, rank_lists) -> pa.Array:
+    """Each group's values in ORDER BY order, from the groups' lists of ranks; a group
+    whose rows were all filtered out is NULL (array_agg over no rows)."""
+    if isinstance(rank_lists, pa.ChunkedArray):
+        rank_lists = rank_lists.combine_chunks()
+    ranks = rank_lists.flatten().to_numpy(zero_copy_only=False)
+    groups = pc.list_parent_indices(rank_lists).to_numpy(zero_copy_only=False)
+    kept = ranks >= 0
+    ranks, groups = ranks[kept], groups[kept]
+    by = np.lexsort((ranks, groups))
+    n_rows = len(ordered.rank)
+    row_of_rank = np.empty(n_rows, np.int64)
+    rank_all = ordered.rank.to_numpy(zero_copy_only=False)
+    live = rank_all >= 0
+    row_of_rank[rank_all[live]] = np.flatnonzero(live)
+    values = ordered.values
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    values = values.take(pa.array(row_of_rank[ranks[by]]))
+    counts = np.bincount(groups, minlength=len(rank_lists))
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    out = pa.ListArray.from_arrays(pa.array(offsets), values,
+                                   mask=pa.array(counts == 0))
+    return out.cast(types.arrow_type(a.type))
 
 
 def _keep_mask(a, table, ctx, n: int):
     """The rows an aggregate reads: all, or those its FILTER accepts (numpy bools)."""
-    import numpy as np
     if a.filter is None:
         return np.ones(n, bool)
     keep = pc.fill_null(as_array(evaluate(a.filter, table, ctx), n), False)
@@ -231,7 +303,6 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
     specs, post = [], []
     pairs = any(isinstance(v, Pair) for v in inputs)
     if pairs:      # each row's group, read back from the row numbers collected per group
-        import numpy as np
         cols["__row"] = pa.array(np.arange(n, dtype=np.int64))
         specs.append(("__row", "list"))
     for j, (a, v) in enumerate(zip(node.aggregates, inputs)):
@@ -241,6 +312,11 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
             continue
         if isinstance(v, Pair):
             post.append(v)
+            continue
+        if isinstance(v, Ordered):      # ranks per group, sorted in numpy (_ordered_groups)
+            cols[name] = v.rank
+            specs.append((name, "list"))
+            post.append(f"{name}_list")
             continue
         if isinstance(v, Kept):        # collected per group with its mask (_kept_groups)
             cols[name], cols[f"k{j}"] = v.values, v.keep
@@ -286,7 +362,9 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
             out.append(_pair_result(a, colname, gid, ngroups, states))
             continue
         col = grouped.column(colname)
-        if f"k{j}" in cols:
+        if isinstance(inputs[j], Ordered):
+            col = _ordered_groups(a, inputs[j], col)
+        elif f"k{j}" in cols:
             col = _kept_groups(a, col, grouped.column(f"k{j}_list"), ctx)
         elif colname.endswith("_list"):
             col = _python_groups(a, col, ctx)
@@ -300,7 +378,6 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
 
 def _row_groups(row_lists, n: int):
     """(output group number per input row, number of groups) from each group's rows."""
-    import numpy as np
     if isinstance(row_lists, pa.ChunkedArray):
         row_lists = row_lists.combine_chunks()
     lengths = pc.list_value_length(row_lists).to_numpy(zero_copy_only=False)
@@ -506,8 +583,10 @@ def _scalar_aggregate(a, v, n: int, ctx, memo: dict | None = None):
     if a.star:
         return n
     if isinstance(v, Pair):
-        import numpy as np
         return _pair_result(a, v, np.zeros(n, np.int64), 1, memo)[0].as_py()
+    if isinstance(v, Ordered):       # one group: its values in rank order
+        return _ordered_groups(a, v, pa.array([v.rank.to_pylist()], pa.list_(pa.int64())))[0] \
+            .as_py()
     if isinstance(v, Kept):
         v = pc.filter(v.values, v.keep)
     if a.fn in ARROW_AGGREGATES and not a.distinct:

@@ -5,6 +5,10 @@ statement and keeps the Arrow table in ``ctx.cte_results``; later references
 share it (so a CTE used twice is computed once, and a volatile CTE gives the
 same rows to every reader, as in PostgreSQL).
 
+``LogicalWithWrites`` runs a statement's data-modifying WITH queries (INSERT, UPDATE,
+DELETE ... RETURNING) before the statement, so they happen exactly once even when
+nothing reads them.
+
 ``LogicalRecursiveCTE`` is the fixpoint loop:
 
     result = working = anchor            (deduplicated for UNION)
@@ -24,7 +28,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from ... import types
-from ...plan.logical import LogicalCTERef, LogicalRecursiveCTE
+from ...plan.logical import LogicalCTERef, LogicalRecursiveCTE, LogicalWithWrites
 from ..run import operator, run_plan
 from .relational import distinct_table
 
@@ -40,6 +44,23 @@ def cte_ref(node: LogicalCTERef, ctx) -> pa.Table:
     if table is None:
         table = memo[key] = run_plan(cte.plan, ctx)
     return _named(table, node.columns)
+
+
+@operator(LogicalWithWrites)
+def with_writes(node: LogicalWithWrites, ctx) -> pa.Table:
+    """Data-modifying WITH queries first (materialised where their references find
+    them), then the statement. Every part reads the state from before the statement
+    (as PostgreSQL's one snapshot): the main query does not see the rows the WITH
+    queries changed, except through their RETURNING. The row count is the statement's."""
+    outer = ctx.read_root
+    ctx.read_root = ctx.root
+    try:
+        for ref in node.writes:
+            cte_ref(ref, ctx)
+        ctx.rowcount = -1
+        return run_plan(node.child, ctx)
+    finally:
+        ctx.read_root = outer
 
 
 @operator(LogicalRecursiveCTE)

@@ -14,7 +14,7 @@ from ...plan.logical import (LogicalDistinct, LogicalFilter, LogicalLimit, Logic
                              LogicalSort, LogicalSort as _Sort, LogicalCTERef, LogicalRecursiveCTE)
 from ... import statement_limits as limits
 from ..expr.vector import as_array, evaluate
-from ..semantics import sort_keys_for
+from ..semantics import restore_interval_keys, sort_keys_for
 from ..run import operator, run_plan
 from .aggregate import group_key, _restore
 
@@ -186,9 +186,12 @@ def distinct_table(table: pa.Table) -> pa.Table:
     if table.num_rows <= 1:
         return table
     names = table.column_names
-    tmp = pa.Table.from_arrays([group_key(c) for c in table.columns],
-                               names=[f"c{i}" for i in range(len(names))])
+    keys = [group_key(c) for c in table.columns]
+    tmp = pa.Table.from_arrays(keys, names=[f"c{i}" for i in range(len(names))])
     out = tmp.group_by(tmp.column_names, use_threads=False).aggregate([])
     out = out.select(tmp.column_names)
     cols = [_restore(c, f.type) for c, f in zip(out.columns, table.schema)]
+    originals = [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c
+                 for c in table.columns]
+    cols = restore_interval_keys(cols, keys, originals)     # intervals: equal by span
     return pa.Table.from_arrays(cols, names=names)

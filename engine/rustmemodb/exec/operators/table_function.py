@@ -1,7 +1,8 @@
 """Set-returning functions in FROM evaluated at run time (``LogicalTableFunction``).
 
 Arguments are constants, parameters or OuterRefs of the current LATERAL frame, so
-each is a scalar: evaluated against an empty table. ``WITH ORDINALITY`` adds the
+each is a scalar: evaluated against a one-row table (against none, a function mapped
+row by row over its arguments would give no value at all). ``WITH ORDINALITY`` adds the
 1-based position as a trailing INTEGER column.
 """
 from __future__ import annotations
@@ -14,12 +15,12 @@ from ...plan.logical import LogicalTableFunction
 from ..expr.vector import evaluate
 from ..run import operator
 
-_EMPTY = pa.table({})
+_ONE_ROW = pa.table({"_": pa.nulls(1)})
 
 
 @operator(LogicalTableFunction)
 def table_function(node: LogicalTableFunction, ctx) -> pa.Table:
-    values = [_scalar(evaluate(a, _EMPTY, ctx), a.type) for a in node.args]
+    values = [_scalar(evaluate(a, _ONE_ROW, ctx), a.type) for a in node.args]
     if node.function == "generate_series":
         from ..functions.series import generate_series
         arrays = [generate_series(values, node.columns[0][1])]

@@ -4,6 +4,8 @@
   the ORDER BY keys ride along with the value as a struct when they differ
   from it, so the per-group body can sort (``exec/functions/aggregate.py``);
 * ``bool_and`` / ``bool_or`` / ``every``; ``stddev``/``variance`` families;
+* ``corr``, ``covar_*``, ``regr_*``, ``arg_max``/``arg_min``: both arguments bound into one
+  ``AggCall`` (run by exec/functions/aggregate_pairs.py);
 * ``agg(...) FILTER (WHERE cond)``: rows where cond is not true are left out
   (``count(*) FILTER`` counts a constant over the kept rows).
 
@@ -75,7 +77,22 @@ def _pair(stmt, binder, name: str, node):
     if isinstance(first, exp.Distinct) or second is None:
         raise errors.not_supported(f"{name} with DISTINCT" if second is not None
                                    else f"{name} with one argument")
-    return stmt.make_aggregate(name, [inner.bind(first), inner.bind(second)], False, node)
+    args = [inner.bind(first), inner.bind(second)]
+    if not name.startswith("arg_"):       # a quoted literal is read as double precision
+        args = [_as_float(a) for a in args]
+    return stmt.make_aggregate(name, args, False, node)
+
+
+def _as_float(arg):
+    """A text literal given where PostgreSQL expects float8 (``corr('1.5', x)``): its
+    value as a FLOAT constant, or 22P02 when it is not a number."""
+    if not (isinstance(arg, Const) and arg.type == types.TEXT and arg.value is not None):
+        return arg
+    try:
+        return Const(float(arg.value.strip()), types.FLOAT)
+    except ValueError:
+        raise errors.sql_error("22P02", "invalid input syntax for type double precision: "
+                                        f'"{arg.value}"') from None
 
 
 def bind_json_agg(stmt, binder, arg, node, to: str):

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from ... import errors
-from ...plan.logical import LogicalCTERef, LogicalNode, LogicalProject, LogicalRecursiveCTE
+from ...plan.logical import (LogicalCTERef, LogicalNode, LogicalProject, LogicalRecursiveCTE,
+                             LogicalWithWrites)
 from ...plan.expr import ColRef
 from ...plan.walk import reads_outer
 from ..parse import position_of
@@ -36,6 +37,7 @@ class BoundCTE:
     columns: list
     plan: LogicalNode | None      # None for the working table of a recursive CTE
     working: bool = False
+    writes: bool = False          # INSERT/UPDATE/DELETE: referencing it needs RETURNING
 
     def describe(self) -> str:
         return self.name
@@ -47,6 +49,7 @@ def bind_with(stmt, node, with_, parent, body_binder=None) -> LogicalNode:
     recursive = bool(with_.args.get("recursive"))
     stmt.nested = True
     frame: dict = {}
+    writes: list = []
     stmt.ctes.append(frame)
     try:
         for cte in with_.expressions:
@@ -56,7 +59,9 @@ def bind_with(stmt, node, with_, parent, body_binder=None) -> LogicalNode:
                                                 "once", position=position_of(cte))
             aliases = [c.name for c in (cte.args["alias"].columns or [])] \
                 if cte.args.get("alias") is not None else []
-            if recursive and _references(cte.this, name):
+            if isinstance(cte.this, _WRITES):
+                plan = _bind_write(stmt, node, cte, name, aliases)
+            elif recursive and _references(cte.this, name):
                 plan = _bind_recursive(stmt, cte.this, name, aliases, parent, frame)
             else:
                 plan = _rename(bind_query(stmt, cte.this, parent), aliases, name)
@@ -64,16 +69,60 @@ def bind_with(stmt, node, with_, parent, body_binder=None) -> LogicalNode:
                 raise errors.not_supported("a WITH query that reads columns of an enclosing "
                                            "query")
             frame[name] = BoundCTE(name, plan.columns, plan)   # optimized with the statement
+            if isinstance(cte.this, _WRITES):
+                frame[name].writes = True
+                writes.append(LogicalCTERef(list(plan.columns), name, frame[name]))
         body = node.copy()
         body.set("with_" if "with_" in body.args else "with", None)
-        if body_binder is not None:
-            return body_binder(body)
-        return bind_query(stmt, body, parent)
+        plan = body_binder(body) if body_binder is not None else bind_query(stmt, body, parent)
+        if writes:
+            _one_writer_per_table(node, with_)
+            plan = LogicalWithWrites(plan.columns, plan, tuple(writes))
+        return plan
     finally:
         stmt.ctes.pop()
 
 
+_WRITES = (exp.Insert, exp.Update, exp.Delete)
+
+
+def _bind_write(stmt, node, cte, name: str, aliases: list) -> LogicalNode:
+    """``WITH name AS (INSERT | UPDATE | DELETE ... [RETURNING ...])``: the write's plan,
+    whose rows are its RETURNING rows. As in PostgreSQL, only the statement's own WITH
+    may hold one, and it cannot refer to itself."""
+    if node is not stmt.ast:
+        raise errors.sql_error("0A000", "WITH clause containing a data-modifying statement "
+                                        "must be at the top level", position=position_of(cte))
+    if _references(cte.this, name):
+        raise errors.sql_error("42P19", f'recursive query "{name}" must not contain '
+                                        "data-modifying statements", position=position_of(cte))
+    return _rename(stmt.bind_dml(cte.this), aliases, name)
+
+
+def _one_writer_per_table(node, with_) -> None:
+    """Every part of a statement reads the state from before it, so two parts changing
+    one table would each miss the other's change (PostgreSQL keeps one of them, which
+    one being unpredictable): refused instead."""
+    seen: set = set()
+    parts = [c.this for c in with_.expressions if isinstance(c.this, _WRITES)]
+    if isinstance(node, (*_WRITES, exp.Merge)):
+        parts.append(node)
+    for part in parts:
+        table = part.this.this if isinstance(part.this, exp.Schema) else part.this
+        name = table.name
+        if name in seen:
+            raise errors.sql_error(
+                "0A000", f'table "{name}" is changed by more than one part of this statement',
+                hint="Each WITH query and the main statement read the table as it was before "
+                     "the statement; change it in one place, or use two statements.",
+                position=position_of(part))
+        seen.add(name)
+
+
 def cte_plan(stmt, cte: BoundCTE) -> LogicalNode:
+    if cte.writes and not cte.columns:
+        raise errors.sql_error("0A000", f'WITH query "{cte.name}" does not have a RETURNING '
+                                        "clause")
     return LogicalCTERef(list(cte.columns), cte.name, cte)
 
 

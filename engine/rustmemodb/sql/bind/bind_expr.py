@@ -41,7 +41,12 @@ _AGGREGATES = {exp.Count: "count", exp.Sum: "sum", exp.Avg: "avg", exp.Min: "min
                exp.Max: "max"}
 # sqlglot function classes whose SQL name differs from our function's name.
 _FUNC_NAMES = {"CURRENT_TIMESTAMP": "now", "CURRENT_DATE": "current_date",
-               "REGEXP_I_LIKE": "regexp_ilike", "TIMESTAMP_FROM_PARTS": "make_timestamp"}
+               "REGEXP_I_LIKE": "regexp_ilike", "TIMESTAMP_FROM_PARTS": "make_timestamp",
+               # jsonb's #-, ?| and ?& (exec/functions/jsonb.py)
+               "J_S_O_N_B_DELETE_AT_PATH": "jsonb_delete_path",
+               "J_S_O_N_B_CONTAINS_ANY_TOP_KEYS": "jsonb_exists_any",
+               "J_S_O_N_B_CONTAINS_ALL_TOP_KEYS": "jsonb_exists_all",
+               "JSONB_CONTAINS": "jsonb_exists"}
 
 
 # PostgreSQL's object-identifier types (all INTEGER here) and their name conversions.
@@ -417,6 +422,17 @@ class ExprBinder:
     def _Window(self, node: exp.Window) -> Expr:
         return self.stmt.bind_window(self, node)
 
+    def _JSONBExists(self, node: exp.JSONBExists) -> Expr:
+        return self.stmt.bind_jsonbexists(self, node)
+
+    def _DateDiff(self, node: exp.DateDiff) -> Expr:
+        """DuckDB's ``date_diff(part, start, end)``: sqlglot's PostgreSQL dialect files the
+        end under ``unit``, and reads a bare column there as an upper-cased Var."""
+        end = node.args.get("unit")
+        if isinstance(end, exp.Var):
+            end = exp.column(end.name.lower())
+        return self._function("date_diff", [node.this, node.expression, end], node)
+
     def _Anonymous(self, node: exp.Anonymous) -> Expr:
         name = node.name.lower()
         # a user aggregate, or a built-in one sqlglot has no node or hook for (every)
@@ -460,14 +476,24 @@ class ExprBinder:
         operator = name in _OPERATOR_TEXT or name in _PAIRED
         if len(args) == 2 and name not in ("concat_op",) and (operator or not any(
                 _unknown_param(a) for a in args)):
-            args = list(unify_pair(args[0], args[1]))
+            try:
+                args = list(unify_pair(args[0], args[1]))
+            except errors.DataError:
+                # A literal that cannot be the other argument's type stays text, and the
+                # signatures decide, as PostgreSQL's unknown does: a function's
+                # (strftime(d, '%Y')), or an operator's with a text right side (doc - 'a');
+                # with none, the literal's error is the answer (date = 'x').
+                if operator and not self._resolves(name, args):
+                    raise
         if name in ("and", "or", "not"):
             args = [adapt(a, types.BOOLEAN) for a in args]
+        elif name == "concat_op" and len(args) == 2 and types.JSON in (args[0].type, args[1].type):
+            args = [_json_peer(a) for a in args]     # doc || '{"b": 2}': jsonb || jsonb
         try:
             fn, ret = self.stmt.functions.resolve(name, [a.type for a in args])
         except errors.Error as exc:
-            guessed = self.resolve_unknown_params(name, args) if exc.sqlstate == "42883" \
-                else None
+            guessed = (self.resolve_unknown_params(name, args) or
+                       self._json_literals(name, args)) if exc.sqlstate == "42883" else None
             if guessed is None:
                 if name in _OPERATOR_TEXT and exc.sqlstate == "42883" and 1 <= len(args) <= 2:
                     raise self._operator_error(name, args, node) from None
@@ -502,6 +528,38 @@ class ExprBinder:
             typed = [Param(a.slot, self.stmt.param_type(a.slot, a.type)) if i in unknown
                      else a for i, a in enumerate(trial)]
             return fn, ret, typed
+        return None
+
+    def _resolves(self, name: str, args: list) -> bool:
+        try:
+            self.stmt.functions.resolve(name, [a.type for a in args])
+        except errors.Error:
+            return False
+        return True
+
+    def _json_literals(self, name: str, args: list):
+        """A quoted literal is PostgreSQL's ``unknown``: where no overload takes it as
+        text, it may be a JSON document the function takes (``jsonb_set(doc, '{a}',
+        '5')``, ``doc || '{"b": 2}'``). Literals that parse as JSON are tried as JSON, the
+        rightmost first. Returns (function, return type, args) or None."""
+        import itertools
+        literal = [i for i, a in enumerate(args) if isinstance(a, Const) and
+                   a.type == types.TEXT and isinstance(a.value, str)]
+        if not literal or len(literal) > 3:
+            return None
+        for count in range(1, len(literal) + 1):
+            for chosen in itertools.combinations(reversed(literal), count):
+                trial = list(args)
+                try:
+                    for i in chosen:
+                        trial[i] = adapt(args[i], types.JSON)
+                except errors.Error:
+                    continue
+                try:
+                    fn, ret = self.stmt.functions.resolve(name, [a.type for a in trial])
+                except errors.Error:
+                    continue
+                return fn, ret, trial
         return None
 
     def _settle_param(self, arg: Expr, fn, ret, args) -> Expr:
@@ -540,6 +598,16 @@ _PAIRED = frozenset({"coalesce", "nullif", "greatest", "least"})
 # prefers the string category for unknown arguments, then a category's preferred type).
 _UNKNOWN_CANDIDATES = (types.TEXT, types.FLOAT, types.INTEGER, types.BOOLEAN,
                        types.TIMESTAMP, types.DATE, types.INTERVAL, types.JSON, types.UUID)
+
+
+def _json_peer(e: Expr) -> Expr:
+    """A quoted literal beside a JSON document, read as JSON when it is one."""
+    if isinstance(e, Const) and e.type == types.TEXT and isinstance(e.value, str):
+        try:
+            return adapt(e, types.JSON)
+        except errors.Error:
+            return e
+    return e
 
 
 def _unknown_param(e: Expr) -> bool:

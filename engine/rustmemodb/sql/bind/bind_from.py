@@ -218,10 +218,10 @@ def bind_join(stmt, left: LogicalNode, left_scope: Scope, join: exp.Join,
     on = join.args.get("on")
     if str(join.args.get("method") or "").upper() == "NATURAL":
         # NATURAL JOIN = USING (the column names both sides share); none shared: ON TRUE.
-        names = {c.name for c in right_scope.columns if not c.hidden}
+        names = {c.name for c in right_scope.columns if not c.hidden and not c.twin}
         common = []
         for c in left_scope.columns:
-            if not c.hidden and c.name in names and c.name not in common:
+            if not c.hidden and not c.twin and c.name in names and c.name not in common:
                 common.append(c.name)
         using = [exp.to_identifier(n) for n in common]
         if not using:
@@ -278,12 +278,12 @@ def _bind_using(stmt, left, right, lscope: Scope, rscope: Scope, kind: str, usin
     used_l = {li for li, _ in pairs}
     used_r = {ri for _, ri in pairs}
     for i, c in enumerate(lscope.columns):
-        # USING columns stay reachable by qualified name (t.a) but hidden from *.
+        # USING columns stay reachable by qualified name (t.a, and in t.*) but not in *.
         exprs.append(ColRef(i, c.type, c.name))
-        scope.add(c.table, c.name, c.type, hidden=c.hidden or i in used_l)
+        scope.add(c.table, c.name, c.type, hidden=c.hidden, twin=c.twin or i in used_l)
     for i, c in enumerate(rscope.columns):
         exprs.append(ColRef(nleft + i, c.type, c.name))
-        scope.add(c.table, c.name, c.type, hidden=c.hidden or i in used_r)
+        scope.add(c.table, c.name, c.type, hidden=c.hidden, twin=c.twin or i in used_r)
     # Unqualified USING names resolve to the merged column: drop the qualified twins'
     # unqualified visibility by giving the merged one priority in Scope.find.
     scope.using_names = {lscope.columns[li].name for li, _ in pairs}

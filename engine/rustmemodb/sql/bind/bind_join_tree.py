@@ -26,7 +26,7 @@ def bind_join_tree(stmt, item: exp.Subquery, parent: Scope | None) -> tuple[Logi
     if alias_node is None or not alias_node.name:
         return plan, scope
     alias = alias_node.name
-    visible = [i for i, c in enumerate(scope.columns) if not c.hidden]
+    visible = [i for i, c in enumerate(scope.columns) if not c.hidden and not c.twin]
     names = [scope.columns[i].name for i in visible]
     renames = [c.name for c in alias_node.columns] if alias_node.columns else []
     if len(renames) > len(names):

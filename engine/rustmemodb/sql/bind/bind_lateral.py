@@ -28,6 +28,7 @@ from .bind_from import _aliased, bind_from_item
 from .bind_expr import ExprBinder, _retype
 from .bind_subquery import _renumber
 from ...exec.functions.series import generate_series, series_type
+from .bind_jsonb import json_table_function, json_unnest
 from .bind_files import bind_read_function, read_function_format
 from .coerce import adapt
 
@@ -113,6 +114,8 @@ def bind_table_function(stmt, func, parent, column_name=None, ordinality: bool =
         # psql's \d: no table is partitioned, so a relation's only ancestor is itself
         oid = exp.Cast(this=func.expressions[0], to=exp.ObjectIdentifier(this="REGCLASS"))
         nodes, column_name = [oid, oid.copy()], column_name or "relid"
+    elif isinstance(func, exp.Anonymous) and func.name.lower() == "range":
+        nodes, column_name = _range_as_series(func), column_name or "range"
     elif isinstance(func, exp.Anonymous) and func.name.lower() == "regexp_matches":
         return _bind_regexp_matches(stmt, func, parent, column_name, ordinality)
     elif isinstance(func, exp.Anonymous) and func.name.lower() in _SPLIT_TABLES:
@@ -122,6 +125,12 @@ def bind_table_function(stmt, func, parent, column_name=None, ordinality: bool =
         alias = exp.TableAlias(this=exp.to_identifier(column_name or name))
         plan, _ = stmt.bind_from_unnest(exp.Unnest(expressions=[array], alias=alias,
                                                    offset=ordinality or None), parent)
+        return plan
+    elif isinstance(func, exp.Anonymous) and json_table_function(func.name.lower()):
+        # jsonb_array_elements(doc), jsonb_each(doc), ...: unnest of per-document arrays
+        unnest = json_unnest(func.name.lower(), func, column_name)
+        unnest.set("offset", ordinality or None)
+        plan, _ = stmt.bind_from_unnest(unnest, parent)
         return plan
     else:
         raise errors.not_supported(f"table function {func.sql(dialect='postgres')!r} in FROM")
@@ -140,6 +149,20 @@ def bind_table_function(stmt, func, parent, column_name=None, ordinality: bool =
         data = pa.table({name: generate_series([a.value for a in args], element)})
         return LogicalArrowScan(columns, name, data)
     return LogicalTableFunction(columns, "generate_series", args, ordinality)
+
+
+def _range_as_series(func: exp.Anonymous) -> list:
+    """DuckDB's ``range([start,] stop [, step])``: integers from start (0) up to, not
+    including, stop: ``generate_series(start, stop - sign(step), step)``."""
+    args = list(func.expressions)
+    if not 1 <= len(args) <= 3:
+        raise errors.undefined_function(f"function range with {len(args)} arguments does not "
+                                        "exist", position=position_of(func))
+    start, stop = (exp.Literal.number(0), args[0]) if len(args) == 1 else (args[0], args[1])
+    step = args[2] if len(args) == 3 else exp.Literal.number(1)
+    last = exp.Sub(this=exp.paren(stop.copy()),
+                   expression=exp.Anonymous(this="sign", expressions=[step.copy()]))
+    return [start, last, step]
 
 
 def _bind_regexp_matches(stmt, func, parent, column_name, ordinality: bool):

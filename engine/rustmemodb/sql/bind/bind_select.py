@@ -85,23 +85,55 @@ def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
     agg_binder = ExprBinder(stmt, scope, aggregates=True, windows=True, clause="SELECT")
     select_exprs = [agg_binder.bind(i) if not isinstance(i, Expr) else i for i in items]
     order_specs = _order_specs(stmt, node, scope, names, select_exprs, agg_binder)
+    qualify = node.args.get("qualify")
+    # DuckDB's QUALIFY: a filter after the windows are computed, carried through the
+    # aggregate lift and the window binding beside the select list.
+    extra = [] if qualify is None else [ExprBinder(
+        stmt, scope, aggregates=True, windows=True, clause="QUALIFY").bind_boolean(
+            _with_aliases(qualify.this, node, scope), "QUALIFY")]
 
-    has_aggs = any(isinstance(n, AggCall) for e in select_exprs for n in e.walk()) or \
+    has_aggs = any(isinstance(n, AggCall) for e in select_exprs + extra for n in e.walk()) or \
         any(isinstance(n, AggCall) for s in order_specs if s[0] == "expr" for n in s[1].walk())
     if group_nodes or having is not None or has_aggs:
         groups, sets = _bind_groups(stmt, group_nodes, scope, select_exprs, names)
         having_expr = (ExprBinder(stmt, scope, aggregates=True, clause="HAVING")
                        .bind_boolean(having.this, "HAVING") if having is not None else None)
-        plan, lift = _aggregate(plan, groups, select_exprs, having_expr, order_specs, sets)
+        plan, lift = _aggregate(plan, groups, select_exprs + extra, having_expr, order_specs,
+                                sets)
         select_exprs = [lift(e) for e in select_exprs]
+        extra = [lift(e) for e in extra]
         order_specs = [(k, lift(e) if k == "expr" else e, d, nf) for k, e, d, nf in order_specs]
         if having_expr is not None:
             plan = LogicalFilter(plan.columns, plan, lift(having_expr))
 
-    if stmt_has_windows(select_exprs, order_specs):
-        plan, select_exprs, order_specs = stmt.bind_windows(plan, select_exprs, order_specs)
+    windows = stmt_has_windows(select_exprs + extra, order_specs)
+    if extra and not windows:
+        raise errors.sql_error("42P20", "QUALIFY needs a window function in the select list or "
+                               "in QUALIFY", position=position_of(qualify),
+                               hint="Without one, write the condition in WHERE or HAVING.")
+    if windows:
+        plan, select_exprs, order_specs = stmt.bind_windows(plan, select_exprs + extra,
+                                                            order_specs)
+        select_exprs, extra = select_exprs[:len(names)], select_exprs[len(names):]
+    if extra:
+        plan = LogicalFilter(plan.columns, plan, extra[0])
 
     return _finish(stmt, node, plan, select_exprs, names, order_specs, scope.parent)
+
+
+def _with_aliases(cond: exp.Expression, node: exp.Select, scope: Scope) -> exp.Expression:
+    """``cond`` with bare names of select-list aliases (``QUALIFY rn = 1``) replaced by
+    the aliased expressions, as DuckDB reads them; a column of the FROM items wins."""
+    aliases = {e.alias: e.this for e in node.expressions if isinstance(e, exp.Alias)}
+    if not aliases:
+        return cond
+
+    def swap(n: exp.Expression) -> exp.Expression:
+        if isinstance(n, exp.Column) and not n.table and n.name in aliases \
+                and not scope.find(n.name):
+            return aliases[n.name].copy()
+        return n
+    return cond.copy().transform(swap)
 
 
 def stmt_has_windows(select_exprs, order_specs) -> bool:
@@ -125,14 +157,35 @@ def _select_items(stmt, node: exp.Select, scope: Scope) -> tuple[list, list[str]
             if not idxs and not scope.columns:
                 raise errors.syntax_error("SELECT * with no tables specified is not valid",
                                           position=position_of(e))
+            star = e if isinstance(e, exp.Star) else e.this
+            excluded, replaced = _star_modifiers(star, [scope.columns[i].name for i in idxs])
             for i in idxs:
                 c = scope.columns[i]
-                items.append(ColRef(i, c.type, c.name))
+                if c.name in excluded:
+                    continue
+                items.append(replaced.get(c.name) or ColRef(i, c.type, c.name))
                 names.append(c.name)
             continue
         names.append(output_name(e))
         items.append(e.this if isinstance(e, exp.Alias) else e)
     return items, names
+
+
+def _star_modifiers(star: exp.Star, columns: list[str]) -> tuple[set[str], dict]:
+    """DuckDB's ``* EXCLUDE (a, b)`` and ``* REPLACE (expr AS a)``: the names left out
+    and, by name, the expressions standing in the column's place (and under its name).
+    A name the star does not expand to is 42703, as DuckDB refuses it too."""
+    excluded = {c.name for c in star.args.get("except_") or ()}
+    replaced = {r.alias: r.this for r in star.args.get("replace") or ()}
+    for name in [*excluded, *replaced]:
+        if name not in columns:
+            raise errors.sql_error("42703", f'column "{name}" in * EXCLUDE/REPLACE does not '
+                                   "exist among the columns * expands to",
+                                   position=position_of(star))
+    if excluded & set(replaced):
+        raise errors.sql_error("42701", "a column cannot be both excluded and replaced in *",
+                               position=position_of(star))
+    return excluded, replaced
 
 
 @deep
@@ -286,6 +339,10 @@ def _lift_item(x, groups, aggs, ng):
 def _order_specs(stmt, node, scope, names, select_exprs, binder) -> list:
     """[(kind, target, desc, nulls_first)]: kind 'out' (output position) or 'expr'."""
     order = node.args.get("order")
+    every = order_by_all(order)
+    if every is not None:
+        return [("out", i, desc, nulls_first) for i in range(len(names))
+                for desc, nulls_first in [every]]
     specs = []
     for o in (order.expressions if order else []):
         e = o.this
@@ -311,6 +368,21 @@ def _order_specs(stmt, node, scope, names, select_exprs, binder) -> list:
             else:
                 specs.append(("expr", bound, desc, nulls_first))
     return specs
+
+
+def order_by_all(order: exp.Order | None) -> tuple[bool, bool] | None:
+    """(descending, nulls first) for DuckDB's ``ORDER BY ALL [ASC | DESC] [NULLS ...]``
+    (every output column, left to right), or None. ``all`` is reserved in PostgreSQL, so
+    an unquoted ``all`` as the only key can name no column."""
+    if order is None or len(order.expressions) != 1:
+        return None
+    o = order.expressions[0]
+    e = o.this
+    if not (isinstance(e, exp.Column) and not e.table and e.name == "all"
+            and not e.this.args.get("quoted")):
+        return None
+    desc = bool(o.args.get("desc"))
+    return desc, bool(o.args.get("nulls_first")) if _explicit_nulls(o) else desc
 
 
 def _explicit_nulls(o: exp.Ordered) -> bool:

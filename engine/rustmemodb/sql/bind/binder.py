@@ -13,7 +13,7 @@ from sqlglot import exp
 from ... import errors, types
 from ...plan.aggregates import aggregate_type
 from ...plan.expr import AggCall, ColRef, Expr, OuterRef, SetVal
-from ...plan.logical import LogicalNode
+from ...plan.logical import LogicalNode, LogicalWithWrites
 from ..bound import BoundStatement
 from ..parse import position_of
 from .coerce import adapt
@@ -22,6 +22,10 @@ from .bind_session_functions import SessionFunctions
 from .privileges import ddl_objects, requirements
 from .query_hooks import QueryHooks
 from .scope import Scope
+
+
+_DML_KINDS = {exp.Insert: "INSERT", exp.Update: "UPDATE", exp.Delete: "DELETE",
+              exp.Merge: "MERGE"}
 
 
 class StatementBinder(SessionFunctions, QueryHooks):
@@ -147,31 +151,37 @@ class StatementBinder(SessionFunctions, QueryHooks):
 
     def _bind_statement(self, node: exp.Expression) -> BoundStatement:
         self.ast = node
-        from . import bind_ddl, bind_delete, bind_insert, bind_select, bind_update
+        from . import bind_ddl, bind_select
         from .check_clauses import check_clauses
         check_clauses(node)
         if isinstance(node, (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Values)) \
                 or (isinstance(node, exp.Subquery)):
             plan = bind_select.bind_query(self, node, None)
             return self._done("SELECT", plan, returns_rows=True)
-        dml = {exp.Insert: ("INSERT", bind_insert.bind_insert),
-               exp.Update: ("UPDATE", bind_update.bind_update),
-               exp.Delete: ("DELETE", bind_delete.bind_delete),
-               exp.Merge: ("MERGE", bind_merge)}.get(type(node))
-        if dml is not None:
-            kind, bind = dml
+        kind = _DML_KINDS.get(type(node))
+        if kind is not None:
+            bind = StatementBinder.bind_dml
             with_ = node.args.get("with_")
             if with_ is not None:      # WITH x AS (...) INSERT/UPDATE/DELETE ...
                 plan = self.bind_with(node, with_, None, lambda body: bind(self, body))
             else:
                 plan = bind(self, node)
-            return self._done(kind, plan, returns_rows=plan.returning is not None)
+            target = plan.child if isinstance(plan, LogicalWithWrites) else plan
+            return self._done(kind, plan, returns_rows=target.returning is not None)
         if isinstance(node, exp.Copy):
             from .bind_files import bind_copy
             return self._done("COPY", bind_copy(self, node), returns_rows=False)
         kind, plan = bind_ddl.bind_ddl(self, node)   # a plan/ddl.py node
         self.cacheable = False     # DDL is bound again each time it runs
         return self._done(kind, plan, returns_rows=False)
+
+    def bind_dml(self, node) -> LogicalNode:
+        """The plan of an INSERT, UPDATE, DELETE or MERGE (also of a data-modifying WITH
+        query)."""
+        from . import bind_delete, bind_insert, bind_update
+        bind = {exp.Insert: bind_insert.bind_insert, exp.Update: bind_update.bind_update,
+                exp.Delete: bind_delete.bind_delete, exp.Merge: bind_merge}[type(node)]
+        return bind(self, node)
 
     def _done(self, kind: str, plan: LogicalNode, returns_rows: bool) -> BoundStatement:
         self._collect_param_types(plan)

@@ -34,7 +34,7 @@ _QUERY_TAIL = {"with_", "order", "limit", "offset"}
 HANDLED: dict[type, frozenset[str]] = {
     exp.Select: frozenset({"with_", "expressions", "distinct", "from_", "joins",
                            "where", "group", "having", "windows", "order", "limit", "offset",
-                           "sample"}),
+                           "sample", "qualify"}),
     exp.Union: frozenset({"this", "expression", "distinct"} | _QUERY_TAIL),
     exp.Intersect: frozenset({"this", "expression", "distinct"} | _QUERY_TAIL),
     exp.Except: frozenset({"this", "expression", "distinct"} | _QUERY_TAIL),
@@ -51,7 +51,7 @@ HANDLED: dict[type, frozenset[str]] = {
     exp.Fetch: frozenset({"direction", "count", "limit_options"}),
     exp.Group: frozenset({"expressions", "all"}),    # all: DuckDB's GROUP BY ALL
     exp.Distinct: frozenset({"on", "expressions"}),    # expressions: count(DISTINCT x)
-    exp.Star: frozenset(),
+    exp.Star: frozenset({"except_", "replace"}),     # DuckDB's * EXCLUDE / * REPLACE
     exp.Column: frozenset({"this", "table", "db", "catalog"}),
     exp.TableSample: frozenset({"method", "percent", "size", "seed"}),
     exp.Update: frozenset({"with_", "this", "expressions", "from_", "where", "returning"}),

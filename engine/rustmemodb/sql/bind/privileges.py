@@ -39,6 +39,23 @@ def requirements(binder, node, kind: str, bound=None) -> tuple:
     if kind != "CREATE VIEW":      # a view's reads are checked when it is used
         out.extend(("table", name, "SELECT", via) for name, via in binder.reads)
     out.extend(("table", name, "REFERENCES", None) for name in binder.references)
+    for target in (node, *data_modifying_ctes(node)):
+        _target_requirements(binder, target, out)
+    return tuple(dict.fromkeys(out))
+
+
+def data_modifying_ctes(node) -> list:
+    """The INSERT/UPDATE/DELETE queries in ``node``'s own WITH (``WITH d AS (DELETE ...
+    RETURNING *) SELECT ...``): each needs its privileges as a statement of its own."""
+    with_ = node.args.get("with_") if isinstance(node, exp.Expression) else None
+    if with_ is None:
+        return []
+    return [c.this for c in with_.expressions
+            if isinstance(c.this, (exp.Insert, exp.Update, exp.Delete))]
+
+
+def _target_requirements(binder, node, out: list) -> None:
+    """What ``node``'s own kind and targets need, appended to ``out``."""
     if isinstance(node, exp.Insert):
         name = _table_name(node.this)
         out.append(("table", name, "INSERT", None))
@@ -101,7 +118,6 @@ def requirements(binder, node, kind: str, bound=None) -> tuple:
                     out.append(("owner", found[0], None, None))
     elif isinstance(node, exp.Alter):
         out.append(("owner", _table_name(node.this), None, None))
-    return tuple(dict.fromkeys(out))
 
 
 def _file_access(plan) -> list:

@@ -23,6 +23,14 @@ from .bind_array import (bind_select_list_srf, bind_array_constructor, bind_subs
                          bind_array_quantified, bind_array_agg, bind_unnest)
 from ... import errors
 from .bind_lateral import bind_table_function
+from .bind_jsonb import bind_arrow_lambda, bind_jsonb_exists, bind_select_list_json
+
+
+def _json_srf(name: str):
+    """The select-list hook of the JSON set-returning function ``name``."""
+    def hook(self, binder, args, node):
+        return bind_select_list_json(self, binder, name, args, node)
+    return hook
 
 
 class QueryHooks:
@@ -137,6 +145,24 @@ class QueryHooks:
 
     def bind_function_regexp_matches(self, binder, args, node):
         return bind_select_list_srf(self, binder, "srf_regexp_matches", args, node)
+
+    # ---- JSON (bind_jsonb.py) ----------------------------------------------------------------
+    def bind_lambda(self, binder, node):
+        return bind_arrow_lambda(binder, node)
+
+    def bind_jsonbexists(self, binder, node):
+        return bind_jsonb_exists(binder, node)
+
+    bind_function_jsonb_array_elements = _json_srf("jsonb_array_elements")
+    bind_function_jsonb_array_elements_text = _json_srf("jsonb_array_elements_text")
+    bind_function_jsonb_object_keys = _json_srf("jsonb_object_keys")
+    bind_function_jsonb_each = _json_srf("jsonb_each")
+    bind_function_jsonb_each_text = _json_srf("jsonb_each_text")
+    bind_function_json_array_elements = _json_srf("json_array_elements")
+    bind_function_json_array_elements_text = _json_srf("json_array_elements_text")
+    bind_function_json_object_keys = _json_srf("json_object_keys")
+    bind_function_json_each = _json_srf("json_each")
+    bind_function_json_each_text = _json_srf("json_each_text")
 
     # ---- arrays (bind_array.py) --------------------------------------------------------------
     def bind_function_array(self, binder, args, node):

@@ -19,6 +19,9 @@ class ScopeColumn:
     name: str
     type: str
     hidden: bool = False   # e.g. _rowid: addressable by the engine, not by SELECT *
+    # A JOIN ... USING column's copy from one side: in ``t.*``, but not in a bare ``*``
+    # (which shows the merged column once), as in PostgreSQL.
+    twin: bool = False
 
 
 @dataclass
@@ -30,8 +33,9 @@ class Scope:
     # Names merged by JOIN ... USING: unqualified, they mean the merged column only.
     using_names: set = field(default_factory=set)
 
-    def add(self, table: str | None, name: str, type_: str, hidden: bool = False) -> None:
-        self.columns.append(ScopeColumn(table, name, type_, hidden))
+    def add(self, table: str | None, name: str, type_: str, hidden: bool = False,
+            twin: bool = False) -> None:
+        self.columns.append(ScopeColumn(table, name, type_, hidden, twin))
 
     def extend(self, other: "Scope") -> None:
         self.columns.extend(other.columns)
@@ -74,8 +78,8 @@ class Scope:
         return None
 
     def star(self, table: str | None = None) -> list[int]:
-        out = [i for i, c in enumerate(self.columns)
-               if not c.hidden and (table is None or c.table == table)]
+        out = [i for i, c in enumerate(self.columns) if not c.hidden and (
+            c.table == table if table is not None else not c.twin)]
         if table is not None and not out and table not in self.tables:
             raise errors.sql_error("42P01", f'missing FROM-clause entry for table "{table}"')
         return out

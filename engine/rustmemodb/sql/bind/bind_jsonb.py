@@ -1,0 +1,89 @@
+"""Binding PostgreSQL's JSON syntax that sqlglot reads as something else, and the JSON
+set-returning functions.
+
+* ``f(doc -> 'a')``: inside a function's arguments sqlglot reads ``name -> expr`` as a
+  lambda (DuckDB's ``x -> x + 1``). PostgreSQL has no lambdas, so a Lambda here is
+  always the JSON operator: its SQL text is read again as an expression, which gives
+  ``->``'s PostgreSQL precedence (``f(doc -> 'a' = '1')`` compares the extracted value).
+* ``jsonb_exists(doc, 'k')``: sqlglot reads the key as a JSON path; it is a key.
+* ``jsonb_array_elements[_text](doc)``, ``jsonb_object_keys(doc)``, ``jsonb_each[_text]``
+  (and the json_ twins) in the select list and in FROM: unnest of the arrays
+  exec/functions/jsonb.py builds per document (one for elements and keys, a key array
+  and a value array side by side for ``jsonb_each``), so LATERAL, WITH ORDINALITY and
+  column aliases work as for ``unnest``.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ... import errors
+from ..parse import DIALECT, parse_one, position_of
+from .bind_array import bind_select_list_srf
+
+# function -> (per-document array functions, default column names)
+TABLE_FUNCTIONS = {
+    "array_elements": (("json_elements",), ("value",)),
+    "array_elements_text": (("json_elements_text",), ("value",)),
+    "object_keys": (("json_keys",), None),
+    "each": (("json_keys", "json_values"), ("key", "value")),
+    "each_text": (("json_keys", "json_values_text"), ("key", "value")),
+}
+
+
+def json_table_function(name: str) -> tuple | None:
+    """(array functions, column names or None) for a JSON set-returning function."""
+    for prefix in ("jsonb_", "json_"):
+        if name.startswith(prefix):
+            return TABLE_FUNCTIONS.get(name[len(prefix):])
+    return None
+
+
+def bind_arrow_lambda(binder, node: exp.Lambda):
+    """``f(doc -> 'a')``: the JSON operator sqlglot took for a lambda."""
+    if len(node.expressions) != 1:
+        raise errors.syntax_error("syntax error at or near \"->\"", position=position_of(node))
+    text = node.sql(dialect=DIALECT)
+    return binder.bind(parse_one("SELECT " + text).expressions[0])
+
+
+def bind_jsonb_exists(binder, node: exp.JSONBExists):
+    """``jsonb_exists(doc, 'key')`` (what ``?`` calls), which sqlglot reads as a path."""
+    path = node.args.get("path")
+    steps = [p for p in path.expressions if not isinstance(p, exp.JSONPathRoot)] \
+        if isinstance(path, exp.JSONPath) else None
+    if not steps or len(steps) != 1 or not isinstance(steps[0], exp.JSONPathKey):
+        key = binder.bind(path)
+    else:
+        key = binder.bind(exp.Literal.string(str(steps[0].this)))
+    return binder.call("jsonb_exists", [binder.bind(node.this), key], node)
+
+
+def bind_select_list_json(stmt, binder, name: str, args: list, node):
+    """A JSON set-returning function in the select list: one value per element (or key)."""
+    arrays, _ = json_table_function(name)
+    if len(arrays) != 1:
+        raise errors.not_supported(f"{name} in the select list (it returns records)",
+                                   hint=f"Call it in FROM: SELECT key, value FROM t, {name}"
+                                        "(t.doc).")
+    if len(args) != 1:
+        raise errors.undefined_function(f"function {name} with {len(args)} arguments does "
+                                        "not exist", position=position_of(node))
+    return bind_select_list_srf(stmt, binder, "srf_unnest", [exp.Anonymous(
+        this=arrays[0], expressions=list(args))], node)
+
+
+def json_unnest(name: str, func: exp.Anonymous, column_name: str | None,
+                alias_columns: list | None = None) -> exp.Unnest:
+    """``jsonb_each(doc)`` in FROM as the ``unnest(json_keys(doc), json_values(doc))`` it
+    is; the caller binds it (bind_array.bind_unnest)."""
+    arrays, names = json_table_function(name)
+    if len(func.expressions) != 1:
+        raise errors.undefined_function(f"function {name} with {len(func.expressions)} "
+                                        "arguments does not exist", position=position_of(func))
+    calls = [exp.Anonymous(this=a, expressions=[func.expressions[0].copy()]) for a in arrays]
+    names = names or (name,)
+    if column_name and len(names) == 1:
+        names = (column_name,)
+    alias = exp.TableAlias(this=exp.to_identifier(column_name or name),
+                           columns=[exp.to_identifier(n) for n in names])
+    return exp.Unnest(expressions=calls, alias=alias)
