@@ -22,6 +22,7 @@ from ...plan.aggregates import PAIR_EXTREMES, PAIR_STATISTICS
 from ...plan.expr import ColRef, column_refs
 from ...plan.logical import LogicalAggregate, LogicalJoin
 from ..expr.vector import as_array, evaluate
+from ..functions.aggregate_pairs import pair_aggregate
 from ..functions.datetime import scale_interval
 from ..semantics import restore_interval_keys, sort_keys_for
 from ..run import operator, run_plan
@@ -171,7 +172,6 @@ class Pair:
 
 
 def _pair_result(a, v: Pair, gid, ngroups: int, memo: dict | None = None):
-    from ..functions.aggregate_pairs import pair_aggregate
     try:
         key = ("pair", a.args, a.filter)
         hash(key)

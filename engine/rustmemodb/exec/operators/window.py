@@ -33,6 +33,7 @@ from ... import errors, types
 from ...plan.aggregates import PAIR_EXTREMES, PAIR_STATISTICS
 from ...plan.logical import LogicalDistinctOn, LogicalWindow
 from ..expr.vector import as_array, evaluate
+from ..functions.aggregate_pairs import as_floats, finish, frame_extreme, frame_states, valid_mask
 from ..functions.arith import add_interval_to
 from ..functions.datetime import scale_interval
 from ..semantics import sort_keys_for
@@ -411,7 +412,6 @@ def _aggregate(call, L: _Layout, table, ctx, lo, hi):
     if call.fn in ("min", "max"):
         return _min_max(call, L, values, valid, lo, hi, counts)
     if call.fn in PAIR_EXTREMES:
-        from ..functions.aggregate_pairs import frame_extreme
         second = L.sorted(as_array(evaluate(call.args[1], table, ctx), L.n))
         return frame_extreme(call.fn, values, second, valid, lo, hi)
     if call.fn in PAIR_STATISTICS:
@@ -423,7 +423,6 @@ def _statistic(call, L, table, ctx, valid, cnt_prefix, lo, hi, empty):
     """corr(y, x) and the regr_* family over frames: the frame's rows where both
     arguments are set (and FILTER holds), accumulated in frame order as PostgreSQL does
     (exec/functions/aggregate_pairs.frame_states)."""
-    from ..functions.aggregate_pairs import as_floats, finish, frame_states, valid_mask
     second = L.sorted(as_array(evaluate(call.args[1], table, ctx), L.n))
     both = valid & valid_mask(second)
     keep = np.flatnonzero(both)
