@@ -116,6 +116,37 @@ def frame_states(y, x, lo, hi) -> tuple:
     return tuple(out)
 
 
+def pieced_states(y, x, pieces) -> tuple:
+    """(N, Sx, Sxx, Sy, Syy, Sxy) per frame made of several pieces ``[(lo, hi), ...]`` read
+    one after the other (a frame with EXCLUDE: the rows before and after the cut). Every
+    frame is its own matrix row (frames of similar size share a matrix)."""
+    m = len(pieces[0][0])
+    sizes = [np.maximum(h - l + 1, 0) for l, h in pieces]
+    total = sum(sizes)
+    out = [np.zeros(m) for _ in range(6)]
+    out[0] = total.astype(np.float64)
+    rows_all = np.flatnonzero(total > 0)
+    if not len(rows_all):
+        return tuple(out)
+    size_class = np.ceil(np.log2(total[rows_all])).astype(np.int64)
+    for c in np.unique(size_class):
+        rows = rows_all[size_class == c]
+        col = np.arange(int(total[rows].max()))[None, :]
+        inside = col < total[rows][:, None]
+        src = np.zeros(inside.shape, np.int64)
+        before = np.zeros((len(rows), 1), np.int64)
+        for (l, h), size in zip(pieces, sizes):
+            here = (col >= before) & (col < before + size[rows][:, None])
+            src = np.where(here, l[rows][:, None] + col - before, src)
+            before = before + size[rows][:, None]
+        running = _youngs_cramer(np.where(inside, x[src], 0.0), np.where(inside, y[src], 0.0),
+                                 inside)
+        pick = (np.arange(len(rows)), total[rows] - 1)
+        for k, arr in zip((1, 3, 2, 4, 5), running):
+            out[k][rows] = arr[pick]
+    return tuple(out)
+
+
 def _frame_runs(lo, hi):
     """The frames lo..hi laid out for running sums along matrix rows. Frames that share a
     start are prefixes of one run: each distinct start is one row of a padded matrix (runs
