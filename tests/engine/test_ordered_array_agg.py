@@ -79,3 +79,17 @@ def test_a_group_with_every_row_filtered_out_is_null(conn):
                             "GROUP BY g").fetchall())
     assert got[0] is None and got[1] is not None
     assert conn.execute("SELECT array_agg(i ORDER BY k) FROM t WHERE false").fetchone() == (None,)
+
+
+def test_string_agg_in_order_skips_nulls(conn):
+    rows = _rows()
+    got = dict(conn.execute("SELECT g, string_agg(s, ',' ORDER BY k DESC, i) FROM t GROUP BY g"
+                            ).fetchall())
+    want = {}
+    for g in {r[0] for r in rows}:
+        kept = sorted((r for r in rows if r[0] == g and r[3] is not None),
+                      key=lambda r: (_key(r[2], True, True), r[1]))
+        want[g] = ",".join(r[3] for r in kept)
+    assert got == want
+    assert conn.execute("SELECT string_agg(s, ',' ORDER BY k) FILTER (WHERE s = 'zz') FROM t"
+                        ).fetchone() == (None,)

@@ -238,6 +238,14 @@ def jsonb_insert(doc: str, path, new: str, after: bool = False) -> str:
     return _set(doc, path, new, True, insert=True, after=after)
 
 
+def object_from(keys: list, values: str) -> str:
+    """jsonb_object_agg's result: the keys paired with the JSON array of the values (a
+    later key wins, as in PostgreSQL's jsonb)."""
+    if any(k is None for k in keys):
+        raise errors.sql_error("22023", "field name must not be null")
+    return _doc(dict(zip(keys, _parse(values))))
+
+
 def concat(a: str, b: str) -> str:
     """jsonb ``a || b``: objects merge (the right's keys win), arrays concatenate, and a
     non-array side joins the other as an element."""
@@ -385,6 +393,7 @@ def register(reg) -> None:
     reg.add(ScalarFunction("concat_op", lambda ts: J if len(ts) == 2 and J in ts and
                            all(t in (J, N) for t in ts) else None, None, concat))
     reg.add(ScalarFunction("jsonb_pretty", fixed((J, T)), None, pretty))
+    reg.add(ScalarFunction("json_object_from", fixed((TA, J, J)), None, object_from))
     reg.add(ScalarFunction("json_elements", fixed((J, JA)), None, elements))
     reg.add(ScalarFunction("json_elements_text", fixed((J, TA)), None, elements_text))
     reg.add(ScalarFunction("json_keys", fixed((J, TA)), None, keys))

@@ -94,8 +94,9 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
 
 @dataclasses.dataclass(frozen=True)
 class Ordered:
-    """The input of ``array_agg(x ORDER BY ...)``: the values, and each row's rank in the
-    ORDER BY (-1 for a row its FILTER drops). Groups collect ranks (int64: Arrow's
+    """The input of ``array_agg(x ORDER BY ...)`` or ``string_agg(x, sep ORDER BY ...)``:
+    the values, and each row's rank in the ORDER BY (-1 for a row its FILTER drops, and
+    for string_agg's NULLs). Groups collect ranks (int64: Arrow's
     hash_list takes them fast) and one numpy lexsort by (group, rank) puts every group's
     values in order: no per-row Python, no packing of values with their keys as text."""
     values: Any
@@ -103,7 +104,11 @@ class Ordered:
 
 
 def _sortable_in_arrow(a) -> bool:
-    return a.fn == "array_agg" and bool(a.order_by) and not (len(a.extra) > 1 and a.extra[1])
+    if not a.order_by:
+        return False
+    if a.fn == "array_agg":
+        return not (len(a.extra) > 1 and a.extra[1])      # DISTINCT sorts its own way
+    return a.fn == "string_agg" and not a.distinct
 
 
 def _ordered_input(a, table, n: int, ctx) -> Ordered:
@@ -124,6 +129,8 @@ def _ordered_input(a, table, n: int, ctx) -> Ordered:
     if a.filter is not None:
         keep = pc.fill_null(as_array(evaluate(a.filter, table, ctx), n), False)
         rank[~keep.to_numpy(zero_copy_only=False)] = -1
+    if a.fn == "string_agg" and values.null_count:     # string_agg skips NULL values
+        rank[values.is_null().to_numpy(zero_copy_only=False)] = -1
     return Ordered(values, pa.array(rank))
 
 
@@ -150,6 +157,11 @@ def _ordered_groups(a, ordered: Ordered, rank_lists) -> pa.Array:
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
     out = pa.ListArray.from_arrays(pa.array(offsets), values,
                                    mask=pa.array(counts == 0))
+    if a.fn == "string_agg":
+        sep = a.extra[0] if a.extra and a.extra[0] is not None else ""
+        # the separator must have the values' string type for Arrow's kernel
+        return pc.binary_join(out, pa.scalar(sep, out.type.value_type)) \
+            .cast(types.arrow_type(a.type))
     return out.cast(types.arrow_type(a.type))
 
 

@@ -1,0 +1,60 @@
+"""json[b]_object_agg(key, value), written in terms of aggregates every path already runs.
+
+The call pairs the array of the group's keys (as text) with the JSON array of its values:
+``json_object_from(array_agg(key::text), to_jsonb(array_agg(value)))``, each under the
+call's own FILTER (a NULL value is JSON null, a NULL key 22023). The rewrite happens
+before binding, so the pieces group with Arrow's hash aggregation like any array_agg.
+(corr/covar/regr_* and arg_max/arg_min are two-argument aggregates of their own:
+bind_aggregate_ext.py and exec/functions/aggregate_pairs.py.)
+"""
+from __future__ import annotations
+
+import functools
+
+from sqlglot import exp
+
+from ... import errors
+from ..parse import parse_one, position_of
+
+# Markers standing for the arguments in the templates (never valid user names).
+_Y, _X, _F = "__stat_y", "__stat_x", "__stat_f"
+
+TEMPLATES = {
+    # jsonb_object_agg(key, value): the keys and the values as JSON, paired per group
+    # (only the call's own FILTER drops rows: a NULL value is JSON null, a NULL key 22023)
+    "jsonb_object_agg": "json_object_from(array_agg(({y})::text) FILTER (WHERE {f}), "
+                        "to_jsonb(array_agg({x}) FILTER (WHERE {f})))",
+}
+
+CLASSES = {exp.JSONBObjectAgg: "jsonb_object_agg", exp.JSONObjectAgg: "jsonb_object_agg"}
+
+
+@functools.lru_cache(maxsize=None)
+def _template(name: str) -> exp.Expression:
+    """The parsed template of ``name`` with the argument markers in place."""
+    text = TEMPLATES[name]
+    text = text.format(x=_X, y=_Y, f=_F)
+    return parse_one("SELECT " + text).expressions[0]
+
+
+def bind_statistic(binder, node: exp.Expression, condition: exp.Expression | None = None):
+    """``jsonb_object_agg(k, v) [FILTER (WHERE condition)]``, bound as its expression."""
+    name = CLASSES[type(node)]
+    y, x = (node.this, node.expression) if not isinstance(node, exp.JSONObjectAgg) else \
+        (tuple(node.expressions) + (None, None))[:2]
+    if isinstance(y, exp.Distinct) or isinstance(x, exp.Distinct):
+        raise errors.not_supported(f"DISTINCT in {name}", position=position_of(node))
+    if y is None or x is None:
+        raise errors.undefined_function(f"function {name} takes two arguments",
+                                        position=position_of(node))
+
+    def fill(n: exp.Expression) -> exp.Expression:
+        if isinstance(n, exp.Column) and not n.table:
+            if n.name == _X:
+                return exp.paren(x.copy())
+            if n.name == _Y:
+                return exp.paren(y.copy())
+            if n.name == _F:
+                return exp.paren(condition.copy()) if condition is not None else exp.true()
+        return n
+    return binder.bind(_template(name).copy().transform(fill))
