@@ -130,21 +130,27 @@ def pieced_states(y, x, pieces) -> tuple:
         return tuple(out)
     size_class = np.ceil(np.log2(total[rows_all])).astype(np.int64)
     for c in np.unique(size_class):
-        rows = rows_all[size_class == c]
-        col = np.arange(int(total[rows].max()))[None, :]
-        inside = col < total[rows][:, None]
-        src = np.zeros(inside.shape, np.int64)
-        before = np.zeros((len(rows), 1), np.int64)
-        for (l, h), size in zip(pieces, sizes):
-            here = (col >= before) & (col < before + size[rows][:, None])
-            src = np.where(here, l[rows][:, None] + col - before, src)
-            before = before + size[rows][:, None]
-        running = _youngs_cramer(np.where(inside, x[src], 0.0), np.where(inside, y[src], 0.0),
-                                 inside)
-        pick = (np.arange(len(rows)), total[rows] - 1)
-        for k, arr in zip((1, 3, 2, 4, 5), running):
-            out[k][rows] = arr[pick]
+        members = rows_all[size_class == c]
+        for rows in _bounded(members, int(total[members].max())):
+            _pieced(y, x, pieces, sizes, total, rows, out)
     return tuple(out)
+
+
+def _pieced(y, x, pieces, sizes, total, rows, out) -> None:
+    """The states of these frames (one matrix row each) into ``out``."""
+    col = np.arange(int(total[rows].max()))[None, :]
+    inside = col < total[rows][:, None]
+    src = np.zeros(inside.shape, np.int64)
+    before = np.zeros((len(rows), 1), np.int64)
+    for (lo, _), size in zip(pieces, sizes):
+        here = (col >= before) & (col < before + size[rows][:, None])
+        src = np.where(here, lo[rows][:, None] + col - before, src)
+        before = before + size[rows][:, None]
+    running = _youngs_cramer(np.where(inside, x[src], 0.0), np.where(inside, y[src], 0.0),
+                             inside)
+    pick = (np.arange(len(rows)), total[rows] - 1)
+    for k, arr in zip((1, 3, 2, 4, 5), running):
+        out[k][rows] = arr[pick]
 
 
 def _frame_runs(lo, hi):
@@ -162,15 +168,33 @@ def _frame_runs(lo, hi):
     np.maximum.at(length, which, size[nonempty])
     size_class = np.ceil(np.log2(length)).astype(np.int64)
     for c in np.unique(size_class):
-        runs = np.flatnonzero(size_class == c)
-        col = np.arange(int(length[runs].max()))
-        inside = col[None, :] < length[runs][:, None]
-        src = np.where(inside, starts[runs][:, None] + col[None, :], 0)
-        slot = np.full(len(starts), -1, np.int64)
-        slot[runs] = np.arange(len(runs))
-        mine = slot[which] >= 0
-        rows = nonempty[mine]
-        yield src, inside, rows, (slot[which][mine], size[rows] - 1)
+        members = np.flatnonzero(size_class == c)
+        for runs in _bounded(members, int(length[members].max())):
+            yield _layout(runs, starts, which, length, nonempty, size)
+
+
+def _bounded(items, width: int):
+    """``items`` in slices of at most _CELLS cells per matrix of this width: a frame that
+    runs to the partition's end from every row (O(n^2) cells, as PostgreSQL's restarts
+    are O(n^2) work) is computed slice by slice in bounded memory."""
+    step = max(1, _CELLS // max(width, 1))
+    return [items[i:i + step] for i in range(0, len(items), step)]
+
+
+_CELLS = 1 << 20
+
+
+def _layout(runs, starts, which, length, nonempty, size):
+    """One matrix: the runs' source rows, which cells are inside, the frames answered and
+    where each frame's last cell is."""
+    col = np.arange(int(length[runs].max()))
+    inside = col[None, :] < length[runs][:, None]
+    src = np.where(inside, starts[runs][:, None] + col[None, :], 0)
+    slot = np.full(len(starts), -1, np.int64)
+    slot[runs] = np.arange(len(runs))
+    mine = slot[which] >= 0
+    rows = nonempty[mine]
+    return src, inside, rows, (slot[which][mine], size[rows] - 1)
 
 
 def frame_extreme(fn: str, arg, val, valid, lo, hi) -> pa.Array:
