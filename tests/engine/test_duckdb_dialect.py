@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-import rustmemodb
-
 from .duckdb_pair import assert_same, loaded_pair
 
 duckdb = pytest.importorskip("duckdb")
