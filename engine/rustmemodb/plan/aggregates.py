@@ -14,6 +14,12 @@ I, F = types.INTEGER, types.FLOAT
 MINMAX_TYPES = (types.INTEGER, types.FLOAT, types.TEXT, types.DATE, types.TIMESTAMP,
                 types.BOOLEAN, types.UUID, types.INTERVAL)
 
+# Aggregates of two arguments (Y, X) / (arg, val), computed in exec/functions/aggregate_pairs:
+# PostgreSQL's statistics and DuckDB's arg_max/arg_min (max_by/min_by).
+PAIR_STATISTICS = ("corr", "covar_pop", "covar_samp", "regr_slope", "regr_intercept", "regr_r2",
+                   "regr_count", "regr_avgx", "regr_avgy", "regr_sxx", "regr_syy", "regr_sxy")
+PAIR_EXTREMES = ("arg_max", "arg_min")
+
 # Aggregates the engine knows, with their result types; extended by other modules.
 AGGREGATE_TYPES = {
     "count": lambda ts: I,

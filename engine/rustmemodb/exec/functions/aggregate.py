@@ -16,6 +16,7 @@ import statistics
 from ...lazy_import import arrow as pa, compute as pc
 
 from ... import types, types as _t
+from .aggregate_pairs import register as register_pairs
 from .registry import ScalarFunction
 from ..expr.vector import map_rows
 from ...plan.aggregates import AGGREGATE_TYPES, MINMAX_TYPES as _MINMAX_TYPES
@@ -188,6 +189,7 @@ def register(reg) -> None:
         "stddev_pop": _stat(statistics.pstdev, 1), "variance": _stat(statistics.variance, 2),
         "var_samp": _stat(statistics.variance, 2), "var_pop": _stat(statistics.pvariance, 1),
     })
+    register_pairs(AGGREGATE_TYPES)
     reg.add(ScalarFunction("agg_pack", lambda ts: T, _pack_vector, _pack_row, strict=False))
 
 

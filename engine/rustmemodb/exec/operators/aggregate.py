@@ -18,15 +18,19 @@ from ...lazy_import import arrow as pa, compute as pc, numpy as np
 
 from ... import errors, types
 from ... import statement_limits as limits
+from ...plan.aggregates import PAIR_EXTREMES, PAIR_STATISTICS
 from ...plan.expr import ColRef, column_refs
 from ...plan.logical import LogicalAggregate, LogicalJoin
 from ..expr.vector import as_array, evaluate
+from ..functions.aggregate_pairs import pair_aggregate
 from ..functions.datetime import scale_interval
 from ..semantics import restore_interval_keys, sort_keys_for
 from ..run import operator, run_plan
 from .join import hash_friendly
 
 I, F = types.INTEGER, types.FLOAT
+# corr, covar_*, regr_*, arg_max, arg_min: both arguments reach exec/functions/aggregate_pairs
+PAIR_AGGREGATES = frozenset(PAIR_STATISTICS + PAIR_EXTREMES)
 _PLAIN = ("count", "sum", "avg", "min", "max")
 # name -> fn(list of Python values) -> value, for aggregates without Arrow kernels.
 PYTHON_AGGREGATES: dict = {}
@@ -60,6 +64,10 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
             inputs.append(_ordered_input(a, table, n, ctx))
             continue
         v = as_array(evaluate(a.args[0], table, ctx), n)
+        if len(a.args) == 2 and a.fn in PAIR_AGGREGATES:     # corr(y, x), arg_max(a, v)
+            inputs.append(Pair(v, as_array(evaluate(a.args[1], table, ctx), n),
+                               _keep_mask(a, table, ctx, n)))
+            continue
         if pa.types.is_interval(v.type) and a.distinct:
             v = group_key(v)                 # count(DISTINCT i): equal spans are one value
         elif pa.types.is_floating(v.type) and (a.distinct or a.fn not in _PLAIN):
@@ -155,6 +163,33 @@ def _ordered_groups(a, ordered: Ordered, rank_lists) -> pa.Array:
         return pc.binary_join(out, pa.scalar(sep, out.type.value_type)) \
             .cast(types.arrow_type(a.type))
     return out.cast(types.arrow_type(a.type))
+
+
+def _keep_mask(a, table, ctx, n: int):
+    """The rows an aggregate reads: all, or those its FILTER accepts (numpy bools)."""
+    if a.filter is None:
+        return np.ones(n, bool)
+    keep = pc.fill_null(as_array(evaluate(a.filter, table, ctx), n), False)
+    if isinstance(keep, pa.ChunkedArray):
+        keep = keep.combine_chunks()
+    return keep.to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class Pair:
+    """Both arguments of a two-argument aggregate and its FILTER mask (numpy)."""
+    first: Any
+    second: Any
+    keep: Any
+
+
+def _pair_result(a, v: Pair, gid, ngroups: int, memo: dict | None = None):
+    try:
+        key = ("pair", a.args, a.filter)
+        hash(key)
+    except TypeError:
+        key = None
+    return pair_aggregate(a.fn, v.first, v.second, v.keep, gid, ngroups, memo, key)
 
 
 def _codable_join_keys(node: LogicalAggregate) -> frozenset:
@@ -278,10 +313,17 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
     else:
         cols = {f"g{i}": k for i, k in enumerate(keys)}
     specs, post = [], []
+    pairs = any(isinstance(v, Pair) for v in inputs)
+    if pairs:      # each row's group, read back from the row numbers collected per group
+        cols["__row"] = pa.array(np.arange(n, dtype=np.int64))
+        specs.append(("__row", "list"))
     for j, (a, v) in enumerate(zip(node.aggregates, inputs)):
         name = f"a{j}"
         if coded is not None and j in distinct:
             post.append(None)
+            continue
+        if isinstance(v, Pair):
+            post.append(v)
             continue
         if isinstance(v, Ordered):      # ranks per group, sorted in numpy (_ordered_groups)
             cols[name] = v.rank
@@ -321,9 +363,15 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
         out = [k.take(rows) for k in keys]
     else:
         out = [grouped.column(f"g{i}") for i in range(len(keys))]
+    if pairs:
+        gid, ngroups = _row_groups(grouped.column("__row_list"), n)
+        states: dict = {}
     for j, (a, colname) in enumerate(zip(node.aggregates, post)):
         if colname is None:
             out.append(pa.array(distinct[j][out_gid]))
+            continue
+        if isinstance(colname, Pair):
+            out.append(_pair_result(a, colname, gid, ngroups, states))
             continue
         col = grouped.column(colname)
         if isinstance(inputs[j], Ordered):
@@ -338,6 +386,17 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
         out.append(col)
     arrays = [_restore(c, types.arrow_type(t)) for c, (_, t) in zip(out, node.columns)]
     return pa.Table.from_arrays(arrays, names=[c for c, _ in node.columns])
+
+
+def _row_groups(row_lists, n: int):
+    """(output group number per input row, number of groups) from each group's rows."""
+    if isinstance(row_lists, pa.ChunkedArray):
+        row_lists = row_lists.combine_chunks()
+    lengths = pc.list_value_length(row_lists).to_numpy(zero_copy_only=False)
+    rows = pc.list_flatten(row_lists).to_numpy(zero_copy_only=False)
+    gid = np.empty(n, np.int64)
+    gid[rows] = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    return gid, len(lengths)
 
 
 def _restore(c, t: pa.DataType):
@@ -535,6 +594,8 @@ def _memo(memo: dict | None, what: str, v, fn):
 def _scalar_aggregate(a, v, n: int, ctx, memo: dict | None = None):
     if a.star:
         return n
+    if isinstance(v, Pair):
+        return _pair_result(a, v, np.zeros(n, np.int64), 1, memo)[0].as_py()
     if isinstance(v, Ordered):       # one group: its values in rank order
         return _ordered_groups(a, v, pa.array([v.rank.to_pylist()], pa.list_(pa.int64())))[0] \
             .as_py()

@@ -30,8 +30,10 @@ import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
 
 from ... import errors, types
+from ...plan.aggregates import PAIR_EXTREMES, PAIR_STATISTICS
 from ...plan.logical import LogicalDistinctOn, LogicalWindow
 from ..expr.vector import as_array, evaluate
+from ..functions.aggregate_pairs import as_floats, finish, frame_extreme, frame_states, valid_mask
 from ..functions.arith import add_interval_to
 from ..functions.datetime import scale_interval
 from ..semantics import sort_keys_for
@@ -409,7 +411,27 @@ def _aggregate(call, L: _Layout, table, ctx, lo, hi):
         return _sum_avg(call, values, valid, counts, safe_lo, safe_hi)
     if call.fn in ("min", "max"):
         return _min_max(call, L, values, valid, lo, hi, counts)
+    if call.fn in PAIR_EXTREMES:
+        second = L.sorted(as_array(evaluate(call.args[1], table, ctx), L.n))
+        return frame_extreme(call.fn, values, second, valid, lo, hi)
+    if call.fn in PAIR_STATISTICS:
+        return _statistic(call, L, table, ctx, valid, cnt_prefix, safe_lo, safe_hi, empty)
     raise errors.not_supported(f"{call.fn} as a window function")
+
+
+def _statistic(call, L, table, ctx, valid, cnt_prefix, lo, hi, empty):
+    """corr(y, x) and the regr_* family over frames: the frame's rows where both
+    arguments are set (and FILTER holds), accumulated in frame order as PostgreSQL does
+    (exec/functions/aggregate_pairs.frame_states)."""
+    second = L.sorted(as_array(evaluate(call.args[1], table, ctx), L.n))
+    both = valid & valid_mask(second)
+    keep = np.flatnonzero(both)
+    before = np.concatenate([[0], np.cumsum(both, dtype=np.int64)])
+    first = L.sorted(as_array(evaluate(call.args[0], table, ctx), L.n))
+    y, x = as_floats(first)[keep], as_floats(second)[keep]
+    flo = np.where(empty, 0, before[lo])
+    fhi = np.where(empty, -1, before[hi + 1] - 1)
+    return finish(call.fn, frame_states(y, x, flo, fhi))
 
 
 def _interval_sum_avg(call, values, valid, counts, lo, hi):

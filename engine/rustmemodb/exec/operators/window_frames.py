@@ -19,6 +19,8 @@ from rustmemodb.lazy_import import compute as pc
 
 from ... import errors, types
 from ..expr.vector import as_array, evaluate
+from ...plan.aggregates import PAIR_STATISTICS
+from ..functions.aggregate_pairs import as_floats, finish, pieced_states, valid_mask
 from .window import aggregate_input, _gather, _sparse_query, _const_arg
 
 
@@ -59,6 +61,8 @@ def compute_excluded(call, L, table, ctx, lo, hi):
     if fn in ("first_value", "last_value", "nth_value"):
         return _nth(call, L, table, ctx, runs)
     values, valid = aggregate_input(call, L, table, ctx)
+    if fn in PAIR_STATISTICS:
+        return _statistic(call, L, table, ctx, valid, runs)
     counts = sum(_run_sum(np.concatenate([[0], np.cumsum(valid, dtype=np.int64)]), s, e)
                  for s, e in runs)
     if fn == "count":
@@ -81,6 +85,23 @@ def compute_excluded(call, L, table, ctx, lo, hi):
     if fn in ("min", "max"):
         return _min_max(call, values, valid, runs, counts)
     raise errors.not_supported(f"{fn} as a window function")
+
+
+def _statistic(call, L, table, ctx, valid, runs):
+    """corr/covar/regr_* over frames with EXCLUDE: the kept rows where both arguments are
+    set, piece after piece in frame order (aggregate_pairs.pieced_states)."""
+    second = L.sorted(as_array(evaluate(call.args[1], table, ctx), L.n))
+    both = valid & valid_mask(second)
+    keep = np.flatnonzero(both)
+    before = np.concatenate([[0], np.cumsum(both, dtype=np.int64)])
+    first = L.sorted(as_array(evaluate(call.args[0], table, ctx), L.n))
+    y, x = as_floats(first)[keep], as_floats(second)[keep]
+    pieces = []
+    for s, e in runs:
+        empty = s > e
+        s0, e0 = np.where(empty, 0, s), np.where(empty, 0, e)
+        pieces.append((np.where(empty, 0, before[s0]), np.where(empty, -1, before[e0 + 1] - 1)))
+    return finish(call.fn, pieced_states(y, x, pieces))
 
 
 def _run_sum(prefix: np.ndarray, start, end) -> np.ndarray:

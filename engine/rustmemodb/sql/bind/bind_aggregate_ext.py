@@ -4,7 +4,8 @@
   the ORDER BY keys ride along with the value as a struct when they differ
   from it, so the per-group body can sort (``exec/functions/aggregate.py``);
 * ``bool_and`` / ``bool_or`` / ``every``; ``stddev``/``variance`` families;
-* ``corr``, ``covar_*``, ``regr_*``, ``arg_max``/``arg_min`` (bind_statistics.py);
+* ``corr``, ``covar_*``, ``regr_*``, ``arg_max``/``arg_min``: both arguments bound into one
+  ``AggCall`` (run by exec/functions/aggregate_pairs.py);
 * ``agg(...) FILTER (WHERE cond)``: rows where cond is not true are left out
   (``count(*) FILTER`` counts a constant over the kept rows).
 
@@ -25,12 +26,20 @@ from ...plan.expr import AggCall, Call, Const, make_call
 from ..parse import position_of
 from .bind_expr import ExprBinder
 from .bind_select import _explicit_nulls
-from .bind_statistics import CLASSES as STATISTICS, bind_statistic
+from .bind_statistics import CLASSES as OBJECT_AGGS, bind_statistic
 from .whole_row import as_row_object
 
 _NAMES = {exp.GroupConcat: "string_agg", exp.LogicalAnd: "bool_and", exp.LogicalOr: "bool_or",
           exp.Stddev: "stddev", exp.StddevSamp: "stddev_samp", exp.StddevPop: "stddev_pop",
           exp.Variance: "variance", exp.VariancePop: "var_pop"}
+# Two-argument aggregates (exec/functions/aggregate_pairs.py): PostgreSQL's statistics of
+# (Y, X) pairs and DuckDB's arg_max/arg_min (max_by/min_by parse to the same nodes).
+_PAIRS = {exp.Corr: "corr", exp.CovarPop: "covar_pop", exp.CovarSamp: "covar_samp",
+          exp.ArgMax: "arg_max", exp.ArgMin: "arg_min"}
+for _n in ("slope", "intercept", "r2", "count", "avgx", "avgy", "sxx", "syy", "sxy"):
+    _cls = getattr(exp, "Regr" + _n.capitalize(), None)
+    if _cls is not None:
+        _PAIRS[_cls] = "regr_" + _n
 
 
 def bind_aggregate(stmt, binder, node):
@@ -46,7 +55,9 @@ def bind_aggregate(stmt, binder, node):
     if cls is exp.Quantile:         # DuckDB: quantile is quantile_disc
         return bind_quantile(stmt, binder, "quantile_disc",
                              [node.this, node.args.get("quantile")], node)
-    if cls in STATISTICS:             # corr, covar_*, regr_*, arg_max/arg_min
+    if cls in _PAIRS:
+        return _pair(stmt, binder, _PAIRS[cls], node)
+    if cls in OBJECT_AGGS:            # json[b]_object_agg (bind_statistics.py)
         _check_allowed(binder, node)
         return bind_statistic(binder, node)
     name = _NAMES.get(cls)
@@ -63,6 +74,32 @@ def bind_aggregate(stmt, binder, node):
     return stmt.make_aggregate(name, [inner.bind(arg)], distinct, node)
 
 
+def _pair(stmt, binder, name: str, node):
+    """corr(Y, X) and the other aggregates over pairs: both arguments bound, in order."""
+    _check_allowed(binder, node)
+    inner = _arg_binder(stmt, binder)
+    first, second = node.this, node.expression
+    if isinstance(first, exp.Distinct) or second is None:
+        raise errors.not_supported(f"{name} with DISTINCT" if second is not None
+                                   else f"{name} with one argument")
+    args = [inner.bind(first), inner.bind(second)]
+    if not name.startswith("arg_"):       # a quoted literal is read as double precision
+        args = [_as_float(a) for a in args]
+    return stmt.make_aggregate(name, args, False, node)
+
+
+def _as_float(arg):
+    """A text literal given where PostgreSQL expects float8 (``corr('1.5', x)``): its
+    value as a FLOAT constant, or 22P02 when it is not a number."""
+    if not (isinstance(arg, Const) and arg.type == types.TEXT and arg.value is not None):
+        return arg
+    try:
+        return Const(float(arg.value.strip()), types.FLOAT)
+    except ValueError:
+        raise errors.sql_error("22P02", "invalid input syntax for type double precision: "
+                                        f'"{arg.value}"') from None
+
+
 def bind_json_agg(stmt, binder, arg, node, to: str):
     """json_agg / jsonb_agg(x [ORDER BY ...]): the array_agg of x as a JSON array (NULL
     over no rows, JSON null for a NULL x, documents nested as documents)."""
@@ -72,7 +109,7 @@ def bind_json_agg(stmt, binder, arg, node, to: str):
 
 def bind_filter(stmt, binder, node: exp.Filter):
     """``agg(...) FILTER (WHERE cond)`` outside a window."""
-    if type(node.this) in STATISTICS:   # an expression of aggregates: each takes the filter
+    if type(node.this) in OBJECT_AGGS:   # an expression of aggregates: each takes the filter
         _check_allowed(binder, node.this)
         return bind_statistic(binder, node.this, node.expression.this)
     agg = binder.bind(node.this)

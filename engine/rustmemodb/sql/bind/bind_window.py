@@ -10,8 +10,8 @@ reference to the window's output column. Named windows (``WINDOW w AS (...)``,
 ``OVER w``, ``OVER (w ORDER BY ...)``) are resolved from the SELECT node.
 
 Window functions: row_number, rank, dense_rank, percent_rank, cume_dist,
-ntile, lag, lead, first_value, last_value, nth_value, and count/sum/avg/min/max
-(with FILTER). Frames: ROWS and RANGE with UNBOUNDED / CURRENT ROW / offsets
+ntile, lag, lead, first_value, last_value, nth_value, and count/sum/avg/min/max,
+corr/covar_*/regr_*, arg_max/arg_min (with FILTER). Frames: ROWS and RANGE with UNBOUNDED / CURRENT ROW / offsets
 (RANGE offsets need one numeric or date ORDER BY key), GROUPS (offsets count peer
 groups; needs ORDER BY), and EXCLUDE CURRENT ROW | GROUP | TIES | NO OTHERS (a 4th
 frame element; exec/operators/window_frames.py). Not supported (0A000): DISTINCT
@@ -29,6 +29,10 @@ from .bind_expr import ExprBinder, _retype
 from ...plan.aggregates import aggregate_type
 from .coerce import adapt
 from .bind_select import _explicit_nulls
+from .bind_aggregate_ext import _PAIRS
+from ...plan.aggregates import PAIR_EXTREMES, PAIR_STATISTICS
+
+PAIRS = PAIR_STATISTICS + PAIR_EXTREMES
 
 _RANKING = {"row_number": types.INTEGER, "rank": types.INTEGER, "dense_rank": types.INTEGER,
             "percent_rank": types.FLOAT, "cume_dist": types.FLOAT, "ntile": types.INTEGER}
@@ -58,7 +62,7 @@ def bind_window_call(stmt, binder, node: exp.Window):
     order = tuple(_order_item(inner, o) for o in spec["order"])
     frame = _frame(spec["spec"], bool(order))
     fexpr = inner.bind_boolean(filt, "FILTER") if filt is not None else None
-    if fexpr is not None and name not in ("count", "sum", "avg", "min", "max"):
+    if fexpr is not None and name not in ("count", "sum", "avg", "min", "max") + PAIRS:
         raise errors.sql_error("0A000", "FILTER is not implemented for non-aggregate window "
                                         "functions")
     return WindowCall(name, tuple(args), ret, partition, order, frame, filter=fexpr, star=star)
@@ -109,6 +113,9 @@ def _function(func, binder):
             if name == "count" and (arg is None or isinstance(arg, exp.Star)):
                 return name, [], True, False
             return name, [binder.bind(arg)], False, distinct
+    pair = _PAIRS.get(type(func))
+    if pair is not None:                   # corr(y, x), arg_max(a, v) OVER (...)
+        return pair, [binder.bind(func.this), binder.bind(func.expression)], False, False
     if isinstance(func, exp.Anonymous):
         name = func.name.lower()
         nodes = list(func.expressions)
