@@ -419,16 +419,23 @@ def _aggregate(call, L: _Layout, table, ctx, lo, hi):
     raise errors.not_supported(f"{call.fn} as a window function")
 
 
-def _statistic(call, L, table, ctx, valid, cnt_prefix, lo, hi, empty):
-    """corr(y, x) and the regr_* family over frames: the frame's rows where both
-    arguments are set (and FILTER holds), accumulated in frame order as PostgreSQL does
-    (exec/functions/aggregate_pairs.frame_states)."""
+def pair_rows(call, L, table, ctx, valid) -> tuple:
+    """(y, x, before) for corr(y, x) and kin over a window: the floats of the rows, in
+    window order, where both arguments are set (and ``valid``: FILTER holds), and per
+    row the number of such rows before it."""
     second = L.sorted(as_array(evaluate(call.args[1], table, ctx), L.n))
     both = valid & valid_mask(second)
     keep = np.flatnonzero(both)
     before = np.concatenate([[0], np.cumsum(both, dtype=np.int64)])
     first = L.sorted(as_array(evaluate(call.args[0], table, ctx), L.n))
-    y, x = as_floats(first)[keep], as_floats(second)[keep]
+    return as_floats(first)[keep], as_floats(second)[keep], before
+
+
+def _statistic(call, L, table, ctx, valid, cnt_prefix, lo, hi, empty):
+    """corr(y, x) and the regr_* family over frames: the frame's rows where both
+    arguments are set (and FILTER holds), accumulated in frame order as PostgreSQL does
+    (exec/functions/aggregate_pairs.frame_states)."""
+    y, x, before = pair_rows(call, L, table, ctx, valid)
     flo = np.where(empty, 0, before[lo])
     fhi = np.where(empty, -1, before[hi + 1] - 1)
     return finish(call.fn, frame_states(y, x, flo, fhi))

@@ -20,8 +20,8 @@ from rustmemodb.lazy_import import compute as pc
 from ... import errors, types
 from ..expr.vector import as_array, evaluate
 from ...plan.aggregates import PAIR_STATISTICS
-from ..functions.aggregate_pairs import as_floats, finish, pieced_states, valid_mask
-from .window import aggregate_input, _gather, _sparse_query, _const_arg
+from ..functions.aggregate_pairs import finish, pieced_states
+from .window import aggregate_input, pair_rows, _gather, _sparse_query, _const_arg
 
 
 def groups_bound(L, kind: str, k: int, is_start: bool) -> np.ndarray:
@@ -90,12 +90,7 @@ def compute_excluded(call, L, table, ctx, lo, hi):
 def _statistic(call, L, table, ctx, valid, runs):
     """corr/covar/regr_* over frames with EXCLUDE: the kept rows where both arguments are
     set, piece after piece in frame order (aggregate_pairs.pieced_states)."""
-    second = L.sorted(as_array(evaluate(call.args[1], table, ctx), L.n))
-    both = valid & valid_mask(second)
-    keep = np.flatnonzero(both)
-    before = np.concatenate([[0], np.cumsum(both, dtype=np.int64)])
-    first = L.sorted(as_array(evaluate(call.args[0], table, ctx), L.n))
-    y, x = as_floats(first)[keep], as_floats(second)[keep]
+    y, x, before = pair_rows(call, L, table, ctx, valid)
     pieces = []
     for s, e in runs:
         empty = s > e

@@ -26,7 +26,7 @@ from ...plan.expr import AggCall, Call, Const, make_call
 from ..parse import position_of
 from .bind_expr import ExprBinder
 from .bind_select import _explicit_nulls
-from .bind_statistics import CLASSES as OBJECT_AGGS, bind_statistic
+from .bind_object_agg import CLASSES as OBJECT_AGGS, bind_object_agg
 from .whole_row import as_row_object
 
 _NAMES = {exp.GroupConcat: "string_agg", exp.LogicalAnd: "bool_and", exp.LogicalOr: "bool_or",
@@ -57,9 +57,9 @@ def bind_aggregate(stmt, binder, node):
                              [node.this, node.args.get("quantile")], node)
     if cls in _PAIRS:
         return _pair(stmt, binder, _PAIRS[cls], node)
-    if cls in OBJECT_AGGS:            # json[b]_object_agg (bind_statistics.py)
+    if cls in OBJECT_AGGS:            # json[b]_object_agg (bind_object_agg.py)
         _check_allowed(binder, node)
-        return bind_statistic(binder, node)
+        return bind_object_agg(binder, node)
     name = _NAMES.get(cls)
     if name is None:
         raise errors.not_supported(f"aggregate {node.sql_name().lower()}")
@@ -111,7 +111,7 @@ def bind_filter(stmt, binder, node: exp.Filter):
     """``agg(...) FILTER (WHERE cond)`` outside a window."""
     if type(node.this) in OBJECT_AGGS:   # an expression of aggregates: each takes the filter
         _check_allowed(binder, node.this)
-        return bind_statistic(binder, node.this, node.expression.this)
+        return bind_object_agg(binder, node.this, node.expression.this)
     agg = binder.bind(node.this)
     wrapped = None
     if isinstance(agg, Call) and agg.fn in ("to_json", "to_jsonb") and \

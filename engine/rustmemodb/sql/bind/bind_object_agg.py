@@ -37,7 +37,7 @@ def _template(name: str) -> exp.Expression:
     return parse_one("SELECT " + text).expressions[0]
 
 
-def bind_statistic(binder, node: exp.Expression, condition: exp.Expression | None = None):
+def bind_object_agg(binder, node: exp.Expression, condition: exp.Expression | None = None):
     """``jsonb_object_agg(k, v) [FILTER (WHERE condition)]``, bound as its expression."""
     name = CLASSES[type(node)]
     y, x = (node.this, node.expression) if not isinstance(node, exp.JSONObjectAgg) else \
