@@ -9,8 +9,10 @@ all-NULL group gives NULL). ``agg_pack`` bundles a value with its ORDER BY keys 
 """
 from __future__ import annotations
 
+import functools
 import json as _json
 import math
+import operator
 import statistics
 
 from ...lazy_import import arrow as pa, compute as pc
@@ -77,6 +79,14 @@ def _bool_and(values, a):
 def _bool_or(values, a):
     vals = [v for v in values if v is not None]
     return any(vals) if vals else None
+
+
+def _bits(op):
+    """bit_and / bit_or / bit_xor: the operator folded over the non-NULL values."""
+    def run(values, a):
+        vals = [v for v in values if v is not None]
+        return functools.reduce(op, vals) if vals else None
+    return run
 
 
 def _stat(fn, minimum):
@@ -172,6 +182,11 @@ def register(reg) -> None:
         "bool_or": lambda ts: B if ts and ts[0] in (B, N) else None,
         "every": lambda ts: B if ts and ts[0] in (B, N) else None,
     })
+    for name, op in (("bit_and", operator.and_), ("bit_or", operator.or_),
+                     ("bit_xor", operator.xor)):
+        AGGREGATE_TYPES[name] = lambda ts: types.INTEGER if ts and ts[0] in (types.INTEGER, N) \
+            else None
+        PYTHON_AGGREGATES[name] = _bits(op)
     for name in ("median", "quantile_cont"):
         AGGREGATE_TYPES[name] = lambda ts: F if ts and ts[0] in (types.INTEGER, F, N) else None
     AGGREGATE_TYPES["quantile_disc"] = lambda ts: ts[0] if ts and ts[0] in _MINMAX_TYPES \

@@ -3,7 +3,7 @@
 * ``string_agg(x, sep [ORDER BY ...])`` (sqlglot's GroupConcat), with DISTINCT;
   the ORDER BY keys ride along with the value as a struct when they differ
   from it, so the per-group body can sort (``exec/functions/aggregate.py``);
-* ``bool_and`` / ``bool_or`` / ``every``; ``stddev``/``variance`` families;
+* ``bool_and`` / ``bool_or`` / ``every``; ``bit_and`` / ``bit_or`` / ``bit_xor``; ``stddev``/``variance`` families;
 * ``corr``, ``covar_*``, ``regr_*``, ``arg_max``/``arg_min``: both arguments bound into one
   ``AggCall`` (run by exec/functions/aggregate_pairs.py);
 * ``agg(...) FILTER (WHERE cond)``: rows where cond is not true are left out
@@ -31,7 +31,8 @@ from .whole_row import as_row_object
 
 _NAMES = {exp.GroupConcat: "string_agg", exp.LogicalAnd: "bool_and", exp.LogicalOr: "bool_or",
           exp.Stddev: "stddev", exp.StddevSamp: "stddev_samp", exp.StddevPop: "stddev_pop",
-          exp.Variance: "variance", exp.VariancePop: "var_pop"}
+          exp.Variance: "variance", exp.VariancePop: "var_pop",
+          exp.BitwiseAndAgg: "bit_and", exp.BitwiseOrAgg: "bit_or", exp.BitwiseXorAgg: "bit_xor"}
 # Two-argument aggregates (exec/functions/aggregate_pairs.py): PostgreSQL's statistics of
 # (Y, X) pairs and DuckDB's arg_max/arg_min (max_by/min_by parse to the same nodes).
 _PAIRS = {exp.Corr: "corr", exp.CovarPop: "covar_pop", exp.CovarSamp: "covar_samp",

@@ -31,12 +31,15 @@ _BINARY = {
     exp.EQ: "eq", exp.NEQ: "ne", exp.LT: "lt", exp.LTE: "le", exp.GT: "gt", exp.GTE: "ge",
     exp.And: "and", exp.Or: "or", exp.DPipe: "concat_op",
     exp.NullSafeEQ: "is_not_distinct", exp.NullSafeNEQ: "is_distinct",
+    exp.BitwiseAnd: "bit_and_op", exp.BitwiseOr: "bit_or_op", exp.BitwiseXor: "bit_xor_op",
+    exp.BitwiseLeftShift: "shift_left", exp.BitwiseRightShift: "shift_right",
 }
 _OPERATOR_TEXT = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%", "eq": "=",
                   "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "and": "AND",
                   "or": "OR", "concat_op": "||", "is_not_distinct": "IS NOT DISTINCT FROM",
                   "is_distinct": "IS DISTINCT FROM", "neg": "-", "not": "NOT",
-                  "like": "~~", "ilike": "~~*"}
+                  "like": "~~", "ilike": "~~*", "bit_and_op": "&", "bit_or_op": "|",
+                  "bit_xor_op": "#", "shift_left": "<<", "shift_right": ">>", "bit_not": "~"}
 _AGGREGATES = {exp.Count: "count", exp.Sum: "sum", exp.Avg: "avg", exp.Min: "min",
                exp.Max: "max"}
 # sqlglot function classes whose SQL name differs from our function's name.
@@ -46,7 +49,8 @@ _FUNC_NAMES = {"CURRENT_TIMESTAMP": "now", "CURRENT_DATE": "current_date",
                "J_S_O_N_B_DELETE_AT_PATH": "jsonb_delete_path",
                "J_S_O_N_B_CONTAINS_ANY_TOP_KEYS": "jsonb_exists_any",
                "J_S_O_N_B_CONTAINS_ALL_TOP_KEYS": "jsonb_exists_all",
-               "JSONB_CONTAINS": "jsonb_exists"}
+               "JSONB_CONTAINS": "jsonb_exists",
+               "UUID": "gen_random_uuid", "UNIX_TO_TIME": "to_timestamp"}
 
 
 # PostgreSQL's object-identifier types (all INTEGER here) and their name conversions.
@@ -101,12 +105,12 @@ class ExprBinder:
         if method is not None:
             return method(node)
         cls = type(node)
-        for base, name in _BINARY.items():
-            if cls is base:
-                return self._binary(name, node)
-        for base, name in _AGGREGATES.items():
-            if cls is base:
-                return self._aggregate(name, node)
+        name = _BINARY.get(cls)
+        if name is not None:
+            return self._binary(name, node)
+        name = _AGGREGATES.get(cls)
+        if name is not None:
+            return self._aggregate(name, node)
         if isinstance(node, exp.AggFunc):
             hook = getattr(self.stmt, "bind_aggregate", None)
             if hook is not None:
@@ -208,6 +212,9 @@ class ExprBinder:
     def _IntDiv(self, node) -> Expr:
         """div(y, x): the quotient truncated toward zero."""
         return self.call("div_trunc", [self.bind(node.this), self.bind(node.expression)], node)
+
+    def _BitwiseNot(self, node) -> Expr:
+        return self.call("bit_not", [self.bind(node.this)], node)
 
     def _Neg(self, node: exp.Neg) -> Expr:
         inner = node.this

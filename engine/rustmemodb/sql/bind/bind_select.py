@@ -225,6 +225,8 @@ def output_name(e: exp.Expression) -> str:
     if isinstance(e, exp.Func) and not isinstance(e, (exp.Binary,)):
         name = e.sql_name().lower()
         return {"logical_and": "bool_and", "logical_or": "bool_or", "group_concat": "string_agg",
+                "bitwise_and_agg": "bit_and", "bitwise_or_agg": "bit_or",
+                "bitwise_xor_agg": "bit_xor",
                 "if": "case"}.get(name, name)
     return "?column?"
 
