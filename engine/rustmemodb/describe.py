@@ -34,7 +34,7 @@ SUMMARIZE_COLUMNS = [("column_name", _T), ("column_type", _T), ("min", _T), ("ma
 
 _NUMERIC = {types.INTEGER, types.FLOAT, "NUMERIC"}
 _ORDERED = _NUMERIC | {types.TEXT, types.DATE, types.TIMESTAMP, "TIMESTAMPTZ", "TIME",
-                       types.INTERVAL, "UUID"}
+                       types.INTERVAL, "UUID", types.BYTEA}
 
 
 def _source(target: str) -> tuple[str, str | None]:

@@ -43,14 +43,16 @@ DATE = "DATE"
 UUID = "UUID"
 JSON = "JSON"
 INTERVAL = "INTERVAL"
+TIME = "TIME"          # time of day without time zone, microseconds (datetime.time)
+BYTEA = "BYTEA"        # binary strings (bytes)
 NULL = "NULL"          # the type of a bare NULL literal, before context decides
 UNKNOWN = "UNKNOWN"    # a parameter whose type is only known at execution
 
-ALL_TYPES = (INTEGER, FLOAT, TEXT, BOOLEAN, TIMESTAMP, DATE, UUID, JSON)
+ALL_TYPES = (INTEGER, FLOAT, TEXT, BOOLEAN, TIMESTAMP, DATE, UUID, JSON, TIME, BYTEA)
 NUMERIC_TYPES = (INTEGER, FLOAT)
 TEMPORAL_TYPES = (TIMESTAMP, DATE)
 # Types a well-formed quoted literal is read as, as PostgreSQL does for unknown literals.
-LITERAL_CONTEXT_TYPES = (TIMESTAMP, DATE, UUID, JSON, INTERVAL)
+LITERAL_CONTEXT_TYPES = (TIMESTAMP, DATE, UUID, JSON, INTERVAL, TIME, BYTEA)
 
 def _arrow_types() -> dict:
     """SQL type -> Arrow type, built on first use: ``import pyarrow`` (with numpy) is most
@@ -68,6 +70,8 @@ def _arrow_types() -> dict:
         UUID: pa.large_string(),
         JSON: pa.large_string(),
         INTERVAL: pa.month_day_nano_interval(),
+        TIME: pa.time64("us"),
+        BYTEA: pa.large_binary(),
         NULL: pa.null(),
         UNKNOWN: pa.null(),
     }
@@ -94,6 +98,8 @@ _ALIASES = {
     "TIMESTAMP": TIMESTAMP, "DATETIME": TIMESTAMP, "TIMESTAMPTZ": TIMESTAMP,
     "TIMESTAMP WITHOUT TIME ZONE": TIMESTAMP,
     "DATE": DATE, "UUID": UUID, "JSON": JSON, "JSONB": JSON, "INTERVAL": INTERVAL,
+    "TIME": TIME, "TIME WITHOUT TIME ZONE": TIME,
+    "BYTEA": BYTEA, "BLOB": BYTEA, "BINARY": BYTEA, "VARBINARY": BYTEA,
 }
 
 
@@ -168,6 +174,11 @@ def sql_type_of_arrow(t: "pa.DataType") -> str:
         return TIMESTAMP
     if pa.types.is_date(t):
         return DATE
+    if pa.types.is_time(t):
+        return TIME
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or \
+            pa.types.is_fixed_size_binary(t) or pa.types.is_binary_view(t):
+        return BYTEA
     if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
         return TEXT
     if pa.types.is_dictionary(t):
@@ -347,6 +358,83 @@ def parse_timestamp(text: str) -> _dt.datetime:
     return value
 
 
+# A date before the time is read and ignored, as PostgreSQL's time input does.
+_TIME_RE = re.compile(r"^\s*(?:\d{4}-\d{1,2}-\d{1,2}[ T]\s*)?"
+                      r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?\s*$")
+
+
+def parse_time(text: str) -> _dt.time:
+    """``HH:MM[:SS[.ffffff]]`` as a time of day (fractions past microseconds round)."""
+    m = _TIME_RE.match(text)
+    if not m:
+        raise errors.sql_error("22007", f'invalid input syntax for type time: "{text}"')
+    h, mi, sec = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+    frac = m.group(4) or ""
+    micros = round(float("0." + frac) * 1_000_000) if frac else 0
+    if h == 24 and mi == 0 and sec == 0 and micros == 0:
+        raise errors.sql_error("22008", 'time "24:00:00" is not supported here',
+                               hint="Python's time of day ends at 23:59:59.999999.")
+    if h > 23 or mi > 59 or sec > 59:
+        raise _out_of_range(text)
+    return time_of_micros(((h * 60 + mi) * 60 + sec) * 1_000_000 + micros, text)
+
+
+def time_of_micros(micros: int, text: str | None = None) -> _dt.time:
+    """The time of day ``micros`` microseconds after midnight (a rounded fraction that
+    reaches midnight is out of range, as 24:00 is not representable)."""
+    if not 0 <= micros < 86_400_000_000:
+        raise _out_of_range(text if text is not None else str(micros))
+    s, us = divmod(micros, 1_000_000)
+    return _dt.time(s // 3600, s // 60 % 60, s % 60, us)
+
+
+def time_micros(t: _dt.time) -> int:
+    return ((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 + t.microsecond
+
+
+def format_time(t: _dt.time) -> str:
+    """A TIME as PostgreSQL prints it: fractional seconds without trailing zeros."""
+    text = f"{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
+    return text + (f".{t.microsecond:06d}".rstrip("0") if t.microsecond else "")
+
+
+def parse_bytea(text: str) -> bytes:
+    """PostgreSQL's bytea input: ``\\x`` then hex digit pairs (spaces between pairs
+    allowed), or the escape format (``\\\\`` a backslash, ``\\ooo`` an octal byte, any
+    other character its UTF-8 bytes)."""
+    if text.startswith(("\\x", "\\X")):
+        digits = "".join(text[2:].split())
+        try:
+            if len(digits) % 2:
+                raise ValueError
+            return bytes.fromhex(digits)
+        except ValueError:
+            bad = next((c for c in digits if c not in "0123456789abcdefABCDEF"), None)
+            raise errors.sql_error("22023", f'invalid hexadecimal digit: "{bad}"' if bad else
+                                   "invalid hexadecimal data: odd number of digits") from None
+    out = bytearray()
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c != "\\":
+            out += c.encode("utf-8")
+            i += 1
+        elif text[i + 1:i + 2] == "\\":
+            out.append(0x5C)
+            i += 2
+        elif re.fullmatch(r"[0-3][0-7]{2}", text[i + 1:i + 4]):
+            out.append(int(text[i + 1:i + 4], 8))
+            i += 4
+        else:
+            raise errors.invalid_text("bytea", text)
+    return bytes(out)
+
+
+def format_bytea(b: bytes) -> str:
+    """bytea's output: PostgreSQL's default hex format."""
+    return "\\x" + bytes(b).hex()
+
+
 def parse_uuid(text: str) -> str:
     try:
         return str(_uuid.UUID(text.strip()))
@@ -394,6 +482,10 @@ def parse_literal_as(sql_type: str, text: str) -> object:
         return parse_json(text)
     if sql_type == INTERVAL:
         return parse_interval(text)
+    if sql_type == TIME:
+        return parse_time(text)
+    if sql_type == BYTEA:
+        return parse_bytea(text)
     raise AssertionError(sql_type)
 
 
@@ -431,6 +523,10 @@ def from_python(value: object) -> tuple[object, str]:
         return value, TIMESTAMP
     if isinstance(value, _dt.date):
         return value, DATE
+    if isinstance(value, _dt.time):
+        return value.replace(tzinfo=None), TIME
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value), BYTEA
     if isinstance(value, _uuid.UUID):
         return str(value), UUID
     if isinstance(value, (dict, list)):
@@ -453,7 +549,8 @@ def from_python(value: object) -> tuple[object, str]:
     if isinstance(value, decimal.Decimal):
         return float(value), FLOAT
     raise errors.sql_error("22023", f"cannot bind a Python {type(value).__name__} as a parameter",
-                           hint="Use int, float, str, bool, None, date, datetime, UUID or dict/list.")
+                           hint="Use int, float, str, bool, None, date, datetime, time, bytes, "
+                                "UUID or dict/list.")
 
 
 INT64_MIN = -(2 ** 63)

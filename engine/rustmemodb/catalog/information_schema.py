@@ -125,7 +125,8 @@ def _view_columns(snap: CatalogSnapshot, view) -> list:
 
 
 _TYPE_SUFFIX = {types.TEXT: "text", types.DATE: "date", types.UUID: "uuid", types.JSON: "jsonb",
-                types.TIMESTAMP: "timestamp without time zone", types.INTERVAL: "interval"}
+                types.TIMESTAMP: "timestamp without time zone", types.INTERVAL: "interval",
+                types.TIME: "time without time zone", types.BYTEA: "bytea"}
 
 
 def column_default(sql: str | None, sql_type: str) -> str | None:

@@ -23,7 +23,7 @@ from .pg_catalog import NAMESPACES, ROLE_OID, _table, _typed, format_type, type_
 ANY_OID = 2276                      # PostgreSQL's "any" pseudo-type
 INTERNAL_LANG, PYTHON_LANG = 12, 13600      # pg_language: built-ins, Python UDFs
 _PROBE = (types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN, types.TIMESTAMP, types.DATE,
-          types.UUID, types.JSON, types.INTERVAL)
+          types.UUID, types.JSON, types.INTERVAL, types.TIME, types.BYTEA)
 # Internal helpers the planner calls by name; no user writes them.
 _HIDDEN = {"agg_pack"}
 

@@ -33,6 +33,8 @@ PG_TYPES: dict[str, PgType] = {
     types.UUID: PgType("uuid", "uuid"),
     types.JSON: PgType("jsonb", "jsonb"),
     types.INTERVAL: PgType("interval", "interval", datetime_precision=6),
+    types.TIME: PgType("time without time zone", "time", datetime_precision=6),
+    types.BYTEA: PgType("bytea", "bytea", character_octet_length=1073741824),
 }
 
 

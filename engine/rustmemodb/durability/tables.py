@@ -103,7 +103,8 @@ def chunk_from_batch(batch: pa.RecordBatch) -> Chunk:
 _STORED = {types.INTEGER: (int,), types.FLOAT: (float, int), types.TEXT: (str,),
            types.BOOLEAN: (bool,), types.TIMESTAMP: (datetime.datetime,),
            types.DATE: (datetime.date,), types.UUID: (str,), types.JSON: (str,),
-           types.INTERVAL: (types.Interval,)}
+           types.INTERVAL: (types.Interval,), types.TIME: (datetime.time,),
+           types.BYTEA: (bytes,)}
 
 
 def check_rows(schema, rows) -> None:

@@ -16,6 +16,7 @@ in a form that cannot be read back).
     ext 5  decimal.Decimal     text
     ext 6  datetime.timedelta  "days,seconds,microseconds"
     ext 7  types.Interval      "months,days,microseconds" (Arrow's MonthDayNano too)
+    ext 8  datetime.time       ISO 8601 text (a TIME; bytes, a BYTEA, are MessagePack's bin)
 
 Arrays decode as tuples (rows are tuples), maps as dicts. ``unpack`` raises
 ``ValueError`` on anything malformed; callers turn that into XX001.
@@ -32,7 +33,7 @@ import numpy as np
 
 from ..types import Interval
 
-_DATETIME, _DATE, _BIGINT, _UUID, _DECIMAL, _TIMEDELTA, _INTERVAL = 1, 2, 3, 4, 5, 6, 7
+_DATETIME, _DATE, _BIGINT, _UUID, _DECIMAL, _TIMEDELTA, _INTERVAL, _TIME = 1, 2, 3, 4, 5, 6, 7, 8
 _INT64 = (-(1 << 63), (1 << 64) - 1)
 
 
@@ -41,6 +42,8 @@ def _default(value: Any) -> msgpack.ExtType:
         return msgpack.ExtType(_DATETIME, value.isoformat().encode())
     if isinstance(value, _dt.date):
         return msgpack.ExtType(_DATE, value.isoformat().encode())
+    if isinstance(value, _dt.time):
+        return msgpack.ExtType(_TIME, value.isoformat().encode())
     if isinstance(value, int):
         return msgpack.ExtType(_BIGINT, str(int(value)).encode())
     if isinstance(value, uuid.UUID):
@@ -68,6 +71,8 @@ def _ext(code: int, data: bytes) -> Any:
         return _dt.datetime.fromisoformat(text)
     if code == _DATE:
         return _dt.date.fromisoformat(text)
+    if code == _TIME:
+        return _dt.time.fromisoformat(text)
     if code == _BIGINT:
         if len(text) > 400:
             raise ValueError("integer too long")

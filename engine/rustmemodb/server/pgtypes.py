@@ -1,6 +1,6 @@
 """Engine SQL types <-> PostgreSQL type OIDs and their text/binary wire formats.
 
-The wire server speaks PostgreSQL's formats; the engine has nine types. This
+The wire server speaks PostgreSQL's formats; the engine has eleven types. This
 module is the one mapping between them: the OID a result column is described
 with, how a Python value (as the DB-API cursor returns it) is written in text or
 binary form, and how a Bind parameter (text or binary, with the client's OID or
@@ -23,14 +23,16 @@ from .. import errors, types
 BOOL, BYTEA, INT8, INT2, INT4, TEXT, JSON, FLOAT4, FLOAT8, UNKNOWN = 16, 17, 20, 21, 23, 25, 114, 700, 701, 705
 BPCHAR, VARCHAR, DATE, TIMESTAMP, TIMESTAMPTZ, INTERVAL, NUMERIC, UUID, JSONB, NAME = (
     1042, 1043, 1082, 1114, 1184, 1186, 1700, 2950, 3802, 19)
+TIME = 1083
 
 OID_OF_TYPE = {
     types.INTEGER: INT8, types.FLOAT: FLOAT8, types.TEXT: TEXT, types.BOOLEAN: BOOL,
     types.TIMESTAMP: TIMESTAMP, types.DATE: DATE, types.UUID: UUID, types.JSON: JSONB,
-    types.INTERVAL: INTERVAL, types.NULL: TEXT, types.UNKNOWN: TEXT,
+    types.INTERVAL: INTERVAL, types.TIME: TIME, types.BYTEA: BYTEA,
+    types.NULL: TEXT, types.UNKNOWN: TEXT,
 }
 # typlen for RowDescription (-1: variable length).
-TYPLEN = {INT8: 8, FLOAT8: 8, BOOL: 1, TIMESTAMP: 8, DATE: 4, UUID: 16, INTERVAL: 16}
+TYPLEN = {INT8: 8, FLOAT8: 8, BOOL: 1, TIMESTAMP: 8, DATE: 4, UUID: 16, INTERVAL: 16, TIME: 8}
 
 _PG_EPOCH_DATE = dt.date(2000, 1, 1)
 _PG_EPOCH = dt.datetime(2000, 1, 1)
@@ -44,7 +46,7 @@ def oid_of(sql_type: str) -> int:
 # ---- output --------------------------------------------------------------------------------
 # One-dimensional arrays in results: the array type's OID, by element type.
 ARRAY_OID = {INT8: 1016, FLOAT8: 1022, TEXT: 1009, BOOL: 1000, TIMESTAMP: 1115, DATE: 1182,
-             UUID: 2951, JSONB: 3807, INTERVAL: 1187}
+             UUID: 2951, JSONB: 3807, INTERVAL: 1187, TIME: 1183, BYTEA: 1001}
 
 
 def result_oid_of(sql_type: str) -> int:
@@ -101,6 +103,8 @@ _TEXT_OUT: dict[str, Callable[[Any], str]] = {
     types.UUID: str,
     types.JSON: _text_json,
     types.INTERVAL: str,        # IntervalStyle 'postgres' (types.Interval.__str__)
+    types.TIME: types.format_time,
+    types.BYTEA: types.format_bytea,   # bytea_output 'hex'
 }
 
 
@@ -149,6 +153,8 @@ _BIN_OUT: dict[str, Callable[[Any], bytes]] = {
     types.UUID: lambda v: (v if isinstance(v, uuid.UUID) else uuid.UUID(str(v))).bytes,
     types.JSON: lambda v: b"\x01" + _text_json(v).encode(),
     types.INTERVAL: _bin_interval,
+    types.TIME: lambda v: _q(types.time_micros(v)),
+    types.BYTEA: bytes,
 }
 
 
@@ -245,11 +251,13 @@ _TEXT_IN_BY_OID: dict[int, Callable[[str], Any]] = {
     TIMESTAMP: _parse_timestamp_text, TIMESTAMPTZ: _parse_timestamptz,
     UUID: lambda t: uuid.UUID(t.strip()),
     JSON: str, JSONB: str,
+    TIME: types.parse_time, BYTEA: types.parse_bytea,
 }
 # Text parameter with OID 0 (unspecified), by the type the engine inferred for its slot.
 _TEXT_IN_BY_TYPE: dict[str, Callable[[str], Any]] = {
     types.INTEGER: _parse_int, types.FLOAT: _parse_float, types.BOOLEAN: _parse_bool,
     types.DATE: _parse_date_text, types.TIMESTAMP: _parse_timestamp_text,
+    types.TIME: types.parse_time, types.BYTEA: types.parse_bytea,
 }
 
 
@@ -298,6 +306,8 @@ _BIN_IN_BY_OID: dict[int, Callable[[bytes], Any]] = {
     DATE: _bin_date, TIMESTAMP: _bin_ts, TIMESTAMPTZ: _bin_ts,
     UUID: lambda b: uuid.UUID(bytes=b),
     JSON: _bin_json, JSONB: _bin_jsonb, NUMERIC: _bin_numeric,
+    TIME: lambda b: types.time_of_micros(struct.unpack("!q", b)[0]),
+    BYTEA: bytes,
 }
 
 

@@ -18,7 +18,7 @@ import threading
 from sqlglot import exp
 from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import ParseError, TokenError
-from sqlglot.tokens import TokenType
+from sqlglot.tokens import Token, TokenType
 
 from .. import errors, types
 from . import limits, outline, wide
@@ -82,6 +82,34 @@ def _fold_nots(tokens: list) -> list:
     return out
 
 
+# ``timestamp '...'::time`` is ``(timestamp '...')::time`` in PostgreSQL; sqlglot binds the
+# cast to the string first (``CAST(CAST('...' AS TIME) AS TIMESTAMP)``), so the typed
+# literal is bracketed before parsing.
+_TYPED_LITERAL = frozenset({TokenType.DATE, TokenType.TIME, TokenType.TIMESTAMP,
+                            TokenType.TIMESTAMPTZ, TokenType.JSON, TokenType.JSONB})
+
+
+def _bracket_typed_literals(tokens: list) -> list:
+    out: list = []
+    n = len(tokens)
+    i = 0
+    while i < n:
+        tok = tokens[i]
+        if tok.token_type in _TYPED_LITERAL and i + 2 < n and \
+                tokens[i + 1].token_type is TokenType.STRING and \
+                tokens[i + 2].token_type is TokenType.DCOLON:
+            lit = tokens[i + 1]
+            out.append(Token(TokenType.L_PAREN, "(", tok.line, tok.col, tok.start, tok.start))
+            out.append(tok)
+            out.append(lit)
+            out.append(Token(TokenType.R_PAREN, ")", lit.line, lit.col, lit.end, lit.end))
+            i += 2
+            continue
+        out.append(tok)
+        i += 1
+    return out
+
+
 _LOCAL = threading.local()
 
 
@@ -116,6 +144,8 @@ def parse_one(sql: str) -> exp.Expression:
         tokens = _fold_case(tokens)
         if len(sql) > _SHORT and _NOT_RUN.search(sql):
             tokens = _fold_nots(tokens)
+        if "::" in sql:
+            tokens = _bracket_typed_literals(tokens)
         statements = None
         if deep:
             depth = outline.max_depth(tokens)

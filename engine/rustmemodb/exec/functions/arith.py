@@ -49,6 +49,8 @@ def _datetime_out_of_range(value) -> errors.Error:
 
 
 def _row_add(a, b):
+    if isinstance(a, dt.time) or isinstance(b, dt.time):
+        return _add_time(a, b)
     if isinstance(a, types.Interval) or isinstance(b, types.Interval):
         return _add_interval(a, b)
     if isinstance(a, dt.date) and isinstance(b, int):
@@ -63,6 +65,10 @@ def _row_add(a, b):
 
 
 def _row_sub(a, b):
+    if isinstance(a, dt.time):
+        if isinstance(b, dt.time):
+            return types.Interval(0, 0, types.time_micros(a) - types.time_micros(b))
+        return _add_time(a, -b)
     if isinstance(b, types.Interval):
         return _add_interval(a, -b)
     if isinstance(a, dt.datetime) and isinstance(b, dt.datetime):
@@ -77,6 +83,17 @@ def _row_sub(a, b):
             raise _datetime_out_of_range(a) from None
     r = a - b
     return types.check_int(r) if type(r) is int else _check_float(r, a, b)
+
+
+def _add_time(a, b):
+    """time ± interval wraps around midnight (only the interval's time part counts);
+    date + time is the timestamp at that time of day."""
+    if isinstance(a, dt.time):
+        a, b = b, a
+    if isinstance(a, dt.date):
+        return dt.datetime.combine(a, b)
+    micros = (types.time_micros(b) + a.micros) % 86_400_000_000
+    return types.time_of_micros(micros)
 
 
 def _add_interval(a, b):
@@ -152,7 +169,8 @@ def _row_neg(a):
 
 def _is_temporal(v) -> bool:
     t = v.type
-    return pa.types.is_date(t) or pa.types.is_timestamp(t) or pa.types.is_interval(t)
+    return pa.types.is_date(t) or pa.types.is_timestamp(t) or pa.types.is_interval(t) or \
+        pa.types.is_time(t)
 
 
 @arrow_errors

@@ -1,11 +1,13 @@
 """Registers every built-in function family into a registry."""
 from __future__ import annotations
 
-from . import (aggregate, arith, array, bitwise, compare, datetime, duckdb_names, json, jsonb, math,
-               misc, pg_catalog_functions, quoting, regex, string, templates)
+from . import (aggregate, arith, array, bitwise, bytea, compare, datetime, duckdb_names, json,
+               jsonb, math, misc, pg_catalog_functions, quoting, regex, string, templates,
+               time_of_day)
 
 
 def register_all(reg) -> None:
-    for family in (arith, bitwise, compare, string, regex, misc, aggregate, math, datetime, json, jsonb,
-                   array, pg_catalog_functions, quoting, templates, duckdb_names):
+    for family in (arith, bitwise, compare, string, bytea, regex, misc, aggregate, math, datetime,
+                   time_of_day, json, jsonb, array, pg_catalog_functions, quoting, templates,
+                   duckdb_names):
         family.register(reg)

@@ -19,10 +19,12 @@ from ..expr.vector import map_rows
 I, F, T, B, D, TS, U, J, IV, N = (types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN,
                                   types.DATE, types.TIMESTAMP, types.UUID, types.JSON,
                                   types.INTERVAL, types.NULL)
+TM, BY = types.TIME, types.BYTEA
 
 _ALLOWED = {
-    I: {I, F, T, B}, F: {I, F, T}, T: {I, F, T, B, D, TS, U, J, IV},
-    B: {B, I, T}, D: {D, TS, T}, TS: {TS, D, T}, U: {U, T}, J: {J, T}, IV: {IV, T},
+    I: {I, F, T, B}, F: {I, F, T}, T: {I, F, T, B, D, TS, U, J, IV, TM, BY},
+    B: {B, I, T}, D: {D, TS, T}, TS: {TS, D, T, TM}, U: {U, T}, J: {J, T}, IV: {IV, T, TM},
+    TM: {TM, T, IV}, BY: {BY, T},
 }
 
 
@@ -62,6 +64,14 @@ def cast_row(value, src: str, dst: str):
         return dt.datetime(value.year, value.month, value.day)
     if dst == D and src == TS:
         return value.date()
+    if dst == TM:
+        if src == TS:
+            return value.time()
+        if src == IV:    # PostgreSQL: the interval's time part, modulo a day
+            iv = value if isinstance(value, types.Interval) else types.Interval.of(value)
+            return types.time_of_micros(iv.micros % 86_400_000_000)
+    if dst == IV and src == TM:
+        return types.Interval(0, 0, types.time_micros(value))
     return value
 
 
@@ -77,6 +87,10 @@ def to_text(value, src: str) -> str:
         return types.format_timestamp(value)
     if src == D:
         return value.isoformat()
+    if src == TM:
+        return types.format_time(value)
+    if src == BY:
+        return types.format_bytea(value)
     return str(value)
 
 

@@ -29,6 +29,7 @@ from ..expr.vector import map_rows
 
 I, F, T, D, TS, IV, N = (types.INTEGER, types.FLOAT, types.TEXT, types.DATE, types.TIMESTAMP,
                          types.INTERVAL, types.NULL)
+TM = types.TIME
 _EPOCH = dt.datetime(1970, 1, 1)
 
 _INT_FIELDS = {"year", "month", "day", "hour", "minute", "dow", "isodow", "doy", "week",
@@ -58,6 +59,9 @@ def extract_type(field: str) -> str:
 # ---- EXTRACT ------------------------------------------------------------------------------
 
 def _extract_row(field, v):
+    if isinstance(v, dt.time):
+        from .time_of_day import extract_time
+        return extract_time(field, v)
     if isinstance(v, dt.datetime):
         ts = v
     else:
@@ -113,7 +117,7 @@ _VEC_FIELDS = {"year": kernel("year"), "month": kernel("month"), "day": kernel("
 @arrow_errors
 def _extract_vec(field_s, v):
     field = field_name(field_s.as_py()) if isinstance(field_s, pa.Scalar) else None
-    if field is None or isinstance(v, pa.Scalar):
+    if field is None or isinstance(v, pa.Scalar) or pa.types.is_time(v.type):
         from ..expr.vector import map_rows
         return map_rows(lambda f, x: _extract_row(field_name(f), x), [field_s, v],
                         out_type=pa.int64() if field and field in _INT_FIELDS else pa.float64())
@@ -136,7 +140,7 @@ def _extract_vec(field_s, v):
 
 
 def _extract_resolve(ts):
-    return F if len(ts) == 2 and ts[0] in (T, N) and ts[1] in (D, TS, N) else None
+    return F if len(ts) == 2 and ts[0] in (T, N) and ts[1] in (D, TS, TM, N) else None
 
 
 # ---- date_trunc -----------------------------------------------------------------------------
@@ -236,8 +240,10 @@ def resolve_add(ts):
     a, b = ts
     if (a, b) in ((D, I), (I, D)):
         return D
-    if (a, b) in ((D, IV), (IV, D), (TS, IV), (IV, TS)):
+    if (a, b) in ((D, IV), (IV, D), (TS, IV), (IV, TS), (D, TM), (TM, D)):
         return TS
+    if (a, b) in ((TM, IV), (IV, TM)):
+        return TM
     return None
 
 
@@ -250,6 +256,10 @@ def resolve_sub(ts):
         return I
     if (a, b) in ((D, IV), (TS, IV)):
         return TS
+    if (a, b) == (TM, IV):
+        return TM
+    if (a, b) == (TM, TM):
+        return IV
     return None
 
 

@@ -630,7 +630,7 @@ def _scalar_aggregate(a, v, n: int, ctx, memo: dict | None = None):
         return pc.sum(v, min_count=1).as_py()
     if a.fn == "avg":
         return pc.mean(v, min_count=1).as_py()
-    if a.type in (types.BOOLEAN, types.TEXT, types.UUID):
+    if a.type in (types.BOOLEAN, types.TEXT, types.UUID, types.BYTEA):
         return (pc.min if a.fn == "min" else pc.max)(v).as_py()
     return _memo(memo, "min_max", v, pc.min_max)[a.fn].as_py()   # one pass for both
 

@@ -50,7 +50,8 @@ _FUNC_NAMES = {"CURRENT_TIMESTAMP": "now", "CURRENT_DATE": "current_date",
                "J_S_O_N_B_CONTAINS_ANY_TOP_KEYS": "jsonb_exists_any",
                "J_S_O_N_B_CONTAINS_ALL_TOP_KEYS": "jsonb_exists_all",
                "JSONB_CONTAINS": "jsonb_exists",
-               "UUID": "gen_random_uuid", "UNIX_TO_TIME": "to_timestamp"}
+               "UUID": "gen_random_uuid", "UNIX_TO_TIME": "to_timestamp",
+               "TIME_FROM_PARTS": "make_time"}
 
 
 # PostgreSQL's object-identifier types (all INTEGER here) and their name conversions.
@@ -212,6 +213,12 @@ class ExprBinder:
     def _IntDiv(self, node) -> Expr:
         """div(y, x): the quotient truncated toward zero."""
         return self.call("div_trunc", [self.bind(node.this), self.bind(node.expression)], node)
+
+    def _SHA2Digest(self, node) -> Expr:
+        """sha224/256/384/512(bytea): sqlglot folds them into one node with a length."""
+        bits = node.args.get("length")
+        name = f"sha{bits.name if bits is not None else 256}"
+        return self._function(name, [node.this], node)
 
     def _BitwiseNot(self, node) -> Expr:
         return self.call("bit_not", [self.bind(node.this)], node)
@@ -481,6 +488,7 @@ class ExprBinder:
     # ---- calls -------------------------------------------------------------------------
     def call(self, name: str, args: list, node=None) -> Expr:
         operator = name in _OPERATOR_TEXT or name in _PAIRED
+        written = args
         if len(args) == 2 and name not in ("concat_op",) and (operator or not any(
                 _unknown_param(a) for a in args)):
             try:
@@ -499,7 +507,8 @@ class ExprBinder:
         try:
             fn, ret = self.stmt.functions.resolve(name, [a.type for a in args])
         except errors.Error as exc:
-            guessed = (self.resolve_unknown_params(name, args) or
+            guessed = (self._as_written(name, written, args) or
+                       self.resolve_unknown_params(name, args) or
                        self._json_literals(name, args)) if exc.sqlstate == "42883" else None
             if guessed is None:
                 if name in _OPERATOR_TEXT and exc.sqlstate == "42883" and 1 <= len(args) <= 2:
@@ -510,6 +519,17 @@ class ExprBinder:
         if operator:
             args = [self._settle_param(a, fn, ret, args) for a in args]
         return fold(Call(name, tuple(args), ret, fn))
+
+    def _as_written(self, name: str, written: list, unified: list):
+        """A literal that took its peer's type (encode(b, 'hex'): 'hex' read as bytea)
+        when no signature takes that: the call as written, if one takes it."""
+        if written is unified or all(w is u for w, u in zip(written, unified)):
+            return None
+        try:
+            fn, ret = self.stmt.functions.resolve(name, [a.type for a in written])
+        except errors.Error:
+            return None
+        return fn, ret, list(written)
 
     def resolve_unknown_params(self, name: str, args: list):
         """PostgreSQL-style resolution of untyped parameters in a function call.
@@ -547,26 +567,28 @@ class ExprBinder:
     def _json_literals(self, name: str, args: list):
         """A quoted literal is PostgreSQL's ``unknown``: where no overload takes it as
         text, it may be a JSON document the function takes (``jsonb_set(doc, '{a}',
-        '5')``, ``doc || '{"b": 2}'``). Literals that parse as JSON are tried as JSON, the
-        rightmost first. Returns (function, return type, args) or None."""
+        '5')``, ``doc || '{"b": 2}'``) or a bytea (``sha256('abc')``). Literals that
+        parse as JSON are tried as JSON, the rightmost first, then as bytea. Returns
+        (function, return type, args) or None."""
         import itertools
         literal = [i for i, a in enumerate(args) if isinstance(a, Const) and
                    a.type == types.TEXT and isinstance(a.value, str)]
         if not literal or len(literal) > 3:
             return None
-        for count in range(1, len(literal) + 1):
-            for chosen in itertools.combinations(reversed(literal), count):
-                trial = list(args)
-                try:
-                    for i in chosen:
-                        trial[i] = adapt(args[i], types.JSON)
-                except errors.Error:
-                    continue
-                try:
-                    fn, ret = self.stmt.functions.resolve(name, [a.type for a in trial])
-                except errors.Error:
-                    continue
-                return fn, ret, trial
+        for target in (types.JSON, types.BYTEA):
+            for count in range(1, len(literal) + 1):
+                for chosen in itertools.combinations(reversed(literal), count):
+                    trial = list(args)
+                    try:
+                        for i in chosen:
+                            trial[i] = adapt(args[i], target)
+                    except errors.Error:
+                        continue
+                    try:
+                        fn, ret = self.stmt.functions.resolve(name, [a.type for a in trial])
+                    except errors.Error:
+                        continue
+                    return fn, ret, trial
         return None
 
     def _settle_param(self, arg: Expr, fn, ret, args) -> Expr:
@@ -604,7 +626,8 @@ _PAIRED = frozenset({"coalesce", "nullif", "greatest", "least"})
 # The types an untyped parameter may take in a function call, string first (PostgreSQL
 # prefers the string category for unknown arguments, then a category's preferred type).
 _UNKNOWN_CANDIDATES = (types.TEXT, types.FLOAT, types.INTEGER, types.BOOLEAN,
-                       types.TIMESTAMP, types.DATE, types.INTERVAL, types.JSON, types.UUID)
+                       types.TIMESTAMP, types.DATE, types.INTERVAL, types.JSON, types.UUID,
+                       types.TIME, types.BYTEA)
 
 
 def _json_peer(e: Expr) -> Expr:

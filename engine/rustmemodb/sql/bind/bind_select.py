@@ -239,7 +239,7 @@ def _type_output_name(dt: exp.DataType) -> str:
     name = types.normalize_type_name(dt.sql(dialect=DIALECT))
     return {"INTEGER": "int8", "FLOAT": "float8", "TEXT": "text", "BOOLEAN": "bool",
             "TIMESTAMP": "timestamp", "DATE": "date", "UUID": "uuid", "JSON": "jsonb",
-            "INTERVAL": "interval"}.get(name, name.lower())
+            "INTERVAL": "interval", "TIME": "time", "BYTEA": "bytea"}.get(name, name.lower())
 
 
 # ---- GROUP BY and the aggregate lift ---------------------------------------------------------

@@ -1,0 +1,60 @@
+"""TIME (time of day without time zone): make_time, localtime/current_time, and the
+fields EXTRACT / date_part read from a time.
+
+Arithmetic on times (``time ± interval`` wrapping at midnight, ``time - time``,
+``date + time``) lives with the other operators in arith.py; casts in cast.py.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from ... import errors, types
+from .registry import ScalarFunction
+from ...lazy_import import arrow as pa
+
+TM, I, F, T, N = types.TIME, types.INTEGER, types.FLOAT, types.TEXT, types.NULL
+
+
+def _make_time(h: int, mi: int, sec: float) -> dt.time:
+    if not (0 <= h < 24 and 0 <= mi < 60 and 0 <= sec < 60):
+        raise errors.sql_error("22008", f"time field value out of range: {h}:{mi:02d}:{sec}")
+    micros = round(sec * 1_000_000)
+    return types.time_of_micros(((h * 60 + mi) * 60) * 1_000_000 + micros)
+
+
+def extract_time(field: str, t: dt.time):
+    """A field of a time of day; the date fields do not exist for one (0A000)."""
+    if field == "hour":
+        return t.hour
+    if field == "minute":
+        return t.minute
+    if field == "second":
+        return t.second + t.microsecond / 1e6
+    if field in ("milliseconds", "millisecond"):
+        return t.second * 1000 + t.microsecond / 1000
+    if field in ("microseconds", "microsecond"):
+        return float(t.second * 1_000_000 + t.microsecond)
+    if field == "epoch":
+        return types.time_micros(t) / 1e6
+    raise errors.sql_error("0A000", f'unit "{field}" not supported for type time without '
+                                    "time zone")
+
+
+def _make_time_vec(*args):
+    from ..expr.vector import map_rows
+    return map_rows(_make_time, args, out_type=pa.time64("us"))
+
+
+def _localtime() -> dt.time:
+    from .misc import _now
+    return _now().time()
+
+
+def register(reg) -> None:
+    reg.add(ScalarFunction("make_time", lambda ts: TM if len(ts) == 3 and ts[0] in (I, N) and
+                           ts[1] in (I, N) and ts[2] in (I, F, N) else None,
+                           _make_time_vec, _make_time))
+    # current_time is timetz in PostgreSQL; without time zones here it is localtime (UTC)
+    for name in ("localtime", "current_time"):
+        reg.add(ScalarFunction(name, lambda ts: TM if not ts else None, None, _localtime,
+                               volatile=True))
