@@ -1,5 +1,5 @@
 """DuckDB's SELECT conveniences -- ``* EXCLUDE``, ``* REPLACE``, ``QUALIFY``, ``ORDER BY
-ALL`` -- answered as DuckDB answers them: DuckDB runs the same statements on the same rows
+ALL``, ``//`` -- answered as DuckDB answers them: DuckDB runs the same statements on the same rows
 (a differential test; the data has no NULLs in sort keys, where the two default NULL
 orders differ: PostgreSQL's is kept)."""
 from __future__ import annotations
@@ -38,6 +38,7 @@ def both():
     "SELECT b, a FROM t ORDER BY ALL DESC",
     "SELECT b, count(*) FROM t GROUP BY ALL ORDER BY ALL",
     "SELECT DISTINCT b FROM t ORDER BY ALL",
+    "SELECT a // 2, -a // 2, x // 2, a + 9 // 2 * 2, '//' || b FROM t ORDER BY a",
 ])
 def test_same_answer_as_duckdb(both, sql):
     assert_same(both, sql)

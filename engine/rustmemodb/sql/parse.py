@@ -110,6 +110,19 @@ def _bracket_typed_literals(tokens: list) -> list:
     return out
 
 
+def _floor_slashes(tokens: list) -> list:
+    """DuckDB's ``a // b`` (integer division for integers, division otherwise) is this
+    engine's ``/``, which divides integers as PostgreSQL does: the two adjacent slashes
+    become one. (PostgreSQL has no ``//``; spaced apart, ``/ /`` stays a syntax error.)"""
+    out: list = []
+    for tok in tokens:
+        if tok.token_type is TokenType.SLASH and out and \
+                out[-1].token_type is TokenType.SLASH and out[-1].end + 1 == tok.start:
+            continue
+        out.append(tok)
+    return out
+
+
 _LOCAL = threading.local()
 
 
@@ -146,6 +159,8 @@ def parse_one(sql: str) -> exp.Expression:
             tokens = _fold_nots(tokens)
         if "::" in sql:
             tokens = _bracket_typed_literals(tokens)
+        if "//" in sql:
+            tokens = _floor_slashes(tokens)
         statements = None
         if deep:
             depth = outline.max_depth(tokens)

@@ -23,6 +23,7 @@ from ...plan.expr import AggCall, Call, Case, Cast, ColRef, Const, Expr, InList,
 from ..parse import DIALECT, position_of
 from .type_modifiers import numeric_typmod, varchar_length
 from .coerce import adapt, common_type, unify_pair
+from .whole_row import as_record
 from .bind_rows import (bind_row_comparison, bind_row_in_list, bind_row_in_query,
                         bind_row_is_null, row_items)
 
@@ -148,8 +149,14 @@ class ExprBinder:
             hook = getattr(self.stmt, _SQL_USER_KEYWORDS[name], None)
             if hook is not None:
                 return hook(self, [], node)
-        return self.stmt.resolve_column(self.scope, node.name, node.table or None,
-                                        position_of(node))
+        try:
+            return self.stmt.resolve_column(self.scope, node.name, node.table or None,
+                                            position_of(node))
+        except errors.Error as exc:
+            record = as_record(self, node) if exc.sqlstate == "42703" else None
+            if record is None:
+                raise
+            return self.bind(record)
 
     def _Paren(self, node: exp.Paren) -> Expr:
         return self.bind(node.this)

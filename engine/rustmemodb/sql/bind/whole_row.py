@@ -1,9 +1,11 @@
-"""Whole-row references (``t``, ``t.*`` naming a FROM item) where PostgreSQL turns the
-row into JSON: ``to_jsonb(t)``, ``row_to_json(t)``, ``json_agg(t)``.
+"""Whole-row references (``t``, ``t.*`` naming a FROM item): where PostgreSQL turns the
+row into JSON (``to_jsonb(t)``, ``row_to_json(t)``, ``json_agg(t)``), and the row as a
+value of its own (``SELECT t FROM t``, ``count(DISTINCT t)``).
 
 The engine has no composite type to pass a row as a value, so such a reference is
-rewritten, before binding, into the ``jsonb_build_object`` of the item's columns.
-Used by bind_jsonb.py (the to_json functions) and bind_aggregate_ext.py (json_agg).
+rewritten, before binding, into the ``jsonb_build_object`` of the item's columns (used
+by bind_jsonb.py and bind_aggregate_ext.py), or elsewhere into ``record_out`` of them:
+the record's text as PostgreSQL prints it (exec/functions/record.py).
 """
 from __future__ import annotations
 
@@ -33,3 +35,14 @@ def as_row_object(binder, node: exp.Expression) -> exp.Expression:
         name = scope.columns[i].name
         pairs += [exp.Literal.string(name), exp.column(name, table=alias, quoted=True)]
     return exp.Anonymous(this="jsonb_build_object", expressions=pairs)
+
+
+def as_record(binder, node: exp.Column) -> exp.Expression | None:
+    """``t`` naming a FROM item of the current query (and no column): the record text of
+    its columns; None when ``t`` is not such an item."""
+    scope = binder.scope
+    if scope is None or node.table or node.name not in scope.tables:
+        return None
+    cols = [exp.column(scope.columns[i].name, table=node.name, quoted=True)
+            for i in scope.star(node.name)]
+    return exp.Anonymous(this="record_out", expressions=cols)

@@ -1,0 +1,64 @@
+"""record_out: a whole row as PostgreSQL prints a composite value, ``(1,"x y",)``.
+
+``SELECT t FROM t`` names the row itself. The engine has no composite type, so the
+binder (sql/bind/whole_row.py) turns such a reference into ``record_out(col, ...)``,
+whose text is what psql shows for the record and which groups and compares as the
+rows do (``count(DISTINCT t)``): each field in its type's output form, NULL as nothing,
+a field quoted when empty or holding a quote, backslash, parenthesis, comma or space.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from ... import types
+from .registry import ScalarFunction
+
+_SPECIAL = frozenset('"\\(),')
+
+
+def output_text(v) -> str:
+    """A stored value in its type's output form, told by its Python type (storage forms
+    differ per type: types.py)."""
+    from .cast import format_float
+    if isinstance(v, bool):
+        return "t" if v else "f"
+    if isinstance(v, float):
+        return format_float(v)
+    if isinstance(v, dt.datetime):
+        return types.format_timestamp(v)
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, dt.time):
+        return types.format_time(v)
+    if isinstance(v, bytes):
+        return types.format_bytea(v)
+    if isinstance(v, list):
+        from .array import format_array
+        first = next((x for x in v if x is not None), None)
+        element = types.from_python(first)[1] if first is not None else types.TEXT
+        return format_array(v, element if element != types.NULL else types.TEXT)
+    return str(v)
+
+
+def _field(v) -> str:
+    if v is None:
+        return ""
+    text = output_text(v)
+    if text == "" or any(c in _SPECIAL or c.isspace() for c in text):
+        return '"' + text.replace("\\", "\\\\").replace('"', '""') + '"'
+    return text
+
+
+def record_out(*values) -> str:
+    return "(" + ",".join(_field(v) for v in values) + ")"
+
+
+def _record_vec(*args):
+    from ..expr.vector import map_rows
+    from ...lazy_import import arrow as pa
+    return map_rows(record_out, args, out_type=pa.large_string(), strict=False)
+
+
+def register(reg) -> None:
+    reg.add(ScalarFunction("record_out", lambda ts: types.TEXT if ts else None, _record_vec,
+                           record_out, strict=False))
