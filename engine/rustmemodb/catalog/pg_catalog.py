@@ -165,6 +165,8 @@ def _relations(snap: CatalogSnapshot):
             yield relation_oid("i", ix.name), ix.name, "i", name, s
     for name, _ in sorted(snap.root.views.items()):
         yield relation_oid("r", name), name, "v", name, None
+    for name in sorted(snap.root.sequences):
+        yield relation_oid("r", name), name, "S", name, None
 
 
 # ---- pg_namespace, pg_database, pg_roles ---------------------------------------------------
@@ -205,7 +207,7 @@ def _classes(snap):
             natts = 0
         has_index = kind == "r" and s is not None and bool(s.uniques or s.indexes)
         checks = len(s.checks) if kind == "r" and s is not None else 0
-        am = 403 if kind == "i" else (2 if kind == "r" else 0)
+        am = 403 if kind == "i" else (2 if kind == "r" else 0)   # btree, heap
         from .pg_auth import owner_oid, relacl
         owned = kind if kind != "i" else "r"
         yield (oid, name, NAMESPACES["public"], 0, 0, owner_oid(snap, table), am, oid, 0, 0,

@@ -14,7 +14,7 @@ A record is logical: it says what the transaction did, not which bytes changed.
                                          place, the new rows as an Arrow IPC stream
     ("t", table, encoded_version|None)   ReplaceTableOp (DDL): see ``encode_version``
     ("v", name, (sql, columns[, comment])|None)   ViewOp
-    ("s", name, value)                   SequenceOp
+    ("s", name, value)                   SequenceOp (value None: dropped)
     ("a", catalog)                       AuthOp: roles, owners, grants (storage/roles.py
                                          ``encode``: plain lists and strings)
 
@@ -180,8 +180,9 @@ def apply_record(root: Root, payload: bytes) -> Root:
     if record[0] == "C":
         _, version, catalog, ops, seqs, checks = record
         new = _apply_ops(root, ops)
-        if seqs:
-            new = replace(new, sequences={**new.sequences, **seqs})
+        if seqs:     # a sequence logged as None was dropped
+            merged = {**new.sequences, **seqs}
+            new = replace(new, sequences={k: v for k, v in merged.items() if v is not None})
     elif record[0] == "R":
         _, version, catalog, tables, views, seqs, checks = record[:7]
         new_tables = {n: root.tables[n] if enc is None else decode_version(enc, root)

@@ -173,3 +173,19 @@ class DropUnique:
 DDL_NODES = (LogicalCreateTable, LogicalCreateTableAs, LogicalDropTable, LogicalTruncate,
              LogicalCreateView, LogicalDropView, LogicalCreateIndex, LogicalDropIndex,
              LogicalAlterTable)
+
+
+@dataclass
+class LogicalCreateSequence(LogicalNode):
+    name: str
+    start: int = 1
+    if_not_exists: bool = False
+
+    def describe(self) -> str:
+        return self.name
+
+
+@dataclass
+class LogicalDropSequence(LogicalNode):
+    targets: tuple
+    if_exists: bool = False

@@ -91,6 +91,8 @@ def write_set(txn: Transaction) -> WriteSet:
             ws.ddl.add(op.name)
         elif isinstance(op, SequenceOp):
             ws.tables.add("seq:" + op.name)
+            if op.value is None:          # DROP SEQUENCE conflicts with any concurrent use
+                ws.ddl.add("seq:" + op.name)
         elif isinstance(op, AuthOp):    # one catalog: concurrent role/grant changes conflict
             ws.tables.add("auth:")
             ws.ddl.add("auth:")
@@ -137,7 +139,10 @@ def rebase_ops(txn: Transaction, current: Root) -> tuple[Root, list]:
             root = replace(root, auth=op.catalog)
         elif isinstance(op, SequenceOp):
             seqs = dict(root.sequences)
-            seqs[op.name] = max(seqs.get(op.name, 0), op.value)
+            if op.value is None:
+                seqs.pop(op.name, None)
+            else:
+                seqs[op.name] = max(seqs.get(op.name, 0), op.value)
             root = replace(root, sequences=seqs)
         elif op.table not in replay_tables:
             touched_since[op.table] = True

@@ -100,7 +100,7 @@ class AuthOp:
 @dataclass
 class SequenceOp:
     name: str
-    value: int
+    value: int | None            # None: the sequence was dropped
 
 
 # Ops that later statements of the same kind on the same table extend in place.
@@ -284,3 +284,9 @@ class Transaction:
         seqs[name] = value
         self.working = replace(self.working, sequences=seqs)
         self.ops.append(SequenceOp(name, value))
+
+    def drop_sequence(self, name: str) -> None:
+        seqs = dict(self.working.sequences)
+        seqs.pop(name, None)
+        self.working = replace(self.working, sequences=seqs)
+        self.ops.append(SequenceOp(name, None))

@@ -26,7 +26,7 @@ from ...lazy_import import arrow as pa, compute as pc, numpy as np, kernel
 from ... import errors, types
 from .registry import ScalarFunction
 from .cast import from_text, to_text, format_float
-from .series import generate_series
+from .series import generate_series, series_type
 from ..expr.vector import map_rows
 from .ordered_set import register_aggregates as register_ordered_set
 from .aggregate import _sorted
@@ -135,7 +135,9 @@ def array_make(*args):
 
 
 def _row_series(start, stop, step=1):
-    return generate_series([start, stop, step], types.INTEGER).to_pylist()
+    """A select-list generate_series: integers, or timestamps stepped by an interval."""
+    element = types.TIMESTAMP if isinstance(step, types.Interval) else types.INTEGER
+    return generate_series([start, stop, step], element).to_pylist()
 
 
 def _row_make(*args):
@@ -448,9 +450,8 @@ def register(reg) -> None:
                            types.is_array(ts[0]) else None, lambda a: a, lambda a: a,
                            volatile=True))
     reg.add(ScalarFunction("srf_generate_series",
-                           lambda ts: types.array_of(I) if len(ts) in (2, 3) and
-                           all(t in (I, N) for t in ts) else None, None, _row_series,
-                           volatile=True))
+                           lambda ts: types.array_of(series_type(ts)) if series_type(ts)
+                           else None, None, _row_series, volatile=True))
     # one result of a select-list SRF call: a binding-time placeholder that
     # bind_select._project_set always replaces by the LogicalProjectSet's column
     reg.add(ScalarFunction("srf_row", lambda ts: types.element_type(ts[0]) if len(ts) == 1

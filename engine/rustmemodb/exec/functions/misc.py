@@ -69,6 +69,19 @@ def _vec_greatest(*args):
     return pc.if_else(nan, pa.scalar(float("nan"), out.type), out)
 
 
+def _pg_sleep(seconds) -> None:
+    """Sleep, waking every 10 ms to honour a cancel or statement_timeout (57014)."""
+    import time
+    from ... import statement_limits
+    end = time.monotonic() + max(float(seconds), 0.0)
+    while True:
+        statement_limits.check()
+        left = end - time.monotonic()
+        if left <= 0:
+            return None
+        time.sleep(min(left, 0.01))
+
+
 def _now():
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
@@ -94,5 +107,8 @@ def register(reg) -> None:
     reg.add(ScalarFunction("current_date", lambda ts: types.DATE if not ts else None,
                            lambda: pa.scalar(_now().date(), pa.date32()),
                            lambda: _now().date(), volatile=True))
+    # pg_sleep returns void in PostgreSQL: a NULL here
+    reg.add(ScalarFunction("pg_sleep", lambda ts: types.TEXT if len(ts) == 1 and ts[0] in (
+        types.INTEGER, types.FLOAT, types.NULL) else None, None, _pg_sleep, volatile=True))
     reg.add(ScalarFunction("gen_random_uuid", lambda ts: types.UUID if not ts else None,
                            None, lambda: str(uuid.uuid4()), volatile=True))

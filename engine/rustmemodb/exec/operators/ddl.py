@@ -15,9 +15,10 @@ import dataclasses
 import re
 
 from ... import errors, notices
-from ...plan.ddl import (LogicalCreateIndex, LogicalCreateTable, LogicalCreateTableAs,
-                         LogicalCreateView, LogicalDropIndex, LogicalDropTable,
-                         LogicalDropView, LogicalTruncate)
+from ...plan.ddl import (LogicalCreateIndex, LogicalCreateSequence, LogicalCreateTable,
+                         LogicalCreateTableAs, LogicalCreateView, LogicalDropIndex,
+                         LogicalDropSequence, LogicalDropTable, LogicalDropView,
+                         LogicalTruncate)
 from ...storage.index_define import with_index, without_index
 from ...storage.root import owner_of_index, relation_exists
 from ...storage.schema import TableSchema
@@ -178,4 +179,42 @@ def drop_index(node: LogicalDropIndex, ctx) -> None:
                          f"{table} requires it",
                 hint=f"You can drop constraint {name} on table {table} instead.")
         txn.replace_table(table, without_index(txn.working.tables[table], name))
+    return None
+
+
+@operator(LogicalCreateSequence)
+def create_sequence(node: LogicalCreateSequence, ctx) -> None:
+    txn = ctx.txn
+    if node.name in txn.working.sequences or _exists(txn, node.name):
+        if node.if_not_exists:
+            notices.emit(f'relation "{node.name}" already exists, skipping', "42P07")
+            return None
+        raise errors.sql_error("42P07", f'relation "{node.name}" already exists')
+    txn.set_sequence(node.name, node.start - 1)     # a sequence keeps its last value
+    return None
+
+
+@operator(LogicalDropSequence)
+def drop_sequence(node: LogicalDropSequence, ctx) -> None:
+    txn = ctx.txn
+    for name in node.targets:
+        if name not in txn.working.sequences:
+            if _exists(txn, name):
+                raise errors.sql_error("42809", f'"{name}" is not a sequence')
+            if node.if_exists:
+                notices.emit(f'sequence "{name}" does not exist, skipping')
+                continue
+            raise errors.sql_error("42P01", f'sequence "{name}" does not exist')
+        uses = re.compile(r"nextval\(\s*'" + re.escape(name) + r"'", re.I)
+        users = [(t, c.name) for t, v in txn.working.tables.items() for c in v.schema.columns
+                 if c.default_sql and uses.search(c.default_sql)]
+        if users:
+            table, column = users[0]
+            raise errors.sql_error(
+                "2BP01", f'cannot drop sequence {name} because other objects depend on it',
+                detail=f"default value for column {column} of table {table} depends on "
+                       f"sequence {name}",
+                hint="Drop the column's default (ALTER TABLE ... ALTER COLUMN ... DROP "
+                     "DEFAULT) or the table first.")
+        txn.drop_sequence(name)
     return None

@@ -13,8 +13,9 @@ import dataclasses
 from sqlglot import exp
 
 from ... import errors, types
-from ...plan.ddl import (LogicalCreateTable, LogicalCreateTableAs, LogicalCreateView,
-                         LogicalDropTable, LogicalDropView, LogicalTruncate)
+from ...plan.ddl import (LogicalCreateSequence, LogicalCreateTable, LogicalCreateTableAs,
+                         LogicalCreateView, LogicalDropSequence, LogicalDropTable,
+                         LogicalDropView, LogicalTruncate)
 from ...storage.root import ViewDef
 from ...storage.schema import CheckConstraint, Column, ForeignKey, TableSchema, UniqueConstraint
 from ..parse import position_of
@@ -30,6 +31,8 @@ def bind_ddl(stmt, node: exp.Expression):
             return "CREATE VIEW", bind_create_view(stmt, node)
         if kind == "INDEX":
             return "CREATE INDEX", stmt.bind_create_index(node)
+        if kind == "SEQUENCE":
+            return "CREATE SEQUENCE", bind_create_sequence(node)
         raise errors.not_supported(f"CREATE {kind}")
     if isinstance(node, exp.Drop):
         kind = (node.args.get("kind") or "").upper()
@@ -39,6 +42,10 @@ def bind_ddl(stmt, node: exp.Expression):
             return "DROP VIEW", bind_drop_view(stmt, node)
         if kind == "INDEX":
             return "DROP INDEX", stmt.bind_drop_index(node)
+        if kind == "SEQUENCE":
+            return "DROP SEQUENCE", LogicalDropSequence(
+                columns=[], targets=tuple(n.lower() for n in drop_targets(node)),
+                if_exists=bool(node.args.get("exists")))
         raise errors.not_supported(f"DROP {kind}")
     if isinstance(node, exp.Alter):
         return "ALTER TABLE", stmt.bind_alter(node)
@@ -270,3 +277,53 @@ def bind_create_view(stmt, node: exp.Create):
 
 def bind_drop_view(stmt, node: exp.Drop):
     return LogicalDropView([], tuple(drop_targets(node)), bool(node.args.get("exists")))
+
+
+# ---- sequences ----------------------------------------------------------------------------
+
+_SEQUENCE_HINT = ("Sequences here count up by 1 from START to 9223372036854775807 "
+                  "(NO CYCLE); other options are not supported.")
+
+
+def bind_create_sequence(node: exp.Create) -> LogicalCreateSequence:
+    """CREATE SEQUENCE [IF NOT EXISTS] name [AS int-type] [START [WITH] n] [INCREMENT [BY]
+    1] [NO MINVALUE | MINVALUE 1] [NO MAXVALUE] [CACHE n] [NO CYCLE]: the options that
+    describe the one kind of sequence the engine keeps (its state is the last value)."""
+    start = 1
+    props = node.args.get("properties")
+    for prop in (props.expressions if props is not None else []):
+        if not isinstance(prop, exp.SequenceProperties):
+            raise errors.not_supported(f"sequence option {prop.sql(dialect='postgres')!r}",
+                                       hint=_SEQUENCE_HINT)
+        for key in ("start", "increment", "minvalue", "maxvalue", "cache"):
+            value = prop.args.get(key)
+            if value is None:
+                continue
+            n = _integer_option(value, key)
+            if key == "start":
+                start = n
+            elif (key == "increment" and n != 1) or (key == "minvalue" and n != 1) or \
+                    (key == "maxvalue" and n != 2 ** 63 - 1):
+                raise errors.not_supported(f"{key.upper()} {n} for a sequence",
+                                           hint=_SEQUENCE_HINT)
+        for option in prop.args.get("options") or []:
+            word = option.sql(dialect="postgres").upper() if isinstance(option, exp.Expression) \
+                else str(option).upper()
+            if word not in ("NO MINVALUE", "NO MAXVALUE", "NO CYCLE"):
+                raise errors.not_supported(f"sequence option {word}", hint=_SEQUENCE_HINT)
+        if prop.args.get("owned") is not None:
+            raise errors.not_supported("OWNED BY for a sequence", hint=_SEQUENCE_HINT)
+    if start < 1:
+        raise errors.sql_error("22023", f"START value ({start}) cannot be less than "
+                                        "MINVALUE (1)")
+    return LogicalCreateSequence(columns=[], name=node.this.name.lower(), start=start,
+                                 if_not_exists=bool(node.args.get("exists")))
+
+
+def _integer_option(value, key: str) -> int:
+    text = value.sql(dialect="postgres") if isinstance(value, exp.Expression) else str(value)
+    try:
+        return int(text)
+    except ValueError:
+        raise errors.syntax_error(f"sequence option {key.upper()} needs an integer, "
+                                  f"not {text!r}") from None

@@ -222,6 +222,8 @@ def _check_properties(node: exp.Properties) -> None:
             what = "CREATE TEMPORARY TABLE"
         elif type(prop) is exp.Property and _fillfactor(prop):
             continue     # how full heap pages are packed: no pages here (pgbench -i sets it)
+        elif isinstance(prop, exp.SequenceProperties):
+            continue     # CREATE SEQUENCE options: checked by bind_ddl.bind_create_sequence
         elif type(prop) is exp.Property:
             what = "storage parameters (WITH ...)"
         elif type(prop) in _PROPERTY_NAMES:
