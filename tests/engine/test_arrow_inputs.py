@@ -66,8 +66,16 @@ def test_uint64_above_int64_is_22003_naming_value(conn):
 
 
 def test_arrow_types_without_sql_type_are_42804(conn):
-    e = error_of(conn.register, "b", pa.table({"b": pa.array([b"x", b"y"], pa.binary())}))
-    assert e.sqlstate == "42804" and '"b"' in str(e) and "binary" in str(e)
+    e = error_of(conn.register, "b", pa.table({"b": pa.array([{"x": 1}], pa.struct(
+        [("x", pa.int64())]))}))
+    assert e.sqlstate == "42804" and '"b"' in str(e) and "struct" in str(e)
+
+
+def test_arrow_binary_and_time_columns_are_bytea_and_time(conn):
+    conn.register("bt", pa.table({"b": pa.array([b"x", None], pa.binary()),
+                                  "t": pa.array([dt.time(1, 2), None], pa.time64("us"))}))
+    assert conn.execute("SELECT b, t, length(b) FROM bt").fetchall() == [
+        (b"x", dt.time(1, 2), 1), (None, None, None)]
 
 
 def test_pandas_nanosecond_timestamps_are_read_to_microseconds(conn):

@@ -57,6 +57,10 @@ def test_decode_params_text_and_binary():
     with pytest.raises(errors.Error) as info:
         d(b"x1", 0, 0, types.INTEGER, 0)
     assert info.value.sqlstate == "22P02"
+    assert d(b"\x00\xff", 1, pgtypes.BYTEA, types.UNKNOWN, 0) == b"\x00\xff"
+    assert d(b"\\x00ff", 0, pgtypes.BYTEA, types.UNKNOWN, 0) == b"\x00\xff"
+    assert d(struct.pack("!q", 3_600_000_001), 1, pgtypes.TIME, types.TIME, 0) == \
+        dt.time(1, 0, 0, 1)
     with pytest.raises(errors.Error) as info:
-        d(b"\x00", 1, pgtypes.BYTEA, types.UNKNOWN, 0)
+        d(b"\x00", 1, 628, types.UNKNOWN, 0)          # line: no binary form here
     assert info.value.sqlstate == "0A000"

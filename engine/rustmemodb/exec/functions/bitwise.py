@@ -14,6 +14,7 @@ import math
 from ...lazy_import import arrow as pa, compute as pc, numpy as np
 
 from ... import errors, types
+from ..expr.vector import map_rows
 from ..semantics import arrow_errors, from_numpy, to_numpy
 from .registry import ScalarFunction
 
@@ -83,19 +84,24 @@ def _factorial_row(n: int) -> int:
 
 def _unary_vec(row):
     """A row body over an Arrow array (these functions are rare in bulk)."""
-    from ..expr.vector import map_rows
     return lambda *args: map_rows(row, args, out_type=pa.int64())
 
 
+def _kernel(name: str):
+    """Arrow's kernel ``name``, looked up on first call: registering the built-ins must
+    not import pyarrow (a first point statement runs without it)."""
+    return arrow_errors(lambda *args: getattr(pc, name)(*args))
+
+
 def register(reg) -> None:
-    reg.add(ScalarFunction("bit_and_op", _ints, arrow_errors(pc.bit_wise_and),
+    reg.add(ScalarFunction("bit_and_op", _ints, _kernel("bit_wise_and"),
                            lambda a, b: a & b))
-    reg.add(ScalarFunction("bit_or_op", _ints, arrow_errors(pc.bit_wise_or),
+    reg.add(ScalarFunction("bit_or_op", _ints, _kernel("bit_wise_or"),
                            lambda a, b: a | b))
-    reg.add(ScalarFunction("bit_xor_op", _ints, arrow_errors(pc.bit_wise_xor),
+    reg.add(ScalarFunction("bit_xor_op", _ints, _kernel("bit_wise_xor"),
                            lambda a, b: a ^ b))
     reg.add(ScalarFunction("bit_not", lambda ts: _ints(ts) if len(ts) == 1 else None,
-                           arrow_errors(pc.bit_wise_not), lambda a: ~a))
+                           _kernel("bit_wise_not"), lambda a: ~a))
     reg.add(ScalarFunction("shift_left", _ints, _shift_vec(True), _shl_row))
     reg.add(ScalarFunction("shift_right", _ints, _shift_vec(False), _shr_row))
     two = lambda ts: _ints(ts) if len(ts) == 2 else None   # noqa: E731

@@ -25,6 +25,7 @@ from ...lazy_import import arrow as pa, compute as pc, kernel
 from ... import errors, types
 from ..semantics import arrow_errors
 from .registry import ScalarFunction
+from .time_of_day import extract_time
 from ..expr.vector import map_rows
 
 I, F, T, D, TS, IV, N = (types.INTEGER, types.FLOAT, types.TEXT, types.DATE, types.TIMESTAMP,
@@ -60,7 +61,6 @@ def extract_type(field: str) -> str:
 
 def _extract_row(field, v):
     if isinstance(v, dt.time):
-        from .time_of_day import extract_time
         return extract_time(field, v)
     if isinstance(v, dt.datetime):
         ts = v

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 
 from ...lazy_import import arrow as pa, compute as pc
 
-from ... import types
+from ... import statement_limits, types
 from .registry import ScalarFunction
 
 
@@ -71,8 +72,6 @@ def _vec_greatest(*args):
 
 def _pg_sleep(seconds) -> None:
     """Sleep, waking every 10 ms to honour a cancel or statement_timeout (57014)."""
-    import time
-    from ... import statement_limits
     end = time.monotonic() + max(float(seconds), 0.0)
     while True:
         statement_limits.check()

@@ -11,6 +11,10 @@ from __future__ import annotations
 import datetime as dt
 
 from ... import types
+from ...lazy_import import arrow as pa
+from ..expr.vector import map_rows
+from .array import format_array
+from .cast import format_float
 from .registry import ScalarFunction
 
 _SPECIAL = frozenset('"\\(),')
@@ -19,7 +23,6 @@ _SPECIAL = frozenset('"\\(),')
 def output_text(v) -> str:
     """A stored value in its type's output form, told by its Python type (storage forms
     differ per type: types.py)."""
-    from .cast import format_float
     if isinstance(v, bool):
         return "t" if v else "f"
     if isinstance(v, float):
@@ -33,7 +36,6 @@ def output_text(v) -> str:
     if isinstance(v, bytes):
         return types.format_bytea(v)
     if isinstance(v, list):
-        from .array import format_array
         first = next((x for x in v if x is not None), None)
         element = types.from_python(first)[1] if first is not None else types.TEXT
         return format_array(v, element if element != types.NULL else types.TEXT)
@@ -54,8 +56,6 @@ def record_out(*values) -> str:
 
 
 def _record_vec(*args):
-    from ..expr.vector import map_rows
-    from ...lazy_import import arrow as pa
     return map_rows(record_out, args, out_type=pa.large_string(), strict=False)
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime as dt
 
 from ... import errors, types
-from .registry import ScalarFunction
 from ...lazy_import import arrow as pa
+from ..expr.vector import map_rows
+from .misc import _now
+from .registry import ScalarFunction
 
 TM, I, F, T, N = types.TIME, types.INTEGER, types.FLOAT, types.TEXT, types.NULL
 
@@ -41,12 +43,10 @@ def extract_time(field: str, t: dt.time):
 
 
 def _make_time_vec(*args):
-    from ..expr.vector import map_rows
     return map_rows(_make_time, args, out_type=pa.time64("us"))
 
 
 def _localtime() -> dt.time:
-    from .misc import _now
     return _now().time()
 
 
