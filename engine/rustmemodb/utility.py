@@ -11,7 +11,7 @@ import re
 
 import pyarrow as pa
 
-from . import describe, errors, notices, types
+from . import describe, errors, notices, pivot, types
 from . import statement_limits as limits
 from .result import Result
 from .sql.dispatch import Explain, Utility
@@ -50,6 +50,8 @@ def run_utility(session, util, params):
             return Result([], kind="SET")
         run_set(session, util.arg)
         return Result([], kind="SET")
+    if kind == "pivot":
+        return pivot.run(session, util.arg)
     if kind in ("describe", "summarize"):
         return (describe.describe if kind == "describe" else describe.summarize)(
             session, util.arg)

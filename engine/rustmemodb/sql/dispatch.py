@@ -16,7 +16,7 @@ from dataclasses import dataclass
 class Utility:
     kind: str            # begin | commit | rollback | savepoint | release | rollback_to |
                          # prepare | execute | deallocate | set | show | reset | checkpoint |
-                         # describe | summarize
+                         # describe | summarize | pivot
     arg: str = ""        # remaining text (names, options)
 
 
@@ -69,6 +69,8 @@ def dispatch(sql: str) -> Utility | Explain | None:
         return Utility("set", rest)
     if word in ("DESCRIBE", "DESC", "SUMMARIZE"):      # DuckDB's (describe.py)
         return Utility("summarize" if word == "SUMMARIZE" else "describe", rest)
+    if word in ("PIVOT", "UNPIVOT"):                   # DuckDB's (pivot.py)
+        return Utility("pivot", sql)
     if word == "EXPLAIN":
         return _explain(sql)
     return None

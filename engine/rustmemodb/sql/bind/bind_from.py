@@ -15,6 +15,7 @@ from ...plan.logical import (LogicalArrowScan, LogicalJoin, LogicalNode, Logical
                              LogicalScan, LogicalValues)
 from ..parse import position_of
 from .scope import Scope
+from .bind_pivot import pivot_subquery
 
 
 def bind_from(stmt, node: exp.Select, parent: Scope | None) -> tuple[LogicalNode, Scope]:
@@ -38,6 +39,8 @@ def bind_from_item(stmt, item: exp.Expression, parent: Scope | None) -> tuple[Lo
 
 
 def _bind_one_item(stmt, item: exp.Expression, parent: Scope | None):
+    if item.args.get("pivots"):      # FROM t PIVOT (...): a derived table (bind_pivot.py)
+        item = pivot_subquery(item, lambda src: bind_from_item(stmt, src, parent)[0].names)
     if isinstance(item, exp.Table) and isinstance(item.this, exp.Explode) \
             and item.args.get("db") is not None:
         # sqlglot reads pg_catalog.unnest(a) (psql's \d+) as a qualified Explode: unnest

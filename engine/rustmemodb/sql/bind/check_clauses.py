@@ -38,10 +38,11 @@ HANDLED: dict[type, frozenset[str]] = {
     exp.Union: frozenset({"this", "expression", "distinct"} | _QUERY_TAIL),
     exp.Intersect: frozenset({"this", "expression", "distinct"} | _QUERY_TAIL),
     exp.Except: frozenset({"this", "expression", "distinct"} | _QUERY_TAIL),
-    exp.Subquery: frozenset({"this", "alias", "joins"} | _QUERY_TAIL),
+    exp.Subquery: frozenset({"this", "alias", "joins", "pivots"} | _QUERY_TAIL),
     exp.Values: frozenset({"expressions", "alias", "order", "limit", "offset", "joins"}),
     exp.Table: frozenset({"this", "alias", "db", "catalog", "sample", "only", "joins",
-                          "ordinality"}),     # f(...) WITH ORDINALITY (bind_lateral.py)
+                          "ordinality",       # f(...) WITH ORDINALITY (bind_lateral.py)
+                          "pivots"}),         # FROM t PIVOT (...) (bind_pivot.py)
     exp.Join: frozenset({"this", "on", "side", "kind", "using", "method"}),
     exp.With: frozenset({"expressions", "recursive"}),
     exp.CTE: frozenset({"this", "alias", "materialized"}),
