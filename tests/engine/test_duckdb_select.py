@@ -70,3 +70,24 @@ def test_quoted_all_is_a_column():
     conn.execute("INSERT INTO q VALUES (2, 1), (1, 2)")
     assert conn.execute('SELECT "all", b FROM q ORDER BY "all"').fetchall() == [(1, 2), (2, 1)]
     assert conn.execute('SELECT b, "all" FROM q ORDER BY ALL').fetchall() == [(1, 2), (2, 1)]
+
+
+def test_insert_by_name_matches_columns_by_name(both):
+    for conn in both:
+        conn.execute("CREATE TABLE by_name (id INTEGER, name TEXT, extra TEXT DEFAULT 'd')")
+        conn.execute("INSERT INTO by_name BY NAME SELECT 'x' AS name, 7 AS id")
+        conn.execute("INSERT INTO by_name BY NAME SELECT b AS name, a AS id, 'e' AS extra "
+                     "FROM t WHERE a < 3")
+    assert_same(both, "SELECT * FROM by_name ORDER BY id")
+
+
+@pytest.mark.parametrize("sql, sqlstate", [
+    ("INSERT INTO t BY NAME SELECT 1 AS nope", "42703"),
+    ("INSERT INTO t BY NAME SELECT 1 AS a, 2 AS a", "42701"),
+    ("INSERT INTO t BY NAME VALUES (1)", "42601"),
+    ("INSERT INTO t (a) BY NAME SELECT 1 AS a", "42601"),
+])
+def test_insert_by_name_errors(both, sql, sqlstate):
+    with pytest.raises(errors.Error) as info:
+        both[0].execute(sql)
+    assert info.value.sqlstate == sqlstate

@@ -47,6 +47,10 @@ def bind_insert(stmt, node: exp.Insert) -> LogicalInsert:
     targets = target_columns(schema, target)
     listed = isinstance(target, exp.Schema) and bool(target.expressions)
     source_node = node.expression
+    if node.args.get("by_name") and not isinstance(source_node, (exp.Select, exp.SetOperation,
+                                                                 exp.Subquery)):
+        raise errors.syntax_error("INSERT BY NAME needs a query (INSERT INTO t BY NAME "
+                                  "SELECT ...)", position=position_of(node))
     if source_node is None:   # INSERT ... DEFAULT VALUES
         targets = []
         source = LogicalValues([], [[]])
@@ -64,6 +68,8 @@ def bind_insert(stmt, node: exp.Insert) -> LogicalInsert:
     else:
         from .bind_select import bind_query
         query = bind_query(stmt, source_node, None)
+        if node.args.get("by_name"):        # DuckDB: INSERT INTO t BY NAME SELECT ...
+            targets, listed = _by_name(schema, query, listed, source_node), True
         if not listed and len(query.columns) < len(targets):
             targets = targets[:len(query.columns)]
         for col in targets:
@@ -80,6 +86,25 @@ def bind_insert(stmt, node: exp.Insert) -> LogicalInsert:
     cols = returning[1] if returning else []
     return LogicalInsert(cols, schema.name, source, targets, defaults,
                          returning[0] if returning else None, on_conflict)
+
+
+def _by_name(schema, query, listed: bool, source_node) -> list[int]:
+    """The target column of each query column, matched by name (DuckDB's BY NAME)."""
+    if listed:
+        raise errors.syntax_error("INSERT BY NAME takes no column list",
+                                  position=position_of(source_node))
+    targets: list[int] = []
+    for name, _ in query.columns:
+        pos = schema.position(name)
+        if pos is None:
+            raise errors.sql_error("42703", f'column "{name}" of relation "{schema.name}" '
+                                            "does not exist",
+                                   hint="INSERT BY NAME matches the query's column names "
+                                        "with the table's.")
+        if pos in targets:
+            raise errors.sql_error("42701", f'column "{name}" specified more than once')
+        targets.append(pos)
+    return targets
 
 
 def _bind_values(stmt, node: exp.Values, schema, targets) -> LogicalValues:

@@ -58,7 +58,7 @@ HANDLED: dict[type, frozenset[str]] = {
     exp.Update: frozenset({"with_", "this", "expressions", "from_", "where", "returning"}),
     exp.Delete: frozenset({"with_", "this", "using", "where", "returning"}),
     exp.Insert: frozenset({"with_", "this", "expression", "conflict", "returning",
-                           "default"}),
+                           "default", "by_name"}),     # by_name: DuckDB's BY NAME
     # DDL: CREATE TABLE/VIEW/INDEX options no binder reads
     exp.Create: frozenset({"this", "kind", "expression", "exists", "properties", "replace",
                            "unique", "concurrently"}),
