@@ -1,5 +1,5 @@
 """DuckDB's SELECT conveniences -- ``* EXCLUDE``, ``* REPLACE``, ``QUALIFY``, ``ORDER BY
-ALL``, ``//`` -- answered as DuckDB answers them: DuckDB runs the same statements on the same rows
+ALL``, ``//``, ``COLUMNS(...)``, ``INSERT ... BY NAME`` -- answered as DuckDB answers them: DuckDB runs the same statements on the same rows
 (a differential test; the data has no NULLs in sort keys, where the two default NULL
 orders differ: PostgreSQL's is kept)."""
 from __future__ import annotations
@@ -39,6 +39,14 @@ def both():
     "SELECT b, count(*) FROM t GROUP BY ALL ORDER BY ALL",
     "SELECT DISTINCT b FROM t ORDER BY ALL",
     "SELECT a // 2, -a // 2, x // 2, a + 9 // 2 * 2, '//' || b FROM t ORDER BY a",
+    "SELECT COLUMNS('^[ax]') FROM t ORDER BY a",
+    "SELECT min(COLUMNS(*)), max(COLUMNS('x')) FROM t",
+    "SELECT COLUMNS('a|x') * 2 FROM t ORDER BY 1",
+    "SELECT COLUMNS(* EXCLUDE (b)) FROM t ORDER BY a",
+    "SELECT COLUMNS(* REPLACE (a * 10 AS a)) FROM t ORDER BY a",
+    "SELECT max(COLUMNS('^[ab]')) AS m FROM t",
+    "SELECT COLUMNS(['x', 'a']) FROM t ORDER BY a",
+    "SELECT t.a, COLUMNS('w') FROM t JOIN u USING (a) ORDER BY t.a",
 ])
 def test_same_answer_as_duckdb(both, sql):
     assert_same(both, sql)
@@ -86,6 +94,8 @@ def test_insert_by_name_matches_columns_by_name(both):
     ("INSERT INTO t BY NAME SELECT 1 AS a, 2 AS a", "42701"),
     ("INSERT INTO t BY NAME VALUES (1)", "42601"),
     ("INSERT INTO t (a) BY NAME SELECT 1 AS a", "42601"),
+    ("SELECT COLUMNS('zz') FROM t", "42703"),
+    ("SELECT COLUMNS('(') FROM t", "2201B"),
 ])
 def test_insert_by_name_errors(both, sql, sqlstate):
     with pytest.raises(errors.Error) as info:

@@ -13,6 +13,8 @@ along as a hidden column that a final projection drops.
 """
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
 from ... import errors, types
@@ -166,9 +168,64 @@ def _select_items(stmt, node: exp.Select, scope: Scope) -> tuple[list, list[str]
                 items.append(replaced.get(c.name) or ColRef(i, c.type, c.name))
                 names.append(c.name)
             continue
+        if e.find(exp.Columns) is not None:     # DuckDB's COLUMNS('regex'), COLUMNS(*)
+            for name, item in _columns_expansion(e, scope):
+                names.append(name)
+                items.append(item)
+            continue
         names.append(output_name(e))
         items.append(e.this if isinstance(e, exp.Alias) else e)
     return items, names
+
+
+def _columns_expansion(e: exp.Expression, scope: Scope) -> list[tuple[str, exp.Expression]]:
+    """DuckDB's ``COLUMNS(...)`` in a select-list entry: the entry once per matching
+    column (``min(COLUMNS(*))``, ``COLUMNS('^price') * 2``), named by the column (or by
+    the entry's alias). COLUMNS takes a regular expression (searched in the name), a list
+    of names, or ``*`` with EXCLUDE / REPLACE."""
+    specs = list(e.find_all(exp.Columns))
+    spec = specs[0].this
+    if any(s.this != spec for s in specs[1:]):
+        raise errors.not_supported("different COLUMNS(...) in one select-list entry")
+    idxs = scope.star(None)
+    names = [scope.columns[i].name for i in idxs]
+    replaced: dict = {}
+    if isinstance(spec, exp.Literal) and spec.is_string:
+        try:
+            pattern = re.compile(spec.this)
+        except re.error as exc:
+            raise errors.sql_error("2201B", f"invalid regular expression in COLUMNS: {exc}",
+                                   position=position_of(spec)) from None
+        chosen = [i for i, n in zip(idxs, names) if pattern.search(n)]
+    elif isinstance(spec, exp.Star):
+        excluded, replaced = _star_modifiers(spec, names)
+        chosen = [i for i, n in zip(idxs, names) if n not in excluded]
+    elif isinstance(spec, exp.Array) and all(isinstance(x, exp.Literal) and x.is_string
+                                             for x in spec.expressions):
+        wanted = [x.this for x in spec.expressions]
+        missing = [w for w in wanted if w not in names]
+        if missing:
+            raise errors.sql_error("42703", f'column "{missing[0]}" does not exist',
+                                   position=position_of(spec))
+        chosen = [i for i, n in zip(idxs, names) if n in wanted]     # in column order
+    else:
+        raise errors.not_supported(f"COLUMNS({spec.sql(dialect='postgres')})",
+                                   hint="COLUMNS takes a regular expression, a list of "
+                                        "names, or * [EXCLUDE (...)] [REPLACE (...)].")
+    if not chosen:
+        raise errors.sql_error("42703", "no column matches "
+                               f"COLUMNS({spec.sql(dialect='postgres')})",
+                               position=position_of(e))
+    alias = e.alias if isinstance(e, exp.Alias) else None
+    body = e.this if isinstance(e, exp.Alias) else e
+    out = []
+    for i in chosen:
+        c = scope.columns[i]
+        ref = replaced.get(c.name) or exp.column(c.name, table=c.table, quoted=True)
+        item = body.copy().transform(
+            lambda n: ref.copy() if isinstance(n, exp.Columns) else n)
+        out.append((alias or c.name, item))
+    return out
 
 
 def _star_modifiers(star: exp.Star, columns: list[str]) -> tuple[set[str], dict]:
