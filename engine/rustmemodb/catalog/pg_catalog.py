@@ -158,7 +158,7 @@ def _relations(snap: CatalogSnapshot):
     """(oid, name, relkind, table name, schema or None) of every user relation."""
     for name, version in sorted(snap.root.tables.items()):
         s = version.schema
-        yield relation_oid("r", name), name, "r", name, s
+        yield relation_oid("r", name), name, "r" if s.matview_sql is None else "m", name, s
         for u in s.uniques:
             yield relation_oid("i", u.name), u.name, "i", name, s
         for ix in s.indexes:
@@ -201,13 +201,14 @@ def _classes(snap):
     # "Foreign-key constraints" / "Referenced by" sections only when relhastriggers
     referenced = {fk.ref_table for v in snap.root.tables.values() for fk in v.schema.foreign_keys}
     for oid, name, kind, table, s in _relations(snap):
+        stored = kind in ("r", "m")         # a table, or a materialized view's rows
         triggers = kind == "r" and s is not None and bool(s.foreign_keys or name in referenced)
-        natts = len(s.columns) if s is not None and kind == "r" else 0
+        natts = len(s.columns) if s is not None and stored else 0
         if kind == "v":
             natts = 0
-        has_index = kind == "r" and s is not None and bool(s.uniques or s.indexes)
+        has_index = stored and s is not None and bool(s.uniques or s.indexes)
         checks = len(s.checks) if kind == "r" and s is not None else 0
-        am = 403 if kind == "i" else (2 if kind == "r" else 0)   # btree, heap
+        am = 403 if kind == "i" else (2 if stored else 0)   # btree, heap
         from .pg_auth import owner_oid, relacl
         owned = kind if kind != "i" else "r"
         yield (oid, name, NAMESPACES["public"], 0, 0, owner_oid(snap, table), am, oid, 0, 0,
@@ -236,7 +237,7 @@ def _attributes(snap):
         if s is None:
             continue
         key = set(s.primary_key.columns) if s.primary_key else set()
-        if kind == "r":
+        if kind in ("r", "m"):
             cols = [(i + 1, c, c.not_null or i in key,
                      c.default_sql is not None and c.identity is None)
                     for i, c in enumerate(s.columns)]

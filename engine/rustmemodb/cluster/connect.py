@@ -397,7 +397,7 @@ class ClusterConnection:
         if word == "copy":
             return self._copy(sql, params)
         if word in ("savepoint", "release", "prepare", "deallocate",
-                    "vacuum", "analyze", "listen", "notify", "lock"):
+                    "vacuum", "analyze", "listen", "notify", "lock", "refresh"):
             raise refuse(word.upper())
         if word in ("set", "reset"):
             self._on_shards(range(self.shards), sql, params)
@@ -604,6 +604,8 @@ class ClusterConnection:
 
     # ---- DDL ------------------------------------------------------------------------------
     def _ddl(self, word: str, sql: str, params) -> Result:
+        if re.match(r"\s*(?:create|drop)\s+materialized\s+view\b", sql, re.I):
+            raise refuse("materialized views")
         key = None
         replicated = False
         tree = None

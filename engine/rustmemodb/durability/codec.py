@@ -110,6 +110,7 @@ def validate_schema(schema: Any) -> None:
                                           and not isinstance(c.identity[1], bool))),
               f"column {c.name!r}")
     _need(schema.comment is None or _str(schema.comment), "table comment")
+    _need(schema.matview_sql is None or _str(schema.matview_sql), "materialized view query")
     _need(len({c.name for c in cols}) == len(cols), "duplicate column names")
     n = len(cols)
     for group, cls in (("uniques", UniqueConstraint), ("checks", CheckConstraint),

@@ -45,6 +45,20 @@ class LogicalDropTable(LogicalNode):
     targets: tuple
     if_exists: bool = False
     cascade: bool = False        # drop the foreign keys that reference a dropped table
+    materialized: bool = False   # DROP MATERIALIZED VIEW: the targets must be ones
+
+
+@dataclass
+class LogicalRefreshMatview(LogicalNode):
+    """REFRESH MATERIALIZED VIEW: the view's rows become ``child``'s."""
+    child: LogicalNode
+    name: str
+
+    def children(self):
+        return [self.child]
+
+    def describe(self) -> str:
+        return self.name
 
 
 @dataclass

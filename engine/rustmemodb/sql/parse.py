@@ -143,7 +143,42 @@ def _parser():
     return parser
 
 
+# REFRESH MATERIALIZED VIEW is no statement sqlglot reads (it logs a warning and returns
+# an opaque Command); CREATE MATERIALIZED VIEW ... WITH DATA neither.
+_REFRESH = re.compile(r"(?is)^\s*refresh\s+materialized\s+view\s+(concurrently\s+)?"
+                      r"(?P<name>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s*"
+                      r"(?P<data>with\s+(?:no\s+)?data)?\s*;?\s*$")
+_WITH_DATA = re.compile(r"(?is)^(\s*create\s+materialized\s+view\b.*?)\s+with\s+(no\s+)?data"
+                        r"\s*;?\s*$")
+
+
+def _materialized_view_forms(sql: str) -> exp.Expression | str:
+    """REFRESH MATERIALIZED VIEW as a Refresh node; CREATE MATERIALIZED VIEW without its
+    WITH DATA tail (the default); WITH NO DATA is refused (an unpopulated view is not
+    kept here)."""
+    m = _REFRESH.match(sql)
+    if m is not None:
+        if m.group("data") and "no" in m.group("data").lower():
+            raise errors.not_supported("REFRESH MATERIALIZED VIEW ... WITH NO DATA")
+        name = m.group("name")
+        ident = exp.to_identifier(name[1:-1].replace('""', '"'), quoted=True) \
+            if name.startswith('"') else exp.to_identifier(name.lower())
+        return exp.Refresh(this=exp.Table(this=ident), kind="MATERIALIZED VIEW")
+    m = _WITH_DATA.match(sql)
+    if m is not None:
+        if m.group(2):
+            raise errors.not_supported("CREATE MATERIALIZED VIEW ... WITH NO DATA",
+                                       hint="Create it with its data (the default).")
+        return m.group(1)
+    return sql
+
+
 def parse_one(sql: str) -> exp.Expression:
+    if sql[:30].lstrip()[:8].lower() in ("refresh ", "create m"):
+        form = _materialized_view_forms(sql)
+        if isinstance(form, exp.Expression):
+            return form
+        sql = form
     if not sql.isascii():
         types.check_text(sql)   # a lone surrogate is not UTF-8: 22021
     deep = len(sql) > _SHORT and (sql.count("(") > outline.SLICE or _many_cases(sql))

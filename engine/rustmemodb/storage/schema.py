@@ -85,6 +85,8 @@ class TableSchema:
     foreign_keys: tuple[ForeignKey, ...] = ()
     indexes: tuple[IndexDef, ...] = ()     # CREATE INDEX (not the PK/UNIQUE constraints)
     comment: str | None = field(default=None, compare=False)   # COMMENT ON TABLE
+    # CREATE MATERIALIZED VIEW: the defining query (REFRESH runs it again); None: a table
+    matview_sql: str | None = None
     _positions: dict = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:

@@ -18,7 +18,7 @@ from ... import errors, notices
 from ...plan.ddl import (LogicalCreateIndex, LogicalCreateSequence, LogicalCreateTable,
                          LogicalCreateTableAs, LogicalCreateView, LogicalDropIndex,
                          LogicalDropSequence, LogicalDropTable, LogicalDropView,
-                         LogicalTruncate)
+                         LogicalRefreshMatview, LogicalTruncate)
 from ...storage.index_define import with_index, without_index
 from ...storage.root import owner_of_index, relation_exists
 from ...storage.schema import TableSchema
@@ -76,15 +76,19 @@ def create_table_as(node: LogicalCreateTableAs, ctx) -> None:
 @operator(LogicalDropTable)
 def drop_table(node: LogicalDropTable, ctx) -> None:
     txn = ctx.txn
+    what = "materialized view" if node.materialized else "table"
     for name in node.targets:
-        if name not in txn.working.tables:
-            if node.if_exists:
-                notices.emit(f'table "{name}" does not exist, skipping')
+        version = txn.working.tables.get(name)
+        if version is None or (version.schema.matview_sql is not None) != node.materialized:
+            if version is None and node.if_exists:
+                notices.emit(f'{what} "{name}" does not exist, skipping')
                 continue
-            if name in txn.working.views:
-                raise errors.sql_error("42809", f'"{name}" is not a table',
-                                       hint="Use DROP VIEW to remove a view.")
-            raise errors.sql_error("42P01", f'table "{name}" does not exist')
+            if version is not None or name in txn.working.views:
+                kind = "materialized view" if version is not None and not node.materialized \
+                    else "table" if version is not None else "view"
+                raise errors.sql_error("42809", f'"{name}" is not a {what}',
+                                       hint=f"Use DROP {kind.upper()} to remove a {kind}.")
+            raise errors.sql_error("42P01", f'{what} "{name}" does not exist')
         check_drop_dependencies(txn, name, node.cascade)
         txn.replace_table(name, None)
     return None
@@ -139,8 +143,10 @@ def drop_view(node: LogicalDropView, ctx) -> None:
     for name in node.targets:
         if name not in txn.working.views:
             if name in txn.working.tables:
+                kind = "materialized view" if txn.working.tables[name].schema.matview_sql \
+                    is not None else "table"
                 raise errors.sql_error("42809", f'"{name}" is not a view',
-                                       hint="Use DROP TABLE to remove a table.")
+                                       hint=f"Use DROP {kind.upper()} to remove a {kind}.")
             if node.if_exists:
                 notices.emit(f'view "{name}" does not exist, skipping')
                 continue
@@ -217,4 +223,17 @@ def drop_sequence(node: LogicalDropSequence, ctx) -> None:
                 hint="Drop the column's default (ALTER TABLE ... ALTER COLUMN ... DROP "
                      "DEFAULT) or the table first.")
         txn.drop_sequence(name)
+    return None
+
+
+@operator(LogicalRefreshMatview)
+def refresh_matview(node: LogicalRefreshMatview, ctx) -> None:
+    txn = ctx.txn
+    version = txn.working.tables.get(node.name)
+    if version is None or version.schema.matview_sql is None:
+        raise errors.sql_error("42809", f'"{node.name}" is not a materialized view')
+    schema = version.schema
+    data = run_plan(node.child, ctx)
+    txn.replace_table(node.name, TableVersion.empty(schema))     # as TRUNCATE
+    txn.insert_arrow(node.name, data.rename_columns(schema.names).cast(schema.arrow_schema))
     return None

@@ -19,6 +19,7 @@ from ...plan.ddl import (LogicalCreateSequence, LogicalCreateTable, LogicalCreat
 from ...storage.root import ViewDef
 from ...storage.schema import CheckConstraint, Column, ForeignKey, TableSchema, UniqueConstraint
 from ..parse import position_of
+from .bind_matview import bind_create_matview, bind_drop_matview, bind_refresh, is_materialized
 from .type_modifiers import column_typmod
 
 
@@ -27,6 +28,8 @@ def bind_ddl(stmt, node: exp.Expression):
         kind = (node.args.get("kind") or "").upper()
         if kind == "TABLE":
             return "CREATE TABLE", bind_create_table(stmt, node)
+        if kind == "VIEW" and is_materialized(node):
+            return "CREATE MATERIALIZED VIEW", bind_create_matview(stmt, node, _create_table_as)
         if kind == "VIEW":
             return "CREATE VIEW", bind_create_view(stmt, node)
         if kind == "INDEX":
@@ -38,6 +41,8 @@ def bind_ddl(stmt, node: exp.Expression):
         kind = (node.args.get("kind") or "").upper()
         if kind == "TABLE":
             return "DROP TABLE", bind_drop_table(stmt, node)
+        if kind == "VIEW" and node.args.get("materialized"):
+            return "DROP MATERIALIZED VIEW", bind_drop_matview(node, drop_targets(node))
         if kind == "VIEW":
             return "DROP VIEW", bind_drop_view(stmt, node)
         if kind == "INDEX":
@@ -51,6 +56,8 @@ def bind_ddl(stmt, node: exp.Expression):
         return "ALTER TABLE", stmt.bind_alter(node)
     if isinstance(node, exp.TruncateTable):
         return "TRUNCATE TABLE", bind_truncate(stmt, node)
+    if isinstance(node, exp.Refresh):
+        return "REFRESH MATERIALIZED VIEW", bind_refresh(stmt, node)
     raise errors.not_supported(f"statement {type(node).__name__.upper()}",
                                hint=node.sql(dialect="postgres")[:80])
 

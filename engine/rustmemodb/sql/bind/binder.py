@@ -19,6 +19,7 @@ from ..parse import position_of
 from .coerce import adapt
 from .bind_merge import bind_merge
 from .bind_session_functions import SessionFunctions
+from .bind_matview import refuse_writes as refuse_matview_writes
 from .privileges import ddl_objects, requirements
 from .query_hooks import QueryHooks
 from .scope import Scope
@@ -145,6 +146,7 @@ class StatementBinder(SessionFunctions, QueryHooks):
     def bind_statement(self, node: exp.Expression) -> BoundStatement:
         bound = self._bind_statement(node)
         bound.privileges = requirements(self, node, bound.kind, bound)
+        refuse_matview_writes(self.root, bound.privileges)
         if bound.ddl:
             bound.ddl_objects = ddl_objects(node)
         return bound

@@ -68,7 +68,7 @@ HANDLED: dict[type, frozenset[str]] = {
     exp.ColumnDef: frozenset({"this", "kind", "constraints", "exists"}),
     exp.CollateColumnConstraint: frozenset({"this"}),
     exp.Drop: frozenset({"this", "kind", "tables", "exists", "cascade", "restrict",
-                         "concurrently"}),
+                         "concurrently", "materialized"}),
     exp.Cast: frozenset({"this", "to"}),
     exp.In: frozenset({"this", "expressions", "query"}),
     exp.Window: frozenset({"this", "partition_by", "order", "spec", "alias", "over"}),
@@ -225,6 +225,8 @@ def _check_properties(node: exp.Properties) -> None:
             continue     # how full heap pages are packed: no pages here (pgbench -i sets it)
         elif isinstance(prop, exp.SequenceProperties):
             continue     # CREATE SEQUENCE options: checked by bind_ddl.bind_create_sequence
+        elif isinstance(prop, exp.MaterializedProperty):
+            continue     # CREATE MATERIALIZED VIEW (bind_matview.py)
         elif type(prop) is exp.Property:
             what = "storage parameters (WITH ...)"
         elif type(prop) in _PROPERTY_NAMES:

@@ -120,6 +120,8 @@ def _target_requirements(binder, node, out: list) -> None:
                     out.append(("owner", found[0], None, None))
     elif isinstance(node, exp.Alter):
         out.append(("owner", _table_name(node.this), None, None))
+    elif isinstance(node, exp.Refresh):     # REFRESH MATERIALIZED VIEW: its owner
+        out.append(("owner", _table_name(node.this), None, None))
 
 
 def _file_access(plan) -> list:
