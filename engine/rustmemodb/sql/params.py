@@ -3,7 +3,8 @@
 Rewriting the text before parsing makes the textual order of ``?`` the slot
 order (an AST walk would follow the binder's order instead) and lets one
 cached plan serve every style. The rewrite skips quotes, comments, ``::``
-casts and jsonb's ``?|`` and ``?&`` operators (``?||`` is a placeholder and ``||``). Returns the rewritten text, the number of slots and, for named style,
+casts and jsonb's ``?|``, ``?&`` and ``@?`` operators (``?||`` is a placeholder and
+``||``). Returns the rewritten text, the number of slots and, for named style,
 the names in slot order.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ..statement_limits import MAX_PARAMS
 
 _TOKEN = re.compile(
     r"""('(?:[^']|'')*')|("(?:[^"]|"")*")|(--[^\n]*)|(/\*.*?\*/)|(\$\d+)|(::)"""
-    r"""|(\?(?!\|(?!\|)|&))|(%s)"""
+    r"""|((?<!@)\?(?!\|(?!\|)|&))|(%s)"""
     r"""|(?<![:\w]):([A-Za-z_][A-Za-z_0-9]*)""", re.S)
 
 

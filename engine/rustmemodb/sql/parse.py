@@ -123,6 +123,46 @@ def _floor_slashes(tokens: list) -> list:
     return out
 
 
+# jsonb's ``doc @? path`` is a token sqlglot's PostgreSQL parser has no rule for, while
+# ``doc @@ path`` parses (as text search's MatchAgainst). ``@?`` becomes ``@@`` with its
+# right operand wrapped in a marker call the binder reads back (bind_jsonb.py).
+PATH_EXISTS_MARK = "rustmemodb_path_exists"
+
+
+def _path_exists_operator(tokens: list) -> list:
+    out: list = []
+    i, n = 0, len(tokens)
+    while i < n:
+        tok = tokens[i]
+        if tok.token_type is not TokenType.AT_QMARK or i + 1 >= n:
+            out.append(tok)
+            i += 1
+            continue
+        end = i + 2          # the right operand: a name (a.b), $n, a literal, or a (group)
+        if tokens[i + 1].token_type is TokenType.PARAMETER and i + 2 < n:
+            end = i + 3
+        while end + 1 < n and tokens[end].token_type is TokenType.DOT:
+            end += 2
+        if tokens[i + 1].token_type is TokenType.L_PAREN:
+            depth = 0
+            for end in range(i + 1, n):
+                depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(
+                    tokens[end].token_type, 0)
+                if depth == 0:
+                    break
+            end += 1
+        first, last = tokens[i + 1], tokens[end - 1]
+        out.append(Token(TokenType.DAT, "@@", tok.line, tok.col, tok.start, tok.end))
+        out.append(Token(TokenType.VAR, PATH_EXISTS_MARK, first.line, first.col,
+                         first.start, first.start))
+        out.append(Token(TokenType.L_PAREN, "(", first.line, first.col, first.start,
+                         first.start))
+        out.extend(tokens[i + 1:end])
+        out.append(Token(TokenType.R_PAREN, ")", last.line, last.col, last.end, last.end))
+        i = end
+    return out
+
+
 _LOCAL = threading.local()
 
 
@@ -196,6 +236,8 @@ def parse_one(sql: str) -> exp.Expression:
             tokens = _bracket_typed_literals(tokens)
         if "//" in sql:
             tokens = _floor_slashes(tokens)
+        if "@?" in sql:
+            tokens = _path_exists_operator(tokens)
         statements = None
         if deep:
             depth = outline.max_depth(tokens)

@@ -11,6 +11,8 @@ Python value and writes canonical text back:
     doc - 'key' | n | keys    sub (JSON, TEXT | INTEGER | TEXT[])
     doc #- '{a,0}'            jsonb_delete_path
     jsonb_set, jsonb_insert, jsonb_strip_nulls, jsonb_pretty, jsonb_extract_path[_text]
+    jsonb_path_query_array / _first / _exists / _match, @? and @@ (SQL/JSON path:
+                              jsonpath.py); jsonb_path_query is unnest of json_path_items
 
 ``jsonb_array_elements[_text]``, ``jsonb_object_keys`` and ``jsonb_each[_text]`` (and
 their json_ twins) are unnest of the arrays ``json_elements``, ``json_elements_text``,
@@ -22,6 +24,7 @@ from __future__ import annotations
 import json as _json
 
 from ... import errors, types
+from . import jsonpath
 from .array import parse_array_literal
 from .registry import ScalarFunction, fixed
 
@@ -365,7 +368,53 @@ def _text_array(ts) -> bool:
     return ts in (TA, N)
 
 
+# ---- SQL/JSON path (jsonpath.py) -------------------------------------------------------------
+
+def _path_args(doc, path, variables=None, silent=False):
+    return (_parse(doc), path, _parse(variables) if variables is not None else None,
+            bool(silent))
+
+
+def path_items(*args) -> list:
+    return [_doc(v) for v in jsonpath.query(*_path_args(*args))]
+
+
+def path_query_array(*args) -> str:
+    return _doc(jsonpath.query(*_path_args(*args)))
+
+
+def path_query_first(*args):
+    items = jsonpath.query(*_path_args(*args))
+    return _doc(items[0]) if items else None
+
+
+def path_exists(*args):
+    doc, path, variables, silent = _path_args(*args)
+    try:
+        return bool(jsonpath.query(doc, path, variables, False))
+    except errors.Error as exc:
+        if silent and exc.sqlstate not in ("42601", "42704"):
+            return None
+        raise
+
+
+def path_match(*args):
+    return jsonpath.match(*_path_args(*args))
+
+
+def _path_signature(ret):
+    """(doc, path [, vars [, silent]]): the path is text (jsonpath reads as text here)."""
+    return lambda ts: ret if 2 <= len(ts) <= 4 and ts[0] in (J, N) and ts[1] in (T, N) and \
+        (len(ts) < 3 or ts[2] in (J, N)) and (len(ts) < 4 or ts[3] in (B, N)) else None
+
+
 def register(reg) -> None:
+    for name, ret, fn in (("json_path_items", JA, path_items),
+                          ("jsonb_path_query_array", J, path_query_array),
+                          ("jsonb_path_query_first", J, path_query_first),
+                          ("jsonb_path_exists", B, path_exists),
+                          ("jsonb_path_match", B, path_match)):
+        reg.add(ScalarFunction(name, _path_signature(ret), None, fn))
     both = fixed((J, J, B))
     reg.add(ScalarFunction("array_contains_all", both, None, contains))
     reg.add(ScalarFunction("array_contained_by", both, None, lambda a, b: contains(b, a)))

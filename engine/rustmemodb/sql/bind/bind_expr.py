@@ -221,6 +221,10 @@ class ExprBinder:
         """div(y, x): the quotient truncated toward zero."""
         return self.call("div_trunc", [self.bind(node.this), self.bind(node.expression)], node)
 
+    def _MatchAgainst(self, node) -> Expr:
+        """``doc @@ path`` / ``doc @? path`` (jsonb paths; bind_jsonb.py)."""
+        return self.stmt.bind_matchagainst(self, node)
+
     def _SHA2Digest(self, node) -> Expr:
         """sha224/256/384/512(bytea): sqlglot folds them into one node with a length."""
         bits = node.args.get("length")

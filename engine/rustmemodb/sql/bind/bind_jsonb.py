@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from ... import errors
-from ..parse import DIALECT, parse_one, position_of
+from ... import errors, types
+from ..parse import DIALECT, PATH_EXISTS_MARK, parse_one, position_of
 from .bind_array import bind_select_list_srf
 from .whole_row import as_row_object
 
@@ -30,7 +30,15 @@ TABLE_FUNCTIONS = {
     "object_keys": (("json_keys",), None),
     "each": (("json_keys", "json_values"), ("key", "value")),
     "each_text": (("json_keys", "json_values_text"), ("key", "value")),
+    "path_query": (("json_path_items",), None),     # jsonb_ only; (doc, path [, vars ..])
 }
+# Arguments each takes (all are passed to the array function): the document alone, but
+# jsonb_path_query(doc, path [, vars [, silent]]).
+_ARITY = {"path_query": (2, 4)}
+
+
+def _arity(name: str) -> tuple[int, int]:
+    return _ARITY.get(name.split("_", 1)[1] if name.startswith("json_") else name[6:], (1, 1))
 
 
 def json_table_function(name: str) -> tuple | None:
@@ -77,7 +85,8 @@ def bind_select_list_json(stmt, binder, name: str, args: list, node):
         raise errors.not_supported(f"{name} in the select list (it returns records)",
                                    hint=f"Call it in FROM: SELECT key, value FROM t, {name}"
                                         "(t.doc).")
-    if len(args) != 1:
+    low, high = _arity(name)
+    if not low <= len(args) <= high:
         raise errors.undefined_function(f"function {name} with {len(args)} arguments does "
                                         "not exist", position=position_of(node))
     return bind_select_list_srf(stmt, binder, "srf_unnest", [exp.Anonymous(
@@ -89,13 +98,32 @@ def json_unnest(name: str, func: exp.Anonymous, column_name: str | None,
     """``jsonb_each(doc)`` in FROM as the ``unnest(json_keys(doc), json_values(doc))`` it
     is; the caller binds it (bind_array.bind_unnest)."""
     arrays, names = json_table_function(name)
-    if len(func.expressions) != 1:
+    low, high = _arity(name)
+    if not low <= len(func.expressions) <= high:
         raise errors.undefined_function(f"function {name} with {len(func.expressions)} "
                                         "arguments does not exist", position=position_of(func))
-    calls = [exp.Anonymous(this=a, expressions=[func.expressions[0].copy()]) for a in arrays]
+    calls = [exp.Anonymous(this=a, expressions=[e.copy() for e in func.expressions])
+             for a in arrays]
     names = names or (name,)
     if column_name and len(names) == 1:
         names = (column_name,)
     alias = exp.TableAlias(this=exp.to_identifier(column_name or name),
                            columns=[exp.to_identifier(n) for n in names])
     return exp.Unnest(expressions=calls, alias=alias)
+
+
+def bind_path_operator(binder, node: exp.MatchAgainst):
+    """``doc @@ path`` (jsonb_path_match) and ``doc @? path`` (jsonb_path_exists, read by
+    sql/parse.py as ``@@`` around a marker call). Text search's ``@@`` is not here."""
+    left, right = node.expressions[0], node.this
+    name = "jsonb_path_match"
+    if isinstance(right, exp.Anonymous) and right.name.lower() == PATH_EXISTS_MARK:
+        name, right = "jsonb_path_exists", right.expressions[0]
+    doc = binder.bind(left)
+    if doc.type not in (types.JSON, types.NULL, types.UNKNOWN) and not (
+            doc.type == types.TEXT and isinstance(left, exp.Literal)):
+        raise errors.not_supported("@@ / @? on " + doc.type.lower(),
+                                   hint="Text search is not supported; @@ and @? take a jsonb "
+                                        "document and a JSON path.",
+                                   position=position_of(node))
+    return binder.call(name, [doc, binder.bind(right)], node)

@@ -23,8 +23,8 @@ from .bind_array import (bind_select_list_srf, bind_array_constructor, bind_subs
                          bind_array_quantified, bind_array_agg, bind_unnest)
 from ... import errors
 from .bind_lateral import bind_table_function
-from .bind_jsonb import (bind_arrow_lambda, bind_jsonb_exists, bind_row_json,
-                         bind_select_list_json)
+from .bind_jsonb import (bind_arrow_lambda, bind_jsonb_exists, bind_path_operator,
+                         bind_row_json, bind_select_list_json)
 
 
 def _json_srf(name: str):
@@ -154,6 +154,9 @@ class QueryHooks:
     def bind_jsonbexists(self, binder, node):
         return bind_jsonb_exists(binder, node)
 
+    def bind_matchagainst(self, binder, node):
+        return bind_path_operator(binder, node)
+
     def bind_function_to_json(self, binder, args, node):
         return bind_row_json(binder, "to_json", args, node)
 
@@ -173,6 +176,7 @@ class QueryHooks:
     bind_function_json_object_keys = _json_srf("json_object_keys")
     bind_function_json_each = _json_srf("json_each")
     bind_function_json_each_text = _json_srf("json_each_text")
+    bind_function_jsonb_path_query = _json_srf("jsonb_path_query")
 
     # ---- arrays (bind_array.py) --------------------------------------------------------------
     def bind_function_array(self, binder, args, node):
