@@ -50,6 +50,8 @@ from .sql.dispatch import Explain, Utility, dispatch
 from .sql.literals import parameterize, shape_of, tag_slots
 from .sql.plan_cache import Prepared
 from .sql.quick import recognize
+from .sql.temp_tables import (creates_temporary, new_prefix, own_names,
+                              rename as rename_temporary)
 from .txn import isolation
 
 
@@ -101,6 +103,10 @@ class Session:
         # ROLLBACK TO SAVEPOINT undoes the SETs made after it.
         self.savepoint_settings: list = []
         self._granted = None     # ((catalog, role), {id(bound): bound}) checks passed
+        # Temporary tables (sql/temp_tables.py): this session's namespace, made by its
+        # first CREATE TEMP TABLE, and its tables' names as of a catalog version.
+        self.temp_prefix: str | None = None
+        self._temps: tuple = (None, frozenset())
 
     @property
     def file_root(self) -> str | None:
@@ -142,6 +148,10 @@ class Session:
                 if txn is not None and txn.statements is not None:   # READ COMMITTED
                     prepared, lifted = self._newest_snapshot(sql, prepared, lifted)
                 result = self._run(prepared, params, lifted=lifted)
+        except errors.Error as exc:
+            if self.temp_prefix is not None:
+                _plain_names(exc, self.temp_prefix)
+            raise
         finally:
             _limits.deactivate(limits, token)
         result.elapsed = _perf_counter() - started
@@ -153,6 +163,8 @@ class Session:
         db = self.db
         txn = self.txn
         root = txn.working if txn is not None else db.root
+        if self.temp_prefix is not None and self.temporary_tables(root):
+            return self._lookup_private(sql, root), []
         cache = db.plan_cache
         hit = cache.by_text(sql)
         if hit is not None and hit[0].valid_for(root, db.functions):
@@ -178,6 +190,34 @@ class Session:
         if prepared.bound.cacheable:
             cache.put(sql, prepared, values, shape)
         return prepared, values
+
+    def temporary_tables(self, root) -> frozenset:
+        """The names of this session's temporary tables in ``root``."""
+        version, names = self._temps
+        if version is not root.catalog_version:
+            names = own_names(root.tables, self.temp_prefix) \
+                if self.temp_prefix is not None else frozenset()
+            self._temps = (root.catalog_version, names)
+        return names
+
+    def _lookup_private(self, sql: str, root) -> Prepared:
+        """A plan for a session with temporary tables: a table name may mean one of them,
+        which the shared plan cache (keyed by text) cannot know, so it is bypassed."""
+        ph = placeholders.normalize(sql)
+        util = dispatch(ph.sql)
+        if util is not None:
+            return Prepared(ph.sql, ph, kind="utility", utility=util)
+        return self._bind(ph, root, None, quick=False)
+
+    def drop_temporary_tables(self) -> None:
+        """Drop this session's temporary tables (when it closes), in a transaction of
+        their own."""
+        if self.temp_prefix is None:
+            return
+        names = own_names(self.db.root.tables, self.temp_prefix)
+        if names:
+            self.execute("DROP TABLE IF EXISTS " + ", ".join(
+                '"' + n.replace('"', '""') + '"' for n in sorted(names)))
 
     def point_kind(self, sql: str) -> str | None:
         """The statement kind (SELECT, INSERT...) of ``sql``'s cached plan when it is
@@ -212,20 +252,20 @@ class Session:
     def _catalog_root(self):
         return self.txn.working if self.txn is not None else self.db.root
 
-    def _bind(self, ph, root, shape=None) -> Prepared:
+    def _bind(self, ph, root, shape=None, quick: bool = True) -> Prepared:
         try:
-            return self._bind_text(ph, root, shape)
+            return self._bind_text(ph, root, shape, quick)
         except errors.Error as exc:   # positions point into the text as the user wrote it
             if exc.position is not None and ph.edits:
                 exc.position = ph.original_position(exc.position)
             raise
 
-    def _bind_text(self, ph, root, shape) -> Prepared:
+    def _bind_text(self, ph, root, shape, quick_ok: bool = True) -> Prepared:
         from .optimize import FLAT, optimize
         # The simplest shapes (SELECT 1, CREATE TABLE, INSERT ... VALUES, a point SELECT)
         # are bound without sqlglot or the binder, whose imports are half of a cold
         # start (sql/quick.py): the same bound statement, literal tags included.
-        quick = recognize(ph.sql, shape, root, self.db.functions)
+        quick = recognize(ph.sql, shape, root, self.db.functions) if quick_ok else None
         if quick is not None:
             bound, tags = quick
         else:
@@ -263,6 +303,10 @@ class Session:
             return Prepared(ph.sql, ph, kind=bound.kind, bound=bound, plan=bound.plan,
                             functions_version=self.db.functions.version), None
         ast = parse_one(ph.sql)
+        if self.temp_prefix is not None or creates_temporary(ast):
+            if self.temp_prefix is None:
+                self.temp_prefix = new_prefix()
+            ast = rename_temporary(ast, self.temp_prefix, self.temporary_tables(root))
         tags = tag_slots(shape, ast) if shape is not None else None
         try:
             bound = self._binder(root, tags).bind_statement(ast)
@@ -870,6 +914,16 @@ def _aborted() -> errors.Error:
     return errors.sql_error("25P02", "current transaction is aborted, commands ignored until "
                                      "end of transaction block",
                             hint="Run ROLLBACK to end the failed transaction.")
+
+
+def _plain_names(exc: errors.Error, prefix: str) -> None:
+    """A temporary table's stored name in a message as the session wrote it."""
+    for attr in ("message", "detail", "hint"):
+        text = getattr(exc, attr, None)
+        if isinstance(text, str) and prefix in text:
+            setattr(exc, attr, text.replace(prefix, ""))
+    if exc.args and isinstance(exc.args[0], str) and prefix in exc.args[0]:
+        exc.args = (exc.args[0].replace(prefix, ""),) + exc.args[1:]
 
 
 def _ends_failed_txn(prepared: Prepared) -> bool:

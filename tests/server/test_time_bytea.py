@@ -62,3 +62,4 @@ def test_asyncpg_binary_codecs(conn, login):
         finally:
             await a.close()
     assert asyncio.run(run()) == ROWS[:2]
+

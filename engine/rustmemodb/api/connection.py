@@ -102,7 +102,10 @@ class Connection:
         with self._lock:
             if not self._closed:
                 self._session.rollback()
-                self._closed = True
+                try:
+                    self._session.drop_temporary_tables()
+                finally:
+                    self._closed = True
 
     @property
     def closed(self) -> bool:

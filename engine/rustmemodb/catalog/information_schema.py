@@ -14,7 +14,7 @@ import re
 
 from .. import types
 from .pg_types import PgType, pg_type
-from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table
+from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table, visible_tables
 
 SCHEMA = "information_schema"
 T, I = types.TEXT, types.INTEGER
@@ -27,7 +27,7 @@ def _table(name: str, columns: str, rows, typed: dict | None = None) -> None:
 
 
 def _user_tables(snap: CatalogSnapshot):
-    return sorted(snap.root.tables.items())
+    return visible_tables(snap)
 
 
 def _user_views(snap: CatalogSnapshot):

@@ -17,7 +17,7 @@ import zlib
 
 from .. import types
 from .pg_types import pg_type
-from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table
+from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table, visible_tables
 
 SCHEMA = "pg_catalog"
 T, I, B, F = types.TEXT, types.INTEGER, types.BOOLEAN, types.FLOAT
@@ -156,13 +156,13 @@ def _typed(spec: str) -> dict:
 
 def _relations(snap: CatalogSnapshot):
     """(oid, name, relkind, table name, schema or None) of every user relation."""
-    for name, version in sorted(snap.root.tables.items()):
+    prefix = snap.temp_prefix or "\0"
+    for name, version in visible_tables(snap):
         s = version.schema
         yield relation_oid("r", name), name, "r" if s.matview_sql is None else "m", name, s
-        for u in s.uniques:
-            yield relation_oid("i", u.name), u.name, "i", name, s
-        for ix in s.indexes:
-            yield relation_oid("i", ix.name), ix.name, "i", name, s
+        for ix in (*s.uniques, *s.indexes):    # a temporary table's: named as written
+            shown = ix.name.removeprefix(prefix)
+            yield relation_oid("i", shown), shown, "i", name, s
     for name, _ in sorted(snap.root.views.items()):
         yield relation_oid("r", name), name, "v", name, None
     for name in sorted(snap.root.sequences):
@@ -269,7 +269,7 @@ _table("pg_attribute", "attrelid attname atttypid attstattarget attlen attnum at
 
 def _attrdefs(snap):
     from .information_schema import column_default
-    for name, version in sorted(snap.root.tables.items()):
+    for name, version in visible_tables(snap):
         for i, c in enumerate(version.schema.columns):
             if c.default_sql is not None and c.identity is None:   # identity: no attrdef
                 yield (relation_oid("d", f"{name}.{c.name}"), relation_oid("r", name), i + 1,
@@ -305,7 +305,7 @@ _table("pg_type", "oid typname typnamespace typowner typlen typbyval typtype typ
 # ---- pg_index, pg_constraint -----------------------------------------------------------------
 
 def _indexes(snap):
-    for name, version in sorted(snap.root.tables.items()):
+    for name, version in visible_tables(snap):
         s = version.schema
         for ix in list(s.uniques) + list(s.indexes):
             primary = getattr(ix, "primary", False)

@@ -17,6 +17,8 @@ import importlib
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
+from ..storage.root import is_temporary
+
 # The families of virtual tables, imported (and so registered) on first lookup.
 _FAMILIES = ("rustmemodb.catalog.information_schema", "rustmemodb.catalog.pg_catalog",
              "rustmemodb.catalog.pg_proc", "rustmemodb.catalog.pg_auth")
@@ -31,6 +33,22 @@ class CatalogSnapshot:
     functions: Any = None            # FunctionRegistry (to bind view definitions)
     database: str = DATABASE_NAME
     user: str = USER_NAME
+    temp_prefix: str | None = None   # the asking session's temporary tables (listed by
+                                     # the names it wrote; other sessions' are hidden)
+
+
+def visible_tables(snap: "CatalogSnapshot") -> list:
+    """(name, version) of the stored tables a catalog shows the asking session, sorted:
+    its own temporary tables under the names it wrote, no other session's."""
+    out = []
+    prefix = snap.temp_prefix
+    for name, version in snap.root.tables.items():
+        if is_temporary(name):
+            if prefix is None or not name.startswith(prefix):
+                continue
+            name = name[len(prefix):]
+        out.append((name, version))
+    return sorted(out, key=lambda item: item[0])
 
 
 @dataclass(frozen=True)

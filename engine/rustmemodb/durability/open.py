@@ -101,8 +101,22 @@ def open_database(path, durability="sync", *, checkpoint_bytes: int = DEFAULT_CH
             os.close(lock)
             raise
         db.close_with_last_connection = close_with_last_connection
+        _drop_orphan_temporary_tables(db)
         _open[str(directory)] = db
         return db
+
+
+def _drop_orphan_temporary_tables(db) -> None:
+    """Temporary tables whose sessions ended without closing (a crash, a connection never
+    closed) belong to no session of this process: dropped, in one commit."""
+    from ..storage.root import is_temporary
+    names = [n for n in db.root.tables if is_temporary(n)]
+    if not names:
+        return
+    txn = db.begin()
+    for name in names:
+        txn.replace_table(name, None)
+    db.commit(txn)
 
 
 def _prepare_directory(directory: Path, create: bool) -> None:

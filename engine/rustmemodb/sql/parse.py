@@ -188,14 +188,24 @@ def _parser():
 _REFRESH = re.compile(r"(?is)^\s*refresh\s+materialized\s+view\s+(concurrently\s+)?"
                       r"(?P<name>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s*"
                       r"(?P<data>with\s+(?:no\s+)?data)?\s*;?\s*$")
+_ON_COMMIT = re.compile(r"(?is)^(\s*create\s+(?:global\s+|local\s+)?temp(?:orary)?\s+table\b.*?)"
+                        r"\s+on\s+commit\s+(preserve\s+rows|delete\s+rows|drop)\s*;?\s*$")
 _WITH_DATA = re.compile(r"(?is)^(\s*create\s+materialized\s+view\b.*?)\s+with\s+(no\s+)?data"
                         r"\s*;?\s*$")
 
 
-def _materialized_view_forms(sql: str) -> exp.Expression | str:
-    """REFRESH MATERIALIZED VIEW as a Refresh node; CREATE MATERIALIZED VIEW without its
-    WITH DATA tail (the default); WITH NO DATA is refused (an unpopulated view is not
-    kept here)."""
+def _statement_forms(sql: str) -> exp.Expression | str:
+    """What sqlglot cannot read, made readable: REFRESH MATERIALIZED VIEW as a Refresh
+    node; CREATE MATERIALIZED VIEW without its WITH DATA tail (the default; WITH NO DATA
+    is refused: an unpopulated view is not kept here); CREATE TEMP TABLE without ON COMMIT
+    PRESERVE ROWS (the default; DELETE ROWS and DROP are refused)."""
+    m = _ON_COMMIT.match(sql)
+    if m is not None:
+        if not m.group(2).lower().startswith("preserve"):
+            raise errors.not_supported(f"ON COMMIT {m.group(2).upper()}",
+                                       hint="Temporary tables here keep their rows until "
+                                            "the session ends (ON COMMIT PRESERVE ROWS).")
+        return m.group(1)
     m = _REFRESH.match(sql)
     if m is not None:
         if m.group("data") and "no" in m.group("data").lower():
@@ -214,8 +224,8 @@ def _materialized_view_forms(sql: str) -> exp.Expression | str:
 
 
 def parse_one(sql: str) -> exp.Expression:
-    if sql[:30].lstrip()[:8].lower() in ("refresh ", "create m"):
-        form = _materialized_view_forms(sql)
+    if sql[:30].lstrip()[:7].lower() in ("refresh", "create "):
+        form = _statement_forms(sql)
         if isinstance(form, exp.Expression):
             return form
         sql = form

@@ -112,3 +112,11 @@ def owner_of_index(root: Root, name: str) -> tuple[str, str] | None:
         if any(u.name == name for u in schema.uniques):
             return tname, "constraint"
     return None
+
+
+# Temporary tables (sql/temp_tables.py) are stored as "pg_temp_<session>.<name>".
+TEMP_PREFIX = "pg_temp_"
+
+
+def is_temporary(name: str) -> bool:
+    return name.startswith(TEMP_PREFIX) and "." in name

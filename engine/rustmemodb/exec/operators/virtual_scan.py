@@ -16,11 +16,11 @@ from ..run import operator
 
 @operator(LogicalVirtualScan)
 def virtual_scan(node: LogicalVirtualScan, ctx) -> pa.Table:
-    database, user = node.who
+    database, user, temp_prefix = node.who
     snap = CatalogSnapshot(ctx.root, ctx.functions)
-    if database or user:
+    if database or user or temp_prefix:
         snap = CatalogSnapshot(ctx.root, ctx.functions, database or snap.database,
-                               user or snap.user)
+                               user or snap.user, temp_prefix)
     rows = list(node.live() if node.live is not None else node.table.rows(snap))
     arrays = [pa.array([r[i] for r in rows], types.arrow_type(t))
               for i, (_, t) in enumerate(node.columns)]

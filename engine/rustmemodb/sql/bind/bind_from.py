@@ -181,7 +181,8 @@ def _bind_virtual(stmt, item: exp.Table, vt, alias: str,
     # current_database() and current_user as the catalog rows show them (pg_database...)
     session = getattr(stmt, "session", None)
     who = (getattr(session, "database_name", None),
-           getattr(session, "role", None) or getattr(session, "user_name", None))
+           getattr(session, "role", None) or getattr(session, "user_name", None),
+           getattr(session, "temp_prefix", None))    # its own temporary tables show
     if any(who) or stmt.root.auth.active:   # rows depend on who asks (pg_authid...)
         stmt.cacheable = False
     live = getattr(session, vt.session_rows, None) if vt.session_rows else None

@@ -220,7 +220,7 @@ def _check_properties(node: exp.Properties) -> None:
     TABLESPACE ... would all be dropped by the DDL binder."""
     for prop in node.expressions:
         if isinstance(prop, exp.TemporaryProperty):
-            what = "CREATE TEMPORARY TABLE"
+            what = "CREATE TEMPORARY TABLE"   # (session.py renames those it can make)
         elif type(prop) is exp.Property and _fillfactor(prop):
             continue     # how full heap pages are packed: no pages here (pgbench -i sets it)
         elif isinstance(prop, exp.SequenceProperties):
