@@ -104,3 +104,21 @@ def test_declines_for_a_role(conn):
         alice.execute("SELECT * FROM t WHERE id = ?", (key,))
     assert info.value.sqlstate == "42501"
     alice.close()
+
+
+def test_a_cold_block_is_converted_on_its_second_point_read():
+    """One read of a block converts that row alone; the second converts the block (so a
+    scattered read over a large cold table does not pay ~1 ms per block)."""
+    import numpy as np
+    import pyarrow as pa
+    from rustmemodb.storage.chunk import BLOCK_ROWS, Chunk
+    n = 3 * BLOCK_ROWS
+    chunk = Chunk(pa.record_batch({"a": pa.array(range(n)),
+                                   "b": pa.array([str(i) for i in range(n)])}),
+                  np.arange(n, dtype=np.int64))
+    offset = BLOCK_ROWS + 5
+    assert chunk.block_row(offset) == (offset, str(offset))
+    assert chunk._blocks == {1: None}                  # seen, not converted
+    assert chunk.block_row(offset + 1) == (offset + 1, str(offset + 1))
+    assert len(chunk._blocks[1]) == BLOCK_ROWS         # converted on the second read
+    assert chunk.block_row(offset) == (offset, str(offset))
