@@ -117,3 +117,23 @@ def test_two_argument_aggregates_refuse_what_they_cannot_do():
         with pytest.raises(errors.Error) as info:
             conn.execute(sql)
         assert info.value.sqlstate == state, sql
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT list(a ORDER BY a DESC), approx_count_distinct(a % 5) FROM t",
+    "SELECT regexp_extract(b, '[0-9]+'), regexp_extract(b, 'zz'), "
+    "regexp_extract(b, '([a-z]+)([0-9]*)', 1) FROM t ORDER BY a",
+    "SELECT strptime('2024-01-02 03:04:05', '%Y-%m-%d %H:%M:%S'), epoch_ms(1700000000000)",
+    "SELECT if(a > 1, 'big', 'small') FROM t ORDER BY a",
+    "SELECT try_cast('x' AS INTEGER), try_cast('5' AS INTEGER), try_cast(b AS INTEGER) "
+    "FROM t ORDER BY a",
+    "SELECT mode(a % 2) FROM t",
+])
+def test_more_duckdb_spellings(both, sql):
+    assert_same(both, sql)
+
+
+def test_first_last_any_value_follow_input_order(both):
+    ours, theirs = both
+    sql = "SELECT first(a), last(a), any_value(a) FROM (SELECT a FROM t ORDER BY a) s"
+    assert ours.execute(sql).fetchall() == theirs.execute(sql).fetchall()

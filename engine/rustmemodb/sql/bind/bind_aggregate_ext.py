@@ -32,7 +32,9 @@ from .whole_row import as_row_object
 _NAMES = {exp.GroupConcat: "string_agg", exp.LogicalAnd: "bool_and", exp.LogicalOr: "bool_or",
           exp.Stddev: "stddev", exp.StddevSamp: "stddev_samp", exp.StddevPop: "stddev_pop",
           exp.Variance: "variance", exp.VariancePop: "var_pop",
-          exp.BitwiseAndAgg: "bit_and", exp.BitwiseOrAgg: "bit_or", exp.BitwiseXorAgg: "bit_xor"}
+          exp.BitwiseAndAgg: "bit_and", exp.BitwiseOrAgg: "bit_or", exp.BitwiseXorAgg: "bit_xor",
+          # DuckDB's (exec/functions/duckdb_more.py)
+          exp.First: "first", exp.Last: "last", exp.AnyValue: "any_value"}
 # Two-argument aggregates (exec/functions/aggregate_pairs.py): PostgreSQL's statistics of
 # (Y, X) pairs and DuckDB's arg_max/arg_min (max_by/min_by parse to the same nodes).
 _PAIRS = {exp.Corr: "corr", exp.CovarPop: "covar_pop", exp.CovarSamp: "covar_samp",
@@ -49,6 +51,18 @@ def bind_aggregate(stmt, binder, node):
         return stmt.bind_grouping(binder, node)
     if cls is exp.ArrayAgg:
         return stmt.bind_array_agg(binder, node)
+    if cls is exp.List:               # DuckDB's list(x [ORDER BY ...]) is array_agg
+        if len(node.expressions) != 1:
+            raise errors.undefined_function("function list takes one argument",
+                                            position=position_of(node))
+        return stmt.bind_array_agg(binder, exp.ArrayAgg(this=node.expressions[0]))
+    if cls is exp.ApproxDistinct:     # approx_count_distinct(x): counted exactly
+        _check_allowed(binder, node)
+        inner = _arg_binder(stmt, binder)
+        return stmt.make_aggregate("count", [inner.bind(node.this)], True, node)
+    if cls is exp.Mode and node.this is not None:     # DuckDB's mode(x)
+        return stmt.bind_withingroup(binder, exp.WithinGroup(
+            this=exp.Mode(), expression=exp.Order(expressions=[exp.Ordered(this=node.this)])))
     if cls is exp.JSONArrayAgg:
         return bind_json_agg(stmt, binder, node.this, node, "to_json")
     if cls is exp.Median:

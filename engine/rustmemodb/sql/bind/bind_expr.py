@@ -385,7 +385,24 @@ class ExprBinder:
             return Const(value, target, arg.slot)
         return fold(Cast(arg, target))
 
-    _TryCast = _Cast
+    def _TryCast(self, node) -> Expr:
+        """DuckDB's TRY_CAST: NULL where the cast fails (exec/functions/duckdb_more.py)."""
+        target = types.normalize_type_name(node.to.sql(dialect=DIALECT))
+        if types.is_array(target):
+            raise errors.not_supported("TRY_CAST to an array type", position=position_of(node))
+        arg = self.bind(node.this)
+        if arg.type == target:
+            return arg
+        return self.call("try_cast_" + target.lower(), [arg], node)
+
+    def _List(self, node) -> Expr:
+        """DuckDB's ``list(x [ORDER BY ...])``: array_agg (bind_aggregate_ext.py)."""
+        return self.stmt.bind_aggregate(self, node)
+
+    def _If(self, node) -> Expr:
+        """``if(cond, a, b)`` / ``iff`` (DuckDB, and sqlglot's IF): a CASE."""
+        return self.bind(exp.Case(ifs=[exp.If(this=node.this, true=node.args.get("true"))],
+                                  default=node.args.get("false")))
 
     def _object_id_cast(self, kind: str, node: exp.Cast) -> Expr:
         """An object-identifier type is an INTEGER here; text converts through its name."""
@@ -460,6 +477,9 @@ class ExprBinder:
 
     def _Anonymous(self, node: exp.Anonymous) -> Expr:
         name = node.name.lower()
+        if name == "iff" and len(node.expressions) == 3:
+            cond, yes, no = node.expressions
+            return self._If(exp.If(this=cond, true=yes, false=no))
         # a user aggregate, or a built-in one sqlglot has no node or hook for (every)
         if self.stmt.functions.aggregate(name) is not None or (
                 name in AGGREGATE_TYPES and
