@@ -1,5 +1,5 @@
 """DuckDB's SELECT conveniences -- ``* EXCLUDE``, ``* REPLACE``, ``QUALIFY``, ``ORDER BY
-ALL``, ``//``, ``COLUMNS(...)``, ``INSERT ... BY NAME`` -- answered as DuckDB answers them: DuckDB runs the same statements on the same rows
+ALL``, ``//``, ``COLUMNS(...)``, ``INSERT ... BY NAME``, ``SEMI/ANTI JOIN`` -- answered as DuckDB answers them: DuckDB runs the same statements on the same rows
 (a differential test; the data has no NULLs in sort keys, where the two default NULL
 orders differ: PostgreSQL's is kept)."""
 from __future__ import annotations
@@ -47,6 +47,9 @@ def both():
     "SELECT max(COLUMNS('^[ab]')) AS m FROM t",
     "SELECT COLUMNS(['x', 'a']) FROM t ORDER BY a",
     "SELECT t.a, COLUMNS('w') FROM t JOIN u USING (a) ORDER BY t.a",
+    "SELECT * FROM t SEMI JOIN u USING (a) ORDER BY a",
+    "SELECT * FROM t ANTI JOIN u ON t.a = u.a AND u.w <> 'x' ORDER BY a",
+    "SELECT b, count(*) FROM t ANTI JOIN u USING (a) GROUP BY b ORDER BY b",
 ])
 def test_same_answer_as_duckdb(both, sql):
     assert_same(both, sql)

@@ -11,6 +11,7 @@ from sqlglot import exp
 
 from ... import errors, types
 from ...deep import deep
+from ...plan.expr import ColRef
 from ...plan.logical import (LogicalArrowScan, LogicalJoin, LogicalNode, LogicalProject,
                              LogicalScan, LogicalValues)
 from ..parse import position_of
@@ -91,7 +92,6 @@ def _aliased(plan: LogicalNode, alias: str | None, item, parent) -> tuple[Logica
 
 
 def _ref(i, t, n):
-    from ...plan.expr import ColRef
     return ColRef(i, t, n)
 
 
@@ -237,10 +237,43 @@ def bind_join(stmt, left: LogicalNode, left_scope: Scope, join: exp.Join,
             raise errors.syntax_error("JOIN requires ON or USING", position=position_of(join))
         return LogicalJoin(left.columns + right.columns, left, right, "cross"), scope
     join_kind = side or "inner"
+    if kind in ("semi", "anti"):            # DuckDB's SEMI / ANTI JOIN: the left rows only
+        return _bind_semi(stmt, left, right, left_scope, scope, kind, on, using, join)
     if using:
         return _bind_using(stmt, left, right, left_scope, right_scope, join_kind, using, parent)
     cond = ExprBinder(stmt, scope, clause="JOIN conditions").bind_boolean(on, "JOIN/ON")
     return LogicalJoin(left.columns + right.columns, left, right, join_kind, cond), scope
+
+
+def _bind_semi(stmt, left, right, left_scope: Scope, both: Scope, kind: str, on, using,
+               join) -> tuple[LogicalNode, Scope]:
+    """``l SEMI JOIN r ON c``: the rows of l with a match in r (EXISTS); ANTI: those with
+    none (NOT EXISTS, so a NULL key keeps its row). Only l's columns come out."""
+    from .bind_expr import ExprBinder
+    binder = ExprBinder(stmt, both, clause="JOIN conditions")
+    if using:
+        nleft = len(left_scope.columns)
+        cond = None
+        for ident in using:
+            li = left_scope.resolve(ident.name)
+            right_names = [i for i, c in enumerate(both.columns[nleft:]) if
+                           c.name == ident.name and not c.hidden]
+            if len(right_names) != 1:
+                raise errors.sql_error("42703", f'column "{ident.name}" specified in USING '
+                                                "clause does not exist in right table",
+                                       position=position_of(join))
+            lc, ri = left_scope.columns[li], nleft + right_names[0]
+            eq = binder.call("eq", [ColRef(li, lc.type, lc.name),
+                                    ColRef(ri, both.columns[ri].type, ident.name)])
+            cond = eq if cond is None else binder.call("and", [cond, eq])
+    elif on is not None:
+        cond = binder.bind_boolean(on, "JOIN/ON")
+    else:
+        raise errors.syntax_error(f"{kind.upper()} JOIN requires ON or USING",
+                                  position=position_of(join))
+    scope = Scope(parent=both.parent)
+    scope.extend(left_scope)
+    return LogicalJoin(list(left.columns), left, right, kind, cond), scope
 
 
 def _bind_using(stmt, left, right, lscope: Scope, rscope: Scope, kind: str, using, parent):
@@ -258,14 +291,12 @@ def _bind_using(stmt, left, right, lscope: Scope, rscope: Scope, kind: str, usin
         li = lscope.resolve(name)
         ri = rscope.resolve(name)
         pairs.append((li, ri))
-        from ...plan.expr import ColRef
         l = ColRef(li, lscope.columns[li].type, name)
         r = ColRef(nleft + ri, rscope.columns[ri].type, name)
         eq = binder.call("eq", [l, r])
         cond = eq if cond is None else binder.call("and", [cond, eq])
     join = LogicalJoin(left.columns + right.columns, left, right, kind, cond)
     # Output: USING columns once (coalesced for FULL/RIGHT), then the rest, like PostgreSQL.
-    from ...plan.expr import ColRef
     exprs, scope = [], Scope(parent=parent)
     for li, ri in pairs:
         lc, rc = lscope.columns[li], rscope.columns[ri]

@@ -178,8 +178,9 @@ def _check_join(node: exp.Join) -> None:
     if method and method != "NATURAL":
         raise _named(node, f"{method} JOIN")
     kind = str(node.args.get("kind") or "").upper()
-    if kind not in ("", "INNER", "OUTER", "CROSS"):
-        raise _named(node, f"{kind} JOIN")
+    if kind not in ("", "INNER", "OUTER", "CROSS", "SEMI", "ANTI") or \
+            (kind in ("SEMI", "ANTI") and (node.side or method)):
+        raise _named(node, " ".join(w for w in (node.side, method, kind, "JOIN") if w))
 
 
 def _check_fetch(node: exp.Fetch) -> None:
