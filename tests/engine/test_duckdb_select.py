@@ -1,5 +1,6 @@
 """DuckDB's SELECT conveniences -- ``* EXCLUDE``, ``* REPLACE``, ``QUALIFY``, ``ORDER BY
-ALL``, ``//``, ``COLUMNS(...)``, ``INSERT ... BY NAME``, ``SEMI/ANTI JOIN`` -- answered as DuckDB answers them: DuckDB runs the same statements on the same rows
+ALL``, ``//``, ``COLUMNS(...)``, ``INSERT ... BY NAME``, ``SEMI/ANTI JOIN``, lateral column
+aliases -- answered as DuckDB answers them: DuckDB runs the same statements on the same rows
 (a differential test; the data has no NULLs in sort keys, where the two default NULL
 orders differ: PostgreSQL's is kept)."""
 from __future__ import annotations
@@ -50,6 +51,9 @@ def both():
     "SELECT * FROM t SEMI JOIN u USING (a) ORDER BY a",
     "SELECT * FROM t ANTI JOIN u ON t.a = u.a AND u.w <> 'x' ORDER BY a",
     "SELECT b, count(*) FROM t ANTI JOIN u USING (a) GROUP BY b ORDER BY b",
+    "SELECT max(x) AS m, m * 2 AS n FROM t",
+    "SELECT a * 2 AS d, d + 1 AS e FROM t ORDER BY a",
+    "SELECT a AS b, b FROM t ORDER BY 1",
 ])
 def test_same_answer_as_duckdb(both, sql):
     assert_same(both, sql)

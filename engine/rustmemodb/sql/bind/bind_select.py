@@ -152,7 +152,12 @@ def stmt_has_windows(select_exprs, order_specs) -> bool:
 def _select_items(stmt, node: exp.Select, scope: Scope) -> tuple[list, list[str]]:
     """Select-list entries (sqlglot nodes, or ColRefs for expanded stars) and names."""
     items, names = [], []
+    earlier: dict = {}          # alias -> expression, for DuckDB's lateral column aliases
     for e in node.expressions:
+        if earlier:
+            e = _lateral_aliases(e, earlier, scope)
+        if isinstance(e, exp.Alias) and e.alias and not isinstance(e.this, exp.Star):
+            earlier.setdefault(e.alias, e.this)
         if isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star)):
             table = e.table if isinstance(e, exp.Column) else None
             idxs = scope.star(table or None)
@@ -176,6 +181,29 @@ def _select_items(stmt, node: exp.Select, scope: Scope) -> tuple[list, list[str]
         names.append(output_name(e))
         items.append(e.this if isinstance(e, exp.Alias) else e)
     return items, names
+
+
+def _lateral_aliases(e: exp.Expression, earlier: dict, scope: Scope) -> exp.Expression:
+    """DuckDB's lateral column aliases: ``SELECT max(x) AS m, m + 1`` reads an earlier
+    select item by its alias where no column of that name is in reach (PostgreSQL would
+    say 42703; a real column always wins). Subqueries keep their own names."""
+    def visible(name: str) -> bool:
+        s = scope
+        while s is not None:
+            if s.find(name):
+                return True
+            s = s.parent
+        return False
+
+    def swap(n):
+        if isinstance(n, exp.Column) and not n.table and isinstance(n.this, exp.Identifier) \
+                and n.name in earlier and not visible(n.name) and \
+                n.find_ancestor(exp.Subquery, exp.Select) is None:
+            return exp.Paren(this=earlier[n.name].copy())
+        return n
+    if not any(isinstance(c, exp.Column) and c.name in earlier for c in e.find_all(exp.Column)):
+        return e
+    return e.copy().transform(swap)
 
 
 def _columns_expansion(e: exp.Expression, scope: Scope) -> list[tuple[str, exp.Expression]]:
