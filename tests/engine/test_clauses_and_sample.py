@@ -54,6 +54,9 @@ def rows(conn, sql, params=None):
     ("CREATE INDEX ON t (a) WHERE a > 0", "partial indexes"),
     ("CREATE INDEX ON t (a) INCLUDE (b)", "INCLUDE"),
     ("SELECT * FROM db.public.t", "cross-database"),
+    ("DO $$ BEGIN PERFORM 1; END $$", "statement DO"),
+    ("LISTEN chan", "statement LISTEN"),
+    ("CALL proc()", "statement CALL"),
 ])
 def test_unimplemented_clause_is_0a000_naming_it(conn, sql, named):
     before = rows(conn, "SELECT count(*), sum(a) FROM t")
@@ -185,3 +188,15 @@ def test_collate_c_is_accepted_and_others_refused(conn):
     with pytest.raises(rustmemodb.NotSupportedError) as info:
         conn.execute('SELECT c FROM u ORDER BY c COLLATE "de_DE"')
     assert "de_DE" in str(info.value)
+
+
+def test_commands_sqlglot_cannot_read_log_nothing(conn, caplog):
+    """sqlglot logs a warning for statements it reads as opaque commands; the engine
+    refuses those first, so a notebook's output shows the error and no log line."""
+    import logging
+    with caplog.at_level(logging.WARNING):
+        for sql in ("DO $$ BEGIN END $$", "NOTIFY chan", "REFRESH MATERIALIZED VIEW nope",
+                    "CREATE TEMP TABLE oc (x INTEGER) ON COMMIT DROP"):
+            with pytest.raises(rustmemodb.Error):
+                conn.execute(sql)
+    assert not [r for r in caplog.records if r.name.startswith("sqlglot")]

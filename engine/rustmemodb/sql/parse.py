@@ -223,7 +223,20 @@ def _statement_forms(sql: str) -> exp.Expression | str:
     return sql
 
 
+# Statements sqlglot reads as an opaque Command, with a warning on the process's log
+# (which a library must not leave there): refused here first, by their first word.
+_UNSUPPORTED_COMMANDS = frozenset({"do", "listen", "notify", "unlisten", "cluster",
+                                   "reindex", "load", "security", "import", "call"})
+_FIRST_WORD = re.compile(r"\s*([A-Za-z]+)")
+
+
 def parse_one(sql: str) -> exp.Expression:
+    m = _FIRST_WORD.match(sql)
+    if m is not None and m.group(1).lower() in _UNSUPPORTED_COMMANDS:
+        word = m.group(1).upper()
+        raise errors.not_supported(f"statement {word}", hint={
+            "DO": "Anonymous code blocks (PL/pgSQL) do not run here.",
+            "CALL": "There are no stored procedures here."}.get(word))
     if sql[:30].lstrip()[:7].lower() in ("refresh", "create "):
         form = _statement_forms(sql)
         if isinstance(form, exp.Expression):
