@@ -14,7 +14,7 @@ import pyarrow as pa
 from . import describe, errors, notices, pivot, types
 from . import statement_limits as limits
 from .result import Result
-from .sql.dispatch import Explain, Utility
+from .sql.dispatch import Explain
 
 
 def run_utility(session, util, params):
@@ -298,7 +298,6 @@ def _execute_prepared(session, text: str):
 
 
 def run_explain(session, explain: Explain, params):
-    from .exec.context import ExecContext
     from .plan.explain import to_dict, to_text
     try:
         prepared = session._prepare(explain.body)

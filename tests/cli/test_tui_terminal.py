@@ -1,7 +1,6 @@
 """The real `rustmemodb cli` program in a real terminal (tmux): keys in, screen text out."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys

@@ -3,7 +3,6 @@ each) hosting 2 shards. A subset of the conformance files, forks, and worker dea
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
 

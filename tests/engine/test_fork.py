@@ -1,5 +1,4 @@
 """fork(): O(1) copies of the whole database, independent afterwards."""
-import time
 import tracemalloc
 
 import pyarrow as pa

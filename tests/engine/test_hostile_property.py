@@ -120,7 +120,7 @@ def long_chains(draw):
     atom = draw(ATOMS)
     if op.strip() in ("UNION ALL", "UNION", "INTERSECT", "EXCEPT"):
         return op.join(f"SELECT {atom}" for _ in range(n))
-    return f"SELECT id FROM s WHERE " + op.join(f"({atom} = {i})" for i in range(n))
+    return "SELECT id FROM s WHERE " + op.join(f"({atom} = {i})" for i in range(n))
 
 
 PARAM = st.one_of(

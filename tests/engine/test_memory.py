@@ -79,10 +79,12 @@ def test_dropped_connections_are_freed_without_the_collector(collector_off):
 
 
 def test_point_read_rows_are_untracked_by_the_collector():
-    """A point read converts one block of its chunk (not all 64k rows: one statement's
-    pause); the converted rows are tuples of atoms, which the collector stops tracking."""
+    """Point reads convert one block of its chunk (not all 64k rows: one statement's
+    pause), on the block's second read; the converted rows are tuples of atoms, which
+    the collector stops tracking."""
     from rustmemodb.storage.chunk import BLOCK_ROWS
     c = _loaded()
+    assert c.execute("SELECT v FROM t WHERE id = 41").fetchone() == ("v41",)
     assert c.execute("SELECT v FROM t WHERE id = 42").fetchone() == ("v42",)
     version = c.database.root.tables["t"]
     chunk = version.chunks[0]

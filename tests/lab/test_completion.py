@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sqlite3
 
-import pytest
 from IPython.core.completer import provisionalcompleter
 
 from rustmemodb_lab.completion import MATCHER_ID

@@ -1,5 +1,4 @@
 """Durable apps: recovery on open, idempotent replay after SIGKILL, migrations."""
-import os
 import subprocess
 import sys
 import textwrap

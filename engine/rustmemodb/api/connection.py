@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable, Sequence
 
-from .. import errors, types
+from .. import errors
 from .arrow_io import to_arrow_table
 from .cursor import Cursor
 from .guard import guarded

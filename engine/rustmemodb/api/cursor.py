@@ -6,7 +6,7 @@ Rows are converted from Arrow to Python tuples lazily, on the first fetch, so
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from typing import Iterator, Sequence
 
 from ..lazy_import import arrow as pa
 

@@ -465,8 +465,8 @@ def _run_owned(stmt: OwnedStatement, txn, session) -> None:
                 if other not in owned and any(fk.ref_table == name
                                               for fk in version.schema.foreign_keys):
                     raise errors.sql_error(
-                        "2BP01", f"cannot drop desired object(s) because other objects "
-                                 f"depend on them",
+                        "2BP01", "cannot drop desired object(s) because other objects "
+                                 "depend on them",
                         detail=f"table {other} depends on table {name}",
                         hint="Use DROP ... CASCADE to drop the dependent objects too.")
     for name in owned:

@@ -29,8 +29,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from ..storage.root import Root
 from .identity import IDENTITY, Correspondence, space_id
 

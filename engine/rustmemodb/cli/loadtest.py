@@ -27,7 +27,6 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
 
 BATCH_ROWS = 1000
 

@@ -35,7 +35,7 @@ from ..deep import deep
 import dataclasses
 
 from ..plan.walk import map_children, reads_outer
-from ..plan.expr import (AggCall, Call, Case, ColRef, Const, OuterRef, SubqueryExpr, conjoin,
+from ..plan.expr import (Call, Case, ColRef, Const, OuterRef, SubqueryExpr, conjoin,
                          conjuncts, make_call, transform)
 from ..plan.logical import (LogicalAggregate, LogicalFilter, LogicalJoin, LogicalNode,
                             LogicalProject, LogicalScan)

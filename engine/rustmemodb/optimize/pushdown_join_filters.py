@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..plan.expr import (ColRef, column_refs, conjoin, conjuncts, has_subquery, is_volatile,
+from ..plan.expr import (column_refs, conjoin, conjuncts, has_subquery, is_volatile,
                          remap_columns, shift_columns)
 from ..plan.logical import (LogicalFilter, LogicalJoin, LogicalLateralJoin, LogicalNode,
                             LogicalProject)

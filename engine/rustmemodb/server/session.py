@@ -24,7 +24,6 @@ import asyncio
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from .. import errors
 from ..api.cursor import arrow_to_rows, rows_to_python

@@ -12,7 +12,6 @@ from __future__ import annotations
 from ...deep import deep
 from typing import Callable
 
-from ... import errors, types
 from ...plan.expr import Call, Case, Cast, ColRef, Const, Expr, InList, Param, depth_exceeds
 
 RowFn = Callable[[tuple, list], object]

@@ -11,7 +11,6 @@ import datetime as dt
 import re
 
 from ... import errors, types
-from ...lazy_import import arrow as pa
 from ...plan.aggregates import AGGREGATE_TYPES
 from ..expr.vector import map_rows
 from ..operators.aggregate import PYTHON_AGGREGATES

@@ -58,6 +58,10 @@ def as_text(value) -> str:
         return types.format_timestamp(value)
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, dt.time):
+        return types.format_time(value)
+    if isinstance(value, bytes):
+        return types.format_bytea(value)
     if isinstance(value, (list, tuple)):
         return "{" + ",".join("NULL" if v is None else as_text(v) for v in value) + "}"
     return str(value)

@@ -8,13 +8,11 @@ a field quoted when empty or holding a quote, backslash, parenthesis, comma or s
 """
 from __future__ import annotations
 
-import datetime as dt
-
 from ... import types
 from ...lazy_import import arrow as pa
 from ..expr.vector import map_rows
 from .array import format_array
-from .cast import format_float
+from .quoting import as_text
 from .registry import ScalarFunction
 
 _SPECIAL = frozenset('"\\(),')
@@ -22,24 +20,12 @@ _SPECIAL = frozenset('"\\(),')
 
 def output_text(v) -> str:
     """A stored value in its type's output form, told by its Python type (storage forms
-    differ per type: types.py)."""
-    if isinstance(v, bool):
-        return "t" if v else "f"
-    if isinstance(v, float):
-        return format_float(v)
-    if isinstance(v, dt.datetime):
-        return types.format_timestamp(v)
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if isinstance(v, dt.time):
-        return types.format_time(v)
-    if isinstance(v, bytes):
-        return types.format_bytea(v)
+    differ per type: types.py); arrays with their elements quoted as in a literal."""
     if isinstance(v, list):
         first = next((x for x in v if x is not None), None)
         element = types.from_python(first)[1] if first is not None else types.TEXT
         return format_array(v, element if element != types.NULL else types.TEXT)
-    return str(v)
+    return as_text(v)
 
 
 def _field(v) -> str:

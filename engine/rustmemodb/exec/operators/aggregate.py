@@ -640,7 +640,6 @@ def numeric_min_max(v):
     (Arrow's min_max kernel is ~10x slower on 5M doubles); (None, None) when every value
     is NULL, None when the column holds a NaN (PostgreSQL orders NaN above every number:
     the general path handles it) or is of another type."""
-    import numpy as np
     if not (pa.types.is_int64(v.type) or pa.types.is_float64(v.type)):
         return None
     lo = hi = None

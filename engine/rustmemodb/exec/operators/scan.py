@@ -8,12 +8,11 @@ An index lookup chosen by the optimizer replaces the scan with a probe.
 from __future__ import annotations
 
 import pyarrow as pa
-from rustmemodb.lazy_import import compute as pc
 
 from ... import types
 from ...plan.logical import LogicalArrowScan, LogicalScan, LogicalValues
 from ..expr.row import try_compile_row
-from ..expr.vector import as_array, evaluate
+from ..expr.vector import evaluate
 from ..run import operator
 
 

@@ -95,7 +95,7 @@ def _is_entity_type(coll, hint) -> bool:
 
 def add_command_routes(router, coll, base: str, errors: dict, idem: dict, if_match: dict,
                        components: dict) -> None:
-    from .routes import (_entity_response, entity_id, entity_json, etag,
+    from .routes import (entity_id, entity_json, etag,
                          expected_version, idempotency_key, in_flight)
     name = coll.name
     one = {"404": problem("No such entity"), **errors}

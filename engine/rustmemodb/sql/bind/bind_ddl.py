@@ -158,8 +158,8 @@ def _column(stmt, table: str, item: exp.ColumnDef, position: int):
 def _identity(ck, sql_type: str, item) -> tuple:
     """("always" | "by default", first value) of GENERATED ... AS IDENTITY [(START WITH n)]."""
     if sql_type != types.INTEGER:
-        raise errors.sql_error("22023", f"identity column type must be smallint, integer, or "
-                               f"bigint", position=position_of(item))
+        raise errors.sql_error("22023", "identity column type must be smallint, integer, or "
+                               "bigint", position=position_of(item))
     for option in ("increment", "minvalue", "maxvalue", "cycle"):
         value = ck.args.get(option)
         if value is not None and not (option == "increment" and value.name == "1"):

@@ -19,7 +19,7 @@ from sqlglot import exp
 
 from ... import errors, types
 from ...deep import deep
-from ...plan.expr import AggCall, ColRef, Const, Expr, Param, transform
+from ...plan.expr import AggCall, ColRef, Const, Expr, Param
 from ...plan.logical import (LogicalAggregate, LogicalDistinct, LogicalFilter, LogicalLimit,
                              LogicalNode, LogicalProject, LogicalSort, LogicalValues)
 from ..parse import DIALECT, position_of
@@ -139,7 +139,6 @@ def _with_aliases(cond: exp.Expression, node: exp.Select, scope: Scope) -> exp.E
 
 
 def stmt_has_windows(select_exprs, order_specs) -> bool:
-    from ...plan.expr import Expr as _E
     for e in list(select_exprs) + [s[1] for s in order_specs if s[0] == "expr"]:
         for n in e.walk():
             if type(n).__name__ == "WindowCall":
