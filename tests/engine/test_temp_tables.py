@@ -114,3 +114,17 @@ def test_on_commit_preserve_rows_only():
         with pytest.raises(errors.Error) as info:
             conn.execute(f"CREATE TEMP TABLE oc2 (x INTEGER) ON COMMIT {action}")
         assert info.value.sqlstate == "0A000"
+
+
+def test_branches_neither_diff_nor_merge_temporary_tables():
+    from rustmemodb.branch import diff_all, merge
+    main = rustmemodb.connect()
+    main.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    main.execute("CREATE TEMP TABLE scratch (x INTEGER)")
+    fork = main.fork()
+    fork.execute("INSERT INTO t VALUES (1)")
+    main.execute("DROP TABLE scratch")          # main's scratch goes; the fork's copy stays
+    assert list(diff_all(main, fork)) == ["t"]
+    merge(fork, main)
+    assert main.execute("SELECT * FROM t").fetchall() == [(1,)]
+    assert not any(n.endswith(".scratch") for n in main._session.db.root.tables)

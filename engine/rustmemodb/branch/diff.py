@@ -31,6 +31,7 @@ import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
 
 from .. import errors
+from ..storage.root import is_temporary
 from ..storage.table import TableVersion
 from .identity import IDENTITY, Correspondence
 from .lineage import common_base
@@ -104,7 +105,8 @@ def diff(a, b, table: str) -> Diff:
 
 def diff_all(a, b) -> dict:
     a, b = _database(a), _database(b)
-    names = sorted(set(a.root.tables) | set(b.root.tables))
+    # temporary tables are a session's scratch, not the branch's data
+    names = sorted(n for n in set(a.root.tables) | set(b.root.tables) if not is_temporary(n))
     out = {}
     for name in names:
         if a.root.tables.get(name) is b.root.tables.get(name):

@@ -33,6 +33,7 @@ from rustmemodb.lazy_import import compute as pc
 
 from .. import errors
 from ..types import py_values
+from ..storage.root import is_temporary
 from ..storage.table import TableVersion
 from . import validate
 from .diff import ROWID, Diff, _distinct, diff_versions
@@ -123,7 +124,8 @@ class _Merge:
     # ---- per table ---------------------------------------------------------------------
     def all_tables(self) -> None:
         broot = self.base.root
-        names = set(broot.tables) | set(self.src_root.tables) | set(self.tgt_root.tables)
+        names = {n for n in set(broot.tables) | set(self.src_root.tables)
+                 | set(self.tgt_root.tables) if not is_temporary(n)}   # sessions' scratch
         for name in sorted(names):
             vb = broot.tables.get(name)
             vs, vt = self.src_root.tables.get(name), self.tgt_root.tables.get(name)
