@@ -14,6 +14,7 @@ A record is logical: it says what the transaction did, not which bytes changed.
                                          place, the new rows as an Arrow IPC stream
     ("t", table, encoded_version|None)   ReplaceTableOp (DDL): see ``encode_version``
     ("v", name, (sql, columns[, comment])|None)   ViewOp
+    ("f", name, (params, defaults, returns, body, volatility)|None)   FunctionOp
     ("s", name, value)                   SequenceOp (value None: dropped)
     ("a", catalog)                       AuthOp: roles, owners, grants (storage/roles.py
                                          ``encode``: plain lists and strings)
@@ -46,17 +47,17 @@ from dataclasses import replace
 import numpy as np
 import pyarrow as pa
 
-from ..storage.root import Root, ViewDef
+from ..storage.root import FunctionDef, Root, ViewDef
 from ..storage.table import Chunk, TableVersion
 from ..storage import roles
-from ..txn.transaction import (AuthOp, BulkInsertOp, BulkUpdateOp, DeleteOp, InsertOp,
-                               ReplaceTableOp, SequenceOp, UpdateOp, ViewOp)
+from ..txn.transaction import (AuthOp, BulkInsertOp, BulkUpdateOp, DeleteOp, FunctionOp,
+                               InsertOp, ReplaceTableOp, SequenceOp, UpdateOp, ViewOp)
 from . import tables as T
 from . import values
 from .problems import data_corrupted
 
 _KNOWN = (InsertOp, BulkInsertOp, DeleteOp, UpdateOp, BulkUpdateOp, ReplaceTableOp, ViewOp,
-          SequenceOp, AuthOp)
+          SequenceOp, AuthOp, FunctionOp)
 
 
 # ---- encoding ---------------------------------------------------------------------------
@@ -90,6 +91,10 @@ def encode_commit(ops: list, before: Root, after: Root) -> bytes:
         elif kind is AuthOp:
             out.append(("a", None, roles.encode(op.catalog)))
             continue
+        elif kind is FunctionOp:
+            fn = op.function
+            out.append(("f", op.name, None if fn is None else encode_function(fn)))
+            continue
         else:
             seqs[op.name] = after.sequences.get(op.name, op.value)
             continue
@@ -113,6 +118,30 @@ def decode_view(name: str, enc) -> ViewDef:
     return ViewDef(name, enc[0], tuple(enc[1]), enc[2] if len(enc) == 3 else None)
 
 
+def encode_function(fn: FunctionDef) -> tuple:
+    return (tuple(tuple(p) for p in fn.params), tuple(fn.defaults), fn.returns, fn.body,
+            fn.volatility)
+
+
+def decode_function(name: str, enc) -> FunctionDef:
+    """A logged SQL function, checked field by field (plain strings and tuples only)."""
+    def text(v) -> bool:
+        return isinstance(v, str)
+    ok = isinstance(enc, (tuple, list)) and len(enc) == 5
+    if ok:
+        params, defaults, returns, body, volatility = enc
+        ok = (isinstance(params, (tuple, list)) and all(
+            isinstance(p, (tuple, list)) and len(p) == 2 and text(p[0]) and text(p[1])
+            for p in params) and isinstance(defaults, (tuple, list))
+            and len(defaults) == len(params)
+            and all(d is None or text(d) for d in defaults)
+            and text(returns) and text(body) and text(volatility))
+    if not ok:
+        raise ValueError(f"malformed function record for {name!r}")
+    return FunctionDef(name, tuple(tuple(p) for p in params), tuple(defaults), returns, body,
+                       volatility)
+
+
 def encode_root(before: Root, after: Root) -> bytes:
     """A record replacing every table that changed (restore, or ops we cannot express)."""
     tables = {}
@@ -121,8 +150,9 @@ def encode_root(before: Root, after: Root) -> bytes:
             encode_version(version, before)
     views = {n: encode_view(v) for n, v in after.views.items()}
     checks = tuple(_check(n, v) for n, v in after.tables.items())
+    functions = {n: encode_function(f) for n, f in after.functions.items()}
     return values.pack(("R", after.version, after.catalog_version, tables, views,
-                        dict(after.sequences), checks, roles.encode(after.auth)))
+                        dict(after.sequences), checks, roles.encode(after.auth), functions))
 
 
 def _first(rowids) -> int:
@@ -187,10 +217,14 @@ def apply_record(root: Root, payload: bytes) -> Root:
         _, version, catalog, tables, views, seqs, checks = record[:7]
         new_tables = {n: root.tables[n] if enc is None else decode_version(enc, root)
                       for n, enc in tables.items()}
+        functions = record[8] if len(record) > 8 else {}
+        if not isinstance(functions, dict):
+            raise ValueError("malformed functions in a log record")
         new = Root(tables=new_tables,
                    views={n: decode_view(n, enc) for n, enc in views.items()},
                    sequences=dict(seqs),
-                   auth=roles.decode(record[7]) if len(record) > 7 else None)
+                   auth=roles.decode(record[7]) if len(record) > 7 else None,
+                   functions={n: decode_function(n, enc) for n, enc in functions.items()})
     else:
         raise data_corrupted(f"unknown log record type {record[0]!r}")
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in (version, catalog)):
@@ -242,6 +276,13 @@ def _apply_ops(root: Root, ops: list) -> Root:
                     else root.with_view(decode_view(name, op[2])))
         elif kind == "a":
             root = replace(root, auth=roles.decode(op[2]))
+        elif kind == "f":
+            funcs = dict(root.functions)
+            if op[2] is None:
+                funcs.pop(name, None)
+            else:
+                funcs[name] = decode_function(name, op[2])
+            root = replace(root, functions=funcs)
         else:
             raise data_corrupted(f"unknown log op {kind!r}")
     return root

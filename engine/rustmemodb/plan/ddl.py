@@ -203,3 +203,18 @@ class LogicalCreateSequence(LogicalNode):
 class LogicalDropSequence(LogicalNode):
     targets: tuple
     if_exists: bool = False
+
+
+@dataclass
+class LogicalCreateFunction(LogicalNode):
+    function: Any                # storage.root.FunctionDef
+    or_replace: bool = False
+
+    def describe(self) -> str:
+        return self.function.name
+
+
+@dataclass
+class LogicalDropFunction(LogicalNode):
+    targets: tuple
+    if_exists: bool = False

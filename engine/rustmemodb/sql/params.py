@@ -54,8 +54,15 @@ def original_position(edits, pos: int) -> int:
     return pos + shift
 
 
+# CREATE FUNCTION's body names its own parameters $1, $2 (``RETURN $1 * 2``): they are
+# not the statement's placeholders.
+_CREATE_FUNCTION = re.compile(r"\s*create\s+(?:or\s+replace\s+)?function\b", re.I)
+
+
 def normalize(sql: str) -> Placeholders:
     if "?" not in sql and "$" not in sql and ":" not in sql and "%s" not in sql:
+        return Placeholders(sql, 0)
+    if _CREATE_FUNCTION.match(sql):
         return Placeholders(sql, 0)
     out, pos, count, names, styles, edits, size = [], 0, 0, [], set(), [], 0
     for m in _TOKEN.finditer(sql):

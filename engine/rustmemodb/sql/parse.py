@@ -190,6 +190,8 @@ _REFRESH = re.compile(r"(?is)^\s*refresh\s+materialized\s+view\s+(concurrently\s
                       r"(?P<data>with\s+(?:no\s+)?data)?\s*;?\s*$")
 _ON_COMMIT = re.compile(r"(?is)^(\s*create\s+(?:global\s+|local\s+)?temp(?:orary)?\s+table\b.*?)"
                         r"\s+on\s+commit\s+(preserve\s+rows|delete\s+rows|drop)\s*;?\s*$")
+_SET_RETURNING = re.compile(r"(?is)^\s*create\s+(?:or\s+replace\s+)?function\b.*?"
+                            r"\breturns\s+(setof|table)\b")
 _WITH_DATA = re.compile(r"(?is)^(\s*create\s+materialized\s+view\b.*?)\s+with\s+(no\s+)?data"
                         r"\s*;?\s*$")
 
@@ -199,6 +201,10 @@ def _statement_forms(sql: str) -> exp.Expression | str:
     node; CREATE MATERIALIZED VIEW without its WITH DATA tail (the default; WITH NO DATA
     is refused: an unpopulated view is not kept here); CREATE TEMP TABLE without ON COMMIT
     PRESERVE ROWS (the default; DELETE ROWS and DROP are refused)."""
+    m = _SET_RETURNING.match(sql)
+    if m is not None:
+        raise errors.not_supported(f"RETURNS {m.group(1).upper()}",
+                                   hint="SQL functions here return one value.")
     m = _ON_COMMIT.match(sql)
     if m is not None:
         if not m.group(2).lower().startswith("preserve"):

@@ -70,6 +70,9 @@ class Prepared:
                 v = tables.get(name)
                 if v is None or v.schema is not obj:
                     return False
+            elif kind == "function":
+                if root.functions.get(name) is not obj:
+                    return False
             elif root.views.get(name) is not obj:
                 return False
         for name, rows in self.sizes:

@@ -26,6 +26,18 @@ class ViewDef:
     comment: str | None = field(default=None, compare=False)   # COMMENT ON VIEW
 
 
+@dataclass(frozen=True)
+class FunctionDef:
+    """A SQL function (CREATE FUNCTION ... LANGUAGE sql): inlined where it is called
+    (sql/bind/bind_sql_functions.py). ``body`` is the expression it returns, as SQL."""
+    name: str
+    params: tuple = ()             # ((name or "", SQL type), ...)
+    defaults: tuple = ()           # per parameter: the DEFAULT expression's SQL, or None
+    returns: str = "TEXT"          # SQL type
+    body: str = "NULL"
+    volatility: str = "VOLATILE"   # IMMUTABLE | STABLE | VOLATILE (as declared)
+
+
 @dataclass(frozen=True, eq=False)
 class Root:
     tables: dict = field(default_factory=dict)    # name -> TableVersion
@@ -40,6 +52,7 @@ class Root:
     # Roles, owners and grants (storage/roles.py): empty until the first CREATE ROLE,
     # and an empty catalog means no access control (the implicit superuser).
     auth: Any = None
+    functions: dict = field(default_factory=dict)   # name -> FunctionDef (LANGUAGE sql)
 
     def __post_init__(self) -> None:
         if self.auth is None:

@@ -32,8 +32,8 @@ from ..lazy_import import numpy as np
 from .. import errors
 from ..types import py_values
 from ..storage.root import Root, replace
-from .transaction import (AuthOp, BulkInsertOp, BulkUpdateOp, DeleteOp, InsertOp, ReplaceTableOp,
-                          SequenceOp, Transaction, UpdateOp, ViewOp)
+from .transaction import (AuthOp, BulkInsertOp, BulkUpdateOp, DeleteOp, FunctionOp, InsertOp,
+                          ReplaceTableOp, SequenceOp, Transaction, UpdateOp, ViewOp)
 
 
 @dataclass
@@ -96,6 +96,9 @@ def write_set(txn: Transaction) -> WriteSet:
         elif isinstance(op, AuthOp):    # one catalog: concurrent role/grant changes conflict
             ws.tables.add("auth:")
             ws.ddl.add("auth:")
+        elif isinstance(op, FunctionOp):
+            ws.tables.add("fn:" + op.name)
+            ws.ddl.add("fn:" + op.name)
     return ws
 
 
@@ -137,6 +140,13 @@ def rebase_ops(txn: Transaction, current: Root) -> tuple[Root, list]:
             root = root.with_view(op.view) if op.view is not None else root.without_view(op.name)
         elif isinstance(op, AuthOp):
             root = replace(root, auth=op.catalog)
+        elif isinstance(op, FunctionOp):
+            funcs = dict(root.functions)
+            if op.function is None:
+                funcs.pop(op.name, None)
+            else:
+                funcs[op.name] = op.function
+            root = replace(root, functions=funcs, catalog_version=root.catalog_version + 1)
         elif isinstance(op, SequenceOp):
             seqs = dict(root.sequences)
             if op.value is None:

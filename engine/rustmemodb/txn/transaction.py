@@ -28,7 +28,7 @@ them again on a newer root when a conflict would otherwise fail it
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..lazy_import import arrow as pa, numpy as np
@@ -95,6 +95,12 @@ class AuthOp:
     """Roles, owners or grants changed: the whole new catalog (storage/roles.py; tiny).
     Conflicts with any concurrent change of the catalog (txn/commit.py)."""
     catalog: object
+
+
+@dataclass
+class FunctionOp:
+    name: str
+    function: Any                # storage.root.FunctionDef, or None: dropped
 
 
 @dataclass
@@ -248,6 +254,17 @@ class Transaction:
         self.working = (self.working.with_view(view) if view is not None
                         else self.working.without_view(name))
         self.ops.append(ViewOp(name, view))
+
+    def set_function(self, name: str, function) -> None:
+        """CREATE [OR REPLACE] FUNCTION (``function``) or DROP FUNCTION (None)."""
+        funcs = dict(self.working.functions)
+        if function is None:
+            funcs.pop(name, None)
+        else:
+            funcs[name] = function
+        self.working = replace(self.working, functions=funcs,
+                               catalog_version=self.working.catalog_version + 1)
+        self.ops.append(FunctionOp(name, function))
 
     def set_auth(self, catalog) -> None:
         self.working = replace(self.working, auth=catalog,

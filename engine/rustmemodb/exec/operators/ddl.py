@@ -15,10 +15,11 @@ import dataclasses
 import re
 
 from ... import errors, notices
-from ...plan.ddl import (LogicalCreateIndex, LogicalCreateSequence, LogicalCreateTable,
-                         LogicalCreateTableAs, LogicalCreateView, LogicalDropIndex,
-                         LogicalDropSequence, LogicalDropTable, LogicalDropView,
-                         LogicalRefreshMatview, LogicalTruncate)
+from ...plan.ddl import (LogicalCreateFunction, LogicalCreateIndex, LogicalCreateSequence,
+                         LogicalCreateTable, LogicalCreateTableAs, LogicalCreateView,
+                         LogicalDropFunction, LogicalDropIndex, LogicalDropSequence,
+                         LogicalDropTable, LogicalDropView, LogicalRefreshMatview,
+                         LogicalTruncate)
 from ...storage.index_define import with_index, without_index
 from ...storage.root import owner_of_index, relation_exists
 from ...storage.schema import TableSchema
@@ -236,4 +237,27 @@ def refresh_matview(node: LogicalRefreshMatview, ctx) -> None:
     data = run_plan(node.child, ctx)
     txn.replace_table(node.name, TableVersion.empty(schema))     # as TRUNCATE
     txn.insert_arrow(node.name, data.rename_columns(schema.names).cast(schema.arrow_schema))
+    return None
+
+
+@operator(LogicalCreateFunction)
+def create_function(node: LogicalCreateFunction, ctx) -> None:
+    txn, fn = ctx.txn, node.function
+    if fn.name in txn.working.functions and not node.or_replace:
+        raise errors.sql_error("42723", f'function "{fn.name}" already exists with same '
+                                        "argument types")
+    txn.set_function(fn.name, fn)
+    return None
+
+
+@operator(LogicalDropFunction)
+def drop_function(node: LogicalDropFunction, ctx) -> None:
+    txn = ctx.txn
+    for name in node.targets:
+        if name not in txn.working.functions:
+            if node.if_exists:
+                notices.emit(f"function {name}() does not exist, skipping")
+                continue
+            raise errors.sql_error("42883", f"function {name} does not exist")
+        txn.set_function(name, None)
     return None

@@ -20,6 +20,7 @@ from ...storage.root import ViewDef
 from ...storage.schema import CheckConstraint, Column, ForeignKey, TableSchema, UniqueConstraint
 from ..parse import position_of
 from .bind_matview import bind_create_matview, bind_drop_matview, bind_refresh, is_materialized
+from .bind_sql_functions import bind_create_function, bind_drop_function
 from .type_modifiers import column_typmod
 
 
@@ -36,6 +37,8 @@ def bind_ddl(stmt, node: exp.Expression):
             return "CREATE INDEX", stmt.bind_create_index(node)
         if kind == "SEQUENCE":
             return "CREATE SEQUENCE", bind_create_sequence(node)
+        if kind == "FUNCTION":
+            return "CREATE FUNCTION", bind_create_function(stmt, node)
         raise errors.not_supported(f"CREATE {kind}")
     if isinstance(node, exp.Drop):
         kind = (node.args.get("kind") or "").upper()
@@ -47,6 +50,8 @@ def bind_ddl(stmt, node: exp.Expression):
             return "DROP VIEW", bind_drop_view(stmt, node)
         if kind == "INDEX":
             return "DROP INDEX", stmt.bind_drop_index(node)
+        if kind == "FUNCTION":
+            return "DROP FUNCTION", bind_drop_function(node)
         if kind == "SEQUENCE":
             return "DROP SEQUENCE", LogicalDropSequence(
                 columns=[], targets=tuple(n.lower() for n in drop_targets(node)),

@@ -24,6 +24,7 @@ from ..parse import DIALECT, position_of
 from .type_modifiers import numeric_typmod, varchar_length
 from .coerce import adapt, common_type, unify_pair
 from .whole_row import as_record
+from .bind_sql_functions import inline_call
 from .bind_rows import (bind_row_comparison, bind_row_in_list, bind_row_in_query,
                         bind_row_is_null, row_items)
 
@@ -488,6 +489,9 @@ class ExprBinder:
         return self._function(name, list(node.expressions), node)
 
     def _function(self, name: str, arg_nodes: list, node) -> Expr:
+        functions = self.stmt.root.functions
+        if functions and name in functions:      # CREATE FUNCTION ... LANGUAGE sql
+            return inline_call(self, functions[name], arg_nodes, node)
         hook = getattr(self.stmt, "bind_function_" + name, None)
         if hook is not None:
             return hook(self, arg_nodes, node)

@@ -68,7 +68,8 @@ HANDLED: dict[type, frozenset[str]] = {
     exp.ColumnDef: frozenset({"this", "kind", "constraints", "exists"}),
     exp.CollateColumnConstraint: frozenset({"this"}),
     exp.Drop: frozenset({"this", "kind", "tables", "exists", "cascade", "restrict",
-                         "concurrently", "materialized"}),
+                         "concurrently", "materialized",
+                         "expressions"}),     # DROP FUNCTION f(argument types)
     exp.Cast: frozenset({"this", "to"}),
     exp.In: frozenset({"this", "expressions", "query"}),
     exp.Window: frozenset({"this", "partition_by", "order", "spec", "alias", "over"}),
@@ -228,6 +229,9 @@ def _check_properties(node: exp.Properties) -> None:
             continue     # CREATE SEQUENCE options: checked by bind_ddl.bind_create_sequence
         elif isinstance(prop, exp.MaterializedProperty):
             continue     # CREATE MATERIALIZED VIEW (bind_matview.py)
+        elif isinstance(prop, (exp.ReturnsProperty, exp.LanguageProperty,
+                               exp.StabilityProperty)):
+            continue     # CREATE FUNCTION (bind_sql_functions.py checks the rest)
         elif type(prop) is exp.Property:
             what = "storage parameters (WITH ...)"
         elif type(prop) in _PROPERTY_NAMES:
