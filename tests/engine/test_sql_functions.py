@@ -59,3 +59,13 @@ def test_what_is_not_supported_says_so(sql):
     with pytest.raises(errors.Error) as info:
         conn.execute(sql)
     assert info.value.sqlstate == "0A000"
+
+
+def test_listed_in_pg_proc_as_language_sql():
+    conn = rustmemodb.connect()
+    conn.execute("CREATE FUNCTION fa(x int, y int DEFAULT 1) RETURNS int LANGUAGE sql "
+                 "IMMUTABLE RETURN x + y")
+    assert conn.execute(
+        "SELECT p.proname, l.lanname, p.provolatile, p.pronargs, p.pronargdefaults, "
+        "p.proargnames, p.prosrc FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
+        "WHERE p.proname = 'fa'").fetchall() == [("fa", "sql", "i", 2, 1, ["x", "y"], "x + y")]

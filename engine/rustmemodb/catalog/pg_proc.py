@@ -22,6 +22,7 @@ from .pg_catalog import NAMESPACES, ROLE_OID, _table, _typed, format_type, type_
 
 ANY_OID = 2276                      # PostgreSQL's "any" pseudo-type
 INTERNAL_LANG, PYTHON_LANG = 12, 13600      # pg_language: built-ins, Python UDFs
+SQL_LANG = 14                               # CREATE FUNCTION ... LANGUAGE sql
 _PROBE = (types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN, types.TIMESTAMP, types.DATE,
           types.UUID, types.JSON, types.INTERVAL, types.TIME, types.BYTEA)
 # Internal helpers the planner calls by name; no user writes them.
@@ -93,6 +94,19 @@ def _functions(snap):
                False, False, strict, False, "v" if volatile else "i", "s", len(args), 0,
                ret_oid, " ".join(str(o) for o in arg_oids), None, None, None, None, None,
                name, None, None, None, None)
+    for name, fn in sorted(snap.root.functions.items()):    # CREATE FUNCTION ... LANGUAGE sql
+        args = [t for _, t in fn.params]
+        oid = _oid("f", name, args)
+        arg_oids = [_type_oid(a) for a in args]
+        ret_oid = _type_oid(fn.returns)
+        SIGNATURES.setdefault(oid, (format_type(ret_oid) or "text",
+                                    ", ".join(format_type(o) or "text" for o in arg_oids)))
+        yield (oid, name, NAMESPACES["public"], ROLE_OID, SQL_LANG, 100.0, 0.0, 0, 0, "f",
+               False, False, False, False, fn.volatility[0].lower(), "u", len(args),
+               sum(d is not None for d in fn.defaults), ret_oid,
+               " ".join(str(o) for o in arg_oids), None, None,
+               [p for p, _ in fn.params] if any(p for p, _ in fn.params) else None, None, None,
+               fn.body, None, None, None, None)
 
 
 _table("pg_proc", "oid proname pronamespace proowner prolang procost prorows provariadic "
