@@ -26,7 +26,7 @@ from . import errors
 from .storage.root import Root, replace
 from .txn.commit import WriteSet, rebase_ops, serialization_failure, write_set
 from .txn.subscribe import Subscribers, Subscription, changed_tables, diff_tables
-from .txn.transaction import Transaction
+from .txn.transaction import LockOp, Transaction
 
 if TYPE_CHECKING:
     from .api.connection import Connection
@@ -159,7 +159,9 @@ class Database:
 
     def commit(self, txn: Transaction) -> Root:
         """Publish the transaction's changes, rebasing if others committed first."""
-        if not txn.ops:   # nothing to publish (a read-only statement): no lock needed
+        if not txn.ops or all(type(op) is LockOp for op in txn.ops):
+            # nothing to publish (a read-only statement, or rows locked and left as they
+            # were: a later writer of them wrote after us, no conflict): no lock needed
             self._active.pop(id(txn), None)
             return self.root
         wal, lsn = self.wal, None

@@ -51,13 +51,13 @@ from ..storage.root import FunctionDef, Root, ViewDef
 from ..storage.table import Chunk, TableVersion
 from ..storage import roles
 from ..txn.transaction import (AuthOp, BulkInsertOp, BulkUpdateOp, DeleteOp, FunctionOp,
-                               InsertOp, ReplaceTableOp, SequenceOp, UpdateOp, ViewOp)
+                               InsertOp, LockOp, ReplaceTableOp, SequenceOp, UpdateOp, ViewOp)
 from . import tables as T
 from . import values
 from .problems import data_corrupted
 
 _KNOWN = (InsertOp, BulkInsertOp, DeleteOp, UpdateOp, BulkUpdateOp, ReplaceTableOp, ViewOp,
-          SequenceOp, AuthOp, FunctionOp)
+          SequenceOp, AuthOp, FunctionOp, LockOp)
 
 
 # ---- encoding ---------------------------------------------------------------------------
@@ -71,6 +71,8 @@ def encode_commit(ops: list, before: Root, after: Root) -> bytes:
     seqs = {}
     for op in ops:
         kind = type(op)
+        if kind is LockOp:          # locks change nothing: nothing to log
+            continue
         if kind is InsertOp:
             out.append(("i", op.table, op.rows, _first(op.rowids)))
         elif kind is BulkInsertOp:

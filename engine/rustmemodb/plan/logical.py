@@ -86,6 +86,22 @@ class LogicalFilter(LogicalNode):
 
 
 @dataclass
+class LogicalLockRows(LogicalNode):
+    """SELECT ... FOR UPDATE / SHARE: the rows ``source`` yields (a scan of ``table``
+    with rowids, filtered by the query's WHERE) are locked in the transaction, then
+    ``child`` (the query itself) runs on the same snapshot."""
+    child: LogicalNode
+    table: str
+    source: LogicalNode
+
+    def children(self):
+        return [self.child, self.source]
+
+    def describe(self) -> str:
+        return self.table
+
+
+@dataclass
 class LogicalProject(LogicalNode):
     child: LogicalNode
     exprs: list

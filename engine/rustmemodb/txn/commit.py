@@ -33,7 +33,7 @@ from .. import errors
 from ..types import py_values
 from ..storage.root import Root, replace
 from .transaction import (AuthOp, BulkInsertOp, BulkUpdateOp, DeleteOp, FunctionOp, InsertOp,
-                          ReplaceTableOp, SequenceOp, Transaction, UpdateOp, ViewOp)
+                          LockOp, ReplaceTableOp, SequenceOp, Transaction, UpdateOp, ViewOp)
 
 
 @dataclass
@@ -99,6 +99,11 @@ def write_set(txn: Transaction) -> WriteSet:
         elif isinstance(op, FunctionOp):
             ws.tables.add("fn:" + op.name)
             ws.ddl.add("fn:" + op.name)
+        elif isinstance(op, LockOp):      # locked rows conflict as written ones do
+            ws.tables.add(op.table)
+            base = txn.snapshot.tables.get(op.table)
+            limit = base.next_rowid if base is not None else 0
+            ws.deleted.update((op.table, r) for r in op.rowids if r < limit)
     return ws
 
 
@@ -133,7 +138,9 @@ def rebase_ops(txn: Transaction, current: Root) -> tuple[Root, list]:
     rowid_map: dict[tuple[str, int], int] = {}
     ops = []
     for op in txn.ops:
-        if isinstance(op, ReplaceTableOp):
+        if isinstance(op, LockOp):        # changes nothing to re-apply
+            pass
+        elif isinstance(op, ReplaceTableOp):
             root = (root.without_table(op.table) if op.version is None
                     else root.with_table(op.table, op.version, ddl=True))
         elif isinstance(op, ViewOp):

@@ -98,7 +98,7 @@ class Subscribers:
 def changed_tables(txn, ops=None) -> "Changed":
     """Names of the tables (and views/sequences) a transaction's ops touched, with the
     ops (``ops``: as applied to the published root, when the commit was rebased)."""
-    ops = txn.ops if ops is None else ops
+    ops = [op for op in (txn.ops if ops is None else ops) if type(op).__name__ != "LockOp"]
     names = set()
     for op in ops:
         name = getattr(op, "table", None) or getattr(op, "name", None)

@@ -98,6 +98,16 @@ class AuthOp:
 
 
 @dataclass
+class LockOp:
+    """SELECT ... FOR UPDATE / SHARE: rows this transaction locked. They change nothing
+    and are not logged, but count as written in conflict checks (txn/commit.py), so a
+    concurrent transaction that changes one of them and this one cannot both commit:
+    first committer wins, the other gets 40001."""
+    table: str
+    rowids: list
+
+
+@dataclass
 class FunctionOp:
     name: str
     function: Any                # storage.root.FunctionDef, or None: dropped
@@ -254,6 +264,10 @@ class Transaction:
         self.working = (self.working.with_view(view) if view is not None
                         else self.working.without_view(name))
         self.ops.append(ViewOp(name, view))
+
+    def lock_rows(self, table: str, rowids: list) -> None:
+        if rowids:
+            self.ops.append(LockOp(table, list(rowids)))
 
     def set_function(self, name: str, function) -> None:
         """CREATE [OR REPLACE] FUNCTION (``function``) or DROP FUNCTION (None)."""

@@ -9,7 +9,8 @@ from sqlglot import exp
 
 from ...plan.logical import LogicalDelete
 from .bind_insert import bind_returning, bind_returning_in
-from .bind_update import joined_source, table_source
+from .bind_update import joined_source
+from .table_source import table_source
 
 
 def bind_delete(stmt, node: exp.Delete) -> LogicalDelete:

@@ -17,7 +17,7 @@ from ..parse import position_of
 from .bind_expr import ExprBinder
 from .bind_from import bind_from_item
 from .bind_insert import assign_to_column, default_expr, is_default, refuse_identity_value
-from .bind_update import table_source
+from .table_source import table_source
 from .scope import Scope
 
 

@@ -25,6 +25,7 @@ from ...plan.logical import (LogicalAggregate, LogicalDistinct, LogicalFilter, L
 from ..parse import DIALECT, position_of
 from .bind_expr import ExprBinder
 from .bind_from import bind_from
+from .bind_locks import bind_locks
 from .coerce import common_type, adapt
 from .scope import Scope
 
@@ -120,7 +121,10 @@ def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
     if extra:
         plan = LogicalFilter(plan.columns, plan, extra[0])
 
-    return _finish(stmt, node, plan, select_exprs, names, order_specs, scope.parent)
+    plan = _finish(stmt, node, plan, select_exprs, names, order_specs, scope.parent)
+    if node.args.get("locks"):       # SELECT ... FOR UPDATE / SHARE
+        plan = bind_locks(stmt, node, plan)
+    return plan
 
 
 def _with_aliases(cond: exp.Expression, node: exp.Select, scope: Scope) -> exp.Expression:

@@ -15,32 +15,14 @@ from sqlglot import exp
 
 from ... import errors
 from ...plan.expr import ColRef
-from ...plan.logical import (LogicalDistinctOn, LogicalFilter, LogicalJoin, LogicalScan,
-                             LogicalUpdate)
+from ...plan.logical import (LogicalDistinctOn, LogicalFilter, LogicalJoin, LogicalUpdate)
 from ..parse import position_of
 from .bind_expr import ExprBinder
 from .bind_insert import (assign_to_column, bind_returning, bind_returning_in, is_default,
                           refuse_identity_value)
 from .scope import Scope
 from .bind_from import bind_from_item
-
-
-def table_source(stmt, table_node: exp.Table, where) -> tuple:
-    if table_node.args.get("sample") is not None:
-        raise errors.not_supported("TABLESAMPLE on the target of UPDATE or DELETE")
-    version = stmt.table(table_node.name, position_of(table_node))
-    schema = version.schema
-    alias = table_node.alias_or_name
-    scope = Scope()
-    for c in schema.columns:
-        scope.add(alias, c.name, c.type)
-    scope.add(None, "_rowid", "INTEGER", hidden=True)
-    cols = [(c.name, c.type) for c in schema.columns] + [("_rowid", "INTEGER")]
-    plan = LogicalScan(cols, schema.name, alias=alias, with_rowid=True)
-    if where is not None:
-        pred = ExprBinder(stmt, scope, clause="WHERE").bind_boolean(where.this, "WHERE")
-        plan = LogicalFilter(cols, plan, pred)
-    return schema, scope, plan
+from .table_source import table_source
 
 
 def bind_update(stmt, node: exp.Update) -> LogicalUpdate:

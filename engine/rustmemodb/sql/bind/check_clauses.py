@@ -34,7 +34,7 @@ _QUERY_TAIL = {"with_", "order", "limit", "offset"}
 HANDLED: dict[type, frozenset[str]] = {
     exp.Select: frozenset({"with_", "expressions", "distinct", "from_", "joins",
                            "where", "group", "having", "windows", "order", "limit", "offset",
-                           "sample", "qualify"}),
+                           "sample", "qualify", "locks"}),     # locks: bind_locks.py
     exp.Union: frozenset({"this", "expression", "distinct"} | _QUERY_TAIL),
     exp.Intersect: frozenset({"this", "expression", "distinct"} | _QUERY_TAIL),
     exp.Except: frozenset({"this", "expression", "distinct"} | _QUERY_TAIL),

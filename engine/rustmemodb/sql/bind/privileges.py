@@ -41,6 +41,10 @@ def requirements(binder, node, kind: str, bound=None) -> tuple:
     out.extend(("table", name, "REFERENCES", None) for name in binder.references)
     for target in (node, *data_modifying_ctes(node)):
         _target_requirements(binder, target, out)
+    if isinstance(node, exp.Select) and node.args.get("locks"):   # FOR UPDATE / SHARE
+        from_ = node.args.get("from_")
+        if from_ is not None and isinstance(from_.this, exp.Table):
+            out.append(("table", from_.this.name, "UPDATE", None))
     return tuple(dict.fromkeys(out))
 
 
