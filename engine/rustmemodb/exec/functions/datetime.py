@@ -25,7 +25,7 @@ from ...lazy_import import arrow as pa, compute as pc, kernel
 from ... import errors, types
 from ..semantics import arrow_errors
 from .registry import ScalarFunction
-from .time_of_day import extract_time
+from .time_of_day import clock_field, extract_time
 from ..expr.vector import map_rows
 
 I, F, T, D, TS, IV, N = (types.INTEGER, types.FLOAT, types.TEXT, types.DATE, types.TIMESTAMP,
@@ -72,16 +72,9 @@ def _extract_row(field, v):
         return ts.month
     if field == "day":
         return ts.day
-    if field == "hour":
-        return ts.hour
-    if field == "minute":
-        return ts.minute
-    if field == "second":
-        return ts.second + ts.microsecond / 1e6
-    if field in ("milliseconds", "millisecond"):
-        return ts.second * 1000 + ts.microsecond / 1000
-    if field in ("microseconds", "microsecond"):
-        return float(ts.second * 1_000_000 + ts.microsecond)
+    value = clock_field(field, ts, None)
+    if value is not None:
+        return value
     if field == "dow":
         return (ts.weekday() + 1) % 7
     if field == "isodow":

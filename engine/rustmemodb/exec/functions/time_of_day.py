@@ -24,18 +24,27 @@ def _make_time(h: int, mi: int, sec: float) -> dt.time:
     return types.time_of_micros(((h * 60 + mi) * 60) * 1_000_000 + micros)
 
 
+def clock_field(field: str, v, default=None):
+    """hour, minute, second (with its fraction), milliseconds or microseconds of a time
+    of day or a timestamp; ``default`` for any other field."""
+    if field == "hour":
+        return v.hour
+    if field == "minute":
+        return v.minute
+    if field == "second":
+        return v.second + v.microsecond / 1e6
+    if field in ("milliseconds", "millisecond"):
+        return v.second * 1000 + v.microsecond / 1000
+    if field in ("microseconds", "microsecond"):
+        return float(v.second * 1_000_000 + v.microsecond)
+    return default
+
+
 def extract_time(field: str, t: dt.time):
     """A field of a time of day; the date fields do not exist for one (0A000)."""
-    if field == "hour":
-        return t.hour
-    if field == "minute":
-        return t.minute
-    if field == "second":
-        return t.second + t.microsecond / 1e6
-    if field in ("milliseconds", "millisecond"):
-        return t.second * 1000 + t.microsecond / 1000
-    if field in ("microseconds", "microsecond"):
-        return float(t.second * 1_000_000 + t.microsecond)
+    value = clock_field(field, t, None)
+    if value is not None:
+        return value
     if field == "epoch":
         return types.time_micros(t) / 1e6
     raise errors.sql_error("0A000", f'unit "{field}" not supported for type time without '
