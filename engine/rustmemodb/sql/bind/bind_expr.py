@@ -489,7 +489,8 @@ class ExprBinder:
         return self._function(name, list(node.expressions), node)
 
     def _function(self, name: str, arg_nodes: list, node) -> Expr:
-        functions = self.stmt.root.functions
+        root = self.stmt.root       # None where no catalog is bound against (CHECKs)
+        functions = root.functions if root is not None else None
         if functions and name in functions:      # CREATE FUNCTION ... LANGUAGE sql
             return inline_call(self, functions[name], arg_nodes, node)
         hook = getattr(self.stmt, "bind_function_" + name, None)
