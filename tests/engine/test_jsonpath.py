@@ -4,6 +4,7 @@ the errors PostgreSQL gives (expected values taken from PostgreSQL 15)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from rustmemodb import errors
 from rustmemodb.exec.functions.jsonpath import compile_path, match, query
@@ -66,3 +67,13 @@ def test_variables_and_match():
 
 def test_paths_are_parsed_once():
     assert compile_path("$.a[*]") is compile_path("$.a[*]")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet='$@.[]()*?!=<>&|+-/%"ab01 lastictrsxyz{},\\', max_size=30))
+def test_any_path_text_is_an_answer_or_a_clear_error(path):
+    """Hostile path text never escapes as anything but an engine error."""
+    try:
+        query(DOC, path)
+    except errors.Error:
+        pass
