@@ -104,3 +104,28 @@ def test_merge_carries_sequences_forward():
         (1, "a"), (2, "b"), (3, "c"), (4, "d")]
     c.execute("INSERT INTO n (v) VALUES ('y')")
     assert c.execute("SELECT id FROM n ORDER BY id").fetchall() == [(1,), (2,)]
+
+
+def test_views_and_sql_functions_merge_three_way():
+    """A view or SQL function the source created, replaced or dropped comes across; one
+    both sides changed differently is a conflict no strategy resolves."""
+    main = rustmemodb.connect()
+    main.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    main.execute("INSERT INTO t VALUES (1)")
+    main.execute("CREATE VIEW old_v AS SELECT id FROM t")
+    fork = main.fork()
+    fork.execute("CREATE VIEW v AS SELECT id * 10 AS x FROM t")
+    fork.execute("CREATE FUNCTION f(a integer) RETURNS integer LANGUAGE sql RETURN a + 1")
+    fork.execute("DROP VIEW old_v")
+    assert merge(fork, main).applied
+    assert main.execute("SELECT x, f(x) FROM v").fetchall() == [(10, 11)]
+    assert "old_v" not in main._session.db.root.views
+    other = main.fork()
+    other.execute("CREATE OR REPLACE FUNCTION f(a integer) RETURNS integer LANGUAGE sql "
+                  "RETURN a + 2")
+    main.execute("CREATE OR REPLACE FUNCTION f(a integer) RETURNS integer LANGUAGE sql "
+                 "RETURN a + 3")
+    result = merge(other, main, strategy="theirs")
+    assert not result.applied
+    assert [(c["table"], c["column"]) for c in result.conflicts.to_pylist()] == [("f", "function")]
+    assert main.execute("SELECT f(0)").fetchall() == [(3,)]

@@ -76,6 +76,7 @@ def merge(source, target, strategy: str = "abort") -> MergeResult:
     try:
         run = _Merge(base, source, target, src_root, tgt_root, txn, strategy)
         run.all_tables()
+        run.catalog_objects()
         if run.blocking or (run.conflicts and strategy == "abort"):
             target.end(txn)
             return MergeResult(False, run.conflict_table(), run.counts)
@@ -120,6 +121,24 @@ class _Merge:
         for name, value in self.src_root.sequences.items():
             if name not in mine or value > mine[name]:
                 self.txn.set_sequence(name, value)
+
+    def catalog_objects(self) -> None:
+        """Views and SQL functions, three-way by definition: one the source created,
+        replaced or dropped since the base (and the target left as it was) is taken; one
+        both sides changed differently is a conflict no strategy resolves."""
+        base = self.base.root
+        for kind, get, put in (("view", lambda r: r.views, self.txn.set_view),
+                               ("function", lambda r: r.functions, self.txn.set_function)):
+            b_objs, s_objs, t_objs = get(base), get(self.src_root), get(self.tgt_root)
+            for name in sorted(set(b_objs) | set(s_objs) | set(t_objs)):
+                vb, vs, vt = b_objs.get(name), s_objs.get(name), t_objs.get(name)
+                if vs == vb or vs == vt:
+                    continue                    # the source left it, or both did the same
+                if vt == vb:
+                    put(name, vs)
+                    continue
+                self.blocking.append((name, "", kind, _definition(vb), _definition(vt),
+                                      _definition(vs), "schema"))
 
     # ---- per table ---------------------------------------------------------------------
     def all_tables(self) -> None:
@@ -437,3 +456,10 @@ def _count_whole(name, vb, vs) -> dict:
     if vb is not None and not vb.arrow_schema.equals(vs.arrow_schema):
         return {"added": vs.live_rows, "removed": vb.live_rows, "changed": 0}
     return diff_versions(name, vb, vs).counts
+
+
+def _definition(obj) -> str:
+    """A view's or function's definition for a conflict row ("(dropped)" when gone)."""
+    if obj is None:
+        return "(dropped)"
+    return getattr(obj, "sql", None) or getattr(obj, "body", "")
