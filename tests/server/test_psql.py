@@ -97,11 +97,18 @@ def test_backslash_dt_lists_tables(login, engine):
     ("\\l", [" main ", "UTF8"]),
     ("\\di", ["b_pkey", "index"]),
     ("\\dv", ["v"]),
+    ("\\dm", [" mv ", "materialized view"]),
+    ("\\d mv", ['Materialized view "public.mv"', " n      | bigint "]),
+    ("\\ds", [" b_seq ", "sequence"]),
+    ("\\df add1", [" add1 ", "bigint", "func"]),
 ])
 def test_describe_commands(login, engine, command, expected):
     engine.execute("CREATE TABLE b (id INTEGER PRIMARY KEY)")
     engine.execute("CREATE TABLE f (id INTEGER PRIMARY KEY, bid INTEGER REFERENCES b(id))")
     engine.execute("CREATE VIEW v AS SELECT id FROM b")
+    engine.execute("CREATE MATERIALIZED VIEW mv AS SELECT count(*) AS n FROM b")
+    engine.execute("CREATE SEQUENCE b_seq")
+    engine.execute("CREATE FUNCTION add1(x integer) RETURNS integer LANGUAGE sql RETURN x + 1")
     engine.commit()
     out = psql(login, "-c", command)
     assert out.returncode == 0, out.stderr
