@@ -218,3 +218,11 @@ class LogicalCreateFunction(LogicalNode):
 class LogicalDropFunction(LogicalNode):
     targets: tuple
     if_exists: bool = False
+
+
+@dataclass
+class LogicalRestartSequence(LogicalNode):
+    """ALTER SEQUENCE name RESTART WITH n: the next nextval() gives ``value``."""
+    name: str
+    value: int
+    if_exists: bool = False

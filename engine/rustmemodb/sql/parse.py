@@ -192,6 +192,9 @@ _ON_COMMIT = re.compile(r"(?is)^(\s*create\s+(?:global\s+|local\s+)?temp(?:orary
                         r"\s+on\s+commit\s+(preserve\s+rows|delete\s+rows|drop)\s*;?\s*$")
 _SET_RETURNING = re.compile(r"(?is)^\s*create\s+(?:or\s+replace\s+)?function\b.*?"
                             r"\breturns\s+(setof|table)\b")
+_ALTER_SEQUENCE = re.compile(r"(?is)^\s*alter\s+sequence\s+(?P<exists>if\s+exists\s+)?"
+                             r"(?P<name>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s+(?P<rest>.*?)\s*;?\s*$")
+_RESTART = re.compile(r"(?is)^restart(?:\s+(?:with\s+)?(?P<n>[+-]?\d+))?$")
 _WITH_DATA = re.compile(r"(?is)^(\s*create\s+materialized\s+view\b.*?)\s+with\s+(no\s+)?data"
                         r"\s*;?\s*$")
 
@@ -201,6 +204,21 @@ def _statement_forms(sql: str) -> exp.Expression | str:
     node; CREATE MATERIALIZED VIEW without its WITH DATA tail (the default; WITH NO DATA
     is refused: an unpopulated view is not kept here); CREATE TEMP TABLE without ON COMMIT
     PRESERVE ROWS (the default; DELETE ROWS and DROP are refused)."""
+    m = _ALTER_SEQUENCE.match(sql)
+    if m is not None:
+        r = _RESTART.match(m.group("rest"))
+        if r is None:
+            raise errors.not_supported(f"ALTER SEQUENCE ... {m.group('rest').split()[0].upper()}",
+                                       hint="ALTER SEQUENCE s RESTART WITH n is supported.")
+        if r.group("n") is None:
+            raise errors.not_supported("ALTER SEQUENCE ... RESTART without WITH",
+                                       hint="Give the next value: RESTART WITH n.")
+        name = m.group("name")
+        ident = exp.to_identifier(name[1:-1].replace('""', '"'), quoted=True) \
+            if name.startswith('"') else exp.to_identifier(name.lower())
+        return exp.Alter(this=exp.Table(this=ident), kind="SEQUENCE",
+                         exists=bool(m.group("exists")),
+                         actions=[exp.Literal.number(int(r.group("n")))])
     m = _SET_RETURNING.match(sql)
     if m is not None:
         raise errors.not_supported(f"RETURNS {m.group(1).upper()}",
@@ -243,7 +261,7 @@ def parse_one(sql: str) -> exp.Expression:
         raise errors.not_supported(f"statement {word}", hint={
             "DO": "Anonymous code blocks (PL/pgSQL) do not run here.",
             "CALL": "There are no stored procedures here."}.get(word))
-    if sql[:30].lstrip()[:7].lower() in ("refresh", "create "):
+    if sql[:30].lstrip()[:7].lower() in ("refresh", "create ", "alter s"):
         form = _statement_forms(sql)
         if isinstance(form, exp.Expression):
             return form

@@ -19,7 +19,7 @@ from ...plan.ddl import (LogicalCreateFunction, LogicalCreateIndex, LogicalCreat
                          LogicalCreateTable, LogicalCreateTableAs, LogicalCreateView,
                          LogicalDropFunction, LogicalDropIndex, LogicalDropSequence,
                          LogicalDropTable, LogicalDropView, LogicalRefreshMatview,
-                         LogicalTruncate)
+                         LogicalRestartSequence, LogicalTruncate)
 from ...storage.index_define import with_index, without_index
 from ...storage.root import owner_of_index, relation_exists
 from ...storage.schema import TableSchema
@@ -260,4 +260,19 @@ def drop_function(node: LogicalDropFunction, ctx) -> None:
                 continue
             raise errors.sql_error("42883", f"function {name} does not exist")
         txn.set_function(name, None)
+    return None
+
+
+@operator(LogicalRestartSequence)
+def restart_sequence(node: LogicalRestartSequence, ctx) -> None:
+    txn = ctx.txn
+    if node.name not in txn.working.sequences:
+        if node.if_exists:
+            notices.emit(f'relation "{node.name}" does not exist, skipping')
+            return None
+        raise errors.sql_error("42P01", f'relation "{node.name}" does not exist')
+    if not 1 <= node.value <= 2 ** 63 - 1:
+        raise errors.sql_error("22023", f"RESTART value ({node.value}) cannot be less than "
+                                        "MINVALUE (1)")
+    txn.set_sequence(node.name, node.value - 1)
     return None

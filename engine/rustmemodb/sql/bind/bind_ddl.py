@@ -15,7 +15,7 @@ from sqlglot import exp
 from ... import errors, types
 from ...plan.ddl import (LogicalCreateSequence, LogicalCreateTable, LogicalCreateTableAs,
                          LogicalCreateView, LogicalDropSequence, LogicalDropTable,
-                         LogicalDropView, LogicalTruncate)
+                         LogicalDropView, LogicalRestartSequence, LogicalTruncate)
 from ...storage.root import ViewDef
 from ...storage.schema import CheckConstraint, Column, ForeignKey, TableSchema, UniqueConstraint
 from ..parse import position_of
@@ -57,6 +57,10 @@ def bind_ddl(stmt, node: exp.Expression):
                 columns=[], targets=tuple(n.lower() for n in drop_targets(node)),
                 if_exists=bool(node.args.get("exists")))
         raise errors.not_supported(f"DROP {kind}")
+    if isinstance(node, exp.Alter) and (node.args.get("kind") or "").upper() == "SEQUENCE":
+        return "ALTER SEQUENCE", LogicalRestartSequence(
+            [], node.this.name, int(node.args["actions"][0].this),
+            bool(node.args.get("exists")))
     if isinstance(node, exp.Alter):
         return "ALTER TABLE", stmt.bind_alter(node)
     if isinstance(node, exp.TruncateTable):

@@ -122,6 +122,8 @@ def _target_requirements(binder, node, out: list) -> None:
                 found = owner_of_index(binder.root, t.name)
                 if found is not None:
                     out.append(("owner", found[0], None, None))
+    elif isinstance(node, exp.Alter) and (node.args.get("kind") or "").upper() == "SEQUENCE":
+        out.append(("schema", "public", "CREATE", None))    # sequences have no owner here
     elif isinstance(node, exp.Alter):
         out.append(("owner", _table_name(node.this), None, None))
     elif isinstance(node, exp.Refresh):     # REFRESH MATERIALIZED VIEW: its owner
