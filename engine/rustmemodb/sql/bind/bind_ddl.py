@@ -84,6 +84,27 @@ def bind_create_table(stmt, node: exp.Create):
     return LogicalCreateTable([], name, schema, if_not_exists)
 
 
+def _like_columns(stmt, item: exp.LikeProperty) -> list:
+    """The columns ``LIKE other`` copies: names, types and NOT NULL, as PostgreSQL's
+    default; INCLUDING DEFAULTS (or ALL) copies the defaults too (a SERIAL column's then
+    draws from the other table's sequence, as in PostgreSQL; identity is not copied)."""
+    source = stmt.table(item.this.name, position_of(item.this))
+    stmt.note_read(item.this.name)
+    options = {(str(p.this).upper(), p.args["value"].name.upper())
+               for p in item.expressions if isinstance(p, exp.Property)}
+    for how, what in options:
+        if what not in ("DEFAULTS", "ALL", "COMMENTS", "CONSTRAINTS", "INDEXES",
+                        "IDENTITY", "GENERATED", "STATISTICS", "STORAGE", "COMPRESSION"):
+            raise errors.syntax_error(f"unknown LIKE option {how} {what}")
+    defaults = any(how == "INCLUDING" and what in ("DEFAULTS", "ALL") for how, what in options)
+    out = []
+    for c in source.schema.columns:
+        keep = defaults and c.default_sql is not None and c.identity is None
+        out.append(dataclasses.replace(c, default_sql=c.default_sql if keep else None,
+                                       identity=None, comment=None))
+    return out
+
+
 def table_schema_from_ast(stmt, name: str, schema_node: exp.Schema) -> TableSchema:
     columns: list[Column] = []
     uniques: list[UniqueConstraint] = []
@@ -91,6 +112,13 @@ def table_schema_from_ast(stmt, name: str, schema_node: exp.Schema) -> TableSche
     fkeys: list[ForeignKey] = []
     pending = []     # table-level constraints, resolved after all columns are known
     for item in schema_node.expressions:
+        if isinstance(item, exp.LikeProperty):       # (LIKE other [INCLUDING DEFAULTS])
+            for col in _like_columns(stmt, item):
+                if any(c.name == col.name for c in columns):
+                    raise errors.sql_error("42701", f'column "{col.name}" specified more '
+                                                    "than once", position=position_of(item))
+                columns.append(col)
+            continue
         if isinstance(item, exp.ColumnDef):
             col, extra = _column(stmt, name, item, len(columns))
             if any(c.name == col.name for c in columns):
