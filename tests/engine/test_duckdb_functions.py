@@ -128,6 +128,11 @@ def test_two_argument_aggregates_refuse_what_they_cannot_do():
     "SELECT try_cast('x' AS INTEGER), try_cast('5' AS INTEGER), try_cast(b AS INTEGER) "
     "FROM t ORDER BY a",
     "SELECT mode(a % 2) FROM t",
+    "SELECT time_bucket(INTERVAL '1 week', ts), time_bucket(INTERVAL '1 month', d), "
+    "time_bucket(INTERVAL '90 minutes', ts), time_bucket(INTERVAL '3 months', ts) "
+    "FROM t ORDER BY a",
+    "SELECT time_bucket(INTERVAL '10 minutes', ts, TIMESTAMP '2020-01-01 00:05:00'), "
+    "time_bucket(INTERVAL '2 days', d) FROM t ORDER BY a",
 ])
 def test_more_duckdb_spellings(both, sql):
     assert_same(both, sql)

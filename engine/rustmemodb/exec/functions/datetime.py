@@ -482,7 +482,15 @@ def _as_ts(x):
     return x if isinstance(x, dt.datetime) else dt.datetime(x.year, x.month, x.day)
 
 
+def _make_interval(years, months, weeks, days, hours, mins, secs) -> types.Interval:
+    """make_interval(years, months, weeks, days, hours, mins, secs): PostgreSQL's."""
+    micros = round((hours * 3600 + mins * 60) * 1_000_000 + secs * 1_000_000)
+    return types.Interval(years * 12 + months, weeks * 7 + days, micros)
+
+
 def register_more(reg) -> None:
+    reg.add(ScalarFunction("make_interval", lambda ts: IV if len(ts) == 7 and all(
+        t in (I, N) for t in ts[:6]) and ts[6] in (I, F, N) else None, None, _make_interval))
     reg.add(ScalarFunction("strftime", lambda ts: T if len(ts) == 2 and ts[0] in (D, TS, N)
                            and ts[1] in (T, N) else None, _strftime_vec,
                            lambda x, f: _as_ts(x).strftime(f)))

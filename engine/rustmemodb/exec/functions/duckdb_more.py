@@ -1,5 +1,6 @@
 """More of DuckDB's function names notebooks bring: ``try_cast`` (NULL where the cast
-fails), ``regexp_extract``, ``strptime``, ``epoch_ms(ms)``, and the aggregates ``first``,
+fails), ``regexp_extract``, ``strptime``, ``epoch_ms(ms)``, ``time_bucket``, and the
+aggregates ``first``,
 ``last`` and ``any_value`` (exec/operators/aggregate.py runs them per group, in input
 order). ``if``/``iff``, ``mode(x)``, ``list(x)`` and ``approx_count_distinct`` are
 spellings the binder maps onto existing functions (sql/bind/bind_expr.py,
@@ -64,6 +65,41 @@ def _strptime(text: str, fmt: str) -> dt.datetime:
     return value
 
 
+# time_bucket's default origins (DuckDB): buckets of months count from 2000-01-01, finer
+# ones from Monday 2000-01-03, so weeks start on Mondays.
+_MONTH_ORIGIN = dt.datetime(2000, 1, 1)
+_ORIGIN = dt.datetime(2000, 1, 3)
+
+
+def _time_bucket(width: types.Interval, value, origin=None):
+    """The start of the ``width``-long bucket holding ``value`` (a date gives a date)."""
+    is_date = not isinstance(value, dt.datetime)
+    ts = value if not is_date else dt.datetime(value.year, value.month, value.day)
+    if origin is not None and not isinstance(origin, dt.datetime):
+        origin = dt.datetime(origin.year, origin.month, origin.day)
+    if width.months:
+        if width.days or width.micros:
+            raise errors.sql_error("0A000", "time_bucket widths mixing months with days "
+                                            "or time are not supported")
+        if width.months < 0:
+            raise errors.sql_error("22023", "time_bucket width must be positive")
+        base = origin or _MONTH_ORIGIN
+        months = (ts.year - base.year) * 12 + (ts.month - base.month)
+        if (ts.day, ts.time()) < (base.day, base.time()):
+            months -= 1
+        start = months // width.months * width.months
+        year, month = divmod(base.month - 1 + start, 12)
+        out = base.replace(year=base.year + year, month=month + 1)
+    else:
+        step = width.days * 86_400_000_000 + width.micros
+        if step <= 0:
+            raise errors.sql_error("22023", "time_bucket width must be positive")
+        base = origin or _ORIGIN
+        delta = (ts - base) // dt.timedelta(microseconds=1)
+        out = base + dt.timedelta(microseconds=delta // step * step)
+    return out.date() if is_date else out
+
+
 def _first(values, a):
     return values[0] if len(values) else None
 
@@ -86,6 +122,9 @@ def register(reg) -> None:
     reg.add(ScalarFunction("regexp_extract", fixed((T, T, T), (T, T, I, T)),
                            _rows(_regexp_extract, T), _regexp_extract))
     reg.add(ScalarFunction("strptime", fixed((T, T, TS)), _rows(_strptime, TS), _strptime))
+    D, IV = types.DATE, types.INTERVAL
+    reg.add(ScalarFunction("time_bucket", fixed((IV, TS, TS), (IV, D, D), (IV, TS, TS, TS),
+                                                (IV, D, D, D)), None, _time_bucket))
     reg.add(ScalarFunction("epoch_ms", fixed((I, TS)), None,
                            lambda ms: _EPOCH + dt.timedelta(milliseconds=ms)))
     same = lambda ts: ts[0] if ts and ts[0] != N else (T if ts else None)  # noqa: E731

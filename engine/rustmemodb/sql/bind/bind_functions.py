@@ -173,3 +173,31 @@ def bind_str_to_time(stmt, binder, args, node, name: str = "to_timestamp"):
     return _call(binder, name, [binder.bind(node.this), binder.bind(node.args["format"])],
                  node)
 
+
+
+_INTERVAL_PARTS = ("years", "months", "weeks", "days", "hours", "mins", "secs")
+
+
+def bind_make_interval(stmt, binder, args, node):
+    """make_interval(years, months, weeks, days, hours, mins, secs), each optional and
+    0 by default, positional or named (``make_interval(days => 1)``)."""
+    values: dict = {}
+    named = False
+    for i, a in enumerate(args):
+        if isinstance(a, exp.Kwarg):
+            named = True
+            name = a.this.name.lower()
+            if name not in _INTERVAL_PARTS or name in values:
+                raise errors.undefined_function(f"function make_interval({name} => ...) "
+                                                "does not exist", position=position_of(a))
+            values[name] = a.expression
+        else:
+            if i >= len(_INTERVAL_PARTS) or named:
+                raise errors.undefined_function("function make_interval with these "
+                                                "arguments does not exist",
+                                                position=position_of(node))
+            values[_INTERVAL_PARTS[i]] = a
+    bound = [binder.bind(values[p]) if p in values else
+             Const(0.0 if p == "secs" else 0, types.FLOAT if p == "secs" else types.INTEGER)
+             for p in _INTERVAL_PARTS]
+    return binder.call("make_interval", bound, node)

@@ -18,7 +18,8 @@ from .bind_ordered_set import bind_within_group
 from .bind_functions import (bind_trim, bind_pad, bind_initcap, bind_str_position, bind_extract,
                              bind_date_part, bind_date_trunc, bind_json_extract,
                              bind_json_extract_scalar, bind_jsonb_extract,
-                             bind_jsonb_extract_scalar, bind_str_to_time, bind_to_char)
+                             bind_jsonb_extract_scalar, bind_make_interval, bind_str_to_time,
+                             bind_to_char)
 from .bind_array import (bind_select_list_srf, bind_array_constructor, bind_subscript,
                          bind_array_quantified, bind_array_agg, bind_unnest)
 from ... import errors
@@ -100,6 +101,9 @@ class QueryHooks:
 
     def bind_function_date_part(self, binder, args, node):
         return bind_date_part(self, binder, args, node)
+
+    def bind_function_make_interval(self, binder, args, node):
+        return bind_make_interval(self, binder, args, node)
 
     def bind_function_timestamp_trunc(self, binder, args, node):
         return bind_date_trunc(self, binder, args, node)
