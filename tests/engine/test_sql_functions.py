@@ -69,3 +69,16 @@ def test_listed_in_pg_proc_as_language_sql():
         "SELECT p.proname, l.lanname, p.provolatile, p.pronargs, p.pronargdefaults, "
         "p.proargnames, p.prosrc FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
         "WHERE p.proname = 'fa'").fetchall() == [("fa", "sql", "i", 2, 1, ["x", "y"], "x + y")]
+
+
+def test_a_check_constraint_may_call_a_sql_function():
+    conn = rustmemodb.connect()
+    conn.execute("CREATE FUNCTION small(x int) RETURNS boolean LANGUAGE sql RETURN x < 10")
+    conn.execute("CREATE TABLE ck (x int CHECK (small(x)))")
+    conn.execute("INSERT INTO ck VALUES (5)")
+    with pytest.raises(rustmemodb.IntegrityError):
+        conn.execute("INSERT INTO ck VALUES (50)")
+    conn.execute("CREATE OR REPLACE FUNCTION small(x int) RETURNS boolean LANGUAGE sql "
+                 "RETURN x < 100")
+    conn.execute("INSERT INTO ck VALUES (50)")             # the CHECK follows the function
+    assert conn.execute("SELECT count(*) FROM ck").fetchall() == [(2,)]

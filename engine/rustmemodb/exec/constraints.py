@@ -111,7 +111,8 @@ def bound_checks(schema, ctx) -> list:
     if checks is None:
         raise errors.InternalError("CHECK constraints are evaluated in a statement "
                                    "context with the database's check binder")
-    return checks(schema, ctx.functions)
+    root = ctx.root
+    return checks(schema, ctx.functions, (root.functions or None) if root is not None else None)
 
 
 def check_violation(schema, name: str, row: tuple | None) -> errors.Error:

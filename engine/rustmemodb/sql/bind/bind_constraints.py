@@ -17,6 +17,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors, types
+from ...storage.root import Root
 from ...storage.schema import ForeignKey
 from ..parse import parse_one, position_of
 from .binder import StatementBinder
@@ -39,9 +40,10 @@ def check_expr(stmt, schema, sql: str):
     return e
 
 
-def bind_checks(schema, functions) -> list[tuple[str, object]]:
-    """[(constraint name, bound boolean expression)] of the schema's CHECKs."""
-    stmt = StatementBinder(None, functions)
+def bind_checks(schema, functions, sql_functions=None) -> list[tuple[str, object]]:
+    """[(constraint name, bound boolean expression)] of the schema's CHECKs; a CHECK may
+    call the SQL functions of ``sql_functions`` (CREATE FUNCTION: they are inlined)."""
+    stmt = StatementBinder(Root(functions=sql_functions) if sql_functions else None, functions)
     return [(c.name, check_expr(stmt, schema, c.sql)) for c in schema.checks]
 
 
@@ -51,7 +53,8 @@ class CheckBinder:
 
     Bound once per schema object (schemas are immutable: ALTER makes a new one) and
     bound again when the database's functions change (a CHECK may call a user
-    function that was replaced or dropped since: the registry's version moves)."""
+    function that was replaced or dropped since: the registry's version moves, or a SQL
+    function's definition: the root's functions are another dict then)."""
 
     _LIMIT = 4096
 
@@ -59,16 +62,17 @@ class CheckBinder:
         self.compile_row = compile_row
         self._bound: dict = {}   # id(schema) -> (schema, functions, version, checks)
 
-    def __call__(self, schema, functions) -> list[tuple[str, object, object]]:
+    def __call__(self, schema, functions, sql_functions=None) -> list[tuple[str, object, object]]:
         """[(name, expression, row fn or None)] of ``schema``'s CHECKs."""
         entry = self._bound.get(id(schema))
         if entry is not None and entry[0] is schema and entry[1] is functions \
-                and entry[2] == functions.version:
-            return entry[3]
-        out = [(name, e, self.compile_row(e)) for name, e in bind_checks(schema, functions)]
+                and entry[2] == functions.version and entry[3] is sql_functions:
+            return entry[4]
+        out = [(name, e, self.compile_row(e))
+               for name, e in bind_checks(schema, functions, sql_functions)]
         if len(self._bound) > self._LIMIT:
             self._bound.clear()
-        self._bound[id(schema)] = (schema, functions, functions.version, out)
+        self._bound[id(schema)] = (schema, functions, functions.version, sql_functions, out)
         return out
 
 
