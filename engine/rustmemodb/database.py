@@ -109,11 +109,11 @@ class Database:
             checks = self._checks = CheckBinder(try_compile_row)
         return checks
 
-    def bound_checks(self, schema, functions, sql_functions=None) -> list:
+    def bound_checks(self, schema, functions, sql_functions=None, kind: str = "check") -> list:
         """``checks(schema, functions, sql_functions)`` for a statement's context
         (``ctx.checks``), without making the CHECK binder before a table with a CHECK is
         written. ``sql_functions``: the root's SQL functions a CHECK may call."""
-        return self.checks(schema, functions, sql_functions)
+        return self.checks(schema, functions, sql_functions, kind)
 
     @property
     def head(self) -> Root:

@@ -104,6 +104,7 @@ def validate_schema(schema: Any) -> None:
         _need(_str(c.name) and types.is_column_type(c.type) and isinstance(c.not_null, bool)
               and (c.default_sql is None or _str(c.default_sql))
               and (c.comment is None or _str(c.comment)) and _typmod(c.typmod)
+              and (c.generated is None or _str(c.generated))
               and (c.identity is None or (isinstance(c.identity, tuple) and len(c.identity) == 2
                                           and c.identity[0] in ("always", "by default")
                                           and isinstance(c.identity[1], int)

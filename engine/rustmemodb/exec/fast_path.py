@@ -21,6 +21,10 @@ def compile_fast_path(prepared):
         return None
     bound = prepared.bound
     kind = bound.kind if bound is not None else None
+    if kind in ("INSERT", "UPDATE") and any(
+            dep[0] == "table" and any(c.generated is not None for c in dep[2].columns)
+            for dep in bound.deps):
+        return None          # generated columns are computed by the operators (generated.py)
     if kind not in _LOADED:
         _load(kind)
     for compiler in COMPILERS:

@@ -294,8 +294,8 @@ def _insert(toks: _Tokens, starts: dict, root) -> BoundStatement:
     if version is None:
         raise _Decline()
     schema = version.schema
-    if schema.matview_sql is not None:
-        raise _Decline()                 # 42809 from the ordinary path
+    if schema.matview_sql is not None or any(c.generated is not None for c in schema.columns):
+        raise _Decline()                 # 42809, or generated columns: the ordinary path
     columns = schema.columns
     if toks.punct("("):
         positions = {c.name: i for i, c in enumerate(columns)}

@@ -27,6 +27,9 @@ class Column:
     # An identity column (GENERATED ... AS IDENTITY): ("always" | "by default", first
     # value); its DEFAULT draws from the sequence it owns, as a SERIAL column's does.
     identity: tuple | None = None
+    # GENERATED ALWAYS AS (expr) STORED: the expression's SQL over the row's other
+    # columns, computed on every INSERT and UPDATE (exec/generated.py)
+    generated: str | None = None
 
     @property
     def arrow_type(self) -> pa.DataType:

@@ -27,7 +27,7 @@ from ...plan.logical import (LogicalDelete, LogicalInsert, LogicalScan, LogicalU
                              LogicalValues)
 from ...storage.bulk_write import sorted_distinct
 from ...storage.table import TAIL_FREEZE, rows_to_batch
-from .. import constraints
+from .. import constraints, generated
 from ..expr.row import try_compile_row
 from ..expr.vector import as_array, evaluate
 from ..run import operator, run_plan
@@ -41,15 +41,16 @@ def insert(node: LogicalInsert, ctx) -> pa.Table:
     schema = txn.table(node.table).schema
     if isinstance(node.source, LogicalValues):
         rows = _full_rows(node, evaluate_value_rows(node.source, ctx), schema, ctx)
-        return _insert_rows(node, schema, rows, ctx)
+        return _insert_rows(node, schema, generated.fill_rows(schema, rows, ctx), ctx)
     data = run_plan(node.source, ctx)
     if node.on_conflict is not None:
         from .upsert import upsert_rows
-        return upsert_rows(node, schema, _full_rows(node, _pyrows(data), schema, ctx), ctx)
+        rows = _full_rows(node, _pyrows(data), schema, ctx)
+        return upsert_rows(node, schema, generated.fill_rows(schema, rows, ctx), ctx)
     if data.num_rows < TAIL_FREEZE:
         rows = _full_rows(node, _pyrows(data), schema, ctx)
-        return _insert_rows(node, schema, rows, ctx)
-    full = _full_table(node, data, schema, ctx)
+        return _insert_rows(node, schema, generated.fill_rows(schema, rows, ctx), ctx)
+    full = generated.fill_table(schema, _full_table(node, data, schema, ctx), ctx)
     full = constraints.check_table(txn, schema, full, ctx)
     txn.insert_arrow(node.table, full)
     ctx.rowcount = full.num_rows
@@ -141,9 +142,11 @@ def update(node: LogicalUpdate, ctx) -> pa.Table:
             arrays.append(v if v.type == f.type else v.cast(f.type))
         else:
             arrays.append(source.column(i))
-    new = pa.Table.from_arrays(arrays, schema=schema.arrow_schema)
-    new = _write_versions(txn, node.table, schema, rowids, new, source, ctx,
-                          frozenset(node.assignments))
+    new = generated.fill_table(schema, pa.Table.from_arrays(arrays, schema=schema.arrow_schema),
+                               ctx)
+    changed = frozenset(node.assignments) | frozenset(
+        i for i, c in enumerate(schema.columns) if c.generated is not None)
+    new = _write_versions(txn, node.table, schema, rowids, new, source, ctx, changed)
     if node.returning is not None and source.num_columns > width + 1:   # UPDATE ... FROM
         new = pa.Table.from_arrays(new.columns + source.columns[width:],
                                    names=new.column_names + source.column_names[width:])

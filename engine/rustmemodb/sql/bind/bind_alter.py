@@ -90,6 +90,9 @@ def add_column(stmt, schema, node: exp.ColumnDef, steps: list) -> TableSchema:
         raise errors.sql_error("42701", f'column "{node.name}" of relation "{schema.name}" '
                                         f'already exists')
     column, extra = _column(stmt, schema.name, node, len(schema.columns))
+    if column.generated is not None:
+        raise errors.not_supported("ADD COLUMN ... GENERATED ALWAYS AS",
+                                   hint="Create the table with its generated columns.")
     new = schema.with_(columns=schema.columns + (column,))
     default = None
     if column.default_sql is not None:
@@ -108,6 +111,14 @@ def drop_column(schema, node: exp.Drop, steps: list) -> TableSchema:
     pos = _position(schema, name, missing_ok=bool(node.args.get("exists")))
     if pos is None:
         return schema
+    users = [c.name for c in schema.columns
+             if c.generated is not None and name in _identifiers(c.generated)]
+    if users:
+        raise errors.sql_error("2BP01", f"cannot drop column {name} of table {schema.name} "
+                                        "because other objects depend on it",
+                               detail=f"column {users[0]} of table {schema.name} depends on "
+                                      f"column {name}",
+                               hint="Drop the generated column first.")
     remap = {old: (old if old < pos else old - 1) for old in range(len(schema.columns)) if old != pos}
     keep = lambda cols: all(c != pos for c in cols)  # noqa: E731
     columns = tuple(c for i, c in enumerate(schema.columns) if i != pos)

@@ -20,7 +20,9 @@ from ... import errors, types
 from ...storage.root import Root
 from ...storage.schema import ForeignKey
 from ..parse import parse_one, position_of
+from .bind_expr import ExprBinder
 from .binder import StatementBinder
+from .coerce import adapt
 from .scope import Scope
 
 _ACTIONS = ("NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT")
@@ -28,7 +30,6 @@ _ACTIONS = ("NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT")
 
 def check_expr(stmt, schema, sql: str):
     """The bound boolean expression of a CHECK over the table's row (42804 if not boolean)."""
-    from .bind_expr import ExprBinder
     scope = Scope()
     for c in schema.columns:
         scope.add(schema.name, c.name, c.type)
@@ -38,6 +39,42 @@ def check_expr(stmt, schema, sql: str):
         raise errors.datatype_mismatch(
             f"argument of CHECK constraint must be type boolean, not type {e.type.lower()}")
     return e
+
+
+def generated_expr(stmt, schema, i: int):
+    """The bound expression of generated column ``i`` over the row's other columns: a
+    generated column may not read another one (42P17), and its value must fit the
+    column's type without an explicit cast (42804)."""
+    column = schema.columns[i]
+    scope = Scope()
+    for c in schema.columns:
+        scope.add(schema.name, c.name, c.type)
+    node = parse_one(f"SELECT {column.generated}").expressions[0]
+    for ref in node.find_all(exp.Column):
+        pos = schema.position(ref.name)
+        if pos is not None and schema.columns[pos].generated is not None:
+            raise errors.sql_error("42P17", "cannot use generated column "
+                                            f'"{ref.name}" in column generation expression',
+                                   detail="A generated column cannot reference another "
+                                          "generated column.")
+    if node.find(exp.AggFunc, exp.Window, exp.Subquery, exp.Select) is not None:
+        raise errors.sql_error("42P17", "generation expression is not immutable",
+                               hint="Use the row's columns, constants and functions.")
+    e = adapt(ExprBinder(stmt, scope, clause="column generation expression").bind(node),
+              column.type)
+    if e.type not in (column.type, types.NULL) and not (
+            e.type == types.INTEGER and column.type == types.FLOAT):
+        raise errors.datatype_mismatch(
+            f'column "{column.name}" is of type {column.type.lower()} but default '
+            f"expression is of type {e.type.lower()}")
+    return e
+
+
+def bind_generated(schema, functions, sql_functions=None) -> list[tuple[int, object]]:
+    """[(column position, bound expression)] of the schema's generated columns."""
+    stmt = StatementBinder(Root(functions=sql_functions) if sql_functions else None, functions)
+    return [(i, generated_expr(stmt, schema, i)) for i, c in enumerate(schema.columns)
+            if c.generated is not None]
 
 
 def bind_checks(schema, functions, sql_functions=None) -> list[tuple[str, object]]:
@@ -62,17 +99,21 @@ class CheckBinder:
         self.compile_row = compile_row
         self._bound: dict = {}   # id(schema) -> (schema, functions, version, checks)
 
-    def __call__(self, schema, functions, sql_functions=None) -> list[tuple[str, object, object]]:
-        """[(name, expression, row fn or None)] of ``schema``'s CHECKs."""
-        entry = self._bound.get(id(schema))
+    def __call__(self, schema, functions, sql_functions=None,
+                 kind: str = "check") -> list[tuple[object, object, object]]:
+        """[(name, expression, row fn or None)] of ``schema``'s CHECKs; with ``kind``
+        "generated", [(position, expression, row fn or None)] of its generated columns."""
+        key = (id(schema), kind)
+        entry = self._bound.get(key)
         if entry is not None and entry[0] is schema and entry[1] is functions \
                 and entry[2] == functions.version and entry[3] is sql_functions:
             return entry[4]
+        bind = bind_generated if kind == "generated" else bind_checks
         out = [(name, e, self.compile_row(e))
-               for name, e in bind_checks(schema, functions, sql_functions)]
+               for name, e in bind(schema, functions, sql_functions)]
         if len(self._bound) > self._LIMIT:
             self._bound.clear()
-        self._bound[id(schema)] = (schema, functions, functions.version, sql_functions, out)
+        self._bound[key] = (schema, functions, functions.version, sql_functions, out)
         return out
 
 

@@ -21,6 +21,7 @@ from ...storage.schema import CheckConstraint, Column, ForeignKey, TableSchema, 
 from ..parse import position_of
 from .bind_matview import bind_create_matview, bind_drop_matview, bind_refresh, is_materialized
 from .bind_sql_functions import bind_create_function, bind_drop_function
+from .bind_constraints import generated_expr
 from .type_modifiers import column_typmod
 
 
@@ -163,9 +164,13 @@ def _column(stmt, table: str, item: exp.ColumnDef, position: int):
     not_null = serial
     default = f"nextval('{table}_{name}_seq')" if serial else None
     identity = None
+    generated = None
     extra = []
     for c in item.args.get("constraints") or []:
         ck = c.args.get("kind")
+        if isinstance(ck, exp.ComputedColumnConstraint):    # GENERATED ALWAYS AS (..) STORED
+            generated = ck.this.sql(dialect="postgres")
+            continue
         if isinstance(ck, exp.NotNullColumnConstraint):
             not_null = not ck.args.get("allow_null")
         elif isinstance(ck, exp.PrimaryKeyColumnConstraint):
@@ -188,8 +193,13 @@ def _column(stmt, table: str, item: exp.ColumnDef, position: int):
             continue
         else:
             raise errors.not_supported(f"column constraint {c.sql(dialect='postgres')!r}")
+    if generated is not None and (default is not None or identity is not None):
+        raise errors.sql_error("42601", f'both default and generation expression specified '
+                                        f'for column "{name}" of table "{table}"',
+                               position=position_of(item))
     return Column(name, sql_type, not_null, default,
-                  typmod=column_typmod(kind, item), identity=identity), extra
+                  typmod=column_typmod(kind, item), identity=identity,
+                  generated=generated), extra
 
 
 def _identity(ck, sql_type: str, item) -> tuple:
@@ -274,6 +284,8 @@ def _check_defaults(stmt, schema: TableSchema) -> None:
     for i, c in enumerate(schema.columns):
         if c.default_sql is not None and not c.default_sql.startswith("nextval("):
             default_expr(stmt, schema, i)   # raises 42804 on a mistyped default
+        if c.generated is not None:
+            generated_expr(stmt, schema, i)
 
 
 def _create_table_as(stmt, name: str, node: exp.Create, if_not_exists: bool):

@@ -143,6 +143,15 @@ def refuse_identity_value(schema, col: int, node=None, update: bool = False) -> 
     """A value written into a GENERATED ALWAYS identity column: 428C9, as PostgreSQL
     (only DEFAULT may go there)."""
     column = schema.columns[col]
+    if column.generated is not None:         # GENERATED ALWAYS AS (expr) STORED
+        detail = f'Column "{column.name}" is a generated column.'
+        if update:
+            raise errors.sql_error("428C9", f'column "{column.name}" can only be updated to '
+                                            "DEFAULT", detail=detail,
+                                   position=position_of(node) if node else None)
+        raise errors.sql_error("428C9", f'cannot insert a non-DEFAULT value into column '
+                                        f'"{column.name}"', detail=detail,
+                               position=position_of(node) if node else None)
     if column.identity is None or column.identity[0] != "always":
         return
     detail = f'Column "{column.name}" is an identity column defined as GENERATED ALWAYS.'

@@ -1,0 +1,49 @@
+"""Generated columns through every way rows arrive (exec/generated.py): executemany, a
+bulk INSERT ... SELECT from Arrow (the columnar path), a set-based UPDATE; they survive
+a restart; and the writes that would bypass them (ON CONFLICT DO UPDATE, MERGE, ADD
+COLUMN ... GENERATED) are a clear 0A000."""
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+import rustmemodb
+from rustmemodb import errors
+
+DDL = ("CREATE TABLE g (id INTEGER PRIMARY KEY, price FLOAT, qty INTEGER, "
+       "total FLOAT GENERATED ALWAYS AS (price * qty) STORED)")
+
+
+def test_every_insert_and_update_path_computes_them(tmp_path):
+    path = str(tmp_path / "db")
+    conn = rustmemodb.connect(path)
+    conn.execute(DDL)
+    conn.executemany("INSERT INTO g (id, price, qty) VALUES (?, ?, ?)",
+                     [(i, 1.5, i) for i in range(100)])
+    conn.register("src", pa.table({"id": pa.array(range(100, 20100)),
+                                   "price": pa.array([2.0] * 20000),
+                                   "qty": pa.array(range(20000))}))
+    conn.execute("INSERT INTO g (id, price, qty) SELECT id, price, qty FROM src")
+    conn.execute("UPDATE g SET qty = qty + 1 WHERE id % 2 = 0")
+    wrong = "SELECT count(*) FROM g WHERE total IS DISTINCT FROM price * qty"
+    assert conn.execute(wrong).fetchall() == [(0,)]
+    assert conn.execute("SELECT total FROM g WHERE id = 4").fetchall() == [(7.5,)]
+    conn.close()
+    conn = rustmemodb.connect(path)                 # the definition is durable
+    conn.execute("INSERT INTO g (id, price, qty) VALUES (-1, 3.0, 3)")
+    assert conn.execute("SELECT total FROM g WHERE id = -1").fetchall() == [(9.0,)]
+    assert conn.execute(wrong).fetchall() == [(0,)]
+    conn.close()
+
+
+@pytest.mark.parametrize("sql", [
+    "INSERT INTO g (id, price, qty) VALUES (1, 1, 1) ON CONFLICT (id) DO UPDATE SET qty = 2",
+    "MERGE INTO g USING (SELECT 1 AS id) s ON g.id = s.id WHEN MATCHED THEN UPDATE SET qty = 2",
+    "ALTER TABLE g ADD COLUMN twice FLOAT GENERATED ALWAYS AS (price * 2) STORED",
+])
+def test_writes_that_would_skip_them_are_refused(sql):
+    conn = rustmemodb.connect()
+    conn.execute(DDL)
+    with pytest.raises(errors.Error) as info:
+        conn.execute(sql)
+    assert info.value.sqlstate == "0A000"
