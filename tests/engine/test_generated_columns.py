@@ -47,3 +47,11 @@ def test_writes_that_would_skip_them_are_refused(sql):
     with pytest.raises(errors.Error) as info:
         conn.execute(sql)
     assert info.value.sqlstate == "0A000"
+
+
+def test_copy_from_a_file_fills_the_other_columns(tmp_path):
+    conn = rustmemodb.connect(file_root=str(tmp_path))
+    conn.execute("CREATE TABLE gc (a INTEGER, b INTEGER GENERATED ALWAYS AS (a * 2) STORED)")
+    (tmp_path / "rows.csv").write_text("5\n6\n")
+    conn.execute("COPY gc FROM 'rows.csv' (FORMAT csv)")
+    assert conn.execute("SELECT a, b FROM gc ORDER BY a").fetchall() == [(5, 10), (6, 12)]

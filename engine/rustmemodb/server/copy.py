@@ -731,10 +731,20 @@ def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _stored_columns(conn, table: str) -> list:
+    """Without a column list, COPY FROM fills every column but the generated ones (as
+    PostgreSQL); [] (all of them) for a table without generated columns."""
+    version = conn._session._catalog_root().tables.get(table)
+    if version is None or all(c.generated is None for c in version.schema.columns):
+        return []
+    return [c.name for c in version.schema.columns if c.generated is None]
+
+
 async def copy_in(session, spec: CopySpec) -> str:
     """Read CopyData from the client into ``spec.table``; the command tag."""
     conn = session.conn
-    names = ", ".join(_quote_ident(c) for c in spec.columns) if spec.columns else "*"
+    columns = spec.columns or _stored_columns(conn, spec.table)
+    names = ", ".join(_quote_ident(c) for c in columns) if columns else "*"
     probe = await session.call(_describe, conn, f"SELECT {names} FROM {_quote_ident(spec.table)}"
                                                 f" LIMIT 0")
     if spec.columns and len(set(spec.columns)) != len(spec.columns):

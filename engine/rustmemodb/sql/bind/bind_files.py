@@ -221,6 +221,9 @@ def _copy_from(stmt, target, paths, fmt, options) -> LogicalInsert:
     version = stmt.table(table_node.name, position_of(table_node))
     schema = version.schema
     positions = target_columns(schema, target)
+    if not (isinstance(target, exp.Schema) and target.expressions):
+        # without a column list COPY fills every column but the generated ones
+        positions = [i for i in positions if schema.columns[i].generated is None]
     wanted = [(schema.columns[i].name, schema.columns[i].type) for i in positions]
     if fmt in ("csv", "text"):
         read_as = [(n, t if t in _DIRECT else types.TEXT) for n, t in wanted]
