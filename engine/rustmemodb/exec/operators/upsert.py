@@ -32,7 +32,7 @@ import pyarrow as pa
 from ... import errors
 from ...plan.logical import LogicalInsert
 from ...storage.table import TAIL_FREEZE, rows_to_batch
-from .. import constraints
+from .. import constraints, generated
 from ..expr.row import try_compile_row
 from ..expr.vector import evaluate
 from ..typmods import fit_rows
@@ -101,7 +101,7 @@ def upsert_rows(node: LogicalInsert, schema, rows: list[tuple], ctx) -> pa.Table
         values = list(old)
         for i, fn in setters:
             values[i] = fn(both)
-        new = fit_rows(schema, [tuple(values)])[0]
+        new = fit_rows(schema, generated.fill_rows(schema, [tuple(values)], ctx))[0]
         check_row(new)
         for index in uniques:
             before, after = index.key_of(old), index.key_of(new)

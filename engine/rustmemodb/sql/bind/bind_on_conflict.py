@@ -48,9 +48,6 @@ def bind_on_conflict(stmt, node: exp.OnConflict, version, alias: str) -> OnConfl
     arbiters, target = _arbiters(stmt, node, version, scope, action)
     if action == "nothing":
         return OnConflict("nothing", arbiters, target, width=len(schema.columns), alias=alias)
-    if any(c.generated is not None for c in schema.columns):
-        raise errors.not_supported("ON CONFLICT DO UPDATE on a table with generated columns",
-                                   hint="Update the row with UPDATE, which recomputes them.")
     binder = ExprBinder(stmt, scope, clause="ON CONFLICT DO UPDATE")
     assignments: dict = {}
     for a in node.expressions:
