@@ -1,7 +1,6 @@
 """Generated columns through every way rows arrive (exec/generated.py): executemany, a
 bulk INSERT ... SELECT from Arrow (the columnar path), a set-based UPDATE; they survive
-a restart; and the writes that would bypass them (MERGE, ADD COLUMN ... GENERATED) are a
-clear 0A000."""
+a restart; MERGE computes them too; ADD COLUMN ... GENERATED is a clear 0A000."""
 from __future__ import annotations
 
 import pyarrow as pa
@@ -37,7 +36,6 @@ def test_every_insert_and_update_path_computes_them(tmp_path):
 
 
 @pytest.mark.parametrize("sql", [
-    "MERGE INTO g USING (SELECT 1 AS id) s ON g.id = s.id WHEN MATCHED THEN UPDATE SET qty = 2",
     "ALTER TABLE g ADD COLUMN twice FLOAT GENERATED ALWAYS AS (price * 2) STORED",
 ])
 def test_writes_that_would_skip_them_are_refused(sql):
@@ -54,3 +52,22 @@ def test_copy_from_a_file_fills_the_other_columns(tmp_path):
     (tmp_path / "rows.csv").write_text("5\n6\n")
     conn.execute("COPY gc FROM 'rows.csv' (FORMAT csv)")
     assert conn.execute("SELECT a, b FROM gc ORDER BY a").fetchall() == [(5, 10), (6, 12)]
+
+
+def test_merge_computes_them_and_refuses_writing_them():
+    conn = rustmemodb.connect()
+    conn.execute("CREATE TABLE gm (id INTEGER PRIMARY KEY, a INTEGER, "
+                 "b INTEGER GENERATED ALWAYS AS (a * 2) STORED)")
+    conn.execute("INSERT INTO gm (id, a) VALUES (1, 1), (2, 2)")
+    conn.execute("MERGE INTO gm USING (VALUES (1, 10), (3, 30)) s(id, a) ON gm.id = s.id "
+                 "WHEN MATCHED THEN UPDATE SET a = s.a "
+                 "WHEN NOT MATCHED THEN INSERT (id, a) VALUES (s.id, s.a)")
+    assert conn.execute("SELECT * FROM gm ORDER BY id").fetchall() == [
+        (1, 10, 20), (2, 2, 4), (3, 30, 60)]
+    for sql in ("MERGE INTO gm USING (VALUES (1, 10)) s(id, a) ON gm.id = s.id "
+                "WHEN MATCHED THEN UPDATE SET b = 1",
+                "MERGE INTO gm USING (VALUES (9, 10)) s(id, a) ON gm.id = s.id "
+                "WHEN NOT MATCHED THEN INSERT VALUES (s.id, s.a, 5)"):
+        with pytest.raises(errors.Error) as info:
+            conn.execute(sql)
+        assert info.value.sqlstate == "428C9"

@@ -14,7 +14,7 @@ from rustmemodb.lazy_import import compute as pc
 
 from ... import errors
 from ...plan.logical import LogicalMerge
-from .. import constraints
+from .. import constraints, generated
 from ..expr.vector import as_array, evaluate
 from ..run import operator, run_plan
 from .dml import _EMPTY, _pyrows, _write_versions
@@ -84,8 +84,10 @@ def _update(txn, table: str, schema, updated: list, ns: int, width: int, ctx) ->
             else:
                 arrays.append(old.column(i))
         olds.append(old)
-        news.append(pa.Table.from_arrays(arrays, schema=schema.arrow_schema))
+        news.append(generated.fill_table(
+            schema, pa.Table.from_arrays(arrays, schema=schema.arrow_schema), ctx))
         assigned.update(action.assignments)
+    assigned.update(i for i, c in enumerate(schema.columns) if c.generated is not None)
     old, new = pa.concat_tables(olds), pa.concat_tables(news)
     _write_versions(txn, table, schema, old.column(width).to_numpy(), new, old, ctx,
                     frozenset(assigned))
@@ -101,6 +103,7 @@ def _insert(txn, table: str, schema, action, rows: pa.Table, ctx) -> int:
         arrays[i] = as_array(evaluate(e, rows, ctx), n)
     fields = schema.arrow_schema
     arrays = [a if a.type == f.type else a.cast(f.type) for a, f in zip(arrays, fields)]
-    full = constraints.check_table(txn, schema, pa.Table.from_arrays(arrays, schema=fields), ctx)
+    full = generated.fill_table(schema, pa.Table.from_arrays(arrays, schema=fields), ctx)
+    full = constraints.check_table(txn, schema, full, ctx)
     txn.insert_arrow(table, full)
     return n

@@ -26,9 +26,6 @@ def bind_merge(stmt, node: exp.Merge) -> LogicalMerge:
         raise errors.not_supported("MERGE ... RETURNING",
                                    hint="PostgreSQL 15 has no RETURNING for MERGE either.")
     schema, target_scope, target = table_source(stmt, node.this, None)
-    if any(c.generated is not None for c in schema.columns):
-        raise errors.not_supported("MERGE into a table with generated columns",
-                                   hint="Use INSERT and UPDATE, which compute them.")
     source, source_scope = bind_from_item(stmt, node.args["using"], None)
     scope = Scope()
     scope.extend(source_scope)
