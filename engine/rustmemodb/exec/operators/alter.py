@@ -106,8 +106,13 @@ def _default_values(ctx, step: AddColumn, version) -> pa.Array:
     column = step.column
     if step.default is None:
         return pa.nulls(total, column.arrow_type)
-    one = pa.table({"_": pa.nulls(total, pa.bool_())}).select([])
-    arr = as_array(evaluate(step.default, one, ctx), total)
+    if column.generated is not None:      # over each stored row's other columns
+        rows = pa.Table.from_batches([c.batch for c in base.chunks],
+                                     schema=base.schema.arrow_schema)
+        arr = as_array(evaluate(step.default, rows, ctx), total)
+    else:
+        one = pa.table({"_": pa.nulls(total, pa.bool_())}).select([])
+        arr = as_array(evaluate(step.default, one, ctx), total)
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     arr = arr if arr.type == column.arrow_type else arr.cast(column.arrow_type)

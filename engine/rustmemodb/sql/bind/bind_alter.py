@@ -34,6 +34,7 @@ from .bind_expr import ExprBinder
 from .bind_insert import default_expr
 from .coerce import adapt
 from .scope import Scope
+from .bind_constraints import generated_expr
 
 
 def bind_alter(stmt, node: exp.Alter) -> LogicalAlterTable:
@@ -90,13 +91,12 @@ def add_column(stmt, schema, node: exp.ColumnDef, steps: list) -> TableSchema:
         raise errors.sql_error("42701", f'column "{node.name}" of relation "{schema.name}" '
                                         f'already exists')
     column, extra = _column(stmt, schema.name, node, len(schema.columns))
-    if column.generated is not None:
-        raise errors.not_supported("ADD COLUMN ... GENERATED ALWAYS AS",
-                                   hint="Create the table with its generated columns.")
     new = schema.with_(columns=schema.columns + (column,))
     default = None
     if column.default_sql is not None:
         default = default_expr(stmt, new, len(new.columns) - 1)
+    elif column.generated is not None:    # computed for the stored rows (exec/operators/alter.py)
+        default = generated_expr(stmt, new, len(new.columns) - 1)
     steps.append(AddColumn(column, default, new))
     positions = {c.name: i for i, c in enumerate(new.columns)}
     for item in extra:
