@@ -452,12 +452,15 @@ def parse_json(text: str) -> str:
                                detail=f"Token in {text[:40]!r} is invalid.") from None
 
 
+# made once: ``json.dumps`` with keywords builds a new JSONEncoder on every call
+_JSONB_TEXT = json.JSONEncoder(separators=(", ", ": "), ensure_ascii=False, allow_nan=False)
+
+
 def canonical_json(value: object) -> str:
     """JSON text as PostgreSQL's jsonb stores it: keys ordered shortest first, then
     bytewise, one value per key (the last one written), jsonb's spacing."""
     try:   # JSON has no NaN/Infinity and only JSON-able values (PostgreSQL: 22P02)
-        return json.dumps(_jsonb_order(value), separators=(", ", ": "), ensure_ascii=False,
-                          allow_nan=False)
+        return _JSONB_TEXT.encode(_jsonb_order(value))
     except (TypeError, ValueError) as exc:
         raise errors.sql_error("22P02", f"invalid input syntax for type json: {exc}") from None
 

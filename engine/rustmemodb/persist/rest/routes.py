@@ -35,6 +35,9 @@ KEY_PATTERN = r"[!-~]{1,255}"
 MAX_SIZE = 1000
 MAX_PAGE = 10**9
 SYSTEM = ("_id", "_version", "_created_at", "_updated_at")
+# One encoder made once: ``json.dumps`` with any keyword builds a new JSONEncoder per call
+_RESPONSE_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False,
+                                  separators=(",", ":"))
 
 
 # ---- conversions ------------------------------------------------------------------------
@@ -326,8 +329,7 @@ class EntityResponse(Response):
                  location: str | None = None) -> None:
         self.status_code = status_code
         self.background = None
-        self.body = json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None,
-                               separators=(",", ":")).encode("utf-8")
+        self.body = _RESPONSE_JSON.encode(content).encode("utf-8")
         raw = [(b"content-length", str(len(self.body)).encode("latin-1")),
                (b"content-type", b"application/json"),
                (b"etag", etag_value.encode("latin-1"))]
