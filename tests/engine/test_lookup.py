@@ -106,19 +106,33 @@ def test_declines_for_a_role(conn):
     alice.close()
 
 
-def test_a_cold_block_is_converted_on_its_second_point_read():
-    """One read of a block converts that row alone; the second converts the block (so a
-    scattered read over a large cold table does not pay ~1 ms per block)."""
+def test_a_cold_block_is_converted_after_many_point_reads():
+    """Reads of a cold block convert their row alone, column by column (numbers through
+    a NumPy view, strings from the buffers, nulls and other types the general way),
+    until the block has had ``_CONVERT_AFTER`` reads; the next converts the block, so
+    scattered reads over a large cold table never pay ~1 ms for a block they barely use."""
+    import datetime
     import numpy as np
     import pyarrow as pa
+    from rustmemodb.storage import chunk as chunk_mod
     from rustmemodb.storage.chunk import BLOCK_ROWS, Chunk
     n = 3 * BLOCK_ROWS
-    chunk = Chunk(pa.record_batch({"a": pa.array(range(n)),
-                                   "b": pa.array([str(i) for i in range(n)])}),
-                  np.arange(n, dtype=np.int64))
+    day = datetime.date(2024, 1, 1)
+    batch = pa.record_batch({
+        "a": pa.array(range(n)),
+        "b": pa.array([str(i) + "é" for i in range(n)], pa.large_string()),
+        "c": pa.array([None if i % 3 else i * 0.5 for i in range(n)]),
+        "d": pa.array([day] * n),
+        "e": pa.array([f"s{i}" for i in range(n + 7)], pa.string()).slice(7),
+    }).slice(0, n - 7)
+    chunk = Chunk(batch, np.arange(n - 7, dtype=np.int64))
+    expected = batch.to_pylist()
     offset = BLOCK_ROWS + 5
-    assert chunk.block_row(offset) == (offset, str(offset))
-    assert chunk._blocks == {1: None}                  # seen, not converted
-    assert chunk.block_row(offset + 1) == (offset + 1, str(offset + 1))
-    assert len(chunk._blocks[1]) == BLOCK_ROWS         # converted on the second read
-    assert chunk.block_row(offset) == (offset, str(offset))
+    for i in range(chunk_mod._CONVERT_AFTER):
+        o = offset + i
+        assert chunk.block_row(o) == tuple(expected[o].values())
+    assert chunk._blocks == {1: chunk_mod._CONVERT_AFTER}     # read, not converted
+    assert chunk.block_row(offset) == tuple(expected[offset].values())
+    assert len(chunk._blocks[1]) == BLOCK_ROWS                # converted now
+    assert chunk.block_row(offset + 9) == tuple(expected[offset + 9].values())
+    assert chunk.block_row(3) == tuple(expected[3].values()) and chunk._blocks[0] == 1

@@ -80,11 +80,12 @@ def test_dropped_connections_are_freed_without_the_collector(collector_off):
 
 def test_point_read_rows_are_untracked_by_the_collector():
     """Point reads convert one block of its chunk (not all 64k rows: one statement's
-    pause), on the block's second read; the converted rows are tuples of atoms, which
-    the collector stops tracking."""
-    from rustmemodb.storage.chunk import BLOCK_ROWS
+    pause), after the block's first reads; the converted rows are tuples of atoms,
+    which the collector stops tracking."""
+    from rustmemodb.storage.chunk import _CONVERT_AFTER, BLOCK_ROWS
     c = _loaded()
-    assert c.execute("SELECT v FROM t WHERE id = 41").fetchone() == ("v41",)
+    for _ in range(_CONVERT_AFTER):
+        assert c.execute("SELECT v FROM t WHERE id = 41").fetchone() == ("v41",)
     assert c.execute("SELECT v FROM t WHERE id = 42").fetchone() == ("v42",)
     version = c.database.root.tables["t"]
     chunk = version.chunks[0]

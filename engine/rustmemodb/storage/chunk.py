@@ -75,15 +75,38 @@ def row_getter(width: int) -> Callable[[Sequence, int], tuple]:
 # Rows converted together for point reads (a power of two).
 _BLOCK_SHIFT = 12
 BLOCK_ROWS = 1 << _BLOCK_SHIFT
+# Point reads of a block before it is converted whole. Converting 4,096 rows costs
+# about as much as a few hundred single-row reads, so converting on the second read
+# made scattered reads over a cold 1M-row table pay ~1 ms every few reads (ski rental:
+# convert once the single reads have cost a fair share of the conversion).
+_CONVERT_AFTER = 48
 
 
-_UNSEEN = object()      # a block no point read has touched yet (Chunk.block_row)
+def _value_getter(column) -> Callable[[int], object]:
+    """fn(offset) -> the Python value of one Arrow column at ``offset``, without a
+    pyarrow scalar: numbers read through a zero-copy NumPy view, strings straight from
+    the offsets and data buffers; anything with nulls or another type takes the
+    general conversion (``py_values`` of a one-row slice)."""
+    typ = column.type
+    if column.null_count == 0:
+        if pa.types.is_integer(typ) or pa.types.is_floating(typ):
+            return column.to_numpy(zero_copy_only=True).item
+        if pa.types.is_string(typ) or pa.types.is_large_string(typ):
+            bufs = column.buffers()
+            width = np.int64 if pa.types.is_large_string(typ) else np.int32
+            offsets = np.frombuffer(bufs[1], dtype=width)[
+                column.offset:column.offset + len(column) + 1]
+            data = memoryview(bufs[2]) if bufs[2] is not None else memoryview(b"")
+            at = offsets.item
+            return lambda o: str(data[at(o):at(o + 1)], "utf-8")
+    return lambda o: py_values(column.slice(o, 1))[0]
 
 
 class Chunk:
     """A frozen RecordBatch, its rowids, and a lazily built row-access cache."""
 
-    __slots__ = ("batch", "rowids", "id", "_dense_start", "_pycols", "first_rowid", "_blocks")
+    __slots__ = ("batch", "rowids", "id", "_dense_start", "_pycols", "first_rowid", "_blocks",
+                 "_getters")
 
     def __init__(self, batch: pa.RecordBatch, rowids: np.ndarray) -> None:
         self.batch = batch
@@ -93,7 +116,9 @@ class Chunk:
         dense = n and int(rowids[-1]) - int(rowids[0]) + 1 == n
         self._dense_start = int(rowids[0]) if dense else None
         self._pycols: list | None = None
-        self._blocks: dict | None = None    # point reads: block number -> its rows
+        # point reads: block number -> its converted rows, or the reads it has had so far
+        self._blocks: dict | None = None
+        self._getters: list | None = None
         self.first_rowid = int(rowids[0]) if n else 0
 
     def __len__(self) -> int:
@@ -113,21 +138,24 @@ class Chunk:
         return row_getter(len(cols))(cols, offset)
 
     def block_row(self, offset: int) -> tuple:
-        """The row at ``offset`` for a point read: its block of ``BLOCK_ROWS`` rows is
-        converted on its second use (~0.5 ms), not the whole chunk (~10 ms for 64k rows,
-        one statement's pause); the first read of a block converts that row alone (~10 µs),
-        so scattered reads over a large cold table do not each pay for a block. Rows are
-        tuples of atoms in a tuple: untracked by the cyclic garbage collector after its
-        first pass."""
+        """The row at ``offset`` for a point read. A block of ``BLOCK_ROWS`` rows is
+        converted to tuples (~0.5-1 ms) only after ``_CONVERT_AFTER`` reads; until then
+        each read converts its row alone through per-column getters (~0.2 µs a value),
+        so scattered reads over a large cold table never pay for blocks they barely use.
+        Converted rows are tuples of atoms in a tuple: untracked by the cyclic garbage
+        collector after its first pass."""
         b = offset >> _BLOCK_SHIFT
         blocks = self._blocks
         if blocks is None:
             blocks = self._blocks = {}
-        rows = blocks.get(b, _UNSEEN)
-        if rows is _UNSEEN:
-            blocks[b] = None             # seen once: the next read converts the block
-            return tuple(py_values(c.slice(offset, 1))[0] for c in self.batch.columns)
-        if rows is None:
+        rows = blocks.get(b, 0)
+        if rows.__class__ is int:
+            if rows < _CONVERT_AFTER:
+                blocks[b] = rows + 1
+                getters = self._getters
+                if getters is None:
+                    getters = self._getters = [_value_getter(c) for c in self.batch.columns]
+                return tuple([get(offset) for get in getters])
             start = b << _BLOCK_SHIFT
             part = self.batch.slice(start, BLOCK_ROWS)
             rows = blocks[b] = tuple(zip(*[py_values(c) for c in part.columns])) \
@@ -182,7 +210,7 @@ class Chunk:
                 by_block.setdefault(o >> _BLOCK_SHIFT, []).append((o & (BLOCK_ROWS - 1), row))
             for b, rows in by_block.items():
                 kept = fresh.get(b)
-                if kept is not None:
+                if kept.__class__ is tuple:
                     kept = list(kept)
                     for i, row in rows:
                         kept[i] = tuple(row)
@@ -192,7 +220,7 @@ class Chunk:
 
     def _cached_row(self, offset: int) -> tuple | None:
         rows = self._blocks.get(offset >> _BLOCK_SHIFT)
-        return rows[offset & (BLOCK_ROWS - 1)] if rows is not None else None
+        return rows[offset & (BLOCK_ROWS - 1)] if rows.__class__ is tuple else None
 
     def replaced(self, offsets: np.ndarray, rows: pa.Table, columns) -> "Chunk":
         """A chunk with the rows at ascending ``offsets`` replaced by ``rows`` (same
