@@ -160,7 +160,8 @@ class Database:
 
     def commit(self, txn: Transaction) -> Root:
         """Publish the transaction's changes, rebasing if others committed first."""
-        if not txn.ops or all(type(op) is LockOp for op in txn.ops):
+        ops = txn.ops
+        if not ops or (type(ops[-1]) is LockOp and all(type(op) is LockOp for op in ops)):
             # nothing to publish (a read-only statement, or rows locked and left as they
             # were: a later writer of them wrote after us, no conflict): no lock needed
             self._active.pop(id(txn), None)

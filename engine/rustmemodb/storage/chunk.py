@@ -75,11 +75,13 @@ def row_getter(width: int) -> Callable[[Sequence, int], tuple]:
 # Rows converted together for point reads (a power of two).
 _BLOCK_SHIFT = 12
 BLOCK_ROWS = 1 << _BLOCK_SHIFT
-# Point reads of a block before it is converted whole. Converting 4,096 rows costs
-# about as much as a few hundred single-row reads, so converting on the second read
-# made scattered reads over a cold 1M-row table pay ~1 ms every few reads (ski rental:
-# convert once the single reads have cost a fair share of the conversion).
-_CONVERT_AFTER = 48
+# Point reads of a block before it is converted whole. Converting 4,096 rows (~0.4 ms,
+# plus 4,096 new tuples for the garbage collector and their memory) costs what a few
+# hundred single-row reads lose against a converted row (~1 µs each), so converting on
+# the second read made scattered reads over a cold 1M-row table pay ~1 ms every few
+# reads, and kept every block ever read twice as Python objects. Ski rental: only a
+# block read this often is worth converting.
+_CONVERT_AFTER = 256
 
 
 def _value_getter(column) -> Callable[[int], object]:
@@ -170,16 +172,15 @@ class Chunk:
         old = self._pycols
         width = self.batch.num_columns
         blocks = self._blocks
-        if old is None and blocks:   # the rows point reads converted tell the columns
-            before = [self._cached_row(o) for o, _ in changes]
+        offs = np.fromiter((o for o, _ in changes), np.int64, len(changes))
+        if old is not None:
+            touched = [j for j in range(width) if any(old[j][o] != row[j] for o, row in changes)]
+        else:   # the changed rows' current values, column by column (one take each)
+            at = pa.array(offs)
             touched = [j for j in range(width)
-                       if any(b is None or b[j] != row[j] for b, (_, row) in zip(before, changes))]
-        else:
-            touched = [j for j in range(width)
-                       if old is None or any(old[j][o] != row[j] for o, row in changes)]
+                       if py_values(self.batch.column(j).take(at)) != [r[j] for _, r in changes]]
         if not touched:
             return self
-        offs = np.fromiter((o for o, _ in changes), np.int64, len(changes))
         mask = np.zeros(len(self.rowids), bool)
         mask[offs] = True
         amask = pa.array(mask)
@@ -217,10 +218,6 @@ class Chunk:
                     fresh[b] = tuple(kept)
             out._blocks = fresh
         return out
-
-    def _cached_row(self, offset: int) -> tuple | None:
-        rows = self._blocks.get(offset >> _BLOCK_SHIFT)
-        return rows[offset & (BLOCK_ROWS - 1)] if rows.__class__ is tuple else None
 
     def replaced(self, offsets: np.ndarray, rows: pa.Table, columns) -> "Chunk":
         """A chunk with the rows at ascending ``offsets`` replaced by ``rows`` (same
