@@ -136,3 +136,22 @@ def test_a_cold_block_is_converted_after_many_point_reads():
     assert len(chunk._blocks[1]) == BLOCK_ROWS                # converted now
     assert chunk.block_row(offset + 9) == tuple(expected[offset + 9].values())
     assert chunk.block_row(3) == tuple(expected[3].values()) and chunk._blocks[0] == 1
+
+
+def test_an_update_fold_rewrites_only_the_columns_it_changes():
+    """A fold of patches into a chunk no point read converted finds the changed columns
+    from the chunk itself (one Arrow take per column) and shares the others."""
+    import numpy as np
+    import pyarrow as pa
+    from rustmemodb.storage.chunk import Chunk
+    n = 10_000
+    batch = pa.record_batch({"id": pa.array(range(n)), "v": pa.array([i * 0.5 for i in range(n)]),
+                             "s": pa.array([f"s{i}" for i in range(n)])})
+    chunk = Chunk(batch, np.arange(n, dtype=np.int64))
+    out = chunk.patched([(7, (7, 99.0, "s7")), (42, (42, 21.0, "s42"))])   # 42: unchanged
+    def data(b, j):
+        return b.column(j).buffers()[-1].address
+    assert data(out.batch, 0) == data(batch, 0) and data(out.batch, 2) == data(batch, 2)
+    assert data(out.batch, 1) != data(batch, 1)
+    assert out.batch.column(1).to_pylist()[7] == 99.0 and out.row(7) == (7, 99.0, "s7")
+    assert chunk.patched([(3, (3, 1.5, "s3"))]) is chunk        # nothing changes
