@@ -173,3 +173,19 @@ def test_killed_worker_of_a_durable_shard_restarts_with_its_data(tmp_path):
         conn.close()
     finally:
         lc.close()
+
+
+def test_a_script_without_a_main_guard_gets_08001_with_the_fix(tmp_path):
+    """Dask spawns its workers by re-running the main script; a script that connects at
+    top level cannot start them. The user gets 08001 and a hint naming the fix, not
+    Dask's bare "Nanny failed to start"."""
+    import subprocess
+    script = tmp_path / "unguarded.py"
+    script.write_text("from rustmemodb import cluster\n"
+                      "conn = cluster.connect('dask', shards=2)\n"
+                      "print(conn.execute('SELECT 1').fetchall())\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=240, cwd=tmp_path)
+    assert done.returncode != 0
+    assert "could not start a local Dask cluster" in done.stderr and "(SQLSTATE 08001)" in done.stderr
+    assert 'if __name__ == "__main__":' in done.stderr and str(script) in done.stderr

@@ -8,9 +8,26 @@ return futures; every wait has a timeout, and a dead worker or an expired wait b
 """
 from __future__ import annotations
 
+from ... import errors
 from ..exchange import DaskPeers
 from ..shard import ShardHost
 from . import connection_failure, shard_path
+
+
+def _no_local_cluster(exc: Exception):
+    """08001 for a LocalCluster whose worker processes did not start. The usual cause is
+    a script without a main guard: Dask starts workers by re-running the main module
+    (multiprocessing's spawn), so unguarded top-level code runs again in each worker."""
+    import sys
+    main = sys.modules.get("__main__")
+    script = getattr(main, "__file__", None)
+    hint = ("Dask starts its worker processes by importing the main script again: put the "
+            "code that connects under `if __name__ == \"__main__\":` in "
+            f"{script}." if script else
+            "Check that worker processes can start on this machine, or pass the address "
+            "of a running Dask scheduler (address=...).")
+    return errors.sql_error("08001", f"could not start a local Dask cluster: "
+                                     f"{type(exc).__name__}: {exc}", hint=hint)
 
 
 class DaskShardHost(ShardHost):
@@ -31,9 +48,12 @@ class DaskBackend:
         self.path = path
         self._cluster = None
         if address is None:
-            self._cluster = LocalCluster(n_workers=min(shards, 4), threads_per_worker=1,
-                                         processes=True, dashboard_address=None,
-                                         silence_logs=40)
+            try:
+                self._cluster = LocalCluster(n_workers=min(shards, 4), threads_per_worker=1,
+                                             processes=True, dashboard_address=None,
+                                             silence_logs=40)
+            except Exception as exc:   # noqa: BLE001 - whatever stopped the workers
+                raise _no_local_cluster(exc) from exc
             self.client = Client(self._cluster)
         else:
             self.client = Client(address)
