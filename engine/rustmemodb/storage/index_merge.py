@@ -81,12 +81,18 @@ class _Output:
 
 
 class MergeJob:
-    __slots__ = ("d0_keys", "d0_ids", "d0_nulls", "x0", "pos", "d0_pos", "out", "written",
-                 "steps", "added", "removed_d0", "dead_new")
+    __slots__ = ("d0_keys", "d0_ids", "d0_nulls", "x0", "x0_mask", "pos", "d0_pos", "out",
+                 "written", "steps", "added", "removed_d0", "dead_new")
 
     def __init__(self, d0_keys, d0_ids, d0_nulls, x0, out: _Output, pos=0, d0_pos=0,
                  written=0, steps=0, added=(), removed_d0=(), dead_new=()) -> None:
         self.d0_keys, self.d0_ids, self.d0_nulls, self.x0 = d0_keys, d0_ids, d0_nulls, x0
+        # X0 as a flag per rowid: a slice's dead entries are found by one gather, not a
+        # binary search per entry (16k searches into ~40k tombstones: ~1 ms a write)
+        self.x0_mask = None
+        if len(x0):
+            self.x0_mask = np.zeros(int(x0[-1]) + 1, bool)
+            self.x0_mask[x0] = True
         self.out, self.pos, self.d0_pos, self.written, self.steps = out, pos, d0_pos, written, steps
         self.added, self.removed_d0, self.dead_new = added, removed_d0, dead_new
 
@@ -131,9 +137,10 @@ class MergeJob:
         keys, rowids = index.keys, index.rowids
         end = min(self.pos + step_for(index.dtype), len(keys))
         part_keys, part_ids = keys[self.pos:end], rowids[self.pos:end]
-        if len(self.x0) and len(part_ids):
-            at = np.searchsorted(self.x0, part_ids).clip(max=len(self.x0) - 1)
-            keep = self.x0[at] != part_ids
+        mask = self.x0_mask
+        if mask is not None and len(part_ids):
+            top = len(mask) - 1
+            keep = ~mask[np.minimum(part_ids, top)] | (part_ids > top)
             part_keys, part_ids = part_keys[keep], part_ids[keep]
         if end < len(keys):   # D0 entries strictly below the next slice's first key
             d0_end = _search(self.d0_keys, keys[end], "left")
