@@ -72,18 +72,6 @@ def row_getter(width: int) -> Callable[[Sequence, int], tuple]:
     return fn
 
 
-# Rows converted together for point reads (a power of two).
-_BLOCK_SHIFT = 12
-BLOCK_ROWS = 1 << _BLOCK_SHIFT
-# Point reads of a block before it is converted whole. Converting 4,096 rows (~0.4 ms,
-# plus 4,096 new tuples for the garbage collector and their memory) costs what a few
-# hundred single-row reads lose against a converted row (~1 µs each), so converting on
-# the second read made scattered reads over a cold 1M-row table pay ~1 ms every few
-# reads, and kept every block ever read twice as Python objects. Ski rental: only a
-# block read this often is worth converting.
-_CONVERT_AFTER = 256
-
-
 def _value_getter(column) -> Callable[[int], object]:
     """fn(offset) -> the Python value of one Arrow column at ``offset``, without a
     pyarrow scalar: numbers read through a zero-copy NumPy view, strings straight from
@@ -104,11 +92,29 @@ def _value_getter(column) -> Callable[[int], object]:
     return lambda o: py_values(column.slice(o, 1))[0]
 
 
+def _row_reader(getters: list) -> Callable[[int], tuple]:
+    """fn(offset) -> the row tuple from per-column getters, one tuple display for up to
+    8 columns (no loop, no inner frame), a comprehension beyond."""
+    n = len(getters)
+    if n == 0 or n > 8:
+        return lambda o: tuple([get(o) for get in getters])
+    a, b, c, d, e, f, g, h = list(getters) + [None] * (8 - n)
+    return (None,
+            lambda o: (a(o),),
+            lambda o: (a(o), b(o)),
+            lambda o: (a(o), b(o), c(o)),
+            lambda o: (a(o), b(o), c(o), d(o)),
+            lambda o: (a(o), b(o), c(o), d(o), e(o)),
+            lambda o: (a(o), b(o), c(o), d(o), e(o), f(o)),
+            lambda o: (a(o), b(o), c(o), d(o), e(o), f(o), g(o)),
+            lambda o: (a(o), b(o), c(o), d(o), e(o), f(o), g(o), h(o)))[n]
+
+
 class Chunk:
     """A frozen RecordBatch, its rowids, and a lazily built row-access cache."""
 
-    __slots__ = ("batch", "rowids", "id", "_dense_start", "_pycols", "first_rowid", "_blocks",
-                 "_getters")
+    __slots__ = ("batch", "rowids", "id", "_dense_start", "_pycols", "first_rowid",
+                 "_reader")
 
     def __init__(self, batch: pa.RecordBatch, rowids: np.ndarray) -> None:
         self.batch = batch
@@ -118,9 +124,7 @@ class Chunk:
         dense = n and int(rowids[-1]) - int(rowids[0]) + 1 == n
         self._dense_start = int(rowids[0]) if dense else None
         self._pycols: list | None = None
-        # point reads: block number -> its converted rows, or the reads it has had so far
-        self._blocks: dict | None = None
-        self._getters: list | None = None
+        self._reader: Callable[[int], tuple] | None = None
         self.first_rowid = int(rowids[0]) if n else 0
 
     def __len__(self) -> int:
@@ -136,33 +140,19 @@ class Chunk:
     def row(self, offset: int) -> tuple:
         cols = self._pycols
         if cols is None:
-            return self.block_row(offset)
+            return self.point_row(offset)
         return row_getter(len(cols))(cols, offset)
 
-    def block_row(self, offset: int) -> tuple:
-        """The row at ``offset`` for a point read. A block of ``BLOCK_ROWS`` rows is
-        converted to tuples (~0.5-1 ms) only after ``_CONVERT_AFTER`` reads; until then
-        each read converts its row alone through per-column getters (~0.2 µs a value),
-        so scattered reads over a large cold table never pay for blocks they barely use.
-        Converted rows are tuples of atoms in a tuple: untracked by the cyclic garbage
-        collector after its first pass."""
-        b = offset >> _BLOCK_SHIFT
-        blocks = self._blocks
-        if blocks is None:
-            blocks = self._blocks = {}
-        rows = blocks.get(b, 0)
-        if rows.__class__ is int:
-            if rows < _CONVERT_AFTER:
-                blocks[b] = rows + 1
-                getters = self._getters
-                if getters is None:
-                    getters = self._getters = [_value_getter(c) for c in self.batch.columns]
-                return tuple([get(offset) for get in getters])
-            start = b << _BLOCK_SHIFT
-            part = self.batch.slice(start, BLOCK_ROWS)
-            rows = blocks[b] = tuple(zip(*[py_values(c) for c in part.columns])) \
-                if part.num_columns else ((),) * part.num_rows
-        return rows[offset & (BLOCK_ROWS - 1)]
+    def point_row(self, offset: int) -> tuple:
+        """The row at ``offset`` for a point read, read straight from the Arrow buffers
+        (~0.1 µs a number, ~0.3 µs a string; nulls and other types ~1 µs). Nothing is
+        converted ahead or cached: converting a block of rows on its second read (as
+        this once did) cost ~1 ms, left thousands of tuples for the garbage collector
+        and kept every block ever read twice as Python objects, to save ~0.3 µs a read."""
+        reader = self._reader
+        if reader is None:
+            reader = self._reader = _row_reader([_value_getter(c) for c in self.batch.columns])
+        return reader(offset)
 
     def patched(self, changes: list[tuple[int, tuple]]) -> "Chunk":
         """A chunk with the rows at these offsets replaced, same rowids (an UPDATE fold).
@@ -171,7 +161,6 @@ class Chunk:
         changes = sorted(changes, key=lambda c: c[0])
         old = self._pycols
         width = self.batch.num_columns
-        blocks = self._blocks
         offs = np.fromiter((o for o, _ in changes), np.int64, len(changes))
         if old is not None:
             touched = [j for j in range(width) if any(old[j][o] != row[j] for o, row in changes)]
@@ -204,19 +193,6 @@ class Chunk:
                     col[o] = row[j]
                 pycols[j] = tuple(col)
             out._pycols = pycols
-        elif blocks:          # and the converted blocks, changed rows replaced
-            fresh = dict(blocks)
-            by_block: dict = {}
-            for o, row in changes:
-                by_block.setdefault(o >> _BLOCK_SHIFT, []).append((o & (BLOCK_ROWS - 1), row))
-            for b, rows in by_block.items():
-                kept = fresh.get(b)
-                if kept.__class__ is tuple:
-                    kept = list(kept)
-                    for i, row in rows:
-                        kept[i] = tuple(row)
-                    fresh[b] = tuple(kept)
-            out._blocks = fresh
         return out
 
     def replaced(self, offsets: np.ndarray, rows: pa.Table, columns) -> "Chunk":

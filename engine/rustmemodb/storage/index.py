@@ -199,6 +199,11 @@ def drop_gone(base: dict, gone) -> None:
 
 def _applied(delta: PMap, added: dict, removed: Iterable[object]) -> PMap:
     """``delta`` with ``removed`` keys tombstoned, then ``added`` keys set."""
+    if type(removed) is list and len(removed) + len(added) == 1:   # a point write: one set
+        if removed:
+            return delta.set(removed[0], TOMBSTONE)
+        (key, rowid), = added.items()
+        return delta.set(key, rowid)
     with delta.mutate() as m:
         for key in removed:
             m[key] = TOMBSTONE

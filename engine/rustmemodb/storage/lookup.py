@@ -98,7 +98,7 @@ class LookupMixin:
                     mask = dead[i]
                     if mask is None or not mask[off]:
                         cols = chunk._pycols
-                        row = chunk.block_row(off) if cols is None else getter(cols, off)
+                        row = chunk.point_row(off) if cols is None else getter(cols, off)
             out.append((r, row))
         return out
 
