@@ -120,3 +120,15 @@ def test_a_statement_folds_at_most_one_chunk_of_patches(monkeypatch):
     assert c.execute("SELECT sum(v), count(*) FROM t").fetchone() == (len(ids), n)
     for rowid in ids[::7]:
         assert c.execute("SELECT v FROM t WHERE id = $1", (rowid,)).fetchone() == (1,)
+
+
+def test_index_range_scans_convert_only_the_rows_they_read():
+    """A range on an ordered index reads its few rows from the chunk's buffers (one
+    Arrow take for many): no chunk is converted whole to Python for ten rows."""
+    c = _loaded()
+    c.execute("CREATE INDEX t_v ON t (v)")
+    assert c.execute("SELECT id FROM t WHERE v BETWEEN 'v100' AND 'v1009' ORDER BY id"
+                     ).fetchall() == [(i,) for i in [100, *range(1000, 1010)]]
+    assert len(c.execute("SELECT id FROM t WHERE v BETWEEN 'v1' AND 'v19999'").fetchall()) > 64
+    version = c.database.root.tables["t"]
+    assert all(chunk._pycols is None for chunk in version.chunks)
