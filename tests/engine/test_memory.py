@@ -128,7 +128,7 @@ def test_index_range_scans_convert_only_the_rows_they_read():
     c = _loaded()
     c.execute("CREATE INDEX t_v ON t (v)")
     assert c.execute("SELECT id FROM t WHERE v BETWEEN 'v100' AND 'v1009' ORDER BY id"
-                     ).fetchall() == [(i,) for i in [100, *range(1000, 1010)]]
+                     ).fetchall() == [(i,) for i in range(70_000) if "v100" <= f"v{i}" <= "v1009"]
     assert len(c.execute("SELECT id FROM t WHERE v BETWEEN 'v1' AND 'v19999'").fetchall()) > 64
     version = c.database.root.tables["t"]
     assert all(chunk._pycols is None for chunk in version.chunks)
