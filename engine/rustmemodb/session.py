@@ -162,9 +162,11 @@ class Session:
         """The plan for ``sql`` and its lifted literals' values, cached or made now."""
         db = self.db
         txn = self.txn
-        root = txn.working if txn is not None else db.root
+        # a cached plan is checked against the schemas, which INSERTs the transaction
+        # has pending do not change (binding a new one sees them applied, below)
+        root = txn.catalog_root if txn is not None else db.root
         if self.temp_prefix is not None and self.temporary_tables(root):
-            return self._lookup_private(sql, root), []
+            return self._lookup_private(sql, txn.working if txn is not None else root), []
         cache = db.plan_cache
         hit = cache.by_text(sql)
         if hit is not None and hit[0].valid_for(root, db.functions):
@@ -185,7 +187,7 @@ class Session:
         cache.misses += 1
         if shape.literals and cache.first_sighting(shape):
             shape = None     # a shape's first text keeps its literals (sql/plan_cache.py)
-        prepared = self._bind(ph, root, shape)
+        prepared = self._bind(ph, txn.working if txn is not None else root, shape)
         values = prepared.lifted.params(shape) if prepared.lifted is not None else []
         if prepared.bound.cacheable:
             cache.put(sql, prepared, values, shape)

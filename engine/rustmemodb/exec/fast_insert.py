@@ -44,11 +44,13 @@ def compile_insert(prepared):
     def run(ctx):
         params = ctx.params
         txn = ctx.txn
-        schema = txn.working.tables[table].schema
+        schema = txn.schema(table)
         if whole_params and len(params) == len(schema.columns):
-            out = [tuple(params)]
-            out = constraints.check_rows(txn, schema, out, ctx)
-            txn.insert_rows(table, out)
+            out = constraints.check_rows(txn, schema, [tuple(params)], ctx)
+            if txn.explicit:   # applied with the INSERTs after it (txn/transaction.py)
+                txn.insert_row_deferred(table, out[0])
+            else:
+                txn.insert_rows(table, out)
             return Result([], rowcount=1, kind="INSERT")
         out = []
         for row in rows:
@@ -64,7 +66,10 @@ def compile_insert(prepared):
                 full[i] = fn((), params)
             out.append(tuple(full))
         out = constraints.check_rows(txn, schema, out, ctx)
-        txn.insert_rows(table, out)
+        if txn.explicit and len(out) == 1:
+            txn.insert_row_deferred(table, out[0])
+        else:
+            txn.insert_rows(table, out)
         return Result([], rowcount=len(out), kind="INSERT")
 
     def many(ctx, param_rows: list) -> int:

@@ -123,16 +123,56 @@ class SequenceOp:
 _EXTENDED = (InsertOp, UpdateOp)
 
 
+class _Pending:
+    """Rows of single-row INSERTs into one table not yet applied to the working root
+    (Transaction.insert_row_deferred), with the keys they take in each UNIQUE index."""
+
+    __slots__ = ("table", "version", "rows", "keys")
+
+    def __init__(self, table: str, version) -> None:
+        self.table = table
+        self.version = version      # the table as the rows will be applied to it
+        self.rows: list = []
+        self.keys = [(index, set()) for index in version.indexes.values()]
+
+    def add(self, row: tuple) -> None:
+        """Append ``row``, or raise 23505 (and append nothing) if it takes a key."""
+        keys = []
+        for index, taken in self.keys:
+            key = index.stored_key(row)
+            if key is not None:
+                if key in taken or index.get(key) is not None:
+                    raise self.version._unique_violation(index, key)
+                keys.append(key)
+            else:
+                keys.append(None)
+        for (_, taken), key in zip(self.keys, keys):
+            if key is not None:
+                taken.add(key)
+        self.rows.append(row)
+
+    def truncated(self, count: int) -> "_Pending | None":
+        """Only the first ``count`` rows (a statement's rollback), or None if none."""
+        if count < len(self.rows):
+            for row in self.rows[count:]:
+                for index, taken in self.keys:
+                    taken.discard(index.stored_key(row))
+            del self.rows[count:]
+        return self if self.rows else None
+
+
 class Transaction:
     """One unit of work against a Database; see the module docstring."""
 
-    __slots__ = ("snapshot", "working", "ops", "explicit", "failed", "isolation",
-                 "statements", "queries", "fk_reads", "fk_removed", "drawn", "__weakref__")
+    __slots__ = ("snapshot", "_working", "_ops", "_pending", "explicit", "failed",
+                 "isolation", "statements", "queries", "fk_reads", "fk_removed", "drawn",
+                 "__weakref__")
 
     def __init__(self, snapshot: Root, explicit: bool) -> None:
         self.snapshot = snapshot
-        self.working = snapshot
-        self.ops: list = []
+        self._working = snapshot
+        self._ops: list = []
+        self._pending: _Pending | None = None   # single-row INSERTs not yet applied
         self.explicit = explicit      # BEGIN'd (else an autocommit statement)
         self.failed = False           # an error happened: only ROLLBACK is accepted
         self.isolation = "repeatable read"   # txn/isolation.py: the level in force
@@ -147,6 +187,43 @@ class Transaction:
         # The owning session's sequence -> last drawn value map (session.py), or None.
         self.drawn: dict | None = None
 
+    # The working root and the ops, with any pending INSERTs applied first: whoever
+    # reads either (the next statement, a commit, a catalog, a check) sees every row
+    # inserted so far, so deferring them is invisible (see ``insert_row_deferred``).
+    @property
+    def working(self) -> Root:
+        if self._pending is not None:
+            self._apply_pending()
+        return self._working
+
+    @working.setter
+    def working(self, root: Root) -> None:
+        if self._pending is not None:
+            self._apply_pending()
+        self._working = root
+
+    @property
+    def ops(self) -> list:
+        if self._pending is not None:
+            self._apply_pending()
+        return self._ops
+
+    @ops.setter
+    def ops(self, ops: list) -> None:
+        if self._pending is not None:
+            self._apply_pending()
+        self._ops = ops
+
+    @property
+    def catalog_root(self) -> Root:
+        """The working root for what pending INSERTs do not change (schemas, views,
+        functions: a cached plan's validity), without applying them."""
+        return self._working
+
+    def schema(self, name: str):
+        """A table's schema, without applying pending INSERTs (rows never change it)."""
+        return self._working.tables[name].schema
+
     @property
     def has_changes(self) -> bool:
         return bool(self.ops)
@@ -154,16 +231,22 @@ class Transaction:
     # ---- statement atomicity ---------------------------------------------------------
     def savepoint(self) -> tuple:
         statements = self.statements
-        ops = self.ops
+        ops = self._ops
         last = ops[-1] if ops else None   # later statements may extend it: its length
-        return (self.working, len(ops), (len(statements) if statements is not None else 0),
-                len(last.rows) if type(last) in _EXTENDED else -1)
+        pending = self._pending           # left pending: the mark counts its rows
+        return (self._working, len(ops), (len(statements) if statements is not None else 0),
+                len(last.rows) if type(last) in _EXTENDED else -1,
+                pending, len(pending.rows) if pending is not None else 0)
 
     def restore(self, mark: tuple) -> None:
-        self.working, n, k, extended = mark
-        del self.ops[n:]
+        self._working, n, k, extended, pending, count = mark
+        # Pending rows up to the mark stay pending, those after it go; if they were
+        # applied since, the restored working root has none of them, so the ones up to
+        # the mark become pending again.
+        self._pending = pending.truncated(count) if pending is not None else None
+        del self._ops[n:]
         if extended >= 0:
-            last = self.ops[n - 1]
+            last = self._ops[n - 1]
             seen = getattr(last, "seen", None)
             if seen is not None:
                 seen.difference_update(last.rowids[extended:])
@@ -189,10 +272,34 @@ class Transaction:
     def table(self, name: str) -> TableVersion | None:
         return self.working.tables.get(name)
 
+    def insert_row_deferred(self, name: str, row: tuple) -> None:
+        """A single-row INSERT of an explicit transaction, checked now (UNIQUE, against
+        the table and the rows pending before it) and applied with the rows inserted
+        after it in one go, when anything next reads the working root or the ops:
+        one new table version, one index update and one log op for a run of INSERTs
+        instead of one per row. Rowids are those one-by-one inserts would give."""
+        pending = self._pending
+        if pending is not None and pending.table != name:
+            self._apply_pending()
+            pending = None
+        if pending is None:
+            pending = _Pending(name, self._working.tables[name])
+        pending.add(row)
+        self._pending = pending
+
+    def _apply_pending(self) -> None:
+        pending, self._pending = self._pending, None
+        self._insert(pending.table, pending.rows)
+
     def insert_rows(self, name: str, rows: list[tuple]) -> list[int]:
-        version, rowids = self.working.tables[name].insert_rows(rows)
-        self.working = self.working.with_table(name, version)
-        ops = self.ops
+        if self._pending is not None:
+            self._apply_pending()
+        return self._insert(name, rows)
+
+    def _insert(self, name: str, rows: list[tuple]) -> list[int]:
+        version, rowids = self._working.tables[name].insert_rows(rows)
+        self._working = self._working.with_table(name, version)
+        ops = self._ops
         last = ops[-1] if ops else None
         if type(last) is InsertOp and last.table == name and rowids \
                 and last.rowids[-1] + 1 == rowids[0]:
