@@ -4,9 +4,9 @@
   NULLs) and queries, rendered to SQL for either database;
 * :mod:`.backends` -- run a case on rustmemodb / DuckDB (/ PostgreSQL), normalise and
   compare the results;
-* ``test_differential.py`` -- the tests (features beyond the foundation -- GROUP BY,
-  joins, set operations, subqueries ... -- xfail while a probe query fails on the
-  engine), ``test_sqlgen.py`` -- engine-free checks of the generator.
+* ``test_differential.py`` -- the tests (every feature, GROUP BY, joins, set
+  operations, subqueries ..., must agree: nothing is skipped or expected to fail),
+  ``test_sqlgen.py`` -- engine-free checks of the generator.
 
 The generated SQL keeps to constructs where DuckDB and PostgreSQL agree (explicit
 NULLS FIRST/LAST, no integer ``/``, no LIKE escapes, small exact values ...), so
