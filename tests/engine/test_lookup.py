@@ -127,12 +127,20 @@ def test_point_reads_read_rows_straight_from_the_arrow_buffers():
         "g": pa.array(np.arange(n, dtype=np.int32)),
         "h": pa.array([""] * n),
         "i": pa.array(range(n)),
+        "j": pa.array([None if i % 5 == 0 else -i for i in range(n)]),
+        "k": pa.array([None if i % 4 == 1 else f"t{i}" for i in range(n)], pa.large_string()),
+        "l": pa.array([None if i % 3 == 2 else i % 2 == 1 for i in range(n)]),
+        "m": pa.array([None] * n, pa.int64()),
+        "n": pa.array([None if i % 7 == 3 else datetime.date(1900 + i % 300, 1 + i % 12, 1 + i % 28)
+                       for i in range(n)]),
+        "o": pa.array([None if i % 6 == 4 else datetime.datetime(1960 + i % 100, 2, 3, 4, 5, 6, i)
+                       for i in range(n)], pa.timestamp("us")),
     }).slice(3, n - 10)
     expected = batch.to_pylist()
-    for width in (1, 4, 8, 9):
+    for width in (1, 4, 8, 9, 15):
         part = batch.select(range(width))
         chunk = Chunk(part, np.arange(part.num_rows, dtype=np.int64))
-        for o in (0, 1, 4097, part.num_rows - 1):
+        for o in [*range(40), 4097, part.num_rows - 1]:
             assert chunk.point_row(o) == tuple(expected[o].values())[:width]
             assert chunk.row(o) == chunk.point_row(o)
         assert chunk._pycols is None
