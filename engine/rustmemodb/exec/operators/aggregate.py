@@ -237,10 +237,14 @@ def _grouped_by_dictionary(node, keys, inputs, n: int, ctx) -> pa.Table:
             key = key.combine_chunks()
         uniq = pc.dictionary_encode(key.dictionary)      # values -> distinct values
         remap = uniq.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-        idx = key.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-        codes = np.where(idx >= 0, remap[np.maximum(idx, 0)], -1) if key.null_count \
-            else remap[idx]
-        plain.append(pa.array(codes, mask=codes < 0) if (codes < 0).any() else pa.array(codes))
+        if key.null_count:
+            idx = key.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            codes = np.where(idx >= 0, remap[np.maximum(idx, 0)], -1)
+        else:   # the indices as they are (a view; NumPy gathers by int32 too): one pass
+            codes = remap[key.indices.to_numpy(zero_copy_only=False)]
+        nulls = codes < 0 if key.null_count or uniq.indices.null_count else None
+        plain.append(pa.array(codes, mask=nulls) if nulls is not None and nulls.any()
+                     else pa.array(codes))
         name, key_type = columns[i]
         decode[i] = (uniq.dictionary, name, key_type)
         columns[i] = (name, types.INTEGER)
