@@ -22,6 +22,7 @@ from ..parse import position_of
 from .bind_matview import bind_create_matview, bind_drop_matview, bind_refresh, is_materialized
 from .bind_sql_functions import bind_create_function, bind_drop_function
 from .bind_constraints import generated_expr
+from .bind_insert import default_expr
 from .type_modifiers import column_typmod
 
 
@@ -280,7 +281,6 @@ def _dedupe_names(uniques):
 
 
 def _check_defaults(stmt, schema: TableSchema) -> None:
-    from .bind_insert import default_expr
     for i, c in enumerate(schema.columns):
         if c.default_sql is not None and not c.default_sql.startswith("nextval("):
             default_expr(stmt, schema, i)   # raises 42804 on a mistyped default

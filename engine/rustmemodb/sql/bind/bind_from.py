@@ -13,8 +13,8 @@ from ... import errors, types
 from ...deep import deep
 from ...plan.expr import ColRef
 from ...plan.logical import (LogicalArrowScan, LogicalJoin, LogicalNode, LogicalProject,
-                             LogicalScan, LogicalValues)
-from ..parse import position_of
+                             LogicalScan, LogicalValues, LogicalVirtualScan)
+from ..parse import parse_one, position_of
 from .scope import Scope
 from .bind_pivot import pivot_subquery
 
@@ -134,7 +134,6 @@ def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNod
         stmt.view(name)
         stmt.note_read(name)
         from .bind_select import bind_query
-        from ..parse import parse_one
         stmt.view_stack.append(name)      # its reads are checked as its owner's
         try:
             plan = bind_query(stmt, parse_one(view.sql), None)
@@ -175,7 +174,6 @@ def _virtual_table(item: exp.Table):
 
 def _bind_virtual(stmt, item: exp.Table, vt, alias: str,
                   parent) -> tuple[LogicalNode, Scope]:
-    from ...plan.logical import LogicalVirtualScan
     from .bind_sample import refuse_sample
     refuse_sample(item, "views")
     # current_database() and current_user as the catalog rows show them (pg_database...)

@@ -204,7 +204,6 @@ def default_expr(stmt, schema, col: int) -> Expr:
 def _settle_params(stmt, source: LogicalNode, schema, targets) -> LogicalNode:
     """``INSERT ... SELECT $1, ...``: an untyped parameter selected straight into a
     column takes that column's type, as in PostgreSQL."""
-    from ...plan.expr import Param
     if not isinstance(source, LogicalProject) or len(source.exprs) != len(targets):
         return source
     exprs, cols, changed = list(source.exprs), list(source.columns), False

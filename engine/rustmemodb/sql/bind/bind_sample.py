@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors, types
+from ...plan.expr import Cast
 from ...plan.logical import LogicalNode, LogicalSample
 from ..parse import position_of
 from .bind_expr import ExprBinder
@@ -50,7 +51,6 @@ def _number(binder: ExprBinder, node, target: str, what: str):
         return None
     e = adapt(binder.bind(node), target)
     if e.type == types.INTEGER and target == types.FLOAT:
-        from ...plan.expr import Cast
         e = Cast(e, types.FLOAT)
     if e.type not in (target, types.NULL):
         raise errors.datatype_mismatch(f"argument of {what} must be type "

@@ -19,9 +19,10 @@ from sqlglot import exp
 
 from ... import errors, types
 from ...deep import deep
-from ...plan.expr import AggCall, ColRef, Const, Expr, Param
+from ...plan.expr import AggCall, Call, Case, ColRef, Const, Expr, Param, transform
 from ...plan.logical import (LogicalAggregate, LogicalDistinct, LogicalFilter, LogicalLimit,
-                             LogicalNode, LogicalProject, LogicalSort, LogicalValues)
+                             LogicalNode, LogicalProject, LogicalProjectSet, LogicalSort,
+                             LogicalValues)
 from ..parse import DIALECT, position_of
 from .bind_expr import ExprBinder
 from .bind_from import bind_from
@@ -530,8 +531,6 @@ def _project_set(plan, cols, exprs):
     as PostgreSQL's ProjectSet does, an inner projection passes the input columns
     through beside the calls' arrays, the ProjectSet expands those, and the select list
     is computed over its output with each wrapper replaced by its expanded column."""
-    from ...plan.expr import Call, transform
-    from ...plan.logical import LogicalProjectSet
     from .bind_array import SRF_ROW
     if not any(isinstance(n, Call) and n.fn == SRF_ROW for e in exprs for n in e.walk()):
         return plan, cols
@@ -569,7 +568,6 @@ def _project_set(plan, cols, exprs):
 def _refuse_conditional_srf(exprs) -> None:
     """PostgreSQL refuses a set-returning function under CASE or COALESCE (whose
     branches are evaluated lazily, so the function might not run for every row)."""
-    from ...plan.expr import Call, Case
     from .bind_array import SRF_ROW
     for e in exprs:
         for n in e.walk():

@@ -82,7 +82,6 @@ def _quantified(stmt, binder, kind, left_node, query, node):
     if arg.type != rtype and types.is_numeric(arg.type) and types.is_numeric(rtype):
         plan = _cast_column(plan, types.FLOAT) if rtype == types.INTEGER else plan
         if arg.type == types.INTEGER:
-            from ...plan.expr import Cast
             arg = Cast(arg, types.FLOAT)
     return SubqueryExpr(kind, plan, types.BOOLEAN, arg=arg, correlated=correlated)
 

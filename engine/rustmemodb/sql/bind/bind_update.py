@@ -18,8 +18,8 @@ from ...plan.expr import ColRef
 from ...plan.logical import (LogicalDistinctOn, LogicalFilter, LogicalJoin, LogicalUpdate)
 from ..parse import position_of
 from .bind_expr import ExprBinder
-from .bind_insert import (assign_to_column, bind_returning, bind_returning_in, is_default,
-                          refuse_identity_value)
+from .bind_insert import (assign_to_column, bind_returning, bind_returning_in, default_expr,
+                          is_default, refuse_identity_value)
 from .scope import Scope
 from .bind_from import bind_from_item
 from .table_source import table_source
@@ -48,7 +48,6 @@ def _assignments(stmt, node: exp.Update, schema, scope: Scope) -> dict:
             raise errors.sql_error("42601", f'multiple assignments to same column "{col_node.name}"')
         value = a.expression
         if is_default(value):
-            from .bind_insert import default_expr
             assignments[pos] = default_expr(stmt, schema, pos)
         else:
             refuse_identity_value(schema, pos, value, update=True)

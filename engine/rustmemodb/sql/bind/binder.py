@@ -12,8 +12,10 @@ from sqlglot import exp
 
 from ... import errors, types
 from ...plan.aggregates import aggregate_type
-from ...plan.expr import AggCall, ColRef, Expr, OuterRef, SetVal
+from ...plan.expr import AggCall, ColRef, Expr, NextVal, OuterRef, Param, SetVal
 from ...plan.logical import LogicalNode, LogicalWithWrites
+from ...plan.walk import expressions
+from ..literals import literal_value
 from ..bound import BoundStatement
 from ..parse import position_of
 from .coerce import adapt
@@ -98,7 +100,6 @@ class StatementBinder(SessionFunctions, QueryHooks):
         if hit is None:
             return None
         i, kind, raw = hit
-        from ..literals import literal_value
         if node.this != literal_value(kind, raw) or node.is_string != (kind == "s"):
             return None
         # Text bound along with the statement (a view's query, a column DEFAULT) has
@@ -131,8 +132,6 @@ class StatementBinder(SessionFunctions, QueryHooks):
         """The type each placeholder ended up with, wherever coercion settled it."""
         if not self.has_params:
             return
-        from ...plan.expr import Param
-        from ...plan.walk import expressions
         for e in expressions(plan):
             if isinstance(e, Param) and e.type not in (types.UNKNOWN, types.NULL):
                 self.param_types.setdefault(e.slot, e.type)
@@ -213,7 +212,6 @@ class StatementBinder(SessionFunctions, QueryHooks):
 
     def bind_function_nextval(self, binder, arg_nodes, node):
         from sqlglot import exp as _exp
-        from ...plan.expr import NextVal
         if len(arg_nodes) != 1 or not isinstance(arg_nodes[0], _exp.Literal) \
                 or not arg_nodes[0].is_string:
             raise errors.not_supported("nextval() of a non-literal sequence name")
