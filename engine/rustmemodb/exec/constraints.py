@@ -28,6 +28,8 @@ from .. import errors
 from ..types import py_values
 from ..storage.table import rows_to_batch
 from .typmods import fit_rows, fit_table
+from .expr.vector import as_array, evaluate
+from .operators.index_scan import fetch_rows
 
 
 def not_null_violation(schema, col: int) -> errors.Error:
@@ -136,7 +138,6 @@ def check_constraints(txn, schema, rows=None, table=None, ctx=None) -> None:
                     raise check_violation(schema, name, row)
             continue
         data = table if table is not None else _rows_table(rows, schema)
-        from .expr.vector import as_array, evaluate
         mask = as_array(evaluate(expr, data, ctx), data.num_rows)
         failed = pc.fill_null(pc.invert(mask), False)
         if pc.any(failed).as_py():
@@ -231,7 +232,6 @@ def child_rows(txn, child: str, fk, keys: set) -> list[tuple]:
     if len(cols) == 1:
         for ix in version.ordered.values():
             if ix.columns[0] == cols[0]:
-                from .operators.index_scan import fetch_rows
                 import numpy as np
                 ids = [ix.equal(k[0]) for k in keys]
                 ids = np.concatenate(ids) if ids else []

@@ -22,6 +22,7 @@ from ..result import Result
 from .expr.row import try_compile_row
 from . import row_ops
 from .fast_path import COMPILERS
+from .operators.index_scan import compile_keys, fetch_rows, rowids_for, with_ties
 
 MAX_ROWS = 2048
 
@@ -147,7 +148,6 @@ def _scan(node: L.LogicalScan, env):
         return row_ops.compile_scan(node, env.row_fn)
     # Imported on the first index lookup compiled, not with this module: it loads numpy
     # and pyarrow, which a process whose statements touch no table need not (start-up).
-    from .operators.index_scan import compile_keys, fetch_rows, rowids_for, with_ties
     try:
         compiled = compile_keys(lookup)
     except ValueError:

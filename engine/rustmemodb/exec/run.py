@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from .. import errors
 from ..plan.logical import LogicalNode
 from .context import ExecContext
+from . import operators
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -61,7 +62,6 @@ def _load_operators(node_class: type | None = None) -> None:
         return
     import importlib
     import pkgutil
-    from . import operators
     if node_class is not None and node_class.__module__ == _DDL_NODES:
         importlib.import_module(f"{operators.__name__}.ddl")
         if node_class in OPERATORS:

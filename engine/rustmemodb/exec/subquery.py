@@ -30,6 +30,8 @@ from .expr.vector import as_array, evaluate
 from .run import run_plan
 from .semantics import hash_key
 from .subquery_range import range_subquery
+from ..plan.expr import Expr
+from ..plan.logical import LogicalNode
 
 
 def evaluate_subquery(expr: SubqueryExpr, table: pa.Table, ctx):
@@ -77,8 +79,6 @@ def _escape_depth(expr: SubqueryExpr, ctx) -> int:
 @deep
 def _max_depth(plan, level: int) -> int:
     import dataclasses
-    from ..plan.expr import Expr
-    from ..plan.logical import LogicalNode
     best = 0
 
     def visit_value(v, level):

@@ -13,6 +13,7 @@ from ...deep import deep
 from typing import Callable
 
 from ...plan.expr import Call, Case, Cast, ColRef, Const, Expr, InList, Param, depth_exceeds
+from ..functions.cast import cast_row
 
 RowFn = Callable[[tuple, list], object]
 
@@ -36,7 +37,6 @@ def compile_row(expr: Expr) -> RowFn:
     if kind is Call:
         return _compile_call(expr)
     if kind is Cast:
-        from ..functions.cast import cast_row
         arg, src, dst = compile_row(expr.arg), expr.arg.type, expr.type
         return lambda row, params: cast_row(arg(row, params), src, dst)
     if kind is Case:

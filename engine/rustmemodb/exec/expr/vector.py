@@ -19,6 +19,7 @@ from ...plan.expr import (Call, Case, Cast, ColRef, Const, Expr, InList, NextVal
 from ..semantics import arrow_errors, hash_key
 from . import lazy
 from ... import statement_limits as limits
+from .. functions.compare import _vec_align
 
 Value = Any  # pa.Array | pa.ChunkedArray | pa.Scalar
 
@@ -130,7 +131,6 @@ def _in_list(expr: InList, table, ctx) -> Value:
         if has_null:  # x IN (.., NULL) is NULL, never false
             hit = pc.if_else(hit, True, pa.scalar(None, pa.bool_()))
     else:
-        from .. functions.compare import _vec_align
         hit = None
         for v in values:
             a, b = _vec_align(arg, v)

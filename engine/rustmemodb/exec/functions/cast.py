@@ -15,6 +15,7 @@ from ...lazy_import import arrow as pa, compute as pc
 
 from ... import errors, types
 from ..expr.vector import map_rows
+from ..semantics import translate
 
 I, F, T, B, D, TS, U, J, IV, N = (types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN,
                                   types.DATE, types.TIMESTAMP, types.UUID, types.JSON,
@@ -154,7 +155,6 @@ def cast_vector(value, src: str, dst: str):
                 (types.element_type(src), types.element_type(dst)) in ((I, F), (D, TS), (TS, D)):
             return pc.cast(value, target, safe=False)
     except pa.ArrowInvalid as exc:
-        from ..semantics import translate
         raise translate(exc) from None
     return map_rows(lambda v: cast_row(_interval_in(v, src), src, dst), [value],
                     out_type=target)

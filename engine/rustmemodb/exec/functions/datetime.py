@@ -111,7 +111,6 @@ _VEC_FIELDS = {"year": kernel("year"), "month": kernel("month"), "day": kernel("
 def _extract_vec(field_s, v):
     field = field_name(field_s.as_py()) if isinstance(field_s, pa.Scalar) else None
     if field is None or isinstance(v, pa.Scalar) or pa.types.is_time(v.type):
-        from ..expr.vector import map_rows
         return map_rows(lambda f, x: _extract_row(field_name(f), x), [field_s, v],
                         out_type=pa.int64() if field and field in _INT_FIELDS else pa.float64())
     kernel = _VEC_FIELDS.get(field)
@@ -127,7 +126,6 @@ def _extract_vec(field_s, v):
     if field == "epoch":
         us = pc.cast(pc.cast(v, pa.timestamp("us")), pa.int64())
         return pc.divide(pc.cast(us, pa.float64()), 1e6)
-    from ..expr.vector import map_rows
     out = pa.int64() if field in _INT_FIELDS else pa.float64()
     return map_rows(lambda x: _extract_row(field, x), [v], out_type=out)
 
@@ -185,7 +183,6 @@ def _date_trunc_row(unit, v):
 @arrow_errors
 def _date_trunc_vec(unit_s, v):
     if not isinstance(unit_s, pa.Scalar) or isinstance(v, pa.Scalar):
-        from ..expr.vector import map_rows
         return map_rows(_date_trunc_row, [unit_s, v], out_type=pa.timestamp("us"))
     if not unit_s.is_valid:
         return pa.nulls(len(v), pa.timestamp("us"))
@@ -193,7 +190,6 @@ def _date_trunc_vec(unit_s, v):
     ts = pc.cast(v, pa.timestamp("us")) if pa.types.is_date(v.type) else v
     if unit in _TRUNC_UNITS:
         return pc.floor_temporal(ts, unit=_TRUNC_UNITS[unit], week_starts_monday=True)
-    from ..expr.vector import map_rows
     return map_rows(lambda x: _date_trunc_row(unit, x), [ts], out_type=pa.timestamp("us"))
 
 
@@ -469,7 +465,6 @@ def _make_date(y, m, d):
 
 def _strftime_vec(v, fmt):
     if isinstance(v, pa.Scalar) or not isinstance(fmt, pa.Scalar):
-        from ..expr.vector import map_rows
         return map_rows(lambda x, f: _as_ts(x).strftime(f), [v, fmt], out_type=pa.large_string())
     ts = pc.cast(v, pa.timestamp("us")) if pa.types.is_date(v.type) else v
     if "%f" not in fmt.as_py():

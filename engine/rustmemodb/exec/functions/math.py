@@ -59,7 +59,6 @@ def _round_vec(x, n=None):
             return x
         return pc.round(x, 0, round_mode="half_to_even")
     if not isinstance(n, pa.Scalar):
-        from ..expr.vector import map_rows
         return map_rows(_round_row, [x, n])
     if not n.is_valid:
         return pa.scalar(None, x.type) if isinstance(x, pa.Scalar) else pa.nulls(len(x), x.type)
@@ -106,7 +105,6 @@ def _trunc_vec(x, n=None):
     if n is None:
         return pc.trunc(x)
     if not isinstance(n, pa.Scalar):
-        from ..expr.vector import map_rows
         return map_rows(_trunc_row, [x, n])
     scale = 10.0 ** int(n.as_py())
     out = pc.divide(pc.trunc(pc.multiply(_f(x), scale)), scale)

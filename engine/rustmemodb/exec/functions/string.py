@@ -14,6 +14,7 @@ from ... import errors, types
 from ... import statement_limits as limits
 from ..semantics import arrow_errors
 from .registry import ScalarFunction, fixed
+from ..expr.vector import map_rows
 
 T, I, B, N = types.TEXT, types.INTEGER, types.BOOLEAN, types.NULL
 
@@ -52,7 +53,6 @@ def _rewrite_escape(pattern: str, escape: str) -> str:
 def _like(ignore_case: bool):
     def vec(s, pattern, escape=None):
         if not isinstance(pattern, pa.Scalar):
-            from ..expr.vector import map_rows
             return map_rows(row, (s, pattern) + ((escape,) if escape is not None else ()))
         if not pattern.is_valid:
             return pa.nulls(len(s), pa.bool_()) if not isinstance(s, pa.Scalar) else pa.scalar(None, pa.bool_())
@@ -143,7 +143,6 @@ def _rows(row_fn, out: str = "large_string", strict=True):
     """A vectorized form of ``row_fn`` returning Arrow type ``pa.<out>()`` (named, so
     registering functions does not import pyarrow)."""
     def vec(*args):
-        from ..expr.vector import map_rows
         return map_rows(row_fn, args, out_type=getattr(pa, out)(), strict=strict)
     return vec
 

@@ -27,6 +27,7 @@ from ..functions.datetime import scale_interval
 from ..semantics import restore_interval_keys, sort_keys_for
 from ..run import operator, run_plan
 from .join import hash_friendly
+from ..semantics import sum_int64
 
 I, F = types.INTEGER, types.FLOAT
 # corr, covar_*, regr_*, arg_max, arg_min: both arguments reach exec/functions/aggregate_pairs
@@ -629,7 +630,6 @@ def _scalar_aggregate(a, v, n: int, ctx, memo: dict | None = None):
         return pc.count(v, mode="only_valid").as_py()
     if a.fn == "sum":
         if a.type == I:
-            from ..semantics import sum_int64
             return sum_int64(v)
         return pc.sum(v, min_count=1).as_py()
     if a.fn == "avg":

@@ -14,6 +14,9 @@ from ... import errors, types
 from ...plan.logical import LogicalTableFunction
 from ..expr.vector import evaluate
 from ..run import operator
+from ..functions.series import generate_series
+from ..functions.array import unnest_values
+from ..functions.regex import regexp_matches_rows
 
 _ONE_ROW = pa.table({"_": pa.nulls(1)})
 
@@ -22,13 +25,10 @@ _ONE_ROW = pa.table({"_": pa.nulls(1)})
 def table_function(node: LogicalTableFunction, ctx) -> pa.Table:
     values = [_scalar(evaluate(a, _ONE_ROW, ctx), a.type) for a in node.args]
     if node.function == "generate_series":
-        from ..functions.series import generate_series
         arrays = [generate_series(values, node.columns[0][1])]
     elif node.function == "unnest":
-        from ..functions.array import unnest_values
         arrays = unnest_values(values, [t for _, t in node.columns[:len(values)]])
     elif node.function == "regexp_matches":
-        from ..functions.regex import regexp_matches_rows
         rows = [] if any(v is None for v in values) else regexp_matches_rows(*values)
         arrays = [pa.array(rows, types.arrow_type(node.columns[0][1]))]
     else:
