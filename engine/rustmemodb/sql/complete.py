@@ -28,6 +28,7 @@ from ..errors import Error
 from .bind.binder import StatementBinder
 from .parse import parse_one
 from ..plan.aggregates import AGGREGATE_TYPES
+from ..catalog.virtual import lookup
 
 
 @dataclass(frozen=True)
@@ -430,7 +431,6 @@ class DatabaseCatalog:
             return list(self.extra[relation])
         schema, _, name = relation.rpartition(".")
         if schema:
-            from ..catalog.virtual import lookup
 
             virtual = lookup(schema, name)
             return [c for c, _ in virtual.columns] if virtual is not None else []

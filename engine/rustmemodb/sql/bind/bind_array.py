@@ -23,6 +23,7 @@ from .bind_subquery import bind_subquery_plan
 from ...optimize.fold_constants import fold
 from .bind_aggregate_ext import _arg_binder, _check_allowed, ordered_arg, ordered_body
 from .bind_expr import ExprBinder
+from ...exec.functions.array import parse_array_literal
 
 _OPS = {exp.EQ: "eq", exp.NEQ: "ne", exp.LT: "lt", exp.LTE: "le", exp.GT: "gt", exp.GTE: "ge"}
 _OP_TEXT = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
@@ -63,7 +64,6 @@ def _array_subquery(stmt, binder, query, node) -> Expr:
 def _to(e: Expr, target: str) -> Expr:
     e = adapt(e, target)
     if e.type != target and types.is_numeric(e.type) and types.is_numeric(target):
-        from ...optimize.fold_constants import fold
         return fold(Cast(e, target))
     return e
 
@@ -117,7 +117,6 @@ def bind_array_quantified(stmt, binder, node: exp.Binary, quant: str, inner) -> 
         arr = Param(arr.slot, stmt.param_type(arr.slot, types.array_of(arg.type)))
     if isinstance(arr, Const) and arr.type == types.TEXT and arr.value is not None:
         element = arg.type if arg.type not in (types.NULL, types.UNKNOWN) else types.TEXT
-        from ...exec.functions.array import parse_array_literal
         arr = Const(parse_array_literal(arr.value, element), types.array_of(element))
     if arr.type == types.NULL:
         arr = Const(None, types.array_of(arg.type if arg.type != types.NULL else types.TEXT))

@@ -24,6 +24,7 @@ from .bind_sql_functions import bind_create_function, bind_drop_function
 from .bind_constraints import generated_expr
 from .bind_insert import default_expr
 from .type_modifiers import column_typmod
+from .bind_select import bind_query
 
 
 def bind_ddl(stmt, node: exp.Expression):
@@ -289,7 +290,6 @@ def _check_defaults(stmt, schema: TableSchema) -> None:
 
 
 def _create_table_as(stmt, name: str, node: exp.Create, if_not_exists: bool):
-    from .bind_select import bind_query
     plan = bind_query(stmt, node.expression, None)
     columns = tuple(Column(n, t if t != types.NULL else types.TEXT) for n, t in plan.columns)
     return LogicalCreateTableAs([], plan, name, TableSchema(name, columns), if_not_exists)
@@ -323,7 +323,6 @@ def bind_create_view(stmt, node: exp.Create):
     name = table_node.name
     columns = tuple(e.name for e in target.expressions) if isinstance(target, exp.Schema) else ()
     query = node.expression
-    from .bind_select import bind_query
     plan = bind_query(stmt, query, None)   # validates the query now
     if columns and len(columns) > len(plan.columns):
         raise errors.sql_error("42601", "CREATE VIEW specifies more column names than columns")

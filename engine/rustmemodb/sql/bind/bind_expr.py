@@ -27,6 +27,9 @@ from .whole_row import as_record
 from .bind_sql_functions import inline_call
 from .bind_rows import (bind_row_comparison, bind_row_in_list, bind_row_in_query,
                         bind_row_is_null, row_items)
+from ...exec.functions.cast import castable
+from ...exec.expr.row import compile_row
+from ...exec.functions.cast import from_text
 
 _BINARY = {
     exp.Add: "add", exp.Sub: "sub", exp.Mul: "mul", exp.Div: "div", exp.Mod: "mod",
@@ -293,7 +296,6 @@ class ExprBinder:
             self.call("eq", [arg, v], node)
         out = InList(arg, tuple(values), negated=bool(node.args.get("negate")))
         if isinstance(arg, Const) and all(isinstance(v, Const) for v in values):
-            from ...exec.expr.row import compile_row
             return Const(compile_row(out)((), []), types.BOOLEAN)
         return out
 
@@ -353,7 +355,6 @@ class ExprBinder:
         return out
 
     def _cast(self, node: exp.Cast) -> Expr:
-        from ...exec.functions.cast import castable
         object_id = _object_identifier(node.to)
         if object_id is not None:                  # x::regclass, x::oid (catalog queries)
             return self._object_id_cast(object_id, node)
@@ -366,7 +367,6 @@ class ExprBinder:
         arg = self.bind(node.this)
         target = types.normalize_type_name(node.to.sql(dialect=DIALECT))
         if isinstance(arg, Const) and arg.type == types.TEXT and arg.value is not None:
-            from ...exec.functions.cast import from_text
             return Const(from_text(arg.value, target), target) if target != types.TEXT else arg
         if isinstance(arg, Param) and arg.type in (types.UNKNOWN, types.NULL):
             arg = Param(arg.slot, self.stmt.param_type(arg.slot, target))

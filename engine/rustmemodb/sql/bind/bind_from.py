@@ -17,6 +17,11 @@ from ...plan.logical import (LogicalArrowScan, LogicalJoin, LogicalNode, Logical
 from ..parse import parse_one, position_of
 from .scope import Scope
 from .bind_pivot import pivot_subquery
+from .bind_sample import refuse_sample
+from ...catalog import searched_lookup
+from ...catalog import lookup
+from .bind_sample import bind_sample
+from .bind_expr import ExprBinder
 
 
 def bind_from(stmt, node: exp.Select, parent: Scope | None) -> tuple[LogicalNode, Scope]:
@@ -96,7 +101,6 @@ def _ref(i, t, n):
 
 
 def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNode, Scope]:
-    from .bind_sample import refuse_sample
     if isinstance(item.this, exp.Func):      # a set-returning function: generate_series(...)
         refuse_sample(item, "functions")
         alias_node = item.args.get("alias")
@@ -152,7 +156,6 @@ def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNod
         for n, t in cols:
             scope.add(alias, n, t)
         return plan, scope
-    from ...catalog import searched_lookup
     vt = searched_lookup(name)                  # pg_catalog names need no qualification
     if vt is not None:
         return _bind_virtual(stmt, item, vt, alias, parent)
@@ -165,7 +168,6 @@ def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNod
 
 
 def _virtual_table(item: exp.Table):
-    from ...catalog import lookup
     vt = lookup(item.db, item.name)
     if vt is None:
         raise errors.undefined_table(f"{item.db}.{item.name}", position_of(item))
@@ -174,7 +176,6 @@ def _virtual_table(item: exp.Table):
 
 def _bind_virtual(stmt, item: exp.Table, vt, alias: str,
                   parent) -> tuple[LogicalNode, Scope]:
-    from .bind_sample import refuse_sample
     refuse_sample(item, "views")
     # current_database() and current_user as the catalog rows show them (pg_database...)
     session = getattr(stmt, "session", None)
@@ -200,13 +201,11 @@ def _sampled(stmt, item: exp.Table, plan: LogicalNode) -> LogicalNode:
     sample = item.args.get("sample")
     if sample is None:
         return plan
-    from .bind_sample import bind_sample
     return bind_sample(stmt, sample, plan)
 
 
 def bind_join(stmt, left: LogicalNode, left_scope: Scope, join: exp.Join,
               parent: Scope | None) -> tuple[LogicalNode, Scope]:
-    from .bind_expr import ExprBinder
     from .bind_lateral import bind_lateral_join, is_lateral_item
     if is_lateral_item(join.this):
         return bind_lateral_join(stmt, left, left_scope, join, parent)
@@ -247,7 +246,6 @@ def _bind_semi(stmt, left, right, left_scope: Scope, both: Scope, kind: str, on,
                join) -> tuple[LogicalNode, Scope]:
     """``l SEMI JOIN r ON c``: the rows of l with a match in r (EXISTS); ANTI: those with
     none (NOT EXISTS, so a NULL key keeps its row). Only l's columns come out."""
-    from .bind_expr import ExprBinder
     binder = ExprBinder(stmt, both, clause="JOIN conditions")
     if using:
         nleft = len(left_scope.columns)

@@ -19,6 +19,7 @@ from .bind_expr import ExprBinder
 from .coerce import adapt
 from .scope import Scope
 from .bind_select import output_name
+from .bind_select import bind_query
 
 
 def target_columns(schema, target) -> list[int]:
@@ -66,7 +67,6 @@ def bind_insert(stmt, node: exp.Insert) -> LogicalInsert:
             targets = targets[:min(widths)]   # PostgreSQL: the leading columns, in order
         source = _bind_values(stmt, source_node, schema, targets)
     else:
-        from .bind_select import bind_query
         query = bind_query(stmt, source_node, None)
         if node.args.get("by_name"):        # DuckDB: INSERT INTO t BY NAME SELECT ...
             targets, listed = _by_name(schema, query, listed, source_node), True

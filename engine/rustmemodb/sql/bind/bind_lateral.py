@@ -31,6 +31,7 @@ from ...exec.functions.series import generate_series, series_type
 from .bind_jsonb import json_table_function, json_unnest
 from .bind_files import bind_read_function, read_function_format
 from .coerce import adapt
+from .bind_select import bind_query
 
 
 def is_lateral_item(item: exp.Expression) -> bool:
@@ -44,7 +45,6 @@ def bind_lateral_item(stmt, item: exp.Expression, parent: Scope | None
     if isinstance(item, exp.Lateral):
         body = item.this
         if isinstance(body, exp.Subquery):
-            from .bind_select import bind_query
             plan = bind_query(stmt, body.this, parent)
             return _aliased(plan, item.alias or None, item, parent)
         if isinstance(body, exp.Unnest):

@@ -29,6 +29,11 @@ from .bind_from import bind_from
 from .bind_locks import bind_locks
 from .coerce import common_type, adapt
 from .scope import Scope
+from .bind_expr import _retype
+from .bind_expr import _object_identifier
+from .bind_grouping_sets import expand_group_by
+from .bind_sample import bind_sample
+from .bind_grouping_sets import aggregate_grouping_sets
 
 
 @deep
@@ -68,7 +73,6 @@ def bind_values(stmt, node: exp.Values, parent: Scope | None) -> LogicalNode:
 
 
 def _settle(e: Expr, t: str) -> Expr:
-    from .bind_expr import _retype
     return _retype(e, t)
 
 
@@ -76,7 +80,6 @@ def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
     plan, scope = bind_from(stmt, node, parent)
     sample = node.args.get("sample")
     if sample is not None:         # DuckDB's USING SAMPLE: the FROM result, before WHERE
-        from .bind_sample import bind_sample
         plan = bind_sample(stmt, sample, plan, default_method="system")
     where = node.args.get("where")
     if where is not None:
@@ -321,7 +324,6 @@ def output_name(e: exp.Expression) -> str:
 
 
 def _type_output_name(dt: exp.DataType) -> str:
-    from .bind_expr import _object_identifier
     oid_type = _object_identifier(dt)
     if oid_type is not None:              # 'x'::regclass is named regclass
         return oid_type.lower()
@@ -348,7 +350,6 @@ def _group_nodes(node: exp.Select) -> list:
 
 def _bind_groups(stmt, group_nodes, scope: Scope, select_exprs, names):
     """(group expressions, grouping sets or None): see bind_grouping_sets.py."""
-    from .bind_grouping_sets import expand_group_by
     binder = ExprBinder(stmt, scope, clause="GROUP BY")
 
     def bind_one(g) -> Expr:
@@ -377,7 +378,6 @@ def _aggregate(plan: LogicalNode, groups: list[Expr], select_exprs, having, orde
     columns = [(_group_name(g, i), g.type) for i, g in enumerate(groups)] + \
         [(a.fn, a.type) for a in aggs]
     if sets is not None or any(a.fn == "grouping" for a in aggs):
-        from .bind_grouping_sets import aggregate_grouping_sets
         agg_plan = aggregate_grouping_sets(plan, groups, sets, aggs, columns)
     else:
         agg_plan = LogicalAggregate(columns, plan, groups, aggs)

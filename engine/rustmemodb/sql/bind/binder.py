@@ -25,6 +25,14 @@ from .bind_matview import refuse_writes as refuse_matview_writes
 from .privileges import ddl_objects, requirements
 from .query_hooks import QueryHooks
 from .scope import Scope
+from .check_clauses import check_clauses
+from . import bind_delete, bind_insert, bind_update
+from .bind_on_conflict import bind_on_conflict
+from .bind_update import bind_update_from
+from .bind_delete import bind_delete_using
+from .bind_index import bind_create_index
+from .bind_index import bind_drop_index
+from .bind_files import bind_copy
 
 
 _DML_KINDS = {exp.Insert: "INSERT", exp.Update: "UPDATE", exp.Delete: "DELETE",
@@ -153,7 +161,6 @@ class StatementBinder(SessionFunctions, QueryHooks):
     def _bind_statement(self, node: exp.Expression) -> BoundStatement:
         self.ast = node
         from . import bind_ddl, bind_select
-        from .check_clauses import check_clauses
         check_clauses(node)
         if isinstance(node, (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Values)) \
                 or (isinstance(node, exp.Subquery)):
@@ -170,7 +177,6 @@ class StatementBinder(SessionFunctions, QueryHooks):
             target = plan.child if isinstance(plan, LogicalWithWrites) else plan
             return self._done(kind, plan, returns_rows=target.returning is not None)
         if isinstance(node, exp.Copy):
-            from .bind_files import bind_copy
             return self._done("COPY", bind_copy(self, node), returns_rows=False)
         kind, plan = bind_ddl.bind_ddl(self, node)   # a plan/ddl.py node
         self.cacheable = False     # DDL is bound again each time it runs
@@ -179,7 +185,6 @@ class StatementBinder(SessionFunctions, QueryHooks):
     def bind_dml(self, node) -> LogicalNode:
         """The plan of an INSERT, UPDATE, DELETE or MERGE (also of a data-modifying WITH
         query)."""
-        from . import bind_delete, bind_insert, bind_update
         bind = {exp.Insert: bind_insert.bind_insert, exp.Update: bind_update.bind_update,
                 exp.Delete: bind_delete.bind_delete, exp.Merge: bind_merge}[type(node)]
         return bind(self, node)
@@ -199,15 +204,12 @@ class StatementBinder(SessionFunctions, QueryHooks):
         return None
 
     def bind_on_conflict(self, conflict, version, alias: str):
-        from .bind_on_conflict import bind_on_conflict
         return bind_on_conflict(self, conflict, version, alias)
 
     def bind_update_from(self, node):
-        from .bind_update import bind_update_from
         return bind_update_from(self, node)
 
     def bind_delete_using(self, node):
-        from .bind_delete import bind_delete_using
         return bind_delete_using(self, node)
 
     def bind_function_nextval(self, binder, arg_nodes, node):
@@ -236,11 +238,9 @@ class StatementBinder(SessionFunctions, QueryHooks):
         return SetVal(name, value, called)
 
     def bind_create_index(self, node):
-        from .bind_index import bind_create_index
         return bind_create_index(self, node)
 
     def bind_drop_index(self, node):
-        from .bind_index import bind_drop_index
         return bind_drop_index(self, node)
 
     def bind_alter(self, node):

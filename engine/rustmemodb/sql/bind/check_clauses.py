@@ -27,6 +27,7 @@ from sqlglot import exp
 from ... import errors
 from ..limits import statement_limits
 from ..parse import position_of
+from ...catalog.virtual import is_schema
 
 _QUERY_TAIL = {"with_", "order", "limit", "offset"}
 
@@ -209,7 +210,6 @@ def _check_table(node: exp.Table) -> None:
                                                                     exp.Subquery)) \
             or node.arg_key in ("using", "joins"):
         return
-    from ...catalog.virtual import is_schema
     if is_schema(schema):
         raise errors.sql_error("42809", f'"{schema}.{node.name}" is a read-only catalog view',
                                position=position_of(node))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ... import errors, types
 from ...plan.expr import Const, Expr, Param
+from ...exec.functions.array import parse_array_literal
 
 
 def adapt(expr: Expr, target: str, *, context: str = "") -> Expr:
@@ -27,7 +28,6 @@ def adapt(expr: Expr, target: str, *, context: str = "") -> Expr:
         # Arrays: new constants, so a lifted literal read as one stays pinned (literals.py).
         if expr.type == types.TEXT and types.is_array(target) and \
                 expr.value.lstrip().startswith("{"):               # '{1,2}' as INTEGER[]
-            from ...exec.functions.array import parse_array_literal
             return Const(parse_array_literal(expr.value, types.element_type(target)), target)
         if expr.type == types.array_of(types.INTEGER) and target == types.array_of(types.FLOAT):
             return Const([None if v is None else float(v) for v in expr.value], target)
