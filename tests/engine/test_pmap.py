@@ -107,3 +107,16 @@ def test_without_drops_exactly_the_given_keys(model, data, rows):
     for k in gone:
         del model[k]
     check(out, model)
+
+
+def test_the_shared_empty_row_map_keeps_no_values():
+    """Every table's patch map starts from EMPTY_ROWS: a write to it must start a store
+    of its own, or the one shared store would keep every first patched row alive."""
+    from rustmemodb.storage.pmap import EMPTY_ROWS
+    one = EMPTY_ROWS.set(1, ("a",))
+    with EMPTY_ROWS.mutate() as m:
+        m[2] = ("b",)
+        two = m.finish()
+    assert one.get(1) == ("a",) and two.get(2) == ("b",) and 1 not in two
+    assert len(EMPTY_ROWS) == 0 and not EMPTY_ROWS._store.values
+    assert one.set(3, ("c",)).get(1) == ("a",) and len(one) == 1

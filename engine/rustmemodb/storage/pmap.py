@@ -454,6 +454,8 @@ class RowMap:
         return RowMap(self.items())
 
     def set(self, key, value) -> "RowMap":
+        if not self._slots:     # a fresh store: never append to one shared by every
+            return RowMap({key: value})   # empty map (EMPTY_ROWS would only grow)
         return RowMap._make(self._slots.set(key, self._store.add(value)),
                             self._store)._compacted()
 
@@ -474,7 +476,8 @@ class RowMutation(Mutation):
 
     def __init__(self, base: RowMap) -> None:
         super().__init__(base._slots)
-        self._store = base._store
+        # a batch into an empty map gets a store of its own (see RowMap.set)
+        self._store = base._store if base._slots else _Store()
 
     def __setitem__(self, key, value) -> None:
         Mutation.__setitem__(self, key, self._store.add(value))
