@@ -37,6 +37,8 @@ class LightRoute(APIRoute):
 
     def get_route_handler(self):
         plan = _plan(self)
+        # The plan, for direct dispatch (direct.py); None: FastAPI's handler serves it.
+        self.light_handler = plan
         return super().get_route_handler() if plan is None else plan
 
 

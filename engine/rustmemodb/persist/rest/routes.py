@@ -519,6 +519,9 @@ def collection_router(coll, prefix: str, dependencies: list) -> APIRouter:
                  "version_before": r.version_before, "version_after": r.version_after,
                  "changed": r.changed} for r in records]
 
+    # The hot routes (GET by id, POST create) the app may dispatch directly (direct.py).
+    router.direct = {id(r): r for r in router.routes
+                     if getattr(r, "endpoint", None) in (create, get)}
     # Component schemas the command routes refer to (merged into the OpenAPI document).
     router.components = {}
     add_command_routes(router, coll, base, errors, idem, if_match, router.components)
