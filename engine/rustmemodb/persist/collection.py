@@ -345,10 +345,17 @@ class Collection:
         return [AuditRecord(*r[:7], changed=list(r[7] or [])) for r in rows]
 
     # ---- writing ----------------------------------------------------------------------
-    def create(self, data, idempotency_key: str | None = None):
-        """Insert a new entity (version 1); returns it with ``_id`` and ``_version``."""
+    def create(self, data, idempotency_key: str | None = None, validated=None):
+        """Insert a new entity (version 1); returns it with ``_id`` and ``_version``.
+
+        ``validated``: what ``self.adapter.validate(data)`` returned for this very
+        ``data``, when the caller has it already (the REST layer validates a body
+        before it creates): it is stored and returned instead of validating again."""
+        if idempotency_key is None:
+            return self.app._run(lambda conn: self._create(conn, data, None, validated))
         return self.app._run(lambda conn: self._idempotent(
-            conn, "create", idempotency_key, data, lambda: self._create(conn, data)))
+            conn, "create", idempotency_key, data,
+            lambda: self._create(conn, data, None, validated)))
 
     def create_many(self, items: Iterable) -> list:
         """Insert all or none."""
@@ -407,8 +414,8 @@ class Collection:
         return self.app._run(lambda conn: [self._delete(conn, i, v) for i, v in items])
 
     # ---- the mutations themselves (inside a transaction) ------------------------------
-    def _create(self, conn, data, entity_id=None) -> Any:
-        entity = self.adapter.validate(data)
+    def _create(self, conn, data, entity_id=None, validated=None) -> Any:
+        entity = self.adapter.validate(data) if validated is None else validated
         values = self.adapter.column_values(entity)
         now = _now()
         # A caller-chosen id (the entity runtime's create commands, replayed from the

@@ -42,8 +42,7 @@ async def write(app, fn: Callable[..., T], *args) -> T:
     for the retries after a write-write conflict) in a worker thread."""
     if not commits_wait(app.database):
         try:
-            with app.single_attempt():
-                return fn(*args)
+            return app.run_once(fn, *args)
         except ConflictError as exc:
             if exc.kind != "write_write":
                 raise
