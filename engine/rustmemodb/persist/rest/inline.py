@@ -19,6 +19,7 @@ worker thread: commands.py).
 """
 from __future__ import annotations
 
+import asyncio
 from typing import Callable, TypeVar
 
 from starlette.concurrency import run_in_threadpool
@@ -47,3 +48,73 @@ async def write(app, fn: Callable[..., T], *args) -> T:
             if exc.kind != "write_write":
                 raise
     return await run_in_threadpool(fn, *args)
+
+
+class CreateGroup:
+    """Unkeyed POST creates of one collection that arrive in the same turn of the
+    event loop, written as one transaction (group commit).
+
+    A create that can run on the loop (``write``'s rule, no role acting: roles are
+    checked per statement) joins the turn's group: the first one yields once, so the
+    requests the server has already read run up to their create too, then writes the
+    whole group with ``Collection.create_batch`` (one statement for the rows and
+    their audit records, one commit) and hands each request its entity. Every
+    entity still commits together with its audit record, and is visible to a
+    reader only when its response is; what changes is that entities created by
+    concurrent requests may share a commit (a ``watch`` callback sees them in one
+    diff). If the group's transaction fails for any reason (a unique value taken, a
+    write-write conflict, a validator raising in the model's own code), nothing of
+    it was committed and each request runs ``write`` alone, so it gets exactly the
+    answer it would have got by itself. A group of one is simply ``write``.
+    """
+
+    def __init__(self, coll) -> None:
+        self.coll = coll
+        # (event loop, requests) of the group forming in that loop's turn: one
+        # attribute, so another thread's loop never joins a group it does not run
+        self.forming: tuple | None = None
+
+    async def create(self, data: dict, validated):
+        coll = self.coll
+        app = coll.app
+        if app.role is not None or commits_wait(app.database):
+            return await write(app, coll.create, data, None, validated)
+        loop = asyncio.get_running_loop()
+        forming = self.forming
+        if forming is not None and forming[0] is loop:   # a group is forming: join it
+            future = loop.create_future()
+            pending = forming[1]
+            pending.append((data, validated, future))
+            result = await future
+            if result is _ALONE:
+                return await write(app, coll.create, data, None, validated)
+            return result
+        if forming is not None:         # another thread's loop is forming one: alone
+            return await write(app, coll.create, data, None, validated)
+        pending = []
+        self.forming = (loop, pending)
+        made = None
+        try:
+            try:
+                await asyncio.sleep(0)              # the turn's other requests join
+            finally:
+                self.forming = None
+            pending = [p for p in pending if not p[2].done()]   # (cancelled meanwhile)
+            if pending:
+                try:
+                    made = app.run_once(coll.create_batch, [(data, validated)] +
+                                        [(d, v) for d, v, _ in pending])
+                except Exception:
+                    made = None                     # nothing committed: each alone
+        finally:
+            # Every request that joined gets its entity, or is told to write alone
+            # (also when this one is cancelled or fails: none is left waiting).
+            for i, (_, _, future) in enumerate(pending):
+                if not future.done():
+                    future.set_result(_ALONE if made is None else made[i + 1])
+        if made is None:
+            return await write(app, coll.create, data, None, validated)
+        return made[0]
+
+
+_ALONE = object()

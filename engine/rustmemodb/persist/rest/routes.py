@@ -433,6 +433,8 @@ def collection_router(coll, prefix: str, dependencies: list) -> APIRouter:
         return {"total": result.total, "page": page, "size": size,
                 "items": [entity_json(coll, e) for e in result.items]}
 
+    group = inline.CreateGroup(coll)     # concurrent unkeyed creates, one commit
+
     @router.post("", operation_id=f"create_{name}", summary=f"Create a {name} entity",
                  status_code=201,
                  responses={"201": {"description": "Created",
@@ -445,7 +447,7 @@ def collection_router(coll, prefix: str, dependencies: list) -> APIRouter:
         key = idempotency_key(request)
         if key is None:
             # the entity validated from this body: not validated again
-            entity = await inline.write(coll.app, coll.create, body, None, entity)
+            entity = await group.create(body, entity)
         else:
             entity = await run_in_threadpool(keyed_create, body, key, entity)
         return _entity_response(coll, entity, 201, base)
