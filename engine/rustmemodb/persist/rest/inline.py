@@ -16,6 +16,11 @@ on the loop, and everything that may wait goes to a worker thread as before:
 Model code runs in either place: validators are expected to be quick, as for any
 ``async`` FastAPI route (``@command`` methods, which may do anything, keep their
 worker thread: commands.py).
+
+Unkeyed creates on the loop go through ``CreateGroup``: those that arrive in the
+same turn of the loop share one transaction (group commit), which costs a fraction
+of a transaction each (the engine's per-statement and per-commit work is most of a
+lone create's cost); a failing group falls back to ``write`` for each request.
 """
 from __future__ import annotations
 

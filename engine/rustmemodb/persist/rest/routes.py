@@ -4,8 +4,10 @@ Handlers are plain (sync) functions, run in Starlette's thread pool so a long en
 call never stalls the event loop, except GET by id and POST create: ``async``, they
 make their one short engine call on the loop itself when it cannot wait (inline.py).
 Every route is a ``LightRoute`` (light.py): called without FastAPI's per-request
-dependency solving. Each handler is one persist call,
-i.e. one committed transaction (``_bulk``: one transaction for all its operations).
+dependency solving; GET by id and POST create are dispatched to directly by the
+app's RequestIdMiddleware (direct.py). Each handler is one persist call,
+i.e. one committed transaction (``_bulk``: one transaction for all its operations;
+unkeyed POST creates that arrive together may share one: inline.CreateGroup).
 Versions travel as strong ETags (``"3"``); ``If-Match`` becomes persist's
 ``expected_version`` (stale → 412), ``Idempotency-Key`` persist's idempotency key.
 """
