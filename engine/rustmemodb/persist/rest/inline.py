@@ -96,6 +96,11 @@ class CreateGroup:
             return result
         if forming is not None:         # another thread's loop is forming one: alone
             return await write(app, coll.create, data, None, validated)
+        ready = getattr(loop, "_ready", None)     # asyncio's queue of runnable callbacks
+        if ready is not None and not ready:
+            # Nothing else runs in this turn, so nothing could join: no group, no yield
+            # (a loop without that queue, uvloop's, always yields once).
+            return await write(app, coll.create, data, None, validated)
         pending = []
         self.forming = (loop, pending)
         made = None
