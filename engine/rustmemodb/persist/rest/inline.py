@@ -106,7 +106,12 @@ class CreateGroup:
         made = None
         try:
             try:
-                await asyncio.sleep(0)              # the turn's other requests join
+                # The turn's other requests join; while some do, one more turn (the
+                # requests read from the sockets meanwhile), up to MAX_TURNS.
+                joined, turns = -1, 0
+                while len(pending) != joined and turns < MAX_TURNS:
+                    joined, turns = len(pending), turns + 1
+                    await asyncio.sleep(0)
             finally:
                 self.forming = None
             pending = [p for p in pending if not p[2].done()]   # (cancelled meanwhile)
@@ -128,3 +133,4 @@ class CreateGroup:
 
 
 _ALONE = object()
+MAX_TURNS = 4        # a group waits at most this many turns of the loop for members
