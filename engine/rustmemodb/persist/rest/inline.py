@@ -60,17 +60,18 @@ class CreateGroup:
     event loop, written as one transaction (group commit).
 
     A create that can run on the loop (``write``'s rule, no role acting: roles are
-    checked per statement) joins the turn's group: the first one yields once, so the
-    requests the server has already read run up to their create too, then writes the
-    whole group with ``Collection.create_batch`` (one statement for the rows and
-    their audit records, one commit) and hands each request its entity. Every
-    entity still commits together with its audit record, and is visible to a
-    reader only when its response is; what changes is that entities created by
-    concurrent requests may share a commit (a ``watch`` callback sees them in one
-    diff). If the group's transaction fails for any reason (a unique value taken, a
-    write-write conflict, a validator raising in the model's own code), nothing of
-    it was committed and each request runs ``write`` alone, so it gets exactly the
-    answer it would have got by itself. A group of one is simply ``write``.
+    checked per statement) joins the turn's group. The first one yields to the loop
+    (while others join, up to ``MAX_TURNS`` turns), so the requests the server has
+    already read run up to their create too, then writes the whole group with
+    ``Collection.create_batch`` (one statement for the rows and their audit records,
+    one commit) and hands each request its entity. Every entity still commits
+    together with its audit record, before its response is sent; what changes is
+    that entities created by concurrent requests may share a commit (a ``watch``
+    callback sees them in one diff). If the group's transaction fails for any reason
+    (a unique value taken, a write-write conflict), nothing of it was committed and
+    each request runs ``write`` alone, so it gets exactly the answer it would have
+    got by itself. A create with nothing else runnable in the loop writes at once
+    (no group, no yield); a group of one is simply ``write``.
     """
 
     def __init__(self, coll) -> None:
