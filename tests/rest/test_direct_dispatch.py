@@ -176,3 +176,16 @@ def test_a_plain_fastapi_app_is_untouched():
     with TestClient(api) as c:
         r = c.get("/x/1")
         assert r.json() == {"id": "1"} and "x-request-id" in r.headers
+
+
+def test_collections_mounted_later_go_direct_too(spied):
+    app = PersistApp.open()
+    api = create_app(app, follow=True)
+    with TestClient(api) as c:
+        assert c.post("/api/items", json={"name": "a"}).status_code == 404
+        app.collection("items", Item)                    # mounted while serving
+        r = c.post("/api/items", json={"name": "a"})
+        assert r.status_code == 201
+        assert c.get(f"/api/items/{r.json()['_id']}").json()["name"] == "a"
+    assert spied == [("POST", "/api/items"), ("GET", "/api/items/{id}")]
+    app.close()
