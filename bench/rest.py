@@ -7,7 +7,9 @@ FastAPI, access log off):
               ``items`` collection (pydantic model: name TEXT, qty INTEGER, tags JSON),
               pre-filled with min(--rows, 20,000) entities. Its GET by id and POST
               create are ``async`` routes that make their engine call on the event loop
-              (persist/rest/inline.py)
+              (persist/rest/inline.py), dispatched to directly by persist's request-id
+              middleware (persist/rest/direct.py); unkeyed creates that arrive in the
+              same turn of the loop share one transaction (inline.CreateGroup)
     bare      a FastAPI app whose ``async`` handlers return a constant (GET) or read the
               JSON body and return a constant with 201 (POST): the HTTP stack alone,
               written the fastest plain way (a sync handler would pay a thread hop,

@@ -282,6 +282,17 @@ class PersistApp:
         finally:
             self._local.no_retry = previous
 
+    def run_once(self, fn: Callable[..., T], *args) -> T:
+        """``fn(*args)`` under ``single_attempt`` (without a context manager's cost:
+        the REST layer's inline writes call it once per request)."""
+        local = self._local
+        previous = getattr(local, "no_retry", False)
+        local.no_retry = True
+        try:
+            return fn(*args)
+        finally:
+            local.no_retry = previous
+
     def _run(self, body: Callable[[object], T]) -> T:
         """Run ``body(conn)`` in the current transaction, or in its own with retries."""
         conn = self._conn()

@@ -345,10 +345,17 @@ class Collection:
         return [AuditRecord(*r[:7], changed=list(r[7] or [])) for r in rows]
 
     # ---- writing ----------------------------------------------------------------------
-    def create(self, data, idempotency_key: str | None = None):
-        """Insert a new entity (version 1); returns it with ``_id`` and ``_version``."""
+    def create(self, data, idempotency_key: str | None = None, validated=None):
+        """Insert a new entity (version 1); returns it with ``_id`` and ``_version``.
+
+        ``validated``: what ``self.adapter.validate(data)`` returned for this very
+        ``data``, when the caller has it already (the REST layer validates a body
+        before it creates): it is stored and returned instead of validating again."""
+        if idempotency_key is None:
+            return self.app._run(lambda conn: self._create(conn, data, None, validated))
         return self.app._run(lambda conn: self._idempotent(
-            conn, "create", idempotency_key, data, lambda: self._create(conn, data)))
+            conn, "create", idempotency_key, data,
+            lambda: self._create(conn, data, None, validated)))
 
     def create_many(self, items: Iterable) -> list:
         """Insert all or none."""
@@ -407,8 +414,38 @@ class Collection:
         return self.app._run(lambda conn: [self._delete(conn, i, v) for i, v in items])
 
     # ---- the mutations themselves (inside a transaction) ------------------------------
-    def _create(self, conn, data, entity_id=None) -> Any:
-        entity = self.adapter.validate(data)
+    def _create(self, conn, data, entity_id=None, validated=None) -> Any:
+        parts = self._create_parts(data, entity_id, validated)
+        # Row and audit record straight into the transaction as one statement (the
+        # INSERT's conversions and constraints, without its SQL round); SQL when the
+        # connection cannot (a role, READ COMMITTED, a table whose columns moved).
+        if not conn.append([(self.name, parts[4], [parts[5]], _SYSTEM_STORED), parts[6]]):
+            self._create_sql(conn, parts)
+        return self._created(parts)
+
+    def create_batch(self, items: list) -> list:
+        """``[(data, validated), ...]`` created in one transaction (all or none), their
+        rows and audit records appended as one statement: what ``create`` does for
+        each, at a fraction of the cost per entity (the REST layer's group of
+        concurrent unkeyed creates: rest/inline.py). ``validated`` as for ``create``
+        (or None)."""
+        return self.app._run(lambda conn: self._create_batch(conn, items))
+
+    def _create_batch(self, conn, items: list) -> list:
+        parts = [self._create_parts(d, None, v) for d, v in items]
+        columns = parts[0][4]
+        audit = parts[0][6]
+        if not all(p[4] == columns for p in parts) or not conn.append([
+                (self.name, columns, [p[5] for p in parts], _SYSTEM_STORED),
+                (audit[0], audit[1], [p[6][2][0] for p in parts], audit[3])]):
+            for p in parts:
+                if not conn.append([(self.name, p[4], [p[5]], _SYSTEM_STORED), p[6]]):
+                    self._create_sql(conn, p)
+        return [self._created(p) for p in parts]
+
+    def _create_parts(self, data, entity_id, validated) -> tuple:
+        """(entity, column values, now, id, columns, row, audit batch) of a create."""
+        entity = self.adapter.validate(data) if validated is None else validated
         values = self.adapter.column_values(entity)
         now = _now()
         # A caller-chosen id (the entity runtime's create commands, replayed from the
@@ -425,19 +462,24 @@ class Collection:
         item = (str(eid), 1, self.schema_version, now, now, *values.values())
         audit = self.app._audit_batch(next_seq(), self.name, eid, "create", now, None, 1,
                                       changed)
-        # Row and audit record straight into the transaction as one statement (the
-        # INSERT's conversions and constraints, without its SQL round); SQL when the
-        # connection cannot (a role, READ COMMITTED, a table whose columns moved).
-        if not conn.append([(self.name, columns, [item], _SYSTEM_STORED), audit]):
-            sql = self._insert_sql.get(columns)
-            if sql is None:
-                sql = self._insert_sql[columns] = (
-                    f"INSERT INTO {self._table} ({', '.join(map(quote, columns))}) "
-                    f"VALUES ({', '.join('?' * len(columns))})")
-            conn.execute(sql, (eid, *item[1:]))
-            with as_system(conn):       # the record is the app's, whatever the role
-                if not conn.append([audit]):
-                    self.app._audit_sql(conn, audit)
+        return entity, values, now, eid, columns, item, audit
+
+    def _create_sql(self, conn, parts) -> None:
+        """A create's row and audit record as SQL (see ``_create``)."""
+        eid, columns, item, audit = parts[3], parts[4], parts[5], parts[6]
+        sql = self._insert_sql.get(columns)
+        if sql is None:
+            sql = self._insert_sql[columns] = (
+                f"INSERT INTO {self._table} ({', '.join(map(quote, columns))}) "
+                f"VALUES ({', '.join('?' * len(columns))})")
+        conn.execute(sql, (eid, *item[1:]))
+        with as_system(conn):       # the record is the app's, whatever the role
+            if not conn.append([audit]):
+                self.app._audit_sql(conn, audit)
+
+    def _created(self, parts):
+        """The entity a create returns."""
+        entity, values, now, eid = parts[0], parts[1], parts[2], parts[3]
         if self._fresh_entities:
             # validate() made this instance from the data: it is the result (the
             # stored row would only validate back into the same values)

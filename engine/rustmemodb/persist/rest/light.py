@@ -29,6 +29,7 @@ from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 
 class LightRoute(APIRoute):
@@ -37,6 +38,8 @@ class LightRoute(APIRoute):
 
     def get_route_handler(self):
         plan = _plan(self)
+        # The plan, for direct dispatch (direct.py); None: FastAPI's handler serves it.
+        self.light_handler = plan
         return super().get_route_handler() if plan is None else plan
 
 
@@ -106,7 +109,7 @@ def _annotation(field) -> Any:
 async def json_body(request: Request):
     """The request body as FastAPI hands it to an ``Any`` body parameter (see the
     module docstring)."""
-    raw = await request.body()
+    raw = await read_body(request)
     if not raw:
         return None
     content_type = request.headers.get("content-type")
@@ -120,6 +123,35 @@ async def json_body(request: Request):
                                        "ctx": {"error": exc.msg}}], body=exc.doc) from exc
     except ValueError as exc:           # not UTF-8/16/32 text at all
         raise HTTPException(400, "There was an error parsing the body") from exc
+
+
+async def read_body(request: Request) -> bytes:
+    """``await request.body()`` without its async generator and ``aclosing`` (the same
+    messages read, the same state left: the body cached, the stream consumed,
+    ``ClientDisconnect`` on a disconnect); ``request.body()`` itself where the
+    Request does not keep the state this relies on."""
+    body = getattr(request, "_body", None)
+    if body is not None:
+        return body
+    if getattr(request, "_stream_consumed", None) is not False:
+        return await request.body()
+    receive = request.receive
+    chunks = []
+    while True:
+        message = await receive()
+        kind = message["type"]
+        if kind == "http.request":
+            chunk = message.get("body", b"")
+            if chunk:
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                request._stream_consumed = True
+                break
+        elif kind == "http.disconnect":
+            request._is_disconnected = True
+            raise ClientDisconnect()
+    body = request._body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return body
 
 
 def _is_json(content_type: str) -> bool:

@@ -4,8 +4,10 @@ Handlers are plain (sync) functions, run in Starlette's thread pool so a long en
 call never stalls the event loop, except GET by id and POST create: ``async``, they
 make their one short engine call on the loop itself when it cannot wait (inline.py).
 Every route is a ``LightRoute`` (light.py): called without FastAPI's per-request
-dependency solving. Each handler is one persist call,
-i.e. one committed transaction (``_bulk``: one transaction for all its operations).
+dependency solving; GET by id and POST create are dispatched to directly by the
+app's RequestIdMiddleware (direct.py). Each handler is one persist call,
+i.e. one committed transaction (``_bulk``: one transaction for all its operations;
+unkeyed POST creates that arrive together may share one: inline.CreateGroup).
 Versions travel as strong ETags (``"3"``); ``If-Match`` becomes persist's
 ``expected_version`` (stale → 412), ``Idempotency-Key`` persist's idempotency key.
 """
@@ -38,14 +40,38 @@ SYSTEM = ("_id", "_version", "_created_at", "_updated_at")
 # One encoder made once: ``json.dumps`` with any keyword builds a new JSONEncoder per call
 _RESPONSE_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False,
                                   separators=(",", ":"))
+try:
+    # Its C encoder made once too (``encode`` makes one per call); no circular-reference
+    # bookkeeping: an entity's values came out of JSON or a validated model.
+    from json.encoder import c_make_encoder as _c_make_encoder
+    _C_RESPONSE_JSON = _c_make_encoder(None, _RESPONSE_JSON.default,
+                                       json.encoder.encode_basestring, None, ":", ",",
+                                       False, False, False) if _c_make_encoder else None
+except ImportError:                                   # pragma: no cover - no C speedups
+    _C_RESPONSE_JSON = None
+
+
+def response_bytes(content) -> bytes:
+    """``content`` as the REST layer's compact UTF-8 JSON (NaN and infinities refused)."""
+    if _C_RESPONSE_JSON is not None and type(content) is dict:
+        return "".join(_C_RESPONSE_JSON(content, 0)).encode("utf-8")
+    return _RESPONSE_JSON.encode(content).encode("utf-8")
 
 
 # ---- conversions ------------------------------------------------------------------------
+def _system_json(v):
+    t = type(v)
+    if t is dt.datetime:
+        return v.isoformat() + "Z"
+    if t is uuid.UUID:
+        return str(v)
+    if v is None or t is int:
+        return v
+    return v.isoformat() + "Z" if isinstance(v, dt.datetime) else to_json_value(v)
+
+
 def entity_json(coll, entity) -> dict:
-    out = {}
-    for k in SYSTEM:
-        v = getattr(entity, k, None)
-        out[k] = v.isoformat() + "Z" if isinstance(v, dt.datetime) else to_json_value(v)
+    out = {k: _system_json(getattr(entity, k, None)) for k in SYSTEM}
     values = coll.adapter.values(entity)
     fields = getattr(type(entity), "model_fields", None)
     if coll.adapter.kind == "union" and fields is not None:
@@ -189,16 +215,37 @@ def check(coll, data, base: str = "") -> dict:
     """Validate ``data`` as a whole entity (422 with JSON pointers to the bad fields);
     returns it with integral floats of INTEGER fields as ints (JSON Schema: 3.0 is an
     integer)."""
+    return checked(coll, data, base)[0]
+
+
+_pydantic = None
+
+
+def _pydantic_module():
+    global _pydantic
+    if _pydantic is None:
+        import pydantic
+        _pydantic = pydantic
+    return _pydantic
+
+
+def checked(coll, data, base: str = "") -> tuple[dict, Any]:
+    """``check``, and the entity the collection's model made of the data (what
+    ``coll.create`` would validate it into: hand it over as ``validated``)."""
     if not isinstance(data, dict):
         raise HTTPProblem(422, "Unprocessable Content", "the body must be a JSON object",
                           sqlstate="22023", errors=[{"pointer": base, "detail": "not an object"}])
-    data = {k: int(v) if coll._types.get(k) == "INTEGER" and isinstance(v, float)
-            and v.is_integer() else v for k, v in data.items()}
+    types = coll._types
+    for k, v in data.items():
+        if type(v) is float and v.is_integer() and types.get(k) == "INTEGER":
+            data = {k: int(v) if type(v) is float and v.is_integer()
+                    and types.get(k) == "INTEGER" else v for k, v in data.items()}
+            break
     strict = _strict_json(coll)
     if strict is not None:
         # As JSON, strictly: the body must fit the JSON Schema the OpenAPI document
         # shows (no ``false`` for an integer), not only pydantic's lax Python rules.
-        import pydantic
+        pydantic = _pydantic_module()
         try:
             strict.validate_json(json.dumps(data), strict=True)
         except pydantic.ValidationError as pexc:
@@ -221,14 +268,14 @@ def check(coll, data, base: str = "") -> dict:
                                   f"{e['pointer'] or '/'}: {e['detail']}" for e in errors),
                               sqlstate="22023", errors=errors)
     try:
-        coll.adapter.validate(data)
+        entity = coll.adapter.validate(data)
     except ValidationError as exc:
         errors = pointers_for(exc)
         for e in errors:
             e["pointer"] = base + e["pointer"]
         raise HTTPProblem(422, "Unprocessable Content", str(exc), sqlstate=exc.sqlstate,
                           errors=errors) from None
-    return data
+    return data, entity
 
 
 def merge_patch(target, patch):
@@ -329,7 +376,7 @@ class EntityResponse(Response):
                  location: str | None = None) -> None:
         self.status_code = status_code
         self.background = None
-        self.body = _RESPONSE_JSON.encode(content).encode("utf-8")
+        self.body = response_bytes(content)
         raw = [(b"content-length", str(len(self.body)).encode("latin-1")),
                (b"content-type", b"application/json"),
                (b"etag", etag_value.encode("latin-1"))]
@@ -388,6 +435,8 @@ def collection_router(coll, prefix: str, dependencies: list) -> APIRouter:
         return {"total": result.total, "page": page, "size": size,
                 "items": [entity_json(coll, e) for e in result.items]}
 
+    group = inline.CreateGroup(coll)     # concurrent unkeyed creates, one commit
+
     @router.post("", operation_id=f"create_{name}", summary=f"Create a {name} entity",
                  status_code=201,
                  responses={"201": {"description": "Created",
@@ -396,17 +445,18 @@ def collection_router(coll, prefix: str, dependencies: list) -> APIRouter:
                  openapi_extra={"parameters": [idem], "requestBody": {
                      "required": True, **json_content(ref(name))}})
     async def create(request: Request, body: Any = Body(None)):
-        body = check(coll, body)
+        body, entity = checked(coll, body)
         key = idempotency_key(request)
         if key is None:
-            entity = await inline.write(coll.app, coll.create, body)
+            # the entity validated from this body: not validated again
+            entity = await group.create(body, entity)
         else:
-            entity = await run_in_threadpool(keyed_create, body, key)
+            entity = await run_in_threadpool(keyed_create, body, key, entity)
         return _entity_response(coll, entity, 201, base)
 
-    def keyed_create(body: dict, key: str):
+    def keyed_create(body: dict, key: str, entity):
         with in_flight(coll, "create", key):
-            return coll.create(body, idempotency_key=key)
+            return coll.create(body, idempotency_key=key, validated=entity)
 
     @router.post("/_bulk", operation_id=f"bulk_{name}",
                  summary=f"Several {name} operations in one transaction (all or nothing)",
@@ -519,6 +569,9 @@ def collection_router(coll, prefix: str, dependencies: list) -> APIRouter:
                  "version_before": r.version_before, "version_after": r.version_after,
                  "changed": r.changed} for r in records]
 
+    # The hot routes (GET by id, POST create) the app may dispatch directly (direct.py).
+    router.direct = {id(r): r for r in router.routes
+                     if getattr(r, "endpoint", None) in (create, get)}
     # Component schemas the command routes refer to (merged into the OpenAPI document).
     router.components = {}
     add_command_routes(router, coll, base, errors, idem, if_match, router.components)
