@@ -351,7 +351,7 @@ def _interval_targets(col, span: types.Interval, kind: str, desc: bool):
     Jan 31 is Feb 29); one without is a fixed shift."""
     t = col.type
     if pa.types.is_date(t):
-        scale, epoch = 1.0, None
+        scale = 1.0
         v = col.cast(pa.int32()).fill_null(0).to_numpy(zero_copy_only=False).astype(np.float64)
     elif pa.types.is_timestamp(t):
         scale = 86_400_000_000.0
