@@ -51,7 +51,7 @@ def parse(lines: list[str]) -> list[Node]:
         node = Node(text, indent + (1 if is_child else 0))
         m = _OURS.search(text)
         if m:
-            node.rows, loops, node.total_ms = int(m.group(1)), int(m.group(2)), float(m.group(3))
+            node.rows, _loops, node.total_ms = int(m.group(1)), int(m.group(2)), float(m.group(3))
         else:
             m = _PG.search(text)
             if m:
