@@ -214,7 +214,7 @@ def test_long_or_chains_are_parsed_in_runs_with_the_same_operands(small_cuts, sq
 def test_or_runs_that_are_not_plain_operands_fall_back_to_the_whole_parse(small_cuts, sql):
     try:
         plain = whole(sql)
-    except Exception as exc:          # not SQL at all: the same error either way
+    except Exception:                 # not SQL at all: the same error either way
         with pytest.raises(errors.Error):
             parse.parse_one(sql)
         return
