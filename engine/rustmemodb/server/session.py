@@ -34,7 +34,7 @@ from . import cursors
 from . import messages as m
 from . import pgtypes
 from .auth import set_client_first
-from .messages import ProtocolViolation, Reader
+from .messages import _I32, ProtocolViolation, Reader
 
 SSL_REQUEST, GSSENC_REQUEST, CANCEL_REQUEST, PROTOCOL_3 = 80877103, 80877104, 80877102, 196608
 MAX_STARTUP = 10_000
@@ -127,10 +127,19 @@ class ClientSession:
 
     # ---- plumbing ------------------------------------------------------------------------
     async def flush(self) -> None:
+        if self._write():
+            await self.writer.drain()
+
+    def _write(self) -> bool:
+        """Hand the buffered messages to the socket in one write; whether the caller
+        must then wait on ``drain`` (the transport kept bytes the socket would not take,
+        or the connection is going away and ``drain`` raises). A reply the socket takes
+        whole, the common case, costs no coroutine."""
         if self.out:
             self.writer.write(bytes(self.out))
             self.out.clear()
-        await self.writer.drain()
+        transport = self.writer.transport
+        return bool(transport.get_write_buffer_size()) or transport.is_closing()
 
     async def call(self, fn, *args):
         """Run a blocking engine call on a worker thread (the loop keeps serving)."""
@@ -149,33 +158,42 @@ class ClientSession:
     async def read_message(self) -> tuple[int, bytes]:
         buf = self._inbuf
         while True:
-            pos = self._inpos
-            have = len(buf) - pos
-            if have >= 5:
-                kind = buf[pos]
-                length = int.from_bytes(buf[pos + 1:pos + 5], "big", signed=True)
-                # Checked before the body arrives: a hostile length never makes us wait
-                # for (or buffer) gigabytes.
-                if kind not in _FRONTEND_TYPES:
-                    raise ProtocolViolation(f"invalid frontend message type {kind}")
-                if length < 4 or length - 4 > self.server.max_message_size:
-                    raise ProtocolViolation(f"invalid message length {length}")
-                end = pos + 1 + length
-                if end <= len(buf):
-                    body = bytes(buf[pos + 5:end])
-                    if end == len(buf):
-                        buf.clear()
-                        self._inpos = 0
-                    else:
-                        self._inpos = end
-                    return kind, body
-            if pos:
-                del buf[:pos]
+            message = self._take_message()
+            if message is not None:
+                return message
+            if self._inpos:
+                del buf[:self._inpos]
                 self._inpos = 0
             data = await self.reader.read(1 << 16)
             if not data:
                 raise asyncio.IncompleteReadError(bytes(buf), None)
             buf += data
+
+    def _take_message(self) -> tuple[int, bytes] | None:
+        """The next message if it has been received whole, else None (nothing awaited:
+        a client's Bind/Describe/Execute/Sync group, read at once, is parsed here)."""
+        buf = self._inbuf
+        pos = self._inpos
+        if len(buf) - pos < 5:
+            return None
+        kind = buf[pos]
+        length = _I32.unpack_from(buf, pos + 1)[0]
+        # Checked before the body arrives: a hostile length never makes us wait
+        # for (or buffer) gigabytes.
+        if kind not in _FRONTEND_TYPES:
+            raise ProtocolViolation(f"invalid frontend message type {kind}")
+        if length < 4 or length - 4 > self.server.max_message_size:
+            raise ProtocolViolation(f"invalid message length {length}")
+        end = pos + 1 + length
+        if end > len(buf):
+            return None
+        body = bytes(buf[pos + 5:end])
+        if end == len(buf):
+            buf.clear()
+            self._inpos = 0
+        else:
+            self._inpos = end
+        return kind, body
 
     # ---- life ------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -342,13 +360,29 @@ class ClientSession:
 
     # ---- message loop ----------------------------------------------------------------------
     async def serve(self) -> None:
-        handlers = {ord("Q"): self.on_query, ord("P"): self.on_parse, ord("B"): self.on_bind,
-                    ord("D"): self.on_describe, ord("E"): self.on_execute,
-                    ord("C"): self.on_close}
+        handlers = {ord("Q"): self.on_query, ord("P"): self.on_parse,
+                    ord("E"): self.on_execute}
+        # Bind, Describe and Close never wait: plain calls, no coroutine each.
+        immediate = {ord("B"): self.on_bind, ord("D"): self.on_describe,
+                     ord("C"): self.on_close}
         while True:
-            kind, body = await self._next_message()
+            message = self._take_message()
+            if message is None:
+                message = await self._next_message()
+            kind, body = message
+            handler = immediate.get(kind)
+            if handler is not None:
+                if self.skip_until_sync:
+                    continue
+                try:
+                    handler(Reader(body))
+                except ProtocolViolation:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - errors.Error or an engine bug
+                    self._fail(exc)
+                continue
             handler = handlers.get(kind)
-            if handler is not None:       # the common case first: one dict lookup
+            if handler is not None:
                 if self.skip_until_sync:
                     continue
                 try:
@@ -373,7 +407,8 @@ class ClientSession:
                     if self.cursors:
                         self._forget_cursors()
                 self.out += m.ready(self.status())
-                await self.flush()
+                if self._write():
+                    await self.writer.drain()
                 continue
             if kind == ord("H"):
                 await self.flush()
@@ -448,7 +483,8 @@ class ClientSession:
         if implicit and self.conn.in_transaction:
             await self.call(self.conn.rollback if failed else self.conn.commit)
         self.out += m.ready(self.status())
-        await self.flush()
+        if self._write():
+            await self.writer.drain()
 
     async def _run(self, sql: str, params) -> _Outcome:
         dealloc = _DEALLOCATE.match(sql)
@@ -644,7 +680,7 @@ class ClientSession:
                       for i in range(count)]
         return Statement(sql, param_oids, slot_types, columns, plain=True)
 
-    async def on_bind(self, r: Reader) -> None:
+    def on_bind(self, r: Reader) -> None:
         portal, name = r.cstring(), r.cstring()
         codes = r.int16s(r.count("parameter format"))
         n = r.count("parameter")
@@ -673,7 +709,7 @@ class ClientSession:
                                       else result_codes)
         self.out += m.BIND_COMPLETE
 
-    async def on_describe(self, r: Reader) -> None:
+    def on_describe(self, r: Reader) -> None:
         what, name = r.byte(), r.cstring()
         if what == b"S":
             stmt = self.statements.get(name)
@@ -774,7 +810,7 @@ class ClientSession:
         except Exception as exc:  # noqa: BLE001 - e.g. 40001: the client hears it
             self.out += m.error_response(exc)
 
-    async def on_close(self, r: Reader) -> None:
+    def on_close(self, r: Reader) -> None:
         what, name = r.byte(), r.cstring()
         if what == b"S":
             self.statements.pop(name, None)
