@@ -681,16 +681,8 @@ class ClientSession:
         return Statement(sql, param_oids, slot_types, columns, plain=True)
 
     def on_bind(self, r: Reader) -> None:
-        portal, name = r.cstring(), r.cstring()
-        codes = r.int16s(r.count("parameter format"))
-        n = r.count("parameter")
-        raw = []
-        for _ in range(n):
-            size = r.int32()
-            if size < -1:
-                raise ProtocolViolation(f"invalid parameter length {size}")
-            raw.append(None if size == -1 else r.bytes(size))
-        result_codes = r.int16s(r.count("result format"))
+        portal, name, codes, raw, result_codes = m.parse_bind(r.data)
+        n = len(raw)
         stmt = self.statements.get(name)    # looked up after the frame parsed: 08P01 first
         if stmt is None:
             raise errors.sql_error("26000", f'prepared statement "{name}" does not exist'
