@@ -42,7 +42,7 @@ _FRONTEND_TYPES = frozenset(b"QPBDECSHXFdcfp")
 _DEALLOCATE = re.compile(r"^\s*DEALLOCATE\s+(?:PREPARE\s+)?(\w+|\"[^\"]+\")\s*;?\s*$", re.I)
 _TXN_CONTROL = re.compile(r"^\s*(BEGIN|START|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|"
                           r"PREPARE\s+TRANSACTION)\b", re.I)
-_X, _S = ord("X"), ord("S")
+_X, _S, _B, _D, _E = ord("X"), ord("S"), ord("B"), ord("D"), ord("E")
 _COUNTED = ("SELECT", "UPDATE", "DELETE", "MERGE", "COPY", "FETCH", "MOVE")
 
 
@@ -370,6 +370,11 @@ class ClientSession:
             if message is None:
                 message = await self._next_message()
             kind, body = message
+            if kind == _B and not self.skip_until_sync:
+                group = self._point_group(body)
+                if group is not None:
+                    await self._run_point_group(*group)
+                    continue
             handler = immediate.get(kind)
             if handler is not None:
                 if self.skip_until_sync:
@@ -781,6 +786,108 @@ class ClientSession:
         if portal.tag.startswith("SELECT"):
             portal.tag = f"SELECT {sent}"
         self.out += m.command_complete(portal.tag)
+
+    # ---- a prepared point statement's Bind [Describe] Execute Sync, at once ---------------------
+    def _point_group(self, body: bytes):
+        """When this Bind (of the unnamed portal, to a prepared point statement: a
+        SELECT, INSERT, UPDATE or DELETE with a compiled fast path) is followed, already
+        received, by an optional Describe of that portal, its Execute (no row limit) and
+        Sync, with no transaction open: what ``_run_point_group`` needs, with those
+        messages consumed. Else None, nothing consumed, and the messages go their
+        ordinary way (which also reports whatever made this decline: a bad frame, an
+        unknown statement, a parameter that does not parse).
+
+        This is what a driver sends for each execution of a prepared statement in
+        autocommit (pgbench -M prepared, psycopg after its prepare threshold, JDBC):
+        the same replies as the four handlers, without a portal, a Reader, a dispatch
+        and a handler call per message."""
+        if self.status() != b"I" or self.implicit or self.cursors:
+            return None
+        buf, pos = self._inbuf, self._inpos
+        size = len(buf)
+        describe = execute = False
+        for _ in range(3):
+            if pos + 5 > size:
+                return None
+            kind = buf[pos]
+            end = pos + 1 + _I32.unpack_from(buf, pos + 1)[0]
+            if end > size:
+                return None
+            if kind == _D and not describe and not execute:
+                if buf[pos + 5:end] != b"P\x00":
+                    return None
+                describe = True
+            elif kind == _E and not execute:
+                if buf[pos + 5:end] != b"\x00\x00\x00\x00\x00":   # unnamed, no limit
+                    return None
+                execute = True
+            elif kind == _S and execute and end == pos + 5:
+                break
+            else:
+                return None
+            pos = end
+        else:
+            return None
+        try:
+            portal, name, codes, raw, result_codes = m.parse_bind(body)
+        except ProtocolViolation:
+            return None
+        stmt = self.statements.get(name)
+        if portal or stmt is None or not stmt.plain or len(raw) != len(stmt.param_oids):
+            return None
+        try:
+            fmts = _formats(codes, len(raw), "parameter")
+            ncols = len(stmt.columns) if stmt.columns is not None else 0
+            formats = _formats(result_codes, ncols, "result")
+            if any(f not in (0, 1) for f in fmts + formats):
+                return None
+            params = [pgtypes.decode_param(raw[i], fmts[i], stmt.param_oids[i],
+                                           stmt.param_types[i], i) for i in range(len(raw))]
+        except Exception:  # noqa: BLE001 - the ordinary way reports it
+            return None
+        kind = self.conn._session.point_kind(stmt.sql)
+        if kind is None:
+            return None
+        end = pos + 5
+        if end == size:
+            buf.clear()
+            self._inpos = 0
+        else:
+            self._inpos = end
+        return stmt, params, formats, describe, kind
+
+    async def _run_point_group(self, stmt: Statement, params: list, formats: list[int],
+                               describe: bool, kind: str) -> None:
+        out = self.out
+        out += m.BIND_COMPLETE
+        if describe:
+            self._describe_rows(stmt.columns, formats, stmt.descriptions)
+        self.portals.clear()                 # Bind replaced the unnamed portal; Sync ends it
+        try:
+            try:
+                if kind == "SELECT":
+                    outcome = self._execute(stmt.sql, params)
+                else:
+                    outcome = await self._execute_here(stmt.sql, params)
+            finally:
+                self._notices()
+            if outcome.rows is None:
+                out += m.command_complete(outcome.tag)
+            else:
+                columns = outcome.columns
+                if len(formats) != len(columns):
+                    formats = _formats(formats[:1], len(columns), "result")
+                sent = await self._send_rows(outcome.rows, columns, formats, 0)
+                tag = outcome.tag
+                out += m.command_complete(f"SELECT {sent}" if tag.startswith("SELECT")
+                                          else tag)
+        except ProtocolViolation:
+            raise
+        except Exception as exc:  # noqa: BLE001 - errors.Error or an engine bug
+            out += m.error_response(exc)
+        out += m.ready(self.status())
+        if self._write():
+            await self.writer.drain()
 
     def _sync_next(self) -> bool:
         """Whether the next message, already received, is Sync: then a statement
