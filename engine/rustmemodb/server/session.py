@@ -43,6 +43,10 @@ _DEALLOCATE = re.compile(r"^\s*DEALLOCATE\s+(?:PREPARE\s+)?(\w+|\"[^\"]+\")\s*;?
 _TXN_CONTROL = re.compile(r"^\s*(BEGIN|START|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|"
                           r"PREPARE\s+TRANSACTION)\b", re.I)
 _X, _S, _B, _D, _E = ord("X"), ord("S"), ord("B"), ord("D"), ord("E")
+# What follows a Bind of the unnamed portal in a point group (_point_group): Describe of
+# that portal (optional), Execute of it with no row limit, Sync.
+_EXECUTE_SYNC = b"E\x00\x00\x00\x09\x00\x00\x00\x00\x00" + b"S\x00\x00\x00\x04"
+_DESCRIBE_EXECUTE_SYNC = b"D\x00\x00\x00\x06P\x00" + _EXECUTE_SYNC
 _COUNTED = ("SELECT", "UPDATE", "DELETE", "MERGE", "COPY", "FETCH", "MOVE")
 
 
@@ -804,28 +808,10 @@ class ClientSession:
         if self.status() != b"I" or self.implicit or self.cursors:
             return None
         buf, pos = self._inbuf, self._inpos
-        size = len(buf)
-        describe = execute = False
-        for _ in range(3):
-            if pos + 5 > size:
-                return None
-            kind = buf[pos]
-            end = pos + 1 + _I32.unpack_from(buf, pos + 1)[0]
-            if end > size:
-                return None
-            if kind == _D and not describe and not execute:
-                if buf[pos + 5:end] != b"P\x00":
-                    return None
-                describe = True
-            elif kind == _E and not execute:
-                if buf[pos + 5:end] != b"\x00\x00\x00\x00\x00":   # unnamed, no limit
-                    return None
-                execute = True
-            elif kind == _S and execute and end == pos + 5:
-                break
-            else:
-                return None
-            pos = end
+        if buf.startswith(_DESCRIBE_EXECUTE_SYNC, pos):
+            describe, end = True, pos + len(_DESCRIBE_EXECUTE_SYNC)
+        elif buf.startswith(_EXECUTE_SYNC, pos):
+            describe, end = False, pos + len(_EXECUTE_SYNC)
         else:
             return None
         try:
@@ -848,8 +834,7 @@ class ClientSession:
         kind = self.conn._session.point_kind(stmt.sql)
         if kind is None:
             return None
-        end = pos + 5
-        if end == size:
+        if end == len(buf):
             buf.clear()
             self._inpos = 0
         else:
