@@ -383,6 +383,16 @@ def test_point_groups_answer_as_the_ordinary_handlers(monkeypatch):
         return real(self, *args)
 
     monkeypatch.setattr(ClientSession, "_run_point_group", counted)
+    from rustmemodb.server import session as session_module
+    encoded = []
+    real_rows = session_module._point_rows
+
+    def point_rows(*args):
+        reply = real_rows(*args)
+        encoded.append(reply is not None)
+        return reply
+
+    monkeypatch.setattr(session_module, "_point_rows", point_rows)
     results = []
     for split in (False, True):
         engine = rustmemodb.connect()
@@ -395,6 +405,7 @@ def test_point_groups_answer_as_the_ordinary_handlers(monkeypatch):
             assert set(ran) == {"SELECT", "UPDATE", "INSERT", "DELETE"}
             fast = len(ran)
     assert len(ran) == fast          # none when the messages come one by one
+    assert any(encoded)              # rows encoded with the statement's own encoders
     assert results[0] == results[1]
     errors_seen = {fields(body)["C"] for reply in results[0] for k, body in reply if k == b"E"}
     assert {"23505", "22P02", "08P01", "26000"} <= errors_seen

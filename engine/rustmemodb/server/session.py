@@ -63,6 +63,8 @@ class Statement:
     # An ordinary statement for the engine (not DEALLOCATE, a cursor statement or COPY):
     # Execute skips those checks, made once at Parse.
     plain: bool = False
+    # DataRow encoders by result formats, for point SELECTs (_point_rows).
+    encoders: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -604,23 +606,20 @@ class ClientSession:
             pending.clear()
 
     def _execute(self, sql: str, params) -> _Outcome:
+        return _outcome(self._engine(sql, params))
+
+    def _engine(self, sql: str, params):
+        """The engine's Result of one statement in this client's session."""
         conn = self.conn
         if conn._closed:
             raise errors.InterfaceError("connection is closed")
         try:
             with conn._lock:
-                result = conn._session.execute(sql, params)
+                return conn._session.execute(sql, params)
         except errors.Error:
             raise
         except Exception as exc:   # a bug below: still a DB-API error (api/guard.py)
             raise as_db_error(exc) from exc
-        if result.table is None and result.rows is None:
-            return _Outcome(None, None, command_tag(result.kind, result.rowcount))
-        columns = list(result.columns)
-        rows = ResultRows(result, columns)
-        return _Outcome(columns, rows, command_tag(result.kind, rows.count
-                                                   if result.kind == "SELECT"
-                                                   else result.rowcount))
 
     async def _send_rows(self, rows: "ResultRows", columns: list, formats: list[int],
                          limit: int) -> int:
@@ -849,14 +848,20 @@ class ClientSession:
             self._describe_rows(stmt.columns, formats, stmt.descriptions)
         self.portals.clear()                 # Bind replaced the unnamed portal; Sync ends it
         try:
+            reply = None
             try:
                 if kind == "SELECT":
-                    outcome = self._execute(stmt.sql, params)
+                    result = self._engine(stmt.sql, params)
+                    reply = _point_rows(stmt, result, formats)
+                    if reply is None:
+                        outcome = _outcome(result)
                 else:
                     outcome = await self._execute_here(stmt.sql, params)
             finally:
                 self._notices()
-            if outcome.rows is None:
+            if reply is not None:
+                out += reply
+            elif outcome.rows is None:
                 out += m.command_complete(outcome.tag)
             else:
                 columns = outcome.columns
@@ -937,6 +942,40 @@ def _row_description(columns: list, formats: list[int]) -> bytes:
     return message
 
 
+def _outcome(result) -> _Outcome:
+    if result.table is None and result.rows is None:
+        return _Outcome(None, None, command_tag(result.kind, result.rowcount))
+    columns = list(result.columns)
+    rows = ResultRows(result, columns)
+    return _Outcome(columns, rows, command_tag(result.kind, rows.count
+                                               if result.kind == "SELECT"
+                                               else result.rowcount))
+
+
+def _point_rows(stmt: Statement, result, formats: list[int]) -> bytearray | None:
+    """DataRows and CommandComplete of a point SELECT's few row-path rows, with the
+    statement's encoders (by result formats); None for any other result (the general
+    way then sends it)."""
+    rows = result.rows
+    columns = stmt.columns
+    if (result.table is not None or type(rows) is not list or len(rows) > SMALL_RESULT
+            or result.kind != "SELECT" or result.columns != columns
+            or len(formats) != len(columns)):
+        return None
+    key = tuple(formats)
+    pairs = stmt.encoders.get(key)
+    if pairs is None:
+        pairs = _encoders(columns, formats)
+        if len(stmt.encoders) < 8:
+            stmt.encoders[key] = pairs
+    out = bytearray()
+    data_row = m.data_row
+    for row in rows_to_python(rows, columns):
+        out += data_row([None if row[i] is None else enc(row[i]) for i, enc in pairs])
+    out += m.command_complete(f"SELECT {len(rows)}")
+    return out
+
+
 class ResultRows:
     """A statement's rows, converted to Python values a batch at a time (``take``):
     the engine's Arrow result stays as it is, zero-copy, until sent."""
@@ -983,8 +1022,7 @@ def _encode_rows(rows: list, columns: list, formats: list[int]) -> bytes:
     key = (tuple(t for _, t in columns), tuple(formats))
     pairs = _ENCODERS.get(key)
     if pairs is None:
-        pairs = list(enumerate(pgtypes.binary_encoder(t) if f == 1 else pgtypes.text_encoder(t)
-                               for (_, t), f in zip(columns, formats)))
+        pairs = _encoders(columns, formats)
         if len(_ENCODERS) > 1024:
             _ENCODERS.clear()
         _ENCODERS[key] = pairs
@@ -992,3 +1030,9 @@ def _encode_rows(rows: list, columns: list, formats: list[int]) -> bytes:
     for row in rows:
         out += m.data_row([None if row[i] is None else enc(row[i]) for i, enc in pairs])
     return bytes(out)
+
+
+def _encoders(columns: list, formats: list[int]) -> list:
+    """[(column index, value -> bytes)] for the columns in their result formats."""
+    return list(enumerate(pgtypes.binary_encoder(t) if f == 1 else pgtypes.text_encoder(t)
+                          for (_, t), f in zip(columns, formats)))
