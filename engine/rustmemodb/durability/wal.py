@@ -255,7 +255,7 @@ class Log:
         self.mode = mode
         self.interval = interval
         self.next_lsn = next_lsn          # LSN the next append gets
-        self.written_lsn = next_lsn - 1   # last LSN written to the OS
+        self.written_lsn = next_lsn - 1   # last LSN appended (sync mode: maybe in memory)
         self.durable_lsn = next_lsn - 1   # last LSN known fsync'ed
         self.bytes_since_checkpoint = 0
         self.stats = {"records": 0, "bytes": 0, "fsyncs": 0}
