@@ -15,6 +15,9 @@ Results go out a batch at a time (``ResultRows``, ``_send_rows``), waiting on th
 socket as its buffer fills, so a slow reader costs a bounded buffer. A point SELECT
 with a cached plan runs on the loop itself (a thread hop costs more than it does), and
 so does an autocommit point write, whose fsync is awaited off the loop (durable.py).
+Messages already received are parsed without awaiting, and a prepared point
+statement's Bind [Describe] Execute Sync that arrived together (what drivers send for
+each execution) runs as one step (``_point_group``): one reply, one socket write.
 ``COPY ... FROM STDIN / TO STDOUT`` switches to the copy sub-protocol (copy.py);
 notices a statement raised go out before its CommandComplete.
 """
