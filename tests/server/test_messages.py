@@ -6,7 +6,6 @@ import random
 import struct
 
 import pytest
-
 from rustmemodb.server import messages as m
 
 
