@@ -126,9 +126,29 @@ class Database:
         # Under the lock, so no commit can slip between taking the snapshot and
         # registering as active (it would then not be logged for us).
         with self._commit_lock:
-            txn = Transaction(self.root, explicit)
+            root = self.root
+            deferred = self._deferral.commits
+            if deferred is not None and not explicit and self._pending:
+                root = self._after_pending(deferred, root)
+            txn = Transaction(root, explicit)
             self._active[id(txn)] = weakref.ref(txn)
         return txn
+
+    def _after_pending(self, deferred: list, root: Root) -> Root:
+        """The snapshot of an autocommit statement whose durability wait is deferred,
+        while commits logged before it still wait for their fsync: the newest logged
+        root, so that its commit follows them without a rebase (a point UPDATE would
+        otherwise redo its write on the newer root). It then depends on them: a
+        marker entry (no transaction) in ``deferred`` makes ``finish_commits`` wait
+        for the newest of them too, so nothing the statement read or decided (a row
+        updated, 23505, UPDATE 0) is told before the commits it saw are durable; if
+        their fsync fails, so does the statement. Not across a catalog change: a plan
+        is validated against the published catalog."""
+        lsn, head = self._pending[-1]
+        if head.catalog_version != root.catalog_version:
+            return root
+        deferred.append((self.wal, lsn, None, None, None))
+        return head
 
     def snapshot(self) -> Transaction:
         """A transaction that only reads the newest published root: not registered, so
@@ -226,7 +246,8 @@ class Database:
         self._publish_when_durable(wal, max(c[1] for c in commits))
         if self._subscribers:
             for _, _, before, after, txn in commits:
-                self._subscribers.notify(before, after, changed_tables(txn))
+                if txn is not None:       # not a marker of commits read (begin)
+                    self._subscribers.notify(before, after, changed_tables(txn))
 
     def subscribe(self, callback) -> Subscription:
         """Call ``callback(old_root, new_root, changed_tables)`` after every commit.

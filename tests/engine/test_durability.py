@@ -649,6 +649,35 @@ def test_fsync_failure_turns_the_database_read_only(path, monkeypatch):
     db.close()
 
 
+def test_log_write_failure_turns_the_database_read_only(path, monkeypatch):
+    """Sync durability writes a commit's frame with the fsync that makes it durable:
+    a failed write there is the commit's 58030, publishes nothing and refuses later
+    commits, as a failed fsync does; the acknowledged rows survive a reopen."""
+    import errno
+    db = reopen(path)
+    a, b = db.connect(), db.connect()
+    a.execute("CREATE TABLE t (x INTEGER)")
+    a.execute("INSERT INTO t VALUES (1)")
+    real = os.pwrite
+
+    def failing(fd, data, offset):
+        raise OSError(errno.ENOSPC, "injected: no space left on device")
+    monkeypatch.setattr(os, "pwrite", failing)
+    with pytest.raises(errors.OperationalError) as info:
+        a.execute("INSERT INTO t VALUES (2)")
+    assert info.value.sqlstate == "58030"
+    monkeypatch.setattr(os, "pwrite", real)
+    assert b.execute("SELECT x FROM t").fetchall() == [(1,)]     # never published
+    with pytest.raises(errors.OperationalError) as info:
+        b.execute("INSERT INTO t VALUES (3)")
+    assert info.value.sqlstate == "58030"
+    db.close()
+    db = reopen(path)
+    assert sql(db, "SELECT x FROM t").fetchall() == [(1,)]
+    sql(db, "INSERT INTO t VALUES (4)")
+    db.close()
+
+
 # ---- a database directory is only data ------------------------------------------------------
 
 class _Boom:

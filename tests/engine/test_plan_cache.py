@@ -226,3 +226,22 @@ def test_named_placeholders_are_part_of_the_shape():
     c = _db()
     assert c.execute("SELECT s FROM t WHERE id = :a AND k = 3", {"a": 3}).fetchall() == [("s3'x",)]
     assert c.execute("SELECT s FROM t WHERE id = :b AND k = 4", {"b": 4}).fetchall() == [("s4'x",)]
+
+
+def test_shape_of_quote_free_texts_as_the_full_scan(monkeypatch):
+    """A text with no quote, dollar or comment takes a numbers-only scan: the same
+    shape and literals as the full scan, over random texts of SQL-ish atoms."""
+    import random
+    import re
+
+    from rustmemodb.sql import literals
+
+    atoms = ["SELECT", " ", "a1", "x.y", "1", "1.5", ".5", "1e10", "2E-3", "12.", "$1", "t2",
+             "_9", "(", ")", ",", "=", "-", "/", "3.4.5", "e5", "1x", "x1.2", "\n", "é",
+             "9" * 20, ".", "a.1", "1.a", "$", "'", '"', "--c\n", "/*c*/", "E'x'"]
+    rng = random.Random(14)
+    texts = ["".join(rng.choice(atoms) for _ in range(rng.randrange(1, 12)))
+             for _ in range(20000)]
+    fast = [literals.shape_of(t) for t in texts]
+    monkeypatch.setattr(literals, "_PLAIN", re.compile("(?s)."))   # always the full scan
+    assert [literals.shape_of(t) for t in texts] == fast

@@ -313,3 +313,99 @@ def test_console_main(tmp_path):
         proc.terminate()
         proc.wait(timeout=30)
     assert rustmemodb.connect(str(tmp_path / "db")).execute("SELECT x FROM kept").fetchone() == (7,)
+
+
+def _bind(stmt: str, params: list, fmt: int = 0, result: tuple = (), portal: str = "") -> bytes:
+    body = cstr(portal) + cstr(stmt) + struct.pack("!hh", 1, fmt) + struct.pack("!h", len(params))
+    for p in params:
+        body += struct.pack("!i", -1) if p is None else struct.pack("!i", len(p)) + p
+    return msg(b"B", body + struct.pack(f"!h{len(result)}h", len(result), *result))
+
+
+_POINT_GROUPS = [
+    # (Bind, Describe the portal?, Execute row limit)
+    (_bind("sel", [b"1"]), True, 0),
+    (_bind("sel", [b"999"]), True, 0),                    # no row
+    (_bind("sel", [b"2"], result=(1,)), True, 0),         # binary result
+    (_bind("sel", [b"3"]), False, 0),                     # no Describe (psycopg)
+    (_bind("upd", [b"x", b"1"]), True, 0),
+    (_bind("upd", [b"y", b"999"]), False, 0),             # UPDATE 0
+    (_bind("ins", [b"50", b"new"]), True, 0),
+    (_bind("ins", [b"1", b"dup"]), True, 0),              # 23505
+    (_bind("sel", [b"abc"]), True, 0),                    # 22P02 from the Bind
+    (_bind("sel", [b"1", b"2"]), True, 0),                # parameter count: 08P01
+    (_bind("nosuch", [b"1"]), True, 0),                   # 26000
+    (_bind("sel", [b"1"], portal="named"), True, 0),      # a named portal
+    (_bind("sel", [b"4"]), True, 1),                      # a row limit
+    (_bind("sel", [b"5"], result=(1, 1)), True, 0),       # too many result formats
+    (_bind("del", [b"50"]), True, 0),
+    (_bind("sel", [b"50"]), True, 0),
+]
+
+
+def _point_session(port: int, split: bool) -> list:
+    c = Raw(port)
+    c.send(msg(b"Q", cstr("CREATE TABLE pt (id INTEGER PRIMARY KEY, v TEXT); "
+                          "INSERT INTO pt SELECT i, 'v' || i FROM generate_series(1, 10) i")))
+    c.until(b"Z")
+    for name, sql in (("sel", "SELECT id, v FROM pt WHERE id = $1"),
+                      ("upd", "UPDATE pt SET v = $1 WHERE id = $2"),
+                      ("ins", "INSERT INTO pt VALUES ($1, $2)"),
+                      ("del", "DELETE FROM pt WHERE id = $1")):
+        c.send(msg(b"P", cstr(name) + cstr(sql) + struct.pack("!h", 0)) + msg(b"S"))
+        assert kinds(c.until(b"Z")) == b"1Z"
+    replies = []
+    for bind, describe, limit in _POINT_GROUPS * 2:
+        portal = bind[5:bind.index(b"\x00", 5) + 1]
+        parts = [bind] + ([msg(b"D", b"P" + portal)] if describe else []) \
+            + [msg(b"E", portal + struct.pack("!i", limit)), msg(b"S")]
+        if split:                       # one message at a time: the ordinary handlers
+            for part in parts:
+                c.send(part)
+                time.sleep(0.01)
+        else:
+            c.send(b"".join(parts))
+        replies.append(c.until(b"Z"))
+    c.close()
+    return replies
+
+
+def test_point_groups_answer_as_the_ordinary_handlers(monkeypatch):
+    """Bind/Describe/Execute/Sync of a prepared point statement received at once run
+    as one step (session._point_group): the replies are byte for byte those of the
+    same messages received one by one, errors included."""
+    from rustmemodb.server.session import ClientSession
+    ran = []
+    real = ClientSession._run_point_group
+
+    def counted(self, *args):
+        ran.append(args[-1])
+        return real(self, *args)
+
+    monkeypatch.setattr(ClientSession, "_run_point_group", counted)
+    from rustmemodb.server import session as session_module
+    encoded = []
+    real_rows = session_module._point_rows
+
+    def point_rows(*args):
+        reply = real_rows(*args)
+        encoded.append(reply is not None)
+        return reply
+
+    monkeypatch.setattr(session_module, "_point_rows", point_rows)
+    results = []
+    for split in (False, True):
+        engine = rustmemodb.connect()
+        try:
+            with rustmemodb.serve(engine, auth="trust") as srv:
+                results.append(_point_session(srv.port, split))
+        finally:
+            engine.close()
+        if not split:
+            assert set(ran) == {"SELECT", "UPDATE", "INSERT", "DELETE"}
+            fast = len(ran)
+    assert len(ran) == fast          # none when the messages come one by one
+    assert any(encoded)              # rows encoded with the statement's own encoders
+    assert results[0] == results[1]
+    errors_seen = {fields(body)["C"] for reply in results[0] for k, body in reply if k == b"E"}
+    assert {"23505", "22P02", "08P01", "26000"} <= errors_seen

@@ -30,10 +30,12 @@ it may be the torn tail a crash leaves.
 
 Durability (``Log.mode``):
 
-* ``sync``  — ``append`` writes the frame (under the database's commit lock) and
+* ``sync``  — ``append`` frames the record (under the database's commit lock) and
   the committer then waits in ``wait_durable`` *outside* the lock: one thread
-  becomes the leader and fsyncs everything written so far, so threads committing
-  together share one fsync (group commit). A commit returns only when durable.
+  becomes the leader, writes every frame appended so far (one ``pwrite``) and
+  fsyncs them, so threads committing together share one write and one fsync
+  (group commit). A commit returns only when durable; until then its frame may be
+  in memory only, which a crash loses with the unacknowledged commit.
 * ``async`` — ``append`` writes the frame (it is in the OS page cache: a crash of
   the process loses nothing, a power loss up to ~``interval`` of commits);
   a background thread fsyncs every ``interval`` seconds (10 ms).
@@ -253,12 +255,16 @@ class Log:
         self.mode = mode
         self.interval = interval
         self.next_lsn = next_lsn          # LSN the next append gets
-        self.written_lsn = next_lsn - 1   # last LSN written to the OS
+        self.written_lsn = next_lsn - 1   # last LSN appended (sync mode: maybe in memory)
         self.durable_lsn = next_lsn - 1   # last LSN known fsync'ed
         self.bytes_since_checkpoint = 0
         self.stats = {"records": 0, "bytes": 0, "fsyncs": 0}
         self._cond = threading.Condition()
         self._syncing = False
+        # sync mode: frames appended and not yet written (the next fsync writes them
+        # first), and the file offset of the first
+        self._unwritten: list[bytes] = []
+        self._unwritten_at = 0
         self._broken: BaseException | None = None
         self._closed = False
         self._fd = -1
@@ -281,6 +287,23 @@ class Log:
         self._check()
         lsn = self.next_lsn
         data = frame(lsn, payload)
+        if self.mode == "sync":
+            # Written by the fsync that makes it durable (``_sync_locked``), with every
+            # frame appended meanwhile: the committer never waits on the file (nor, in
+            # a threaded server, on the lock a concurrent fsync's thread releases). A
+            # crash before that loses only commits nobody was told about.
+            start = self._size
+            self._size = start + len(data)
+            self.next_lsn = lsn + 1
+            self.stats["records"] += 1
+            self.stats["bytes"] += len(data)
+            self.bytes_since_checkpoint += len(data)
+            with self._cond:
+                if not self._unwritten:
+                    self._unwritten_at = start
+                self._unwritten.append(data)
+                self.written_lsn = lsn
+            return lsn
         fd, start = self._fd, self._size
         try:
             view = memoryview(data)
@@ -337,9 +360,16 @@ class Log:
         # committers can append (and queue up for the next fsync) meanwhile.
         self._syncing = True
         target, fd, first = self.written_lsn, self._fd, self._first
+        unwritten, at = self._unwritten, self._unwritten_at
+        self._unwritten = []
         self._cond.release()
         error = None
         try:
+            if unwritten:
+                view = memoryview(b"".join(unwritten))
+                while view:
+                    n = os.pwrite(fd, view, at)
+                    view, at = view[n:], at + n
             self._fsync(fd)
             # Only now may the mark claim ``target``: written after the fsync, it reaches
             # the disk with the next one (or is in the page cache for a process crash),
@@ -359,7 +389,7 @@ class Log:
                 self._broken = error
             self._cond.notify_all()
         if error is not None:
-            raise io_error(f"could not fsync the write-ahead log: {error}",
+            raise io_error(f"could not write or fsync the write-ahead log: {error}",
                            hint="The database is read-only until it is reopened.") from error
 
     @staticmethod

@@ -88,6 +88,64 @@ class Reader:
         return n
 
 
+def _truncated() -> ProtocolViolation:
+    return ProtocolViolation("invalid message format: truncated message")
+
+
+def _text(data: bytes) -> str:
+    try:
+        return data.decode()
+    except UnicodeDecodeError:
+        raise ProtocolViolation("invalid byte sequence for encoding \"UTF8\"") from None
+
+
+def parse_bind(data: bytes) -> tuple[str, str, list[int], list, list[int]]:
+    """A Bind body: (portal, statement, parameter format codes, raw parameter values
+    (bytes, None for NULL), result format codes). The same checks and messages as
+    ``Reader``, in one function: Bind comes with every execution of a prepared
+    statement."""
+    size = len(data)
+    a = data.find(b"\x00")
+    b = data.find(b"\x00", a + 1) if a >= 0 else -1
+    if b < 0:
+        raise ProtocolViolation("invalid message format: unterminated string")
+    portal, name = _text(data[:a]), _text(data[a + 1:b])
+    pos = b + 1
+    lists = []
+    for what in ("parameter format", None, "result format"):
+        if pos + 2 > size:
+            raise _truncated()
+        n = _I16.unpack_from(data, pos)[0]
+        pos += 2
+        if n < 0:
+            raise ProtocolViolation(f"invalid message format: bad "
+                                    f"{what or 'parameter'} count {n}")
+        if what is not None:
+            if pos + 2 * n > size:
+                raise _truncated()
+            lists.append(list(struct.unpack_from(f"!{n}h", data, pos)) if n else [])
+            pos += 2 * n
+            continue
+        raw = []
+        for _ in range(n):
+            if pos + 4 > size:
+                raise _truncated()
+            length = _I32.unpack_from(data, pos)[0]
+            pos += 4
+            if length < 0:
+                if length < -1:
+                    raise ProtocolViolation(f"invalid parameter length {length}")
+                raw.append(None)
+                continue
+            end = pos + length
+            if end > size:
+                raise _truncated()
+            raw.append(data[pos:end])
+            pos = end
+        lists.append(raw)
+    return portal, name, lists[0], lists[1], lists[2]
+
+
 def frame(kind: bytes, payload: bytes = b"") -> bytes:
     return kind + _I32.pack(len(payload) + 4) + payload
 

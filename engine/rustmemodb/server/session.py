@@ -15,6 +15,9 @@ Results go out a batch at a time (``ResultRows``, ``_send_rows``), waiting on th
 socket as its buffer fills, so a slow reader costs a bounded buffer. A point SELECT
 with a cached plan runs on the loop itself (a thread hop costs more than it does), and
 so does an autocommit point write, whose fsync is awaited off the loop (durable.py).
+Messages already received are parsed without awaiting, and a prepared point
+statement's Bind [Describe] Execute Sync that arrived together (what drivers send for
+each execution) runs as one step (``_point_group``): one reply, one socket write.
 ``COPY ... FROM STDIN / TO STDOUT`` switches to the copy sub-protocol (copy.py);
 notices a statement raised go out before its CommandComplete.
 """
@@ -34,7 +37,7 @@ from . import cursors
 from . import messages as m
 from . import pgtypes
 from .auth import set_client_first
-from .messages import ProtocolViolation, Reader
+from .messages import _I32, ProtocolViolation, Reader
 
 SSL_REQUEST, GSSENC_REQUEST, CANCEL_REQUEST, PROTOCOL_3 = 80877103, 80877104, 80877102, 196608
 MAX_STARTUP = 10_000
@@ -42,7 +45,11 @@ _FRONTEND_TYPES = frozenset(b"QPBDECSHXFdcfp")
 _DEALLOCATE = re.compile(r"^\s*DEALLOCATE\s+(?:PREPARE\s+)?(\w+|\"[^\"]+\")\s*;?\s*$", re.I)
 _TXN_CONTROL = re.compile(r"^\s*(BEGIN|START|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|"
                           r"PREPARE\s+TRANSACTION)\b", re.I)
-_X, _S = ord("X"), ord("S")
+_X, _S, _B, _D, _E = ord("X"), ord("S"), ord("B"), ord("D"), ord("E")
+# What follows a Bind of the unnamed portal in a point group (_point_group): Describe of
+# that portal (optional), Execute of it with no row limit, Sync.
+_EXECUTE_SYNC = b"E\x00\x00\x00\x09\x00\x00\x00\x00\x00" + b"S\x00\x00\x00\x04"
+_DESCRIBE_EXECUTE_SYNC = b"D\x00\x00\x00\x06P\x00" + _EXECUTE_SYNC
 _COUNTED = ("SELECT", "UPDATE", "DELETE", "MERGE", "COPY", "FETCH", "MOVE")
 
 
@@ -59,6 +66,8 @@ class Statement:
     # An ordinary statement for the engine (not DEALLOCATE, a cursor statement or COPY):
     # Execute skips those checks, made once at Parse.
     plain: bool = False
+    # DataRow encoders by result formats, for point SELECTs (_point_rows).
+    encoders: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -127,10 +136,19 @@ class ClientSession:
 
     # ---- plumbing ------------------------------------------------------------------------
     async def flush(self) -> None:
+        if self._write():
+            await self.writer.drain()
+
+    def _write(self) -> bool:
+        """Hand the buffered messages to the socket in one write; whether the caller
+        must then wait on ``drain`` (the transport kept bytes the socket would not take,
+        or the connection is going away and ``drain`` raises). A reply the socket takes
+        whole, the common case, costs no coroutine."""
         if self.out:
             self.writer.write(bytes(self.out))
             self.out.clear()
-        await self.writer.drain()
+        transport = self.writer.transport
+        return bool(transport.get_write_buffer_size()) or transport.is_closing()
 
     async def call(self, fn, *args):
         """Run a blocking engine call on a worker thread (the loop keeps serving)."""
@@ -149,33 +167,42 @@ class ClientSession:
     async def read_message(self) -> tuple[int, bytes]:
         buf = self._inbuf
         while True:
-            pos = self._inpos
-            have = len(buf) - pos
-            if have >= 5:
-                kind = buf[pos]
-                length = int.from_bytes(buf[pos + 1:pos + 5], "big", signed=True)
-                # Checked before the body arrives: a hostile length never makes us wait
-                # for (or buffer) gigabytes.
-                if kind not in _FRONTEND_TYPES:
-                    raise ProtocolViolation(f"invalid frontend message type {kind}")
-                if length < 4 or length - 4 > self.server.max_message_size:
-                    raise ProtocolViolation(f"invalid message length {length}")
-                end = pos + 1 + length
-                if end <= len(buf):
-                    body = bytes(buf[pos + 5:end])
-                    if end == len(buf):
-                        buf.clear()
-                        self._inpos = 0
-                    else:
-                        self._inpos = end
-                    return kind, body
-            if pos:
-                del buf[:pos]
+            message = self._take_message()
+            if message is not None:
+                return message
+            if self._inpos:
+                del buf[:self._inpos]
                 self._inpos = 0
             data = await self.reader.read(1 << 16)
             if not data:
                 raise asyncio.IncompleteReadError(bytes(buf), None)
             buf += data
+
+    def _take_message(self) -> tuple[int, bytes] | None:
+        """The next message if it has been received whole, else None (nothing awaited:
+        a client's Bind/Describe/Execute/Sync group, read at once, is parsed here)."""
+        buf = self._inbuf
+        pos = self._inpos
+        if len(buf) - pos < 5:
+            return None
+        kind = buf[pos]
+        length = _I32.unpack_from(buf, pos + 1)[0]
+        # Checked before the body arrives: a hostile length never makes us wait
+        # for (or buffer) gigabytes.
+        if kind not in _FRONTEND_TYPES:
+            raise ProtocolViolation(f"invalid frontend message type {kind}")
+        if length < 4 or length - 4 > self.server.max_message_size:
+            raise ProtocolViolation(f"invalid message length {length}")
+        end = pos + 1 + length
+        if end > len(buf):
+            return None
+        body = bytes(buf[pos + 5:end])
+        if end == len(buf):
+            buf.clear()
+            self._inpos = 0
+        else:
+            self._inpos = end
+        return kind, body
 
     # ---- life ------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -342,13 +369,34 @@ class ClientSession:
 
     # ---- message loop ----------------------------------------------------------------------
     async def serve(self) -> None:
-        handlers = {ord("Q"): self.on_query, ord("P"): self.on_parse, ord("B"): self.on_bind,
-                    ord("D"): self.on_describe, ord("E"): self.on_execute,
-                    ord("C"): self.on_close}
+        handlers = {ord("Q"): self.on_query, ord("P"): self.on_parse,
+                    ord("E"): self.on_execute}
+        # Bind, Describe and Close never wait: plain calls, no coroutine each.
+        immediate = {ord("B"): self.on_bind, ord("D"): self.on_describe,
+                     ord("C"): self.on_close}
         while True:
-            kind, body = await self._next_message()
+            message = self._take_message()
+            if message is None:
+                message = await self._next_message()
+            kind, body = message
+            if kind == _B and not self.skip_until_sync:
+                group = self._point_group(body)
+                if group is not None:
+                    await self._run_point_group(*group)
+                    continue
+            handler = immediate.get(kind)
+            if handler is not None:
+                if self.skip_until_sync:
+                    continue
+                try:
+                    handler(Reader(body))
+                except ProtocolViolation:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - errors.Error or an engine bug
+                    self._fail(exc)
+                continue
             handler = handlers.get(kind)
-            if handler is not None:       # the common case first: one dict lookup
+            if handler is not None:
                 if self.skip_until_sync:
                     continue
                 try:
@@ -373,7 +421,8 @@ class ClientSession:
                     if self.cursors:
                         self._forget_cursors()
                 self.out += m.ready(self.status())
-                await self.flush()
+                if self._write():
+                    await self.writer.drain()
                 continue
             if kind == ord("H"):
                 await self.flush()
@@ -448,7 +497,8 @@ class ClientSession:
         if implicit and self.conn.in_transaction:
             await self.call(self.conn.rollback if failed else self.conn.commit)
         self.out += m.ready(self.status())
-        await self.flush()
+        if self._write():
+            await self.writer.drain()
 
     async def _run(self, sql: str, params) -> _Outcome:
         dealloc = _DEALLOCATE.match(sql)
@@ -559,23 +609,20 @@ class ClientSession:
             pending.clear()
 
     def _execute(self, sql: str, params) -> _Outcome:
+        return _outcome(self._engine(sql, params))
+
+    def _engine(self, sql: str, params):
+        """The engine's Result of one statement in this client's session."""
         conn = self.conn
         if conn._closed:
             raise errors.InterfaceError("connection is closed")
         try:
             with conn._lock:
-                result = conn._session.execute(sql, params)
+                return conn._session.execute(sql, params)
         except errors.Error:
             raise
         except Exception as exc:   # a bug below: still a DB-API error (api/guard.py)
             raise as_db_error(exc) from exc
-        if result.table is None and result.rows is None:
-            return _Outcome(None, None, command_tag(result.kind, result.rowcount))
-        columns = list(result.columns)
-        rows = ResultRows(result, columns)
-        return _Outcome(columns, rows, command_tag(result.kind, rows.count
-                                                   if result.kind == "SELECT"
-                                                   else result.rowcount))
 
     async def _send_rows(self, rows: "ResultRows", columns: list, formats: list[int],
                          limit: int) -> int:
@@ -644,17 +691,9 @@ class ClientSession:
                       for i in range(count)]
         return Statement(sql, param_oids, slot_types, columns, plain=True)
 
-    async def on_bind(self, r: Reader) -> None:
-        portal, name = r.cstring(), r.cstring()
-        codes = r.int16s(r.count("parameter format"))
-        n = r.count("parameter")
-        raw = []
-        for _ in range(n):
-            size = r.int32()
-            if size < -1:
-                raise ProtocolViolation(f"invalid parameter length {size}")
-            raw.append(None if size == -1 else r.bytes(size))
-        result_codes = r.int16s(r.count("result format"))
+    def on_bind(self, r: Reader) -> None:
+        portal, name, codes, raw, result_codes = m.parse_bind(r.data)
+        n = len(raw)
         stmt = self.statements.get(name)    # looked up after the frame parsed: 08P01 first
         if stmt is None:
             raise errors.sql_error("26000", f'prepared statement "{name}" does not exist'
@@ -673,7 +712,7 @@ class ClientSession:
                                       else result_codes)
         self.out += m.BIND_COMPLETE
 
-    async def on_describe(self, r: Reader) -> None:
+    def on_describe(self, r: Reader) -> None:
         what, name = r.byte(), r.cstring()
         if what == b"S":
             stmt = self.statements.get(name)
@@ -754,6 +793,95 @@ class ClientSession:
             portal.tag = f"SELECT {sent}"
         self.out += m.command_complete(portal.tag)
 
+    # ---- a prepared point statement's Bind [Describe] Execute Sync, at once ---------------------
+    def _point_group(self, body: bytes):
+        """When this Bind (of the unnamed portal, to a prepared point statement: a
+        SELECT, INSERT, UPDATE or DELETE with a compiled fast path) is followed, already
+        received, by an optional Describe of that portal, its Execute (no row limit) and
+        Sync, with no transaction open: what ``_run_point_group`` needs, with those
+        messages consumed. Else None, nothing consumed, and the messages go their
+        ordinary way (which also reports whatever made this decline: a bad frame, an
+        unknown statement, a parameter that does not parse).
+
+        This is what a driver sends for each execution of a prepared statement in
+        autocommit (pgbench -M prepared, psycopg after its prepare threshold, JDBC):
+        the same replies as the four handlers, without a portal, a Reader, a dispatch
+        and a handler call per message."""
+        if self.status() != b"I" or self.implicit or self.cursors:
+            return None
+        buf, pos = self._inbuf, self._inpos
+        if buf.startswith(_DESCRIBE_EXECUTE_SYNC, pos):
+            describe, end = True, pos + len(_DESCRIBE_EXECUTE_SYNC)
+        elif buf.startswith(_EXECUTE_SYNC, pos):
+            describe, end = False, pos + len(_EXECUTE_SYNC)
+        else:
+            return None
+        try:
+            portal, name, codes, raw, result_codes = m.parse_bind(body)
+        except ProtocolViolation:
+            return None
+        stmt = self.statements.get(name)
+        if portal or stmt is None or not stmt.plain or len(raw) != len(stmt.param_oids):
+            return None
+        try:
+            fmts = _formats(codes, len(raw), "parameter")
+            ncols = len(stmt.columns) if stmt.columns is not None else 0
+            formats = _formats(result_codes, ncols, "result")
+            if any(f not in (0, 1) for f in fmts + formats):
+                return None
+            params = [pgtypes.decode_param(raw[i], fmts[i], stmt.param_oids[i],
+                                           stmt.param_types[i], i) for i in range(len(raw))]
+        except Exception:  # noqa: BLE001 - the ordinary way reports it
+            return None
+        kind = self.conn._session.point_kind(stmt.sql)
+        if kind is None:
+            return None
+        if end == len(buf):
+            buf.clear()
+            self._inpos = 0
+        else:
+            self._inpos = end
+        return stmt, params, formats, describe, kind
+
+    async def _run_point_group(self, stmt: Statement, params: list, formats: list[int],
+                               describe: bool, kind: str) -> None:
+        out = self.out
+        out += m.BIND_COMPLETE
+        if describe:
+            self._describe_rows(stmt.columns, formats, stmt.descriptions)
+        self.portals.clear()                 # Bind replaced the unnamed portal; Sync ends it
+        try:
+            reply = None
+            try:
+                if kind == "SELECT":
+                    result = self._engine(stmt.sql, params)
+                    reply = _point_rows(stmt, result, formats)
+                    if reply is None:
+                        outcome = _outcome(result)
+                else:
+                    outcome = await self._execute_here(stmt.sql, params)
+            finally:
+                self._notices()
+            if reply is not None:
+                out += reply
+            elif outcome.rows is None:
+                out += m.command_complete(outcome.tag)
+            else:
+                columns = outcome.columns
+                if len(formats) != len(columns):
+                    formats = _formats(formats[:1], len(columns), "result")
+                sent = await self._send_rows(outcome.rows, columns, formats, 0)
+                tag = outcome.tag
+                out += m.command_complete(f"SELECT {sent}" if tag.startswith("SELECT")
+                                          else tag)
+        except ProtocolViolation:
+            raise
+        except Exception as exc:  # noqa: BLE001 - errors.Error or an engine bug
+            out += m.error_response(exc)
+        out += m.ready(self.status())
+        if self._write():
+            await self.writer.drain()
+
     def _sync_next(self) -> bool:
         """Whether the next message, already received, is Sync: then a statement
         executed now is alone in its implicit transaction (autocommit, as before)."""
@@ -774,7 +902,7 @@ class ClientSession:
         except Exception as exc:  # noqa: BLE001 - e.g. 40001: the client hears it
             self.out += m.error_response(exc)
 
-    async def on_close(self, r: Reader) -> None:
+    def on_close(self, r: Reader) -> None:
         what, name = r.byte(), r.cstring()
         if what == b"S":
             self.statements.pop(name, None)
@@ -815,6 +943,40 @@ def _row_description(columns: list, formats: list[int]) -> bytes:
             _DESCRIPTIONS.clear()
         _DESCRIPTIONS[key] = message
     return message
+
+
+def _outcome(result) -> _Outcome:
+    if result.table is None and result.rows is None:
+        return _Outcome(None, None, command_tag(result.kind, result.rowcount))
+    columns = list(result.columns)
+    rows = ResultRows(result, columns)
+    return _Outcome(columns, rows, command_tag(result.kind, rows.count
+                                               if result.kind == "SELECT"
+                                               else result.rowcount))
+
+
+def _point_rows(stmt: Statement, result, formats: list[int]) -> bytearray | None:
+    """DataRows and CommandComplete of a point SELECT's few row-path rows, with the
+    statement's encoders (by result formats); None for any other result (the general
+    way then sends it)."""
+    rows = result.rows
+    columns = stmt.columns
+    if (result.table is not None or type(rows) is not list or len(rows) > SMALL_RESULT
+            or result.kind != "SELECT" or result.columns != columns
+            or len(formats) != len(columns)):
+        return None
+    key = tuple(formats)
+    pairs = stmt.encoders.get(key)
+    if pairs is None:
+        pairs = _encoders(columns, formats)
+        if len(stmt.encoders) < 8:
+            stmt.encoders[key] = pairs
+    out = bytearray()
+    data_row = m.data_row
+    for row in rows_to_python(rows, columns):
+        out += data_row([None if row[i] is None else enc(row[i]) for i, enc in pairs])
+    out += m.command_complete(f"SELECT {len(rows)}")
+    return out
 
 
 class ResultRows:
@@ -863,8 +1025,7 @@ def _encode_rows(rows: list, columns: list, formats: list[int]) -> bytes:
     key = (tuple(t for _, t in columns), tuple(formats))
     pairs = _ENCODERS.get(key)
     if pairs is None:
-        pairs = list(enumerate(pgtypes.binary_encoder(t) if f == 1 else pgtypes.text_encoder(t)
-                               for (_, t), f in zip(columns, formats)))
+        pairs = _encoders(columns, formats)
         if len(_ENCODERS) > 1024:
             _ENCODERS.clear()
         _ENCODERS[key] = pairs
@@ -872,3 +1033,9 @@ def _encode_rows(rows: list, columns: list, formats: list[int]) -> bytes:
     for row in rows:
         out += m.data_row([None if row[i] is None else enc(row[i]) for i, enc in pairs])
     return bytes(out)
+
+
+def _encoders(columns: list, formats: list[int]) -> list:
+    """[(column index, value -> bytes)] for the columns in their result formats."""
+    return list(enumerate(pgtypes.binary_encoder(t) if f == 1 else pgtypes.text_encoder(t)
+                          for (_, t), f in zip(columns, formats)))
