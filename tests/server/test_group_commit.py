@@ -27,8 +27,8 @@ def _dsn(srv) -> str:
     return f"host=127.0.0.1 port={srv.port} user={USER} password={PASSWORD} dbname=main"
 
 
-def test_fsync_in_flight_blocks_neither_reads_nor_the_loop(durable, monkeypatch):
-    path, conn = durable
+def _gated_fsync():
+    """(gate, entered, fsync): an fsync that says it started and waits for the gate."""
     gate = threading.Event()
     entered = threading.Event()
     real = wal_module.Log._fsync
@@ -37,6 +37,12 @@ def test_fsync_in_flight_blocks_neither_reads_nor_the_loop(durable, monkeypatch)
         entered.set()
         assert gate.wait(30)
         real(fd)
+    return gate, entered, slow_fsync
+
+
+def test_fsync_in_flight_blocks_neither_reads_nor_the_loop(durable, monkeypatch):
+    path, conn = durable
+    gate, entered, slow_fsync = _gated_fsync()
 
     with rustmemodb.serve(conn, users={USER: PASSWORD}) as srv:
         writers = [psycopg.connect(_dsn(srv), autocommit=True) for _ in range(3)]
@@ -137,14 +143,7 @@ def test_a_write_after_a_pending_commit_builds_on_it_and_waits_for_it(durable, m
     that commit (no rebase, no 40001) and is not answered before it is durable, even
     when it changes nothing (UPDATE 0 decided on the pending state)."""
     path, conn = durable
-    gate = threading.Event()
-    entered = threading.Event()
-    real = wal_module.Log._fsync
-
-    def slow_fsync(fd):
-        entered.set()
-        assert gate.wait(30)
-        real(fd)
+    gate, entered, slow_fsync = _gated_fsync()
 
     with rustmemodb.serve(conn, users={USER: PASSWORD}) as srv:
         clients = [psycopg.connect(_dsn(srv), autocommit=True) for _ in range(3)]

@@ -287,38 +287,32 @@ class Log:
         self._check()
         lsn = self.next_lsn
         data = frame(lsn, payload)
-        if self.mode == "sync":
-            # Written by the fsync that makes it durable (``_sync_locked``), with every
-            # frame appended meanwhile: the committer never waits on the file (nor, in
-            # a threaded server, on the lock a concurrent fsync's thread releases). A
-            # crash before that loses only commits nobody was told about.
-            start = self._size
-            self._size = start + len(data)
-            self.next_lsn = lsn + 1
-            self.stats["records"] += 1
-            self.stats["bytes"] += len(data)
-            self.bytes_since_checkpoint += len(data)
-            with self._cond:
-                if not self._unwritten:
-                    self._unwritten_at = start
-                self._unwritten.append(data)
-                self.written_lsn = lsn
-            return lsn
-        fd, start = self._fd, self._size
-        try:
-            view = memoryview(data)
-            at = start
-            while view:
-                n = os.pwrite(fd, view, at)
-                view, at = view[n:], at + n
-        except OSError as exc:
-            self._undo(fd, start, exc)
+        start = self._size
+        sync = self.mode == "sync"
+        if not sync:
+            fd = self._fd
+            try:
+                view = memoryview(data)
+                at = start
+                while view:
+                    n = os.pwrite(fd, view, at)
+                    view, at = view[n:], at + n
+            except OSError as exc:
+                self._undo(fd, start, exc)
         self._size = start + len(data)
         self.next_lsn = lsn + 1
         self.stats["records"] += 1
         self.stats["bytes"] += len(data)
         self.bytes_since_checkpoint += len(data)
         with self._cond:
+            if sync:
+                # Written by the fsync that makes it durable (``_sync_locked``), with every
+                # frame appended meanwhile: the committer never waits on the file (nor, in
+                # a threaded server, on the lock a concurrent fsync's thread releases). A
+                # crash before that loses only commits nobody was told about.
+                if not self._unwritten:
+                    self._unwritten_at = start
+                self._unwritten.append(data)
             self.written_lsn = lsn
         return lsn
 
