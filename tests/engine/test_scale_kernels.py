@@ -51,6 +51,58 @@ def test_float_key_codes_match_the_hash_path(conn, query, monkeypatch):
     assert coded
 
 
+@pytest.fixture(scope="module")
+def whole():
+    """Float keys without NULL or NaN: whole numbers (with -0.0), a fraction, a wide range."""
+    n = 70_000
+    rng = np.random.default_rng(5)
+    v = np.round(rng.gamma(2.0, 100.0, n), 2)
+    b = np.floor(v / 20) - 3
+    b[::211] = -0.0
+    frac = b.copy()
+    frac[7] = 0.5
+    wide = b.copy()
+    wide[9] = 1e15
+    c = rustmemodb.connect()
+    c.register("w", pa.table({"b": b, "frac": frac, "wide": wide, "v": v,
+                              "i": rng.integers(0, 1000, n)}))
+    c.execute("CREATE TABLE wt AS SELECT * FROM w")
+    return c
+
+
+@pytest.mark.parametrize("key", ["b", "frac", "wide", "floor(v / 20)", "round(v)"])
+def test_whole_number_float_keys_match_the_hash_path(whole, key, monkeypatch):
+    """A float key of whole numbers groups by integer offsets (one bincount); a fraction
+    or a wide range falls back; results equal the hash path's, -0.0 grouped with 0.0."""
+    q = f"SELECT {key} AS k, count(*), sum(v), avg(i), sum(i), min(v) FROM wt " \
+        "GROUP BY 1 ORDER BY 1"
+    fast = _rows(whole, q)
+    monkeypatch.setattr(aggregate, "FLOAT_KEY_CODES", 1 << 62)
+    slow = _rows(whole, q)
+    assert [r[0] for r in fast] == [r[0] for r in slow]
+    for f, s in zip(fast, slow):
+        assert f[1] == s[1] and f[4] == s[4] and f[5] == s[5]
+        assert f[2] == pytest.approx(s[2]) and f[3] == pytest.approx(s[3])
+    assert all(type(r[0]) is float for r in fast)
+    zeros = sum(1 for r in fast if r[0] == 0)     # -0.0 and 0.0: one group
+    assert zeros == 1 if key in ("b", "frac", "wide") else zeros <= 1
+
+
+def test_whole_number_key_offsets():
+    n = aggregate.FLOAT_KEY_CODES
+    k = pa.array(np.arange(n, dtype=float) % 7 - 3.0)
+    offsets, lo, top = aggregate._whole_number_key(k, n)
+    assert (lo, top) == (-3.0, 6)
+    assert offsets.to_numpy().min() == 0
+    halves = aggregate._whole_number_key(pa.array([0.5, 2.5] * (n // 2)), n)
+    assert halves[1:] == (0.5, 2)
+    for bad in (pa.array([1e-20, -3.0] * (n // 2)), pa.array([0.5, 0.25] * (n // 2)),
+                pa.array([1.0] * (n - 1) + [float("nan")]),
+                pa.array([1.0] * (n - 1) + [None], pa.float64()),
+                pa.array([0.0] * (n - 1) + [float("inf")]), pa.array([0.0, 1e12] * (n // 2))):
+        assert aggregate._whole_number_key(bad, n) is None
+
+
 def test_float_groups_follow_postgresql(conn):
     keys = [r[0] for r in _rows(conn, "SELECT x FROM t GROUP BY x ORDER BY x")]
     assert keys == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, "NaN", None]

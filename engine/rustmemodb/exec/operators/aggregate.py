@@ -26,6 +26,7 @@ from ..functions.aggregate_pairs import pair_aggregate
 from ..functions.datetime import scale_interval
 from ..semantics import restore_interval_keys, sort_keys_for
 from ..run import operator, run_plan
+from .grouped_numpy import count_distinct_codes, group_ids, grouped_int_bincount
 from .join import hash_friendly
 from ..semantics import sum_int64
 
@@ -55,7 +56,9 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
         table = run_plan(node.child, ctx)
     n = table.num_rows
     originals = [as_array(evaluate(g, table, ctx), n) for g in node.groups]
-    keys = [group_key(k) for k in originals]
+    whole = _whole_number_key(originals[0], n) \
+        if len(originals) == 1 and node.grouping_sets is None else None
+    keys = [whole[0]] if whole is not None else [group_key(k) for k in originals]
     inputs = []
     for a in node.aggregates:
         if a.star or a.fn == "grouping":     # GROUPING(): a constant per grouping set
@@ -85,6 +88,13 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
     if node.grouping_sets is not None:
         from .grouping_sets import aggregate_sets
         return aggregate_sets(node, keys, inputs, n, ctx)
+    if whole is not None:
+        coded = _key_as_integer(node)
+        out = grouped_int_bincount(coded.aggregates, keys, inputs, coded.columns,
+                                   bounds=(0, whole[2]))
+        if out is None:
+            out = aggregate_keys(coded, keys, inputs, n, ctx)
+        return _decode_whole_numbers(node, out, whole[1])
     out = aggregate_keys(node, keys, inputs, n, ctx)
     if any(pa.types.is_interval(k.type) for k in originals):   # grouped by span
         nk = len(keys)
@@ -227,7 +237,6 @@ def _grouped_by_dictionary(node, keys, inputs, n: int, ctx) -> pa.Table:
     """GROUP BY with dictionary-encoded keys (from a join, see _codable_join_keys): each
     such key is replaced by int codes over its distinct values (a dictionary may repeat
     a value: one dimension row each), grouped, and decoded in the output."""
-    import numpy as np
     columns = list(node.columns)
     plain, decode = [], {}
     for i, key in enumerate(keys):
@@ -249,7 +258,13 @@ def _grouped_by_dictionary(node, keys, inputs, n: int, ctx) -> pa.Table:
         name, key_type = columns[i]
         decode[i] = (uniq.dictionary, name, key_type)
         columns[i] = (name, types.INTEGER)
-    out = aggregate_keys(dataclasses.replace(node, columns=columns), plain, inputs, n, ctx)
+    coded = dataclasses.replace(node, columns=columns)
+    out = None
+    if len(plain) == 1 and decode:     # codes in [0, distinct values): no min/max passes
+        out = grouped_int_bincount(coded.aggregates, plain, inputs, columns,
+                                   bounds=(0, max(len(decode[0][0]) - 1, 0)))
+    if out is None:
+        out = aggregate_keys(coded, plain, inputs, n, ctx)
     for i, (dictionary, name, key_type) in decode.items():
         values = dictionary.take(out.column(i)).cast(types.arrow_type(key_type))
         out = out.set_column(i, name, values)
@@ -278,6 +293,41 @@ def aggregate_keys(node: LogicalAggregate, keys, inputs, n: int, ctx) -> pa.Tabl
 FLOAT_KEY_CODES = 65536
 
 
+def _whole_number_key(values, n: int):
+    """A float key whose values are its minimum plus whole numbers over a compact range
+    (``floor(x / 20)``, ``round(x)``: histogram bins) as (int64 offsets from the minimum,
+    the minimum, the largest offset); else None. Integer offsets group by one bincount instead of hashing 5M floats, and
+    -0.0 and 0.0 land on one offset as SQL groups them. NULL, NaN, infinities, fractions
+    or a wide range leave the key to group_key."""
+    if n < FLOAT_KEY_CODES or not pa.types.is_floating(values.type) or values.null_count:
+        return None
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    k = values.to_numpy(zero_copy_only=False)
+    lo, hi = float(k.min()), float(k.max())      # NaN anywhere makes these NaN
+    if not (abs(lo) < 2.0 ** 52 and abs(hi) < 2.0 ** 52) or hi - lo + 1 > max(4 * n, 1 << 16):
+        return None
+    offsets = (k - lo).astype(np.int64)
+    # exact only if every value is its offset plus the minimum again (k - lo may round a
+    # tiny fraction away: 1e-20 - -3.0 is 3.0); then equal offsets mean equal keys
+    if not (offsets + lo == k).all():
+        return None
+    return pa.array(offsets), lo, int(hi - lo)
+
+
+def _key_as_integer(node: LogicalAggregate) -> LogicalAggregate:
+    name, _ = node.columns[0]
+    return dataclasses.replace(node, columns=[(name, types.INTEGER)] + list(node.columns[1:]))
+
+
+def _decode_whole_numbers(node: LogicalAggregate, out: pa.Table, lo: float) -> pa.Table:
+    """The offsets of _whole_number_key back to the key's values and type."""
+    name, key_type = node.columns[0]
+    offsets = out.column(0).to_numpy(zero_copy_only=False)
+    values = pa.array(offsets.astype(np.float64) + lo).cast(types.arrow_type(key_type))
+    return out.set_column(0, name, values)
+
+
 def _grouped_by_codes(node, key, inputs, n: int, ctx) -> pa.Table:
     """GROUP BY one float key through ``dictionary_encode``: group by the int codes, then
     turn the output codes back into the key values (NULL stays NULL)."""
@@ -285,8 +335,7 @@ def _grouped_by_codes(node, key, inputs, n: int, ctx) -> pa.Table:
         key = key.combine_chunks()
     enc = pc.dictionary_encode(key)
     name, key_type = node.columns[0]
-    coded = dataclasses.replace(node, columns=[(name, types.INTEGER)] + list(node.columns[1:]))
-    out = _grouped(coded, [enc.indices.cast(pa.int64())], inputs, n, ctx)
+    out = _grouped(_key_as_integer(node), [enc.indices.cast(pa.int64())], inputs, n, ctx)
     values = enc.dictionary.take(out.column(0)).cast(types.arrow_type(key_type))
     return out.set_column(0, name, values)
 
@@ -307,7 +356,6 @@ def has_nan(v) -> bool:
 
 
 def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
-    from ..functions.aggregate import grouped_int_bincount
     dense = grouped_int_bincount(node.aggregates, keys, inputs, node.columns)
     if dense is not None:   # one integer key over a compact range: numpy bincount
         return dense
@@ -421,7 +469,6 @@ def _coded_distinct(node, keys, inputs):
               if a.distinct and a.fn == "count" and not a.star]
     if not wanted or not keys:
         return None
-    from ..functions.aggregate import count_distinct_codes, group_ids
     ids = group_ids(keys)
     if ids is None:
         return None

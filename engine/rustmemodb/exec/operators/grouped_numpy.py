@@ -1,0 +1,187 @@
+"""GROUP BY in numpy where the keys allow it: count(DISTINCT) and count/sum/avg by codes.
+
+Arrow's hash aggregation is general; these paths are for the common shapes where integer
+codes make grouping a bitmap or a bincount (no hashing), several times faster at millions
+of rows. Each returns None when its shape does not apply, and the aggregate operator
+(aggregate.py) falls back to Arrow.
+"""
+from __future__ import annotations
+
+from ...lazy_import import arrow as pa, compute as pc, numpy as np
+
+from ... import types
+
+
+# ---- count(DISTINCT x) by integer codes ------------------------------------------------------
+# Arrow's hash_count_distinct is slow (0.6 s for 1M rows x 7 groups here). With integer
+# group ids and integer value codes the distinct (group, value) pairs are a bitmap (or a
+# sorted unique) and the counts a reshape-sum: ~15x faster. The aggregate operator uses
+# this when every grouping key and every count(DISTINCT) input can be encoded.
+
+_BITMAP_LIMIT = 1 << 26
+
+
+def group_ids(keys: list) -> tuple | None:
+    """(gid per row, number of groups, a representative row per group) or None."""
+    n = len(keys[0]) if keys else 0
+    codes, sizes = [], []
+    for k in keys:
+        c = _codes(k)
+        if c is None:
+            return None
+        codes.append(c[0])
+        sizes.append(c[1])
+    raw = np.zeros(n, np.int64)
+    total = 1
+    for c, size in zip(codes, sizes):
+        raw = raw * size + c
+        total *= size
+        if total > (1 << 40):
+            return None
+    if len(keys) == 1:
+        gid, ngroups = raw, total
+        present = np.zeros(total, bool)
+        present[gid] = True
+        if not present.all():      # dictionary_encode never leaves holes, but be safe
+            remap = np.cumsum(present) - 1
+            gid, ngroups = remap[gid], int(present.sum())
+    elif total <= _BITMAP_LIMIT:
+        present = np.zeros(total, bool)
+        present[raw] = True
+        remap = np.cumsum(present) - 1
+        gid, ngroups = remap[raw], int(present.sum())
+    else:
+        _, gid = np.unique(raw, return_inverse=True)
+        ngroups = int(gid.max()) + 1 if n else 0
+    rep = np.empty(ngroups, np.int64)
+    rep[gid] = np.arange(n, dtype=np.int64)
+    return gid, ngroups, rep
+
+
+def _codes(values):
+    """(int64 codes per row with NULL as its own code, number of codes) or None."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    t = values.type
+    if pa.types.is_floating(t) or pa.types.is_interval(t) or pa.types.is_nested(t):
+        return None      # -0.0/NaN grouping rules: leave floats to Arrow
+    enc = pc.dictionary_encode(values, null_encoding="encode")
+    return enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), max(len(enc.dictionary), 1)
+
+
+def count_distinct_codes(gid, ngroups: int, values):
+    """count(DISTINCT values) per group id, NULLs not counted; None if not encodable."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    t = values.type
+    valid = None
+    if values.null_count:
+        valid = values.is_valid().to_numpy(zero_copy_only=False)
+        values = values.drop_null()
+    if pa.types.is_integer(t) or pa.types.is_date(t) or pa.types.is_timestamp(t):
+        if pa.types.is_date(t):
+            v = values.cast(pa.int32()).cast(pa.int64())
+        else:
+            v = values.cast(pa.int64()) if not pa.types.is_integer(t) else values
+        v = v.to_numpy(zero_copy_only=False).astype(np.int64)
+        lo = int(v.min()) if len(v) else 0
+        span = (int(v.max()) - lo + 1) if len(v) else 1
+        code = v - lo
+    elif pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_boolean(t):
+        enc = pc.dictionary_encode(values)
+        code = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        span = max(len(enc.dictionary), 1)
+    else:
+        return None
+    g = gid if valid is None else gid[valid]
+    if ngroups * span <= _BITMAP_LIMIT:
+        seen = np.zeros(ngroups * span, bool)
+        seen[g * span + code] = True
+        return seen.reshape(ngroups, span).sum(axis=1).astype(np.int64)
+    if ngroups * span >= (1 << 62):
+        return None
+    pairs = np.unique(g * span + code)
+    return np.bincount(pairs // span, minlength=ngroups).astype(np.int64)
+
+
+# ---- GROUP BY one integer key: numpy bincount ---------------------------------------------------
+# With a single non-NULL integer key whose value range is not much larger than the row
+# count (ids, foreign keys, years), each count/sum/avg is one ``np.bincount`` over
+# ``key - min``: no hashing at all, ~5x faster than Arrow's hash aggregation for 250k
+# groups over 1M rows. Integer sums go this way only when float64 is provably exact
+# (n * max|v| < 2^53). Anything else returns None and Arrow does the work.
+
+def grouped_int_bincount(aggregates, keys, inputs, columns, bounds=None):
+    """``bounds``: the key's (min, max) when the caller knows them (no two passes)."""
+    if len(keys) != 1 or not aggregates:
+        return None
+    key = keys[0]
+    if isinstance(key, pa.ChunkedArray):
+        key = key.combine_chunks()
+    n = len(key)
+    if not pa.types.is_integer(key.type) or key.null_count or n == 0:
+        return None
+    if not all(a.fn in ("count", "sum", "avg") and not a.distinct for a in aggregates):
+        return None
+    k = key.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    lo, hi = bounds if bounds is not None else (int(k.min()), int(k.max()))
+    span = hi - lo + 1
+    if span > max(4 * n, 1 << 16):
+        return None
+    slot = k - lo if lo else k
+    counts = np.bincount(slot, minlength=span).astype(np.int64)   # shared: rows per group
+    groups = np.flatnonzero(counts)
+    out = [pa.array(groups + lo, pa.int64())]
+    for a, v in zip(aggregates, inputs):
+        col = _bincount_agg(a, v, slot, span, n, counts)
+        if col is None:
+            return None
+        out.append(col[groups] if isinstance(col, np.ndarray) else col.take(pa.array(groups)))
+    arrays = [c if isinstance(c, (pa.Array, pa.ChunkedArray)) else pa.array(c) for c in out]
+    arrays = [c.cast(types.arrow_type(t)) if c.type != types.arrow_type(t) else c
+              for c, (_, t) in zip(arrays, columns)]
+    return pa.Table.from_arrays(arrays, names=[c for c, _ in columns])
+
+
+def _bincount_agg(a, v, slot, span, n, rows):
+    """One aggregate's per-group column; ``rows``: the rows per group (count(*))."""
+    if a.star:
+        return rows
+    if isinstance(v, pa.ChunkedArray) and v.num_chunks > 1 and not v.null_count and \
+            a.fn in ("sum", "avg") and pa.types.is_floating(v.type) and \
+            span * v.num_chunks <= n:
+        # float sums chunk by chunk: no copy of the whole column (a stored table's
+        # 64k-row chunks), the few groups' partial sums added up
+        sums = np.zeros(span)
+        start = 0
+        for chunk in v.chunks:
+            stop = start + len(chunk)
+            sums += np.bincount(slot[start:stop], weights=chunk.to_numpy(zero_copy_only=False),
+                                minlength=span)
+            start = stop
+        empty = rows == 0
+        if a.fn == "avg":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return pa.array(sums / np.maximum(rows, 1), pa.float64(), mask=empty)
+        return pa.array(sums, pa.float64(), mask=empty)
+    if isinstance(v, pa.ChunkedArray):
+        v = v.combine_chunks()
+    t = v.type
+    valid = v.is_valid().to_numpy(zero_copy_only=False) if v.null_count else None
+    s = slot if valid is None else slot[valid]
+    counts = rows if valid is None else np.bincount(s, minlength=span).astype(np.int64)
+    if a.fn == "count":
+        return counts
+    if not (pa.types.is_integer(t) or pa.types.is_floating(t)):
+        return None
+    vals = (v.drop_null() if valid is not None else v).to_numpy(zero_copy_only=False)
+    if pa.types.is_integer(t) and len(vals) and float(np.abs(vals).max()) * len(vals) >= 2.0 ** 53:
+        return None
+    sums = np.bincount(s, weights=vals.astype(np.float64, copy=False), minlength=span)
+    empty = counts == 0
+    if a.fn == "avg":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return pa.array(sums / np.maximum(counts, 1), pa.float64(), mask=empty)
+    if pa.types.is_integer(t):
+        return pa.array(np.rint(sums).astype(np.int64), pa.int64(), mask=empty)
+    return pa.array(sums, pa.float64(), mask=empty)
