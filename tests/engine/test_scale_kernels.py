@@ -137,6 +137,42 @@ def test_take_few_matches_take():
     assert take_few(t, idx).column(0).to_pylist() == t.take(idx).column(0).to_pylist()
 
 
+@pytest.mark.parametrize("desc", [True, False])
+@pytest.mark.parametrize("shape", ["ascending", "descending", "random", "ties", "int"])
+def test_block_threshold_is_reached_by_at_least_k_rows(shape, desc):
+    """The top-k threshold from per-block extremes: at least k rows reach it, and it is
+    never past the exact k-th value (so the candidates hold the whole top k)."""
+    from rustmemodb.exec.operators.relational import THRESHOLD_BLOCK, _block_threshold
+
+    n, k = 50 * THRESHOLD_BLOCK + 77, 25
+    rng = np.random.default_rng(7)
+    v = {"ascending": np.arange(n, dtype=float), "descending": np.arange(n, 0, -1.0),
+         "random": rng.random(n), "ties": np.minimum(rng.random(n), 0.5),
+         "int": rng.integers(-5, 5, n)}[shape]
+    col = pa.chunked_array([pa.array(v[i:i + 9000]) for i in range(0, n, 9000)])
+    t = _block_threshold(col, k, desc).as_py()
+    exact = np.sort(v)[::-1][k - 1] if desc else np.sort(v)[k - 1]
+    reached = (v >= t) if desc else (v <= t)
+    assert reached.sum() >= k
+    assert (t <= exact) if desc else (t >= exact)
+    assert _block_threshold(pa.array(v[:THRESHOLD_BLOCK * 3]), 4, desc) is None
+
+
+@pytest.mark.parametrize("order", ["a DESC, b", "a, b DESC", "b DESC, a"])
+def test_top_k_on_sorted_and_reversed_columns(order):
+    """Sorted input is the worst case for block extremes (every block but the last k
+    is far from the top): the LIMIT result must still be the full sort's first rows."""
+    n = 300_000
+    c = rustmemodb.connect()
+    c.register("s", pa.table({"a": np.arange(n, dtype=np.int64),
+                              "b": np.arange(n, 0, -1, dtype=np.int64) % 1000 * 0.5}))
+    c.execute("CREATE TABLE st AS SELECT * FROM s")
+    for table in ("st", "s"):
+        full = c.execute(f"SELECT a, b FROM {table} ORDER BY {order}").fetchall()[:12]
+        assert c.execute(f"SELECT a, b FROM {table} ORDER BY {order} LIMIT 12").fetchall() \
+            == full
+
+
 JOIN_QUERIES = [
     "SELECT d.cat, count(*), sum(t.i), count(t.v) FROM t JOIN d ON t.i % 40 = d.k "
     "GROUP BY d.cat ORDER BY d.cat",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 
 from ..lazy_import import arrow as pa, compute as pc, numpy as np
+from .arrays import contiguous
 
 from .. import errors, types
 
@@ -61,8 +62,7 @@ def widen(a, b):
 
 def to_numpy(v, fill) -> tuple[np.ndarray, np.ndarray | None]:
     """Values as numpy with NULLs replaced by ``fill``, plus the null mask (or None)."""
-    if isinstance(v, pa.ChunkedArray):
-        v = v.combine_chunks() if v.num_chunks != 1 else v.chunk(0)
+    v = contiguous(v)
     nulls = None
     if v.null_count:
         nulls = v.is_null().to_numpy(zero_copy_only=False)
@@ -168,8 +168,7 @@ def interval_span(values):
     """One interval per span, as PostgreSQL compares them (a month is 30 days, a day 24
     hours): ``1 mon``, ``30 days`` and ``720:00:00`` all become (0, 30 days, 0 ns).
     Hash keys only: a result shows a group's own value (see restore_interval_keys)."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+    values = contiguous(values)
     out = []
     for v in values.to_pylist():
         if v is None:
@@ -219,8 +218,7 @@ def sort_keys_for(values, order: str, null_placement: str) -> list:
 def _interval_keys(values, order: str, null_placement: str) -> list:
     """Intervals have no Arrow sort kernel: sort by PostgreSQL's span (a month is 30
     days), as (whole days, remaining microseconds) so no int64 overflows."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+    values = contiguous(values)
     day_us = 86_400_000_000
     parts = [(0, 0) if v is None else (v.months * 30 + v.days, v.nanoseconds // 1000)
              for v in values.to_pylist()]

@@ -23,6 +23,7 @@ from ..deep import deep
 import numpy as np
 import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc, kernel
+from .arrays import contiguous
 
 from .. import errors, types
 from ..plan.expr import OuterRef, SubqueryExpr
@@ -119,8 +120,7 @@ def _per_key(expr, keys, arg, n, ctx):
         order.append(rows)
     if not pieces:
         return pa.array([], out_type)
-    values = pa.concat_arrays([p.combine_chunks() if isinstance(p, pa.ChunkedArray) else p
-                               for p in pieces])
+    values = pa.concat_arrays([contiguous(p) for p in pieces])
     positions = np.concatenate([np.asarray(r, np.int64) for r in order])
     inverse = np.empty(n, np.int64)
     inverse[positions] = np.arange(n, dtype=np.int64)
@@ -167,7 +167,7 @@ def _quantified(quant: str, op: str, arg, values):
     total = len(values)
     if total == 0:
         return pa.scalar(quant == "all", pa.bool_())
-    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    values = contiguous(values)
     has_null = values.null_count > 0
     valid = values.drop_null()
     arg = _align(arg, valid.type)

@@ -21,6 +21,7 @@ import dataclasses
 import numpy as np
 import pyarrow as pa
 
+from .arrays import contiguous
 from .. import types
 from ..plan.expr import (AggCall, Call, ColRef, Expr, OuterRef, SubqueryExpr, conjoin,
                          conjuncts)
@@ -163,8 +164,7 @@ def _numeric(t) -> bool:
 
 def _np(col) -> tuple[np.ndarray, np.ndarray]:
     """(values with NULLs as 0, NULL mask)."""
-    if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    col = contiguous(col)
     nulls = col.is_null().to_numpy(zero_copy_only=False) if col.null_count \
         else np.zeros(len(col), bool)
     return col.fill_null(0).to_numpy(zero_copy_only=False), nulls

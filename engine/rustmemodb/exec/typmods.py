@@ -17,6 +17,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from ..lazy_import import arrow as pa, compute as pc, numpy as np
+from .arrays import contiguous
 
 from .. import errors
 
@@ -122,8 +123,7 @@ def fit_array(typmod: tuple | None, column):
         return pa.array([None if v is None else fit_varchar(v, typmod[1])
                          for v in column.to_pylist()], pa.string())
     precision, scale = typmod[1], typmod[2]
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
+    column = contiguous(column)
     values = column.to_numpy(zero_copy_only=False).astype(np.float64, copy=True)
     valid = ~np.isnan(values)        # nulls (NaN in numpy) and NaNs stay as they are
     scaled = np.abs(values[valid]) * 10.0 ** scale

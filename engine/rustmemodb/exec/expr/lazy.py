@@ -13,6 +13,7 @@ keep the single-pass ``if_else`` form, which is cheaper; ``can_raise`` decides.
 from __future__ import annotations
 
 from ...lazy_import import arrow as pa, compute as pc, numpy as np
+from ..arrays import contiguous
 
 from ...plan.expr import Call, Case, ColRef, Const, Expr, OuterRef, Param
 
@@ -74,8 +75,7 @@ class _Pieces:
             value = pa.repeat(value.cast(self.out_type) if value.type != self.out_type
                               else value, count)
         else:
-            if isinstance(value, pa.ChunkedArray):
-                value = value.combine_chunks()
+            value = contiguous(value)
             if value.type != self.out_type:
                 value = value.cast(self.out_type)
         self.positions.append(np.arange(self.n) if positions is None else positions)
@@ -106,8 +106,7 @@ def _mask(value, n: int) -> np.ndarray:
     if isinstance(value, pa.Scalar):
         return np.full(n, value.is_valid and bool(value.as_py()), dtype=bool)
     filled = pc.fill_null(value, False)
-    if isinstance(filled, pa.ChunkedArray):
-        filled = filled.combine_chunks()
+    filled = contiguous(filled)
     return filled.to_numpy(zero_copy_only=False).astype(bool, copy=False)
 
 
@@ -154,8 +153,7 @@ def coalesce(args, table: pa.Table, ctx, evaluate, out_type: pa.DataType):
                 break
             continue
         missing = v.is_null()
-        if isinstance(missing, pa.ChunkedArray):
-            missing = missing.combine_chunks()
+        missing = contiguous(missing)
         missing = missing.to_numpy(zero_copy_only=False).astype(bool, copy=False)
         if not missing.any():
             out.add(positions, v)
@@ -163,7 +161,7 @@ def coalesce(args, table: pa.Table, ctx, evaluate, out_type: pa.DataType):
         present = ~missing
         if present.any():
             out.add(np.nonzero(present)[0] if positions is None else positions[present],
-                    (v.combine_chunks() if isinstance(v, pa.ChunkedArray) else v).filter(
+                    (contiguous(v)).filter(
                         pa.array(present)))
         sub, positions = _select(sub, positions, missing)
     return out.result()
@@ -179,7 +177,7 @@ def and_or(fn: str, args, table: pa.Table, ctx, evaluate):
             return left
         right = evaluate(args[1], table, ctx)
         return pc.and_kleene(left, right) if fn == "and" else pc.or_kleene(left, right)
-    lv = left.combine_chunks() if isinstance(left, pa.ChunkedArray) else left
+    lv = contiguous(left)
     decided = pc.fill_null(pc.equal(lv, decided_value), False).to_numpy(
         zero_copy_only=False).astype(bool, copy=False)
     if not decided.any():

@@ -16,6 +16,7 @@ import operator
 import statistics
 
 from ...lazy_import import arrow as pa, compute as pc
+from ..arrays import contiguous
 
 from ... import types
 from .aggregate_pairs import register as register_pairs
@@ -133,8 +134,7 @@ def _quantile_arrow(values, a):
     """median / quantile_cont / quantile_disc over one group's Arrow values: one sort
     in Arrow (NaN after every number, as PostgreSQL orders floats)."""
     import math
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+    values = contiguous(values)
     values = values.drop_null()
     n = len(values)
     if n == 0:

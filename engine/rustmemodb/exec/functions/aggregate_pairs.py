@@ -19,6 +19,7 @@ window frames call ``regr_states`` on each frame's rows (``window.py``).
 from __future__ import annotations
 
 from ...lazy_import import arrow as pa, compute as pc, numpy as np
+from ..arrays import contiguous
 
 from ... import errors, types
 
@@ -55,15 +56,13 @@ def register(aggregate_types: dict) -> None:
 
 
 def as_floats(values):
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+    values = contiguous(values)
     return values.cast(pa.float64()).fill_null(0.0).to_numpy(zero_copy_only=False) \
         .astype(np.float64, copy=False)
 
 
 def valid_mask(values):
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+    values = contiguous(values)
     if not values.null_count:
         return np.ones(len(values), bool)
     return values.is_valid().to_numpy(zero_copy_only=False)
@@ -201,10 +200,8 @@ def frame_extreme(fn: str, arg, val, valid, lo, hi) -> pa.Array:
     """arg_max / arg_min over window frames lo..hi of already sorted arg, val (``valid``:
     the rows FILTER keeps): a running max (min) of rank-and-position keys per run, so a
     tie goes to the frame's first row, as in _extreme."""
-    if isinstance(arg, pa.ChunkedArray):
-        arg = arg.combine_chunks()
-    if isinstance(val, pa.ChunkedArray):
-        val = val.combine_chunks()
+    arg = contiguous(arg)
+    val = contiguous(val)
     ok = valid & valid_mask(arg) & valid_mask(val)
     keep = np.flatnonzero(ok)
     before = np.concatenate([[0], np.cumsum(ok, dtype=np.int64)])
@@ -331,10 +328,8 @@ def finish(fn: str, states) -> pa.Array:
 
 def _extreme(fn: str, arg, val, keep, gid, ngroups: int) -> pa.Array:
     """arg_max / arg_min per group; a tie goes to the earliest row."""
-    if isinstance(arg, pa.ChunkedArray):
-        arg = arg.combine_chunks()
-    if isinstance(val, pa.ChunkedArray):
-        val = val.combine_chunks()
+    arg = contiguous(arg)
+    val = contiguous(val)
     rows = np.flatnonzero(keep & valid_mask(arg) & valid_mask(val))
     result_type = arg.type
     if not len(rows):

@@ -22,6 +22,7 @@ the calls and inserts casts, so bodies see lists of one element type.
 from __future__ import annotations
 
 from ...lazy_import import arrow as pa, compute as pc, numpy as np, kernel
+from ..arrays import contiguous
 
 from ... import errors, types
 from .registry import ScalarFunction
@@ -108,7 +109,7 @@ def format_array(values: list, element: str) -> str:
 def _as_array(v, n: int):
     if isinstance(v, pa.Scalar):
         return pa.repeat(v, n)
-    return v.combine_chunks() if isinstance(v, pa.ChunkedArray) else v
+    return contiguous(v)
 
 
 def _length(args) -> int | None:
@@ -544,8 +545,7 @@ def is_list(t: pa.DataType) -> bool:
 
 def encode_keys(values):
     import json as _json
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+    values = contiguous(values)
     return pa.array([None if v is None else _json.dumps(v, default=str)
                      for v in values.to_pylist()], pa.large_string())
 
@@ -553,8 +553,7 @@ def encode_keys(values):
 def restore_keys(values, arrow_type: pa.DataType):
     """Encoded keys back to lists of ``arrow_type`` (dates and timestamps re-parsed)."""
     import json as _json
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+    values = contiguous(values)
     element = arrow_type.value_type
     parse = None
     if pa.types.is_date(element):
@@ -593,8 +592,7 @@ class _ArrayKey:
 
 def sort_ranks(values):
     """Dense ranks (int64, NULL kept) ordering the arrays as PostgreSQL compares them."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+    values = contiguous(values)
     items = values.to_pylist()
     present = sorted({tuple(v) for v in items if v is not None},
                      key=lambda v: _ArrayKey(list(v)))

@@ -15,6 +15,7 @@ import dataclasses
 from typing import Any
 
 from ...lazy_import import arrow as pa, compute as pc, numpy as np
+from ..arrays import contiguous
 
 from ... import errors, types
 from ... import statement_limits as limits
@@ -148,8 +149,7 @@ def _ordered_input(a, table, n: int, ctx) -> Ordered:
 def _ordered_groups(a, ordered: Ordered, rank_lists) -> pa.Array:
     """Each group's values in ORDER BY order, from the groups' lists of ranks; a group
     whose rows were all filtered out is NULL (array_agg over no rows)."""
-    if isinstance(rank_lists, pa.ChunkedArray):
-        rank_lists = rank_lists.combine_chunks()
+    rank_lists = contiguous(rank_lists)
     ranks = rank_lists.flatten().to_numpy(zero_copy_only=False)
     groups = pc.list_parent_indices(rank_lists).to_numpy(zero_copy_only=False)
     kept = ranks >= 0
@@ -161,8 +161,7 @@ def _ordered_groups(a, ordered: Ordered, rank_lists) -> pa.Array:
     live = rank_all >= 0
     row_of_rank[rank_all[live]] = np.flatnonzero(live)
     values = ordered.values
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+    values = contiguous(values)
     values = values.take(pa.array(row_of_rank[ranks[by]]))
     counts = np.bincount(groups, minlength=len(rank_lists))
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
@@ -181,8 +180,7 @@ def _keep_mask(a, table, ctx, n: int):
     if a.filter is None:
         return np.ones(n, bool)
     keep = pc.fill_null(as_array(evaluate(a.filter, table, ctx), n), False)
-    if isinstance(keep, pa.ChunkedArray):
-        keep = keep.combine_chunks()
+    keep = contiguous(keep)
     return keep.to_numpy(zero_copy_only=False).astype(bool, copy=False)
 
 
@@ -243,8 +241,7 @@ def _grouped_by_dictionary(node, keys, inputs, n: int, ctx) -> pa.Table:
         if not pa.types.is_dictionary(key.type):
             plain.append(key)
             continue
-        if isinstance(key, pa.ChunkedArray):
-            key = key.combine_chunks()
+        key = contiguous(key)
         uniq = pc.dictionary_encode(key.dictionary)      # values -> distinct values
         remap = uniq.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
         if key.null_count:
@@ -301,17 +298,24 @@ def _whole_number_key(values, n: int):
     or a wide range leave the key to group_key."""
     if n < FLOAT_KEY_CODES or not pa.types.is_floating(values.type) or values.null_count:
         return None
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    k = values.to_numpy(zero_copy_only=False)
-    lo, hi = float(k.min()), float(k.max())      # NaN anywhere makes these NaN
+    # chunk by chunk (a stored table's 64k rows stay in cache): no copy of the column
+    chunks = [c.to_numpy(zero_copy_only=False) for c in
+              (values.chunks if isinstance(values, pa.ChunkedArray) else [values]) if len(c)]
+    lo = min(float(c.min()) for c in chunks)     # NaN anywhere makes these NaN
+    hi = max(float(c.max()) for c in chunks)
     if not (abs(lo) < 2.0 ** 52 and abs(hi) < 2.0 ** 52) or hi - lo + 1 > max(4 * n, 1 << 16):
         return None
-    offsets = (k - lo).astype(np.int64)
-    # exact only if every value is its offset plus the minimum again (k - lo may round a
-    # tiny fraction away: 1e-20 - -3.0 is 3.0); then equal offsets mean equal keys
-    if not (offsets + lo == k).all():
-        return None
+    offsets = np.empty(n, np.int64)
+    start = 0
+    for k in chunks:
+        part = offsets[start:start + len(k)]
+        np.subtract(k, lo, out=part, casting="unsafe")      # truncates toward zero
+        # exact only if every value is its offset plus the minimum again (k - lo may
+        # round a tiny fraction away: 1e-20 - -3.0 is 3.0); then equal offsets mean
+        # equal keys
+        if not (part + lo == k).all():
+            return None
+        start += len(k)
     return pa.array(offsets), lo, int(hi - lo)
 
 
@@ -331,8 +335,7 @@ def _decode_whole_numbers(node: LogicalAggregate, out: pa.Table, lo: float) -> p
 def _grouped_by_codes(node, key, inputs, n: int, ctx) -> pa.Table:
     """GROUP BY one float key through ``dictionary_encode``: group by the int codes, then
     turn the output codes back into the key values (NULL stays NULL)."""
-    if isinstance(key, pa.ChunkedArray):
-        key = key.combine_chunks()
+    key = contiguous(key)
     enc = pc.dictionary_encode(key)
     name, key_type = node.columns[0]
     out = _grouped(_key_as_integer(node), [enc.indices.cast(pa.int64())], inputs, n, ctx)
@@ -443,8 +446,7 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
 
 def _row_groups(row_lists, n: int):
     """(output group number per input row, number of groups) from each group's rows."""
-    if isinstance(row_lists, pa.ChunkedArray):
-        row_lists = row_lists.combine_chunks()
+    row_lists = contiguous(row_lists)
     lengths = pc.list_value_length(row_lists).to_numpy(zero_copy_only=False)
     rows = pc.list_flatten(row_lists).to_numpy(zero_copy_only=False)
     gid = np.empty(n, np.int64)

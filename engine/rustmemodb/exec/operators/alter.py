@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
+from ..arrays import contiguous
 
 from ... import errors, notices
 from ..typmods import fit_array
@@ -113,8 +114,7 @@ def _default_values(ctx, step: AddColumn, version) -> pa.Array:
     else:
         one = pa.table({"_": pa.nulls(total, pa.bool_())}).select([])
         arr = as_array(evaluate(step.default, one, ctx), total)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
+    arr = contiguous(arr)
     arr = arr if arr.type == column.arrow_type else arr.cast(column.arrow_type)
     return fit_array(column.typmod, arr)
 
@@ -200,8 +200,7 @@ def _change_type(txn, ctx, version, step: ChangeType):
 
     def convert(batch):
         arr = as_array(evaluate(step.expr, pa.Table.from_batches([batch]), ctx), batch.num_rows)
-        if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks()
+        arr = contiguous(arr)
         arr = arr if arr.type == field.type else arr.cast(field.type)
         return batch.set_column(pos, field, fit_array(column.typmod, arr))
     return rebuild_indexes_on(map_chunks(version, convert, step.schema), pos)

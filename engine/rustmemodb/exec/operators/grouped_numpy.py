@@ -8,6 +8,7 @@ of rows. Each returns None when its shape does not apply, and the aggregate oper
 from __future__ import annotations
 
 from ...lazy_import import arrow as pa, compute as pc, numpy as np
+from ..arrays import contiguous
 
 from ... import types
 
@@ -60,8 +61,7 @@ def group_ids(keys: list) -> tuple | None:
 
 def _codes(values):
     """(int64 codes per row with NULL as its own code, number of codes) or None."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+    values = contiguous(values)
     t = values.type
     if pa.types.is_floating(t) or pa.types.is_interval(t) or pa.types.is_nested(t):
         return None      # -0.0/NaN grouping rules: leave floats to Arrow
@@ -71,8 +71,7 @@ def _codes(values):
 
 def count_distinct_codes(gid, ngroups: int, values):
     """count(DISTINCT values) per group id, NULLs not counted; None if not encodable."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+    values = contiguous(values)
     t = values.type
     valid = None
     if values.null_count:
@@ -116,8 +115,7 @@ def grouped_int_bincount(aggregates, keys, inputs, columns, bounds=None):
     if len(keys) != 1 or not aggregates:
         return None
     key = keys[0]
-    if isinstance(key, pa.ChunkedArray):
-        key = key.combine_chunks()
+    key = contiguous(key)
     n = len(key)
     if not pa.types.is_integer(key.type) or key.null_count or n == 0:
         return None
@@ -164,8 +162,7 @@ def _bincount_agg(a, v, slot, span, n, rows):
             with np.errstate(divide="ignore", invalid="ignore"):
                 return pa.array(sums / np.maximum(rows, 1), pa.float64(), mask=empty)
         return pa.array(sums, pa.float64(), mask=empty)
-    if isinstance(v, pa.ChunkedArray):
-        v = v.combine_chunks()
+    v = contiguous(v)
     t = v.type
     valid = v.is_valid().to_numpy(zero_copy_only=False) if v.null_count else None
     s = slot if valid is None else slot[valid]

@@ -27,6 +27,7 @@ used only when the query has no equality to hash on.
 from __future__ import annotations
 
 from ...lazy_import import arrow as pa, compute as pc, numpy as np
+from ..arrays import contiguous
 
 from ... import errors
 from ... import statement_limits as limits
@@ -39,6 +40,9 @@ from ...plan.expr import column_refs
 # Direct addressing (_dense_pairs) may span the probe side's rows too, not only the
 # build side's (False: the build side's alone; tests compare both ways).
 DENSE_PROBE_SPAN = True
+# The row numbers of a side whose rows each match exactly once, in order (a fact table
+# probing a dimension's key): stands for np.arange(rows) without building it.
+EVERY_ROW = None
 # Cross products are built this many output rows at a time (filtered joins).
 BLOCK_ROWS = 1 << 18   # pairs per block: small enough that interrupt acts within ~50 ms
 
@@ -65,8 +69,20 @@ def join_tables(node: LogicalJoin, left: pa.Table, right: pa.Table, ctx) -> pa.T
 
 
 def join_pairs(node: LogicalJoin, left: pa.Table, right: pa.Table, li, ri, ctx) -> pa.Table:
-    """Finish a join from its matching (left row#, right row#) pairs."""
+    """Finish a join from its matching (left row#, right row#) pairs. ``li`` or ``ri``
+    may be ``EVERY_ROW`` (_dense_pairs: each row of that side once, in order)."""
     kind = node.kind
+    plain = not (node.equi_keys and node.condition is not None)    # no residual condition
+    if plain and (li is EVERY_ROW and kind in ("inner", "left") or
+                  ri is EVERY_ROW and kind in ("inner", "right")):
+        # nothing to filter and no row left unmatched: the side's columns as they are
+        # (no 5M-row arange to build, nor to recognize again in _taken)
+        coded = ctx.coded_joins.get(id(node)) if ctx.coded_joins else None
+        return _gather(node, left, right, li, ri, coded)
+    if li is EVERY_ROW:
+        li = np.arange(left.num_rows, dtype=np.int64)
+    if ri is EVERY_ROW:
+        ri = np.arange(right.num_rows, dtype=np.int64)
     if node.equi_keys and node.condition is not None and len(li):
         li, ri = _residual(node, left, right, li, ri, ctx)
     if kind in ("semi", "anti"):
@@ -214,7 +230,7 @@ def _dense_pairs(lk, rk):
         hit[inside] = slot[pv[inside] - lo]
     matched = hit >= 0
     if matched.all():                 # a fact table's foreign key: every row matches once
-        probe_rows, build_rows = np.arange(len(pv), dtype=np.int64), hit
+        probe_rows, build_rows = EVERY_ROW, hit
     else:
         probe_rows = np.flatnonzero(matched)
         build_rows = hit[probe_rows]
@@ -222,8 +238,7 @@ def _dense_pairs(lk, rk):
 
 
 def _ints(v):
-    if isinstance(v, pa.ChunkedArray):
-        v = v.combine_chunks() if v.num_chunks != 1 else v.chunk(0)
+    v = contiguous(v)
     nulls = v.is_null().to_numpy(zero_copy_only=False) if v.null_count else None
     if nulls is not None:
         v = v.fill_null(0)
@@ -296,13 +311,14 @@ def _gather(node, left, right, li, ri, coded=None) -> pa.Table:
     ``coded``: output positions an aggregate above only groups by; a text column of a
     side much smaller than the output goes out dictionary-encoded (the side's rows as
     the dictionary, the pair indices as codes) instead of copying its strings per row."""
-    limits.charge(len(li) * (_row_bytes(left) + _row_bytes(right)), "join output")
+    rows = left.num_rows if li is EVERY_ROW else len(li)
+    limits.charge(rows * (_row_bytes(left) + _row_bytes(right)), "join output")
     nl = left.num_columns
     cols = _taken(left, li, coded, 0) + _taken(right, ri, coded, nl)
     names = [n for n, _ in node.columns]
     if not cols:
         from .scan import rows_only
-        return rows_only(len(li))
+        return rows_only(rows)
     return pa.Table.from_arrays(cols, names=names)
 
 
@@ -311,6 +327,8 @@ def _taken(table: pa.Table, idx: np.ndarray, coded=None, first: int = 0) -> list
     (each probe row of a fact table matching one dimension row: no 5M-row gathers).
     Columns at output positions in ``coded`` may come back dictionary-encoded (_gather)."""
     n = table.num_rows
+    if idx is EVERY_ROW:
+        return list(table.columns)
     if len(idx) == n and n and idx[0] == 0 and idx[-1] == n - 1 and \
             bool((idx[1:] > idx[:-1]).all()):
         return list(table.columns)
@@ -322,8 +340,8 @@ def _taken(table: pa.Table, idx: np.ndarray, coded=None, first: int = 0) -> list
             if codes is None:
                 codes = pa.array(idx.astype(np.int32, copy=False), mask=idx < 0) \
                     if len(idx) and idx.min() < 0 else pa.array(idx.astype(np.int32, copy=False))
-            out.append(pa.DictionaryArray.from_arrays(
-                codes, c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c))
+            # row numbers of this side (or masked -1): in range, no validation pass
+            out.append(pa.DictionaryArray.from_arrays(codes, contiguous(c), safe=False))
             continue
         if taken is None:
             taken = _take_indices(idx)
@@ -349,6 +367,5 @@ def _take_indices(idx: np.ndarray) -> pa.Array:
 
 
 def _np(col) -> np.ndarray:
-    if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    col = contiguous(col)
     return col.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
+from ..arrays import contiguous
 
 from ... import types
 from ...plan.logical import LogicalProjectSet
@@ -22,7 +23,7 @@ def project_set(node: LogicalProjectSet, ctx) -> pa.Table:
     lists = {}
     for p in node.positions:
         col = table.column(p)
-        col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+        col = contiguous(col)
         lengths = np.asarray(pc.fill_null(pc.list_value_length(col), 0)
                              .to_numpy(zero_copy_only=False), np.int64)
         lists[p] = (col, lengths)

@@ -7,7 +7,8 @@ LIMIT is a zero-copy slice. DISTINCT groups on every column (NULLs equal).
 from __future__ import annotations
 
 import pyarrow as pa
-from rustmemodb.lazy_import import compute as pc
+from rustmemodb.lazy_import import compute as pc, numpy as np
+from ..arrays import contiguous
 
 from ... import errors, types
 from ...plan.logical import (LogicalDistinct, LogicalFilter, LogicalLimit, LogicalProject,
@@ -105,8 +106,10 @@ def _top_k_numeric(first, key_table, sort_keys, k: int):
     # (no NaN here: sort_keys_for splits a float key holding NaN into (is NaN, value),
     # so a float first key reaching this point has none)
     desc = sort_keys[0][1] == "descending"
-    best = first.take(pc.select_k_unstable(first, k, sort_keys=[("v", sort_keys[0][1])]))
-    threshold = pc.min(best) if desc else pc.max(best)
+    threshold = _block_threshold(first, k, desc)
+    if threshold is None:
+        best = first.take(pc.select_k_unstable(first, k, sort_keys=[("v", sort_keys[0][1])]))
+        threshold = pc.min(best) if desc else pc.max(best)
     keep = (pc.greater_equal if desc else pc.less_equal)(first, threshold)
     cand = pc.indices_nonzero(keep).to_numpy(zero_copy_only=False)
     if len(cand) > key_table.num_rows // 4:
@@ -121,11 +124,35 @@ def _top_k_numeric(first, key_table, sort_keys, k: int):
     return pa.array(cand[order.to_numpy(zero_copy_only=False)[:k]])
 
 
+# Rows per block in _block_threshold: small enough that the k-th best block extreme is
+# close to the k-th best value (few candidates), large enough that the extremes are few.
+THRESHOLD_BLOCK = 2048
+
+
+def _block_threshold(first, k: int, desc: bool):
+    """A value that at least k rows reach (>= it for DESC, <= for ASC): the k-th best of
+    the per-block maxima (minima), each of those blocks holding a row that reaches it.
+    One numpy pass over the column instead of select_k's heap (~5x faster at 5M rows);
+    the rows reaching it are a superset of the top k, sorted exactly by the caller.
+    None when there are fewer blocks than k. Numbers without NULL or NaN only (the
+    caller's contract): their buffers are read without a copy."""
+    parts = []
+    reduce = np.maximum.reduceat if desc else np.minimum.reduceat
+    for chunk in first.chunks if isinstance(first, pa.ChunkedArray) else [first]:
+        v = chunk.to_numpy(zero_copy_only=False)
+        if len(v):
+            parts.append(reduce(v, np.arange(0, len(v), THRESHOLD_BLOCK)))
+    if sum(len(p) for p in parts) < k:
+        return None
+    ext = np.concatenate(parts)
+    at = len(ext) - k if desc else k - 1
+    return pa.scalar(np.partition(ext, at)[at].item(), first.type)
+
+
 def take_few(table: pa.Table, idx) -> pa.Table:
     """``table.take(idx)`` for a few rows of a many-chunk table: Arrow's take on chunked
     columns concatenates every chunk first (~0.1 s per 5M-row column), so the rows are
     sliced out of their batches instead."""
-    import numpy as np
     idx = np.asarray(idx, dtype=np.int64)
     if len(idx) > 1024 or table.num_rows < 65536 or table.column(0).num_chunks < 2:
         return table.take(pa.array(idx))
@@ -191,7 +218,7 @@ def distinct_table(table: pa.Table) -> pa.Table:
     out = tmp.group_by(tmp.column_names, use_threads=False).aggregate([])
     out = out.select(tmp.column_names)
     cols = [_restore(c, f.type) for c, f in zip(out.columns, table.schema)]
-    originals = [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c
+    originals = [contiguous(c)
                  for c in table.columns]
     cols = restore_interval_keys(cols, keys, originals)     # intervals: equal by span
     return pa.Table.from_arrays(cols, names=names)

@@ -28,6 +28,7 @@ import datetime as dt
 import numpy as np
 import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
+from ..arrays import contiguous
 
 from ... import errors, types
 from ...plan.aggregates import PAIR_EXTREMES, PAIR_STATISTICS
@@ -113,8 +114,7 @@ class _Layout:
     def unsort(self, values, arrow_type):
         if isinstance(values, np.ndarray):
             values = pa.array(values, type=arrow_type)
-        if isinstance(values, pa.ChunkedArray):
-            values = values.combine_chunks()
+        values = contiguous(values)
         if values.type != arrow_type:
             values = values.cast(arrow_type)
         if self.identity:
@@ -157,7 +157,7 @@ def _packed_int_key(keys) -> np.ndarray | None:
 
 
 def _contiguous(col):
-    return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    return contiguous(col)
 
 
 def _changes(col) -> np.ndarray:
@@ -166,8 +166,7 @@ def _changes(col) -> np.ndarray:
     out = np.zeros(n, bool)
     if n < 2:
         return out
-    if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks()
+    col = contiguous(col)
     if pa.types.is_interval(col.type):   # no Arrow kernel: compare spans in Python
         vals = [None if v is None else (v.months * 30 + v.days) * 86_400_000_000_000 +
                 v.nanoseconds for v in col.to_pylist()]
@@ -252,8 +251,7 @@ def _lag_lead(call, L, table, ctx):
 
 
 def _gather(values, idx: np.ndarray, ok: np.ndarray):
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+    values = contiguous(values)
     return values.take(pa.array(idx, mask=~ok))
 
 
@@ -310,8 +308,7 @@ def _range_offset(L, call, kind, k, is_start):
         raise errors.sql_error("42P20", "RANGE with offset PRECEDING/FOLLOWING requires exactly "
                                         "one ORDER BY column")
     col = L.order_sorted[0]
-    if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks()
+    col = contiguous(col)
     desc = call.order[0][1]
     nulls = col.is_null().to_numpy(zero_copy_only=False)
     if isinstance(k, types.Interval):
@@ -388,8 +385,7 @@ def aggregate_input(call, L: _Layout, table, ctx):
         values = None
     else:
         values = L.sorted(as_array(evaluate(call.args[0], table, ctx), n))
-        if isinstance(values, pa.ChunkedArray):
-            values = values.combine_chunks()
+        values = contiguous(values)
         valid = values.is_valid().to_numpy(zero_copy_only=False)
     if call.filter is not None:
         f = L.sorted(as_array(evaluate(call.filter, table, ctx), n))
