@@ -249,12 +249,29 @@ def test_packed_int_key_orders_like_the_keys():
     from rustmemodb.exec.operators.window import _packed_int_key
     a = pa.array([3, -1, 3, 0, -1, 2**40], pa.int64())
     b = pa.array([1, 5, 0, 5, 4, 1], pa.int64()).cast(pa.int32()).cast(pa.date32())
-    packed = _packed_int_key([(a, "ascending", "at_end"), (b, "descending", "at_end")])
+    packed, spans = _packed_int_key([(a, "ascending", "at_end"), (b, "descending", "at_end")])
+    assert spans == [2**40 + 2, 6]
     order = np.argsort(packed, kind="stable").tolist()
     assert order == [1, 4, 3, 0, 2, 5]
     assert _packed_int_key([(pa.array([1, None]), "ascending", "at_end")]) is None
     huge = pa.array([-2**62, 2**62])
     assert _packed_int_key([(huge, "ascending", "at_end")]) is None
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_stable_order_is_the_stable_argsort(wide):
+    """window.stable_order: the permutation and sorted keys of a stable argsort, by
+    value sort with row numbers in the low bits, or (keys too wide for that) by an
+    unstable argsort kept only when no two keys are equal."""
+    from rustmemodb.exec.operators.window import stable_order
+    rng = np.random.default_rng(11)
+    for keys in (rng.integers(0, 50, 10_000), rng.permutation(10_000),
+                 np.zeros(7, np.int64), np.array([5], np.int64)):
+        keys = keys.astype(np.int64) + ((1 << 60) if wide else 0)
+        perm, ordered = stable_order(keys)
+        want = np.argsort(keys, kind="stable")
+        assert perm.tolist() == want.tolist()
+        assert ordered.tolist() == keys[want].tolist()
 
 
 def test_grouped_float_sums_over_many_chunks():

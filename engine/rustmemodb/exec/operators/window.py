@@ -24,6 +24,8 @@ group, by one hash aggregation of row numbers.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import math
 
 import numpy as np
 import pyarrow as pa
@@ -72,8 +74,9 @@ class _Layout:
             keys += sort_keys_for(c, "descending" if d else "ascending",
                                   "at_start" if nf else "at_end")
         packed = _packed_int_key(keys) if keys and n else None
+        ordered_keys = None
         if packed is not None:
-            self.perm = np.argsort(packed, kind="stable").astype(np.int64, copy=False)
+            self.perm, ordered_keys = stable_order(packed[0])
         elif keys and n:
             kt = pa.Table.from_arrays([k[0] for k in keys], names=[f"k{i}" for i in range(len(keys))])
             perm = pc.sort_indices(kt, sort_keys=[(f"k{i}", k[1], k[2]) for i, k in enumerate(keys)])
@@ -81,16 +84,25 @@ class _Layout:
         else:
             self.perm = np.arange(n, dtype=np.int64)
         self.identity = keys == [] or bool(np.all(self.perm == np.arange(n)))
-        self.order_sorted = [self.sorted(c) for c in ocols]
+        self._ocols = ocols
         pos = np.arange(n, dtype=np.int64)
         part_start = np.zeros(n, bool)
         if n:
             part_start[0] = True
-        for c in pcols:
-            part_start |= _changes(self.sorted(c))
-        peer_start = part_start.copy()
-        for c in self.order_sorted:
-            peer_start |= _changes(c)
+        if ordered_keys is not None:
+            # boundaries from the sorted packed keys: the partition keys are its high
+            # digits (above the ORDER BY keys' spans), peers share the whole key
+            order_span = math.prod(packed[1][len(pcols):])
+            if pcols:
+                part_start |= _int_changes(ordered_keys // order_span if order_span > 1
+                                           else ordered_keys)
+            peer_start = part_start | _int_changes(ordered_keys)
+        else:
+            for c in pcols:
+                part_start |= _changes(self.sorted(c))
+            peer_start = part_start.copy()
+            for c in self.order_sorted:
+                peer_start |= _changes(c)
         self.pos = pos
         self.part_start, self.peer_start = part_start, peer_start
         starts = np.flatnonzero(part_start)
@@ -105,6 +117,11 @@ class _Layout:
         self.peer_first = pstarts[self.gid] if n else pos
         self.peer_last = pends[self.gid] - 1 if n else pos
         self.nparts = len(starts)
+
+    @functools.cached_property
+    def order_sorted(self) -> list:
+        """The ORDER BY columns in sorted order (RANGE frames with offsets read them)."""
+        return [self.sorted(c) for c in self._ocols]
 
     def sorted(self, col):
         if self.identity:
@@ -124,12 +141,13 @@ class _Layout:
         return values.take(pa.array(inv))
 
 
-def _packed_int_key(keys) -> np.ndarray | None:
+def _packed_int_key(keys) -> tuple[np.ndarray, list[int]] | None:
     """Several integer-like sort keys (integers, dates, timestamps; no NULLs) packed into
-    one int64 whose order is theirs, each key scaled by the value ranges after it and
-    flipped when descending: a stable argsort of it is the multi-key sort (Arrow sorts
-    three keys ~3x slower than one). None when a key does not qualify or the product
-    of the ranges passes 2^62."""
+    one non-negative int64 whose order is theirs, each key scaled by the value ranges
+    after it and flipped when descending: a stable sort of it is the multi-key sort
+    (Arrow sorts three keys ~3x slower than one). Returned with each key's span (its
+    digit's base). None when a key does not qualify or the product of the ranges
+    passes 2^62."""
     parts = []
     span_total = 1
     for col, order, _ in keys:
@@ -153,7 +171,38 @@ def _packed_int_key(keys) -> np.ndarray | None:
     for v, lo, hi, span, desc in parts:
         digit = (hi - v) if desc else (v - lo) if lo else v
         packed = digit if packed is None else packed * span + digit
-    return packed
+    return packed, [p[3] for p in parts]
+
+
+def stable_order(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.argsort(packed, kind="stable")`` for non-negative int64 keys, and the keys in
+    that order, faster than the stable argsort: numpy
+    sorts plain int64 values several times faster than it argsorts them stably (SIMD
+    sorts; 5M keys: ~0.15 s against ~0.65 s). With the row number in the low bits the
+    values are unique and sort in the stable order, and the low bits are the permutation.
+    Keys too wide for that sort unstably; that order is the stable one when no two keys
+    are equal, checked on the sorted keys (else the stable argsort)."""
+    n = len(packed)
+    if n < 2:
+        return np.arange(n, dtype=np.int64), packed
+    bits = max(n - 1, 1).bit_length()
+    top = int(packed.max())
+    if top.bit_length() + bits <= 62:
+        both = np.sort((packed << bits) | np.arange(n, dtype=np.int64))
+        return both & ((1 << bits) - 1), both >> bits
+    perm = np.argsort(packed)
+    ordered = packed[perm]
+    if (ordered[1:] == ordered[:-1]).any():
+        perm = np.argsort(packed, kind="stable")
+        ordered = packed[perm]
+    return perm.astype(np.int64, copy=False), ordered
+
+
+def _int_changes(ordered: np.ndarray) -> np.ndarray:
+    """True where a sorted integer key differs from the previous row's."""
+    out = np.zeros(len(ordered), bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=out[1:])
+    return out
 
 
 def _contiguous(col):
