@@ -35,7 +35,17 @@ from dataclasses import dataclass, replace
 from .. import types
 from ..database import Database
 from ..plan import logical as L
-from ..plan.expr import AggCall, Call, Case, Cast, ColRef, Const, InList, make_call
+from ..plan.expr import (
+    AggCall,
+    Call,
+    Case,
+    Cast,
+    ColRef,
+    Const,
+    InList,
+    is_volatile,
+    make_call,
+)
 from ..sql import params as placeholders
 from ..sql.plan_cache import Prepared
 from .render import Unrenderable, quote, render
@@ -328,6 +338,9 @@ def _finish(partial: L.LogicalNode, merge: L.LogicalNode, kind: str, keys: list,
         if table == PARTIALS:
             return names
         return list(catalog[table].columns)
+    if any(is_volatile(e) for e in _expressions(partial)):
+        # random() & co. on every shard would not be the single engine's sequence
+        raise NotSplit("a volatile function")
     scanned = [n.table for n in _nodes(partial) if isinstance(n, L.LogicalScan)
                and not catalog[n.table].replicated]
     joined = any(isinstance(n, L.LogicalJoin) for n in _nodes(partial))
@@ -338,6 +351,11 @@ def _finish(partial: L.LogicalNode, merge: L.LogicalNode, kind: str, keys: list,
         raise NotSplit(f"not rendered: {exc}") from exc
     return PlanSplit(partial, merge, kind, partial_sql, merge_sql, keys,
                      tuple(dict.fromkeys(scanned)) if joined and len(scanned) > 1 else ())
+
+
+def _expressions(plan: L.LogicalNode):
+    from ..plan.walk import expressions
+    return expressions(plan)
 
 
 def _nodes(plan: L.LogicalNode):
@@ -441,10 +459,9 @@ def _operations(plan: L.LogicalNode) -> set:
 
 
 def _kind(e) -> tuple:
-    """An argument as the check compares it: a column (by type), a constant, or the
-    kind of expression it is (the expression itself is compared on its own)."""
-    if isinstance(e, ColRef):
-        return ("col", e.type)
+    """An argument as the check compares it: a constant, or a value of a type (a column
+    or an expression: rendering writes a projected expression in where the plan reads
+    its column, and the expression itself is compared on its own)."""
     if isinstance(e, Const):
         return ("const", repr(e.value), e.type)
-    return (type(e).__name__, getattr(e, "fn", None), e.type)
+    return ("value", e.type)

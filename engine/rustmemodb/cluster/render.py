@@ -303,6 +303,8 @@ def type_name(t: str) -> str:
 
 def literal(value, sql_type: str) -> str:
     """A constant as SQL the binder reads back as the same value of the same type."""
+    if sql_type == types.NULL and value is None:   # a bare NULL, typed by its context
+        return "NULL"
     if sql_type not in _LITERAL_TYPES:
         raise Unrenderable(f"a {sql_type} constant")
     if value is None:
