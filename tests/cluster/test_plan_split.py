@@ -75,6 +75,15 @@ PLANNED = [
      "top-k"),
     (("SELECT s.name, s.amt FROM (SELECT w.name, w.g, o.amt FROM w JOIN o ON w.id = o.id) s "
      "WHERE s.g = 3 AND s.amt > 20 ORDER BY 2, 1 LIMIT 15"), "top-k"),
+    # grouped by the partition key: whole groups on each shard, nothing to merge
+    (("SELECT count(*), max(n), sum(t) FROM (SELECT w.id, count(*) AS n, sum(o.q) AS t "
+     "FROM w JOIN o ON w.id = o.id GROUP BY w.id) x"), "aggregate"),
+    # windows partitioned by the partition key run on the shards; others over groups
+    (("SELECT id, g, row_number() OVER (PARTITION BY id ORDER BY v), "
+      "sum(v) OVER (PARTITION BY id ORDER BY g ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) "
+      "FROM w WHERE g > 2 ORDER BY 3 DESC, 1 LIMIT 9"), "top-k"),
+    ("SELECT g, sum(v), rank() OVER (ORDER BY sum(v) DESC) FROM w GROUP BY g ORDER BY 1",
+     "aggregate"),
 ]
 
 

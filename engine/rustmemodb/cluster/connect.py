@@ -955,6 +955,8 @@ class ClusterConnection:
                     partial_plan=ps.partial, merge_plan=ps.merge)
         if ps.in_place:
             plan["in_place"] = [t for t in plan["tables"] if t in ps.in_place]
+        if ps.windows:
+            plan["windows"] = ps.windows
         if plan_only:
             return plan
         return self._finish(plan, self._run_split(plan, dist, want))

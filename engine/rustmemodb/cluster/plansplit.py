@@ -9,7 +9,9 @@ choice each shard makes over its own rows. This module then walks that plan:
   placement when they are partitioned on the same key column of one type and joined on
   it (an equi-key of the optimizer's), or when the side that may lose or gain NULL rows
   is the partitioned one and the other is replicated; filters and projections keep
-  their input's. Any other node needs rows from every shard.
+  their input's; so does an aggregate grouped by the partition key (or a DISTINCT of
+  rows holding it): its groups are whole on one shard. Any other node needs rows from
+  every shard.
 * **the cut**: the highest node whose subtree is local. Above it the plan needs every
   shard's rows, so the cut's output is what each shard computes: the **partial**. The
   node right above the cut is pushed down where it can be, in part: an Aggregate as a
@@ -17,7 +19,8 @@ choice each shard makes over its own rows. This module then walks that plan:
   count, STDDEV/VARIANCE as count, sum and sum of squares, DISTINCT aggregates by
   grouping the partial by their argument too); a Sort under a LIMIT as the top
   LIMIT + OFFSET rows of each shard; a LIMIT without a Sort as LIMIT + OFFSET rows; a
-  DISTINCT as itself.
+  DISTINCT as itself. Windows partitioned by the partition key are local too; other
+  windows only above an aggregate (over the merged groups).
 * **the merge** is the plan above the cut over a scan of the gathered partials
   (``__partials``): the aggregate's merged forms rebuilt in the original aggregate's
   output layout, so every node above it (HAVING, the select list, ORDER BY, LIMIT) is
@@ -43,6 +46,7 @@ from ..plan.expr import (
     ColRef,
     Const,
     InList,
+    WindowCall,
     is_volatile,
     make_call,
 )
@@ -58,7 +62,7 @@ _SIMPLE = ("sum", "min", "max", "bool_and", "bool_or", "every")
 _SPREAD = {"stddev": (True, False), "stddev_samp": (True, False), "stddev_pop": (True, True),
            "variance": (False, False), "var_samp": (False, False), "var_pop": (False, True)}
 _PASS = (L.LogicalProject, L.LogicalFilter, L.LogicalSort, L.LogicalLimit,
-         L.LogicalDistinct, L.LogicalAggregate)
+         L.LogicalDistinct, L.LogicalAggregate, L.LogicalWindow)
 
 
 class NotSplit(Exception):
@@ -74,6 +78,7 @@ class PlanSplit:
     merge_sql: str
     keys: list                  # the partial's group key columns (names)
     in_place: tuple = ()        # partitioned tables joined on their key on each shard
+    windows: str | None = None  # windows on the shards: what keeps their partitions whole
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,10 @@ def split_plan(plan: L.LogicalNode, catalog: dict) -> PlanSplit:
         node = node.child
     if placed(node).replicated:
         raise NotSplit("reads only replicated tables")
+    if any(isinstance(n, L.LogicalWindow) for n in path):
+        # Windows over rows of several shards: the SQL-level strategies gather only
+        # the columns they read, and only each shard's first rows under a LIMIT.
+        raise NotSplit("windows over rows from several shards")
     kind, partial = "scan", node
     above = path[-1] if path else None
     if isinstance(above, L.LogicalSort) and len(path) > 1 and \
@@ -197,6 +206,31 @@ class _Placement:
             return _Placed(False, keys)
         if isinstance(node, L.LogicalJoin):
             return self.join(node)
+        if isinstance(node, L.LogicalWindow):
+            # Every window partitioned by the partition key: each partition is whole on
+            # one shard, so the shard computes the final values (the input's columns
+            # keep their positions).
+            inner = self(node.child)
+            if inner is None or inner.replicated:
+                return inner
+            at = {k for k, _ in inner.keys}
+            if all(isinstance(f, WindowCall) and any(
+                    isinstance(p, ColRef) and p.index in at for p in f.partition)
+                    for f in node.functions):
+                return inner
+            return None
+        if isinstance(node, L.LogicalAggregate) and node.grouping_sets is None or \
+                isinstance(node, L.LogicalDistinct) and node.on is None:
+            # Grouped by the partition key (DISTINCT rows holding it): every group is
+            # whole on one shard, so the shard's groups are the final ones.
+            inner = self(node.child)
+            if inner is None or inner.replicated:
+                return inner
+            groups = node.groups if isinstance(node, L.LogicalAggregate) else \
+                [ColRef(i, t) for i, (_, t) in enumerate(node.columns)]
+            keys = tuple((i, t) for i, g in enumerate(groups) for k, t in inner.keys
+                         if isinstance(g, ColRef) and g.index == k)
+            return _Placed(False, keys) if keys else None
         return None
 
     def join(self, node: L.LogicalJoin) -> _Placed | None:
@@ -298,7 +332,11 @@ def _aggregate(path: list, agg: L.LogicalAggregate, placed: _Placement) -> PlanS
         out.append(_rebuilt(r, merge_agg, g, want[1]))
     project = L.LogicalProject(list(agg.columns), merge_agg, out)
     merge = _rebuild(path, project)
-    return _finish(part, merge, "aggregate", [f"k{i}" for i in range(g)], placed.catalog)
+    # Windows over the merged groups see all of them: such a merge runs whole on the
+    # coordinator, never repartitioned by the group keys onto the shards.
+    windows = any(isinstance(n, L.LogicalWindow) for n in path)
+    keys = [] if windows else [f"k{i}" for i in range(g)]
+    return _finish(part, merge, "aggregate", keys, placed.catalog)
 
 
 def _as_float(x):
@@ -349,8 +387,13 @@ def _finish(partial: L.LogicalNode, merge: L.LogicalNode, kind: str, keys: list,
         merge_sql = render(merge, columns, [f"c{i}" for i in range(len(merge.columns))])
     except Unrenderable as exc:
         raise NotSplit(f"not rendered: {exc}") from exc
+    windows = None
+    if any(isinstance(n, L.LogicalWindow) for n in _nodes(partial)):
+        keyed = [catalog[t].key[0] for t in scanned if len(catalog[t].key) == 1]
+        windows = f"partitioned by {keyed[0]}" if keyed else "partitioned by the key"
     return PlanSplit(partial, merge, kind, partial_sql, merge_sql, keys,
-                     tuple(dict.fromkeys(scanned)) if joined and len(scanned) > 1 else ())
+                     tuple(dict.fromkeys(scanned)) if joined and len(scanned) > 1 else (),
+                     windows)
 
 
 def _expressions(plan: L.LogicalNode):
@@ -436,6 +479,8 @@ def _operations(plan: L.LogicalNode) -> set:
                 exprs.append(node.condition)
         elif isinstance(node, L.LogicalAggregate):
             exprs += list(node.groups) + list(node.aggregates)
+        elif isinstance(node, L.LogicalWindow):
+            exprs += list(node.functions)
         elif isinstance(node, L.LogicalSort):
             exprs += [k[0] for k in node.keys]
             found.update(("key", d, nf) for _, d, nf in node.keys)
@@ -451,6 +496,10 @@ def _operations(plan: L.LogicalNode) -> set:
                     found.add(("agg", n.fn, n.type, n.distinct, n.star, n.filter is not None))
                 elif isinstance(n, InList):
                     found.add(("in", n.negated))
+                elif isinstance(n, WindowCall):
+                    found.add(("window", n.fn, n.type, n.distinct, n.star, repr(n.frame),
+                               tuple(map(_kind, n.args)), len(n.partition),
+                               tuple((d, nf) for _, d, nf in n.order), n.filter is not None))
                 elif isinstance(n, Case):
                     found.add(("case", n.type))
                 elif not isinstance(n, ColRef):

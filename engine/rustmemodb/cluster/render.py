@@ -31,7 +31,17 @@ from dataclasses import dataclass, field
 
 from .. import types
 from ..plan import logical as L
-from ..plan.expr import AggCall, Call, Case, Cast, ColRef, Const, Expr, InList
+from ..plan.expr import (
+    AggCall,
+    Call,
+    Case,
+    Cast,
+    ColRef,
+    Const,
+    Expr,
+    InList,
+    WindowCall,
+)
 
 _INFIX = {
     "add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%", "eq": "=", "ne": "<>",
@@ -80,12 +90,19 @@ class _Query:
     order: list | None = None
     limit: str | None = None
     offset: str | None = None
+    windowed: bool = False                      # the select list holds window functions
 
     @property
     def plain(self) -> bool:
         """Nothing but FROM and WHERE: can be a join input as it is."""
         return self.group is None and not self.distinct and self.order is None and \
-            self.limit is None and self.offset is None
+            self.limit is None and self.offset is None and not self.windowed
+
+    @property
+    def closed(self) -> bool:
+        """Past the select list (DISTINCT, ORDER BY, LIMIT): only a wrap reads on."""
+        return self.distinct or self.order is not None or self.limit is not None or \
+            self.offset is not None
 
 
 class _Renderer:
@@ -118,7 +135,7 @@ class _Renderer:
 
     def _LogicalFilter(self, n: L.LogicalFilter) -> _Query:
         q = self.node(n.child)
-        if q.distinct or q.order is not None or q.limit is not None or q.offset is not None:
+        if q.closed or q.windowed:   # WHERE and HAVING come before windows
             q = self.wrap(q)
         cond = self.expr(n.predicate, q.cols)
         (q.having if q.group is not None else q.where).append(cond)
@@ -147,7 +164,7 @@ class _Renderer:
 
     def _LogicalSort(self, n: L.LogicalSort) -> _Query:
         q = self.node(n.child)
-        if q.order is not None or q.limit is not None or q.offset is not None:
+        if q.order is not None or q.limit is not None or q.offset is not None or q.windowed:
             q = self.wrap(q)
         keys = []
         for e, desc, nulls_first in n.keys:
@@ -171,9 +188,17 @@ class _Renderer:
         if n.on is not None:
             raise Unrenderable("DISTINCT ON")
         q = self.node(n.child)
-        if q.order is not None or q.limit is not None or q.offset is not None or q.distinct:
+        if q.closed or q.windowed:
             q = self.wrap(q)
         q.distinct = True
+        return q
+
+    def _LogicalWindow(self, n: L.LogicalWindow) -> _Query:
+        q = self.node(n.child)
+        if q.closed or q.windowed:   # a window over a window's output: a query apart
+            q = self.wrap(q)
+        q.cols = q.cols + [_Col(self.window(f, q.cols)) for f in n.functions]
+        q.windowed = True
         return q
 
     def _LogicalJoin(self, n: L.LogicalJoin) -> _Query:
@@ -262,6 +287,24 @@ class _Renderer:
             out += f" FILTER (WHERE {self.expr(a.filter, cols)})"
         return out
 
+    def window(self, w: Expr, cols: list) -> str:
+        if not isinstance(w, WindowCall) or not _IDENT.match(w.fn):
+            raise Unrenderable(str(w))
+        inner = "*" if w.star else ", ".join(self.expr(x, cols) for x in w.args)
+        out = f"{w.fn}({'DISTINCT ' if w.distinct else ''}{inner})"
+        if w.filter is not None:
+            out += f" FILTER (WHERE {self.expr(w.filter, cols)})"
+        over = []
+        if w.partition:
+            over.append("PARTITION BY " + ", ".join(self.expr(p, cols) for p in w.partition))
+        if w.order:
+            over.append("ORDER BY " + ", ".join(
+                f"{self.expr(e, cols)} {'DESC' if d else 'ASC'} NULLS {'FIRST' if nf else 'LAST'}"
+                for e, d, nf in w.order))
+        if w.frame is not None:
+            over.append(_frame(w.frame))
+        return f"{out} OVER ({' '.join(over)})"
+
     def expr(self, e: Expr, cols: list) -> str:
         if isinstance(e, ColRef):
             return cols[e.index].sql
@@ -293,6 +336,33 @@ class _Renderer:
             values = ", ".join(self.expr(v, cols) for v in e.values)
             return f"({self.expr(e.arg, cols)} {'NOT ' if e.negated else ''}IN ({values}))"
         raise Unrenderable(type(e).__name__)
+
+
+_BOUNDS = {"unbounded_preceding": "UNBOUNDED PRECEDING", "current": "CURRENT ROW",
+           "unbounded_following": "UNBOUNDED FOLLOWING"}
+_EXCLUDE = {"current": "EXCLUDE CURRENT ROW", "group": "EXCLUDE GROUP", "ties": "EXCLUDE TIES"}
+
+
+def _frame(frame: tuple) -> str:
+    """A window frame ``(mode, start, end[, exclusion])`` as SQL (integer offsets only)."""
+    mode, start, end = frame[:3]
+
+    def bound(b) -> str:
+        kind, offset = b
+        if kind in _BOUNDS:
+            return _BOUNDS[kind]
+        if kind in ("preceding", "following") and isinstance(offset, int) and \
+                not isinstance(offset, bool):
+            return f"{offset} {kind.upper()}"
+        raise Unrenderable(f"frame bound {b!r}")
+    if mode not in ("rows", "range", "groups"):
+        raise Unrenderable(f"frame {mode}")
+    out = f"{mode.upper()} BETWEEN {bound(start)} AND {bound(end)}"
+    if len(frame) > 3 and frame[3] is not None:
+        if frame[3] not in _EXCLUDE:
+            raise Unrenderable(f"frame exclusion {frame[3]!r}")
+        out += " " + _EXCLUDE[frame[3]]
+    return out
 
 
 def type_name(t: str) -> str:
