@@ -84,6 +84,11 @@ PLANNED = [
       "FROM w WHERE g > 2 ORDER BY 3 DESC, 1 LIMIT 9"), "top-k"),
     ("SELECT g, sum(v), rank() OVER (ORDER BY sum(v) DESC) FROM w GROUP BY g ORDER BY 1",
      "aggregate"),
+    # correlated EXISTS / NOT EXISTS on the partition key: semi and anti joins on the shards
+    (("SELECT g, count(*) FROM w WHERE EXISTS (SELECT 1 FROM o WHERE o.id = w.id AND o.q > 3) "
+     "GROUP BY g ORDER BY g"), "aggregate"),
+    (("SELECT id FROM w WHERE NOT EXISTS (SELECT 1 FROM o WHERE o.id = w.id) AND g = 4 "
+     "ORDER BY id DESC LIMIT 6"), "top-k"),
 ]
 
 

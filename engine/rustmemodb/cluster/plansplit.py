@@ -242,17 +242,17 @@ class _Placement:
         if left.replicated and right.replicated:
             return left
         if right.replicated:   # every left row meets all right rows on its own shard
-            return left if kind in ("inner", "cross", "left") else None
+            return left if kind in ("inner", "cross", "left", "semi", "anti") else None
         if left.replicated:
             return _Placed(False, shifted) if kind in ("inner", "cross", "right") else None
         lk, rk = dict(left.keys), dict(right.keys)
         linked = any(isinstance(a, ColRef) and isinstance(b, ColRef) and a.index in lk and
                      b.index in rk and lk[a.index] == rk[b.index] and a.type == b.type
                      for a, b in node.equi_keys)
-        if not linked or kind not in ("inner", "left", "right", "full"):
+        if not linked or kind not in ("inner", "left", "right", "full", "semi", "anti"):
             return None
         keys = {"inner": left.keys + shifted, "left": left.keys, "right": shifted,
-                "full": ()}[kind]
+                "full": (), "semi": left.keys, "anti": left.keys}[kind]
         return _Placed(False, keys)
 
 

@@ -203,6 +203,8 @@ class _Renderer:
 
     def _LogicalJoin(self, n: L.LogicalJoin) -> _Query:
         kind = n.kind
+        if kind in ("semi", "anti"):
+            return self.semi(n)
         if kind not in ("inner", "cross", "left", "right", "full"):
             raise Unrenderable(f"{kind} join")
         left, right = self.node(n.left), self.node(n.right)
@@ -232,6 +234,22 @@ class _Renderer:
                     "right": "RIGHT JOIN", "full": "FULL JOIN"}[kind]
             froms = f"{left.froms} {word} {right.froms} ON {' AND '.join(on) or 'TRUE'}"
         return _Query(froms, left.items + right.items, cols, where)
+
+    def semi(self, n: L.LogicalJoin) -> _Query:
+        """A semi (anti) join as ``[NOT] EXISTS (SELECT 1 FROM right WHERE on)`` in the
+        left side's WHERE: the binder turns that back into the same join (the
+        optimizer's decorrelation), and its output is the left side's columns."""
+        left = self.joinable(self.node(n.left), single=False, null_side=False)
+        right = self.joinable(self.node(n.right), single=True, null_side=False)
+        on = [f"({self.expr(a, left.cols)} = {self.expr(b, right.cols)})"
+              for a, b in n.equi_keys]
+        if n.condition is not None:
+            on.append(self.expr(n.condition, left.cols + right.cols))
+        on += right.where
+        where = f" WHERE {' AND '.join(on)}" if on else ""
+        left.where.append(f"({'NOT ' if n.kind == 'anti' else ''}EXISTS "
+                          f"(SELECT 1 FROM {right.froms}{where}))")
+        return left
 
     def joinable(self, q: _Query, single: bool, null_side: bool) -> _Query:
         if not q.plain or (single and q.items > 1) or \
