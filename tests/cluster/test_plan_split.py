@@ -174,6 +174,24 @@ def test_splits_are_remembered_until_the_schema_changes(pair):
     assert c._plan_splits[q] is not first
 
 
+def test_a_table_turned_replicated_is_planned_again():
+    # o is joined to w off its partition key (o.w_id): not local, so not plan-split; once
+    # a FOREIGN KEY to it turns o REPLICATED, the same text is planned again and splits.
+    c, s = _setup()
+    try:
+        q = "SELECT w.g, count(*) FROM w JOIN o ON w.id = o.w_id GROUP BY w.g ORDER BY 1"
+        _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+        assert c.last_plan.get("planner") != "plan"
+        for x in (c, s):
+            x.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, oid INTEGER REFERENCES o (id))")
+        assert c.catalog["o"].replicated
+        _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+        assert c.last_plan.get("planner") == "plan"
+    finally:
+        c.close()
+        s.close()
+
+
 def test_unknown_planner_is_a_clear_error():
     with pytest.raises(errors.Error) as info:
         cluster.connect("local", shards=2, planner="magic")

@@ -197,7 +197,8 @@ class ClusterConnection:
         self.failed = False
         self.written: set[int] = set()
         self.last_plan: dict | None = None
-        self._plan_splits: dict = {}   # statement text -> (mirror root, PlanSplit | why not)
+        # statement text -> (mirror root, placement, PlanSplit | why it is not split)
+        self._plan_splits: dict = {}
         b = cluster.backend
         for reply in b.call_all(range(b.shards), "open", self.sid, branch).values():
             check(reply)
@@ -928,11 +929,13 @@ class ClusterConnection:
         partials rendered from the plan's local part, the merge from the rest. None: the
         plan is outside that split (the reason is kept for EXPLAIN) and the SQL-level
         strategies below take the statement. Splits are remembered per statement text
-        while the mirror's root (the schema) is the same one."""
+        while the mirror's root (the schema) and the tables' placement are the same."""
         root = self._root()
+        # Placement can change with no schema change (a table turned REPLICATED).
+        placed = tuple((n, tuple(i.key), i.replicated) for n, i in self.catalog.items())
         hit = self._plan_splits.get(sql)
-        if hit is not None and hit[0] is root:
-            ps = hit[1]
+        if hit is not None and hit[0] is root and hit[1] == placed:
+            ps = hit[2]
         else:
             try:
                 ps = split_plan(bind_and_optimize(self.mirror, sql), self.catalog)
@@ -945,7 +948,7 @@ class ClusterConnection:
                 return None
             if len(self._plan_splits) >= PLAN_SPLITS_KEPT:
                 self._plan_splits.clear()
-            self._plan_splits[sql] = (root, ps)
+            self._plan_splits[sql] = (root, placed, ps)
         if isinstance(ps, str):
             plan["not_plan_split"] = ps
             return None
