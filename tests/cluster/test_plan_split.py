@@ -65,6 +65,7 @@ PLANNED = [
     (("SELECT id, v FROM w WHERE name LIKE 'n%' ORDER BY v DESC NULLS LAST, id LIMIT 7 "
      "OFFSET 3"), "top-k"),
     ("SELECT DISTINCT name FROM w ORDER BY 1", "scan"),
+    ("SELECT DISTINCT g, name FROM w ORDER BY 2 DESC NULLS LAST, 1 LIMIT 4 OFFSET 2", "top-k"),
     (("SELECT w.name, sum(o.amt) FROM w JOIN o ON w.id = o.id WHERE o.q < 5 "
      "GROUP BY w.name ORDER BY 1"), "aggregate"),
     (("SELECT dim.label, count(*) FROM w JOIN dim ON w.g = dim.g WHERE w.v > 10 "

@@ -944,8 +944,10 @@ class ClusterConnection:
             except NotSplit as exc:
                 ps = str(exc)
             except errors.Error as exc:   # a rendering the engine reads otherwise: not split
-                plan["not_plan_split"] = f"rendering not read back ({exc.sqlstate})"
-                return None
+                ps = f"rendering not read back ({exc.sqlstate}: {exc.message})"
+                if exc.sqlstate[:2] in ("53", "57"):   # out of resources, cancelled: not
+                    plan["not_plan_split"] = ps        # the statement's, not remembered
+                    return None
             if len(self._plan_splits) >= PLAN_SPLITS_KEPT:
                 self._plan_splits.clear()
             self._plan_splits[sql] = (root, placed, ps)

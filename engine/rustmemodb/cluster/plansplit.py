@@ -121,16 +121,16 @@ def split_plan(plan: L.LogicalNode, catalog: dict) -> PlanSplit:
         # Windows over rows of several shards: the SQL-level strategies gather only
         # the columns they read, and only each shard's first rows under a LIMIT.
         raise NotSplit("windows over rows from several shards")
-    kind, partial = "scan", node
-    above = path[-1] if path else None
-    if isinstance(above, L.LogicalSort) and len(path) > 1 and \
-            isinstance(path[-2], L.LogicalLimit) and _top(path[-2]) is not None:
-        kind = "top-k"
-        partial = _limited(replace(above, child=node), path[-2])
+    kind, partial, up = "scan", node, len(path) - 1
+    if up >= 0 and isinstance(path[up], L.LogicalDistinct) and path[up].on is None:
+        partial, up = path[up], up - 1          # DISTINCT on each shard, then again
+    above = path[up] if up >= 0 else None
+    if isinstance(above, L.LogicalSort) and up > 0 and \
+            isinstance(path[up - 1], L.LogicalLimit) and _top(path[up - 1]) is not None:
+        kind = "top-k"                          # each shard's first LIMIT + OFFSET rows
+        partial = _limited(replace(above, child=partial), path[up - 1])
     elif isinstance(above, L.LogicalLimit) and _top(above) is not None:
-        partial = _limited(node, above)
-    elif isinstance(above, L.LogicalDistinct) and above.on is None:
-        partial = above
+        partial = _limited(partial, above)
     names = [f"c{i}" for i in range(len(partial.columns))]
     partial = _renamed(partial, names)
     scan = L.LogicalScan(list(partial.columns), PARTIALS)
@@ -268,8 +268,8 @@ def _aggregate(path: list, agg: L.LogicalAggregate, placed: _Placement) -> PlanS
     g = len(groups)
 
     def partial(call: AggCall) -> int:
-        """Position (in the partial's output, after keys and DISTINCT arguments, which
-        are only known at the end: so counted among the partials) of ``call``."""
+        """Index of ``call`` among the partial aggregates (their columns follow the group
+        keys and the DISTINCT arguments, whose number is known only at the end)."""
         partials.append(call)
         return len(partials) - 1
 

@@ -164,13 +164,11 @@ class _Renderer:
 
     def _LogicalSort(self, n: L.LogicalSort) -> _Query:
         q = self.node(n.child)
-        if q.order is not None or q.limit is not None or q.offset is not None or q.windowed:
+        if q.closed or q.windowed:   # (after DISTINCT: sorted as a query apart, on its rows)
             q = self.wrap(q)
         keys = []
         for e, desc, nulls_first in n.keys:
             sql = self.expr(e, q.cols)
-            if q.distinct and sql not in [c.sql for c in q.cols]:
-                raise Unrenderable("ORDER BY outside a DISTINCT list")
             keys.append(f"{sql} {'DESC' if desc else 'ASC'} "
                         f"NULLS {'FIRST' if nulls_first else 'LAST'}")
         q.order = keys
