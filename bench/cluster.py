@@ -121,7 +121,8 @@ def run_aggregation(rows: int, shard_counts: list[int], backend: str, repeat: in
                         "coordinator_bytes": conn.cluster.coordinator_bytes - before_coord,
                             "table_bytes": data.nbytes, "per_shard_work": work,
                             "load_seconds": load, "same": _close(got, want),
-                            "strategy": _strategy(conn.last_plan)}
+                            "strategy": conn.last_plan["strategy"],
+                            "planner": _planner(conn.last_plan)}
             out.append(best)
         finally:
             conn.close()
@@ -264,7 +265,8 @@ def run_repartition(rows: int, shard_counts: list[int], backend: str,
                             "largest_batch": conn.cluster.largest_batch,
                             "table_bytes": sum({"sales": data.nbytes, "returns": back.nbytes}[t]
                                                for t in REPART_TABLES[name]),
-                            "strategy": _strategy(plan) + (
+                            "planner": _planner(plan),
+                            "strategy": plan["strategy"] + (
                                 " + merge on shards" if plan.get("repartitioned") else ""),
                             "per_shard_work": [a - b for a, b in zip(_work(conn), work0)],
                             "same": _close(got, wants[name])})
@@ -362,16 +364,22 @@ def run_analytics(rows: int, shard_counts: list[int], backend: str,
                                 "seconds": time.perf_counter() - t0,
                                 "bytes_shipped": conn.cluster.bytes_shipped - before,
                                 "coordinator_bytes": conn.cluster.coordinator_bytes - coord0,
-                                "strategy": _strategy(conn.last_plan),
+                                "strategy": conn.last_plan["strategy"],
+                                "planner": _planner(conn.last_plan),
                                 "same": _close(got, wants[q])})
         finally:
             conn.close()
     return results
 
 
-def _strategy(plan: dict) -> str:
-    """The strategy, and for a split made from the engine's optimized plan ``(plan)``."""
-    return plan["strategy"] + (" (plan)" if plan.get("planner") == "plan" else "")
+def _planner(plan: dict | None) -> str:
+    """"plan" for a split made from the engine's optimized plan, else "sql"."""
+    return "plan" if plan and plan.get("planner") == "plan" else "sql"
+
+
+def _shown(r: dict) -> str:
+    """The plan column: the strategy, ``(plan)`` when split from the optimized plan."""
+    return r.get("strategy", "") + (" (plan)" if r.get("planner") == "plan" else "")
 
 
 def _fmt_bytes(n: float) -> str:
@@ -422,7 +430,7 @@ def main(argv=None) -> None:
     print(f"\nrepartitioning over {a.rows // 10:,} sales rows and {a.rows // 40:,} returns, "
           f"backend {a.backend}")
     print(f"{'query':>24} {'shards':>14} {'time':>9} {'shipped':>10} {'moved':>10} "
-          f"{'via coord':>10} {'max batch':>10} {'tables':>10} {'plan':>26} same  per-shard work")
+          f"{'via coord':>10} {'max batch':>10} {'tables':>10} {'plan':>33} same  per-shard work")
     for r in rep:
         work = ", ".join(f"{w * 1000:.0f} ms" for w in r.get("per_shard_work", []))
         print(f"{r['query']:>24} {r['shards']!s:>14} {r['seconds'] * 1000:>7.0f}ms "
@@ -430,7 +438,7 @@ def main(argv=None) -> None:
               f"{_fmt_bytes(r.get('shuffled_bytes', 0)):>10} "
               f"{_fmt_bytes(r.get('coordinator_bytes', 0)):>10} "
               f"{_fmt_bytes(r.get('largest_batch', 0)):>10} "
-              f"{_fmt_bytes(r.get('table_bytes', 0)):>10} {r.get('strategy', ''):>26} "
+              f"{_fmt_bytes(r.get('table_bytes', 0)):>10} {_shown(r):>33} "
               f"{r.get('same', '')!s:>4}  {work}")
     report["repartition"] = rep
     if not a.skip_analytics:
@@ -441,7 +449,7 @@ def main(argv=None) -> None:
         for r in res:
             print(f"{r['query']:>22} {r['shards']!s:>14} {r['seconds'] * 1000:>7.1f}ms "
                   f"{_fmt_bytes(r.get('bytes_shipped', 0)):>10} "
-                  f"{_fmt_bytes(r.get('coordinator_bytes', 0)):>10} {r.get('strategy', ''):>12} "
+                  f"{_fmt_bytes(r.get('coordinator_bytes', 0)):>10} {_shown(r):>12} "
                   f"{r.get('same', '')}")
         report["analytics"] = res
         report["tpch_rows"] = a.tpch_rows
