@@ -218,14 +218,25 @@ def test_not_split_reasons():
     (None, "DATE", "CAST(NULL AS DATE)"), (dt.date(2024, 2, 29), "DATE", "DATE '2024-02-29'"),
     (dt.datetime(2024, 1, 2, 3, 4, 5, 6), "TIMESTAMP", "TIMESTAMP '2024-01-02 03:04:05.000006'"),
     (True, "BOOLEAN", "TRUE"),
+    ("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "UUID",
+     "CAST('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11' AS UUID)"),
 ])
 def test_literals_read_back_as_the_same_constant(value, sql_type, text):
     assert literal(value, sql_type) == text
     got = rustmemodb.connect().execute(f"SELECT {text}").fetchone()[0]
     if isinstance(value, float) and math.isnan(value):
         assert math.isnan(got)
+    elif sql_type == "UUID":   # (stored as text, read as uuid.UUID)
+        assert str(got) == value
     else:
         assert got == value
+
+
+def test_interval_literals_read_back_as_the_same_constant():
+    c = rustmemodb.connect()
+    value = c.execute("SELECT INTERVAL '1 mon -2 days 00:00:03.000001'").fetchone()[0]
+    text = literal(value, "INTERVAL")
+    assert c.execute(f"SELECT {text}").fetchone()[0] == value
 
 
 def test_literals_outside_the_subset_are_not_rendered():
