@@ -1,7 +1,9 @@
 """Cluster: the same SQL on 1, 2 and 4 shards (rustmemodb.cluster) beside one engine.
 
 Run: ``python -m bench.cluster [--rows N] [--tpch-rows N] [--shards 1,2,4]
-[--backend local|dask|ray]`` (``--quick``: small sizes, for the smoke test).
+[--backend local|dask|ray] [--planner plan|sql]`` (``--quick``: small sizes, for the
+smoke test; ``--planner sql``: the SQL-level split only, to compare with the split of
+the engine's optimized plan, marked ``(plan)`` in the plan column).
 
 Three parts:
 
@@ -81,7 +83,8 @@ def _close(a, b) -> bool:
     return True
 
 
-def run_aggregation(rows: int, shard_counts: list[int], backend: str, repeat: int) -> list[dict]:
+def run_aggregation(rows: int, shard_counts: list[int], backend: str, repeat: int,
+                    planner: str = "plan") -> list[dict]:
     data = sales(rows)
     out = []
     single = rustmemodb.connect()
@@ -97,7 +100,7 @@ def run_aggregation(rows: int, shard_counts: list[int], backend: str, repeat: in
                 "coordinator_bytes": 0,
                 "table_bytes": data.nbytes, "per_shard_work": [min(t)], "same": True})
     for n in shard_counts:
-        conn = cluster.connect(backend, shards=n)
+        conn = cluster.connect(backend, shards=n, planner=planner)
         try:
             conn.execute("CREATE TABLE sales (id INTEGER PRIMARY KEY, g INTEGER, x FLOAT, "
                          "y INTEGER)")
@@ -118,7 +121,8 @@ def run_aggregation(rows: int, shard_counts: list[int], backend: str, repeat: in
                         "coordinator_bytes": conn.cluster.coordinator_bytes - before_coord,
                             "table_bytes": data.nbytes, "per_shard_work": work,
                             "load_seconds": load, "same": _close(got, want),
-                            "strategy": conn.last_plan["strategy"]}
+                            "strategy": conn.last_plan["strategy"],
+                            "planner": _planner(conn.last_plan)}
             out.append(best)
         finally:
             conn.close()
@@ -213,7 +217,7 @@ def returns(rows: int, sales_rows: int, seed: int = 11) -> pa.Table:
 
 
 def run_repartition(rows: int, shard_counts: list[int], backend: str,
-                    shuffle_rows: int) -> list[dict]:
+                    shuffle_rows: int, planner: str = "plan") -> list[dict]:
     data, back = sales(rows), returns(rows // 4, rows)
     groups = max(rows // 10, 1)
     single = rustmemodb.connect()
@@ -239,7 +243,7 @@ def run_repartition(rows: int, shard_counts: list[int], backend: str,
                     "seconds": time.perf_counter() - t0})
         wants[name] = single.execute(check).fetchall()
     for n in shard_counts:
-        conn = cluster.connect(backend, shards=n, shuffle_rows=shuffle_rows)
+        conn = cluster.connect(backend, shards=n, shuffle_rows=shuffle_rows, planner=planner)
         try:
             conn.execute("CREATE TABLE sales (id INTEGER PRIMARY KEY, g INTEGER, x FLOAT, "
                          "y INTEGER)")
@@ -261,6 +265,7 @@ def run_repartition(rows: int, shard_counts: list[int], backend: str,
                             "largest_batch": conn.cluster.largest_batch,
                             "table_bytes": sum({"sales": data.nbytes, "returns": back.nbytes}[t]
                                                for t in REPART_TABLES[name]),
+                            "planner": _planner(plan),
                             "strategy": plan["strategy"] + (
                                 " + merge on shards" if plan.get("repartitioned") else ""),
                             "per_shard_work": [a - b for a, b in zip(_work(conn), work0)],
@@ -324,7 +329,8 @@ TPCH_CORRELATED = {
 
 
 
-def run_analytics(rows: int, shard_counts: list[int], backend: str) -> list[dict]:
+def run_analytics(rows: int, shard_counts: list[int], backend: str,
+                  planner: str = "plan") -> list[dict]:
     from bench import engines as E
     from bench.analytics import QUERIES
     from datasets import tpch
@@ -344,7 +350,7 @@ def run_analytics(rows: int, shard_counts: list[int], backend: str) -> list[dict
         results.append({"query": q, "shards": "single engine",
                         "seconds": time.perf_counter() - t0})
     for n in shard_counts:
-        conn = cluster.connect(backend, shards=n)
+        conn = cluster.connect(backend, shards=n, planner=planner)
         try:
             for name, table in data.items():
                 ddl = E.ddl(E.RUSTMEMODB, name, table.schema, tpch.PRIMARY_KEYS[name])
@@ -359,10 +365,21 @@ def run_analytics(rows: int, shard_counts: list[int], backend: str) -> list[dict
                                 "bytes_shipped": conn.cluster.bytes_shipped - before,
                                 "coordinator_bytes": conn.cluster.coordinator_bytes - coord0,
                                 "strategy": conn.last_plan["strategy"],
+                                "planner": _planner(conn.last_plan),
                                 "same": _close(got, wants[q])})
         finally:
             conn.close()
     return results
+
+
+def _planner(plan: dict | None) -> str:
+    """"plan" for a split made from the engine's optimized plan, else "sql"."""
+    return "plan" if plan and plan.get("planner") == "plan" else "sql"
+
+
+def _shown(r: dict) -> str:
+    """The plan column: the strategy, ``(plan)`` when split from the optimized plan."""
+    return r.get("strategy", "") + (" (plan)" if r.get("planner") == "plan" else "")
 
 
 def _fmt_bytes(n: float) -> str:
@@ -386,6 +403,9 @@ def main(argv=None) -> None:
     p.add_argument("--backend", default="local")
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--skip-analytics", action="store_true")
+    p.add_argument("--planner", default="plan", choices=("plan", "sql"),
+                   help="split the engine's optimized plan where it can (default), or "
+                        "only the statement text (the SQL-level split), to compare")
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" /
                    "latest-cluster.json")
     a = p.parse_args(argv)
@@ -397,7 +417,7 @@ def main(argv=None) -> None:
         from rustmemodb.cluster.connect import SHUFFLE_ROWS
         a.shuffle_rows = SHUFFLE_ROWS
     shard_counts = [int(s) for s in a.shards.split(",")]
-    agg = run_aggregation(a.rows, shard_counts, a.backend, a.repeat)
+    agg = run_aggregation(a.rows, shard_counts, a.backend, a.repeat, a.planner)
     print(f"\naggregation over {a.rows:,} rows, backend {a.backend}: {AGG_SQL}")
     print(f"{'shards':>14} {'time':>9} {'shipped':>10} {'via coord':>10} {'table':>10} "
           f"{'same':>5}  per-shard work")
@@ -405,12 +425,12 @@ def main(argv=None) -> None:
         work = ", ".join(f"{w * 1000:.0f} ms" for w in r["per_shard_work"])
         print(f"{r['shards']!s:>14} {r['seconds'] * 1000:>7.0f}ms {_fmt_bytes(r['bytes_shipped']):>10} "
               f"{_fmt_bytes(r['coordinator_bytes']):>10} {_fmt_bytes(r['table_bytes']):>10} {str(r['same']):>5}  {work}")
-    report = {"aggregation": agg, "rows": a.rows, "backend": a.backend}
-    rep = run_repartition(a.rows // 10, shard_counts, a.backend, a.shuffle_rows)
+    report = {"aggregation": agg, "rows": a.rows, "backend": a.backend, "planner": a.planner}
+    rep = run_repartition(a.rows // 10, shard_counts, a.backend, a.shuffle_rows, a.planner)
     print(f"\nrepartitioning over {a.rows // 10:,} sales rows and {a.rows // 40:,} returns, "
           f"backend {a.backend}")
     print(f"{'query':>24} {'shards':>14} {'time':>9} {'shipped':>10} {'moved':>10} "
-          f"{'via coord':>10} {'max batch':>10} {'tables':>10} {'plan':>26} same  per-shard work")
+          f"{'via coord':>10} {'max batch':>10} {'tables':>10} {'plan':>33} same  per-shard work")
     for r in rep:
         work = ", ".join(f"{w * 1000:.0f} ms" for w in r.get("per_shard_work", []))
         print(f"{r['query']:>24} {r['shards']!s:>14} {r['seconds'] * 1000:>7.0f}ms "
@@ -418,18 +438,18 @@ def main(argv=None) -> None:
               f"{_fmt_bytes(r.get('shuffled_bytes', 0)):>10} "
               f"{_fmt_bytes(r.get('coordinator_bytes', 0)):>10} "
               f"{_fmt_bytes(r.get('largest_batch', 0)):>10} "
-              f"{_fmt_bytes(r.get('table_bytes', 0)):>10} {r.get('strategy', ''):>26} "
+              f"{_fmt_bytes(r.get('table_bytes', 0)):>10} {_shown(r):>33} "
               f"{r.get('same', '')!s:>4}  {work}")
     report["repartition"] = rep
     if not a.skip_analytics:
-        res = run_analytics(a.tpch_rows, shard_counts, a.backend)
+        res = run_analytics(a.tpch_rows, shard_counts, a.backend, a.planner)
         print(f"\nanalytics (TPC-H-like, {a.tpch_rows:,} lineitem rows), backend {a.backend}")
         print(f"{'query':>22} {'shards':>14} {'time':>9} {'shipped':>10} {'via coord':>10} "
-              f"{'plan':>8} same")
+              f"{'plan':>12} same")
         for r in res:
             print(f"{r['query']:>22} {r['shards']!s:>14} {r['seconds'] * 1000:>7.1f}ms "
                   f"{_fmt_bytes(r.get('bytes_shipped', 0)):>10} "
-                  f"{_fmt_bytes(r.get('coordinator_bytes', 0)):>10} {r.get('strategy', ''):>8} "
+                  f"{_fmt_bytes(r.get('coordinator_bytes', 0)):>10} {_shown(r):>12} "
                   f"{r.get('same', '')}")
         report["analytics"] = res
         report["tpch_rows"] = a.tpch_rows

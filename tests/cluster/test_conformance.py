@@ -51,3 +51,18 @@ def test_file_with_every_exchange_repartitioned(path: Path, shuffling) -> None:
     report = run_on_cluster(path, shuffling, SKIPS.get(rel, {}))
     if report.failures:
         pytest.fail(report.summary(limit=20), pytrace=False)
+
+
+# Every file once more with the SQL-level split only (planner="sql"): the fallback of the
+# plan split (cluster/plansplit.py) stays proven on the queries the plan split now takes.
+@pytest.fixture(scope="module")
+def sql_planner():
+    return ClusterBackend("local", shards=3, planner="sql")
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.relative_to(SQL_DIR).as_posix() for p in FILES])
+def test_file_with_the_sql_level_split_only(path: Path, sql_planner) -> None:
+    rel = path.relative_to(SQL_DIR).as_posix()
+    report = run_on_cluster(path, sql_planner, SKIPS.get(rel, {}))
+    if report.failures:
+        pytest.fail(report.summary(limit=20), pytrace=False)

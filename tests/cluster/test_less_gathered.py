@@ -178,7 +178,11 @@ def test_windows_over_aggregates_and_without_a_common_partition(shuffle):
     try:
         _check(c, s, WINDOWS, _table_bytes(c, "a"))
         text = "\n".join(r[0] for r in c.execute("EXPLAIN " + WINDOWS[0][0]).fetchall())
-        assert "Grouping first" in text and "Windows on coordinator" in text
+        # The grouping split, the windows over the merged groups on the coordinator:
+        # by the SQL-level strategies, or in the merge plan of the engine's plan split.
+        assert "Grouping first" in text and "Windows on coordinator" in text or \
+            "Planner: the engine's bound and optimized plan" in text and \
+            "->  Window" in text.split("Merge on coordinator")[0]
         text = "\n".join(r[0] for r in c.execute("EXPLAIN " + WINDOWS[7][0]).fetchall())
         assert "only a(id, g, v) of the rows the WHERE keeps is gathered" in text
     finally:

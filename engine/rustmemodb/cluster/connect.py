@@ -47,6 +47,7 @@ from .correlated import column_of, has_sharded_subquery, plain_output, plan_corr
 from .grouped import GROUPED, aggregate_calls, split_grouped
 from .merge import conform, create_typed, load_table, run_merge
 from .partition import TableInfo, refuse, shard_of_key, split_rows, strip_clauses
+from .plansplit import NotSplit, RenderCheck, bind_and_optimize, split_plan
 from .setops import plan_setop
 from .shuffle import HASHABLE, Side, conjuncts, plan_join, plan_window, window_key, window_specs
 from .split import DistPlan, _Unsupported, _has_forbidden, _limits, merge_on_shards, plan_select
@@ -57,6 +58,8 @@ _SYSTEM_SCHEMAS = {"information_schema", "pg_catalog"}
 SHUFFLE_ROWS = 20_000
 # Most values of an uncorrelated ``IN (SELECT …)`` written into the statement as a list.
 IN_LIST_ROWS = 10_000
+# Plan splits remembered per connection (by statement text, for one schema root).
+PLAN_SPLITS_KEPT = 256
 # Relation size functions: the rows (and their memory) are on the shards.
 _SIZE_FUNCTIONS = {"pg_table_size", "pg_relation_size", "pg_total_relation_size",
                    "pg_indexes_size"}
@@ -89,6 +92,10 @@ class Cluster:
         # its group keys and run on the shards instead of on the coordinator.
         self.shuffle_rows = SHUFFLE_ROWS
         self.always_shuffle = False        # repartition joins even when broadcast is cheaper
+        # "plan": split the engine's optimized plan where it can (plansplit.py), the
+        # SQL-level split otherwise; "sql": the SQL-level split only (to compare).
+        self.planner = "plan"
+        self.render_check = RenderCheck()
         self._ids = itertools.count(1)
         self.lock = threading.RLock()
 
@@ -115,7 +122,8 @@ class Cluster:
 
 def connect(backend: str = "local", shards: int = 2, address: str | None = None, *,
             timeout: float = DEFAULT_TIMEOUT, shuffle: str = "auto",
-            shuffle_rows: int = SHUFFLE_ROWS, path=None) -> "ClusterConnection":
+            shuffle_rows: int = SHUFFLE_ROWS, path=None,
+            planner: str = "plan") -> "ClusterConnection":
     """A DB-API connection to a new database sharded over ``shards`` shards.
 
     ``shuffle_rows``: partial rows per shard above which an aggregate's merge runs on
@@ -126,7 +134,14 @@ def connect(backend: str = "local", shards: int = 2, address: str | None = None,
 
     ``path``: a directory for a durable cluster (``manifest.py``): each shard a
     file-backed Database under it, recovered when the cluster (or one restarted shard)
-    is opened again; an existing directory reopens that cluster, with its shard count."""
+    is opened again; an existing directory reopens that cluster, with its shard count.
+
+    ``planner``: ``"plan"`` (default) splits the engine's own bound and optimized plan
+    into per-shard partials and a merge where it covers the query (``plansplit.py``),
+    the SQL-level split otherwise; ``"sql"`` uses the SQL-level split only."""
+    if planner not in ("plan", "sql"):
+        raise errors.sql_error("22023", f"unknown planner {planner!r}",
+                               hint="Use 'plan' or 'sql'.")
     if shuffle not in ("auto", "always"):
         raise errors.sql_error("22023", f"unknown shuffle mode {shuffle!r}",
                                hint="Use 'auto' or 'always'.")
@@ -146,6 +161,7 @@ def connect(backend: str = "local", shards: int = 2, address: str | None = None,
         twophase.recover(cluster)   # prepared transactions a crash left: finish them
     cluster.shuffle_rows = 0 if shuffle == "always" else shuffle_rows
     cluster.always_shuffle = shuffle == "always"
+    cluster.planner = planner
     conn = ClusterConnection(cluster, "main")
     conn._owns_cluster = True
     return conn
@@ -181,6 +197,8 @@ class ClusterConnection:
         self.failed = False
         self.written: set[int] = set()
         self.last_plan: dict | None = None
+        # statement text -> (mirror root, placement, PlanSplit | why it is not split)
+        self._plan_splits: dict = {}
         b = cluster.backend
         for reply in b.call_all(range(b.shards), "open", self.sid, branch).values():
             check(reply)
@@ -834,6 +852,10 @@ class ClusterConnection:
                                                           sides=sp.sides or None,
                                                           shard_sql=per_shard,
                                                           inputs_per_shard=inputs))
+        if not has_view and isinstance(tree, exp.Select) and self.cluster.planner == "plan":
+            done = self._plan_split(sql, want, plan, plan_only)
+            if done is not None:
+                return done
         if not has_view and isinstance(tree, exp.Select):
             done = self._derived_setop(tree, want, plan, plan_only) or \
                 self._derived_first(tree, want, plan, plan_only)
@@ -901,6 +923,48 @@ class ClusterConnection:
             return plan
         scratch = self._gather(refs)
         return self._finish(plan, scratch.execute(sql)._result)
+
+    def _plan_split(self, sql: str, want: list, plan: dict, plan_only: bool):
+        """The split of the engine's own optimized plan (``plansplit.py``): per-shard
+        partials rendered from the plan's local part, the merge from the rest. None: the
+        plan is outside that split (the reason is kept for EXPLAIN) and the SQL-level
+        strategies below take the statement. Splits are remembered per statement text
+        while the mirror's root (the schema) and the tables' placement are the same."""
+        root = self._root()
+        # Placement can change with no schema change (a table turned REPLICATED).
+        placed = tuple((n, tuple(i.key), i.replicated) for n, i in self.catalog.items())
+        hit = self._plan_splits.get(sql)
+        if hit is not None and hit[0] is root and hit[1] == placed:
+            ps = hit[2]
+        else:
+            try:
+                ps = split_plan(bind_and_optimize(self.mirror, sql), self.catalog)
+                with self.cluster.lock:
+                    self.cluster.render_check.check(ps, self.mirror)
+            except NotSplit as exc:
+                ps = str(exc)
+            except errors.Error as exc:   # a rendering the engine reads otherwise: not split
+                ps = f"rendering not read back ({exc.sqlstate}: {exc.message})"
+                if exc.sqlstate[:2] in ("53", "57"):   # out of resources, cancelled: not
+                    plan["not_plan_split"] = ps        # the statement's, not remembered
+                    return None
+            if len(self._plan_splits) >= PLAN_SPLITS_KEPT:
+                self._plan_splits.clear()
+            self._plan_splits[sql] = (root, placed, ps)
+        if isinstance(ps, str):
+            plan["not_plan_split"] = ps
+            return None
+        dist = DistPlan(ps.partial_sql, ps.merge_sql, ps.kind, keys=ps.keys)
+        plan.update(strategy="split", kind=dist.kind, partial=dist.partial,
+                    merge=dist.merge, keys=dist.keys, planner="plan",
+                    partial_plan=ps.partial, merge_plan=ps.merge)
+        if ps.in_place:
+            plan["in_place"] = [t for t in plan["tables"] if t in ps.in_place]
+        if ps.windows:
+            plan["windows"] = ps.windows
+        if plan_only:
+            return plan
+        return self._finish(plan, self._run_split(plan, dist, want))
 
     def _correlated(self, tree: exp.Select, want: list, plan: dict, plan_only: bool,
                     counts: dict):

@@ -4,7 +4,9 @@
 split into partial + merge, with broadcast or repartitioned inputs (joins, set
 operations, windows: the exchange step, shard to shard), over files spread on the
 shards, or gathered) and the SQL of each part; for a split, the engine's
-own EXPLAIN of the partial on shard 0. ``EXPLAIN ANALYZE`` runs the statement and adds
+own EXPLAIN of the partial on shard 0; which planner made the split (the engine's
+optimized plan cut in two, with the partial and merge plans, or the SQL-level split
+of the statement text, with the reason). ``EXPLAIN ANALYZE`` runs the statement and adds
 the bytes shipped (those through the coordinator, and those moved between shards by
 repartitioning), the partial rows
 and work time per shard, and the rows merged on each shard when the grouped merge was
@@ -36,6 +38,7 @@ def explain(conn, sql: str, params) -> Result:
         lines.append(f"  Subquery run first as its own query (its result written in as "
                      f"constants): {sub}")
     if strategy in ("split", "broadcast", "shuffle", "files"):
+        lines += _planner(plan)
         lines += [f"  Merge on coordinator ({plan['kind']}): {plan['merge']}",
                   f"    Exchange: gather Arrow partials from {b.shards} shards "
                   "(the only rows that reach the coordinator)"]
@@ -44,6 +47,9 @@ def explain(conn, sql: str, params) -> Result:
                          "repartitioned by the group keys shard to shard, merged on the "
                          "shards)")
         lines.append(f"      Partial on each shard: {plan['partial']}")
+        if plan.get("planner") == "plan":
+            lines.append("      Partial plan (from the coordinator's optimized plan):")
+            lines += ["        " + ln for ln in _tree(plan["partial_plan"])]
         if plan.get("windows"):
             lines.append(f"        Window partitions whole on each shard: {plan['windows']}")
         if plan["kind"] == "set operation" and not plan.get("exchanges"):
@@ -100,12 +106,14 @@ def explain(conn, sql: str, params) -> Result:
                          f"result reaches the coordinator), rows sent to {where}: {sql}")
         if strategy == "split":
             reply = conn._on_shards([0], "EXPLAIN " + plan["partial"], None)[0]
+            lines.append("      Shard 0's own plan of the partial (its data, its indexes):")
             lines += ["        " + ln for ln in _lines(reply)]
     elif strategy == "routed":
         lines.append(f"  Routed to shard {plan['shard']} by the partition key")
         reply = conn._on_shards([plan["shard"]], "EXPLAIN " + plan["sql"], None)[plan["shard"]]
         lines += ["    " + ln for ln in _lines(reply)]
     elif strategy == "gather":
+        lines += _planner(plan)
         lines += ["  Run on coordinator over a fork of the schema mirror",
                   f"    Exchange: gather all rows of {', '.join(plan['tables'])} "
                   f"from {b.shards} shards"]
@@ -140,6 +148,23 @@ def explain(conn, sql: str, params) -> Result:
     table = pa.table({"QUERY PLAN": pa.array(lines, pa.large_string())})
     return Result(columns=[("QUERY PLAN", types.TEXT)], table=table, rowcount=len(lines),
                   kind="EXPLAIN")
+
+
+def _planner(plan: dict) -> list[str]:
+    """Which split made the partial and the merge: the engine's optimized plan cut in
+    two (with the merge plan), or the SQL-level split of the statement text."""
+    if plan.get("planner") == "plan":
+        return ["  Planner: the engine's bound and optimized plan, split at the shard "
+                "boundary; merge plan:"] + ["    " + ln for ln in _tree(plan["merge_plan"])]
+    why = plan.get("not_plan_split")
+    what = "no split" if plan["strategy"] == "gather" else "SQL-level split of the " \
+        "statement text"
+    return [f"  Planner: {what}{f' (plan split: {why})' if why else ''}"]
+
+
+def _tree(node) -> list[str]:
+    from ..plan.explain import to_dict, to_text
+    return to_text(to_dict(node))
 
 
 def _transport(backend) -> str:

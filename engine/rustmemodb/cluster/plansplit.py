@@ -1,0 +1,516 @@
+"""Split the engine's own bound and optimized plan into per-shard partials and a merge.
+
+The coordinator binds and optimizes a SELECT on its schema mirror exactly as the single
+engine would (``bind_and_optimize``), index selection left out: an index lookup is a
+choice each shard makes over its own rows. This module then walks that plan:
+
+* **where rows stay local** (``placement``): a scan of a hash-partitioned table is
+  partitioned; of a REPLICATED table, whole on every shard; a join keeps its inputs'
+  placement when they are partitioned on the same key column of one type and joined on
+  it (an equi-key of the optimizer's), or when the side that may lose or gain NULL rows
+  is the partitioned one and the other is replicated; filters and projections keep
+  their input's; so does an aggregate grouped by the partition key (or a DISTINCT of
+  rows holding it): its groups are whole on one shard. Any other node needs rows from
+  every shard.
+* **the cut**: the highest node whose subtree is local. Above it the plan needs every
+  shard's rows, so the cut's output is what each shard computes: the **partial**. The
+  node right above the cut is pushed down where it can be, in part: an Aggregate as a
+  partial aggregate (COUNT/SUM/MIN/MAX/BOOL_* as themselves, AVG as a float sum and a
+  count, STDDEV/VARIANCE as count, sum and sum of squares, DISTINCT aggregates by
+  grouping the partial by their argument too); a Sort under a LIMIT as the top
+  LIMIT + OFFSET rows of each shard; a LIMIT without a Sort as LIMIT + OFFSET rows; a
+  DISTINCT as itself. Windows partitioned by the partition key are local too; other
+  windows only above an aggregate (over the merged groups).
+* **the merge** is the plan above the cut over a scan of the gathered partials
+  (``__partials``): the aggregate's merged forms rebuilt in the original aggregate's
+  output layout, so every node above it (HAVING, the select list, ORDER BY, LIMIT) is
+  the optimizer's own, unchanged.
+
+Both halves are rendered as SQL (``render.py``: nothing but text crosses to a shard)
+and each rendering is checked by binding it again: same output types, same set of
+operations and constants. Anything this does not cover raises ``NotSplit``; the caller
+then uses the SQL-level split (``split.py``) or the other strategies.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from .. import types
+from ..database import Database
+from ..plan import logical as L
+from ..plan.expr import (
+    AggCall,
+    Call,
+    Case,
+    Cast,
+    ColRef,
+    Const,
+    InList,
+    WindowCall,
+    is_volatile,
+    make_call,
+)
+from ..sql import params as placeholders
+from ..sql.plan_cache import Prepared
+from .render import Unrenderable, quote, render
+from .split import PARTIALS
+
+F, I = types.FLOAT, types.INTEGER
+# Index choice needs the rows: each shard makes it when it optimizes its partial.
+SHARD_DECIDES = frozenset({"use_index", "use_index_join"})
+_SIMPLE = ("sum", "min", "max", "bool_and", "bool_or", "every")
+_SPREAD = {"stddev": (True, False), "stddev_samp": (True, False), "stddev_pop": (True, True),
+           "variance": (False, False), "var_samp": (False, False), "var_pop": (False, True)}
+_PASS = (L.LogicalProject, L.LogicalFilter, L.LogicalSort, L.LogicalLimit,
+         L.LogicalDistinct, L.LogicalAggregate, L.LogicalWindow)
+
+
+class NotSplit(Exception):
+    """The plan is outside what the plan-level split covers."""
+
+
+@dataclass
+class PlanSplit:
+    partial: L.LogicalNode      # the fragment every shard runs
+    merge: L.LogicalNode        # the rest, over a scan of __partials
+    kind: str                   # aggregate | top-k | scan
+    partial_sql: str
+    merge_sql: str
+    keys: list                  # the partial's group key columns (names)
+    in_place: tuple = ()        # partitioned tables joined on their key on each shard
+    windows: str | None = None  # windows on the shards: what keeps their partitions whole
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """Rows of a subtree: whole on every shard, or partitioned (``keys``: output
+    positions holding the single partition key column, by SQL type)."""
+    replicated: bool
+    keys: tuple = ()            # ((position, sql type), ...)
+
+
+def bind_and_optimize(conn, sql: str) -> L.LogicalNode:
+    """The optimized logical plan of SELECT ``sql`` on ``conn``'s (mirror) session."""
+    from ..optimize import FLAT, optimize
+    session = conn._session
+    ph = placeholders.normalize(sql)
+    root = session._catalog_root()
+    bound, _ = session._parse_and_bind(ph, root, None)
+    if isinstance(bound, Prepared) or bound.plan is None or bound.kind != "SELECT":
+        raise NotSplit("not a query")
+    off = SHARD_DECIDES if bound.nested else SHARD_DECIDES | FLAT
+    return optimize(bound.plan, root, disabled=off)
+
+
+def split_plan(plan: L.LogicalNode, catalog: dict) -> PlanSplit:
+    """Partial and merge of ``plan`` over the cluster tables of ``catalog``."""
+    placed = _Placement(catalog)
+    path, node = [], plan
+    while placed(node) is None:
+        if not isinstance(node, _PASS):
+            raise NotSplit(type(node).__name__)
+        if isinstance(node, L.LogicalAggregate):
+            if placed(node.child) is None:
+                raise NotSplit("an aggregate over rows from several shards")
+            return _aggregate(path, node, placed)
+        path.append(node)
+        node = node.child
+    if placed(node).replicated:
+        raise NotSplit("reads only replicated tables")
+    if any(isinstance(n, L.LogicalWindow) for n in path):
+        # Windows over rows of several shards: the SQL-level strategies gather only
+        # the columns they read, and only each shard's first rows under a LIMIT.
+        raise NotSplit("windows over rows from several shards")
+    kind, partial, up = "scan", node, len(path) - 1
+    if up >= 0 and isinstance(path[up], L.LogicalDistinct) and path[up].on is None:
+        partial, up = path[up], up - 1          # DISTINCT on each shard, then again
+    above = path[up] if up >= 0 else None
+    if isinstance(above, L.LogicalSort) and up > 0 and \
+            isinstance(path[up - 1], L.LogicalLimit) and _top(path[up - 1]) is not None:
+        kind = "top-k"                          # each shard's first LIMIT + OFFSET rows
+        partial = _limited(replace(above, child=partial), path[up - 1])
+    elif isinstance(above, L.LogicalLimit) and _top(above) is not None:
+        partial = _limited(partial, above)
+    names = [f"c{i}" for i in range(len(partial.columns))]
+    partial = _renamed(partial, names)
+    scan = L.LogicalScan(list(partial.columns), PARTIALS)
+    merge = _rebuild(path, scan)
+    return _finish(partial, merge, kind, [], catalog)
+
+
+def _top(limit: L.LogicalLimit) -> int | None:
+    """LIMIT + OFFSET of a constant LIMIT (the rows each shard must keep), else None."""
+    def value(e):
+        if e is None:
+            return 0
+        if isinstance(e, Const) and isinstance(e.value, int) and e.value >= 0:
+            return e.value
+        return None
+    n, m = value(limit.limit), value(limit.offset)
+    if limit.limit is None or n is None or m is None:
+        return None
+    return n + m
+
+
+def _limited(node: L.LogicalNode, limit: L.LogicalLimit) -> L.LogicalNode:
+    return L.LogicalLimit(list(node.columns), node, Const(_top(limit), I), None)
+
+
+def _renamed(node: L.LogicalNode, names: list) -> L.LogicalNode:
+    return replace(node, columns=[(n, t) for n, (_, t) in zip(names, node.columns)])
+
+
+def _rebuild(path: list, base: L.LogicalNode) -> L.LogicalNode:
+    """The nodes of ``path`` (top first) again, the last one reading ``base``."""
+    out = base
+    for node in reversed(path):
+        out = replace(node, child=out)
+    return out
+
+
+# ---- where rows are ---------------------------------------------------------------------
+
+class _Placement:
+    def __init__(self, catalog: dict) -> None:
+        self.catalog = catalog
+        self.memo: dict[int, _Placed | None] = {}
+
+    def __call__(self, node: L.LogicalNode) -> _Placed | None:
+        key = id(node)
+        if key not in self.memo:
+            self.memo[key] = self.place(node)
+        return self.memo[key]
+
+    def place(self, node: L.LogicalNode) -> _Placed | None:
+        if isinstance(node, L.LogicalScan):
+            info = self.catalog.get(node.table)
+            if info is None or node.with_rowid:
+                return None
+            if info.replicated:
+                return _Placed(True)
+            if len(info.key) != 1:
+                return _Placed(False)
+            at = info.columns.index(info.key[0])
+            keep = node.projection if node.projection is not None else \
+                list(range(len(info.columns)))
+            return _Placed(False, tuple((i, node.columns[i][1]) for i, p in enumerate(keep)
+                                        if p == at))
+        if isinstance(node, L.LogicalFilter):
+            return self(node.child)
+        if isinstance(node, L.LogicalProject):
+            inner = self(node.child)
+            if inner is None or inner.replicated:
+                return inner
+            keys = tuple((i, t) for i, e in enumerate(node.exprs) for k, t in inner.keys
+                         if isinstance(e, ColRef) and e.index == k)
+            return _Placed(False, keys)
+        if isinstance(node, L.LogicalJoin):
+            return self.join(node)
+        if isinstance(node, L.LogicalWindow):
+            # Every window partitioned by the partition key: each partition is whole on
+            # one shard, so the shard computes the final values (the input's columns
+            # keep their positions).
+            inner = self(node.child)
+            if inner is None or inner.replicated:
+                return inner
+            at = {k for k, _ in inner.keys}
+            if all(isinstance(f, WindowCall) and any(
+                    isinstance(p, ColRef) and p.index in at for p in f.partition)
+                    for f in node.functions):
+                return inner
+            return None
+        if isinstance(node, L.LogicalAggregate) and node.grouping_sets is None or \
+                isinstance(node, L.LogicalDistinct) and node.on is None:
+            # Grouped by the partition key (DISTINCT rows holding it): every group is
+            # whole on one shard, so the shard's groups are the final ones.
+            inner = self(node.child)
+            if inner is None or inner.replicated:
+                return inner
+            groups = node.groups if isinstance(node, L.LogicalAggregate) else \
+                [ColRef(i, t) for i, (_, t) in enumerate(node.columns)]
+            keys = tuple((i, t) for i, g in enumerate(groups) for k, t in inner.keys
+                         if isinstance(g, ColRef) and g.index == k)
+            return _Placed(False, keys) if keys else None
+        return None
+
+    def join(self, node: L.LogicalJoin) -> _Placed | None:
+        left, right = self(node.left), self(node.right)
+        if left is None or right is None:
+            return None
+        kind, width = node.kind, len(node.left.columns)
+        shifted = tuple((i + width, t) for i, t in right.keys)
+        if left.replicated and right.replicated:
+            return left
+        if right.replicated:   # every left row meets all right rows on its own shard
+            return left if kind in ("inner", "cross", "left", "semi", "anti") else None
+        if left.replicated:
+            return _Placed(False, shifted) if kind in ("inner", "cross", "right") else None
+        lk, rk = dict(left.keys), dict(right.keys)
+        linked = any(isinstance(a, ColRef) and isinstance(b, ColRef) and a.index in lk and
+                     b.index in rk and lk[a.index] == rk[b.index] and a.type == b.type
+                     for a, b in node.equi_keys)
+        if not linked or kind not in ("inner", "left", "right", "full", "semi", "anti"):
+            return None
+        keys = {"inner": left.keys + shifted, "left": left.keys, "right": shifted,
+                "full": (), "semi": left.keys, "anti": left.keys}[kind]
+        return _Placed(False, keys)
+
+
+# ---- aggregates -------------------------------------------------------------------------
+
+def _aggregate(path: list, agg: L.LogicalAggregate, placed: _Placement) -> PlanSplit:
+    if agg.grouping_sets is not None:
+        raise NotSplit("grouping sets")
+    groups = list(agg.groups)
+    distinct_args: list = []
+    partials: list[AggCall] = []
+    merges: list[AggCall] = []
+    g = len(groups)
+
+    def partial(call: AggCall) -> int:
+        """Index of ``call`` among the partial aggregates (their columns follow the group
+        keys and the DISTINCT arguments, whose number is known only at the end)."""
+        partials.append(call)
+        return len(partials) - 1
+
+    def merged(fn: str, at: int, sql_type: str, distinct: bool = False) -> int:
+        merges.append(AggCall(fn, (("p", at, sql_type),), sql_type, distinct=distinct))
+        return len(merges) - 1
+
+    recon = []   # per original aggregate: how to rebuild it from the merged aggregates
+    for a in agg.aggregates:
+        if not isinstance(a, AggCall) or a.order_by or a.extra:
+            raise NotSplit(f"aggregate {a}")
+        arg_type = a.args[0].type if a.args else None
+        if a.distinct:
+            if a.fn not in ("count", "sum", "avg", "min", "max") or a.filter is not None \
+                    or len(a.args) != 1:
+                raise NotSplit(f"aggregate {a}")
+            if a.args[0] not in distinct_args:
+                distinct_args.append(a.args[0])
+            at = ("d", distinct_args.index(a.args[0]), arg_type)
+            merges.append(AggCall(a.fn, (at,), a.type, distinct=True))
+            recon.append(("same", len(merges) - 1))
+        elif a.fn == "count":
+            recon.append(("count", merged("sum", partial(a), I)))
+        elif a.fn in _SIMPLE:
+            recon.append(("same", merged(a.fn, partial(a), a.type)))
+        elif a.fn == "avg" and arg_type in (I, F):
+            x = _as_float(a.args[0])
+            s = merged("sum", partial(AggCall("sum", (x,), F, filter=a.filter)), F)
+            c = merged("sum", partial(AggCall("count", a.args, I, filter=a.filter)), I)
+            recon.append(("avg", s, c))
+        elif a.fn in _SPREAD and arg_type in (I, F):
+            x = _as_float(a.args[0])
+            n = merged("sum", partial(AggCall("count", a.args, I, filter=a.filter)), I)
+            s = merged("sum", partial(AggCall("sum", (x,), F, filter=a.filter)), F)
+            q = merged("sum", partial(AggCall("sum", (make_call("mul", [x, x]),), F,
+                                              filter=a.filter)), F)
+            recon.append(("spread", a.fn, n, s, q))
+        else:
+            raise NotSplit(f"aggregate {a}")
+    if not groups and not distinct_args and not partials:
+        raise NotSplit("an aggregate of nothing")
+    nd = len(distinct_args)
+    key_names = [f"k{i}" for i in range(g)] + [f"d{i}" for i in range(nd)]
+    cols = [(n, e.type) for n, e in zip(key_names, groups + distinct_args)] + \
+        [(f"a{i}", p.type) for i, p in enumerate(partials)]
+    part = L.LogicalAggregate(cols, agg.child, groups + distinct_args, partials)
+
+    def ref(slot) -> ColRef:
+        kind, i, sql_type = slot
+        at = i if kind == "k" else g + i if kind == "d" else g + nd + i
+        return ColRef(at, sql_type, cols[at][0])
+
+    scan = L.LogicalScan(list(cols), PARTIALS)
+    merge_aggs = [replace(m, args=tuple(ref(s) for s in m.args)) for m in merges]
+    merge_agg = L.LogicalAggregate(
+        [(n, t) for n, t in cols[:g]] + [(f"m{i}", m.type) for i, m in enumerate(merge_aggs)],
+        scan, [ColRef(i, cols[i][1], cols[i][0]) for i in range(g)], merge_aggs)
+    out = [ColRef(i, cols[i][1], cols[i][0]) for i in range(g)]
+    for r, want in zip(recon, agg.columns[g:]):
+        out.append(_rebuilt(r, merge_agg, g, want[1]))
+    project = L.LogicalProject(list(agg.columns), merge_agg, out)
+    merge = _rebuild(path, project)
+    # Windows over the merged groups see all of them: such a merge runs whole on the
+    # coordinator, never repartitioned by the group keys onto the shards.
+    windows = any(isinstance(n, L.LogicalWindow) for n in path)
+    keys = [] if windows else [f"k{i}" for i in range(g)]
+    return _finish(part, merge, "aggregate", keys, placed.catalog)
+
+
+def _as_float(x):
+    return x if x.type == F else Cast(x, F)
+
+
+def _rebuilt(r: tuple, merge_agg: L.LogicalAggregate, g: int, sql_type: str):
+    def m(i: int) -> ColRef:
+        return ColRef(g + i, merge_agg.columns[g + i][1], merge_agg.columns[g + i][0])
+    if r[0] == "same":
+        return m(r[1])
+    if r[0] == "count":
+        return make_call("coalesce", [m(r[1]), Const(0, I)])
+    if r[0] == "avg":
+        return make_call("div", [m(r[1]), make_call("nullif", [m(r[2]), Const(0, I)])])
+    _, fn, n, s, q = r
+    root, pop = _SPREAD[fn]
+    n, s, q = m(n), m(s), m(q)
+    denom = n if pop else make_call("sub", [n, Const(1, I)])
+    spread = make_call("sub", [q, make_call("div", [make_call("mul", [s, s]), n])])
+    var = make_call("greatest", [make_call("div", [spread, denom]), Const(0.0, F)])
+    body = make_call("sqrt", [var]) if root else var
+    cond = make_call("gt", [n, Const(0 if pop else 1, I)])
+    out = Case(((cond, body),), None, F)
+    if sql_type != F:
+        raise NotSplit(f"{fn} of type {sql_type}")
+    return out
+
+
+# ---- rendering and its check -------------------------------------------------------------
+
+def _finish(partial: L.LogicalNode, merge: L.LogicalNode, kind: str, keys: list,
+            catalog: dict) -> PlanSplit:
+    names = [n for n, _ in partial.columns]
+
+    def columns(table: str) -> list:
+        if table == PARTIALS:
+            return names
+        return list(catalog[table].columns)
+    if any(is_volatile(e) for e in _expressions(partial)):
+        # random() & co. on every shard would not be the single engine's sequence
+        raise NotSplit("a volatile function")
+    scanned = [n.table for n in _nodes(partial) if isinstance(n, L.LogicalScan)
+               and not catalog[n.table].replicated]
+    joined = any(isinstance(n, L.LogicalJoin) for n in _nodes(partial))
+    try:
+        partial_sql = render(partial, columns, names)
+        merge_sql = render(merge, columns, [f"c{i}" for i in range(len(merge.columns))])
+    except Unrenderable as exc:
+        raise NotSplit(f"not rendered: {exc}") from exc
+    windows = None
+    if any(isinstance(n, L.LogicalWindow) for n in _nodes(partial)):
+        keyed = [catalog[t].key[0] for t in scanned if len(catalog[t].key) == 1]
+        windows = f"partitioned by {keyed[0]}" if keyed else "partitioned by the key"
+    return PlanSplit(partial, merge, kind, partial_sql, merge_sql, keys,
+                     tuple(dict.fromkeys(scanned)) if joined and len(scanned) > 1 else (),
+                     windows)
+
+
+def _expressions(plan: L.LogicalNode):
+    from ..plan.walk import expressions
+    return expressions(plan)
+
+
+def _nodes(plan: L.LogicalNode):
+    stack = [plan]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(node.children())
+
+
+class RenderCheck:
+    """Binds renderings again to check them (``check``). The merge binds over a table of
+    the partial's column types in a schema-only scratch database of its own, one table
+    per shape of partials, made once (creating a database per query costs more than the
+    query). Not thread-safe: the caller holds a lock."""
+
+    MAX_SHAPES = 256
+
+    def __init__(self) -> None:
+        self.scratch = None
+        self.shapes: dict[tuple, str] = {}
+
+    def check(self, split: PlanSplit, mirror) -> None:
+        """Bind both renderings again (the partial on the mirror, the merge over the
+        partial's types) and compare with the plans they came from: the same output
+        types and the same operations and constants. A rendering that reads back
+        differently raises ``NotSplit`` rather than run."""
+        _same(split.partial, bind_and_optimize(mirror, split.partial_sql))
+        table = self.table([t for _, t in split.partial.columns], split.partial.names)
+        merge_sql = split.merge_sql.replace(f"FROM {quote(PARTIALS)} AS",
+                                            f"FROM {quote(table)} AS")
+        _same(split.merge, bind_and_optimize(self.scratch, merge_sql))
+
+    def table(self, sql_types: list, names: list) -> str:
+        shape = (tuple(sql_types), tuple(names))
+        name = self.shapes.get(shape)
+        if name is not None:
+            return name
+        if self.scratch is None or len(self.shapes) >= self.MAX_SHAPES:
+            if self.scratch is not None:
+                self.scratch.close()
+            self.scratch, self.shapes = Database().connect(), {}
+        name = f"__partials_{len(self.shapes)}"
+        cols = ", ".join(f"{quote(n)} {types.TEXT if t == types.NULL else t}"
+                         for n, t in zip(names, sql_types))
+        self.scratch.execute(f"CREATE TABLE {quote(name)} ({cols})")
+        self.shapes[shape] = name
+        return name
+
+
+def _same(made: L.LogicalNode, again: L.LogicalNode) -> None:
+    if [t for _, t in made.columns] != [t for _, t in again.columns]:
+        raise NotSplit("the rendering binds to other types")
+    if _operations(made) != _operations(again):
+        raise NotSplit("the rendering binds to other operations")
+
+
+def _operations(plan: L.LogicalNode) -> set:
+    """What a plan computes, position-free: every call, cast, constant and aggregate of
+    its filters, projections, joins, groups and sort keys."""
+    found: set = set()
+    stack = [plan]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children())
+        exprs: list = []
+        if isinstance(node, L.LogicalScan) and node.filter is not None:
+            exprs.append(node.filter)
+        elif isinstance(node, L.LogicalFilter):
+            exprs.append(node.predicate)
+        elif isinstance(node, L.LogicalProject):
+            exprs += node.exprs
+        elif isinstance(node, L.LogicalJoin):
+            exprs += [e for pair in node.equi_keys for e in pair]
+            found.update(("call", "eq", types.BOOLEAN, (_kind(a), _kind(b)))
+                         for a, b in node.equi_keys)
+            if node.condition is not None:
+                exprs.append(node.condition)
+        elif isinstance(node, L.LogicalAggregate):
+            exprs += list(node.groups) + list(node.aggregates)
+        elif isinstance(node, L.LogicalWindow):
+            exprs += list(node.functions)
+        elif isinstance(node, L.LogicalSort):
+            exprs += [k[0] for k in node.keys]
+            found.update(("key", d, nf) for _, d, nf in node.keys)
+        for e in exprs:
+            for n in e.walk():
+                if isinstance(n, Call):   # with the kind of each argument, in order
+                    found.add(("call", n.fn, n.type, tuple(map(_kind, n.args))))
+                elif isinstance(n, Cast):
+                    found.add(("cast", n.type))
+                elif isinstance(n, Const):
+                    found.add(("const", repr(n.value), n.type))
+                elif isinstance(n, AggCall):
+                    found.add(("agg", n.fn, n.type, n.distinct, n.star, n.filter is not None))
+                elif isinstance(n, InList):
+                    found.add(("in", n.negated))
+                elif isinstance(n, WindowCall):
+                    found.add(("window", n.fn, n.type, n.distinct, n.star, repr(n.frame),
+                               tuple(map(_kind, n.args)), len(n.partition),
+                               tuple((d, nf) for _, d, nf in n.order), n.filter is not None))
+                elif isinstance(n, Case):
+                    found.add(("case", n.type))
+                elif not isinstance(n, ColRef):
+                    found.add(("other", type(n).__name__))
+    return found
+
+
+def _kind(e) -> tuple:
+    """An argument as the check compares it: a constant, or a value of a type (a column
+    or an expression: rendering writes a projected expression in where the plan reads
+    its column, and the expression itself is compared on its own)."""
+    if isinstance(e, Const):
+        return ("const", repr(e.value), e.type)
+    return ("value", e.type)
