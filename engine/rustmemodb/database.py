@@ -245,6 +245,8 @@ class Database:
                 self._pending.append((lsn, new))
             if self._active or self._pending or self._log:
                 self._remember(new.version, None, txn)
+        if lsn is None and not self._subscribers:   # the usual case, without a call
+            return new
         return self._published(wal, lsn, current, new, txn, None)
 
     def unregistered(self) -> Transaction | None:

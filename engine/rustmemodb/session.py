@@ -988,8 +988,8 @@ def _texts_fit(params) -> bool:
 
 def _ints_fit(params) -> bool:
     """Every int parameter fits in int64 (a bigger one must not reach storage)."""
-    for v in params:
-        if type(v) is int and not types.INT64_MIN <= v <= types.INT64_MAX:
+    for v in params:   # the bounds as literals: constants, not two attribute loads a value
+        if type(v) is int and not -0x8000000000000000 <= v <= 0x7FFFFFFFFFFFFFFF:
             return False
     return True
 

@@ -329,8 +329,9 @@ class Transaction:
     def delete_row(self, name: str, version: TableVersion, rowid: int, row: tuple) -> None:
         """``delete_rows`` of one live row of ``version``, the table as the working root
         holds it, whose current value ``row`` the caller just read (a point DELETE)."""
-        working = self.working
-        self._working = working.with_table(name, version.delete_one(rowid, row))
+        if self._pending is not None:     # (the caller's read of ``version`` applied them)
+            self._apply_pending()
+        self._working = self._working.with_table(name, version.delete_one(rowid, row))
         self._ops.append(DeleteOp(name, [rowid]))
 
     def update_row(self, name: str, version: TableVersion, rowid: int, old: tuple,
@@ -338,8 +339,9 @@ class Transaction:
         """``update_rows`` of one live row of ``version``, the table as the working root
         holds it, whose current value ``old`` the caller just read (a point UPDATE);
         ``keyed``: see TableVersion.update_one."""
-        working = self.working
-        self._working = working.with_table(name, version.update_one(rowid, old, row, keyed))
+        if self._pending is not None:     # (the caller's read of ``version`` applied them)
+            self._apply_pending()
+        self._working = self._working.with_table(name, version.update_one(rowid, old, row, keyed))
         ops = self._ops
         last = ops[-1] if ops else None
         if type(last) is UpdateOp and last.table == name and last.seen is not None \
