@@ -209,6 +209,59 @@ class Database:
             else:
                 self._pending.append((lsn, new))
             self._remember(new.version, ws, txn)
+        return self._published(wal, lsn, current, new, txn, ops)
+
+    def commit_point(self, txn: Transaction) -> Root | None:
+        """Publish an autocommit statement's transaction that was never registered
+        (made by ``unregistered``, not ``begin``), or return None, publishing nothing,
+        when anything was committed since its snapshot: the caller then runs the
+        statement again the general way.
+
+        Why: registering a transaction (under the commit lock) and, at commit, checking
+        it against the commits made meanwhile are what make a long transaction safe;
+        an autocommit point write costs a few microseconds, as much as that machinery,
+        and nobody has seen its result yet, so when it loses a race it can be run again
+        instead of being checked and rebased. It does not hold the log back either:
+        commits made while it runs are never checked against it, since it then never
+        commits."""
+        ops = txn._ops
+        if not ops or (type(ops[-1]) is LockOp and all(type(op) is LockOp for op in ops)):
+            return self.root
+        wal, lsn = self.wal, None
+        with self._commit_lock:
+            current = self._pending[-1][1] if self._pending else self.root
+            if current is not txn.snapshot:
+                return None
+            new = txn._working
+            catalog = current.catalog_version
+            if new.catalog_version != catalog:
+                catalog = max(catalog, new.catalog_version) + 1
+            new = new.numbered(current.version + 1, catalog)
+            if wal is not None:
+                lsn = wal.log_commit(txn, new)
+            if lsn is None:
+                self.root = new
+            else:
+                self._pending.append((lsn, new))
+            if self._active or self._pending or self._log:
+                self._remember(new.version, None, txn)
+        if lsn is None and not self._subscribers:   # the usual case, without a call
+            return new
+        return self._published(wal, lsn, current, new, txn, None)
+
+    def unregistered(self) -> Transaction | None:
+        """A transaction on the newest published root for ``commit_point``: not
+        registered as active, so taking it needs no lock. None while commits wait to
+        be durable: the newest root is not published, so ``commit_point`` would
+        decline anyway."""
+        if self._pending:
+            return None
+        return Transaction(self.root, False)
+
+    def _published(self, wal, lsn: int | None, current: Root, new: Root, txn: Transaction,
+                   ops: list | None) -> Root:
+        """A commit's steps after the lock: wait for its log record to be durable (sync
+        durability) and tell the subscribers."""
         if lsn is not None:   # sync durability: fsync outside the lock (group commit)
             deferred = self._deferral.commits
             if deferred is not None:     # the caller waits later (finish_commits)

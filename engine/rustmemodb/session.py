@@ -399,6 +399,10 @@ class Session:
         db = self.db
         if txn is None:     # autocommit (the caller sends implicit transactions elsewhere)
             reading = prepared.kind == "SELECT"
+            if not reading:
+                out = self._run_point_write(prepared, values)
+                if out is not None:
+                    return out
             work = db.snapshot() if reading else self._begin()
             ctx = ExecContext(work, values, db.functions, self.cancel_event, None,
                               checks=db.bound_checks)
@@ -437,6 +441,28 @@ class Session:
             txn.restore(mark)
             return self._run(prepared, params, lifted=lifted)
         txn.queries += 1
+        return out
+
+    def _run_point_write(self, prepared: Prepared, values: list) -> Result | None:
+        """An autocommit write with a fast path, in a transaction that is never
+        registered (Database.commit_point): None when it was declined, by the fast path
+        or because another commit came first, and nothing was published; the caller
+        then runs the statement the registered way, from the start."""
+        db = self.db
+        work = db.unregistered()
+        if work is None:
+            return None
+        work.drawn = self.sequence_values
+        ctx = ExecContext(work, values, db.functions, self.cancel_event, None,
+                          checks=db.bound_checks)
+        try:
+            out = prepared.fast(ctx)
+            if out is not None and db.commit_point(work) is None:
+                return None
+        except errors.Error:
+            raise
+        except BaseException as exc:
+            raise _limits_error(exc) from exc
         return out
 
     def _job(self, params, lifted: list):
@@ -962,8 +988,8 @@ def _texts_fit(params) -> bool:
 
 def _ints_fit(params) -> bool:
     """Every int parameter fits in int64 (a bigger one must not reach storage)."""
-    for v in params:
-        if type(v) is int and not types.INT64_MIN <= v <= types.INT64_MAX:
+    for v in params:   # the bounds as literals: constants, not two attribute loads a value
+        if type(v) is int and not -0x8000000000000000 <= v <= 0x7FFFFFFFFFFFFFFF:
             return False
     return True
 

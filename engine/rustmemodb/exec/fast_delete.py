@@ -2,14 +2,17 @@
 
 Like exec/fast_update.py: the index lookup gives the rows, foreign-key actions
 run first (exec/constraints.py ``before_delete``), then one delete op on the
-transaction. Falls back to the generic operator for big results.
+transaction. Falls back to the generic operator for big results. ``WHERE pk = $1``
+(one probe of a unique index, no other filter) has a runner of its own, as in
+exec/fast_update.py: one row, no lists (Transaction.delete_row).
 """
 from __future__ import annotations
 
 from ..plan import logical as L
+from ..result import Result
 from . import constraints
 from .fast_path import COMPILERS
-from .fast_update import dml_result, point_dml
+from .fast_update import dml_result, point_dml, point_key
 
 
 def compile_delete(prepared):
@@ -19,6 +22,9 @@ def compile_delete(prepared):
         return None
     rows_of, returning = parts
     table, columns = plan.table, plan.columns
+    point = point_key(plan.source)
+    if point is not None:
+        return _point_delete(table, columns, point, returning)
 
     def run(ctx):
         txn, params = ctx.txn, ctx.params
@@ -33,6 +39,31 @@ def compile_delete(prepared):
                 constraints.before_delete(txn, version.schema, old, ctx)
             txn.delete_rows(table, [r[width] for r in found])
         return dml_result("DELETE", columns, found, returning, params)
+    return run
+
+
+def _point_delete(table: str, columns, point, returning):
+    """The runner of ``DELETE FROM table WHERE pk = $1``: the row straight from the
+    unique index, foreign-key actions if the table is referenced, one delete."""
+    index, key_of = point
+
+    def run(ctx):
+        txn, params = ctx.txn, ctx.params
+        version = txn.working.tables[table]
+        key = key_of(params)
+        rowid = version.indexes[index].get(key) if key is not None else None
+        row = version.row(rowid) if rowid is not None else None
+        if row is None:
+            return dml_result("DELETE", columns, [], returning, params)
+        if constraints.is_referenced(txn, table):
+            constraints.before_delete(txn, version.schema, [row], ctx)
+            if txn.working.tables[table] is not version:   # a cascade changed this table
+                txn.delete_rows(table, [rowid])
+                return dml_result("DELETE", columns, [row + (rowid,)], returning, params)
+        txn.delete_row(table, version, rowid, row)
+        if returning is None:
+            return Result([], rowcount=1, kind="DELETE")
+        return dml_result("DELETE", columns, [row + (rowid,)], returning, params)
     return run
 
 

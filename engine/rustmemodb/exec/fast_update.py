@@ -6,16 +6,43 @@ UPDATE's scan; new row versions are computed with row closures, checked
 delete + one insert on the transaction, exactly what the generic operator
 does, minus every Arrow call. Falls back (returns None) when the lookup finds
 more than ``MAX_ROWS`` rows.
+
+The commonest shape, ``WHERE pk = $1`` (one probe of a unique index, no other
+filter), has a runner of its own (``_point_update``): one row, so no lists, and
+per table schema it knows once whether the row needs more than a NOT NULL check
+and whether the SET list touches an indexed column (if not, the new table version
+shares every index: TableVersion.update_one).
 """
 from __future__ import annotations
 
 from ..plan import logical as L
+from ..plan.expr import Param
 from ..result import Result
 from . import constraints
 from .expr.row import try_compile_row
 from .fast_path import COMPILERS
 from .fast_select import MAX_ROWS
 from .operators.index_scan import compile_keys, fetch_rows, rowids_for
+from .typmods import modified_columns
+
+
+def point_key(scan):
+    """(index name, fn(params) -> key) of a scan that is one probe of a one-column
+    unique index (``WHERE pk = $1``) with no other filter, else None."""
+    if not isinstance(scan, L.LogicalScan) or scan.index_lookup is None or not scan.with_rowid \
+            or scan.filter is not None:
+        return None
+    lookup = scan.index_lookup
+    if lookup.kind != "unique" or lookup.mode != "eq" or len(lookup.keys) != 1:
+        return None
+    key = lookup.keys[0]
+    if type(key) is Param:     # the usual case: the key is a parameter as given
+        slot = key.slot
+        return lookup.index, lambda params: params[slot]
+    fn = try_compile_row(key)
+    if fn is None:
+        return None
+    return lookup.index, lambda params: fn((), params)
 
 
 def source_rows(scan):
@@ -92,6 +119,9 @@ def compile_update(prepared):
     table, columns = plan.table, plan.columns
     items = sorted(assign.items())
     assigned = frozenset(assign)
+    point = point_key(plan.source)
+    if point is not None:
+        return _point_update(table, columns, point, items, assigned, returning)
 
     def run(ctx):
         txn, params = ctx.txn, ctx.params
@@ -117,6 +147,66 @@ def compile_update(prepared):
             txn.update_rows(table, rowids, new,
                             old if txn.working.tables[table] is version else None, assigned)
         return dml_result("UPDATE", columns, new, returning, params)
+    return run
+
+
+class SchemaFacts:
+    """What a point write needs to know of its table's schema, worked out once per
+    schema object (schemas are immutable; a new one means a new definition):
+    ``plain``: nothing to check but NOT NULL (no column type modifiers, CHECKs or
+    foreign keys of its own); ``required``: the NOT NULL positions; ``keyed``: some
+    index has a column in ``assigned``."""
+
+    __slots__ = ("keyed", "plain", "required", "schema")
+
+    def __init__(self, schema, assigned: frozenset) -> None:
+        self.schema = schema
+        self.plain = not (schema.checks or schema.foreign_keys or modified_columns(schema))
+        self.required = constraints.not_null_columns(schema)
+        keys = [u.columns for u in schema.uniques] + [d.columns for d in schema.indexes]
+        self.keyed = any(not assigned.isdisjoint(cols) for cols in keys)
+
+
+def _point_update(table: str, columns, point, items: list, assigned: frozenset, returning):
+    """The runner of ``UPDATE table SET ... WHERE pk = $1``: the row straight from the
+    unique index, the new row from the SET closures, the checks (all of them only when
+    the schema has more than NOT NULL), foreign-key actions if the table is referenced,
+    then one patch on the table (Transaction.update_row)."""
+    index, key_of = point
+    facts: list = [None]     # SchemaFacts of the schema last seen
+
+    def run(ctx):
+        txn, params = ctx.txn, ctx.params
+        version = txn.working.tables[table]
+        key = key_of(params)
+        rowid = version.indexes[index].get(key) if key is not None else None
+        old = version.row(rowid) if rowid is not None else None
+        if old is None:
+            return dml_result("UPDATE", columns, [], returning, params)
+        known = facts[0]
+        schema = version.schema
+        if known is None or known.schema is not schema:
+            known = facts[0] = SchemaFacts(schema, assigned)
+        r = old + (rowid,)      # the scan's row: the table's columns, then the rowid
+        values = list(old)
+        for i, fn in items:
+            values[i] = fn(r, params)
+        new = tuple(values)
+        if known.plain:
+            for i in known.required:
+                if new[i] is None:
+                    raise constraints.not_null_violation(schema, i)
+        else:
+            new = constraints.check_rows(txn, schema, [new], ctx)[0]
+        if constraints.is_referenced(txn, table):
+            constraints.before_update(txn, schema, [old], [new], ctx)
+            if txn.working.tables[table] is not version:   # a cascade changed this table
+                txn.update_rows(table, [rowid], [new], None, assigned)
+                return dml_result("UPDATE", columns, [new], returning, params)
+        txn.update_row(table, version, rowid, old, new, known.keyed)
+        if returning is None:
+            return Result([], rowcount=1, kind="UPDATE")
+        return dml_result("UPDATE", columns, [new], returning, params)
     return run
 
 

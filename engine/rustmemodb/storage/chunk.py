@@ -159,7 +159,8 @@ class Chunk:
     def row(self, offset: int) -> tuple:
         cols = self._pycols
         if cols is None:
-            return self.point_row(offset)
+            reader = self._reader     # point_row's reader, without its call when made
+            return reader(offset) if reader is not None else self.point_row(offset)
         return row_getter(len(cols))(cols, offset)
 
     def point_row(self, offset: int) -> tuple:
@@ -177,16 +178,21 @@ class Chunk:
         """A chunk with the rows at these offsets replaced, same rowids (an UPDATE fold).
         Columns no change touches (known from the cached Python columns) are shared,
         Arrow array and Python list alike: an UPDATE usually sets one or two columns."""
-        changes = sorted(changes, key=lambda c: c[0])
+        changes = sorted(changes, key=itemgetter(0))
         old = self._pycols
         width = self.batch.num_columns
-        offs = np.fromiter((o for o, _ in changes), np.int64, len(changes))
+        offsets, rows = zip(*changes)
+        # the new values column by column, transposed in C (zip), not one Python loop
+        # per column for the comparison and another for the new array
+        news = [list(values) for values in zip(*rows)]
+        offs = np.array(offsets, np.int64)
         if old is not None:
-            touched = [j for j in range(width) if any(old[j][o] != row[j] for o, row in changes)]
+            touched = [j for j in range(width)
+                       if any(old[j][o] != v for o, v in zip(offsets, news[j]))]
         else:   # the changed rows' current values, column by column (one take each)
             at = pa.array(offs)
             touched = [j for j in range(width)
-                       if py_values(self.batch.column(j).take(at)) != [r[j] for _, r in changes]]
+                       if py_values(self.batch.column(j).take(at)) != news[j]]
         if not touched:
             return self
         mask = np.zeros(len(self.rowids), bool)
@@ -195,7 +201,7 @@ class Chunk:
         cols = list(self.batch.columns)
         for j in touched:
             col = cols[j]
-            new = [row[j] for _, row in changes]
+            new = news[j]
             try:
                 cols[j] = pc.replace_with_mask(col, amask, pa.array(new, col.type))
             except pa.ArrowNotImplementedError:   # types without a kernel (e.g. intervals)

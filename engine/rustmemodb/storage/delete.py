@@ -37,6 +37,35 @@ class DeleteMixin:
             return self._delete_many(np.asarray(rowids, np.int64))
         return self._delete(rowids)[0]
 
+    def delete_one(self, rowid: int, row: tuple) -> TableVersion:
+        """``delete([rowid])`` of one live row whose current value ``row`` the caller
+        just read from this version (a point DELETE): the same new version as the
+        general path's sparse case, without its per-batch lists, sets and loops."""
+        i, _ = self._locate(rowid)
+        patches = self.patches
+        tail_dead = self.tail_dead
+        if i < 0:
+            tail_dead = tail_dead.set(rowid, True)
+            if patches and rowid in patches:   # updated tail row: its patch goes
+                patches = patches.delete(rowid)
+        else:
+            patches = patches.set(rowid, DELETED)
+        indexes = self.indexes
+        if indexes:
+            indexes = {}
+            for name, idx in self.indexes.items():
+                key = idx.stored_key(row)
+                indexes[name] = idx if key is None else idx.with_changes({}, [key])
+        ordered = self.ordered
+        if ordered:
+            ordered = {name: ix.with_changes((), [(ix.key_of(row), rowid)])
+                       for name, ix in ordered.items()}
+        new = replace(self, tail_dead=tail_dead, indexes=indexes,
+                      live_rows=self.live_rows - 1, ordered=ordered, patches=patches)
+        if len(patches) > PATCH_FOLD:
+            new = new._fold_some()
+        return new
+
     def _delete_many(self, rowids: np.ndarray) -> "TableVersion":
         """Set-based DELETE: per chunk one numpy assignment into its deletion mask; index
         keys of the removed rows come from Arrow ``take`` on the key columns only."""

@@ -84,8 +84,11 @@ class PatchMixin:
         segment = np.searchsorted(bounds, ids, side="right") - 1
         counts = np.bincount(segment[segment >= 0], minlength=len(bounds))
         target = int(counts.argmax())
-        chosen = ids[segment == target].tolist()
-        chosen_rows = list(map(patches.__getitem__, chosen))   # only these: rows are scattered
+        picked = segment == target
+        chosen = ids[picked].tolist()
+        # only these rows (they are scattered), read in the keys' order with C-level
+        # iteration: a lookup per row was a third of the fold
+        chosen_rows = patches.values_where(picked.tolist())
         chunks, dead, tail = self.chunks, self.dead, self.tail
         if target == len(self.chunks):      # the tail: its patches are updates only
             rows = tail.rows[: self.tail_len]
@@ -95,8 +98,12 @@ class PatchMixin:
         else:
             chunk = chunks[target]
             changes, killed = [], []
-            for rowid, row in zip(chosen, chosen_rows):
-                off = chunk.offset_of(rowid)
+            picked_ids = ids[picked]
+            if chunk._dense_start is not None:   # rowids first..first+n-1: arithmetic
+                offsets = (picked_ids - chunk._dense_start).tolist()
+            else:
+                offsets = np.searchsorted(chunk.rowids, picked_ids).tolist()
+            for off, row in zip(offsets, chosen_rows):
                 if row is DELETED:
                     killed.append(off)
                 else:

@@ -93,6 +93,24 @@ class WriteMixin:
             new = new._fold_some()
         return new, [c[0] for c in changes]
 
+    def update_one(self, rowid: int, old: tuple, new: tuple,
+                   keyed: bool = True) -> TableVersion:
+        """``update_rows`` of one live row whose current value ``old`` the caller just
+        read from this version (a point UPDATE): one patch set and one version, without
+        the lists and the dict copies a batch needs. ``keyed``: False when the caller
+        knows no index key can change (its SET list touches no indexed column), so the
+        indexes are shared as they are; else those whose key changed are updated
+        (``23505`` on a taken key)."""
+        if keyed:
+            indexes, ordered = self._indexes_after([(rowid, old, new)], None)
+            out = replace(self, indexes=indexes, ordered=ordered,
+                          patches=self.patches.set(rowid, new))
+        else:
+            out = replace(self, patches=self.patches.set(rowid, new))
+        if len(out.patches) > PATCH_FOLD:
+            out = out._fold_some()
+        return out
+
     def update_arrow(self, rowids, data: pa.Table, old: pa.Table | None = None,
                      columns: frozenset | None = None
                      ) -> tuple["TableVersion", np.ndarray, pa.Table]:

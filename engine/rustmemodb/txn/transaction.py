@@ -326,6 +326,32 @@ class Transaction:
         self.ops.append(DeleteOp(name, rowids if isinstance(rowids, np.ndarray)
                                  else list(rowids)))
 
+    def delete_row(self, name: str, version: TableVersion, rowid: int, row: tuple) -> None:
+        """``delete_rows`` of one live row of ``version``, the table as the working root
+        holds it, whose current value ``row`` the caller just read (a point DELETE)."""
+        if self._pending is not None:     # (the caller's read of ``version`` applied them)
+            self._apply_pending()
+        self._working = self._working.with_table(name, version.delete_one(rowid, row))
+        self._ops.append(DeleteOp(name, [rowid]))
+
+    def update_row(self, name: str, version: TableVersion, rowid: int, old: tuple,
+                   row: tuple, keyed: bool = True) -> None:
+        """``update_rows`` of one live row of ``version``, the table as the working root
+        holds it, whose current value ``old`` the caller just read (a point UPDATE);
+        ``keyed``: see TableVersion.update_one."""
+        if self._pending is not None:     # (the caller's read of ``version`` applied them)
+            self._apply_pending()
+        self._working = self._working.with_table(name, version.update_one(rowid, old, row, keyed))
+        ops = self._ops
+        last = ops[-1] if ops else None
+        if type(last) is UpdateOp and last.table == name and last.seen is not None \
+                and rowid not in last.seen:
+            last.rowids.append(rowid)     # as update_rows: one op for a run of UPDATEs
+            last.rows.append(row)
+            last.seen.add(rowid)
+        else:
+            ops.append(UpdateOp(name, [rowid], [row], {rowid}))
+
     def update_rows(self, name: str, rowids: list[int], rows: list[tuple],
                     old_rows: list[tuple] | None = None,
                     columns: frozenset | None = None) -> list[int]:

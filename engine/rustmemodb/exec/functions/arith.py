@@ -49,6 +49,14 @@ def _datetime_out_of_range(value) -> errors.Error:
 
 
 def _row_add(a, b):
+    ta, tb = type(a), type(b)
+    if (ta is float or ta is int) and (tb is float or tb is int):
+        # numbers first (``SET v = v + 1``): six isinstance checks spared; bool is not
+        # an int here (type, not isinstance), so it goes the general way as before
+        r = a + b
+        if ta is int and tb is int:
+            return types.check_int(r)
+        return r if -_FLOAT_MAX <= r <= _FLOAT_MAX else _check_float(r, a, b)
     if isinstance(a, dt.time) or isinstance(b, dt.time):
         return _add_time(a, b)
     if isinstance(a, types.Interval) or isinstance(b, types.Interval):
@@ -126,6 +134,9 @@ def _add_interval_to(value, iv: types.Interval) -> dt.datetime:
 def _row_mul(a, b):
     r = a * b
     return types.check_int(r) if type(r) is int else _check_float(r, a, b)
+
+
+_FLOAT_MAX = 1.7976931348623157e308   # finite floats lie within; inf and NaN do not
 
 
 def _check_float(r, a, b):
