@@ -76,8 +76,9 @@ def test_a_crash_leaves_a_zero_tail_read_as_the_clean_end(path, durability):
     db.close()
 
 
-def test_segments_grow_by_extents_and_survive_a_crash(path):
-    db = _open(path, durability="sync", checkpoint_bytes=1 << 30)
+@pytest.mark.parametrize("durability", ["sync", "async"])
+def test_segments_grow_by_extents_and_survive_a_crash(path, durability):
+    db = _open(path, durability=durability, checkpoint_bytes=1 << 30)
     conn = db.connect()
     conn.execute("CREATE TABLE t (x INTEGER, pad TEXT)")
     sizes = set()
@@ -86,6 +87,7 @@ def test_segments_grow_by_extents_and_survive_a_crash(path):
         sizes.add(_newest(path)[1].stat().st_size)
     assert {EXTENT_MIN, 2 * EXTENT_MIN, 4 * EXTENT_MIN} <= sizes
     assert all(s % EXTENT_MIN == 0 for s in sizes)
+    db.log.sync()
     db._abandon()
     first, seg = _newest(path)
     scan = scan_segment(seg, first)
@@ -231,3 +233,31 @@ def test_sigkill_mid_workload_loses_no_acknowledged_commit(path):
         db.close()
     assert len(acked) == 800
     assert SEGMENT_HEADER_SIZE < EXTENT_MIN
+
+
+def test_a_failed_async_write_cuts_the_zeros_and_the_next_append_grows_again(path, monkeypatch):
+    """A failed write (async mode) truncates the segment where the frame began, zeros
+    included; the next append preallocates again from there and nothing is misread."""
+    import errno
+    db = _open(path, durability="async")
+    conn = db.connect()
+    conn.execute("CREATE TABLE t (x INTEGER)")
+    conn.execute("INSERT INTO t VALUES (1)")
+    real = os.pwrite
+
+    def failing(fd, data, offset):
+        raise OSError(errno.ENOSPC, "injected: no space left on device")
+    monkeypatch.setattr(os, "pwrite", failing)
+    with pytest.raises(errors.OperationalError) as info:
+        conn.execute("INSERT INTO t VALUES (2)")
+    assert info.value.sqlstate == "58030"
+    monkeypatch.setattr(os, "pwrite", real)
+    first, seg = _newest(path)
+    assert seg.stat().st_size == scan_segment(seg, first).end      # the zeros went too
+    conn.execute("INSERT INTO t VALUES (3)")
+    assert seg.stat().st_size == EXTENT_MIN                         # preallocated again
+    db.log.sync()
+    db._abandon()
+    db = _open(path)
+    assert _rows(db) == [(1,), (3,)]
+    db.close()

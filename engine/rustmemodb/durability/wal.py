@@ -260,10 +260,10 @@ def write_all(fd: int, data: bytes, at: int) -> None:
 
 def grown_size(needed: int, allocated: int) -> int:
     """The preallocated size a segment of ``allocated`` bytes grows to for a write
-    ending at ``needed``: whole extents, each as large as the file (doubling, so a busy
+    ending at ``needed``: a multiple of a step as large as the file (doubling, so a busy
     log grows rarely) but at most EXTENT_MAX (one growth costs a bounded write)."""
     step = min(max(allocated, EXTENT_MIN), EXTENT_MAX)
-    return allocated + -(-(needed - allocated) // step) * step
+    return -(-needed // step) * step
 
 
 def create_segment(wal_dir: Path, first_lsn: int, preallocate: int = 0) -> int:
