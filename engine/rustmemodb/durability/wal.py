@@ -30,7 +30,9 @@ instead of ~180 µs for an fsync of an append). The log therefore ends at the fi
 header of zeros followed by nothing but zeros (the *zero tail*; no frame is all zeros:
 its kind is 1 or 2); zeros followed by anything else are a bad frame like any other. A
 segment is cut back to its last frame when it is sealed or the log is closed, so only
-the open segment of a crashed process keeps a zero tail.
+the open segment of a crashed process keeps a zero tail. (A power loss in the middle of
+an unsynced multi-page write can leave a page of zeros before a page that did reach the
+disk: that reads as damage in the middle, XX001, never as a clean end that drops data.)
 
 Reading (``scan_segment``) never modifies anything. It stops at the first frame
 that is short, fails its checksum, has an unknown kind or breaks the LSN
