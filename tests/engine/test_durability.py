@@ -387,6 +387,22 @@ def _segment(path):
     return segs[-1][1]
 
 
+def _log_end(data: bytes) -> int:
+    """Offset just past the last frame of a segment's bytes (where its zero tail starts)."""
+    from rustmemodb.durability.wal import FRAME, SEGMENT_HEADER_SIZE
+    starts = _frame_starts(data)
+    return starts[-1] + FRAME.size + FRAME.unpack_from(data, starts[-1])[0] if starts \
+        else SEGMENT_HEADER_SIZE
+
+
+def _write_at_end(seg, blob: bytes) -> None:
+    """Write ``blob`` where the log's next frame would go, over the preallocated zeros
+    (the file keeps its size, as a write into a preallocated segment does)."""
+    data = seg.read_bytes()
+    end = _log_end(data)
+    seg.write_bytes(data[:end] + blob + data[end + len(blob):])
+
+
 @pytest.mark.parametrize("cut", ["mid-header", "mid-payload", "garbage"])
 def test_torn_tail_is_ignored_and_cut(path, cut):
     """What a crash in the middle of writing the next record leaves is cut, with a
@@ -398,12 +414,13 @@ def test_torn_tail_is_ignored_and_cut(path, cut):
     seg = _segment(path)
     data = seg.read_bytes()
     unfinished = frame(4, os.urandom(60))
+    assert len(data) > _log_end(data)                # a zero tail (preallocated) follows
     if cut == "mid-header":
-        seg.write_bytes(data + unfinished[:7])
+        _write_at_end(seg, unfinished[:7])
     elif cut == "mid-payload":
-        seg.write_bytes(data + unfinished[:-3])
+        _write_at_end(seg, unfinished[:-3])
     else:
-        seg.write_bytes(data + os.urandom(100))
+        _write_at_end(seg, os.urandom(100))
     assert rustmemodb.check(path).status == "torn-tail"
     with pytest.warns(RuntimeWarning, match="torn tail"):
         db = reopen(path)
@@ -442,9 +459,10 @@ def test_losing_a_durable_record_is_an_error_and_repair_cuts_it(path, cut):
 
 
 def _frame_starts(data: bytes) -> list[int]:
+    """Offsets of the frames of a segment's bytes, up to its zero tail (preallocated)."""
     from rustmemodb.durability.wal import FRAME, SEGMENT_HEADER_SIZE
     pos, out = SEGMENT_HEADER_SIZE, []
-    while pos + FRAME.size <= len(data):
+    while pos + FRAME.size <= len(data) and data[pos:pos + FRAME.size] != bytes(FRAME.size):
         length = FRAME.unpack_from(data, pos)[0]
         out.append(pos)
         pos += FRAME.size + length
@@ -627,11 +645,14 @@ def test_fsync_failure_turns_the_database_read_only(path, monkeypatch):
 
     def failing(fd):
         raise OSError(errno.EIO, "injected I/O error")
+    real_data = os.fdatasync
     monkeypatch.setattr(os, "fsync", failing)
+    monkeypatch.setattr(os, "fdatasync", failing)     # what the log's flush uses
     with pytest.raises(errors.OperationalError) as info:
         a.execute("INSERT INTO t VALUES (2)")
     assert info.value.sqlstate == "58030"
-    monkeypatch.setattr(os, "fsync", real)         # the disk is fine again: still refused
+    monkeypatch.setattr(os, "fsync", real)
+    monkeypatch.setattr(os, "fdatasync", real_data)         # the disk is fine again: still refused
     assert b.execute("SELECT x FROM t").fetchall() == [(1,)]     # never published
     assert a.execute("SELECT x FROM t").fetchall() == [(1,)]
     for statement in ("INSERT INTO t VALUES (3)", "CREATE TABLE u (y INTEGER)",
@@ -698,7 +719,7 @@ def _append_record(path, payload: bytes) -> None:
     starts = _frame_starts(data)
     from rustmemodb.durability.wal import FRAME
     lsn = FRAME.unpack_from(data, starts[-1])[2] + 1 if starts else int(seg.stem)
-    seg.write_bytes(data + frame(lsn, payload))
+    _write_at_end(seg, frame(lsn, payload))
 
 
 @pytest.mark.parametrize("payload", ["pickle", "msgpack-ext", "wrong-types", "garbage"])

@@ -141,7 +141,7 @@ def _tree(path) -> dict:
 def _frames(data: bytes) -> list[tuple[int, int]]:
     """(start, end) of every frame in a segment's bytes."""
     pos, out = SEGMENT_HEADER_SIZE, []
-    while pos + FRAME.size <= len(data):
+    while pos + FRAME.size <= len(data) and data[pos:pos + FRAME.size] != bytes(FRAME.size):
         end = pos + FRAME.size + FRAME.unpack_from(data, pos)[0]
         out.append((pos, end))
         pos = end
@@ -152,6 +152,18 @@ def _flip(path, offset: int, bit: int) -> None:
     data = bytearray(path.read_bytes())
     data[offset] ^= 1 << bit
     path.write_bytes(bytes(data))
+
+
+def _write_at(path, offset: int, blob: bytes) -> None:
+    """Overwrite bytes at ``offset`` (a write into a preallocated segment's zeros)."""
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        f.write(blob)
+
+
+def _log_end(data: bytes) -> int:
+    frames = _frames(data)
+    return frames[-1][1] if frames else SEGMENT_HEADER_SIZE
 
 
 def _truncate(path, size: int) -> None:
@@ -262,6 +274,13 @@ def test_bit_flips_in_every_region_of_the_log(reference, tmp_path):
                     cases.append((f"{rel} frame {n}{' (last)' if last else ''} payload byte "
                                   f"{off}", lambda d, r=rel, o=off, b=rng.randrange(8):
                                   _flip(d / r, o, b)))
+        end = _log_end(data)
+        if end < len(data):            # the zero tail of a preallocated segment
+            offs = {end, end + 8, end + FRAME.size, len(data) - 1}
+            offs.update(rng.randrange(end, len(data)) for _ in range(2 * SCALE))
+            for off in sorted(offs):
+                cases.append((f"{rel} zero tail byte {off}",
+                              lambda d, r=rel, o=off, b=rng.randrange(8): _flip(d / r, o, b)))
     _run_cases(reference, tmp_path, cases)
 
 
@@ -278,18 +297,29 @@ def test_truncated_and_deleted_segments_and_unfinished_writes(reference, tmp_pat
         for start, end in _frames(data):
             sizes.add(start)                       # at a frame boundary
             sizes.update(rng.randrange(start + 1, end) for _ in range(SCALE))   # inside
+        end = _log_end(data)
+        if end < len(data):            # inside the zero tail: the log is whole
+            sizes.update({end + 1, end + FRAME.size, rng.randrange(end, len(data))})
         for size in sorted(s for s in sizes if s < len(data)):
             cases.append((f"{rel} truncated to {size} bytes",
                           lambda d, r=rel, s=size: _truncate(d / r, s)))
         cases.append((f"{rel} deleted", lambda d, r=rel: (d / r).unlink()))
     newest = _rel(ref, segs[-1])
+    end = _log_end(segs[-1].read_bytes())
+    assert end < segs[-1].stat().st_size       # the crashed log's segment is preallocated
     next_lsn = reference[2][-1] + 1
     for n in range(3 * SCALE):       # what a crash in the middle of the next write leaves
         partial = frame(next_lsn, os.urandom(rng.randrange(1, 300)))
         cut = rng.randrange(1, len(partial))
-        cases.append((f"{newest} + unfinished frame ({cut} of {len(partial)} bytes)",
-                      lambda d, p=partial[:cut]: open(d / newest, "ab").write(p)))
-        cases.append((f"{newest} + garbage", lambda d, g=os.urandom(rng.randrange(1, 200)):
+        cases.append(((f"{newest} + unfinished frame ({cut} of {len(partial)} bytes) "
+                       f"over its zeros"), lambda d, p=partial[:cut]: _write_at(d / newest, end, p)))
+        cases.append((f"{newest} + whole frame, its first bytes still zeros",
+                      lambda d, p=partial, k=rng.randrange(1, FRAME.size):
+                      _write_at(d / newest, end + k, p[k:])))
+        cases.append((f"{newest} + garbage over its zeros",
+                      lambda d, g=os.urandom(rng.randrange(1, 200)): _write_at(d / newest, end, g)))
+        cases.append((f"{newest} + garbage after its zeros",
+                      lambda d, g=os.urandom(rng.randrange(1, 200)):
                       open(d / newest, "ab").write(g)))
     cases.append(("whole log deleted", lambda d: shutil.rmtree(d / "wal")))
     _run_cases(reference, tmp_path, cases)

@@ -240,7 +240,7 @@ class DurableDatabase(Database):
                 if (last is not None and not last.sealed and last.path.exists()
                         and last.last_lsn == rec.last_lsn
                         and last.path != self.log.segment):
-                    seal_segment(last.path, last.first_lsn, last.last_lsn)
+                    seal_segment(last.path, last.first_lsn, last.last_lsn, last.end)
                 self.wal = self
                 if rec.manifest is None or not rec.manifest["wal"]:
                     # record that the log now continues this checkpoint (so a lost

@@ -22,6 +22,18 @@ fsync, and survives a process crash at once): a segment whose valid records end
 before its mark was truncated or damaged, not torn by a crash. A checkpoint at LSN L rotates
 to a fresh segment starting at L+1.
 
+Segments are *preallocated*: created with, and grown by, extents of zeros written and
+fsync'ed ahead of the records (64 KiB, then the file's size, at most 1 MiB at a time).
+Overwriting bytes a file already has needs no new block and no size change, so the
+commit's flush is an ``fdatasync`` of data pages only (measured on this VM: ~125 µs
+instead of ~180 µs for an fsync of an append). The log therefore ends at the first frame
+header of zeros followed by nothing but zeros (the *zero tail*; no frame is all zeros:
+its kind is 1 or 2); zeros followed by anything else are a bad frame like any other. A
+segment is cut back to its last frame when it is sealed or the log is closed, so only
+the open segment of a crashed process keeps a zero tail. (A power loss in the middle of
+an unsynced multi-page write can leave a page of zeros before a page that did reach the
+disk: that reads as damage in the middle, XX001, never as a clean end that drops data.)
+
 Reading (``scan_segment``) never modifies anything. It stops at the first frame
 that is short, fails its checksum, has an unknown kind or breaks the LSN
 sequence, and then looks for a *valid* frame after it: if one exists, the bad
@@ -69,6 +81,9 @@ _CRC_SPAN = FRAME.size - 4                # the header bytes the crc covers
 _LSN = struct.Struct("<Q")
 _LSN_AT = 12                              # offset of the lsn inside a frame
 _MAX_CANDIDATES = 200_000
+_ZERO_HEADER = bytes(FRAME.size)
+EXTENT_MIN = 64 << 10                     # a new segment's preallocated size
+EXTENT_MAX = 1 << 20                      # the most a segment grows by at once
 
 
 def frame(lsn: int, payload: bytes, kind: int = COMMIT) -> bytes:
@@ -113,6 +128,7 @@ class Scan:
     mark_ok: bool = True
     records: list = field(default_factory=list)   # (lsn, payload memoryview, offset)
     end: int = 0                   # offset just past the last whole frame (incl. a seal)
+    zero_tail: int = 0             # preallocated zeros after ``end`` (the log's clean end)
     sealed: bool = False
     bad_offset: int | None = None  # first frame that is not whole and valid
     bad_reason: str = ""
@@ -152,6 +168,9 @@ def scan_segment(path: Path, first_lsn: int) -> Scan:
     view = memoryview(data)
     pos, lsn = SEGMENT_HEADER_SIZE, first
     while pos < size:
+        if data.startswith(_ZERO_HEADER[:size - pos], pos) and _zeros_from(data, pos):
+            scan.zero_tail = size - pos          # the preallocated rest: the clean end
+            break
         problem = _check_frame(data, pos, lsn)
         if problem:
             scan.bad_offset, scan.bad_reason = pos, problem
@@ -162,7 +181,9 @@ def scan_segment(path: Path, first_lsn: int) -> Scan:
         if kind == SEAL:
             scan.sealed = True
             scan.end = end
-            if end < size:
+            if end < size and _zeros_from(data, end):   # a crash before the cut-back
+                scan.zero_tail = size - end
+            elif end < size:
                 scan.bad_offset, scan.bad_reason = end, "data after the segment's seal"
                 scan.valid_after = end
             return scan
@@ -171,6 +192,11 @@ def scan_segment(path: Path, first_lsn: int) -> Scan:
         pos = end
     scan.end = pos if scan.bad_offset is None else scan.bad_offset
     return scan
+
+
+def _zeros_from(data: bytes, pos: int) -> bool:
+    """Whether every byte from ``pos`` on is zero (one C-speed count, no copy)."""
+    return data.count(0, pos) == len(data) - pos
 
 
 def _check_frame(data: bytes, pos: int, lsn: int) -> str:
@@ -226,8 +252,25 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def create_segment(wal_dir: Path, first_lsn: int) -> int:
-    """A new, empty, durable segment; returns its open (write) descriptor.
+def write_all(fd: int, data: bytes, at: int) -> None:
+    """``pwrite`` until all of ``data`` is written (a short write is legal)."""
+    view = memoryview(data)
+    while view:
+        n = os.pwrite(fd, view, at)
+        view, at = view[n:], at + n
+
+
+def grown_size(needed: int, allocated: int) -> int:
+    """The preallocated size a segment of ``allocated`` bytes grows to for a write
+    ending at ``needed``: a multiple of a step as large as the file (doubling, so a busy
+    log grows rarely) but at most EXTENT_MAX (one growth costs a bounded write)."""
+    step = min(max(allocated, EXTENT_MIN), EXTENT_MAX)
+    return -(-needed // step) * step
+
+
+def create_segment(wal_dir: Path, first_lsn: int, preallocate: int = 0) -> int:
+    """A new, empty, durable segment, zero-filled to ``preallocate`` bytes; returns its
+    open (write) descriptor.
 
     The header is written to a temporary file that is renamed into place once
     durable, so a crash never leaves a segment with a torn header (nor half-replaces
@@ -236,7 +279,8 @@ def create_segment(wal_dir: Path, first_lsn: int) -> int:
     tmp = wal_dir / (segment_name(first_lsn) + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
-        os.pwrite(fd, segment_header(first_lsn), 0)
+        header = segment_header(first_lsn)
+        write_all(fd, header + bytes(max(0, preallocate - len(header))), 0)
         os.fsync(fd)
         os.replace(tmp, path)
         fsync_dir(wal_dir)
@@ -250,8 +294,9 @@ class Log:
     """The writer side: one open segment, appends, fsync policy, rotation."""
 
     def __init__(self, wal_dir: Path, next_lsn: int, mode: str, *,
-                 interval: float = 0.010) -> None:
+                 interval: float = 0.010, preallocate: bool = True) -> None:
         self.dir = wal_dir
+        self.preallocate = preallocate
         self.mode = mode
         self.interval = interval
         self.next_lsn = next_lsn          # LSN the next append gets
@@ -268,6 +313,7 @@ class Log:
         self._broken: BaseException | None = None
         self._closed = False
         self._fd = -1
+        self._allocated = 0               # the open segment's size (its zeros included)
         self._segment: Path | None = None
         self._first = next_lsn
         self._mark = 0                    # what the open segment's header mark says
@@ -292,11 +338,7 @@ class Log:
         if not sync:
             fd = self._fd
             try:
-                view = memoryview(data)
-                at = start
-                while view:
-                    n = os.pwrite(fd, view, at)
-                    view, at = view[n:], at + n
+                write_all(fd, data + self._padding(start + len(data)), start)
             except OSError as exc:
                 self._undo(fd, start, exc)
         self._size = start + len(data)
@@ -316,7 +358,18 @@ class Log:
             self.written_lsn = lsn
         return lsn
 
+    def _padding(self, end: int) -> bytes:
+        """The zeros to write after a write ending at ``end`` so that the segment stays
+        preallocated (b"" while it is within the current extent). Only the one writer
+        calls it: an append under the commit lock (async) or the fsync round (sync)."""
+        if end <= self._allocated or not self.preallocate:
+            return b""
+        new = grown_size(end, self._allocated)
+        self._allocated = new
+        return bytes(new - end)
+
     def _undo(self, fd: int, start: int, exc: OSError):
+        self._allocated = start   # the zeros past ``start`` go too: grown again next time
         try:      # leave no partial frame that later records would hide behind
             os.ftruncate(fd, start)
         except OSError:
@@ -360,10 +413,8 @@ class Log:
         error = None
         try:
             if unwritten:
-                view = memoryview(b"".join(unwritten))
-                while view:
-                    n = os.pwrite(fd, view, at)
-                    view, at = view[n:], at + n
+                data = b"".join(unwritten)
+                write_all(fd, data + self._padding(at + len(data)), at)
             self._fsync(fd)
             # Only now may the mark claim ``target``: written after the fsync, it reaches
             # the disk with the next one (or is in the page cache for a process crash),
@@ -388,7 +439,10 @@ class Log:
 
     @staticmethod
     def _fsync(fd: int) -> None:
-        os.fsync(fd)             # looked up at call time: tests monkeypatch os.fsync
+        """fdatasync where there is one: the frames overwrite preallocated zeros, so only
+        data pages need flushing (a grown file's new size is flushed by it too, being
+        needed to read the data back). Looked up at call time: tests monkeypatch it."""
+        getattr(os, "fdatasync", os.fsync)(fd)
 
     def _flush_loop(self) -> None:
         while True:
@@ -427,6 +481,8 @@ class Log:
                 # Sealed only once its successor exists: a crash in between leaves an
                 # unsealed segment followed by an empty one, which reads as whole.
                 os.pwrite(old_fd, frame(last, b"", SEAL), old_size)
+                if self._allocated > old_size + FRAME.size:     # its zeros: not needed
+                    os.ftruncate(old_fd, old_size + FRAME.size)
                 os.pwrite(old_fd, mark_bytes(old_first, last), MARK_OFFSET)
                 self._fsync(old_fd)
             except OSError as exc:
@@ -439,10 +495,11 @@ class Log:
             return last
 
     def _open_segment(self, first_lsn: int) -> None:
-        fd = create_segment(self.dir, first_lsn)
+        size = EXTENT_MIN if self.preallocate else SEGMENT_HEADER_SIZE
+        fd = create_segment(self.dir, first_lsn, size)
         self._fd, self._segment, self._size = fd, self.dir / segment_name(first_lsn), \
             SEGMENT_HEADER_SIZE
-        self._first, self._mark = first_lsn, 0
+        self._first, self._mark, self._allocated = first_lsn, 0, size
 
     @property
     def segment(self) -> Path | None:
@@ -454,6 +511,9 @@ class Log:
         try:
             if self._broken is None:
                 self.sync()
+                if self._allocated > self._size:    # a closed log keeps no zero tail
+                    os.ftruncate(self._fd, self._size)
+                    self._allocated = self._size
                 self._fsync(self._fd)     # the mark written after the last fsync
         finally:
             with self._cond:
@@ -464,13 +524,15 @@ class Log:
             os.close(self._fd)
 
 
-def seal_segment(path: Path, first_lsn: int, last_lsn: int) -> None:
-    """Seal a segment left unsealed by a crash (its successor is about to exist): the
-    seal frame, then, once that is durable, the mark saying every record is."""
+def seal_segment(path: Path, first_lsn: int, last_lsn: int, end: int) -> None:
+    """Seal a segment left unsealed by a crash (its successor is about to exist): its
+    zero tail cut off, the seal frame at ``end`` (past its last record), then, once that
+    is durable, the mark saying every record is."""
     fd = os.open(path, os.O_WRONLY)
     try:
-        size = os.fstat(fd).st_size
-        os.pwrite(fd, frame(last_lsn, b"", SEAL), size)
+        if os.fstat(fd).st_size > end:
+            os.ftruncate(fd, end)
+        os.pwrite(fd, frame(last_lsn, b"", SEAL), end)
         os.fsync(fd)
         os.pwrite(fd, mark_bytes(first_lsn, last_lsn), MARK_OFFSET)
         os.fsync(fd)
