@@ -154,8 +154,7 @@ class ExprBinder:
             if hook is not None:
                 return hook(self, [], node)
         try:
-            return self.stmt.resolve_column(self.scope, node.name, node.table or None,
-                                            position_of(node))
+            return self.stmt.resolve_column(self.scope, name, node.table or None, node=node)
         except errors.Error as exc:
             record = as_record(self, node) if exc.sqlstate == "42703" else None
             if record is None:
