@@ -211,7 +211,22 @@ def test_one_off_plans_are_held_only_among_the_last_few():
     assert c.execute(texts[-1]).fetchall() == _fresh(texts[-1])    # a second sighting hits
     assert cache.hits == hits + 1 and texts[-1] in cache._texts      # and is kept from now on
     assert c.execute(texts[0]).fetchall() == _fresh(texts[0])      # planned again
-    assert cache.hits == hits + 1 and cache.get(texts[0]) is not None
+    assert cache.hits == hits + 1 and texts[0] in cache._texts       # and kept: seen twice
+
+
+def test_statements_used_in_rotation_stay_cached():
+    from rustmemodb.sql import plan_cache
+    c = _db()
+    cache = c.database.plan_cache
+    texts = [f"SELECT id, k AS c{i} FROM t WHERE id = $1"     # no literal: no shape
+             for i in range(2 * plan_cache._ONCE_ENTRIES)]
+    for _ in range(2):                                  # the second round plans again, once
+        for sql in texts:
+            c.execute(sql, (5,)).fetchall()
+    hits = cache.hits
+    for sql in texts:
+        assert c.execute(sql, (5,)).fetchall() == [(5, 5)]
+    assert cache.hits == hits + len(texts)
 
 
 def test_literals_of_a_view_or_a_default_are_not_the_statements():

@@ -19,7 +19,8 @@ shape is planned with them lifted, and from the third on the shape's plan serves
 
 A plan made for one text alone (its literals kept as constants) is kept apart on
 the text's first sighting, among the last ``_ONCE_ENTRIES`` such plans, and moves into
-the main map when the text comes again. Holding every one-off plan (~250 objects each
+the main map when the text comes again (planned again if its plan has left by then:
+the text itself is remembered longer). Holding every one-off plan (~250 objects each
 that the cyclic collector must traverse) made a file of 1,000 distinct statements
 pay for four full collections of the process's heap: a third of its time.
 
@@ -97,6 +98,10 @@ class PlanCache:
         self._shapes: collections.OrderedDict[str, tuple] = collections.OrderedDict()
         self._seen: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._once: collections.OrderedDict[str, tuple] = collections.OrderedDict()
+        # Texts whose plan went to ``_once`` (strings only, which the collector skips): a
+        # text planned again after its plan left ``_once`` is kept on that second sighting,
+        # so statements used in rotation (more than ``_ONCE_ENTRIES`` of them) stay cached.
+        self._once_texts: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._lock = threading.Lock()
         self.hits = self.misses = 0      # statements served from the cache / planned
 
@@ -118,6 +123,7 @@ class PlanCache:
             with self._lock:
                 entry = self._once.pop(sql, None)
                 if entry is not None:
+                    self._once_texts.pop(sql, None)
                     self._keep(sql, entry)
         return entry
 
@@ -155,11 +161,16 @@ class PlanCache:
         lifted). ``once``: a plan made for this text alone on its first sighting, kept
         apart among the few most recent such (see the module doc)."""
         with self._lock:
-            if once and sql not in self._texts:
+            if once and sql not in self._texts and sql not in self._once_texts:
                 self._once[sql] = (prepared, values)
                 if len(self._once) > _ONCE_ENTRIES:
                     self._once.popitem(last=False)
+                self._once_texts[sql] = None
+                if len(self._once_texts) > _MAX_ENTRIES:
+                    self._once_texts.popitem(last=False)
                 return
+            self._once_texts.pop(sql, None)
+            self._once.pop(sql, None)
             self._keep(sql, (prepared, values))
             if shape is None or prepared.lifted is None:
                 return
@@ -181,6 +192,7 @@ class PlanCache:
     def clear(self) -> None:
         with self._lock:
             self._once.clear()
+            self._once_texts.clear()
             self._texts.clear()
             self._shapes.clear()
             self._seen.clear()
