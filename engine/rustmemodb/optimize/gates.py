@@ -22,9 +22,6 @@ from __future__ import annotations
 from ..plan import logical as L
 from ..plan.walk import init_fields
 
-# A filter whose input is of this class (the rules that move filters act there).
-FilterOver = tuple
-
 # rule name -> the features at least one of which it needs; rules not named always run.
 NEEDS: dict[str, frozenset] = {
     # merges stacked filters, moves them through projections and into (lateral) joins
