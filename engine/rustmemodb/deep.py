@@ -12,7 +12,14 @@ walk trees are wrapped with ``@deep``: when the calling thread is already within
 starts with an empty stack -- while the caller waits for it. The call sees the same
 context variables (the statement's interrupt flag, timeout and memory budget live in
 one) and its result or exception comes back to the caller as if it had run in place.
-Shallow statements never reach the threshold and pay one frame-depth probe per call.
+
+A probe (``sys._getframe`` failing with ValueError) costs ~0.6 us, and a one-off
+statement makes ~200 ``@deep`` calls while planning: probing each of them was a tenth
+of its planning time. So a probe that finds the stack shallow grants a budget of
+``BUDGET_LEVELS`` nested ``@deep`` calls that need no probe of their own (each level
+adds at most ``LEVEL_FRAMES`` frames); each thread keeps the budget left at its current
+level. A shallow statement probes once per outermost call, a deep one once per level
+near the threshold, as before.
 
 Each hop hands the walk a fresh stack, so the depth a statement may reach is bounded
 by ``sql/limits.MAX_NESTING`` (checked before any recursive pass runs), not by where
@@ -30,15 +37,45 @@ import threading
 # (measured: under 40 frames per tree level on every path) plus what a callee that is
 # not wrapped (sqlglot's SQL generator for a short name, numpy, pyarrow) needs.
 RESERVE = 350
+# A probe finding the stack this many levels below the hop threshold lets that many
+# nested calls run unprobed; a level is at most ``LEVEL_FRAMES`` frames (the measurement
+# above).
+BUDGET_LEVELS = 8
+LEVEL_FRAMES = 40
+
+_getrecursionlimit = sys.getrecursionlimit
+_getframe = sys._getframe
+
+
+def _headroom() -> int:
+    """How many levels of ``@deep`` calls may nest from the caller's frame, this one
+    included, before the next probe: 0 when it must hop to a fresh stack now."""
+    limit = _getrecursionlimit()
+    hop_at = max(limit - RESERVE, limit // 2)   # a host may have lowered the limit
+    low = hop_at - BUDGET_LEVELS * LEVEL_FRAMES
+    if low > 0:
+        try:
+            _getframe(low)
+        except ValueError:
+            return BUDGET_LEVELS
+    try:
+        _getframe(hop_at)
+    except ValueError:
+        return 1
+    return 0
 
 
 def _too_deep() -> bool:
-    try:
-        limit = sys.getrecursionlimit()
-        sys._getframe(max(limit - RESERVE, limit // 2))   # a host may have lowered it
-    except ValueError:
-        return False
-    return True
+    return not _headroom()
+
+
+class _Budget(threading.local):
+    """Per thread: the nested ``@deep`` calls that may still run unprobed at the current
+    level (a class attribute gives every thread 0, "probe", without an initialiser)."""
+    levels = 0
+
+
+_BUDGET = _Budget()
 
 
 # Parked stack threads: creating a thread per hop costs ~0.5 ms, handing a call to a
@@ -107,7 +144,17 @@ def deep(fn):
     """Decorator for recursive tree walks: continue on a fresh stack when deep."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if _too_deep():
-            return on_fresh_stack(fn, *args, **kwargs)
-        return fn(*args, **kwargs)
+        budget = _BUDGET
+        levels = budget.levels
+        if levels:
+            budget.levels = levels - 1
+        else:
+            granted = _headroom()
+            if not granted:
+                return on_fresh_stack(fn, *args, **kwargs)
+            budget.levels = granted - 1
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            budget.levels = levels     # the caller's level: its budget as it was
     return wrapper

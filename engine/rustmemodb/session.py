@@ -190,7 +190,7 @@ class Session:
         prepared = self._bind(ph, txn.working if txn is not None else root, shape)
         values = prepared.lifted.params(shape) if prepared.lifted is not None else []
         if prepared.bound.cacheable:
-            cache.put(sql, prepared, values, shape)
+            cache.put(sql, prepared, values, shape, once=prepared.lifted is None)
         return prepared, values
 
     def temporary_tables(self, root) -> frozenset:

@@ -186,15 +186,47 @@ def test_the_cache_evicts_the_least_recently_used():
     cache = c.database.plan_cache
     old, plan_cache._MAX_ENTRIES = plan_cache._MAX_ENTRIES, 3
     try:
-        c.execute("SELECT id FROM t WHERE id = 1")
-        c.execute("SELECT k FROM t WHERE id = 1")
-        c.execute("SELECT v FROM t WHERE id = 1")
+        for col in ("id", "k", "v"):                     # each seen twice: kept
+            c.execute(f"SELECT {col} FROM t WHERE id = 1")
+            c.execute(f"SELECT {col} FROM t WHERE id = 1")
         c.execute("SELECT id FROM t WHERE id = 1")       # used again: stays
+        c.execute("SELECT s FROM t WHERE id = 1")
         c.execute("SELECT s FROM t WHERE id = 1")        # evicts the k query
         assert cache.get("SELECT id FROM t WHERE id = 1") is not None
         assert cache.get("SELECT k FROM t WHERE id = 1") is None
     finally:
         plan_cache._MAX_ENTRIES = old
+
+
+def test_one_off_plans_are_held_only_among_the_last_few():
+    from rustmemodb.sql import plan_cache
+    c = _db()
+    cache = c.database.plan_cache
+    texts = [f"SELECT id, k * 2 AS x{i} FROM t ORDER BY 1 LIMIT 2" for i in range(40)]
+    for sql in texts:
+        c.execute(sql).fetchall()
+    assert len(cache._texts) == 0 and len(cache._once) == plan_cache._ONCE_ENTRIES
+    assert cache.get(texts[0]) is None and cache.get(texts[-1]) is not None
+    hits = cache.hits
+    assert c.execute(texts[-1]).fetchall() == _fresh(texts[-1])    # a second sighting hits
+    assert cache.hits == hits + 1 and texts[-1] in cache._texts      # and is kept from now on
+    assert c.execute(texts[0]).fetchall() == _fresh(texts[0])      # planned again
+    assert cache.hits == hits + 1 and texts[0] in cache._texts       # and kept: seen twice
+
+
+def test_statements_used_in_rotation_stay_cached():
+    from rustmemodb.sql import plan_cache
+    c = _db()
+    cache = c.database.plan_cache
+    texts = [f"SELECT id, k AS c{i} FROM t WHERE id = $1"     # no literal: no shape
+             for i in range(2 * plan_cache._ONCE_ENTRIES)]
+    for _ in range(2):                                  # the second round plans again, once
+        for sql in texts:
+            c.execute(sql, (5,)).fetchall()
+    hits = cache.hits
+    for sql in texts:
+        assert c.execute(sql, (5,)).fetchall() == [(5, 5)]
+    assert cache.hits == hits + len(texts)
 
 
 def test_literals_of_a_view_or_a_default_are_not_the_statements():

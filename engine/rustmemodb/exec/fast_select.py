@@ -64,9 +64,12 @@ class _Env:
         self.n_params = prepared.placeholders.count + (
             len(lifted.slots) + len(lifted.pinned) if lifted is not None else 0)
         self.subqueries = False
+        # Whether the binder made any subquery (sql/bound.py): if not, no expression is
+        # walked looking for one.
+        self.nested = prepared.bound.nested
 
     def row_fn(self, e):
-        if has_subquery(e):
+        if self.nested and has_subquery(e):
             self.subqueries = True
             e = transform(e, lambda n: row_ops.compile_subquery(n, self, compile_rows)
                           if isinstance(n, SubqueryExpr) else n)

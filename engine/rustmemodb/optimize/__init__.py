@@ -9,17 +9,27 @@ from __future__ import annotations
 
 from ..statement_limits import check
 from ..plan.logical import LogicalNode
+from .gates import features, runs
 from .registry import NESTED, RULES
 
 
 # For a statement the binder says has no subquery or WITH plan: the walk looking for
-# them costs ~30 us on a point SELECT (a third of the rest of the optimizer's work).
-FLAT = frozenset({"optimize_subqueries"})
+# them costs ~30 us on a point SELECT (a third of the rest of the optimizer's work), and
+# the decorrelation rules have no subquery to move.
+FLAT = frozenset({"optimize_subqueries", "decorrelate_subqueries",
+                  "decorrelate_scalar_subqueries"})
 
 
 def optimize(plan: LogicalNode, ctx=None, disabled: frozenset = frozenset()) -> LogicalNode:
+    found = None      # the plan's features (gates.py), made again once a rule changes it
     for name, rule in RULES:
         if name not in disabled:
+            if found is None:
+                found = features(plan)
+            if not runs(name, found):
+                continue    # nothing in this plan that the rule rewrites
             check()   # interrupt / statement_timeout between rules (statement_limits.py)
-            plan = rule(plan, ctx, optimize) if name in NESTED else rule(plan, ctx)
+            new = rule(plan, ctx, optimize) if name in NESTED else rule(plan, ctx)
+            if new is not plan:
+                plan, found = new, None
     return plan

@@ -25,8 +25,9 @@ def fold(expr: Expr) -> Expr:
         fn = expr.impl
         if fn is None or fn.volatile or fn.row is None:
             return expr
-        if not all(isinstance(a, Const) for a in expr.args):
-            return expr
+        for a in expr.args:     # a loop, not all(genexpr): every bound call comes here
+            if not isinstance(a, Const):
+                return expr
         values = [a.value for a in expr.args]
         origin = expr if any(lifted(a) for a in expr.args) else None
         if fn.strict and any(v is None for v in values):

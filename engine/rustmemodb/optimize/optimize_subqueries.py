@@ -36,7 +36,7 @@ from __future__ import annotations
 from ..deep import deep
 import dataclasses
 
-from ..plan.expr import SubqueryExpr
+from ..plan.expr import Expr, SubqueryExpr
 from ..plan.logical import LogicalCTERef, LogicalNode, LogicalRecursiveCTE
 from ..plan.walk import walk_fields
 
@@ -64,6 +64,8 @@ class _Walk:
 
     @deep
     def _value(self, value):
+        if isinstance(value, Expr) and not _holds_subquery(value):
+            return value      # most expressions: one flat walk instead of a rebuild
         if isinstance(value, (list, tuple)):
             out = [v if isinstance(v, _LEAVES) else self._value(v) for v in value]
             if all(a is b for a, b in zip(out, value)):
@@ -106,3 +108,26 @@ class _Walk:
         self.keep.append(cte)
         self.ctes[id(cte)] = out
         return out
+
+
+def _holds_subquery(e: Expr) -> bool:
+    """Whether a SubqueryExpr is anywhere under ``e``: iterative, over every field the
+    walk above would visit (not only ``Expr.children``), so nothing it would rewrite is
+    passed over."""
+    stack = [e]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, SubqueryExpr):
+            return True
+        if isinstance(value, (list, tuple)):
+            stack.extend(v for v in value if not isinstance(v, _LEAVES))
+        elif isinstance(value, dict):
+            stack.extend(v for v in value.values() if not isinstance(v, _LEAVES))
+        else:
+            names = walk_fields(type(value))
+            if names:
+                for name in names:
+                    v = getattr(value, name)
+                    if not isinstance(v, _LEAVES):
+                        stack.append(v)
+    return False

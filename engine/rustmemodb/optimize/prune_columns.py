@@ -65,7 +65,14 @@ def _refs(exprs) -> set[int]:
 def _remap(e, mapping):
     if e is None:
         return None
-    return remap_columns(e, lambda c: ColRef(mapping[c.index], c.type, c.name))
+    if all(k == v for k, v in mapping.items()):
+        return e      # nothing narrowed below: the expression is shared as it is
+
+    def move(c: ColRef) -> ColRef:
+        # a column that keeps its position keeps its node, so unchanged subtrees are shared
+        new = mapping[c.index]
+        return c if new == c.index else ColRef(new, c.type, c.name)
+    return remap_columns(e, move)
 
 
 def _identity(n: int) -> dict[int, int]:

@@ -17,6 +17,13 @@ alias changes). So a shape is only remembered the first time (``first_sighting``
 and that text is planned with its literals as constants; the second text of the
 shape is planned with them lifted, and from the third on the shape's plan serves.
 
+A plan made for one text alone (its literals kept as constants) is kept apart on
+the text's first sighting, among the last ``_ONCE_ENTRIES`` such plans, and moves into
+the main map when the text comes again (planned again if its plan has left by then:
+the text itself is remembered longer). Holding every one-off plan (~250 objects each
+that the cyclic collector must traverse) made a file of 1,000 distinct statements
+pay for four full collections of the process's heap: a third of its time.
+
 Entries are validated on every hit against the catalog they were bound against:
 each dependency (table schema, view definition) is an immutable object, so "still
 valid" is an identity check per dependency. That makes the cache safe to share
@@ -37,6 +44,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _MAX_ENTRIES = 2048
+# Plans of texts seen once, kept apart until a second sighting moves them into the main
+# map: few, so that a file of one-off statements does not hold every plan it made.
+_ONCE_ENTRIES = 8
 _MAX_VARIANTS = 4         # plans per shape that differ in pinned literals
 DRIFT = 4
 DRIFT_SLACK = 1024
@@ -87,12 +97,17 @@ class PlanCache:
         self._texts: collections.OrderedDict[str, tuple] = collections.OrderedDict()
         self._shapes: collections.OrderedDict[str, tuple] = collections.OrderedDict()
         self._seen: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self._once: collections.OrderedDict[str, tuple] = collections.OrderedDict()
+        # Texts whose plan went to ``_once`` (strings only, which the collector skips): a
+        # text planned again after its plan left ``_once`` is kept on that second sighting,
+        # so statements used in rotation (more than ``_ONCE_ENTRIES`` of them) stay cached.
+        self._once_texts: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._lock = threading.Lock()
         self.hits = self.misses = 0      # statements served from the cache / planned
 
     def get(self, sql: str) -> Prepared | None:
         """The plan cached for this exact text (no validation, no statistics)."""
-        entry = self._texts.get(sql)
+        entry = self._texts.get(sql) or self._once.get(sql)
         return entry[0] if entry is not None else None
 
     def by_text(self, sql: str) -> tuple | None:
@@ -103,6 +118,13 @@ class PlanCache:
                 self._texts.move_to_end(sql)
             except KeyError:
                 pass
+            return entry
+        if self._once and sql in self._once:     # its second sighting: kept from now on
+            with self._lock:
+                entry = self._once.pop(sql, None)
+                if entry is not None:
+                    self._once_texts.pop(sql, None)
+                    self._keep(sql, entry)
         return entry
 
     def by_shape(self, shape) -> Prepared | None:
@@ -133,12 +155,23 @@ class PlanCache:
                 seen.popitem(last=False)
         return True
 
-    def put(self, sql: str, prepared: Prepared, values=(), shape=None) -> None:
+    def put(self, sql: str, prepared: Prepared, values=(), shape=None,
+            once: bool = False) -> None:
+        """Cache ``prepared`` for ``sql`` (and for ``shape``, when its literals were
+        lifted). ``once``: a plan made for this text alone on its first sighting, kept
+        apart among the few most recent such (see the module doc)."""
         with self._lock:
-            self._texts[sql] = (prepared, values)
-            self._texts.move_to_end(sql)
-            if len(self._texts) > _MAX_ENTRIES:
-                self._texts.popitem(last=False)
+            if once and sql not in self._texts and sql not in self._once_texts:
+                self._once[sql] = (prepared, values)
+                if len(self._once) > _ONCE_ENTRIES:
+                    self._once.popitem(last=False)
+                self._once_texts[sql] = None
+                if len(self._once_texts) > _MAX_ENTRIES:
+                    self._once_texts.popitem(last=False)
+                return
+            self._once_texts.pop(sql, None)
+            self._once.pop(sql, None)
+            self._keep(sql, (prepared, values))
             if shape is None or prepared.lifted is None:
                 return
             pins = prepared.lifted.pinned
@@ -149,8 +182,17 @@ class PlanCache:
             if len(self._shapes) > _MAX_ENTRIES:
                 self._shapes.popitem(last=False)
 
+    def _keep(self, sql: str, entry: tuple) -> None:
+        """(Under the lock) ``entry`` in the main map by text, the oldest evicted."""
+        self._texts[sql] = entry
+        self._texts.move_to_end(sql)
+        if len(self._texts) > _MAX_ENTRIES:
+            self._texts.popitem(last=False)
+
     def clear(self) -> None:
         with self._lock:
+            self._once.clear()
+            self._once_texts.clear()
             self._texts.clear()
             self._shapes.clear()
             self._seen.clear()

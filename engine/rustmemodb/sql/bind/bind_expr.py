@@ -104,13 +104,22 @@ class ExprBinder:
         self.clause = clause        # "WHERE", "GROUP BY", ... for error messages
 
     # ---- entry -----------------------------------------------------------------------
+    # (binder class, node class) -> the name of the method binding such nodes, or None:
+    # looking ``"_" + class name`` up on every node failed (an AttributeError raised and
+    # caught inside getattr) for every operator, the commonest nodes.
+    _methods: dict = {}
+
     @deep
     def bind(self, node: exp.Expression) -> Expr:
         tick()   # huge statements: interrupt / timeout while binding (statement_limits.py)
-        method = getattr(self, "_" + type(node).__name__, None)
-        if method is not None:
-            return method(node)
         cls = type(node)
+        key = (type(self), cls)
+        name = self._methods.get(key, False)
+        if name is False:
+            name = "_" + cls.__name__
+            name = self._methods[key] = name if hasattr(type(self), name) else None
+        if name is not None:
+            return getattr(self, name)(node)
         name = _BINARY.get(cls)
         if name is not None:
             return self._binary(name, node)
@@ -154,8 +163,7 @@ class ExprBinder:
             if hook is not None:
                 return hook(self, [], node)
         try:
-            return self.stmt.resolve_column(self.scope, node.name, node.table or None,
-                                            position_of(node))
+            return self.stmt.resolve_column(self.scope, name, node.table or None, node=node)
         except errors.Error as exc:
             record = as_record(self, node) if exc.sqlstate == "42703" else None
             if record is None:

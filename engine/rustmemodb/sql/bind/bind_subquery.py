@@ -26,6 +26,7 @@ from sqlglot import exp
 from ... import errors, types
 from ...plan.expr import Cast, ColRef, Expr, OuterRef, SubqueryExpr, transform
 from ...plan.logical import LogicalNode, LogicalProject
+from ...plan.walk import init_fields
 from ..parse import position_of
 from .bind_select import bind_query
 
@@ -101,9 +102,11 @@ def bind_subquery_plan(stmt, binder, query) -> tuple[LogicalNode, tuple]:
     """Bind ``query`` under the binder's scope; renumber its outer references. The
     plan is optimized with the statement's (optimize/optimize_subqueries.py)."""
     stmt.nested = True
+    made = stmt.outer_refs_made
     plan = bind_query(stmt, query, binder.scope)
     slots: dict[int, int] = {}
-    plan = _renumber(plan, 0, slots)
+    if stmt.outer_refs_made != made:   # else no OuterRef in it to renumber (binder.py)
+        plan = _renumber(plan, 0, slots)
     cols = binder.scope.columns
     correlated = tuple(ColRef(i, cols[i].type, cols[i].name)
                        for i, _ in sorted(slots.items(), key=lambda kv: kv[1]))
@@ -115,11 +118,13 @@ def bind_subquery_plan(stmt, binder, query) -> tuple[LogicalNode, tuple]:
 def _renumber(plan: LogicalNode, level: int, slots: dict) -> LogicalNode:
     """Rewrite OuterRefs reaching the scope just outside nesting ``level`` into slots."""
     changes = {}
-    for f in dataclasses.fields(plan):
-        v = getattr(plan, f.name)
+    # The fields that may hold nodes or expressions (not the output columns' names and
+    # types, nor atoms): walking every field was most of binding a correlated subquery.
+    for name in init_fields(type(plan)):
+        v = getattr(plan, name)
         nv = _renumber_value(v, level, slots)
         if nv is not v:
-            changes[f.name] = nv
+            changes[name] = nv
     return dataclasses.replace(plan, **changes) if changes else plan
 
 

@@ -55,6 +55,9 @@ class StatementBinder(SessionFunctions, QueryHooks):
         self.ctes: list[dict] = []     # stack of WITH scopes: name -> CTE binding
         self.file_root: str | None = None   # read_csv/COPY paths stay inside it (bind_files)
         self.nested = False             # a subquery or WITH query was bound
+        # OuterRefs made so far: a subquery during whose binding none was made reads
+        # no outer column, and its plan needs no renumbering walk (bind_subquery.py).
+        self.outer_refs_made = 0
         # Relations read, each with the view it was read through (None: by the statement
         # itself), and foreign keys' parent tables: the privileges the statement needs.
         self.reads: list = []
@@ -116,8 +119,17 @@ class StatementBinder(SessionFunctions, QueryHooks):
 
     # ---- columns ------------------------------------------------------------------------
     def resolve_column(self, scope: Scope, name: str, table: str | None,
-                       position: int | None) -> Expr:
+                       position: int | None = None, node=None) -> Expr:
+        """The column ``[table.]name`` names in ``scope`` (or an enclosing one, as an
+        OuterRef). ``node``: the sqlglot node, whose position an error reports; read only
+        then (a one-off statement resolves dozens of names, nearly all on the first try)."""
         hits = scope.find(name, table)
+        if len(hits) == 1:
+            i = hits[0]
+            c = scope.columns[i]
+            return ColRef(i, c.type, c.name)
+        if position is None and node is not None:
+            position = position_of(node)
         if not hits and scope.parent is not None:
             return self._outer_column(scope, name, table, position)
         i = scope.resolve(name, table, position)
@@ -133,6 +145,7 @@ class StatementBinder(SessionFunctions, QueryHooks):
         i = s.resolve(name, table, position)
         c = s.columns[i]
         ref = OuterRef(depth, i, c.type, c.name)
+        self.outer_refs_made += 1
         scope.outer_refs.append(ref)
         return ref
 
