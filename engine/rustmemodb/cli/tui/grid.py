@@ -67,6 +67,10 @@ class ArrowGrid(DataTable):
         else:
             self.add_rows([[cell_text(c[i]) for c in columns] for i in range(page.num_rows)])
         self._loading = False
+        # DataTable sizes its columns to the new rows on its own Idle event, which its
+        # message pump only sends after handling a message: with none queued for it the
+        # grid kept header-wide columns ("AAP" for AAPL). Prompt an idle pass now.
+        self.check_idle()
 
     def watch_cursor_coordinate(self, old, new) -> None:
         super().watch_cursor_coordinate(old, new)
