@@ -186,7 +186,7 @@ class Database:
             # were: a later writer of them wrote after us, no conflict): no lock needed
             self._active.pop(id(txn), None)
             return self.root
-        wal, lsn = self.wal, None
+        wal = self.wal
         with self._commit_lock:
             self._active.pop(id(txn), None)
             current = self._pending[-1][1] if self._pending else self.root
@@ -198,18 +198,24 @@ class Database:
                 ws = write_set(txn)
                 self._check_conflicts(txn, ws)
                 new, ops = rebase_ops(txn, current)   # ops: rowids as published
-            catalog = current.catalog_version
-            if new.catalog_version != txn.snapshot.catalog_version:
-                catalog = max(catalog, new.catalog_version) + 1
-            new = new.numbered(current.version + 1, catalog)
-            if wal is not None:
-                lsn = wal.log_commit(txn, new)
-            if lsn is None:
-                self.root = new
-            else:
-                self._pending.append((lsn, new))
+            new, lsn = self._stamp_and_log(current, new, txn, wal)
             self._remember(new.version, ws, txn)
         return self._published(wal, lsn, current, new, txn, ops)
+
+    def _stamp_and_log(self, current: Root, new: Root, txn: Transaction, wal):
+        """Number the root a commit publishes after ``current`` (a new catalog version
+        when its DDL changed the catalog), log it, and make it the root, or queue it
+        behind its log record's fsync (group commit). Under the commit lock."""
+        catalog = current.catalog_version
+        if new.catalog_version != txn.snapshot.catalog_version:
+            catalog = max(catalog, new.catalog_version) + 1
+        new = new.numbered(current.version + 1, catalog)
+        lsn = wal.log_commit(txn, new) if wal is not None else None
+        if lsn is None:
+            self.root = new
+        else:
+            self._pending.append((lsn, new))
+        return new, lsn
 
     def commit_point(self, txn: Transaction) -> Root | None:
         """Publish an autocommit statement's transaction that was never registered
@@ -227,22 +233,12 @@ class Database:
         ops = txn._ops
         if not ops or (type(ops[-1]) is LockOp and all(type(op) is LockOp for op in ops)):
             return self.root
-        wal, lsn = self.wal, None
+        wal = self.wal
         with self._commit_lock:
             current = self._pending[-1][1] if self._pending else self.root
             if current is not txn.snapshot:
                 return None
-            new = txn._working
-            catalog = current.catalog_version
-            if new.catalog_version != catalog:
-                catalog = max(catalog, new.catalog_version) + 1
-            new = new.numbered(current.version + 1, catalog)
-            if wal is not None:
-                lsn = wal.log_commit(txn, new)
-            if lsn is None:
-                self.root = new
-            else:
-                self._pending.append((lsn, new))
+            new, lsn = self._stamp_and_log(current, txn._working, txn, wal)
             if self._active or self._pending or self._log:
                 self._remember(new.version, None, txn)
         if lsn is None and not self._subscribers:   # the usual case, without a call
