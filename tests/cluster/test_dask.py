@@ -189,3 +189,15 @@ def test_a_script_without_a_main_guard_gets_08001_with_the_fix(tmp_path):
     assert done.returncode != 0
     assert "could not start a local Dask cluster" in done.stderr and "(SQLSTATE 08001)" in done.stderr
     assert 'if __name__ == "__main__":' in done.stderr and str(script) in done.stderr
+
+
+def test_plan_split_exchanges_match_on_dask(dask_address):
+    # Joins off the partition key repartitioned from the optimized plan, batches going
+    # actor to actor between worker processes (3 shards over 2 workers).
+    from .test_plan_split import _setup, check_off_key
+    c, s = _setup(backend="dask", address=dask_address)
+    try:
+        check_off_key(c, s)
+    finally:
+        c.close()
+        s.close()

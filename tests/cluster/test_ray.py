@@ -105,3 +105,15 @@ def test_correlated_subqueries_off_the_key_match_on_ray(ray_runtime):
         assert c.last_plan.get("shuffled_bytes", 0) > 0
     finally:
         c.close()
+
+
+def test_plan_split_exchanges_match_on_ray(ray_runtime):
+    # Joins off the partition key repartitioned from the optimized plan, through the
+    # object store between actors.
+    from .test_plan_split import _setup, check_off_key
+    c, s = _setup(shards=2, backend="ray", timeout=60)
+    try:
+        check_off_key(c, s)
+    finally:
+        c.close()
+        s.close()

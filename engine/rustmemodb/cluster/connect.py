@@ -47,6 +47,7 @@ from .correlated import column_of, has_sharded_subquery, plain_output, plan_corr
 from .grouped import GROUPED, aggregate_calls, split_grouped
 from .merge import conform, create_typed, load_table, run_merge
 from .partition import TableInfo, refuse, shard_of_key, split_rows, strip_clauses
+from .planexchange import place_exchanges
 from .plansplit import NotSplit, RenderCheck, bind_and_optimize, split_plan
 from .setops import plan_setop
 from .shuffle import HASHABLE, Side, conjuncts, plan_join, plan_window, window_key, window_specs
@@ -934,13 +935,32 @@ class ClusterConnection:
         # Placement can change with no schema change (a table turned REPLICATED).
         placed = tuple((n, tuple(i.key), i.replicated) for n, i in self.catalog.items())
         hit = self._plan_splits.get(sql)
-        if hit is not None and hit[0] is root and hit[1] == placed:
+        counts: list = []   # the row counts a broadcast-or-shuffle choice was made by
+
+        def rows() -> dict:
+            if not counts:
+                counts.append(self._row_counts())
+            return counts[0]
+        if hit is not None and hit[0] is root and hit[1] == placed and \
+                (hit[3] is None or hit[3] == rows()):
             ps = hit[2]
         else:
             try:
-                ps = split_plan(bind_and_optimize(self.mirror, sql), self.catalog)
+                optimized = bind_and_optimize(self.mirror, sql)
+                moved = None
+                try:
+                    ps = split_plan(optimized, self.catalog)
+                except NotSplit:
+                    # A join whose inputs are not co-partitioned: repartition or
+                    # broadcast them first (planexchange.py), then split the rest.
+                    moved = place_exchanges(optimized, self.catalog, rows, self.shards,
+                                            self.cluster.always_shuffle)
+                    if moved is None:
+                        raise
+                    ps = split_plan(moved.plan, moved.catalog)
+                    ps.sides = moved.sides
                 with self.cluster.lock:
-                    self.cluster.render_check.check(ps, self.mirror)
+                    self.cluster.render_check.check(ps, self.mirror, moved)
             except NotSplit as exc:
                 ps = str(exc)
             except errors.Error as exc:   # a rendering the engine reads otherwise: not split
@@ -950,21 +970,29 @@ class ClusterConnection:
                     return None
             if len(self._plan_splits) >= PLAN_SPLITS_KEPT:
                 self._plan_splits.clear()
-            self._plan_splits[sql] = (root, placed, ps)
+            self._plan_splits[sql] = (root, placed, ps, counts[0] if counts and
+                                      not isinstance(ps, str) else None)
         if isinstance(ps, str):
             plan["not_plan_split"] = ps
             return None
         dist = DistPlan(ps.partial_sql, ps.merge_sql, ps.kind, keys=ps.keys)
-        plan.update(strategy="split", kind=dist.kind, partial=dist.partial,
-                    merge=dist.merge, keys=dist.keys, planner="plan",
+        # Every input copied whole (none repartitioned by a key): a broadcast.
+        moves = "broadcast" if ps.sides and all(sd.key is None for sd in _in_order(ps.sides)) \
+            else "shuffle"
+        plan.update(strategy=moves if ps.sides else "split", kind=dist.kind,
+                    partial=dist.partial, merge=dist.merge, keys=dist.keys, planner="plan",
                     partial_plan=ps.partial, merge_plan=ps.merge)
+        if ps.sides:
+            plan["exchanges"] = [(sd.table, sd.key, sd.scan) for sd in _in_order(ps.sides)]
+            plan["broadcast"] = [sd.table for sd in _in_order(ps.sides) if sd.key is None]
+            plan["_sides"] = ps.sides   # what a statement over this one's partial reads
         if ps.in_place:
             plan["in_place"] = [t for t in plan["tables"] if t in ps.in_place]
         if ps.windows:
             plan["windows"] = ps.windows
         if plan_only:
             return plan
-        return self._finish(plan, self._run_split(plan, dist, want))
+        return self._finish(plan, self._run_split(plan, dist, want, sides=ps.sides or None))
 
     def _correlated(self, tree: exp.Select, want: list, plan: dict, plan_only: bool,
                     counts: dict):
@@ -2594,6 +2622,14 @@ class ClusterConnection:
 
 
 # ---- helpers ------------------------------------------------------------------------------
+def _in_order(sides: list) -> list:
+    """Exchanges in the order they run: those a side's scan reads (``Side.reads``) first."""
+    out: list = []
+    for side in sides:
+        out += _in_order(side.reads or []) + [side]
+    return out
+
+
 def _tokens_by_target(per_source) -> dict:
     """``{target: [token, ...]}`` from each source shard's ``{target: token}`` (tokens:
     what a target needs to collect a batch sent to it, ``exchange.py``)."""

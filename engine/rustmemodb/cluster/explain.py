@@ -61,7 +61,7 @@ def explain(conn, sql: str, params) -> Result:
         if strategy == "files":
             lines.append("        Files read on the shards: " + ", ".join(
                 f"shard {s}: {n}" for s, n in sorted(plan["files"].items())))
-        if strategy == "broadcast":
+        if strategy == "broadcast" and plan.get("anchor"):   # (the plan split's: below)
             lines.append(f"        Exchange: broadcast {', '.join(plan['broadcast'])} to every "
                          f"shard, shard to shard ({_transport(b)}; {plan['anchor']} stays "
                          "in place)")

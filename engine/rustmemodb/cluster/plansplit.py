@@ -29,11 +29,14 @@ choice each shard makes over its own rows. This module then walks that plan:
 Both halves are rendered as SQL (``render.py``: nothing but text crosses to a shard)
 and each rendering is checked by binding it again: same output types, same set of
 operations and constants. Anything this does not cover raises ``NotSplit``; the caller
-then uses the SQL-level split (``split.py``) or the other strategies.
+then uses the SQL-level split (``split.py``) or the other strategies. A join whose
+inputs are not co-partitioned is made local first by ``planexchange.py`` (its inputs
+repartitioned by the join key or the small one broadcast), and split over the result.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 
 from .. import types
 from ..database import Database
@@ -79,6 +82,7 @@ class PlanSplit:
     keys: list                  # the partial's group key columns (names)
     in_place: tuple = ()        # partitioned tables joined on their key on each shard
     windows: str | None = None  # windows on the shards: what keeps their partitions whole
+    sides: list = field(default_factory=list)   # exchanges run first (planexchange.py)
 
 
 @dataclass(frozen=True)
@@ -421,12 +425,21 @@ class RenderCheck:
         self.scratch = None
         self.shapes: dict[tuple, str] = {}
 
-    def check(self, split: PlanSplit, mirror) -> None:
+    def check(self, split: PlanSplit, mirror, placed=None) -> None:
         """Bind both renderings again (the partial on the mirror, the merge over the
         partial's types) and compare with the plans they came from: the same output
         types and the same operations and constants. A rendering that reads back
-        differently raises ``NotSplit`` rather than run."""
-        _same(split.partial, bind_and_optimize(mirror, split.partial_sql))
+        differently raises ``NotSplit`` rather than run. ``placed``: the exchanges
+        (``planexchange.Placed``) whose scans are checked the same way, the inputs
+        they make registered on the mirror as empty Arrow tables of their types."""
+        if placed is None:
+            _same(split.partial, bind_and_optimize(mirror, split.partial_sql))
+        else:
+            for side, sub, reads in placed.checks:
+                with _registered(mirror, reads):
+                    _same(sub, bind_and_optimize(mirror, side.scan))
+            with _registered(mirror, placed.inputs):
+                _same(split.partial, bind_and_optimize(mirror, split.partial_sql))
         table = self.table([t for _, t in split.partial.columns], split.partial.names)
         merge_sql = split.merge_sql.replace(f"FROM {quote(PARTIALS)} AS",
                                             f"FROM {quote(table)} AS")
@@ -447,6 +460,21 @@ class RenderCheck:
         self.scratch.execute(f"CREATE TABLE {quote(name)} ({cols})")
         self.shapes[shape] = name
         return name
+
+
+@contextmanager
+def _registered(conn, inputs: dict):
+    """``inputs`` ({name: (names, SQL types)}) readable on ``conn`` while binding, as
+    the shards register the exchanged inputs they read (never left behind)."""
+    import pyarrow as pa
+    for name, (names, sql_types) in inputs.items():
+        conn.register(name, pa.table({n: pa.array([], types.arrow_type(t))
+                                      for n, t in zip(names, sql_types)}))
+    try:
+        yield
+    finally:
+        for name in inputs:
+            conn.unregister(name)
 
 
 def _same(made: L.LogicalNode, again: L.LogicalNode) -> None:
