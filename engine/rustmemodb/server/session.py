@@ -50,6 +50,7 @@ _X, _S, _B, _D, _E = ord("X"), ord("S"), ord("B"), ord("D"), ord("E")
 # that portal (optional), Execute of it with no row limit, Sync.
 _EXECUTE_SYNC = b"E\x00\x00\x00\x09\x00\x00\x00\x00\x00" + b"S\x00\x00\x00\x04"
 _DESCRIBE_EXECUTE_SYNC = b"D\x00\x00\x00\x06P\x00" + _EXECUTE_SYNC
+_FORMAT_CODES = frozenset((0, 1))      # text and binary: all the protocol defines
 _COUNTED = ("SELECT", "UPDATE", "DELETE", "MERGE", "COPY", "FETCH", "MOVE")
 
 
@@ -807,8 +808,8 @@ class ClientSession:
         autocommit (pgbench -M prepared, psycopg after its prepare threshold, JDBC):
         the same replies as the four handlers, without a portal, a Reader, a dispatch
         and a handler call per message."""
-        if self.status() != b"I" or self.implicit or self.cursors:
-            return None
+        if self.implicit or self.cursors or self.conn._session.txn is not None:
+            return None                  # (status() would say b"T" or b"E")
         buf, pos = self._inbuf, self._inpos
         if buf.startswith(_DESCRIBE_EXECUTE_SYNC, pos):
             describe, end = True, pos + len(_DESCRIBE_EXECUTE_SYNC)
@@ -821,16 +822,18 @@ class ClientSession:
         except ProtocolViolation:
             return None
         stmt = self.statements.get(name)
-        if portal or stmt is None or not stmt.plain or len(raw) != len(stmt.param_oids):
+        n = len(raw)
+        if portal or stmt is None or not stmt.plain or n != len(stmt.param_oids):
+            return None
+        # Checked on the codes as sent (one C call each): _formats only repeats them.
+        if not _FORMAT_CODES.issuperset(codes) or not _FORMAT_CODES.issuperset(result_codes):
             return None
         try:
-            fmts = _formats(codes, len(raw), "parameter")
+            fmts = _formats(codes, n, "parameter")
             ncols = len(stmt.columns) if stmt.columns is not None else 0
             formats = _formats(result_codes, ncols, "result")
-            if any(f not in (0, 1) for f in fmts + formats):
-                return None
-            params = [pgtypes.decode_param(raw[i], fmts[i], stmt.param_oids[i],
-                                           stmt.param_types[i], i) for i in range(len(raw))]
+            decode, oids, types = pgtypes.decode_param, stmt.param_oids, stmt.param_types
+            params = [decode(raw[i], fmts[i], oids[i], types[i], i) for i in range(n)]
         except Exception:  # noqa: BLE001 - the ordinary way reports it
             return None
         kind = self.conn._session.point_kind(stmt.sql)
