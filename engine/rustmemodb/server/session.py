@@ -854,19 +854,20 @@ class ClientSession:
             self._describe_rows(stmt.columns, formats, stmt.descriptions)
         self.portals.clear()                 # Bind replaced the unnamed portal; Sync ends it
         try:
-            reply = None
+            replied = False
             try:
                 if kind == "SELECT":
                     result = self._engine(stmt.sql, params)
-                    reply = _point_rows(stmt, result, formats)
-                    if reply is None:
+                    self._notices()          # before the rows, as any statement's
+                    replied = _point_rows(stmt, result, formats, out)
+                    if not replied:
                         outcome = _outcome(result)
                 else:
                     outcome = await self._execute_here(stmt.sql, params)
             finally:
                 self._notices()
-            if reply is not None:
-                out += reply
+            if replied:
+                pass                         # _point_rows appended the rows to out
             elif outcome.rows is None:
                 out += m.command_complete(outcome.tag)
             else:
@@ -917,6 +918,8 @@ class ClientSession:
 
 
 SMALL_RESULT = 64           # rows encoded on the loop itself (cheaper than a thread hop)
+# CommandComplete of a point SELECT, by row count: one list index per reply.
+_SELECT_COMPLETE = [m.command_complete(f"SELECT {n}") for n in range(SMALL_RESULT + 1)]
 ROW_BATCH = 2000            # rows converted and encoded per worker call
 FLUSH_AT = 256 << 10        # bytes buffered before waiting for the socket
 
@@ -958,28 +961,28 @@ def _outcome(result) -> _Outcome:
                                                else result.rowcount))
 
 
-def _point_rows(stmt: Statement, result, formats: list[int]) -> bytearray | None:
-    """DataRows and CommandComplete of a point SELECT's few row-path rows, with the
-    statement's encoders (by result formats); None for any other result (the general
-    way then sends it)."""
+def _point_rows(stmt: Statement, result, formats: list[int], out: bytearray) -> bool:
+    """Append the DataRows and CommandComplete of a point SELECT's few row-path rows to
+    ``out`` (straight into the reply: no buffer of their own), with the statement's
+    encoders (by result formats); False, appending nothing, for any other result (the
+    general way then sends it)."""
     rows = result.rows
     columns = stmt.columns
     if (result.table is not None or type(rows) is not list or len(rows) > SMALL_RESULT
             or result.kind != "SELECT" or result.columns != columns
             or len(formats) != len(columns)):
-        return None
+        return False
     key = tuple(formats)
     pairs = stmt.encoders.get(key)
     if pairs is None:
         pairs = _encoders(columns, formats)
         if len(stmt.encoders) < 8:
             stmt.encoders[key] = pairs
-    out = bytearray()
     data_row = m.data_row
     for row in rows_to_python(rows, columns):
         out += data_row([None if row[i] is None else enc(row[i]) for i, enc in pairs])
-    out += m.command_complete(f"SELECT {len(rows)}")
-    return out
+    out += _SELECT_COMPLETE[len(rows)]
+    return True
 
 
 class ResultRows:
