@@ -315,3 +315,34 @@ def test_point_writes_replay_from_the_log_after_a_crash(tmp_path):
     assert db.recovery["replayed"] == 3
     assert rows(db.connect()) == expected
     db.close()
+
+
+def test_a_deferred_point_write_behind_a_pending_commit_stays_unregistered(tmp_path,
+                                                                          monkeypatch):
+    """Sync durability, the wire server's loop deferring its durability wait: a point
+    write while an earlier commit still waits for its fsync starts, unregistered, from
+    that commit (no registered transaction), and its deferred list makes the caller
+    wait for the earlier commit too. Without deferral it declines as before."""
+    c = table(rustmemodb.connect(str(tmp_path / "db"), "sync"))
+    db = c.database
+    s = c._session
+    c.execute(UPD, (1,))                             # plan cached
+    first = db.deferring_durability()
+    s.execute(UPD, (1,))
+    db.stop_deferring()
+    assert len(first) == 1 and db._pending           # logged, not yet durable
+    assert db.unregistered() is None                 # not deferring: declines
+    begun = []
+    original = Database.begin
+    monkeypatch.setattr(Database, "begin",
+                        lambda self, *a, **k: begun.append(1) or original(self, *a, **k))
+    second = db.deferring_durability()
+    assert s.execute(UPD, (1,)).rowcount == 1
+    db.stop_deferring()
+    assert not begun                                 # the unregistered way
+    assert [e[1] for e in second][0] == first[0][1]  # waits for the pending commit too
+    assert second[-1][1] > first[0][1]
+    assert rows(c)[0][2] == 2.0                      # neither published yet
+    db.finish_commits(first + second)
+    assert rows(c)[0][2] == 4.0
+    c.close()

@@ -166,12 +166,24 @@ def backend_key(pid: int, secret: int) -> bytes:
     return frame(b"K", struct.pack("!ii", pid, secret))
 
 
+# ReadyForQuery goes out after every Sync and Query: its three forms are built once.
+_READY = {status: b"Z\x00\x00\x00\x05" + status for status in (b"I", b"T", b"E")}
+# CommandComplete by tag: a workload repeats a few tags ("SELECT 1", "UPDATE 1") with
+# every statement, so they are built once; bounded, since row counts vary.
+_COMPLETE: dict[str, bytes] = {}
+
+
 def ready(status: bytes) -> bytes:
-    return frame(b"Z", status)
+    return _READY[status]
 
 
 def command_complete(tag: str) -> bytes:
-    return frame(b"C", cstr(tag))
+    message = _COMPLETE.get(tag)
+    if message is None:
+        message = frame(b"C", cstr(tag))
+        if len(_COMPLETE) < 256:
+            _COMPLETE[tag] = message
+    return message
 
 
 def row_description(fields: list[tuple[str, int, int, int]]) -> bytes:

@@ -50,6 +50,7 @@ _X, _S, _B, _D, _E = ord("X"), ord("S"), ord("B"), ord("D"), ord("E")
 # that portal (optional), Execute of it with no row limit, Sync.
 _EXECUTE_SYNC = b"E\x00\x00\x00\x09\x00\x00\x00\x00\x00" + b"S\x00\x00\x00\x04"
 _DESCRIBE_EXECUTE_SYNC = b"D\x00\x00\x00\x06P\x00" + _EXECUTE_SYNC
+_FORMAT_CODES = frozenset((0, 1))      # text and binary: all the protocol defines
 _COUNTED = ("SELECT", "UPDATE", "DELETE", "MERGE", "COPY", "FETCH", "MOVE")
 
 
@@ -807,8 +808,8 @@ class ClientSession:
         autocommit (pgbench -M prepared, psycopg after its prepare threshold, JDBC):
         the same replies as the four handlers, without a portal, a Reader, a dispatch
         and a handler call per message."""
-        if self.status() != b"I" or self.implicit or self.cursors:
-            return None
+        if self.implicit or self.cursors or self.conn._session.txn is not None:
+            return None                  # (status() would say b"T" or b"E")
         buf, pos = self._inbuf, self._inpos
         if buf.startswith(_DESCRIBE_EXECUTE_SYNC, pos):
             describe, end = True, pos + len(_DESCRIBE_EXECUTE_SYNC)
@@ -821,16 +822,18 @@ class ClientSession:
         except ProtocolViolation:
             return None
         stmt = self.statements.get(name)
-        if portal or stmt is None or not stmt.plain or len(raw) != len(stmt.param_oids):
+        n = len(raw)
+        if portal or stmt is None or not stmt.plain or n != len(stmt.param_oids):
+            return None
+        # Checked on the codes as sent (one C call each): _formats only repeats them.
+        if not _FORMAT_CODES.issuperset(codes) or not _FORMAT_CODES.issuperset(result_codes):
             return None
         try:
-            fmts = _formats(codes, len(raw), "parameter")
+            fmts = _formats(codes, n, "parameter")
             ncols = len(stmt.columns) if stmt.columns is not None else 0
             formats = _formats(result_codes, ncols, "result")
-            if any(f not in (0, 1) for f in fmts + formats):
-                return None
-            params = [pgtypes.decode_param(raw[i], fmts[i], stmt.param_oids[i],
-                                           stmt.param_types[i], i) for i in range(len(raw))]
+            decode, oids, types = pgtypes.decode_param, stmt.param_oids, stmt.param_types
+            params = [decode(raw[i], fmts[i], oids[i], types[i], i) for i in range(n)]
         except Exception:  # noqa: BLE001 - the ordinary way reports it
             return None
         kind = self.conn._session.point_kind(stmt.sql)
@@ -851,19 +854,20 @@ class ClientSession:
             self._describe_rows(stmt.columns, formats, stmt.descriptions)
         self.portals.clear()                 # Bind replaced the unnamed portal; Sync ends it
         try:
-            reply = None
+            replied = False
             try:
                 if kind == "SELECT":
                     result = self._engine(stmt.sql, params)
-                    reply = _point_rows(stmt, result, formats)
-                    if reply is None:
+                    self._notices()          # before the rows, as any statement's
+                    replied = _point_rows(stmt, result, formats, out)
+                    if not replied:
                         outcome = _outcome(result)
                 else:
                     outcome = await self._execute_here(stmt.sql, params)
             finally:
                 self._notices()
-            if reply is not None:
-                out += reply
+            if replied:
+                pass                         # _point_rows appended the rows to out
             elif outcome.rows is None:
                 out += m.command_complete(outcome.tag)
             else:
@@ -914,6 +918,8 @@ class ClientSession:
 
 
 SMALL_RESULT = 64           # rows encoded on the loop itself (cheaper than a thread hop)
+# CommandComplete of a point SELECT, by row count: one list index per reply.
+_SELECT_COMPLETE = [m.command_complete(f"SELECT {n}") for n in range(SMALL_RESULT + 1)]
 ROW_BATCH = 2000            # rows converted and encoded per worker call
 FLUSH_AT = 256 << 10        # bytes buffered before waiting for the socket
 
@@ -955,28 +961,28 @@ def _outcome(result) -> _Outcome:
                                                else result.rowcount))
 
 
-def _point_rows(stmt: Statement, result, formats: list[int]) -> bytearray | None:
-    """DataRows and CommandComplete of a point SELECT's few row-path rows, with the
-    statement's encoders (by result formats); None for any other result (the general
-    way then sends it)."""
+def _point_rows(stmt: Statement, result, formats: list[int], out: bytearray) -> bool:
+    """Append the DataRows and CommandComplete of a point SELECT's few row-path rows to
+    ``out`` (straight into the reply: no buffer of their own), with the statement's
+    encoders (by result formats); False, appending nothing, for any other result (the
+    general way then sends it)."""
     rows = result.rows
     columns = stmt.columns
     if (result.table is not None or type(rows) is not list or len(rows) > SMALL_RESULT
             or result.kind != "SELECT" or result.columns != columns
             or len(formats) != len(columns)):
-        return None
+        return False
     key = tuple(formats)
     pairs = stmt.encoders.get(key)
     if pairs is None:
         pairs = _encoders(columns, formats)
         if len(stmt.encoders) < 8:
             stmt.encoders[key] = pairs
-    out = bytearray()
     data_row = m.data_row
     for row in rows_to_python(rows, columns):
         out += data_row([None if row[i] is None else enc(row[i]) for i, enc in pairs])
-    out += m.command_complete(f"SELECT {len(rows)}")
-    return out
+    out += _SELECT_COMPLETE[len(rows)]
+    return True
 
 
 class ResultRows:
