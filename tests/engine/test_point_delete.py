@@ -213,3 +213,20 @@ def test_point_deletes_share_one_tombstone_map_until_the_indexes_diverge():
     a, b = dead()
     assert a is not b and later in a and later in b and moved in b and moved not in a
     _check(conn, set(range(1, 11)) | set(range(21, 31)))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_merge_filter_matches_isin(seed):
+    """index._alive (the flag-array filter a merge runs over its base) against np.isin,
+    dense, sparse and negative rowids, empty inputs."""
+    import numpy as np
+    from rustmemodb.storage.pmap import PMap
+    rnd = np.random.default_rng(seed)
+    for size, span, shift in ((1000, 1000, 0), (50, 10**9, 0), (300, 600, -100), (0, 10, 0)):
+        rowids = rnd.choice(max(span, size), size, replace=False).astype(np.int64) + shift
+        dead_ids = [int(x) for x in rnd.choice(max(span, 1), min(40, span))] + [span + 7]
+        if len(rowids):
+            dead_ids += [int(x) for x in rowids[:5]]
+        dead = PMap({r: True for r in dead_ids})
+        got = index_mod._alive(rowids, dead)
+        assert got.dtype == bool and got.tolist() == (~np.isin(rowids, dead_ids)).tolist()
