@@ -41,10 +41,11 @@ class DeleteMixin:
         """``delete([rowid])`` of one live row whose current value ``row`` the caller
         just read from this version (a point DELETE): the same new version as the
         general path's sparse case, without its per-batch lists, sets and loops."""
-        i, _ = self._locate(rowid)
         patches = self.patches
         tail_dead = self.tail_dead
-        if i < 0:
+        # The row is live (the caller just read it), so it is a tail row exactly when its
+        # rowid is past the chunks: no _locate bisect, which only said chunk or tail.
+        if rowid >= self.tail_rowid0:
             tail_dead = tail_dead.set(rowid, True)
             if patches and rowid in patches:   # updated tail row: its patch goes
                 patches = patches.delete(rowid)
@@ -58,7 +59,8 @@ class DeleteMixin:
                 indexes[name] = idx if key is None else idx.with_changes({}, [key])
         ordered = self.ordered
         if ordered:
-            ordered = {name: ix.with_changes((), [(ix.key_of(row), rowid)])
+            shared: dict = {}    # one new tombstone map for indexes that share one
+            ordered = {name: ix.without_one(ix.key_of(row), rowid, shared)
                        for name, ix in ordered.items()}
         new = replace(self, tail_dead=tail_dead, indexes=indexes,
                       live_rows=self.live_rows - 1, ordered=ordered, patches=patches)

@@ -494,18 +494,15 @@ class OrderedIndex:
         return new
 
     def _live_base(self):
-        import numpy as np
         if not len(self.dead):
             return self.keys, self.rowids
-        keep = ~np.isin(self.rowids, np.fromiter(self.dead.keys(), np.int64, len(self.dead)))
+        keep = _alive(self.rowids, self.dead)
         return self.keys[keep], self.rowids[keep]
 
     def _live_nulls(self):
-        import numpy as np
         if not len(self.dead) or not len(self.null_rowids):
             return self.null_rowids
-        keep = ~np.isin(self.null_rowids, np.fromiter(self.dead.keys(), np.int64, len(self.dead)))
-        return self.null_rowids[keep]
+        return self.null_rowids[_alive(self.null_rowids, self.dead)]
 
     # -- keys ---------------------------------------------------------------------------
     def key_of(self, row: tuple):
@@ -540,9 +537,11 @@ class OrderedIndex:
             if size + n > _MIN_MERGE and size + n > _merge_at(len(self.keys), self.dtype):
                 return new._merge_started()
             return new
+        job = self._job
+        if job is None and not added and len(removed) == 1:
+            return self.without_one(*removed[0])
         leaves, lasts, size, _, _ = self._settled()
         dead = self.dead
-        job = self._job
         from_delta, tombstoned = ([], []) if job is not None else (None, None)
         for entry in removed:
             # The leaf holding the first pair >= entry: the first whose last pair is >= it.
@@ -575,6 +574,49 @@ class OrderedIndex:
         if (len(dead) > _MIN_MERGE and len(dead) > len(self.keys) // _DEAD_SHARE) or (
                 size > _MIN_MERGE and size > _merge_at(len(self.keys), self.dtype)):
             return new._merge_started()
+        return new
+
+    def without_one(self, key, rowid: int, shared: dict | None = None) -> "OrderedIndex":
+        """``with_changes((), [(key, rowid)])``: a point DELETE removes one pair from each
+        ordered index, and this skips the general loop's lists and per-entry bookkeeping
+        (the same new version, merge rule included). A running merge job records the
+        change, so that case goes the general way.
+
+        ``shared``: for the ordered indexes of one table losing the same ``rowid``, a
+        dict the caller passes to each (``id(old tombstones) -> new tombstones``). Point
+        deletes keep the indexes' tombstone maps one object (they start as the shared
+        empty map after a build or merge), so the second index reuses the first's new
+        map instead of making an equal one (a persistent-map write each)."""
+        if self._job is not None:
+            return self.with_changes((), [(key, rowid)])
+        entry = (key, rowid)
+        leaves, lasts, size, _, _ = self._settled()
+        dead = self.dead
+        j = bisect.bisect_left(lasts, entry) if leaves else 0
+        if j < len(leaves):
+            leaf = leaves[j]
+            i = bisect.bisect_left(leaf, entry)
+            if i < len(leaf) and leaf[i][1] == entry[1] and leaf[i][0] == entry[0]:
+                leaf = leaf[:i] + leaf[i + 1:]
+                if leaf:
+                    leaves = leaves[:j] + (leaf,) + leaves[j + 1:]
+                    if i == len(leaf):
+                        lasts = lasts[:j] + (leaf[-1],) + lasts[j + 1:]
+                else:
+                    leaves = leaves[:j] + leaves[j + 1:]
+                    lasts = lasts[:j] + lasts[j + 1:]
+                size -= 1
+            else:
+                dead = _tombstoned(dead, rowid, shared)
+        else:
+            dead = _tombstoned(dead, rowid, shared)
+        new = self._derive((leaves, lasts, size, None, 0), dead)
+        n_dead = len(dead)
+        if n_dead > _MIN_MERGE or size > _MIN_MERGE:
+            base = len(self.keys)
+            if (n_dead > _MIN_MERGE and n_dead > base // _DEAD_SHARE) or (
+                    size > _MIN_MERGE and size > _merge_at(base, self.dtype)):
+                return new._merge_started()
         return new
 
     def _merge_started(self) -> "OrderedIndex":
@@ -730,6 +772,37 @@ class OrderedIndex:
             lo.append(real[0])
             hi.append(real[-1])
         return max(n, 0), (min(lo) if lo else None), (max(hi) if hi else None)
+
+
+def _alive(rowids, dead: PMap):
+    """Flags over ``rowids`` (a numpy int64 array): True where the rowid is not in
+    ``dead``. Every merge of an ordered index filters its whole base so: a flag array
+    indexed by rowid is ~9x faster than ``np.isin`` at 100k rowids and 1k tombstones (a
+    point DELETE pays for one merge per ~1k). Rowids are dense from 0, so the flag array
+    is about the base's size; ``np.isin`` stays for anything else (negative or sparse)."""
+    import numpy as np
+    ids = np.fromiter(dead.keys(), np.int64, len(dead))
+    if not len(rowids) or not len(ids):
+        return np.ones(len(rowids), bool)
+    lo = min(int(rowids.min()), int(ids.min()))
+    hi = max(int(rowids.max()), int(ids.max()))
+    if lo < 0 or hi > 4 * len(rowids) + 65536:
+        return ~np.isin(rowids, ids)
+    flags = np.zeros(hi + 1, bool)
+    flags[ids] = True
+    return ~flags[rowids]
+
+
+def _tombstoned(dead: PMap, rowid: int, shared: dict | None) -> PMap:
+    """``dead`` with ``rowid`` set; see OrderedIndex.without_one for ``shared``. Keyed by
+    identity: the old maps stay referenced by their indexes while the caller runs, so an
+    id is not reused, and equal inputs (one map, one rowid) give equal outputs."""
+    if shared is None:
+        return dead.set(rowid, True)
+    out = shared.get(id(dead))
+    if out is None:
+        out = shared[id(dead)] = dead.set(rowid, True)
+    return out
 
 
 def _place(leaves: tuple, lasts: tuple, size: int, entry: tuple) -> tuple[tuple, tuple]:
