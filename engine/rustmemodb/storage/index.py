@@ -544,24 +544,13 @@ class OrderedIndex:
         dead = self.dead
         from_delta, tombstoned = ([], []) if job is not None else (None, None)
         for entry in removed:
-            # The leaf holding the first pair >= entry: the first whose last pair is >= it.
-            j = bisect.bisect_left(lasts, entry)
-            if j < len(leaves):
-                leaf = leaves[j]
-                i = bisect.bisect_left(leaf, entry)
-                if i < len(leaf) and leaf[i][1] == entry[1] and leaf[i][0] == entry[0]:
-                    leaf = leaf[:i] + leaf[i + 1:]
-                    if leaf:
-                        leaves = leaves[:j] + (leaf,) + leaves[j + 1:]
-                        if i == len(leaf):
-                            lasts = lasts[:j] + (leaf[-1],) + lasts[j + 1:]
-                    else:
-                        leaves = leaves[:j] + leaves[j + 1:]
-                        lasts = lasts[:j] + lasts[j + 1:]
-                    size -= 1
-                    if job is not None:
-                        from_delta.append(entry)
-                    continue
+            found = _unplace(leaves, lasts, entry)
+            if found is not None:
+                leaves, lasts = found
+                size -= 1
+                if job is not None:
+                    from_delta.append(entry)
+                continue
             dead = dead.set(entry[1], True)
             if job is not None:
                 tombstoned.append(entry[1])
@@ -592,22 +581,10 @@ class OrderedIndex:
         entry = (key, rowid)
         leaves, lasts, size, _, _ = self._settled()
         dead = self.dead
-        j = bisect.bisect_left(lasts, entry) if leaves else 0
-        if j < len(leaves):
-            leaf = leaves[j]
-            i = bisect.bisect_left(leaf, entry)
-            if i < len(leaf) and leaf[i][1] == entry[1] and leaf[i][0] == entry[0]:
-                leaf = leaf[:i] + leaf[i + 1:]
-                if leaf:
-                    leaves = leaves[:j] + (leaf,) + leaves[j + 1:]
-                    if i == len(leaf):
-                        lasts = lasts[:j] + (leaf[-1],) + lasts[j + 1:]
-                else:
-                    leaves = leaves[:j] + leaves[j + 1:]
-                    lasts = lasts[:j] + lasts[j + 1:]
-                size -= 1
-            else:
-                dead = _tombstoned(dead, rowid, shared)
+        found = _unplace(leaves, lasts, entry)
+        if found is not None:
+            leaves, lasts = found
+            size -= 1
         else:
             dead = _tombstoned(dead, rowid, shared)
         new = self._derive((leaves, lasts, size, None, 0), dead)
@@ -791,6 +768,26 @@ def _alive(rowids, dead: PMap):
     flags = np.zeros(hi + 1, bool)
     flags[ids] = True
     return ~flags[rowids]
+
+
+def _unplace(leaves: tuple, lasts: tuple, entry: tuple) -> tuple | None:
+    """(leaves, lasts) without ``entry`` when the delta holds it, else None (the pair
+    is in the base: the caller tombstones its rowid)."""
+    # The leaf holding the first pair >= entry: the first whose last pair is >= it.
+    j = bisect.bisect_left(lasts, entry) if leaves else 0
+    if j >= len(leaves):
+        return None
+    leaf = leaves[j]
+    i = bisect.bisect_left(leaf, entry)
+    if not (i < len(leaf) and leaf[i][1] == entry[1] and leaf[i][0] == entry[0]):
+        return None
+    leaf = leaf[:i] + leaf[i + 1:]
+    if not leaf:
+        return leaves[:j] + leaves[j + 1:], lasts[:j] + lasts[j + 1:]
+    leaves = leaves[:j] + (leaf,) + leaves[j + 1:]
+    if i == len(leaf):
+        lasts = lasts[:j] + (leaf[-1],) + lasts[j + 1:]
+    return leaves, lasts
 
 
 def _tombstoned(dead: PMap, rowid: int, shared: dict | None) -> PMap:
