@@ -12,7 +12,7 @@ from ..plan import logical as L
 from ..result import Result
 from . import constraints
 from .fast_path import COMPILERS
-from .fast_update import dml_result, point_dml, point_key
+from .fast_update import dml_result, point_dml, point_key, point_row
 
 
 def compile_delete(prepared):
@@ -50,9 +50,7 @@ def _point_delete(table: str, columns, point, returning):
     def run(ctx):
         txn, params = ctx.txn, ctx.params
         version = txn.working.tables[table]
-        key = key_of(params)
-        rowid = version.indexes[index].get(key) if key is not None else None
-        row = version.row(rowid) if rowid is not None else None
+        rowid, row = point_row(version, index, key_of(params))
         if row is None:
             return dml_result("DELETE", columns, [], returning, params)
         if constraints.is_referenced(txn, table):

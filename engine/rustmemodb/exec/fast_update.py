@@ -85,6 +85,13 @@ def compile_returning(plan):
     return None if any(f is None for f in fns) else fns
 
 
+def point_row(version, index: str, key) -> tuple:
+    """(rowid, row) of ``key`` in the table version's unique ``index`` (the runners of
+    ``point_key`` statements); (None, None) when absent or the key is NULL."""
+    rowid = version.indexes[index].get(key) if key is not None else None
+    return rowid, (version.row(rowid) if rowid is not None else None)
+
+
 def dml_result(kind: str, columns, rows: list, returning, params):
     """The Result of a point DML statement: a row count, plus RETURNING rows if asked."""
     if returning is None:
@@ -178,9 +185,7 @@ def _point_update(table: str, columns, point, items: list, assigned: frozenset, 
     def run(ctx):
         txn, params = ctx.txn, ctx.params
         version = txn.working.tables[table]
-        key = key_of(params)
-        rowid = version.indexes[index].get(key) if key is not None else None
-        old = version.row(rowid) if rowid is not None else None
+        rowid, old = point_row(version, index, key_of(params))
         if old is None:
             return dml_result("UPDATE", columns, [], returning, params)
         known = facts[0]

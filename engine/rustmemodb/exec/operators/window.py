@@ -67,8 +67,8 @@ class _Layout:
         n = self.n = table.num_rows
         # One contiguous array per key: Arrow sorts a table of chunked columns (a stored
         # table's 64k-row chunks) by merging per-chunk sorts, several times slower.
-        pcols = [_contiguous(as_array(evaluate(e, table, ctx), n)) for e in call.partition]
-        ocols = [_contiguous(as_array(evaluate(e, table, ctx), n)) for e, _, _ in call.order]
+        pcols = [contiguous(as_array(evaluate(e, table, ctx), n)) for e in call.partition]
+        ocols = [contiguous(as_array(evaluate(e, table, ctx), n)) for e, _, _ in call.order]
         keys = [(c, "ascending", "at_end") for c in pcols]
         for c, (_, d, nf) in zip(ocols, call.order):   # NaN above numbers (semantics)
             keys += sort_keys_for(c, "descending" if d else "ascending",
@@ -203,10 +203,6 @@ def _int_changes(ordered: np.ndarray) -> np.ndarray:
     out = np.zeros(len(ordered), bool)
     np.not_equal(ordered[1:], ordered[:-1], out=out[1:])
     return out
-
-
-def _contiguous(col):
-    return contiguous(col)
 
 
 def _changes(col) -> np.ndarray:
