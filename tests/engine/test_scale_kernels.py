@@ -70,7 +70,11 @@ def whole():
     return c
 
 
-@pytest.mark.parametrize("key", ["b", "frac", "wide", "floor(v / 20)", "round(v)"])
+KEYS = ["b", "frac", "wide", "floor(v / 20)", "round(v)", "ceil(b / 3)", "trunc(v, 1)",
+        "floor(v / 20) - 3", "round(-v / 7)"]
+
+
+@pytest.mark.parametrize("key", KEYS)
 def test_whole_number_float_keys_match_the_hash_path(whole, key, monkeypatch):
     """A float key of whole numbers groups by integer offsets (one bincount); a fraction
     or a wide range falls back; results equal the hash path's, -0.0 grouped with 0.0."""
@@ -88,19 +92,39 @@ def test_whole_number_float_keys_match_the_hash_path(whole, key, monkeypatch):
     assert zeros == 1 if key in ("b", "frac", "wide") else zeros <= 1
 
 
+@pytest.mark.parametrize("key", KEYS + ["b * 0.5"])
+def test_count_only_histograms_match_the_hash_path(whole, key, monkeypatch):
+    """count(*) alone is answered from the rows counted per offset, block by block,
+    without the per-row offsets; with FILTER and with no aggregate at all too."""
+    for q in (f"SELECT {key} AS k, count(*) FROM wt GROUP BY 1 ORDER BY 1",
+              f"SELECT {key} AS k, count(*) FILTER (WHERE i > 500), count(*) FROM wt "
+              "GROUP BY 1 ORDER BY 1",
+              f"SELECT {key} AS k FROM wt GROUP BY 1 ORDER BY 1"):
+        fast = _rows(whole, q)
+        with monkeypatch.context() as m:
+            m.setattr(aggregate, "FLOAT_KEY_CODES", 1 << 62)
+            assert fast == _rows(whole, q)
+        assert fast
+
+
 def test_whole_number_key_offsets():
-    n = aggregate.FLOAT_KEY_CODES
+    n = aggregate.FLOAT_KEY_CODES * 3 + 17       # several blocks and a short last one
     k = pa.array(np.arange(n, dtype=float) % 7 - 3.0)
-    offsets, lo, top = aggregate._whole_number_key(k, n)
+    offsets, lo, top, rows = aggregate._whole_number_key(k, n)
     assert (lo, top) == (-3.0, 6)
     assert offsets.to_numpy().min() == 0
-    halves = aggregate._whole_number_key(pa.array([0.5, 2.5] * (n // 2)), n)
-    assert halves[1:] == (0.5, 2)
+    assert rows.tolist() == np.bincount(offsets.to_numpy()).tolist()
+    counted = aggregate._whole_number_key(k, n, integral=True, per_row=False)
+    assert counted[0] is None and counted[3].tolist() == rows.tolist()
+    halves = aggregate._whole_number_key(pa.array([0.5, 2.5] * (n // 2)), n - n % 2)
+    assert halves[1:3] == (0.5, 2)
+    wide = aggregate._whole_number_key(pa.array([0.0, 5e5] * (n // 2)), n - n % 2)
+    assert wide[3] is None and wide[2] == 500_000      # too many offsets to count by block
     for bad in (pa.array([1e-20, -3.0] * (n // 2)), pa.array([0.5, 0.25] * (n // 2)),
                 pa.array([1.0] * (n - 1) + [float("nan")]),
                 pa.array([1.0] * (n - 1) + [None], pa.float64()),
                 pa.array([0.0] * (n - 1) + [float("inf")]), pa.array([0.0, 1e12] * (n // 2))):
-        assert aggregate._whole_number_key(bad, n) is None
+        assert aggregate._whole_number_key(bad, len(bad)) is None
 
 
 def test_float_groups_follow_postgresql(conn):
@@ -201,6 +225,45 @@ def with_dim(conn):
     conn.execute("INSERT INTO d SELECT k, CASE WHEN k = 7 THEN NULL ELSE 'c' || (k % 5) END "
                  "FROM generate_series(0, 41) AS g(k)")
     return conn
+
+
+FOLDED_QUERIES = [
+    "SELECT e.cat, count(*), sum(t.i), avg(t.v), count(t.v), sum(t.v) FROM t "
+    "JOIN e ON t.i % 40 = e.k GROUP BY e.cat ORDER BY e.cat",
+    "SELECT e.cat, count(*) FROM t JOIN e ON t.i % 40 = e.k GROUP BY e.cat ORDER BY e.cat",
+    "SELECT e.n, avg(t.i), sum(t.v) FROM t JOIN e ON t.i % 40 = e.k GROUP BY e.n ORDER BY e.n",
+]
+
+
+@pytest.fixture(scope="module")
+def with_dims(with_dim):
+    # 40 dimension rows without NULLs: 6 category texts and 4 integers, each repeated
+    with_dim.execute("CREATE TABLE e (k INTEGER PRIMARY KEY, cat TEXT, n BIGINT)")
+    with_dim.execute("INSERT INTO e SELECT k, 'c' || (k % 6), k % 4 - 2 "
+                     "FROM generate_series(0, 39) AS g(k)")
+    return with_dim
+
+
+@pytest.mark.parametrize("query", FOLDED_QUERIES)
+def test_dictionary_groups_folded_per_dimension_row(with_dims, query, monkeypatch):
+    """Grouping by a join's dictionary-encoded column without NULLs counts and sums per
+    dimension row, then adds the rows up per distinct value (fold): the same answers as
+    the plain gather, exact integer sums and counts included."""
+    folds = []
+    real = aggregate.grouped_int_bincount
+
+    def spy(*args, **kw):
+        folds.append(kw.get("fold") is not None)
+        return real(*args, **kw)
+    monkeypatch.setattr(aggregate, "grouped_int_bincount", spy)
+    folded = _rows(with_dims, query)
+    assert any(folds)
+    monkeypatch.setattr(aggregate, "_codable_join_keys", lambda node: frozenset())
+    plain = _rows(with_dims, query)
+    assert [r[0] for r in folded] == [r[0] for r in plain] and len(folded) > 1
+    for f, p in zip(folded, plain):
+        assert f == pytest.approx(p)
+        assert [type(x) for x in f] == [type(x) for x in p]
 
 
 @pytest.mark.parametrize("query", JOIN_QUERIES)

@@ -20,7 +20,7 @@ from ..arrays import contiguous
 from ... import errors, types
 from ... import statement_limits as limits
 from ...plan.aggregates import PAIR_EXTREMES, PAIR_STATISTICS
-from ...plan.expr import ColRef, column_refs
+from ...plan.expr import Call, ColRef, column_refs
 from ...plan.logical import LogicalAggregate, LogicalJoin
 from ..expr.vector import as_array, evaluate
 from ..functions.aggregate_pairs import pair_aggregate
@@ -57,7 +57,9 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
         table = run_plan(node.child, ctx)
     n = table.num_rows
     originals = [as_array(evaluate(g, table, ctx), n) for g in node.groups]
-    whole = _whole_number_key(originals[0], n) \
+    whole = _whole_number_key(originals[0], n, _integral(node.groups[0]),
+                              per_row=not node.aggregates or
+                              not all(a.star for a in node.aggregates)) \
         if len(originals) == 1 and node.grouping_sets is None else None
     keys = [whole[0]] if whole is not None else [group_key(k) for k in originals]
     inputs = []
@@ -92,7 +94,7 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
     if whole is not None:
         coded = _key_as_integer(node)
         out = grouped_int_bincount(coded.aggregates, keys, inputs, coded.columns,
-                                   bounds=(0, whole[2]))
+                                   bounds=(0, whole[2]), rows=whole[3])
         if out is None:
             out = aggregate_keys(coded, keys, inputs, n, ctx)
         return _decode_whole_numbers(node, out, whole[1])
@@ -236,6 +238,10 @@ def _grouped_by_dictionary(node, keys, inputs, n: int, ctx) -> pa.Table:
     such key is replaced by int codes over its distinct values (a dictionary may repeat
     a value: one dimension row each), grouped, and decoded in the output."""
     columns = list(node.columns)
+    if len(keys) == 1:
+        out = _folded_by_dictionary(node, keys[0], inputs)
+        if out is not None:
+            return out
     plain, decode = [], {}
     for i, key in enumerate(keys):
         if not pa.types.is_dictionary(key.type):
@@ -268,6 +274,27 @@ def _grouped_by_dictionary(node, keys, inputs, n: int, ctx) -> pa.Table:
     return out
 
 
+def _folded_by_dictionary(node, key, inputs) -> pa.Table | None:
+    """GROUP BY one dictionary-encoded key without NULLs: count and sum per dictionary
+    entry (a dimension row) over the indices as they are, then add the entries up per
+    distinct value; no per-row group number is gathered. None when it does not apply."""
+    key = contiguous(key)
+    if key.null_count or not len(key):
+        return None
+    uniq = pc.dictionary_encode(key.dictionary)          # entries -> distinct values
+    if uniq.indices.null_count:
+        return None
+    fold = uniq.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    name, key_type = node.columns[0]
+    columns = [(name, types.INTEGER)] + list(node.columns[1:])
+    out = grouped_int_bincount(node.aggregates, [key.indices], inputs, columns,
+                               bounds=(0, max(len(fold) - 1, 0)), fold=fold)
+    if out is None:
+        return None
+    values = uniq.dictionary.take(out.column(0)).cast(types.arrow_type(key_type))
+    return out.set_column(0, name, values)
+
+
 def aggregate_keys(node: LogicalAggregate, keys, inputs, n: int, ctx) -> pa.Table:
     """The aggregate of already evaluated group keys and aggregate inputs."""
     if any(pa.types.is_dictionary(k.type) for k in keys):
@@ -290,33 +317,61 @@ def aggregate_keys(node: LogicalAggregate, keys, inputs, n: int, ctx) -> pa.Tabl
 FLOAT_KEY_CODES = 65536
 
 
-def _whole_number_key(values, n: int):
+def _integral(key) -> bool:
+    """Whether a float key's finite values are whole numbers by construction."""
+    return isinstance(key, Call) and key.fn in _ROUNDING and len(key.args) == 1
+
+
+_ROUNDING = frozenset({"floor", "ceil", "ceiling", "trunc", "round"})
+
+
+def _whole_number_key(values, n: int, integral: bool = False, per_row: bool = True):
     """A float key whose values are its minimum plus whole numbers over a compact range
     (``floor(x / 20)``, ``round(x)``: histogram bins) as (int64 offsets from the minimum,
-    the minimum, the largest offset); else None. Integer offsets group by one bincount instead of hashing 5M floats, and
-    -0.0 and 0.0 land on one offset as SQL groups them. NULL, NaN, infinities, fractions
-    or a wide range leave the key to group_key."""
+    the minimum, the largest offset, the rows per offset or None); else None. Integer
+    offsets group by bincount instead of hashing 5M floats, and -0.0 and 0.0 land on one
+    offset as SQL groups them. NULL, NaN, infinities, fractions or a wide range leave the
+    key to group_key. ``integral``: the values are whole numbers by construction, so
+    offsets from the (whole) minimum are exact and need no check. ``per_row``: whether
+    the offsets are needed beyond the rows per offset (not for count(*) alone); when
+    not, the offsets come back as None."""
     if n < FLOAT_KEY_CODES or not pa.types.is_floating(values.type) or values.null_count:
         return None
-    # chunk by chunk (a stored table's 64k rows stay in cache): no copy of the column
     chunks = [c.to_numpy(zero_copy_only=False) for c in
               (values.chunks if isinstance(values, pa.ChunkedArray) else [values]) if len(c)]
     lo = min(float(c.min()) for c in chunks)     # NaN anywhere makes these NaN
     hi = max(float(c.max()) for c in chunks)
     if not (abs(lo) < 2.0 ** 52 and abs(hi) < 2.0 ** 52) or hi - lo + 1 > max(4 * n, 1 << 16):
         return None
-    offsets = np.empty(n, np.int64)
+    span = int(hi - lo) + 1
+    rows = np.zeros(span, np.int64) if span * -(-n // _BLOCK) <= n else None
+    offsets = np.empty(n if per_row or rows is None else min(n, _BLOCK), np.int64)
+    # block by block with reused scratch, so the temporaries stay in cache (a computed
+    # key is one 5M-row chunk: whole-column temporaries cost more in page faults than
+    # the arithmetic); the rows per offset are counted while a block is hot, when few
+    back = np.empty(min(n, _BLOCK))
+    same = np.empty(min(n, _BLOCK), np.bool_)
     start = 0
-    for k in chunks:
-        part = offsets[start:start + len(k)]
-        np.subtract(k, lo, out=part, casting="unsafe")      # truncates toward zero
-        # exact only if every value is its offset plus the minimum again (k - lo may
-        # round a tiny fraction away: 1e-20 - -3.0 is 3.0); then equal offsets mean
-        # equal keys
-        if not (part + lo == k).all():
-            return None
-        start += len(k)
-    return pa.array(offsets), lo, int(hi - lo)
+    for chunk in chunks:
+        for i in range(0, len(chunk), _BLOCK):
+            block = chunk[i:i + _BLOCK]
+            m = len(block)
+            part = offsets[start:start + m] if len(offsets) == n else offsets[:m]
+            np.subtract(block, lo, out=part, casting="unsafe")     # truncates toward zero
+            # exact only if every value is its offset plus the minimum again (k - lo may
+            # round a tiny fraction away: 1e-20 - -3.0 is 3.0); then equal offsets mean
+            # equal keys
+            if not integral:
+                np.add(part, lo, out=back[:m])
+                if not np.equal(back[:m], block, out=same[:m]).all():
+                    return None
+            if rows is not None:
+                rows += np.bincount(part, minlength=span)
+            start += m
+    return (pa.array(offsets) if len(offsets) == n else None), lo, span - 1, rows
+
+
+_BLOCK = 1 << 16
 
 
 def _key_as_integer(node: LogicalAggregate) -> LogicalAggregate:

@@ -110,30 +110,54 @@ def count_distinct_codes(gid, ngroups: int, values):
 # groups over 1M rows. Integer sums go this way only when float64 is provably exact
 # (n * max|v| < 2^53). Anything else returns None and Arrow does the work.
 
-def grouped_int_bincount(aggregates, keys, inputs, columns, bounds=None):
-    """``bounds``: the key's (min, max) when the caller knows them (no two passes)."""
+def grouped_int_bincount(aggregates, keys, inputs, columns, bounds=None, rows=None,
+                         fold=None):
+    """``bounds``: the key's (min, max) when the caller knows them (no two passes);
+    ``rows``: the rows per key value from min to max, when already counted (then a key
+    of None stands for one that only count(*) needed); ``fold``: when the key values are
+    codes into a small table (a join's dimension rows, from 0), each code's group: the
+    aggregates are counted per code and then added up per group, so no group number is
+    gathered per row."""
     if len(keys) != 1 or not aggregates:
-        return None
-    key = keys[0]
-    key = contiguous(key)
-    n = len(key)
-    if not pa.types.is_integer(key.type) or key.null_count or n == 0:
         return None
     if not all(a.fn in ("count", "sum", "avg") and not a.distinct for a in aggregates):
         return None
-    k = key.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-    lo, hi = bounds if bounds is not None else (int(k.min()), int(k.max()))
-    span = hi - lo + 1
-    if span > max(4 * n, 1 << 16):
-        return None
-    slot = k - lo if lo else k
-    counts = np.bincount(slot, minlength=span).astype(np.int64)   # shared: rows per group
+    if keys[0] is None:
+        if rows is None or not all(a.star for a in aggregates):
+            return None
+        slot, lo, span, n = None, bounds[0], len(rows), int(rows.sum())
+    else:
+        key = contiguous(keys[0])
+        n = len(key)
+        if not pa.types.is_integer(key.type) or key.null_count or n == 0:
+            return None
+        k = key.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        lo, hi = bounds if bounds is not None else (int(k.min()), int(k.max()))
+        span = hi - lo + 1
+        if span > max(4 * n, 1 << 16):
+            return None
+        slot = k - lo if lo else k
+    counts = rows if rows is not None else \
+        np.bincount(slot, minlength=span).astype(np.int64)        # shared: rows per group
+    parts = []
+    for a, v in zip(aggregates, inputs):
+        part = _bincount_parts(a, v, slot, span, n, counts)
+        if part is None:
+            return None
+        parts.append(part)
+    if fold is not None:
+        groups = int(fold.max()) + 1 if len(fold) else 0
+
+        def folded(x, whole=True):
+            total = np.bincount(fold, weights=x, minlength=groups)
+            return np.rint(total).astype(np.int64) if whole else total
+        counts = folded(counts)
+        parts = [(folded(c), None if s is None else folded(s, False), t) for c, s, t in parts]
+        lo = 0
     groups = np.flatnonzero(counts)
     out = [pa.array(groups + lo, pa.int64())]
-    for a, v in zip(aggregates, inputs):
-        col = _bincount_agg(a, v, slot, span, n, counts)
-        if col is None:
-            return None
+    for a, part in zip(aggregates, parts):
+        col = _finished(a, *part)
         out.append(col[groups] if isinstance(col, np.ndarray) else col.take(pa.array(groups)))
     arrays = [c if isinstance(c, (pa.Array, pa.ChunkedArray)) else pa.array(c) for c in out]
     arrays = [c.cast(types.arrow_type(t)) if c.type != types.arrow_type(t) else c
@@ -141,10 +165,11 @@ def grouped_int_bincount(aggregates, keys, inputs, columns, bounds=None):
     return pa.Table.from_arrays(arrays, names=[c for c, _ in columns])
 
 
-def _bincount_agg(a, v, slot, span, n, rows):
-    """One aggregate's per-group column; ``rows``: the rows per group (count(*))."""
+def _bincount_parts(a, v, slot, span, n, rows):
+    """One aggregate's (values counted, their sum or None, the values' type) per key
+    slot; ``rows``: the rows per slot (count(*)); None when numpy cannot sum exactly."""
     if a.star:
-        return rows
+        return rows, None, None
     if isinstance(v, pa.ChunkedArray) and v.num_chunks > 1 and not v.null_count and \
             a.fn in ("sum", "avg") and pa.types.is_floating(v.type) and \
             span * v.num_chunks <= n:
@@ -157,24 +182,26 @@ def _bincount_agg(a, v, slot, span, n, rows):
             sums += np.bincount(slot[start:stop], weights=chunk.to_numpy(zero_copy_only=False),
                                 minlength=span)
             start = stop
-        empty = rows == 0
-        if a.fn == "avg":
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return pa.array(sums / np.maximum(rows, 1), pa.float64(), mask=empty)
-        return pa.array(sums, pa.float64(), mask=empty)
+        return rows, sums, v.type
     v = contiguous(v)
     t = v.type
     valid = v.is_valid().to_numpy(zero_copy_only=False) if v.null_count else None
     s = slot if valid is None else slot[valid]
     counts = rows if valid is None else np.bincount(s, minlength=span).astype(np.int64)
     if a.fn == "count":
-        return counts
+        return counts, None, t
     if not (pa.types.is_integer(t) or pa.types.is_floating(t)):
         return None
     vals = (v.drop_null() if valid is not None else v).to_numpy(zero_copy_only=False)
     if pa.types.is_integer(t) and len(vals) and float(np.abs(vals).max()) * len(vals) >= 2.0 ** 53:
         return None
-    sums = np.bincount(s, weights=vals.astype(np.float64, copy=False), minlength=span)
+    return counts, np.bincount(s, weights=vals.astype(np.float64, copy=False), minlength=span), t
+
+
+def _finished(a, counts, sums, t):
+    """One aggregate's per-group column from its counts and sums (_bincount_parts)."""
+    if a.star or a.fn == "count":
+        return counts
     empty = counts == 0
     if a.fn == "avg":
         with np.errstate(divide="ignore", invalid="ignore"):
