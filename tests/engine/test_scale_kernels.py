@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 
 import rustmemodb
-from rustmemodb.exec.operators import aggregate
+from rustmemodb.exec.operators import aggregate, join
 
 QUERIES = [
     "SELECT x, count(*), count(v), sum(v), avg(v), min(v), max(v) FROM t GROUP BY x ORDER BY x",
@@ -423,3 +423,32 @@ def test_scan_of_some_columns_of_a_table_with_deletions_patches_and_a_tail():
         (7 * (len(live) + 1), (n - 1) * 0.5)
     assert c.execute("SELECT id FROM sd ORDER BY v, id LIMIT 3").fetchall() == \
         [(8,), (0,), (2,)]
+
+
+def test_every_probe_hit_reads_chunks_and_refuses_holes():
+    """A dense join's probe keys are looked up chunk by chunk when every one finds its
+    build row; a hole between the smallest and largest probe key, a key out of range or
+    a NULL leaves the pairs to the general path (which finds the unmatched rows)."""
+    slot = np.array([3, 0, -1, 2, 1], np.int32)            # keys 10..14; 12 has no row
+    probe = pa.chunked_array([pa.array([10, 11, 11]), pa.array([10, 11])])
+    assert join._every_probe_hit(slot, 10, probe).tolist() == [3, 0, 0, 3, 0]
+    assert join._every_probe_hit(slot, 10, pa.chunked_array([pa.array([13, 14, 13])])) \
+        .tolist() == [2, 1, 2]
+    for bad in ([10, 12], [10, 14], [9, 10], [10, 15], [10, None]):
+        assert join._every_probe_hit(slot, 10, pa.chunked_array([pa.array(bad)])) is None
+    big = pa.chunked_array([pa.array(np.arange(join.BLOCK_ROWS * 2 + 5) % 2 + 13)])
+    hit = join._every_probe_hit(slot, 10, big)
+    assert hit.tolist() == np.where(np.arange(len(big)) % 2, 1, 2).tolist()
+
+
+def test_dense_joins_with_holes_and_misses_match_hashing(conn, monkeypatch):
+    """The same answers with the dense lookup as with Arrow's hash join."""
+    conn.execute("CREATE TABLE holes AS SELECT k, 'h' || (k % 3) AS h FROM "
+                 "generate_series(0, 499) AS g(k) WHERE k % 50 <> 7")
+    qs = ["SELECT h.h, count(*), sum(t.i) FROM t JOIN holes h ON t.i = h.k GROUP BY h.h ORDER BY 1",
+          "SELECT h.h, count(*) FROM t LEFT JOIN holes h ON t.i = h.k GROUP BY h.h ORDER BY 1 NULLS FIRST",
+          "SELECT h.h, count(*) FROM t JOIN holes h ON t.i = h.k + 3 GROUP BY h.h ORDER BY 1"]
+    dense = [_rows(conn, q) for q in qs]
+    monkeypatch.setattr(join, "_dense_pairs", lambda lk, rk: None)
+    assert dense == [_rows(conn, q) for q in qs]
+    assert all(dense)

@@ -131,14 +131,14 @@ def grouped_int_bincount(aggregates, keys, inputs, columns, bounds=None, rows=No
         n = len(key)
         if not pa.types.is_integer(key.type) or key.null_count or n == 0:
             return None
-        k = key.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        k = key.to_numpy(zero_copy_only=False)
         lo, hi = bounds if bounds is not None else (int(k.min()), int(k.max()))
         span = hi - lo + 1
         if span > max(4 * n, 1 << 16):
             return None
-        slot = k - lo if lo else k
-    counts = rows if rows is not None else \
-        np.bincount(slot, minlength=span).astype(np.int64)        # shared: rows per group
+        # narrow slots from 0 stay as they are: bincount widens them block by block
+        slot = k if not lo and k.dtype.kind == "i" else k.astype(np.int64) - lo
+    counts = rows if rows is not None else _counted(slot, span)     # shared: rows per group
     parts = []
     for a, v in zip(aggregates, inputs):
         part = _bincount_parts(a, v, slot, span, n, counts)
@@ -165,6 +165,24 @@ def grouped_int_bincount(aggregates, keys, inputs, columns, bounds=None, rows=No
     return pa.Table.from_arrays(arrays, names=[c for c, _ in columns])
 
 
+_BLOCK = 1 << 16
+
+
+def _counted(slot: np.ndarray, span: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """np.bincount of the slots (int64 counts, or float sums of ``weights``), block by
+    block while the slots are few: each block's temporaries stay in cache, and int32
+    slots are widened there, not all at once."""
+    n = len(slot)
+    if span * -(-n // _BLOCK) > n:
+        out = np.bincount(slot, weights=weights, minlength=span)
+        return out if weights is not None else out.astype(np.int64)
+    out = np.zeros(span, np.int64 if weights is None else np.float64)
+    for i in range(0, n, _BLOCK):
+        out += np.bincount(slot[i:i + _BLOCK], minlength=span,
+                           weights=None if weights is None else weights[i:i + _BLOCK])
+    return out
+
+
 def _bincount_parts(a, v, slot, span, n, rows):
     """One aggregate's (values counted, their sum or None, the values' type) per key
     slot; ``rows``: the rows per slot (count(*)); None when numpy cannot sum exactly."""
@@ -187,7 +205,7 @@ def _bincount_parts(a, v, slot, span, n, rows):
     t = v.type
     valid = v.is_valid().to_numpy(zero_copy_only=False) if v.null_count else None
     s = slot if valid is None else slot[valid]
-    counts = rows if valid is None else np.bincount(s, minlength=span).astype(np.int64)
+    counts = rows if valid is None else _counted(s, span)
     if a.fn == "count":
         return counts, None, t
     if not (pa.types.is_integer(t) or pa.types.is_floating(t)):
@@ -195,7 +213,7 @@ def _bincount_parts(a, v, slot, span, n, rows):
     vals = (v.drop_null() if valid is not None else v).to_numpy(zero_copy_only=False)
     if pa.types.is_integer(t) and len(vals) and float(np.abs(vals).max()) * len(vals) >= 2.0 ** 53:
         return None
-    return counts, np.bincount(s, weights=vals.astype(np.float64, copy=False), minlength=span), t
+    return counts, _counted(s, span, vals.astype(np.float64, copy=False)), t
 
 
 def _finished(a, counts, sums, t):

@@ -219,6 +219,9 @@ def _dense_pairs(lk, rk):
     slot[bv - lo] = np.arange(len(bv), dtype=width)
     if int(np.count_nonzero(slot >= 0)) != len(bv):
         return None   # duplicate keys: hash join
+    hit = _every_probe_hit(slot, lo, probe)
+    if hit is not None:
+        return (hit, EVERY_ROW) if swap else (EVERY_ROW, hit)
     pv, pnull = _ints(probe)
     if pnull is None and len(pv) and int(pv.min()) >= lo and int(pv.max()) <= hi:
         hit = slot[pv - lo] if lo else slot[pv]   # every key in range: one gather, no masks
@@ -235,6 +238,29 @@ def _dense_pairs(lk, rk):
         probe_rows = np.flatnonzero(matched)
         build_rows = hit[probe_rows]
     return (build_rows, probe_rows) if swap else (probe_rows, build_rows)
+
+
+def _every_probe_hit(slot: np.ndarray, lo: int, probe):
+    """The build row of every probe row, chunk by chunk (no copy of a stored column into
+    one array), when each probe key finds one: all in range, none NULL, and no hole in
+    the slots between the smallest and largest probe key (checked on the slots, not
+    per row). Else None."""
+    if probe.null_count or not len(probe):
+        return None
+    chunks = [c.to_numpy(zero_copy_only=False) for c in
+              (probe.chunks if isinstance(probe, pa.ChunkedArray) else [probe]) if len(c)]
+    first = min(int(c.min()) for c in chunks) - lo
+    last = max(int(c.max()) for c in chunks) - lo
+    if first < 0 or last >= len(slot) or bool((slot[first:last + 1] < 0).any()):
+        return None
+    hit = np.empty(len(probe), slot.dtype)
+    start = 0
+    for c in chunks:      # in blocks: a DataFrame's column is one 5M-row chunk
+        for i in range(0, len(c), BLOCK_ROWS):
+            block = c[i:i + BLOCK_ROWS]
+            np.take(slot, block - lo if lo else block, out=hit[start:start + len(block)])
+            start += len(block)
+    return hit
 
 
 def _ints(v):
