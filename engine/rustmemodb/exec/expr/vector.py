@@ -9,7 +9,7 @@ is correct but slow, and is what user UDFs without a vector body get.
 from __future__ import annotations
 
 from ...deep import deep
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from ...lazy_import import arrow as pa, compute as pc
 
@@ -18,8 +18,9 @@ from ...plan.expr import (Call, Case, Cast, ColRef, Const, Expr, InList, NextVal
                           OuterRef, Param, SubqueryExpr)
 from ..semantics import arrow_errors, hash_key
 from . import lazy
-from ... import statement_limits as limits
 from .. functions.compare import _vec_align
+from .rowwise import map_rows
+from ..functions.cast import cast_vector
 
 Value = Any  # pa.Array | pa.ChunkedArray | pa.Scalar
 
@@ -38,11 +39,11 @@ def evaluate(expr: Expr, table: pa.Table, ctx) -> Value:
     if kind is Case:
         return _case(expr, table, ctx)
     if kind is Cast:
-        from ..functions.cast import cast_vector
         return cast_vector(evaluate(expr.arg, table, ctx), expr.arg.type, expr.type)
     if kind is InList:
         return _in_list(expr, table, ctx)
     if kind is SubqueryExpr:
+        # a subquery runs a plan whose operators evaluate expressions: mutual recursion
         from ..subquery import evaluate_subquery
         return evaluate_subquery(expr, table, ctx)
     if kind is NextVal:
@@ -139,46 +140,3 @@ def _in_list(expr: InList, table, ctx) -> Value:
     return pc.invert(hit) if expr.negated else hit
 
 
-def map_rows(fn: Callable, args: Sequence[Value], n: int | None = None, *, strict: bool = True,
-             out_type: pa.DataType | None = None, volatile: bool = False) -> Value:
-    """Apply a Python row function across Arrow values (scalars broadcast)."""
-    if n is None:
-        lengths = [len(a) for a in args if not isinstance(a, pa.Scalar)]
-        n = lengths[0] if lengths else 1
-        if not lengths and not volatile:
-            vals = [_from_arrow(a.as_py(), a.type) for a in args]
-            res = None if strict and any(v is None for v in vals) else fn(*vals)
-            return pa.scalar(res, out_type) if out_type is not None else pa.scalar(res)
-    columns = []
-    for a in args:
-        if isinstance(a, pa.Scalar):
-            columns.append([_from_arrow(a.as_py(), a.type)] * n)
-        elif pa.types.is_interval(a.type):
-            columns.append([_from_arrow(v, a.type) for v in a.to_pylist()])
-        else:
-            columns.append(a.to_pylist())
-    out = []
-    check_every = limits.CHECK_EVERY
-    for vals in zip(*columns) if columns else ([()] * n):
-        if len(out) % check_every == 0:
-            limits.check()   # interrupt / statement_timeout inside long row loops
-        if strict and None in vals:
-            out.append(None)
-        else:
-            out.append(fn(*vals))
-    return pa.array(_arrow_values(out), type=out_type)
-
-
-
-def _from_arrow(v, t: pa.DataType):
-    """Arrow's Python form to ours (intervals become types.Interval)."""
-    if v is not None and pa.types.is_interval(t):
-        return types.Interval.of(v)
-    return v
-
-
-def _arrow_values(values: list) -> list:
-    if any(isinstance(v, types.Interval) for v in values):
-        return [None if v is None else pa.MonthDayNano([v.months, v.days, v.micros * 1000])
-                for v in values]
-    return values

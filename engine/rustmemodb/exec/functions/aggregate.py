@@ -21,7 +21,7 @@ from ..arrays import contiguous
 from ... import types
 from .aggregate_pairs import register as register_pairs
 from .registry import ScalarFunction
-from ..expr.vector import map_rows
+from ..expr.rowwise import map_rows
 from ...plan.aggregates import AGGREGATE_TYPES, MINMAX_TYPES as _MINMAX_TYPES
 from ..operators.aggregate import ARROW_AGGREGATES, PYTHON_AGGREGATES
 

@@ -15,7 +15,7 @@ from ..semantics import (arrow_errors, check_divisor, float_div_row, float_mod_r
                          int_div_row, int_mod_row, to_numpy, widen)
 from .datetime import resolve_add as _datetime_add, resolve_sub as _datetime_sub
 from .registry import ScalarFunction
-from ..expr.vector import map_rows
+from ..expr.rowwise import map_rows
 
 I, F, TS, IV, N = types.INTEGER, types.FLOAT, types.TIMESTAMP, types.INTERVAL, types.NULL
 

@@ -28,7 +28,7 @@ from ... import errors, types
 from .registry import ScalarFunction
 from .cast import from_text, to_text, format_float
 from .series import generate_series, series_type
-from ..expr.vector import map_rows
+from ..expr.rowwise import map_rows
 from .ordered_set import register_aggregates as register_ordered_set
 from .aggregate import _sorted
 from ...plan.aggregates import AGGREGATE_TYPES

@@ -14,7 +14,7 @@ import math
 from ...lazy_import import arrow as pa, compute as pc, numpy as np
 
 from ... import errors, types
-from ..expr.vector import map_rows
+from ..expr.rowwise import map_rows
 from ..semantics import arrow_errors, from_numpy, to_numpy
 from .registry import ScalarFunction
 

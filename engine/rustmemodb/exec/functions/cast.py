@@ -14,7 +14,7 @@ import math
 from ...lazy_import import arrow as pa, compute as pc
 
 from ... import errors, types
-from ..expr.vector import map_rows
+from ..expr.rowwise import map_rows
 from ..semantics import translate
 
 I, F, T, B, D, TS, U, J, IV, N = (types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN,
@@ -78,7 +78,7 @@ def cast_row(value, src: str, dst: str):
 
 def to_text(value, src: str) -> str:
     if types.is_array(src):
-        from .array import format_array
+        from .array import format_array     # array text nests element text: mutual
         return format_array(value, types.element_type(src))
     if src == B:
         return "true" if value else "false"

@@ -14,6 +14,7 @@ from ...lazy_import import arrow as pa, compute as pc, kernel
 from ... import types
 from ..semantics import arrow_errors, widen
 from .registry import ScalarFunction
+from ..expr.rowwise import map_rows
 
 B, N = types.BOOLEAN, types.NULL
 
@@ -70,7 +71,6 @@ def _vec_cmp(kernel, name):
     def run(a, b):
         if pa.types.is_interval(a.type) or pa.types.is_interval(b.type):
             # Arrow has no interval comparison kernels; Interval orders as PostgreSQL
-            from ..expr.vector import map_rows
             return map_rows(_INTERVAL_OPS[name], [a, b], out_type=pa.bool_())
         a, b = _vec_align(a, b)
         if _has_nan(a) or _has_nan(b):

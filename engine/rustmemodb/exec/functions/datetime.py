@@ -26,7 +26,7 @@ from ... import errors, types
 from ..semantics import arrow_errors
 from .registry import ScalarFunction
 from .time_of_day import clock_field, extract_time
-from ..expr.vector import map_rows
+from ..expr.rowwise import map_rows
 
 I, F, T, D, TS, IV, N = (types.INTEGER, types.FLOAT, types.TEXT, types.DATE, types.TIMESTAMP,
                          types.INTERVAL, types.NULL)

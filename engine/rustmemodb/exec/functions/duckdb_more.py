@@ -13,7 +13,7 @@ import re
 
 from ... import errors, types
 from ...plan.aggregates import AGGREGATE_TYPES
-from ..expr.vector import map_rows
+from ..expr.rowwise import map_rows
 from ..operators.aggregate import PYTHON_AGGREGATES
 from .cast import cast_row, castable
 from .registry import ScalarFunction, fixed

@@ -14,7 +14,7 @@ import datetime as dt
 from ...lazy_import import arrow as pa, compute as pc
 from ... import errors, types
 from ...catalog.pg_types import PG_TYPES
-from ..expr.vector import map_rows
+from ..expr.rowwise import map_rows
 from .array import _row_from_string, _row_make, array_make
 from .datetime import _extract_row, _extract_vec, field_name
 from .misc import _now

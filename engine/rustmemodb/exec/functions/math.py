@@ -17,7 +17,7 @@ from ...lazy_import import arrow as pa, compute as pc, numpy as np, kernel
 from ... import errors, types
 from ..semantics import arrow_errors, round_half_away, round_half_away_row
 from .registry import ScalarFunction
-from ..expr.vector import map_rows
+from ..expr.rowwise import map_rows
 from ..typmods import fit_numeric
 
 I, F, N = types.INTEGER, types.FLOAT, types.NULL

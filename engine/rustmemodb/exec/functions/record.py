@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ... import types
 from ...lazy_import import arrow as pa
-from ..expr.vector import map_rows
+from ..expr.rowwise import map_rows
 from .array import format_array
 from .quoting import as_text
 from .registry import ScalarFunction

@@ -34,7 +34,7 @@ from ...lazy_import import arrow as pa
 
 from ... import errors, types
 from .registry import ScalarFunction, fixed
-from ..expr.vector import map_rows
+from ..expr.rowwise import map_rows
 
 T, I, B = types.TEXT, types.INTEGER, types.BOOLEAN
 

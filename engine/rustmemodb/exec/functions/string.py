@@ -14,7 +14,7 @@ from ... import errors, types
 from ... import statement_limits as limits
 from ..semantics import arrow_errors
 from .registry import ScalarFunction, fixed
-from ..expr.vector import map_rows
+from ..expr.rowwise import map_rows
 
 T, I, B, N = types.TEXT, types.INTEGER, types.BOOLEAN, types.NULL
 

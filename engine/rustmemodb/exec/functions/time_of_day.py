@@ -10,7 +10,7 @@ import datetime as dt
 
 from ... import errors, types
 from ...lazy_import import arrow as pa
-from ..expr.vector import map_rows
+from ..expr.rowwise import map_rows
 from .misc import _now
 from .registry import ScalarFunction
 

@@ -89,7 +89,7 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
                 v = pc.if_else(keep, v, pa.scalar(None, v.type))
         inputs.append(v)
     if node.grouping_sets is not None:
-        from .grouping_sets import aggregate_sets
+        from .grouping_sets import aggregate_sets      # it groups each set through here
         return aggregate_sets(node, keys, inputs, n, ctx)
     if whole is not None:
         coded = _key_as_integer(node)
@@ -515,7 +515,7 @@ def _restore(c, t: pa.DataType):
         return c
     if (pa.types.is_list(t) or pa.types.is_large_list(t)) and not \
             (pa.types.is_list(c.type) or pa.types.is_large_list(c.type)):
-        from ..functions.array import restore_keys
+        from ..functions.array import restore_keys     # array registers aggregates here
         return restore_keys(c, t)
     return c.cast(t)
 

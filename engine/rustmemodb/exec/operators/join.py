@@ -51,7 +51,7 @@ BLOCK_ROWS = 1 << 18   # pairs per block: small enough that interrupt acts withi
 def join(node: LogicalJoin, ctx) -> pa.Table:
     left = run_plan(node.left, ctx)
     if node.index_probe is not None:          # index nested loop (optimize/use_index_join)
-        from .index_join import index_probe
+        from .index_join import index_probe   # loads numpy: not for a first small session
         probed = index_probe(node, left, ctx)
         if probed is not None:
             right, li, ri = probed
@@ -162,7 +162,7 @@ def hash_friendly(values):
     cast fails), and -0.0 as 0.0 (SQL: equal; Arrow hashes the bits, so apart)."""
     values = hash_key(values)
     if pa.types.is_list(values.type) or pa.types.is_large_list(values.type):
-        from ..functions.array import encode_keys
+        from ..functions.array import encode_keys      # array imports the aggregates
         return encode_keys(values)        # arrays as text; callers restore_keys after
     if pa.types.is_large_string(values.type):
         try:
@@ -343,7 +343,7 @@ def _gather(node, left, right, li, ri, coded=None) -> pa.Table:
     cols = _taken(left, li, coded, 0) + _taken(right, ri, coded, nl)
     names = [n for n, _ in node.columns]
     if not cols:
-        from .scan import rows_only
+        from .scan import rows_only      # scan loads numpy: not for a first small session
         return rows_only(rows)
     return pa.Table.from_arrays(cols, names=names)
 
