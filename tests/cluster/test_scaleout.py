@@ -1,0 +1,142 @@
+"""Issue #18, what the plan split took over from the slower paths: JSON and array
+constants rendered for the shards, corr/covar/regr_* merged from partial states, joins
+equal on computed keys repartitioned by the computed value, and chains of joins on
+different keys. Each query: the single engine's result (floats of merged statistics to
+1e-12 relative), the plan split named in ``last_plan`` and EXPLAIN, and no table
+gathered onto the coordinator (bytes through it are the partials only).
+"""
+from __future__ import annotations
+
+import math
+
+import pytest
+import rustmemodb
+from rustmemodb import cluster
+from rustmemodb.cluster.wire import table_to_ipc
+
+N = 1500
+PAIRS = ["corr", "covar_pop", "covar_samp", "regr_slope", "regr_intercept", "regr_r2",
+         "regr_count", "regr_avgx", "regr_avgy", "regr_sxx", "regr_syy", "regr_sxy"]
+
+
+def _setup(shards: int = 3, backend: str = "local", **kw):
+    c = cluster.connect(backend, shards=shards, **kw)
+    s = rustmemodb.connect()
+    for x in (c, s):
+        x.execute("CREATE TABLE p (id INTEGER PRIMARY KEY, g INTEGER, y FLOAT, x INTEGER, "
+                  "k TEXT, j JSON, a INTEGER[], tags TEXT[])")
+        x.execute("CREATE TABLE q (id INTEGER PRIMARY KEY, m INTEGER, k TEXT, w FLOAT)")
+        x.execute("CREATE TABLE r (id INTEGER PRIMARY KEY, n INTEGER, label TEXT)")
+        x.executemany("INSERT INTO p VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
+            (i, i % 7, (i * 7 % 13) * 0.5 if i % 9 else None, (i * 3) % 17 if i % 11 else None,
+             f"K{i % 50}" if i % 2 else f"k{i % 50}", '{"k": %d, "s": "v%d"}' % (i % 7, i % 3),
+             [i % 4, i % 6], ["x" if i % 2 else "y'z", "w"]) for i in range(N)]
+            + [(10_000 + i, 100, 2.0, i, "c", "{}", [], []) for i in range(6)])
+        x.executemany("INSERT INTO q VALUES (?, ?, ?, ?)",
+                      [(i, i % 400, f"k{i % 60}", (i % 23) * 1.25) for i in range(2 * N)])
+        x.executemany("INSERT INTO r VALUES (?, ?, ?)",
+                      [(i, i % 97, f"L{i % 5}") for i in range(N)])
+    return c, s
+
+
+@pytest.fixture(scope="module")
+def pair():
+    c, s = _setup()
+    yield c, s
+    c.close()
+    s.close()
+
+
+def _same(got, want, q):
+    assert len(got) == len(want), (q, got, want)
+    for r1, r2 in zip(got, want):
+        assert len(r1) == len(r2), q
+        for u, v in zip(r1, r2):
+            if isinstance(v, float) and isinstance(u, float):
+                assert math.isclose(u, v, rel_tol=1e-12, abs_tol=1e-12), (q, r1, r2)
+            else:
+                assert u == v, (q, r1, r2)
+
+
+def _explain(c, q: str) -> str:
+    return "\n".join(r[0] for r in c.execute("EXPLAIN " + q).fetchall())
+
+
+def _table_bytes(s, *tables) -> int:
+    return sum(len(table_to_ipc(s.execute(f"SELECT * FROM {t}").arrow())) for t in tables)
+
+
+def _run(c, s, q, strategies=("split",)):
+    """``q`` on both; the plan split took it; only partials passed the coordinator."""
+    coord0 = c.cluster.coordinator_bytes
+    _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+    plan = c.last_plan
+    assert plan.get("planner") == "plan", (q, plan.get("not_plan_split"))
+    assert plan["strategy"] in strategies, (q, plan["strategy"])
+    assert c.cluster.coordinator_bytes - coord0 == sum(plan["partial_bytes"]), q
+    return plan
+
+
+# ---- JSON and array constants ---------------------------------------------------------
+
+CONSTANTS = [
+    """SELECT g, count(*) FROM p WHERE j @> '{"k": 3}' GROUP BY g ORDER BY g""",
+    """SELECT count(*) FROM p WHERE j = CAST('{"s": "v1", "k": 2}' AS JSON)""",
+    """SELECT id, j || '{"n": [1, null], "t": "it''s"}' FROM p ORDER BY id DESC LIMIT 3""",
+    "SELECT g, count(*) FROM p WHERE a @> ARRAY[1] GROUP BY g ORDER BY g",
+    "SELECT id, a || ARRAY[7, NULL] FROM p WHERE tags && ARRAY['y''z'] ORDER BY id LIMIT 5",
+    "SELECT g, count(*) FROM p WHERE a = '{2,2}' GROUP BY g ORDER BY 1",
+    "SELECT count(*) FROM p WHERE a <> ARRAY[]::INTEGER[] AND tags <> ARRAY['x', NULL]",
+]
+
+
+@pytest.mark.parametrize("q", CONSTANTS, ids=[str(i) for i in range(len(CONSTANTS))])
+def test_json_and_array_constants_are_rendered_for_the_shards(pair, q):
+    c, s = pair
+    plan = _run(c, s, q)
+    assert "CAST(" in plan["partial"]
+    assert sum(plan["partial_bytes"]) < _table_bytes(s, "p") / 20
+
+
+def test_explain_shows_the_constants_in_the_partial(pair):
+    c, _ = pair
+    text = _explain(c, CONSTANTS[3])
+    assert "Planner: the engine's bound and optimized plan" in text
+    assert "CAST(ARRAY[1] AS INTEGER[])" in text
+
+
+# ---- corr / covar / regr_* as mergeable partial states ---------------------------------
+
+STATISTICS = [
+    "SELECT g, " + ", ".join(f"{f}(y, x)" for f in PAIRS) + " FROM p GROUP BY g ORDER BY g",
+    "SELECT " + ", ".join(f"{f}(y, x)" for f in PAIRS) + " FROM p",
+    "SELECT " + ", ".join(f"{f}(x, y) FILTER (WHERE g < 3)" for f in PAIRS) + " FROM p",
+    "SELECT " + ", ".join(f"{f}(y, x)" for f in PAIRS) + " FROM p WHERE false",
+    # a horizontal line (group 100: y = 2.0): Syy is exactly 0 after the merge
+    "SELECT " + ", ".join(f"{f}(y, x)" for f in PAIRS) + " FROM p WHERE g = 100",
+    ("SELECT g, corr(y, x), count(*) FROM p GROUP BY g HAVING regr_count(y, x) > 3 "
+     "ORDER BY 2 DESC NULLS LAST"),
+    "SELECT k, regr_slope(w, m), covar_samp(m, m) FROM q GROUP BY k ORDER BY 1 LIMIT 7",
+]
+
+
+@pytest.mark.parametrize("q", STATISTICS, ids=[str(i) for i in range(len(STATISTICS))])
+def test_pair_statistics_merge_from_partial_states(pair, q):
+    c, s = pair
+    plan = _run(c, s, q)
+    assert plan["kind"] == "aggregate"
+    assert "regr_sxx(" in plan["partial"] and "regr_sxx(" not in plan["merge"]
+
+
+def test_a_horizontal_line_has_no_correlation_after_the_merge(pair):
+    c, _ = pair
+    row = c.execute("SELECT corr(y, x), regr_syy(y, x), regr_r2(y, x), regr_slope(y, x) "
+                    "FROM p WHERE g = 100").fetchone()
+    assert row == (None, 0.0, 1.0, 0.0)
+
+
+def test_explain_shows_the_pair_statistics_merge(pair):
+    c, _ = pair
+    text = _explain(c, STATISTICS[0])
+    assert "Distributed plan: split" in text and "Seq Scan on __partials" in text
+    assert "regr_count(" in text and "regr_sxy(" in text
