@@ -7,7 +7,8 @@ choice each shard makes over its own rows. This module then walks that plan:
 * **where rows stay local** (``placement``): a scan of a hash-partitioned table is
   partitioned; of a REPLICATED table, whole on every shard; a join keeps its inputs'
   placement when they are partitioned on the same key column of one type and joined on
-  it (an equi-key of the optimizer's), or when the side that may lose or gain NULL rows
+  it (an equi-key of the optimizer's; or on the computed key an exchange placed both
+  by, ``planexchange.py``), or when the side that may lose or gain NULL rows
   is the partitioned one and the other is replicated; filters and projections keep
   their input's; so does an aggregate grouped by the partition key (or a DISTINCT of
   rows holding it): its groups are whole on one shard. Any other node needs rows from
@@ -16,8 +17,9 @@ choice each shard makes over its own rows. This module then walks that plan:
   shard's rows, so the cut's output is what each shard computes: the **partial**. The
   node right above the cut is pushed down where it can be, in part: an Aggregate as a
   partial aggregate (COUNT/SUM/MIN/MAX/BOOL_* as themselves, AVG as a float sum and a
-  count, STDDEV/VARIANCE as count, sum and sum of squares, DISTINCT aggregates by
-  grouping the partial by their argument too); a Sort under a LIMIT as the top
+  count, STDDEV/VARIANCE as count, sum and sum of squares, corr/covar_*/regr_* as the
+  pair count, sums and centred sums of each shard (``_pair_partials``), DISTINCT
+  aggregates by grouping the partial by their argument too); a Sort under a LIMIT as the top
   LIMIT + OFFSET rows of each shard; a LIMIT without a Sort as LIMIT + OFFSET rows; a
   DISTINCT as itself. Windows partitioned by the partition key are local too; other
   windows only above an aggregate (over the merged groups).
@@ -89,9 +91,11 @@ class PlanSplit:
 @dataclass(frozen=True)
 class _Placed:
     """Rows of a subtree: whole on every shard, or partitioned (``keys``: output
-    positions holding the single partition key column, by SQL type)."""
+    positions holding the single partition key column, by SQL type; ``computed``: the
+    key expressions, over the output, an exchange placed the rows by)."""
     replicated: bool
     keys: tuple = ()            # ((position, sql type), ...)
+    computed: tuple = ()        # (expression, ...): the very objects of a join's equi-key
 
 
 def bind_and_optimize(conn, sql: str) -> L.LogicalNode:
@@ -193,6 +197,13 @@ class _Placement:
                 return None
             if info.replicated:
                 return _Placed(True)
+            computed = getattr(info, "computed", None)
+            if computed is not None:
+                # An exchange's input placed by a computed key (planexchange.py): its
+                # last column, read by no one; the others are the moved rows'.
+                whole = node.projection is None or \
+                    list(node.projection) == list(range(len(info.columns) - 1))
+                return _Placed(False, (), (computed,) if whole else ())
             if len(info.key) != 1:
                 return _Placed(False)
             at = info.columns.index(info.key[0])
@@ -251,8 +262,11 @@ class _Placement:
         if left.replicated:
             return _Placed(False, shifted) if kind in ("inner", "cross", "right") else None
         lk, rk = dict(left.keys), dict(right.keys)
-        linked = any(isinstance(a, ColRef) and isinstance(b, ColRef) and a.index in lk and
-                     b.index in rk and lk[a.index] == rk[b.index] and a.type == b.type
+
+        def on_key(e, where, at) -> bool:
+            return any(e is c for c in where.computed) or \
+                isinstance(e, ColRef) and e.index in at and at[e.index] == e.type
+        linked = any(a.type == b.type and on_key(a, left, lk) and on_key(b, right, rk)
                      for a, b in node.equi_keys)
         if not linked or kind not in ("inner", "left", "right", "full", "semi", "anti"):
             return None
