@@ -282,3 +282,42 @@ def test_the_conformance_file_of_these_shapes_gathers_nothing():
     assert not [p["sql"] for p in seen if p.get("planner") != "plan"], \
         [(p["sql"], p.get("not_plan_split")) for p in seen if p.get("planner") != "plan"]
     assert sum(1 for p in seen if p.get("exchanges")) >= 12
+
+
+# An outer join at the end of a chain copies neither input, and the first join's rows
+# (equal on non-unique keys) may be more than its tables': the first join instead copies
+# one input and repartitions the other by the outer join's key.
+OUTER_CHAINS = [
+    ("SELECT count(*), count(r.id), count(p.id) FROM q JOIN p ON p.k = q.k "
+     "FULL JOIN r ON r.id = p.x"),
+    ("SELECT r.label, count(*), count(p.id) FROM q JOIN p ON p.k = q.k "
+     "RIGHT JOIN r ON r.n = p.x GROUP BY r.label ORDER BY 1"),
+]
+
+
+@pytest.mark.parametrize("q", OUTER_CHAINS, ids=[str(i) for i in range(len(OUTER_CHAINS))])
+def test_a_chain_ending_in_an_outer_join_is_placed_by_its_key(pair, q):
+    c, s = pair
+    plan = _run(c, s, q, strategies=("shuffle",))
+    moved = [(t, k) for t, k, _ in plan["exchanges"]]
+    assert ("q", None) in moved and ("p", "x") in moved, moved
+    assert not any("⋈" in t for t, _ in moved), moved       # no join's rows moved
+    assert plan["shuffled_bytes"] < _table_bytes(s, "p", "q", "r")
+
+
+def test_the_full_join_at_the_end_of_the_chain_keeps_r_in_place(pair):
+    c, s = pair
+    _run(c, s, OUTER_CHAINS[0], strategies=("shuffle",))
+    assert c.last_plan["in_place"] == ["r"]
+    text = _explain(c, OUTER_CHAINS[0])
+    assert "Exchange: broadcast q to every shard" in text
+    assert "Exchange: repartition p by hash(x)" in text
+    assert "r stays in place" in text
+
+
+def test_a_five_join_chain_is_placed_from_the_plan(pair):
+    c, s = pair
+    q = ("SELECT count(*) FROM p JOIN q ON p.k = q.k JOIN r ON r.n = q.m JOIN q q2 "
+         "ON q2.m = r.id JOIN p p2 ON p2.x = q2.m JOIN r r2 ON r2.id = p2.g")
+    plan = _run(c, s, q, strategies=("shuffle",))
+    assert len(plan["exchanges"]) > 4

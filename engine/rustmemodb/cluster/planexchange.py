@@ -48,7 +48,7 @@ from .plansplit import NotSplit, _expressions, _nodes, _Placement
 from .render import Unrenderable, render
 from .shuffle import HASHABLE, Side
 
-MAX_EXCHANGES = 4        # joins repartitioned per statement (a longer chain falls back)
+MAX_EXCHANGES = 8        # joins placed by exchanges per statement (a longer chain falls back)
 INPUT = "__pshuf"
 _SHUFFLE_KINDS = ("inner", "left", "right", "full", "semi", "anti")
 # A copied input is whole on every shard: each row of the other input meets all of it
@@ -110,14 +110,33 @@ def place_exchanges(plan: L.LogicalNode, catalog: dict, rows: Callable[[], dict]
                                 ("left", join.kind in _COPY_LEFT)) if ok]
         copy.sort(key=lambda s: size(getattr(join, s)))
         broadcast_cost = size(getattr(join, copy[0])) * n if copy else None
-        if shuffle_cost is None and join.equi_keys and broadcast_cost is None:
+        new = join
+        ahead = None
+        if shuffle_cost is None and broadcast_cost is None or \
+                _joined(join, placed) and size(join) > gathered(join):
+            ahead = _ahead(plan, join, placed, size, gathered, key)
+        if ahead is not None:
+            # This join's rows could not be moved on to the next join (an outer join
+            # that copies neither input): copy one input here and repartition the
+            # other by the next join's key, so this join's rows are placed by it.
+            copied, attr, at = ahead
+            for side, by in ((copied, None), (attr, at)):
+                sub = getattr(join, side)
+                if by is not None and _by(placed(sub), by):
+                    continue
+                scan = _move(sub, by, len(checks), catalog, sides, checks,
+                             shapes, sizes, size(sub), placed, gathered(sub))
+                new = _with(new, side, scan)
+        elif shuffle_cost is None and key is not None and broadcast_cost is None:
+            raise NotSplit("a join's rows would be moved again (a chain of joins on "
+                           "different keys) and may be more than its tables'")
+        elif shuffle_cost is None and join.equi_keys and broadcast_cost is None:
             raise NotSplit("a join off the partition key on no key to repartition by")
-        if shuffle_cost is None and broadcast_cost is None:
+        elif shuffle_cost is None and broadcast_cost is None:
             raise NotSplit(f"a {join.kind} join off the partition key with no key to "
                            "repartition on")
-        new = join
-        if shuffle_cost is not None and (broadcast_cost is None or always_shuffle or
-                                         shuffle_cost <= broadcast_cost):
+        elif shuffle_cost is not None and (broadcast_cost is None or always_shuffle or
+                                           shuffle_cost <= broadcast_cost):
             a, b = key
             for attr, at, where in (("left", a, left), ("right", b, right)):
                 if _by(where, at):
@@ -135,6 +154,56 @@ def place_exchanges(plan: L.LogicalNode, catalog: dict, rows: Callable[[], dict]
     if not sides:
         return None
     return Placed(plan, catalog, sides, checks, {s.input: shapes[s.input] for s in sides})
+
+
+def _ahead(plan: L.LogicalNode, join: L.LogicalJoin, placed: _Placement, size,
+           gathered, key) -> tuple | None:
+    """For a join whose rows the next join up cannot take as they will be (moving them
+    again may ship more than their tables; that join, outer, copies neither input):
+    (input to copy to every shard, input to repartition, by its column) so that this
+    join's rows come out placed by the next join's key. None when that does not fit."""
+    parent = _parent(plan, join)
+    if not isinstance(parent, L.LogicalJoin) or parent.kind not in _SHUFFLE_KINDS:
+        return None
+    mine = "left" if parent.left is join else "right"
+    other = "right" if mine == "left" else "left"
+    if parent.kind in (_COPY_RIGHT if other == "right" else _COPY_LEFT):
+        return None   # the next join copies its other input instead
+    width = len(join.left.columns)
+    for a, b in parent.equi_keys:
+        pos, there = (a, b) if mine == "left" else (b, a)
+        if pos.type != there.type or pos.type not in HASHABLE or is_volatile(pos):
+            continue
+        if not isinstance(pos, ColRef):
+            # a computed key over this join's left input alone: the left rows carry it
+            # (the same expression object, so the next join sees them placed by it)
+            if any(isinstance(e, ColRef) and e.index >= width for e in pos.walk()) and \
+                    join.kind not in ("semi", "anti"):
+                continue
+            attr, at, copied = "left", pos, "right"
+        elif join.kind in ("semi", "anti") or pos.index < width:
+            attr, at, copied = "left", pos.index, "right"
+        else:
+            attr, at, copied = "right", pos.index - width, "left"
+        if key is not None and key[0 if attr == "left" else 1] == at:
+            return None   # repartitioned by this join's key, its rows are placed by it
+        if join.kind not in (_COPY_RIGHT if copied == "right" else _COPY_LEFT):
+            continue
+        sub = getattr(join, copied)
+        if _joined(sub, placed) and size(sub) > gathered(sub):
+            continue
+        return copied, attr, at
+    return None
+
+
+def _parent(node: L.LogicalNode, target: L.LogicalNode) -> L.LogicalNode | None:
+    for child in node.children():
+        if child is target:
+            return node
+        found = _parent(child, target)
+        if found is not None:
+            return found
+    return None
 
 
 def _joined(sub: L.LogicalNode, placed: _Placement) -> bool:
