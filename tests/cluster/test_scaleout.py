@@ -7,11 +7,13 @@ gathered onto the coordinator (bytes through it are the partials only).
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import pytest
 import rustmemodb
 from rustmemodb import cluster
+from rustmemodb.cluster.render import Unrenderable, literal
 from rustmemodb.cluster.wire import table_to_ipc
 
 from .conformance import SQL_DIR, ClusterBackend, read_skips, run_on_cluster
@@ -321,3 +323,42 @@ def test_a_five_join_chain_is_placed_from_the_plan(pair):
          "ON q2.m = r.id JOIN p p2 ON p2.x = q2.m JOIN r r2 ON r2.id = p2.g")
     plan = _run(c, s, q, strategies=("shuffle",))
     assert len(plan["exchanges"]) > 4
+
+
+@pytest.mark.parametrize("value,sql_type", [
+    ('{"a": [1, 2.5, null], "b": "it\'s"}', "JSON"), ("null", "JSON"), (None, "JSON"),
+    ([1, 2, None], "INTEGER[]"), ([], "INTEGER[]"), (["x", "y'z", None], "TEXT[]"),
+    ([1.5, -2.0], "FLOAT[]"), ([dt.date(2024, 2, 29)], "DATE[]"), ([True, None], "BOOLEAN[]"),
+    (None, "TEXT[]"), (['{"a": 1}', "[1]"], "JSON[]"), (dt.time(10, 11, 12, 500), "TIME"),
+    (b"\x00\xff'", "BYTEA"), (b"", "BYTEA"), ([b"a", None], "BYTEA[]"),
+])
+def test_json_array_time_bytea_literals_read_back_as_the_same_constant(value, sql_type):
+    text = literal(value, sql_type)
+    conn = rustmemodb.connect()
+    got = conn.execute(f"SELECT {text}").fetchone()[0]
+    if sql_type == "JSON" and value is not None:
+        got = conn.execute(f"SELECT CAST({text} AS TEXT)").fetchone()[0]
+    assert got == value, (text, got)
+
+
+def test_literals_that_are_not_the_engines_own_form_are_not_rendered():
+    for value, sql_type in [('{"b":1, "a":2}', "JSON"), ({"a": 1}, "JSON"),
+                            ([[1], [2]], "INTEGER[][]"), ("{1,2}", "INTEGER[]")]:
+        with pytest.raises(Unrenderable):
+            literal(value, sql_type)
+
+
+def test_time_and_bytea_constants_split():
+    c, s = cluster.connect("local", shards=3), rustmemodb.connect()
+    try:
+        for x in (c, s):
+            x.execute("CREATE TABLE ev (id INTEGER PRIMARY KEY, at TIME, tag BYTEA)")
+            x.executemany("INSERT INTO ev VALUES (?, ?, ?)",
+                          [(i, dt.time(i % 24, i % 60), bytes([i % 5, 255])) for i in range(300)])
+        for q in ["SELECT count(*) FROM ev WHERE at > TIME '12:30:00' AND tag <> '\\x00ff'",
+                  "SELECT tag, count(*) FROM ev WHERE at < TIME '06:00:00.5' GROUP BY tag "
+                  "ORDER BY 1"]:
+            _run(c, s, q)
+    finally:
+        c.close()
+        s.close()

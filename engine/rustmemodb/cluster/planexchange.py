@@ -32,7 +32,11 @@ join's rows are moved again (by the next key, or copied) only when an estimate f
 tables' row counts (``_rows``: equal on a unique key, at most the other side's rows;
 otherwise the product) bounds them below the rows of the tables they come from (what
 gathering would move): their number can be many times the tables'. Otherwise the
-other input is copied to every shard when the join allows it. Anything else (no equi-key and no side
+other input is copied to every shard when the join allows it; when it does not (an
+outer join that must keep the other input's unmatched rows), the join below is placed
+with that in view (``_ahead``): one of its inputs copied, the other repartitioned by
+the outer join's key (a column, or a computed key of the left input), so its rows come
+out placed by it and never move again. Anything else (no equi-key and no side
 to copy, replicated inputs of outer joins, a volatile function in an input) leaves the
 plan as it was: the caller's fallbacks run.
 """

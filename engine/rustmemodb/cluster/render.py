@@ -57,7 +57,7 @@ _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 _TYPE_NAME = re.compile(r"^[A-Z][A-Z ]*(\(\d+(, ?\d+)?\))?(\[\])?$")
 # Literal types written back as text the binder reads as the same typed constant.
 _LITERAL_TYPES = {types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN, types.DATE,
-                  types.TIMESTAMP, types.INTERVAL, types.UUID}
+                  types.TIMESTAMP, types.INTERVAL, types.UUID, types.TIME, types.BYTEA}
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 TableColumns = Callable[[str], list]   # table name -> all its column names, in order
@@ -431,6 +431,10 @@ def literal(value, sql_type: str) -> str:
                                           for f in ("months", "days", "micros")):
         return (f"INTERVAL '{value.months} months {value.days} days "
                 f"{value.micros} microseconds'")
+    if sql_type == types.TIME and type(value) is _dt.time and value.tzinfo is None:
+        return f"TIME '{value.isoformat()}'"
+    if sql_type == types.BYTEA and isinstance(value, bytes):
+        return f"CAST('\\x{value.hex()}' AS BYTEA)"
     if sql_type == types.UUID and isinstance(value, str) and _UUID.match(value):
         return f"CAST('{value}' AS UUID)"
     raise Unrenderable(f"constant {value!r} of type {sql_type}")
