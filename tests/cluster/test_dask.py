@@ -16,7 +16,8 @@ from .exchange_case import exchange_case  # noqa: E402
 
 SUBSET = ["foundation/aggregates.test", "foundation/transactions.test",
           "foundation/write_conflict.test", "query/group_by.test", "query/joins.test",
-          "query/subqueries.test", "query/window.test", "dml/upsert.test"]
+          "query/subqueries.test", "query/window.test", "dml/upsert.test",
+          "query/joins_computed_keys.test"]
 
 
 @pytest.fixture(scope="module")
@@ -198,6 +199,18 @@ def test_plan_split_exchanges_match_on_dask(dask_address):
     c, s = _setup(backend="dask", address=dask_address)
     try:
         check_off_key(c, s)
+    finally:
+        c.close()
+        s.close()
+
+
+def test_computed_keys_chains_statistics_and_constants_match_on_dask(dask_address):
+    # Issue #18's additions to the plan split (test_scaleout.py), batches going actor
+    # to actor between worker processes (3 shards over 2 workers).
+    from .test_scaleout import _setup, check_scaleout
+    c, s = _setup(backend="dask", address=dask_address)
+    try:
+        check_scaleout(c, s)
     finally:
         c.close()
         s.close()

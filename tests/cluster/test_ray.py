@@ -117,3 +117,13 @@ def test_plan_split_exchanges_match_on_ray(ray_runtime):
     finally:
         c.close()
         s.close()
+
+
+def test_computed_keys_chains_statistics_and_constants_match_on_ray(ray_runtime):
+    from .test_scaleout import _setup, check_scaleout
+    c, s = _setup(shards=2, backend="ray", timeout=60)
+    try:
+        check_scaleout(c, s)
+    finally:
+        c.close()
+        s.close()

@@ -7,7 +7,8 @@ choice each shard makes over its own rows. This module then walks that plan:
 * **where rows stay local** (``placement``): a scan of a hash-partitioned table is
   partitioned; of a REPLICATED table, whole on every shard; a join keeps its inputs'
   placement when they are partitioned on the same key column of one type and joined on
-  it (an equi-key of the optimizer's), or when the side that may lose or gain NULL rows
+  it (an equi-key of the optimizer's; or on the computed key an exchange placed both
+  by, ``planexchange.py``), or when the side that may lose or gain NULL rows
   is the partitioned one and the other is replicated; filters and projections keep
   their input's; so does an aggregate grouped by the partition key (or a DISTINCT of
   rows holding it): its groups are whole on one shard. Any other node needs rows from
@@ -16,8 +17,9 @@ choice each shard makes over its own rows. This module then walks that plan:
   shard's rows, so the cut's output is what each shard computes: the **partial**. The
   node right above the cut is pushed down where it can be, in part: an Aggregate as a
   partial aggregate (COUNT/SUM/MIN/MAX/BOOL_* as themselves, AVG as a float sum and a
-  count, STDDEV/VARIANCE as count, sum and sum of squares, DISTINCT aggregates by
-  grouping the partial by their argument too); a Sort under a LIMIT as the top
+  count, STDDEV/VARIANCE as count, sum and sum of squares, corr/covar_*/regr_* as the
+  pair count, sums and centred sums of each shard (``_pair_partials``), DISTINCT
+  aggregates by grouping the partial by their argument too); a Sort under a LIMIT as the top
   LIMIT + OFFSET rows of each shard; a LIMIT without a Sort as LIMIT + OFFSET rows; a
   DISTINCT as itself. Windows partitioned by the partition key are local too; other
   windows only above an aggregate (over the merged groups).
@@ -41,6 +43,7 @@ from dataclasses import dataclass, field, replace
 from .. import types
 from ..database import Database
 from ..plan import logical as L
+from ..plan.aggregates import PAIR_STATISTICS
 from ..plan.expr import (
     AggCall,
     Call,
@@ -88,9 +91,11 @@ class PlanSplit:
 @dataclass(frozen=True)
 class _Placed:
     """Rows of a subtree: whole on every shard, or partitioned (``keys``: output
-    positions holding the single partition key column, by SQL type)."""
+    positions holding the single partition key column, by SQL type; ``computed``: the
+    key expressions, over the output, an exchange placed the rows by)."""
     replicated: bool
     keys: tuple = ()            # ((position, sql type), ...)
+    computed: tuple = ()        # (expression, ...): the very objects of a join's equi-key
 
 
 def bind_and_optimize(conn, sql: str) -> L.LogicalNode:
@@ -192,6 +197,13 @@ class _Placement:
                 return None
             if info.replicated:
                 return _Placed(True)
+            computed = getattr(info, "computed", None)
+            if computed is not None:
+                # An exchange's input placed by a computed key (planexchange.py): its
+                # last column, read by no one; the others are the moved rows'.
+                whole = node.projection is None or \
+                    list(node.projection) == list(range(len(info.columns) - 1))
+                return _Placed(False, (), (computed,) if whole else ())
             if len(info.key) != 1:
                 return _Placed(False)
             at = info.columns.index(info.key[0])
@@ -250,8 +262,11 @@ class _Placement:
         if left.replicated:
             return _Placed(False, shifted) if kind in ("inner", "cross", "right") else None
         lk, rk = dict(left.keys), dict(right.keys)
-        linked = any(isinstance(a, ColRef) and isinstance(b, ColRef) and a.index in lk and
-                     b.index in rk and lk[a.index] == rk[b.index] and a.type == b.type
+
+        def on_key(e, where, at) -> bool:
+            return any(e is c for c in where.computed) or \
+                isinstance(e, ColRef) and e.index in at and at[e.index] == e.type
+        linked = any(a.type == b.type and on_key(a, left, lk) and on_key(b, right, rk)
                      for a, b in node.equi_keys)
         if not linked or kind not in ("inner", "left", "right", "full", "semi", "anti"):
             return None
@@ -311,6 +326,9 @@ def _aggregate(path: list, agg: L.LogicalAggregate, placed: _Placement) -> PlanS
             q = merged("sum", partial(AggCall("sum", (make_call("mul", [x, x]),), F,
                                               filter=a.filter)), F)
             recon.append(("spread", a.fn, n, s, q))
+        elif a.fn in PAIR_STATISTICS and len(a.args) == 2 and \
+                all(x.type in (I, F) for x in a.args):
+            recon.append(("pairs", a.fn) + _pair_partials(a, partial, merged, merges))
         else:
             raise NotSplit(f"aggregate {a}")
     if not groups and not distinct_args and not partials:
@@ -327,7 +345,8 @@ def _aggregate(path: list, agg: L.LogicalAggregate, placed: _Placement) -> PlanS
         return ColRef(at, sql_type, cols[at][0])
 
     scan = L.LogicalScan(list(cols), PARTIALS)
-    merge_aggs = [replace(m, args=tuple(ref(s) for s in m.args)) for m in merges]
+    merge_aggs = [replace(m, args=tuple(s(ref) if callable(s) else ref(s) for s in m.args))
+                  for m in merges]
     merge_agg = L.LogicalAggregate(
         [(n, t) for n, t in cols[:g]] + [(f"m{i}", m.type) for i, m in enumerate(merge_aggs)],
         scan, [ColRef(i, cols[i][1], cols[i][0]) for i in range(g)], merge_aggs)
@@ -343,6 +362,101 @@ def _aggregate(path: list, agg: L.LogicalAggregate, placed: _Placement) -> PlanS
     return _finish(part, merge, "aggregate", keys, placed.catalog)
 
 
+def _pair_partials(a: AggCall, partial, merged, merges: list) -> tuple:
+    """corr, covar_* and regr_* of (Y, X) from mergeable partial states, PostgreSQL's
+    float8_regr_combine generalised to any number of partials: per shard and group the
+    pair count n, the sums sx, sy and the centred sums sxx, syy, sxy (the engine's own
+    regr_* aggregates, Youngs-Cramer); merged as N = sum(n), Sx = sum(sx), and
+    Sxx = sum(sxx) + sum(sx * sx / n) - Sx * Sx / N (the spread of the partials' means
+    about the whole mean; exactly 0 when every partial's mean is the same), likewise
+    Syy and Sxy. Returns the merged aggregates' indexes the final function reads."""
+    y, x = a.args
+    both = [make_call("not", [make_call("is_null", [v])]) for v in (y, x)]   # as bound
+    pair = _conj(([a.filter] if a.filter is not None else []) + both)
+    n = partial(AggCall("regr_count", a.args, I, filter=a.filter))
+    sx = partial(AggCall("sum", (_as_float(x),), F, filter=pair))
+    sy = partial(AggCall("sum", (_as_float(y),), F, filter=pair))
+    sxx, syy, sxy = (partial(AggCall(fn, a.args, F, filter=a.filter))
+                     for fn in ("regr_sxx", "regr_syy", "regr_sxy"))
+
+    def spread(u: int, v: int):
+        """sum(u * v / n) over the partials (their means' products, weighted)."""
+        def build(ref):
+            cnt = ref(("p", n, I))
+            return make_call("div", [make_call("mul", [ref(("p", u, F)), ref(("p", v, F))]),
+                                     make_call("nullif", [cnt, Const(0, I)])])
+        merges.append(AggCall("sum", (build,), F))
+        return len(merges) - 1
+
+    def mean(u: int, fn: str):
+        def build(ref):
+            return make_call("div", [ref(("p", u, F)),
+                                     make_call("nullif", [ref(("p", n, I)), Const(0, I)])])
+        merges.append(AggCall(fn, (build,), F))
+        return len(merges) - 1
+    return (merged("sum", n, I), merged("sum", sx, F), merged("sum", sy, F),
+            merged("sum", sxx, F), merged("sum", syy, F), merged("sum", sxy, F),
+            spread(sx, sx), spread(sy, sy), spread(sx, sy),
+            mean(sx, "min"), mean(sx, "max"), mean(sy, "min"), mean(sy, "max"))
+
+
+def _conj(parts: list):
+    out = parts[0]
+    for p in parts[1:]:
+        out = make_call("and", [out, p])
+    return out
+
+
+def _pairs_final(fn: str, m, slots: tuple):
+    """The final function of a pair statistic over the merged states (PostgreSQL's
+    float8_corr, float8_regr_slope, ...), as ``aggregate_pairs.finish`` computes it."""
+    (n, sx, sy, a, b, c, pxx, pyy, pxy, x_lo, x_hi, y_lo, y_hi) = (m(i) for i in slots)
+    zero = Const(0.0, F)
+    if fn == "regr_count":
+        return make_call("coalesce", [n, Const(0, I)])
+
+    def call(name, *args):
+        return make_call(name, list(args))
+
+    def between(p, s1, s2, same):
+        # the spread of the partials' means about the whole mean (0 when all are one)
+        return Case(((same, zero),), call("sub", p, call("div", call("mul", s1, s2), n)), F)
+    same_x, same_y = call("eq", x_lo, x_hi), call("eq", y_lo, y_hi)
+    sxx = call("greatest", call("add", a, between(pxx, sx, sx, same_x)), zero)
+    syy = call("greatest", call("add", b, between(pyy, sy, sy, same_y)), zero)
+    sxy = call("add", c, between(pxy, sx, sy, call("or", same_x, same_y)))
+    one = Const(1, I)
+    if fn == "regr_sxx":
+        cond, v = call("ge", n, one), sxx
+    elif fn == "regr_syy":
+        cond, v = call("ge", n, one), syy
+    elif fn == "regr_sxy":
+        cond, v = call("ge", n, one), sxy
+    elif fn == "regr_avgx":
+        cond, v = call("ge", n, one), call("div", sx, n)
+    elif fn == "regr_avgy":
+        cond, v = call("ge", n, one), call("div", sy, n)
+    elif fn == "covar_pop":
+        cond, v = call("ge", n, one), call("div", sxy, n)
+    elif fn == "covar_samp":
+        cond, v = call("ge", n, Const(2, I)), call("div", sxy, call("sub", n, one))
+    elif fn == "corr":
+        cond = call("and", call("ge", n, one), call("and", call("ne", sxx, zero),
+                                                    call("ne", syy, zero)))
+        v = call("div", sxy, call("sqrt", call("mul", sxx, syy)))
+    elif fn == "regr_r2":
+        cond = call("and", call("ge", n, one), call("ne", sxx, zero))
+        v = Case(((call("eq", syy, zero), Const(1.0, F)),),
+                 call("div", call("mul", sxy, sxy), call("mul", sxx, syy)), F)
+    elif fn in ("regr_slope", "regr_intercept"):
+        cond = call("and", call("ge", n, one), call("ne", sxx, zero))
+        v = call("div", sxy, sxx) if fn == "regr_slope" else \
+            call("div", call("sub", sy, call("div", call("mul", sx, sxy), sxx)), n)
+    else:
+        raise NotSplit(f"aggregate {fn}")
+    return Case(((cond, v),), None, F)
+
+
 def _as_float(x):
     return x if x.type == F else Cast(x, F)
 
@@ -354,6 +468,8 @@ def _rebuilt(r: tuple, merge_agg: L.LogicalAggregate, g: int, sql_type: str):
         return m(r[1])
     if r[0] == "count":
         return make_call("coalesce", [m(r[1]), Const(0, I)])
+    if r[0] == "pairs":
+        return _pairs_final(r[1], m, r[2:])
     if r[0] == "avg":
         return make_call("div", [m(r[1]), make_call("nullif", [m(r[2]), Const(0, I)])])
     _, fn, n, s, q = r

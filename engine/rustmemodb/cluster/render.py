@@ -29,7 +29,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .. import types
+from .. import errors, types
 from ..plan import logical as L
 from ..plan.expr import (
     AggCall,
@@ -54,10 +54,10 @@ _POSTFIX = {"is_null": "IS NULL", "is_not_null": "IS NOT NULL", "is_true": "IS T
             "is_false": "IS FALSE", "is_not_true": "IS NOT TRUE",
             "is_not_false": "IS NOT FALSE"}
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
-_TYPE_NAME = re.compile(r"^[A-Z][A-Z ]*(\(\d+(, ?\d+)?\))?$")
+_TYPE_NAME = re.compile(r"^[A-Z][A-Z ]*(\(\d+(, ?\d+)?\))?(\[\])?$")
 # Literal types written back as text the binder reads as the same typed constant.
 _LITERAL_TYPES = {types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN, types.DATE,
-                  types.TIMESTAMP, types.INTERVAL, types.UUID}
+                  types.TIMESTAMP, types.INTERVAL, types.UUID, types.TIME, types.BYTEA}
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 TableColumns = Callable[[str], list]   # table name -> all its column names, in order
@@ -389,9 +389,26 @@ def type_name(t: str) -> str:
 
 
 def literal(value, sql_type: str) -> str:
-    """A constant as SQL the binder reads back as the same value of the same type."""
+    """A constant as SQL the binder reads back as the same value of the same type. JSON
+    constants are their canonical text (``CAST('...' AS JSON)`` reads back the same
+    text); a 1-D array is ``CAST(ARRAY[...] AS X[])`` of its elements' literals."""
     if sql_type == types.NULL and value is None:   # a bare NULL, typed by its context
         return "NULL"
+    if sql_type == types.JSON:
+        if value is None:
+            return "CAST(NULL AS JSON)"
+        if isinstance(value, str) and _canonical_json(value):
+            return "CAST('" + value.replace("'", "''") + "' AS JSON)"
+        raise Unrenderable(f"constant {value!r} of type {sql_type}")
+    if types.is_array(sql_type):
+        element = types.element_type(sql_type)
+        if value is None:
+            return f"CAST(NULL AS {type_name(sql_type)})"
+        if not isinstance(value, list) or types.is_array(element) or \
+                element not in _LITERAL_TYPES | {types.JSON}:
+            raise Unrenderable(f"constant {value!r} of type {sql_type}")
+        items = ", ".join(literal(v, element) for v in value)
+        return f"CAST(ARRAY[{items}] AS {type_name(sql_type)})"
     if sql_type not in _LITERAL_TYPES:
         raise Unrenderable(f"a {sql_type} constant")
     if value is None:
@@ -414,9 +431,21 @@ def literal(value, sql_type: str) -> str:
                                           for f in ("months", "days", "micros")):
         return (f"INTERVAL '{value.months} months {value.days} days "
                 f"{value.micros} microseconds'")
+    if sql_type == types.TIME and type(value) is _dt.time and value.tzinfo is None:
+        return f"TIME '{value.isoformat()}'"
+    if sql_type == types.BYTEA and isinstance(value, bytes):
+        return f"CAST('\\x{value.hex()}' AS BYTEA)"
     if sql_type == types.UUID and isinstance(value, str) and _UUID.match(value):
         return f"CAST('{value}' AS UUID)"
     raise Unrenderable(f"constant {value!r} of type {sql_type}")
+
+
+def _canonical_json(text: str) -> bool:
+    """``text`` is JSON in the engine's canonical form (what the binder makes of it)."""
+    try:
+        return types.parse_json(text) == text
+    except errors.Error:   # not JSON at all: not rendered
+        return False
 
 
 def render(plan: L.LogicalNode, table_columns: TableColumns, names: list) -> str:
