@@ -44,6 +44,25 @@ class ClusterBackend(RustMemDBBackend):
                 pass
 
 
+class RecordingBackend(ClusterBackend):
+    """A cluster backend whose connections append each statement's plan record (the
+    dict the coordinator finishes with) to ``seen``: tests read how it was planned."""
+
+    def __init__(self, seen: list, backend: str = "local", shards: int = 3, **options) -> None:
+        super().__init__(backend, shards, **options)
+        self.seen = seen
+
+    def connect(self) -> Any:
+        conn = super().connect()
+        finish = conn._finish
+
+        def record(plan, result):
+            self.seen.append(plan)
+            return finish(plan, result)
+        conn._finish = record   # this connection only
+        return conn
+
+
 def read_skips() -> dict[str, dict[int, str]]:
     out: dict[str, dict[int, str]] = {}
     for raw in SKIP_FILE.read_text(encoding="utf-8").splitlines():

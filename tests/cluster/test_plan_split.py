@@ -17,7 +17,7 @@ from rustmemodb import cluster, errors
 from rustmemodb.cluster.plansplit import NotSplit, bind_and_optimize, split_plan
 from rustmemodb.cluster.render import Unrenderable, literal
 
-from .conformance import SQL_DIR, ClusterBackend, read_skips, run_on_cluster
+from .conformance import SQL_DIR, RecordingBackend, read_skips, run_on_cluster
 
 N = 2000
 
@@ -257,21 +257,10 @@ PLANNED_FILES = ["foundation/predicates.test", "foundation/aggregates.test",
 def test_conformance_files_use_the_plan_split(rel):
     seen: list = []
 
-    class Counting(ClusterBackend):
-        def connect(self):
-            conn = super().connect()
-            finish = conn._finish
-
-            def record(plan, result):
-                seen.append(plan)
-                return finish(plan, result)
-            conn._finish = record   # this connection only
-            return conn
-
     path = SQL_DIR / rel
     if not path.exists():
         pytest.skip(f"{rel} not in tests/sql")
-    report = run_on_cluster(path, Counting("local", shards=3), read_skips().get(rel, {}))
+    report = run_on_cluster(path, RecordingBackend(seen, "local", shards=3), read_skips().get(rel, {}))
     assert not report.failures, report.summary(limit=10)
     split = [p for p in seen if p.get("strategy") == "split"]
     planned = [p for p in split if p.get("planner") == "plan"]

@@ -16,7 +16,7 @@ from rustmemodb import cluster
 from rustmemodb.cluster.render import Unrenderable, literal
 from rustmemodb.cluster.wire import table_to_ipc
 
-from .conformance import SQL_DIR, ClusterBackend, read_skips, run_on_cluster
+from .conformance import SQL_DIR, RecordingBackend, read_skips, run_on_cluster
 
 N = 1500
 PAIRS = ["corr", "covar_pop", "covar_samp", "regr_slope", "regr_intercept", "regr_r2",
@@ -265,19 +265,8 @@ def test_the_conformance_file_of_these_shapes_gathers_nothing():
     # 3 shards by test_conformance.py): every query is split from the plan, none gathers.
     seen: list = []
 
-    class Counting(ClusterBackend):
-        def connect(self):
-            conn = super().connect()
-            finish = conn._finish
-
-            def record(plan, result):
-                seen.append(plan)
-                return finish(plan, result)
-            conn._finish = record   # this connection only
-            return conn
-
     rel = "query/joins_computed_keys.test"
-    report = run_on_cluster(SQL_DIR / rel, Counting("local", shards=3),
+    report = run_on_cluster(SQL_DIR / rel, RecordingBackend(seen, "local", shards=3),
                             read_skips().get(rel, {}))
     assert not report.failures, report.summary(limit=10)
     assert len(seen) >= 18

@@ -224,6 +224,10 @@ def with_dim(conn):
     conn.execute("CREATE TABLE d (k INTEGER PRIMARY KEY, cat TEXT)")
     conn.execute("INSERT INTO d SELECT k, CASE WHEN k = 7 THEN NULL ELSE 'c' || (k % 5) END "
                  "FROM generate_series(0, 41) AS g(k)")
+    # 40 dimension rows without NULLs: 6 category texts and 4 integers, each repeated
+    conn.execute("CREATE TABLE e (k INTEGER PRIMARY KEY, cat TEXT, n BIGINT)")
+    conn.execute("INSERT INTO e SELECT k, 'c' || (k % 6), k % 4 - 2 "
+                 "FROM generate_series(0, 39) AS g(k)")
     return conn
 
 
@@ -235,17 +239,8 @@ FOLDED_QUERIES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def with_dims(with_dim):
-    # 40 dimension rows without NULLs: 6 category texts and 4 integers, each repeated
-    with_dim.execute("CREATE TABLE e (k INTEGER PRIMARY KEY, cat TEXT, n BIGINT)")
-    with_dim.execute("INSERT INTO e SELECT k, 'c' || (k % 6), k % 4 - 2 "
-                     "FROM generate_series(0, 39) AS g(k)")
-    return with_dim
-
-
 @pytest.mark.parametrize("query", FOLDED_QUERIES)
-def test_dictionary_groups_folded_per_dimension_row(with_dims, query, monkeypatch):
+def test_dictionary_groups_folded_per_dimension_row(with_dim, query, monkeypatch):
     """Grouping by a join's dictionary-encoded column without NULLs counts and sums per
     dimension row, then adds the rows up per distinct value (fold): the same answers as
     the plain gather, exact integer sums and counts included."""
@@ -256,10 +251,10 @@ def test_dictionary_groups_folded_per_dimension_row(with_dims, query, monkeypatc
         folds.append(kw.get("fold") is not None)
         return real(*args, **kw)
     monkeypatch.setattr(aggregate, "grouped_int_bincount", spy)
-    folded = _rows(with_dims, query)
+    folded = _rows(with_dim, query)
     assert any(folds)
     monkeypatch.setattr(aggregate, "_codable_join_keys", lambda node: frozenset())
-    plain = _rows(with_dims, query)
+    plain = _rows(with_dim, query)
     assert [r[0] for r in folded] == [r[0] for r in plain] and len(folded) > 1
     for f, p in zip(folded, plain):
         assert f == pytest.approx(p)
