@@ -194,3 +194,41 @@ def test_a_call_from_a_stack_near_the_limit_hops_even_after_shallow_ones():
         return _where(0) if k <= 0 else sink(k - 1)
     assert sink(target - here) != threading.get_ident()     # ran on a fresh stack
     assert deep._BUDGET.levels == 0
+
+
+# ---- prune_columns: small tables keep their columns ---------------------------------------
+
+@pytest.mark.parametrize("sql", PLANS)
+def test_plans_over_small_tables_answer_as_pruned_plans(conn, sql, monkeypatch):
+    """Plans reading only small tables skip column pruning (they run on the row path);
+    their rows are those of the pruned plan, subqueries and joins included."""
+    from rustmemodb.optimize import prune_columns
+    unpruned = conn.execute(sql).fetchall()
+    monkeypatch.setattr(prune_columns, "_only_small_tables", lambda plan, root: False)
+    conn.database.plan_cache.clear()
+    assert conn.execute(sql).fetchall() == unpruned
+
+
+def test_a_table_past_the_small_size_is_pruned_again(conn):
+    """A scan of a small table keeps every column; once the table has grown past
+    ``SMALL_ROWS`` (far less than the plan cache's size drift) the statement is planned
+    again and its scan narrowed."""
+    from rustmemodb.plan.logical import SMALL_ROWS
+    from rustmemodb.exec.row_ops import SMALL_ROWS as ROW_PATH_ROWS
+    assert SMALL_ROWS == ROW_PATH_ROWS
+    sql = "SELECT v FROM a WHERE g = 1 ORDER BY v"
+    before = conn.execute(sql).fetchall()
+    plan = conn.database.plan_cache.get(sql).plan
+    assert _scan_of(plan).projection is None
+    conn.executemany("INSERT INTO a VALUES (?, 7, 1.0, 'z')",
+                     [(i,) for i in range(100, 100 + 4 * SMALL_ROWS)])
+    assert conn.execute(sql).fetchall() == before
+    plan = conn.database.plan_cache.get(sql).plan
+    assert _scan_of(plan).projection is not None
+
+
+def _scan_of(plan):
+    from rustmemodb.plan.logical import LogicalScan
+    while not isinstance(plan, LogicalScan):
+        plan = plan.child
+    return plan
