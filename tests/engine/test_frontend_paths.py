@@ -232,3 +232,27 @@ def _scan_of(plan):
     while not isinstance(plan, LogicalScan):
         plan = plan.child
     return plan
+
+
+# ---- depth_exceeds: one level at a time ----------------------------------------------------
+
+def _depth(e) -> int:
+    kids = e.children()
+    return 1 + max((_depth(c) for c in kids), default=0)
+
+
+def test_depth_exceeds_counts_levels_as_a_recursive_count_does():
+    from rustmemodb.plan.expr import depth_exceeds
+    leaf, other = ColRef(0, "INTEGER"), ColRef(1, "INTEGER")
+    trees = [leaf]
+    e = leaf
+    for _ in range(70):
+        e = make_call("add", [e, other])
+        trees.append(e)
+    trees.append(Case(((trees[3], trees[4]),), trees[1], "INTEGER"))
+    trees.append(Case(((trees[3], trees[4]),), None, "INTEGER"))
+    trees.append(make_call("add", [trees[2], trees[66]]))
+    for t in trees:
+        d = _depth(t)
+        for limit in (0, 1, 2, 3, 5, 6, d - 1, d, d + 1, 63, 64, 65):
+            assert depth_exceeds(t, limit) == (d > limit), (d, limit)

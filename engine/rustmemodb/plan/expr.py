@@ -277,15 +277,23 @@ def column_refs(e: Expr) -> set[int]:
 
 
 def depth_exceeds(e: Expr, limit: int) -> bool:
-    """Whether the tree under ``e`` is more than ``limit`` levels deep (iterative)."""
-    stack = [(e, 1)]
-    while stack:
-        node, d = stack.pop()
-        if d > limit:
+    """Whether the tree under ``e`` is more than ``limit`` levels deep (iterative, one
+    level at a time: no (node, depth) pair per node; every compiled row expression is
+    checked)."""
+    if limit < 1:
+        return True
+    level = [e]
+    depth = 1
+    while True:
+        below: list = []
+        for node in level:
+            below.extend(node.children())
+        if not below:
+            return False
+        depth += 1
+        if depth > limit:
             return True
-        for c in node.children():
-            stack.append((c, d + 1))
-    return False
+        level = below
 
 
 @deep
