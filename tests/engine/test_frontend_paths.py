@@ -194,3 +194,100 @@ def test_a_call_from_a_stack_near_the_limit_hops_even_after_shallow_ones():
         return _where(0) if k <= 0 else sink(k - 1)
     assert sink(target - here) != threading.get_ident()     # ran on a fresh stack
     assert deep._BUDGET.levels == 0
+
+
+# ---- prune_columns: small tables keep their columns ---------------------------------------
+
+@pytest.mark.parametrize("sql", PLANS)
+def test_plans_over_small_tables_answer_as_pruned_plans(conn, sql, monkeypatch):
+    """Plans reading only small tables skip column pruning (they run on the row path);
+    their rows are those of the pruned plan, subqueries and joins included."""
+    from rustmemodb.optimize import prune_columns
+    unpruned = conn.execute(sql).fetchall()
+    monkeypatch.setattr(prune_columns, "_only_small_tables", lambda plan, root: False)
+    conn.database.plan_cache.clear()
+    assert conn.execute(sql).fetchall() == unpruned
+
+
+def test_a_table_past_the_small_size_is_pruned_again(conn):
+    """A scan of a small table keeps every column; once the table has grown past
+    ``SMALL_ROWS`` (far less than the plan cache's size drift) the statement is planned
+    again and its scan narrowed."""
+    from rustmemodb.plan.logical import SMALL_ROWS
+    from rustmemodb.exec.row_ops import SMALL_ROWS as ROW_PATH_ROWS
+    assert SMALL_ROWS == ROW_PATH_ROWS
+    sql = "SELECT v FROM a WHERE g = 1 ORDER BY v"
+    before = conn.execute(sql).fetchall()
+    plan = conn.database.plan_cache.get(sql).plan
+    assert _scan_of(plan).projection is None
+    conn.executemany("INSERT INTO a VALUES (?, 7, 1.0, 'z')",
+                     [(i,) for i in range(100, 100 + 4 * SMALL_ROWS)])
+    assert conn.execute(sql).fetchall() == before
+    plan = conn.database.plan_cache.get(sql).plan
+    assert _scan_of(plan).projection is not None
+
+
+def _scan_of(plan):
+    from rustmemodb.plan.logical import LogicalScan
+    while not isinstance(plan, LogicalScan):
+        plan = plan.child
+    return plan
+
+
+# ---- depth_exceeds: one level at a time ----------------------------------------------------
+
+def _depth(e) -> int:
+    kids = e.children()
+    return 1 + max((_depth(c) for c in kids), default=0)
+
+
+def test_depth_exceeds_counts_levels_as_a_recursive_count_does():
+    from rustmemodb.plan.expr import depth_exceeds
+    leaf, other = ColRef(0, "INTEGER"), ColRef(1, "INTEGER")
+    trees = [leaf]
+    e = leaf
+    for _ in range(70):
+        e = make_call("add", [e, other])
+        trees.append(e)
+    trees.append(Case(((trees[3], trees[4]),), trees[1], "INTEGER"))
+    trees.append(Case(((trees[3], trees[4]),), None, "INTEGER"))
+    trees.append(make_call("add", [trees[2], trees[66]]))
+    for t in trees:
+        d = _depth(t)
+        for limit in (0, 1, 2, 3, 5, 6, d - 1, d, d + 1, 63, 64, 65):
+            assert depth_exceeds(t, limit) == (d > limit), (d, limit)
+
+
+# ---- deep: wrappers taking the wrapped function's own parameters ---------------------------
+
+def test_deep_wrappers_take_the_functions_own_parameters():
+    marker = []
+
+    def walk(node, fn=None, acc=marker):
+        return (node, fn, acc)
+
+    wrapped = deep.deep(walk)
+    assert wrapped.__wrapped__ is walk and wrapped.__name__ == "walk"
+    assert wrapped(1) == (1, None, marker) and wrapped(1)[2] is marker
+    assert wrapped(1, 2) == (1, 2, marker)
+    assert wrapped(node=1, acc=3) == (1, None, 3)
+    assert wrapped(1, fn=4) == (1, 4, marker)
+    with pytest.raises(TypeError):
+        wrapped()
+    with pytest.raises(TypeError):
+        wrapped(1, nope=2)
+
+    def varargs(*values, **named):
+        return values, named
+    generic = deep.deep(varargs)        # not plain parameters: the generic wrapper
+    assert generic(1, 2, a=3) == ((1, 2), {"a": 3})
+
+    # near the recursion limit both kinds hop to a fresh stack and answer alike
+    def at_depth(n, fn):
+        return at_depth(n - 1, fn) if n else fn()
+    limit = sys.getrecursionlimit()
+    seen = []
+    hop = deep.deep(lambda node: seen.append(threading.current_thread().name) or node)
+    assert at_depth(limit - deep.RESERVE + 10, lambda: hop(7)) == 7
+    assert at_depth(limit - deep.RESERVE + 10, lambda: wrapped(5)) == (5, None, marker)
+    assert seen and seen[0] != threading.current_thread().name

@@ -8,7 +8,10 @@ import math
 import pytest
 
 import rustmemodb
+from rustmemodb.exec.expr import row
+from rustmemodb.exec.functions.registry import ScalarFunction
 from rustmemodb.exec.row_ops import SMALL_ROWS
+from rustmemodb.plan.expr import Call, ColRef, Const, Param
 
 QUERIES = [
     "SELECT id, v FROM a WHERE v > 1.5 AND g <> 1 AND id < 1000 ORDER BY id",
@@ -91,3 +94,44 @@ def test_a_growing_table_leaves_the_row_path():
     assert c.execute(sql).fetchall() == [(None, 1), (0, 4), (1, 2), (2, 3)]
     c.executemany("INSERT INTO a VALUES (?, 1, 1.0, 'z', 1.0)", [(100 + i,) for i in range(SMALL_ROWS)])
     assert c.execute(sql).fetchall() == [(None, 1), (0, 4), (1, 2 + SMALL_ROWS), (2, 3)]
+
+
+def test_two_argument_leaf_calls_answer_as_the_general_closures():
+    """A strict call over a column and a column, constant or parameter is compiled to one
+    closure (exec/expr/row._leaf_call2); it answers as nested closures do, NULLs
+    included, whichever side they are on."""
+    calls = []
+
+    def body(x, y):
+        calls.append((x, y))
+        return (x, y)
+
+    fn = ScalarFunction("f", None, None, body)
+    a, b = ColRef(0, "INTEGER"), ColRef(1, "INTEGER")
+    shapes = [(a, b), (b, a), (a, Const(7, "INTEGER")), (a, Const(None, "INTEGER")),
+              (a, Param(0, "INTEGER")), (Const(7, "INTEGER"), b), (Const(None, "INTEGER"), b),
+              (a, a)]
+    for left, right in shapes:
+        call = Call("f", (left, right), "INTEGER", fn)
+        leaf = row._leaf_call2(body, left, right)
+        assert leaf is not None
+        l_fn, r_fn = row.compile_row(left), row.compile_row(right)
+
+        def nested(r, p):
+            x = l_fn(r, p)
+            if x is None:
+                return None
+            y = r_fn(r, p)
+            return None if y is None else body(x, y)
+        for values in [(1, 2), (None, 2), (1, None), (None, None)]:
+            for params in ([5], [None]):
+                calls.clear()
+                want = nested(values, params)
+                want_calls = list(calls)
+                calls.clear()
+                assert leaf(values, params) == want
+                assert calls == want_calls
+                assert row.compile_row(call)(values, params) == want
+    # anything else takes the general way
+    assert row._leaf_call2(body, Call("f", (a, b), "INTEGER", fn), a) is None
+    assert row._leaf_call2(body, Param(0, "INTEGER"), a) is None

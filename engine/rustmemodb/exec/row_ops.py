@@ -21,11 +21,8 @@ from ..plan.expr import Expr, OuterRef, Param, SubqueryExpr
 from ..plan.walk import map_expressions
 from .expr.row import compile_row
 
-# Live rows in a scanned table up to which the row path runs. Measured (2-core VM, a
-# filter and a GROUP BY of 3 columns): row path 19/24 µs at 16 rows, 105/65 at 64,
-# 299/248 at 256; vectorised 120-360 µs at every size up to 2k rows. The paths cross
-# between 100 and 200 rows.
-SMALL_ROWS = 128
+# Live rows in a scanned table up to which the row path runs (plan/logical.py).
+SMALL_ROWS = L.SMALL_ROWS
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 
 

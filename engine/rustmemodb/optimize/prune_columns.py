@@ -28,17 +28,52 @@ from ..deep import deep
 import dataclasses
 
 from ..plan import logical as L
-from ..plan.walk import map_children
+from ..plan.walk import init_fields, map_children
 from ..plan.expr import ColRef, column_refs, remap_columns
 
 
 def prune_columns(plan: L.LogicalNode, ctx=None) -> L.LogicalNode:
+    if ctx is not None and _only_small_tables(plan, ctx):
+        return plan
     if not isinstance(plan, (L.LogicalProject, L.LogicalSort, L.LogicalLimit,
                              L.LogicalAggregate, L.LogicalFilter, L.LogicalJoin,
                              L.LogicalWindow, L.LogicalDistinctOn)):
         return _keep_all(plan)
     new, mapping = _prune(plan, set(range(len(plan.columns))))
     return new
+
+
+def _only_small_tables(plan: L.LogicalNode, root) -> bool:
+    """Whether every scan under ``plan`` reads a stored table of at most
+    ``plan.logical.SMALL_ROWS`` live rows. Such a plan runs on the row path
+    (exec/row_ops.py), where narrowing buys nothing: a narrowed scan copies every row
+    into a narrower tuple (for each outer row, under a correlated subquery), and
+    narrowing itself -- renumbering every expression above the scan -- was a fifth of
+    optimizing a small SELECT. A plan cached for small tables is planned again once one
+    has grown past that (sql/plan_cache.py). Plans nested in expressions are optimized
+    without this rule anyway (optimize_subqueries.py)."""
+    tables = root.tables
+    stack = [plan]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is L.LogicalScan:
+            version = tables.get(node.table)
+            if version is None or version.live_rows > L.SMALL_ROWS:
+                return False
+        elif kind in _OTHER_SOURCES:
+            return False
+        for name in init_fields(kind):
+            v = getattr(node, name)
+            if isinstance(v, L.LogicalNode):
+                stack.append(v)
+    return True
+
+
+# Leaves that read something other than a stored table: pruned as before.
+_OTHER_SOURCES = frozenset({L.LogicalArrowScan, L.LogicalVirtualScan, L.LogicalFileScan,
+                            L.LogicalTableFunction, L.LogicalCTERef, L.LogicalRecursiveCTE,
+                            L.LogicalValues})
 
 
 @deep

@@ -6,7 +6,7 @@ from typing import Iterator
 
 from ..deep import deep
 from ..statement_limits import tick
-from .expr import Expr, OuterRef, SubqueryExpr
+from .expr import Call, Expr, OuterRef, SubqueryExpr
 from .logical import LogicalNode, OnConflict
 
 
@@ -73,7 +73,10 @@ def init_fields(cls) -> tuple:
     if names is None:
         # A node's output columns are (name, type) pairs: never expressions.
         # Fields declared as plain atoms never hold one either.
-        skip = ("columns",) if issubclass(cls, LogicalNode) else ()
+        # A call's ``impl`` is its resolved function (a registry entry, whose fields are
+        # callables): walking it visited four objects per call for nothing.
+        skip = ("columns",) if issubclass(cls, LogicalNode) else \
+            ("impl",) if issubclass(cls, Call) else ()
         names = _INIT_FIELDS[cls] = tuple(
             f.name for f in dataclasses.fields(cls)
             if f.init and f.name not in skip and f.type not in _ATOM_TYPES)

@@ -34,7 +34,9 @@ Plans also depend on table sizes (index or scan, join order), so an entry
 remembers the row counts it was optimized for and is planned again once a
 table has grown or shrunk past ``DRIFT`` times that (with ``DRIFT_SLACK`` rows
 of slack, so small tables do not churn): a statement prepared on an empty
-table does not keep a full scan's plan after a million rows arrive.
+table does not keep a full scan's plan after a million rows arrive. A plan made while
+every table it reads was small (``plan.logical.SMALL_ROWS``: the row path, no column
+pruning) is also planned again, once, when one of them grows past that size.
 """
 from __future__ import annotations
 
@@ -42,6 +44,8 @@ import collections
 import threading
 from dataclasses import dataclass, field
 from typing import Any
+
+from ..plan.logical import SMALL_ROWS
 
 _MAX_ENTRIES = 2048
 # Plans of texts seen once, kept apart until a second sighting moves them into the main
@@ -88,6 +92,10 @@ class Prepared:
         for name, rows in self.sizes:
             n = tables[name].live_rows
             if n > DRIFT * rows + DRIFT_SLACK or DRIFT * n + DRIFT_SLACK < rows:
+                return False
+            if rows <= SMALL_ROWS < n:
+                # planned for the row path (no column pruning, a row closure that now
+                # declines every run): planned again, once, for the vectorised one
                 return False
         return True
 

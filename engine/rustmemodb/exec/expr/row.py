@@ -56,6 +56,10 @@ def _compile_call(expr: Call) -> RowFn:
     body = fn.row
     if body is None:
         raise RowPathUnsupported(expr.fn)
+    if fn.strict and len(expr.args) == 2:
+        leaf = _leaf_call2(body, *expr.args)
+        if leaf is not None:
+            return leaf
     args = [compile_row(a) for a in expr.args]
     if fn.strict:
         if len(args) == 2:
@@ -74,6 +78,59 @@ def _compile_call(expr: Call) -> RowFn:
             return None if None in vals else body(*vals)
         return call
     return lambda row, params: body(*[a(row, params) for a in args])
+
+
+def _leaf_call2(body, a: Expr, b: Expr) -> RowFn | None:
+    """A strict two-argument call whose arguments are a column and a column, a constant
+    or a parameter (``x.b < t1.b``, ``a + 1``, ``id = $1``): one closure reading them in
+    place, where the general one calls a closure per argument for every row (filters of
+    small tables and correlated subqueries evaluate these most). Same order, same NULL
+    rule: the left value first, NULL on either side gives NULL without calling ``body``.
+    Anything else: None."""
+    ka, kb = type(a), type(b)
+    if ka is ColRef:
+        i = a.index
+        if kb is ColRef:
+            j = b.index
+
+            def col_col(row, params):
+                x = row[i]
+                if x is None:
+                    return None
+                y = row[j]
+                return None if y is None else body(x, y)
+            return col_col
+        if kb is Const:
+            y = b.value
+            if y is None:
+                return lambda row, params: None
+
+            def col_const(row, params):
+                x = row[i]
+                return None if x is None else body(x, y)
+            return col_const
+        if kb is Param:
+            s = b.slot
+
+            def col_param(row, params):
+                x = row[i]
+                if x is None:
+                    return None
+                y = params[s]
+                return None if y is None else body(x, y)
+            return col_param
+        return None
+    if ka is Const and kb is ColRef:
+        x = a.value
+        j = b.index
+        if x is None:
+            return lambda row, params: None
+
+        def const_col(row, params):
+            y = row[j]
+            return None if y is None else body(x, y)
+        return const_col
+    return None
 
 
 def _compile_lazy(expr: Call) -> RowFn:

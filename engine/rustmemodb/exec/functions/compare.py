@@ -46,7 +46,10 @@ def _nan_key(x):
 
 def _row_cmp(op):
     def run(a, b):
-        if type(a) is types.Interval:   # PostgreSQL: 1 mon = 30 days, 1 day = 24 hours
+        ta = type(a)
+        if (ta is int or ta is str) and type(b) is ta:
+            return op(a, b)     # the commonest case: no interval, date mix or NaN possible
+        if ta is types.Interval:   # PostgreSQL: 1 mon = 30 days, 1 day = 24 hours
             return op(a._span(), b._span())
         if type(a) is not type(b):
             a, b = _align_temporal(a, b)
