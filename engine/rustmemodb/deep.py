@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextvars
 import functools
-import inspect
 import sys
 import threading
 
@@ -141,61 +140,8 @@ def on_fresh_stack(fn, *args, **kwargs):
     return box[0]
 
 
-# The wrapper is generated with the wrapped function's own parameters when they are all
-# plain (positional-or-keyword, defaults allowed): a ``*args, **kwargs`` wrapper packed a
-# tuple and a dict on every call and unpacked them again, more than half of its ~0.3 µs,
-# and a one-off statement makes ~120 such calls. Same body as the generic one below.
-_EXACT = """
-def make(_w_fn, _w_BUDGET, _w_headroom, _w_fresh{defaults}):
-    def wrapper({params}):
-        _w_budget = _w_BUDGET
-        _w_levels = _w_budget.levels
-        if _w_levels:
-            _w_budget.levels = _w_levels - 1
-        else:
-            _w_granted = _w_headroom()
-            if not _w_granted:
-                return _w_fresh(_w_fn, {args})
-            _w_budget.levels = _w_granted - 1
-        try:
-            return _w_fn({args})
-        finally:
-            _w_budget.levels = _w_levels
-    return wrapper
-"""
-
-
-def _exact_wrapper(fn):
-    """The wrapper of ``fn`` taking exactly its parameters, or None if they are not all
-    plain positional-or-keyword ones."""
-    try:
-        params = list(inspect.signature(fn).parameters.values())
-    except (TypeError, ValueError):
-        return None
-    names, defaults = [], {}
-    for i, p in enumerate(params):
-        if p.kind is not inspect.Parameter.POSITIONAL_OR_KEYWORD or \
-                p.name.startswith(("_d", "_w_")) or p.name in ("make", "wrapper"):
-            return None
-        if p.default is not inspect.Parameter.empty:
-            defaults[f"_d{i}"] = p.default
-            names.append(f"{p.name}=_d{i}")
-        else:
-            names.append(p.name)
-    args = ", ".join(p.name for p in params)
-    code = _EXACT.format(defaults="".join(", " + d for d in defaults), params=", ".join(names),
-                         args=args)
-    space: dict = {}
-    exec(code, space)    # our own source text, built from a signature: no data in it
-    return space["make"](fn, _BUDGET, _headroom, on_fresh_stack, *defaults.values())
-
-
 def deep(fn):
     """Decorator for recursive tree walks: continue on a fresh stack when deep."""
-    exact = _exact_wrapper(fn)
-    if exact is not None:
-        return functools.wraps(fn)(exact)
-
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         budget = _BUDGET

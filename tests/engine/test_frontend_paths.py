@@ -256,38 +256,3 @@ def test_depth_exceeds_counts_levels_as_a_recursive_count_does():
         d = _depth(t)
         for limit in (0, 1, 2, 3, 5, 6, d - 1, d, d + 1, 63, 64, 65):
             assert depth_exceeds(t, limit) == (d > limit), (d, limit)
-
-
-# ---- deep: wrappers taking the wrapped function's own parameters ---------------------------
-
-def test_deep_wrappers_take_the_functions_own_parameters():
-    marker = []
-
-    def walk(node, fn=None, acc=marker):
-        return (node, fn, acc)
-
-    wrapped = deep.deep(walk)
-    assert wrapped.__wrapped__ is walk and wrapped.__name__ == "walk"
-    assert wrapped(1) == (1, None, marker) and wrapped(1)[2] is marker
-    assert wrapped(1, 2) == (1, 2, marker)
-    assert wrapped(node=1, acc=3) == (1, None, 3)
-    assert wrapped(1, fn=4) == (1, 4, marker)
-    with pytest.raises(TypeError):
-        wrapped()
-    with pytest.raises(TypeError):
-        wrapped(1, nope=2)
-
-    def varargs(*values, **named):
-        return values, named
-    generic = deep.deep(varargs)        # not plain parameters: the generic wrapper
-    assert generic(1, 2, a=3) == ((1, 2), {"a": 3})
-
-    # near the recursion limit both kinds hop to a fresh stack and answer alike
-    def at_depth(n, fn):
-        return at_depth(n - 1, fn) if n else fn()
-    limit = sys.getrecursionlimit()
-    seen = []
-    hop = deep.deep(lambda node: seen.append(threading.current_thread().name) or node)
-    assert at_depth(limit - deep.RESERVE + 10, lambda: hop(7)) == 7
-    assert at_depth(limit - deep.RESERVE + 10, lambda: wrapped(5)) == (5, None, marker)
-    assert seen and seen[0] != threading.current_thread().name
