@@ -372,17 +372,20 @@ def _point_session(port: int, split: bool) -> list:
 
 def test_point_groups_answer_as_the_ordinary_handlers(monkeypatch):
     """Bind/Describe/Execute/Sync of a prepared point statement received at once run
-    as one step (session._point_group): the replies are byte for byte those of the
-    same messages received one by one, errors included."""
+    as one step (session._point_group; a SELECT's answered as it arrives, by
+    _answer_now): the replies are byte for byte those of the same messages received
+    one by one, errors included."""
     from rustmemodb.server.session import ClientSession
     ran = []
-    real = ClientSession._run_point_group
+    real = ClientSession._point_group
 
-    def counted(self, *args):
-        ran.append(args[-1])
-        return real(self, *args)
+    def counted(self, *args, **kwargs):
+        group = real(self, *args, **kwargs)
+        if group is not None:
+            ran.append(group[-1])
+        return group
 
-    monkeypatch.setattr(ClientSession, "_run_point_group", counted)
+    monkeypatch.setattr(ClientSession, "_point_group", counted)
     from rustmemodb.server import session as session_module
     encoded = []
     real_rows = session_module._point_rows
@@ -409,3 +412,65 @@ def test_point_groups_answer_as_the_ordinary_handlers(monkeypatch):
     assert results[0] == results[1]
     errors_seen = {fields(body)["C"] for reply in results[0] for k, body in reply if k == b"E"}
     assert {"23505", "22P02", "08P01", "26000"} <= errors_seen
+
+
+def test_point_select_answered_as_it_arrives(monkeypatch):
+    """A prepared point SELECT's Bind/Describe/Execute/Sync arriving alone while the
+    session waits is answered by the protocol's read callback (_answer_now); two groups
+    in one packet, a group behind an unanswered Parse, or an UPDATE go through the
+    message loop. The replies are the same either way."""
+    from rustmemodb.server.session import ClientSession
+    answered = []
+    real = ClientSession._answer_now
+
+    def counted(self, data):
+        took = real(self, data)
+        answered.append(took)
+        return took
+
+    monkeypatch.setattr(ClientSession, "_answer_now", counted)
+
+    def group(key: bytes, describe: bool = True) -> bytes:
+        return (_bind("sel", [key]) + (msg(b"D", b"P\x00") if describe else b"")
+                + msg(b"E", b"\x00" + struct.pack("!i", 0)) + msg(b"S"))
+
+    engine = rustmemodb.connect()
+    try:
+        with rustmemodb.serve(engine, auth="trust") as srv:
+            c = Raw(srv.port)
+            c.send(msg(b"Q", cstr("CREATE TABLE pt (id INTEGER PRIMARY KEY, v TEXT); "
+                                  "INSERT INTO pt VALUES (1, 'one'), (2, 'two')")))
+            c.until(b"Z")
+            c.send(msg(b"P", cstr("sel") + cstr("SELECT id, v FROM pt WHERE id = $1")
+                       + struct.pack("!h", 0)) + msg(b"S"))
+            c.until(b"Z")
+            c.send(group(b"1"))                       # the first run caches the plan
+            first = c.until(b"Z")
+            answered.clear()
+            c.send(group(b"1"))
+            one = c.until(b"Z")
+            assert answered == [True] and kinds(one) == b"2TDCZ" and one == first
+            assert one[2][1].endswith(b"one")
+            c.send(group(b"2", describe=False))
+            assert kinds(c.until(b"Z")) == b"2DCZ" and answered[-1] is True
+            c.send(group(b"abc"))                     # a parameter that does not parse
+            bad = c.until(b"Z")
+            assert kinds(bad) == b"EZ" and fields(bad[0][1])["C"] == "22P02"
+            answered.clear()
+            c.send(group(b"1") + group(b"2"))         # pipelined: the message loop's way
+            assert kinds(c.until(b"Z") + c.until(b"Z")) == b"2TDCZ2TDCZ"
+            assert True not in answered
+            answered.clear()
+            c.send(msg(b"P", cstr("upd") + cstr("UPDATE pt SET v = $1 WHERE id = $2")
+                       + struct.pack("!h", 0)))       # ParseComplete waits for Sync
+            c.send(group(b"1"))
+            assert kinds(c.until(b"Z")) == b"12TDCZ" and True not in answered
+            c.send(_bind("upd", [b"uno", b"1"]) + msg(b"E", b"\x00" + struct.pack("!i", 0))
+                   + msg(b"S"))
+            assert kinds(c.until(b"Z")) == b"2CZ" and answered[-1] is False
+            c.send(group(b"1"))
+            reply = c.until(b"Z")
+            assert reply[2][1].endswith(b"uno") and answered[-1] is True
+            c.close()
+    finally:
+        engine.close()
