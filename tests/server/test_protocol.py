@@ -474,3 +474,63 @@ def test_point_select_answered_as_it_arrives(monkeypatch):
             c.close()
     finally:
         engine.close()
+
+
+_POINT_QUERIES = [
+    "SELECT id, v FROM pt WHERE id = 1",
+    "SELECT id, v FROM pt WHERE id = 2;",
+    "SELECT id, v FROM pt WHERE id = 99",                 # no row
+    "  SELECT v FROM pt WHERE id = 1  ",
+    "SELECT id, v FROM pt WHERE id = 1; SELECT id, v FROM pt WHERE id = 2",
+    "SELECT id, v FROM pt WHERE id = 'x'",                # 42804 with a position
+    "SELECT nosuch FROM pt WHERE id = 1",                 # 42703
+    "SELEC 1",                                            # 42601
+    "",
+    "BEGIN", "SELECT id, v FROM pt WHERE id = 1", "SELECT 1/0", "SELECT id, v FROM pt WHERE id = 1",
+    "ROLLBACK",
+]
+
+
+def _query_session(port: int) -> list:
+    c = Raw(port)
+    c.send(msg(b"Q", cstr("CREATE TABLE pt (id INTEGER PRIMARY KEY, v TEXT); "
+                          "INSERT INTO pt VALUES (1, 'one'), (2, 'two')")))
+    c.until(b"Z")
+    replies = []
+    for sql in _POINT_QUERIES * 2:
+        c.send(msg(b"Q", cstr(sql)))
+        replies.append(c.until(b"Z"))
+    c.close()
+    return replies
+
+
+def test_point_queries_answered_as_they_arrive(monkeypatch):
+    """A Query of one point SELECT is answered by the protocol's read callback
+    (_answer_now -> _query_now); the replies are byte for byte those of the general
+    way (on_query with _query_now declining), errors, positions and a failed
+    transaction included."""
+    from rustmemodb.server.session import ClientSession
+    answered = []
+    real = ClientSession._answer_now
+
+    def counted(self, data):
+        took = real(self, data)
+        answered.append(took)
+        return took
+
+    monkeypatch.setattr(ClientSession, "_answer_now", counted)
+    results = []
+    for fast in (True, False):
+        if not fast:
+            monkeypatch.setattr(ClientSession, "_query_now", lambda self, sql: False)
+        engine = rustmemodb.connect()
+        try:
+            with rustmemodb.serve(engine, auth="trust") as srv:
+                results.append(_query_session(srv.port))
+        finally:
+            engine.close()
+        if fast:
+            assert answered.count(True) >= 5
+    assert results[0] == results[1]
+    codes = {fields(body)["C"] for reply in results[0] for k, body in reply if k == b"E"}
+    assert {"42804", "42703", "42601", "22012", "25P02"} <= codes

@@ -496,6 +496,10 @@ class ClientSession:
     # ---- simple query ------------------------------------------------------------------------
     async def on_query(self, r: Reader) -> None:
         sql = r.cstring()
+        if self._query_now(sql):
+            if self._write():
+                await self.writer.drain()
+            return
         pieces = split_statements(sql) if sql.strip() else []
         if not pieces:
             self.out += m.EMPTY_QUERY
@@ -533,6 +537,39 @@ class ClientSession:
         self.out += m.ready(self.status())
         if self._write():
             await self.writer.drain()
+
+    def _query_now(self, sql: str) -> bool:
+        """A Query of one point SELECT (a cached plan with a fast path) answered up to
+        ReadyForQuery without waiting, as ``on_query`` would; else False, nothing done."""
+        try:                 # whatever fails here, the general way reports
+            pieces = split_statements(sql)
+            if len(pieces) != 1:
+                return False
+            text, offset = pieces[0]
+            if self.conn._session.point_kind(text) != "SELECT":
+                return False
+        except Exception:  # noqa: BLE001
+            return False
+        out = self.out
+        try:
+            try:
+                outcome = self._execute(text, None)
+            finally:
+                self._notices()
+            if outcome.columns is not None:
+                formats = [0] * len(outcome.columns)
+                rows = outcome.rows
+                out += _row_description(outcome.columns, formats)
+                out += _encode_rows(rows.take(rows.count), outcome.columns, formats)
+            out += m.command_complete(outcome.tag)
+        except errors.Error as exc:
+            if exc.position is not None:     # positions count from the Query's start
+                exc.position += offset
+            out += m.error_response(exc)
+        except Exception as exc:  # noqa: BLE001
+            out += m.error_response(exc)
+        out += m.ready(self.status())
+        return True
 
     async def _run(self, sql: str, params) -> _Outcome:
         dealloc = _DEALLOCATE.match(sql)
@@ -947,8 +984,8 @@ class ClientSession:
     def _answer_now(self, data: bytes) -> bool:
         """Called by the protocol with bytes just received while the message loop waits
         for input: when they are exactly a prepared point SELECT's Bind [Describe]
-        Execute Sync (``_point_group``), answer it here and now, in the loop's read
-        callback, and return True; else False, with nothing consumed (the reader gets
+        Execute Sync (``_point_group``) or a Query of one point SELECT (``_query_now``),
+        answer it here and now, in the loop's read callback, and return True; else False, with nothing consumed (the reader gets
         the bytes, the message loop wakes as usual).
 
         What it saves is the message loop's wake-up per transaction: the reader's
@@ -958,7 +995,8 @@ class ClientSession:
         unparsed input, a transport that took every byte so far, no TLS): a client
         that does not read its replies soon sends through the message loop, which
         waits on the socket."""
-        if (data[:1] != b"B" or self.out or self._inbuf or self.skip_until_sync
+        kind = data[:1]
+        if (kind not in b"BQ" or self.out or self._inbuf or self.skip_until_sync
                 or self.encrypted or self.conn is None or len(data) < 5):
             return False
         length = _I32.unpack_from(data, 1)[0]
@@ -967,6 +1005,19 @@ class ClientSession:
         transport = self.writer.transport
         if transport.get_write_buffer_size() or transport.is_closing():
             return False
+        if kind == b"Q":                 # a Query of one point SELECT (_query_now)
+            if length + 1 != len(data) or data[-1] != 0:
+                return False
+            try:
+                sql = data[5:data.index(b"\x00", 5)].decode()
+                answered = self._query_now(sql)
+            except Exception:  # noqa: BLE001 - the message loop reports it
+                self.out.clear()
+                return False
+            if answered:
+                transport.write(bytes(self.out))
+                self.out.clear()
+            return answered
         buf = self._inbuf
         buf += data
         self._inpos = length + 1
