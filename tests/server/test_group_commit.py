@@ -251,3 +251,90 @@ def test_acknowledged_commits_survive_sigkill_of_the_server(tmp_path):
         mine = sorted(i for i in ids if 1000 * (w + 1) < i < 1000 * (w + 2))
         assert mine == list(range(1000 * (w + 1) + 1, 1000 * (w + 1) + 1 + len(mine)))
         assert len(mine) - len(acked[w]) <= 1
+
+
+def test_point_write_answered_as_it_arrives_waits_for_its_fsync(durable, monkeypatch):
+    """A prepared point UPDATE's Bind/Execute/Sync answered in the read callback
+    (session._answer_now) is acknowledged only once its fsync returned: with the fsync
+    held, no reply comes, and a SELECT sent meanwhile is held behind it (replies keep
+    the messages' order); a failed fsync is the UPDATE's 58030 and nothing changes."""
+    import socket
+    import struct
+
+    from rustmemodb.server.session import ClientSession
+    path, conn = durable
+    answered = []
+    real = ClientSession._answer_now
+
+    def counted(self, data):
+        took = real(self, data)
+        answered.append((data[:1], took))
+        return took
+
+    monkeypatch.setattr(ClientSession, "_answer_now", counted)
+
+    def msg(kind: bytes, payload: bytes = b"") -> bytes:
+        return kind + struct.pack("!i", len(payload) + 4) + payload
+
+    def group(stmt: bytes, *params: bytes) -> bytes:
+        body = b"\x00" + stmt + b"\x00" + struct.pack("!hh", 0, len(params))
+        for p in params:
+            body += struct.pack("!i", len(p)) + p
+        return (msg(b"B", body + struct.pack("!h", 0)) + msg(b"E", b"\x00\x00\x00\x00\x00")
+                + msg(b"S"))
+
+    def replies(sock, n_ready: int, timeout: float = 10) -> list:
+        sock.settimeout(timeout)
+        buf, out = b"", []
+        while sum(1 for k, _ in out if k == b"Z") < n_ready:
+            while len(buf) < 5 or len(buf) < 1 + struct.unpack("!i", buf[1:5])[0]:
+                buf += sock.recv(65536)
+            n = struct.unpack("!i", buf[1:5])[0]
+            out.append((buf[:1], buf[5:1 + n]))
+            buf = buf[1 + n:]
+        return out
+
+    with rustmemodb.serve(conn, auth="trust") as srv:
+        sock = socket.create_connection(("127.0.0.1", srv.port))
+        body = struct.pack("!i", 196608) + b"user\x00t\x00database\x00main\x00\x00"
+        sock.sendall(struct.pack("!i", len(body) + 4) + body)
+        replies(sock, 1)
+        sock.sendall(msg(b"P", b"upd\x00UPDATE t SET v = $1 WHERE id = $2\x00\x00\x00")
+                     + msg(b"P", b"sel\x00SELECT v FROM t WHERE id = $1\x00\x00\x00")
+                     + msg(b"S"))
+        replies(sock, 1)
+        for g in (group(b"upd", b"1", b"5"), group(b"sel", b"5")):   # plans cached
+            sock.sendall(g)
+            replies(sock, 1)
+        gate, entered, slow_fsync = _gated_fsync()
+        monkeypatch.setattr(wal_module.Log, "_fsync", staticmethod(slow_fsync))
+        answered.clear()
+        sock.sendall(group(b"upd", b"7", b"5"))
+        assert entered.wait(10)
+        sock.sendall(group(b"sel", b"5"))
+        sock.settimeout(0.3)
+        with pytest.raises(socket.timeout):
+            sock.recv(65536)                    # nothing acknowledged before the fsync
+        assert answered == [(b"B", True)]       # the SELECT was held, not answered
+        gate.set()
+        got = replies(sock, 2)
+        assert b"".join(k for k, _ in got) == b"2CZ2DCZ"
+        assert got[1][1] == b"UPDATE 1\x00" and got[4][1].endswith(b"7")
+        def broken(fd):
+            raise OSError(5, "Input/output error")
+        monkeypatch.setattr(wal_module.Log, "_fsync", staticmethod(broken))
+        sock.sendall(group(b"upd", b"9", b"6"))
+        got = replies(sock, 1)
+        assert b"".join(k for k, _ in got) == b"2EZ" and b"C58030" in got[1][1]
+        assert answered[-1] == (b"B", True)
+        sock.sendall(group(b"sel", b"6"))       # never published
+        got = replies(sock, 1)
+        assert b"".join(k for k, _ in got) == b"2DCZ" and got[1][1].endswith(b"0")
+        sock.close()
+    conn.close()
+    monkeypatch.undo()
+    again = rustmemodb.connect(str(path), "sync")
+    try:
+        assert again.execute("SELECT v FROM t WHERE id = 5").fetchone() == (7,)
+    finally:
+        again.close()

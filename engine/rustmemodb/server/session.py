@@ -17,9 +17,11 @@ with a cached plan runs on the loop itself (a thread hop costs more than it does
 so does an autocommit point write, whose fsync is awaited off the loop (durable.py).
 Messages already received are parsed without awaiting, and a prepared point
 statement's Bind [Describe] Execute Sync that arrived together (what drivers send for
-each execution) runs as one step (``_point_group``): one reply, one socket write. A
-point SELECT's group arriving alone while the session waits for input is answered in
-the read callback itself (``Protocol``, ``_answer_now``), without waking this coroutine.
+each execution) runs as one step (``_point_group``): one reply, one socket write. Such
+a group, or a Query of one point SELECT, arriving alone while the session waits for
+input is answered in the read callback itself (``Protocol``, ``_answer_now``), without
+waking this coroutine; a point write's reply then goes out when its fsync is done
+(``_acked``), and input arriving meanwhile is held until then.
 ``COPY ... FROM STDIN / TO STDOUT`` switches to the copy sub-protocol (copy.py);
 notices a statement raised go out before its CommandComplete.
 """
@@ -114,19 +116,47 @@ def _formats(codes: list[int], n: int, what: str) -> list[int]:
 
 class Protocol(asyncio.StreamReaderProtocol):
     """asyncio's stream protocol (the session reads and writes through its reader and
-    writer), except that a prepared point SELECT's Bind [Describe] Execute Sync that
-    arrives whole while the session waits for input is answered in the callback that
-    received it (``ClientSession._answer_now``). Anything else goes to the reader."""
+    writer), except that a prepared point statement's Bind [Describe] Execute Sync (or a
+    Query of one point SELECT) that arrives whole while the session waits for input is
+    answered in the callback that received it (``ClientSession._answer_now``). Anything
+    else goes to the reader."""
 
     session: "ClientSession | None" = None
+    # Input received while a point write answered here waits for its fsync: held, and
+    # handled once its reply is out (``release``), so replies keep the messages' order.
+    held: list | None = None
+    eof_held = False
 
     def data_received(self, data: bytes) -> None:
         session = self.session
         if session is not None and session._parked:
+            if session._acking is not None:
+                self.held.append(data)
+                return
             if session._answer_now(data):
                 return
             session._parked = False      # the reader has input: the message loop runs
         super().data_received(data)
+
+    def eof_received(self):
+        session = self.session
+        if session is not None and session._acking is not None:
+            self.eof_held = True         # after the held input
+            return True
+        return super().eof_received()
+
+    def release(self) -> None:
+        """A point write's reply went out: what arrived meanwhile, in order."""
+        held, self.held = self.held or [], []
+        session = self.session
+        for i, data in enumerate(held):
+            self.data_received(data)
+            if session is not None and session._acking is not None:   # waits again
+                self.held[:0] = held[i + 1:]
+                return
+        if self.eof_held:
+            self.eof_held = False
+            super().eof_received()       # (never over TLS here: it returns True)
 
 
 class ClientSession:
@@ -156,9 +186,14 @@ class ClientSession:
         # Whether the message loop waits for input with nothing received unparsed: only
         # then may the protocol answer a point SELECT as it arrives (_answer_now).
         self._parked = False
-        protocol = writer.transport.get_protocol()
-        if isinstance(protocol, Protocol):
-            protocol.session = self
+        # A point write answered by _answer_now whose fsync is awaited: its future.
+        self._acking: asyncio.Future | None = None
+        self._protocol = writer.transport.get_protocol()
+        if isinstance(self._protocol, Protocol):
+            self._protocol.session = self
+            self._protocol.held = []
+        else:
+            self._protocol = None
 
     # ---- plumbing ------------------------------------------------------------------------
     async def flush(self) -> None:
@@ -245,9 +280,13 @@ class ClientSession:
             pass
         finally:
             self._parked = False
-            protocol = self.writer.transport.get_protocol()
-            if isinstance(protocol, Protocol):
-                protocol.session = None
+            if self._acking is not None:      # a commit in flight: finished before close
+                try:
+                    await asyncio.shield(self._acking)
+                except BaseException:  # noqa: BLE001 - the client is gone; nobody to tell
+                    pass
+            if self._protocol is not None:
+                self._protocol.session = None
             self.server._forget(self)
             if self.conn is not None:
                 conn, self.conn = self.conn, None
@@ -877,8 +916,8 @@ class ClientSession:
         This is what a driver sends for each execution of a prepared statement in
         autocommit (pgbench -M prepared, psycopg after its prepare threshold, JDBC):
         the same replies as the four handlers, without a portal, a Reader, a dispatch
-        and a handler call per message. ``whole``: only a point SELECT whose Sync ends
-        what was received (``_answer_now``)."""
+        and a handler call per message. ``whole``: only a group whose Sync ends what was
+        received (``_answer_now``)."""
         if self.implicit or self.cursors or self.conn._session.txn is not None:
             return None                  # (status() would say b"T" or b"E")
         buf, pos = self._inbuf, self._inpos
@@ -910,7 +949,7 @@ class ClientSession:
         except Exception:  # noqa: BLE001 - the ordinary way reports it
             return None
         kind = self.conn._session.point_kind(stmt.sql)
-        if kind is None or (whole and kind != "SELECT"):
+        if kind is None:
             return None
         if end == len(buf):
             buf.clear()
@@ -983,8 +1022,9 @@ class ClientSession:
 
     def _answer_now(self, data: bytes) -> bool:
         """Called by the protocol with bytes just received while the message loop waits
-        for input: when they are exactly a prepared point SELECT's Bind [Describe]
-        Execute Sync (``_point_group``) or a Query of one point SELECT (``_query_now``),
+        for input: when they are exactly a prepared point statement's Bind [Describe]
+        Execute Sync (``_point_group``; a write's reply waits for its fsync, ``_acked``)
+        or a Query of one point SELECT (``_query_now``),
         answer it here and now, in the loop's read callback, and return True; else False, with nothing consumed (the reader gets
         the bytes, the message loop wakes as usual).
 
@@ -1029,10 +1069,74 @@ class ClientSession:
             buf.clear()
             self._inpos = 0
             return False
-        self._point_select(*group[:4])
+        if group[4] != "SELECT":
+            self._point_write(*group[:4])
+            if self._acking is not None:
+                return True              # the reply goes out with the fsync (_acked)
+        else:
+            self._point_select(*group[:4])
         transport.write(bytes(self.out))
         self.out.clear()
         return True
+
+    def _point_write(self, stmt: Statement, params: list, formats: list[int],
+                     describe: bool) -> None:
+        """An autocommit point INSERT/UPDATE/DELETE's group, answered as it arrived
+        (``_answer_now``): the replies up to ReadyForQuery appended to ``out``, as
+        ``_run_point_group`` would, or, when its commit waits for an fsync, its future in
+        ``_acking`` and the reply held until ``_acked``: nothing is acknowledged before
+        it is durable."""
+        out = self.out
+        out += m.BIND_COMPLETE
+        if describe:
+            self._describe_rows(stmt.columns, formats, stmt.descriptions)
+        self.portals.clear()                 # Bind replaced the unnamed portal; Sync ends it
+        db = self.conn._session.db
+        commits = db.deferring_durability()
+        try:
+            try:
+                outcome = self._execute(stmt.sql, params)
+            finally:
+                db.stop_deferring()
+                self._notices()
+            reply = b""
+            if outcome.rows is not None:     # RETURNING
+                rows, columns = outcome.rows, outcome.columns
+                if len(formats) != len(columns):
+                    formats = _formats(formats[:1], len(columns), "result")
+                reply = _encode_rows(rows.take(rows.count), columns, formats)
+            reply += m.command_complete(outcome.tag)
+        except Exception as exc:  # noqa: BLE001 - errors.Error or an engine bug
+            reply = m.error_response(exc)
+        if not commits:
+            out += reply
+            out += m.ready(self.status())
+            return
+        try:
+            future = self.server.durability.wait(db, commits)
+        except Exception as exc:  # noqa: BLE001 - the server is closing
+            out += m.error_response(exc)
+            out += m.ready(self.status())
+            return
+        self._acking = future
+        future.add_done_callback(lambda f: self._acked(f, reply))
+
+    def _acked(self, future: asyncio.Future, reply: bytes) -> None:
+        """The fsync of a point write answered as it arrived is done: its reply (or the
+        log's error: then it was never published) goes out, then any input held."""
+        self._acking = None
+        if future.cancelled():
+            return
+        error = future.exception()
+        out = self.out
+        out += reply if error is None else m.error_response(error)
+        out += m.ready(self.status())
+        transport = self.writer.transport
+        if not transport.is_closing():
+            transport.write(bytes(out))
+        out.clear()
+        if self._protocol is not None:
+            self._protocol.release()
 
     def _sync_next(self) -> bool:
         """Whether the next message, already received, is Sync: then a statement
