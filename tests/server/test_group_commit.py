@@ -338,3 +338,62 @@ def test_point_write_answered_as_it_arrives_waits_for_its_fsync(durable, monkeyp
         assert again.execute("SELECT v FROM t WHERE id = 5").fetchone() == (7,)
     finally:
         again.close()
+
+
+def test_pipelined_reads_and_durable_writes_keep_their_order(durable):
+    """Pipelined groups with sync durability: replies held for a batch go out before
+    a write awaits its fsync (ClientSession._reply), every reply comes in order and a
+    read after a write sees it."""
+    import socket
+    import struct
+
+    path, conn = durable
+
+    def msg(kind: bytes, payload: bytes = b"") -> bytes:
+        return kind + struct.pack("!i", len(payload) + 4) + payload
+
+    def group(stmt: bytes, *params: bytes) -> bytes:
+        body = b"\x00" + stmt + b"\x00" + struct.pack("!hh", 0, len(params))
+        for p in params:
+            body += struct.pack("!i", len(p)) + p
+        return (msg(b"B", body + struct.pack("!h", 0)) + msg(b"E", b"\x00\x00\x00\x00\x00")
+                + msg(b"S"))
+
+    def replies(sock, n_ready: int) -> list:
+        sock.settimeout(10)
+        buf, out = b"", []
+        while sum(1 for k, _ in out if k == b"Z") < n_ready:
+            while len(buf) < 5 or len(buf) < 1 + struct.unpack("!i", buf[1:5])[0]:
+                buf += sock.recv(65536)
+            n = struct.unpack("!i", buf[1:5])[0]
+            out.append((buf[:1], buf[5:1 + n]))
+            buf = buf[1 + n:]
+        return out
+
+    with rustmemodb.serve(conn, auth="trust") as srv:
+        sock = socket.create_connection(("127.0.0.1", srv.port))
+        body = struct.pack("!i", 196608) + b"user\x00t\x00database\x00main\x00\x00"
+        sock.sendall(struct.pack("!i", len(body) + 4) + body)
+        replies(sock, 1)
+        sock.sendall(msg(b"P", b"upd\x00UPDATE t SET v = $1 WHERE id = $2\x00\x00\x00")
+                     + msg(b"P", b"sel\x00SELECT v FROM t WHERE id = $1\x00\x00\x00")
+                     + msg(b"S"))
+        replies(sock, 1)
+        for g in (group(b"upd", b"1", b"5"), group(b"sel", b"5")):   # plans cached
+            sock.sendall(g)
+            replies(sock, 1)
+        batch = []
+        for i in range(2, 8):
+            batch += [group(b"sel", b"5"), group(b"upd", str(i).encode(), b"5")]
+        sock.sendall(b"".join(batch + [group(b"sel", b"5")]))
+        got = replies(sock, len(batch) + 1)
+        values = [body for kind, body in got if kind == b"D"]
+        assert [v[-1:] for v in values] == [b"1", b"2", b"3", b"4", b"5", b"6", b"7"]
+        assert b"".join(k for k, _ in got) == b"2DCZ2CZ" * 6 + b"2DCZ"
+        sock.close()
+    conn.close()
+    again = rustmemodb.connect(str(path), "sync")
+    try:
+        assert again.execute("SELECT v FROM t WHERE id = 5").fetchone() == (7,)
+    finally:
+        again.close()

@@ -462,9 +462,9 @@ def test_point_select_answered_as_it_arrives(monkeypatch):
             assert True not in answered
             answered.clear()
             c.send(msg(b"P", cstr("upd") + cstr("UPDATE pt SET v = $1 WHERE id = $2")
-                       + struct.pack("!h", 0)))       # ParseComplete waits for Sync
+                       + struct.pack("!h", 0)))       # no Sync: replies in order
             c.send(group(b"1"))
-            assert kinds(c.until(b"Z")) == b"12TDCZ" and True not in answered
+            assert kinds(c.until(b"Z")) == b"12TDCZ"
             c.send(_bind("upd", [b"uno", b"1"]) + msg(b"E", b"\x00" + struct.pack("!i", 0))
                    + msg(b"S"))
             assert kinds(c.until(b"Z")) == b"2CZ" and answered[-1] is False
@@ -534,3 +534,54 @@ def test_point_queries_answered_as_they_arrive(monkeypatch):
     assert results[0] == results[1]
     codes = {fields(body)["C"] for reply in results[0] for k, body in reply if k == b"E"}
     assert {"42804", "42703", "42601", "22012", "25P02"} <= codes
+
+
+def test_pipelined_syncs_reply_in_one_write(monkeypatch):
+    """Groups already received when a reply ends (a pipelining client: Bind/Execute/
+    Sync after Bind/Execute/Sync in one packet) are answered together: one socket
+    write for the batch (ClientSession._reply), replies in order and the same as one
+    group at a time."""
+    from rustmemodb.server.session import ClientSession
+    writes = []
+    real = ClientSession._write
+
+    def counted(self):
+        if self.out:
+            writes.append(bytes(self.out).count(b"Z\x00\x00\x00\x05"))
+        return real(self)
+
+    monkeypatch.setattr(ClientSession, "_write", counted)
+
+    def group(stmt: str, *params: bytes) -> bytes:
+        return _bind(stmt, list(params)) + msg(b"E", b"\x00" + struct.pack("!i", 0)) + msg(b"S")
+
+    engine = rustmemodb.connect()
+    try:
+        with rustmemodb.serve(engine, auth="trust") as srv:
+            c = Raw(srv.port)
+            c.send(msg(b"Q", cstr("CREATE TABLE pt (id INTEGER PRIMARY KEY, v TEXT); "
+                                  "INSERT INTO pt VALUES (1, 'one'), (2, 'two')")))
+            c.until(b"Z")
+            c.send(msg(b"P", cstr("sel") + cstr("SELECT v FROM pt WHERE id = $1")
+                       + struct.pack("!h", 0))
+                   + msg(b"P", cstr("upd") + cstr("UPDATE pt SET v = $1 WHERE id = $2")
+                         + struct.pack("!h", 0)) + msg(b"S"))
+            c.until(b"Z")
+            batch = [group("sel", b"1"), group("upd", b"uno", b"1"), group("sel", b"1"),
+                     group("sel", b"x"), group("sel", b"2"),
+                     msg(b"Q", cstr("SELECT v FROM pt WHERE id = 2"))]
+            one_by_one = []
+            for g in batch:
+                c.send(g)
+                one_by_one.append(c.until(b"Z"))
+            c.send(group("upd", b"one", b"1"))
+            c.until(b"Z")
+            writes.clear()
+            c.send(b"".join(batch))
+            together = [c.until(b"Z") for _ in batch]
+            assert together == one_by_one
+            assert kinds(together[3]) == b"EZ"               # 22P02, and the rest go on
+            assert writes == [len(batch)]
+            c.close()
+    finally:
+        engine.close()

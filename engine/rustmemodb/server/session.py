@@ -200,6 +200,19 @@ class ClientSession:
         if self._write():
             await self.writer.drain()
 
+    def _reply(self) -> bool:
+        """At the end of a reply (ReadyForQuery): ``_write``, unless another whole
+        message has already been received, which then runs first, its reply joining
+        this one in the same socket write (a pipelining client's Syncs cost one write
+        per batch read, not one each). Nothing waits meanwhile: whatever awaits a
+        thread, an fsync or input writes what is buffered first (``call``,
+        ``_execute_here``, ``read_message``)."""
+        buf, pos = self._inbuf, self._inpos
+        if (len(buf) - pos >= 5 and len(self.out) < FLUSH_AT
+                and pos + 1 + _I32.unpack_from(buf, pos + 1)[0] <= len(buf)):
+            return False
+        return self._write()
+
     def _write(self) -> bool:
         """Hand the buffered messages to the socket in one write; whether the caller
         must then wait on ``drain`` (the transport kept bytes the socket would not take,
@@ -213,6 +226,8 @@ class ClientSession:
 
     async def call(self, fn, *args):
         """Run a blocking engine call on a worker thread (the loop keeps serving)."""
+        if self.out:                     # replies held for a batch (_reply) go first
+            self._write()
         self.busy = True
         try:
             return await asyncio.get_running_loop().run_in_executor(self.server.executor, fn, *args)
@@ -234,6 +249,8 @@ class ClientSession:
             if self._inpos:
                 del buf[:self._inpos]
                 self._inpos = 0
+            if self.out:                 # replies held for a batch (_reply) never wait
+                self._write()            # for input
             data = await self.reader.read(1 << 16)
             if not data:
                 raise asyncio.IncompleteReadError(bytes(buf), None)
@@ -490,7 +507,7 @@ class ClientSession:
                     if self.cursors:
                         self._forget_cursors()
                 self.out += m.ready(self.status())
-                if self._write():
+                if self._reply():
                     await self.writer.drain()
                 continue
             if kind == ord("H"):
@@ -536,7 +553,7 @@ class ClientSession:
     async def on_query(self, r: Reader) -> None:
         sql = r.cstring()
         if self._query_now(sql):
-            if self._write():
+            if self._reply():
                 await self.writer.drain()
             return
         pieces = split_statements(sql) if sql.strip() else []
@@ -574,7 +591,7 @@ class ClientSession:
         if implicit and self.conn.in_transaction:
             await self.call(self.conn.rollback if failed else self.conn.commit)
         self.out += m.ready(self.status())
-        if self._write():
+        if self._reply():
             await self.writer.drain()
 
     def _query_now(self, sql: str) -> bool:
@@ -653,6 +670,8 @@ class ClientSession:
         finally:
             db.stop_deferring()
             if commits:
+                if self.out:             # replies held for a batch (_reply) go first
+                    self._write()
                 await self.server.durability.wait(db, commits)
 
     def _cursor(self, name: str) -> "cursors.Cursor":
@@ -962,7 +981,7 @@ class ClientSession:
                                describe: bool, kind: str) -> None:
         if kind == "SELECT":
             self._point_select(stmt, params, formats, describe)
-            if self._write():
+            if self._reply():
                 await self.writer.drain()
             return
         out = self.out
@@ -988,7 +1007,7 @@ class ClientSession:
         except Exception as exc:  # noqa: BLE001 - errors.Error or an engine bug
             out += m.error_response(exc)
         out += m.ready(self.status())
-        if self._write():
+        if self._reply():
             await self.writer.drain()
 
     def _point_select(self, stmt: Statement, params: list, formats: list[int],
