@@ -397,3 +397,57 @@ def test_pipelined_reads_and_durable_writes_keep_their_order(durable):
         assert again.execute("SELECT v FROM t WHERE id = 5").fetchone() == (7,)
     finally:
         again.close()
+
+
+def test_client_gone_while_its_point_write_awaits_the_fsync(durable, monkeypatch, caplog):
+    """A client that sends a point UPDATE (answered in the read callback) and more
+    input, then disconnects while the fsync is held: the commit still completes, the
+    held input is dropped without errors, and the server goes on serving."""
+    import logging
+    import socket
+    import struct
+
+    path, conn = durable
+
+    def msg(kind: bytes, payload: bytes = b"") -> bytes:
+        return kind + struct.pack("!i", len(payload) + 4) + payload
+
+    def group(stmt: bytes, *params: bytes) -> bytes:
+        body = b"\x00" + stmt + b"\x00" + struct.pack("!hh", 0, len(params))
+        for p in params:
+            body += struct.pack("!i", len(p)) + p
+        return (msg(b"B", body + struct.pack("!h", 0)) + msg(b"E", b"\x00\x00\x00\x00\x00")
+                + msg(b"S"))
+
+    def until_ready(sock) -> bytes:
+        sock.settimeout(10)
+        data = b""
+        while not data.endswith(b"Z\x00\x00\x00\x05I"):
+            data += sock.recv(65536)
+        return data
+
+    caplog.set_level(logging.ERROR, logger="asyncio")
+    with rustmemodb.serve(conn, auth="trust") as srv:
+        sock = socket.create_connection(("127.0.0.1", srv.port))
+        body = struct.pack("!i", 196608) + b"user\x00t\x00database\x00main\x00\x00"
+        sock.sendall(struct.pack("!i", len(body) + 4) + body)
+        until_ready(sock)
+        sock.sendall(msg(b"P", b"upd\x00UPDATE t SET v = $1 WHERE id = $2\x00\x00\x00")
+                     + msg(b"S"))
+        until_ready(sock)
+        sock.sendall(group(b"upd", b"1", b"9"))      # the plan cached
+        until_ready(sock)
+        gate, entered, slow_fsync = _gated_fsync()
+        monkeypatch.setattr(wal_module.Log, "_fsync", staticmethod(slow_fsync))
+        sock.sendall(group(b"upd", b"3", b"9"))
+        assert entered.wait(10)
+        sock.sendall(group(b"upd", b"4", b"9"))      # held behind the first
+        time.sleep(0.1)
+        sock.close()
+        time.sleep(0.2)
+        gate.set()
+        with psycopg.connect(_dsn(srv).replace(f"user={USER} password={PASSWORD}",
+                                               "user=t"), autocommit=True) as c:
+            assert c.execute("SELECT v FROM t WHERE id = 9").fetchone() == (3,)
+    assert not [r for r in caplog.records if r.name == "asyncio"]
+    conn.close()

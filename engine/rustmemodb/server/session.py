@@ -297,13 +297,13 @@ class ClientSession:
             pass
         finally:
             self._parked = False
+            if self._protocol is not None:    # input held for this session is dropped
+                self._protocol.session = None
             if self._acking is not None:      # a commit in flight: finished before close
                 try:
                     await asyncio.shield(self._acking)
                 except BaseException:  # noqa: BLE001 - the client is gone; nobody to tell
                     pass
-            if self._protocol is not None:
-                self._protocol.session = None
             self.server._forget(self)
             if self.conn is not None:
                 conn, self.conn = self.conn, None
@@ -1154,7 +1154,7 @@ class ClientSession:
         if not transport.is_closing():
             transport.write(bytes(out))
         out.clear()
-        if self._protocol is not None:
+        if self._protocol is not None and self._protocol.session is self:
             self._protocol.release()
 
     def _sync_next(self) -> bool:
