@@ -402,7 +402,7 @@ def test_pipelined_reads_and_durable_writes_keep_their_order(durable):
 def test_client_gone_while_its_point_write_awaits_the_fsync(durable, monkeypatch, caplog):
     """A client that sends a point UPDATE (answered in the read callback) and more
     input, then disconnects while the fsync is held: the commit still completes, the
-    held input is dropped without errors, and the server goes on serving."""
+    held input runs or is dropped without errors, and the server goes on serving."""
     import logging
     import socket
     import struct
@@ -448,6 +448,12 @@ def test_client_gone_while_its_point_write_awaits_the_fsync(durable, monkeypatch
         gate.set()
         with psycopg.connect(_dsn(srv).replace(f"user={USER} password={PASSWORD}",
                                                "user=t"), autocommit=True) as c:
-            assert c.execute("SELECT v FROM t WHERE id = 9").fetchone() == (3,)
+            # Visible once durable and published; the held UPDATE was sent before the
+            # close, so it may run too (after a FIN, as PostgreSQL would) or not (the
+            # reply to the first met a reset).
+            deadline = time.monotonic() + 10
+            while c.execute("SELECT v FROM t WHERE id = 9").fetchone() not in ((3,), (4,)):
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
     assert not [r for r in caplog.records if r.name == "asyncio"]
     conn.close()
