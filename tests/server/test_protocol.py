@@ -372,17 +372,20 @@ def _point_session(port: int, split: bool) -> list:
 
 def test_point_groups_answer_as_the_ordinary_handlers(monkeypatch):
     """Bind/Describe/Execute/Sync of a prepared point statement received at once run
-    as one step (session._point_group): the replies are byte for byte those of the
-    same messages received one by one, errors included."""
+    as one step (session._point_group; a SELECT's answered as it arrives, by
+    _answer_now): the replies are byte for byte those of the same messages received
+    one by one, errors included."""
     from rustmemodb.server.session import ClientSession
     ran = []
-    real = ClientSession._run_point_group
+    real = ClientSession._point_group
 
-    def counted(self, *args):
-        ran.append(args[-1])
-        return real(self, *args)
+    def counted(self, *args, **kwargs):
+        group = real(self, *args, **kwargs)
+        if group is not None:
+            ran.append(group[-1])
+        return group
 
-    monkeypatch.setattr(ClientSession, "_run_point_group", counted)
+    monkeypatch.setattr(ClientSession, "_point_group", counted)
     from rustmemodb.server import session as session_module
     encoded = []
     real_rows = session_module._point_rows
@@ -409,3 +412,176 @@ def test_point_groups_answer_as_the_ordinary_handlers(monkeypatch):
     assert results[0] == results[1]
     errors_seen = {fields(body)["C"] for reply in results[0] for k, body in reply if k == b"E"}
     assert {"23505", "22P02", "08P01", "26000"} <= errors_seen
+
+
+def test_point_select_answered_as_it_arrives(monkeypatch):
+    """A prepared point SELECT's Bind/Describe/Execute/Sync arriving alone while the
+    session waits is answered by the protocol's read callback (_answer_now); two groups
+    in one packet, a group behind an unanswered Parse, or an UPDATE go through the
+    message loop. The replies are the same either way."""
+    from rustmemodb.server.session import ClientSession
+    answered = []
+    real = ClientSession._answer_now
+
+    def counted(self, data):
+        took = real(self, data)
+        answered.append(took)
+        return took
+
+    monkeypatch.setattr(ClientSession, "_answer_now", counted)
+
+    def group(key: bytes, describe: bool = True) -> bytes:
+        return (_bind("sel", [key]) + (msg(b"D", b"P\x00") if describe else b"")
+                + msg(b"E", b"\x00" + struct.pack("!i", 0)) + msg(b"S"))
+
+    engine = rustmemodb.connect()
+    try:
+        with rustmemodb.serve(engine, auth="trust") as srv:
+            c = Raw(srv.port)
+            c.send(msg(b"Q", cstr("CREATE TABLE pt (id INTEGER PRIMARY KEY, v TEXT); "
+                                  "INSERT INTO pt VALUES (1, 'one'), (2, 'two')")))
+            c.until(b"Z")
+            c.send(msg(b"P", cstr("sel") + cstr("SELECT id, v FROM pt WHERE id = $1")
+                       + struct.pack("!h", 0)) + msg(b"S"))
+            c.until(b"Z")
+            c.send(group(b"1"))                       # the first run caches the plan
+            first = c.until(b"Z")
+            answered.clear()
+            c.send(group(b"1"))
+            one = c.until(b"Z")
+            assert answered == [True] and kinds(one) == b"2TDCZ" and one == first
+            assert one[2][1].endswith(b"one")
+            c.send(group(b"2", describe=False))
+            assert kinds(c.until(b"Z")) == b"2DCZ" and answered[-1] is True
+            c.send(group(b"abc"))                     # a parameter that does not parse
+            bad = c.until(b"Z")
+            assert kinds(bad) == b"EZ" and fields(bad[0][1])["C"] == "22P02"
+            answered.clear()
+            c.send(group(b"1") + group(b"2"))         # pipelined: the message loop's way
+            assert kinds(c.until(b"Z") + c.until(b"Z")) == b"2TDCZ2TDCZ"
+            assert True not in answered
+            answered.clear()
+            c.send(msg(b"P", cstr("upd") + cstr("UPDATE pt SET v = $1 WHERE id = $2")
+                       + struct.pack("!h", 0)))       # no Sync: replies in order
+            c.send(group(b"1"))
+            assert kinds(c.until(b"Z")) == b"12TDCZ"
+            c.send(_bind("upd", [b"uno", b"1"]) + msg(b"E", b"\x00" + struct.pack("!i", 0))
+                   + msg(b"S"))
+            assert kinds(c.until(b"Z")) == b"2CZ" and answered[-1] is False
+            c.send(group(b"1"))
+            reply = c.until(b"Z")
+            assert reply[2][1].endswith(b"uno") and answered[-1] is True
+            c.close()
+    finally:
+        engine.close()
+
+
+_POINT_QUERIES = [
+    "SELECT id, v FROM pt WHERE id = 1",
+    "SELECT id, v FROM pt WHERE id = 2;",
+    "SELECT id, v FROM pt WHERE id = 99",                 # no row
+    "  SELECT v FROM pt WHERE id = 1  ",
+    "SELECT id, v FROM pt WHERE id = 1; SELECT id, v FROM pt WHERE id = 2",
+    "SELECT id, v FROM pt WHERE id = 'x'",                # 42804 with a position
+    "SELECT nosuch FROM pt WHERE id = 1",                 # 42703
+    "SELEC 1",                                            # 42601
+    "",
+    "BEGIN", "SELECT id, v FROM pt WHERE id = 1", "SELECT 1/0", "SELECT id, v FROM pt WHERE id = 1",
+    "ROLLBACK",
+]
+
+
+def _query_session(port: int) -> list:
+    c = Raw(port)
+    c.send(msg(b"Q", cstr("CREATE TABLE pt (id INTEGER PRIMARY KEY, v TEXT); "
+                          "INSERT INTO pt VALUES (1, 'one'), (2, 'two')")))
+    c.until(b"Z")
+    replies = []
+    for sql in _POINT_QUERIES * 2:
+        c.send(msg(b"Q", cstr(sql)))
+        replies.append(c.until(b"Z"))
+    c.close()
+    return replies
+
+
+def test_point_queries_answered_as_they_arrive(monkeypatch):
+    """A Query of one point SELECT is answered by the protocol's read callback
+    (_answer_now -> _query_now); the replies are byte for byte those of the general
+    way (on_query with _query_now declining), errors, positions and a failed
+    transaction included."""
+    from rustmemodb.server.session import ClientSession
+    answered = []
+    real = ClientSession._answer_now
+
+    def counted(self, data):
+        took = real(self, data)
+        answered.append(took)
+        return took
+
+    monkeypatch.setattr(ClientSession, "_answer_now", counted)
+    results = []
+    for fast in (True, False):
+        if not fast:
+            monkeypatch.setattr(ClientSession, "_query_now", lambda self, sql: False)
+        engine = rustmemodb.connect()
+        try:
+            with rustmemodb.serve(engine, auth="trust") as srv:
+                results.append(_query_session(srv.port))
+        finally:
+            engine.close()
+        if fast:
+            assert answered.count(True) >= 5
+    assert results[0] == results[1]
+    codes = {fields(body)["C"] for reply in results[0] for k, body in reply if k == b"E"}
+    assert {"42804", "42703", "42601", "22012", "25P02"} <= codes
+
+
+def test_pipelined_syncs_reply_in_one_write(monkeypatch):
+    """Groups already received when a reply ends (a pipelining client: Bind/Execute/
+    Sync after Bind/Execute/Sync in one packet) are answered together: one socket
+    write for the batch (ClientSession._reply), replies in order and the same as one
+    group at a time."""
+    from rustmemodb.server.session import ClientSession
+    writes = []
+    real = ClientSession._write
+
+    def counted(self):
+        if self.out:
+            writes.append(bytes(self.out).count(b"Z\x00\x00\x00\x05"))
+        return real(self)
+
+    monkeypatch.setattr(ClientSession, "_write", counted)
+
+    def group(stmt: str, *params: bytes) -> bytes:
+        return _bind(stmt, list(params)) + msg(b"E", b"\x00" + struct.pack("!i", 0)) + msg(b"S")
+
+    engine = rustmemodb.connect()
+    try:
+        with rustmemodb.serve(engine, auth="trust") as srv:
+            c = Raw(srv.port)
+            c.send(msg(b"Q", cstr("CREATE TABLE pt (id INTEGER PRIMARY KEY, v TEXT); "
+                                  "INSERT INTO pt VALUES (1, 'one'), (2, 'two')")))
+            c.until(b"Z")
+            c.send(msg(b"P", cstr("sel") + cstr("SELECT v FROM pt WHERE id = $1")
+                       + struct.pack("!h", 0))
+                   + msg(b"P", cstr("upd") + cstr("UPDATE pt SET v = $1 WHERE id = $2")
+                         + struct.pack("!h", 0)) + msg(b"S"))
+            c.until(b"Z")
+            batch = [group("sel", b"1"), group("upd", b"uno", b"1"), group("sel", b"1"),
+                     group("sel", b"x"), group("sel", b"2"),
+                     msg(b"Q", cstr("SELECT v FROM pt WHERE id = 2"))]
+            one_by_one = []
+            for g in batch:
+                c.send(g)
+                one_by_one.append(c.until(b"Z"))
+            c.send(group("upd", b"one", b"1"))
+            c.until(b"Z")
+            writes.clear()
+            c.send(b"".join(batch))
+            together = [c.until(b"Z") for _ in batch]
+            assert together == one_by_one
+            assert kinds(together[3]) == b"EZ"               # 22P02, and the rest go on
+            assert writes == [len(batch)]
+            c.close()
+    finally:
+        engine.close()

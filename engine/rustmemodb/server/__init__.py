@@ -158,7 +158,15 @@ class Server:
             loop.close()
 
     async def _listen(self) -> None:
-        self._listener = await asyncio.start_server(self._accept, self.host, self.port)
+        # asyncio.start_server's reader and writer, with the session's own protocol:
+        # it answers a point SELECT's messages as they arrive (session.Protocol).
+        from .session import Protocol
+        loop = asyncio.get_running_loop()
+
+        def connection() -> Protocol:
+            return Protocol(asyncio.StreamReader(limit=1 << 16, loop=loop), self._accept,
+                            loop=loop)
+        self._listener = await loop.create_server(connection, self.host, self.port)
         self.port = self._listener.sockets[0].getsockname()[1]
 
     async def _accept(self, reader, writer) -> None:
