@@ -3,6 +3,9 @@ loop, their fsync is awaited off it (server/durable.py), one fsync covers the co
 that arrived meanwhile, and nothing is visible or acknowledged before it is durable."""
 from __future__ import annotations
 
+import logging
+import socket
+import struct
 import threading
 import time
 
@@ -38,6 +41,43 @@ def _gated_fsync():
         assert gate.wait(30)
         real(fd)
     return gate, entered, slow_fsync
+
+
+# ---- raw protocol: extended-query groups sent by hand (pipelining the driver hides) ----
+
+def _msg(kind: bytes, payload: bytes = b"") -> bytes:
+    return kind + struct.pack("!i", len(payload) + 4) + payload
+
+
+def _group(stmt: bytes, *params: bytes) -> bytes:
+    """Bind (text parameters) + Execute + Sync of the prepared statement ``stmt``."""
+    body = b"\x00" + stmt + b"\x00" + struct.pack("!hh", 0, len(params))
+    for p in params:
+        body += struct.pack("!i", len(p)) + p
+    return (_msg(b"B", body + struct.pack("!h", 0)) + _msg(b"E", b"\x00\x00\x00\x00\x00")
+            + _msg(b"S"))
+
+
+def _replies(sock, n_ready: int, timeout: float = 10) -> list:
+    """(kind, payload) of each message up to the ``n_ready``-th ReadyForQuery."""
+    sock.settimeout(timeout)
+    buf, out = b"", []
+    while sum(1 for k, _ in out if k == b"Z") < n_ready:
+        while len(buf) < 5 or len(buf) < 1 + struct.unpack("!i", buf[1:5])[0]:
+            buf += sock.recv(65536)
+        n = struct.unpack("!i", buf[1:5])[0]
+        out.append((buf[:1], buf[5:1 + n]))
+        buf = buf[1 + n:]
+    return out
+
+
+def _raw_session(srv) -> socket.socket:
+    """A socket past startup (trust, user t) on ``srv``, ready for queries."""
+    sock = socket.create_connection(("127.0.0.1", srv.port))
+    body = struct.pack("!i", 196608) + b"user\x00t\x00database\x00main\x00\x00"
+    sock.sendall(struct.pack("!i", len(body) + 4) + body)
+    _replies(sock, 1)
+    return sock
 
 
 def test_fsync_in_flight_blocks_neither_reads_nor_the_loop(durable, monkeypatch):
@@ -258,8 +298,6 @@ def test_point_write_answered_as_it_arrives_waits_for_its_fsync(durable, monkeyp
     (session._answer_now) is acknowledged only once its fsync returned: with the fsync
     held, no reply comes, and a SELECT sent meanwhile is held behind it (replies keep
     the messages' order); a failed fsync is the UPDATE's 58030 and nothing changes."""
-    import socket
-    import struct
 
     from rustmemodb.server.session import ClientSession
     path, conn = durable
@@ -273,62 +311,38 @@ def test_point_write_answered_as_it_arrives_waits_for_its_fsync(durable, monkeyp
 
     monkeypatch.setattr(ClientSession, "_answer_now", counted)
 
-    def msg(kind: bytes, payload: bytes = b"") -> bytes:
-        return kind + struct.pack("!i", len(payload) + 4) + payload
-
-    def group(stmt: bytes, *params: bytes) -> bytes:
-        body = b"\x00" + stmt + b"\x00" + struct.pack("!hh", 0, len(params))
-        for p in params:
-            body += struct.pack("!i", len(p)) + p
-        return (msg(b"B", body + struct.pack("!h", 0)) + msg(b"E", b"\x00\x00\x00\x00\x00")
-                + msg(b"S"))
-
-    def replies(sock, n_ready: int, timeout: float = 10) -> list:
-        sock.settimeout(timeout)
-        buf, out = b"", []
-        while sum(1 for k, _ in out if k == b"Z") < n_ready:
-            while len(buf) < 5 or len(buf) < 1 + struct.unpack("!i", buf[1:5])[0]:
-                buf += sock.recv(65536)
-            n = struct.unpack("!i", buf[1:5])[0]
-            out.append((buf[:1], buf[5:1 + n]))
-            buf = buf[1 + n:]
-        return out
-
     with rustmemodb.serve(conn, auth="trust") as srv:
-        sock = socket.create_connection(("127.0.0.1", srv.port))
-        body = struct.pack("!i", 196608) + b"user\x00t\x00database\x00main\x00\x00"
-        sock.sendall(struct.pack("!i", len(body) + 4) + body)
-        replies(sock, 1)
-        sock.sendall(msg(b"P", b"upd\x00UPDATE t SET v = $1 WHERE id = $2\x00\x00\x00")
-                     + msg(b"P", b"sel\x00SELECT v FROM t WHERE id = $1\x00\x00\x00")
-                     + msg(b"S"))
-        replies(sock, 1)
-        for g in (group(b"upd", b"1", b"5"), group(b"sel", b"5")):   # plans cached
+        sock = _raw_session(srv)
+        sock.sendall(_msg(b"P", b"upd\x00UPDATE t SET v = $1 WHERE id = $2\x00\x00\x00")
+                     + _msg(b"P", b"sel\x00SELECT v FROM t WHERE id = $1\x00\x00\x00")
+                     + _msg(b"S"))
+        _replies(sock, 1)
+        for g in (_group(b"upd", b"1", b"5"), _group(b"sel", b"5")):   # plans cached
             sock.sendall(g)
-            replies(sock, 1)
+            _replies(sock, 1)
         gate, entered, slow_fsync = _gated_fsync()
         monkeypatch.setattr(wal_module.Log, "_fsync", staticmethod(slow_fsync))
         answered.clear()
-        sock.sendall(group(b"upd", b"7", b"5"))
+        sock.sendall(_group(b"upd", b"7", b"5"))
         assert entered.wait(10)
-        sock.sendall(group(b"sel", b"5"))
+        sock.sendall(_group(b"sel", b"5"))
         sock.settimeout(0.3)
         with pytest.raises(socket.timeout):
             sock.recv(65536)                    # nothing acknowledged before the fsync
         assert answered == [(b"B", True)]       # the SELECT was held, not answered
         gate.set()
-        got = replies(sock, 2)
+        got = _replies(sock, 2)
         assert b"".join(k for k, _ in got) == b"2CZ2DCZ"
         assert got[1][1] == b"UPDATE 1\x00" and got[4][1].endswith(b"7")
         def broken(fd):
             raise OSError(5, "Input/output error")
         monkeypatch.setattr(wal_module.Log, "_fsync", staticmethod(broken))
-        sock.sendall(group(b"upd", b"9", b"6"))
-        got = replies(sock, 1)
+        sock.sendall(_group(b"upd", b"9", b"6"))
+        got = _replies(sock, 1)
         assert b"".join(k for k, _ in got) == b"2EZ" and b"C58030" in got[1][1]
         assert answered[-1] == (b"B", True)
-        sock.sendall(group(b"sel", b"6"))       # never published
-        got = replies(sock, 1)
+        sock.sendall(_group(b"sel", b"6"))       # never published
+        got = _replies(sock, 1)
         assert b"".join(k for k, _ in got) == b"2DCZ" and got[1][1].endswith(b"0")
         sock.close()
     conn.close()
@@ -344,49 +358,23 @@ def test_pipelined_reads_and_durable_writes_keep_their_order(durable):
     """Pipelined groups with sync durability: replies held for a batch go out before
     a write awaits its fsync (ClientSession._reply), every reply comes in order and a
     read after a write sees it."""
-    import socket
-    import struct
 
     path, conn = durable
 
-    def msg(kind: bytes, payload: bytes = b"") -> bytes:
-        return kind + struct.pack("!i", len(payload) + 4) + payload
-
-    def group(stmt: bytes, *params: bytes) -> bytes:
-        body = b"\x00" + stmt + b"\x00" + struct.pack("!hh", 0, len(params))
-        for p in params:
-            body += struct.pack("!i", len(p)) + p
-        return (msg(b"B", body + struct.pack("!h", 0)) + msg(b"E", b"\x00\x00\x00\x00\x00")
-                + msg(b"S"))
-
-    def replies(sock, n_ready: int) -> list:
-        sock.settimeout(10)
-        buf, out = b"", []
-        while sum(1 for k, _ in out if k == b"Z") < n_ready:
-            while len(buf) < 5 or len(buf) < 1 + struct.unpack("!i", buf[1:5])[0]:
-                buf += sock.recv(65536)
-            n = struct.unpack("!i", buf[1:5])[0]
-            out.append((buf[:1], buf[5:1 + n]))
-            buf = buf[1 + n:]
-        return out
-
     with rustmemodb.serve(conn, auth="trust") as srv:
-        sock = socket.create_connection(("127.0.0.1", srv.port))
-        body = struct.pack("!i", 196608) + b"user\x00t\x00database\x00main\x00\x00"
-        sock.sendall(struct.pack("!i", len(body) + 4) + body)
-        replies(sock, 1)
-        sock.sendall(msg(b"P", b"upd\x00UPDATE t SET v = $1 WHERE id = $2\x00\x00\x00")
-                     + msg(b"P", b"sel\x00SELECT v FROM t WHERE id = $1\x00\x00\x00")
-                     + msg(b"S"))
-        replies(sock, 1)
-        for g in (group(b"upd", b"1", b"5"), group(b"sel", b"5")):   # plans cached
+        sock = _raw_session(srv)
+        sock.sendall(_msg(b"P", b"upd\x00UPDATE t SET v = $1 WHERE id = $2\x00\x00\x00")
+                     + _msg(b"P", b"sel\x00SELECT v FROM t WHERE id = $1\x00\x00\x00")
+                     + _msg(b"S"))
+        _replies(sock, 1)
+        for g in (_group(b"upd", b"1", b"5"), _group(b"sel", b"5")):   # plans cached
             sock.sendall(g)
-            replies(sock, 1)
+            _replies(sock, 1)
         batch = []
         for i in range(2, 8):
-            batch += [group(b"sel", b"5"), group(b"upd", str(i).encode(), b"5")]
-        sock.sendall(b"".join(batch + [group(b"sel", b"5")]))
-        got = replies(sock, len(batch) + 1)
+            batch += [_group(b"sel", b"5"), _group(b"upd", str(i).encode(), b"5")]
+        sock.sendall(b"".join(batch + [_group(b"sel", b"5")]))
+        got = _replies(sock, len(batch) + 1)
         values = [body for kind, body in got if kind == b"D"]
         assert [v[-1:] for v in values] == [b"1", b"2", b"3", b"4", b"5", b"6", b"7"]
         assert b"".join(k for k, _ in got) == b"2DCZ2CZ" * 6 + b"2DCZ"
@@ -403,45 +391,21 @@ def test_client_gone_while_its_point_write_awaits_the_fsync(durable, monkeypatch
     """A client that sends a point UPDATE (answered in the read callback) and more
     input, then disconnects while the fsync is held: the commit still completes, the
     held input runs or is dropped without errors, and the server goes on serving."""
-    import logging
-    import socket
-    import struct
-
     path, conn = durable
-
-    def msg(kind: bytes, payload: bytes = b"") -> bytes:
-        return kind + struct.pack("!i", len(payload) + 4) + payload
-
-    def group(stmt: bytes, *params: bytes) -> bytes:
-        body = b"\x00" + stmt + b"\x00" + struct.pack("!hh", 0, len(params))
-        for p in params:
-            body += struct.pack("!i", len(p)) + p
-        return (msg(b"B", body + struct.pack("!h", 0)) + msg(b"E", b"\x00\x00\x00\x00\x00")
-                + msg(b"S"))
-
-    def until_ready(sock) -> bytes:
-        sock.settimeout(10)
-        data = b""
-        while not data.endswith(b"Z\x00\x00\x00\x05I"):
-            data += sock.recv(65536)
-        return data
 
     caplog.set_level(logging.ERROR, logger="asyncio")
     with rustmemodb.serve(conn, auth="trust") as srv:
-        sock = socket.create_connection(("127.0.0.1", srv.port))
-        body = struct.pack("!i", 196608) + b"user\x00t\x00database\x00main\x00\x00"
-        sock.sendall(struct.pack("!i", len(body) + 4) + body)
-        until_ready(sock)
-        sock.sendall(msg(b"P", b"upd\x00UPDATE t SET v = $1 WHERE id = $2\x00\x00\x00")
-                     + msg(b"S"))
-        until_ready(sock)
-        sock.sendall(group(b"upd", b"1", b"9"))      # the plan cached
-        until_ready(sock)
+        sock = _raw_session(srv)
+        sock.sendall(_msg(b"P", b"upd\x00UPDATE t SET v = $1 WHERE id = $2\x00\x00\x00")
+                     + _msg(b"S"))
+        _replies(sock, 1)
+        sock.sendall(_group(b"upd", b"1", b"9"))      # the plan cached
+        _replies(sock, 1)
         gate, entered, slow_fsync = _gated_fsync()
         monkeypatch.setattr(wal_module.Log, "_fsync", staticmethod(slow_fsync))
-        sock.sendall(group(b"upd", b"3", b"9"))
+        sock.sendall(_group(b"upd", b"3", b"9"))
         assert entered.wait(10)
-        sock.sendall(group(b"upd", b"4", b"9"))      # held behind the first
+        sock.sendall(_group(b"upd", b"4", b"9"))      # held behind the first
         time.sleep(0.1)
         sock.close()
         time.sleep(0.2)

@@ -984,11 +984,7 @@ class ClientSession:
             if self._reply():
                 await self.writer.drain()
             return
-        out = self.out
-        out += m.BIND_COMPLETE
-        if describe:
-            self._describe_rows(stmt.columns, formats, stmt.descriptions)
-        self.portals.clear()                 # Bind replaced the unnamed portal; Sync ends it
+        out = self._bound(stmt, formats, describe)
         try:
             try:
                 outcome = await self._execute_here(stmt.sql, params)
@@ -1010,15 +1006,20 @@ class ClientSession:
         if self._reply():
             await self.writer.drain()
 
-    def _point_select(self, stmt: Statement, params: list, formats: list[int],
-                      describe: bool) -> None:
-        """A point SELECT's group run: its replies, up to ReadyForQuery, appended to
-        ``out``. Never waits: the rows of a point statement are few, encoded here."""
+    def _bound(self, stmt: Statement, formats: list[int], describe: bool) -> bytearray:
+        """BindComplete (and the row description) of a point group run; ``out``."""
         out = self.out
         out += m.BIND_COMPLETE
         if describe:
             self._describe_rows(stmt.columns, formats, stmt.descriptions)
         self.portals.clear()                 # Bind replaced the unnamed portal; Sync ends it
+        return out
+
+    def _point_select(self, stmt: Statement, params: list, formats: list[int],
+                      describe: bool) -> None:
+        """A point SELECT's group run: its replies, up to ReadyForQuery, appended to
+        ``out``. Never waits: the rows of a point statement are few, encoded here."""
+        out = self._bound(stmt, formats, describe)
         try:
             try:
                 result = self._engine(stmt.sql, params)
@@ -1105,11 +1106,7 @@ class ClientSession:
         ``_run_point_group`` would, or, when its commit waits for an fsync, its future in
         ``_acking`` and the reply held until ``_acked``: nothing is acknowledged before
         it is durable."""
-        out = self.out
-        out += m.BIND_COMPLETE
-        if describe:
-            self._describe_rows(stmt.columns, formats, stmt.descriptions)
-        self.portals.clear()                 # Bind replaced the unnamed portal; Sync ends it
+        out = self._bound(stmt, formats, describe)
         db = self.conn._session.db
         commits = db.deferring_durability()
         try:
