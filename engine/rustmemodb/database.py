@@ -26,7 +26,7 @@ from . import errors
 from .storage.root import Root, replace
 from .txn.commit import WriteSet, rebase_ops, serialization_failure, write_set
 from .txn.subscribe import Subscribers, Subscription, changed_tables, diff_tables
-from .txn.transaction import LockOp, Transaction
+from .txn.transaction import DeleteOp, LockOp, Transaction, UpdateOp
 
 if TYPE_CHECKING:
     from .api.connection import Connection
@@ -244,6 +244,33 @@ class Database:
         if lsn is None and not self._subscribers:   # the usual case, without a call
             return new
         return self._published(wal, lsn, current, new, txn, None)
+
+    def commit_change(self, snapshot: Root, name: str, version, rowid: int,
+                      row: tuple | None) -> Root | None:
+        """``commit_point`` of an autocommit statement computed without a transaction
+        (exec/fast_update.py ``direct``): it changed table ``name`` of ``snapshot``, the
+        newest root when it began, to ``version`` by updating row ``rowid`` to ``row``
+        (deleting it when ``row`` is None). None, publishing nothing, when anything was
+        committed since ``snapshot``; the caller then runs the statement the general way.
+
+        Why: with no log to write, no transaction to remember the commit for and no
+        subscriber, publishing is swapping the root, so the root is built once, already
+        numbered, and no Transaction, log op or working root is made. Otherwise the
+        change becomes the Transaction that ``commit_point`` publishes, exactly as if
+        it had been run in one."""
+        if self.wal is None and not self._subscribers:
+            with self._commit_lock:
+                if self.root is not snapshot or self._pending:
+                    return None
+                if not self._active and not self._log:
+                    new = self.root = snapshot.with_table_numbered(name, version,
+                                                                   snapshot.version + 1)
+                    return new
+        txn = Transaction(snapshot, False)
+        txn._working = snapshot.with_table(name, version)
+        txn._ops.append(DeleteOp(name, [rowid]) if row is None
+                        else UpdateOp(name, [rowid], [row], {rowid}))
+        return self.commit_point(txn)
 
     def unregistered(self) -> Transaction | None:
         """A transaction on the newest root for ``commit_point``: not registered as

@@ -449,6 +449,20 @@ class Session:
         or because another commit came first, and nothing was published; the caller
         then runs the statement the registered way, from the start."""
         db = self.db
+        direct = getattr(prepared.fast, "direct", None)
+        if direct is not None and not db._pending:
+            root = db.root
+            try:
+                done = direct(root, values)
+            except errors.Error:
+                raise
+            except BaseException as exc:
+                raise _limits_error(exc) from exc
+            if done is not None:
+                out, table, version, rowid, row = done
+                if version is None or db.commit_change(root, table, version, rowid, row):
+                    return out
+                return None     # another commit came first: run it the general way
         work = db.unregistered()
         if work is None:
             return None
