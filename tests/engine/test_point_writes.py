@@ -448,9 +448,9 @@ def test_a_direct_write_that_loses_the_race_runs_again(monkeypatch):
     assert a.execute(UPD, (1,)).rowcount == 1
     assert raced and rows(a)[0][2] == 102.0
     root = db.root
-    assert Database.commit_change(db, root, "t", root.tables["t"], 1, (1, 1, 1.0, "x")) \
-        is not None
-    assert original(db, root, "t", root.tables["t"], 1, (1, 1, 1.0, "x")) is None  # stale
+    change = ("update", 1, (1, 1, 1.0, "x"))
+    assert original(db, root, "t", root.tables["t"], change) is not None
+    assert original(db, root, "t", root.tables["t"], change) is None    # a stale snapshot
 
 
 def test_a_fork_taken_before_a_direct_write_does_not_see_it(monkeypatch):
@@ -536,3 +536,41 @@ def test_a_referenced_table_is_written_the_general_way():
         c.execute("UPDATE t SET id = 9 WHERE id = ?", (2,))
     assert e.value.sqlstate == "23503"
     assert [r[0] for r in rows(c)] == [2, 3, 4, 5]
+
+
+def test_direct_inserts(monkeypatch, tmp_path):
+    db = Database()
+    a, b = db.connect(), db.connect()
+    plain(a)
+    fork = a.fork()
+    no_transactions(monkeypatch)
+    ins = "INSERT INTO t VALUES (?, ?, ?, ?)"
+    root = db.root
+    assert b.execute(ins, (6, 60, 6.0, "s6")).rowcount == 1
+    assert db.root.version == root.version + 1
+    for params, state in (((6, 0, 0.0, "new"), "23505"), ((7, 0, 0.0, "s1"), "23505"),
+                          ((7, 0, None, "new"), "23502")):
+        root = db.root
+        with pytest.raises(rustmemodb.Error) as e:
+            b.execute(ins, params)
+        assert e.value.sqlstate == state
+        assert db.root is root
+    assert a.execute("SELECT id FROM t WHERE k = 60").fetchall() == [(6,)]
+    assert a.execute("SELECT id FROM t WHERE s = 's6'").fetchall() == [(6,)]
+    assert [r[0] for r in rows(fork)] == [1, 2, 3, 4, 5]
+    monkeypatch.undo()
+    a.execute("BEGIN")
+    a.execute(ins, (8, 80, 8.0, "s8"))
+    b.execute(ins, (8, 81, 8.1, "other"))     # a is open: remembered, its key conflicts
+    with pytest.raises(rustmemodb.Error) as e:
+        a.execute("COMMIT")
+    assert e.value.sqlstate == "40001"
+    assert rows(b)[-1] == (8, 81, 8.1, "other")
+    db = Database.open(tmp_path / "db", durability="sync")
+    c = plain(db.connect())
+    c.execute(ins, (9, 90, 9.0, "s9"))
+    expected = rows(c)
+    db.close()
+    db = Database.open(tmp_path / "db", durability="sync")
+    assert rows(db.connect()) == expected
+    db.close()

@@ -66,19 +66,19 @@ def _point_delete(table: str, columns, point, returning):
 
     def direct(root, params):
         """``run`` from the committed ``root`` without a transaction, as the point
-        UPDATE's ``direct`` (exec/fast_update.py): (result, table, new version, rowid,
-        None), or None to decline when a foreign key references the table."""
+        UPDATE's ``direct`` (exec/fast_update.py): (result, table, new version,
+        ("delete", rowid)), or None to decline when a foreign key references the table."""
         version = root.tables[table]
         rowid, row = point_row(version, index, key_of(params))
         if row is None:
-            return dml_result("DELETE", columns, [], returning, params), table, None, None, None
+            return dml_result("DELETE", columns, [], returning, params), table, None, None
         if constraints.referenced_in(root.tables, table):
             return None
         changed = version.delete_one(rowid, row)
         if returning is None:
-            return Result([], rowcount=1, kind="DELETE"), table, changed, rowid, None
+            return Result([], rowcount=1, kind="DELETE"), table, changed, ("delete", rowid)
         return (dml_result("DELETE", columns, [row + (rowid,)], returning, params), table,
-                changed, rowid, None)
+                changed, ("delete", rowid))
 
     run.direct = direct
     return run

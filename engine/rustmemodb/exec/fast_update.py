@@ -219,13 +219,14 @@ def _point_update(table: str, columns, point, items: list, assigned: frozenset, 
     def direct(root, params):
         """What ``run`` does, computed from the committed ``root`` without a transaction,
         for an autocommit statement that Session publishes itself (Database.commit_change):
-        (result, table, new table version, rowid, new row), the version None when no
-        row matched; None (declined, nothing done) when the write needs a transaction: the
-        schema has more to check than NOT NULL, or a foreign key references the table."""
+        (result, table, new table version, ("update", rowid, new row)), the version
+        None when no row matched; None (declined, nothing done) when the write needs a
+        transaction: the schema has more to check than NOT NULL, or a foreign key
+        references the table."""
         version = root.tables[table]
         rowid, old = point_row(version, index, key_of(params))
         if old is None:
-            return dml_result("UPDATE", columns, [], returning, params), table, None, None, None
+            return dml_result("UPDATE", columns, [], returning, params), table, None, None
         known = facts[0]
         schema = version.schema
         if known is None or known.schema is not schema:
@@ -241,9 +242,10 @@ def _point_update(table: str, columns, point, items: list, assigned: frozenset, 
             if new[i] is None:
                 raise constraints.not_null_violation(schema, i)
         changed = version.update_one(rowid, old, new, known.keyed)
+        change = ("update", rowid, new)
         if returning is None:
-            return Result([], rowcount=1, kind="UPDATE"), table, changed, rowid, new
-        return dml_result("UPDATE", columns, [new], returning, params), table, changed, rowid, new
+            return Result([], rowcount=1, kind="UPDATE"), table, changed, change
+        return dml_result("UPDATE", columns, [new], returning, params), table, changed, change
 
     run.direct = direct
     return run
