@@ -224,7 +224,9 @@ def _point_update(table: str, columns, point, items: list, assigned: frozenset, 
         transaction: the schema has more to check than NOT NULL, or a foreign key
         references the table."""
         version = root.tables[table]
-        rowid, old = point_row(version, index, key_of(params))
+        key = key_of(params)            # point_row, inlined
+        rowid = version.indexes[index].get(key) if key is not None else None
+        old = version.row(rowid) if rowid is not None else None
         if old is None:
             return dml_result("UPDATE", columns, [], returning, params), table, None, None
         known = facts[0]
