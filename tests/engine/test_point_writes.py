@@ -574,3 +574,26 @@ def test_direct_inserts(monkeypatch, tmp_path):
     db = Database.open(tmp_path / "db", durability="sync")
     assert rows(db.connect()) == expected
     db.close()
+
+
+@pytest.mark.parametrize("make", [plain, table])
+def test_inserts_inside_a_transaction_are_checked_as_before(make):
+    c = make()
+    ins = "INSERT INTO t VALUES (?, ?, ?, ?)"
+    cases = [((7, 0, None, "x"), "23502"), ((1, 0, 1.0, "x"), "23505"),
+             ((7, 0, 1.0, "s1"), "23505")]
+    if make is table:
+        cases.append(((7, 0, 5000.0, "x"), "23514"))
+    for params, state in cases:
+        c.execute("BEGIN")
+        c.execute(ins, (6, 60, 6.0, "s6"))
+        with pytest.raises(rustmemodb.Error) as e:
+            c.execute(ins, params)
+        assert e.value.sqlstate == state
+        c.execute("ROLLBACK")
+    c.execute("BEGIN")
+    c.execute(ins, (6, 60, 6.0, "s6"))
+    c.execute(ins, (7, 70, 7.0, "s7"))
+    c.execute("COMMIT")
+    assert [r[0] for r in rows(c)] == [1, 2, 3, 4, 5, 6, 7]
+    assert c.execute("SELECT id FROM t WHERE k = 70").fetchall() == [(7,)]

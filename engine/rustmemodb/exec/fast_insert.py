@@ -44,16 +44,27 @@ def compile_insert(prepared):
     whole_params = identity and len(plan.source.rows) == 1 and all(
         type(e) is Param and e.slot == i for i, e in enumerate(plan.source.rows[0]))
 
+    facts: list = [None]     # SchemaFacts of the schema last seen
+
     def run(ctx):
         params = ctx.params
         txn = ctx.txn
         schema = txn.schema(table)
         if whole_params and len(params) == len(schema.columns):
-            out = constraints.check_rows(txn, schema, [tuple(params)], ctx)
-            if txn.explicit:   # applied with the INSERTs after it (txn/transaction.py)
-                txn.insert_row_deferred(table, out[0])
+            known = facts[0]
+            if known is None or known.schema is not schema:
+                known = facts[0] = SchemaFacts(schema, frozenset())
+            row = tuple(params)
+            if known.plain:     # then check_rows is the NOT NULL check alone
+                for i in known.required:
+                    if row[i] is None:
+                        raise constraints.not_null_violation(schema, i)
             else:
-                txn.insert_rows(table, out)
+                row = constraints.check_rows(txn, schema, [row], ctx)[0]
+            if txn.explicit:   # applied with the INSERTs after it (txn/transaction.py)
+                txn.insert_row_deferred(table, row)
+            else:
+                txn.insert_rows(table, [row])
             return Result([], rowcount=1, kind="INSERT")
         out = []
         for row in rows:
@@ -74,8 +85,6 @@ def compile_insert(prepared):
         else:
             txn.insert_rows(table, out)
         return Result([], rowcount=len(out), kind="INSERT")
-
-    facts: list = [None]     # SchemaFacts of the schema last seen
 
     def direct(root, params):
         """``run`` of a one-row ``INSERT INTO t VALUES ($1, ..., $n)`` from the committed
