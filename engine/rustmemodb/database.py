@@ -26,7 +26,7 @@ from . import errors
 from .storage.root import Root, replace
 from .txn.commit import WriteSet, rebase_ops, serialization_failure, write_set
 from .txn.subscribe import Subscribers, Subscription, changed_tables, diff_tables
-from .txn.transaction import LockOp, Transaction
+from .txn.transaction import DeleteOp, InsertOp, LockOp, Transaction, UpdateOp
 
 if TYPE_CHECKING:
     from .api.connection import Connection
@@ -245,6 +245,33 @@ class Database:
             return new
         return self._published(wal, lsn, current, new, txn, None)
 
+    def commit_change(self, snapshot: Root, name: str, version, change: tuple) -> Root | None:
+        """``commit_point`` of an autocommit statement computed without a transaction
+        (the ``direct`` runners of exec/fast_update.py, fast_delete.py, fast_insert.py):
+        it changed table ``name`` of ``snapshot``, the newest root when it began, to
+        ``version``; ``change`` says how: ``("update", rowid, new row)``, ``("delete",
+        rowid)`` or ``("insert", rows, rowids)``. None, publishing nothing, when anything
+        was committed since ``snapshot``; the caller then runs the statement the general
+        way.
+
+        Why: with no log to write, no transaction to remember the commit for and no
+        subscriber, publishing is swapping the root, so the root is built once, already
+        numbered, and no Transaction, log op or working root is made. Otherwise the
+        change becomes the Transaction that ``commit_point`` publishes, exactly as if
+        the statement had run in one."""
+        if self.wal is None and not self._subscribers._subs:   # (its __bool__, inlined)
+            with self._commit_lock:
+                if self.root is not snapshot or self._pending:
+                    return None
+                if not self._active and not self._log:
+                    new = self.root = snapshot.with_table_numbered(name, version,
+                                                                   snapshot.version + 1)
+                    return new
+        txn = Transaction(snapshot, False)
+        txn._working = snapshot.with_table(name, version)
+        txn._ops.append(_change_op(name, change))
+        return self.commit_point(txn)
+
     def unregistered(self) -> Transaction | None:
         """A transaction on the newest root for ``commit_point``: not registered as
         active, so taking it needs no lock. While commits wait to be durable, a caller
@@ -417,6 +444,17 @@ class Database:
         if version is None:
             raise errors.undefined_table(table)
         return version.live_rows
+
+
+def _change_op(table: str, change: tuple):
+    """The log op of a ``Database.commit_change`` change."""
+    kind = change[0]
+    if kind == "update":
+        rowid = change[1]
+        return UpdateOp(table, [rowid], [change[2]], {rowid})
+    if kind == "delete":
+        return DeleteOp(table, [change[1]])
+    return InsertOp(table, list(change[1]), list(change[2]))
 
 
 def _continuing(restored: dict, current: dict) -> dict:

@@ -388,18 +388,46 @@ class Session:
     def _run_fast(self, prepared: Prepared, params, lifted: list, txn) -> Result:
         """A statement with a compiled fast path (a point SELECT, a single-row INSERT, an
         UPDATE or DELETE by key) in autocommit or in a transaction that is not READ
-        COMMITTED: what ``_run`` does, in one frame instead of five, since these statements cost a few microseconds and the
-        steps around them as much again. An autocommit point SELECT reads the committed
-        root without registering a transaction (it cannot conflict with anything).
-        Whatever the fast path declines (it returns None) or any other case goes the
-        general way."""
+        COMMITTED: what ``_run`` does, in one frame instead of five, since these
+        statements cost a few microseconds and the steps around them as much again. An
+        autocommit point SELECT reads the committed root without registering a
+        transaction (it cannot conflict with anything); a bare key probe (``run.read``)
+        and a point write that can be published without a transaction (``run.direct``)
+        make no transaction or context at all. Whatever the fast path declines (it
+        returns None) or any other case goes the general way."""
         values = self._params(prepared, params)
         if lifted:
             values += lifted
         db = self.db
         if txn is None:     # autocommit (the caller sends implicit transactions elsewhere)
             reading = prepared.kind == "SELECT"
-            if not reading:
+            if reading:
+                read = getattr(prepared.fast, "read", None)   # a bare key probe
+                if read is not None:
+                    try:
+                        return read(db.root, values)
+                    except errors.Error:
+                        raise
+                    except BaseException as exc:
+                        raise _limits_error(exc) from exc
+            else:
+                # A point UPDATE/DELETE/INSERT computed from the newest root without any
+                # transaction and published as one new root (exec/fast_update.py
+                # ``direct``, Database.commit_change), when it can be: else, or when
+                # another commit came first, an unregistered transaction.
+                direct = getattr(prepared.fast, "direct", None)
+                if direct is not None and not db._pending:
+                    root = db.root
+                    try:
+                        done = direct(root, values)
+                    except errors.Error:
+                        raise
+                    except BaseException as exc:
+                        raise _limits_error(exc) from exc
+                    if done is not None:
+                        out, table, version, change = done
+                        if version is None or db.commit_change(root, table, version, change):
+                            return out
                 out = self._run_point_write(prepared, values)
                 if out is not None:
                     return out

@@ -346,3 +346,254 @@ def test_a_deferred_point_write_behind_a_pending_commit_stays_unregistered(tmp_p
     db.finish_commits(first + second)
     assert rows(c)[0][2] == 4.0
     c.close()
+
+
+# ---- the direct way: no transaction at all (Database.commit_change) ---------------------
+# A table with nothing to check but NOT NULL and no foreign key pointing at it: an
+# autocommit point UPDATE is computed from the committed root (exec/fast_update.py
+# ``direct``) and published as one new root, unless a log, a subscriber or an open
+# transaction needs the Transaction that ``commit_point`` publishes.
+
+def plain(conn=None, rows: int = 5):
+    conn = conn or rustmemodb.connect()
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, k INTEGER, v FLOAT NOT NULL, "
+                 "s TEXT UNIQUE)")
+    conn.execute("CREATE INDEX t_k ON t (k)")
+    for i in range(1, rows + 1):
+        conn.execute("INSERT INTO t VALUES (?, ?, ?, ?)", (i, i * 10, float(i), f"s{i}"))
+    return conn
+
+
+def no_transactions(monkeypatch):
+    """Make any point write that still takes a transaction fail the test."""
+    def refuse(self, txn):
+        raise AssertionError("a transaction was committed")
+    monkeypatch.setattr(Database, "commit_point", refuse)
+
+
+def test_a_plain_point_update_publishes_one_numbered_root(monkeypatch):
+    c = plain()
+    no_transactions(monkeypatch)
+    root = c.database.root
+    assert c.execute(UPD, (1,)).rowcount == 1
+    new = c.database.root
+    assert new.version == root.version + 1 and new.catalog_version == root.catalog_version
+    assert new.tables["t"] is not root.tables["t"]
+    assert root.tables["t"].row(root.tables["t"].indexes["t_pkey"].get(1))[2] == 1.0
+    assert rows(c)[0] == (1, 10, 2.0, "s1")
+
+
+def test_direct_updates_of_indexed_columns_keep_every_index_right(monkeypatch):
+    c = plain()
+    no_transactions(monkeypatch)
+    assert c.execute("UPDATE t SET k = ? WHERE id = ?", (7, 2)).rowcount == 1
+    assert c.execute("SELECT id FROM t WHERE k = 7").fetchall() == [(2,)]
+    assert c.execute("SELECT id FROM t WHERE k = 20").fetchall() == []
+    assert c.execute("SELECT id FROM t WHERE k BETWEEN 5 AND 25 ORDER BY k").fetchall() \
+        == [(2,), (1,)]
+    assert c.execute("UPDATE t SET id = 100, s = 'moved' WHERE id = ?", (3,)).rowcount == 1
+    assert c.execute("SELECT k FROM t WHERE id = 100").fetchall() == [(30,)]
+    assert c.execute("SELECT id FROM t WHERE s = 'moved'").fetchall() == [(100,)]
+    assert c.execute("SELECT * FROM t WHERE id = 3").fetchall() == []
+    assert c.execute("SELECT * FROM t WHERE s = 's3'").fetchall() == []
+    monkeypatch.undo()                                            # (an INSERT commits one)
+    c.execute("INSERT INTO t VALUES (3, 0, 0.5, 's3')")          # both old keys are free
+    no_transactions(monkeypatch)
+    for sql, state in (("UPDATE t SET s = 's1' WHERE id = ?", "23505"),
+                       ("UPDATE t SET id = 1 WHERE id = ?", "23505"),
+                       ("UPDATE t SET v = NULL WHERE id = ?", "23502")):
+        root = c.database.root
+        with pytest.raises(rustmemodb.Error) as e:
+            c.execute(sql, (4,))
+        assert e.value.sqlstate == state
+        assert c.database.root is root                          # nothing published
+    assert rows(c) == [(1, 10, 1.0, "s1"), (2, 7, 2.0, "s2"), (3, 0, 0.5, "s3"),
+                       (4, 40, 4.0, "s4"), (5, 50, 5.0, "s5"), (100, 30, 3.0, "moved")]
+
+
+def test_a_direct_write_conflicts_with_an_open_transaction_as_before():
+    db = Database()
+    a, b = db.connect(), db.connect()
+    plain(a)
+    a.execute("BEGIN")
+    a.execute(UPD, (1,))
+    b.execute(UPD, (1,))            # autocommit: commits first (a is open: remembered)
+    b.execute(UPD, (2,))
+    with pytest.raises(rustmemodb.Error) as e:
+        a.execute("COMMIT")
+    assert e.value.sqlstate == "40001"
+    assert [r[2] for r in rows(b)][:2] == [2.0, 3.0]
+    a.execute("BEGIN")
+    a.execute(UPD, (3,))
+    b.execute(UPD, (4,))            # another row: a rebases over it
+    assert rows(a)[3][2] == 4.0     # a's snapshot does not see b's write
+    a.execute("COMMIT")
+    assert [r[2] for r in rows(b)] == [2.0, 3.0, 4.0, 5.0, 5.0]
+
+
+def test_a_direct_write_that_loses_the_race_runs_again(monkeypatch):
+    db = Database()
+    a, b = db.connect(), db.connect()
+    plain(a)
+    original = Database.commit_change
+    raced = []
+
+    def racing(self, *args):
+        if not raced:
+            raced.append(True)
+            b.execute("UPDATE t SET v = v + 100 WHERE id = ?", (1,))
+        return original(self, *args)
+
+    monkeypatch.setattr(Database, "commit_change", racing)
+    assert a.execute(UPD, (1,)).rowcount == 1
+    assert raced and rows(a)[0][2] == 102.0
+    root = db.root
+    change = ("update", 1, (1, 1, 1.0, "x"))
+    assert original(db, root, "t", root.tables["t"], change) is not None
+    assert original(db, root, "t", root.tables["t"], change) is None    # a stale snapshot
+
+
+def test_a_fork_taken_before_a_direct_write_does_not_see_it(monkeypatch):
+    main = plain()
+    fork = main.fork()
+    no_transactions(monkeypatch)
+    main.execute(UPD, (1,))
+    fork.execute("UPDATE t SET v = 50 WHERE id = ?", (2,))
+    assert [r[2] for r in rows(main)] == [2.0, 2.0, 3.0, 4.0, 5.0]
+    assert [r[2] for r in rows(fork)] == [1.0, 50.0, 3.0, 4.0, 5.0]
+
+
+def test_direct_writes_with_a_subscriber_and_with_a_log(tmp_path):
+    c = plain()
+    seen = []
+    sub = c.database.subscribe(lambda old, new, changed: seen.append(changed.rowids("t")))
+    rowid = c.database.root.tables["t"].indexes["t_pkey"].get(1)
+    c.execute(UPD, (1,))
+    sub.cancel()
+    assert seen == [frozenset({rowid})]
+    db = Database.open(tmp_path / "db", durability="sync")
+    c = plain(db.connect())
+    c.execute(UPD, (1,))
+    c.execute("UPDATE t SET k = 0 WHERE id = ?", (2,))
+    expected = rows(c)
+    db.close()
+    db = Database.open(tmp_path / "db", durability="sync")
+    assert rows(db.connect()) == expected
+    assert db.connect().execute("SELECT id FROM t WHERE k = 0").fetchall() == [(2,)]
+    db.close()
+
+
+def test_threads_of_direct_increments_lose_nothing():
+    db = Database()
+    plain(db.connect(), rows=2)
+
+    def work():
+        conn = db.connect()
+        for _ in range(300):
+            conn.execute(UPD, (1,))
+            conn.execute("UPDATE t SET v = v + 1 WHERE id = ?", (2,))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r[2] for r in rows(db.connect())] == [1201.0, 1202.0]
+
+
+def test_direct_deletes(monkeypatch):
+    db = Database()
+    a, b = db.connect(), db.connect()
+    plain(a)
+    fork = a.fork()
+    no_transactions(monkeypatch)
+    assert b.execute(DEL, (2,)).rowcount == 1
+    assert b.execute(DEL, (2,)).rowcount == 0
+    assert a.execute("SELECT * FROM t WHERE s = 's2'").fetchall() == []
+    assert a.execute("SELECT * FROM t WHERE k = 20").fetchall() == []
+    assert [r[0] for r in rows(fork)] == [1, 2, 3, 4, 5]       # forked before the delete
+    assert b.execute("DELETE FROM t WHERE id = ? RETURNING s, v", (3,)).fetchall() \
+        == [("s3", 3.0)]
+    monkeypatch.undo()
+    b.execute("INSERT INTO t VALUES (2, 20, 0.5, 's2')")       # its keys are free again
+    a.execute("BEGIN")
+    a.execute(UPD, (1,))
+    b.execute(DEL, (1,))                                        # a is open: remembered
+    with pytest.raises(rustmemodb.Error) as e:
+        a.execute("COMMIT")
+    assert e.value.sqlstate == "40001"
+    assert [r[0] for r in rows(b)] == [2, 4, 5]
+
+
+def test_a_referenced_table_is_written_the_general_way():
+    c = plain()
+    c.execute("CREATE TABLE child (id INTEGER PRIMARY KEY, "
+              "t_id INTEGER REFERENCES t (id) ON DELETE CASCADE)")
+    c.execute("INSERT INTO child VALUES (1, 1), (2, 2)")
+    assert c.execute(DEL, (1,)).rowcount == 1
+    assert c.execute("SELECT id FROM child").fetchall() == [(2,)]
+    with pytest.raises(rustmemodb.Error) as e:
+        c.execute("UPDATE t SET id = 9 WHERE id = ?", (2,))
+    assert e.value.sqlstate == "23503"
+    assert [r[0] for r in rows(c)] == [2, 3, 4, 5]
+
+
+def test_direct_inserts(monkeypatch, tmp_path):
+    db = Database()
+    a, b = db.connect(), db.connect()
+    plain(a)
+    fork = a.fork()
+    no_transactions(monkeypatch)
+    ins = "INSERT INTO t VALUES (?, ?, ?, ?)"
+    root = db.root
+    assert b.execute(ins, (6, 60, 6.0, "s6")).rowcount == 1
+    assert db.root.version == root.version + 1
+    for params, state in (((6, 0, 0.0, "new"), "23505"), ((7, 0, 0.0, "s1"), "23505"),
+                          ((7, 0, None, "new"), "23502")):
+        root = db.root
+        with pytest.raises(rustmemodb.Error) as e:
+            b.execute(ins, params)
+        assert e.value.sqlstate == state
+        assert db.root is root
+    assert a.execute("SELECT id FROM t WHERE k = 60").fetchall() == [(6,)]
+    assert a.execute("SELECT id FROM t WHERE s = 's6'").fetchall() == [(6,)]
+    assert [r[0] for r in rows(fork)] == [1, 2, 3, 4, 5]
+    monkeypatch.undo()
+    a.execute("BEGIN")
+    a.execute(ins, (8, 80, 8.0, "s8"))
+    b.execute(ins, (8, 81, 8.1, "other"))     # a is open: remembered, its key conflicts
+    with pytest.raises(rustmemodb.Error) as e:
+        a.execute("COMMIT")
+    assert e.value.sqlstate == "40001"
+    assert rows(b)[-1] == (8, 81, 8.1, "other")
+    db = Database.open(tmp_path / "db", durability="sync")
+    c = plain(db.connect())
+    c.execute(ins, (9, 90, 9.0, "s9"))
+    expected = rows(c)
+    db.close()
+    db = Database.open(tmp_path / "db", durability="sync")
+    assert rows(db.connect()) == expected
+    db.close()
+
+
+@pytest.mark.parametrize("make", [plain, table])
+def test_inserts_inside_a_transaction_are_checked_as_before(make):
+    c = make()
+    ins = "INSERT INTO t VALUES (?, ?, ?, ?)"
+    cases = [((7, 0, None, "x"), "23502"), ((1, 0, 1.0, "x"), "23505"),
+             ((7, 0, 1.0, "s1"), "23505")]
+    if make is table:
+        cases.append(((7, 0, 5000.0, "x"), "23514"))
+    for params, state in cases:
+        c.execute("BEGIN")
+        c.execute(ins, (6, 60, 6.0, "s6"))
+        with pytest.raises(rustmemodb.Error) as e:
+            c.execute(ins, params)
+        assert e.value.sqlstate == state
+        c.execute("ROLLBACK")
+    c.execute("BEGIN")
+    c.execute(ins, (6, 60, 6.0, "s6"))
+    c.execute(ins, (7, 70, 7.0, "s7"))
+    c.execute("COMMIT")
+    assert [r[0] for r in rows(c)] == [1, 2, 3, 4, 5, 6, 7]
+    assert c.execute("SELECT id FROM t WHERE k = 70").fetchall() == [(7,)]

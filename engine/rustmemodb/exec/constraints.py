@@ -88,7 +88,13 @@ def is_referenced(txn, table: str) -> bool:
 
     True when a foreign key references the table; lets writers skip building Python
     rows for the actions (a few tables: ~1 µs)."""
-    for version in txn.working.tables.values():
+    return referenced_in(txn.working.tables, table)
+
+
+def referenced_in(tables: dict, table: str) -> bool:
+    """``is_referenced`` over a root's ``tables`` (a point write computed without a
+    transaction: exec/fast_update.py ``direct``)."""
+    for version in tables.values():
         for fk in version.schema.foreign_keys:
             if fk.ref_table == table:
                 return True

@@ -4,7 +4,8 @@ Like exec/fast_update.py: the index lookup gives the rows, foreign-key actions
 run first (exec/constraints.py ``before_delete``), then one delete op on the
 transaction. Falls back to the generic operator for big results. ``WHERE pk = $1``
 (one probe of a unique index, no other filter) has a runner of its own, as in
-exec/fast_update.py: one row, no lists (Transaction.delete_row).
+exec/fast_update.py: one row, no lists (Transaction.delete_row), and in autocommit
+no transaction at all (``run.direct``, published by Database.commit_change).
 """
 from __future__ import annotations
 
@@ -62,6 +63,24 @@ def _point_delete(table: str, columns, point, returning):
         if returning is None:
             return Result([], rowcount=1, kind="DELETE")
         return dml_result("DELETE", columns, [row + (rowid,)], returning, params)
+
+    def direct(root, params):
+        """``run`` from the committed ``root`` without a transaction, as the point
+        UPDATE's ``direct`` (exec/fast_update.py): (result, table, new version,
+        ("delete", rowid)), or None to decline when a foreign key references the table."""
+        version = root.tables[table]
+        rowid, row = point_row(version, index, key_of(params))
+        if row is None:
+            return dml_result("DELETE", columns, [], returning, params), table, None, None
+        if constraints.referenced_in(root.tables, table):
+            return None
+        changed = version.delete_one(rowid, row)
+        if returning is None:
+            return Result([], rowcount=1, kind="DELETE"), table, changed, ("delete", rowid)
+        return (dml_result("DELETE", columns, [row + (rowid,)], returning, params), table,
+                changed, ("delete", rowid))
+
+    run.direct = direct
     return run
 
 

@@ -4,7 +4,9 @@ Values are computed by row closures, defaults filled, NOT NULL checked and the
 rows appended to the table's tail: no Arrow call at all. The commonest shape,
 one row of bare placeholders covering every column in order
 (``INSERT INTO t VALUES ($1, $2, ...)``), skips the closures: the row is the
-parameter list itself, already converted to the slots' (= the columns') types.
+parameter list itself, already converted to the slots' (= the columns') types; in
+autocommit, with nothing to check but NOT NULL, it is published without a transaction
+(``run.direct``, as exec/fast_update.py's).
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from ..storage.table import TAIL_FREEZE, rows_to_batch
 from . import constraints
 from .expr.row import try_compile_row
 from .fast_path import COMPILERS
+from .fast_update import SchemaFacts
 from ..statement_limits import tick
 
 
@@ -41,16 +44,27 @@ def compile_insert(prepared):
     whole_params = identity and len(plan.source.rows) == 1 and all(
         type(e) is Param and e.slot == i for i, e in enumerate(plan.source.rows[0]))
 
+    facts: list = [None]     # SchemaFacts of the schema last seen
+
     def run(ctx):
         params = ctx.params
         txn = ctx.txn
         schema = txn.schema(table)
         if whole_params and len(params) == len(schema.columns):
-            out = constraints.check_rows(txn, schema, [tuple(params)], ctx)
-            if txn.explicit:   # applied with the INSERTs after it (txn/transaction.py)
-                txn.insert_row_deferred(table, out[0])
+            known = facts[0]
+            if known is None or known.schema is not schema:
+                known = facts[0] = SchemaFacts(schema, frozenset())
+            row = tuple(params)
+            if known.plain:     # then check_rows is the NOT NULL check alone
+                for i in known.required:
+                    if row[i] is None:
+                        raise constraints.not_null_violation(schema, i)
             else:
-                txn.insert_rows(table, out)
+                row = constraints.check_rows(txn, schema, [row], ctx)[0]
+            if txn.explicit:   # applied with the INSERTs after it (txn/transaction.py)
+                txn.insert_row_deferred(table, row)
+            else:
+                txn.insert_rows(table, [row])
             return Result([], rowcount=1, kind="INSERT")
         out = []
         for row in rows:
@@ -71,6 +85,31 @@ def compile_insert(prepared):
         else:
             txn.insert_rows(table, out)
         return Result([], rowcount=len(out), kind="INSERT")
+
+    def direct(root, params):
+        """``run`` of a one-row ``INSERT INTO t VALUES ($1, ..., $n)`` from the committed
+        ``root`` without a transaction, as the point UPDATE's ``direct``
+        (exec/fast_update.py): (result, table, new version, ("insert", rows, rowids)),
+        or None to decline (another shape, or a schema with more to check than NOT
+        NULL). 23502 and 23505 are raised here, nothing done."""
+        if not whole_params:
+            return None
+        version = root.tables[table]
+        schema = version.schema
+        known = facts[0]
+        if known is None or known.schema is not schema:
+            known = facts[0] = SchemaFacts(schema, frozenset())
+        if not known.plain or len(params) != len(schema.columns):
+            return None
+        row = tuple(params)
+        for i in known.required:
+            if row[i] is None:
+                raise constraints.not_null_violation(schema, i)
+        rows = [row]
+        changed, rowids = version.insert_rows(rows)
+        return Result([], rowcount=1, kind="INSERT"), table, changed, ("insert", rows, rowids)
+
+    run.direct = direct
 
     def many(ctx, param_rows: list) -> int:
         """``executemany``: every parameter row's rows appended at once (one version,

@@ -50,6 +50,16 @@ def compile_select(prepared):
         except _TooMany:
             return None
         return Result(columns, rows=rows, rowcount=len(rows), kind="SELECT")
+
+    read = getattr(rows_of, "read", None)
+    if read is not None and not with_subqueries:
+        def direct(root, params):
+            """``run`` of a bare primary-key probe (``SELECT * FROM t WHERE pk = $1``)
+            on ``root``, with no transaction or context: an autocommit read of the
+            newest root (Session._run_fast)."""
+            rows = read(root, params)
+            return Result(columns, rows=rows, rowcount=len(rows), kind="SELECT")
+        run.read = direct
     return run
 
 
@@ -170,6 +180,16 @@ def _scan(node: L.LogicalScan, env):
                 return []
             row = version.row(rowid)
             return [] if row is None else [row]
+
+        def read(root, params):   # the same from a root, with no context (compile_select)
+            key = key_fn((), params)
+            version = root.tables[table]
+            rowid = version.indexes[name].get(key) if key is not None else None
+            if rowid is None:
+                return []
+            row = version.row(rowid)
+            return [] if row is None else [row]
+        point.read = read
         return point
 
     def scan(ctx):

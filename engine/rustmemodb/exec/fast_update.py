@@ -11,7 +11,10 @@ The commonest shape, ``WHERE pk = $1`` (one probe of a unique index, no other
 filter), has a runner of its own (``_point_update``): one row, so no lists, and
 per table schema it knows once whether the row needs more than a NOT NULL check
 and whether the SET list touches an indexed column (if not, the new table version
-shares every index: TableVersion.update_one).
+shares every index: TableVersion.update_one). In autocommit it has a second entry,
+``run.direct(root, params)``: the same change computed from the committed root with no
+transaction, context or log op, which the session publishes as one new root
+(Database.commit_change) when nothing was committed meanwhile.
 """
 from __future__ import annotations
 
@@ -212,6 +215,41 @@ def _point_update(table: str, columns, point, items: list, assigned: frozenset, 
         if returning is None:
             return Result([], rowcount=1, kind="UPDATE")
         return dml_result("UPDATE", columns, [new], returning, params)
+
+    def direct(root, params):
+        """What ``run`` does, computed from the committed ``root`` without a transaction,
+        for an autocommit statement that Session publishes itself (Database.commit_change):
+        (result, table, new table version, ("update", rowid, new row)), the version
+        None when no row matched; None (declined, nothing done) when the write needs a
+        transaction: the schema has more to check than NOT NULL, or a foreign key
+        references the table."""
+        version = root.tables[table]
+        key = key_of(params)            # point_row, inlined
+        rowid = version.indexes[index].get(key) if key is not None else None
+        old = version.row(rowid) if rowid is not None else None
+        if old is None:
+            return dml_result("UPDATE", columns, [], returning, params), table, None, None
+        known = facts[0]
+        schema = version.schema
+        if known is None or known.schema is not schema:
+            known = facts[0] = SchemaFacts(schema, assigned)
+        if not known.plain or constraints.referenced_in(root.tables, table):
+            return None
+        r = old + (rowid,)
+        values = list(old)
+        for i, fn in items:
+            values[i] = fn(r, params)
+        new = tuple(values)
+        for i in known.required:
+            if new[i] is None:
+                raise constraints.not_null_violation(schema, i)
+        changed = version.update_one(rowid, old, new, known.keyed)
+        change = ("update", rowid, new)
+        if returning is None:
+            return Result([], rowcount=1, kind="UPDATE"), table, changed, change
+        return dml_result("UPDATE", columns, [new], returning, params), table, changed, change
+
+    run.direct = direct
     return run
 
 

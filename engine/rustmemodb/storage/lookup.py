@@ -47,8 +47,9 @@ class LookupMixin:
 
     def row(self, rowid: int) -> tuple | None:
         """The live row with this rowid, as a tuple in storage form, else None."""
-        if self.patches:
-            patched = self.patches.get(rowid)
+        patches = self.patches
+        if patches._slots._len:     # (RowMap.__bool__ inlined: every point read asks)
+            patched = patches.get(rowid)
             if patched is not None:
                 return None if patched is DELETED else patched
         loc = self._locate(rowid)

@@ -74,6 +74,18 @@ class Root:
             d["catalog_version"] = self.catalog_version + 1
         return new
 
+    def with_table_numbered(self, name: str, version: TableVersion, number: int) -> "Root":
+        """``with_table(name, version).numbered(number, self.catalog_version)`` in one
+        copy: the root an autocommit point write publishes (Database.commit_change)."""
+        tables = dict(self.tables)
+        tables[name] = version
+        new = object.__new__(Root)
+        d = new.__dict__
+        d.update(self.__dict__)
+        d["tables"] = tables
+        d["version"] = number
+        return new
+
     def numbered(self, version: int, catalog_version: int) -> "Root":
         """This root with new counters: what a commit publishes (replace() inlined)."""
         new = object.__new__(Root)
