@@ -100,15 +100,15 @@ class _Placed:
 
 def bind_and_optimize(conn, sql: str) -> L.LogicalNode:
     """The optimized logical plan of SELECT ``sql`` on ``conn``'s (mirror) session."""
-    from ..optimize import FLAT, optimize
+    from ..optimize import FLAT, SMALL_TABLE_SHORTCUT, optimize
     session = conn._session
     ph = placeholders.normalize(sql)
     root = session._catalog_root()
     bound, _ = session._parse_and_bind(ph, root, None)
     if isinstance(bound, Prepared) or bound.plan is None or bound.kind != "SELECT":
         raise NotSplit("not a query")
-    off = SHARD_DECIDES if bound.nested else SHARD_DECIDES | FLAT
-    return optimize(bound.plan, root, disabled=off)
+    off = SHARD_DECIDES | {SMALL_TABLE_SHORTCUT}
+    return optimize(bound.plan, root, disabled=off if bound.nested else off | FLAT)
 
 
 def split_plan(plan: L.LogicalNode, catalog: dict) -> PlanSplit:

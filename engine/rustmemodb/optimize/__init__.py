@@ -18,6 +18,10 @@ from .registry import NESTED, RULES
 # the decorrelation rules have no subquery to move.
 FLAT = frozenset({"optimize_subqueries", "decorrelate_subqueries",
                   "decorrelate_scalar_subqueries"})
+# Off: prune_columns narrows a plan even when every table it reads is small (its
+# shortcut for the row path). A plan split for a cluster is planned on the coordinator's
+# empty mirror of tables that are large on the shards (cluster/plansplit.py).
+SMALL_TABLE_SHORTCUT = "prune_columns:small_tables"
 
 
 def optimize(plan: LogicalNode, ctx=None, disabled: frozenset = frozenset()) -> LogicalNode:
@@ -29,7 +33,12 @@ def optimize(plan: LogicalNode, ctx=None, disabled: frozenset = frozenset()) -> 
             if not runs(name, found):
                 continue    # nothing in this plan that the rule rewrites
             check()   # interrupt / statement_timeout between rules (statement_limits.py)
-            new = rule(plan, ctx, optimize) if name in NESTED else rule(plan, ctx)
+            if name in NESTED:
+                new = rule(plan, ctx, optimize)
+            elif name == "prune_columns" and SMALL_TABLE_SHORTCUT in disabled:
+                new = rule(plan)          # narrowed whatever the tables' sizes
+            else:
+                new = rule(plan, ctx)
             if new is not plan:
                 plan, found = new, None
     return plan
