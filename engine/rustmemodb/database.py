@@ -264,8 +264,8 @@ class Database:
                 if self.root is not snapshot or self._pending:
                     return None
                 if not self._active and not self._log:
-                    new = self.root = snapshot.with_table_numbered(name, version,
-                                                                   snapshot.version + 1)
+                    new = self.root = snapshot.with_table(name, version,
+                                                          number=snapshot.version + 1)
                     return new
         txn = Transaction(snapshot, False)
         txn._working = snapshot.with_table(name, version)

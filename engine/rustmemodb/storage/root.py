@@ -61,9 +61,11 @@ class Root:
     def table(self, name: str) -> TableVersion | None:
         return self.tables.get(name)
 
-    def with_table(self, name: str, version: TableVersion, ddl: bool = False) -> "Root":
+    def with_table(self, name: str, version: TableVersion, ddl: bool = False,
+                   number: int | None = None) -> "Root":
         # Every write statement comes through here: replace() inlined, without its
-        # keyword-argument dict.
+        # keyword-argument dict. ``number``: the root's new version, for a root an
+        # autocommit point write publishes as it is (Database.commit_change).
         tables = dict(self.tables)
         tables[name] = version
         new = object.__new__(Root)
@@ -72,18 +74,8 @@ class Root:
         d["tables"] = tables
         if ddl:
             d["catalog_version"] = self.catalog_version + 1
-        return new
-
-    def with_table_numbered(self, name: str, version: TableVersion, number: int) -> "Root":
-        """``with_table(name, version).numbered(number, self.catalog_version)`` in one
-        copy: the root an autocommit point write publishes (Database.commit_change)."""
-        tables = dict(self.tables)
-        tables[name] = version
-        new = object.__new__(Root)
-        d = new.__dict__
-        d.update(self.__dict__)
-        d["tables"] = tables
-        d["version"] = number
+        if number is not None:
+            d["version"] = number
         return new
 
     def numbered(self, version: int, catalog_version: int) -> "Root":
