@@ -129,7 +129,11 @@ def common_base(a, b) -> MergeBase | None:
     for sid in va.keys() & vb.keys():
         for ra, la in va[sid]:
             for rb, lb in vb[sid]:
-                base = ra if ra.version <= rb.version else rb
+                # the older state; at an equal version the one that took in fewer
+                # merges (a merge that changed no row records itself in a new root
+                # of the same version, which the other side may never have seen)
+                base = ra if (ra.version, _newest_merge(ra)) <= \
+                    (rb.version, _newest_merge(rb)) else rb
                 score = (_newest_merge(base), base.version, -len(la) - len(lb))
                 if best is None or score > best[0]:
                     best = (score, base, la, lb)
