@@ -27,7 +27,8 @@ from ..functions.aggregate_pairs import pair_aggregate
 from ..functions.datetime import scale_interval
 from ..semantics import restore_interval_keys, sort_keys_for
 from ..run import operator, run_plan
-from .grouped_numpy import count_distinct_codes, group_ids, grouped_int_bincount
+from .grouped_numpy import (BLOCK, count_distinct_codes, few_slots, group_ids,
+                            grouped_int_bincount)
 from .join import hash_friendly
 from ..semantics import sum_int64
 
@@ -344,19 +345,20 @@ def _whole_number_key(values, n: int, integral: bool = False, per_row: bool = Tr
     if not (abs(lo) < 2.0 ** 52 and abs(hi) < 2.0 ** 52) or hi - lo + 1 > max(4 * n, 1 << 16):
         return None
     span = int(hi - lo) + 1
-    rows = np.zeros(span, np.int64) if span * -(-n // _BLOCK) <= n else None
-    offsets = np.empty(n if per_row or rows is None else min(n, _BLOCK), np.int64)
+    rows = np.zeros(span, np.int64) if few_slots(span, n) else None
+    keep = per_row or rows is None          # else one block's offsets, reused
+    offsets = np.empty(n if keep else min(n, BLOCK), np.int64)
     # block by block with reused scratch, so the temporaries stay in cache (a computed
     # key is one 5M-row chunk: whole-column temporaries cost more in page faults than
     # the arithmetic); the rows per offset are counted while a block is hot, when few
-    back = np.empty(min(n, _BLOCK))
-    same = np.empty(min(n, _BLOCK), np.bool_)
+    back = np.empty(min(n, BLOCK))
+    same = np.empty(min(n, BLOCK), np.bool_)
     start = 0
     for chunk in chunks:
-        for i in range(0, len(chunk), _BLOCK):
-            block = chunk[i:i + _BLOCK]
+        for i in range(0, len(chunk), BLOCK):
+            block = chunk[i:i + BLOCK]
             m = len(block)
-            part = offsets[start:start + m] if len(offsets) == n else offsets[:m]
+            part = offsets[start:start + m] if keep else offsets[:m]
             np.subtract(block, lo, out=part, casting="unsafe")     # truncates toward zero
             # exact only if every value is its offset plus the minimum again (k - lo may
             # round a tiny fraction away: 1e-20 - -3.0 is 3.0); then equal offsets mean
@@ -368,10 +370,7 @@ def _whole_number_key(values, n: int, integral: bool = False, per_row: bool = Tr
             if rows is not None:
                 rows += np.bincount(part, minlength=span)
             start += m
-    return (pa.array(offsets) if len(offsets) == n else None), lo, span - 1, rows
-
-
-_BLOCK = 1 << 16
+    return (pa.array(offsets) if keep else None), lo, span - 1, rows
 
 
 def _key_as_integer(node: LogicalAggregate) -> LogicalAggregate:

@@ -165,7 +165,13 @@ def grouped_int_bincount(aggregates, keys, inputs, columns, bounds=None, rows=No
     return pa.Table.from_arrays(arrays, names=[c for c, _ in columns])
 
 
-_BLOCK = 1 << 16
+BLOCK = 1 << 16     # rows a block-by-block pass takes at once (its temporaries in cache)
+
+
+def few_slots(span: int, n: int) -> bool:
+    """Whether ``span`` slots are few enough to count ``n`` rows block by block (one
+    ``span``-long bincount per block costs no more than the rows themselves)."""
+    return span * -(-n // BLOCK) <= n
 
 
 def _counted(slot: np.ndarray, span: int, weights: np.ndarray | None = None) -> np.ndarray:
@@ -173,13 +179,13 @@ def _counted(slot: np.ndarray, span: int, weights: np.ndarray | None = None) -> 
     block while the slots are few: each block's temporaries stay in cache, and int32
     slots are widened there, not all at once."""
     n = len(slot)
-    if span * -(-n // _BLOCK) > n:
+    if not few_slots(span, n):
         out = np.bincount(slot, weights=weights, minlength=span)
         return out if weights is not None else out.astype(np.int64)
     out = np.zeros(span, np.int64 if weights is None else np.float64)
-    for i in range(0, n, _BLOCK):
-        out += np.bincount(slot[i:i + _BLOCK], minlength=span,
-                           weights=None if weights is None else weights[i:i + _BLOCK])
+    for i in range(0, n, BLOCK):
+        out += np.bincount(slot[i:i + BLOCK], minlength=span,
+                           weights=None if weights is None else weights[i:i + BLOCK])
     return out
 
 
