@@ -414,21 +414,27 @@ def test_point_groups_answer_as_the_ordinary_handlers(monkeypatch):
     assert {"23505", "22P02", "08P01", "26000"} <= errors_seen
 
 
-def test_point_select_answered_as_it_arrives(monkeypatch):
-    """A prepared point SELECT's Bind/Describe/Execute/Sync arriving alone while the
-    session waits is answered by the protocol's read callback (_answer_now); two groups
-    in one packet, a group behind an unanswered Parse, or an UPDATE go through the
-    message loop. The replies are the same either way."""
+@pytest.fixture
+def answered(monkeypatch) -> list:
+    """Whether each call of the read callback's ``_answer_now`` took its data."""
     from rustmemodb.server.session import ClientSession
-    answered = []
+    taken: list = []
     real = ClientSession._answer_now
 
     def counted(self, data):
         took = real(self, data)
-        answered.append(took)
+        taken.append(took)
         return took
 
     monkeypatch.setattr(ClientSession, "_answer_now", counted)
+    return taken
+
+
+def test_point_select_answered_as_it_arrives(answered):
+    """A prepared point SELECT's Bind/Describe/Execute/Sync arriving alone while the
+    session waits is answered by the protocol's read callback (_answer_now); two groups
+    in one packet, a group behind an unanswered Parse, or an UPDATE go through the
+    message loop. The replies are the same either way."""
 
     def group(key: bytes, describe: bool = True) -> bytes:
         return (_bind("sel", [key]) + (msg(b"D", b"P\x00") if describe else b"")
@@ -504,21 +510,12 @@ def _query_session(port: int) -> list:
     return replies
 
 
-def test_point_queries_answered_as_they_arrive(monkeypatch):
+def test_point_queries_answered_as_they_arrive(answered, monkeypatch):
     """A Query of one point SELECT is answered by the protocol's read callback
     (_answer_now -> _query_now); the replies are byte for byte those of the general
     way (on_query with _query_now declining), errors, positions and a failed
     transaction included."""
     from rustmemodb.server.session import ClientSession
-    answered = []
-    real = ClientSession._answer_now
-
-    def counted(self, data):
-        took = real(self, data)
-        answered.append(took)
-        return took
-
-    monkeypatch.setattr(ClientSession, "_answer_now", counted)
     results = []
     for fast in (True, False):
         if not fast:
