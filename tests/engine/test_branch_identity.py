@@ -444,3 +444,53 @@ def test_forks_that_took_in_different_states_of_main_share_its_rows():
         assert result.counts["t"]["added"] == 1
         assert rows(b) == rows(main) == rows(a)
         assert diff(a, b, "t").empty
+
+
+def test_a_table_is_taken_whole_only_when_its_rows_keep_their_numbers():
+    """Merging a fork that holds one of the target's rows under another number (it
+    copied the row in by a merge of its own) into a target that did not change the
+    table must not take the fork's table whole: the target's row 8 would become a
+    different row, and its next merge with main would see a change and a new row
+    where there is none."""
+    main = no_pk(8)
+    a, b = main.fork(), main.fork()
+    main.execute("INSERT INTO t VALUES (100, 'new', 0)")   # main's rowid 8
+    b.execute("INSERT INTO t VALUES (101, 'new', 0)")      # b's rowid 8
+    merge(main, a, "theirs")                               # a: 100 as rowid 8
+    merge(a, b, "theirs")                                  # b: 100 as rowid 9
+    before = rowids_by(a)
+    result = merge(b, a, "theirs")
+    assert result.applied and result.counts["t"] == {"added": 1, "removed": 0, "changed": 0}
+    after = rowids_by(a)
+    assert {tag: after[tag] for tag in before} == before   # a's rows keep their rowids
+    merge(main, a, "abort")
+    assert [r[0] for r in rows(a)] == list(range(8)) + [100, 101]
+    assert diff(main, a, "t").added.column("tag").to_pylist() == [101]
+
+
+def test_criss_cross_merges_keep_each_row_once():
+    """main took B's row, A synced with B, then main is merged into A: no single merge
+    base knows both new rows (main's and B's), so identity falls back on each row's
+    origin, the branch and rowid that first held it."""
+    for pk in (False, True):
+        main = no_pk(8) if not pk else rustmemodb.connect()
+        if pk:
+            main.execute("CREATE TABLE t (tag INTEGER PRIMARY KEY, v TEXT, n INTEGER)")
+            main.executemany("INSERT INTO t VALUES (?, ?, ?)",
+                             [(i, f"v{i}", i) for i in range(8)])
+        a, b = main.fork(), main.fork()
+        main.execute("INSERT INTO t VALUES (100, 'new', 0)")
+        b.execute("INSERT INTO t VALUES (101, 'new', 0)")
+        merge(main, a, "theirs")
+        merge(a, main, "theirs")
+        assert merge(b, main, "abort").applied
+        merge(a, b, "theirs")
+        merge(b, a, "theirs")
+        result = merge(main, a, "abort")
+        assert result.applied and result.conflicts.num_rows == 0
+        assert [r[0] for r in rows(a)] == list(range(8)) + [100, 101]
+        assert rows(a) == rows(main) == rows(b)
+        b.execute("UPDATE t SET v = 'b' WHERE tag = 100")  # still one row after more merges
+        merge(b, main, "theirs")
+        merge(main, a, "theirs")
+        assert rows(a) == rows(main) == rows(b)

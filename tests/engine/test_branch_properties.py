@@ -206,6 +206,10 @@ workflow_op = st.one_of(
 # (it has merges the other branch never saw) copied the other branch's row back twice
 @example(pk=False, ops=[("insert", 1), ("insert", 3), ("sync", 0, 2), ("sync", 0, 1),
                         ("sync", 3, 0)])
+# found by hypothesis: a criss-cross (main took branch 2's row, 1 synced with 2, then
+# main is merged into 1): no single base knows both new rows
+@example(pk=False, ops=[("insert", 0), ("insert", 2), ("sync", 0, 1), ("merge", 2, 0, "abort"),
+                        ("sync", 1, 2), ("merge", 0, 1, "abort")])
 def test_branch_workflows_never_duplicate_or_diverge(pk, ops):
     """Random forks, edits, merges, undos among four branches (forks of forks, merges
     in every direction, repeated). Every row carries a unique tag, so a merge that

@@ -20,6 +20,14 @@ compared against):
 A ``Correspondence`` holds the watermark and the exceptions of one side for one
 table. The side whose own root is the base needs none (``IDENTITY``).
 
+Rows also have an **origin**, an identity valid across every branch whatever the
+merge base: the branch that inserted the row and the rowid it got there
+(``origins``). A row a merge copied is traced through the merge record to the
+source's row, a row inherited at a fork to the parent's. Merges fall back on it
+when neither side's correspondence knows a row: after a criss-cross of merges
+(main took B's row, A took it from B, main is then merged into A) no single base
+knows every row both sides share, but their origins agree.
+
 A completed merge leaves a ``MergeRecord`` *in the target's committed root*
 (``Root.merges``, keyed by the source's space id): the source root it merged,
 which is the base of the next merge between the two, and the target's
@@ -124,12 +132,64 @@ IDENTITY = Correspondence(INF)
 
 
 @dataclass(frozen=True, eq=False)
+class Lineage:
+    """Where a database's rowids come from: its rowid space and, for a fork, the
+    parent's lineage and the root it forked from (apart from the Database, so that a
+    merge record does not keep a whole dropped branch alive)."""
+
+    space: int
+    parent: "Lineage | None"
+    base_root: object
+
+
+def lineage(db) -> Lineage:
+    found = db.__dict__.get("_branch_lineage")
+    if found is None:
+        parent = lineage(db.parent) if db.parent is not None else None
+        found = db.__dict__.setdefault(
+            "_branch_lineage", Lineage(space_id(db), parent, db.base_root))
+    return found
+
+
+@dataclass(frozen=True, eq=False)
 class MergeRecord:
     """Left in the target's root by a merge: see the module docstring."""
 
     base: object        # the source's Root that was merged
     seq: int            # orders records: the newest one between a pair wins
     tables: dict        # table name -> Correspondence of the target onto ``base``
+    source: Lineage | None = None   # the source's lineage, to trace copied rows' origins
+
+
+ORIGIN_BITS = 40        # an origin is space << ORIGIN_BITS | the rowid it got there
+ROWID_MASK = (1 << ORIGIN_BITS) - 1
+
+
+def origins(lin: Lineage, root, table: str, rowids: np.ndarray) -> np.ndarray:
+    """The origin of each of ``rowids`` of ``table`` in ``root`` (a state of the
+    database with lineage ``lin``): a row a merge copied is the source's row, a row
+    below the fork point the parent's, any other one this database's own. Each step
+    goes to an older root, so the trace ends."""
+    rowids = np.asarray(rowids, np.int64)
+    out = (np.int64(lin.space) << ORIGIN_BITS) | rowids
+    todo = np.ones(len(rowids), bool)
+    records = sorted((getattr(root, "merges", None) or {}).values(),
+                     key=lambda r: r.seq, reverse=True)
+    for record in records:
+        corr = record.tables.get(table)
+        if corr is None or not len(corr.rowids) or record.source is None:
+            continue
+        pos = np.minimum(np.searchsorted(corr.rowids, rowids), len(corr.rowids) - 1)
+        hit = todo & (corr.rowids[pos] == rowids)
+        if hit.any():
+            out[hit] = origins(record.source, record.base, table, corr.base_ids[pos[hit]])
+            todo &= ~hit
+    if lin.parent is not None and lin.base_root is not None:
+        version = lin.base_root.tables.get(table)
+        low = todo & (rowids < (version.next_rowid if version is not None else 0))
+        if low.any():
+            out[low] = origins(lin.parent, lin.base_root, table, rowids[low])
+    return out
 
 
 _merge_seq = itertools.count(1)

@@ -37,7 +37,8 @@ from ..storage.root import is_temporary
 from ..storage.table import TableVersion
 from . import validate
 from .diff import ROWID, Diff, _distinct, diff_versions
-from .identity import IDENTITY, Correspondence, MergeRecord, next_seq, space_id
+from .identity import (IDENTITY, ROWID_MASK, Correspondence, MergeRecord, lineage, next_seq,
+                       origins, space_id)
 from .lineage import MergeBase, common_base
 
 CONFLICT_SCHEMA = pa.schema([
@@ -85,7 +86,7 @@ def merge(source, target, strategy: str = "abort") -> MergeResult:
             target.end(txn)
             return MergeResult(False, run.conflict_table(), run.counts)
         run.sequences()
-        record = MergeRecord(src_root, next_seq(), run.next_correspondences())
+        record = MergeRecord(src_root, next_seq(), run.next_correspondences(), lineage(source))
         if txn.ops:
             target.commit(txn)
         else:
@@ -150,7 +151,8 @@ class _Merge:
             vs, vt = self.src_root.tables.get(name), self.tgt_root.tables.get(name)
             if vs is vb or (vs is not None and vs is vt):
                 continue                                      # source did not touch it
-            if vt is vb or (vt is None and vb is None):       # only the source changed it
+            if (vt is vb and self._keeps_rowids(name, vb)) or (vt is None and vb is None):
+                # only the source changed it, and its rows keep the target's numbers
                 self.txn.replace_table(name, vs)
                 self.adopted.add(name)
                 self.counts[name] = _count_whole(name, vb, vs)
@@ -167,6 +169,18 @@ class _Merge:
                     self.blocking.append((name, "", what, None, ours, theirs, "schema"))
                 continue
             self.counts[name] = self._rows(name, vb, vs, vt)
+
+    def _keeps_rowids(self, name: str, vb) -> bool:
+        """May the target take the source's version whole? Only if every rowid of the
+        base names the same row in it (``identity.py``: a row keeps its rowid for life
+        within one database). A source that holds a row under another number (copied
+        in by a merge of its own) would give the target's row 8 to a different row,
+        and every earlier state and merge record of the target would then name the
+        wrong one: the next merge copies a row twice."""
+        if vb is None:
+            return True
+        cs = self.base.correspondence(self.source, name)
+        return cs.watermark >= vb.next_rowid and not len(cs.rowids)
 
     def _rows(self, name: str, vb, vs: TableVersion, vt: TableVersion) -> dict:
         """Merge one table both sides changed, vectorised: the two change sets are joined
@@ -186,6 +200,10 @@ class _Merge:
         fresh = _np(theirs.column(_ID)) == -1 if pk is None else np.zeros(n, bool)
         at = _lookup(theirs, ours, keys)            # our change to the same row, or -1
         at[fresh] = -1                              # rows of the source only: never matched
+        if pk is None:
+            rowids, found = ct.from_base(_np(theirs.column(_ID)))
+            found &= ~fresh
+            traced = self._by_origin(name, theirs, ours, kind, cs, ~found, at)
         has_ours = at >= 0
         okind = np.full(n, _NONE, np.int8)
         okind[has_ours] = _np(ours.column(_KIND))[at[has_ours]]
@@ -202,8 +220,13 @@ class _Merge:
                 names, keys, _before_rows(their_diff, names), _before_rows(our_diff, names)))
         take = ~has_ours | (conflict if self.strategy == "theirs" else False)
         if pk is None:
-            rowids, found = ct.from_base(_np(theirs.column(_ID)))
-            live = found & ~fresh & (okind != _REMOVED) & ((okind != _NONE) | (kind != _ADDED))
+            same_row = traced >= 0
+            rowids[same_row] = traced[same_row]
+            live = found & (okind != _REMOVED) & ((okind != _NONE) | (kind != _ADDED))
+            live |= same_row & (okind != _REMOVED)
+            kept = same_row & (kind != _REMOVED)      # the next merge knows them as one
+            self.pairs.setdefault(name, []).extend(zip(
+                rowids[kept].tolist(), _np(theirs.column(ROWID))[kept].tolist()))
         else:
             index = vt.indexes[pk.name]
             rows_taken = theirs.take(pa.array(np.flatnonzero(take)))
@@ -223,6 +246,49 @@ class _Merge:
                                     (_CHANGED, "changed"))}
         self._apply(name, schema, deletes, updates, inserts, pk is None)
         return applied
+
+    def _by_origin(self, name, theirs: pa.Table, ours: pa.Table, kind, cs: Correspondence,
+                   lost: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """For their changes to rows the target does not know by base identity
+        (``lost``): the target's live row of the same origin (``identity.py``), or -1;
+        ``at`` gets our change to that row. After a criss-cross of merges no one base
+        knows every row both sides took in; without this such a row is copied twice."""
+        traced = np.full(theirs.num_rows, -1, np.int64)
+        want = np.flatnonzero(lost)
+        if not len(want):
+            return traced
+        src_ids = _np(theirs.column(ROWID))[want].astype(np.int64)
+        gone = kind[want] == _REMOVED           # a removed row's ROWID is the base's
+        if gone.any():
+            back, ok = cs.from_base(src_ids[gone])
+            src_ids[gone] = np.where(ok, back, -1)
+        want, src_ids = want[src_ids >= 0], src_ids[src_ids >= 0]
+        if not len(want):
+            return traced
+        wanted = origins(lineage(self.source), self.src_root, name, src_ids)
+        # the target's row of that origin has the same number, or a merge copied it in
+        vt = self.tgt_root.tables[name]
+        candidates = np.unique(np.concatenate(
+            [wanted & ROWID_MASK] + [r.tables[name].rowids for r in
+                                     self.tgt_root.merges.values() if name in r.tables]))
+        candidates = np.array([r for r in candidates.tolist()
+                               if r < vt.next_rowid and vt.row(r) is not None], np.int64)
+        if not len(candidates):
+            return traced
+        mine = origins(lineage(self.target), self.tgt_root, name, candidates)
+        order = np.argsort(mine, kind="stable")
+        pos = np.minimum(np.searchsorted(mine[order], wanted), len(mine) - 1)
+        hit = mine[order][pos] == wanted
+        rows = candidates[order[pos[hit]]]
+        traced[want[hit]] = rows
+        if ours.num_rows:                       # our change to that row, by our rowid
+            our_ids = _np(ours.column(ROWID)).astype(np.int64)
+            our_ids[_np(ours.column(_KIND)) == _REMOVED] = -1
+            sort = np.argsort(our_ids, kind="stable")
+            p = np.minimum(np.searchsorted(our_ids[sort], rows), len(our_ids) - 1)
+            same = our_ids[sort][p] == rows
+            at[want[hit][same]] = sort[p[same]]
+        return traced
 
     def _apply(self, name, schema, deletes, updates, inserts, by_rowid: bool) -> None:
         txn = self.txn
