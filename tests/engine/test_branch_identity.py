@@ -494,3 +494,20 @@ def test_criss_cross_merges_keep_each_row_once():
         merge(b, main, "theirs")
         merge(main, a, "theirs")
         assert rows(a) == rows(main) == rows(b)
+
+
+def test_rows_taken_whole_are_the_sources_rows_in_later_merges():
+    """B takes A's table whole (B had not changed it); main then gets A's row through a
+    fork of A. Merging main into B must see B's copy (same rowid as on A) as the row
+    main has, not as B's own new row."""
+    main = no_pk(8)
+    a, b = main.fork(), main.fork()
+    main.execute("INSERT INTO t VALUES (100, 'new', 0)")
+    a.execute("INSERT INTO t VALUES (101, 'new', 0)")
+    assert merge(a, b, "theirs").applied                  # taken whole
+    a2 = a.fork()
+    assert merge(a2, main, "abort").applied
+    result = merge(main, b, "abort")
+    assert result.applied and result.counts["t"]["added"] == 1
+    assert [r[0] for r in rows(b)] == list(range(8)) + [100, 101]
+    assert rows(b) == rows(main)

@@ -65,14 +65,16 @@ class Correspondence:
     base_ids: np.ndarray = field(default_factory=lambda: _EMPTY)  # this side with another base id
 
     @classmethod
-    def of_pairs(cls, watermark: int, pairs: list[tuple[int, int]]) -> "Correspondence":
-        """From (this side's rowid, base id) pairs; identical pairs below the watermark
-        are implied and dropped."""
-        pairs = sorted({(int(r), int(b)) for r, b in pairs if r != b or r >= watermark})
-        if not pairs:
+    def of_pairs(cls, watermark: int, rowids: np.ndarray, base_ids: np.ndarray
+                 ) -> "Correspondence":
+        """From this side's rowids and the base ids they name (aligned arrays);
+        identical pairs below the watermark are implied and dropped."""
+        rowids, base_ids = np.asarray(rowids, np.int64), np.asarray(base_ids, np.int64)
+        keep = (rowids != base_ids) | (rowids >= watermark)
+        if not keep.any():
             return cls(watermark)
-        arr = np.asarray(pairs, np.int64)
-        return cls(watermark, arr[:, 0].copy(), arr[:, 1].copy())
+        pairs = np.unique(np.stack([rowids[keep], base_ids[keep]], axis=1), axis=0)
+        return cls(watermark, pairs[:, 0].copy(), pairs[:, 1].copy())
 
     def to_base(self, rowids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(base ids, known): rows of this side only are not known to the base."""
@@ -159,6 +161,9 @@ class MergeRecord:
     seq: int            # orders records: the newest one between a pair wins
     tables: dict        # table name -> Correspondence of the target onto ``base``
     source: Lineage | None = None   # the source's lineage, to trace copied rows' origins
+    taken: dict = field(default_factory=dict)   # table -> ((lo, hi), ...): rowids the
+    #   target took whole from the source (a table only the source changed), which are
+    #   the source's rows under the same numbers
 
 
 ORIGIN_BITS = 40        # an origin is space << ORIGIN_BITS | the rowid it got there
@@ -177,13 +182,20 @@ def origins(lin: Lineage, root, table: str, rowids: np.ndarray) -> np.ndarray:
                      key=lambda r: r.seq, reverse=True)
     for record in records:
         corr = record.tables.get(table)
-        if corr is None or not len(corr.rowids) or record.source is None:
+        if corr is None or record.source is None:
             continue
-        pos = np.minimum(np.searchsorted(corr.rowids, rowids), len(corr.rowids) - 1)
-        hit = todo & (corr.rowids[pos] == rowids)
-        if hit.any():
-            out[hit] = origins(record.source, record.base, table, corr.base_ids[pos[hit]])
-            todo &= ~hit
+        if len(corr.rowids):
+            pos = np.minimum(np.searchsorted(corr.rowids, rowids), len(corr.rowids) - 1)
+            hit = todo & (corr.rowids[pos] == rowids)
+            if hit.any():
+                out[hit] = origins(record.source, record.base, table,
+                                   corr.base_ids[pos[hit]])
+                todo &= ~hit
+        for lo, hi in record.taken.get(table, ()):
+            hit = todo & (rowids >= lo) & (rowids < hi)
+            if hit.any():
+                out[hit] = origins(record.source, record.base, table, rowids[hit])
+                todo &= ~hit
     if lin.parent is not None and lin.base_root is not None:
         version = lin.base_root.tables.get(table)
         low = todo & (rowids < (version.next_rowid if version is not None else 0))

@@ -86,7 +86,8 @@ def merge(source, target, strategy: str = "abort") -> MergeResult:
             target.end(txn)
             return MergeResult(False, run.conflict_table(), run.counts)
         run.sequences()
-        record = MergeRecord(src_root, next_seq(), run.next_correspondences(), lineage(source))
+        record = MergeRecord(src_root, next_seq(), run.next_correspondences(), lineage(source),
+                             run.taken())
         if txn.ops:
             target.commit(txn)
         else:
@@ -110,7 +111,7 @@ class _Merge:
         self.blocking: list[tuple] = []       # schema and constraint conflicts
         self.counts: dict = {}
         self.adopted: set = set()             # tables taken whole from the source
-        self.pairs: dict = {}                 # table -> [(target rowid, source rowid)]
+        self.pairs: dict = {}                 # table -> [(target rowids, source rowids)]
         self.written: dict = {}               # table -> rows the merge wrote
 
     def sequences(self) -> None:
@@ -225,8 +226,8 @@ class _Merge:
             live = found & (okind != _REMOVED) & ((okind != _NONE) | (kind != _ADDED))
             live |= same_row & (okind != _REMOVED)
             kept = same_row & (kind != _REMOVED)      # the next merge knows them as one
-            self.pairs.setdefault(name, []).extend(zip(
-                rowids[kept].tolist(), _np(theirs.column(ROWID))[kept].tolist()))
+            self.pairs.setdefault(name, []).append(
+                (rowids[kept], _np(theirs.column(ROWID))[kept]))
         else:
             index = vt.indexes[pk.name]
             rows_taken = theirs.take(pa.array(np.flatnonzero(take)))
@@ -271,14 +272,16 @@ class _Merge:
         candidates = np.unique(np.concatenate(
             [wanted & ROWID_MASK] + [r.tables[name].rowids for r in
                                      self.tgt_root.merges.values() if name in r.tables]))
-        candidates = np.array([r for r in candidates.tolist()
-                               if r < vt.next_rowid and vt.row(r) is not None], np.int64)
+        candidates = candidates[candidates < vt.next_rowid]
         if not len(candidates):
             return traced
         mine = origins(lineage(self.target), self.tgt_root, name, candidates)
         order = np.argsort(mine, kind="stable")
         pos = np.minimum(np.searchsorted(mine[order], wanted), len(mine) - 1)
         hit = mine[order][pos] == wanted
+        if hit.any():                           # few: rows both sides took in
+            rows = candidates[order[pos[hit]]]
+            hit[np.flatnonzero(hit)[[vt.row(r) is None for r in rows.tolist()]]] = False
         rows = candidates[order[pos[hit]]]
         traced[want[hit]] = rows
         if ours.num_rows:                       # our change to that row, by our rowid
@@ -314,8 +317,7 @@ class _Merge:
             new_ids = txn.insert_arrow(name, inserts.drop_columns([ROWID]))
             if by_rowid:
                 src = inserts.column(ROWID).to_numpy(zero_copy_only=False)
-                self.pairs.setdefault(name, []).extend(zip(np.asarray(new_ids).tolist(),
-                                                           src.tolist()))
+                self.pairs.setdefault(name, []).append((np.asarray(new_ids, np.int64), src))
 
     def _write_one_by_one(self, name, schema, deletes, updates, inserts) -> None:
         """After a constraint error: find every offending row (the merge will not commit)."""
@@ -368,14 +370,28 @@ class _Merge:
             pairs = list(self.pairs.get(name, ()))
             if len(ct.rowids):      # target rows mapped onto the old base: onto the source
                 s, found = cs.from_base(ct.base_ids)
-                pairs += [(t, x) for t, x, f in zip(ct.rowids.tolist(), s.tolist(),
-                                                    found.tolist()) if f]
+                pairs.append((ct.rowids[found], s[found]))
             if len(cs.rowids):      # source rows mapped onto the old base: from the target
                 t, found = ct.from_base(cs.base_ids)
-                pairs += [(x, s) for x, s, f in zip(t.tolist(), cs.rowids.tolist(),
-                                                    found.tolist()) if f]
-            out[name] = Correspondence.of_pairs(min(ct.watermark, cs.watermark), pairs)
+                pairs.append((t[found], cs.rowids[found]))
+            out[name] = Correspondence.of_pairs(
+                min(ct.watermark, cs.watermark),
+                np.concatenate([t for t, _ in pairs] or [_NO_ROWS]),
+                np.concatenate([s for _, s in pairs] or [_NO_ROWS]))
         return out
+
+    def taken(self) -> dict:
+        """The rowid ranges of tables taken whole, this time and by earlier merges from
+        the same source (the new record replaces the old one): see ``origins``."""
+        earlier = self.tgt_root.merges.get(space_id(self.source))
+        out = {name: list(ranges) for name, ranges in
+               (earlier.taken.items() if earlier is not None else ())}
+        for name in self.adopted:
+            vb, vs = self.base.root.tables.get(name), self.src_root.tables.get(name)
+            lo = vb.next_rowid if vb is not None else 0
+            if vs is not None and vs.next_rowid > lo:
+                out.setdefault(name, []).append((lo, vs.next_rowid))
+        return {name: tuple(ranges) for name, ranges in out.items()}
 
     def conflict_table(self) -> pa.Table:
         rows = [tuple(None if v is None else str(v) for v in c)
@@ -387,6 +403,7 @@ class _Merge:
 # ---- change tables ------------------------------------------------------------------------
 
 _ID, _KIND, _B = "__id", "__kind", "__b"
+_NO_ROWS = np.zeros(0, np.int64)
 _ADDED, _REMOVED, _CHANGED, _NONE = 0, 1, 2, -1
 
 
