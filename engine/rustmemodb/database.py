@@ -259,7 +259,7 @@ class Database:
         numbered, and no Transaction, log op or working root is made. Otherwise the
         change becomes the Transaction that ``commit_point`` publishes, exactly as if
         the statement had run in one."""
-        if self.wal is None and not self._subscribers._subs:   # (its __bool__, inlined)
+        if self.wal is None and not self._subscribers.subs:
             with self._commit_lock:
                 if self.root is not snapshot or self._pending:
                     return None

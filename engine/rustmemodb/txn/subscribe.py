@@ -64,26 +64,28 @@ class Subscribers:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._subs: tuple[Subscription, ...] = ()
+        # the subscriptions, a tuple replaced whole: read without the lock (hot paths test
+        # it for emptiness without a call)
+        self.subs: tuple[Subscription, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self._subs)
+        return bool(self.subs)
 
     def add(self, callback: Callback) -> Subscription:
         if not callable(callback):
             raise TypeError("subscribe() needs a callable (old_root, new_root, tables)")
         sub = Subscription(callback, self)
         with self._lock:
-            self._subs = self._subs + (sub,)
+            self.subs = self.subs + (sub,)
         return sub
 
     def remove(self, sub: Subscription) -> None:
         with self._lock:
-            self._subs = tuple(s for s in self._subs if s is not sub)
+            self.subs = tuple(s for s in self.subs if s is not sub)
 
     def notify(self, old, new, tables: Iterable[str]) -> None:
         changed = tables if isinstance(tables, Changed) else frozenset(tables)
-        for sub in self._subs:          # a snapshot: (un)subscribing meanwhile is fine
+        for sub in self.subs:          # a snapshot: (un)subscribing meanwhile is fine
             cb = sub.callback()
             if cb is None:
                 if sub.active:          # the owner of a bound method was collected
