@@ -87,12 +87,19 @@ def _pop_all(base: dict, keys: list) -> None:
 
 
 def ordered_without(index: OrderedIndex, gone: np.ndarray, limit: int) -> OrderedIndex:
-    """``index`` without the entries of rowids ``gone`` (all below ``limit``)."""
-    if index.size or len(index.dead):
+    """``index`` without the entries of rowids ``gone`` (all below ``limit``); the
+    surviving base is copied on its first read (``OrderedIndex.without_rows``)."""
+    earlier = index._filtered
+    source, before = (earlier.source, earlier.live) if earlier is not None else (None, None)
+    if not index.size and not len(index.dead) and index._keys is None and \
+            source is not None and before is not None:
+        # another bulk DELETE before anyone read the base: one filter for both
+        live = np.ones(limit, bool)
+        live[:len(before)] = before
+        live[gone] = False
+        return OrderedIndex.without_rows(source, live)
+    if index.size or len(index.dead) or earlier is not None:
         index = index.merged()
     live = np.ones(limit, bool)
     live[gone] = False
-    keep = np.flatnonzero(live[index.rowids])     # positions: two gathers, not two masks
-    keep_nulls = live[index.null_rowids]
-    return OrderedIndex(index.name, index.columns, index.dtype, index.keys[keep],
-                        index.rowids[keep], index.null_rowids[keep_nulls])
+    return OrderedIndex.without_rows(index, live)

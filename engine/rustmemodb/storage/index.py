@@ -338,7 +338,7 @@ class OrderedIndex:
     """
 
     __slots__ = ("name", "columns", "dtype", "_keys", "_rowids", "_null_rowids", "dead",
-                 "_ndv", "_d", "_job")
+                 "_ndv", "_d", "_job", "_filtered")
 
     def __init__(self, name, columns, dtype, keys, rowids, null_rowids, leaves=(),
                  dead=_EMPTY_MAP, lasts=None, size=None):
@@ -359,6 +359,7 @@ class OrderedIndex:
         self.dead = dead
         self._ndv = None
         self._job = None     # an incremental merge under way (index_merge.py), or None
+        self._filtered = None   # a base still to be filtered (``without_rows``), or None
 
     def _derive(self, d: tuple, dead) -> "OrderedIndex":
         """Same base (and its cached distinct count), another delta; set slot by slot,
@@ -367,15 +368,17 @@ class OrderedIndex:
         new.name, new.columns, new.dtype = self.name, self.columns, self.dtype
         new._keys, new._rowids, new._null_rowids = self._keys, self._rowids, self._null_rowids
         new.dead, new._ndv, new._d, new._job = dead, self._ndv, d, self._job
+        new._filtered = self._filtered
         return new
 
     # The base arrays. A new index's are None until first read, so creating a table and
-    # writing a few rows (into the delta) never imports numpy: start-up (issue 11).
+    # writing a few rows (into the delta) never imports numpy: start-up (issue 11). So
+    # are those of a base a bulk DELETE filtered (``without_rows``) until first read.
     @property
     def keys(self):
         keys = self._keys
         if keys is None:
-            self._empty_base()
+            self._fill_base()
             keys = self._keys
         return keys
 
@@ -383,7 +386,7 @@ class OrderedIndex:
     def rowids(self):
         rowids = self._rowids
         if rowids is None:
-            self._empty_base()
+            self._fill_base()
             rowids = self._rowids
         return rowids
 
@@ -391,24 +394,44 @@ class OrderedIndex:
     def null_rowids(self):
         nulls = self._null_rowids
         if nulls is None:
-            self._empty_base()
+            self._fill_base()
             nulls = self._null_rowids
         return nulls
 
     @property
     def base_size(self) -> int:
-        """Keys in the base (without making an empty base)."""
-        return 0 if self._keys is None else len(self._keys)
+        """Keys in the base (without making an empty base or filtering one)."""
+        if self._keys is None:
+            return self._filtered.sizes()[0] if self._filtered is not None else 0
+        return len(self._keys)
 
     @property
     def base_nulls(self) -> int:
-        """NULL entries in the base (without making an empty base)."""
-        return 0 if self._null_rowids is None else len(self._null_rowids)
+        """NULL entries in the base (without making an empty base or filtering one)."""
+        if self._null_rowids is None:
+            return self._filtered.sizes()[1] if self._filtered is not None else 0
+        return len(self._null_rowids)
 
-    def _empty_base(self) -> None:
+    def _fill_base(self) -> None:
+        if self._filtered is not None:
+            # the three are set together; a reader racing this one computes the same
+            self._keys, self._rowids, self._null_rowids = self._filtered.result()
+            return
         self._keys = np.empty(0, self.dtype)
         self._rowids = np.empty(0, np.int64)
         self._null_rowids = np.empty(0, np.int64)
+
+    @classmethod
+    def without_rows(cls, index: "OrderedIndex", live) -> "OrderedIndex":
+        """``index`` without the entries of the rowids ``live`` (flags by rowid) marks
+        False: the set-based DELETE's upkeep. ``index`` must have no delta and no
+        tombstones (``merged()``). Copying the surviving base (a gather of every key and
+        rowid, most of a large DELETE's time) waits for the first read of the base, as
+        a B-tree leaves its dead entries to VACUUM; sizes and statistics for planning
+        come without it."""
+        out = cls(index.name, index.columns, index.dtype, None, None, None)
+        out._filtered = _FilteredBase(index, live)
+        return out
 
     def _settled(self) -> tuple:
         """The delta state with every pending insert placed (computed once per version)."""
@@ -725,8 +748,20 @@ class OrderedIndex:
             ids = np.sort(np.concatenate([ids, np.array(extra, np.int64)]))
         return ids
 
+    def _unfiltered(self) -> "OrderedIndex | None":
+        """The base before a bulk DELETE still to be filtered from it, else None."""
+        f = self._filtered
+        if self._keys is None and f is not None:
+            if f.pending:
+                return f.source
+            self._fill_base()
+        return None
+
     def distinct_keys(self) -> int:
         """Distinct first-column values in the base (cached: the base never changes)."""
+        source = self._unfiltered()
+        if self._ndv is None and source is not None:
+            return source.distinct_keys()      # an estimate: at most that many
         if self._ndv is None:
             keys = self._keys
             if keys is None or not len(keys):
@@ -741,14 +776,59 @@ class OrderedIndex:
     def stats(self) -> tuple[int, object, object]:
         """(non-null entries, min key, max key) — cheap, from the base and delta ends."""
         real = [k for k, _ in self.delta if k is not NULL_KEY]
-        keys = self._keys if self._keys is not None else ()
-        n = len(keys) + len(real) - len(self.dead)
+        source = self._unfiltered()
+        if source is not None:
+            # a base a bulk DELETE has not filtered yet: its ends may be deleted rows'
+            # keys, as with tombstones (these only feed estimates)
+            keys, n = source.keys, self._filtered.sizes()[0]
+        else:
+            keys = self._keys if self._keys is not None else ()
+            n = len(keys)
+        n += len(real) - len(self.dead)
         lo = [keys[0]] if len(keys) else []
         hi = [keys[-1]] if len(keys) else []
         if real:
             lo.append(real[0])
             hi.append(real[-1])
         return max(n, 0), (min(lo) if lo else None), (max(hi) if hi else None)
+
+
+class _FilteredBase:
+    """A base filtered by a bulk DELETE, computed once for every version sharing it."""
+
+    __slots__ = ("source", "live", "_result", "_sizes")
+
+    def __init__(self, source: OrderedIndex, live) -> None:
+        self.source, self.live = source, live
+        self._result = self._sizes = None
+
+    @property
+    def pending(self) -> bool:
+        return self._result is None
+
+    def result(self) -> tuple:
+        out = self._result
+        if out is None:
+            src, live = self.source, self.live
+            keep = np.flatnonzero(live[src.rowids])    # positions: two gathers, not masks
+            out = (src.keys[keep], src.rowids[keep], src.null_rowids[live[src.null_rowids]])
+            self.sizes()
+            self._result = out
+            self.source = self.live = None              # the old base can go
+        return out
+
+    def sizes(self) -> tuple[int, int]:
+        """(keys, NULL entries) that survive, without filtering the arrays."""
+        out = self._sizes
+        if out is None:
+            if self._result is not None:
+                out = (len(self._result[0]), len(self._result[2]))
+            else:
+                src, live = self.source, self.live
+                out = (int(np.count_nonzero(live[src.rowids])),
+                       int(np.count_nonzero(live[src.null_rowids])))
+            self._sizes = out
+        return out
 
 
 def _alive(rowids, dead: PMap):
