@@ -189,6 +189,39 @@ def test_windows_over_aggregates_and_without_a_common_partition(shuffle):
         c.close()
 
 
+GROUPING_SETS = [
+    ("SELECT g, name, count(*), sum(v), avg(v) FROM a GROUP BY ROLLUP (g, name) "
+     "ORDER BY g, name", "split"),
+    ("SELECT g, name, GROUPING(g, name), max(v), count(DISTINCT name) FROM a "
+     "GROUP BY CUBE (g, name) ORDER BY 3, 1, 2", "split"),
+    ("SELECT name, count(*) FROM a GROUP BY GROUPING SETS ((name), ()) "
+     "ORDER BY 1 NULLS FIRST", "split"),
+    ("SELECT id % 5 AS k, stddev(v), variance(v) FROM a GROUP BY ROLLUP (id % 5) "
+     "ORDER BY 1", "split"),
+    ("SELECT g, sum(v), count(*) FROM a WHERE id < 0 GROUP BY ROLLUP (g)", "split"),
+    ("SELECT g, count(*) FROM a GROUP BY ROLLUP (g) HAVING count(*) > 200 ORDER BY 1",
+     "split"),
+    ("SELECT a.g, b.name, count(*) FROM a JOIN b ON a.id = b.id "
+     "GROUP BY GROUPING SETS ((a.g), (b.name)) ORDER BY 1, 2", None),
+]
+
+
+@pytest.mark.parametrize("shuffle", ["auto", "always"])
+def test_grouping_sets_merge_every_set_from_the_finest_partials(shuffle):
+    """ROLLUP / CUBE / GROUPING SETS: the shards group by every key, the coordinator
+    computes each set (GROUPING() too) from those partials, as one engine would."""
+    c, s = _setup(shuffle)
+    try:
+        _check(c, s, GROUPING_SETS, _table_bytes(c, "a"))
+        text = "\n".join(r[0] for r in c.execute(
+            "EXPLAIN " + GROUPING_SETS[0][0]).fetchall())
+        merge, shard = text.split("Partial on each shard")
+        assert "MixedAggregate  (grouping sets (k0, k1), (k0), ()" in merge, text
+        assert "GROUP BY \"s0\".\"g\", \"s0\".\"name\"" in shard, text
+    finally:
+        c.close()
+
+
 @pytest.mark.parametrize("shuffle", ["auto", "always"])
 def test_an_aggregating_insert_select_runs_its_source_first(shuffle):
     c, s = _setup(shuffle)

@@ -19,7 +19,9 @@ choice each shard makes over its own rows. This module then walks that plan:
   partial aggregate (COUNT/SUM/MIN/MAX/BOOL_* as themselves, AVG as a float sum and a
   count, STDDEV/VARIANCE as count, sum and sum of squares, corr/covar_*/regr_* as the
   pair count, sums and centred sums of each shard (``_pair_partials``), DISTINCT
-  aggregates by grouping the partial by their argument too); a Sort under a LIMIT as the top
+  aggregates by grouping the partial by their argument too; GROUPING SETS, ROLLUP and
+  CUBE by grouping the partial by every key and computing each set in the merge, where
+  a set without a key combines the partials of all its groups); a Sort under a LIMIT as the top
   LIMIT + OFFSET rows of each shard; a LIMIT without a Sort as LIMIT + OFFSET rows; a
   DISTINCT as itself. Windows partitioned by the partition key are local too; other
   windows only above an aggregate (over the merged groups).
@@ -278,8 +280,6 @@ class _Placement:
 # ---- aggregates -------------------------------------------------------------------------
 
 def _aggregate(path: list, agg: L.LogicalAggregate, placed: _Placement) -> PlanSplit:
-    if agg.grouping_sets is not None:
-        raise NotSplit("grouping sets")
     groups = list(agg.groups)
     distinct_args: list = []
     partials: list[AggCall] = []
@@ -301,7 +301,11 @@ def _aggregate(path: list, agg: L.LogicalAggregate, placed: _Placement) -> PlanS
         if not isinstance(a, AggCall) or a.order_by or a.extra:
             raise NotSplit(f"aggregate {a}")
         arg_type = a.args[0].type if a.args else None
-        if a.distinct:
+        if a.fn == "grouping":      # which set a row is of: known to the merge alone
+            merges.append(replace(a, args=tuple(("k", groups.index(x), x.type)
+                                                for x in a.args)))
+            recon.append(("same", len(merges) - 1))
+        elif a.distinct:
             if a.fn not in ("count", "sum", "avg", "min", "max") or a.filter is not None \
                     or len(a.args) != 1:
                 raise NotSplit(f"aggregate {a}")
@@ -347,9 +351,13 @@ def _aggregate(path: list, agg: L.LogicalAggregate, placed: _Placement) -> PlanS
     scan = L.LogicalScan(list(cols), PARTIALS)
     merge_aggs = [replace(m, args=tuple(s(ref) if callable(s) else ref(s) for s in m.args))
                   for m in merges]
+    # GROUPING SETS / ROLLUP / CUBE: the shards group by every key (the finest sets'
+    # groups); each set is then computed from those partials, as every merged aggregate
+    # combines partials of any grouping
     merge_agg = L.LogicalAggregate(
         [(n, t) for n, t in cols[:g]] + [(f"m{i}", m.type) for i, m in enumerate(merge_aggs)],
-        scan, [ColRef(i, cols[i][1], cols[i][0]) for i in range(g)], merge_aggs)
+        scan, [ColRef(i, cols[i][1], cols[i][0]) for i in range(g)], merge_aggs,
+        grouping_sets=agg.grouping_sets)
     out = [ColRef(i, cols[i][1], cols[i][0]) for i in range(g)]
     for r, want in zip(recon, agg.columns[g:]):
         out.append(_rebuilt(r, merge_agg, g, want[1]))
@@ -357,8 +365,9 @@ def _aggregate(path: list, agg: L.LogicalAggregate, placed: _Placement) -> PlanS
     merge = _rebuild(path, project)
     # Windows over the merged groups see all of them: such a merge runs whole on the
     # coordinator, never repartitioned by the group keys onto the shards.
+    # So does a merge of grouping sets: a set without a key needs every group of it.
     windows = any(isinstance(n, L.LogicalWindow) for n in path)
-    keys = [] if windows else [f"k{i}" for i in range(g)]
+    keys = [] if windows or agg.grouping_sets is not None else [f"k{i}" for i in range(g)]
     return _finish(part, merge, "aggregate", keys, placed.catalog)
 
 

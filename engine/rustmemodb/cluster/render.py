@@ -150,8 +150,6 @@ class _Renderer:
         return q
 
     def _LogicalAggregate(self, n: L.LogicalAggregate) -> _Query:
-        if n.grouping_sets is not None:
-            raise Unrenderable("grouping sets")
         q = self.node(n.child)
         if not q.plain:
             q = self.wrap(q)
@@ -160,6 +158,10 @@ class _Renderer:
             raise Unrenderable("a constant group key")   # GROUP BY 1 would be a position
         aggs = [_Col(self.aggregate(a, q.cols)) for a in n.aggregates]
         q.group = [g.sql for g in groups]
+        if n.grouping_sets is not None:
+            q.group = ["GROUPING SETS (" + ", ".join(
+                "(" + ", ".join(q.group[i] for i in members) + ")"
+                for members in n.grouping_sets) + ")"]
         q.cols = groups + aggs
         return q
 
