@@ -222,6 +222,34 @@ def test_grouping_sets_merge_every_set_from_the_finest_partials(shuffle):
         c.close()
 
 
+DISTINCT_ON = [
+    ("SELECT DISTINCT ON (g) g, id, v FROM a ORDER BY g, v DESC, id", "split"),
+    ("SELECT DISTINCT ON (g) g, id, v FROM a ORDER BY g, v DESC, id LIMIT 4", "split"),
+    ("SELECT DISTINCT ON (name) name, id FROM a WHERE v > 10 "
+     "ORDER BY name NULLS FIRST, id DESC", "split"),
+    ("SELECT * FROM (SELECT DISTINCT ON (g) g, id, v FROM a ORDER BY g, v, id) d "
+     "ORDER BY v, id", "split"),
+    ("SELECT DISTINCT ON (g % 3, name) g % 3 AS k, name, id FROM a "
+     "ORDER BY g % 3, name, id", "split"),
+    ("SELECT DISTINCT ON (a.g) a.g, b.name, a.id FROM a JOIN b ON a.id = b.id "
+     "ORDER BY a.g, a.id DESC", "split"),
+]
+
+
+@pytest.mark.parametrize("shuffle", ["auto", "always"])
+def test_distinct_on_keeps_each_shards_first_rows_then_the_first_of_those(shuffle):
+    """DISTINCT ON … ORDER BY: every shard keeps its first row per key in that order
+    (and no more than a LIMIT over it), the coordinator the first of those."""
+    c, s = _setup(shuffle)
+    try:
+        _check(c, s, DISTINCT_ON, _table_bytes(c, "a"))
+        text = "\n".join(r[0] for r in c.execute("EXPLAIN " + DISTINCT_ON[1][0]).fetchall())
+        shard = text.split("Partial on each shard")[1]
+        assert "SELECT DISTINCT ON (" in shard and "LIMIT 4" in shard, text
+    finally:
+        c.close()
+
+
 @pytest.mark.parametrize("shuffle", ["auto", "always"])
 def test_an_aggregating_insert_select_runs_its_source_first(shuffle):
     c, s = _setup(shuffle)

@@ -70,7 +70,7 @@ _SIMPLE = ("sum", "min", "max", "bool_and", "bool_or", "every")
 _SPREAD = {"stddev": (True, False), "stddev_samp": (True, False), "stddev_pop": (True, True),
            "variance": (False, False), "var_samp": (False, False), "var_pop": (False, True)}
 _PASS = (L.LogicalProject, L.LogicalFilter, L.LogicalSort, L.LogicalLimit,
-         L.LogicalDistinct, L.LogicalAggregate, L.LogicalWindow)
+         L.LogicalDistinct, L.LogicalDistinctOn, L.LogicalAggregate, L.LogicalWindow)
 
 
 class NotSplit(Exception):
@@ -137,6 +137,15 @@ def split_plan(plan: L.LogicalNode, catalog: dict) -> PlanSplit:
         partial, up = path[up], up - 1          # DISTINCT on each shard, then again
     above = path[up] if up >= 0 else None
     if isinstance(above, L.LogicalSort) and up > 0 and \
+            isinstance(path[up - 1], L.LogicalDistinctOn):
+        # DISTINCT ON: each shard's first row per key in the sort order, then the first
+        # of those; a LIMIT over it keeps that many of them on each shard too
+        kind = "distinct-on"
+        partial = replace(path[up - 1], child=replace(above, child=partial))
+        if up > 1 and isinstance(path[up - 2], L.LogicalLimit) and \
+                _top(path[up - 2]) is not None:
+            partial = _limited(partial, path[up - 2])
+    elif isinstance(above, L.LogicalSort) and up > 0 and \
             isinstance(path[up - 1], L.LogicalLimit) and _top(path[up - 1]) is not None:
         kind = "top-k"                          # each shard's first LIMIT + OFFSET rows
         partial = _limited(replace(above, child=partial), path[up - 1])
@@ -637,6 +646,9 @@ def _operations(plan: L.LogicalNode) -> set:
         elif isinstance(node, L.LogicalSort):
             exprs += [k[0] for k in node.keys]
             found.update(("key", d, nf) for _, d, nf in node.keys)
+        elif isinstance(node, L.LogicalDistinctOn):
+            exprs += list(node.keys)
+            found.add(("distinct on", len(node.keys)))
         for e in exprs:
             for n in e.walk():
                 if isinstance(n, Call):   # with the kind of each argument, in order

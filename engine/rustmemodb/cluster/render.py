@@ -88,6 +88,7 @@ class _Query:
     group: list | None = None                   # None: not grouped; []: one group
     having: list = field(default_factory=list)
     distinct: bool = False
+    distinct_on: list | None = None             # DISTINCT ON keys (over ``order``)
     order: list | None = None
     limit: str | None = None
     offset: str | None = None
@@ -97,13 +98,14 @@ class _Query:
     def plain(self) -> bool:
         """Nothing but FROM and WHERE: can be a join input as it is."""
         return self.group is None and not self.distinct and self.order is None and \
-            self.limit is None and self.offset is None and not self.windowed
+            self.limit is None and self.offset is None and not self.windowed and \
+            self.distinct_on is None
 
     @property
     def closed(self) -> bool:
         """Past the select list (DISTINCT, ORDER BY, LIMIT): only a wrap reads on."""
         return self.distinct or self.order is not None or self.limit is not None or \
-            self.offset is not None
+            self.offset is not None or self.distinct_on is not None
 
 
 class _Renderer:
@@ -194,6 +196,16 @@ class _Renderer:
         q.distinct = True
         return q
 
+    def _LogicalDistinctOn(self, n: L.LogicalDistinctOn) -> _Query:
+        q = self.node(n.child)
+        # the first row of each group in the Sort's order: that Sort is this query's
+        # ORDER BY (whose leading keys the binder made the DISTINCT ON keys)
+        if q.order is None or q.distinct or q.distinct_on is not None or \
+                q.limit is not None or q.offset is not None:
+            raise Unrenderable("DISTINCT ON not right over its ORDER BY")
+        q.distinct_on = [self.expr(k, q.cols) for k in n.keys]
+        return q
+
     def _LogicalWindow(self, n: L.LogicalWindow) -> _Query:
         q = self.node(n.child)
         if q.closed or q.windowed:   # a window over a window's output: a query apart
@@ -270,7 +282,10 @@ class _Renderer:
         if not q.cols:
             raise Unrenderable("a query without columns")
         items = ", ".join(f"{c.sql} AS {quote(n)}" for c, n in zip(q.cols, names))
-        out = f"SELECT {'DISTINCT ' if q.distinct else ''}{items} FROM {q.froms}"
+        head = "DISTINCT " if q.distinct else ""
+        if q.distinct_on is not None:
+            head = f"DISTINCT ON ({', '.join(q.distinct_on)}) "
+        out = f"SELECT {head}{items} FROM {q.froms}"
         if q.where:
             out += " WHERE " + " AND ".join(q.where)
         if q.group:

@@ -20,7 +20,8 @@ from sqlglot import exp
 from ... import errors, types
 from ...deep import deep
 from ...plan.expr import AggCall, Call, Case, ColRef, Const, Expr, Param, transform
-from ...plan.logical import (LogicalAggregate, LogicalDistinct, LogicalFilter, LogicalLimit,
+from ...plan.logical import (LogicalAggregate, LogicalDistinct, LogicalDistinctOn, LogicalFilter,
+                             LogicalLimit,
                              LogicalNode, LogicalProject, LogicalProjectSet, LogicalSort,
                              LogicalValues)
 from ..parse import DIALECT, position_of
@@ -92,6 +93,9 @@ def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
     agg_binder = ExprBinder(stmt, scope, aggregates=True, windows=True, clause="SELECT")
     select_exprs = [agg_binder.bind(i) if not isinstance(i, Expr) else i for i in items]
     order_specs = _order_specs(stmt, node, scope, names, select_exprs, agg_binder)
+    on = node.args["distinct"].args.get("on") if node.args.get("distinct") else None
+    on_keys = None if on is None else \
+        stmt.distinct_on_positions(on, names, select_exprs, agg_binder.bind)
     qualify = node.args.get("qualify")
     # DuckDB's QUALIFY: a filter after the windows are computed, carried through the
     # aggregate lift and the window binding beside the select list.
@@ -125,7 +129,7 @@ def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
     if extra:
         plan = LogicalFilter(plan.columns, plan, extra[0])
 
-    plan = _finish(stmt, node, plan, select_exprs, names, order_specs, scope.parent)
+    plan = _finish(stmt, node, plan, select_exprs, names, order_specs, scope.parent, on_keys)
     if node.args.get("locks"):       # SELECT ... FOR UPDATE / SHARE
         plan = bind_locks(stmt, node, plan)
     return plan
@@ -486,7 +490,7 @@ def _explicit_nulls(o: exp.Ordered) -> bool:
 # ---- projection, DISTINCT, ORDER BY, LIMIT ------------------------------------------------------
 
 def _finish(stmt, node, plan, select_exprs, names, order_specs,
-            parent: Scope | None = None) -> LogicalNode:
+            parent: Scope | None = None, on_keys: list | None = None) -> LogicalNode:
     hidden = [s[1] for s in order_specs if s[0] == "expr"]
     distinct = node.args.get("distinct")
     if hidden and distinct is not None and not distinct.args.get("on"):
@@ -499,9 +503,9 @@ def _finish(stmt, node, plan, select_exprs, names, order_specs,
     plan = LogicalProject(cols, plan, exprs)
     plan, cols = _project_set(plan, cols, exprs)
     if distinct is not None:
-        on = distinct.args.get("on")
-        if on is not None:
-            plan = stmt.bind_distinct_on(plan, on, names, select_exprs)
+        if on_keys is not None:
+            plan = LogicalDistinctOn(plan.columns, plan, [
+                ColRef(k, plan.columns[k][1], names[k]) for k in on_keys])
         else:
             plan = LogicalDistinct(plan.columns, plan)
     keys, h = [], 0

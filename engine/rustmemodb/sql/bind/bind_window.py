@@ -23,7 +23,7 @@ from sqlglot import exp
 
 from ... import errors, types
 from ...plan.expr import ColRef, WindowCall, transform
-from ...plan.logical import LogicalDistinctOn, LogicalNode, LogicalWindow
+from ...plan.logical import LogicalNode, LogicalWindow
 from ..parse import position_of
 from .bind_expr import ExprBinder, _retype
 from ...plan.aggregates import aggregate_type
@@ -254,12 +254,15 @@ def bind_windows(stmt, plan: LogicalNode, select_exprs, order_specs):
 
 # ---- DISTINCT ON ---------------------------------------------------------------------------
 
-def bind_distinct_on(stmt, plan: LogicalNode, on, names, select_exprs) -> LogicalNode:
-    """DISTINCT ON (exprs): first row of each group in ORDER BY order.
+def distinct_on_positions(stmt, on, names, select_exprs, bind) -> list[int]:
+    """DISTINCT ON (exprs): the output columns whose values group the rows (the first
+    row of each group in ORDER BY order is kept).
 
-    The keys are output columns (by name or ordinal) or select-list expressions;
-    the ORDER BY that ``_finish`` puts on top is moved below the DISTINCT ON by
-    the executor (``exec/operators/window.py``) so "first" means first in order.
+    A key is an output column (by name or ordinal) or an expression of the select list
+    (bound by ``bind`` and matched like an ORDER BY key: ``DISTINCT ON (t.g)`` of
+    ``SELECT t.g AS x``); the ORDER BY that ``_finish`` puts on top is moved below the
+    DISTINCT ON by the executor (``exec/operators/window.py``) so "first" means first in
+    order.
     """
     keys = []
     for e in on.expressions if hasattr(on, "expressions") else on:
@@ -268,12 +271,15 @@ def bind_distinct_on(stmt, plan: LogicalNode, on, names, select_exprs) -> Logica
             if not 0 <= k < len(names):
                 raise errors.sql_error("42P10", f"SELECT DISTINCT ON position {k + 1} is not in "
                                                 "select list")
-            keys.append(ColRef(k, plan.columns[k][1], names[k]))
+            keys.append(k)
             continue
         if isinstance(e, exp.Column) and not e.table and e.name in names:
-            k = names.index(e.name)
-            keys.append(ColRef(k, plan.columns[k][1], names[k]))
+            keys.append(names.index(e.name))
+            continue
+        bound = bind(e)
+        if bound in select_exprs:
+            keys.append(select_exprs.index(bound))
             continue
         raise errors.not_supported("DISTINCT ON an expression that is not an output column",
-                                   hint="Add the expression to the select list and name it.")
-    return LogicalDistinctOn(plan.columns, plan, keys)
+                                   hint="Add the expression to the select list.")
+    return keys

@@ -11,7 +11,7 @@ from sqlglot import exp
 from .bind_subquery import bind_scalar_subquery, bind_exists, bind_in_subquery, bind_quantified
 from .bind_cte import bind_with, cte_plan
 from .bind_setop import bind_set_operation
-from .bind_window import bind_window_call, bind_windows, bind_distinct_on
+from .bind_window import bind_window_call, bind_windows, distinct_on_positions
 from .bind_aggregate_ext import bind_aggregate, bind_filter, bind_json_agg, bind_quantile
 from .bind_grouping_sets import bind_grouping
 from .bind_ordered_set import bind_within_group
@@ -67,8 +67,8 @@ class QueryHooks:
     def bind_windows(self, plan, select_exprs, order_specs):
         return bind_windows(self, plan, select_exprs, order_specs)
 
-    def bind_distinct_on(self, plan, on, names, select_exprs):
-        return bind_distinct_on(self, plan, on, names, select_exprs)
+    def distinct_on_positions(self, on, names, select_exprs, bind):
+        return distinct_on_positions(self, on, names, select_exprs, bind)
 
     # ---- extended aggregates and FILTER (bind_aggregate_ext.py) ---------------------------
     def bind_aggregate(self, binder, node):
