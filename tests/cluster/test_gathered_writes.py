@@ -230,3 +230,19 @@ def test_parameters_are_written_in(pair):
         c.execute(sql, params)
         single.execute(sql, params)
     assert table_rows(c, "t") == table_rows(single, "t")
+
+
+def test_privileges_are_checked_before_anything_runs(pair):
+    c, _ = pair
+    before = snapshot(c)
+    c.execute("CREATE ROLE reader")
+    c.execute("GRANT SELECT ON t, src, archive TO reader")
+    c.execute("SET ROLE reader")
+    for sql in ["MERGE INTO t USING src s ON t.id = s.id WHEN MATCHED THEN DELETE",
+                "WITH d AS (DELETE FROM t RETURNING *) SELECT count(*) FROM d",
+                "UPDATE t SET id = t.id + 100 FROM src s WHERE t.id = s.id"]:
+        with pytest.raises(rustmemodb.Error) as e:
+            c.execute(sql)
+        assert e.value.sqlstate == "42501", sql
+    c.execute("RESET ROLE")
+    assert snapshot(c) == before

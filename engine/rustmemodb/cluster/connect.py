@@ -2524,10 +2524,21 @@ class ClusterConnection:
         if params:
             tree = _inline(tree, params)
             sql = tree.sql(dialect="postgres")
+        self._bind_checked(sql)
         refs, has_view = _referenced(tree, self._root(), self.catalog)
         if has_view:
             refs = list(self.catalog)
         return gathered_write(self, sql, refs, why)
+
+    def _bind_checked(self, sql: str) -> None:
+        """Bind ``sql`` on the mirror and check the session role's privileges for it,
+        as executing it there would, without running it (it would write the mirror)."""
+        session = self.mirror._session
+        bound = session._prepare(sql).bound
+        root = self._root()
+        if bound is not None and bound.privileges and (session.role or session.auth_user) \
+                and root.auth.roles:
+            session._check_privileges(root, bound)
 
     def _update_delete_on(self, tree: exp.Expression, info: TableInfo,
                           inputs: dict | None) -> Result:
