@@ -19,7 +19,10 @@ rollback, fork). For every statement it decides where the work runs:
   of the mirror and the statement runs there (``EXPLAIN`` says which);
 * INSERT rows go to the shards of their partition keys, UPDATE/DELETE to the shards
   their WHERE can touch, all of a statement's shards committing through two-phase
-  commit (``twophase.py``);
+  commit (``twophase.py``); MERGE, data-modifying WITH queries and partition-key
+  moves that read other tables or return rows run over the gathered rows of the
+  tables they name and reach the shards as row changes, in one 2PC (``gathered.py``);
+* materialized views are tables filled from the cluster's query (``matview.py``);
 * ``fork()`` forks every shard at one consistent cut.
 """
 from __future__ import annotations
@@ -416,8 +419,11 @@ class ClusterConnection:
         if word == "copy":
             return self._copy(sql, params)
         if word in ("savepoint", "release", "prepare", "deallocate",
-                    "vacuum", "analyze", "listen", "notify", "lock", "refresh"):
+                    "vacuum", "analyze", "listen", "notify", "lock"):
             raise refuse(word.upper())
+        if word == "refresh":
+            from .matview import refresh_matview
+            return refresh_matview(self, sql, params)
         if word in ("set", "reset"):
             self._on_shards(range(self.shards), sql, params)
             try:
@@ -625,8 +631,9 @@ class ClusterConnection:
 
     # ---- DDL ------------------------------------------------------------------------------
     def _ddl(self, word: str, sql: str, params) -> Result:
-        if re.match(r"\s*(?:create|drop)\s+materialized\s+view\b", sql, re.I):
-            raise refuse("materialized views")
+        if re.match(r"\s*create\s+materialized\s+view\b", sql, re.I):
+            from .matview import create_matview
+            return create_matview(self, sql, params)
         key = None
         replicated = False
         tree = None
