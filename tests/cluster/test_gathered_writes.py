@@ -246,3 +246,16 @@ def test_privileges_are_checked_before_anything_runs(pair):
         assert e.value.sqlstate == "42501", sql
     c.execute("RESET ROLE")
     assert snapshot(c) == before
+
+
+def test_explain_names_the_gathered_write_and_analyze_runs_it(pair):
+    c, single = pair
+    sql = "MERGE INTO t USING src s ON t.id = s.id WHEN MATCHED THEN DELETE"
+    plan = [r[0] for r in c.execute("EXPLAIN " + sql).fetchall()]
+    assert plan[0].startswith("Distributed plan: gathered write")
+    assert "gather all rows of t, src" in plan[2]
+    assert c.execute("SELECT count(*) FROM t").fetchone() == (30,)   # not run
+    plan = [r[0] for r in c.execute("EXPLAIN ANALYZE " + sql).fetchall()]
+    assert plan[-1].startswith("Execution: 3 rows")
+    single.execute(sql)
+    assert table_rows(c, "t") == table_rows(single, "t")

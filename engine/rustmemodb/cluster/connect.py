@@ -441,8 +441,7 @@ class ClusterConnection:
             return self._ddl(word, sql, params)
         if word == "with":
             tree = _parse(sql)
-            with_ = tree.args.get("with_")
-            if with_ is not None and any(_writes(c.this) for c in with_.expressions):
+            if _gathered_statement(tree):
                 return self._gathered(sql, params, "a data-modifying WITH")
             if isinstance(tree, exp.Insert):
                 return self._insert(sql, params)
@@ -2783,7 +2782,16 @@ def _typed_literal(value, sql_type: str) -> exp.Expression:
 
 
 def _writes(tree: exp.Expression) -> bool:
-    return any(isinstance(n, (exp.Insert, exp.Update, exp.Delete)) for n in tree.walk())
+    return any(isinstance(n, (exp.Insert, exp.Update, exp.Delete, exp.Merge))
+               for n in tree.walk())
+
+
+def _gathered_statement(tree: exp.Expression) -> bool:
+    """Is this a write run over gathered rows whatever its shape (``gathered.py``):
+    MERGE, or a statement with a data-modifying WITH query?"""
+    with_ = tree.args.get("with_")
+    return isinstance(tree, exp.Merge) or with_ is not None and any(
+        _writes(c.this) for c in with_.expressions)
 
 
 def _referenced(tree: exp.Expression, root, catalog: dict) -> tuple[list, bool]:

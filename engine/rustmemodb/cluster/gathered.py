@@ -53,7 +53,7 @@ def gathered_write(conn, sql: str, tables: list, why: str) -> Result:
             for s in shards:
                 check(b.call(s, "begin", conn.sid))
                 began.append(s)
-        tables = _with_linked(tables, conn._root(), conn.catalog)
+        tables = with_linked(tables, conn._root(), conn.catalog)
         scratch, origins = _gather(conn, tables)
         before = scratch.database.head
         result = scratch.execute(sql)._result
@@ -82,7 +82,7 @@ def gathered_write(conn, sql: str, tables: list, why: str) -> Result:
     return result
 
 
-def _with_linked(tables: list, root, catalog: dict) -> list:
+def with_linked(tables: list, root, catalog: dict) -> list:
     """``tables`` and every cluster table tied to one of them by a FOREIGN KEY (either
     way, transitively): the engine's checks and cascades need their rows too."""
     out = list(tables)
