@@ -259,3 +259,28 @@ def test_explain_names_the_gathered_write_and_analyze_runs_it(pair):
     assert plan[-1].startswith("Execution: 3 rows")
     single.execute(sql)
     assert table_rows(c, "t") == table_rows(single, "t")
+
+
+def test_replicated_keyless_rows_with_duplicates_and_json():
+    c = cluster.connect("local", shards=3)
+    single = rustmemodb.connect()
+    try:
+        for sql in ["CREATE TABLE r (a INTEGER, doc JSONB, f FLOAT) REPLICATED",
+                    "INSERT INTO r VALUES (1, '{\"k\": [1, 2]}', CAST('NaN' AS FLOAT)), "
+                    "(1, '{\"k\": [1, 2]}', CAST('NaN' AS FLOAT)), "
+                    "(2, '{\"k\": 3}', 0.5), (3, NULL, NULL)"]:
+            c.execute(sql)
+            single.execute(sql.replace(" REPLICATED", ""))
+        same(c, single, "WITH u AS (UPDATE r SET f = 1.5 WHERE a = 1 RETURNING a, f) "
+                        "SELECT count(*), sum(f) FROM u")
+        same(c, single, "MERGE INTO r USING (VALUES (2, 20), (3, 30), (9, 90)) s(a, b) "
+                        "ON r.a = s.a WHEN MATCHED AND s.a = 2 THEN DELETE "
+                        "WHEN MATCHED THEN UPDATE SET a = s.b "
+                        "WHEN NOT MATCHED THEN INSERT VALUES (s.a, CAST('{}' AS JSONB), 2.0)")
+        copies = [sorted(map(str, h.branches["main"].head.tables["r"].to_arrow().to_pylist()))
+                  for h in c.cluster.backend.hosts]
+        assert copies[0] == copies[1] == copies[2] and len(copies[0]) == 4
+        q = "SELECT a, CAST(doc AS TEXT), f FROM r ORDER BY a, f"
+        assert c.execute(q).fetchall() == single.execute(q).fetchall()
+    finally:
+        c.close()

@@ -61,8 +61,10 @@ def gathered_write(conn, sql: str, tables: list, why: str) -> Result:
         changes = _changes(conn, before, after, origins)
         for s in sorted(changes):
             for table, rowids, data in changes[s]:
-                check(b.call(s, "apply_rows", conn.sid, table, rowids,
-                             table_to_ipc(data) if data is not None else None))
+                payload = table_to_ipc(data) if data is not None else None
+                if payload is not None:
+                    conn.cluster.ship(len(payload))
+                check(b.call(s, "apply_rows", conn.sid, table, rowids, payload))
     except BaseException:
         if own:
             twophase.rollback_all(b, conn.sid, began)
@@ -222,7 +224,7 @@ def _key(v):
         return ("nan",)
     if isinstance(v, (dict, list)):
         return ("json", json.dumps(v, sort_keys=True, default=str))
-    return (type(v).__name__, v) if isinstance(v, (bool,)) else v
+    return v
 
 
 def _match_rows(conn, shard: int, name: str, values: pa.Table) -> list:
