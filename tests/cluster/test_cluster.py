@@ -344,14 +344,3 @@ def test_serial_numbers_come_from_the_coordinator_once():
     assert c.execute("SELECT nextval('s_id_seq')").fetchall() == [(12,)]
     c.execute("SELECT setval('s_id_seq', 100)")
     assert c.execute("INSERT INTO s (v) VALUES ('h') RETURNING id").fetchall() == [(101,)]
-
-
-@pytest.mark.parametrize("sql", [
-    "CREATE MATERIALIZED VIEW mv AS SELECT 1 AS x",
-    "REFRESH MATERIALIZED VIEW mv",
-    "DROP MATERIALIZED VIEW mv",
-])
-def test_materialized_views_are_refused(conn, sql):
-    with pytest.raises(rustmemodb.NotSupportedError) as e:
-        conn.execute(sql)
-    assert e.value.sqlstate == "0A000"

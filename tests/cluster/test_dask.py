@@ -17,7 +17,8 @@ from .exchange_case import exchange_case  # noqa: E402
 SUBSET = ["foundation/aggregates.test", "foundation/transactions.test",
           "foundation/write_conflict.test", "query/group_by.test", "query/joins.test",
           "query/subqueries.test", "query/window.test", "dml/upsert.test",
-          "query/joins_computed_keys.test"]
+          "query/joins_computed_keys.test", "dml/merge.test", "dml/with_writes.test",
+          "query/materialized_views.test"]
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +89,36 @@ def test_shards_live_on_different_workers_and_fork(dask_address):
         q = "SELECT k, count(*) FROM u GROUP BY k ORDER BY k"
         assert conn.execute(q).fetchall() == single.execute(q).fetchall()
         assert conn.last_plan["repartitioned"] == ["k0"]
+    finally:
+        conn.close()
+
+
+def test_gathered_writes_and_matviews_on_dask_workers(dask_address):
+    """MERGE moving keys between workers, its 23505 changing nothing on either, and a
+    materialized view refreshed on both (cluster/gathered.py, cluster/matview.py)."""
+    conn = cluster.connect("dask", shards=2, address=dask_address)
+    try:
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)")
+        conn.execute("INSERT INTO t SELECT n, n FROM generate_series(1, 20) n")
+        conn.execute("MERGE INTO t USING (SELECT n AS id FROM generate_series(1, 5) n) s "
+                     "ON t.id = s.id WHEN MATCHED THEN UPDATE SET id = t.id + 100")
+        assert conn.last_plan["shards"] == [0, 1]
+        before = conn.execute("SELECT * FROM t ORDER BY id").fetchall()
+        assert [r[0] for r in before] == list(range(6, 21)) + list(range(101, 106))
+        conn.execute("CREATE TABLE u (id INTEGER PRIMARY KEY)")
+        conn.execute("INSERT INTO u SELECT n FROM generate_series(30, 36) n")
+        conn.execute("INSERT INTO u VALUES (15)")
+        with pytest.raises(rustmemodb.IntegrityError) as e:
+            conn.execute("WITH d AS (DELETE FROM u RETURNING id) "
+                         "INSERT INTO t SELECT id, 0 FROM d")   # 15 is in t
+        assert e.value.sqlstate == "23505"
+        assert conn.execute("SELECT * FROM t ORDER BY id").fetchall() == before
+        assert conn.execute("SELECT count(*) FROM u").fetchone() == (8,)
+        conn.execute("CREATE MATERIALIZED VIEW m AS SELECT v % 2 AS odd, count(*) AS n "
+                     "FROM t GROUP BY 1")
+        conn.execute("DELETE FROM t WHERE v % 2 = 0")
+        conn.execute("REFRESH MATERIALIZED VIEW m")
+        assert conn.execute("SELECT * FROM m").fetchall() == [(1, 10)]
     finally:
         conn.close()
 

@@ -19,7 +19,10 @@ rollback, fork). For every statement it decides where the work runs:
   of the mirror and the statement runs there (``EXPLAIN`` says which);
 * INSERT rows go to the shards of their partition keys, UPDATE/DELETE to the shards
   their WHERE can touch, all of a statement's shards committing through two-phase
-  commit (``twophase.py``);
+  commit (``twophase.py``); MERGE, data-modifying WITH queries and partition-key
+  moves that read other tables or return rows run over the gathered rows of the
+  tables they name and reach the shards as row changes, in one 2PC (``gathered.py``);
+* materialized views are tables filled from the cluster's query (``matview.py``);
 * ``fork()`` forks every shard at one consistent cut.
 """
 from __future__ import annotations
@@ -416,8 +419,11 @@ class ClusterConnection:
         if word == "copy":
             return self._copy(sql, params)
         if word in ("savepoint", "release", "prepare", "deallocate",
-                    "vacuum", "analyze", "listen", "notify", "lock", "refresh"):
+                    "vacuum", "analyze", "listen", "notify", "lock"):
             raise refuse(word.upper())
+        if word == "refresh":
+            from .matview import refresh_matview
+            return refresh_matview(self, sql, params)
         if word in ("set", "reset"):
             self._on_shards(range(self.shards), sql, params)
             try:
@@ -435,9 +441,8 @@ class ClusterConnection:
             return self._ddl(word, sql, params)
         if word == "with":
             tree = _parse(sql)
-            with_ = tree.args.get("with_")
-            if with_ is not None and any(_writes(c.this) for c in with_.expressions):
-                raise refuse("a data-modifying statement inside WITH")
+            if _gathered_statement(tree):
+                return self._gathered(sql, params, "a data-modifying WITH")
             if isinstance(tree, exp.Insert):
                 return self._insert(sql, params)
             if isinstance(tree, (exp.Update, exp.Delete)):
@@ -448,6 +453,8 @@ class ClusterConnection:
             return self._insert(sql, params)
         if word in ("update", "delete"):
             return self._update_delete(sql, params)
+        if word == "merge":
+            return self._gathered(sql, params, "MERGE")
         self._scratch().execute(sql, params)   # the engine's own error (syntax, ...)
         raise refuse(f"the statement {word.upper()!r}")
 
@@ -623,8 +630,9 @@ class ClusterConnection:
 
     # ---- DDL ------------------------------------------------------------------------------
     def _ddl(self, word: str, sql: str, params) -> Result:
-        if re.match(r"\s*(?:create|drop)\s+materialized\s+view\b", sql, re.I):
-            raise refuse("materialized views")
+        if re.match(r"\s*create\s+materialized\s+view\b", sql, re.I):
+            from .matview import create_matview
+            return create_matview(self, sql, params)
         key = None
         replicated = False
         tree = None
@@ -2216,7 +2224,7 @@ class ClusterConnection:
             # WITH ... INSERT ... SELECT: the CTEs belong to the source query.
             source = tree.args.get("expression")
             if not isinstance(source, exp.Select) or source.args.get("with") is not None:
-                raise refuse("WITH ... INSERT ... VALUES")
+                return self._gathered(sql, params, "WITH ... INSERT ... VALUES")
             source.set("with", tree.args["with"])
             tree.set("with", None)
             sql = tree.sql(dialect="postgres")
@@ -2238,8 +2246,7 @@ class ClusterConnection:
                     e.expression.table.lower() == "excluded" and
                     e.expression.name == e.this.name)
                 for e in (conflict.args.get("expressions") or [])):
-            raise refuse("ON CONFLICT DO UPDATE of a partition key column",
-                         "Delete the row and insert it again.")
+            return self._gathered(sql, None, "ON CONFLICT DO UPDATE of a partition key")
         if info.replicated:   # every shard holds every row: each checks it all itself
             inputs, tree, xid = self._broadcast_reads(tree, name, skip=target)
             try:
@@ -2485,6 +2492,9 @@ class ClusterConnection:
             self.mirror.execute(sql)   # the engine's own error
             raise errors.undefined_table(str(name))
         self.mirror.execute(sql)       # binds: type and name errors before any shard
+        if self._moves_rows(tree, info) and (tree.args.get("returning") is not None or
+                                             self._reads_others(tree, name)):
+            return self._gathered(sql, None, "UPDATE of a partition key")
         # Other tables read by the statement (FROM, USING, subqueries; the target itself
         # inside a subquery): sharded ones are broadcast to every shard as Arrow inputs.
         inputs, tree, xid = self._broadcast_reads(tree, name)
@@ -2493,11 +2503,53 @@ class ClusterConnection:
         finally:
             self._drop_exchange(xid)
 
+    @staticmethod
+    def _moves_rows(tree: exp.Expression, info: TableInfo) -> bool:
+        """Does this UPDATE set a partition key column (rows may change shard)?"""
+        return bool(isinstance(tree, exp.Update) and not info.replicated and info.key and
+                    any(isinstance(e, exp.EQ) and e.this.name in info.key
+                        for e in tree.expressions))
+
+    def _reads_others(self, tree: exp.Expression, target: str) -> bool:
+        """Does a write read a sharded table other than its own target row (what
+        ``_broadcast_reads`` would send to every shard)?"""
+        own = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+        for t in tree.find_all(exp.Table):
+            name = _table_name(t)
+            if t is own or name is None or name not in self.catalog:
+                continue
+            if not self.catalog[name].replicated or name == target:
+                return True
+        return False
+
+    def _gathered(self, sql: str, params, why: str) -> Result:
+        """A write the per-shard plans do not cover, computed over the gathered rows of
+        the tables it names and applied as row changes in one 2PC (``gathered.py``)."""
+        from .gathered import gathered_write
+        tree = _parse(sql)
+        if params:
+            tree = _inline(tree, params)
+            sql = tree.sql(dialect="postgres")
+        self._bind_checked(sql)
+        refs, has_view = _referenced(tree, self._root(), self.catalog)
+        if has_view:
+            refs = list(self.catalog)
+        return gathered_write(self, sql, refs, why)
+
+    def _bind_checked(self, sql: str) -> None:
+        """Bind ``sql`` on the mirror and check the session role's privileges for it,
+        as executing it there would, without running it (it would write the mirror)."""
+        session = self.mirror._session
+        bound = session._prepare(sql).bound
+        root = self._root()
+        if bound is not None and bound.privileges and (session.role or session.auth_user) \
+                and root.auth.roles:
+            session._check_privileges(root, bound)
+
     def _update_delete_on(self, tree: exp.Expression, info: TableInfo,
                           inputs: dict | None) -> Result:
         sql = tree.sql(dialect="postgres")
-        moves_rows = isinstance(tree, exp.Update) and not info.replicated and info.key and \
-            any(isinstance(e, exp.EQ) and e.this.name in info.key for e in tree.expressions)
+        moves_rows = self._moves_rows(tree, info)
         shards = list(range(self.shards))
         if not info.replicated:
             pinned = _pinned_shard(tree, info, self.shards)
@@ -2730,7 +2782,16 @@ def _typed_literal(value, sql_type: str) -> exp.Expression:
 
 
 def _writes(tree: exp.Expression) -> bool:
-    return any(isinstance(n, (exp.Insert, exp.Update, exp.Delete)) for n in tree.walk())
+    return any(isinstance(n, (exp.Insert, exp.Update, exp.Delete, exp.Merge))
+               for n in tree.walk())
+
+
+def _gathered_statement(tree: exp.Expression) -> bool:
+    """Is this a write run over gathered rows whatever its shape (``gathered.py``):
+    MERGE, or a statement with a data-modifying WITH query?"""
+    with_ = tree.args.get("with_")
+    return isinstance(tree, exp.Merge) or with_ is not None and any(
+        _writes(c.this) for c in with_.expressions)
 
 
 def _referenced(tree: exp.Expression, root, catalog: dict) -> tuple[list, bool]:

@@ -30,6 +30,9 @@ def explain(conn, sql: str, params) -> Result:
     analyze = bool(m.group(3)) or "analyze" in (m.group(2) or "").lower()
     body = sql[m.end():]
     b = conn.cluster.backend
+    from .connect import _gathered_statement, _parse
+    if _gathered_statement(_parse(body)):
+        return _explain_gathered(conn, body, params, analyze)
     plan = conn._select(body, params, plan_only=True)
     lines = [f"Distributed plan: {plan['strategy']} "
              f"(backend {b.name}, {b.shards} shards)"]
@@ -145,6 +148,38 @@ def explain(conn, sql: str, params) -> Result:
         for s, (n, w) in enumerate(zip(rows, work)):
             part = f"{n} partial rows, " if n is not None else ""
             lines.append(f"  shard {s}: {part}{w * 1000:.3f} ms of work")
+    table = pa.table({"QUERY PLAN": pa.array(lines, pa.large_string())})
+    return Result(columns=[("QUERY PLAN", types.TEXT)], table=table, rowcount=len(lines),
+                  kind="EXPLAIN")
+
+
+def _explain_gathered(conn, body: str, params, analyze: bool) -> Result:
+    """MERGE and data-modifying WITH: run over the gathered rows, applied as row
+    changes (``gathered.py``); ANALYZE runs the statement (its writes too, as in
+    PostgreSQL) and names the shards it changed."""
+    from .connect import _inline, _parse, _referenced
+    from .gathered import with_linked
+    b = conn.cluster.backend
+    tree = _parse(body)
+    if params:
+        tree = _inline(tree, params)
+    refs, has_view = _referenced(tree, conn._root(), conn.catalog)
+    tables = with_linked(list(conn.catalog) if has_view else refs, conn._root(),
+                         conn.catalog)
+    lines = [f"Distributed plan: gathered write (backend {b.name}, {b.shards} shards)",
+             "  Run on coordinator over a fork of the schema mirror, inside the "
+             "statement's transaction on every shard",
+             f"    Exchange: gather all rows of {', '.join(tables) or '(no table)'} from "
+             f"{b.shards} shards, with their shard row ids",
+             "  Row changes to the shards: deleted where each row was, inserted on the "
+             "shard of its partition key; two-phase commit over the shards changed"]
+    if analyze:
+        before, t0 = conn.cluster.bytes_shipped, time.perf_counter()
+        result = conn._gathered(body, params, "EXPLAIN ANALYZE")
+        elapsed = time.perf_counter() - t0
+        lines.append(f"Execution: {max(result.rowcount, 0)} rows in {elapsed * 1000:.3f} ms, "
+                     f"{conn.cluster.bytes_shipped - before} bytes shipped, shards "
+                     f"changed: {conn.last_plan['shards']}")
     table = pa.table({"QUERY PLAN": pa.array(lines, pa.large_string())})
     return Result(columns=[("QUERY PLAN", types.TEXT)], table=table, rowcount=len(lines),
                   kind="EXPLAIN")

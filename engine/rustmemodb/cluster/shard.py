@@ -114,16 +114,18 @@ class ShardHost:
                 conn.unregister(name)
             self.work_seconds += time.perf_counter() - t0
 
-    def scan(self, sid: str, table: str):
+    def scan(self, sid: str, table: str, with_rowid: bool = False):
         """All rows of ``table`` as the session sees them (its transaction's own changes
-        included), without a privilege check: the coordinator checked the statement."""
+        included), without a privilege check: the coordinator checked the statement.
+        ``with_rowid``: a last column ``_rowid``, the shard's own id of each row (what
+        ``apply_rows`` deletes by, in the same transaction)."""
         conn = self.sessions[sid]
         t0 = time.perf_counter()
         try:
             txn = conn._session.txn
             root = txn.working if txn is not None else conn.database.head
             version = root.tables[table]
-            data = version.to_arrow()
+            data = version.to_arrow(with_rowid=with_rowid)
             columns = [(c.name, c.type) for c in version.schema.columns]
             return ("ok", "SELECT", columns, table_to_ipc(data), data.num_rows)
         except Exception as exc:   # noqa: BLE001
@@ -365,6 +367,35 @@ class ShardHost:
                          + " AND ".join(conds))
         finally:
             conn.unregister("__moving")
+
+    def apply_rows(self, sid: str, table: str, rowids: list, data: bytes | None,
+                   refill: bool = False):
+        """A row change computed elsewhere (``ClusterConnection._gathered_write``), in the
+        session's open transaction: delete the rows ``rowids`` (ids ``scan`` gave in this
+        transaction; ``refill``: every row, as REFRESH MATERIALIZED VIEW does), then
+        append ``data`` (Arrow IPC, the table's columns in order; keys checked as on
+        any load). A row changed concurrently since fails this transaction's prepare
+        (40001), as for any DELETE."""
+        conn = self.sessions[sid]
+        t0 = time.perf_counter()
+        try:
+            txn = conn._session.txn
+            if txn is None:
+                return ("error", "25000", "cluster row change needs an open shard transaction")
+            if refill:
+                from ..storage.table import TableVersion
+                version = txn.working.tables[table]
+                txn.replace_table(table, TableVersion.empty(version.schema))
+            elif rowids:
+                import numpy as np
+                txn.delete_rows(table, np.asarray(rowids, dtype=np.int64))
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+        finally:
+            self.work_seconds += time.perf_counter() - t0
+        if data is None:
+            return ("ok", "", None, None, len(rowids))
+        return self.load(sid, table, data)
 
     def load_exchange(self, sid: str, xid: str, table: str, tokens: list):
         """Load this shard's rows of an exchange (kept, sent, or behind ``tokens``) into
