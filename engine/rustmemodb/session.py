@@ -243,6 +243,25 @@ class Session:
             cache.put(sql, prepared, prepared.lifted.params(shape))   # then hits by text
         return prepared.kind
 
+    def point_reader(self, sql: str) -> "PointRead | None":
+        """A reader of ``sql``'s cached plan when that plan is a bare key probe (``SELECT
+        ... FROM t WHERE pk = $1``: its fast path's ``rows``), else None. The wire
+        server keeps it with a prepared statement and calls it for each execution; it
+        answers only what ``execute`` would answer the same way (``PointRead``). Binds
+        nothing: a plan not cached yet gives None."""
+        hit = self.db.plan_cache.by_text(sql)
+        if hit is None:
+            return None
+        prepared, lifted = hit
+        fast = prepared.fast
+        if (prepared.kind != "SELECT" or fast is None or prepared.utility is not None
+                or prepared.bound is None or prepared.bound.ddl_objects):
+            return None
+        rows = getattr(fast, "rows", None)
+        if rows is None:
+            return None
+        return PointRead(self, prepared, list(lifted), rows)
+
     def _prepare(self, sql: str) -> Prepared:
         """A plan for ``sql`` with its literals as written (EXPLAIN, PREPARE): not cached."""
         ph = placeholders.normalize(sql)
@@ -1000,6 +1019,56 @@ def exact_param_types(ph, slots: list) -> tuple | None:
         return None
     exact = tuple(_PY_TYPE.get(t) for t in slots)
     return None if None in exact else exact
+
+
+class PointRead:
+    """One cached bare key probe of a session (``Session.point_reader``): called with a
+    statement's parameters, the rows (storage form) that ``execute`` would return, read
+    from the newest committed root; or None, reading nothing, whenever ``execute`` could
+    answer otherwise: inside a transaction (or with autocommit off), when the session
+    has temporary tables, when the statement has privileges to check for a role, or when
+    the plan is no longer valid for the newest root (then ``stale`` is set and the
+    reader is done: the caller asks ``point_reader`` for a new one). Whether the plan
+    is valid is asked once per root (the answer for one root never changes); the root is
+    held weakly, never kept alive by this."""
+
+    __slots__ = ("session", "prepared", "lifted", "read", "columns", "checked",
+                 "functions_version", "privileged", "stale")
+
+    def __init__(self, session: Session, prepared: Prepared, lifted: list, read) -> None:
+        self.session = session
+        self.prepared = prepared
+        self.lifted = lifted
+        self.read = read
+        self.columns = list(prepared.plan.columns)
+        self.checked = None              # weakref to the root last found valid
+        self.functions_version = -1
+        self.privileged = bool(prepared.bound.privileges)
+        self.stale = False
+
+    def __call__(self, params) -> list | None:
+        session = self.session
+        if session.txn is not None or not session.autocommit or self.stale:
+            return None
+        if self.privileged and (session.role or session.auth_user):
+            return None                  # execute checks them (auth/check.py)
+        db = session.db
+        root = db.root
+        checked = self.checked
+        functions = db.functions
+        if checked is None or checked() is not root \
+                or functions.version != self.functions_version:
+            if session.temp_prefix is not None and session.temporary_tables(root):
+                return None
+            if not self.prepared.valid_for(root, functions):
+                self.stale = True
+                return None
+            self.checked = weakref.ref(root)
+            self.functions_version = functions.version
+        values = session._params(self.prepared, params)
+        if self.lifted:
+            values += self.lifted
+        return self.read(root, values)
 
 
 def _texts_fit(params) -> bool:

@@ -1,0 +1,166 @@
+"""A prepared point SELECT's Bind [Describe] Execute Sync answered in one step.
+
+What a driver sends for each execution of a prepared key lookup in autocommit
+(pgbench -S -M prepared, psycopg after its prepare threshold, JDBC) is the same bytes
+every time but for the parameter values: the portal and statement names, the format
+codes, the parameter count and the result formats. ``PreparedRead`` keeps, per
+prepared statement, those bytes as they came the first time, a decoder per parameter,
+the engine's reader of the cached plan (``Session.point_reader``), the encoder of each
+result column and the RowDescription; a later Bind whose fixed bytes are the same is
+then answered by decoding its values, one index probe and the DataRows, with no
+message objects, no portal and no general statement path in between.
+
+Whatever does not fit gives False with nothing appended, and the message goes its
+ordinary way, which also reports any error: other bytes than the ones kept (other
+formats, another parameter count), a value that does not decode, a statement that
+cannot be answered now (a transaction, temporary tables, privileges to check: the
+reader declines) or whose plan changed (DDL: the reader is stale and the statement
+gets a new one on a later execution). A point read changes nothing, so running it
+again the ordinary way is always safe.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..api.cursor import rows_to_python
+from .. import types
+from . import messages as m
+from . import pgtypes
+from .messages import _I32, _H
+
+_NULL = b"\xff\xff\xff\xff"
+_READY_IDLE = m.ready(b"I")
+_CONVERTED = frozenset((types.UUID, types.JSON, types.INTERVAL))
+
+
+def _text_decoder(fn: Callable[[str], Any] | None) -> Callable[[bytes], Any]:
+    if fn is None or fn is str:
+        return bytes.decode
+    if fn is pgtypes._parse_int:
+        # int() of the bytes: what it accepts (ASCII digits, sign, spaces, underscores)
+        # _parse_int reads the same; anything else raises and goes the ordinary way.
+        return int
+    return lambda raw: fn(raw.decode())
+
+
+def decoder(fmt: int, oid: int, slot_type: str) -> Callable[[bytes], Any] | None:
+    """bytes -> value as ``pgtypes.decode_param`` reads a parameter in this format, of
+    this type oid, for a slot of this engine type; None where that raises."""
+    if fmt == 1:
+        fn = pgtypes._BIN_IN_BY_OID.get(oid)
+        if fn is None and oid == 0 and slot_type in pgtypes.OID_OF_TYPE:
+            fn = pgtypes._BIN_IN_BY_OID.get(pgtypes.oid_of(slot_type))
+        return fn
+    if oid in (0, pgtypes.UNKNOWN):
+        return _text_decoder(pgtypes._TEXT_IN_BY_TYPE.get(slot_type))
+    fn = pgtypes._TEXT_IN_BY_OID.get(oid)
+    return None if fn is None else _text_decoder(fn)
+
+
+class PreparedRead:
+    """The one-step answer of one prepared point SELECT (module docstring)."""
+
+    __slots__ = ("reader", "prefix", "tail", "decoders", "encoders", "convert",
+                 "columns", "description", "width")
+
+    def __init__(self, reader, prefix: bytes, tail: bytes, decoders: list,
+                 columns: list, formats: list[int], description: bytes) -> None:
+        self.reader = reader
+        self.prefix = prefix          # portal, name, parameter formats and count
+        self.tail = tail              # result formats
+        self.decoders = decoders
+        self.columns = columns
+        self.encoders = [pgtypes.binary_encoder(t) if f == 1 else pgtypes.text_encoder(t)
+                         for (_, t), f in zip(columns, formats)]
+        self.convert = any(t in _CONVERTED for _, t in columns)
+        self.description = description
+        self.width = _H.pack(len(columns))
+
+    @classmethod
+    def build(cls, stmt, session, body: bytes, row_description) -> "PreparedRead | None":
+        """From a Bind body of the unnamed portal to ``stmt`` that parses: None unless
+        the statement's cached plan is a bare key probe (``session.point_reader``)
+        returning the columns the statement was described with."""
+        portal, name, codes, raw, result_codes = m.parse_bind(body)
+        n = len(raw)
+        if portal or n != len(stmt.param_oids) or stmt.columns is None:
+            return None
+        if not {0, 1}.issuperset(codes) or not {0, 1}.issuperset(result_codes):
+            return None
+        fmts = codes * n if len(codes) == 1 else (codes or [0] * n)
+        ncols = len(stmt.columns)
+        formats = result_codes * ncols if len(result_codes) == 1 else (result_codes or [0] * ncols)
+        if len(fmts) != n or len(formats) != ncols:
+            return None
+        decoders = [decoder(fmts[i], stmt.param_oids[i], stmt.param_types[i])
+                    for i in range(n)]
+        if None in decoders:
+            return None
+        reader = session.point_reader(stmt.sql)
+        if reader is None or reader.columns != stmt.columns:
+            return None
+        # The fixed bytes: up to the first parameter's length, and after the last value.
+        head = len(name.encode()) + 2 + 2 + 2 * len(codes) + 2
+        pos = head
+        for value in raw:
+            pos += 4 + (len(value) if value is not None else 0)
+        return cls(reader, body[:head], body[pos:], decoders, stmt.columns, formats,
+                   row_description(stmt.columns, formats))
+
+    def answer(self, data, start: int, end: int, describe: bool, out: bytearray) -> bool:
+        """The replies, BindComplete to ReadyForQuery, to the Bind body ``data[start:end]``
+        [+ Describe] + Execute + Sync, appended to ``out``; False, with nothing appended,
+        whenever the ordinary way must answer (module docstring). May raise (a value
+        that does not decode): the caller then drops what was appended."""
+        prefix = self.prefix
+        pos = start + len(prefix)
+        if data[start:pos] != prefix:
+            return False
+        params = []
+        unpack = _I32.unpack_from
+        for decode in self.decoders:
+            if pos + 4 > end:
+                return False
+            size = unpack(data, pos)[0]
+            pos += 4
+            if size < 0:
+                if size != -1:
+                    return False
+                params.append(None)
+                continue
+            stop = pos + size
+            if stop > end:
+                return False
+            params.append(decode(data[pos:stop]))
+            pos = stop
+        if data[pos:end] != self.tail:
+            return False
+        rows = self.reader(params)
+        if rows is None:
+            return False
+        if self.convert:
+            rows = rows_to_python(rows, self.columns)
+        out += m.BIND_COMPLETE
+        if describe:
+            out += self.description
+        width, encoders, pack = self.width, self.encoders, _I32.pack
+        for row in rows:
+            parts = [width]
+            for value, encode in zip(row, encoders):
+                if value is None:
+                    parts.append(_NULL)
+                else:
+                    cell = encode(value)
+                    parts.append(pack(len(cell)))
+                    parts.append(cell)
+            body = b"".join(parts)
+            out += b"D"
+            out += pack(len(body) + 4)
+            out += body
+        out += _SELECT_COMPLETE[len(rows)] if len(rows) < len(_SELECT_COMPLETE) \
+            else m.command_complete(f"SELECT {len(rows)}")
+        out += _READY_IDLE
+        return True
+
+
+_SELECT_COMPLETE = [m.command_complete(f"SELECT {n}") for n in range(65)]
