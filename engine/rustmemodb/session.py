@@ -107,6 +107,8 @@ class Session:
         # first CREATE TEMP TABLE, and its tables' names as of a catalog version.
         self.temp_prefix: str | None = None
         self._temps: tuple = (None, frozenset())
+        # point_query's readers, by id of the plan each holds
+        self._point_readers: dict = {}
 
     @property
     def file_root(self) -> str | None:
@@ -261,6 +263,47 @@ class Session:
         if rows is None:
             return None
         return PointRead(self, prepared, list(lifted), rows)
+
+    def point_query(self, sql: str) -> "tuple[PointRead, list] | None":
+        """For a statement text without parameters (a simple-protocol Query) whose plan,
+        cached by its text or its shape (``WHERE id = 6`` finds the plan of ``WHERE id
+        = 5``), is a bare key probe: that plan's reader, kept per plan by this session,
+        and the text's literal values to call it with (``reader((), values)``); else
+        None. Binds nothing and caches nothing: the first texts of a shape are planned
+        by ``execute``."""
+        cache = self.db.plan_cache
+        hit = cache.by_text(sql)
+        if hit is not None:
+            prepared, values = hit
+        else:
+            ph = placeholders.normalize(sql)
+            if ph.count:
+                return None
+            shape = shape_of(ph.sql, ph.names)
+            if not shape.literals:
+                return None
+            prepared = cache.by_shape(shape)
+            if prepared is None:
+                return None
+            values = prepared.lifted.params(shape)
+        readers = self._point_readers
+        reader = readers.get(id(prepared))
+        if reader is None or reader.prepared is not prepared:
+            fast = prepared.fast
+            if (prepared.kind != "SELECT" or fast is None or prepared.utility is not None
+                    or prepared.bound is None or prepared.bound.ddl_objects
+                    or prepared.placeholders.count):
+                return None
+            rows = getattr(fast, "rows", None)
+            if rows is None:
+                return None
+            if len(readers) >= 64:
+                readers.clear()
+            reader = readers[id(prepared)] = PointRead(self, prepared, [], rows)
+        elif reader.stale:
+            del readers[id(prepared)]
+            return None
+        return reader, values
 
     def _prepare(self, sql: str) -> Prepared:
         """A plan for ``sql`` with its literals as written (EXPLAIN, PREPARE): not cached."""
@@ -1033,7 +1076,7 @@ class PointRead:
     held weakly, never kept alive by this."""
 
     __slots__ = ("session", "prepared", "lifted", "read", "columns", "checked",
-                 "functions_version", "privileged", "stale")
+                 "functions_version", "privileged", "stale", "wire")
 
     def __init__(self, session: Session, prepared: Prepared, lifted: list, read) -> None:
         self.session = session
@@ -1045,8 +1088,10 @@ class PointRead:
         self.functions_version = -1
         self.privileged = bool(prepared.bound.privileges)
         self.stale = False
+        self.wire = None                 # the caller's own (the wire server's encoders)
 
-    def __call__(self, params) -> list | None:
+    def __call__(self, params, extra: list | None = None) -> list | None:
+        """The rows for ``params`` (then ``extra``: a text's literal values), or None."""
         session = self.session
         if session.txn is not None or not session.autocommit or self.stale:
             return None
@@ -1068,6 +1113,8 @@ class PointRead:
         values = session._params(self.prepared, params)
         if self.lifted:
             values += self.lifted
+        if extra:
+            values += extra
         return self.read(root, values)
 
 

@@ -239,3 +239,56 @@ def test_fast_read_checks_privileges(tmp_path, fast_reads):
             admin.close()
     finally:
         engine.close()
+
+
+_SIMPLE = [
+    "SELECT * FROM ft WHERE id = 1", "SELECT * FROM ft WHERE id = 2",
+    "SELECT * FROM ft WHERE id = 3;", "SELECT * FROM ft WHERE id = 99",
+    "  SELECT v FROM ft WHERE id = 3  ", "SELECT v FROM ft WHERE id = 2",
+    "SELECT f, id FROM ft WHERE id = 1", "SELECT f, id FROM ft WHERE id = 3",
+    "SELECT id FROM ft WHERE v = 'one'", "SELECT id FROM ft WHERE v = 'drei'",
+    "SELECT * FROM ft WHERE id = 1.5",                      # another shape
+    "SELECT * FROM ft WHERE id = 99999999999999999999",     # out of range
+    "SELECT * FROM ft WHERE id = '1'",                      # 42804
+    "SELECT * FROM ft WHERE id = 1; SELECT 2",
+    "ALTER TABLE ft ADD COLUMN z INTEGER",
+    "SELECT * FROM ft WHERE id = 1", "SELECT * FROM ft WHERE id = 3",
+    "BEGIN", "UPDATE ft SET v = 'mine' WHERE id = 1", "SELECT v FROM ft WHERE id = 1",
+    "ROLLBACK", "SELECT v FROM ft WHERE id = 1",
+    "CREATE TEMP TABLE ft (id INTEGER PRIMARY KEY, v TEXT)",
+    "INSERT INTO ft VALUES (1, 'temp')", "SELECT v FROM ft WHERE id = 1",
+    "DROP TABLE ft", "SELECT v FROM ft WHERE id = 1", "SELECT v FROM ft WHERE id = 3",
+    "ALTER TABLE ft DROP COLUMN v", "SELECT v FROM ft WHERE id = 1",
+    "DROP TABLE ft", "SELECT * FROM ft WHERE id = 1",
+]
+
+
+def test_simple_reads_answer_as_the_general_way(monkeypatch):
+    """Queries of one key probe, answered in one step (``_simple_read``) and the
+    general way: the same bytes, through DDL, a transaction, a temporary table of the
+    same name and a dropped table; most answered in one step."""
+    results, taken = [], []
+    real = ClientSession._simple_read
+    for fast in (True, False):
+        if fast:
+            def counted(self, text):
+                took = real(self, text)
+                taken.append(took)
+                return took
+            monkeypatch.setattr(ClientSession, "_simple_read", counted)
+        else:
+            monkeypatch.setattr(ClientSession, "_simple_read", lambda self, text: False)
+        engine = rustmemodb.connect()
+        try:
+            with rustmemodb.serve(engine, auth="trust") as srv:
+                c = Raw(srv.port)
+                _query(c, _SETUP)
+                _query(c, "CREATE UNIQUE INDEX ft_v ON ft (v)")
+                results.append([_query(c, sql) for sql in _SIMPLE[:10] * 3 + _SIMPLE])
+                c.close()
+        finally:
+            engine.close()
+    assert taken.count(True) >= 12
+    assert results[0] == results[1]
+    codes = {fields(body)["C"] for reply in results[0] for k, body in reply if k == b"E"}
+    assert {"42804", "22003", "42P01"} <= codes

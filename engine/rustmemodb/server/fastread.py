@@ -31,6 +31,7 @@ from .messages import _I32, _H
 _NULL = b"\xff\xff\xff\xff"
 _READY_IDLE = m.ready(b"I")
 _CONVERTED = frozenset((types.UUID, types.JSON, types.INTERVAL))
+_SELECT_COMPLETE = [m.command_complete(f"SELECT {n}") for n in range(65)]
 
 
 def _text_decoder(fn: Callable[[str], Any] | None) -> Callable[[bytes], Any]:
@@ -57,24 +58,53 @@ def decoder(fmt: int, oid: int, slot_type: str) -> Callable[[bytes], Any] | None
     return None if fn is None else _text_decoder(fn)
 
 
-class PreparedRead:
-    """The one-step answer of one prepared point SELECT (module docstring)."""
+class RowWriter:
+    """The DataRows and CommandComplete of a key probe's few rows, for its columns in
+    these result formats, and their RowDescription."""
 
-    __slots__ = ("reader", "prefix", "tail", "decoders", "encoders", "convert",
-                 "columns", "description", "width")
+    __slots__ = ("columns", "encoders", "convert", "width", "description")
 
-    def __init__(self, reader, prefix: bytes, tail: bytes, decoders: list,
-                 columns: list, formats: list[int], description: bytes) -> None:
-        self.reader = reader
-        self.prefix = prefix          # portal, name, parameter formats and count
-        self.tail = tail              # result formats
-        self.decoders = decoders
+    def __init__(self, columns: list, formats: list[int], description: bytes) -> None:
         self.columns = columns
         self.encoders = [pgtypes.binary_encoder(t) if f == 1 else pgtypes.text_encoder(t)
                          for (_, t), f in zip(columns, formats)]
         self.convert = any(t in _CONVERTED for _, t in columns)
-        self.description = description
         self.width = _H.pack(len(columns))
+        self.description = description
+
+    def write(self, rows: list, out: bytearray) -> None:
+        if self.convert:
+            rows = rows_to_python(rows, self.columns)
+        width, encoders, pack = self.width, self.encoders, _I32.pack
+        for row in rows:
+            parts = [width]
+            for value, encode in zip(row, encoders):
+                if value is None:
+                    parts.append(_NULL)
+                else:
+                    cell = encode(value)
+                    parts.append(pack(len(cell)))
+                    parts.append(cell)
+            body = b"".join(parts)
+            out += b"D"
+            out += pack(len(body) + 4)
+            out += body
+        out += _SELECT_COMPLETE[len(rows)] if len(rows) < len(_SELECT_COMPLETE) \
+            else m.command_complete(f"SELECT {len(rows)}")
+
+
+class PreparedRead:
+    """The one-step answer of one prepared point SELECT (module docstring)."""
+
+    __slots__ = ("reader", "prefix", "tail", "decoders", "rows")
+
+    def __init__(self, reader, prefix: bytes, tail: bytes, decoders: list,
+                 rows: RowWriter) -> None:
+        self.reader = reader
+        self.prefix = prefix          # portal, name, parameter formats and count
+        self.tail = tail              # result formats
+        self.decoders = decoders
+        self.rows = rows
 
     @classmethod
     def build(cls, stmt, session, body: bytes, row_description) -> "PreparedRead | None":
@@ -104,8 +134,8 @@ class PreparedRead:
         pos = head
         for value in raw:
             pos += 4 + (len(value) if value is not None else 0)
-        return cls(reader, body[:head], body[pos:], decoders, stmt.columns, formats,
-                   row_description(stmt.columns, formats))
+        return cls(reader, body[:head], body[pos:], decoders,
+                   RowWriter(stmt.columns, formats, row_description(stmt.columns, formats)))
 
     def answer(self, data, start: int, end: int, describe: bool, out: bytearray) -> bool:
         """The replies, BindComplete to ReadyForQuery, to the Bind body ``data[start:end]``
@@ -138,29 +168,11 @@ class PreparedRead:
         rows = self.reader(params)
         if rows is None:
             return False
-        if self.convert:
-            rows = rows_to_python(rows, self.columns)
         out += m.BIND_COMPLETE
         if describe:
-            out += self.description
-        width, encoders, pack = self.width, self.encoders, _I32.pack
-        for row in rows:
-            parts = [width]
-            for value, encode in zip(row, encoders):
-                if value is None:
-                    parts.append(_NULL)
-                else:
-                    cell = encode(value)
-                    parts.append(pack(len(cell)))
-                    parts.append(cell)
-            body = b"".join(parts)
-            out += b"D"
-            out += pack(len(body) + 4)
-            out += body
-        out += _SELECT_COMPLETE[len(rows)] if len(rows) < len(_SELECT_COMPLETE) \
-            else m.command_complete(f"SELECT {len(rows)}")
+            out += self.rows.description
+        self.rows.write(rows, out)
         out += _READY_IDLE
         return True
 
 
-_SELECT_COMPLETE = [m.command_complete(f"SELECT {n}") for n in range(65)]

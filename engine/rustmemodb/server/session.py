@@ -43,7 +43,7 @@ from . import cursors
 from . import messages as m
 from . import pgtypes
 from .auth import set_client_first
-from .fastread import PreparedRead
+from .fastread import PreparedRead, RowWriter
 from .messages import _I32, ProtocolViolation, Reader
 
 SSL_REQUEST, GSSENC_REQUEST, CANCEL_REQUEST, PROTOCOL_3 = 80877103, 80877104, 80877102, 196608
@@ -58,6 +58,7 @@ _X, _S, _B, _D, _E = ord("X"), ord("S"), ord("B"), ord("D"), ord("E")
 _EXECUTE_SYNC = b"E\x00\x00\x00\x09\x00\x00\x00\x00\x00" + b"S\x00\x00\x00\x04"
 _DESCRIBE_EXECUTE_SYNC = b"D\x00\x00\x00\x06P\x00" + _EXECUTE_SYNC
 _EXECUTE_LEN, _DESCRIBE_LEN = len(_EXECUTE_SYNC), len(_DESCRIBE_EXECUTE_SYNC)
+_READY_IDLE = m.ready(b"I")
 _FORMAT_CODES = frozenset((0, 1))      # text and binary: all the protocol defines
 _COUNTED = ("SELECT", "UPDATE", "DELETE", "MERGE", "COPY", "FETCH", "MOVE")
 
@@ -622,6 +623,8 @@ class ClientSession:
             if len(pieces) != 1:
                 return False
             text, offset = pieces[0]
+            if self._simple_read(text):
+                return True
             if self.conn._session.point_kind(text) != "SELECT":
                 return False
         except Exception:  # noqa: BLE001
@@ -645,6 +648,40 @@ class ClientSession:
         except Exception as exc:  # noqa: BLE001
             out += m.error_response(exc)
         out += m.ready(self.status())
+        return True
+
+    def _simple_read(self, text: str) -> bool:
+        """A Query's one statement ``text`` whose plan (by its text or its shape) is a
+        bare key probe, answered in one step up to ReadyForQuery (``Session.point_query``
+        and the plan's reader; fastread.RowWriter); else False with nothing appended:
+        the general way runs it and reports any error (a point read changes nothing)."""
+        conn = self.conn
+        session = conn._session
+        if conn._closed or session.notices:
+            return False
+        found = session.point_query(text)
+        if found is None:
+            return False
+        reader, values = found
+        rows_out = reader.wire
+        if rows_out is None:
+            columns = reader.columns
+            formats = [0] * len(columns)
+            rows_out = reader.wire = RowWriter(columns, formats,
+                                               _row_description(columns, formats))
+        out = self.out
+        mark = len(out)
+        try:
+            with conn._lock:
+                rows = reader((), values)
+            if rows is None:
+                return False
+            out += rows_out.description
+            rows_out.write(rows, out)
+        except Exception:  # noqa: BLE001 - the general way reports it
+            del out[mark:]
+            return False
+        out += _READY_IDLE
         return True
 
     async def _run(self, sql: str, params) -> _Outcome:

@@ -42,8 +42,11 @@ _SCAN = re.compile(
 _ANY = re.compile(r"['0-9]")
 # The same numbers, for a text with nothing _SCAN skips or lifts as a string (no quote,
 # dollar, comment): one alternative instead of eight, the common point query's case.
-_NUM = re.compile(r"(?<![\w$.])(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?(?![\w.])")
-_PLAIN = re.compile(r"['\"$]|--|/\*")
+# Written to begin with a character class (the lookbehind of the plain form, checked
+# after the first character), which lets the regex engine skip to the next digit or dot
+# instead of trying the lookbehind at every position: a third of the scan's cost.
+_NUM = re.compile(r"[\d.](?<![\w$.][\d.])(?:(?<=\d)\d*\.?\d*|(?<=\.)\d+)"
+                  r"(?:[eE][+-]?\d+)?(?![\w.])")
 INT, FLOAT, STR = "i", "f", "s"
 _MARK = {INT: "\x00i", FLOAT: "\x00f", STR: "\x00s"}
 
@@ -64,10 +67,10 @@ def shape_of(sql: str, names: tuple = ()) -> Shape:
     if names:
         shape = shape_of(sql)
         return Shape(shape.key + "\x00:" + ",".join(names), shape.literals)
-    if _ANY.search(sql) is None:
-        return Shape(sql, ())
     out, pos, lits = [], 0, []
-    if _PLAIN.search(sql) is None:
+    if not ("'" in sql or '"' in sql or "$" in sql or "--" in sql or "/*" in sql):
+        # (what _SCAN skips or lifts as a string: substring tests cost less than a regex;
+        # a text without a number finds none below, _ANY would only repeat that search)
         for m in _NUM.finditer(sql):
             tick()
             n = m.group()
@@ -80,6 +83,8 @@ def shape_of(sql: str, names: tuple = ()) -> Shape:
             return Shape(sql, ())
         out.append(sql[pos:])
         return Shape("".join(out), tuple(lits))
+    if _ANY.search(sql) is None:
+        return Shape(sql, ())
     for m in _SCAN.finditer(sql):
         tick()   # interrupt / timeout over huge text
         s, n = m.group("str"), m.group("num")
