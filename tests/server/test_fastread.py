@@ -292,3 +292,64 @@ def test_simple_reads_answer_as_the_general_way(monkeypatch):
     assert results[0] == results[1]
     codes = {fields(body)["C"] for reply in results[0] for k, body in reply if k == b"E"}
     assert {"42804", "22003", "42P01"} <= codes
+
+
+_WRITES = [
+    ("ins", [b"10", b"ten"]), ("ins", [b"11", None]), ("ins", [b"10", b"again"]),   # 23505
+    ("ins", [b"x", b"bad"]),                                                    # 22P02
+    ("upd", [b"TEN", b"10"]), ("upd", [b"none", b"999"]),                      # UPDATE 0
+    ("upd", [None, b"10"]),                                                     # 23502
+    ("del", [b"11"]), ("del", [b"11"]),
+    ("sel", [b"10"]),
+]
+
+
+def _write_session(port: int) -> list:
+    c = Raw(port)
+    _query(c, "CREATE TABLE w (id INTEGER PRIMARY KEY, v TEXT NOT NULL DEFAULT 'd')")
+    for name, sql in (("ins", "INSERT INTO w (id, v) VALUES ($1, coalesce($2, 'nil'))"),
+                      ("upd", "UPDATE w SET v = $1 WHERE id = $2"),
+                      ("del", "DELETE FROM w WHERE id = $1"),
+                      ("sel", "SELECT id, v FROM w WHERE id = $1")):
+        assert kinds(_parse(c, name, sql)) == b"1Z"
+    replies = []
+    for _ in range(3):
+        for name, params in _WRITES:
+            c.send(_group(name, params, describe=name != "del"))
+            replies.append(c.until(b"Z"))
+        _query(c, "DELETE FROM w")
+    c.close()
+    return replies
+
+
+def test_point_writes_decoded_in_one_step(tmp_path, fast_reads, monkeypatch):
+    """A point write's Bind decoded by its statement's BindShape (``_read_now`` with
+    ``writes``) replies as the ordinary way, errors included, on a database with sync
+    durability; what was acknowledged is there after reopening."""
+    results = []
+    for fast in (True, False):
+        if not fast:
+            monkeypatch.setattr(ClientSession, "_read_now", lambda self, *args: False)
+        path = str(tmp_path / ("fast" if fast else "slow"))
+        engine = rustmemodb.connect(path, "sync")
+        try:
+            with rustmemodb.serve(engine, auth="trust") as srv:
+                results.append(_write_session(srv.port))
+                c = Raw(srv.port)
+                _parse(c, "ins", "INSERT INTO w VALUES ($1, $2)")
+                for i in range(20):
+                    c.send(_group("ins", [str(100 + i).encode(), b"kept"]))
+                    assert kinds(c.until(b"Z")) == b"2nCZ"
+                c.close()
+        finally:
+            engine.close()
+        reopened = rustmemodb.connect(path, "sync")
+        try:
+            assert reopened.execute("SELECT count(*) FROM w WHERE v = 'kept'").fetchone() == (20,)
+        finally:
+            reopened.close()
+        if fast:
+            assert fast_reads.count(True) >= 20
+    assert results[0] == results[1]
+    codes = {fields(body)["C"] for reply in results[0] for k, body in reply if k == b"E"}
+    assert {"23505", "22P02", "23502"} <= codes

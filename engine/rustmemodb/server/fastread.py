@@ -93,32 +93,31 @@ class RowWriter:
             else m.command_complete(f"SELECT {len(rows)}")
 
 
-class PreparedRead:
-    """The one-step answer of one prepared point SELECT (module docstring)."""
+class BindShape:
+    """The fixed bytes of a statement's Bind bodies (unnamed portal, the statement's
+    name, parameter formats and count; result formats) as one came, and a decoder per
+    parameter: a later Bind with the same fixed bytes decodes without a parser."""
 
-    __slots__ = ("reader", "prefix", "tail", "decoders", "rows")
+    __slots__ = ("prefix", "tail", "decoders", "formats")
 
-    def __init__(self, reader, prefix: bytes, tail: bytes, decoders: list,
-                 rows: RowWriter) -> None:
-        self.reader = reader
+    def __init__(self, prefix: bytes, tail: bytes, decoders: list, formats: list[int]) -> None:
         self.prefix = prefix          # portal, name, parameter formats and count
         self.tail = tail              # result formats
         self.decoders = decoders
-        self.rows = rows
+        self.formats = formats        # result format per column
 
     @classmethod
-    def build(cls, stmt, session, body: bytes, row_description) -> "PreparedRead | None":
-        """From a Bind body of the unnamed portal to ``stmt`` that parses: None unless
-        the statement's cached plan is a bare key probe (``session.point_reader``)
-        returning the columns the statement was described with."""
+    def of(cls, stmt, body: bytes) -> "BindShape | None":
+        """From a Bind body of the unnamed portal to ``stmt`` that parses, or None (a
+        format this module does not decode, a count that does not fit)."""
         portal, name, codes, raw, result_codes = m.parse_bind(body)
         n = len(raw)
-        if portal or n != len(stmt.param_oids) or stmt.columns is None:
+        if portal or n != len(stmt.param_oids):
             return None
         if not {0, 1}.issuperset(codes) or not {0, 1}.issuperset(result_codes):
             return None
         fmts = codes * n if len(codes) == 1 else (codes or [0] * n)
-        ncols = len(stmt.columns)
+        ncols = len(stmt.columns) if stmt.columns is not None else 0
         formats = result_codes * ncols if len(result_codes) == 1 else (result_codes or [0] * ncols)
         if len(fmts) != n or len(formats) != ncols:
             return None
@@ -126,44 +125,84 @@ class PreparedRead:
                     for i in range(n)]
         if None in decoders:
             return None
-        reader = session.point_reader(stmt.sql)
-        if reader is None or reader.columns != stmt.columns:
-            return None
         # The fixed bytes: up to the first parameter's length, and after the last value.
         head = len(name.encode()) + 2 + 2 + 2 * len(codes) + 2
         pos = head
         for value in raw:
             pos += 4 + (len(value) if value is not None else 0)
-        return cls(reader, body[:head], body[pos:], decoders,
-                   RowWriter(stmt.columns, formats, row_description(stmt.columns, formats)))
+        return cls(body[:head], body[pos:], decoders, formats)
+
+    def params(self, data, start: int, end: int) -> list | None:
+        """The parameters of the Bind body ``data[start:end]``, or None when its fixed
+        bytes differ. May raise (a value that does not decode)."""
+        prefix = self.prefix
+        pos = start + len(prefix)
+        if data[start:pos] != prefix:
+            return None
+        params = []
+        unpack = _I32.unpack_from
+        for decode in self.decoders:
+            if pos + 4 > end:
+                return None
+            size = unpack(data, pos)[0]
+            pos += 4
+            if size < 0:
+                if size != -1:
+                    return None
+                params.append(None)
+                continue
+            stop = pos + size
+            if stop > end:
+                return None
+            params.append(decode(data[pos:stop]))
+            pos = stop
+        if data[pos:end] != self.tail:
+            return None
+        return params
+
+
+class PreparedWrite:
+    """A prepared point INSERT/UPDATE/DELETE: its Bind's shape (the session runs it)."""
+
+    __slots__ = ("shape",)
+
+    def __init__(self, shape: BindShape) -> None:
+        self.shape = shape
+
+
+class PreparedRead:
+    """The one-step answer of one prepared point SELECT (module docstring)."""
+
+    __slots__ = ("reader", "shape", "rows")
+
+    def __init__(self, reader, shape: BindShape, rows: RowWriter) -> None:
+        self.reader = reader
+        self.shape = shape
+        self.rows = rows
+
+    @classmethod
+    def build(cls, stmt, session, body: bytes, row_description) -> "PreparedRead | None":
+        """From a Bind body of the unnamed portal to ``stmt`` that parses: None unless
+        the statement's cached plan is a bare key probe (``session.point_reader``)
+        returning the columns the statement was described with."""
+        if stmt.columns is None:
+            return None
+        shape = BindShape.of(stmt, body)
+        if shape is None:
+            return None
+        reader = session.point_reader(stmt.sql)
+        if reader is None or reader.columns != stmt.columns:
+            return None
+        return cls(reader, shape, RowWriter(stmt.columns, shape.formats,
+                                            row_description(stmt.columns, shape.formats)))
 
     def answer(self, data, start: int, end: int, describe: bool, out: bytearray) -> bool:
         """The replies, BindComplete to ReadyForQuery, to the Bind body ``data[start:end]``
         [+ Describe] + Execute + Sync, appended to ``out``; False, with nothing appended,
         whenever the ordinary way must answer (module docstring). May raise (a value
         that does not decode): the caller then drops what was appended."""
-        prefix = self.prefix
-        pos = start + len(prefix)
-        if data[start:pos] != prefix:
-            return False
-        params = []
-        unpack = _I32.unpack_from
-        for decode in self.decoders:
-            if pos + 4 > end:
-                return False
-            size = unpack(data, pos)[0]
-            pos += 4
-            if size < 0:
-                if size != -1:
-                    return False
-                params.append(None)
-                continue
-            stop = pos + size
-            if stop > end:
-                return False
-            params.append(decode(data[pos:stop]))
-            pos = stop
-        if data[pos:end] != self.tail:
+        params = self.shape.params(data, start, end)
+        if params is None:
             return False
         rows = self.reader(params)
         if rows is None:

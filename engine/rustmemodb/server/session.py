@@ -43,7 +43,7 @@ from . import cursors
 from . import messages as m
 from . import pgtypes
 from .auth import set_client_first
-from .fastread import PreparedRead, RowWriter
+from .fastread import BindShape, PreparedRead, PreparedWrite, RowWriter
 from .messages import _I32, ProtocolViolation, Reader
 
 SSL_REQUEST, GSSENC_REQUEST, CANCEL_REQUEST, PROTOCOL_3 = 80877103, 80877104, 80877102, 196608
@@ -78,8 +78,9 @@ class Statement:
     plain: bool = False
     # DataRow encoders by result formats, for point SELECTs (_point_rows).
     encoders: dict = field(default_factory=dict)
-    # A point SELECT's one-step answer (fastread.PreparedRead), once made; False when
-    # the statement is a point write (never one).
+    # A point statement's Bind decoded in one step, once made (fastread.PreparedRead:
+    # a key probe's whole answer; PreparedWrite: a point write's parameters); False
+    # when it cannot be (an unsupported format).
     fast: object = None
 
 
@@ -1138,7 +1139,9 @@ class ClientSession:
         rest = len(data) - length - 1
         if ((rest == _DESCRIBE_LEN and data.endswith(_DESCRIBE_EXECUTE_SYNC))
                 or (rest == _EXECUTE_LEN and data.endswith(_EXECUTE_SYNC))):
-            if self._read_now(data, 5, length + 1, rest == _DESCRIBE_LEN):
+            if self._read_now(data, 5, length + 1, rest == _DESCRIBE_LEN, True):
+                if self._acking is not None:
+                    return True          # a write: the reply goes out with the fsync
                 transport.write(bytes(self.out))
                 self.out.clear()
                 return True
@@ -1163,11 +1166,14 @@ class ClientSession:
         self.out.clear()
         return True
 
-    def _read_now(self, data, start: int, end: int, describe: bool) -> bool:
+    def _read_now(self, data, start: int, end: int, describe: bool,
+                  writes: bool = False) -> bool:
         """A Bind (body ``data[start:end]``) [+ Describe] + Execute + Sync of a prepared
         point SELECT answered in one step (fastread.py): its replies up to
         ReadyForQuery appended to ``out``, True; else False, nothing appended, nothing
-        consumed: the ordinary way runs it (and reports whatever made this decline)."""
+        consumed: the ordinary way runs it (and reports whatever made this decline).
+        ``writes`` (the read callback, ``_answer_now``): a point INSERT/UPDATE/DELETE's
+        parameters are decoded the same way and it runs as ``_point_write``."""
         if self.implicit or self.cursors or data[start] != 0:
             return False                 # (a named portal outlives Sync: not here)
         stop = data.find(b"\x00", start + 1, end)
@@ -1180,37 +1186,50 @@ class ClientSession:
         if stmt is None or not stmt.plain:
             return False
         fast = stmt.fast
+        if fast is False:
+            return False
         out = self.out
         mark = len(out)
         conn = self.conn
+        session = conn._session
         try:
             if fast is None:
-                kind = conn._session.point_kind(stmt.sql)
+                kind = session.point_kind(stmt.sql)
                 if kind is None:
                     return False         # not planned yet, or no point statement
-                if kind != "SELECT":
-                    stmt.fast = False    # a point write: the text decides, for good
+                if kind != "SELECT":     # a point write: the text decides, for good
+                    shape = BindShape.of(stmt, bytes(data[start:end]))
+                    stmt.fast = fast = False if shape is None else PreparedWrite(shape)
+                    if fast is False:
+                        return False
+                else:
+                    fast = PreparedRead.build(stmt, session, bytes(data[start:end]),
+                                              _row_description)
+                    if fast is None:
+                        return False
+                    stmt.fast = fast
+            if type(fast) is PreparedWrite:
+                if not writes or session.txn is not None or conn._closed:
                     return False
-                fast = PreparedRead.build(stmt, conn._session, bytes(data[start:end]),
-                                          _row_description)
-                if fast is None:
+                params = fast.shape.params(data, start, end)
+                if params is None or session.point_kind(stmt.sql) is None:
                     return False
-                stmt.fast = fast
-            elif fast is False:
-                return False
-            if conn._closed or conn._session.notices:
-                return False
-            with conn._lock:
-                done = fast.answer(data, start, end, describe, out)
+            else:
+                if conn._closed or session.notices:
+                    return False
+                with conn._lock:
+                    done = fast.answer(data, start, end, describe, out)
+                if not done:
+                    if fast.reader.stale:   # DDL changed the plan: a new reader next time
+                        stmt.fast = None
+                    return False
+                if self.portals:
+                    self.portals.clear()     # Bind replaced the unnamed portal; Sync ends it
+                return True
         except Exception:  # noqa: BLE001 - the ordinary way reports it
             del out[mark:]
             return False
-        if not done:
-            if fast.reader.stale:        # DDL changed the plan: a new reader next time
-                stmt.fast = None
-            return False
-        if self.portals:
-            self.portals.clear()         # Bind replaced the unnamed portal; Sync ends it
+        self._point_write(stmt, params, fast.shape.formats, describe)
         return True
 
     def _point_write(self, stmt: Statement, params: list, formats: list[int],
