@@ -478,8 +478,10 @@ class Session:
                 # ``direct``, Database.commit_change), when it can be: else, or when
                 # another commit came first, an unregistered transaction.
                 direct = getattr(prepared.fast, "direct", None)
-                if direct is not None and not db._pending:
-                    root = db.root
+                # (behind commits waiting for their fsync too, when the caller defers
+                # its own wait: Database.point_base)
+                root = db.root if direct is None or not db._pending else db.point_base()
+                if direct is not None and root is not None:
                     try:
                         done = direct(root, values)
                     except errors.Error:
