@@ -6,10 +6,8 @@ from __future__ import annotations
 import struct
 
 import pytest
-
 import rustmemodb
 from rustmemodb.server.session import ClientSession
-
 from test_protocol import Raw, _bind, cstr, fields, kinds, msg
 
 pytest.importorskip("psycopg")

@@ -17,16 +17,22 @@ cannot be answered now (a transaction, temporary tables, privileges to check: th
 reader declines) or whose plan changed (DDL: the reader is stale and the statement
 gets a new one on a later execution). A point read changes nothing, so running it
 again the ordinary way is always safe.
+
+A point INSERT/UPDATE/DELETE's Bind is decoded the same way (``BindShape``, kept as
+``PreparedWrite``); the session then runs the write as before (``_point_write``: its
+reply goes out once its commit is durable). ``RowWriter`` also writes the rows of a
+simple-protocol Query of one key probe (``ClientSession._simple_read``).
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from ..api.cursor import rows_to_python
 from .. import types
+from ..api.cursor import rows_to_python
 from . import messages as m
 from . import pgtypes
-from .messages import _I32, _H
+from .messages import _H, _I32
 
 _NULL = b"\xff\xff\xff\xff"
 _READY_IDLE = m.ready(b"I")
@@ -62,7 +68,7 @@ class RowWriter:
     """The DataRows and CommandComplete of a key probe's few rows, for its columns in
     these result formats, and their RowDescription."""
 
-    __slots__ = ("columns", "encoders", "convert", "width", "description")
+    __slots__ = ("columns", "convert", "description", "encoders", "width")
 
     def __init__(self, columns: list, formats: list[int], description: bytes) -> None:
         self.columns = columns
@@ -98,7 +104,7 @@ class BindShape:
     name, parameter formats and count; result formats) as one came, and a decoder per
     parameter: a later Bind with the same fixed bytes decodes without a parser."""
 
-    __slots__ = ("prefix", "tail", "decoders", "formats")
+    __slots__ = ("decoders", "formats", "prefix", "tail")
 
     def __init__(self, prefix: bytes, tail: bytes, decoders: list, formats: list[int]) -> None:
         self.prefix = prefix          # portal, name, parameter formats and count
@@ -107,7 +113,7 @@ class BindShape:
         self.formats = formats        # result format per column
 
     @classmethod
-    def of(cls, stmt, body: bytes) -> "BindShape | None":
+    def of(cls, stmt, body: bytes) -> BindShape | None:
         """From a Bind body of the unnamed portal to ``stmt`` that parses, or None (a
         format this module does not decode, a count that does not fit)."""
         portal, name, codes, raw, result_codes = m.parse_bind(body)
@@ -173,7 +179,7 @@ class PreparedWrite:
 class PreparedRead:
     """The one-step answer of one prepared point SELECT (module docstring)."""
 
-    __slots__ = ("reader", "shape", "rows")
+    __slots__ = ("reader", "rows", "shape")
 
     def __init__(self, reader, shape: BindShape, rows: RowWriter) -> None:
         self.reader = reader
@@ -181,7 +187,7 @@ class PreparedRead:
         self.rows = rows
 
     @classmethod
-    def build(cls, stmt, session, body: bytes, row_description) -> "PreparedRead | None":
+    def build(cls, stmt, session, body: bytes, row_description) -> PreparedRead | None:
         """From a Bind body of the unnamed portal to ``stmt`` that parses: None unless
         the statement's cached plan is a bare key probe (``session.point_reader``)
         returning the columns the statement was described with."""
