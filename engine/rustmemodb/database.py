@@ -283,9 +283,19 @@ class Database:
         Why: under sync durability with a few clients an fsync is nearly always in
         flight, so without this most point writes took the registered way, ~70 µs
         more of the loop's CPU each."""
+        root = self.point_base()
+        return None if root is None else Transaction(root, False)
+
+    def point_base(self) -> Root | None:
+        """The root an autocommit point write starts from without registering a
+        transaction (``unregistered``; ``commit_change`` for a statement computed from
+        it): the published root, or, while commits wait to be durable and the caller
+        defers its durability wait, the newest logged root, with a marker in the
+        caller's deferred commits making its reply wait for those commits too (what it
+        answers, even "UPDATE 0", was read from them); None for any other caller."""
         pending = self._pending
         if not pending:
-            return Transaction(self.root, False)
+            return self.root
         deferred = self._deferral.commits
         if deferred is None:
             return None
@@ -293,11 +303,11 @@ class Database:
         try:            # no lock: the fsync thread may publish (empty it) meanwhile
             lsn, head = pending[-1]
         except IndexError:
-            return Transaction(root, False)
+            return root
         if head.catalog_version != root.catalog_version:
             return None     # a plan is validated against the published catalog
         deferred.append((self.wal, lsn, None, None, None))
-        return Transaction(head, False)
+        return head
 
     def _published(self, wal, lsn: int | None, current: Root, new: Root, txn: Transaction,
                    ops: list | None) -> Root:

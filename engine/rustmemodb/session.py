@@ -107,6 +107,8 @@ class Session:
         # first CREATE TEMP TABLE, and its tables' names as of a catalog version.
         self.temp_prefix: str | None = None
         self._temps: tuple = (None, frozenset())
+        # point_query's readers, by id of the plan each holds
+        self._point_readers: dict = {}
 
     @property
     def file_root(self) -> str | None:
@@ -242,6 +244,66 @@ class Session:
         if prepared.valid_for(root, db.functions):      # as _lookup would: the statement
             cache.put(sql, prepared, prepared.lifted.params(shape))   # then hits by text
         return prepared.kind
+
+    def point_reader(self, sql: str) -> "PointRead | None":
+        """A reader of ``sql``'s cached plan when that plan is a bare key probe (``SELECT
+        ... FROM t WHERE pk = $1``: its fast path's ``rows``), else None. The wire
+        server keeps it with a prepared statement and calls it for each execution; it
+        answers only what ``execute`` would answer the same way (``PointRead``). Binds
+        nothing: a plan not cached yet gives None."""
+        hit = self.db.plan_cache.by_text(sql)
+        if hit is None:
+            return None
+        prepared, lifted = hit
+        fast = prepared.fast
+        if (prepared.kind != "SELECT" or fast is None or prepared.utility is not None
+                or prepared.bound is None or prepared.bound.ddl_objects):
+            return None
+        rows = getattr(fast, "rows", None)
+        if rows is None:
+            return None
+        return PointRead(self, prepared, list(lifted), rows)
+
+    def point_query(self, sql: str) -> "tuple[PointRead, list] | None":
+        """For a statement text without parameters (a simple-protocol Query) whose plan,
+        cached by its text or its shape (``WHERE id = 6`` finds the plan of ``WHERE id
+        = 5``), is a bare key probe: that plan's reader, kept per plan by this session,
+        and the text's literal values to call it with (``reader((), values)``); else
+        None. Binds nothing and caches nothing: the first texts of a shape are planned
+        by ``execute``."""
+        cache = self.db.plan_cache
+        hit = cache.by_text(sql)
+        if hit is not None:
+            prepared, values = hit
+        else:
+            ph = placeholders.normalize(sql)
+            if ph.count:
+                return None
+            shape = shape_of(ph.sql, ph.names)
+            if not shape.literals:
+                return None
+            prepared = cache.by_shape(shape)
+            if prepared is None:
+                return None
+            values = prepared.lifted.params(shape)
+        readers = self._point_readers
+        reader = readers.get(id(prepared))
+        if reader is None or reader.prepared is not prepared:
+            fast = prepared.fast
+            if (prepared.kind != "SELECT" or fast is None or prepared.utility is not None
+                    or prepared.bound is None or prepared.bound.ddl_objects
+                    or prepared.placeholders.count):
+                return None
+            rows = getattr(fast, "rows", None)
+            if rows is None:
+                return None
+            if len(readers) >= 64:
+                readers.clear()
+            reader = readers[id(prepared)] = PointRead(self, prepared, [], rows)
+        elif reader.stale:
+            del readers[id(prepared)]
+            return None
+        return reader, values
 
     def _prepare(self, sql: str) -> Prepared:
         """A plan for ``sql`` with its literals as written (EXPLAIN, PREPARE): not cached."""
@@ -416,8 +478,10 @@ class Session:
                 # ``direct``, Database.commit_change), when it can be: else, or when
                 # another commit came first, an unregistered transaction.
                 direct = getattr(prepared.fast, "direct", None)
-                if direct is not None and not db._pending:
-                    root = db.root
+                # (behind commits waiting for their fsync too, when the caller defers
+                # its own wait: Database.point_base)
+                root = db.root if direct is None or not db._pending else db.point_base()
+                if direct is not None and root is not None:
                     try:
                         done = direct(root, values)
                     except errors.Error:
@@ -1000,6 +1064,60 @@ def exact_param_types(ph, slots: list) -> tuple | None:
         return None
     exact = tuple(_PY_TYPE.get(t) for t in slots)
     return None if None in exact else exact
+
+
+class PointRead:
+    """One cached bare key probe of a session (``Session.point_reader``): called with a
+    statement's parameters, the rows (storage form) that ``execute`` would return, read
+    from the newest committed root; or None, reading nothing, whenever ``execute`` could
+    answer otherwise: inside a transaction (or with autocommit off), when the session
+    has temporary tables, when the statement has privileges to check for a role, or when
+    the plan is no longer valid for the newest root (then ``stale`` is set and the
+    reader is done: the caller asks ``point_reader`` for a new one). Whether the plan
+    is valid is asked once per root (the answer for one root never changes); the root is
+    held weakly, never kept alive by this."""
+
+    __slots__ = ("session", "prepared", "lifted", "read", "columns", "checked",
+                 "functions_version", "privileged", "stale", "wire")
+
+    def __init__(self, session: Session, prepared: Prepared, lifted: list, read) -> None:
+        self.session = session
+        self.prepared = prepared
+        self.lifted = lifted
+        self.read = read
+        self.columns = list(prepared.plan.columns)
+        self.checked = None              # weakref to the root last found valid
+        self.functions_version = -1
+        self.privileged = bool(prepared.bound.privileges)
+        self.stale = False
+        self.wire = None                 # the caller's own (the wire server's encoders)
+
+    def __call__(self, params, extra: list | None = None) -> list | None:
+        """The rows for ``params`` (then ``extra``: a text's literal values), or None."""
+        session = self.session
+        if session.txn is not None or not session.autocommit or self.stale:
+            return None
+        if self.privileged and (session.role or session.auth_user):
+            return None                  # execute checks them (auth/check.py)
+        db = session.db
+        root = db.root
+        checked = self.checked
+        functions = db.functions
+        if checked is None or checked() is not root \
+                or functions.version != self.functions_version:
+            if session.temp_prefix is not None and session.temporary_tables(root):
+                return None
+            if not self.prepared.valid_for(root, functions):
+                self.stale = True
+                return None
+            self.checked = weakref.ref(root)
+            self.functions_version = functions.version
+        values = session._params(self.prepared, params)
+        if self.lifted:
+            values += self.lifted
+        if extra:
+            values += extra
+        return self.read(root, values)
 
 
 def _texts_fit(params) -> bool:

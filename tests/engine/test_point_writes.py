@@ -597,3 +597,39 @@ def test_inserts_inside_a_transaction_are_checked_as_before(make):
     c.execute("COMMIT")
     assert [r[0] for r in rows(c)] == [1, 2, 3, 4, 5, 6, 7]
     assert c.execute("SELECT id FROM t WHERE k = 70").fetchall() == [(7,)]
+
+
+def test_a_deferred_direct_write_behind_a_pending_commit(tmp_path, monkeypatch):
+    """Sync durability, the caller deferring its durability wait (the wire server's
+    loop): a direct point write while an earlier commit still waits for its fsync is
+    computed from that commit's root (Database.point_base), with no transaction, and
+    the caller's deferred list waits for the earlier commit too, also when nothing
+    matched (its "UPDATE 0" was read from the pending commit's state). Without
+    deferral nothing is computed from a root that is not durable yet."""
+    c = plain(rustmemodb.connect(str(tmp_path / "db"), "sync"))
+    db = c.database
+    s = c._session
+    c.execute(UPD, (1,))                             # plan cached
+    first = db.deferring_durability()
+    s.execute(UPD, (1,))
+    db.stop_deferring()
+    assert len(first) == 1 and db._pending           # logged, not yet durable
+    assert db.point_base() is None                   # not deferring: nothing to start from
+    direct = []
+    original = Database.commit_change
+    monkeypatch.setattr(Database, "commit_change", lambda self, *a: direct.append(1)
+                        or original(self, *a))
+    second = db.deferring_durability()
+    assert s.execute(UPD, (1,)).rowcount == 1        # on top of the pending commit
+    assert s.execute(UPD, (99,)).rowcount == 0       # no row: nothing logged
+    db.stop_deferring()
+    assert len(direct) == 1
+    assert second[0][1] == first[0][1] and second[1][1] > first[0][1]
+    assert second[-1][1] == first[0][1] or second[-1][1] == second[1][1]
+    assert rows(c)[0][2] == 2.0                      # neither published yet
+    db.finish_commits(first + second)
+    assert rows(c)[0][2] == 4.0
+    c.close()
+    reopened = rustmemodb.connect(str(tmp_path / "db"), "sync")
+    assert rows(reopened)[0][2] == 4.0
+    reopened.close()

@@ -42,6 +42,7 @@ record, even a hostile one with a valid checksum, can only fail to apply
 """
 from __future__ import annotations
 
+import struct
 from dataclasses import replace
 
 import numpy as np
@@ -64,6 +65,15 @@ _KNOWN = (InsertOp, BulkInsertOp, DeleteOp, UpdateOp, BulkUpdateOp, ReplaceTable
 
 def encode_commit(ops: list, before: Root, after: Root) -> bytes:
     """The record of a commit that turned ``before`` into ``after``."""
+    if len(ops) == 1 and (type(ops[0]) is UpdateOp or type(ops[0]) is DeleteOp):
+        # An autocommit point UPDATE/DELETE: the same record as the loop below makes,
+        # without its sets and dict (written for every such commit).
+        op = ops[0]
+        table = op.table
+        ids = _rowid_bytes(op.rowids)
+        rec = ("u", table, ids, op.rows) if type(op) is UpdateOp else ("d", table, ids)
+        return values.pack(("C", after.version, after.catalog_version, [rec], {},
+                            (_check(table, after.tables.get(table)),) if table else ()))
     if not all(type(op) in _KNOWN for op in ops):
         return encode_root(before, after)
     out = []
@@ -155,6 +165,18 @@ def encode_root(before: Root, after: Root) -> bytes:
     functions = {n: encode_function(f) for n, f in after.functions.items()}
     return values.pack(("R", after.version, after.catalog_version, tables, views,
                         dict(after.sequences), checks, roles.encode(after.auth), functions))
+
+
+_ROWIDS = {n: struct.Struct(f"={n}q") for n in range(1, 9)}
+
+
+def _rowid_bytes(rowids) -> bytes:
+    """Rowids as int64 bytes in native order: ``np.asarray(rowids, np.int64).tobytes()``,
+    which a few rowids cost more than packing them."""
+    packer = _ROWIDS.get(len(rowids)) if type(rowids) is list else None
+    if packer is None:
+        return np.asarray(rowids, np.int64).tobytes()
+    return packer.pack(*rowids)
 
 
 def _first(rowids) -> int:

@@ -60,6 +60,7 @@ def compile_select(prepared):
             rows = read(root, params)
             return Result(columns, rows=rows, rowcount=len(rows), kind="SELECT")
         run.read = direct
+        run.rows = read         # the rows alone (session.PointRead)
     return run
 
 
@@ -105,9 +106,16 @@ def compile_rows(node, env: "_Env"):
             if idx == list(range(width)):
                 return child
             pick = operator.itemgetter(*idx)
+            read = getattr(child, "read", None)    # a bare key probe: picks keep it one
             if len(idx) == 1:
-                return lambda ctx: [(pick(r),) for r in child(ctx)]
-            return lambda ctx: [pick(r) for r in child(ctx)]
+                picked = lambda ctx: [(pick(r),) for r in child(ctx)]   # noqa: E731
+                if read is not None:
+                    picked.read = lambda root, params: [(pick(r),) for r in read(root, params)]
+            else:
+                picked = lambda ctx: [pick(r) for r in child(ctx)]      # noqa: E731
+                if read is not None:
+                    picked.read = lambda root, params: [pick(r) for r in read(root, params)]
+            return picked
         fns = [env.row_fn(e) for e in node.exprs]
         if len(fns) == 1:
             f0 = fns[0]

@@ -21,7 +21,9 @@ each execution) runs as one step (``_point_group``): one reply, one socket write
 a group, or a Query of one point SELECT, arriving alone while the session waits for
 input is answered in the read callback itself (``Protocol``, ``_answer_now``), without
 waking this coroutine; a point write's reply then goes out when its fsync is done
-(``_acked``), and input arriving meanwhile is held until then.
+(``_acked``), and input arriving meanwhile is held until then. A prepared point
+SELECT's group whose fixed bytes match the ones kept with its statement is answered in
+one step, without even that (``_read_now``, fastread.py).
 ``COPY ... FROM STDIN / TO STDOUT`` switches to the copy sub-protocol (copy.py);
 notices a statement raised go out before its CommandComplete.
 """
@@ -41,6 +43,7 @@ from . import cursors
 from . import messages as m
 from . import pgtypes
 from .auth import set_client_first
+from .fastread import BindShape, PreparedRead, PreparedWrite, RowWriter
 from .messages import _I32, ProtocolViolation, Reader
 
 SSL_REQUEST, GSSENC_REQUEST, CANCEL_REQUEST, PROTOCOL_3 = 80877103, 80877104, 80877102, 196608
@@ -54,6 +57,8 @@ _X, _S, _B, _D, _E = ord("X"), ord("S"), ord("B"), ord("D"), ord("E")
 # that portal (optional), Execute of it with no row limit, Sync.
 _EXECUTE_SYNC = b"E\x00\x00\x00\x09\x00\x00\x00\x00\x00" + b"S\x00\x00\x00\x04"
 _DESCRIBE_EXECUTE_SYNC = b"D\x00\x00\x00\x06P\x00" + _EXECUTE_SYNC
+_EXECUTE_LEN, _DESCRIBE_LEN = len(_EXECUTE_SYNC), len(_DESCRIBE_EXECUTE_SYNC)
+_READY_IDLE = m.ready(b"I")
 _FORMAT_CODES = frozenset((0, 1))      # text and binary: all the protocol defines
 _COUNTED = ("SELECT", "UPDATE", "DELETE", "MERGE", "COPY", "FETCH", "MOVE")
 
@@ -73,6 +78,10 @@ class Statement:
     plain: bool = False
     # DataRow encoders by result formats, for point SELECTs (_point_rows).
     encoders: dict = field(default_factory=dict)
+    # A point statement's Bind decoded in one step, once made (fastread.PreparedRead:
+    # a key probe's whole answer; PreparedWrite: a point write's parameters); False
+    # when it cannot be (an unsupported format).
+    fast: object = None
 
 
 @dataclass
@@ -466,6 +475,19 @@ class ClientSession:
                 message = await self._next_message()
             kind, body = message
             if kind == _B and not self.skip_until_sync:
+                buf, pos = self._inbuf, self._inpos
+                describe = buf.startswith(_DESCRIBE_EXECUTE_SYNC, pos)
+                if ((describe or buf.startswith(_EXECUTE_SYNC, pos))
+                        and self._read_now(body, 0, len(body), describe)):
+                    end = pos + (_DESCRIBE_LEN if describe else _EXECUTE_LEN)
+                    if end == len(buf):
+                        buf.clear()
+                        self._inpos = 0
+                    else:
+                        self._inpos = end
+                    if self._reply():
+                        await self.writer.drain()
+                    continue
                 group = self._point_group(body)
                 if group is not None:
                     await self._run_point_group(*group)
@@ -602,6 +624,8 @@ class ClientSession:
             if len(pieces) != 1:
                 return False
             text, offset = pieces[0]
+            if self._simple_read(text):
+                return True
             if self.conn._session.point_kind(text) != "SELECT":
                 return False
         except Exception:  # noqa: BLE001
@@ -625,6 +649,40 @@ class ClientSession:
         except Exception as exc:  # noqa: BLE001
             out += m.error_response(exc)
         out += m.ready(self.status())
+        return True
+
+    def _simple_read(self, text: str) -> bool:
+        """A Query's one statement ``text`` whose plan (by its text or its shape) is a
+        bare key probe, answered in one step up to ReadyForQuery (``Session.point_query``
+        and the plan's reader; fastread.RowWriter); else False with nothing appended:
+        the general way runs it and reports any error (a point read changes nothing)."""
+        conn = self.conn
+        session = conn._session
+        if conn._closed or session.notices:
+            return False
+        found = session.point_query(text)
+        if found is None:
+            return False
+        reader, values = found
+        rows_out = reader.wire
+        if rows_out is None:
+            columns = reader.columns
+            formats = [0] * len(columns)
+            rows_out = reader.wire = RowWriter(columns, formats,
+                                               _row_description(columns, formats))
+        out = self.out
+        mark = len(out)
+        try:
+            with conn._lock:
+                rows = reader((), values)
+            if rows is None:
+                return False
+            out += rows_out.description
+            rows_out.write(rows, out)
+        except Exception:  # noqa: BLE001 - the general way reports it
+            del out[mark:]
+            return False
+        out += _READY_IDLE
         return True
 
     async def _run(self, sql: str, params) -> _Outcome:
@@ -1078,6 +1136,15 @@ class ClientSession:
                 transport.write(bytes(self.out))
                 self.out.clear()
             return answered
+        rest = len(data) - length - 1
+        if ((rest == _DESCRIBE_LEN and data.endswith(_DESCRIBE_EXECUTE_SYNC))
+                or (rest == _EXECUTE_LEN and data.endswith(_EXECUTE_SYNC))):
+            if self._read_now(data, 5, length + 1, rest == _DESCRIBE_LEN, True):
+                if self._acking is not None:
+                    return True          # a write: the reply goes out with the fsync
+                transport.write(bytes(self.out))
+                self.out.clear()
+                return True
         buf = self._inbuf
         buf += data
         self._inpos = length + 1
@@ -1097,6 +1164,72 @@ class ClientSession:
             self._point_select(*group[:4])
         transport.write(bytes(self.out))
         self.out.clear()
+        return True
+
+    def _read_now(self, data, start: int, end: int, describe: bool,
+                  writes: bool = False) -> bool:
+        """A Bind (body ``data[start:end]``) [+ Describe] + Execute + Sync of a prepared
+        point SELECT answered in one step (fastread.py): its replies up to
+        ReadyForQuery appended to ``out``, True; else False, nothing appended, nothing
+        consumed: the ordinary way runs it (and reports whatever made this decline).
+        ``writes`` (the read callback, ``_answer_now``): a point INSERT/UPDATE/DELETE's
+        parameters are decoded the same way and it runs as ``_point_write``."""
+        if self.implicit or self.cursors or data[start] != 0:
+            return False                 # (a named portal outlives Sync: not here)
+        stop = data.find(b"\x00", start + 1, end)
+        if stop < 0:
+            return False
+        try:
+            stmt = self.statements.get(data[start + 1:stop].decode())
+        except UnicodeDecodeError:
+            return False
+        if stmt is None or not stmt.plain:
+            return False
+        fast = stmt.fast
+        if fast is False:
+            return False
+        out = self.out
+        mark = len(out)
+        conn = self.conn
+        session = conn._session
+        try:
+            if fast is None:
+                kind = session.point_kind(stmt.sql)
+                if kind is None:
+                    return False         # not planned yet, or no point statement
+                if kind != "SELECT":     # a point write: the text decides, for good
+                    shape = BindShape.of(stmt, bytes(data[start:end]))
+                    stmt.fast = fast = False if shape is None else PreparedWrite(shape)
+                    if fast is False:
+                        return False
+                else:
+                    fast = PreparedRead.build(stmt, session, bytes(data[start:end]),
+                                              _row_description)
+                    if fast is None:
+                        return False
+                    stmt.fast = fast
+            if type(fast) is PreparedWrite:
+                if not writes or session.txn is not None or conn._closed:
+                    return False
+                params = fast.shape.params(data, start, end)
+                if params is None or session.point_kind(stmt.sql) is None:
+                    return False
+            else:
+                if conn._closed or session.notices:
+                    return False
+                with conn._lock:
+                    done = fast.answer(data, start, end, describe, out)
+                if not done:
+                    if fast.reader.stale:   # DDL changed the plan: a new reader next time
+                        stmt.fast = None
+                    return False
+                if self.portals:
+                    self.portals.clear()     # Bind replaced the unnamed portal; Sync ends it
+                return True
+        except Exception:  # noqa: BLE001 - the ordinary way reports it
+            del out[mark:]
+            return False
+        self._point_write(stmt, params, fast.shape.formats, describe)
         return True
 
     def _point_write(self, stmt: Statement, params: list, formats: list[int],

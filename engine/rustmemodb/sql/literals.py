@@ -42,9 +42,21 @@ _SCAN = re.compile(
 _ANY = re.compile(r"['0-9]")
 # The same numbers, for a text with nothing _SCAN skips or lifts as a string (no quote,
 # dollar, comment): one alternative instead of eight, the common point query's case.
-_NUM = re.compile(r"(?<![\w$.])(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?(?![\w.])")
-_PLAIN = re.compile(r"['\"$]|--|/\*")
+# Written to begin with a character class (the lookbehind of the plain form, checked
+# after the first character), which lets the regex engine skip to the next digit or dot
+# instead of trying the lookbehind at every position: a third of the scan's cost.
+_NUM = re.compile(r"[\d.](?<![\w$.][\d.])(?:(?<=\d)\d*\.?\d*|(?<=\.)\d+)"
+                  r"(?:[eE][+-]?\d+)?(?![\w.])")
 INT, FLOAT, STR = "i", "f", "s"
+
+
+def _plain(sql: str) -> bool:
+    """Whether ``sql`` has nothing _SCAN skips or lifts as a string (no quote, dollar or
+    comment): then only its numbers are scanned (_NUM). Substring tests: cheaper than
+    a regex search."""
+    return not ("'" in sql or '"' in sql or "$" in sql or "--" in sql or "/*" in sql)
+
+
 _MARK = {INT: "\x00i", FLOAT: "\x00f", STR: "\x00s"}
 
 
@@ -64,10 +76,8 @@ def shape_of(sql: str, names: tuple = ()) -> Shape:
     if names:
         shape = shape_of(sql)
         return Shape(shape.key + "\x00:" + ",".join(names), shape.literals)
-    if _ANY.search(sql) is None:
-        return Shape(sql, ())
     out, pos, lits = [], 0, []
-    if _PLAIN.search(sql) is None:
+    if _plain(sql):    # (a text without a number finds none below: no _ANY first)
         for m in _NUM.finditer(sql):
             tick()
             n = m.group()
@@ -80,6 +90,8 @@ def shape_of(sql: str, names: tuple = ()) -> Shape:
             return Shape(sql, ())
         out.append(sql[pos:])
         return Shape("".join(out), tuple(lits))
+    if _ANY.search(sql) is None:
+        return Shape(sql, ())
     for m in _SCAN.finditer(sql):
         tick()   # interrupt / timeout over huge text
         s, n = m.group("str"), m.group("num")

@@ -9,9 +9,6 @@ from __future__ import annotations
 import re
 
 _DOLLAR = re.compile(r"\$([A-Za-z_][A-Za-z_0-9]*)?\$")
-# What makes splitting need the scan below; a statement without any of these (the
-# usual one statement a wire client sends, a trailing semicolon aside) is one piece.
-_SCANNED = re.compile(r"[;'\"$]|--|/\*")
 _LINE_COMMENT = re.compile(r"--[^\n]*")
 _BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 
@@ -21,7 +18,11 @@ def split_statements(sql: str) -> list[tuple[str, int]]:
     body = sql.rstrip()
     if body.endswith(";"):
         body = body[:-1]
-    if _SCANNED.search(body) is None:
+    # What makes splitting need the scan below (substring tests: cheaper than a regex);
+    # a statement without any of these (the usual one statement a wire client sends, a
+    # trailing semicolon aside) is one piece.
+    if not (";" in body or "'" in body or '"' in body or "$" in body or "--" in body
+            or "/*" in body):
         text = body.strip()
         return [(text, len(body) - len(body.lstrip()))] if text else []
     out: list[tuple[str, int]] = []
