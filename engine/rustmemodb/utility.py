@@ -14,6 +14,7 @@ import pyarrow as pa
 from . import describe, errors, notices, pivot, types
 from . import statement_limits as limits
 from .result import Result
+from .storage.roles import EMBEDDED_USER
 from .sql.dispatch import Explain
 
 
@@ -191,7 +192,7 @@ def setting_value(session, name: str) -> str | None:
     if session is not None and name in session.settings:
         return session.settings[name]
     if name in ("session_authorization", "is_superuser"):
-        user = getattr(session, "user_name", None) or "rustmemodb"
+        user = getattr(session, "user_name", None) or EMBEDDED_USER
         if name == "session_authorization":
             return user
         from .auth.check import effective_role

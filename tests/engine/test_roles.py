@@ -146,6 +146,23 @@ def test_embedded_login(conn):
     assert nologin_bad.value.sqlstate == "28P01"
 
 
+def test_a_superuser_revokes_what_the_embedded_session_granted(conn):
+    """A table made and shared by the embedded session (no role) is the embedded user's;
+    a superuser's GRANT and REVOKE act as its owner, as PostgreSQL's do, so a grant the
+    embedded session made is revoked by an administrator logged in later."""
+    conn.execute("CREATE ROLE admin SUPERUSER LOGIN PASSWORD 'pw'")
+    conn.execute("CREATE ROLE alice LOGIN PASSWORD 'pw'")
+    conn.execute("GRANT SELECT ON t TO alice")
+    admin = rustmemodb.connect(conn.database, user="admin", password="pw")
+    admin.execute("REVOKE SELECT ON t FROM alice")
+    alice = rustmemodb.connect(conn.database, user="alice", password="pw")
+    assert _sqlstate(alice.execute, "SELECT * FROM t") == "42501"
+    admin.execute("GRANT UPDATE ON t TO alice")              # recorded as the owner's
+    conn.execute("REVOKE UPDATE ON t FROM alice")
+    assert admin.execute("SELECT has_table_privilege('alice', 't', 'UPDATE')").fetchall() \
+        == [(False,)]
+
+
 def test_database_without_roles_keeps_the_implicit_superuser():
     c = rustmemodb.connect(user="whoever", password="anything")
     c.execute("CREATE TABLE x (a INTEGER)")

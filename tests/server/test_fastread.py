@@ -230,7 +230,7 @@ def test_fast_read_checks_privileges(tmp_path, fast_reads):
                 alice.execute(sql, (1,))
             alice.execute("RESET ROLE")
             assert alice.execute(sql, (1,)).fetchone() == ("secret",)
-            engine.execute("REVOKE SELECT ON p FROM alice")    # by the grantor
+            admin.execute("REVOKE SELECT ON p FROM alice")     # a superuser, as the owner
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 alice.execute(sql, (1,))
             alice.close()

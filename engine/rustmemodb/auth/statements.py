@@ -29,7 +29,7 @@ from ..exec.run import operator
 from ..plan.auth import Actor, LogicalRoleStatement
 from ..sql.parse_roles import (GrantStatement, MembershipStatement, OwnedStatement,
                                OwnerStatement, RoleStatement, SetRole)
-from ..storage.roles import (PUBLIC, PSEUDO_SCHEMA_OWNER, SCHEMA_PRIVS, TABLE_PRIVS,
+from ..storage.roles import (EMBEDDED_USER, PUBLIC, PSEUDO_SCHEMA_OWNER, SCHEMA_PRIVS, TABLE_PRIVS,
                              AuthCatalog, Grant, Role, default_acl, has_privilege, is_owner,
                              sql_error_undefined_role)
 from . import verifier
@@ -80,8 +80,8 @@ def _resolve(name: str, session) -> str:
     if name.startswith("\x00"):
         word = name[1:]
         if word == "session_user":
-            return getattr(session, "user_name", None) or "rustmemodb"
-        return effective_role(session) or getattr(session, "user_name", None) or "rustmemodb"
+            return getattr(session, "user_name", None) or EMBEDDED_USER
+        return effective_role(session) or getattr(session, "user_name", None) or EMBEDDED_USER
     return name
 
 
@@ -306,7 +306,10 @@ def _grantor(cat: AuthCatalog, who: str | None, kind: str, name: str) -> str:
     if kind == "schema" and owner is None:
         owner = PSEUDO_SCHEMA_OWNER
     if who is None or _is_super(cat, who) or is_owner(cat, who, kind, name):
-        return owner or who or "rustmemodb"
+        # an object made by a session without a role is the embedded user's: a
+        # superuser's GRANT and REVOKE act as that owner too
+        return owner or (who if who is not None and not _is_super(cat, who) else
+                         EMBEDDED_USER)
     return who
 
 
@@ -335,10 +338,15 @@ def _grant_one(stmt, cat, who, kind, name, privs, grantees, root) -> AuthCatalog
                 else:
                     grants.append(Grant(grantee, p, stmt.grant_option, grantor))
     else:
+        # a superuser revokes as the owner; grants an earlier version recorded as made
+        # by the superuser itself go as well
+        grantors = [grantor] + ([who] if who not in (None, grantor) and _is_super(cat, who)
+                                else [])
         for grantee in grantees:
             for p in privs:
-                grants = _revoke(grants, grantee, p, grantor, stmt.grant_option, stmt.cascade,
-                                 kind, name)
+                for by in grantors:
+                    grants = _revoke(grants, grantee, p, by, stmt.grant_option, stmt.cascade,
+                                     kind, name)
     return cat.with_grants(kind, name, tuple(grants))
 
 

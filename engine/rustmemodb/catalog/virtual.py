@@ -17,6 +17,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
+from ..storage.roles import EMBEDDED_USER
 from ..storage.root import is_temporary
 
 # The families of virtual tables, imported (and so registered) on first lookup.
@@ -24,7 +25,7 @@ _FAMILIES = ("rustmemodb.catalog.information_schema", "rustmemodb.catalog.pg_cat
              "rustmemodb.catalog.pg_proc", "rustmemodb.catalog.pg_auth")
 
 DATABASE_NAME = "rustmemodb"     # table_catalog etc.; the wire server may pass its own
-USER_NAME = "rustmemodb"
+USER_NAME = EMBEDDED_USER
 
 
 @dataclass(frozen=True)

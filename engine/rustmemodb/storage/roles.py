@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from .. import errors
 
 PUBLIC = ""
+EMBEDDED_USER = "rustmemodb"   # who an embedded session without a role is
 TABLE_PRIVS = ("INSERT", "SELECT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 SCHEMA_PRIVS = ("USAGE", "CREATE")
 LETTER = {"INSERT": "a", "SELECT": "r", "UPDATE": "w", "DELETE": "d", "TRUNCATE": "D",

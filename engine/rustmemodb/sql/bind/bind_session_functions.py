@@ -18,12 +18,12 @@ from sqlglot import exp
 from ... import errors, types
 from ...catalog.pg_catalog import CATALOG_OIDS, descriptions, relation_oid, relation_sizes
 from ...plan.expr import Const
-from ...storage.roles import user_names
+from ...storage.roles import EMBEDDED_USER, user_names
 from .privilege_functions import has_schema_privilege, has_table_privilege, pg_has_role
 
 VERSION = ("PostgreSQL 15.0 (rustmemodb) on x86_64-pc-linux-gnu, compiled by Python, "
            "64-bit")
-DEFAULT_USER = "rustmemodb"
+DEFAULT_USER = EMBEDDED_USER
 DEFAULT_DATABASE = "rustmemodb"
 
 
