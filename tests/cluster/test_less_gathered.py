@@ -250,6 +250,28 @@ def test_distinct_on_keeps_each_shards_first_rows_then_the_first_of_those(shuffl
         c.close()
 
 
+ARG_EXTREMES = [   # values without ties: a tie goes to the first row, whose shard varies
+    ("SELECT g, arg_max(id, v * 1000 + id), arg_min(name, id) FROM a GROUP BY g "
+     "ORDER BY g", "split"),
+    ("SELECT arg_max(name, id), min_by(id, v * 1000 + id), max_by(v, id) FROM a", "split"),
+    ("SELECT g % 3, arg_max(id, id) FILTER (WHERE name IS NULL) FROM a GROUP BY 1 "
+     "ORDER BY 1", "split"),
+    ("SELECT arg_max(id, v) FROM a WHERE id < 0", "split"),
+    ("SELECT g, arg_min(id, name || id) FROM a GROUP BY g ORDER BY g", "split"),
+]
+
+
+@pytest.mark.parametrize("shuffle", ["auto", "always"])
+def test_arg_max_and_arg_min_merge_each_shards_winner(shuffle):
+    """arg_max / arg_min (max_by / min_by): each shard's winner and the value it won by
+    (rows with a NULL argument skipped, FILTER kept), then the winner of those."""
+    c, s = _setup(shuffle)
+    try:
+        _check(c, s, ARG_EXTREMES, _table_bytes(c, "a"))
+    finally:
+        c.close()
+
+
 @pytest.mark.parametrize("shuffle", ["auto", "always"])
 def test_an_aggregating_insert_select_runs_its_source_first(shuffle):
     c, s = _setup(shuffle)

@@ -21,7 +21,9 @@ choice each shard makes over its own rows. This module then walks that plan:
   pair count, sums and centred sums of each shard (``_pair_partials``), DISTINCT
   aggregates by grouping the partial by their argument too; GROUPING SETS, ROLLUP and
   CUBE by grouping the partial by every key and computing each set in the merge, where
-  a set without a key combines the partials of all its groups); a Sort under a LIMIT as the top
+  a set without a key combines the partials of all its groups; arg_max/arg_min as each
+  shard's winner and the value it won by); a DISTINCT ON over its Sort as each shard's
+  first rows per key; a Sort under a LIMIT as the top
   LIMIT + OFFSET rows of each shard; a LIMIT without a Sort as LIMIT + OFFSET rows; a
   DISTINCT as itself. Windows partitioned by the partition key are local too; other
   windows only above an aggregate (over the merged groups).
@@ -45,7 +47,7 @@ from dataclasses import dataclass, field, replace
 from .. import types
 from ..database import Database
 from ..plan import logical as L
-from ..plan.aggregates import PAIR_STATISTICS
+from ..plan.aggregates import PAIR_EXTREMES, PAIR_STATISTICS
 from ..plan.expr import (
     AggCall,
     Call,
@@ -339,6 +341,17 @@ def _aggregate(path: list, agg: L.LogicalAggregate, placed: _Placement) -> PlanS
             q = merged("sum", partial(AggCall("sum", (make_call("mul", [x, x]),), F,
                                               filter=a.filter)), F)
             recon.append(("spread", a.fn, n, s, q))
+        elif a.fn in PAIR_EXTREMES and len(a.args) == 2:
+            # each shard's winner and the value it won by (over the rows arg_max reads:
+            # neither argument NULL), then the winner among those
+            arg, val = a.args
+            both = [make_call("not", [make_call("is_null", [x])]) for x in (arg, val)]
+            won = AggCall("max" if a.fn == "arg_max" else "min", (val,), val.type,
+                          filter=_conj(([a.filter] if a.filter is not None else []) + both))
+            w = partial(a)
+            v = partial(won)
+            merges.append(AggCall(a.fn, (("p", w, a.type), ("p", v, val.type)), a.type))
+            recon.append(("same", len(merges) - 1))
         elif a.fn in PAIR_STATISTICS and len(a.args) == 2 and \
                 all(x.type in (I, F) for x in a.args):
             recon.append(("pairs", a.fn) + _pair_partials(a, partial, merged, merges))
