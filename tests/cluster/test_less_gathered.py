@@ -272,6 +272,42 @@ def test_arg_max_and_arg_min_merge_each_shards_winner(shuffle):
         c.close()
 
 
+WHOLE_GROUP_AGGREGATES = [
+    ("SELECT g, string_agg(name, ',' ORDER BY id) FROM a GROUP BY g ORDER BY g", "shuffle"),
+    ("SELECT g, percentile_cont(0.5) WITHIN GROUP (ORDER BY v), count(*) FROM a "
+     "GROUP BY g ORDER BY g", "shuffle"),
+    ("SELECT name, array_agg(id ORDER BY id DESC) FILTER (WHERE id % 100 = 0) FROM a "
+     "GROUP BY name ORDER BY name NULLS FIRST", "shuffle"),
+    ("SELECT g, mode() WITHIN GROUP (ORDER BY id % 7), sum(v) FROM a WHERE v > 5 "
+     "GROUP BY g HAVING count(*) > 10 ORDER BY 2, g", "shuffle"),
+    ("SELECT g, json_agg(id ORDER BY id) FROM a WHERE id < 60 GROUP BY g ORDER BY g",
+     "shuffle"),
+    ("SELECT g, percentile_disc(ARRAY[0.25, 0.5]) WITHIN GROUP (ORDER BY id DESC) "
+     "FROM a GROUP BY g ORDER BY g", "shuffle"),
+    ("SELECT g, quantile_cont(v, 0.9), median(v) FROM a GROUP BY g ORDER BY g", "shuffle"),
+    ("SELECT g, array_agg(DISTINCT name ORDER BY name NULLS FIRST) FROM a GROUP BY g "
+     "ORDER BY g", "shuffle"),
+    ("SELECT g, string_agg(DISTINCT name, NULL ORDER BY name) FROM a GROUP BY g "
+     "ORDER BY g", "shuffle"),
+]
+
+
+@pytest.mark.parametrize("shuffle", ["auto", "always"])
+def test_aggregates_with_no_partial_form_repartition_by_a_group_key(shuffle):
+    """Ordered string_agg / array_agg / json_agg, percentiles, mode(), medians: no
+    partial combines them, so the rows move shard to shard by a group column and each
+    shard computes its whole groups; only the results reach the coordinator."""
+    c, s = _setup(shuffle)
+    try:
+        _check(c, s, WHOLE_GROUP_AGGREGATES, _table_bytes(c, "a"))
+        assert c.last_plan.get("shuffled_bytes", 0) > 0
+        q = "SELECT string_agg(name, ',' ORDER BY id) FROM a WHERE id < 50"   # one group
+        assert c.execute(q).fetchall() == s.execute(q).fetchall()
+        assert c.last_plan["strategy"] == "gather"
+    finally:
+        c.close()
+
+
 @pytest.mark.parametrize("shuffle", ["auto", "always"])
 def test_an_aggregating_insert_select_runs_its_source_first(shuffle):
     c, s = _setup(shuffle)

@@ -50,8 +50,8 @@ from .correlated import column_of, has_sharded_subquery, plain_output, plan_corr
 from .grouped import GROUPED, aggregate_calls, split_grouped
 from .merge import conform, create_typed, load_table, run_merge
 from .partition import TableInfo, refuse, shard_of_key, split_rows, strip_clauses
-from .planexchange import place_exchanges
-from .plansplit import NotSplit, RenderCheck, bind_and_optimize, split_plan
+from .planexchange import place_exchanges, place_grouping
+from .plansplit import AggregateNotSplit, NotSplit, RenderCheck, bind_and_optimize, split_plan
 from .setops import plan_setop
 from .shuffle import HASHABLE, Side, conjuncts, plan_join, plan_window, window_key, window_specs
 from .split import DistPlan, _Unsupported, _has_forbidden, _limits, merge_on_shards, plan_select
@@ -958,11 +958,14 @@ class ClusterConnection:
                 moved = None
                 try:
                     ps = split_plan(optimized, self.catalog)
-                except NotSplit:
+                except NotSplit as first:
                     # A join whose inputs are not co-partitioned: repartition or
-                    # broadcast them first (planexchange.py), then split the rest.
+                    # broadcast them first (planexchange.py), then split the rest; an
+                    # aggregate with no partial form: its rows by a group column.
                     moved = place_exchanges(optimized, self.catalog, rows, self.shards,
                                             self.cluster.always_shuffle)
+                    if moved is None and isinstance(first, AggregateNotSplit):
+                        moved = place_grouping(optimized, self.catalog)
                     if moved is None:
                         raise
                     ps = split_plan(moved.plan, moved.catalog)

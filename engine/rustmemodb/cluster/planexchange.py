@@ -160,6 +160,45 @@ def place_exchanges(plan: L.LogicalNode, catalog: dict, rows: Callable[[], dict]
     return Placed(plan, catalog, sides, checks, {s.input: shapes[s.input] for s in sides})
 
 
+def place_grouping(plan: L.LogicalNode, catalog: dict) -> Placed | None:
+    """For an aggregate with no partial form (``plansplit.AggregateNotSplit``) over rows
+    every shard can compute: its input repartitioned by one of its group columns, so
+    each group is whole on one shard, which computes its final values (an ordered
+    ``string_agg``, a percentile, ``json_agg``) as the single engine does. None when
+    there is no such aggregate, or it has no group column to hash by."""
+    catalog = dict(catalog)
+    placed = _Placement(catalog)
+    agg = _unplaced_aggregate(plan, placed)
+    if agg is None:
+        return None
+    width = len(agg.child.columns)
+    at = next((g.index for g in agg.groups if isinstance(g, ColRef) and g.index < width
+               and g.type in HASHABLE), None)
+    if at is None:
+        return None
+    sides: list = []
+    checks: list = []
+    shapes: dict = {}
+    scan = _move(agg.child, at, 0, catalog, sides, checks, shapes, {}, 0.0, placed)
+    plan = _substitute(plan, agg, replace(agg, child=scan))
+    return Placed(plan, catalog, sides, checks, {s.input: shapes[s.input] for s in sides})
+
+
+def _unplaced_aggregate(plan: L.LogicalNode, placed: _Placement) -> L.LogicalAggregate | None:
+    """The topmost grouped aggregate (no grouping sets) whose input is local and
+    partitioned but which is not local itself."""
+    if isinstance(plan, L.LogicalAggregate) and plan.groups and \
+            plan.grouping_sets is None and placed(plan) is None:
+        inner = placed(plan.child)
+        if inner is not None and not inner.replicated:
+            return plan
+    for child in plan.children():
+        found = _unplaced_aggregate(child, placed)
+        if found is not None:
+            return found
+    return None
+
+
 def _ahead(plan: L.LogicalNode, join: L.LogicalJoin, placed: _Placement, size,
            gathered, key) -> tuple | None:
     """For a join whose rows the next join up cannot take as they will be (moving them

@@ -79,6 +79,11 @@ class NotSplit(Exception):
     """The plan is outside what the plan-level split covers."""
 
 
+class AggregateNotSplit(NotSplit):
+    """An aggregate with no partial form (an ordered string_agg, a percentile, ...): its
+    rows can still be repartitioned by a group key (``planexchange.place_grouping``)."""
+
+
 @dataclass
 class PlanSplit:
     partial: L.LogicalNode      # the fragment every shard runs
@@ -310,7 +315,7 @@ def _aggregate(path: list, agg: L.LogicalAggregate, placed: _Placement) -> PlanS
     recon = []   # per original aggregate: how to rebuild it from the merged aggregates
     for a in agg.aggregates:
         if not isinstance(a, AggCall) or a.order_by or a.extra:
-            raise NotSplit(f"aggregate {a}")
+            raise AggregateNotSplit(f"aggregate {a}")
         arg_type = a.args[0].type if a.args else None
         if a.fn == "grouping":      # which set a row is of: known to the merge alone
             merges.append(replace(a, args=tuple(("k", groups.index(x), x.type)
@@ -319,7 +324,7 @@ def _aggregate(path: list, agg: L.LogicalAggregate, placed: _Placement) -> PlanS
         elif a.distinct:
             if a.fn not in ("count", "sum", "avg", "min", "max") or a.filter is not None \
                     or len(a.args) != 1:
-                raise NotSplit(f"aggregate {a}")
+                raise AggregateNotSplit(f"aggregate {a}")
             if a.args[0] not in distinct_args:
                 distinct_args.append(a.args[0])
             at = ("d", distinct_args.index(a.args[0]), arg_type)
@@ -356,7 +361,7 @@ def _aggregate(path: list, agg: L.LogicalAggregate, placed: _Placement) -> PlanS
                 all(x.type in (I, F) for x in a.args):
             recon.append(("pairs", a.fn) + _pair_partials(a, partial, merged, merges))
         else:
-            raise NotSplit(f"aggregate {a}")
+            raise AggregateNotSplit(f"aggregate {a}")
     if not groups and not distinct_args and not partials:
         raise NotSplit("an aggregate of nothing")
     nd = len(distinct_args)

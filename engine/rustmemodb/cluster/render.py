@@ -313,13 +313,54 @@ class _Renderer:
         raise Unrenderable("a LIMIT that is not a constant")
 
     def aggregate(self, a: Expr, cols: list) -> str:
-        if not isinstance(a, AggCall) or a.order_by or a.extra or not _IDENT.match(a.fn):
+        if not isinstance(a, AggCall) or not _IDENT.match(a.fn):
             raise Unrenderable(str(a))
-        inner = "*" if a.star else ", ".join(self.expr(x, cols) for x in a.args)
-        out = f"{a.fn}({'DISTINCT ' if a.distinct else ''}{inner})"
+        if a.order_by or a.extra:
+            out = self._ordered_aggregate(a, cols)
+        else:
+            inner = "*" if a.star else ", ".join(self.expr(x, cols) for x in a.args)
+            out = f"{a.fn}({'DISTINCT ' if a.distinct else ''}{inner})"
         if a.filter is not None:
             out += f" FILTER (WHERE {self.expr(a.filter, cols)})"
         return out
+
+    def _ordered_aggregate(self, a: AggCall, cols: list) -> str:
+        """Aggregates whose binding carries an ORDER BY or constants (``extra``), written
+        back as the binder reads them (``sql/bind/bind_aggregate_ext.py``,
+        ``bind_array.py``, ``bind_ordered_set.py``)."""
+        def keys(items) -> str:
+            return ", ".join(f"{self.expr(e, cols)} {'DESC' if d else 'ASC'} "
+                             f"NULLS {'FIRST' if nf else 'LAST'}" for e, d, nf in items)
+        value = a.args[0] if a.args else None
+        if isinstance(value, Call) and value.fn == "agg_pack":
+            value = value.args[0]            # the value packed with its sort keys
+        order = f" ORDER BY {keys(a.order_by)}" if a.order_by else ""
+        if a.fn == "string_agg" and len(a.extra) == 1:
+            sep = literal(a.extra[0], types.TEXT if a.extra[0] is not None else types.NULL)
+            return f"string_agg({'DISTINCT ' if a.distinct else ''}" \
+                   f"{self.expr(value, cols)}, {sep}{order})"
+        if a.fn == "array_agg" and len(a.extra) == 2:
+            return f"array_agg({'DISTINCT ' if a.extra[1] else ''}" \
+                   f"{self.expr(value, cols)}{order})"
+        if a.fn in ("json_agg", "jsonb_agg") and not a.extra:
+            return f"{a.fn}({'DISTINCT ' if a.distinct else ''}{self.expr(value, cols)}{order})"
+        if a.fn in ("percentile_cont", "percentile_disc", "mode") and len(a.extra) == 3 \
+                and not a.order_by:
+            q, desc, nulls_first = a.extra
+            within = keys([(value, desc, nulls_first)])
+            if a.fn == "mode":
+                return f"mode() WITHIN GROUP (ORDER BY {within})"
+            fraction = literal(list(q), types.array_of(types.FLOAT)) \
+                if isinstance(q, (tuple, list)) else literal(float(q), types.FLOAT)
+            return f"{a.fn}({fraction}) WITHIN GROUP (ORDER BY {within})"
+        if a.fn in ("quantile_cont", "quantile_disc", "median") and len(a.extra) == 1 \
+                and not a.order_by:
+            head = "DISTINCT " if a.distinct else ""
+            if a.fn == "median":
+                return f"median({head}{self.expr(value, cols)})"
+            return f"{a.fn}({head}{self.expr(value, cols)}, " \
+                   f"{literal(float(a.extra[0]), types.FLOAT)})"
+        raise Unrenderable(str(a))
 
     def window(self, w: Expr, cols: list) -> str:
         if not isinstance(w, WindowCall) or not _IDENT.match(w.fn):
