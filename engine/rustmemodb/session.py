@@ -263,7 +263,8 @@ class Session:
             raise
 
     def _bind_text(self, ph, root, shape, quick_ok: bool = True) -> Prepared:
-        from .optimize import FLAT, optimize
+        planner = _planner()
+        optimize, FLAT = planner.optimize, planner.FLAT
         # The simplest shapes (SELECT 1, CREATE TABLE, INSERT ... VALUES, a point SELECT)
         # are bound without sqlglot or the binder, whose imports are half of a cold
         # start (sql/quick.py): the same bound statement, literal tags included.
@@ -286,16 +287,15 @@ class Session:
                             functions_version=self.db.functions.version, param_types=slots,
                             exact_types=exact_param_types(ph, slots), sizes=sizes,
                             lifted=lifted)
-        from .exec.fast_path import compile_fast_path
-        prepared.fast = compile_fast_path(prepared)
+        prepared.fast = planner.compile_fast_path(prepared)
         return prepared
 
     def _parse_and_bind(self, ph, root, shape):
         """(bound statement, literal slot tags) through sqlglot and the binder; or a
         finished ``Prepared`` for the role statements sqlglot cannot read."""
-        from .sql.parse import parse_one
-        from .sql.parse_roles import CommentStatement, parse as parse_role_statement
-        role_stmt = parse_role_statement(ph.sql)
+        front = _front_end()
+        parse_one, CommentStatement = front.parse_one, front.CommentStatement
+        role_stmt = front.parse_role_statement(ph.sql)
         if isinstance(role_stmt, CommentStatement):   # COMMENT ON: a catalog change
             from .sql.bind.bind_comment import bind_comment
             return bind_comment(role_stmt, root), None
@@ -322,8 +322,8 @@ class Session:
         return bound, tags
 
     def _binder(self, root, tags):
-        from .sql.bind.binder import StatementBinder
-        binder = StatementBinder(root, self.db.functions, self._scan_lookup, tags)
+        front = _front_end()
+        binder = front.StatementBinder(root, self.db.functions, self._scan_lookup, tags)
         binder.file_root = self.file_root
         binder.session = self
         return binder
@@ -948,6 +948,54 @@ class Session:
 
 
 _constraints_module = None
+
+
+class _Stages:
+    """Stage entry points imported on first use (a session's first statements, such as
+    ``SELECT 1``, need neither sqlglot nor the optimizer: start-up), then kept here: an
+    import statement on every one-off statement's path costs microseconds each."""
+    __slots__ = (
+        "CommentStatement",
+        "FLAT",
+        "StatementBinder",
+        "compile_fast_path",
+        "optimize",
+        "parse_one",
+        "parse_role_statement",
+    )
+
+
+_PLANNER: _Stages | None = None
+_FRONT_END: _Stages | None = None
+
+
+def _planner() -> _Stages:
+    """The optimizer and the fast-path compiler."""
+    global _PLANNER
+    if _PLANNER is None:
+        from .exec.fast_path import compile_fast_path
+        from .optimize import FLAT, optimize
+        stages = _Stages()
+        stages.optimize, stages.FLAT = optimize, FLAT
+        stages.compile_fast_path = compile_fast_path
+        _PLANNER = stages
+    return _PLANNER
+
+
+def _front_end() -> _Stages:
+    """The parser (sqlglot) and the binder."""
+    global _FRONT_END
+    if _FRONT_END is None:
+        from .sql.bind.binder import StatementBinder
+        from .sql.parse import parse_one
+        from .sql.parse_roles import CommentStatement
+        from .sql.parse_roles import parse as parse_role_statement
+        stages = _Stages()
+        stages.parse_one, stages.CommentStatement = parse_one, CommentStatement
+        stages.parse_role_statement = parse_role_statement
+        stages.StatementBinder = StatementBinder
+        _FRONT_END = stages
+    return _FRONT_END
 
 
 def _constraints():
