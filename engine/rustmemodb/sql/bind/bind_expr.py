@@ -501,6 +501,10 @@ class ExprBinder:
         functions = root.functions if root is not None else None
         if functions and name in functions:      # CREATE FUNCTION ... LANGUAGE sql
             return inline_call(self, functions[name], arg_nodes, node)
+        if root is not None:
+            # A built-in answered: a cached plan is stale once CREATE FUNCTION gives the
+            # name a SQL function, which would be inlined instead (sql/plan_cache.py).
+            self.stmt.deps.append(("function", name, None))
         hook = getattr(self.stmt, "bind_function_" + name, None)
         if hook is not None:
             return hook(self, arg_nodes, node)
