@@ -256,3 +256,23 @@ def test_depth_exceeds_counts_levels_as_a_recursive_count_does():
         d = _depth(t)
         for limit in (0, 1, 2, 3, 5, 6, d - 1, d, d + 1, 63, 64, 65):
             assert depth_exceeds(t, limit) == (d > limit), (d, limit)
+
+
+# ---- one walk of the select list (sql/bind/bind_select.py _census) -------------------------
+
+def test_the_select_binders_srf_name_is_bind_arrays():
+    from rustmemodb.sql.bind import bind_array, bind_select
+    assert bind_select._SRF_NAMES == {bind_array.SRF_ROW}
+
+
+@pytest.mark.parametrize("sql, expected", [
+    ("SELECT unnest(ARRAY[1, 2]) ORDER BY 1", [(1,), (2,)]),
+    ("SELECT id, generate_series(1, 2) FROM a WHERE id = 1 ORDER BY 2", [(1, 1), (1, 2)]),
+    ("SELECT g, count(*) FROM a GROUP BY g ORDER BY 1", [(1, 2), (2, 1), (None, 1)]),
+    ("SELECT id, row_number() OVER (ORDER BY id DESC) FROM a ORDER BY 1",
+     [(1, 4), (2, 3), (3, 2), (4, 1)]),
+    ("SELECT id FROM a ORDER BY count(*) OVER (), id", [(1,), (2,), (3,), (4,)]),
+    ("SELECT count(*) FROM a ORDER BY count(*)", [(4,)]),
+])
+def test_aggregates_windows_and_srfs_are_still_found(conn, sql, expected):
+    assert conn.execute(sql).fetchall() == expected

@@ -94,6 +94,9 @@ _SQL_USER_KEYWORDS = {"session_user": "bind_function_session_user",
                       "user": "bind_function_user"}
 
 
+_Column_node, _Literal_node = exp.Column, exp.Literal
+
+
 class ExprBinder:
     def __init__(self, stmt, scope, *, aggregates: bool = False, windows: bool = False,
                  clause: str = "") -> None:
@@ -109,8 +112,16 @@ class ExprBinder:
     # caught inside getattr) for every operator, the commonest nodes.
     _methods: dict = {}
 
-    @deep
     def bind(self, node: exp.Expression) -> Expr:
+        cls = type(node)
+        if cls is _Column_node or cls is _Literal_node:
+            # the leaves, half of all nodes: no recursion below them, so no depth probe
+            tick()
+            return self._Column(node) if cls is _Column_node else self._Literal(node)
+        return self._bind_node(node)
+
+    @deep
+    def _bind_node(self, node: exp.Expression) -> Expr:
         tick()   # huge statements: interrupt / timeout while binding (statement_limits.py)
         cls = type(node)
         key = (type(self), cls)
