@@ -107,6 +107,8 @@ class Session:
         # first CREATE TEMP TABLE, and its tables' names as of a catalog version.
         self.temp_prefix: str | None = None
         self._temps: tuple = (None, frozenset())
+        # Select items and conditions bound by earlier statements (sql/bind/reuse.py).
+        self._expr_memo = None
 
     @property
     def file_root(self) -> str | None:
@@ -324,6 +326,11 @@ class Session:
     def _binder(self, root, tags):
         front = _front_end()
         binder = front.StatementBinder(root, self.db.functions, self._scan_lookup, tags)
+        if tags is None:    # lifted literals are slots of the statement's own
+            memo = self._expr_memo
+            if memo is None:
+                memo = self._expr_memo = front.ExprMemo()
+            binder.expr_memo = memo.current(self.db.functions, root.functions)
         binder.file_root = self.file_root
         binder.session = self
         return binder
@@ -956,6 +963,7 @@ class _Stages:
     import statement on every one-off statement's path costs microseconds each."""
     __slots__ = (
         "CommentStatement",
+        "ExprMemo",
         "FLAT",
         "StatementBinder",
         "compile_fast_path",
@@ -987,6 +995,7 @@ def _front_end() -> _Stages:
     global _FRONT_END
     if _FRONT_END is None:
         from .sql.bind.binder import StatementBinder
+        from .sql.bind.reuse import ExprMemo
         from .sql.parse import parse_one
         from .sql.parse_roles import CommentStatement
         from .sql.parse_roles import parse as parse_role_statement
@@ -994,6 +1003,7 @@ def _front_end() -> _Stages:
         stages.parse_one, stages.CommentStatement = parse_one, CommentStatement
         stages.parse_role_statement = parse_role_statement
         stages.StatementBinder = StatementBinder
+        stages.ExprMemo = ExprMemo
         _FRONT_END = stages
     return _FRONT_END
 

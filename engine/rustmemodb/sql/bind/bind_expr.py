@@ -25,6 +25,7 @@ from .type_modifiers import numeric_typmod, varchar_length
 from .coerce import adapt, common_type, unify_pair
 from .whole_row import as_record
 from .bind_sql_functions import inline_call
+from . import reuse
 from .bind_rows import (bind_row_comparison, bind_row_in_list, bind_row_in_query,
                         bind_row_is_null, row_items)
 from ...exec.functions.cast import castable
@@ -153,14 +154,44 @@ class ExprBinder:
         raise errors.not_supported(f"expression {node.sql(dialect='postgres')!r}",
                                    hint=f"({cls.__name__} is not implemented yet)")
 
-    def bind_boolean(self, node: exp.Expression, clause: str) -> Expr:
-        e = self.bind(node)
+    def bind_boolean(self, node: exp.Expression, clause: str, reuse: bool = False) -> Expr:
+        e = self.bind_piece(node) if reuse else self.bind(node)
         e = adapt(e, types.BOOLEAN)
         if e.type not in (types.BOOLEAN, types.NULL):
             raise errors.datatype_mismatch(f"argument of {clause} must be type boolean, "
                                            f"not type {e.type.lower()}",
                                            position=position_of(node))
         return e
+
+    def bind_piece(self, node: exp.Expression, depth: int = 0) -> Expr:
+        """``bind(node)`` for a whole select item or WHERE condition: reused from an
+        earlier statement of the session when it was bound before in the same columns
+        (sql/bind/reuse.py); an AND/OR of pieces that cannot be is taken apart, so each
+        side may be."""
+        memo = self.stmt.expr_memo
+        if memo is None or self.stmt.literal_slots:
+            return self.bind(node)
+        scope = reuse.scope_key(self.scope)
+        if scope is None:
+            return self.bind(node)
+        key = reuse.piece_key(node)
+        if key is not None:
+            key = (type(self), self.aggregates, self.windows, scope, key)
+            bound = memo.get(key)
+            if bound is None:
+                bound = self.bind(node)
+                memo.put(key, bound)
+            return bound
+        cls = type(node)
+        if depth < 8:
+            if cls is exp.Paren:
+                return self.bind_piece(node.this, depth + 1)
+            if (cls is exp.And or cls is exp.Or) and row_items(node.this) is None \
+                    and row_items(node.expression) is None:
+                return self.call(_BINARY[cls], [self.bind_piece(node.this, depth + 1),
+                                                self.bind_piece(node.expression, depth + 1)],
+                                 node)
+        return self.bind(node)
 
     # ---- leaves ----------------------------------------------------------------------
     def _Column(self, node: exp.Column) -> Expr:

@@ -83,14 +83,15 @@ def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
         plan = bind_sample(stmt, sample, plan, default_method="system")
     where = node.args.get("where")
     if where is not None:
-        pred = ExprBinder(stmt, scope, clause="WHERE").bind_boolean(where.this, "WHERE")
+        pred = ExprBinder(stmt, scope, clause="WHERE").bind_boolean(where.this, "WHERE",
+                                                                    reuse=True)
         plan = LogicalFilter(plan.columns, plan, pred)
 
     items, names = _select_items(stmt, node, scope)
     group_nodes = _group_nodes(node)
     having = node.args.get("having")
     agg_binder = ExprBinder(stmt, scope, aggregates=True, windows=True, clause="SELECT")
-    select_exprs = [agg_binder.bind(i) if not isinstance(i, Expr) else i for i in items]
+    select_exprs = [agg_binder.bind_piece(i) if not isinstance(i, Expr) else i for i in items]
     order_specs = _order_specs(stmt, node, scope, names, select_exprs, agg_binder)
     qualify = node.args.get("qualify")
     # DuckDB's QUALIFY: a filter after the windows are computed, carried through the
