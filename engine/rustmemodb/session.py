@@ -289,7 +289,11 @@ class Session:
                             functions_version=self.db.functions.version, param_types=slots,
                             exact_types=exact_param_types(ph, slots), sizes=sizes,
                             lifted=lifted)
+        memo = self._expr_memo
+        if memo is not None and memo.entries:
+            prepared.row_fns = memo.row_fns
         prepared.fast = planner.compile_fast_path(prepared)
+        prepared.row_fns = None
         return prepared
 
     def _parse_and_bind(self, ph, root, shape):

@@ -187,3 +187,23 @@ def test_the_memo_is_bounded(conn, monkeypatch):
         conn.execute(f"SELECT a + {i} FROM t").fetchall()
     assert len(_memo(conn).entries) <= 8
     assert conn.execute("SELECT a + 7 FROM t WHERE a = 1").fetchall() == [(8,)]
+
+
+def test_reused_pieces_reuse_their_row_closures(conn):
+    conn.execute("SELECT a + b * 2 FROM t").fetchall()
+    memo = _memo(conn)
+    closures = dict(memo.row_fns)
+    assert closures
+    assert conn.execute("SELECT a + b * 2, s FROM t ORDER BY 1").fetchall() == \
+        _fresh("SELECT a + b * 2, s FROM t ORDER BY 1")
+    kept = [k for k in closures if k in memo.row_fns and memo.row_fns[k] is closures[k]]
+    assert kept, "the piece's closure was compiled again"
+
+
+def test_closures_of_subqueries_are_not_kept(conn):
+    sql = "SELECT a, (SELECT count(*) FROM t AS x WHERE x.b < t.b) FROM t ORDER BY 1"
+    conn.execute("SELECT a FROM t").fetchall()
+    assert conn.execute(sql).fetchall() == _fresh(sql)
+    from rustmemodb.plan.expr import has_subquery
+    assert not any(has_subquery(e) for e, _ in _memo(conn).row_fns.values())
+    assert conn.execute(sql).fetchall() == _fresh(sql)

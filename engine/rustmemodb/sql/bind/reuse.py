@@ -120,10 +120,15 @@ class ExprMemo:
     key) -> bound expression, valid for one function registry version and one set of
     catalog SQL functions."""
 
-    __slots__ = ("entries", "hits", "stamp")
+    __slots__ = ("entries", "hits", "row_fns", "stamp")
 
     def __init__(self) -> None:
         self.entries: dict = {}
+        # id(bound expression) -> (expression, its row closure), filled by the row path's
+        # compiler (exec/fast_select.py) for the expressions this memo hands out again:
+        # the same object compiles to the same closure. The entry holds the expression,
+        # so its id is not reused while the entry lives.
+        self.row_fns: dict = {}
         self.stamp: tuple = (None, None, None)
         self.hits = 0
 
@@ -133,6 +138,7 @@ class ExprMemo:
         if stamp[0] is not registry or stamp[1] != registry.version \
                 or stamp[2] is not catalog_functions:
             self.entries.clear()
+            self.row_fns.clear()
             self.stamp = (registry, registry.version, catalog_functions)
         return self
 
@@ -146,4 +152,5 @@ class ExprMemo:
         entries = self.entries
         if len(entries) >= MAX_ENTRIES:
             entries.clear()
+            self.row_fns.clear()
         entries[key] = bound
