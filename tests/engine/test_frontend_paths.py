@@ -276,3 +276,17 @@ def test_the_select_binders_srf_name_is_bind_arrays():
 ])
 def test_aggregates_windows_and_srfs_are_still_found(conn, sql, expected):
     assert conn.execute(sql).fetchall() == expected
+
+
+# ---- case folding with a cache of folded texts (sql/parse.py _fold_case) ---------------------
+
+def test_case_folding_answers_as_translating_each_token(monkeypatch):
+    from rustmemodb.sql import parse as P
+    sql = ("SELECT A, \"B\", 'Kept', x, X1, aB, 1E5, Ünï, $$Dollar$$, E'Esc' "
+           "FROM Tab WHERE Col = 'Q' AND \"MiXed\" > 1")
+    want = [t.text if t.token_type in P._KEEP_CASE else t.text.translate(P._ASCII_LOWER)
+            for t in P._tokenizer().tokenize(sql)]
+    monkeypatch.setattr(P, "_FOLDED_MAX", 3)       # the cache starting over, too
+    for _ in range(3):
+        assert [t.text for t in P._fold_case(P._tokenizer().tokenize(sql))] == want
+    assert len(P._FOLDED) <= 3
