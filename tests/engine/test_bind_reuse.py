@@ -207,3 +207,39 @@ def test_closures_of_subqueries_are_not_kept(conn):
     from rustmemodb.plan.expr import has_subquery
     assert not any(has_subquery(e) for e, _ in _memo(conn).row_fns.values())
     assert conn.execute(sql).fetchall() == _fresh(sql)
+
+
+def test_new_combinations_of_known_conditions_reuse_their_sides(conn):
+    conn.execute("SELECT a FROM t WHERE a > b").fetchall()
+    conn.execute("SELECT a FROM t WHERE s IS NOT NULL").fetchall()
+    memo = _memo(conn)
+    hits = memo.hits
+    for sql in ("SELECT a FROM t WHERE a > b AND s IS NOT NULL ORDER BY 1",
+                "SELECT a FROM t WHERE (a > b) OR s IS NOT NULL ORDER BY 1",
+                "SELECT a FROM t WHERE s IS NOT NULL AND (a > b OR a IS NULL) ORDER BY 1",
+                "SELECT a FROM t WHERE a > b AND EXISTS (SELECT 1 FROM t AS x WHERE x.a < t.b)"
+                " ORDER BY 1"):
+        assert conn.execute(sql).fetchall() == _fresh(sql)
+        assert conn.execute(sql).fetchall() == _fresh(sql)
+    assert memo.hits >= hits + 4
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT a FROM t WHERE (a > 1 AND b < 5) OR (a IS NULL AND b = 5) ORDER BY 1",
+    "SELECT a FROM t WHERE NOT (a > 1 OR b IS NULL) ORDER BY 1",
+    "SELECT a FROM t WHERE a / (b - 4) > 0 OR b = 4 ORDER BY 1",      # never divides by 0
+    "SELECT a FROM t WHERE b = 4 OR a / (b - 4) > 0 ORDER BY 1",
+    "SELECT a FROM t WHERE (a, b) = (1, 2) OR a = 3 ORDER BY 1",
+])
+def test_three_valued_and_lazy_logic_of_reused_sides(conn, sql):
+    for warm in ("SELECT a FROM t WHERE a > 1", "SELECT a FROM t WHERE b < 5",
+                 "SELECT a FROM t WHERE a IS NULL", "SELECT a FROM t WHERE b = 4"):
+        conn.execute(warm).fetchall()
+    for _ in range(2):
+        try:
+            got = conn.execute(sql).fetchall()
+        except errors.Error as exc:
+            with pytest.raises(type(exc)):
+                _fresh(sql)
+        else:
+            assert got == _fresh(sql)

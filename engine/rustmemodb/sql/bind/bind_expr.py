@@ -163,35 +163,42 @@ class ExprBinder:
                                            position=position_of(node))
         return e
 
-    def bind_piece(self, node: exp.Expression, depth: int = 0) -> Expr:
+    def bind_piece(self, node: exp.Expression) -> Expr:
         """``bind(node)`` for a whole select item or WHERE condition: reused from an
         earlier statement of the session when it was bound before in the same columns
-        (sql/bind/reuse.py); an AND/OR of pieces that cannot be is taken apart, so each
-        side may be."""
+        (sql/bind/reuse.py). The sides of an AND/OR are pieces of their own, so a new
+        combination of known conditions reuses them."""
         memo = self.stmt.expr_memo
         if memo is None or self.stmt.literal_slots:
             return self.bind(node)
         scope = reuse.scope_key(self.scope)
         if scope is None:
             return self.bind(node)
-        key = reuse.piece_key(node)
+        return self._piece(node, memo, (type(self), self.aggregates, self.windows, scope),
+                           reuse.piece_key(node), 0)
+
+    def _piece(self, node, memo, context: tuple, key, depth: int) -> Expr:
         if key is not None:
-            key = (type(self), self.aggregates, self.windows, scope, key)
-            bound = memo.get(key)
-            if bound is None:
-                bound = self.bind(node)
-                memo.put(key, bound)
-            return bound
+            bound = memo.get((context, key))
+            if bound is not None:
+                return bound
         cls = type(node)
-        if depth < 8:
-            if cls is exp.Paren:
-                return self.bind_piece(node.this, depth + 1)
-            if (cls is exp.And or cls is exp.Or) and row_items(node.this) is None \
-                    and row_items(node.expression) is None:
-                return self.call(_BINARY[cls], [self.bind_piece(node.this, depth + 1),
-                                                self.bind_piece(node.expression, depth + 1)],
-                                 node)
-        return self.bind(node)
+        if depth < 8 and cls is exp.Paren:
+            bound = self._piece(node.this, memo, context, reuse.arg_key(key, "this", node.this),
+                                depth + 1)
+        elif depth < 8 and (cls is exp.And or cls is exp.Or) \
+                and row_items(node.this) is None and row_items(node.expression) is None:
+            # as _binary binds them, each side looked up (or kept) on its own
+            left = self._piece(node.this, memo, context,
+                               reuse.arg_key(key, "this", node.this), depth + 1)
+            right = self._piece(node.expression, memo, context,
+                                reuse.arg_key(key, "expression", node.expression), depth + 1)
+            bound = self.call(_BINARY[cls], [left, right], node)
+        else:
+            bound = self.bind(node)
+        if key is not None:
+            memo.put((context, key), bound)
+        return bound
 
     # ---- leaves ----------------------------------------------------------------------
     def _Column(self, node: exp.Column) -> Expr:

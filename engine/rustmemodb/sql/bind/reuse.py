@@ -98,6 +98,17 @@ def piece_key(node, depth: int = 0):
     return tuple(out)
 
 
+def arg_key(key, name: str, child):
+    """The key of argument ``name`` (``child``) of a node whose key is ``key``: read out of
+    it when the node had one, else made (None when the child holds impure nodes)."""
+    if key is None:
+        return piece_key(child)
+    for i in range(1, len(key) - 1, 2):
+        if key[i] == name:
+            return key[i + 1]
+    return piece_key(child)
+
+
 def scope_key(scope):
     """The key part for the columns of ``scope``, or None when pieces bound in it may not
     be reused (an enclosing scope, JOIN ... USING names, a type outside ``_TYPES``)."""
