@@ -217,8 +217,8 @@ def test_new_combinations_of_known_conditions_reuse_their_sides(conn):
     for sql in ("SELECT a FROM t WHERE a > b AND s IS NOT NULL ORDER BY 1",
                 "SELECT a FROM t WHERE (a > b) OR s IS NOT NULL ORDER BY 1",
                 "SELECT a FROM t WHERE s IS NOT NULL AND (a > b OR a IS NULL) ORDER BY 1",
-                "SELECT a FROM t WHERE a > b AND EXISTS (SELECT 1 FROM t AS x WHERE x.a < t.b)"
-                " ORDER BY 1"):
+                ("SELECT a FROM t WHERE a > b AND EXISTS (SELECT 1 FROM t AS x WHERE x.a < t.b)"
+                 " ORDER BY 1")):
         assert conn.execute(sql).fetchall() == _fresh(sql)
         assert conn.execute(sql).fetchall() == _fresh(sql)
     assert memo.hits >= hits + 4

@@ -143,7 +143,7 @@ class ExprMemo:
         self.stamp: tuple = (None, None, None)
         self.hits = 0
 
-    def current(self, registry, catalog_functions) -> "ExprMemo":
+    def current(self, registry, catalog_functions) -> ExprMemo:
         """This memo, emptied first if the functions changed since it was filled."""
         stamp = self.stamp
         if stamp[0] is not registry or stamp[1] != registry.version \
