@@ -30,6 +30,8 @@ Bound expressions are frozen dataclasses, so one may sit in many plans.
 """
 from __future__ import annotations
 
+import itertools
+
 from sqlglot import exp
 
 from ... import types
@@ -121,9 +123,20 @@ def scope_key(scope):
     if any(c.type not in _TYPES for c in cols):
         key = None
     else:
-        key = tuple((c.table, c.name, c.type, c.hidden, c.twin) for c in cols)
+        # interned: a memo lookup hashes a number, not the columns again
+        columns = tuple((c.table, c.name, c.type, c.hidden, c.twin) for c in cols)
+        key = _SCOPES.get(columns)
+        if key is None:
+            if len(_SCOPES) >= MAX_ENTRIES:
+                _SCOPES.clear()     # numbers are never given out twice (_NUMBERS)
+            key = _SCOPES[columns] = next(_NUMBERS)
     scope._reuse_key = (len(cols), key)
     return key
+
+
+# (column descriptions of a scope) -> its number in memo keys.
+_SCOPES: dict = {}
+_NUMBERS = itertools.count(1)
 
 
 class ExprMemo:
