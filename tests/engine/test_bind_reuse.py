@@ -77,11 +77,38 @@ def test_keys_ignore_positions_only():
     "SELECT upper(s) FROM t",
     "SELECT $1 FROM t",
     "SELECT current_user FROM t",
+    "SELECT count(*) FILTER (WHERE a > 1) FROM t",
+    "SELECT sum(a) OVER () FROM t",
+    "SELECT string_agg(s, ',') FROM t",
     "SELECT count(*) FROM t",
+    "SELECT sum(DISTINCT a + 1) FROM t",
 ])
 def test_only_pure_pieces_have_keys(sql):
-    expected_key = sql == "SELECT a = 1 FROM t"
+    expected_key = sql in ("SELECT a = 1 FROM t", "SELECT count(*) FROM t",
+                           "SELECT sum(DISTINCT a + 1) FROM t")
     assert (_key(sql) is not None) == expected_key
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT count(*), sum(a), avg(f), min(s), max(b) FROM t",
+    "SELECT b, count(*), sum(a + 1) FROM t GROUP BY b ORDER BY 1",
+    "SELECT count(DISTINCT b), count(b), sum(DISTINCT b) FROM t",
+    "SELECT a + b, count(*) FROM t GROUP BY a + b ORDER BY 1",
+    "SELECT sum(a) FROM t HAVING sum(a) > 1",
+    "SELECT count(*) FILTER (WHERE a > 1), count(*) FROM t",
+])
+def test_reused_aggregates_answer_as_fresh_binding(conn, sql):
+    conn.execute("SELECT count(*), sum(a), avg(f), count(b), sum(a + 1) FROM t").fetchall()
+    for _ in range(2):
+        assert conn.execute(sql).fetchall() == _fresh(sql)
+
+
+def test_an_aggregate_where_none_is_allowed_is_refused_every_time(conn):
+    conn.execute("SELECT sum(a) FROM t").fetchall()
+    for _ in range(2):
+        with pytest.raises(errors.Error) as info:
+            conn.execute("SELECT a FROM t WHERE sum(a) > 1").fetchall()
+        assert info.value.sqlstate == "42803"
 
 
 @pytest.mark.parametrize("sql", [

@@ -14,8 +14,9 @@ What a piece's binding may depend on is kept out of reach or put in the key:
   written, identifiers' quoting included), made only from node classes whose binding
   reads nothing but their arguments, the scope and the function registry
   (``_PURE``): columns, number and string literals, arithmetic, comparison, logic,
-  BETWEEN, IS [NOT] NULL, CASE, COALESCE, abs. A piece with anything else
-  (subqueries, parameters, casts, other functions, windows, aggregates) is bound as
+  BETWEEN, IS [NOT] NULL, CASE, COALESCE, abs, count/sum/avg/min/max [DISTINCT]. A
+  piece with anything else (subqueries, parameters, casts, other functions, windows,
+  FILTER, other aggregates) is bound as
   always, and so is every piece of a statement whose literals are lifted into
   parameter slots (their slots are the statement's own);
 * the scope: its columns (FROM alias, name, type), for a query level with no
@@ -43,6 +44,10 @@ _PURE = frozenset({
     exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod,
     exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE, exp.And, exp.Or, exp.Not, exp.Neg,
     exp.Is, exp.Between, exp.Case, exp.If, exp.Coalesce, exp.Abs,
+    # the five aggregates the expression binder binds itself (ExprBinder._aggregate):
+    # their result type comes from the registry; where aggregates are not allowed the
+    # binder refuses them (an error is never kept)
+    exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max, exp.Distinct, exp.Star,
 })
 _Column, _Identifier, _Literal = exp.Column, exp.Identifier, exp.Literal
 # Column names that SQL reads as session functions (SESSION_USER, CURRENT_ROLE, ...).
