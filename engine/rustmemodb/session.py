@@ -109,6 +109,8 @@ class Session:
         self._temps: tuple = (None, frozenset())
         # point_query's readers, by id of the plan each holds
         self._point_readers: dict = {}
+        # Select items and conditions bound by earlier statements (sql/bind/reuse.py).
+        self._expr_memo = None
 
     @property
     def file_root(self) -> str | None:
@@ -325,7 +327,8 @@ class Session:
             raise
 
     def _bind_text(self, ph, root, shape, quick_ok: bool = True) -> Prepared:
-        from .optimize import FLAT, optimize
+        planner = _planner()
+        optimize, FLAT = planner.optimize, planner.FLAT
         # The simplest shapes (SELECT 1, CREATE TABLE, INSERT ... VALUES, a point SELECT)
         # are bound without sqlglot or the binder, whose imports are half of a cold
         # start (sql/quick.py): the same bound statement, literal tags included.
@@ -348,16 +351,19 @@ class Session:
                             functions_version=self.db.functions.version, param_types=slots,
                             exact_types=exact_param_types(ph, slots), sizes=sizes,
                             lifted=lifted)
-        from .exec.fast_path import compile_fast_path
-        prepared.fast = compile_fast_path(prepared)
+        memo = self._expr_memo
+        if memo is not None and memo.entries:
+            prepared.row_fns = memo.row_fns
+        prepared.fast = planner.compile_fast_path(prepared)
+        prepared.row_fns = None
         return prepared
 
     def _parse_and_bind(self, ph, root, shape):
         """(bound statement, literal slot tags) through sqlglot and the binder; or a
         finished ``Prepared`` for the role statements sqlglot cannot read."""
-        from .sql.parse import parse_one
-        from .sql.parse_roles import CommentStatement, parse as parse_role_statement
-        role_stmt = parse_role_statement(ph.sql)
+        front = _front_end()
+        parse_one, CommentStatement = front.parse_one, front.CommentStatement
+        role_stmt = front.parse_role_statement(ph.sql)
         if isinstance(role_stmt, CommentStatement):   # COMMENT ON: a catalog change
             from .sql.bind.bind_comment import bind_comment
             return bind_comment(role_stmt, root), None
@@ -384,8 +390,13 @@ class Session:
         return bound, tags
 
     def _binder(self, root, tags):
-        from .sql.bind.binder import StatementBinder
-        binder = StatementBinder(root, self.db.functions, self._scan_lookup, tags)
+        front = _front_end()
+        binder = front.StatementBinder(root, self.db.functions, self._scan_lookup, tags)
+        if tags is None:    # lifted literals are slots of the statement's own
+            memo = self._expr_memo
+            if memo is None:
+                memo = self._expr_memo = front.ExprMemo()
+            binder.expr_memo = memo.current(self.db.functions, root.functions)
         binder.file_root = self.file_root
         binder.session = self
         return binder
@@ -1012,6 +1023,57 @@ class Session:
 
 
 _constraints_module = None
+
+
+class _Stages:
+    """Stage entry points imported on first use (a session's first statements, such as
+    ``SELECT 1``, need neither sqlglot nor the optimizer: start-up), then kept here: an
+    import statement on every one-off statement's path costs microseconds each."""
+    __slots__ = (
+        "CommentStatement",
+        "ExprMemo",
+        "FLAT",
+        "StatementBinder",
+        "compile_fast_path",
+        "optimize",
+        "parse_one",
+        "parse_role_statement",
+    )
+
+
+_PLANNER: _Stages | None = None
+_FRONT_END: _Stages | None = None
+
+
+def _planner() -> _Stages:
+    """The optimizer and the fast-path compiler."""
+    global _PLANNER
+    if _PLANNER is None:
+        from .exec.fast_path import compile_fast_path
+        from .optimize import FLAT, optimize
+        stages = _Stages()
+        stages.optimize, stages.FLAT = optimize, FLAT
+        stages.compile_fast_path = compile_fast_path
+        _PLANNER = stages
+    return _PLANNER
+
+
+def _front_end() -> _Stages:
+    """The parser (sqlglot) and the binder."""
+    global _FRONT_END
+    if _FRONT_END is None:
+        from .sql.bind.binder import StatementBinder
+        from .sql.bind.reuse import ExprMemo
+        from .sql.parse import parse_one
+        from .sql.parse_roles import CommentStatement
+        from .sql.parse_roles import parse as parse_role_statement
+        stages = _Stages()
+        stages.parse_one, stages.CommentStatement = parse_one, CommentStatement
+        stages.parse_role_statement = parse_role_statement
+        stages.StatementBinder = StatementBinder
+        stages.ExprMemo = ExprMemo
+        _FRONT_END = stages
+    return _FRONT_END
 
 
 def _constraints():

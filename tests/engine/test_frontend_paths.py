@@ -256,3 +256,37 @@ def test_depth_exceeds_counts_levels_as_a_recursive_count_does():
         d = _depth(t)
         for limit in (0, 1, 2, 3, 5, 6, d - 1, d, d + 1, 63, 64, 65):
             assert depth_exceeds(t, limit) == (d > limit), (d, limit)
+
+
+# ---- one walk of the select list (sql/bind/bind_select.py _census) -------------------------
+
+def test_the_select_binders_srf_name_is_bind_arrays():
+    from rustmemodb.sql.bind import bind_array, bind_select
+    assert bind_select._SRF_NAMES == {bind_array.SRF_ROW}
+
+
+@pytest.mark.parametrize("sql, expected", [
+    ("SELECT unnest(ARRAY[1, 2]) ORDER BY 1", [(1,), (2,)]),
+    ("SELECT id, generate_series(1, 2) FROM a WHERE id = 1 ORDER BY 2", [(1, 1), (1, 2)]),
+    ("SELECT g, count(*) FROM a GROUP BY g ORDER BY 1", [(1, 2), (2, 1), (None, 1)]),
+    ("SELECT id, row_number() OVER (ORDER BY id DESC) FROM a ORDER BY 1",
+     [(1, 4), (2, 3), (3, 2), (4, 1)]),
+    ("SELECT id FROM a ORDER BY count(*) OVER (), id", [(1,), (2,), (3,), (4,)]),
+    ("SELECT count(*) FROM a ORDER BY count(*)", [(4,)]),
+])
+def test_aggregates_windows_and_srfs_are_still_found(conn, sql, expected):
+    assert conn.execute(sql).fetchall() == expected
+
+
+# ---- case folding with a cache of folded texts (sql/parse.py _fold_case) ---------------------
+
+def test_case_folding_answers_as_translating_each_token(monkeypatch):
+    from rustmemodb.sql import parse as P
+    sql = ("SELECT A, \"B\", 'Kept', x, X1, aB, 1E5, Ünï, $$Dollar$$, E'Esc' "
+           "FROM Tab WHERE Col = 'Q' AND \"MiXed\" > 1")
+    want = [t.text if t.token_type in P._KEEP_CASE else t.text.translate(P._ASCII_LOWER)
+            for t in P._tokenizer().tokenize(sql)]
+    monkeypatch.setattr(P, "_FOLDED_MAX", 3)       # the cache starting over, too
+    for _ in range(3):
+        assert [t.text for t in P._fold_case(P._tokenizer().tokenize(sql))] == want
+    assert len(P._FOLDED) <= 3

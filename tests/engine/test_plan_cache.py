@@ -276,3 +276,18 @@ def test_shape_of_quote_free_texts_as_the_full_scan(monkeypatch):
     fast = [literals.shape_of(t) for t in texts]
     monkeypatch.setattr(literals, "_plain", lambda sql: False)   # always the full scan
     assert [literals.shape_of(t) for t in texts] == fast
+
+
+def test_create_function_shadowing_a_builtin_plans_again():
+    """A plan that called a built-in is stale once CREATE FUNCTION gives that name a SQL
+    function (which the binder inlines instead); DROP FUNCTION makes it stale again."""
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE f (a INTEGER, x FLOAT)")
+    c.execute("INSERT INTO f VALUES (1, -1.5)")
+    sql = "SELECT abs(x) FROM f WHERE a = 1"
+    assert c.execute(sql).fetchall() == [(1.5,)]
+    assert c.execute(sql).fetchall() == [(1.5,)]       # cached by text
+    c.execute("CREATE FUNCTION abs(v float) RETURNS float LANGUAGE sql RETURN v + 100")
+    assert c.execute(sql).fetchall() == [(98.5,)]
+    c.execute("DROP FUNCTION abs")
+    assert c.execute(sql).fetchall() == [(1.5,)]

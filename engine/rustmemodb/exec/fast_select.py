@@ -17,14 +17,16 @@ from ..deep import deep
 import operator
 
 from ..plan import logical as L
-from ..plan.expr import ColRef, SubqueryExpr, has_subquery, transform
+from ..plan.expr import Call, ColRef, SubqueryExpr, has_subquery, transform
 from ..result import Result
-from .expr.row import try_compile_row
+from .expr.row import lazy_pair, try_compile_row
 from . import row_ops
 from .fast_path import COMPILERS
 from .operators.index_scan import compile_keys, fetch_rows, rowids_for, with_ties
 
 MAX_ROWS = 2048
+# Closures a session keeps for reused expressions (_Env.row_fn) before starting over.
+_ROW_FNS = 4096
 
 
 _Unsupported, _TooMany = row_ops.Unsupported, row_ops.TooMany
@@ -78,15 +80,35 @@ class _Env:
         # Whether the binder made any subquery (sql/bound.py): if not, no expression is
         # walked looking for one.
         self.nested = prepared.bound.nested
+        # The session's closures for expressions it binds once and reuses (Prepared.row_fns).
+        self.row_fns = prepared.row_fns
 
-    def row_fn(self, e):
+    def row_fn(self, e, depth: int = 0):
+        memo = self.row_fns
+        if memo is not None:
+            hit = memo.get(id(e))
+            if hit is not None and hit[0] is e:
+                return hit[1]
+            if depth < 8 and type(e) is Call and (e.fn == "and" or e.fn == "or") \
+                    and len(e.args) == 2 and not (self.nested and has_subquery(e)):
+                # a new AND/OR of conditions compiled before: its sides' closures reused
+                fn = lazy_pair(e.fn, self.row_fn(e.args[0], depth + 1),
+                               self.row_fn(e.args[1], depth + 1))
+                memo[id(e)] = (e, fn)
+                return fn
         if self.nested and has_subquery(e):
+            # a subquery's closure is the statement's own (its outer values' slots)
             self.subqueries = True
             e = transform(e, lambda n: row_ops.compile_subquery(n, self, compile_rows)
                           if isinstance(n, SubqueryExpr) else n)
+            memo = None
         fn = try_compile_row(e)
         if fn is None:
             raise _Unsupported()
+        if memo is not None:
+            if len(memo) >= _ROW_FNS:
+                memo.clear()
+            memo[id(e)] = (e, fn)
         return fn
 
 

@@ -47,16 +47,33 @@ _KEEP_CASE = frozenset(t for t in TokenType if t.name.endswith("STRING")) | {
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
+# token text -> its folded text: statements repeat their keywords, names, numbers and
+# punctuation, and a number or a bracket is no ``islower()`` text, so each was translated
+# every time (a quarter of parse_one around sqlglot's own work). Bounded.
+_FOLDED: dict = {}
+_FOLDED_MAX = 4096
+
+
 def _fold_case(tokens: list) -> list:
     """Unquoted words in lower case, ASCII letters only (as PostgreSQL's downcasing)."""
     keep = _KEEP_CASE
-    tick = limits.statement_limits.tick   # interrupt / timeout over huge token lists
-    for tok in tokens:
-        tick()
+    folded = _FOLDED
+    check = limits.statement_limits.check   # interrupt / timeout over huge token lists
+    for i, tok in enumerate(tokens):
+        if not i & 127:
+            check()
         if tok.token_type not in keep:
             text = tok.text
-            if not text.islower():
-                tok.text = text.translate(_ASCII_LOWER)
+            new = folded.get(text)
+            if new is None:
+                new = text if text.islower() else text.translate(_ASCII_LOWER)
+                if new == text:
+                    new = text
+                if len(folded) >= _FOLDED_MAX:
+                    folded.clear()
+                folded[text] = new
+            if new is not text:
+                tok.text = new
     return tokens
 
 

@@ -190,8 +190,18 @@ def _lead(sql: str) -> list[str]:
     return re.findall(r"[A-Za-z_]+", sql[start:start + 80])[:4]
 
 
+# The first words of the statements read here: any other statement (SELECT, INSERT, ...)
+# is sqlglot's without looking further.
+_HEADS = frozenset({"CREATE", "ALTER", "DROP", "GRANT", "REVOKE", "REASSIGN", "SET",
+                    "COMMENT", "RESET"})
+_WORD = re.compile(r"[A-Za-z_]+")
+
+
 def parse(sql: str):
     """The statement if ``sql`` is one of ours, else None (sqlglot's turn)."""
+    first = _WORD.match(sql)
+    if first is not None and first.group().upper() not in _HEADS:
+        return None
     words = [w.upper() for w in _lead(sql)]
     if len(words) < 2:
         return None

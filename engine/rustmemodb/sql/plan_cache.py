@@ -71,6 +71,9 @@ class Prepared:
     exact_types: tuple | None = None
     sizes: tuple = ()                   # ((table, live rows when optimized), ...)
     lifted: Any = None                  # sql.literals.Lifted, when literals became slots
+    # id(bound expression) -> (expression, row closure): the session's closures compiled
+    # for expressions it reuses across statements (sql/bind/reuse.py), or None.
+    row_fns: Any = None
 
     def valid_for(self, root, functions) -> bool:
         if self.functions_version != functions.version:

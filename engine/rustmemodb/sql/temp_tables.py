@@ -36,6 +36,8 @@ def orphans(tables) -> list[str]:
 
 
 def creates_temporary(ast) -> bool:
+    if type(ast).__name__ != "Create":   # most statements: no import statement run
+        return False
     from sqlglot import exp      # not at import: a session's first statements need no sqlglot
     if not isinstance(ast, exp.Create) or (ast.args.get("kind") or "").upper() != "TABLE":
         return False

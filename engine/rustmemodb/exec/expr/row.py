@@ -146,7 +146,13 @@ def _compile_lazy(expr: Call) -> RowFn:
             return None
         return coalesce
     a0, a1 = args
-    if expr.fn == "and":
+    return lazy_pair(expr.fn, a0, a1)
+
+
+def lazy_pair(fn: str, a0: RowFn, a1: RowFn) -> RowFn:
+    """The closure of ``a0 AND a1`` (``fn`` "and") or ``a0 OR a1`` ("or") over the closures
+    of its sides, three-valued, the right side evaluated only when it decides."""
+    if fn == "and":
         def and_(row, params):
             x = a0(row, params)
             if x is False:

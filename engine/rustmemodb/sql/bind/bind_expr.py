@@ -25,6 +25,7 @@ from .type_modifiers import numeric_typmod, varchar_length
 from .coerce import adapt, common_type, unify_pair
 from .whole_row import as_record
 from .bind_sql_functions import inline_call
+from . import reuse
 from .bind_rows import (bind_row_comparison, bind_row_in_list, bind_row_in_query,
                         bind_row_is_null, row_items)
 from ...exec.functions.cast import castable
@@ -94,6 +95,9 @@ _SQL_USER_KEYWORDS = {"session_user": "bind_function_session_user",
                       "user": "bind_function_user"}
 
 
+_Column_node, _Literal_node = exp.Column, exp.Literal
+
+
 class ExprBinder:
     def __init__(self, stmt, scope, *, aggregates: bool = False, windows: bool = False,
                  clause: str = "") -> None:
@@ -109,8 +113,16 @@ class ExprBinder:
     # caught inside getattr) for every operator, the commonest nodes.
     _methods: dict = {}
 
-    @deep
     def bind(self, node: exp.Expression) -> Expr:
+        cls = type(node)
+        if cls is _Column_node or cls is _Literal_node:
+            # the leaves, half of all nodes: no recursion below them, so no depth probe
+            tick()
+            return self._Column(node) if cls is _Column_node else self._Literal(node)
+        return self._bind_node(node)
+
+    @deep
+    def _bind_node(self, node: exp.Expression) -> Expr:
         tick()   # huge statements: interrupt / timeout while binding (statement_limits.py)
         cls = type(node)
         key = (type(self), cls)
@@ -142,14 +154,51 @@ class ExprBinder:
         raise errors.not_supported(f"expression {node.sql(dialect='postgres')!r}",
                                    hint=f"({cls.__name__} is not implemented yet)")
 
-    def bind_boolean(self, node: exp.Expression, clause: str) -> Expr:
-        e = self.bind(node)
+    def bind_boolean(self, node: exp.Expression, clause: str, reuse: bool = False) -> Expr:
+        e = self.bind_piece(node) if reuse else self.bind(node)
         e = adapt(e, types.BOOLEAN)
         if e.type not in (types.BOOLEAN, types.NULL):
             raise errors.datatype_mismatch(f"argument of {clause} must be type boolean, "
                                            f"not type {e.type.lower()}",
                                            position=position_of(node))
         return e
+
+    def bind_piece(self, node: exp.Expression) -> Expr:
+        """``bind(node)`` for a whole select item or WHERE condition: reused from an
+        earlier statement of the session when it was bound before in the same columns
+        (sql/bind/reuse.py). The sides of an AND/OR are pieces of their own, so a new
+        combination of known conditions reuses them."""
+        memo = self.stmt.expr_memo
+        if memo is None or self.stmt.literal_slots:
+            return self.bind(node)
+        scope = reuse.scope_key(self.scope)
+        if scope is None:
+            return self.bind(node)
+        return self._piece(node, memo, (type(self), self.aggregates, self.windows, scope),
+                           reuse.piece_key(node), 0)
+
+    def _piece(self, node, memo, context: tuple, key, depth: int) -> Expr:
+        if key is not None:
+            bound = memo.get((context, key))
+            if bound is not None:
+                return bound
+        cls = type(node)
+        if depth < 8 and cls is exp.Paren:
+            bound = self._piece(node.this, memo, context, reuse.arg_key(key, "this", node.this),
+                                depth + 1)
+        elif depth < 8 and (cls is exp.And or cls is exp.Or) \
+                and row_items(node.this) is None and row_items(node.expression) is None:
+            # as _binary binds them, each side looked up (or kept) on its own
+            left = self._piece(node.this, memo, context,
+                               reuse.arg_key(key, "this", node.this), depth + 1)
+            right = self._piece(node.expression, memo, context,
+                                reuse.arg_key(key, "expression", node.expression), depth + 1)
+            bound = self.call(_BINARY[cls], [left, right], node)
+        else:
+            bound = self.bind(node)
+        if key is not None:
+            memo.put((context, key), bound)
+        return bound
 
     # ---- leaves ----------------------------------------------------------------------
     def _Column(self, node: exp.Column) -> Expr:
@@ -501,6 +550,10 @@ class ExprBinder:
         functions = root.functions if root is not None else None
         if functions and name in functions:      # CREATE FUNCTION ... LANGUAGE sql
             return inline_call(self, functions[name], arg_nodes, node)
+        if root is not None:
+            # A built-in answered: a cached plan is stale once CREATE FUNCTION gives the
+            # name a SQL function, which would be inlined instead (sql/plan_cache.py).
+            self.stmt.deps.append(("function", name, None))
         hook = getattr(self.stmt, "bind_function_" + name, None)
         if hook is not None:
             return hook(self, arg_nodes, node)

@@ -84,14 +84,15 @@ def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
         plan = bind_sample(stmt, sample, plan, default_method="system")
     where = node.args.get("where")
     if where is not None:
-        pred = ExprBinder(stmt, scope, clause="WHERE").bind_boolean(where.this, "WHERE")
+        pred = ExprBinder(stmt, scope, clause="WHERE").bind_boolean(where.this, "WHERE",
+                                                                    reuse=True)
         plan = LogicalFilter(plan.columns, plan, pred)
 
     items, names = _select_items(stmt, node, scope)
     group_nodes = _group_nodes(node)
     having = node.args.get("having")
     agg_binder = ExprBinder(stmt, scope, aggregates=True, windows=True, clause="SELECT")
-    select_exprs = [agg_binder.bind(i) if not isinstance(i, Expr) else i for i in items]
+    select_exprs = [agg_binder.bind_piece(i) if not isinstance(i, Expr) else i for i in items]
     order_specs = _order_specs(stmt, node, scope, names, select_exprs, agg_binder)
     on = node.args["distinct"].args.get("on") if node.args.get("distinct") else None
     on_keys = None if on is None else \
@@ -103,8 +104,10 @@ def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
         stmt, scope, aggregates=True, windows=True, clause="QUALIFY").bind_boolean(
             _with_aliases(qualify.this, node, scope), "QUALIFY")]
 
-    has_aggs = any(isinstance(n, AggCall) for e in select_exprs + extra for n in e.walk()) or \
-        any(isinstance(n, AggCall) for s in order_specs if s[0] == "expr" for n in s[1].walk())
+    # One walk over the bound expressions for what the steps below look for: aggregate
+    # calls, window calls, set-returning functions (lifting creates none of them).
+    kinds, fns = _census(select_exprs + extra + [s[1] for s in order_specs if s[0] == "expr"])
+    has_aggs = AggCall in kinds
     if group_nodes or having is not None or has_aggs:
         groups, sets = _bind_groups(stmt, group_nodes, scope, select_exprs, names)
         having_expr = (ExprBinder(stmt, scope, aggregates=True, clause="HAVING")
@@ -117,7 +120,8 @@ def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
         if having_expr is not None:
             plan = LogicalFilter(plan.columns, plan, lift(having_expr))
 
-    windows = stmt_has_windows(select_exprs + extra, order_specs)
+    windows = any(k.__name__ == "WindowCall" for k in kinds) and \
+        stmt_has_windows(select_exprs + extra, order_specs)
     if extra and not windows:
         raise errors.sql_error("42P20", "QUALIFY needs a window function in the select list or "
                                "in QUALIFY", position=position_of(qualify),
@@ -129,7 +133,8 @@ def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
     if extra:
         plan = LogicalFilter(plan.columns, plan, extra[0])
 
-    plan = _finish(stmt, node, plan, select_exprs, names, order_specs, scope.parent, on_keys)
+    plan = _finish(stmt, node, plan, select_exprs, names, order_specs, scope.parent,
+                   on_keys, srf=bool(fns & _SRF_NAMES))
     if node.args.get("locks"):       # SELECT ... FOR UPDATE / SHARE
         plan = bind_locks(stmt, node, plan)
     return plan
@@ -148,6 +153,24 @@ def _with_aliases(cond: exp.Expression, node: exp.Select, scope: Scope) -> exp.E
             return aliases[n.name].copy()
         return n
     return cond.copy().transform(swap)
+
+
+# bind_array.SRF_ROW (not imported here: bind_array imports this module), the wrapper of
+# a set-returning call in the select list.
+_SRF_NAMES = frozenset({"srf_row"})
+
+
+def _census(exprs) -> tuple[set, set]:
+    """(the node classes, the names of the calls) in ``exprs``."""
+    kinds: set = set()
+    fns: set = set()
+    for e in exprs:
+        for n in e.walk():
+            k = type(n)
+            kinds.add(k)
+            if k is Call:
+                fns.add(n.fn)
+    return kinds, fns
 
 
 def stmt_has_windows(select_exprs, order_specs) -> bool:
@@ -490,7 +513,11 @@ def _explicit_nulls(o: exp.Ordered) -> bool:
 # ---- projection, DISTINCT, ORDER BY, LIMIT ------------------------------------------------------
 
 def _finish(stmt, node, plan, select_exprs, names, order_specs,
-            parent: Scope | None = None, on_keys: list | None = None) -> LogicalNode:
+            parent: Scope | None = None, on_keys: list | None = None,
+            srf: bool = True) -> LogicalNode:
+    """``on_keys``: the DISTINCT ON output positions, if any; ``srf``: whether a
+    set-returning function may be in the select list (False: the caller walked it and
+    found none)."""
     hidden = [s[1] for s in order_specs if s[0] == "expr"]
     distinct = node.args.get("distinct")
     if hidden and distinct is not None and not distinct.args.get("on"):
@@ -501,7 +528,8 @@ def _finish(stmt, node, plan, select_exprs, names, order_specs,
     cols += [(f"?order{i}", e.type) for i, e in enumerate(hidden)]
     exprs = [_null_as_text(e) for e in exprs]
     plan = LogicalProject(cols, plan, exprs)
-    plan, cols = _project_set(plan, cols, exprs)
+    if srf:
+        plan, cols = _project_set(plan, cols, exprs)
     if distinct is not None:
         if on_keys is not None:
             plan = LogicalDistinctOn(plan.columns, plan, [

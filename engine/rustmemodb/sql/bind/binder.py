@@ -63,6 +63,8 @@ class StatementBinder(SessionFunctions, QueryHooks):
         self.reads: list = []
         self.references: list = []
         self.view_stack: list = []
+        # The session's bound select items and conditions (sql/bind/reuse.py), or None.
+        self.expr_memo = None
 
     def note_read(self, name: str) -> None:
         self.reads.append((name, self.view_stack[-1] if self.view_stack else None))

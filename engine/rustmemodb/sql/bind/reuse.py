@@ -1,0 +1,185 @@
+"""Reusing bound expressions across statements (issue 11: a file of one-off queries).
+
+A file of distinct statements over one table (SQLite's select1-5.test corpus, a
+notebook's cells, a test suite) writes the same select items and conditions again
+and again in different combinations: no statement's text or shape repeats, but its
+pieces do. Binding such a piece (names, overloads, coercions, constant folding) costs
+tens of microseconds each time; the result depends only on the piece itself and the
+columns in scope, so a session keeps the bound pieces (``ExprMemo``) and the
+expression binder looks a select item or a WHERE conjunct up before binding it.
+
+What a piece's binding may depend on is kept out of reach or put in the key:
+
+* the piece: a structural key over its sqlglot tree (node classes and arguments as
+  written, identifiers' quoting included), made only from node classes whose binding
+  reads nothing but their arguments, the scope and the function registry
+  (``_PURE``): columns, number and string literals, arithmetic, comparison, logic,
+  BETWEEN, IS [NOT] NULL, CASE, COALESCE, abs, count/sum/avg/min/max [DISTINCT]. A
+  piece with anything else (subqueries, parameters, casts, other functions, windows,
+  FILTER, other aggregates) is bound as
+  always, and so is every piece of a statement whose literals are lifted into
+  parameter slots (their slots are the statement's own);
+* the scope: its columns (FROM alias, name, type), for a query level with no
+  enclosing one only (an outer column reference is recorded on the subquery being
+  bound), and only when every column has one of the built-in types ``_TYPES``;
+* the binder: its class and whether aggregates or windows are allowed;
+* the functions: the registry (a UDF changes its version) and the catalog's SQL
+  functions (CREATE FUNCTION ... LANGUAGE sql may define ``abs``): the memo is
+  emptied when either changes (``ExprMemo.current``).
+
+Bound expressions are frozen dataclasses, so one may sit in many plans.
+"""
+from __future__ import annotations
+
+import itertools
+
+from sqlglot import exp
+
+from ... import types
+
+# sqlglot node classes whose binding reads only their arguments, the scope and the
+# function registry.
+_PURE = frozenset({
+    exp.Column, exp.Identifier, exp.Literal, exp.Null, exp.Boolean, exp.Paren,
+    exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod,
+    exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE, exp.And, exp.Or, exp.Not, exp.Neg,
+    exp.Is, exp.Between, exp.Case, exp.If, exp.Coalesce, exp.Abs,
+    # the five aggregates the expression binder binds itself (ExprBinder._aggregate):
+    # their result type comes from the registry; where aggregates are not allowed the
+    # binder refuses them (an error is never kept)
+    exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max, exp.Distinct, exp.Star,
+})
+_Column, _Identifier, _Literal = exp.Column, exp.Identifier, exp.Literal
+# Column names that SQL reads as session functions (SESSION_USER, CURRENT_ROLE, ...).
+_SESSION_WORDS = frozenset({"session_user", "current_role", "current_user", "user"})
+_TYPES = frozenset({types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN, types.DATE,
+                    types.TIMESTAMP})
+# Deeper pieces are bound as always (the key is made by a plain recursion).
+_MAX_DEPTH = 48
+# Entries kept per session; the memo starts over when full.
+MAX_ENTRIES = 2048
+
+
+def piece_key(node, depth: int = 0):
+    """A hashable key equal for two sqlglot trees exactly when they are written alike
+    (node classes, arguments; not positions), or None when the tree holds a node whose
+    binding may read more than its arguments and the scope."""
+    cls = type(node)
+    args = node.args
+    if cls is _Column and len(args) == 1:      # the commonest leaves, without a recursion
+        ident = args.get("this")
+        if type(ident) is _Identifier and len(ident.args) <= 2:
+            name = ident.args.get("this")
+            if type(name) is not str or name in _SESSION_WORDS:
+                return None
+            return (_Column, name, bool(ident.args.get("quoted")))
+        return None
+    if cls is _Literal and len(args) == 2:
+        return (_Literal, args.get("this"), args.get("is_string"))
+    if cls not in _PURE or depth > _MAX_DEPTH:
+        return None
+    if cls is exp.Column and node.name in _SESSION_WORDS:
+        return None
+    out = [cls]
+    for k, v in args.items():
+        if v is None or v is False:
+            continue
+        if isinstance(v, exp.Expression):
+            v = piece_key(v, depth + 1)
+            if v is None:
+                return None
+        elif type(v) is list:
+            if not v:
+                continue
+            items = []
+            for x in v:
+                x = piece_key(x, depth + 1) if isinstance(x, exp.Expression) else None
+                if x is None:
+                    return None
+                items.append(x)
+            v = tuple(items)
+        elif type(v) not in (str, bool, int):
+            return None
+        out.append(k)
+        out.append(v)
+    return tuple(out)
+
+
+def arg_key(key, name: str, child):
+    """The key of argument ``name`` (``child``) of a node whose key is ``key``: read out of
+    it when the node had one, else made (None when the child holds impure nodes)."""
+    if key is None:
+        return piece_key(child)
+    for i in range(1, len(key) - 1, 2):
+        if key[i] == name:
+            return key[i + 1]
+    return piece_key(child)
+
+
+def scope_key(scope):
+    """The key part for the columns of ``scope``, or None when pieces bound in it may not
+    be reused (an enclosing scope, JOIN ... USING names, a type outside ``_TYPES``)."""
+    if scope is None or scope.parent is not None or scope.using_names:
+        return None
+    cols = scope.columns
+    cached = getattr(scope, "_reuse_key", None)
+    if cached is not None and cached[0] == len(cols):
+        return cached[1]
+    if any(c.type not in _TYPES for c in cols):
+        key = None
+    else:
+        # interned: a memo lookup hashes a number, not the columns again
+        columns = tuple((c.table, c.name, c.type, c.hidden, c.twin) for c in cols)
+        key = _SCOPES.get(columns)
+        if key is None:
+            if len(_SCOPES) >= MAX_ENTRIES:
+                _SCOPES.clear()     # numbers are never given out twice (_NUMBERS)
+            key = _SCOPES[columns] = next(_NUMBERS)
+    scope._reuse_key = (len(cols), key)
+    return key
+
+
+# (column descriptions of a scope) -> its number in memo keys.
+_SCOPES: dict = {}
+_NUMBERS = itertools.count(1)
+
+
+class ExprMemo:
+    """A session's bound pieces: (binder class, aggregates, windows, scope key, piece
+    key) -> bound expression, valid for one function registry version and one set of
+    catalog SQL functions."""
+
+    __slots__ = ("entries", "hits", "row_fns", "stamp")
+
+    def __init__(self) -> None:
+        self.entries: dict = {}
+        # id(bound expression) -> (expression, its row closure), filled by the row path's
+        # compiler (exec/fast_select.py) for the expressions this memo hands out again:
+        # the same object compiles to the same closure. The entry holds the expression,
+        # so its id is not reused while the entry lives.
+        self.row_fns: dict = {}
+        self.stamp: tuple = (None, None, None)
+        self.hits = 0
+
+    def current(self, registry, catalog_functions) -> ExprMemo:
+        """This memo, emptied first if the functions changed since it was filled."""
+        stamp = self.stamp
+        if stamp[0] is not registry or stamp[1] != registry.version \
+                or stamp[2] is not catalog_functions:
+            self.entries.clear()
+            self.row_fns.clear()
+            self.stamp = (registry, registry.version, catalog_functions)
+        return self
+
+    def get(self, key):
+        hit = self.entries.get(key)
+        if hit is not None:
+            self.hits += 1
+        return hit
+
+    def put(self, key, bound) -> None:
+        entries = self.entries
+        if len(entries) >= MAX_ENTRIES:
+            entries.clear()
+            self.row_fns.clear()
+        entries[key] = bound
