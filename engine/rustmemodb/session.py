@@ -1133,7 +1133,7 @@ class PointRead:
     statement's parameters, the rows (storage form) that ``execute`` would return, read
     from the newest committed root; or None, reading nothing, whenever ``execute`` could
     answer otherwise: inside a transaction (or with autocommit off), when the session
-    has temporary tables, when the statement has privileges to check for a role, or when
+    has temporary tables, when its role lacks a privilege the statement needs, or when
     the plan is no longer valid for the newest root (then ``stale`` is set and the
     reader is done: the caller asks ``point_reader`` for a new one). Whether the plan
     is valid is asked once per root (the answer for one root never changes); the root is
@@ -1159,10 +1159,16 @@ class PointRead:
         session = self.session
         if session.txn is not None or not session.autocommit or self.stale:
             return None
-        if self.privileged and (session.role or session.auth_user):
-            return None                  # execute checks them (auth/check.py)
         db = session.db
         root = db.root
+        if self.privileged and (session.role or session.auth_user):
+            # the statement's privileges for this role, checked once per roles catalog
+            # (auth/check.py, remembered as ``execute`` remembers it); a refusal is
+            # ``execute``'s to report
+            try:
+                session._check_privileges(root, self.prepared.bound)
+            except errors.Error:
+                return None
         checked = self.checked
         functions = db.functions
         if checked is None or checked() is not root \
