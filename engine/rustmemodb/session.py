@@ -257,14 +257,8 @@ class Session:
         if hit is None:
             return None
         prepared, lifted = hit
-        fast = prepared.fast
-        if (prepared.kind != "SELECT" or fast is None or prepared.utility is not None
-                or prepared.bound is None or prepared.bound.ddl_objects):
-            return None
-        rows = getattr(fast, "rows", None)
-        if rows is None:
-            return None
-        return PointRead(self, prepared, list(lifted), rows)
+        rows = _key_probe(prepared)
+        return None if rows is None else PointRead(self, prepared, list(lifted), rows)
 
     def point_query(self, sql: str) -> "tuple[PointRead, list] | None":
         """For a statement text without parameters (a simple-protocol Query) whose plan,
@@ -291,12 +285,7 @@ class Session:
         readers = self._point_readers
         reader = readers.get(id(prepared))
         if reader is None or reader.prepared is not prepared:
-            fast = prepared.fast
-            if (prepared.kind != "SELECT" or fast is None or prepared.utility is not None
-                    or prepared.bound is None or prepared.bound.ddl_objects
-                    or prepared.placeholders.count):
-                return None
-            rows = getattr(fast, "rows", None)
+            rows = _key_probe(prepared) if not prepared.placeholders.count else None
             if rows is None:
                 return None
             if len(readers) >= 64:
@@ -1186,6 +1175,16 @@ class PointRead:
         if extra:
             values += extra
         return self.read(root, values)
+
+
+def _key_probe(prepared: Prepared):
+    """The row reader of ``prepared``'s fast path when that plan is a bare key probe of
+    a SELECT (``point_reader``, ``point_query``), else None."""
+    fast = prepared.fast
+    if (prepared.kind != "SELECT" or fast is None or prepared.utility is not None
+            or prepared.bound is None or prepared.bound.ddl_objects):
+        return None
+    return getattr(fast, "rows", None)
 
 
 def _texts_fit(params) -> bool:

@@ -13,8 +13,8 @@ message objects, no portal and no general statement path in between.
 Whatever does not fit gives False with nothing appended, and the message goes its
 ordinary way, which also reports any error: other bytes than the ones kept (other
 formats, another parameter count), a value that does not decode, a statement that
-cannot be answered now (a transaction, temporary tables, privileges to check: the
-reader declines) or whose plan changed (DDL: the reader is stale and the statement
+cannot be answered now (a transaction, temporary tables, a privilege the role lacks:
+the reader declines) or whose plan changed (DDL: the reader is stale and the statement
 gets a new one on a later execution). A point read changes nothing, so running it
 again the ordinary way is always safe.
 
