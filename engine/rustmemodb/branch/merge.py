@@ -276,21 +276,17 @@ class _Merge:
         if not len(candidates):
             return traced
         mine = origins(lineage(self.target), self.tgt_root, name, candidates)
-        order = np.argsort(mine, kind="stable")
-        pos = np.minimum(np.searchsorted(mine[order], wanted), len(mine) - 1)
-        hit = mine[order][pos] == wanted
+        where, hit = _positions(mine, wanted)
         if hit.any():                           # few: rows both sides took in
-            rows = candidates[order[pos[hit]]]
-            hit[np.flatnonzero(hit)[[vt.row(r) is None for r in rows.tolist()]]] = False
-        rows = candidates[order[pos[hit]]]
+            dead = [vt.row(r) is None for r in candidates[where[hit]].tolist()]
+            hit[np.flatnonzero(hit)[dead]] = False
+        rows = candidates[where[hit]]
         traced[want[hit]] = rows
         if ours.num_rows:                       # our change to that row, by our rowid
             our_ids = _np(ours.column(ROWID)).astype(np.int64)
             our_ids[_np(ours.column(_KIND)) == _REMOVED] = -1
-            sort = np.argsort(our_ids, kind="stable")
-            p = np.minimum(np.searchsorted(our_ids[sort], rows), len(our_ids) - 1)
-            same = our_ids[sort][p] == rows
-            at[want[hit][same]] = sort[p[same]]
+            change, same = _positions(our_ids, rows)
+            at[want[hit][same]] = change[same]
         return traced
 
     def _apply(self, name, schema, deletes, updates, inserts, by_rowid: bool) -> None:
@@ -448,20 +444,27 @@ def _lookup(theirs: pa.Table, ours: pa.Table, keys) -> np.ndarray:
         if keys == [_ID]:
             mine = _np(ours.column(_ID))
             known = np.flatnonzero(mine >= 0)       # our own new rows match nothing
-            if not len(known):
-                return idx
-            order = known[np.argsort(mine[known], kind="stable")]
-            ordered = mine[order]
             wanted = _np(theirs.column(_ID))
-            pos = np.minimum(np.searchsorted(ordered, wanted), len(ordered) - 1)
-            hit = (ordered[pos] == wanted) & (wanted >= 0)
-            idx[hit] = order[pos[hit]]
+            where, hit = _positions(mine[known], wanted)
+            hit &= wanted >= 0
+            idx[hit] = known[where[hit]]
         else:
             t = theirs.select(keys).append_column("__ti", pa.array(np.arange(n)))
             o = ours.select(keys).append_column("__oi", pa.array(np.arange(ours.num_rows)))
             both = t.join(o, keys=keys, join_type="inner", use_threads=False)
             idx[_np(both.column("__ti"))] = _np(both.column("__oi"))
     return idx
+
+
+def _positions(values: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(where, hit): for each of ``wanted``, the position in ``values`` of the first
+    equal value, and whether there is one (a stable sort and a binary search)."""
+    if not len(values):
+        return np.zeros(len(wanted), np.int64), np.zeros(len(wanted), bool)
+    order = np.argsort(values, kind="stable")
+    pos = np.minimum(np.searchsorted(values[order], wanted), len(values) - 1)
+    where = order[pos]
+    return where, values[where] == wanted
 
 
 def _np(col) -> np.ndarray:
