@@ -4,7 +4,8 @@ A DELETE that touches thousands of rows must not walk them in Python (issue 11:
 25% of a 5M-row table took 5 s that way). Here the rowids arrive as one sorted
 int64 array and are split per chunk with ``searchsorted``; each chunk's deletion
 mask is set with one numpy assignment. Index upkeep is bulk too: an ordered index
-drops entries by a rowid mask over its numpy base; a unique index either queues
+drops entries by a rowid mask over its numpy base, applied on the base's first read
+(``OrderedIndex.without_rowids``); a unique index either queues
 the removed keys in its delta (few) or copies its dict once and pops them (many).
 ``TableVersion.delete`` (storage/table.py) builds the new version from these
 pieces; nothing here knows the version type. (Set-based UPDATE is
@@ -17,7 +18,7 @@ from itertools import repeat
 
 from ..lazy_import import arrow as pa, numpy as np
 
-from .index import OrderedIndex, UniqueIndex
+from .index import UniqueIndex
 
 # Deletes of at least this many rowids take the bulk path.
 BULK_ROWS = 2048
@@ -84,22 +85,3 @@ def unique_without(index: UniqueIndex, keys: list) -> UniqueIndex:
 def _pop_all(base: dict, keys: list) -> None:
     """Remove ``keys`` from ``base`` (absent ones ignored) with the loop in C."""
     deque(map(base.pop, keys, repeat(None, len(keys))), maxlen=0)
-
-
-def ordered_without(index: OrderedIndex, gone: np.ndarray, limit: int) -> OrderedIndex:
-    """``index`` without the entries of rowids ``gone`` (all below ``limit``); the
-    surviving base is copied on its first read (``OrderedIndex.without_rows``)."""
-    earlier = index._filtered
-    source, before = (earlier.source, earlier.live) if earlier is not None else (None, None)
-    if not index.size and not len(index.dead) and index._keys is None and \
-            source is not None and before is not None:
-        # another bulk DELETE before anyone read the base: one filter for both
-        live = np.ones(limit, bool)
-        live[:len(before)] = before
-        live[gone] = False
-        return OrderedIndex.without_rows(source, live)
-    if index.size or len(index.dead) or earlier is not None:
-        index = index.merged()
-    live = np.ones(limit, bool)
-    live[gone] = False
-    return OrderedIndex.without_rows(index, live)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Iterable
 
 from ..lazy_import import arrow as pa, numpy as np
 
-from .bulk_write import (BULK_ROWS, key_list, offsets_in, ordered_without, sorted_distinct,
+from .bulk_write import (BULK_ROWS, key_list, offsets_in, sorted_distinct,
                          split_by_chunk, unique_without)
 from .evolve import marked, replace, runs, with_keys
 from .index_upkeep import index_keys
@@ -108,7 +108,7 @@ class DeleteMixin:
             indexes = {name: ix.without_rowids(gone_ids) for name, ix in indexes.items()}
         ordered = base.ordered
         if ordered:
-            ordered = {name: ordered_without(ix, gone_ids, base.next_rowid)
+            ordered = {name: ix.without_rowids(gone_ids, base.next_rowid)
                        for name, ix in ordered.items()}
         new = replace(base, dead=tuple(dead), indexes=indexes, ordered=ordered,
                       live_rows=base.live_rows - len(gone_ids))

@@ -359,7 +359,7 @@ class OrderedIndex:
         self.dead = dead
         self._ndv = None
         self._job = None     # an incremental merge under way (index_merge.py), or None
-        self._filtered = None   # a base still to be filtered (``without_rows``), or None
+        self._filtered = None   # a base still to be filtered (``without_rowids``), or None
 
     def _derive(self, d: tuple, dead) -> "OrderedIndex":
         """Same base (and its cached distinct count), another delta; set slot by slot,
@@ -373,7 +373,7 @@ class OrderedIndex:
 
     # The base arrays. A new index's are None until first read, so creating a table and
     # writing a few rows (into the delta) never imports numpy: start-up (issue 11). So
-    # are those of a base a bulk DELETE filtered (``without_rows``) until first read.
+    # are those of a base a bulk DELETE filtered (``without_rowids``) until first read.
     @property
     def keys(self):
         keys = self._keys
@@ -421,16 +421,25 @@ class OrderedIndex:
         self._rowids = np.empty(0, np.int64)
         self._null_rowids = np.empty(0, np.int64)
 
-    @classmethod
-    def without_rows(cls, index: "OrderedIndex", live) -> "OrderedIndex":
-        """``index`` without the entries of the rowids ``live`` (flags by rowid) marks
-        False: the set-based DELETE's upkeep. ``index`` must have no delta and no
-        tombstones (``merged()``). Copying the surviving base (a gather of every key and
+    def without_rowids(self, gone, limit: int) -> "OrderedIndex":
+        """This index without the entries of rowids ``gone`` (all below ``limit``): the
+        set-based DELETE's upkeep. Copying the surviving base (a gather of every key and
         rowid, most of a large DELETE's time) waits for the first read of the base, as
         a B-tree leaves its dead entries to VACUUM; sizes and statistics for planning
-        come without it."""
-        out = cls(index.name, index.columns, index.dtype, None, None, None)
-        out._filtered = _FilteredBase(index, live)
+        come without it. Two DELETEs before that read share one filter."""
+        earlier = self._filtered
+        source, before = (earlier.source, earlier.live) if earlier is not None else \
+            (None, None)
+        live = np.ones(limit, bool)
+        if not self.size and not len(self.dead) and self._keys is None and \
+                source is not None and before is not None:
+            live[:len(before)] = before         # still unread: filter the same base
+        else:
+            source = self.merged() if self.size or len(self.dead) or earlier is not None \
+                else self
+        live[gone] = False
+        out = OrderedIndex(self.name, self.columns, self.dtype, None, None, None)
+        out._filtered = _FilteredBase(source, live)
         return out
 
     def _settled(self) -> tuple:
