@@ -836,3 +836,19 @@ def test_set_based_update_is_a_compact_record_replayed_in_place(path):
     assert state(db) == before
     assert sql(db, counts).fetchall() == answer
     db.close()
+
+
+def test_a_single_point_change_is_logged_as_the_general_loop_logs_it():
+    """encode_commit writes one UPDATE or DELETE without its general loop (every
+    autocommit point write): the record must be byte for byte the loop's, here made by
+    the loop with a lock (logged as nothing) beside the change."""
+    from rustmemodb.durability.records import encode_commit
+    from rustmemodb.txn.transaction import DeleteOp, LockOp, UpdateOp
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    c.execute("INSERT INTO t VALUES (1, 'a'), (2, 'b')")
+    root = c.database.root
+    for op in (UpdateOp("t", [0], [(1, "x")]), DeleteOp("t", [1]),
+               UpdateOp("t", list(range(12)), [(i, "y") for i in range(12)])):
+        alone = encode_commit([op], root, root)
+        assert alone == encode_commit([LockOp("t", [0]), op], root, root)

@@ -70,10 +70,8 @@ def encode_commit(ops: list, before: Root, after: Root) -> bytes:
         # without its sets and dict (written for every such commit).
         op = ops[0]
         table = op.table
-        ids = _rowid_bytes(op.rowids)
-        rec = ("u", table, ids, op.rows) if type(op) is UpdateOp else ("d", table, ids)
-        return values.pack(("C", after.version, after.catalog_version, [rec], {},
-                            (_check(table, after.tables.get(table)),) if table else ()))
+        return values.pack(("C", after.version, after.catalog_version, [_row_change(op)],
+                            {}, (_check(table, after.tables.get(table)),) if table else ()))
     if not all(type(op) in _KNOWN for op in ops):
         return encode_root(before, after)
     out = []
@@ -87,10 +85,8 @@ def encode_commit(ops: list, before: Root, after: Root) -> bytes:
             out.append(("i", op.table, op.rows, _first(op.rowids)))
         elif kind is BulkInsertOp:
             out.append(("b", op.table, arrow_bytes(op.data), _first(op.rowids)))
-        elif kind is DeleteOp:
-            out.append(("d", op.table, np.asarray(op.rowids, np.int64).tobytes()))
-        elif kind is UpdateOp:
-            out.append(("u", op.table, np.asarray(op.rowids, np.int64).tobytes(), op.rows))
+        elif kind is DeleteOp or kind is UpdateOp:
+            out.append(_row_change(op))
         elif kind is BulkUpdateOp:
             out.append(("U", op.table, np.asarray(op.rowids, np.int64).tobytes(),
                         arrow_bytes(op.data)))
@@ -168,6 +164,12 @@ def encode_root(before: Root, after: Root) -> bytes:
 
 
 _ROWIDS = {n: struct.Struct(f"={n}q") for n in range(1, 9)}
+
+
+def _row_change(op) -> tuple:
+    """The record of an UpdateOp ("u": rowids and new rows) or a DeleteOp ("d")."""
+    ids = _rowid_bytes(op.rowids)
+    return ("u", op.table, ids, op.rows) if type(op) is UpdateOp else ("d", op.table, ids)
 
 
 def _rowid_bytes(rowids) -> bytes:
