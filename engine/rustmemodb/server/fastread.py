@@ -37,6 +37,7 @@ from .messages import _H, _I32
 _NULL = b"\xff\xff\xff\xff"
 _READY_IDLE = m.ready(b"I")
 _CONVERTED = frozenset((types.UUID, types.JSON, types.INTERVAL))
+# CommandComplete of a point SELECT, by row count: one list index per reply.
 _SELECT_COMPLETE = [m.command_complete(f"SELECT {n}") for n in range(65)]
 
 
@@ -65,12 +66,12 @@ def decoder(fmt: int, oid: int, slot_type: str) -> Callable[[bytes], Any] | None
 
 
 class RowWriter:
-    """The DataRows and CommandComplete of a key probe's few rows, for its columns in
-    these result formats, and their RowDescription."""
+    """The DataRows and CommandComplete of a point SELECT's few rows, for its columns in
+    these result formats, and their RowDescription (when the caller sends one)."""
 
     __slots__ = ("columns", "convert", "description", "encoders", "width")
 
-    def __init__(self, columns: list, formats: list[int], description: bytes) -> None:
+    def __init__(self, columns: list, formats: list[int], description: bytes = b"") -> None:
         self.columns = columns
         self.encoders = [pgtypes.binary_encoder(t) if f == 1 else pgtypes.text_encoder(t)
                          for (_, t), f in zip(columns, formats)]

@@ -76,7 +76,7 @@ class Statement:
     # An ordinary statement for the engine (not DEALLOCATE, a cursor statement or COPY):
     # Execute skips those checks, made once at Parse.
     plain: bool = False
-    # DataRow encoders by result formats, for point SELECTs (_point_rows).
+    # fastread.RowWriter by result formats, for point SELECTs (_point_rows).
     encoders: dict = field(default_factory=dict)
     # A point statement's Bind decoded in one step, once made (fastread.PreparedRead:
     # a key probe's whole answer; PreparedWrite: a point write's parameters); False
@@ -1319,8 +1319,6 @@ class ClientSession:
 
 
 SMALL_RESULT = 64           # rows encoded on the loop itself (cheaper than a thread hop)
-# CommandComplete of a point SELECT, by row count: one list index per reply.
-_SELECT_COMPLETE = [m.command_complete(f"SELECT {n}") for n in range(SMALL_RESULT + 1)]
 ROW_BATCH = 2000            # rows converted and encoded per worker call
 FLUSH_AT = 256 << 10        # bytes buffered before waiting for the socket
 
@@ -1374,15 +1372,12 @@ def _point_rows(stmt: Statement, result, formats: list[int], out: bytearray) -> 
             or len(formats) != len(columns)):
         return False
     key = tuple(formats)
-    pairs = stmt.encoders.get(key)
-    if pairs is None:
-        pairs = _encoders(columns, formats)
+    writer = stmt.encoders.get(key)
+    if writer is None:
+        writer = RowWriter(columns, formats)
         if len(stmt.encoders) < 8:
-            stmt.encoders[key] = pairs
-    data_row = m.data_row
-    for row in rows_to_python(rows, columns):
-        out += data_row([None if row[i] is None else enc(row[i]) for i, enc in pairs])
-    out += _SELECT_COMPLETE[len(rows)]
+            stmt.encoders[key] = writer
+    writer.write(rows, out)
     return True
 
 
