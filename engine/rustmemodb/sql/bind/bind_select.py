@@ -97,6 +97,9 @@ def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
     on = node.args["distinct"].args.get("on") if node.args.get("distinct") else None
     on_keys = None if on is None else \
         stmt.distinct_on_positions(on, names, select_exprs, agg_binder.bind)
+    # DISTINCT ON keys outside the select list ride beside QUALIFY's condition through the
+    # aggregate lift and the window binding, then come back as bound expressions.
+    on_exprs = [k for k in on_keys or () if not isinstance(k, int)]
     qualify = node.args.get("qualify")
     # DuckDB's QUALIFY: a filter after the windows are computed, carried through the
     # aggregate lift and the window binding beside the select list.
@@ -106,33 +109,40 @@ def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
 
     # One walk over the bound expressions for what the steps below look for: aggregate
     # calls, window calls, set-returning functions (lifting creates none of them).
-    kinds, fns = _census(select_exprs + extra + [s[1] for s in order_specs if s[0] == "expr"])
+    kinds, fns = _census(select_exprs + extra + on_exprs +
+                         [s[1] for s in order_specs if s[0] == "expr"])
     has_aggs = AggCall in kinds
     if group_nodes or having is not None or has_aggs:
         groups, sets = _bind_groups(stmt, group_nodes, scope, select_exprs, names)
         having_expr = (ExprBinder(stmt, scope, aggregates=True, clause="HAVING")
                        .bind_boolean(having.this, "HAVING") if having is not None else None)
-        plan, lift = _aggregate(plan, groups, select_exprs + extra, having_expr, order_specs,
-                                sets)
+        plan, lift = _aggregate(plan, groups, select_exprs + extra + on_exprs, having_expr,
+                                order_specs, sets)
         select_exprs = [lift(e) for e in select_exprs]
         extra = [lift(e) for e in extra]
+        on_exprs = [lift(e) for e in on_exprs]
         order_specs = [(k, lift(e) if k == "expr" else e, d, nf) for k, e, d, nf in order_specs]
         if having_expr is not None:
             plan = LogicalFilter(plan.columns, plan, lift(having_expr))
 
     windows = any(k.__name__ == "WindowCall" for k in kinds) and \
-        stmt_has_windows(select_exprs + extra, order_specs)
+        stmt_has_windows(select_exprs + extra + on_exprs, order_specs)
     if extra and not windows:
         raise errors.sql_error("42P20", "QUALIFY needs a window function in the select list or "
                                "in QUALIFY", position=position_of(qualify),
                                hint="Without one, write the condition in WHERE or HAVING.")
     if windows:
-        plan, select_exprs, order_specs = stmt.bind_windows(plan, select_exprs + extra,
-                                                            order_specs)
-        select_exprs, extra = select_exprs[:len(names)], select_exprs[len(names):]
+        plan, select_exprs, order_specs = stmt.bind_windows(
+            plan, select_exprs + extra + on_exprs, order_specs)
+        select_exprs, extra, on_exprs = (select_exprs[:len(names)],
+                                         select_exprs[len(names):len(select_exprs) - len(on_exprs)],
+                                         select_exprs[len(select_exprs) - len(on_exprs):])
     if extra:
         plan = LogicalFilter(plan.columns, plan, extra[0])
 
+    if on_exprs:
+        rest = iter(on_exprs)
+        on_keys = [k if isinstance(k, int) else next(rest) for k in on_keys]
     plan = _finish(stmt, node, plan, select_exprs, names, order_specs, scope.parent,
                    on_keys, srf=bool(fns & _SRF_NAMES))
     if node.args.get("locks"):       # SELECT ... FOR UPDATE / SHARE
@@ -515,17 +525,23 @@ def _explicit_nulls(o: exp.Ordered) -> bool:
 def _finish(stmt, node, plan, select_exprs, names, order_specs,
             parent: Scope | None = None, on_keys: list | None = None,
             srf: bool = True) -> LogicalNode:
-    """``on_keys``: the DISTINCT ON output positions, if any; ``srf``: whether a
-    set-returning function may be in the select list (False: the caller walked it and
-    found none)."""
+    """``on_keys``: the DISTINCT ON keys, if any (output positions, or bound expressions
+    computed as hidden columns); ``srf``: whether a set-returning function may be in the
+    select list (False: the caller walked it and found none)."""
     hidden = [s[1] for s in order_specs if s[0] == "expr"]
     distinct = node.args.get("distinct")
     if hidden and distinct is not None and not distinct.args.get("on"):
         raise errors.sql_error("42P10", "for SELECT DISTINCT, ORDER BY expressions must appear "
                                         "in select list")
+    n_order = len(hidden)
+    if on_keys is not None:
+        on_keys = [k if isinstance(k, int) else _hidden_position(hidden, k, len(names))
+                   for k in on_keys]
+        _check_distinct_on_order(on_keys, order_specs, len(names))
     exprs = list(select_exprs) + hidden
     cols = [(n, e.type if e.type != types.NULL else types.TEXT) for n, e in zip(names, select_exprs)]
-    cols += [(f"?order{i}", e.type) for i, e in enumerate(hidden)]
+    cols += [(f"?order{i}" if i < n_order else f"?on{i - n_order}", e.type)
+             for i, e in enumerate(hidden)]
     exprs = [_null_as_text(e) for e in exprs]
     plan = LogicalProject(cols, plan, exprs)
     if srf:
@@ -533,7 +549,7 @@ def _finish(stmt, node, plan, select_exprs, names, order_specs,
     if distinct is not None:
         if on_keys is not None:
             plan = LogicalDistinctOn(plan.columns, plan, [
-                ColRef(k, plan.columns[k][1], names[k]) for k in on_keys])
+                ColRef(k, plan.columns[k][1], plan.columns[k][0]) for k in on_keys])
         else:
             plan = LogicalDistinct(plan.columns, plan)
     keys, h = [], 0
@@ -552,6 +568,30 @@ def _finish(stmt, node, plan, select_exprs, names, order_specs,
         plan = LogicalProject(cols[:len(names)], plan,
                               [ColRef(i, t, n) for i, (n, t) in enumerate(cols[:len(names)])])
     return plan
+
+
+def _hidden_position(hidden: list, expr, width: int) -> int:
+    """The output position of a DISTINCT ON key outside the select list: the hidden
+    ORDER BY column computing the same expression, else a new hidden column."""
+    if expr not in hidden:
+        hidden.append(expr)
+    return width + hidden.index(expr)
+
+
+def _check_distinct_on_order(on_keys: list[int], order_specs, width: int) -> None:
+    """PostgreSQL's rule: the leading ORDER BY keys are the DISTINCT ON keys (in any order);
+    a key that is not one of them may follow only once all of them have come."""
+    waiting, h = set(on_keys), 0
+    for kind, target, _desc, _nulls in order_specs:
+        if kind == "out":
+            pos = target
+        else:
+            pos, h = width + h, h + 1
+        if pos in waiting:
+            waiting.discard(pos)
+        elif waiting:
+            raise errors.sql_error("42P10", "SELECT DISTINCT ON expressions must match initial "
+                                            "ORDER BY expressions")
 
 
 def _project_set(plan, cols, exprs):

@@ -254,15 +254,16 @@ def bind_windows(stmt, plan: LogicalNode, select_exprs, order_specs):
 
 # ---- DISTINCT ON ---------------------------------------------------------------------------
 
-def distinct_on_positions(stmt, on, names, select_exprs, bind) -> list[int]:
+def distinct_on_positions(stmt, on, names, select_exprs, bind) -> list:
     """DISTINCT ON (exprs): the output columns whose values group the rows (the first
     row of each group in ORDER BY order is kept).
 
-    A key is an output column (by name or ordinal) or an expression of the select list
+    A key is an output column (by name or ordinal), an expression of the select list
     (bound by ``bind`` and matched like an ORDER BY key: ``DISTINCT ON (t.g)`` of
-    ``SELECT t.g AS x``); the ORDER BY that ``_finish`` puts on top is moved below the
-    DISTINCT ON by the executor (``exec/operators/window.py``) so "first" means first in
-    order.
+    ``SELECT t.g AS x``), or any other expression, returned bound: ``_finish`` computes
+    it as a hidden column, shared with an equal ORDER BY key. The ORDER BY that
+    ``_finish`` puts on top is moved below the DISTINCT ON by the executor
+    (``exec/operators/window.py``) so "first" means first in order.
     """
     keys = []
     for e in on.expressions if hasattr(on, "expressions") else on:
@@ -277,9 +278,5 @@ def distinct_on_positions(stmt, on, names, select_exprs, bind) -> list[int]:
             keys.append(names.index(e.name))
             continue
         bound = bind(e)
-        if bound in select_exprs:
-            keys.append(select_exprs.index(bound))
-            continue
-        raise errors.not_supported("DISTINCT ON an expression that is not an output column",
-                                   hint="Add the expression to the select list.")
+        keys.append(select_exprs.index(bound) if bound in select_exprs else bound)
     return keys
