@@ -267,17 +267,18 @@ class Interval:
         years, months = divmod(abs(self.months), 12)
         if self.months < 0:
             years, months = -years, -months
-        if years:
-            parts.append(f"{years} year{'' if years == 1 else 's'}")
-        if months:
-            parts.append(f"{months} mon{'' if months == 1 else 's'}")
-        if self.days:
-            parts.append(f"{self.days} day{'' if self.days == 1 else 's'}")
+        # A positive field after a negative one shows its "+" ("-1 days +02:00:00").
+        before = False
+        for value, unit in ((years, "year"), (months, "mon"), (self.days, "day")):
+            if value:
+                plus = "+" if before and value > 0 else ""
+                parts.append(f"{plus}{value} {unit}{'' if value == 1 else 's'}")
+                before = value < 0
         if self.micros or not parts:
             secs, us = divmod(abs(self.micros), 1_000_000)
             h, rem = divmod(secs, 3600)
             m, s = divmod(rem, 60)
-            sign = "-" if self.micros < 0 else ""
+            sign = "-" if self.micros < 0 else "+" if before else ""
             frac = f".{us:06d}".rstrip("0") if us else ""
             parts.append(f"{sign}{h:02d}:{m:02d}:{s:02d}{frac}")
         return " ".join(parts)
@@ -298,32 +299,96 @@ _INTERVAL_UNITS = {
 }
 
 
+_INTERVAL_TOKEN = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?::[\d.]+)*|[a-z]+|\S")
+_ISO_INTERVAL = re.compile(
+    r"p(?:(?P<y>-?[\d.]+)y)?(?:(?P<mo>-?[\d.]+)m)?(?:(?P<w>-?[\d.]+)w)?(?:(?P<d>-?[\d.]+)d)?"
+    r"(?:t(?:(?P<h>-?[\d.]+)h)?(?:(?P<mi>-?[\d.]+)m)?(?:(?P<s>-?[\d.]+)s)?)?")
+_MONTH_DAYS, _DAY_MICROS = 30, 86_400_000_000
+
+
+class _IntervalSum:
+    """Months, days and microseconds added up as PostgreSQL's interval input does: a
+    fraction of a year rounds to months; of a month or week spills into days, then
+    time; of a day into time."""
+
+    def __init__(self) -> None:
+        self.months = self.days = self.micros = 0
+
+    def add(self, qty: float, unit: str) -> None:
+        m, d, us = _INTERVAL_UNITS[unit]
+        whole = int(qty)
+        frac = qty - whole
+        if m:
+            self.months += whole * m + (round(frac * m) if m == 12 else 0)
+            if m == 1:
+                self._days(frac * _MONTH_DAYS)
+        elif d:
+            self.days += whole * d
+            self._days(frac * d)
+        else:
+            self.micros += round(qty * us)
+
+    def _days(self, days: float) -> None:
+        whole = int(days)
+        self.days += whole
+        self.micros += round((days - whole) * _DAY_MICROS)
+
+    def time(self, tok: str) -> None:
+        sign = -1 if tok.startswith("-") else 1
+        hms = [float(x) for x in tok.lstrip("+-").split(":")]
+        if len(hms) > 3:
+            raise ValueError(tok)
+        while len(hms) < 3:
+            hms.append(0.0)
+        self.micros += sign * round((hms[0] * 3600 + hms[1] * 60 + hms[2]) * 1_000_000)
+
+
 def parse_interval(text: str) -> Interval:
-    """Read '1 day', '2 hours 30 minutes', '3 mons', '01:30:00' into an Interval."""
-    months = days = micros = 0
-    tokens = text.strip().lower().split()
-    i = 0
+    """PostgreSQL's interval input: '1 day', '2 hours 30 minutes', '3 mons', '01:30:00',
+    '1 day 02:00' and '1 02:00:00' (days then time), '1.5 days', '10min', '@ 2 days
+    ago', and ISO 8601 ('P1Y2M3DT4H5M6S')."""
+    total = _IntervalSum()
+    body = text.strip().lower()
     try:
+        iso = _ISO_INTERVAL.fullmatch(body) if body.startswith("p") else None
+        if iso is not None:
+            for key, unit in (("y", "year"), ("mo", "month"), ("w", "week"), ("d", "day"),
+                              ("h", "hour"), ("mi", "minute"), ("s", "second")):
+                if iso.group(key) is not None:
+                    total.add(float(iso.group(key)), unit)
+            return Interval(total.months, total.days, total.micros)
+        tokens = _INTERVAL_TOKEN.findall(body)
+        if tokens and tokens[0] == "@":
+            tokens = tokens[1:]
+        ago = bool(tokens) and tokens[-1] == "ago"
+        if ago:
+            tokens = tokens[:-1]
+        if not tokens:
+            raise ValueError(text)
+        i = 0
         while i < len(tokens):
             tok = tokens[i]
             if ":" in tok:
-                sign = -1 if tok.startswith("-") else 1
-                hms = [float(x) for x in tok.lstrip("+-").split(":")]
-                while len(hms) < 3:
-                    hms.append(0.0)
-                micros += sign * round((hms[0] * 3600 + hms[1] * 60 + hms[2]) * 1_000_000)
+                total.time(tok)
                 i += 1
                 continue
             qty = float(tok)
-            unit = tokens[i + 1] if i + 1 < len(tokens) else "second"
-            m, d, us = _INTERVAL_UNITS[unit]
-            months += int(qty * m)
-            days += int(qty * d)
-            micros += round(qty * us)
-            i += 2
+            nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+            if nxt is None:                       # a bare number is seconds
+                total.add(qty, "second")
+                i += 1
+            elif ":" in nxt:                      # '1 02:00:00': days, then the time
+                total.add(qty, "day")
+                i += 1
+            else:
+                total.add(qty, nxt)
+                i += 2
     except (ValueError, KeyError, IndexError, OverflowError):
-        raise errors.invalid_text("interval", text) from None
-    return Interval(months, days, micros)
+        # PostgreSQL reports bad interval text as a date/time format error, not 22P02
+        raise errors.sql_error("22007", f'invalid input syntax for type interval: "{text}"') \
+            from None
+    result = Interval(total.months, total.days, total.micros)
+    return -result if ago else result
 
 
 _DATE_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")

@@ -42,6 +42,7 @@ from sqlglot import exp
 from .. import errors, types
 from ..api.cursor import Cursor
 from ..result import Result
+from ..sql.parse import parse_one
 from . import loads
 from . import manifest as manifest_io
 from . import twophase
@@ -2701,13 +2702,10 @@ def _first_word(sql: str) -> str:
 
 
 def _parse(sql: str) -> exp.Expression:
-    try:
-        tree = sqlglot.parse_one(sql, read="postgres")
-    except sqlglot.errors.ParseError as exc:
-        raise errors.sql_error("42601", f"syntax error: {str(exc).splitlines()[0]}") from exc
-    if tree is None:
-        raise errors.sql_error("42601", "empty statement")
-    return tree
+    """The statement as the single engine reads it (sql/parse.py: PostgreSQL's case
+    folding and literals sqlglot alone would misread, such as ``interval '1 day
+    02:00'``), so routing and splitting see the tree the shards will bind."""
+    return parse_one(sql)
 
 
 def _plain(params):

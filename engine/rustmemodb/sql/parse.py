@@ -127,6 +127,36 @@ def _bracket_typed_literals(tokens: list) -> list:
     return out
 
 
+# sqlglot rewrites ``INTERVAL '<n> <unit> <more>'`` to ``INTERVAL '<n>' <unit>`` when the
+# text holds one "number unit" pair, silently dropping the rest: ``interval '2 days
+# 01:02:03'`` lost its time. Such a literal is read as a cast of its whole text instead,
+# which PostgreSQL's interval input (types.parse_interval) understands.
+_INTERVAL_PAIR = re.compile(r"\s*(-?[0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]+)\s*")
+
+
+def _whole_interval_literals(tokens: list) -> list:
+    out: list = []
+    n = len(tokens)
+    i = 0
+    while i < n:
+        tok = tokens[i]
+        if tok.token_type is TokenType.INTERVAL and i + 1 < n and \
+                tokens[i + 1].token_type is TokenType.STRING:
+            lit = tokens[i + 1]
+            pairs = _INTERVAL_PAIR.findall(lit.text)
+            if len(pairs) == 1 and not _INTERVAL_PAIR.fullmatch(lit.text):
+                out.append(Token(TokenType.L_PAREN, "(", tok.line, tok.col, tok.start, tok.start))
+                out.append(lit)
+                out.append(Token(TokenType.DCOLON, "::", lit.line, lit.col, lit.end, lit.end))
+                out.append(tok)
+                out.append(Token(TokenType.R_PAREN, ")", lit.line, lit.col, lit.end, lit.end))
+                i += 2
+                continue
+        out.append(tok)
+        i += 1
+    return out
+
+
 def _floor_slashes(tokens: list) -> list:
     """DuckDB's ``a // b`` (integer division for integers, division otherwise) is this
     engine's ``/``, which divides integers as PostgreSQL does: the two adjacent slashes
@@ -300,6 +330,8 @@ def parse_one(sql: str) -> exp.Expression:
             tokens = _bracket_typed_literals(tokens)
         if "//" in sql:
             tokens = _floor_slashes(tokens)
+        if "nterval" in sql or "NTERVAL" in sql:
+            tokens = _whole_interval_literals(tokens)
         if "@?" in sql:
             tokens = _path_exists_operator(tokens)
         statements = None

@@ -60,6 +60,8 @@ def extract_type(field: str) -> str:
 # ---- EXTRACT ------------------------------------------------------------------------------
 
 def _extract_row(field, v):
+    if isinstance(v, types.Interval):
+        return _extract_interval(field, v)
     if isinstance(v, dt.time):
         return extract_time(field, v)
     if isinstance(v, dt.datetime):
@@ -100,6 +102,51 @@ def _extract_row(field, v):
     raise errors.sql_error("22023", f'unit "{field}" not recognized')
 
 
+# PostgreSQL's interval_part: months count 30 days and years 365.25 days toward the epoch;
+# each field is cut with C's truncating division, so a negative interval's fields are
+# negative (extract(hour from interval '-90 minutes') is -1, its minute -30).
+_INTERVAL_UNSUPPORTED = {"dow", "isodow", "doy", "week", "isoyear", "julian"}
+
+
+def _extract_interval(field: str, iv: types.Interval):
+    if field in _INTERVAL_UNSUPPORTED:
+        raise errors.not_supported(f'unit "{field}" for type interval',
+                                   hint="Interval fields are epoch, year, month, day, hour, "
+                                        "minute, second and their multiples.")
+    if field == "epoch":
+        years, months = _trunc_div(iv.months, 12), iv.months - _trunc_div(iv.months, 12) * 12
+        return (iv.micros / 1e6 + 365.25 * 86_400 * years + 30 * 86_400 * months
+                + 86_400 * iv.days)
+    year = _trunc_div(iv.months, 12)
+    if field == "year":
+        return year
+    if field == "month":
+        return iv.months - year * 12
+    if field == "quarter":
+        return _trunc_div(iv.months - year * 12, 3) + 1
+    if field == "decade":
+        return _trunc_div(year, 10)
+    if field == "century":
+        return _trunc_div(year, 100)
+    if field == "millennium":
+        return _trunc_div(year, 1000)
+    if field == "day":
+        return iv.days
+    hour = _trunc_div(iv.micros, 3_600_000_000)
+    if field == "hour":
+        return hour
+    rest = iv.micros - hour * 3_600_000_000
+    minute = _trunc_div(rest, 60_000_000)
+    if field == "minute":
+        return minute
+    micros = rest - minute * 60_000_000      # seconds and their fraction, in microseconds
+    if field == "second":
+        return micros / 1e6
+    if field in ("millisecond", "milliseconds"):
+        return micros / 1e3
+    return float(micros)                       # microsecond(s)
+
+
 _VEC_FIELDS = {"year": kernel("year"), "month": kernel("month"), "day": kernel("day"), "hour": kernel("hour"),
                "minute": kernel("minute"), "doy": kernel("day_of_year"), "quarter": kernel("quarter"),
                "isodow": lambda v: pc.day_of_week(v, count_from_zero=False),
@@ -110,7 +157,8 @@ _VEC_FIELDS = {"year": kernel("year"), "month": kernel("month"), "day": kernel("
 @arrow_errors
 def _extract_vec(field_s, v):
     field = field_name(field_s.as_py()) if isinstance(field_s, pa.Scalar) else None
-    if field is None or isinstance(v, pa.Scalar) or pa.types.is_time(v.type):
+    if field is None or isinstance(v, pa.Scalar) or pa.types.is_time(v.type) or \
+            pa.types.is_interval(v.type):
         return map_rows(lambda f, x: _extract_row(field_name(f), x), [field_s, v],
                         out_type=pa.int64() if field and field in _INT_FIELDS else pa.float64())
     kernel = _VEC_FIELDS.get(field)
@@ -131,7 +179,7 @@ def _extract_vec(field_s, v):
 
 
 def _extract_resolve(ts):
-    return F if len(ts) == 2 and ts[0] in (T, N) and ts[1] in (D, TS, TM, N) else None
+    return F if len(ts) == 2 and ts[0] in (T, N) and ts[1] in (D, TS, TM, IV, N) else None
 
 
 # ---- date_trunc -----------------------------------------------------------------------------
