@@ -191,6 +191,21 @@ def _build_array(*args):
     return types.canonical_json([_py(v) for v in args])
 
 
+# json[b]_build_object / _build_array with document arguments: the binder calls these
+# ``*_docs`` forms with a mask first ("j" marks a JSON argument, "-" any other), since a
+# document arrives as its text and would otherwise be embedded as a string.
+def _documents(mask: str, args: tuple) -> list:
+    return [_parse(v) if m == "j" and v is not None else v for m, v in zip(mask, args)]
+
+
+def _build_object_docs(mask, *args):
+    return _build_object(*_documents(mask, args))
+
+
+def _build_array_docs(mask, *args):
+    return _build_array(*_documents(mask, args))
+
+
 def _to_json(v):
     return types.canonical_json(_py(v))
 
@@ -211,6 +226,10 @@ def register(reg) -> None:
                                strict=False))
         reg.add(ScalarFunction(f"{prefix}_build_array", lambda ts: J, None, _build_array,
                                strict=False))
+        reg.add(ScalarFunction(f"{prefix}_build_object_docs", lambda ts: J, None,
+                               _build_object_docs, strict=False))
+        reg.add(ScalarFunction(f"{prefix}_build_array_docs", lambda ts: J, None,
+                               _build_array_docs, strict=False))
         reg.add(ScalarFunction(f"to_{prefix}", lambda ts: J if len(ts) == 1 else None, None,
                                _to_json))
         # added last, tried first: a document stays itself, an array of them nests them

@@ -66,6 +66,17 @@ def bind_row_json(binder, name: str, args: list, node):
     return binder.call(target, [binder.bind(as_row_object(binder, args[0]))], node)
 
 
+def bind_json_build(binder, name: str, args: list, node):
+    """json[b]_build_object / _build_array: a JSON argument is embedded as the document
+    it is (``{"k": {"a": 1}}``), not as its text; such calls go to the ``*_docs`` form,
+    told by a mask which arguments are documents (exec/functions/json.py)."""
+    bound = [binder.bind(as_row_object(binder, a)) for a in args]
+    if not any(a.type == types.JSON for a in bound):
+        return binder.call(name, bound, node)
+    mask = "".join("j" if a.type == types.JSON else "-" for a in bound)
+    return binder.call(name + "_docs", [binder.bind(exp.Literal.string(mask))] + bound, node)
+
+
 def bind_jsonb_exists(binder, node: exp.JSONBExists):
     """``jsonb_exists(doc, 'key')`` (what ``?`` calls), which sqlglot reads as a path."""
     path = node.args.get("path")

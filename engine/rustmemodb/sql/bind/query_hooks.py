@@ -25,7 +25,7 @@ from .bind_array import (bind_select_list_srf, bind_array_constructor, bind_subs
 from ... import errors
 from .bind_lateral import bind_table_function
 from .bind_jsonb import (bind_arrow_lambda, bind_jsonb_exists, bind_path_operator,
-                         bind_row_json, bind_select_list_json)
+                         bind_json_build, bind_row_json, bind_select_list_json)
 
 
 def _json_srf(name: str):
@@ -169,6 +169,18 @@ class QueryHooks:
 
     def bind_function_row_to_json(self, binder, args, node):
         return bind_row_json(binder, "row_to_json", args, node)
+
+    def bind_function_json_build_object(self, binder, args, node):
+        return bind_json_build(binder, "json_build_object", args, node)
+
+    def bind_function_jsonb_build_object(self, binder, args, node):
+        return bind_json_build(binder, "jsonb_build_object", args, node)
+
+    def bind_function_json_build_array(self, binder, args, node):
+        return bind_json_build(binder, "json_build_array", args, node)
+
+    def bind_function_jsonb_build_array(self, binder, args, node):
+        return bind_json_build(binder, "jsonb_build_array", args, node)
 
     bind_function_jsonb_array_elements = _json_srf("jsonb_array_elements")
     bind_function_jsonb_array_elements_text = _json_srf("jsonb_array_elements_text")
