@@ -129,7 +129,7 @@ class Session:
     def execute(self, sql: str, params=None) -> Result:
         started = _perf_counter()
         limits = self.cancel_event
-        token = _limits.activate(limits)
+        token = _limits.activate(limits, self.txn is not None)
         try:
             try:
                 prepared, lifted = self._lookup(sql)
@@ -157,7 +157,7 @@ class Session:
                 _plain_names(exc, self.temp_prefix)
             raise
         finally:
-            _limits.deactivate(limits, token)
+            _limits.deactivate(limits, token, self.txn is not None)
         result.elapsed = _perf_counter() - started
         return result
 
@@ -411,7 +411,7 @@ class Session:
         statement; anything else runs once per parameter row."""
         seq = seq_of_params if isinstance(seq_of_params, (list, tuple)) else list(seq_of_params)
         limits = self.cancel_event
-        token = _limits.activate(limits)   # interrupt / timeout / memory cap (statement_limits.py)
+        token = _limits.activate(limits, self.txn is not None)   # interrupt / timeout / memory cap (statement_limits.py)
         try:
             try:
                 prepared, lifted = self._lookup(sql) if seq else (None, [])
@@ -445,7 +445,7 @@ class Session:
                     for p in seq]
             return self._guarded(prepared, lambda p: ([], lambda ctx: p.fast.many(ctx, rows)))
         finally:
-            _limits.deactivate(limits, token)
+            _limits.deactivate(limits, token, self.txn is not None)
 
     def _run_fast(self, prepared: Prepared, params, lifted: list, txn) -> Result:
         """A statement with a compiled fast path (a point SELECT, a single-row INSERT, an

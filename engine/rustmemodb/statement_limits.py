@@ -19,6 +19,7 @@ allocator.
 from __future__ import annotations
 
 import contextvars
+import datetime as _dt
 import os
 import re
 from time import monotonic
@@ -47,7 +48,8 @@ class StatementLimits:
     executor already uses; a plain attribute is enough under the GIL.
     """
 
-    __slots__ = ("_set", "timeout_ms", "memory_cap", "deadline", "used", "active", "notices")
+    __slots__ = ("_set", "timeout_ms", "memory_cap", "deadline", "used", "active", "notices",
+                 "now", "txn_now", "statement_now")
 
     def __init__(self) -> None:
         self._set = False
@@ -57,6 +59,13 @@ class StatementLimits:
         self.deadline = 0.0
         self.used = 0
         self.notices: list | None = None    # the session's notices (notices.py)
+        # now() is the transaction's start time in PostgreSQL: one value for a whole
+        # statement, and for every statement of an explicit transaction. ``now`` is the
+        # running statement's (read lazily: most statements never ask), ``txn_now`` the
+        # open transaction's, ``statement_now`` statement_timestamp()'s.
+        self.now = None
+        self.txn_now = None
+        self.statement_now = None
 
     def set(self) -> None:
         if self.active:   # an interrupt between statements cancels nothing
@@ -100,15 +109,19 @@ _CURRENT: contextvars.ContextVar[StatementLimits | None] = contextvars.ContextVa
     "rustmemodb_statement_limits", default=None)
 
 
-def activate(limits: StatementLimits):
+def activate(limits: StatementLimits, in_transaction: bool = False):
     """Arm ``limits`` for a new statement and make it the current one; returns what
-    ``deactivate`` needs. Runs for every statement, point queries included, so the
+    ``deactivate`` needs. ``in_transaction``: the statement runs in an open transaction. Runs for every statement, point queries included, so the
     context variable is only set when it changes: a thread running one session's
     statements keeps it set (the object is disarmed between statements), and a nested
     statement of another session restores the outer one when it ends."""
     limits._set = False
     limits.used = 0
     limits.active = True
+    if not in_transaction:          # the last transaction ended, however it ended
+        limits.txn_now = None
+    limits.now = limits.txn_now
+    limits.statement_now = None
     limits.deadline = monotonic() + limits.timeout_ms / 1000.0 if limits.timeout_ms else 0.0
     prev = _CURRENT.get()
     if prev is limits:
@@ -119,7 +132,11 @@ def activate(limits: StatementLimits):
     return _CURRENT.set(limits)
 
 
-def deactivate(limits: StatementLimits, token) -> None:
+def deactivate(limits: StatementLimits, token, in_transaction: bool = False) -> None:
+    """Disarm ``limits``; ``in_transaction``: a transaction is still open, so now()
+    keeps its value (the time of its first statement) until it ends."""
+    if in_transaction and limits.txn_now is None:
+        limits.txn_now = limits.now or clock()
     limits.active = False
     limits.deadline = 0.0
     limits._set = False
@@ -129,6 +146,35 @@ def deactivate(limits: StatementLimits, token) -> None:
 
 def current() -> StatementLimits | None:
     return _CURRENT.get()
+
+
+def clock() -> _dt.datetime:
+    """The wall clock in UTC, without a zone (timestamps here have none)."""
+    return _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
+
+
+def transaction_time() -> _dt.datetime:
+    """now(), current_timestamp, localtimestamp: the running statement's transaction
+    time (the wall clock when no statement is running)."""
+    lim = _CURRENT.get()
+    if lim is None or not lim.active:
+        return clock()
+    t = lim.now
+    if t is None:
+        t = lim.now = clock()
+    return t
+
+
+def statement_time() -> _dt.datetime:
+    """statement_timestamp(): one value per statement, even inside a transaction."""
+    lim = _CURRENT.get()
+    if lim is None or not lim.active:
+        return clock()
+    t = lim.statement_now
+    if t is None:
+        t = lim.statement_now = lim.now if lim.now is not None and lim.txn_now is None \
+            else clock()
+    return t
 
 
 def check() -> None:

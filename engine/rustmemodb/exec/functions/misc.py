@@ -1,7 +1,6 @@
 """Conditional and utility functions: COALESCE, NULLIF, GREATEST/LEAST, NOW, UUIDs."""
 from __future__ import annotations
 
-import datetime as dt
 import time
 import uuid
 
@@ -81,8 +80,7 @@ def _pg_sleep(seconds) -> None:
         time.sleep(min(left, 0.01))
 
 
-def _now():
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+_now = statement_limits.transaction_time    # one value per statement / transaction
 
 
 def register(reg) -> None:
@@ -103,6 +101,12 @@ def register(reg) -> None:
                            lambda: pa.scalar(_now(), pa.timestamp("us")), _now, volatile=True))
     reg.add(ScalarFunction("current_timestamp", lambda ts: types.TIMESTAMP if not ts else None,
                            lambda: pa.scalar(_now(), pa.timestamp("us")), _now, volatile=True))
+    for name, clock in (("localtimestamp", _now), ("transaction_timestamp", _now),
+                        ("statement_timestamp", statement_limits.statement_time),
+                        ("clock_timestamp", statement_limits.clock)):
+        reg.add(ScalarFunction(name, lambda ts: types.TIMESTAMP if not ts else None,
+                               lambda clock=clock: pa.scalar(clock(), pa.timestamp("us")),
+                               clock, volatile=True))
     reg.add(ScalarFunction("current_date", lambda ts: types.DATE if not ts else None,
                            lambda: pa.scalar(_now().date(), pa.date32()),
                            lambda: _now().date(), volatile=True))
