@@ -94,7 +94,9 @@ def run_utility(session, util, params):
         elif session.prepared.pop(name, None) is None:
             raise errors.sql_error("26000", f'prepared statement "{name}" does not exist')
         return Result([], kind="DEALLOCATE")
-    if kind in ("checkpoint", "vacuum", "discard"):
+    # VACUUM and ANALYZE have nothing to do: versions are reclaimed when no snapshot holds
+    # them, and the planner's statistics are read from the indexes, always current.
+    if kind in ("checkpoint", "vacuum", "analyze", "discard"):
         if kind == "checkpoint":
             _need_superuser(session, "do CHECKPOINT")
         if kind == "checkpoint" and getattr(session.db, "durability", None) is not None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 class Utility:
     kind: str            # begin | commit | rollback | savepoint | release | rollback_to |
                          # prepare | execute | deallocate | set | show | reset | checkpoint |
-                         # describe | summarize | pivot
+                         # vacuum | analyze | discard | describe | summarize | pivot
     arg: str = ""        # remaining text (names, options)
 
 
@@ -65,6 +65,8 @@ def dispatch(sql: str) -> Utility | Explain | None:
     if word in ("PREPARE", "EXECUTE", "DEALLOCATE", "SHOW", "RESET", "CHECKPOINT",
                 "VACUUM", "DISCARD"):
         return Utility(word.lower(), rest)
+    if word in ("ANALYZE", "ANALYSE"):
+        return Utility("analyze", rest)
     if word == "SET":
         return Utility("set", rest)
     if word in ("DESCRIBE", "DESC", "SUMMARIZE"):      # DuckDB's (describe.py)

@@ -208,6 +208,12 @@ def _check_table(node: exp.Table) -> None:
     ``public`` must not be dropped there."""
     if node.args.get("catalog") is not None:
         raise _named(node, f"cross-database references ({node.sql(dialect='postgres')})")
+    if isinstance(node.parent, exp.Create) and \
+            (node.parent.args.get("kind") or "").upper() == "SCHEMA":
+        err = errors.not_supported("CREATE SCHEMA", hint="Tables live in the schema public; "
+                                   "a branch (fork) is the way to a separate namespace.")
+        err.position = position_of(node)
+        raise err
     schema = node.db
     if not schema or schema == "public" or isinstance(node.parent, (exp.From, exp.Join,
                                                                     exp.Subquery)) \

@@ -1,0 +1,55 @@
+"""Statements the engine does not implement are refused by name (0A000) before sqlglot
+sees them: sqlglot would read them as an opaque Command and write a warning to the host
+process's log, and the user would get a misleading syntax error. ANALYZE is accepted,
+as VACUUM is: there is nothing for either to do."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+import rustmemodb
+from rustmemodb import errors
+
+REFUSED = [
+    ("CREATE DOMAIN posint AS int CHECK (VALUE > 0)", "CREATE DOMAIN"),
+    ("create extension if not exists pgcrypto", "CREATE EXTENSION"),
+    ("CREATE POLICY p ON t USING (true)", "CREATE POLICY"),
+    ("CREATE AGGREGATE a (int) (sfunc = f, stype = int)", "CREATE AGGREGATE"),
+    ("CREATE STATISTICS s ON a, b FROM t", "CREATE STATISTICS"),
+    ("CREATE OR REPLACE RULE r AS ON INSERT TO t DO NOTHING", "CREATE RULE"),
+    ("CREATE COLLATION c (locale = 'C')", "CREATE COLLATION"),
+    ("CREATE TEXT SEARCH CONFIGURATION c (COPY = english)", "CREATE TEXT SEARCH"),
+    ("ALTER TABLE t ENABLE ROW LEVEL SECURITY", "ALTER TABLE ... ENABLE ROW LEVEL SECURITY"),
+    ("ALTER TABLE ONLY public.t CLUSTER ON t_a", "ALTER TABLE ... CLUSTER ON"),
+    ("CREATE SCHEMA reports", "CREATE SCHEMA"),
+]
+
+
+@pytest.mark.parametrize("sql,what", REFUSED)
+def test_refused_by_name_without_a_log_warning(sql: str, what: str, caplog) -> None:
+    conn = rustmemodb.connect()
+    conn.execute("CREATE TABLE t (a INTEGER)")
+    with caplog.at_level(logging.DEBUG):
+        with pytest.raises(errors.Error) as info:
+            conn.execute(sql)
+    assert info.value.sqlstate == "0A000"
+    assert str(info.value).startswith(f"{what} is not supported")
+    assert not [r for r in caplog.records if r.name.startswith("sqlglot")]
+    # nothing changed: the table is still there and writable
+    conn.execute("INSERT INTO t VALUES (1)")
+    assert conn.execute("SELECT count(*) FROM t").fetchone() == (1,)
+
+
+def test_tables_named_like_those_objects_are_still_tables() -> None:
+    conn = rustmemodb.connect()
+    conn.execute("CREATE TABLE domain (a INTEGER)")
+    conn.execute("CREATE INDEX statistics_i ON domain (a)")
+    assert conn.execute("SELECT count(*) FROM domain").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("sql", ["ANALYZE", "analyze verbose t", "ANALYSE t", "VACUUM t"])
+def test_analyze_and_vacuum_are_accepted(sql: str) -> None:
+    conn = rustmemodb.connect()
+    conn.execute("CREATE TABLE t (a INTEGER)")
+    assert conn.execute(sql).description is None
