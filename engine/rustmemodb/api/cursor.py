@@ -153,7 +153,7 @@ class Cursor:
         """The whole result as a pandas DataFrame (pandas imported here, lazily)."""
         return self.arrow().to_pandas()
 
-    fetchdf = df
+    fetchdf = fetch_df = df      # DuckDB's names for the same
 
     @guarded
     def pl(self):
