@@ -106,25 +106,35 @@ _TYPED_LITERAL = frozenset({TokenType.DATE, TokenType.TIME, TokenType.TIMESTAMP,
                             TokenType.TIMESTAMPTZ, TokenType.JSON, TokenType.JSONB})
 
 
-def _bracket_typed_literals(tokens: list) -> list:
+def _rewrite_pairs(tokens: list, rewrite) -> list:
+    """One pass over adjacent token pairs: ``rewrite(tok, next, after)`` returns the
+    tokens that replace ``tok`` and ``next``, or None to keep ``tok``."""
     out: list = []
     n = len(tokens)
     i = 0
     while i < n:
         tok = tokens[i]
-        if tok.token_type in _TYPED_LITERAL and i + 2 < n and \
-                tokens[i + 1].token_type is TokenType.STRING and \
-                tokens[i + 2].token_type is TokenType.DCOLON:
-            lit = tokens[i + 1]
-            out.append(Token(TokenType.L_PAREN, "(", tok.line, tok.col, tok.start, tok.start))
-            out.append(tok)
-            out.append(lit)
-            out.append(Token(TokenType.R_PAREN, ")", lit.line, lit.col, lit.end, lit.end))
+        new = rewrite(tok, tokens[i + 1] if i + 1 < n else None,
+                      tokens[i + 2] if i + 2 < n else None)
+        if new is not None:
+            out.extend(new)
             i += 2
             continue
         out.append(tok)
         i += 1
     return out
+
+
+def _bracketed(first, last, inner: list) -> list:
+    return [Token(TokenType.L_PAREN, "(", first.line, first.col, first.start, first.start),
+            *inner, Token(TokenType.R_PAREN, ")", last.line, last.col, last.end, last.end)]
+
+
+def _typed_literal(tok, lit, after):
+    if tok.token_type in _TYPED_LITERAL and lit is not None and after is not None and \
+            lit.token_type is TokenType.STRING and after.token_type is TokenType.DCOLON:
+        return _bracketed(tok, lit, [tok, lit])
+    return None
 
 
 # sqlglot rewrites ``INTERVAL '<n> <unit> <more>'`` to ``INTERVAL '<n>' <unit>`` when the
@@ -134,27 +144,14 @@ def _bracket_typed_literals(tokens: list) -> list:
 _INTERVAL_PAIR = re.compile(r"\s*(-?[0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]+)\s*")
 
 
-def _whole_interval_literals(tokens: list) -> list:
-    out: list = []
-    n = len(tokens)
-    i = 0
-    while i < n:
-        tok = tokens[i]
-        if tok.token_type is TokenType.INTERVAL and i + 1 < n and \
-                tokens[i + 1].token_type is TokenType.STRING:
-            lit = tokens[i + 1]
-            pairs = _INTERVAL_PAIR.findall(lit.text)
-            if len(pairs) == 1 and not _INTERVAL_PAIR.fullmatch(lit.text):
-                out.append(Token(TokenType.L_PAREN, "(", tok.line, tok.col, tok.start, tok.start))
-                out.append(lit)
-                out.append(Token(TokenType.DCOLON, "::", lit.line, lit.col, lit.end, lit.end))
-                out.append(tok)
-                out.append(Token(TokenType.R_PAREN, ")", lit.line, lit.col, lit.end, lit.end))
-                i += 2
-                continue
-        out.append(tok)
-        i += 1
-    return out
+def _whole_interval(tok, lit, _after):
+    if tok.token_type is TokenType.INTERVAL and lit is not None and \
+            lit.token_type is TokenType.STRING and \
+            len(_INTERVAL_PAIR.findall(lit.text)) == 1 and \
+            not _INTERVAL_PAIR.fullmatch(lit.text):
+        cast = Token(TokenType.DCOLON, "::", lit.line, lit.col, lit.end, lit.end)
+        return _bracketed(tok, lit, [lit, cast, tok])
+    return None
 
 
 def _floor_slashes(tokens: list) -> list:
@@ -352,11 +349,11 @@ def parse_one(sql: str) -> exp.Expression:
         if len(sql) > _SHORT and _NOT_RUN.search(sql):
             tokens = _fold_nots(tokens)
         if "::" in sql:
-            tokens = _bracket_typed_literals(tokens)
+            tokens = _rewrite_pairs(tokens, _typed_literal)
         if "//" in sql:
             tokens = _floor_slashes(tokens)
         if "nterval" in sql or "NTERVAL" in sql:
-            tokens = _whole_interval_literals(tokens)
+            tokens = _rewrite_pairs(tokens, _whole_interval)
         if "@?" in sql:
             tokens = _path_exists_operator(tokens)
         statements = None
