@@ -55,10 +55,22 @@ class Branch:
         """The committed root now (the undo marker)."""
         return self.database.root
 
+    @property
+    def sharded(self) -> bool:
+        """A branch of a ``rustmemodb.cluster`` connection: its ``database`` is the
+        coordinator's schema mirror, and the rows live on the shards."""
+        return sharded(self.conn)
+
     def table_counts(self) -> dict[str, int]:
         """``{table: row count}`` of the committed state."""
+        if self.sharded:
+            return self.conn.row_counts()
         db = self.database
         return {name: db.row_count(name) for name in sorted(db.tables())}
+
+
+def sharded(conn: Any) -> bool:
+    return hasattr(conn, "cluster") and hasattr(conn, "diff_table")
 
 
 class BranchRegistry:
@@ -138,8 +150,9 @@ class BranchRegistry:
 
     # -- undo ----------------------------------------------------------------
     def remember(self, branch: Branch, before: Any, label: str) -> bool:
-        """Push ``before`` on ``branch``'s undo stack if its root has changed since."""
-        if not root_changed(before, branch.root()):
+        """Push ``before`` on ``branch``'s undo stack if its root has changed since
+        (never for a sharded branch: its mirror's root does not hold the rows)."""
+        if branch.sharded or not root_changed(before, branch.root()):
             return False
         branch.undo.append(UndoEntry(before, label, _now()))
         del branch.undo[: max(0, len(branch.undo) - self.undo_depth)]
@@ -147,6 +160,9 @@ class BranchRegistry:
 
     def undo(self, branch: Branch) -> UndoEntry:
         """Make ``branch``'s root the one before its last changing cell."""
+        if branch.sharded:
+            raise LabUsageError("--undo does not reach the shards of a sharded database: "
+                                "--fork before an experiment and --merge or --drop it instead")
         if not branch.undo:
             raise LabUsageError(f"nothing to undo on branch {branch.name!r}")
         if getattr(branch.conn, "in_transaction", False):

@@ -26,7 +26,12 @@ def diff(cmd: Command, ctx: Context) -> DiffView:
     a, b = ctx.registry.get(a_name), ctx.registry.get(b_name)
     from rustmemodb import branch as engine_branch
 
-    if table is not None:
+    if a.sharded or b.sharded:           # the rows are on the shards: they diff them
+        if not (a.sharded and b.sharded):
+            raise LabUsageError(f"{a_name!r} and {b_name!r} are not branches of one database")
+        engine_diffs = {table: a.conn.diff_table(b.conn, table)} if table is not None \
+            else dict(a.conn.diff_all(b.conn))
+    elif table is not None:
         engine_diffs = {table: _diff_one(engine_branch, a.database, b.database, table)}
     else:
         engine_diffs = dict(engine_branch.diff_all(a.database, b.database))
@@ -64,6 +69,11 @@ def merge(cmd: Command, ctx: Context) -> MergeView:
     from rustmemodb import branch as engine_branch
 
     before = target.root()
-    result = engine_branch.merge(source.database, target.database, strategy=cmd.strategy)
+    if source.sharded or target.sharded:   # every shard merges its part, or none does
+        if not (source.sharded and target.sharded):
+            raise LabUsageError(f"{source.name!r} and {target.name!r} are not branches of one database")
+        result = target.conn.merge(source.conn, strategy=cmd.strategy)
+    else:
+        result = engine_branch.merge(source.database, target.database, strategy=cmd.strategy)
     registry.remember(target, before, ctx.label)
     return MergeView(source.name, target.name, result, ctx.displaylimit)

@@ -245,3 +245,31 @@ def test_computed_keys_chains_statistics_and_constants_match_on_dask(dask_addres
     finally:
         c.close()
         s.close()
+
+
+def test_branch_merge_on_dask_workers(dask_address):
+    # cluster/branches.py with the shards in worker processes: dry run, apply, and the
+    # barrier released (a write after the merge goes through).
+    from rustmemodb.branch.merge import merge as single_merge
+    from .test_branch_merge import ON_FORK, ON_MAIN, READS, SETUP, _single_sql
+    c = cluster.connect("dask", shards=2, address=dask_address)
+    one = rustmemodb.connect()
+    try:
+        for sql in SETUP:
+            c.execute(sql)
+            one.execute(_single_sql(sql))
+        c_fork, one_fork = c.fork(), one.fork()
+        for sql in ON_FORK:
+            c_fork.execute(sql)
+            one_fork.execute(sql)
+        for sql in ON_MAIN:
+            c.execute(sql)
+            one.execute(sql)
+        result, expected = c.merge(c_fork), single_merge(one_fork, one)
+        assert result.applied and result.counts == expected.counts
+        for sql in READS:
+            assert c.execute(sql).fetchall() == one.execute(sql).fetchall(), sql
+        c.execute("INSERT INTO t VALUES (5000, 'after', 1)")
+        assert c.execute("SELECT v FROM t WHERE id = 5000").fetchone() == ("after",)
+    finally:
+        c.close()

@@ -21,3 +21,26 @@ def test_cluster_connection_runs_cells_and_forks(cell, session):
 
 def test_shards_needs_cluster(cell):
     assert "--shards goes with --cluster" in str(cell("%sql --shards 3", fails=True).error)
+
+
+def test_diff_merge_and_undo_on_a_sharded_branch(cell, session):
+    # The rows live on the shards, not in the coordinator's schema mirror: --diff and
+    # --merge go through the cluster (cluster/branches.py), the branch tree counts the
+    # shards' rows, and --undo (which restores a root) says it cannot reach the shards.
+    cell("%sql --cluster local --shards 3 --alias sharded")
+    cell("%%sql\n"
+         "CREATE TABLE t (id INTEGER PRIMARY KEY, g TEXT);\n"
+         "INSERT INTO t SELECT i, 'g' || (i % 3) FROM generate_series(1, 30) i")
+    assert session.registry.active.table_counts() == {"t": 30}
+    cell("%sql --fork what_if --checkout what_if")
+    cell("%sql UPDATE t SET g = 'changed' WHERE id <= 4")
+    cell("%sql DELETE FROM t WHERE id > 28")
+    diff = cell("%sql --diff main what_if t").value
+    assert diff.engine_diffs["t"].counts == {"added": 0, "removed": 2, "changed": 4}
+    merged = cell("%sql --merge what_if --into main").value
+    assert merged.result.applied
+    cell("%sql --checkout main")
+    assert cell("%sql SELECT count(*), count(*) FILTER (WHERE g = 'changed') FROM t").value.rows() \
+        == [(28, 4)]
+    assert session.registry.active.table_counts() == {"t": 28}
+    assert "does not reach the shards" in str(cell("%sql --undo", fails=True).error)

@@ -59,9 +59,11 @@ class MergeResult:
         return f"<MergeResult {state} {self.counts}>"
 
 
-def merge(source, target, strategy: str = "abort") -> MergeResult:
+def merge(source, target, strategy: str = "abort", *, dry_run: bool = False) -> MergeResult:
     """Merge ``source``'s changes since the merge base into ``target``; see the module
-    docstring. Databases or connections."""
+    docstring. Databases or connections. ``dry_run``: find the conflicts and counts but
+    write nothing (``applied`` then says whether the merge would apply), which a sharded
+    database asks every shard before any applies (cluster/branches.py)."""
     if strategy not in ("abort", "ours", "theirs"):
         raise errors.sql_error("22023", f"unknown merge strategy {strategy!r}",
                                hint="Use 'abort', 'ours' or 'theirs'.")
@@ -85,6 +87,9 @@ def merge(source, target, strategy: str = "abort") -> MergeResult:
         if run.blocking:
             target.end(txn)
             return MergeResult(False, run.conflict_table(), run.counts)
+        if dry_run:
+            target.end(txn)
+            return MergeResult(True, run.conflict_table(), run.counts)
         run.sequences()
         record = MergeRecord(src_root, next_seq(), run.next_correspondences(), lineage(source),
                              run.taken())

@@ -47,6 +47,7 @@ from . import loads
 from . import manifest as manifest_io
 from . import twophase
 from .backends import DEFAULT_TIMEOUT, make_backend
+from .branches import diff_all_branches, diff_branch, merge_branch, row_counts
 from .correlated import column_of, has_sharded_subquery, plain_output, plan_correlated
 from .grouped import GROUPED, aggregate_calls, split_grouped
 from .merge import conform, create_typed, load_table, run_merge
@@ -327,6 +328,28 @@ class ClusterConnection:
         parts = [ipc_to_table(check(r)[1]) for r in
                  b.call_all(range(b.shards), "diff", self.branch, other.branch, table).values()]
         return pa.concat_tables(parts) if parts else pa.table({})
+
+    def diff_table(self, other: "ClusterConnection", table: str):
+        """``table``'s row diff against ``other``'s branch as a ``rustmemodb.branch.Diff``
+        (what the notebook's ``%sql --diff`` shows); ``diff`` gives it as Arrow."""
+        self._check_open()
+        return diff_branch(self, other, table)
+
+    def diff_all(self, other: "ClusterConnection") -> dict:
+        """Every table that differs from ``other``'s branch: name -> ``Diff``."""
+        self._check_open()
+        return diff_all_branches(self, other)
+
+    def row_counts(self) -> dict:
+        """``{table: rows}`` of this branch over all shards."""
+        self._check_open()
+        return row_counts(self)
+
+    def merge(self, source: "ClusterConnection", strategy: str = "abort"):
+        """Three-way merge of ``source``'s branch into this one, on every shard or on
+        none (``branches.merge_branch``); a ``rustmemodb.branch.MergeResult``."""
+        self._check_open()
+        return merge_branch(self, source, strategy)
 
     def recover(self) -> list:
         """Finish transactions left in doubt by a shard failure during commit (see

@@ -625,6 +625,31 @@ class ShardHost:
         except Exception as exc:   # noqa: BLE001
             return error_tuple(exc)
 
+    def diff_parts(self, a: str, b: str, table: str):
+        """This shard's row diff of ``table`` between branches ``a`` and ``b``, in parts
+        (added, removed, changed before/after as IPC, key columns, changed columns),
+        which the coordinator joins into one ``Diff`` (cluster/branches.py)."""
+        from ..branch.diff import diff
+        try:
+            d = diff(self.branches[a], self.branches[b], table)
+            return ("ok", [table_to_ipc(t) for t in (d.added, d.removed, d.changed_before,
+                                                     d.changed_after)],
+                    list(d.key_columns), list(d.changed_columns))
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+
+    def merge(self, source: str, target: str, strategy: str, apply: bool):
+        """Three-way merge of branch ``source`` into ``target`` on this shard (called
+        while the coordinator holds the barrier); with ``apply`` False a dry run.
+        Returns whether it (would have) applied, the conflicts as IPC and the counts."""
+        from ..branch.merge import merge
+        try:
+            result = merge(self.branches[source], self.branches[target], strategy,
+                           dry_run=not apply)
+            return ("ok", result.applied, table_to_ipc(result.conflicts), result.counts)
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+
     def row_counts(self, branch: str):
         db = self.branches[branch]
         return ("ok", {t: db.row_count(t) for t in db.tables()})
