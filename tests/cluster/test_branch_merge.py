@@ -136,3 +136,12 @@ def test_bad_requests_are_clear_errors(pair):
     assert info.value.sqlstate == "25001"
     c.execute("ROLLBACK")
     assert c.merge(c_fork).applied
+
+
+def test_diff_of_a_replicated_table_lists_each_row_once(pair):
+    c, c_fork, one, one_fork = pair
+    from rustmemodb.branch.diff import diff as single_diff
+    d, expected = c.diff_table(c_fork, "dim"), single_diff(one, one_fork, "dim")
+    assert d.counts == expected.counts == {"added": 0, "removed": 1, "changed": 1}
+    assert c.diff(c_fork, "dim").num_rows == 2
+    assert c.diff_table(c_fork, "t").counts == single_diff(one, one_fork, "t").counts

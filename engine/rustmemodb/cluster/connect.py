@@ -323,11 +323,10 @@ class ClusterConnection:
 
     def diff(self, other: "ClusterConnection", table: str) -> pa.Table:
         """Rows of ``table`` that differ between this branch and ``other``'s, all shards
-        (``_change`` is 'added' / 'removed' / 'changed', as ``rustmemodb`` diffs)."""
-        b = self.cluster.backend
-        parts = [ipc_to_table(check(r)[1]) for r in
-                 b.call_all(range(b.shards), "diff", self.branch, other.branch, table).values()]
-        return pa.concat_tables(parts) if parts else pa.table({})
+        (``_change`` is 'added' / 'removed' / 'changed', as ``rustmemodb`` diffs): the
+        Arrow form of ``diff_table``."""
+        self._check_open()
+        return diff_branch(self, other, table).to_arrow()
 
     def diff_table(self, other: "ClusterConnection", table: str):
         """``table``'s row diff against ``other``'s branch as a ``rustmemodb.branch.Diff``

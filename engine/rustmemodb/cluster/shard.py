@@ -617,14 +617,6 @@ class ShardHost:
         self.branches.pop(name, None)
         return ("ok",)
 
-    def diff(self, a: str, b: str, table: str):
-        from ..branch.diff import diff
-        try:
-            d = diff(self.branches[a], self.branches[b], table)
-            return ("ok", table_to_ipc(d.to_arrow()))
-        except Exception as exc:   # noqa: BLE001
-            return error_tuple(exc)
-
     def diff_parts(self, a: str, b: str, table: str):
         """This shard's row diff of ``table`` between branches ``a`` and ``b``, in parts
         (added, removed, changed before/after as IPC, key columns, changed columns),
