@@ -805,8 +805,14 @@ class ClusterConnection:
             done = self._file_select(tree, sql, plan_only)
             if done is not None:
                 return done
-        meta = self.mirror.execute(sql)._result   # binds: the engine's errors and names
-        want = list(meta.columns)
+        if refs or has_view:
+            # Bound on the mirror (the engine's errors, names, types and the role's
+            # privileges), not run: its tables are empty, and over no rows a query can
+            # fail where over the cluster's it does not (``1 / count(*)``).
+            want = list(self._bind_checked(sql).plan.columns)
+        else:
+            meta = self.mirror.execute(sql)._result   # the answer itself
+            want = list(meta.columns)
         catalog = self.catalog
         part = [r for r in refs if not catalog[r].replicated]
         if has_view:
@@ -2539,15 +2545,18 @@ class ClusterConnection:
             refs = list(self.catalog)
         return gathered_write(self, sql, refs, why)
 
-    def _bind_checked(self, sql: str) -> None:
+    def _bind_checked(self, sql: str):
         """Bind ``sql`` on the mirror and check the session role's privileges for it,
-        as executing it there would, without running it (it would write the mirror)."""
+        as executing it there would, without running it (it would write the mirror, or
+        compute over its empty tables); returns the engine's prepared statement."""
         session = self.mirror._session
-        bound = session._prepare(sql).bound
+        prepared = session._prepare(sql)
+        bound = prepared.bound
         root = self._root()
         if bound is not None and bound.privileges and (session.role or session.auth_user) \
                 and root.auth.roles:
             session._check_privileges(root, bound)
+        return prepared
 
     def _update_delete_on(self, tree: exp.Expression, info: TableInfo,
                           inputs: dict | None) -> Result:

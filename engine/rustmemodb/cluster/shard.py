@@ -429,6 +429,24 @@ class ShardHost:
             return ("ok", "", None, None, len(rowids))
         return self.load(sid, table, data)
 
+    def create_matview(self, sid: str, sql: str, data: bytes | None):
+        """CREATE MATERIALIZED VIEW ``sql`` in the session's open transaction, its rows
+        ``data`` (Arrow IPC: this shard's part of the cluster's result), its query not
+        run over this shard's rows (``matview.create_here``)."""
+        from .matview import create_here
+        conn = self.sessions[sid]
+        t0 = time.perf_counter()
+        try:
+            if conn._session.txn is None:
+                return ("error", "25000", "cluster CREATE needs an open shard transaction")
+            rows = ipc_to_table(data) if data is not None else None
+            result = create_here(conn, sql, rows)
+            return ("ok", result.kind, None, None, result.rowcount)
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+        finally:
+            self.work_seconds += time.perf_counter() - t0
+
     def load_exchange(self, sid: str, xid: str, table: str, tokens: list):
         """Load this shard's rows of an exchange (kept, sent, or behind ``tokens``) into
         ``table`` in the session's open transaction."""
