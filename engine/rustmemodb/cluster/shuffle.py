@@ -33,9 +33,11 @@ from sqlglot import exp
 from .. import types
 
 # Types whose equal values always have equal hashes (``partition.hash_value``) when
-# both sides have the same type.
+# both sides have the same type. NUMERIC is FLOAT here (integral values hash as
+# integers); an INTERVAL hashes by its span (months as 30 days, days as 24 hours), as
+# SQL compares intervals: '1 mon' = '30 days' = '720 hours' land on one shard.
 HASHABLE = {types.INTEGER, types.TEXT, types.BOOLEAN, types.DATE, types.TIMESTAMP,
-            types.UUID, types.FLOAT}
+            types.UUID, types.FLOAT, types.INTERVAL}
 
 
 @dataclass
