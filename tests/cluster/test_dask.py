@@ -137,12 +137,14 @@ def test_exchanges_go_worker_to_worker_with_shards_sharing_a_worker(dask_address
 
 def test_what_no_longer_gathers_matches_on_dask(dask_address):
     # Set operations over aggregates and in derived tables, windows over aggregates and
-    # with no common PARTITION BY, a table made REPLICATED, on 3 shards over 2 workers.
-    from .test_less_gathered import SET_OPS, WINDOWS, _check, _check_b_made_replicated, \
-        _setup, _table_bytes
+    # with no common PARTITION BY (in stages, worker to worker), a table made REPLICATED,
+    # on 3 shards over 2 workers.
+    from .test_less_gathered import SET_OPS, STAGED_WINDOWS, WINDOWS, _check, \
+        _check_b_made_replicated, _setup, _table_bytes
     c, s = _setup("always", backend="dask", address=dask_address)
     try:
-        _check(c, s, [(q, None) for q, _ in SET_OPS + WINDOWS], _table_bytes(c, "a"))
+        _check(c, s, [(q, None) for q, _ in SET_OPS + WINDOWS + STAGED_WINDOWS],
+               _table_bytes(c, "a"))
         _check_b_made_replicated(c, s)
         q = "INSERT INTO child SELECT g, max(id) FROM b GROUP BY g"
         assert c.execute(q).rowcount == s.execute(q).rowcount
