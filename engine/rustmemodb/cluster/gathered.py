@@ -142,7 +142,11 @@ def narrowing(conn, sql: str, tables: list, scratch) -> tuple[str, dict]:
       the target's own columns keep;
     * the target of an INSERT (also inside WITH): no rows (the shards check its keys
       as the rows are loaded); with ON CONFLICT (columns) DO UPDATE, the rows holding
-      the keys the new rows bring.
+      the keys the new rows bring (a source reading cluster tables runs first, as a
+      MERGE's does).
+
+    (A REPLICATED table's other copies are then changed by finding the changed rows
+    there by their primary key, or one column, not by reading the copies whole.)
 
     A table named anywhere else in the statement (a subquery, a second reference), or
     tied to others by FOREIGN KEYs (their checks and cascades read other rows), is
@@ -175,7 +179,7 @@ def narrowing(conn, sql: str, tables: list, scratch) -> tuple[str, dict]:
             tree = _narrow_merge(conn, tree, scratch, alone, narrow)
         elif isinstance(tree, exp.Insert) and tree.args.get("with") is None and \
                 tree.args.get("conflict") is not None:
-            _narrow_upsert(conn, tree, alone, narrow)
+            tree = _narrow_upsert(conn, tree, scratch, alone, narrow)
         else:
             for node in [tree, *(c.this for c in tree.find_all(exp.CTE))]:
                 _narrow_dml(node, alone, narrow)
@@ -229,7 +233,12 @@ def _reads_only(e, alias: str, unqualified_ok: bool) -> bool:
 
 
 def _filter_query(alias: str, predicate: str) -> str:
-    return f'SELECT * FROM "__scan" AS "{alias}" WHERE {predicate}'
+    return f'SELECT * FROM "__scan" AS {_name(alias)} WHERE {predicate}'
+
+
+def _name(alias: str) -> str:
+    """``alias`` as the statement spells it (quoted only where it must be)."""
+    return exp.to_identifier(alias).sql(dialect="postgres")
 
 
 def _narrow_dml(node, alone, narrow: dict) -> None:
@@ -253,7 +262,7 @@ def _keys_filter(alias: str, cols: list, keys: pa.Table) -> tuple:
     """The filter for rows whose ``cols`` equal one of the rows of ``keys``."""
     names = [f"k{i}" for i in range(len(cols))]
     keys = keys.rename_columns(names)
-    lhs = ", ".join(f'"{alias}"."{c}"' for c in cols)
+    lhs = ", ".join(f'{_name(alias)}."{c}"' for c in cols)
     rhs = ", ".join(f'"{n}"' for n in names)
     if len(cols) > 1:
         lhs = f"({lhs})"
@@ -275,22 +284,13 @@ def _narrow_merge(conn, tree: exp.Merge, scratch, alone, narrow: dict) -> exp.Me
         return tree
     refs, _ = _referenced(using, conn._root(), conn.catalog)
     if refs:
-        tree = tree.copy()
-        target, using = _target(tree), tree.args["using"]
         body = exp.select("*").from_(using.copy()) if isinstance(using, exp.Table) \
             else exp.select("*").from_(exp.Subquery(this=using.this.copy(), alias=exp.TableAlias(
                 this=exp.to_identifier("__s"))))
-        saved = conn.last_plan
-        try:
-            result = conn._select(body.sql(dialect="postgres"), None)
-        finally:
-            conn.last_plan = saved
-        names = [n for n, _ in result.columns]
-        if len(set(names)) != len(names) or any(t == "NULL" for _, t in result.columns):
+        if not _computed_first(conn, scratch, body, "__merge_source"):
             return tree
-        from .merge import create_typed, load_table
-        create_typed(scratch, "__merge_source", result.columns)
-        load_table(scratch, "__merge_source", result.arrow())
+        tree = tree.copy()
+        target, using = _target(tree), tree.args["using"]
         old_alias = using.args.get("alias")
         new_alias = old_alias.copy() if old_alias is not None else exp.TableAlias(
             this=exp.to_identifier(alias, quoted=True))
@@ -321,31 +321,58 @@ def _narrow_merge(conn, tree: exp.Merge, scratch, alone, narrow: dict) -> exp.Me
     return tree
 
 
-def _narrow_upsert(conn, tree: exp.Insert, alone, narrow: dict) -> None:
-    """INSERT ... ON CONFLICT (columns) DO UPDATE whose rows come from no cluster
-    table: the target's rows holding the keys of the new rows."""
+def _computed_first(conn, scratch, query: exp.Expression, name: str) -> bool:
+    """Run ``query`` over the cluster (split like any SELECT: only its rows reach the
+    coordinator) and keep its rows as table ``name`` of ``scratch``. False, and no
+    table, when its columns could not make one (a name twice, an untyped NULL)."""
+    saved = conn.last_plan
+    try:
+        result = conn._select(query.sql(dialect="postgres"), None)
+    finally:
+        conn.last_plan = saved
+    names = [n for n, _ in result.columns]
+    if len(set(names)) != len(names) or any(t == "NULL" for _, t in result.columns):
+        return False
+    from .merge import create_typed, load_table
+    create_typed(scratch, name, result.columns)
+    load_table(scratch, name, result.arrow())
+    return True
+
+
+def _narrow_upsert(conn, tree: exp.Insert, scratch, alone, narrow: dict) -> exp.Insert:
+    """INSERT ... ON CONFLICT (columns) DO UPDATE: the target's rows holding the keys
+    of the new rows (found by the INSERT without its ON CONFLICT, on a fork). A source
+    reading cluster tables runs first over the cluster, read from the fork as a table."""
     from .connect import _referenced, _table_name
     conflict = tree.args["conflict"]
     target = _target(tree)
     keys = conflict.args.get("conflict_keys") or []
-    if target is None or not keys or not all(
+    source = tree.args.get("expression")
+    if target is None or source is None or not keys or not all(
             isinstance(k, exp.Ordered) and isinstance(k.this, exp.Column) or
             isinstance(k, exp.Column) for k in keys):
-        return
+        return tree
+    if _referenced(source, conn._root(), conn.catalog)[0]:
+        if not isinstance(source, (exp.Select, exp.SetOperation)) or \
+                not _computed_first(conn, scratch, source, "__insert_source"):
+            return tree
+        tree = tree.copy()
+        tree.set("expression", exp.select("*").from_(
+            exp.to_table('"__insert_source"', dialect="postgres")))
+        target = _target(tree)
     name = _table_name(target)
-    source = tree.args.get("expression")
-    if not alone(name) or source is None or \
-            _referenced(source, conn._root(), conn.catalog)[0]:
-        return
+    if not alone(name, tree):
+        return tree
     cols = [(k.this if isinstance(k, exp.Ordered) else k).name for k in keys]
     plain = tree.copy()
     plain.set("conflict", None)
     plain.set("returning", None)
-    probe = conn._scratch()
+    probe = scratch.database.fork().connect()
     probe.execute(plain.sql(dialect="postgres"))
     new = probe.execute("SELECT DISTINCT " + ", ".join(f'"{c}"' for c in cols)
                         + f' FROM "{name}"').arrow()
     narrow[name] = _keys_filter(_alias(target), cols, new)
+    return tree
 
 
 def _gather(conn, scratch, tables: list, narrow: dict):
@@ -470,7 +497,18 @@ def _key(v):
 def _match_rows(conn, shard: int, name: str, values: pa.Table) -> list:
     """Ids on ``shard`` of rows equal to ``values`` (one row each; a REPLICATED table's
     copies hold the same rows under ids of their own)."""
-    reply = check(conn.cluster.backend.call(shard, "scan", conn.sid, name, True))
+    b = conn.cluster.backend
+    reply = None
+    cols = _probe_columns(conn, name, values)
+    if cols:   # only the rows holding those values in some columns: a superset
+        query, inputs, _ = _keys_filter(name, cols, values.select(cols))
+        conn.cluster.ship(*(len(v) for v in inputs.values()))
+        reply = b.call(shard, "scan_where", conn.sid, name, query, inputs)
+        if reply[0] == "error":
+            reply = None
+    if reply is None:
+        reply = b.call(shard, "scan", conn.sid, name, True)
+    check(reply)
     conn.cluster.ship(len(reply[3]))
     rows = ipc_to_table(reply[3])
     ids = rows.column(ROWID).to_pylist()
@@ -486,3 +524,16 @@ def _match_rows(conn, shard: int, name: str, values: pa.Table) -> list:
             raise errors.InternalError(f"cluster: the copies of {name!r} differ on shard {shard}")
         out.append(pool[k].pop())
     return out
+
+
+def _probe_columns(conn, name: str, values: pa.Table) -> list:
+    """Columns to find rows equal to ``values`` by: the primary key, else the first
+    column of a hashable type without NULLs among them ([]: none)."""
+    from .shuffle import HASHABLE
+    schema = conn._root().tables[name].schema
+    if schema.primary_key is not None:
+        return [schema.columns[i].name for i in schema.primary_key.columns]
+    for c in schema.columns:
+        if c.type in HASHABLE and c.type != "FLOAT" and not values.column(c.name).null_count:
+            return [c.name]
+    return []
