@@ -189,6 +189,39 @@ def test_windows_over_aggregates_and_without_a_common_partition(shuffle):
         c.close()
 
 
+# windows whose PARTITION BYs share no column, each a column: computed in stages, the
+# rows repartitioned shard to shard by each stage's column (no row to the coordinator)
+STAGED_WINDOWS = [
+    ("SELECT id, sum(v) OVER (PARTITION BY g) AS sg, count(*) OVER (PARTITION BY name) "
+     "AS cn FROM a ORDER BY id LIMIT 20", "shuffle"),
+    ("SELECT id, v - avg(v) OVER (PARTITION BY g), rank() OVER (PARTITION BY name "
+     "ORDER BY v, id), max(v) OVER (PARTITION BY g, name) FROM a WHERE v > 10 "
+     "ORDER BY id DESC LIMIT 15", "shuffle"),
+    ("SELECT count(*), sum(x), count(DISTINCT x) FROM (SELECT sum(v) OVER (PARTITION BY g) "
+     "+ count(*) OVER (PARTITION BY name) AS x FROM a) q", "shuffle"),
+    ("SELECT X.id, sum(X.v) OVER (PARTITION BY X.g ORDER BY X.id) s1, "
+     "lag(X.v) OVER (PARTITION BY X.name ORDER BY X.id) s2, "
+     "first_value(X.id) OVER (PARTITION BY X.id ORDER BY X.v) s3 FROM a AS X "
+     "ORDER BY s1 DESC, X.id LIMIT 10", "shuffle"),
+]
+
+
+@pytest.mark.parametrize("shuffle", ["auto", "always"])
+def test_windows_without_a_common_partition_run_in_stages(shuffle):
+    c, s = _setup(shuffle)
+    try:
+        _check(c, s, STAGED_WINDOWS, _table_bytes(c, "a"))
+        c.execute(STAGED_WINDOWS[3][0])
+        assert c.last_plan["windows"] == "staged: repartitioned by id, then repartitioned " \
+                                         "by g, then repartitioned by name", c.last_plan
+        # a window with no PARTITION BY needs every row in one place: still gathered
+        q = "SELECT count(*), sum(x) FROM (SELECT sum(v) OVER (PARTITION BY g) + " \
+            "count(*) OVER () AS x FROM a) q"
+        assert c.execute(q).fetchall() == s.execute(q).fetchall()
+    finally:
+        c.close()
+
+
 GROUPING_SETS = [
     ("SELECT g, name, count(*), sum(v), avg(v) FROM a GROUP BY ROLLUP (g, name) "
      "ORDER BY g, name", "split"),

@@ -109,3 +109,89 @@ def test_privileges_are_checked_before_any_shard_changes(c):
     assert c.execute("SELECT s FROM m").fetchall() == [(820,)]
     c.execute("RESET ROLE")
     assert all("m2" not in h.branches["main"].head.tables for h in c.cluster.backend.hosts)
+
+
+# ---- the query runs once, over the cluster, as the single engine runs it -------------
+
+def _pair_mv():
+    c = cluster.connect("local", shards=3)
+    single = rustmemodb.connect()
+    for sql in ["CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)",
+                "INSERT INTO t VALUES (1, 10), (2, 20)",
+                "CREATE TABLE e (id INTEGER)"]:
+        c.execute(sql)
+        single.execute(sql)
+    return c, single
+
+
+def _both(c, single, sql):
+    got, want = c.execute(sql), single.execute(sql)
+    assert got.rowcount == want.rowcount, sql
+    return got, want
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT 1 / count(*) AS r FROM t",                       # fails over no rows
+    "SELECT 100 / (count(*) - 1) AS r, sum(v) AS s FROM t",  # fails over one shard's rows
+    "SELECT id, 60 / (SELECT count(*) FROM t) AS share FROM t",
+    "SELECT 1 / (SELECT count(*) FROM t WHERE id < 3) AS k",
+])
+def test_a_view_whose_query_fails_on_part_of_the_rows_matches_the_single_engine(query):
+    c, single = _pair_mv()
+    try:
+        for sql in [f"CREATE MATERIALIZED VIEW m AS {query}",
+                    "INSERT INTO t VALUES (3, 30)",
+                    "REFRESH MATERIALIZED VIEW m"]:
+            _both(c, single, sql)
+            q = "SELECT * FROM m ORDER BY 1"
+            assert c.execute(q).fetchall() == single.execute(q).fetchall(), sql
+        assert c.database.head.tables["m"].to_arrow().num_rows == 0   # mirror: schema only
+        for sql in ["DELETE FROM t WHERE id > 1", "REFRESH MATERIALIZED VIEW m",
+                    "DELETE FROM t", "REFRESH MATERIALIZED VIEW m"]:
+            try:
+                single.execute(sql)
+            except rustmemodb.Error as e:   # the cluster fails the same way, changing nothing
+                with pytest.raises(rustmemodb.Error) as e2:
+                    c.execute(sql)
+                assert e2.value.sqlstate == e.sqlstate, sql
+            else:
+                c.execute(sql)
+            q = "SELECT * FROM m ORDER BY 1"
+            assert c.execute(q).fetchall() == single.execute(q).fetchall(), sql
+    finally:
+        c.close()
+
+
+def test_a_plain_select_failing_over_no_rows_matches_the_single_engine():
+    c, single = _pair_mv()
+    try:
+        for sql in ["SELECT 1 / count(*) FROM t", "SELECT sum(v) / (count(*) - 1) FROM t"]:
+            assert c.execute(sql).fetchall() == single.execute(sql).fetchall()
+    finally:
+        c.close()
+
+
+def test_the_views_errors_and_if_not_exists_are_the_engines():
+    c, single = _pair_mv()
+    try:
+        c.execute("CREATE MATERIALIZED VIEW m AS SELECT 1 / count(*) AS r FROM t")
+        c.execute("CREATE MATERIALIZED VIEW IF NOT EXISTS m AS SELECT 1 / count(*) AS r FROM e")
+        assert c.execute("SELECT * FROM m").fetchall() == [(0,)]
+        with pytest.raises(rustmemodb.Error) as e:
+            c.execute("CREATE MATERIALIZED VIEW m AS SELECT 1 AS r")
+        assert e.value.sqlstate == "42P07"
+        with pytest.raises(rustmemodb.Error) as e:
+            c.execute("CREATE MATERIALIZED VIEW m2 (a, b) AS SELECT 1 / count(*) FROM e")
+        assert e.value.sqlstate == "42601"
+        with pytest.raises(rustmemodb.DataError) as e:   # fails over the cluster: nothing made
+            c.execute("CREATE MATERIALIZED VIEW m3 AS SELECT 1 / count(*) AS r FROM e")
+        assert e.value.sqlstate == "22012"
+        assert "m3" not in c.catalog
+        assert all("m3" not in h.branches["main"].head.tables for h in c.cluster.backend.hosts)
+        c.execute("BEGIN")
+        c.execute("CREATE MATERIALIZED VIEW m4 AS SELECT count(*) AS n FROM t")
+        assert c.execute("SELECT n FROM m4").fetchall() == [(2,)]
+        c.execute("ROLLBACK")
+        assert "m4" not in c.catalog
+    finally:
+        c.close()

@@ -55,7 +55,8 @@ from .partition import TableInfo, refuse, shard_of_key, split_rows, strip_clause
 from .planexchange import place_exchanges, place_grouping
 from .plansplit import AggregateNotSplit, NotSplit, RenderCheck, bind_and_optimize, split_plan
 from .setops import plan_setop
-from .shuffle import HASHABLE, Side, conjuncts, plan_join, plan_window, window_key, window_specs
+from .shuffle import HASHABLE, Side, conjuncts, plan_join, plan_staged_windows, plan_window, \
+    window_key, window_specs
 from .split import DistPlan, _Unsupported, _has_forbidden, _limits, merge_on_shards, plan_select
 from .wire import check, ipc_to_table, table_to_ipc
 
@@ -828,8 +829,14 @@ class ClusterConnection:
             done = self._file_select(tree, sql, plan_only)
             if done is not None:
                 return done
-        meta = self.mirror.execute(sql)._result   # binds: the engine's errors and names
-        want = list(meta.columns)
+        if refs or has_view:
+            # Bound on the mirror (the engine's errors, names, types and the role's
+            # privileges), not run: its tables are empty, and over no rows a query can
+            # fail where over the cluster's it does not (``1 / count(*)``).
+            want = list(self._bind_checked(sql).plan.columns)
+        else:
+            meta = self.mirror.execute(sql)._result   # the answer itself
+            want = list(meta.columns)
         catalog = self.catalog
         part = [r for r in refs if not catalog[r].replicated]
         if has_view:
@@ -1147,8 +1154,9 @@ class ClusterConnection:
         SELECT as its one derived table, as in top-N per group: the outer part then
         splits as over a table): the windows on each shard over its own rows when every
         window's PARTITION BY holds the partition key, else with the table repartitioned
-        by a column of every window's PARTITION BY, so they run whole on the shards.
-        None: not that shape."""
+        by a column of every window's PARTITION BY, so they run whole on the shards, else,
+        when the PARTITION BYs share no column, in stages, one repartition per column
+        (``shuffle.plan_staged_windows``). None: not that shape."""
         if not isinstance(tree, exp.Select) or len(part) != 1:
             return None
         from_ = tree.args.get("from_")
@@ -1212,8 +1220,8 @@ class ClusterConnection:
                 not _local_from(select, [name], catalog, _table_occurrences(select, catalog)):
             return None
         keys = window_key(select, tables[0], info, top, catalog, _table_name)
-        if not keys:
-            return None
+        if not keys:   # no column common to every PARTITION BY: a stage per column
+            return plan_staged_windows(select, tables[0], info, HASHABLE)
         if len(info.key) == 1 and info.key[0] in keys:
             return select, [], f"partitioned by {info.key[0]}"
         usable = [k for k in keys if info.types.get(k) in HASHABLE]
@@ -1334,10 +1342,11 @@ class ClusterConnection:
     def _window_columns(self, tree: exp.Select, part: list, want: list, plan: dict,
                         plan_only: bool):
         """Window functions over one sharded table whose windows share no PARTITION BY
-        column (so no repartition makes them whole on a shard): only the columns the
-        statement reads, of the rows its WHERE keeps, are gathered (a split query of
-        their own, filtered and projected on the shards), and the statement runs here
-        over them. None: not that shape (joins, subqueries, aggregates)."""
+        column and cannot run in stages (a window without PARTITION BY, or partitioned
+        by an expression only): only the columns the statement reads, of the rows its
+        WHERE keeps, are gathered (a split query of their own, filtered and projected on
+        the shards), and the statement runs here over them. None: not that shape
+        (joins, subqueries, aggregates)."""
         if len(part) != 1 or tree.args.get("joins") or not _windows_over_rows(tree):
             return None
         from_ = tree.args.get("from_")
@@ -2562,15 +2571,18 @@ class ClusterConnection:
             refs = list(self.catalog)
         return gathered_write(self, sql, refs, why)
 
-    def _bind_checked(self, sql: str) -> None:
+    def _bind_checked(self, sql: str):
         """Bind ``sql`` on the mirror and check the session role's privileges for it,
-        as executing it there would, without running it (it would write the mirror)."""
+        as executing it there would, without running it (it would write the mirror, or
+        compute over its empty tables); returns the engine's prepared statement."""
         session = self.mirror._session
-        bound = session._prepare(sql).bound
+        prepared = session._prepare(sql)
+        bound = prepared.bound
         root = self._root()
         if bound is not None and bound.privileges and (session.role or session.auth_user) \
                 and root.auth.roles:
             session._check_privileges(root, bound)
+        return prepared
 
     def _update_delete_on(self, tree: exp.Expression, info: TableInfo,
                           inputs: dict | None) -> Result:

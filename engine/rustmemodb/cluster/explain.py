@@ -169,8 +169,11 @@ def _explain_gathered(conn, body: str, params, analyze: bool) -> Result:
     lines = [f"Distributed plan: gathered write (backend {b.name}, {b.shards} shards)",
              "  Run on coordinator over a fork of the schema mirror, inside the "
              "statement's transaction on every shard",
-             f"    Exchange: gather all rows of {', '.join(tables) or '(no table)'} from "
-             f"{b.shards} shards, with their shard row ids",
+             f"    Exchange: gather the rows of {', '.join(tables) or '(no table)'} the "
+             f"statement can touch from {b.shards} shards, with their shard row ids (a "
+             "MERGE target's rows matching the source's keys, an UPDATE or DELETE "
+             "target's rows its WHERE keeps, none of an INSERT target's, the rows with "
+             "the new keys of an ON CONFLICT target; all rows of other tables)",
              "  Row changes to the shards: deleted where each row was, inserted on the "
              "shard of its partition key; two-phase commit over the shards changed"]
     if analyze:
@@ -179,7 +182,8 @@ def _explain_gathered(conn, body: str, params, analyze: bool) -> Result:
         elapsed = time.perf_counter() - t0
         lines.append(f"Execution: {max(result.rowcount, 0)} rows in {elapsed * 1000:.3f} ms, "
                      f"{conn.cluster.bytes_shipped - before} bytes shipped, shards "
-                     f"changed: {conn.last_plan['shards']}")
+                     f"changed: {conn.last_plan['shards']}, narrowed: "
+                     f"{conn.last_plan['narrowed'] or 'none'}")
     table = pa.table({"QUERY PLAN": pa.array(lines, pa.large_string())})
     return Result(columns=[("QUERY PLAN", types.TEXT)], table=table, rowcount=len(lines),
                   kind="EXPLAIN")

@@ -6,9 +6,13 @@ WITH queries, an UPDATE or an ON CONFLICT DO UPDATE that moves rows to other sha
 the coordinator
 
 1. opens the statement's transaction on every shard (or uses the session's);
-2. gathers, inside it, every row of the tables the statement reads or writes (and of
+2. gathers, inside it, the rows of the tables the statement reads or writes (and of
    the tables linked to them by FOREIGN KEYs) into a fork of the schema mirror, each
-   row with the id its shard gave it (``ShardHost.scan(with_rowid=True)``);
+   row with the id its shard gave it (``ShardHost.scan(with_rowid=True)``) - of a
+   table the statement can only touch through the rows a filter finds, only those
+   (``narrowing``: a MERGE target's rows matching the source's keys, the rows an
+   UPDATE or DELETE's WHERE keeps, none of an INSERT target's, ...; the filter runs
+   on each shard, ``ShardHost.scan_where``);
 3. runs the statement there: results, RETURNING, errors (23505, 21000, ...) are the
    single engine's own, over all the rows at once;
 4. compares each table it changed before and after, by row id: rows gone or changed
@@ -19,9 +23,9 @@ the coordinator
 5. commits all the shards it changed through two-phase commit, or none. A row some
    other transaction changed since the gather fails the prepare with 40001.
 
-The gather is bounded by the tables the statement names, not by its result: this is
-the path for statements whose shape the per-shard plans do not cover, not for bulk
-writes (which keep their per-shard paths).
+The gather is bounded by the rows the statement can touch where the filters above
+apply, else by the tables it names: this is the path for statements whose shape the
+per-shard plans do not cover, not for bulk writes (which keep their per-shard paths).
 """
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ import math
 
 import numpy as np
 import pyarrow as pa
+from sqlglot import exp
 from rustmemodb.lazy_import import compute as pc
 
 from .. import errors
@@ -48,13 +53,20 @@ def gathered_write(conn, sql: str, tables: list, why: str) -> Result:
     shards = list(range(conn.shards))
     own = not conn.in_txn
     began: list = []
+    scratch = conn._scratch()
+    tables = with_linked(tables, conn._root(), conn.catalog)
+    rewritten, narrow = narrowing(conn, sql, tables, scratch)
+    if rewritten != sql:   # (a MERGE source computed first: its tables are not gathered)
+        from .connect import _parse, _referenced
+        sql = rewritten
+        tables = with_linked(_referenced(_parse(sql), conn._root(), conn.catalog)[0],
+                             conn._root(), conn.catalog)
     try:
         if own:
             for s in shards:
                 check(b.call(s, "begin", conn.sid))
                 began.append(s)
-        tables = with_linked(tables, conn._root(), conn.catalog)
-        scratch, origins = _gather(conn, tables)
+        origins = _gather(conn, scratch, tables, narrow)
         before = scratch.database.head
         result = scratch.execute(sql)._result
         after = scratch.database.head
@@ -80,7 +92,8 @@ def gathered_write(conn, sql: str, tables: list, why: str) -> Result:
         conn.written.update(written)
     conn._advance_sequences(scratch)
     conn.last_plan = {"strategy": "gathered write", "why": why, "tables": tables,
-                      "shards": written}
+                      "shards": written,
+                      "narrowed": {t: n[2] for t, n in narrow.items()}}
     return result
 
 
@@ -107,17 +120,280 @@ def with_linked(tables: list, root, catalog: dict) -> list:
     return out
 
 
-def _gather(conn, tables: list):
-    """A fork of the schema with every row of ``tables`` as the session sees them, and
-    per table ``(ids in the fork, shard of each, id on that shard)``."""
+# ---- narrowing: gather only the rows a statement can touch ----------------------------
+
+# Functions whose value changes from call to call: a filter using one is not repeatable.
+_VOLATILE = frozenset({"random", "rand", "nextval", "setval", "currval", "lastval",
+                       "clock_timestamp", "timeofday", "gen_random_uuid",
+                       "uuid_generate_v4", "statement_timestamp", "txid_current"})
+
+
+def narrowing(conn, sql: str, tables: list, scratch) -> tuple[str, dict]:
+    """``(statement to run on the fork, {table: (filter query, inputs, how)})``: for
+    each table the statement can only touch through rows a filter finds, that filter,
+    run on each shard over the table's rows (``ShardHost.scan_where``), so only those
+    rows are gathered:
+
+    * the target of a MERGE whose ON has ``target.col = <source expression>`` terms:
+      the rows whose columns match a key of the source (a semi-join, keys computed
+      once; a source reading cluster tables is first run as a query of its own, over
+      the cluster, and read from the fork as a table);
+    * the target of UPDATE / DELETE (also inside WITH): the rows its WHERE terms over
+      the target's own columns keep;
+    * the target of an INSERT (also inside WITH): no rows (the shards check its keys
+      as the rows are loaded); with ON CONFLICT (columns) DO UPDATE, the rows holding
+      the keys the new rows bring (a source reading cluster tables runs first, as a
+      MERGE's does).
+
+    (A REPLICATED table's other copies are then changed by finding the changed rows
+    there by their primary key, or one column, not by reading the copies whole.)
+
+    A table named anywhere else in the statement (a subquery, a second reference), or
+    tied to others by FOREIGN KEYs (their checks and cascades read other rows), is
+    gathered whole, as is any table when the statement is of another shape. A narrowed
+    target's unique keys are still checked whole: by the shards, as the changed rows
+    are loaded there."""
+    from .connect import _parse, _referenced, _table_name
+    tree = _parse(sql)
+    root, catalog = conn._root(), conn.catalog
+    refs, has_view = _referenced(tree, root, catalog)
+    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+    if has_view or ctes & set(catalog):
+        return sql, {}
+    count: dict = {}
+    for t in tree.find_all(exp.Table):
+        name = _table_name(t)
+        if name in catalog and name not in ctes:
+            count[name] = count.get(name, 0) + 1
+    narrow: dict = {}
+    original = tree
+
+    def alone(name, within=None) -> bool:   # named once, no FOREIGN KEY ties
+        named = count.get(name) if within is None else sum(
+            _table_name(t) == name for t in within.find_all(exp.Table))
+        return name in catalog and named == 1 and with_linked(
+            [name], root, catalog) == [name]
+
+    try:
+        if isinstance(tree, exp.Merge):
+            tree = _narrow_merge(conn, tree, scratch, alone, narrow)
+        elif isinstance(tree, exp.Insert) and tree.args.get("with") is None and \
+                tree.args.get("conflict") is not None:
+            tree = _narrow_upsert(conn, tree, scratch, alone, narrow)
+        else:
+            for node in [tree, *(c.this for c in tree.find_all(exp.CTE))]:
+                _narrow_dml(node, alone, narrow)
+    except errors.Error:
+        return sql, {}   # (the whole rows then: the statement raises its own error)
+    if tree is not original:
+        sql = tree.sql(dialect="postgres")
+    return sql, {t: n for t, n in narrow.items() if t in tables}
+
+
+def _target(node) -> exp.Table | None:
+    target = node.this
+    if isinstance(target, exp.Schema):
+        target = target.this
+    return target if isinstance(target, exp.Table) else None
+
+
+def _alias(t: exp.Table) -> str:
+    return t.alias_or_name
+
+
+def _own_terms(where, alias: str, unqualified_ok: bool) -> list:
+    """The AND-ed terms of ``where`` that read only the target's columns (``alias``),
+    with no subquery and no volatile function: a filter that keeps every row the
+    whole condition keeps."""
+    from .shuffle import conjuncts
+    if where is None:
+        return []
+    return [c for c in conjuncts(where.this if isinstance(where, exp.Where) else where)
+            if _reads_only(c, alias, unqualified_ok)]
+
+
+def _reads_only(e, alias: str, unqualified_ok: bool) -> bool:
+    has_column = False
+    for n in e.walk():
+        if isinstance(n, (exp.Subquery, exp.Select, exp.Exists, exp.Placeholder,
+                          exp.Parameter, exp.Rand, exp.Star, exp.Window)):
+            return False
+        if isinstance(n, exp.Func):
+            fname = n.name if isinstance(n, exp.Anonymous) else n.sql_name()
+            if fname.lower() in _VOLATILE:
+                return False
+        if isinstance(n, exp.Column):
+            has_column = True
+            if n.table:
+                if n.table.lower() != alias.lower():
+                    return False
+            elif not unqualified_ok:
+                return False
+    return has_column
+
+
+def _filter_query(alias: str, predicate: str) -> str:
+    return f'SELECT * FROM "__scan" AS {_name(alias)} WHERE {predicate}'
+
+
+def _name(alias: str) -> str:
+    """``alias`` as the statement spells it (quoted only where it must be)."""
+    return exp.to_identifier(alias).sql(dialect="postgres")
+
+
+def _narrow_dml(node, alone, narrow: dict) -> None:
+    from .connect import _table_name
+    if isinstance(node, (exp.Update, exp.Delete)):
+        t = _target(node)
+        if t is None or not alone(_table_name(t)):
+            return
+        others = any(node.args.get(k) for k in ("from", "from_", "using", "tables"))
+        terms = _own_terms(node.args.get("where"), _alias(t), not others)
+        if terms:
+            pred = " AND ".join(f"({c.sql(dialect='postgres')})" for c in terms)
+            narrow[_table_name(t)] = (_filter_query(_alias(t), pred), {}, "where")
+    elif isinstance(node, exp.Insert) and node.args.get("conflict") is None:
+        t = _target(node)
+        if t is not None and alone(_table_name(t)):
+            narrow[_table_name(t)] = (_filter_query(_alias(t), "false"), {}, "none")
+
+
+def _keys_filter(alias: str, cols: list, keys: pa.Table) -> tuple:
+    """The filter for rows whose ``cols`` equal one of the rows of ``keys``."""
+    names = [f"k{i}" for i in range(len(cols))]
+    keys = keys.rename_columns(names)
+    lhs = ", ".join(f'{_name(alias)}."{c}"' for c in cols)
+    rhs = ", ".join(f'"{n}"' for n in names)
+    if len(cols) > 1:
+        lhs = f"({lhs})"
+    return (_filter_query(alias, f'{lhs} IN (SELECT {rhs} FROM "__keys")'),
+            {"__keys": table_to_ipc(keys)}, f"{keys.num_rows} keys")
+
+
+def _narrow_merge(conn, tree: exp.Merge, scratch, alone, narrow: dict) -> exp.Merge:
+    """MERGE: the source first (over the cluster, when it reads cluster tables), then
+    the target's rows matching its keys."""
+    from .connect import _referenced, _table_name
+    from .shuffle import conjuncts
+    target = _target(tree)
+    if target is None:
+        return tree
+    using = tree.args["using"]
+    alias = using.alias_or_name if not isinstance(using, exp.Table) else _alias(using)
+    if not alias:
+        return tree
+    refs, _ = _referenced(using, conn._root(), conn.catalog)
+    if refs:
+        body = exp.select("*").from_(using.copy()) if isinstance(using, exp.Table) \
+            else exp.select("*").from_(exp.Subquery(this=using.this.copy(), alias=exp.TableAlias(
+                this=exp.to_identifier("__s"))))
+        if not _computed_first(conn, scratch, body, "__merge_source"):
+            return tree
+        tree = tree.copy()
+        target, using = _target(tree), tree.args["using"]
+        old_alias = using.args.get("alias")
+        new_alias = old_alias.copy() if old_alias is not None else exp.TableAlias(
+            this=exp.to_identifier(alias, quoted=True))
+        new = exp.Table(this=exp.to_identifier("__merge_source", quoted=True), alias=new_alias)
+        using.replace(new)
+        using = new
+    name = _table_name(target)
+    if not alone(name, tree):
+        return tree
+    t_alias = _alias(target)
+    cols, exprs = [], []
+    for term in conjuncts(tree.args.get("on")):
+        if not isinstance(term, exp.EQ):
+            continue
+        for own, other in ((term.this, term.expression), (term.expression, term.this)):
+            if isinstance(own, exp.Column) and own.table.lower() == t_alias.lower() and \
+                    _reads_only(other, alias, False) and own.name not in cols:
+                cols.append(own.name)
+                exprs.append(other)
+                break
+    if not cols:
+        return tree
+    source = using.sql(dialect="postgres")
+    keys = scratch.execute(
+        "SELECT DISTINCT " + ", ".join(e.sql(dialect="postgres") for e in exprs)
+        + f" FROM {source}").arrow()
+    narrow[name] = _keys_filter(t_alias, cols, keys)
+    return tree
+
+
+def _computed_first(conn, scratch, query: exp.Expression, name: str) -> bool:
+    """Run ``query`` over the cluster (split like any SELECT: only its rows reach the
+    coordinator) and keep its rows as table ``name`` of ``scratch``. False, and no
+    table, when its columns could not make one (a name twice, an untyped NULL)."""
+    saved = conn.last_plan
+    try:
+        result = conn._select(query.sql(dialect="postgres"), None)
+    finally:
+        conn.last_plan = saved
+    names = [n for n, _ in result.columns]
+    if len(set(names)) != len(names) or any(t == "NULL" for _, t in result.columns):
+        return False
+    from .merge import create_typed, load_table
+    create_typed(scratch, name, result.columns)
+    load_table(scratch, name, result.arrow())
+    return True
+
+
+def _narrow_upsert(conn, tree: exp.Insert, scratch, alone, narrow: dict) -> exp.Insert:
+    """INSERT ... ON CONFLICT (columns) DO UPDATE: the target's rows holding the keys
+    of the new rows (found by the INSERT without its ON CONFLICT, on a fork). A source
+    reading cluster tables runs first over the cluster, read from the fork as a table."""
+    from .connect import _referenced, _table_name
+    conflict = tree.args["conflict"]
+    target = _target(tree)
+    keys = conflict.args.get("conflict_keys") or []
+    source = tree.args.get("expression")
+    if target is None or source is None or not keys or not all(
+            isinstance(k, exp.Ordered) and isinstance(k.this, exp.Column) or
+            isinstance(k, exp.Column) for k in keys):
+        return tree
+    if _referenced(source, conn._root(), conn.catalog)[0]:
+        if not isinstance(source, (exp.Select, exp.SetOperation)) or \
+                not _computed_first(conn, scratch, source, "__insert_source"):
+            return tree
+        tree = tree.copy()
+        tree.set("expression", exp.select("*").from_(
+            exp.to_table('"__insert_source"', dialect="postgres")))
+        target = _target(tree)
+    name = _table_name(target)
+    if not alone(name, tree):
+        return tree
+    cols = [(k.this if isinstance(k, exp.Ordered) else k).name for k in keys]
+    plain = tree.copy()
+    plain.set("conflict", None)
+    plain.set("returning", None)
+    probe = scratch.database.fork().connect()
+    probe.execute(plain.sql(dialect="postgres"))
+    new = probe.execute("SELECT DISTINCT " + ", ".join(f'"{c}"' for c in cols)
+                        + f' FROM "{name}"').arrow()
+    narrow[name] = _keys_filter(_alias(target), cols, new)
+    return tree
+
+
+def _gather(conn, scratch, tables: list, narrow: dict):
+    """Into ``scratch`` (a fork of the schema), the rows of ``tables`` as the session
+    sees them - of a table in ``narrow`` only those its filter keeps - and per table
+    ``(ids in the fork, shard of each, id on that shard)``."""
     from ..storage.table import TableVersion
     b = conn.cluster.backend
-    scratch = conn._scratch()
     origins = {}
     for name in tables:
         info = conn.catalog[name]
         src = [0] if info.replicated else list(range(conn.shards))
-        replies = b.call_all(src, "scan", conn.sid, name, True)
+        replies = None
+        if name in narrow:
+            query, inputs, _ = narrow[name]
+            conn.cluster.ship(*(len(v) for v in inputs.values() for _ in src))
+            replies = b.call_all(src, "scan_where", conn.sid, name, query, inputs)
+            if any(r[0] == "error" for r in replies.values()):
+                replies = None   # (a type the filter cannot read back: every row)
+        if replies is None:
+            replies = b.call_all(src, "scan", conn.sid, name, True)
         for s in src:
             check(replies[s])
         conn.cluster.ship(*(len(r[3]) for r in replies.values() if r[3]))
@@ -143,7 +419,7 @@ def _gather(conn, tables: list):
             scratch.rollback()
             raise
         origins[name] = (ids, shard_of, shard_rowid)
-    return scratch, origins
+    return origins
 
 
 def _changes(conn, before, after, origins: dict) -> dict:
@@ -199,22 +475,13 @@ def _by_rowid(t: pa.Table) -> pa.Table:
 
 def _differs(a: pa.Table, b: pa.Table) -> np.ndarray:
     """Per row of two tables of the same row ids in the same order: do any values
-    differ (NULL equals NULL; NaN equals NaN)?"""
+    differ? (IS DISTINCT FROM, as branch diff compares rows: NULL equals NULL, NaN
+    equals NaN.)"""
+    from ..branch.diff import _distinct
     out = np.zeros(a.num_rows, bool)
     for name in a.schema.names:
-        if name == ROWID:
-            continue
-        x, y = a.column(name), b.column(name)
-        try:
-            eq = pc.fill_null(pc.equal(x, y), False)
-            both_null = pc.and_(pc.is_null(x), pc.is_null(y))
-            same = pc.or_(eq, both_null)
-            if pa.types.is_floating(x.type):
-                same = pc.or_(same, pc.fill_null(pc.and_(pc.is_nan(x), pc.is_nan(y)), False))
-            out |= ~same.to_numpy(zero_copy_only=False)
-        except (pa.ArrowNotImplementedError, pa.ArrowInvalid, TypeError):
-            xs, ys = x.to_pylist(), y.to_pylist()
-            out |= np.array([_key(p) != _key(q) for p, q in zip(xs, ys)], bool)
+        if name != ROWID:
+            out |= np.asarray(pc.fill_null(_distinct(a.column(name), b.column(name)), False))
     return out
 
 
@@ -230,7 +497,18 @@ def _key(v):
 def _match_rows(conn, shard: int, name: str, values: pa.Table) -> list:
     """Ids on ``shard`` of rows equal to ``values`` (one row each; a REPLICATED table's
     copies hold the same rows under ids of their own)."""
-    reply = check(conn.cluster.backend.call(shard, "scan", conn.sid, name, True))
+    b = conn.cluster.backend
+    reply = None
+    cols = _probe_columns(conn, name, values)
+    if cols:   # only the rows holding those values in some columns: a superset
+        query, inputs, _ = _keys_filter(name, cols, values.select(cols))
+        conn.cluster.ship(*(len(v) for v in inputs.values()))
+        reply = b.call(shard, "scan_where", conn.sid, name, query, inputs)
+        if reply[0] == "error":
+            reply = None
+    if reply is None:
+        reply = b.call(shard, "scan", conn.sid, name, True)
+    check(reply)
     conn.cluster.ship(len(reply[3]))
     rows = ipc_to_table(reply[3])
     ids = rows.column(ROWID).to_pylist()
@@ -246,3 +524,16 @@ def _match_rows(conn, shard: int, name: str, values: pa.Table) -> list:
             raise errors.InternalError(f"cluster: the copies of {name!r} differ on shard {shard}")
         out.append(pool[k].pop())
     return out
+
+
+def _probe_columns(conn, name: str, values: pa.Table) -> list:
+    """Columns to find rows equal to ``values`` by: the primary key, else the first
+    column of a hashable type without NULLs among them ([]: none)."""
+    from .shuffle import HASHABLE
+    schema = conn._root().tables[name].schema
+    if schema.primary_key is not None:
+        return [schema.columns[i].name for i in schema.primary_key.columns]
+    for c in schema.columns:
+        if c.type in HASHABLE and c.type != "FLOAT" and not values.column(c.name).null_count:
+            return [c.name]
+    return []

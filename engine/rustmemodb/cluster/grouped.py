@@ -48,8 +48,9 @@ def split_grouped(tree: exp.Select) -> tuple[exp.Select, exp.Select] | None:
     """``(grouped, outer)`` for a grouped SELECT with window functions, None for other
     shapes (no window, no aggregate, subqueries, GROUPING SETS, DISTINCT ON)."""
     if not isinstance(tree, exp.Select) or tree.args.get("with") is not None or \
-            not any(isinstance(n, exp.Window) for n in tree.walk()):
-        return None
+            not any(isinstance(n, exp.Window) and n.find_ancestor(exp.Select) is tree
+                    for n in tree.walk()):
+        return None   # (windows only inside a derived table: that is not this shape)
     group = tree.args.get("group")
     if group is not None and any(group.args.get(a) for a in ("grouping_sets", "cube",
                                                               "rollup")):

@@ -1,11 +1,13 @@
 """Materialized views on a cluster: a table spread over the shards, filled by the
 cluster's own query.
 
-CREATE MATERIALIZED VIEW runs its query on the cluster (split, shuffled, ... like any
-SELECT), then creates the view on every shard and replaces each shard's copy of its
-rows by that shard's part of the result (hash of the whole row, as a keyless table;
-``ShardHost.apply_rows(refill=True)``), all in one transaction committed by two-phase
-commit; the schema mirror keeps the definition (no rows, as for every table there).
+CREATE MATERIALIZED VIEW runs its query once, on the cluster (split, shuffled, ... like
+any SELECT), then creates the view on every shard with that shard's part of the result
+as its rows (hash of the whole row, as a keyless table; ``ShardHost.create_matview``),
+in one transaction committed by two-phase commit; the schema mirror keeps the
+definition (no rows, as for every table there). Neither the shards nor the mirror run
+the query over their own rows (``create_here``): it is the cluster's query, and over
+no rows or one shard's it could fail where the whole succeeds (``1 / count(*)``).
 REFRESH MATERIALIZED VIEW runs the stored query on the cluster again and refills every
 shard the same way, atomically: readers see the old rows or the new, never a mix, and
 a refresh inside a transaction that rolls back leaves the old rows. Reads, indexes,
@@ -35,9 +37,9 @@ def create_matview(conn, sql: str, params) -> Result:
     name = target.name if target.this.quoted else target.name.lower()
     text = tree.sql(dialect="postgres")
     if name in conn._root().tables and tree.args.get("exists"):
-        return conn.mirror.execute(text)._result    # IF NOT EXISTS: the engine's notice
-    conn._scratch().execute(text)    # the engine's own errors, before any shard
-    conn._bind_checked(text)         # and the role's privileges
+        return create_here(conn.mirror, text, None)   # IF NOT EXISTS: the engine's notice
+    create_here(conn._scratch(), text, None)   # the engine's own errors, before any shard
+    conn._bind_checked(text)                   # and the role's privileges
     data = conn._select(tree.expression.sql(dialect="postgres"), None).arrow()
     before = set(conn._root().tables)
     ncols = data.num_columns
@@ -45,20 +47,44 @@ def create_matview(conn, sql: str, params) -> Result:
     b = conn.cluster.backend
 
     def create(s: int) -> None:
-        check(b.call(s, "execute", conn.sid, text, None, None))
-        _refill(conn, s, name, parts.get(s))
+        part = parts.get(s)
+        payload = table_to_ipc(part) if part is not None and part.num_rows else None
+        if payload is not None:
+            conn.cluster.ship(len(payload))
+        check(b.call(s, "create_matview", conn.sid, text, payload))
 
     conn._write_shards(list(range(conn.shards)), create)
-    result = conn.mirror.execute(text)._result
-    _empty_on_mirror(conn, name)
+    result = create_here(conn.mirror, text, None)
     conn._refresh_catalog(before, None, False)
     return Result(columns=result.columns, rowcount=data.num_rows, kind=result.kind)
 
 
+def create_here(conn, sql: str, rows: pa.Table | None) -> Result:
+    """CREATE MATERIALIZED VIEW ``sql`` on engine connection ``conn`` (its checks,
+    owner and privileges, in its transaction or autocommit) with ``rows`` (None: none)
+    as the view's rows, its query not run there: the query is the cluster's, run once
+    over all shards (a query such as ``SELECT 1 / count(*) FROM t`` fails over no rows
+    or one shard's, not over the cluster's)."""
+    import dataclasses
+    from ..plan.ddl import LogicalCreateTableAs
+    from ..plan.logical import LogicalArrowScan
+    session = conn._session
+    prepared = session._prepare(sql)
+    plan = prepared.plan
+    if not isinstance(plan, LogicalCreateTableAs):
+        return conn.execute(sql)._result
+    if rows is None:
+        rows = pa.table({f"c{i}": pa.array([], f.type)
+                         for i, f in enumerate(plan.schema.arrow_schema)})
+    scan = LogicalArrowScan(plan.child.columns, "__matview_rows", rows)
+    prepared = dataclasses.replace(prepared, plan=dataclasses.replace(plan, child=scan),
+                                   fast=None)
+    return session._run(prepared, None)
+
+
 def refresh_matview(conn, sql: str, params) -> Result:
     tree = parse_one(sql)
-    conn._scratch().execute(sql, params)   # 42P01, 0A000 (not a materialized view), ...
-    conn._bind_checked(sql)                # 42501: only its owner refreshes it
+    conn._bind_checked(sql)   # 42P01, 0A000 (not a materialized view), 42501 (its owner)
     name = tree.this.name if tree.this.this.quoted else tree.this.name.lower()
     version = conn._root().tables[name]
     data = conn._select(version.schema.matview_sql, None).arrow()
@@ -70,7 +96,7 @@ def refresh_matview(conn, sql: str, params) -> Result:
     conn._write_shards(list(range(conn.shards)),
                        lambda s: _refill(conn, s, name, parts.get(s)))
     conn.last_plan = {"strategy": "refresh", "rows": data.num_rows}
-    return Result(columns=[], rowcount=data.num_rows, kind="REFRESH MATERIALIZED VIEW")
+    return Result(columns=[], rowcount=-1, kind="REFRESH MATERIALIZED VIEW")   # (the engine's)
 
 
 def _refill(conn, shard: int, name: str, part: pa.Table | None) -> None:
@@ -78,19 +104,3 @@ def _refill(conn, shard: int, name: str, part: pa.Table | None) -> None:
     if payload is not None:
         conn.cluster.ship(len(payload))
     check(conn.cluster.backend.call(shard, "apply_rows", conn.sid, name, [], payload, True))
-
-
-def _empty_on_mirror(conn, name: str) -> None:
-    """The mirror computed the view over its empty tables (an aggregate without GROUP
-    BY still gives a row): keep no rows there, as for every table of the mirror."""
-    from ..storage.table import TableVersion
-    m = conn.mirror
-    own = m._session.txn is None
-    if own:
-        m.begin()
-    txn = m._session.txn
-    version = txn.working.tables.get(name)
-    if version is not None and version.to_arrow().num_rows:
-        txn.replace_table(name, TableVersion.empty(version.schema))
-    if own:
-        m.commit()

@@ -133,6 +133,38 @@ class ShardHost:
         finally:
             self.work_seconds += time.perf_counter() - t0
 
+    def scan_where(self, sid: str, table: str, sql: str, inputs: dict | None = None):
+        """The rows of ``table`` (as ``scan(with_rowid=True)``) that ``sql`` keeps: a
+        SELECT * over ``__scan`` (those rows, ``_rowid`` last) filtered by a predicate
+        (``gathered.py`` narrowing a gather; ``inputs``: Arrow IPC it reads, e.g. the
+        keys of a semi-join). Error 0A000 when the table's columns do not read back
+        with their own SQL types (the caller then scans the whole table)."""
+        conn = self.sessions[sid]
+        t0 = time.perf_counter()
+        try:
+            txn = conn._session.txn
+            root = txn.working if txn is not None else conn.database.head
+            version = root.tables[table]
+            data = version.to_arrow(with_rowid=True)
+            columns = [(c.name, c.type) for c in version.schema.columns]
+            # A throwaway database over this transaction's root (its functions, not its
+            # session: an error here must not fail the shard's transaction).
+            from ..database import Database
+            probe = Database(root=root).connect()
+            probe.register("__scan", data)
+            for name, payload in (inputs or {}).items():
+                probe.register(name, ipc_to_table(payload))
+            cur = probe.execute(sql)
+            got = cur._result.columns
+            rows = cur._result.table
+            if [tuple(c) for c in got] != columns + [("_rowid", "INTEGER")]:
+                return ("error", "0A000", "narrowed scan: the columns read back differently")
+            return ("ok", "SELECT", columns, table_to_ipc(rows), rows.num_rows)
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+        finally:
+            self.work_seconds += time.perf_counter() - t0
+
     def executemany(self, sid: str, sql: str, seq):
         conn = self.sessions[sid]
         try:
@@ -396,6 +428,24 @@ class ShardHost:
         if data is None:
             return ("ok", "", None, None, len(rowids))
         return self.load(sid, table, data)
+
+    def create_matview(self, sid: str, sql: str, data: bytes | None):
+        """CREATE MATERIALIZED VIEW ``sql`` in the session's open transaction, its rows
+        ``data`` (Arrow IPC: this shard's part of the cluster's result), its query not
+        run over this shard's rows (``matview.create_here``)."""
+        from .matview import create_here
+        conn = self.sessions[sid]
+        t0 = time.perf_counter()
+        try:
+            if conn._session.txn is None:
+                return ("error", "25000", "cluster CREATE needs an open shard transaction")
+            rows = ipc_to_table(data) if data is not None else None
+            result = create_here(conn, sql, rows)
+            return ("ok", result.kind, None, None, result.rowcount)
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+        finally:
+            self.work_seconds += time.perf_counter() - t0
 
     def load_exchange(self, sid: str, xid: str, table: str, tokens: list):
         """Load this shard's rows of an exchange (kept, sent, or behind ``tokens``) into

@@ -33,9 +33,11 @@ from sqlglot import exp
 from .. import types
 
 # Types whose equal values always have equal hashes (``partition.hash_value``) when
-# both sides have the same type.
+# both sides have the same type. NUMERIC is FLOAT here (integral values hash as
+# integers); an INTERVAL hashes by its span (months as 30 days, days as 24 hours), as
+# SQL compares intervals: '1 mon' = '30 days' = '720 hours' land on one shard.
 HASHABLE = {types.INTEGER, types.TEXT, types.BOOLEAN, types.DATE, types.TIMESTAMP,
-            types.UUID, types.FLOAT}
+            types.UUID, types.FLOAT, types.INTERVAL}
 
 
 @dataclass
@@ -347,3 +349,95 @@ def _only_on(cond, alias, info, top, catalog, table_name) -> bool:
                         _has_column(catalog[name], col.name):
                     return False
     return True
+
+
+def plan_staged_windows(tree: exp.Select, table: exp.Table, info,
+                        hashable: set) -> tuple | None:
+    """Windows over the one sharded table of ``tree`` (its whole FROM) whose PARTITION
+    BYs share no column: computed in stages, each on rows repartitioned by a column of
+    its windows' PARTITION BY. The rows are repartitioned by the first stage's column;
+    each shard computes that stage's windows over its rows as the next exchange's scan
+    (new columns ``__wv<stage>_<n>``) and sends the rows on by the next stage's column;
+    the statement (reading the last input, each earlier window replaced by its column)
+    computes the last stage's windows. No row reaches the coordinator. ``(tree, [the
+    last Side], how)``, or None when a window has no usable PARTITION BY column (one
+    without PARTITION BY needs every row in one place) or the shape is another."""
+    if tree.args.get("windows") or tree.args.get("joins") or any(
+            tree.args.get(a) for a in ("group", "having", "qualify", "distinct", "with")):
+        return None
+    if any(isinstance(n, exp.Star) and not isinstance(n.parent, exp.Count)
+           for n in tree.walk()):
+        return None   # (``*`` over a stage's input would show its window columns)
+    tree = tree.copy()
+    from_ = tree.args["from_"].this
+    alias = from_.alias_or_name
+    windows = [w for w in tree.find_all(exp.Window) if w.arg_key != "windows"]
+    if any(any(isinstance(n, exp.Window) for n in w.this.walk() if n is not w.this)
+           for w in windows):
+        return None
+    keys = []
+    for w in windows:
+        cols = []
+        for p in w.args.get("partition_by") or []:
+            if isinstance(p, exp.Column) and (not p.table or p.table == alias):
+                c = column_of(info, p.name)
+                if c is not None and info.types.get(c) in hashable and c not in cols:
+                    cols.append(c)
+        if not cols:
+            return None
+        keys.append(cols)
+    # Stages: the column the most remaining windows partition by, until all are placed.
+    stages: list = []
+    left = list(range(len(windows)))
+    while left:
+        counts: dict = {}
+        for i in left:
+            for c in keys[i]:
+                counts[c] = counts.get(c, 0) + 1
+        best = max(counts, key=lambda c: (counts[c], info.types[c] == types.INTEGER,
+                                          -info.columns.index(c)))
+        stages.append((best, [i for i in left if best in keys[i]]))
+        left = [i for i in left if best not in keys[i]]
+    if len(stages) < 2:
+        return None
+    name = info.name
+    where = tree.args.get("where")
+    scan = exp.select("*").from_(exp.Table(
+        this=exp.to_identifier(name, quoted=True),
+        alias=exp.TableAlias(this=exp.to_identifier(alias))))
+    if where is not None:
+        scan.set("where", where.copy())
+        tree.set("where", None)
+    side = Side("__wstage0", name, stages[0][0], scan.sql(dialect="postgres"))
+    for k, (_, members) in enumerate(stages[:-1]):
+        cols = [_col(c, alias) for c in info.columns] + \
+            [f"__wv{k}_{j}" for j in range(len(members))]
+        step = exp.Select(expressions=[
+            c if isinstance(c, exp.Expression) else
+            exp.alias_(windows[members[j - len(info.columns)]].copy(), c, quoted=True)
+            for j, c in enumerate(cols)])
+        step.set("from_", exp.From(this=exp.Table(
+            this=exp.to_identifier(side.input),
+            alias=exp.TableAlias(this=exp.to_identifier(alias)))))
+        nxt = Side(f"__wstage{k + 1}", name, stages[k + 1][0], step.sql(dialect="postgres"),
+                   reads=[side])
+        for j, i in enumerate(members):
+            windows[i].replace(_col(f"__wv{k}_{j}", alias))
+        side = nxt
+        info = _with_columns(info, [f"__wv{k}_{j}" for j in range(len(members))])
+    from_.replace(exp.Table(this=exp.to_identifier(side.input),
+                            alias=exp.TableAlias(this=exp.to_identifier(alias))))
+    how = "staged: " + ", then ".join(f"repartitioned by {c}" for c, _ in stages)
+    return tree, [side], how
+
+
+def _with_columns(info, extra: list):
+    """``info`` with ``extra`` columns after its own (a stage's input: its rows carry
+    the windows computed so far)."""
+    from dataclasses import replace
+    return replace(info, columns=list(info.columns) + extra)
+
+
+def _col(name: str, alias: str) -> exp.Column:
+    return exp.Column(this=exp.to_identifier(name, quoted=True),
+                      table=exp.to_identifier(alias))
