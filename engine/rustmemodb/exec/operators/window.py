@@ -69,7 +69,9 @@ class _Layout:
         # table's 64k-row chunks) by merging per-chunk sorts, several times slower.
         pcols = [contiguous(as_array(evaluate(e, table, ctx), n)) for e in call.partition]
         ocols = [contiguous(as_array(evaluate(e, table, ctx), n)) for e, _, _ in call.order]
-        keys = [(c, "ascending", "at_end") for c in pcols]
+        # sort_keys_for: an interval (no Arrow sort kernel) sorts by its span, in parts
+        keys = [k for c in pcols for k in sort_keys_for(c, "ascending", "at_end")]
+        n_part_keys = len(keys)
         for c, (_, d, nf) in zip(ocols, call.order):   # NaN above numbers (semantics)
             keys += sort_keys_for(c, "descending" if d else "ascending",
                                   "at_start" if nf else "at_end")
@@ -92,7 +94,7 @@ class _Layout:
         if ordered_keys is not None:
             # boundaries from the sorted packed keys: the partition keys are its high
             # digits (above the ORDER BY keys' spans), peers share the whole key
-            order_span = math.prod(packed[1][len(pcols):])
+            order_span = math.prod(packed[1][n_part_keys:])
             if pcols:
                 part_start |= _int_changes(ordered_keys // order_span if order_span > 1
                                            else ordered_keys)
