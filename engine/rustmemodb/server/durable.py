@@ -15,6 +15,19 @@ previous fsync ran (group commit), then the commits are published (other session
 them only now, as in PostgreSQL) and all their futures are resolved with a single
 ``call_soon_threadsafe``. A thread per server, not per commit: with four clients
 updating, one fsync typically acknowledges two to four commits.
+
+That thread is the fallback. Its fsync releases the GIL, but publishing the commits
+and waking the loop need it back, and while the loop thread is busy serving reads
+CPython's GIL hand-off makes the waiter wait up to the switch interval (5 ms) for it:
+measured, committed clients stalled and one fsync acknowledged ~1.7 commits. (A
+shorter switch interval helps, but it is process-wide state a library must not
+change.) So a durable database served in sync mode gets an *fsync helper process*
+(``durability/fsync_helper.py``) instead, when the platform has one: the loop writes
+the commit's frame itself (a ``pwrite``), sends the LSN down a socket, and watches
+the helper's answers with ``loop.add_reader``; the answer (the highest LSN synced)
+publishes and acknowledges every commit up to it, on the loop, with no second Python
+thread involved. A helper that fails or dies breaks the log (58030), exactly as a
+failed fsync does: nothing is acknowledged that was not synced, reads go on.
 """
 from __future__ import annotations
 
@@ -22,13 +35,16 @@ import asyncio
 import queue
 import threading
 
+from ..durability import fsync_helper
+
 __all__ = ["DurabilityWaiter"]
 
 
 class DurabilityWaiter:
-    """Makes deferred commits durable on its own thread; ``wait`` returns a future."""
+    """Makes deferred commits durable: through a database's fsync helper process when
+    it has one (``_Channel``), else on its own thread; ``wait`` returns a future."""
 
-    def __init__(self) -> None:
+    def __init__(self, helpers: bool = True) -> None:
         # A C queue: a put costs the loop far less than notifying a Condition.
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -36,6 +52,9 @@ class DurabilityWaiter:
         self._closed = False
         self.rounds = 0          # fsync rounds run (each may cover many commits)
         self.commits = 0
+        self._helpers = helpers and fsync_helper.available()
+        # id(database) -> its _Channel, or None when it has none (the thread serves it)
+        self._channels: dict[int, _Channel | None] = {}
 
     def wait(self, database, commits: list) -> asyncio.Future:
         """A future of the running loop, done once ``commits`` (deferred commits of
@@ -43,6 +62,13 @@ class DurabilityWaiter:
         The commits are finished even if the future is cancelled meanwhile."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
+        if self._helpers:
+            channel = self._channels.get(id(database), _NONE)
+            if channel is _NONE or (channel is not None and channel.database is not database):
+                channel = self._channel(database, loop)
+            if channel is not None:
+                channel.wait(commits, future)
+                return future
         if self._thread is None or self._closed:
             with self._lock:
                 if self._closed:
@@ -54,14 +80,47 @@ class DurabilityWaiter:
         self._queue.put((database, commits, future, loop))
         return future
 
+    def prepare(self, database) -> None:
+        """(On the loop.) Start ``database``'s fsync helper now rather than at its
+        first deferred commit."""
+        if self._helpers and id(database) not in self._channels:
+            self._channel(database, asyncio.get_running_loop())
+
+    def _channel(self, database, loop) -> "_Channel | None":
+        """A new fsync helper for ``database`` (a durable one in sync mode), or None
+        (the thread serves it: no log, another mode, another server's helper attached,
+        or the process could not be started)."""
+        if self._closed:
+            raise RuntimeError("the server is closing")
+        channel = None
+        log = getattr(database, "log", None)
+        if log is not None and log.mode == "sync" and not database.closed:
+            try:
+                helper = fsync_helper.FsyncHelper()
+            except OSError:
+                helper = None
+            if helper is not None:
+                with database._commit_lock:
+                    attached = log.attach_helper(helper)
+                if attached:
+                    channel = _Channel(self, database, log, helper, loop)
+                else:
+                    helper.close()
+        self._channels[id(database)] = channel
+        return channel
+
     def close(self) -> None:
-        """Finish what is queued, then stop the thread."""
+        """Finish what is queued, then stop the thread and the helper processes."""
         with self._lock:
             self._closed = True
             thread = self._thread
         if thread is not None:
             self._queue.put(None)        # after everything queued before close
             thread.join()
+        for channel in self._channels.values():
+            if channel is not None:
+                channel.close()
+        self._channels.clear()
 
     def _run(self) -> None:
         get, get_nowait, Empty = self._queue.get, self._queue.get_nowait, queue.Empty
@@ -109,3 +168,95 @@ def _resolve(items: list) -> None:
             future.set_result(None)
         else:
             future.set_exception(error)
+
+
+_NONE = object()
+
+
+class _Channel:
+    """One durable database's fsync helper, driven from the server's loop: ``wait``
+    asks it to sync what the log has written, ``_answered`` (the helper's socket is
+    readable) publishes and acknowledges every commit its answer covers."""
+
+    def __init__(self, waiter: DurabilityWaiter, database, log, helper, loop) -> None:
+        self.waiter = waiter
+        self.database = database
+        self.log = log
+        self.helper = helper
+        self.loop = loop
+        self.waiting: list[tuple[int, list, asyncio.Future]] = []
+        self.error: BaseException | None = None
+        loop.add_reader(helper.fileno(), self._answered)
+
+    def wait(self, commits: list, future: asyncio.Future) -> None:
+        lsn = max(c[1] for c in commits)
+        if self.error is None:
+            try:
+                self.log.request_sync()
+            except Exception as exc:  # noqa: BLE001 - 58030: the log is broken
+                self._fail(exc)
+        if self.error is not None:
+            self.database.abandon_pending()
+            future.set_exception(self.error)
+            return
+        self.waiting.append((lsn, commits, future))
+        if self.log.durable_lsn >= lsn:      # a thread's own fsync covered it already
+            self._done(self.log.durable_lsn)
+
+    def _answered(self) -> None:
+        try:
+            durable = self.log.helper_answered()
+        except Exception as exc:  # noqa: BLE001 - 58030: the helper failed or died
+            self._fail(exc)
+            return
+        self._done(durable)
+
+    def _done(self, durable: int) -> None:
+        waiting = self.waiting
+        if not waiting:
+            return
+        ready = [w for w in waiting if w[0] <= durable]
+        if not ready:
+            return
+        self.waiting = [w for w in waiting if w[0] > durable]
+        database = self.database
+        database.publish_durable(durable)
+        waiter = self.waiter
+        waiter.rounds += 1
+        for _, commits, future in ready:
+            waiter.commits += len(commits)
+            database.notify_committed(commits)
+            if not future.done():            # else the waiting session was cancelled
+                future.set_result(None)
+
+    def _fail(self, exc: BaseException) -> None:
+        """The log broke: nothing waiting is published or acknowledged."""
+        if self.error is None:
+            self.error = exc
+            try:
+                self.loop.remove_reader(self.helper.fileno())
+            except (ValueError, OSError):
+                pass
+        self.database.abandon_pending()
+        waiting, self.waiting = self.waiting, []
+        for _, _, future in waiting:
+            if not future.done():
+                future.set_exception(exc)
+
+    def close(self) -> None:
+        """(The loop has stopped.) Stop the helper; commits still waiting are finished
+        here, with the log's own fsync, as the thread would."""
+        if self.error is None:
+            try:
+                self.loop.remove_reader(self.helper.fileno())
+            except (ValueError, OSError, RuntimeError):
+                pass
+        self.log.detach_helper(self.helper)
+        self.helper.close()
+        commits = [c for _, cs, _ in self.waiting for c in cs]
+        self.waiting = []
+        if commits and self.error is None:
+            try:
+                self.database.finish_commits(commits)
+            except Exception:  # noqa: BLE001 - nobody is left to tell; it stays unpublished
+                pass
