@@ -16,6 +16,9 @@ import pytest
 
 import rustmemodb
 from rustmemodb.durability import wal as wal_module
+from rustmemodb.durability.aio_fsync import AioFsync
+
+_REAL_SUBMIT = AioFsync._submit
 
 USER, PASSWORD = "admin", "s3cret"
 
@@ -28,20 +31,27 @@ def durable(tmp_path):
     yield tmp_path / "db", conn
 
 
-@pytest.fixture(params=["helper", "thread"])
-def helper(request) -> bool:
-    """Whether the server's fsyncs run in its fsync helper process (the default) or on
-    its durability thread (``fsync_helper=False``, the fallback): each test runs both."""
-    return request.param == "helper"
+@pytest.fixture(params=["aio", "process", False], ids=["aio", "process", "thread"])
+def helper(request):
+    """How the server's loop waits for fsyncs (``fsync_helper``): Linux AIO on an
+    eventfd, the fsync helper process, or its durability thread (the fallback)."""
+    if request.param == "aio":
+        try:
+            AioFsync().close()
+        except OSError:
+            pytest.skip("Linux AIO fdatasync is not available here")
+    return request.param
 
 
 class _Gate:
-    """Holds the server's fsyncs: on the thread path the log's fsync waits for the
-    gate (monkeypatched), on the helper path the helper process is stopped (SIGSTOP)."""
+    """Holds the server's fsyncs: the log's own fsync (a worker thread's commit, or the
+    thread path) waits for a gate (monkeypatched); the helper process is stopped
+    (SIGSTOP); an AIO fdatasync is not submitted until released."""
 
-    def __init__(self, srv, helper: bool, monkeypatch) -> None:
+    def __init__(self, srv, helper, monkeypatch) -> None:
         self.srv, self.helper, self.monkeypatch = srv, helper, monkeypatch
         self.gate, self.started, self.slow = _gated_fsync()
+        self.held: list = []
 
     def channel(self):
         channel = self.srv.durability._channels[id(self.srv.database)]
@@ -50,18 +60,27 @@ class _Gate:
 
     def hold(self) -> None:
         # A statement run on a worker thread (its text's first run) waits for its own
-        # fsync: that one is held on both paths.
+        # fsync: that one is held on every path.
         self.monkeypatch.setattr(wal_module.Log, "_fsync", staticmethod(self.slow))
-        if self.helper:
+        if self.helper == "process":
             channel = self.channel()
             self.requested = channel.helper.requested
             os.kill(channel.helper.process.pid, signal.SIGSTOP)
+        elif self.helper == "aio":
+            held = self.held
+
+            def submit_later(syncer, fd, lsn):
+                syncer._in_flight = lsn       # as if submitted: nothing else is
+                held.append(syncer)
+            self.monkeypatch.setattr(AioFsync, "_submit", submit_later)
 
     def entered(self, timeout: float = 10) -> bool:
         """Whether an fsync was asked for while held (within ``timeout`` seconds)."""
         deadline = time.monotonic() + timeout
         while not self.started.is_set():
-            if self.helper and self.channel().helper.requested > self.requested:
+            if self.helper == "process" and self.channel().helper.requested > self.requested:
+                return True
+            if self.held:
                 return True
             if time.monotonic() > deadline:
                 return False
@@ -69,20 +88,32 @@ class _Gate:
         return True
 
     def release(self) -> None:
-        if self.helper:
+        if self.helper == "process":
             os.kill(self.channel().helper.process.pid, signal.SIGCONT)
+        elif self.helper == "aio":
+            self.monkeypatch.setattr(AioFsync, "_submit", _REAL_SUBMIT)
+            channel, held = self.channel(), list(self.held)
+
+            def submit():                 # on the loop, as the log would
+                with channel.log._cond:
+                    for syncer in held:
+                        syncer._submit(syncer._fd, syncer._wanted)
+            self.srv._loop.call_soon_threadsafe(submit)
         self.gate.set()
 
     def fail(self) -> None:
         """Make the next fsync fail: an EIO, or the helper process killed."""
-        if self.helper:
+        if self.helper == "process":
             process = self.channel().helper.process
             process.kill()
             process.wait(10)
-        else:
-            def broken(fd):
-                raise OSError(5, "Input/output error")
-            self.monkeypatch.setattr(wal_module.Log, "_fsync", staticmethod(broken))
+            return
+
+        def broken(*args):
+            raise OSError(5, "Input/output error")
+        self.monkeypatch.setattr(wal_module.Log, "_fsync", staticmethod(broken))
+        if self.helper == "aio":
+            self.monkeypatch.setattr(AioFsync, "_submit", broken)
 
 
 def _dsn(srv) -> str:
@@ -292,7 +323,8 @@ def test_a_write_after_a_pending_commit_builds_on_it_and_waits_for_it(durable, m
         again.close()
 
 
-def test_acknowledged_commits_survive_sigkill_of_the_server(tmp_path):
+@pytest.mark.parametrize("fsync", ["auto", "process", "thread"])
+def test_acknowledged_commits_survive_sigkill_of_the_server(tmp_path, fsync):
     """Four clients write concurrently to a server process with sync durability; it
     is killed (SIGKILL) mid-stream; every acknowledged insert and update is there after
     reopening (one in flight may be there too, never an unacknowledged gap before it)."""
@@ -301,7 +333,8 @@ def test_acknowledged_commits_survive_sigkill_of_the_server(tmp_path):
     import sys
     path = tmp_path / "db"
     proc = subprocess.Popen([sys.executable, "-m", "rustmemodb.server", "--db", str(path),
-                             "--port", "0", "--trust", "--durability", "sync"],
+                             "--port", "0", "--trust", "--durability", "sync",
+                             "--fsync", fsync],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=dict(os.environ))
     try:
@@ -335,7 +368,7 @@ def test_acknowledged_commits_survive_sigkill_of_the_server(tmp_path):
         while min(counters.values()) < 30 and time.monotonic() < deadline:
             time.sleep(0.05)
         helpers = _children(proc.pid)      # the fsync helper process
-        assert helpers
+        assert bool(helpers) == (fsync == "process")
         proc.kill()
         proc.wait(10)
         for pid in helpers:                # it sees the end of its socket and exits
@@ -388,7 +421,7 @@ def _wait_gone(pid: int, timeout: float = 10) -> None:
 
 def test_fsync_helper_exits_when_the_server_closes(durable):
     path, conn = durable
-    srv = rustmemodb.serve(conn, auth="trust")
+    srv = rustmemodb.serve(conn, auth="trust", fsync_helper="process")
     try:
         channel = srv.durability._channels[id(srv.database)]
         assert channel is not None           # a durable database in sync mode has one
@@ -416,9 +449,9 @@ def test_helper_killed_with_a_commit_in_flight(durable, monkeypatch):
     58030 (never acknowledged, never visible), so does every later write, and reads
     are still answered."""
     path, conn = durable
-    with rustmemodb.serve(conn, auth="trust") as srv:
+    with rustmemodb.serve(conn, auth="trust", fsync_helper="process") as srv:
         dsn = _dsn(srv).replace(f"user={USER} password={PASSWORD}", "user=t")
-        gate = _Gate(srv, True, monkeypatch)
+        gate = _Gate(srv, "process", monkeypatch)
         with psycopg.connect(dsn, autocommit=True) as c, \
                 psycopg.connect(dsn, autocommit=True) as reader:
             c.execute("UPDATE t SET v = %s WHERE id = %s", (1, 8))      # plan cached
@@ -581,21 +614,29 @@ def test_client_gone_while_its_point_write_awaits_the_fsync(durable, monkeypatch
     conn.close()
 
 
-def test_fsync_helper_follows_log_rotation(durable):
+@pytest.mark.parametrize("kind", ["aio", "process"])
+def test_fsync_helper_follows_log_rotation(durable, kind):
     """Checkpoints rotate the log to new segments while the server's commits go through
     the fsync helper: it is handed each new segment (even when a descriptor number is
     reused for it) before syncing its frames, and every commit survives reopening."""
     path, conn = durable
     db = conn._session.db
-    with rustmemodb.serve(conn, auth="trust") as srv:
-        process = srv.durability._channels[id(db)].helper.process
+    if kind == "aio":
+        try:
+            AioFsync().close()
+        except OSError:
+            pytest.skip("Linux AIO fdatasync is not available here")
+    with rustmemodb.serve(conn, auth="trust", fsync_helper=kind) as srv:
+        syncer = srv.durability._channels[id(db)].helper
+        pid, fds = ((syncer.process.pid, None) if kind == "process"
+                    else (os.getpid(), lambda: [syncer._fd]))
         dsn = _dsn(srv).replace(f"user={USER} password={PASSWORD}", "user=t")
         with psycopg.connect(dsn, autocommit=True) as c:
             for round_ in range(4):
                 for i in range(3):
                     c.execute("UPDATE t SET v = %s WHERE id = %s", (round_ * 10 + i, i + 1))
-                held = {os.path.realpath(f"/proc/{process.pid}/fd/{fd}")
-                        for fd in os.listdir(f"/proc/{process.pid}/fd")}
+                held = {os.path.realpath(f"/proc/{pid}/fd/{fd}")
+                        for fd in (fds() if fds else os.listdir(f"/proc/{pid}/fd"))}
                 assert str(db.log.segment) in held, (round_, held)
                 db.checkpoint(force=True)
                 if round_ == 1:

@@ -77,7 +77,7 @@ class Server:
                  branches: dict[str, Any] | None = None, dbname: str = "rustmemodb",
                  max_message_size: int = 64 << 20, workers: int = 16,
                  settings: dict[str, str] | None = None, tls_cert: str | None = None,
-                 tls_key: str | None = None, fsync_helper: bool = True) -> None:
+                 tls_key: str | None = None, fsync_helper: bool | str = True) -> None:
         self.database = _as_database(database)
         # A callable is asked on every connect, so branches made after the server
         # started (a notebook's later forks) are served too.
@@ -119,7 +119,8 @@ class Server:
         self.executor = ThreadPoolExecutor(max_workers=workers,
                                            thread_name_prefix="rustmemodb-server")
         from .durable import DurabilityWaiter
-        # group commit of loop-run statements; ``fsync_helper=False``: by a thread only
+        # group commit of loop-run statements; ``fsync_helper=False``: by a thread only,
+        # True: AIO or a helper process (the first that works), or "aio" / "process"
         self.durability = DurabilityWaiter(helpers=fsync_helper)
         self._sessions: dict[int, Any] = {}
         self._tasks: set[asyncio.Task] = set()
@@ -289,8 +290,9 @@ def serve(database, host: str = "127.0.0.1", port: int = 0, users: dict[str, str
     (``psql -d what_if``); a callable returning such a mapping is asked on every
     connect (a notebook's branches, including forks made later). ``tls_cert``/``tls_key`` (PEM files) answer SSLRequest
     with TLS; without them clients are told ``N`` and continue in clear. A durable
-    database in sync mode gets an fsync helper process for its commits
-    (server/durable.py); ``fsync_helper=False`` waits for fsyncs on a thread instead."""
+    database in sync mode has its commits' fsyncs done by Linux AIO or an fsync helper
+    process, whichever works first (server/durable.py); ``fsync_helper="aio"`` or
+    ``"process"`` picks one, ``False`` waits for fsyncs on a thread instead."""
     return Server(database, host, port, users, **options).start()
 
 
