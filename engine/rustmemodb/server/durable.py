@@ -92,15 +92,15 @@ class DurabilityWaiter:
         return future
 
     def prepare(self, database) -> None:
-        """(On the loop.) Start ``database``'s fsync helper now rather than at its
-        first deferred commit."""
+        """(On the loop.) Start ``database``'s syncer now rather than at its first
+        deferred commit."""
         if self._helpers and id(database) not in self._channels:
             self._channel(database, asyncio.get_running_loop())
 
     def _channel(self, database, loop) -> "_Channel | None":
-        """A new fsync helper for ``database`` (a durable one in sync mode), or None
-        (the thread serves it: no log, another mode, another server's helper attached,
-        or the process could not be started)."""
+        """A new syncer for ``database`` (a durable one in sync mode), or None (the
+        thread serves it: no log, another mode, another server's syncer attached, a
+        broken log, or neither AIO nor a helper process works here)."""
         if self._closed:
             raise RuntimeError("the server is closing")
         channel = None
@@ -108,8 +108,11 @@ class DurabilityWaiter:
         if log is not None and log.mode == "sync" and not database.closed:
             helper = _new_syncer(self._helpers)
             if helper is not None:
-                with database._commit_lock:
-                    attached = log.attach_helper(helper)
+                try:
+                    with database._commit_lock:
+                        attached = log.attach_helper(helper)
+                except Exception:  # noqa: BLE001 - a broken log: commits will report it
+                    attached = False
                 if attached:
                     channel = _Channel(self, database, log, helper, loop)
                 else:
@@ -118,7 +121,8 @@ class DurabilityWaiter:
         return channel
 
     def close(self) -> None:
-        """Finish what is queued, then stop the thread and the helper processes."""
+        """Finish what is queued, then stop the thread and the syncers (a helper
+        process is reaped here: none outlives the server)."""
         with self._lock:
             self._closed = True
             thread = self._thread
