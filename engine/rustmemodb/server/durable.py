@@ -32,11 +32,15 @@ acknowledges every commit up to it, on the loop, with no second Python thread
 involved. A failed sync or a dead helper breaks the log (58030), as a failed fsync
 does: nothing is acknowledged that was not synced, reads go on.
 
-Measured (2-core VM, 4 pgbench clients of autocommit point UPDATEs, the log on tmpfs
-so that the hand-off itself is what is timed; medians of 4 alternating rounds): AIO
-129 µs per update, the helper process 159 µs, the thread 234 µs. With the log on the
-shared disk (fdatasync 0.2-4 ms, varying minute to minute) the three were within the
-noise of each other.
+Measured (2-core VM shared with other work, 4 pgbench clients; medians of alternating
+rounds). With the log on tmpfs, so that the hand-off itself is what is timed, point
+UPDATEs only: AIO 129 µs per update, the helper process 159 µs, the thread 234 µs (the
+thread slowest in every round); the 80/20 mix: AIO 65 µs per transaction, thread 70,
+helper process 89. With the log on the shared disk while its fdatasync took 0.4-4 ms
+(other sessions loading it), the 80/20 mix did *not* improve: AIO beat the thread in
+only 10 of 34 paired rounds (the helper process in 14 of 24), so with slow fsyncs the
+hand-off is not what limits; AIO stays first because it removes the stall where fsyncs
+are fast, and it needs no process to manage.
 """
 from __future__ import annotations
 
