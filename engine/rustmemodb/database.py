@@ -348,6 +348,12 @@ class Database:
             return
         wal = commits[-1][0]
         self._publish_when_durable(wal, max(c[1] for c in commits))
+        self.notify_committed(commits)
+
+    def notify_committed(self, commits: list) -> None:
+        """Tell the subscribers of deferred ``commits`` published since (``finish_commits``
+        does; so does an event loop that learnt of their fsync from a helper process and
+        called ``publish_durable``)."""
         if self._subscribers:
             for _, _, before, after, txn in commits:
                 if txn is not None:       # not a marker of commits read (begin)
@@ -369,9 +375,12 @@ class Database:
         try:
             wal.wait_durable(lsn)
         except BaseException:
-            with self._commit_lock:
-                self._pending.clear()
+            self.abandon_pending()
             raise
+        self.publish_durable(lsn)
+
+    def publish_durable(self, lsn: int) -> None:
+        """Publish every root logged up to ``lsn``, which the caller knows is durable."""
         with self._commit_lock:
             root = None
             pending = self._pending
@@ -379,6 +388,12 @@ class Database:
                 root = pending.popleft()[1]
             if root is not None:
                 self.root = root
+
+    def abandon_pending(self) -> None:
+        """The log failed (58030): the roots waiting for their fsync are never
+        published; no other session ever saw them."""
+        with self._commit_lock:
+            self._pending.clear()
 
     def _remember(self, version: int, ws: WriteSet | None, txn: Transaction) -> None:
         oldest = None

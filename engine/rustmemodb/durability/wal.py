@@ -312,6 +312,11 @@ class Log:
         self._unwritten_at = 0
         self._broken: BaseException | None = None
         self._closed = False
+        # An fsync helper process (fsync_helper.py) attached by an event loop that
+        # waits for its answers instead of a thread's fsync; while one is (or was)
+        # attached, appends write their frame at once (``_direct``).
+        self._helper = None
+        self._direct = False
         self._fd = -1
         self._allocated = 0               # the open segment's size (its zeros included)
         self._segment: Path | None = None
@@ -334,7 +339,7 @@ class Log:
         lsn = self.next_lsn
         data = frame(lsn, payload)
         start = self._size
-        sync = self.mode == "sync"
+        sync = self.mode == "sync" and not self._direct
         if not sync:
             fd = self._fd
             try:
@@ -388,6 +393,74 @@ class Log:
                     self._cond.wait()
                     continue
                 self._sync_locked()
+
+    # ---- an fsync helper process (sync mode, an event loop waiting) -----------------------
+    def attach_helper(self, helper) -> bool:
+        """Let ``helper`` (an ``FsyncHelper``) make commits durable for an event loop that
+        calls ``request_sync`` and, when the helper's socket is readable,
+        ``helper_answered``. False if another helper is attached. The caller holds the
+        database's commit lock (no append runs): everything logged so far is made
+        durable first, then appends write their frames at once, for the helper to sync."""
+        with self._cond:
+            if self._helper is not None:
+                return False
+            self._sync_all_locked()
+            self._helper = helper
+            self._direct = True
+            return True
+
+    def detach_helper(self, helper) -> None:
+        """Stop using ``helper``; appends keep writing at once (``_sync_locked`` then
+        only fsyncs), so a commit logged meanwhile is never left unwritten."""
+        with self._cond:
+            if self._helper is helper:
+                self._helper = None
+
+    def request_sync(self) -> int:
+        """Ask the attached helper to sync every frame written so far; returns the
+        highest LSN logged (what its answer must reach), or raises 58030 if the log is
+        broken or the helper is gone (which breaks the log: nothing can be promised)."""
+        with self._cond:
+            self._check()
+            helper, target = self._helper, self.written_lsn
+            if helper is None:
+                raise io_error("the fsync helper of the write-ahead log was detached")
+            if target > helper.requested and target > self.durable_lsn:
+                try:
+                    helper.request(target, self._fd, self._first)
+                except OSError as exc:
+                    self._poison_locked(exc)
+            return target
+
+    def helper_answered(self) -> int:
+        """Read the helper's answers (its socket is readable): the log's durable LSN
+        after them. A failed fdatasync or a dead helper breaks the log (58030 raised
+        here and by every later commit), as a failed fsync does."""
+        with self._cond:
+            helper = self._helper
+            if helper is None:
+                return self.durable_lsn
+            try:
+                lsn = helper.answers()
+                if lsn > self.durable_lsn:
+                    self.durable_lsn = lsn
+                    self.stats["fsyncs"] += 1
+                    # As after our own fsync: the mark claims ``lsn`` only now (it reaches
+                    # the disk with the next sync); a frame of a segment rotated since is
+                    # durable and marked by the rotation already.
+                    if lsn >= self._first and lsn > self._mark:
+                        os.pwrite(self._fd, mark_bytes(self._first, lsn), MARK_OFFSET)
+                        self._mark = lsn
+                    self._cond.notify_all()
+            except OSError as exc:
+                self._poison_locked(exc)
+            return self.durable_lsn
+
+    def _poison_locked(self, exc: OSError):
+        self._broken = exc
+        self._cond.notify_all()
+        raise io_error(f"could not write or fsync the write-ahead log: {exc}",
+                       hint="The database is read-only until it is reopened.") from exc
 
     def sync(self) -> None:
         """fsync everything written so far."""

@@ -77,7 +77,7 @@ class Server:
                  branches: dict[str, Any] | None = None, dbname: str = "rustmemodb",
                  max_message_size: int = 64 << 20, workers: int = 16,
                  settings: dict[str, str] | None = None, tls_cert: str | None = None,
-                 tls_key: str | None = None) -> None:
+                 tls_key: str | None = None, fsync_helper: bool | str = True) -> None:
         self.database = _as_database(database)
         # A callable is asked on every connect, so branches made after the server
         # started (a notebook's later forks) are served too.
@@ -119,7 +119,9 @@ class Server:
         self.executor = ThreadPoolExecutor(max_workers=workers,
                                            thread_name_prefix="rustmemodb-server")
         from .durable import DurabilityWaiter
-        self.durability = DurabilityWaiter()     # group commit of loop-run statements
+        # group commit of loop-run statements; ``fsync_helper=False``: by a thread only,
+        # True: AIO or a helper process (the first that works), or "aio" / "process"
+        self.durability = DurabilityWaiter(helpers=fsync_helper)
         self._sessions: dict[int, Any] = {}
         self._tasks: set[asyncio.Task] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -168,6 +170,7 @@ class Server:
                             loop=loop)
         self._listener = await loop.create_server(connection, self.host, self.port)
         self.port = self._listener.sockets[0].getsockname()[1]
+        self.durability.prepare(self.database)    # its fsync helper, if it gets one
 
     async def _accept(self, reader, writer) -> None:
         from .session import ClientSession
@@ -286,7 +289,10 @@ def serve(database, host: str = "127.0.0.1", port: int = 0, users: dict[str, str
     ``branches={'what_if': fork}`` serves other databases by name
     (``psql -d what_if``); a callable returning such a mapping is asked on every
     connect (a notebook's branches, including forks made later). ``tls_cert``/``tls_key`` (PEM files) answer SSLRequest
-    with TLS; without them clients are told ``N`` and continue in clear."""
+    with TLS; without them clients are told ``N`` and continue in clear. A durable
+    database in sync mode has its commits' fsyncs done by Linux AIO or an fsync helper
+    process, whichever works first (server/durable.py); ``fsync_helper="aio"`` or
+    ``"process"`` picks one, ``False`` waits for fsyncs on a thread instead."""
     return Server(database, host, port, users, **options).start()
 
 

@@ -27,6 +27,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tls-cert", metavar="PEM", help="certificate: answer SSLRequest with TLS")
     p.add_argument("--tls-key", metavar="PEM", help="private key of --tls-cert")
     p.add_argument("--dbname", default="rustmemodb", help="database name clients use")
+    p.add_argument("--fsync", default="auto", choices=("auto", "aio", "process", "thread"),
+                   help="how --durability sync commits wait for their fsync without "
+                        "blocking the server: Linux AIO, a helper process, a thread "
+                        "(default: the first that works here, in that order)")
     return p
 
 
@@ -44,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         server = serve(conn, host=args.host, port=args.port, users=users,
                        auth="trust" if args.trust and not users else args.auth, dbname=args.dbname,
-                       tls_cert=args.tls_cert, tls_key=args.tls_key)
+                       tls_cert=args.tls_cert, tls_key=args.tls_key,
+                       fsync_helper={"auto": True, "thread": False}.get(args.fsync, args.fsync))
     except ValueError as exc:   # how to authenticate is missing or wrong: a usage error
         print(f"rustmemodb server: {exc}\nhint: give --user NAME --password ..., a --db whose "
               "database has LOGIN roles, or --trust (loopback only)", file=sys.stderr)
