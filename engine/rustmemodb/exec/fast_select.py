@@ -82,6 +82,7 @@ class _Env:
         self.nested = prepared.bound.nested
         # The session's closures for expressions it binds once and reuses (Prepared.row_fns).
         self.row_fns = prepared.row_fns
+        self.big_key = tuple(sorted(self.big))
 
     def row_fn(self, e, depth: int = 0):
         memo = self.row_fns
@@ -96,19 +97,29 @@ class _Env:
                                self.row_fn(e.args[1], depth + 1))
                 memo[id(e)] = (e, fn)
                 return fn
+        key = id(e)
         if self.nested and has_subquery(e):
-            # a subquery's closure is the statement's own (its outer values' slots)
+            # a subquery's closure reads its outer values from the slots after the
+            # statement's own, and declines tables too big for the row path: kept for
+            # statements with as many slots and the same big tables
             self.subqueries = True
+            if memo is not None:
+                key = (key, self.n_params, self.big_key)
+                hit = memo.get(key)
+                if hit is not None and hit[0] is e:
+                    return hit[1]
+            bound = e
             e = transform(e, lambda n: row_ops.compile_subquery(n, self, compile_rows)
                           if isinstance(n, SubqueryExpr) else n)
-            memo = None
+        else:
+            bound = e
         fn = try_compile_row(e)
         if fn is None:
             raise _Unsupported()
         if memo is not None:
             if len(memo) >= _ROW_FNS:
                 memo.clear()
-            memo[id(e)] = (e, fn)
+            memo[key] = (bound, fn)
         return fn
 
 
