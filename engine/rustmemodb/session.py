@@ -371,8 +371,10 @@ class Session:
                 pieces = self._pieces = front.PieceParser()
             ast = pieces.parse(ph.sql)
             if ast is not None:
+                binder = self._binder(root, None)
+                binder.clauses_checked = True   # by the piece parser
                 try:
-                    return self._binder(root, None).bind_statement(ast), None
+                    return binder.bind_statement(ast), None
                 except errors.Error as exc:
                     if exc.sqlstate[:2] in ("53", "54", "57"):
                         raise   # cancelled, out of memory or too complex

@@ -16,6 +16,7 @@ import pytest
 import rustmemodb
 from rustmemodb import errors
 from rustmemodb.sql import pieces
+from rustmemodb.sql.bind.check_clauses import check_clauses
 from rustmemodb.sql.parse import parse_one
 from sqlglot import exp
 
@@ -63,7 +64,9 @@ def _check_same(texts) -> int:
         if tree is None:
             continue
         taken += 1
-        assert _same(tree, parse_one(sql)), sql
+        whole = parse_one(sql)
+        assert _same(tree, whole), sql
+        check_clauses(whole)    # a tree handed out passed the binder's clause check
     return taken
 
 
@@ -137,6 +140,16 @@ def test_a_piece_that_does_not_parse_declines_the_statement():
     assert parser.parse("SELECT b FROM t WHERE a > ") is None
 
 
+@pytest.mark.parametrize("sql", [
+    "SELECT a FROM t WHERE EXISTS (SELECT 1 FROM t AS y LEFT SEMI JOIN t ON true)",
+    "SELECT (SELECT 1 FROM t AS y FULL SEMI JOIN t ON true) FROM t",
+])
+def test_a_piece_the_clause_check_refuses_declines_the_statement(sql):
+    with pytest.raises(errors.Error):
+        check_clauses(parse_one(sql))
+    assert pieces.PieceParser().parse(sql) is None
+
+
 def test_pieces_are_shared_and_bounded(monkeypatch):
     parser = pieces.PieceParser()
     one = parser.parse("SELECT a + 1, b FROM t WHERE a > 1 AND b < 2 ORDER BY 1")
@@ -199,6 +212,7 @@ SESSION = [
     "INSERT INTO t VALUES ('q', 'r')",
     "SELECT a, abs(bb) FROM t WHERE a > 0 OR bb > 4 ORDER BY 1",  # same text, new types
     "SELECT a FROM t WHERE a > 'a' ORDER BY 1 LIMIT 1",
+    "SELECT a FROM t WHERE EXISTS (SELECT 1 FROM t AS y LEFT SEMI JOIN t ON true)",
 ]
 
 

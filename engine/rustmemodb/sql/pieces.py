@@ -33,7 +33,10 @@ What a caller must know of the tree it gets back:
   reporting an error must parse the whole text again for the error's position (the
   session binds the whole parse again when binding this tree fails);
 * literals are not tagged as parameter slots (only a statement without lifted
-  literals may use this).
+  literals may use this);
+* it passed the binder's ``check_clauses`` (each piece when it was parsed, the nodes
+  joining them when assembled): the binder may skip that walk
+  (``StatementBinder.clauses_checked``).
 """
 from __future__ import annotations
 
@@ -45,13 +48,15 @@ from sqlglot import exp
 from .. import errors
 from ..statement_limits import check
 from . import limits, outline
+from .bind.check_clauses import check_clauses, check_node
 from .parse import _NOT_RUN, _SHORT, _many_cases, parse_one
 
 # Pieces kept per session (LRU).
 MAX_PIECES = 1024
 
 # The tokens that matter for cutting: a quoted string or name (skipped whole; a quote
-# left alone is ``bad``), a bracket or comma, and the words below. Everything between
+# left alone is ``bad``), a bracket or comma, and the words below (any other word is
+# passed over). Everything between
 # them is the pieces' text, which sqlglot reads (``_ALLOWED`` vets its characters).
 _WORDS = ("case end select from where order limit and or between by distinct all group "
           "having window qualify union intersect except offset fetch for into join inner "
@@ -60,8 +65,8 @@ _WORDS = ("case end select from where order limit and or between by distinct all
           "prewhere settings format options lock")
 _SCAN = re.compile(
     r"(?P<q>'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\")|(?P<bad>['\"])|(?P<punct>[(),\[\]])"
-    r"|(?<![A-Za-z0-9_])(?P<word>" + "|".join(_WORDS.split()) + r")(?![A-Za-z0-9_])",
-    re.I)
+    r"|(?P<word>[A-Za-z_][A-Za-z0-9_]*)")
+_SCANNED = frozenset(_WORDS.split())
 # Characters a statement of this shape may hold; a number may not run on into a letter
 # (``1abc``; ``1e5`` is a number).
 _ALLOWED = re.compile(r"[\sA-Za-z0-9_'\"(),\[\]\-+*/%<>=!|&^~#.:?@]*")
@@ -134,6 +139,8 @@ def split(sql: str):
         if kind == "bad":
             return None
         w = m.group().lower()
+        if w not in _SCANNED:
+            continue
         if w == "case":
             depth += 1
         elif w == "end":
@@ -251,7 +258,14 @@ class PieceParser:
             args["where"] = where
         if order_node is not None:
             args["order"] = order_node
-        return exp.Select(**args)
+        select = exp.Select(**args)
+        # The binder's check_clauses, done: each piece passed it when it was parsed, and
+        # the nodes joining them are checked here (a refusal: the whole parse reports it)
+        try:
+            _check_joints(select)
+        except errors.Error:
+            return None
+        return select
 
     def _piece(self, kind: str, text: str, seen: set):
         """The parsed piece, or None: it does not parse alone as in place, or it is
@@ -275,10 +289,30 @@ class PieceParser:
         return None if node is _DECLINED else node
 
 
+def _check_joints(select: exp.Select) -> None:
+    """check_clauses over the nodes of ``select`` that are no piece's."""
+    todo = [select]
+    where = select.args.get("where")
+    if where is not None:
+        todo.append(where)
+        node = where.this
+        stack = [node]
+        while stack:
+            node = stack.pop()
+            if type(node) is exp.And or type(node) is exp.Or:
+                todo.append(node)
+                stack.append(node.this)
+                stack.append(node.expression)
+    for node in todo:
+        check_node(node)
+
+
 def _parse_piece(kind: str, text: str):
     prefix, arg = _WRAPPER[kind]
     try:
         stmt = parse_one(prefix + text)
+        # the binder's clause check, once per piece (``PieceParser.parse``: checked)
+        check_clauses(stmt)
     except errors.Error:
         return _DECLINED     # the whole parse reports it, with its position
     if type(stmt) is not exp.Select:
