@@ -12,12 +12,14 @@ vectorised plan instead, so the two paths never disagree on an answer.
 """
 from __future__ import annotations
 
+import weakref
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from .. import types
 from ..plan import logical as L
-from ..plan.expr import Expr, OuterRef, Param, SubqueryExpr
+from ..plan.expr import Call, ColRef, Expr, OuterRef, Param, SubqueryExpr
 from ..plan.walk import map_expressions
 from .expr.row import compile_row
 
@@ -35,9 +37,29 @@ class TooMany(Exception):
 
 
 def table_rows(version, width: int) -> list:
-    """The live rows of a small table version (storage form), or raise TooMany."""
+    """The live rows of a small table version (storage form), or raise TooMany. The list
+    is shared (``_ROWS``): the caller must not change it."""
     if version.live_rows > SMALL_ROWS:
         raise TooMany()
+    hit = _ROWS.get(id(version))
+    if hit is not None and hit[0]() is version and hit[1] == width:
+        return hit[2]
+    out = _table_rows(version, width)
+    if len(_ROWS) >= _ROWS_MAX:
+        _ROWS.clear()
+    _ROWS[id(version)] = (weakref.ref(version), width, out)
+    return out
+
+
+# id(table version) -> (weak reference to it, width, its live rows): a version is
+# immutable, and a correlated subquery scans its table once per outer row (a file of
+# small statements scans the same version once per statement). Bounded, and no version
+# is kept alive by it.
+_ROWS: dict = {}
+_ROWS_MAX = 64
+
+
+def _table_rows(version, width: int) -> list:
     if version.patches:
         version = version.settled()
     out: list = []
@@ -72,6 +94,8 @@ def compile_scan(node: L.LogicalScan, row_fn):
             rows = [r for r in rows if pred(r, p) is True]
         if proj is not None:
             rows = [tuple([r[i] for i in proj]) for r in rows]
+        elif pred is None:
+            rows = list(rows)       # table_rows' list is shared
         return rows
     return scan
 
@@ -370,7 +394,8 @@ def compile_subquery(expr: SubqueryExpr, env, compile_rows) -> RowSubquery:
             if len(rows) > 1:
                 raise TooMany()          # the vectorised path raises 21000
             return rows[0][0] if rows else None
-        return RowSubquery(expr.type, scalar, expr)
+        counted = _counting(expr, corr, scalar)
+        return RowSubquery(expr.type, counted or scalar, expr)
 
     if kind == "exists":
         def exists(row, params):
@@ -391,3 +416,70 @@ def compile_subquery(expr: SubqueryExpr, env, compile_rows) -> RowSubquery:
             return not negated
         return None if any(v is None for v in values) else negated
     return RowSubquery(expr.type, in_, expr)
+
+
+# ---- count(*) under one inequality ----------------------------------------------------------
+
+# column OP outer value -> how many of the sorted values ``vals`` satisfy it, for ``k``
+_COUNTS = {
+    "lt": lambda vals, k: bisect_left(vals, k),
+    "le": lambda vals, k: bisect_right(vals, k),
+    "gt": lambda vals, k: len(vals) - bisect_right(vals, k),
+    "ge": lambda vals, k: len(vals) - bisect_left(vals, k),
+}
+_FLIPPED = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
+
+
+def _counting(expr: SubqueryExpr, corr: list, general):
+    """For ``(SELECT count(*) FROM t WHERE t.col OP outer.x)`` with OP one of < <= > >=
+    over INTEGER or FLOAT values of one type: a closure that sorts the column's non-NULL
+    values once per statement run and counts by binary search, instead of a scan per
+    outer row; or None for any other subquery. NULL on either side satisfies nothing
+    (count 0 for a NULL outer value), as the scan's filter would; a NaN (which SQL sorts
+    above every number) leaves that run to ``general``."""
+    plan = expr.plan
+    if type(plan) is L.LogicalProject:
+        if len(plan.exprs) != 1 or type(plan.exprs[0]) is not ColRef \
+                or plan.exprs[0].index != 0:
+            return None
+        plan = plan.child
+    if type(plan) is not L.LogicalAggregate or plan.groups or plan.grouping_sets is not None \
+            or len(plan.aggregates) != 1:
+        return None
+    agg = plan.aggregates[0]
+    if agg.fn != "count" or not agg.star or agg.distinct or agg.filter is not None \
+            or agg.order_by or agg.extra:
+        return None
+    scan = plan.child
+    if type(scan) is not L.LogicalScan or scan.with_rowid or scan.index_lookup is not None \
+            or scan.projection is not None or type(scan.filter) is not Call:
+        return None
+    cond = scan.filter
+    op = cond.fn
+    if op not in _COUNTS or len(cond.args) != 2:
+        return None
+    left, right = cond.args
+    if type(left) is OuterRef and type(right) is ColRef:
+        left, right, op = right, left, _FLIPPED[op]
+    if type(left) is not ColRef or type(right) is not OuterRef or right.depth != 1 \
+            or left.type != right.type or left.type not in (types.INTEGER, types.FLOAT) \
+            or not 0 <= right.index < len(corr):
+        return None
+    column, table, count, outer = left.index, scan.table, _COUNTS[op], corr[right.index]
+    key = object()
+
+    def counted(row, params):
+        memo = params.memo
+        vals = memo.get(key)
+        if vals is None:
+            version = params.ctx.root.tables[table]
+            rows = table_rows(version, len(version.schema.columns))
+            vals = sorted([v for r in rows if (v := r[column]) is not None])
+            if any(type(v) is float and v != v for v in vals):
+                vals = False
+            memo[key] = vals
+        k = outer(row, params)
+        if vals is False or type(k) is float and k != k:
+            return general(row, params)
+        return 0 if k is None else count(vals, k)
+    return counted
