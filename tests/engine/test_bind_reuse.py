@@ -273,3 +273,16 @@ def test_three_valued_and_lazy_logic_of_reused_sides(conn, sql):
                 _fresh(sql)
         else:
             assert got == _fresh(sql)
+
+
+def test_piece_keys_and_censuses_are_remembered_per_object(conn):
+    # the pieces of sql/pieces.py are the same node objects statement after statement:
+    # each is keyed once, and each bound piece handed out again is censused once
+    conn.execute("SELECT a + b * 2, s FROM t WHERE a > b ORDER BY 1").fetchall()
+    memo = _memo(conn)
+    assert memo.keys and memo.census
+    keys, census = dict(memo.keys), dict(memo.census)
+    sql = "SELECT s, a + b * 2 FROM t WHERE a > b OR b > 3 ORDER BY 2"
+    assert conn.execute(sql).fetchall() == _fresh(sql)
+    assert any(k in memo.keys and memo.keys[k] is keys[k] for k in keys)
+    assert any(k in memo.census and memo.census[k] is census[k] for k in census)

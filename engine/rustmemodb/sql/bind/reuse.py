@@ -118,9 +118,9 @@ def catalog_key(node, depth: int = 0):
     a node with a query under it is ``(class, "catalog")`` (``reads_catalog``), so the
     sides of an AND/OR keep keys of their own kind (``arg_key``)."""
     cls = type(node)
+    if cls is _Column or cls is _Literal:
+        return piece_key(node, depth)       # the leaves keyed as piece_key keys them
     if cls not in _CATALOG_PURE or depth > _MAX_DEPTH:
-        return None
-    if cls is _Column and node.name in _SESSION_WORDS:
         return None
     if cls is exp.Table and (node.args.get("db") is not None
                              or node.args.get("catalog") is not None
@@ -211,12 +211,18 @@ class ExprMemo:
     view and function it depends on is the same object in the catalog (as a cached
     plan: plan_cache.Prepared.valid_for), and those additions are made again."""
 
-    __slots__ = ("entries", "hits", "row_fns", "stamp", "catalog")
+    __slots__ = ("entries", "hits", "row_fns", "stamp", "catalog", "keys", "census")
 
     def __init__(self) -> None:
         self.entries: dict = {}
         # (context, catalog key) -> (bound, deps, reads, outer refs made)
         self.catalog: dict = {}
+        # id(sqlglot node) -> (node, its key): the pieces of sql/pieces.py are the same
+        # node objects statement after statement, so each is keyed once
+        self.keys: dict = {}
+        # id(bound expression) -> (expression, (node classes, call names) under it): the
+        # select binder's census (bind_select._census) of an expression handed out again
+        self.census: dict = {}
         # id(bound expression) -> (expression, its row closure), filled by the row path's
         # compiler (exec/fast_select.py) for the expressions this memo hands out again:
         # the same object compiles to the same closure. The entry holds the expression,
@@ -235,6 +241,33 @@ class ExprMemo:
             self.row_fns.clear()
             self.stamp = (registry, registry.version, catalog_functions)
         return self
+
+    def key_of(self, node):
+        """``piece_key(node)``, else ``catalog_key(node)``: remembered per node object."""
+        hit = self.keys.get(id(node))
+        if hit is not None and hit[0] is node:
+            return hit[1]
+        key = piece_key(node)
+        if key is None:
+            key = catalog_key(node)
+        keys = self.keys
+        if len(keys) >= MAX_ENTRIES:
+            keys.clear()
+        keys[id(node)] = (node, key)
+        return key
+
+    def census_of(self, e, make):
+        """``make(e)`` (the node classes and call names under bound expression ``e``),
+        remembered per expression object."""
+        hit = self.census.get(id(e))
+        if hit is not None and hit[0] is e:
+            return hit[1]
+        out = make(e)
+        census = self.census
+        if len(census) >= MAX_ENTRIES:
+            census.clear()
+        census[id(e)] = (e, out)
+        return out
 
     def get(self, key):
         hit = self.entries.get(key)
