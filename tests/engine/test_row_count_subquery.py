@@ -19,7 +19,9 @@ def _connect():
 QUERIES = [f"SELECT a, (SELECT count(*) FROM t AS x WHERE {cond}) FROM t ORDER BY 1"
            for cond in ("x.b < t.b", "x.b <= t.b", "x.b > t.b", "x.b >= t.b",
                         "t.b < x.b", "t.b >= x.b", "x.f < t.f", "x.f >= t.f", "t.g > x.g",
-                        "x.g <= t.g")]
+                        "x.g <= t.g", "x.b > t.b AND x.f < t.f", "x.f >= t.g AND t.b < x.b",
+                        "x.a < t.a AND x.b >= t.b AND x.g > t.f",
+                        "x.b <= t.b AND x.a > t.a AND x.b > t.a")]
 
 
 @pytest.mark.parametrize("sql", QUERIES)
@@ -46,12 +48,18 @@ def test_the_shape_is_recognized():
                            "FROM t").fetchall()
         _connect().execute("SELECT a, (SELECT count(*) FROM t AS x WHERE x.f < t.b) "
                            "FROM t").fetchall()
-    assert calls == [True, False, False, False]
+        _connect().execute("SELECT a, (SELECT count(*) FROM t AS x WHERE x.b < t.b "
+                           "AND x.f > t.g) FROM t").fetchall()
+        _connect().execute("SELECT a, (SELECT count(*) FROM t AS x WHERE x.b < t.b "
+                           "OR x.f > t.g) FROM t").fetchall()
+    assert calls == [True, False, False, False, True, False]
 
 
 @pytest.mark.parametrize("sql", [
     "SELECT a, (SELECT count(*) FROM t AS x WHERE x.f < t.f) FROM t ORDER BY 1",
     "SELECT a, (SELECT count(*) FROM t AS x WHERE x.f > t.f) FROM t ORDER BY 1",
+    "SELECT a, (SELECT count(*) FROM t AS x WHERE x.b > t.b AND x.f < t.f) FROM t ORDER BY 1",
+    "SELECT a, (SELECT count(*) FROM t AS x WHERE x.f > t.f AND x.b < t.b) FROM t ORDER BY 1",
 ])
 def test_nan_answers_as_the_scan(sql, monkeypatch):
     def with_nan():

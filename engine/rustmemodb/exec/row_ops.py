@@ -12,8 +12,10 @@ vectorised plan instead, so the two paths never disagree on an answer.
 """
 from __future__ import annotations
 
+import operator
 import weakref
 from bisect import bisect_left, bisect_right
+from operator import itemgetter
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -431,12 +433,14 @@ _FLIPPED = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
 
 
 def _counting(expr: SubqueryExpr, corr: list, general):
-    """For ``(SELECT count(*) FROM t WHERE t.col OP outer.x)`` with OP one of < <= > >=
-    over INTEGER or FLOAT values of one type: a closure that sorts the column's non-NULL
-    values once per statement run and counts by binary search, instead of a scan per
-    outer row; or None for any other subquery. NULL on either side satisfies nothing
-    (count 0 for a NULL outer value), as the scan's filter would; a NaN (which SQL sorts
-    above every number) leaves that run to ``general``."""
+    """For ``(SELECT count(*) FROM t WHERE t.c1 OP outer.x [AND t.c2 OP outer.y ...])``
+    with each OP one of < <= > >= between INTEGER or FLOAT values of one type: a closure
+    that sorts the rows by the first condition's column once per statement run, finds
+    the rows meeting that condition by binary search and tests the others on those
+    alone, instead of running the filter's closures over every row per outer row; or
+    None for any other subquery. NULL on either side meets no condition (a NULL outer
+    value counts 0), as the scan's filter would; a NaN (which SQL sorts above every
+    number) leaves that run to ``general``."""
     plan = expr.plan
     if type(plan) is L.LogicalProject:
         if len(plan.exprs) != 1 or type(plan.exprs[0]) is not ColRef \
@@ -452,34 +456,81 @@ def _counting(expr: SubqueryExpr, corr: list, general):
         return None
     scan = plan.child
     if type(scan) is not L.LogicalScan or scan.with_rowid or scan.index_lookup is not None \
-            or scan.projection is not None or type(scan.filter) is not Call:
+            or scan.projection is not None or scan.filter is None:
         return None
-    cond = scan.filter
-    op = cond.fn
-    if op not in _COUNTS or len(cond.args) != 2:
-        return None
-    left, right = cond.args
-    if type(left) is OuterRef and type(right) is ColRef:
-        left, right, op = right, left, _FLIPPED[op]
-    if type(left) is not ColRef or type(right) is not OuterRef or right.depth != 1 \
-            or left.type != right.type or left.type not in (types.INTEGER, types.FLOAT) \
-            or not 0 <= right.index < len(corr):
-        return None
-    column, table, count, outer = left.index, scan.table, _COUNTS[op], corr[right.index]
+    conds = []      # (column, op, outer slot)
+    todo = [scan.filter]
+    while todo:
+        cond = todo.pop()
+        if type(cond) is not Call or len(cond.args) != 2 or len(conds) > 4:
+            return None
+        if cond.fn == "and":
+            todo.append(cond.args[1])
+            todo.append(cond.args[0])
+            continue
+        op = cond.fn
+        if op not in _COUNTS:
+            return None
+        left, right = cond.args
+        if type(left) is OuterRef and type(right) is ColRef:
+            left, right, op = right, left, _FLIPPED[op]
+        if type(left) is not ColRef or type(right) is not OuterRef or right.depth != 1 \
+                or left.type != right.type or left.type not in (types.INTEGER, types.FLOAT) \
+                or not 0 <= right.index < len(corr):
+            return None
+        conds.append((left.index, op, right.index))
+    column, op, slot = conds[0]
+    table, count, outer = scan.table, _COUNTS[op], corr[slot]
+    rest = [(c, _TESTS[o], corr[s]) for c, o, s in conds[1:]]
+    side = _SIDES[op]
     key = object()
 
     def counted(row, params):
         memo = params.memo
-        vals = memo.get(key)
-        if vals is None:
+        got = memo.get(key)
+        if got is None:
             version = params.ctx.root.tables[table]
-            rows = table_rows(version, len(version.schema.columns))
-            vals = sorted([v for r in rows if (v := r[column]) is not None])
-            if any(type(v) is float and v != v for v in vals):
-                vals = False
-            memo[key] = vals
+            rows = [r for r in table_rows(version, len(version.schema.columns))
+                    if r[column] is not None]
+            rows.sort(key=itemgetter(column))
+            vals = [r[column] for r in rows]
+            if any(type(v) is float and v != v for r in rows
+                   for v in [r[column]] + [r[c] for c, _, _ in rest]):
+                got = False
+            else:
+                got = (vals, [[r[c] for r in rows] for c, _, _ in rest])
+            memo[key] = got
         k = outer(row, params)
-        if vals is False or type(k) is float and k != k:
+        if got is False or type(k) is float and k != k:
             return general(row, params)
-        return 0 if k is None else count(vals, k)
+        if k is None:
+            return 0
+        vals, others = got
+        if not rest:
+            return count(vals, k)
+        ks = []
+        for _, _, f in rest:
+            v = f(row, params)
+            if v is None:
+                return 0
+            if type(v) is float and v != v:
+                return general(row, params)
+            ks.append(v)
+        lo, hi = side(vals, k)
+        if len(rest) == 1:
+            test, k2 = rest[0][1], ks[0]
+            return sum(1 for v in others[0][lo:hi] if v is not None and test(v, k2))
+        return sum(1 for i in range(lo, hi)
+                   if all(col[i] is not None and t(col[i], kv)
+                          for col, (_, t, _), kv in zip(others, rest, ks)))
     return counted
+
+
+# op -> the slice [lo, hi) of the sorted values meeting ``value OP k``
+_SIDES = {
+    "lt": lambda vals, k: (0, bisect_left(vals, k)),
+    "le": lambda vals, k: (0, bisect_right(vals, k)),
+    "gt": lambda vals, k: (bisect_right(vals, k), len(vals)),
+    "ge": lambda vals, k: (bisect_left(vals, k), len(vals)),
+}
+_TESTS = {"lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge}
