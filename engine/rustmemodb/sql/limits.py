@@ -181,6 +181,10 @@ _CHAIN_WORD = re.compile(r"(?<![\w$])(?:and|or|union|intersect)(?![\w$])", re.I)
 _SHALLOW_TEXT = min(MAX_TREE_DEPTH // 4, 4 * (MAX_QUERY_NESTING + 1))
 
 
+# (public: sql/pieces.py tests text against the same bounds)
+SHALLOW_TEXT = _SHALLOW_TEXT
+
+
 def kept_as_parsed(sql: str) -> bool:
     """Whether ``balance`` leaves the tree parsed from ``sql`` as it is, unwalked: a text
     with fewer chain words than a balanced chain needs and too short to be too deep."""

@@ -71,6 +71,7 @@ _SCANNED = frozenset(_WORDS.split())
 # (``1abc``; ``1e5`` is a number).
 _ALLOWED = re.compile(r"[\sA-Za-z0-9_'\"(),\[\]\-+*/%<>=!|&^~#.:?@]*")
 _NUMBER_RUN_ON = re.compile(r"(?<![A-Za-z0-9_.])(?>[0-9][0-9.]*(?:[eE][-+]?[0-9]+)?)[A-Za-z_]")
+_DIGIT_LETTER = re.compile(r"[0-9][A-Za-z_]")
 _SELECT = re.compile(r"\s*select(?![A-Za-z0-9_])", re.I)
 # A character right before a quote that makes the quote part of a prefixed literal or
 # name (E'..', B'..', U&'..') or of a longer one.
@@ -102,10 +103,17 @@ def split(sql: str):
     ``operators`` alternate (``operators[i]`` joins conditions i and i+1: "and"/"or")."""
     if not sql.isascii() or _REFUSED.search(sql) or any(r in sql for r in _REWRITTEN):
         return None
-    if _NOT_RUN.search(sql) or not _as_parsed(sql):
-        return None
     m = _SELECT.match(sql)
-    if m is None or _ALLOWED.fullmatch(sql) is None or _NUMBER_RUN_ON.search(sql):
+    if m is None or _ALLOWED.fullmatch(sql) is None:
+        return None
+    # the exact tests below are regular expressions with look-behinds, a few
+    # microseconds each: taken only when a plain substring test cannot rule them out
+    low = sql.lower()
+    if low.count("not") >= 3 and _NOT_RUN.search(sql):
+        return None
+    if _DIGIT_LETTER.search(sql) and _NUMBER_RUN_ON.search(sql):
+        return None
+    if not _as_parsed(sql, low):
         return None
     end = len(sql.rstrip())
     depth = 0
@@ -195,11 +203,15 @@ def split(sql: str):
     return items, source, conds, ops, order, limit
 
 
-def _as_parsed(sql: str) -> bool:
+def _as_parsed(sql: str, low: str) -> bool:
     """Whether ``parse_one`` reads ``sql`` as sqlglot's plain parse (no bounded steps,
-    slicing, chain balancing or depth check that the pieces alone would not see)."""
+    slicing, chain balancing or depth check that the pieces alone would not see).
+    ``low``: ``sql`` in lower case."""
     if len(sql) > _SHORT and (sql.count("(") > outline.SLICE or _many_cases(sql)):
         return False
+    if len(sql) < limits.SHALLOW_TEXT and low.count("and") + low.count("or") + \
+            low.count("union") + low.count("intersect") < limits.BALANCE_FROM - 1:
+        return True     # fewer chain words than that even counted as substrings
     return limits.kept_as_parsed(sql)
 
 
