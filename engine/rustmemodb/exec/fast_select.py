@@ -280,10 +280,30 @@ def _sort(node: L.LogicalSort, env):
         rows = child(ctx)
         p = ctx.params
         for fn, desc, nulls_first in reversed(keys):   # stable: last key first
-            null_high = nulls_first == desc
-            rows = sorted(rows, key=lambda r: _sort_key(fn(r, p), null_high), reverse=desc)
+            rows = _sorted_by(rows, fn, p, desc, nulls_first)
         return rows
     return sort
+
+
+def _sorted_by(rows: list, fn, p, desc: bool, nulls_first: bool) -> list:
+    """``rows`` stably sorted by ``fn``'s value: the values computed once and sorted
+    by the list's own item lookup (no Python key call per comparison), the NULLs kept
+    in their order at the end ``nulls_first`` says; with a NaN among the values, by
+    ``_sort_key`` (NaN sorts above every number, as in PostgreSQL)."""
+    vals = [fn(r, p) for r in rows]
+    if any(type(v) is float and v != v for v in vals):
+        null_high = nulls_first == desc
+        return [r for _, r in sorted(zip(vals, rows), key=lambda vr: _sort_key(vr[0], null_high),
+                                     reverse=desc)]
+    if None in vals:
+        order = [i for i, v in enumerate(vals) if v is not None]
+        nulls = [i for i, v in enumerate(vals) if v is None]
+    else:
+        order, nulls = list(range(len(vals))), None
+    order.sort(key=vals.__getitem__, reverse=desc)
+    if nulls:
+        order = nulls + order if nulls_first else order + nulls
+    return [rows[i] for i in order]
 
 
 def _sort_key(v, null_high: bool):
