@@ -145,3 +145,15 @@ def test_pieces_inside_with_queries_are_not_kept(conn):
     assert _answer(conn, sql) == _fresh(sql)
     assert _answer(conn, sql.replace("ORDER BY 1", "ORDER BY 1 DESC")) == \
         _fresh(sql.replace("ORDER BY 1", "ORDER BY 1 DESC"))
+
+
+def test_an_or_of_subquery_conditions_reuses_its_sides(conn):
+    # an OR a subquery stays in (no semi join): its sides' closures are kept, the
+    # subquery side per slot count
+    plain = f"SELECT a FROM t WHERE {EXISTS} OR {AVG} ORDER BY 1"
+    other = f"SELECT a, b FROM t WHERE {AVG} OR {EXISTS} ORDER BY 1"
+    with_param = f"SELECT a FROM t WHERE ({EXISTS} OR {AVG}) AND a > ? ORDER BY 1"
+    assert _answer(conn, plain) == _fresh(plain)
+    assert _answer(conn, with_param, (1,)) == _fresh(with_param, params=(1,))
+    assert _answer(conn, other) == _fresh(other)
+    assert _answer(conn, with_param, (3,)) == _fresh(with_param, params=(3,))

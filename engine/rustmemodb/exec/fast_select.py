@@ -86,33 +86,31 @@ class _Env:
 
     def row_fn(self, e, depth: int = 0):
         memo = self.row_fns
-        if memo is not None:
-            hit = memo.get(id(e))
-            if hit is not None and hit[0] is e:
-                return hit[1]
-            if depth < 8 and type(e) is Call and (e.fn == "and" or e.fn == "or") \
-                    and len(e.args) == 2 and not (self.nested and has_subquery(e)):
-                # a new AND/OR of conditions compiled before: its sides' closures reused
-                fn = lazy_pair(e.fn, self.row_fn(e.args[0], depth + 1),
-                               self.row_fn(e.args[1], depth + 1))
-                memo[id(e)] = (e, fn)
-                return fn
         key = id(e)
-        if self.nested and has_subquery(e):
+        sub = self.nested and has_subquery(e)
+        if sub:
             # a subquery's closure reads its outer values from the slots after the
             # statement's own, and declines tables too big for the row path: kept for
             # statements with as many slots and the same big tables
             self.subqueries = True
-            if memo is not None:
-                key = (key, self.n_params, self.big_key)
-                hit = memo.get(key)
-                if hit is not None and hit[0] is e:
-                    return hit[1]
-            bound = e
+            key = (key, self.n_params, self.big_key)
+        if memo is not None:
+            hit = memo.get(key)
+            if hit is not None and hit[0] is e:
+                return hit[1]
+            if depth < 8 and type(e) is Call and (e.fn == "and" or e.fn == "or") \
+                    and len(e.args) == 2:
+                # a new AND/OR of conditions compiled before: its sides' closures reused
+                fn = lazy_pair(e.fn, self.row_fn(e.args[0], depth + 1),
+                               self.row_fn(e.args[1], depth + 1))
+                if len(memo) >= _ROW_FNS:
+                    memo.clear()
+                memo[key] = (e, fn)
+                return fn
+        bound = e
+        if sub:
             e = transform(e, lambda n: row_ops.compile_subquery(n, self, compile_rows)
                           if isinstance(n, SubqueryExpr) else n)
-        else:
-            bound = e
         fn = try_compile_row(e)
         if fn is None:
             raise _Unsupported()
