@@ -157,3 +157,11 @@ def test_an_or_of_subquery_conditions_reuses_its_sides(conn):
     assert _answer(conn, with_param, (1,)) == _fresh(with_param, params=(1,))
     assert _answer(conn, other) == _fresh(other)
     assert _answer(conn, with_param, (3,)) == _fresh(with_param, params=(3,))
+
+
+def test_the_subquery_census_of_expressions_is_bounded(conn, monkeypatch):
+    monkeypatch.setattr(optimize_subqueries, "_HOLDS_MAX", 8)
+    for i in range(20):
+        sql = f"SELECT a + {i}, {COUNT} FROM t WHERE {AVG} OR b > {i} ORDER BY 1"
+        assert _answer(conn, sql) == _fresh(sql)
+    assert len(optimize_subqueries._HOLDS) <= 8

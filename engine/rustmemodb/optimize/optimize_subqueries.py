@@ -37,7 +37,7 @@ from ..deep import deep
 import dataclasses
 import weakref
 
-from ..plan.expr import Expr, SubqueryExpr
+from ..plan.expr import Call, Expr, SubqueryExpr
 from ..plan.logical import LogicalCTERef, LogicalNode, LogicalRecursiveCTE
 from ..plan.walk import walk_fields
 
@@ -95,7 +95,7 @@ class _Walk:
     @deep
     def _value(self, value):
         if isinstance(value, Expr):
-            if not _holds_subquery(value):
+            if not _holds(value):
                 return value      # most expressions: one flat walk instead of a rebuild
             return self._expr(value)
         return self._walk(value)
@@ -144,6 +144,28 @@ class _Walk:
         self.keep.append(cte)
         self.ctes[id(cte)] = out
         return out
+
+
+def _holds(e: Expr) -> bool:
+    """``_holds_subquery(e)``, remembered per expression object (_HOLDS): the pieces a
+    session reuses are the same objects statement after statement; an AND/OR is
+    answered from its sides (a new combination of known conditions)."""
+    hit = _HOLDS.get(id(e))
+    if hit is not None and hit[0] is e:
+        return hit[1]
+    if type(e) is Call and (e.fn == "and" or e.fn == "or") and len(e.args) == 2:
+        out = _holds(e.args[0]) or _holds(e.args[1])
+    else:
+        out = _holds_subquery(e)
+    if len(_HOLDS) >= _HOLDS_MAX:
+        _HOLDS.clear()
+    _HOLDS[id(e)] = (e, out)
+    return out
+
+
+# id(expression) -> (expression, whether a subquery is under it); bounded.
+_HOLDS: dict = {}
+_HOLDS_MAX = 2048
 
 
 def _holds_subquery(e: Expr) -> bool:
