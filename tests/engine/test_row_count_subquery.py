@@ -91,3 +91,36 @@ def test_the_rows_cache_is_bounded(monkeypatch):
         c.execute(f"INSERT INTO t VALUES ({10 + i}, 1, 1.0, 1.0)")
         assert len(c.execute("SELECT * FROM t WHERE b = 1").fetchall()) == i + 1
     assert len(row_ops._ROWS) <= 3
+
+
+EXISTS_QUERIES = [
+    f"SELECT a FROM t WHERE {neg}EXISTS (SELECT 1 FROM t AS x WHERE {cond}) OR a > 6 ORDER BY 1"
+    for neg in ("", "NOT ") for cond in ("x.b < t.b", "x.f >= t.f", "t.g > x.g",
+                                          "x.b > t.b AND x.f < t.f")] + [
+    "SELECT a, EXISTS (SELECT 1, 2 FROM t AS x WHERE x.b > t.b) FROM t ORDER BY 1",
+    "SELECT a, NOT EXISTS (SELECT 1 FROM t AS x WHERE x.b > t.b) FROM t ORDER BY 1",
+]
+
+
+@pytest.mark.parametrize("sql", EXISTS_QUERIES)
+def test_exists_matches_the_scan(sql, monkeypatch):
+    fast = _connect().execute(sql).fetchall()
+    monkeypatch.setattr(row_ops, "_existing", lambda expr, corr, general: None)
+    assert fast == _connect().execute(sql).fetchall()
+
+
+def test_exists_over_an_evaluated_select_list_is_left_to_the_scan():
+    seen = []
+    real = row_ops._existing
+
+    def spy(expr, corr, general):
+        out = real(expr, corr, general)
+        seen.append(out is not None)
+        return out
+    import unittest.mock as mock
+    with mock.patch.object(row_ops, "_existing", spy):
+        _connect().execute("SELECT a, EXISTS (SELECT 1 FROM t AS x WHERE x.b > t.b) "
+                           "FROM t").fetchall()
+        _connect().execute("SELECT a, EXISTS (SELECT x.a + 1 FROM t AS x WHERE x.b > t.b) "
+                           "FROM t").fetchall()
+    assert seen == [True, False]

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from .. import types
 from ..plan import logical as L
-from ..plan.expr import Call, ColRef, Expr, OuterRef, Param, SubqueryExpr
+from ..plan.expr import Call, ColRef, Const, Expr, OuterRef, Param, SubqueryExpr
 from ..plan.walk import map_expressions
 from .expr.row import compile_row
 
@@ -403,7 +403,8 @@ def compile_subquery(expr: SubqueryExpr, env, compile_rows) -> RowSubquery:
         def exists(row, params):
             found = bool(rows_for(row, params))
             return not found if negated else found
-        return RowSubquery(expr.type, exists, expr)
+        counted = _existing(expr, corr, exists)
+        return RowSubquery(expr.type, counted or exists, expr)
 
     def in_(row, params):
         values = [r[0] for r in rows_for(row, params)]
@@ -454,7 +455,24 @@ def _counting(expr: SubqueryExpr, corr: list, general):
     if agg.fn != "count" or not agg.star or agg.distinct or agg.filter is not None \
             or agg.order_by or agg.extra:
         return None
-    scan = plan.child
+    return _count_fn(plan.child, corr, general, None)
+
+
+def _existing(expr: SubqueryExpr, corr: list, general):
+    """``EXISTS (SELECT <constants> FROM t WHERE <inequalities as _counting's>)``: the
+    rows meeting the conditions counted as ``_counting`` counts them (never NULL)."""
+    plan = expr.plan
+    if type(plan) is L.LogicalProject:
+        if any(type(e) is not Const for e in plan.exprs):
+            return None     # the select list is evaluated by the scan: left to it
+        plan = plan.child
+    return _count_fn(plan, corr, general, expr.negated)
+
+
+def _count_fn(scan, corr: list, general, negated):
+    """The counting closure of ``_counting`` over ``scan`` (or None when its filter is
+    not an AND of inequalities); ``negated``: None for the count itself, else the
+    closure answers EXISTS (False) or NOT EXISTS (True)."""
     if type(scan) is not L.LogicalScan or scan.with_rowid or scan.index_lookup is not None \
             or scan.projection is not None or scan.filter is None:
         return None
@@ -504,26 +522,38 @@ def _counting(expr: SubqueryExpr, corr: list, general):
         if got is False or type(k) is float and k != k:
             return general(row, params)
         if k is None:
-            return 0
-        vals, others = got
-        if not rest:
-            return count(vals, k)
-        ks = []
-        for _, _, f in rest:
-            v = f(row, params)
-            if v is None:
-                return 0
-            if type(v) is float and v != v:
+            n = 0
+        elif not rest:
+            n = count(got[0], k)
+        else:
+            n = _count_rest(got, k, rest, side, row, params)
+            if n is None:
                 return general(row, params)
-            ks.append(v)
-        lo, hi = side(vals, k)
-        if len(rest) == 1:
-            test, k2 = rest[0][1], ks[0]
-            return sum(1 for v in others[0][lo:hi] if v is not None and test(v, k2))
-        return sum(1 for i in range(lo, hi)
-                   if all(col[i] is not None and t(col[i], kv)
-                          for col, (_, t, _), kv in zip(others, rest, ks)))
+        if negated is None:
+            return n
+        return (n == 0) if negated else (n > 0)
     return counted
+
+
+def _count_rest(got, k, rest, side, row, params):
+    """The rows meeting the first condition (by binary search) and the others (tested),
+    or None for a NaN outer value."""
+    vals, others = got
+    ks = []
+    for _, _, f in rest:
+        v = f(row, params)
+        if v is None:
+            return 0
+        if type(v) is float and v != v:
+            return None
+        ks.append(v)
+    lo, hi = side(vals, k)
+    if len(rest) == 1:
+        test, k2 = rest[0][1], ks[0]
+        return sum(1 for v in others[0][lo:hi] if v is not None and test(v, k2))
+    return sum(1 for i in range(lo, hi)
+               if all(col[i] is not None and t(col[i], kv)
+                      for col, (_, t, _), kv in zip(others, rest, ks)))
 
 
 # op -> the slice [lo, hi) of the sorted values meeting ``value OP k``
