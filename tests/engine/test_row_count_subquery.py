@@ -39,7 +39,7 @@ def test_the_shape_is_recognized():
         out = real(expr, corr, general)
         calls.append(out is not None)
         return out
-    import unittest.mock as mock
+    from unittest import mock
     with mock.patch.object(row_ops, "_counting", spy):
         _connect().execute(QUERIES[0]).fetchall()
         _connect().execute("SELECT a, (SELECT count(*) FROM t AS x WHERE x.b < t.b "
@@ -117,7 +117,7 @@ def test_exists_over_an_evaluated_select_list_is_left_to_the_scan():
         out = real(expr, corr, general)
         seen.append(out is not None)
         return out
-    import unittest.mock as mock
+    from unittest import mock
     with mock.patch.object(row_ops, "_existing", spy):
         _connect().execute("SELECT a, EXISTS (SELECT 1 FROM t AS x WHERE x.b > t.b) "
                            "FROM t").fetchall()

@@ -22,7 +22,7 @@ def test_sorted_by_orders_as_the_per_row_key(seed):
     rng = random.Random(seed)
     pool = [None, 1, 2, 2, 3, -1, 0] if seed % 3 else [None, 1.5, float("nan"), 2.0, -0.0, 0.0, 7.25]
     rows = [(rng.choice(pool), i) for i in range(rng.randrange(0, 30))]
-    fn = lambda r, p: r[0]      # noqa: E731
+    fn = lambda r, p: r[0]
     for desc in (False, True):
         for nulls_first in (False, True):
             got = fast_select._sorted_by(rows, fn, None, desc, nulls_first)

@@ -15,8 +15,8 @@ from __future__ import annotations
 import operator
 import weakref
 from bisect import bisect_left, bisect_right
-from operator import itemgetter
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Callable
 
 from .. import types

@@ -72,7 +72,7 @@ _SCANNED = frozenset(_WORDS.split())
 _ALLOWED = re.compile(r"[\sA-Za-z0-9_'\"(),\[\]\-+*/%<>=!|&^~#.:?@]*")
 _NUMBER_RUN_ON = re.compile(r"(?<![A-Za-z0-9_.])(?>[0-9][0-9.]*(?:[eE][-+]?[0-9]+)?)[A-Za-z_]")
 _DIGIT_LETTER = re.compile(r"[0-9][A-Za-z_]")
-_SELECT = re.compile(r"\s*select(?![A-Za-z0-9_])", re.I)
+_SELECT = re.compile(r"\s*select(?![A-Za-z0-9_])", re.IGNORECASE)
 # A character right before a quote that makes the quote part of a prefixed literal or
 # name (E'..', B'..', U&'..') or of a longer one.
 _PREFIXES = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_&'\"")
@@ -219,7 +219,7 @@ class PieceParser:
     """A session's parsed pieces: (kind, text) -> sqlglot tree, least recently used
     dropped first."""
 
-    __slots__ = ("pieces", "hits", "misses")
+    __slots__ = ("hits", "misses", "pieces")
 
     def __init__(self, size: int = MAX_PIECES) -> None:
         self.pieces: OrderedDict = OrderedDict()

@@ -211,7 +211,7 @@ class ExprMemo:
     view and function it depends on is the same object in the catalog (as a cached
     plan: plan_cache.Prepared.valid_for), and those additions are made again."""
 
-    __slots__ = ("entries", "hits", "row_fns", "stamp", "catalog", "keys", "census")
+    __slots__ = ("catalog", "census", "entries", "hits", "keys", "row_fns", "stamp")
 
     def __init__(self) -> None:
         self.entries: dict = {}
