@@ -72,6 +72,11 @@ _SCANNED = frozenset(_WORDS.split())
 _ALLOWED = re.compile(r"[\sA-Za-z0-9_'\"(),\[\]\-+*/%<>=!|&^~#.:?@]*")
 _NUMBER_RUN_ON = re.compile(r"(?<![A-Za-z0-9_.])(?>[0-9][0-9.]*(?:[eE][-+]?[0-9]+)?)[A-Za-z_]")
 _DIGIT_LETTER = re.compile(r"[0-9][A-Za-z_]")
+# Clause words of other shapes (GROUP BY, HAVING, set operations, joins, ...) after a
+# space or bracket, in the lower-cased text: a statement holding one is declined before
+# the scan (a word in a string or a quoted name declines it too: the whole parse reads it).
+_OTHER_SHAPE = re.compile(
+    r"[\s)](?:group|having|union|intersect|except|join|window|offset|fetch|qualify)[\s(]")
 _SELECT = re.compile(r"\s*select(?![A-Za-z0-9_])", re.IGNORECASE)
 # A character right before a quote that makes the quote part of a prefixed literal or
 # name (E'..', B'..', U&'..') or of a longer one.
@@ -106,9 +111,11 @@ def split(sql: str):
     m = _SELECT.match(sql)
     if m is None or _ALLOWED.fullmatch(sql) is None:
         return None
+    low = sql.lower()
+    if _OTHER_SHAPE.search(low):
+        return None     # a clause of another shape, found before the whole scan
     # the exact tests below are regular expressions with look-behinds, a few
     # microseconds each: taken only when a plain substring test cannot rule them out
-    low = sql.lower()
     if low.count("not") >= 3 and _NOT_RUN.search(sql):
         return None
     if _DIGIT_LETTER.search(sql) and _NUMBER_RUN_ON.search(sql):

@@ -174,7 +174,7 @@ class ExprBinder:
         scope = reuse.scope_key(self.scope)
         if scope is None:
             return self.bind(node)
-        key = memo.key_of(node)
+        key = memo.key_of(node, getattr(self.stmt, "clauses_checked", False))
         if key is not None and type(key[0]) is tuple and (self.stmt.ctes or self.stmt.view_stack):
             key = None      # a query's names may mean a WITH query or a view's own tables
         return self._piece(node, memo, (type(self), self.aggregates, self.windows, scope),

@@ -107,7 +107,8 @@ def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
     # One walk over the bound expressions for what the steps below look for: aggregate
     # calls, window calls, set-returning functions (lifting creates none of them).
     kinds, fns = _census(select_exprs + extra + [s[1] for s in order_specs if s[0] == "expr"],
-                         getattr(stmt, "expr_memo", None))
+                         getattr(stmt, "expr_memo", None)
+                         if getattr(stmt, "clauses_checked", False) else None)
     has_aggs = AggCall in kinds
     if group_nodes or having is not None or has_aggs:
         groups, sets = _bind_groups(stmt, group_nodes, scope, select_exprs, names)
@@ -163,7 +164,8 @@ _SRF_NAMES = frozenset({"srf_row"})
 
 def _census(exprs, memo=None) -> tuple[set, set]:
     """(the node classes, the names of the calls) in ``exprs``. ``memo``: the session's
-    reused pieces (sql/bind/reuse.py), which remember each expression's own census."""
+    reused pieces (sql/bind/reuse.py), which remember each expression's own census (for
+    a statement assembled from pieces, whose bound items recur as objects)."""
     kinds: set = set()
     fns: set = set()
     for e in exprs:
@@ -220,8 +222,9 @@ def _select_items(stmt, node: exp.Select, scope: Scope) -> tuple[list, list[str]
                 names.append(c.name)
             continue
         memo = getattr(stmt, "expr_memo", None)
-        # a piece with a reuse key holds no COLUMNS(...): the walk is spared
-        if (memo is None or memo.key_of(e) is None) and e.find(exp.Columns) is not None:
+        # a piece (sql/pieces.py) with a reuse key holds no COLUMNS(...): the walk is spared
+        if (memo is None or not getattr(stmt, "clauses_checked", False)
+                or memo.key_of(e) is None) and e.find(exp.Columns) is not None:
             # DuckDB's COLUMNS('regex'), COLUMNS(*)
             for name, item in _columns_expansion(e, scope):
                 names.append(name)

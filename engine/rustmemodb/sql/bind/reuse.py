@@ -242,14 +242,18 @@ class ExprMemo:
             self.stamp = (registry, registry.version, catalog_functions)
         return self
 
-    def key_of(self, node):
-        """``piece_key(node)``, else ``catalog_key(node)``: remembered per node object."""
+    def key_of(self, node, keep: bool = True):
+        """``piece_key(node)``, else ``catalog_key(node)``: remembered per node object
+        when ``keep`` (a piece of sql/pieces.py, which recurs as an object; a node of a
+        statement parsed whole does not, and keeping it would keep its whole tree)."""
         hit = self.keys.get(id(node))
         if hit is not None and hit[0] is node:
             return hit[1]
         key = piece_key(node)
         if key is None:
             key = catalog_key(node)
+        if not keep:
+            return key
         keys = self.keys
         if len(keys) >= MAX_ENTRIES:
             keys.clear()
