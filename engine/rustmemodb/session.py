@@ -111,6 +111,8 @@ class Session:
         self._point_readers: dict = {}
         # Select items and conditions bound by earlier statements (sql/bind/reuse.py).
         self._expr_memo = None
+        # Pieces of one-table SELECTs parsed by earlier statements (sql/pieces.py).
+        self._pieces = None
 
     @property
     def file_root(self) -> str | None:
@@ -361,6 +363,21 @@ class Session:
             bound = bind_role_statement(role_stmt, self)
             return Prepared(ph.sql, ph, kind=bound.kind, bound=bound, plan=bound.plan,
                             functions_version=self.db.functions.version), None
+        if shape is None and self.temp_prefix is None:
+            # a one-table SELECT from pieces parsed before (sql/pieces.py); its nodes'
+            # positions are the pieces' own, so an error is reported from the whole parse
+            pieces = self._pieces
+            if pieces is None:
+                pieces = self._pieces = front.PieceParser()
+            ast = pieces.parse(ph.sql)
+            if ast is not None:
+                binder = self._binder(root, None)
+                binder.clauses_checked = True   # by the piece parser
+                try:
+                    return binder.bind_statement(ast), None
+                except errors.Error as exc:
+                    if exc.sqlstate[:2] in ("53", "54", "57"):
+                        raise   # cancelled, out of memory or too complex
         ast = parse_one(ph.sql)
         if self.temp_prefix is not None or creates_temporary(ast):
             if self.temp_prefix is None:
@@ -1022,6 +1039,7 @@ class _Stages:
         "CommentStatement",
         "ExprMemo",
         "FLAT",
+        "PieceParser",
         "StatementBinder",
         "compile_fast_path",
         "optimize",
@@ -1055,12 +1073,14 @@ def _front_end() -> _Stages:
         from .sql.bind.reuse import ExprMemo
         from .sql.parse import parse_one
         from .sql.parse_roles import CommentStatement
+        from .sql.pieces import PieceParser
         from .sql.parse_roles import parse as parse_role_statement
         stages = _Stages()
         stages.parse_one, stages.CommentStatement = parse_one, CommentStatement
         stages.parse_role_statement = parse_role_statement
         stages.StatementBinder = StatementBinder
         stages.ExprMemo = ExprMemo
+        stages.PieceParser = PieceParser
         _FRONT_END = stages
     return _FRONT_END
 

@@ -227,13 +227,16 @@ def test_reused_pieces_reuse_their_row_closures(conn):
     assert kept, "the piece's closure was compiled again"
 
 
-def test_closures_of_subqueries_are_not_kept(conn):
+def test_closures_of_subqueries_are_kept_per_slot_count(conn):
+    # a subquery's closure reads its outer values after the statement's own slots: kept
+    # under the number of slots (and the tables too big for the row path), not the id alone
     sql = "SELECT a, (SELECT count(*) FROM t AS x WHERE x.b < t.b) FROM t ORDER BY 1"
     conn.execute("SELECT a FROM t").fetchall()
     assert conn.execute(sql).fetchall() == _fresh(sql)
     from rustmemodb.plan.expr import has_subquery
-    assert not any(has_subquery(e) for e, _ in _memo(conn).row_fns.values())
-    assert conn.execute(sql).fetchall() == _fresh(sql)
+    kept = [k for k, (e, _) in _memo(conn).row_fns.items() if has_subquery(e)]
+    assert kept and all(type(k) is tuple and k[1] == 0 for k in kept)
+    assert conn.execute(sql + " LIMIT 9").fetchall() == _fresh(sql)
 
 
 def test_new_combinations_of_known_conditions_reuse_their_sides(conn):
@@ -270,3 +273,16 @@ def test_three_valued_and_lazy_logic_of_reused_sides(conn, sql):
                 _fresh(sql)
         else:
             assert got == _fresh(sql)
+
+
+def test_piece_keys_and_censuses_are_remembered_per_object(conn):
+    # the pieces of sql/pieces.py are the same node objects statement after statement:
+    # each is keyed once, and each bound piece handed out again is censused once
+    conn.execute("SELECT a + b * 2, s FROM t WHERE a > b ORDER BY 1").fetchall()
+    memo = _memo(conn)
+    assert memo.keys and memo.census
+    keys, census = dict(memo.keys), dict(memo.census)
+    sql = "SELECT s, a + b * 2 FROM t WHERE a > b OR b > 3 ORDER BY 2"
+    assert conn.execute(sql).fetchall() == _fresh(sql)
+    assert any(k in memo.keys and memo.keys[k] is keys[k] for k in keys)
+    assert any(k in memo.census and memo.census[k] is census[k] for k in census)

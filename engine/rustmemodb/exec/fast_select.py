@@ -82,33 +82,42 @@ class _Env:
         self.nested = prepared.bound.nested
         # The session's closures for expressions it binds once and reuses (Prepared.row_fns).
         self.row_fns = prepared.row_fns
+        self.big_key = tuple(sorted(self.big))
 
     def row_fn(self, e, depth: int = 0):
         memo = self.row_fns
+        key = id(e)
+        sub = self.nested and has_subquery(e)
+        if sub:
+            # a subquery's closure reads its outer values from the slots after the
+            # statement's own, and declines tables too big for the row path: kept for
+            # statements with as many slots and the same big tables
+            self.subqueries = True
+            key = (key, self.n_params, self.big_key)
         if memo is not None:
-            hit = memo.get(id(e))
+            hit = memo.get(key)
             if hit is not None and hit[0] is e:
                 return hit[1]
             if depth < 8 and type(e) is Call and (e.fn == "and" or e.fn == "or") \
-                    and len(e.args) == 2 and not (self.nested and has_subquery(e)):
+                    and len(e.args) == 2:
                 # a new AND/OR of conditions compiled before: its sides' closures reused
                 fn = lazy_pair(e.fn, self.row_fn(e.args[0], depth + 1),
                                self.row_fn(e.args[1], depth + 1))
-                memo[id(e)] = (e, fn)
+                if len(memo) >= _ROW_FNS:
+                    memo.clear()
+                memo[key] = (e, fn)
                 return fn
-        if self.nested and has_subquery(e):
-            # a subquery's closure is the statement's own (its outer values' slots)
-            self.subqueries = True
+        bound = e
+        if sub:
             e = transform(e, lambda n: row_ops.compile_subquery(n, self, compile_rows)
                           if isinstance(n, SubqueryExpr) else n)
-            memo = None
         fn = try_compile_row(e)
         if fn is None:
             raise _Unsupported()
         if memo is not None:
             if len(memo) >= _ROW_FNS:
                 memo.clear()
-            memo[id(e)] = (e, fn)
+            memo[key] = (bound, fn)
         return fn
 
 
@@ -269,10 +278,30 @@ def _sort(node: L.LogicalSort, env):
         rows = child(ctx)
         p = ctx.params
         for fn, desc, nulls_first in reversed(keys):   # stable: last key first
-            null_high = nulls_first == desc
-            rows = sorted(rows, key=lambda r: _sort_key(fn(r, p), null_high), reverse=desc)
+            rows = _sorted_by(rows, fn, p, desc, nulls_first)
         return rows
     return sort
+
+
+def _sorted_by(rows: list, fn, p, desc: bool, nulls_first: bool) -> list:
+    """``rows`` stably sorted by ``fn``'s value: the values computed once and sorted
+    by the list's own item lookup (no Python key call per comparison), the NULLs kept
+    in their order at the end ``nulls_first`` says; with a NaN among the values, by
+    ``_sort_key`` (NaN sorts above every number, as in PostgreSQL)."""
+    vals = [fn(r, p) for r in rows]
+    if any(type(v) is float and v != v for v in vals):
+        null_high = nulls_first == desc
+        return [r for _, r in sorted(zip(vals, rows), key=lambda vr: _sort_key(vr[0], null_high),
+                                     reverse=desc)]
+    if None in vals:
+        order = [i for i, v in enumerate(vals) if v is not None]
+        nulls = [i for i, v in enumerate(vals) if v is None]
+    else:
+        order, nulls = list(range(len(vals))), None
+    order.sort(key=vals.__getitem__, reverse=desc)
+    if nulls:
+        order = nulls + order if nulls_first else order + nulls
+    return [rows[i] for i in order]
 
 
 def _sort_key(v, null_high: bool):

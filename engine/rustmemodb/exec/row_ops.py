@@ -12,12 +12,16 @@ vectorised plan instead, so the two paths never disagree on an answer.
 """
 from __future__ import annotations
 
+import operator
+import weakref
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Callable
 
 from .. import types
 from ..plan import logical as L
-from ..plan.expr import Expr, OuterRef, Param, SubqueryExpr
+from ..plan.expr import Call, ColRef, Const, Expr, OuterRef, Param, SubqueryExpr
 from ..plan.walk import map_expressions
 from .expr.row import compile_row
 
@@ -35,9 +39,29 @@ class TooMany(Exception):
 
 
 def table_rows(version, width: int) -> list:
-    """The live rows of a small table version (storage form), or raise TooMany."""
+    """The live rows of a small table version (storage form), or raise TooMany. The list
+    is shared (``_ROWS``): the caller must not change it."""
     if version.live_rows > SMALL_ROWS:
         raise TooMany()
+    hit = _ROWS.get(id(version))
+    if hit is not None and hit[0]() is version and hit[1] == width:
+        return hit[2]
+    out = _table_rows(version, width)
+    if len(_ROWS) >= _ROWS_MAX:
+        _ROWS.clear()
+    _ROWS[id(version)] = (weakref.ref(version), width, out)
+    return out
+
+
+# id(table version) -> (weak reference to it, width, its live rows): a version is
+# immutable, and a correlated subquery scans its table once per outer row (a file of
+# small statements scans the same version once per statement). Bounded, and no version
+# is kept alive by it.
+_ROWS: dict = {}
+_ROWS_MAX = 64
+
+
+def _table_rows(version, width: int) -> list:
     if version.patches:
         version = version.settled()
     out: list = []
@@ -72,6 +96,8 @@ def compile_scan(node: L.LogicalScan, row_fn):
             rows = [r for r in rows if pred(r, p) is True]
         if proj is not None:
             rows = [tuple([r[i] for i in proj]) for r in rows]
+        elif pred is None:
+            rows = list(rows)       # table_rows' list is shared
         return rows
     return scan
 
@@ -370,13 +396,15 @@ def compile_subquery(expr: SubqueryExpr, env, compile_rows) -> RowSubquery:
             if len(rows) > 1:
                 raise TooMany()          # the vectorised path raises 21000
             return rows[0][0] if rows else None
-        return RowSubquery(expr.type, scalar, expr)
+        counted = _counting(expr, corr, scalar)
+        return RowSubquery(expr.type, counted or scalar, expr)
 
     if kind == "exists":
         def exists(row, params):
             found = bool(rows_for(row, params))
             return not found if negated else found
-        return RowSubquery(expr.type, exists, expr)
+        counted = _existing(expr, corr, exists)
+        return RowSubquery(expr.type, counted or exists, expr)
 
     def in_(row, params):
         values = [r[0] for r in rows_for(row, params)]
@@ -391,3 +419,148 @@ def compile_subquery(expr: SubqueryExpr, env, compile_rows) -> RowSubquery:
             return not negated
         return None if any(v is None for v in values) else negated
     return RowSubquery(expr.type, in_, expr)
+
+
+# ---- count(*) under one inequality ----------------------------------------------------------
+
+# column OP outer value -> how many of the sorted values ``vals`` satisfy it, for ``k``
+_COUNTS = {
+    "lt": lambda vals, k: bisect_left(vals, k),
+    "le": lambda vals, k: bisect_right(vals, k),
+    "gt": lambda vals, k: len(vals) - bisect_right(vals, k),
+    "ge": lambda vals, k: len(vals) - bisect_left(vals, k),
+}
+_FLIPPED = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
+
+
+def _counting(expr: SubqueryExpr, corr: list, general):
+    """For ``(SELECT count(*) FROM t WHERE t.c1 OP outer.x [AND t.c2 OP outer.y ...])``
+    with each OP one of < <= > >= between INTEGER or FLOAT values of one type: a closure
+    that sorts the rows by the first condition's column once per statement run, finds
+    the rows meeting that condition by binary search and tests the others on those
+    alone, instead of running the filter's closures over every row per outer row; or
+    None for any other subquery. NULL on either side meets no condition (a NULL outer
+    value counts 0), as the scan's filter would; a NaN (which SQL sorts above every
+    number) leaves that run to ``general``."""
+    plan = expr.plan
+    if type(plan) is L.LogicalProject:
+        if len(plan.exprs) != 1 or type(plan.exprs[0]) is not ColRef \
+                or plan.exprs[0].index != 0:
+            return None
+        plan = plan.child
+    if type(plan) is not L.LogicalAggregate or plan.groups or plan.grouping_sets is not None \
+            or len(plan.aggregates) != 1:
+        return None
+    agg = plan.aggregates[0]
+    if agg.fn != "count" or not agg.star or agg.distinct or agg.filter is not None \
+            or agg.order_by or agg.extra:
+        return None
+    return _count_fn(plan.child, corr, general, None)
+
+
+def _existing(expr: SubqueryExpr, corr: list, general):
+    """``EXISTS (SELECT <constants> FROM t WHERE <inequalities as _counting's>)``: the
+    rows meeting the conditions counted as ``_counting`` counts them (never NULL)."""
+    plan = expr.plan
+    if type(plan) is L.LogicalProject:
+        if any(type(e) is not Const for e in plan.exprs):
+            return None     # the select list is evaluated by the scan: left to it
+        plan = plan.child
+    return _count_fn(plan, corr, general, expr.negated)
+
+
+def _count_fn(scan, corr: list, general, negated):
+    """The counting closure of ``_counting`` over ``scan`` (or None when its filter is
+    not an AND of inequalities); ``negated``: None for the count itself, else the
+    closure answers EXISTS (False) or NOT EXISTS (True)."""
+    if type(scan) is not L.LogicalScan or scan.with_rowid or scan.index_lookup is not None \
+            or scan.projection is not None or scan.filter is None:
+        return None
+    conds = []      # (column, op, outer slot)
+    todo = [scan.filter]
+    while todo:
+        cond = todo.pop()
+        if type(cond) is not Call or len(cond.args) != 2 or len(conds) > 4:
+            return None
+        if cond.fn == "and":
+            todo.append(cond.args[1])
+            todo.append(cond.args[0])
+            continue
+        op = cond.fn
+        if op not in _COUNTS:
+            return None
+        left, right = cond.args
+        if type(left) is OuterRef and type(right) is ColRef:
+            left, right, op = right, left, _FLIPPED[op]
+        if type(left) is not ColRef or type(right) is not OuterRef or right.depth != 1 \
+                or left.type != right.type or left.type not in (types.INTEGER, types.FLOAT) \
+                or not 0 <= right.index < len(corr):
+            return None
+        conds.append((left.index, op, right.index))
+    column, op, slot = conds[0]
+    table, count, outer = scan.table, _COUNTS[op], corr[slot]
+    rest = [(c, _TESTS[o], corr[s]) for c, o, s in conds[1:]]
+    side = _SIDES[op]
+    key = object()
+
+    def counted(row, params):
+        memo = params.memo
+        got = memo.get(key)
+        if got is None:
+            version = params.ctx.root.tables[table]
+            rows = [r for r in table_rows(version, len(version.schema.columns))
+                    if r[column] is not None]
+            rows.sort(key=itemgetter(column))
+            vals = [r[column] for r in rows]
+            if any(type(v) is float and v != v for r in rows
+                   for v in [r[column]] + [r[c] for c, _, _ in rest]):
+                got = False
+            else:
+                got = (vals, [[r[c] for r in rows] for c, _, _ in rest])
+            memo[key] = got
+        k = outer(row, params)
+        if got is False or type(k) is float and k != k:
+            return general(row, params)
+        if k is None:
+            n = 0
+        elif not rest:
+            n = count(got[0], k)
+        else:
+            n = _count_rest(got, k, rest, side, row, params)
+            if n is None:
+                return general(row, params)
+        if negated is None:
+            return n
+        return (n == 0) if negated else (n > 0)
+    return counted
+
+
+def _count_rest(got, k, rest, side, row, params):
+    """The rows meeting the first condition (by binary search) and the others (tested),
+    or None for a NaN outer value."""
+    vals, others = got
+    ks = []
+    for _, _, f in rest:
+        v = f(row, params)
+        if v is None:
+            return 0
+        if type(v) is float and v != v:
+            return None
+        ks.append(v)
+    lo, hi = side(vals, k)
+    if len(rest) == 1:
+        test, k2 = rest[0][1], ks[0]
+        return sum(1 for v in others[0][lo:hi] if v is not None and test(v, k2))
+    return sum(1 for i in range(lo, hi)
+               if all(col[i] is not None and t(col[i], kv)
+                      for col, (_, t, _), kv in zip(others, rest, ks)))
+
+
+# op -> the slice [lo, hi) of the sorted values meeting ``value OP k``
+_SIDES = {
+    "lt": lambda vals, k: (0, bisect_left(vals, k)),
+    "le": lambda vals, k: (0, bisect_right(vals, k)),
+    "gt": lambda vals, k: (bisect_right(vals, k), len(vals)),
+    "ge": lambda vals, k: (bisect_left(vals, k), len(vals)),
+}
+_TESTS = {"lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge}

@@ -35,14 +35,24 @@ from __future__ import annotations
 
 from ..deep import deep
 import dataclasses
+import weakref
 
-from ..plan.expr import Expr, SubqueryExpr
+from ..plan.expr import Call, Expr, SubqueryExpr
 from ..plan.logical import LogicalCTERef, LogicalNode, LogicalRecursiveCTE
 from ..plan.walk import walk_fields
 
 _LEAVES = (str, int, float, bool, type(None), bytes)
 # The nested optimize() calls skip this rule: the walk below already went innermost first.
 SELF = "optimize_subqueries"
+# id(expression holding a subquery) -> (expression, weak reference to the root it was
+# optimized against, optimized expression). A session hands the same bound expression
+# to each statement that writes the piece again (sql/bind/reuse.py), so a file of
+# statements made of recurring pieces optimizes each piece's subqueries once per root:
+# the result depends on nothing else (the nested optimize() runs a fixed rule list
+# against the root's catalog and sizes). Entries hold the expression, so its id is not
+# reused while it is here; bounded.
+_DONE: dict = {}
+_DONE_MAX = 512
 
 
 def optimize_subqueries(plan: LogicalNode, ctx=None, optimize=None) -> LogicalNode:
@@ -57,15 +67,40 @@ class _Walk:
         self.ctx = ctx
         self.ctes: dict[int, object] = {}   # id(CTE as bound) -> CTE with optimized plan
         self.keep: list = []                # the bound CTEs, alive while ids are in use
+        self.cte_reads = 0                  # CTE references met (self.cte)
 
     def value(self, value):
         # Atoms are passed over here and below, with no call (and no depth probe) each.
         return value if isinstance(value, _LEAVES) else self._value(value)
 
+    def _expr(self, value):
+        """``_value`` of an expression holding a subquery, remembered per root (_DONE)."""
+        ctx = self.ctx
+        hit = _DONE.get(id(value))
+        if hit is not None and hit[0] is value and hit[1]() is ctx and ctx is not None:
+            return hit[2]
+        reads = self.cte_reads
+        out = self._walk(value)
+        if self.cte_reads != reads:     # its CTEs are this statement's own objects
+            return out
+        try:
+            ref = weakref.ref(ctx)
+        except TypeError:
+            return out
+        if len(_DONE) >= _DONE_MAX:
+            _DONE.clear()
+        _DONE[id(value)] = (value, ref, out)
+        return out
+
     @deep
     def _value(self, value):
-        if isinstance(value, Expr) and not _holds_subquery(value):
-            return value      # most expressions: one flat walk instead of a rebuild
+        if isinstance(value, Expr):
+            if not _holds(value):
+                return value      # most expressions: one flat walk instead of a rebuild
+            return self._expr(value)
+        return self._walk(value)
+
+    def _walk(self, value):
         if isinstance(value, (list, tuple)):
             out = [v if isinstance(v, _LEAVES) else self._value(v) for v in value]
             if all(a is b for a, b in zip(out, value)):
@@ -96,6 +131,7 @@ class _Walk:
         return value
 
     def cte(self, cte):
+        self.cte_reads += 1
         hit = self.ctes.get(id(cte))
         if hit is not None:
             return hit
@@ -108,6 +144,28 @@ class _Walk:
         self.keep.append(cte)
         self.ctes[id(cte)] = out
         return out
+
+
+def _holds(e: Expr) -> bool:
+    """``_holds_subquery(e)``, remembered per expression object (_HOLDS): the pieces a
+    session reuses are the same objects statement after statement; an AND/OR is
+    answered from its sides (a new combination of known conditions)."""
+    hit = _HOLDS.get(id(e))
+    if hit is not None and hit[0] is e:
+        return hit[1]
+    if type(e) is Call and (e.fn == "and" or e.fn == "or") and len(e.args) == 2:
+        out = _holds(e.args[0]) or _holds(e.args[1])
+    else:
+        out = _holds_subquery(e)
+    if len(_HOLDS) >= _HOLDS_MAX:
+        _HOLDS.clear()
+    _HOLDS[id(e)] = (e, out)
+    return out
+
+
+# id(expression) -> (expression, whether a subquery is under it); bounded.
+_HOLDS: dict = {}
+_HOLDS_MAX = 2048
 
 
 def _holds_subquery(e: Expr) -> bool:

@@ -181,20 +181,31 @@ _CHAIN_WORD = re.compile(r"(?<![\w$])(?:and|or|union|intersect)(?![\w$])", re.I)
 _SHALLOW_TEXT = min(MAX_TREE_DEPTH // 4, 4 * (MAX_QUERY_NESTING + 1))
 
 
+# (public: sql/pieces.py tests text against the same bounds)
+SHALLOW_TEXT = _SHALLOW_TEXT
+
+
+def kept_as_parsed(sql: str) -> bool:
+    """Whether ``balance`` leaves the tree parsed from ``sql`` as it is, unwalked: a text
+    with fewer chain words than a balanced chain needs and too short to be too deep."""
+    if len(sql) >= _SHALLOW_TEXT:
+        return False
+    words = 0
+    for _ in _CHAIN_WORD.finditer(sql):
+        words += 1
+        if words >= BALANCE_FROM - 1:
+            return False
+    return True
+
+
 def balance(tree: exp.Expression, sql: str | None = None) -> exp.Expression:
     """Rebuild long AND/OR/UNION/INTERSECT chains balanced; check the depth after.
     ``sql``: the parsed text, when known: a text with fewer chain words than a balanced
     chain needs and too short to be too deep is left as it is, without walking the tree
     (the two walks were a tenth of planning a 300-character statement)."""
     statement_limits.check()   # sqlglot's parse cannot be interrupted: check right after it
-    if sql is not None and len(sql) < _SHALLOW_TEXT:
-        words = 0
-        for _ in _CHAIN_WORD.finditer(sql):
-            words += 1
-            if words >= BALANCE_FROM - 1:
-                break
-        else:
-            return tree
+    if sql is not None and kept_as_parsed(sql):
+        return tree
     todo = [tree]
     while todo:
         node = todo.pop()

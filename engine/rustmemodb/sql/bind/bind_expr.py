@@ -174,11 +174,16 @@ class ExprBinder:
         scope = reuse.scope_key(self.scope)
         if scope is None:
             return self.bind(node)
+        key = memo.key_of(node, getattr(self.stmt, "clauses_checked", False))
+        if key is not None and type(key[0]) is tuple and (self.stmt.ctes or self.stmt.view_stack):
+            key = None      # a query's names may mean a WITH query or a view's own tables
         return self._piece(node, memo, (type(self), self.aggregates, self.windows, scope),
-                           reuse.piece_key(node), 0)
+                           key, 0)
 
     def _piece(self, node, memo, context: tuple, key, depth: int) -> Expr:
-        if key is not None:
+        # a piece holding a query is kept whole only below its AND/OR and brackets
+        catalog = key is not None and type(key[0]) is tuple
+        if key is not None and not catalog:
             bound = memo.get((context, key))
             if bound is not None:
                 return bound
@@ -194,10 +199,36 @@ class ExprBinder:
             right = self._piece(node.expression, memo, context,
                                 reuse.arg_key(key, "expression", node.expression), depth + 1)
             bound = self.call(_BINARY[cls], [left, right], node)
+        elif catalog:
+            return self._catalog_piece(node, memo, (context, key))
         else:
             bound = self.bind(node)
-        if key is not None:
+        if key is not None and not catalog:
             memo.put((context, key), bound)
+        return bound
+
+    def _catalog_piece(self, node, memo, key) -> Expr:
+        """A piece holding a query: kept with what binding it added to the statement
+        binder, and those additions made again when it is reused (reuse.ExprMemo)."""
+        stmt = self.stmt
+        hit = memo.get_catalog(key, stmt.root)
+        if hit is not None:
+            bound, deps, reads, refs = hit
+            stmt.deps.extend(deps)
+            stmt.reads.extend(reads)
+            stmt.nested = True
+            stmt.outer_refs_made += refs
+            return bound
+        before = reuse.binder_state(stmt)
+        n_deps, n_reads = len(stmt.deps), len(stmt.reads)
+        bound = self.bind(node)
+        after = reuse.binder_state(stmt)
+        if all(after.get(k) == v for k, v in before.items()
+               if k not in reuse.CATALOG_EFFECTS) and len(after) == len(before) \
+                and stmt.nested:
+            memo.put_catalog(key, (bound, tuple(stmt.deps[n_deps:]),
+                                   tuple(stmt.reads[n_reads:]),
+                                   stmt.outer_refs_made - before["outer_refs_made"]))
         return bound
 
     # ---- leaves ----------------------------------------------------------------------

@@ -110,7 +110,9 @@ def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
     # One walk over the bound expressions for what the steps below look for: aggregate
     # calls, window calls, set-returning functions (lifting creates none of them).
     kinds, fns = _census(select_exprs + extra + on_exprs +
-                         [s[1] for s in order_specs if s[0] == "expr"])
+                         [s[1] for s in order_specs if s[0] == "expr"],
+                         getattr(stmt, "expr_memo", None)
+                         if getattr(stmt, "clauses_checked", False) else None)
     has_aggs = AggCall in kinds
     if group_nodes or having is not None or has_aggs:
         groups, sets = _bind_groups(stmt, group_nodes, scope, select_exprs, names)
@@ -170,17 +172,29 @@ def _with_aliases(cond: exp.Expression, node: exp.Select, scope: Scope) -> exp.E
 _SRF_NAMES = frozenset({"srf_row"})
 
 
-def _census(exprs) -> tuple[set, set]:
-    """(the node classes, the names of the calls) in ``exprs``."""
+def _census(exprs, memo=None) -> tuple[set, set]:
+    """(the node classes, the names of the calls) in ``exprs``. ``memo``: the session's
+    reused pieces (sql/bind/reuse.py), which remember each expression's own census (for
+    a statement assembled from pieces, whose bound items recur as objects)."""
     kinds: set = set()
     fns: set = set()
     for e in exprs:
+        if memo is not None:
+            k, f = memo.census_of(e, _census_one)
+            kinds |= k
+            fns |= f
+            continue
         for n in e.walk():
             k = type(n)
             kinds.add(k)
             if k is Call:
                 fns.add(n.fn)
     return kinds, fns
+
+
+def _census_one(e) -> tuple[frozenset, frozenset]:
+    kinds, fns = _census((e,))
+    return frozenset(kinds), frozenset(fns)
 
 
 def stmt_has_windows(select_exprs, order_specs) -> bool:
@@ -217,7 +231,11 @@ def _select_items(stmt, node: exp.Select, scope: Scope) -> tuple[list, list[str]
                 items.append(replaced.get(c.name) or ColRef(i, c.type, c.name))
                 names.append(c.name)
             continue
-        if e.find(exp.Columns) is not None:     # DuckDB's COLUMNS('regex'), COLUMNS(*)
+        memo = getattr(stmt, "expr_memo", None)
+        # a piece (sql/pieces.py) with a reuse key holds no COLUMNS(...): the walk is spared
+        if (memo is None or not getattr(stmt, "clauses_checked", False)
+                or memo.key_of(e) is None) and e.find(exp.Columns) is not None:
+            # DuckDB's COLUMNS('regex'), COLUMNS(*)
             for name, item in _columns_expansion(e, scope):
                 names.append(name)
                 items.append(item)

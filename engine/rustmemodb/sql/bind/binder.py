@@ -65,6 +65,8 @@ class StatementBinder(SessionFunctions, QueryHooks):
         self.view_stack: list = []
         # The session's bound select items and conditions (sql/bind/reuse.py), or None.
         self.expr_memo = None
+        # The statement passed check_clauses already (a tree from sql/pieces.py).
+        self.clauses_checked = False
 
     def note_read(self, name: str) -> None:
         self.reads.append((name, self.view_stack[-1] if self.view_stack else None))
@@ -176,7 +178,8 @@ class StatementBinder(SessionFunctions, QueryHooks):
     def _bind_statement(self, node: exp.Expression) -> BoundStatement:
         self.ast = node
         from . import bind_ddl, bind_select
-        check_clauses(node)
+        if not self.clauses_checked:
+            check_clauses(node)
         if isinstance(node, (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Values)) \
                 or (isinstance(node, exp.Subquery)):
             plan = bind_select.bind_query(self, node, None)

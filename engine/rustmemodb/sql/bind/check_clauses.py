@@ -155,6 +155,13 @@ def check_clauses(ast: exp.Expression) -> None:
             _check_node(node, allowed)
 
 
+def check_node(node: exp.Expression) -> None:
+    """``check_clauses`` for ``node`` alone, not the nodes under it."""
+    allowed = HANDLED.get(type(node))
+    if allowed is not None:
+        _check_node(node, allowed)
+
+
 def _check_node(node: exp.Expression, allowed: frozenset) -> None:
     for key, value in node.args.items():
         if key in allowed or value is None or value is False or \

@@ -49,6 +49,13 @@ _PURE = frozenset({
     # binder refuses them (an error is never kept)
     exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max, exp.Distinct, exp.Star,
 })
+# The node classes of a plain query nested in a piece (a scalar subquery, EXISTS): a
+# piece holding one reads the catalog too (``catalog_key``).
+_QUERY = frozenset({
+    exp.Subquery, exp.Exists, exp.Select, exp.From, exp.Where, exp.Table, exp.TableAlias,
+    exp.Alias, exp.Group, exp.Having, exp.Order, exp.Ordered, exp.Limit,
+})
+_CATALOG_PURE = _PURE | _QUERY
 _Column, _Identifier, _Literal = exp.Column, exp.Identifier, exp.Literal
 # Column names that SQL reads as session functions (SESSION_USER, CURRENT_ROLE, ...).
 _SESSION_WORDS = frozenset({"session_user", "current_role", "current_user", "user"})
@@ -105,6 +112,55 @@ def piece_key(node, depth: int = 0):
     return tuple(out)
 
 
+def catalog_key(node, depth: int = 0):
+    """``piece_key`` of a piece that may hold plain queries too (``_QUERY``: scalar
+    subqueries, EXISTS over catalog tables), or None. The first element of the key of
+    a node with a query under it is ``(class, "catalog")`` (``reads_catalog``), so the
+    sides of an AND/OR keep keys of their own kind (``arg_key``)."""
+    cls = type(node)
+    if cls is _Column or cls is _Literal:
+        return piece_key(node, depth)       # the leaves keyed as piece_key keys them
+    if cls not in _CATALOG_PURE or depth > _MAX_DEPTH:
+        return None
+    if cls is exp.Table and (node.args.get("db") is not None
+                             or node.args.get("catalog") is not None
+                             or not isinstance(node.this, _Identifier)):
+        return None     # a virtual catalog table or a table function: not the catalog's
+    catalog = cls in _QUERY
+    out = [cls]
+    for k, v in node.args.items():
+        if v is None or v is False:
+            continue
+        if isinstance(v, exp.Expression):
+            v = catalog_key(v, depth + 1)
+            if v is None:
+                return None
+            catalog = catalog or type(v[0]) is tuple
+        elif type(v) is list:
+            if not v:
+                continue
+            items = []
+            for x in v:
+                x = catalog_key(x, depth + 1) if isinstance(x, exp.Expression) else None
+                if x is None:
+                    return None
+                catalog = catalog or type(x[0]) is tuple
+                items.append(x)
+            v = tuple(items)
+        elif type(v) not in (str, bool, int):
+            return None
+        out.append(k)
+        out.append(v)
+    if catalog:
+        out[0] = (cls, "catalog")
+    return tuple(out)
+
+
+def reads_catalog(key) -> bool:
+    """Whether the piece of ``key`` (made by ``catalog_key``) holds a query."""
+    return type(key[0]) is tuple
+
+
 def arg_key(key, name: str, child):
     """The key of argument ``name`` (``child``) of a node whose key is ``key``: read out of
     it when the node had one, else made (None when the child holds impure nodes)."""
@@ -147,12 +203,26 @@ _NUMBERS = itertools.count(1)
 class ExprMemo:
     """A session's bound pieces: (binder class, aggregates, windows, scope key, piece
     key) -> bound expression, valid for one function registry version and one set of
-    catalog SQL functions."""
+    catalog SQL functions.
 
-    __slots__ = ("entries", "hits", "row_fns", "stamp")
+    A piece holding a query (``catalog_key``) is kept in ``catalog`` with what binding
+    it added to the statement binder (the tables and views it depends on, the relations
+    it reads, the outer references it made): handed out again only while each table,
+    view and function it depends on is the same object in the catalog (as a cached
+    plan: plan_cache.Prepared.valid_for), and those additions are made again."""
+
+    __slots__ = ("catalog", "census", "entries", "hits", "keys", "row_fns", "stamp")
 
     def __init__(self) -> None:
         self.entries: dict = {}
+        # (context, catalog key) -> (bound, deps, reads, outer refs made)
+        self.catalog: dict = {}
+        # id(sqlglot node) -> (node, its key): the pieces of sql/pieces.py are the same
+        # node objects statement after statement, so each is keyed once
+        self.keys: dict = {}
+        # id(bound expression) -> (expression, (node classes, call names) under it): the
+        # select binder's census (bind_select._census) of an expression handed out again
+        self.census: dict = {}
         # id(bound expression) -> (expression, its row closure), filled by the row path's
         # compiler (exec/fast_select.py) for the expressions this memo hands out again:
         # the same object compiles to the same closure. The entry holds the expression,
@@ -167,9 +237,41 @@ class ExprMemo:
         if stamp[0] is not registry or stamp[1] != registry.version \
                 or stamp[2] is not catalog_functions:
             self.entries.clear()
+            self.catalog.clear()
             self.row_fns.clear()
             self.stamp = (registry, registry.version, catalog_functions)
         return self
+
+    def key_of(self, node, keep: bool = True):
+        """``piece_key(node)``, else ``catalog_key(node)``: remembered per node object
+        when ``keep`` (a piece of sql/pieces.py, which recurs as an object; a node of a
+        statement parsed whole does not, and keeping it would keep its whole tree)."""
+        hit = self.keys.get(id(node))
+        if hit is not None and hit[0] is node:
+            return hit[1]
+        key = piece_key(node)
+        if key is None:
+            key = catalog_key(node)
+        if not keep:
+            return key
+        keys = self.keys
+        if len(keys) >= MAX_ENTRIES:
+            keys.clear()
+        keys[id(node)] = (node, key)
+        return key
+
+    def census_of(self, e, make):
+        """``make(e)`` (the node classes and call names under bound expression ``e``),
+        remembered per expression object."""
+        hit = self.census.get(id(e))
+        if hit is not None and hit[0] is e:
+            return hit[1]
+        out = make(e)
+        census = self.census
+        if len(census) >= MAX_ENTRIES:
+            census.clear()
+        census[id(e)] = (e, out)
+        return out
 
     def get(self, key):
         hit = self.entries.get(key)
@@ -183,3 +285,44 @@ class ExprMemo:
             entries.clear()
             self.row_fns.clear()
         entries[key] = bound
+
+    def get_catalog(self, key, root):
+        """The entry for a piece holding a query, if every table, view and function its
+        binding read is still the one in ``root``."""
+        hit = self.catalog.get(key)
+        if hit is None:
+            return None
+        tables = root.tables
+        for kind, name, obj in hit[1]:
+            if kind == "table":
+                v = tables.get(name)
+                if v is None or v.schema is not obj:
+                    return None
+            elif kind == "function":
+                if root.functions.get(name) is not obj:
+                    return None
+            elif kind != "view" or root.views.get(name) is not obj:
+                return None
+        self.hits += 1
+        return hit
+
+    def put_catalog(self, key, entry) -> None:
+        catalog = self.catalog
+        if len(catalog) >= MAX_ENTRIES // 4:
+            catalog.clear()
+        catalog[key] = entry
+
+
+# The binder's attributes binding a piece with a query may change (each kept with the
+# piece and made again when it is handed out); a change to any other one leaves the
+# piece unkept.
+CATALOG_EFFECTS = frozenset({"deps", "reads", "nested", "outer_refs_made"})
+
+
+def binder_state(stmt) -> dict:
+    """What ``stmt``'s attributes are now, lists and dicts by their length."""
+    out = {}
+    for k, v in vars(stmt).items():
+        t = type(v)
+        out[k] = (t, len(v)) if t is list or t is dict or t is set else v
+    return out
