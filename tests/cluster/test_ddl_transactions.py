@@ -312,3 +312,24 @@ def test_a_durable_cluster_records_the_catalog_at_commit(tmp_path):
     assert again.catalog["x"].key == ["k"]
     assert again.execute("SELECT count(*) FROM x WHERE k = 'b'").fetchone() == (1,)
     again.close()
+
+
+def test_a_unique_key_added_in_a_transaction_replicates_only_at_commit(pair):
+    c1, c2 = pair
+    same_as_single(pair, [
+        (1, "BEGIN"),
+        (1, "ALTER TABLE t ADD CONSTRAINT tg UNIQUE (g)"),
+        (1, "INSERT INTO t VALUES (7, 'a')"),
+        (1, "ROLLBACK"),
+        (2, "INSERT INTO t VALUES (7, 'a')"),
+        (2, "DELETE FROM t WHERE id = 7"),
+        (1, "BEGIN"),
+        (1, "ALTER TABLE t ADD CONSTRAINT tg UNIQUE (g)"),
+    ])
+    assert c1.catalog["t"].replicated and not c2.catalog["t"].replicated
+    assert c2.catalog["t"].key == ["id"]
+    c1.execute("COMMIT")
+    assert c2.catalog["t"].replicated
+    assert outcome(c2, "INSERT INTO t VALUES (8, 'b')") == ("error", "23505")
+    assert [h.branches["main"].row_count("t") for h in c1.cluster.backend.hosts] == [6, 6, 6]
+    assert c2.execute("SELECT count(*) FROM t").fetchone() == (6,)
