@@ -575,14 +575,17 @@ class ClusterConnection:
         decided = []
 
         def decide() -> None:
-            try:
-                self.mirror.commit()
-            except errors.Error:
-                self.mirror.rollback()
-                raise
-            decided.append(True)
-            if overlay is not None:
-                self._publish_catalog(overlay, touched)
+            # Under the cluster lock: another connection's catalog refresh reads the
+            # committed schema and the catalog either both before or both after.
+            with self.cluster.lock:
+                try:
+                    self.mirror.commit()
+                except errors.Error:
+                    self.mirror.rollback()
+                    raise
+                decided.append(True)
+                if overlay is not None:
+                    self._publish_catalog(overlay, touched)
 
         readers = [s for s in range(self.shards) if s not in written]
         try:
@@ -855,6 +858,16 @@ class ClusterConnection:
             self.cluster.save_manifest()
 
     def _refresh_catalog(self, before: set, key: list | None, replicated: bool) -> None:
+        if self.in_txn:
+            self._refresh_from(before, key, replicated)
+        else:
+            with self.cluster.lock:   # (see _commit_schema: a publish is never half seen)
+                self._refresh_from(before, key, replicated)
+
+    def _refresh_from(self, before: set, key: list | None, replicated: bool) -> None:
+        """The catalog DDL changes (``_own_catalog``) made to follow the schema this
+        connection sees: dropped tables out, columns updated, new tables placed (by
+        ``key`` from PARTITION BY HASH, REPLICATED, else their primary key)."""
         root = self._root()
         catalog = self._own_catalog()
         graveyard = self._txn_dropped if self.in_txn else \
