@@ -333,3 +333,24 @@ def test_a_unique_key_added_in_a_transaction_replicates_only_at_commit(pair):
     assert outcome(c2, "INSERT INTO t VALUES (8, 'b')") == ("error", "23505")
     assert [h.branches["main"].row_count("t") for h in c1.cluster.backend.hosts] == [6, 6, 6]
     assert c2.execute("SELECT count(*) FROM t").fetchone() == (6,)
+
+
+def test_ddl_reads_the_schema_of_the_transactions_snapshot(pair):
+    c1, c2 = pair
+    got = same_as_single(pair, [
+        (1, "BEGIN"),
+        (1, "SELECT count(*) FROM t"),
+        (2, "CREATE TABLE s (a INTEGER)"),            # after c1's snapshot: not c1's
+        (1, "CREATE TABLE s AS SELECT id AS a FROM t"),
+        (1, "SELECT * FROM s"),
+        (1, "COMMIT"),                                # the other one committed first
+        (1, "SELECT * FROM s"),
+        (1, "BEGIN"),
+        (2, "DROP TABLE s"),
+        (1, "SELECT * FROM s"),                       # still in c1's snapshot
+        (1, "DROP TABLE s"),
+        (1, "COMMIT"),
+        (2, "SELECT * FROM s"),
+    ])
+    assert got[5][2] == ("error", "40001") and got[11][2] == ("error", "40001")
+    assert where(c1, "s") == NOWHERE

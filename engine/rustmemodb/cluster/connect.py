@@ -809,7 +809,7 @@ class ClusterConnection:
         name = _table_name(tree.this)
         query = tree.args["expression"]
         data = self._select(query.sql(dialect="postgres"), params)
-        if name in self.catalog or name in self._root().tables:
+        if name in self._root().tables:   # (the schema this connection sees)
             if tree.args.get("exists"):
                 return Result(columns=[], kind="CREATE TABLE AS")
             raise errors.sql_error("42P07", f'relation "{name}" already exists')
