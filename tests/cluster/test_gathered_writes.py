@@ -421,6 +421,27 @@ def test_update_from_without_usable_keys_gathers_the_target_whole(sql):
         c.close()
 
 
+def test_explain_analyze_of_a_key_update_from_shows_the_narrowed_gather():
+    import re
+    c, single = _big_pair()
+    try:
+        whole = _whole(c, "big")
+        sql = "UPDATE big SET id = big.id + 100000 FROM s2 s WHERE big.id = s.id"
+        plan = [r[0] for r in c.execute("EXPLAIN " + sql).fetchall()]
+        assert plan[0].startswith("Distributed plan: gathered write")
+        assert table_rows(c, "big") == table_rows(single, "big")   # not run
+        plan = [r[0] for r in c.execute("EXPLAIN ANALYZE " + sql).fetchall()]
+        single.execute(sql)
+        assert plan[-1].startswith("Execution: 40 rows")
+        assert plan[-1].endswith("narrowed: {'big': '41 keys'}")
+        shipped = int(re.search(r"(\d+) bytes shipped", plan[-1]).group(1))
+        assert shipped < whole / 5, (shipped, whole)
+        assert table_rows(c, "big") == table_rows(single, "big")
+        assert_placed(c, "big", ["id"])
+    finally:
+        c.close()
+
+
 @pytest.mark.parametrize("ddl", [
     "CREATE TABLE r (id INTEGER PRIMARY KEY, v TEXT, f FLOAT)",
     "CREATE TABLE r (id INTEGER, v TEXT, f FLOAT)",      # keyless: found by a column
