@@ -334,6 +334,19 @@ def _whole(c, table):
     "INSERT INTO big SELECT s.id, s.tag, s.x + (SELECT count(*) FROM big) FROM s2 s "
     "WHERE s.id IS NOT NULL ON CONFLICT (id) DO UPDATE SET id = big.id + 90000, "
     "x = excluded.x RETURNING id, x",
+    # UPDATE ... FROM with no term on the target's own columns: a semi-join on the keys
+    # of the source, computed first over the cluster
+    "UPDATE big SET id = big.id + 100000 FROM s2 s WHERE big.id = s.id",
+    "UPDATE big SET id = big.id + 100000, g = s.tag FROM s2 s WHERE s.id = big.id "
+    "AND s.x > 10 RETURNING big.id, s.tag",
+    "UPDATE big SET id = big.id + 100000 FROM (SELECT id + 1 AS id, x FROM big "
+    "WHERE id % 500 = 0) s WHERE big.id = s.id RETURNING big.id, s.x",
+    "UPDATE big b SET id = b.id + 100000 FROM (SELECT id, tag FROM s2) s(k, t) "
+    "WHERE s.k + 1 = b.id AND b.g = 'g' || ((s.k + 1) % 7) AND s.t <> 'c' RETURNING b.id, s.t",
+    "UPDATE big SET id = big.id + 100000 FROM (VALUES (3, 'q'), (9, 'r'), (NULL, 's')) "
+    "v(k, w) WHERE big.id = v.k AND big.x > 4 RETURNING *",
+    "UPDATE big SET id = big.id + 100000 FROM s2 WHERE big.id = s2.id AND big.x % 2 = 0 "
+    "RETURNING big.id",
 ])
 def test_narrowed_gathers_match_the_single_engine_and_ship_little(sql):
     c, single = _big_pair()
@@ -363,7 +376,11 @@ def test_narrowed_gathers_still_find_conflicts_with_rows_not_gathered():
                     "UPDATE big SET id = id + 1 WHERE id = 20 RETURNING id",
                     "WITH i AS (INSERT INTO big VALUES (30, 'd', 0) RETURNING id) "
                     "SELECT * FROM i",
-                    "INSERT INTO big VALUES (40, 'u', 1) ON CONFLICT (id) DO UPDATE SET id = 41"]:
+                    "INSERT INTO big VALUES (40, 'u', 1) ON CONFLICT (id) DO UPDATE SET id = 41",
+                    "UPDATE big SET id = big.id + 1 FROM (VALUES (50)) s(k) "
+                    "WHERE big.id = s.k RETURNING big.id",                  # onto 51
+                    "UPDATE big SET id = big.id + s.x FROM s2 s WHERE big.id = s.id "
+                    "AND s.x = 1"]:                                        # 37 onto 38
             with pytest.raises(rustmemodb.IntegrityError) as e:
                 c.execute(sql)
             assert e.value.sqlstate == "23505", sql
@@ -382,6 +399,45 @@ def test_a_table_read_elsewhere_in_the_statement_is_gathered_whole():
         same(c, single, sql)
         assert "big" not in c.last_plan["narrowed"]
         assert table_rows(c, "big") == table_rows(single, "big")
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("sql", [
+    # no equality of a target column with the source: every row may match
+    "UPDATE big SET id = big.id + 100000 FROM s2 s WHERE big.id < s.id AND s.x = 3",
+    # the source joins another table: not one table the keys come from
+    "UPDATE big SET id = big.id + 100000 FROM s2 s JOIN log l ON l.id = s.id "
+    "WHERE big.id = s.id",
+])
+def test_update_from_without_usable_keys_gathers_the_target_whole(sql):
+    c, single = _big_pair(300)
+    try:
+        same(c, single, sql)
+        assert "big" not in c.last_plan["narrowed"], c.last_plan
+        assert table_rows(c, "big") == table_rows(single, "big")
+        assert_placed(c, "big", ["id"])
+    finally:
+        c.close()
+
+
+def test_explain_analyze_of_a_key_update_from_shows_the_narrowed_gather():
+    import re
+    c, single = _big_pair()
+    try:
+        whole = _whole(c, "big")
+        sql = "UPDATE big SET id = big.id + 100000 FROM s2 s WHERE big.id = s.id"
+        plan = [r[0] for r in c.execute("EXPLAIN " + sql).fetchall()]
+        assert plan[0].startswith("Distributed plan: gathered write")
+        assert table_rows(c, "big") == table_rows(single, "big")   # not run
+        plan = [r[0] for r in c.execute("EXPLAIN ANALYZE " + sql).fetchall()]
+        single.execute(sql)
+        assert plan[-1].startswith("Execution: 40 rows")
+        assert plan[-1].endswith("narrowed: {'big': '41 keys'}")
+        shipped = int(re.search(r"(\d+) bytes shipped", plan[-1]).group(1))
+        assert shipped < whole / 5, (shipped, whole)
+        assert table_rows(c, "big") == table_rows(single, "big")
+        assert_placed(c, "big", ["id"])
     finally:
         c.close()
 

@@ -203,6 +203,13 @@ class ClusterConnection:
         self.in_txn = False
         self.failed = False
         self.written: set[int] = set()
+        # DDL inside a transaction changes a private copy of the branch's placement
+        # catalog (as the mirror connection's transaction keeps its schema private):
+        # other connections see neither until COMMIT publishes the tables it touched,
+        # ROLLBACK drops it. None: no DDL in this transaction (the shared one is read).
+        self._txn_catalog: dict[str, TableInfo] | None = None
+        self._txn_dropped: dict = {}     # the private catalog's drop graveyard
+        self._txn_replicated: set[str] = set()   # tables this transaction made REPLICATED
         self.last_plan: dict | None = None
         # statement text -> (mirror root, placement, PlanSplit | why it is not split)
         self._plan_splits: dict = {}
@@ -225,7 +232,46 @@ class ClusterConnection:
 
     @property
     def catalog(self) -> dict[str, TableInfo]:
+        """The placement catalog this connection sees: its transaction's private copy
+        once the transaction ran DDL, else the branch's committed one."""
+        if self._txn_catalog is not None:
+            return self._txn_catalog
         return self.cluster.catalogs[self.branch]
+
+    def _own_catalog(self) -> dict[str, TableInfo]:
+        """The catalog DDL changes: inside a transaction, its private copy (made on
+        the first DDL), else the branch's shared one."""
+        if not self.in_txn:
+            return self.cluster.catalogs[self.branch]
+        if self._txn_catalog is None:
+            with self.cluster.lock:
+                self._txn_catalog = {k: _copy_info(v)
+                                     for k, v in self.cluster.catalogs[self.branch].items()}
+            self._txn_dropped, self._txn_replicated = {}, set()
+        return self._txn_catalog
+
+    def _drop_txn_catalog(self) -> dict | None:
+        """Forget the transaction's private catalog; returns it (None: no DDL ran)."""
+        overlay, self._txn_catalog, self._txn_dropped = self._txn_catalog, None, {}
+        return overlay
+
+    def _publish_catalog(self, overlay: dict, touched: set) -> None:
+        """COMMIT: the tables the transaction created, dropped, altered or made
+        REPLICATED take their entries of its private catalog in the shared one (the
+        mirror's commit, just done, refused a concurrent DDL on any of them)."""
+        c = self.cluster
+        with c.lock:
+            shared = c.catalogs[self.branch]
+            graveyard = c.__dict__.setdefault("dropped", {})
+            for name in sorted(touched | self._txn_replicated):
+                if name in overlay:
+                    shared[name] = overlay[name]
+                    graveyard.pop((self.branch, name), None)
+                elif name in shared:
+                    graveyard[(self.branch, name)] = shared.pop(name)
+            self._txn_replicated = set()
+            if self.branch == "main":
+                c.save_manifest()
 
     def cursor(self) -> ClusterCursor:
         self._check_open()
@@ -311,9 +357,8 @@ class ClusterConnection:
                 check(reply)
             with c.lock:
                 c.mirrors[name] = c.mirrors[self.branch].fork()
-                c.catalogs[name] = {k: replace(v, columns=list(v.columns), key=list(v.key),
-                                                types=dict(v.types))
-                                    for k, v in self.catalog.items()}
+                c.catalogs[name] = {k: _copy_info(v)
+                                    for k, v in c.catalogs[self.branch].items()}
         finally:
             for s in held:
                 try:
@@ -500,6 +545,10 @@ class ClusterConnection:
             twophase.rollback_all(b, self.sid, shards)
             self._mirror_end(False)
             return
+        txn = self.mirror._session.txn
+        if txn is not None and txn.ops:
+            self._commit_schema(txn, written)
+            return
         self._mirror_end(True)
         readers = [s for s in shards if s not in written]
         if len(written) > 1:
@@ -514,6 +563,44 @@ class ClusterConnection:
                 twophase.rollback_all(b, self.sid, shards)
                 raise
 
+    def _commit_schema(self, txn, written: list) -> None:
+        """COMMIT of a transaction that changed the schema mirror (DDL): the shards it
+        wrote prepare first (40001 on a concurrent change), then the mirror commits (its
+        own 40001 rolls the prepared shards back), its private placement catalog is
+        published, and the shards commit. Any failure before that leaves nothing."""
+        b = self.cluster.backend
+        before, after = txn.snapshot.tables, txn.working.tables
+        touched = {n for n in set(before) | set(after) if before.get(n) is not after.get(n)}
+        overlay = self._drop_txn_catalog()
+        decided = []
+
+        def decide() -> None:
+            # Under the cluster lock: another connection's catalog refresh reads the
+            # committed schema and the catalog either both before or both after.
+            with self.cluster.lock:
+                try:
+                    self.mirror.commit()
+                except errors.Error:
+                    self.mirror.rollback()
+                    raise
+                decided.append(True)
+                if overlay is not None:
+                    self._publish_catalog(overlay, touched)
+
+        readers = [s for s in range(self.shards) if s not in written]
+        try:
+            for s in readers:   # read only here: nothing to prepare
+                check(b.call(s, "commit", self.sid))
+            if written:
+                twophase.commit(self.cluster, self.sid, written, decide=decide)
+            else:
+                decide()
+        except errors.Error:
+            if not decided:
+                twophase.rollback_all(b, self.sid, range(self.shards))
+                self._mirror_end(False)
+            raise
+
     def _rollback(self) -> None:
         if self.in_txn:
             twophase.rollback_all(self.cluster.backend, self.sid, range(self.shards))
@@ -521,6 +608,8 @@ class ClusterConnection:
         self.in_txn, self.failed, self.written = False, False, set()
 
     def _mirror_end(self, commit: bool) -> None:
+        """End the mirror's transaction (one that changed no schema when ``commit``);
+        the transaction's private placement catalog goes either way."""
         if commit:
             try:
                 self.mirror.commit()
@@ -528,7 +617,8 @@ class ClusterConnection:
                 self.mirror.rollback()
         else:
             self.mirror.rollback()
-        self._refresh_catalog(set(self.catalog), None, False)
+        self._drop_txn_catalog()
+        self._txn_replicated = set()
 
     # ---- calling shards -----------------------------------------------------------------
     def _on_shards(self, shards, sql: str, params, inputs=None) -> dict:
@@ -719,7 +809,7 @@ class ClusterConnection:
         name = _table_name(tree.this)
         query = tree.args["expression"]
         data = self._select(query.sql(dialect="postgres"), params)
-        if name in self.catalog or name in self._root().tables:
+        if name in self._root().tables:   # (the schema this connection sees)
             if tree.args.get("exists"):
                 return Result(columns=[], kind="CREATE TABLE AS")
             raise errors.sql_error("42P07", f'relation "{name}" already exists')
@@ -735,7 +825,7 @@ class ClusterConnection:
         """Turn a hash-partitioned table into a REPLICATED one, in one atomic step: every
         shard sends its rows to every other shard directly (``exchange.py``), then
         replaces its own rows with all of them; no row passes through the coordinator."""
-        info = self.catalog[name]
+        info = self._own_catalog()[name]
         if info.replicated:
             return
         if info.explicit:
@@ -762,13 +852,26 @@ class ClusterConnection:
             self._drop_exchange(xid)
             raise
         info.replicated, info.key = True, []
-        if self.branch == "main":
+        if self.in_txn:
+            self._txn_replicated.add(name)   # published at COMMIT
+        elif self.branch == "main":
             self.cluster.save_manifest()
 
     def _refresh_catalog(self, before: set, key: list | None, replicated: bool) -> None:
+        if self.in_txn:
+            self._refresh_from(before, key, replicated)
+        else:
+            with self.cluster.lock:   # (see _commit_schema: a publish is never half seen)
+                self._refresh_from(before, key, replicated)
+
+    def _refresh_from(self, before: set, key: list | None, replicated: bool) -> None:
+        """The catalog DDL changes (``_own_catalog``) made to follow the schema this
+        connection sees: dropped tables out, columns updated, new tables placed (by
+        ``key`` from PARTITION BY HASH, REPLICATED, else their primary key)."""
         root = self._root()
-        catalog = self.catalog
-        graveyard = self.cluster.__dict__.setdefault("dropped", {})
+        catalog = self._own_catalog()
+        graveyard = self._txn_dropped if self.in_txn else \
+            self.cluster.__dict__.setdefault("dropped", {})
         for name in list(catalog):
             if name not in root.tables:
                 graveyard[(self.branch, name)] = catalog.pop(name)
@@ -808,7 +911,7 @@ class ClusterConnection:
                 replicated = True
             catalog[name] = TableInfo(name, cols, [] if replicated else part, replicated, typ,
                                       explicit=key is not None)
-        if self.branch == "main":
+        if self.branch == "main" and not self.in_txn:
             self.cluster.save_manifest()
 
     def _undo_create(self, name: str) -> None:
@@ -2728,6 +2831,12 @@ def _tokens_by_target(per_source) -> dict:
         for t, token in (tokens or {}).items():
             out.setdefault(t, []).append(token)
     return out
+
+
+def _copy_info(info: TableInfo) -> TableInfo:
+    """A placement entry that can change without changing ``info``."""
+    return replace(info, columns=list(info.columns), key=list(info.key),
+                   types=dict(info.types))
 
 
 def _first_word(sql: str) -> str:

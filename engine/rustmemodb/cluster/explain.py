@@ -31,7 +31,8 @@ def explain(conn, sql: str, params) -> Result:
     body = sql[m.end():]
     b = conn.cluster.backend
     from .connect import _gathered_statement, _parse
-    if _gathered_statement(_parse(body)):
+    tree = _parse(body)
+    if _gathered_statement(tree) or _gathered_update(conn, tree):
         return _explain_gathered(conn, body, params, analyze)
     plan = conn._select(body, params, plan_only=True)
     lines = [f"Distributed plan: {plan['strategy']} "
@@ -153,6 +154,19 @@ def explain(conn, sql: str, params) -> Result:
                   kind="EXPLAIN")
 
 
+def _gathered_update(conn, tree) -> bool:
+    """An UPDATE of a partition key that reads other tables or returns rows: run as a
+    gathered write (``ClusterConnection._update_delete``)."""
+    from sqlglot import exp
+    from .connect import _table_name
+    if not isinstance(tree, exp.Update) or not isinstance(tree.this, exp.Table):
+        return False
+    name = _table_name(tree.this)
+    info = conn.catalog.get(name)
+    return info is not None and conn._moves_rows(tree, info) and (
+        tree.args.get("returning") is not None or conn._reads_others(tree, name))
+
+
 def _explain_gathered(conn, body: str, params, analyze: bool) -> Result:
     """MERGE and data-modifying WITH: run over the gathered rows, applied as row
     changes (``gathered.py``); ANALYZE runs the statement (its writes too, as in
@@ -172,7 +186,8 @@ def _explain_gathered(conn, body: str, params, analyze: bool) -> Result:
              f"    Exchange: gather the rows of {', '.join(tables) or '(no table)'} the "
              f"statement can touch from {b.shards} shards, with their shard row ids (a "
              "MERGE target's rows matching the source's keys, an UPDATE or DELETE "
-             "target's rows its WHERE keeps, none of an INSERT target's, the rows with "
+             "target's rows its WHERE keeps, an UPDATE ... FROM target's rows matching "
+             "the FROM source's join keys, none of an INSERT target's, the rows with "
              "the new keys of an ON CONFLICT target; all rows of other tables)",
              "  Row changes to the shards: deleted where each row was, inserted on the "
              "shard of its partition key; two-phase commit over the shards changed"]

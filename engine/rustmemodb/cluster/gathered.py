@@ -140,6 +140,11 @@ def narrowing(conn, sql: str, tables: list, scratch) -> tuple[str, dict]:
       the cluster, and read from the fork as a table);
     * the target of UPDATE / DELETE (also inside WITH): the rows its WHERE terms over
       the target's own columns keep;
+    * the target of ``UPDATE t ... FROM source WHERE t.col = <source expression>``:
+      besides those, the rows whose columns match a key of the source (a semi-join, as
+      for a MERGE: a source reading cluster tables runs first over the cluster and is
+      read from the fork as a table; the WHERE terms over the source alone filter the
+      keys);
     * the target of an INSERT (also inside WITH): no rows (the shards check its keys
       as the rows are loaded); with ON CONFLICT (columns) DO UPDATE, the rows holding
       the keys the new rows bring (a source reading cluster tables runs first, as a
@@ -180,6 +185,9 @@ def narrowing(conn, sql: str, tables: list, scratch) -> tuple[str, dict]:
         elif isinstance(tree, exp.Insert) and tree.args.get("with") is None and \
                 tree.args.get("conflict") is not None:
             tree = _narrow_upsert(conn, tree, scratch, alone, narrow)
+        elif isinstance(tree, exp.Update) and tree.args.get("with") is None and \
+                _update_source(tree) is not None:
+            tree = _narrow_update_from(conn, tree, scratch, alone, narrow)
         else:
             for node in [tree, *(c.this for c in tree.find_all(exp.CTE))]:
                 _narrow_dml(node, alone, narrow)
@@ -258,16 +266,98 @@ def _narrow_dml(node, alone, narrow: dict) -> None:
             narrow[_table_name(t)] = (_filter_query(_alias(t), "false"), {}, "none")
 
 
-def _keys_filter(alias: str, cols: list, keys: pa.Table) -> tuple:
-    """The filter for rows whose ``cols`` equal one of the rows of ``keys``."""
+def _keys_filter(alias: str, cols: list, keys: pa.Table, also: list = ()) -> tuple:
+    """The filter for rows whose ``cols`` equal one of the rows of ``keys`` (and that
+    the predicates ``also`` keep)."""
     names = [f"k{i}" for i in range(len(cols))]
     keys = keys.rename_columns(names)
     lhs = ", ".join(f'{_name(alias)}."{c}"' for c in cols)
     rhs = ", ".join(f'"{n}"' for n in names)
     if len(cols) > 1:
         lhs = f"({lhs})"
-    return (_filter_query(alias, f'{lhs} IN (SELECT {rhs} FROM "__keys")'),
+    pred = " AND ".join([f'{lhs} IN (SELECT {rhs} FROM "__keys")',
+                         *(f"({p})" for p in also)])
+    return (_filter_query(alias, pred),
             {"__keys": table_to_ipc(keys)}, f"{keys.num_rows} keys")
+
+
+def _update_source(tree: exp.Update):
+    """The one table, subquery or VALUES list (no joins) of ``UPDATE ... FROM``, else
+    None."""
+    f = tree.args.get("from_") or tree.args.get("from")
+    src = f.this if isinstance(f, exp.From) else None
+    if not isinstance(src, (exp.Table, exp.Subquery, exp.Values)) or src.args.get("joins") \
+            or any(tree.args.get(k) for k in ("joins", "using", "tables")):
+        return None
+    if isinstance(src, (exp.Subquery, exp.Values)) and not src.alias_or_name:
+        return None
+    if isinstance(src, exp.Table) and not isinstance(src.this, exp.Identifier):
+        return None   # (a table function: generate_series(...) ...)
+    return src
+
+
+def _join_keys(where, t_alias: str, s_alias: str) -> tuple[list, list]:
+    """``(target columns, source expressions)`` of the WHERE terms
+    ``t.col = <expression over the source alone>``."""
+    from .shuffle import conjuncts
+    cols, exprs = [], []
+    for term in conjuncts(where.this if isinstance(where, exp.Where) else where):
+        if not isinstance(term, exp.EQ):
+            continue
+        for own, other in ((term.this, term.expression), (term.expression, term.this)):
+            if isinstance(own, exp.Column) and own.table.lower() == t_alias.lower() and \
+                    _reads_only(other, s_alias, False) and own.name not in cols:
+                cols.append(own.name)
+                exprs.append(other)
+                break
+    return cols, exprs
+
+
+def _narrow_update_from(conn, tree: exp.Update, scratch, alone, narrow: dict) -> exp.Update:
+    """UPDATE t ... FROM source WHERE t.col = <source expression> ...: the source first
+    (over the cluster, when it reads cluster tables), then the target's rows matching
+    its keys and the WHERE terms over the target alone."""
+    from .connect import _referenced, _table_name
+    from .shuffle import conjuncts
+    target, src, where = _target(tree), _update_source(tree), tree.args.get("where")
+    if target is None or where is None or \
+            _table_name(target) == (_table_name(src) if isinstance(src, exp.Table) else None):
+        _narrow_dml(tree, alone, narrow)
+        return tree
+    t_alias, s_alias = _alias(target), src.alias_or_name
+    cols, exprs = _join_keys(where, t_alias, s_alias)
+    if not cols or t_alias.lower() == s_alias.lower():
+        _narrow_dml(tree, alone, narrow)
+        return tree
+    if _referenced(src, conn._root(), conn.catalog)[0]:
+        body = exp.select("*").from_(src.copy()) if isinstance(src, exp.Table) \
+            else exp.select("*").from_(exp.Subquery(this=src.this.copy(), alias=exp.TableAlias(
+                this=exp.to_identifier("__s"))))
+        if not _computed_first(conn, scratch, body, "__update_source"):
+            _narrow_dml(tree, alone, narrow)
+            return tree
+        tree = tree.copy()
+        target, src = _target(tree), _update_source(tree)
+        old_alias = src.args.get("alias")
+        new_alias = old_alias.copy() if old_alias is not None else exp.TableAlias(
+            this=exp.to_identifier(s_alias, quoted=True))
+        new = exp.Table(this=exp.to_identifier("__update_source", quoted=True),
+                        alias=new_alias)
+        src.replace(new)
+        src = new
+    name = _table_name(target)
+    if not alone(name, tree):
+        return tree
+    source_only = [c for c in conjuncts(where.this) if _reads_only(c, s_alias, False)]
+    keys = scratch.execute(
+        "SELECT DISTINCT " + ", ".join(e.sql(dialect="postgres") for e in exprs)
+        + f" FROM {src.sql(dialect='postgres')}"
+        + (" WHERE " + " AND ".join(f"({c.sql(dialect='postgres')})" for c in source_only)
+           if source_only else "")).arrow()
+    own = _own_terms(where, t_alias, False)
+    narrow[name] = _keys_filter(t_alias, cols, keys,
+                                [c.sql(dialect="postgres") for c in own])
+    return tree
 
 
 def _narrow_merge(conn, tree: exp.Merge, scratch, alone, narrow: dict) -> exp.Merge:

@@ -64,7 +64,11 @@ def _forget_decision(cluster, gid: str) -> None:
             pass
 
 
-def commit(cluster, sid: str, shards: list[int]) -> None:
+def commit(cluster, sid: str, shards: list[int], decide=None) -> None:
+    """Two-phase commit of session ``sid`` on ``shards``. ``decide()``, if given, runs
+    once every shard prepared and before the decision is recorded: if it raises, every
+    participant rolls back and its error is raised (the coordinator's own part of the
+    transaction, such as the schema mirror's commit, decides with the shards)."""
     backend = cluster.backend
     shards = sorted(shards)
     gid = uuid.uuid4().hex
@@ -77,6 +81,12 @@ def commit(cluster, sid: str, shards: list[int]) -> None:
         if reply[0] == "error":
             rollback_all(backend, sid, shards[:i] + shards[i + 1:])
             raise_error(reply)
+    if decide is not None:
+        try:
+            decide()
+        except BaseException:
+            rollback_all(backend, sid, shards)
+            raise
     try:
         _write_decision(cluster, gid, shards)
     except OSError as exc:   # no decision on disk: nothing may commit
