@@ -13,7 +13,8 @@ target's placement catalog with the source's partitioning.
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from contextlib import contextmanager
+from typing import Iterator
 
 import pyarrow as pa
 
@@ -38,11 +39,7 @@ def merge_branch(target, source, strategy: str = "abort") -> MergeResult:
         raise errors.sql_error("25001", "cannot merge branches inside a transaction",
                                hint="COMMIT or ROLLBACK first.")
     b = c.backend
-    held = []
-    try:
-        for s in range(b.shards):   # write barrier, in shard order, as fork takes it
-            check(b.call(s, "barrier", True))
-            held.append(s)
+    with write_barrier(c):
         # a replicated table's rows are on every shard: counted once
         copies = {n for cat in (c.catalogs[source.branch], c.catalogs[target.branch])
                   for n, info in cat.items() if info.replicated}
@@ -57,6 +54,20 @@ def merge_branch(target, source, strategy: str = "abort") -> MergeResult:
             _merge_catalog(c, source.branch, target.branch)
         target._plan_splits.clear()
         return done
+
+
+@contextmanager
+def write_barrier(c) -> Iterator[None]:
+    """Every shard's commit gate held (taken in shard order, as twophase.py takes it), so
+    no commit lands between the shards' steps: a fork's consistent cut, a merge's dry run
+    and its application."""
+    b = c.backend
+    held = []
+    try:
+        for s in range(b.shards):
+            check(b.call(s, "barrier", True))
+            held.append(s)
+        yield
     finally:
         for s in held:
             try:
@@ -95,9 +106,7 @@ def _merge_catalog(c, source: str, target: str) -> None:
             del mine[name]
     for name in tables:
         if name not in mine and name in theirs:
-            v = theirs[name]
-            mine[name] = replace(v, columns=list(v.columns), key=list(v.key),
-                                 types=dict(v.types))
+            mine[name] = theirs[name].copy()
 
 
 def diff_branch(a, b, table: str) -> Diff:

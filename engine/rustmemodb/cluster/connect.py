@@ -47,7 +47,7 @@ from . import loads
 from . import manifest as manifest_io
 from . import twophase
 from .backends import DEFAULT_TIMEOUT, make_backend
-from .branches import diff_all_branches, diff_branch, merge_branch, row_counts
+from .branches import diff_all_branches, diff_branch, merge_branch, row_counts, write_barrier
 from .correlated import column_of, has_sharded_subquery, plain_output, plan_correlated
 from .grouped import GROUPED, aggregate_calls, split_grouped
 from .merge import conform, create_typed, load_table, run_merge
@@ -245,7 +245,7 @@ class ClusterConnection:
             return self.cluster.catalogs[self.branch]
         if self._txn_catalog is None:
             with self.cluster.lock:
-                self._txn_catalog = {k: _copy_info(v)
+                self._txn_catalog = {k: v.copy()
                                      for k, v in self.cluster.catalogs[self.branch].items()}
             self._txn_dropped, self._txn_replicated = {}, set()
         return self._txn_catalog
@@ -348,23 +348,13 @@ class ClusterConnection:
         self._check_open()
         c, b = self.cluster, self.cluster.backend
         name = c.new_id("branch")
-        held = []
-        try:
-            for s in range(b.shards):   # write barrier, in shard order (see twophase.py)
-                check(b.call(s, "barrier", True))
-                held.append(s)
+        with write_barrier(c):
             for reply in b.call_all(range(b.shards), "fork", self.branch, name).values():
                 check(reply)
             with c.lock:
                 c.mirrors[name] = c.mirrors[self.branch].fork()
-                c.catalogs[name] = {k: _copy_info(v)
+                c.catalogs[name] = {k: v.copy()
                                     for k, v in c.catalogs[self.branch].items()}
-        finally:
-            for s in held:
-                try:
-                    b.call(s, "barrier", False)
-                except errors.Error:
-                    pass
         return ClusterConnection(c, name)
 
     def diff(self, other: "ClusterConnection", table: str) -> pa.Table:
@@ -2831,12 +2821,6 @@ def _tokens_by_target(per_source) -> dict:
         for t, token in (tokens or {}).items():
             out.setdefault(t, []).append(token)
     return out
-
-
-def _copy_info(info: TableInfo) -> TableInfo:
-    """A placement entry that can change without changing ``info``."""
-    return replace(info, columns=list(info.columns), key=list(info.key),
-                   types=dict(info.types))
 
 
 def _first_word(sql: str) -> str:

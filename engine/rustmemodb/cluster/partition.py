@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyarrow as pa
@@ -33,6 +33,11 @@ class TableInfo:
     replicated: bool = False
     types: dict = field(default_factory=dict)   # column name -> SQL type
     explicit: bool = False                      # key given by PARTITION BY HASH
+
+    def copy(self) -> "TableInfo":
+        """A placement entry that can change without changing this one."""
+        return replace(self, columns=list(self.columns), key=list(self.key),
+                       types=dict(self.types))
 
     @property
     def key_positions(self) -> list[int]:
