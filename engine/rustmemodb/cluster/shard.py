@@ -119,19 +119,24 @@ class ShardHost:
         included), without a privilege check: the coordinator checked the statement.
         ``with_rowid``: a last column ``_rowid``, the shard's own id of each row (what
         ``apply_rows`` deletes by, in the same transaction)."""
-        conn = self.sessions[sid]
         t0 = time.perf_counter()
         try:
-            txn = conn._session.txn
-            root = txn.working if txn is not None else conn.database.head
-            version = root.tables[table]
-            data = version.to_arrow(with_rowid=with_rowid)
-            columns = [(c.name, c.type) for c in version.schema.columns]
+            _root, data, columns = self._session_rows(sid, table, with_rowid)
             return ("ok", "SELECT", columns, table_to_ipc(data), data.num_rows)
         except Exception as exc:   # noqa: BLE001
             return error_tuple(exc)
         finally:
             self.work_seconds += time.perf_counter() - t0
+
+    def _session_rows(self, sid: str, table: str, with_rowid: bool):
+        """(the root the session reads, ``table``'s rows there as Arrow, its columns as
+        (name, SQL type)): its open transaction's working root, else the committed one."""
+        conn = self.sessions[sid]
+        txn = conn._session.txn
+        root = txn.working if txn is not None else conn.database.head
+        version = root.tables[table]
+        return (root, version.to_arrow(with_rowid=with_rowid),
+                [(c.name, c.type) for c in version.schema.columns])
 
     def scan_where(self, sid: str, table: str, sql: str, inputs: dict | None = None):
         """The rows of ``table`` (as ``scan(with_rowid=True)``) that ``sql`` keeps: a
@@ -139,14 +144,9 @@ class ShardHost:
         (``gathered.py`` narrowing a gather; ``inputs``: Arrow IPC it reads, e.g. the
         keys of a semi-join). Error 0A000 when the table's columns do not read back
         with their own SQL types (the caller then scans the whole table)."""
-        conn = self.sessions[sid]
         t0 = time.perf_counter()
         try:
-            txn = conn._session.txn
-            root = txn.working if txn is not None else conn.database.head
-            version = root.tables[table]
-            data = version.to_arrow(with_rowid=True)
-            columns = [(c.name, c.type) for c in version.schema.columns]
+            root, data, columns = self._session_rows(sid, table, True)
             # A throwaway database over this transaction's root (its functions, not its
             # session: an error here must not fail the shard's transaction).
             from ..database import Database
