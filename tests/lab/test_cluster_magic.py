@@ -35,12 +35,19 @@ def test_diff_merge_and_undo_on_a_sharded_branch(cell, session):
     cell("%sql --fork what_if --checkout what_if")
     cell("%sql UPDATE t SET g = 'changed' WHERE id <= 4")
     cell("%sql DELETE FROM t WHERE id > 28")
-    diff = cell("%sql --diff main what_if t").value
-    assert diff.engine_diffs["t"].counts == {"added": 0, "removed": 2, "changed": 4}
+    out = cell("%sql --diff main what_if t")
+    assert out.value.engine_diffs["t"].counts == {"added": 0, "removed": 2, "changed": 4}
+    assert "changed" in out.html()
+    cell("%sql CREATE TABLE k (a INTEGER, b INTEGER)")      # no key: rows matched by identity
+    cell("%sql INSERT INTO k SELECT i, i FROM generate_series(1, 9) i")
+    cell("%sql UPDATE k SET b = 0 WHERE a = 3")
+    whole = cell("%sql --diff main what_if")
+    assert set(whole.value.engine_diffs) == {"t", "k"}
+    assert "k" in whole.html()
     merged = cell("%sql --merge what_if --into main").value
     assert merged.result.applied
     cell("%sql --checkout main")
     assert cell("%sql SELECT count(*), count(*) FILTER (WHERE g = 'changed') FROM t").value.rows() \
         == [(28, 4)]
-    assert session.registry.active.table_counts() == {"t": 28}
+    assert session.registry.active.table_counts() == {"k": 9, "t": 28}
     assert "does not reach the shards" in str(cell("%sql --undo", fails=True).error)
