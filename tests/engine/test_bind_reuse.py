@@ -286,3 +286,27 @@ def test_piece_keys_and_censuses_are_remembered_per_object(conn):
     assert conn.execute(sql).fetchall() == _fresh(sql)
     assert any(k in memo.keys and memo.keys[k] is keys[k] for k in keys)
     assert any(k in memo.census and memo.census[k] is census[k] for k in census)
+
+
+@pytest.mark.parametrize("sql", [
+    "a > b AND b > 1", "a > b OR (b > 1 AND s = 'x')", "(a IS NULL)",
+    "a > b OR EXISTS (SELECT 1 FROM t AS x WHERE x.b < t.b)",
+    "(SELECT count(*) FROM t AS x WHERE x.a > t.a) > 1 AND a < 3 OR b = 2",
+    "a > b AND f(a) > 1", "a > $1 OR b > 1", "((a + 1) > b) AND (SELECT max(a) FROM t) > 0",
+])
+def test_an_and_or_is_keyed_from_its_sides_as_when_walked_whole(sql):
+    """ExprMemo.key_of keys an AND/OR/bracket from its sides' remembered keys: the key
+    piece_key or catalog_key makes walking the whole condition (None where they give
+    none), whether the sides were keyed before or not."""
+    cond = parse_one(f"SELECT 1 FROM t WHERE {sql}").args["where"].this
+    whole = reuse.piece_key(cond)
+    if whole is None:
+        whole = reuse.catalog_key(cond)
+    memo = reuse.ExprMemo()
+    assert memo.key_of(cond) == whole
+    for side in cond.iter_expressions():
+        memo.key_of(side)
+    fresh = reuse.ExprMemo()
+    for side in cond.iter_expressions():
+        fresh.key_of(side)
+    assert fresh.key_of(cond) == whole

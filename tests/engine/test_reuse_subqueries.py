@@ -165,3 +165,26 @@ def test_the_subquery_census_of_expressions_is_bounded(conn, monkeypatch):
         sql = f"SELECT a + {i}, {COUNT} FROM t WHERE {AVG} OR b > {i} ORDER BY 1"
         assert _answer(conn, sql) == _fresh(sql)
     assert len(optimize_subqueries._HOLDS) <= 8
+
+
+def test_scalar_decorrelation_is_decided_per_expression_and_answers_alike(conn):
+    """decorrelate_scalar_subqueries remembers, per expression object, that nothing under
+    it is a subquery it joins: a reused piece that is not (an inequality correlation) is
+    passed over, one that is (an equality) is still joined, alone, in a new AND/OR with
+    the other, and after the memo started over."""
+    from rustmemodb.optimize import decorrelate_scalar_subqueries as D
+    joined = "(SELECT max(k) FROM u WHERE u.k = t.a)"
+    counted = "(SELECT count(*) FROM t AS x WHERE x.b < t.b)"
+    cases = [f"SELECT a, {counted} FROM t ORDER BY 1",
+             f"SELECT a, {joined} FROM t ORDER BY 1",
+             f"SELECT a FROM t WHERE {counted} > 1 OR {joined} IS NULL ORDER BY 1",
+             f"SELECT a FROM t WHERE {joined} > 1 AND {counted} < 4 ORDER BY 1",
+             f"SELECT a, {counted}, {joined} FROM t ORDER BY 1"]
+    for _ in range(2):
+        for sql in cases:
+            assert _answer(conn, sql) == _fresh(sql), sql
+        D._NOTHING.clear()
+    plan = [r[0] for r in conn.execute(f"EXPLAIN SELECT a, {joined} FROM t").fetchall()]
+    assert any("Join" in line for line in plan)
+    plan = [r[0] for r in conn.execute(f"EXPLAIN SELECT a, {counted} FROM t").fetchall()]
+    assert not any("Join" in line for line in plan)

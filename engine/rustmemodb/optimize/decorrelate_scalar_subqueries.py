@@ -60,6 +60,8 @@ def decorrelate_scalar_subqueries(plan: LogicalNode, ctx=None) -> LogicalNode:
 
 def _rewrite(child: LogicalNode, exprs: list):
     """Join each decorrelatable scalar subquery in ``exprs`` onto ``child``."""
+    if all(_nothing_to_join(e) for e in exprs):
+        return child, exprs
     found = []
     for e in exprs:
         for n in e.walk():
@@ -74,6 +76,31 @@ def _rewrite(child: LogicalNode, exprs: list):
         child = joined
         exprs = [transform(e, lambda n, s=sub, r=replacement: r if n is s else n) for e in exprs]
     return child, exprs
+
+
+# id(expression) -> (expression, whether no scalar subquery under it has a shape this
+# rule joins): a session hands the same bound select items and conditions to statement
+# after statement (sql/bind/reuse.py); the answer depends on the expression alone
+# (``_shape`` reads only the subquery's plan, and plans are immutable). Entries hold the
+# expression, so its id is not reused while it is here; bounded.
+_NOTHING: dict = {}
+_NOTHING_MAX = 2048
+
+
+def _nothing_to_join(e, depth: int = 0) -> bool:
+    hit = _NOTHING.get(id(e))
+    if hit is not None and hit[0] is e:
+        return hit[1]
+    if depth < 8 and type(e) is Call and (e.fn == "and" or e.fn == "or") and len(e.args) == 2:
+        # a new AND/OR of known conditions: answered from its sides
+        out = _nothing_to_join(e.args[0], depth + 1) and _nothing_to_join(e.args[1], depth + 1)
+    else:
+        out = not any(isinstance(n, SubqueryExpr) and n.kind == "scalar" and n.correlated
+                      and _shape(n) is not None for n in e.walk())
+    if len(_NOTHING) >= _NOTHING_MAX:
+        _NOTHING.clear()
+    _NOTHING[id(e)] = (e, out)
+    return out
 
 
 def _shape(sub: SubqueryExpr):

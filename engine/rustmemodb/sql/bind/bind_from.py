@@ -15,7 +15,7 @@ from ...plan.expr import ColRef
 from ...plan.logical import (LogicalArrowScan, LogicalJoin, LogicalNode, LogicalProject,
                              LogicalScan, LogicalValues, LogicalVirtualScan)
 from ..parse import parse_one, position_of
-from .scope import Scope
+from .scope import Scope, ScopeColumn
 from .bind_pivot import pivot_subquery
 from .bind_sample import refuse_sample
 from ...catalog import searched_lookup
@@ -128,10 +128,7 @@ def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNod
         alias_node = item.args.get("alias")
         if alias_node is not None and alias_node.columns:   # FROM t AS x(a, b)
             return _aliased(plan, alias, item, parent)
-        scope = Scope(parent=parent)
-        for c in version.schema.columns:
-            scope.add(alias, c.name, c.type)
-        return plan, scope
+        return plan, Scope(list(_table_columns(version.schema, alias)), parent=parent)
     view = stmt.root.views.get(name)
     if view is not None:
         refuse_sample(item, "views")
@@ -165,6 +162,26 @@ def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNod
             plan = bind_file_name(stmt, name)
             return _aliased(plan, item.alias or name, item, parent)
     raise errors.undefined_table(name, position_of(item))
+
+
+# (id(table schema), alias) -> (schema, the scope's columns for it): the columns a
+# FROM item of a table brings in scope, made once per schema object and alias (a file of
+# statements over one table names it each time). Schemas and ScopeColumns are frozen;
+# an entry holds its schema, so the id is not reused while it is here; bounded.
+_TABLE_COLUMNS: dict = {}
+_TABLE_COLUMNS_MAX = 256
+
+
+def _table_columns(schema, alias: str) -> tuple:
+    key = (id(schema), alias)
+    hit = _TABLE_COLUMNS.get(key)
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    out = tuple(ScopeColumn(alias, c.name, c.type) for c in schema.columns)
+    if len(_TABLE_COLUMNS) >= _TABLE_COLUMNS_MAX:
+        _TABLE_COLUMNS.clear()
+    _TABLE_COLUMNS[key] = (schema, out)
+    return out
 
 
 def _virtual_table(item: exp.Table):

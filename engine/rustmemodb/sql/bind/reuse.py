@@ -242,16 +242,24 @@ class ExprMemo:
             self.stamp = (registry, registry.version, catalog_functions)
         return self
 
-    def key_of(self, node, keep: bool = True):
+    def key_of(self, node, keep: bool = True, depth: int = 0):
         """``piece_key(node)``, else ``catalog_key(node)``: remembered per node object
         when ``keep`` (a piece of sql/pieces.py, which recurs as an object; a node of a
-        statement parsed whole does not, and keeping it would keep its whole tree)."""
+        statement parsed whole does not, and keeping it would keep its whole tree).
+
+        An AND/OR or bracket (sql/pieces.py builds a new one per statement over pieces
+        that recur) is keyed from its sides' remembered keys: the same key both
+        functions would make, without walking the sides again (twice, when a side
+        holds a query)."""
         hit = self.keys.get(id(node))
         if hit is not None and hit[0] is node:
             return hit[1]
-        key = piece_key(node)
-        if key is None:
-            key = catalog_key(node)
+        key = _joined_key(self, node, keep, depth) if type(node) in _JOINS and \
+            depth < _MAX_DEPTH else _NOT_JOINED
+        if key is _NOT_JOINED:
+            key = piece_key(node)
+            if key is None:
+                key = catalog_key(node)
         if not keep:
             return key
         keys = self.keys
@@ -311,6 +319,33 @@ class ExprMemo:
         if len(catalog) >= MAX_ENTRIES // 4:
             catalog.clear()
         catalog[key] = entry
+
+
+_JOINS = frozenset({exp.And, exp.Or, exp.Paren})
+_NOT_JOINED = object()
+
+
+def _joined_key(memo: ExprMemo, node, keep: bool, depth: int):
+    """The key of AND/OR/bracket ``node`` made from its sides' ``memo.key_of`` keys, as
+    ``piece_key`` (every side pure) or ``catalog_key`` (a side holds a query) makes it;
+    None when a side has none; ``_NOT_JOINED`` for a node with arguments other than
+    expressions."""
+    out = [type(node)]
+    catalog = False
+    for k, v in node.args.items():
+        if v is None or v is False:
+            continue
+        if not isinstance(v, exp.Expression):
+            return _NOT_JOINED
+        v = memo.key_of(v, keep, depth + 1)
+        if v is None:
+            return None
+        catalog = catalog or type(v[0]) is tuple
+        out.append(k)
+        out.append(v)
+    if catalog:
+        out[0] = (out[0], "catalog")
+    return tuple(out)
 
 
 # The binder's attributes binding a piece with a query may change (each kept with the
