@@ -344,3 +344,18 @@ def test_serial_numbers_come_from_the_coordinator_once():
     assert c.execute("SELECT nextval('s_id_seq')").fetchall() == [(12,)]
     c.execute("SELECT setval('s_id_seq', 100)")
     assert c.execute("INSERT INTO s (v) VALUES ('h') RETURNING id").fetchall() == [(101,)]
+
+
+def test_delete_by_key_writes_only_its_shard():
+    from rustmemodb.cluster.partition import shard_of_key
+    c = cluster.connect("local", shards=3)
+    try:
+        c.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v INTEGER)")
+        c.execute("INSERT INTO t SELECT g, g FROM generate_series(1, 30) AS s(g)")
+        c.execute("BEGIN")
+        assert c.execute("DELETE FROM t WHERE k = 7").rowcount == 1
+        assert c.written == {shard_of_key((7,), 3)}   # not a broadcast to every shard
+        c.execute("COMMIT")
+        assert c.execute("SELECT count(*) FROM t").fetchone() == (29,)
+    finally:
+        c.close()

@@ -2966,7 +2966,7 @@ def _pinned_shard(tree: exp.Expression, info: TableInfo, shards: int) -> int | N
     if not info.key or tree.args.get("joins") or tree.args.get("from_") is not None and \
             isinstance(tree, (exp.Update, exp.Delete)):
         return None
-    if tree.args.get("using") is not None:
+    if tree.args.get("using"):   # (sqlglot sets False for a DELETE without USING)
         return None
     where = tree.args.get("where")
     if where is None or any(isinstance(n, (exp.Select, exp.Subquery)) for n in where.walk()):
