@@ -10,7 +10,9 @@ of the statement text, with the reason). ``EXPLAIN ANALYZE`` runs the statement 
 the bytes shipped (those through the coordinator, and those moved between shards by
 repartitioning), the partial rows
 and work time per shard, and the rows merged on each shard when the grouped merge was
-repartitioned.
+repartitioned. ``EXPLAIN INSERT / UPDATE / DELETE`` shows how the write runs (its
+shards, rows per shard, exchanges, source plan, commit); ANALYZE runs it and adds the
+rows each shard wrote (``_explain_write``).
 """
 from __future__ import annotations
 
@@ -405,8 +407,8 @@ def _explain_gathered(conn, body: str, params, analyze: bool) -> Result:
              f"    Exchange: gather the rows of {', '.join(tables) or '(no table)'} the "
              f"statement can touch from {b.shards} shards, with their shard row ids (a "
              "MERGE target's rows matching the source's keys, an UPDATE or DELETE "
-             "target's rows its WHERE keeps, an UPDATE ... FROM target's rows matching "
-             "the FROM source's join keys, none of an INSERT target's, the rows with "
+             "target's rows its WHERE keeps, an UPDATE ... FROM or DELETE ... USING "
+             "target's rows matching the join keys of its sources, none of an INSERT target's, the rows with "
              "the new keys of an ON CONFLICT target; all rows of other tables)",
              "  Row changes to the shards: deleted where each row was, inserted on the "
              "shard of its partition key; two-phase commit over the shards changed"]
