@@ -2357,13 +2357,12 @@ class ClusterConnection:
     # ---- INSERT ---------------------------------------------------------------------------
     def _insert(self, sql: str, params) -> Result:
         tree = _parse(sql)
-        if tree.args.get("with") is not None:
+        if _with_of(tree) is not None:
             # WITH ... INSERT ... SELECT: the CTEs belong to the source query.
             source = tree.args.get("expression")
-            if not isinstance(source, exp.Select) or source.args.get("with") is not None:
+            if not isinstance(source, exp.Select) or _with_of(source) is not None:
                 return self._gathered(sql, params, "WITH ... INSERT ... VALUES")
-            source.set("with", tree.args["with"])
-            tree.set("with", None)
+            tree = _cte_to_source(tree)
             sql = tree.sql(dialect="postgres")
         target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
         name = _table_name(target)
@@ -2464,8 +2463,8 @@ class ClusterConnection:
         if not isinstance(source, exp.Select) or not self._spreadable(info) or \
                 self.shards < 2:
             return None
-        for arg in ("with", "group", "having", "distinct", "order", "limit", "offset",
-                    "qualify", "locks"):
+        for arg in ("with", "with_", "group", "having", "distinct", "order", "limit",
+                    "offset", "qualify", "locks"):
             if source.args.get(arg) is not None:
                 return None
         if _has_forbidden(source) or any(isinstance(n, (exp.AggFunc, exp.Window))
@@ -2934,6 +2933,24 @@ def _typed_literal(value, sql_type: str) -> exp.Expression:
     if isinstance(value, float):
         value = float(repr(value))
     return exp.cast(_literal(value), _sql_type_name(sql_type))
+
+
+def _with_of(node: exp.Expression):
+    """The WITH of a statement (sqlglot 30 keeps it as ``with_``, earlier ``with``)."""
+    return node.args.get("with_") or node.args.get("with")
+
+
+def _cte_to_source(tree: exp.Insert) -> exp.Insert:
+    """``WITH ... INSERT ... SELECT`` as ``INSERT ... WITH ... SELECT``: the CTEs belong
+    to the source query (a copy; the source is a SELECT of no WITH of its own)."""
+    tree = tree.copy()
+    w = _with_of(tree)
+    for key in ("with_", "with"):
+        if tree.args.get(key) is not None:
+            tree.set(key, None)
+    source = tree.args["expression"]
+    source.set("with_" if "with_" in source.arg_types else "with", w)
+    return tree
 
 
 def _conflict_sets_key(tree: exp.Insert, info: TableInfo) -> bool:

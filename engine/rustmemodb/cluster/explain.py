@@ -291,11 +291,15 @@ def _update_delete_lines(conn, tree, body: str) -> list[str] | None:
 
 def _insert_lines(conn, tree, body: str) -> list[str] | None:
     from sqlglot import exp
-    from .connect import _conflict_sets_key, _table_name
+    from .connect import _conflict_sets_key, _cte_to_source, _table_name, _with_of
     from .. import errors
     b = conn.cluster.backend
-    w = tree.args.get("with_") or tree.args.get("with")
-    ctes = w.sql(dialect="postgres") + " " if w is not None else ""   # (the source's)
+    if _with_of(tree) is not None:   # (the source's CTEs, as ``_insert`` reads them)
+        source = tree.args.get("expression")
+        if not isinstance(source, exp.Select) or _with_of(source) is not None:
+            return None   # WITH ... INSERT ... VALUES: a gathered write
+        tree = _cte_to_source(tree)
+        body = tree.sql(dialect="postgres")
     target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
     name = _table_name(target)
     info = conn.catalog.get(name)
@@ -351,7 +355,7 @@ def _insert_lines(conn, tree, body: str) -> list[str] | None:
                  f"{', '.join(info.key or info.columns)}), shard to shard "
                  f"({_transport(b)}); no row passes through the coordinator",
                  f"    Shard {'0..' + str(b.shards - 1) if shape[1] else '0'}: {body}"]
-        lines += _source_lines(conn, ctes + source.sql(dialect="postgres"))
+        lines += _source_lines(conn, source.sql(dialect="postgres"))
         return lines + [_commit_line(conn, all_shards)]
     where = ("each shard upserts its rows (ON CONFLICT) as input __rows" if conflict is
              not None else "rows loaded to the shards of their keys")
@@ -361,7 +365,7 @@ def _insert_lines(conn, tree, body: str) -> list[str] | None:
              f"    Exchange: new rows to the shards by hash("
              f"{', '.join(info.key or info.columns)}): {where}"]
     if isinstance(source, (exp.Select, exp.SetOperation)):
-        lines += _source_lines(conn, ctes + source.sql(dialect="postgres"))
+        lines += _source_lines(conn, source.sql(dialect="postgres"))
     return lines + [_commit_line(conn, all_shards)]
 
 
