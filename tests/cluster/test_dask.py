@@ -274,3 +274,32 @@ def test_branch_merge_on_dask_workers(dask_address):
         assert c.execute("SELECT v FROM t WHERE id = 5000").fetchone() == ("after",)
     finally:
         c.close()
+
+
+def test_explain_analyze_of_writes_on_dask_workers(dask_address):
+    """EXPLAIN [ANALYZE] of writes run on the shards (issue #18): the broadcast table
+    goes actor to actor, a key update's rows move worker to worker, the rows written per
+    shard add up to the statement's."""
+    conn = cluster.connect("dask", shards=2, address=dask_address)
+    try:
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)")
+        conn.execute("CREATE TABLE o (id INTEGER PRIMARY KEY, w INTEGER)")
+        conn.execute("INSERT INTO t SELECT n, n FROM generate_series(1, 40) n")
+        conn.execute("INSERT INTO o SELECT n, -n FROM generate_series(1, 10) n")
+        before = conn.execute("SELECT * FROM t ORDER BY id").fetchall()
+        text = "\n".join(r[0] for r in conn.execute(
+            "EXPLAIN UPDATE t SET v = o.w FROM o WHERE t.id = o.id").fetchall())
+        assert "broadcast o to every shard, shard to shard (actor to actor)" in text
+        assert conn.execute("SELECT * FROM t ORDER BY id").fetchall() == before
+        for sql, n in [("UPDATE t SET v = o.w FROM o WHERE t.id = o.id", 10),
+                       ("UPDATE t SET id = id + 1000 WHERE v > 30", 10),
+                       ("INSERT INTO t SELECT id + 500, w FROM o", 10)]:
+            lines = [r[0] for r in conn.execute("EXPLAIN ANALYZE " + sql).fetchall()]
+            assert next(ln for ln in lines if ln.startswith("Execution:")).split()[1] == str(n)
+            written = [int(ln.split(":")[1].split()[0]) for ln in lines
+                       if ln.strip().startswith("shard ") and "rows written" in ln]
+            assert sum(written) == n, lines
+        assert conn.execute("SELECT count(*), sum(v) FROM t").fetchone() == \
+            (50, sum(range(11, 41)) - 55 - 55)
+    finally:
+        conn.close()

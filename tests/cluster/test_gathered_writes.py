@@ -347,6 +347,19 @@ def _whole(c, table):
     "v(k, w) WHERE big.id = v.k AND big.x > 4 RETURNING *",
     "UPDATE big SET id = big.id + 100000 FROM s2 WHERE big.id = s2.id AND big.x % 2 = 0 "
     "RETURNING big.id",
+    # UPDATE ... FROM a join, DELETE ... USING (in a data-modifying WITH): the keys of the
+    # joined sources computed first over the cluster, as for one source
+    "UPDATE big SET id = big.id + 100000 FROM s2 s JOIN (VALUES ('a'), ('b')) v(tag) "
+    "ON v.tag = s.tag WHERE big.id = s.id RETURNING big.id, v.tag",
+    "UPDATE big b SET id = b.id + 100000 FROM s2 s, s2 t2 WHERE b.id = s.id + 1 "
+    "AND t2.x = s.x + 1 AND t2.tag = 'b' AND b.x > 3",
+    "WITH d AS (DELETE FROM big USING s2 s WHERE big.id = s.id AND s.tag <> 'c' "
+    "RETURNING big.id, big.g) INSERT INTO log SELECT * FROM d RETURNING *",
+    "WITH d AS (DELETE FROM big USING s2 s JOIN s2 t2 ON t2.x = s.x + 1 "
+    "WHERE big.id = s.id AND t2.tag = 'a' RETURNING big.id, big.g) "
+    "INSERT INTO log SELECT * FROM d",
+    "UPDATE big SET id = big.id + 100000 FROM s2 s JOIN log l ON l.id = s.id "
+    "WHERE big.id = s.id",
 ])
 def test_narrowed_gathers_match_the_single_engine_and_ship_little(sql):
     c, single = _big_pair()
@@ -406,9 +419,11 @@ def test_a_table_read_elsewhere_in_the_statement_is_gathered_whole():
 @pytest.mark.parametrize("sql", [
     # no equality of a target column with the source: every row may match
     "UPDATE big SET id = big.id + 100000 FROM s2 s WHERE big.id < s.id AND s.x = 3",
-    # the source joins another table: not one table the keys come from
     "UPDATE big SET id = big.id + 100000 FROM s2 s JOIN log l ON l.id = s.id "
-    "WHERE big.id = s.id",
+    "WHERE big.id < s.id",
+    # a source reading a WITH query (not a query of its own over the cluster)
+    "WITH w AS (SELECT id FROM s2) , d AS (DELETE FROM big USING w WHERE big.id = w.id "
+    "RETURNING big.id, big.g) INSERT INTO log SELECT * FROM d",
 ])
 def test_update_from_without_usable_keys_gathers_the_target_whole(sql):
     c, single = _big_pair(300)

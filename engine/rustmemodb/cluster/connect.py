@@ -211,6 +211,8 @@ class ClusterConnection:
         self._txn_dropped: dict = {}     # the private catalog's drop graveyard
         self._txn_replicated: set[str] = set()   # tables this transaction made REPLICATED
         self.last_plan: dict | None = None
+        # rows each shard's part of the last write changed ({shard: rows}: EXPLAIN ANALYZE)
+        self.write_rows: dict[int, int] = {}
         # statement text -> (mirror root, placement, PlanSplit | why it is not split)
         self._plan_splits: dict = {}
         b = cluster.backend
@@ -644,11 +646,12 @@ class ClusterConnection:
             self.written.update(shards)
             for s in shards:
                 check(replies[s])
-            return replies
+            return self._wrote(replies)
         if len(shards) == 1:
             s = shards[0]
-            return {s: check(b.call(s, "execute", self.sid, per_shard[s], _plain(params),
-                               inputs_per_shard[s] if inputs_per_shard else inputs))}
+            return self._wrote({s: check(b.call(
+                s, "execute", self.sid, per_shard[s], _plain(params),
+                inputs_per_shard[s] if inputs_per_shard else inputs))})
         for s in shards:
             check(b.call(s, "begin", self.sid))
         try:
@@ -661,6 +664,10 @@ class ClusterConnection:
             twophase.rollback_all(b, self.sid, shards)
             raise
         twophase.commit(self.cluster, self.sid, shards)
+        return self._wrote(replies)
+
+    def _wrote(self, replies: dict) -> dict:
+        self.write_rows = {s: max(r[4], 0) for s, r in replies.items()}
         return replies
 
     def _load(self, table: str, data: pa.Table, info: TableInfo) -> int:
@@ -679,6 +686,7 @@ class ClusterConnection:
             check(b.call(s, "load", self.sid, table, payload))
 
         self._write_shards(sorted(parts), load)
+        self.write_rows = {s: p.num_rows for s, p in parts.items()}
         return data.num_rows
 
     def _write_shards(self, shards: list, step) -> None:
@@ -2114,6 +2122,7 @@ class ClusterConnection:
                 t: (self.sid, xid, info.name, tokens.get(t, [])) for t in shards})
             for t in shards:
                 check(loaded[t])
+            self.write_rows = {t: max(loaded[t][4], 0) for t in shards}
         except BaseException:
             for s in shards:
                 try:
@@ -2348,13 +2357,12 @@ class ClusterConnection:
     # ---- INSERT ---------------------------------------------------------------------------
     def _insert(self, sql: str, params) -> Result:
         tree = _parse(sql)
-        if tree.args.get("with") is not None:
+        if _with_of(tree) is not None:
             # WITH ... INSERT ... SELECT: the CTEs belong to the source query.
             source = tree.args.get("expression")
-            if not isinstance(source, exp.Select) or source.args.get("with") is not None:
+            if not isinstance(source, exp.Select) or _with_of(source) is not None:
                 return self._gathered(sql, params, "WITH ... INSERT ... VALUES")
-            source.set("with", tree.args["with"])
-            tree.set("with", None)
+            tree = _cte_to_source(tree)
             sql = tree.sql(dialect="postgres")
         target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
         name = _table_name(target)
@@ -2367,13 +2375,7 @@ class ClusterConnection:
             sql = tree.sql(dialect="postgres")
         source = tree.args.get("expression")
         conflict = tree.args.get("conflict")
-        if conflict is not None and not info.replicated and any(
-                isinstance(e, exp.EQ) and isinstance(e.this, exp.Column) and
-                e.this.name in (info.key or info.columns) and not (
-                    isinstance(e.expression, exp.Column) and
-                    e.expression.table.lower() == "excluded" and
-                    e.expression.name == e.this.name)
-                for e in (conflict.args.get("expressions") or [])):
+        if _conflict_sets_key(tree, info):
             return self._gathered(sql, None, "ON CONFLICT DO UPDATE of a partition key")
         if info.replicated:   # every shard holds every row: each checks it all itself
             inputs, tree, xid = self._broadcast_reads(tree, name, skip=target)
@@ -2445,11 +2447,24 @@ class ClusterConnection:
         defaults and checks), sends the new rows straight to the shards of their keys
         and they are loaded there in one 2PC transaction, as for files (``loads.py``):
         no row passes through the coordinator. None: not that shape."""
+        shape = self._insert_select_shape(info, source)
+        if shape is None:
+            return None
+        refs, part = shape
+        self.mirror._session._prepare(sql)   # binds: the engine's errors; no rows read
+        shards = range(self.shards) if part else [0]   # REPLICATED sources: once
+        total = self._parallel_load(info, {s: [sql] for s in shards}, None)
+        self.last_plan.update(strategy="insert on shards", sources=refs)
+        return Result(columns=[], rowcount=total, kind="INSERT")
+
+    def _insert_select_shape(self, info: TableInfo, source):
+        """``(tables read, sharded tables read)`` when ``_insert_select_on_shards`` runs
+        INSERT ... SELECT on the shards, else None."""
         if not isinstance(source, exp.Select) or not self._spreadable(info) or \
                 self.shards < 2:
             return None
-        for arg in ("with", "group", "having", "distinct", "order", "limit", "offset",
-                    "qualify", "locks"):
+        for arg in ("with", "with_", "group", "having", "distinct", "order", "limit",
+                    "offset", "qualify", "locks"):
             if source.args.get(arg) is not None:
                 return None
         if _has_forbidden(source) or any(isinstance(n, (exp.AggFunc, exp.Window))
@@ -2463,11 +2478,7 @@ class ClusterConnection:
         part = sorted({o for o in occurrences if not catalog[o].replicated})
         if part and not _local_from(source, part, catalog, occurrences):
             return None
-        self.mirror._session._prepare(sql)   # binds: the engine's errors; no rows read
-        shards = range(self.shards) if part else [0]   # REPLICATED sources: once
-        total = self._parallel_load(info, {s: [sql] for s in shards}, None)
-        self.last_plan.update(strategy="insert on shards", sources=refs)
-        return Result(columns=[], rowcount=total, kind="INSERT")
+        return refs, part
 
     def _source_first(self, tree: exp.Insert):
         """INSERT … SELECT whose SELECT aggregates (or otherwise cannot make its rows one
@@ -2514,6 +2525,30 @@ class ClusterConnection:
         return self._gather(refs)
 
     def _insert_values(self, tree, sql: str, info: TableInfo, values: exp.Values) -> Result:
+        groups, order = self._route_values(tree, sql, info, values)
+        per_shard = {}
+        for s, ts in groups.items():
+            part = tree.copy()
+            part.args["expression"].set("expressions", [t.copy() for t in ts])
+            per_shard[s] = part.sql(dialect="postgres")
+        replies = self._write(per_shard)
+        result = _combine(replies)
+        tuples = values.expressions
+        if result.table is not None and tree.args.get("returning") is not None:
+            # RETURNING in the order of VALUES (each shard returns its rows in order)
+            shards = sorted(replies)
+            if result.table.num_rows == len(tuples) and all(
+                    _reply_result(replies[s]).table.num_rows == len(order[s])
+                    for s in shards):
+                at = [i for s in shards for i in order[s]]
+                back = sorted(range(len(at)), key=at.__getitem__)
+                result = replace(result, table=result.table.take(pa.array(back)))
+        return result
+
+    def _route_values(self, tree, sql: str, info: TableInfo, values: exp.Values):
+        """The VALUES tuples by the shard of their partition key (computed in a fork
+        of the schema: defaults and casts as the engine makes them): ``({shard:
+        [tuples]}, {shard: [positions in VALUES]})``; nothing is written."""
         name = info.name
         tuples = values.expressions
         keys = []
@@ -2542,23 +2577,7 @@ class ClusterConnection:
             s = shard_of_key(k, self.shards)
             groups.setdefault(s, []).append(t)
             order.setdefault(s, []).append(i)
-        per_shard = {}
-        for s, ts in groups.items():
-            part = tree.copy()
-            part.args["expression"].set("expressions", [t.copy() for t in ts])
-            per_shard[s] = part.sql(dialect="postgres")
-        replies = self._write(per_shard)
-        result = _combine(replies)
-        if result.table is not None and tree.args.get("returning") is not None:
-            # RETURNING in the order of VALUES (each shard returns its rows in order)
-            shards = sorted(replies)
-            if result.table.num_rows == len(tuples) and all(
-                    _reply_result(replies[s]).table.num_rows == len(order[s])
-                    for s in shards):
-                at = [i for s in shards for i in order[s]]
-                back = sorted(range(len(at)), key=at.__getitem__)
-                result = replace(result, table=result.table.take(pa.array(back)))
-        return result
+        return groups, order
 
     def _run_many(self, sql: str, seq: list) -> int:
         word = _first_word(sql)
@@ -2702,6 +2721,22 @@ class ClusterConnection:
         sends its rows to all the others; a REPLICATED one read as the target goes once,
         from shard 0), and read there as an Arrow input. Returns ``({shard: inputs} or
         None, the statement reading the inputs, the exchange id or None)``."""
+        tree, sides = self._broadcast_rewrite(tree, target, skip)
+        if not sides:
+            return None, tree, None
+        xid = self.cluster.new_id("x")
+        try:
+            received = self._exchange(xid, list(sides.values()), {})
+        except BaseException:
+            self._drop_exchange(xid)
+            raise
+        inputs = {s: {name: ("exchange", *got) for name, got in per.items()}
+                  for s, per in received.items()}
+        return inputs, tree, xid
+
+    def _broadcast_rewrite(self, tree: exp.Expression, target: str, skip=None):
+        """The statement reading ``__bcast_<table>`` inputs for the tables
+        ``_broadcast_reads`` sends to every shard, and their sides (nothing is sent)."""
         tree = tree.copy()
         own = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
         sides: dict[str, Side] = {}
@@ -2732,17 +2767,7 @@ class ClusterConnection:
                 new.set("alias", exp.TableAlias(
                     this=exp.to_identifier(t.name, quoted=t.this.quoted)))
             t.replace(new)
-        if not sides:
-            return None, tree, None
-        xid = self.cluster.new_id("x")
-        try:
-            received = self._exchange(xid, list(sides.values()), {})
-        except BaseException:
-            self._drop_exchange(xid)
-            raise
-        inputs = {s: {name: ("exchange", *got) for name, got in per.items()}
-                  for s, per in received.items()}
-        return inputs, tree, xid
+        return tree, sides
 
     def _drop_exchange(self, xid: str | None) -> None:
         """Forget what exchange ``xid`` left on the shards (the batches of shards a
@@ -2780,6 +2805,7 @@ class ClusterConnection:
             for s in shards:
                 check(replies[s])
             total = sum(replies[s][1] for s in shards)
+            self.write_rows = {s: replies[s][1] for s in shards}
             targets = {t for s in shards for t in replies[s][2]}
             if not targets <= set(shards):
                 raise errors.InternalError("cluster: a moved row left the statement's shards")
@@ -2909,6 +2935,37 @@ def _typed_literal(value, sql_type: str) -> exp.Expression:
     return exp.cast(_literal(value), _sql_type_name(sql_type))
 
 
+def _with_of(node: exp.Expression):
+    """The WITH of a statement (sqlglot 30 keeps it as ``with_``, earlier ``with``)."""
+    return node.args.get("with_") or node.args.get("with")
+
+
+def _cte_to_source(tree: exp.Insert) -> exp.Insert:
+    """``WITH ... INSERT ... SELECT`` as ``INSERT ... WITH ... SELECT``: the CTEs belong
+    to the source query (a copy; the source is a SELECT of no WITH of its own)."""
+    tree = tree.copy()
+    w = _with_of(tree)
+    for key in ("with_", "with"):
+        if tree.args.get(key) is not None:
+            tree.set(key, None)
+    source = tree.args["expression"]
+    source.set("with_" if "with_" in source.arg_types else "with", w)
+    return tree
+
+
+def _conflict_sets_key(tree: exp.Insert, info: TableInfo) -> bool:
+    """INSERT ... ON CONFLICT DO UPDATE setting a partition key column to something else
+    than the excluded row's (run as a gathered write)."""
+    conflict = tree.args.get("conflict")
+    return conflict is not None and not info.replicated and any(
+        isinstance(e, exp.EQ) and isinstance(e.this, exp.Column) and
+        e.this.name in (info.key or info.columns) and not (
+            isinstance(e.expression, exp.Column) and
+            e.expression.table.lower() == "excluded" and
+            e.expression.name == e.this.name)
+        for e in (conflict.args.get("expressions") or []))
+
+
 def _writes(tree: exp.Expression) -> bool:
     return any(isinstance(n, (exp.Insert, exp.Update, exp.Delete, exp.Merge))
                for n in tree.walk())
@@ -2966,7 +3023,7 @@ def _pinned_shard(tree: exp.Expression, info: TableInfo, shards: int) -> int | N
     if not info.key or tree.args.get("joins") or tree.args.get("from_") is not None and \
             isinstance(tree, (exp.Update, exp.Delete)):
         return None
-    if tree.args.get("using") is not None:
+    if tree.args.get("using"):   # (sqlglot sets False for a DELETE without USING)
         return None
     where = tree.args.get("where")
     if where is None or any(isinstance(n, (exp.Select, exp.Subquery)) for n in where.walk()):

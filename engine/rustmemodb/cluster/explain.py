@@ -10,7 +10,9 @@ of the statement text, with the reason). ``EXPLAIN ANALYZE`` runs the statement 
 the bytes shipped (those through the coordinator, and those moved between shards by
 repartitioning), the partial rows
 and work time per shard, and the rows merged on each shard when the grouped merge was
-repartitioned.
+repartitioned. ``EXPLAIN INSERT / UPDATE / DELETE`` shows how the write runs (its
+shards, rows per shard, exchanges, source plan, commit); ANALYZE runs it and adds the
+rows each shard wrote (``_explain_write``).
 """
 from __future__ import annotations
 
@@ -30,10 +32,15 @@ def explain(conn, sql: str, params) -> Result:
     analyze = bool(m.group(3)) or "analyze" in (m.group(2) or "").lower()
     body = sql[m.end():]
     b = conn.cluster.backend
+    from sqlglot import exp
     from .connect import _gathered_statement, _parse
     tree = _parse(body)
     if _gathered_statement(tree) or _gathered_update(conn, tree):
         return _explain_gathered(conn, body, params, analyze)
+    if isinstance(tree, (exp.Insert, exp.Update, exp.Delete)):
+        done = _explain_write(conn, body, params, analyze)
+        if done is not None:
+            return done
     plan = conn._select(body, params, plan_only=True)
     lines = [f"Distributed plan: {plan['strategy']} "
              f"(backend {b.name}, {b.shards} shards)"]
@@ -154,6 +161,224 @@ def explain(conn, sql: str, params) -> Result:
                   kind="EXPLAIN")
 
 
+def _explain_write(conn, body: str, params, analyze: bool) -> Result | None:
+    """INSERT, UPDATE and DELETE run on the shards: where each goes (the one shard of a
+    point write, every shard of a broadcast one with the engine's own plan of its part
+    on one shard, INSERT's rows per shard, INSERT ... SELECT's source plan), the
+    exchanges and the commit (2PC when more than one shard is written). ANALYZE runs
+    the statement (inside the session's transaction, or committed in autocommit, as in
+    PostgreSQL) and adds the time, the bytes shipped and the rows each shard changed.
+    None: a gathered write (explained by ``_explain_gathered``)."""
+    from sqlglot import exp
+    from .connect import _inline, _parse
+    tree = _parse(body)
+    if params:
+        tree = _inline(tree, params)
+        body = tree.sql(dialect="postgres")
+    if isinstance(tree, exp.Insert):
+        lines = _insert_lines(conn, tree, body)
+    else:
+        lines = _update_delete_lines(conn, tree, body)
+    if lines is None:
+        return _explain_gathered(conn, body, None, analyze)
+    if analyze:
+        b = conn.cluster.backend
+        before, coord0 = conn.cluster.bytes_shipped, conn.cluster.coordinator_bytes
+        between0 = _between(conn)
+        work0 = _work(conn)
+        conn.write_rows = {}
+        t0 = time.perf_counter()
+        result = conn._insert(body, None) if isinstance(tree, exp.Insert) else \
+            conn._update_delete(body, None)
+        elapsed = time.perf_counter() - t0
+        work = [w1 - w0 for w0, w1 in zip(work0, _work(conn))]
+        lines.append(f"Execution: {max(result.rowcount, 0)} rows in {elapsed * 1000:.3f} ms, "
+                     f"{conn.cluster.bytes_shipped - before} bytes shipped, "
+                     f"{conn.cluster.coordinator_bytes - coord0} through the coordinator")
+        moved = _between(conn) - between0
+        if moved:
+            lines.append(f"  {moved} bytes shipped between shards")
+        done = conn.write_rows
+        for s in range(b.shards):
+            rows = f"{done[s]} rows written, " if s in done else ""
+            lines.append(f"  shard {s}: {rows}{work[s] * 1000:.3f} ms of work")
+        lines.append("  committed (autocommit)" if not conn.in_txn else
+                     "  part of the open transaction (committed or rolled back with it)")
+    table = pa.table({"QUERY PLAN": pa.array(lines, pa.large_string())})
+    return Result(columns=[("QUERY PLAN", types.TEXT)], table=table, rowcount=len(lines),
+                  kind="EXPLAIN")
+
+
+def _between(conn) -> int:
+    """Bytes shipped shard to shard so far."""
+    return conn.cluster.bytes_shipped - conn.cluster.coordinator_bytes
+
+
+def _commit_line(conn, shards) -> str:
+    shards = sorted(shards)
+    if conn.in_txn:
+        return (f"  Commit: with the open transaction (shards {shards} join its two-phase "
+                "commit at COMMIT)")
+    if len(shards) > 1:
+        return f"  Commit: two-phase commit over shards {shards}"
+    return f"  Commit: on shard {shards[0]} alone (one shard written: no 2PC)"
+
+
+def _exchange_lines(conn, sides) -> list[str]:
+    b = conn.cluster.backend
+    out = []
+    for side in sides.values():
+        if side.scan is not None:
+            out.append(f"    Exchange: {side.table} (REPLICATED, read as the target) sent "
+                       f"once from shard 0 to every shard ({_transport(b)})")
+        else:
+            out.append(f"    Exchange: broadcast {side.table} to every shard, shard to "
+                       f"shard ({_transport(b)}), read there as input {side.input}")
+    return out
+
+
+def _shard_plan(conn, shard: int, sql: str, indent: str = "      ") -> list[str]:
+    reply = conn._on_shards([shard], "EXPLAIN " + sql, None)[shard]
+    return [f"{indent[:-2]}Shard {shard}'s own plan of its part (its data, its indexes):"] + \
+        [indent + ln for ln in _lines(reply)]
+
+
+def _update_delete_lines(conn, tree, body: str) -> list[str] | None:
+    from sqlglot import exp
+    from .connect import _pinned_shard, _table_name
+    from .. import errors
+    b = conn.cluster.backend
+    target = tree.this
+    name = _table_name(target) if isinstance(target, exp.Table) else None
+    info = conn.catalog.get(name) if name else None
+    if info is None:
+        conn._bind_checked(body)   # the engine's own error
+        raise errors.undefined_table(str(name))
+    conn._bind_checked(body)
+    word = "UPDATE" if isinstance(tree, exp.Update) else "DELETE"
+    moves = conn._moves_rows(tree, info)
+    shards = list(range(b.shards))
+    pinned = None if info.replicated else _pinned_shard(tree, info, b.shards)
+    if pinned is not None and not moves:
+        shards = [pinned]
+    rewritten, sides = conn._broadcast_rewrite(tree, name)
+    per_shard = rewritten.sql(dialect="postgres")
+    if info.replicated:
+        what = "replicated write"
+        head = (f"  {word} on every shard ({name} is REPLICATED: every shard holds every "
+                "row)")
+    elif len(shards) == 1:
+        what = "routed write"
+        head = f"  Routed to shard {pinned} by the partition key"
+    else:
+        what = "broadcast write"
+        head = (f"  {word} on all {b.shards} shards (the WHERE does not pin the partition "
+                "key)")
+    lines = [f"Distributed plan: {what} (backend {b.name}, {b.shards} shards)", head]
+    lines += _exchange_lines(conn, sides)
+    if moves:
+        if sides:
+            return None   # (refused by ``_update_delete_on``: let it say so on ANALYZE)
+        lines.append(f"    Partition key set: each shard updates in place and sends the rows "
+                     f"whose new key hashes elsewhere straight to their shard, shard to "
+                     f"shard ({_transport(b)}), loaded there in the same transaction")
+    for s in shards:
+        lines.append(f"    Shard {s}: {per_shard}")
+    lines += _shard_plan(conn, shards[0], body)
+    lines.append(_commit_line(conn, shards))
+    return lines
+
+
+def _insert_lines(conn, tree, body: str) -> list[str] | None:
+    from sqlglot import exp
+    from .connect import _conflict_sets_key, _cte_to_source, _table_name, _with_of
+    from .. import errors
+    b = conn.cluster.backend
+    if _with_of(tree) is not None:   # (the source's CTEs, as ``_insert`` reads them)
+        source = tree.args.get("expression")
+        if not isinstance(source, exp.Select) or _with_of(source) is not None:
+            return None   # WITH ... INSERT ... VALUES: a gathered write
+        tree = _cte_to_source(tree)
+        body = tree.sql(dialect="postgres")
+    target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+    name = _table_name(target)
+    info = conn.catalog.get(name)
+    if info is None:
+        conn._bind_checked(body)
+        raise errors.undefined_table(name)
+    if _conflict_sets_key(tree, info):
+        return None
+    conn._bind_checked(body)
+    source = tree.args.get("expression")
+    conflict = tree.args.get("conflict")
+    head = f"(backend {b.name}, {b.shards} shards)"
+    all_shards = list(range(b.shards))
+    if info.replicated:
+        rewritten, sides = conn._broadcast_rewrite(tree, name)
+        lines = [f"Distributed plan: replicated insert {head}",
+                 f"  INSERT on every shard ({name} is REPLICATED: every shard holds every "
+                 "row)"] + _exchange_lines(conn, sides)
+        lines.append(f"    Shard 0..{b.shards - 1}: {rewritten.sql(dialect='postgres')}")
+        return lines + _shard_plan(conn, 0, body) + [_commit_line(conn, all_shards)]
+    serial = conn._draws_sequence(info)
+    if isinstance(source, exp.Values) and not serial:
+        groups, _ = conn._route_values(tree, body, info, source)
+        lines = [f"Distributed plan: routed insert {head}",
+                 f"  Rows routed by hash({', '.join(info.key or info.columns)}) over "
+                 f"{b.shards} shards: " + ", ".join(
+                     f"shard {s}: {len(ts)} rows" for s, ts in sorted(groups.items()))]
+        for s, ts in sorted(groups.items()):
+            part = tree.copy()
+            part.args["expression"].set("expressions", [t.copy() for t in ts])
+            lines.append(f"    Shard {s}: {part.sql(dialect='postgres')}")
+        return lines + [_commit_line(conn, groups or [0])]
+    from . import loads
+    reads = loads.read_calls(source) if source is not None else []
+    if len(reads) == 1 and reads[0][1] is not None and conflict is None and \
+            tree.args.get("returning") is None and conn._spreadable(info):
+        paths = conn._paths(reads[0][1])
+        if len(paths) > 1:
+            per = loads.spread(paths, b.shards)
+            return [f"Distributed plan: files {head}",
+                    "  Files read on the shards: " + ", ".join(
+                        f"shard {s}: {len(ps)}" for s, ps in sorted(per.items())),
+                    f"    Exchange: rows sent to the shards of their keys, shard to shard "
+                    f"({_transport(b)})", _commit_line(conn, all_shards)]
+    shape = None
+    if conflict is None and tree.args.get("returning") is None and not serial:
+        shape = conn._insert_select_shape(info, source)
+    if shape is not None:
+        lines = [f"Distributed plan: insert on shards {head}",
+                 f"  INSERT ... SELECT on {'every shard' if shape[1] else 'shard 0'} over "
+                 "its rows (the engine's casts, defaults, checks in a throwaway fork)",
+                 f"    Exchange: new rows sent to the shards of hash("
+                 f"{', '.join(info.key or info.columns)}), shard to shard "
+                 f"({_transport(b)}); no row passes through the coordinator",
+                 f"    Shard {'0..' + str(b.shards - 1) if shape[1] else '0'}: {body}"]
+        lines += _source_lines(conn, source.sql(dialect="postgres"))
+        return lines + [_commit_line(conn, all_shards)]
+    where = ("each shard upserts its rows (ON CONFLICT) as input __rows" if conflict is
+             not None else "rows loaded to the shards of their keys")
+    lines = [f"Distributed plan: insert through the coordinator {head}",
+             "  INSERT run on coordinator over a fork of the schema mirror"
+             + (" (a sequence default draws the keys)" if serial else ""),
+             f"    Exchange: new rows to the shards by hash("
+             f"{', '.join(info.key or info.columns)}): {where}"]
+    if isinstance(source, (exp.Select, exp.SetOperation)):
+        lines += _source_lines(conn, source.sql(dialect="postgres"))
+    return lines + [_commit_line(conn, all_shards)]
+
+
+def _source_lines(conn, sql: str) -> list[str]:
+    """The distributed plan of INSERT's SELECT (as EXPLAIN SELECT shows it)."""
+    saved = conn.last_plan
+    try:
+        got = explain(conn, "EXPLAIN " + sql, None)
+    finally:
+        conn.last_plan = saved
+    return ["  Source SELECT:"] + ["    " + str(v) for v in got.table.column(0).to_pylist()]
+
+
 def _gathered_update(conn, tree) -> bool:
     """An UPDATE of a partition key that reads other tables or returns rows: run as a
     gathered write (``ClusterConnection._update_delete``)."""
@@ -186,8 +411,8 @@ def _explain_gathered(conn, body: str, params, analyze: bool) -> Result:
              f"    Exchange: gather the rows of {', '.join(tables) or '(no table)'} the "
              f"statement can touch from {b.shards} shards, with their shard row ids (a "
              "MERGE target's rows matching the source's keys, an UPDATE or DELETE "
-             "target's rows its WHERE keeps, an UPDATE ... FROM target's rows matching "
-             "the FROM source's join keys, none of an INSERT target's, the rows with "
+             "target's rows its WHERE keeps, an UPDATE ... FROM or DELETE ... USING "
+             "target's rows matching the join keys of its sources, none of an INSERT target's, the rows with "
              "the new keys of an ON CONFLICT target; all rows of other tables)",
              "  Row changes to the shards: deleted where each row was, inserted on the "
              "shard of its partition key; two-phase commit over the shards changed"]

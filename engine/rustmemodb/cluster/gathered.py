@@ -145,6 +145,11 @@ def narrowing(conn, sql: str, tables: list, scratch) -> tuple[str, dict]:
       for a MERGE: a source reading cluster tables runs first over the cluster and is
       read from the fork as a table; the WHERE terms over the source alone filter the
       keys);
+    * the target of ``UPDATE t ... FROM a JOIN b ...`` or ``DELETE FROM t USING a, b
+      ...`` (also inside WITH) with ``t.col = <expression over the sources>`` terms:
+      the rows matching the keys those sources make (a ``SELECT DISTINCT`` over them,
+      their joins and the WHERE terms over them alone, run as a query over the
+      cluster) and the WHERE terms over the target alone;
     * the target of an INSERT (also inside WITH): no rows (the shards check its keys
       as the rows are loaded); with ON CONFLICT (columns) DO UPDATE, the rows holding
       the keys the new rows bring (a source reading cluster tables runs first, as a
@@ -190,7 +195,10 @@ def narrowing(conn, sql: str, tables: list, scratch) -> tuple[str, dict]:
             tree = _narrow_update_from(conn, tree, scratch, alone, narrow)
         else:
             for node in [tree, *(c.this for c in tree.find_all(exp.CTE))]:
-                _narrow_dml(node, alone, narrow)
+                if _source_items(node):
+                    _narrow_joined(conn, node, alone, narrow, ctes)
+                else:
+                    _narrow_dml(node, alone, narrow)
     except errors.Error:
         return sql, {}   # (the whole rows then: the statement raises its own error)
     if tree is not original:
@@ -220,7 +228,10 @@ def _own_terms(where, alias: str, unqualified_ok: bool) -> list:
             if _reads_only(c, alias, unqualified_ok)]
 
 
-def _reads_only(e, alias: str, unqualified_ok: bool) -> bool:
+def _reads_only(e, alias, unqualified_ok: bool) -> bool:
+    """Does ``e`` read columns, only of ``alias`` (or of one of a set of lower-cased
+    aliases), with no subquery and no volatile function?"""
+    allowed = {alias.lower()} if isinstance(alias, str) else alias
     has_column = False
     for n in e.walk():
         if isinstance(n, (exp.Subquery, exp.Select, exp.Exists, exp.Placeholder,
@@ -233,7 +244,7 @@ def _reads_only(e, alias: str, unqualified_ok: bool) -> bool:
         if isinstance(n, exp.Column):
             has_column = True
             if n.table:
-                if n.table.lower() != alias.lower():
+                if n.table.lower() not in allowed:
                     return False
             elif not unqualified_ok:
                 return False
@@ -296,9 +307,10 @@ def _update_source(tree: exp.Update):
     return src
 
 
-def _join_keys(where, t_alias: str, s_alias: str) -> tuple[list, list]:
+def _join_keys(where, t_alias: str, s_alias) -> tuple[list, list]:
     """``(target columns, source expressions)`` of the WHERE terms
-    ``t.col = <expression over the source alone>``."""
+    ``t.col = <expression over the source alone>`` (``s_alias``: the source's alias,
+    or the set of the lower-cased aliases of several joined sources)."""
     from .shuffle import conjuncts
     cols, exprs = [], []
     for term in conjuncts(where.this if isinstance(where, exp.Where) else where):
@@ -409,6 +421,70 @@ def _narrow_merge(conn, tree: exp.Merge, scratch, alone, narrow: dict) -> exp.Me
         + f" FROM {source}").arrow()
     narrow[name] = _keys_filter(t_alias, cols, keys)
     return tree
+
+
+def _source_items(node) -> list:
+    """The FROM items of ``UPDATE ... FROM`` or the USING items of ``DELETE ... USING``
+    (each with its joins), [] when it reads no other table that way."""
+    if isinstance(node, exp.Update):
+        f = node.args.get("from_") or node.args.get("from")
+        return [f.this] if isinstance(f, exp.From) else []
+    if isinstance(node, exp.Delete):
+        return list(node.args.get("using") or [])
+    return []
+
+
+def _narrow_joined(conn, node, alone, narrow: dict, ctes: set) -> None:
+    """``UPDATE t ... FROM a JOIN b ...`` / ``DELETE FROM t USING a, b ...`` with WHERE
+    terms ``t.col = <expression over the sources>``: as ``_narrow_update_from`` does
+    for one source, the keys first (``SELECT DISTINCT`` of those expressions over the
+    sources, their joins and the WHERE terms over the sources alone, run as a query
+    over the cluster: only the keys reach the coordinator), then the target's rows
+    matching them and the WHERE terms over the target alone. Otherwise (no such term,
+    a source reading the target or a WITH query) the target's own WHERE terms, as
+    ``_narrow_dml``."""
+    from .connect import _table_name
+    from .shuffle import conjuncts
+    target, where, items = _target(node), node.args.get("where"), _source_items(node)
+    if target is None or where is None or not alone(_table_name(target)) or \
+            node.args.get("joins"):
+        _narrow_dml(node, alone, narrow)
+        return
+    t_alias = _alias(target).lower()
+    aliases: set = set()
+    for item in items:
+        for src in [item, *(j.this for j in item.args.get("joins") or [])]:
+            if not isinstance(src, (exp.Table, exp.Subquery, exp.Values)) or \
+                    not src.alias_or_name:
+                _narrow_dml(node, alone, narrow)
+                return
+            aliases.add(src.alias_or_name.lower())
+        for n in item.walk():
+            bad = isinstance(n, exp.Column) and (not n.table or n.table.lower() == t_alias)
+            if bad or isinstance(n, exp.Table) and _table_name(n) in ctes or \
+                    isinstance(n, exp.Lateral):
+                _narrow_dml(node, alone, narrow)
+                return
+    cols, exprs = _join_keys(where, t_alias, aliases) if t_alias not in aliases else ([], [])
+    if not cols:
+        _narrow_dml(node, alone, narrow)
+        return
+    source_only = [c for c in conjuncts(where.this) if _reads_only(c, aliases, False)]
+    query = ("SELECT DISTINCT " + ", ".join(e.sql(dialect="postgres") for e in exprs)
+             + " FROM " + ", ".join(i.sql(dialect="postgres") for i in items)
+             + (" WHERE " + " AND ".join(f"({c.sql(dialect='postgres')})"
+                                         for c in source_only) if source_only else ""))
+    saved = conn.last_plan
+    try:
+        keys = conn._select(query, None).arrow()
+    except Exception:   # noqa: BLE001 - not narrowed: the statement says what is wrong
+        _narrow_dml(node, alone, narrow)
+        return
+    finally:
+        conn.last_plan = saved
+    own = _own_terms(where, t_alias, False)
+    narrow[_table_name(target)] = _keys_filter(_alias(target), cols, keys,
+                                               [c.sql(dialect="postgres") for c in own])
 
 
 def _computed_first(conn, scratch, query: exp.Expression, name: str) -> bool:
