@@ -651,3 +651,62 @@ def test_fsync_helper_follows_log_rotation(durable, kind):
             [(1, 30), (2, 31), (3, 32)]
     finally:
         again.close()
+
+
+@pytest.mark.parametrize("helper_kind", ["aio", False], ids=["aio", "thread"])
+def test_durable_callback_runs_before_the_future_and_never_when_cancelled(durable,
+                                                                          helper_kind):
+    """``DurabilityWaiter.wait(..., done)``: ``done(None)`` once the commits are durable
+    and published, before the future resolves (the channel calls it in the callback that
+    learnt of the fsync); never for a cancelled wait, whose commits are still finished."""
+    import asyncio
+
+    from rustmemodb.server.durable import DurabilityWaiter
+
+    if helper_kind == "aio":
+        try:
+            AioFsync().close()
+        except OSError:
+            pytest.skip("no Linux AIO fdatasync here")
+    path, conn = durable
+    conn.close()
+    db = rustmemodb.Database.open(str(path), durability="sync")
+    session = db.connect()
+    waiter = DurabilityWaiter(helper_kind)
+
+    def deferred_update(value: int) -> list:
+        commits = db.deferring_durability()
+        try:
+            session.execute("UPDATE t SET v = ? WHERE id = 1", [value])
+        finally:
+            db.stop_deferring()
+        assert commits
+        return commits
+
+    async def main():
+        calls = []
+        commits = deferred_update(1)
+        future = waiter.wait(db, commits,
+                             lambda error: calls.append((error, future.done(),
+                                                         bool(db._pending))))
+        assert not calls                 # never within wait
+        await future
+        assert len(calls) == 1 and calls[0][0] is None
+        assert calls[0][2] is False      # published by then
+        if helper_kind == "aio":
+            assert calls[0][1] is False  # before the future resolved
+        cancelled = []
+        commits = deferred_update(2)
+        future = waiter.wait(db, commits, cancelled.append)
+        future.cancel()
+        while db._pending:               # finished all the same
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        assert not cancelled
+
+    try:
+        asyncio.run(main())
+    finally:
+        waiter.close()
+    assert db.connect().execute("SELECT v FROM t WHERE id = 1").fetchall() == [(2,)]
+    db.close()

@@ -71,10 +71,16 @@ class DurabilityWaiter:
         # id(database) -> its _Channel, or None when it has none (the thread serves it)
         self._channels: dict[int, _Channel | None] = {}
 
-    def wait(self, database, commits: list) -> asyncio.Future:
+    def wait(self, database, commits: list, done=None) -> asyncio.Future:
         """A future of the running loop, done once ``commits`` (deferred commits of
         ``database``) are durable and published; it carries the log's error if not.
-        The commits are finished even if the future is cancelled meanwhile."""
+        The commits are finished even if the future is cancelled meanwhile.
+
+        ``done(error)``, if given, is called on the loop with None or the log's error
+        unless the future was cancelled: by a syncer's channel right in the callback
+        that learnt of the fsync, before the future resolves (the future's own
+        callbacks would run one loop iteration later, one scheduled handle per commit);
+        else as the future's callback."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         if self._helpers:
@@ -82,8 +88,10 @@ class DurabilityWaiter:
             if channel is _NONE or (channel is not None and channel.database is not database):
                 channel = self._channel(database, loop)
             if channel is not None:
-                channel.wait(commits, future)
+                channel.wait(commits, future, done)
                 return future
+        if done is not None:
+            future.add_done_callback(lambda f: None if f.cancelled() else done(f.exception()))
         if self._thread is None or self._closed:
             with self._lock:
                 if self._closed:
@@ -186,6 +194,25 @@ def _resolve(items: list) -> None:
             future.set_exception(error)
 
 
+def _finish(future: asyncio.Future, done, error: BaseException | None) -> None:
+    """(On the loop.) A channel's commits are durable (``error`` None) or never will be:
+    ``done(error)`` now, then the future; nothing if the waiting session was cancelled."""
+    if future.done():
+        return
+    if done is not None:
+        try:
+            done(error)
+        except Exception as exc:  # noqa: BLE001 - as the loop reports a callback's error
+            future.get_loop().call_exception_handler(
+                {"message": "acknowledging a durable commit failed", "exception": exc})
+    if future.done():                    # (done cancelled it)
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
+
+
 _NONE = object()
 SYNCERS = ("aio", "process")
 
@@ -217,23 +244,28 @@ class _Channel:
         self.log = log
         self.helper = helper
         self.loop = loop
-        self.waiting: list[tuple[int, list, asyncio.Future]] = []
+        self.waiting: list[tuple[int, list, asyncio.Future, object]] = []
         self.error: BaseException | None = None
         loop.add_reader(helper.fileno(), self._answered)
 
-    def wait(self, commits: list, future: asyncio.Future) -> None:
+    def wait(self, commits: list, future: asyncio.Future, done=None) -> None:
         lsn = max(c[1] for c in commits)
         if self.error is None:
             try:
                 self.log.request_sync()
             except Exception as exc:  # noqa: BLE001 - 58030: the log is broken
                 self._fail(exc)
+        # (Never resolved within this call: the caller records the future first.)
         if self.error is not None:
             self.database.abandon_pending()
-            future.set_exception(self.error)
+            self.loop.call_soon(_finish, future, done, self.error)
             return
-        self.waiting.append((lsn, commits, future))
+        self.waiting.append((lsn, commits, future, done))
         if self.log.durable_lsn >= lsn:      # a thread's own fsync covered it already
+            self.loop.call_soon(self._recheck)
+
+    def _recheck(self) -> None:
+        if self.error is None:
             self._done(self.log.durable_lsn)
 
     def _answered(self) -> None:
@@ -256,11 +288,11 @@ class _Channel:
         database.publish_durable(durable)
         waiter = self.waiter
         waiter.rounds += 1
-        for _, commits, future in ready:
+        for _, commits, _, _ in ready:       # all told before any reply goes out
             waiter.commits += len(commits)
             database.notify_committed(commits)
-            if not future.done():            # else the waiting session was cancelled
-                future.set_result(None)
+        for _, _, future, done in ready:     # (a reply may start the next commit)
+            _finish(future, done, None)
 
     def _fail(self, exc: BaseException) -> None:
         """The log broke: nothing waiting is published or acknowledged."""
@@ -272,9 +304,8 @@ class _Channel:
                 pass
         self.database.abandon_pending()
         waiting, self.waiting = self.waiting, []
-        for _, _, future in waiting:
-            if not future.done():
-                future.set_exception(exc)
+        for _, _, future, done in waiting:
+            _finish(future, done, exc)
 
     def close(self) -> None:
         """(The loop has stopped.) Stop the helper; commits still waiting are finished
@@ -286,7 +317,7 @@ class _Channel:
                 pass
         self.log.detach_helper(self.helper)
         self.helper.close()
-        commits = [c for _, cs, _ in self.waiting for c in cs]
+        commits = [c for _, cs, _, _ in self.waiting for c in cs]
         self.waiting = []
         if commits and self.error is None:
             try:

@@ -1262,21 +1262,18 @@ class ClientSession:
             out += m.ready(self.status())
             return
         try:
-            future = self.server.durability.wait(db, commits)
+            self._acking = self.server.durability.wait(
+                db, commits, lambda error: self._acked(error, reply))
         except Exception as exc:  # noqa: BLE001 - the server is closing
+            self._acking = None
             out += m.error_response(exc)
             out += m.ready(self.status())
-            return
-        self._acking = future
-        future.add_done_callback(lambda f: self._acked(f, reply))
 
-    def _acked(self, future: asyncio.Future, reply: bytes) -> None:
-        """The fsync of a point write answered as it arrived is done: its reply (or the
-        log's error: then it was never published) goes out, then any input held."""
+    def _acked(self, error: BaseException | None, reply: bytes) -> None:
+        """The fsync of a point write answered as it arrived is done (``error`` None; the
+        durability waiter calls this on the loop as soon as it learns so): its reply (or
+        the log's error: then it was never published) goes out, then any input held."""
         self._acking = None
-        if future.cancelled():
-            return
-        error = future.exception()
         out = self.out
         out += reply if error is None else m.error_response(error)
         out += m.ready(self.status())
