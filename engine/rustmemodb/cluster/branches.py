@@ -59,8 +59,8 @@ def merge_branch(target, source, strategy: str = "abort") -> MergeResult:
 @contextmanager
 def write_barrier(c) -> Iterator[None]:
     """Every shard's commit gate held (taken in shard order, as twophase.py takes it), so
-    no commit lands between the shards' steps: a fork's consistent cut, a merge's dry run
-    and its application."""
+    no commit lands between the shards' steps: the consistent cut of a fork or a
+    checkpoint, a merge's dry run and its application."""
     b = c.backend
     held = []
     try:

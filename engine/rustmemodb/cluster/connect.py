@@ -415,11 +415,7 @@ class ClusterConnection:
         c, b = self.cluster, self.cluster.backend
         if c.path is None:
             return {"epoch": None, "checkpoints": []}
-        held = []
-        try:
-            for s in range(b.shards):
-                check(b.call(s, "barrier", True))
-                held.append(s)
+        with write_barrier(c):
             replies = b.call_all(range(b.shards), "checkpoint")
             points = [check(replies[s])[1] for s in range(b.shards)]
             c.mirrors["main"].checkpoint(force=True)
@@ -427,12 +423,6 @@ class ClusterConnection:
                 c.manifest["epoch"] = int(c.manifest.get("epoch", 0)) + 1
                 c.manifest["checkpoints"] = points
                 c.save_manifest()
-        finally:
-            for s in held:
-                try:
-                    b.call(s, "barrier", False)
-                except errors.Error:
-                    pass
         return {"epoch": c.manifest["epoch"], "checkpoints": points}
 
     # ---- statements -------------------------------------------------------------------
