@@ -56,6 +56,23 @@ DRIFT = 4
 DRIFT_SLACK = 1024
 
 
+def deps_hold(root, deps) -> bool:
+    """Whether every table schema, view and SQL function a binding read (``deps``:
+    ``(kind, name, object)`` as the binder records them) is still the same object in
+    ``root``: what a cached plan and a reused bound piece (bind/reuse.py) depend on."""
+    tables = root.tables
+    for kind, name, obj in deps:
+        if kind == "table":
+            v = tables.get(name)
+            if v is None or v.schema is not obj:
+                return False
+        elif kind == "function":
+            if root.functions.get(name) is not obj:
+                return False
+        elif root.views.get(name) is not obj:
+            return False
+    return True
+
 @dataclass
 class Prepared:
     text: str                           # normalised text ($n placeholders)
@@ -81,19 +98,10 @@ class Prepared:
         bound = self.bound
         if bound is None:
             return True
-        tables = root.tables
-        for kind, name, obj in bound.deps:
-            if kind == "table":
-                v = tables.get(name)
-                if v is None or v.schema is not obj:
-                    return False
-            elif kind == "function":
-                if root.functions.get(name) is not obj:
-                    return False
-            elif root.views.get(name) is not obj:
-                return False
+        if not deps_hold(root, bound.deps):
+            return False
         for name, rows in self.sizes:
-            n = tables[name].live_rows
+            n = root.tables[name].live_rows
             if n > DRIFT * rows + DRIFT_SLACK or DRIFT * n + DRIFT_SLACK < rows:
                 return False
             if rows <= SMALL_ROWS < n:

@@ -36,6 +36,7 @@ import itertools
 from sqlglot import exp
 
 from ... import types
+from ..plan_cache import deps_hold
 
 # sqlglot node classes whose binding reads only their arguments, the scope and the
 # function registry.
@@ -298,19 +299,8 @@ class ExprMemo:
         """The entry for a piece holding a query, if every table, view and function its
         binding read is still the one in ``root``."""
         hit = self.catalog.get(key)
-        if hit is None:
+        if hit is None or not deps_hold(root, hit[1]):
             return None
-        tables = root.tables
-        for kind, name, obj in hit[1]:
-            if kind == "table":
-                v = tables.get(name)
-                if v is None or v.schema is not obj:
-                    return None
-            elif kind == "function":
-                if root.functions.get(name) is not obj:
-                    return None
-            elif kind != "view" or root.views.get(name) is not obj:
-                return None
         self.hits += 1
         return hit
 
