@@ -32,11 +32,9 @@ def _single_sql(sql: str) -> str:
     return sql.replace(" REPLICATED", "")
 
 
-@pytest.fixture
-def pair():
-    """A 3-shard cluster and a single engine with the same history: main, a fork, both
-    changed."""
-    c = cluster.connect("local", shards=3)
+def same_history(c) -> tuple:
+    """Cluster connection ``c`` and a new single engine given the same history: main, a
+    fork, both changed. Returns (c, its fork, the engine, its fork)."""
     one = rustmemodb.connect()
     for sql in SETUP:
         c.execute(sql)
@@ -48,7 +46,14 @@ def pair():
     for sql in ON_MAIN:
         c.execute(sql)
         one.execute(sql)
-    yield c, c_fork, one, one_fork
+    return c, c_fork, one, one_fork
+
+
+@pytest.fixture
+def pair():
+    """``same_history`` on a 3-shard local cluster."""
+    c = cluster.connect("local", shards=3)
+    yield same_history(c)
     c.close()
 
 

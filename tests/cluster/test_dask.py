@@ -252,20 +252,10 @@ def test_branch_merge_on_dask_workers(dask_address):
     # cluster/branches.py with the shards in worker processes: dry run, apply, and the
     # barrier released (a write after the merge goes through).
     from rustmemodb.branch.merge import merge as single_merge
-    from .test_branch_merge import ON_FORK, ON_MAIN, READS, SETUP, _single_sql
+    from .test_branch_merge import READS, same_history
     c = cluster.connect("dask", shards=2, address=dask_address)
-    one = rustmemodb.connect()
     try:
-        for sql in SETUP:
-            c.execute(sql)
-            one.execute(_single_sql(sql))
-        c_fork, one_fork = c.fork(), one.fork()
-        for sql in ON_FORK:
-            c_fork.execute(sql)
-            one_fork.execute(sql)
-        for sql in ON_MAIN:
-            c.execute(sql)
-            one.execute(sql)
+        c, c_fork, one, one_fork = same_history(c)
         result, expected = c.merge(c_fork), single_merge(one_fork, one)
         assert result.applied and result.counts == expected.counts
         for sql in READS:
