@@ -97,11 +97,8 @@ def register(reg) -> None:
                            _row_greatest, strict=False))
     reg.add(ScalarFunction("least", _same_type, lambda *a: pc.min_element_wise(*a),
                            _row_least, strict=False))
-    reg.add(ScalarFunction("now", lambda ts: types.TIMESTAMP if not ts else None,
-                           lambda: pa.scalar(_now(), pa.timestamp("us")), _now, volatile=True))
-    reg.add(ScalarFunction("current_timestamp", lambda ts: types.TIMESTAMP if not ts else None,
-                           lambda: pa.scalar(_now(), pa.timestamp("us")), _now, volatile=True))
-    for name, clock in (("localtimestamp", _now), ("transaction_timestamp", _now),
+    for name, clock in (("now", _now), ("current_timestamp", _now), ("localtimestamp", _now),
+                        ("transaction_timestamp", _now),
                         ("statement_timestamp", statement_limits.statement_time),
                         ("clock_timestamp", statement_limits.clock)):
         reg.add(ScalarFunction(name, lambda ts: types.TIMESTAMP if not ts else None,
