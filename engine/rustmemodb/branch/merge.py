@@ -64,9 +64,7 @@ def merge(source, target, strategy: str = "abort", *, dry_run: bool = False) -> 
     docstring. Databases or connections. ``dry_run``: find the conflicts and counts but
     write nothing (``applied`` then says whether the merge would apply), which a sharded
     database asks every shard before any applies (cluster/branches.py)."""
-    if strategy not in ("abort", "ours", "theirs"):
-        raise errors.sql_error("22023", f"unknown merge strategy {strategy!r}",
-                               hint="Use 'abort', 'ours' or 'theirs'.")
+    check_strategy(strategy)
     source, target = getattr(source, "database", source), getattr(target, "database", target)
     if source is target:
         raise errors.sql_error("22023", "cannot merge a database into itself")
@@ -104,6 +102,13 @@ def merge(source, target, strategy: str = "abort", *, dry_run: bool = False) -> 
         target.end(txn)
         raise
     return MergeResult(True, run.conflict_table(), run.counts)
+
+
+def check_strategy(strategy: str) -> None:
+    """22023 unless ``strategy`` is one a merge knows."""
+    if strategy not in ("abort", "ours", "theirs"):
+        raise errors.sql_error("22023", f"unknown merge strategy {strategy!r}",
+                               hint="Use 'abort', 'ours' or 'theirs'.")
 
 
 class _Merge:

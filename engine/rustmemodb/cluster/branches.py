@@ -20,16 +20,14 @@ import pyarrow as pa
 
 from .. import errors
 from ..branch.diff import Diff
-from ..branch.merge import CONFLICT_SCHEMA, MergeResult, merge
+from ..branch.merge import CONFLICT_SCHEMA, MergeResult, check_strategy, merge
 from .wire import check, ipc_to_table
 
 
 def merge_branch(target, source, strategy: str = "abort") -> MergeResult:
     """Merge ``source``'s branch into ``target``'s (two ClusterConnections of one
     cluster); the conflicts of every shard, and the row counts summed over shards."""
-    if strategy not in ("abort", "ours", "theirs"):
-        raise errors.sql_error("22023", f"unknown merge strategy {strategy!r}",
-                               hint="Use 'abort', 'ours' or 'theirs'.")
+    check_strategy(strategy)
     c = target.cluster
     if getattr(source, "cluster", None) is not c:
         raise errors.sql_error("22023", "can only merge branches of the same cluster")
