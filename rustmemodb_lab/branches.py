@@ -59,7 +59,7 @@ class Branch:
     def sharded(self) -> bool:
         """A branch of a ``rustmemodb.cluster`` connection: its ``database`` is the
         coordinator's schema mirror, and the rows live on the shards."""
-        return sharded(self.conn)
+        return hasattr(self.conn, "cluster") and hasattr(self.conn, "diff_table")
 
     def table_counts(self) -> dict[str, int]:
         """``{table: row count}`` of the committed state."""
@@ -67,10 +67,6 @@ class Branch:
             return self.conn.row_counts()
         db = self.database
         return {name: db.row_count(name) for name in sorted(db.tables())}
-
-
-def sharded(conn: Any) -> bool:
-    return hasattr(conn, "cluster") and hasattr(conn, "diff_table")
 
 
 class BranchRegistry:

@@ -26,9 +26,7 @@ def diff(cmd: Command, ctx: Context) -> DiffView:
     a, b = ctx.registry.get(a_name), ctx.registry.get(b_name)
     from rustmemodb import branch as engine_branch
 
-    if a.sharded or b.sharded:           # the rows are on the shards: they diff them
-        if not (a.sharded and b.sharded):
-            raise LabUsageError(f"{a_name!r} and {b_name!r} are not branches of one database")
+    if _sharded(a, b):                   # the rows are on the shards: they diff them
         engine_diffs = {table: a.conn.diff_table(b.conn, table)} if table is not None \
             else dict(a.conn.diff_all(b.conn))
     elif table is not None:
@@ -69,11 +67,17 @@ def merge(cmd: Command, ctx: Context) -> MergeView:
     from rustmemodb import branch as engine_branch
 
     before = target.root()
-    if source.sharded or target.sharded:   # every shard merges its part, or none does
-        if not (source.sharded and target.sharded):
-            raise LabUsageError(f"{source.name!r} and {target.name!r} are not branches of one database")
+    if _sharded(source, target):           # every shard merges its part, or none does
         result = target.conn.merge(source.conn, strategy=cmd.strategy)
     else:
         result = engine_branch.merge(source.database, target.database, strategy=cmd.strategy)
     registry.remember(target, before, ctx.label)
     return MergeView(source.name, target.name, result, ctx.displaylimit)
+
+
+def _sharded(a, b) -> bool:
+    """Whether both branches are a sharded database's (cluster/branches.py diffs and
+    merges them there); one of each cannot be compared."""
+    if a.sharded != b.sharded:
+        raise LabUsageError(f"{a.name!r} and {b.name!r} are not branches of one database")
+    return a.sharded
