@@ -140,8 +140,9 @@ def _typed_literal(tok, lit, after):
 # sqlglot rewrites ``INTERVAL '<n> <unit> <more>'`` to ``INTERVAL '<n>' <unit>`` when the
 # text holds one "number unit" pair, silently dropping the rest: ``interval '2 days
 # 01:02:03'`` lost its time. Such a literal is read as a cast of its whole text instead,
-# which PostgreSQL's interval input (types.parse_interval) understands.
-_INTERVAL_PAIR = re.compile(r"\s*(-?[0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]+)\s*")
+# which PostgreSQL's interval input (types.parse_interval) understands. The test is
+# sqlglot's own pattern, so it follows what sqlglot would rewrite.
+_INTERVAL_PAIR = exp.INTERVAL_STRING_RE
 
 
 def _whole_interval(tok, lit, _after):
