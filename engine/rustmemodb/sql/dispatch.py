@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .. import errors
+
 
 @dataclass(frozen=True)
 class Utility:
@@ -39,6 +41,25 @@ _EXPLAIN = re.compile(
 _LEADING = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*(?:[^*]|\*(?!/))*\*/)*")
 
 
+_ROLLBACK_TO = re.compile(r"(?:(?:WORK|TRANSACTION)\s+)?TO\b\s*(?:SAVEPOINT\b\s*(?=\S))?", re.I)
+_NAME = re.compile(r'(?:"((?:[^"]|"")+)"|([A-Za-z_\x80-\uffff][\w$\x80-\uffff]*))\Z')
+
+
+def savepoint_name(text: str, statement: str) -> str:
+    """A savepoint's name as PostgreSQL reads it: an unquoted name folds to lower case,
+    a quoted one is kept as written; anything else is a syntax error (before this, a
+    quoted name after ROLLBACK TO read as a plain ROLLBACK of the whole transaction).
+    SAVEPOINT is an unreserved keyword: ``ROLLBACK TO SAVEPOINT`` names a savepoint
+    called "savepoint", as in PostgreSQL."""
+    m = _NAME.match(text.strip())
+    if m is None:
+        raise errors.syntax_error(f"syntax error in {statement}: a savepoint name was expected"
+                           + (f', not "{text.strip()}"' if text.strip() else ""),
+                           hint=f"{statement} {'SAVEPOINT ' if statement != 'SAVEPOINT' else ''}"
+                                "name")
+    return m.group(1).replace('""', '"') if m.group(1) is not None else m.group(2).lower()
+
+
 def dispatch(sql: str) -> Utility | Explain | None:
     m = _WORD.match(sql)
     if m is None:
@@ -56,12 +77,14 @@ def dispatch(sql: str) -> Utility | Explain | None:
     if word in ("COMMIT", "END"):
         return Utility("commit")
     if word in ("ROLLBACK", "ABORT"):
-        tm = re.match(r"(?:WORK\s+|TRANSACTION\s+)?TO\s+(?:SAVEPOINT\s+)?(\w+)", rest, re.I)
-        return Utility("rollback_to", tm.group(1)) if tm else Utility("rollback")
+        tm = _ROLLBACK_TO.match(rest)
+        return Utility("rollback_to", savepoint_name(rest[tm.end():], "ROLLBACK TO")) if tm \
+            else Utility("rollback")
     if word == "SAVEPOINT":
-        return Utility("savepoint", rest)
+        return Utility("savepoint", savepoint_name(rest, "SAVEPOINT"))
     if word == "RELEASE":
-        return Utility("release", re.sub(r"^SAVEPOINT\s+", "", rest, flags=re.I))
+        return Utility("release", savepoint_name(re.sub(r"^SAVEPOINT\b\s*(?=\S)", "", rest, flags=re.I),
+                                                 "RELEASE"))
     if word in ("PREPARE", "EXECUTE", "DEALLOCATE", "SHOW", "RESET", "CHECKPOINT",
                 "VACUUM", "DISCARD"):
         return Utility(word.lower(), rest)
