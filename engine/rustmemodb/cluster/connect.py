@@ -42,6 +42,7 @@ from sqlglot import exp
 from .. import errors, types
 from ..api.cursor import Cursor
 from ..result import Result
+from ..sql.dispatch import dispatch
 from ..sql.parse import parse_one
 from . import loads
 from . import manifest as manifest_io
@@ -52,6 +53,7 @@ from .correlated import column_of, has_sharded_subquery, plain_output, plan_corr
 from .grouped import GROUPED, aggregate_calls, split_grouped
 from .merge import conform, create_typed, load_table, run_merge
 from .partition import TableInfo, refuse, shard_of_key, split_rows, strip_clauses
+from .savepoints import run_savepoint
 from .planexchange import place_exchanges, place_grouping
 from .plansplit import AggregateNotSplit, NotSplit, RenderCheck, bind_and_optimize, split_plan
 from .setops import plan_setop
@@ -210,6 +212,8 @@ class ClusterConnection:
         self._txn_catalog: dict[str, TableInfo] | None = None
         self._txn_dropped: dict = {}     # the private catalog's drop graveyard
         self._txn_replicated: set[str] = set()   # tables this transaction made REPLICATED
+        # [(name, the private catalog's state when it was set)] (savepoints.py)
+        self._savepoints: list[tuple[str, tuple]] = []
         self.last_plan: dict | None = None
         # rows each shard's part of the last write changed ({shard: rows}: EXPLAIN ANALYZE)
         self.write_rows: dict[int, int] = {}
@@ -253,8 +257,10 @@ class ClusterConnection:
         return self._txn_catalog
 
     def _drop_txn_catalog(self) -> dict | None:
-        """Forget the transaction's private catalog; returns it (None: no DDL ran)."""
+        """Forget the transaction's private catalog and its savepoints (the transaction
+        ends); returns the catalog (None: no DDL ran)."""
         overlay, self._txn_catalog, self._txn_dropped = self._txn_catalog, None, {}
+        self._savepoints = []
         return overlay
 
     def _publish_catalog(self, overlay: dict, touched: set) -> None:
@@ -457,8 +463,8 @@ class ClusterConnection:
             self._commit()
             return Result(columns=[], kind="COMMIT")
         if word in ("rollback", "abort"):
-            if re.search(r"\bto\b", sql, re.I):
-                raise refuse("ROLLBACK TO SAVEPOINT")
+            if dispatch(sql).kind == "rollback_to":
+                return run_savepoint(self, sql)
             self._rollback()
             return Result(columns=[], kind="ROLLBACK")
         if word == "checkpoint":
@@ -469,7 +475,9 @@ class ClusterConnection:
             return Result(columns=[], kind="CHECKPOINT")
         if word == "copy":
             return self._copy(sql, params)
-        if word in ("savepoint", "release", "prepare", "deallocate",
+        if word in ("savepoint", "release"):
+            return run_savepoint(self, sql)
+        if word in ("prepare", "deallocate",
                     "vacuum", "analyze", "listen", "notify", "lock"):
             raise refuse(word.upper())
         if word == "refresh":
