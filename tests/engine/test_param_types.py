@@ -146,3 +146,28 @@ def test_jsonb_key_operators_are_not_placeholders(conn):
                        "'{\"a\": 1}'::jsonb ?& ARRAY['a', ?], ?||'x'",
                        ("zz", "zz", "p")).fetchall()
     assert row == [(True, False, "px")]
+
+
+def test_jsonb_question_mark_after_an_operand_is_the_operator(conn):
+    conn.execute("CREATE TABLE docs (id INTEGER, doc JSONB)")
+    conn.execute("""INSERT INTO docs VALUES (1, '{"a": 1}'), (2, '{"b": 2}')""")
+    # doc ? 'a' and doc ? ? : the first ? of each pair is the operator, the last a slot
+    rows = conn.execute("SELECT id, doc ? 'a', \"doc\" ? ?, (doc) ? ?, docs.doc ? ? FROM docs "
+                        "WHERE doc ? ? OR id = ? ORDER BY id", ("b", "a", "b", "a", 2)).fetchall()
+    assert rows == [(1, True, False, True, False), (2, False, True, False, True)]
+    assert conn.execute("SELECT '[\"x\"]'::jsonb ? 'x', ?::int + 1", (1,)).fetchall() == \
+        [(True, 2)]
+
+
+@pytest.mark.parametrize("sql, slots", [
+    ("SELECT ?", 1),
+    ("SELECT * FROM t WHERE a = ? AND b IN (?, ?) LIMIT ? OFFSET ?", 5),
+    ("SELECT CASE WHEN ? THEN ? ELSE ? END", 3),
+    ("SELECT a FROM t WHERE b BETWEEN ? AND ? OR c LIKE ?", 3),
+    ("SELECT ARRAY[?, ?], ?::int, (?)", 4),
+    ("UPDATE t SET a = ? WHERE b = ? RETURNING ?", 3),
+    ("SELECT doc ? 'k', doc->'o' ? 'k', '{}'::jsonb ? 'k', \"d\" ? 'k', f(x) ? 'k'", 0),
+])
+def test_which_question_marks_are_placeholders(sql, slots):
+    from rustmemodb.sql.params import normalize
+    assert normalize(sql).count == slots

@@ -133,3 +133,18 @@ def test_parameter_status(pair):
     status = [{k: conn.info.parameter_status(k) for k in keys} for conn in pair]
     assert status[0] == status[1]
     assert [conn.info.server_version // 10000 for conn in pair] == [15, 15]
+
+
+def test_jsonb_question_mark_operator_and_placeholders(pair):
+    """psql users write jsonb's ``doc ? 'key'``; clients send $n parameters beside it."""
+    answers = []
+    for conn in pair:
+        conn.execute("CREATE TABLE diff_t (id bigint, doc jsonb)")
+        conn.execute("""INSERT INTO diff_t VALUES (1, '{"a": 1}'), (2, '["a", "b"]'), (3, '{}')""")
+        answers.append((
+            conn.execute("SELECT id, doc ? 'a', doc ?| ARRAY['b'] FROM diff_t ORDER BY id")
+                .fetchall(),
+            conn.execute("SELECT id FROM diff_t WHERE doc ? %s AND id > %s ORDER BY id",
+                         ("a", 0)).fetchall()))
+    assert answers[0] == answers[1]
+    assert answers[0][1] == [(1,), (2,)]

@@ -4,8 +4,11 @@ Rewriting the text before parsing makes the textual order of ``?`` the slot
 order (an AST walk would follow the binder's order instead) and lets one
 cached plan serve every style. The rewrite skips quotes, comments, ``::``
 casts and jsonb's ``?|``, ``?&`` and ``@?`` operators (``?||`` is a placeholder and
-``||``). Returns the rewritten text, the number of slots and, for named style,
-the names in slot order.
+``||``), and jsonb's ``?`` operator itself: a ``?`` right after an operand (a name, a
+literal, a closing bracket, a cast's type) is the operator, as in ``doc ? 'key'``; a
+placeholder only ever stands where an operand starts (after ``=``, ``(``, ``,`` or a
+keyword such as SELECT, WHERE, LIMIT, THEN). Returns the rewritten text, the number of
+slots and, for named style, the names in slot order.
 """
 from __future__ import annotations
 
@@ -54,6 +57,32 @@ def original_position(edits, pos: int) -> int:
     return pos + shift
 
 
+_WORD_BEFORE = re.compile(r"(::\s*)?([A-Za-z_][A-Za-z_0-9$]*)\s*\Z")
+_KEYWORDS: frozenset | None = None
+
+
+def _keywords() -> frozenset:
+    """The words sqlglot's tokenizer reads as keywords (SELECT, LIMIT, THEN, ...)."""
+    global _KEYWORDS
+    if _KEYWORDS is None:
+        from sqlglot.tokens import Tokenizer
+        _KEYWORDS = frozenset(k for k in Tokenizer.KEYWORDS if k.isidentifier())
+    return _KEYWORDS
+
+
+def _operator_qmark(sql: str, at: int) -> bool:
+    """Whether the ``?`` at ``at`` follows an operand, which makes it jsonb's operator."""
+    before = sql[max(0, at - 64):at].rstrip()
+    if not before:
+        return False
+    if before[-1] in ")]'\"":
+        return True
+    m = _WORD_BEFORE.search(before)
+    if m is None:
+        return before[-1].isdigit()       # a number, or a $n placeholder
+    return m.group(1) is not None or m.group(2).upper() not in _keywords()
+
+
 # CREATE FUNCTION's body names its own parameters $1, $2 (``RETURN $1 * 2``): they are
 # not the statement's placeholders.
 _CREATE_FUNCTION = re.compile(r"\s*create\s+(?:or\s+replace\s+)?function\b", re.I)
@@ -67,7 +96,8 @@ def normalize(sql: str) -> Placeholders:
     out, pos, count, names, styles, edits, size = [], 0, 0, [], set(), [], 0
     for m in _TOKEN.finditer(sql):
         quoted, dq, line_c, block_c, dollar, cast, qmark, fmt, name = m.groups()
-        if quoted or dq or line_c or block_c or cast:
+        if quoted or dq or line_c or block_c or cast or \
+                (qmark and _operator_qmark(sql, m.start())):
             continue
         out.append(sql[pos:m.start()])
         size += m.start() - pos

@@ -5,9 +5,9 @@ Documents are canonical jsonb text (json.py); each function parses, works on the
 Python value and writes canonical text back:
 
     @>  <@                    array_contains_all / array_contained_by (JSON, JSON)
-    ?|  ?&                    jsonb_exists_any / jsonb_exists_all
-    jsonb_exists(doc, key)    what PostgreSQL's ``?`` calls (``?`` itself is the DB-API
-                              placeholder here)
+    ?   ?|  ?&                jsonb_exists / jsonb_exists_any / jsonb_exists_all (a ``?``
+                              after an operand is the operator, elsewhere the DB-API's
+                              placeholder: sql/params.py)
     doc - 'key' | n | keys    sub (JSON, TEXT | INTEGER | TEXT[])
     doc #- '{a,0}'            jsonb_delete_path
     jsonb_set, jsonb_insert, jsonb_strip_nulls, jsonb_pretty, jsonb_extract_path[_text]

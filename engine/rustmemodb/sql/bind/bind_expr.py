@@ -51,8 +51,9 @@ _AGGREGATES = {exp.Count: "count", exp.Sum: "sum", exp.Avg: "avg", exp.Min: "min
 # sqlglot function classes whose SQL name differs from our function's name.
 _FUNC_NAMES = {"CURRENT_TIMESTAMP": "now", "CURRENT_DATE": "current_date",
                "REGEXP_I_LIKE": "regexp_ilike", "TIMESTAMP_FROM_PARTS": "make_timestamp",
-               # jsonb's #-, ?| and ?& (exec/functions/jsonb.py)
+               # jsonb's #-, ?, ?| and ?& (exec/functions/jsonb.py)
                "J_S_O_N_B_DELETE_AT_PATH": "jsonb_delete_path",
+               "J_S_O_N_B_CONTAINS_TOP_KEY": "jsonb_exists",
                "J_S_O_N_B_CONTAINS_ANY_TOP_KEYS": "jsonb_exists_any",
                "J_S_O_N_B_CONTAINS_ALL_TOP_KEYS": "jsonb_exists_all",
                "JSONB_CONTAINS": "jsonb_exists",
