@@ -117,8 +117,10 @@ def register(reg) -> None:
     reg.add(ScalarFunction("concat_op", _concat_resolve, _vec_concat, _row_concat))
     reg.add(ScalarFunction("concat", lambda ts: T, _vec_concat_fn,
                            lambda *a: "".join(_text(x) for x in a if x is not None), strict=False))
-    reg.add(ScalarFunction("upper", fixed((T, T)), kernel("utf8_upper"), str.upper))
-    reg.add(ScalarFunction("lower", fixed((T, T)), kernel("utf8_lower"), str.lower))
+    reg.add(ScalarFunction("upper", fixed((T, T)), _case_vec("ascii_upper", _upper_row),
+                           _upper_row))
+    reg.add(ScalarFunction("lower", fixed((T, T)), _case_vec("ascii_lower", _lower_row),
+                           _lower_row))
     reg.add(ScalarFunction("length", fixed((T, I)),
                            lambda s: pc.cast(pc.utf8_length(s), pa.int64()), len))
     reg.add(ScalarFunction("char_length", fixed((T, I)),
@@ -261,10 +263,50 @@ def _split_part_row(s, delim, n):
     return parts[n - 1] if n <= len(parts) else ""
 
 
+class _SimpleCase(dict):
+    """Character to character, as PostgreSQL's upper() and lower() map text (towupper /
+    towlower, one character each): a character whose full case mapping is longer stays
+    as it is (``straße`` -> ``STRAßE``, not Python's ``STRASSE`` nor Arrow's
+    ``STRAẞE``), so the row path and the Arrow path give PostgreSQL's one answer.
+    Filled per character on first sight."""
+
+    def __init__(self, fn) -> None:
+        super().__init__()
+        self._fn = fn
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        mapped = self._fn(ch)
+        if len(mapped) != 1:
+            mapped = "i" if ch == "\u0130" else ch    # İ's simple lower case is i
+        self[code] = mapped
+        return mapped
+
+
+_UPPER, _LOWER = _SimpleCase(str.upper), _SimpleCase(str.lower)
+
+
+def _upper_row(s: str) -> str:
+    return s.upper() if s.isascii() else s.translate(_UPPER)
+
+
+def _lower_row(s: str) -> str:
+    return s.lower() if s.isascii() else s.translate(_LOWER)
+
+
+def _case_vec(ascii_kernel: str, row_fn):
+    """Arrow's ASCII kernel when every value is ASCII, else ``row_fn`` per value."""
+    def vec(arg):
+        if pc.all(pc.string_is_ascii(arg)).as_py() is not False:
+            return getattr(pc, ascii_kernel)(arg)
+        return map_rows(row_fn, (arg,), out_type=pa.large_string(), strict=True)
+    return vec
+
+
 def _initcap_row(s):
     out, start = [], True
     for ch in s:
-        out.append(ch.upper() if start else ch.lower())
+        out.append(_upper_row(ch) if start else _lower_row(ch))
         start = not ch.isalnum()
     return "".join(out)
 
