@@ -99,6 +99,8 @@ def test_backslash_dt_lists_tables(login, engine):
     ("\\dv", ["v"]),
     ("\\dm", [" mv ", "materialized view"]),
     ("\\d mv", ['Materialized view "public.mv"', " n      | bigint "]),
+    ("\\d+ v", ['View "public.v"', " id     | bigint |", "View definition:", "FROM b"]),
+    ("\\d+ mv", ["View definition:", "FROM b"]),
     ("\\ds", [" b_seq ", "sequence"]),
     ("\\df add1", [" add1 ", "bigint", "func"]),
 ])

@@ -90,7 +90,7 @@ def _columns(snap: CatalogSnapshot):
                               None if c.identity is not None else
                               column_default(c.default_sql, c.type), "YES", c.typmod)
     for name, view in _user_views(snap):
-        for i, (col, sql_type) in enumerate(_view_columns(snap, view)):
+        for i, (col, sql_type) in enumerate(view_columns(snap, view)):
             yield _column_row(snap, name, i, col, sql_type, False, None, "NO")
 
 
@@ -111,7 +111,7 @@ def _column_row(snap, table, i, name, sql_type, not_null, default, updatable,
             "NO", "NO", None, None, None, None, None, "NO", "NEVER", None, updatable)
 
 
-def _view_columns(snap: CatalogSnapshot, view) -> list:
+def view_columns(snap: CatalogSnapshot, view) -> list:
     """A view's output columns, by binding its query against the same root."""
     from ..errors import Error
     from ..sql.bind.binder import StatementBinder

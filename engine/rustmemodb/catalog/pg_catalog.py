@@ -16,6 +16,7 @@ from __future__ import annotations
 import zlib
 
 from .. import types
+from .information_schema import column_default, view_columns
 from .pg_types import pg_type
 from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table, visible_tables
 
@@ -196,10 +197,15 @@ _table("pg_database", "oid datname datdba encoding datlocprovider datistemplate 
 
 # ---- pg_class ------------------------------------------------------------------------------
 
+def fk_referenced(root) -> set[str]:
+    """The tables some foreign key references."""
+    return {fk.ref_table for v in root.tables.values() for fk in v.schema.foreign_keys}
+
+
 def _classes(snap):
     # PostgreSQL enforces foreign keys with triggers on both tables; psql shows the
     # "Foreign-key constraints" / "Referenced by" sections only when relhastriggers
-    referenced = {fk.ref_table for v in snap.root.tables.values() for fk in v.schema.foreign_keys}
+    referenced = fk_referenced(snap.root)
     for oid, name, kind, table, s in _relations(snap):
         stored = kind in ("r", "m")         # a table, or a materialized view's rows
         triggers = kind == "r" and s is not None and bool(s.foreign_keys or name in referenced)
@@ -234,6 +240,12 @@ _table("pg_class", "oid relname relnamespace reltype reloftype relowner relam re
 
 def _attributes(snap):
     for oid, name, kind, table, s in _relations(snap):
+        if kind == "v":              # a view's columns: its query's output, bound now
+            for num, (col, sql_type) in enumerate(
+                    view_columns(snap, snap.root.views[name]), 1):
+                yield _attribute(oid, col, sql_type, type_oid(sql_type), -1, num, False,
+                                 False, "")
+            continue
         if s is None:
             continue
         key = set(s.primary_key.columns) if s.primary_key else set()
@@ -246,15 +258,20 @@ def _attributes(snap):
             cols = [(k + 1, s.columns[i], False, False)
                     for k, i in enumerate(con.columns)] if con else []
         for num, column, not_null, has_def in cols:
-            col, sql_type = column.name, column.type
             toid, typmod = column_type(column)
-            length = TYPES.get(TYPE_NAMES.get(toid, ""), (0, -1))[1]
-            storage = "p" if length > 0 else ("m" if toid == TYPE_OIDS["numeric"] else "x")
             identity = "" if column.identity is None or kind != "r" else \
                 ("a" if column.identity[0] == "always" else "d")
-            yield (oid, col, toid, -1, length, num, 1 if sql_type.endswith("[]") else 0, -1, typmod,
-                   length in (1, 2, 4, 8), "d", storage, "", not_null, has_def, False, identity, "",
-                   False, True, 0, 100 if toid == 25 else 0, None, None, None, None)
+            yield _attribute(oid, column.name, column.type, toid, typmod, num, not_null,
+                             has_def, identity)
+
+
+def _attribute(oid: int, col: str, sql_type: str, toid: int, typmod: int, num: int,
+               not_null: bool, has_def: bool, identity: str) -> tuple:
+    length = TYPES.get(TYPE_NAMES.get(toid, ""), (0, -1))[1]
+    storage = "p" if length > 0 else ("m" if toid == TYPE_OIDS["numeric"] else "x")
+    return (oid, col, toid, -1, length, num, 1 if sql_type.endswith("[]") else 0, -1, typmod,
+            length in (1, 2, 4, 8), "d", storage, "", not_null, has_def, False, identity, "",
+            False, True, 0, 100 if toid == 25 else 0, None, None, None, None)
 
 
 _table("pg_attribute", "attrelid attname atttypid attstattarget attlen attnum attndims "
@@ -268,7 +285,6 @@ _table("pg_attribute", "attrelid attname atttypid attstattarget attlen attnum at
 
 
 def _attrdefs(snap):
-    from .information_schema import column_default
     for name, version in visible_tables(snap):
         for i, c in enumerate(version.schema.columns):
             if c.default_sql is not None and c.identity is None:   # identity: no attrdef

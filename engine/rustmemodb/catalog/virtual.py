@@ -22,7 +22,8 @@ from ..storage.root import is_temporary
 
 # The families of virtual tables, imported (and so registered) on first lookup.
 _FAMILIES = ("rustmemodb.catalog.information_schema", "rustmemodb.catalog.pg_catalog",
-             "rustmemodb.catalog.pg_proc", "rustmemodb.catalog.pg_auth")
+             "rustmemodb.catalog.pg_proc", "rustmemodb.catalog.pg_auth",
+             "rustmemodb.catalog.pg_views")
 
 DATABASE_NAME = "rustmemodb"     # table_catalog etc.; the wire server may pass its own
 USER_NAME = EMBEDDED_USER

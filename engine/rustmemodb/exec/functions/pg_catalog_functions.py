@@ -52,8 +52,7 @@ def register(reg) -> None:
                            lambda expr, rel, pretty=False: expr))
     # objects the engine never has (pg_statistic_ext, pg_trigger are empty): never called
     # on a row, but the name must resolve for the query to bind
-    for name in ("pg_get_statisticsobjdef_columns", "pg_get_triggerdef", "pg_get_ruledef",
-                 "pg_get_viewdef"):
+    for name in ("pg_get_statisticsobjdef_columns", "pg_get_triggerdef", "pg_get_ruledef"):
         reg.add(ScalarFunction(name, fixed((I, T), (I, B, T)), None,
                                lambda oid, pretty=False: None, strict=False))
     # pg_description is empty: no object has a comment

@@ -240,6 +240,10 @@ class SessionFunctions:
         from ...catalog.pg_catalog import index_defs
         return self._lookup_by_oid(eb, args[:1], "pg_get_indexdef", index_defs(self.root))
 
+    def bind_function_pg_get_viewdef(self, eb, args, node):
+        from ...catalog.pg_views import view_defs
+        return self._lookup_by_oid(eb, args[:1], "pg_get_viewdef", view_defs(self.root))
+
     def bind_operator(self, eb, node: exp.Operator):
         """``a OPERATOR(pg_catalog.~) b``, psql's spelling of built-in operators."""
         op = str(node.args.get("operator") or "").replace(" ", "")

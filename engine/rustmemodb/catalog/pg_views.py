@@ -1,0 +1,87 @@
+"""PostgreSQL's convenience views over the catalog: pg_tables, pg_views, pg_matviews,
+and pg_indexes, and the view definitions pg_get_viewdef returns.
+
+People and tools ask these first (``SELECT tablename FROM pg_tables WHERE schemaname =
+'public'``, dbt's and Metabase's table listing, psql's ``\\d+ view``'s "View
+definition"), rather than pg_class. Rows cover the ``public`` schema's objects (the
+engine has no system tables of its own to list); owners are the roles catalog's.
+"""
+from __future__ import annotations
+
+from .. import types
+from .pg_catalog import fk_referenced, index_defs, relation_oid
+from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table, visible_tables
+
+T, I, B = types.TEXT, types.INTEGER, types.BOOLEAN
+
+
+def _register(name: str, columns: str, rows, typed: dict) -> None:
+    cols = tuple((c, typed.get(c, T)) for c in columns.split())
+    register_virtual_table(VirtualTable("pg_catalog", name, cols, rows), searched=True)
+
+
+def _owner(snap: CatalogSnapshot, name: str) -> str:
+    """The owning role's name: the roles catalog's owner, else the implicit superuser."""
+    owner = snap.root.auth.owner("table", name) if snap.root.auth.active else None
+    return owner or snap.user
+
+
+def view_definition(sql: str) -> str:
+    """pg_get_viewdef's text of a stored view query (PostgreSQL deparses it; the engine
+    keeps the query as written, normalised by sqlglot): leading space, trailing ``;``."""
+    return f" {sql};"
+
+
+def view_defs(root) -> dict[int, str]:
+    """view or materialized view oid -> its definition, for pg_get_viewdef(oid)."""
+    out = {relation_oid("r", name): view_definition(v.sql) for name, v in root.views.items()}
+    for name, version in root.tables.items():
+        if version.schema.matview_sql is not None:
+            out[relation_oid("r", name)] = view_definition(version.schema.matview_sql)
+    return out
+
+
+def _has_indexes(schema) -> bool:
+    return bool(schema.uniques or schema.indexes)
+
+
+def _tables(snap):
+    referenced = fk_referenced(snap.root)
+    for name, version in visible_tables(snap):
+        s = version.schema
+        if s.matview_sql is None:     # foreign keys are triggers on both tables
+            yield ("public", name, _owner(snap, name), None, _has_indexes(s), False,
+                   bool(s.foreign_keys) or name in referenced, False)
+
+
+def _matviews(snap):
+    for name, version in visible_tables(snap):
+        s = version.schema
+        if s.matview_sql is not None:
+            yield ("public", name, _owner(snap, name), None, _has_indexes(s), True,
+                   view_definition(s.matview_sql))
+
+
+def _views(snap):
+    for name, view in sorted(snap.root.views.items()):
+        yield "public", name, _owner(snap, name), view_definition(view.sql)
+
+
+def _indexes(snap):
+    defs = index_defs(snap.root)
+    prefix = snap.temp_prefix or "\0"
+    for name, version in visible_tables(snap):
+        s = version.schema
+        for ix in (*s.uniques, *s.indexes):
+            yield ("public", name, ix.name.removeprefix(prefix), None,
+                   defs.get(relation_oid("i", ix.name), ""))
+
+
+_register("pg_tables", "schemaname tablename tableowner tablespace hasindexes hasrules "
+                       "hastriggers rowsecurity", _tables,
+          {"hasindexes": B, "hasrules": B, "hastriggers": B, "rowsecurity": B})
+_register("pg_views", "schemaname viewname viewowner definition", _views, {})
+_register("pg_matviews", "schemaname matviewname matviewowner tablespace hasindexes "
+                         "ispopulated definition", _matviews,
+          {"hasindexes": B, "ispopulated": B})
+_register("pg_indexes", "schemaname tablename indexname tablespace indexdef", _indexes, {})
