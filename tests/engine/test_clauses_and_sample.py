@@ -100,6 +100,15 @@ def test_using_sample_rows_is_exact_and_percent_is_sampled(conn):
     assert rows(conn, "SELECT count(*) FROM t USING SAMPLE 10 ROWS WHERE a < 0") == [(0,)]
 
 
+def test_using_sample_with_no_unit_is_rows_as_in_duckdb(conn):
+    # sqlglot read a bare number as a percentage: USING SAMPLE 2 gave 2% (often 0 rows)
+    assert rows(conn, "SELECT count(*) FROM t USING SAMPLE 7") == [(7,)]
+    assert rows(conn, "SELECT count(*) FROM t USING SAMPLE 7 (reservoir, 3)") == [(7,)]
+    n = rows(conn, "SELECT count(*) FROM t USING SAMPLE 7% (bernoulli)")[0][0]
+    assert 20 <= n <= 150    # 7% of 1,000 rows, a method without a seed
+    assert rows(conn, "SELECT sample FROM (SELECT 1 AS sample) s USING SAMPLE 1") == [(1,)]
+
+
 def test_reservoir_sample_keeps_distinct_table_rows_in_order(conn):
     got = [r[0] for r in rows(conn, "SELECT a FROM t TABLESAMPLE RESERVOIR (50 ROWS) "
                                     "REPEATABLE (3)")]

@@ -155,6 +155,24 @@ def _whole_interval(tok, lit, _after):
     return None
 
 
+_SAMPLE_UNITS = frozenset({TokenType.MOD, TokenType.PERCENT, TokenType.ROWS})
+
+
+def _sample_rows(tokens: list) -> list:
+    """DuckDB's ``USING SAMPLE n`` with no unit is n rows; sqlglot reads it as n percent
+    (as it reads ``n%``), so the missing ROWS is written in."""
+    out: list = []
+    n = len(tokens)
+    for i, tok in enumerate(tokens):
+        out.append(tok)
+        if tok.token_type is TokenType.NUMBER and i >= 2 and \
+                tokens[i - 1].token_type is TokenType.VAR and tokens[i - 1].text == "sample" \
+                and tokens[i - 2].token_type is TokenType.USING and \
+                (i + 1 == n or tokens[i + 1].token_type not in _SAMPLE_UNITS):
+            out.append(Token(TokenType.ROWS, "rows", tok.line, tok.col, tok.end, tok.end))
+    return out
+
+
 def _floor_slashes(tokens: list) -> list:
     """DuckDB's ``a // b`` (integer division for integers, division otherwise) is this
     engine's ``/``, which divides integers as PostgreSQL does: the two adjacent slashes
@@ -353,6 +371,8 @@ def parse_one(sql: str) -> exp.Expression:
             tokens = _rewrite_pairs(tokens, _typed_literal)
         if "//" in sql:
             tokens = _floor_slashes(tokens)
+        if "ample" in sql or "AMPLE" in sql:
+            tokens = _sample_rows(tokens)
         if "nterval" in sql or "NTERVAL" in sql:
             tokens = _rewrite_pairs(tokens, _whole_interval)
         if "@?" in sql:

@@ -31,7 +31,8 @@ def bind_sample(stmt, sample: exp.TableSample, plan: LogicalNode,
                                position=position_of(sample))
     percent, size = sample.args.get("percent"), sample.args.get("size")
     binder = ExprBinder(stmt, Scope(), clause="TABLESAMPLE")
-    seed = _number(binder, sample.args.get("seed"), types.FLOAT, "REPEATABLE")
+    # sqlglot leaves seed=False for a method given without one: ``(bernoulli)``
+    seed = _number(binder, sample.args.get("seed") or None, types.FLOAT, "REPEATABLE")
     if size is not None:
         if method not in (None, "reservoir"):
             raise errors.not_supported(f"a {method.upper()} sample of a number of rows",
