@@ -39,6 +39,8 @@ import time
 import weakref
 from typing import Any
 
+from rustmemodb.api.pandas_out import to_pandas
+
 from rustmemodb_lab.render.html import DIM, esc
 
 MIN_INTERVAL = 0.1          # seconds between refreshes: at most 10 a second
@@ -262,7 +264,7 @@ class LiveFrame:
             # "same": nothing new since the last draw (the refresh a commit scheduled
             # after an earlier one already read it): the grid and its highlights stay
             self.changed_rows = list(page.changed) if self.refreshes > 1 else []
-            self.frame = page.arrow().to_pandas()
+            self.frame = to_pandas(page.arrow())
             self.grid.value = self.html()
         self._draw_buttons()
 

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
+from rustmemodb.api.pandas_out import to_pandas
 
 from rustmemodb_lab.render.html import DIM, container, esc, format_ms, plural, rows_of
 from rustmemodb_lab.render.table import TableView, table_html, table_text
@@ -70,7 +71,7 @@ class ResultSet:
 
     def to_pandas(self) -> Any:
         """The whole result as a pandas ``DataFrame``."""
-        return self.to_arrow().to_pandas()
+        return to_pandas(self.to_arrow())
 
     df = to_pandas
     arrow = to_arrow

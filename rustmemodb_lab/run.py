@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
+from rustmemodb.api.pandas_out import to_pandas
 
 from rustmemodb_lab.actions import branch, compare, connection, persist, serve, serve_rest
 from rustmemodb_lab.command import Command
@@ -175,7 +176,7 @@ def _convert(table: pa.Table, output_format: str) -> Any:
         import polars
 
         return polars.from_arrow(table)
-    return table.to_pandas()
+    return to_pandas(table)
 
 
 def returned_value(value: Any, ctx: Context) -> Any:

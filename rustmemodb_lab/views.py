@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
+from rustmemodb.api.pandas_out import to_pandas
 
 from rustmemodb_lab.errors import SqlCellError
 from rustmemodb_lab.explain import PlanNode, plan_text
@@ -95,7 +96,7 @@ class DiffView:
         return pa.concat_tables(parts, promote_options="permissive") if len(parts) > 1 else parts[0]
 
     def to_pandas(self) -> Any:
-        return self.to_arrow().to_pandas()
+        return to_pandas(self.to_arrow())
 
     def _repr_html_(self) -> str:
         head = f'<div style="font-weight:600">diff {esc(self.a)} → {esc(self.b)}</div>'

@@ -42,7 +42,9 @@ def _expected(conn, page: LivePage, frames: bool = False):
     rows = cur.fetchall()
     if frames:      # the page as Arrow, typed as the statement's own result
         import pandas as pd
-        pd.testing.assert_frame_equal(page.arrow().to_pandas(), cur.df())
+
+        from rustmemodb.api.pandas_out import to_pandas
+        pd.testing.assert_frame_equal(to_pandas(page.arrow()), cur.df())
     return total, rows
 
 

@@ -12,6 +12,7 @@ from ..lazy_import import arrow as pa
 
 from .. import errors, types
 from .guard import as_db_error, guarded
+from .pandas_out import to_pandas
 
 
 class Cursor:
@@ -151,7 +152,7 @@ class Cursor:
     @guarded
     def df(self):
         """The whole result as a pandas DataFrame (pandas imported here, lazily)."""
-        return self.arrow().to_pandas()
+        return to_pandas(self.arrow())
 
     fetchdf = fetch_df = df      # DuckDB's names for the same
 

@@ -108,7 +108,7 @@ class LivePage:
 
     def arrow(self):
         """The page as a ``pyarrow.Table``, typed as the page statement's result is (so
-        ``arrow().to_pandas()`` is what ``cursor.df()`` of a re-query gives)."""
+        ``pandas_out.to_pandas(arrow())`` is what ``cursor.df()`` of a re-query gives)."""
         if self._arrow is None:
             import pyarrow as pa
             cols = [(c.name, c.type) for c in self._schema.columns]

@@ -31,6 +31,7 @@ import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
 
 from .. import errors
+from ..api.pandas_out import to_pandas
 from ..storage.root import is_temporary
 from ..storage.table import TableVersion
 from .identity import IDENTITY, Correspondence
@@ -81,7 +82,7 @@ class Diff:
         return pa.concat_tables(parts)
 
     def to_pandas(self):
-        return self.to_arrow().to_pandas()
+        return to_pandas(self.to_arrow())
 
     def __repr__(self) -> str:
         c = self.counts
