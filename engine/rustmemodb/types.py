@@ -397,10 +397,22 @@ _DATE_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
 def parse_date(text: str) -> _dt.date:
     m = _DATE_RE.match(text)
     if not m:
-        raise errors.sql_error("22007", f'invalid input syntax for type date: "{text}"')
+        return _read_other(text, "date")[0].date()
     try:
         return _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError:
+        raise _out_of_range(text) from None
+
+
+def _read_other(text: str, kind: str) -> tuple[_dt.datetime, _dt.timedelta]:
+    """The spellings past ISO 8601 that PostgreSQL reads (datetime_text.py)."""
+    from . import datetime_text
+    try:
+        return datetime_text.read(text)
+    except datetime_text.Unreadable:
+        raise errors.sql_error("22007", f'invalid input syntax for type {kind}: "{text}"') \
+            from None
+    except (ValueError, OverflowError):
         raise _out_of_range(text) from None
 
 
@@ -414,7 +426,8 @@ _TS_RE = re.compile(r"^\s*\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?
 
 def parse_timestamp(text: str) -> _dt.datetime:
     if not _TS_RE.match(text):
-        raise errors.sql_error("22007", f'invalid input syntax for type timestamp: "{text}"')
+        value, offset = _read_other(text, "timestamp")
+        return value - offset
     try:
         value = _dt.datetime.fromisoformat(text.strip())
     except ValueError:

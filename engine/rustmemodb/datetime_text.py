@@ -1,0 +1,109 @@
+"""The date and timestamp spellings PostgreSQL reads beyond ISO 8601.
+
+``types.parse_date`` / ``parse_timestamp`` read ``YYYY-MM-DD[ HH:MM[:SS[.f]]]`` on their
+fast path; text that misses it comes here before being refused, so that what people
+paste and what files hold reads as PostgreSQL (DateStyle ISO, MDY) reads it:
+
+    2024-01-05 10:00     a date with a time of day (a date cast drops the time)
+    20240105             eight digits, year first
+    1/5/2024  2024/1/5   slashes: month/day/year, or year first
+    2024.01.05           dots, year first
+    Jan 5 2024, January 5, 2024, 5 Jan 2024, 2024-Jan-05, 05-Jan-2024
+    10:00:00 pm          a 12-hour time (am/pm), after any of the above
+    today, tomorrow, yesterday, epoch
+
+A UTC offset after the time is ignored by a date and applied by a timestamp (which
+``parse_timestamp`` keeps in UTC, as it does for ISO text). Anything else stays ``22007``; a field out of range is ``22008``.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+
+_MONTHS = {m: i + 1 for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))}
+_MONTH = r"(?P<mon>[A-Za-z]{3,9})\.?"
+_DATE_FORMS = [re.compile(p, re.I) for p in (
+    r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})",
+    r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})",
+    r"(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4})",
+    r"(?P<y>\d{4})[/.](?P<m>\d{1,2})[/.](?P<d>\d{1,2})",
+    _MONTH + r"[ -](?P<d>\d{1,2}),?[ -](?P<y>\d{4})",
+    r"(?P<d>\d{1,2})[ -]" + _MONTH + r"[ -](?P<y>\d{4})",
+    r"(?P<y>\d{4})-" + _MONTH + r"-(?P<d>\d{1,2})",
+)]
+_TIME = re.compile(r"(?:[ T]+(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.(?P<f>\d+))?)?"
+                   r"(?:\s*(?P<ampm>am|pm))?)?"
+                   r"\s*(?P<tz>Z|UTC|GMT|[+-]\d{1,2}(?::?\d{2})?)?\s*$", re.I)
+_WORDS = {"today": 0, "tomorrow": 1, "yesterday": -1}
+
+
+class Unreadable(ValueError):
+    """Not a date/time spelling at all (22007)."""
+
+
+def read(text: str) -> tuple[_dt.datetime, _dt.timedelta]:
+    """``(value, offset)``: ``text`` read as a timestamp as written (midnight when no
+    time was written) and the UTC offset written after it (zero when none; a date
+    ignores it, a timestamp subtracts it). Raises Unreadable, or ValueError for a field
+    out of range."""
+    s = text.strip()
+    word = s.lower()
+    if word in _WORDS:
+        # the session's TimeZone is UTC, as current_date's
+        day = _dt.datetime.now(_dt.timezone.utc).date() + _dt.timedelta(days=_WORDS[word])
+        return _dt.datetime(day.year, day.month, day.day), _NO_OFFSET
+    if word == "epoch":
+        return _dt.datetime(1970, 1, 1), _NO_OFFSET
+    for form in _DATE_FORMS:
+        m = form.match(s)
+        if m is None:
+            continue
+        t = _TIME.match(s, m.end())
+        if t is None:
+            continue
+        return _combine(m, t), _offset(t.group("tz"))
+    raise Unreadable(text)
+
+
+def _combine(m: re.Match, t: re.Match) -> _dt.datetime:
+    fields = m.groupdict()
+    if fields.get("mon") is not None:
+        month = _month(fields["mon"])
+    else:
+        month = int(fields["m"])
+    value = _dt.datetime(int(fields["y"]), month, int(fields["d"]))
+    if t.group("h") is not None:
+        hour = int(t.group("h"))
+        ampm = (t.group("ampm") or "").lower()
+        if ampm:
+            if not 1 <= hour <= 12:
+                raise ValueError(hour)
+            hour = hour % 12 + (12 if ampm == "pm" else 0)
+        frac = t.group("f") or ""
+        micros = round(float("0." + frac) * 1_000_000) if frac else 0
+        value = value.replace(hour=hour, minute=int(t.group("mi")),
+                              second=int(t.group("s") or 0)) + _dt.timedelta(microseconds=micros)
+    return value
+
+
+_NO_OFFSET = _dt.timedelta(0)
+
+
+def _offset(tz: str | None) -> _dt.timedelta:
+    tz = (tz or "").upper()
+    if not tz or tz in ("Z", "UTC", "GMT"):
+        return _NO_OFFSET
+    sign = -1 if tz[0] == "-" else 1
+    digits = tz[1:].replace(":", "")
+    hours, minutes = (int(digits[:-2]), int(digits[-2:])) if len(digits) > 2 else (int(digits), 0)
+    return sign * _dt.timedelta(hours=hours, minutes=minutes)
+
+
+def _month(name: str) -> int:
+    low = name.lower()
+    for abbr, number in _MONTHS.items():
+        full = _dt.date(2000, number, 1).strftime("%B").lower()
+        if low == abbr or low == full or (low == "sept" and number == 9):
+            return number
+    raise Unreadable(name)
