@@ -2500,7 +2500,7 @@ class ClusterConnection:
             source_plan = self.last_plan
         finally:
             self.last_plan = saved
-        if any(t == types.NULL for _, t in result.columns):
+        if any(t == types.NULL for _, t in result.columns) or _bare_nulls(source):
             return None   # (an untyped NULL column: cast as the INSERT would, below)
         scratch = self._scratch()
         names = [(f"c{i}", t) for i, (_, t) in enumerate(result.columns)]
@@ -2931,6 +2931,14 @@ def _typed_literal(value, sql_type: str) -> exp.Expression:
     if isinstance(value, float):
         value = float(repr(value))
     return exp.cast(_literal(value), _sql_type_name(sql_type))
+
+
+def _bare_nulls(source: exp.Expression) -> bool:
+    """Whether a SELECT (or an arm of a set operation) lists a bare NULL, which the
+    engine types as its INSERT target's column (a text column of ``__source`` would not
+    be)."""
+    selects = [source] if isinstance(source, exp.Select) else list(source.find_all(exp.Select))
+    return any(isinstance(e.unalias(), exp.Null) for s in selects for e in s.expressions)
 
 
 def _with_of(node: exp.Expression):

@@ -18,7 +18,7 @@ from ..parse import parse_one, position_of
 from .bind_expr import ExprBinder
 from .coerce import adapt
 from .scope import Scope
-from .bind_select import output_name
+from .bind_select import null_outputs, output_name
 from .bind_select import bind_query
 
 
@@ -220,10 +220,11 @@ def _conform_query(source: LogicalNode, schema, targets, node) -> LogicalNode:
     if len(source.columns) < len(targets):
         raise errors.syntax_error("INSERT has more target columns than expressions")
     exprs, changed = [], False
+    nulls = null_outputs(source)
     for i, ((name, t), col) in enumerate(zip(source.columns, targets)):
         column = schema.columns[col]
         ref = ColRef(i, t, name)
-        if t == column.type or t == types.NULL:
+        if t == column.type or t == types.NULL or i in nulls:
             exprs.append(ref if t == column.type else Cast(ref, column.type))
             changed |= t != column.type
         elif t == types.INTEGER and column.type == types.FLOAT:

@@ -35,6 +35,7 @@ from .bind_expr import _object_identifier
 from .bind_grouping_sets import expand_group_by
 from .bind_sample import bind_sample
 from .bind_grouping_sets import aggregate_grouping_sets
+from .functional_dependency import with_dependent_columns
 
 
 @deep
@@ -118,6 +119,10 @@ def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
         groups, sets = _bind_groups(stmt, group_nodes, scope, select_exprs, names)
         having_expr = (ExprBinder(stmt, scope, aggregates=True, clause="HAVING")
                        .bind_boolean(having.this, "HAVING") if having is not None else None)
+        if sets is None and groups:
+            groups = with_dependent_columns(
+                stmt, plan, scope, groups, select_exprs + extra + on_exprs + [having_expr] +
+                [s[1] for s in order_specs if s[0] == "expr"])
         plan, lift = _aggregate(plan, groups, select_exprs + extra + on_exprs, having_expr,
                                 order_specs, sets)
         select_exprs = [lift(e) for e in select_exprs]
@@ -671,10 +676,28 @@ def _refuse_conditional_srf(exprs) -> None:
                          "LATERAL FROM item.")
 
 
+# A bare NULL in a select list, typed text: one object, so that null_outputs tells it
+# from NULL::text (the same constant by value), which stays text as in PostgreSQL.
+_UNTYPED_NULL = Const(None, types.TEXT)
+
+
 def _null_as_text(e: Expr) -> Expr:
     if isinstance(e, Const) and e.type == types.NULL:
-        return Const(None, types.TEXT)
+        return _UNTYPED_NULL
     return e
+
+
+def null_outputs(plan: LogicalNode) -> frozenset[int]:
+    """The output positions of a SELECT that are a bare NULL (typed text, as PostgreSQL
+    types an unknown output). Where the SELECT feeds a set operation or an INSERT, such
+    a column takes the other side's or the target's type instead, as in PostgreSQL:
+    ``SELECT 1, NULL UNION SELECT 2, 3`` and ``INSERT INTO t SELECT 1, NULL``."""
+    while isinstance(plan, (LogicalSort, LogicalLimit, LogicalDistinct)):
+        plan = plan.child
+    if not isinstance(plan, LogicalProject):
+        return frozenset()
+    return frozenset(i for i, e in enumerate(plan.exprs[:len(plan.columns)])
+                     if e is _UNTYPED_NULL and plan.columns[i][1] == types.TEXT)
 
 
 def _limit(stmt, node, plan: LogicalNode, parent: Scope | None = None) -> LogicalNode:

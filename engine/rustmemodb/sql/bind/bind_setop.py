@@ -16,7 +16,7 @@ from ...plan.expr import Cast, ColRef
 from ...plan.logical import LogicalNode, LogicalProject, LogicalSetOp, LogicalSort
 from ..parse import position_of
 from .scope import Scope
-from .bind_select import bind_query, _explicit_nulls, _limit
+from .bind_select import bind_query, null_outputs, _explicit_nulls, _limit
 from .bind_expr import ExprBinder
 
 _KINDS = {exp.Union: "union", exp.Intersect: "intersect", exp.Except: "except"}
@@ -36,7 +36,10 @@ def set_operation(left: LogicalNode, right: LogicalNode, kind: str, all_: bool,
     if len(left.columns) != len(right.columns):
         raise errors.sql_error("42601", f"each {kind.upper()} query must have the same number "
                                         "of columns", position=position_of(node) if node else None)
-    out_types = [unify_types(lt, rt, kind) for lt, rt in zip(left.types, right.types)]
+    lnull, rnull = null_outputs(left), null_outputs(right)
+    out_types = [unify_types(types.NULL if i in lnull else lt, types.NULL if i in rnull else rt,
+                             kind) for i, (lt, rt) in enumerate(zip(left.types, right.types))]
+    out_types = [types.TEXT if t == types.NULL else t for t in out_types]
     columns = [(n, t) for n, t in zip(left.names, out_types)]
     return LogicalSetOp(columns, conform(left, out_types), conform(right, out_types), kind, all_)
 
