@@ -46,5 +46,7 @@ def _record_vec(*args):
 
 
 def register(reg) -> None:
-    reg.add(ScalarFunction("record_out", lambda ts: types.TEXT if ts else None, _record_vec,
-                           record_out, strict=False))
+    # ROW(a, b, ...) as a value: the record's text too (the engine has no composite type)
+    for name in ("record_out", "row"):
+        reg.add(ScalarFunction(name, lambda ts: types.TEXT if ts else None, _record_vec,
+                               record_out, strict=False))

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from .bind_rows import row_items
+
 
 def as_row_object(binder, node: exp.Expression) -> exp.Expression:
     """A whole-row reference (``t`` or ``t.*`` naming a FROM item) as the JSON object of
@@ -21,6 +23,12 @@ def as_row_object(binder, node: exp.Expression) -> exp.Expression:
         out = node.copy()
         out.set("this", as_row_object(binder, node.this))
         return out
+    items = row_items(node)
+    if items is not None:     # ROW(a, b): PostgreSQL names the fields f1, f2, ...
+        pairs = []
+        for i, item in enumerate(items):
+            pairs += [exp.Literal.string(f"f{i + 1}"), item]
+        return exp.Anonymous(this="jsonb_build_object", expressions=pairs)
     if not isinstance(node, exp.Column):
         return node
     scope = binder.scope
