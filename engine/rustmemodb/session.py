@@ -44,6 +44,7 @@ from .api.cursor import rows_to_python
 from .api.frame_cache import FrameCache
 from . import statement_limits as _limits
 from .exec.context import ExecContext
+from .plan.logical import LogicalCopyTo, LogicalWithWrites
 from .result import Result
 from .sql import params as placeholders
 from .sql.dispatch import Explain, Utility, dispatch
@@ -144,6 +145,8 @@ class Session:
             txn = self.txn
             if txn is not None and txn.failed and not _ends_failed_txn(prepared):
                 raise _aborted()
+            if (txn.read_only if txn is not None else self.default_read_only):
+                refuse_write(prepared)
             if prepared.utility is not None:
                 result = self._utility(prepared, params)
             elif prepared.fast is not None and not prepared.bound.ddl_objects \
@@ -440,6 +443,9 @@ class Session:
                     and prepared.bound.privileges and self._catalog_root().auth.roles:
                 from .auth.check import check
                 check(self, self._catalog_root(), prepared.bound)
+            if prepared is not None and (self.txn.read_only if self.txn is not None
+                                         else self.default_read_only):
+                refuse_write(prepared)
             many = getattr(prepared.fast, "many", None) if prepared is not None else None
             if many is None or (self.txn is not None and self.txn.failed):
                 return sum(max(self.execute(sql, p).rowcount, 0) for p in seq)
@@ -734,11 +740,17 @@ class Session:
         txn.drawn = self.sequence_values
         return txn
 
-    def _open(self, level: str | None = None):
-        """A new explicit transaction at ``level`` (default: default_transaction_isolation)."""
+    def _open(self, level: str | None = None, read_only: bool | None = None):
+        """A new explicit transaction at ``level`` (default: default_transaction_isolation),
+        read-only if asked (default: default_transaction_read_only)."""
         txn = self._begin(explicit=True)
         self._set_level(txn, level or self.default_isolation)
+        txn.read_only = self.default_read_only if read_only is None else read_only
         return txn
+
+    @property
+    def default_read_only(self) -> bool:
+        return self.settings.get("default_transaction_read_only") == "on"
 
     @staticmethod
     def _set_level(txn, level: str) -> None:
@@ -814,12 +826,29 @@ class Session:
                      re.I | re.S)
         if m:
             level = isolation.level_in(m.group(2))
-            if level is None:     # e.g. SET TRANSACTION READ ONLY: nothing to change
-                return True
+            access = isolation.access_in(m.group(2))
             if m.group(1):
-                self.settings["default_transaction_isolation"] = level
-            else:
+                if level is not None:
+                    self.settings["default_transaction_isolation"] = level
+                if access is not None:
+                    self.settings["default_transaction_read_only"] = "on" if access else "off"
+                return True
+            if level is not None:
                 self._set_transaction_level(level)
+            if access is not None:
+                self._set_transaction_access(access)
+            return True
+        m = re.match(r"(?:SESSION\s+|LOCAL\s+)?(default_transaction_read_only|"
+                     r"transaction_read_only)\s*(?:=|TO)\s*(.+?)\s*$", text.strip(), re.I | re.S)
+        if m:
+            value = isolation.boolean_setting(m.group(1).lower(), m.group(2))
+            if m.group(1).lower() == "default_transaction_read_only":
+                if value is None:
+                    self.settings.pop("default_transaction_read_only", None)
+                else:
+                    self.settings["default_transaction_read_only"] = "on" if value else "off"
+            elif value is not None:
+                self._set_transaction_access(value)
             return True
         m = re.match(r"(?:SESSION\s+|LOCAL\s+)?(default_transaction_isolation|"
                      r"transaction_isolation)\s*(?:=|TO)\s*(.+?)\s*$", text.strip(), re.I | re.S)
@@ -848,6 +877,24 @@ class Session:
                                             "before any query")
         self._set_level(txn, level)
 
+    def _set_transaction_access(self, read_only: bool) -> None:
+        """SET TRANSACTION READ ONLY / READ WRITE: a transaction may become read-only at
+        any time, but not read-write again once it has run a query (25001)."""
+        txn = self.txn
+        if txn is None:
+            if self.autocommit:   # PostgreSQL: a WARNING and no effect outside a block
+                return
+            txn = self.txn = self._open()
+        if txn.read_only and not read_only and txn.queries:
+            raise errors.sql_error("25001", "transaction read-write mode must be set before "
+                                            "any query")
+        txn.read_only = read_only
+
+    def show_read_only(self, name: str) -> str:
+        if name == "transaction_read_only" and self.txn is not None:
+            return "on" if self.txn.read_only else "off"
+        return "on" if self.default_read_only else "off"
+
     def show_isolation(self, name: str) -> str:
         if name == "transaction_isolation":
             return self.txn.isolation if self.txn is not None else self.default_isolation
@@ -866,7 +913,7 @@ class Session:
         if self.txn is not None:
             # PostgreSQL only warns ("there is already a transaction in progress").
             return
-        self.txn = self._open(level)
+        self.txn = self._open(level, isolation.access_in(options) if options else None)
 
     def commit(self) -> None:
         txn, self.txn = self.txn, None
@@ -1115,6 +1162,21 @@ def _plain_names(exc: errors.Error, prefix: str) -> None:
             setattr(exc, attr, text.replace(prefix, ""))
     if exc.args and isinstance(exc.args[0], str) and prefix in exc.args[0]:
         exc.args = (exc.args[0].replace(prefix, ""),) + exc.args[1:]
+
+
+def refuse_write(prepared: Prepared) -> None:
+    """25006 for a statement that would write, in a read-only transaction."""
+    bound = prepared.bound
+    if bound is None:
+        return
+    kind, plan = bound.kind, bound.plan
+    if kind == "SELECT":
+        if not isinstance(plan, LogicalWithWrites):
+            return
+        kind = "a data-modifying WITH"
+    elif kind == "COPY" and isinstance(plan, LogicalCopyTo):
+        return
+    raise errors.sql_error("25006", f"cannot execute {kind} in a read-only transaction")
 
 
 def _ends_failed_txn(prepared: Prepared) -> bool:

@@ -191,6 +191,8 @@ def setting_value(session, name: str) -> str | None:
     """A setting as SHOW and current_setting() report it; None if there is no such one."""
     if name in ("transaction_isolation", "default_transaction_isolation") and session is not None:
         return session.show_isolation(name)
+    if name in ("transaction_read_only", "default_transaction_read_only") and session is not None:
+        return session.show_read_only(name)
     if session is not None and name in session.settings:
         return session.settings[name]
     if name in ("session_authorization", "is_superuser"):

@@ -42,6 +42,7 @@ from sqlglot import exp
 from .. import errors, types
 from ..api.cursor import Cursor
 from ..result import Result
+from ..session import refuse_write
 from ..sql.dispatch import dispatch
 from ..sql.parse import parse_one
 from . import loads
@@ -457,6 +458,11 @@ class ClusterConnection:
         return result
 
     def _dispatch(self, word: str, sql: str, params) -> Result:
+        if self._read_only() and word not in ("commit", "end", "rollback", "abort", "set",
+                                              "reset", "show", "savepoint", "release"):
+            # the mirror's session knows the transaction's access mode (BEGIN READ ONLY,
+            # SET TRANSACTION, default_transaction_read_only reach it): 25006 for a write
+            refuse_write(self.mirror._session._lookup(sql)[0])
         if word in ("begin", "start"):
             return self._begin(sql)
         if word in ("commit", "end"):
@@ -518,10 +524,14 @@ class ClusterConnection:
         raise refuse(f"the statement {word.upper()!r}")
 
     # ---- transactions -------------------------------------------------------------------
+    def _read_only(self) -> bool:
+        session = self.mirror._session
+        return session.txn.read_only if session.txn is not None else session.default_read_only
+
     def _begin(self, sql: str) -> Result:
         if not self.in_txn:
             self._on_shards(range(self.shards), sql, None)
-            self.mirror.execute("BEGIN")
+            self.mirror.execute(sql)      # its options too (READ ONLY, isolation level)
             self.in_txn, self.failed, self.written = True, False, set()
         return Result(columns=[], kind="BEGIN")
 

@@ -69,6 +69,30 @@ def level_in(text: str) -> str | None:
     return normalize(m.group(1)) if m else None
 
 
+_ACCESS = re.compile(r"\bREAD\s+(ONLY|WRITE)\b", re.I)
+_TRUE_WORDS = ("on", "true", "yes", "1", "t", "y")
+_FALSE_WORDS = ("off", "false", "no", "0", "f", "n")
+
+
+def access_in(text: str) -> bool | None:
+    """READ ONLY (True) / READ WRITE (False) in BEGIN/SET TRANSACTION text; None: not said."""
+    m = _ACCESS.search(text)
+    return None if m is None else m.group(1).upper() == "ONLY"
+
+
+def boolean_setting(name: str, value: str) -> bool | None:
+    """``on``/``off`` (and PostgreSQL's other boolean spellings) of a setting; None for
+    DEFAULT; 22023 otherwise."""
+    word = value.strip().strip("'\"").lower()
+    if word == "default":
+        return None
+    if word in _TRUE_WORDS:
+        return True
+    if word in _FALSE_WORDS:
+        return False
+    raise errors.sql_error("22023", f'parameter "{name}" requires a Boolean value')
+
+
 def backoff(attempt: int) -> None:
     """Sleep a little, jittered, before re-run number ``attempt`` (1-based)."""
     time.sleep(_jitter.uniform(0.0, min(BACKOFF_CAP, BACKOFF_BASE * (1 << min(attempt, 16)))))

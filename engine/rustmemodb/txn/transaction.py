@@ -166,7 +166,7 @@ class Transaction:
 
     __slots__ = ("snapshot", "_working", "_ops", "_pending", "explicit", "failed",
                  "isolation", "statements", "queries", "fk_reads", "fk_removed", "drawn",
-                 "__weakref__")
+                 "read_only", "__weakref__")
 
     def __init__(self, snapshot: Root, explicit: bool) -> None:
         self.snapshot = snapshot
@@ -176,6 +176,7 @@ class Transaction:
         self.explicit = explicit      # BEGIN'd (else an autocommit statement)
         self.failed = False           # an error happened: only ROLLBACK is accepted
         self.isolation = "repeatable read"   # txn/isolation.py: the level in force
+        self.read_only = False        # BEGIN READ ONLY / SET TRANSACTION READ ONLY: 25006
         # READ COMMITTED only: (prepared, parameter values) of each statement run, so
         # the transaction can be run again on a newer root (None: not recorded).
         self.statements: list | None = None
