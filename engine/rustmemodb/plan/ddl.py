@@ -63,7 +63,9 @@ class LogicalRefreshMatview(LogicalNode):
 
 @dataclass
 class LogicalTruncate(LogicalNode):
-    targets: tuple
+    targets: tuple               # the named tables, then those CASCADE adds
+    restart: bool = False        # RESTART IDENTITY: their SERIAL/identity sequences too
+    cascaded: tuple = ()         # the tables CASCADE added (a NOTICE names each)
 
 
 @dataclass

@@ -117,10 +117,24 @@ def check_drop_dependencies(txn, name: str, cascade: bool) -> None:
 @operator(LogicalTruncate)
 def truncate(node: LogicalTruncate, ctx) -> None:
     txn = ctx.txn
+    for name in node.cascaded:
+        notices.emit(f'truncate cascades to table "{name}"')
     for name in node.targets:
         version = txn.working.tables[name]
         txn.replace_table(name, TableVersion.empty(version.schema))
+        if node.restart:
+            _restart_owned(txn, name, version.schema)
     return None
+
+
+def _restart_owned(txn, name: str, schema: TableSchema) -> None:
+    """TRUNCATE ... RESTART IDENTITY: the table's SERIAL and identity sequences start
+    over (at the identity's START WITH, else 1), as create_table set them."""
+    starts = {f"{name}_{c.name}_seq": c.identity[1] for c in schema.columns
+              if c.identity is not None}
+    for seq in owned_sequences(schema):
+        if seq in txn.working.sequences:
+            txn.set_sequence(seq, starts.get(seq, 1) - 1)
 
 
 @operator(LogicalCreateView)

@@ -309,10 +309,33 @@ def bind_drop_table(stmt, node: exp.Drop):
 
 
 def bind_truncate(stmt, node):
+    """TRUNCATE t [, ...] [RESTART | CONTINUE IDENTITY] [CASCADE | RESTRICT]: a table
+    another table's foreign key references is refused unless that table is truncated
+    too, named or by CASCADE (which adds every referencing table, transitively), as in
+    PostgreSQL; emptying only the referenced one would leave orphans."""
     names = [t.name for t in node.expressions]
     for n in names:
         stmt.table(n)
-    return LogicalTruncate([], tuple(names))
+    named = len(names)
+    cascade = str(node.args.get("option") or "").lower() == "cascade"
+    tables = stmt.root.tables
+    i = 0
+    while i < len(names):
+        for other, version in sorted(tables.items()):
+            if other in names:
+                continue
+            if any(fk.ref_table == names[i] for fk in version.schema.foreign_keys):
+                if not cascade:
+                    raise errors.sql_error(
+                        "0A000", "cannot truncate a table referenced in a foreign key "
+                                 "constraint",
+                        detail=f'Table "{other}" references "{names[i]}".',
+                        hint=f'Truncate table "{other}" at the same time, or use TRUNCATE '
+                             "... CASCADE.")
+                names.append(other)
+        i += 1
+    restart = str(node.args.get("identity") or "").upper() == "RESTART"
+    return LogicalTruncate([], tuple(names), restart, tuple(names[named:]))
 
 
 # ---- views -------------------------------------------------------------------------------
