@@ -15,7 +15,7 @@ from . import describe, errors, notices, pivot, types
 from . import statement_limits as limits
 from .result import Result
 from .storage.roles import EMBEDDED_USER
-from .sql.dispatch import Explain
+from .sql.dispatch import Explain, Utility
 
 
 def run_utility(session, util, params):
@@ -96,13 +96,37 @@ def run_utility(session, util, params):
         return Result([], kind="DEALLOCATE")
     # VACUUM and ANALYZE have nothing to do: versions are reclaimed when no snapshot holds
     # them, and the planner's statistics are read from the indexes, always current.
-    if kind in ("checkpoint", "vacuum", "analyze", "discard"):
+    if kind == "discard":
+        return _discard(session, util.arg)
+    if kind in ("checkpoint", "vacuum", "analyze"):
         if kind == "checkpoint":
             _need_superuser(session, "do CHECKPOINT")
         if kind == "checkpoint" and getattr(session.db, "durability", None) is not None:
             session.db.durability.checkpoint()
         return Result([], kind=kind.upper())
     raise errors.not_supported(kind.upper())
+
+
+def _discard(session, arg: str) -> Result:
+    """DISCARD ALL | TEMP | PLANS | SEQUENCES: what a connection pool sends before it
+    hands the connection to someone else (pgbouncer's server_reset_query). TEMP drops
+    the session's temporary tables, SEQUENCES forgets currval/lastval, PLANS has nothing
+    to forget (plans are shared and checked against the catalog), and ALL does them all
+    and also RESET ALL, DEALLOCATE ALL and SET ROLE NONE, outside a transaction only."""
+    what = " ".join(arg.upper().split())
+    if what not in ("ALL", "TEMP", "TEMPORARY", "PLANS", "SEQUENCES"):
+        raise errors.syntax_error(f'syntax error at or near "{arg.strip() or "DISCARD"}"',
+                                  hint="DISCARD ALL | TEMP | PLANS | SEQUENCES")
+    if what == "ALL":
+        if session.txn is not None:
+            raise errors.sql_error("25001", "DISCARD ALL cannot run inside a transaction block")
+        run_utility(session, Utility("reset", "all"), None)
+        session.prepared.clear()
+    if what in ("ALL", "TEMP", "TEMPORARY"):
+        session.drop_temporary_tables()
+    if what in ("ALL", "SEQUENCES"):
+        session.sequence_values.clear()
+    return Result([], kind="DISCARD " + ("TEMP" if what == "TEMPORARY" else what))
 
 
 def _need_superuser(session, what: str) -> None:

@@ -489,7 +489,7 @@ class ClusterConnection:
         if word == "refresh":
             from .matview import refresh_matview
             return refresh_matview(self, sql, params)
-        if word in ("set", "reset"):
+        if word in ("set", "reset", "discard"):
             self._on_shards(range(self.shards), sql, params)
             try:
                 self.mirror.execute(sql, params)
