@@ -41,6 +41,11 @@ _EXPLAIN = re.compile(
 _LEADING = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*(?:[^*]|\*(?!/))*\*/)*")
 
 
+# PREPARE TRANSACTION / COMMIT PREPARED 'id' (COMMIT read the rest as noise, so COMMIT
+# PREPARED committed the session's own transaction instead).
+_PREPARED = re.compile(r"PREPARED\b", re.I)
+_TWO_PHASE_HINT = ("Two-phase commit is not offered over SQL here; a cluster "
+                   "(rustmemodb.cluster) runs it across its shards itself.")
 _ROLLBACK_TO = re.compile(r"(?:(?:WORK|TRANSACTION)\s+)?TO\b\s*(?:SAVEPOINT\b\s*(?=\S))?", re.I)
 _NAME = re.compile(r'(?:"((?:[^"]|"")+)"|([A-Za-z_\x80-\uffff][\w$\x80-\uffff]*))\Z')
 
@@ -75,8 +80,12 @@ def dispatch(sql: str) -> Utility | Explain | None:
     if word in ("BEGIN", "START"):
         return Utility("begin", rest)
     if word in ("COMMIT", "END"):
+        if _PREPARED.match(rest):
+            raise errors.not_supported("COMMIT PREPARED", hint=_TWO_PHASE_HINT)
         return Utility("commit")
     if word in ("ROLLBACK", "ABORT"):
+        if _PREPARED.match(rest):
+            raise errors.not_supported("ROLLBACK PREPARED", hint=_TWO_PHASE_HINT)
         tm = _ROLLBACK_TO.match(rest)
         return Utility("rollback_to", savepoint_name(rest[tm.end():], "ROLLBACK TO")) if tm \
             else Utility("rollback")
@@ -85,6 +94,8 @@ def dispatch(sql: str) -> Utility | Explain | None:
     if word == "RELEASE":
         return Utility("release", savepoint_name(re.sub(r"^SAVEPOINT\b\s*(?=\S)", "", rest, flags=re.I),
                                                  "RELEASE"))
+    if word == "PREPARE" and re.match(r"TRANSACTION\b", rest, re.I):
+        raise errors.not_supported("PREPARE TRANSACTION", hint=_TWO_PHASE_HINT)
     if word in ("PREPARE", "EXECUTE", "DEALLOCATE", "SHOW", "RESET", "CHECKPOINT",
                 "VACUUM", "DISCARD"):
         return Utility(word.lower(), rest)

@@ -313,7 +313,8 @@ def _statement_forms(sql: str) -> exp.Expression | str:
 # Statements sqlglot reads as an opaque Command, with a warning on the process's log
 # (which a library must not leave there): refused here first, by their first word.
 _UNSUPPORTED_COMMANDS = frozenset({"do", "listen", "notify", "unlisten", "cluster",
-                                   "reindex", "load", "security", "import", "call"})
+                                   "reindex", "load", "security", "import", "call", "lock",
+                                   "declare", "fetch", "move", "close"})
 _FIRST_WORD = re.compile(r"\s*([A-Za-z]+)")
 # Objects and table actions sqlglot also reads as a Command (with that log warning): named
 # in the 0A000 so the user learns what is missing, not that the SQL is misspelt.
@@ -327,7 +328,12 @@ _UNSUPPORTED_ALTER = re.compile(
     r"(?is)^\s*alter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?[\w.\"$]+\s+"
     r"(?P<kind>(?:enable|disable|force|no\s+force)\s+(?:row\s+level\s+security|trigger|rule)"
     r"|cluster\s+on|set\s+(?:logged|unlogged|without\s+cluster|tablespace|access\s+method)"
-    r"|replica\s+identity|inherit|no\s+inherit|attach\s+partition|detach\s+partition)\b")
+    r"|replica\s+identity|inherit|no\s+inherit|attach\s+partition|detach\s+partition"
+    r"|alter\s+(?:column\s+)?[\w\"$]+\s+set\s+(?:statistics|storage|compression))\b")
+_UNSUPPORTED_ALTER_OBJECT = re.compile(
+    r"(?is)^\s*alter\s+(?P<kind>type|system|domain|extension|policy|aggregate|collation"
+    r"|tablespace|operator|language|publication|subscription|server|event\s+trigger"
+    r"|text\s+search|statistics|rule|default\s+privileges|large\s+object)\b")
 _UNSUPPORTED_HINTS = {
     "EXTENSION": "Extensions do not load here; gen_random_uuid(), md5() and the JSON "
                  "functions are built in.",
@@ -341,8 +347,18 @@ def parse_one(sql: str) -> exp.Expression:
         word = m.group(1).upper()
         raise errors.not_supported(f"statement {word}", hint={
             "DO": "Anonymous code blocks (PL/pgSQL) do not run here.",
-            "CALL": "There are no stored procedures here."}.get(word))
+            "CALL": "There are no stored procedures here.",
+            "LOCK": "Transactions here are snapshot-isolated: a write conflict is 40001 at "
+                    "COMMIT; SELECT ... FOR UPDATE locks the rows it reads.",
+            **dict.fromkeys(("DECLARE", "FETCH", "MOVE", "CLOSE"),
+                            "SQL cursors are the wire server's (rustmemodb server); embedded, "
+                            "the DB-API cursor's fetchmany() reads a result in parts.")}
+            .get(word))
     head = sql[:30].lstrip()[:6].lower()
+    if head == "alter ":
+        other = _UNSUPPORTED_ALTER_OBJECT.match(sql)
+        if other is not None:
+            raise errors.not_supported("ALTER " + " ".join(other.group("kind").upper().split()))
     if head in ("create", "alter "):
         bad = (_UNSUPPORTED_CREATE if head == "create" else _UNSUPPORTED_ALTER).match(sql)
         if bad is not None:
