@@ -23,7 +23,30 @@ REFUSED = [
     ("ALTER TABLE t ENABLE ROW LEVEL SECURITY", "ALTER TABLE ... ENABLE ROW LEVEL SECURITY"),
     ("ALTER TABLE ONLY public.t CLUSTER ON t_a", "ALTER TABLE ... CLUSTER ON"),
     ("CREATE SCHEMA reports", "CREATE SCHEMA"),
+    ("LOCK TABLE t IN EXCLUSIVE MODE", "statement LOCK"),
+    ("DECLARE c CURSOR FOR SELECT 1", "statement DECLARE"),
+    ("FETCH 10 FROM c", "statement FETCH"),
+    ("close c", "statement CLOSE"),
+    ("ALTER TYPE mood ADD VALUE 'meh'", "ALTER TYPE"),
+    ("ALTER SYSTEM SET work_mem = '64MB'", "ALTER SYSTEM"),
+    ("ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC", "ALTER DEFAULT PRIVILEGES"),
+    ("ALTER TABLE t ALTER COLUMN a SET STATISTICS 100",
+     "ALTER TABLE ... ALTER COLUMN A SET STATISTICS"),
+    ("PREPARE TRANSACTION 'x'", "PREPARE TRANSACTION"),
+    ("COMMIT PREPARED 'x'", "COMMIT PREPARED"),
+    ("ROLLBACK PREPARED 'x'", "ROLLBACK PREPARED"),
 ]
+
+
+def test_commit_prepared_leaves_the_open_transaction_alone() -> None:
+    conn = rustmemodb.connect()
+    conn.execute("CREATE TABLE t (a INTEGER)")
+    conn.execute("BEGIN")
+    conn.execute("INSERT INTO t VALUES (1)")
+    with pytest.raises(errors.Error):
+        conn.execute("COMMIT PREPARED 'x'")    # it used to commit this transaction
+    conn.execute("ROLLBACK")
+    assert conn.execute("SELECT count(*) FROM t").fetchone() == (0,)
 
 
 @pytest.mark.parametrize("sql,what", REFUSED)
