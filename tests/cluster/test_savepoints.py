@@ -5,28 +5,8 @@ each, and every step's outcome (rows, or the error's SQLSTATE) must be the same;
 the shards, the mirror and the placement catalog are checked directly."""
 from __future__ import annotations
 
-import pytest
-
-from rustmemodb import cluster
-
-from .test_ddl_transactions import EVERYWHERE, NOWHERE, SETUP, run_script, single_pair, where
-
-
-@pytest.fixture
-def pair():
-    c1 = cluster.connect("local", shards=3)
-    for sql in SETUP:
-        c1.execute(sql)
-    c2 = c1.connect_more()
-    yield c1, c2
-    c2.close()
-    c1.close()
-
-
-def same_as_single(pair, script):
-    got = run_script(*pair, script)
-    assert got == run_script(*single_pair(), script)
-    return got
+from .test_ddl_transactions import (EVERYWHERE, NOWHERE, pair, run_script,  # noqa: F401
+                                    same_as_single, single_pair, where)
 
 
 def test_rollback_to_undoes_writes_on_every_shard(pair):
