@@ -37,7 +37,7 @@ def rows(conn, sql, params=None):
     ("SELECT * INTO x FROM t", "SELECT ... INTO"),
     ("SELECT * FROM t LEFT SEMI JOIN u ON true", "LEFT SEMI JOIN"),
     ("SELECT * FROM t ASOF JOIN u ON true", "ASOF"),
-    ("SELECT a FROM t FETCH FIRST 2 ROWS WITH TIES", "WITH TIES"),
+    ("SELECT a FROM t ORDER BY a FETCH FIRST 2 PERCENT ROWS ONLY", "PERCENT"),
     ("SELECT * FROM ROWS FROM (generate_series(1, 2))", "ROWS FROM"),
     ("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) "
      "SEARCH DEPTH FIRST BY n SET o SELECT * FROM r", "SEARCH"),

@@ -36,6 +36,7 @@ from .bind_grouping_sets import expand_group_by
 from .bind_sample import bind_sample
 from .bind_grouping_sets import aggregate_grouping_sets
 from .functional_dependency import with_dependent_columns
+from .with_ties import keep_ties, with_ties
 
 
 @deep
@@ -584,9 +585,12 @@ def _finish(stmt, node, plan, select_exprs, names, order_specs,
             pos = len(names) + h
             h += 1
             keys.append((ColRef(pos, plan.columns[pos][1]), desc, nulls_first))
+    ties = with_ties(node)
+    if ties:
+        plan = keep_ties(stmt, node, plan, keys, _limit_count(node.args["limit"]), parent)
     if keys:
         plan = LogicalSort(plan.columns, plan, keys)
-    plan = _limit(stmt, node, plan, parent)
+    plan = _limit(stmt, node, plan, parent, count=not ties)
     if hidden:
         plan = LogicalProject(cols[:len(names)], plan,
                               [ColRef(i, t, n) for i, (n, t) in enumerate(cols[:len(names)])])
@@ -700,9 +704,11 @@ def null_outputs(plan: LogicalNode) -> frozenset[int]:
                      if e is _UNTYPED_NULL and plan.columns[i][1] == types.TEXT)
 
 
-def _limit(stmt, node, plan: LogicalNode, parent: Scope | None = None) -> LogicalNode:
-    """LIMIT/OFFSET: constants, parameters, or (LATERAL, correlated) outer columns."""
-    limit = node.args.get("limit")
+def _limit(stmt, node, plan: LogicalNode, parent: Scope | None = None,
+           count: bool = True) -> LogicalNode:
+    """LIMIT/OFFSET: constants, parameters, or (LATERAL, correlated) outer columns.
+    ``count`` False: the OFFSET only (WITH TIES cut the rows already: with_ties.py)."""
+    limit = node.args.get("limit") if count else None
     offset = node.args.get("offset")
     if limit is None and offset is None:
         return plan

@@ -3,13 +3,13 @@
 sqlglot parses far more syntax than the engine runs (other dialects' clauses,
 PostgreSQL features not built yet), and the binders read only the AST args they
 know. An arg nobody reads would vanish: ``SELECT ... FOR UPDATE`` would run
-without locks, ``FETCH FIRST 1 ROWS WITH TIES`` without ties. So before binding,
+without locks, ``FETCH FIRST 1 PERCENT`` as one row. So before binding,
 ``check_clauses`` walks the statement once and, for each clause-carrying node
 type listed in ``HANDLED``, raises ``0A000`` naming the first set arg that is
 not in that node's allow-list.
 
-Some args matter by value, not presence (a join ``kind`` of SEMI, ``FETCH ... WITH
-TIES``, a schema qualifier, CREATE TABLE properties, an index method): the
+Some args matter by value, not presence (a join ``kind`` of SEMI, ``FETCH ...
+PERCENT``, a schema qualifier, CREATE TABLE properties, an index method): the
 ``_VALUE_CHECKS`` of a node type look at those. Qualified names are checked here
 too where a binder reads only the bare name (DML targets, DDL).
 
@@ -197,8 +197,6 @@ def _check_join(node: exp.Join) -> None:
 
 def _check_fetch(node: exp.Fetch) -> None:
     options = node.args.get("limit_options")
-    if options is not None and options.args.get("with_ties"):
-        raise _named(node, "FETCH ... WITH TIES")
     if options is not None and options.args.get("percent"):
         raise _named(node, "FETCH ... PERCENT")
 
