@@ -61,6 +61,12 @@ class QueryHooks:
         return bind_set_operation(self, node, parent)
 
     # ---- window functions and DISTINCT ON (bind_window.py) ---------------------------------
+    def bind_tuple(self, binder, node):
+        """``(a, b)`` as a value (not compared, not an IN list): the record ``ROW(a, b)``
+        is (exec/functions/record.py), e.g. in ``count(DISTINCT (a, b))``."""
+        return binder.bind(exp.Anonymous(this="row", expressions=[
+            e.copy() for e in node.expressions]))
+
     def bind_window(self, binder, node):
         return bind_window_call(self, binder, node)
 
