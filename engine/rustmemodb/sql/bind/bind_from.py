@@ -28,10 +28,26 @@ def bind_from(stmt, node: exp.Select, parent: Scope | None) -> tuple[LogicalNode
     from_ = node.args.get("from_") or node.args.get("from")
     if from_ is None:
         return LogicalValues([], [[]]), Scope(parent=parent)
+    joins = node.args.get("joins") or []
+    _refuse_repeated_names([from_.this] + [j.this for j in joins])
     plan, scope = bind_from_item(stmt, from_.this, parent)
-    for join in node.args.get("joins") or []:
+    for join in joins:
         plan, scope = bind_join(stmt, plan, scope, join, parent)
     return plan, scope
+
+
+def _refuse_repeated_names(items: list) -> None:
+    """42712 for two FROM items of one level under one name (``FROM t, t``, ``FROM a
+    x JOIN b x``), as PostgreSQL: every column of either would be ambiguous."""
+    seen: set = set()
+    for item in items:
+        name = item.alias_or_name if isinstance(item, exp.Table) else item.alias
+        if not name:
+            continue
+        if name in seen:
+            raise errors.sql_error("42712", f'table name "{name}" specified more than once',
+                                   position=position_of(item))
+        seen.add(name)
 
 
 @deep
