@@ -181,3 +181,21 @@ def test_branch_by_database_name(engine):
         assert fork.execute("SELECT count(*) FROM b").fetchone() == (3,)
         with pytest.raises(psycopg.OperationalError, match="does not exist"):
             psycopg.connect(base + " dbname=nosuch")
+
+
+def test_read_only_transactions(dsn):
+    """psycopg's ``read_only`` opens BEGIN READ ONLY: a write in it is 25006, also a
+    prepared point UPDATE (the server's fast path); reads go on."""
+    with psycopg.connect(dsn) as conn:
+        conn.execute("CREATE TABLE ro (id INTEGER PRIMARY KEY, v INTEGER)")
+        conn.execute("INSERT INTO ro VALUES (1, 1)")
+        conn.commit()
+        conn.read_only = True
+        assert conn.execute("SELECT v FROM ro WHERE id = %s", (1,)).fetchone() == (1,)
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            conn.execute("UPDATE ro SET v = 5 WHERE id = %s", (1,), prepare=True)
+        conn.rollback()
+        conn.read_only = False
+        conn.execute("UPDATE ro SET v = 6 WHERE id = %s", (1,))
+        conn.commit()
+        assert conn.execute("SELECT v FROM ro").fetchall() == [(6,)]
