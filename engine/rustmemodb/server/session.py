@@ -49,6 +49,7 @@ from .messages import _I32, ProtocolViolation, Reader
 SSL_REQUEST, GSSENC_REQUEST, CANCEL_REQUEST, PROTOCOL_3 = 80877103, 80877104, 80877102, 196608
 MAX_STARTUP = 10_000
 _FRONTEND_TYPES = frozenset(b"QPBDECSHXFdcfp")
+_DISCARD_ALL = re.compile(r"^\s*DISCARD\s+ALL\s*;?\s*$", re.I)
 _DEALLOCATE = re.compile(r"^\s*DEALLOCATE\s+(?:PREPARE\s+)?(\w+|\"[^\"]+\")\s*;?\s*$", re.I)
 _TXN_CONTROL = re.compile(r"^\s*(BEGIN|START|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|"
                           r"PREPARE\s+TRANSACTION)\b", re.I)
@@ -705,7 +706,11 @@ class ClientSession:
                 raise errors.sql_error("42P02", "there is no parameter $1")
             run = copy.copy_in if spec.direction == "in" else copy.copy_out
             return _Outcome(None, None, await run(self, spec))
-        return await self._run_engine(sql, params)
+        outcome = await self._run_engine(sql, params)
+        if _DISCARD_ALL.match(sql):   # the engine reset the session; the protocol's too
+            self.statements.clear()
+            self.cursors.clear()
+        return outcome
 
     async def _run_engine(self, sql: str, params) -> _Outcome:
         """An ordinary statement: point ones on the loop, the rest on a worker thread."""
