@@ -173,6 +173,39 @@ def _sample_rows(tokens: list) -> list:
     return out
 
 
+def _json_arrows(tokens: list) -> list:
+    """``f(doc -> 'k' ORDER BY x)``: sqlglot fails on an aggregate argument holding the
+    JSON ``->`` operator followed by ORDER BY (``f((doc -> 'k') ORDER BY x)`` parses). The
+    argument before the ORDER BY is bracketed when it holds ``->`` at its own level."""
+    out: list = []
+    starts: list[int] = []          # where the current argument of each open bracket starts
+    for tok in tokens:
+        kind = tok.token_type
+        if kind is TokenType.ORDER_BY and starts and _arrow_at_top(out, starts[-1]):
+            start = starts[-1]
+            out[start:] = _bracketed(out[start], out[-1], out[start:])
+        out.append(tok)
+        if kind is TokenType.L_PAREN:
+            starts.append(len(out))
+        elif kind is TokenType.R_PAREN and starts:
+            starts.pop()
+        elif kind is TokenType.COMMA and starts:
+            starts[-1] = len(out)
+    return out
+
+
+def _arrow_at_top(out: list, start: int) -> bool:
+    depth = 0
+    for tok in out[start:]:
+        if tok.token_type is TokenType.L_PAREN:
+            depth += 1
+        elif tok.token_type is TokenType.R_PAREN:
+            depth -= 1
+        elif tok.token_type is TokenType.ARROW and depth == 0:
+            return True
+    return False
+
+
 def _floor_slashes(tokens: list) -> list:
     """DuckDB's ``a // b`` (integer division for integers, division otherwise) is this
     engine's ``/``, which divides integers as PostgreSQL does: the two adjacent slashes
@@ -387,6 +420,8 @@ def parse_one(sql: str) -> exp.Expression:
             tokens = _rewrite_pairs(tokens, _typed_literal)
         if "//" in sql:
             tokens = _floor_slashes(tokens)
+        if "->" in sql and ("rder" in sql or "RDER" in sql):
+            tokens = _json_arrows(tokens)
         if "ample" in sql or "AMPLE" in sql:
             tokens = _sample_rows(tokens)
         if "nterval" in sql or "NTERVAL" in sql:
