@@ -21,6 +21,7 @@ from .bind_sample import refuse_sample
 from ...catalog import searched_lookup
 from ...catalog import lookup
 from .bind_sample import bind_sample
+from .json_records import is_record_function, record_query
 from .bind_expr import ExprBinder
 
 
@@ -120,6 +121,10 @@ def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNod
     if isinstance(item.this, exp.Func):      # a set-returning function: generate_series(...)
         refuse_sample(item, "functions")
         alias_node = item.args.get("alias")
+        if is_record_function(item.this):     # jsonb_to_recordset(doc) AS x(a int, ...)
+            from .bind_select import bind_query
+            plan = bind_query(stmt, record_query(item.this, alias_node), parent)
+            return _aliased(plan, item.alias or item.this.name.lower(), item, parent)
         plan = stmt.bind_table_function(item.this, parent, item.alias if alias_node is not None
                                         and not alias_node.columns else None,
                                         ordinality=bool(item.args.get("ordinality")))

@@ -30,6 +30,7 @@ from .bind_subquery import _renumber
 from ...exec.functions.series import generate_series, series_type
 from .bind_jsonb import json_table_function, json_unnest
 from .bind_files import bind_read_function, read_function_format
+from .json_records import is_record_function, record_query
 from .coerce import adapt
 from .bind_select import bind_query
 
@@ -50,6 +51,9 @@ def bind_lateral_item(stmt, item: exp.Expression, parent: Scope | None
         if isinstance(body, exp.Unnest):
             return stmt.bind_from_unnest_aliased(body, parent, item.args.get("alias"))
         alias_node = item.args.get("alias")
+        if is_record_function(body):          # LATERAL jsonb_to_recordset(doc) AS x(...)
+            plan = bind_query(stmt, record_query(body, alias_node), parent)
+            return _aliased(plan, item.alias or body.name.lower(), item, parent)
         plain_alias = item.alias if alias_node is not None and not alias_node.columns else None
         plan = stmt.bind_table_function(body, parent, plain_alias,
                                         ordinality=bool(item.args.get("ordinality")))

@@ -22,7 +22,7 @@ from .bind_functions import (bind_trim, bind_pad, bind_initcap, bind_str_positio
                              bind_to_char)
 from .bind_array import (bind_select_list_srf, bind_array_constructor, bind_subscript,
                          bind_array_quantified, bind_array_agg, bind_unnest)
-from ... import errors
+from ... import errors, types
 from .bind_lateral import bind_table_function
 from .bind_jsonb import (bind_arrow_lambda, bind_jsonb_exists, bind_path_operator,
                          bind_json_build, bind_row_json, bind_select_list_json)
@@ -175,6 +175,17 @@ class QueryHooks:
 
     def bind_function_row_to_json(self, binder, args, node):
         return bind_row_json(binder, "row_to_json", args, node)
+
+    def bind_function_array_to_json(self, binder, args, node):
+        """array_to_json(a): to_json of an array (the pretty flag changes no value)."""
+        if len(args) == 2:
+            args = args[:1]
+        bound = binder.bind(args[0]) if len(args) == 1 else None
+        if bound is None or not types.is_array(bound.type):
+            raise errors.undefined_function(
+                "function array_to_json(" + (bound.type.lower() if bound else "") +
+                ") does not exist", hint="array_to_json takes an array.")
+        return binder.call("to_json", [bound], node)
 
     def bind_function_json_build_object(self, binder, args, node):
         return bind_json_build(binder, "json_build_object", args, node)
