@@ -852,3 +852,23 @@ def test_a_single_point_change_is_logged_as_the_general_loop_logs_it():
                UpdateOp("t", list(range(12)), [(i, "y") for i in range(12)])):
         alone = encode_commit([op], root, root)
         assert alone == encode_commit([LockOp("t", [0]), op], root, root)
+
+
+def test_a_value_that_fails_to_pack_leaves_nothing_behind_for_the_next():
+    """values.pack reuses one msgpack Packer per thread: a record that fails (a value
+    with no durable form) or is retried (an int beyond 64 bits) must leave no bytes of
+    its own in the next record."""
+    import datetime
+    from rustmemodb.durability import values
+    with pytest.raises(TypeError):
+        values.pack(("C", 1, [1, 2, object()]))
+    assert values.unpack(values.pack(("C", 2, 3))) == ("C", 2, 3)
+    big = [7, "x" * 40, 1 << 70, datetime.date(2024, 2, 29)]
+    assert values.unpack(values.pack(big)) == tuple(big)
+    assert values.unpack(values.pack((4, 5))) == (4, 5)
+    # each thread packs with its own Packer
+    got = []
+    worker = threading.Thread(target=lambda: got.append(values.unpack(values.pack(("t", 9)))))
+    worker.start()
+    worker.join()
+    assert got == [("t", 9)]

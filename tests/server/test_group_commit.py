@@ -323,7 +323,7 @@ def test_a_write_after_a_pending_commit_builds_on_it_and_waits_for_it(durable, m
         again.close()
 
 
-@pytest.mark.parametrize("fsync", ["auto", "process", "thread"])
+@pytest.mark.parametrize("fsync", ["auto", "aio", "thread"])    # auto: the helper process
 def test_acknowledged_commits_survive_sigkill_of_the_server(tmp_path, fsync):
     """Four clients write concurrently to a server process with sync durability; it
     is killed (SIGKILL) mid-stream; every acknowledged insert and update is there after
@@ -368,7 +368,7 @@ def test_acknowledged_commits_survive_sigkill_of_the_server(tmp_path, fsync):
         while min(counters.values()) < 30 and time.monotonic() < deadline:
             time.sleep(0.05)
         helpers = _children(proc.pid)      # the fsync helper process
-        assert bool(helpers) == (fsync == "process")
+        assert bool(helpers) == (fsync in ("auto", "process"))
         proc.kill()
         proc.wait(10)
         for pid in helpers:                # it sees the end of its socket and exits
@@ -612,6 +612,62 @@ def test_client_gone_while_its_point_write_awaits_the_fsync(durable, monkeypatch
                 time.sleep(0.01)
     assert not [r for r in caplog.records if r.name == "asyncio"]
     conn.close()
+
+
+def test_the_durable_lsn_mark_covers_every_acknowledged_commit(durable, helper):
+    """The segment header's durable-LSN mark (wal.py) is rewritten after each sync
+    before the commits it covers are acknowledged: by the loop (AIO), by the helper
+    process itself, or by the thread's own fsync. Read while the server still runs,
+    it claims the last acknowledged commit's LSN (recovery then refuses to read a
+    damaged tail before it as a torn one)."""
+    path, conn = durable
+    db = conn._session.db
+    with rustmemodb.serve(conn, auth="trust", fsync_helper=helper) as srv:
+        dsn = _dsn(srv).replace(f"user={USER} password={PASSWORD}", "user=t")
+        with psycopg.connect(dsn, autocommit=True) as c:
+            for i in range(12):
+                c.execute("UPDATE t SET v = %s WHERE id = %s", (i, i % 4 + 1))
+                last = db.log.written_lsn      # nothing else writes meanwhile
+                scan = wal_module.scan_segment(db.log.segment, int(db.log.segment.stem))
+                assert scan.mark_ok and scan.mark == last, (i, scan.mark, last)
+                assert scan.records[-1][0] == last
+        assert srv.durability.commits >= 10     # most ran on the loop, not the thread
+    conn.close()
+
+
+def test_fsync_helper_writes_the_mark_it_is_given_and_reports_a_failed_write(tmp_path):
+    """The helper process writes the mark of the highest LSN of a sync after its
+    fdatasync and before answering; a mark it cannot write is its error (the log then
+    breaks, 58030), never an answer."""
+    import select
+    from rustmemodb.durability.fsync_helper import FsyncHelper
+    fd = os.open(tmp_path / "seg", os.O_RDWR | os.O_CREAT)
+    helper = FsyncHelper()
+    try:
+        os.pwrite(fd, bytes(4096), 0)
+        helper.request(5, fd, 1, (32, b"A" * 16))
+        helper.request(7, fd, 1, (32, b"B" * 16))
+        got = 0
+        while got < 7:
+            assert select.select([helper.fileno()], [], [], 30)[0]
+            got = max(got, helper.answers())
+        assert os.pread(fd, 16, 32) == b"B" * 16        # the highest LSN's mark, last
+        helper.request(9, fd, 1)                         # no mark: nothing written
+        while got < 9:
+            assert select.select([helper.fileno()], [], [], 30)[0]
+            got = max(got, helper.answers())
+        assert os.pread(fd, 16, 32) == b"B" * 16
+        readonly = os.open(tmp_path / "seg", os.O_RDONLY)   # syncs, cannot be written
+        try:
+            helper.request(11, readonly, 11, (32, b"C" * 16))
+            assert select.select([helper.fileno()], [], [], 30)[0]
+            with pytest.raises(OSError, match="mark"):
+                helper.answers()
+        finally:
+            os.close(readonly)
+    finally:
+        helper.close()
+        os.close(fd)
 
 
 @pytest.mark.parametrize("kind", ["aio", "process"])

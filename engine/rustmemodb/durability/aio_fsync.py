@@ -108,8 +108,12 @@ class AioFsync:
             raise OSError(err, f"io_submit of an fdatasync failed: {os.strerror(err)}")
         self._in_flight = lsn
 
-    def request(self, lsn: int, segment_fd: int, first_lsn: int) -> None:
-        """As ``FsyncHelper.request`` (the caller holds the log's lock)."""
+    writes_mark = False          # the log writes the mark itself once the sync is done
+
+    def request(self, lsn: int, segment_fd: int, first_lsn: int,
+                mark: tuple[int, bytes] | None = None) -> None:
+        """As ``FsyncHelper.request`` (the caller holds the log's lock; ``mark`` is
+        not used: ``writes_mark``)."""
         segment = (segment_fd, first_lsn)
         if segment != self._segment:
             new = os.dup(segment_fd)

@@ -5,18 +5,31 @@ of the server that needs the GIL back (see ``server/durable.py`` for why that ma
 The parent (``FsyncHelper``, below) and the helper share one ``AF_UNIX`` seqpacket
 socket pair; every message is one packet:
 
-    parent -> helper    ``<Q`` an LSN whose frame the parent has written (``pwrite``)
-                        into the log's open segment; the first packet and the first one
-                        after a rotation carry that segment's descriptor (SCM_RIGHTS)
+    parent -> helper    ``<QQ>`` an LSN whose frame the parent has written (``pwrite``)
+                        into the log's open segment, and the offset of that segment's
+                        durable-LSN mark, then the 16 bytes of the mark claiming that
+                        LSN; the first packet and the first one after a rotation carry
+                        that segment's descriptor (SCM_RIGHTS)
     helper -> parent    ``<Q`` the highest LSN received before an fdatasync that
                         returned: every frame up to it is on disk
-                        ``b"E" + message`` the fdatasync failed (the helper then exits)
+                        ``b"E" + message`` the fdatasync or the mark's write failed (the
+                        helper then exits)
 
 The helper takes every packet already queued, fdatasyncs the newest segment it was
-given once, answers, and waits for more: a group commit across all clients. Only the
-newest segment is synced: a rotation (``Log.rotate``) makes every frame of the old
-segment durable itself before the new segment exists, hence before its descriptor can
-be sent. The helper exits when the parent closes its end or dies (end of file), so it
+given once, writes the mark of the highest LSN received (``wal.py``: the header's
+"last LSN known durable", rewritten after each fsync), answers, and waits for more: a
+group commit across all clients. Only the newest segment is synced: a rotation
+(``Log.rotate``) makes every frame of the old segment durable itself before the new
+segment exists, hence before its descriptor can be sent.
+
+The mark is written here, after the fdatasync and before the answer, exactly where the
+event loop wrote it before (so it is in the page cache before any commit it covers is
+acknowledged) but on the helper's CPU time, not the loop's: one ``pwrite`` per round
+less on the loop that serves every client. The parent computes the mark's bytes (this
+script imports no checksum module); the helper only writes the ones of the highest LSN
+it synced. If a rotation happens while a sync of the old segment is in flight, its mark
+may land in the old segment after the rotation's own: lower, never wrong, and only the
+newest segment's mark is read at recovery (``recover.py``). The helper exits when the parent closes its end or dies (end of file), so it
 never outlives the server; it ignores SIGINT (a Ctrl-C in the server's terminal stops
 the server, which then closes it).
 
@@ -35,6 +48,7 @@ import sys
 __all__ = ["FsyncHelper", "available"]
 
 _LSN = struct.Struct("<Q")
+_REQUEST = struct.Struct("<QQ16s")      # lsn, mark offset, mark bytes
 _MAX_FDS = 4
 
 
@@ -49,6 +63,8 @@ def available() -> bool:
 class FsyncHelper:
     """The parent's side: one helper process and its socket. Not thread-safe: the log
     calls ``request`` under its lock, the event loop reads the answers."""
+
+    writes_mark = True           # the log passes each request's mark (module docstring)
 
     def __init__(self) -> None:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -69,17 +85,22 @@ class FsyncHelper:
     def fileno(self) -> int:
         return self.sock.fileno()
 
-    def request(self, lsn: int, segment_fd: int, first_lsn: int) -> None:
+    def request(self, lsn: int, segment_fd: int, first_lsn: int,
+                mark: tuple[int, bytes] | None = None) -> None:
         """Ask for everything written up to ``lsn`` in the segment starting at
         ``first_lsn``, open as ``segment_fd`` (the log's open one, still open: the caller
-        holds the log's lock), to be synced. Raises OSError if the helper is gone."""
+        holds the log's lock), to be synced; then, if this is the highest LSN of the
+        sync, for ``mark`` (offset, 16 bytes: the segment's mark claiming ``lsn``) to
+        be written. Raises OSError if the helper is gone."""
         segment = (segment_fd, first_lsn)     # a descriptor number is reused later
+        offset, data = mark if mark is not None else (0, b"")
+        packet = _REQUEST.pack(lsn, offset, data)
         try:
             if segment != self._segment:
-                socket.send_fds(self.sock, [_LSN.pack(lsn)], [segment_fd])
+                socket.send_fds(self.sock, [packet], [segment_fd])
                 self._segment = segment
             else:
-                self.sock.send(_LSN.pack(lsn))
+                self.sock.send(packet)
         except ConnectionError:
             raise self._gone() from None
         if lsn > self.requested:
@@ -141,10 +162,10 @@ def _recv(sock: socket.socket, flags: int = 0) -> tuple[bytes, list[int]]:
 def _serve(sock: socket.socket) -> None:
     fd = -1
     recv_fds, dontwait = _recv, socket.MSG_DONTWAIT
-    unpack, pack = _LSN.unpack, _LSN.pack
+    unpack, pack = _REQUEST.unpack, _LSN.pack
     while True:
         data, fds = recv_fds(sock)
-        top = 0
+        top, mark = 0, None
         while True:
             if not data:
                 return                       # the parent closed its end or died
@@ -152,9 +173,10 @@ def _serve(sock: socket.socket) -> None:
                 if fd >= 0:
                     os.close(fd)
                 fd = new
-            (lsn,) = unpack(data)
+            lsn, offset, mark_data = unpack(data)
             if lsn > top:
                 top = lsn
+                mark = (offset, mark_data) if offset else None
             try:                              # and every request queued meanwhile
                 data, fds = recv_fds(sock, dontwait)
             except BlockingIOError:
@@ -164,6 +186,12 @@ def _serve(sock: socket.socket) -> None:
         except OSError as exc:
             sock.send(b"E" + f"fdatasync failed: {exc}".encode()[:400])
             return
+        if mark is not None:                  # only now may it claim ``top``
+            try:
+                os.pwrite(fd, mark[1], mark[0])
+            except OSError as exc:
+                sock.send(b"E" + f"writing the durable-LSN mark failed: {exc}".encode()[:400])
+                return
         sock.send(pack(top))
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import decimal
+import threading
 import uuid
 from typing import Any
 
@@ -91,13 +92,27 @@ def _ext(code: int, data: bytes) -> Any:
     raise ValueError(f"unknown value tag {code}")
 
 
+_packers = threading.local()
+
+
+def _packer() -> msgpack.Packer:
+    """This thread's Packer (one is not thread-safe). ``msgpack.packb`` builds a new one
+    for every call, as much work as packing a point UPDATE's commit record (~1 us of the
+    ~2 us, measured): every commit is packed here."""
+    packer = _packers.__dict__.get("packer")
+    if packer is None:
+        packer = _packers.packer = msgpack.Packer(default=_default, use_bin_type=True,
+                                                  datetime=False)
+    return packer
+
+
 def pack(value: Any) -> bytes:
     """``value`` as bytes; TypeError for a value with no durable form."""
+    packer = _packer()
     try:
-        return msgpack.packb(value, default=_default, use_bin_type=True, datetime=False)
+        return packer.pack(value)      # (a failed pack leaves the packer empty)
     except OverflowError:     # an int beyond 64 bits somewhere: msgpack asks no default
-        return msgpack.packb(_widen(value), default=_default, use_bin_type=True,
-                             datetime=False)
+        return packer.pack(_widen(value))
 
 
 def _widen(value: Any) -> Any:

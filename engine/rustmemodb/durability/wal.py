@@ -16,10 +16,11 @@ across segments. Layout (little endian, CRC32C everywhere)::
 ``kind`` 1 is a commit record; kind 2 *seals* a segment (no payload, ``lsn`` =
 its last LSN): written when the log moves on to the next segment, so a sealed
 segment with no successor means a segment was lost. The header's *mark* is the
-last LSN known to be fsync'ed, rewritten right after each fsync (so it never
-claims what a power loss could take back; it reaches the disk with the next
-fsync, and survives a process crash at once): a segment whose valid records end
-before its mark was truncated or damaged, not torn by a crash. A checkpoint at LSN L rotates
+last LSN known to be fsync'ed, rewritten right after each fsync, by the fsync helper
+process itself when one syncs the log (``fsync_helper.py``), so it never claims what
+a power loss could take back; it reaches the disk with the next fsync, and survives a
+process crash at once. A segment whose valid records end before its mark was
+truncated or damaged, not torn by a crash. A checkpoint at LSN L rotates
 to a fresh segment starting at L+1.
 
 Segments are *preallocated*: created with, and grown by, extents of zeros written and
@@ -426,8 +427,12 @@ class Log:
             if helper is None:
                 raise io_error("the fsync helper of the write-ahead log was detached")
             if target > helper.requested and target > self.durable_lsn:
+                # A helper that writes the mark after its sync (the helper process: one
+                # pwrite per sync off the loop) is handed the bytes claiming ``target``.
+                mark = ((MARK_OFFSET, mark_bytes(self._first, target))
+                        if helper.writes_mark else None)
                 try:
-                    helper.request(target, self._fd, self._first)
+                    helper.request(target, self._fd, self._first, mark)
                 except OSError as exc:
                     self._poison_locked(exc)
             return target
@@ -447,9 +452,11 @@ class Log:
                     self.stats["fsyncs"] += 1
                     # As after our own fsync: the mark claims ``lsn`` only now (it reaches
                     # the disk with the next sync); a frame of a segment rotated since is
-                    # durable and marked by the rotation already.
+                    # durable and marked by the rotation already. A helper that writes
+                    # the mark (``writes_mark``) wrote it before answering.
                     if lsn >= self._first and lsn > self._mark:
-                        os.pwrite(self._fd, mark_bytes(self._first, lsn), MARK_OFFSET)
+                        if not helper.writes_mark:
+                            os.pwrite(self._fd, mark_bytes(self._first, lsn), MARK_OFFSET)
                         self._mark = lsn
                     self._cond.notify_all()
             except OSError as exc:

@@ -120,7 +120,7 @@ class Server:
                                            thread_name_prefix="rustmemodb-server")
         from .durable import DurabilityWaiter
         # group commit of loop-run statements; ``fsync_helper=False``: by a thread only,
-        # True: AIO or a helper process (the first that works), or "aio" / "process"
+        # True: a helper process or AIO (the first that works), or "aio" / "process"
         self.durability = DurabilityWaiter(helpers=fsync_helper)
         self._sessions: dict[int, Any] = {}
         self._tasks: set[asyncio.Task] = set()
@@ -290,8 +290,8 @@ def serve(database, host: str = "127.0.0.1", port: int = 0, users: dict[str, str
     (``psql -d what_if``); a callable returning such a mapping is asked on every
     connect (a notebook's branches, including forks made later). ``tls_cert``/``tls_key`` (PEM files) answer SSLRequest
     with TLS; without them clients are told ``N`` and continue in clear. A durable
-    database in sync mode has its commits' fsyncs done by Linux AIO or an fsync helper
-    process, whichever works first (server/durable.py); ``fsync_helper="aio"`` or
+    database in sync mode has its commits' fsyncs done by an fsync helper process or
+    Linux AIO, whichever works first (server/durable.py); ``fsync_helper="aio"`` or
     ``"process"`` picks one, ``False`` waits for fsyncs on a thread instead."""
     return Server(database, host, port, users, **options).start()
 

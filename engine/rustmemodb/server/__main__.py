@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dbname", default="rustmemodb", help="database name clients use")
     p.add_argument("--fsync", default="auto", choices=("auto", "aio", "process", "thread"),
                    help="how --durability sync commits wait for their fsync without "
-                        "blocking the server: Linux AIO, a helper process, a thread "
+                        "blocking the server: a helper process, Linux AIO, a thread "
                         "(default: the first that works here, in that order)")
     return p
 

@@ -22,12 +22,12 @@ CPython's GIL hand-off makes the waiter wait up to the switch interval (5 ms) fo
 measured, committed clients stalled and one fsync acknowledged ~1.7 commits. (A
 shorter switch interval helps, but it is process-wide state a library must not
 change.) So a durable database served in sync mode gets a *syncer* driven from the
-loop instead, when the platform has one (``SYNCERS``, in order of preference): Linux
-AIO (``durability/aio_fsync.py``: an ``IOCB_CMD_FDSYNC`` done by the kernel, its
-completion on an eventfd) or an *fsync helper process* (``durability/fsync_helper.py``:
-the LSN sent down a socket, the answer read back). Either way the loop writes the
-commit's frame itself (a ``pwrite``), asks for a sync, and watches for the completion
-with ``loop.add_reader``; the completion (the highest LSN synced) publishes and
+loop instead, when the platform has one (``SYNCERS``, in order of preference): an
+*fsync helper process* (``durability/fsync_helper.py``: the LSN sent down a socket,
+the answer read back) or Linux AIO (``durability/aio_fsync.py``: an
+``IOCB_CMD_FDSYNC`` done by the kernel, its completion on an eventfd). Either way the
+loop writes the commit's frame itself (a ``pwrite``), asks for a sync, and watches for
+the completion with ``loop.add_reader``; the completion (the highest LSN synced) publishes and
 acknowledges every commit up to it, on the loop, with no second Python thread
 involved. A failed sync or a dead helper breaks the log (58030), as a failed fsync
 does: nothing is acknowledged that was not synced, reads go on.
@@ -39,8 +39,17 @@ thread slowest in every round); the 80/20 mix: AIO 65 µs per transaction, threa
 helper process 89. With the log on the shared disk while its fdatasync took 0.4-4 ms
 (other sessions loading it), the 80/20 mix did *not* improve: AIO beat the thread in
 only 10 of 34 paired rounds (the helper process in 14 of 24), so with slow fsyncs the
-hand-off is not what limits; AIO stays first because it removes the stall where fsyncs
-are fast, and it needs no process to manage.
+hand-off is not what limits; AIO was kept first then because it removes the stall
+where fsyncs are fast, and it needs no process to manage.
+
+That order was reversed once the log was measured on the disk the benchmark uses
+(ext4 on a virtio disk, /tmp, fdatasync 0.1-4 ms as other work loaded it; pgbench 80/20
+mix, 4 clients, both servers and PostgreSQL side by side in alternating 5 s rounds):
+the helper process beat AIO in 18 of 22 paired rounds over three runs (tps medians
+8654 vs 6745, 4751 vs 4259, 4763 vs 2270; the last while the disk was busiest). An
+AIO fdatasync runs on the submitting CPU's kernel worker (the loop's CPU), where the
+helper process's fdatasync can run beside the loop; on tmpfs, where an fsync costs
+nothing, AIO is still the cheaper hand-off (``--fsync aio`` picks it).
 """
 from __future__ import annotations
 
@@ -214,12 +223,13 @@ def _finish(future: asyncio.Future, done, error: BaseException | None) -> None:
 
 
 _NONE = object()
-SYNCERS = ("aio", "process")
+SYNCERS = ("process", "aio")
 
 
 def _new_syncer(which: bool | str):
-    """An fsync mechanism for a channel: Linux AIO (``durability/aio_fsync.py``) or
-    the helper process (``durability/fsync_helper.py``); None if none works here."""
+    """An fsync mechanism for a channel: the helper process
+    (``durability/fsync_helper.py``) or Linux AIO (``durability/aio_fsync.py``); None
+    if none works here."""
     for kind in (SYNCERS if which is True else (which,)):
         try:
             if kind == "aio":
