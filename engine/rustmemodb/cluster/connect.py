@@ -48,6 +48,7 @@ from . import manifest as manifest_io
 from . import twophase
 from .backends import DEFAULT_TIMEOUT, make_backend
 from .branches import diff_all_branches, diff_branch, merge_branch, row_counts, write_barrier
+from .ctes import ctes_first, inline_ctes, set_with, with_of
 from .correlated import column_of, has_sharded_subquery, plain_output, plan_correlated
 from .grouped import GROUPED, aggregate_calls, split_grouped
 from .merge import conform, create_typed, load_table, run_merge
@@ -902,6 +903,33 @@ class ClusterConnection:
         if self.branch == "main" and not self.in_txn:
             self.cluster.save_manifest()
 
+    def _ctes_first(self, tree: exp.Expression):
+        """``ctes_first`` (``ctes.py``): the CTEs that stay (computed once) run first,
+        each split like any query, and small ones go into the statement as VALUES."""
+        if with_of(tree) is None:
+            return tree, []
+        saved = self.last_plan
+
+        def run(sql: str):
+            return self._select(sql, None).arrow()
+
+        try:
+            return ctes_first(tree, run, self._columns_of, self._sql_literal)
+        finally:
+            self.last_plan = saved
+
+    def _table_columns(self, name: str) -> list | None:
+        """The columns of cluster table ``name`` (None: no such table)."""
+        info = self.catalog.get(name)
+        return list(info.columns) if info is not None else None
+
+    def _volatile(self, name: str) -> bool:
+        """Is the function ``name`` volatile (``random()``, a volatile UDF)?"""
+        try:
+            return bool(self.database.functions.lookup(name).volatile)
+        except KeyError:
+            return False
+
     def _undo_create(self, name: str) -> None:
         self.mirror.execute(f'DROP TABLE "{name}"')
         self._on_shards(range(self.shards), f'DROP TABLE "{name}"', None)
@@ -914,6 +942,12 @@ class ClusterConnection:
             sql = tree.sql(dialect="postgres")
         if _writes(tree):
             raise refuse("a data-modifying statement inside WITH")
+        written = sql   # (bound as written: the engine's errors are those of its text)
+        ctes_ran: list = []
+        tree, inlined = inline_ctes(tree, self._volatile, self._table_columns, once=False)
+        if inlined:   # its CTEs as derived tables: the planner splits those
+            sql = tree.sql(dialect="postgres")
+            tree = _parse(sql)   # (as the shards will read it)
         refs, has_view = _referenced(tree, self._root(),
                                      self.catalog)
         if not refs and not has_view and self.shards > 1 and isinstance(tree, exp.Select):
@@ -924,9 +958,18 @@ class ClusterConnection:
             # Bound on the mirror (the engine's errors, names, types and the role's
             # privileges), not run: its tables are empty, and over no rows a query can
             # fail where over the cluster's it does not (``1 / count(*)``).
-            want = list(self._bind_checked(sql).plan.columns)
+            want = list(self._bind_checked(written).plan.columns)
+            tree, ctes_ran = self._ctes_first(tree)
+            tree, late = inline_ctes(tree, self._volatile, self._table_columns)
+            inlined += late
+            if ctes_ran or late:   # CTEs computed once (run first: VALUES) or read once
+                sql = tree.sql(dialect="postgres")
+                tree = _parse(sql)
+                refs, has_view = _referenced(tree, self._root(), self.catalog)
+                if not refs and not has_view:   # constants only now: answered here
+                    meta = self.mirror.execute(sql)._result
         else:
-            meta = self.mirror.execute(sql)._result   # the answer itself
+            meta = self.mirror.execute(written)._result   # the answer itself
             want = list(meta.columns)
         catalog = self.catalog
         part = [r for r in refs if not catalog[r].replicated]
@@ -934,6 +977,10 @@ class ClusterConnection:
             part = [n for n, i in catalog.items() if not i.replicated]
             refs = list(catalog)
         plan = {"sql": sql, "tables": refs}
+        if inlined:
+            plan["ctes_inlined"] = inlined
+        if ctes_ran:
+            plan["ctes_first"] = ctes_ran
         if not refs:
             plan["strategy"] = "coordinator"
             if plan_only:
@@ -955,6 +1002,9 @@ class ClusterConnection:
                 done = self._select(new_tree.sql(dialect="postgres"), None, plan_only)
                 target = done if plan_only else self.last_plan
                 target["subqueries_first"] = ran + target.get("subqueries_first", [])
+                for key in ("ctes_inlined", "ctes_first"):
+                    if plan.get(key):
+                        target[key] = plan[key] + target.get(key, [])
                 return done
         if len(part) == 1 and not has_view:
             pinned = _pinned_shard(tree, catalog[part[0]], self.shards)
@@ -1429,6 +1479,15 @@ class ClusterConnection:
         create_typed(conn, GROUPED, result.columns)
         load_table(conn, GROUPED, result.arrow())
         return self._finish(plan, conform(None, conn.execute(outer_sql).arrow(), want))
+
+    def _sql_literal(self, value, sql_type: str):
+        """``value`` as a literal of ``sql_type`` (NULL cast to it), None when no literal
+        spells it."""
+        try:
+            return _typed_literal(value, sql_type) if value is not None else \
+                exp.cast(exp.Null(), _sql_type_name(sql_type))
+        except errors.Error:
+            return None
 
     def _window_columns(self, tree: exp.Select, part: list, want: list, plan: dict,
                         plan_only: bool):
@@ -2347,10 +2406,10 @@ class ClusterConnection:
     # ---- INSERT ---------------------------------------------------------------------------
     def _insert(self, sql: str, params) -> Result:
         tree = _parse(sql)
-        if _with_of(tree) is not None:
+        if with_of(tree) is not None:
             # WITH ... INSERT ... SELECT: the CTEs belong to the source query.
             source = tree.args.get("expression")
-            if not isinstance(source, exp.Select) or _with_of(source) is not None:
+            if not isinstance(source, exp.Select) or with_of(source) is not None:
                 return self._gathered(sql, params, "WITH ... INSERT ... VALUES")
             tree = _cte_to_source(tree)
             sql = tree.sql(dialect="postgres")
@@ -2453,7 +2512,9 @@ class ClusterConnection:
         if not isinstance(source, exp.Select) or not self._spreadable(info) or \
                 self.shards < 2:
             return None
-        for arg in ("with", "with_", "group", "having", "distinct", "order", "limit",
+        if with_of(source) is not None:
+            return None
+        for arg in ("group", "having", "distinct", "order", "limit",
                     "offset", "qualify", "locks"):
             if source.args.get(arg) is not None:
                 return None
@@ -2573,7 +2634,7 @@ class ClusterConnection:
         word = _first_word(sql)
         tree = _parse(sql) if word == "insert" else None
         if tree is not None and isinstance(tree.args.get("expression"), exp.Values) and \
-                len(tree.args["expression"].expressions) == 1 and not tree.args.get("with"):
+                len(tree.args["expression"].expressions) == 1 and with_of(tree) is None:
             target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
             info = self.catalog.get(_table_name(target))
             if info is not None and not info.replicated and seq and \
@@ -2925,21 +2986,13 @@ def _typed_literal(value, sql_type: str) -> exp.Expression:
     return exp.cast(_literal(value), _sql_type_name(sql_type))
 
 
-def _with_of(node: exp.Expression):
-    """The WITH of a statement (sqlglot 30 keeps it as ``with_``, earlier ``with``)."""
-    return node.args.get("with_") or node.args.get("with")
-
-
 def _cte_to_source(tree: exp.Insert) -> exp.Insert:
     """``WITH ... INSERT ... SELECT`` as ``INSERT ... WITH ... SELECT``: the CTEs belong
     to the source query (a copy; the source is a SELECT of no WITH of its own)."""
     tree = tree.copy()
-    w = _with_of(tree)
-    for key in ("with_", "with"):
-        if tree.args.get(key) is not None:
-            tree.set(key, None)
-    source = tree.args["expression"]
-    source.set("with_" if "with_" in source.arg_types else "with", w)
+    w = with_of(tree)
+    set_with(tree, None)
+    set_with(tree.args["expression"], w)
     return tree
 
 
@@ -2964,7 +3017,7 @@ def _writes(tree: exp.Expression) -> bool:
 def _gathered_statement(tree: exp.Expression) -> bool:
     """Is this a write run over gathered rows whatever its shape (``gathered.py``):
     MERGE, or a statement with a data-modifying WITH query?"""
-    with_ = tree.args.get("with_")
+    with_ = with_of(tree)
     return isinstance(tree, exp.Merge) or with_ is not None and any(
         _writes(c.this) for c in with_.expressions)
 
@@ -3253,7 +3306,7 @@ def _windows_over_rows(tree: exp.Select) -> bool:
     a window, no GROUP BY, HAVING, WITH, aggregate in its select list, nor a subquery,
     set operation, LATERAL or inner SELECT anywhere (the shapes whose read columns can
     be gathered and windowed on the coordinator)."""
-    if tree.args.get("group") or tree.args.get("having") or tree.args.get("with"):
+    if tree.args.get("group") or tree.args.get("having") or with_of(tree) is not None:
         return False
     nodes = list(tree.walk())
     if not any(isinstance(n, exp.Window) for n in nodes):

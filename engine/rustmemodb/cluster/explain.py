@@ -291,12 +291,13 @@ def _update_delete_lines(conn, tree, body: str) -> list[str] | None:
 
 def _insert_lines(conn, tree, body: str) -> list[str] | None:
     from sqlglot import exp
-    from .connect import _conflict_sets_key, _cte_to_source, _table_name, _with_of
+    from .connect import _conflict_sets_key, _cte_to_source, _table_name
+    from .ctes import with_of
     from .. import errors
     b = conn.cluster.backend
-    if _with_of(tree) is not None:   # (the source's CTEs, as ``_insert`` reads them)
+    if with_of(tree) is not None:   # (the source's CTEs, as ``_insert`` reads them)
         source = tree.args.get("expression")
-        if not isinstance(source, exp.Select) or _with_of(source) is not None:
+        if not isinstance(source, exp.Select) or with_of(source) is not None:
             return None   # WITH ... INSERT ... VALUES: a gathered write
         tree = _cte_to_source(tree)
         body = tree.sql(dialect="postgres")

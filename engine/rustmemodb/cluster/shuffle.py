@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from .. import types
+from .ctes import with_of
 
 # Types whose equal values always have equal hashes (``partition.hash_value``) when
 # both sides have the same type. NUMERIC is FLOAT here (integral values hash as
@@ -61,7 +62,7 @@ class JoinShuffle:
 def plan_join(tree: exp.Select, part: list, catalog: dict, table_name) -> JoinShuffle | None:
     """Repartition plan for ``tree`` whose top-level FROM joins sharded tables ``part``
     (``table_name`` maps a sqlglot Table to its catalog name, None for system tables)."""
-    if not isinstance(tree, exp.Select) or tree.args.get("with"):
+    if not isinstance(tree, exp.Select) or with_of(tree) is not None:
         return None
     from_ = tree.args.get("from_")
     if from_ is None:
@@ -362,8 +363,8 @@ def plan_staged_windows(tree: exp.Select, table: exp.Table, info,
     computes the last stage's windows. No row reaches the coordinator. ``(tree, [the
     last Side], how)``, or None when a window has no usable PARTITION BY column (one
     without PARTITION BY needs every row in one place) or the shape is another."""
-    if tree.args.get("windows") or tree.args.get("joins") or any(
-            tree.args.get(a) for a in ("group", "having", "qualify", "distinct", "with")):
+    if tree.args.get("windows") or tree.args.get("joins") or with_of(tree) is not None or \
+            any(tree.args.get(a) for a in ("group", "having", "qualify", "distinct")):
         return None
     if any(isinstance(n, exp.Star) and not isinstance(n.parent, exp.Count)
            for n in tree.walk()):
