@@ -2269,14 +2269,23 @@ class ClusterConnection:
         xid = self.cluster.new_id("x")
         stage = merge_on_shards(dist.merge) if dist.keys else None
         limit = self.cluster.shuffle_rows if stage is not None else None
+        timings = plan.setdefault("timings", {})   # wall seconds per stage, here
+
+        def timed(stage: str, t0: float) -> None:
+            timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - t0
         try:
+            t0 = time.perf_counter()
             received = self._exchange(xid, sides, plan) if sides else {}
+            if sides:
+                timed("exchange", t0)
+            t0 = time.perf_counter()
             replies = b.call_all(src, "partial", per_shard_args={
                 s: (self.sid, xid, shard_sql[s] if shard_sql else dist.partial, limit,
                     inputs_per_shard[s] if inputs_per_shard else inputs,
                     received.get(s)) for s in src})
             for s in src:
                 check(replies[s])
+            timed("partials", t0)
             columns = replies[src[0]][2]
             if len({n for n, _ in columns}) < len(columns):   # SELECT a, a: by position
                 columns = [(f"c{i}", t) for i, (_, t) in enumerate(columns)]
@@ -2285,14 +2294,17 @@ class ClusterConnection:
             plan["partial_bytes"] = [len(replies[s][3] or b"") for s in src]
             if not held:
                 self.cluster.ship(*(len(replies[s][3]) for s in src))
+                t0 = time.perf_counter()
                 partials = [ipc_to_table(replies[s][3]) for s in src]
                 _, table = run_merge(columns, partials, dist.merge)
+                timed("merge", t0)
                 return conform(None, table, want)
             # Repartition the partials by their group keys, shard to shard: every group
             # whole on one shard. The shards whose partials came back whole still have
             # them (``ShardHost.recent``) and repartition them too; the coordinator only
             # drops its copies.
             self.cluster.ship(*(len(replies[s][3]) for s in src if s not in held))
+            t0 = time.perf_counter()
             reps = b.call_all(src, "repartition", self.sid, xid, dist.keys, self.shards)
             for s in src:
                 check(reps[s])
@@ -2303,11 +2315,14 @@ class ClusterConnection:
                 t: (self.sid, xid, columns, tokens.get(t, []), stage.partial) for t in shards})
             for t in shards:
                 check(merged[t])
+            timed("repartition and merge on the shards", t0)
+            t0 = time.perf_counter()
             self.cluster.ship(*(len(merged[t][3]) for t in shards))
             plan.update(repartitioned=dist.keys, merge_rows=[merged[t][4] for t in shards],
                         shuffled_bytes=plan.get("shuffled_bytes", 0) + moved)
             _, table = run_merge(merged[0][2], [ipc_to_table(merged[t][3]) for t in shards],
                                  stage.merge)
+            timed("merge", t0)
             return conform(None, table, want)
         except BaseException:
             for s in shards:

@@ -134,11 +134,12 @@ def explain(conn, sql: str, params) -> Result:
         lines.append("  Run on coordinator (no cluster table is read)")
     if analyze:
         before, coord0 = conn.cluster.bytes_shipped, conn.cluster.coordinator_bytes
-        work0 = _work(conn)
+        work0, stages0 = _work_by_stage(conn)
         t0 = time.perf_counter()
         result = conn._select(body, params)
         elapsed = time.perf_counter() - t0
-        work = [w1 - w0 for w0, w1 in zip(work0, _work(conn))]
+        work1, stages1 = _work_by_stage(conn)
+        work = [w1 - w0 for w0, w1 in zip(work0, work1)]
         done = conn.last_plan or {}
         lines.append(f"Execution: {result.rowcount} rows in {elapsed * 1000:.3f} ms, "
                      f"{conn.cluster.bytes_shipped - before} bytes shipped, "
@@ -152,10 +153,16 @@ def explain(conn, sql: str, params) -> Result:
         if done.get("merge_rows"):
             lines.append(f"  merged on the shards by {', '.join(done['repartitioned'])}: "
                          f"{done['merge_rows']} rows")
+        if done.get("timings"):
+            lines.append("  coordinator, wall time per stage: " + ", ".join(
+                f"{stage} {t * 1000:.3f} ms" for stage, t in done["timings"].items()))
         rows = done.get("partial_rows") or [None] * b.shards
         for s, (n, w) in enumerate(zip(rows, work)):
             part = f"{n} partial rows, " if n is not None else ""
-            lines.append(f"  shard {s}: {part}{w * 1000:.3f} ms of work")
+            spent = _stage_delta(stages0[s], stages1[s])
+            by_stage = ": " + ", ".join(f"{stage} {t * 1000:.3f} ms"
+                                        for stage, t in spent) if spent else ""
+            lines.append(f"  shard {s}: {part}{w * 1000:.3f} ms of work{by_stage}")
     table = pa.table({"QUERY PLAN": pa.array(lines, pa.large_string())})
     return Result(columns=[("QUERY PLAN", types.TEXT)], table=table, rowcount=len(lines),
                   kind="EXPLAIN")
@@ -454,9 +461,26 @@ def _transport(backend) -> str:
 
 
 def _work(conn) -> list[float]:
+    return _work_by_stage(conn)[0]
+
+
+def _work_by_stage(conn) -> tuple[list[float], list[dict]]:
+    """Each shard's work seconds so far, in total and by stage (``ShardHost._worked``)."""
     b = conn.cluster.backend
     replies = b.call_all(range(b.shards), "stats")
-    return [replies[s][1]["work_seconds"] for s in range(b.shards)]
+    return ([replies[s][1]["work_seconds"] for s in range(b.shards)],
+            [replies[s][1].get("stage_seconds", {}) for s in range(b.shards)])
+
+
+# The order per-shard stage times are listed in (the order a split runs them).
+STAGES = ("exchange", "partial", "merge", "scan", "statement")
+
+
+def _stage_delta(before: dict, after: dict) -> list[tuple[str, float]]:
+    """The stages a statement spent time in on one shard: ``[(stage, seconds)]``."""
+    spent = {k: after.get(k, 0.0) - before.get(k, 0.0) for k in after}
+    return [(k, spent[k]) for k in sorted(spent, key=lambda k: (
+        STAGES.index(k) if k in STAGES else len(STAGES), k)) if spent[k] > 0]
 
 
 def _lines(reply) -> list[str]:
