@@ -44,6 +44,7 @@ from ..api.cursor import Cursor
 from ..result import Result
 from ..sql.parse import parse_one
 from . import loads
+from . import rangewindows
 from . import manifest as manifest_io
 from . import twophase
 from .backends import DEFAULT_TIMEOUT, make_backend
@@ -56,8 +57,8 @@ from .partition import TableInfo, refuse, shard_of_key, split_rows, strip_clause
 from .planexchange import place_exchanges, place_grouping
 from .plansplit import AggregateNotSplit, NotSplit, RenderCheck, bind_and_optimize, split_plan
 from .setops import plan_setop
-from .shuffle import HASHABLE, Side, conjuncts, plan_join, plan_staged_windows, plan_window, \
-    window_key, window_specs
+from .shuffle import HASHABLE, Side, _needed_columns, conjuncts, plan_join, \
+    plan_staged_windows, plan_window, window_key, window_specs
 from .split import DistPlan, _Unsupported, _has_forbidden, _limits, merge_on_shards, plan_select
 from .wire import check, ipc_to_table, table_to_ipc
 
@@ -1061,6 +1062,7 @@ class ClusterConnection:
                 return done
         if not has_view and isinstance(tree, exp.Select):
             done = self._grouped_window(tree, want, plan, plan_only) or \
+                self._range_windows(tree, part, want, plan, plan_only) or \
                 self._window_columns(tree, part, want, plan, plan_only) or \
                 self._window_join_on_shards(tree, want, plan, plan_only) or \
                 self._window_join_columns(tree, want, plan, plan_only)
@@ -1479,6 +1481,65 @@ class ClusterConnection:
         create_typed(conn, GROUPED, result.columns)
         load_table(conn, GROUPED, result.arrow())
         return self._finish(plan, conform(None, conn.execute(outer_sql).arrow(), want))
+
+    def _range_windows(self, tree: exp.Select, part: list, want: list, plan: dict,
+                       plan_only: bool):
+        """Windows with no PARTITION BY over one sharded table, computed on the shards
+        over ranges of their first ORDER BY key (``rangewindows.py``): a sample of the
+        key from each shard, one split aggregate for the ranges' offsets, the rows moved
+        shard to shard to their range's shard. None: not that shape, or only a prefix of
+        the window order is needed (``_window_columns`` gathers just that prefix)."""
+        if len(part) != 1 or _window_prefix(tree) is not None:
+            return None
+        info = self.catalog[part[0]]
+        shape = rangewindows.range_shape(tree, _table_name, info)
+        if shape is None:
+            return None
+        n = self.shards
+        key_type = info.types[shape.key]
+        literal = self._sql_literal
+        replies = self._on_shards(range(n), rangewindows.sample_sql(shape), None)
+        samples = [v for s in range(n)
+                   for v in _reply_result(replies[s]).table.column(0).to_pylist()]
+        bounds = rangewindows.bounds_from(samples, n)
+        if any(literal(b, key_type) is None for b in bounds):
+            return None
+        ids = rangewindows.range_ids(n, len(bounds) + 2)
+        stats_sql, running = rangewindows.stats_sql(shape, bounds, ids, literal, key_type)
+        saved = self.last_plan
+        try:
+            stats = self._select(stats_sql, None)
+        finally:
+            self.last_plan = saved
+        stat_types = [t for _, t in stats.columns]
+        rows = list(zip(*[c.to_pylist() for c in stats.arrow().columns]))
+        kinds = {exp.Count: "count", exp.Sum: "sum", exp.Min: "min", exp.Max: "max"}
+        positions = [(p, kinds[type(w.this)]) for w, p in running]
+        order = rangewindows.window_order(shape, ids, bounds)
+        per_range = rangewindows.offsets(order, {r[0]: r for r in rows}, positions, ids[-1])
+        if any(literal(v, stat_types[p]) is None for o in per_range.values()
+               for p, _ in positions for v in [o[p]] if v is not None):
+            return None
+        scan_columns = _needed_columns(shape.tree, shape.alias, info, None, self.catalog,
+                                       _table_name, shape.key)
+        input_name = f"__shuf0_{info.name}"
+        new_tree, scan = rangewindows.rewrite(
+            shape, bounds, ids, per_range, {id(w): p for w, p in running},
+            {p: stat_types[p] for _, p in running}, literal, key_type, input_name,
+            scan_columns)
+        dist = plan_select(new_tree, None, windows=True)
+        if dist is None:
+            return None
+        side = Side(input_name, info.name, rangewindows.RANGE_COLUMN, scan)
+        plan.update(strategy="shuffle", kind=dist.kind, partial=dist.partial,
+                    merge=dist.merge, keys=dist.keys,
+                    windows=f"range-partitioned by {shape.key} ({len(bounds) + 1} ranges "
+                            f"and one of NULLs; offsets from: {stats_sql})",
+                    exchanges=[(info.name, rangewindows.RANGE_COLUMN, scan)], in_place=[],
+                    range_bounds=bounds)
+        if plan_only:
+            return plan
+        return self._finish(plan, self._run_split(plan, dist, want, sides=[side]))
 
     def _sql_literal(self, value, sql_type: str):
         """``value`` as a literal of ``sql_type`` (NULL cast to it), None when no literal

@@ -1,0 +1,317 @@
+"""Windows with no PARTITION BY, computed on the shards over ordered ranges.
+
+Why: ``row_number() OVER (ORDER BY x)``, a running ``sum(v) OVER (ORDER BY ts)`` or
+``rank()`` over all rows has one window partition, the whole table, so no hash
+repartitioning puts it whole on one shard; the coordinator used to gather the columns
+of every qualifying row and compute it alone. Here the rows are range-partitioned on
+the first ORDER BY key instead:
+
+1. each shard sends a sample of that key (``ntile`` boundaries of its own rows), and
+   the coordinator picks one range per shard from their union;
+2. one split aggregate per range (``stats_sql``) tells, for every range, its row
+   count and the partial totals the windows need; prefix sums of those over the ranges
+   before it (in the windows' order: DESC and NULLS FIRST / LAST reverse or move the
+   ranges) are each range's *offsets*;
+3. every row goes, shard to shard, to the shard of its range (``exchange.py``: the
+   range number is a computed column, hash-partitioned; the numbers are chosen so
+   that range ``j`` hashes to shard ``j``), and each shard computes the windows
+   ``PARTITION BY`` its range plus the range's offsets: ``row_number`` and ``rank``
+   add the rows of earlier ranges, ``dense_rank`` their distinct keys, a running
+   ``count`` / ``sum`` / ``min`` / ``max`` (frame from UNBOUNDED PRECEDING to CURRENT
+   ROW, the default) combines with the earlier ranges' totals.
+
+Rows equal on the first key land in the same range, so ties (``rank``'s peers, a
+RANGE frame's peer rows) never straddle two ranges. What this does not cover (lag /
+lead, bounded frames, ntile, percent_rank, windows of different orders, joins) stays
+on the path that gathers the columns.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sqlglot import exp
+
+from .. import types
+from .ctes import with_of
+from .partition import shard_of_key
+
+RANGE_COLUMN = "__range"
+ORDERABLE = {types.INTEGER, types.FLOAT, types.TEXT, types.DATE, types.TIMESTAMP}
+SAMPLES_PER_SHARD = 32
+_RUNNING = (exp.Count, exp.Sum, exp.Min, exp.Max)
+_RANKING = (exp.RowNumber, exp.Rank, exp.DenseRank)
+
+
+@dataclass
+class RangeShape:
+    """A SELECT whose windows all share one ORDER BY and no PARTITION BY."""
+    tree: exp.Select
+    table: exp.Table
+    alias: str
+    key: str                      # the first ORDER BY key: a column of the table
+    desc: bool
+    nulls_first: bool
+    windows: list = field(default_factory=list)   # the exp.Window nodes of ``tree``
+
+
+def _frame_ok(w: exp.Window) -> bool:
+    spec = w.args.get("spec")
+    if spec is None:
+        return True
+    return str(spec.args.get("start") or "").upper() == "UNBOUNDED" and \
+        str(spec.args.get("start_side") or "").upper() == "PRECEDING" and \
+        str(spec.args.get("end") or "CURRENT ROW").upper() == "CURRENT ROW" and \
+        not spec.args.get("exclude")
+
+
+def range_shape(tree: exp.Expression, table_name: Callable, info) -> RangeShape | None:
+    """``tree`` as a ``RangeShape`` over sharded table ``info`` (read alone in its FROM,
+    no join, no subquery, no aggregate outside the windows), None when it is not one."""
+    if not isinstance(tree, exp.Select) or tree.args.get("joins") or \
+            tree.args.get("windows") or with_of(tree) is not None or any(
+                tree.args.get(k) for k in ("group", "having", "qualify", "distinct",
+                                           "laterals")):
+        return None
+    from_ = tree.args.get("from_")
+    table = from_.this if from_ is not None else None
+    if not isinstance(table, exp.Table) or table_name(table) != info.name or \
+            table.args.get("sample"):
+        return None
+    if any(isinstance(n, exp.Query) for n in tree.walk() if n is not tree) or any(
+            isinstance(n, exp.Star) and not isinstance(n.parent, exp.Count)
+            for n in tree.walk()):
+        return None
+    windows = [n for n in tree.walk() if isinstance(n, exp.Window)]
+    if not windows:
+        return None
+    order = None
+    for w in windows:
+        if w.args.get("partition_by") or w.args.get("order") is None or \
+                w.find_ancestor(exp.Window) is not None or not _frame_ok(w):
+            return None
+        fn = w.this
+        if isinstance(fn, _RANKING):
+            pass
+        elif isinstance(fn, _RUNNING):
+            if isinstance(fn.this, exp.Distinct) or \
+                    any(isinstance(n, exp.Window) for n in fn.walk() if n is not fn):
+                return None
+        else:
+            return None
+        spelled = w.args["order"].sql(dialect="postgres")
+        if order is not None and spelled != order:
+            return None
+        order = spelled
+    for n in tree.walk():   # an aggregate outside a window: a grouped query
+        if isinstance(n, exp.AggFunc) and not isinstance(n.parent, exp.Window):
+            return None
+    first = windows[0].args["order"].expressions[0]
+    col = first.this
+    alias = table.alias_or_name
+    if not isinstance(col, exp.Column) or col.table not in ("", alias):
+        return None
+    name = col.name if col.this.quoted else col.name.lower()
+    if name not in info.columns or info.types.get(name) not in ORDERABLE:
+        return None
+    if isinstance(windows[0].this, exp.DenseRank) or any(
+            isinstance(w.this, exp.DenseRank) for w in windows):
+        if len(windows[0].args["order"].expressions) != 1:
+            return None   # (distinct keys of a range are counted on the first key)
+    desc = bool(first.args.get("desc"))
+    nulls_first = first.args.get("nulls_first")
+    nulls_first = desc if nulls_first is None else bool(nulls_first)
+    return RangeShape(tree, table, alias, name, desc, nulls_first, windows)
+
+
+def sample_sql(shape: RangeShape) -> str:
+    """What each shard runs: ``SAMPLES_PER_SHARD`` quantile boundaries of the key over
+    its rows that pass the WHERE."""
+    key = exp.column(shape.key, table=shape.alias, quoted=True)
+    inner = exp.select(key.copy().as_("__k"), exp.Window(
+        this=exp.Anonymous(this="ntile", expressions=[
+            exp.Literal.number(SAMPLES_PER_SHARD)]),
+        order=exp.Order(expressions=[exp.Ordered(this=key.copy(), nulls_first=False)]),
+        over="OVER").as_("__q")).from_(shape.table.copy())
+    cond = exp.Not(this=exp.Is(this=key.copy(), expression=exp.Null()))
+    where = shape.tree.args.get("where")
+    inner.set("where", exp.Where(this=exp.and_(where.this.copy(), cond)
+                                 if where is not None else cond))
+    outer = exp.select(exp.Min(this=exp.column("__k")).as_("k")).from_(
+        exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("__s"))))
+    outer.set("group", exp.Group(expressions=[exp.column("__q")]))
+    return outer.sql(dialect="postgres")
+
+
+def bounds_from(samples: list, ranges: int) -> list:
+    """``ranges - 1`` increasing bounds from the shards' samples (fewer when the key
+    has fewer distinct values): range ``j`` holds keys in ``[bound j-1, bound j)``."""
+    values = sorted(v for v in samples if v is not None)
+    if not values or ranges < 2:
+        return []
+    out = []
+    for j in range(1, ranges):
+        v = values[min(len(values) - 1, j * len(values) // ranges)]
+        if (not out or v > out[-1]) and v > values[0]:
+            out.append(v)
+    return out
+
+
+def range_ids(shards: int, ranges: int) -> list[int]:
+    """An integer per range that hashes to shard ``range % shards`` (the exchange
+    places rows by the hash of the range column)."""
+    ids, used, candidate = [], set(), 0
+    for j in range(ranges):
+        while True:
+            if candidate not in used and shard_of_key((candidate,), shards) == j % shards:
+                ids.append(candidate)
+                used.add(candidate)
+                candidate = 0
+                break
+            candidate += 1
+    return ids
+
+
+def _range_expr(shape: RangeShape, bounds: list, ids: list, literal: Callable,
+                sql_type: str, alias: str | None) -> exp.Expression:
+    """``CASE WHEN key IS NULL THEN <NULL range> WHEN key < b1 THEN id0 ... ELSE idm
+    END``: the range a row belongs to (NULLs: a range of their own, the last id)."""
+    key = exp.column(shape.key, table=alias, quoted=True)
+    case = exp.Case(ifs=[exp.If(this=exp.Is(this=key.copy(), expression=exp.Null()),
+                                true=exp.Literal.number(ids[-1]))])
+    for j, b in enumerate(bounds):
+        case.append("ifs", exp.If(this=exp.LT(this=key.copy(), expression=literal(b, sql_type)),
+                                  true=exp.Literal.number(ids[j])))
+    case.set("default", exp.Literal.number(ids[len(bounds)]))
+    return case
+
+
+def window_order(shape: RangeShape, ids: list, bounds: list) -> list[int]:
+    """The range ids in the order the windows see them: by key ascending or descending,
+    the NULL range (``ids[-1]``) first or last."""
+    values = ids[:len(bounds) + 1]
+    if shape.desc:
+        values = values[::-1]
+    return [ids[-1]] + values if shape.nulls_first else values + [ids[-1]]
+
+
+def stats_sql(shape: RangeShape, bounds: list, ids: list, literal: Callable,
+              sql_type: str) -> tuple[str, list]:
+    """A grouped query giving, per range, what the offsets are made of: its rows,
+    distinct keys and, per running aggregate, its total over the range. Returns
+    ``(SQL, [(window, column position)])``."""
+    alias = shape.alias
+    dense = any(isinstance(w.this, exp.DenseRank) for w in shape.windows)
+    cols = [_range_expr(shape, bounds, ids, literal, sql_type, alias).as_("r"),
+            exp.Count(this=exp.Star()).as_("n"),
+            # (distinct keys only for dense_rank: COUNT(DISTINCT) moves the keys)
+            (exp.Count(this=exp.Distinct(expressions=[
+                exp.column(shape.key, table=alias, quoted=True)])) if dense
+             else exp.Literal.number(0)).as_("d")]
+    where_of = []
+    for w in shape.windows:
+        fn = w.this
+        if isinstance(fn, _RUNNING):
+            cols.append(fn.copy().as_(f"w{len(cols)}"))
+            where_of.append((w, len(cols) - 1))
+    q = exp.select(*cols).from_(shape.table.copy())
+    if shape.tree.args.get("where") is not None:
+        q.set("where", shape.tree.args["where"].copy())
+    q.set("group", exp.Group(expressions=[exp.Literal.number(1)]))
+    return q.sql(dialect="postgres"), where_of
+
+
+def offsets(order: list, stats: dict, positions: list, null_range: int) -> dict:
+    """``{range id: {"n": rows before, "d": distinct keys before, position: total of
+    that running aggregate's column before}}`` from ``stats`` (``{range id: row}``);
+    a total is None where no earlier range had a value (0 for a count). The NULL range
+    (``null_range``) holds one distinct key, NULL, which COUNT(DISTINCT) leaves out."""
+    out = {}
+    n = d = 0
+    totals: dict = {p: (0 if kind == "count" else None, kind) for p, kind in positions}
+    for rid in order:
+        out[rid] = {"n": n, "d": d, **{p: totals[p][0] for p, _ in positions}}
+        row = stats.get(rid)
+        if row is None:
+            continue
+        n += row[1]
+        d += 1 if rid == null_range and row[1] else row[2]
+        for p, kind in positions:
+            v = row[p]
+            old = totals[p][0]
+            if v is None:
+                continue
+            if old is None:
+                new = v
+            elif kind in ("sum", "count"):
+                new = old + v
+            elif kind == "min":
+                new = min(old, v)
+            else:
+                new = max(old, v)
+            totals[p] = (new, kind)
+    return out
+
+
+def _by_range(alias: str, values: dict, literal: Callable, sql_type: str | None):
+    """``CASE alias.__range WHEN id THEN value ... END`` (NULL where a value is None)."""
+    case = exp.Case(this=exp.column(RANGE_COLUMN, table=alias, quoted=True))
+    for rid, v in values.items():
+        case.append("ifs", exp.If(this=exp.Literal.number(rid),
+                                  true=exp.Literal.number(v) if sql_type is None
+                                  else literal(v, sql_type)))
+    return case
+
+
+def rewrite(shape: RangeShape, bounds: list, ids: list, per_range: dict, positions: dict,
+            types_of: dict, literal: Callable, key_type: str, input_name: str,
+            scan_columns: list) -> tuple[exp.Select, str]:
+    """The statement each shard runs over the rows it received (``input_name``, with
+    their range column), every window partitioned by range and shifted by its offsets,
+    and the scan each shard runs to send its rows: ``(statement, scan SQL)``."""
+    tree = shape.tree.copy()
+    alias = shape.alias
+    windows = [n for n in tree.walk() if isinstance(n, exp.Window)]
+    for w, original in zip(windows, shape.windows):
+        local = w.copy()
+        local.set("partition_by", [exp.column(RANGE_COLUMN, table=alias, quoted=True)])
+        fn = w.this
+        if isinstance(fn, (exp.RowNumber, exp.Rank, exp.DenseRank)):
+            what = "d" if isinstance(fn, exp.DenseRank) else "n"
+            new = exp.Add(this=local, expression=_by_range(
+                alias, {r: o[what] for r, o in per_range.items()}, literal, None))
+        else:
+            p = positions[id(original)]
+            before = _by_range(alias, {r: o[p] for r, o in per_range.items()}, literal,
+                               types_of[p])
+            if isinstance(fn, exp.Count):
+                new = exp.Add(this=local, expression=before)
+            elif isinstance(fn, exp.Sum):
+                new = exp.Case(ifs=[
+                    exp.If(this=exp.Is(this=before.copy(), expression=exp.Null()),
+                           true=local.copy()),
+                    exp.If(this=exp.Is(this=local.copy(), expression=exp.Null()),
+                           true=before.copy())],
+                    default=exp.Add(this=local.copy(), expression=before.copy()))
+            else:
+                better = exp.LT if isinstance(fn, exp.Min) else exp.GT
+                new = exp.Case(ifs=[
+                    exp.If(this=exp.Is(this=before.copy(), expression=exp.Null()),
+                           true=local.copy()),
+                    exp.If(this=exp.Is(this=local.copy(), expression=exp.Null()),
+                           true=before.copy()),
+                    exp.If(this=better(this=local.copy(), expression=before.copy()),
+                           true=local.copy())],
+                    default=before.copy())
+        w.replace(exp.Paren(this=new))
+    scan = exp.select(*[exp.column(c, table=alias, quoted=True) for c in scan_columns],
+                      _range_expr(shape, bounds, ids, literal, key_type, alias)
+                      .as_(RANGE_COLUMN, quoted=True)).from_(shape.table.copy())
+    if shape.tree.args.get("where") is not None:
+        scan.set("where", shape.tree.args["where"].copy())
+        tree.set("where", None)
+    new_table = exp.Table(this=exp.to_identifier(input_name),
+                          alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True)))
+    tree.args["from_"].set("this", new_table)
+    return tree, scan.sql(dialect="postgres")
+
