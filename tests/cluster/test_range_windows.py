@@ -147,3 +147,27 @@ def test_bounds_ids_and_offsets():
     assert got == {9: {"n": 0, "d": 0, 3: None}, 1: {"n": 4, "d": 1, 3: 1.0},
                    2: {"n": 7, "d": 3, 3: 11.0}}
 
+
+EXPRESSION_WINDOWS = [
+    "SELECT id, rank() OVER (PARTITION BY g % 10 ORDER BY v, id) AS r FROM a ORDER BY id",
+    "SELECT id, sum(v) OVER (PARTITION BY upper(name)) AS s FROM a ORDER BY id",
+    "SELECT id, row_number() OVER (PARTITION BY g / 10, name ORDER BY id) AS rn, "
+    "count(*) OVER (PARTITION BY g / 10) AS n FROM a WHERE v > 3 "
+    "ORDER BY rn DESC, id LIMIT 10",
+    "SELECT id, lag(v) OVER (PARTITION BY id % 7 ORDER BY id) AS p FROM a ORDER BY id",
+    "SELECT id, dense_rank() OVER (PARTITION BY date_trunc('hour', ts) ORDER BY g) AS d "
+    "FROM a ORDER BY id",
+]
+
+
+def test_windows_partitioned_by_an_expression_move_by_its_value():
+    c, s = _setup()
+    try:
+        for q in EXPRESSION_WINDOWS:
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+            plan = c.last_plan
+            assert plan["strategy"] == "shuffle", q
+            assert plan["windows"].startswith("repartitioned by") and \
+                "__wkey" in plan["exchanges"][0][1], q
+    finally:
+        c.close()

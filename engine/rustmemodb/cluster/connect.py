@@ -58,7 +58,8 @@ from .planexchange import place_exchanges, place_grouping
 from .plansplit import AggregateNotSplit, NotSplit, RenderCheck, bind_and_optimize, split_plan
 from .setops import plan_setop
 from .shuffle import HASHABLE, Side, _needed_columns, conjuncts, plan_join, \
-    plan_staged_windows, plan_window, window_key, window_specs
+    plan_staged_windows, plan_window, plan_window_on_expression, window_expression, \
+    window_key, window_specs
 from .split import DistPlan, _Unsupported, _has_forbidden, _limits, merge_on_shards, plan_select
 from .wire import check, ipc_to_table, table_to_ipc
 
@@ -1363,6 +1364,17 @@ class ClusterConnection:
                 not _local_from(select, [name], catalog, _table_occurrences(select, catalog)):
             return None
         keys = window_key(select, tables[0], info, top, catalog, _table_name)
+        if not keys:   # an expression common to every PARTITION BY: by its value
+            expr = window_expression(select, tables[0], info)
+            if expr is not None and not any(
+                    isinstance(n, exp.Star) and not isinstance(n.parent, exp.Count)
+                    for n in select.walk()):
+                typed = self._columns_of(exp.select(expr.copy()).from_(tables[0].copy()))
+                if typed is not None and typed[0][1] in HASHABLE:
+                    wplan = plan_window_on_expression(select, tables[0], expr, catalog,
+                                                      _table_name)
+                    return wplan.tree, wplan.sides, \
+                        f"repartitioned by {expr.sql(dialect='postgres')}"
         if not keys:   # no column common to every PARTITION BY: a stage per column
             return plan_staged_windows(select, tables[0], info, HASHABLE)
         if len(info.key) == 1 and info.key[0] in keys:

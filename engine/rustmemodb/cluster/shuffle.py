@@ -261,6 +261,61 @@ def plan_window(tree: exp.Select, table: exp.Table, key: str, catalog: dict,
     return plan
 
 
+WINDOW_KEY = "__wkey"
+
+
+def window_expression(tree: exp.Select, table: exp.Table, info) -> exp.Expression | None:
+    """An expression (not a bare column) in the PARTITION BY of every window of
+    ``tree`` that reads only columns of ``table`` (and no subquery, aggregate, window
+    or volatile call): rows equal on its value are in the same partition of every
+    window. None when there is none."""
+    specs = window_specs(tree)
+    if not specs or any(not parts for parts in specs):
+        return None
+    alias = table.alias_or_name
+    common = None
+    by_text = {}
+    for parts in specs:
+        texts = set()
+        for p in parts:
+            if isinstance(p, (exp.Column, exp.Literal)) or any(
+                    isinstance(n, (exp.Query, exp.Window, exp.AggFunc, exp.Rand, exp.Uuid))
+                    for n in p.walk()):
+                continue
+            cols = list(p.find_all(exp.Column))
+            if not cols or any(c.table not in ("", alias) or column_of(info, c.name) is None
+                               for c in cols):
+                continue
+            text = p.sql(dialect="postgres")
+            texts.add(text)
+            by_text.setdefault(text, p)
+        common = texts if common is None else common & texts
+    if not common:
+        return None
+    return by_text[sorted(common)[0]]
+
+
+def plan_window_on_expression(tree: exp.Select, table: exp.Table, expr: exp.Expression,
+                              catalog: dict, table_name) -> JoinShuffle:
+    """Repartition the one sharded table of ``tree`` on the value of ``expr`` (see
+    ``window_expression``): each shard's scan adds it as column ``__wkey`` and the
+    rows go by its hash, so every window partition is whole on one shard; the
+    statement itself still partitions by the expression."""
+    info = catalog[table_name(table)]
+    wplan = plan_window(tree, table, info.columns[0], catalog, table_name)
+    side = wplan.sides[0]
+    scan = parse_one_postgres(side.scan)
+    scan.append("expressions", exp.alias_(expr.copy(), WINDOW_KEY, quoted=True))
+    side.scan = scan.sql(dialect="postgres")
+    side.key = WINDOW_KEY
+    return wplan
+
+
+def parse_one_postgres(sql: str) -> exp.Expression:
+    import sqlglot
+    return sqlglot.parse_one(sql, read="postgres")
+
+
 def union_find(pairs: list):
     """``find`` over the classes of equal nodes that ``pairs`` link (path halving)."""
     parent: dict = {}
