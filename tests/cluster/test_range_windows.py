@@ -70,6 +70,16 @@ RANGE_WINDOWS = [
     "FROM a ORDER BY dev DESC NULLS LAST, id LIMIT 10",
     "SELECT id, g, rank() OVER (ORDER BY v DESC) AS r FROM a WHERE g > 50 "
     "ORDER BY r DESC, id LIMIT 20",
+    # lag / lead: the ranges' boundary rows come as ghosts (k rows, defaults, DESC)
+    "SELECT id, lag(v) OVER (ORDER BY id) AS p FROM a ORDER BY id",
+    "SELECT id, lead(v, 3, -1.0) OVER (ORDER BY g, id) AS l FROM a ORDER BY id",
+    "SELECT id, lag(id, 2) OVER (ORDER BY g DESC, id) AS p, lead(id) OVER "
+    "(ORDER BY g DESC, id) AS q, row_number() OVER (ORDER BY g DESC, id) AS rn FROM a "
+    "WHERE id % 3 = 0 ORDER BY id",
+    "SELECT id, v - lag(v) OVER (ORDER BY v NULLS FIRST, id) AS d FROM a "
+    "ORDER BY d DESC NULLS LAST, id LIMIT 7",
+    "SELECT id, lag(name, 0) OVER (ORDER BY name, id) AS p, "
+    "lead(name, 25) OVER (ORDER BY name, id) AS q FROM a ORDER BY id",
 ]
 
 
@@ -115,13 +125,33 @@ def test_degenerate_keys(rows):
         c.close()
 
 
+def test_lag_and_lead_reach_rows_of_small_ranges_further_back():
+    # Ranges with fewer rows than the shift: the rows k back lie several ranges away.
+    rows = [(i, [0, 0, 0, 0, 0, 0, 1, 2, 3, None][i % 10] if i < 40 else 5, float(i),
+             None, None) for i in range(45)]
+    c = cluster.connect("local", shards=4)
+    s = rustmemodb.connect()
+    try:
+        for x in (c, s):
+            x.execute("CREATE TABLE a (id INTEGER PRIMARY KEY, g INTEGER, v FLOAT, "
+                      "name TEXT, ts TIMESTAMP)")
+            x.executemany("INSERT INTO a VALUES (?, ?, ?, ?, ?)", rows)
+        for q in ["SELECT id, lag(id, 7) OVER (ORDER BY g, id), lead(id, 9) OVER "
+                  "(ORDER BY g, id) FROM a ORDER BY id",
+                  "SELECT id, lag(id, 7) OVER (ORDER BY g DESC, id DESC), lead(id, 30) "
+                  "OVER (ORDER BY g DESC, id DESC) FROM a ORDER BY id"]:
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+            assert c.last_plan["windows"].startswith("range-partitioned"), q
+    finally:
+        c.close()
+
+
 def test_what_stays_gathered_still_matches():
-    # lag, a bounded frame, two orders, ntile: the columns are gathered (and a prefix
-    # of the order, when a LIMIT needs only that, is taken per shard).
+    # A bounded frame, two orders, ntile: the columns are gathered (and a prefix of the
+    # order, when a LIMIT needs only that, is taken per shard).
     c, s = _setup()
     try:
-        for q in ["SELECT id, lag(v) OVER (ORDER BY id) FROM a ORDER BY id",
-                  "SELECT id, sum(v) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND "
+        for q in ["SELECT id, sum(v) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND "
                   "CURRENT ROW) FROM a ORDER BY id",
                   "SELECT id, rank() OVER (ORDER BY g), rank() OVER (ORDER BY v) FROM a "
                   "ORDER BY id",

@@ -1535,13 +1535,20 @@ class ClusterConnection:
         scan_columns = _needed_columns(shape.tree, shape.alias, info, None, self.catalog,
                                        _table_name, shape.key)
         input_name = f"__shuf0_{info.name}"
-        new_tree, scan = rangewindows.rewrite(
+        new_tree, scan, shifts = rangewindows.rewrite(
             shape, bounds, ids, per_range, {id(w): p for w, p in running},
             {p: stat_types[p] for _, p in running}, literal, key_type, input_name,
             scan_columns)
         dist = plan_select(new_tree, None, windows=True)
         if dist is None:
             return None
+        if shifts is not None:   # lag / lead: computed first, over the rows and ghosts
+            partial = sqlglot.parse_one(dist.partial, read="postgres")
+            for t in partial.find_all(exp.Table):
+                if t.name == input_name:
+                    t.replace(exp.Subquery(this=shifts.copy(), alias=t.args["alias"].copy()))
+            dist = DistPlan(partial.sql(dialect="postgres"), dist.merge, dist.kind,
+                            keys=dist.keys)
         side = Side(input_name, info.name, rangewindows.RANGE_COLUMN, scan)
         plan.update(strategy="shuffle", kind=dist.kind, partial=dist.partial,
                     merge=dist.merge, keys=dist.keys,

@@ -21,9 +21,14 @@ the first ORDER BY key instead:
    ROW, the default) combines with the earlier ranges' totals.
 
 Rows equal on the first key land in the same range, so ties (``rank``'s peers, a
-RANGE frame's peer rows) never straddle two ranges. What this does not cover (lag /
-lead, bounded frames, ntile, percent_rank, windows of different orders, joins) stays
-on the path that gathers the columns.
+RANGE frame's peer rows) never straddle two ranges. ``lag`` / ``lead`` by k rows read
+rows of the ranges around: each shard also sends, as *ghost* rows flagged
+``__ghost``, its last k rows of every range (by the windows' order) to every later
+range (its first k to every earlier one, for ``lead``); a range's true neighbours are
+among them. ``lag`` / ``lead`` are computed over the rows and their ghosts, every other
+window over the rows alone. What this does not cover (bounded frames, ntile,
+percent_rank, windows of different orders, joins) stays on the path that gathers the
+columns.
 """
 from __future__ import annotations
 
@@ -41,6 +46,21 @@ ORDERABLE = {types.INTEGER, types.FLOAT, types.TEXT, types.DATE, types.TIMESTAMP
 SAMPLES_PER_SHARD = 32
 _RUNNING = (exp.Count, exp.Sum, exp.Min, exp.Max)
 _RANKING = (exp.RowNumber, exp.Rank, exp.DenseRank)
+_SHIFTS = (exp.Lag, exp.Lead)
+GHOST_COLUMN = "__ghost"
+MAX_SHIFT = 1000
+
+
+def shift_of(fn: exp.Expression) -> int | None:
+    """The offset of ``lag`` / ``lead`` (1 when not given), None unless a literal
+    integer from 0 to ``MAX_SHIFT``."""
+    offset = fn.args.get("offset")
+    if offset is None:
+        return 1
+    if isinstance(offset, exp.Literal) and not offset.is_string and \
+            offset.this.isdigit() and int(offset.this) <= MAX_SHIFT:
+        return int(offset.this)
+    return None
 
 
 @dataclass
@@ -93,6 +113,10 @@ def range_shape(tree: exp.Expression, table_name: Callable, info) -> RangeShape 
         fn = w.this
         if isinstance(fn, _RANKING):
             pass
+        elif isinstance(fn, _SHIFTS):
+            if shift_of(fn) is None or \
+                    any(isinstance(n, exp.Window) for n in fn.walk() if n is not fn):
+                return None
         elif isinstance(fn, _RUNNING):
             if isinstance(fn.this, exp.Distinct) or \
                     any(isinstance(n, exp.Window) for n in fn.walk() if n is not fn):
@@ -263,19 +287,75 @@ def _by_range(alias: str, values: dict, literal: Callable, sql_type: str | None)
     return case
 
 
+def _reversed(order: list) -> list:
+    """``order`` (``exp.Ordered`` with explicit NULLS placement) read backwards."""
+    out = []
+    for o in order:
+        desc = bool(o.args.get("desc"))
+        nulls_first = o.args.get("nulls_first")
+        nulls_first = desc if nulls_first is None else bool(nulls_first)
+        out.append(exp.Ordered(this=o.this.copy(), desc=not desc, nulls_first=not nulls_first))
+    return out
+
+
+def _ghosts(shape: RangeShape, range_expr: exp.Expression, scan_columns: list,
+            order_ids: list, rows: int, backwards: bool) -> exp.Select | None:
+    """Each shard's ghost rows: its last ``rows`` rows of every range (by the windows'
+    order; ``backwards`` False: its first ``rows``) with ``__range`` set to each later
+    range (earlier, for the first rows) and ``__ghost`` TRUE."""
+    alias = shape.alias
+    order = [o.copy() for o in shape.windows[0].args["order"].expressions]
+    pairs = [(src, tgt) for i, src in enumerate(order_ids)
+             for tgt in (order_ids[i + 1:] if backwards else order_ids[:i])]
+    if not pairs or rows == 0:
+        return None
+    ranked = exp.select(
+        *[exp.column(c, table=alias, quoted=True) for c in scan_columns],
+        range_expr.copy().as_("__r", quoted=True),
+        exp.Window(this=exp.RowNumber(), partition_by=[range_expr.copy()],
+                   order=exp.Order(expressions=_reversed(order) if backwards else order),
+                   over="OVER").as_("__rn", quoted=True)).from_(shape.table.copy())
+    if shape.tree.args.get("where") is not None:
+        ranked.set("where", shape.tree.args["where"].copy())
+    moves = exp.Subquery(this=exp.Values(expressions=[
+        exp.Tuple(expressions=[exp.Literal.number(a), exp.Literal.number(b)])
+        for a, b in pairs]), alias=exp.TableAlias(
+            this=exp.to_identifier("__m"),
+            columns=[exp.to_identifier("src"), exp.to_identifier("tgt")]))
+    ghost = exp.select(
+        *[exp.column(c, table="__s", quoted=True) for c in scan_columns],
+        exp.column("tgt", table="__m").as_(RANGE_COLUMN, quoted=True),
+        exp.true().as_(GHOST_COLUMN, quoted=True)).from_(
+        exp.Subquery(this=ranked, alias=exp.TableAlias(this=exp.to_identifier("__s"))))
+    ghost = ghost.join(moves, on=exp.EQ(this=exp.column("src", table="__m"),
+                                         expression=exp.column("__r", table="__s",
+                                                               quoted=True)))
+    return ghost.where(exp.LTE(this=exp.column("__rn", table="__s", quoted=True),
+                               expression=exp.Literal.number(rows)))
+
+
 def rewrite(shape: RangeShape, bounds: list, ids: list, per_range: dict, positions: dict,
             types_of: dict, literal: Callable, key_type: str, input_name: str,
-            scan_columns: list) -> tuple[exp.Select, str]:
+            scan_columns: list) -> tuple[exp.Select, str, exp.Select | None]:
     """The statement each shard runs over the rows it received (``input_name``, with
     their range column), every window partitioned by range and shifted by its offsets,
-    and the scan each shard runs to send its rows: ``(statement, scan SQL)``."""
+    and the scan each shard runs to send its rows: ``(statement, scan SQL, shifts)``.
+    ``shifts`` (None without lag / lead): the SELECT over ``input_name`` and its ghost
+    rows computing each lag / lead as a column ``__shift<n>``, which the caller puts
+    in place of ``input_name`` in the statement (whose WHERE drops the ghosts)."""
     tree = shape.tree.copy()
     alias = shape.alias
     windows = [n for n in tree.walk() if isinstance(n, exp.Window)]
+    shifted = []
     for w, original in zip(windows, shape.windows):
         local = w.copy()
         local.set("partition_by", [exp.column(RANGE_COLUMN, table=alias, quoted=True)])
         fn = w.this
+        if isinstance(fn, _SHIFTS):
+            name = f"__shift{len(shifted)}"
+            shifted.append(local.as_(name, quoted=True))
+            w.replace(exp.column(name, table=alias, quoted=True))
+            continue
         if isinstance(fn, (exp.RowNumber, exp.Rank, exp.DenseRank)):
             what = "d" if isinstance(fn, exp.DenseRank) else "n"
             new = exp.Add(this=local, expression=_by_range(
@@ -304,14 +384,29 @@ def rewrite(shape: RangeShape, bounds: list, ids: list, per_range: dict, positio
                            true=local.copy())],
                     default=before.copy())
         w.replace(exp.Paren(this=new))
+    range_expr = _range_expr(shape, bounds, ids, literal, key_type, alias)
     scan = exp.select(*[exp.column(c, table=alias, quoted=True) for c in scan_columns],
-                      _range_expr(shape, bounds, ids, literal, key_type, alias)
-                      .as_(RANGE_COLUMN, quoted=True)).from_(shape.table.copy())
+                      range_expr.copy().as_(RANGE_COLUMN, quoted=True)).from_(
+        shape.table.copy())
     if shape.tree.args.get("where") is not None:
         scan.set("where", shape.tree.args["where"].copy())
         tree.set("where", None)
     new_table = exp.Table(this=exp.to_identifier(input_name),
                           alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True)))
     tree.args["from_"].set("this", new_table)
-    return tree, scan.sql(dialect="postgres")
+    if not shifted:
+        return tree, scan.sql(dialect="postgres"), None
+    scan.append("expressions", exp.false().as_(GHOST_COLUMN, quoted=True))
+    order_ids = window_order(shape, ids, bounds)
+    lags = [shift_of(w.this) for w in shape.windows if isinstance(w.this, exp.Lag)]
+    leads = [shift_of(w.this) for w in shape.windows if isinstance(w.this, exp.Lead)]
+    sent: exp.Expression = scan
+    for rows, backwards in ((max(lags, default=0), True), (max(leads, default=0), False)):
+        ghost = _ghosts(shape, range_expr, scan_columns, order_ids, rows, backwards)
+        if ghost is not None:
+            sent = exp.union(sent, ghost, distinct=False)
+    shifts = exp.select(exp.Star(), *shifted).from_(new_table.copy())
+    tree.set("where", exp.Where(this=exp.Not(this=exp.column(GHOST_COLUMN, table=alias,
+                                                             quoted=True))))
+    return tree, sent.sql(dialect="postgres"), shifts
 
