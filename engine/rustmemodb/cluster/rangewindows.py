@@ -170,7 +170,8 @@ def sample_sql(shape: RangeShape) -> str:
 def bounds_from(samples: list, ranges: int) -> list:
     """``ranges - 1`` increasing bounds from the shards' samples (fewer when the key
     has fewer distinct values): range ``j`` holds keys in ``[bound j-1, bound j)``."""
-    values = sorted(v for v in samples if v is not None)
+    values = sorted(v for v in samples if v is not None and v == v)   # (not NaN: it
+    # sorts above every number in SQL, and its rows fall in the last range)
     if not values or ranges < 2:
         return []
     out = []
@@ -270,11 +271,21 @@ def offsets(order: list, stats: dict, positions: list, null_range: int) -> dict:
             elif kind in ("sum", "count"):
                 new = old + v
             elif kind == "min":
-                new = min(old, v)
+                new = v if _sql_less(v, old) else old
             else:
-                new = max(old, v)
+                new = v if _sql_less(old, v) else old
             totals[p] = (new, kind)
     return out
+
+
+def _sql_less(a, b) -> bool:
+    """``a < b`` as SQL orders floats: NaN above every number (Python's ``<`` says
+    False both ways, so ``max`` / ``min`` would drop or keep it by position)."""
+    if isinstance(a, float) and a != a:
+        return False
+    if isinstance(b, float) and b != b:
+        return True
+    return a < b
 
 
 def _by_range(alias: str, values: dict, literal: Callable, sql_type: str | None):
