@@ -65,6 +65,13 @@ RANGE_WINDOWS = [
     "CURRENT ROW) AS s FROM a ORDER BY id",
     "SELECT id, row_number() OVER (ORDER BY ts DESC, id) AS rn, "
     "sum(g) OVER (ORDER BY ts DESC, id) AS s FROM a ORDER BY id",
+    # a running avg: the earlier ranges' sums and counts
+    "SELECT id, avg(v) OVER (ORDER BY g, id) AS m, avg(g) OVER (ORDER BY g, id) AS n "
+    "FROM a ORDER BY id",
+    "SELECT id, avg(v) OVER (ORDER BY g DESC) AS m FROM a WHERE id % 4 = 0 ORDER BY id",
+    # over a CTE (written as the table it filters)
+    "WITH t AS (SELECT id, v FROM a WHERE g < 50) SELECT id, sum(v) OVER (ORDER BY id) "
+    "AS s, avg(v) OVER (ORDER BY id) AS m FROM t ORDER BY s DESC NULLS LAST, id LIMIT 5",
     # a window inside an expression, the outer ORDER BY on it
     "SELECT id, v - sum(v) OVER (ORDER BY id) / row_number() OVER (ORDER BY id) AS dev "
     "FROM a ORDER BY dev DESC NULLS LAST, id LIMIT 10",

@@ -1525,8 +1525,7 @@ class ClusterConnection:
             self.last_plan = saved
         stat_types = [t for _, t in stats.columns]
         rows = list(zip(*[c.to_pylist() for c in stats.arrow().columns]))
-        kinds = {exp.Count: "count", exp.Sum: "sum", exp.Min: "min", exp.Max: "max"}
-        positions = [(p, kinds[type(w.this)]) for w, p in running]
+        positions = [(p, kind) for _, p, kind in running]
         order = rangewindows.window_order(shape, ids, bounds)
         per_range = rangewindows.offsets(order, {r[0]: r for r in rows}, positions, ids[-1])
         if any(literal(v, stat_types[p]) is None for o in per_range.values()
@@ -1536,8 +1535,9 @@ class ClusterConnection:
                                        _table_name, shape.key)
         input_name = f"__shuf0_{info.name}"
         new_tree, scan, shifts = rangewindows.rewrite(
-            shape, bounds, ids, per_range, {id(w): p for w, p in running},
-            {p: stat_types[p] for _, p in running}, literal, key_type, input_name,
+            shape, bounds, ids, per_range,
+            {id(w): [p for v, p, _ in running if v is w] for w, _, _ in running},
+            {p: stat_types[p] for _, p, _ in running}, literal, key_type, input_name,
             scan_columns)
         dist = plan_select(new_tree, None, windows=True)
         if dist is None:

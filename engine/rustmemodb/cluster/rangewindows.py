@@ -17,8 +17,8 @@ the first ORDER BY key instead:
    that range ``j`` hashes to shard ``j``), and each shard computes the windows
    ``PARTITION BY`` its range plus the range's offsets: ``row_number`` and ``rank``
    add the rows of earlier ranges, ``dense_rank`` their distinct keys, a running
-   ``count`` / ``sum`` / ``min`` / ``max`` (frame from UNBOUNDED PRECEDING to CURRENT
-   ROW, the default) combines with the earlier ranges' totals.
+   ``count`` / ``sum`` / ``min`` / ``max`` / ``avg`` (frame from UNBOUNDED PRECEDING to
+   CURRENT ROW, the default) combines with the earlier ranges' totals.
 
 Rows equal on the first key land in the same range, so ties (``rank``'s peers, a
 RANGE frame's peer rows) never straddle two ranges. ``lag`` / ``lead`` by k rows read
@@ -44,7 +44,7 @@ from .partition import shard_of_key
 RANGE_COLUMN = "__range"
 ORDERABLE = {types.INTEGER, types.FLOAT, types.TEXT, types.DATE, types.TIMESTAMP}
 SAMPLES_PER_SHARD = 32
-_RUNNING = (exp.Count, exp.Sum, exp.Min, exp.Max)
+_RUNNING = (exp.Count, exp.Sum, exp.Min, exp.Max, exp.Avg)
 _RANKING = (exp.RowNumber, exp.Rank, exp.DenseRank)
 _SHIFTS = (exp.Lag, exp.Lead)
 GHOST_COLUMN = "__ghost"
@@ -223,8 +223,9 @@ def window_order(shape: RangeShape, ids: list, bounds: list) -> list[int]:
 def stats_sql(shape: RangeShape, bounds: list, ids: list, literal: Callable,
               sql_type: str) -> tuple[str, list]:
     """A grouped query giving, per range, what the offsets are made of: its rows,
-    distinct keys and, per running aggregate, its total over the range. Returns
-    ``(SQL, [(window, column position)])``."""
+    distinct keys and, per running aggregate, its total over the range (an ``avg``: its
+    sum and count). Returns ``(SQL, [(window, column position, how totals combine:
+    "count", "sum", "min" or "max")])``."""
     alias = shape.alias
     dense = any(isinstance(w.this, exp.DenseRank) for w in shape.windows)
     cols = [_range_expr(shape, bounds, ids, literal, sql_type, alias).as_("r"),
@@ -234,11 +235,17 @@ def stats_sql(shape: RangeShape, bounds: list, ids: list, literal: Callable,
                 exp.column(shape.key, table=alias, quoted=True)])) if dense
              else exp.Literal.number(0)).as_("d")]
     where_of = []
+    kinds = {exp.Count: "count", exp.Sum: "sum", exp.Min: "min", exp.Max: "max"}
     for w in shape.windows:
         fn = w.this
-        if isinstance(fn, _RUNNING):
+        if isinstance(fn, exp.Avg):
+            for part, kind in ((exp.Sum(this=fn.this.copy()), "sum"),
+                               (exp.Count(this=fn.this.copy()), "count")):
+                cols.append(part.as_(f"w{len(cols)}"))
+                where_of.append((w, len(cols) - 1, kind))
+        elif isinstance(fn, _RUNNING):
             cols.append(fn.copy().as_(f"w{len(cols)}"))
-            where_of.append((w, len(cols) - 1))
+            where_of.append((w, len(cols) - 1, kinds[type(fn)]))
     q = exp.select(*cols).from_(shape.table.copy())
     if shape.tree.args.get("where") is not None:
         q.set("where", shape.tree.args["where"].copy())
@@ -371,8 +378,25 @@ def rewrite(shape: RangeShape, bounds: list, ids: list, per_range: dict, positio
             what = "d" if isinstance(fn, exp.DenseRank) else "n"
             new = exp.Add(this=local, expression=_by_range(
                 alias, {r: o[what] for r, o in per_range.items()}, literal, None))
+        elif isinstance(fn, exp.Avg):   # (earlier sums + this range's) / (counts)
+            p_sum, p_count = positions[id(original)]
+            sum_before = _by_range(alias, {r: o[p_sum] for r, o in per_range.items()},
+                                   literal, types_of[p_sum])
+            count_before = _by_range(alias, {r: o[p_count] for r, o in per_range.items()},
+                                     literal, types_of[p_count])
+            local_sum = local.copy()
+            local_sum.set("this", exp.Sum(this=fn.this.copy()))
+            local_count = local.copy()
+            local_count.set("this", exp.Count(this=fn.this.copy()))
+            count = exp.Add(this=local_count, expression=count_before)
+            total = exp.Add(this=exp.Coalesce(this=local_sum, expressions=[
+                exp.Literal.number(0)]), expression=exp.Coalesce(
+                this=sum_before, expressions=[exp.Literal.number(0)]))
+            new = exp.Div(this=exp.cast(total, "DOUBLE PRECISION"),
+                          expression=exp.Nullif(this=count,
+                                                expression=exp.Literal.number(0)))
         else:
-            p = positions[id(original)]
+            p = positions[id(original)][0]
             before = _by_range(alias, {r: o[p] for r, o in per_range.items()}, literal,
                                types_of[p])
             if isinstance(fn, exp.Count):
