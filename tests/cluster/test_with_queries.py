@@ -269,3 +269,18 @@ def test_a_with_query_ships_its_partials_not_the_table():
             assert "gather" not in lines[0], q
     finally:
         c.close()
+
+
+def test_explain_tells_how_each_cte_ran():
+    c, _ = _setup()
+    try:
+        text = "\n".join(r[0] for r in c.execute(
+            "EXPLAIN WITH t AS (SELECT id, v FROM a WHERE g < 5), "
+            "top AS (SELECT id FROM a ORDER BY v DESC, id LIMIT 3) "
+            "SELECT count(*) FROM t JOIN top ON t.id = top.id JOIN top t2 ON t2.id = t.id"
+        ).fetchall())
+        assert "WITH: t written into the statement" in text
+        assert "WITH: CTE computed once, run first" in text and "LIMIT 3" in text
+        assert "gather" not in text.split("\n")[0]
+    finally:
+        c.close()

@@ -6,13 +6,15 @@ operations, windows: the exchange step, shard to shard), over files spread on th
 shards, or gathered) and the SQL of each part; for a split, the engine's
 own EXPLAIN of the partial on shard 0; which planner made the split (the engine's
 optimized plan cut in two, with the partial and merge plans, or the SQL-level split
-of the statement text, with the reason). ``EXPLAIN ANALYZE`` runs the statement and adds
-the bytes shipped (those through the coordinator, and those moved between shards by
-repartitioning), the partial rows
-and work time per shard, and the rows merged on each shard when the grouped merge was
-repartitioned. ``EXPLAIN INSERT / UPDATE / DELETE`` shows how the write runs (its
-shards, rows per shard, exchanges, source plan, commit); ANALYZE runs it and adds the
-rows each shard wrote (``_explain_write``).
+of the statement text, with the reason), and how its CTEs ran (written into the
+statement, or run first and written in as VALUES). ``EXPLAIN ANALYZE`` runs the
+statement and adds the bytes shipped (those through the coordinator, and those moved
+between shards by repartitioning), the partial rows and work time per shard, split by
+stage (exchange, partial, merge on the shards), the coordinator's wall time per stage,
+and the rows merged on each shard when the grouped merge was repartitioned.
+``EXPLAIN INSERT / UPDATE / DELETE`` shows how the write runs (its shards, rows per
+shard, exchanges, source plan, commit); ANALYZE runs it and adds the rows each shard
+wrote (``_explain_write``).
 """
 from __future__ import annotations
 
@@ -45,6 +47,12 @@ def explain(conn, sql: str, params) -> Result:
     lines = [f"Distributed plan: {plan['strategy']} "
              f"(backend {b.name}, {b.shards} shards)"]
     strategy = plan["strategy"]
+    if plan.get("ctes_inlined"):
+        lines.append(f"  WITH: {', '.join(plan['ctes_inlined'])} written into the statement "
+                     "(as the table it filters, or a derived table)")
+    for sub in plan.get("ctes_first", []):
+        lines.append(f"  WITH: CTE computed once, run first as its own query (its rows "
+                     f"written in as VALUES): {sub}")
     for sub in plan.get("subqueries_first", []):
         lines.append(f"  Subquery run first as its own query (its result written in as "
                      f"constants): {sub}")
