@@ -174,12 +174,32 @@ REPART_SQL = {
     "window over a join by g": "SELECT r.rid, s.g, rank() OVER (PARTITION BY s.g ORDER BY "
                                "r.amount DESC, r.rid) AS rk FROM returns r JOIN sales s "
                                "ON r.sale_id = s.id ORDER BY rk, r.rid LIMIT 5",
+    # WITH queries (cluster/ctes.py): inlined, or run first and written in as VALUES.
+    "with: aggregate of a CTE": "WITH t AS (SELECT g, sum(x) AS s, count(*) AS n FROM sales "
+                                "GROUP BY g) SELECT * FROM t ORDER BY s DESC LIMIT 5",
+    "with: CTE read twice": "WITH t AS (SELECT id, x FROM sales WHERE g < 10) SELECT "
+                            "count(*) FROM t a JOIN t b ON a.id = b.id",
+    "with: CTE joined": "WITH r AS (SELECT sale_id, amount FROM returns WHERE amount > 9) "
+                        "SELECT count(*), sum(s.x) FROM sales s JOIN r ON r.sale_id = s.id",
+    "with: LIMIT read twice": "WITH t AS (SELECT id, x FROM sales ORDER BY x DESC, id "
+                              "LIMIT 10) SELECT count(*) FROM t a JOIN t b ON a.x = b.x",
+    # Windows with no PARTITION BY, range-partitioned (cluster/rangewindows.py), and one
+    # partitioned by an expression (moved by its value).
+    "running sum over id": "SELECT id, sum(x) OVER (ORDER BY id) AS s FROM sales "
+                           "WHERE y < 50 ORDER BY s DESC, id LIMIT 5",
+    "rank over x desc, last": "SELECT id, rank() OVER (ORDER BY x DESC) AS r FROM sales "
+                              "ORDER BY r DESC, id LIMIT 5",
+    "lead over x": "SELECT id, lead(x, 3) OVER (ORDER BY x DESC, id) AS n FROM sales "
+                   "ORDER BY n, id LIMIT 5",
+    "window by g % 10": "SELECT id, rank() OVER (PARTITION BY g % 10 ORDER BY x, id) AS r "
+                        "FROM sales ORDER BY r DESC, id LIMIT 5",
 }
 # Queries whose plan moves rows between shards (the others run pieces first).
 SHUFFLED = {"group by x bucket (rows/10)", "join returns on sale_id",
             "except (set operation)", "window by g", "exists, returns by sale_id",
             "not exists, returns", "amount over its sale's avg", "count in the select list",
-            "window over a join by g"}
+            "window over a join by g", "with: CTE joined", "running sum over id",
+            "rank over x desc, last", "lead over x", "window by g % 10"}
 # Statements that used to gather through the coordinator: (setup, statement, check).
 REPART_WRITES = {
     "insert select group by": (
@@ -206,6 +226,11 @@ REPART_TABLES = {"group by x bucket (rows/10)": ["sales"],
                  "in over 10,000 values": ["sales", "returns"],
                  "not in over 10,000 values": ["sales", "returns"],
                  "window over a join by g": ["sales", "returns"],
+                 "with: aggregate of a CTE": ["sales"], "with: CTE read twice": ["sales"],
+                 "with: CTE joined": ["sales", "returns"],
+                 "with: LIMIT read twice": ["sales"], "running sum over id": ["sales"],
+                 "rank over x desc, last": ["sales"], "lead over x": ["sales"],
+                 "window by g % 10": ["sales"],
                  "insert select group by": ["sales"], "make returns replicated": ["returns"]}
 
 

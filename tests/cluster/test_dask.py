@@ -293,3 +293,31 @@ def test_explain_analyze_of_writes_on_dask_workers(dask_address):
             (50, sum(range(11, 41)) - 55 - 55)
     finally:
         conn.close()
+
+
+def test_range_windows_and_with_queries_match_on_dask(dask_address):
+    # Windows with no PARTITION BY range-partitioned worker to worker, WITH queries
+    # inlined or run first, and EXPLAIN ANALYZE's stages from the workers' shards.
+    from .test_range_windows import RANGE_WINDOWS
+    from .test_range_windows import _same as _same_rows
+    from .test_range_windows import _setup as _setup_windows
+    from .test_with_queries import RUN_FIRST, SPLIT
+    from .test_with_queries import _setup as _setup_with
+    c, s = _setup_windows(3, backend="dask", address=dask_address, n=1200)
+    try:
+        for q in RANGE_WINDOWS[::3]:
+            _same_rows(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+            assert c.last_plan["windows"].startswith("range-partitioned"), q
+            assert c.last_plan["shuffled_bytes"] > 0, q
+        lines = [r[0] for r in c.execute("EXPLAIN ANALYZE " + RANGE_WINDOWS[0]).fetchall()]
+        assert all(any(ln.strip().startswith(f"shard {i}:") and "exchange" in ln and
+                       "partial" in ln for ln in lines) for i in range(3))
+    finally:
+        c.close()
+    c, s = _setup_with(3, backend="dask", address=dask_address)
+    try:
+        for q in SPLIT[::4] + RUN_FIRST[:1]:
+            _same_rows(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+            assert c.last_plan["strategy"] != "gather", q
+    finally:
+        c.close()

@@ -158,8 +158,9 @@ WINDOWS = [
     ("SELECT id, rank() OVER (ORDER BY v DESC, id) FROM a ORDER BY 2 LIMIT 10", "split"),
     ("SELECT id, rank() OVER (PARTITION BY g ORDER BY v, id), "
      "sum(v) OVER (PARTITION BY id % 3) FROM a WHERE id % 4 = 1 ORDER BY 1", "split"),
+    # no PARTITION BY, the last rows by its order: range-partitioned (rangewindows.py)
     ("SELECT x.id, lag(x.v) OVER (ORDER BY x.id) FROM a AS x ORDER BY 1 DESC LIMIT 7",
-     "split"),
+     "shuffle"),
     # windows over a join: the join first (only the columns read), the windows after
     ("SELECT a.id, rank() OVER (ORDER BY b.g, a.id) FROM a JOIN b ON a.id = b.id "
      "ORDER BY 2 LIMIT 5", None),
@@ -475,7 +476,7 @@ WINDOW_JOINS = [
 def test_ranking_windows_under_a_limit_gather_a_top_n_per_shard():
     # No PARTITION BY: a row's ROW_NUMBER / RANK / DENSE_RANK / LAG depends only on the
     # rows before it, so for the first n rows each shard sends its first n (LEAD, or
-    # the last rows, still gather the columns).
+    # the last rows, are range-partitioned instead: rangewindows.py).
     c, s = _setup()
     try:
         size = _table_bytes(c, "a")
@@ -494,10 +495,12 @@ def test_ranking_windows_under_a_limit_gather_a_top_n_per_shard():
         _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
         assert c.last_plan["prefix"] == 8
         assert c.cluster.coordinator_bytes - coord0 < size / 20, q
+        # LEAD, or the last rows by the order: no prefix; range-partitioned
+        # (rangewindows.py)
         for q in ["SELECT id, lead(v) OVER (ORDER BY v, id) FROM a ORDER BY v, id LIMIT 5",
                   "SELECT id, rank() OVER (ORDER BY v DESC, id) FROM a ORDER BY 2 DESC LIMIT 3"]:
             _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
-            assert c.last_plan["prefix"] is None, q
+            assert c.last_plan["windows"].startswith("range-partitioned"), q
         text = "\n".join(r[0] for r in c.execute(
             "EXPLAIN SELECT id, rank() OVER (ORDER BY v DESC, id) FROM a ORDER BY 2 LIMIT 10"
         ).fetchall())

@@ -46,10 +46,12 @@ from ..session import refuse_write
 from ..sql.dispatch import dispatch
 from ..sql.parse import parse_one
 from . import loads
+from . import rangewindows
 from . import manifest as manifest_io
 from . import twophase
 from .backends import DEFAULT_TIMEOUT, make_backend
 from .branches import diff_all_branches, diff_branch, merge_branch, row_counts, write_barrier
+from .ctes import ctes_first, inline_ctes, set_with, with_of
 from .correlated import column_of, has_sharded_subquery, plain_output, plan_correlated
 from .grouped import GROUPED, aggregate_calls, split_grouped
 from .merge import conform, create_typed, load_table, run_merge
@@ -58,7 +60,8 @@ from .savepoints import run_savepoint
 from .planexchange import place_exchanges, place_grouping
 from .plansplit import AggregateNotSplit, NotSplit, RenderCheck, bind_and_optimize, split_plan
 from .setops import plan_setop
-from .shuffle import HASHABLE, Side, conjuncts, plan_join, plan_staged_windows, plan_window, \
+from .shuffle import HASHABLE, Side, _needed_columns, conjuncts, plan_join, \
+    plan_staged_windows, plan_window, plan_window_on_expression, window_expression, \
     window_key, window_specs
 from .split import DistPlan, _Unsupported, _has_forbidden, _limits, merge_on_shards, plan_select
 from .wire import check, ipc_to_table, table_to_ipc
@@ -920,6 +923,33 @@ class ClusterConnection:
         if self.branch == "main" and not self.in_txn:
             self.cluster.save_manifest()
 
+    def _ctes_first(self, tree: exp.Expression):
+        """``ctes_first`` (``ctes.py``): the CTEs that stay (computed once) run first,
+        each split like any query, and small ones go into the statement as VALUES."""
+        if with_of(tree) is None:
+            return tree, []
+        saved = self.last_plan
+
+        def run(sql: str):
+            return self._select(sql, None).arrow()
+
+        try:
+            return ctes_first(tree, run, self._columns_of, self._sql_literal)
+        finally:
+            self.last_plan = saved
+
+    def _table_columns(self, name: str) -> list | None:
+        """The columns of cluster table ``name`` (None: no such table)."""
+        info = self.catalog.get(name)
+        return list(info.columns) if info is not None else None
+
+    def _volatile(self, name: str) -> bool:
+        """Is the function ``name`` volatile (``random()``, a volatile UDF)?"""
+        try:
+            return bool(self.database.functions.lookup(name).volatile)
+        except KeyError:
+            return False
+
     def _undo_create(self, name: str) -> None:
         self.mirror.execute(f'DROP TABLE "{name}"')
         self._on_shards(range(self.shards), f'DROP TABLE "{name}"', None)
@@ -932,6 +962,12 @@ class ClusterConnection:
             sql = tree.sql(dialect="postgres")
         if _writes(tree):
             raise refuse("a data-modifying statement inside WITH")
+        written = sql   # (bound as written: the engine's errors are those of its text)
+        ctes_ran: list = []
+        tree, inlined = inline_ctes(tree, self._volatile, self._table_columns, once=False)
+        if inlined:   # its CTEs as derived tables: the planner splits those
+            sql = tree.sql(dialect="postgres")
+            tree = _parse(sql)   # (as the shards will read it)
         refs, has_view = _referenced(tree, self._root(),
                                      self.catalog)
         if not refs and not has_view and self.shards > 1 and isinstance(tree, exp.Select):
@@ -942,9 +978,18 @@ class ClusterConnection:
             # Bound on the mirror (the engine's errors, names, types and the role's
             # privileges), not run: its tables are empty, and over no rows a query can
             # fail where over the cluster's it does not (``1 / count(*)``).
-            want = list(self._bind_checked(sql).plan.columns)
+            want = list(self._bind_checked(written).plan.columns)
+            tree, ctes_ran = self._ctes_first(tree)
+            tree, late = inline_ctes(tree, self._volatile, self._table_columns)
+            inlined += late
+            if ctes_ran or late:   # CTEs computed once (run first: VALUES) or read once
+                sql = tree.sql(dialect="postgres")
+                tree = _parse(sql)
+                refs, has_view = _referenced(tree, self._root(), self.catalog)
+                if not refs and not has_view:   # constants only now: answered here
+                    meta = self.mirror.execute(sql)._result
         else:
-            meta = self.mirror.execute(sql)._result   # the answer itself
+            meta = self.mirror.execute(written)._result   # the answer itself
             want = list(meta.columns)
         catalog = self.catalog
         part = [r for r in refs if not catalog[r].replicated]
@@ -952,6 +997,10 @@ class ClusterConnection:
             part = [n for n, i in catalog.items() if not i.replicated]
             refs = list(catalog)
         plan = {"sql": sql, "tables": refs}
+        if inlined:
+            plan["ctes_inlined"] = inlined
+        if ctes_ran:
+            plan["ctes_first"] = ctes_ran
         if not refs:
             plan["strategy"] = "coordinator"
             if plan_only:
@@ -973,6 +1022,9 @@ class ClusterConnection:
                 done = self._select(new_tree.sql(dialect="postgres"), None, plan_only)
                 target = done if plan_only else self.last_plan
                 target["subqueries_first"] = ran + target.get("subqueries_first", [])
+                for key in ("ctes_inlined", "ctes_first"):
+                    if plan.get(key):
+                        target[key] = plan[key] + target.get(key, [])
                 return done
         if len(part) == 1 and not has_view:
             pinned = _pinned_shard(tree, catalog[part[0]], self.shards)
@@ -1029,6 +1081,7 @@ class ClusterConnection:
                 return done
         if not has_view and isinstance(tree, exp.Select):
             done = self._grouped_window(tree, want, plan, plan_only) or \
+                self._range_windows(tree, part, want, plan, plan_only) or \
                 self._window_columns(tree, part, want, plan, plan_only) or \
                 self._window_join_on_shards(tree, want, plan, plan_only) or \
                 self._window_join_columns(tree, want, plan, plan_only)
@@ -1329,6 +1382,17 @@ class ClusterConnection:
                 not _local_from(select, [name], catalog, _table_occurrences(select, catalog)):
             return None
         keys = window_key(select, tables[0], info, top, catalog, _table_name)
+        if not keys:   # an expression common to every PARTITION BY: by its value
+            expr = window_expression(select, tables[0], info)
+            if expr is not None and not any(
+                    isinstance(n, exp.Star) and not isinstance(n.parent, exp.Count)
+                    for n in select.walk()):
+                typed = self._columns_of(exp.select(expr.copy()).from_(tables[0].copy()))
+                if typed is not None and typed[0][1] in HASHABLE:
+                    wplan = plan_window_on_expression(select, tables[0], expr, catalog,
+                                                      _table_name)
+                    return wplan.tree, wplan.sides, \
+                        f"repartitioned by {expr.sql(dialect='postgres')}"
         if not keys:   # no column common to every PARTITION BY: a stage per column
             return plan_staged_windows(select, tables[0], info, HASHABLE)
         if len(info.key) == 1 and info.key[0] in keys:
@@ -1447,6 +1511,81 @@ class ClusterConnection:
         create_typed(conn, GROUPED, result.columns)
         load_table(conn, GROUPED, result.arrow())
         return self._finish(plan, conform(None, conn.execute(outer_sql).arrow(), want))
+
+    def _range_windows(self, tree: exp.Select, part: list, want: list, plan: dict,
+                       plan_only: bool):
+        """Windows with no PARTITION BY over one sharded table, computed on the shards
+        over ranges of their first ORDER BY key (``rangewindows.py``): a sample of the
+        key from each shard, one split aggregate for the ranges' offsets, the rows moved
+        shard to shard to their range's shard. None: not that shape, or only a prefix of
+        the window order is needed (``_window_columns`` gathers just that prefix)."""
+        if len(part) != 1 or _window_prefix(tree) is not None:
+            return None
+        info = self.catalog[part[0]]
+        shape = rangewindows.range_shape(tree, _table_name, info)
+        if shape is None:
+            return None
+        n = self.shards
+        key_type = info.types[shape.key]
+        literal = self._sql_literal
+        replies = self._on_shards(range(n), rangewindows.sample_sql(shape), None)
+        samples = [v for s in range(n)
+                   for v in _reply_result(replies[s]).table.column(0).to_pylist()]
+        bounds = rangewindows.bounds_from(samples, n)
+        if any(literal(b, key_type) is None for b in bounds):
+            return None
+        ids = rangewindows.range_ids(n, len(bounds) + 2)
+        stats_sql, running = rangewindows.stats_sql(shape, bounds, ids, literal, key_type)
+        saved = self.last_plan
+        try:
+            stats = self._select(stats_sql, None)
+        finally:
+            self.last_plan = saved
+        stat_types = [t for _, t in stats.columns]
+        rows = list(zip(*[c.to_pylist() for c in stats.arrow().columns]))
+        positions = [(p, kind) for _, p, kind in running]
+        order = rangewindows.window_order(shape, ids, bounds)
+        per_range = rangewindows.offsets(order, {r[0]: r for r in rows}, positions, ids[-1])
+        if any(literal(v, stat_types[p]) is None for o in per_range.values()
+               for p, _ in positions for v in [o[p]] if v is not None):
+            return None
+        scan_columns = _needed_columns(shape.tree, shape.alias, info, None, self.catalog,
+                                       _table_name, shape.key)
+        input_name = f"__shuf0_{info.name}"
+        new_tree, scan, shifts = rangewindows.rewrite(
+            shape, bounds, ids, per_range,
+            {id(w): [p for v, p, _ in running if v is w] for w, _, _ in running},
+            {p: stat_types[p] for _, p, _ in running}, literal, key_type, input_name,
+            scan_columns)
+        dist = plan_select(new_tree, None, windows=True)
+        if dist is None:
+            return None
+        if shifts is not None:   # lag / lead: computed first, over the rows and ghosts
+            partial = sqlglot.parse_one(dist.partial, read="postgres")
+            for t in partial.find_all(exp.Table):
+                if t.name == input_name:
+                    t.replace(exp.Subquery(this=shifts.copy(), alias=t.args["alias"].copy()))
+            dist = DistPlan(partial.sql(dialect="postgres"), dist.merge, dist.kind,
+                            keys=dist.keys)
+        side = Side(input_name, info.name, rangewindows.RANGE_COLUMN, scan)
+        plan.update(strategy="shuffle", kind=dist.kind, partial=dist.partial,
+                    merge=dist.merge, keys=dist.keys,
+                    windows=f"range-partitioned by {shape.key} ({len(bounds) + 1} ranges "
+                            f"and one of NULLs; offsets from: {stats_sql})",
+                    exchanges=[(info.name, rangewindows.RANGE_COLUMN, scan)], in_place=[],
+                    range_bounds=bounds)
+        if plan_only:
+            return plan
+        return self._finish(plan, self._run_split(plan, dist, want, sides=[side]))
+
+    def _sql_literal(self, value, sql_type: str):
+        """``value`` as a literal of ``sql_type`` (NULL cast to it), None when no literal
+        spells it."""
+        try:
+            return _typed_literal(value, sql_type) if value is not None else \
+                exp.cast(exp.Null(), _sql_type_name(sql_type))
+        except errors.Error:
+            return None
 
     def _window_columns(self, tree: exp.Select, part: list, want: list, plan: dict,
                         plan_only: bool):
@@ -2228,14 +2367,23 @@ class ClusterConnection:
         xid = self.cluster.new_id("x")
         stage = merge_on_shards(dist.merge) if dist.keys else None
         limit = self.cluster.shuffle_rows if stage is not None else None
+        timings = plan.setdefault("timings", {})   # wall seconds per stage, here
+
+        def timed(stage: str, t0: float) -> None:
+            timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - t0
         try:
+            t0 = time.perf_counter()
             received = self._exchange(xid, sides, plan) if sides else {}
+            if sides:
+                timed("exchange", t0)
+            t0 = time.perf_counter()
             replies = b.call_all(src, "partial", per_shard_args={
                 s: (self.sid, xid, shard_sql[s] if shard_sql else dist.partial, limit,
                     inputs_per_shard[s] if inputs_per_shard else inputs,
                     received.get(s)) for s in src})
             for s in src:
                 check(replies[s])
+            timed("partials", t0)
             columns = replies[src[0]][2]
             if len({n for n, _ in columns}) < len(columns):   # SELECT a, a: by position
                 columns = [(f"c{i}", t) for i, (_, t) in enumerate(columns)]
@@ -2244,14 +2392,17 @@ class ClusterConnection:
             plan["partial_bytes"] = [len(replies[s][3] or b"") for s in src]
             if not held:
                 self.cluster.ship(*(len(replies[s][3]) for s in src))
+                t0 = time.perf_counter()
                 partials = [ipc_to_table(replies[s][3]) for s in src]
                 _, table = run_merge(columns, partials, dist.merge)
+                timed("merge", t0)
                 return conform(None, table, want)
             # Repartition the partials by their group keys, shard to shard: every group
             # whole on one shard. The shards whose partials came back whole still have
             # them (``ShardHost.recent``) and repartition them too; the coordinator only
             # drops its copies.
             self.cluster.ship(*(len(replies[s][3]) for s in src if s not in held))
+            t0 = time.perf_counter()
             reps = b.call_all(src, "repartition", self.sid, xid, dist.keys, self.shards)
             for s in src:
                 check(reps[s])
@@ -2262,11 +2413,14 @@ class ClusterConnection:
                 t: (self.sid, xid, columns, tokens.get(t, []), stage.partial) for t in shards})
             for t in shards:
                 check(merged[t])
+            timed("repartition and merge on the shards", t0)
+            t0 = time.perf_counter()
             self.cluster.ship(*(len(merged[t][3]) for t in shards))
             plan.update(repartitioned=dist.keys, merge_rows=[merged[t][4] for t in shards],
                         shuffled_bytes=plan.get("shuffled_bytes", 0) + moved)
             _, table = run_merge(merged[0][2], [ipc_to_table(merged[t][3]) for t in shards],
                                  stage.merge)
+            timed("merge", t0)
             return conform(None, table, want)
         except BaseException:
             for s in shards:
@@ -2365,10 +2519,10 @@ class ClusterConnection:
     # ---- INSERT ---------------------------------------------------------------------------
     def _insert(self, sql: str, params) -> Result:
         tree = _parse(sql)
-        if _with_of(tree) is not None:
+        if with_of(tree) is not None:
             # WITH ... INSERT ... SELECT: the CTEs belong to the source query.
             source = tree.args.get("expression")
-            if not isinstance(source, exp.Select) or _with_of(source) is not None:
+            if not isinstance(source, exp.Select) or with_of(source) is not None:
                 return self._gathered(sql, params, "WITH ... INSERT ... VALUES")
             tree = _cte_to_source(tree)
             sql = tree.sql(dialect="postgres")
@@ -2471,7 +2625,9 @@ class ClusterConnection:
         if not isinstance(source, exp.Select) or not self._spreadable(info) or \
                 self.shards < 2:
             return None
-        for arg in ("with", "with_", "group", "having", "distinct", "order", "limit",
+        if with_of(source) is not None:
+            return None
+        for arg in ("group", "having", "distinct", "order", "limit",
                     "offset", "qualify", "locks"):
             if source.args.get(arg) is not None:
                 return None
@@ -2591,7 +2747,7 @@ class ClusterConnection:
         word = _first_word(sql)
         tree = _parse(sql) if word == "insert" else None
         if tree is not None and isinstance(tree.args.get("expression"), exp.Values) and \
-                len(tree.args["expression"].expressions) == 1 and not tree.args.get("with"):
+                len(tree.args["expression"].expressions) == 1 and with_of(tree) is None:
             target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
             info = self.catalog.get(_table_name(target))
             if info is not None and not info.replicated and seq and \
@@ -2951,21 +3107,13 @@ def _bare_nulls(source: exp.Expression) -> bool:
     return any(isinstance(e.unalias(), exp.Null) for s in selects for e in s.expressions)
 
 
-def _with_of(node: exp.Expression):
-    """The WITH of a statement (sqlglot 30 keeps it as ``with_``, earlier ``with``)."""
-    return node.args.get("with_") or node.args.get("with")
-
-
 def _cte_to_source(tree: exp.Insert) -> exp.Insert:
     """``WITH ... INSERT ... SELECT`` as ``INSERT ... WITH ... SELECT``: the CTEs belong
     to the source query (a copy; the source is a SELECT of no WITH of its own)."""
     tree = tree.copy()
-    w = _with_of(tree)
-    for key in ("with_", "with"):
-        if tree.args.get(key) is not None:
-            tree.set(key, None)
-    source = tree.args["expression"]
-    source.set("with_" if "with_" in source.arg_types else "with", w)
+    w = with_of(tree)
+    set_with(tree, None)
+    set_with(tree.args["expression"], w)
     return tree
 
 
@@ -2990,7 +3138,7 @@ def _writes(tree: exp.Expression) -> bool:
 def _gathered_statement(tree: exp.Expression) -> bool:
     """Is this a write run over gathered rows whatever its shape (``gathered.py``):
     MERGE, or a statement with a data-modifying WITH query?"""
-    with_ = tree.args.get("with_")
+    with_ = with_of(tree)
     return isinstance(tree, exp.Merge) or with_ is not None and any(
         _writes(c.this) for c in with_.expressions)
 
@@ -3279,7 +3427,7 @@ def _windows_over_rows(tree: exp.Select) -> bool:
     a window, no GROUP BY, HAVING, WITH, aggregate in its select list, nor a subquery,
     set operation, LATERAL or inner SELECT anywhere (the shapes whose read columns can
     be gathered and windowed on the coordinator)."""
-    if tree.args.get("group") or tree.args.get("having") or tree.args.get("with"):
+    if tree.args.get("group") or tree.args.get("having") or with_of(tree) is not None:
         return False
     nodes = list(tree.walk())
     if not any(isinstance(n, exp.Window) for n in nodes):

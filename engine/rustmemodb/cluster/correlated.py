@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
+from .ctes import with_of
 from .shuffle import HASHABLE, JoinShuffle, Side, column_of, conjuncts, union_find
 
 _VOLATILE = (exp.Rand, exp.Placeholder, exp.Parameter)
@@ -92,7 +93,7 @@ def _same(a: str, b: str) -> bool:
 
 
 def _plan(tree, catalog, table_name, counts, shards, always):
-    if not isinstance(tree, exp.Select) or tree.args.get("with") is not None:
+    if not isinstance(tree, exp.Select) or with_of(tree) is not None:
         raise _No
     tree = tree.copy()
     scopes = _scopes(tree, catalog, table_name)
@@ -383,7 +384,7 @@ def _scopes(tree: exp.Select, catalog: dict, table_name) -> dict:
                     clause = clause.parent
                 if clause.arg_key in root_clauses:
                     raise _No
-        if node.args.get("with") is not None or node.args.get("locks"):
+        if with_of(node) is not None or node.args.get("locks"):
             raise _No
         from_ = node.args.get("from_")
         if from_ is None:

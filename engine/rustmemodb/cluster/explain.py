@@ -6,13 +6,15 @@ operations, windows: the exchange step, shard to shard), over files spread on th
 shards, or gathered) and the SQL of each part; for a split, the engine's
 own EXPLAIN of the partial on shard 0; which planner made the split (the engine's
 optimized plan cut in two, with the partial and merge plans, or the SQL-level split
-of the statement text, with the reason). ``EXPLAIN ANALYZE`` runs the statement and adds
-the bytes shipped (those through the coordinator, and those moved between shards by
-repartitioning), the partial rows
-and work time per shard, and the rows merged on each shard when the grouped merge was
-repartitioned. ``EXPLAIN INSERT / UPDATE / DELETE`` shows how the write runs (its
-shards, rows per shard, exchanges, source plan, commit); ANALYZE runs it and adds the
-rows each shard wrote (``_explain_write``).
+of the statement text, with the reason), and how its CTEs ran (written into the
+statement, or run first and written in as VALUES). ``EXPLAIN ANALYZE`` runs the
+statement and adds the bytes shipped (those through the coordinator, and those moved
+between shards by repartitioning), the partial rows and work time per shard, split by
+stage (exchange, partial, merge on the shards), the coordinator's wall time per stage,
+and the rows merged on each shard when the grouped merge was repartitioned.
+``EXPLAIN INSERT / UPDATE / DELETE`` shows how the write runs (its shards, rows per
+shard, exchanges, source plan, commit); ANALYZE runs it and adds the rows each shard
+wrote (``_explain_write``).
 """
 from __future__ import annotations
 
@@ -45,6 +47,12 @@ def explain(conn, sql: str, params) -> Result:
     lines = [f"Distributed plan: {plan['strategy']} "
              f"(backend {b.name}, {b.shards} shards)"]
     strategy = plan["strategy"]
+    if plan.get("ctes_inlined"):
+        lines.append(f"  WITH: {', '.join(plan['ctes_inlined'])} written into the statement "
+                     "(as the table it filters, or a derived table)")
+    for sub in plan.get("ctes_first", []):
+        lines.append(f"  WITH: CTE computed once, run first as its own query (its rows "
+                     f"written in as VALUES): {sub}")
     for sub in plan.get("subqueries_first", []):
         lines.append(f"  Subquery run first as its own query (its result written in as "
                      f"constants): {sub}")
@@ -134,11 +142,12 @@ def explain(conn, sql: str, params) -> Result:
         lines.append("  Run on coordinator (no cluster table is read)")
     if analyze:
         before, coord0 = conn.cluster.bytes_shipped, conn.cluster.coordinator_bytes
-        work0 = _work(conn)
+        work0, stages0 = _work_by_stage(conn)
         t0 = time.perf_counter()
         result = conn._select(body, params)
         elapsed = time.perf_counter() - t0
-        work = [w1 - w0 for w0, w1 in zip(work0, _work(conn))]
+        work1, stages1 = _work_by_stage(conn)
+        work = [w1 - w0 for w0, w1 in zip(work0, work1)]
         done = conn.last_plan or {}
         lines.append(f"Execution: {result.rowcount} rows in {elapsed * 1000:.3f} ms, "
                      f"{conn.cluster.bytes_shipped - before} bytes shipped, "
@@ -152,10 +161,16 @@ def explain(conn, sql: str, params) -> Result:
         if done.get("merge_rows"):
             lines.append(f"  merged on the shards by {', '.join(done['repartitioned'])}: "
                          f"{done['merge_rows']} rows")
+        if done.get("timings"):
+            lines.append("  coordinator, wall time per stage: " + ", ".join(
+                f"{stage} {t * 1000:.3f} ms" for stage, t in done["timings"].items()))
         rows = done.get("partial_rows") or [None] * b.shards
         for s, (n, w) in enumerate(zip(rows, work)):
             part = f"{n} partial rows, " if n is not None else ""
-            lines.append(f"  shard {s}: {part}{w * 1000:.3f} ms of work")
+            spent = _stage_delta(stages0[s], stages1[s])
+            by_stage = ": " + ", ".join(f"{stage} {t * 1000:.3f} ms"
+                                        for stage, t in spent) if spent else ""
+            lines.append(f"  shard {s}: {part}{w * 1000:.3f} ms of work{by_stage}")
     table = pa.table({"QUERY PLAN": pa.array(lines, pa.large_string())})
     return Result(columns=[("QUERY PLAN", types.TEXT)], table=table, rowcount=len(lines),
                   kind="EXPLAIN")
@@ -291,12 +306,13 @@ def _update_delete_lines(conn, tree, body: str) -> list[str] | None:
 
 def _insert_lines(conn, tree, body: str) -> list[str] | None:
     from sqlglot import exp
-    from .connect import _conflict_sets_key, _cte_to_source, _table_name, _with_of
+    from .connect import _conflict_sets_key, _cte_to_source, _table_name
+    from .ctes import with_of
     from .. import errors
     b = conn.cluster.backend
-    if _with_of(tree) is not None:   # (the source's CTEs, as ``_insert`` reads them)
+    if with_of(tree) is not None:   # (the source's CTEs, as ``_insert`` reads them)
         source = tree.args.get("expression")
-        if not isinstance(source, exp.Select) or _with_of(source) is not None:
+        if not isinstance(source, exp.Select) or with_of(source) is not None:
             return None   # WITH ... INSERT ... VALUES: a gathered write
         tree = _cte_to_source(tree)
         body = tree.sql(dialect="postgres")
@@ -453,9 +469,26 @@ def _transport(backend) -> str:
 
 
 def _work(conn) -> list[float]:
+    return _work_by_stage(conn)[0]
+
+
+def _work_by_stage(conn) -> tuple[list[float], list[dict]]:
+    """Each shard's work seconds so far, in total and by stage (``ShardHost._worked``)."""
     b = conn.cluster.backend
     replies = b.call_all(range(b.shards), "stats")
-    return [replies[s][1]["work_seconds"] for s in range(b.shards)]
+    return ([replies[s][1]["work_seconds"] for s in range(b.shards)],
+            [replies[s][1].get("stage_seconds", {}) for s in range(b.shards)])
+
+
+# The order per-shard stage times are listed in (the order a split runs them).
+STAGES = ("exchange", "partial", "merge", "scan", "statement")
+
+
+def _stage_delta(before: dict, after: dict) -> list[tuple[str, float]]:
+    """The stages a statement spent time in on one shard: ``[(stage, seconds)]``."""
+    spent = {k: after.get(k, 0.0) - before.get(k, 0.0) for k in after}
+    return [(k, spent[k]) for k in sorted(spent, key=lambda k: (
+        STAGES.index(k) if k in STAGES else len(STAGES), k)) if spent[k] > 0]
 
 
 def _lines(reply) -> list[str]:

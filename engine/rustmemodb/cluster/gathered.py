@@ -40,6 +40,7 @@ from rustmemodb.lazy_import import compute as pc
 from .. import errors
 from ..result import Result
 from . import twophase
+from .ctes import with_of
 from .partition import split_rows
 from .wire import check, ipc_to_table, table_to_ipc
 
@@ -187,10 +188,10 @@ def narrowing(conn, sql: str, tables: list, scratch) -> tuple[str, dict]:
     try:
         if isinstance(tree, exp.Merge):
             tree = _narrow_merge(conn, tree, scratch, alone, narrow)
-        elif isinstance(tree, exp.Insert) and tree.args.get("with") is None and \
+        elif isinstance(tree, exp.Insert) and with_of(tree) is None and \
                 tree.args.get("conflict") is not None:
             tree = _narrow_upsert(conn, tree, scratch, alone, narrow)
-        elif isinstance(tree, exp.Update) and tree.args.get("with") is None and \
+        elif isinstance(tree, exp.Update) and with_of(tree) is None and \
                 _update_source(tree) is not None:
             tree = _narrow_update_from(conn, tree, scratch, alone, narrow)
         else:

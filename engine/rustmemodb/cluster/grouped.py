@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from .ctes import with_of
+
 GROUPED = "__grouped"
 
 
@@ -47,7 +49,7 @@ def aggregate_calls(node: exp.Expression, out: list) -> None:
 def split_grouped(tree: exp.Select) -> tuple[exp.Select, exp.Select] | None:
     """``(grouped, outer)`` for a grouped SELECT with window functions, None for other
     shapes (no window, no aggregate, subqueries, GROUPING SETS, DISTINCT ON)."""
-    if not isinstance(tree, exp.Select) or tree.args.get("with") is not None or \
+    if not isinstance(tree, exp.Select) or with_of(tree) is not None or \
             not any(isinstance(n, exp.Window) and n.find_ancestor(exp.Select) is tree
                     for n in tree.walk()):
         return None   # (windows only inside a derived table: that is not this shape)

@@ -27,6 +27,8 @@ import os
 
 from sqlglot import exp
 
+from .ctes import with_of
+
 _READERS = {"read_csv", "read_csv_auto", "read_parquet", "parquet_scan", "read_json",
             "read_json_auto", "read_ndjson", "read_ndjson_auto"}
 
@@ -78,7 +80,7 @@ def with_paths(tree: exp.Expression, index: int, paths: list[str]) -> exp.Expres
 
 def plain_source(select: exp.Expression) -> bool:
     """Can this INSERT source run file by file (the union of its per-file results)?"""
-    if not isinstance(select, exp.Select) or select.args.get("with"):
+    if not isinstance(select, exp.Select) or with_of(select) is not None:
         return False
     for arg in ("group", "having", "distinct", "order", "limit", "offset", "joins",
                 "qualify"):

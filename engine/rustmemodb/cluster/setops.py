@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from .. import types as sqltypes
+from .ctes import with_of
 from .shuffle import HASHABLE, Side
 from .split import PARTIALS, _has_forbidden, _limits, _Unsupported
 
@@ -67,8 +68,8 @@ def leaves(node: exp.Expression) -> list | None:
 def _plain_leaf(select: exp.Select) -> bool:
     """Does each output row of ``select`` come from one row of its FROM (so it can be
     made on the shard of that row)?"""
-    if any(select.args.get(a) for a in ("with", "group", "having", "order", "limit",
-                                        "offset", "locks", "qualify", "windows")):
+    if with_of(select) is not None or any(select.args.get(a) for a in (
+            "group", "having", "order", "limit", "offset", "locks", "qualify", "windows")):
         return False
     distinct = select.args.get("distinct")
     if distinct is not None and distinct.args.get("on"):
@@ -138,7 +139,7 @@ def plan_setop(tree: exp.SetOperation, want: list, leaf_info, placed_by,
     columns ``[(name, type)]``; ``placed_by(select, position)``: does the SELECT output
     the partition key of its one sharded table there? ``columns_of(select)``: its output
     columns (None: unknown), for SELECTs run first; without it they are not planned."""
-    if tree.args.get("with") is not None:
+    if with_of(tree) is not None:
         return None
     selects = leaves(tree)
     if not selects:

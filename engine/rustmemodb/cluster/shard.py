@@ -25,6 +25,7 @@ which is exactly the state it was prepared on: nothing commits past a held gate;
 """
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -34,6 +35,23 @@ from .wire import error_tuple, ipc_to_table, table_to_ipc
 
 GATE_TIMEOUT = 30.0
 _READS = {"select", "values", "table", "explain", "show"}
+
+
+def _staged(name: str):
+    """Run a ``ShardHost`` method in stage ``name`` (unless a caller set one already):
+    the time it spends is reported under that stage (``ShardHost.stage_seconds``)."""
+    def wrap(method):
+        @functools.wraps(method)
+        def run(self, *args, **kwargs):
+            outer = getattr(self._stage, "name", None)
+            if outer is None:
+                self._stage.name = name
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                self._stage.name = outer
+        return run
+    return wrap
 
 
 class ShardHost:
@@ -59,6 +77,12 @@ class ShardHost:
                 self._gate.acquire()
         self._fail_next_commit = False    # fault injection for the 2PC tests
         self.work_seconds = 0.0           # time spent executing statements (bench)
+        # The same time by stage (EXPLAIN ANALYZE): "partial" (a split's partial plan),
+        # "exchange" (rows or partials sent shard to shard), "merge" (a merge run on
+        # the shards), "scan" (rows gathered), "statement" (anything else). A call's
+        # stage is its entry point's: the statement a partial runs counts as "partial".
+        self.stage_seconds: dict[str, float] = {}
+        self._stage = threading.local()
         # Repartitioning (shuffles): (sid, exchange id) -> the batches of an exchange
         # this shard kept or was sent by the others (filled from the worker's event loop
         # on Dask, hence the lock); (sid, exchange id) -> a partial result held back;
@@ -83,6 +107,13 @@ class ShardHost:
 
     def ping(self):
         return ("ok", self.index)
+
+    def _worked(self, t0: float) -> None:
+        """Account the time since ``t0`` to the work total and to the current stage."""
+        spent = time.perf_counter() - t0
+        self.work_seconds += spent
+        stage = getattr(self._stage, "name", None) or "statement"
+        self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + spent
 
     # ---- statements -------------------------------------------------------------------
     def execute(self, sid: str, sql: str, params=None, inputs: dict | None = None):
@@ -112,8 +143,9 @@ class ShardHost:
         finally:
             for name in (inputs or {}):
                 conn.unregister(name)
-            self.work_seconds += time.perf_counter() - t0
+            self._worked(t0)
 
+    @_staged("scan")
     def scan(self, sid: str, table: str, with_rowid: bool = False):
         """All rows of ``table`` as the session sees them (its transaction's own changes
         included), without a privilege check: the coordinator checked the statement.
@@ -126,7 +158,7 @@ class ShardHost:
         except Exception as exc:   # noqa: BLE001
             return error_tuple(exc)
         finally:
-            self.work_seconds += time.perf_counter() - t0
+            self._worked(t0)
 
     def _session_rows(self, sid: str, table: str, with_rowid: bool):
         """(the root the session reads, ``table``'s rows there as Arrow, its columns as
@@ -138,6 +170,7 @@ class ShardHost:
         return (root, version.to_arrow(with_rowid=with_rowid),
                 [(c.name, c.type) for c in version.schema.columns])
 
+    @_staged("scan")
     def scan_where(self, sid: str, table: str, sql: str, inputs: dict | None = None):
         """The rows of ``table`` (as ``scan(with_rowid=True)``) that ``sql`` keeps: a
         SELECT * over ``__scan`` (those rows, ``_rowid`` last) filtered by a predicate
@@ -163,7 +196,7 @@ class ShardHost:
         except Exception as exc:   # noqa: BLE001
             return error_tuple(exc)
         finally:
-            self.work_seconds += time.perf_counter() - t0
+            self._worked(t0)
 
     def executemany(self, sid: str, sql: str, seq):
         conn = self.sessions[sid]
@@ -191,7 +224,7 @@ class ShardHost:
         except Exception as exc:   # noqa: BLE001
             return error_tuple(exc)
         finally:
-            self.work_seconds += time.perf_counter() - t0
+            self._worked(t0)
 
     # ---- repartitioning (see shuffle.py; batches move through exchange.py) ------------
     def connect_peers(self, peers):
@@ -199,6 +232,7 @@ class ShardHost:
         self.peers = peers
         return ("ok",)
 
+    @_staged("exchange")
     def shuffle_out(self, sid: str, xid: str, sql: str | None, key: list | None,
                     shards: int, table: str | None = None, received: dict | None = None):
         """Run ``sql`` (or read all of ``table``, as ``scan``), hash-partition its rows
@@ -248,7 +282,7 @@ class ShardHost:
                     tokens[t] = token
             self.peers.wait()
         finally:
-            self.work_seconds += time.perf_counter() - t0
+            self._worked(t0)
         return sizes, tokens
 
     def _keep(self, sid: str, xid: str, batch) -> None:
@@ -269,6 +303,7 @@ class ShardHost:
         held += [self.peers.fetch(t) for t in tokens]
         return [ipc_to_table(b) if isinstance(b, (bytes, bytearray)) else b for b in held]
 
+    @_staged("partial")
     def partial(self, sid: str, xid: str, sql: str, max_rows: int | None,
                 inputs: dict | None = None, received: dict | None = None):
         """Run a split's partial (reading broadcast ``inputs`` and repartitioned
@@ -300,6 +335,7 @@ class ShardHost:
                 if len(tables) > 1 else tables[0]
         return out
 
+    @_staged("exchange")
     def repartition(self, sid: str, xid: str, key: list, shards: int):
         """Hash-partition this shard's partial of exchange ``xid`` (held back, or the
         last one sent back whole) on ``key``: keep ours, send the others to their
@@ -316,6 +352,7 @@ class ShardHost:
         except Exception as exc:   # noqa: BLE001
             return error_tuple(exc)
 
+    @_staged("merge")
     def merge_exchange(self, sid: str, xid: str, columns: list, tokens: list, sql: str):
         """Run ``sql`` over ``__partials``: this shard's partition of a repartitioned
         partial (kept, sent by the others, or behind ``tokens``)."""
@@ -328,7 +365,7 @@ class ShardHost:
         except Exception as exc:   # noqa: BLE001
             return error_tuple(exc)
         finally:
-            self.work_seconds += time.perf_counter() - t0
+            self._worked(t0)
 
     def load_out(self, sid: str, xid: str, table: str, statements: list, key: list,
                  shards: int):
@@ -352,7 +389,7 @@ class ShardHost:
         except Exception as exc:   # noqa: BLE001
             return error_tuple(exc)
         finally:
-            self.work_seconds += time.perf_counter() - t0
+            self._worked(t0)
         try:
             sizes, tokens = self._scatter(sid, xid, data, key, shards)
         except Exception as exc:   # noqa: BLE001
@@ -380,7 +417,7 @@ class ShardHost:
         except Exception as exc:   # noqa: BLE001
             return error_tuple(exc)
         finally:
-            self.work_seconds += time.perf_counter() - t0
+            self._worked(t0)
         return ("ok", reply[4], sizes, tokens)
 
     def _delete_keys(self, sid: str, table: str, keys) -> None:
@@ -424,7 +461,7 @@ class ShardHost:
         except Exception as exc:   # noqa: BLE001
             return error_tuple(exc)
         finally:
-            self.work_seconds += time.perf_counter() - t0
+            self._worked(t0)
         if data is None:
             return ("ok", "", None, None, len(rowids))
         return self.load(sid, table, data)
@@ -445,7 +482,7 @@ class ShardHost:
         except Exception as exc:   # noqa: BLE001
             return error_tuple(exc)
         finally:
-            self.work_seconds += time.perf_counter() - t0
+            self._worked(t0)
 
     def load_exchange(self, sid: str, xid: str, table: str, tokens: list):
         """Load this shard's rows of an exchange (kept, sent, or behind ``tokens``) into
@@ -698,6 +735,7 @@ class ShardHost:
 
     def stats(self):
         return ("ok", {"work_seconds": self.work_seconds,
+                       "stage_seconds": dict(self.stage_seconds),
                        "rows": {t: self.branches["main"].row_count(t)
                                 for t in self.branches["main"].tables()}})
 

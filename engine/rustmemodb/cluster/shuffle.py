@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from .. import types
+from .ctes import with_of
 
 # Types whose equal values always have equal hashes (``partition.hash_value``) when
 # both sides have the same type. NUMERIC is FLOAT here (integral values hash as
@@ -61,7 +62,7 @@ class JoinShuffle:
 def plan_join(tree: exp.Select, part: list, catalog: dict, table_name) -> JoinShuffle | None:
     """Repartition plan for ``tree`` whose top-level FROM joins sharded tables ``part``
     (``table_name`` maps a sqlglot Table to its catalog name, None for system tables)."""
-    if not isinstance(tree, exp.Select) or tree.args.get("with"):
+    if not isinstance(tree, exp.Select) or with_of(tree) is not None:
         return None
     from_ = tree.args.get("from_")
     if from_ is None:
@@ -260,6 +261,61 @@ def plan_window(tree: exp.Select, table: exp.Table, key: str, catalog: dict,
     return plan
 
 
+WINDOW_KEY = "__wkey"
+
+
+def window_expression(tree: exp.Select, table: exp.Table, info) -> exp.Expression | None:
+    """An expression (not a bare column) in the PARTITION BY of every window of
+    ``tree`` that reads only columns of ``table`` (and no subquery, aggregate, window
+    or volatile call): rows equal on its value are in the same partition of every
+    window. None when there is none."""
+    specs = window_specs(tree)
+    if not specs or any(not parts for parts in specs):
+        return None
+    alias = table.alias_or_name
+    common = None
+    by_text = {}
+    for parts in specs:
+        texts = set()
+        for p in parts:
+            if isinstance(p, (exp.Column, exp.Literal)) or any(
+                    isinstance(n, (exp.Query, exp.Window, exp.AggFunc, exp.Rand, exp.Uuid))
+                    for n in p.walk()):
+                continue
+            cols = list(p.find_all(exp.Column))
+            if not cols or any(c.table not in ("", alias) or column_of(info, c.name) is None
+                               for c in cols):
+                continue
+            text = p.sql(dialect="postgres")
+            texts.add(text)
+            by_text.setdefault(text, p)
+        common = texts if common is None else common & texts
+    if not common:
+        return None
+    return by_text[sorted(common)[0]]
+
+
+def plan_window_on_expression(tree: exp.Select, table: exp.Table, expr: exp.Expression,
+                              catalog: dict, table_name) -> JoinShuffle:
+    """Repartition the one sharded table of ``tree`` on the value of ``expr`` (see
+    ``window_expression``): each shard's scan adds it as column ``__wkey`` and the
+    rows go by its hash, so every window partition is whole on one shard; the
+    statement itself still partitions by the expression."""
+    info = catalog[table_name(table)]
+    wplan = plan_window(tree, table, info.columns[0], catalog, table_name)
+    side = wplan.sides[0]
+    scan = parse_one_postgres(side.scan)
+    scan.append("expressions", exp.alias_(expr.copy(), WINDOW_KEY, quoted=True))
+    side.scan = scan.sql(dialect="postgres")
+    side.key = WINDOW_KEY
+    return wplan
+
+
+def parse_one_postgres(sql: str) -> exp.Expression:
+    import sqlglot
+    return sqlglot.parse_one(sql, read="postgres")
+
+
 def union_find(pairs: list):
     """``find`` over the classes of equal nodes that ``pairs`` link (path halving)."""
     parent: dict = {}
@@ -362,8 +418,8 @@ def plan_staged_windows(tree: exp.Select, table: exp.Table, info,
     computes the last stage's windows. No row reaches the coordinator. ``(tree, [the
     last Side], how)``, or None when a window has no usable PARTITION BY column (one
     without PARTITION BY needs every row in one place) or the shape is another."""
-    if tree.args.get("windows") or tree.args.get("joins") or any(
-            tree.args.get(a) for a in ("group", "having", "qualify", "distinct", "with")):
+    if tree.args.get("windows") or tree.args.get("joins") or with_of(tree) is not None or \
+            any(tree.args.get(a) for a in ("group", "having", "qualify", "distinct")):
         return None
     if any(isinstance(n, exp.Star) and not isinstance(n.parent, exp.Count)
            for n in tree.walk()):

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
+from .ctes import with_of
+
 PARTIALS = "__partials"
 
 _SIMPLE = {exp.Sum: "SUM", exp.Min: "MIN", exp.Max: "MAX",
@@ -90,7 +92,7 @@ def plan_select(tree: exp.Select, star_columns: list | None,
     each shard alone (they stay in the partial's WHERE); ``subqueries``: those of the
     SELECT list too (``correlated.py`` placed their rows), which then stay in the
     partial's output expressions of a query that does not aggregate."""
-    if not isinstance(tree, exp.Select) or tree.args.get("with") or tree.args.get("distinct") \
+    if not isinstance(tree, exp.Select) or with_of(tree) is not None or tree.args.get("distinct") \
             and tree.args["distinct"].args.get("on"):
         return None
     checked = tree

@@ -1,0 +1,447 @@
+"""Windows with no PARTITION BY, computed on the shards over ordered ranges.
+
+Why: ``row_number() OVER (ORDER BY x)``, a running ``sum(v) OVER (ORDER BY ts)`` or
+``rank()`` over all rows has one window partition, the whole table, so no hash
+repartitioning puts it whole on one shard; the coordinator used to gather the columns
+of every qualifying row and compute it alone. Here the rows are range-partitioned on
+the first ORDER BY key instead:
+
+1. each shard sends a sample of that key (``ntile`` boundaries of its own rows), and
+   the coordinator picks one range per shard from their union;
+2. one split aggregate per range (``stats_sql``) tells, for every range, its row
+   count and the partial totals the windows need; prefix sums of those over the ranges
+   before it (in the windows' order: DESC and NULLS FIRST / LAST reverse or move the
+   ranges) are each range's *offsets*;
+3. every row goes, shard to shard, to the shard of its range (``exchange.py``: the
+   range number is a computed column, hash-partitioned; the numbers are chosen so
+   that range ``j`` hashes to shard ``j``), and each shard computes the windows
+   ``PARTITION BY`` its range plus the range's offsets: ``row_number`` and ``rank``
+   add the rows of earlier ranges, ``dense_rank`` their distinct keys, a running
+   ``count`` / ``sum`` / ``min`` / ``max`` / ``avg`` (frame from UNBOUNDED PRECEDING to
+   CURRENT ROW, the default) combines with the earlier ranges' totals.
+
+Rows equal on the first key land in the same range, so ties (``rank``'s peers, a
+RANGE frame's peer rows) never straddle two ranges. ``lag`` / ``lead`` by k rows read
+rows of the ranges around: each shard also sends, as *ghost* rows flagged
+``__ghost``, its last k rows of every range (by the windows' order) to every later
+range (its first k to every earlier one, for ``lead``); a range's true neighbours are
+among them. ``lag`` / ``lead`` are computed over the rows and their ghosts, every other
+window over the rows alone. What this does not cover (bounded frames, ntile,
+percent_rank, windows of different orders, joins) stays on the path that gathers the
+columns.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sqlglot import exp
+
+from .. import types
+from .ctes import with_of
+from .partition import shard_of_key
+
+RANGE_COLUMN = "__range"
+ORDERABLE = {types.INTEGER, types.FLOAT, types.TEXT, types.DATE, types.TIMESTAMP}
+SAMPLES_PER_SHARD = 32
+_RUNNING = (exp.Count, exp.Sum, exp.Min, exp.Max, exp.Avg)
+_RANKING = (exp.RowNumber, exp.Rank, exp.DenseRank)
+_SHIFTS = (exp.Lag, exp.Lead)
+GHOST_COLUMN = "__ghost"
+MAX_SHIFT = 1000
+
+
+def shift_of(fn: exp.Expression) -> int | None:
+    """The offset of ``lag`` / ``lead`` (1 when not given), None unless a literal
+    integer from 0 to ``MAX_SHIFT``."""
+    offset = fn.args.get("offset")
+    if offset is None:
+        return 1
+    if isinstance(offset, exp.Literal) and not offset.is_string and \
+            offset.this.isdigit() and int(offset.this) <= MAX_SHIFT:
+        return int(offset.this)
+    return None
+
+
+@dataclass
+class RangeShape:
+    """A SELECT whose windows all share one ORDER BY and no PARTITION BY."""
+    tree: exp.Select
+    table: exp.Table
+    alias: str
+    key: str                      # the first ORDER BY key: a column of the table
+    desc: bool
+    nulls_first: bool
+    windows: list = field(default_factory=list)   # the exp.Window nodes of ``tree``
+
+
+def _frame_ok(w: exp.Window) -> bool:
+    spec = w.args.get("spec")
+    if spec is None:
+        return True
+    return str(spec.args.get("start") or "").upper() == "UNBOUNDED" and \
+        str(spec.args.get("start_side") or "").upper() == "PRECEDING" and \
+        str(spec.args.get("end") or "CURRENT ROW").upper() == "CURRENT ROW" and \
+        not spec.args.get("exclude")
+
+
+def range_shape(tree: exp.Expression, table_name: Callable, info) -> RangeShape | None:
+    """``tree`` as a ``RangeShape`` over sharded table ``info`` (read alone in its FROM,
+    no join, no subquery, no aggregate outside the windows), None when it is not one."""
+    if not isinstance(tree, exp.Select) or tree.args.get("joins") or \
+            tree.args.get("windows") or with_of(tree) is not None or any(
+                tree.args.get(k) for k in ("group", "having", "qualify", "distinct",
+                                           "laterals")):
+        return None
+    from_ = tree.args.get("from_")
+    table = from_.this if from_ is not None else None
+    if not isinstance(table, exp.Table) or table_name(table) != info.name or \
+            table.args.get("sample"):
+        return None
+    if any(isinstance(n, exp.Query) for n in tree.walk() if n is not tree) or any(
+            isinstance(n, exp.Star) and not isinstance(n.parent, exp.Count)
+            for n in tree.walk()):
+        return None
+    windows = [n for n in tree.walk() if isinstance(n, exp.Window)]
+    if not windows:
+        return None
+    order = None
+    for w in windows:
+        if w.args.get("partition_by") or w.args.get("order") is None or \
+                w.find_ancestor(exp.Window) is not None or not _frame_ok(w):
+            return None
+        fn = w.this
+        if isinstance(fn, _RANKING):
+            pass
+        elif isinstance(fn, _SHIFTS):
+            if shift_of(fn) is None or \
+                    any(isinstance(n, exp.Window) for n in fn.walk() if n is not fn):
+                return None
+        elif isinstance(fn, _RUNNING):
+            if isinstance(fn.this, exp.Distinct) or \
+                    any(isinstance(n, exp.Window) for n in fn.walk() if n is not fn):
+                return None
+        else:
+            return None
+        spelled = w.args["order"].sql(dialect="postgres")
+        if order is not None and spelled != order:
+            return None
+        order = spelled
+    for n in tree.walk():   # an aggregate outside a window: a grouped query
+        if isinstance(n, exp.AggFunc) and not isinstance(n.parent, exp.Window):
+            return None
+    first = windows[0].args["order"].expressions[0]
+    col = first.this
+    alias = table.alias_or_name
+    if not isinstance(col, exp.Column) or col.table not in ("", alias):
+        return None
+    name = col.name if col.this.quoted else col.name.lower()
+    if name not in info.columns or info.types.get(name) not in ORDERABLE:
+        return None
+    if isinstance(windows[0].this, exp.DenseRank) or any(
+            isinstance(w.this, exp.DenseRank) for w in windows):
+        if len(windows[0].args["order"].expressions) != 1:
+            return None   # (distinct keys of a range are counted on the first key)
+    desc = bool(first.args.get("desc"))
+    nulls_first = first.args.get("nulls_first")
+    nulls_first = desc if nulls_first is None else bool(nulls_first)
+    return RangeShape(tree, table, alias, name, desc, nulls_first, windows)
+
+
+def sample_sql(shape: RangeShape) -> str:
+    """What each shard runs: ``SAMPLES_PER_SHARD`` quantile boundaries of the key over
+    its rows that pass the WHERE."""
+    key = exp.column(shape.key, table=shape.alias, quoted=True)
+    inner = exp.select(key.copy().as_("__k"), exp.Window(
+        this=exp.Anonymous(this="ntile", expressions=[
+            exp.Literal.number(SAMPLES_PER_SHARD)]),
+        order=exp.Order(expressions=[exp.Ordered(this=key.copy(), nulls_first=False)]),
+        over="OVER").as_("__q")).from_(shape.table.copy())
+    cond = exp.Not(this=exp.Is(this=key.copy(), expression=exp.Null()))
+    where = shape.tree.args.get("where")
+    inner.set("where", exp.Where(this=exp.and_(where.this.copy(), cond)
+                                 if where is not None else cond))
+    outer = exp.select(exp.Min(this=exp.column("__k")).as_("k")).from_(
+        exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("__s"))))
+    outer.set("group", exp.Group(expressions=[exp.column("__q")]))
+    return outer.sql(dialect="postgres")
+
+
+def bounds_from(samples: list, ranges: int) -> list:
+    """``ranges - 1`` increasing bounds from the shards' samples (fewer when the key
+    has fewer distinct values): range ``j`` holds keys in ``[bound j-1, bound j)``."""
+    values = sorted(v for v in samples if v is not None and v == v)   # (not NaN: it
+    # sorts above every number in SQL, and its rows fall in the last range)
+    if not values or ranges < 2:
+        return []
+    out = []
+    for j in range(1, ranges):
+        v = values[min(len(values) - 1, j * len(values) // ranges)]
+        if (not out or v > out[-1]) and v > values[0]:
+            out.append(v)
+    return out
+
+
+def range_ids(shards: int, ranges: int) -> list[int]:
+    """An integer per range that hashes to shard ``range % shards`` (the exchange
+    places rows by the hash of the range column)."""
+    ids, used, candidate = [], set(), 0
+    for j in range(ranges):
+        while True:
+            if candidate not in used and shard_of_key((candidate,), shards) == j % shards:
+                ids.append(candidate)
+                used.add(candidate)
+                candidate = 0
+                break
+            candidate += 1
+    return ids
+
+
+def _range_expr(shape: RangeShape, bounds: list, ids: list, literal: Callable,
+                sql_type: str, alias: str | None) -> exp.Expression:
+    """``CASE WHEN key IS NULL THEN <NULL range> WHEN key < b1 THEN id0 ... ELSE idm
+    END``: the range a row belongs to (NULLs: a range of their own, the last id)."""
+    key = exp.column(shape.key, table=alias, quoted=True)
+    case = exp.Case(ifs=[exp.If(this=exp.Is(this=key.copy(), expression=exp.Null()),
+                                true=exp.Literal.number(ids[-1]))])
+    for j, b in enumerate(bounds):
+        case.append("ifs", exp.If(this=exp.LT(this=key.copy(), expression=literal(b, sql_type)),
+                                  true=exp.Literal.number(ids[j])))
+    case.set("default", exp.Literal.number(ids[len(bounds)]))
+    return case
+
+
+def window_order(shape: RangeShape, ids: list, bounds: list) -> list[int]:
+    """The range ids in the order the windows see them: by key ascending or descending,
+    the NULL range (``ids[-1]``) first or last."""
+    values = ids[:len(bounds) + 1]
+    if shape.desc:
+        values = values[::-1]
+    return [ids[-1]] + values if shape.nulls_first else values + [ids[-1]]
+
+
+def stats_sql(shape: RangeShape, bounds: list, ids: list, literal: Callable,
+              sql_type: str) -> tuple[str, list]:
+    """A grouped query giving, per range, what the offsets are made of: its rows,
+    distinct keys and, per running aggregate, its total over the range (an ``avg``: its
+    sum and count). Returns ``(SQL, [(window, column position, how totals combine:
+    "count", "sum", "min" or "max")])``."""
+    alias = shape.alias
+    dense = any(isinstance(w.this, exp.DenseRank) for w in shape.windows)
+    cols = [_range_expr(shape, bounds, ids, literal, sql_type, alias).as_("r"),
+            exp.Count(this=exp.Star()).as_("n"),
+            # (distinct keys only for dense_rank: COUNT(DISTINCT) moves the keys)
+            (exp.Count(this=exp.Distinct(expressions=[
+                exp.column(shape.key, table=alias, quoted=True)])) if dense
+             else exp.Literal.number(0)).as_("d")]
+    where_of = []
+    kinds = {exp.Count: "count", exp.Sum: "sum", exp.Min: "min", exp.Max: "max"}
+    for w in shape.windows:
+        fn = w.this
+        if isinstance(fn, exp.Avg):
+            for part, kind in ((exp.Sum(this=fn.this.copy()), "sum"),
+                               (exp.Count(this=fn.this.copy()), "count")):
+                cols.append(part.as_(f"w{len(cols)}"))
+                where_of.append((w, len(cols) - 1, kind))
+        elif isinstance(fn, _RUNNING):
+            cols.append(fn.copy().as_(f"w{len(cols)}"))
+            where_of.append((w, len(cols) - 1, kinds[type(fn)]))
+    q = exp.select(*cols).from_(shape.table.copy())
+    if shape.tree.args.get("where") is not None:
+        q.set("where", shape.tree.args["where"].copy())
+    q.set("group", exp.Group(expressions=[exp.Literal.number(1)]))
+    return q.sql(dialect="postgres"), where_of
+
+
+def offsets(order: list, stats: dict, positions: list, null_range: int) -> dict:
+    """``{range id: {"n": rows before, "d": distinct keys before, position: total of
+    that running aggregate's column before}}`` from ``stats`` (``{range id: row}``);
+    a total is None where no earlier range had a value (0 for a count). The NULL range
+    (``null_range``) holds one distinct key, NULL, which COUNT(DISTINCT) leaves out."""
+    out = {}
+    n = d = 0
+    totals: dict = {p: (0 if kind == "count" else None, kind) for p, kind in positions}
+    for rid in order:
+        out[rid] = {"n": n, "d": d, **{p: totals[p][0] for p, _ in positions}}
+        row = stats.get(rid)
+        if row is None:
+            continue
+        n += row[1]
+        d += 1 if rid == null_range and row[1] else row[2]
+        for p, kind in positions:
+            v = row[p]
+            old = totals[p][0]
+            if v is None:
+                continue
+            if old is None:
+                new = v
+            elif kind in ("sum", "count"):
+                new = old + v
+            elif kind == "min":
+                new = v if _sql_less(v, old) else old
+            else:
+                new = v if _sql_less(old, v) else old
+            totals[p] = (new, kind)
+    return out
+
+
+def _sql_less(a, b) -> bool:
+    """``a < b`` as SQL orders floats: NaN above every number (Python's ``<`` says
+    False both ways, so ``max`` / ``min`` would drop or keep it by position)."""
+    if isinstance(a, float) and a != a:
+        return False
+    if isinstance(b, float) and b != b:
+        return True
+    return a < b
+
+
+def _by_range(alias: str, values: dict, literal: Callable, sql_type: str | None):
+    """``CASE alias.__range WHEN id THEN value ... END`` (NULL where a value is None)."""
+    case = exp.Case(this=exp.column(RANGE_COLUMN, table=alias, quoted=True))
+    for rid, v in values.items():
+        case.append("ifs", exp.If(this=exp.Literal.number(rid),
+                                  true=exp.Literal.number(v) if sql_type is None
+                                  else literal(v, sql_type)))
+    return case
+
+
+def _reversed(order: list) -> list:
+    """``order`` (``exp.Ordered`` with explicit NULLS placement) read backwards."""
+    out = []
+    for o in order:
+        desc = bool(o.args.get("desc"))
+        nulls_first = o.args.get("nulls_first")
+        nulls_first = desc if nulls_first is None else bool(nulls_first)
+        out.append(exp.Ordered(this=o.this.copy(), desc=not desc, nulls_first=not nulls_first))
+    return out
+
+
+def _ghosts(shape: RangeShape, range_expr: exp.Expression, scan_columns: list,
+            order_ids: list, rows: int, backwards: bool) -> exp.Select | None:
+    """Each shard's ghost rows: its last ``rows`` rows of every range (by the windows'
+    order; ``backwards`` False: its first ``rows``) with ``__range`` set to each later
+    range (earlier, for the first rows) and ``__ghost`` TRUE."""
+    alias = shape.alias
+    order = [o.copy() for o in shape.windows[0].args["order"].expressions]
+    pairs = [(src, tgt) for i, src in enumerate(order_ids)
+             for tgt in (order_ids[i + 1:] if backwards else order_ids[:i])]
+    if not pairs or rows == 0:
+        return None
+    ranked = exp.select(
+        *[exp.column(c, table=alias, quoted=True) for c in scan_columns],
+        range_expr.copy().as_("__r", quoted=True),
+        exp.Window(this=exp.RowNumber(), partition_by=[range_expr.copy()],
+                   order=exp.Order(expressions=_reversed(order) if backwards else order),
+                   over="OVER").as_("__rn", quoted=True)).from_(shape.table.copy())
+    if shape.tree.args.get("where") is not None:
+        ranked.set("where", shape.tree.args["where"].copy())
+    moves = exp.Subquery(this=exp.Values(expressions=[
+        exp.Tuple(expressions=[exp.Literal.number(a), exp.Literal.number(b)])
+        for a, b in pairs]), alias=exp.TableAlias(
+            this=exp.to_identifier("__m"),
+            columns=[exp.to_identifier("src"), exp.to_identifier("tgt")]))
+    ghost = exp.select(
+        *[exp.column(c, table="__s", quoted=True) for c in scan_columns],
+        exp.column("tgt", table="__m").as_(RANGE_COLUMN, quoted=True),
+        exp.true().as_(GHOST_COLUMN, quoted=True)).from_(
+        exp.Subquery(this=ranked, alias=exp.TableAlias(this=exp.to_identifier("__s"))))
+    ghost = ghost.join(moves, on=exp.EQ(this=exp.column("src", table="__m"),
+                                         expression=exp.column("__r", table="__s",
+                                                               quoted=True)))
+    return ghost.where(exp.LTE(this=exp.column("__rn", table="__s", quoted=True),
+                               expression=exp.Literal.number(rows)))
+
+
+def rewrite(shape: RangeShape, bounds: list, ids: list, per_range: dict, positions: dict,
+            types_of: dict, literal: Callable, key_type: str, input_name: str,
+            scan_columns: list) -> tuple[exp.Select, str, exp.Select | None]:
+    """The statement each shard runs over the rows it received (``input_name``, with
+    their range column), every window partitioned by range and shifted by its offsets,
+    and the scan each shard runs to send its rows: ``(statement, scan SQL, shifts)``.
+    ``shifts`` (None without lag / lead): the SELECT over ``input_name`` and its ghost
+    rows computing each lag / lead as a column ``__shift<n>``, which the caller puts
+    in place of ``input_name`` in the statement (whose WHERE drops the ghosts)."""
+    tree = shape.tree.copy()
+    alias = shape.alias
+    windows = [n for n in tree.walk() if isinstance(n, exp.Window)]
+    shifted = []
+    for w, original in zip(windows, shape.windows):
+        local = w.copy()
+        local.set("partition_by", [exp.column(RANGE_COLUMN, table=alias, quoted=True)])
+        fn = w.this
+        if isinstance(fn, _SHIFTS):
+            name = f"__shift{len(shifted)}"
+            shifted.append(local.as_(name, quoted=True))
+            w.replace(exp.column(name, table=alias, quoted=True))
+            continue
+        if isinstance(fn, (exp.RowNumber, exp.Rank, exp.DenseRank)):
+            what = "d" if isinstance(fn, exp.DenseRank) else "n"
+            new = exp.Add(this=local, expression=_by_range(
+                alias, {r: o[what] for r, o in per_range.items()}, literal, None))
+        elif isinstance(fn, exp.Avg):   # (earlier sums + this range's) / (counts)
+            p_sum, p_count = positions[id(original)]
+            sum_before = _by_range(alias, {r: o[p_sum] for r, o in per_range.items()},
+                                   literal, types_of[p_sum])
+            count_before = _by_range(alias, {r: o[p_count] for r, o in per_range.items()},
+                                     literal, types_of[p_count])
+            local_sum = local.copy()
+            local_sum.set("this", exp.Sum(this=fn.this.copy()))
+            local_count = local.copy()
+            local_count.set("this", exp.Count(this=fn.this.copy()))
+            count = exp.Add(this=local_count, expression=count_before)
+            total = exp.Add(this=exp.Coalesce(this=local_sum, expressions=[
+                exp.Literal.number(0)]), expression=exp.Coalesce(
+                this=sum_before, expressions=[exp.Literal.number(0)]))
+            new = exp.Div(this=exp.cast(total, "DOUBLE PRECISION"),
+                          expression=exp.Nullif(this=count,
+                                                expression=exp.Literal.number(0)))
+        else:
+            p = positions[id(original)][0]
+            before = _by_range(alias, {r: o[p] for r, o in per_range.items()}, literal,
+                               types_of[p])
+            if isinstance(fn, exp.Count):
+                new = exp.Add(this=local, expression=before)
+            elif isinstance(fn, exp.Sum):
+                new = exp.Case(ifs=[
+                    exp.If(this=exp.Is(this=before.copy(), expression=exp.Null()),
+                           true=local.copy()),
+                    exp.If(this=exp.Is(this=local.copy(), expression=exp.Null()),
+                           true=before.copy())],
+                    default=exp.Add(this=local.copy(), expression=before.copy()))
+            else:
+                better = exp.LT if isinstance(fn, exp.Min) else exp.GT
+                new = exp.Case(ifs=[
+                    exp.If(this=exp.Is(this=before.copy(), expression=exp.Null()),
+                           true=local.copy()),
+                    exp.If(this=exp.Is(this=local.copy(), expression=exp.Null()),
+                           true=before.copy()),
+                    exp.If(this=better(this=local.copy(), expression=before.copy()),
+                           true=local.copy())],
+                    default=before.copy())
+        w.replace(exp.Paren(this=new))
+    range_expr = _range_expr(shape, bounds, ids, literal, key_type, alias)
+    scan = exp.select(*[exp.column(c, table=alias, quoted=True) for c in scan_columns],
+                      range_expr.copy().as_(RANGE_COLUMN, quoted=True)).from_(
+        shape.table.copy())
+    if shape.tree.args.get("where") is not None:
+        scan.set("where", shape.tree.args["where"].copy())
+        tree.set("where", None)
+    new_table = exp.Table(this=exp.to_identifier(input_name),
+                          alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True)))
+    tree.args["from_"].set("this", new_table)
+    if not shifted:
+        return tree, scan.sql(dialect="postgres"), None
+    scan.append("expressions", exp.false().as_(GHOST_COLUMN, quoted=True))
+    order_ids = window_order(shape, ids, bounds)
+    lags = [shift_of(w.this) for w in shape.windows if isinstance(w.this, exp.Lag)]
+    leads = [shift_of(w.this) for w in shape.windows if isinstance(w.this, exp.Lead)]
+    sent: exp.Expression = scan
+    for rows, backwards in ((max(lags, default=0), True), (max(leads, default=0), False)):
+        ghost = _ghosts(shape, range_expr, scan_columns, order_ids, rows, backwards)
+        if ghost is not None:
+            sent = exp.union(sent, ghost, distinct=False)
+    shifts = exp.select(exp.Star(), *shifted).from_(new_table.copy())
+    tree.set("where", exp.Where(this=exp.Not(this=exp.column(GHOST_COLUMN, table=alias,
+                                                             quoted=True))))
+    return tree, sent.sql(dialect="postgres"), shifts
+

@@ -1,0 +1,239 @@
+"""Windows with no PARTITION BY on the shards (``cluster/rangewindows.py``): the rows
+range-partitioned on the first ORDER BY key and each range shifted by what the ranges
+before it hold. Results identical to the single engine (ties, NULLs first or last,
+DESC, a WHERE, several windows of one order), with no table-sized batch through the
+coordinator."""
+from __future__ import annotations
+
+import datetime
+import math
+
+import pytest
+
+import rustmemodb
+from rustmemodb import cluster
+from rustmemodb.cluster import rangewindows
+from rustmemodb.cluster.wire import table_to_ipc
+
+N = 3000
+
+
+def _rows(n):
+    base = datetime.datetime(2026, 1, 1)
+    return [(i, (i * 37) % 101 if i % 17 else None, (i * 7 % 101) * 0.5 if i % 5 else None,
+             f"n{i % 7}" if i % 11 else None,
+             base + datetime.timedelta(minutes=(i * 13) % 997) if i % 23 else None)
+            for i in range(n)]
+
+
+def _setup(shards=3, backend="local", address=None, n=N):
+    c = cluster.connect(backend, shards=shards, address=address)
+    s = rustmemodb.connect()
+    for x in (c, s):
+        x.execute("CREATE TABLE a (id INTEGER PRIMARY KEY, g INTEGER, v FLOAT, name TEXT, "
+                  "ts TIMESTAMP)")
+        x.executemany("INSERT INTO a VALUES (?, ?, ?, ?, ?)", _rows(n))
+    return c, s
+
+
+def _same(got, want, q):
+    assert len(got) == len(want), q
+    for r1, r2 in zip(got, want):
+        for u, v in zip(r1, r2):
+            if isinstance(v, float) and isinstance(u, float):
+                assert math.isclose(u, v, rel_tol=1e-9), (q, r1, r2)
+            else:
+                assert u == v, (q, r1, r2)
+
+
+RANGE_WINDOWS = [
+    "SELECT id, row_number() OVER (ORDER BY g, id) FROM a ORDER BY id",
+    "SELECT id, rank() OVER (ORDER BY g) AS r FROM a ORDER BY id",
+    "SELECT id, rank() OVER (ORDER BY g DESC) AS r FROM a ORDER BY id",
+    "SELECT id, dense_rank() OVER (ORDER BY g DESC) AS r FROM a ORDER BY id",
+    "SELECT id, dense_rank() OVER (ORDER BY g NULLS FIRST) AS r FROM a ORDER BY id",
+    "SELECT id, sum(v) OVER (ORDER BY g, id) AS s, count(v) OVER (ORDER BY g, id) "
+    "FROM a ORDER BY id",
+    # RANGE frame (the default): peers share the running total
+    "SELECT id, sum(v) OVER (ORDER BY g) AS s, count(*) OVER (ORDER BY g) FROM a "
+    "WHERE id % 3 = 0 ORDER BY id",
+    "SELECT id, min(v) OVER (ORDER BY g DESC NULLS LAST, id) AS mn, "
+    "max(v) OVER (ORDER BY g DESC NULLS LAST, id) AS mx FROM a ORDER BY id",
+    "SELECT id, count(*) OVER (ORDER BY name NULLS FIRST) AS c, "
+    "rank() OVER (ORDER BY name NULLS FIRST) AS r FROM a ORDER BY id",
+    "SELECT id, sum(g) OVER (ORDER BY v, id ROWS BETWEEN UNBOUNDED PRECEDING AND "
+    "CURRENT ROW) AS s FROM a ORDER BY id",
+    "SELECT id, row_number() OVER (ORDER BY ts DESC, id) AS rn, "
+    "sum(g) OVER (ORDER BY ts DESC, id) AS s FROM a ORDER BY id",
+    # a running avg: the earlier ranges' sums and counts
+    "SELECT id, avg(v) OVER (ORDER BY g, id) AS m, avg(g) OVER (ORDER BY g, id) AS n "
+    "FROM a ORDER BY id",
+    "SELECT id, avg(v) OVER (ORDER BY g DESC) AS m FROM a WHERE id % 4 = 0 ORDER BY id",
+    # over a CTE (written as the table it filters)
+    "WITH t AS (SELECT id, v FROM a WHERE g < 50) SELECT id, sum(v) OVER (ORDER BY id) "
+    "AS s, avg(v) OVER (ORDER BY id) AS m FROM t ORDER BY s DESC NULLS LAST, id LIMIT 5",
+    # a window inside an expression, the outer ORDER BY on it
+    "SELECT id, v - sum(v) OVER (ORDER BY id) / row_number() OVER (ORDER BY id) AS dev "
+    "FROM a ORDER BY dev DESC NULLS LAST, id LIMIT 10",
+    "SELECT id, g, rank() OVER (ORDER BY v DESC) AS r FROM a WHERE g > 50 "
+    "ORDER BY r DESC, id LIMIT 20",
+    # lag / lead: the ranges' boundary rows come as ghosts (k rows, defaults, DESC)
+    "SELECT id, lag(v) OVER (ORDER BY id) AS p FROM a ORDER BY id",
+    "SELECT id, lead(v, 3, -1.0) OVER (ORDER BY g, id) AS l FROM a ORDER BY id",
+    "SELECT id, lag(id, 2) OVER (ORDER BY g DESC, id) AS p, lead(id) OVER "
+    "(ORDER BY g DESC, id) AS q, row_number() OVER (ORDER BY g DESC, id) AS rn FROM a "
+    "WHERE id % 3 = 0 ORDER BY id",
+    "SELECT id, v - lag(v) OVER (ORDER BY v NULLS FIRST, id) AS d FROM a "
+    "ORDER BY d DESC NULLS LAST, id LIMIT 7",
+    "SELECT id, lag(name, 0) OVER (ORDER BY name, id) AS p, "
+    "lead(name, 25) OVER (ORDER BY name, id) AS q FROM a ORDER BY id",
+]
+
+
+@pytest.mark.parametrize("shards", [2, 3, 4])
+def test_range_partitioned_windows_match_the_single_engine(shards):
+    c, s = _setup(shards)
+    try:
+        size = len(table_to_ipc(c.execute("SELECT * FROM a").arrow()))
+        for q in RANGE_WINDOWS:
+            coord0 = c.cluster.coordinator_bytes
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+            plan = c.last_plan
+            assert plan["strategy"] == "shuffle", q
+            assert plan["windows"].startswith("range-partitioned"), q
+            assert plan["shuffled_bytes"] > 0, q
+            if "LIMIT" in q:   # (otherwise the answer itself is table-sized)
+                assert c.cluster.coordinator_bytes - coord0 < size / 10, q
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("rows", [
+    [],                                                   # no rows
+    [(i, None, 1.0, None, None) for i in range(50)],      # every key NULL
+    [(i, 7, float(i), "x", None) for i in range(50)],     # one key value: one range
+    [(i, i % 2, None, "x", None) for i in range(50)],     # two values, sums of NULLs
+])
+def test_degenerate_keys(rows):
+    c = cluster.connect("local", shards=3)
+    s = rustmemodb.connect()
+    try:
+        for x in (c, s):
+            x.execute("CREATE TABLE a (id INTEGER PRIMARY KEY, g INTEGER, v FLOAT, "
+                      "name TEXT, ts TIMESTAMP)")
+            if rows:
+                x.executemany("INSERT INTO a VALUES (?, ?, ?, ?, ?)", rows)
+        for q in ["SELECT id, row_number() OVER (ORDER BY g, id), rank() OVER (ORDER BY g, id),"
+                  " sum(v) OVER (ORDER BY g, id) FROM a ORDER BY id",
+                  "SELECT id, dense_rank() OVER (ORDER BY g DESC) FROM a ORDER BY id"]:
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+            assert c.last_plan["windows"].startswith("range-partitioned"), q
+    finally:
+        c.close()
+
+
+def test_lag_and_lead_reach_rows_of_small_ranges_further_back():
+    # Ranges with fewer rows than the shift: the rows k back lie several ranges away.
+    rows = [(i, [0, 0, 0, 0, 0, 0, 1, 2, 3, None][i % 10] if i < 40 else 5, float(i),
+             None, None) for i in range(45)]
+    c = cluster.connect("local", shards=4)
+    s = rustmemodb.connect()
+    try:
+        for x in (c, s):
+            x.execute("CREATE TABLE a (id INTEGER PRIMARY KEY, g INTEGER, v FLOAT, "
+                      "name TEXT, ts TIMESTAMP)")
+            x.executemany("INSERT INTO a VALUES (?, ?, ?, ?, ?)", rows)
+        for q in ["SELECT id, lag(id, 7) OVER (ORDER BY g, id), lead(id, 9) OVER "
+                  "(ORDER BY g, id) FROM a ORDER BY id",
+                  "SELECT id, lag(id, 7) OVER (ORDER BY g DESC, id DESC), lead(id, 30) "
+                  "OVER (ORDER BY g DESC, id DESC) FROM a ORDER BY id"]:
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+            assert c.last_plan["windows"].startswith("range-partitioned"), q
+    finally:
+        c.close()
+
+
+def test_what_stays_gathered_still_matches():
+    # A bounded frame, two orders, ntile: the columns are gathered (and a prefix of the
+    # order, when a LIMIT needs only that, is taken per shard).
+    c, s = _setup()
+    try:
+        for q in ["SELECT id, sum(v) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND "
+                  "CURRENT ROW) FROM a ORDER BY id",
+                  "SELECT id, rank() OVER (ORDER BY g), rank() OVER (ORDER BY v) FROM a "
+                  "ORDER BY id",
+                  "SELECT id, ntile(4) OVER (ORDER BY id) FROM a ORDER BY id",
+                  "SELECT id, row_number() OVER (ORDER BY id) FROM a ORDER BY id LIMIT 5"]:
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+            assert not (c.last_plan.get("windows") or "").startswith("range"), q
+    finally:
+        c.close()
+
+
+def test_bounds_ids_and_offsets():
+    assert rangewindows.bounds_from([], 3) == []
+    assert rangewindows.bounds_from([5, 5, 5], 3) == []
+    assert rangewindows.bounds_from(list(range(90)), 3) == [30, 60]
+    ids = rangewindows.range_ids(3, 5)
+    assert len(set(ids)) == 5
+    from rustmemodb.cluster.partition import shard_of_key
+    assert [shard_of_key((i,), 3) for i in ids] == [0, 1, 2, 0, 1]
+    # ranges r1 (3 rows, keys 2), r2 (2 rows, 1 key), NULL range (4 rows): in order
+    stats = {1: (1, 3, 2, 10.0), 2: (2, 2, 1, None), 9: (9, 4, 0, 1.0)}
+    got = rangewindows.offsets([9, 1, 2], stats, [(3, "sum")], null_range=9)
+    assert got == {9: {"n": 0, "d": 0, 3: None}, 1: {"n": 4, "d": 1, 3: 1.0},
+                   2: {"n": 7, "d": 3, 3: 11.0}}
+
+
+EXPRESSION_WINDOWS = [
+    "SELECT id, rank() OVER (PARTITION BY g % 10 ORDER BY v, id) AS r FROM a ORDER BY id",
+    "SELECT id, sum(v) OVER (PARTITION BY upper(name)) AS s FROM a ORDER BY id",
+    "SELECT id, row_number() OVER (PARTITION BY g / 10, name ORDER BY id) AS rn, "
+    "count(*) OVER (PARTITION BY g / 10) AS n FROM a WHERE v > 3 "
+    "ORDER BY rn DESC, id LIMIT 10",
+    "SELECT id, lag(v) OVER (PARTITION BY id % 7 ORDER BY id) AS p FROM a ORDER BY id",
+    "SELECT id, dense_rank() OVER (PARTITION BY date_trunc('hour', ts) ORDER BY g) AS d "
+    "FROM a ORDER BY id",
+]
+
+
+def test_windows_partitioned_by_an_expression_move_by_its_value():
+    c, s = _setup()
+    try:
+        for q in EXPRESSION_WINDOWS:
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+            plan = c.last_plan
+            assert plan["strategy"] == "shuffle", q
+            assert plan["windows"].startswith("repartitioned by") and \
+                "__wkey" in plan["exchanges"][0][1], q
+    finally:
+        c.close()
+
+
+def test_nan_keys_sort_above_every_number():
+    # NaN in the key: never a bound (it sorts above every number, in the last range);
+    # a running min / max over NaN combines as SQL compares (a NaN total no literal
+    # spells keeps the columns gathered).
+    rows = [(i, float("nan") if i % 9 == 0 else None if i % 13 == 0 else float(i % 50))
+            for i in range(600)]
+    c = cluster.connect("local", shards=3)
+    s = rustmemodb.connect()
+    try:
+        for x in (c, s):
+            x.execute("CREATE TABLE a (id INTEGER PRIMARY KEY, v FLOAT)")
+            x.executemany("INSERT INTO a VALUES (?, ?)", rows)
+        for q, ranged in [
+                ("SELECT id, dense_rank() OVER (ORDER BY v DESC) FROM a ORDER BY id", True),
+                ("SELECT id, row_number() OVER (ORDER BY v, id), lag(v, 3) OVER "
+                 "(ORDER BY v, id), min(v) OVER (ORDER BY v, id) FROM a ORDER BY id", True),
+                ("SELECT id, max(v) OVER (ORDER BY v), count(v) OVER (ORDER BY v) FROM a "
+                 "ORDER BY id", False)]:
+            got, want = c.execute(q).fetchall(), s.execute(q).fetchall()
+            assert len(got) == len(want), q
+            for r1, r2 in zip(got, want):
+                assert all(u == w or isinstance(u, float) and isinstance(w, float) and
+                           math.isnan(u) and math.isnan(w) for u, w in zip(r1, r2)), (q, r1, r2)
+            assert (c.last_plan.get("windows") or "").startswith("range") == ranged, q
+            assert all(b == b for b in c.last_plan.get("range_bounds") or []), q
+    finally:
+        c.close()

@@ -1,0 +1,286 @@
+"""WITH queries on the cluster (``cluster/ctes.py``): every shape gives the single
+engine's rows; a CTE that can be inlined is written into the statement (as the table it
+filters, or a derived table) and the statement splits; one that must be computed once
+(volatile, LIMIT read twice, MATERIALIZED of such a body) runs first and travels as a
+VALUES table; recursive and data-modifying ones keep their old, gathered way."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import rustmemodb
+from rustmemodb import cluster
+from rustmemodb.cluster.ctes import CTE_ROWS, inline_ctes, with_of
+from rustmemodb.cluster.wire import table_to_ipc
+from rustmemodb.sql.parse import parse_one
+
+N = 2000
+
+
+def _setup(shards=3, backend="local", address=None):
+    c = cluster.connect(backend, shards=shards, address=address)
+    s = rustmemodb.connect()
+    for x in (c, s):
+        x.execute("CREATE TABLE a (id INTEGER PRIMARY KEY, g INTEGER, v FLOAT, name TEXT)")
+        x.execute("CREATE TABLE b (id INTEGER PRIMARY KEY, g INTEGER, name TEXT)")
+        x.execute("CREATE TABLE tree (id INTEGER PRIMARY KEY, parent INTEGER)")
+        x.execute("CREATE TABLE tot (g INTEGER, n INTEGER, s FLOAT)")
+        x.executemany("INSERT INTO a VALUES (?, ?, ?, ?)",
+                      [(i, i % 13, (i * 7 % 101) * 0.5, f"n{i % 7}" if i % 11 else None)
+                       for i in range(N)])
+        x.executemany("INSERT INTO b VALUES (?, ?, ?)",
+                      [(i * 2, i % 17, f"n{i % 5}") for i in range(N // 2)])
+        x.executemany("INSERT INTO tree VALUES (?, ?)",
+                      [(i, (i - 1) // 2 if i else None) for i in range(300)])
+    return c, s
+
+
+def _same(got, want, q):
+    assert len(got) == len(want), q
+    for r1, r2 in zip(got, want):
+        for u, v in zip(r1, r2):
+            if isinstance(v, float) and isinstance(u, float):
+                assert math.isclose(u, v, rel_tol=1e-12), q
+            else:
+                assert u == v, q
+
+
+# (query, how the cluster runs it now)
+SPLIT = [
+    # a CTE used once, over one sharded table: aggregated, filtered, ordered
+    "WITH t AS (SELECT g, sum(v) AS s, count(*) AS n FROM a GROUP BY g) "
+    "SELECT * FROM t ORDER BY s DESC, g",
+    "WITH t AS (SELECT id, v FROM a WHERE g < 5) SELECT count(*), sum(v) FROM t",
+    "WITH t AS (SELECT id, name FROM a WHERE v > 20) SELECT id, name FROM t "
+    "ORDER BY id DESC LIMIT 7",
+    # used twice: a self-join of the CTE
+    "WITH t AS (SELECT id, v FROM a WHERE g < 5) "
+    "SELECT count(*), sum(x.v) FROM t x JOIN t y ON x.id = y.id",
+    # over a sharded table, joined to another sharded table
+    "WITH t AS (SELECT id, g FROM a WHERE v > 10) "
+    "SELECT t.g, count(*) FROM t JOIN b ON t.id = b.id GROUP BY t.g ORDER BY 1",
+    "WITH r AS (SELECT id, g FROM b WHERE g > 3) "
+    "SELECT a.g, count(*), sum(a.v) FROM a JOIN r ON r.id = a.id GROUP BY a.g ORDER BY 1",
+    # a chain: the second CTE reads the first
+    "WITH t AS (SELECT id, g, v FROM a WHERE g < 9), u AS (SELECT g, max(v) AS m FROM t "
+    "GROUP BY g) SELECT * FROM u ORDER BY g",
+    # grouped and windowed
+    "WITH t AS (SELECT id, g, v FROM a WHERE v < 40) "
+    "SELECT g, count(*), avg(v) FROM t GROUP BY g HAVING count(*) > 10 ORDER BY g",
+    "WITH t AS (SELECT id, g, v FROM a WHERE v < 40) SELECT id, "
+    "rank() OVER (PARTITION BY g ORDER BY v DESC, id) AS r FROM t ORDER BY r, id LIMIT 9",
+    # the CTE's name hides a table of the same name
+    "WITH a AS (SELECT id, g, name FROM b WHERE g < 3) SELECT g, count(*) FROM a "
+    "GROUP BY g ORDER BY g",
+    # MATERIALIZED / NOT MATERIALIZED of a deterministic body
+    "WITH t AS MATERIALIZED (SELECT id, v FROM a WHERE g = 4) SELECT count(*), max(v) FROM t",
+    "WITH t AS NOT MATERIALIZED (SELECT id, v FROM a) SELECT count(*) FROM t WHERE v > 3",
+    # column names given to the CTE, a WITH in a derived table and in a subquery
+    "WITH t(k, total) AS (SELECT g, sum(v) FROM a GROUP BY g) "
+    "SELECT k, total FROM t WHERE total > 100 ORDER BY k",
+    "SELECT count(*) FROM (WITH t AS (SELECT id FROM a WHERE g < 3) SELECT id FROM t) q",
+    "SELECT count(*) FROM a WHERE id IN "
+    "(WITH t AS (SELECT id FROM b WHERE g < 3) SELECT id FROM t)",
+]
+
+RUN_FIRST = [
+    # a LIMIT read twice: computed once, its rows written into the statement
+    "WITH t AS (SELECT id, g FROM a ORDER BY v DESC, id LIMIT 20) "
+    "SELECT count(*) FROM t x JOIN t y ON x.g = y.g",
+    "WITH t AS MATERIALIZED (SELECT id, name FROM a ORDER BY id DESC LIMIT 5) "
+    "SELECT x.id, y.name FROM t x, t y WHERE x.id = y.id ORDER BY 1",
+    "WITH t AS (SELECT g, count(*) AS n FROM a GROUP BY g ORDER BY n DESC, g LIMIT 4) "
+    "SELECT b.id, t.n FROM b JOIN t ON b.g = t.g ORDER BY b.id LIMIT 6",
+    # no rows
+    "WITH t AS (SELECT id FROM a WHERE g = 100 LIMIT 3) SELECT count(*) FROM t x, t y",
+]
+
+KEPT = [
+    # recursive: over a sharded table, and a constant one beside an inlined CTE
+    "WITH RECURSIVE up(id, depth) AS (SELECT id, 0 FROM tree WHERE id = 250 UNION ALL "
+    "SELECT t.parent, up.depth + 1 FROM tree t JOIN up ON t.id = up.id "
+    "WHERE t.parent IS NOT NULL) SELECT * FROM up ORDER BY depth",
+    "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 5), "
+    "t AS (SELECT g FROM a WHERE id < 5) SELECT count(*) FROM r JOIN t ON r.n = t.g",
+]
+
+
+def test_with_queries_split_and_match_the_single_engine():
+    c, s = _setup()
+    try:
+        for q in SPLIT:
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+            plan = c.last_plan
+            assert plan["strategy"] != "gather", q
+            assert plan.get("ctes_inlined"), q
+    finally:
+        c.close()
+
+
+def test_ctes_computed_once_run_first_as_values():
+    c, s = _setup()
+    try:
+        for q in RUN_FIRST:
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+            plan = c.last_plan
+            assert plan.get("ctes_first"), q
+            assert plan["strategy"] != "gather", q
+    finally:
+        c.close()
+
+
+def test_recursive_ctes_match_the_single_engine():
+    c, s = _setup()
+    try:
+        for q in KEPT:
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+    finally:
+        c.close()
+
+
+def test_a_volatile_cte_is_computed_once():
+    """Inlined twice, ``gen_random_uuid()`` would differ between the two readings and the
+    self-join would lose its rows; computed once, every row meets itself."""
+    c, _ = _setup()
+    try:
+        small = ("WITH t AS (SELECT id, gen_random_uuid() AS r FROM a WHERE g = 1) "
+                 "SELECT count(*) FROM t x JOIN t y ON x.id = y.id AND x.r = y.r")
+        assert c.execute(small).fetchall() == [(len(range(1, N, 13)),)]
+        assert c.last_plan.get("ctes_first")
+        big = ("WITH t AS (SELECT id, gen_random_uuid() AS r FROM a) "   # (more than CTE_ROWS)
+               "SELECT count(*) FROM t x JOIN t y ON x.id = y.id AND x.r = y.r")
+        assert N > CTE_ROWS
+        assert c.execute(big).fetchall() == [(N,)]
+        # used once, still not inlined (PostgreSQL does not inline a volatile CTE)
+        once = "WITH t AS (SELECT id, gen_random_uuid() AS r FROM a) SELECT count(*) FROM t"
+        assert c.execute(once).fetchall() == [(N,)]
+        assert not c.last_plan.get("ctes_inlined")
+    finally:
+        c.close()
+
+
+def test_a_limit_read_twice_is_one_set_of_rows():
+    c, _ = _setup()
+    try:
+        q = ("WITH t AS (SELECT id FROM a LIMIT 10) "
+             "SELECT count(*) FROM t x JOIN t y ON x.id = y.id")
+        assert c.execute(q).fetchall() == [(10,)]
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("q", [
+    # ``g`` is b's: written as ``a AS t``, a's g would make it ambiguous
+    "WITH t AS (SELECT id FROM a WHERE v < 20) "
+    "SELECT t.id, g FROM t JOIN b ON t.id = b.id ORDER BY 1",
+    # ``*`` must stay the CTE's columns
+    "WITH t AS (SELECT name, id FROM a WHERE g = 2) SELECT * FROM t ORDER BY id LIMIT 5",
+    # the right side of a LEFT JOIN: the CTE's filter belongs to the ON
+    "WITH t AS (SELECT id, g FROM a WHERE g = 3) "
+    "SELECT b.id, t.g FROM b LEFT JOIN t ON t.id = b.id ORDER BY b.id LIMIT 20",
+    # the CTE is the preserved side of a RIGHT JOIN
+    "WITH t AS (SELECT id, g FROM a WHERE g = 3) "
+    "SELECT b.id, t.g FROM b RIGHT JOIN t ON t.id = b.id ORDER BY t.id LIMIT 20",
+    # a WITH inside redefines the name
+    "WITH t AS (SELECT id FROM a WHERE g = 1) SELECT (SELECT count(*) FROM t), "
+    "(SELECT count(*) FROM (WITH t AS (SELECT id FROM b) SELECT * FROM t) q)",
+    # a CTE whose name is a table, read by a later CTE
+    "WITH b AS (SELECT id, g FROM a WHERE g < 2), c AS (SELECT id FROM b WHERE g = 1) "
+    "SELECT count(*) FROM c",
+    # a OR in the outer WHERE meets the CTE's filter
+    "WITH t AS (SELECT id, g FROM a WHERE g < 4) "
+    "SELECT count(*) FROM t WHERE g = 1 OR id > 1990",
+])
+def test_inlining_keeps_the_names_a_query_sees(q):
+    c, s = _setup()
+    try:
+        _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+    finally:
+        c.close()
+
+
+def test_inline_ctes_rewrites_and_leaves_what_it_must():
+    columns = {"a": ["id", "g", "v", "name"]}.get
+
+    def sql(q):
+        tree, names = inline_ctes(parse_one(q), lambda name: False, columns)
+        return tree.sql(dialect="postgres"), names
+
+    text, names = sql("WITH t AS (SELECT id, v FROM a WHERE g < 5) SELECT sum(v) FROM t")
+    assert names == ["t"] and "WITH" not in text
+    assert "FROM a AS t WHERE t.g < 5" in text
+    text, names = sql("WITH t AS (SELECT g, count(*) AS n FROM a GROUP BY g) "
+                      "SELECT * FROM t")
+    assert names == ["t"] and "FROM (SELECT g, COUNT(*) AS n FROM a GROUP BY g) AS t" in text
+    for kept in ("WITH t AS (SELECT id FROM a LIMIT 3) SELECT * FROM t x, t y",
+                 "WITH t AS (SELECT id, row_number() OVER (ORDER BY id) FROM a) "
+                 "SELECT * FROM t x, t y",
+                 "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r "
+                 "WHERE n < 3) SELECT * FROM r",
+                 "WITH t AS (SELECT gen_random_uuid() AS x) SELECT * FROM t",
+                 "WITH d AS (DELETE FROM a RETURNING id) SELECT * FROM d"):
+        text, names = sql(kept)
+        assert names == [] and with_of(parse_one(text)) is not None, kept
+    # LIMIT read once (or NOT MATERIALIZED) is inlined: one reading, one set of rows
+    text, names = sql("WITH t AS NOT MATERIALIZED (SELECT id FROM a LIMIT 3) "
+                      "SELECT * FROM t x, t y")
+    assert names == ["t"]
+
+
+def test_with_writes_match_the_single_engine():
+    c, s = _setup()
+    try:
+        for q in [
+            "WITH t AS (SELECT g, count(*) AS n, sum(v) AS s FROM a GROUP BY g) "
+            "INSERT INTO tot SELECT g, n, s FROM t",
+            "INSERT INTO tot WITH t AS (SELECT g, count(*) AS n FROM b GROUP BY g) "
+            "SELECT g, n, 0.5 FROM t",
+            "WITH t AS (SELECT id FROM b WHERE g = 3) "
+            "UPDATE a SET v = v + 1 WHERE id IN (SELECT id FROM t)",
+            "WITH t AS (SELECT id FROM b WHERE g = 4) "
+            "DELETE FROM a WHERE id IN (SELECT id FROM t)",
+            "WITH t AS (SELECT g, max(v) AS m FROM a GROUP BY g) "
+            "UPDATE tot SET s = t.m FROM t WHERE tot.g = t.g",
+            "WITH d AS (DELETE FROM b WHERE g = 5 RETURNING id) "
+            "INSERT INTO tot SELECT id, 0, 0 FROM d",
+        ]:
+            assert c.execute(q).rowcount == s.execute(q).rowcount, q
+        for t in ("a", "b", "tot"):
+            q = f"SELECT * FROM {t} ORDER BY 1, 2, 3"
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+    finally:
+        c.close()
+
+
+def test_a_with_query_ships_its_partials_not_the_table():
+    c, _ = _setup()
+    try:
+        size = len(table_to_ipc(c.execute("SELECT * FROM a").arrow()))
+        for q in ["WITH t AS (SELECT g, sum(v) AS s FROM a GROUP BY g) "
+                  "SELECT * FROM t ORDER BY s DESC LIMIT 3",
+                  "WITH t AS (SELECT id, v FROM a WHERE g < 5) "
+                  "SELECT count(*) FROM t x JOIN t y ON x.id = y.id"]:
+            lines = [r[0] for r in c.execute("EXPLAIN ANALYZE " + q).fetchall()]
+            shipped = next(ln for ln in lines if "through the coordinator" in ln
+                           and ln.startswith("Execution"))
+            through = int(shipped.split(", ")[-1].split()[0])
+            assert through < size / 10, (q, shipped)
+            assert "gather" not in lines[0], q
+    finally:
+        c.close()
+
+
+def test_explain_tells_how_each_cte_ran():
+    c, _ = _setup()
+    try:
+        text = "\n".join(r[0] for r in c.execute(
+            "EXPLAIN WITH t AS (SELECT id, v FROM a WHERE g < 5), "
+            "top AS (SELECT id FROM a ORDER BY v DESC, id LIMIT 3) "
+            "SELECT count(*) FROM t JOIN top ON t.id = top.id JOIN top t2 ON t2.id = t.id"
+        ).fetchall())
+        assert "WITH: t written into the statement" in text
+        assert "WITH: CTE computed once, run first" in text and "LIMIT 3" in text
+        assert "gather" not in text.split("\n")[0]
+    finally:
+        c.close()
