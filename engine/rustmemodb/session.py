@@ -113,6 +113,8 @@ class Session:
         self._expr_memo = None
         # Pieces of one-table SELECTs parsed by earlier statements (sql/pieces.py).
         self._pieces = None
+        # Plans of the pieces of one-table SELECTs (sql/piece_plan.py).
+        self._piece_plans = None
 
     @property
     def file_root(self) -> str | None:
@@ -309,15 +311,17 @@ class Session:
     def _catalog_root(self):
         return self.txn.working if self.txn is not None else self.db.root
 
-    def _bind(self, ph, root, shape=None, quick: bool = True) -> Prepared:
+    def _bind(self, ph, root, shape=None, quick: bool = True,
+              from_pieces: bool = True) -> Prepared:
         try:
-            return self._bind_text(ph, root, shape, quick)
+            return self._bind_text(ph, root, shape, quick, from_pieces)
         except errors.Error as exc:   # positions point into the text as the user wrote it
             if exc.position is not None and ph.edits:
                 exc.position = ph.original_position(exc.position)
             raise
 
-    def _bind_text(self, ph, root, shape, quick_ok: bool = True) -> Prepared:
+    def _bind_text(self, ph, root, shape, quick_ok: bool = True,
+                   from_pieces: bool = True) -> Prepared:
         planner = _planner()
         optimize, FLAT = planner.optimize, planner.FLAT
         # The simplest shapes (SELECT 1, CREATE TABLE, INSERT ... VALUES, a point SELECT)
@@ -327,6 +331,14 @@ class Session:
         if quick is not None:
             bound, tags = quick
         else:
+            if from_pieces and shape is None and self.temp_prefix is None:
+                # a one-table SELECT planned from its pieces' plans (sql/piece_plan.py)
+                plans = self._piece_plans
+                if plans is None:
+                    plans = self._piece_plans = _front_end().PiecePlans()
+                prepared = plans.prepare(self, ph, root)
+                if prepared is not None:
+                    return self._compiled(prepared, planner)
             bound, tags = self._parse_and_bind(ph, root, shape)
             if isinstance(bound, Prepared):
                 return bound
@@ -342,12 +354,31 @@ class Session:
                             functions_version=self.db.functions.version, param_types=slots,
                             exact_types=exact_param_types(ph, slots), sizes=sizes,
                             lifted=lifted)
+        return self._compiled(prepared, planner)
+
+    def _compiled(self, prepared: Prepared, planner) -> Prepared:
+        """``prepared`` with its fast path compiled, reusing the session's closures of
+        the bound expressions it reuses (sql/bind/reuse.py)."""
         memo = self._expr_memo
         if memo is not None and memo.entries:
             prepared.row_fns = memo.row_fns
         prepared.fast = planner.compile_fast_path(prepared)
         prepared.row_fns = None
         return prepared
+
+    def plan_piece(self, ph, root) -> Prepared:
+        """The plan of a piece's own statement (sql/piece_plan.py), made by the normal
+        path (never from pieces' plans) and cached nowhere."""
+        return self._bind(ph, root, None, from_pieces=False)
+
+    def piece_is_pure(self, kind: str, text: str) -> bool:
+        """Whether select item or condition ``text`` holds only nodes whose binding reads
+        nothing but their arguments, the scope, the function registry and the catalog's
+        tables (sql/bind/reuse.py ``piece_key``/``catalog_key``)."""
+        front = _front_end()
+        node = front.piece_node(kind, text)
+        return node is not None and (front.piece_key(node) is not None
+                                     or front.catalog_key(node) is not None)
 
     def _parse_and_bind(self, ph, root, shape):
         """(bound statement, literal slot tags) through sqlglot and the binder; or a
@@ -1040,6 +1071,10 @@ class _Stages:
         "ExprMemo",
         "FLAT",
         "PieceParser",
+        "PiecePlans",
+        "catalog_key",
+        "piece_node",
+        "piece_key",
         "StatementBinder",
         "compile_fast_path",
         "optimize",
@@ -1073,7 +1108,9 @@ def _front_end() -> _Stages:
         from .sql.bind.reuse import ExprMemo
         from .sql.parse import parse_one
         from .sql.parse_roles import CommentStatement
-        from .sql.pieces import PieceParser
+        from .sql.pieces import PieceParser, piece_node
+        from .sql.piece_plan import PiecePlans
+        from .sql.bind.reuse import catalog_key, piece_key
         from .sql.parse_roles import parse as parse_role_statement
         stages = _Stages()
         stages.parse_one, stages.CommentStatement = parse_one, CommentStatement
@@ -1081,6 +1118,9 @@ def _front_end() -> _Stages:
         stages.StatementBinder = StatementBinder
         stages.ExprMemo = ExprMemo
         stages.PieceParser = PieceParser
+        stages.PiecePlans = PiecePlans
+        stages.piece_node = piece_node
+        stages.piece_key, stages.catalog_key = piece_key, catalog_key
         _FRONT_END = stages
     return _FRONT_END
 
