@@ -87,6 +87,21 @@ class _Env:
     def row_fn(self, e, depth: int = 0):
         memo = self.row_fns
         key = id(e)
+        if memo is not None:
+            # kept under its id alone: an expression with no subquery (one with a
+            # subquery is kept under a longer key, below), so no walk looks for one
+            hit = memo.get(key)
+            if hit is not None and hit[0] is e:
+                return hit[1]
+            if depth < 8 and type(e) is Call and (e.fn == "and" or e.fn == "or") \
+                    and len(e.args) == 2:
+                # a new AND/OR of conditions compiled before: its sides' closures reused
+                # (a side with a subquery notes it). Not kept itself: a statement's own
+                # AND/OR (sql/pieces.py and piece_plan.py join known conditions anew each
+                # time) would only keep garbage alive long enough for the collector to
+                # promote it to its oldest generation
+                return lazy_pair(e.fn, self.row_fn(e.args[0], depth + 1),
+                                 self.row_fn(e.args[1], depth + 1))
         sub = self.nested and has_subquery(e)
         if sub:
             # a subquery's closure reads its outer values from the slots after the
@@ -94,19 +109,10 @@ class _Env:
             # statements with as many slots and the same big tables
             self.subqueries = True
             key = (key, self.n_params, self.big_key)
-        if memo is not None:
-            hit = memo.get(key)
-            if hit is not None and hit[0] is e:
-                return hit[1]
-            if depth < 8 and type(e) is Call and (e.fn == "and" or e.fn == "or") \
-                    and len(e.args) == 2:
-                # a new AND/OR of conditions compiled before: its sides' closures reused
-                fn = lazy_pair(e.fn, self.row_fn(e.args[0], depth + 1),
-                               self.row_fn(e.args[1], depth + 1))
-                if len(memo) >= _ROW_FNS:
-                    memo.clear()
-                memo[key] = (e, fn)
-                return fn
+            if memo is not None:
+                hit = memo.get(key)
+                if hit is not None and hit[0] is e:
+                    return hit[1]
         bound = e
         if sub:
             e = transform(e, lambda n: row_ops.compile_subquery(n, self, compile_rows)
@@ -274,13 +280,38 @@ def _sort(node: L.LogicalSort, env):
     child = compile_rows(node.child, env)
     keys = [(env.row_fn(e), bool(desc), bool(nf)) for e, desc, nf in node.keys]
 
-    def sort(ctx):
-        rows = child(ctx)
-        p = ctx.params
+    def by_keys(rows, p):
         for fn, desc, nulls_first in reversed(keys):   # stable: last key first
             rows = _sorted_by(rows, fn, p, desc, nulls_first)
         return rows
+
+    cols = [e.index for e, _, _ in node.keys if type(e) is ColRef]
+    directions = {bool(desc) for _, desc, _ in node.keys}
+    if len(cols) != len(keys) or len(directions) != 1:
+        return lambda ctx: by_keys(child(ctx), ctx.params)
+    # Output columns, one direction (ORDER BY 1, 2, 3): one sort by the columns' values
+    # together, the same order as a stable sort per key from the last (ties keep their
+    # order), unless a key column holds a NULL or a NaN (placed by ``_sorted_by``) or a
+    # value of another type.
+    desc = directions.pop()
+    pick = operator.itemgetter(*cols)
+
+    def sort(ctx):
+        rows = child(ctx)
+        if len(rows) < 2:
+            return rows
+        for i in cols:
+            kinds = set(map(type, [r[i] for r in rows]))
+            if not kinds <= _PLAIN_KEYS:
+                return by_keys(rows, ctx.params)
+            if float in kinds and any(v != v for v in [r[i] for r in rows]):
+                return by_keys(rows, ctx.params)
+        return sorted(rows, key=pick, reverse=desc)
     return sort
+
+
+# Python types whose own order is SQL's for a sort key (NULL, NaN: ``_sorted_by``).
+_PLAIN_KEYS = frozenset({int, float, str, bool})
 
 
 def _sorted_by(rows: list, fn, p, desc: bool, nulls_first: bool) -> list:
