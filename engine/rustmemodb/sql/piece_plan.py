@@ -47,7 +47,7 @@ from collections import OrderedDict
 
 from .. import errors, types
 from ..plan.expr import Call, ColRef, Const
-from ..plan.logical import LogicalProject, LogicalScan, LogicalSort
+from ..plan.logical import SMALL_ROWS, LogicalJoin, LogicalProject, LogicalScan, LogicalSort
 from . import params as placeholders
 from .bound import BoundStatement
 from .plan_cache import Prepared
@@ -59,6 +59,8 @@ MAX_ENTRIES = 1024
 
 # Kinds of pieces: a select item, a condition, a condition planned as a select item.
 _ITEM, _COND, _VALUE = "item", "cond", "value"
+# A condition planned as a value that may not stand where it is (see ``prepare``).
+_NOT_HERE = object()
 # One ORDER BY key by output position: ``2``, ``2 DESC``, ``1 ASC NULLS FIRST``.
 _ORDER_KEY = re.compile(r"\s*([0-9]+)(?:\s+(asc|desc))?(?:\s+nulls\s+(first|last))?\s*",
                         re.IGNORECASE)
@@ -66,13 +68,16 @@ _ORDER_KEY = re.compile(r"\s*([0-9]+)(?:\s+(asc|desc))?(?:\s+nulls\s+(first|last
 
 class _Declined:
     """A piece the normal path does not plan as this module needs, for one catalog and
-    one function registry version."""
+    one function registry version; ``joined``: a condition whose plan is a join (a
+    correlated EXISTS or IN the optimizer turned into a semi-join)."""
 
-    __slots__ = ("catalog_version", "functions_version")
+    __slots__ = ("catalog_version", "functions_version", "joined")
 
-    def __init__(self, catalog_version: int, functions_version: int) -> None:
+    def __init__(self, catalog_version: int, functions_version: int,
+                 joined: bool = False) -> None:
         self.catalog_version = catalog_version
         self.functions_version = functions_version
+        self.joined = joined
 
 
 class _Piece:
@@ -81,7 +86,7 @@ class _Piece:
     ``valid_for`` decides), what it adds to the statement (select expressions and output
     columns, or a filter) and the scan it reads."""
 
-    __slots__ = ("prepared", "exprs", "columns", "filter", "scan")
+    __slots__ = ("prepared", "exprs", "columns", "filter", "scan", "small")
 
     def __init__(self, prepared: Prepared, scan: LogicalScan, exprs=(), columns=(),
                  filter=None) -> None:
@@ -95,6 +100,9 @@ class _Piece:
                                  functions_version=prepared.functions_version,
                                  sizes=prepared.sizes)
         self.scan = scan
+        # every table it reads within the row path's size (valid_for plans it again
+        # once one grows past that)
+        self.small = all(rows <= SMALL_ROWS for _, rows in prepared.sizes)
         self.exprs = exprs
         self.columns = columns
         self.filter = filter
@@ -134,17 +142,23 @@ class PiecePlans:
         wanted += [(_COND, source, t.strip()) for t in conds]
         # Under a top-level OR no condition is a conjunct of the WHERE, which the
         # optimizer could turn into a join (a correlated EXISTS into a semi-join): a
-        # condition whose own plan is such a join may then be planned as a value.
-        as_value = "or" in ops
+        # condition whose own plan is such a join is then planned as a value. As a
+        # conjunct too, on tables of the row path's size (plan.logical.SMALL_ROWS),
+        # where a correlated subquery per row costs little (row_ops.compile_subquery)
+        # and planning the join costs a millisecond; past that size, the normal path.
+        under_or = "or" in ops
         functions = session.db.functions
         got = []
         missing = []
         for i, key in enumerate(wanted):
             entry = self._valid(key, root, functions)
-            if type(entry) is _Declined and as_value and key[0] is _COND:
+            if type(entry) is _Declined and key[0] is _COND and (under_or or entry.joined):
                 key = wanted[i] = (_VALUE, source, key[2])
                 entry = self._valid(key, root, functions)
-            if type(entry) is _Declined:
+                if entry is not None and not under_or and type(entry) is _Piece \
+                        and not entry.small:
+                    entry = _NOT_HERE
+            if type(entry) is _Declined or entry is _NOT_HERE:
                 self.misses += 1
                 return None
             if entry is None:
@@ -163,10 +177,16 @@ class PiecePlans:
             for i in missing:
                 key = wanted[i]
                 entry = self._plan(session, key, root, functions)
-                if type(entry) is _Declined and as_value and key[0] is _COND:
+                if type(entry) is _Declined and key[0] is _COND and \
+                        (under_or or entry.joined):
                     key = (_VALUE, source, key[2])
                     entry = self._valid(key, root, functions) or \
                         self._plan(session, key, root, functions)
+                    if not under_or and type(entry) is _Piece and not entry.small:
+                        entry = _NOT_HERE
+                if entry is _NOT_HERE:
+                    self.misses += 1
+                    return None
                 if type(entry) is _Declined:
                     self.misses += 1
                     return None
@@ -218,6 +238,8 @@ class PiecePlans:
             return declined
         bound = prepared.bound
         plan = prepared.plan
+        if kind is _COND and type(plan) is LogicalProject and _has_join(plan.child):
+            return _Declined(root.catalog_version, functions.version, joined=True)
         if bound is None or not bound.cacheable or bound.param_types or \
                 prepared.lifted is not None or prepared.placeholders.count or \
                 type(plan) is not LogicalProject or type(plan.child) is not LogicalScan:
@@ -311,6 +333,17 @@ class PiecePlans:
         for f in terms[1:]:
             out = Call("or", (out, f), or_type, or_fn)
         return out
+
+
+def _has_join(node) -> bool:
+    """Whether plan ``node`` holds a join."""
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        if type(n) is LogicalJoin:
+            return True
+        todo.extend(n.children())
+    return False
 
 
 def _order_keys(text: str):
