@@ -306,7 +306,9 @@ class Session:
         util = dispatch(ph.sql)
         if util is not None:
             return Prepared(ph.sql, ph, kind="utility", utility=util)
-        return self._bind(ph, self._catalog_root())
+        # the optimizer's plan, never one assembled from pieces (sql/piece_plan.py):
+        # EXPLAIN shows it, PREPARE keeps it
+        return self._bind(ph, self._catalog_root(), from_pieces=False)
 
     def _catalog_root(self):
         return self.txn.working if self.txn is not None else self.db.root
@@ -338,7 +340,8 @@ class Session:
                     plans = self._piece_plans = _front_end().PiecePlans()
                 prepared = plans.prepare(self, ph, root)
                 if prepared is not None:
-                    return self._compiled(prepared, planner)
+                    prepared.fast = planner.compile_piece_rows(prepared, self.compile_fast)
+                    return prepared
             bound, tags = self._parse_and_bind(ph, root, shape)
             if isinstance(bound, Prepared):
                 return bound
@@ -357,14 +360,20 @@ class Session:
         return self._compiled(prepared, planner)
 
     def _compiled(self, prepared: Prepared, planner) -> Prepared:
-        """``prepared`` with its fast path compiled, reusing the session's closures of
-        the bound expressions it reuses (sql/bind/reuse.py)."""
+        """``prepared`` with its fast path compiled."""
+        prepared.fast = self.compile_fast(prepared)
+        return prepared
+
+    def compile_fast(self, prepared: Prepared):
+        """The fast path of ``prepared`` (exec/fast_path.py), or None; compiled reusing
+        the session's closures of the bound expressions it reuses (sql/bind/reuse.py)."""
         memo = self._expr_memo
         if memo is not None and memo.entries:
             prepared.row_fns = memo.row_fns
-        prepared.fast = planner.compile_fast_path(prepared)
-        prepared.row_fns = None
-        return prepared
+        try:
+            return _planner().compile_fast_path(prepared)
+        finally:
+            prepared.row_fns = None
 
     def plan_piece(self, ph, root) -> Prepared:
         """The plan of a piece's own statement (sql/piece_plan.py), made by the normal
@@ -1077,6 +1086,7 @@ class _Stages:
         "piece_key",
         "StatementBinder",
         "compile_fast_path",
+        "compile_piece_rows",
         "optimize",
         "parse_one",
         "parse_role_statement",
@@ -1092,10 +1102,12 @@ def _planner() -> _Stages:
     global _PLANNER
     if _PLANNER is None:
         from .exec.fast_path import compile_fast_path
+        from .exec.piece_rows import compile_piece_rows
         from .optimize import FLAT, optimize
         stages = _Stages()
         stages.optimize, stages.FLAT = optimize, FLAT
         stages.compile_fast_path = compile_fast_path
+        stages.compile_piece_rows = compile_piece_rows
         _PLANNER = stages
     return _PLANNER
 

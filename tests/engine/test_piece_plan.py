@@ -331,6 +331,41 @@ def test_a_correlated_exists_conjunct_is_planned_as_a_subquery_on_small_tables()
     assert plans.hits == hits + 1      # past the row path's size: the normal path
 
 
+@pytest.mark.parametrize("sql", [
+    "SELECT a, 10 / (a - 1) FROM t WHERE a > 1 ORDER BY 1",          # 0 on a row left out
+    "SELECT a FROM t WHERE a <> 1 AND 10 / (a - 1) > 2 ORDER BY 1",   # AND guards it
+    "SELECT a FROM t WHERE a = 1 OR 10 / (a - 1) > 2 ORDER BY 1",     # OR guards it
+    "SELECT a, 10 / (a - 1) FROM t ORDER BY 1",                       # 22012 for real
+    "SELECT a, b * 9223372036854775807 FROM t WHERE b < 2 ORDER BY 1",   # 22003 for real
+])
+def test_a_piece_that_fails_on_rows_a_statement_skips_answers_as_compiled(sql):
+    conn = _planned(mode="always")
+    plans = conn._session._piece_plans
+    hits = plans.hits
+    for _ in range(2):      # its values are kept as failed: the same answer again
+        assert _outcome(conn, sql) == _outcome(_fresh(), sql), sql
+    assert plans.hits == hits + 1
+
+
+def test_values_follow_the_rows_of_the_statements_snapshot():
+    conn = _planned()
+    fresh = _fresh()
+    conn.execute("BEGIN")
+    conn.execute("INSERT INTO t VALUES (7, 0, 9)")
+    fresh.execute("INSERT INTO t VALUES (7, 0, 9)")
+    for q in QUERIES:
+        assert _outcome(conn, q) == _outcome(fresh, q), q
+    conn.execute("ROLLBACK")
+    fresh.execute("DELETE FROM t WHERE a = 7")
+    for q in QUERIES:
+        assert _outcome(conn, q) == _outcome(fresh, q), q
+    other = rustmemodb.connect(conn)       # another session of the same database
+    other.execute("UPDATE t SET b = b + 100 WHERE a = 3")
+    fresh.execute("UPDATE t SET b = b + 100 WHERE a = 3")
+    for q in QUERIES:
+        assert _outcome(conn, q) == _outcome(fresh, q), q
+
+
 def test_entries_are_bounded(monkeypatch):
     monkeypatch.setattr(piece_plan, "MAX_ENTRIES", 8)
     conn = _planned(mode="always")

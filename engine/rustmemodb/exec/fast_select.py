@@ -71,17 +71,23 @@ class _Env:
     past the row path's size when planned: every run would fall back), and how many
     parameter slots the statement has (a subquery's outer values go after them)."""
 
-    def __init__(self, prepared) -> None:
-        self.big = {name for name, rows in prepared.sizes if rows > row_ops.SMALL_ROWS}
-        lifted = prepared.lifted
-        self.n_params = prepared.placeholders.count + (
-            len(lifted.slots) + len(lifted.pinned) if lifted is not None else 0)
+    def __init__(self, prepared=None, *, sizes=(), n_params: int = 0, nested: bool = True,
+                 row_fns=None) -> None:
+        if prepared is not None:
+            sizes = prepared.sizes
+            lifted = prepared.lifted
+            n_params = prepared.placeholders.count + (
+                len(lifted.slots) + len(lifted.pinned) if lifted is not None else 0)
+            nested = prepared.bound.nested
+            row_fns = prepared.row_fns
+        self.big = {name for name, rows in sizes if rows > row_ops.SMALL_ROWS}
+        self.n_params = n_params
         self.subqueries = False
         # Whether the binder made any subquery (sql/bound.py): if not, no expression is
         # walked looking for one.
-        self.nested = prepared.bound.nested
+        self.nested = nested
         # The session's closures for expressions it binds once and reuses (Prepared.row_fns).
-        self.row_fns = prepared.row_fns
+        self.row_fns = row_fns
         self.big_key = tuple(sorted(self.big))
 
     def row_fn(self, e, depth: int = 0):
@@ -278,17 +284,24 @@ def _limit(node: L.LogicalLimit, env):
 
 def _sort(node: L.LogicalSort, env):
     child = compile_rows(node.child, env)
-    keys = [(env.row_fn(e), bool(desc), bool(nf)) for e, desc, nf in node.keys]
+    sort = sorter(node.keys, env.row_fn)
+    return lambda ctx: sort(child(ctx), ctx.params)
+
+
+def sorter(keys, row_fn):
+    """fn(rows, params) -> ``rows`` in the order of ``keys`` ((expression, descending,
+    nulls first), as LogicalSort's), each key's closure made by ``row_fn``."""
+    keys_fns = [(row_fn(e), bool(desc), bool(nf)) for e, desc, nf in keys]
 
     def by_keys(rows, p):
-        for fn, desc, nulls_first in reversed(keys):   # stable: last key first
+        for fn, desc, nulls_first in reversed(keys_fns):   # stable: last key first
             rows = _sorted_by(rows, fn, p, desc, nulls_first)
         return rows
 
-    cols = [e.index for e, _, _ in node.keys if type(e) is ColRef]
-    directions = {bool(desc) for _, desc, _ in node.keys}
-    if len(cols) != len(keys) or len(directions) != 1:
-        return lambda ctx: by_keys(child(ctx), ctx.params)
+    cols = [e.index for e, _, _ in keys if type(e) is ColRef]
+    directions = {bool(desc) for _, desc, _ in keys}
+    if len(cols) != len(keys_fns) or len(directions) != 1:
+        return by_keys
     # Output columns, one direction (ORDER BY 1, 2, 3): one sort by the columns' values
     # together, the same order as a stable sort per key from the last (ties keep their
     # order), unless a key column holds a NULL or a NaN (placed by ``_sorted_by``) or a
@@ -296,16 +309,15 @@ def _sort(node: L.LogicalSort, env):
     desc = directions.pop()
     pick = operator.itemgetter(*cols)
 
-    def sort(ctx):
-        rows = child(ctx)
+    def sort(rows, p):
         if len(rows) < 2:
             return rows
         for i in cols:
             kinds = set(map(type, [r[i] for r in rows]))
             if not kinds <= _PLAIN_KEYS:
-                return by_keys(rows, ctx.params)
+                return by_keys(rows, p)
             if float in kinds and any(v != v for v in [r[i] for r in rows]):
-                return by_keys(rows, ctx.params)
+                return by_keys(rows, p)
         return sorted(rows, key=pick, reverse=desc)
     return sort
 

@@ -43,7 +43,7 @@ pieces never repeat pays a dictionary lookup per piece and nothing more.
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 
 from .. import errors, types
 from ..plan.expr import Call, ColRef, Const
@@ -66,6 +66,12 @@ _ORDER_KEY = re.compile(r"\s*([0-9]+)(?:\s+(asc|desc))?(?:\s+nulls\s+(first|last
                         re.IGNORECASE)
 
 
+# What the executor needs to make a statement's rows from its pieces' values
+# (exec/piece_rows.py): the select items' and the conditions' pieces, the AND/OR
+# joining the conditions, the sort keys (LogicalSort's) or None, the table and its width.
+PieceRows = namedtuple("PieceRows", "items conds ops sort_keys table width")
+
+
 class _Declined:
     """A piece the normal path does not plan as this module needs, for one catalog and
     one function registry version; ``joined``: a condition whose plan is a join (a
@@ -86,7 +92,8 @@ class _Piece:
     ``valid_for`` decides), what it adds to the statement (select expressions and output
     columns, or a filter) and the scan it reads."""
 
-    __slots__ = ("prepared", "exprs", "columns", "filter", "scan", "small")
+    __slots__ = ("prepared", "exprs", "columns", "filter", "scan", "small", "tables",
+                 "fns", "subqueries", "memo")
 
     def __init__(self, prepared: Prepared, scan: LogicalScan, exprs=(), columns=(),
                  filter=None) -> None:
@@ -106,6 +113,19 @@ class _Piece:
         self.exprs = exprs
         self.columns = columns
         self.filter = filter
+        # the tables its values are read from, and what the executor keeps of them
+        # (exec/piece_rows.py): its row closures (None: not compiled yet, False: none),
+        # whether they hold a subquery, its values for the last versions of its tables
+        self.tables = tuple(dict.fromkeys(n for k, n, _ in bound.deps if k == "table"))
+        self.fns = None
+        self.subqueries = False
+        self.memo = None
+
+    @property
+    def value_exprs(self) -> tuple:
+        """The expressions whose values this piece adds: a select item's, or a
+        condition's filter."""
+        return self.exprs or (self.filter,)
 
 
 class PiecePlans:
@@ -305,9 +325,13 @@ class PiecePlans:
             nested = nested or bound.nested
         bound = BoundStatement("SELECT", plan=plan, deps=deps, returns_rows=True,
                                nested=nested, privileges=tuple(privileges))
-        return Prepared(ph.sql, ph, kind="SELECT", bound=bound, plan=plan,
-                        functions_version=functions.version,
-                        sizes=tuple(sizes.items()))
+        prepared = Prepared(ph.sql, ph, kind="SELECT", bound=bound, plan=plan,
+                            functions_version=functions.version,
+                            sizes=tuple(sizes.items()))
+        prepared.pieces = PieceRows(tuple(got[:n_items]), tuple(got[n_items:]), tuple(ops),
+                                    tuple(sort_keys) if keys else None, table,
+                                    len(scan_columns))
+        return prepared
 
     def _chain(self, filters: list, ops: list, functions):
         """The filters joined as sqlglot's parser joins the conditions (sql/pieces.py
