@@ -366,6 +366,33 @@ def test_values_follow_the_rows_of_the_statements_snapshot():
         assert _outcome(conn, q) == _outcome(fresh, q), q
 
 
+def test_statements_planned_from_pieces_leave_no_cyclic_garbage():
+    """A one-off statement's plan is freed by reference counting, not left to the cyclic
+    collector (its fast path must not refer back to it): a file of such statements
+    would otherwise pay for full collections of the process's heap."""
+    import gc
+    import itertools
+    conn = _planned(mode="always")
+    items = ["a", "b + 1", "abs(c - 4)", "a * 2"]
+    texts = [f"SELECT {', '.join(p)} FROM t WHERE {w} ORDER BY 1"
+             for p in itertools.permutations(items, 3)
+             for w in ("a > 1 OR c < 4", "c < 4 AND a > 1")]
+    for sql in texts[:4]:
+        conn.execute(sql).fetchall()
+    plans = conn._session._piece_plans
+    hits = plans.hits
+    gc.collect()
+    gc.disable()
+    try:
+        for sql in texts[4:]:
+            conn.execute(sql).fetchall()
+        found = gc.collect()
+    finally:
+        gc.enable()
+    assert plans.hits - hits == len(texts) - 4
+    assert found < len(texts) - 4
+
+
 def test_entries_are_bounded(monkeypatch):
     monkeypatch.setattr(piece_plan, "MAX_ENTRIES", 8)
     conn = _planned(mode="always")

@@ -39,10 +39,14 @@ def compile_piece_rows(prepared, compile_fast: Callable) -> Callable:
     columns = prepared.plan.columns
     sort = sorter(sort_keys, compile_row) if sort_keys else None
     compiled: list = []
+    # Not ``prepared`` itself, whose ``fast`` this is: a cycle through it would leave
+    # every one-off statement's plan to the cyclic collector (a copy is compiled)
+    fields = {f: getattr(prepared, f) for f in _COPIED}
+    make = type(prepared)
 
     def fallback(ctx):
         if not compiled:
-            compiled.append(compile_fast(prepared) or _declines)
+            compiled.append(compile_fast(make(**fields)) or _declines)
         return compiled[0](ctx)
 
     def run(ctx):
@@ -75,6 +79,11 @@ def compile_piece_rows(prepared, compile_fast: Callable) -> Callable:
             out = sort(out, ctx.params)
         return Result(columns, rows=out, rowcount=len(out), kind="SELECT")
     return run
+
+
+# The fields of a Prepared its compiled fast path reads (exec/fast_select.py).
+_COPIED = ("text", "placeholders", "kind", "bound", "plan", "functions_version",
+           "param_types", "exact_types", "sizes", "lifted")
 
 
 def values(piece, root, rows: list, ctx) -> list | None:
