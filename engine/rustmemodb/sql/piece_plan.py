@@ -26,11 +26,19 @@ module never raises one of its own):
   casts, session functions);
 * piece plans of exactly the shapes above, over a scan with no index lookup, no
   column pruning and no row id (a table past the row path's size is pruned: its
-  pieces are not used), every piece over the same scan; a condition whose plan is
-  anything else (a correlated EXISTS the optimizer turned into a semi-join, a
-  condition folded to a constant) sends its statements down the normal path;
+  pieces are not used), every piece over the same scan. A condition whose own plan is
+  a join (a correlated EXISTS the optimizer turns into a semi-join) is planned as a
+  value, ``SELECT C FROM <source>``: a subquery per row, the same rows, where the
+  statement's WHERE has a top-level OR (no condition is then a conjunct the optimizer
+  could join) or its tables are of the row path's size; else, and for a condition
+  whose plan is anything else (folded to a constant, an index lookup), the statement
+  takes the normal path;
 * the session has no temporary tables, and the statement's literals are not lifted
-  into parameter slots (its shape's first text: sql/plan_cache.py).
+  into parameter slots (its shape's first text: sql/plan_cache.py). EXPLAIN and
+  PREPARE always plan with the optimizer (Session._prepare).
+
+The plan's rows are made from the pieces' values over the table (exec/piece_rows.py,
+``Prepared.pieces``), and by the plan compiled as any other when a piece has none.
 
 A piece's plan is valid while the plan made for it is (``Prepared.valid_for``: the
 same function registry version, every table schema, view and SQL function its binding
