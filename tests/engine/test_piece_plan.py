@@ -197,6 +197,18 @@ def test_pieces_are_planned_on_their_second_sighting():
     assert len(plans.entries) == 4
 
 
+def test_the_one_piece_a_statement_lacks_is_planned_on_its_first_sighting():
+    conn = _planned()
+    plans = conn._session._piece_plans
+    hits = plans.hits
+    one_new = "SELECT a, c * 3 FROM t WHERE a > 1 OR c < 4 ORDER BY 1"
+    assert _outcome(conn, one_new) == _outcome(_fresh(), one_new)
+    assert plans.hits == hits + 1
+    two_new = "SELECT a, c * 5, b * 7 FROM t WHERE a > 1 ORDER BY 1"
+    assert _outcome(conn, two_new) == _outcome(_fresh(), two_new)
+    assert plans.hits == hits + 1
+
+
 @pytest.mark.parametrize("changes", [
     ["ALTER TABLE t ALTER COLUMN b TYPE FLOAT"],
     ["ALTER TABLE t RENAME COLUMN b TO bb", "ALTER TABLE t RENAME COLUMN c TO b",

@@ -45,8 +45,9 @@ same function registry version, every table schema, view and SQL function its bi
 read still the same object, its tables' sizes within the plan cache's drift); a piece
 the normal path would not plan this way is remembered as declined until the catalog
 (``Root.catalog_version``) or the function registry changes. A piece is planned on its
-second sighting only (a statement's pieces seen once are just counted), so a file whose
-pieces never repeat pays a dictionary lookup per piece and nothing more.
+second sighting (a statement's pieces seen once are just counted), or on its first
+when it is the only piece its statement lacks, so a file whose pieces never repeat
+pays a dictionary lookup per piece and nothing more.
 """
 from __future__ import annotations
 
@@ -195,7 +196,10 @@ class PiecePlans:
         if missing:
             seen = self.seen
             unseen = [wanted[i] for i in missing if wanted[i] not in seen]
-            if unseen:      # pieces planned on their second sighting only
+            # Pieces are planned on their second sighting, or on their first when it is
+            # the one piece the statement lacks (planning it costs about what planning
+            # the statement whole would): a file whose pieces never repeat plans none.
+            if unseen and (len(unseen) > 1 or len(missing) == len(wanted)):
                 for k in unseen:
                     seen[k] = None
                     if len(seen) > MAX_ENTRIES:
