@@ -114,6 +114,8 @@ class Session:
         self._expr_memo = None
         # Pieces of one-table SELECTs parsed by earlier statements (sql/pieces.py).
         self._pieces = None
+        # Plans of the pieces of one-table SELECTs (sql/piece_plan.py).
+        self._piece_plans = None
 
     @property
     def file_root(self) -> str | None:
@@ -307,20 +309,24 @@ class Session:
         util = dispatch(ph.sql)
         if util is not None:
             return Prepared(ph.sql, ph, kind="utility", utility=util)
-        return self._bind(ph, self._catalog_root())
+        # the optimizer's plan, never one assembled from pieces (sql/piece_plan.py):
+        # EXPLAIN shows it, PREPARE keeps it
+        return self._bind(ph, self._catalog_root(), from_pieces=False)
 
     def _catalog_root(self):
         return self.txn.working if self.txn is not None else self.db.root
 
-    def _bind(self, ph, root, shape=None, quick: bool = True) -> Prepared:
+    def _bind(self, ph, root, shape=None, quick: bool = True,
+              from_pieces: bool = True) -> Prepared:
         try:
-            return self._bind_text(ph, root, shape, quick)
+            return self._bind_text(ph, root, shape, quick, from_pieces)
         except errors.Error as exc:   # positions point into the text as the user wrote it
             if exc.position is not None and ph.edits:
                 exc.position = ph.original_position(exc.position)
             raise
 
-    def _bind_text(self, ph, root, shape, quick_ok: bool = True) -> Prepared:
+    def _bind_text(self, ph, root, shape, quick_ok: bool = True,
+                   from_pieces: bool = True) -> Prepared:
         planner = _planner()
         optimize, FLAT = planner.optimize, planner.FLAT
         # The simplest shapes (SELECT 1, CREATE TABLE, INSERT ... VALUES, a point SELECT)
@@ -330,6 +336,15 @@ class Session:
         if quick is not None:
             bound, tags = quick
         else:
+            if from_pieces and shape is None and self.temp_prefix is None:
+                # a one-table SELECT planned from its pieces' plans (sql/piece_plan.py)
+                plans = self._piece_plans
+                if plans is None:
+                    plans = self._piece_plans = _front_end().PiecePlans()
+                prepared = plans.prepare(self, ph, root)
+                if prepared is not None:
+                    prepared.fast = planner.compile_piece_rows(prepared, self.compile_fast)
+                    return prepared
             bound, tags = self._parse_and_bind(ph, root, shape)
             if isinstance(bound, Prepared):
                 return bound
@@ -345,12 +360,37 @@ class Session:
                             functions_version=self.db.functions.version, param_types=slots,
                             exact_types=exact_param_types(ph, slots), sizes=sizes,
                             lifted=lifted)
+        return self._compiled(prepared, planner)
+
+    def _compiled(self, prepared: Prepared, planner) -> Prepared:
+        """``prepared`` with its fast path compiled."""
+        prepared.fast = self.compile_fast(prepared)
+        return prepared
+
+    def compile_fast(self, prepared: Prepared):
+        """The fast path of ``prepared`` (exec/fast_path.py), or None; compiled reusing
+        the session's closures of the bound expressions it reuses (sql/bind/reuse.py)."""
         memo = self._expr_memo
         if memo is not None and memo.entries:
             prepared.row_fns = memo.row_fns
-        prepared.fast = planner.compile_fast_path(prepared)
-        prepared.row_fns = None
-        return prepared
+        try:
+            return _planner().compile_fast_path(prepared)
+        finally:
+            prepared.row_fns = None
+
+    def plan_piece(self, ph, root) -> Prepared:
+        """The plan of a piece's own statement (sql/piece_plan.py), made by the normal
+        path (never from pieces' plans) and cached nowhere."""
+        return self._bind(ph, root, None, from_pieces=False)
+
+    def piece_is_pure(self, kind: str, text: str) -> bool:
+        """Whether select item or condition ``text`` holds only nodes whose binding reads
+        nothing but their arguments, the scope, the function registry and the catalog's
+        tables (sql/bind/reuse.py ``piece_key``/``catalog_key``)."""
+        front = _front_end()
+        node = front.piece_node(kind, text)
+        return node is not None and (front.piece_key(node) is not None
+                                     or front.catalog_key(node) is not None)
 
     def _parse_and_bind(self, ph, root, shape):
         """(bound statement, literal slot tags) through sqlglot and the binder; or a
@@ -1087,8 +1127,13 @@ class _Stages:
         "ExprMemo",
         "FLAT",
         "PieceParser",
+        "PiecePlans",
+        "catalog_key",
+        "piece_node",
+        "piece_key",
         "StatementBinder",
         "compile_fast_path",
+        "compile_piece_rows",
         "optimize",
         "parse_one",
         "parse_role_statement",
@@ -1104,10 +1149,12 @@ def _planner() -> _Stages:
     global _PLANNER
     if _PLANNER is None:
         from .exec.fast_path import compile_fast_path
+        from .exec.piece_rows import compile_piece_rows
         from .optimize import FLAT, optimize
         stages = _Stages()
         stages.optimize, stages.FLAT = optimize, FLAT
         stages.compile_fast_path = compile_fast_path
+        stages.compile_piece_rows = compile_piece_rows
         _PLANNER = stages
     return _PLANNER
 
@@ -1120,7 +1167,9 @@ def _front_end() -> _Stages:
         from .sql.bind.reuse import ExprMemo
         from .sql.parse import parse_one
         from .sql.parse_roles import CommentStatement
-        from .sql.pieces import PieceParser
+        from .sql.pieces import PieceParser, piece_node
+        from .sql.piece_plan import PiecePlans
+        from .sql.bind.reuse import catalog_key, piece_key
         from .sql.parse_roles import parse as parse_role_statement
         stages = _Stages()
         stages.parse_one, stages.CommentStatement = parse_one, CommentStatement
@@ -1128,6 +1177,9 @@ def _front_end() -> _Stages:
         stages.StatementBinder = StatementBinder
         stages.ExprMemo = ExprMemo
         stages.PieceParser = PieceParser
+        stages.PiecePlans = PiecePlans
+        stages.piece_node = piece_node
+        stages.piece_key, stages.catalog_key = piece_key, catalog_key
         _FRONT_END = stages
     return _FRONT_END
 

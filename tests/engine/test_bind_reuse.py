@@ -168,6 +168,17 @@ def test_create_function_shadowing_a_builtin_empties_the_memo(conn):
     assert conn.execute("SELECT abs(f) FROM t WHERE a = 1").fetchall() == [(101.5,)]
 
 
+def test_a_plan_made_with_a_reused_piece_is_stale_once_create_function_shadows_it(conn):
+    # the piece abs(f) is bound by the first statement; the second reuses it, and its
+    # plan (cached on the second run) must depend on abs as if bound afresh
+    conn.execute("SELECT abs(f), b FROM t WHERE a > 0 ORDER BY 1").fetchall()
+    sql = "SELECT abs(f), a FROM t WHERE a = 1"
+    for _ in range(2):
+        assert conn.execute(sql).fetchall() == [(1.5, 1)]
+    conn.execute("CREATE FUNCTION abs(x float) RETURNS float LANGUAGE sql RETURN x + 100")
+    assert conn.execute(sql).fetchall() == _fresh_with_function(sql) == [(101.5, 1)]
+
+
 def _fresh_with_function(sql: str) -> list:
     c = _connect()
     c.execute("CREATE FUNCTION abs(x float) RETURNS float LANGUAGE sql RETURN x + 100")

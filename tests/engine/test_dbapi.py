@@ -177,6 +177,29 @@ def test_udf_register_function():
     assert e.value.sqlstate == "42883"
 
 
+def test_functions_added_to_one_database_stay_its_own():
+    """The built-ins are shared by every database until one adds a function (and copies
+    them): what one adds, overriding a built-in's name or not, no other database sees."""
+    from rustmemodb.exec.functions import registry
+    a, b = rustmemodb.connect(), rustmemodb.connect()
+    assert a.execute("SELECT abs(-2), upper('x')").fetchall() == [(2, "X")]
+    assert a.database.functions._maps is b.database.functions._load()
+    a.register_function("scramble", lambda s: s[::-1], ["TEXT"], "TEXT")
+    a.register_function("upper", lambda s: "up:" + s, ["TEXT"], "TEXT")
+    a.register_aggregate("total", lambda vs: sum(v for v in vs if v is not None),
+                         ["INTEGER"], "INTEGER")
+    assert a.execute("SELECT scramble('ab'), upper('x')").fetchall() == [("ba", "up:x")]
+    assert a.execute("SELECT total(x) FROM (VALUES (1), (2)) AS v(x)").fetchall() == [(3,)]
+    assert b.execute("SELECT upper('x')").fetchall() == [("X",)]
+    for sql in ("SELECT scramble('ab')", "SELECT total(x) FROM (VALUES (1)) AS v(x)"):
+        with pytest.raises(rustmemodb.Error) as e:
+            b.execute(sql)
+        assert e.value.sqlstate == "42883"
+    c = rustmemodb.connect()
+    assert c.execute("SELECT upper('x')").fetchall() == [("X",)]
+    assert "scramble" not in registry._BUILTINS[0] and "total" not in registry._BUILTINS[1]
+
+
 def test_serial_columns_draw_from_their_sequence():
     c = rustmemodb.connect()
     c.execute("CREATE TABLE s (id SERIAL PRIMARY KEY, v TEXT)")

@@ -42,3 +42,29 @@ def test_order_by_through_the_row_path():
     assert got[:3] == [-1.0, 1.0, 2.0] and all(v != v for v in got[3:5]) and got[5] is None
     got = [r[0] for r in c.execute("SELECT f, a FROM t ORDER BY 1 DESC, 2").fetchall()]
     assert got[0] is None and got[1] != got[1] and got[2] != got[2] and got[3:] == [2.0, 1.0, -1.0]
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_one_sort_by_output_columns_orders_as_a_sort_per_key(seed, monkeypatch):
+    """ORDER BY output columns in one direction sorts once by the columns together
+    (``_sort``): the order of a stable sort per key from the last, whatever the columns
+    hold (NULLs and NaN send it the per-key way)."""
+    from rustmemodb.plan import logical as L
+    from rustmemodb.plan.expr import ColRef
+    rng = random.Random(seed)
+    pools = [[1, 2, 2, 3], ["a", "b", "B", "a"], [1.5, -0.0, 0.0, 2.0], [True, False],
+             [1, None, 2], [1.0, float("nan"), 0.5]]
+    width = rng.randrange(1, 4)
+    cols = [rng.choice(pools[:4] if seed % 2 else pools) for _ in range(width)]
+    rows = [tuple(rng.choice(p) for p in cols) + (i,) for i in range(rng.randrange(0, 25))]
+    desc = bool(seed % 3 == 0)
+    keys = [(ColRef(j, "INTEGER"), desc, desc) for j in rng.sample(range(width), width)]
+    node = L.LogicalSort([("c", "INTEGER")] * (width + 1), None, keys)
+    env = type("Env", (), {"row_fn": lambda self, e: (lambda r, p, i=e.index: r[i])})()
+    monkeypatch.setattr(fast_select, "compile_rows", lambda n, e: (lambda ctx: list(rows)))
+    sort = fast_select._sort(node, env)
+    ctx = type("Ctx", (), {"params": None})()
+    want = list(rows)
+    for e, d, nf in reversed(keys):
+        want = fast_select._sorted_by(want, lambda r, p, i=e.index: r[i], None, d, nf)
+    assert sort(ctx) == want

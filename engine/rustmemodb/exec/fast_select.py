@@ -71,22 +71,43 @@ class _Env:
     past the row path's size when planned: every run would fall back), and how many
     parameter slots the statement has (a subquery's outer values go after them)."""
 
-    def __init__(self, prepared) -> None:
-        self.big = {name for name, rows in prepared.sizes if rows > row_ops.SMALL_ROWS}
-        lifted = prepared.lifted
-        self.n_params = prepared.placeholders.count + (
-            len(lifted.slots) + len(lifted.pinned) if lifted is not None else 0)
+    def __init__(self, prepared=None, *, sizes=(), n_params: int = 0, nested: bool = True,
+                 row_fns=None) -> None:
+        if prepared is not None:
+            sizes = prepared.sizes
+            lifted = prepared.lifted
+            n_params = prepared.placeholders.count + (
+                len(lifted.slots) + len(lifted.pinned) if lifted is not None else 0)
+            nested = prepared.bound.nested
+            row_fns = prepared.row_fns
+        self.big = {name for name, rows in sizes if rows > row_ops.SMALL_ROWS}
+        self.n_params = n_params
         self.subqueries = False
         # Whether the binder made any subquery (sql/bound.py): if not, no expression is
         # walked looking for one.
-        self.nested = prepared.bound.nested
+        self.nested = nested
         # The session's closures for expressions it binds once and reuses (Prepared.row_fns).
-        self.row_fns = prepared.row_fns
+        self.row_fns = row_fns
         self.big_key = tuple(sorted(self.big))
 
     def row_fn(self, e, depth: int = 0):
         memo = self.row_fns
         key = id(e)
+        if memo is not None:
+            # kept under its id alone: an expression with no subquery (one with a
+            # subquery is kept under a longer key, below), so no walk looks for one
+            hit = memo.get(key)
+            if hit is not None and hit[0] is e:
+                return hit[1]
+            if depth < 8 and type(e) is Call and (e.fn == "and" or e.fn == "or") \
+                    and len(e.args) == 2:
+                # a new AND/OR of conditions compiled before: its sides' closures reused
+                # (a side with a subquery notes it). Not kept itself: a statement's own
+                # AND/OR (sql/pieces.py and piece_plan.py join known conditions anew each
+                # time) would only keep garbage alive long enough for the collector to
+                # promote it to its oldest generation
+                return lazy_pair(e.fn, self.row_fn(e.args[0], depth + 1),
+                                 self.row_fn(e.args[1], depth + 1))
         sub = self.nested and has_subquery(e)
         if sub:
             # a subquery's closure reads its outer values from the slots after the
@@ -94,19 +115,10 @@ class _Env:
             # statements with as many slots and the same big tables
             self.subqueries = True
             key = (key, self.n_params, self.big_key)
-        if memo is not None:
-            hit = memo.get(key)
-            if hit is not None and hit[0] is e:
-                return hit[1]
-            if depth < 8 and type(e) is Call and (e.fn == "and" or e.fn == "or") \
-                    and len(e.args) == 2:
-                # a new AND/OR of conditions compiled before: its sides' closures reused
-                fn = lazy_pair(e.fn, self.row_fn(e.args[0], depth + 1),
-                               self.row_fn(e.args[1], depth + 1))
-                if len(memo) >= _ROW_FNS:
-                    memo.clear()
-                memo[key] = (e, fn)
-                return fn
+            if memo is not None:
+                hit = memo.get(key)
+                if hit is not None and hit[0] is e:
+                    return hit[1]
         bound = e
         if sub:
             e = transform(e, lambda n: row_ops.compile_subquery(n, self, compile_rows)
@@ -272,15 +284,46 @@ def _limit(node: L.LogicalLimit, env):
 
 def _sort(node: L.LogicalSort, env):
     child = compile_rows(node.child, env)
-    keys = [(env.row_fn(e), bool(desc), bool(nf)) for e, desc, nf in node.keys]
+    sort = sorter(node.keys, env.row_fn)
+    return lambda ctx: sort(child(ctx), ctx.params)
 
-    def sort(ctx):
-        rows = child(ctx)
-        p = ctx.params
-        for fn, desc, nulls_first in reversed(keys):   # stable: last key first
+
+def sorter(keys, row_fn):
+    """fn(rows, params) -> ``rows`` in the order of ``keys`` ((expression, descending,
+    nulls first), as LogicalSort's), each key's closure made by ``row_fn``."""
+    keys_fns = [(row_fn(e), bool(desc), bool(nf)) for e, desc, nf in keys]
+
+    def by_keys(rows, p):
+        for fn, desc, nulls_first in reversed(keys_fns):   # stable: last key first
             rows = _sorted_by(rows, fn, p, desc, nulls_first)
         return rows
+
+    cols = [e.index for e, _, _ in keys if type(e) is ColRef]
+    directions = {bool(desc) for _, desc, _ in keys}
+    if len(cols) != len(keys_fns) or len(directions) != 1:
+        return by_keys
+    # Output columns, one direction (ORDER BY 1, 2, 3): one sort by the columns' values
+    # together, the same order as a stable sort per key from the last (ties keep their
+    # order), unless a key column holds a NULL or a NaN (placed by ``_sorted_by``) or a
+    # value of another type.
+    desc = directions.pop()
+    pick = operator.itemgetter(*cols)
+
+    def sort(rows, p):
+        if len(rows) < 2:
+            return rows
+        for i in cols:
+            kinds = set(map(type, [r[i] for r in rows]))
+            if not kinds <= _PLAIN_KEYS:
+                return by_keys(rows, p)
+            if float in kinds and any(v != v for v in [r[i] for r in rows]):
+                return by_keys(rows, p)
+        return sorted(rows, key=pick, reverse=desc)
     return sort
+
+
+# Python types whose own order is SQL's for a sort key (NULL, NaN: ``_sorted_by``).
+_PLAIN_KEYS = frozenset({int, float, str, bool})
 
 
 def _sorted_by(rows: list, fn, p, desc: bool, nulls_first: bool) -> list:

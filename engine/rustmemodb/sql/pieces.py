@@ -105,7 +105,23 @@ _DECLINED = object()
 def split(sql: str):
     """(items, source, conditions, operators, order, limit) as texts, cut at the top
     level, or None when ``sql`` is not of this module's shape. ``conditions`` and
-    ``operators`` alternate (``operators[i]`` joins conditions i and i+1: "and"/"or")."""
+    ``operators`` alternate (``operators[i]`` joins conditions i and i+1: "and"/"or").
+    The caller must not change the lists: the last text's answer is kept, as a
+    statement planned from its pieces' plans (sql/piece_plan.py) and, when that
+    declines, parsed by its pieces asks for it twice."""
+    global _last_split
+    last = _last_split
+    if last[0] == sql:
+        return last[1]
+    cut = _split(sql)
+    _last_split = (sql, cut)
+    return cut
+
+
+_last_split: tuple = ("", None)
+
+
+def _split(sql: str):
     if not sql.isascii() or _REFUSED.search(sql) or any(r in sql for r in _REWRITTEN):
         return None
     m = _SELECT.match(sql)
@@ -324,6 +340,13 @@ def _check_joints(select: exp.Select) -> None:
                 stack.append(node.expression)
     for node in todo:
         check_node(node)
+
+
+def piece_node(kind: str, text: str) -> exp.Expression | None:
+    """A select item (``kind`` "item") or WHERE condition ("cond") parsed alone, as this
+    module reads it in a statement; or None when it does not parse alone as in place."""
+    node = _parse_piece(kind, text)
+    return None if node is _DECLINED else node
 
 
 def _parse_piece(kind: str, text: str):

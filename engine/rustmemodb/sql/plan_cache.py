@@ -91,6 +91,9 @@ class Prepared:
     # id(bound expression) -> (expression, row closure): the session's closures compiled
     # for expressions it reuses across statements (sql/bind/reuse.py), or None.
     row_fns: Any = None
+    # A statement planned from its pieces' plans (sql/piece_plan.py PieceRows), whose
+    # fast path makes its rows from the pieces' values (exec/piece_rows.py), or None.
+    pieces: Any = None
 
     def valid_for(self, root, functions) -> bool:
         if self.functions_version != functions.version:

@@ -61,6 +61,12 @@ _versions = itertools.count(1)
 
 
 _LOAD_LOCK = threading.Lock()
+# (scalars, aggregates): the built-ins, registered once per process and never changed
+# afterwards. A registry reads them until a function is added to it, and then copies
+# them (``_own``): a database made for every connection would otherwise register
+# ~40,000 objects of its own, which outlive the connection's first statements and so
+# reach the collector's oldest generation, whose full collections they bring on.
+_BUILTINS: tuple | None = None
 
 
 class FunctionRegistry:
@@ -77,9 +83,11 @@ class FunctionRegistry:
         self._resolved: dict = {}
         if parent is None:
             self._maps: tuple | None = None     # (scalars, aggregates) once loaded
+            self._own = False                   # the shared built-ins until one is added
         else:
             self._maps = ({k: list(v) for k, v in parent._scalars.items()},
                           dict(parent._aggregates))
+            self._own = True
             self.version = parent.version   # same functions: plans stay valid
 
     def _load(self) -> tuple:
@@ -87,16 +95,28 @@ class FunctionRegistry:
         # built-ins are registered into a private staging registry and published with one
         # assignment, so a thread racing the first load never finds a half-filled catalog
         # (a missing operator there is a spurious 42883).
+        global _BUILTINS
         with _LOAD_LOCK:
             if self._maps is None:
-                staging = FunctionRegistry.__new__(FunctionRegistry)
-                staging.version = self.version
-                staging.shared = False
-                staging._resolved = {}
-                staging._maps = ({}, {})
-                from . import builtins
-                builtins.register_all(staging)
-                self._maps = staging._maps
+                if _BUILTINS is None:
+                    staging = FunctionRegistry.__new__(FunctionRegistry)
+                    staging.version = self.version
+                    staging.shared = False
+                    staging._resolved = {}
+                    staging._maps = ({}, {})
+                    staging._own = True
+                    from . import builtins
+                    builtins.register_all(staging)
+                    _BUILTINS = staging._maps
+                self._maps = _BUILTINS
+        return self._maps
+
+    def _owned(self) -> tuple:
+        """The maps, copied first if they are the shared built-ins."""
+        if not self._own:
+            scalars, aggregates = self._maps if self._maps is not None else self._load()
+            self._maps = ({k: list(v) for k, v in scalars.items()}, dict(aggregates))
+            self._own = True
         return self._maps
 
     @property
@@ -113,12 +133,12 @@ class FunctionRegistry:
         return FunctionRegistry(parent=self)
 
     def add(self, fn: ScalarFunction) -> None:
-        self._scalars.setdefault(fn.name.lower(), []).insert(0, fn)
+        self._owned()[0].setdefault(fn.name.lower(), []).insert(0, fn)
         self._resolved = {}
         self.version = next(_versions)
 
     def add_aggregate(self, fn: AggregateFunction) -> None:
-        self._aggregates[fn.name.lower()] = fn
+        self._owned()[1][fn.name.lower()] = fn
         self.version = next(_versions)
 
     def names(self) -> list[str]:

@@ -184,10 +184,15 @@ class ExprBinder:
     def _piece(self, node, memo, context: tuple, key, depth: int) -> Expr:
         # a piece holding a query is kept whole only below its AND/OR and brackets
         catalog = key is not None and type(key[0]) is tuple
+        stmt = self.stmt
         if key is not None and not catalog:
-            bound = memo.get((context, key))
-            if bound is not None:
+            hit = memo.get((context, key))
+            if hit is not None:
+                bound, deps = hit
+                if deps:    # the built-ins it calls: CREATE FUNCTION may shadow them
+                    stmt.deps.extend(deps)
                 return bound
+        n_deps = len(stmt.deps)
         cls = type(node)
         if depth < 8 and cls is exp.Paren:
             bound = self._piece(node.this, memo, context, reuse.arg_key(key, "this", node.this),
@@ -205,7 +210,7 @@ class ExprBinder:
         else:
             bound = self.bind(node)
         if key is not None and not catalog:
-            memo.put((context, key), bound)
+            memo.put((context, key), (bound, tuple(stmt.deps[n_deps:])))
         return bound
 
     def _catalog_piece(self, node, memo, key) -> Expr:

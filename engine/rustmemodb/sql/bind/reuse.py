@@ -203,8 +203,11 @@ _NUMBERS = itertools.count(1)
 
 class ExprMemo:
     """A session's bound pieces: (binder class, aggregates, windows, scope key, piece
-    key) -> bound expression, valid for one function registry version and one set of
-    catalog SQL functions.
+    key) -> (bound expression, the dependencies its binding noted: the built-in
+    functions it calls, which a later CREATE FUNCTION may shadow), valid for one
+    function registry version and one set of catalog SQL functions. The dependencies
+    are noted again on each reuse, so a plan made with a reused piece is checked for
+    them as one made without (sql/plan_cache.py).
 
     A piece holding a query (``catalog_key``) is kept in ``catalog`` with what binding
     it added to the statement binder (the tables and views it depends on, the relations

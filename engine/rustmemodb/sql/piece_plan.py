@@ -1,0 +1,396 @@
+"""Planning a one-table SELECT from plans of its pieces (issue 11: a file of one-off queries).
+
+A file of distinct statements over one table (SQLite's select1-5.test corpus, a
+notebook's cells, a test suite) writes the same select items and conditions again and
+again in different combinations. ``sql/pieces.py`` spares the parse of such a statement
+and ``sql/bind/reuse.py`` the binding of each piece, but the statement as a whole still
+went through the binder's scaffolding, the optimizer's rules and a new plan: ~200 µs of
+a one-off statement's ~400. This module plans the statement from plans of its pieces,
+each made once per session by the normal path:
+
+    item X      planned as ``SELECT X FROM <source>``          Project(Scan)
+    condition C planned as ``SELECT 1 FROM <source> WHERE C``  Project(Scan(filter))
+
+and assembles ``[Sort](Project(Scan(filter)))`` from them: the items' expressions and
+output columns side by side, the conditions' filters joined by AND/OR as written (AND
+before OR, both from the left: the tree sqlglot parses), ORDER BY output positions.
+
+Only what is sure to mean the same alone as in place is used; anything else returns
+None and the statement takes the normal path, which also reports every error (this
+module never raises one of its own):
+
+* the shape of sql/pieces.py without LIMIT, ORDER BY only by output positions;
+* pieces whose sqlglot trees hold only node classes whose binding reads nothing but
+  their arguments, the scope, the function registry and the catalog's tables
+  (``reuse.piece_key``/``catalog_key``: no now(), random(), nextval(), parameters,
+  casts, session functions);
+* piece plans of exactly the shapes above, over a scan with no index lookup, no
+  column pruning and no row id (a table past the row path's size is pruned: its
+  pieces are not used), every piece over the same scan. A condition whose own plan is
+  a join (a correlated EXISTS the optimizer turns into a semi-join) is planned as a
+  value, ``SELECT C FROM <source>``: a subquery per row, the same rows, where the
+  statement's WHERE has a top-level OR (no condition is then a conjunct the optimizer
+  could join) or its tables are of the row path's size; else, and for a condition
+  whose plan is anything else (folded to a constant, an index lookup), the statement
+  takes the normal path;
+* the session has no temporary tables, and the statement's literals are not lifted
+  into parameter slots (its shape's first text: sql/plan_cache.py). EXPLAIN and
+  PREPARE always plan with the optimizer (Session._prepare).
+
+The plan's rows are made from the pieces' values over the table (exec/piece_rows.py,
+``Prepared.pieces``), and by the plan compiled as any other when a piece has none.
+
+A piece's plan is valid while the plan made for it is (``Prepared.valid_for``: the
+same function registry version, every table schema, view and SQL function its binding
+read still the same object, its tables' sizes within the plan cache's drift); a piece
+the normal path would not plan this way is remembered as declined until the catalog
+(``Root.catalog_version``) or the function registry changes. A piece is planned on its
+second sighting (a statement's pieces seen once are just counted), or on its first
+when it is the only piece its statement lacks, so a file whose pieces never repeat
+pays a dictionary lookup per piece and nothing more.
+"""
+from __future__ import annotations
+
+import re
+from collections import OrderedDict, namedtuple
+
+from .. import errors, types
+from ..plan.expr import Call, ColRef, Const
+from ..plan.logical import SMALL_ROWS, LogicalJoin, LogicalProject, LogicalScan, LogicalSort
+from . import params as placeholders
+from .bound import BoundStatement
+from .plan_cache import Prepared
+from .pieces import split
+
+# Pieces (planned or declined) and sightings kept per session, least recently used
+# dropped first.
+MAX_ENTRIES = 1024
+
+# Kinds of pieces: a select item, a condition, a condition planned as a select item.
+_ITEM, _COND, _VALUE = "item", "cond", "value"
+# A condition planned as a value that may not stand where it is (see ``prepare``).
+_NOT_HERE = object()
+# One ORDER BY key by output position: ``2``, ``2 DESC``, ``1 ASC NULLS FIRST``.
+_ORDER_KEY = re.compile(r"\s*([0-9]+)(?:\s+(asc|desc))?(?:\s+nulls\s+(first|last))?\s*",
+                        re.IGNORECASE)
+
+
+# What the executor needs to make a statement's rows from its pieces' values
+# (exec/piece_rows.py): the select items' and the conditions' pieces, the AND/OR
+# joining the conditions, the sort keys (LogicalSort's) or None, the table and its width.
+PieceRows = namedtuple("PieceRows", "items conds ops sort_keys table width")
+
+
+class _Declined:
+    """A piece the normal path does not plan as this module needs, for one catalog and
+    one function registry version; ``joined``: a condition whose plan is a join (a
+    correlated EXISTS or IN the optimizer turned into a semi-join)."""
+
+    __slots__ = ("catalog_version", "functions_version", "joined")
+
+    def __init__(self, catalog_version: int, functions_version: int,
+                 joined: bool = False) -> None:
+        self.catalog_version = catalog_version
+        self.functions_version = functions_version
+        self.joined = joined
+
+
+class _Piece:
+    """A planned piece: what its plan was made against (``prepared``: a ``Prepared``
+    with the plan's bound dependencies, privileges and table sizes but no plan: its
+    ``valid_for`` decides), what it adds to the statement (select expressions and output
+    columns, or a filter) and the scan it reads."""
+
+    __slots__ = ("prepared", "exprs", "columns", "filter", "scan", "small", "tables",
+                 "fns", "subqueries", "memo")
+
+    def __init__(self, prepared: Prepared, scan: LogicalScan, exprs=(), columns=(),
+                 filter=None) -> None:
+        bound = prepared.bound
+        # kept without the plan, its closures and the bound tree: a session keeps up to
+        # MAX_ENTRIES of these, and the collector traverses all it keeps
+        self.prepared = Prepared(prepared.text, None, kind=prepared.kind,
+                                 bound=BoundStatement(bound.kind, deps=tuple(bound.deps),
+                                                      nested=bound.nested,
+                                                      privileges=bound.privileges),
+                                 functions_version=prepared.functions_version,
+                                 sizes=prepared.sizes)
+        self.scan = scan
+        # every table it reads within the row path's size (valid_for plans it again
+        # once one grows past that)
+        self.small = all(rows <= SMALL_ROWS for _, rows in prepared.sizes)
+        self.exprs = exprs
+        self.columns = columns
+        self.filter = filter
+        # the tables its values are read from, and what the executor keeps of them
+        # (exec/piece_rows.py): its row closures (None: not compiled yet, False: none),
+        # whether they hold a subquery, its values for the last versions of its tables
+        self.tables = tuple(dict.fromkeys(n for k, n, _ in bound.deps if k == "table"))
+        self.fns = None
+        self.subqueries = False
+        self.memo = None
+
+    @property
+    def value_exprs(self) -> tuple:
+        """The expressions whose values this piece adds: a select item's, or a
+        condition's filter."""
+        return self.exprs or (self.filter,)
+
+
+class PiecePlans:
+    """A session's planned pieces: (kind, source text, piece text) -> ``_Piece`` or
+    ``_Declined``; and the pieces seen once."""
+
+    __slots__ = ("entries", "seen", "hits", "misses", "_logic")
+
+    def __init__(self) -> None:
+        self.entries: OrderedDict = OrderedDict()
+        self.seen: OrderedDict = OrderedDict()
+        self.hits = 0          # statements planned here
+        self.misses = 0        # statements of the shape left to the normal path
+        # (registry, version) -> (and impl, or impl)
+        self._logic: tuple = (None, None, None)
+
+    def prepare(self, session, ph, root) -> Prepared | None:
+        """The plan of ``ph`` (normalized statement text, no placeholders) over ``root``
+        assembled from its pieces' plans, or None (see the module doc). ``session``
+        plans the pieces (``Session.plan_piece``)."""
+        if ph.count:
+            return None
+        cut = split(ph.sql)
+        if cut is None:
+            return None
+        items, source, conds, ops, order, limit = cut
+        if limit is not None:
+            return None
+        keys = _order_keys(order) if order is not None else ()
+        if keys is None:
+            return None
+        source = source.strip()
+        wanted = [(_ITEM, source, t.strip()) for t in items]
+        wanted += [(_COND, source, t.strip()) for t in conds]
+        # Under a top-level OR no condition is a conjunct of the WHERE, which the
+        # optimizer could turn into a join (a correlated EXISTS into a semi-join): a
+        # condition whose own plan is such a join is then planned as a value. As a
+        # conjunct too, on tables of the row path's size (plan.logical.SMALL_ROWS),
+        # where a correlated subquery per row costs little (row_ops.compile_subquery)
+        # and planning the join costs a millisecond; past that size, the normal path.
+        under_or = "or" in ops
+        functions = session.db.functions
+        got = []
+        missing = []
+        for i, key in enumerate(wanted):
+            entry = self._valid(key, root, functions)
+            if type(entry) is _Declined and key[0] is _COND and (under_or or entry.joined):
+                key = wanted[i] = (_VALUE, source, key[2])
+                entry = self._valid(key, root, functions)
+                if entry is not None and not under_or and type(entry) is _Piece \
+                        and not entry.small:
+                    entry = _NOT_HERE
+            if type(entry) is _Declined or entry is _NOT_HERE:
+                self.misses += 1
+                return None
+            if entry is None:
+                missing.append(i)
+            got.append(entry)
+        if missing:
+            seen = self.seen
+            unseen = [wanted[i] for i in missing if wanted[i] not in seen]
+            # Pieces are planned on their second sighting, or on their first when it is
+            # the one piece the statement lacks (planning it costs about what planning
+            # the statement whole would): a file whose pieces never repeat plans none.
+            if unseen and (len(unseen) > 1 or len(missing) == len(wanted)):
+                for k in unseen:
+                    seen[k] = None
+                    if len(seen) > MAX_ENTRIES:
+                        seen.popitem(last=False)
+                self.misses += 1
+                return None
+            for i in missing:
+                key = wanted[i]
+                entry = self._plan(session, key, root, functions)
+                if type(entry) is _Declined and key[0] is _COND and \
+                        (under_or or entry.joined):
+                    key = (_VALUE, source, key[2])
+                    entry = self._valid(key, root, functions) or \
+                        self._plan(session, key, root, functions)
+                    if not under_or and type(entry) is _Piece and not entry.small:
+                        entry = _NOT_HERE
+                if entry is _NOT_HERE:
+                    self.misses += 1
+                    return None
+                if type(entry) is _Declined:
+                    self.misses += 1
+                    return None
+                got[i] = entry
+        prepared = self._assemble(ph, got, len(items), ops, keys, functions)
+        if prepared is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return prepared
+
+    def _valid(self, key: tuple, root, functions):
+        """The entry kept for ``key`` if it still holds for ``root`` and ``functions``,
+        else None."""
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        if type(entry) is _Declined:
+            if entry.catalog_version == root.catalog_version and \
+                    entry.functions_version == functions.version:
+                return entry
+            return None
+        if not entry.prepared.valid_for(root, functions):
+            return None
+        self.entries.move_to_end(key)
+        return entry
+
+    def _plan(self, session, key: tuple, root, functions):
+        """The entry for ``key`` made now, and kept."""
+        entry = self._plan_piece(session, key, root, functions)
+        entries = self.entries
+        if len(entries) >= MAX_ENTRIES:
+            entries.popitem(last=False)
+        entries[key] = entry
+        return entry
+
+    def _plan_piece(self, session, key: tuple, root, functions):
+        kind, source, text = key
+        declined = _Declined(root.catalog_version, functions.version)
+        if not session.piece_is_pure(_ITEM if kind is _VALUE else kind, text):
+            return declined
+        sql = f"SELECT 1 FROM {source} WHERE {text}" if kind is _COND else \
+            f"SELECT {text} FROM {source}"
+        try:
+            prepared = session.plan_piece(placeholders.normalize(sql), root)
+        except errors.Error as exc:
+            if exc.sqlstate[:2] in ("53", "54", "57"):
+                raise   # cancelled, out of memory or too complex: not the piece's answer
+            return declined
+        bound = prepared.bound
+        plan = prepared.plan
+        if kind is _COND and type(plan) is LogicalProject and _has_join(plan.child):
+            return _Declined(root.catalog_version, functions.version, joined=True)
+        if bound is None or not bound.cacheable or bound.param_types or \
+                prepared.lifted is not None or prepared.placeholders.count or \
+                type(plan) is not LogicalProject or type(plan.child) is not LogicalScan:
+            return declined
+        scan = plan.child
+        if scan.index_lookup is not None or scan.projection is not None or scan.with_rowid:
+            return declined
+        if kind is _ITEM:
+            if scan.filter is not None:
+                return declined
+            return _Piece(prepared, scan, tuple(plan.exprs), tuple(plan.columns))
+        if kind is _VALUE:
+            # a condition computed as a select item: one boolean value, nothing else
+            if scan.filter is not None or len(plan.exprs) != 1:
+                return declined
+            f = plan.exprs[0]
+            if type(f) is Const or f.type != types.BOOLEAN:
+                return declined
+            return _Piece(prepared, scan, filter=f)
+        f = scan.filter
+        if f is None or type(f) is Const or f.type != types.BOOLEAN:
+            return declined
+        return _Piece(prepared, scan, filter=f)
+
+    def _assemble(self, ph, got: list, n_items: int, ops: list, keys, functions):
+        first = got[0].scan
+        table, alias, scan_columns = first.table, first.alias, first.columns
+        for piece in got:
+            s = piece.scan
+            if s is not first and (s.table != table or s.alias != alias
+                                   or s.columns != scan_columns):
+                return None
+        exprs: list = []
+        columns: list = []
+        for piece in got[:n_items]:
+            exprs += piece.exprs
+            columns += piece.columns
+        filter_ = None
+        if len(got) > n_items:
+            filter_ = self._chain([p.filter for p in got[n_items:]], ops, functions)
+        plan = LogicalProject(columns, LogicalScan(scan_columns, table, alias, False,
+                                                   filter_), exprs)
+        if keys:
+            sort_keys = []
+            for k, desc, nulls_first in keys:
+                if not 1 <= k <= len(columns):
+                    return None     # the normal path reports it (42P10)
+                name, t = columns[k - 1]
+                sort_keys.append((ColRef(k - 1, t, name), desc, nulls_first))
+            plan = LogicalSort(columns, plan, sort_keys)
+        deps: list = []
+        privileges: dict = {}
+        sizes: dict = {}
+        nested = False
+        for piece in got:
+            bound = piece.prepared.bound
+            for d in bound.deps:
+                if d not in deps:
+                    deps.append(d)
+            privileges.update(dict.fromkeys(bound.privileges))
+            for name, rows in piece.prepared.sizes:
+                sizes.setdefault(name, rows)
+            nested = nested or bound.nested
+        bound = BoundStatement("SELECT", plan=plan, deps=deps, returns_rows=True,
+                               nested=nested, privileges=tuple(privileges))
+        prepared = Prepared(ph.sql, ph, kind="SELECT", bound=bound, plan=plan,
+                            functions_version=functions.version,
+                            sizes=tuple(sizes.items()))
+        prepared.pieces = PieceRows(tuple(got[:n_items]), tuple(got[n_items:]), tuple(ops),
+                                    tuple(sort_keys) if keys else None, table,
+                                    len(scan_columns))
+        return prepared
+
+    def _chain(self, filters: list, ops: list, functions):
+        """The filters joined as sqlglot's parser joins the conditions (sql/pieces.py
+        ``_chain``): AND before OR, both from the left; each join the call the binder
+        makes for it."""
+        registry, version, impls = self._logic
+        if registry is not functions or version != functions.version:
+            impls = {name: functions.resolve(name, [types.BOOLEAN, types.BOOLEAN])
+                     for name in ("and", "or")}
+            self._logic = (functions, functions.version, impls)
+        and_fn, and_type = impls["and"]
+        or_fn, or_type = impls["or"]
+        terms = []
+        current = filters[0]
+        for op, f in zip(ops, filters[1:]):
+            if op == "and":
+                current = Call("and", (current, f), and_type, and_fn)
+            else:
+                terms.append(current)
+                current = f
+        terms.append(current)
+        out = terms[0]
+        for f in terms[1:]:
+            out = Call("or", (out, f), or_type, or_fn)
+        return out
+
+
+def _has_join(node) -> bool:
+    """Whether plan ``node`` holds a join."""
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        if type(n) is LogicalJoin:
+            return True
+        todo.extend(n.children())
+    return False
+
+
+def _order_keys(text: str):
+    """[(output position, descending, nulls first)] of an ORDER BY list of output
+    positions (the binder's defaults: NULLS FIRST exactly for DESC), or None."""
+    out = []
+    for part in text.split(","):
+        m = _ORDER_KEY.fullmatch(part)
+        if m is None:
+            return None
+        desc = (m.group(2) or "").lower() == "desc"
+        nulls = m.group(3)
+        out.append((int(m.group(1)), desc, desc if nulls is None else nulls.lower() == "first"))
+    return out
