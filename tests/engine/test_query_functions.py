@@ -149,3 +149,15 @@ def test_int_key_bincount_grouping_matches_definition():
         c.execute("INSERT INTO gb VALUES (1, 9223372036854775807, 0), (1, 9223372036854775807, 0)")
         c.execute("SELECT k, sum(x) FROM gb GROUP BY k").fetchall()
     assert info.value.sqlstate == "22003"
+
+
+def test_random_is_per_row_and_in_range():
+    """random() (sqlglot 30 reads it as Rand; it was 42883): one value per row, in [0, 1)."""
+    import rustmemodb
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE r (x INTEGER)")
+    c.execute("INSERT INTO r SELECT g FROM generate_series(1, 500) g")
+    assert c.execute("SELECT count(DISTINCT random()) FROM r").fetchone() == (500,)
+    lo, hi = c.execute("SELECT min(v), max(v) FROM (SELECT random() AS v FROM r) s").fetchone()
+    assert 0.0 <= lo < hi < 1.0
+    assert c.execute("SELECT random() BETWEEN 0 AND 1").fetchone() == (True,)

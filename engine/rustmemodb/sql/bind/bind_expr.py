@@ -58,7 +58,8 @@ _FUNC_NAMES = {"CURRENT_TIMESTAMP": "now", "CURRENT_DATE": "current_date",
                "J_S_O_N_B_CONTAINS_ALL_TOP_KEYS": "jsonb_exists_all",
                "JSONB_CONTAINS": "jsonb_exists",
                "UUID": "gen_random_uuid", "UNIX_TO_TIME": "to_timestamp",
-               "TIME_FROM_PARTS": "make_time", "CURRENT_VERSION": "version"}
+               "TIME_FROM_PARTS": "make_time", "CURRENT_VERSION": "version",
+               "RAND": "random"}     # sqlglot 30 reads random() as Rand
 
 
 # PostgreSQL's object-identifier types (all INTEGER here) and their name conversions.
