@@ -18,6 +18,7 @@ from rustmemodb.cluster.plansplit import NotSplit, bind_and_optimize, split_plan
 from rustmemodb.cluster.render import Unrenderable, literal
 
 from .conformance import SQL_DIR, RecordingBackend, read_skips, run_on_cluster
+from .same_rows import same_rows as _same
 
 N = 2000
 
@@ -39,16 +40,6 @@ def _setup(planner: str = "plan", shards: int = 3, backend: str = "local", **kw)
                       [(i, i % N, i % 9, (i % 23) * 1.25) for i in range(0, 3 * N, 2)])
         x.executemany("INSERT INTO dim VALUES (?, ?)", [(g, f"label{g}") for g in range(13)])
     return c, s
-
-
-def _same(got, want, q):
-    assert len(got) == len(want), q
-    for r1, r2 in zip(got, want):
-        for u, v in zip(r1, r2):
-            if isinstance(v, float) and isinstance(u, float):
-                assert math.isclose(u, v, rel_tol=1e-9, abs_tol=1e-9), (q, r1, r2)
-            else:
-                assert u == v, (q, r1, r2)
 
 
 def _explain(c, q: str) -> str:

@@ -14,6 +14,7 @@ import rustmemodb
 from rustmemodb import cluster
 from rustmemodb.cluster import rangewindows
 from rustmemodb.cluster.wire import table_to_ipc
+from .same_rows import same_rows as _same
 
 N = 3000
 
@@ -34,16 +35,6 @@ def _setup(shards=3, backend="local", address=None, n=N):
                   "ts TIMESTAMP)")
         x.executemany("INSERT INTO a VALUES (?, ?, ?, ?, ?)", _rows(n))
     return c, s
-
-
-def _same(got, want, q):
-    assert len(got) == len(want), q
-    for r1, r2 in zip(got, want):
-        for u, v in zip(r1, r2):
-            if isinstance(v, float) and isinstance(u, float):
-                assert math.isclose(u, v, rel_tol=1e-9), (q, r1, r2)
-            else:
-                assert u == v, (q, r1, r2)
 
 
 RANGE_WINDOWS = [

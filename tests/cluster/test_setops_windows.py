@@ -3,13 +3,13 @@ paths of ``split.py`` / ``shuffle.py``): results identical to the single engine,
 shard or repartitioned shard to shard, never gathered."""
 from __future__ import annotations
 
-import math
 
 import pytest
 
 import rustmemodb
 from rustmemodb import cluster
 from rustmemodb.cluster.wire import table_to_ipc
+from .same_rows import same_rows as _same
 
 
 def _setup(shuffle="auto", shards=3, n_a=900, n_b=600):
@@ -31,16 +31,6 @@ def _setup(shuffle="auto", shards=3, n_a=900, n_b=600):
                       [(i % 40, f"t{i % 9}", float(i % 23)) for i in range(500)])
         x.executemany("INSERT INTO d VALUES (?, ?)", [(i, f"l{i}") for i in range(5)])
     return c, s
-
-
-def _same(got, want, q):
-    assert len(got) == len(want), q
-    for r1, r2 in zip(got, want):
-        for u, v in zip(r1, r2):
-            if isinstance(v, float) and isinstance(u, float):
-                assert math.isclose(u, v, rel_tol=1e-12) or (math.isnan(u) and math.isnan(v)), q
-            else:
-                assert u == v, q
 
 
 SET_OPS = [

@@ -5,7 +5,6 @@ filters, or a derived table) and the statement splits; one that must be computed
 VALUES table; recursive and data-modifying ones keep their old, gathered way."""
 from __future__ import annotations
 
-import math
 
 import pytest
 
@@ -14,6 +13,7 @@ from rustmemodb import cluster
 from rustmemodb.cluster.ctes import CTE_ROWS, inline_ctes, with_of
 from rustmemodb.cluster.wire import table_to_ipc
 from rustmemodb.sql.parse import parse_one
+from .same_rows import same_rows as _same
 
 N = 2000
 
@@ -34,16 +34,6 @@ def _setup(shards=3, backend="local", address=None):
         x.executemany("INSERT INTO tree VALUES (?, ?)",
                       [(i, (i - 1) // 2 if i else None) for i in range(300)])
     return c, s
-
-
-def _same(got, want, q):
-    assert len(got) == len(want), q
-    for r1, r2 in zip(got, want):
-        for u, v in zip(r1, r2):
-            if isinstance(v, float) and isinstance(u, float):
-                assert math.isclose(u, v, rel_tol=1e-12), q
-            else:
-                assert u == v, q
 
 
 # (query, how the cluster runs it now)

@@ -11,7 +11,6 @@ changes, functions, temporary tables, transactions, forks, privileges, table siz
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,8 @@ from rustmemodb.sql import params as placeholders
 from rustmemodb.sql import piece_plan
 
 from bench.frontend import corpus
+
+from .test_pieces import statement_blocks
 
 SQL_TESTS = Path(__file__).resolve().parents[1] / "sql"
 
@@ -118,29 +119,10 @@ def _test_files() -> list[Path]:
     return sorted(SQL_TESTS.rglob("*.test"))
 
 
-def _blocks(path: Path) -> list[str]:
-    """The statement texts of a sqllogictest file (``statement``/``query`` blocks), in
-    order."""
-    lines = path.read_text().splitlines()
-    out = []
-    i = 0
-    while i < len(lines):
-        if re.match(r"(statement|query)\b", lines[i]):
-            body = []
-            i += 1
-            while i < len(lines) and lines[i].strip() and lines[i] != "----":
-                body.append(lines[i])
-                i += 1
-            if body:
-                out.append("\n".join(body))
-        i += 1
-    return out
-
-
 def test_the_sqllogictest_files_answer_as_planned_whole():
     taken = 0
     for path in _test_files():
-        statements = _blocks(path)
+        statements = statement_blocks(path)
         got, conn = _outcomes(statements, "always")
         taken += conn._session._piece_plans.hits
         want = _outcomes(statements, "never")[0]

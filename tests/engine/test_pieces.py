@@ -37,23 +37,28 @@ def _same(a, b) -> bool:
     return a == b
 
 
-def _statements() -> list[str]:
-    """Every statement text of the sqllogictest files (``statement``/``query`` blocks)."""
+def statement_blocks(path: Path) -> list[str]:
+    """The statement texts of a sqllogictest file (``statement``/``query`` blocks), in
+    order (test_piece_plan.py reads them too)."""
+    lines = path.read_text().splitlines()
     out = []
-    for path in sorted(SQL_TESTS.rglob("*.test")):
-        lines = path.read_text().splitlines()
-        i = 0
-        while i < len(lines):
-            if re.match(r"(statement|query)\b", lines[i]):
-                body = []
-                i += 1
-                while i < len(lines) and lines[i].strip() and lines[i] != "----":
-                    body.append(lines[i])
-                    i += 1
-                if body:
-                    out.append("\n".join(body))
+    i = 0
+    while i < len(lines):
+        if re.match(r"(statement|query)\b", lines[i]):
+            body = []
             i += 1
+            while i < len(lines) and lines[i].strip() and lines[i] != "----":
+                body.append(lines[i])
+                i += 1
+            if body:
+                out.append("\n".join(body))
+        i += 1
     return out
+
+
+def _statements() -> list[str]:
+    """Every statement text of the sqllogictest files."""
+    return [s for path in sorted(SQL_TESTS.rglob("*.test")) for s in statement_blocks(path)]
 
 
 def _check_same(texts) -> int:

@@ -60,7 +60,7 @@ from ..plan.logical import SMALL_ROWS, LogicalJoin, LogicalProject, LogicalScan,
 from . import params as placeholders
 from .bound import BoundStatement
 from .plan_cache import Prepared
-from .pieces import split
+from .pieces import chain, split
 
 # Pieces (planned or declined) and sightings kept per session, least recently used
 # dropped first.
@@ -356,19 +356,8 @@ class PiecePlans:
             self._logic = (functions, functions.version, impls)
         and_fn, and_type = impls["and"]
         or_fn, or_type = impls["or"]
-        terms = []
-        current = filters[0]
-        for op, f in zip(ops, filters[1:]):
-            if op == "and":
-                current = Call("and", (current, f), and_type, and_fn)
-            else:
-                terms.append(current)
-                current = f
-        terms.append(current)
-        out = terms[0]
-        for f in terms[1:]:
-            out = Call("or", (out, f), or_type, or_fn)
-        return out
+        return chain(filters, ops, lambda a, b: Call("and", (a, b), and_type, and_fn),
+                     lambda a, b: Call("or", (a, b), or_type, or_fn))
 
 
 def _has_join(node) -> bool:

@@ -375,16 +375,24 @@ def _parse_piece(kind: str, text: str):
 def _chain(operands: list, ops: list):
     """The operands joined as sqlglot's parser joins them: AND before OR, both from the
     left."""
+    return chain(operands, ops, lambda a, b: exp.And(this=a, expression=b),
+                 lambda a, b: exp.Or(this=a, expression=b))
+
+
+def chain(operands: list, ops: list, conj, disj):
+    """``operands`` joined by ``ops`` ("and"/"or" between each pair) with AND binding
+    tighter than OR and both grouping from the left: ``conj(a, b)`` / ``disj(a, b)`` build
+    each join (sqlglot nodes here, bound calls in piece_plan.py)."""
     terms = []
     current = operands[0]
     for op, node in zip(ops, operands[1:]):
         if op == "and":
-            current = exp.And(this=current, expression=node)
+            current = conj(current, node)
         else:
             terms.append(current)
             current = node
     terms.append(current)
     out = terms[0]
     for node in terms[1:]:
-        out = exp.Or(this=out, expression=node)
+        out = disj(out, node)
     return out
