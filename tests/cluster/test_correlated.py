@@ -187,7 +187,7 @@ def test_long_in_lists_are_placed_not_gathered(monkeypatch):
     # list) copy the subquery's table to every shard when that is cheaper than
     # gathering, with the one engine's NULL semantics either way.
     import importlib
-    connect_mod = importlib.import_module("rustmemodb.cluster.connect")
+    connect_mod = importlib.import_module("rustmemodb.cluster.select_plan")
     monkeypatch.setattr(connect_mod, "IN_LIST_ROWS", 50)
     c, s = _setup()
     try:

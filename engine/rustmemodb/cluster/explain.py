@@ -25,6 +25,8 @@ import pyarrow as pa
 
 from .. import types
 from ..result import Result
+from .trees import (_conflict_sets_key, _cte_to_source, _gathered_statement, _inline, _parse,
+                    _pinned_shard, _referenced, _table_name)
 
 _HEAD = re.compile(r"\s*explain\s*(\(([^)]*)\))?\s*(analyze\b)?\s*(verbose\b)?", re.I)
 
@@ -35,7 +37,6 @@ def explain(conn, sql: str, params) -> Result:
     body = sql[m.end():]
     b = conn.cluster.backend
     from sqlglot import exp
-    from .connect import _gathered_statement, _parse
     tree = _parse(body)
     if _gathered_statement(tree) or _gathered_update(conn, tree):
         return _explain_gathered(conn, body, params, analyze)
@@ -185,7 +186,6 @@ def _explain_write(conn, body: str, params, analyze: bool) -> Result | None:
     PostgreSQL) and adds the time, the bytes shipped and the rows each shard changed.
     None: a gathered write (explained by ``_explain_gathered``)."""
     from sqlglot import exp
-    from .connect import _inline, _parse
     tree = _parse(body)
     if params:
         tree = _inline(tree, params)
@@ -260,7 +260,6 @@ def _shard_plan(conn, shard: int, sql: str, indent: str = "      ") -> list[str]
 
 def _update_delete_lines(conn, tree, body: str) -> list[str] | None:
     from sqlglot import exp
-    from .connect import _pinned_shard, _table_name
     from .. import errors
     b = conn.cluster.backend
     target = tree.this
@@ -306,7 +305,6 @@ def _update_delete_lines(conn, tree, body: str) -> list[str] | None:
 
 def _insert_lines(conn, tree, body: str) -> list[str] | None:
     from sqlglot import exp
-    from .connect import _conflict_sets_key, _cte_to_source, _table_name
     from .ctes import with_of
     from .. import errors
     b = conn.cluster.backend
@@ -399,7 +397,6 @@ def _gathered_update(conn, tree) -> bool:
     """An UPDATE of a partition key that reads other tables or returns rows: run as a
     gathered write (``ClusterConnection._update_delete``)."""
     from sqlglot import exp
-    from .connect import _table_name
     if not isinstance(tree, exp.Update) or not isinstance(tree.this, exp.Table):
         return False
     name = _table_name(tree.this)
@@ -412,7 +409,6 @@ def _explain_gathered(conn, body: str, params, analyze: bool) -> Result:
     """MERGE and data-modifying WITH: run over the gathered rows, applied as row
     changes (``gathered.py``); ANALYZE runs the statement (its writes too, as in
     PostgreSQL) and names the shards it changed."""
-    from .connect import _inline, _parse, _referenced
     from .gathered import with_linked
     b = conn.cluster.backend
     tree = _parse(body)

@@ -43,6 +43,7 @@ from . import twophase
 from .ctes import with_of
 from .partition import split_rows
 from .wire import check, ipc_to_table, table_to_ipc
+from .trees import _parse, _referenced, _table_name
 
 ROWID = "_rowid"
 
@@ -58,7 +59,6 @@ def gathered_write(conn, sql: str, tables: list, why: str) -> Result:
     tables = with_linked(tables, conn._root(), conn.catalog)
     rewritten, narrow = narrowing(conn, sql, tables, scratch)
     if rewritten != sql:   # (a MERGE source computed first: its tables are not gathered)
-        from .connect import _parse, _referenced
         sql = rewritten
         tables = with_linked(_referenced(_parse(sql), conn._root(), conn.catalog)[0],
                              conn._root(), conn.catalog)
@@ -164,7 +164,6 @@ def narrowing(conn, sql: str, tables: list, scratch) -> tuple[str, dict]:
     gathered whole, as is any table when the statement is of another shape. A narrowed
     target's unique keys are still checked whole: by the shards, as the changed rows
     are loaded there."""
-    from .connect import _parse, _referenced, _table_name
     tree = _parse(sql)
     root, catalog = conn._root(), conn.catalog
     refs, has_view = _referenced(tree, root, catalog)
@@ -262,7 +261,6 @@ def _name(alias: str) -> str:
 
 
 def _narrow_dml(node, alone, narrow: dict) -> None:
-    from .connect import _table_name
     if isinstance(node, (exp.Update, exp.Delete)):
         t = _target(node)
         if t is None or not alone(_table_name(t)):
@@ -330,7 +328,6 @@ def _narrow_update_from(conn, tree: exp.Update, scratch, alone, narrow: dict) ->
     """UPDATE t ... FROM source WHERE t.col = <source expression> ...: the source first
     (over the cluster, when it reads cluster tables), then the target's rows matching
     its keys and the WHERE terms over the target alone."""
-    from .connect import _referenced, _table_name
     from .shuffle import conjuncts
     target, src, where = _target(tree), _update_source(tree), tree.args.get("where")
     if target is None or where is None or \
@@ -376,7 +373,6 @@ def _narrow_update_from(conn, tree: exp.Update, scratch, alone, narrow: dict) ->
 def _narrow_merge(conn, tree: exp.Merge, scratch, alone, narrow: dict) -> exp.Merge:
     """MERGE: the source first (over the cluster, when it reads cluster tables), then
     the target's rows matching its keys."""
-    from .connect import _referenced, _table_name
     from .shuffle import conjuncts
     target = _target(tree)
     if target is None:
@@ -444,7 +440,6 @@ def _narrow_joined(conn, node, alone, narrow: dict, ctes: set) -> None:
     matching them and the WHERE terms over the target alone. Otherwise (no such term,
     a source reading the target or a WITH query) the target's own WHERE terms, as
     ``_narrow_dml``."""
-    from .connect import _table_name
     from .shuffle import conjuncts
     target, where, items = _target(node), node.args.get("where"), _source_items(node)
     if target is None or where is None or not alone(_table_name(target)) or \
@@ -510,7 +505,6 @@ def _narrow_upsert(conn, tree: exp.Insert, scratch, alone, narrow: dict) -> exp.
     """INSERT ... ON CONFLICT (columns) DO UPDATE: the target's rows holding the keys
     of the new rows (found by the INSERT without its ON CONFLICT, on a fork). A source
     reading cluster tables runs first over the cluster, read from the fork as a table."""
-    from .connect import _referenced, _table_name
     conflict = tree.args["conflict"]
     target = _target(tree)
     keys = conflict.args.get("conflict_keys") or []

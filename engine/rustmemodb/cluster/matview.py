@@ -23,6 +23,7 @@ from ..result import Result
 from ..sql.parse import parse_one
 from .partition import split_rows
 from .wire import check, table_to_ipc
+from .trees import _inline
 
 
 def create_matview(conn, sql: str, params) -> Result:
@@ -31,7 +32,6 @@ def create_matview(conn, sql: str, params) -> Result:
         conn._scratch().execute(sql, params)
         raise errors.sql_error("42601", "CREATE MATERIALIZED VIEW needs AS query")
     if params:
-        from .connect import _inline
         tree = _inline(tree, params)
     target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
     name = target.name if target.this.quoted else target.name.lower()
