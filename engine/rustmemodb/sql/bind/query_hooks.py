@@ -176,6 +176,14 @@ class QueryHooks:
     def bind_function_row_to_json(self, binder, args, node):
         return bind_row_json(binder, "row_to_json", args, node)
 
+    def bind_function_date(self, binder, args, node):
+        """``date(x)``: PostgreSQL's function-style cast, ``x::date`` (the time of a
+        timestamp dropped; text read as a date)."""
+        if len(args) != 1:
+            raise errors.undefined_function(f"function date with {len(args)} arguments does "
+                                            "not exist")
+        return binder.bind(exp.Cast(this=args[0].copy(), to=exp.DataType.build("date")))
+
     def bind_function_array_to_json(self, binder, args, node):
         """array_to_json(a): to_json of an array (the pretty flag changes no value)."""
         if len(args) == 2:
