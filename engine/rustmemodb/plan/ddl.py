@@ -84,6 +84,14 @@ class LogicalDropView(LogicalNode):
 
 
 @dataclass
+class LogicalRenameView(LogicalNode):
+    """ALTER VIEW v RENAME TO w (also ALTER TABLE v RENAME TO w of a view)."""
+    name: str
+    new: str
+    if_exists: bool = False
+
+
+@dataclass
 class LogicalCreateIndex(LogicalNode):
     table: str
     definition: Any              # storage.schema.IndexDef
@@ -187,8 +195,8 @@ class DropUnique:
 
 
 DDL_NODES = (LogicalCreateTable, LogicalCreateTableAs, LogicalDropTable, LogicalTruncate,
-             LogicalCreateView, LogicalDropView, LogicalCreateIndex, LogicalDropIndex,
-             LogicalAlterTable)
+             LogicalCreateView, LogicalDropView, LogicalRenameView, LogicalCreateIndex,
+             LogicalDropIndex, LogicalAlterTable)
 
 
 @dataclass

@@ -19,7 +19,7 @@ from ...plan.ddl import (LogicalCreateFunction, LogicalCreateIndex, LogicalCreat
                          LogicalCreateTable, LogicalCreateTableAs, LogicalCreateView,
                          LogicalDropFunction, LogicalDropIndex, LogicalDropSequence,
                          LogicalDropTable, LogicalDropView, LogicalRefreshMatview,
-                         LogicalRestartSequence, LogicalTruncate)
+                         LogicalRenameView, LogicalRestartSequence, LogicalTruncate)
 from ...storage.index_define import with_index, without_index
 from ...storage.root import owner_of_index, relation_exists
 from ...storage.schema import TableSchema
@@ -167,6 +167,22 @@ def drop_view(node: LogicalDropView, ctx) -> None:
                 continue
             raise errors.sql_error("42P01", f'view "{name}" does not exist')
         txn.set_view(name, None)
+    return None
+
+
+@operator(LogicalRenameView)
+def rename_view(node: LogicalRenameView, ctx) -> None:
+    txn = ctx.txn
+    view = txn.working.views.get(node.name)
+    if view is None:
+        if node.if_exists:
+            notices.emit(f'relation "{node.name}" does not exist, skipping')
+            return None
+        raise errors.sql_error("42P01", f'relation "{node.name}" does not exist')
+    if _exists(txn, node.new):
+        raise errors.sql_error("42P07", f'relation "{node.new}" already exists')
+    txn.set_view(node.new, dataclasses.replace(view, name=node.new))
+    txn.set_view(node.name, None)
     return None
 
 

@@ -15,7 +15,8 @@ from sqlglot import exp
 from ... import errors, types
 from ...plan.ddl import (LogicalCreateSequence, LogicalCreateTable, LogicalCreateTableAs,
                          LogicalCreateView, LogicalDropSequence, LogicalDropTable,
-                         LogicalDropView, LogicalRestartSequence, LogicalTruncate)
+                         LogicalDropView, LogicalRenameView, LogicalRestartSequence,
+                         LogicalTruncate)
 from ...storage.root import ViewDef
 from ...storage.schema import CheckConstraint, Column, ForeignKey, TableSchema, UniqueConstraint
 from ..parse import position_of
@@ -64,6 +65,13 @@ def bind_ddl(stmt, node: exp.Expression):
         return "ALTER SEQUENCE", LogicalRestartSequence(
             [], node.this.name, int(node.args["actions"][0].this),
             bool(node.args.get("exists")))
+    if isinstance(node, exp.Alter) and _renames_view(stmt, node):
+        return "ALTER VIEW", LogicalRenameView([], node.this.name,
+                                               node.args["actions"][0].this.name,
+                                               bool(node.args.get("exists")))
+    if isinstance(node, exp.Alter) and (node.args.get("kind") or "").upper() == "VIEW":
+        raise errors.not_supported("ALTER VIEW other than RENAME TO",
+                                   hint="Use CREATE OR REPLACE VIEW.")
     if isinstance(node, exp.Alter):
         return "ALTER TABLE", stmt.bind_alter(node)
     if isinstance(node, exp.TruncateTable):
@@ -306,6 +314,15 @@ def drop_targets(node: exp.Drop) -> list[str]:
 def bind_drop_table(stmt, node: exp.Drop):
     return LogicalDropTable([], tuple(drop_targets(node)), bool(node.args.get("exists")),
                             bool(node.args.get("cascade")))
+
+
+def _renames_view(stmt, node: exp.Alter) -> bool:
+    """ALTER VIEW v RENAME TO w, or ALTER TABLE v RENAME TO w naming a view (PostgreSQL
+    takes both)."""
+    actions = node.args.get("actions") or []
+    kind = (node.args.get("kind") or "").upper()
+    return len(actions) == 1 and isinstance(actions[0], exp.AlterRename) and \
+        (kind == "VIEW" or (kind == "TABLE" and node.this.name in stmt.root.views))
 
 
 def bind_truncate(stmt, node):
