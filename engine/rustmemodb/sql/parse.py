@@ -362,7 +362,8 @@ _UNSUPPORTED_ALTER = re.compile(
     r"(?P<kind>(?:enable|disable|force|no\s+force)\s+(?:row\s+level\s+security|trigger|rule)"
     r"|cluster\s+on|set\s+(?:logged|unlogged|without\s+cluster|tablespace|access\s+method)"
     r"|replica\s+identity|inherit|no\s+inherit|attach\s+partition|detach\s+partition"
-    r"|alter\s+(?:column\s+)?[\w\"$]+\s+set\s+(?:statistics|storage|compression))\b")
+    r"|alter\s+(?:column\s+)?[\w\"$]+\s+set\s+(?:statistics|storage|compression)"
+    r"|rename\s+constraint)\b")
 _UNSUPPORTED_ALTER_OBJECT = re.compile(
     r"(?is)^\s*alter\s+(?P<kind>type|system|domain|extension|policy|aggregate|collation"
     r"|tablespace|operator|language|publication|subscription|server|event\s+trigger"

@@ -69,6 +69,10 @@ def bind_ddl(stmt, node: exp.Expression):
         return "ALTER VIEW", LogicalRenameView([], node.this.name,
                                                node.args["actions"][0].this.name,
                                                bool(node.args.get("exists")))
+    if isinstance(node, exp.Alter) and (node.args.get("kind") or "").upper() == "INDEX":
+        raise errors.not_supported("ALTER INDEX",
+                                   hint="Drop the index and create it again under the new "
+                                        "name.")
     if isinstance(node, exp.Alter) and (node.args.get("kind") or "").upper() == "VIEW":
         raise errors.not_supported("ALTER VIEW other than RENAME TO",
                                    hint="Use CREATE OR REPLACE VIEW.")
