@@ -167,6 +167,8 @@ def test_jsonb_question_mark_after_an_operand_is_the_operator(conn):
     ("SELECT ARRAY[?, ?], ?::int, (?)", 4),
     ("UPDATE t SET a = ? WHERE b = ? RETURNING ?", 3),
     ("SELECT doc ? 'k', doc->'o' ? 'k', '{}'::jsonb ? 'k', \"d\" ? 'k', f(x) ? 'k'", 0),
+    ("SELECT json ? 'k', settings ? 'k' FROM t", 0),     # columns named like keywords
+    ("SELECT coalesce(?, 'a'), ? || 'x'", 2),
 ])
 def test_which_question_marks_are_placeholders(sql, slots):
     from rustmemodb.sql.params import normalize

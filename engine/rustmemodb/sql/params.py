@@ -71,10 +71,14 @@ def _keywords() -> frozenset:
 
 
 def _operator_qmark(sql: str, at: int) -> bool:
-    """Whether the ``?`` at ``at`` follows an operand, which makes it jsonb's operator."""
+    """Whether the ``?`` at ``at`` follows an operand, which makes it jsonb's operator.
+    A string right after it settles it too (``json ? 'k'``, a column named like a type):
+    a placeholder is never followed by another operand."""
     before = sql[max(0, at - 64):at].rstrip()
     if not before:
         return False
+    if sql[at + 1:at + 65].lstrip().startswith("'"):
+        return True
     if before[-1] in ")]'\"":
         return True
     m = _WORD_BEFORE.search(before)
