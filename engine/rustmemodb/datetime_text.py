@@ -20,8 +20,12 @@ from __future__ import annotations
 import datetime as _dt
 import re
 
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))}
+# English names, as PostgreSQL reads them whatever the locale (strftime's %B would follow
+# the host process's LC_TIME)
+_FULL = ("january", "february", "march", "april", "may", "june", "july", "august",
+         "september", "october", "november", "december")
+_MONTHS = {name: i + 1 for i, full in enumerate(_FULL) for name in (full[:3], full)}
+_MONTHS["sept"] = 9
 _MONTH = r"(?P<mon>[A-Za-z]{3,9})\.?"
 _DATE_FORMS = [re.compile(p, re.I) for p in (
     r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})",
@@ -101,9 +105,7 @@ def _offset(tz: str | None) -> _dt.timedelta:
 
 
 def _month(name: str) -> int:
-    low = name.lower()
-    for abbr, number in _MONTHS.items():
-        full = _dt.date(2000, number, 1).strftime("%B").lower()
-        if low == abbr or low == full or (low == "sept" and number == 9):
-            return number
-    raise Unreadable(name)
+    number = _MONTHS.get(name.lower())
+    if number is None:
+        raise Unreadable(name)
+    return number
