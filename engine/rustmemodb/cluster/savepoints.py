@@ -27,12 +27,16 @@ def run_savepoint(conn, sql: str) -> Result:
     if kind == "savepoint":
         stack.append((name, _catalog_state(conn)))
         return Result(columns=[], kind="SAVEPOINT")
-    i = max(j for j, (n, _) in enumerate(stack) if n == name)
+    # (None: the mirror knew the name but a shard failed to set it, so the coordinator
+    # kept no state for it: the mirror's and the shards' own savepoints still apply)
+    i = max((j for j, (n, _) in enumerate(stack) if n == name), default=None)
     if kind == "release":
-        del stack[i:]
+        if i is not None:
+            del stack[i:]
         return Result(columns=[], kind="RELEASE")
-    _restore_catalog_state(conn, stack[i][1])
-    del stack[i + 1:]
+    if i is not None:
+        _restore_catalog_state(conn, stack[i][1])
+        del stack[i + 1:]
     conn.failed = False
     return Result(columns=[], kind="ROLLBACK")
 
