@@ -240,6 +240,31 @@ class SessionFunctions:
         from ...catalog.pg_catalog import index_defs
         return self._lookup_by_oid(eb, args[:1], "pg_get_indexdef", index_defs(self.root))
 
+    def bind_function_to_regclass(self, eb, args, node):
+        """``to_regclass('name')``: the relation's oid, NULL when there is none (tools ask
+        it to test whether a table exists); a ``public.`` or ``pg_catalog.`` prefix and
+        quotes are read as PostgreSQL reads them."""
+        if len(args) != 1:
+            raise errors.undefined_function(f"function to_regclass with {len(args)} "
+                                            "arguments does not exist")
+        self.cacheable = False
+        root = self.root
+        names = {**{n: relation_oid("r", n) for n in root.tables},
+                 **{n: relation_oid("r", n) for n in root.views},
+                 **{n: relation_oid("r", n) for n in root.sequences},
+                 **{d.name: relation_oid("i", d.name) for v in root.tables.values()
+                    for d in (*v.schema.uniques, *v.schema.indexes)}}
+        keys = {}
+        for name, oid in names.items():
+            quoted = '"' + name.replace('"', '""') + '"'
+            for spelled in {name, quoted} if name == name.lower() else {quoted}:
+                keys[spelled] = keys[f"public.{spelled}"] = oid
+        for name, oid in CATALOG_OIDS.items():
+            keys[name] = keys[f"pg_catalog.{name}"] = oid
+        return eb.bind(exp.Case(this=args[0], ifs=[
+            exp.If(this=exp.Literal.string(k), true=exp.Literal.number(v))
+            for k, v in keys.items()], default=exp.Null()))
+
     def bind_function_pg_get_viewdef(self, eb, args, node):
         from ...catalog.pg_views import view_defs
         return self._lookup_by_oid(eb, args[:1], "pg_get_viewdef", view_defs(self.root))
