@@ -19,6 +19,22 @@ from ...storage.schema import IndexDef
 from ..parse import position_of
 
 
+# Operator classes an index on a plain column may name: the btree defaults and the
+# pattern classes (LIKE-prefix ordering); any other is 0A000 rather than ignored.
+_OPCLASSES = frozenset({"varchar_pattern_ops", "text_pattern_ops", "bpchar_pattern_ops",
+                        "text_ops", "varchar_ops", "bpchar_ops", "int2_ops", "int4_ops",
+                        "int8_ops", "float4_ops", "float8_ops", "numeric_ops", "bool_ops",
+                        "date_ops", "timestamp_ops", "timestamptz_ops", "time_ops",
+                        "uuid_ops", "bytea_ops", "interval_ops"})
+
+
+def _check_opclass(node: exp.Opclass) -> None:
+    name = node.expression.name.lower() if node.expression is not None else ""
+    if name not in _OPCLASSES:
+        raise errors.not_supported(f"operator class {name}",
+                                   hint="Index the plain column: CREATE INDEX i ON t (a).")
+
+
 def bind_create_index(stmt, node: exp.Create):
     index = node.this
     table_node = index.args.get("table")
@@ -28,6 +44,12 @@ def bind_create_index(stmt, node: exp.Create):
     columns = []
     for item in (params.args.get("columns") or []) if params is not None else []:
         col = item.this if isinstance(item, exp.Ordered) else item
+        if isinstance(col, exp.Opclass):
+            # ``(name varchar_pattern_ops)`` (Django makes one for every indexed text
+            # column): the operator class only picks which operators the index serves;
+            # the index here is the column's own, and LIKE 'prefix%' scans as before
+            _check_opclass(col)
+            col = col.this
         if not isinstance(col, exp.Column):
             raise errors.not_supported("indexes on expressions",
                                        hint="Index plain columns: CREATE INDEX i ON t (a, b).")
