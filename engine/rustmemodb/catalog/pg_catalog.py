@@ -528,6 +528,21 @@ def _div_trunc(a: int, b: int) -> int:
     return q if a >= 0 else -q
 
 
+def view_definition(sql: str) -> str:
+    """pg_get_viewdef's text of a stored view query (PostgreSQL deparses it; the engine
+    keeps the query as written, normalised by sqlglot): leading space, trailing ``;``."""
+    return f" {sql};"
+
+
+def view_defs(root) -> dict[int, str]:
+    """view or materialized view oid -> its definition, for pg_get_viewdef(oid)."""
+    out = {relation_oid("r", name): view_definition(v.sql) for name, v in root.views.items()}
+    for name, version in root.tables.items():
+        if version.schema.matview_sql is not None:
+            out[relation_oid("r", name)] = view_definition(version.schema.matview_sql)
+    return out
+
+
 def index_defs(root) -> dict[int, str]:
     """index oid -> ``CREATE [UNIQUE] INDEX name ON public.t USING btree (cols)``."""
     out = {}

@@ -9,7 +9,7 @@ engine has no system tables of its own to list); owners are the roles catalog's.
 from __future__ import annotations
 
 from .. import types
-from .pg_catalog import fk_referenced, index_defs, relation_oid
+from .pg_catalog import fk_referenced, index_defs, relation_oid, view_definition
 from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table, visible_tables
 
 T, I, B = types.TEXT, types.INTEGER, types.BOOLEAN
@@ -24,21 +24,6 @@ def _owner(snap: CatalogSnapshot, name: str) -> str:
     """The owning role's name: the roles catalog's owner, else the implicit superuser."""
     owner = snap.root.auth.owner("table", name) if snap.root.auth.active else None
     return owner or snap.user
-
-
-def view_definition(sql: str) -> str:
-    """pg_get_viewdef's text of a stored view query (PostgreSQL deparses it; the engine
-    keeps the query as written, normalised by sqlglot): leading space, trailing ``;``."""
-    return f" {sql};"
-
-
-def view_defs(root) -> dict[int, str]:
-    """view or materialized view oid -> its definition, for pg_get_viewdef(oid)."""
-    out = {relation_oid("r", name): view_definition(v.sql) for name, v in root.views.items()}
-    for name, version in root.tables.items():
-        if version.schema.matview_sql is not None:
-            out[relation_oid("r", name)] = view_definition(version.schema.matview_sql)
-    return out
 
 
 def _has_indexes(schema) -> bool:

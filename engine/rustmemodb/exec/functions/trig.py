@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 
+from ...lazy_import import arrow as pa
+
 from ... import errors, types
 from ..expr.rowwise import map_rows
 from .registry import ScalarFunction
@@ -82,7 +84,7 @@ def _resolver(arity: int):
 
 
 def _vector(row):
-    import pyarrow as pa
+    # pyarrow is touched only when a column is computed (start-up stays without it)
     return lambda *args: map_rows(row, args, out_type=pa.float64())
 
 

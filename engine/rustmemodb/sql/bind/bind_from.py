@@ -122,9 +122,9 @@ def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNod
         refuse_sample(item, "functions")
         alias_node = item.args.get("alias")
         if is_record_function(item.this):     # jsonb_to_recordset(doc) AS x(a int, ...)
-            from .bind_select import bind_query
-            plan = bind_query(stmt, record_query(item.this, alias_node), parent)
-            return _aliased(plan, item.alias or item.this.name.lower(), item, parent)
+            return _bind_one_item(stmt, exp.Subquery(
+                this=record_query(item.this, alias_node),
+                alias=alias_node.copy() if alias_node is not None else None), parent)
         plan = stmt.bind_table_function(item.this, parent, item.alias if alias_node is not None
                                         and not alias_node.columns else None,
                                         ordinality=bool(item.args.get("ordinality")))

@@ -16,7 +16,8 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors, types
-from ...catalog.pg_catalog import CATALOG_OIDS, descriptions, relation_oid, relation_sizes
+from ...catalog.pg_catalog import (CATALOG_OIDS, descriptions, relation_oid, relation_sizes,
+                                   view_defs)
 from ...plan.expr import Const
 from ...storage.roles import EMBEDDED_USER, user_names
 from .privilege_functions import has_schema_privilege, has_table_privilege, pg_has_role
@@ -266,7 +267,6 @@ class SessionFunctions:
             for k, v in keys.items()], default=exp.Null()))
 
     def bind_function_pg_get_viewdef(self, eb, args, node):
-        from ...catalog.pg_views import view_defs
         return self._lookup_by_oid(eb, args[:1], "pg_get_viewdef", view_defs(self.root))
 
     def bind_operator(self, eb, node: exp.Operator):
