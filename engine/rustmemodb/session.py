@@ -147,7 +147,7 @@ class Session:
             txn = self.txn
             if txn is not None and txn.failed and not _ends_failed_txn(prepared):
                 raise _aborted()
-            if (txn.read_only if txn is not None else self.default_read_only):
+            if self.read_only:
                 refuse_write(prepared)
             if prepared.utility is not None:
                 result = self._utility(prepared, params)
@@ -483,8 +483,7 @@ class Session:
                     and prepared.bound.privileges and self._catalog_root().auth.roles:
                 from .auth.check import check
                 check(self, self._catalog_root(), prepared.bound)
-            if prepared is not None and (self.txn.read_only if self.txn is not None
-                                         else self.default_read_only):
+            if prepared is not None and self.read_only:
                 refuse_write(prepared)
             many = getattr(prepared.fast, "many", None) if prepared is not None else None
             if many is None or (self.txn is not None and self.txn.failed):
@@ -789,6 +788,13 @@ class Session:
         return txn
 
     @property
+    def read_only(self) -> bool:
+        """Whether a statement run now would be in a read-only transaction: the open
+        one's access mode, else default_transaction_read_only."""
+        txn = self.txn
+        return txn.read_only if txn is not None else self.default_read_only
+
+    @property
     def default_read_only(self) -> bool:
         return self.settings.get("default_transaction_read_only") == "on"
 
@@ -931,9 +937,8 @@ class Session:
         txn.read_only = read_only
 
     def show_read_only(self, name: str) -> str:
-        if name == "transaction_read_only" and self.txn is not None:
-            return "on" if self.txn.read_only else "off"
-        return "on" if self.default_read_only else "off"
+        value = self.read_only if name == "transaction_read_only" else self.default_read_only
+        return "on" if value else "off"
 
     def show_isolation(self, name: str) -> str:
         if name == "transaction_isolation":

@@ -513,8 +513,7 @@ class ClusterConnection(SelectPlanning, WriteRouting):
 
     # ---- transactions -------------------------------------------------------------------
     def _read_only(self) -> bool:
-        session = self.mirror._session
-        return session.txn.read_only if session.txn is not None else session.default_read_only
+        return self.mirror._session.read_only
 
     def _begin(self, sql: str) -> Result:
         if not self.in_txn:
