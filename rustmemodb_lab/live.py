@@ -242,9 +242,11 @@ class LiveFrame:
             self.refreshes += 1
             self.path = "query"
             same_page = self._mark_changes(frame)
-            self.frame = frame
+            # the widget is drawn before the frame is published: a reader that sees
+            # the new frame (a cell waiting on it) knows the grid message went first
             if not same_page:
-                self.grid.value = self.html()
+                self.grid.value = self.html(frame)
+            self.frame = frame
             self._draw_buttons()
 
     def _refresh_page(self) -> None:
@@ -264,8 +266,9 @@ class LiveFrame:
             # "same": nothing new since the last draw (the refresh a commit scheduled
             # after an earlier one already read it): the grid and its highlights stay
             self.changed_rows = list(page.changed) if self.refreshes > 1 else []
-            self.frame = to_pandas(page.arrow())
-            self.grid.value = self.html()
+            frame = to_pandas(page.arrow())
+            self.grid.value = self.html(frame)
+            self.frame = frame
         self._draw_buttons()
 
     def _draw_buttons(self) -> None:
@@ -362,9 +365,10 @@ class LiveFrame:
     def _draw_status(self) -> None:
         self.status.value = f"<span style='color:{DIM};padding-left:8px'>{esc(self.status_text())}</span>"
 
-    def html(self) -> str:
-        """The current page as a static HTML table (changed rows carry ``rmdb-live-changed``)."""
-        frame = self.frame
+    def html(self, frame: Any = None) -> str:
+        """The current page (or ``frame``) as a static HTML table (changed rows carry
+        ``rmdb-live-changed``)."""
+        frame = self.frame if frame is None else frame
         if frame is None:
             return f"<div class='rmdb-live'>{esc(self.status_text())}</div>"
         changed = set(self.changed_rows)
