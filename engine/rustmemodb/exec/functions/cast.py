@@ -9,6 +9,7 @@ bind time by ``castable``.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 
 from ...lazy_import import arrow as pa, compute as pc
@@ -24,7 +25,7 @@ TM, BY = types.TIME, types.BYTEA
 
 _ALLOWED = {
     I: {I, F, T, B}, F: {I, F, T}, T: {I, F, T, B, D, TS, U, J, IV, TM, BY},
-    B: {B, I, T}, D: {D, TS, T}, TS: {TS, D, T, TM}, U: {U, T}, J: {J, T}, IV: {IV, T, TM},
+    B: {B, I, T}, D: {D, TS, T}, TS: {TS, D, T, TM}, U: {U, T}, J: {J, T, I, F, B}, IV: {IV, T, TM},
     TM: {TM, T, IV}, BY: {BY, T},
 }
 
@@ -49,6 +50,8 @@ def cast_row(value, src: str, dst: str):
         return to_text(value, src)
     if src == T:
         return from_text(value, dst)
+    if src == J:
+        return _from_jsonb(value, dst)
     if dst == I:
         if src == F:
             if math.isnan(value) or math.isinf(value):
@@ -74,6 +77,25 @@ def cast_row(value, src: str, dst: str):
     if dst == IV and src == TM:
         return types.Interval(0, 0, types.time_micros(value))
     return value
+
+
+_SQL_NAMES = {I: "bigint", F: "double precision", B: "boolean"}
+
+
+def _from_jsonb(doc: str, dst: str):
+    """``doc::int`` / ``::float8`` / ``::boolean`` of a jsonb scalar (PostgreSQL 11+): a
+    number or a boolean as itself, any other kind of document 22023 naming it."""
+    v = json.loads(doc)
+    want_bool = dst == B
+    if isinstance(v, bool) == want_bool and isinstance(v, (bool, int, float)):
+        if dst == I:    # numeric -> bigint rounds half away from zero
+            return types.check_int(int(v) if isinstance(v, int) else
+                                   int(math.copysign(math.floor(abs(v) + 0.5), v)))
+        return float(v) if dst == F else v
+    kind = ("null" if v is None else "string" if isinstance(v, str) else "boolean"
+            if isinstance(v, bool) else "numeric" if isinstance(v, (int, float)) else
+            "array" if isinstance(v, list) else "object")
+    raise errors.sql_error("22023", f"cannot cast jsonb {kind} to type {_SQL_NAMES[dst]}")
 
 
 def to_text(value, src: str) -> str:

@@ -131,7 +131,16 @@ def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNod
         default = plan.columns[0][0] if len(plan.columns) == 1 else \
             item.this.sql_name().lower() if not isinstance(item.this, exp.Anonymous) \
             else item.this.name.lower()
-        return _aliased(plan, item.alias or default, item, parent)
+        plan, scope = _aliased(plan, item.alias or default, item, parent)
+        if len(plan.names) == 1 and item.alias and plan.names[0] != item.alias:
+            # jsonb_array_elements(doc) AS e: the column is its OUT name ``value``, yet
+            # ``e`` alone is that value too (the function returns a scalar, so
+            # PostgreSQL's whole-row reference is the value itself): a hidden twin
+            (name, type_), = plan.columns
+            plan = LogicalProject([(name, type_), (item.alias, type_)], plan,
+                                  [_ref(0, type_, name), _ref(0, type_, item.alias)])
+            scope.add(item.alias, item.alias, type_, hidden=True)
+        return plan, scope
     name = item.name
     alias = item.alias_or_name
     if item.db and item.db != "public":          # information_schema.tables, ...

@@ -115,9 +115,9 @@ def json_unnest(name: str, func: exp.Anonymous, column_name: str | None,
                                         "arguments does not exist", position=position_of(func))
     calls = [exp.Anonymous(this=a, expressions=[e.copy() for e in func.expressions])
              for a in arrays]
-    names = names or (name,)
-    if column_name and len(names) == 1:
-        names = (column_name,)
+    # a named OUT column (jsonb_array_elements' ``value``) keeps its name under a table
+    # alias, as in PostgreSQL; a plain set of values is named by the alias
+    names = names or ((column_name or name),)
     alias = exp.TableAlias(this=exp.to_identifier(column_name or name),
                            columns=[exp.to_identifier(n) for n in names])
     return exp.Unnest(expressions=calls, alias=alias)
