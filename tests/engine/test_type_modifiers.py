@@ -1,4 +1,5 @@
-"""VARCHAR(n) and NUMERIC(p, s) columns through every way rows arrive (exec/typmods.py).
+"""VARCHAR(n), NUMERIC(p, s) and SMALLINT columns through every way rows arrive
+(exec/typmods.py).
 
 The SQL side is in tests/sql/foundation/type_modifiers.test (replayed on PostgreSQL);
 here: executemany past the tail (the Arrow path), a registered DataFrame, a COPY,
@@ -80,7 +81,8 @@ def test_the_modifier_survives_a_restart(tmp_path):
 
 
 @pytest.mark.parametrize("typmod", [("varchar", 0), ("numeric", 0, 1), ("numeric", 5),
-                                    ("varchar", True), ("char", 3), "varchar(3)"])
+                                    ("varchar", True), ("char", 3), "varchar(3)", ("int4",),
+                                    ("int2", 16), ("float4", None)])
 def test_a_damaged_modifier_on_disk_is_refused(typmod):
     schema = TableSchema("t", (Column("a", "TEXT", typmod=("varchar", 3)),), (), (), ())
     data = encode(schema)
@@ -97,3 +99,74 @@ def test_the_vector_and_row_paths_round_the_same():
     values[:4] = [1.005, 2.675, -1.005, 0.125]
     vector = fit_array(("numeric", 6, 2), pa.array(values)).to_pylist()
     assert vector == [fit_numeric(v, 6, 2) for v in values.tolist()]
+
+
+def _smallints(conn):
+    conn.execute("CREATE TABLE sm (id bigint PRIMARY KEY, s smallint, n numeric, r real)")
+
+
+def test_smallint_range_on_every_write_path(tmp_path):
+    conn = rustmemodb.connect()
+    _smallints(conn)
+    # executemany past the tail (the Arrow path) and the point path
+    conn.executemany("INSERT INTO sm VALUES (?, ?, ?, ?)",
+                     [(i, i * 6, 0.5, 1.5) for i in range(5000)])
+    for rows in ([(9, 40_000, 1, 1)], [(10_000 + i, 32_768 if i == 2999 else 1, 1, 1)
+                                       for i in range(3000)]):
+        with pytest.raises(errors.DataError) as info:
+            conn.executemany("INSERT INTO sm VALUES (?, ?, ?, ?)", rows)
+        assert info.value.sqlstate == "22003"
+        assert "smallint out of range" in str(info.value)
+    with pytest.raises(errors.DataError):
+        conn.execute("INSERT INTO sm VALUES (?, ?, ?, ?)", (99_999, -32_769, 1, 1))
+    # a set-based UPDATE and a point UPDATE (autocommit and in a transaction)
+    with pytest.raises(errors.DataError):
+        conn.execute("UPDATE sm SET s = s * 2")       # 29,994 * 2
+    with pytest.raises(errors.DataError):
+        conn.execute("UPDATE sm SET s = ? WHERE id = ?", (32_768, 1))
+    conn.execute("BEGIN")
+    with pytest.raises(errors.DataError):
+        conn.execute("UPDATE sm SET s = ? WHERE id = ?", (-40_000, 1))
+    conn.execute("ROLLBACK")
+    # a registered DataFrame through INSERT ... SELECT, and COPY from a file
+    conn.register("df", pd.DataFrame({"id": [20_001, 20_002], "s": [1, 70_000],
+                                      "n": [1.0, 2.0], "r": [1.0, 2.0]}))
+    with pytest.raises(errors.DataError):
+        conn.execute("INSERT INTO sm SELECT * FROM df")
+    bad = tmp_path / "bad.txt"
+    bad.write_text("30001\t5\t1\t1\n30002\t32768\t1\t1\n")
+    with pytest.raises(errors.Error) as info:
+        conn.execute(f"COPY sm FROM '{bad}'")
+    assert info.value.sqlstate == "22003"
+    # nothing of the refused statements was written
+    assert conn.execute("SELECT count(*), min(s), max(s) FROM sm").fetchall() == [
+        (5000, 0, 29_994)]
+
+
+def test_alter_column_type_smallint_checks_the_stored_values():
+    conn = rustmemodb.connect()
+    conn.execute("CREATE TABLE a (id bigint PRIMARY KEY, v bigint)")
+    conn.execute("INSERT INTO a VALUES (1, 5), (2, 100000)")
+    with pytest.raises(errors.DataError) as info:
+        conn.execute("ALTER TABLE a ALTER COLUMN v TYPE smallint")
+    assert info.value.sqlstate == "22003"
+    conn.execute("DELETE FROM a WHERE id = 2")
+    conn.execute("ALTER TABLE a ALTER COLUMN v TYPE smallint")
+    assert conn.execute("SELECT data_type FROM information_schema.columns WHERE "
+                        "table_name = 'a' AND column_name = 'v'").fetchall() == [("smallint",)]
+    with pytest.raises(errors.DataError):
+        conn.execute("INSERT INTO a VALUES (3, 32768)")
+
+
+def test_declared_types_survive_a_restart(tmp_path):
+    conn = rustmemodb.connect(str(tmp_path / "db"))
+    _smallints(conn)
+    conn.execute("INSERT INTO sm VALUES (1, 7, 2.5, 0.5)")
+    conn.close()
+    again = rustmemodb.connect(str(tmp_path / "db"))
+    assert again.execute("SELECT column_name, data_type FROM information_schema.columns "
+                         "WHERE table_name = 'sm' ORDER BY ordinal_position").fetchall() == [
+        ("id", "bigint"), ("s", "smallint"), ("n", "numeric"), ("r", "real")]
+    with pytest.raises(errors.DataError):
+        again.execute("UPDATE sm SET s = 32768")
+    assert again.execute("SELECT s, n, r FROM sm").fetchall() == [(7, 2.5, 0.5)]

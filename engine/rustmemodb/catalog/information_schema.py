@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from .. import types
-from .pg_types import PgType, pg_type
+from .pg_types import DECLARED_TYPES, PgType, pg_type
 from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table, visible_tables
 
 SCHEMA = "information_schema"
@@ -101,6 +101,8 @@ def _column_row(snap, table, i, name, sql_type, not_null, default, updatable,
     if typmod is not None and typmod[0] == "varchar":     # as PostgreSQL describes them
         length = typmod[1]
         t = PgType("character varying", "varchar", character_octet_length=4 * length)
+    elif typmod is not None and len(typmod) == 1:       # declared smallint, numeric, real
+        t = DECLARED_TYPES[typmod[0]]
     elif typmod is not None:
         t = PgType("numeric", "numeric", typmod[1], 10, typmod[2])
     return (snap.database, "public", table, name, i + 1, default, "NO" if not_null else "YES",

@@ -86,11 +86,14 @@ def format_type(oid: int | None, typmod: int | None = None) -> str | None:
 
 
 def column_type(column) -> tuple[int, int]:
-    """(atttypid, atttypmod) of a table column: a VARCHAR(n) or NUMERIC(p, s) column is
-    described as PostgreSQL describes it, though its values are text and float8 here."""
+    """(atttypid, atttypmod) of a table column: a VARCHAR(n), NUMERIC(p, s), SMALLINT ...
+    column is described as PostgreSQL describes it, though its values are text, float8
+    and int8 here."""
     typmod = column.typmod
     if typmod is None:
         return type_oid(column.type), -1
+    if len(typmod) == 1:                # declared smallint, numeric, real
+        return TYPE_OIDS[typmod[0]], -1
     if typmod[0] == "varchar":
         return TYPE_OIDS["varchar"], typmod[1] + 4
     return TYPE_OIDS["numeric"], ((typmod[1] << 16) | (typmod[2] & 0x7FF)) + 4

@@ -3,7 +3,9 @@
 One table, used by ``information_schema.columns`` and meant for ``pg_type`` /
 ``format_type`` too: the SQL-standard ``data_type`` text, the ``udt_name``
 (pg_type.typname) and the numeric/datetime precision columns. INTEGER is int64
-here, so it is PostgreSQL's ``bigint``/``int8``; JSON has jsonb semantics.
+here, so it is PostgreSQL's ``bigint``/``int8``; a column declared ``smallint``,
+``numeric`` or ``real`` is described as declared (its typmod: ``DECLARED_TYPES``); JSON
+has jsonb semantics.
 """
 from __future__ import annotations
 
@@ -35,6 +37,14 @@ PG_TYPES: dict[str, PgType] = {
     types.INTERVAL: PgType("interval", "interval", datetime_precision=6),
     types.TIME: PgType("time without time zone", "time", datetime_precision=6),
     types.BYTEA: PgType("bytea", "bytea", character_octet_length=1073741824),
+}
+
+
+# a column's declared type the engine stores wider (storage/schema.Column.typmod)
+DECLARED_TYPES: dict[str, PgType] = {
+    "int2": PgType("smallint", "int2", 16, 2, 0),
+    "numeric": PgType("numeric", "numeric", None, 10),
+    "float4": PgType("real", "float4", 24, 2),
 }
 
 

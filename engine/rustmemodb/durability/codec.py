@@ -86,13 +86,15 @@ def _positions(cols, n: int) -> bool:
 
 
 def _typmod(t: Any) -> bool:
-    """None, ("varchar", n) or ("numeric", precision, scale) (exec/typmods.py)."""
+    """None, ("varchar", n), ("numeric", precision, scale), or a declared type name
+    ("int2", "numeric", "float4") (exec/typmods.py)."""
     if t is None:
         return True
     ints = isinstance(t, tuple) and all(
         isinstance(v, int) and not isinstance(v, bool) for v in t[1:])
     return ints and ((len(t) == 2 and t[0] == "varchar" and t[1] >= 1) or (
-        len(t) == 3 and t[0] == "numeric" and 1 <= t[1] <= 1000 and -1000 <= t[2] <= 1000))
+        len(t) == 3 and t[0] == "numeric" and 1 <= t[1] <= 1000 and -1000 <= t[2] <= 1000)
+        or (len(t) == 1 and t[0] in ("int2", "numeric", "float4")))
 
 
 def validate_schema(schema: Any) -> None:

@@ -20,6 +20,7 @@ from . import constraints
 from .expr.row import try_compile_row
 from .fast_path import COMPILERS
 from .fast_update import SchemaFacts
+from .typmods import check_ranges
 from ..statement_limits import tick
 
 
@@ -55,10 +56,12 @@ def compile_insert(prepared):
             if known is None or known.schema is not schema:
                 known = facts[0] = SchemaFacts(schema, frozenset())
             row = tuple(params)
-            if known.plain:     # then check_rows is the NOT NULL check alone
+            if known.plain:     # then check_rows is NOT NULL and integer widths alone
                 for i in known.required:
                     if row[i] is None:
                         raise constraints.not_null_violation(schema, i)
+                if known.ranges:
+                    check_ranges(known.ranges, row)
             else:
                 row = constraints.check_rows(txn, schema, [row], ctx)[0]
             if txn.explicit:   # applied with the INSERTs after it (txn/transaction.py)
@@ -105,6 +108,8 @@ def compile_insert(prepared):
         for i in known.required:
             if row[i] is None:
                 raise constraints.not_null_violation(schema, i)
+        if known.ranges:
+            check_ranges(known.ranges, row)
         rows = [row]
         changed, rowids = version.insert_rows(rows)
         return Result([], rowcount=1, kind="INSERT"), table, changed, ("insert", rows, rowids)

@@ -26,7 +26,7 @@ from .expr.row import try_compile_row
 from .fast_path import COMPILERS
 from .fast_select import MAX_ROWS
 from .operators.index_scan import compile_keys, fetch_rows, rowids_for
-from .typmods import modified_columns
+from .typmods import check_ranges, int_ranges, value_modifiers
 
 
 def point_key(scan):
@@ -163,16 +163,18 @@ def compile_update(prepared):
 class SchemaFacts:
     """What a point write needs to know of its table's schema, worked out once per
     schema object (schemas are immutable; a new one means a new definition):
-    ``plain``: nothing to check but NOT NULL (no column type modifiers, CHECKs or
-    foreign keys of its own); ``required``: the NOT NULL positions; ``keyed``: some
-    index has a column in ``assigned``."""
+    ``plain``: nothing to check but NOT NULL and integer widths (no modifiers that change
+    values, CHECKs or foreign keys of its own); ``required``: the NOT NULL positions;
+    ``ranges``: the SMALLINT columns' bounds (exec/typmods.int_ranges);
+    ``keyed``: some index has a column in ``assigned``."""
 
-    __slots__ = ("keyed", "plain", "required", "schema")
+    __slots__ = ("keyed", "plain", "ranges", "required", "schema")
 
     def __init__(self, schema, assigned: frozenset) -> None:
         self.schema = schema
-        self.plain = not (schema.checks or schema.foreign_keys or modified_columns(schema))
+        self.plain = not (schema.checks or schema.foreign_keys or value_modifiers(schema))
         self.required = constraints.not_null_columns(schema)
+        self.ranges = int_ranges(schema)
         keys = [u.columns for u in schema.uniques] + [d.columns for d in schema.indexes]
         self.keyed = any(not assigned.isdisjoint(cols) for cols in keys)
 
@@ -204,6 +206,8 @@ def _point_update(table: str, columns, point, items: list, assigned: frozenset, 
             for i in known.required:
                 if new[i] is None:
                     raise constraints.not_null_violation(schema, i)
+            if known.ranges:
+                check_ranges(known.ranges, new)
         else:
             new = constraints.check_rows(txn, schema, [new], ctx)[0]
         if constraints.is_referenced(txn, table):
@@ -243,6 +247,8 @@ def _point_update(table: str, columns, point, items: list, assigned: frozenset, 
         for i in known.required:
             if new[i] is None:
                 raise constraints.not_null_violation(schema, i)
+        if known.ranges:
+            check_ranges(known.ranges, new)
         changed = version.update_one(rowid, old, new, known.keyed)
         change = ("update", rowid, new)
         if returning is None:

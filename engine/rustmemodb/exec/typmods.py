@@ -1,14 +1,19 @@
-"""Column type modifiers: VARCHAR(n) and NUMERIC(p, s), applied to values as they are stored.
+"""Column type modifiers: VARCHAR(n), NUMERIC(p, s) and SMALLINT, applied to values as
+they are stored.
 
-A column declared ``varchar(3)`` or ``numeric(5, 2)`` keeps its engine type (TEXT,
-FLOAT) plus a ``typmod`` on its schema column. Every write path hands its new rows
+A column declared ``varchar(3)``, ``numeric(5, 2)`` or ``smallint`` keeps its engine type
+(TEXT, FLOAT, INTEGER: int64) plus a ``typmod`` on its schema column. Every write path hands its new rows
 (Python tuples) or table (Arrow) through ``fit_rows`` / ``fit_table`` before the
 constraint checks (exec/constraints.py), which return what is stored:
 
 * VARCHAR(n): a longer value is ``22001``, unless what is past n characters is only
   spaces, which are cut (PostgreSQL's rule for an assignment);
 * NUMERIC(p, s): rounded half away from zero to s digits, ``22003`` when the digits left
-  of the point do not fit p - s (NUMERIC is float8 here: the typmod applies to the value).
+  of the point do not fit p - s (NUMERIC is float8 here: the typmod applies to the value);
+* SMALLINT (``("int2",)``): a value outside 16 bits is ``22003``, as PostgreSQL's and
+  DuckDB's refuse it (INTEGER is int64 by design: DESIGN.md);
+* NUMERIC without (p, s) and REAL (``("numeric",)``, ``("float4",)``) change nothing:
+  they only let the catalogs describe the column as it was declared.
 
 A schema without modifiers costs one cached lookup per statement.
 """
@@ -59,20 +64,48 @@ def fit_varchar(value: str, length: int) -> str:
     return value[:length]
 
 
+# typmod -> (lowest, highest, the type's name in PostgreSQL's error)
+INT_RANGES = {"int2": (-2 ** 15, 2 ** 15 - 1, "smallint")}
+
 _fits: dict = {}    # id(schema) -> (schema, ((position, typmod), ...))
 
 
 def modified_columns(schema) -> tuple:
-    """((position, typmod), ...) of the schema's columns with a modifier, cached per
-    (immutable) schema object."""
+    """((position, typmod), ...) of the schema's columns whose modifier checks or changes
+    values, cached per (immutable) schema object."""
     entry = _fits.get(id(schema))
     if entry is not None and entry[0] is schema:
         return entry[1]
-    found = tuple((i, c.typmod) for i, c in enumerate(schema.columns) if c.typmod is not None)
+    found = tuple((i, c.typmod) for i, c in enumerate(schema.columns)
+                  if c.typmod is not None and (c.typmod[0] == "varchar" or len(c.typmod) == 3
+                                               or c.typmod[0] in INT_RANGES))
     if len(_fits) > 4096:
         _fits.clear()
     _fits[id(schema)] = (schema, found)
     return found
+
+
+def value_modifiers(schema) -> tuple:
+    """``modified_columns`` but the integer widths: the modifiers that may change a value
+    (a point write checks the widths itself with ``int_ranges``)."""
+    return tuple(m for m in modified_columns(schema) if m[1][0] not in INT_RANGES)
+
+
+def int_ranges(schema) -> tuple:
+    """((position, lowest, highest, type name), ...) of the SMALLINT columns."""
+    return tuple((i, *INT_RANGES[t[0]]) for i, t in modified_columns(schema) if t[0] in INT_RANGES)
+
+
+def check_ranges(ranges: tuple, row: tuple) -> None:
+    """22003 for a value of ``row`` outside its column's integer width (``int_ranges``)."""
+    for i, low, high, name in ranges:
+        v = row[i]
+        if v is not None and not low <= v <= high:
+            raise int_out_of_range(name)
+
+
+def int_out_of_range(name: str) -> errors.Error:
+    return errors.sql_error("22003", f"{name} out of range")
 
 
 def _fit(typmod: tuple, value):
@@ -80,6 +113,11 @@ def _fit(typmod: tuple, value):
         return None
     if typmod[0] == "varchar":
         return fit_varchar(value, typmod[1])
+    bounds = INT_RANGES.get(typmod[0])
+    if bounds is not None:
+        if not bounds[0] <= value <= bounds[1]:
+            raise int_out_of_range(bounds[2])
+        return value
     return fit_numeric(value, typmod[1], typmod[2])
 
 
@@ -115,7 +153,14 @@ def fit_table(schema, table: pa.Table) -> pa.Table:
 def fit_array(typmod: tuple | None, column):
     """An Arrow column as a column with this modifier stores it (the same object when
     no value changes)."""
-    if typmod is None or column.null_count == len(column):
+    if typmod is None or column.null_count == len(column) or (
+            typmod[0] not in INT_RANGES and typmod[0] != "varchar" and len(typmod) != 3):
+        return column
+    bounds = INT_RANGES.get(typmod[0])
+    if bounds is not None:
+        extremes = pc.min_max(column)
+        if extremes["min"].as_py() < bounds[0] or extremes["max"].as_py() > bounds[1]:
+            raise int_out_of_range(bounds[2])
         return column
     if typmod[0] == "varchar":
         if pc.max(pc.utf8_length(column)).as_py() <= typmod[1]:

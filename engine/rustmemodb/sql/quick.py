@@ -59,12 +59,15 @@ isnull notnull between escape interval collation overlaps nothing returning by
 _INT64_MAX = 2 ** 63 - 1
 _WORDS = {"null": (None, types.TEXT), "true": (True, types.BOOLEAN),
           "false": (False, types.BOOLEAN)}
-# Column types a CREATE TABLE here may name (one word each), as the binder maps them.
-_TYPES = {"integer": types.INTEGER, "int": types.INTEGER, "bigint": types.INTEGER,
-          "int8": types.INTEGER, "int4": types.INTEGER, "text": types.TEXT,
-          "varchar": types.TEXT, "float": types.FLOAT, "float8": types.FLOAT,
-          "real": types.FLOAT, "boolean": types.BOOLEAN, "bool": types.BOOLEAN,
-          "date": types.DATE, "timestamp": types.TIMESTAMP}
+# Column types a CREATE TABLE here may name (one word each), as the binder maps them:
+# (engine type, typmod: sql/bind/type_modifiers.column_typmod).
+_INT, _FLOAT4 = (types.INTEGER, None), (types.FLOAT, ("float4",))
+_TYPES = {"integer": _INT, "int": _INT, "bigint": _INT, "int8": _INT, "int4": _INT,
+          "text": (types.TEXT, None),
+          "varchar": (types.TEXT, None), "float": (types.FLOAT, None),
+          "float8": (types.FLOAT, None), "real": _FLOAT4, "boolean": (types.BOOLEAN, None),
+          "bool": (types.BOOLEAN, None), "date": (types.DATE, None),
+          "timestamp": (types.TIMESTAMP, None)}
 # Column types a ``WHERE col = <literal>`` here compares without a conversion.
 _SIMPLE = (types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN)
 
@@ -354,8 +357,8 @@ def _create_table(toks: _Tokens, root) -> BoundStatement:
     primary = None
     while True:
         name = toks.name()
-        type_ = _TYPES.get(toks.name())
-        if type_ is None or any(c.name == name for c in columns):
+        declared = _TYPES.get(toks.name())
+        if declared is None or any(c.name == name for c in columns):
             raise _Decline()
         not_null = False
         seen: set = set()
@@ -373,7 +376,7 @@ def _create_table(toks: _Tokens, root) -> BoundStatement:
                 raise _Decline()
             seen.add(word)
             not_null = True
-        columns.append(Column(name, type_, not_null, None))
+        columns.append(Column(name, declared[0], not_null, None, typmod=declared[1]))
         if not toks.punct(","):
             break
     toks.need(")")

@@ -26,6 +26,13 @@ COMPACT_DEAD_SHARE = 0.5
 class CompactMixin:
     """TableVersion methods that drop dead rows from chunks."""
 
+    def without_dead(self) -> "TableVersion":
+        """Every chunk rewritten without its dead rows (a rewrite of the whole table, such
+        as ALTER COLUMN TYPE, must convert and check the live rows only, as PostgreSQL's
+        rewrite does). Call on a settled version with a frozen tail."""
+        due = [i for i, mask in enumerate(self.dead) if mask is not None and mask.any()]
+        return self._drop_dead(due) if due else self
+
     def _compacted(self, touched: Iterable[int]) -> "TableVersion":
         """Rewrite touched chunks that are mostly dead (keeps scans fast after churn)."""
         due = []
@@ -40,6 +47,9 @@ class CompactMixin:
             due.append(i)
         if not due:
             return self
+        return self._drop_dead(due)
+
+    def _drop_dead(self, due: list) -> "TableVersion":
         chunks, dead = list(self.chunks), list(self.dead)
         changed = False
         for i in sorted(due, reverse=True):

@@ -16,9 +16,9 @@ from ...lazy_import import arrow as pa, compute as pc, numpy as np, kernel
 
 from ... import errors, types
 from ..semantics import arrow_errors, round_half_away, round_half_away_row
-from .registry import ScalarFunction
+from .registry import ScalarFunction, fixed
 from ..expr.rowwise import map_rows
-from ..typmods import fit_numeric
+from ..typmods import INT_RANGES, fit_array, fit_numeric, int_out_of_range
 
 I, F, N = types.INTEGER, types.FLOAT, types.NULL
 
@@ -235,6 +235,23 @@ def _numeric_fit_vec(x, precision, scale):
     return map_rows(fit_numeric, [x, precision, scale], out_type=pa.float64())
 
 
+def _int_fit(typmod: str):
+    """``x::smallint``: INTEGER is int64 here, so the cast checks the narrower range
+    (22003), as PostgreSQL's int2 does."""
+    low, high, name = INT_RANGES[typmod]
+
+    def row(x):
+        if not low <= x <= high:
+            raise int_out_of_range(name)
+        return x
+
+    def vec(x):
+        if isinstance(x, pa.Scalar):
+            return map_rows(row, [x], out_type=pa.int64())
+        return fit_array((typmod,), x)
+    return vec, row
+
+
 def _width_bucket_resolve(ts):
     if len(ts) == 4 and all(t in (I, F, N) for t in ts[:3]) and ts[3] in (I, N):
         return I
@@ -293,6 +310,9 @@ def register(reg) -> None:
     reg.add(ScalarFunction("numeric_fit", lambda ts: F if len(ts) == 3 and ts[0] in (I, F, N)
                            and ts[1] == I and ts[2] == I else None, _numeric_fit_vec,
                            fit_numeric))
+    for typmod in INT_RANGES:
+        vec, row = _int_fit(typmod)
+        reg.add(ScalarFunction(typmod + "_fit", fixed((I, I)), vec, row))
     reg.add(ScalarFunction("width_bucket", _width_bucket_resolve, _width_bucket_vec,
                            _width_bucket_row))
     reg.add(ScalarFunction("sqrt", _float_of, _sqrt_vec, _sqrt_row))

@@ -203,7 +203,10 @@ def _change_type(txn, ctx, version, step: ChangeType):
         arr = contiguous(arr)
         arr = arr if arr.type == field.type else arr.cast(field.type)
         return batch.set_column(pos, field, fit_array(column.typmod, arr))
-    return rebuild_indexes_on(map_chunks(version, convert, step.schema), pos)
+    # deleted rows are dropped first: only the live ones are converted and checked (a
+    # row deleted for holding 'abc' must not fail ``TYPE bigint USING v::bigint``)
+    return rebuild_indexes_on(map_chunks(_frozen(version).without_dead(), convert,
+                                         step.schema), pos)
 
 
 def rebuild_indexes_on(version, pos: int):

@@ -65,6 +65,8 @@ _FUNC_NAMES = {"CURRENT_TIMESTAMP": "now", "CURRENT_DATE": "current_date",
 # PostgreSQL's object-identifier types (all INTEGER here) and their name conversions.
 _OID_TYPES = ("OID", "REGCLASS", "REGTYPE", "REGNAMESPACE", "REGPROC", "REGPROCEDURE",
               "REGROLE", "XID", "CID")
+# casts to integer widths narrower than the engine's int64 (INTEGER is int64 by design) (exec/functions/math._int_fit)
+_INT_WIDTHS = {exp.DataType.Type.SMALLINT: "int2_fit"}
 _OID_IN = {"REGCLASS": "regclass_in", "REGTYPE": "regtype_in", "REGNAMESPACE": "regnamespace_in"}
 _OID_OUT = {"REGCLASS": "regclass_out", "REGTYPE": "regtype_out",
             "REGNAMESPACE": "regnamespace_out"}
@@ -440,6 +442,14 @@ class ExprBinder:
             # CAST(x AS VARCHAR(n)) truncates to n characters, as in PostgreSQL
             fn, ret = self.stmt.functions.resolve("left", [types.TEXT, types.INTEGER])
             return fold(Call("left", (out, Const(length, types.INTEGER)), ret, fn))
+        width = _INT_WIDTHS.get(node.to.this) if isinstance(node.to, exp.DataType) else None
+        if width is not None and out.type == types.INTEGER and not isinstance(out, Param) \
+                and not (isinstance(out, Const) and out.value is None):
+            # INTEGER is int64 here: ::smallint checks the narrower range (a
+            # parameter is left alone: ``id = $1::INTEGER``, as SQLAlchemy's asyncpg
+            # dialect writes it, must stay an index probe)
+            fn, ret = self.stmt.functions.resolve(width, [types.INTEGER])
+            return fold(Call(width, (out,), ret, fn))
         typmod = numeric_typmod(node.to, node)
         if typmod is not None and out.type == types.FLOAT:
             precision, scale = typmod

@@ -45,8 +45,16 @@ def numeric_typmod(dt, node=None) -> tuple[int, int] | None:
     return precision, scale
 
 
+# declared types the engine stores wider, kept so values are checked (smallint) and the
+# catalogs describe the column as declared (exec/typmods.py); INTEGER is int64 by design
+_DECLARED = {exp.DataType.Type.SMALLINT: ("int2",), exp.DataType.Type.SMALLSERIAL: ("int2",),
+             exp.DataType.Type.DECIMAL: ("numeric",), exp.DataType.Type.FLOAT: ("float4",)}
+
+
 def column_typmod(dt, node=None) -> tuple | None:
     """The ``typmod`` a column of this declared type keeps (storage/schema.Column)."""
+    if isinstance(dt, exp.DataType) and not dt.expressions and dt.this in _DECLARED:
+        return _DECLARED[dt.this]
     length = varchar_length(dt)
     if length is not None:
         if length < 1:
