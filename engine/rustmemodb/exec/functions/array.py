@@ -28,6 +28,7 @@ from ... import errors, types
 from .registry import ScalarFunction
 from .cast import from_text, to_text, format_float
 from .series import generate_series, series_type
+from .string import like_functions
 from ..expr.rowwise import map_rows
 from .ordered_set import register_aggregates as register_ordered_set
 from .aggregate import _sorted
@@ -310,8 +311,16 @@ def _row_ne(a, b):
 
 # ---- x op ANY/ALL (array) -----------------------------------------------------------------
 
+def _pattern_match(ignore_case: bool, negate: bool):
+    """x [NOT] [I]LIKE element, element by element (``x LIKE ANY (ARRAY['a%', 'b%'])``)."""
+    match = like_functions(ignore_case)[0]
+    return (lambda x, p: pc.invert(match(x, p))) if negate else match
+
+
 _CMP = {"eq": kernel("equal"), "ne": kernel("not_equal"), "lt": kernel("less"), "le": kernel("less_equal"),
-        "gt": kernel("greater"), "ge": kernel("greater_equal")}
+        "gt": kernel("greater"), "ge": kernel("greater_equal"),
+        "like": _pattern_match(False, False), "not_like": _pattern_match(False, True),
+        "ilike": _pattern_match(True, False), "not_ilike": _pattern_match(True, True)}
 
 
 def quantified(quant: str, op: str):

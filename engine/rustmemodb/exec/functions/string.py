@@ -51,7 +51,7 @@ def _rewrite_escape(pattern: str, escape: str) -> str:
     return "".join(out)
 
 
-def _like(ignore_case: bool):
+def like_functions(ignore_case: bool):
     def vec(s, pattern, escape=None):
         if not isinstance(pattern, pa.Scalar):
             return map_rows(row, (s, pattern) + ((escape,) if escape is not None else ()))
@@ -111,8 +111,8 @@ def _vec_concat_fn(*args):
 
 
 def register(reg) -> None:
-    like_vec, like_row = _like(False)
-    ilike_vec, ilike_row = _like(True)
+    like_vec, like_row = like_functions(False)
+    ilike_vec, ilike_row = like_functions(True)
     reg.add(ScalarFunction("like", fixed((T, T, B), (T, T, T, B)), like_vec, like_row))
     reg.add(ScalarFunction("ilike", fixed((T, T, B), (T, T, T, B)), ilike_vec, ilike_row))
     reg.add(ScalarFunction("concat_op", _concat_resolve, _vec_concat, _row_concat))

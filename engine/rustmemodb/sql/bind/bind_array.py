@@ -25,8 +25,10 @@ from .bind_aggregate_ext import _arg_binder, _check_allowed, ordered_arg, ordere
 from .bind_expr import ExprBinder
 from ...exec.functions.array import parse_array_literal
 
-_OPS = {exp.EQ: "eq", exp.NEQ: "ne", exp.LT: "lt", exp.LTE: "le", exp.GT: "gt", exp.GTE: "ge"}
-_OP_TEXT = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+_OPS = {exp.EQ: "eq", exp.NEQ: "ne", exp.LT: "lt", exp.LTE: "le", exp.GT: "gt", exp.GTE: "ge",
+        exp.Like: "like", exp.ILike: "ilike"}
+_OP_TEXT = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "like": "~~",
+            "ilike": "~~*", "not_like": "!~~", "not_ilike": "!~~*"}
 
 
 def bind_array_constructor(stmt, binder, arg_nodes, node) -> Expr:
@@ -110,6 +112,8 @@ def bind_array_quantified(stmt, binder, node: exp.Binary, quant: str, inner) -> 
     op = _OPS.get(type(node))
     if op is None:
         raise errors.not_supported(f"{type(node).__name__} with ANY/ALL")
+    if node.args.get("negate"):       # x NOT LIKE ALL (arr): NOT LIKE applied per element
+        op = "not_" + op
     arg = binder.bind(node.this)
     arr = binder.bind(inner)
     if isinstance(arr, Param) and arr.type in (types.UNKNOWN, types.NULL) and \

@@ -429,6 +429,18 @@ class ExprBinder:
         return self._like("similar_to", node, None)
 
     def _like(self, name: str, node, escape) -> Expr:
+        quantifier = node.expression
+        if isinstance(quantifier, (exp.Any, exp.All)) and escape is None and name != "similar_to":
+            # x [NOT] LIKE ANY | ALL (array): the pattern applied per element
+            inner = quantifier.this
+            while isinstance(inner, exp.Paren):
+                inner = inner.this
+            if isinstance(inner, (exp.Subquery, exp.Select, exp.Union)):
+                raise errors.not_supported(f"{name.upper()} ANY/ALL (subquery)",
+                                           position=position_of(node),
+                                           hint="Use ARRAY(SELECT ...) for the patterns.")
+            quant = "any" if isinstance(quantifier, exp.Any) else "all"
+            return self.stmt.bind_array_quantified(self, node, quant, inner)
         args = [self.bind(node.this), self.bind(node.expression)]
         if escape is not None:
             args.append(self.bind(escape))
