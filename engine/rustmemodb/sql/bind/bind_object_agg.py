@@ -47,6 +47,12 @@ def bind_object_agg(binder, node: exp.Expression, condition: exp.Expression | No
     if y is None or x is None:
         raise errors.undefined_function(f"function {name} takes two arguments",
                                         position=position_of(node))
+    # json_object_agg(k, v ORDER BY o): sqlglot hangs the ORDER BY on the last argument;
+    # both arrays are ordered by it, so keys and values stay paired (a repeated key: the
+    # last in that order wins, as in jsonb)
+    keys = None
+    if isinstance(x, exp.Order):
+        keys, x = x.expressions, x.this
 
     def fill(n: exp.Expression) -> exp.Expression:
         if isinstance(n, exp.Column) and not n.table:
@@ -57,4 +63,10 @@ def bind_object_agg(binder, node: exp.Expression, condition: exp.Expression | No
             if n.name == _F:
                 return exp.paren(condition.copy()) if condition is not None else exp.true()
         return n
-    return binder.bind(_template(name).copy().transform(fill))
+
+    def ordered(n: exp.Expression) -> exp.Expression:
+        if isinstance(n, exp.ArrayAgg):
+            return exp.ArrayAgg(this=exp.Order(this=n.this, expressions=[k.copy() for k in keys]))
+        return n
+    tree = _template(name).copy().transform(fill)
+    return binder.bind(tree.transform(ordered) if keys else tree)
