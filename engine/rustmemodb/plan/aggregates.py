@@ -19,6 +19,11 @@ MINMAX_TYPES = (types.INTEGER, types.FLOAT, types.TEXT, types.DATE, types.TIMEST
 PAIR_STATISTICS = ("corr", "covar_pop", "covar_samp", "regr_slope", "regr_intercept", "regr_r2",
                    "regr_count", "regr_avgx", "regr_avgy", "regr_sxx", "regr_syy", "regr_sxy")
 PAIR_EXTREMES = ("arg_max", "arg_min")
+# stddev/variance as window functions: the pair statistics of (x, x) over each frame
+# (regr_sxx / regr_count, accumulated as PostgreSQL does); grouped ones run in
+# exec/functions/aggregate.py
+VARIANCES = ("stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop")
+FRAME_STATISTICS = PAIR_STATISTICS + VARIANCES
 
 # Aggregates the engine knows, with their result types; extended by other modules.
 AGGREGATE_TYPES = {

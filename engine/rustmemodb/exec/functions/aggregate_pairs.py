@@ -321,6 +321,13 @@ def finish(fn: str, states) -> pa.Array:
         elif fn == "regr_intercept":
             none = none | (sxx == 0)
             v = (sy - sx * sxy / sxx) / n
+        elif fn in ("var_pop", "stddev_pop"):          # over (x, x): a window's stddev
+            v = np.maximum(sxx, 0.0) / n
+            v = np.sqrt(v) if fn == "stddev_pop" else v
+        elif fn in ("variance", "var_samp", "stddev", "stddev_samp"):
+            none = n < 2.0
+            v = np.maximum(sxx, 0.0) / (n - 1.0)
+            v = np.sqrt(v) if fn.startswith("stddev") else v
         else:
             raise errors.not_supported(f"aggregate {fn}")
     return pa.array(np.where(none, 0.0, v), pa.float64(), mask=none)

@@ -33,7 +33,7 @@ from rustmemodb.lazy_import import compute as pc
 from ..arrays import contiguous
 
 from ... import errors, types
-from ...plan.aggregates import PAIR_EXTREMES, PAIR_STATISTICS
+from ...plan.aggregates import FRAME_STATISTICS, PAIR_EXTREMES
 from ...plan.logical import LogicalDistinctOn, LogicalWindow
 from ..expr.vector import as_array, evaluate
 from ..functions.aggregate_pairs import as_floats, finish, frame_extreme, frame_states, valid_mask
@@ -41,6 +41,7 @@ from ..functions.arith import add_interval_to
 from ..functions.datetime import scale_interval
 from ..semantics import sort_keys_for
 from ..run import operator, run_plan
+from .window_collect import COLLECTING, collect
 
 
 @operator(LogicalWindow)
@@ -255,6 +256,8 @@ def _compute(call, L: _Layout, table, ctx):
         return compute_excluded(call, L, table, ctx, lo, hi)
     if fn in ("first_value", "last_value", "nth_value"):
         return _nth(call, L, table, ctx, lo, hi)
+    if fn in COLLECTING:
+        return collect(call, L, table, ctx, [(lo, hi)])
     return _aggregate(call, L, table, ctx, lo, hi)
 
 
@@ -457,7 +460,7 @@ def _aggregate(call, L: _Layout, table, ctx, lo, hi):
     if call.fn in PAIR_EXTREMES:
         second = L.sorted(as_array(evaluate(call.args[1], table, ctx), L.n))
         return frame_extreme(call.fn, values, second, valid, lo, hi)
-    if call.fn in PAIR_STATISTICS:
+    if call.fn in FRAME_STATISTICS:
         return _statistic(call, L, table, ctx, valid, cnt_prefix, safe_lo, safe_hi, empty)
     raise errors.not_supported(f"{call.fn} as a window function")
 

@@ -19,9 +19,10 @@ from rustmemodb.lazy_import import compute as pc
 
 from ... import errors, types
 from ..expr.vector import as_array, evaluate
-from ...plan.aggregates import PAIR_STATISTICS
+from ...plan.aggregates import FRAME_STATISTICS
 from ..functions.aggregate_pairs import finish, pieced_states
 from .window import aggregate_input, pair_rows, _gather, _sparse_query, _const_arg
+from .window_collect import COLLECTING, collect
 
 
 def groups_bound(L, kind: str, k: int, is_start: bool) -> np.ndarray:
@@ -60,8 +61,10 @@ def compute_excluded(call, L, table, ctx, lo, hi):
     fn = call.fn
     if fn in ("first_value", "last_value", "nth_value"):
         return _nth(call, L, table, ctx, runs)
+    if fn in COLLECTING:
+        return collect(call, L, table, ctx, runs)
     values, valid = aggregate_input(call, L, table, ctx)
-    if fn in PAIR_STATISTICS:
+    if fn in FRAME_STATISTICS:
         return _statistic(call, L, table, ctx, valid, runs)
     counts = sum(_run_sum(np.concatenate([[0], np.cumsum(valid, dtype=np.int64)]), s, e)
                  for s, e in runs)

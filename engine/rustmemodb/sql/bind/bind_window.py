@@ -11,7 +11,8 @@ reference to the window's output column. Named windows (``WINDOW w AS (...)``,
 
 Window functions: row_number, rank, dense_rank, percent_rank, cume_dist,
 ntile, lag, lead, first_value, last_value, nth_value, and count/sum/avg/min/max,
-corr/covar_*/regr_*, arg_max/arg_min (with FILTER). Frames: ROWS and RANGE with UNBOUNDED / CURRENT ROW / offsets
+stddev/variance (and _samp/_pop), array_agg, string_agg, corr/covar_*/regr_*,
+arg_max/arg_min (with FILTER). Frames: ROWS and RANGE with UNBOUNDED / CURRENT ROW / offsets
 (RANGE offsets need one numeric or date ORDER BY key), GROUPS (offsets count peer
 groups; needs ORDER BY), and EXCLUDE CURRENT ROW | GROUP | TIES | NO OTHERS (a 4th
 frame element; exec/operators/window_frames.py). Not supported (0A000): DISTINCT
@@ -29,10 +30,10 @@ from .bind_expr import ExprBinder, _retype
 from ...plan.aggregates import aggregate_type
 from .coerce import adapt
 from .bind_select import _explicit_nulls
-from .bind_aggregate_ext import _PAIRS
-from ...plan.aggregates import PAIR_EXTREMES, PAIR_STATISTICS
+from .bind_aggregate_ext import _NAMES, _PAIRS
+from ...plan.aggregates import FRAME_STATISTICS, PAIR_EXTREMES, VARIANCES
 
-PAIRS = PAIR_STATISTICS + PAIR_EXTREMES
+PAIRS = FRAME_STATISTICS + PAIR_EXTREMES
 
 _RANKING = {"row_number": types.INTEGER, "rank": types.INTEGER, "dense_rank": types.INTEGER,
             "percent_rank": types.FLOAT, "cume_dist": types.FLOAT, "ntile": types.INTEGER}
@@ -62,7 +63,8 @@ def bind_window_call(stmt, binder, node: exp.Window):
     order = tuple(_order_item(inner, o) for o in spec["order"])
     frame = _frame(spec["spec"], bool(order))
     fexpr = inner.bind_boolean(filt, "FILTER") if filt is not None else None
-    if fexpr is not None and name not in ("count", "sum", "avg", "min", "max") + PAIRS:
+    if fexpr is not None and name not in ("count", "sum", "avg", "min", "max",
+                                          "array_agg", "string_agg") + PAIRS:
         raise errors.sql_error("0A000", "FILTER is not implemented for non-aggregate window "
                                         "functions")
     return WindowCall(name, tuple(args), ret, partition, order, frame, filter=fexpr, star=star)
@@ -116,6 +118,21 @@ def _function(func, binder):
     pair = _PAIRS.get(type(func))
     if pair is not None:                   # corr(y, x), arg_max(a, v) OVER (...)
         return pair, [binder.bind(func.this), binder.bind(func.expression)], False, False
+    collected = _collecting(func, binder)
+    if collected is not None:
+        return collected
+    name = _NAMES.get(type(func)) or (func.name.lower() if isinstance(func, exp.Anonymous)
+                                      else None)
+    if name in VARIANCES:                  # stddev(x) OVER (...): the statistics of (x, x)
+        nodes = [func.this] if not isinstance(func, exp.Anonymous) else list(func.expressions)
+        if len(nodes) != 1 or nodes[0] is None or isinstance(nodes[0], exp.Distinct):
+            raise errors.undefined_function(f"function {name} takes one argument",
+                                            position=position_of(func))
+        x = binder.bind(nodes[0])
+        if x.type not in (types.INTEGER, types.FLOAT, types.NULL):
+            raise errors.undefined_function(f"function {name}({x.type.lower()}) does not exist",
+                                            position=position_of(func))
+        return name, [x, x], False, False
     if isinstance(func, exp.Anonymous):
         name = func.name.lower()
         nodes = list(func.expressions)
@@ -130,7 +147,45 @@ def _function(func, binder):
     return name, [binder.bind(a) for a in nodes], False, False
 
 
+def _collecting(func, binder):
+    """array_agg(x) / string_agg(x, sep) OVER (...) (exec/operators/window_collect.py) as
+    (name, args, star, distinct); None for other functions."""
+    if isinstance(func, exp.ArrayAgg):
+        name, nodes = "array_agg", [func.this]
+    elif isinstance(func, exp.GroupConcat):
+        name, nodes = "string_agg", [func.this, func.args.get("separator")]
+    else:
+        return None
+    if any(n is None for n in nodes):
+        raise errors.undefined_function(f"function {name} with {len(nodes) - 1} arguments "
+                                        "does not exist", position=position_of(func))
+    if isinstance(nodes[0], exp.Order):
+        raise errors.not_supported("aggregate ORDER BY in a window function",
+                                   position=position_of(func),
+                                   hint="Order the rows with the window's ORDER BY.")
+    if isinstance(nodes[0], exp.Distinct):
+        return name, [], False, True           # DISTINCT: refused by the caller
+    args = [binder.bind(n) for n in nodes]
+    if name == "string_agg":
+        args = [adapt(a, types.TEXT) for a in args]
+        if any(a.type not in (types.TEXT, types.NULL) for a in args):
+            raise errors.undefined_function(
+                "function string_agg(" + ", ".join(a.type.lower() for a in args) +
+                ") does not exist", position=position_of(func))
+    elif types.is_array(args[0].type):
+        raise errors.not_supported("array_agg of arrays (multidimensional arrays)",
+                                   position=position_of(func))
+    return name, args, False, False
+
+
 def _return_type(stmt, name: str, args, node) -> str:
+    if name in VARIANCES:
+        return types.FLOAT
+    if name == "string_agg":
+        return types.TEXT
+    if name == "array_agg":
+        t = args[0].type
+        return types.array_of(types.TEXT if t in (types.NULL, types.UNKNOWN) else t)
     if name in _RANKING:
         want = 1 if name == "ntile" else 0
         if len(args) != want or (want and args[0].type not in (types.INTEGER, types.NULL)):
