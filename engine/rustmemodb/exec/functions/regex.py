@@ -17,7 +17,7 @@ literal pattern); anything else is ``22023``, an invalid pattern ``2201B``.
 
 Functions: ``regexp_replace``, ``regexp_like`` (and the ``~``, ``~*`` operators),
 ``regexp_count``, ``regexp_substr``, ``substring(s FROM pattern)``, ``SIMILAR TO``.
-``regexp_matches`` (``setof text[]``): ``regexp_matches_rows`` gives one row's set of
+``regexp_match`` (the first match's groups), ``regexp_matches`` (``setof text[]``): ``regexp_matches_rows`` gives one row's set of
 arrays, expanded by ``LogicalProjectSet`` in the select list (as ``srf_regexp_matches``)
 or by ``LogicalTableFunction`` in FROM.
 
@@ -216,6 +216,16 @@ def regexp_matches_rows(s: str, pattern: str, flags: str = "") -> list[list]:
     return out
 
 
+def regexp_match(s: str, pattern: str, flags: str = "") -> list | None:
+    """``regexp_match(s, pattern [, flags])`` (PostgreSQL 10+): the first match's capture
+    groups (or the whole match) as text[]; NULL when nothing matches. ``g`` is 22023."""
+    if "g" in (flags or ""):
+        raise errors.sql_error("22023", "regexp_match() does not support the \"global\" "
+                               "option", hint="Use the regexp_matches function instead.")
+    rows = regexp_matches_rows(s, pattern, flags)
+    return rows[0] if rows else None
+
+
 # ---- matching ----------------------------------------------------------------------------
 
 def regexp_like(s: str, pattern: str, flags: str = "") -> bool:
@@ -387,6 +397,8 @@ def register(reg) -> None:
     reg.add(ScalarFunction("srf_regexp_matches", fixed((T, T, sets), (T, T, T, sets)),
                            _vector(regexp_matches_rows, sets),
                            regexp_matches_rows, volatile=True))
+    reg.add(ScalarFunction("regexp_match", fixed((T, T, "TEXT[]"), (T, T, T, "TEXT[]")),
+                           None, regexp_match))
     reg.add(ScalarFunction("regexp_split_to_array", fixed((T, T, "TEXT[]"), (T, T, T, "TEXT[]")),
                            None, regexp_split))
     reg.add(ScalarFunction("regexp_replace", fixed((T, T, T, T), (T, T, T, T, T),
