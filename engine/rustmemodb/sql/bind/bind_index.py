@@ -17,6 +17,7 @@ from ...plan.ddl import LogicalCreateIndex, LogicalDropIndex
 from ...storage.root import relation_exists
 from ...storage.schema import IndexDef
 from ..parse import position_of
+from .bind_select import bind_query
 
 
 # Operator classes an index on a plain column may name: the btree defaults and the
@@ -62,9 +63,25 @@ def bind_create_index(stmt, node: exp.Create):
         raise errors.syntax_error("CREATE INDEX needs at least one column")
     name = index.name or _default_name(schema, columns, stmt.root)
     unique = bool(node.args.get("unique"))
+    where = params.args.get("where") if params is not None else None
+    if where is not None:
+        _partial(stmt, table_node, where, unique)
     if_not_exists = bool(node.args.get("exists"))
     return LogicalCreateIndex([], schema.name, IndexDef(name, tuple(columns), unique),
                               if_not_exists)
+
+
+def _partial(stmt, table_node: exp.Table, where: exp.Expression, unique: bool) -> None:
+    """``CREATE INDEX ... WHERE pred`` (Django's ``Index(condition=...)``, Rails' ``where:``):
+    the predicate is checked as PostgreSQL checks it, then the index covers every row, which
+    answers the same queries (an index only ever narrows which rows are read). A partial
+    UNIQUE index would have to leave the other rows out of the key: 0A000."""
+    if unique:
+        raise errors.not_supported(
+            "partial unique indexes (CREATE UNIQUE INDEX ... WHERE)", position=position_of(where),
+            hint="Keep the key unique over all rows, or check it in the application.")
+    pred = where.this if isinstance(where, exp.Where) else where
+    bind_query(stmt, exp.select("1").from_(table_node.copy()).where(pred.copy()), None)
 
 
 def _default_name(schema, columns, root) -> str:

@@ -65,7 +65,7 @@ HANDLED: dict[type, frozenset[str]] = {
                            "unique", "concurrently"}),
     exp.Properties: frozenset({"expressions"}),
     exp.Index: frozenset({"this", "table", "unique", "params"}),
-    exp.IndexParameters: frozenset({"using", "columns"}),
+    exp.IndexParameters: frozenset({"using", "columns", "where"}),    # WHERE: bind_index.py
     exp.ColumnDef: frozenset({"this", "kind", "constraints", "exists"}),
     exp.CollateColumnConstraint: frozenset({"this"}),
     exp.Drop: frozenset({"this", "kind", "tables", "exists", "cascade", "restrict",
@@ -127,7 +127,6 @@ _CLAUSE = {
     "match_condition": "ASOF JOIN",
     "expressions": "this form",
     "include": "INCLUDE (covering index columns)",
-    (exp.IndexParameters, "where"): "partial indexes (CREATE INDEX ... WHERE)",
     "with_storage": "index storage parameters (WITH ...)",
     "tablespace": "TABLESPACE",
     "materialized": "MATERIALIZED VIEW",
