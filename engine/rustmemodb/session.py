@@ -871,8 +871,7 @@ class Session:
         m = re.match(r"(SESSION\s+CHARACTERISTICS\s+AS\s+)?TRANSACTION\b(.*)$", text.strip(),
                      re.I | re.S)
         if m:
-            level = isolation.level_in(m.group(2))
-            access = isolation.access_in(m.group(2))
+            level, access = isolation.transaction_modes(m.group(2))
             if m.group(1):
                 if level is not None:
                     self.settings["default_transaction_isolation"] = level
@@ -953,12 +952,24 @@ class Session:
 
     # ---- transaction control and other utilities ------------------------------------------
     def begin(self, options: str = "") -> None:
-        """BEGIN / START TRANSACTION [ISOLATION LEVEL ...]."""
-        level = isolation.level_in(options) if options else None
+        """BEGIN / START TRANSACTION [ISOLATION LEVEL ...] [READ ONLY | WRITE]."""
+        level, access = isolation.transaction_modes(options) if options else (None, None)
         if self.txn is not None:
             # PostgreSQL only warns ("there is already a transaction in progress").
             return
-        self.txn = self._open(level, isolation.access_in(options) if options else None)
+        self.txn = self._open(level, access)
+
+    def chain(self, committed: bool) -> None:
+        """COMMIT / ROLLBACK AND CHAIN: end the transaction, then begin the next one with
+        the same isolation level and access mode (25P01 outside a transaction block)."""
+        txn = self.txn
+        if txn is None:
+            word = "COMMIT" if committed else "ROLLBACK"
+            raise errors.sql_error("25P01", f"{word} AND CHAIN can only be used in "
+                                            "transaction blocks")
+        level, read_only = txn.isolation, txn.read_only
+        self.commit() if committed else self.rollback()
+        self.txn = self._open(level, read_only)
 
     def commit(self) -> None:
         txn, self.txn = self.txn, None
@@ -1238,7 +1249,8 @@ def refuse_write(prepared: Prepared) -> None:
 
 def _ends_failed_txn(prepared: Prepared) -> bool:
     util = prepared.utility
-    return isinstance(util, Utility) and util.kind in ("rollback", "rollback_to", "commit")
+    return isinstance(util, Utility) and util.kind in ("rollback", "rollback_to", "commit", "commit_chain",
+                                                      "rollback_chain")
 
 
 

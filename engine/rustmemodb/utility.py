@@ -38,6 +38,10 @@ def run_utility(session, util, params):
             notices.emit("there is no transaction in progress", "25P01", "WARNING")
         session.rollback()
         return Result([], kind="ROLLBACK")
+    if kind in ("commit_chain", "rollback_chain"):
+        failed = session.txn is not None and session.txn.failed
+        session.chain(kind == "commit_chain")
+        return Result([], kind="ROLLBACK" if failed or kind == "rollback_chain" else "COMMIT")
     if kind in ("savepoint", "release", "rollback_to"):
         return _savepoint(session, kind, util.arg.strip())
     if kind == "set":

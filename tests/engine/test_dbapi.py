@@ -212,3 +212,24 @@ def test_serial_columns_draw_from_their_sequence():
     with pytest.raises(rustmemodb.Error) as e:
         c.execute("SELECT nextval('missing_seq')")
     assert e.value.sqlstate == "42P01"
+
+
+@pytest.mark.parametrize("script", [
+    "BEGIN; DROP TABLE keep; COMMIT", "COMMIT; DROP TABLE keep", "ROLLBACK; DROP TABLE keep;",
+    "SET work_mem = '4MB'; DROP TABLE keep", "SHOW search_path; DROP TABLE keep",
+    "START TRANSACTION; DROP TABLE keep", "SAVEPOINT s; DROP TABLE keep",
+    "EXPLAIN SELECT 1; DROP TABLE keep"])
+def test_a_utility_statement_with_more_after_it_runs_nothing(script):
+    """``COMMIT; DROP TABLE t`` in one execute() ran the COMMIT and dropped the rest
+    unseen (BEGIN read it as transaction options): now 42601 and nothing runs."""
+    conn = rustmemodb.connect()
+    conn.execute("CREATE TABLE keep (a INTEGER)")
+    with pytest.raises(rustmemodb.ProgrammingError) as info:
+        conn.execute(script)
+    assert info.value.sqlstate == "42601"
+    assert "several statements" in str(info.value)
+    assert conn.execute("SELECT count(*) FROM keep").fetchall() == [(0,)]
+    conn.executescript(script.replace("DROP TABLE keep", "INSERT INTO keep VALUES (1)")
+                       .replace("SAVEPOINT s;", "BEGIN; SAVEPOINT s;"))
+    conn.execute("COMMIT")
+    assert conn.execute("SELECT count(*) FROM keep").fetchall() == [(1,)]

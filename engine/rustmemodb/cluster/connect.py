@@ -451,13 +451,17 @@ class ClusterConnection(SelectPlanning, WriteRouting):
             # the mirror's session knows the transaction's access mode (BEGIN READ ONLY,
             # SET TRANSACTION, default_transaction_read_only reach it): 25006 for a write
             refuse_write(self.mirror._session._lookup(sql)[0])
+        util = dispatch(sql) if word in ("begin", "start", "commit", "end", "rollback",
+                                         "abort") else None
+        if util is not None and util.kind.endswith("_chain"):   # (dispatch checked the text)
+            return self._chain(util.kind == "commit_chain")
         if word in ("begin", "start"):
             return self._begin(sql)
         if word in ("commit", "end"):
             self._commit()
             return Result(columns=[], kind="COMMIT")
         if word in ("rollback", "abort"):
-            if dispatch(sql).kind == "rollback_to":
+            if util.kind == "rollback_to":
                 return run_savepoint(self, sql)
             self._rollback()
             return Result(columns=[], kind="ROLLBACK")
@@ -521,6 +525,21 @@ class ClusterConnection(SelectPlanning, WriteRouting):
             self.mirror.execute(sql)      # its options too (READ ONLY, isolation level)
             self.in_txn, self.failed, self.written = True, False, set()
         return Result(columns=[], kind="BEGIN")
+
+    def _chain(self, committed: bool) -> Result:
+        """COMMIT / ROLLBACK AND CHAIN: end the transaction, begin the next one with the
+        mirror's isolation level and access mode (Session.chain)."""
+        txn = self.mirror._session.txn
+        if not self.in_txn or txn is None:
+            word = "COMMIT" if committed else "ROLLBACK"
+            raise errors.sql_error("25P01", f"{word} AND CHAIN can only be used in "
+                                            "transaction blocks")
+        begin = (f"BEGIN ISOLATION LEVEL {txn.isolation} "
+                 f"READ {'ONLY' if txn.read_only else 'WRITE'}")
+        failed = self.failed
+        self._commit() if committed and not failed else self._rollback()
+        self._begin(begin)
+        return Result(columns=[], kind="COMMIT" if committed and not failed else "ROLLBACK")
 
     def _commit(self) -> None:
         if not self.in_txn:

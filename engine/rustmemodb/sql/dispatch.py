@@ -12,11 +12,12 @@ import re
 from dataclasses import dataclass
 
 from .. import errors
+from .split import split_statements
 
 
 @dataclass(frozen=True)
 class Utility:
-    kind: str            # begin | commit | rollback | savepoint | release | rollback_to |
+    kind: str            # begin | commit[_chain] | rollback[_chain] | savepoint | release | rollback_to |
                          # prepare | execute | deallocate | set | show | reset | checkpoint |
                          # vacuum | analyze | discard | describe | summarize | pivot
     arg: str = ""        # remaining text (names, options)
@@ -47,6 +48,15 @@ _PREPARED = re.compile(r"PREPARED\b", re.I)
 _TWO_PHASE_HINT = ("Two-phase commit is not offered over SQL here; a cluster "
                    "(rustmemodb.cluster) runs it across its shards itself.")
 _ROLLBACK_TO = re.compile(r"(?:(?:WORK|TRANSACTION)\s+)?TO\b\s*(?:SAVEPOINT\b\s*(?=\S))?", re.I)
+# BEGIN [WORK | TRANSACTION] / START TRANSACTION, then the transaction modes
+_WORK = re.compile(r"^(?:WORK|TRANSACTION)\b\s*", re.I)
+_TRANSACTION = re.compile(r"TRANSACTION\b", re.I)
+_CHAIN = re.compile(r"(?:(?:WORK|TRANSACTION)\b\s*)?(AND\s+(NO\s+)?CHAIN)?", re.I)
+_SEVERAL_HINT = "Use executescript() or split the statements."
+_UTILITY_WORDS = frozenset({
+    "BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE", "PREPARE",
+    "EXECUTE", "DEALLOCATE", "SHOW", "RESET", "CHECKPOINT", "VACUUM", "DISCARD", "ANALYZE",
+    "ANALYSE", "SET", "DESCRIBE", "DESC", "SUMMARIZE", "PIVOT", "UNPIVOT", "EXPLAIN"})
 _NAME = re.compile(r'(?:"((?:[^"]|"")+)"|([A-Za-z_\x80-\uffff][\w$\x80-\uffff]*))\Z')
 
 
@@ -76,19 +86,20 @@ def dispatch(sql: str) -> Utility | Explain | None:
             return Explain(util.body, util.offset + lead, util.analyze, util.format, util.verbose)
         return util
     word = m.group(1).upper()
+    if word not in _UTILITY_WORDS:
+        return None
     rest = sql[m.end():].strip().rstrip(";").strip()
-    if word in ("BEGIN", "START"):
-        return Utility("begin", rest)
-    if word in ("COMMIT", "END"):
-        if _PREPARED.match(rest):
-            raise errors.not_supported("COMMIT PREPARED", hint=_TWO_PHASE_HINT)
-        return Utility("commit")
-    if word in ("ROLLBACK", "ABORT"):
-        if _PREPARED.match(rest):
-            raise errors.not_supported("ROLLBACK PREPARED", hint=_TWO_PHASE_HINT)
-        tm = _ROLLBACK_TO.match(rest)
-        return Utility("rollback_to", savepoint_name(rest[tm.end():], "ROLLBACK TO")) if tm \
-            else Utility("rollback")
+    if ";" in rest and len(split_statements(sql)) > 1:
+        # ``COMMIT; DROP TABLE t`` ran the COMMIT alone and dropped the rest unseen
+        raise errors.syntax_error("cannot run several statements in one execute()",
+                                  hint=_SEVERAL_HINT)
+    if word == "BEGIN" or (word == "START" and _TRANSACTION.match(rest)):
+        return Utility("begin", _WORK.sub("", rest, count=1))
+    if word in ("COMMIT", "END", "ROLLBACK", "ABORT"):
+        return _end(word, rest)
+    if word == "START":
+        raise errors.syntax_error('syntax error at or near "START"',
+                                  hint="START TRANSACTION [mode, ...]")
     if word == "SAVEPOINT":
         return Utility("savepoint", savepoint_name(rest, "SAVEPOINT"))
     if word == "RELEASE":
@@ -110,6 +121,24 @@ def dispatch(sql: str) -> Utility | Explain | None:
     if word == "EXPLAIN":
         return _explain(sql)
     return None
+
+
+def _end(word: str, rest: str) -> Utility:
+    """COMMIT / END / ROLLBACK / ABORT [WORK | TRANSACTION] [AND [NO] CHAIN], ROLLBACK TO."""
+    committing = word in ("COMMIT", "END")
+    if _PREPARED.match(rest):
+        raise errors.not_supported(("COMMIT" if committing else "ROLLBACK") + " PREPARED",
+                                   hint=_TWO_PHASE_HINT)
+    if not committing:
+        tm = _ROLLBACK_TO.match(rest)
+        if tm:
+            return Utility("rollback_to", savepoint_name(rest[tm.end():], "ROLLBACK TO"))
+    m = _CHAIN.fullmatch(rest)
+    if m is None:
+        raise errors.syntax_error(f'syntax error at or near "{rest.split()[0]}"',
+                                  hint=f"{word} [WORK | TRANSACTION] [AND [NO] CHAIN]")
+    chain = bool(m.group(1)) and not m.group(2)
+    return Utility(("commit" if committing else "rollback") + ("_chain" if chain else ""))
 
 
 def _explain(sql: str) -> Explain:

@@ -63,6 +63,34 @@ def effective(level: str) -> str:
     return READ_COMMITTED if level in (READ_COMMITTED, READ_UNCOMMITTED) else REPEATABLE_READ
 
 
+# One transaction mode of BEGIN / START TRANSACTION / SET TRANSACTION, with the comma or
+# spaces after it (PostgreSQL takes both as separators).
+_MODE = re.compile(r"(?:ISOLATION\s+LEVEL\s+(READ\s+UNCOMMITTED|READ\s+COMMITTED|REPEATABLE"
+                   r"\s+READ|SERIALIZABLE)|READ\s+(ONLY|WRITE)|(?:NOT\s+)?DEFERRABLE)\b\s*,?\s*",
+                   re.I)
+
+
+def transaction_modes(text: str) -> tuple[str | None, bool | None]:
+    """(isolation level, read only) of a transaction mode list; 42601 for anything else
+    (``BEGIN foo`` was read as a plain BEGIN)."""
+    level = access = None
+    text = text.strip()
+    pos = 0
+    while pos < len(text):
+        m = _MODE.match(text, pos)
+        if m is None:
+            word = text[pos:].split()[0]
+            raise errors.syntax_error(f'syntax error at or near "{word}"',
+                                      hint="Transaction modes: ISOLATION LEVEL ..., READ "
+                                           "ONLY | READ WRITE, [NOT] DEFERRABLE.")
+        if m.group(1):
+            level = normalize(m.group(1))
+        elif m.group(2):
+            access = m.group(2).upper() == "ONLY"
+        pos = m.end()
+    return level, access
+
+
 def level_in(text: str) -> str | None:
     """The level named by ``... ISOLATION LEVEL x ...`` in BEGIN/SET TRANSACTION text."""
     m = _LEVEL.search(text)
