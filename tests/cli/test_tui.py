@@ -325,6 +325,11 @@ def test_svg_screenshot(tmp_path):
         await run_sql(app, pilot, "CREATE TABLE trades (id INTEGER PRIMARY KEY, sym TEXT, px FLOAT)")
         await run_sql(app, pilot, "INSERT INTO trades VALUES (1, 'AAPL', 189.5), (2, 'MSFT', 411.2)")
         await run_sql(app, pilot, "SELECT * FROM trades ORDER BY id")
+        assert grid_rows(app)[0][1] == "AAPL"
+        for _ in range(100):     # the grid paints on a later refresh (slow on a loaded CI box)
+            if "AAPL" in app.export_screenshot():
+                break
+            await pilot.pause(0.05)
         out["path"] = app.save_screenshot(filename="tui.svg", path=str(tmp_path))
     drive(scenario)
     svg = open(out["path"], encoding="utf-8").read()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from .. import types
+from ..storage.sequence_names import default_sequence
 from .pg_types import DECLARED_TYPES, PgType, pg_type
 from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table, visible_tables
 
@@ -135,9 +136,8 @@ def column_default(sql: str | None, sql_type: str) -> str | None:
     """A DEFAULT as PostgreSQL shows it: typed literals, lower-case keywords."""
     if sql is None:
         return None
-    seq = re.fullmatch(r"nextval\('([^']+)'\)", sql)
-    if seq:
-        return f"nextval('{seq.group(1)}'::regclass)"
+    if default_sequence(sql) is not None:       # nextval('"Q_id_seq"'::regclass)
+        return sql[:-1] + "::regclass)"
     if sql.upper() in ("TRUE", "FALSE", "NULL"):
         return sql.lower()
     if re.fullmatch(r"'(?:[^']|'')*'", sql) and sql_type in _TYPE_SUFFIX:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import zlib
 
 from .. import types
+from ..storage.sequence_names import relation_name
 from .information_schema import column_default, view_columns
 from .pg_types import pg_type
 from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table, visible_tables
@@ -118,13 +119,12 @@ def relation_oid(kind: str, name: str) -> int:
 
 
 def regclass_in(text: str) -> int:
-    """``'name'::regclass``: the oid of a relation name (schema prefix and quotes dropped)."""
+    """``'name'::regclass``: the oid of a relation name (schema prefix dropped, unquoted
+    names folded to lower case)."""
     name = text.strip()
     if name.isdigit():                      # '16398'::regclass is that oid
         return int(name)
-    if "." in name:
-        name = name.rsplit(".", 1)[1]
-    return relation_oid("r", name.strip('"'))
+    return relation_oid("r", relation_name(name))
 
 
 def regclass_out(oid: int) -> str:

@@ -14,6 +14,7 @@ from sqlglot import exp
 
 from .. import errors, types
 from ..result import Result
+from ..storage.sequence_names import quote_name
 from . import loads
 from . import twophase
 from .ctes import with_of
@@ -102,7 +103,8 @@ class WriteRouting:
         mine = (txn.working if txn is not None else self.mirror._session.db.root).sequences
         for name, value in drawn.items():
             if value > mine.get(name, value):
-                self.mirror.execute(f"SELECT setval('{name}', {int(value)})")
+                literal = quote_name(name).replace("'", "''")    # as SQL reads the name
+                self.mirror.execute(f"SELECT setval('{literal}', {int(value)})")
 
     def _copy(self, sql: str, params) -> Result:
         """COPY: FROM several files, read on the shards; FROM one file, read here and

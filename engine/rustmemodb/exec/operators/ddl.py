@@ -12,7 +12,6 @@ returns an empty table; ``ctx.rowcount`` is the statement's (-1, or the rows of
 from __future__ import annotations
 
 import dataclasses
-import re
 
 from ... import errors, notices
 from ...plan.ddl import (LogicalCreateFunction, LogicalCreateIndex, LogicalCreateSequence,
@@ -23,6 +22,7 @@ from ...plan.ddl import (LogicalCreateFunction, LogicalCreateIndex, LogicalCreat
 from ...storage.index_define import with_index, without_index
 from ...storage.root import owner_of_index, relation_exists
 from ...storage.schema import TableSchema
+from ...storage.sequence_names import default_sequence
 from ...storage.table import TableVersion
 from ..run import operator, run_plan
 
@@ -34,12 +34,7 @@ def _exists(txn, name: str) -> bool:
 
 def owned_sequences(schema: TableSchema) -> list[str]:
     """The sequences SERIAL columns of ``schema`` draw from (their DEFAULT nextval)."""
-    out = []
-    for c in schema.columns:
-        m = re.fullmatch(r"nextval\('([^']+)'\)", c.default_sql or "")
-        if m:
-            out.append(m.group(1))
-    return out
+    return [s for s in (default_sequence(c.default_sql) for c in schema.columns) if s]
 
 
 @operator(LogicalCreateTable)
@@ -242,9 +237,8 @@ def drop_sequence(node: LogicalDropSequence, ctx) -> None:
                 notices.emit(f'sequence "{name}" does not exist, skipping')
                 continue
             raise errors.sql_error("42P01", f'sequence "{name}" does not exist')
-        uses = re.compile(r"nextval\(\s*'" + re.escape(name) + r"'", re.I)
         users = [(t, c.name) for t, v in txn.working.tables.items() for c in v.schema.columns
-                 if c.default_sql and uses.search(c.default_sql)]
+                 if default_sequence(c.default_sql) == name]
         if users:
             table, column = users[0]
             raise errors.sql_error(

@@ -19,6 +19,7 @@ from ...plan.ddl import (LogicalCreateSequence, LogicalCreateTable, LogicalCreat
                          LogicalTruncate)
 from ...storage.root import ViewDef
 from ...storage.schema import CheckConstraint, Column, ForeignKey, TableSchema, UniqueConstraint
+from ...storage.sequence_names import serial_default
 from ..parse import position_of
 from .bind_matview import bind_create_matview, bind_drop_matview, bind_refresh, is_materialized
 from .bind_sql_functions import bind_create_function, bind_drop_function
@@ -58,7 +59,7 @@ def bind_ddl(stmt, node: exp.Expression):
             return "DROP FUNCTION", bind_drop_function(node)
         if kind == "SEQUENCE":
             return "DROP SEQUENCE", LogicalDropSequence(
-                columns=[], targets=tuple(n.lower() for n in drop_targets(node)),
+                columns=[], targets=tuple(drop_targets(node)),   # (unquoted: folded by parse)
                 if_exists=bool(node.args.get("exists")))
         raise errors.not_supported(f"DROP {kind}")
     if isinstance(node, exp.Alter) and (node.args.get("kind") or "").upper() == "SEQUENCE":
@@ -176,7 +177,7 @@ def _column(stmt, table: str, item: exp.ColumnDef, position: int):
         kind.this in (exp.DataType.Type.SERIAL, exp.DataType.Type.BIGSERIAL,
                       exp.DataType.Type.SMALLSERIAL)
     not_null = serial
-    default = f"nextval('{table}_{name}_seq')" if serial else None
+    default = serial_default(f"{table}_{name}_seq") if serial else None
     identity = None
     generated = None
     extra = []
@@ -200,7 +201,7 @@ def _column(stmt, table: str, item: exp.ColumnDef, position: int):
             extra.append(("fk_col", (name, ck)))
         elif isinstance(ck, exp.GeneratedAsIdentityColumnConstraint):
             identity = _identity(ck, sql_type, item)
-            not_null, default = True, f"nextval('{table}_{name}_seq')"
+            not_null, default = True, serial_default(f"{table}_{name}_seq")
         elif type(ck).__name__ in ("CollateColumnConstraint", "CommentColumnConstraint"):
             continue
         elif ck is None:
@@ -415,7 +416,7 @@ def bind_create_sequence(node: exp.Create) -> LogicalCreateSequence:
     if start < 1:
         raise errors.sql_error("22023", f"START value ({start}) cannot be less than "
                                         "MINVALUE (1)")
-    return LogicalCreateSequence(columns=[], name=node.this.name.lower(), start=start,
+    return LogicalCreateSequence(columns=[], name=node.this.name, start=start,
                                  if_not_exists=bool(node.args.get("exists")))
 
 

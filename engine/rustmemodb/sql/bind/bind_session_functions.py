@@ -16,10 +16,12 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors, types
-from ...catalog.pg_catalog import (CATALOG_OIDS, descriptions, relation_oid, relation_sizes,
-                                   view_defs)
+from ...catalog.pg_catalog import (CATALOG_OIDS, descriptions, regclass_out, relation_oid,
+                                   relation_sizes, view_defs)
 from ...plan.expr import Const
 from ...storage.roles import EMBEDDED_USER, user_names
+from ...storage.sequence_names import default_sequence, quote_name, relation_name
+from ..parse import position_of
 from .privilege_functions import has_schema_privilege, has_table_privilege, pg_has_role
 
 VERSION = ("PostgreSQL 15.0 (rustmemodb) on x86_64-pc-linux-gnu, compiled by Python, "
@@ -81,11 +83,46 @@ class SessionFunctions:
     bind_function_user = bind_function_current_user
 
     # ---- sequences: the values nextval() gave this session (Session.sequence_values) ----
-    def bind_function_currval(self, eb, args, node):
-        (name,) = _constant_args(eb, args, "currval", (1,))
-        name = str(name).lower()
+    def sequence_arg(self, eb, node, fn: str) -> str:
+        """The sequence a nextval/currval/setval argument names: a string as SQL reads a
+        name (``'public."S"'``), ``'s'::regclass``, or any constant text such as
+        ``pg_get_serial_sequence('t', 'id')`` (Django's sequence reset); 42P01 if none."""
+        bound = eb.bind(node)
+        if not isinstance(bound, Const) or bound.value is None:
+            raise errors.not_supported(f"{fn}() of a sequence name computed per row",
+                                       position=position_of(node),
+                                       hint=f"Name the sequence: {fn}('t_id_seq').")
+        name = regclass_out(bound.value) if bound.type == types.INTEGER \
+            else relation_name(str(bound.value))
         if name not in self.root.sequences:
+            raise errors.sql_error("42P01", f'relation "{name}" does not exist',
+                                   position=position_of(node))
+        return name
+
+    def bind_function_pg_get_serial_sequence(self, eb, args, node):
+        """The sequence a SERIAL or identity column draws from, as ``public.name``; NULL
+        for another column (the table name is read as SQL reads names, the column's is
+        taken as written, as PostgreSQL does)."""
+        table, column = _constant_args(eb, args, "pg_get_serial_sequence", (2,))
+        if table is None or column is None:
+            return _text(None)
+        name = relation_name(str(table))
+        version = self.root.tables.get(name)
+        if version is None:
             raise errors.sql_error("42P01", f'relation "{name}" does not exist')
+        pos = version.schema.position(str(column))
+        if pos is None:
+            raise errors.sql_error("42703", f'column "{column}" of relation "{name}" does '
+                                            'not exist')
+        sequence = default_sequence(version.schema.columns[pos].default_sql)
+        self.cacheable = False
+        return _text(f"public.{quote_name(sequence)}" if sequence else None)
+
+    def bind_function_currval(self, eb, args, node):
+        if len(args) != 1:
+            raise errors.undefined_function(f"function currval with {len(args)} arguments "
+                                            "does not exist")
+        name = self.sequence_arg(eb, args[0], "currval")
         self.cacheable = False
         value = getattr(self.session, "sequence_values", {}).get(name)
         if value is None:

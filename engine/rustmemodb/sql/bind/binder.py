@@ -231,20 +231,16 @@ class StatementBinder(SessionFunctions, QueryHooks):
         return bind_delete_using(self, node)
 
     def bind_function_nextval(self, binder, arg_nodes, node):
-        from sqlglot import exp as _exp
-        if len(arg_nodes) != 1 or not isinstance(arg_nodes[0], _exp.Literal) \
-                or not arg_nodes[0].is_string:
-            raise errors.not_supported("nextval() of a non-literal sequence name")
-        return NextVal(arg_nodes[0].this.lower())
+        if len(arg_nodes) != 1:
+            raise errors.undefined_function(f"function nextval with {len(arg_nodes)} "
+                                            "arguments does not exist")
+        return NextVal(self.sequence_arg(binder, arg_nodes[0], "nextval"))
 
     def bind_function_setval(self, binder, arg_nodes, node):
-        if len(arg_nodes) not in (2, 3) or not isinstance(arg_nodes[0], exp.Literal) \
-                or not arg_nodes[0].is_string:
-            raise errors.not_supported("setval() of a non-literal sequence name")
-        name = arg_nodes[0].this.lower()
-        if name not in self.root.sequences:
-            raise errors.sql_error("42P01", f'relation "{name}" does not exist',
-                                   position=position_of(arg_nodes[0]))
+        if len(arg_nodes) not in (2, 3):
+            raise errors.undefined_function(f"function setval with {len(arg_nodes)} "
+                                            "arguments does not exist")
+        name = self.sequence_arg(binder, arg_nodes[0], "setval")
         value = adapt(binder.bind(arg_nodes[1]), types.INTEGER)
         called = adapt(binder.bind(arg_nodes[2]), types.BOOLEAN) if len(arg_nodes) == 3 \
             else None
