@@ -196,7 +196,7 @@ class Session:
                 cache.hits += 1
                 return found, values
         cache.misses += 1
-        if shape.literals and cache.first_sighting(shape):
+        if shape.literals and cache.first_sighting(shape, sql):
             shape = None     # a shape's first text keeps its literals (sql/plan_cache.py)
         prepared = self._bind(ph, txn.working if txn is not None else root, shape)
         values = prepared.lifted.params(shape) if prepared.lifted is not None else []
