@@ -184,8 +184,14 @@ def _run(statements, use_pieces: bool):
 
 
 class _Never:
+    """A session's piece parser that never assembles a statement (its pieces tested for
+    reuse are parsed each time: sql/piece_plan.py)."""
+
     def parse(self, sql):
         return None
+
+    def node(self, kind, text):
+        return pieces.PieceParser().node(kind, text)
 
 
 def test_the_corpus_answers_as_parsed_whole():

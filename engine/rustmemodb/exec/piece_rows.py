@@ -21,6 +21,7 @@ past the row path's size.
 from __future__ import annotations
 
 import weakref
+from operator import attrgetter
 from typing import Callable
 
 from .. import errors
@@ -41,12 +42,12 @@ def compile_piece_rows(prepared, compile_fast: Callable) -> Callable:
     compiled: list = []
     # Not ``prepared`` itself, whose ``fast`` this is: a cycle through it would leave
     # every one-off statement's plan to the cyclic collector (a copy is compiled)
-    fields = {f: getattr(prepared, f) for f in _COPIED}
+    fields = _copied(prepared)
     make = type(prepared)
 
     def fallback(ctx):
         if not compiled:
-            compiled.append(compile_fast(make(**fields)) or _declines)
+            compiled.append(compile_fast(make(**dict(zip(_COPIED, fields)))) or _declines)
         return compiled[0](ctx)
 
     def run(ctx):
@@ -84,6 +85,7 @@ def compile_piece_rows(prepared, compile_fast: Callable) -> Callable:
 # The fields of a Prepared its compiled fast path reads (exec/fast_select.py).
 _COPIED = ("text", "placeholders", "kind", "bound", "plan", "functions_version",
            "param_types", "exact_types", "sizes", "lifted")
+_copied = attrgetter(*_COPIED)
 
 
 def values(piece, root, rows: list, ctx) -> list | None:

@@ -32,6 +32,10 @@ class Explain:
 
 
 _WORD = re.compile(r"\s*([A-Za-z_]+)")
+# First words of the statements that are no utility's (the common case, decided before
+# the rest of the text is copied and stripped).
+_PLAIN = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "VALUES", "CREATE",
+                    "DROP", "ALTER"})
 _EXPLAIN = re.compile(
     r"^\s*EXPLAIN\s+(?:\((?P<opts>[^)]*)\)\s*|(?P<analyze>ANALY[SZ]E\s+)?(?P<verbose>VERBOSE\s+)?)",
     re.I)
@@ -76,6 +80,8 @@ def dispatch(sql: str) -> Utility | Explain | None:
             return Explain(util.body, util.offset + lead, util.analyze, util.format, util.verbose)
         return util
     word = m.group(1).upper()
+    if word in _PLAIN:
+        return None
     rest = sql[m.end():].strip().rstrip(";").strip()
     if word in ("BEGIN", "START"):
         return Utility("begin", rest)

@@ -52,6 +52,7 @@ pays a dictionary lookup per piece and nothing more.
 from __future__ import annotations
 
 import re
+import weakref
 from collections import OrderedDict, namedtuple
 
 from .. import errors, types
@@ -101,11 +102,11 @@ class _Piece:
     ``valid_for`` decides), what it adds to the statement (select expressions and output
     columns, or a filter) and the scan it reads."""
 
-    __slots__ = ("prepared", "exprs", "columns", "filter", "scan", "small", "tables",
-                 "fns", "subqueries", "memo")
+    __slots__ = ("prepared", "exprs", "columns", "filter", "scan", "scan_key", "small",
+                 "tables", "fns", "subqueries", "memo", "needs")
 
-    def __init__(self, prepared: Prepared, scan: LogicalScan, exprs=(), columns=(),
-                 filter=None) -> None:
+    def __init__(self, prepared: Prepared, scan: LogicalScan, scan_key: tuple, exprs=(),
+                 columns=(), filter=None) -> None:
         bound = prepared.bound
         # kept without the plan, its closures and the bound tree: a session keeps up to
         # MAX_ENTRIES of these, and the collector traverses all it keeps
@@ -116,6 +117,9 @@ class _Piece:
                                  functions_version=prepared.functions_version,
                                  sizes=prepared.sizes)
         self.scan = scan
+        # (table, alias, columns) of its scan, one object for equal scans (PiecePlans
+        # ``_scans``): pieces of one statement must read the same scan
+        self.scan_key = scan_key
         # every table it reads within the row path's size (valid_for plans it again
         # once one grows past that)
         self.small = all(rows <= SMALL_ROWS for _, rows in prepared.sizes)
@@ -129,6 +133,17 @@ class _Piece:
         self.fns = None
         self.subqueries = False
         self.memo = None
+        # what a statement holding it depends on: (deps, privileges, sizes) without
+        # repeats, and whether it holds a subquery (``PiecePlans._assemble`` merges them)
+        deps: list = []
+        for d in bound.deps:
+            if d not in deps:
+                deps.append(d)
+        sizes: dict = {}
+        for name, rows in prepared.sizes:
+            sizes.setdefault(name, rows)
+        self.needs = (tuple(deps), tuple(dict.fromkeys(bound.privileges)),
+                      tuple(sizes.items()), bound.nested)
 
     @property
     def value_exprs(self) -> tuple:
@@ -141,7 +156,8 @@ class PiecePlans:
     """A session's planned pieces: (kind, source text, piece text) -> ``_Piece`` or
     ``_Declined``; and the pieces seen once."""
 
-    __slots__ = ("entries", "seen", "hits", "misses", "_logic")
+    __slots__ = ("entries", "seen", "hits", "misses", "_logic", "_checked", "_valid_keys",
+                 "_orders", "_scans")
 
     def __init__(self) -> None:
         self.entries: OrderedDict = OrderedDict()
@@ -150,6 +166,14 @@ class PiecePlans:
         self.misses = 0        # statements of the shape left to the normal path
         # (registry, version) -> (and impl, or impl)
         self._logic: tuple = (None, None, None)
+        # The root (weakly) and function registry version the keys of ``_valid_keys``
+        # were checked against: an entry's validity depends on nothing else, and a file
+        # of statements reads one root, so each piece is checked once per root
+        self._checked: tuple = (None, None, -1)
+        self._valid_keys: set = set()
+        # ORDER BY text -> its keys (or None); scan key -> itself
+        self._orders: dict = {}
+        self._scans: dict = {}
 
     def prepare(self, session, ph, root) -> Prepared | None:
         """The plan of ``ph`` (normalized statement text, no placeholders) over ``root``
@@ -163,9 +187,18 @@ class PiecePlans:
         items, source, conds, ops, order, limit = cut
         if limit is not None:
             return None
-        keys = _order_keys(order) if order is not None else ()
-        if keys is None:
-            return None
+        if order is not None:
+            orders = self._orders
+            keys = orders.get(order, False)
+            if keys is False:
+                keys = _order_keys(order)
+                if len(orders) >= MAX_ENTRIES:
+                    orders.clear()
+                orders[order] = keys
+            if keys is None:
+                return None
+        else:
+            keys = ()
         source = source.strip()
         wanted = [(_ITEM, source, t.strip()) for t in items]
         wanted += [(_COND, source, t.strip()) for t in conds]
@@ -177,6 +210,11 @@ class PiecePlans:
         # and planning the join costs a millisecond; past that size, the normal path.
         under_or = "or" in ops
         functions = session.db.functions
+        checked = self._checked
+        if checked[0] is None or checked[0]() is not root or checked[1] is not functions \
+                or checked[2] != functions.version:
+            self._checked = (weakref.ref(root), functions, functions.version)
+            self._valid_keys = set()
         got = []
         missing = []
         for i, key in enumerate(wanted):
@@ -236,13 +274,20 @@ class PiecePlans:
         entry = self.entries.get(key)
         if entry is None:
             return None
+        valid = self._valid_keys
+        if key in valid:        # checked against this root and registry version
+            if type(entry) is _Piece:
+                self.entries.move_to_end(key)
+            return entry
         if type(entry) is _Declined:
             if entry.catalog_version == root.catalog_version and \
                     entry.functions_version == functions.version:
+                valid.add(key)
                 return entry
             return None
         if not entry.prepared.valid_for(root, functions):
             return None
+        valid.add(key)
         self.entries.move_to_end(key)
         return entry
 
@@ -253,6 +298,7 @@ class PiecePlans:
         if len(entries) >= MAX_ENTRIES:
             entries.popitem(last=False)
         entries[key] = entry
+        self._valid_keys.add(key)      # made for this root and registry version
         return entry
 
     def _plan_piece(self, session, key: tuple, root, functions):
@@ -282,7 +328,8 @@ class PiecePlans:
         if kind is _ITEM:
             if scan.filter is not None:
                 return declined
-            return _Piece(prepared, scan, tuple(plan.exprs), tuple(plan.columns))
+            return _Piece(prepared, scan, self._scan_key(scan), tuple(plan.exprs),
+                          tuple(plan.columns))
         if kind is _VALUE:
             # a condition computed as a select item: one boolean value, nothing else
             if scan.filter is not None or len(plan.exprs) != 1:
@@ -290,20 +337,28 @@ class PiecePlans:
             f = plan.exprs[0]
             if type(f) is Const or f.type != types.BOOLEAN:
                 return declined
-            return _Piece(prepared, scan, filter=f)
+            return _Piece(prepared, scan, self._scan_key(scan), filter=f)
         f = scan.filter
         if f is None or type(f) is Const or f.type != types.BOOLEAN:
             return declined
-        return _Piece(prepared, scan, filter=f)
+        return _Piece(prepared, scan, self._scan_key(scan), filter=f)
+
+    def _scan_key(self, scan: LogicalScan) -> tuple:
+        """(table, alias, columns) of ``scan``, the same object for equal scans."""
+        key = (scan.table, scan.alias, tuple(scan.columns))
+        scans = self._scans
+        if len(scans) >= MAX_ENTRIES and key not in scans:
+            scans.clear()
+        return scans.setdefault(key, key)
 
     def _assemble(self, ph, got: list, n_items: int, ops: list, keys, functions):
-        first = got[0].scan
-        table, alias, scan_columns = first.table, first.alias, first.columns
+        first = got[0]
+        scan_key = first.scan_key
         for piece in got:
-            s = piece.scan
-            if s is not first and (s.table != table or s.alias != alias
-                                   or s.columns != scan_columns):
+            if piece.scan_key is not scan_key and piece.scan_key != scan_key:
                 return None
+        first = first.scan
+        table, alias, scan_columns = first.table, first.alias, first.columns
         exprs: list = []
         columns: list = []
         for piece in got[:n_items]:
@@ -322,24 +377,16 @@ class PiecePlans:
                 name, t = columns[k - 1]
                 sort_keys.append((ColRef(k - 1, t, name), desc, nulls_first))
             plan = LogicalSort(columns, plan, sort_keys)
-        deps: list = []
-        privileges: dict = {}
-        sizes: dict = {}
-        nested = False
+        needs = first_needs = got[0].needs
         for piece in got:
-            bound = piece.prepared.bound
-            for d in bound.deps:
-                if d not in deps:
-                    deps.append(d)
-            privileges.update(dict.fromkeys(bound.privileges))
-            for name, rows in piece.prepared.sizes:
-                sizes.setdefault(name, rows)
-            nested = nested or bound.nested
-        bound = BoundStatement("SELECT", plan=plan, deps=deps, returns_rows=True,
-                               nested=nested, privileges=tuple(privileges))
+            if piece.needs is not first_needs and piece.needs != first_needs:
+                needs = _merged([p.needs for p in got])
+                break
+        deps, privileges, sizes, nested = needs
+        bound = BoundStatement("SELECT", plan=plan, deps=list(deps), returns_rows=True,
+                               nested=nested, privileges=privileges)
         prepared = Prepared(ph.sql, ph, kind="SELECT", bound=bound, plan=plan,
-                            functions_version=functions.version,
-                            sizes=tuple(sizes.items()))
+                            functions_version=functions.version, sizes=sizes)
         prepared.pieces = PieceRows(tuple(got[:n_items]), tuple(got[n_items:]), tuple(ops),
                                     tuple(sort_keys) if keys else None, table,
                                     len(scan_columns))
@@ -358,6 +405,24 @@ class PiecePlans:
         or_fn, or_type = impls["or"]
         return chain(filters, ops, lambda a, b: Call("and", (a, b), and_type, and_fn),
                      lambda a, b: Call("or", (a, b), or_type, or_fn))
+
+
+def _merged(needs: list) -> tuple:
+    """The pieces' (deps, privileges, sizes, nested) merged: each dependency and
+    privilege once, in order, each table's size as the first piece saw it."""
+    deps: list = []
+    privileges: dict = {}
+    sizes: dict = {}
+    nested = False
+    for piece_deps, piece_privileges, piece_sizes, piece_nested in needs:
+        for d in piece_deps:
+            if d not in deps:
+                deps.append(d)
+        privileges.update(dict.fromkeys(piece_privileges))
+        for name, rows in piece_sizes:
+            sizes.setdefault(name, rows)
+        nested = nested or piece_nested
+    return tuple(deps), tuple(privileges), tuple(sizes.items()), nested
 
 
 def _has_join(node) -> bool:
