@@ -60,13 +60,50 @@ def _plain(sql: str) -> bool:
 _MARK = {INT: "\x00i", FLOAT: "\x00f", STR: "\x00s"}
 
 
-@dataclass(frozen=True)
 class Shape:
-    key: str                         # the text with literals replaced by kind markers
-    literals: tuple                  # ((start, kind, raw text), ...) in text order
+    """A statement's shape: ``key``, its text with literals replaced by kind markers,
+    and ``literals``, ((start, kind, raw text), ...) in text order. For a short text
+    without quotes (the common one-off statement) the key is made in one substitution
+    and the literals are listed only when asked for: a statement whose shape is new
+    (a file of distinct queries) never asks."""
+
+    __slots__ = ("key", "has_literals", "_literals", "_sql")
+
+    def __init__(self, key: str, literals: tuple | None = (), sql: str | None = None,
+                 has_literals: bool | None = None) -> None:
+        self.key = key
+        self._literals = literals
+        self._sql = sql             # the text ``literals`` are listed from, when None
+        self.has_literals = bool(literals) if has_literals is None else has_literals
+
+    @property
+    def literals(self) -> tuple:
+        lits = self._literals
+        if lits is None:
+            lits = self._literals = _scan_plain(self._sql)[1]
+        return lits
 
     def values(self) -> tuple:
         return tuple(raw for _, _, raw in self.literals)
+
+    def __eq__(self, other) -> bool:
+        return type(other) is Shape and self.key == other.key and \
+            self.literals == other.literals
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __repr__(self) -> str:
+        return f"Shape(key={self.key!r}, literals={self.literals!r})"
+
+
+# Texts up to this long have their plain shape made in one substitution (no interrupt
+# check while it runs: microseconds); longer ones are scanned literal by literal.
+_SHORT_TEXT = 4096
+
+
+def _mark(m) -> str:
+    return _MARK[INT] if m.group().isdigit() else _MARK[FLOAT]
 
 
 def shape_of(sql: str, names: tuple = ()) -> Shape:
@@ -76,20 +113,13 @@ def shape_of(sql: str, names: tuple = ()) -> Shape:
     if names:
         shape = shape_of(sql)
         return Shape(shape.key + "\x00:" + ",".join(names), shape.literals)
-    out, pos, lits = [], 0, []
     if _plain(sql):    # (a text without a number finds none below: no _ANY first)
-        for m in _NUM.finditer(sql):
-            tick()
-            n = m.group()
-            kind = INT if n.isdigit() else FLOAT
-            out.append(sql[pos:m.start()])
-            out.append(_MARK[kind])
-            pos = m.end()
-            lits.append((m.start(), kind, n))
-        if not lits:
-            return Shape(sql, ())
-        out.append(sql[pos:])
-        return Shape("".join(out), tuple(lits))
+        if len(sql) <= _SHORT_TEXT:
+            key, n = _NUM.subn(_mark, sql)
+            return Shape(key, None, sql, n > 0) if n else Shape(sql, ())
+        key, lits = _scan_plain(sql)
+        return Shape(key, lits)
+    out, pos, lits = [], 0, []
     if _ANY.search(sql) is None:
         return Shape(sql, ())
     for m in _SCAN.finditer(sql):
@@ -107,6 +137,23 @@ def shape_of(sql: str, names: tuple = ()) -> Shape:
         return Shape(sql, ())
     out.append(sql[pos:])
     return Shape("".join(out), tuple(lits))
+
+
+def _scan_plain(sql: str) -> tuple:
+    """(key, literals) of a text with nothing _SCAN skips or lifts as a string."""
+    out, pos, lits = [], 0, []
+    for m in _NUM.finditer(sql):
+        tick()
+        n = m.group()
+        kind = INT if n.isdigit() else FLOAT
+        out.append(sql[pos:m.start()])
+        out.append(_MARK[kind])
+        pos = m.end()
+        lits.append((m.start(), kind, n))
+    if not lits:
+        return sql, ()
+    out.append(sql[pos:])
+    return "".join(out), tuple(lits)
 
 
 def literal_value(kind: str, raw: str) -> Any:
