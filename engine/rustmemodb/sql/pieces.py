@@ -87,8 +87,14 @@ def _trie(words) -> str:
 # on. At the end of the text ``end`` matches, so that trailing text is passed over once
 # (a failed match at every later position would be quadratic).
 _KEYWORD = r"%s(?![a-z0-9_])" % _trie(sorted(_SCANNED))
+# A bracketed group, nested at most two deep, holding no quote, square bracket, CASE or
+# END: inside brackets only those tokens act (the others act at the top level only),
+# and a group's brackets balance, so it is passed over whole (a subquery or a call
+# costs no tokens).
+_ATOM = r"[^()'\"\[\]a-z_]++|(?!(?:case|end)(?![a-z0-9_]))[a-z_][a-z0-9_]*+"
+_GROUP = r"\((?:%s|\((?:%s)*+\))*+\)" % (_ATOM, _ATOM)
 _SCAN = re.compile(
-    r"(?:[^a-z_'\"(),\[\]]++|(?!%s)[a-z_][a-z0-9_]*+)*+" % _KEYWORD +
+    r"(?:[^a-z_'\"(),\[\]]++|(?!%s)[a-z_][a-z0-9_]*+|%s)*+" % (_KEYWORD, _GROUP) +
     r"(?:(?P<q>'(?:[^']|'')*+'|\"(?:[^\"]|\"\")*+\")|(?P<bad>['\"])|(?P<punct>[(),\[\]])"
     r"|(?P<word>%s)|(?P<end>\Z))" % _KEYWORD)
 # Characters a statement of this shape may hold; a number may not run on into a letter
