@@ -157,7 +157,7 @@ class PiecePlans:
     ``_Declined``; and the pieces seen once."""
 
     __slots__ = ("entries", "seen", "hits", "misses", "_logic", "_checked", "_valid_keys",
-                 "_orders", "_scans")
+                 "_orders", "_scans", "_merges", "_needs")
 
     def __init__(self) -> None:
         self.entries: OrderedDict = OrderedDict()
@@ -174,6 +174,11 @@ class PiecePlans:
         # ORDER BY text -> its keys (or None); scan key -> itself
         self._orders: dict = {}
         self._scans: dict = {}
+        # ids of the distinct ``needs`` of a statement's pieces, in order -> (those
+        # needs, merged): statements combine the same few kinds of pieces; and the
+        # needs of the pieces planned, one object for equal ones
+        self._merges: dict = {}
+        self._needs: list = []
 
     def prepare(self, session, ph, root) -> Prepared | None:
         """The plan of ``ph`` (normalized statement text, no placeholders) over ``root``
@@ -294,6 +299,18 @@ class PiecePlans:
     def _plan(self, session, key: tuple, root, functions):
         """The entry for ``key`` made now, and kept."""
         entry = self._plan_piece(session, key, root, functions)
+        if type(entry) is _Piece:
+            # one object for equal needs, so that statements compare and merge them by
+            # identity (``_assemble``, ``_merged``)
+            pool = self._needs
+            for needs in pool:
+                if needs == entry.needs:
+                    entry.needs = needs
+                    break
+            else:
+                if len(pool) >= 64:
+                    pool.clear()
+                pool.append(entry.needs)
         entries = self.entries
         if len(entries) >= MAX_ENTRIES:
             entries.popitem(last=False)
@@ -380,7 +397,7 @@ class PiecePlans:
         needs = first_needs = got[0].needs
         for piece in got:
             if piece.needs is not first_needs and piece.needs != first_needs:
-                needs = _merged([p.needs for p in got])
+                needs = self._merged(got)
                 break
         deps, privileges, sizes, nested = needs
         bound = BoundStatement("SELECT", plan=plan, deps=list(deps), returns_rows=True,
@@ -391,6 +408,20 @@ class PiecePlans:
                                     tuple(sort_keys) if keys else None, table,
                                     len(scan_columns))
         return prepared
+
+    def _merged(self, got: list) -> tuple:
+        """``_merged`` of the pieces' needs, kept by the identity of the distinct ones."""
+        distinct = tuple({id(p.needs): p.needs for p in got}.values())
+        key = tuple(map(id, distinct))
+        merges = self._merges
+        hit = merges.get(key)
+        if hit is not None and all(a is b for a, b in zip(hit[0], distinct)):
+            return hit[1]
+        needs = _merged(distinct)
+        if len(merges) >= MAX_ENTRIES:
+            merges.clear()
+        merges[key] = (distinct, needs)
+        return needs
 
     def _chain(self, filters: list, ops: list, functions):
         """The filters joined as sqlglot's parser joins the conditions (sql/pieces.py
