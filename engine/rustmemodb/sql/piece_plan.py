@@ -156,7 +156,7 @@ class PiecePlans:
     """A session's planned pieces: (kind, source text, piece text) -> ``_Piece`` or
     ``_Declined``; and the pieces seen once."""
 
-    __slots__ = ("entries", "seen", "hits", "misses", "_logic", "_checked", "_valid_keys",
+    __slots__ = ("entries", "seen", "hits", "misses", "_logic", "_checked", "_fresh",
                  "_orders", "_scans", "_merges", "_needs")
 
     def __init__(self) -> None:
@@ -166,11 +166,11 @@ class PiecePlans:
         self.misses = 0        # statements of the shape left to the normal path
         # (registry, version) -> (and impl, or impl)
         self._logic: tuple = (None, None, None)
-        # The root (weakly) and function registry version the keys of ``_valid_keys``
+        # The root (weakly) and function registry version the entries of ``_fresh``
         # were checked against: an entry's validity depends on nothing else, and a file
         # of statements reads one root, so each piece is checked once per root
         self._checked: tuple = (None, None, -1)
-        self._valid_keys: set = set()
+        self._fresh: dict = {}
         # ORDER BY text -> its keys (or None); scan key -> itself
         self._orders: dict = {}
         self._scans: dict = {}
@@ -219,7 +219,7 @@ class PiecePlans:
         if checked[0] is None or checked[0]() is not root or checked[1] is not functions \
                 or checked[2] != functions.version:
             self._checked = (weakref.ref(root), functions, functions.version)
-            self._valid_keys = set()
+            self._fresh = {}
         got = []
         missing = []
         for i, key in enumerate(wanted):
@@ -276,23 +276,24 @@ class PiecePlans:
     def _valid(self, key: tuple, root, functions):
         """The entry kept for ``key`` if it still holds for ``root`` and ``functions``,
         else None."""
-        entry = self.entries.get(key)
-        if entry is None:
-            return None
-        valid = self._valid_keys
-        if key in valid:        # checked against this root and registry version
+        valid = self._fresh
+        entry = valid.get(key)
+        if entry is not None:       # checked against this root and registry version
             if type(entry) is _Piece:
                 self.entries.move_to_end(key)
             return entry
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
         if type(entry) is _Declined:
             if entry.catalog_version == root.catalog_version and \
                     entry.functions_version == functions.version:
-                valid.add(key)
+                valid[key] = entry
                 return entry
             return None
         if not entry.prepared.valid_for(root, functions):
             return None
-        valid.add(key)
+        valid[key] = entry
         self.entries.move_to_end(key)
         return entry
 
@@ -313,9 +314,9 @@ class PiecePlans:
                 pool.append(entry.needs)
         entries = self.entries
         if len(entries) >= MAX_ENTRIES:
-            entries.popitem(last=False)
+            self._fresh.pop(entries.popitem(last=False)[0], None)
         entries[key] = entry
-        self._valid_keys.add(key)      # made for this root and registry version
+        self._fresh[key] = entry      # made for this root and registry version
         return entry
 
     def _plan_piece(self, session, key: tuple, root, functions):
