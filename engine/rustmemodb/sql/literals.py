@@ -60,50 +60,18 @@ def _plain(sql: str) -> bool:
 _MARK = {INT: "\x00i", FLOAT: "\x00f", STR: "\x00s"}
 
 
+@dataclass(frozen=True)
 class Shape:
-    """A statement's shape: ``key``, its text with literals replaced by kind markers,
-    and ``literals``, ((start, kind, raw text), ...) in text order. For a short text
-    without quotes (the common one-off statement) the key is made in one substitution
-    and the literals are listed only when asked for: a statement whose shape is new
-    (a file of distinct queries) never asks."""
-
-    __slots__ = ("key", "has_literals", "_literals", "_sql")
-
-    def __init__(self, key: str, literals: tuple | None = (), sql: str | None = None,
-                 has_literals: bool | None = None) -> None:
-        self.key = key
-        self._literals = literals
-        self._sql = sql             # the text ``literals`` are listed from, when None
-        self.has_literals = bool(literals) if has_literals is None else has_literals
-
-    @property
-    def literals(self) -> tuple:
-        lits = self._literals
-        if lits is None:
-            lits = self._literals = _scan_plain(self._sql)[1]
-        return lits
+    key: str                         # the text with literals replaced by kind markers
+    literals: tuple                  # ((start, kind, raw text), ...) in text order
 
     def values(self) -> tuple:
         return tuple(raw for _, _, raw in self.literals)
-
-    def __eq__(self, other) -> bool:
-        return type(other) is Shape and self.key == other.key and \
-            self.literals == other.literals
-
-    def __hash__(self) -> int:
-        return hash(self.key)
-
-    def __repr__(self) -> str:
-        return f"Shape(key={self.key!r}, literals={self.literals!r})"
 
 
 # Texts up to this long have their plain shape made in one substitution (no interrupt
 # check while it runs: microseconds); longer ones are scanned literal by literal.
 _SHORT_TEXT = 4096
-
-
-def _mark(m) -> str:
-    return _MARK[INT] if m.group().isdigit() else _MARK[FLOAT]
 
 
 def shape_of(sql: str, names: tuple = ()) -> Shape:
@@ -115,8 +83,19 @@ def shape_of(sql: str, names: tuple = ()) -> Shape:
         return Shape(shape.key + "\x00:" + ",".join(names), shape.literals)
     if _plain(sql):    # (a text without a number finds none below: no _ANY first)
         if len(sql) <= _SHORT_TEXT:
-            key, n = _NUM.subn(_mark, sql)
-            return Shape(key, None, sql, n > 0) if n else Shape(sql, ())
+            # one substitution, each literal noted by its marker's maker: a third of
+            # the loop below for a one-off statement's half a dozen numbers
+            lits: list = []
+            note = lits.append
+
+            def mark(m) -> str:
+                n = m.group()
+                kind = INT if n.isdigit() else FLOAT
+                note((m.start(), kind, n))
+                return _MARK[kind]
+
+            key = _NUM.sub(mark, sql)
+            return Shape(key, tuple(lits)) if lits else Shape(sql, ())
         key, lits = _scan_plain(sql)
         return Shape(key, lits)
     out, pos, lits = [], 0, []
