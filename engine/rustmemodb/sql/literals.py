@@ -83,8 +83,8 @@ def shape_of(sql: str, names: tuple = ()) -> Shape:
         return Shape(shape.key + "\x00:" + ",".join(names), shape.literals)
     if _plain(sql):    # (a text without a number finds none below: no _ANY first)
         if len(sql) <= _SHORT_TEXT:
-            # one substitution, each literal noted by its marker's maker: a third of
-            # the loop below for a one-off statement's half a dozen numbers
+            # one substitution, each literal noted by its marker's maker: less Python
+            # per literal than the loop below (a one-off statement holds half a dozen)
             lits: list = []
             note = lits.append
 
