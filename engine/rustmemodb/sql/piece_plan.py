@@ -304,8 +304,11 @@ class PiecePlans:
             # one object for equal needs, so that statements compare and merge them by
             # identity (``_assemble``, ``_merged``)
             pool = self._needs
+            own = entry.needs
             for needs in pool:
-                if needs == entry.needs:
+                # equal, and over the same schema objects (a plan's validity is by
+                # identity: plan_cache.deps_hold)
+                if needs == own and all(a[2] is b[2] for a, b in zip(needs[0], own[0])):
                     entry.needs = needs
                     break
             else:
