@@ -196,7 +196,7 @@ class Session:
                 cache.hits += 1
                 return found, values
         cache.misses += 1
-        if shape.literals and cache.first_sighting(shape):
+        if shape.literals and cache.first_sighting(shape, sql):
             shape = None     # a shape's first text keeps its literals (sql/plan_cache.py)
         prepared = self._bind(ph, txn.working if txn is not None else root, shape)
         values = prepared.lifted.params(shape) if prepared.lifted is not None else []
@@ -317,16 +317,16 @@ class Session:
         return self.txn.working if self.txn is not None else self.db.root
 
     def _bind(self, ph, root, shape=None, quick: bool = True,
-              from_pieces: bool = True) -> Prepared:
+              from_pieces: bool = True, fast: bool = True) -> Prepared:
         try:
-            return self._bind_text(ph, root, shape, quick, from_pieces)
+            return self._bind_text(ph, root, shape, quick, from_pieces, fast)
         except errors.Error as exc:   # positions point into the text as the user wrote it
             if exc.position is not None and ph.edits:
                 exc.position = ph.original_position(exc.position)
             raise
 
     def _bind_text(self, ph, root, shape, quick_ok: bool = True,
-                   from_pieces: bool = True) -> Prepared:
+                   from_pieces: bool = True, fast: bool = True) -> Prepared:
         planner = _planner()
         optimize, FLAT = planner.optimize, planner.FLAT
         # The simplest shapes (SELECT 1, CREATE TABLE, INSERT ... VALUES, a point SELECT)
@@ -360,7 +360,7 @@ class Session:
                             functions_version=self.db.functions.version, param_types=slots,
                             exact_types=exact_param_types(ph, slots), sizes=sizes,
                             lifted=lifted)
-        return self._compiled(prepared, planner)
+        return self._compiled(prepared, planner) if fast else prepared
 
     def _compiled(self, prepared: Prepared, planner) -> Prepared:
         """``prepared`` with its fast path compiled."""
@@ -380,15 +380,19 @@ class Session:
 
     def plan_piece(self, ph, root) -> Prepared:
         """The plan of a piece's own statement (sql/piece_plan.py), made by the normal
-        path (never from pieces' plans) and cached nowhere."""
-        return self._bind(ph, root, None, from_pieces=False)
+        path (never from pieces' plans) and cached nowhere; not compiled (the piece keeps
+        its plan's expressions, compiled where its values are made: exec/piece_rows.py)."""
+        return self._bind(ph, root, None, from_pieces=False, fast=False)
 
     def piece_is_pure(self, kind: str, text: str) -> bool:
         """Whether select item or condition ``text`` holds only nodes whose binding reads
         nothing but their arguments, the scope, the function registry and the catalog's
         tables (sql/bind/reuse.py ``piece_key``/``catalog_key``)."""
         front = _front_end()
-        node = front.piece_node(kind, text)
+        pieces = self._pieces
+        if pieces is None:
+            pieces = self._pieces = front.PieceParser()
+        node = pieces.node(kind, text)
         return node is not None and (front.piece_key(node) is not None
                                      or front.catalog_key(node) is not None)
 
@@ -1145,7 +1149,6 @@ class _Stages:
         "PieceParser",
         "PiecePlans",
         "catalog_key",
-        "piece_node",
         "piece_key",
         "StatementBinder",
         "compile_fast_path",
@@ -1183,7 +1186,7 @@ def _front_end() -> _Stages:
         from .sql.bind.reuse import ExprMemo
         from .sql.parse import parse_one
         from .sql.parse_roles import CommentStatement
-        from .sql.pieces import PieceParser, piece_node
+        from .sql.pieces import PieceParser
         from .sql.piece_plan import PiecePlans
         from .sql.bind.reuse import catalog_key, piece_key
         from .sql.parse_roles import parse as parse_role_statement
@@ -1194,7 +1197,6 @@ def _front_end() -> _Stages:
         stages.ExprMemo = ExprMemo
         stages.PieceParser = PieceParser
         stages.PiecePlans = PiecePlans
-        stages.piece_node = piece_node
         stages.piece_key, stages.catalog_key = piece_key, catalog_key
         _FRONT_END = stages
     return _FRONT_END

@@ -67,3 +67,31 @@ def test_big_lookup_falls_back_to_the_vector_path(conn):
     conn.executemany("INSERT INTO kv VALUES (?, 7, 0, 'b')", [(1000 + i,) for i in range(3000)])
     assert conn.execute("SELECT count(*) FROM kv WHERE k = ?", (7,)).fetchone() == (3030,)
     assert len(conn.execute("SELECT id FROM kv WHERE k = ?", (7,)).fetchall()) == 3030
+
+
+def test_sorting_output_columns_with_nulls_is_the_stable_sort_per_key():
+    """ORDER BY output positions over plain values with NULLs among them (sorted per key
+    by the columns' item getters: exec/fast_select.py ``sorter``) gives the order of
+    stable sorts per key from the last (``_sorted_by``), NULLs placed as each key says,
+    in both directions, with ties, NaN and booleans."""
+    import random
+    from rustmemodb.exec import fast_select
+    from rustmemodb.exec.expr.row import compile_row
+    from rustmemodb.plan.expr import ColRef
+
+    rng = random.Random(3)
+    values = {"int": [0, 1, 2, 3], "text": ["a", "b", "c"], "bool": [False, True],
+              "float": [0.5, 1.0, -2.0, float("nan")]}
+    for _ in range(3000):
+        width = rng.randint(1, 4)
+        pool = values[rng.choice(list(values))]
+        rows = [tuple(None if rng.random() < 0.2 else rng.choice(pool) for _ in range(width))
+                for _ in range(rng.randint(0, 12))]
+        desc = rng.random() < 0.5
+        keys = [(ColRef(i, "INTEGER", f"c{i}"), desc, rng.random() < 0.5)
+                for i in rng.sample(range(width), rng.randint(1, width))]
+        expected = list(rows)
+        for e, d, nulls_first in reversed(keys):
+            expected = fast_select._sorted_by(expected, compile_row(e), [], d, nulls_first)
+        got = fast_select.sorter(keys, compile_row)(list(rows), [])
+        assert repr(got) == repr(expected), (rows, keys)

@@ -100,6 +100,11 @@ def test_the_sqllogictest_statements_are_assembled_as_parsed_whole():
     "SELECT * FROM generate_series(1, 3)",
     "SELECT a FROM t WHERE a = 1 ORDER BY 1",
     "  SELECT\n a\nFROM t  ",
+    # brackets passed over whole by the cut, and those it reads token by token
+    "SELECT abs(b-c), (SELECT count(*) FROM t AS x WHERE x.c>t.c AND x.d<t.d) FROM t "
+    "WHERE a > 1 OR (b < 2 AND c IN (1, 2)) ORDER BY 1, 2",
+    "SELECT f(CASE WHEN a THEN 1 END), g((a, b), 'x)') FROM t WHERE (a OR b) AND c",
+    "SELECT ((((a)))), [1, (2)] FROM t WHERE (x = ')' OR y) AND z",
 ])
 def test_shapes_taken_are_assembled_as_parsed_whole(sql):
     tree = pieces.PieceParser().parse(sql)
@@ -134,6 +139,9 @@ def test_shapes_taken_are_assembled_as_parsed_whole(sql):
     "SELECT 'é' FROM t",
     "INSERT INTO t VALUES (1)",
     "(SELECT a FROM t)",
+    "SELECT (a end) FROM t",                # an END inside brackets: read token by token
+    "SELECT (a, (b, E'x')) FROM t",
+    "SELECT (SELECT a FROM u GROUP BY a) FROM t",
 ])
 def test_other_shapes_take_the_whole_parse(sql):
     assert pieces.PieceParser().parse(sql) is None
@@ -184,8 +192,14 @@ def _run(statements, use_pieces: bool):
 
 
 class _Never:
+    """A session's piece parser that never assembles a statement (its pieces tested for
+    reuse are parsed each time: sql/piece_plan.py)."""
+
     def parse(self, sql):
         return None
+
+    def node(self, kind, text):
+        return pieces.PieceParser().node(kind, text)
 
 
 def test_the_corpus_answers_as_parsed_whole():

@@ -214,6 +214,35 @@ def test_one_off_plans_are_held_only_among_the_last_few():
     assert cache.hits == hits + 1 and texts[0] in cache._texts       # and kept: seen twice
 
 
+def test_a_text_seen_again_after_its_plan_left_keeps_its_literals():
+    """A file of one-off statements run a second time on the same connection: each text
+    repeats (its plan has left ``_once``), not its shape with new literals, so it is
+    planned with its literals as constants again (lifting them went through the whole
+    parse and the optimizer: the second run took ~12x the first) and kept by text."""
+    from rustmemodb.sql import plan_cache
+    c = _db()
+    cache = c.database.plan_cache
+    texts = [f"SELECT id, k * {i} AS x{i} FROM t WHERE k > {i % 5} ORDER BY 1 LIMIT 3"
+             for i in range(2 * plan_cache._ONCE_ENTRIES)]     # shapes of their own
+    for sql in texts:
+        c.execute(sql).fetchall()
+    assert cache.get(texts[0]) is None                  # left the few one-off plans
+    for sql in texts:
+        assert c.execute(sql).fetchall() == _fresh(sql)
+        ph = placeholders.normalize(sql)
+        assert cache.by_shape(shape_of(ph.sql, ph.names)) is None    # nothing lifted
+        assert sql in cache._texts                      # kept from its second sighting
+    hits = cache.hits
+    for sql in texts:
+        c.execute(sql).fetchall()
+    assert cache.hits == hits + len(texts)
+    # a new text of a shape seen before is still lifted (its plan then serves the shape)
+    other = "SELECT id, k * 5 AS x2 FROM t WHERE k > 4 ORDER BY 1 LIMIT 3"
+    assert c.execute(other).fetchall() == _fresh(other)
+    ph = placeholders.normalize(other)
+    assert cache.by_shape(shape_of(ph.sql, ph.names)) is not None
+
+
 def test_statements_used_in_rotation_stay_cached():
     from rustmemodb.sql import plan_cache
     c = _db()
@@ -291,3 +320,22 @@ def test_create_function_shadowing_a_builtin_plans_again():
     assert c.execute(sql).fetchall() == [(98.5,)]
     c.execute("DROP FUNCTION abs")
     assert c.execute(sql).fetchall() == [(1.5,)]
+
+
+def test_a_short_plain_shape_is_the_long_scan():
+    """A short text without quotes gets its shape in one substitution; a long one is
+    scanned literal by literal: the same key and literals."""
+    from rustmemodb.sql import literals
+    sql = "SELECT a + 1.5, b * 2 FROM t WHERE c > 1e3 AND d = 7 ORDER BY 1"
+    s = shape_of(sql)
+    assert s.key == \
+        "SELECT a + \x00f, b * \x00i FROM t WHERE c > \x00f AND d = \x00i ORDER BY \x00i"
+    assert s.literals == ((sql.index("1.5"), "f", "1.5"), (sql.index("2"), "i", "2"),
+                          (sql.index("1e3"), "f", "1e3"), (sql.index("7"), "i", "7"),
+                          (len(sql) - 1, "i", "1"))
+    pad = " " * literals._SHORT_TEXT
+    long = shape_of(sql + pad)
+    assert long.key == s.key + pad and long.literals == s.literals
+    assert long.values() == s.values() == ("1.5", "2", "1e3", "7", "1")
+    none = shape_of("SELECT a FROM t1")
+    assert none.literals == () and none.key == "SELECT a FROM t1"

@@ -291,7 +291,10 @@ def _sort(node: L.LogicalSort, env):
 def sorter(keys, row_fn):
     """fn(rows, params) -> ``rows`` in the order of ``keys`` ((expression, descending,
     nulls first), as LogicalSort's), each key's closure made by ``row_fn``."""
-    keys_fns = [(row_fn(e), bool(desc), bool(nf)) for e, desc, nf in keys]
+    # an output column's closure made here: compiling it (a recursion guard per call)
+    # was a tenth of a one-off statement planned from its pieces (sql/piece_plan.py)
+    keys_fns = [(_column(e.index) if type(e) is ColRef else row_fn(e), bool(desc), bool(nf))
+                for e, desc, nf in keys]
 
     def by_keys(rows, p):
         for fn, desc, nulls_first in reversed(keys_fns):   # stable: last key first
@@ -308,22 +311,48 @@ def sorter(keys, row_fn):
     # value of another type.
     desc = directions.pop()
     pick = operator.itemgetter(*cols)
+    # per key from the last: (its column's item getter, its index, NULLs first)
+    passes = [(operator.itemgetter(e.index), e.index, bool(nf))
+              for e, _, nf in reversed(keys)]
 
     def sort(rows, p):
         if len(rows) < 2:
             return rows
+        nulls = False
         for i in cols:
-            kinds = set(map(type, [r[i] for r in rows]))
+            col = [r[i] for r in rows]
+            kinds = set(map(type, col))
             if not kinds <= _PLAIN_KEYS:
+                if not kinds <= _PLAIN_OR_NULL:
+                    return by_keys(rows, p)
+                nulls = True
+            if float in kinds and any(v != v for v in col):
                 return by_keys(rows, p)
-            if float in kinds and any(v != v for v in [r[i] for r in rows]):
-                return by_keys(rows, p)
-        return sorted(rows, key=pick, reverse=desc)
+        if not nulls:
+            return sorted(rows, key=pick, reverse=desc)
+        # A NULL among plain values: ``by_keys``' stable sorts from the last key, each
+        # by the column's item getter over the rows without a NULL there, the rows with
+        # one kept in their order at the end ``nulls first`` says (``_sorted_by``)
+        for get, i, nulls_first in passes:
+            valued = [r for r in rows if r[i] is not None]
+            if len(valued) == len(rows):
+                rows = sorted(rows, key=get, reverse=desc)
+                continue
+            valued.sort(key=get, reverse=desc)
+            missing = [r for r in rows if r[i] is None]
+            rows = missing + valued if nulls_first else valued + missing
+        return rows
     return sort
+
+
+def _column(i: int):
+    """The row closure of output column ``i`` (compile_row's for a ColRef)."""
+    return lambda row, params: row[i]
 
 
 # Python types whose own order is SQL's for a sort key (NULL, NaN: ``_sorted_by``).
 _PLAIN_KEYS = frozenset({int, float, str, bool})
+_PLAIN_OR_NULL = _PLAIN_KEYS | {type(None)}
 
 
 def _sorted_by(rows: list, fn, p, desc: bool, nulls_first: bool) -> list:

@@ -21,9 +21,11 @@ past the row path's size.
 from __future__ import annotations
 
 import weakref
+from operator import attrgetter
 from typing import Callable
 
 from .. import errors
+from ..plan.expr import ColRef
 from ..result import Result
 from . import row_ops
 from .expr.row import compile_row
@@ -37,16 +39,16 @@ def compile_piece_rows(prepared, compile_fast: Callable) -> Callable:
     compiled as any other, made the first time a run needs it."""
     items, conds, ops, sort_keys, table, width = prepared.pieces
     columns = prepared.plan.columns
-    sort = sorter(sort_keys, compile_row) if sort_keys else None
+    sort = _sorter(sort_keys) if sort_keys else None
     compiled: list = []
     # Not ``prepared`` itself, whose ``fast`` this is: a cycle through it would leave
     # every one-off statement's plan to the cyclic collector (a copy is compiled)
-    fields = {f: getattr(prepared, f) for f in _COPIED}
+    fields = _copied(prepared)
     make = type(prepared)
 
     def fallback(ctx):
         if not compiled:
-            compiled.append(compile_fast(make(**fields)) or _declines)
+            compiled.append(compile_fast(make(**dict(zip(_COPIED, fields)))) or _declines)
         return compiled[0](ctx)
 
     def run(ctx):
@@ -84,6 +86,25 @@ def compile_piece_rows(prepared, compile_fast: Callable) -> Callable:
 # The fields of a Prepared its compiled fast path reads (exec/fast_select.py).
 _COPIED = ("text", "placeholders", "kind", "bound", "plan", "functions_version",
            "param_types", "exact_types", "sizes", "lifted")
+_copied = attrgetter(*_COPIED)
+
+
+# ORDER BY output positions ((position, descending, nulls first), ...) -> their sort:
+# a function of those alone (sorter's closures for output columns read nothing else),
+# and a file of one-off statements writes few of them. Bounded; a race makes one twice.
+_SORTS: dict = {}
+
+
+def _sorter(sort_keys: tuple):
+    if any(type(e) is not ColRef for e, _, _ in sort_keys):
+        return sorter(sort_keys, compile_row)
+    key = tuple((e.index, desc, nulls_first) for e, desc, nulls_first in sort_keys)
+    sort = _SORTS.get(key)
+    if sort is None:
+        if len(_SORTS) >= 256:
+            _SORTS.clear()
+        sort = _SORTS[key] = sorter(sort_keys, compile_row)
+    return sort
 
 
 def values(piece, root, rows: list, ctx) -> list | None:

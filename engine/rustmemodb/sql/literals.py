@@ -69,6 +69,11 @@ class Shape:
         return tuple(raw for _, _, raw in self.literals)
 
 
+# Texts up to this long have their plain shape made in one substitution (no interrupt
+# check while it runs: microseconds); longer ones are scanned literal by literal.
+_SHORT_TEXT = 4096
+
+
 def shape_of(sql: str, names: tuple = ()) -> Shape:
     """The statement's shape and its liftable literals, in text order. ``names``: the
     named placeholders in slot order (``:a`` and ``:b`` both became ``$1``), part of the
@@ -76,20 +81,24 @@ def shape_of(sql: str, names: tuple = ()) -> Shape:
     if names:
         shape = shape_of(sql)
         return Shape(shape.key + "\x00:" + ",".join(names), shape.literals)
-    out, pos, lits = [], 0, []
     if _plain(sql):    # (a text without a number finds none below: no _ANY first)
-        for m in _NUM.finditer(sql):
-            tick()
-            n = m.group()
-            kind = INT if n.isdigit() else FLOAT
-            out.append(sql[pos:m.start()])
-            out.append(_MARK[kind])
-            pos = m.end()
-            lits.append((m.start(), kind, n))
-        if not lits:
-            return Shape(sql, ())
-        out.append(sql[pos:])
-        return Shape("".join(out), tuple(lits))
+        if len(sql) <= _SHORT_TEXT:
+            # one substitution, each literal noted by its marker's maker: less Python
+            # per literal than the loop below (a one-off statement holds half a dozen)
+            lits: list = []
+            note = lits.append
+
+            def mark(m) -> str:
+                n = m.group()
+                kind = INT if n.isdigit() else FLOAT
+                note((m.start(), kind, n))
+                return _MARK[kind]
+
+            key = _NUM.sub(mark, sql)
+            return Shape(key, tuple(lits)) if lits else Shape(sql, ())
+        key, lits = _scan_plain(sql)
+        return Shape(key, lits)
+    out, pos, lits = [], 0, []
     if _ANY.search(sql) is None:
         return Shape(sql, ())
     for m in _SCAN.finditer(sql):
@@ -107,6 +116,23 @@ def shape_of(sql: str, names: tuple = ()) -> Shape:
         return Shape(sql, ())
     out.append(sql[pos:])
     return Shape("".join(out), tuple(lits))
+
+
+def _scan_plain(sql: str) -> tuple:
+    """(key, literals) of a text with nothing _SCAN skips or lifts as a string."""
+    out, pos, lits = [], 0, []
+    for m in _NUM.finditer(sql):
+        tick()
+        n = m.group()
+        kind = INT if n.isdigit() else FLOAT
+        out.append(sql[pos:m.start()])
+        out.append(_MARK[kind])
+        pos = m.end()
+        lits.append((m.start(), kind, n))
+    if not lits:
+        return sql, ()
+    out.append(sql[pos:])
+    return "".join(out), tuple(lits)
 
 
 def literal_value(kind: str, raw: str) -> Any:

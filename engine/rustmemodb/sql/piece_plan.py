@@ -52,6 +52,7 @@ pays a dictionary lookup per piece and nothing more.
 from __future__ import annotations
 
 import re
+import weakref
 from collections import OrderedDict, namedtuple
 
 from .. import errors, types
@@ -101,11 +102,11 @@ class _Piece:
     ``valid_for`` decides), what it adds to the statement (select expressions and output
     columns, or a filter) and the scan it reads."""
 
-    __slots__ = ("prepared", "exprs", "columns", "filter", "scan", "small", "tables",
-                 "fns", "subqueries", "memo")
+    __slots__ = ("prepared", "exprs", "columns", "filter", "scan", "scan_key", "small",
+                 "tables", "fns", "subqueries", "memo", "needs")
 
-    def __init__(self, prepared: Prepared, scan: LogicalScan, exprs=(), columns=(),
-                 filter=None) -> None:
+    def __init__(self, prepared: Prepared, scan: LogicalScan, scan_key: tuple, exprs=(),
+                 columns=(), filter=None) -> None:
         bound = prepared.bound
         # kept without the plan, its closures and the bound tree: a session keeps up to
         # MAX_ENTRIES of these, and the collector traverses all it keeps
@@ -116,6 +117,9 @@ class _Piece:
                                  functions_version=prepared.functions_version,
                                  sizes=prepared.sizes)
         self.scan = scan
+        # (table, alias, columns) of its scan, one object for equal scans (PiecePlans
+        # ``_scans``): pieces of one statement must read the same scan
+        self.scan_key = scan_key
         # every table it reads within the row path's size (valid_for plans it again
         # once one grows past that)
         self.small = all(rows <= SMALL_ROWS for _, rows in prepared.sizes)
@@ -129,6 +133,17 @@ class _Piece:
         self.fns = None
         self.subqueries = False
         self.memo = None
+        # what a statement holding it depends on: (deps, privileges, sizes) without
+        # repeats, and whether it holds a subquery (``PiecePlans._assemble`` merges them)
+        deps: list = []
+        for d in bound.deps:
+            if d not in deps:
+                deps.append(d)
+        sizes: dict = {}
+        for name, rows in prepared.sizes:
+            sizes.setdefault(name, rows)
+        self.needs = (tuple(deps), tuple(dict.fromkeys(bound.privileges)),
+                      tuple(sizes.items()), bound.nested)
 
     @property
     def value_exprs(self) -> tuple:
@@ -141,7 +156,8 @@ class PiecePlans:
     """A session's planned pieces: (kind, source text, piece text) -> ``_Piece`` or
     ``_Declined``; and the pieces seen once."""
 
-    __slots__ = ("entries", "seen", "hits", "misses", "_logic")
+    __slots__ = ("entries", "seen", "hits", "misses", "_logic", "_checked", "_fresh",
+                 "_orders", "_scans", "_merges", "_needs")
 
     def __init__(self) -> None:
         self.entries: OrderedDict = OrderedDict()
@@ -150,6 +166,19 @@ class PiecePlans:
         self.misses = 0        # statements of the shape left to the normal path
         # (registry, version) -> (and impl, or impl)
         self._logic: tuple = (None, None, None)
+        # The root (weakly) and function registry version the entries of ``_fresh``
+        # were checked against: an entry's validity depends on nothing else, and a file
+        # of statements reads one root, so each piece is checked once per root
+        self._checked: tuple = (None, None, -1)
+        self._fresh: dict = {}
+        # ORDER BY text -> its keys (or None); scan key -> itself
+        self._orders: dict = {}
+        self._scans: dict = {}
+        # ids of the distinct ``needs`` of a statement's pieces, in order -> (those
+        # needs, merged): statements combine the same few kinds of pieces; and the
+        # needs of the pieces planned, one object for equal ones
+        self._merges: dict = {}
+        self._needs: list = []
 
     def prepare(self, session, ph, root) -> Prepared | None:
         """The plan of ``ph`` (normalized statement text, no placeholders) over ``root``
@@ -163,9 +192,18 @@ class PiecePlans:
         items, source, conds, ops, order, limit = cut
         if limit is not None:
             return None
-        keys = _order_keys(order) if order is not None else ()
-        if keys is None:
-            return None
+        if order is not None:
+            orders = self._orders
+            keys = orders.get(order, False)
+            if keys is False:
+                keys = _order_keys(order)
+                if len(orders) >= MAX_ENTRIES:
+                    orders.clear()
+                orders[order] = keys
+            if keys is None:
+                return None
+        else:
+            keys = ()
         source = source.strip()
         wanted = [(_ITEM, source, t.strip()) for t in items]
         wanted += [(_COND, source, t.strip()) for t in conds]
@@ -177,6 +215,11 @@ class PiecePlans:
         # and planning the join costs a millisecond; past that size, the normal path.
         under_or = "or" in ops
         functions = session.db.functions
+        checked = self._checked
+        if checked[0] is None or checked[0]() is not root or checked[1] is not functions \
+                or checked[2] != functions.version:
+            self._checked = (weakref.ref(root), functions, functions.version)
+            self._fresh = {}
         got = []
         missing = []
         for i, key in enumerate(wanted):
@@ -233,26 +276,50 @@ class PiecePlans:
     def _valid(self, key: tuple, root, functions):
         """The entry kept for ``key`` if it still holds for ``root`` and ``functions``,
         else None."""
+        valid = self._fresh
+        entry = valid.get(key)
+        if entry is not None:       # checked against this root and registry version
+            if type(entry) is _Piece:
+                self.entries.move_to_end(key)
+            return entry
         entry = self.entries.get(key)
         if entry is None:
             return None
         if type(entry) is _Declined:
             if entry.catalog_version == root.catalog_version and \
                     entry.functions_version == functions.version:
+                valid[key] = entry
                 return entry
             return None
         if not entry.prepared.valid_for(root, functions):
             return None
+        valid[key] = entry
         self.entries.move_to_end(key)
         return entry
 
     def _plan(self, session, key: tuple, root, functions):
         """The entry for ``key`` made now, and kept."""
         entry = self._plan_piece(session, key, root, functions)
+        if type(entry) is _Piece:
+            # one object for equal needs, so that statements compare and merge them by
+            # identity (``_assemble``, ``_merged``)
+            pool = self._needs
+            own = entry.needs
+            for needs in pool:
+                # equal, and over the same schema objects (a plan's validity is by
+                # identity: plan_cache.deps_hold)
+                if needs == own and all(a[2] is b[2] for a, b in zip(needs[0], own[0])):
+                    entry.needs = needs
+                    break
+            else:
+                if len(pool) >= 64:
+                    pool.clear()
+                pool.append(entry.needs)
         entries = self.entries
         if len(entries) >= MAX_ENTRIES:
-            entries.popitem(last=False)
+            self._fresh.pop(entries.popitem(last=False)[0], None)
         entries[key] = entry
+        self._fresh[key] = entry      # made for this root and registry version
         return entry
 
     def _plan_piece(self, session, key: tuple, root, functions):
@@ -282,7 +349,8 @@ class PiecePlans:
         if kind is _ITEM:
             if scan.filter is not None:
                 return declined
-            return _Piece(prepared, scan, tuple(plan.exprs), tuple(plan.columns))
+            return _Piece(prepared, scan, self._scan_key(scan), tuple(plan.exprs),
+                          tuple(plan.columns))
         if kind is _VALUE:
             # a condition computed as a select item: one boolean value, nothing else
             if scan.filter is not None or len(plan.exprs) != 1:
@@ -290,20 +358,28 @@ class PiecePlans:
             f = plan.exprs[0]
             if type(f) is Const or f.type != types.BOOLEAN:
                 return declined
-            return _Piece(prepared, scan, filter=f)
+            return _Piece(prepared, scan, self._scan_key(scan), filter=f)
         f = scan.filter
         if f is None or type(f) is Const or f.type != types.BOOLEAN:
             return declined
-        return _Piece(prepared, scan, filter=f)
+        return _Piece(prepared, scan, self._scan_key(scan), filter=f)
+
+    def _scan_key(self, scan: LogicalScan) -> tuple:
+        """(table, alias, columns) of ``scan``, the same object for equal scans."""
+        key = (scan.table, scan.alias, tuple(scan.columns))
+        scans = self._scans
+        if len(scans) >= MAX_ENTRIES and key not in scans:
+            scans.clear()
+        return scans.setdefault(key, key)
 
     def _assemble(self, ph, got: list, n_items: int, ops: list, keys, functions):
-        first = got[0].scan
-        table, alias, scan_columns = first.table, first.alias, first.columns
+        first = got[0]
+        scan_key = first.scan_key
         for piece in got:
-            s = piece.scan
-            if s is not first and (s.table != table or s.alias != alias
-                                   or s.columns != scan_columns):
+            if piece.scan_key is not scan_key and piece.scan_key != scan_key:
                 return None
+        first = first.scan
+        table, alias, scan_columns = first.table, first.alias, first.columns
         exprs: list = []
         columns: list = []
         for piece in got[:n_items]:
@@ -322,28 +398,34 @@ class PiecePlans:
                 name, t = columns[k - 1]
                 sort_keys.append((ColRef(k - 1, t, name), desc, nulls_first))
             plan = LogicalSort(columns, plan, sort_keys)
-        deps: list = []
-        privileges: dict = {}
-        sizes: dict = {}
-        nested = False
+        needs = first_needs = got[0].needs
         for piece in got:
-            bound = piece.prepared.bound
-            for d in bound.deps:
-                if d not in deps:
-                    deps.append(d)
-            privileges.update(dict.fromkeys(bound.privileges))
-            for name, rows in piece.prepared.sizes:
-                sizes.setdefault(name, rows)
-            nested = nested or bound.nested
-        bound = BoundStatement("SELECT", plan=plan, deps=deps, returns_rows=True,
-                               nested=nested, privileges=tuple(privileges))
+            if piece.needs is not first_needs and piece.needs != first_needs:
+                needs = self._merged(got)
+                break
+        deps, privileges, sizes, nested = needs
+        bound = BoundStatement("SELECT", plan=plan, deps=list(deps), returns_rows=True,
+                               nested=nested, privileges=privileges)
         prepared = Prepared(ph.sql, ph, kind="SELECT", bound=bound, plan=plan,
-                            functions_version=functions.version,
-                            sizes=tuple(sizes.items()))
+                            functions_version=functions.version, sizes=sizes)
         prepared.pieces = PieceRows(tuple(got[:n_items]), tuple(got[n_items:]), tuple(ops),
                                     tuple(sort_keys) if keys else None, table,
                                     len(scan_columns))
         return prepared
+
+    def _merged(self, got: list) -> tuple:
+        """``_merged`` of the pieces' needs, kept by the identity of the distinct ones."""
+        distinct = tuple({id(p.needs): p.needs for p in got}.values())
+        key = tuple(map(id, distinct))
+        merges = self._merges
+        hit = merges.get(key)
+        if hit is not None and all(a is b for a, b in zip(hit[0], distinct)):
+            return hit[1]
+        needs = _merged(distinct)
+        if len(merges) >= MAX_ENTRIES:
+            merges.clear()
+        merges[key] = (distinct, needs)
+        return needs
 
     def _chain(self, filters: list, ops: list, functions):
         """The filters joined as sqlglot's parser joins the conditions (sql/pieces.py
@@ -358,6 +440,24 @@ class PiecePlans:
         or_fn, or_type = impls["or"]
         return chain(filters, ops, lambda a, b: Call("and", (a, b), and_type, and_fn),
                      lambda a, b: Call("or", (a, b), or_type, or_fn))
+
+
+def _merged(needs: list) -> tuple:
+    """The pieces' (deps, privileges, sizes, nested) merged: each dependency and
+    privilege once, in order, each table's size as the first piece saw it."""
+    deps: list = []
+    privileges: dict = {}
+    sizes: dict = {}
+    nested = False
+    for piece_deps, piece_privileges, piece_sizes, piece_nested in needs:
+        for d in piece_deps:
+            if d not in deps:
+                deps.append(d)
+        privileges.update(dict.fromkeys(piece_privileges))
+        for name, rows in piece_sizes:
+            sizes.setdefault(name, rows)
+        nested = nested or piece_nested
+    return tuple(deps), tuple(privileges), tuple(sizes.items()), nested
 
 
 def _has_join(node) -> bool:

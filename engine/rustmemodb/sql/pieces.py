@@ -63,10 +63,40 @@ _WORDS = ("case end select from where order limit and or between by distinct all
           "left right full cross natural lateral on using returning with values "
           "tablesample sample pivot unpivot top sort cluster distribute connect start "
           "prewhere settings format options lock")
-_SCAN = re.compile(
-    r"(?P<q>'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\")|(?P<bad>['\"])|(?P<punct>[(),\[\]])"
-    r"|(?P<word>[A-Za-z_][A-Za-z0-9_]*)")
 _SCANNED = frozenset(_WORDS.split())
+
+
+def _trie(words) -> str:
+    """A regular expression matching exactly ``words``, as a trie (``c(?:ase|ross)``):
+    Python's engine tries the alternatives of a plain list one by one."""
+    heads: dict = {}
+    for w in words:
+        if w:
+            heads.setdefault(w[0], []).append(w[1:])
+    alts = [h + _trie(rest) if rest != [""] else h for h, rest in sorted(heads.items())]
+    if not alts:
+        return ""
+    body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+    return "(?:" + body + ")?" if "" in words else body
+
+
+# One match per token that matters, over the lower-cased text: what lies before it
+# (characters that are none of these tokens' and whole words that are not scanned
+# words: a word runs on through digits, and digits before a letter are no word's) is
+# passed over inside the regex engine, so the loop below sees only the tokens it acts
+# on. At the end of the text ``end`` matches, so that trailing text is passed over once
+# (a failed match at every later position would be quadratic).
+_KEYWORD = r"%s(?![a-z0-9_])" % _trie(sorted(_SCANNED))
+# A bracketed group, nested at most two deep, holding no quote, square bracket, CASE or
+# END: inside brackets only those tokens act (the others act at the top level only),
+# and a group's brackets balance, so it is passed over whole (a subquery or a call
+# costs no tokens).
+_ATOM = r"[^()'\"\[\]a-z_]++|(?!(?:case|end)(?![a-z0-9_]))[a-z_][a-z0-9_]*+"
+_GROUP = r"\((?:%s|\((?:%s)*+\))*+\)" % (_ATOM, _ATOM)
+_SCAN = re.compile(
+    r"(?:[^a-z_'\"(),\[\]]++|(?!%s)[a-z_][a-z0-9_]*+|%s)*+" % (_KEYWORD, _GROUP) +
+    r"(?:(?P<q>'(?:[^']|'')*+'|\"(?:[^\"]|\"\")*+\")|(?P<bad>['\"])|(?P<punct>[(),\[\]])"
+    r"|(?P<word>%s)|(?P<end>\Z))" % _KEYWORD)
 # Characters a statement of this shape may hold; a number may not run on into a letter
 # (``1abc``; ``1e5`` is a number).
 _ALLOWED = re.compile(r"[\sA-Za-z0-9_'\"(),\[\]\-+*/%<>=!|&^~#.:?@]*")
@@ -81,18 +111,12 @@ _SELECT = re.compile(r"\s*select(?![A-Za-z0-9_])", re.IGNORECASE)
 # A character right before a quote that makes the quote part of a prefixed literal or
 # name (E'..', B'..', U&'..') or of a longer one.
 _PREFIXES = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_&'\"")
-# Refused anywhere in the text: comments, dollar quotes and parameters, escapes, a
-# statement separator.
-_REFUSED = re.compile(r"--|/\*|[$\\;`{}]")
 # The clause words of this shape -> the clauses each may follow.
 _CLAUSES = {"from": ("select",), "where": ("from",), "order": ("from", "where"),
             "limit": ("from", "where", "order")}
 # The scanned words that may stand at the top level of a piece (any other opens a
 # clause or a construct this shape does not have).
 _CUTS = frozenset({"and", "or", "between"})
-# The whole parse reads these otherwise than plain text (parse.py: bracketed typed
-# literals, floor division, jsonpath exists).
-_REWRITTEN = ("::", "//", "@?")
 
 _ITEM, _SOURCE, _COND, _ORDER, _LIMIT = "item", "source", "cond", "order", "limit"
 # The text each kind of piece is parsed in, and the one clause it fills there.
@@ -122,7 +146,12 @@ _last_split: tuple = ("", None)
 
 
 def _split(sql: str):
-    if not sql.isascii() or _REFUSED.search(sql) or any(r in sql for r in _REWRITTEN):
+    # Refused anywhere in the text: comments, and what the whole parse reads otherwise
+    # than plain text (parse.py: bracketed typed literals, floor division, jsonpath
+    # exists); dollar quotes and parameters, escapes and a statement separator are no
+    # characters of _ALLOWED
+    if not sql.isascii() or "--" in sql or "/*" in sql or "::" in sql or "//" in sql \
+            or "@?" in sql:
         return None
     m = _SELECT.match(sql)
     if m is None or _ALLOWED.fullmatch(sql) is None:
@@ -146,14 +175,10 @@ def _split(sql: str):
     piece_start = m.end()
     between = False             # a top-level BETWEEN waits for its AND
     order_at = -1               # where ORDER's BY must be
-    for m in _SCAN.finditer(sql, piece_start):
+    for m in _SCAN.finditer(low, piece_start):
         kind = m.lastgroup
-        if kind == "q":
-            if sql[m.start() - 1] in _PREFIXES:      # E'..', B'..', U&'..', a"b"
-                return None
-            continue
         if kind == "punct":
-            punct = m.group()
+            punct = m.group(kind)
             if punct == "(" or punct == "[":
                 depth += 1
             elif punct == ")" or punct == "]":
@@ -162,16 +187,20 @@ def _split(sql: str):
                     return None
             elif depth == 0:    # a comma
                 if clause == "select":
-                    items.append(sql[piece_start:m.start()])
+                    items.append(sql[piece_start:m.start(kind)])
                     piece_start = m.end()
                 elif clause != "order":
                     return None
             continue
-        if kind == "bad":
-            return None
-        w = m.group().lower()
-        if w not in _SCANNED:
+        if kind == "q":
+            if sql[m.start(kind) - 1] in _PREFIXES:      # E'..', B'..', U&'..', a"b"
+                return None
             continue
+        if kind != "word":
+            if kind == "end":
+                break
+            return None     # a quote left alone
+        w = m.group(kind)
         if w == "case":
             depth += 1
         elif w == "end":
@@ -182,20 +211,21 @@ def _split(sql: str):
             if w in _CLAUSES:
                 if w in spans or clause not in _CLAUSES[w]:
                     return None
-                text = sql[piece_start:m.start()]
+                start = m.start(kind)
+                text = sql[piece_start:start]
                 if clause == "select":
                     items.append(text)
                 elif clause == "where":
                     if between:
                         return None
                     conds.append(text)
-                spans[clause] = (piece_start, m.start())
+                spans[clause] = (piece_start, start)
                 clause, piece_start = w, m.end()
                 if w == "order":
                     order_at = m.end()
                 continue
             if w == "by" and clause == "order" and order_at >= 0:
-                if sql[order_at:m.start()].strip():
+                if sql[order_at:m.start(kind)].strip():
                     return None
                 order_at, piece_start = -1, m.end()
                 continue
@@ -207,7 +237,7 @@ def _split(sql: str):
                 elif w == "and" and between:
                     between = False
                 elif w != "between":
-                    conds.append(sql[piece_start:m.start()])
+                    conds.append(sql[piece_start:m.start(kind)])
                     ops.append(w)
                     piece_start = m.end()
     if order_at >= 0:
@@ -302,6 +332,13 @@ class PieceParser:
             return None
         return select
 
+    def node(self, kind: str, text: str) -> exp.Expression | None:
+        """A select item (``kind`` "item") or WHERE condition ("cond") parsed alone, as
+        this module reads it in a statement, or None when it does not parse alone as in
+        place; kept among this parser's pieces, so that a piece tested for reuse
+        (sql/piece_plan.py) is not parsed again for its own statement."""
+        return self._piece(kind, text, set())
+
     def _piece(self, kind: str, text: str, seen: set):
         """The parsed piece, or None: it does not parse alone as in place, or it is
         already in this statement (one node has one parent)."""
@@ -340,13 +377,6 @@ def _check_joints(select: exp.Select) -> None:
                 stack.append(node.expression)
     for node in todo:
         check_node(node)
-
-
-def piece_node(kind: str, text: str) -> exp.Expression | None:
-    """A select item (``kind`` "item") or WHERE condition ("cond") parsed alone, as this
-    module reads it in a statement; or None when it does not parse alone as in place."""
-    node = _parse_piece(kind, text)
-    return None if node is _DECLINED else node
 
 
 def _parse_piece(kind: str, text: str):

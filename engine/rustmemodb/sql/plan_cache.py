@@ -15,7 +15,9 @@ optimizing: 10-15% of planning a small statement), and most one-off texts never
 repeat their shape (a file of distinct queries, an analytic statement whose
 alias changes). So a shape is only remembered the first time (``first_sighting``)
 and that text is planned with its literals as constants; the second text of the
-shape is planned with them lifted, and from the third on the shape's plan serves.
+shape is planned with them lifted, and from the third on the shape's plan serves. The
+same text coming again is not a second text of its shape: it is planned with its
+constants again (a file of one-off statements run twice on one connection).
 
 A plan made for one text alone (its literals kept as constants) is kept apart on
 the text's first sighting, among the last ``_ONCE_ENTRIES`` such plans, and moves into
@@ -164,13 +166,18 @@ class PlanCache:
                 return prepared
         return None
 
-    def first_sighting(self, shape) -> bool:
+    def first_sighting(self, shape, sql: str | None = None) -> bool:
         """Whether no text of this shape was planned before (and remember that one is
-        now): its literals are then not worth lifting yet."""
+        now): its literals are then not worth lifting yet. Also true for ``sql`` itself
+        planned before with its literals as constants (its plan has left ``_once``):
+        the text repeats, not the shape with new literals, so lifting would only make a
+        slower plan (a file of one-off statements run a second time went through
+        sqlglot and the optimizer again, ~12x the first run's time); planned the same
+        way again, it is kept by text from now on (``put``)."""
         key = shape.key
         seen = self._seen
         if key in seen:
-            return False
+            return sql is not None and sql in self._once_texts
         with self._lock:
             seen[key] = None
             if len(seen) > _MAX_ENTRIES:

@@ -40,6 +40,10 @@ _TOKEN = re.compile(
     r"|(?P<word>[A-Za-z_][A-Za-z0-9_]*))(?![A-Za-z0-9_.'])|(?P<punct>[(),;=*]))"
     r"|\s*(?P<end>$)")
 _AT_END = re.compile(r"\s*$")
+# A character no token above holds: outside a string (a text without a quote), one
+# declines the statement, which every shape here reads to its end (one search instead
+# of the tokens before it: most one-off SELECTs hold an operator).
+_FOREIGN = re.compile(r"[^\sA-Za-z0-9_.(),;=*]")
 
 # PostgreSQL's reserved key words and the words sqlglot reads as syntax in these
 # positions: never a name here (the ordinary path decides what they mean).
@@ -163,7 +167,7 @@ def recognize(sql: str, shape=None, root=None, functions=None
     carry their slot and the tags are returned (the session lifts them); ``root`` and
     ``functions``: the catalog and function registry the statement is bound against
     (statements naming a table need them)."""
-    if not sql.isascii():
+    if not sql.isascii() or "'" not in sql and _FOREIGN.search(sql):
         return None
     try:
         toks = _Tokens(sql)
