@@ -23,7 +23,7 @@ from .partition import refuse, split_rows
 from .planexchange import place_exchanges, place_grouping
 from .plansplit import AggregateNotSplit, NotSplit, bind_and_optimize, split_plan
 from .setops import plan_setop
-from .shuffle import HASHABLE, Side, _needed_columns, conjuncts, plan_join, \
+from .shuffle import HASHABLE, WINDOW_KEY, Side, _needed_columns, conjuncts, plan_join, \
     plan_staged_windows, plan_window, plan_window_on_expression, window_expression, \
     window_key, window_specs
 from .split import DistPlan, merge_on_shards, plan_select
@@ -169,6 +169,7 @@ class SelectPlanning:
                 self._range_windows(tree, part, want, plan, plan_only) or \
                 self._window_columns(tree, part, want, plan, plan_only) or \
                 self._window_join_on_shards(tree, want, plan, plan_only) or \
+                self._window_join_derived(tree, want, plan, plan_only) or \
                 self._window_join_columns(tree, want, plan, plan_only)
             if done is not None:
                 return done
@@ -1065,48 +1066,172 @@ class SelectPlanning:
 
     def _window_join_on_shards(self, tree: exp.Select, want: list, plan: dict,
                                plan_only: bool):
-        """Window functions over a join whose windows share a PARTITION BY column: the
-        join runs on the shards (split, repartitioned or broadcast like any join) and
-        its rows, the columns the statement reads, are repartitioned shard to shard by
-        that column (``Side.reads``: the second exchange reads the first's inputs), so
-        every window partition is whole on one shard; the windows run there and only
-        their rows (top-k with ORDER BY … LIMIT) reach the coordinator. None: another
-        shape (``_window_join_columns`` then gathers the join's columns)."""
+        """Window functions over a join whose windows share a PARTITION BY column (or
+        expression): the join runs on the shards (split, repartitioned or broadcast like
+        any join) and its rows, the columns the statement reads, are repartitioned shard
+        to shard by that column's (expression's) value (``Side.reads``: the second
+        exchange reads the first's inputs), so every window partition is whole on one
+        shard; the windows run there and only their rows (top-k with ORDER BY … LIMIT)
+        reach the coordinator. None: another shape (``_window_join_columns`` then
+        gathers the join's columns)."""
         parts = self._window_join_parts(tree)
         if parts is None:
             return None
+        placed = self._join_rows_placed(tree, parts)
+        if placed is None:
+            return None
+        outer, side, inner, how = placed
+        dist = plan_select(outer, [f"__c{i}" for i in range(len(parts[2]))], windows=True)
+        if dist is None:
+            return None
+        return self._run_join_windows(plan, dist, side, inner, how, want, plan_only)
+
+    def _window_join_derived(self, tree: exp.Select, want: list, plan: dict,
+                             plan_only: bool):
+        """A SELECT over one derived table computing windows over a join (top-N per
+        group over a join: ``SELECT … FROM (SELECT …, rank() OVER (PARTITION BY c.region
+        ORDER BY o.total DESC) r FROM orders o JOIN customers c ON …) x WHERE r <= 3``):
+        the derived table's windows run on the shards as ``_window_join_on_shards``
+        places them, and the outer SELECT splits over each shard's derived rows as over
+        a table (it used to gather every table the join read). None: not that shape."""
+        from_ = tree.args.get("from_")
+        derived = from_.this if from_ is not None else None
+        if not isinstance(derived, exp.Subquery) or not derived.alias or \
+                not isinstance(derived.this, exp.Select) or tree.args.get("joins") or \
+                derived.args["alias"].columns:
+            return None
+        body = derived.this
+        parts = self._window_join_parts(body)
+        names = self._columns_of(body)
+        if parts is None or names is None:
+            return None
+        names = [n for n, _ in names]
+        if len(set(names)) != len(names) or len(names) != len(parts[0].expressions):
+            return None
+        # The derived table's output names, as the outer SELECT reads them (the rewrite
+        # named its plain columns after their slots).
+        parts[0].set("expressions", [
+            exp.alias_(e.this if isinstance(e, exp.Alias) else e, name, quoted=True)
+            for e, name in zip(parts[0].expressions, names)])
+        outer = self._over_derived(tree, derived, (exp.Subquery, exp.Exists,
+                                                   exp.SetOperation))
+        if outer is None:
+            return None
+        placed = self._join_rows_placed(body, parts)
+        if placed is None:
+            return None
+        windows, side, inner, how = placed
+        slots = [f"__c{i}" for i in range(len(parts[2]))]
+        if plan_select(windows, slots, windows=True) is None:
+            return None   # (the windows must run whole on each shard)
+        dist = plan_select(outer, names)
+        if dist is None:
+            return None
+        partial = sqlglot.parse_one(dist.partial, read="postgres")
+        for t in partial.find_all(exp.Table):
+            if t.name == "__derived":
+                t.replace(exp.Subquery(this=windows.copy(), alias=t.args["alias"].copy()))
+        dist = DistPlan(partial.sql(dialect="postgres"), dist.merge, dist.kind,
+                        keys=dist.keys)
+        return self._run_join_windows(plan, dist, side, inner, how + " (in a derived table)",
+                                      want, plan_only)
+
+    def _join_rows_placed(self, tree: exp.Select, parts: tuple):
+        """How the rows of ``tree``'s join (``_window_join_parts``) are placed so its
+        windows run whole on each shard: ``(windows, side, inner plan, how)``, the
+        windows' SELECT over ``__window_rows``, the exchange of the join's rows by a
+        column in every window's PARTITION BY (else by the value of an expression in
+        every one, a computed column ``__wkey``), the join's own plan. None: no such
+        column or expression, or the join itself would be gathered."""
         outer, scan, needed = parts
+        slots = [f"__c{i}" for i in range(len(needed))]
         common = None
         for spec in window_specs(outer):
             cols = {p.name for p in spec if isinstance(p, exp.Column) and not p.table}
             common = cols if common is None else common & cols
-        slots = [f"__c{i}" for i in range(len(needed))]
         usable = [i for i, n in enumerate(slots) if n in (common or ()) and
                   self.catalog[self._alias_table(tree, needed[i][0])].types.get(
                       needed[i][1]) in HASHABLE]
-        if not usable:
-            return None
-        key = slots[usable[0]]
+        computed = None
+        if usable:
+            key = slots[usable[0]]
+            how = f"repartitioned by {needed[usable[0]][0]}.{needed[usable[0]][1]} " \
+                  f"after the join"
+        else:
+            found = self._slot_expression(tree, outer, needed)
+            if found is None:
+                return None
+            computed, spelled = found
+            key = WINDOW_KEY
+            how = f"repartitioned by {spelled} after the join"
         scan_sql = scan.sql(dialect="postgres")
         inner = self._select(scan_sql, None, plan_only=True)
         if inner["strategy"] not in ("split", "shuffle", "broadcast") or \
                 inner.get("kind") != "scan" or "_sides" not in inner and \
                 inner["strategy"] != "split":
             return None
-        dist = plan_select(outer, slots, windows=True)
-        if dist is None:
-            return None
         # The join's partial names its outputs c0, c1, ...: give them the slot names.
-        stage = f"SELECT {', '.join(f'c{i} AS {n}' for i, n in enumerate(slots))} " \
-                f"FROM ({inner['partial']}) AS __join"
+        columns = [f"c{i} AS {n}" for i, n in enumerate(slots)]
+        if computed is not None:
+            columns.append(f"{computed} AS {WINDOW_KEY}")
+        stage = f"SELECT {', '.join(columns)} FROM ({inner['partial']}) AS __join"
         side = Side("__window_rows", "the join's rows", key, stage,
                     reads=inner.get("_sides") or None)
+        return outer, side, inner, how
+
+    def _slot_expression(self, tree: exp.Select, outer: exp.Select, needed: list):
+        """An expression (not a bare column) in the PARTITION BY of every window of
+        ``outer`` (over the join's slots ``__c0``, ...) of a hashable type and with no
+        subquery, aggregate, window or volatile call: ``(its SQL over the join's partial
+        columns c0, c1, ..., its SQL as the user wrote it)``, or None."""
+        specs = window_specs(outer)
+        if not specs or any(not parts for parts in specs):
+            return None
+        slot_names = {f"__c{i}" for i in range(len(needed))}
+        common, by_text = None, {}
+        for parts in specs:
+            texts = set()
+            for p in parts:
+                cols = list(p.find_all(exp.Column))
+                if isinstance(p, (exp.Column, exp.Literal)) or not cols or any(
+                        isinstance(n, (exp.Query, exp.Window, exp.AggFunc, exp.Rand,
+                                       exp.Uuid)) for n in p.walk()) or \
+                        any(c.table or c.name not in slot_names for c in cols):
+                    continue
+                text = p.sql(dialect="postgres")
+                texts.add(text)
+                by_text.setdefault(text, p)
+            common = texts if common is None else common & texts
+        if not common:
+            return None
+        expr = by_text[sorted(common)[0]]
+
+        def back(n):   # the slot as the join's column, to type the expression
+            if isinstance(n, exp.Column) and n.name in slot_names:
+                alias, col = needed[int(n.name[3:])]
+                return exp.column(col, table=alias, quoted=True)
+            return n
+        original = expr.copy().transform(back)
+        probe = exp.Select(expressions=[original])
+        for arg in ("from_", "joins"):
+            probe.set(arg, tree.args[arg].copy())
+        typed = self._columns_of(probe)
+        if typed is None or typed[0][1] not in HASHABLE:
+            return None
+        partial = expr.copy().transform(
+            lambda n: exp.column(n.name[2:]) if isinstance(n, exp.Column) and
+            n.name in slot_names else n)
+        return partial.sql(dialect="postgres"), original.sql(dialect="postgres")
+
+    def _run_join_windows(self, plan: dict, dist, side, inner: dict, how: str, want: list,
+                          plan_only: bool):
+        """Run (or, ``plan_only``, describe) windows over a join's rows placed by
+        ``side`` (``_join_rows_placed``)."""
         plan.update(strategy="shuffle", kind=dist.kind, partial=dist.partial,
-                    merge=dist.merge, keys=[],
-                    exchanges=inner.get("exchanges", []) + [(side.table, key, stage)],
-                    in_place=inner.get("in_place", []),
-                    windows=f"repartitioned by {needed[usable[0]][0]}."
-                            f"{needed[usable[0]][1]} after the join")
+                    merge=dist.merge, keys=dist.keys,
+                    exchanges=inner.get("exchanges", []) + [(side.table, side.key,
+                                                             side.scan)],
+                    in_place=inner.get("in_place", []), windows=how)
         for k in ("broadcast", "anchor"):
             if k in inner:
                 plan[k] = inner[k]
