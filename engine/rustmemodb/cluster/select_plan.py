@@ -635,6 +635,20 @@ class SelectPlanning:
         if any(literal(v, stat_types[p]) is None for o in per_range.values()
                for p, _ in positions for v in [o[p]] if v is not None):
             return None
+        values, firsts = {}, []   # what first_value / nth_value read: one row's value
+        for w in shape.windows:
+            value_sql = rangewindows.value_sql(shape, w)
+            if value_sql is None:
+                continue
+            try:
+                got = self._select(value_sql, None)
+            finally:
+                self.last_plan = saved
+            column = got.arrow().column(0).to_pylist()
+            values[id(w)] = literal(column[0] if column else None, got.columns[0][1])
+            if values[id(w)] is None:
+                return None
+            firsts.append(value_sql)
         scan_columns = _needed_columns(shape.tree, shape.alias, info, None, self.catalog,
                                        _table_name, shape.key)
         input_name = f"__shuf0_{info.name}"
@@ -642,7 +656,7 @@ class SelectPlanning:
             shape, bounds, ids, per_range,
             {id(w): [p for v, p, _ in running if v is w] for w, _, _ in running},
             {p: stat_types[p] for _, p, _ in running}, literal, key_type, input_name,
-            scan_columns)
+            scan_columns, total=sum(r[1] for r in rows), values=values)
         dist = plan_select(new_tree, None, windows=True)
         if dist is None:
             return None
@@ -660,6 +674,8 @@ class SelectPlanning:
                             f"and one of NULLs; offsets from: {stats_sql})",
                     exchanges=[(info.name, rangewindows.RANGE_COLUMN, scan)], in_place=[],
                     range_bounds=bounds)
+        if firsts:
+            plan["subqueries_first"] = firsts + plan.get("subqueries_first", [])
         if plan_only:
             return plan
         return self._finish(plan, self._run_split(plan, dist, want, sides=[side]))
