@@ -142,6 +142,45 @@ def test_range_partitioned_windows_match_the_single_engine(shards):
         c.close()
 
 
+# windows with no PARTITION BY in a derived table: the outer query splits over each
+# shard's derived rows (it gathered the whole table)
+DERIVED_RANGE_WINDOWS = [
+    "SELECT * FROM (SELECT id, row_number() OVER (ORDER BY g, id) AS rn FROM a) x "
+    "WHERE rn BETWEEN 100 AND 110 ORDER BY rn",
+    "SELECT t, count(*), min(id) FROM (SELECT id, ntile(4) OVER (ORDER BY v, id) AS t "
+    "FROM a) x GROUP BY t ORDER BY t",
+    "SELECT count(*), sum(d) FROM (SELECT v - lag(v) OVER (ORDER BY id) AS d FROM a) x "
+    "WHERE d > 0",
+    "SELECT max(s), count(*) FROM (SELECT id, sum(v) OVER (ORDER BY ts NULLS FIRST, id) "
+    "AS s, rank() OVER (ORDER BY ts NULLS FIRST, id) FROM a WHERE g > 10) x",
+    "SELECT id, m FROM (SELECT id, avg(v) OVER (ORDER BY name, id ROWS BETWEEN 3 PRECEDING "
+    "AND 3 FOLLOWING) AS m FROM a) AS q WHERE m > 30 ORDER BY m DESC, id LIMIT 8",
+    "SELECT p FROM (SELECT percent_rank() OVER (ORDER BY g DESC) AS p, id FROM a) y "
+    "WHERE id % 500 = 0 ORDER BY id",
+]
+
+
+@pytest.mark.parametrize("shards", [2, 3, 4])
+def test_range_windows_in_a_derived_table(shards):
+    c, s = _setup(shards)
+    try:
+        size = len(table_to_ipc(c.execute("SELECT * FROM a").arrow()))
+        for q in DERIVED_RANGE_WINDOWS:
+            coord0 = c.cluster.coordinator_bytes
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+            plan = c.last_plan
+            assert plan["strategy"] == "shuffle", q
+            assert plan["windows"].startswith("range-partitioned") and \
+                plan["windows"].endswith("(in a derived table)"), q
+            assert c.cluster.coordinator_bytes - coord0 < size / 10, q
+        c.execute("DELETE FROM a")
+        s.execute("DELETE FROM a")
+        for q in DERIVED_RANGE_WINDOWS:   # no rows
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+    finally:
+        c.close()
+
+
 @pytest.mark.parametrize("rows", [
     [],                                                   # no rows
     [(i, None, 1.0, None, None) for i in range(50)],      # every key NULL

@@ -36,6 +36,16 @@ from .trees import (
     _windows_over_rows, _writes)
 
 
+def _with_shifts(sql: str, input_name: str, shifts: exp.Select) -> str:
+    """``sql`` reading ``shifts`` (lag / lead and bounded frames over the rows and their
+    ghosts, ``rangewindows.rewrite``) where it read input ``input_name``."""
+    tree = sqlglot.parse_one(sql, read="postgres")
+    for t in tree.find_all(exp.Table):
+        if t.name == input_name:
+            t.replace(exp.Subquery(this=shifts.copy(), alias=t.args["alias"].copy()))
+    return tree.sql(dialect="postgres")
+
+
 class SelectPlanning:
     """SELECT planning of ClusterConnection (connect.py)."""
 
@@ -167,6 +177,7 @@ class SelectPlanning:
         if not has_view and isinstance(tree, exp.Select):
             done = self._grouped_window(tree, want, plan, plan_only) or \
                 self._range_windows(tree, part, want, plan, plan_only) or \
+                self._range_windows_derived(tree, part, want, plan, plan_only) or \
                 self._window_columns(tree, part, want, plan, plan_only) or \
                 self._window_join_on_shards(tree, want, plan, plan_only) or \
                 self._window_join_derived(tree, want, plan, plan_only) or \
@@ -607,7 +618,89 @@ class SelectPlanning:
         the window order is needed (``_window_columns`` gathers just that prefix)."""
         if len(part) != 1 or _window_prefix(tree) is not None:
             return None
-        info = self.catalog[part[0]]
+        ranged = self._range_parts(tree, part[0])
+        if ranged is None:
+            return None
+        new_tree, shifts, side, fields = ranged
+        dist = plan_select(new_tree, None, windows=True)
+        if dist is None:
+            return None
+        if shifts is not None:   # lag / lead: computed first, over the rows and ghosts
+            dist = DistPlan(_with_shifts(dist.partial, side.input, shifts), dist.merge,
+                            dist.kind, keys=dist.keys)
+        return self._run_ranged(plan, dist, side, fields, want, plan_only)
+
+    def _range_windows_derived(self, tree: exp.Select, part: list, want: list, plan: dict,
+                               plan_only: bool):
+        """A SELECT over one derived table whose windows have no PARTITION BY (``SELECT
+        * FROM (SELECT id, row_number() OVER (ORDER BY ts) AS rn FROM t) x WHERE rn
+        BETWEEN 100 AND 110``, or a CTE read once, written in as one): the windows run
+        over ranges on the shards as ``_range_windows`` runs them, and the outer SELECT
+        splits over each shard's rows of the derived table as over a table (it used to
+        gather the whole table). None: not that shape."""
+        from_ = tree.args.get("from_")
+        derived = from_.this if from_ is not None else None
+        if len(part) != 1 or not isinstance(derived, exp.Subquery) or not derived.alias or \
+                not isinstance(derived.this, exp.Select) or tree.args.get("joins") or \
+                derived.args["alias"].columns or any(
+                    derived.this.args.get(k) is not None for k in ("limit", "offset")):
+            return None
+        body = derived.this
+        names = self._columns_of(body)
+        if names is None or rangewindows.range_shape(
+                body, _table_name, self.catalog[part[0]]) is None:
+            return None
+        names = [n for n, _ in names]
+        if len(set(names)) != len(names) or len(names) != len(body.expressions):
+            return None
+        outer = self._over_derived(tree, derived, (exp.Subquery, exp.Exists,
+                                                   exp.SetOperation))
+        dist = plan_select(outer, names) if outer is not None else None
+        if dist is None:
+            return None
+        ranged = self._range_parts(body, part[0])
+        if ranged is None:
+            return None
+        new_tree, shifts, side, fields = ranged
+        # The derived table's output names, as the outer SELECT reads them (a rewritten
+        # window is an expression: its name would change); its ORDER BY orders nothing.
+        new_tree.set("expressions", [
+            exp.alias_(e.this if isinstance(e, exp.Alias) else e, name, quoted=True)
+            for e, name in zip(new_tree.expressions, names)])
+        new_tree.set("order", None)
+        rows_sql = new_tree.sql(dialect="postgres")
+        if shifts is not None:
+            rows_sql = _with_shifts(rows_sql, side.input, shifts)
+        partial = sqlglot.parse_one(dist.partial, read="postgres")
+        for t in partial.find_all(exp.Table):
+            if t.name == "__derived":
+                t.replace(exp.Subquery(this=sqlglot.parse_one(rows_sql, read="postgres"),
+                                       alias=t.args["alias"].copy()))
+        dist = DistPlan(partial.sql(dialect="postgres"), dist.merge, dist.kind,
+                        keys=dist.keys)
+        fields["windows"] += " (in a derived table)"
+        return self._run_ranged(plan, dist, side, fields, want, plan_only)
+
+    def _run_ranged(self, plan: dict, dist, side, fields: dict, want: list,
+                    plan_only: bool):
+        """Run (or, ``plan_only``, describe) a split over rows placed by range."""
+        firsts = fields.pop("firsts")
+        plan.update(strategy="shuffle", kind=dist.kind, partial=dist.partial,
+                    merge=dist.merge, keys=dist.keys, in_place=[], **fields)
+        if firsts:
+            plan["subqueries_first"] = firsts + plan.get("subqueries_first", [])
+        if plan_only:
+            return plan
+        return self._finish(plan, self._run_split(plan, dist, want, sides=[side]))
+
+    def _range_parts(self, tree: exp.Select, name: str):
+        """The range plan of ``tree``'s windows over sharded table ``name``
+        (``rangewindows.py``; runs the sample, the offsets' aggregate and any value a
+        first_value / nth_value reads): ``(statement, shifts, side, plan fields)``, the
+        statement each shard runs over its range's rows (input ``side.input``; with
+        ``shifts`` put in its place when not None), the exchange that places them. None:
+        not that shape, or a value no literal spells."""
+        info = self.catalog[name]
         shape = rangewindows.range_shape(tree, _table_name, info)
         if shape is None:
             return None
@@ -657,28 +750,12 @@ class SelectPlanning:
             {id(w): [p for v, p, _ in running if v is w] for w, _, _ in running},
             {p: stat_types[p] for _, p, _ in running}, literal, key_type, input_name,
             scan_columns, total=sum(r[1] for r in rows), values=values)
-        dist = plan_select(new_tree, None, windows=True)
-        if dist is None:
-            return None
-        if shifts is not None:   # lag / lead: computed first, over the rows and ghosts
-            partial = sqlglot.parse_one(dist.partial, read="postgres")
-            for t in partial.find_all(exp.Table):
-                if t.name == input_name:
-                    t.replace(exp.Subquery(this=shifts.copy(), alias=t.args["alias"].copy()))
-            dist = DistPlan(partial.sql(dialect="postgres"), dist.merge, dist.kind,
-                            keys=dist.keys)
         side = Side(input_name, info.name, rangewindows.RANGE_COLUMN, scan)
-        plan.update(strategy="shuffle", kind=dist.kind, partial=dist.partial,
-                    merge=dist.merge, keys=dist.keys,
-                    windows=f"range-partitioned by {shape.key} ({len(bounds) + 1} ranges "
-                            f"and one of NULLs; offsets from: {stats_sql})",
-                    exchanges=[(info.name, rangewindows.RANGE_COLUMN, scan)], in_place=[],
-                    range_bounds=bounds)
-        if firsts:
-            plan["subqueries_first"] = firsts + plan.get("subqueries_first", [])
-        if plan_only:
-            return plan
-        return self._finish(plan, self._run_split(plan, dist, want, sides=[side]))
+        fields = dict(windows=f"range-partitioned by {shape.key} ({len(bounds) + 1} ranges "
+                              f"and one of NULLs; offsets from: {stats_sql})",
+                      exchanges=[(info.name, rangewindows.RANGE_COLUMN, scan)],
+                      range_bounds=bounds, firsts=firsts)
+        return new_tree, shifts, side, fields
 
     def _sql_literal(self, value, sql_type: str):
         """``value`` as a literal of ``sql_type`` (NULL cast to it), None when no literal
