@@ -129,9 +129,69 @@ def test_windows_with_no_common_partition_over_a_join_still_gather_the_columns()
     try:
         for q in ["SELECT a.id, b.id, rank() OVER (PARTITION BY b.k ORDER BY a.v, b.id), "
                   "sum(w) OVER (PARTITION BY a.g) FROM a JOIN b ON a.id = b.a_id ORDER BY 2",
-                  "SELECT a.id, b.id, row_number() OVER (ORDER BY b.id) FROM a JOIN b "
+                  "SELECT a.id, b.id, lag(b.w) OVER (ORDER BY b.id) FROM a JOIN b "
                   "ON a.id = b.a_id ORDER BY 2"]:
             _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
             assert c.last_plan["gathered_columns"][0] == "the join", q
+    finally:
+        c.close()
+
+
+# windows with no PARTITION BY over a join: the join's rows range-partitioned by the
+# first ORDER BY key after the join (rangewindows.py over the join's rows)
+RANGE_JOIN_WINDOWS = [
+    ("SELECT a.id, b.id, row_number() OVER (ORDER BY b.id) FROM a JOIN b ON a.id = b.a_id "
+     "ORDER BY 2", "b.id"),
+    ("SELECT a.id, b.id, rank() OVER (ORDER BY a.v DESC), sum(b.w) OVER (ORDER BY a.v "
+     "DESC) FROM a JOIN b ON a.id = b.a_id WHERE b.w > 2 ORDER BY 2", "a.v"),
+    ("SELECT a.id, b.id, percent_rank() OVER (ORDER BY b.k NULLS FIRST, b.id, a.id), "
+     "ntile(5) OVER (ORDER BY b.k NULLS FIRST, b.id, a.id), first_value(a.g) OVER "
+     "(ORDER BY b.k NULLS FIRST, b.id, a.id) FROM a LEFT JOIN b ON a.id = b.a_id "
+     "ORDER BY 1, 2", "b.k"),
+    ("SELECT a.id, b.id, dense_rank() OVER (ORDER BY a.g) AS d, cume_dist() OVER "
+     "(ORDER BY a.g) FROM a JOIN b ON a.id = b.a_id ORDER BY d DESC, 1, 2 LIMIT 10", "a.g"),
+    ("SELECT b.id, avg(a.v) OVER (ORDER BY b.w, b.id) AS m, last_value(a.id) OVER "
+     "(ORDER BY b.w, b.id) FROM b JOIN a ON a.id = b.a_id ORDER BY m DESC NULLS LAST, 1 "
+     "LIMIT 7", "b.w"),
+]
+
+
+def _check_ranged(c, s, small=True):
+    size = len(table_to_ipc(c.execute("SELECT * FROM b").arrow()))
+    for q, key in RANGE_JOIN_WINDOWS:
+        coord0 = c.cluster.coordinator_bytes
+        got = c.execute(q).fetchall()
+        moved = c.cluster.coordinator_bytes - coord0
+        _same(got, s.execute(q).fetchall(), q)
+        plan = c.last_plan
+        assert plan["strategy"] == "shuffle", q
+        assert plan["windows"].startswith(f"range-partitioned by {key} after the join"), \
+            (q, plan.get("windows"))
+        assert plan["exchanges"][-1][:2] == ("the join's rows", "__range"), q
+        if small and "LIMIT" in q:
+            assert moved < size / 5, (q, moved, size)
+
+
+@pytest.mark.parametrize("shards", [2, 3, 4])
+def test_range_windows_over_joins_match_the_single_engine(shards):
+    c, s = _setup(shards, _a(), _b())
+    try:
+        _check_ranged(c, s)
+        text = "\n".join(r[0] for r in c.execute(
+            "EXPLAIN " + RANGE_JOIN_WINDOWS[3][0]).fetchall())
+        assert "Exchange: repartition the join's rows by hash(__range)" in text, text
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("a_rows,b_rows", [
+    ([], []),
+    (_a(), []),
+    ([(5, None, None)], [(1, 5, 1.0, None), (2, 5, 1.0, None)]),
+])
+def test_range_windows_over_degenerate_joins(a_rows, b_rows):
+    c, s = _setup(3, a_rows, b_rows)
+    try:
+        _check_ranged(c, s, small=False)
     finally:
         c.close()

@@ -6,6 +6,7 @@ applies; see the module docstring of connect.py for the whole design."""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import pyarrow as pa
 import sqlglot
@@ -38,12 +39,24 @@ from .trees import (
 
 def _with_shifts(sql: str, input_name: str, shifts: exp.Select) -> str:
     """``sql`` reading ``shifts`` (lag / lead and bounded frames over the rows and their
-    ghosts, ``rangewindows.rewrite``) where it read input ``input_name``."""
+    ghosts, ``rangewindows.rewrite``; or the rows of a join) where it read table
+    ``input_name`` (under the table's alias, else its name)."""
     tree = sqlglot.parse_one(sql, read="postgres")
-    for t in tree.find_all(exp.Table):
+    for t in list(tree.find_all(exp.Table)):
         if t.name == input_name:
-            t.replace(exp.Subquery(this=shifts.copy(), alias=t.args["alias"].copy()))
+            alias = t.args.get("alias")
+            t.replace(exp.Subquery(this=shifts.copy(), alias=alias.copy() if alias is not None
+                                   else exp.TableAlias(this=exp.to_identifier(input_name))))
     return tree.sql(dialect="postgres")
+
+
+@dataclass
+class _JoinRows:
+    """A join's rows as ``rangewindows`` reads a table: named columns (the slots
+    ``__c0``, ``__c1``, ... of ``_window_join_parts``) and their types."""
+    name: str
+    columns: list
+    types: dict
 
 
 class SelectPlanning:
@@ -181,6 +194,7 @@ class SelectPlanning:
                 self._window_columns(tree, part, want, plan, plan_only) or \
                 self._window_join_on_shards(tree, want, plan, plan_only) or \
                 self._window_join_derived(tree, want, plan, plan_only) or \
+                self._range_windows_join(tree, want, plan, plan_only) or \
                 self._window_join_columns(tree, want, plan, plan_only)
             if done is not None:
                 return done
@@ -682,11 +696,11 @@ class SelectPlanning:
         return self._run_ranged(plan, dist, side, fields, want, plan_only)
 
     def _run_ranged(self, plan: dict, dist, side, fields: dict, want: list,
-                    plan_only: bool):
+                    plan_only: bool, in_place: list | None = None):
         """Run (or, ``plan_only``, describe) a split over rows placed by range."""
         firsts = fields.pop("firsts")
         plan.update(strategy="shuffle", kind=dist.kind, partial=dist.partial,
-                    merge=dist.merge, keys=dist.keys, in_place=[], **fields)
+                    merge=dist.merge, keys=dist.keys, in_place=in_place or [], **fields)
         if firsts:
             plan["subqueries_first"] = firsts + plan.get("subqueries_first", [])
         if plan_only:
@@ -704,10 +718,30 @@ class SelectPlanning:
         shape = rangewindows.range_shape(tree, _table_name, info)
         if shape is None:
             return None
+        scan_columns = _needed_columns(shape.tree, shape.alias, info, None, self.catalog,
+                                       _table_name, shape.key)
+        planned = self._range_plan(shape, info.types[shape.key], shape, None, scan_columns,
+                                   f"__shuf0_{info.name}")
+        if planned is None:
+            return None
+        new_tree, shifts, scan, fields = planned
+        side = Side(f"__shuf0_{info.name}", info.name, rangewindows.RANGE_COLUMN, scan)
+        fields["exchanges"] = [(info.name, rangewindows.RANGE_COLUMN, scan)]
+        return new_tree, shifts, side, fields
+
+    def _range_plan(self, shape, key_type: str, sample_shape, source: str | None,
+                    scan_columns: list, input_name: str):
+        """``_range_parts``' work for a ``shape`` over a table or, ``source`` given, over
+        the rows of that query (a join: ``shape.table`` then names them): the key
+        sampled on each shard by ``sample_shape``'s table, the offsets' aggregate and
+        the values first_value / nth_value read run as cluster queries.
+        ``(statement, shifts, scan, plan fields)``, or None."""
+        def over(sql: str) -> str:   # a query over the shape's rows, as the cluster runs it
+            return sql if source is None else _with_shifts(
+                sql, shape.table.name, sqlglot.parse_one(source, read="postgres"))
         n = self.shards
-        key_type = info.types[shape.key]
         literal = self._sql_literal
-        replies = self._on_shards(range(n), rangewindows.sample_sql(shape), None)
+        replies = self._on_shards(range(n), rangewindows.sample_sql(sample_shape), None)
         samples = [v for s in range(n)
                    for v in _reply_result(replies[s]).table.column(0).to_pylist()]
         bounds = rangewindows.bounds_from(samples, n)
@@ -717,7 +751,7 @@ class SelectPlanning:
         stats_sql, running = rangewindows.stats_sql(shape, bounds, ids, literal, key_type)
         saved = self.last_plan
         try:
-            stats = self._select(stats_sql, None)
+            stats = self._select(over(stats_sql), None)
         finally:
             self.last_plan = saved
         stat_types = [t for _, t in stats.columns]
@@ -733,6 +767,7 @@ class SelectPlanning:
             value_sql = rangewindows.value_sql(shape, w)
             if value_sql is None:
                 continue
+            value_sql = over(value_sql)
             try:
                 got = self._select(value_sql, None)
             finally:
@@ -742,20 +777,79 @@ class SelectPlanning:
             if values[id(w)] is None:
                 return None
             firsts.append(value_sql)
-        scan_columns = _needed_columns(shape.tree, shape.alias, info, None, self.catalog,
-                                       _table_name, shape.key)
-        input_name = f"__shuf0_{info.name}"
         new_tree, scan, shifts = rangewindows.rewrite(
             shape, bounds, ids, per_range,
             {id(w): [p for v, p, _ in running if v is w] for w, _, _ in running},
             {p: stat_types[p] for _, p, _ in running}, literal, key_type, input_name,
             scan_columns, total=sum(r[1] for r in rows), values=values)
-        side = Side(input_name, info.name, rangewindows.RANGE_COLUMN, scan)
         fields = dict(windows=f"range-partitioned by {shape.key} ({len(bounds) + 1} ranges "
-                              f"and one of NULLs; offsets from: {stats_sql})",
-                      exchanges=[(info.name, rangewindows.RANGE_COLUMN, scan)],
+                              f"and one of NULLs; offsets from: {over(stats_sql)})",
                       range_bounds=bounds, firsts=firsts)
-        return new_tree, shifts, side, fields
+        return new_tree, shifts, scan, fields
+
+    def _range_windows_join(self, tree: exp.Select, want: list, plan: dict,
+                            plan_only: bool):
+        """Windows with no PARTITION BY over a join (``row_number() OVER (ORDER BY
+        o.ts)`` over orders joined to customers): the join runs on the shards (split,
+        repartitioned or broadcast like any join), its rows (the columns read) go shard
+        to shard by range of the first ORDER BY key, and the windows run on the ranges
+        as over a table (``rangewindows.py``): the key sampled from its own table, the
+        ranges' offsets and first / n-th values from cluster queries over the join.
+        None: another shape; lag / lead and bounded frames too (their ghost rows would
+        need the join computed twice on each shard): ``_window_join_columns`` gathers
+        the join's columns for those."""
+        if _window_prefix(tree) is not None:
+            return None
+        parts = self._window_join_parts(tree)
+        if parts is None:
+            return None
+        outer, scan, needed = parts
+        slots = [f"__c{i}" for i in range(len(needed))]
+        rows = _JoinRows("__window_rows", slots, {
+            slot: self.catalog[self._alias_table(tree, a)].types.get(c)
+            for slot, (a, c) in zip(slots, needed)})
+        shape = rangewindows.range_shape(outer, lambda t: t.name, rows)
+        if shape is None or any(isinstance(w.this, (exp.Lag, exp.Lead)) or
+                                rangewindows.bounded_rows(w) is not None
+                                for w in shape.windows):
+            return None
+        alias, column = needed[slots.index(shape.key)]
+        base = next(t for t in [tree.args["from_"].this] +
+                    [j.this for j in tree.args.get("joins") or []]
+                    if t.alias_or_name == alias)
+        sample_shape = rangewindows.RangeShape(
+            exp.select(exp.column(column, table=alias, quoted=True)).from_(base.copy()),
+            base, alias, column, shape.desc, shape.nulls_first)
+        inner = self._select(scan.sql(dialect="postgres"), None, plan_only=True)
+        if inner["strategy"] not in ("split", "shuffle", "broadcast") or \
+                inner.get("kind") != "scan" or "_sides" not in inner and \
+                inner["strategy"] != "split":
+            return None
+        planned = self._range_plan(shape, rows.types[shape.key], sample_shape,
+                                   scan.sql(dialect="postgres"), slots, "__range_rows")
+        if planned is None:
+            return None
+        new_tree, _, range_scan, fields = planned
+        # Each shard's rows of the join (its partial names them c0, c1, ...) with their
+        # range: what the second exchange sends.
+        stage = _with_shifts(range_scan, "__window_rows", sqlglot.parse_one(
+            f"SELECT {', '.join(f'c{i} AS {n}' for i, n in enumerate(slots))} "
+            f"FROM ({inner['partial']}) AS __join", read="postgres"))
+        side = Side("__range_rows", "the join's rows", rangewindows.RANGE_COLUMN, stage,
+                    reads=inner.get("_sides") or None)
+        dist = plan_select(new_tree, slots, windows=True)
+        if dist is None:
+            return None
+        fields["exchanges"] = inner.get("exchanges", []) + [
+            (side.table, rangewindows.RANGE_COLUMN, stage)]
+        fields["windows"] = fields["windows"].replace(
+            f"range-partitioned by {shape.key}",
+            f"range-partitioned by {alias}.{column} after the join", 1)
+        for k in ("broadcast", "anchor"):
+            if k in inner:
+                plan[k] = inner[k]
+        return self._run_ranged(plan, dist, side, fields, want, plan_only,
+                                in_place=inner.get("in_place", []))
 
     def _sql_literal(self, value, sql_type: str):
         """``value`` as a literal of ``sql_type`` (NULL cast to it), None when no literal
