@@ -129,8 +129,8 @@ def test_windows_with_no_common_partition_over_a_join_still_gather_the_columns()
     try:
         for q in ["SELECT a.id, b.id, rank() OVER (PARTITION BY b.k ORDER BY a.v, b.id), "
                   "sum(w) OVER (PARTITION BY a.g) FROM a JOIN b ON a.id = b.a_id ORDER BY 2",
-                  "SELECT a.id, b.id, lag(b.w) OVER (ORDER BY b.id) FROM a JOIN b "
-                  "ON a.id = b.a_id ORDER BY 2"]:
+                  "SELECT a.id, b.id, rank() OVER (ORDER BY a.v, b.id), rank() OVER "
+                  "(ORDER BY b.w, b.id) FROM a JOIN b ON a.id = b.a_id ORDER BY 2"]:
             _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
             assert c.last_plan["gathered_columns"][0] == "the join", q
     finally:
@@ -153,6 +153,14 @@ RANGE_JOIN_WINDOWS = [
     ("SELECT b.id, avg(a.v) OVER (ORDER BY b.w, b.id) AS m, last_value(a.id) OVER "
      "(ORDER BY b.w, b.id) FROM b JOIN a ON a.id = b.a_id ORDER BY m DESC NULLS LAST, 1 "
      "LIMIT 7", "b.w"),
+    # lag / lead and bounded frames: the ghost rows from the join's rows read again
+    ("SELECT a.id, b.id, lead(b.w, 2) OVER (ORDER BY b.id) FROM a JOIN b ON a.id = b.a_id "
+     "ORDER BY 2", "b.id"),
+    ("SELECT a.id, b.id, sum(b.w) OVER (ORDER BY a.v, b.id ROWS BETWEEN 3 PRECEDING AND "
+     "2 FOLLOWING), lag(a.id) OVER (ORDER BY a.v, b.id) FROM a JOIN b ON a.id = b.a_id "
+     "WHERE b.w > 1 ORDER BY 2", "a.v"),
+    ("SELECT a.id, b.id, lag(b.w, 1) OVER (ORDER BY b.k DESC, b.id, a.id) AS p FROM a "
+     "LEFT JOIN b ON a.id = b.a_id ORDER BY p DESC NULLS LAST, 1, 2 LIMIT 6", "b.k"),
 ]
 
 

@@ -795,9 +795,7 @@ class SelectPlanning:
         to shard by range of the first ORDER BY key, and the windows run on the ranges
         as over a table (``rangewindows.py``): the key sampled from its own table, the
         ranges' offsets and first / n-th values from cluster queries over the join.
-        None: another shape; lag / lead and bounded frames too (their ghost rows would
-        need the join computed twice on each shard): ``_window_join_columns`` gathers
-        the join's columns for those."""
+        None: another shape (``_window_join_columns`` then gathers the join's columns)."""
         if _window_prefix(tree) is not None:
             return None
         parts = self._window_join_parts(tree)
@@ -809,9 +807,7 @@ class SelectPlanning:
             slot: self.catalog[self._alias_table(tree, a)].types.get(c)
             for slot, (a, c) in zip(slots, needed)})
         shape = rangewindows.range_shape(outer, lambda t: t.name, rows)
-        if shape is None or any(isinstance(w.this, (exp.Lag, exp.Lead)) or
-                                rangewindows.bounded_rows(w) is not None
-                                for w in shape.windows):
+        if shape is None:
             return None
         alias, column = needed[slots.index(shape.key)]
         base = next(t for t in [tree.args["from_"].this] +
@@ -829,9 +825,10 @@ class SelectPlanning:
                                    scan.sql(dialect="postgres"), slots, "__range_rows")
         if planned is None:
             return None
-        new_tree, _, range_scan, fields = planned
+        new_tree, shifts, range_scan, fields = planned
         # Each shard's rows of the join (its partial names them c0, c1, ...) with their
-        # range: what the second exchange sends.
+        # range: what the second exchange sends (with lag / lead or a bounded frame, and
+        # the ghost rows those read: the join's rows read again, the same rows).
         stage = _with_shifts(range_scan, "__window_rows", sqlglot.parse_one(
             f"SELECT {', '.join(f'c{i} AS {n}' for i, n in enumerate(slots))} "
             f"FROM ({inner['partial']}) AS __join", read="postgres"))
@@ -840,6 +837,9 @@ class SelectPlanning:
         dist = plan_select(new_tree, slots, windows=True)
         if dist is None:
             return None
+        if shifts is not None:
+            dist = DistPlan(_with_shifts(dist.partial, side.input, shifts), dist.merge,
+                            dist.kind, keys=dist.keys)
         fields["exchanges"] = inner.get("exchanges", []) + [
             (side.table, rangewindows.RANGE_COLUMN, stage)]
         fields["windows"] = fields["windows"].replace(
