@@ -236,8 +236,8 @@ def test_lag_and_lead_reach_rows_of_small_ranges_further_back():
 
 
 def test_what_stays_gathered_still_matches():
-    # A RANGE offset frame, a frame to UNBOUNDED FOLLOWING, two orders, ntile by a
-    # column: the columns are gathered (and a prefix of the order, when a LIMIT needs
+    # A RANGE offset frame, a frame to UNBOUNDED FOLLOWING, dense_rank on two keys,
+    # ntile by a column: the columns are gathered (and a prefix of the order, when a LIMIT needs
     # only that, is taken per shard).
     c, s = _setup()
     try:
@@ -245,8 +245,7 @@ def test_what_stays_gathered_still_matches():
                   "CURRENT ROW) FROM a ORDER BY id",
                   "SELECT id, sum(v) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND "
                   "UNBOUNDED FOLLOWING) FROM a ORDER BY id",
-                  "SELECT id, rank() OVER (ORDER BY g), rank() OVER (ORDER BY v) FROM a "
-                  "ORDER BY id",
+                  "SELECT id, dense_rank() OVER (ORDER BY g, v) FROM a ORDER BY id",
                   "SELECT id, ntile(g + 1) OVER (ORDER BY id) FROM a WHERE g = 3 ORDER BY id",
                   "SELECT id, row_number() OVER (ORDER BY id) FROM a ORDER BY id LIMIT 5"]:
             _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
@@ -347,5 +346,52 @@ def test_explain_shows_the_range_exchange_and_the_value_read_first():
             "SELECT v FROM a ORDER BY g, id LIMIT 1 OFFSET 2" in text, text
         through = int(re.search(r"(\d+) through the coordinator", text).group(1))
         assert 0 < through < size / 10, (through, size)
+    finally:
+        c.close()
+
+
+# several ORDER BYs: the windows of every order but the last run first (over ranges, or
+# in stages again), their values columns of each shard's rows, which move again by
+# ranges of the last order's key
+STAGED_WINDOWS = [
+    "SELECT id, rank() OVER (ORDER BY g) AS r1, rank() OVER (ORDER BY v) AS r2 FROM a "
+    "ORDER BY id",
+    "SELECT id, row_number() OVER (ORDER BY g, id), sum(v) OVER (ORDER BY ts DESC, id), "
+    "lag(id) OVER (ORDER BY g, id) FROM a WHERE id % 3 = 0 ORDER BY id",
+    "SELECT id, percent_rank() OVER (ORDER BY v NULLS FIRST, id) AS p, ntile(4) OVER "
+    "(ORDER BY name, id) AS t, dense_rank() OVER (ORDER BY g DESC) AS d FROM a "
+    "ORDER BY p DESC, id LIMIT 10",
+    "SELECT a.id, v - avg(v) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND 2 FOLLOWING) "
+    "AS dv, rank() OVER (ORDER BY a.g, a.id) FROM a ORDER BY dv DESC NULLS LAST, 1 LIMIT 5",
+    "SELECT id, first_value(name) OVER (ORDER BY ts, id), cume_dist() OVER "
+    "(ORDER BY v, id) AS c FROM a ORDER BY c, id LIMIT 8",
+]
+
+
+@pytest.mark.parametrize("shards", [2, 3, 4])
+def test_windows_of_several_orders_run_in_stages(shards):
+    c, s = _setup(shards)
+    try:
+        size = len(table_to_ipc(c.execute("SELECT * FROM a").arrow()))
+        for q in STAGED_WINDOWS:
+            coord0 = c.cluster.coordinator_bytes
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+            plan = c.last_plan
+            assert plan["strategy"] == "shuffle", q
+            assert "stages, one per ORDER BY" in plan["windows"], (q, plan["windows"])
+            if "LIMIT" in q:
+                assert c.cluster.coordinator_bytes - coord0 < size / 4, q
+        text = "\n".join(r[0] for r in c.execute("EXPLAIN " + STAGED_WINDOWS[0]).fetchall())
+        assert "Exchange: repartition the rows with the first stages' windows by " \
+            "hash(__range)" in text, text
+        assert "Exchange: repartition a by hash(__range)" in text, text
+        c.execute("DELETE FROM a WHERE id % 2 = 0 OR g IS NULL")
+        s.execute("DELETE FROM a WHERE id % 2 = 0 OR g IS NULL")
+        for q in STAGED_WINDOWS[:4]:
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+        c.execute("DELETE FROM a")
+        s.execute("DELETE FROM a")
+        for q in STAGED_WINDOWS[:4]:   # no rows
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
     finally:
         c.close()

@@ -191,6 +191,7 @@ class SelectPlanning:
             done = self._grouped_window(tree, want, plan, plan_only) or \
                 self._range_windows(tree, part, want, plan, plan_only) or \
                 self._range_windows_derived(tree, part, want, plan, plan_only) or \
+                self._range_windows_staged(tree, part, want, plan, plan_only) or \
                 self._window_columns(tree, part, want, plan, plan_only) or \
                 self._window_join_on_shards(tree, want, plan, plan_only) or \
                 self._window_join_derived(tree, want, plan, plan_only) or \
@@ -700,7 +701,8 @@ class SelectPlanning:
         """Run (or, ``plan_only``, describe) a split over rows placed by range."""
         firsts = fields.pop("firsts")
         plan.update(strategy="shuffle", kind=dist.kind, partial=dist.partial,
-                    merge=dist.merge, keys=dist.keys, in_place=in_place or [], **fields)
+                    merge=dist.merge, keys=dist.keys, in_place=in_place or [],
+                    _sides=[side], **fields)   # (_sides: what a stage over it reads)
         if firsts:
             plan["subqueries_first"] = firsts + plan.get("subqueries_first", [])
         if plan_only:
@@ -806,33 +808,57 @@ class SelectPlanning:
         rows = _JoinRows("__window_rows", slots, {
             slot: self.catalog[self._alias_table(tree, a)].types.get(c)
             for slot, (a, c) in zip(slots, needed)})
-        shape = rangewindows.range_shape(outer, lambda t: t.name, rows)
-        if shape is None:
+        if rangewindows.range_shape(outer, lambda t: t.name, rows) is None:
             return None
-        alias, column = needed[slots.index(shape.key)]
-        base = next(t for t in [tree.args["from_"].this] +
-                    [j.this for j in tree.args.get("joins") or []]
-                    if t.alias_or_name == alias)
-        sample_shape = rangewindows.RangeShape(
-            exp.select(exp.column(column, table=alias, quoted=True)).from_(base.copy()),
-            base, alias, column, shape.desc, shape.nulls_first)
         inner = self._select(scan.sql(dialect="postgres"), None, plan_only=True)
         if inner["strategy"] not in ("split", "shuffle", "broadcast") or \
                 inner.get("kind") != "scan" or "_sides" not in inner and \
                 inner["strategy"] != "split":
             return None
+
+        def origin(slot: str):
+            alias, column = needed[slots.index(slot)]
+            return alias, column, next(
+                t for t in [tree.args["from_"].this] + [j.this for j in tree.args.get(
+                    "joins") or []] if t.alias_or_name == alias)
+        return self._range_over_rows(outer, scan, rows, origin, inner, "after the join",
+                                     "the join's rows", want, plan, plan_only)
+
+    def _range_over_rows(self, outer: exp.Select, scan: exp.Select, rows: "_JoinRows",
+                         origin, inner: dict, after: str, label: str, want: list,
+                         plan: dict, plan_only: bool, source: str | None = None):
+        """Windows with no PARTITION BY (``outer``, over ``__window_rows``) computed over
+        ranges of the rows ``scan`` gives (a join, or windows of another order computed
+        first), which the shards make by ``inner`` (``scan``'s plan): the rows go shard
+        to shard by range of the windows' first ORDER BY key, sampled from the table
+        ``origin(slot)`` names (``(alias, column, table)``, None: not a table's column);
+        the offsets and first / n-th values from cluster queries over ``source`` (the
+        same rows, maybe with fewer columns computed; default ``scan``). None: not that
+        shape."""
+        slots = rows.columns
+        shape = rangewindows.range_shape(outer, lambda t: t.name, rows)
+        if shape is None:
+            return None
+        found = origin(shape.key)
+        if found is None:
+            return None
+        alias, column, base = found
+        sample_shape = rangewindows.RangeShape(
+            exp.select(exp.column(column, table=alias, quoted=True)).from_(base.copy()),
+            base, alias, column, shape.desc, shape.nulls_first)
         planned = self._range_plan(shape, rows.types[shape.key], sample_shape,
-                                   scan.sql(dialect="postgres"), slots, "__range_rows")
+                                   source or scan.sql(dialect="postgres"), slots,
+                                   "__range_rows")
         if planned is None:
             return None
         new_tree, shifts, range_scan, fields = planned
-        # Each shard's rows of the join (its partial names them c0, c1, ...) with their
-        # range: what the second exchange sends (with lag / lead or a bounded frame, and
-        # the ghost rows those read: the join's rows read again, the same rows).
+        # Each shard's rows of ``scan`` (its partial names them c0, c1, ...) with their
+        # range: what the last exchange sends (with lag / lead or a bounded frame, and
+        # the ghost rows those read: the rows made again, the same rows).
         stage = _with_shifts(range_scan, "__window_rows", sqlglot.parse_one(
             f"SELECT {', '.join(f'c{i} AS {n}' for i, n in enumerate(slots))} "
             f"FROM ({inner['partial']}) AS __join", read="postgres"))
-        side = Side("__range_rows", "the join's rows", rangewindows.RANGE_COLUMN, stage,
+        side = Side("__range_rows", label, rangewindows.RANGE_COLUMN, stage,
                     reads=inner.get("_sides") or None)
         dist = plan_select(new_tree, slots, windows=True)
         if dist is None:
@@ -844,12 +870,101 @@ class SelectPlanning:
             (side.table, rangewindows.RANGE_COLUMN, stage)]
         fields["windows"] = fields["windows"].replace(
             f"range-partitioned by {shape.key}",
-            f"range-partitioned by {alias}.{column} after the join", 1)
+            f"range-partitioned by {alias}.{column} {after}", 1)
         for k in ("broadcast", "anchor"):
             if k in inner:
                 plan[k] = inner[k]
         return self._run_ranged(plan, dist, side, fields, want, plan_only,
                                 in_place=inner.get("in_place", []))
+
+    def _range_windows_staged(self, tree: exp.Select, part: list, want: list, plan: dict,
+                              plan_only: bool):
+        """Windows with no PARTITION BY over one sharded table but of several ORDER BYs
+        (``rank() OVER (ORDER BY sales), rank() OVER (ORDER BY profit)``): in stages, as
+        the ranges of one key cannot order by another. The windows of every order but
+        the last run first, as a statement of their own (over ranges, ``_range_windows``,
+        or in stages again), giving their values as columns of each shard's rows; those
+        rows go shard to shard again by ranges of the last order's key for its windows
+        (``_range_over_rows``). None: not that shape (``_window_columns`` then gathers
+        the columns read)."""
+        from_ = tree.args.get("from_")
+        table = from_.this if from_ is not None else None
+        if len(part) != 1 or tree.args.get("joins") or not isinstance(table, exp.Table) or \
+                _table_name(table) != part[0] or not _windows_over_rows(tree) or \
+                _window_prefix(tree) is not None or tree.args.get("windows") or \
+                tree.args.get("distinct") or any(
+                    isinstance(n, exp.Star) and not isinstance(n.parent, exp.Count)
+                    for n in tree.walk()):
+            return None
+        windows = [n for n in tree.walk() if isinstance(n, exp.Window)]
+        if any(w.args.get("partition_by") or w.args.get("order") is None or
+               w.find_ancestor(exp.Window) is not None for w in windows):
+            return None
+        orders: list = []
+        for w in windows:
+            spelled = w.args["order"].sql(dialect="postgres")
+            if spelled not in orders:
+                orders.append(spelled)
+        info = self.catalog[part[0]]
+        alias = table.alias_or_name
+        outputs = {e.alias for e in tree.expressions if isinstance(e, exp.Alias)}
+        if len(orders) < 2 or outputs & set(info.columns):
+            return None   # (an output named as a column: ORDER BY would mean the output)
+        out = tree.copy()
+        made = []   # the other orders' windows, computed first as columns __w0, ...
+        for w, o in zip(windows, [n for n in out.walk() if isinstance(n, exp.Window)]):
+            if w.args["order"].sql(dialect="postgres") != orders[-1]:
+                made.append(exp.alias_(w.copy(), f"__w{len(made)}", quoted=True))
+                o.replace(exp.column(f"__w{len(made) - 1}", quoted=True))
+        needed: list = []
+
+        def slot(node):
+            if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star) and \
+                    node.table in ("", alias):
+                name = node.name if node.this.quoted else node.name.lower()
+                if name in info.columns:
+                    if name not in needed:
+                        needed.append(name)
+                    return exp.column(f"__c{needed.index(name)}", quoted=True)
+            return node
+        out = out.transform(slot)
+        out.set("where", None)
+        out.set("from_", exp.From(this=exp.to_table("__window_rows")))
+        scan = exp.Select(expressions=[
+            exp.alias_(exp.column(c, table=alias, quoted=True), f"__c{i}", quoted=True)
+            for i, c in enumerate(needed)] + made)
+        scan.set("from_", exp.From(this=table.copy()))
+        if tree.args.get("where") is not None:
+            scan.set("where", tree.args["where"].copy())
+        typed = self._columns_of(scan)
+        if typed is None:
+            return None
+        rows = _JoinRows("__window_rows", [n for n, _ in typed], dict(typed))
+        inner = self._select(scan.sql(dialect="postgres"), None, plan_only=True)
+        if not str(inner.get("windows") or "").startswith("range-partitioned") or \
+                "_sides" not in inner or inner.get("kind") != "scan":
+            return None   # (the first stages must run on the shards, over ranges)
+
+        # The offsets' queries need the earlier stages' windows only when the last
+        # order's windows read them: else they read the rows with those as NULLs (a
+        # query over ranges of its own, not over rows made in stages).
+        source = None
+        if not any(c.name.startswith("__w") for w in out.find_all(exp.Window)
+                   for c in w.find_all(exp.Column)):
+            light = scan.copy()
+            light.set("expressions", light.expressions[:len(needed)] + [
+                exp.alias_(exp.cast(exp.Null(), _sql_type_name(rows.types[m.alias])),
+                           m.alias, quoted=True) for m in made])
+            source = light.sql(dialect="postgres")
+
+        def origin(name: str):
+            if not name.startswith("__c"):
+                return None   # (ordered by a window of a first stage: no table column)
+            return alias, needed[int(name[3:])], table
+        return self._range_over_rows(out, scan, rows, origin, inner,
+                                     f"(in {len(orders)} stages, one per ORDER BY)",
+                                     "the rows with the first stages' windows", want, plan,
+                                     plan_only, source=source)
 
     def _sql_literal(self, value, sql_type: str):
         """``value`` as a literal of ``sql_type`` (NULL cast to it), None when no literal
