@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 
 import pytest
 
@@ -78,6 +79,48 @@ RANGE_WINDOWS = [
     "ORDER BY d DESC NULLS LAST, id LIMIT 7",
     "SELECT id, lag(name, 0) OVER (ORDER BY name, id) AS p, "
     "lead(name, 25) OVER (ORDER BY name, id) AS q FROM a ORDER BY id",
+    # percent_rank / cume_dist / ntile: the range's rows before it and the total count
+    "SELECT id, percent_rank() OVER (ORDER BY g) AS p FROM a ORDER BY id",
+    "SELECT id, cume_dist() OVER (ORDER BY g DESC) AS p FROM a ORDER BY id",
+    "SELECT id, percent_rank() OVER (ORDER BY name NULLS FIRST, id) AS p, cume_dist() "
+    "OVER (ORDER BY name NULLS FIRST, id) FROM a WHERE id % 3 = 0 ORDER BY id",
+    "SELECT id, ntile(4) OVER (ORDER BY id) FROM a ORDER BY id",
+    "SELECT id, ntile(7) OVER (ORDER BY g, id) AS t, row_number() OVER (ORDER BY g, id) "
+    "FROM a WHERE id % 5 = 1 ORDER BY id",
+    "SELECT id, ntile(5000) OVER (ORDER BY v, id) FROM a ORDER BY id",   # more than rows
+    "SELECT id, cume_dist() OVER (ORDER BY ts, id) AS c FROM a ORDER BY c DESC, id LIMIT 6",
+    # first_value / nth_value: the first (n-th) row's value, found first as a top-k;
+    # last_value: its frame ends in the row's range (its peers are there too)
+    "SELECT id, first_value(v) OVER (ORDER BY g, id) AS f, last_value(v) OVER "
+    "(ORDER BY g, id) AS l FROM a ORDER BY id",
+    "SELECT id, first_value(name) OVER (ORDER BY ts DESC, id) AS f, last_value(name) "
+    "OVER (ORDER BY ts DESC, id) AS l FROM a ORDER BY id",
+    "SELECT id, last_value(g) OVER (ORDER BY g) AS l, last_value(id) OVER (ORDER BY g "
+    "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) FROM a ORDER BY id",
+    "SELECT id, nth_value(id, 5) OVER (ORDER BY g, id) AS x, nth_value(v, 700) OVER "
+    "(ORDER BY g, id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) FROM a ORDER BY id",
+    "SELECT id, first_value(ts) OVER (ORDER BY name, id), percent_rank() OVER "
+    "(ORDER BY name, id) FROM a WHERE g > 50 ORDER BY id",
+    "SELECT id, nth_value(name, 9000) OVER (ORDER BY id) AS x FROM a ORDER BY id",
+    # bounded ROWS frames: the neighbour ranges' boundary rows come as ghosts, as for
+    # lag / lead (as many as the frame reaches back and forward)
+    "SELECT id, sum(v) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) "
+    "FROM a ORDER BY id",
+    "SELECT id, avg(v) OVER (ORDER BY g, id ROWS BETWEEN 5 PRECEDING AND 5 FOLLOWING) "
+    "AS m FROM a ORDER BY id",
+    "SELECT id, min(v) OVER (ORDER BY g DESC, id ROWS 3 PRECEDING), max(name) OVER "
+    "(ORDER BY g DESC, id ROWS BETWEEN CURRENT ROW AND 4 FOLLOWING) FROM a ORDER BY id",
+    "SELECT id, count(v) OVER (ORDER BY ts NULLS FIRST, id ROWS BETWEEN 3 PRECEDING AND "
+    "1 PRECEDING), first_value(id) OVER (ORDER BY ts NULLS FIRST, id ROWS BETWEEN "
+    "2 FOLLOWING AND 7 FOLLOWING) FROM a WHERE id % 3 = 0 ORDER BY id",
+    "SELECT id, last_value(v) OVER (ORDER BY v, id ROWS BETWEEN 1 PRECEDING AND "
+    "1 FOLLOWING), nth_value(id, 2) OVER (ORDER BY v, id ROWS BETWEEN 2 PRECEDING AND "
+    "2 FOLLOWING), row_number() OVER (ORDER BY v, id), sum(g) OVER (ORDER BY v, id) "
+    "FROM a ORDER BY id",
+    "SELECT id, sum(v) OVER (ORDER BY g, id ROWS BETWEEN 400 PRECEDING AND 300 FOLLOWING) "
+    "AS s FROM a ORDER BY s DESC NULLS LAST, id LIMIT 5",
+    "SELECT id, sum(v) OVER (ORDER BY g ROWS BETWEEN 0 PRECEDING AND 0 FOLLOWING) AS s "
+    "FROM a ORDER BY id",
 ]
 
 
@@ -99,11 +142,51 @@ def test_range_partitioned_windows_match_the_single_engine(shards):
         c.close()
 
 
+# windows with no PARTITION BY in a derived table: the outer query splits over each
+# shard's derived rows (it gathered the whole table)
+DERIVED_RANGE_WINDOWS = [
+    "SELECT * FROM (SELECT id, row_number() OVER (ORDER BY g, id) AS rn FROM a) x "
+    "WHERE rn BETWEEN 100 AND 110 ORDER BY rn",
+    "SELECT t, count(*), min(id) FROM (SELECT id, ntile(4) OVER (ORDER BY v, id) AS t "
+    "FROM a) x GROUP BY t ORDER BY t",
+    "SELECT count(*), sum(d) FROM (SELECT v - lag(v) OVER (ORDER BY id) AS d FROM a) x "
+    "WHERE d > 0",
+    "SELECT max(s), count(*) FROM (SELECT id, sum(v) OVER (ORDER BY ts NULLS FIRST, id) "
+    "AS s, rank() OVER (ORDER BY ts NULLS FIRST, id) FROM a WHERE g > 10) x",
+    "SELECT id, m FROM (SELECT id, avg(v) OVER (ORDER BY name, id ROWS BETWEEN 3 PRECEDING "
+    "AND 3 FOLLOWING) AS m FROM a) AS q WHERE m > 30 ORDER BY m DESC, id LIMIT 8",
+    "SELECT p FROM (SELECT percent_rank() OVER (ORDER BY g DESC) AS p, id FROM a) y "
+    "WHERE id % 500 = 0 ORDER BY id",
+]
+
+
+@pytest.mark.parametrize("shards", [2, 3, 4])
+def test_range_windows_in_a_derived_table(shards):
+    c, s = _setup(shards)
+    try:
+        size = len(table_to_ipc(c.execute("SELECT * FROM a").arrow()))
+        for q in DERIVED_RANGE_WINDOWS:
+            coord0 = c.cluster.coordinator_bytes
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+            plan = c.last_plan
+            assert plan["strategy"] == "shuffle", q
+            assert plan["windows"].startswith("range-partitioned") and \
+                plan["windows"].endswith("(in a derived table)"), q
+            assert c.cluster.coordinator_bytes - coord0 < size / 10, q
+        c.execute("DELETE FROM a")
+        s.execute("DELETE FROM a")
+        for q in DERIVED_RANGE_WINDOWS:   # no rows
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+    finally:
+        c.close()
+
+
 @pytest.mark.parametrize("rows", [
     [],                                                   # no rows
     [(i, None, 1.0, None, None) for i in range(50)],      # every key NULL
     [(i, 7, float(i), "x", None) for i in range(50)],     # one key value: one range
     [(i, i % 2, None, "x", None) for i in range(50)],     # two values, sums of NULLs
+    [(3, 1, 2.0, "x", None)],                             # one row: two shards empty
 ])
 def test_degenerate_keys(rows):
     c = cluster.connect("local", shards=3)
@@ -116,7 +199,15 @@ def test_degenerate_keys(rows):
                 x.executemany("INSERT INTO a VALUES (?, ?, ?, ?, ?)", rows)
         for q in ["SELECT id, row_number() OVER (ORDER BY g, id), rank() OVER (ORDER BY g, id),"
                   " sum(v) OVER (ORDER BY g, id) FROM a ORDER BY id",
-                  "SELECT id, dense_rank() OVER (ORDER BY g DESC) FROM a ORDER BY id"]:
+                  "SELECT id, dense_rank() OVER (ORDER BY g DESC) FROM a ORDER BY id",
+                  "SELECT id, percent_rank() OVER (ORDER BY g DESC), cume_dist() OVER "
+                  "(ORDER BY g DESC) FROM a ORDER BY id",
+                  "SELECT id, ntile(3) OVER (ORDER BY g, id), last_value(v) OVER "
+                  "(ORDER BY g, id) FROM a ORDER BY id",
+                  "SELECT id, first_value(v) OVER (ORDER BY g NULLS FIRST, id), "
+                  "nth_value(v, 2) OVER (ORDER BY g NULLS FIRST, id) FROM a ORDER BY id",
+                  "SELECT id, sum(v) OVER (ORDER BY g, id ROWS BETWEEN 3 PRECEDING AND "
+                  "2 FOLLOWING), lag(id) OVER (ORDER BY g, id) FROM a ORDER BY id"]:
             _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
             assert c.last_plan["windows"].startswith("range-partitioned"), q
     finally:
@@ -145,18 +236,27 @@ def test_lag_and_lead_reach_rows_of_small_ranges_further_back():
 
 
 def test_what_stays_gathered_still_matches():
-    # A bounded frame, two orders, ntile: the columns are gathered (and a prefix of the
-    # order, when a LIMIT needs only that, is taken per shard).
+    # A RANGE offset frame, a frame to UNBOUNDED FOLLOWING, dense_rank on two keys,
+    # ntile by a column: the columns are gathered (and a prefix of the order, when a LIMIT needs
+    # only that, is taken per shard).
     c, s = _setup()
     try:
-        for q in ["SELECT id, sum(v) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND "
+        for q in ["SELECT id, sum(v) OVER (ORDER BY id RANGE BETWEEN 2 PRECEDING AND "
                   "CURRENT ROW) FROM a ORDER BY id",
-                  "SELECT id, rank() OVER (ORDER BY g), rank() OVER (ORDER BY v) FROM a "
-                  "ORDER BY id",
-                  "SELECT id, ntile(4) OVER (ORDER BY id) FROM a ORDER BY id",
+                  "SELECT id, sum(v) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND "
+                  "UNBOUNDED FOLLOWING) FROM a ORDER BY id",
+                  "SELECT id, dense_rank() OVER (ORDER BY g, v) FROM a ORDER BY id",
+                  "SELECT id, ntile(g + 1) OVER (ORDER BY id) FROM a WHERE g = 3 ORDER BY id",
                   "SELECT id, row_number() OVER (ORDER BY id) FROM a ORDER BY id LIMIT 5"]:
             _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
             assert not (c.last_plan.get("windows") or "").startswith("range"), q
+        # ntile / nth_value arguments PostgreSQL refuses: the same errors, from the engine
+        for q, state in [("SELECT ntile(0) OVER (ORDER BY id) FROM a", "22014"),
+                         ("SELECT nth_value(v, 0) OVER (ORDER BY id) FROM a", "22016")]:
+            for x in (c, s):
+                with pytest.raises(rustmemodb.Error) as err:
+                    x.execute(q).fetchall()
+                assert err.value.sqlstate == state, q
     finally:
         c.close()
 
@@ -226,5 +326,72 @@ def test_nan_keys_sort_above_every_number():
                            math.isnan(u) and math.isnan(w) for u, w in zip(r1, r2)), (q, r1, r2)
             assert (c.last_plan.get("windows") or "").startswith("range") == ranged, q
             assert all(b == b for b in c.last_plan.get("range_bounds") or []), q
+    finally:
+        c.close()
+
+
+def test_explain_shows_the_range_exchange_and_the_value_read_first():
+    # percent_rank / cume_dist / ntile / first_value / nth_value no longer gather: the
+    # rows move shard to shard by range, only the answer and one value come back.
+    c, s = _setup(3)
+    try:
+        size = len(table_to_ipc(c.execute("SELECT * FROM a").arrow()))
+        q = ("SELECT id, nth_value(v, 3) OVER (ORDER BY g, id) AS x, cume_dist() OVER "
+             "(ORDER BY g, id) AS c, ntile(10) OVER (ORDER BY g, id) AS t FROM a "
+             "ORDER BY c DESC LIMIT 4")
+        _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+        text = "\n".join(r[0] for r in c.execute("EXPLAIN ANALYZE " + q).fetchall())
+        assert "Exchange: repartition a by hash(__range)" in text, text
+        assert "Subquery run first as its own query (its result written in as constants): " \
+            "SELECT v FROM a ORDER BY g, id LIMIT 1 OFFSET 2" in text, text
+        through = int(re.search(r"(\d+) through the coordinator", text).group(1))
+        assert 0 < through < size / 10, (through, size)
+    finally:
+        c.close()
+
+
+# several ORDER BYs: the windows of every order but the last run first (over ranges, or
+# in stages again), their values columns of each shard's rows, which move again by
+# ranges of the last order's key
+STAGED_WINDOWS = [
+    "SELECT id, rank() OVER (ORDER BY g) AS r1, rank() OVER (ORDER BY v) AS r2 FROM a "
+    "ORDER BY id",
+    "SELECT id, row_number() OVER (ORDER BY g, id), sum(v) OVER (ORDER BY ts DESC, id), "
+    "lag(id) OVER (ORDER BY g, id) FROM a WHERE id % 3 = 0 ORDER BY id",
+    "SELECT id, percent_rank() OVER (ORDER BY v NULLS FIRST, id) AS p, ntile(4) OVER "
+    "(ORDER BY name, id) AS t, dense_rank() OVER (ORDER BY g DESC) AS d FROM a "
+    "ORDER BY p DESC, id LIMIT 10",
+    "SELECT a.id, v - avg(v) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND 2 FOLLOWING) "
+    "AS dv, rank() OVER (ORDER BY a.g, a.id) FROM a ORDER BY dv DESC NULLS LAST, 1 LIMIT 5",
+    "SELECT id, first_value(name) OVER (ORDER BY ts, id), cume_dist() OVER "
+    "(ORDER BY v, id) AS c FROM a ORDER BY c, id LIMIT 8",
+]
+
+
+@pytest.mark.parametrize("shards", [2, 3, 4])
+def test_windows_of_several_orders_run_in_stages(shards):
+    c, s = _setup(shards)
+    try:
+        size = len(table_to_ipc(c.execute("SELECT * FROM a").arrow()))
+        for q in STAGED_WINDOWS:
+            coord0 = c.cluster.coordinator_bytes
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+            plan = c.last_plan
+            assert plan["strategy"] == "shuffle", q
+            assert "stages, one per ORDER BY" in plan["windows"], (q, plan["windows"])
+            if "LIMIT" in q:
+                assert c.cluster.coordinator_bytes - coord0 < size / 4, q
+        text = "\n".join(r[0] for r in c.execute("EXPLAIN " + STAGED_WINDOWS[0]).fetchall())
+        assert "Exchange: repartition the rows with the first stages' windows by " \
+            "hash(__range)" in text, text
+        assert "Exchange: repartition a by hash(__range)" in text, text
+        c.execute("DELETE FROM a WHERE id % 2 = 0 OR g IS NULL")
+        s.execute("DELETE FROM a WHERE id % 2 = 0 OR g IS NULL")
+        for q in STAGED_WINDOWS[:4]:
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+        c.execute("DELETE FROM a")
+        s.execute("DELETE FROM a")
+        for q in STAGED_WINDOWS[:4]:   # no rows
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
     finally:
         c.close()

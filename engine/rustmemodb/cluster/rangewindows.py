@@ -25,10 +25,16 @@ RANGE frame's peer rows) never straddle two ranges. ``lag`` / ``lead`` by k rows
 rows of the ranges around: each shard also sends, as *ghost* rows flagged
 ``__ghost``, its last k rows of every range (by the windows' order) to every later
 range (its first k to every earlier one, for ``lead``); a range's true neighbours are
-among them. ``lag`` / ``lead`` are computed over the rows and their ghosts, every other
-window over the rows alone. What this does not cover (bounded frames, ntile,
-percent_rank, windows of different orders, joins) stays on the path that gathers the
-columns.
+among them. ``lag`` / ``lead`` are computed over the rows and their ghosts, and so is
+an aggregate or ``first_value`` / ``last_value`` / ``nth_value`` over a bounded ROWS
+frame (``ROWS BETWEEN 2 PRECEDING AND 1 FOLLOWING``: 2 ghost rows from before, 1 from
+after); every other window over the rows alone. ``percent_rank``, ``cume_dist`` and
+``ntile`` need the count of all rows too (the sum of the ranges' counts) and their
+range's offset; ``first_value`` / ``nth_value`` over a frame from UNBOUNDED PRECEDING
+read one row's value, the first (n-th) of all rows, which a top-k query finds first;
+``last_value``'s frame ends in the row's own range. What this does not cover (RANGE or
+GROUPS offset frames, frames to UNBOUNDED FOLLOWING, windows of different orders,
+joins) stays on the path that gathers the columns.
 """
 from __future__ import annotations
 
@@ -47,8 +53,39 @@ SAMPLES_PER_SHARD = 32
 _RUNNING = (exp.Count, exp.Sum, exp.Min, exp.Max, exp.Avg)
 _RANKING = (exp.RowNumber, exp.Rank, exp.DenseRank)
 _SHIFTS = (exp.Lag, exp.Lead)
+_VALUES = (exp.FirstValue, exp.LastValue, exp.NthValue)
 GHOST_COLUMN = "__ghost"
 MAX_SHIFT = 1000
+
+
+def positive_literal(node) -> int | None:
+    """The value of an integer literal above 0 (ntile's buckets, nth_value's position),
+    None for anything else (the path that gathers then raises PostgreSQL's error)."""
+    if isinstance(node, exp.Literal) and not node.is_string and node.this.isdigit() and \
+            int(node.this) > 0:
+        return int(node.this)
+    return None
+
+
+def value_sql(shape: RangeShape, window: exp.Window) -> str | None:
+    """For ``first_value`` / ``nth_value`` (``window``, one of ``shape.windows``): the
+    query giving the value they read, that of the first (n-th) row of all rows by the
+    windows' order (a top-k on the shards: only k rows per shard reach the
+    coordinator). Every frame these windows accept starts at the partition's first
+    row, so it is one value for every row; None for the other functions."""
+    fn = window.this
+    if not isinstance(fn, (exp.FirstValue, exp.NthValue)) or \
+            bounded_rows(window) is not None:
+        return None
+    q = exp.select(fn.this.copy()).from_(shape.table.copy())
+    if shape.tree.args.get("where") is not None:
+        q.set("where", shape.tree.args["where"].copy())
+    q.set("order", window.args["order"].copy())
+    q.set("limit", exp.Limit(expression=exp.Literal.number(1)))
+    if isinstance(fn, exp.NthValue):
+        q.set("offset", exp.Offset(expression=exp.Literal.number(
+            positive_literal(fn.args["offset"]) - 1)))
+    return q.sql(dialect="postgres")
 
 
 def shift_of(fn: exp.Expression) -> int | None:
@@ -85,6 +122,30 @@ def _frame_ok(w: exp.Window) -> bool:
         not spec.args.get("exclude")
 
 
+def bounded_rows(w: exp.Window) -> tuple[int, int] | None:
+    """``(rows before, rows after)`` the current row that a bounded ROWS frame reaches
+    (``ROWS BETWEEN 2 PRECEDING AND 1 FOLLOWING``: (2, 1)), each at most ``MAX_SHIFT``;
+    None for any other frame (no frame, UNBOUNDED, RANGE / GROUPS, EXCLUDE)."""
+    spec = w.args.get("spec")
+    if spec is None or str(spec.args.get("kind") or "").upper() != "ROWS" or \
+            spec.args.get("exclude"):
+        return None
+
+    def reach(bound, side) -> tuple[int, int] | None:
+        if str(bound or "CURRENT ROW").upper() == "CURRENT ROW":
+            return 0, 0
+        if not isinstance(bound, exp.Literal) or bound.is_string or \
+                not bound.this.isdigit() or int(bound.this) > MAX_SHIFT:
+            return None
+        return (int(bound.this), 0) if str(side).upper() == "PRECEDING" else \
+            (0, int(bound.this))
+    start = reach(spec.args.get("start"), spec.args.get("start_side"))
+    end = reach(spec.args.get("end"), spec.args.get("end_side"))
+    if start is None or end is None:
+        return None
+    return max(start[0], end[0]), max(start[1], end[1])
+
+
 def range_shape(tree: exp.Expression, table_name: Callable, info) -> RangeShape | None:
     """``tree`` as a ``RangeShape`` over sharded table ``info`` (read alone in its FROM,
     no join, no subquery, no aggregate outside the windows), None when it is not one."""
@@ -107,19 +168,29 @@ def range_shape(tree: exp.Expression, table_name: Callable, info) -> RangeShape 
         return None
     order = None
     for w in windows:
-        if w.args.get("partition_by") or w.args.get("order") is None or \
-                w.find_ancestor(exp.Window) is not None or not _frame_ok(w):
-            return None
         fn = w.this
+        if w.args.get("partition_by") or w.args.get("order") is None or \
+                w.find_ancestor(exp.Window) is not None:
+            return None
+        if not _frame_ok(w) and (bounded_rows(w) is None or
+                                 not isinstance(fn, _RUNNING + _VALUES)):
+            return None
         if isinstance(fn, _RANKING):
             pass
         elif isinstance(fn, _SHIFTS):
             if shift_of(fn) is None or \
                     any(isinstance(n, exp.Window) for n in fn.walk() if n is not fn):
                 return None
-        elif isinstance(fn, _RUNNING):
+        elif isinstance(fn, (exp.PercentRank, exp.CumeDist)):
+            pass
+        elif isinstance(fn, exp.Ntile):
+            if positive_literal(fn.this) is None:
+                return None
+        elif isinstance(fn, _RUNNING + _VALUES):
             if isinstance(fn.this, exp.Distinct) or \
                     any(isinstance(n, exp.Window) for n in fn.walk() if n is not fn):
+                return None
+            if isinstance(fn, exp.NthValue) and positive_literal(fn.args.get("offset")) is None:
                 return None
         else:
             return None
@@ -238,6 +309,8 @@ def stats_sql(shape: RangeShape, bounds: list, ids: list, literal: Callable,
     kinds = {exp.Count: "count", exp.Sum: "sum", exp.Min: "min", exp.Max: "max"}
     for w in shape.windows:
         fn = w.this
+        if bounded_rows(w) is not None:   # (computed over its rows and ghosts)
+            continue
         if isinstance(fn, exp.Avg):
             for part, kind in ((exp.Sum(this=fn.this.copy()), "sum"),
                                (exp.Count(this=fn.this.copy()), "count")):
@@ -352,12 +425,55 @@ def _ghosts(shape: RangeShape, range_expr: exp.Expression, scan_columns: list,
                                expression=exp.Literal.number(rows)))
 
 
+def _double(e: exp.Expression) -> exp.Expression:
+    return exp.cast(exp.Paren(this=e), "DOUBLE PRECISION")
+
+
+def _distribution(fn: exp.Expression, local: exp.Window, before: exp.Expression,
+                  total: int) -> exp.Expression:
+    """``percent_rank``, ``cume_dist`` or ``ntile`` over all ``total`` rows from a
+    window over the range's rows (``local``, changed here) and the rows of the ranges
+    before (``before``), by the engine's (PostgreSQL's) formulas: ``(rank - 1) / (N -
+    1)``, ``(rows up to the last peer) / N``, and ntile's buckets of ``N // k`` rows,
+    the first ``N % k`` one row larger."""
+    local.set("spec", None)   # (these read no frame; cume_dist counts to the last peer)
+    if isinstance(fn, exp.PercentRank):
+        local.set("this", exp.Rank())
+        if total <= 1:
+            return exp.cast(exp.Literal.number(0), "DOUBLE PRECISION")
+        rank = exp.Add(this=exp.Sub(this=local, expression=exp.Literal.number(1)),
+                       expression=before)
+        return exp.Div(this=_double(rank), expression=exp.Literal.number(total - 1))
+    if isinstance(fn, exp.CumeDist):
+        local.set("this", exp.Count(this=exp.Star()))
+        return exp.Div(this=_double(exp.Add(this=local, expression=before)),
+                       expression=exp.Literal.number(max(total, 1)))
+    k = positive_literal(fn.this)
+    local.set("this", exp.RowNumber())
+    r = exp.Paren(this=exp.Add(this=exp.Sub(this=local, expression=exp.Literal.number(1)),
+                               expression=before))
+    q, rem = divmod(total, k)
+    if q == 0:   # as many buckets as rows, or more: a bucket per row
+        return exp.Add(this=r, expression=exp.Literal.number(1))
+    big = rem * (q + 1)
+    return exp.Case(ifs=[exp.If(
+        this=exp.LT(this=r.copy(), expression=exp.Literal.number(big)),
+        true=exp.Add(this=exp.IntDiv(this=r.copy(), expression=exp.Literal.number(q + 1)),
+                     expression=exp.Literal.number(1)))],
+        default=exp.Add(this=exp.IntDiv(
+            this=exp.Paren(this=exp.Sub(this=r.copy(), expression=exp.Literal.number(big))),
+            expression=exp.Literal.number(q)), expression=exp.Literal.number(rem + 1)))
+
+
 def rewrite(shape: RangeShape, bounds: list, ids: list, per_range: dict, positions: dict,
             types_of: dict, literal: Callable, key_type: str, input_name: str,
-            scan_columns: list) -> tuple[exp.Select, str, exp.Select | None]:
+            scan_columns: list, total: int = 0,
+            values: dict | None = None) -> tuple[exp.Select, str, exp.Select | None]:
     """The statement each shard runs over the rows it received (``input_name``, with
     their range column), every window partitioned by range and shifted by its offsets,
     and the scan each shard runs to send its rows: ``(statement, scan SQL, shifts)``.
+    ``total``: the rows of all ranges; ``values``: ``{id(window): literal}``, the value
+    each ``first_value`` / ``nth_value`` reads (``value_sql``).
     ``shifts`` (None without lag / lead): the SELECT over ``input_name`` and its ghost
     rows computing each lag / lead as a column ``__shift<n>``, which the caller puts
     in place of ``input_name`` in the statement (whose WHERE drops the ghosts)."""
@@ -369,12 +485,26 @@ def rewrite(shape: RangeShape, bounds: list, ids: list, per_range: dict, positio
         local = w.copy()
         local.set("partition_by", [exp.column(RANGE_COLUMN, table=alias, quoted=True)])
         fn = w.this
-        if isinstance(fn, _SHIFTS):
+        if isinstance(fn, _SHIFTS) or bounded_rows(original) is not None:
             name = f"__shift{len(shifted)}"
             shifted.append(local.as_(name, quoted=True))
             w.replace(exp.column(name, table=alias, quoted=True))
             continue
-        if isinstance(fn, (exp.RowNumber, exp.Rank, exp.DenseRank)):
+        if isinstance(fn, (exp.PercentRank, exp.CumeDist, exp.Ntile)):
+            new = _distribution(fn, local, _by_range(
+                alias, {r: o["n"] for r, o in per_range.items()}, literal, None), total)
+        elif isinstance(fn, exp.LastValue):   # its frame ends in the range (peers too)
+            new = local
+        elif isinstance(fn, exp.FirstValue):
+            new = values[id(original)].copy()
+        elif isinstance(fn, exp.NthValue):   # NULL until the frame holds n rows
+            local.set("this", exp.Count(this=exp.Star()))
+            seen = exp.Add(this=local, expression=_by_range(
+                alias, {r: o["n"] for r, o in per_range.items()}, literal, None))
+            new = exp.Case(ifs=[exp.If(this=exp.GTE(
+                this=seen, expression=exp.Literal.number(positive_literal(
+                    fn.args["offset"]))), true=values[id(original)].copy())])
+        elif isinstance(fn, (exp.RowNumber, exp.Rank, exp.DenseRank)):
             what = "d" if isinstance(fn, exp.DenseRank) else "n"
             new = exp.Add(this=local, expression=_by_range(
                 alias, {r: o[what] for r, o in per_range.items()}, literal, None))
@@ -435,6 +565,11 @@ def rewrite(shape: RangeShape, bounds: list, ids: list, per_range: dict, positio
     order_ids = window_order(shape, ids, bounds)
     lags = [shift_of(w.this) for w in shape.windows if isinstance(w.this, exp.Lag)]
     leads = [shift_of(w.this) for w in shape.windows if isinstance(w.this, exp.Lead)]
+    for w in shape.windows:   # a bounded frame reaches as far as a lag / lead would
+        reach = bounded_rows(w)
+        if reach is not None:
+            lags.append(reach[0])
+            leads.append(reach[1])
     sent: exp.Expression = scan
     for rows, backwards in ((max(lags, default=0), True), (max(leads, default=0), False)):
         ghost = _ghosts(shape, range_expr, scan_columns, order_ids, rows, backwards)

@@ -6,6 +6,7 @@ applies; see the module docstring of connect.py for the whole design."""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import pyarrow as pa
 import sqlglot
@@ -23,7 +24,7 @@ from .partition import refuse, split_rows
 from .planexchange import place_exchanges, place_grouping
 from .plansplit import AggregateNotSplit, NotSplit, bind_and_optimize, split_plan
 from .setops import plan_setop
-from .shuffle import HASHABLE, Side, _needed_columns, conjuncts, plan_join, \
+from .shuffle import HASHABLE, WINDOW_KEY, Side, _needed_columns, conjuncts, plan_join, \
     plan_staged_windows, plan_window, plan_window_on_expression, window_expression, \
     window_key, window_specs
 from .split import DistPlan, merge_on_shards, plan_select
@@ -34,6 +35,28 @@ from .trees import (
     _reply_result, _spelled_in, _sql_type_name, _table_name, _table_occurrences,
     _tokens_by_target, _top_occurrences, _typed_literal, _window_prefix,
     _windows_over_rows, _writes)
+
+
+def _with_shifts(sql: str, input_name: str, shifts: exp.Select) -> str:
+    """``sql`` reading ``shifts`` (lag / lead and bounded frames over the rows and their
+    ghosts, ``rangewindows.rewrite``; or the rows of a join) where it read table
+    ``input_name`` (under the table's alias, else its name)."""
+    tree = sqlglot.parse_one(sql, read="postgres")
+    for t in list(tree.find_all(exp.Table)):
+        if t.name == input_name:
+            alias = t.args.get("alias")
+            t.replace(exp.Subquery(this=shifts.copy(), alias=alias.copy() if alias is not None
+                                   else exp.TableAlias(this=exp.to_identifier(input_name))))
+    return tree.sql(dialect="postgres")
+
+
+@dataclass
+class _JoinRows:
+    """A join's rows as ``rangewindows`` reads a table: named columns (the slots
+    ``__c0``, ``__c1``, ... of ``_window_join_parts``) and their types."""
+    name: str
+    columns: list
+    types: dict
 
 
 class SelectPlanning:
@@ -167,8 +190,12 @@ class SelectPlanning:
         if not has_view and isinstance(tree, exp.Select):
             done = self._grouped_window(tree, want, plan, plan_only) or \
                 self._range_windows(tree, part, want, plan, plan_only) or \
+                self._range_windows_derived(tree, part, want, plan, plan_only) or \
+                self._range_windows_staged(tree, part, want, plan, plan_only) or \
                 self._window_columns(tree, part, want, plan, plan_only) or \
                 self._window_join_on_shards(tree, want, plan, plan_only) or \
+                self._window_join_derived(tree, want, plan, plan_only) or \
+                self._range_windows_join(tree, want, plan, plan_only) or \
                 self._window_join_columns(tree, want, plan, plan_only)
             if done is not None:
                 return done
@@ -606,14 +633,117 @@ class SelectPlanning:
         the window order is needed (``_window_columns`` gathers just that prefix)."""
         if len(part) != 1 or _window_prefix(tree) is not None:
             return None
-        info = self.catalog[part[0]]
+        ranged = self._range_parts(tree, part[0])
+        if ranged is None:
+            return None
+        new_tree, shifts, side, fields = ranged
+        dist = plan_select(new_tree, None, windows=True)
+        if dist is None:
+            return None
+        if shifts is not None:   # lag / lead: computed first, over the rows and ghosts
+            dist = DistPlan(_with_shifts(dist.partial, side.input, shifts), dist.merge,
+                            dist.kind, keys=dist.keys)
+        return self._run_ranged(plan, dist, side, fields, want, plan_only)
+
+    def _range_windows_derived(self, tree: exp.Select, part: list, want: list, plan: dict,
+                               plan_only: bool):
+        """A SELECT over one derived table whose windows have no PARTITION BY (``SELECT
+        * FROM (SELECT id, row_number() OVER (ORDER BY ts) AS rn FROM t) x WHERE rn
+        BETWEEN 100 AND 110``, or a CTE read once, written in as one): the windows run
+        over ranges on the shards as ``_range_windows`` runs them, and the outer SELECT
+        splits over each shard's rows of the derived table as over a table (it used to
+        gather the whole table). None: not that shape."""
+        from_ = tree.args.get("from_")
+        derived = from_.this if from_ is not None else None
+        if len(part) != 1 or not isinstance(derived, exp.Subquery) or not derived.alias or \
+                not isinstance(derived.this, exp.Select) or tree.args.get("joins") or \
+                derived.args["alias"].columns or any(
+                    derived.this.args.get(k) is not None for k in ("limit", "offset")):
+            return None
+        body = derived.this
+        names = self._columns_of(body)
+        if names is None or rangewindows.range_shape(
+                body, _table_name, self.catalog[part[0]]) is None:
+            return None
+        names = [n for n, _ in names]
+        if len(set(names)) != len(names) or len(names) != len(body.expressions):
+            return None
+        outer = self._over_derived(tree, derived, (exp.Subquery, exp.Exists,
+                                                   exp.SetOperation))
+        dist = plan_select(outer, names) if outer is not None else None
+        if dist is None:
+            return None
+        ranged = self._range_parts(body, part[0])
+        if ranged is None:
+            return None
+        new_tree, shifts, side, fields = ranged
+        # The derived table's output names, as the outer SELECT reads them (a rewritten
+        # window is an expression: its name would change); its ORDER BY orders nothing.
+        new_tree.set("expressions", [
+            exp.alias_(e.this if isinstance(e, exp.Alias) else e, name, quoted=True)
+            for e, name in zip(new_tree.expressions, names)])
+        new_tree.set("order", None)
+        rows_sql = new_tree.sql(dialect="postgres")
+        if shifts is not None:
+            rows_sql = _with_shifts(rows_sql, side.input, shifts)
+        partial = sqlglot.parse_one(dist.partial, read="postgres")
+        for t in partial.find_all(exp.Table):
+            if t.name == "__derived":
+                t.replace(exp.Subquery(this=sqlglot.parse_one(rows_sql, read="postgres"),
+                                       alias=t.args["alias"].copy()))
+        dist = DistPlan(partial.sql(dialect="postgres"), dist.merge, dist.kind,
+                        keys=dist.keys)
+        fields["windows"] += " (in a derived table)"
+        return self._run_ranged(plan, dist, side, fields, want, plan_only)
+
+    def _run_ranged(self, plan: dict, dist, side, fields: dict, want: list,
+                    plan_only: bool, in_place: list | None = None):
+        """Run (or, ``plan_only``, describe) a split over rows placed by range."""
+        firsts = fields.pop("firsts")
+        plan.update(strategy="shuffle", kind=dist.kind, partial=dist.partial,
+                    merge=dist.merge, keys=dist.keys, in_place=in_place or [],
+                    _sides=[side], **fields)   # (_sides: what a stage over it reads)
+        if firsts:
+            plan["subqueries_first"] = firsts + plan.get("subqueries_first", [])
+        if plan_only:
+            return plan
+        return self._finish(plan, self._run_split(plan, dist, want, sides=[side]))
+
+    def _range_parts(self, tree: exp.Select, name: str):
+        """The range plan of ``tree``'s windows over sharded table ``name``
+        (``rangewindows.py``; runs the sample, the offsets' aggregate and any value a
+        first_value / nth_value reads): ``(statement, shifts, side, plan fields)``, the
+        statement each shard runs over its range's rows (input ``side.input``; with
+        ``shifts`` put in its place when not None), the exchange that places them. None:
+        not that shape, or a value no literal spells."""
+        info = self.catalog[name]
         shape = rangewindows.range_shape(tree, _table_name, info)
         if shape is None:
             return None
+        scan_columns = _needed_columns(shape.tree, shape.alias, info, None, self.catalog,
+                                       _table_name, shape.key)
+        planned = self._range_plan(shape, info.types[shape.key], shape, None, scan_columns,
+                                   f"__shuf0_{info.name}")
+        if planned is None:
+            return None
+        new_tree, shifts, scan, fields = planned
+        side = Side(f"__shuf0_{info.name}", info.name, rangewindows.RANGE_COLUMN, scan)
+        fields["exchanges"] = [(info.name, rangewindows.RANGE_COLUMN, scan)]
+        return new_tree, shifts, side, fields
+
+    def _range_plan(self, shape, key_type: str, sample_shape, source: str | None,
+                    scan_columns: list, input_name: str):
+        """``_range_parts``' work for a ``shape`` over a table or, ``source`` given, over
+        the rows of that query (a join: ``shape.table`` then names them): the key
+        sampled on each shard by ``sample_shape``'s table, the offsets' aggregate and
+        the values first_value / nth_value read run as cluster queries.
+        ``(statement, shifts, scan, plan fields)``, or None."""
+        def over(sql: str) -> str:   # a query over the shape's rows, as the cluster runs it
+            return sql if source is None else _with_shifts(
+                sql, shape.table.name, sqlglot.parse_one(source, read="postgres"))
         n = self.shards
-        key_type = info.types[shape.key]
         literal = self._sql_literal
-        replies = self._on_shards(range(n), rangewindows.sample_sql(shape), None)
+        replies = self._on_shards(range(n), rangewindows.sample_sql(sample_shape), None)
         samples = [v for s in range(n)
                    for v in _reply_result(replies[s]).table.column(0).to_pylist()]
         bounds = rangewindows.bounds_from(samples, n)
@@ -623,7 +753,7 @@ class SelectPlanning:
         stats_sql, running = rangewindows.stats_sql(shape, bounds, ids, literal, key_type)
         saved = self.last_plan
         try:
-            stats = self._select(stats_sql, None)
+            stats = self._select(over(stats_sql), None)
         finally:
             self.last_plan = saved
         stat_types = [t for _, t in stats.columns]
@@ -634,34 +764,207 @@ class SelectPlanning:
         if any(literal(v, stat_types[p]) is None for o in per_range.values()
                for p, _ in positions for v in [o[p]] if v is not None):
             return None
-        scan_columns = _needed_columns(shape.tree, shape.alias, info, None, self.catalog,
-                                       _table_name, shape.key)
-        input_name = f"__shuf0_{info.name}"
+        values, firsts = {}, []   # what first_value / nth_value read: one row's value
+        for w in shape.windows:
+            value_sql = rangewindows.value_sql(shape, w)
+            if value_sql is None:
+                continue
+            value_sql = over(value_sql)
+            try:
+                got = self._select(value_sql, None)
+            finally:
+                self.last_plan = saved
+            column = got.arrow().column(0).to_pylist()
+            values[id(w)] = literal(column[0] if column else None, got.columns[0][1])
+            if values[id(w)] is None:
+                return None
+            firsts.append(value_sql)
         new_tree, scan, shifts = rangewindows.rewrite(
             shape, bounds, ids, per_range,
             {id(w): [p for v, p, _ in running if v is w] for w, _, _ in running},
             {p: stat_types[p] for _, p, _ in running}, literal, key_type, input_name,
-            scan_columns)
-        dist = plan_select(new_tree, None, windows=True)
+            scan_columns, total=sum(r[1] for r in rows), values=values)
+        fields = dict(windows=f"range-partitioned by {shape.key} ({len(bounds) + 1} ranges "
+                              f"and one of NULLs; offsets from: {over(stats_sql)})",
+                      range_bounds=bounds, firsts=firsts)
+        return new_tree, shifts, scan, fields
+
+    def _range_windows_join(self, tree: exp.Select, want: list, plan: dict,
+                            plan_only: bool):
+        """Windows with no PARTITION BY over a join (``row_number() OVER (ORDER BY
+        o.ts)`` over orders joined to customers): the join runs on the shards (split,
+        repartitioned or broadcast like any join), its rows (the columns read) go shard
+        to shard by range of the first ORDER BY key, and the windows run on the ranges
+        as over a table (``rangewindows.py``): the key sampled from its own table, the
+        ranges' offsets and first / n-th values from cluster queries over the join.
+        None: another shape (``_window_join_columns`` then gathers the join's columns)."""
+        if _window_prefix(tree) is not None:
+            return None
+        parts = self._window_join_parts(tree)
+        if parts is None:
+            return None
+        outer, scan, needed = parts
+        slots = [f"__c{i}" for i in range(len(needed))]
+        rows = _JoinRows("__window_rows", slots, {
+            slot: self.catalog[self._alias_table(tree, a)].types.get(c)
+            for slot, (a, c) in zip(slots, needed)})
+        if rangewindows.range_shape(outer, lambda t: t.name, rows) is None:
+            return None
+        inner = self._select(scan.sql(dialect="postgres"), None, plan_only=True)
+        if inner["strategy"] not in ("split", "shuffle", "broadcast") or \
+                inner.get("kind") != "scan" or "_sides" not in inner and \
+                inner["strategy"] != "split":
+            return None
+
+        def origin(slot: str):
+            alias, column = needed[slots.index(slot)]
+            return alias, column, next(
+                t for t in [tree.args["from_"].this] + [j.this for j in tree.args.get(
+                    "joins") or []] if t.alias_or_name == alias)
+        return self._range_over_rows(outer, scan, rows, origin, inner, "after the join",
+                                     "the join's rows", want, plan, plan_only)
+
+    def _range_over_rows(self, outer: exp.Select, scan: exp.Select, rows: "_JoinRows",
+                         origin, inner: dict, after: str, label: str, want: list,
+                         plan: dict, plan_only: bool, source: str | None = None):
+        """Windows with no PARTITION BY (``outer``, over ``__window_rows``) computed over
+        ranges of the rows ``scan`` gives (a join, or windows of another order computed
+        first), which the shards make by ``inner`` (``scan``'s plan): the rows go shard
+        to shard by range of the windows' first ORDER BY key, sampled from the table
+        ``origin(slot)`` names (``(alias, column, table)``, None: not a table's column);
+        the offsets and first / n-th values from cluster queries over ``source`` (the
+        same rows, maybe with fewer columns computed; default ``scan``). None: not that
+        shape."""
+        slots = rows.columns
+        shape = rangewindows.range_shape(outer, lambda t: t.name, rows)
+        if shape is None:
+            return None
+        found = origin(shape.key)
+        if found is None:
+            return None
+        alias, column, base = found
+        sample_shape = rangewindows.RangeShape(
+            exp.select(exp.column(column, table=alias, quoted=True)).from_(base.copy()),
+            base, alias, column, shape.desc, shape.nulls_first)
+        planned = self._range_plan(shape, rows.types[shape.key], sample_shape,
+                                   source or scan.sql(dialect="postgres"), slots,
+                                   "__range_rows")
+        if planned is None:
+            return None
+        new_tree, shifts, range_scan, fields = planned
+        # Each shard's rows of ``scan`` (its partial names them c0, c1, ...) with their
+        # range: what the last exchange sends (with lag / lead or a bounded frame, and
+        # the ghost rows those read: the rows made again, the same rows).
+        stage = _with_shifts(range_scan, "__window_rows", sqlglot.parse_one(
+            f"SELECT {', '.join(f'c{i} AS {n}' for i, n in enumerate(slots))} "
+            f"FROM ({inner['partial']}) AS __join", read="postgres"))
+        side = Side("__range_rows", label, rangewindows.RANGE_COLUMN, stage,
+                    reads=inner.get("_sides") or None)
+        dist = plan_select(new_tree, slots, windows=True)
         if dist is None:
             return None
-        if shifts is not None:   # lag / lead: computed first, over the rows and ghosts
-            partial = sqlglot.parse_one(dist.partial, read="postgres")
-            for t in partial.find_all(exp.Table):
-                if t.name == input_name:
-                    t.replace(exp.Subquery(this=shifts.copy(), alias=t.args["alias"].copy()))
-            dist = DistPlan(partial.sql(dialect="postgres"), dist.merge, dist.kind,
-                            keys=dist.keys)
-        side = Side(input_name, info.name, rangewindows.RANGE_COLUMN, scan)
-        plan.update(strategy="shuffle", kind=dist.kind, partial=dist.partial,
-                    merge=dist.merge, keys=dist.keys,
-                    windows=f"range-partitioned by {shape.key} ({len(bounds) + 1} ranges "
-                            f"and one of NULLs; offsets from: {stats_sql})",
-                    exchanges=[(info.name, rangewindows.RANGE_COLUMN, scan)], in_place=[],
-                    range_bounds=bounds)
-        if plan_only:
-            return plan
-        return self._finish(plan, self._run_split(plan, dist, want, sides=[side]))
+        if shifts is not None:
+            dist = DistPlan(_with_shifts(dist.partial, side.input, shifts), dist.merge,
+                            dist.kind, keys=dist.keys)
+        fields["exchanges"] = inner.get("exchanges", []) + [
+            (side.table, rangewindows.RANGE_COLUMN, stage)]
+        fields["windows"] = fields["windows"].replace(
+            f"range-partitioned by {shape.key}",
+            f"range-partitioned by {alias}.{column} {after}", 1)
+        for k in ("broadcast", "anchor"):
+            if k in inner:
+                plan[k] = inner[k]
+        return self._run_ranged(plan, dist, side, fields, want, plan_only,
+                                in_place=inner.get("in_place", []))
+
+    def _range_windows_staged(self, tree: exp.Select, part: list, want: list, plan: dict,
+                              plan_only: bool):
+        """Windows with no PARTITION BY over one sharded table but of several ORDER BYs
+        (``rank() OVER (ORDER BY sales), rank() OVER (ORDER BY profit)``): in stages, as
+        the ranges of one key cannot order by another. The windows of every order but
+        the last run first, as a statement of their own (over ranges, ``_range_windows``,
+        or in stages again), giving their values as columns of each shard's rows; those
+        rows go shard to shard again by ranges of the last order's key for its windows
+        (``_range_over_rows``). None: not that shape (``_window_columns`` then gathers
+        the columns read)."""
+        from_ = tree.args.get("from_")
+        table = from_.this if from_ is not None else None
+        if len(part) != 1 or tree.args.get("joins") or not isinstance(table, exp.Table) or \
+                _table_name(table) != part[0] or not _windows_over_rows(tree) or \
+                _window_prefix(tree) is not None or tree.args.get("windows") or \
+                tree.args.get("distinct") or any(
+                    isinstance(n, exp.Star) and not isinstance(n.parent, exp.Count)
+                    for n in tree.walk()):
+            return None
+        windows = [n for n in tree.walk() if isinstance(n, exp.Window)]
+        if any(w.args.get("partition_by") or w.args.get("order") is None or
+               w.find_ancestor(exp.Window) is not None for w in windows):
+            return None
+        orders: list = []
+        for w in windows:
+            spelled = w.args["order"].sql(dialect="postgres")
+            if spelled not in orders:
+                orders.append(spelled)
+        info = self.catalog[part[0]]
+        alias = table.alias_or_name
+        outputs = {e.alias for e in tree.expressions if isinstance(e, exp.Alias)}
+        if len(orders) < 2 or outputs & set(info.columns):
+            return None   # (an output named as a column: ORDER BY would mean the output)
+        out = tree.copy()
+        made = []   # the other orders' windows, computed first as columns __w0, ...
+        for w, o in zip(windows, [n for n in out.walk() if isinstance(n, exp.Window)]):
+            if w.args["order"].sql(dialect="postgres") != orders[-1]:
+                made.append(exp.alias_(w.copy(), f"__w{len(made)}", quoted=True))
+                o.replace(exp.column(f"__w{len(made) - 1}", quoted=True))
+        needed: list = []
+
+        def slot(node):
+            if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star) and \
+                    node.table in ("", alias):
+                name = node.name if node.this.quoted else node.name.lower()
+                if name in info.columns:
+                    if name not in needed:
+                        needed.append(name)
+                    return exp.column(f"__c{needed.index(name)}", quoted=True)
+            return node
+        out = out.transform(slot)
+        out.set("where", None)
+        out.set("from_", exp.From(this=exp.to_table("__window_rows")))
+        scan = exp.Select(expressions=[
+            exp.alias_(exp.column(c, table=alias, quoted=True), f"__c{i}", quoted=True)
+            for i, c in enumerate(needed)] + made)
+        scan.set("from_", exp.From(this=table.copy()))
+        if tree.args.get("where") is not None:
+            scan.set("where", tree.args["where"].copy())
+        typed = self._columns_of(scan)
+        if typed is None:
+            return None
+        rows = _JoinRows("__window_rows", [n for n, _ in typed], dict(typed))
+        inner = self._select(scan.sql(dialect="postgres"), None, plan_only=True)
+        if not str(inner.get("windows") or "").startswith("range-partitioned") or \
+                "_sides" not in inner or inner.get("kind") != "scan":
+            return None   # (the first stages must run on the shards, over ranges)
+
+        # The offsets' queries need the earlier stages' windows only when the last
+        # order's windows read them: else they read the rows with those as NULLs (a
+        # query over ranges of its own, not over rows made in stages).
+        source = None
+        if not any(c.name.startswith("__w") for w in out.find_all(exp.Window)
+                   for c in w.find_all(exp.Column)):
+            light = scan.copy()
+            light.set("expressions", light.expressions[:len(needed)] + [
+                exp.alias_(exp.cast(exp.Null(), _sql_type_name(rows.types[m.alias])),
+                           m.alias, quoted=True) for m in made])
+            source = light.sql(dialect="postgres")
+
+        def origin(name: str):
+            if not name.startswith("__c"):
+                return None   # (ordered by a window of a first stage: no table column)
+            return alias, needed[int(name[3:])], table
+        return self._range_over_rows(out, scan, rows, origin, inner,
+                                     f"(in {len(orders)} stages, one per ORDER BY)",
+                                     "the rows with the first stages' windows", want, plan,
+                                     plan_only, source=source)
 
     def _sql_literal(self, value, sql_type: str):
         """``value`` as a literal of ``sql_type`` (NULL cast to it), None when no literal
@@ -1065,48 +1368,172 @@ class SelectPlanning:
 
     def _window_join_on_shards(self, tree: exp.Select, want: list, plan: dict,
                                plan_only: bool):
-        """Window functions over a join whose windows share a PARTITION BY column: the
-        join runs on the shards (split, repartitioned or broadcast like any join) and
-        its rows, the columns the statement reads, are repartitioned shard to shard by
-        that column (``Side.reads``: the second exchange reads the first's inputs), so
-        every window partition is whole on one shard; the windows run there and only
-        their rows (top-k with ORDER BY … LIMIT) reach the coordinator. None: another
-        shape (``_window_join_columns`` then gathers the join's columns)."""
+        """Window functions over a join whose windows share a PARTITION BY column (or
+        expression): the join runs on the shards (split, repartitioned or broadcast like
+        any join) and its rows, the columns the statement reads, are repartitioned shard
+        to shard by that column's (expression's) value (``Side.reads``: the second
+        exchange reads the first's inputs), so every window partition is whole on one
+        shard; the windows run there and only their rows (top-k with ORDER BY … LIMIT)
+        reach the coordinator. None: another shape (``_window_join_columns`` then
+        gathers the join's columns)."""
         parts = self._window_join_parts(tree)
         if parts is None:
             return None
+        placed = self._join_rows_placed(tree, parts)
+        if placed is None:
+            return None
+        outer, side, inner, how = placed
+        dist = plan_select(outer, [f"__c{i}" for i in range(len(parts[2]))], windows=True)
+        if dist is None:
+            return None
+        return self._run_join_windows(plan, dist, side, inner, how, want, plan_only)
+
+    def _window_join_derived(self, tree: exp.Select, want: list, plan: dict,
+                             plan_only: bool):
+        """A SELECT over one derived table computing windows over a join (top-N per
+        group over a join: ``SELECT … FROM (SELECT …, rank() OVER (PARTITION BY c.region
+        ORDER BY o.total DESC) r FROM orders o JOIN customers c ON …) x WHERE r <= 3``):
+        the derived table's windows run on the shards as ``_window_join_on_shards``
+        places them, and the outer SELECT splits over each shard's derived rows as over
+        a table (it used to gather every table the join read). None: not that shape."""
+        from_ = tree.args.get("from_")
+        derived = from_.this if from_ is not None else None
+        if not isinstance(derived, exp.Subquery) or not derived.alias or \
+                not isinstance(derived.this, exp.Select) or tree.args.get("joins") or \
+                derived.args["alias"].columns:
+            return None
+        body = derived.this
+        parts = self._window_join_parts(body)
+        names = self._columns_of(body)
+        if parts is None or names is None:
+            return None
+        names = [n for n, _ in names]
+        if len(set(names)) != len(names) or len(names) != len(parts[0].expressions):
+            return None
+        # The derived table's output names, as the outer SELECT reads them (the rewrite
+        # named its plain columns after their slots).
+        parts[0].set("expressions", [
+            exp.alias_(e.this if isinstance(e, exp.Alias) else e, name, quoted=True)
+            for e, name in zip(parts[0].expressions, names)])
+        outer = self._over_derived(tree, derived, (exp.Subquery, exp.Exists,
+                                                   exp.SetOperation))
+        if outer is None:
+            return None
+        placed = self._join_rows_placed(body, parts)
+        if placed is None:
+            return None
+        windows, side, inner, how = placed
+        slots = [f"__c{i}" for i in range(len(parts[2]))]
+        if plan_select(windows, slots, windows=True) is None:
+            return None   # (the windows must run whole on each shard)
+        dist = plan_select(outer, names)
+        if dist is None:
+            return None
+        partial = sqlglot.parse_one(dist.partial, read="postgres")
+        for t in partial.find_all(exp.Table):
+            if t.name == "__derived":
+                t.replace(exp.Subquery(this=windows.copy(), alias=t.args["alias"].copy()))
+        dist = DistPlan(partial.sql(dialect="postgres"), dist.merge, dist.kind,
+                        keys=dist.keys)
+        return self._run_join_windows(plan, dist, side, inner, how + " (in a derived table)",
+                                      want, plan_only)
+
+    def _join_rows_placed(self, tree: exp.Select, parts: tuple):
+        """How the rows of ``tree``'s join (``_window_join_parts``) are placed so its
+        windows run whole on each shard: ``(windows, side, inner plan, how)``, the
+        windows' SELECT over ``__window_rows``, the exchange of the join's rows by a
+        column in every window's PARTITION BY (else by the value of an expression in
+        every one, a computed column ``__wkey``), the join's own plan. None: no such
+        column or expression, or the join itself would be gathered."""
         outer, scan, needed = parts
+        slots = [f"__c{i}" for i in range(len(needed))]
         common = None
         for spec in window_specs(outer):
             cols = {p.name for p in spec if isinstance(p, exp.Column) and not p.table}
             common = cols if common is None else common & cols
-        slots = [f"__c{i}" for i in range(len(needed))]
         usable = [i for i, n in enumerate(slots) if n in (common or ()) and
                   self.catalog[self._alias_table(tree, needed[i][0])].types.get(
                       needed[i][1]) in HASHABLE]
-        if not usable:
-            return None
-        key = slots[usable[0]]
+        computed = None
+        if usable:
+            key = slots[usable[0]]
+            how = f"repartitioned by {needed[usable[0]][0]}.{needed[usable[0]][1]} " \
+                  f"after the join"
+        else:
+            found = self._slot_expression(tree, outer, needed)
+            if found is None:
+                return None
+            computed, spelled = found
+            key = WINDOW_KEY
+            how = f"repartitioned by {spelled} after the join"
         scan_sql = scan.sql(dialect="postgres")
         inner = self._select(scan_sql, None, plan_only=True)
         if inner["strategy"] not in ("split", "shuffle", "broadcast") or \
                 inner.get("kind") != "scan" or "_sides" not in inner and \
                 inner["strategy"] != "split":
             return None
-        dist = plan_select(outer, slots, windows=True)
-        if dist is None:
-            return None
         # The join's partial names its outputs c0, c1, ...: give them the slot names.
-        stage = f"SELECT {', '.join(f'c{i} AS {n}' for i, n in enumerate(slots))} " \
-                f"FROM ({inner['partial']}) AS __join"
+        columns = [f"c{i} AS {n}" for i, n in enumerate(slots)]
+        if computed is not None:
+            columns.append(f"{computed} AS {WINDOW_KEY}")
+        stage = f"SELECT {', '.join(columns)} FROM ({inner['partial']}) AS __join"
         side = Side("__window_rows", "the join's rows", key, stage,
                     reads=inner.get("_sides") or None)
+        return outer, side, inner, how
+
+    def _slot_expression(self, tree: exp.Select, outer: exp.Select, needed: list):
+        """An expression (not a bare column) in the PARTITION BY of every window of
+        ``outer`` (over the join's slots ``__c0``, ...) of a hashable type and with no
+        subquery, aggregate, window or volatile call: ``(its SQL over the join's partial
+        columns c0, c1, ..., its SQL as the user wrote it)``, or None."""
+        specs = window_specs(outer)
+        if not specs or any(not parts for parts in specs):
+            return None
+        slot_names = {f"__c{i}" for i in range(len(needed))}
+        common, by_text = None, {}
+        for parts in specs:
+            texts = set()
+            for p in parts:
+                cols = list(p.find_all(exp.Column))
+                if isinstance(p, (exp.Column, exp.Literal)) or not cols or any(
+                        isinstance(n, (exp.Query, exp.Window, exp.AggFunc, exp.Rand,
+                                       exp.Uuid)) for n in p.walk()) or \
+                        any(c.table or c.name not in slot_names for c in cols):
+                    continue
+                text = p.sql(dialect="postgres")
+                texts.add(text)
+                by_text.setdefault(text, p)
+            common = texts if common is None else common & texts
+        if not common:
+            return None
+        expr = by_text[sorted(common)[0]]
+
+        def back(n):   # the slot as the join's column, to type the expression
+            if isinstance(n, exp.Column) and n.name in slot_names:
+                alias, col = needed[int(n.name[3:])]
+                return exp.column(col, table=alias, quoted=True)
+            return n
+        original = expr.copy().transform(back)
+        probe = exp.Select(expressions=[original])
+        for arg in ("from_", "joins"):
+            probe.set(arg, tree.args[arg].copy())
+        typed = self._columns_of(probe)
+        if typed is None or typed[0][1] not in HASHABLE:
+            return None
+        partial = expr.copy().transform(
+            lambda n: exp.column(n.name[2:]) if isinstance(n, exp.Column) and
+            n.name in slot_names else n)
+        return partial.sql(dialect="postgres"), original.sql(dialect="postgres")
+
+    def _run_join_windows(self, plan: dict, dist, side, inner: dict, how: str, want: list,
+                          plan_only: bool):
+        """Run (or, ``plan_only``, describe) windows over a join's rows placed by
+        ``side`` (``_join_rows_placed``)."""
         plan.update(strategy="shuffle", kind=dist.kind, partial=dist.partial,
-                    merge=dist.merge, keys=[],
-                    exchanges=inner.get("exchanges", []) + [(side.table, key, stage)],
-                    in_place=inner.get("in_place", []),
-                    windows=f"repartitioned by {needed[usable[0]][0]}."
-                            f"{needed[usable[0]][1]} after the join")
+                    merge=dist.merge, keys=dist.keys,
+                    exchanges=inner.get("exchanges", []) + [(side.table, side.key,
+                                                             side.scan)],
+                    in_place=inner.get("in_place", []), windows=how)
         for k in ("broadcast", "anchor"):
             if k in inner:
                 plan[k] = inner[k]
