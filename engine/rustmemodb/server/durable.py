@@ -50,6 +50,13 @@ the helper process beat AIO in 18 of 22 paired rounds over three runs (tps media
 AIO fdatasync runs on the submitting CPU's kernel worker (the loop's CPU), where the
 helper process's fdatasync can run beside the loop; on tmpfs, where an fsync costs
 nothing, AIO is still the cheaper hand-off (``--fsync aio`` picks it).
+
+The helper process runs up to three fdatasyncs at once (``fsync_helper.py``): a commit
+logged while a sync runs no longer waits for it to end before its own starts. One
+sync at a time, a commit waited ~1.5 sync rounds on average; now about one. Measured
+(80/20 mix, 4 psycopg clients, the code before and after and PostgreSQL 15 up at once,
+runs interleaved): update latency mean 1.1-2.4 ms against 1.3-2.8 ms before, p90
+1.6-5.3 ms against 2.5-7.1 ms, on a disk whose fdatasync took 0.1-4 ms.
 """
 from __future__ import annotations
 
