@@ -880,9 +880,12 @@ def test_fsync_helper_failed_sync_answers_nothing_after_it(tmp_path, monkeypatch
         packets = []
         while True:
             try:
-                packets.append(helper.sock.recv(512, socket.MSG_DONTWAIT))
+                packet = helper.sock.recv(512, socket.MSG_DONTWAIT)
             except BlockingIOError:
                 break
+            if not packet:                     # its end is shut: nothing more comes
+                break
+            packets.append(packet)
         assert len(packets) == 1 and packets[0].startswith(b"E"), packets
         assert b"fdatasync failed" in packets[0] and b"Input/output error" in packets[0]
         assert os.pread(fd, 16, 32) == bytes(16)   # no mark claims anything

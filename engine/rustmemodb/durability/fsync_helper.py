@@ -15,9 +15,10 @@ socket pair; every message is one packet:
                         ``b"E" + message`` the fdatasync or the mark's write failed (the
                         helper then exits)
 
-The helper takes every packet already queued and hands the highest LSN to one of its
-syncing threads (``SYNCS_IN_FLIGHT``, three): it fdatasyncs the newest segment it was
-given, writes the mark of that LSN (``wal.py``: the header's "last LSN known durable",
+The helper's syncing threads (``SYNCS_IN_FLIGHT``, three) take turns reading the
+socket; the one that reads takes every packet already queued and, unless a sync started
+since covers the highest LSN, syncs it itself (no hand-off to another thread to wake):
+it fdatasyncs the newest segment it was given, writes the mark of that LSN (``wal.py``: the header's "last LSN known durable",
 rewritten after each fsync), answers, and waits for more: a group commit across all
 clients. A request received while a sync runs starts the next sync at once on another
 thread, instead of waiting for the running one to end (a commit then waits about one
@@ -187,19 +188,21 @@ def _recv(sock: socket.socket, flags: int = 0) -> tuple[bytes, list[int]]:
 
 
 class _Syncs:
-    """The helper's state, shared by its receiving thread and its syncing threads
-    (``_serve``); every field is read and written under ``cond``."""
+    """The helper's state, shared by its syncing threads (``_serve``); every field is
+    read and written under ``cond``, the socket is read under ``receiving``."""
 
     def __init__(self, sock: socket.socket, workers: int) -> None:
         self.sock = sock
-        self.cond = threading.Condition()
+        self.cond = threading.Lock()
+        self.receiving = threading.Lock()   # one thread reads the socket at a time
+        self.turns = threading.Lock()       # around a sync when ``shared``
         self.workers = workers
         self.wanted = 0              # the highest LSN received
         self.mark = None             # (offset, bytes) claiming ``wanted``, or None
         self.claimed = 0             # the highest LSN a started fdatasync covers
         self.answered = 0            # the highest LSN answered (and its mark written)
         self.gen = 0                 # bumped per segment received
-        self.files: list[int] = []   # this segment's descriptions, one per worker
+        self.files: list[int] = []   # this segment's descriptions, one per thread
         self.shared = False          # one description for all: one sync at a time
         self.failed = False
         self.ended = False
@@ -229,64 +232,77 @@ def _descriptions(fd: int, n: int) -> tuple[list[int], bool]:
 
 
 def _serve(sock: socket.socket, workers: int = 1) -> None:
-    """Receive requests (this thread) and sync them (``workers`` threads)."""
+    """Serve requests with ``workers`` syncing threads until the parent closes its end
+    (or a sync failed)."""
     state = _Syncs(sock, workers)
-    turns = threading.Lock()         # taken around a sync when ``shared``
-    threads = [threading.Thread(target=_syncing, args=(state, i, turns), daemon=True)
+    threads = [threading.Thread(target=_syncing, args=(state, i), daemon=True)
                for i in range(workers)]
     for thread in threads:
         thread.start()
-    recv_fds, dontwait = _recv, socket.MSG_DONTWAIT
-    unpack, cond = _REQUEST.unpack, state.cond
-    try:
-        while True:
-            data, fds = recv_fds(sock)
-            top, mark, files, shared = 0, None, None, False
-            while True:
-                if not data:
-                    return                   # the parent closed its end or died
-                for new in fds:              # a new segment: the older ones are durable
-                    if files is not None and not shared:
-                        for f in files:
-                            os.close(f)
-                    files, shared = _descriptions(new, workers)
-                    os.close(new)
-                lsn, offset, mark_data = unpack(data)
-                if lsn > top:
-                    top = lsn
-                    mark = (offset, mark_data) if offset else None
-                try:                         # and every request queued meanwhile
-                    data, fds = recv_fds(sock, dontwait)
-                except BlockingIOError:
-                    break
-            with cond:
-                if state.failed:
-                    return
-                if files is not None:
-                    state.gen += 1
-                    state.files, state.shared = files, shared
-                if top > state.wanted and state.files:
-                    state.wanted, state.mark = top, mark
-                    cond.notify()
-    finally:
-        with cond:
-            state.ended = True
-            cond.notify_all()
+    for thread in threads:
+        thread.join()
 
 
-def _syncing(state: _Syncs, index: int, turns: threading.Lock) -> None:
-    """One syncing thread: fdatasync what was received and not yet covered by a sync
-    started since, write the mark (only ever a higher one), answer. While one thread's
-    fdatasync runs, another can start the next: a commit written meanwhile need not
-    wait for the running sync to end before its own starts."""
+def _receive(state: _Syncs) -> bool:
+    """(Holding ``state.receiving``.) Wait for requests, take every one queued, and
+    record the highest; False once the parent closed its end or the helper failed.
+
+    One thread at a time reads, so packets are taken in the order sent: a new
+    segment's descriptor is installed before any LSN that follows it is recorded."""
+    recv_fds, dontwait, unpack = _recv, socket.MSG_DONTWAIT, _REQUEST.unpack
+    data, fds = recv_fds(state.sock)
+    top, mark, files, shared = 0, None, None, False
+    while True:
+        if not data:
+            return False                 # the parent closed its end or died
+        for new in fds:                  # a new segment: the older ones are durable
+            if files is not None and not shared:
+                for f in files:
+                    os.close(f)
+            files, shared = _descriptions(new, state.workers)
+            os.close(new)
+        lsn, offset, mark_data = unpack(data)
+        if lsn > top:
+            top = lsn
+            mark = (offset, mark_data) if offset else None
+        try:                             # and every request queued meanwhile
+            data, fds = recv_fds(state.sock, dontwait)
+        except BlockingIOError:
+            break
+    with state.cond:
+        if state.failed:
+            return False
+        if files is not None:
+            state.gen += 1
+            state.files, state.shared = files, shared
+        if top > state.wanted and state.files:
+            state.wanted, state.mark = top, mark
+    return True
+
+
+def _syncing(state: _Syncs, index: int) -> None:
+    """One syncing thread: read requests (taking turns with the others), fdatasync what
+    was received and is not covered by a sync started since, write the mark (only ever
+    a higher one), answer. While one thread's fdatasync runs, another reads the socket
+    and can start the next: a commit written meanwhile need not wait for the running
+    sync to end before its own starts. The thread that read a request syncs it itself
+    (no hand-off to wake another thread on the way)."""
     cond, sock = state.cond, state.sock
     gen, fd = -1, -1
     while True:
-        with cond:
-            while state.wanted <= state.claimed and not state.ended and not state.failed:
-                cond.wait()
-            if state.ended or state.failed:
+        with state.receiving:
+            if state.ended:
                 return
+            try:
+                more = _receive(state)
+            except OSError:              # the socket was shut down: the helper failed
+                more = False
+            if not more:
+                state.ended = True
+                return
+        with cond:
+            if state.wanted <= state.claimed or state.failed:
+                continue                 # a sync started since covers it
             target, mark = state.wanted, state.mark
             state.claimed = target
             if gen != state.gen:
@@ -296,7 +312,7 @@ def _syncing(state: _Syncs, index: int, turns: threading.Lock) -> None:
             shared = state.shared
         try:
             if shared:
-                with turns:
+                with state.turns:
                     os.fdatasync(fd)
             else:
                 os.fdatasync(fd)
@@ -320,7 +336,8 @@ def _syncing(state: _Syncs, index: int, turns: threading.Lock) -> None:
                 # included): the parent breaks the log, and the helper is done.
                 state.failed = True
                 sock.send(b"E" + error.encode()[:400])
-                sock.shutdown(socket.SHUT_RD)     # the receiving thread stops
+                sock.shutdown(socket.SHUT_RDWR)   # a thread waiting to read stops
+                return
 
 
 def main(argv: list[str]) -> int:
