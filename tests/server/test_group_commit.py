@@ -942,3 +942,71 @@ def test_helper_killed_fails_every_waiting_commit(durable, monkeypatch):
                 c.close()
         monkeypatch.undo()
     conn.close()
+
+
+def test_fsync_helper_hint_follows_its_answers(tmp_path):
+    """The helper process puts each answer's LSN in shared memory after sending it
+    (``answered_hint``): the loop reads it after every message it answers and takes the
+    answer then, without waiting for its next turn; it never runs ahead of the answers."""
+    import select
+    from rustmemodb.durability.fsync_helper import FsyncHelper
+    fd = os.open(tmp_path / "seg", os.O_RDWR | os.O_CREAT)
+    helper = FsyncHelper()
+    try:
+        if helper._hint is None:
+            pytest.skip("no memfd_create here")
+        os.pwrite(fd, bytes(4096), 0)
+        assert helper.answered_hint() == 0
+        for lsn in (3, 8):
+            helper.request(lsn, fd, 1, (32, b"A" * 16))
+            deadline = time.monotonic() + 30
+            while helper.answered_hint() < lsn:
+                assert time.monotonic() < deadline
+                time.sleep(0.005)
+            assert select.select([helper.fileno()], [], [], 0)[0]   # the answer is there
+            assert helper.answers() == lsn
+    finally:
+        helper.close()
+        os.close(fd)
+
+
+def test_commits_acknowledged_through_the_hint_are_durable(durable):
+    """Four clients of point UPDATEs and reads against the helper process: commits are
+    taken through the probe after answered messages as well as by the socket's reader
+    callback; every acknowledged value is there after reopening and the probe is off
+    once nothing waits."""
+    path, conn = durable
+    with rustmemodb.serve(conn, auth="trust", fsync_helper="process") as srv:
+        dsn = _dsn(srv).replace(f"user={USER} password={PASSWORD}", "user=t")
+        channel = srv.durability._channels[id(srv.database)]
+        taken = []
+        real = channel._answered
+
+        def counted():
+            taken.append(channel._answering)
+            real()
+        channel._answered = counted
+        last = {}
+
+        def work(w: int) -> None:
+            with psycopg.connect(dsn, autocommit=True) as c:
+                for i in range(1, 121):
+                    c.execute("UPDATE t SET v = %s WHERE id = %s", (i, 20 + w))
+                    last[w] = i
+                    for k in range(3):
+                        c.execute("SELECT v FROM t WHERE id = %s", (k + 1,)).fetchone()
+        threads = [threading.Thread(target=work, args=(w,)) for w in range(4)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(60)
+        assert last == {w: 120 for w in range(4)}
+        assert taken
+        assert srv.durability.probe is None       # nothing waits: no probing
+    conn.close()
+    again = rustmemodb.connect(str(path), "sync")
+    try:
+        assert again.execute("SELECT v FROM t WHERE id BETWEEN 20 AND 23").fetchall() == \
+            [(120,)] * 4
+    finally:
+        again.close()

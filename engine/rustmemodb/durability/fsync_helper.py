@@ -59,6 +59,7 @@ Only the standard library is imported.
 """
 from __future__ import annotations
 
+import mmap
 import os
 import socket
 import struct
@@ -95,17 +96,33 @@ class FsyncHelper:
 
     def __init__(self, syncs: int = SYNCS_IN_FLIGHT) -> None:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        # The hint (``answered_hint``): 8 bytes of shared memory where the helper puts
+        # each answer's LSN after sending it; none where there is no memfd.
+        shm_fd, self._hint = -1, None
+        if hasattr(os, "memfd_create"):
+            try:
+                shm_fd = os.memfd_create("rustmemodb-fsync-hint", os.MFD_CLOEXEC)
+                os.ftruncate(shm_fd, _LSN.size)
+                self._hint = mmap.mmap(shm_fd, _LSN.size)
+            except OSError:
+                if shm_fd >= 0:
+                    os.close(shm_fd)
+                shm_fd, self._hint = -1, None
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-I", "-S", os.path.abspath(__file__), str(child.fileno()),
-                 str(max(1, syncs))],
-                pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL)
+                 str(max(1, syncs)), str(shm_fd)],
+                pass_fds=(child.fileno(),) + ((shm_fd,) if shm_fd >= 0 else ()),
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         except BaseException:
             parent.close()
+            if self._hint is not None:
+                self._hint.close()
             raise
         finally:
             child.close()
+            if shm_fd >= 0:
+                os.close(shm_fd)
         self.sock = parent
         self.requested = 0           # the highest LSN asked for
         self._segment = None         # (descriptor, first LSN) of the segment last sent
@@ -133,6 +150,15 @@ class FsyncHelper:
             raise self._gone() from None
         if lsn > self.requested:
             self.requested = lsn
+
+    def answered_hint(self) -> int:
+        """The last LSN the helper answered, read from shared memory without a system
+        call (0 if there is none): when it is above what the log knows, an answer waits
+        on the socket (it is sent first). Only a hint: the answer itself, read by
+        ``answers``, is what makes anything durable (a read racing the helper's write
+        may see a mixed value, which costs one ``answers`` that finds nothing)."""
+        hint = self._hint
+        return 0 if hint is None else _LSN.unpack_from(hint)[0]
 
     def answers(self) -> int:
         """The highest durable LSN answered since the last call (0: none yet). Raises
@@ -166,6 +192,9 @@ class FsyncHelper:
     def close(self, timeout: float = 10) -> None:
         """Close the socket (the helper exits at end of file) and reap the process."""
         try:
+            if self._hint is not None:
+                self._hint.close()
+                self._hint = None
             self.sock.close()
         finally:
             try:
@@ -191,8 +220,9 @@ class _Syncs:
     """The helper's state, shared by its syncing threads (``_serve``); every field is
     read and written under ``cond``, the socket is read under ``receiving``."""
 
-    def __init__(self, sock: socket.socket, workers: int) -> None:
+    def __init__(self, sock: socket.socket, workers: int, hint=None) -> None:
         self.sock = sock
+        self.hint = hint             # shared memory: the last LSN answered, or None
         self.cond = threading.Lock()
         self.receiving = threading.Lock()   # one thread reads the socket at a time
         self.turns = threading.Lock()       # around a sync when ``shared``
@@ -231,10 +261,11 @@ def _descriptions(fd: int, n: int) -> tuple[list[int], bool]:
     return files, False
 
 
-def _serve(sock: socket.socket, workers: int = 1) -> None:
+def _serve(sock: socket.socket, workers: int = 1, hint=None) -> None:
     """Serve requests with ``workers`` syncing threads until the parent closes its end
-    (or a sync failed)."""
-    state = _Syncs(sock, workers)
+    (or a sync failed); ``hint``, shared memory, gets each answer's LSN after it is
+    sent."""
+    state = _Syncs(sock, workers, hint)
     threads = [threading.Thread(target=_syncing, args=(state, i), daemon=True)
                for i in range(workers)]
     for thread in threads:
@@ -281,6 +312,14 @@ def _receive(state: _Syncs) -> bool:
 
 
 def _syncing(state: _Syncs, index: int) -> None:
+    try:
+        _sync_requests(state, index)
+    except (BrokenPipeError, ConnectionResetError):
+        with state.cond:             # the parent is gone: the others stop too
+            state.ended = True
+
+
+def _sync_requests(state: _Syncs, index: int) -> None:
     """One syncing thread: read requests (taking turns with the others), fdatasync what
     was received and is not covered by a sync started since, write the mark (only ever
     a higher one), answer. While one thread's fdatasync runs, another reads the socket
@@ -331,6 +370,8 @@ def _syncing(state: _Syncs, index: int) -> None:
                 if error is None:
                     state.answered = target
                     sock.send(_LSN.pack(target))
+                    if state.hint is not None:
+                        _LSN.pack_into(state.hint, 0, target)
             if error is not None:
                 # Nothing is answered after a failure (another thread's later success
                 # included): the parent breaks the log, and the helper is done.
@@ -345,7 +386,10 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)    # this process's own, not a host's
     sock = socket.socket(fileno=int(argv[0]))
     try:
-        _serve(sock, int(argv[1]) if len(argv) > 1 else 1)
+        hint = None
+        if len(argv) > 2 and int(argv[2]) >= 0:
+            hint = mmap.mmap(int(argv[2]), _LSN.size)
+        _serve(sock, int(argv[1]) if len(argv) > 1 else 1, hint)
     except (BrokenPipeError, ConnectionResetError):
         pass                                  # the parent is gone
     return 0
