@@ -15,6 +15,12 @@ socket pair; every message is one packet:
                         ``b"E" + message`` the fdatasync or the mark's write failed (the
                         helper then exits)
 
+and, where there is ``memfd_create``, 8 bytes of shared memory in which the helper puts
+each answer's LSN right after sending it: the server's loop reads them after every
+message it answers while commits wait (no system call) and takes the answer then,
+instead of after the rest of its turn (``server/durable.py``, ``_Channel.probe``). They
+are only a hint to read the socket; the answer read from the socket is what counts.
+
 The helper's syncing threads (``SYNCS_IN_FLIGHT``, three) take turns reading the
 socket; the one that reads takes every packet already queued and, unless a sync started
 since covers the highest LSN, syncs it itself (no hand-off to another thread to wake):
@@ -53,7 +59,7 @@ dies (end of file), so it
 never outlives the server; it ignores SIGINT (a Ctrl-C in the server's terminal stops
 the server, which then closes it).
 
-It is run as a script (``python -I -S <this file> <fd> <syncs>``), not with ``-m``: importing
+It is run as a script (``python -I -S <this file> <fd> <syncs> <memfd>``), not with ``-m``: importing
 the ``rustmemodb`` package would cost it half a second and ~280 modules it never uses.
 Only the standard library is imported.
 """
