@@ -766,3 +766,247 @@ def test_durable_callback_runs_before_the_future_and_never_when_cancelled(durabl
         waiter.close()
     assert db.connect().execute("SELECT v FROM t WHERE id = 1").fetchall() == [(2,)]
     db.close()
+
+
+# ---- syncs in flight at once (fsync_helper.py's syncing threads) ----------------------
+
+class _HeldSyncs:
+    """``os.fdatasync`` replaced for the helper's syncing threads run in this process:
+    each call is recorded and waits until released one by one, or fails."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.calls: list[tuple[int, threading.Event, list]] = []
+        self.lock = threading.Condition()
+        real = os.fdatasync
+
+        def held(fd: int) -> None:
+            gate, outcome = threading.Event(), []
+            with self.lock:
+                self.calls.append((fd, gate, outcome))
+                self.lock.notify_all()
+            assert gate.wait(30)
+            if outcome:
+                raise outcome[0]
+            real(fd)
+        monkeypatch.setattr(os, "fdatasync", held)
+
+    def wait_calls(self, n: int, timeout: float = 10) -> None:
+        with self.lock:
+            assert self.lock.wait_for(lambda: len(self.calls) >= n, timeout), \
+                f"{len(self.calls)} fdatasyncs started, {n} expected"
+
+    def release(self, i: int, error: OSError | None = None) -> None:
+        _, gate, outcome = self.calls[i]
+        if error is not None:
+            outcome.append(error)
+        gate.set()
+
+
+def _in_process_helper(syncs: int):
+    """An ``FsyncHelper`` whose other end is served by ``_serve`` on a thread of this
+    process (so ``os.fdatasync`` can be held), and that thread."""
+    from rustmemodb.durability import fsync_helper
+    parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    helper = object.__new__(fsync_helper.FsyncHelper)
+    helper.sock, helper.requested, helper._segment, helper.process = parent, 0, None, None
+    thread = threading.Thread(target=fsync_helper._serve, args=(child, syncs), daemon=True)
+    thread.start()
+    return helper, thread, child
+
+
+def _answer(helper, timeout: float = 10) -> int:
+    import select
+    assert select.select([helper.fileno()], [], [], timeout)[0], "no answer"
+    return helper.answers()
+
+
+def test_fsync_helper_starts_a_second_sync_while_one_runs(tmp_path, monkeypatch):
+    """A request received while an fdatasync runs starts another at once (on another
+    description of the file); each answer claims only what its own sync covered, and a
+    sync that ends after a later one answered writes no (lower) mark."""
+    import select
+    held = _HeldSyncs(monkeypatch)
+    fd = os.open(tmp_path / "seg", os.O_RDWR | os.O_CREAT)
+    os.pwrite(fd, bytes(4096), 0)
+    helper, thread, child = _in_process_helper(2)
+    try:
+        helper.request(5, fd, 1, (32, b"A" * 16))
+        held.wait_calls(1)
+        helper.request(7, fd, 1, (32, b"B" * 16))
+        held.wait_calls(2)                     # both in flight
+        assert held.calls[0][0] != held.calls[1][0] != fd   # own descriptions
+        assert not select.select([helper.fileno()], [], [], 0.2)[0]   # nothing durable yet
+        held.release(1)                        # the later sync ends first
+        assert _answer(helper) == 7
+        assert os.pread(fd, 16, 32) == b"B" * 16
+        held.release(0)
+        time.sleep(0.2)
+        assert helper.answers() == 0           # 5 is covered by 7's answer already
+        assert os.pread(fd, 16, 32) == b"B" * 16   # never lowered
+        helper.request(9, fd, 1, (32, b"C" * 16))
+        held.wait_calls(3)
+        held.release(2)
+        assert _answer(helper) == 9
+        assert os.pread(fd, 16, 32) == b"C" * 16
+    finally:
+        for i in range(len(held.calls)):
+            held.release(i)
+        helper.sock.close()
+        thread.join(10)
+        child.close()
+        os.close(fd)
+    assert not thread.is_alive()               # it ends with its socket
+
+
+def test_fsync_helper_failed_sync_answers_nothing_after_it(tmp_path, monkeypatch):
+    """Two syncs in flight, the first fails: the helper reports the error and never
+    answers the second even though its own fdatasync returned (after a failed
+    write-back the kernel may have dropped the pages: nothing can be promised), and
+    stops."""
+    held = _HeldSyncs(monkeypatch)
+    fd = os.open(tmp_path / "seg", os.O_RDWR | os.O_CREAT)
+    os.pwrite(fd, bytes(4096), 0)
+    helper, thread, child = _in_process_helper(3)
+    try:
+        helper.request(5, fd, 1, (32, b"A" * 16))
+        held.wait_calls(1)
+        helper.request(6, fd, 1, (32, b"B" * 16))
+        held.wait_calls(2)
+        held.release(0, OSError(5, "Input/output error"))
+        time.sleep(0.1)
+        held.release(1)
+        thread.join(10)
+        assert not thread.is_alive()           # the helper stopped
+        packets = []
+        while True:
+            try:
+                packet = helper.sock.recv(512, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                break
+            if not packet:                     # its end is shut: nothing more comes
+                break
+            packets.append(packet)
+        assert len(packets) == 1 and packets[0].startswith(b"E"), packets
+        assert b"fdatasync failed" in packets[0] and b"Input/output error" in packets[0]
+        assert os.pread(fd, 16, 32) == bytes(16)   # no mark claims anything
+    finally:
+        for i in range(len(held.calls)):
+            held.release(i)
+        helper.sock.close()
+        thread.join(10)
+        child.close()
+        os.close(fd)
+
+
+def test_helper_killed_fails_every_waiting_commit(durable, monkeypatch):
+    """Four clients' point UPDATEs wait for the fsync helper, which dies: every one
+    fails with 58030, none is acknowledged or becomes visible, and later writes fail
+    alike while reads are answered."""
+    path, conn = durable
+    with rustmemodb.serve(conn, auth="trust", fsync_helper="process") as srv:
+        dsn = _dsn(srv).replace(f"user={USER} password={PASSWORD}", "user=t")
+        gate = _Gate(srv, "process", monkeypatch)
+        clients = [psycopg.connect(dsn, autocommit=True) for _ in range(4)]
+        try:
+            for i, c in enumerate(clients):
+                c.execute("UPDATE t SET v = %s WHERE id = %s", (1, 10 + i))  # plan cached
+            gate.hold()
+            outcomes: dict[int, object] = {}
+
+            def update(i: int) -> None:
+                try:
+                    clients[i].execute("UPDATE t SET v = %s WHERE id = %s", (2, 10 + i))
+                    outcomes[i] = "acknowledged"
+                except psycopg.Error as exc:
+                    outcomes[i] = exc.sqlstate
+            threads = [threading.Thread(target=update, args=(i,)) for i in range(4)]
+            for th in threads:
+                th.start()
+            channel = gate.channel()
+            deadline = time.monotonic() + 10
+            while len(channel.waiting) < 4 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert len(channel.waiting) == 4       # all four wait for a sync
+            gate.fail()
+            for th in threads:
+                th.join(10)
+            assert outcomes == {i: "58030" for i in range(4)}
+            reader = clients[0]
+            assert reader.execute("SELECT v FROM t WHERE id BETWEEN 10 AND 13").fetchall() \
+                == [(1,)] * 4
+            with pytest.raises(psycopg.errors.Error) as info:
+                reader.execute("UPDATE t SET v = %s WHERE id = %s", (3, 10))
+            assert info.value.sqlstate == "58030"
+        finally:
+            for c in clients:
+                c.close()
+        monkeypatch.undo()
+    conn.close()
+
+
+def test_fsync_helper_hint_follows_its_answers(tmp_path):
+    """The helper process puts each answer's LSN in shared memory after sending it
+    (``answered_hint``): the loop reads it after every message it answers and takes the
+    answer then, without waiting for its next turn; it never runs ahead of the answers."""
+    import select
+    from rustmemodb.durability.fsync_helper import FsyncHelper
+    fd = os.open(tmp_path / "seg", os.O_RDWR | os.O_CREAT)
+    helper = FsyncHelper()
+    try:
+        if helper._hint is None:
+            pytest.skip("no memfd_create here")
+        os.pwrite(fd, bytes(4096), 0)
+        assert helper.answered_hint() == 0
+        for lsn in (3, 8):
+            helper.request(lsn, fd, 1, (32, b"A" * 16))
+            deadline = time.monotonic() + 30
+            while helper.answered_hint() < lsn:
+                assert time.monotonic() < deadline
+                time.sleep(0.005)
+            assert select.select([helper.fileno()], [], [], 0)[0]   # the answer is there
+            assert helper.answers() == lsn
+    finally:
+        helper.close()
+        os.close(fd)
+
+
+def test_commits_acknowledged_through_the_hint_are_durable(durable):
+    """Four clients of point UPDATEs and reads against the helper process: commits are
+    taken through the probe after answered messages as well as by the socket's reader
+    callback; every acknowledged value is there after reopening and the probe is off
+    once nothing waits."""
+    path, conn = durable
+    with rustmemodb.serve(conn, auth="trust", fsync_helper="process") as srv:
+        dsn = _dsn(srv).replace(f"user={USER} password={PASSWORD}", "user=t")
+        channel = srv.durability._channels[id(srv.database)]
+        taken = []
+        real = channel._answered
+
+        def counted():
+            taken.append(channel._answering)
+            real()
+        channel._answered = counted
+        last = {}
+
+        def work(w: int) -> None:
+            with psycopg.connect(dsn, autocommit=True) as c:
+                for i in range(1, 121):
+                    c.execute("UPDATE t SET v = %s WHERE id = %s", (i, 20 + w))
+                    last[w] = i
+                    for k in range(3):
+                        c.execute("SELECT v FROM t WHERE id = %s", (k + 1,)).fetchone()
+        threads = [threading.Thread(target=work, args=(w,)) for w in range(4)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(60)
+        assert last == {w: 120 for w in range(4)}
+        assert taken
+        assert srv.durability.probe is None       # nothing waits: no probing
+    conn.close()
+    again = rustmemodb.connect(str(path), "sync")
+    try:
+        assert again.execute("SELECT v FROM t WHERE id BETWEEN 20 AND 23").fetchall() == \
+            [(120,)] * 4
+    finally:
+        again.close()

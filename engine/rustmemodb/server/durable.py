@@ -50,6 +50,14 @@ the helper process beat AIO in 18 of 22 paired rounds over three runs (tps media
 AIO fdatasync runs on the submitting CPU's kernel worker (the loop's CPU), where the
 helper process's fdatasync can run beside the loop; on tmpfs, where an fsync costs
 nothing, AIO is still the cheaper hand-off (``--fsync aio`` picks it).
+
+The helper process runs up to three fdatasyncs at once (``fsync_helper.py``): a commit
+logged while a sync runs no longer waits for it to end before its own starts. One
+sync at a time, a commit waited ~1.5 sync rounds on average; now about one. Measured
+(80/20 mix, 4 psycopg clients, the code before and after and PostgreSQL 15 up at once,
+runs interleaved): update latency mean 1.1-2.4 ms against 1.3-2.8 ms before, p90
+1.6-5.3 ms against 2.5-7.1 ms, on a disk whose fdatasync took 0.1-4 ms; with fast
+syncs (~150 µs, quiet VM) no difference was measurable.
 """
 from __future__ import annotations
 
@@ -79,6 +87,10 @@ class DurabilityWaiter:
         self._helpers = helpers
         # id(database) -> its _Channel, or None when it has none (the thread serves it)
         self._channels: dict[int, _Channel | None] = {}
+        # While a helper process's commits wait: called by the sessions after each
+        # message they answer on the loop (``session.Protocol``), to take an answer the
+        # helper has sent without waiting for the loop's next turn (``_Channel.probe``)
+        self.probe = None
 
     def wait(self, database, commits: list, done=None) -> asyncio.Future:
         """A future of the running loop, done once ``commits`` (deferred commits of
@@ -256,7 +268,19 @@ class _Channel:
         self.loop = loop
         self.waiting: list[tuple[int, list, asyncio.Future, object]] = []
         self.error: BaseException | None = None
+        self._hint = getattr(helper, "answered_hint", None)
+        self._answering = False
         loop.add_reader(helper.fileno(), self._answered)
+
+    def probe(self) -> None:
+        """(On the loop, after a session answered a message, while commits wait.) The
+        helper's answer, if it sent one meanwhile: read now rather than after the rest
+        of the loop's turn (one turn serves every client that sent something; measured,
+        the answer waited ~156 µs median to be read). Costs no system call when there
+        is none (``FsyncHelper.answered_hint``)."""
+        if (not self._answering and self.error is None
+                and self._hint() > self.log.durable_lsn):
+            self._answered()
 
     def wait(self, commits: list, future: asyncio.Future, done=None) -> None:
         lsn = max(c[1] for c in commits)
@@ -271,6 +295,8 @@ class _Channel:
             self.loop.call_soon(_finish, future, done, self.error)
             return
         self.waiting.append((lsn, commits, future, done))
+        if self._hint is not None:
+            self.waiter.probe = self.probe
         if self.log.durable_lsn >= lsn:      # a thread's own fsync covered it already
             self.loop.call_soon(self._recheck)
 
@@ -279,12 +305,20 @@ class _Channel:
             self._done(self.log.durable_lsn)
 
     def _answered(self) -> None:
-        try:
-            durable = self.log.helper_answered()
-        except Exception as exc:  # noqa: BLE001 - 58030: the helper failed or died
-            self._fail(exc)
+        if self._answering:              # (a reply's callbacks answered more input)
             return
-        self._done(durable)
+        self._answering = True
+        try:
+            try:
+                durable = self.log.helper_answered()
+            except Exception as exc:  # noqa: BLE001 - 58030: the helper failed or died
+                self._fail(exc)
+                return
+            self._done(durable)
+        finally:
+            self._answering = False
+            if not self.waiting and self.waiter.probe == self.probe:
+                self.waiter.probe = None
 
     def _done(self, durable: int) -> None:
         waiting = self.waiting
@@ -308,6 +342,8 @@ class _Channel:
         """The log broke: nothing waiting is published or acknowledged."""
         if self.error is None:
             self.error = exc
+            if self.waiter.probe == self.probe:
+                self.waiter.probe = None
             try:
                 self.loop.remove_reader(self.helper.fileno())
             except (ValueError, OSError):
@@ -320,6 +356,8 @@ class _Channel:
     def close(self) -> None:
         """(The loop has stopped.) Stop the helper; commits still waiting are finished
         here, with the log's own fsync, as the thread would."""
+        if self.waiter.probe == self.probe:
+            self.waiter.probe = None
         if self.error is None:
             try:
                 self.loop.remove_reader(self.helper.fileno())

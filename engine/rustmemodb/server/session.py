@@ -144,6 +144,9 @@ class Protocol(asyncio.StreamReaderProtocol):
                 self.held.append(data)
                 return
             if session._answer_now(data):
+                probe = session.server.durability.probe
+                if probe is not None:    # commits wait for the fsync helper's answer
+                    probe()
                 return
             session._parked = False      # the reader has input: the message loop runs
         super().data_received(data)
