@@ -136,7 +136,7 @@ def column_default(sql: str | None, sql_type: str) -> str | None:
     """A DEFAULT as PostgreSQL shows it: typed literals, lower-case keywords."""
     if sql is None:
         return None
-    if default_sequence(sql) is not None:       # nextval('"Q_id_seq"'::regclass)
+    if default_sequence(sql, owned=True) is not None:    # nextval('"Q_id_seq"'::regclass)
         return sql[:-1] + "::regclass)"
     if sql.upper() in ("TRUE", "FALSE", "NULL"):
         return sql.lower()

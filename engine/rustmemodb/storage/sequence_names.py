@@ -16,7 +16,10 @@ from .. import errors
 
 _PART = re.compile(r'\s*(?:"((?:[^"]|"")*)"|([^".\s]+))\s*')
 _PLAIN = re.compile(r"[a-z_][a-z0-9_$]*")
-_NEXTVAL = re.compile(r"nextval\('((?:[^']|'')+)'\)")
+# what serial_default writes (a SERIAL / identity column: its table owns the sequence),
+# and any DEFAULT drawing from a sequence (a user's, as sqlglot writes it: NEXTVAL(...))
+_OWNED = re.compile(r"nextval\('((?:[^']|'')+)'\)")
+_DRAWS = re.compile(r"nextval\(\s*'((?:[^']|'')+)'(?:::regclass)?\s*\)", re.I)
 
 
 def relation_name(text: str) -> str:
@@ -47,7 +50,8 @@ def serial_default(sequence: str) -> str:
     return "nextval('" + quote_name(sequence).replace("'", "''") + "')"
 
 
-def default_sequence(default_sql: str | None) -> str | None:
-    """The sequence a column's DEFAULT draws from (``serial_default``'s text), else None."""
-    m = _NEXTVAL.fullmatch(default_sql or "")
+def default_sequence(default_sql: str | None, owned: bool = False) -> str | None:
+    """The sequence a column's DEFAULT draws from, else None; ``owned``: only a SERIAL or
+    identity column's (``serial_default``'s text), which its table drops with it."""
+    m = (_OWNED if owned else _DRAWS).fullmatch(default_sql or "")
     return relation_name(m.group(1).replace("''", "'")) if m else None

@@ -34,7 +34,7 @@ def _exists(txn, name: str) -> bool:
 
 def owned_sequences(schema: TableSchema) -> list[str]:
     """The sequences SERIAL columns of ``schema`` draw from (their DEFAULT nextval)."""
-    return [s for s in (default_sequence(c.default_sql) for c in schema.columns) if s]
+    return [s for s in (default_sequence(c.default_sql, owned=True) for c in schema.columns) if s]
 
 
 @operator(LogicalCreateTable)

@@ -114,7 +114,7 @@ class SessionFunctions:
         if pos is None:
             raise errors.sql_error("42703", f'column "{column}" of relation "{name}" does '
                                             'not exist')
-        sequence = default_sequence(version.schema.columns[pos].default_sql)
+        sequence = default_sequence(version.schema.columns[pos].default_sql, owned=True)
         self.cacheable = False
         return _text(f"public.{quote_name(sequence)}" if sequence else None)
 
