@@ -103,6 +103,11 @@ class SessionFunctions:
         """The sequence a SERIAL or identity column draws from, as ``public.name``; NULL
         for another column (the table name is read as SQL reads names, the column's is
         taken as written, as PostgreSQL does)."""
+        bound = [eb.bind(a) for a in args]
+        if len(bound) == 2 and not all(isinstance(b, Const) for b in bound):
+            # per row (SQLAlchemy's reflection passes catalog columns): the registered
+            # function, which cannot see the catalog, answers NULL as before
+            return eb.call("pg_get_serial_sequence", bound, node)
         table, column = _constant_args(eb, args, "pg_get_serial_sequence", (2,))
         if table is None or column is None:
             return _text(None)
