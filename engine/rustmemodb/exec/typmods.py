@@ -70,6 +70,12 @@ INT_RANGES = {"int2": (-2 ** 15, 2 ** 15 - 1, "smallint")}
 _fits: dict = {}    # id(schema) -> (schema, ((position, typmod), ...))
 
 
+def _acts(typmod: tuple) -> bool:
+    """Whether a modifier checks or changes values (``("numeric",)`` and ``("float4",)``
+    only describe the column)."""
+    return typmod[0] == "varchar" or len(typmod) == 3 or typmod[0] in INT_RANGES
+
+
 def modified_columns(schema) -> tuple:
     """((position, typmod), ...) of the schema's columns whose modifier checks or changes
     values, cached per (immutable) schema object."""
@@ -77,8 +83,7 @@ def modified_columns(schema) -> tuple:
     if entry is not None and entry[0] is schema:
         return entry[1]
     found = tuple((i, c.typmod) for i, c in enumerate(schema.columns)
-                  if c.typmod is not None and (c.typmod[0] == "varchar" or len(c.typmod) == 3
-                                               or c.typmod[0] in INT_RANGES))
+                  if c.typmod is not None and _acts(c.typmod))
     if len(_fits) > 4096:
         _fits.clear()
     _fits[id(schema)] = (schema, found)
@@ -153,8 +158,7 @@ def fit_table(schema, table: pa.Table) -> pa.Table:
 def fit_array(typmod: tuple | None, column):
     """An Arrow column as a column with this modifier stores it (the same object when
     no value changes)."""
-    if typmod is None or column.null_count == len(column) or (
-            typmod[0] not in INT_RANGES and typmod[0] != "varchar" and len(typmod) != 3):
+    if typmod is None or column.null_count == len(column) or not _acts(typmod):
         return column
     bounds = INT_RANGES.get(typmod[0])
     if bounds is not None:
