@@ -365,12 +365,12 @@ def _constraints(snap):
             ref = tables.get(fk.ref_table)
             ref_keys = [ref.schema.position(c) + 1 for c in fk.ref_columns] if ref else None
             yield (relation_oid("c", fk.name), fk.name, NAMESPACES["public"], "f", False, False,
-                   True, rel, 0, 0, 0, relation_oid("r", fk.ref_table),
+                   fk.validated, rel, 0, 0, 0, relation_oid("r", fk.ref_table),
                    _FK_ACTIONS.get(fk.on_update, "a"), _FK_ACTIONS.get(fk.on_delete, "a"), "s",
                    True, 0, True, [i + 1 for i in fk.columns], ref_keys, None)
         for ck in s.checks:
             yield (relation_oid("c", ck.name), ck.name, NAMESPACES["public"], "c", False, False,
-                   True, rel, 0, 0, 0, 0, " ", " ", " ", True, 0, False, None, None, ck.sql)
+                   ck.validated, rel, 0, 0, 0, 0, " ", " ", " ", True, 0, False, None, None, ck.sql)
 
 
 _table("pg_constraint", "oid conname connamespace contype condeferrable condeferred "
@@ -474,9 +474,10 @@ def constraint_defs(root) -> dict[int, str]:
                 text += f" ON UPDATE {fk.on_update}"
             if fk.on_delete != "NO ACTION":
                 text += f" ON DELETE {fk.on_delete}"
-            out[relation_oid("c", fk.name)] = text
+            out[relation_oid("c", fk.name)] = text + ("" if fk.validated else " NOT VALID")
         for ck in s.checks:
-            out[relation_oid("c", ck.name)] = f"CHECK (({ck.sql}))"
+            out[relation_oid("c", ck.name)] = f"CHECK (({ck.sql}))" + (
+                "" if ck.validated else " NOT VALID")
     return out
 
 

@@ -126,11 +126,12 @@ def validate_schema(schema: Any) -> None:
     for u in schema.uniques:
         _need(_positions(u.columns, n) and isinstance(u.primary, bool), "unique columns")
     for c in schema.checks:
-        _need(_str(c.sql), "check constraint")
+        _need(_str(c.sql) and isinstance(c.validated, bool), "check constraint")
     for fk in schema.foreign_keys:
         _need(_positions(fk.columns, n) and _str(fk.ref_table)
               and isinstance(fk.ref_columns, tuple) and all(map(_str, fk.ref_columns))
-              and _str(fk.on_delete) and _str(fk.on_update), "foreign key")
+              and _str(fk.on_delete) and _str(fk.on_update)
+              and isinstance(fk.validated, bool), "foreign key")
     for ix in schema.indexes:
         _need(_positions(ix.columns, n) and isinstance(ix.unique, bool), "index")
 

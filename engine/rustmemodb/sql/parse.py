@@ -38,6 +38,15 @@ class _Postgres(Postgres):
     TIME_MAPPING: dict = {}
 
 
+def validated_constraint(action: exp.Expression) -> str | None:
+    """The constraint an ALTER TABLE action validates (VALIDATE CONSTRAINT c), else None.
+    sqlglot has no node for it, and its compiled classes cannot be subclassed: it is
+    carried as an ``AnalyzeValidate`` of kind CONSTRAINT (made by ``_statement_forms``)."""
+    if isinstance(action, exp.AnalyzeValidate) and action.args.get("kind") == "CONSTRAINT":
+        return action.this.name
+    return None
+
+
 DIALECT = _Postgres()   # one instance: sqlglot builds a new one per call from a name
 # Tokens whose text is data or a quoted name: they keep their case.
 _KEEP_CASE = frozenset(t for t in TokenType if t.name.endswith("STRING")) | {
@@ -291,8 +300,18 @@ _SET_RETURNING = re.compile(r"(?is)^\s*create\s+(?:or\s+replace\s+)?function\b.*
 _ALTER_SEQUENCE = re.compile(r"(?is)^\s*alter\s+sequence\s+(?P<exists>if\s+exists\s+)?"
                              r"(?P<name>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s+(?P<rest>.*?)\s*;?\s*$")
 _RESTART = re.compile(r"(?is)^restart(?:\s+(?:with\s+)?(?P<n>[+-]?\d+))?$")
+_VALIDATE = re.compile(r"(?is)^\s*alter\s+table\s+(?P<exists>if\s+exists\s+)?(?:only\s+)?"
+                       r"(?P<name>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s+validate\s+constraint\s+"
+                       r"(?P<constraint>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s*;?\s*$")
 _WITH_DATA = re.compile(r"(?is)^(\s*create\s+materialized\s+view\b.*?)\s+with\s+(no\s+)?data"
                         r"\s*;?\s*$")
+
+
+def _identifier(name: str) -> exp.Identifier:
+    """A name as written: quoted keeps its case (doubled quotes undone), bare folds."""
+    if name.startswith('"'):
+        return exp.to_identifier(name[1:-1].replace('""', '"'), quoted=True)
+    return exp.to_identifier(name.lower())
 
 
 def _statement_forms(sql: str) -> exp.Expression | str:
@@ -309,10 +328,7 @@ def _statement_forms(sql: str) -> exp.Expression | str:
         if r.group("n") is None:
             raise errors.not_supported("ALTER SEQUENCE ... RESTART without WITH",
                                        hint="Give the next value: RESTART WITH n.")
-        name = m.group("name")
-        ident = exp.to_identifier(name[1:-1].replace('""', '"'), quoted=True) \
-            if name.startswith('"') else exp.to_identifier(name.lower())
-        return exp.Alter(this=exp.Table(this=ident), kind="SEQUENCE",
+        return exp.Alter(this=exp.Table(this=_identifier(m.group("name"))), kind="SEQUENCE",
                          exists=bool(m.group("exists")),
                          actions=[exp.Literal.number(int(r.group("n")))])
     m = _SET_RETURNING.match(sql)
@@ -330,10 +346,14 @@ def _statement_forms(sql: str) -> exp.Expression | str:
     if m is not None:
         if m.group("data") and "no" in m.group("data").lower():
             raise errors.not_supported("REFRESH MATERIALIZED VIEW ... WITH NO DATA")
-        name = m.group("name")
-        ident = exp.to_identifier(name[1:-1].replace('""', '"'), quoted=True) \
-            if name.startswith('"') else exp.to_identifier(name.lower())
-        return exp.Refresh(this=exp.Table(this=ident), kind="MATERIALIZED VIEW")
+        return exp.Refresh(this=exp.Table(this=_identifier(m.group("name"))),
+                           kind="MATERIALIZED VIEW")
+    m = _VALIDATE.match(sql)
+    if m is not None:
+        return exp.Alter(this=exp.Table(this=_identifier(m.group("name"))), kind="TABLE",
+                         exists=bool(m.group("exists")),
+                         actions=[exp.AnalyzeValidate(kind="CONSTRAINT",
+                                                      this=_identifier(m.group("constraint")))])
     m = _WITH_DATA.match(sql)
     if m is not None:
         if m.group(2):
@@ -364,6 +384,12 @@ _UNSUPPORTED_ALTER = re.compile(
     r"|replica\s+identity|inherit|no\s+inherit|attach\s+partition|detach\s+partition"
     r"|alter\s+(?:column\s+)?[\w\"$]+\s+set\s+(?:statistics|storage|compression)"
     r"|rename\s+constraint)\b")
+# ALTER TABLE's actions as sqlglot reads them (its ALTER_PARSERS, for PostgreSQL) plus the
+# ones read before it (VALIDATE CONSTRAINT, OWNER TO): any other word would be a Command.
+_ALTER_TABLE_ACTION = re.compile(
+    r"(?is)^\s*alter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?"
+    r"(?:\"(?:[^\"]|\"\")+\"|[\w$]+)(?:\.(?:\"(?:[^\"]|\"\")+\"|[\w$]+))?\s+(?P<word>[a-z]+)\b")
+_ALTER_TABLE_WORDS = frozenset({"add", "alter", "drop", "rename", "set", "owner", "validate"})
 _UNSUPPORTED_ALTER_OBJECT = re.compile(
     r"(?is)^\s*alter\s+(?P<kind>type|system|domain|extension|policy|aggregate|collation"
     r"|tablespace|operator|language|publication|subscription|server|event\s+trigger"
@@ -399,7 +425,13 @@ def parse_one(sql: str) -> exp.Expression:
             kind = " ".join(bad.group("kind").upper().split())
             what = f"CREATE {kind}" if head == "create" else f"ALTER TABLE ... {kind}"
             raise errors.not_supported(what, hint=_UNSUPPORTED_HINTS.get(kind))
-    if sql[:30].lstrip()[:7].lower() in ("refresh", "create ", "alter s"):
+        if head == "alter ":
+            action = _ALTER_TABLE_ACTION.match(sql)
+            if action is not None and action.group("word").lower() not in _ALTER_TABLE_WORDS:
+                word = action.group("word").upper()
+                raise errors.syntax_error(f'syntax error at or near "{word}"',
+                                          position=action.start("word"))
+    if sql[:30].lstrip()[:7].lower() in ("refresh", "create ", "alter s", "alter t"):
         form = _statement_forms(sql)
         if isinstance(form, exp.Expression):
             return form

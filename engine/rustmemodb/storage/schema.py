@@ -48,6 +48,9 @@ class UniqueConstraint:
 class CheckConstraint:
     name: str
     sql: str
+    # False after ADD ... NOT VALID: new rows are checked, the rows already there were not
+    # (until ALTER TABLE ... VALIDATE CONSTRAINT checks them and sets it).
+    validated: bool = True
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class ForeignKey:
     ref_columns: tuple[str, ...]
     on_delete: str = "RESTRICT"        # RESTRICT | CASCADE | SET NULL | NO ACTION
     on_update: str = "NO ACTION"       # the same, when the referenced key changes
+    validated: bool = True             # as CheckConstraint.validated (NOT VALID)
 
     def with_ref_column_renamed(self, table: str, old: str, new: str) -> "ForeignKey":
         """This key after ``table``'s column ``old`` became ``new`` (ALTER ... RENAME)."""

@@ -245,8 +245,9 @@ def _add_unique(txn, ctx, version, step: AddUnique):
 
 
 def _add_check(txn, ctx, version, step: AddCheck):
-    data = version.to_arrow()
-    if data.num_rows:
+    """A CHECK added or validated: the live rows checked first (not for NOT VALID)."""
+    data = version.to_arrow() if step.constraint.validated else None
+    if data is not None and data.num_rows:
         mask = as_array(evaluate(step.expr, data, ctx), data.num_rows)
         if pc.any(pc.fill_null(pc.invert(mask), False)).as_py():
             raise errors.sql_error("23514", f'check constraint "{step.constraint.name}" of '
@@ -257,8 +258,8 @@ def _add_check(txn, ctx, version, step: AddCheck):
 
 def _add_foreign_key(txn, ctx, version, step: AddForeignKey):
     new = version.with_schema(step.schema)
-    data = version.to_arrow()
-    if data.num_rows:
+    data = version.to_arrow() if step.constraint.validated else None
+    if data is not None and data.num_rows:
         constraints.check_foreign_keys(txn, step.schema, table=data, ctx=ctx)
     return new
 

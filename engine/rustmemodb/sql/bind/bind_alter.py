@@ -26,7 +26,7 @@ from ...plan.ddl import (AddCheck, AddColumn, AddForeignKey, AddUnique, ChangeTy
                          SetSchema)
 from ...plan.expr import Cast, ColRef
 from ...storage.schema import Column, TableSchema
-from ..parse import parse_one, position_of
+from ..parse import parse_one, position_of, validated_constraint
 from .bind_constraints import check_expr
 from .bind_ddl import _column, _table_constraint
 from .type_modifiers import column_typmod
@@ -45,13 +45,16 @@ def bind_alter(stmt, node: exp.Alter) -> LogicalAlterTable:
         return LogicalAlterTable([], name, (), True)
     schema = stmt.table(name, position_of(table_node)).schema
     steps: list = []
+    not_valid = bool(node.args.get("not_valid"))
     for act in node.args.get("actions") or []:
-        schema = _bind_action(stmt, schema, act, steps)
+        schema = _bind_action(stmt, schema, act, steps, not_valid)
     return LogicalAlterTable([], name, tuple(steps), if_exists)
 
 
-def _bind_action(stmt, schema: TableSchema, act, steps: list) -> TableSchema:
-    """Append the steps of one action; returns the schema after them."""
+def _bind_action(stmt, schema: TableSchema, act, steps: list,
+                 not_valid: bool = False) -> TableSchema:
+    """Append the steps of one action; returns the schema after them. ``not_valid``: the
+    statement ends in NOT VALID (an added CHECK or FOREIGN KEY skips the existing rows)."""
     if isinstance(act, exp.ColumnDef):
         return add_column(stmt, schema, act, steps)
     if isinstance(act, exp.Drop) and (act.args.get("kind") or "").upper() == "COLUMN":
@@ -70,8 +73,10 @@ def _bind_action(stmt, schema: TableSchema, act, steps: list) -> TableSchema:
         return alter_column(stmt, schema, act, steps)
     if isinstance(act, exp.AddConstraint):
         for c in act.expressions:
-            schema = add_constraint(stmt, schema, c, steps)
+            schema = add_constraint(stmt, schema, c, steps, not_valid=not_valid)
         return schema
+    if validated_constraint(act) is not None:
+        return validate_constraint(stmt, schema, validated_constraint(act), steps)
     raise errors.not_supported(f"ALTER TABLE {act.sql(dialect='postgres')}")
 
 
@@ -242,12 +247,20 @@ def constraint_names(schema) -> set[str]:
             | {f.name for f in schema.foreign_keys})
 
 
-def add_constraint(stmt, schema, item, steps: list, positions=None) -> TableSchema:
+def add_constraint(stmt, schema, item, steps: list, positions=None,
+                   not_valid: bool = False) -> TableSchema:
     positions = positions or {c.name: i for i, c in enumerate(schema.columns)}
     kind, payload = _table_constraint(stmt, schema.name, item, positions, list(schema.columns))
     if payload.name in constraint_names(schema):
         raise errors.sql_error("42710", f'constraint "{payload.name}" for relation '
                                         f'"{schema.name}" already exists')
+    if not_valid:
+        if kind == "unique":
+            what = "PRIMARY KEY" if payload.primary else "UNIQUE"
+            raise errors.sql_error(
+                "0A000", f"{what} constraints cannot be marked NOT VALID",
+                hint="Only CHECK and FOREIGN KEY constraints can skip the existing rows.")
+        payload = dataclasses.replace(payload, validated=False)
     if kind == "unique":
         out = schema
         if payload.primary:
@@ -267,6 +280,30 @@ def add_constraint(stmt, schema, item, steps: list, positions=None) -> TableSche
         return out
     out = schema.with_(foreign_keys=schema.foreign_keys + (payload,))
     steps.append(AddForeignKey(payload, out))
+    return out
+
+
+def validate_constraint(stmt, schema, name: str, steps: list) -> TableSchema:
+    """VALIDATE CONSTRAINT: a NOT VALID CHECK or FOREIGN KEY checked against every row
+    (the same step that adds one: 23514 / 23503 if a row fails), then marked valid."""
+    check = next((c for c in schema.checks if c.name == name), None)
+    fk = next((f for f in schema.foreign_keys if f.name == name), None)
+    if check is None and fk is None:
+        if name in constraint_names(schema):
+            raise errors.sql_error("42809", f'constraint "{name}" of relation "{schema.name}" '
+                                            f'is not a foreign key or check constraint')
+        raise errors.sql_error("42704", f'constraint "{name}" of relation "{schema.name}" '
+                                        f'does not exist')
+    if (check or fk).validated:
+        return schema               # already valid: nothing to check (as PostgreSQL)
+    if check is not None:
+        valid = dataclasses.replace(check, validated=True)
+        out = schema.with_(checks=tuple(valid if c is check else c for c in schema.checks))
+        steps.append(AddCheck(valid, check_expr(stmt, schema, check.sql), out))
+        return out
+    valid = dataclasses.replace(fk, validated=True)
+    out = schema.with_(foreign_keys=tuple(valid if f is fk else f for f in schema.foreign_keys))
+    steps.append(AddForeignKey(valid, out))
     return out
 
 
