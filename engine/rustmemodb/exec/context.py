@@ -15,7 +15,7 @@ from .. import errors
 class ExecContext:
     __slots__ = ("txn", "params", "functions", "cancel", "analyze", "outer", "scans",
                  "cte_results", "cte_limits", "rowcount", "checks", "coded_joins",
-                 "read_root")
+                 "read_root", "drawn")
 
     def __init__(self, txn: Any, params: list | None = None, functions: Any = None,
                  cancel: threading.Event | None = None, analyze: dict | None = None,
@@ -41,6 +41,9 @@ class ExecContext:
         # The root reads see when it is not the transaction's working root: a statement
         # with data-modifying WITH queries reads the state from before it began.
         self.read_root = None
+        # sequence -> the values its nextval() drew for the rows just evaluated: currval()
+        # beside it in the same rows answers each row's own value (exec/expr/vector.py)
+        self.drawn: dict | None = None
 
     def check_cancel(self) -> None:
         cancel = self.cancel

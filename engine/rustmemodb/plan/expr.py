@@ -255,6 +255,17 @@ class NextVal(Expr):
         return f"nextval('{self.sequence}')"
 
 
+@dataclass(frozen=True, eq=False)
+class CurrVal(Expr):
+    """currval('seq'): the value nextval() last gave this session, read when the statement
+    runs (so ``VALUES (nextval('s'), currval('s'))`` sees the value drawn beside it)."""
+    sequence: str
+    type: str = "INTEGER"
+
+    def __str__(self) -> str:
+        return f"currval('{self.sequence}')"
+
+
 @dataclass(frozen=True, eq=True)
 class SetVal(Expr):
     """setval('seq', value[, is_called]): sets the sequence, gives ``value``; a write,

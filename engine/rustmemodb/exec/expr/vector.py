@@ -14,7 +14,7 @@ from typing import Any
 from ...lazy_import import arrow as pa, compute as pc
 
 from ... import errors, types
-from ...plan.expr import (Call, Case, Cast, ColRef, Const, Expr, InList, NextVal, SetVal,
+from ...plan.expr import (Call, Case, Cast, ColRef, Const, Expr, InList, NextVal, CurrVal, SetVal,
                           OuterRef, Param, SubqueryExpr)
 from ..semantics import arrow_errors, hash_key
 from . import lazy
@@ -47,7 +47,13 @@ def evaluate(expr: Expr, table: pa.Table, ctx) -> Value:
         from ..subquery import evaluate_subquery
         return evaluate_subquery(expr, table, ctx)
     if kind is NextVal:
-        return pa.array(ctx.txn.next_values(expr.sequence, table.num_rows), pa.int64())
+        drawn = pa.array(ctx.txn.next_values(expr.sequence, table.num_rows), pa.int64())
+        if ctx.drawn is None:
+            ctx.drawn = {}
+        ctx.drawn[expr.sequence] = drawn
+        return drawn
+    if kind is CurrVal:
+        return _currval(expr.sequence, table.num_rows, ctx)
     if kind is SetVal:
         n = table.num_rows
         values = as_array(evaluate(expr.value, table, ctx), n).to_pylist()
@@ -60,6 +66,19 @@ def evaluate(expr: Expr, table: pa.Table, ctx) -> Value:
         row = ctx.outer[-expr.depth]
         return const_scalar(row[expr.index], expr.type)
     raise errors.InternalError(f"cannot evaluate {kind.__name__} here")
+
+
+def _currval(sequence: str, n: int, ctx) -> Value:
+    """currval(): each row's own nextval() when the same rows just drew from the
+    sequence, else the value this session drew last (55000 if none yet)."""
+    drawn = ctx.drawn.get(sequence) if ctx.drawn else None
+    if drawn is not None and len(drawn) == n:
+        return drawn
+    value = (ctx.txn.drawn or {}).get(sequence)
+    if value is None:
+        raise errors.sql_error(
+            "55000", f'currval of sequence "{sequence}" is not yet defined in this session')
+    return pa.scalar(value, pa.int64())
 
 
 def const_scalar(value, sql_type: str) -> pa.Scalar:

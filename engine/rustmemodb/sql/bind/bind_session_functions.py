@@ -18,7 +18,7 @@ from sqlglot import exp
 from ... import errors, types
 from ...catalog.pg_catalog import (CATALOG_OIDS, descriptions, regclass_out, relation_oid,
                                    relation_sizes, view_defs)
-from ...plan.expr import Const
+from ...plan.expr import Const, CurrVal
 from ...storage.roles import EMBEDDED_USER, user_names
 from ...storage.sequence_names import default_sequence, quote_name, relation_name
 from ..parse import position_of
@@ -127,13 +127,7 @@ class SessionFunctions:
         if len(args) != 1:
             raise errors.undefined_function(f"function currval with {len(args)} arguments "
                                             "does not exist")
-        name = self.sequence_arg(eb, args[0], "currval")
-        self.cacheable = False
-        value = getattr(self.session, "sequence_values", {}).get(name)
-        if value is None:
-            raise errors.sql_error(
-                "55000", f'currval of sequence "{name}" is not yet defined in this session')
-        return Const(value, types.INTEGER)
+        return CurrVal(self.sequence_arg(eb, args[0], "currval"))
 
     def bind_function_lastval(self, eb, args, node):
         _constant_args(eb, args, "lastval", (0,))
