@@ -231,13 +231,16 @@ def _check_table(node: exp.Table) -> None:
 
 
 def _check_properties(node: exp.Properties) -> None:
-    """CREATE TABLE options: TEMPORARY, UNLOGGED, PARTITION BY, INHERITS, WITH (...),
+    """CREATE TABLE options: TEMPORARY, PARTITION BY, INHERITS, WITH (...),
     TABLESPACE ... would all be dropped by the DDL binder."""
     for prop in node.expressions:
         if isinstance(prop, exp.TemporaryProperty):
             what = "CREATE TEMPORARY TABLE"   # (session.py renames those it can make)
         elif type(prop) is exp.Property and _fillfactor(prop):
-            continue     # how full heap pages are packed: no pages here (pgbench -i sets it)
+            continue
+        elif isinstance(prop, exp.UnloggedProperty):
+            continue     # kept as durable as any table: stronger than UNLOGGED's promise
+                         # (pgbench -i --unlogged-tables, test fixtures that ask for speed)     # how full heap pages are packed: no pages here (pgbench -i sets it)
         elif isinstance(prop, exp.SequenceProperties):
             continue     # CREATE SEQUENCE options: checked by bind_ddl.bind_create_sequence
         elif isinstance(prop, exp.MaterializedProperty):
@@ -267,8 +270,7 @@ def _fillfactor(prop: exp.Property) -> bool:
     return True
 
 
-_PROPERTY_NAMES = {exp.PartitionedByProperty: "PARTITION BY", exp.TableSpaceProperty: "TABLESPACE",
-                   exp.UnloggedProperty: "CREATE UNLOGGED TABLE"}
+_PROPERTY_NAMES = {exp.PartitionedByProperty: "PARTITION BY", exp.TableSpaceProperty: "TABLESPACE"}
 
 
 def _check_index_method(node: exp.IndexParameters) -> None:
