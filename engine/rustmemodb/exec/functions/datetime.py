@@ -411,6 +411,9 @@ def register(reg) -> None:
                            and all(t in (TS, D, N) for t in ts[1:]) else None, None, _date_bin))
     reg.add(ScalarFunction("make_timestamp", lambda ts: TS if len(ts) == 6 and all(
         t in (I, N) for t in ts[:5]) and ts[5] in (I, F, N) else None, None, _make_timestamp))
+    # no infinite dates or timestamps here (their text is 22007): every value is finite
+    reg.add(ScalarFunction("isfinite", lambda ts: types.BOOLEAN if len(ts) == 1 and ts[0] in (
+        D, TS, IV, N) else None, None, lambda v: True))
     for name, fn in (("justify_hours", justify_hours), ("justify_days", justify_days),
                      ("justify_interval", justify_interval)):
         reg.add(ScalarFunction(name, lambda ts: IV if len(ts) == 1 and ts[0] in (IV, N)

@@ -391,6 +391,52 @@ def format_number(value, template: str) -> str:
 
 # ---- registration -----------------------------------------------------------------------------
 
+def parse_number(text: str, template: str) -> float:
+    """to_number(text, template): the template read left to right against the text, as
+    PostgreSQL does: a 9 or 0 takes a digit if one is there (a 9 passes over a leading
+    blank), D or '.' the decimal point, G or ',' a group separator, S/MI/PL/SG/PR the
+    sign, other template characters one character of the text. NUMERIC is float8 here."""
+    tokens, _ = _number_tokens(template)
+    if sum(1 for t in tokens if t in (".", "D")) > 1:
+        raise errors.syntax_error("multiple decimal points")
+    digits, i, negative = [], 0, False
+    while i < len(text) and text[i] == " ":
+        i += 1
+    if "PR" in tokens and text[i:i + 1] == "<":     # <123> is -123: the bracket comes first
+        negative, i = True, i + 1
+    for tok in tokens:
+        c = text[i] if i < len(text) else ""
+        if tok in ("9", "0"):
+            if c == "-" and not digits:          # a leading minus before the first digit
+                negative, i = True, i + 1
+                c = text[i] if i < len(text) else ""
+            if c.isdigit():
+                digits.append(c)
+                i += 1
+            elif c == " " and tok == "9" and not digits:
+                i += 1
+        elif tok in (".", "D"):
+            if c == ".":
+                digits.append(".")
+                i += 1
+        elif tok in (",", "G"):
+            if c == ",":
+                i += 1
+        elif tok in ("S", "MI", "PL", "SG"):
+            if c in "+-" and c:
+                negative, i = negative or c == "-", i + 1
+        elif tok == "PR":
+            if c == ">":
+                i += 1
+        elif isinstance(tok, tuple) or tok in ("th", "TH"):
+            i += 1 if c and not c.isdigit() else 0
+    number = "".join(digits)
+    if not number.strip(".") or number.count(".") > 1:
+        raise errors.sql_error("22P02", f'invalid input syntax for type numeric: "{text}"')
+    value = float(number)
+    return -value if negative else value
+
+
 def _to_char_resolve(ts):
     if len(ts) == 2 and ts[1] in (types.TEXT, types.NULL) and ts[0] in (
             types.DATE, types.TIMESTAMP, types.INTEGER, types.FLOAT, types.NULL):
@@ -406,6 +452,8 @@ def _to_char(value, template):
 
 def register(reg) -> None:
     reg.add(ScalarFunction("to_char", _to_char_resolve, None, _to_char))
+    reg.add(ScalarFunction("to_number", lambda ts: types.FLOAT if len(ts) == 2 and all(
+        t in (types.TEXT, types.NULL) for t in ts) else None, None, parse_number))
     reg.add(ScalarFunction("to_timestamp", lambda ts: types.TIMESTAMP if len(ts) == 2 and all(
         t in (types.TEXT, types.NULL) for t in ts) else None, None, parse_datetime))
     reg.add(ScalarFunction("to_date", lambda ts: types.DATE if len(ts) == 2 and all(
