@@ -89,3 +89,20 @@ def test_python_lists_bind_to_array_parameters():
     with pytest.raises(rustmemodb.ProgrammingError) as info:
         c.execute("INSERT INTO t VALUES (?, ?, NULL, NULL)", (4, ["x"]))
     assert info.value.sqlstate == "42804"
+
+
+@pytest.mark.parametrize("source", ["catalog", "frame"])
+def test_array_against_no_rows_is_empty_not_an_error(source):
+    """An array broadcast over an empty input (SQLAlchemy's has_table() on a database with
+    no tables yet: pg_class JOIN pg_namespace, relkind = ANY(ARRAY[...])): pyarrow cannot
+    repeat a list scalar zero times, and that surfaced as 22000."""
+    c = rustmemodb.connect()
+    if source == "catalog":
+        sql = ("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+               "WHERE c.relname IN (?::VARCHAR) AND c.relkind = ANY (ARRAY[?::VARCHAR, "
+               "?::VARCHAR]) AND n.nspname != ?::VARCHAR")
+        params = ("person", "r", "p", "pg_catalog")
+    else:
+        c.register("frame", pd.DataFrame({"k": pd.Series([], dtype="int64")}))
+        sql, params = "SELECT k, ARRAY[k, 1] FROM frame WHERE k = ANY (ARRAY[1, 2])", ()
+    assert c.execute(sql, params).fetchall() == []

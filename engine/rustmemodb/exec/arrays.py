@@ -1,4 +1,4 @@
-"""One contiguous Arrow array from whatever an operator was handed.
+"""One contiguous Arrow array from whatever an operator was handed; a scalar as rows.
 
 Operators often need a plain ``pa.Array`` (to_numpy, dictionary indices, take by
 position). ``ChunkedArray.combine_chunks()`` copies even when there is a single chunk: a
@@ -15,3 +15,12 @@ def contiguous(values):
     if isinstance(values, pa.ChunkedArray):
         return values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
     return values
+
+
+def repeated(value, n: int):
+    """A scalar broadcast to ``n`` rows. ``pa.repeat`` of a list or struct scalar zero
+    times raises "Must pass at least one array" (pyarrow 26): an empty input (a filter
+    that kept nothing, then ``x = ANY(ARRAY[...])``) must give an empty array."""
+    if n == 0:
+        return pa.array([], type=value.type)
+    return pa.repeat(value, n)

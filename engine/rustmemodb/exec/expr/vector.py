@@ -21,6 +21,7 @@ from . import lazy
 from .. functions.compare import _vec_align
 from .rowwise import map_rows
 from ..functions.cast import cast_vector
+from ..arrays import repeated
 
 Value = Any  # pa.Array | pa.ChunkedArray | pa.Scalar
 
@@ -93,7 +94,7 @@ def const_scalar(value, sql_type: str) -> pa.Scalar:
 def as_array(value: Value, n: int) -> pa.Array | pa.ChunkedArray:
     """Broadcast a scalar to ``n`` rows; arrays pass through."""
     if isinstance(value, pa.Scalar):
-        return pa.repeat(value, n)
+        return repeated(value, n)
     return value
 
 

@@ -22,7 +22,7 @@ the calls and inserts casts, so bodies see lists of one element type.
 from __future__ import annotations
 
 from ...lazy_import import arrow as pa, compute as pc, numpy as np, kernel
-from ..arrays import contiguous
+from ..arrays import contiguous, repeated
 
 from ... import errors, types
 from .registry import ScalarFunction
@@ -109,7 +109,7 @@ def format_array(values: list, element: str) -> str:
 
 def _as_array(v, n: int):
     if isinstance(v, pa.Scalar):
-        return pa.repeat(v, n)
+        return repeated(v, n)
     return contiguous(v)
 
 
