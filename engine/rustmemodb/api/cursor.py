@@ -198,7 +198,7 @@ def arrow_to_rows(table: pa.Table, columns) -> list[tuple]:
     cols = []
     for col, (_, t) in zip(table.columns, columns):
         values = col.to_pylist()
-        if t in (types.UUID, types.JSON):
+        if t in _CONVERTED and t != types.INTERVAL:    # UUID, JSON and arrays of them
             values = [types.to_python(t, v) for v in values]
         elif t == types.INTERVAL:
             values = [None if v is None else types.Interval.of(v)
@@ -210,7 +210,7 @@ def arrow_to_rows(table: pa.Table, columns) -> list[tuple]:
 def rows_to_python(rows: list, columns) -> list:
     """Row-path results in DB-API form; only UUID/JSON columns need converting."""
     for _, t in columns:   # a loop, not any(genexpr): this runs for every point SELECT
-        if t == types.UUID or t == types.JSON or t == types.INTERVAL:
+        if t in _CONVERTED:
             break
     else:
         return rows if isinstance(rows, list) else list(rows)

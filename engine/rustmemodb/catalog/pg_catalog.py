@@ -610,6 +610,10 @@ for _name, _cols, _spec in (
         ("pg_rewrite", "oid rulename ev_class ev_type ev_enabled is_instead ev_qual ev_action",
          "I: oid ev_class; B: is_instead"),
         ("pg_foreign_table", "ftrelid ftserver ftoptions", "I: ftrelid ftserver; TA: ftoptions"),
+        # no range types here; asyncpg's type introspection joins it
+        ("pg_range", "rngtypid rngsubtype rngmultitypid rngcollation rngsubopc rngcanonical "
+                     "rngsubdiff",
+         "I: rngtypid rngsubtype rngmultitypid rngcollation rngsubopc rngcanonical rngsubdiff"),
         ("pg_partitioned_table", "partrelid partstrat partnatts partdefid partattrs partclass "
                                  "partcollation partexprs",
          "I: partrelid partnatts partdefid; IA: partattrs partclass partcollation")):

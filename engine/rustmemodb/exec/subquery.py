@@ -95,6 +95,9 @@ def _max_depth(plan, level: int) -> int:
         elif isinstance(v, (list, tuple)):
             for x in v:
                 visit_value(x, level)
+        elif getattr(v, "correlated", False) is True and isinstance(getattr(v, "plan", None),
+                                                                    LogicalNode):
+            best = max(best, _max_depth(v.plan, level))    # a WITH query reading outer rows
     for f in dataclasses.fields(plan):
         visit_value(getattr(plan, f.name), level)
     return best

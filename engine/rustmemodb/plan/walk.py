@@ -132,17 +132,26 @@ def _map_in(value, fn):
 
 def reads_outer(plan: LogicalNode, level: int = 0) -> bool:
     """Does ``plan`` read a column of a query enclosing it (an OuterRef reaching past
-    ``level`` nestings of subqueries)?"""
-    for f in dataclasses.fields(plan):
-        v = getattr(plan, f.name)
-        for x in (v if isinstance(v, (list, tuple)) else [v]):
-            for item in (x if isinstance(x, tuple) else [x]):
-                if isinstance(item, LogicalNode) and reads_outer(item, level):
-                    return True
-                if isinstance(item, Expr):
-                    for n in item.walk():
-                        if isinstance(n, OuterRef) and n.depth > level:
-                            return True
-                        if isinstance(n, SubqueryExpr) and reads_outer(n.plan, level + 1):
-                            return True
+    ``level`` nestings of subqueries)? Fields are walked to any depth of lists and tuples
+    (VALUES rows are lists of lists), and into the WITH queries a CTE reference reads
+    when those read outer columns."""
+    return any(_value_reads_outer(getattr(plan, f.name), level)
+               for f in dataclasses.fields(plan))
+
+
+def _value_reads_outer(v, level: int) -> bool:
+    if isinstance(v, LogicalNode):
+        return reads_outer(v, level)
+    if isinstance(v, Expr):
+        for n in v.walk():
+            if isinstance(n, OuterRef) and n.depth > level:
+                return True
+            if isinstance(n, SubqueryExpr) and reads_outer(n.plan, level + 1):
+                return True
+        return False
+    if isinstance(v, (list, tuple)):
+        return any(_value_reads_outer(x, level) for x in v)
+    if getattr(v, "correlated", False) is True and isinstance(getattr(v, "plan", None),
+                                                               LogicalNode):
+        return reads_outer(v.plan, level)        # a WITH query read in the plan
     return False

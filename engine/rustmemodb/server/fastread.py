@@ -53,7 +53,10 @@ def _text_decoder(fn: Callable[[str], Any] | None) -> Callable[[bytes], Any]:
 
 def decoder(fmt: int, oid: int, slot_type: str) -> Callable[[bytes], Any] | None:
     """bytes -> value as ``pgtypes.decode_param`` reads a parameter in this format, of
-    this type oid, for a slot of this engine type; None where that raises."""
+    this type oid, for a slot of this engine type; None where that raises or where the
+    value is an array (read the ordinary way)."""
+    if oid in pgtypes._ARRAY_ELEMENT or types.is_array(slot_type):
+        return None
     if fmt == 1:
         fn = pgtypes._BIN_IN_BY_OID.get(oid)
         if fn is None and oid == 0 and slot_type in pgtypes.OID_OF_TYPE:

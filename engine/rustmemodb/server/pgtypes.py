@@ -18,21 +18,27 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from .. import errors, types
+from ..exec.functions.array import parse_array_literal
 
 # PostgreSQL type OIDs (src/include/catalog/pg_type.dat).
 BOOL, BYTEA, INT8, INT2, INT4, TEXT, JSON, FLOAT4, FLOAT8, UNKNOWN = 16, 17, 20, 21, 23, 25, 114, 700, 701, 705
 BPCHAR, VARCHAR, DATE, TIMESTAMP, TIMESTAMPTZ, INTERVAL, NUMERIC, UUID, JSONB, NAME = (
     1042, 1043, 1082, 1114, 1184, 1186, 1700, 2950, 3802, 19)
 TIME = 1083
+OID, OID_ARRAY = 26, 1028
+# A wire-only type: the engine's oids are INTEGERs; an array of them is described as
+# oid[] where a client needs that (asyncpg's type introspection, ``wire_columns``).
+OID_TYPE = "OID"
 
 OID_OF_TYPE = {
     types.INTEGER: INT8, types.FLOAT: FLOAT8, types.TEXT: TEXT, types.BOOLEAN: BOOL,
     types.TIMESTAMP: TIMESTAMP, types.DATE: DATE, types.UUID: UUID, types.JSON: JSONB,
     types.INTERVAL: INTERVAL, types.TIME: TIME, types.BYTEA: BYTEA,
-    types.NULL: TEXT, types.UNKNOWN: TEXT,
+    types.NULL: TEXT, types.UNKNOWN: TEXT, OID_TYPE: OID,
 }
 # typlen for RowDescription (-1: variable length).
-TYPLEN = {INT8: 8, FLOAT8: 8, BOOL: 1, TIMESTAMP: 8, DATE: 4, UUID: 16, INTERVAL: 16, TIME: 8}
+TYPLEN = {INT8: 8, FLOAT8: 8, BOOL: 1, TIMESTAMP: 8, DATE: 4, UUID: 16, INTERVAL: 16, TIME: 8,
+          OID: 4}
 
 _PG_EPOCH_DATE = dt.date(2000, 1, 1)
 _PG_EPOCH = dt.datetime(2000, 1, 1)
@@ -46,7 +52,7 @@ def oid_of(sql_type: str) -> int:
 # ---- output --------------------------------------------------------------------------------
 # One-dimensional arrays in results: the array type's OID, by element type.
 ARRAY_OID = {INT8: 1016, FLOAT8: 1022, TEXT: 1009, BOOL: 1000, TIMESTAMP: 1115, DATE: 1182,
-             UUID: 2951, JSONB: 3807, INTERVAL: 1187, TIME: 1183, BYTEA: 1001}
+             UUID: 2951, JSONB: 3807, INTERVAL: 1187, TIME: 1183, BYTEA: 1001, OID: OID_ARRAY}
 
 
 def result_oid_of(sql_type: str) -> int:
@@ -54,6 +60,43 @@ def result_oid_of(sql_type: str) -> int:
     if types.is_array(sql_type):
         return ARRAY_OID.get(oid_of(types.element_type(sql_type)), 1009)
     return oid_of(sql_type)
+
+
+# A parameter the statement casts to timestamptz: the engine's type is TIMESTAMP (UTC, no
+# zone), but a client that encodes by the described type (asyncpg) must be told 1184 to
+# send an aware datetime (SQLAlchemy writes ``$1::TIMESTAMP WITH TIME ZONE``).
+_TZ = r"(?:pg_catalog\.)?(?:timestamptz|timestamp\s*(?:\(\s*\d\s*\))?\s+with\s+time\s+zone)\b"
+_TSTZ_PARAM = re.compile(rf"\$(\d+)\s*::\s*{_TZ}|cast\s*\(\s*\$(\d+)\s+as\s+{_TZ}", re.I)
+# ``$1::oid[]``: asyncpg knows oid[] without asking, not int8[] (its introspection query
+# passes the type oids so, and would introspect int8[] over and over)
+_OID_ARRAY_PARAM = re.compile(r"\$(\d+)\s*::\s*(?:pg_catalog\.)?oid\s*\[\s*\]", re.I)
+# asyncpg's type introspection query (asyncpg/introspection.py), by its CTE's name: its
+# oid[] columns must be described as oid[] (see above), not as the engine's int8[]
+_ASYNCPG_INTROSPECTION = "typeinfo_tree"
+
+
+def parameter_oids(sql: str, slot_types: list[str], client_oids: list[int]) -> list[int]:
+    """The OIDs ParameterDescription reports: the client's where it gave one, else the
+    engine's type for the slot (arrays as array types, timestamptz where cast to it)."""
+    zoned: set[int] = set()
+    if "zone" in sql or "ZONE" in sql or "tz" in sql or "TZ" in sql:
+        zoned = {int(a or b) - 1 for a, b in _TSTZ_PARAM.findall(sql)}
+    oids: set[int] = set()
+    if "[" in sql:
+        oids = {int(n) - 1 for n in _OID_ARRAY_PARAM.findall(sql)}
+    return [client_oids[i] if i < len(client_oids) and client_oids[i] else
+            TIMESTAMPTZ if i in zoned and t == types.TIMESTAMP else
+            OID_ARRAY if i in oids and t == types.array_of(types.INTEGER) else result_oid_of(t)
+            for i, t in enumerate(slot_types)]
+
+
+def wire_columns(sql: str, columns: list) -> list:
+    """A result's (name, type) columns as the wire describes them: the engine's, except
+    in asyncpg's type introspection query, whose INTEGER[] columns are oid[]."""
+    if _ASYNCPG_INTROSPECTION not in sql:
+        return columns
+    ints = types.array_of(types.INTEGER)
+    return [(n, types.array_of(OID_TYPE) if t == ints else t) for n, t in columns]
 
 
 def format_float(v: float) -> str:
@@ -105,6 +148,7 @@ _TEXT_OUT: dict[str, Callable[[Any], str]] = {
     types.INTERVAL: str,        # IntervalStyle 'postgres' (types.Interval.__str__)
     types.TIME: types.format_time,
     types.BYTEA: types.format_bytea,   # bytea_output 'hex'
+    OID_TYPE: str,
 }
 
 
@@ -155,6 +199,7 @@ _BIN_OUT: dict[str, Callable[[Any], bytes]] = {
     types.INTERVAL: _bin_interval,
     types.TIME: lambda v: _q(types.time_micros(v)),
     types.BYTEA: bytes,
+    OID_TYPE: struct.Struct("!I").pack,
 }
 
 
@@ -251,13 +296,26 @@ _TEXT_IN_BY_OID: dict[int, Callable[[str], Any]] = {
     TIMESTAMP: _parse_timestamp_text, TIMESTAMPTZ: _parse_timestamptz,
     UUID: lambda t: uuid.UUID(t.strip()),
     JSON: str, JSONB: str,
-    TIME: types.parse_time, BYTEA: types.parse_bytea,
+    TIME: types.parse_time, BYTEA: types.parse_bytea, INTERVAL: types.parse_interval,
+    OID: _parse_int,
+}
+# Array parameters: the array type's OID -> its element's OID (pg_type.typelem), and the
+# engine type its elements are read as.
+_ARRAY_ELEMENT: dict[int, tuple[int, str]] = {
+    1009: (TEXT, types.TEXT), 1015: (VARCHAR, types.TEXT), 1014: (BPCHAR, types.TEXT),
+    1003: (NAME, types.TEXT), 1016: (INT8, types.INTEGER), 1007: (INT4, types.INTEGER),
+    1005: (INT2, types.INTEGER), 1022: (FLOAT8, types.FLOAT), 1021: (FLOAT4, types.FLOAT),
+    1231: (NUMERIC, types.FLOAT), 1000: (BOOL, types.BOOLEAN), 1182: (DATE, types.DATE),
+    1115: (TIMESTAMP, types.TIMESTAMP), 1185: (TIMESTAMPTZ, types.TIMESTAMP),
+    2951: (UUID, types.UUID), 3807: (JSONB, types.JSON), 199: (JSON, types.JSON),
+    1183: (TIME, types.TIME), 1001: (BYTEA, types.BYTEA), OID_ARRAY: (OID, types.INTEGER),
 }
 # Text parameter with OID 0 (unspecified), by the type the engine inferred for its slot.
 _TEXT_IN_BY_TYPE: dict[str, Callable[[str], Any]] = {
     types.INTEGER: _parse_int, types.FLOAT: _parse_float, types.BOOLEAN: _parse_bool,
     types.DATE: _parse_date_text, types.TIMESTAMP: _parse_timestamp_text,
     types.TIME: types.parse_time, types.BYTEA: types.parse_bytea,
+    types.INTERVAL: types.parse_interval,
 }
 
 
@@ -307,8 +365,36 @@ _BIN_IN_BY_OID: dict[int, Callable[[bytes], Any]] = {
     UUID: lambda b: uuid.UUID(bytes=b),
     JSON: _bin_json, JSONB: _bin_jsonb, NUMERIC: _bin_numeric,
     TIME: lambda b: types.time_of_micros(struct.unpack("!q", b)[0]),
-    BYTEA: bytes,
+    BYTEA: bytes, INTERVAL: lambda b: types.Interval(*reversed(struct.unpack("!qii", b))),
+    OID: lambda b: struct.unpack("!I", b)[0],
 }
+
+
+def _array_param(data: bytes, slot: int) -> list:
+    """array_recv: ndim, has-nulls flag, element OID, (size, lower bound) per dimension,
+    then each element as its length (-1: NULL) and its binary form."""
+    ndim, _, elem = struct.unpack_from("!iiI", data)
+    if ndim == 0:
+        return []
+    if ndim != 1:
+        raise errors.not_supported("multidimensional arrays")
+    size, _ = struct.unpack_from("!ii", data, 12)
+    fn = _BIN_IN_BY_OID.get(elem)
+    if fn is None or size < 0:
+        raise errors.sql_error("0A000", f"binary format for parameter ${slot + 1}: arrays of "
+                                        f"type oid {elem} are not supported")
+    out, pos = [], 20
+    for _ in range(size):
+        (n,) = struct.unpack_from("!i", data, pos)
+        pos += 4
+        if n < 0:
+            out.append(None)
+            continue
+        if pos + n > len(data):
+            raise struct.error("array element past the end of the parameter")
+        out.append(fn(data[pos:pos + n]))
+        pos += n
+    return out
 
 
 def decode_param(data: bytes | None, fmt: int, oid: int, slot_type: str, slot: int) -> Any:
@@ -317,6 +403,8 @@ def decode_param(data: bytes | None, fmt: int, oid: int, slot_type: str, slot: i
         return None
     try:
         if fmt == 1:
+            if oid in _ARRAY_ELEMENT or (oid == 0 and types.is_array(slot_type)):
+                return _array_param(bytes(data), slot)
             fn = _BIN_IN_BY_OID.get(oid)
             if fn is None:
                 if oid == 0 and slot_type in OID_OF_TYPE:   # client left it to us: our OID
@@ -328,8 +416,12 @@ def decode_param(data: bytes | None, fmt: int, oid: int, slot_type: str, slot: i
             return fn(bytes(data))
         text = bytes(data).decode()
         if oid in (0, UNKNOWN):
+            if types.is_array(slot_type):
+                return parse_array_literal(text, types.element_type(slot_type))
             fn = _TEXT_IN_BY_TYPE.get(slot_type)
             return fn(text) if fn is not None else text
+        if oid in _ARRAY_ELEMENT:
+            return parse_array_literal(text, _ARRAY_ELEMENT[oid][1])
         fn = _TEXT_IN_BY_OID.get(oid)
         if fn is None:
             raise errors.sql_error("0A000", f"parameter ${slot + 1} has unsupported type oid {oid}")

@@ -804,7 +804,7 @@ class ClientSession:
             pending.clear()
 
     def _execute(self, sql: str, params) -> _Outcome:
-        return _outcome(self._engine(sql, params))
+        return _outcome(self._engine(sql, params), sql)
 
     def _engine(self, sql: str, params):
         """The engine's Result of one statement in this client's session."""
@@ -881,10 +881,9 @@ class ClientSession:
         elif prepared.kind == "EXPLAIN" or prepared.bound is None:
             columns = [("QUERY PLAN", "TEXT")] if prepared.kind == "EXPLAIN" else None
         elif prepared.bound.returns_rows and prepared.plan is not None:
-            columns = list(prepared.plan.columns)
-        param_oids = [(oids[i] if i < len(oids) and oids[i] else pgtypes.oid_of(slot_types[i]))
-                      for i in range(count)]
-        return Statement(sql, param_oids, slot_types, columns, plain=True)
+            columns = pgtypes.wire_columns(sql, list(prepared.plan.columns))
+        return Statement(sql, pgtypes.parameter_oids(sql, slot_types, oids), slot_types,
+                         columns, plain=True)
 
     def on_bind(self, r: Reader) -> None:
         portal, name, codes, raw, result_codes = m.parse_bind(r.data)
@@ -1091,7 +1090,7 @@ class ClientSession:
                 result = self._engine(stmt.sql, params)
                 self._notices()              # before the rows, as any statement's
                 if not _point_rows(stmt, result, formats, out):
-                    outcome = _outcome(result)
+                    outcome = _outcome(result, stmt.sql)
                     if outcome.rows is None:
                         out += m.command_complete(outcome.tag)
                     else:
@@ -1355,12 +1354,12 @@ def _row_description(columns: list, formats: list[int]) -> bytes:
     return message
 
 
-def _outcome(result) -> _Outcome:
+def _outcome(result, sql: str = "") -> _Outcome:
     if result.table is None and result.rows is None:
         return _Outcome(None, None, command_tag(result.kind, result.rowcount))
     columns = list(result.columns)
     rows = ResultRows(result, columns)
-    return _Outcome(columns, rows, command_tag(result.kind, rows.count
+    return _Outcome(pgtypes.wire_columns(sql, columns), rows, command_tag(result.kind, rows.count
                                                if result.kind == "SELECT"
                                                else result.rowcount))
 

@@ -164,6 +164,25 @@ def _whole_interval(tok, lit, _after):
     return None
 
 
+# Object identifier types sqlglot reads after ``::`` or AS, but not with ``[]`` after them:
+# ``$1::oid[]`` (asyncpg's type introspection) failed to parse. An oid is a number here,
+# so an array of them is a BIGINT[].
+_OID_TYPES = frozenset({"oid", "regclass", "regtype", "regproc", "regnamespace", "regrole"})
+
+
+def _oid_arrays(tokens: list) -> list:
+    out = list(tokens)
+    for i in range(1, len(out) - 2):
+        tok = out[i]
+        if tok.token_type in (TokenType.VAR, TokenType.OBJECT_IDENTIFIER) and \
+                tok.text.lower() in _OID_TYPES and \
+                out[i - 1].token_type in (TokenType.DCOLON, TokenType.ALIAS) and \
+                out[i + 1].token_type is TokenType.L_BRACKET and \
+                out[i + 2].token_type is TokenType.R_BRACKET:
+            out[i] = Token(TokenType.BIGINT, "bigint", tok.line, tok.col, tok.start, tok.end)
+    return out
+
+
 _SAMPLE_UNITS = frozenset({TokenType.MOD, TokenType.PERCENT, TokenType.ROWS})
 
 
@@ -451,6 +470,8 @@ def parse_one(sql: str) -> exp.Expression:
             tokens = _fold_nots(tokens)
         if "::" in sql:
             tokens = _rewrite_pairs(tokens, _typed_literal)
+        if "[]" in sql:
+            tokens = _oid_arrays(tokens)
         if "//" in sql:
             tokens = _floor_slashes(tokens)
         if "->" in sql and ("rder" in sql or "RDER" in sql):

@@ -39,6 +39,8 @@ def cte_ref(node: LogicalCTERef, ctx) -> pa.Table:
     memo = ctx.cte_results
     if cte.working:
         return _named(memo[("working", id(cte))], node.columns)
+    if cte.correlated:      # reads the outer row of its subquery's run: never shared
+        return _named(run_plan(cte.plan, ctx), node.columns)
     key = ("cte", id(cte), ctx.cte_limits.get(id(getattr(cte, "plan", None))))
     table = memo.get(key)
     if table is None:

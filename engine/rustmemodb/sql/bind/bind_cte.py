@@ -13,7 +13,10 @@ are ``42804`` as in PostgreSQL); inside the recursive term the name means the
 iterates to a fixpoint; with UNION rows already seen are discarded, so a walk
 over a cyclic graph terminates.
 
-Not supported (clear ``0A000``): a CTE that reads columns of an enclosing query.
+A CTE may read columns of an enclosing query (a WITH inside a correlated subquery, as
+asyncpg's type introspection writes): it is then computed again for each outer row its
+subquery runs for, never shared between them. It can be read only at its own level (a
+reference from a subquery nested deeper would see other outer rows: ``0A000``).
 """
 from __future__ import annotations
 
@@ -38,6 +41,10 @@ class BoundCTE:
     plan: LogicalNode | None      # None for the working table of a recursive CTE
     working: bool = False
     writes: bool = False          # INSERT/UPDATE/DELETE: referencing it needs RETURNING
+    # reads columns of an enclosing query: computed per outer row (exec/operators/cte.py),
+    # readable only where its outer rows are the ones it was bound against (``parent``)
+    correlated: bool = False
+    parent: object = None
 
     def describe(self) -> str:
         return self.name
@@ -65,10 +72,9 @@ def bind_with(stmt, node, with_, parent, body_binder=None) -> LogicalNode:
                 plan = _bind_recursive(stmt, cte.this, name, aliases, parent, frame)
             else:
                 plan = _rename(bind_query(stmt, cte.this, parent), aliases, name)
-            if _reads_outer(plan):
-                raise errors.not_supported("a WITH query that reads columns of an enclosing "
-                                           "query")
-            frame[name] = BoundCTE(name, plan.columns, plan)   # optimized with the statement
+            # optimized with the statement
+            frame[name] = BoundCTE(name, plan.columns, plan, correlated=_reads_outer(plan),
+                                   parent=parent)
             if isinstance(cte.this, _WRITES):
                 frame[name].writes = True
                 writes.append(LogicalCTERef(list(plan.columns), name, frame[name]))
@@ -119,7 +125,12 @@ def _one_writer_per_table(node, with_) -> None:
         seen.add(name)
 
 
-def cte_plan(stmt, cte: BoundCTE) -> LogicalNode:
+def cte_plan(stmt, cte: BoundCTE, parent=None) -> LogicalNode:
+    """A reference to ``cte`` from a query bound against ``parent`` (its enclosing scope)."""
+    if cte.correlated and parent is not cte.parent:
+        raise errors.not_supported("a WITH query that reads columns of an enclosing query, "
+                                   "read from a subquery nested inside it",
+                                   hint="Read it in the query the WITH belongs to.")
     if cte.writes and not cte.columns:
         raise errors.sql_error("0A000", f'WITH query "{cte.name}" does not have a RETURNING '
                                         "clause")

@@ -148,7 +148,7 @@ def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNod
     cte = stmt.find_cte(name) if hasattr(stmt, "find_cte") and not item.db else None
     if cte is not None:
         refuse_sample(item, "WITH queries")
-        plan = stmt.cte_plan(cte)
+        plan = stmt.cte_plan(cte, parent)
         return _aliased(plan, alias, item, parent)
     if stmt.has_table(name):
         version = stmt.table(name, position_of(item))

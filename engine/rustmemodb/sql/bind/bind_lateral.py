@@ -21,7 +21,7 @@ from ... import errors, types
 from ...plan.expr import ColRef, OuterRef, SubqueryExpr, Const, Param
 from ...plan.logical import (LogicalArrowScan, LogicalJoin, LogicalLateralJoin, LogicalNode,
                              LogicalTableFunction)
-from ...plan.walk import expressions
+from ...plan.walk import expressions, reads_outer as walk_reads_outer
 from ..parse import position_of
 from .scope import Scope
 from .bind_from import _aliased, bind_from_item
@@ -83,7 +83,7 @@ def bind_lateral_join(stmt, left: LogicalNode, left_scope: Scope, join: exp.Join
                                hint="The combining JOIN type must be INNER or LEFT for a "
                                     "LATERAL reference.", position=position_of(join))
     slots: dict[int, int] = {}
-    right = _renumber(right, 0, slots)
+    right = _renumber(right, 0, slots, set())
     cols = left_scope.columns
     correlated = tuple(ColRef(i, cols[i].type, cols[i].name)
                        for i, _ in sorted(slots.items(), key=lambda kv: kv[1]))
@@ -92,8 +92,9 @@ def bind_lateral_join(stmt, left: LogicalNode, left_scope: Scope, join: exp.Join
 
 
 def reads_outer(plan: LogicalNode) -> bool:
-    """Whether anything in the plan (nested subqueries too) reads an enclosing scope."""
-    return any(isinstance(e, OuterRef) for e in expressions(plan))
+    """Whether anything in the plan (nested subqueries and WITH queries too) reads an
+    enclosing scope."""
+    return any(isinstance(e, OuterRef) for e in expressions(plan)) or walk_reads_outer(plan)
 
 
 # ---- set-returning functions in FROM ---------------------------------------------------

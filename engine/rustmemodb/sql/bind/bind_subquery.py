@@ -28,6 +28,7 @@ from ...plan.expr import Cast, ColRef, Expr, OuterRef, SubqueryExpr, transform
 from ...plan.logical import LogicalNode, LogicalProject
 from ...plan.walk import init_fields
 from ..parse import position_of
+from .bind_cte import BoundCTE
 from .bind_select import bind_query
 
 _OPS = {exp.EQ: "eq", exp.NEQ: "ne", exp.LT: "lt", exp.LTE: "le", exp.GT: "gt", exp.GTE: "ge"}
@@ -106,7 +107,7 @@ def bind_subquery_plan(stmt, binder, query) -> tuple[LogicalNode, tuple]:
     plan = bind_query(stmt, query, binder.scope)
     slots: dict[int, int] = {}
     if stmt.outer_refs_made != made:   # else no OuterRef in it to renumber (binder.py)
-        plan = _renumber(plan, 0, slots)
+        plan = _renumber(plan, 0, slots, set())
     cols = binder.scope.columns
     correlated = tuple(ColRef(i, cols[i].type, cols[i].name)
                        for i, _ in sorted(slots.items(), key=lambda kv: kv[1]))
@@ -115,43 +116,48 @@ def bind_subquery_plan(stmt, binder, query) -> tuple[LogicalNode, tuple]:
 
 # ---- renumbering outer references ------------------------------------------------------------
 
-def _renumber(plan: LogicalNode, level: int, slots: dict) -> LogicalNode:
-    """Rewrite OuterRefs reaching the scope just outside nesting ``level`` into slots."""
+def _renumber(plan: LogicalNode, level: int, slots: dict, seen: set) -> LogicalNode:
+    """Rewrite OuterRefs reaching the scope just outside nesting ``level`` into slots.
+    A WITH query that reads outer columns is renumbered in place, once per pass
+    (``seen``: every reference to it shares its plan)."""
     changes = {}
     # The fields that may hold nodes or expressions (not the output columns' names and
     # types, nor atoms): walking every field was most of binding a correlated subquery.
     for name in init_fields(type(plan)):
         v = getattr(plan, name)
-        nv = _renumber_value(v, level, slots)
+        nv = _renumber_value(v, level, slots, seen)
         if nv is not v:
             changes[name] = nv
     return dataclasses.replace(plan, **changes) if changes else plan
 
 
-def _renumber_value(v, level: int, slots: dict):
+def _renumber_value(v, level: int, slots: dict, seen: set):
     if isinstance(v, LogicalNode):
-        return _renumber(v, level, slots)
+        return _renumber(v, level, slots, seen)
     if isinstance(v, Expr):
-        return _renumber_expr(v, level, slots)
+        return _renumber_expr(v, level, slots, seen)
     if isinstance(v, list):
-        out = [_renumber_value(x, level, slots) for x in v]
+        out = [_renumber_value(x, level, slots, seen) for x in v]
         return out if any(a is not b for a, b in zip(out, v)) else v
     if isinstance(v, tuple):
-        out = tuple(_renumber_value(x, level, slots) for x in v)
+        out = tuple(_renumber_value(x, level, slots, seen) for x in v)
         return out if any(a is not b for a, b in zip(out, v)) else v
     if isinstance(v, dict):
-        out = {k: _renumber_value(x, level, slots) for k, x in v.items()}
+        out = {k: _renumber_value(x, level, slots, seen) for k, x in v.items()}
         return out if any(out[k] is not v[k] for k in v) else v
+    if isinstance(v, BoundCTE) and v.correlated and id(v) not in seen:
+        seen.add(id(v))
+        v.plan = _renumber(v.plan, level, slots, seen)
     return v
 
 
-def _renumber_expr(e, level: int, slots: dict):
+def _renumber_expr(e, level: int, slots: dict, seen: set):
     def fn(n):
         if isinstance(n, OuterRef) and n.depth == level + 1:
             slot = slots.setdefault(n.index, len(slots))
             return OuterRef(n.depth, slot, n.type, n.name)
         if isinstance(n, SubqueryExpr):
-            inner = _renumber(n.plan, level + 1, slots)
+            inner = _renumber(n.plan, level + 1, slots, seen)
             if inner is not n.plan:
                 return dataclasses.replace(n, plan=inner)
         return n

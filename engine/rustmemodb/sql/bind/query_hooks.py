@@ -53,8 +53,8 @@ class QueryHooks:
     def bind_with(self, node, with_, parent, body_binder=None):
         return bind_with(self, node, with_, parent, body_binder)
 
-    def cte_plan(self, cte):
-        return cte_plan(self, cte)
+    def cte_plan(self, cte, parent=None):
+        return cte_plan(self, cte, parent)
 
     # ---- UNION / INTERSECT / EXCEPT (bind_setop.py) ----------------------------------------
     def bind_set_operation(self, node, parent):
