@@ -81,3 +81,18 @@ def test_arg_max_group_by_many_groups():
     pair = loaded_pair(duckdb, {"CREATE TABLE m (k INTEGER, v DOUBLE, s TEXT)": rows})
     assert_same(pair, "SELECT k, arg_max(s, v), arg_min(s, v), max_by(v, s) FROM m "
                       "GROUP BY k ORDER BY k")
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT count_if(v > 1), count_if(h = 'x') FROM t",
+    "SELECT g, count_if(v >= 2) FROM t GROUP BY g ORDER BY g NULLS LAST",
+    "SELECT count_if(v > 100) FROM t WHERE false",
+])
+def test_count_if(both, sql):
+    assert_same(both, sql)
+
+
+def test_count_if_needs_a_boolean(both):
+    with pytest.raises(Exception) as info:
+        both[0].execute("SELECT count_if(v) FROM t")
+    assert getattr(info.value, "sqlstate", None) == "42804"

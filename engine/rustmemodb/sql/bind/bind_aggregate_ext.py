@@ -60,6 +60,10 @@ def bind_aggregate(stmt, binder, node):
         _check_allowed(binder, node)
         inner = _arg_binder(stmt, binder)
         return stmt.make_aggregate("count", [inner.bind(node.this)], True, node)
+    if cls is exp.CountIf:            # DuckDB's count_if(p): rows where p is true; NULL
+        when = exp.Case(ifs=[exp.If(this=node.this, true=exp.Literal.number(1))],  # on none
+                        default=exp.Literal.number(0))
+        return binder.bind(exp.Sum(this=when))
     if cls is exp.Mode and node.this is not None:     # DuckDB's mode(x)
         return stmt.bind_withingroup(binder, exp.WithinGroup(
             this=exp.Mode(), expression=exp.Order(expressions=[exp.Ordered(this=node.this)])))
