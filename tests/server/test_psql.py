@@ -103,6 +103,16 @@ def test_backslash_dt_lists_tables(login, engine):
     ("\\d+ mv", ["View definition:", "FROM b"]),
     ("\\ds", [" b_seq ", "sequence"]),
     ("\\df add1", [" add1 ", "bigint", "func"]),
+    # kinds of object that never exist here: each lists nothing, as psql words it
+    ("\\dx", ["List of installed extensions"]),
+    ("\\dc", ["List of conversions"]),
+    ("\\dy", ["List of event triggers"]),
+    ("\\des", ["List of foreign servers"]),
+    ("\\dew", ["List of foreign-data wrappers"]),
+    ("\\dF", ["List of text search configurations"]),
+    ("\\do", ["List of operators"]),
+    ("\\dC", ["List of casts"]),
+    ("\\db", ["pg_default"]),
 ])
 def test_describe_commands(login, engine, command, expected):
     engine.execute("CREATE TABLE b (id INTEGER PRIMARY KEY)")

@@ -610,6 +610,40 @@ for _name, _cols, _spec in (
         ("pg_rewrite", "oid rulename ev_class ev_type ev_enabled is_instead ev_qual ev_action",
          "I: oid ev_class; B: is_instead"),
         ("pg_foreign_table", "ftrelid ftserver ftoptions", "I: ftrelid ftserver; TA: ftoptions"),
+        # nothing of these kinds exists here; psql's \dx \dc \dy \des \dew \dF \drds
+        # \do \dC list them (empty, as a fresh PostgreSQL database without plpgsql would)
+        ("pg_extension", "oid extname extowner extnamespace extrelocatable extversion "
+                         "extconfig extcondition",
+         "I: oid extowner extnamespace; B: extrelocatable; IA: extconfig; TA: extcondition"),
+        ("pg_conversion", "oid conname connamespace conowner conforencoding contoencoding "
+                          "conproc condefault",
+         "I: oid connamespace conowner conforencoding contoencoding; B: condefault"),
+        ("pg_event_trigger", "oid evtname evtevent evtowner evtfoid evtenabled evttags",
+         "I: oid evtowner evtfoid; TA: evttags"),
+        ("pg_foreign_data_wrapper", "oid fdwname fdwowner fdwhandler fdwvalidator fdwacl "
+                                    "fdwoptions",
+         "I: oid fdwowner fdwhandler fdwvalidator; TA: fdwacl fdwoptions"),
+        ("pg_foreign_server", "oid srvname srvowner srvfdw srvtype srvversion srvacl "
+                              "srvoptions",
+         "I: oid srvowner srvfdw; TA: srvacl srvoptions"),
+        ("pg_user_mapping", "oid umuser umserver umoptions", "I: oid umuser umserver; "
+                                                             "TA: umoptions"),
+        ("pg_ts_config", "oid cfgname cfgnamespace cfgowner cfgparser",
+         "I: oid cfgnamespace cfgowner cfgparser"),
+        ("pg_ts_parser", "oid prsname prsnamespace prsstart prstoken prsend prsheadline "
+                         "prslextype", "I: oid prsnamespace"),
+        ("pg_ts_dict", "oid dictname dictnamespace dictowner dicttemplate dictinitoption",
+         "I: oid dictnamespace dictowner dicttemplate"),
+        ("pg_ts_template", "oid tmplname tmplnamespace tmplinit tmpllexize",
+         "I: oid tmplnamespace"),
+        ("pg_db_role_setting", "setdatabase setrole setconfig",
+         "I: setdatabase setrole; TA: setconfig"),
+        ("pg_operator", "oid oprname oprnamespace oprowner oprkind oprcanmerge oprcanhash "
+                        "oprleft oprright oprresult oprcom oprnegate oprcode oprrest oprjoin",
+         "I: oid oprnamespace oprowner oprleft oprright oprresult oprcom oprnegate; "
+         "B: oprcanmerge oprcanhash"),
+        ("pg_cast", "oid castsource casttarget castfunc castcontext castmethod",
+         "I: oid castsource casttarget castfunc"),
         # no range types here; asyncpg's type introspection joins it
         ("pg_range", "rngtypid rngsubtype rngmultitypid rngcollation rngsubopc rngcanonical "
                      "rngsubdiff",

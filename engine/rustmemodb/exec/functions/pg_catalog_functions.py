@@ -46,7 +46,9 @@ def register(reg) -> None:
     reg.add(ScalarFunction("regnamespace_in", fixed((T, I)), None,
                            lambda t: pgc.NAMESPACES.get(t.strip().strip('"'))))
     for name in ("pg_table_is_visible", "pg_type_is_visible", "pg_function_is_visible",
-                 "pg_collation_is_visible"):
+                 "pg_collation_is_visible", "pg_conversion_is_visible",
+                 "pg_operator_is_visible", "pg_ts_config_is_visible", "pg_opclass_is_visible",
+                 "pg_opfamily_is_visible", "pg_statistics_obj_is_visible"):
         reg.add(ScalarFunction(name, fixed((I, B)), None, lambda oid: True))
     reg.add(ScalarFunction("pg_get_expr", fixed((T, I, T), (T, I, B, T)), None,
                            lambda expr, rel, pretty=False: expr))
@@ -65,6 +67,8 @@ def register(reg) -> None:
     reg.add(ScalarFunction("pg_relation_is_publishable", fixed((I, B), (T, B)), None,
                            lambda rel: False))       # no publications exist
     reg.add(ScalarFunction("pg_size_pretty", fixed((I, T)), None, pgc.size_pretty))
+    # pg_default and pg_global live in the data directory: PostgreSQL answers '' for them
+    reg.add(ScalarFunction("pg_tablespace_location", fixed((I, T)), None, lambda oid: ""))
     reg.add(ScalarFunction("pg_encoding_to_char", fixed((I, T)), None,
                            lambda e: "UTF8" if e == 6 else ""))
     reg.add(ScalarFunction("pg_get_function_result", fixed((I, T)), None,
