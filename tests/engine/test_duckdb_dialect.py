@@ -96,3 +96,26 @@ def test_count_if_needs_a_boolean(both):
     with pytest.raises(Exception) as info:
         both[0].execute("SELECT count_if(v) FROM t")
     assert getattr(info.value, "sqlstate", None) == "42804"
+
+
+@pytest.fixture(scope="module")
+def by_name_both():
+    return loaded_pair(duckdb, {
+        "CREATE TABLE a (x INTEGER, y TEXT)": [(1, "p"), (2, "q")],
+        "CREATE TABLE b (y TEXT, z DOUBLE, x INTEGER)": [("q", 1.5, 2), ("r", None, 3)]})
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT * FROM a UNION BY NAME SELECT * FROM b ORDER BY x, z NULLS FIRST",
+    "SELECT * FROM a UNION ALL BY NAME SELECT * FROM b ORDER BY x, z NULLS FIRST",
+    "SELECT x FROM a UNION BY NAME SELECT 9 AS x ORDER BY x",
+    "SELECT y FROM a UNION ALL BY NAME SELECT z, x FROM b ORDER BY y NULLS LAST, x",
+])
+def test_union_by_name(by_name_both, sql):
+    assert_same(by_name_both, sql)
+
+
+def test_union_by_name_refuses_a_repeated_name(by_name_both):
+    with pytest.raises(Exception) as info:
+        by_name_both[0].execute("SELECT x, x FROM a UNION BY NAME SELECT 1 AS x")
+    assert getattr(info.value, "sqlstate", None) == "42702"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors, types
-from ...plan.expr import Cast, ColRef
+from ...plan.expr import Cast, ColRef, Const
 from ...plan.logical import LogicalNode, LogicalProject, LogicalSetOp, LogicalSort
 from ..parse import position_of
 from .scope import Scope
@@ -27,8 +27,35 @@ def bind_set_operation(stmt, node, parent) -> LogicalNode:
     all_ = node.args.get("distinct") is False    # sqlglot: True for plain UNION
     left = bind_query(stmt, node.this, parent)
     right = bind_query(stmt, node.expression, parent)
+    if node.args.get("by_name"):
+        left, right = _by_name(left, right, node)
     plan = set_operation(left, right, kind, all_, node)
     return order_and_limit(stmt, node, plan)
+
+
+def _by_name(left: LogicalNode, right: LogicalNode, node) -> tuple[LogicalNode, LogicalNode]:
+    """DuckDB's UNION [ALL] BY NAME: columns matched by name, the left's first, then the
+    right's new ones; a side without a column gives NULLs for it."""
+    for side in (left, right):
+        seen: set = set()
+        for name in side.names:
+            if name in seen:
+                raise errors.sql_error("42702", f'column name "{name}" appears more than once '
+                                                "in a UNION BY NAME input",
+                                       position=position_of(node))
+            seen.add(name)
+    names = list(left.names) + [n for n in right.names if n not in set(left.names)]
+
+    def aligned(plan: LogicalNode) -> LogicalNode:
+        where = {n: i for i, n in enumerate(plan.names)}
+        columns, exprs = [], []
+        for name in names:
+            i = where.get(name)
+            t = plan.types[i] if i is not None else types.NULL
+            columns.append((name, t))
+            exprs.append(ColRef(i, t, name) if i is not None else Const(None, types.NULL))
+        return LogicalProject(columns, plan, exprs)
+    return aligned(left), aligned(right)
 
 
 def set_operation(left: LogicalNode, right: LogicalNode, kind: str, all_: bool,

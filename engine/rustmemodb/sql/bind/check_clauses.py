@@ -36,7 +36,7 @@ HANDLED: dict[type, frozenset[str]] = {
     exp.Select: frozenset({"with_", "expressions", "distinct", "from_", "joins",
                            "where", "group", "having", "windows", "order", "limit", "offset",
                            "sample", "qualify", "locks"}),     # locks: bind_locks.py
-    exp.Union: frozenset({"this", "expression", "distinct"} | _QUERY_TAIL),
+    exp.Union: frozenset({"this", "expression", "distinct", "by_name"} | _QUERY_TAIL),
     exp.Intersect: frozenset({"this", "expression", "distinct"} | _QUERY_TAIL),
     exp.Except: frozenset({"this", "expression", "distinct"} | _QUERY_TAIL),
     exp.Subquery: frozenset({"this", "alias", "joins", "pivots"} | _QUERY_TAIL),
