@@ -252,6 +252,34 @@ def _row_remove(lst, x):
     return [v for v in lst if not (v == x if x is not None else v is None)]
 
 
+def _row_positions(lst, x):
+    """array_positions: every 1-based position of ``x`` (IS NOT DISTINCT FROM)."""
+    if lst is None:
+        return None
+    return [i for i, v in enumerate(lst, 1) if (v == x if x is not None else v is None)]
+
+
+def _row_trim(lst, n):
+    """trim_array(a, n): ``a`` without its last ``n`` elements (2202E past its length)."""
+    if lst is None or n is None:
+        return None
+    if not 0 <= n <= len(lst):
+        raise errors.sql_error("2202E", "number of elements to trim must be between 0 and "
+                                        f"{len(lst)}")
+    return lst[:len(lst) - n]
+
+
+def _row_fill(value, dims, lower=None):
+    """array_fill(value, ARRAY[n] [, ARRAY[lower]]): one dimension here."""
+    if dims is None:
+        raise errors.sql_error("22004", "dimension array or low bound array cannot be null")
+    if len(dims) != 1 or (lower is not None and (len(lower) != 1 or lower[0] != 1)):
+        raise errors.not_supported("array_fill of other than one dimension starting at 1")
+    if dims[0] is None:
+        raise errors.sql_error("22004", "dimension values cannot be null")
+    return [value] * max(0, dims[0])
+
+
 def _row_replace(lst, old, new):
     if lst is None:
         return None
@@ -422,6 +450,16 @@ def register(reg) -> None:
     reg.add(ScalarFunction("array_position",
                            lambda ts: I if _array_and_element(ts) else None,
                            None, _row_position, strict=False))
+    reg.add(ScalarFunction("array_positions",
+                           lambda ts: types.array_of(I) if _array_and_element(ts) else None,
+                           None, _row_positions, strict=False))
+    reg.add(ScalarFunction("trim_array", lambda ts: ts[0] if len(ts) == 2 and
+                           types.is_array(ts[0]) and ts[1] in (I, N) else None,
+                           None, _row_trim, strict=False))
+    reg.add(ScalarFunction("array_fill", lambda ts: types.array_of(ts[0]) if len(ts) in (2, 3)
+                           and ts[0] not in (N, types.INTERVAL) and not types.is_array(ts[0])
+                           and all(t in (types.array_of(I), N) for t in ts[1:]) else None,
+                           None, _row_fill, strict=False))
     reg.add(ScalarFunction("array_append", _array_and_element, None, _row_append, strict=False))
     reg.add(ScalarFunction("array_prepend", _array_and_element, None, _row_prepend,
                            strict=False))
