@@ -306,9 +306,19 @@ def _types(snap):
             for name, (oid, length, cat, arr, elem) in TYPES.items()]
     rows += [(oid, name, -1, "A", 0, elem) for oid, (name, elem) in ARRAYS.items()]
     for oid, name, length, cat, arr, elem in sorted(rows):
+        # typinput: array_in for arrays (pgjdbc asks ``typinput = 'array_in'::regproc``)
+        put = "array_in" if cat == "A" else _INPUT_FUNCTIONS.get(name, name + "in")
         yield (oid, name, NAMESPACES["pg_catalog"], ROLE_OID, length, length in (1, 2, 4, 8),
-               "b", cat, False, True, ",", 0, "-", elem, arr, "-", "-", "-", "-", "-", "-",
+               "b", cat, False, True, ",", 0, "-", elem, arr, put, put[:-2] + "out",
+               "-", "-", "-", "-",
                "-", "i", "p", False, 0, -1, 0, 100 if cat == "S" else 0, None, None, None)
+
+
+# pg_type.typinput where it is not the type's name + "in"
+_INPUT_FUNCTIONS = {"date": "date_in", "timestamp": "timestamp_in",
+                    "timestamptz": "timestamptz_in", "time": "time_in", "uuid": "uuid_in",
+                    "json": "json_in", "jsonb": "jsonb_in", "interval": "interval_in",
+                    "numeric": "numeric_in"}
 
 
 _table("pg_type", "oid typname typnamespace typowner typlen typbyval typtype typcategory "

@@ -93,6 +93,35 @@ public class JdbcCheck {
                 SQLWarning w = s.getWarnings();
                 check(w != null && w.getMessage().contains("does not exist, skipping"), "notice as warning");
             }
+            // arrays and intervals as parameters (setArray sends int8[]/text[] with their OIDs)
+            try (Statement s = c.createStatement()) {
+                s.execute("DROP TABLE IF EXISTS ja");
+                s.execute("CREATE TABLE ja (id BIGINT PRIMARY KEY, nums BIGINT[], tags TEXT[], "
+                          + "wait INTERVAL)");
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO ja VALUES (?, ?, ?, ?)")) {
+                for (int round = 0; round < 3; round++) {
+                    ps.setLong(1, round);
+                    ps.setArray(2, c.createArrayOf("bigint", new Long[]{1L, null, (long) round}));
+                    ps.setArray(3, c.createArrayOf("text", new String[]{"a b", "\"q\"", null}));
+                    ps.setObject(4, new org.postgresql.util.PGInterval(0, 0, 1, 2, 30, 0));
+                    ps.executeUpdate();
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT nums, tags, wait FROM ja WHERE ? = ANY (nums) ORDER BY id")) {
+                ps.setLong(1, 2);
+                try (ResultSet rs = ps.executeQuery()) {
+                    check(rs.next(), "array row found");
+                    Long[] nums = (Long[]) rs.getArray(1).getArray();
+                    check(Arrays.equals(nums, new Long[]{1L, null, 2L}), "bigint[] " + Arrays.toString(nums));
+                    String[] tags = (String[]) rs.getArray(2).getArray();
+                    check(Arrays.equals(tags, new String[]{"a b", "\"q\"", null}), "text[] " + Arrays.toString(tags));
+                    check(rs.getObject(3).equals(new org.postgresql.util.PGInterval(0, 0, 1, 2, 30, 0)),
+                          "interval " + rs.getObject(3));
+                    check(!rs.next(), "one array row");
+                }
+            }
             DatabaseMetaData meta = c.getMetaData();
             check(meta.getDatabaseProductName().equals("PostgreSQL"), "product name");
             List<String> tables = new ArrayList<>();

@@ -40,6 +40,8 @@ def register(reg) -> None:
     reg.add(ScalarFunction("regtype_in", fixed((T, I)), None, pgc.regtype_in))
     reg.add(ScalarFunction("regtype_out", fixed((I, T)), None, lambda o: pgc.format_type(o)))
     reg.add(ScalarFunction("regclass_in", fixed((T, I)), None, pgc.regclass_in))
+    reg.add(ScalarFunction("regproc_in", fixed((T, T)), None,
+                           lambda t: t.strip().strip('"').removeprefix("pg_catalog.")))
     reg.add(ScalarFunction("regclass_out", fixed((I, T)), None, pgc.regclass_out))
     reg.add(ScalarFunction("regnamespace_out", fixed((I, T)), None,
                            lambda o: {v: k for k, v in pgc.NAMESPACES.items()}.get(o, str(o))))

@@ -67,7 +67,9 @@ _OID_TYPES = ("OID", "REGCLASS", "REGTYPE", "REGNAMESPACE", "REGPROC", "REGPROCE
               "REGROLE", "XID", "CID")
 # casts to integer widths narrower than the engine's int64 (INTEGER is int64 by design) (exec/functions/math._int_fit)
 _INT_WIDTHS = {exp.DataType.Type.SMALLINT: "int2_fit"}
-_OID_IN = {"REGCLASS": "regclass_in", "REGTYPE": "regtype_in", "REGNAMESPACE": "regnamespace_in"}
+_OID_IN = {"REGCLASS": "regclass_in", "REGTYPE": "regtype_in", "REGNAMESPACE": "regnamespace_in",
+           # a function's name stays its name (pg_type.typinput holds names): text
+           "REGPROC": "regproc_in", "REGPROCEDURE": "regproc_in"}
 _OID_OUT = {"REGCLASS": "regclass_out", "REGTYPE": "regtype_out",
             "REGNAMESPACE": "regnamespace_out"}
 

@@ -71,6 +71,13 @@ class SessionFunctions:
         _constant_args(eb, args, "current_schema", (0,))
         return _text("public")
 
+    def bind_function_current_schemas(self, eb, args, node):
+        """The search path: public, with pg_catalog first when asked for the implicit
+        schemas too (pgjdbc's type lookups read it)."""
+        implicit, = _constant_args(eb, args, "current_schemas", (1,))
+        return Const(["pg_catalog", "public"] if implicit else ["public"],
+                     types.array_of(types.TEXT))
+
     def bind_function_current_user(self, eb, args, node):
         _constant_args(eb, args, "current_user", (0,))
         user = self._session_value("user_name", DEFAULT_USER)   # marks the plan uncacheable
