@@ -99,6 +99,7 @@ class FsyncHelper:
     calls ``request`` under its lock, the event loop reads the answers."""
 
     writes_mark = True           # the log passes each request's mark (module docstring)
+    _hint = None                 # the shared memory of ``answered_hint``, when there is one
 
     def __init__(self, syncs: int = SYNCS_IN_FLIGHT) -> None:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -168,9 +169,17 @@ class FsyncHelper:
 
     def answers(self) -> int:
         """The highest durable LSN answered since the last call (0: none yet). Raises
-        OSError when the helper failed or is gone: nothing more will be synced."""
+        OSError when the helper failed or is gone: nothing more will be synced.
+
+        Reads until the socket is empty, except that it stops after an answer at or
+        above the hint (the helper puts each answer there after sending it, so none
+        newer was sent before the hint was read): the usual single answer then costs
+        one ``recv``, not a second one failing with EAGAIN and its exception. A packet
+        sent meanwhile (a newer answer, or an error) keeps the socket readable, so the
+        event loop calls again."""
         best = 0
         recv = self.sock.recv
+        hint = self._hint
         while True:
             try:
                 data = recv(512, socket.MSG_DONTWAIT)
@@ -180,6 +189,8 @@ class FsyncHelper:
                 raise self._gone() from None
             if len(data) == _LSN.size:
                 best = max(best, _LSN.unpack(data)[0])
+                if hint is not None and best >= _LSN.unpack_from(hint)[0]:
+                    return best
             elif data[:1] == b"E":
                 raise OSError(f"the fsync helper process: "
                               f"{data[1:].decode('utf-8', 'replace')}")

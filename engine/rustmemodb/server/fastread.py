@@ -19,8 +19,9 @@ gets a new one on a later execution). A point read changes nothing, so running i
 again the ordinary way is always safe.
 
 A point INSERT/UPDATE/DELETE's Bind is decoded the same way (``BindShape``, kept as
-``PreparedWrite``); the session then runs the write as before (``_point_write``: its
-reply goes out once its commit is durable). ``RowWriter`` also writes the rows of a
+``PreparedWrite``, with the engine's writer of the cached plan, ``Session.point_writer``);
+the session then runs the write (``_point_write``: its reply goes out once its commit
+is durable). ``RowWriter`` also writes the rows of a
 simple-protocol Query of one key probe (``ClientSession._simple_read``).
 """
 from __future__ import annotations
@@ -172,12 +173,15 @@ class BindShape:
 
 
 class PreparedWrite:
-    """A prepared point INSERT/UPDATE/DELETE: its Bind's shape (the session runs it)."""
+    """A prepared point INSERT/UPDATE/DELETE: its Bind's shape and, once made, the
+    engine's writer of its cached plan (``Session.point_writer``; None: the session
+    runs it through ``execute``)."""
 
-    __slots__ = ("shape",)
+    __slots__ = ("shape", "writer")
 
     def __init__(self, shape: BindShape) -> None:
         self.shape = shape
+        self.writer = None
 
 
 class PreparedRead:

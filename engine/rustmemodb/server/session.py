@@ -1219,8 +1219,14 @@ class ClientSession:
                 if not writes or session.txn is not None or conn._closed:
                     return False
                 params = fast.shape.params(data, start, end)
-                if params is None or session.point_kind(stmt.sql) is None:
+                if params is None:
                     return False
+                writer = fast.writer
+                if writer is None or writer.stale:
+                    if session.point_kind(stmt.sql) is None:
+                        return False
+                    # (None: a fast path that needs a transaction; ``execute`` runs it)
+                    writer = fast.writer = session.point_writer(stmt.sql)
             else:
                 if conn._closed or session.notices:
                     return False
@@ -1236,32 +1242,41 @@ class ClientSession:
         except Exception:  # noqa: BLE001 - the ordinary way reports it
             del out[mark:]
             return False
-        self._point_write(stmt, params, fast.shape.formats, describe)
+        self._point_write(stmt, params, fast.shape.formats, describe, writer)
         return True
 
     def _point_write(self, stmt: Statement, params: list, formats: list[int],
-                     describe: bool) -> None:
+                     describe: bool, writer=None) -> None:
         """An autocommit point INSERT/UPDATE/DELETE's group, answered as it arrived
         (``_answer_now``): the replies up to ReadyForQuery appended to ``out``, as
         ``_run_point_group`` would, or, when its commit waits for an fsync, its future in
         ``_acking`` and the reply held until ``_acked``: nothing is acknowledged before
-        it is durable."""
+        it is durable. ``writer``: the engine's ``PointWrite`` of the statement, tried
+        first; whatever it declines runs through ``execute``."""
         out = self._bound(stmt, formats, describe)
-        db = self.conn._session.db
+        conn = self.conn
+        db = conn._session.db
         commits = db.deferring_durability()
         try:
             try:
-                outcome = self._execute(stmt.sql, params)
+                result = None
+                if writer is not None and not conn._closed:
+                    with conn._lock:
+                        result = writer(params)
+                if result is None:
+                    result = self._engine(stmt.sql, params)
             finally:
                 db.stop_deferring()
                 self._notices()
-            reply = b""
-            if outcome.rows is not None:     # RETURNING
+            if result.table is None and result.rows is None:
+                reply = _write_complete(result.kind, result.rowcount)
+            else:                            # RETURNING
+                outcome = _outcome(result, stmt.sql)
                 rows, columns = outcome.rows, outcome.columns
                 if len(formats) != len(columns):
                     formats = _formats(formats[:1], len(columns), "result")
                 reply = _encode_rows(rows.take(rows.count), columns, formats)
-            reply += m.command_complete(outcome.tag)
+                reply += m.command_complete(outcome.tag)
         except Exception as exc:  # noqa: BLE001 - errors.Error or an engine bug
             reply = m.error_response(exc)
         if not commits:
@@ -1351,6 +1366,20 @@ def _row_description(columns: list, formats: list[int]) -> bytes:
         if len(_DESCRIPTIONS) > 1024:
             _DESCRIPTIONS.clear()
         _DESCRIPTIONS[key] = message
+    return message
+
+
+_COMPLETES: dict = {}       # (kind, rowcount) -> CommandComplete of a write without rows
+
+
+def _write_complete(kind: str, rowcount: int) -> bytes:
+    """The CommandComplete of a write that returned no rows (``_point_write``): made
+    once per kind and count (a point write's is one of a few)."""
+    message = _COMPLETES.get((kind, rowcount))
+    if message is None:
+        message = m.command_complete(command_tag(kind, rowcount))
+        if len(_COMPLETES) < 64:
+            _COMPLETES[(kind, rowcount)] = message
     return message
 
 
