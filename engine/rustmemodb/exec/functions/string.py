@@ -389,8 +389,32 @@ def _to_hex(n: int) -> str:
     return format(n & 0xFFFF_FFFF_FFFF_FFFF, "x")
 
 
+def _text_position(i: int, n: int) -> int:
+    """DuckDB's string index: 1-based, negative from the end (-1 is the last)."""
+    return n + i + 1 if i < 0 else i
+
+
+def _text_slice_row(s: str, lo, hi) -> str:
+    """DuckDB's ``s[lo:hi]``: characters lo..hi inclusive, either bound left out."""
+    n = len(s)
+    lo = 1 if lo is None else max(_text_position(lo, n), 1)
+    hi = n if hi is None else min(_text_position(hi, n), n)
+    return s[lo - 1:hi] if lo <= hi else ""
+
+
+def _text_element_row(s: str, i: int) -> str:
+    """DuckDB's ``s[i]``: the i-th character, '' outside the string."""
+    i = _text_position(i, len(s))
+    return s[i - 1] if 1 <= i <= len(s) else ""
+
+
 def register_more(reg) -> None:
     reg.add(ScalarFunction("translate", fixed((T, T, T, T)), None, _translate_row))
+    # s[lo:hi] and s[i] on text (DuckDB; PostgreSQL cannot subscript text: sql/bind/bind_array)
+    reg.add(ScalarFunction("text_slice", fixed((T, I, I, T)), None,
+                           lambda s, lo, hi: None if s is None else _text_slice_row(s, lo, hi),
+                           strict=False))
+    reg.add(ScalarFunction("text_element", fixed((T, I, T)), None, _text_element_row))
     for name in ("to_hex", "hex"):        # sqlglot reads to_hex as HEX
         reg.add(ScalarFunction(name, fixed((I, T)), None, _to_hex))
     reg.add(ScalarFunction("overlay", fixed((T, T, I, T), (T, T, I, I, T)), None, _overlay_row))

@@ -79,6 +79,12 @@ def _call(stmt, name: str, args: list) -> Expr:
 
 def bind_subscript(stmt, binder, node: exp.Bracket) -> Expr:
     base = binder.bind(node.this)
+    if base.type == types.TEXT and len(node.expressions) == 1:     # DuckDB's 'text'[2:3]
+        sub = node.expressions[0]
+        if isinstance(sub, exp.Slice):
+            return _call(stmt, "text_slice", [base, _index(binder, sub.this, shifted=False),
+                                              _index(binder, sub.expression, shifted=False)])
+        return _call(stmt, "text_element", [base, _text_index(binder, sub, node.this)])
     if not types.is_array(base.type):
         if base.type == types.JSON:
             raise errors.not_supported("JSON subscripts", hint="Use -> or ->>.")
@@ -93,6 +99,20 @@ def bind_subscript(stmt, binder, node: exp.Bracket) -> Expr:
         hi = _index(binder, sub.expression, shifted=False)
         return _call(stmt, "array_slice", [base, lo, hi])
     return _call(stmt, "array_element", [base, _index(binder, sub, shifted=True)])
+
+
+def _text_index(binder, node, base_node) -> Expr:
+    """The index of ``text[i]``. sqlglot moves a literal index to 0-based when it cannot
+    tell the subscripted value is a string (a column: ``h[1]`` arrives as 0, ``h[-1]`` as
+    -2), and leaves it when it can (``'hello'[1]``): the literal is put back."""
+    kind = base_node.type.this if base_node.type is not None else None
+    moved = kind is None or kind == exp.DataType.Type.UNKNOWN
+    if moved and isinstance(node, exp.Literal) and not node.is_string:
+        return Const(int(node.this) + 1, types.INTEGER)
+    if moved and isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal) \
+            and not node.this.is_string:
+        return Const(1 - int(node.this.this), types.INTEGER)
+    return _index(binder, node, shifted=False)
 
 
 def _index(binder, node, shifted: bool) -> Expr:
