@@ -396,3 +396,32 @@ def test_entries_are_bounded(monkeypatch):
     assert len(plans.entries) <= 8
     assert conn.execute("SELECT a + 7, b FROM t WHERE c > 1 ORDER BY 1, 2").fetchall() == \
         _fresh().execute("SELECT a + 7, b FROM t WHERE c > 1 ORDER BY 1, 2").fetchall()
+
+
+# Sort columns holding NULLs, NaN, text and booleans, in each direction and NULL placement:
+# the piece rows sort by what the pieces' values over the table hold (exec/piece_rows.py
+# ``_kind``), the normal path by what the output rows hold.
+_SORT_SETUP = [
+    "CREATE TABLE s (i INTEGER, f FLOAT, t TEXT, b BOOLEAN)",
+    "INSERT INTO s VALUES (3, 1.5, 'b', true), (1, NULL, 'a', false), (2, 2.5, NULL, true),"
+    " (NULL, 0.5, 'c', NULL), (1, 1.5, 'a', true), (3, CAST('NaN' AS FLOAT), 'b', false), (2, -1.0, 'd', true)",
+]
+_SORT_ITEMS = ["i", "f", "t", "b", "i + 1", "f * 2", "coalesce(i, 0)", "t || 'x'"]
+_SORT_CONDS = ["", " WHERE i > 1", " WHERE f < 2", " WHERE f = f", " WHERE i IS NOT NULL",
+               " WHERE f > 1 OR i = 1"]
+_SORT_ORDERS = ["1", "1, 2", "2, 1", "1 DESC, 2 DESC", "1 NULLS FIRST, 2", "2 DESC NULLS LAST",
+                "1 DESC, 2", "2, 1 DESC NULLS LAST"]
+
+
+def test_sorts_over_nulls_nans_and_types_answer_as_planned_whole():
+    statements = [f"SELECT {a}, {b} FROM s{w} ORDER BY {o}"
+                  for a in _SORT_ITEMS for b in _SORT_ITEMS if a != b
+                  for w in _SORT_CONDS[::3 if a < b else 2] for o in _SORT_ORDERS]
+    conn, fresh = _connect("always"), _connect("never")
+    for s in _SORT_SETUP:
+        conn.execute(s)
+        fresh.execute(s)
+    hits = conn._session._piece_plans.hits
+    for sql in statements:
+        assert _outcome(conn, sql) == _outcome(fresh, sql), sql
+    assert conn._session._piece_plans.hits - hits > len(statements) // 2
