@@ -191,6 +191,24 @@ def test_the_one_piece_a_statement_lacks_is_planned_on_its_first_sighting():
     assert plans.hits == hits + 1
 
 
+def test_a_plan_from_pieces_is_made_only_when_read():
+    conn = _planned()
+    session = conn._session
+    plans = session._piece_plans
+    hits = plans.hits
+    sql = "SELECT b + 1, a FROM t WHERE a > 1 AND c < 4 OR a > 1 ORDER BY 2 DESC, 1"
+    assert _outcome(conn, sql) == _outcome(_fresh(), sql)
+    assert plans.hits == hits + 1
+    prepared = session.db.plan_cache.get(sql)
+    assert prepared is not None and prepared.pieces is not None
+    assert prepared._lazy._plan is None        # its rows came from the pieces' values
+    plan = prepared.plan
+    assert plan is not None and prepared.bound.plan is plan and prepared.plan is plan
+    normal = session._bind(placeholders.normalize(sql), session.db.root, from_pieces=False)
+    assert repr(plan) == repr(normal.plan)
+    assert _outcome(conn, sql) == _outcome(_fresh(), sql)     # the same text: by text
+
+
 @pytest.mark.parametrize("changes", [
     ["ALTER TABLE t ALTER COLUMN b TYPE FLOAT"],
     ["ALTER TABLE t RENAME COLUMN b TO bb", "ALTER TABLE t RENAME COLUMN c TO b",

@@ -38,8 +38,7 @@ def compile_piece_rows(prepared, compile_fast: Callable) -> Callable:
     """The fast path of ``prepared`` (planned from pieces: ``prepared.pieces``): fn(ctx)
     -> Result, or None for the vectorised path. ``compile_fast(prepared)``: its plan
     compiled as any other, made the first time a run needs it."""
-    items, conds, ops, sort_keys, table, width = prepared.pieces
-    columns = prepared.plan.columns
+    items, conds, ops, sort_keys, table, width, columns = prepared.pieces
     # ORDER BY output columns in one direction (ORDER BY 1, 2, 3): sorted as ``sort``
     # sorts them once it has checked the output rows' values, per statement, whenever
     # the pieces' values over the whole table (made once per table version: ``values``)
@@ -47,13 +46,16 @@ def compile_piece_rows(prepared, compile_fast: Callable) -> Callable:
     sort, plain_sort = _sorter(sort_keys) if sort_keys else (None, None)
     compiled: list = []
     # Not ``prepared`` itself, whose ``fast`` this is: a cycle through it would leave
-    # every one-off statement's plan to the cyclic collector (a copy is compiled)
+    # every one-off statement's plan to the cyclic collector (a copy is compiled, its
+    # plan read from the bound statement's: made only now, sql/piece_plan.py)
     fields = _copied(prepared)
     make = type(prepared)
 
     def fallback(ctx):
         if not compiled:
-            compiled.append(compile_fast(make(**dict(zip(_COPIED, fields)))) or _declines)
+            copy = dict(zip(_COPIED, fields))
+            copy["plan"] = copy["bound"].plan
+            compiled.append(compile_fast(make(**copy)) or _declines)
         return compiled[0](ctx)
 
     def run(ctx):
@@ -99,12 +101,12 @@ def compile_piece_rows(prepared, compile_fast: Callable) -> Callable:
 
 def _plain_sort(sort_keys: tuple):
     """(output positions, their item getter, descending, per key from the last: (its
-    item getter, its position, NULLs first)) for sort keys that are output columns in
-    one direction, else None. ``sort_keys``: output columns (ColRef)."""
+    item getter, its position, NULLs first)) for sort keys in one direction, else None.
+    ``sort_keys``: ((output position, descending, nulls first), ...)."""
     if len({bool(desc) for _, desc, _ in sort_keys}) != 1:
         return None
-    cols = tuple(e.index for e, _, _ in sort_keys)
-    passes = tuple((itemgetter(e.index), e.index, bool(nf)) for e, _, nf in reversed(sort_keys))
+    cols = tuple(i for i, _, _ in sort_keys)
+    passes = tuple((itemgetter(i), i, bool(nf)) for i, _, nf in reversed(sort_keys))
     return cols, itemgetter(*cols), bool(sort_keys[0][1]), passes
 
 
@@ -139,8 +141,9 @@ def _sort_nulls(rows: list, plain_sort: tuple) -> list:
     return rows
 
 
-# The fields of a Prepared its compiled fast path reads (exec/fast_select.py).
-_COPIED = ("text", "placeholders", "kind", "bound", "plan", "functions_version",
+# The fields of a Prepared its compiled fast path reads (exec/fast_select.py), its plan
+# apart.
+_COPIED = ("text", "placeholders", "kind", "bound", "functions_version",
            "param_types", "exact_types", "sizes", "lifted")
 _copied = attrgetter(*_COPIED)
 
@@ -153,14 +156,13 @@ _SORTS: dict = {}
 
 
 def _sorter(sort_keys: tuple) -> tuple:
-    if any(type(e) is not ColRef for e, _, _ in sort_keys):
-        return sorter(sort_keys, compile_row), None
-    key = tuple((e.index, desc, nulls_first) for e, desc, nulls_first in sort_keys)
-    got = _SORTS.get(key)
+    got = _SORTS.get(sort_keys)
     if got is None:
         if len(_SORTS) >= 256:
             _SORTS.clear()
-        got = _SORTS[key] = (sorter(sort_keys, compile_row), _plain_sort(sort_keys))
+        # (an output column's sort reads its position only: sorter's ``_column``)
+        by = [(ColRef(i, None, None), desc, nulls_first) for i, desc, nulls_first in sort_keys]
+        got = _SORTS[sort_keys] = (sorter(by, compile_row), _plain_sort(sort_keys))
     return got
 
 

@@ -52,6 +52,7 @@ pays a dictionary lookup per piece and nothing more.
 from __future__ import annotations
 
 import re
+import threading
 import weakref
 from collections import OrderedDict, namedtuple
 
@@ -78,8 +79,64 @@ _ORDER_KEY = re.compile(r"\s*([0-9]+)(?:\s+(asc|desc))?(?:\s+nulls\s+(first|last
 
 # What the executor needs to make a statement's rows from its pieces' values
 # (exec/piece_rows.py): the select items' and the conditions' pieces, the AND/OR
-# joining the conditions, the sort keys (LogicalSort's) or None, the table and its width.
-PieceRows = namedtuple("PieceRows", "items conds ops sort_keys table width")
+# joining the conditions, the sort keys ((output position, descending, nulls first),
+# ...) or None, the table and its width, the output columns.
+PieceRows = namedtuple("PieceRows", "items conds ops sort_keys table width columns")
+
+
+# The plan of a statement planned from pieces is made when first read (``_LazyPlan``):
+# its rows are made from the pieces' values (exec/piece_rows.py), and only a statement
+# whose pieces have no values, EXPLAIN-like readers of cached plans and the tests read
+# it. Making its nodes was a tenth of planning such a statement, and freeing them as
+# much again.
+_MAKING = threading.Lock()
+
+
+class _LazyPlan:
+    """A plan made once, when first asked for (``make()``), the same object for every
+    reader (a statement's Prepared and its BoundStatement, any thread)."""
+
+    __slots__ = ("_make", "_plan")
+
+    def __init__(self, make) -> None:
+        self._make = make
+        self._plan = None
+
+    def get(self):
+        plan = self._plan
+        if plan is None:
+            with _MAKING:
+                plan = self._plan
+                if plan is None:
+                    plan = self._plan = self._make()
+                    self._make = None
+        return plan
+
+
+def _lazy_plan_property():
+    """A ``plan`` attribute read from the instance's ``_lazy`` (a ``_LazyPlan``) until one
+    is set."""
+    def get(self):
+        plan = self.__dict__.get("_plan")
+        if plan is None:
+            lazy = self.__dict__.get("_lazy")
+            if lazy is not None:
+                plan = lazy.get()
+        return plan
+
+    def set_(self, plan) -> None:
+        self.__dict__["_plan"] = plan
+    return property(get, set_)
+
+
+class PiecePrepared(Prepared):
+    """The Prepared of a statement planned from pieces: its ``plan`` made when first read."""
+    plan = _lazy_plan_property()
+
+
+class _PieceBound(BoundStatement):
+    """Its BoundStatement: the same plan, made when first read."""
+    plan = _lazy_plan_property()
 
 
 class _Declined:
@@ -385,32 +442,41 @@ class PiecePlans:
         for piece in got[:n_items]:
             exprs += piece.exprs
             columns += piece.columns
-        filter_ = None
-        if len(got) > n_items:
-            filter_ = self._chain([p.filter for p in got[n_items:]], ops, functions)
-        plan = LogicalProject(columns, LogicalScan(scan_columns, table, alias, False,
-                                                   filter_), exprs)
+        sort_keys = None
         if keys:
-            sort_keys = []
-            for k, desc, nulls_first in keys:
-                if not 1 <= k <= len(columns):
+            n = len(columns)
+            for k, _, _ in keys:
+                if not 1 <= k <= n:
                     return None     # the normal path reports it (42P10)
-                name, t = columns[k - 1]
-                sort_keys.append((ColRef(k - 1, t, name), desc, nulls_first))
-            plan = LogicalSort(columns, plan, sort_keys)
+            sort_keys = tuple((k - 1, desc, nulls_first) for k, desc, nulls_first in keys)
+        filters = [p.filter for p in got[n_items:]]
+        logic = self._logic_impls(functions) if filters else None
+
+        def make():
+            filter_ = _chain(filters, ops, logic) if filters else None
+            plan = LogicalProject(columns, LogicalScan(scan_columns, table, alias, False,
+                                                       filter_), exprs)
+            if sort_keys:
+                plan = LogicalSort(columns, plan, [
+                    (ColRef(i, columns[i][1], columns[i][0]), desc, nulls_first)
+                    for i, desc, nulls_first in sort_keys])
+            return plan
+
+        lazy = _LazyPlan(make)
         needs = first_needs = got[0].needs
         for piece in got:
             if piece.needs is not first_needs and piece.needs != first_needs:
                 needs = self._merged(got)
                 break
         deps, privileges, sizes, nested = needs
-        bound = BoundStatement("SELECT", plan=plan, deps=list(deps), returns_rows=True,
-                               nested=nested, privileges=privileges)
-        prepared = Prepared(ph.sql, ph, kind="SELECT", bound=bound, plan=plan,
-                            functions_version=functions.version, sizes=sizes)
+        bound = _PieceBound("SELECT", deps=list(deps), returns_rows=True, nested=nested,
+                            privileges=privileges)
+        bound._lazy = lazy
+        prepared = PiecePrepared(ph.sql, ph, kind="SELECT", bound=bound,
+                                 functions_version=functions.version, sizes=sizes)
+        prepared._lazy = lazy
         prepared.pieces = PieceRows(tuple(got[:n_items]), tuple(got[n_items:]), tuple(ops),
-                                    tuple(sort_keys) if keys else None, table,
-                                    len(scan_columns))
+                                    sort_keys, table, len(scan_columns), columns)
         return prepared
 
     def _merged(self, got: list) -> tuple:
@@ -427,19 +493,24 @@ class PiecePlans:
         merges[key] = (distinct, needs)
         return needs
 
-    def _chain(self, filters: list, ops: list, functions):
-        """The filters joined as sqlglot's parser joins the conditions (sql/pieces.py
-        ``_chain``): AND before OR, both from the left; each join the call the binder
-        makes for it."""
+    def _logic_impls(self, functions) -> dict:
+        """The binder's calls for AND and OR in ``functions``: name -> (impl, type)."""
         registry, version, impls = self._logic
         if registry is not functions or version != functions.version:
             impls = {name: functions.resolve(name, [types.BOOLEAN, types.BOOLEAN])
                      for name in ("and", "or")}
             self._logic = (functions, functions.version, impls)
-        and_fn, and_type = impls["and"]
-        or_fn, or_type = impls["or"]
-        return chain(filters, ops, lambda a, b: Call("and", (a, b), and_type, and_fn),
-                     lambda a, b: Call("or", (a, b), or_type, or_fn))
+        return impls
+
+
+def _chain(filters: list, ops: list, impls: dict):
+    """The filters joined as sqlglot's parser joins the conditions (sql/pieces.py
+    ``_chain``): AND before OR, both from the left; each join the call the binder makes
+    for it (``impls``: PiecePlans._logic_impls)."""
+    and_fn, and_type = impls["and"]
+    or_fn, or_type = impls["or"]
+    return chain(filters, ops, lambda a, b: Call("and", (a, b), and_type, and_fn),
+                 lambda a, b: Call("or", (a, b), or_type, or_fn))
 
 
 def _merged(needs: list) -> tuple:
