@@ -186,6 +186,28 @@ def test_the_one_piece_a_statement_lacks_is_planned_on_its_first_sighting():
     one_new = "SELECT a, c * 3 FROM t WHERE a > 1 OR c < 4 ORDER BY 1"
     assert _outcome(conn, one_new) == _outcome(_fresh(), one_new)
     assert plans.hits == hits + 1
+
+
+
+def test_new_pieces_wait_for_a_second_sighting_until_pieces_repeat():
+    conn = _connect("default")
+    for s in SETUP:
+        conn.execute(s)
+    # a session whose statements bring new pieces each time plans none of them
+    items = [f"{x} {op} {y}" for x in "abc" for y in "abc" if x != y for op in "+-*"]
+    conds = [f"{x} {op} {y}" for x in "abc" for y in "abc" if x != y
+             for op in ("<", ">", "<=", ">=", "<>")]
+    fresh = _fresh()
+    for i in range(len(items) // 2):
+        sql = f"SELECT {items[2 * i]}, {items[2 * i + 1]} FROM t WHERE {conds[i]} ORDER BY 1"
+        assert _outcome(conn, sql) == _outcome(fresh, sql)
+    plans = conn._session._piece_plans
+    assert plans.hits == 0 and not plans.entries
+    # once its statements bring pieces seen before, a statement's new pieces are
+    # planned on their first sighting
+    conn = _planned()
+    plans = conn._session._piece_plans
+    hits = plans.hits
     two_new = "SELECT a, c * 5, b * 7 FROM t WHERE a > 1 ORDER BY 1"
     assert _outcome(conn, two_new) == _outcome(_fresh(), two_new)
     assert plans.hits == hits + 1

@@ -46,8 +46,9 @@ read still the same object, its tables' sizes within the plan cache's drift); a 
 the normal path would not plan this way is remembered as declined until the catalog
 (``Root.catalog_version``) or the function registry changes. A piece is planned on its
 second sighting (a statement's pieces seen once are just counted), or on its first
-when it is the only piece its statement lacks, so a file whose pieces never repeat
-pays a dictionary lookup per piece and nothing more.
+when it is the only piece its statement lacks or when more than a quarter of the
+pieces the session's recent statements brought were seen before; so a file whose
+pieces never repeat pays a dictionary lookup per piece and nothing more.
 """
 from __future__ import annotations
 
@@ -67,6 +68,10 @@ from .pieces import chain, split
 # Pieces (planned or declined) and sightings kept per session, least recently used
 # dropped first.
 MAX_ENTRIES = 1024
+
+# Pieces sighted over which the share seen before is judged (``PiecePlans.prepare``): the
+# counts are halved past it.
+_REUSE_WINDOW = 256
 
 # Kinds of pieces: a select item, a condition, a condition planned as a select item.
 _ITEM, _COND, _VALUE = "item", "cond", "value"
@@ -214,7 +219,7 @@ class PiecePlans:
     ``_Declined``; and the pieces seen once."""
 
     __slots__ = ("entries", "seen", "hits", "misses", "_logic", "_checked", "_fresh",
-                 "_orders", "_scans", "_merges", "_needs")
+                 "_orders", "_scans", "_merges", "_needs", "_sighted", "_known")
 
     def __init__(self) -> None:
         self.entries: OrderedDict = OrderedDict()
@@ -236,6 +241,10 @@ class PiecePlans:
         # needs of the pieces planned, one object for equal ones
         self._merges: dict = {}
         self._needs: list = []
+        # Pieces the statements of the shape brought, and how many of them were seen
+        # before (``prepare``)
+        self._sighted = 0
+        self._known = 0
 
     def prepare(self, session, ph, root) -> Prepared | None:
         """The plan of ``ph`` (normalized statement text, no placeholders) over ``root``
@@ -293,13 +302,28 @@ class PiecePlans:
             if entry is None:
                 missing.append(i)
             got.append(entry)
+        unseen = ()
         if missing:
             seen = self.seen
             unseen = [wanted[i] for i in missing if wanted[i] not in seen]
+        # how often the session's statements bring pieces seen before (halved now and
+        # then: what the recent statements do)
+        if self._sighted >= _REUSE_WINDOW:
+            self._sighted >>= 1
+            self._known >>= 1
+        self._sighted += len(wanted)
+        self._known += len(wanted) - len(unseen)
+        if missing:
             # Pieces are planned on their second sighting, or on their first when it is
             # the one piece the statement lacks (planning it costs about what planning
             # the statement whole would): a file whose pieces never repeat plans none.
-            if unseen and (len(unseen) > 1 or len(missing) == len(wanted)):
+            # Once more than a quarter of the pieces the session's recent statements
+            # brought were seen before (a file writing the same pieces in new
+            # combinations: SQLite's corpus), a new piece is planned on its first
+            # sighting too: it is likely to come again, and its statement is spared the
+            # normal path (planned whole, then its pieces again on their second sighting).
+            if unseen and (len(unseen) > 1 or len(missing) == len(wanted)) and \
+                    self._known * 4 <= self._sighted:
                 for k in unseen:
                     seen[k] = None
                     if len(seen) > MAX_ENTRIES:
