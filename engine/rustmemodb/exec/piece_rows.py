@@ -38,38 +38,54 @@ def compile_piece_rows(prepared, compile_fast: Callable) -> Callable:
     """The fast path of ``prepared`` (planned from pieces: ``prepared.pieces``): fn(ctx)
     -> Result, or None for the vectorised path. ``compile_fast(prepared)``: its plan
     compiled as any other, made the first time a run needs it."""
-    items, conds, ops, sort_keys, table, width, columns = prepared.pieces
-    # ORDER BY output columns in one direction (ORDER BY 1, 2, 3): sorted as ``sort``
-    # sorts them once it has checked the output rows' values, per statement, whenever
-    # the pieces' values over the whole table (made once per table version: ``values``)
-    # already say what that check would find (``plain_sort``)
-    sort, plain_sort = _sorter(sort_keys) if sort_keys else (None, None)
-    compiled: list = []
-    # Not ``prepared`` itself, whose ``fast`` this is: a cycle through it would leave
-    # every one-off statement's plan to the cyclic collector (a copy is compiled, its
-    # plan read from the bound statement's: made only now, sql/piece_plan.py)
-    fields = _copied(prepared)
-    make = type(prepared)
+    return _PieceRun(prepared, compile_fast)
 
-    def fallback(ctx):
-        if not compiled:
-            copy = dict(zip(_COPIED, fields))
+
+class _PieceRun:
+    """A statement planned from pieces, run (``__call__(ctx)``). One object rather than
+    closures: a one-off statement makes and frees one of these, where two closures took
+    a dozen cells more."""
+
+    __slots__ = ("pieces", "sort", "plain_sort", "fields", "make", "compile_fast",
+                 "compiled")
+
+    def __init__(self, prepared, compile_fast: Callable) -> None:
+        self.pieces = pieces = prepared.pieces
+        sort_keys = pieces.sort_keys
+        # ORDER BY output columns in one direction (ORDER BY 1, 2, 3): sorted as ``sort``
+        # sorts them once it has checked the output rows' values, per statement, whenever
+        # the pieces' values over the whole table (made once per table version:
+        # ``values``) already say what that check would find (``plain_sort``)
+        self.sort, self.plain_sort = _sorter(sort_keys) if sort_keys else (None, None)
+        # Not ``prepared`` itself, whose ``fast`` this is: a cycle through it would leave
+        # every one-off statement's plan to the cyclic collector (a copy is compiled, its
+        # plan read from the bound statement's: made only now, sql/piece_plan.py)
+        self.fields = _copied(prepared)
+        self.make = type(prepared)
+        self.compile_fast = compile_fast
+        self.compiled = None
+
+    def fallback(self, ctx):
+        compiled = self.compiled
+        if compiled is None:
+            copy = dict(zip(_COPIED, self.fields))
             copy["plan"] = copy["bound"].plan
-            compiled.append(compile_fast(make(**copy)) or _declines)
-        return compiled[0](ctx)
+            compiled = self.compiled = self.compile_fast(self.make(**copy)) or _declines
+        return compiled(ctx)
 
-    def run(ctx):
+    def __call__(self, ctx):
+        items, conds, ops, _, table, width, columns = self.pieces
         root = ctx.root
         version = root.tables.get(table)
         if version is None or version.live_rows > SMALL_ROWS:
-            return fallback(ctx)
+            return self.fallback(ctx)
         rows = table_rows(version, width)
         if conds:
             vals = []
             for piece in conds:
                 got = values(piece, root, rows, ctx)
                 if got is None:
-                    return fallback(ctx)
+                    return self.fallback(ctx)
                 vals.append(got[0][0])
             # (a condition's values are True, False or None: BOOLEAN, sql/piece_plan.py)
             keep = _joined(vals, ops) if len(vals) > 1 else vals[0]
@@ -78,16 +94,18 @@ def compile_piece_rows(prepared, compile_fast: Callable) -> Callable:
         for piece in items:
             got = values(piece, root, rows, ctx)
             if got is None:
-                return fallback(ctx)
+                return self.fallback(ctx)
             cols += got[0]
             kinds += got[1]
         if not cols:
-            return fallback(ctx)
+            return self.fallback(ctx)
         if conds:
             out = list(compress(zip(*cols), keep))
         else:
             out = list(zip(*cols))
+        sort = self.sort
         if sort is not None:
+            plain_sort = self.plain_sort
             kind = _OTHER if plain_sort is None else max([kinds[i] for i in plain_sort[0]])
             if kind == _OTHER or len(out) < 2:
                 out = sort(out, ctx.params)
@@ -96,7 +114,6 @@ def compile_piece_rows(prepared, compile_fast: Callable) -> Callable:
             else:
                 out = _sort_nulls(out, plain_sort)
         return Result(columns, rows=out, rowcount=len(out), kind="SELECT")
-    return run
 
 
 def _plain_sort(sort_keys: tuple):

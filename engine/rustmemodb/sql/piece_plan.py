@@ -98,13 +98,13 @@ _MAKING = threading.Lock()
 
 
 class _LazyPlan:
-    """A plan made once, when first asked for (``make()``), the same object for every
-    reader (a statement's Prepared and its BoundStatement, any thread)."""
+    """A plan made once, when first asked for (``_make_plan(*parts)``), the same object
+    for every reader (a statement's Prepared and its BoundStatement, any thread)."""
 
-    __slots__ = ("_make", "_plan")
+    __slots__ = ("_parts", "_plan")
 
-    def __init__(self, make) -> None:
-        self._make = make
+    def __init__(self, parts: tuple) -> None:
+        self._parts = parts
         self._plan = None
 
     def get(self):
@@ -113,9 +113,22 @@ class _LazyPlan:
             with _MAKING:
                 plan = self._plan
                 if plan is None:
-                    plan = self._plan = self._make()
-                    self._make = None
+                    plan = self._plan = _make_plan(*self._parts)
+                    self._parts = None
         return plan
+
+
+def _make_plan(columns, exprs, scan_columns, table, alias, filters, ops, logic, sort_keys):
+    """[Sort](Project(Scan(filter))) of a statement planned from its pieces
+    (``PiecePlans._assemble``)."""
+    filter_ = _chain(filters, ops, logic) if filters else None
+    plan = LogicalProject(columns, LogicalScan(scan_columns, table, alias, False, filter_),
+                          exprs)
+    if sort_keys:
+        plan = LogicalSort(columns, plan, [
+            (ColRef(i, columns[i][1], columns[i][0]), desc, nulls_first)
+            for i, desc, nulls_first in sort_keys])
+    return plan
 
 
 def _lazy_plan_property():
@@ -475,18 +488,8 @@ class PiecePlans:
             sort_keys = tuple((k - 1, desc, nulls_first) for k, desc, nulls_first in keys)
         filters = [p.filter for p in got[n_items:]]
         logic = self._logic_impls(functions) if filters else None
-
-        def make():
-            filter_ = _chain(filters, ops, logic) if filters else None
-            plan = LogicalProject(columns, LogicalScan(scan_columns, table, alias, False,
-                                                       filter_), exprs)
-            if sort_keys:
-                plan = LogicalSort(columns, plan, [
-                    (ColRef(i, columns[i][1], columns[i][0]), desc, nulls_first)
-                    for i, desc, nulls_first in sort_keys])
-            return plan
-
-        lazy = _LazyPlan(make)
+        lazy = _LazyPlan((columns, exprs, scan_columns, table, alias, filters, ops, logic,
+                          sort_keys))
         needs = first_needs = got[0].needs
         for piece in got:
             if piece.needs is not first_needs and piece.needs != first_needs:
