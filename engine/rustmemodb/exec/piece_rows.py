@@ -21,8 +21,8 @@ past the row path's size.
 from __future__ import annotations
 
 import weakref
-from itertools import compress
-from operator import attrgetter, itemgetter
+from itertools import compress, repeat
+from operator import attrgetter, is_, itemgetter
 from typing import Callable
 
 from .. import errors
@@ -87,7 +87,6 @@ class _PieceRun:
                 if got is None:
                     return self.fallback(ctx)
                 vals.append(got[0][0])
-            # (a condition's values are True, False or None: BOOLEAN, sql/piece_plan.py)
             keep = _joined(vals, ops) if len(vals) > 1 else vals[0]
         cols = []
         kinds = []
@@ -100,7 +99,9 @@ class _PieceRun:
         if not cols:
             return self.fallback(ctx)
         if conds:
-            out = list(compress(zip(*cols), keep))
+            # the rows where the WHERE is true: ``is True``, as the row path's filter
+            # tests (a function's value might be truthy and still no True)
+            out = list(compress(zip(*cols), map(is_, keep, repeat(True))))
         else:
             out = list(zip(*cols))
         sort = self.sort
