@@ -188,7 +188,7 @@ class Session:
         if util is not None:
             return Prepared(ph.sql, ph, kind="utility", utility=util), []
         shape = shape_of(ph.sql, ph.names)
-        if shape.literals:
+        if shape.has_literals:
             found = cache.by_shape(shape)
             if found is not None and found.valid_for(root, db.functions):
                 values = found.lifted.params(shape)
@@ -196,7 +196,7 @@ class Session:
                 cache.hits += 1
                 return found, values
         cache.misses += 1
-        if shape.literals and cache.first_sighting(shape, sql):
+        if shape.has_literals and cache.first_sighting(shape, sql):
             shape = None     # a shape's first text keeps its literals (sql/plan_cache.py)
         prepared = self._bind(ph, txn.working if txn is not None else root, shape)
         values = prepared.lifted.params(shape) if prepared.lifted is not None else []
@@ -245,7 +245,7 @@ class Session:
             return prepared.kind if prepared.fast is not None else None
         ph = placeholders.normalize(sql)
         shape = shape_of(ph.sql, ph.names)
-        prepared = cache.by_shape(shape) if shape.literals else None
+        prepared = cache.by_shape(shape) if shape.has_literals else None
         if prepared is None or prepared.fast is None:
             return None
         db = self.db
@@ -299,7 +299,7 @@ class Session:
             if ph.count:
                 return None
             shape = shape_of(ph.sql, ph.names)
-            if not shape.literals:
+            if not shape.has_literals:
                 return None
             prepared = cache.by_shape(shape)
             if prepared is None:

@@ -186,9 +186,49 @@ def test_the_one_piece_a_statement_lacks_is_planned_on_its_first_sighting():
     one_new = "SELECT a, c * 3 FROM t WHERE a > 1 OR c < 4 ORDER BY 1"
     assert _outcome(conn, one_new) == _outcome(_fresh(), one_new)
     assert plans.hits == hits + 1
+
+
+
+def test_new_pieces_wait_for_a_second_sighting_until_pieces_repeat():
+    conn = _connect("default")
+    for s in SETUP:
+        conn.execute(s)
+    # a session whose statements bring new pieces each time plans none of them
+    items = [f"{x} {op} {y}" for x in "abc" for y in "abc" if x != y for op in "+-*"]
+    conds = [f"{x} {op} {y}" for x in "abc" for y in "abc" if x != y
+             for op in ("<", ">", "<=", ">=", "<>")]
+    fresh = _fresh()
+    for i in range(len(items) // 2):
+        sql = f"SELECT {items[2 * i]}, {items[2 * i + 1]} FROM t WHERE {conds[i]} ORDER BY 1"
+        assert _outcome(conn, sql) == _outcome(fresh, sql)
+    plans = conn._session._piece_plans
+    assert plans.hits == 0 and not plans.entries
+    # once its statements bring pieces seen before, a statement's new pieces are
+    # planned on their first sighting
+    conn = _planned()
+    plans = conn._session._piece_plans
+    hits = plans.hits
     two_new = "SELECT a, c * 5, b * 7 FROM t WHERE a > 1 ORDER BY 1"
     assert _outcome(conn, two_new) == _outcome(_fresh(), two_new)
     assert plans.hits == hits + 1
+
+
+def test_a_plan_from_pieces_is_made_only_when_read():
+    conn = _planned()
+    session = conn._session
+    plans = session._piece_plans
+    hits = plans.hits
+    sql = "SELECT b + 1, a FROM t WHERE a > 1 AND c < 4 OR a > 1 ORDER BY 2 DESC, 1"
+    assert _outcome(conn, sql) == _outcome(_fresh(), sql)
+    assert plans.hits == hits + 1
+    prepared = session.db.plan_cache.get(sql)
+    assert prepared is not None and prepared.pieces is not None
+    assert prepared._lazy._plan is None        # its rows came from the pieces' values
+    plan = prepared.plan
+    assert plan is not None and prepared.bound.plan is plan and prepared.plan is plan
+    normal = session._bind(placeholders.normalize(sql), session.db.root, from_pieces=False)
+    assert repr(plan) == repr(normal.plan)
+    assert _outcome(conn, sql) == _outcome(_fresh(), sql)     # the same text: by text
 
 
 @pytest.mark.parametrize("changes", [
@@ -396,3 +436,32 @@ def test_entries_are_bounded(monkeypatch):
     assert len(plans.entries) <= 8
     assert conn.execute("SELECT a + 7, b FROM t WHERE c > 1 ORDER BY 1, 2").fetchall() == \
         _fresh().execute("SELECT a + 7, b FROM t WHERE c > 1 ORDER BY 1, 2").fetchall()
+
+
+# Sort columns holding NULLs, NaN, text and booleans, in each direction and NULL placement:
+# the piece rows sort by what the pieces' values over the table hold (exec/piece_rows.py
+# ``_kind``), the normal path by what the output rows hold.
+_SORT_SETUP = [
+    "CREATE TABLE s (i INTEGER, f FLOAT, t TEXT, b BOOLEAN)",
+    "INSERT INTO s VALUES (3, 1.5, 'b', true), (1, NULL, 'a', false), (2, 2.5, NULL, true),"
+    " (NULL, 0.5, 'c', NULL), (1, 1.5, 'a', true), (3, CAST('NaN' AS FLOAT), 'b', false), (2, -1.0, 'd', true)",
+]
+_SORT_ITEMS = ["i", "f", "t", "b", "i + 1", "f * 2", "coalesce(i, 0)", "t || 'x'"]
+_SORT_CONDS = ["", " WHERE i > 1", " WHERE f < 2", " WHERE f = f", " WHERE i IS NOT NULL",
+               " WHERE f > 1 OR i = 1"]
+_SORT_ORDERS = ["1", "1, 2", "2, 1", "1 DESC, 2 DESC", "1 NULLS FIRST, 2", "2 DESC NULLS LAST",
+                "1 DESC, 2", "2, 1 DESC NULLS LAST"]
+
+
+def test_sorts_over_nulls_nans_and_types_answer_as_planned_whole():
+    statements = [f"SELECT {a}, {b} FROM s{w} ORDER BY {o}"
+                  for a in _SORT_ITEMS for b in _SORT_ITEMS if a != b
+                  for w in _SORT_CONDS[::3 if a < b else 2] for o in _SORT_ORDERS]
+    conn, fresh = _connect("always"), _connect("never")
+    for s in _SORT_SETUP:
+        conn.execute(s)
+        fresh.execute(s)
+    hits = conn._session._piece_plans.hits
+    for sql in statements:
+        assert _outcome(conn, sql) == _outcome(fresh, sql), sql
+    assert conn._session._piece_plans.hits - hits > len(statements) // 2

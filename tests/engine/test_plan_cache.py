@@ -173,6 +173,27 @@ def test_shapes_distinguish_literal_kinds_and_skip_quoted_text():
     assert s.literals == ()
 
 
+@pytest.mark.parametrize("sql", [
+    "SELECT a+b*2, 7 FROM t1 WHERE c>12 ORDER BY 1, 2",       # integers only
+    "SELECT 1.5, 2, .5, 3e5, 1.e3, 10 FROM t",                # floats among them
+    "SELECT x1, t2.y3 FROM t2 WHERE z = 00012",               # digits inside names
+    "SELECT a FROM t",                                        # none
+    "SELECT 'x', 4 FROM t",                                   # a string: the full scan
+])
+def test_a_shapes_literals_are_its_numbers_where_they_stand(sql):
+    shape = shape_of(sql)
+    assert shape.has_literals == bool(shape.literals)
+    assert shape.values() == tuple(raw for _, _, raw in shape.literals)
+    key = sql
+    for start, kind, raw in reversed(shape.literals):
+        assert sql[start:start + len(raw)] == raw
+        assert kind == ("s" if raw[0] == "'" else "i" if raw.isdigit() else "f")
+        key = key[:start] + "\x00" + kind + key[start + len(raw):]
+    assert shape.key == key
+    # listed lazily or not, the same shape
+    assert shape_of(sql) == shape and shape_of(sql).values() == shape.values()
+
+
 def test_explain_shows_the_literals():
     c = _db()
     c.execute("SELECT id FROM t WHERE k = 3").fetchall()

@@ -46,12 +46,14 @@ read still the same object, its tables' sizes within the plan cache's drift); a 
 the normal path would not plan this way is remembered as declined until the catalog
 (``Root.catalog_version``) or the function registry changes. A piece is planned on its
 second sighting (a statement's pieces seen once are just counted), or on its first
-when it is the only piece its statement lacks, so a file whose pieces never repeat
-pays a dictionary lookup per piece and nothing more.
+when it is the only piece its statement lacks or when more than a quarter of the
+pieces the session's recent statements brought were seen before; so a file whose
+pieces never repeat pays a dictionary lookup per piece and nothing more.
 """
 from __future__ import annotations
 
 import re
+import threading
 import weakref
 from collections import OrderedDict, namedtuple
 
@@ -67,6 +69,10 @@ from .pieces import chain, split
 # dropped first.
 MAX_ENTRIES = 1024
 
+# Pieces sighted over which the share seen before is judged (``PiecePlans.prepare``): the
+# counts are halved past it.
+_REUSE_WINDOW = 256
+
 # Kinds of pieces: a select item, a condition, a condition planned as a select item.
 _ITEM, _COND, _VALUE = "item", "cond", "value"
 # A condition planned as a value that may not stand where it is (see ``prepare``).
@@ -78,8 +84,77 @@ _ORDER_KEY = re.compile(r"\s*([0-9]+)(?:\s+(asc|desc))?(?:\s+nulls\s+(first|last
 
 # What the executor needs to make a statement's rows from its pieces' values
 # (exec/piece_rows.py): the select items' and the conditions' pieces, the AND/OR
-# joining the conditions, the sort keys (LogicalSort's) or None, the table and its width.
-PieceRows = namedtuple("PieceRows", "items conds ops sort_keys table width")
+# joining the conditions, the sort keys ((output position, descending, nulls first),
+# ...) or None, the table and its width, the output columns.
+PieceRows = namedtuple("PieceRows", "items conds ops sort_keys table width columns")
+
+
+# The plan of a statement planned from pieces is made when first read (``_LazyPlan``):
+# its rows are made from the pieces' values (exec/piece_rows.py), and only a statement
+# whose pieces have no values, EXPLAIN-like readers of cached plans and the tests read
+# it. Making its nodes was a tenth of planning such a statement, and freeing them as
+# much again.
+_MAKING = threading.Lock()
+
+
+class _LazyPlan:
+    """A plan made once, when first asked for (``_make_plan(*parts)``), the same object
+    for every reader (a statement's Prepared and its BoundStatement, any thread)."""
+
+    __slots__ = ("_parts", "_plan")
+
+    def __init__(self, parts: tuple) -> None:
+        self._parts = parts
+        self._plan = None
+
+    def get(self):
+        plan = self._plan
+        if plan is None:
+            with _MAKING:
+                plan = self._plan
+                if plan is None:
+                    plan = self._plan = _make_plan(*self._parts)
+                    self._parts = None
+        return plan
+
+
+def _make_plan(columns, exprs, scan_columns, table, alias, filters, ops, logic, sort_keys):
+    """[Sort](Project(Scan(filter))) of a statement planned from its pieces
+    (``PiecePlans._assemble``)."""
+    filter_ = _chain(filters, ops, logic) if filters else None
+    plan = LogicalProject(columns, LogicalScan(scan_columns, table, alias, False, filter_),
+                          exprs)
+    if sort_keys:
+        plan = LogicalSort(columns, plan, [
+            (ColRef(i, columns[i][1], columns[i][0]), desc, nulls_first)
+            for i, desc, nulls_first in sort_keys])
+    return plan
+
+
+def _lazy_plan_property():
+    """A ``plan`` attribute read from the instance's ``_lazy`` (a ``_LazyPlan``) until one
+    is set."""
+    def get(self):
+        plan = self.__dict__.get("_plan")
+        if plan is None:
+            lazy = self.__dict__.get("_lazy")
+            if lazy is not None:
+                plan = lazy.get()
+        return plan
+
+    def set_(self, plan) -> None:
+        self.__dict__["_plan"] = plan
+    return property(get, set_)
+
+
+class PiecePrepared(Prepared):
+    """The Prepared of a statement planned from pieces: its ``plan`` made when first read."""
+    plan = _lazy_plan_property()
+
+
+class _PieceBound(BoundStatement):
+    """Its BoundStatement: the same plan, made when first read."""
+    plan = _lazy_plan_property()
 
 
 class _Declined:
@@ -157,7 +232,7 @@ class PiecePlans:
     ``_Declined``; and the pieces seen once."""
 
     __slots__ = ("entries", "seen", "hits", "misses", "_logic", "_checked", "_fresh",
-                 "_orders", "_scans", "_merges", "_needs")
+                 "_orders", "_scans", "_merges", "_needs", "_sighted", "_known")
 
     def __init__(self) -> None:
         self.entries: OrderedDict = OrderedDict()
@@ -179,6 +254,10 @@ class PiecePlans:
         # needs of the pieces planned, one object for equal ones
         self._merges: dict = {}
         self._needs: list = []
+        # Pieces the statements of the shape brought, and how many of them were seen
+        # before (``prepare``)
+        self._sighted = 0
+        self._known = 0
 
     def prepare(self, session, ph, root) -> Prepared | None:
         """The plan of ``ph`` (normalized statement text, no placeholders) over ``root``
@@ -236,13 +315,28 @@ class PiecePlans:
             if entry is None:
                 missing.append(i)
             got.append(entry)
+        unseen = ()
         if missing:
             seen = self.seen
             unseen = [wanted[i] for i in missing if wanted[i] not in seen]
+        # how often the session's statements bring pieces seen before (halved now and
+        # then: what the recent statements do)
+        if self._sighted >= _REUSE_WINDOW:
+            self._sighted >>= 1
+            self._known >>= 1
+        self._sighted += len(wanted)
+        self._known += len(wanted) - len(unseen)
+        if missing:
             # Pieces are planned on their second sighting, or on their first when it is
             # the one piece the statement lacks (planning it costs about what planning
             # the statement whole would): a file whose pieces never repeat plans none.
-            if unseen and (len(unseen) > 1 or len(missing) == len(wanted)):
+            # Once more than a quarter of the pieces the session's recent statements
+            # brought were seen before (a file writing the same pieces in new
+            # combinations: SQLite's corpus), a new piece is planned on its first
+            # sighting too: it is likely to come again, and its statement is spared the
+            # normal path (planned whole, then its pieces again on their second sighting).
+            if unseen and (len(unseen) > 1 or len(missing) == len(wanted)) and \
+                    self._known * 4 <= self._sighted:
                 for k in unseen:
                     seen[k] = None
                     if len(seen) > MAX_ENTRIES:
@@ -385,32 +479,31 @@ class PiecePlans:
         for piece in got[:n_items]:
             exprs += piece.exprs
             columns += piece.columns
-        filter_ = None
-        if len(got) > n_items:
-            filter_ = self._chain([p.filter for p in got[n_items:]], ops, functions)
-        plan = LogicalProject(columns, LogicalScan(scan_columns, table, alias, False,
-                                                   filter_), exprs)
+        sort_keys = None
         if keys:
-            sort_keys = []
-            for k, desc, nulls_first in keys:
-                if not 1 <= k <= len(columns):
+            n = len(columns)
+            for k, _, _ in keys:
+                if not 1 <= k <= n:
                     return None     # the normal path reports it (42P10)
-                name, t = columns[k - 1]
-                sort_keys.append((ColRef(k - 1, t, name), desc, nulls_first))
-            plan = LogicalSort(columns, plan, sort_keys)
+            sort_keys = tuple((k - 1, desc, nulls_first) for k, desc, nulls_first in keys)
+        filters = [p.filter for p in got[n_items:]]
+        logic = self._logic_impls(functions) if filters else None
+        lazy = _LazyPlan((columns, exprs, scan_columns, table, alias, filters, ops, logic,
+                          sort_keys))
         needs = first_needs = got[0].needs
         for piece in got:
             if piece.needs is not first_needs and piece.needs != first_needs:
                 needs = self._merged(got)
                 break
         deps, privileges, sizes, nested = needs
-        bound = BoundStatement("SELECT", plan=plan, deps=list(deps), returns_rows=True,
-                               nested=nested, privileges=privileges)
-        prepared = Prepared(ph.sql, ph, kind="SELECT", bound=bound, plan=plan,
-                            functions_version=functions.version, sizes=sizes)
+        bound = _PieceBound("SELECT", deps=list(deps), returns_rows=True, nested=nested,
+                            privileges=privileges)
+        bound._lazy = lazy
+        prepared = PiecePrepared(ph.sql, ph, kind="SELECT", bound=bound,
+                                 functions_version=functions.version, sizes=sizes)
+        prepared._lazy = lazy
         prepared.pieces = PieceRows(tuple(got[:n_items]), tuple(got[n_items:]), tuple(ops),
-                                    tuple(sort_keys) if keys else None, table,
-                                    len(scan_columns))
+                                    sort_keys, table, len(scan_columns), columns)
         return prepared
 
     def _merged(self, got: list) -> tuple:
@@ -427,19 +520,24 @@ class PiecePlans:
         merges[key] = (distinct, needs)
         return needs
 
-    def _chain(self, filters: list, ops: list, functions):
-        """The filters joined as sqlglot's parser joins the conditions (sql/pieces.py
-        ``_chain``): AND before OR, both from the left; each join the call the binder
-        makes for it."""
+    def _logic_impls(self, functions) -> dict:
+        """The binder's calls for AND and OR in ``functions``: name -> (impl, type)."""
         registry, version, impls = self._logic
         if registry is not functions or version != functions.version:
             impls = {name: functions.resolve(name, [types.BOOLEAN, types.BOOLEAN])
                      for name in ("and", "or")}
             self._logic = (functions, functions.version, impls)
-        and_fn, and_type = impls["and"]
-        or_fn, or_type = impls["or"]
-        return chain(filters, ops, lambda a, b: Call("and", (a, b), and_type, and_fn),
-                     lambda a, b: Call("or", (a, b), or_type, or_fn))
+        return impls
+
+
+def _chain(filters: list, ops: list, impls: dict):
+    """The filters joined as sqlglot's parser joins the conditions (sql/pieces.py
+    ``_chain``): AND before OR, both from the left; each join the call the binder makes
+    for it (``impls``: PiecePlans._logic_impls)."""
+    and_fn, and_type = impls["and"]
+    or_fn, or_type = impls["or"]
+    return chain(filters, ops, lambda a, b: Call("and", (a, b), and_type, and_fn),
+                 lambda a, b: Call("or", (a, b), or_type, or_fn))
 
 
 def _merged(needs: list) -> tuple:

@@ -94,9 +94,8 @@ _KEYWORD = r"%s(?![a-z0-9_])" % _trie(sorted(_SCANNED))
 _ATOM = r"[^()'\"\[\]a-z_]++|(?!(?:case|end)(?![a-z0-9_]))[a-z_][a-z0-9_]*+"
 _GROUP = r"\((?:%s|\((?:%s)*+\))*+\)" % (_ATOM, _ATOM)
 _SCAN = re.compile(
-    r"(?:[^a-z_'\"(),\[\]]++|(?!%s)[a-z_][a-z0-9_]*+|%s)*+" % (_KEYWORD, _GROUP) +
-    r"(?:(?P<q>'(?:[^']|'')*+'|\"(?:[^\"]|\"\")*+\")|(?P<bad>['\"])|(?P<punct>[(),\[\]])"
-    r"|(?P<word>%s)|(?P<end>\Z))" % _KEYWORD)
+    r"((?:[^a-z_'\"(),\[\]]++|(?!%s)[a-z_][a-z0-9_]*+|%s)*+)" % (_KEYWORD, _GROUP) +
+    r"('(?:[^']|'')*+'|\"(?:[^\"]|\"\")*+\"|['\"]|[(),\[\]]|%s|\Z)" % _KEYWORD)
 # Characters a statement of this shape may hold; a number may not run on into a letter
 # (``1abc``; ``1e5`` is a number).
 _ALLOWED = re.compile(r"[\sA-Za-z0-9_'\"(),\[\]\-+*/%<>=!|&^~#.:?@]*")
@@ -175,32 +174,38 @@ def _split(sql: str):
     piece_start = m.end()
     between = False             # a top-level BETWEEN waits for its AND
     order_at = -1               # where ORDER's BY must be
-    for m in _SCAN.finditer(low, piece_start):
-        kind = m.lastgroup
-        if kind == "punct":
-            punct = m.group(kind)
-            if punct == "(" or punct == "[":
-                depth += 1
-            elif punct == ")" or punct == "]":
-                depth -= 1
-                if depth < 0:
-                    return None
-            elif depth == 0:    # a comma
+    pos = piece_start
+    # (text passed over, token) pairs: each match starts where the last one ended (the
+    # text before a token is always passed over), so positions are running sums
+    for skipped, tok in _SCAN.findall(low, piece_start):
+        start = pos + len(skipped)
+        pos = start + len(tok)
+        if tok == ",":
+            if depth == 0:
                 if clause == "select":
-                    items.append(sql[piece_start:m.start(kind)])
-                    piece_start = m.end()
+                    items.append(sql[piece_start:start])
+                    piece_start = pos
                 elif clause != "order":
                     return None
             continue
-        if kind == "q":
-            if sql[m.start(kind) - 1] in _PREFIXES:      # E'..', B'..', U&'..', a"b"
+        if tok == "(" or tok == "[":
+            depth += 1
+            continue
+        if tok == ")" or tok == "]":
+            depth -= 1
+            if depth < 0:
                 return None
             continue
-        if kind != "word":
-            if kind == "end":
-                break
-            return None     # a quote left alone
-        w = m.group(kind)
+        if not tok:
+            break       # the end of the text
+        first = tok[0]
+        if first == "'" or first == '"':
+            if len(tok) == 1:
+                return None     # a quote left alone
+            if sql[start - 1] in _PREFIXES:      # E'..', B'..', U&'..', a"b"
+                return None
+            continue
+        w = tok
         if w == "case":
             depth += 1
         elif w == "end":
@@ -211,7 +216,6 @@ def _split(sql: str):
             if w in _CLAUSES:
                 if w in spans or clause not in _CLAUSES[w]:
                     return None
-                start = m.start(kind)
                 text = sql[piece_start:start]
                 if clause == "select":
                     items.append(text)
@@ -220,14 +224,14 @@ def _split(sql: str):
                         return None
                     conds.append(text)
                 spans[clause] = (piece_start, start)
-                clause, piece_start = w, m.end()
+                clause, piece_start = w, pos
                 if w == "order":
-                    order_at = m.end()
+                    order_at = pos
                 continue
             if w == "by" and clause == "order" and order_at >= 0:
-                if sql[order_at:m.start(kind)].strip():
+                if sql[order_at:start].strip():
                     return None
-                order_at, piece_start = -1, m.end()
+                order_at, piece_start = -1, pos
                 continue
             if w not in _CUTS:
                 return None
@@ -237,9 +241,9 @@ def _split(sql: str):
                 elif w == "and" and between:
                     between = False
                 elif w != "between":
-                    conds.append(sql[piece_start:m.start(kind)])
+                    conds.append(sql[piece_start:start])
                     ops.append(w)
-                    piece_start = m.end()
+                    piece_start = pos
     if order_at >= 0:
         return None
     if depth != 0 or clause == "select" or between:
