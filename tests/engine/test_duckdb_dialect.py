@@ -127,3 +127,11 @@ def test_union_by_name_refuses_a_repeated_name(by_name_both):
 ])
 def test_text_slices(both, sql):
     assert_same(both, sql)
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT 2**3, 2 ** 3 * 2, 2.0 ** 0.5, 2 ** -1, '**'",
+    "SELECT v ** 2 FROM t ORDER BY g NULLS LAST, h NULLS LAST",
+])
+def test_double_star_power(both, sql):
+    assert_same(both, sql)

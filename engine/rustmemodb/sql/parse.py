@@ -183,6 +183,20 @@ def _oid_arrays(tokens: list) -> list:
     return out
 
 
+def _double_stars(tokens: list) -> list:
+    """DuckDB's power operator ``a ** b`` (two adjacent stars): PostgreSQL's ``^``, with
+    the same precedence. Two stars are no other SQL, so nothing else changes meaning."""
+    out: list = []
+    for tok in tokens:
+        if tok.token_type is TokenType.STAR and out and \
+                out[-1].token_type is TokenType.STAR and out[-1].end + 1 == tok.start:
+            first = out.pop()
+            out.append(Token(TokenType.CARET, "^", first.line, first.col, first.start, tok.end))
+            continue
+        out.append(tok)
+    return out
+
+
 _SAMPLE_UNITS = frozenset({TokenType.MOD, TokenType.PERCENT, TokenType.ROWS})
 
 
@@ -474,6 +488,8 @@ def parse_one(sql: str) -> exp.Expression:
             tokens = _oid_arrays(tokens)
         if "//" in sql:
             tokens = _floor_slashes(tokens)
+        if "**" in sql:
+            tokens = _double_stars(tokens)
         if "->" in sql and ("rder" in sql or "RDER" in sql):
             tokens = _json_arrows(tokens)
         if "ample" in sql or "AMPLE" in sql:

@@ -307,6 +307,24 @@ def regexp_substr(s: str, pattern: str, start: int = 1, nth: int = 1, flags: str
     return None
 
 
+def regexp_instr(s: str, pattern: str, start: int = 1, nth: int = 1, endoption: int = 0,
+                 flags: str = "", group: int = 0) -> int:
+    """Where the nth match (or its subexpression ``group``) starts, 1-based; with
+    ``endoption`` 1, the position just after it ends; 0 when there is no such match."""
+    if start < 1 or nth < 1 or group < 0 or endoption not in (0, 1):
+        raise errors.sql_error("22023", "invalid value for parameter \"start\", \"n\", "
+                                        "\"endoption\" or \"subexpr\"")
+    rx, _ = compile_regex(pattern, flags)
+    if group > rx.groups:
+        return 0
+    for k, m in enumerate(rx.finditer(s, start - 1), 1):
+        if k == nth:
+            if m.start(group) < 0:
+                return 0
+            return (m.end(group) if endoption else m.start(group)) + 1
+    return 0
+
+
 def substring_regex(s: str, pattern: str):
     """substring(s FROM pattern): the first parenthesized group's match, or the match."""
     rx, _ = compile_regex(pattern)
@@ -414,6 +432,10 @@ def register(reg) -> None:
     reg.add(ScalarFunction("regexp_substr", fixed((T, T, T), (T, T, I, T), (T, T, I, I, T),
                                                   (T, T, I, I, T, T), (T, T, I, I, T, I, T)),
                            _vector(regexp_substr, text), regexp_substr))
+    reg.add(ScalarFunction("regexp_instr", fixed((T, T, I), (T, T, I, I), (T, T, I, I, I),
+                                                 (T, T, I, I, I, I), (T, T, I, I, I, T, I),
+                                                 (T, T, I, I, I, T, I, I)),
+                           _vector(regexp_instr, int64), regexp_instr))
     reg.add(ScalarFunction("substring", fixed((T, T, T)), _vector(substring_regex, text),
                            substring_regex))
     reg.add(ScalarFunction("similar_to", fixed((T, T, B), (T, T, T, B)),

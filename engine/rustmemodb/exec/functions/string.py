@@ -7,6 +7,7 @@ concatenation does; NULL on either side gives NULL.
 from __future__ import annotations
 
 import re
+import unicodedata
 from hashlib import md5 as _md5
 
 from ...lazy_import import arrow as pa, compute as pc, kernel
@@ -408,7 +409,14 @@ def _text_element_row(s: str, i: int) -> str:
     return s[i - 1] if 1 <= i <= len(s) else ""
 
 
+def _normalize_row(s: str, form: str) -> str:
+    if form not in ("NFC", "NFD", "NFKC", "NFKD"):
+        raise errors.sql_error("42601", f'invalid normalization form: {form}')
+    return unicodedata.normalize(form, s)
+
+
 def register_more(reg) -> None:
+    reg.add(ScalarFunction("normalize", fixed((T, T, T)), None, _normalize_row))
     reg.add(ScalarFunction("translate", fixed((T, T, T, T)), None, _translate_row))
     # s[lo:hi] and s[i] on text (DuckDB; PostgreSQL cannot subscript text: sql/bind/bind_array)
     reg.add(ScalarFunction("text_slice", fixed((T, I, I, T)), None,

@@ -519,6 +519,12 @@ class ExprBinder:
         """DuckDB's ``list(x [ORDER BY ...])``: array_agg (bind_aggregate_ext.py)."""
         return self.stmt.bind_aggregate(self, node)
 
+    def _Normalize(self, node) -> Expr:
+        """``normalize(s [, NFC | NFD | NFKC | NFKD])``: the form is a keyword, not text."""
+        form = node.args.get("form")
+        name = form.name.upper() if isinstance(form, exp.Expression) else "NFC"
+        return self.call("normalize", [self.bind(node.this), Const(name, types.TEXT)], node)
+
     def _If(self, node) -> Expr:
         """``if(cond, a, b)`` / ``iff`` (DuckDB, and sqlglot's IF): a CASE."""
         return self.bind(exp.Case(ifs=[exp.If(this=node.this, true=node.args.get("true"))],
