@@ -106,3 +106,14 @@ def test_array_against_no_rows_is_empty_not_an_error(source):
         c.register("frame", pd.DataFrame({"k": pd.Series([], dtype="int64")}))
         sql, params = "SELECT k, ARRAY[k, 1] FROM frame WHERE k = ANY (ARRAY[1, 2])", ()
     assert c.execute(sql, params).fetchall() == []
+
+
+def test_untyped_parameter_beside_an_array_takes_its_type():
+    """``n @> $1`` as drivers send it: the parameter is the array operand's type (was
+    42883, no array_contains_all(integer[], unknown))."""
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE p (n INTEGER[], t TEXT[])")
+    c.execute("INSERT INTO p VALUES (ARRAY[7, 8], ARRAY['a']), (ARRAY[1], ARRAY['b'])")
+    assert c.execute("SELECT count(*) FROM p WHERE n @> ?", ([7],)).fetchall() == [(1,)]
+    assert c.execute("SELECT count(*) FROM p WHERE n <@ ?", ([1, 7, 8],)).fetchall() == [(2,)]
+    assert c.execute("SELECT count(*) FROM p WHERE ? && t", (["b", "z"],)).fetchall() == [(1,)]

@@ -57,6 +57,13 @@ def test_json_and_uuid_arrays_are_sent_once_encoded(dsn, engine, binary):
     assert row == ([{"a": 1}, [1], None], [uuid.UUID(int=2)], '{"{\\"a\\": 1}",[1],NULL}')
 
 
+def test_array_operators_with_untyped_parameters(dsn, table):
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("INSERT INTO p (a, n) VALUES (%s, %s)", (["x", "y"], [1, 2]))
+        assert c.execute("SELECT count(*) FROM p WHERE n @> %s AND a && %s",
+                         ([2], ["y", "q"])).fetchone() == (1,)
+
+
 def test_pg8000_sends_intervals_and_arrays_as_text(server, table):
     pg8000 = pytest.importorskip("pg8000.native")
     c = pg8000.Connection("admin", password="s3cret", host="127.0.0.1", port=server.port,

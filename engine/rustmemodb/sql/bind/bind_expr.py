@@ -707,8 +707,12 @@ class ExprBinder:
         unknown = [i for i, a in enumerate(args) if _unknown_param(a)]
         if not unknown:
             return None
-        combos = itertools.product(_UNKNOWN_CANDIDATES, repeat=len(unknown)) \
-            if len(unknown) <= 3 else ((t,) * len(unknown) for t in _UNKNOWN_CANDIDATES)
+        # an array beside it first: ``n @> $1``, ``$1 && n`` (PostgreSQL's unknown takes the
+        # other operand's type)
+        peers = [a.type for a in args if types.is_array(a.type)]
+        candidates = tuple(dict.fromkeys(peers)) + _UNKNOWN_CANDIDATES
+        combos = itertools.product(candidates, repeat=len(unknown)) \
+            if len(unknown) <= 3 else ((t,) * len(unknown) for t in candidates)
         for combo in combos:
             trial = list(args)
             for i, t in zip(unknown, combo):
