@@ -24,9 +24,9 @@ from .partition import refuse, split_rows
 from .planexchange import place_exchanges, place_grouping
 from .plansplit import AggregateNotSplit, NotSplit, bind_and_optimize, split_plan
 from .setops import plan_setop
-from .shuffle import HASHABLE, WINDOW_KEY, Side, _needed_columns, conjuncts, plan_join, \
-    plan_staged_windows, plan_window, plan_window_on_expression, window_expression, \
-    window_key, window_specs
+from .shuffle import HASHABLE, WINDOW_KEY, Side, _needed_columns, \
+    common_partition_expression, conjuncts, plan_join, plan_staged_windows, plan_window, \
+    plan_window_on_expression, window_expression, window_key, window_specs
 from .split import DistPlan, merge_on_shards, plan_select
 from .wire import check, ipc_to_table, table_to_ipc
 from .trees import (
@@ -51,9 +51,11 @@ def _with_shifts(sql: str, input_name: str, shifts: exp.Select) -> str:
 
 
 @dataclass
-class _JoinRows:
-    """A join's rows as ``rangewindows`` reads a table: named columns (the slots
-    ``__c0``, ``__c1``, ... of ``_window_join_parts``) and their types."""
+class _RowsAsTable:
+    """Rows a query makes on the shards (a join's, or a first stage's with its windows)
+    described as ``rangewindows`` describes a table: the name they are read by, their
+    named columns (the slots ``__c0``, ``__c1``, ... of ``_window_join_parts``, or a
+    stage's outputs) and their types."""
     name: str
     columns: list
     types: dict
@@ -805,7 +807,7 @@ class SelectPlanning:
             return None
         outer, scan, needed = parts
         slots = [f"__c{i}" for i in range(len(needed))]
-        rows = _JoinRows("__window_rows", slots, {
+        rows = _RowsAsTable("__window_rows", slots, {
             slot: self.catalog[self._alias_table(tree, a)].types.get(c)
             for slot, (a, c) in zip(slots, needed)})
         if rangewindows.range_shape(outer, lambda t: t.name, rows) is None:
@@ -824,7 +826,7 @@ class SelectPlanning:
         return self._range_over_rows(outer, scan, rows, origin, inner, "after the join",
                                      "the join's rows", want, plan, plan_only)
 
-    def _range_over_rows(self, outer: exp.Select, scan: exp.Select, rows: "_JoinRows",
+    def _range_over_rows(self, outer: exp.Select, scan: exp.Select, rows: "_RowsAsTable",
                          origin, inner: dict, after: str, label: str, want: list,
                          plan: dict, plan_only: bool, source: str | None = None):
         """Windows with no PARTITION BY (``outer``, over ``__window_rows``) computed over
@@ -939,7 +941,7 @@ class SelectPlanning:
         typed = self._columns_of(scan)
         if typed is None:
             return None
-        rows = _JoinRows("__window_rows", [n for n, _ in typed], dict(typed))
+        rows = _RowsAsTable("__window_rows", [n for n, _ in typed], dict(typed))
         inner = self._select(scan.sql(dialect="postgres"), None, plan_only=True)
         if not str(inner.get("windows") or "").startswith("range-partitioned") or \
                 "_sides" not in inner or inner.get("kind") != "scan":
@@ -1486,27 +1488,11 @@ class SelectPlanning:
         ``outer`` (over the join's slots ``__c0``, ...) of a hashable type and with no
         subquery, aggregate, window or volatile call: ``(its SQL over the join's partial
         columns c0, c1, ..., its SQL as the user wrote it)``, or None."""
-        specs = window_specs(outer)
-        if not specs or any(not parts for parts in specs):
-            return None
         slot_names = {f"__c{i}" for i in range(len(needed))}
-        common, by_text = None, {}
-        for parts in specs:
-            texts = set()
-            for p in parts:
-                cols = list(p.find_all(exp.Column))
-                if isinstance(p, (exp.Column, exp.Literal)) or not cols or any(
-                        isinstance(n, (exp.Query, exp.Window, exp.AggFunc, exp.Rand,
-                                       exp.Uuid)) for n in p.walk()) or \
-                        any(c.table or c.name not in slot_names for c in cols):
-                    continue
-                text = p.sql(dialect="postgres")
-                texts.add(text)
-                by_text.setdefault(text, p)
-            common = texts if common is None else common & texts
-        if not common:
+        expr = common_partition_expression(
+            outer, lambda c: not c.table and c.name in slot_names)
+        if expr is None:
             return None
-        expr = by_text[sorted(common)[0]]
 
         def back(n):   # the slot as the join's column, to type the expression
             if isinstance(n, exp.Column) and n.name in slot_names:
