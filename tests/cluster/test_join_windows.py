@@ -161,6 +161,14 @@ RANGE_JOIN_WINDOWS = [
      "WHERE b.w > 1 ORDER BY 2", "a.v"),
     ("SELECT a.id, b.id, lag(b.w, 1) OVER (ORDER BY b.k DESC, b.id, a.id) AS p FROM a "
      "LEFT JOIN b ON a.id = b.a_id ORDER BY p DESC NULLS LAST, 1, 2 LIMIT 6", "b.k"),
+    # RANGE / GROUPS offset frames (a halo of ghost rows) and frames to UNBOUNDED
+    # FOLLOWING (the totals of the ranges after)
+    ("SELECT a.id, b.id, sum(b.w) OVER (ORDER BY b.id RANGE BETWEEN 20 PRECEDING AND "
+     "5 FOLLOWING), count(*) OVER (ORDER BY b.id ROWS BETWEEN CURRENT ROW AND UNBOUNDED "
+     "FOLLOWING) FROM a JOIN b ON a.id = b.a_id ORDER BY 2", "b.id"),
+    ("SELECT a.id, b.id, sum(a.v) OVER (ORDER BY a.g GROUPS BETWEEN 1 PRECEDING AND "
+     "1 FOLLOWING) AS s FROM a JOIN b ON a.id = b.a_id ORDER BY s DESC NULLS LAST, 1, 2 "
+     "LIMIT 8", "a.g"),
 ]
 
 

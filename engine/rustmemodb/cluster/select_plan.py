@@ -762,9 +762,18 @@ class SelectPlanning:
         rows = list(zip(*[c.to_pylist() for c in stats.arrow().columns]))
         positions = [(p, kind) for _, p, kind in running]
         order = rangewindows.window_order(shape, ids, bounds)
-        per_range = rangewindows.offsets(order, {r[0]: r for r in rows}, positions, ids[-1])
-        if any(literal(v, stat_types[p]) is None for o in per_range.values()
-               for p, _ in positions for v in [o[p]] if v is not None):
+        tuples, moved = None, 0
+        if rangewindows.dense_on_tuples(shape):
+            if source is not None:
+                return None   # (the tuples of a join's rows: not counted on the shards)
+            tuples, moved = self._range_tuples(shape, bounds, ids, key_type)
+        by_id = {r[0]: r for r in rows}
+        per_range = rangewindows.offsets(order, by_id, positions, ids[-1], tuples)
+        after = rangewindows.offsets(order[::-1], by_id, positions, ids[-1])   # (the
+        # totals of the ranges after each: a frame to UNBOUNDED FOLLOWING)
+        if any(literal(v, stat_types[p]) is None for offsets in (per_range, after)
+               for o in offsets.values() for p, _ in positions for v in [o[p]]
+               if v is not None):
             return None
         values, firsts = {}, []   # what first_value / nth_value read: one row's value
         for w in shape.windows:
@@ -785,11 +794,30 @@ class SelectPlanning:
             shape, bounds, ids, per_range,
             {id(w): [p for v, p, _ in running if v is w] for w, _, _ in running},
             {p: stat_types[p] for _, p, _ in running}, literal, key_type, input_name,
-            scan_columns, total=sum(r[1] for r in rows), values=values)
+            scan_columns, total=sum(r[1] for r in rows), values=values, after=after)
         fields = dict(windows=f"range-partitioned by {shape.key} ({len(bounds) + 1} ranges "
                               f"and one of NULLs; offsets from: {over(stats_sql)})",
                       range_bounds=bounds, firsts=firsts)
+        if tuples is not None:
+            fields["shuffled_bytes"] = moved
+            fields["windows"] += "; distinct ORDER BY tuples per range counted on the shards"
         return new_tree, shifts, scan, fields
+
+    def _range_tuples(self, shape, bounds: list, ids: list, key_type: str) -> tuple[dict, int]:
+        """For a dense_rank on several keys: ``({range id: distinct tuples of the ORDER
+        BY keys}, bytes moved)``, counted on the shards after each shard's distinct
+        tuples went to their range's shard (``rangewindows.distinct_sql``)."""
+        name = "__range_tuples"
+        scan, partial = rangewindows.distinct_sql(shape, bounds, ids, self._sql_literal,
+                                                  key_type, name)
+        side = Side(name, shape.table.name, rangewindows.RANGE_COLUMN, scan)
+        scratch: dict = {}
+        counted = self._run_split(scratch, DistPlan(partial, 'SELECT "r", "d" FROM '
+                                                    '"__partials"', "scan"),
+                                  [("r", types.INTEGER), ("d", types.INTEGER)], sides=[side])
+        t = counted.arrow()
+        return dict(zip(t.column(0).to_pylist(), t.column(1).to_pylist())), \
+            scratch.get("shuffled_bytes", 0)
 
     def _range_windows_join(self, tree: exp.Select, want: list, plan: dict,
                             plan_only: bool):
