@@ -458,3 +458,59 @@ def test_windows_of_several_orders_run_in_stages(shards):
             _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
     finally:
         c.close()
+
+
+# windows with no PARTITION BY over a derived table the shards make, ordered on its
+# columns, a window's value among them: the derived rows move by ranges of that value
+# (even ranges between its min and max: no table column holds it to sample)
+OVER_DERIVED_WINDOWS = [
+    "SELECT id, s, rank() OVER (ORDER BY s) FROM (SELECT id, sum(v) OVER (PARTITION BY g) "
+    "AS s FROM a) x ORDER BY 3 DESC, id LIMIT 5",
+    "SELECT id, rank() OVER (ORDER BY s DESC) AS r FROM (SELECT id, sum(v) OVER "
+    "(PARTITION BY g) AS s FROM a) x ORDER BY r, id LIMIT 5",
+    "SELECT id, rank() OVER (ORDER BY s DESC, id) AS r FROM (SELECT id, row_number() OVER "
+    "(ORDER BY g, id) AS s FROM a) x ORDER BY r, id LIMIT 5",
+    "SELECT id, s, sum(s) OVER (ORDER BY s, id) AS t, lag(id) OVER (ORDER BY s, id) AS p "
+    "FROM (SELECT id, count(*) OVER (PARTITION BY name) AS s FROM a WHERE g > 5) x "
+    "WHERE s > 100 ORDER BY id",
+    "SELECT id, dense_rank() OVER (ORDER BY m NULLS FIRST) AS d, percent_rank() OVER "
+    "(ORDER BY m NULLS FIRST) FROM (SELECT id, avg(v) OVER (PARTITION BY g % 10) AS m "
+    "FROM a) x ORDER BY d DESC, id LIMIT 10",
+    "SELECT x.id, sum(x.w) OVER (ORDER BY x.w RANGE BETWEEN 2 PRECEDING AND 1 FOLLOWING) "
+    "AS t FROM (SELECT id, v * 2 AS w FROM a WHERE g > 3) x ORDER BY t DESC NULLS LAST, "
+    "x.id LIMIT 8",
+]
+
+
+@pytest.mark.parametrize("shards", [2, 3, 4])
+def test_windows_over_a_derived_tables_values(shards):
+    c, s = _setup(shards)
+    try:
+        size = len(table_to_ipc(c.execute("SELECT * FROM a").arrow()))
+        for q in OVER_DERIVED_WINDOWS:
+            coord0 = c.cluster.coordinator_bytes
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+            plan = c.last_plan
+            assert plan["strategy"] == "shuffle", q
+            assert "over the derived table's rows" in plan["windows"], (q, plan["windows"])
+            assert plan["exchanges"][-1][:2] == ("the derived table's rows", "__range"), q
+            if "LIMIT" in q:
+                assert c.cluster.coordinator_bytes - coord0 < size / 4, q
+        text = "\n".join(r[0] for r in c.execute("EXPLAIN " + OVER_DERIVED_WINDOWS[0])
+                         .fetchall())
+        assert "Exchange: repartition the derived table's rows by hash(__range)" in text, text
+        for cut in ("DELETE FROM a WHERE id % 3 = 0", "DELETE FROM a"):   # fewer; none
+            c.execute(cut)
+            s.execute(cut)
+            for q in OVER_DERIVED_WINDOWS:
+                _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+    finally:
+        c.close()
+
+
+def test_even_bounds():
+    assert rangewindows.even_bounds(None, None, 3) == []
+    assert rangewindows.even_bounds(0, 90, 3) == [30, 60]
+    assert rangewindows.even_bounds(5, 6, 4) == [6]
+    assert rangewindows.even_bounds(0.0, 1.0, 4) == [0.25, 0.5, 0.75]
+    assert rangewindows.even_bounds(0.0, float("nan"), 4) == []

@@ -368,6 +368,35 @@ def bounds_from(samples: list, ranges: int) -> list:
     return out
 
 
+def extremes_sql(shape: RangeShape) -> str:
+    """The key's min and max over the shape's rows (for ``even_bounds``: rows with no
+    table column holding the key to sample)."""
+    key = exp.column(shape.key, table=shape.alias, quoted=True)
+    q = exp.select(exp.Min(this=key.copy()), exp.Max(this=key.copy())).from_(
+        shape.table.copy())
+    if shape.tree.args.get("where") is not None:
+        q.set("where", shape.tree.args["where"].copy())
+    return q.sql(dialect="postgres")
+
+
+def even_bounds(low, high, ranges: int) -> list:
+    """``ranges - 1`` bounds (fewer when they coincide) splitting ``[low, high]``
+    evenly, as ``bounds_from`` gives them; none when there are no numbers to split (no
+    rows, or a NaN or infinity at an end: one range holds every row)."""
+    if low is None or high is None or ranges < 2 or any(
+            isinstance(v, float) and (v != v or v in (float("inf"), float("-inf")))
+            for v in (low, high)):
+        return []
+    out: list = []
+    for j in range(1, ranges):
+        v = low - (-(high - low) * j // ranges) if isinstance(low, int) and \
+            isinstance(high, int) else low + (high - low) * j / ranges   # (ints: rounded
+        # up, so a span of one still splits in two)
+        if v > low and (not out or v > out[-1]):
+            out.append(v)
+    return out
+
+
 def range_ids(shards: int, ranges: int) -> list[int]:
     """An integer per range that hashes to shard ``range % shards`` (the exchange
     places rows by the hash of the range column)."""

@@ -194,6 +194,7 @@ class SelectPlanning:
                 self._range_windows(tree, part, want, plan, plan_only) or \
                 self._range_windows_derived(tree, part, want, plan, plan_only) or \
                 self._range_windows_staged(tree, part, want, plan, plan_only) or \
+                self._range_windows_over_derived(tree, part, want, plan, plan_only) or \
                 self._window_columns(tree, part, want, plan, plan_only) or \
                 self._window_join_on_shards(tree, want, plan, plan_only) or \
                 self._window_join_derived(tree, want, plan, plan_only) or \
@@ -472,8 +473,9 @@ class SelectPlanning:
                 return None
         plan.update(strategy="shuffle" if sides else "split", kind=dist.kind,
                     partial=dist.partial, merge=dist.merge, keys=dist.keys, windows=how)
-        if sides:
-            plan.update(exchanges=[(sd.table, sd.key, sd.scan) for sd in sides], in_place=[])
+        if sides:   # (_sides: what a stage over these rows reads)
+            plan.update(exchanges=[(sd.table, sd.key, sd.scan) for sd in sides], in_place=[],
+                        _sides=sides)
         if plan_only:
             return plan
         return self._finish(plan, self._run_split(plan, dist, want, sides=sides or None))
@@ -745,15 +747,25 @@ class SelectPlanning:
                 sql, shape.table.name, sqlglot.parse_one(source, read="postgres"))
         n = self.shards
         literal = self._sql_literal
-        replies = self._on_shards(range(n), rangewindows.sample_sql(sample_shape), None)
-        samples = [v for s in range(n)
-                   for v in _reply_result(replies[s]).table.column(0).to_pylist()]
-        bounds = rangewindows.bounds_from(samples, n)
+        saved = self.last_plan
+        if sample_shape is not None:
+            replies = self._on_shards(range(n), rangewindows.sample_sql(sample_shape), None)
+            samples = [v for s in range(n)
+                       for v in _reply_result(replies[s]).table.column(0).to_pylist()]
+            bounds = rangewindows.bounds_from(samples, n)
+        else:
+            if key_type not in (types.INTEGER, types.FLOAT):
+                return None
+            try:
+                extremes = self._select(over(rangewindows.extremes_sql(shape)), None).arrow()
+            finally:
+                self.last_plan = saved
+            bounds = rangewindows.even_bounds(extremes.column(0)[0].as_py(),
+                                              extremes.column(1)[0].as_py(), n)
         if any(literal(b, key_type) is None for b in bounds):
             return None
         ids = rangewindows.range_ids(n, len(bounds) + 2)
         stats_sql, running = rangewindows.stats_sql(shape, bounds, ids, literal, key_type)
-        saved = self.last_plan
         try:
             stats = self._select(over(stats_sql), None)
         finally:
@@ -870,12 +882,12 @@ class SelectPlanning:
         if shape is None:
             return None
         found = origin(shape.key)
-        if found is None:
-            return None
-        alias, column, base = found
-        sample_shape = rangewindows.RangeShape(
-            exp.select(exp.column(column, table=alias, quoted=True)).from_(base.copy()),
-            base, alias, column, shape.desc, shape.nulls_first)
+        sample_shape = None   # (no table column: bounds from the key's min and max)
+        if found is not None:
+            alias, column, base = found
+            sample_shape = rangewindows.RangeShape(
+                exp.select(exp.column(column, table=alias, quoted=True)).from_(base.copy()),
+                base, alias, column, shape.desc, shape.nulls_first)
         planned = self._range_plan(shape, rows.types[shape.key], sample_shape,
                                    source or scan.sql(dialect="postgres"), slots,
                                    "__range_rows")
@@ -900,7 +912,8 @@ class SelectPlanning:
             (side.table, rangewindows.RANGE_COLUMN, stage)]
         fields["windows"] = fields["windows"].replace(
             f"range-partitioned by {shape.key}",
-            f"range-partitioned by {alias}.{column} {after}", 1)
+            f"range-partitioned by {alias}.{column} {after}" if found is not None else
+            f"range-partitioned by {shape.key} {after}", 1)
         for k in ("broadcast", "anchor"):
             if k in inner:
                 plan[k] = inner[k]
@@ -995,6 +1008,49 @@ class SelectPlanning:
                                      f"(in {len(orders)} stages, one per ORDER BY)",
                                      "the rows with the first stages' windows", want, plan,
                                      plan_only, source=source)
+
+    def _range_windows_over_derived(self, tree: exp.Select, part: list, want: list,
+                                    plan: dict, plan_only: bool):
+        """Windows with no PARTITION BY over one derived table the shards make (windows
+        of its own, placed by a key or by ranges; or a filter and projection) ordered on
+        its columns, a window's value among them: ``SELECT id, rank() OVER (ORDER BY s
+        DESC) FROM (SELECT id, sum(v) OVER (PARTITION BY g) AS s FROM t) x``. The derived
+        rows go shard to shard by ranges of the outer windows' first ORDER BY key
+        (``_range_over_rows``); no table column holds that key to sample, so its ranges
+        split the span between its min and max over the rows (a split aggregate), evenly.
+        None: not that shape (it gathered the whole table)."""
+        from_ = tree.args.get("from_")
+        derived = from_.this if from_ is not None else None
+        if len(part) != 1 or not isinstance(derived, exp.Subquery) or not derived.alias or \
+                not isinstance(derived.this, exp.Select) or tree.args.get("joins") or \
+                derived.args["alias"].columns or any(
+                    derived.this.args.get(k) is not None for k in ("limit", "offset")):
+            return None
+        body = derived.this
+        typed = self._columns_of(body)
+        if typed is None:
+            return None
+        names = [n for n, _ in typed]
+        if len(set(names)) != len(names) or len(names) != len(body.expressions) or \
+                not all(n.isidentifier() and n == n.lower() and not n.startswith("__")
+                        for n in names):
+            return None   # (the rows' columns are named by these, unquoted)
+        outer = tree.copy()
+        outer.args["from_"].set("this", exp.Table(
+            this=exp.to_identifier("__window_rows"),
+            alias=exp.TableAlias(this=exp.to_identifier(derived.alias, quoted=True))))
+        if not _windows_over_rows(outer):
+            return None
+        rows = _RowsAsTable("__window_rows", names, dict(typed))
+        if rangewindows.range_shape(outer, lambda t: t.name, rows) is None:
+            return None
+        inner = self._select(body.sql(dialect="postgres"), None, plan_only=True)
+        if inner["strategy"] not in ("split", "shuffle") or inner.get("kind") != "scan" or \
+                "_sides" not in inner and inner["strategy"] != "split":
+            return None
+        return self._range_over_rows(outer, body, rows, lambda name: None, inner,
+                                     "over the derived table's rows",
+                                     "the derived table's rows", want, plan, plan_only)
 
     def _sql_literal(self, value, sql_type: str):
         """``value`` as a literal of ``sql_type`` (NULL cast to it), None when no literal
