@@ -198,6 +198,7 @@ class SelectPlanning:
                 self._window_columns(tree, part, want, plan, plan_only) or \
                 self._window_join_on_shards(tree, want, plan, plan_only) or \
                 self._window_join_derived(tree, want, plan, plan_only) or \
+                self._window_join_staged(tree, want, plan, plan_only) or \
                 self._range_windows_join(tree, want, plan, plan_only) or \
                 self._window_join_columns(tree, want, plan, plan_only)
             if done is not None:
@@ -1524,6 +1525,52 @@ class SelectPlanning:
         return self._run_join_windows(plan, dist, side, inner, how + " (in a derived table)",
                                       want, plan_only)
 
+    def _window_join_staged(self, tree: exp.Select, want: list, plan: dict,
+                            plan_only: bool):
+        """Windows over a join whose PARTITION BYs share no column (``rank() OVER
+        (PARTITION BY a.g ...)`` beside ``count(*) OVER (PARTITION BY b.k)``): the join
+        runs on the shards and its rows (the columns read) go through the stages
+        ``shuffle.plan_staged_windows`` makes for a table, moved shard to shard by the
+        column of the first stage's windows, those computed as columns of the rows,
+        moved on by the next stage's column; only the answer reaches the coordinator.
+        None: another shape (``_window_join_columns`` then gathers the join's
+        columns)."""
+        parts = self._window_join_parts(tree)
+        if parts is None:
+            return None
+        outer, scan, needed = parts
+        slots = [f"__c{i}" for i in range(len(needed))]
+        rows = _RowsAsTable("__window_rows", slots, {
+            slot: self.catalog[self._alias_table(tree, a)].types.get(c)
+            for slot, (a, c) in zip(slots, needed)})
+        staged = plan_staged_windows(outer, outer.args["from_"].this, rows, HASHABLE)
+        if staged is None:
+            return None
+        new_tree, sides, how = staged
+        inner = self._select(scan.sql(dialect="postgres"), None, plan_only=True)
+        if inner["strategy"] not in ("split", "shuffle", "broadcast") or \
+                inner.get("kind") != "scan" or "_sides" not in inner and \
+                inner["strategy"] != "split":
+            return None
+        dist = plan_select(new_tree, slots, windows=True)
+        if dist is None:
+            return None
+        # The first stage's rows are the join's (its partial names them c0, c1, ...).
+        chain = [sides[0]]
+        while chain[-1].reads:
+            chain.append(chain[-1].reads[0])
+        first = chain[-1]
+        first.scan = _with_shifts(first.scan, "__window_rows", sqlglot.parse_one(
+            f"SELECT {', '.join(f'c{i} AS {n}' for i, n in enumerate(slots))} "
+            f"FROM ({inner['partial']}) AS __join", read="postgres"))
+        first.reads = inner.get("_sides") or None
+        for side in chain:
+            side.table = "the join's rows"
+        for i, (a, c) in reversed(list(enumerate(needed))):   # (__c12 before __c1)
+            how = how.replace(f"__c{i}", f"{a}.{c}")
+        return self._run_join_windows(plan, dist, sides[0], inner, how + " after the join",
+                                      want, plan_only)
+
     def _join_rows_placed(self, tree: exp.Select, parts: tuple):
         """How the rows of ``tree``'s join (``_window_join_parts``) are placed so its
         windows run whole on each shard: ``(windows, side, inner plan, how)``, the
@@ -1598,11 +1645,17 @@ class SelectPlanning:
     def _run_join_windows(self, plan: dict, dist, side, inner: dict, how: str, want: list,
                           plan_only: bool):
         """Run (or, ``plan_only``, describe) windows over a join's rows placed by
-        ``side`` (``_join_rows_placed``)."""
+        ``side`` (``_join_rows_placed``; or the last of the stages it reads,
+        ``_window_join_staged``)."""
+        chain, at = [], side
+        while at is not None:   # (the stages, back to the join's own exchanges)
+            chain.append(at)
+            at = at.reads[0] if at.reads and at.reads[0] not in (inner.get("_sides") or []) \
+                else None
         plan.update(strategy="shuffle", kind=dist.kind, partial=dist.partial,
                     merge=dist.merge, keys=dist.keys,
-                    exchanges=inner.get("exchanges", []) + [(side.table, side.key,
-                                                             side.scan)],
+                    exchanges=inner.get("exchanges", []) + [(x.table, x.key, x.scan)
+                                                            for x in reversed(chain)],
                     in_place=inner.get("in_place", []), windows=how)
         for k in ("broadcast", "anchor"):
             if k in inner:
