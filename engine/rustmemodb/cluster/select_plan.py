@@ -16,11 +16,11 @@ from .. import errors, types
 from ..result import Result
 from . import loads
 from . import rangewindows
-from .ctes import inline_ctes
+from .ctes import inline_ctes, set_with, with_of
 from .correlated import column_of, has_sharded_subquery, plain_output, plan_correlated
 from .grouped import GROUPED, split_grouped
 from .merge import conform, create_typed, load_table, run_merge
-from .partition import refuse, split_rows
+from .partition import TableInfo, refuse, split_rows
 from .planexchange import place_exchanges, place_grouping
 from .plansplit import AggregateNotSplit, NotSplit, bind_and_optimize, split_plan
 from .setops import plan_setop
@@ -89,6 +89,10 @@ class SelectPlanning:
             # privileges), not run: its tables are empty, and over no rows a query can
             # fail where over the cluster's it does not (``1 / count(*)``).
             want = list(self._bind_checked(written).plan.columns)
+            done = None if has_view else \
+                self._cte_on_shards(tree, sql, refs, want, plan_only)
+            if done is not None:
+                return done
             tree, ctes_ran = self._ctes_first(tree)
             tree, late = inline_ctes(tree, self._volatile, self._table_columns)
             inlined += late
@@ -240,6 +244,76 @@ class SelectPlanning:
             return plan
         scratch = self._gather(refs)
         return self._finish(plan, scratch.execute(sql)._result)
+
+    def _cte_on_shards(self, tree: exp.Expression, sql: str, refs: list, want: list,
+                       plan_only: bool):
+        """A statement whose one WITH query must be computed once (volatile: ``WITH t AS
+        (SELECT id, gen_random_uuid() AS r FROM a) SELECT ... FROM t x JOIN t y ON x.id =
+        y.id``) and reads one sharded table row by row, keeping its partition key as an
+        output: each shard's rows of the CTE are its own rows' (placed as the table is,
+        by that key), so the statement splits as over a table of that placement and each
+        shard computes the CTE once over its rows, in its partial (the engine computes a
+        volatile CTE once). Any size: it used to be written in as VALUES up to
+        ``CTE_ROWS`` rows and gathered every table beyond. None: another shape."""
+        w = with_of(tree)
+        if w is None or len(w.expressions) != 1 or w.args.get("recursive") or \
+                not isinstance(tree, exp.Select) or _writes(tree):
+            return None
+        cte = w.expressions[0]
+        body, name = cte.this, cte.alias_or_name
+        if not isinstance(body, exp.Select) or cte.args["alias"].columns or \
+                body.args.get("joins") or with_of(body) is not None or any(
+                    body.args.get(k) is not None for k in (
+                        "group", "having", "qualify", "distinct", "order", "limit",
+                        "offset", "laterals", "windows")) or any(
+                    isinstance(n, (exp.Query, exp.Window, exp.AggFunc, exp.Star))
+                    for n in body.walk() if n is not body):
+            return None
+        from_ = body.args.get("from_")
+        table = from_.this if from_ is not None else None
+        info = self.catalog.get(_table_name(table)) if isinstance(table, exp.Table) else None
+        if info is None or info.replicated or not info.key or table.args.get("sample"):
+            return None
+        outputs = {}
+        for e in body.expressions:   # the key columns, output as themselves
+            if isinstance(e, exp.Column) and e.table in ("", table.alias_or_name):
+                outputs[e.name if e.this.quoted else e.name.lower()] = e
+        typed = self._columns_of(body)
+        if typed is None or any(k not in outputs for k in info.key) or \
+                len({n for n, _ in typed}) != len(typed):
+            return None
+        cte_name = name if cte.args["alias"].this.quoted else name.lower()
+        if cte_name in self.catalog:
+            return None   # (a CTE named as a table: the names below would mix them)
+        catalog = dict(self.catalog)
+        catalog[cte_name] = TableInfo(cte_name, [n for n, _ in typed], list(info.key),
+                                      types=dict(typed))
+        outer = tree.copy()
+        set_with(outer, None)
+        if any(_table_name(t) not in catalog for t in outer.find_all(exp.Table)):
+            return None   # (a system table: read where the statement runs)
+        part = [r for r in dict.fromkeys(_table_occurrences(outer, catalog))
+                if not catalog[r].replicated]
+        occurrences = _table_occurrences(outer, catalog)
+        if cte_name not in part or self._local_subqueries(outer) or \
+                not _local_from(outer, part, catalog, occurrences):
+            return None
+        joins = outer.args.get("joins")
+        star = catalog[part[0]].columns if not joins and len(occurrences) == 1 else \
+            _join_star(outer, catalog) if joins else None
+        dist = plan_select(outer, star)
+        if dist is None:
+            return None
+        partial = sqlglot.parse_one(dist.partial, read="postgres")
+        set_with(partial, w.copy())
+        dist = DistPlan(partial.sql(dialect="postgres"), dist.merge, dist.kind,
+                        keys=dist.keys)
+        plan = {"sql": sql, "tables": refs, "strategy": "split", "kind": dist.kind,
+                "partial": dist.partial, "merge": dist.merge, "keys": dist.keys,
+                "cte_on_shards": (name, list(info.key))}
+        if plan_only:
+            return plan
+        return self._finish(plan, self._run_split(plan, dist, want))
 
     def _plan_split(self, sql: str, want: list, plan: dict, plan_only: bool):
         """The split of the engine's own optimized plan (``plansplit.py``): per-shard
