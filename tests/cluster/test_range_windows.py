@@ -172,6 +172,19 @@ RANGE_WINDOWS = [
     "ORDER BY id",
     "SELECT id, sum(v) OVER (ORDER BY g DESC, name GROUPS 4 PRECEDING) AS s FROM a "
     "ORDER BY id",
+    # ROWS from n back to UNBOUNDED FOLLOWING (from UNBOUNDED PRECEDING to n ahead): the
+    # n rows over the ghosts, the rest as a frame to UNBOUNDED FOLLOWING (PRECEDING)
+    "SELECT id, sum(v) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND UNBOUNDED "
+    "FOLLOWING) FROM a ORDER BY id",
+    "SELECT id, count(v) OVER (ORDER BY g, id ROWS BETWEEN UNBOUNDED PRECEDING AND "
+    "3 FOLLOWING) AS c, min(name) OVER (ORDER BY g, id ROWS BETWEEN 5 PRECEDING AND "
+    "UNBOUNDED FOLLOWING) AS m FROM a ORDER BY id",
+    "SELECT id, avg(v) OVER (ORDER BY g DESC, id ROWS BETWEEN 4 PRECEDING AND UNBOUNDED "
+    "FOLLOWING) AS m, max(v) OVER (ORDER BY g DESC, id ROWS BETWEEN UNBOUNDED PRECEDING "
+    "AND 2 FOLLOWING), lag(id, 2) OVER (ORDER BY g DESC, id) FROM a WHERE id % 3 = 0 "
+    "ORDER BY m DESC NULLS LAST, id LIMIT 10",
+    "SELECT id, sum(g) OVER (ORDER BY ts NULLS FIRST, id ROWS BETWEEN 600 PRECEDING AND "
+    "UNBOUNDED FOLLOWING) AS s FROM a ORDER BY id",
     # a row both a lag's and a frame's ghost goes to a range once
     "SELECT id, sum(v) OVER (ORDER BY g DESC, id GROUPS BETWEEN 4 PRECEDING AND 2 "
     "FOLLOWING) AS s, lag(id, 3) OVER (ORDER BY g DESC, id) AS p FROM a ORDER BY id",
@@ -300,14 +313,15 @@ def test_lag_and_lead_reach_rows_of_small_ranges_further_back():
 
 
 def test_what_stays_gathered_still_matches():
-    # A frame with an offset bound and an UNBOUNDED one, ntile by a column: the
+    # A frame with an offset bound and an UNBOUNDED one (but ROWS from n PRECEDING to
+    # UNBOUNDED FOLLOWING and the mirror of it), ntile by a column: the
     # columns are gathered (and a prefix of the order, when a LIMIT needs only that,
     # is taken per shard).
     c, s = _setup()
     try:
         for q in ["SELECT id, sum(v) OVER (ORDER BY id RANGE BETWEEN UNBOUNDED PRECEDING "
                   "AND 2 FOLLOWING) FROM a ORDER BY id",
-                  "SELECT id, sum(v) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND "
+                  "SELECT id, sum(v) OVER (ORDER BY id ROWS BETWEEN 2 FOLLOWING AND "
                   "UNBOUNDED FOLLOWING) FROM a ORDER BY id",
                   "SELECT id, ntile(g + 1) OVER (ORDER BY id) FROM a WHERE g = 3 ORDER BY id",
                   "SELECT id, row_number() OVER (ORDER BY id) FROM a ORDER BY id LIMIT 5"]:

@@ -36,16 +36,19 @@ after), and over a RANGE or GROUPS frame with offsets (``halo_frame``): there th
 ghost rows are a *halo*, every row of the ranges around whose key lies within the
 frame's reach of the range's bounds (``RANGE BETWEEN 5 PRECEDING ...``: keys down to
 the range's lowest bound minus 5), or of their last / first k peer groups (``GROUPS
-k PRECEDING``); a row sent by several of these reasons goes once. Every other window
-runs over the rows alone. ``percent_rank``, ``cume_dist`` and ``ntile`` need the
+k PRECEDING``); a row sent by several of these reasons goes once. An aggregate over
+``ROWS BETWEEN n PRECEDING AND UNBOUNDED FOLLOWING`` (or from UNBOUNDED PRECEDING to n
+FOLLOWING) is two frames (``split_frame``): the n rows before the current one over the
+ghosts, the rest as a frame to UNBOUNDED FOLLOWING. Every other window runs over the
+rows alone. ``percent_rank``, ``cume_dist`` and ``ntile`` need the
 count of all rows too (the sum of the ranges' counts) and their range's offset;
 ``first_value`` / ``nth_value`` over a frame from UNBOUNDED PRECEDING read one row's
 value, the first (n-th) of all rows, which a top-k query finds first, and
 ``last_value`` over one to UNBOUNDED FOLLOWING the last row's; over a frame ending
 (starting) at CURRENT ROW ``last_value`` (``first_value``) reads the row's own range.
 Windows of several orders run in stages, and over a join's rows, in
-``select_plan.py``. What this does not cover (a frame with both an offset and an
-UNBOUNDED bound, ``nth_value`` from CURRENT ROW, EXCLUDE) stays on the path that
+``select_plan.py``. What this does not cover (other frames with both an offset and
+an UNBOUNDED bound, ``nth_value`` from CURRENT ROW, EXCLUDE) stays on the path that
 gathers the columns.
 """
 from __future__ import annotations
@@ -152,6 +155,43 @@ def open_frame(w: exp.Window) -> tuple[bool, bool] | None:
     return start[0] == "UNBOUNDED", end[0] == "UNBOUNDED"
 
 
+def split_frame(w: exp.Window) -> tuple[exp.WindowSpec, exp.WindowSpec, int, int] | None:
+    """A ROWS frame from n rows back to UNBOUNDED FOLLOWING (or from UNBOUNDED PRECEDING
+    to n rows ahead), n from 1 to ``MAX_SHIFT``, as two frames that do not overlap:
+    ``(bounded part, open part, rows back, rows ahead)``, ``ROWS BETWEEN n PRECEDING AND
+    1 PRECEDING`` over the rows and their ghosts beside ``ROWS BETWEEN CURRENT ROW AND
+    UNBOUNDED FOLLOWING`` (an ``open_frame``); an aggregate over the whole combines
+    theirs. None for any other frame."""
+    spec = w.args.get("spec")
+    if spec is None or _bound(spec.args.get("kind")) != "ROWS" or spec.args.get("exclude"):
+        return None
+    start, start_side = spec.args.get("start"), _bound(spec.args.get("start_side"))
+    end, end_side = spec.args.get("end"), _bound(spec.args.get("end_side"))
+
+    def rows(node) -> int | None:
+        if isinstance(node, exp.Literal) and not node.is_string and node.this.isdigit() \
+                and 1 <= int(node.this) <= MAX_SHIFT:
+            return int(node.this)
+        return None
+    n = rows(start)
+    if n is not None and start_side == "PRECEDING" and _bound(end) == "UNBOUNDED" and \
+            end_side == "FOLLOWING":
+        return (exp.WindowSpec(kind="ROWS", start=exp.Literal.number(n),
+                               start_side="PRECEDING", end=exp.Literal.number(1),
+                               end_side="PRECEDING"),
+                exp.WindowSpec(kind="ROWS", start="CURRENT ROW", end="UNBOUNDED",
+                               end_side="FOLLOWING"), n, 0)
+    n = rows(end)
+    if n is not None and end_side == "FOLLOWING" and _bound(start) == "UNBOUNDED" and \
+            start_side == "PRECEDING":
+        return (exp.WindowSpec(kind="ROWS", start=exp.Literal.number(1),
+                               start_side="FOLLOWING", end=exp.Literal.number(n),
+                               end_side="FOLLOWING"),
+                exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING",
+                               end="CURRENT ROW"), 0, n)
+    return None
+
+
 def _offset(node) -> exp.Expression | None:
     """A frame offset PostgreSQL accepts as a constant: a number, or an INTERVAL."""
     if isinstance(node, exp.Literal) and not node.is_string:
@@ -249,7 +289,8 @@ def range_shape(tree: exp.Expression, table_name: Callable, info) -> RangeShape 
             return None
         frame = open_frame(w)
         if frame is None and (bounded_rows(w) is None and halo_frame(w) is None or
-                              not isinstance(fn, _RUNNING + _VALUES)):
+                              not isinstance(fn, _RUNNING + _VALUES)) and \
+                (split_frame(w) is None or not isinstance(fn, _RUNNING)):
             return None
         if frame is not None and not frame[0] and isinstance(fn, exp.NthValue):
             return None   # (its n-th row from the current one may lie ranges ahead)
@@ -454,8 +495,8 @@ def stats_sql(shape: RangeShape, bounds: list, ids: list, literal: Callable,
     kinds = {exp.Count: "count", exp.Sum: "sum", exp.Min: "min", exp.Max: "max"}
     for w in shape.windows:
         fn = w.this
-        if open_frame(w) is None:   # (computed over its rows and ghosts)
-            continue
+        if open_frame(w) is None and split_frame(w) is None:   # (computed over its
+            continue                                           # rows and ghosts)
         if isinstance(fn, exp.Avg):
             for part, kind in ((exp.Sum(this=fn.this.copy()), "sum"),
                                (exp.Count(this=fn.this.copy()), "count")):
@@ -714,6 +755,19 @@ def rewrite(shape: RangeShape, bounds: list, ids: list, per_range: dict, positio
         local.set("partition_by", [exp.column(RANGE_COLUMN, table=alias, quoted=True)])
         fn = w.this
         frame = open_frame(original)
+        split = split_frame(original) if frame is None and isinstance(fn, _RUNNING) else None
+        part = None   # (the bounded part of a split frame: columns over the ghosts)
+        if split is not None:
+            local.set("spec", split[1])
+            frame = open_frame(local)
+            part = []
+            for what in ((exp.Sum, exp.Count) if isinstance(fn, exp.Avg) else (type(fn),)):
+                bounded = local.copy()
+                bounded.set("spec", split[0].copy())
+                bounded.set("this", what(this=fn.this.copy()))
+                name = f"__shift{len(shifted)}"
+                shifted.append(bounded.as_(name, quoted=True))
+                part.append(exp.column(name, table=alias, quoted=True))
         if isinstance(fn, _SHIFTS) or frame is None:
             name = f"__shift{len(shifted)}"
             shifted.append(local.as_(name, quoted=True))
@@ -747,6 +801,10 @@ def rewrite(shape: RangeShape, bounds: list, ids: list, per_range: dict, positio
             local_count.set("this", exp.Count(this=fn.this.copy()))
             sums = exp.Coalesce(this=local_sum, expressions=[exp.Literal.number(0)])
             count = local_count
+            if part is not None:
+                sums = exp.Add(this=sums, expression=exp.Coalesce(
+                    this=part[0], expressions=[exp.Literal.number(0)]))
+                count = exp.Add(this=count, expression=part[1])
             for o in sides:
                 sums = exp.Add(this=sums, expression=exp.Coalesce(
                     this=by_range(o, p_sum, types_of[p_sum]),
@@ -761,6 +819,8 @@ def rewrite(shape: RangeShape, bounds: list, ids: list, per_range: dict, positio
             new = local
             for o in sides:
                 new = _combined(fn, new, by_range(o, p, types_of[p]))
+            if part is not None:
+                new = _combined(fn, new, part[0])
         w.replace(exp.Paren(this=new))
     range_expr = _range_expr(shape, bounds, ids, literal, key_type, alias)
     scan = exp.select(*[exp.column(c, table=alias, quoted=True) for c in scan_columns],
@@ -779,7 +839,8 @@ def rewrite(shape: RangeShape, bounds: list, ids: list, per_range: dict, positio
     lags = [shift_of(w.this) for w in shape.windows if isinstance(w.this, exp.Lag)]
     leads = [shift_of(w.this) for w in shape.windows if isinstance(w.this, exp.Lead)]
     for w in shape.windows:   # a bounded frame reaches as far as a lag / lead would
-        reach = bounded_rows(w)
+        split = split_frame(w) if open_frame(w) is None else None
+        reach = bounded_rows(w) or (split[2:] if split is not None else None)
         if reach is not None:
             lags.append(reach[0])
             leads.append(reach[1])
