@@ -124,13 +124,62 @@ def test_explain_shows_the_exchange_of_the_joins_rows():
         c.close()
 
 
-def test_windows_with_no_common_partition_over_a_join_still_gather_the_columns():
+# windows over a join whose PARTITION BYs share no column: the join's rows move in
+# stages, one per column, each stage's windows computed as columns on the way
+STAGED_JOIN_WINDOWS = [
+    ("SELECT a.id, b.id, rank() OVER (PARTITION BY b.k ORDER BY a.v, b.id), sum(w) OVER "
+     "(PARTITION BY a.g) FROM a JOIN b ON a.id = b.a_id ORDER BY 2", ["a.g", "b.k"]),
+    ("SELECT a.id, b.id, rank() OVER (PARTITION BY a.g ORDER BY b.w, b.id) AS r1, "
+     "count(*) OVER (PARTITION BY b.k) AS c FROM a JOIN b ON a.id = b.a_id "
+     "ORDER BY r1 DESC, 1, 2 LIMIT 5", ["a.g", "b.k"]),
+    ("SELECT a.id, b.id, sum(b.w) OVER (PARTITION BY a.g) AS s, lag(b.id) OVER (PARTITION "
+     "BY b.k ORDER BY b.id) AS p, max(a.v) OVER (PARTITION BY b.a_id % 5, b.k) FROM a "
+     "LEFT JOIN b ON a.id = b.a_id WHERE b.w > 1 OR b.w IS NULL ORDER BY 1, 2 NULLS FIRST",
+     ["b.k", "a.g"]),
+    ("SELECT b.id, row_number() OVER (PARTITION BY a.g ORDER BY b.id) AS rn, count(*) "
+     "OVER (PARTITION BY b.k) AS c, avg(b.w) OVER (PARTITION BY b.a_id) FROM b JOIN a ON "
+     "a.id = b.a_id ORDER BY rn DESC, 1 LIMIT 10", None),
+]
+
+
+@pytest.mark.parametrize("shards", [2, 3, 4])
+def test_windows_with_no_common_partition_over_a_join_run_in_stages(shards):
+    c, s = _setup(shards, _a(), _b())
+    try:
+        size = len(table_to_ipc(c.execute("SELECT * FROM b").arrow()))
+        for q, keys in STAGED_JOIN_WINDOWS:
+            coord0 = c.cluster.coordinator_bytes
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+            plan = c.last_plan
+            assert plan["strategy"] == "shuffle", q
+            assert plan["windows"].startswith("staged: ") and \
+                plan["windows"].endswith(" after the join"), (q, plan["windows"])
+            if keys is not None:
+                assert plan["windows"] == "staged: " + ", then ".join(
+                    f"repartitioned by {k}" for k in keys) + " after the join", q
+            if "LIMIT" in q:
+                assert c.cluster.coordinator_bytes - coord0 < size / 10, q
+        text = "\n".join(r[0] for r in c.execute(
+            "EXPLAIN " + STAGED_JOIN_WINDOWS[1][0]).fetchall())
+        assert text.count("Exchange: repartition the join's rows by hash(") == 2, text
+        for cut in ("DELETE FROM b WHERE id % 2 = 0", "DELETE FROM b"):
+            c.execute(cut)
+            s.execute(cut)
+            for q, _ in STAGED_JOIN_WINDOWS:
+                _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+    finally:
+        c.close()
+
+
+def test_windows_over_a_join_that_stay_gathered_still_match():
+    # two orders with no PARTITION BY; a window partitioned by an expression only
     c, s = _setup(3, _a(), _b())
     try:
-        for q in ["SELECT a.id, b.id, rank() OVER (PARTITION BY b.k ORDER BY a.v, b.id), "
-                  "sum(w) OVER (PARTITION BY a.g) FROM a JOIN b ON a.id = b.a_id ORDER BY 2",
-                  "SELECT a.id, b.id, rank() OVER (ORDER BY a.v, b.id), rank() OVER "
-                  "(ORDER BY b.w, b.id) FROM a JOIN b ON a.id = b.a_id ORDER BY 2"]:
+        for q in ["SELECT a.id, b.id, rank() OVER (ORDER BY a.v, b.id), rank() OVER "
+                  "(ORDER BY b.w, b.id) FROM a JOIN b ON a.id = b.a_id ORDER BY 2",
+                  "SELECT a.id, b.id, rank() OVER (PARTITION BY a.g % 3 ORDER BY b.id), "
+                  "count(*) OVER (PARTITION BY b.k) FROM a JOIN b ON a.id = b.a_id "
+                  "ORDER BY 2"]:
             _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
             assert c.last_plan["gathered_columns"][0] == "the join", q
     finally:
@@ -161,6 +210,14 @@ RANGE_JOIN_WINDOWS = [
      "WHERE b.w > 1 ORDER BY 2", "a.v"),
     ("SELECT a.id, b.id, lag(b.w, 1) OVER (ORDER BY b.k DESC, b.id, a.id) AS p FROM a "
      "LEFT JOIN b ON a.id = b.a_id ORDER BY p DESC NULLS LAST, 1, 2 LIMIT 6", "b.k"),
+    # RANGE / GROUPS offset frames (a halo of ghost rows) and frames to UNBOUNDED
+    # FOLLOWING (the totals of the ranges after)
+    ("SELECT a.id, b.id, sum(b.w) OVER (ORDER BY b.id RANGE BETWEEN 20 PRECEDING AND "
+     "5 FOLLOWING), count(*) OVER (ORDER BY b.id ROWS BETWEEN CURRENT ROW AND UNBOUNDED "
+     "FOLLOWING) FROM a JOIN b ON a.id = b.a_id ORDER BY 2", "b.id"),
+    ("SELECT a.id, b.id, sum(a.v) OVER (ORDER BY a.g GROUPS BETWEEN 1 PRECEDING AND "
+     "1 FOLLOWING) AS s FROM a JOIN b ON a.id = b.a_id ORDER BY s DESC NULLS LAST, 1, 2 "
+     "LIMIT 8", "a.g"),
 ]
 
 

@@ -121,6 +121,76 @@ RANGE_WINDOWS = [
     "AS s FROM a ORDER BY s DESC NULLS LAST, id LIMIT 5",
     "SELECT id, sum(v) OVER (ORDER BY g ROWS BETWEEN 0 PRECEDING AND 0 FOLLOWING) AS s "
     "FROM a ORDER BY id",
+    # dense_rank on several keys: each range's distinct tuples (NULLs one value) counted
+    # on the shard holding the range
+    "SELECT id, dense_rank() OVER (ORDER BY g, v) AS d FROM a ORDER BY id",
+    "SELECT id, dense_rank() OVER (ORDER BY name DESC, g NULLS FIRST) AS d, rank() OVER "
+    "(ORDER BY name DESC, g NULLS FIRST) AS r FROM a WHERE id % 3 = 0 "
+    "ORDER BY d DESC, id LIMIT 10",
+    "SELECT id, dense_rank() OVER (ORDER BY ts, g / 10, name) AS d, sum(v) OVER "
+    "(ORDER BY ts, g / 10, name) FROM a ORDER BY id",
+    "SELECT id, dense_rank() OVER (ORDER BY v DESC NULLS LAST, g % 3) AS d, "
+    "percent_rank() OVER (ORDER BY v DESC NULLS LAST, g % 3) FROM a "
+    "ORDER BY d DESC, id LIMIT 10",
+    # frames to UNBOUNDED FOLLOWING (or from CURRENT ROW): the totals of the ranges
+    # after (before) each range, and the last row's value found first as a top-k
+    "SELECT id, sum(v) OVER (ORDER BY g, id ROWS BETWEEN CURRENT ROW AND UNBOUNDED "
+    "FOLLOWING) AS s FROM a ORDER BY id",
+    "SELECT id, sum(v) OVER (ORDER BY g RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) "
+    "AS s, count(*) OVER (ORDER BY g RANGE BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED "
+    "FOLLOWING) AS c FROM a ORDER BY s DESC NULLS LAST, id LIMIT 10",
+    "SELECT id, avg(v) OVER (ORDER BY g DESC, id ROWS BETWEEN CURRENT ROW AND UNBOUNDED "
+    "FOLLOWING) AS m, min(v) OVER (ORDER BY g DESC, id ROWS BETWEEN CURRENT ROW AND "
+    "UNBOUNDED FOLLOWING), max(name) OVER (ORDER BY g DESC, id ROWS BETWEEN UNBOUNDED "
+    "PRECEDING AND UNBOUNDED FOLLOWING) FROM a WHERE id % 3 = 0 ORDER BY id",
+    "SELECT id, last_value(v) OVER (ORDER BY g, id ROWS BETWEEN UNBOUNDED PRECEDING AND "
+    "UNBOUNDED FOLLOWING) AS l, first_value(v) OVER (ORDER BY g, id ROWS BETWEEN CURRENT "
+    "ROW AND UNBOUNDED FOLLOWING) AS f, nth_value(id, 4) OVER (ORDER BY g, id ROWS BETWEEN "
+    "UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) FROM a ORDER BY id",
+    "SELECT id, max(v) OVER (ORDER BY ts NULLS FIRST, id RANGE BETWEEN CURRENT ROW AND "
+    "UNBOUNDED FOLLOWING) AS mx, count(v) OVER (ORDER BY ts NULLS FIRST, id ROWS "
+    "BETWEEN CURRENT ROW AND CURRENT ROW) FROM a ORDER BY mx, id LIMIT 10",
+    # RANGE / GROUPS offset frames: the rows of the ranges around within the frame's
+    # reach (a key distance; a number of peer groups) come as ghost rows, a halo
+    "SELECT id, sum(v) OVER (ORDER BY id RANGE BETWEEN 2 PRECEDING AND CURRENT ROW) "
+    "FROM a ORDER BY id",
+    "SELECT id, sum(v) OVER (ORDER BY g RANGE BETWEEN 3 PRECEDING AND 2 FOLLOWING) AS s, "
+    "count(*) OVER (ORDER BY g RANGE BETWEEN 1 FOLLOWING AND 5 FOLLOWING) AS c FROM a "
+    "ORDER BY id",
+    "SELECT id, sum(v) OVER (ORDER BY g DESC RANGE BETWEEN 3 PRECEDING AND 2 FOLLOWING) "
+    "AS s FROM a WHERE id % 4 <> 1 ORDER BY s DESC NULLS LAST, id LIMIT 10",
+    "SELECT id, max(id) OVER (ORDER BY g DESC NULLS LAST RANGE 10 PRECEDING) AS c, "
+    "min(v) OVER (ORDER BY g DESC NULLS LAST RANGE BETWEEN 4 PRECEDING AND 1 PRECEDING) "
+    "FROM a ORDER BY id",
+    "SELECT id, count(*) OVER (ORDER BY ts RANGE BETWEEN INTERVAL '30 minutes' PRECEDING "
+    "AND INTERVAL '1 hour' FOLLOWING) AS c FROM a ORDER BY id",
+    "SELECT id, sum(g) OVER (ORDER BY v RANGE BETWEEN 1.5 PRECEDING AND 0.5 FOLLOWING) AS "
+    "c, avg(g) OVER (ORDER BY v RANGE BETWEEN 40 PRECEDING AND 40 FOLLOWING) FROM a "
+    "ORDER BY id",
+    "SELECT id, sum(v) OVER (ORDER BY g GROUPS BETWEEN 2 PRECEDING AND 1 FOLLOWING) AS s, "
+    "count(*) OVER (ORDER BY g GROUPS BETWEEN CURRENT ROW AND 3 FOLLOWING) AS c FROM a "
+    "ORDER BY id",
+    "SELECT id, sum(v) OVER (ORDER BY g DESC, name GROUPS 4 PRECEDING) AS s FROM a "
+    "ORDER BY id",
+    # ROWS from n back to UNBOUNDED FOLLOWING (from UNBOUNDED PRECEDING to n ahead): the
+    # n rows over the ghosts, the rest as a frame to UNBOUNDED FOLLOWING (PRECEDING)
+    "SELECT id, sum(v) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND UNBOUNDED "
+    "FOLLOWING) FROM a ORDER BY id",
+    "SELECT id, count(v) OVER (ORDER BY g, id ROWS BETWEEN UNBOUNDED PRECEDING AND "
+    "3 FOLLOWING) AS c, min(name) OVER (ORDER BY g, id ROWS BETWEEN 5 PRECEDING AND "
+    "UNBOUNDED FOLLOWING) AS m FROM a ORDER BY id",
+    "SELECT id, avg(v) OVER (ORDER BY g DESC, id ROWS BETWEEN 4 PRECEDING AND UNBOUNDED "
+    "FOLLOWING) AS m, max(v) OVER (ORDER BY g DESC, id ROWS BETWEEN UNBOUNDED PRECEDING "
+    "AND 2 FOLLOWING), lag(id, 2) OVER (ORDER BY g DESC, id) FROM a WHERE id % 3 = 0 "
+    "ORDER BY m DESC NULLS LAST, id LIMIT 10",
+    "SELECT id, sum(g) OVER (ORDER BY ts NULLS FIRST, id ROWS BETWEEN 600 PRECEDING AND "
+    "UNBOUNDED FOLLOWING) AS s FROM a ORDER BY id",
+    # a row both a lag's and a frame's ghost goes to a range once
+    "SELECT id, sum(v) OVER (ORDER BY g DESC, id GROUPS BETWEEN 4 PRECEDING AND 2 "
+    "FOLLOWING) AS s, lag(id, 3) OVER (ORDER BY g DESC, id) AS p FROM a ORDER BY id",
+    "SELECT id, sum(v) OVER (ORDER BY id RANGE BETWEEN 5 PRECEDING AND 2 FOLLOWING) AS s, "
+    "lead(v, 4) OVER (ORDER BY id) AS p, sum(v) OVER (ORDER BY id) AS r FROM a "
+    "WHERE g > 10 ORDER BY s DESC NULLS LAST, id LIMIT 10",
 ]
 
 
@@ -200,6 +270,7 @@ def test_degenerate_keys(rows):
         for q in ["SELECT id, row_number() OVER (ORDER BY g, id), rank() OVER (ORDER BY g, id),"
                   " sum(v) OVER (ORDER BY g, id) FROM a ORDER BY id",
                   "SELECT id, dense_rank() OVER (ORDER BY g DESC) FROM a ORDER BY id",
+                  "SELECT id, dense_rank() OVER (ORDER BY g, v) FROM a ORDER BY id",
                   "SELECT id, percent_rank() OVER (ORDER BY g DESC), cume_dist() OVER "
                   "(ORDER BY g DESC) FROM a ORDER BY id",
                   "SELECT id, ntile(3) OVER (ORDER BY g, id), last_value(v) OVER "
@@ -207,7 +278,13 @@ def test_degenerate_keys(rows):
                   "SELECT id, first_value(v) OVER (ORDER BY g NULLS FIRST, id), "
                   "nth_value(v, 2) OVER (ORDER BY g NULLS FIRST, id) FROM a ORDER BY id",
                   "SELECT id, sum(v) OVER (ORDER BY g, id ROWS BETWEEN 3 PRECEDING AND "
-                  "2 FOLLOWING), lag(id) OVER (ORDER BY g, id) FROM a ORDER BY id"]:
+                  "2 FOLLOWING), lag(id) OVER (ORDER BY g, id) FROM a ORDER BY id",
+                  "SELECT id, sum(v) OVER (ORDER BY g RANGE BETWEEN 2 PRECEDING AND "
+                  "1 FOLLOWING), count(*) OVER (ORDER BY g GROUPS 1 PRECEDING) FROM a "
+                  "ORDER BY id",
+                  "SELECT id, sum(v) OVER (ORDER BY g, id ROWS BETWEEN CURRENT ROW AND "
+                  "UNBOUNDED FOLLOWING), last_value(id) OVER (ORDER BY g, id ROWS BETWEEN "
+                  "CURRENT ROW AND UNBOUNDED FOLLOWING) FROM a ORDER BY id"]:
             _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
             assert c.last_plan["windows"].startswith("range-partitioned"), q
     finally:
@@ -236,16 +313,16 @@ def test_lag_and_lead_reach_rows_of_small_ranges_further_back():
 
 
 def test_what_stays_gathered_still_matches():
-    # A RANGE offset frame, a frame to UNBOUNDED FOLLOWING, dense_rank on two keys,
-    # ntile by a column: the columns are gathered (and a prefix of the order, when a LIMIT needs
-    # only that, is taken per shard).
+    # A frame with an offset bound and an UNBOUNDED one (but ROWS from n PRECEDING to
+    # UNBOUNDED FOLLOWING and the mirror of it), ntile by a column: the
+    # columns are gathered (and a prefix of the order, when a LIMIT needs only that,
+    # is taken per shard).
     c, s = _setup()
     try:
-        for q in ["SELECT id, sum(v) OVER (ORDER BY id RANGE BETWEEN 2 PRECEDING AND "
-                  "CURRENT ROW) FROM a ORDER BY id",
-                  "SELECT id, sum(v) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND "
+        for q in ["SELECT id, sum(v) OVER (ORDER BY id RANGE BETWEEN UNBOUNDED PRECEDING "
+                  "AND 2 FOLLOWING) FROM a ORDER BY id",
+                  "SELECT id, sum(v) OVER (ORDER BY id ROWS BETWEEN 2 FOLLOWING AND "
                   "UNBOUNDED FOLLOWING) FROM a ORDER BY id",
-                  "SELECT id, dense_rank() OVER (ORDER BY g, v) FROM a ORDER BY id",
                   "SELECT id, ntile(g + 1) OVER (ORDER BY id) FROM a WHERE g = 3 ORDER BY id",
                   "SELECT id, row_number() OVER (ORDER BY id) FROM a ORDER BY id LIMIT 5"]:
             _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
@@ -395,3 +472,59 @@ def test_windows_of_several_orders_run_in_stages(shards):
             _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
     finally:
         c.close()
+
+
+# windows with no PARTITION BY over a derived table the shards make, ordered on its
+# columns, a window's value among them: the derived rows move by ranges of that value
+# (even ranges between its min and max: no table column holds it to sample)
+OVER_DERIVED_WINDOWS = [
+    "SELECT id, s, rank() OVER (ORDER BY s) FROM (SELECT id, sum(v) OVER (PARTITION BY g) "
+    "AS s FROM a) x ORDER BY 3 DESC, id LIMIT 5",
+    "SELECT id, rank() OVER (ORDER BY s DESC) AS r FROM (SELECT id, sum(v) OVER "
+    "(PARTITION BY g) AS s FROM a) x ORDER BY r, id LIMIT 5",
+    "SELECT id, rank() OVER (ORDER BY s DESC, id) AS r FROM (SELECT id, row_number() OVER "
+    "(ORDER BY g, id) AS s FROM a) x ORDER BY r, id LIMIT 5",
+    "SELECT id, s, sum(s) OVER (ORDER BY s, id) AS t, lag(id) OVER (ORDER BY s, id) AS p "
+    "FROM (SELECT id, count(*) OVER (PARTITION BY name) AS s FROM a WHERE g > 5) x "
+    "WHERE s > 100 ORDER BY id",
+    "SELECT id, dense_rank() OVER (ORDER BY m NULLS FIRST) AS d, percent_rank() OVER "
+    "(ORDER BY m NULLS FIRST) FROM (SELECT id, avg(v) OVER (PARTITION BY g % 10) AS m "
+    "FROM a) x ORDER BY d DESC, id LIMIT 10",
+    "SELECT x.id, sum(x.w) OVER (ORDER BY x.w RANGE BETWEEN 2 PRECEDING AND 1 FOLLOWING) "
+    "AS t FROM (SELECT id, v * 2 AS w FROM a WHERE g > 3) x ORDER BY t DESC NULLS LAST, "
+    "x.id LIMIT 8",
+]
+
+
+@pytest.mark.parametrize("shards", [2, 3, 4])
+def test_windows_over_a_derived_tables_values(shards):
+    c, s = _setup(shards)
+    try:
+        size = len(table_to_ipc(c.execute("SELECT * FROM a").arrow()))
+        for q in OVER_DERIVED_WINDOWS:
+            coord0 = c.cluster.coordinator_bytes
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+            plan = c.last_plan
+            assert plan["strategy"] == "shuffle", q
+            assert "over the derived table's rows" in plan["windows"], (q, plan["windows"])
+            assert plan["exchanges"][-1][:2] == ("the derived table's rows", "__range"), q
+            if "LIMIT" in q:
+                assert c.cluster.coordinator_bytes - coord0 < size / 4, q
+        text = "\n".join(r[0] for r in c.execute("EXPLAIN " + OVER_DERIVED_WINDOWS[0])
+                         .fetchall())
+        assert "Exchange: repartition the derived table's rows by hash(__range)" in text, text
+        for cut in ("DELETE FROM a WHERE id % 3 = 0", "DELETE FROM a"):   # fewer; none
+            c.execute(cut)
+            s.execute(cut)
+            for q in OVER_DERIVED_WINDOWS:
+                _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+    finally:
+        c.close()
+
+
+def test_even_bounds():
+    assert rangewindows.even_bounds(None, None, 3) == []
+    assert rangewindows.even_bounds(0, 90, 3) == [30, 60]
+    assert rangewindows.even_bounds(5, 6, 4) == [6]
+    assert rangewindows.even_bounds(0.0, 1.0, 4) == [0.25, 0.5, 0.75]
+    assert rangewindows.even_bounds(0.0, float("nan"), 4) == []

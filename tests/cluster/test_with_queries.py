@@ -2,7 +2,9 @@
 engine's rows; a CTE that can be inlined is written into the statement (as the table it
 filters, or a derived table) and the statement splits; one that must be computed once
 (volatile, LIMIT read twice, MATERIALIZED of such a body) runs first and travels as a
-VALUES table; recursive and data-modifying ones keep their old, gathered way."""
+VALUES table, or, when it reads one table row by row keeping its partition key and the
+statement joins it on that key, is computed once by each shard over its own rows;
+recursive and data-modifying ones keep their old, gathered way."""
 from __future__ import annotations
 
 
@@ -137,6 +139,10 @@ def test_a_volatile_cte_is_computed_once():
         small = ("WITH t AS (SELECT id, gen_random_uuid() AS r FROM a WHERE g = 1) "
                  "SELECT count(*) FROM t x JOIN t y ON x.id = y.id AND x.r = y.r")
         assert c.execute(small).fetchall() == [(len(range(1, N, 13)),)]
+        assert c.last_plan.get("cte_on_shards")   # (each shard's rows, computed there)
+        placed = ("WITH t AS (SELECT g, gen_random_uuid() AS r FROM a WHERE id < 50) "
+                  "SELECT count(*) FROM t x JOIN t y ON x.g = y.g AND x.r = y.r")
+        assert c.execute(placed).fetchall() == [(50,)]   # (not by its key: VALUES)
         assert c.last_plan.get("ctes_first")
         big = ("WITH t AS (SELECT id, gen_random_uuid() AS r FROM a) "   # (more than CTE_ROWS)
                "SELECT count(*) FROM t x JOIN t y ON x.id = y.id AND x.r = y.r")
@@ -272,5 +278,43 @@ def test_explain_tells_how_each_cte_ran():
         assert "WITH: t written into the statement" in text
         assert "WITH: CTE computed once, run first" in text and "LIMIT 3" in text
         assert "gather" not in text.split("\n")[0]
+    finally:
+        c.close()
+
+
+# a volatile CTE over more than CTE_ROWS rows that reads one table row by row and keeps
+# its partition key: each shard computes it once over its own rows, in its partial
+CTE_ON_SHARDS = [
+    "WITH t AS (SELECT id, gen_random_uuid() AS r FROM a) SELECT count(*) FROM t x "
+    "JOIN t y ON x.id = y.id AND x.r = y.r",
+    "WITH t AS (SELECT id, g, random() AS r FROM a WHERE v > 3) SELECT count(*), "
+    "count(DISTINCT x.g) FROM t x JOIN t y ON x.id = y.id WHERE x.r = y.r",
+    "WITH t AS (SELECT id, g, random() AS r FROM a) SELECT g, count(*) FROM t "
+    "WHERE r < 2 GROUP BY g ORDER BY g",
+    "WITH t AS (SELECT id, v * 2 AS w, random() AS r FROM a) SELECT x.id, x.w FROM t x "
+    "JOIN a ON a.id = x.id WHERE a.g = 3 ORDER BY 1 LIMIT 5",
+    "WITH t AS MATERIALIZED (SELECT a.id, a.name, random() AS r FROM a) SELECT count(*), "
+    "count(x.name) FROM t x JOIN t y ON x.id = y.id WHERE x.r = y.r",
+]
+
+
+def test_a_large_volatile_cte_is_computed_once_on_each_shard():
+    c, s = _setup()
+    try:
+        size = len(table_to_ipc(c.execute("SELECT * FROM a").arrow()))
+        for q in CTE_ON_SHARDS:
+            coord0 = c.cluster.coordinator_bytes
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+            plan = c.last_plan
+            assert plan["strategy"] == "split" and plan["cte_on_shards"] == ("t", ["id"]), q
+            assert plan["partial"].startswith("WITH t AS"), q
+            assert c.cluster.coordinator_bytes - coord0 < size / 10, q
+        # the CTE's rows are not placed by the key the statement joins on: as before
+        for q in ["WITH t AS (SELECT id, random() AS r FROM a) SELECT count(*) FROM t x "
+                  "JOIN t y ON x.id = y.id + 1",
+                  "WITH t AS (SELECT g, random() AS r FROM a) SELECT count(*) FROM t x "
+                  "JOIN t y ON x.g = y.g AND x.r = y.r"]:
+            _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+            assert "cte_on_shards" not in c.last_plan, q
     finally:
         c.close()

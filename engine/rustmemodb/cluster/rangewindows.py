@@ -16,9 +16,13 @@ the first ORDER BY key instead:
    range number is a computed column, hash-partitioned; the numbers are chosen so
    that range ``j`` hashes to shard ``j``), and each shard computes the windows
    ``PARTITION BY`` its range plus the range's offsets: ``row_number`` and ``rank``
-   add the rows of earlier ranges, ``dense_rank`` their distinct keys, a running
-   ``count`` / ``sum`` / ``min`` / ``max`` / ``avg`` (frame from UNBOUNDED PRECEDING to
-   CURRENT ROW, the default) combines with the earlier ranges' totals.
+   add the rows of earlier ranges, ``dense_rank`` their distinct keys (on several
+   keys, their distinct tuples, counted on the shards after an exchange of each
+   shard's tuples by range: ``distinct_sql``), a ``count`` / ``sum`` / ``min`` /
+   ``max`` / ``avg`` over a frame from UNBOUNDED PRECEDING or CURRENT ROW to CURRENT ROW
+   or UNBOUNDED FOLLOWING (``open_frame``) combines its frame within the range with
+   the earlier ranges' totals (from UNBOUNDED PRECEDING) and the later ones' (to
+   UNBOUNDED FOLLOWING: suffix sums, the offsets read backwards).
 
 Rows equal on the first key land in the same range, so ties (``rank``'s peers, a
 RANGE frame's peer rows) never straddle two ranges. ``lag`` / ``lead`` by k rows read
@@ -28,13 +32,24 @@ range (its first k to every earlier one, for ``lead``); a range's true neighbour
 among them. ``lag`` / ``lead`` are computed over the rows and their ghosts, and so is
 an aggregate or ``first_value`` / ``last_value`` / ``nth_value`` over a bounded ROWS
 frame (``ROWS BETWEEN 2 PRECEDING AND 1 FOLLOWING``: 2 ghost rows from before, 1 from
-after); every other window over the rows alone. ``percent_rank``, ``cume_dist`` and
-``ntile`` need the count of all rows too (the sum of the ranges' counts) and their
-range's offset; ``first_value`` / ``nth_value`` over a frame from UNBOUNDED PRECEDING
-read one row's value, the first (n-th) of all rows, which a top-k query finds first;
-``last_value``'s frame ends in the row's own range. What this does not cover (RANGE or
-GROUPS offset frames, frames to UNBOUNDED FOLLOWING, windows of different orders,
-joins) stays on the path that gathers the columns.
+after), and over a RANGE or GROUPS frame with offsets (``halo_frame``): there the
+ghost rows are a *halo*, every row of the ranges around whose key lies within the
+frame's reach of the range's bounds (``RANGE BETWEEN 5 PRECEDING ...``: keys down to
+the range's lowest bound minus 5), or of their last / first k peer groups (``GROUPS
+k PRECEDING``); a row sent by several of these reasons goes once. An aggregate over
+``ROWS BETWEEN n PRECEDING AND UNBOUNDED FOLLOWING`` (or from UNBOUNDED PRECEDING to n
+FOLLOWING) is two frames (``split_frame``): the n rows before the current one over the
+ghosts, the rest as a frame to UNBOUNDED FOLLOWING. Every other window runs over the
+rows alone. ``percent_rank``, ``cume_dist`` and ``ntile`` need the
+count of all rows too (the sum of the ranges' counts) and their range's offset;
+``first_value`` / ``nth_value`` over a frame from UNBOUNDED PRECEDING read one row's
+value, the first (n-th) of all rows, which a top-k query finds first, and
+``last_value`` over one to UNBOUNDED FOLLOWING the last row's; over a frame ending
+(starting) at CURRENT ROW ``last_value`` (``first_value``) reads the row's own range.
+Windows of several orders run in stages, and over a join's rows, in
+``select_plan.py``. What this does not cover (other frames with both an offset and
+an UNBOUNDED bound, ``nth_value`` from CURRENT ROW, EXCLUDE) stays on the path that
+gathers the columns.
 """
 from __future__ import annotations
 
@@ -68,19 +83,24 @@ def positive_literal(node) -> int | None:
 
 
 def value_sql(shape: RangeShape, window: exp.Window) -> str | None:
-    """For ``first_value`` / ``nth_value`` (``window``, one of ``shape.windows``): the
-    query giving the value they read, that of the first (n-th) row of all rows by the
-    windows' order (a top-k on the shards: only k rows per shard reach the
-    coordinator). Every frame these windows accept starts at the partition's first
-    row, so it is one value for every row; None for the other functions."""
+    """For ``first_value`` / ``nth_value`` (``window``, one of ``shape.windows``) over a
+    frame from UNBOUNDED PRECEDING, and ``last_value`` over one to UNBOUNDED FOLLOWING:
+    the query giving the value they read, that of the first (n-th; last) row of all rows
+    by the windows' order (a top-k on the shards: only k rows per shard reach the
+    coordinator). It is one value for every row (for nth_value, once the frame holds n
+    rows); None for the other functions and frames."""
     fn = window.this
-    if not isinstance(fn, (exp.FirstValue, exp.NthValue)) or \
-            bounded_rows(window) is not None:
+    frame = open_frame(window)
+    if frame is None or not (isinstance(fn, (exp.FirstValue, exp.NthValue)) and frame[0] or
+                             isinstance(fn, exp.LastValue) and frame[1]):
         return None
     q = exp.select(fn.this.copy()).from_(shape.table.copy())
     if shape.tree.args.get("where") is not None:
         q.set("where", shape.tree.args["where"].copy())
-    q.set("order", window.args["order"].copy())
+    order = window.args["order"].copy()
+    if isinstance(fn, exp.LastValue):
+        order = exp.Order(expressions=_reversed(order.expressions))
+    q.set("order", order)
     q.set("limit", exp.Limit(expression=exp.Literal.number(1)))
     if isinstance(fn, exp.NthValue):
         q.set("offset", exp.Offset(expression=exp.Literal.number(
@@ -112,14 +132,109 @@ class RangeShape:
     windows: list = field(default_factory=list)   # the exp.Window nodes of ``tree``
 
 
-def _frame_ok(w: exp.Window) -> bool:
+def _bound(node) -> str:
+    return str(node or "").upper()
+
+
+def open_frame(w: exp.Window) -> tuple[bool, bool] | None:
+    """For a frame whose bounds are UNBOUNDED or CURRENT ROW (ROWS, RANGE or GROUPS; no
+    EXCLUDE), the default one included: ``(reaches the ranges before, reaches the ranges
+    after)``, whether it starts at UNBOUNDED PRECEDING and ends at UNBOUNDED FOLLOWING.
+    Its part within the row's range is the same frame over the range's rows (peers
+    never straddle two ranges), the rest whole ranges. None for any other frame."""
     spec = w.args.get("spec")
     if spec is None:
-        return True
-    return str(spec.args.get("start") or "").upper() == "UNBOUNDED" and \
-        str(spec.args.get("start_side") or "").upper() == "PRECEDING" and \
-        str(spec.args.get("end") or "CURRENT ROW").upper() == "CURRENT ROW" and \
-        not spec.args.get("exclude")
+        return True, False
+    if spec.args.get("exclude"):
+        return None
+    start = (_bound(spec.args.get("start")), _bound(spec.args.get("start_side")))
+    end = (_bound(spec.args.get("end") or "CURRENT ROW"), _bound(spec.args.get("end_side")))
+    if start not in (("UNBOUNDED", "PRECEDING"), ("CURRENT ROW", "")) or \
+            end not in (("UNBOUNDED", "FOLLOWING"), ("CURRENT ROW", "")):
+        return None
+    return start[0] == "UNBOUNDED", end[0] == "UNBOUNDED"
+
+
+def split_frame(w: exp.Window) -> tuple[exp.WindowSpec, exp.WindowSpec, int, int] | None:
+    """A ROWS frame from n rows back to UNBOUNDED FOLLOWING (or from UNBOUNDED PRECEDING
+    to n rows ahead), n from 1 to ``MAX_SHIFT``, as two frames that do not overlap:
+    ``(bounded part, open part, rows back, rows ahead)``, ``ROWS BETWEEN n PRECEDING AND
+    1 PRECEDING`` over the rows and their ghosts beside ``ROWS BETWEEN CURRENT ROW AND
+    UNBOUNDED FOLLOWING`` (an ``open_frame``); an aggregate over the whole combines
+    theirs. None for any other frame."""
+    spec = w.args.get("spec")
+    if spec is None or _bound(spec.args.get("kind")) != "ROWS" or spec.args.get("exclude"):
+        return None
+    start, start_side = spec.args.get("start"), _bound(spec.args.get("start_side"))
+    end, end_side = spec.args.get("end"), _bound(spec.args.get("end_side"))
+
+    def rows(node) -> int | None:
+        if isinstance(node, exp.Literal) and not node.is_string and node.this.isdigit() \
+                and 1 <= int(node.this) <= MAX_SHIFT:
+            return int(node.this)
+        return None
+    n = rows(start)
+    if n is not None and start_side == "PRECEDING" and _bound(end) == "UNBOUNDED" and \
+            end_side == "FOLLOWING":
+        return (exp.WindowSpec(kind="ROWS", start=exp.Literal.number(n),
+                               start_side="PRECEDING", end=exp.Literal.number(1),
+                               end_side="PRECEDING"),
+                exp.WindowSpec(kind="ROWS", start="CURRENT ROW", end="UNBOUNDED",
+                               end_side="FOLLOWING"), n, 0)
+    n = rows(end)
+    if n is not None and end_side == "FOLLOWING" and _bound(start) == "UNBOUNDED" and \
+            start_side == "PRECEDING":
+        return (exp.WindowSpec(kind="ROWS", start=exp.Literal.number(1),
+                               start_side="FOLLOWING", end=exp.Literal.number(n),
+                               end_side="FOLLOWING"),
+                exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING",
+                               end="CURRENT ROW"), 0, n)
+    return None
+
+
+def _offset(node) -> exp.Expression | None:
+    """A frame offset PostgreSQL accepts as a constant: a number, or an INTERVAL."""
+    if isinstance(node, exp.Literal) and not node.is_string:
+        return node
+    if isinstance(node, exp.Interval) and isinstance(node.this, exp.Literal):
+        return node
+    return None
+
+
+def halo_frame(w: exp.Window) -> tuple[str, object, object] | None:
+    """For a RANGE or GROUPS frame with an offset bound and no UNBOUNDED one (``RANGE
+    BETWEEN 2 PRECEDING AND 1 FOLLOWING``, ``GROUPS 3 PRECEDING``; no EXCLUDE): ``(kind,
+    back, forward)``, how far before the row (the start's offset when PRECEDING, else
+    None) and after it (the end's offset when FOLLOWING) the frame reaches: a key
+    distance for RANGE (the offset expression), a number of peer groups for GROUPS (an
+    int up to ``MAX_SHIFT``). The rows of the ranges around within that reach come as
+    ghost rows (a halo); None for any other frame."""
+    spec = w.args.get("spec")
+    kind = _bound(spec.args.get("kind")) if spec is not None else ""
+    if kind not in ("RANGE", "GROUPS") or spec.args.get("exclude"):
+        return None
+    reach = []
+    offsets = 0
+    for bound, side, toward in (("start", "start_side", "PRECEDING"),
+                                ("end", "end_side", "FOLLOWING")):
+        node = spec.args.get(bound) or "CURRENT ROW"
+        if _bound(node) == "CURRENT ROW":
+            reach.append(None)
+            continue
+        if _bound(node) == "UNBOUNDED":
+            return None
+        off = _offset(node)
+        if off is None:
+            return None
+        offsets += 1
+        if kind == "GROUPS" and (isinstance(off, exp.Interval) or
+                                 not off.this.isdigit() or int(off.this) > MAX_SHIFT):
+            return None
+        reach.append((int(off.this) if kind == "GROUPS" else off)
+                     if _bound(spec.args.get(side)) == toward else None)
+    if not offsets:
+        return None
+    return kind, reach[0], reach[1]
 
 
 def bounded_rows(w: exp.Window) -> tuple[int, int] | None:
@@ -172,9 +287,13 @@ def range_shape(tree: exp.Expression, table_name: Callable, info) -> RangeShape 
         if w.args.get("partition_by") or w.args.get("order") is None or \
                 w.find_ancestor(exp.Window) is not None:
             return None
-        if not _frame_ok(w) and (bounded_rows(w) is None or
-                                 not isinstance(fn, _RUNNING + _VALUES)):
+        frame = open_frame(w)
+        if frame is None and (bounded_rows(w) is None and halo_frame(w) is None or
+                              not isinstance(fn, _RUNNING + _VALUES)) and \
+                (split_frame(w) is None or not isinstance(fn, _RUNNING)):
             return None
+        if frame is not None and not frame[0] and isinstance(fn, exp.NthValue):
+            return None   # (its n-th row from the current one may lie ranges ahead)
         if isinstance(fn, _RANKING):
             pass
         elif isinstance(fn, _SHIFTS):
@@ -209,14 +328,51 @@ def range_shape(tree: exp.Expression, table_name: Callable, info) -> RangeShape 
     name = col.name if col.this.quoted else col.name.lower()
     if name not in info.columns or info.types.get(name) not in ORDERABLE:
         return None
-    if isinstance(windows[0].this, exp.DenseRank) or any(
-            isinstance(w.this, exp.DenseRank) for w in windows):
-        if len(windows[0].args["order"].expressions) != 1:
-            return None   # (distinct keys of a range are counted on the first key)
+    for w in windows:   # a RANGE offset the key's type takes (else the engine's error)
+        halo = halo_frame(w)
+        if halo is not None and halo[0] == "RANGE" and any(
+                r is not None and info.types[name] not in (
+                    (types.DATE, types.TIMESTAMP) if isinstance(r, exp.Interval)
+                    else (types.INTEGER, types.FLOAT, types.DATE))
+                for r in halo[1:]):
+            return None
     desc = bool(first.args.get("desc"))
     nulls_first = first.args.get("nulls_first")
     nulls_first = desc if nulls_first is None else bool(nulls_first)
     return RangeShape(tree, table, alias, name, desc, nulls_first, windows)
+
+
+def dense_on_tuples(shape: RangeShape) -> bool:
+    """Whether a ``dense_rank`` orders on several keys: a range's distinct keys are then
+    tuples, which ``distinct_sql`` counts (``stats_sql`` counts those of one key)."""
+    return len(shape.windows[0].args["order"].expressions) > 1 and any(
+        isinstance(w.this, exp.DenseRank) for w in shape.windows)
+
+
+def distinct_sql(shape: RangeShape, bounds: list, ids: list, literal: Callable,
+                 sql_type: str, input_name: str) -> tuple[str, str]:
+    """For ``dense_on_tuples``: ``(scan, partial)``, what each shard sends (its distinct
+    tuples of the ORDER BY keys, with their range ``__range``: the exchange puts each
+    range whole on one shard) and what each shard then runs over what it received
+    (``input_name``): the distinct tuples of its ranges counted per range. Only those
+    counts reach the coordinator, where ``COUNT(DISTINCT)`` of one key would gather the
+    keys (and the tuples are nearly as many as the rows)."""
+    alias = shape.alias
+    keys = [o.this.copy() for o in shape.windows[0].args["order"].expressions]
+    scan = exp.select(_range_expr(shape, bounds, ids, literal, sql_type, alias).as_(
+        RANGE_COLUMN, quoted=True), *[k.as_(f"__o{i}", quoted=True)
+                                      for i, k in enumerate(keys)]).from_(shape.table.copy())
+    scan.set("distinct", exp.Distinct())
+    if shape.tree.args.get("where") is not None:
+        scan.set("where", shape.tree.args["where"].copy())
+    rng = exp.column(RANGE_COLUMN, quoted=True)
+    tuples = exp.select(exp.Star()).from_(exp.to_table(input_name))
+    tuples.set("distinct", exp.Distinct())
+    partial = exp.select(rng.copy().as_("r", quoted=True),
+                         exp.Count(this=exp.Star()).as_("d", quoted=True)).from_(
+        exp.Subquery(this=tuples, alias=exp.TableAlias(this=exp.to_identifier("__t"))))
+    partial.set("group", exp.Group(expressions=[rng.copy()]))
+    return scan.sql(dialect="postgres"), partial.sql(dialect="postgres")
 
 
 def sample_sql(shape: RangeShape) -> str:
@@ -249,6 +405,35 @@ def bounds_from(samples: list, ranges: int) -> list:
     for j in range(1, ranges):
         v = values[min(len(values) - 1, j * len(values) // ranges)]
         if (not out or v > out[-1]) and v > values[0]:
+            out.append(v)
+    return out
+
+
+def extremes_sql(shape: RangeShape) -> str:
+    """The key's min and max over the shape's rows (for ``even_bounds``: rows with no
+    table column holding the key to sample)."""
+    key = exp.column(shape.key, table=shape.alias, quoted=True)
+    q = exp.select(exp.Min(this=key.copy()), exp.Max(this=key.copy())).from_(
+        shape.table.copy())
+    if shape.tree.args.get("where") is not None:
+        q.set("where", shape.tree.args["where"].copy())
+    return q.sql(dialect="postgres")
+
+
+def even_bounds(low, high, ranges: int) -> list:
+    """``ranges - 1`` bounds (fewer when they coincide) splitting ``[low, high]``
+    evenly, as ``bounds_from`` gives them; none when there are no numbers to split (no
+    rows, or a NaN or infinity at an end: one range holds every row)."""
+    if low is None or high is None or ranges < 2 or any(
+            isinstance(v, float) and (v != v or v in (float("inf"), float("-inf")))
+            for v in (low, high)):
+        return []
+    out: list = []
+    for j in range(1, ranges):
+        v = low - (-(high - low) * j // ranges) if isinstance(low, int) and \
+            isinstance(high, int) else low + (high - low) * j / ranges   # (ints: rounded
+        # up, so a span of one still splits in two)
+        if v > low and (not out or v > out[-1]):
             out.append(v)
     return out
 
@@ -298,7 +483,8 @@ def stats_sql(shape: RangeShape, bounds: list, ids: list, literal: Callable,
     sum and count). Returns ``(SQL, [(window, column position, how totals combine:
     "count", "sum", "min" or "max")])``."""
     alias = shape.alias
-    dense = any(isinstance(w.this, exp.DenseRank) for w in shape.windows)
+    dense = any(isinstance(w.this, exp.DenseRank) for w in shape.windows) and \
+        not dense_on_tuples(shape)
     cols = [_range_expr(shape, bounds, ids, literal, sql_type, alias).as_("r"),
             exp.Count(this=exp.Star()).as_("n"),
             # (distinct keys only for dense_rank: COUNT(DISTINCT) moves the keys)
@@ -309,8 +495,8 @@ def stats_sql(shape: RangeShape, bounds: list, ids: list, literal: Callable,
     kinds = {exp.Count: "count", exp.Sum: "sum", exp.Min: "min", exp.Max: "max"}
     for w in shape.windows:
         fn = w.this
-        if bounded_rows(w) is not None:   # (computed over its rows and ghosts)
-            continue
+        if open_frame(w) is None and split_frame(w) is None:   # (computed over its
+            continue                                           # rows and ghosts)
         if isinstance(fn, exp.Avg):
             for part, kind in ((exp.Sum(this=fn.this.copy()), "sum"),
                                (exp.Count(this=fn.this.copy()), "count")):
@@ -326,11 +512,14 @@ def stats_sql(shape: RangeShape, bounds: list, ids: list, literal: Callable,
     return q.sql(dialect="postgres"), where_of
 
 
-def offsets(order: list, stats: dict, positions: list, null_range: int) -> dict:
+def offsets(order: list, stats: dict, positions: list, null_range: int,
+            tuples: dict | None = None) -> dict:
     """``{range id: {"n": rows before, "d": distinct keys before, position: total of
     that running aggregate's column before}}`` from ``stats`` (``{range id: row}``);
     a total is None where no earlier range had a value (0 for a count). The NULL range
-    (``null_range``) holds one distinct key, NULL, which COUNT(DISTINCT) leaves out."""
+    (``null_range``) holds one distinct key, NULL, which COUNT(DISTINCT) leaves out.
+    ``tuples``: ``{range id: distinct tuples}`` (``distinct_sql``, NULLs counted) in
+    place of the distinct keys of ``stats``."""
     out = {}
     n = d = 0
     totals: dict = {p: (0 if kind == "count" else None, kind) for p, kind in positions}
@@ -340,7 +529,10 @@ def offsets(order: list, stats: dict, positions: list, null_range: int) -> dict:
         if row is None:
             continue
         n += row[1]
-        d += 1 if rid == null_range and row[1] else row[2]
+        if tuples is not None:
+            d += tuples.get(rid, 0)
+        else:
+            d += 1 if rid == null_range and row[1] else row[2]
         for p, kind in positions:
             v = row[p]
             old = totals[p][0]
@@ -389,23 +581,68 @@ def _reversed(order: list) -> list:
     return out
 
 
+def _halo(shape: RangeShape, bounds: list, ids: list, literal: Callable, key_type: str,
+          reaches: list, backwards: bool) -> Callable | None:
+    """For RANGE offset frames reaching ``reaches`` (offset expressions) before the row
+    (``backwards``; else after it): a function of the key column giving the condition
+    ``CASE __m.tgt WHEN <range id> THEN <the key within reach of that range's keys>
+    ... END`` that sends a row of another range to range ``tgt`` as a ghost row. A
+    range ``[lo, hi)`` needs, ascending, the keys from ``lo - reach`` before it and to
+    ``hi + reach`` after it (descending, the other way round). NULL keys are within
+    no reach (a NULL row's frame is its NULL peers). None when nothing reaches."""
+    if not reaches:
+        return None
+    use_lo = backwards != shape.desc
+
+    def condition(key: exp.Expression) -> exp.Expression:
+        case = exp.Case(this=exp.column("tgt", table="__m"))
+        for j in range(len(bounds) + 1):
+            edge = (bounds[j - 1] if j > 0 else None) if use_lo else \
+                (bounds[j] if j < len(bounds) else None)
+            if edge is None:
+                continue
+            edge = literal(edge, key_type)
+            case.append("ifs", exp.If(this=exp.Literal.number(ids[j]), true=exp.or_(*[
+                exp.GTE(this=key.copy(), expression=exp.Sub(this=edge.copy(),
+                                                             expression=r.copy()))
+                if use_lo else
+                exp.LTE(this=key.copy(), expression=exp.Add(this=edge.copy(),
+                                                            expression=r.copy()))
+                for r in reaches])))
+        if not case.args.get("ifs"):   # (one range of keys: nothing around it)
+            return exp.false()
+        case.set("default", exp.false())
+        return case
+    return condition
+
+
 def _ghosts(shape: RangeShape, range_expr: exp.Expression, scan_columns: list,
-            order_ids: list, rows: int, backwards: bool) -> exp.Select | None:
-    """Each shard's ghost rows: its last ``rows`` rows of every range (by the windows'
-    order; ``backwards`` False: its first ``rows``) with ``__range`` set to each later
-    range (earlier, for the first rows) and ``__ghost`` TRUE."""
+            order_ids: list, rows: int, backwards: bool, groups: int = 0,
+            halo: Callable | None = None) -> exp.Select | None:
+    """Each shard's ghost rows: of every range, its last ``rows`` rows by the windows'
+    order (``backwards`` False: its first ``rows``), the rows of its last (first)
+    ``groups`` peer groups and the rows ``halo`` (``_halo``) says are within a RANGE
+    frame's reach, each with ``__range`` set to the later ranges (earlier, for the
+    first rows) that read it and ``__ghost`` TRUE. A row goes to a range once,
+    whatever sent it. Over each shard's own rows these are a superset of the true
+    neighbours (the last k rows of all shards are among the shards' last k), and a
+    superset of whole rows ordered as all rows are gives the same windows."""
     alias = shape.alias
     order = [o.copy() for o in shape.windows[0].args["order"].expressions]
     pairs = [(src, tgt) for i, src in enumerate(order_ids)
              for tgt in (order_ids[i + 1:] if backwards else order_ids[:i])]
-    if not pairs or rows == 0:
+    if not pairs or rows == 0 and groups == 0 and halo is None:
         return None
+    by = exp.Order(expressions=_reversed(order) if backwards else order)
     ranked = exp.select(
         *[exp.column(c, table=alias, quoted=True) for c in scan_columns],
         range_expr.copy().as_("__r", quoted=True),
+        exp.column(shape.key, table=alias, quoted=True).as_("__k", quoted=True),
         exp.Window(this=exp.RowNumber(), partition_by=[range_expr.copy()],
-                   order=exp.Order(expressions=_reversed(order) if backwards else order),
-                   over="OVER").as_("__rn", quoted=True)).from_(shape.table.copy())
+                   order=by.copy(), over="OVER").as_("__rn", quoted=True),
+        exp.Window(this=exp.DenseRank(), partition_by=[range_expr.copy()],
+                   order=by.copy(), over="OVER").as_("__gn", quoted=True),
+    ).from_(shape.table.copy())
     if shape.tree.args.get("where") is not None:
         ranked.set("where", shape.tree.args["where"].copy())
     moves = exp.Subquery(this=exp.Values(expressions=[
@@ -421,8 +658,16 @@ def _ghosts(shape: RangeShape, range_expr: exp.Expression, scan_columns: list,
     ghost = ghost.join(moves, on=exp.EQ(this=exp.column("src", table="__m"),
                                          expression=exp.column("__r", table="__s",
                                                                quoted=True)))
-    return ghost.where(exp.LTE(this=exp.column("__rn", table="__s", quoted=True),
-                               expression=exp.Literal.number(rows)))
+    sends = []
+    if rows:
+        sends.append(exp.LTE(this=exp.column("__rn", table="__s", quoted=True),
+                             expression=exp.Literal.number(rows)))
+    if groups:
+        sends.append(exp.LTE(this=exp.column("__gn", table="__s", quoted=True),
+                             expression=exp.Literal.number(groups)))
+    if halo is not None:
+        sends.append(exp.Paren(this=halo(exp.column("__k", table="__s", quoted=True))))
+    return ghost.where(exp.or_(*sends))
 
 
 def _double(e: exp.Expression) -> exp.Expression:
@@ -465,89 +710,117 @@ def _distribution(fn: exp.Expression, local: exp.Window, before: exp.Expression,
             expression=exp.Literal.number(q)), expression=exp.Literal.number(rem + 1)))
 
 
+def _combined(fn: exp.Expression, a: exp.Expression, b: exp.Expression) -> exp.Expression:
+    """``count`` / ``sum`` / ``min`` / ``max`` of two parts of a frame from theirs (a
+    part's value NULL where it holds no value; a count's 0)."""
+    if isinstance(fn, exp.Count):
+        return exp.Add(this=a, expression=b)
+    null_a = exp.Is(this=a.copy(), expression=exp.Null())
+    null_b = exp.Is(this=b.copy(), expression=exp.Null())
+    if isinstance(fn, exp.Sum):
+        return exp.Case(ifs=[exp.If(this=null_b, true=a.copy()),
+                             exp.If(this=null_a, true=b.copy())],
+                        default=exp.Add(this=a.copy(), expression=b.copy()))
+    better = exp.LT if isinstance(fn, exp.Min) else exp.GT
+    return exp.Case(ifs=[exp.If(this=null_b, true=a.copy()),
+                         exp.If(this=null_a, true=b.copy()),
+                         exp.If(this=better(this=a.copy(), expression=b.copy()),
+                                true=a.copy())],
+                    default=b.copy())
+
+
 def rewrite(shape: RangeShape, bounds: list, ids: list, per_range: dict, positions: dict,
             types_of: dict, literal: Callable, key_type: str, input_name: str,
-            scan_columns: list, total: int = 0,
-            values: dict | None = None) -> tuple[exp.Select, str, exp.Select | None]:
+            scan_columns: list, total: int = 0, values: dict | None = None,
+            after: dict | None = None) -> tuple[exp.Select, str, exp.Select | None]:
     """The statement each shard runs over the rows it received (``input_name``, with
     their range column), every window partitioned by range and shifted by its offsets,
     and the scan each shard runs to send its rows: ``(statement, scan SQL, shifts)``.
     ``total``: the rows of all ranges; ``values``: ``{id(window): literal}``, the value
-    each ``first_value`` / ``nth_value`` reads (``value_sql``).
-    ``shifts`` (None without lag / lead): the SELECT over ``input_name`` and its ghost
-    rows computing each lag / lead as a column ``__shift<n>``, which the caller puts
-    in place of ``input_name`` in the statement (whose WHERE drops the ghosts)."""
+    each ``first_value`` / ``nth_value`` / ``last_value`` reads (``value_sql``);
+    ``after``: ``per_range`` of the ranges after each (a frame to UNBOUNDED FOLLOWING).
+    ``shifts`` (None without lag / lead or a frame over ghost rows): the SELECT over
+    ``input_name`` and its ghost rows computing each such window as a column
+    ``__shift<n>``, which the caller puts in place of ``input_name`` in the statement
+    (whose WHERE drops the ghosts)."""
     tree = shape.tree.copy()
     alias = shape.alias
     windows = [n for n in tree.walk() if isinstance(n, exp.Window)]
     shifted = []
+
+    def by_range(offsets: dict, what, sql_type):
+        return _by_range(alias, {r: o[what] for r, o in offsets.items()}, literal, sql_type)
     for w, original in zip(windows, shape.windows):
         local = w.copy()
         local.set("partition_by", [exp.column(RANGE_COLUMN, table=alias, quoted=True)])
         fn = w.this
-        if isinstance(fn, _SHIFTS) or bounded_rows(original) is not None:
+        frame = open_frame(original)
+        split = split_frame(original) if frame is None and isinstance(fn, _RUNNING) else None
+        part = None   # (the bounded part of a split frame: columns over the ghosts)
+        if split is not None:
+            local.set("spec", split[1])
+            frame = open_frame(local)
+            part = []
+            for what in ((exp.Sum, exp.Count) if isinstance(fn, exp.Avg) else (type(fn),)):
+                bounded = local.copy()
+                bounded.set("spec", split[0].copy())
+                bounded.set("this", what(this=fn.this.copy()))
+                name = f"__shift{len(shifted)}"
+                shifted.append(bounded.as_(name, quoted=True))
+                part.append(exp.column(name, table=alias, quoted=True))
+        if isinstance(fn, _SHIFTS) or frame is None:
             name = f"__shift{len(shifted)}"
             shifted.append(local.as_(name, quoted=True))
             w.replace(exp.column(name, table=alias, quoted=True))
             continue
+        # the parts of the frame outside the row's range: whole ranges before, after
+        sides = [o for o, reached in ((per_range, frame[0]), (after, frame[1])) if reached]
         if isinstance(fn, (exp.PercentRank, exp.CumeDist, exp.Ntile)):
-            new = _distribution(fn, local, _by_range(
-                alias, {r: o["n"] for r, o in per_range.items()}, literal, None), total)
-        elif isinstance(fn, exp.LastValue):   # its frame ends in the range (peers too)
-            new = local
-        elif isinstance(fn, exp.FirstValue):
-            new = values[id(original)].copy()
+            new = _distribution(fn, local, by_range(per_range, "n", None), total)
+        elif isinstance(fn, exp.LastValue):   # ends in the range (peers too), or the last
+            new = values[id(original)].copy() if frame[1] else local
+        elif isinstance(fn, exp.FirstValue):   # starts in the range, or the first row
+            new = values[id(original)].copy() if frame[0] else local
         elif isinstance(fn, exp.NthValue):   # NULL until the frame holds n rows
-            local.set("this", exp.Count(this=exp.Star()))
-            seen = exp.Add(this=local, expression=_by_range(
-                alias, {r: o["n"] for r, o in per_range.items()}, literal, None))
-            new = exp.Case(ifs=[exp.If(this=exp.GTE(
-                this=seen, expression=exp.Literal.number(positive_literal(
-                    fn.args["offset"]))), true=values[id(original)].copy())])
+            if frame[1]:   # (the frame: every row)
+                new = values[id(original)].copy()
+            else:
+                local.set("this", exp.Count(this=exp.Star()))
+                new = exp.Case(ifs=[exp.If(this=exp.GTE(
+                    this=exp.Add(this=local, expression=by_range(per_range, "n", None)),
+                    expression=exp.Literal.number(positive_literal(fn.args["offset"]))),
+                    true=values[id(original)].copy())])
         elif isinstance(fn, (exp.RowNumber, exp.Rank, exp.DenseRank)):
             what = "d" if isinstance(fn, exp.DenseRank) else "n"
-            new = exp.Add(this=local, expression=_by_range(
-                alias, {r: o[what] for r, o in per_range.items()}, literal, None))
-        elif isinstance(fn, exp.Avg):   # (earlier sums + this range's) / (counts)
+            new = exp.Add(this=local, expression=by_range(per_range, what, None))
+        elif isinstance(fn, exp.Avg):   # (the parts' sums) / (their counts)
             p_sum, p_count = positions[id(original)]
-            sum_before = _by_range(alias, {r: o[p_sum] for r, o in per_range.items()},
-                                   literal, types_of[p_sum])
-            count_before = _by_range(alias, {r: o[p_count] for r, o in per_range.items()},
-                                     literal, types_of[p_count])
             local_sum = local.copy()
             local_sum.set("this", exp.Sum(this=fn.this.copy()))
             local_count = local.copy()
             local_count.set("this", exp.Count(this=fn.this.copy()))
-            count = exp.Add(this=local_count, expression=count_before)
-            total = exp.Add(this=exp.Coalesce(this=local_sum, expressions=[
-                exp.Literal.number(0)]), expression=exp.Coalesce(
-                this=sum_before, expressions=[exp.Literal.number(0)]))
-            new = exp.Div(this=exp.cast(total, "DOUBLE PRECISION"),
+            sums = exp.Coalesce(this=local_sum, expressions=[exp.Literal.number(0)])
+            count = local_count
+            if part is not None:
+                sums = exp.Add(this=sums, expression=exp.Coalesce(
+                    this=part[0], expressions=[exp.Literal.number(0)]))
+                count = exp.Add(this=count, expression=part[1])
+            for o in sides:
+                sums = exp.Add(this=sums, expression=exp.Coalesce(
+                    this=by_range(o, p_sum, types_of[p_sum]),
+                    expressions=[exp.Literal.number(0)]))
+                count = exp.Add(this=count, expression=by_range(o, p_count,
+                                                                types_of[p_count]))
+            new = exp.Div(this=exp.cast(sums, "DOUBLE PRECISION"),
                           expression=exp.Nullif(this=count,
                                                 expression=exp.Literal.number(0)))
         else:
             p = positions[id(original)][0]
-            before = _by_range(alias, {r: o[p] for r, o in per_range.items()}, literal,
-                               types_of[p])
-            if isinstance(fn, exp.Count):
-                new = exp.Add(this=local, expression=before)
-            elif isinstance(fn, exp.Sum):
-                new = exp.Case(ifs=[
-                    exp.If(this=exp.Is(this=before.copy(), expression=exp.Null()),
-                           true=local.copy()),
-                    exp.If(this=exp.Is(this=local.copy(), expression=exp.Null()),
-                           true=before.copy())],
-                    default=exp.Add(this=local.copy(), expression=before.copy()))
-            else:
-                better = exp.LT if isinstance(fn, exp.Min) else exp.GT
-                new = exp.Case(ifs=[
-                    exp.If(this=exp.Is(this=before.copy(), expression=exp.Null()),
-                           true=local.copy()),
-                    exp.If(this=exp.Is(this=local.copy(), expression=exp.Null()),
-                           true=before.copy()),
-                    exp.If(this=better(this=local.copy(), expression=before.copy()),
-                           true=local.copy())],
-                    default=before.copy())
+            new = local
+            for o in sides:
+                new = _combined(fn, new, by_range(o, p, types_of[p]))
+            if part is not None:
+                new = _combined(fn, new, part[0])
         w.replace(exp.Paren(this=new))
     range_expr = _range_expr(shape, bounds, ids, literal, key_type, alias)
     scan = exp.select(*[exp.column(c, table=alias, quoted=True) for c in scan_columns],
@@ -566,13 +839,22 @@ def rewrite(shape: RangeShape, bounds: list, ids: list, per_range: dict, positio
     lags = [shift_of(w.this) for w in shape.windows if isinstance(w.this, exp.Lag)]
     leads = [shift_of(w.this) for w in shape.windows if isinstance(w.this, exp.Lead)]
     for w in shape.windows:   # a bounded frame reaches as far as a lag / lead would
-        reach = bounded_rows(w)
+        split = split_frame(w) if open_frame(w) is None else None
+        reach = bounded_rows(w) or (split[2:] if split is not None else None)
         if reach is not None:
             lags.append(reach[0])
             leads.append(reach[1])
+    halos = [h for h in (halo_frame(w) for w in shape.windows) if h is not None]
     sent: exp.Expression = scan
-    for rows, backwards in ((max(lags, default=0), True), (max(leads, default=0), False)):
-        ghost = _ghosts(shape, range_expr, scan_columns, order_ids, rows, backwards)
+    for rows, backwards, at in ((max(lags, default=0), True, 1),
+                                (max(leads, default=0), False, 2)):
+        groups = max((h[at] for h in halos if h[0] == "GROUPS" and h[at] is not None),
+                     default=0)
+        halo = _halo(shape, bounds, ids, literal, key_type,
+                     [h[at] for h in halos if h[0] == "RANGE" and h[at] is not None],
+                     backwards)
+        ghost = _ghosts(shape, range_expr, scan_columns, order_ids, rows, backwards,
+                        groups, halo)
         if ghost is not None:
             sent = exp.union(sent, ghost, distinct=False)
     shifts = exp.select(exp.Star(), *shifted).from_(new_table.copy())

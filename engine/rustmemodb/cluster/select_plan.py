@@ -16,17 +16,17 @@ from .. import errors, types
 from ..result import Result
 from . import loads
 from . import rangewindows
-from .ctes import inline_ctes
+from .ctes import inline_ctes, set_with, with_of
 from .correlated import column_of, has_sharded_subquery, plain_output, plan_correlated
 from .grouped import GROUPED, split_grouped
 from .merge import conform, create_typed, load_table, run_merge
-from .partition import refuse, split_rows
+from .partition import TableInfo, refuse, split_rows
 from .planexchange import place_exchanges, place_grouping
 from .plansplit import AggregateNotSplit, NotSplit, bind_and_optimize, split_plan
 from .setops import plan_setop
-from .shuffle import HASHABLE, WINDOW_KEY, Side, _needed_columns, conjuncts, plan_join, \
-    plan_staged_windows, plan_window, plan_window_on_expression, window_expression, \
-    window_key, window_specs
+from .shuffle import HASHABLE, WINDOW_KEY, Side, _needed_columns, \
+    common_partition_expression, conjuncts, plan_join, plan_staged_windows, plan_window, \
+    plan_window_on_expression, window_expression, window_key, window_specs
 from .split import DistPlan, merge_on_shards, plan_select
 from .wire import check, ipc_to_table, table_to_ipc
 from .trees import (
@@ -51,9 +51,11 @@ def _with_shifts(sql: str, input_name: str, shifts: exp.Select) -> str:
 
 
 @dataclass
-class _JoinRows:
-    """A join's rows as ``rangewindows`` reads a table: named columns (the slots
-    ``__c0``, ``__c1``, ... of ``_window_join_parts``) and their types."""
+class _RowsAsTable:
+    """Rows a query makes on the shards (a join's, or a first stage's with its windows)
+    described as ``rangewindows`` describes a table: the name they are read by, their
+    named columns (the slots ``__c0``, ``__c1``, ... of ``_window_join_parts``, or a
+    stage's outputs) and their types."""
     name: str
     columns: list
     types: dict
@@ -87,6 +89,10 @@ class SelectPlanning:
             # privileges), not run: its tables are empty, and over no rows a query can
             # fail where over the cluster's it does not (``1 / count(*)``).
             want = list(self._bind_checked(written).plan.columns)
+            done = None if has_view else \
+                self._cte_on_shards(tree, sql, refs, want, plan_only)
+            if done is not None:
+                return done
             tree, ctes_ran = self._ctes_first(tree)
             tree, late = inline_ctes(tree, self._volatile, self._table_columns)
             inlined += late
@@ -192,9 +198,11 @@ class SelectPlanning:
                 self._range_windows(tree, part, want, plan, plan_only) or \
                 self._range_windows_derived(tree, part, want, plan, plan_only) or \
                 self._range_windows_staged(tree, part, want, plan, plan_only) or \
+                self._range_windows_over_derived(tree, part, want, plan, plan_only) or \
                 self._window_columns(tree, part, want, plan, plan_only) or \
                 self._window_join_on_shards(tree, want, plan, plan_only) or \
                 self._window_join_derived(tree, want, plan, plan_only) or \
+                self._window_join_staged(tree, want, plan, plan_only) or \
                 self._range_windows_join(tree, want, plan, plan_only) or \
                 self._window_join_columns(tree, want, plan, plan_only)
             if done is not None:
@@ -236,6 +244,76 @@ class SelectPlanning:
             return plan
         scratch = self._gather(refs)
         return self._finish(plan, scratch.execute(sql)._result)
+
+    def _cte_on_shards(self, tree: exp.Expression, sql: str, refs: list, want: list,
+                       plan_only: bool):
+        """A statement whose one WITH query must be computed once (volatile: ``WITH t AS
+        (SELECT id, gen_random_uuid() AS r FROM a) SELECT ... FROM t x JOIN t y ON x.id =
+        y.id``) and reads one sharded table row by row, keeping its partition key as an
+        output: each shard's rows of the CTE are its own rows' (placed as the table is,
+        by that key), so the statement splits as over a table of that placement and each
+        shard computes the CTE once over its rows, in its partial (the engine computes a
+        volatile CTE once). Any size: it used to be written in as VALUES up to
+        ``CTE_ROWS`` rows and gathered every table beyond. None: another shape."""
+        w = with_of(tree)
+        if w is None or len(w.expressions) != 1 or w.args.get("recursive") or \
+                not isinstance(tree, exp.Select) or _writes(tree):
+            return None
+        cte = w.expressions[0]
+        body, name = cte.this, cte.alias_or_name
+        if not isinstance(body, exp.Select) or cte.args["alias"].columns or \
+                body.args.get("joins") or with_of(body) is not None or any(
+                    body.args.get(k) is not None for k in (
+                        "group", "having", "qualify", "distinct", "order", "limit",
+                        "offset", "laterals", "windows")) or any(
+                    isinstance(n, (exp.Query, exp.Window, exp.AggFunc, exp.Star))
+                    for n in body.walk() if n is not body):
+            return None
+        from_ = body.args.get("from_")
+        table = from_.this if from_ is not None else None
+        info = self.catalog.get(_table_name(table)) if isinstance(table, exp.Table) else None
+        if info is None or info.replicated or not info.key or table.args.get("sample"):
+            return None
+        outputs = {}
+        for e in body.expressions:   # the key columns, output as themselves
+            if isinstance(e, exp.Column) and e.table in ("", table.alias_or_name):
+                outputs[e.name if e.this.quoted else e.name.lower()] = e
+        typed = self._columns_of(body)
+        if typed is None or any(k not in outputs for k in info.key) or \
+                len({n for n, _ in typed}) != len(typed):
+            return None
+        cte_name = name if cte.args["alias"].this.quoted else name.lower()
+        if cte_name in self.catalog:
+            return None   # (a CTE named as a table: the names below would mix them)
+        catalog = dict(self.catalog)
+        catalog[cte_name] = TableInfo(cte_name, [n for n, _ in typed], list(info.key),
+                                      types=dict(typed))
+        outer = tree.copy()
+        set_with(outer, None)
+        if any(_table_name(t) not in catalog for t in outer.find_all(exp.Table)):
+            return None   # (a system table: read where the statement runs)
+        part = [r for r in dict.fromkeys(_table_occurrences(outer, catalog))
+                if not catalog[r].replicated]
+        occurrences = _table_occurrences(outer, catalog)
+        if cte_name not in part or self._local_subqueries(outer) or \
+                not _local_from(outer, part, catalog, occurrences):
+            return None
+        joins = outer.args.get("joins")
+        star = catalog[part[0]].columns if not joins and len(occurrences) == 1 else \
+            _join_star(outer, catalog) if joins else None
+        dist = plan_select(outer, star)
+        if dist is None:
+            return None
+        partial = sqlglot.parse_one(dist.partial, read="postgres")
+        set_with(partial, w.copy())
+        dist = DistPlan(partial.sql(dialect="postgres"), dist.merge, dist.kind,
+                        keys=dist.keys)
+        plan = {"sql": sql, "tables": refs, "strategy": "split", "kind": dist.kind,
+                "partial": dist.partial, "merge": dist.merge, "keys": dist.keys,
+                "cte_on_shards": (name, list(info.key))}
+        if plan_only:
+            return plan
+        return self._finish(plan, self._run_split(plan, dist, want))
 
     def _plan_split(self, sql: str, want: list, plan: dict, plan_only: bool):
         """The split of the engine's own optimized plan (``plansplit.py``): per-shard
@@ -470,8 +548,9 @@ class SelectPlanning:
                 return None
         plan.update(strategy="shuffle" if sides else "split", kind=dist.kind,
                     partial=dist.partial, merge=dist.merge, keys=dist.keys, windows=how)
-        if sides:
-            plan.update(exchanges=[(sd.table, sd.key, sd.scan) for sd in sides], in_place=[])
+        if sides:   # (_sides: what a stage over these rows reads)
+            plan.update(exchanges=[(sd.table, sd.key, sd.scan) for sd in sides], in_place=[],
+                        _sides=sides)
         if plan_only:
             return plan
         return self._finish(plan, self._run_split(plan, dist, want, sides=sides or None))
@@ -743,15 +822,25 @@ class SelectPlanning:
                 sql, shape.table.name, sqlglot.parse_one(source, read="postgres"))
         n = self.shards
         literal = self._sql_literal
-        replies = self._on_shards(range(n), rangewindows.sample_sql(sample_shape), None)
-        samples = [v for s in range(n)
-                   for v in _reply_result(replies[s]).table.column(0).to_pylist()]
-        bounds = rangewindows.bounds_from(samples, n)
+        saved = self.last_plan
+        if sample_shape is not None:
+            replies = self._on_shards(range(n), rangewindows.sample_sql(sample_shape), None)
+            samples = [v for s in range(n)
+                       for v in _reply_result(replies[s]).table.column(0).to_pylist()]
+            bounds = rangewindows.bounds_from(samples, n)
+        else:
+            if key_type not in (types.INTEGER, types.FLOAT):
+                return None
+            try:
+                extremes = self._select(over(rangewindows.extremes_sql(shape)), None).arrow()
+            finally:
+                self.last_plan = saved
+            bounds = rangewindows.even_bounds(extremes.column(0)[0].as_py(),
+                                              extremes.column(1)[0].as_py(), n)
         if any(literal(b, key_type) is None for b in bounds):
             return None
         ids = rangewindows.range_ids(n, len(bounds) + 2)
         stats_sql, running = rangewindows.stats_sql(shape, bounds, ids, literal, key_type)
-        saved = self.last_plan
         try:
             stats = self._select(over(stats_sql), None)
         finally:
@@ -760,9 +849,18 @@ class SelectPlanning:
         rows = list(zip(*[c.to_pylist() for c in stats.arrow().columns]))
         positions = [(p, kind) for _, p, kind in running]
         order = rangewindows.window_order(shape, ids, bounds)
-        per_range = rangewindows.offsets(order, {r[0]: r for r in rows}, positions, ids[-1])
-        if any(literal(v, stat_types[p]) is None for o in per_range.values()
-               for p, _ in positions for v in [o[p]] if v is not None):
+        tuples, moved = None, 0
+        if rangewindows.dense_on_tuples(shape):
+            if source is not None:
+                return None   # (the tuples of a join's rows: not counted on the shards)
+            tuples, moved = self._range_tuples(shape, bounds, ids, key_type)
+        by_id = {r[0]: r for r in rows}
+        per_range = rangewindows.offsets(order, by_id, positions, ids[-1], tuples)
+        after = rangewindows.offsets(order[::-1], by_id, positions, ids[-1])   # (the
+        # totals of the ranges after each: a frame to UNBOUNDED FOLLOWING)
+        if any(literal(v, stat_types[p]) is None for offsets in (per_range, after)
+               for o in offsets.values() for p, _ in positions for v in [o[p]]
+               if v is not None):
             return None
         values, firsts = {}, []   # what first_value / nth_value read: one row's value
         for w in shape.windows:
@@ -783,11 +881,30 @@ class SelectPlanning:
             shape, bounds, ids, per_range,
             {id(w): [p for v, p, _ in running if v is w] for w, _, _ in running},
             {p: stat_types[p] for _, p, _ in running}, literal, key_type, input_name,
-            scan_columns, total=sum(r[1] for r in rows), values=values)
+            scan_columns, total=sum(r[1] for r in rows), values=values, after=after)
         fields = dict(windows=f"range-partitioned by {shape.key} ({len(bounds) + 1} ranges "
                               f"and one of NULLs; offsets from: {over(stats_sql)})",
                       range_bounds=bounds, firsts=firsts)
+        if tuples is not None:
+            fields["shuffled_bytes"] = moved
+            fields["windows"] += "; distinct ORDER BY tuples per range counted on the shards"
         return new_tree, shifts, scan, fields
+
+    def _range_tuples(self, shape, bounds: list, ids: list, key_type: str) -> tuple[dict, int]:
+        """For a dense_rank on several keys: ``({range id: distinct tuples of the ORDER
+        BY keys}, bytes moved)``, counted on the shards after each shard's distinct
+        tuples went to their range's shard (``rangewindows.distinct_sql``)."""
+        name = "__range_tuples"
+        scan, partial = rangewindows.distinct_sql(shape, bounds, ids, self._sql_literal,
+                                                  key_type, name)
+        side = Side(name, shape.table.name, rangewindows.RANGE_COLUMN, scan)
+        scratch: dict = {}
+        counted = self._run_split(scratch, DistPlan(partial, 'SELECT "r", "d" FROM '
+                                                    '"__partials"', "scan"),
+                                  [("r", types.INTEGER), ("d", types.INTEGER)], sides=[side])
+        t = counted.arrow()
+        return dict(zip(t.column(0).to_pylist(), t.column(1).to_pylist())), \
+            scratch.get("shuffled_bytes", 0)
 
     def _range_windows_join(self, tree: exp.Select, want: list, plan: dict,
                             plan_only: bool):
@@ -805,7 +922,7 @@ class SelectPlanning:
             return None
         outer, scan, needed = parts
         slots = [f"__c{i}" for i in range(len(needed))]
-        rows = _JoinRows("__window_rows", slots, {
+        rows = _RowsAsTable("__window_rows", slots, {
             slot: self.catalog[self._alias_table(tree, a)].types.get(c)
             for slot, (a, c) in zip(slots, needed)})
         if rangewindows.range_shape(outer, lambda t: t.name, rows) is None:
@@ -824,7 +941,7 @@ class SelectPlanning:
         return self._range_over_rows(outer, scan, rows, origin, inner, "after the join",
                                      "the join's rows", want, plan, plan_only)
 
-    def _range_over_rows(self, outer: exp.Select, scan: exp.Select, rows: "_JoinRows",
+    def _range_over_rows(self, outer: exp.Select, scan: exp.Select, rows: "_RowsAsTable",
                          origin, inner: dict, after: str, label: str, want: list,
                          plan: dict, plan_only: bool, source: str | None = None):
         """Windows with no PARTITION BY (``outer``, over ``__window_rows``) computed over
@@ -840,12 +957,12 @@ class SelectPlanning:
         if shape is None:
             return None
         found = origin(shape.key)
-        if found is None:
-            return None
-        alias, column, base = found
-        sample_shape = rangewindows.RangeShape(
-            exp.select(exp.column(column, table=alias, quoted=True)).from_(base.copy()),
-            base, alias, column, shape.desc, shape.nulls_first)
+        sample_shape = None   # (no table column: bounds from the key's min and max)
+        if found is not None:
+            alias, column, base = found
+            sample_shape = rangewindows.RangeShape(
+                exp.select(exp.column(column, table=alias, quoted=True)).from_(base.copy()),
+                base, alias, column, shape.desc, shape.nulls_first)
         planned = self._range_plan(shape, rows.types[shape.key], sample_shape,
                                    source or scan.sql(dialect="postgres"), slots,
                                    "__range_rows")
@@ -870,7 +987,8 @@ class SelectPlanning:
             (side.table, rangewindows.RANGE_COLUMN, stage)]
         fields["windows"] = fields["windows"].replace(
             f"range-partitioned by {shape.key}",
-            f"range-partitioned by {alias}.{column} {after}", 1)
+            f"range-partitioned by {alias}.{column} {after}" if found is not None else
+            f"range-partitioned by {shape.key} {after}", 1)
         for k in ("broadcast", "anchor"):
             if k in inner:
                 plan[k] = inner[k]
@@ -939,7 +1057,7 @@ class SelectPlanning:
         typed = self._columns_of(scan)
         if typed is None:
             return None
-        rows = _JoinRows("__window_rows", [n for n, _ in typed], dict(typed))
+        rows = _RowsAsTable("__window_rows", [n for n, _ in typed], dict(typed))
         inner = self._select(scan.sql(dialect="postgres"), None, plan_only=True)
         if not str(inner.get("windows") or "").startswith("range-partitioned") or \
                 "_sides" not in inner or inner.get("kind") != "scan":
@@ -965,6 +1083,49 @@ class SelectPlanning:
                                      f"(in {len(orders)} stages, one per ORDER BY)",
                                      "the rows with the first stages' windows", want, plan,
                                      plan_only, source=source)
+
+    def _range_windows_over_derived(self, tree: exp.Select, part: list, want: list,
+                                    plan: dict, plan_only: bool):
+        """Windows with no PARTITION BY over one derived table the shards make (windows
+        of its own, placed by a key or by ranges; or a filter and projection) ordered on
+        its columns, a window's value among them: ``SELECT id, rank() OVER (ORDER BY s
+        DESC) FROM (SELECT id, sum(v) OVER (PARTITION BY g) AS s FROM t) x``. The derived
+        rows go shard to shard by ranges of the outer windows' first ORDER BY key
+        (``_range_over_rows``); no table column holds that key to sample, so its ranges
+        split the span between its min and max over the rows (a split aggregate), evenly.
+        None: not that shape (it gathered the whole table)."""
+        from_ = tree.args.get("from_")
+        derived = from_.this if from_ is not None else None
+        if len(part) != 1 or not isinstance(derived, exp.Subquery) or not derived.alias or \
+                not isinstance(derived.this, exp.Select) or tree.args.get("joins") or \
+                derived.args["alias"].columns or any(
+                    derived.this.args.get(k) is not None for k in ("limit", "offset")):
+            return None
+        body = derived.this
+        typed = self._columns_of(body)
+        if typed is None:
+            return None
+        names = [n for n, _ in typed]
+        if len(set(names)) != len(names) or len(names) != len(body.expressions) or \
+                not all(n.isidentifier() and n == n.lower() and not n.startswith("__")
+                        for n in names):
+            return None   # (the rows' columns are named by these, unquoted)
+        outer = tree.copy()
+        outer.args["from_"].set("this", exp.Table(
+            this=exp.to_identifier("__window_rows"),
+            alias=exp.TableAlias(this=exp.to_identifier(derived.alias, quoted=True))))
+        if not _windows_over_rows(outer):
+            return None
+        rows = _RowsAsTable("__window_rows", names, dict(typed))
+        if rangewindows.range_shape(outer, lambda t: t.name, rows) is None:
+            return None
+        inner = self._select(body.sql(dialect="postgres"), None, plan_only=True)
+        if inner["strategy"] not in ("split", "shuffle") or inner.get("kind") != "scan" or \
+                "_sides" not in inner and inner["strategy"] != "split":
+            return None
+        return self._range_over_rows(outer, body, rows, lambda name: None, inner,
+                                     "over the derived table's rows",
+                                     "the derived table's rows", want, plan, plan_only)
 
     def _sql_literal(self, value, sql_type: str):
         """``value`` as a literal of ``sql_type`` (NULL cast to it), None when no literal
@@ -1438,6 +1599,52 @@ class SelectPlanning:
         return self._run_join_windows(plan, dist, side, inner, how + " (in a derived table)",
                                       want, plan_only)
 
+    def _window_join_staged(self, tree: exp.Select, want: list, plan: dict,
+                            plan_only: bool):
+        """Windows over a join whose PARTITION BYs share no column (``rank() OVER
+        (PARTITION BY a.g ...)`` beside ``count(*) OVER (PARTITION BY b.k)``): the join
+        runs on the shards and its rows (the columns read) go through the stages
+        ``shuffle.plan_staged_windows`` makes for a table, moved shard to shard by the
+        column of the first stage's windows, those computed as columns of the rows,
+        moved on by the next stage's column; only the answer reaches the coordinator.
+        None: another shape (``_window_join_columns`` then gathers the join's
+        columns)."""
+        parts = self._window_join_parts(tree)
+        if parts is None:
+            return None
+        outer, scan, needed = parts
+        slots = [f"__c{i}" for i in range(len(needed))]
+        rows = _RowsAsTable("__window_rows", slots, {
+            slot: self.catalog[self._alias_table(tree, a)].types.get(c)
+            for slot, (a, c) in zip(slots, needed)})
+        staged = plan_staged_windows(outer, outer.args["from_"].this, rows, HASHABLE)
+        if staged is None:
+            return None
+        new_tree, sides, how = staged
+        inner = self._select(scan.sql(dialect="postgres"), None, plan_only=True)
+        if inner["strategy"] not in ("split", "shuffle", "broadcast") or \
+                inner.get("kind") != "scan" or "_sides" not in inner and \
+                inner["strategy"] != "split":
+            return None
+        dist = plan_select(new_tree, slots, windows=True)
+        if dist is None:
+            return None
+        # The first stage's rows are the join's (its partial names them c0, c1, ...).
+        chain = [sides[0]]
+        while chain[-1].reads:
+            chain.append(chain[-1].reads[0])
+        first = chain[-1]
+        first.scan = _with_shifts(first.scan, "__window_rows", sqlglot.parse_one(
+            f"SELECT {', '.join(f'c{i} AS {n}' for i, n in enumerate(slots))} "
+            f"FROM ({inner['partial']}) AS __join", read="postgres"))
+        first.reads = inner.get("_sides") or None
+        for side in chain:
+            side.table = "the join's rows"
+        for i, (a, c) in reversed(list(enumerate(needed))):   # (__c12 before __c1)
+            how = how.replace(f"__c{i}", f"{a}.{c}")
+        return self._run_join_windows(plan, dist, sides[0], inner, how + " after the join",
+                                      want, plan_only)
+
     def _join_rows_placed(self, tree: exp.Select, parts: tuple):
         """How the rows of ``tree``'s join (``_window_join_parts``) are placed so its
         windows run whole on each shard: ``(windows, side, inner plan, how)``, the
@@ -1486,27 +1693,11 @@ class SelectPlanning:
         ``outer`` (over the join's slots ``__c0``, ...) of a hashable type and with no
         subquery, aggregate, window or volatile call: ``(its SQL over the join's partial
         columns c0, c1, ..., its SQL as the user wrote it)``, or None."""
-        specs = window_specs(outer)
-        if not specs or any(not parts for parts in specs):
-            return None
         slot_names = {f"__c{i}" for i in range(len(needed))}
-        common, by_text = None, {}
-        for parts in specs:
-            texts = set()
-            for p in parts:
-                cols = list(p.find_all(exp.Column))
-                if isinstance(p, (exp.Column, exp.Literal)) or not cols or any(
-                        isinstance(n, (exp.Query, exp.Window, exp.AggFunc, exp.Rand,
-                                       exp.Uuid)) for n in p.walk()) or \
-                        any(c.table or c.name not in slot_names for c in cols):
-                    continue
-                text = p.sql(dialect="postgres")
-                texts.add(text)
-                by_text.setdefault(text, p)
-            common = texts if common is None else common & texts
-        if not common:
+        expr = common_partition_expression(
+            outer, lambda c: not c.table and c.name in slot_names)
+        if expr is None:
             return None
-        expr = by_text[sorted(common)[0]]
 
         def back(n):   # the slot as the join's column, to type the expression
             if isinstance(n, exp.Column) and n.name in slot_names:
@@ -1528,11 +1719,17 @@ class SelectPlanning:
     def _run_join_windows(self, plan: dict, dist, side, inner: dict, how: str, want: list,
                           plan_only: bool):
         """Run (or, ``plan_only``, describe) windows over a join's rows placed by
-        ``side`` (``_join_rows_placed``)."""
+        ``side`` (``_join_rows_placed``; or the last of the stages it reads,
+        ``_window_join_staged``)."""
+        chain, at = [], side
+        while at is not None:   # (the stages, back to the join's own exchanges)
+            chain.append(at)
+            at = at.reads[0] if at.reads and at.reads[0] not in (inner.get("_sides") or []) \
+                else None
         plan.update(strategy="shuffle", kind=dist.kind, partial=dist.partial,
                     merge=dist.merge, keys=dist.keys,
-                    exchanges=inner.get("exchanges", []) + [(side.table, side.key,
-                                                             side.scan)],
+                    exchanges=inner.get("exchanges", []) + [(x.table, x.key, x.scan)
+                                                            for x in reversed(chain)],
                     in_place=inner.get("in_place", []), windows=how)
         for k in ("broadcast", "anchor"):
             if k in inner:

@@ -264,15 +264,15 @@ def plan_window(tree: exp.Select, table: exp.Table, key: str, catalog: dict,
 WINDOW_KEY = "__wkey"
 
 
-def window_expression(tree: exp.Select, table: exp.Table, info) -> exp.Expression | None:
-    """An expression (not a bare column) in the PARTITION BY of every window of
-    ``tree`` that reads only columns of ``table`` (and no subquery, aggregate, window
-    or volatile call): rows equal on its value are in the same partition of every
-    window. None when there is none."""
+def common_partition_expression(tree: exp.Select, reads) -> exp.Expression | None:
+    """An expression (not a bare column or constant) in the PARTITION BY of every window
+    of ``tree`` whose columns all pass ``reads`` (a predicate on ``exp.Column``), with no
+    subquery, aggregate, window or volatile call: rows equal on its value are in the
+    same partition of every window. None when there is none. (One rule for a table's
+    windows, ``window_expression``, and a join's, over its slots.)"""
     specs = window_specs(tree)
     if not specs or any(not parts for parts in specs):
         return None
-    alias = table.alias_or_name
     common = None
     by_text = {}
     for parts in specs:
@@ -283,8 +283,7 @@ def window_expression(tree: exp.Select, table: exp.Table, info) -> exp.Expressio
                     for n in p.walk()):
                 continue
             cols = list(p.find_all(exp.Column))
-            if not cols or any(c.table not in ("", alias) or column_of(info, c.name) is None
-                               for c in cols):
+            if not cols or not all(reads(c) for c in cols):
                 continue
             text = p.sql(dialect="postgres")
             texts.add(text)
@@ -293,6 +292,14 @@ def window_expression(tree: exp.Select, table: exp.Table, info) -> exp.Expressio
     if not common:
         return None
     return by_text[sorted(common)[0]]
+
+
+def window_expression(tree: exp.Select, table: exp.Table, info) -> exp.Expression | None:
+    """``common_partition_expression`` over the columns of ``table`` (catalog entry
+    ``info``) alone."""
+    alias = table.alias_or_name
+    return common_partition_expression(tree, lambda c: c.table in ("", alias) and
+                                       column_of(info, c.name) is not None)
 
 
 def plan_window_on_expression(tree: exp.Select, table: exp.Table, expr: exp.Expression,

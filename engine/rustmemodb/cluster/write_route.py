@@ -6,6 +6,7 @@ two-phase commit."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import replace
 
 import pyarrow as pa
@@ -32,40 +33,27 @@ from .trees import (
 class WriteRouting:
     """Write routing of ClusterConnection (connect.py)."""
 
-    def _parallel_load(self, info: TableInfo, per_shard: dict, files: dict) -> int:
-        """Run ``{shard: [statements]}`` loading ``info``'s table from files on those
-        shards, exchange the rows to their shards and load them atomically."""
+    @contextmanager
+    def _shard_write(self, shards: list, xid: str | None = None):
+        """One write over ``shards``, atomic across them. Outside a transaction it is
+        its own: begun on each shard when the statement calls ``begin()`` (the callable
+        this yields), committed by two-phase commit at the end of the block, rolled back
+        on the shards begun if the block fails. Inside one, the shards join the
+        transaction's written set and a failure marks the transaction failed. Either
+        way a failure drops what exchange ``xid`` left on the shards."""
         b = self.cluster.backend
-        shards = list(range(self.shards))
-        src = sorted(per_shard)
-        xid = self.cluster.new_id("x")
-        key = info.key or info.columns
         own = not self.in_txn
-        began = []
-        try:
-            replies = b.call_all(src, "load_out", per_shard_args={
-                s: (self.sid, xid, info.name, per_shard[s], key, self.shards) for s in src})
-            for s in src:
-                check(replies[s])
-            moved = self.cluster.ship(*(n for s in src for n in replies[s][2].values()),
-                                      between_shards=True)
-            tokens = _tokens_by_target(replies[s][4] for s in src)
-            total = sum(replies[s][3] for s in src)
+        began: list = []
+
+        def begin() -> None:
             if own:
-                for t in shards:
-                    check(b.call(t, "begin", self.sid))
-                    began.append(t)
-            loaded = b.call_all(shards, "load_exchange", per_shard_args={
-                t: (self.sid, xid, info.name, tokens.get(t, [])) for t in shards})
-            for t in shards:
-                check(loaded[t])
-            self.write_rows = {t: max(loaded[t][4], 0) for t in shards}
+                for s in shards:
+                    check(b.call(s, "begin", self.sid))
+                    began.append(s)
+        try:
+            yield begin
         except BaseException:
-            for s in shards:
-                try:
-                    b.call(s, "drop_exchange", self.sid, xid)
-                except errors.Error:
-                    pass
+            self._drop_exchange(xid)
             if own:
                 twophase.rollback_all(b, self.sid, began)
             else:
@@ -75,6 +63,30 @@ class WriteRouting:
             twophase.commit(self.cluster, self.sid, shards)
         else:
             self.written.update(shards)
+
+    def _parallel_load(self, info: TableInfo, per_shard: dict, files: dict) -> int:
+        """Run ``{shard: [statements]}`` loading ``info``'s table from files on those
+        shards, exchange the rows to their shards and load them atomically."""
+        b = self.cluster.backend
+        shards = list(range(self.shards))
+        src = sorted(per_shard)
+        xid = self.cluster.new_id("x")
+        key = info.key or info.columns
+        with self._shard_write(shards, xid) as begin:
+            replies = b.call_all(src, "load_out", per_shard_args={
+                s: (self.sid, xid, info.name, per_shard[s], key, self.shards) for s in src})
+            for s in src:
+                check(replies[s])
+            moved = self.cluster.ship(*(n for s in src for n in replies[s][2].values()),
+                                      between_shards=True)
+            tokens = _tokens_by_target(replies[s][4] for s in src)
+            total = sum(replies[s][3] for s in src)
+            begin()
+            loaded = b.call_all(shards, "load_exchange", per_shard_args={
+                t: (self.sid, xid, info.name, tokens.get(t, [])) for t in shards})
+            for t in shards:
+                check(loaded[t])
+            self.write_rows = {t: max(loaded[t][4], 0) for t in shards}
         self.last_plan = {"strategy": "files", "shuffled_bytes": moved, "rows": total}
         if files is not None:
             self.last_plan["files"] = {s: len(v) for s, v in files.items()}
@@ -391,23 +403,10 @@ class WriteRouting:
         for p, k in zip(seq, keys):
             groups.setdefault(shard_of_key(k, self.shards), []).append(_plain(p))
         shards = sorted(groups)
-        own = not self.in_txn
-        if own:
-            for s in shards:
-                check(b.call(s, "begin", self.sid))
-        try:
+        with self._shard_write(shards) as begin:
+            begin()
             total = sum(check(b.call(s, "executemany", self.sid, sql, groups[s]))[4]
                         for s in shards)
-        except errors.Error:
-            if own:
-                twophase.rollback_all(b, self.sid, shards)
-            else:
-                self.failed = True
-            raise
-        if own:
-            twophase.commit(self.cluster, self.sid, shards)
-        else:
-            self.written.update(shards)
         return total
 
     # ---- UPDATE / DELETE --------------------------------------------------------------------
@@ -572,14 +571,9 @@ class WriteRouting:
         if tree.args.get("returning") is not None:
             raise refuse("UPDATE ... RETURNING of a partition key column")
         b = self.cluster.backend
-        own = not self.in_txn
         xid = self.cluster.new_id("x")
-        began = []
-        try:
-            if own:
-                for s in shards:
-                    check(b.call(s, "begin", self.sid))
-                    began.append(s)
+        with self._shard_write(shards, xid) as begin:
+            begin()
             star = tree.copy()
             star.set("returning", exp.Returning(expressions=[exp.Star()]))
             sql = star.sql(dialect="postgres")
@@ -599,16 +593,5 @@ class WriteRouting:
                 t: (self.sid, xid, info.name, tokens.get(t, [])) for t in shards})
             for t in shards:
                 check(loaded[t])
-        except errors.Error:
-            self._drop_exchange(xid)
-            if own:
-                twophase.rollback_all(b, self.sid, began)
-            else:
-                self.failed = True
-            raise
-        if own:
-            twophase.commit(self.cluster, self.sid, shards)
-        else:
-            self.written.update(shards)
         return Result(columns=[], rowcount=total, kind="UPDATE")
 

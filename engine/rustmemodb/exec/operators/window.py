@@ -378,10 +378,14 @@ def _range_offset(L, call, kind, k, is_start):
         target = v - k if kind == "preceding" else v + k
     # Search within each partition: shift each partition into its own value band.
     reach = float(np.max(np.abs(target - v))) if len(v) else 0.0
-    span = (np.nanmax(v) - np.nanmin(v) if len(v) else 0) + 2 * reach + 1
+    low = float(np.nanmin(v)) if len(v) else 0.0
+    high = float(np.nanmax(v)) if len(v) else 0.0
+    span = high - low + 2 * reach + 4
     band = L.pid * span
-    # Rows are sorted by (partition, key); NULL keys sit at one end of their partition.
-    edge = -np.inf if call.order[0][2] else np.inf
+    # Rows are sorted by (partition, key); NULL keys sit at one end of their partition,
+    # just outside every key and target of it but inside its band (an infinite edge
+    # would break the bands' order for the partitions after it).
+    edge = low - reach - 1 if call.order[0][2] else high + reach + 1
     base = np.where(nulls, edge, v) + band
     side = "left" if is_start else "right"
     idx = np.searchsorted(base, target + band, side=side)
