@@ -1327,23 +1327,32 @@ class PointRead:
                 session._check_privileges(root, self.prepared.bound)
             except errors.Error:
                 return None
-        checked = self.checked
-        functions = db.functions
-        if checked is None or checked() is not root \
-                or functions.version != self.functions_version:
-            if session.temp_prefix is not None and session.temporary_tables(root):
-                return None
-            if not self.prepared.valid_for(root, functions):
-                self.stale = True
-                return None
-            self.checked = weakref.ref(root)
-            self.functions_version = functions.version
+        if not _holds(self, session, root, db.functions):
+            return None
         values = session._params(self.prepared, params)
         if self.lifted:
             values += self.lifted
         if extra:
             values += extra
         return self.read(root, values)
+
+
+def _holds(cached, session, root, functions) -> bool:
+    """Whether a cached point statement (``PointRead``, ``PointWrite``) may run on
+    ``root``: checked once per root and functions version; False with temporary tables
+    in the session, and False with ``stale`` set when the plan no longer holds."""
+    checked = cached.checked
+    if checked is not None and checked() is root \
+            and functions.version == cached.functions_version:
+        return True
+    if session.temp_prefix is not None and session.temporary_tables(root):
+        return False
+    if not cached.prepared.valid_for(root, functions):
+        cached.stale = True
+        return False
+    cached.checked = weakref.ref(root)
+    cached.functions_version = functions.version
+    return True
 
 
 class PointWrite:
@@ -1386,17 +1395,8 @@ class PointWrite:
             return None                  # ``execute`` checks them on its general way
         db = session.db
         root = db.root
-        checked = self.checked
-        functions = db.functions
-        if checked is None or checked() is not root \
-                or functions.version != self.functions_version:
-            if session.temp_prefix is not None and session.temporary_tables(root):
-                return None
-            if not self.prepared.valid_for(root, functions):
-                self.stale = True
-                return None
-            self.checked = weakref.ref(root)
-            self.functions_version = functions.version
+        if not _holds(self, session, root, db.functions):
+            return None
         started = _perf_counter()
         values = session._params(self.prepared, params)
         if self.lifted:

@@ -732,12 +732,8 @@ class SelectPlanning:
         over ranges on the shards as ``_range_windows`` runs them, and the outer SELECT
         splits over each shard's rows of the derived table as over a table (it used to
         gather the whole table). None: not that shape."""
-        from_ = tree.args.get("from_")
-        derived = from_.this if from_ is not None else None
-        if len(part) != 1 or not isinstance(derived, exp.Subquery) or not derived.alias or \
-                not isinstance(derived.this, exp.Select) or tree.args.get("joins") or \
-                derived.args["alias"].columns or any(
-                    derived.this.args.get(k) is not None for k in ("limit", "offset")):
+        derived = _plain_derived(tree, part)
+        if derived is None:
             return None
         body = derived.this
         names = self._columns_of(body)
@@ -1094,12 +1090,8 @@ class SelectPlanning:
         (``_range_over_rows``); no table column holds that key to sample, so its ranges
         split the span between its min and max over the rows (a split aggregate), evenly.
         None: not that shape (it gathered the whole table)."""
-        from_ = tree.args.get("from_")
-        derived = from_.this if from_ is not None else None
-        if len(part) != 1 or not isinstance(derived, exp.Subquery) or not derived.alias or \
-                not isinstance(derived.this, exp.Select) or tree.args.get("joins") or \
-                derived.args["alias"].columns or any(
-                    derived.this.args.get(k) is not None for k in ("limit", "offset")):
+        derived = _plain_derived(tree, part)
+        if derived is None:
             return None
         body = derived.this
         typed = self._columns_of(body)
@@ -2122,3 +2114,17 @@ class SelectPlanning:
             load_table(scratch, name, data)
         return scratch
 
+
+
+def _plain_derived(tree: exp.Select, part: list):
+    """The one derived table a SELECT reads, when the SELECT reads nothing else (one
+    placement, no joins) and the derived table is a plain SELECT with an alias of its
+    own, no column aliases and no LIMIT/OFFSET; else None."""
+    from_ = tree.args.get("from_")
+    derived = from_.this if from_ is not None else None
+    if len(part) != 1 or not isinstance(derived, exp.Subquery) or not derived.alias or \
+            not isinstance(derived.this, exp.Select) or tree.args.get("joins") or \
+            derived.args["alias"].columns or any(
+                derived.this.args.get(k) is not None for k in ("limit", "offset")):
+        return None
+    return derived

@@ -330,19 +330,24 @@ def sorter(keys, row_fn):
                 return by_keys(rows, p)
         if not nulls:
             return sorted(rows, key=pick, reverse=desc)
-        # A NULL among plain values: ``by_keys``' stable sorts from the last key, each
-        # by the column's item getter over the rows without a NULL there, the rows with
-        # one kept in their order at the end ``nulls first`` says (``_sorted_by``)
-        for get, i, nulls_first in passes:
-            valued = [r for r in rows if r[i] is not None]
-            if len(valued) == len(rows):
-                rows = sorted(rows, key=get, reverse=desc)
-                continue
-            valued.sort(key=get, reverse=desc)
-            missing = [r for r in rows if r[i] is None]
-            rows = missing + valued if nulls_first else valued + missing
-        return rows
+        return sorted_with_nulls(rows, passes, desc)
     return sort
+
+
+def sorted_with_nulls(rows: list, passes, desc: bool) -> list:
+    """Output columns of plain values and NULLs sorted as ``by_keys`` sorts them: a stable
+    sort per key from the last (``passes``: its column's item getter, index, NULLs
+    first), each by the getter over the rows without a NULL there, the rows with one
+    kept in their order at the end ``nulls first`` says (``_sorted_by``)."""
+    for get, i, nulls_first in passes:
+        valued = [r for r in rows if r[i] is not None]
+        if len(valued) == len(rows):
+            rows = sorted(rows, key=get, reverse=desc)
+            continue
+        valued.sort(key=get, reverse=desc)
+        missing = [r for r in rows if r[i] is None]
+        rows = missing + valued if nulls_first else valued + missing
+    return rows
 
 
 def _column(i: int):

@@ -30,6 +30,7 @@ from ..plan.expr import ColRef
 from ..result import Result
 from . import row_ops
 from .expr.row import compile_row
+from .fast_select import sorted_with_nulls
 from .fast_select import _PLAIN_KEYS, _PLAIN_OR_NULL, _Env, sorter
 from .row_ops import SMALL_ROWS, StatementParams, table_rows
 
@@ -113,7 +114,7 @@ class _PieceRun:
             elif kind == _PLAIN:
                 out.sort(key=plain_sort[1], reverse=plain_sort[2])
             else:
-                out = _sort_nulls(out, plain_sort)
+                out = sorted_with_nulls(out, plain_sort[3], plain_sort[2])
         return Result(columns, rows=out, rowcount=len(out), kind="SELECT")
 
 
@@ -142,21 +143,6 @@ def _kind(vals: list) -> int:
     return _PLAIN if kinds <= _PLAIN_KEYS else _NULLS if kinds <= _PLAIN_OR_NULL else _OTHER
 
 
-def _sort_nulls(rows: list, plain_sort: tuple) -> list:
-    """``rows`` sorted as fast_select.sorter sorts output columns of plain values and
-    NULLs: a stable sort per key from the last, each by the column's item getter over
-    the rows without a NULL there, the rows with one kept in their order at the end
-    ``nulls first`` says."""
-    desc = plain_sort[2]
-    for get, i, nulls_first in plain_sort[3]:
-        valued = [r for r in rows if r[i] is not None]
-        if len(valued) == len(rows):
-            rows = sorted(rows, key=get, reverse=desc)
-            continue
-        valued.sort(key=get, reverse=desc)
-        missing = [r for r in rows if r[i] is None]
-        rows = missing + valued if nulls_first else valued + missing
-    return rows
 
 
 # The fields of a Prepared its compiled fast path reads (exec/fast_select.py), its plan
