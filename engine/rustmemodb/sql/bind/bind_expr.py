@@ -316,6 +316,12 @@ class ExprBinder:
                                                                               right, left)
         return self.call(name, [left, right], node)
 
+    def _UnicodeString(self, node) -> Expr:
+        """``U&'d\\0061t'`` [UESCAPE '!']: PostgreSQL's Unicode escapes in a string."""
+        escape = node.args.get("escape")
+        esc = escape.this if isinstance(escape, exp.Literal) else "\\"
+        return Const(unicode_escapes(node.this, esc), types.TEXT)
+
     def _RawString(self, node) -> Expr:
         """A dollar-quoted string ($$it's$$, $tag$...$tag$): text as written."""
         return Const(node.this, types.TEXT)
@@ -818,6 +824,52 @@ def _retype(e: Expr, target: str) -> Expr:
     if e.type != target and types.is_numeric(e.type) and types.is_numeric(target):
         return fold(Cast(e, target))
     return e
+
+
+def unicode_escapes(text: str, esc: str) -> str:
+    """A U&'' string's text with its escapes applied: ``esc`` + 4 hex digits or ``esc``
+    + '+' + 6 hex digits (a UTF-16 surrogate pair combines), ``esc`` doubled is itself."""
+    if len(esc) != 1 or esc in "0123456789abcdefABCDEF+'\" \t\n\r":
+        raise errors.syntax_error("invalid Unicode escape character")
+    out, i, n = [], 0, len(text)
+    high = None
+    while i < n:
+        c = text[i]
+        if c != esc:
+            if high is not None:
+                break
+            out.append(c)
+            i += 1
+            continue
+        if text[i + 1:i + 2] == esc:
+            if high is not None:
+                break
+            out.append(esc)
+            i += 2
+            continue
+        digits = text[i + 2:i + 8] if text[i + 1:i + 2] == "+" else text[i + 1:i + 5]
+        width = 6 if text[i + 1:i + 2] == "+" else 4
+        if len(digits) != width or any(d not in "0123456789abcdefABCDEF" for d in digits):
+            raise errors.sql_error("42601", "invalid Unicode escape",
+                                   hint="Unicode escapes must be \\XXXX or \\+XXXXXX.")
+        code = int(digits, 16)
+        i += 1 + width + (width == 6)
+        if high is not None:
+            if not 0xDC00 <= code <= 0xDFFF:
+                break
+            out.append(chr(0x10000 + ((high - 0xD800) << 10) + (code - 0xDC00)))
+            high = None
+        elif 0xD800 <= code <= 0xDBFF:
+            high = code
+        elif 0xDC00 <= code <= 0xDFFF or code > 0x10FFFF or code == 0:
+            break
+        else:
+            out.append(chr(code))
+    else:
+        if high is None:
+            return "".join(out)
+    raise errors.sql_error("42601", "invalid Unicode surrogate pair"
+                           if high is not None else "invalid Unicode escape value")
 
 
 def _func_args(node: exp.Func) -> list:
