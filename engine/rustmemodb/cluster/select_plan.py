@@ -917,10 +917,8 @@ class SelectPlanning:
         if parts is None:
             return None
         outer, scan, needed = parts
-        slots = [f"__c{i}" for i in range(len(needed))]
-        rows = _RowsAsTable("__window_rows", slots, {
-            slot: self.catalog[self._alias_table(tree, a)].types.get(c)
-            for slot, (a, c) in zip(slots, needed)})
+        rows = self._join_rows_table(tree, needed)
+        slots = rows.columns
         if rangewindows.range_shape(outer, lambda t: t.name, rows) is None:
             return None
         inner = self._select(scan.sql(dialect="postgres"), None, plan_only=True)
@@ -1605,10 +1603,8 @@ class SelectPlanning:
         if parts is None:
             return None
         outer, scan, needed = parts
-        slots = [f"__c{i}" for i in range(len(needed))]
-        rows = _RowsAsTable("__window_rows", slots, {
-            slot: self.catalog[self._alias_table(tree, a)].types.get(c)
-            for slot, (a, c) in zip(slots, needed)})
+        rows = self._join_rows_table(tree, needed)
+        slots = rows.columns
         staged = plan_staged_windows(outer, outer.args["from_"].this, rows, HASHABLE)
         if staged is None:
             return None
@@ -1636,6 +1632,15 @@ class SelectPlanning:
             how = how.replace(f"__c{i}", f"{a}.{c}")
         return self._run_join_windows(plan, dist, sides[0], inner, how + " after the join",
                                       want, plan_only)
+
+    def _join_rows_table(self, tree: exp.Select, needed: list) -> "_RowsAsTable":
+        """The rows of a window join (``_window_join_parts``) as the table
+        ``__window_rows``: a column ``__c{i}`` per ``(alias, column)`` in ``needed``,
+        typed as that column of its table."""
+        slots = [f"__c{i}" for i in range(len(needed))]
+        return _RowsAsTable("__window_rows", slots, {
+            slot: self.catalog[self._alias_table(tree, a)].types.get(c)
+            for slot, (a, c) in zip(slots, needed)})
 
     def _join_rows_placed(self, tree: exp.Select, parts: tuple):
         """How the rows of ``tree``'s join (``_window_join_parts``) are placed so its

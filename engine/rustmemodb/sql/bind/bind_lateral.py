@@ -18,10 +18,10 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors, types
-from ...plan.expr import ColRef, OuterRef, SubqueryExpr, Const, Param
+from ...plan.expr import ColRef, SubqueryExpr, Const, Param
 from ...plan.logical import (LogicalArrowScan, LogicalJoin, LogicalLateralJoin, LogicalNode,
                              LogicalTableFunction)
-from ...plan.walk import expressions, reads_outer as walk_reads_outer
+from ...plan.walk import reads_outer as walk_reads_outer
 from ..parse import position_of
 from .scope import Scope
 from .bind_from import _aliased, bind_from_item
@@ -94,7 +94,7 @@ def bind_lateral_join(stmt, left: LogicalNode, left_scope: Scope, join: exp.Join
 def reads_outer(plan: LogicalNode) -> bool:
     """Whether anything in the plan (nested subqueries and WITH queries too) reads an
     enclosing scope."""
-    return any(isinstance(e, OuterRef) for e in expressions(plan)) or walk_reads_outer(plan)
+    return walk_reads_outer(plan)
 
 
 # ---- set-returning functions in FROM ---------------------------------------------------

@@ -44,7 +44,8 @@ def _by_name(left: LogicalNode, right: LogicalNode, node) -> tuple[LogicalNode, 
                                                 "in a UNION BY NAME input",
                                        position=position_of(node))
             seen.add(name)
-    names = list(left.names) + [n for n in right.names if n not in set(left.names)]
+    first = set(left.names)
+    names = list(left.names) + [n for n in right.names if n not in first]
 
     def aligned(plan: LogicalNode) -> LogicalNode:
         where = {n: i for i, n in enumerate(plan.names)}
