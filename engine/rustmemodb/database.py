@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from . import errors
 from .storage.root import Root, replace
 from .txn.commit import WriteSet, rebase_ops, serialization_failure, write_set
+from .txn.row_claims import RowClaims
 from .txn.subscribe import Subscribers, Subscription, changed_tables, diff_tables
 from .txn.transaction import DeleteOp, InsertOp, LockOp, Transaction, UpdateOp
 
@@ -58,6 +59,7 @@ class Database:
         # dict of refs because a WeakSet's add/discard cost ~1.5 µs each, paid by every
         # autocommit statement. Dead refs are swept in _remember.
         self._active: dict[int, weakref.ref] = {}
+        self.claims = RowClaims(self._active, self._log)
         from .exec.functions.registry import FunctionRegistry
         self.functions = functions if functions is not None else FunctionRegistry()
         self._checks = None       # bound CHECKs, this database's own (made on first use)
@@ -131,6 +133,7 @@ class Database:
             if deferred is not None and not explicit and self._pending:
                 root = self._after_pending(deferred, root)
             txn = Transaction(root, explicit)
+            txn.claims = self.claims
             self._active[id(txn)] = weakref.ref(txn)
         return txn
 

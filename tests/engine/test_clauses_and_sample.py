@@ -28,7 +28,6 @@ def rows(conn, sql, params=None):
 @pytest.mark.parametrize("sql, named", [
     ("SELECT count(*) FROM t FOR UPDATE", "FOR UPDATE with aggregate"),
     ("SELECT DISTINCT a FROM t FOR SHARE", "FOR SHARE with DISTINCT"),
-    ("SELECT a FROM t FOR NO KEY UPDATE SKIP LOCKED", "SKIP LOCKED"),
     ("SELECT a FROM t CONNECT BY PRIOR a = b", "CONNECT BY"),
     ("SELECT a FROM t CLUSTER BY a", "CLUSTER BY"),
     ("SELECT a FROM t DISTRIBUTE BY a", "DISTRIBUTE BY"),

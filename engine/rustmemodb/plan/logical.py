@@ -97,16 +97,21 @@ class LogicalFilter(LogicalNode):
 class LogicalLockRows(LogicalNode):
     """SELECT ... FOR UPDATE / SHARE: the rows ``source`` yields (a scan of ``table``
     with rowids, filtered by the query's WHERE) are locked in the transaction, then
-    ``child`` (the query itself) runs on the same snapshot."""
+    ``child`` (the query itself) runs on the same snapshot. SKIP LOCKED (``wait`` =
+    'skip') has no ``source``: ``child`` runs without the rows others hold and ends
+    with a ``_rowid`` column, the rows to lock, which the output drops."""
     child: LogicalNode
     table: str
-    source: LogicalNode
+    source: LogicalNode | None
+    exclusive: bool = True               # FOR [NO KEY] UPDATE (else FOR [KEY] SHARE)
+    wait: str = "check"                  # 'check' | 'nowait' | 'skip'
 
     def children(self):
-        return [self.child, self.source]
+        return [self.child] if self.source is None else [self.child, self.source]
 
     def describe(self) -> str:
-        return self.table
+        return self.table if self.wait == "check" else \
+            f"{self.table} {'SKIP LOCKED' if self.wait == 'skip' else 'NOWAIT'}"
 
 
 @dataclass

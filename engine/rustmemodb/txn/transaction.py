@@ -105,6 +105,7 @@ class LockOp:
     first committer wins, the other gets 40001."""
     table: str
     rowids: list
+    exclusive: bool = True      # FOR [NO KEY] UPDATE; False: FOR [KEY] SHARE
 
 
 @dataclass
@@ -166,7 +167,7 @@ class Transaction:
 
     __slots__ = ("snapshot", "_working", "_ops", "_pending", "explicit", "failed",
                  "isolation", "statements", "queries", "fk_reads", "fk_removed", "drawn",
-                 "read_only", "__weakref__")
+                 "read_only", "claims", "__weakref__")
 
     def __init__(self, snapshot: Root, explicit: bool) -> None:
         self.snapshot = snapshot
@@ -187,6 +188,9 @@ class Transaction:
         self.fk_removed: set | None = None
         # The owning session's sequence -> last drawn value map (session.py), or None.
         self.drawn: dict | None = None
+        # The Database's RowClaims (txn/row_claims.py) when registered as open, so
+        # SKIP LOCKED and NOWAIT can see the other open transactions' claims.
+        self.claims = None
 
     # The working root and the ops, with any pending INSERTs applied first: whoever
     # reads either (the next statement, a commit, a catalog, a check) sees every row
@@ -399,9 +403,15 @@ class Transaction:
                         else self.working.without_view(name))
         self.ops.append(ViewOp(name, view))
 
-    def lock_rows(self, table: str, rowids: list) -> None:
+    def lock_rows(self, table: str, rowids: list, exclusive: bool = True) -> None:
         if rowids:
-            self.ops.append(LockOp(table, list(rowids)))
+            self.ops.append(LockOp(table, list(rowids), exclusive))
+
+    @property
+    def raw_ops(self) -> list:
+        """The ops without applying pending INSERTs first (another thread's look at
+        what this transaction claimed: txn/row_claims.py; inserts claim nothing)."""
+        return self._ops
 
     def set_function(self, name: str, function) -> None:
         """CREATE [OR REPLACE] FUNCTION (``function``) or DROP FUNCTION (None)."""

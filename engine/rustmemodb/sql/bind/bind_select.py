@@ -27,7 +27,7 @@ from ...plan.logical import (LogicalAggregate, LogicalDistinct, LogicalDistinctO
 from ..parse import DIALECT, position_of
 from .bind_expr import ExprBinder
 from .bind_from import bind_from
-from .bind_locks import bind_locks
+from .bind_locks import bind_locks, lockable_table, wait_policy, with_rowid
 from .coerce import common_type, adapt
 from .scope import Scope
 from .bind_expr import _retype
@@ -80,7 +80,13 @@ def _settle(e: Expr, t: str) -> Expr:
 
 
 def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
+    locks = node.args.get("locks")
+    if locks:
+        lockable_table(stmt, node)
     plan, scope = bind_from(stmt, node, parent)
+    rowid_item = None
+    if locks and wait_policy(node) == "skip":
+        plan, rowid_item = with_rowid(plan, scope)    # SKIP LOCKED locks what it returns
     sample = node.args.get("sample")
     if sample is not None:         # DuckDB's USING SAMPLE: the FROM result, before WHERE
         plan = bind_sample(stmt, sample, plan, default_method="system")
@@ -91,6 +97,9 @@ def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
         plan = LogicalFilter(plan.columns, plan, pred)
 
     items, names = _select_items(stmt, node, scope)
+    if rowid_item is not None:
+        items.append(rowid_item)
+        names.append("_rowid")
     group_nodes = _group_nodes(node)
     having = node.args.get("having")
     agg_binder = ExprBinder(stmt, scope, aggregates=True, windows=True, clause="SELECT")
@@ -153,7 +162,7 @@ def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
         on_keys = [k if isinstance(k, int) else next(rest) for k in on_keys]
     plan = _finish(stmt, node, plan, select_exprs, names, order_specs, scope.parent,
                    on_keys, srf=bool(fns & _SRF_NAMES))
-    if node.args.get("locks"):       # SELECT ... FOR UPDATE / SHARE
+    if locks:       # SELECT ... FOR UPDATE / SHARE
         plan = bind_locks(stmt, node, plan)
     return plan
 

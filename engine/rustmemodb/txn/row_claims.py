@@ -1,0 +1,69 @@
+"""Which committed rows other open transactions hold: the answer SKIP LOCKED and
+NOWAIT need (exec/operators/lock_rows.py).
+
+Under snapshot isolation nothing waits: a row lock (``LockOp``) is a claim checked at
+commit. But a job queue's workers (``SELECT ... FOR UPDATE SKIP LOCKED LIMIT 1``) must
+not pick the same row, so a claimer has to see the claims of the transactions still
+open: their row locks, and the rows they updated or deleted (PostgreSQL's UPDATE and
+DELETE lock the rows they change too). A row changed by a commit since the claimer's
+snapshot cannot be locked either (its commit would fail, 40001, as PostgreSQL's
+REPEATABLE READ fails such a lock), so SKIP LOCKED skips it too: the next worker's
+snapshot sees what became of it. One registry per Database, read from its open
+transactions' own change lists and its commit log, so nothing needs releasing: a
+transaction's claims end with it. ``lock`` serializes the look-and-claim steps of SKIP LOCKED statements, so two
+of them never take the same row.
+"""
+from __future__ import annotations
+
+import threading
+
+from .commit import WriteSet, write_set
+from .transaction import BulkUpdateOp, DeleteOp, LockOp, Transaction, UpdateOp
+
+
+class RowClaims:
+    """The open transactions' claims on committed rows of one Database."""
+
+    __slots__ = ("_active", "_log", "lock")
+
+    def __init__(self, active: dict, log) -> None:
+        self._active = active           # Database._active: id(txn) -> weakref(txn)
+        self._log = log                 # Database._log: [version, WriteSet | txn] per commit
+        self.lock = threading.Lock()
+
+    def held(self, txn: Transaction, table: str, exclusive: bool) -> set[int]:
+        """Rowids of ``table`` that open transactions other than ``txn`` locked, updated
+        or deleted, and that conflict with a lock of this strength: an exclusive lock
+        (FOR UPDATE) conflicts with every claim, a shared one (FOR SHARE) only with
+        exclusive locks and changes. Only rows that were committed when each of them
+        began: their own new rows' rowids are private and say nothing about ours."""
+        held: set[int] = set()
+        for ref in list(self._active.values()):
+            other = ref()
+            if other is None or other is txn:
+                continue
+            base = other.snapshot.tables.get(table)
+            if base is None:
+                continue
+            limit = base.next_rowid
+            for op in list(other.raw_ops):
+                kind = type(op)
+                if kind is LockOp:
+                    if op.table == table and (op.exclusive or exclusive):
+                        held.update(r for r in op.rowids if r < limit)
+                elif kind is UpdateOp or kind is DeleteOp:
+                    if op.table == table:
+                        held.update(r for r in op.rowids if r < limit)
+                elif kind is BulkUpdateOp:
+                    if op.table == table:
+                        held.update(r for r in op.rowids.tolist() if r < limit)
+        since = txn.snapshot.version
+        for entry in reversed(list(self._log)):
+            version, other = entry
+            if version <= since:
+                break
+            if not isinstance(other, WriteSet):     # as Database._check_conflicts does
+                other = entry[1] = write_set(other)
+            if table in other.tables:
+                held.update(r for t, r in other.deleted if t == table)
+        return held
