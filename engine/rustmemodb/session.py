@@ -72,7 +72,7 @@ class Session:
         self._appends: dict = {}          # append: (table, stored) -> (schema, columns, slots, width)
         self._lookups: dict = {}          # lookup: table -> (schema, index, key type, columns, names)
         self.settings: dict[str, str] = {}
-        self.prepared: dict[str, str] = {}
+        self.prepared: dict[str, tuple] = {}    # SQL PREPARE: name -> (text, declared types)
         # Interrupt flag, statement_timeout and max_statement_memory (statement_limits.py).
         self.cancel_event = _limits.StatementLimits()
         # NOTICE/WARNING messages of statements, oldest first (notices.py); the wire
@@ -421,6 +421,9 @@ class Session:
         if isinstance(role_stmt, CommentStatement):   # COMMENT ON: a catalog change
             from .sql.bind.bind_comment import bind_comment
             return bind_comment(role_stmt, root), None
+        if getattr(role_stmt, "kind", None) == "ALTER TYPE":    # sqlglot cannot read it
+            from .sql.bind.bind_enum import bind_alter_type
+            return bind_alter_type(role_stmt), None
         if role_stmt is not None:     # CREATE ROLE, GRANT ...: sqlglot cannot read them
             from .auth.statements import bind_role_statement
             bound = bind_role_statement(role_stmt, self)

@@ -10,14 +10,16 @@ use the real dialect, so every query is the one SQLAlchemy really sends.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
 import pytest
 
 sqlalchemy = pytest.importorskip("sqlalchemy")
 pytest.importorskip("psycopg")
 
-from sqlalchemy import (Column, DateTime, ForeignKey, Integer, MetaData, String,  # noqa: E402
-                        Table, create_engine, func, inspect, insert, select, text)
+from sqlalchemy import (Column, DateTime, Enum, ForeignKey, Integer, MetaData,  # noqa: E402
+                        String, Table, create_engine, func, inspect, insert, select, text)
+from sqlalchemy.exc import DataError  # noqa: E402
 from sqlalchemy.orm import (DeclarativeBase, Mapped, Session, mapped_column,  # noqa: E402
                             relationship)
 
@@ -193,3 +195,40 @@ def test_orm_on_the_asyncpg_dialect(login):
             await eng.dispose()
 
     assert asyncio.run(run()) == ["Async"]
+
+
+class Mood(enum.Enum):
+    sad = "sad"
+    ok = "ok"
+    happy = "happy"
+
+
+def test_orm_enum_column_create_all_reflect_and_drop_all(sa_engine):
+    """SQLAlchemy's ``Enum`` on PostgreSQL is a native enum type: create_all checks
+    pg_type, sends CREATE TYPE ... AS ENUM, then the table; reflection reads pg_enum;
+    drop_all drops the table, then the type."""
+    class Base(DeclarativeBase):
+        pass
+
+    class Person(Base):
+        __tablename__ = "person"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        mood: Mapped[Mood] = mapped_column(Enum(Mood, name="mood"))
+
+    Base.metadata.create_all(sa_engine)
+    Base.metadata.create_all(sa_engine)          # again: sees the type and the table exist
+    with Session(sa_engine) as s:
+        s.add_all([Person(id=1, mood=Mood.happy), Person(id=2, mood=Mood.sad)])
+        s.commit()
+        assert s.scalars(select(Person.mood).where(Person.id == 1)).one() is Mood.happy
+        s.execute(text("INSERT INTO person VALUES (3, 'ok')"))
+        with pytest.raises(DataError):
+            s.execute(text("INSERT INTO person VALUES (4, 'angry')"))
+    insp = inspect(sa_engine)
+    assert insp.get_enums() == [{"name": "mood", "schema": "public", "visible": True,
+                                 "labels": ["sad", "ok", "happy"]}]
+    col = {c["name"]: c for c in insp.get_columns("person")}["mood"]
+    assert type(col["type"]).__name__ == "ENUM" and list(col["type"].enums) == \
+        ["sad", "ok", "happy"]
+    Base.metadata.drop_all(sa_engine)
+    assert inspect(sa_engine).get_enums() == []

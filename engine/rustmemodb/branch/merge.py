@@ -135,12 +135,13 @@ class _Merge:
                 self.txn.set_sequence(name, value)
 
     def catalog_objects(self) -> None:
-        """Views and SQL functions, three-way by definition: one the source created,
+        """Views, SQL functions and enum types, three-way by definition: one the source created,
         replaced or dropped since the base (and the target left as it was) is taken; one
         both sides changed differently is a conflict no strategy resolves."""
         base = self.base.root
         for kind, get, put in (("view", lambda r: r.views, self.txn.set_view),
-                               ("function", lambda r: r.functions, self.txn.set_function)):
+                               ("function", lambda r: r.functions, self.txn.set_function),
+                               ("type", lambda r: r.enums, self.txn.set_enum)):
             b_objs, s_objs, t_objs = get(base), get(self.src_root), get(self.tgt_root)
             for name in sorted(set(b_objs) | set(s_objs) | set(t_objs)):
                 vb, vs, vt = b_objs.get(name), s_objs.get(name), t_objs.get(name)
@@ -555,7 +556,10 @@ def _count_whole(name, vb, vs) -> dict:
 
 
 def _definition(obj) -> str:
-    """A view's or function's definition for a conflict row ("(dropped)" when gone)."""
+    """A view's, function's or enum type's definition for a conflict row ("(dropped)" when
+    gone)."""
     if obj is None:
         return "(dropped)"
+    if isinstance(obj, tuple):           # an enum type's labels
+        return "ENUM (" + ", ".join("'" + v.replace("'", "''") + "'" for v in obj) + ")"
     return getattr(obj, "sql", None) or getattr(obj, "body", "")

@@ -99,7 +99,10 @@ def _column_row(snap, table, i, name, sql_type, not_null, default, updatable,
                 typmod=None) -> tuple:
     t = pg_type(sql_type)
     length = None
-    if typmod is not None and typmod[0] == "varchar":     # as PostgreSQL describes them
+    udt_schema = "pg_catalog"
+    if typmod is not None and typmod[0] == "enum":        # CREATE TYPE ... AS ENUM
+        t, udt_schema = PgType("USER-DEFINED", typmod[1]), "public"
+    elif typmod is not None and typmod[0] == "varchar":   # as PostgreSQL describes them
         length = typmod[1]
         t = PgType("character varying", "varchar", character_octet_length=4 * length)
     elif typmod is not None and len(typmod) == 1:       # declared smallint, numeric, real
@@ -110,7 +113,7 @@ def _column_row(snap, table, i, name, sql_type, not_null, default, updatable,
             t.data_type, length, t.character_octet_length, t.numeric_precision,
             t.numeric_precision_radix, t.numeric_scale, t.datetime_precision, None, None,
             None, None, None, None, None, None, None, None, None,
-            snap.database, "pg_catalog", t.udt_name, None, None, None, None, str(i + 1),
+            snap.database, udt_schema, t.udt_name, None, None, None, None, str(i + 1),
             "NO", "NO", None, None, None, None, None, "NO", "NEVER", None, updatable)
 
 

@@ -68,11 +68,27 @@ def type_oid(sql_type: str) -> int:
     return TYPE_OIDS.get(pg_type(sql_type).udt_name, TYPE_OIDS["text"])
 
 
+# oid -> name of every enum type oid handed out (format_type reads them back), as
+# RELATION_NAMES below; an array of an enum is its oid + 1
+ENUM_NAMES: dict[int, str] = {}
+
+
+def enum_oid(name: str) -> int:
+    """A stable oid for enum type ``name`` (even: its array type takes the next one)."""
+    oid = 16384 + (zlib.crc32(f"e:{name}".encode()) % 1_000_000_000) * 2
+    ENUM_NAMES.setdefault(oid, name)
+    return oid
+
+
 def format_type(oid: int | None, typmod: int | None = None) -> str | None:
     if oid is None:
         return None
     name = TYPE_NAMES.get(oid)
     if name is None:
+        if oid in ENUM_NAMES:
+            return ENUM_NAMES[oid]
+        if oid - 1 in ENUM_NAMES:
+            return ENUM_NAMES[oid - 1] + "[]"
         return "???"
     if name.startswith("_"):
         return SQL_NAMES.get(name[1:], name[1:]) + "[]"
@@ -93,6 +109,8 @@ def column_type(column) -> tuple[int, int]:
     typmod = column.typmod
     if typmod is None:
         return type_oid(column.type), -1
+    if typmod[0] == "enum":
+        return enum_oid(typmod[1]), -1
     if len(typmod) == 1:                # declared smallint, numeric, real
         return TYPE_OIDS[typmod[0]], -1
     if typmod[0] == "varchar":
@@ -312,6 +330,28 @@ def _types(snap):
                "b", cat, False, True, ",", 0, "-", elem, arr, put, put[:-2] + "out",
                "-", "-", "-", "-",
                "-", "i", "p", False, 0, -1, 0, 100 if cat == "S" else 0, None, None, None)
+    public = NAMESPACES["public"]
+    for name in sorted(snap.root.enums):        # CREATE TYPE ... AS ENUM, and its array
+        oid = enum_oid(name)
+        yield (oid, name, public, ROLE_OID, 4, True, "e", "E", False, True, ",", 0, "-", 0,
+               oid + 1, "enum_in", "enum_out", "enum_recv", "enum_send", "-", "-", "-",
+               "i", "p", False, 0, -1, 0, 0, None, None, None)
+        yield (oid + 1, "_" + name, public, ROLE_OID, -1, False, "b", "A", False, True, ",",
+               0, "array_subscript_handler", oid, 0, "array_in", "array_out", "array_recv",
+               "array_send", "-", "-", "array_typanalyze", "i", "x", False, 0, -1, 0, 0,
+               None, None, None)
+
+
+def _enums(snap):
+    """pg_enum: each enum type's labels in order."""
+    for name, labels in sorted(snap.root.enums.items()):
+        toid = enum_oid(name)
+        for i, label in enumerate(labels):
+            yield (relation_oid("l", f"{name}.{label}"), toid, float(i + 1), label)
+
+
+_table("pg_enum", "oid enumtypid enumsortorder enumlabel", _enums,
+       _typed("I: oid enumtypid; F: enumsortorder"))
 
 
 # pg_type.typinput where it is not the type's name + "in"

@@ -41,7 +41,7 @@ from ..storage.table import Chunk
 from . import tables as T
 from . import values
 from .damage import Damage
-from .records import decode_function, encode_function
+from .records import decode_enum, decode_function, encode_function
 from .wal import fsync_dir
 
 FORMAT = 2
@@ -109,6 +109,7 @@ def write_checkpoint(directory: Path, root: Root, lsn: int, files: Files, *,
         "sequences": dict(root.sequences),
         "auth": roles.encode(root.auth),
         "functions": {n: list(encode_function(f)) for n, f in root.functions.items()},
+        "enums": {n: list(labels) for n, labels in root.enums.items()},
     }
     name = manifest_name(root.version)
     text = json.dumps({"manifest": body, "crc32c": _body_crc(body)}, indent=1).encode()
@@ -293,9 +294,14 @@ def load_checkpoint(directory: Path, body: dict, files: Files) -> Root:
     except (ValueError, AttributeError) as exc:
         raise Damage(f"the functions in {body['name']} are damaged: {exc}",
                      file=directory / body["name"]) from None
+    try:
+        enums = {n: decode_enum(n, labels) for n, labels in body.get("enums", {}).items()}
+    except (ValueError, AttributeError) as exc:
+        raise Damage(f"the enum types in {body['name']} are damaged: {exc}",
+                     file=directory / body["name"]) from None
     return Root(tables=tables, views=views, sequences=dict(body["sequences"]), auth=auth,
                 version=body["version"], catalog_version=body["catalog_version"],
-                functions=functions)
+                functions=functions, enums=enums)
 
 
 def _read_verified(path: Path, size: int, crc: int, what: str) -> bytes:

@@ -86,10 +86,13 @@ def _positions(cols, n: int) -> bool:
 
 
 def _typmod(t: Any) -> bool:
-    """None, ("varchar", n), ("numeric", precision, scale), or a declared type name
-    ("int2", "numeric", "float4") (exec/typmods.py)."""
+    """None, ("varchar", n), ("numeric", precision, scale), a declared type name
+    ("int2", "numeric", "float4") or ("enum", type name, (label, ...)) (exec/typmods.py)."""
     if t is None:
         return True
+    if isinstance(t, tuple) and len(t) == 3 and t[0] == "enum":
+        return _str(t[1]) and isinstance(t[2], tuple) and len(t[2]) > 0 and \
+            all(isinstance(v, str) for v in t[2])
     ints = isinstance(t, tuple) and all(
         isinstance(v, int) and not isinstance(v, bool) for v in t[1:])
     return ints and ((len(t) == 2 and t[0] == "varchar" and t[1] >= 1) or (

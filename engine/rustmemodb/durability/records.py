@@ -16,6 +16,7 @@ A record is logical: it says what the transaction did, not which bytes changed.
     ("v", name, (sql, columns[, comment])|None)   ViewOp
     ("f", name, (params, defaults, returns, body, volatility)|None)   FunctionOp
     ("s", name, value)                   SequenceOp (value None: dropped)
+    ("e", name, [label, ...]|None)       EnumOp: CREATE/ALTER TYPE ... ENUM, DROP TYPE
     ("a", catalog)                       AuthOp: roles, owners, grants (storage/roles.py
                                          ``encode``: plain lists and strings)
 
@@ -48,17 +49,17 @@ from dataclasses import replace
 import numpy as np
 import pyarrow as pa
 
-from ..storage.root import FunctionDef, Root, ViewDef
+from ..storage.root import FunctionDef, Root, ViewDef, with_enum
 from ..storage.table import Chunk, TableVersion
 from ..storage import roles
-from ..txn.transaction import (AuthOp, BulkInsertOp, BulkUpdateOp, DeleteOp, FunctionOp,
+from ..txn.transaction import (AuthOp, BulkInsertOp, BulkUpdateOp, DeleteOp, EnumOp, FunctionOp,
                                InsertOp, LockOp, ReplaceTableOp, SequenceOp, UpdateOp, ViewOp)
 from . import tables as T
 from . import values
 from .problems import data_corrupted
 
 _KNOWN = (InsertOp, BulkInsertOp, DeleteOp, UpdateOp, BulkUpdateOp, ReplaceTableOp, ViewOp,
-          SequenceOp, AuthOp, FunctionOp, LockOp)
+          SequenceOp, AuthOp, FunctionOp, LockOp, EnumOp)
 
 
 # ---- encoding ---------------------------------------------------------------------------
@@ -102,6 +103,9 @@ def encode_commit(ops: list, before: Root, after: Root) -> bytes:
         elif kind is FunctionOp:
             fn = op.function
             out.append(("f", op.name, None if fn is None else encode_function(fn)))
+            continue
+        elif kind is EnumOp:
+            out.append(("e", op.name, None if op.labels is None else list(op.labels)))
             continue
         else:
             seqs[op.name] = after.sequences.get(op.name, op.value)
@@ -159,8 +163,18 @@ def encode_root(before: Root, after: Root) -> bytes:
     views = {n: encode_view(v) for n, v in after.views.items()}
     checks = tuple(_check(n, v) for n, v in after.tables.items())
     functions = {n: encode_function(f) for n, f in after.functions.items()}
+    enums = {n: list(labels) for n, labels in after.enums.items()}
     return values.pack(("R", after.version, after.catalog_version, tables, views,
-                        dict(after.sequences), checks, roles.encode(after.auth), functions))
+                        dict(after.sequences), checks, roles.encode(after.auth), functions,
+                        enums))
+
+
+def decode_enum(name: str, labels) -> tuple[str, ...]:
+    """An enum type's labels as logged: a non-empty list of distinct strings."""
+    if not (isinstance(labels, (list, tuple)) and labels
+            and all(isinstance(v, str) for v in labels) and len(set(labels)) == len(labels)):
+        raise ValueError(f"malformed enum type record for {name!r}")
+    return tuple(labels)
 
 
 _ROWIDS = {n: struct.Struct(f"={n}q") for n in range(1, 9)}
@@ -246,11 +260,15 @@ def apply_record(root: Root, payload: bytes) -> Root:
         functions = record[8] if len(record) > 8 else {}
         if not isinstance(functions, dict):
             raise ValueError("malformed functions in a log record")
+        enums = record[9] if len(record) > 9 else {}
+        if not isinstance(enums, dict):
+            raise ValueError("malformed enum types in a log record")
         new = Root(tables=new_tables,
                    views={n: decode_view(n, enc) for n, enc in views.items()},
                    sequences=dict(seqs),
                    auth=roles.decode(record[7]) if len(record) > 7 else None,
-                   functions={n: decode_function(n, enc) for n, enc in functions.items()})
+                   functions={n: decode_function(n, enc) for n, enc in functions.items()},
+                   enums={n: decode_enum(n, enc) for n, enc in enums.items()})
     else:
         raise data_corrupted(f"unknown log record type {record[0]!r}")
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in (version, catalog)):
@@ -309,6 +327,8 @@ def _apply_ops(root: Root, ops: list) -> Root:
             else:
                 funcs[name] = decode_function(name, op[2])
             root = replace(root, functions=funcs)
+        elif kind == "e":
+            root = with_enum(root, name, None if op[2] is None else decode_enum(name, op[2]))
         else:
             raise data_corrupted(f"unknown log op {kind!r}")
     return root

@@ -12,6 +12,8 @@ constraint checks (exec/constraints.py), which return what is stored:
   of the point do not fit p - s (NUMERIC is float8 here: the typmod applies to the value);
 * SMALLINT (``("int2",)``): a value outside 16 bits is ``22003``, as PostgreSQL's and
   DuckDB's refuse it (INTEGER is int64 by design: DESIGN.md);
+* an enum type (``("enum", name, labels)``, CREATE TYPE ... AS ENUM): the values are
+  TEXT, one of the labels, else ``22P02`` as PostgreSQL's enum input says;
 * NUMERIC without (p, s) and REAL (``("numeric",)``, ``("float4",)``) change nothing:
   they only let the catalogs describe the column as it was declared.
 
@@ -113,9 +115,19 @@ def int_out_of_range(name: str) -> errors.Error:
     return errors.sql_error("22003", f"{name} out of range")
 
 
+def enum_value(value: str, name: str, labels: tuple) -> str:
+    """``value`` as enum type ``name`` takes it: one of its labels (case and spaces
+    matter, as in PostgreSQL), else 22P02."""
+    if value in labels:
+        return value
+    raise errors.sql_error("22P02", f'invalid input value for enum {name}: "{value}"')
+
+
 def _fit(typmod: tuple, value):
     if value is None:
         return None
+    if typmod[0] == "enum":
+        return enum_value(value, typmod[1], typmod[2])
     if typmod[0] == "varchar":
         return fit_varchar(value, typmod[1])
     bounds = INT_RANGES.get(typmod[0])
@@ -165,6 +177,11 @@ def fit_array(typmod: tuple | None, column):
         extremes = pc.min_max(column)
         if extremes["min"].as_py() < bounds[0] or extremes["max"].as_py() > bounds[1]:
             raise int_out_of_range(bounds[2])
+        return column
+    if typmod[0] == "enum":
+        unknown = pc.invert(pc.is_in(column, value_set=pa.array(typmod[2], column.type)))
+        if pc.any(pc.fill_null(unknown, False)).as_py():
+            enum_value(pc.filter(column, unknown)[0].as_py(), typmod[1], typmod[2])
         return column
     if typmod[0] == "varchar":
         if pc.max(pc.utf8_length(column)).as_py() <= typmod[1]:

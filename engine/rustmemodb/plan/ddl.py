@@ -236,3 +236,30 @@ class LogicalRestartSequence(LogicalNode):
     name: str
     value: int
     if_exists: bool = False
+
+
+@dataclass
+class LogicalCreateEnum(LogicalNode):
+    """CREATE TYPE name AS ENUM ('label', ...) (exec/operators/enum_types.py)."""
+    name: str
+    labels: tuple
+
+    def describe(self) -> str:
+        return self.name
+
+
+@dataclass
+class LogicalDropType(LogicalNode):
+    """DROP TYPE [IF EXISTS] name, ... [CASCADE | RESTRICT]."""
+    targets: tuple
+    if_exists: bool = False
+    cascade: bool = False
+
+
+@dataclass
+class LogicalAlterEnum(LogicalNode):
+    """ALTER TYPE name ADD VALUE [IF NOT EXISTS] 'label' [BEFORE | AFTER 'label'] /
+    RENAME TO new_name. ``action``: ("add", label, "before" | "after" | None, neighbour,
+    if_not_exists) or ("rename", new_name)."""
+    name: str
+    action: tuple

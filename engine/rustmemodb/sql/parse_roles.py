@@ -152,6 +152,16 @@ class CommentStatement:
 
 
 @dataclass
+class AlterTypeStatement:
+    """ALTER TYPE name ADD VALUE [IF NOT EXISTS] 'label' [BEFORE | AFTER 'label'] or
+    RENAME TO new_name (sqlglot reads ALTER TYPE only as a raw command). ``action`` as
+    plan/ddl.LogicalAlterEnum's."""
+    name: str
+    action: tuple
+    kind = "ALTER TYPE"
+
+
+@dataclass
 class SetRole:
     role: str | None                  # None: SET ROLE NONE / RESET ROLE
     position: int = 1
@@ -219,6 +229,8 @@ def parse(sql: str):
     if head == "SET" and (second == "ROLE" or (second in ("SESSION", "LOCAL")
                                                and len(words) > 2 and words[2] == "ROLE")):
         return _Parser(sql).set_role()
+    if head == "ALTER" and second == "TYPE":
+        return _Parser(sql).alter_type()
     if head == "COMMENT" and second == "ON":
         return _Parser(sql).comment_statement()
     if head == "RESET" and second == "ROLE":
@@ -313,6 +325,36 @@ class _Parser:
             raise self.fail()
         self.i += 1
         return self.toks[self.i - 1].text
+
+    # ---- ALTER TYPE (enum types) ---------------------------------------------------------
+    def alter_type(self) -> AlterTypeStatement:
+        self.expect("ALTER")
+        self.expect("TYPE")
+        name = self.qualified()
+        if self.accept("ADD"):
+            self.expect("VALUE")
+            if_not_exists = False
+            if self.accept("IF"):
+                self.expect("NOT")
+                self.expect("EXISTS")
+                if_not_exists = True
+            label = self.string()
+            where = self.accept("BEFORE", "AFTER")
+            neighbour = self.string() if where else None
+            self.end()
+            return AlterTypeStatement(name, ("add", label, where and where.lower(), neighbour,
+                                             if_not_exists))
+        if self.accept("RENAME"):
+            if self.accept("TO"):
+                new_name = self.name()
+                self.end()
+                return AlterTypeStatement(name, ("rename", new_name))
+            raise errors.not_supported("ALTER TYPE ... RENAME VALUE / ATTRIBUTE",
+                                       hint="Add the new label, UPDATE the rows, and leave "
+                                            "the old label unused.")
+        if self.is_word("OWNER", "SET", "ALTER", "DROP", "ATTRIBUTE"):
+            raise errors.not_supported(f"ALTER TYPE ... {self.tok.text.upper()}")
+        raise self.fail()
 
     # ---- CREATE / ALTER / DROP ROLE ------------------------------------------------------
     def role_statement(self):

@@ -59,7 +59,7 @@ DRIFT_SLACK = 1024
 
 
 def deps_hold(root, deps) -> bool:
-    """Whether every table schema, view and SQL function a binding read (``deps``:
+    """Whether every table schema, view, SQL function and enum type a binding read (``deps``:
     ``(kind, name, object)`` as the binder records them) is still the same object in
     ``root``: what a cached plan and a reused bound piece (bind/reuse.py) depend on."""
     tables = root.tables
@@ -70,6 +70,9 @@ def deps_hold(root, deps) -> bool:
                 return False
         elif kind == "function":
             if root.functions.get(name) is not obj:
+                return False
+        elif kind == "enum":
+            if root.enums.get(name) is not obj:
                 return False
         elif root.views.get(name) is not obj:
             return False

@@ -53,6 +53,8 @@ class Root:
     # and an empty catalog means no access control (the implicit superuser).
     auth: Any = None
     functions: dict = field(default_factory=dict)   # name -> FunctionDef (LANGUAGE sql)
+    # CREATE TYPE name AS ENUM (...): name -> its labels in order (sql/bind/bind_enum.py)
+    enums: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.auth is None:
@@ -101,6 +103,17 @@ class Root:
         views = dict(self.views)
         del views[name]
         return replace(self, views=views, catalog_version=self.catalog_version + 1)
+
+
+def with_enum(root: Root, name: str, labels: tuple | None) -> Root:
+    """``root`` with enum type ``name`` defined as ``labels`` (None: dropped); a catalog
+    change, so plans holding the old labels are bound again."""
+    enums = dict(root.enums)
+    if labels is None:
+        enums.pop(name, None)
+    else:
+        enums[name] = tuple(labels)
+    return replace(root, enums=enums, catalog_version=root.catalog_version + 1)
 
 
 def replace(root: Root, **changes) -> Root:

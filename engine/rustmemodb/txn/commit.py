@@ -31,9 +31,9 @@ from ..lazy_import import numpy as np
 
 from .. import errors
 from ..types import py_values
-from ..storage.root import Root, replace
-from .transaction import (AuthOp, BulkInsertOp, BulkUpdateOp, DeleteOp, FunctionOp, InsertOp,
-                          LockOp, ReplaceTableOp, SequenceOp, Transaction, UpdateOp, ViewOp)
+from ..storage.root import Root, replace, with_enum
+from .transaction import (AuthOp, BulkInsertOp, BulkUpdateOp, DeleteOp, EnumOp, FunctionOp,
+                          InsertOp, LockOp, ReplaceTableOp, SequenceOp, Transaction, UpdateOp, ViewOp)
 
 
 @dataclass
@@ -99,6 +99,9 @@ def write_set(txn: Transaction) -> WriteSet:
         elif isinstance(op, FunctionOp):
             ws.tables.add("fn:" + op.name)
             ws.ddl.add("fn:" + op.name)
+        elif isinstance(op, EnumOp):
+            ws.tables.add("type:" + op.name)
+            ws.ddl.add("type:" + op.name)
         elif isinstance(op, LockOp):      # locked rows conflict as written ones do
             ws.tables.add(op.table)
             base = txn.snapshot.tables.get(op.table)
@@ -154,6 +157,8 @@ def rebase_ops(txn: Transaction, current: Root) -> tuple[Root, list]:
             else:
                 funcs[op.name] = op.function
             root = replace(root, functions=funcs, catalog_version=root.catalog_version + 1)
+        elif isinstance(op, EnumOp):
+            root = with_enum(root, op.name, op.labels)
         elif isinstance(op, SequenceOp):
             seqs = dict(root.sequences)
             if op.value is None:

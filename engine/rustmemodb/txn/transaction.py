@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..lazy_import import arrow as pa, numpy as np
-from ..storage.root import Root, ViewDef, replace
+from ..storage.root import Root, ViewDef, replace, with_enum
 
 if TYPE_CHECKING:
     from ..storage.table import TableVersion
@@ -112,6 +112,13 @@ class LockOp:
 class FunctionOp:
     name: str
     function: Any                # storage.root.FunctionDef, or None: dropped
+
+
+@dataclass
+class EnumOp:
+    """CREATE TYPE ... AS ENUM / ALTER TYPE (the new labels) or DROP TYPE (None)."""
+    name: str
+    labels: tuple | None
 
 
 @dataclass
@@ -423,6 +430,11 @@ class Transaction:
         self.working = replace(self.working, functions=funcs,
                                catalog_version=self.working.catalog_version + 1)
         self.ops.append(FunctionOp(name, function))
+
+    def set_enum(self, name: str, labels: tuple | None) -> None:
+        """CREATE TYPE name AS ENUM / ALTER TYPE (``labels``) or DROP TYPE (None)."""
+        self.working = with_enum(self.working, name, labels)
+        self.ops.append(EnumOp(name, labels))
 
     def set_auth(self, catalog) -> None:
         self.working = replace(self.working, auth=catalog,

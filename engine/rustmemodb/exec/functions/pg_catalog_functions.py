@@ -13,6 +13,7 @@ from ... import types
 from ...catalog import pg_catalog as pgc
 from ...catalog import pg_proc
 from ...catalog.pg_types import PG_TYPES, pg_type
+from ..typmods import enum_value
 from .registry import ScalarFunction, fixed
 
 I, T, B = types.INTEGER, types.TEXT, types.BOOLEAN
@@ -36,6 +37,9 @@ def register(reg) -> None:
         reg.add(_typeof(sql_type))
     reg.add(ScalarFunction("format_type", fixed((I, I, T), (I, T)), None, _format_type,
                            strict=False))
+    # x::mood, mood an enum type (sql/bind/bind_expr.py): the text, if it is a label
+    reg.add(ScalarFunction("enum_in", fixed((T, T, types.array_of(T), T)), None,
+                           lambda value, name, labels: enum_value(value, name, labels)))
     reg.add(ScalarFunction("to_regtype", fixed((T, I)), None, pgc.regtype_in))
     reg.add(ScalarFunction("regtype_in", fixed((T, I)), None, pgc.regtype_in))
     reg.add(ScalarFunction("regtype_out", fixed((I, T)), None, lambda o: pgc.format_type(o)))

@@ -29,7 +29,7 @@ from ...storage.schema import Column, TableSchema
 from ..parse import parse_one, position_of, validated_constraint
 from .bind_constraints import check_expr
 from .bind_ddl import _column, _table_constraint
-from .type_modifiers import column_typmod
+from .type_modifiers import declared_type
 from .bind_expr import ExprBinder
 from .bind_insert import default_expr
 from .coerce import adapt
@@ -206,7 +206,7 @@ def _with_column(schema, pos: int, column: Column) -> TableSchema:
 
 def change_type(stmt, schema, pos: int, node: exp.AlterColumn, steps: list) -> TableSchema:
     col = schema.columns[pos]
-    target = types.normalize_type_name(node.args["dtype"].sql(dialect="postgres"))
+    target, typmod = declared_type(stmt, node.args["dtype"], node)
     using = node.args.get("using") or None   # sqlglot gives False when absent
     if using is not None:
         expr = _using_expr(stmt, schema, using, target, col)
@@ -219,7 +219,7 @@ def change_type(stmt, schema, pos: int, node: exp.AlterColumn, steps: list) -> T
             f'column "{col.name}" cannot be cast automatically to type {target.lower()}',
             hint=f'You might need to specify "USING {col.name}::{target.lower()}".')
     out = _with_column(schema, pos, dataclasses.replace(
-        col, type=target, typmod=column_typmod(node.args["dtype"], node)))
+        col, type=target, typmod=typmod))
     if col.default_sql is not None:
         default_expr(stmt, out, pos)
     steps.append(ChangeType(pos, expr, out))

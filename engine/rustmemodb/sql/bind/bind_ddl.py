@@ -23,9 +23,10 @@ from ...storage.sequence_names import serial_default
 from ..parse import position_of
 from .bind_matview import bind_create_matview, bind_drop_matview, bind_refresh, is_materialized
 from .bind_sql_functions import bind_create_function, bind_drop_function
+from .bind_enum import bind_create_type, bind_drop_type
 from .bind_constraints import generated_expr
 from .bind_insert import default_expr
-from .type_modifiers import column_typmod
+from .type_modifiers import declared_type
 from .bind_select import bind_query
 
 
@@ -44,6 +45,8 @@ def bind_ddl(stmt, node: exp.Expression):
             return "CREATE SEQUENCE", bind_create_sequence(node)
         if kind == "FUNCTION":
             return "CREATE FUNCTION", bind_create_function(stmt, node)
+        if kind == "TYPE":
+            return "CREATE TYPE", bind_create_type(node)
         raise errors.not_supported(f"CREATE {kind}")
     if isinstance(node, exp.Drop):
         kind = (node.args.get("kind") or "").upper()
@@ -57,6 +60,8 @@ def bind_ddl(stmt, node: exp.Expression):
             return "DROP INDEX", stmt.bind_drop_index(node)
         if kind == "FUNCTION":
             return "DROP FUNCTION", bind_drop_function(node)
+        if kind == "TYPE":
+            return "DROP TYPE", bind_drop_type(node)
         if kind == "SEQUENCE":
             return "DROP SEQUENCE", LogicalDropSequence(
                 columns=[], targets=tuple(drop_targets(node)),   # (unquoted: folded by parse)
@@ -172,7 +177,7 @@ def _column(stmt, table: str, item: exp.ColumnDef, position: int):
     if kind is None:
         raise errors.syntax_error(f'column "{name}" needs a type', position=position_of(item))
     type_sql = kind.sql(dialect="postgres")
-    sql_type = types.normalize_type_name(type_sql)
+    sql_type, typmod = declared_type(stmt, kind, item)
     serial = type_sql.upper() in ("SERIAL", "BIGSERIAL", "SMALLSERIAL") or \
         kind.this in (exp.DataType.Type.SERIAL, exp.DataType.Type.BIGSERIAL,
                       exp.DataType.Type.SMALLSERIAL)
@@ -213,7 +218,7 @@ def _column(stmt, table: str, item: exp.ColumnDef, position: int):
                                         f'for column "{name}" of table "{table}"',
                                position=position_of(item))
     return Column(name, sql_type, not_null, default,
-                  typmod=column_typmod(kind, item), identity=identity,
+                  typmod=typmod, identity=identity,
                   generated=generated), extra
 
 

@@ -21,7 +21,7 @@ from ...optimize.fold_constants import fold
 from ...plan.aggregates import AGGREGATE_TYPES
 from ...plan.expr import AggCall, Call, Case, Cast, ColRef, Const, Expr, InList, Param
 from ..parse import DIALECT, position_of
-from .type_modifiers import numeric_typmod, varchar_length
+from .type_modifiers import enum_typmod, numeric_typmod, varchar_length
 from .coerce import adapt, common_type, unify_pair
 from .whole_row import as_record
 from .bind_sql_functions import inline_call
@@ -490,6 +490,9 @@ class ExprBinder:
             return self.call(_OID_OUT[_object_identifier(inner.to)],
                              [self._object_id_cast(_object_identifier(inner.to), inner)], node)
         arg = self.bind(node.this)
+        enum = enum_typmod(getattr(self.stmt, "root", None), node.to)
+        if enum is not None:
+            return self._enum_cast(arg, enum, node)
         target = types.normalize_type_name(node.to.sql(dialect=DIALECT))
         if isinstance(arg, Const) and arg.type == types.TEXT and arg.value is not None:
             return Const(from_text(arg.value, target), target) if target != types.TEXT else arg
@@ -510,6 +513,20 @@ class ExprBinder:
             value = str(arg.value) if target == types.TEXT else float(arg.value)
             return Const(value, target, arg.slot)
         return fold(Cast(arg, target))
+
+    def _enum_cast(self, arg: Expr, enum: tuple, node: exp.Cast) -> Expr:
+        """``x::mood`` for an enum type: TEXT that must be one of its labels (22P02)."""
+        _, name, labels = enum
+        self.stmt.deps.append(("enum", name, labels))    # a cached plan holds the labels
+        if isinstance(arg, Param) and arg.type in (types.UNKNOWN, types.NULL):
+            arg = Param(arg.slot, self.stmt.param_type(arg.slot, types.TEXT))
+        if arg.type == types.NULL:
+            return Const(None, types.TEXT)
+        if arg.type != types.TEXT:
+            raise errors.sql_error("42846", f"cannot cast type {arg.type.lower()} to {name}",
+                                   position=position_of(node))
+        return self.call("enum_in", [arg, Const(name, types.TEXT),
+                                     Const(list(labels), types.array_of(types.TEXT))], node)
 
     def _TryCast(self, node) -> Expr:
         """DuckDB's TRY_CAST: NULL where the cast fails (exec/functions/duckdb_more.py)."""

@@ -105,7 +105,7 @@ def _target_requirements(binder, node, out: list) -> None:
                         else "SELECT", None))
     elif isinstance(node, exp.Create):
         k = (node.args.get("kind") or "").upper()
-        if k in ("TABLE", "VIEW", "SEQUENCE", "FUNCTION"):
+        if k in ("TABLE", "VIEW", "SEQUENCE", "FUNCTION", "TYPE"):
             out.append(("schema", "public", "CREATE", None))
         elif k == "INDEX":
             table = node.this.args.get("table") if isinstance(node.this, exp.Index) else None
@@ -116,7 +116,7 @@ def _target_requirements(binder, node, out: list) -> None:
         for t in node.args.get("tables") or ([node.this] if node.this is not None else []):
             if k in ("TABLE", "VIEW"):
                 out.append(("owner", t.name, None, None))
-            elif k in ("SEQUENCE", "FUNCTION"):   # no owner here: creators may drop
+            elif k in ("SEQUENCE", "FUNCTION", "TYPE"):   # no owner here: creators may drop
                 out.append(("schema", "public", "CREATE", None))
             elif k == "INDEX":
                 found = owner_of_index(binder.root, t.name)

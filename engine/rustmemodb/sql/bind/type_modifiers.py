@@ -1,4 +1,5 @@
-"""Type modifiers written in SQL: VARCHAR(n) and NUMERIC(p, s) / DECIMAL(p, s).
+"""Type modifiers written in SQL: VARCHAR(n) and NUMERIC(p, s) / DECIMAL(p, s), and the
+enum types of the catalog (CREATE TYPE ... AS ENUM: TEXT values kept to its labels).
 
 Read from sqlglot's DataType nodes for casts (bind_expr: ``x::varchar(3)`` cuts,
 ``x::numeric(5, 2)`` rounds) and for column definitions (bind_ddl, bind_alter: the
@@ -8,8 +9,36 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from ... import errors
+from ... import errors, types
 from ..parse import position_of
+
+
+def enum_type_name(dt) -> str | None:
+    """The name a user-defined type is written with (``mood``, ``public.mood``), else None."""
+    if not isinstance(dt, exp.DataType) or dt.this != exp.DataType.Type.USERDEFINED:
+        return None
+    kind = dt.args.get("kind")
+    if isinstance(kind, exp.Dot):
+        if kind.this.name.lower() not in ("public", "pg_catalog"):
+            return None
+        kind = kind.expression
+    return kind.name if isinstance(kind, exp.Identifier) else None
+
+
+def enum_typmod(root, dt) -> tuple | None:
+    """("enum", name, labels) when ``dt`` names an enum type of ``root``, else None."""
+    name = enum_type_name(dt)
+    labels = None if name is None or root is None else root.enums.get(name)
+    return None if labels is None else ("enum", name, labels)
+
+
+def declared_type(stmt, dt, node=None) -> tuple[str, tuple | None]:
+    """(engine type, typmod) of a column declared with type ``dt``: an enum type is TEXT
+    kept to its labels; others as ``types.normalize_type_name`` and ``column_typmod``."""
+    enum = enum_typmod(getattr(stmt, "root", None), dt)
+    if enum is not None:
+        return types.TEXT, enum
+    return types.normalize_type_name(dt.sql(dialect="postgres")), column_typmod(dt, node)
 
 
 def varchar_length(dt) -> int | None:

@@ -1,0 +1,72 @@
+"""Binding the enum type statements: CREATE TYPE name AS ENUM (...), DROP TYPE and
+ALTER TYPE (parsed by sql/parse_roles.py: sqlglot reads ALTER TYPE only as a raw
+command), into plan/ddl.py nodes that exec/operators/enum_types.py applies.
+
+An enum type is a catalog object of the root (``Root.enums``: name -> labels). A
+column declared with it stores TEXT kept to the labels by its typmod
+(``("enum", name, labels)``, exec/typmods.py), which is how SQLAlchemy's ``Enum``,
+Django's choices on PostgreSQL and hand-written schemas use them.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ... import errors
+from ...plan.ddl import LogicalAlterEnum, LogicalCreateEnum, LogicalDropType
+from ..parse import position_of
+from ..bound import BoundStatement
+from ..parse_roles import AlterTypeStatement
+
+# PostgreSQL's NAMEDATALEN - 1: an enum label is a name
+LABEL_LIMIT = 63
+
+
+def bind_create_type(node: exp.Create) -> LogicalCreateEnum:
+    """CREATE TYPE name AS ENUM (...); other kinds of type (composite, range, base) are
+    0A000."""
+    dt = node.args.get("expression")
+    if not isinstance(dt, exp.DataType) or dt.this != exp.DataType.Type.ENUM:
+        raise errors.not_supported("CREATE TYPE other than AS ENUM",
+                                   hint="Enum types are supported; a composite type can be "
+                                        "a table's row.", position=position_of(node))
+    labels = []
+    for item in dt.expressions:
+        if not isinstance(item, exp.Literal) or not item.is_string:
+            raise errors.syntax_error("an enum label must be a string literal",
+                                      position=position_of(item))
+        labels.append(check_label(item.this))
+    for i, label in enumerate(labels):
+        if label in labels[:i]:
+            raise errors.sql_error("42710", f'enum label "{label}" used more than once')
+    return LogicalCreateEnum([], type_name(node.this), tuple(labels))
+
+
+def bind_drop_type(node: exp.Drop) -> LogicalDropType:
+    targets = tuple(type_name(t) for t in node.args.get("tables") or [node.this])
+    return LogicalDropType([], targets, bool(node.args.get("exists")),
+                           bool(node.args.get("cascade")))
+
+
+def bind_alter_type(stmt: AlterTypeStatement) -> BoundStatement:
+    action = stmt.action
+    if action[0] == "add":
+        check_label(action[1])
+    # enum types have no owner here: whoever may create in public may alter them, as
+    # DROP TYPE and CREATE TYPE check (sql/bind/privileges.py)
+    return BoundStatement("ALTER TYPE", LogicalAlterEnum([], stmt.name, action),
+                          cacheable=False, privileges=(("schema", "public", "CREATE", None),))
+
+
+def type_name(table: exp.Expression) -> str:
+    """A type's name as written (``public.mood`` is ``mood``; other schemas: 3F000)."""
+    schema = table.args.get("db")
+    if schema is not None and schema.name not in ("public",):
+        raise errors.sql_error("3F000", f'schema "{schema.name}" does not exist')
+    return table.name
+
+
+def check_label(label: str) -> str:
+    if len(label.encode()) > LABEL_LIMIT:
+        raise errors.sql_error("42602", f'invalid enum label "{label}"',
+                               detail=f"Labels must be {LABEL_LIMIT} bytes or less.")
+    return label
