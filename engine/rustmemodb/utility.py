@@ -304,30 +304,24 @@ def _savepoint(session, kind: str, name: str):
 
 
 def _prepare(session, text: str):
-    m = re.match(r"(\w+)\s*(?:\(([^)]*)\))?\s+AS\s+(.+)$", text, re.I | re.S)
-    if not m:
-        raise errors.syntax_error("syntax error in PREPARE", hint="PREPARE name [(types)] AS statement")
-    name = m.group(1)
+    from .sql.prepared_sql import parse_prepare
+    name, sql, declared = parse_prepare(text)
     if name in session.prepared:
         raise errors.sql_error("42P05", f'prepared statement "{name}" already exists')
-    session.prepared[name] = m.group(3).strip()
-    session._prepare(session.prepared[name])   # validate (and cache) now
+    session._prepare(sql)   # validate (and cache) now
+    session.prepared[name] = (sql, declared)
     return Result([], kind="PREPARE")
 
 
 def _execute_prepared(session, text: str):
-    m = re.match(r"(\w+)\s*(?:\((.*)\))?\s*$", text, re.S)
-    if not m or m.group(1) not in session.prepared:
-        name = m.group(1) if m else text
-        raise errors.sql_error("26000", f'prepared statement "{name}" does not exist')
-    args = []
-    if m.group(2):
-        from .sql.parse import parse_one
-        select = parse_one(f"SELECT {m.group(2)}")
-        cur = session.execute(select.sql(dialect="postgres"))
-        row = cur.arrow().to_pylist()[0]
-        args = list(row.values())
-    return session.execute(session.prepared[m.group(1)], args)
+    from .sql.prepared_sql import execute_arguments
+
+    def evaluate(select: str) -> list:
+        values = session.execute(select).arrow()
+        # by position: the columns all share the name ?column?
+        return [values.column(i)[0].as_py() for i in range(values.num_columns)]
+    sql, args = execute_arguments(text, session.prepared, evaluate)
+    return session.execute(sql, args)
 
 
 def run_explain(session, explain: Explain, params):

@@ -47,6 +47,7 @@ from ..api.cursor import Cursor
 from ..result import Result
 from ..session import refuse_write
 from ..sql.dispatch import dispatch
+from ..sql.prepared_sql import execute_arguments, parse_prepare
 from . import manifest as manifest_io
 from . import twophase
 from .backends import DEFAULT_TIMEOUT, make_backend
@@ -208,6 +209,8 @@ class ClusterConnection(SelectPlanning, WriteRouting):
         self.write_rows: dict[int, int] = {}
         # statement text -> (mirror root, placement, PlanSplit | why it is not split)
         self._plan_splits: dict = {}
+        # SQL PREPARE: name -> (statement, declared types), run by EXECUTE as any statement
+        self.prepared: dict[str, tuple] = {}
         b = cluster.backend
         for reply in b.call_all(range(b.shards), "open", self.sid, branch).values():
             check(reply)
@@ -475,13 +478,16 @@ class ClusterConnection(SelectPlanning, WriteRouting):
             return self._copy(sql, params)
         if word in ("savepoint", "release"):
             return run_savepoint(self, sql)
-        if word in ("prepare", "deallocate",
-                    "vacuum", "analyze", "listen", "notify", "lock"):
+        if word in ("prepare", "execute", "deallocate"):
+            return self._prepared_sql(word, sql)
+        if word in ("vacuum", "analyze", "listen", "notify", "lock"):
             raise refuse(word.upper())
         if word == "refresh":
             from .matview import refresh_matview
             return refresh_matview(self, sql, params)
         if word in ("set", "reset", "discard"):
+            if word == "discard" and re.match(r"\s*discard\s+all\b", sql, re.I):
+                self.prepared.clear()
             self._on_shards(range(self.shards), sql, params)
             try:
                 self.mirror.execute(sql, params)
@@ -514,6 +520,30 @@ class ClusterConnection(SelectPlanning, WriteRouting):
             return self._gathered(sql, params, "MERGE")
         self._scratch().execute(sql, params)   # the engine's own error (syntax, ...)
         raise refuse(f"the statement {word.upper()!r}")
+
+    def _prepared_sql(self, word: str, sql: str) -> Result:
+        """PREPARE / EXECUTE / DEALLOCATE, kept by the coordinator: EXECUTE runs the
+        statement with its arguments as any statement is run (split, routed, gathered)."""
+        arg = sql.strip().rstrip(";").strip()[len(word):].strip()
+        if word == "prepare":
+            name, text, declared = parse_prepare(arg)
+            if name in self.prepared:
+                raise errors.sql_error("42P05", f'prepared statement "{name}" already exists')
+            self.mirror._session._prepare(text)      # the engine's own errors, now
+            self.prepared[name] = (text, declared)
+            return Result(columns=[], kind="PREPARE")
+        if word == "execute":
+            def evaluate(select: str) -> list:
+                values = self.mirror.execute(select).arrow()
+                return [values.column(i)[0].as_py() for i in range(values.num_columns)]
+            text, args = execute_arguments(arg, self.prepared, evaluate)
+            return self._dispatch(_first_word(text), text, args)
+        name = re.sub(r"^PREPARE\s+", "", arg, flags=re.I)
+        if name.upper() == "ALL":
+            self.prepared.clear()
+        elif self.prepared.pop(name, None) is None:
+            raise errors.sql_error("26000", f'prepared statement "{name}" does not exist')
+        return Result(columns=[], kind="DEALLOCATE")
 
     # ---- transactions -------------------------------------------------------------------
     def _read_only(self) -> bool:
