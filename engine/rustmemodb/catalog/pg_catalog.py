@@ -50,9 +50,15 @@ TYPES = {
     "regclass": (2205, 4, "N", 2210, 0), "regtype": (2206, 4, "N", 2211, 0),
     "uuid": (2950, 16, "U", 2951, 0), "jsonb": (3802, -1, "U", 3807, 0),
 }
+# pseudo-types: no values have them, but functions and catalog queries name them
+# ('trigger'::regtype in pgcli's function query, prorettype of a set-returning one)
+PSEUDO_TYPES = {"record": 2249, "cstring": 2275, "any": 2276, "anyarray": 2277,
+                "void": 2278, "trigger": 2279, "language_handler": 2280, "internal": 2281,
+                "anyelement": 2283, "anynonarray": 2776, "event_trigger": 3838}
 # array types: (oid, name, element oid)
 ARRAYS = {arr: ("_" + name, oid) for name, (oid, _, _, arr, _) in TYPES.items() if arr}
 TYPE_OIDS = {name: row[0] for name, row in TYPES.items()}
+TYPE_OIDS.update(PSEUDO_TYPES)
 TYPE_OIDS.update({name: oid for oid, (name, _) in ARRAYS.items()})
 TYPE_NAMES = {oid: name for name, oid in TYPE_OIDS.items()}
 # format_type()'s SQL spelling of a typname
@@ -323,11 +329,14 @@ def _types(snap):
     rows = [(oid, name, length, cat, arr, elem)
             for name, (oid, length, cat, arr, elem) in TYPES.items()]
     rows += [(oid, name, -1, "A", 0, elem) for oid, (name, elem) in ARRAYS.items()]
+    rows += [(oid, name, 4 if name in ("void", "trigger") else -1, "P", 0, 0)
+             for name, oid in PSEUDO_TYPES.items()]
     for oid, name, length, cat, arr, elem in sorted(rows):
         # typinput: array_in for arrays (pgjdbc asks ``typinput = 'array_in'::regproc``)
-        put = "array_in" if cat == "A" else _INPUT_FUNCTIONS.get(name, name + "in")
+        put = "array_in" if cat == "A" else _INPUT_FUNCTIONS.get(name, name + "_in")\
+            if cat == "P" else _INPUT_FUNCTIONS.get(name, name + "in")
         yield (oid, name, NAMESPACES["pg_catalog"], ROLE_OID, length, length in (1, 2, 4, 8),
-               "b", cat, False, True, ",", 0, "-", elem, arr, put, put[:-2] + "out",
+               "p" if cat == "P" else "b", cat, False, True, ",", 0, "-", elem, arr, put, put[:-2] + "out",
                "-", "-", "-", "-",
                "-", "i", "p", False, 0, -1, 0, 100 if cat == "S" else 0, None, None, None)
     public = NAMESPACES["public"]
@@ -662,6 +671,9 @@ for _name, _cols, _spec in (
         ("pg_foreign_table", "ftrelid ftserver ftoptions", "I: ftrelid ftserver; TA: ftoptions"),
         # nothing of these kinds exists here; psql's \dx \dc \dy \des \dew \dF \drds
         # \do \dC list them (empty, as a fresh PostgreSQL database without plpgsql would)
+        # no dependencies recorded (pgcli's function completion joins it for extensions)
+        ("pg_depend", "classid objid objsubid refclassid refobjid refobjsubid deptype",
+         "I: classid objid objsubid refclassid refobjid refobjsubid"),
         ("pg_extension", "oid extname extowner extnamespace extrelocatable extversion "
                          "extconfig extcondition",
          "I: oid extowner extnamespace; B: extrelocatable; IA: extconfig; TA: extcondition"),

@@ -738,7 +738,15 @@ class ClientSession:
             if commits:
                 if self.out:             # replies held for a batch (_reply) go first
                     self._write()
-                await self.server.durability.wait(db, commits)
+                waiting = self.server.durability.wait(db, commits)
+                try:
+                    await waiting
+                except asyncio.CancelledError:
+                    # the client went away as the fsync answered: nobody will read its
+                    # error, so asyncio must not log it as never retrieved
+                    if waiting.done() and not waiting.cancelled():
+                        waiting.exception()
+                    raise
 
     def _cursor(self, name: str) -> "cursors.Cursor":
         """A live cursor: WITH HOLD, or declared in the transaction still open."""

@@ -166,20 +166,29 @@ def _whole_interval(tok, lit, _after):
 
 # Object identifier types sqlglot reads after ``::`` or AS, but not with ``[]`` after them:
 # ``$1::oid[]`` (asyncpg's type introspection) failed to parse. An oid is a number here,
-# so an array of them is a BIGINT[].
+# so an array of them is a BIGINT[]; the cast names the type OID_ARRAY, which the binder
+# reads as BIGINT[] that also takes an oidvector's text ('20 21': pg_proc.proargtypes,
+# cast by pgcli's function completion as ``proargtypes::regtype[]``).
 _OID_TYPES = frozenset({"oid", "regclass", "regtype", "regproc", "regnamespace", "regrole"})
+OID_ARRAY = "rmdb_oid_array"
 
 
 def _oid_arrays(tokens: list) -> list:
-    out = list(tokens)
-    for i in range(1, len(out) - 2):
-        tok = out[i]
-        if tok.token_type in (TokenType.VAR, TokenType.OBJECT_IDENTIFIER) and \
-                tok.text.lower() in _OID_TYPES and \
-                out[i - 1].token_type in (TokenType.DCOLON, TokenType.ALIAS) and \
-                out[i + 1].token_type is TokenType.L_BRACKET and \
-                out[i + 2].token_type is TokenType.R_BRACKET:
-            out[i] = Token(TokenType.BIGINT, "bigint", tok.line, tok.col, tok.start, tok.end)
+    out = []
+    i, n = 0, len(tokens)
+    while i < n:
+        tok = tokens[i]
+        if 0 < i < n - 2 and tok.token_type in (TokenType.VAR, TokenType.OBJECT_IDENTIFIER) \
+                and tok.text.lower() in _OID_TYPES and \
+                tokens[i - 1].token_type in (TokenType.DCOLON, TokenType.ALIAS) and \
+                tokens[i + 1].token_type is TokenType.L_BRACKET and \
+                tokens[i + 2].token_type is TokenType.R_BRACKET:
+            out.append(Token(TokenType.VAR, OID_ARRAY, tok.line, tok.col, tok.start,
+                             tokens[i + 2].end))
+            i += 3
+            continue
+        out.append(tok)
+        i += 1
     return out
 
 

@@ -9,7 +9,7 @@ each answering the name PostgreSQL gives that type.
 """
 from __future__ import annotations
 
-from ... import types
+from ... import errors, types
 from ...catalog import pg_catalog as pgc
 from ...catalog import pg_proc
 from ...catalog.pg_types import PG_TYPES, pg_type
@@ -21,6 +21,17 @@ I, T, B = types.INTEGER, types.TEXT, types.BOOLEAN
 
 def _format_type(oid, typmod=None):
     return pgc.format_type(oid, typmod)
+
+
+def _oidvector_in(text: str) -> list[int]:
+    body = text.strip()
+    if body.startswith("{") and body.endswith("}"):
+        body = body[1:-1].replace(",", " ")
+    try:
+        return [int(v) for v in body.split()]
+    except ValueError:
+        raise errors.sql_error("22P02", f'invalid input syntax for type oid: "{text}"') \
+            from None
 
 
 def _typeof(sql_type: str) -> ScalarFunction:
@@ -37,6 +48,9 @@ def register(reg) -> None:
         reg.add(_typeof(sql_type))
     reg.add(ScalarFunction("format_type", fixed((I, I, T), (I, T)), None, _format_type,
                            strict=False))
+    # text::oid[] / ::regtype[]: an oidvector's text ('20 21') or an array literal
+    reg.add(ScalarFunction("oidvector_in", fixed((T, types.array_of(I))), None,
+                           _oidvector_in))
     # x::mood, mood an enum type (sql/bind/bind_expr.py): the text, if it is a label
     reg.add(ScalarFunction("enum_in", fixed((T, T, types.array_of(T), T)), None,
                            lambda value, name, labels: enum_value(value, name, labels)))

@@ -194,7 +194,7 @@ def bind_select_list_srf(stmt, binder, name: str, arg_nodes, node) -> Expr:
     typed as one result, so that an enclosing expression (``(regexp_matches(s, p))[1]``)
     binds against a single value; bind_select._project_set lifts the call into a
     ``LogicalProjectSet`` and puts the expanded column in the wrapper's place."""
-    if binder.clause != "SELECT":
+    if binder.clause not in ("SELECT", "GROUP BY"):    # (GROUP BY: expanded below the groups)
         where = f" in {binder.clause}" if binder.clause else " here"
         raise errors.sql_error("0A000", f"set-returning functions are not allowed{where}",
                                position=position_of(node))

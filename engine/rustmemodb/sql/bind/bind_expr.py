@@ -20,8 +20,8 @@ from ...statement_limits import tick
 from ...optimize.fold_constants import fold
 from ...plan.aggregates import AGGREGATE_TYPES
 from ...plan.expr import AggCall, Call, Case, Cast, ColRef, Const, Expr, InList, Param
-from ..parse import DIALECT, position_of
-from .type_modifiers import enum_typmod, numeric_typmod, varchar_length
+from ..parse import DIALECT, OID_ARRAY, position_of
+from .type_modifiers import enum_type_name, enum_typmod, numeric_typmod, varchar_length
 from .coerce import adapt, common_type, unify_pair
 from .whole_row import as_record
 from .bind_sql_functions import inline_call
@@ -490,6 +490,8 @@ class ExprBinder:
             return self.call(_OID_OUT[_object_identifier(inner.to)],
                              [self._object_id_cast(_object_identifier(inner.to), inner)], node)
         arg = self.bind(node.this)
+        if enum_type_name(node.to) == OID_ARRAY:     # x::oid[], x::regtype[] (sql/parse.py)
+            return self._oid_array_cast(arg, node)
         enum = enum_typmod(getattr(self.stmt, "root", None), node.to)
         if enum is not None:
             return self._enum_cast(arg, enum, node)
@@ -512,6 +514,23 @@ class ExprBinder:
             # sql/literals.convert repeats exactly this conversion for the next value.
             value = str(arg.value) if target == types.TEXT else float(arg.value)
             return Const(value, target, arg.slot)
+        return fold(Cast(arg, target))
+
+    def _oid_array_cast(self, arg: Expr, node: exp.Cast) -> Expr:
+        """``x::oid[]`` / ``x::regtype[]``: a BIGINT[]; text may be an oidvector's
+        ('20 21', as pg_proc.proargtypes holds it) or an array literal."""
+        target = types.array_of(types.INTEGER)
+        if isinstance(arg, Param) and arg.type in (types.UNKNOWN, types.NULL):
+            arg = Param(arg.slot, self.stmt.param_type(arg.slot, target))
+            self.stmt.cast_slots.add(arg.slot)
+            return arg if arg.type == target else Cast(arg, target)
+        if arg.type == types.TEXT:
+            return self.call("oidvector_in", [arg], node)
+        if arg.type == target or arg.type == types.NULL:
+            return arg if arg.type == target else Const(None, target)
+        if not castable(arg.type, target):
+            raise errors.sql_error("42846", f"cannot cast type {arg.type.lower()} to oid[]",
+                                   position=position_of(node))
         return fold(Cast(arg, target))
 
     def _enum_cast(self, arg: Expr, enum: tuple, node: exp.Cast) -> Expr:

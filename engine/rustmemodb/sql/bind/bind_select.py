@@ -24,7 +24,7 @@ from ...plan.logical import (LogicalAggregate, LogicalDistinct, LogicalDistinctO
                              LogicalLimit,
                              LogicalNode, LogicalProject, LogicalProjectSet, LogicalSort,
                              LogicalValues)
-from ..parse import DIALECT, position_of
+from ..parse import DIALECT, OID_ARRAY, position_of
 from .bind_expr import ExprBinder
 from .bind_from import bind_from
 from .bind_locks import bind_locks, lockable_table, wait_policy, with_rowid
@@ -128,6 +128,17 @@ def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
     has_aggs = AggCall in kinds
     if group_nodes or having is not None or has_aggs:
         groups, sets = _bind_groups(stmt, group_nodes, scope, select_exprs, names)
+        if group_nodes:
+            # GROUP BY a set-returning function (or a select item that is one): its rows
+            # are made below the aggregate, as PostgreSQL's ProjectSet under Agg does
+            plan, swap = _srfs_below_groups(plan, groups)
+            if swap is not None:
+                groups = [transform(g, swap) for g in groups]
+                select_exprs = [transform(e, swap) for e in select_exprs]
+                extra = [transform(e, swap) for e in extra]
+                on_exprs = [transform(e, swap) for e in on_exprs]
+                order_specs = [(k, transform(e, swap) if k == "expr" else e, d, nf)
+                               for k, e, d, nf in order_specs]
         having_expr = (ExprBinder(stmt, scope, aggregates=True, clause="HAVING")
                        .bind_boolean(having.this, "HAVING") if having is not None else None)
         if sets is None and groups:
@@ -366,8 +377,8 @@ def output_name(e: exp.Expression) -> str:
             return output_name(inner) if isinstance(inner, exp.Cast) else \
                 _type_output_name(e.to)
         return output_name(inner)
-    if isinstance(e, (exp.Paren, exp.Collate)):
-        return output_name(e.this)
+    if isinstance(e, (exp.Paren, exp.Collate, exp.Window, exp.Filter, exp.WithinGroup)):
+        return output_name(e.this)       # row_number() OVER (...) is named row_number
     if isinstance(e, exp.Anonymous):
         return e.name.lower()
     if isinstance(e, exp.Dot) and isinstance(e.expression, exp.Func):
@@ -399,6 +410,8 @@ def _type_output_name(dt: exp.DataType) -> str:
     if oid_type is not None:              # 'x'::regclass is named regclass
         return oid_type.lower()
     enum = enum_type_name(dt)
+    if enum == OID_ARRAY:                 # x::oid[], x::regtype[] (sql/parse.py)
+        return "oid"
     if enum is not None:                  # 'ok'::mood is named mood (or 42704 when binding it)
         return enum
     name = types.normalize_type_name(dt.sql(dialect=DIALECT))
@@ -667,14 +680,43 @@ def _project_set(plan, cols, exprs):
         return n
 
     outer = [transform(e, lift) for e in exprs]
+    return LogicalProject(cols, _expanded(child, calls), outer), cols
+
+
+def _expanded(child: LogicalNode, calls: list) -> LogicalNode:
+    """``child``'s columns passed through, then one column per set-returning call (its
+    array per row), expanded by a ``LogicalProjectSet`` into one row per element."""
+    width = len(child.columns)
     through = [ColRef(i, t, n) for i, (n, t) in enumerate(child.columns)]
     inner_cols = list(child.columns) + [(f"?srf{k}", c.type) for k, c in enumerate(calls)]
     project = LogicalProject(inner_cols, child, through + calls)
     positions = list(range(width, width + len(calls)))
     set_cols = [(n, types.element_type(t)) if i in positions else (n, t)
                 for i, (n, t) in enumerate(inner_cols)]
-    expanded = LogicalProjectSet(set_cols, project, positions)
-    return LogicalProject(cols, expanded, outer), cols
+    return LogicalProjectSet(set_cols, project, positions)
+
+
+def _srfs_below_groups(plan: LogicalNode, groups: list):
+    """(plan, swap): the set-returning calls of the GROUP BY expressions expanded over
+    ``plan`` (``_expanded``), and the transform that puts each expanded column in its
+    call's place wherever the call appears; (plan, None) when the groups hold none."""
+    from .bind_array import SRF_ROW
+    wrappers: list = []
+    for g in groups:
+        for n in g.walk():
+            if isinstance(n, Call) and n.fn == SRF_ROW and n not in wrappers:
+                wrappers.append(n)
+    if not wrappers:
+        return plan, None
+    width = len(plan.columns)
+    expanded = _expanded(plan, [w.args[0] for w in wrappers])
+
+    def swap(n):
+        if isinstance(n, Call) and n.fn == SRF_ROW and n in wrappers:
+            k = wrappers.index(n)
+            return ColRef(width + k, n.type, f"?srf{k}")
+        return n
+    return expanded, swap
 
 
 def _refuse_conditional_srf(exprs) -> None:
