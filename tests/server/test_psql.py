@@ -113,6 +113,10 @@ def test_backslash_dt_lists_tables(login, engine):
     ("\\do", ["List of operators"]),
     ("\\dC", ["List of casts"]),
     ("\\db", ["pg_default"]),
+    ("\\dd", ["Object descriptions"]),          # joins on the tableoid system column
+    ("\\dL", ["List of languages"]),
+    ("\\dT", [" public | mood "]),
+    ("\\dT+ mood", [" mood ", " sad "]),
 ])
 def test_describe_commands(login, engine, command, expected):
     engine.execute("CREATE TABLE b (id INTEGER PRIMARY KEY)")
@@ -121,6 +125,7 @@ def test_describe_commands(login, engine, command, expected):
     engine.execute("CREATE MATERIALIZED VIEW mv AS SELECT count(*) AS n FROM b")
     engine.execute("CREATE SEQUENCE b_seq")
     engine.execute("CREATE FUNCTION add1(x integer) RETURNS integer LANGUAGE sql RETURN x + 1")
+    engine.execute("CREATE TYPE mood AS ENUM ('sad', 'ok')")
     engine.commit()
     out = psql(login, "-c", command)
     assert out.returncode == 0, out.stderr

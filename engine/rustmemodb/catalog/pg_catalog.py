@@ -671,6 +671,9 @@ for _name, _cols, _spec in (
         ("pg_foreign_table", "ftrelid ftserver ftoptions", "I: ftrelid ftserver; TA: ftoptions"),
         # nothing of these kinds exists here; psql's \dx \dc \dy \des \dew \dF \drds
         # \do \dC list them (empty, as a fresh PostgreSQL database without plpgsql would)
+        # no operator families beyond the built-in ones (psql's \dd lists their comments)
+        ("pg_opfamily", "oid opfmethod opfname opfnamespace opfowner",
+         "I: oid opfmethod opfnamespace opfowner"),
         # no dependencies recorded (pgcli's function completion joins it for extensions)
         ("pg_depend", "classid objid objsubid refclassid refobjid refobjsubid deptype",
          "I: classid objid objsubid refclassid refobjid refobjsubid"),

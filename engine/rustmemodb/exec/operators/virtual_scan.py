@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from ... import types
 from ...catalog import CatalogSnapshot
+from ...catalog.pg_catalog import relation_oid
 from ...plan.logical import LogicalVirtualScan
 from ..run import operator
 
@@ -22,6 +23,9 @@ def virtual_scan(node: LogicalVirtualScan, ctx) -> pa.Table:
         snap = CatalogSnapshot(ctx.root, ctx.functions, database or snap.database,
                                user or snap.user, temp_prefix)
     rows = list(node.live() if node.live is not None else node.table.rows(snap))
+    width = len(node.table.columns)
     arrays = [pa.array([r[i] for r in rows], types.arrow_type(t))
-              for i, (_, t) in enumerate(node.columns)]
+              for i, (_, t) in enumerate(node.columns[:width])]
+    if len(node.columns) > width:       # the hidden tableoid: the catalog's own oid
+        arrays.append(pa.array([relation_oid("r", node.table.name)] * len(rows), pa.int64()))
     return pa.Table.from_arrays(arrays, names=[n for n, _ in node.columns])

@@ -234,13 +234,19 @@ def _bind_virtual(stmt, item: exp.Table, vt, alias: str,
     live = getattr(session, vt.session_rows, None) if vt.session_rows else None
     if vt.session_rows:
         stmt.cacheable = False
-    plan = LogicalVirtualScan(list(vt.columns), vt.schema, vt.name, vt, who, live)
+    columns = list(vt.columns)
+    system = vt.schema == "pg_catalog" and all(n != "tableoid" for n, _ in columns)
+    if system:        # the system column psql's \dd and \dL join on (hidden from *)
+        columns.append(("tableoid", types.INTEGER))
+    plan = LogicalVirtualScan(columns, vt.schema, vt.name, vt, who, live)
     alias_node = item.args.get("alias")
     if alias_node is not None and alias_node.columns:
         return _aliased(plan, alias, item, parent)
     scope = Scope(parent=parent)
     for n, t in vt.columns:
         scope.add(alias, n, t)
+    if system:
+        scope.add(alias, "tableoid", types.INTEGER, hidden=True)
     return plan, scope
 
 

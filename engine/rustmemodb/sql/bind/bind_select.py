@@ -700,11 +700,10 @@ def _srfs_below_groups(plan: LogicalNode, groups: list):
     """(plan, swap): the set-returning calls of the GROUP BY expressions expanded over
     ``plan`` (``_expanded``), and the transform that puts each expanded column in its
     call's place wherever the call appears; (plan, None) when the groups hold none."""
-    from .bind_array import SRF_ROW
     wrappers: list = []
     for g in groups:
         for n in g.walk():
-            if isinstance(n, Call) and n.fn == SRF_ROW and n not in wrappers:
+            if isinstance(n, Call) and n.fn in _SRF_NAMES and n not in wrappers:
                 wrappers.append(n)
     if not wrappers:
         return plan, None
@@ -712,7 +711,7 @@ def _srfs_below_groups(plan: LogicalNode, groups: list):
     expanded = _expanded(plan, [w.args[0] for w in wrappers])
 
     def swap(n):
-        if isinstance(n, Call) and n.fn == SRF_ROW and n in wrappers:
+        if isinstance(n, Call) and n.fn in _SRF_NAMES and n in wrappers:
             k = wrappers.index(n)
             return ColRef(width + k, n.type, f"?srf{k}")
         return n
