@@ -254,6 +254,7 @@ _DEFAULT_SETTINGS = {
     "in_hot_standby": "off", "lc_collate": "C", "lc_ctype": "C", "jit": "off",
     "extra_float_digits": "1", "bytea_output": "hex", "default_table_access_method": "heap",
     "password_encryption": "scram-sha-256",     # libpq's PQencryptPasswordConn asks
+    "max_index_keys": "32",     # pgjdbc's getImportedKeys/getExportedKeys ask
 }
 
 

@@ -423,8 +423,13 @@ def _constraints(snap):
         for fk in s.foreign_keys:
             ref = tables.get(fk.ref_table)
             ref_keys = [ref.schema.position(c) + 1 for c in fk.ref_columns] if ref else None
+            # conindid: the referenced key's unique index (pgjdbc's getImportedKeys joins it)
+            key = next((u for u in ref.schema.uniques
+                        if sorted(u.columns) == sorted(k - 1 for k in ref_keys)), None) \
+                if ref else None
             yield (relation_oid("c", fk.name), fk.name, NAMESPACES["public"], "f", False, False,
-                   fk.validated, rel, 0, 0, 0, relation_oid("r", fk.ref_table),
+                   fk.validated, rel, 0, relation_oid("i", key.name) if key else 0, 0,
+                   relation_oid("r", fk.ref_table),
                    _FK_ACTIONS.get(fk.on_update, "a"), _FK_ACTIONS.get(fk.on_delete, "a"), "s",
                    True, 0, True, [i + 1 for i in fk.columns], ref_keys, None)
         for ck in s.checks:
@@ -604,6 +609,15 @@ def view_defs(root) -> dict[int, str]:
         if version.schema.matview_sql is not None:
             out[relation_oid("r", name)] = view_definition(version.schema.matview_sql)
     return out
+
+
+def index_columns(root) -> dict[tuple[int, int], str]:
+    """(index oid, key position from 1) -> the key's column name: what
+    ``pg_get_indexdef(oid, n, pretty)`` prints for n > 0 (pgjdbc's getIndexInfo)."""
+    return {(relation_oid("i", ix.name), k + 1): version.schema.columns[i].name
+            for version in root.tables.values()
+            for ix in (*version.schema.uniques, *version.schema.indexes)
+            for k, i in enumerate(ix.columns)}
 
 
 def index_defs(root) -> dict[int, str]:

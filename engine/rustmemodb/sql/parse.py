@@ -443,6 +443,30 @@ _UNSUPPORTED_HINTS = {
 }
 
 
+# information_schema._pg_expandarray(a) is a set-returning function of records (x: the
+# element, n: its position). pgjdbc's getPrimaryKeys/getIndexInfo select its fields
+# beside each other in one select list, and ``(result.KEYS).x`` of the whole record one
+# level up. There are no record types here, so those forms are read as the two
+# set-returning functions that give the fields, expanded in lockstep as PostgreSQL
+# expands a select list's set-returning functions: ``(...).n`` is generate_subscripts,
+# the record and ``(...).x`` are unnest, and the field ``x`` of such a column is the
+# column. int2vector columns (indkey, indoption) are read as arrays (``::oid[]``).
+_EXPAND_FIELD = re.compile(r"\(\s*information_schema\._pg_expandarray\(([^()]*)\)\s*\)\.(n|x)\b",
+                           re.I)
+_EXPAND_RECORD = re.compile(r"information_schema\._pg_expandarray\(([^()]*)\)", re.I)
+_RECORD_X = re.compile(r"\(\s*(\w+\.\w+)\s*\)\.x\b", re.I)
+_INDOPTION = re.compile(r"\b(\w+)\.indoption\b(?!\s*::)", re.I)
+
+
+def _expandarray_records(sql: str) -> str:
+    sql = _EXPAND_FIELD.sub(lambda m: f"generate_subscripts(({m.group(1)})::oid[], 1)"
+                            if m.group(2).lower() == "n" else f"unnest(({m.group(1)})::oid[])",
+                            sql)
+    sql = _EXPAND_RECORD.sub(lambda m: f"unnest(({m.group(1)})::oid[])", sql)
+    sql = _RECORD_X.sub(r"\1", sql)
+    return _INDOPTION.sub(r"\1.indoption::oid[]", sql)
+
+
 def parse_one(sql: str) -> exp.Expression:
     m = _FIRST_WORD.match(sql)
     if m is not None and m.group(1).lower() in _UNSUPPORTED_COMMANDS:
@@ -478,6 +502,8 @@ def parse_one(sql: str) -> exp.Expression:
         if isinstance(form, exp.Expression):
             return form
         sql = form
+    if "_pg_expandarray" in sql:
+        sql = _expandarray_records(sql)
     if not sql.isascii():
         types.check_text(sql)   # a lone surrogate is not UTF-8: 22021
     deep = len(sql) > _SHORT and (sql.count("(") > outline.SLICE or _many_cases(sql))

@@ -135,8 +135,37 @@ public class JdbcCheck {
             }
             check(cols.equals(List.of("id:int8", "name:text", "score:float8", "born:date",
                                       "seen:timestamp", "ok:bool", "key:uuid")), "getColumns " + cols);
-            // getPrimaryKeys/getIndexInfo select (information_schema._pg_expandarray(...)).n,
-            // a set-returning function's composite field: not supported (docs/postgres-compatibility.md)
+            // getPrimaryKeys/getIndexInfo select fields of information_schema._pg_expandarray's
+            // records; getImportedKeys joins the key's index and asks max_index_keys
+            try (Statement s = c.createStatement()) {
+                s.execute("DROP TABLE IF EXISTS jchild");
+                s.execute("DROP TABLE IF EXISTS jparent");
+                s.execute("CREATE TABLE jparent (a BIGINT, b TEXT, v BIGINT, PRIMARY KEY (a, b))");
+                s.execute("CREATE INDEX jparent_v ON jparent (v)");
+                s.execute("CREATE TABLE jchild (id BIGINT PRIMARY KEY, pa BIGINT, pb TEXT, "
+                          + "FOREIGN KEY (pa, pb) REFERENCES jparent (a, b))");
+            }
+            List<String> pk = new ArrayList<>();
+            try (ResultSet rs = meta.getPrimaryKeys(null, "public", "jparent")) {
+                while (rs.next()) pk.add(rs.getString("COLUMN_NAME") + ":" + rs.getShort("KEY_SEQ")
+                                         + ":" + rs.getString("PK_NAME"));
+            }
+            check(pk.equals(List.of("a:1:jparent_pkey", "b:2:jparent_pkey")), "getPrimaryKeys " + pk);
+            List<String> ix = new ArrayList<>();
+            try (ResultSet rs = meta.getIndexInfo(null, "public", "jparent", false, false)) {
+                while (rs.next()) ix.add(rs.getString("INDEX_NAME") + ":" + rs.getString("COLUMN_NAME")
+                                         + ":" + rs.getShort("ORDINAL_POSITION") + ":"
+                                         + rs.getBoolean("NON_UNIQUE"));
+            }
+            check(ix.equals(List.of("jparent_pkey:a:1:false", "jparent_pkey:b:2:false",
+                                    "jparent_v:v:1:true")), "getIndexInfo " + ix);
+            List<String> fk = new ArrayList<>();
+            try (ResultSet rs = meta.getImportedKeys(null, "public", "jchild")) {
+                while (rs.next()) fk.add(rs.getString("PKTABLE_NAME") + "." + rs.getString("PKCOLUMN_NAME")
+                                         + "<-" + rs.getString("FKCOLUMN_NAME") + ":"
+                                         + rs.getShort("KEY_SEQ"));
+            }
+            check(fk.equals(List.of("jparent.a<-pa:1", "jparent.b<-pb:2")), "getImportedKeys " + fk);
         }
         System.out.println("ALL OK");
     }

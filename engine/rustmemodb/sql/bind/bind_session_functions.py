@@ -281,8 +281,21 @@ class SessionFunctions:
         return self._lookup_by_oid(eb, args, "pg_get_userbyid", user_names(self.root.auth, user))
 
     def bind_function_pg_get_indexdef(self, eb, args, node):
-        from ...catalog.pg_catalog import index_defs
-        return self._lookup_by_oid(eb, args[:1], "pg_get_indexdef", index_defs(self.root))
+        """``pg_get_indexdef(oid)``: the CREATE INDEX; ``(oid, n, pretty)``: its n-th key
+        column for n > 0 (the whole definition for 0), as PostgreSQL prints them."""
+        from ...catalog.pg_catalog import index_columns, index_defs
+        if len(args) < 2:
+            return self._lookup_by_oid(eb, args[:1], "pg_get_indexdef", index_defs(self.root))
+        self.cacheable = False
+        keyed = {**{(oid, 0): text for oid, text in index_defs(self.root).items()},
+                 **index_columns(self.root)}
+        if not keyed:
+            return Const(None, types.TEXT)
+        return eb.bind(exp.Case(ifs=[
+            exp.If(this=exp.and_(exp.EQ(this=args[0].copy(), expression=exp.Literal.number(oid)),
+                                 exp.EQ(this=args[1].copy(), expression=exp.Literal.number(k))),
+                   true=exp.Literal.string(text))
+            for (oid, k), text in keyed.items()], default=exp.Null()))
 
     def bind_function_to_regclass(self, eb, args, node):
         """``to_regclass('name')``: the relation's oid, NULL when there is none (tools ask
