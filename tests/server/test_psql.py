@@ -117,6 +117,8 @@ def test_backslash_dt_lists_tables(login, engine):
     ("\\dL", ["List of languages"]),
     ("\\dT", [" public | mood "]),
     ("\\dT+ mood", [" mood ", " sad "]),
+    ("\\sf add1", ["CREATE OR REPLACE FUNCTION public.add1(x bigint)", " RETURNS bigint",
+                    "RETURN x + 1"]),
 ])
 def test_describe_commands(login, engine, command, expected):
     engine.execute("CREATE TABLE b (id INTEGER PRIMARY KEY)")

@@ -142,6 +142,34 @@ def relation_oid(kind: str, name: str) -> int:
     return 16384 + zlib.crc32(f"{kind}:{name}".encode()) % 2_000_000_000
 
 
+def proc_oid(kind: str, name: str, args) -> int:
+    """A stable pg_proc oid for a function from its kind, name and argument types."""
+    return 16384 + zlib.crc32(f"proc:{kind}:{name}({','.join(args)})".encode()) % 2_000_000_000
+
+
+def function_oids(root) -> dict[str, int]:
+    """SQL function name -> its pg_proc oid: what ``'name'::regproc::oid`` gives."""
+    return {name: proc_oid("f", name, [t for _, t in fn.params])
+            for name, fn in root.functions.items()}
+
+
+def function_defs(root) -> dict[int, str]:
+    """SQL function oid -> ``pg_get_functiondef``'s text: a CREATE OR REPLACE FUNCTION
+    that makes it again (its body as the RETURN form keeps it)."""
+    out = {}
+    for name, fn in sorted(root.functions.items()):
+        params = ", ".join(
+            " ".join(p for p in (pname, format_type(type_oid(t)) or t.lower()) if p)
+            + (f" DEFAULT {d}" if d is not None else "")
+            for (pname, t), d in zip(fn.params, fn.defaults or (None,) * len(fn.params)))
+        kind = "" if fn.volatility == "VOLATILE" else f" {fn.volatility}\n"
+        out[proc_oid("f", name, [t for _, t in fn.params])] = (
+            f"CREATE OR REPLACE FUNCTION public.{name}({params})\n"
+            f" RETURNS {format_type(type_oid(fn.returns)) or fn.returns.lower()}\n"
+            f" LANGUAGE sql\n{kind}RETURN {fn.body}\n")
+    return out
+
+
 def regclass_in(text: str) -> int:
     """``'name'::regclass``: the oid of a relation name (schema prefix dropped, unquoted
     names folded to lower case)."""

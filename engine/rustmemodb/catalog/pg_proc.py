@@ -15,10 +15,9 @@ distinct functions ever listed).
 """
 from __future__ import annotations
 
-import zlib
 
 from .. import types
-from .pg_catalog import NAMESPACES, ROLE_OID, _table, _typed, format_type, type_oid
+from .pg_catalog import NAMESPACES, ROLE_OID, _table, _typed, format_type, proc_oid, type_oid
 
 ANY_OID = 2276                      # PostgreSQL's "any" pseudo-type
 INTERNAL_LANG, PYTHON_LANG = 12, 13600      # pg_language: built-ins, Python UDFs
@@ -32,8 +31,7 @@ _HIDDEN = {"agg_pack"}
 SIGNATURES: dict[int, tuple[str, str]] = {}
 
 
-def _oid(kind: str, name: str, args: tuple) -> int:
-    return 16384 + zlib.crc32(f"proc:{kind}:{name}({','.join(args)})".encode()) % 2_000_000_000
+_oid = proc_oid
 
 
 def _signatures(resolve) -> list[tuple[tuple, str]]:
@@ -141,3 +139,4 @@ def function_result(oid: int) -> str | None:
 def function_arguments(oid: int) -> str | None:
     sig = SIGNATURES.get(oid)
     return sig[1] if sig else None
+

@@ -574,6 +574,10 @@ class ExprBinder:
 
     def _object_id_cast(self, kind: str, node: exp.Cast) -> Expr:
         """An object-identifier type is an INTEGER here; text converts through its name."""
+        inner = node.this
+        if kind == "OID" and isinstance(inner, exp.Cast) and \
+                _object_identifier(inner.to) in ("REGPROC", "REGPROCEDURE"):
+            return self.stmt.bind_regproc_oid(self, inner.this)   # psql's \sf
         arg = self.bind(node.this)
         if isinstance(arg, Param) and arg.type in (types.UNKNOWN, types.NULL):
             # $1::oid is a number; $1::regclass a relation name (asyncpg sends its type's text)

@@ -16,8 +16,8 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors, types
-from ...catalog.pg_catalog import (CATALOG_OIDS, descriptions, regclass_out, relation_oid,
-                                   relation_sizes, view_defs)
+from ...catalog.pg_catalog import (CATALOG_OIDS, descriptions, function_defs, function_oids,
+                                   regclass_out, relation_oid, relation_sizes, view_defs)
 from ...plan.expr import Const, CurrVal
 from ...storage.roles import EMBEDDED_USER, user_names
 from ...storage.sequence_names import default_sequence, quote_name, relation_name
@@ -321,6 +321,23 @@ class SessionFunctions:
         return eb.bind(exp.Case(this=args[0], ifs=[
             exp.If(this=exp.Literal.string(k), true=exp.Literal.number(v))
             for k, v in keys.items()], default=exp.Null()))
+
+    def bind_regproc_oid(self, eb, name_node):
+        """``'name'::regproc::oid`` (psql's ``\\sf name``): the SQL function's pg_proc oid,
+        its name read without a ``public.`` prefix or argument list; NULL for none."""
+        self.cacheable = False
+        oids = function_oids(self.root)
+        if not oids:
+            return Const(None, types.INTEGER)
+        key = exp.Anonymous(this="regexp_replace", expressions=[
+            exp.Trim(this=name_node.copy()), exp.Literal.string(r"^public\.|\s*\(.*\)$"),
+            exp.Literal.string(""), exp.Literal.string("g")])
+        return eb.bind(exp.Case(this=key, ifs=[
+            exp.If(this=exp.Literal.string(name), true=exp.Literal.number(oid))
+            for name, oid in oids.items()], default=exp.Null()))
+
+    def bind_function_pg_get_functiondef(self, eb, args, node):
+        return self._lookup_by_oid(eb, args[:1], "pg_get_functiondef", function_defs(self.root))
 
     def bind_function_pg_get_viewdef(self, eb, args, node):
         return self._lookup_by_oid(eb, args[:1], "pg_get_viewdef", view_defs(self.root))
