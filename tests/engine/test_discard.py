@@ -28,7 +28,7 @@ def test_discard_all_resets_the_session_not_the_database():
     with pytest.raises(rustmemodb.Error) as exc:
         conn.execute("SELECT currval('s')")
     assert exc.value.sqlstate == "55000"
-    assert conn.execute("SHOW search_path").fetchall() == [("public",)]
+    assert conn.execute("SHOW search_path").fetchall() == [('"$user", public',)]
     assert conn.execute("SELECT x FROM kept").fetchall() == [(1,)]
     assert conn.execute("SELECT nextval('s')").fetchall() == [(2,)]
 

@@ -214,7 +214,7 @@ def test_discard_all_resets_what_a_pool_hands_on(dsn):
         conn.prepared_max = 0      # psycopg forgets its own list of prepared names
         with pytest.raises(psycopg.errors.UndefinedTable):
             conn.execute("SELECT * FROM scratch")
-        assert conn.execute("SHOW search_path").fetchone() == ("public",)
+        assert conn.execute("SHOW search_path").fetchone() == ('"$user", public',)
         with pytest.raises(psycopg.errors.InvalidCursorName):
             conn.execute("FETCH 1 FROM held")
         assert conn.execute("SELECT count(*) FROM kept").fetchone() == (0,)

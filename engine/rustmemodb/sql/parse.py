@@ -413,7 +413,7 @@ _UNSUPPORTED_CREATE = re.compile(
 _UNSUPPORTED_ALTER = re.compile(
     r"(?is)^\s*alter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?[\w.\"$]+\s+"
     r"(?P<kind>(?:enable|disable|force|no\s+force)\s+(?:row\s+level\s+security|trigger|rule)"
-    r"|cluster\s+on|set\s+(?:logged|unlogged|without\s+cluster|tablespace|access\s+method)"
+    r"|cluster\s+on|set\s+(?:logged|unlogged|without\s+cluster|tablespace|access\s+method|schema)"
     r"|replica\s+identity|inherit|no\s+inherit|attach\s+partition|detach\s+partition"
     r"|alter\s+(?:column\s+)?[\w\"$]+\s+set\s+(?:statistics|storage|compression)"
     r"|rename\s+constraint)\b")
