@@ -479,8 +479,8 @@ class Session:
     def _pieces_resolve(self, sql: str, root) -> bool:
         """Whether the pieces' parses (sql/pieces.py), which read names as written, mean
         what ``sql`` means: not when schemas could qualify or a search path redirect them."""
-        return not root.auth.schemas or ("." not in sql
-                                         and session_path(self, root) == DEFAULT_SCHEMAS)
+        return session_path(self, root) == DEFAULT_SCHEMAS and (not root.auth.schemas
+                                                                or "." not in sql)
 
     def private_names(self) -> bool:
         """Whether a statement text may mean other tables in this session than in

@@ -15,7 +15,7 @@ def test_discard_all_resets_the_session_not_the_database():
     conn.execute("CREATE TEMP TABLE scratch AS SELECT 1 AS y")
     conn.execute("CREATE SEQUENCE s")
     conn.execute("SELECT nextval('s')")
-    conn.execute("SET search_path = elsewhere")
+    conn.execute("SET search_path = elsewhere, public")
     conn.execute("PREPARE q AS SELECT count(*) FROM kept")
     assert conn.execute("EXECUTE q").fetchall() == [(1,)]
     assert conn.execute("DISCARD ALL").rowcount in (-1, 0)

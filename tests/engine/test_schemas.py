@@ -159,3 +159,37 @@ def test_completion_offers_schemas_and_their_relations():
     assert [i.text for i in found.items] == ["events", "users"]
     text = "SELECT * FROM sta"
     assert "staging" in [i.text for i in complete_sql(text, len(text), catalog).items]
+
+
+def test_public_off_the_path_is_not_searched():
+    """As PostgreSQL: with public off the search path its tables are not found unqualified
+    (qualified, and pg_catalog's, they are); creating needs an existing schema on it."""
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE t (x INTEGER)")
+    c.execute("SET search_path = nowhere")
+    for sql, state in [("SELECT * FROM t", "42P01"), ("INSERT INTO t VALUES (1)", "42P01"),
+                       ("CREATE TABLE u (x INTEGER)", "3F000")]:
+        with pytest.raises(rustmemodb.Error) as info:
+            c.execute(sql)
+        assert info.value.sqlstate == state, sql
+    assert c.execute("SELECT count(*) FROM public.t").fetchall() == [(0,)]
+    assert c.execute("SELECT count(*) FROM pg_class WHERE relname = 't'").fetchall() == [(1,)]
+    assert c.execute("SELECT current_schema()").fetchall() == [(None,)]
+
+
+def test_a_dbt_style_model_build_and_swap():
+    """The statements dbt-postgres sends to build a table and a view model in a schema."""
+    c = rustmemodb.connect()
+    for sql in ['create schema if not exists "analytics"',
+                'create table "analytics"."m__dbt_tmp" as (select 1 as x)',
+                'drop table if exists "analytics"."m__dbt_backup" cascade',
+                'alter table "analytics"."m__dbt_tmp" rename to "m"',
+                'create view "analytics"."v__dbt_tmp" as (select x from "analytics"."m")',
+                'alter view "analytics"."v__dbt_tmp" rename to "v"']:
+        c.execute(sql)
+    assert c.execute("select tablename from pg_tables where schemaname ilike 'analytics' "
+                     "union all select viewname from pg_views where schemaname ilike "
+                     "'analytics'").fetchall() == [("m",), ("v",)]
+    assert c.execute("select * from analytics.v").fetchall() == [(1,)]
+    assert c.execute("select count(*) from pg_namespace where nspname = 'analytics'"
+                     ).fetchall() == [(1,)]

@@ -207,7 +207,7 @@ def test_discard_all_resets_what_a_pool_hands_on(dsn):
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("CREATE TABLE kept (x INTEGER)")
         conn.execute("CREATE TEMP TABLE scratch (y INTEGER)")
-        conn.execute("SET search_path = elsewhere")
+        conn.execute("SET search_path = elsewhere, public")
         conn.execute("SELECT count(*) FROM kept WHERE x = %s", (1,), prepare=True)
         conn.execute("DECLARE held CURSOR WITH HOLD FOR SELECT 1")
         conn.execute("DISCARD ALL")

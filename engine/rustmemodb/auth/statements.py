@@ -239,7 +239,7 @@ def _drop(stmt, cat, session, who, root) -> AuthCatalog:
             raise errors.sql_error("55006", f'cannot drop role "{name}" because it is the '
                                             "last superuser",
                                    hint="Make another role SUPERUSER first.")
-        deps = [f"owner of {_kind(root, obj)} {obj}"
+        deps = [f"owner of {_kind(root, obj) if kind == 'table' else kind} {obj}"
                 for (kind, obj), owner in sorted(cat.owners.items()) if owner == name]
         for (kind, obj), grants in sorted(cat.acl.items()):
             if any(g.grantee == name or (g.grantor == name and g.grantee != name)
@@ -551,8 +551,9 @@ def _run_owner(stmt: OwnerStatement, cat: AuthCatalog, session, root) -> AuthCat
 # ---- REASSIGN OWNED / DROP OWNED ------------------------------------------------------------
 
 def _run_owned(stmt: OwnedStatement, txn, session) -> None:
-    """REASSIGN OWNED BY a TO b: a's tables and views (and a's grants on them) pass to b.
-    DROP OWNED BY a: a's tables and views are dropped, every grant to or by a revoked;
+    """REASSIGN OWNED BY a TO b: a's tables, views and schemas (and a's grants on them)
+    pass to b. DROP OWNED BY a: a's tables, views and schemas are dropped, every grant to
+    or by a revoked;
     then DROP ROLE a succeeds. Both need the rights of the roles named (or superuser)."""
     cat = txn.working.auth
     who = effective_role(session)
@@ -595,6 +596,9 @@ def _run_owned(stmt: OwnedStatement, txn, session) -> None:
         if name in txn.working.tables:
             check_drop_dependencies(txn, name, True)
             txn.replace_table(name, None)
+    for (kind, name), owner in sorted(txn.working.auth.owners.items()):
+        if kind == "schema" and owner in roles and name in txn.working.auth.schemas:
+            _drop_schema(txn, name, stmt.cascade)   # what others own in it: 2BP01 or CASCADE
     cat = txn.working.auth
     for name in owned:
         cat = cat.without_object("table", name)

@@ -8,8 +8,9 @@ to those keys (``qualify_names``), as temporary tables are (sql/temp_tables.py):
   ``t``; a FROM item or DML target keeps the bare name as its alias, so ``t.col`` and
   ``s.t.col`` still read;
 * an unqualified name is looked up along the session's search path (PostgreSQL's
-  default ``"$user", public``: the user's own schema when one exists) and a new
-  relation is created in the path's first existing schema;
+  default ``"$user", public``: the user's own schema when one exists; public's
+  relations are not found when public is not on it) and a new relation is created in
+  the path's first existing schema;
 * a schema that does not exist is left for the binder to report, as before.
 
 With the default path and no schema named after the user, unqualified names mean
@@ -108,6 +109,10 @@ def qualify_names(ast, root, path: tuple[str, ...]):
             else:
                 key = next((qualify(s, name) for s in path if _exists(root, qualify(s, name))),
                            name)
+                if key == name and PUBLIC not in path and _exists(root, name):
+                    # public's relation, but public is not on the path: not found, as in
+                    # PostgreSQL (catalogs and notebook variables still resolve: binder)
+                    raise errors.undefined_table(name)
             if key == name:
                 continue
         parent = table.parent
