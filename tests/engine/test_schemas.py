@@ -140,7 +140,10 @@ def test_bad_schema_statements_change_nothing():
                        ("DROP SCHEMA s, nope", "3F000"),
                        ("ALTER SCHEMA s RENAME TO r", "0A000"),
                        ("GRANT USAGE ON SCHEMA nope TO PUBLIC", "3F000"),
-                       ("ALTER TABLE t SET SCHEMA s", "0A000")]:
+                       ("ALTER TABLE t SET SCHEMA s", "0A000"),
+                       ("CREATE SCHEMA AUTHORIZATION nobody", "42704"),
+                       ("CREATE SCHEMA information_schema", "42P06"),
+                       ("DROP SCHEMA pg_catalog", "2BP01"), ("CREATE SCHEMA \"a.b\"", "0A000")]:
         with pytest.raises(rustmemodb.Error) as info:
             c.execute(sql)
         assert info.value.sqlstate == state, sql

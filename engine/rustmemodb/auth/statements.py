@@ -31,7 +31,7 @@ from ..plan.auth import Actor, LogicalRoleStatement
 from ..sql.parse_roles import (GrantStatement, MembershipStatement, OwnedStatement,
                                OwnerStatement, RoleStatement, SchemaStatement, SetRole)
 from ..sql.schemas import check_qualified, reserved_schema
-from ..storage.namespaces import PUBLIC as PUBLIC_SCHEMA, in_schema
+from ..storage.namespaces import PUBLIC as PUBLIC_SCHEMA, SYSTEM as SYSTEM_SCHEMAS, in_schema
 from ..storage.root import is_temporary
 from ..storage.roles import (EMBEDDED_USER, PUBLIC, PSEUDO_SCHEMA_OWNER, SCHEMA_PRIVS, TABLE_PRIVS,
                              AuthCatalog, Grant, Role, default_acl, has_privilege, is_owner,
@@ -267,8 +267,9 @@ def _run_schema(stmt: SchemaStatement, txn, session) -> None:
     if stmt.action == "create":
         owner = _resolve(stmt.owner, session) if stmt.owner is not None else None
         name = stmt.names[0] if stmt.names[0] is not None else owner
-        if owner is not None and cat.active:
-            _need_role(cat, owner)
+        if owner is not None and (cat.active or owner != _resolve("\x00current_user",
+                                                                 session)):
+            _need_role(cat, owner)   # without roles, only the session's own user exists
         if not _is_super(cat, who):
             raise errors.sql_error("42501", "permission denied for database",
                                    hint="Creating schemas is reserved to superusers here.")
@@ -277,7 +278,7 @@ def _run_schema(stmt: SchemaStatement, txn, session) -> None:
                                    detail='The prefix "pg_" is reserved for system schemas.')
         if "." in name:
             raise errors.not_supported("schema names containing a dot")
-        if name == PUBLIC_SCHEMA or name in cat.schemas:
+        if name in (PUBLIC_SCHEMA, *SYSTEM_SCHEMAS) or name in cat.schemas:
             if stmt.if_exists:
                 notices.emit(f'schema "{name}" already exists, skipping', "42P06")
                 return
@@ -302,6 +303,9 @@ def _run_schema(stmt: SchemaStatement, txn, session) -> None:
             raise errors.not_supported("DROP SCHEMA public",
                                        hint="Schema public always exists here; drop its "
                                             "tables instead.")
+        if name in SYSTEM_SCHEMAS:
+            raise errors.sql_error("2BP01", f"cannot drop schema {name} because it is "
+                                            "required by the database system")
         if name not in txn.working.auth.schemas:
             if stmt.if_exists:
                 notices.emit(f'schema "{name}" does not exist, skipping')

@@ -21,7 +21,7 @@ plans its statements privately (session.py), as one with temporary tables does.
 from __future__ import annotations
 
 from .. import errors
-from ..storage.namespaces import PUBLIC, SYSTEM, qualify, split
+from ..storage.namespaces import PUBLIC, qualify, split
 from ..storage.root import relation_exists
 from ..storage.roles import EMBEDDED_USER
 
@@ -185,7 +185,8 @@ def _follow_target_schema(ast, schemas, exp) -> None:
 
 
 def reserved_schema(name: str) -> bool:
-    return name.startswith("pg_") or name in SYSTEM
+    """PostgreSQL's reserved schema names (``pg_``...): 42939 before anything else."""
+    return name.startswith("pg_")
 
 
 DEFAULT_SCHEMAS = (PUBLIC,)
