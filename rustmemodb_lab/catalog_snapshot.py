@@ -4,7 +4,8 @@ The sidebar (``labextension/src/sidebar.ts``) draws exactly this dictionary, so 
 is built here from the lab session, never from SQL run on the user's connection
 (a snapshot must not touch an open transaction): tables with their columns, types
 and live row counts, views, indexes (CREATE INDEX and the PRIMARY KEY / UNIQUE
-constraints behind them) of the *current* branch's committed root, and every branch
+constraints behind them) of the *current* branch's committed root (a table of a schema
+other than public is named ``s.t``, as SQL names it, with its ``schema`` beside), and every branch
 of the connection in tree order with its parent, depth and whether it is current.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rustmemodb.storage.namespaces import split
 from rustmemodb_lab.session import LabSession
 
 
@@ -31,6 +33,7 @@ def snapshot(session: LabSession) -> dict[str, Any]:
         for b, depth in registry.walk()
     ]
     root = registry.active.database.root
+    schemas = root.auth.schemas
     tables, indexes = [], []
     for name in sorted(root.tables):
         schema = root.tables[name].schema
@@ -38,6 +41,7 @@ def snapshot(session: LabSession) -> dict[str, Any]:
         key = next((u for u in schema.uniques if u.primary), None)
         tables.append({
             "name": name,
+            "schema": split(name, schemas)[0],
             "rows": root.tables[name].live_rows,
             "columns": [{"name": c.name, "type": c.type, "not_null": c.not_null,
                          "key": bool(key and i in key.columns)} for i, c in enumerate(schema.columns)],
@@ -48,9 +52,11 @@ def snapshot(session: LabSession) -> dict[str, Any]:
         for d in schema.indexes:
             indexes.append({"name": d.name, "table": name, "columns": [names[i] for i in d.columns],
                             "unique": d.unique, "primary": False})
-    views = [{"name": name, "sql": view.sql} for name, view in sorted(root.views.items())]
+    views = [{"name": name, "schema": split(name, schemas)[0], "sql": view.sql}
+             for name, view in sorted(root.views.items())]
     return {"connection": session.current_name, "branch": registry.current, "branches": branches,
-            "tables": tables, "views": views, "indexes": indexes}
+            "schemas": ["public", *sorted(schemas)], "tables": tables, "views": views,
+            "indexes": indexes}
 
 
 def _safe(listing: Any) -> list[str]:

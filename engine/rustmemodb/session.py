@@ -51,6 +51,7 @@ from .sql.dispatch import Explain, Utility, dispatch
 from .sql.literals import parameterize, shape_of, tag_slots
 from .sql.plan_cache import Prepared
 from .sql.quick import recognize
+from .sql.schemas import DEFAULT_SCHEMAS, qualify_names, session_path
 from .sql.temp_tables import (creates_temporary, new_prefix, own_names,
                               rename as rename_temporary)
 from .txn import isolation
@@ -178,6 +179,10 @@ class Session:
         root = txn.catalog_root if txn is not None else db.root
         if self.temp_prefix is not None and self.temporary_tables(root):
             return self._lookup_private(sql, txn.working if txn is not None else root), []
+        if (root.auth.schemas or "search_path" in self.settings) and \
+                session_path(self, root) != DEFAULT_SCHEMAS:
+            # unqualified names follow this session's search path (sql/schemas.py)
+            return self._lookup_private(sql, txn.working if txn is not None else root), []
         cache = db.plan_cache
         hit = cache.by_text(sql)
         if hit is not None and hit[0].valid_for(root, db.functions):
@@ -238,6 +243,8 @@ class Session:
         by key: microseconds of work), else None. The wire server runs those on its
         event loop rather than paying a thread hop. Looks the plan up only: binds
         nothing."""
+        if self.private_names():
+            return None
         cache = self.db.plan_cache
         hit = cache.by_text(sql)
         if hit is not None:
@@ -260,6 +267,8 @@ class Session:
         server keeps it with a prepared statement and calls it for each execution; it
         answers only what ``execute`` would answer the same way (``PointRead``). Binds
         nothing: a plan not cached yet gives None."""
+        if self.private_names():
+            return None
         hit = self.db.plan_cache.by_text(sql)
         if hit is None:
             return None
@@ -272,6 +281,8 @@ class Session:
         DELETE whose fast path runs without a transaction (its ``direct``), else None.
         The wire server keeps it with a prepared statement (``PointWrite``). Binds
         nothing: a plan not cached yet gives None."""
+        if self.private_names():
+            return None
         hit = self.db.plan_cache.by_text(sql)
         if hit is None:
             return None
@@ -290,6 +301,8 @@ class Session:
         and the text's literal values to call it with (``reader((), values)``); else
         None. Binds nothing and caches nothing: the first texts of a shape are planned
         by ``execute``."""
+        if self.private_names():
+            return None
         cache = self.db.plan_cache
         hit = cache.by_text(sql)
         if hit is not None:
@@ -348,11 +361,14 @@ class Session:
         # The simplest shapes (SELECT 1, CREATE TABLE, INSERT ... VALUES, a point SELECT)
         # are bound without sqlglot or the binder, whose imports are half of a cold
         # start (sql/quick.py): the same bound statement, literal tags included.
+        if quick_ok and (root.auth.schemas or "search_path" in self.settings):
+            quick_ok = session_path(self, root) == DEFAULT_SCHEMAS   # names as written
         quick = recognize(ph.sql, shape, root, self.db.functions) if quick_ok else None
         if quick is not None:
             bound, tags = quick
         else:
-            if from_pieces and shape is None and self.temp_prefix is None:
+            if from_pieces and shape is None and self.temp_prefix is None \
+                    and self._pieces_resolve(ph.sql, root):
                 # a one-table SELECT planned from its pieces' plans (sql/piece_plan.py)
                 plans = self._piece_plans
                 if plans is None:
@@ -429,7 +445,7 @@ class Session:
             bound = bind_role_statement(role_stmt, self)
             return Prepared(ph.sql, ph, kind=bound.kind, bound=bound, plan=bound.plan,
                             functions_version=self.db.functions.version), None
-        if shape is None and self.temp_prefix is None:
+        if shape is None and self.temp_prefix is None and self._pieces_resolve(ph.sql, root):
             # a one-table SELECT from pieces parsed before (sql/pieces.py); its nodes'
             # positions are the pieces' own, so an error is reported from the whole parse
             pieces = self._pieces
@@ -449,6 +465,8 @@ class Session:
             if self.temp_prefix is None:
                 self.temp_prefix = new_prefix()
             ast = rename_temporary(ast, self.temp_prefix, self.temporary_tables(root))
+        if root.auth.schemas or "search_path" in self.settings:
+            ast = qualify_names(ast, root, session_path(self, root))
         tags = tag_slots(shape, ast) if shape is not None else None
         try:
             bound = self._binder(root, tags).bind_statement(ast)
@@ -460,6 +478,22 @@ class Session:
             tags = None
             bound = self._binder(root, None).bind_statement(ast)
         return bound, tags
+
+    def _pieces_resolve(self, sql: str, root) -> bool:
+        """Whether the pieces' parses (sql/pieces.py), which read names as written, mean
+        what ``sql`` means: not when schemas could qualify or a search path redirect them."""
+        return session_path(self, root) == DEFAULT_SCHEMAS and (not root.auth.schemas
+                                                                or "." not in sql)
+
+    def private_names(self) -> bool:
+        """Whether a statement text may mean other tables in this session than in
+        others (temporary tables, a search path of its own): the shared plan cache's
+        plans are not this session's then."""
+        root = self._catalog_root()
+        if self.temp_prefix is not None and self.temporary_tables(root):
+            return True
+        return bool(root.auth.schemas or "search_path" in self.settings) and \
+            session_path(self, root) != DEFAULT_SCHEMAS
 
     def _binder(self, root, tags):
         front = _front_end()

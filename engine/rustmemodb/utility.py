@@ -16,6 +16,7 @@ from . import statement_limits as limits
 from .result import Result
 from .storage.roles import EMBEDDED_USER
 from .sql.dispatch import Explain, Utility
+from .sql.schemas import DEFAULT_PATH, show_path
 
 
 def run_utility(session, util, params):
@@ -154,6 +155,9 @@ def run_set(session, arg: str) -> None:
             value = _file_root(session, value)
         elif name in limits.SETTINGS:   # validated and applied now (statement_limits.py)
             value = limits.apply_setting(session.cancel_event, name, value)
+        elif name == "search_path":     # kept as SHOW prints it (sql/schemas.py)
+            raw = m.group(2).strip()
+            value = DEFAULT_PATH if raw.lower() == "default" else show_path(raw)
         elif name == "idle_in_transaction_session_timeout":   # the wire server enforces it
             value = limits.show_timeout(limits.parse_timeout(value, name)) \
                 if value.lower() != "default" else "0"
@@ -245,7 +249,7 @@ _DEFAULT_SETTINGS = {
     "server_version": "15.0 (rustmemodb)", "transaction_isolation": "repeatable read",
     "default_transaction_isolation": "repeatable read",
     "standard_conforming_strings": "on", "client_encoding": "UTF8", "datestyle": "ISO, MDY",
-    "timezone": "UTC", "search_path": "public",
+    "timezone": "UTC", "search_path": DEFAULT_PATH,
     "statement_timeout": "0", "max_statement_memory": "0",
     "idle_in_transaction_session_timeout": "0",
     "server_version_num": "150000", "server_encoding": "UTF8", "integer_datetimes": "on",

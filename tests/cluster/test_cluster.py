@@ -383,3 +383,11 @@ def test_with_insert_reads_the_whole_cluster(sql):
             assert c.execute(q).fetchall() == single.execute(q).fetchall()
     finally:
         c.close()
+
+
+def test_schemas_are_refused_and_change_nothing(conn):
+    for sql in ("CREATE SCHEMA s", "/* c */ drop schema if exists s", "ALTER SCHEMA s OWNER TO x"):
+        with pytest.raises(rustmemodb.Error) as e:
+            conn.execute(sql)
+        assert e.value.sqlstate == "0A000", sql
+    assert conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname = 's'").fetchone() == (0,)

@@ -15,7 +15,7 @@ def test_discard_all_resets_the_session_not_the_database():
     conn.execute("CREATE TEMP TABLE scratch AS SELECT 1 AS y")
     conn.execute("CREATE SEQUENCE s")
     conn.execute("SELECT nextval('s')")
-    conn.execute("SET search_path = elsewhere")
+    conn.execute("SET search_path = elsewhere, public")
     conn.execute("PREPARE q AS SELECT count(*) FROM kept")
     assert conn.execute("EXECUTE q").fetchall() == [(1,)]
     assert conn.execute("DISCARD ALL").rowcount in (-1, 0)
@@ -28,7 +28,7 @@ def test_discard_all_resets_the_session_not_the_database():
     with pytest.raises(rustmemodb.Error) as exc:
         conn.execute("SELECT currval('s')")
     assert exc.value.sqlstate == "55000"
-    assert conn.execute("SHOW search_path").fetchall() == [("public",)]
+    assert conn.execute("SHOW search_path").fetchall() == [('"$user", public',)]
     assert conn.execute("SELECT x FROM kept").fetchall() == [(1,)]
     assert conn.execute("SELECT nextval('s')").fetchall() == [(2,)]
 

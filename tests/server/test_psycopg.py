@@ -207,14 +207,14 @@ def test_discard_all_resets_what_a_pool_hands_on(dsn):
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("CREATE TABLE kept (x INTEGER)")
         conn.execute("CREATE TEMP TABLE scratch (y INTEGER)")
-        conn.execute("SET search_path = elsewhere")
+        conn.execute("SET search_path = elsewhere, public")
         conn.execute("SELECT count(*) FROM kept WHERE x = %s", (1,), prepare=True)
         conn.execute("DECLARE held CURSOR WITH HOLD FOR SELECT 1")
         conn.execute("DISCARD ALL")
         conn.prepared_max = 0      # psycopg forgets its own list of prepared names
         with pytest.raises(psycopg.errors.UndefinedTable):
             conn.execute("SELECT * FROM scratch")
-        assert conn.execute("SHOW search_path").fetchone() == ("public",)
+        assert conn.execute("SHOW search_path").fetchone() == ('"$user", public',)
         with pytest.raises(psycopg.errors.InvalidCursorName):
             conn.execute("FETCH 1 FROM held")
         assert conn.execute("SELECT count(*) FROM kept").fetchone() == (0,)

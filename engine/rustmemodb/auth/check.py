@@ -13,6 +13,7 @@ Denial is ``42501 permission denied for table t`` (``view v``, ``schema s``;
 from __future__ import annotations
 
 from .. import errors
+from ..storage.namespaces import schema_of
 from ..storage.roles import has_privilege, is_owner
 
 
@@ -39,6 +40,8 @@ def check(session, root, bound) -> None:
                 raise errors.sql_error("42P01", f'relation "{name}" does not exist',
                                        hint="The role has no USAGE on schema public.")
     mine = cat.member_of(role)
+    if cat.schemas:
+        _check_usage(cat, role, mine, bound)
     for what, name, priv, via in bound.privileges:
         if what == "superuser":
             raise errors.sql_error("42501", f"must be superuser to {name} server files",
@@ -61,6 +64,17 @@ def check(session, root, bound) -> None:
         if not has_privilege(cat, who, "table", name, priv, roles=roles):
             raise errors.sql_error("42501", f"permission denied for {_relkind(root, name)} "
                                             f"{name}")
+
+
+def _check_usage(cat, role: str, mine: set, bound) -> None:
+    """A relation of a schema other than public needs USAGE on its schema (the
+    schema's owner has it; others by GRANT USAGE ON SCHEMA)."""
+    for what, name, _priv, via in bound.privileges:
+        if what in ("table", "owner") and via is None:
+            schema = schema_of(name, cat.schemas)
+            if schema != "public" and not has_privilege(cat, role, "schema", schema, "USAGE",
+                                                        roles=mine):
+                raise errors.sql_error("42501", f"permission denied for schema {schema}")
 
 
 def _relkind(root, name: str) -> str:

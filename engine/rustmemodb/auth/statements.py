@@ -24,11 +24,15 @@ from dataclasses import replace
 import pyarrow as pa
 
 from .. import errors
-from ..exec.operators.ddl import check_drop_dependencies
+from .. import notices
+from ..exec.operators.ddl import check_drop_dependencies, owned_sequences
 from ..exec.run import operator
 from ..plan.auth import Actor, LogicalRoleStatement
 from ..sql.parse_roles import (GrantStatement, MembershipStatement, OwnedStatement,
-                               OwnerStatement, RoleStatement, SetRole)
+                               OwnerStatement, RoleStatement, SchemaStatement, SetRole)
+from ..sql.schemas import check_qualified, reserved_schema
+from ..storage.namespaces import PUBLIC as PUBLIC_SCHEMA, SYSTEM as SYSTEM_SCHEMAS, in_schema
+from ..storage.root import is_temporary
 from ..storage.roles import (EMBEDDED_USER, PUBLIC, PSEUDO_SCHEMA_OWNER, SCHEMA_PRIVS, TABLE_PRIVS,
                              AuthCatalog, Grant, Role, default_acl, has_privilege, is_owner,
                              sql_error_undefined_role)
@@ -64,6 +68,9 @@ def apply(stmt, actor, txn) -> None:
     OWNED, dropped tables too), logged like any other change of the transaction."""
     if isinstance(stmt, OwnedStatement):
         _run_owned(stmt, txn, actor)
+        return
+    if isinstance(stmt, SchemaStatement):
+        _run_schema(stmt, txn, actor)
         return
     run = {RoleStatement: _run_role, GrantStatement: _run_grant,
            MembershipStatement: _run_membership, OwnerStatement: _run_owner}[type(stmt)]
@@ -232,7 +239,7 @@ def _drop(stmt, cat, session, who, root) -> AuthCatalog:
             raise errors.sql_error("55006", f'cannot drop role "{name}" because it is the '
                                             "last superuser",
                                    hint="Make another role SUPERUSER first.")
-        deps = [f"owner of {_kind(root, obj)} {obj}"
+        deps = [f"owner of {_kind(root, obj) if kind == 'table' else kind} {obj}"
                 for (kind, obj), owner in sorted(cat.owners.items()) if owner == name]
         for (kind, obj), grants in sorted(cat.acl.items()):
             if any(g.grantee == name or (g.grantor == name and g.grantee != name)
@@ -250,21 +257,127 @@ def _kind(root, name: str) -> str:
     return "view" if name in root.views else "table"
 
 
+# ---- CREATE / DROP / ALTER SCHEMA -------------------------------------------------------------
+
+def _run_schema(stmt: SchemaStatement, txn, session) -> None:
+    """Schemas are entries of the roles catalog (``AuthCatalog.schemas``, owners and
+    grants beside); DROP ... CASCADE also drops the schema's relations, in ``txn``."""
+    cat = txn.working.auth
+    who = effective_role(session)
+    if stmt.action == "create":
+        owner = _resolve(stmt.owner, session) if stmt.owner is not None else None
+        name = stmt.names[0] if stmt.names[0] is not None else owner
+        if owner is not None and (cat.active or owner != _resolve("\x00current_user",
+                                                                 session)):
+            _need_role(cat, owner)   # without roles, only the session's own user exists
+        if not _is_super(cat, who):
+            raise errors.sql_error("42501", "permission denied for database",
+                                   hint="Creating schemas is reserved to superusers here.")
+        if reserved_schema(name):
+            raise errors.sql_error("42939", f'unacceptable schema name "{name}"',
+                                   detail='The prefix "pg_" is reserved for system schemas.')
+        if "." in name:
+            raise errors.not_supported("schema names containing a dot")
+        if name in (PUBLIC_SCHEMA, *SYSTEM_SCHEMAS) or name in cat.schemas:
+            if stmt.if_exists:
+                notices.emit(f'schema "{name}" already exists, skipping', "42P06")
+                return
+            raise errors.sql_error("42P06", f'schema "{name}" already exists')
+        if not cat.active:
+            owner = None
+        txn.set_auth(cat.with_schema(name, owner if owner is not None else who))
+        return
+    if stmt.action == "owner":
+        name = stmt.names[0]
+        _need_schema(txn.working, name)
+        if name == PUBLIC_SCHEMA:
+            raise errors.not_supported("ALTER SCHEMA public")
+        owner = _resolve(stmt.owner, session)
+        _need_role(cat, owner)
+        if not is_owner(cat, who, "schema", name):
+            raise errors.sql_error("42501", f"must be owner of schema {name}")
+        txn.set_auth(cat.with_owner("schema", name, owner))
+        return
+    for name in stmt.names:
+        if name == PUBLIC_SCHEMA:
+            raise errors.not_supported("DROP SCHEMA public",
+                                       hint="Schema public always exists here; drop its "
+                                            "tables instead.")
+        if name in SYSTEM_SCHEMAS:
+            raise errors.sql_error("2BP01", f"cannot drop schema {name} because it is "
+                                            "required by the database system")
+        if name not in txn.working.auth.schemas:
+            if stmt.if_exists:
+                notices.emit(f'schema "{name}" does not exist, skipping')
+                continue
+            raise errors.sql_error("3F000", f'schema "{name}" does not exist')
+        if not is_owner(txn.working.auth, who, "schema", name):
+            raise errors.sql_error("42501", f"must be owner of schema {name}")
+        _drop_schema(txn, name, stmt.cascade)
+
+
+def _relkind_of(root, name: str) -> str:
+    if name in root.views:
+        return "view"
+    return "materialized view" if root.tables[name].schema.matview_sql is not None else "table"
+
+
+def _drop_schema(txn, name: str, cascade: bool) -> None:
+    root = txn.working
+    schemas = root.auth.schemas
+    views = sorted(in_schema(root.views, name, schemas))
+    tables = sorted(in_schema(root.tables, name, schemas))
+    owned = {seq for t in tables for seq in owned_sequences(root.tables[t].schema)}
+    sequences = sorted(s for s in in_schema(root.sequences, name, schemas) if s not in owned)
+    lines = [f"{_relkind_of(root, n)} {n}" for n in views + tables] + \
+        [f"sequence {seq}" for seq in sequences]
+    if lines and not cascade:
+        raise errors.sql_error(
+            "2BP01", f"cannot drop schema {name} because other objects depend on it",
+            detail="\n".join(f"{line} depends on schema {name}" for line in lines),
+            hint="Use DROP ... CASCADE to drop the dependent objects too.")
+    if len(lines) == 1:
+        notices.emit(f"drop cascades to {lines[0]}")
+    elif lines:
+        notices.emit(f"drop cascades to {len(lines)} other objects")
+    cat = root.auth
+    for v in views:
+        txn.set_view(v, None)
+        cat = cat.without_object("table", v)
+    for t in tables:
+        check_drop_dependencies(txn, t, True)   # foreign keys of other schemas' tables
+        txn.replace_table(t, None)
+        cat = cat.without_object("table", t)
+    for seq in sorted(owned) + sequences:
+        if seq in txn.working.sequences:
+            txn.drop_sequence(seq)
+    txn.set_auth(cat.without_schema(name))
+
+
 # ---- GRANT / REVOKE privileges -------------------------------------------------------------
+
+def _need_schema(root, name: str) -> None:
+    if name != PUBLIC_SCHEMA and name not in root.auth.schemas:
+        raise errors.sql_error("3F000", f'schema "{name}" does not exist')
+
 
 def _targets(stmt: GrantStatement, root) -> list[tuple[str, str]]:
     if stmt.target == "schema":
         for s in stmt.objects:
-            if s != "public":
-                raise errors.sql_error("3F000", f'schema "{s}" does not exist')
+            _need_schema(root, s)
         return [("schema", s) for s in stmt.objects]
+    schemas = root.auth.schemas
     if stmt.target == "all_tables":
+        out = []
         for s in stmt.objects:
-            if s != "public":
-                raise errors.sql_error("3F000", f'schema "{s}" does not exist')
-        return [("table", n) for n in sorted({*root.tables, *root.views})]
+            _need_schema(root, s)
+            out.extend(("table", n) for n in sorted(in_schema({*root.tables, *root.views},
+                                                              s, schemas))
+                       if not is_temporary(n))
+        return out
     out = []
     for n in stmt.objects:
+        check_qualified(root, n)
         if n not in root.tables and n not in root.views:
             raise errors.sql_error("42P01", f'relation "{n}" does not exist')
         out.append(("table", n))
@@ -416,6 +529,8 @@ def _run_owner(stmt: OwnerStatement, cat: AuthCatalog, session, root) -> AuthCat
     name = stmt.name
     in_tables, in_views = name in root.tables, name in root.views
     if not (in_tables or in_views):
+        if not stmt.if_exists:
+            check_qualified(root, name)
         if stmt.if_exists:
             return cat
         raise errors.sql_error("42P01", f'relation "{name}" does not exist')
@@ -440,8 +555,9 @@ def _run_owner(stmt: OwnerStatement, cat: AuthCatalog, session, root) -> AuthCat
 # ---- REASSIGN OWNED / DROP OWNED ------------------------------------------------------------
 
 def _run_owned(stmt: OwnedStatement, txn, session) -> None:
-    """REASSIGN OWNED BY a TO b: a's tables and views (and a's grants on them) pass to b.
-    DROP OWNED BY a: a's tables and views are dropped, every grant to or by a revoked;
+    """REASSIGN OWNED BY a TO b: a's tables, views and schemas (and a's grants on them)
+    pass to b. DROP OWNED BY a: a's tables, views and schemas are dropped, every grant to
+    or by a revoked;
     then DROP ROLE a succeeds. Both need the rights of the roles named (or superuser)."""
     cat = txn.working.auth
     who = effective_role(session)
@@ -484,6 +600,9 @@ def _run_owned(stmt: OwnedStatement, txn, session) -> None:
         if name in txn.working.tables:
             check_drop_dependencies(txn, name, True)
             txn.replace_table(name, None)
+    for (kind, name), owner in sorted(txn.working.auth.owners.items()):
+        if kind == "schema" and owner in roles and name in txn.working.auth.schemas:
+            _drop_schema(txn, name, stmt.cascade)   # what others own in it: 2BP01 or CASCADE
     cat = txn.working.auth
     for name in owned:
         cat = cat.without_object("table", name)

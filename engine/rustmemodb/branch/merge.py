@@ -33,6 +33,7 @@ from rustmemodb.lazy_import import compute as pc
 
 from .. import errors
 from ..types import py_values
+from ..storage.namespaces import in_schema
 from ..storage.root import is_temporary
 from ..storage.table import TableVersion
 from . import validate
@@ -139,6 +140,7 @@ class _Merge:
         replaced or dropped since the base (and the target left as it was) is taken; one
         both sides changed differently is a conflict no strategy resolves."""
         base = self.base.root
+        self._schemas(base)
         for kind, get, put in (("view", lambda r: r.views, self.txn.set_view),
                                ("function", lambda r: r.functions, self.txn.set_function),
                                ("type", lambda r: r.enums, self.txn.set_enum)):
@@ -152,6 +154,22 @@ class _Merge:
                     continue
                 self.blocking.append((name, "", kind, _definition(vb), _definition(vt),
                                       _definition(vs), "schema"))
+
+    def _schemas(self, base) -> None:
+        """Schemas (storage/namespaces.py) the source created since the base are created
+        in the target too (their tables come with all_tables); ones it dropped are
+        dropped once nothing of the target's is left in them."""
+        b, s, t = base.auth.schemas, self.src_root.auth.schemas, self.tgt_root.auth.schemas
+        working = self.txn.working
+        cat = working.auth
+        for name in sorted(set(s) - set(b) - set(t)):
+            cat = cat.with_schema(name, self.src_root.auth.owner("schema", name))
+        for name in sorted((set(b) & set(t)) - set(s)):
+            keys = {*working.tables, *working.views, *working.sequences}
+            if not in_schema(keys, name, t):
+                cat = cat.without_schema(name)
+        if cat is not working.auth:
+            self.txn.set_auth(cat)
 
     # ---- per table ---------------------------------------------------------------------
     def all_tables(self) -> None:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 
 from .. import types
-from ..storage.sequence_names import default_sequence
+from ..storage.namespaces import split
+from ..storage.sequence_names import default_sequence, quote_name
 from .pg_types import DECLARED_TYPES, PgType, pg_type
 from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table, visible_tables
 
@@ -35,12 +36,25 @@ def _user_views(snap: CatalogSnapshot):
     return sorted(snap.root.views.items())
 
 
+def _split(snap: CatalogSnapshot, key: str) -> tuple[str, str]:
+    """(schema, name) of a catalog key (storage/namespaces.py)."""
+    return split(key, snap.root.auth.schemas)
+
+
+def _bare(snap: CatalogSnapshot, name: str) -> str:
+    """A constraint's name without the schema prefix its generated name took from its
+    table's key (``s.t_pkey`` is ``t_pkey`` of schema s)."""
+    return split(name, snap.root.auth.schemas)[1]
+
+
 # ---- schemata ---------------------------------------------------------------------------------
 
 def _schemata(snap: CatalogSnapshot):
     from .virtual import schema_names
-    for name in sorted(set(schema_names()) | {"public"}):
-        owner = "pg_database_owner" if name == "public" else snap.user
+    cat = snap.root.auth
+    for name in sorted(set(schema_names()) | {"public"} | set(cat.schemas)):
+        owner = "pg_database_owner" if name == "public" else \
+            cat.owner("schema", name) or snap.user
         yield (snap.database, name, owner, None, None, None, None)
 
 
@@ -54,8 +68,8 @@ _table("schemata", "catalog_name schema_name schema_owner default_character_set_
 def _tables(snap: CatalogSnapshot):
     rows = [(name, "BASE TABLE", "YES") for name, _ in _user_tables(snap)]
     rows += [(name, "VIEW", "NO") for name, _ in _user_views(snap)]
-    for name, kind, insertable in sorted(rows):
-        yield (snap.database, "public", name, kind, None, None, None, None, None, insertable,
+    for schema, name, kind, insertable in sorted((*_split(snap, n), k, i) for n, k, i in rows):
+        yield (snap.database, schema, name, kind, None, None, None, None, None, insertable,
                "NO", None)
 
 
@@ -89,7 +103,8 @@ def _columns(snap: CatalogSnapshot):
         for i, c in enumerate(schema.columns):
             yield _column_row(snap, name, i, c.name, c.type, c.not_null or i in key,
                               None if c.identity is not None else
-                              column_default(c.default_sql, c.type), "YES", c.typmod)
+                              column_default(c.default_sql, c.type, snap.root.auth.schemas),
+                              "YES", c.typmod)
     for name, view in _user_views(snap):
         for i, (col, sql_type) in enumerate(view_columns(snap, view)):
             yield _column_row(snap, name, i, col, sql_type, False, None, "NO")
@@ -109,7 +124,7 @@ def _column_row(snap, table, i, name, sql_type, not_null, default, updatable,
         t = DECLARED_TYPES[typmod[0]]
     elif typmod is not None:
         t = PgType("numeric", "numeric", typmod[1], 10, typmod[2])
-    return (snap.database, "public", table, name, i + 1, default, "NO" if not_null else "YES",
+    return (snap.database, *_split(snap, table), name, i + 1, default, "NO" if not_null else "YES",
             t.data_type, length, t.character_octet_length, t.numeric_precision,
             t.numeric_precision_radix, t.numeric_scale, t.datetime_precision, None, None,
             None, None, None, None, None, None, None, None, None,
@@ -135,11 +150,17 @@ _TYPE_SUFFIX = {types.TEXT: "text", types.DATE: "date", types.UUID: "uuid", type
                 types.TIME: "time without time zone", types.BYTEA: "bytea"}
 
 
-def column_default(sql: str | None, sql_type: str) -> str | None:
-    """A DEFAULT as PostgreSQL shows it: typed literals, lower-case keywords."""
+def column_default(sql: str | None, sql_type: str, schemas=None) -> str | None:
+    """A DEFAULT as PostgreSQL shows it: typed literals, lower-case keywords; ``schemas``:
+    the user schemas, for a sequence of one (``nextval('s.t_id_seq'::regclass)``)."""
     if sql is None:
         return None
-    if default_sequence(sql, owned=True) is not None:    # nextval('"Q_id_seq"'::regclass)
+    sequence = default_sequence(sql, owned=True)
+    if sequence is not None:                             # nextval('"Q_id_seq"'::regclass)
+        schema, bare = split(sequence, schemas)
+        if schema != "public":
+            name = f"{quote_name(schema)}.{quote_name(bare)}".replace("'", "''")
+            return f"nextval('{name}'::regclass)"
         return sql[:-1] + "::regclass)"
     if sql.upper() in ("TRUE", "FALSE", "NULL"):
         return sql.lower()
@@ -155,7 +176,7 @@ _table("columns", _COLUMNS, _columns, _INT_COLUMNS)
 
 def _views(snap: CatalogSnapshot):
     for name, view in _user_views(snap):
-        yield (snap.database, "public", name, view.sql, "NONE", "NO", "NO", "NO", "NO", "NO")
+        yield (snap.database, *_split(snap, name), view.sql, "NONE", "NO", "NO", "NO", "NO", "NO")
 
 
 _table("views", "table_catalog table_schema table_name view_definition check_option "
@@ -180,8 +201,9 @@ def _constraints(snap: CatalogSnapshot):
 def _table_constraints(snap: CatalogSnapshot):
     for table, cname, kind, _, _ in _constraints(snap):
         nulls = "YES" if kind in ("PRIMARY KEY", "UNIQUE") else None
-        yield (snap.database, "public", cname, snap.database, "public", table, kind, "NO", "NO",
-               "YES", nulls)
+        schema, bare = _split(snap, table)
+        yield (snap.database, schema, _bare(snap, cname), snap.database, schema, bare, kind,
+               "NO", "NO", "YES", nulls)
 
 
 _table("table_constraints", "constraint_catalog constraint_schema constraint_name "
@@ -200,7 +222,8 @@ def _key_column_usage(snap: CatalogSnapshot):
             if kind == "FOREIGN KEY":
                 ref_pos = _position_in_unique(tables.get(con.ref_table), con.ref_columns,
                                               con.ref_columns[k])
-            yield (snap.database, "public", cname, snap.database, "public", table,
+            ns, bare = _split(snap, table)
+            yield (snap.database, ns, _bare(snap, cname), snap.database, ns, bare,
                    schema.columns[pos].name, k + 1, ref_pos)
 
 
@@ -232,7 +255,9 @@ def _referential_constraints(snap: CatalogSnapshot):
         if ref is not None:
             wanted = {ref.schema.position(c) for c in fk.ref_columns}
             unique = next((u.name for u in ref.schema.uniques if set(u.columns) == wanted), None)
-        yield (snap.database, "public", cname, snap.database, "public", unique, "NONE",
+        ns = _split(snap, table)[0]
+        yield (snap.database, ns, _bare(snap, cname), snap.database,
+               _split(snap, fk.ref_table)[0], unique and _bare(snap, unique), "NONE",
                fk.on_update, fk.on_delete)
 
 
@@ -246,7 +271,8 @@ def _check_constraints(snap: CatalogSnapshot):
     for table, cname, kind, schema, ck in _constraints(snap):
         if kind == "CHECK":
             # PostgreSQL deparses an operator expression in parentheses, then wraps it
-            yield (snap.database, "public", cname, f"(({ck.sql}))")
+            yield (snap.database, _split(snap, table)[0], _bare(snap, cname),
+                   f"(({ck.sql}))")
 
 
 _table("check_constraints", "constraint_catalog constraint_schema constraint_name check_clause",

@@ -13,9 +13,12 @@ pg_catalog is on every search path: ``pg_class`` resolves unqualified.
 """
 from __future__ import annotations
 
+import re
 import zlib
 
 from .. import types
+from ..storage.namespaces import split
+from ..storage.roles import acl_text
 from ..storage.sequence_names import relation_name
 from .information_schema import column_default, view_columns
 from .pg_types import pg_type
@@ -227,9 +230,24 @@ def _relations(snap: CatalogSnapshot):
 
 # ---- pg_namespace, pg_database, pg_roles ---------------------------------------------------
 
+def namespace_oid(root, schema: str) -> int:
+    """pg_namespace.oid of a schema: the fixed ones, else the oid CREATE SCHEMA drew."""
+    return NAMESPACES.get(schema) or root.auth.schemas.get(schema, NAMESPACES["public"])
+
+
+def split_key(root, key: str) -> tuple[str, int]:
+    """(bare name, namespace oid) of a catalog key (storage/namespaces.py)."""
+    schema, bare = split(key, root.auth.schemas)
+    return bare, namespace_oid(root, schema)
+
+
 def _namespaces(snap):
     for name, oid in NAMESPACES.items():
         yield oid, name, ROLE_OID, None
+    from .pg_auth import role_oid
+    cat = snap.root.auth
+    for name, oid in sorted(cat.schemas.items()):
+        yield oid, name, role_oid(snap, cat.owner("schema", name)), acl_text(cat, "schema", name)
 
 
 _table("pg_namespace", "oid nspname nspowner nspacl", _namespaces, _typed("I: oid nspowner; TA: nspacl"))
@@ -272,7 +290,8 @@ def _classes(snap):
         am = 403 if kind == "i" else (2 if stored else 0)   # btree, heap
         from .pg_auth import owner_oid, relacl
         owned = kind if kind != "i" else "r"
-        yield (oid, name, NAMESPACES["public"], 0, 0, owner_oid(snap, table), am, oid, 0, 0,
+        relname, nsp = split_key(snap.root, name)
+        yield (oid, relname, nsp, 0, 0, owner_oid(snap, table), am, oid, 0, 0,
                -1.0, 0, 0, has_index, False, "p", kind, natts, checks, False, triggers, False,
                False, False, True, "d", False, 0, 0, 0,
                relacl(snap, name) if owned != "i" else None, None, None)
@@ -344,7 +363,7 @@ def _attrdefs(snap):
         for i, c in enumerate(version.schema.columns):
             if c.default_sql is not None and c.identity is None:   # identity: no attrdef
                 yield (relation_oid("d", f"{name}.{c.name}"), relation_oid("r", name), i + 1,
-                       column_default(c.default_sql, c.type))
+                       column_default(c.default_sql, c.type, snap.root.auth.schemas))
 
 
 # adbin holds the default's SQL text (PostgreSQL: a node tree), so pg_get_expr returns it.
@@ -444,7 +463,7 @@ def _constraints(snap):
         s = version.schema
         rel = relation_oid("r", name)
         for u in s.uniques:
-            yield (relation_oid("c", u.name), u.name, NAMESPACES["public"],
+            yield (relation_oid("c", u.name), *split_key(snap.root, u.name),
                    "p" if u.primary else "u", False, False, True, rel, 0,
                    relation_oid("i", u.name), 0, 0, " ", " ", " ", True, 0, True,
                    [i + 1 for i in u.columns], None, None)
@@ -455,13 +474,15 @@ def _constraints(snap):
             key = next((u for u in ref.schema.uniques
                         if sorted(u.columns) == sorted(k - 1 for k in ref_keys)), None) \
                 if ref else None
-            yield (relation_oid("c", fk.name), fk.name, NAMESPACES["public"], "f", False, False,
+            yield (relation_oid("c", fk.name), split_key(snap.root, fk.name)[0],
+                   split_key(snap.root, name)[1], "f", False, False,
                    fk.validated, rel, 0, relation_oid("i", key.name) if key else 0, 0,
                    relation_oid("r", fk.ref_table),
                    _FK_ACTIONS.get(fk.on_update, "a"), _FK_ACTIONS.get(fk.on_delete, "a"), "s",
                    True, 0, True, [i + 1 for i in fk.columns], ref_keys, None)
         for ck in s.checks:
-            yield (relation_oid("c", ck.name), ck.name, NAMESPACES["public"], "c", False, False,
+            yield (relation_oid("c", ck.name), split_key(snap.root, ck.name)[0],
+                   split_key(snap.root, name)[1], "c", False, False,
                    ck.validated, rel, 0, 0, 0, 0, " ", " ", " ", True, 0, False, None, None, ck.sql)
 
 
@@ -626,8 +647,15 @@ def _div_trunc(a: int, b: int) -> int:
 
 def view_definition(sql: str) -> str:
     """pg_get_viewdef's text of a stored view query (PostgreSQL deparses it; the engine
-    keeps the query as written, normalised by sqlglot): leading space, trailing ``;``."""
+    keeps the query as written, normalised by sqlglot): leading space, trailing ``;``. A
+    table of another schema is stored by its key, aliased by its bare name (sql/schemas.py:
+    ``"s.t" AS t``): shown as written, ``s.t``."""
+    if '"' in sql:
+        sql = _KEYED.sub(lambda m: m.group(1) + "." + m.group(2), sql)
     return f" {sql};"
+
+
+_KEYED = re.compile(r'"([a-z_][a-z0-9_$]*)\.([a-z_][a-z0-9_$]*)" AS \2\b')
 
 
 def view_defs(root) -> dict[int, str]:
@@ -657,9 +685,10 @@ def index_defs(root) -> dict[int, str]:
             unique = getattr(ix, "primary", False) or getattr(ix, "unique", True)
             method = "btree"
             cols = ", ".join(s.columns[i].name for i in ix.columns)
+            schema, bare = split(name, root.auth.schemas)
             out[relation_oid("i", ix.name)] = (f"CREATE {'UNIQUE ' if unique else ''}INDEX "
-                                              f"{ix.name} ON public.{name} USING {method} "
-                                              f"({cols})")
+                                              f"{split(ix.name, root.auth.schemas)[1]} ON "
+                                              f"{schema}.{bare} USING {method} ({cols})")
     return out
 
 

@@ -3,12 +3,13 @@ and pg_indexes, and the view definitions pg_get_viewdef returns.
 
 People and tools ask these first (``SELECT tablename FROM pg_tables WHERE schemaname =
 'public'``, dbt's and Metabase's table listing, psql's ``\\d+ view``'s "View
-definition"), rather than pg_class. Rows cover the ``public`` schema's objects (the
+definition"), rather than pg_class. Rows cover the user schemas' objects (the
 engine has no system tables of its own to list); owners are the roles catalog's.
 """
 from __future__ import annotations
 
 from .. import types
+from ..storage.namespaces import split
 from .pg_catalog import fk_referenced, index_defs, relation_oid, view_definition
 from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table, visible_tables
 
@@ -26,6 +27,11 @@ def _owner(snap: CatalogSnapshot, name: str) -> str:
     return owner or snap.user
 
 
+def _split(snap: CatalogSnapshot, key: str) -> tuple[str, str]:
+    """(schema, name) of a catalog key (storage/namespaces.py)."""
+    return split(key, snap.root.auth.schemas)
+
+
 def _has_indexes(schema) -> bool:
     return bool(schema.uniques or schema.indexes)
 
@@ -35,7 +41,7 @@ def _tables(snap):
     for name, version in visible_tables(snap):
         s = version.schema
         if s.matview_sql is None:     # foreign keys are triggers on both tables
-            yield ("public", name, _owner(snap, name), None, _has_indexes(s), False,
+            yield (*_split(snap, name), _owner(snap, name), None, _has_indexes(s), False,
                    bool(s.foreign_keys) or name in referenced, False)
 
 
@@ -43,13 +49,13 @@ def _matviews(snap):
     for name, version in visible_tables(snap):
         s = version.schema
         if s.matview_sql is not None:
-            yield ("public", name, _owner(snap, name), None, _has_indexes(s), True,
+            yield (*_split(snap, name), _owner(snap, name), None, _has_indexes(s), True,
                    view_definition(s.matview_sql))
 
 
 def _views(snap):
     for name, view in sorted(snap.root.views.items()):
-        yield "public", name, _owner(snap, name), view_definition(view.sql)
+        yield (*_split(snap, name), _owner(snap, name), view_definition(view.sql))
 
 
 def _indexes(snap):
@@ -58,7 +64,7 @@ def _indexes(snap):
     for name, version in visible_tables(snap):
         s = version.schema
         for ix in (*s.uniques, *s.indexes):
-            yield ("public", name, ix.name.removeprefix(prefix), None,
+            yield (*_split(snap, name), _split(snap, ix.name.removeprefix(prefix))[1], None,
                    defs.get(relation_oid("i", ix.name), ""))
 
 

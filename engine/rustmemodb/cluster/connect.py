@@ -64,6 +64,12 @@ from .trees import (
 from .select_plan import SelectPlanning
 from .write_route import WriteRouting
 
+# schemas (sql/schemas.py) are the single engine's: shards' placement and the plan split
+# read bare table names
+_SCHEMA_STATEMENT = re.compile(
+    r"(?is)(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*(?:create|drop|alter)\s+schema\b")
+
+
 class Cluster:
     """What every connection to one sharded database shares."""
 
@@ -499,6 +505,10 @@ class ClusterConnection(SelectPlanning, WriteRouting):
         if word == "explain":
             from .explain import explain
             return explain(self, sql, params)
+        if word in ("create", "drop", "alter") and _SCHEMA_STATEMENT.match(sql):
+            raise refuse("CREATE/DROP/ALTER SCHEMA",
+                         hint="A cluster's tables live in schema public; a branch is the "
+                              "way to a separate namespace.")
         if word in ("create", "drop", "alter", "truncate", "comment", "grant", "revoke",
                     "reassign"):
             return self._ddl(word, sql, params)

@@ -30,6 +30,7 @@ from typing import Any
 import pyarrow as pa
 
 from .. import errors, types
+from ..storage.namespaces import qualify
 from ..exec.files import split_text, unescape_text
 from . import messages as m
 from . import pgtypes
@@ -177,9 +178,10 @@ def parse_copy(sql: str) -> CopySpec | None:
         parts = [_ident(p.next())]
         while p.accept("."):
             parts.append(_ident(p.next()))
-        if len(parts) > 1 and parts[-2] not in ("public", "pg_catalog"):
+        if len(parts) > 1 and parts[-2] in ("pg_catalog", "information_schema"):
             raise errors.sql_error("3F000", f'schema "{parts[-2]}" does not exist')
-        table = parts[-1]
+        # s.t: the table's catalog key (storage/namespaces.py), checked where it is used
+        table = qualify(parts[-2], parts[-1]) if len(parts) > 1 else parts[-1]
         if p.accept("("):
             columns = p.ident_list()
     way = p.next()

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Protocol
 from ..catalog.virtual import schema_names, table_names
+from ..storage.namespaces import in_schema
 from ..errors import Error
 from .bind.binder import StatementBinder
 from .parse import parse_one
@@ -415,6 +416,7 @@ class DatabaseCatalog:
     def relations(self) -> dict[str, str]:
 
         out = {name: "schema" for name in schema_names()}
+        out.update({name: "schema" for name in self.root.auth.schemas})
         out.update({name: self.extra_kind for name in self.extra})
         out.update({name: "view" for name in self.root.views})
         out.update({name: "table" for name in self.root.tables})
@@ -437,8 +439,12 @@ class DatabaseCatalog:
         return []
 
     def schema_relations(self, schema: str) -> list[str]:
-        """The tables of a catalog schema (``information_schema``, ``pg_catalog``)."""
-
+        """The tables of a catalog schema (``information_schema``, ``pg_catalog``) or the
+        relations of a user schema (``staging.|``: their bare names)."""
+        if schema in self.root.auth.schemas:
+            keys = {*self.root.tables, *self.root.views}
+            return sorted(k.partition(".")[2] for k in in_schema(keys, schema,
+                                                                   self.root.auth.schemas))
         return table_names(schema)
 
     def _view_columns(self, view: Any) -> list[str]:

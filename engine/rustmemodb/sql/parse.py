@@ -333,6 +333,7 @@ def _parser():
 # REFRESH MATERIALIZED VIEW is no statement sqlglot reads (it logs a warning and returns
 # an opaque Command); CREATE MATERIALIZED VIEW ... WITH DATA neither.
 _REFRESH = re.compile(r"(?is)^\s*refresh\s+materialized\s+view\s+(concurrently\s+)?"
+                      r"(?:(?P<schema>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s*\.\s*)?"
                       r"(?P<name>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s*"
                       r"(?P<data>with\s+(?:no\s+)?data)?\s*;?\s*$")
 _ON_COMMIT = re.compile(r"(?is)^(\s*create\s+(?:global\s+|local\s+)?temp(?:orary)?\s+table\b.*?)"
@@ -340,9 +341,11 @@ _ON_COMMIT = re.compile(r"(?is)^(\s*create\s+(?:global\s+|local\s+)?temp(?:orary
 _SET_RETURNING = re.compile(r"(?is)^\s*create\s+(?:or\s+replace\s+)?function\b.*?"
                             r"\breturns\s+(setof|table)\b")
 _ALTER_SEQUENCE = re.compile(r"(?is)^\s*alter\s+sequence\s+(?P<exists>if\s+exists\s+)?"
+                             r"(?:(?P<schema>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s*\.\s*)?"
                              r"(?P<name>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s+(?P<rest>.*?)\s*;?\s*$")
 _RESTART = re.compile(r"(?is)^restart(?:\s+(?:with\s+)?(?P<n>[+-]?\d+))?$")
 _VALIDATE = re.compile(r"(?is)^\s*alter\s+table\s+(?P<exists>if\s+exists\s+)?(?:only\s+)?"
+                       r"(?:(?P<schema>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s*\.\s*)?"
                        r"(?P<name>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s+validate\s+constraint\s+"
                        r"(?P<constraint>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s*;?\s*$")
 _WITH_DATA = re.compile(r"(?is)^(\s*create\s+materialized\s+view\b.*?)\s+with\s+(no\s+)?data"
@@ -354,6 +357,13 @@ def _identifier(name: str) -> exp.Identifier:
     if name.startswith('"'):
         return exp.to_identifier(name[1:-1].replace('""', '"'), quoted=True)
     return exp.to_identifier(name.lower())
+
+
+def _table(m: re.Match) -> exp.Table:
+    """The ``[schema.]name`` a statement form's match names (sql/schemas.py qualifies it)."""
+    schema = m.group("schema")
+    return exp.Table(this=_identifier(m.group("name")),
+                     db=_identifier(schema) if schema else None)
 
 
 def _statement_forms(sql: str) -> exp.Expression | str:
@@ -370,7 +380,7 @@ def _statement_forms(sql: str) -> exp.Expression | str:
         if r.group("n") is None:
             raise errors.not_supported("ALTER SEQUENCE ... RESTART without WITH",
                                        hint="Give the next value: RESTART WITH n.")
-        return exp.Alter(this=exp.Table(this=_identifier(m.group("name"))), kind="SEQUENCE",
+        return exp.Alter(this=_table(m), kind="SEQUENCE",
                          exists=bool(m.group("exists")),
                          actions=[exp.Literal.number(int(r.group("n")))])
     m = _SET_RETURNING.match(sql)
@@ -388,11 +398,11 @@ def _statement_forms(sql: str) -> exp.Expression | str:
     if m is not None:
         if m.group("data") and "no" in m.group("data").lower():
             raise errors.not_supported("REFRESH MATERIALIZED VIEW ... WITH NO DATA")
-        return exp.Refresh(this=exp.Table(this=_identifier(m.group("name"))),
+        return exp.Refresh(this=_table(m),
                            kind="MATERIALIZED VIEW")
     m = _VALIDATE.match(sql)
     if m is not None:
-        return exp.Alter(this=exp.Table(this=_identifier(m.group("name"))), kind="TABLE",
+        return exp.Alter(this=_table(m), kind="TABLE",
                          exists=bool(m.group("exists")),
                          actions=[exp.AnalyzeValidate(kind="CONSTRAINT",
                                                       this=_identifier(m.group("constraint")))])
@@ -422,7 +432,7 @@ _UNSUPPORTED_CREATE = re.compile(
 _UNSUPPORTED_ALTER = re.compile(
     r"(?is)^\s*alter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?[\w.\"$]+\s+"
     r"(?P<kind>(?:enable|disable|force|no\s+force)\s+(?:row\s+level\s+security|trigger|rule)"
-    r"|cluster\s+on|set\s+(?:logged|unlogged|without\s+cluster|tablespace|access\s+method)"
+    r"|cluster\s+on|set\s+(?:logged|unlogged|without\s+cluster|tablespace|access\s+method|schema)"
     r"|replica\s+identity|inherit|no\s+inherit|attach\s+partition|detach\s+partition"
     r"|alter\s+(?:column\s+)?[\w\"$]+\s+set\s+(?:statistics|storage|compression)"
     r"|rename\s+constraint)\b")

@@ -36,6 +36,7 @@ import re
 from dataclasses import dataclass, field
 
 from .. import errors
+from ..storage.namespaces import SYSTEM, qualify
 
 _TOKEN = re.compile(r"""
     (?P<ws>\s+|--[^\n]*|/\*(?:[^*]|\*(?!/))*\*/)
@@ -162,6 +163,23 @@ class AlterTypeStatement:
 
 
 @dataclass
+class SchemaStatement:
+    """CREATE / DROP / ALTER SCHEMA (applied by auth/statements.py: schemas live in the
+    roles catalog, with their owners and grants)."""
+    action: str                       # create | drop | owner
+    names: list
+    if_exists: bool = False           # IF [NOT] EXISTS
+    owner: str | None = None          # AUTHORIZATION role / OWNER TO role
+    cascade: bool = False
+    position: int = 1
+
+    @property
+    def kind(self) -> str:
+        return {"create": "CREATE SCHEMA", "drop": "DROP SCHEMA"}.get(self.action,
+                                                                     "ALTER SCHEMA")
+
+
+@dataclass
 class SetRole:
     role: str | None                  # None: SET ROLE NONE / RESET ROLE
     position: int = 1
@@ -220,6 +238,8 @@ def parse(sql: str):
         if head == "ALTER" and second == "USER" and len(words) > 2 and words[2] == "MAPPING":
             return None
         return _Parser(sql).role_statement()
+    if head in ("CREATE", "ALTER", "DROP") and second == "SCHEMA":
+        return _Parser(sql).schema_statement()
     if head in ("GRANT", "REVOKE"):
         return _Parser(sql).grant_statement()
     if (head, second) in (("REASSIGN", "OWNED"), ("DROP", "OWNED")):
@@ -293,13 +313,14 @@ class _Parser:
         raise self.fail()
 
     def qualified(self) -> str:
-        """``t`` or ``public.t`` (rustmemodb's tables all live in schema public)."""
+        """``t``, ``public.t`` or ``s.t``: the relation's catalog key (storage/
+        namespaces.py); whether schema ``s`` exists is the executor's to say."""
         first = self.name()
         if self.punct("."):
             second = self.name()
-            if first != "public":
+            if first in SYSTEM:
                 raise errors.sql_error("3F000", f'schema "{first}" does not exist')
-            return second
+            return qualify(first, second)
         return first
 
     def role_name(self, allow_public: bool = False) -> str:
@@ -579,9 +600,9 @@ class _Parser:
             while self.punct("."):
                 parts.append(self.name())
             if len(parts) == 3:
-                if parts[0] != "public":
+                if parts[0] in SYSTEM:
                     raise errors.sql_error("3F000", f'schema "{parts[0]}" does not exist')
-                parts = parts[1:]
+                parts = [qualify(parts[0], parts[1]), parts[2]]
             if len(parts) != 2:
                 raise errors.syntax_error("column name must be qualified", position=at.pos)
             name, column = parts
@@ -591,6 +612,50 @@ class _Parser:
         text = None if self.accept("NULL") else self.string()
         self.end()
         return CommentStatement(what.lower(), name, column, text or None, at.pos)
+
+    # ---- CREATE / DROP / ALTER SCHEMA ----------------------------------------------------
+    def schema_statement(self) -> SchemaStatement:
+        start = self.tok.pos
+        head = self.expect("CREATE", "DROP", "ALTER")
+        self.expect("SCHEMA")
+        if head == "DROP":
+            if_exists = False
+            if self.accept("IF"):
+                self.expect("EXISTS")
+                if_exists = True
+            names = self.name_list(self.name)
+            cascade = self.accept("CASCADE", "RESTRICT") == "CASCADE"
+            self.end()
+            return SchemaStatement("drop", names, if_exists, cascade=cascade, position=start)
+        if head == "ALTER":
+            name = self.name()
+            if self.accept("RENAME"):
+                raise errors.not_supported("ALTER SCHEMA ... RENAME TO",
+                                           hint="Create the new schema and recreate the "
+                                                "objects in it.")
+            self.expect("OWNER")
+            self.expect("TO")
+            owner = self.role_name()
+            self.end()
+            return SchemaStatement("owner", [name], owner=owner, position=start)
+        if_not_exists = False
+        if self.accept("IF"):
+            self.expect("NOT")
+            self.expect("EXISTS")
+            if_not_exists = True
+        name = owner = None
+        if not self.is_word("AUTHORIZATION"):
+            name = self.name()
+        if self.accept("AUTHORIZATION"):
+            owner = self.role_name()
+        if name is None and owner is None:
+            raise self.fail()
+        if self.tok.kind == "word" and self.is_word("CREATE", "GRANT"):
+            raise errors.not_supported("schema elements in CREATE SCHEMA",
+                                       hint="Create the schema, then its objects with "
+                                            "qualified names (CREATE TABLE s.t ...).")
+        self.end()
+        return SchemaStatement("create", [name], if_not_exists, owner=owner, position=start)
 
     # ---- SET ROLE ------------------------------------------------------------------------
     def set_role(self) -> SetRole:

@@ -62,6 +62,10 @@ class AuthCatalog:
     owners: dict = field(default_factory=dict)    # (kind, name) -> role name
     acl: dict = field(default_factory=dict)       # (kind, name) -> tuple[Grant, ...]
     next_oid: int = FIRST_OID
+    # Schemas besides public (sql/schemas.py): name -> oid, drawn from ``next_oid`` so a
+    # schema keeps its pg_namespace oid across restarts and forks. Their owners and
+    # grants are ``owners``/``acl`` entries of kind "schema", like public's.
+    schemas: dict = field(default_factory=dict)
 
     @property
     def active(self) -> bool:
@@ -162,6 +166,23 @@ class AuthCatalog:
     def with_members(self, members: tuple) -> "AuthCatalog":
         return replace(self, members=members)
 
+    def with_schema(self, name: str, owner: str | None) -> "AuthCatalog":
+        """A new schema (CREATE SCHEMA), owned by ``owner`` (None: the implicit
+        superuser), with the next oid."""
+        schemas = dict(self.schemas)
+        schemas[name] = self.next_oid
+        cat = replace(self, schemas=schemas, next_oid=self.next_oid + 1)
+        return cat.without_object("schema", name).with_owner("schema", name, owner)
+
+    def without_schema(self, name: str) -> "AuthCatalog":
+        schemas = dict(self.schemas)
+        del schemas[name]
+        return replace(self, schemas=schemas).without_object("schema", name)
+
+    def renamed_schema(self, old: str, new: str) -> "AuthCatalog":
+        schemas = {(new if n == old else n): oid for n, oid in self.schemas.items()}
+        return replace(self, schemas=schemas).renamed_object("schema", old, new)
+
 
 EMPTY = AuthCatalog()
 
@@ -180,6 +201,7 @@ def encode(cat: AuthCatalog) -> dict:
         "acl": [[k, n, [[g.grantee, g.privilege, g.grantable, g.grantor] for g in grants]]
                 for (k, n), grants in cat.acl.items()],
         "next_oid": cat.next_oid,
+        **({"schemas": [[n, oid] for n, oid in cat.schemas.items()]} if cat.schemas else {}),
     }
 
 
@@ -222,7 +244,12 @@ def decode(data) -> AuthCatalog:
         acl[(entry[0], entry[1])] = tuple(grants)
     next_oid = data.get("next_oid", FIRST_OID)
     need(_int(next_oid), "next_oid")
-    return AuthCatalog(roles, tuple(members), owners, acl, next_oid)
+    schemas = {}
+    for entry in data.get("schemas", ()):     # absent in files written before schemas
+        need(isinstance(entry, (list, tuple)) and len(entry) == 2
+             and isinstance(entry[0], str) and _int(entry[1]), "schema")
+        schemas[entry[0]] = entry[1]
+    return AuthCatalog(roles, tuple(members), owners, acl, next_oid, schemas)
 
 
 def _int(v) -> bool:
@@ -300,7 +327,9 @@ def default_acl(cat: AuthCatalog, kind: str, name: str) -> tuple:
     the owner's full rights; schema public also USAGE for PUBLIC."""
     if kind == "schema":
         if name != "public":
-            return ()
+            owner = cat.owner(kind, name)
+            return () if owner is None else tuple(Grant(owner, p, False, owner)
+                                                  for p in SCHEMA_PRIVS)
         return (Grant(PSEUDO_SCHEMA_OWNER, "USAGE", False, PSEUDO_SCHEMA_OWNER),
                 Grant(PSEUDO_SCHEMA_OWNER, "CREATE", False, PSEUDO_SCHEMA_OWNER),
                 Grant(PUBLIC, "USAGE", False, PSEUDO_SCHEMA_OWNER))

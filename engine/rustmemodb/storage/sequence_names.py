@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from .. import errors
+from .namespaces import PUBLIC, qualify
 
 _PART = re.compile(r'\s*(?:"((?:[^"]|"")*)"|([^".\s]+))\s*')
 _PLAIN = re.compile(r"[a-z_][a-z0-9_$]*")
@@ -23,8 +24,9 @@ _DRAWS = re.compile(r"nextval\(\s*'((?:[^']|'')+)'(?:::regclass)?\s*\)", re.I)
 
 
 def relation_name(text: str) -> str:
-    """The relation ``text`` names (``'a_id_seq'``, ``'public."My Seq"'``), the schema
-    dropped (there is one schema); 42602 for text that is no name."""
+    """The catalog key of the relation ``text`` names (``'a_id_seq'``,
+    ``'public."My Seq"'``, ``'s.q'``: storage/namespaces.py); 42602 for text that is no
+    name."""
     parts, pos = [], 0
     while True:
         m = _PART.match(text, pos)
@@ -34,6 +36,8 @@ def relation_name(text: str) -> str:
                      else m.group(2).lower())
         pos = m.end()
         if pos == len(text):
+            if len(parts) > 1 and parts[-2] not in (PUBLIC, "pg_catalog"):
+                return qualify(parts[-2], parts[-1])
             return parts[-1]
         if text[pos] != "." or len(parts) == 3:
             raise errors.sql_error("42602", f'invalid name syntax: "{text}"')

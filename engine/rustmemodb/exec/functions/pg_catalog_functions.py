@@ -3,8 +3,8 @@
 ``format_type``, ``to_regtype``, ``pg_table_is_visible``, ``pg_get_expr`` and the
 regclass/regtype conversions the binder uses for ``::regclass`` casts; the oids
 and names come from catalog/pg_catalog.py, so they agree with the virtual tables.
-Every user relation is in ``public``, which is on the search path, so every
-relation is visible. ``pg_typeof`` has one overload per engine type (and its array),
+A relation is visible when no schema before its own on the search path has one of the
+same name (all are, while public is the only schema). ``pg_typeof`` has one overload per engine type (and its array),
 each answering the name PostgreSQL gives that type.
 """
 from __future__ import annotations
@@ -70,6 +70,10 @@ def register(reg) -> None:
                  "pg_operator_is_visible", "pg_ts_config_is_visible", "pg_opclass_is_visible",
                  "pg_opfamily_is_visible", "pg_statistics_obj_is_visible"):
         reg.add(ScalarFunction(name, fixed((I, B)), None, lambda oid: True))
+    # pg_table_is_visible once schemas other than public exist: the binder passes the
+    # oids the session's search path hides (sql/bind/bind_session_functions.py)
+    reg.add(ScalarFunction("rustmemodb_oid_visible", fixed((I, types.array_of(I), B)), None,
+                           lambda oid, hidden: oid not in hidden))
     reg.add(ScalarFunction("pg_get_expr", fixed((T, I, T), (T, I, B, T)), None,
                            lambda expr, rel, pretty=False: expr))
     # objects the engine never has (pg_statistic_ext, pg_trigger are empty): never called

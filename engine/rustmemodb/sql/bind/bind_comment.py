@@ -16,10 +16,12 @@ from ...plan.ddl import LogicalAlterTable, LogicalCreateView, SetSchema
 from ...storage.root import owner_of_index
 from ..bound import BoundStatement
 from ..parse_roles import CommentStatement
+from ..schemas import check_qualified
 
 
 def bind_comment(stmt: CommentStatement, root) -> BoundStatement:
     kind, name, text = stmt.objkind, stmt.name, stmt.text
+    check_qualified(root, name)
     if kind == "view":
         view = root.views.get(name)
         if view is None:

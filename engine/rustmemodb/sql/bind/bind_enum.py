@@ -58,10 +58,11 @@ def bind_alter_type(stmt: AlterTypeStatement) -> BoundStatement:
 
 
 def type_name(table: exp.Expression) -> str:
-    """A type's name as written (``public.mood`` is ``mood``; other schemas: 3F000)."""
+    """A type's name as written (``public.mood`` is ``mood``; other schemas: 0A000)."""
     schema = table.args.get("db")
     if schema is not None and schema.name not in ("public",):
-        raise errors.sql_error("3F000", f'schema "{schema.name}" does not exist')
+        raise errors.not_supported("enum types outside the schema public",
+                                   hint="Create the type without a schema name.")
     return table.name
 
 

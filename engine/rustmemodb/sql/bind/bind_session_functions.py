@@ -21,6 +21,9 @@ from ...catalog.pg_catalog import (CATALOG_OIDS, descriptions, function_defs, fu
 from ...plan.expr import Const, CurrVal
 from ...storage.roles import EMBEDDED_USER, user_names
 from ...storage.sequence_names import default_sequence, quote_name, relation_name
+from ..schemas import session_path
+from ...storage.namespaces import qualify, split
+from ...storage.root import relation_exists
 from ..parse import position_of
 from .privilege_functions import has_schema_privilege, has_table_privilege, pg_has_role
 
@@ -69,14 +72,42 @@ class SessionFunctions:
 
     def bind_function_current_schema(self, eb, args, node):
         _constant_args(eb, args, "current_schema", (0,))
-        return _text("public")
+        path = self._search_path()
+        return _text(path[0] if path else None)
 
     def bind_function_current_schemas(self, eb, args, node):
-        """The search path: public, with pg_catalog first when asked for the implicit
-        schemas too (pgjdbc's type lookups read it)."""
+        """The search path's existing schemas, with pg_catalog first when asked for the
+        implicit schemas too (pgjdbc's type lookups read it)."""
         implicit, = _constant_args(eb, args, "current_schemas", (1,))
-        return Const(["pg_catalog", "public"] if implicit else ["public"],
-                     types.array_of(types.TEXT))
+        path = list(self._search_path())
+        return Const(["pg_catalog"] + path if implicit else path, types.array_of(types.TEXT))
+
+    def bind_function_pg_table_is_visible(self, eb, args, node):
+        """Whether the search path finds the relation by its bare name: with schemas
+        besides public, the oids it hides are worked out here, for the session's path."""
+        if len(args) != 1 or not self.root.auth.schemas:
+            return eb.call("pg_table_is_visible", [eb.bind(a) for a in args], node)
+        path = self._search_path()
+        root = self.root
+        schemas = root.auth.schemas
+        keys = [*root.tables, *root.views, *root.sequences]
+        keys += [ix.name for v in root.tables.values()
+                 for ix in (*v.schema.uniques, *v.schema.indexes)]
+        hidden = []
+        for key in keys:
+            schema, bare = split(key, schemas)
+            first = next((s for s in path if relation_exists(root, qualify(s, bare))
+                          or qualify(s, bare) in root.sequences), None)
+            if first != schema:
+                hidden.append(relation_oid("r", key))
+        return eb.call("rustmemodb_oid_visible",
+                       [eb.bind(args[0]), Const(hidden, types.array_of(types.INTEGER))], node)
+
+    def _search_path(self) -> tuple:
+        """The session's effective search path (sql/schemas.py); a plan reading it is
+        the session's own."""
+        self.cacheable = False
+        return session_path(self.session, self.root)
 
     def bind_function_current_user(self, eb, args, node):
         _constant_args(eb, args, "current_user", (0,))
@@ -101,6 +132,10 @@ class SessionFunctions:
                                        hint=f"Name the sequence: {fn}('t_id_seq').")
         name = regclass_out(bound.value) if bound.type == types.INTEGER \
             else relation_name(str(bound.value))
+        if name not in self.root.sequences and self.root.auth.schemas and "." not in name:
+            # an unqualified name: the first schema of the search path that has it
+            name = next((qualify(s, name) for s in self._search_path()
+                         if qualify(s, name) in self.root.sequences), name)
         if name not in self.root.sequences:
             raise errors.sql_error("42P01", f'relation "{name}" does not exist',
                                    position=position_of(node))
@@ -128,7 +163,10 @@ class SessionFunctions:
                                             'not exist')
         sequence = default_sequence(version.schema.columns[pos].default_sql, owned=True)
         self.cacheable = False
-        return _text(f"public.{quote_name(sequence)}" if sequence else None)
+        if not sequence:
+            return _text(None)
+        schema, bare = split(sequence, self.root.auth.schemas)
+        return _text(f"{quote_name(schema)}.{quote_name(bare)}")
 
     def bind_function_currval(self, eb, args, node):
         if len(args) != 1:

@@ -207,17 +207,12 @@ def _named(node: exp.Expression, what: str) -> errors.Error:
 
 
 def _check_table(node: exp.Table) -> None:
-    """Qualified names: FROM items are resolved by bind_from; elsewhere (INSERT/UPDATE/
-    DELETE targets, DDL) binders read only the bare name, so a schema other than
-    ``public`` must not be dropped there."""
+    """Qualified names: those of existing schemas were renamed to their catalog keys
+    before binding (sql/schemas.py); FROM items are resolved by bind_from; elsewhere
+    (INSERT/UPDATE/DELETE targets, DDL) binders read only the bare name, so a schema
+    left here does not exist (3F000) or is a read-only catalog (42809)."""
     if node.args.get("catalog") is not None:
         raise _named(node, f"cross-database references ({node.sql(dialect='postgres')})")
-    if isinstance(node.parent, exp.Create) and \
-            (node.parent.args.get("kind") or "").upper() == "SCHEMA":
-        err = errors.not_supported("CREATE SCHEMA", hint="Tables live in the schema public; "
-                                   "a branch (fork) is the way to a separate namespace.")
-        err.position = position_of(node)
-        raise err
     schema = node.db
     if not schema or schema == "public" or isinstance(node.parent, (exp.From, exp.Join,
                                                                     exp.Subquery)) \

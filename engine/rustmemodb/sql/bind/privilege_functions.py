@@ -64,10 +64,11 @@ def has_schema_privilege(session, root, values: list) -> bool | None:
     who, (schema, priv) = _who_and_rest(session, root, values)
     if schema is None or priv is None:
         return None
-    if schema not in ("public", "pg_catalog", "information_schema"):
+    if schema not in ("public", "pg_catalog", "information_schema") and \
+            schema not in root.auth.schemas:
         raise errors.sql_error("3F000", f'schema "{schema}" does not exist')
     privs = _privs(priv, SCHEMA_PRIVS)
-    if schema != "public":
+    if schema in ("pg_catalog", "information_schema"):
         return any(p == "USAGE" for p, _ in privs)
     return _holds(root, who, "schema", schema, privs)
 

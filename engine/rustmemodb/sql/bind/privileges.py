@@ -27,6 +27,7 @@ from sqlglot import exp
 from ...plan.expr import Expr
 from ...plan.logical import LogicalCopyTo, LogicalFileScan, LogicalNode
 from ...plan.walk import init_fields
+from ...storage.namespaces import schema_of
 from ...storage.root import owner_of_index
 
 
@@ -106,7 +107,9 @@ def _target_requirements(binder, node, out: list) -> None:
     elif isinstance(node, exp.Create):
         k = (node.args.get("kind") or "").upper()
         if k in ("TABLE", "VIEW", "SEQUENCE", "FUNCTION", "TYPE"):
-            out.append(("schema", "public", "CREATE", None))
+            schema = "public" if k in ("FUNCTION", "TYPE") else \
+                schema_of(_table_name(node.this), binder.root.auth.schemas)
+            out.append(("schema", schema, "CREATE", None))
         elif k == "INDEX":
             table = node.this.args.get("table") if isinstance(node.this, exp.Index) else None
             if table is not None:
