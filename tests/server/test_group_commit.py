@@ -275,6 +275,29 @@ def test_failed_fsync_is_the_statements_error(durable, monkeypatch, helper):
             assert c.execute("SELECT count(*) FROM t").fetchone() == (100,)
 
 
+def test_failed_fsync_of_a_write_answered_as_it_arrived_logs_nothing(durable, monkeypatch,
+                                                                       caplog, helper):
+    """A prepared point UPDATE answered in the read callback whose fsync fails: the
+    client hears 58030 and asyncio logs no "Future exception was never retrieved" for
+    the commit's future (the error was delivered; before, it was logged whenever the
+    future was collected, even during a later test)."""
+    import gc
+    path, conn = durable
+    caplog.set_level(logging.ERROR, logger="asyncio")
+    with rustmemodb.serve(conn, users={USER: PASSWORD}, fsync_helper=helper) as srv:
+        with psycopg.connect(_dsn(srv), autocommit=True) as c:
+            for v in (1, 2):
+                c.execute("UPDATE t SET v = %s WHERE id = %s", (v, 7), prepare=True)
+            _Gate(srv, helper, monkeypatch).fail()
+            with pytest.raises(psycopg.errors.Error) as info:
+                c.execute("UPDATE t SET v = %s WHERE id = %s", (3, 7), prepare=True)
+            assert info.value.sqlstate == "58030"
+            monkeypatch.undo()
+    gc.collect()
+    assert not [r for r in caplog.records if r.name == "asyncio"]
+    conn.close()
+
+
 def test_a_write_after_a_pending_commit_builds_on_it_and_waits_for_it(durable, monkeypatch,
                                                                       helper):
     """A point write arriving while an earlier commit waits for its fsync starts from

@@ -232,6 +232,10 @@ def _finish(future: asyncio.Future, done, error: BaseException | None) -> None:
         future.set_result(None)
     else:
         future.set_exception(error)
+        if done is not None:
+            # ``done`` delivered the error (the client heard it); a session that is
+            # not awaiting the future must not have asyncio log it as never retrieved.
+            future.exception()
 
 
 _NONE = object()
