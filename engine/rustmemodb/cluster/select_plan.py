@@ -19,6 +19,7 @@ from . import rangewindows
 from .ctes import inline_ctes, set_with, with_of
 from .correlated import column_of, has_sharded_subquery, plain_output, plan_correlated
 from .grouped import GROUPED, split_grouped
+from .held import held_ctes
 from .merge import conform, create_typed, load_table, run_merge
 from .partition import TableInfo, refuse, split_rows
 from .planexchange import place_exchanges, place_grouping
@@ -94,6 +95,7 @@ class SelectPlanning:
             if done is not None:
                 return done
             tree, ctes_ran = self._ctes_first(tree)
+            before_late = tree
             tree, late = inline_ctes(tree, self._volatile, self._table_columns)
             inlined += late
             if ctes_ran or late:   # CTEs computed once (run first: VALUES) or read once
@@ -102,6 +104,26 @@ class SelectPlanning:
                 refs, has_view = _referenced(tree, self._root(), self.catalog)
                 if not refs and not has_view:   # constants only now: answered here
                     meta = self.mirror.execute(sql)._result
+            held = None
+            if with_of(tree) is not None and not has_view:
+                held = held_ctes(self, tree, want, plan_only)
+            if held is None and late and with_of(before_late) is not None and refs and \
+                    not has_view and (with_of(tree) is not None or self._select(
+                        sql, None, plan_only=True)["strategy"] == "gather"):
+                # (a CTE with a LIMIT read once, written in as a derived table beside a
+                # table read directly, or read by a grouped CTE, is gathered: held, it
+                # is not)
+                held = held_ctes(self, before_late, want, plan_only)
+                if held is not None:
+                    inlined = inlined[:len(inlined) - len(late)]
+            if held is not None:   # computed once, held on the shards for it
+                if plan_only:
+                    return dict(held, sql=sql, **{k: v for k, v in (
+                        ("ctes_inlined", inlined), ("ctes_first", ctes_ran)) if v})
+                for key, value in (("ctes_inlined", inlined), ("ctes_first", ctes_ran)):
+                    if value:
+                        self.last_plan[key] = value + self.last_plan.get(key, [])
+                return held
         else:
             meta = self.mirror.execute(written)._result   # the answer itself
             want = list(meta.columns)
