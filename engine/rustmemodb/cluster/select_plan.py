@@ -846,15 +846,13 @@ class SelectPlanning:
             samples = [v for s in range(n)
                        for v in _reply_result(replies[s]).table.column(0).to_pylist()]
             bounds = rangewindows.bounds_from(samples, n)
-        else:
-            if key_type not in (types.INTEGER, types.FLOAT):
-                return None
+        else:   # (no table column holds the key: a random sample of the rows' keys)
             try:
-                extremes = self._select(over(rangewindows.extremes_sql(shape)), None).arrow()
+                sample = self._select(over(rangewindows.spread_sample_sql(
+                    shape, rangewindows.SPREAD_SAMPLES * n, scan_columns)), None).arrow()
             finally:
                 self.last_plan = saved
-            bounds = rangewindows.even_bounds(extremes.column(0)[0].as_py(),
-                                              extremes.column(1)[0].as_py(), n)
+            bounds = rangewindows.bounds_from(sample.column(0).to_pylist(), n)
         if any(literal(b, key_type) is None for b in bounds):
             return None
         ids = rangewindows.range_ids(n, len(bounds) + 2)
@@ -973,7 +971,7 @@ class SelectPlanning:
         if shape is None:
             return None
         found = origin(shape.key)
-        sample_shape = None   # (no table column: bounds from the key's min and max)
+        sample_shape = None   # (no table column: bounds from a sample of the rows)
         if found is not None:
             alias, column, base = found
             sample_shape = rangewindows.RangeShape(
