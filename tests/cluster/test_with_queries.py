@@ -335,6 +335,10 @@ HELD_ON_SHARDS = [
     # the CTE placed by its whole row (its key not kept), joined on a column
     "WITH t AS (SELECT g, v, random() AS r FROM a WHERE v > 3) SELECT x.g, count(*) "
     "FROM t x JOIN t y ON x.g = y.g AND x.r = y.r GROUP BY x.g ORDER BY 1",
+    # a window's rows (read twice: computed once), its partials kept on the shards
+    "WITH t AS (SELECT id, g, row_number() OVER (PARTITION BY g ORDER BY v, id) AS rn "
+    "FROM a) SELECT count(*), max(x.rn) FROM t x JOIN t y ON x.id = y.id + 1 "
+    "AND x.rn = y.rn",
 ]
 HELD_RUN_FIRST = [
     # a LIMIT over CTE_ROWS read twice
@@ -422,5 +426,19 @@ def test_held_ctes_in_transactions_and_errors():
              "FROM t x JOIN t y ON x.id = y.id + 1 AND x.r <> y.r")
         assert c.execute(u).fetchall() == [(6 * N - 1,)]
         assert "ctes_held" not in c.last_plan
+    finally:
+        c.close()
+
+
+def test_a_large_limit_of_few_rows_that_cannot_be_held_still_travels_as_values():
+    """A LIMIT over CTE_ROWS is held rather than run first, but a UUID column cannot be
+    held (it would bind as TEXT): such a CTE still runs first and, with fewer rows than
+    CTE_ROWS, goes into the statement as VALUES."""
+    c, s = _setup()
+    try:
+        q = ("WITH t AS (SELECT id, gen_random_uuid() AS r FROM a WHERE g = 1 "
+             "ORDER BY id LIMIT 5000) SELECT count(*) FROM t x JOIN t y ON x.r = y.r")
+        assert c.execute(q).fetchall() == [(len(range(1, N, 13)),)]
+        assert c.last_plan.get("ctes_first") and c.last_plan["strategy"] != "gather"
     finally:
         c.close()

@@ -205,6 +205,10 @@ class ClusterConnection(SelectPlanning, WriteRouting):
         # The statement tables of the statement running (``held.py``), seen as sharded
         # tables until it ends.
         self._held: dict[str, TableInfo] = {}
+        # held.py filling a statement table: the query whose split keeps its rows on
+        # the shards (``SelectPlanning._keeps``), and the exchange they were placed by
+        self._keep_for: str | None = None
+        self._kept: tuple | None = None
         # [(name, the private catalog's state when it was set)] (savepoints.py)
         self._savepoints: list[tuple[str, tuple]] = []
         self.last_plan: dict | None = None
@@ -945,7 +949,7 @@ class ClusterConnection(SelectPlanning, WriteRouting):
             return self._select(sql, None).arrow()
 
         try:
-            return ctes_first(tree, run, self._columns_of, self._sql_literal)
+            return ctes_first(tree, run, self._columns_of, self._sql_literal, holdable)
         finally:
             self.last_plan = saved
 

@@ -294,7 +294,9 @@ def _values_table(alias: exp.TableAlias, rows: list, columns: list,
 
 
 def ctes_first(tree: exp.Expression, run: Callable[[str], "object"],
-               columns_of: Callable, literal: Callable) -> tuple[exp.Expression, list[str]]:
+               columns_of: Callable, literal: Callable,
+               holdable: Callable[[list | None], bool] = lambda columns: False
+               ) -> tuple[exp.Expression, list[str]]:
     """``literal(value, type)``: the value as a typed SQL literal, None when none spells
     it (the CTE then stays). The CTEs left in ``tree``'s own WITH that bind alone (no
     earlier CTE, no outer column; a recursive one as ``WITH RECURSIVE`` it) and write
@@ -302,8 +304,8 @@ def ctes_first(tree: exp.Expression, run: Callable[[str], "object"],
     over the shards; None when it would gather the tables it reads) and, when it has at
     most ``CTE_ROWS`` rows, written at each reference as a VALUES table: computed once, as PostgreSQL
     computes a MATERIALIZED or volatile CTE. A CTE whose own LIMIT is above
-    ``CTE_ROWS`` is not run here (its rows would be computed twice, here and where it
-    is held: ``held.py``). Returns ``(tree, SQL of each CTE run)``."""
+    ``CTE_ROWS`` and whose columns are ``holdable`` is not run here (its rows would be
+    computed twice, here and where it is held: ``held.py``). Returns ``(tree, SQL of each CTE run)``."""
     w = with_of(tree)
     if w is None:
         return tree, []
@@ -321,7 +323,8 @@ def ctes_first(tree: exp.Expression, run: Callable[[str], "object"],
             continue
         limit = body.args.get("limit") if isinstance(body, exp.Select) else None
         if limit is not None and isinstance(limit.expression, exp.Literal) and \
-                limit.expression.is_int and int(limit.expression.this) > CTE_ROWS:
+                limit.expression.is_int and int(limit.expression.this) > CTE_ROWS and \
+                holdable(columns_of(body)):
             kept.append(cte)
             continue
         if recursive and _refs([body], name):   # run as WITH RECURSIVE it SELECT * FROM it
@@ -340,6 +343,14 @@ def ctes_first(tree: exp.Expression, run: Callable[[str], "object"],
                                                     alias=exp.TableAlias(this="__c")))
         capped = capped.limit(CTE_ROWS + 1)
         sql = capped.sql(dialect="postgres")
+        if body is cte.this and holdable(columns):
+            # (counted first: over CTE_ROWS it is held, and a capped probe can cost the
+            # whole body's rows where the LIMIT does not reach the shards)
+            counted = run(exp.select(exp.Count(this=exp.Star())).from_(exp.Subquery(
+                this=body.copy(), alias=exp.TableAlias(this="__c"))).sql(dialect="postgres"))
+            if counted is None or counted.column(0)[0].as_py() > CTE_ROWS:
+                kept.append(cte)
+                continue
         table = run(sql)
         if table is None or table.num_rows > CTE_ROWS:
             kept.append(cte)

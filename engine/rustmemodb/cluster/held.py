@@ -19,10 +19,13 @@ transaction, no WAL record, no schema change; a read-only transaction stays read
 A CTE whose rows come from a row-by-row body (``_on_shards_body``: filters and
 projections over one sharded table, or sharded tables joined on their partition keys,
 with REPLICATED ones) is computed by every shard over its own rows and sent shard to
-shard: nothing passes through the coordinator. Any other body (LIMIT, aggregates,
-DISTINCT) runs first as a query of its own, split like any query, and its rows are
-sent to the shards from the coordinator, so they pass it twice; what no longer does
-is every table the statement reads. Recursive CTEs and those another WITH inside the
+shard: nothing passes through the coordinator. Any other body runs first as a query of
+its own, split like any query: when its split's merge only passes the partials' rows
+on (a join repartitioned or broadcast, a window over placed partitions), the partials
+stay on their shards and are placed from there (``SelectPlanning._keeps``); otherwise
+(LIMIT, aggregates, DISTINCT) its rows come to the coordinator and are sent to the
+shards from there, so they pass it twice; what no longer does is every table the
+statement reads. Recursive CTEs and those another WITH inside the
 statement shadows keep the old way.
 """
 from __future__ import annotations
@@ -30,7 +33,7 @@ from __future__ import annotations
 import pyarrow as pa
 from sqlglot import exp
 
-from .. import types
+from .. import errors, types
 from .ctes import _nested_names, _refs, _WRITES, set_with, with_of
 from .partition import TableInfo, split_rows
 from .trees import _local_from, _table_name, _table_occurrences, _tokens_by_target
@@ -120,6 +123,9 @@ def held_ctes(conn, tree: exp.Expression, want: list, plan_only: bool):
             columns = [(n, t) for n, (_, t) in zip(cols, typed)]
             hname = f"{HELD_PREFIX}{tag}_{names[i]}"
             shape = _on_shards_body(conn, body)
+            if shape is None and _gathered(conn, body):
+                return None   # (holding its rows would gather its tables, then send
+            # the rows out again: the statement gathered whole costs less)
             key = [cols[p] for p in shape[1]] if shape is not None else []
             conn.mirror.register(hname, pa.table(
                 {n: pa.array([], types.arrow_type(t)) for n, t in columns}))
@@ -142,8 +148,8 @@ def held_ctes(conn, tree: exp.Expression, want: list, plan_only: bool):
                 return None
             return dict(plan, ctes_held=described + plan.get("ctes_held", []))
         # Filled before planning: a subquery over them runs first while planning.
-        for hname, body, columns, shape in held:
-            _fill(conn, hname, body, columns, shape)
+        described = [f"{n} ({_fill(conn, hname, body, columns, shape)})"
+                     for n, (hname, body, columns, shape) in zip(names, held)]
         plan = conn._select(sql, None, plan_only=True)
         if plan["strategy"] == "gather":
             return None
@@ -157,9 +163,23 @@ def held_ctes(conn, tree: exp.Expression, want: list, plan_only: bool):
         _release(conn, [h[0] for h in held])
 
 
-def _fill(conn, hname: str, body: exp.Expression, columns: list, shape) -> None:
+def _gathered(conn, body: exp.Expression) -> bool:
+    """Would the cluster gather the tables ``body`` reads to run it?"""
+    saved = conn.last_plan
+    try:
+        return conn._select(body.sql(dialect="postgres"), None,
+                            plan_only=True)["strategy"] == "gather"
+    except errors.Error:   # (planning ran a subquery over a table not filled yet)
+        return False
+    finally:
+        conn.last_plan = saved
+
+
+def _fill(conn, hname: str, body: exp.Expression, columns: list, shape) -> str:
     """Compute the CTE ``body`` once and hold its rows on the shards as ``hname``,
-    placed by ``conn._held[hname]``'s key (its whole row when it has none)."""
+    placed by ``conn._held[hname]``'s key (its whole row when it has none). Returns how
+    (for EXPLAIN and the plan): computed on the shards, or run first."""
+    how = "computed on the shards"
     b = conn.cluster.backend
     shards = list(range(conn.shards))
     xid = conn.cluster.new_id("x")
@@ -177,25 +197,35 @@ def _fill(conn, hname: str, body: exp.Expression, columns: list, shape) -> None:
             conn.cluster.ship(*(n for s in shards for n in replies[s][2].values()),
                               between_shards=True)
             tokens = _tokens_by_target(replies[s][4] for s in shards)
-        else:   # computed as a query of its own; its rows go out from here
+        else:   # computed as a query of its own
             saved = conn.last_plan
+            sql = body.sql(dialect="postgres")
+            conn._keep_for, conn._kept = sql, None
             try:
-                data = conn._select(body.sql(dialect="postgres"), None).arrow()
+                result = conn._select(sql, None)
+                kept = conn._kept
             finally:
                 conn.last_plan = saved
-            data = data.rename_columns([f"c{i}" for i in range(data.num_columns)])
-            parts = split_rows(data, list(range(data.num_columns)), conn.shards)
-            sent = []
-            for s in shards:
-                payload = table_to_ipc(parts.get(s, data.slice(0, 0)))
-                sent.append(len(payload))
-                check(b.call(s, "deliver", conn.sid, xid, payload))
-            conn.cluster.ship(*sent)
-            tokens = {}
+                conn._keep_for, conn._kept = None, None
+            if kept is not None:   # its rows stayed on the shards, placed by whole row
+                xid, tokens = kept
+            else:   # (a LIMIT's, a grouping's rows came here: they go out from here)
+                how = "run first"
+                data = result.arrow()
+                data = data.rename_columns([f"c{i}" for i in range(data.num_columns)])
+                parts = split_rows(data, list(range(data.num_columns)), conn.shards)
+                sent = []
+                for s in shards:
+                    payload = table_to_ipc(parts.get(s, data.slice(0, 0)))
+                    sent.append(len(payload))
+                    check(b.call(s, "deliver", conn.sid, xid, payload))
+                conn.cluster.ship(*sent)
+                tokens = {}
         replies = b.call_all(shards, "hold", per_shard_args={
             s: (conn.sid, hname, xid, tokens.get(s, []), columns) for s in shards})
         for s in shards:
             check(replies[s])
+        return how
     except BaseException:
         conn._drop_exchange(xid)
         raise

@@ -1990,6 +1990,9 @@ class SelectPlanning:
         xid = self.cluster.new_id("x")
         stage = merge_on_shards(dist.merge) if dist.keys else None
         limit = self.cluster.shuffle_rows if stage is not None else None
+        keep = self._keeps(plan, dist)
+        if keep is not None:
+            limit = -1   # (every shard's rows held back, for ``repartition``)
         timings = plan.setdefault("timings", {})   # wall seconds per stage, here
 
         def timed(stage: str, t0: float) -> None:
@@ -2008,6 +2011,8 @@ class SelectPlanning:
                 check(replies[s])
             timed("partials", t0)
             columns = replies[src[0]][2]
+            if keep is not None:
+                return self._kept_rows(xid, src, len(columns), keep)
             if len({n for n, _ in columns}) < len(columns):   # SELECT a, a: by position
                 columns = [(f"c{i}", t) for i, (_, t) in enumerate(columns)]
             plan["partial_rows"] = [replies[s][4] if s in replies else 0 for s in shards]
@@ -2052,6 +2057,50 @@ class SelectPlanning:
                 except errors.Error:
                     pass
             raise
+
+    def _keeps(self, plan: dict, dist) -> int | None:
+        """Whether this split's rows stay on the shards (``held.py`` filling a statement
+        table from the query ``_keep_for`` names): its plan is that query's and its merge
+        only passes the partials' rows on (``SELECT c0, c1, ... FROM __partials``), so
+        the rows are the union of the partials, which ``repartition`` then places by
+        their whole row. Returns the number of columns (0: ``*``, all of the partials'),
+        None when not."""
+        if self._keep_for is None or plan.get("sql") != self._keep_for or dist.keys:
+            return None
+        merge = sqlglot.parse_one(dist.merge, read="postgres")
+        if not isinstance(merge, exp.Select) or any(merge.args.get(k) for k in (
+                "joins", "where", "group", "having", "order", "limit", "offset",
+                "distinct", "qualify", "windows", "laterals")):
+            return None
+        source = merge.args.get("from_")
+        if source is None or not isinstance(source.this, exp.Table) or \
+                source.this.name != "__partials":
+            return None
+        if len(merge.expressions) == 1 and isinstance(merge.expressions[0], exp.Star):
+            return 0   # (every column of the partials)
+        for i, e in enumerate(merge.expressions):
+            e = e.this if isinstance(e, exp.Alias) else e
+            if not isinstance(e, exp.Column) or e.name != f"c{i}":
+                return None
+        return len(merge.expressions)
+
+    def _kept_rows(self, xid: str, src: list, width: int, keep: int):
+        """``_run_split`` in keep mode (``_keeps``): the partials, held on their shards,
+        are placed by the hash of their whole row shard to shard; ``_kept`` gets the
+        exchange and its tokens (what ``ShardHost.hold`` reads); the result is empty."""
+        keep = keep or width
+        if width < keep:
+            raise errors.sql_error("XX000", "statement table: the partial's columns are "
+                                            "not the query's")
+        b = self.cluster.backend   # (placed by the query's columns, the merge's c0 ...)
+        reps = b.call_all(src, "repartition", self.sid, xid, list(range(keep)),
+                          self.shards)
+        for s in src:
+            check(reps[s])
+        self.cluster.ship(*(n for s in src for n in reps[s][1].values()),
+                          between_shards=True)
+        self._kept = (xid, _tokens_by_target(reps[s][2] for s in src))
+        return Result(columns=[], kind="SELECT")   # (not None: "not run" to some callers)
 
     def _exchange(self, xid: str, sides: list, plan: dict) -> dict:
         """Repartition each join side on its key, shard to shard (``exchange.py``): every

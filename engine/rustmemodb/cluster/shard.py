@@ -33,6 +33,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from .. import types
 from .wire import error_tuple, ipc_to_table, table_to_ipc
 
 GATE_TIMEOUT = 30.0
@@ -363,7 +364,11 @@ class ShardHost:
                     return ("error", "XX000", f"no partial of exchange {xid} on shard "
                                               f"{self.index}")
                 data = last[1]
-            return ("ok", *self._scatter(sid, xid, ipc_to_table(data), key, shards))
+            data = ipc_to_table(data)
+            if key and all(isinstance(k, int) for k in key):   # by position: c0, c1, ...
+                data = data.rename_columns([f"c{i}" for i in range(data.num_columns)])
+                key = [f"c{k}" for k in key]
+            return ("ok", *self._scatter(sid, xid, data, key, shards))
         except Exception as exc:   # noqa: BLE001
             return error_tuple(exc)
 
@@ -523,11 +528,11 @@ class ShardHost:
         try:
             tables = [t for t in self._take_inbox(sid, xid, tokens) if t.num_columns]
             names = [n for n, _ in columns]
-            tables = [t.rename_columns(names) for t in tables]
-            data = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 \
-                else tables[0] if tables else None
-            if data is None:
-                return ("error", "XX000", f"statement table {name}: no rows arrived")
+            schema = pa.schema([(n, types.arrow_type(t)) for n, t in columns])
+            tables = [t.select(list(range(len(names)))).rename_columns(names).cast(schema)
+                      for t in tables]   # (a partial's trailing columns: not the query's)
+            data = pa.concat_tables(tables) if len(tables) > 1 else \
+                tables[0] if tables else schema.empty_table()   # (a shard sent nothing)
             self.sessions[sid].register(name, data)
             self.held[(sid, name)] = (data, [tuple(c) for c in columns])
             return ("ok", data.num_rows)
