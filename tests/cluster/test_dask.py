@@ -167,6 +167,20 @@ def test_correlated_subqueries_off_the_key_match_on_dask(dask_address):
         c.close()
 
 
+def test_held_ctes_match_on_dask(dask_address):
+    # CTEs computed once and held on the shards for their statement
+    # (tests/cluster/test_with_queries.py), their rows registered in worker processes.
+    from .same_rows import same_rows
+    from .test_with_queries import HELD_ON_SHARDS, HELD_RUN_FIRST, _setup
+    c, s = _setup(shards=2, backend="dask", address=dask_address)
+    try:
+        for q in HELD_ON_SHARDS[:2] + HELD_RUN_FIRST[:1] + HELD_RUN_FIRST[2:3]:
+            same_rows(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
+            assert c.last_plan.get("ctes_held"), q
+    finally:
+        c.close()
+
+
 def test_dead_worker_is_08006_not_a_hang():
     lc = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None, silence_logs=50)

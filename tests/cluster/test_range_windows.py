@@ -191,6 +191,37 @@ RANGE_WINDOWS = [
     "SELECT id, sum(v) OVER (ORDER BY id RANGE BETWEEN 5 PRECEDING AND 2 FOLLOWING) AS s, "
     "lead(v, 4) OVER (ORDER BY id) AS p, sum(v) OVER (ORDER BY id) AS r FROM a "
     "WHERE g > 10 ORDER BY s DESC NULLS LAST, id LIMIT 10",
+    # RANGE / GROUPS from an offset back to UNBOUNDED FOLLOWING (from UNBOUNDED
+    # PRECEDING to an offset ahead): the offset part over the halo, EXCLUDE GROUP, the
+    # rest (the peers too) as a frame to UNBOUNDED FOLLOWING (from UNBOUNDED PRECEDING)
+    "SELECT id, sum(v) OVER (ORDER BY id RANGE BETWEEN UNBOUNDED PRECEDING AND "
+    "2 FOLLOWING) FROM a ORDER BY id",
+    "SELECT id, sum(v) OVER (ORDER BY g RANGE BETWEEN UNBOUNDED PRECEDING AND 3 FOLLOWING) "
+    "AS s, min(v) OVER (ORDER BY g RANGE BETWEEN 2 PRECEDING AND UNBOUNDED FOLLOWING) AS m, "
+    "avg(v) OVER (ORDER BY g RANGE BETWEEN 2 PRECEDING AND UNBOUNDED FOLLOWING) FROM a "
+    "ORDER BY s DESC NULLS LAST, id LIMIT 10",
+    "SELECT id, count(*) OVER (ORDER BY g DESC GROUPS BETWEEN UNBOUNDED PRECEDING AND "
+    "2 FOLLOWING) AS c, max(name) OVER (ORDER BY g DESC GROUPS BETWEEN 1 PRECEDING AND "
+    "UNBOUNDED FOLLOWING) FROM a WHERE id % 3 = 0 ORDER BY id",
+    "SELECT id, count(*) OVER (ORDER BY ts RANGE BETWEEN INTERVAL '30 minutes' PRECEDING "
+    "AND UNBOUNDED FOLLOWING) AS c FROM a ORDER BY c DESC, id LIMIT 10",
+    # EXCLUDE: what it leaves out (the row, its peers) is in the row's own range
+    "SELECT id, sum(v) OVER (ORDER BY g RANGE BETWEEN UNBOUNDED PRECEDING AND 3 FOLLOWING "
+    "EXCLUDE CURRENT ROW) AS s, sum(v) OVER (ORDER BY g ROWS BETWEEN UNBOUNDED PRECEDING "
+    "AND CURRENT ROW EXCLUDE TIES) FROM a ORDER BY s DESC NULLS LAST, id LIMIT 10",
+    "SELECT id, sum(v) OVER (ORDER BY g, id ROWS BETWEEN 2 PRECEDING AND 2 FOLLOWING "
+    "EXCLUDE CURRENT ROW) AS s, count(*) OVER (ORDER BY g, id ROWS BETWEEN 3 PRECEDING AND "
+    "UNBOUNDED FOLLOWING EXCLUDE CURRENT ROW) FROM a ORDER BY id",
+    "SELECT id, sum(v) OVER (ORDER BY g RANGE BETWEEN 2 PRECEDING AND 2 FOLLOWING EXCLUDE "
+    "GROUP) AS s, first_value(id) OVER (ORDER BY g, id ROWS BETWEEN 1 PRECEDING AND "
+    "1 FOLLOWING EXCLUDE CURRENT ROW) AS f, sum(g) OVER (ORDER BY g GROUPS BETWEEN "
+    "1 PRECEDING AND 1 FOLLOWING EXCLUDE TIES) FROM a ORDER BY id",
+    # nth_value from CURRENT ROW: n - 1 ghost rows ahead
+    "SELECT id, nth_value(id, 3) OVER (ORDER BY g, id ROWS BETWEEN CURRENT ROW AND "
+    "UNBOUNDED FOLLOWING) AS x, nth_value(v, 2) OVER (ORDER BY g, id RANGE BETWEEN "
+    "CURRENT ROW AND UNBOUNDED FOLLOWING) AS y FROM a ORDER BY id",
+    "SELECT id, nth_value(name, 40) OVER (ORDER BY id DESC ROWS BETWEEN CURRENT ROW AND "
+    "UNBOUNDED FOLLOWING) AS x FROM a ORDER BY x NULLS FIRST, id LIMIT 10",
 ]
 
 
@@ -313,14 +344,13 @@ def test_lag_and_lead_reach_rows_of_small_ranges_further_back():
 
 
 def test_what_stays_gathered_still_matches():
-    # A frame with an offset bound and an UNBOUNDED one (but ROWS from n PRECEDING to
-    # UNBOUNDED FOLLOWING and the mirror of it), ntile by a column: the
-    # columns are gathered (and a prefix of the order, when a LIMIT needs only that,
-    # is taken per shard).
+    # A frame from an offset ahead to UNBOUNDED FOLLOWING (and its mirror), ntile by a
+    # column: the columns are gathered (and a prefix of the order, when a LIMIT needs
+    # only that, is taken per shard).
     c, s = _setup()
     try:
-        for q in ["SELECT id, sum(v) OVER (ORDER BY id RANGE BETWEEN UNBOUNDED PRECEDING "
-                  "AND 2 FOLLOWING) FROM a ORDER BY id",
+        for q in ["SELECT id, sum(v) OVER (ORDER BY id RANGE BETWEEN 2 FOLLOWING "
+                  "AND UNBOUNDED FOLLOWING) FROM a ORDER BY id",
                   "SELECT id, sum(v) OVER (ORDER BY id ROWS BETWEEN 2 FOLLOWING AND "
                   "UNBOUNDED FOLLOWING) FROM a ORDER BY id",
                   "SELECT id, ntile(g + 1) OVER (ORDER BY id) FROM a WHERE g = 3 ORDER BY id",
@@ -476,7 +506,7 @@ def test_windows_of_several_orders_run_in_stages(shards):
 
 # windows with no PARTITION BY over a derived table the shards make, ordered on its
 # columns, a window's value among them: the derived rows move by ranges of that value
-# (even ranges between its min and max: no table column holds it to sample)
+# (split at the quantiles of a random sample of the rows: no table column holds it)
 OVER_DERIVED_WINDOWS = [
     "SELECT id, s, rank() OVER (ORDER BY s) FROM (SELECT id, sum(v) OVER (PARTITION BY g) "
     "AS s FROM a) x ORDER BY 3 DESC, id LIMIT 5",
@@ -520,11 +550,3 @@ def test_windows_over_a_derived_tables_values(shards):
                 _same(c.execute(q).fetchall(), s.execute(q).fetchall(), q)
     finally:
         c.close()
-
-
-def test_even_bounds():
-    assert rangewindows.even_bounds(None, None, 3) == []
-    assert rangewindows.even_bounds(0, 90, 3) == [30, 60]
-    assert rangewindows.even_bounds(5, 6, 4) == [6]
-    assert rangewindows.even_bounds(0.0, 1.0, 4) == [0.25, 0.5, 0.75]
-    assert rangewindows.even_bounds(0.0, float("nan"), 4) == []

@@ -53,6 +53,7 @@ from . import twophase
 from .backends import DEFAULT_TIMEOUT, make_backend
 from .branches import diff_all_branches, diff_branch, merge_branch, row_counts, write_barrier
 from .ctes import ctes_first, with_of
+from .held import holdable
 from .merge import load_table
 from .partition import TableInfo, refuse, split_rows, strip_clauses
 from .savepoints import run_savepoint
@@ -208,6 +209,13 @@ class ClusterConnection(SelectPlanning, WriteRouting):
         self._txn_catalog: dict[str, TableInfo] | None = None
         self._txn_dropped: dict = {}     # the private catalog's drop graveyard
         self._txn_replicated: set[str] = set()   # tables this transaction made REPLICATED
+        # The statement tables of the statement running (``held.py``), seen as sharded
+        # tables until it ends.
+        self._held: dict[str, TableInfo] = {}
+        # held.py filling a statement table: the query whose split keeps its rows on
+        # the shards (``SelectPlanning._keeps``), and the exchange they were placed by
+        self._keep_for: str | None = None
+        self._kept: tuple | None = None
         # [(name, the private catalog's state when it was set)] (savepoints.py)
         self._savepoints: list[tuple[str, tuple]] = []
         self.last_plan: dict | None = None
@@ -238,9 +246,9 @@ class ClusterConnection(SelectPlanning, WriteRouting):
     def catalog(self) -> dict[str, TableInfo]:
         """The placement catalog this connection sees: its transaction's private copy
         once the transaction ran DDL, else the branch's committed one."""
-        if self._txn_catalog is not None:
-            return self._txn_catalog
-        return self.cluster.catalogs[self.branch]
+        catalog = self._txn_catalog if self._txn_catalog is not None else \
+            self.cluster.catalogs[self.branch]
+        return {**catalog, **self._held} if self._held else catalog
 
     def _own_catalog(self) -> dict[str, TableInfo]:
         """The catalog DDL changes: inside a transaction, its private copy (made on
@@ -974,10 +982,14 @@ class ClusterConnection(SelectPlanning, WriteRouting):
         saved = self.last_plan
 
         def run(sql: str):
+            if self._select(sql, None, plan_only=True)["strategy"] == "gather" and \
+                    holdable(self._columns_of(_parse(sql))):
+                return None   # (gathering its tables to count its rows costs what
+            # computing the CTE in place would: held.py computes it on the shards)
             return self._select(sql, None).arrow()
 
         try:
-            return ctes_first(tree, run, self._columns_of, self._sql_literal)
+            return ctes_first(tree, run, self._columns_of, self._sql_literal, holdable)
         finally:
             self.last_plan = saved
 

@@ -16,10 +16,12 @@ derived table, where that gives the same rows as computing it once:
   those choose rows, and two computations could choose differently), no TABLESAMPLE.
   A MATERIALIZED CTE of such a body is inlined too: PostgreSQL's MATERIALIZED is an
   optimisation fence, not a change of result;
-* no WITH nested inside its scope redefines its name or a name its body reads.
+* no WITH nested inside its scope redefines its name or a name its body reads;
+* it reads no CTE of its WITH that stays (computed once: ``held.py`` then holds both).
 
-What stays (recursive CTEs, the others above) keeps the statement's old way (gathered,
-or run first by ``connect.py`` when it is small enough to ship).
+What stays (recursive CTEs, the others above) is run first by ``connect.py`` when it is
+small enough to ship as VALUES, else held on the shards for the statement (``held.py``);
+recursive ones past that size are gathered.
 """
 from __future__ import annotations
 
@@ -236,6 +238,11 @@ def inline_ctes(tree: exp.Expression, is_volatile: Callable[[str], bool],
                 kept.append(cte)
                 continue
             single = cte.args.get("materialized") is False or once and len(refs) <= 1
+            if reads & {c.alias_or_name.lower() for c in kept}:
+                # (over a CTE computed once: both are, the second from the first's rows,
+                # where the first's computation would otherwise hide in a derived table)
+                kept.append(cte)
+                continue
             if not isinstance(body, (exp.Select, exp.SetOperation, exp.Subquery)) or \
                     any(True for _ in body.find_all(*_WRITES)) or \
                     _volatile(body, is_volatile) or name in shadowed or \
@@ -287,14 +294,18 @@ def _values_table(alias: exp.TableAlias, rows: list, columns: list,
 
 
 def ctes_first(tree: exp.Expression, run: Callable[[str], "object"],
-               columns_of: Callable, literal: Callable) -> tuple[exp.Expression, list[str]]:
+               columns_of: Callable, literal: Callable,
+               holdable: Callable[[list | None], bool] = lambda columns: False
+               ) -> tuple[exp.Expression, list[str]]:
     """``literal(value, type)``: the value as a typed SQL literal, None when none spells
     it (the CTE then stays). The CTEs left in ``tree``'s own WITH that bind alone (no
     earlier CTE, no outer column; a recursive one as ``WITH RECURSIVE`` it) and write
-    nothing, each run first by ``run(sql)`` (an Arrow
-    table; the caller splits it over the shards) and, when it has at most ``CTE_ROWS``
-    rows, written at each reference as a VALUES table: computed once, as PostgreSQL
-    computes a MATERIALIZED or volatile CTE. Returns ``(tree, SQL of each CTE run)``."""
+    nothing, each run first by ``run(sql)`` (an Arrow table; the caller splits it
+    over the shards; None when it would gather the tables it reads) and, when it has at
+    most ``CTE_ROWS`` rows, written at each reference as a VALUES table: computed once, as PostgreSQL
+    computes a MATERIALIZED or volatile CTE. A CTE whose own LIMIT is above
+    ``CTE_ROWS`` and whose columns are ``holdable`` is not run here (its rows would be
+    computed twice, here and where it is held: ``held.py``). Returns ``(tree, SQL of each CTE run)``."""
     w = with_of(tree)
     if w is None:
         return tree, []
@@ -308,6 +319,12 @@ def ctes_first(tree: exp.Expression, run: Callable[[str], "object"],
         body = cte.this
         if any(True for _ in body.find_all(*_WRITES)) or \
                 _nested_names([c.this for c in ctes[i + 1:]] + _scope(tree)) & {name}:
+            kept.append(cte)
+            continue
+        limit = body.args.get("limit") if isinstance(body, exp.Select) else None
+        if limit is not None and isinstance(limit.expression, exp.Literal) and \
+                limit.expression.is_int and int(limit.expression.this) > CTE_ROWS and \
+                holdable(columns_of(body)):
             kept.append(cte)
             continue
         if recursive and _refs([body], name):   # run as WITH RECURSIVE it SELECT * FROM it
@@ -326,8 +343,16 @@ def ctes_first(tree: exp.Expression, run: Callable[[str], "object"],
                                                     alias=exp.TableAlias(this="__c")))
         capped = capped.limit(CTE_ROWS + 1)
         sql = capped.sql(dialect="postgres")
+        if body is cte.this and holdable(columns):
+            # (counted first: over CTE_ROWS it is held, and a capped probe can cost the
+            # whole body's rows where the LIMIT does not reach the shards)
+            counted = run(exp.select(exp.Count(this=exp.Star())).from_(exp.Subquery(
+                this=body.copy(), alias=exp.TableAlias(this="__c"))).sql(dialect="postgres"))
+            if counted is None or counted.column(0)[0].as_py() > CTE_ROWS:
+                kept.append(cte)
+                continue
         table = run(sql)
-        if table.num_rows > CTE_ROWS:
+        if table is None or table.num_rows > CTE_ROWS:
             kept.append(cte)
             continue
         typed = [(n, t) for n, (_, t) in zip(names, columns)]

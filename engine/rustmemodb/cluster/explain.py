@@ -54,6 +54,9 @@ def explain(conn, sql: str, params) -> Result:
     for sub in plan.get("ctes_first", []):
         lines.append(f"  WITH: CTE computed once, run first as its own query (its rows "
                      f"written in as VALUES): {sub}")
+    for sub in plan.get("ctes_held", []):
+        lines.append(f"  WITH: {sub}: computed once, its rows held on the shards as a "
+                     "statement table (released at the statement's end)")
     for sub in plan.get("subqueries_first", []):
         lines.append(f"  Subquery run first as its own query (its result written in as "
                      f"constants): {sub}")

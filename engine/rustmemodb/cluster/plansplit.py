@@ -47,6 +47,7 @@ from dataclasses import dataclass, field, replace
 from .. import types
 from ..database import Database
 from ..plan import logical as L
+from ..plan.walk import map_children
 from ..plan.aggregates import PAIR_EXTREMES, PAIR_STATISTICS
 from ..plan.expr import (
     AggCall,
@@ -62,6 +63,7 @@ from ..plan.expr import (
 )
 from ..sql import params as placeholders
 from ..sql.plan_cache import Prepared
+from .held import HELD_PREFIX
 from .render import Unrenderable, quote, render
 from .split import PARTIALS
 
@@ -117,7 +119,16 @@ def bind_and_optimize(conn, sql: str) -> L.LogicalNode:
     if isinstance(bound, Prepared) or bound.plan is None or bound.kind != "SELECT":
         raise NotSplit("not a query")
     off = SHARD_DECIDES | {SMALL_TABLE_SHORTCUT}
-    return optimize(bound.plan, root, disabled=off if bound.nested else off | FLAT)
+    return _held_as_scans(optimize(bound.plan, root,
+                                   disabled=off if bound.nested else off | FLAT))
+
+
+def _held_as_scans(plan: L.LogicalNode) -> L.LogicalNode:
+    """``plan`` with its reads of statement tables (``held.py``: Arrow tables the mirror
+    registered, empty there) as scans of the sharded tables they stand for."""
+    if isinstance(plan, L.LogicalArrowScan) and plan.name.startswith(HELD_PREFIX):
+        return L.LogicalScan(list(plan.columns), plan.name)
+    return map_children(plan, _held_as_scans)
 
 
 def split_plan(plan: L.LogicalNode, catalog: dict) -> PlanSplit:

@@ -47,9 +47,14 @@ value, the first (n-th) of all rows, which a top-k query finds first, and
 ``last_value`` over one to UNBOUNDED FOLLOWING the last row's; over a frame ending
 (starting) at CURRENT ROW ``last_value`` (``first_value``) reads the row's own range.
 Windows of several orders run in stages, and over a join's rows, in
-``select_plan.py``. What this does not cover (other frames with both an offset and
-an UNBOUNDED bound, ``nth_value`` from CURRENT ROW, EXCLUDE) stays on the path that
-gathers the columns.
+``select_plan.py``. A RANGE / GROUPS frame with an offset on one side of the row and
+UNBOUNDED on the other is split in two as well (the offset part with EXCLUDE GROUP
+over the halo); an EXCLUDE stays with its frame (what it leaves out, the row and its
+peers, is in the row's range); ``nth_value`` from CURRENT ROW reads n - 1 ghost rows
+ahead (``nth_ahead``). Rows no table column holds (a derived table's values) are split
+at the quantiles of a sample drawn on the shards (``spread_sample_sql``). What this
+does not cover (a frame from an offset ahead to UNBOUNDED FOLLOWING and its mirror)
+stays on the path that gathers the columns.
 """
 from __future__ import annotations
 
@@ -65,6 +70,7 @@ from .partition import shard_of_key
 RANGE_COLUMN = "__range"
 ORDERABLE = {types.INTEGER, types.FLOAT, types.TEXT, types.DATE, types.TIMESTAMP}
 SAMPLES_PER_SHARD = 32
+SPREAD_SAMPLES = 16   # per range: drawn from rows no table column holds (a top-k each)
 _RUNNING = (exp.Count, exp.Sum, exp.Min, exp.Max, exp.Avg)
 _RANKING = (exp.RowNumber, exp.Rank, exp.DenseRank)
 _SHIFTS = (exp.Lag, exp.Lead)
@@ -137,15 +143,17 @@ def _bound(node) -> str:
 
 
 def open_frame(w: exp.Window) -> tuple[bool, bool] | None:
-    """For a frame whose bounds are UNBOUNDED or CURRENT ROW (ROWS, RANGE or GROUPS; no
-    EXCLUDE), the default one included: ``(reaches the ranges before, reaches the ranges
-    after)``, whether it starts at UNBOUNDED PRECEDING and ends at UNBOUNDED FOLLOWING.
-    Its part within the row's range is the same frame over the range's rows (peers
-    never straddle two ranges), the rest whole ranges. None for any other frame."""
+    """For a frame whose bounds are UNBOUNDED or CURRENT ROW (ROWS, RANGE or GROUPS; an
+    EXCLUDE only for a running aggregate, whose part within the range keeps it: the
+    rows it leaves out, the current one and its peers, are in that range), the default
+    one included: ``(reaches the ranges before, reaches the ranges after)``, whether it
+    starts at UNBOUNDED PRECEDING and ends at UNBOUNDED FOLLOWING. Its part within the
+    row's range is the same frame over the range's rows (peers never straddle two
+    ranges), the rest whole ranges. None for any other frame."""
     spec = w.args.get("spec")
     if spec is None:
         return True, False
-    if spec.args.get("exclude"):
+    if spec.args.get("exclude") and not isinstance(w.this, _RUNNING):
         return None
     start = (_bound(spec.args.get("start")), _bound(spec.args.get("start_side")))
     end = (_bound(spec.args.get("end") or "CURRENT ROW"), _bound(spec.args.get("end_side")))
@@ -161,12 +169,22 @@ def split_frame(w: exp.Window) -> tuple[exp.WindowSpec, exp.WindowSpec, int, int
     ``(bounded part, open part, rows back, rows ahead)``, ``ROWS BETWEEN n PRECEDING AND
     1 PRECEDING`` over the rows and their ghosts beside ``ROWS BETWEEN CURRENT ROW AND
     UNBOUNDED FOLLOWING`` (an ``open_frame``); an aggregate over the whole combines
-    theirs. None for any other frame."""
+    theirs. A RANGE or GROUPS frame from an offset back to UNBOUNDED FOLLOWING (or from
+    UNBOUNDED PRECEDING to an offset ahead) likewise: ``RANGE BETWEEN 5 PRECEDING AND
+    CURRENT ROW EXCLUDE GROUP`` over the rows and their halo (``frame_halo``: no rows
+    back, none ahead) beside ``RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING``,
+    the peers in the open part only. The frame's EXCLUDE goes to both parts (the rows
+    it leaves out are the current one and its peers, in the row's range). None for
+    any other frame."""
     spec = w.args.get("spec")
-    if spec is None or _bound(spec.args.get("kind")) != "ROWS" or spec.args.get("exclude"):
+    kind = _bound(spec.args.get("kind")) if spec is not None else ""
+    if kind in ("RANGE", "GROUPS"):
+        return _split_offset_frame(spec, kind)
+    if kind != "ROWS":
         return None
     start, start_side = spec.args.get("start"), _bound(spec.args.get("start_side"))
     end, end_side = spec.args.get("end"), _bound(spec.args.get("end_side"))
+    exclude = spec.args.get("exclude")
 
     def rows(node) -> int | None:
         if isinstance(node, exp.Literal) and not node.is_string and node.this.isdigit() \
@@ -176,20 +194,63 @@ def split_frame(w: exp.Window) -> tuple[exp.WindowSpec, exp.WindowSpec, int, int
     n = rows(start)
     if n is not None and start_side == "PRECEDING" and _bound(end) == "UNBOUNDED" and \
             end_side == "FOLLOWING":
-        return (exp.WindowSpec(kind="ROWS", start=exp.Literal.number(n),
-                               start_side="PRECEDING", end=exp.Literal.number(1),
-                               end_side="PRECEDING"),
-                exp.WindowSpec(kind="ROWS", start="CURRENT ROW", end="UNBOUNDED",
-                               end_side="FOLLOWING"), n, 0)
+        return (_excluding(exp.WindowSpec(kind="ROWS", start=exp.Literal.number(n),
+                                          start_side="PRECEDING", end=exp.Literal.number(1),
+                                          end_side="PRECEDING"), exclude),
+                _excluding(exp.WindowSpec(kind="ROWS", start="CURRENT ROW", end="UNBOUNDED",
+                                          end_side="FOLLOWING"), exclude), n, 0)
     n = rows(end)
     if n is not None and end_side == "FOLLOWING" and _bound(start) == "UNBOUNDED" and \
             start_side == "PRECEDING":
-        return (exp.WindowSpec(kind="ROWS", start=exp.Literal.number(1),
-                               start_side="FOLLOWING", end=exp.Literal.number(n),
-                               end_side="FOLLOWING"),
-                exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING",
-                               end="CURRENT ROW"), 0, n)
+        return (_excluding(exp.WindowSpec(kind="ROWS", start=exp.Literal.number(1),
+                                          start_side="FOLLOWING", end=exp.Literal.number(n),
+                                          end_side="FOLLOWING"), exclude),
+                _excluding(exp.WindowSpec(kind="ROWS", start="UNBOUNDED",
+                                          start_side="PRECEDING", end="CURRENT ROW"),
+                           exclude), 0, n)
     return None
+
+
+def _excluding(spec: exp.WindowSpec, exclude) -> exp.WindowSpec:
+    if exclude is not None:
+        spec.set("exclude", exclude.copy())
+    return spec
+
+
+def _split_offset_frame(spec: exp.WindowSpec, kind: str):
+    """``split_frame`` of a RANGE / GROUPS frame (see there)."""
+    start, start_side = spec.args.get("start"), _bound(spec.args.get("start_side"))
+    end, end_side = spec.args.get("end"), _bound(spec.args.get("end_side"))
+    exclude = spec.args.get("exclude")
+    group = exp.Var(this="GROUP")
+    if _bound(start) == "UNBOUNDED" and start_side == "PRECEDING" and \
+            end_side == "FOLLOWING" and _offset(end) is not None:
+        bounded = exp.WindowSpec(kind=kind, start="CURRENT ROW", end=end.copy(),
+                                 end_side="FOLLOWING", exclude=group)
+        rest = exp.WindowSpec(kind=kind, start="UNBOUNDED", start_side="PRECEDING",
+                              end="CURRENT ROW")
+    elif _bound(end) == "UNBOUNDED" and end_side == "FOLLOWING" and \
+            start_side == "PRECEDING" and _offset(start) is not None:
+        bounded = exp.WindowSpec(kind=kind, start=start.copy(), start_side="PRECEDING",
+                                 end="CURRENT ROW", exclude=group)
+        rest = exp.WindowSpec(kind=kind, start="CURRENT ROW", end="UNBOUNDED",
+                              end_side="FOLLOWING")
+    else:
+        return None
+    if halo_frame(bounded) is None:
+        return None
+    return bounded, _excluding(rest, exclude), 0, 0
+
+
+def frame_halo(w: exp.Window) -> tuple[str, object, object] | None:
+    """``halo_frame`` of ``w``'s frame, or of the bounded part ``split_frame`` makes of
+    it (a RANGE / GROUPS frame with one UNBOUNDED bound)."""
+    halo = halo_frame(w)
+    if halo is None and isinstance(w.this, _RUNNING):
+        split = split_frame(w)
+        if split is not None and _bound(split[0].args.get("kind")) != "ROWS":
+            halo = halo_frame(split[0])
+    return halo
 
 
 def _offset(node) -> exp.Expression | None:
@@ -201,17 +262,18 @@ def _offset(node) -> exp.Expression | None:
     return None
 
 
-def halo_frame(w: exp.Window) -> tuple[str, object, object] | None:
+def halo_frame(w: exp.Window | exp.WindowSpec) -> tuple[str, object, object] | None:
     """For a RANGE or GROUPS frame with an offset bound and no UNBOUNDED one (``RANGE
     BETWEEN 2 PRECEDING AND 1 FOLLOWING``, ``GROUPS 3 PRECEDING``; no EXCLUDE): ``(kind,
     back, forward)``, how far before the row (the start's offset when PRECEDING, else
     None) and after it (the end's offset when FOLLOWING) the frame reaches: a key
     distance for RANGE (the offset expression), a number of peer groups for GROUPS (an
     int up to ``MAX_SHIFT``). The rows of the ranges around within that reach come as
-    ghost rows (a halo); None for any other frame."""
-    spec = w.args.get("spec")
+    ghost rows (a halo); None for any other frame. An EXCLUDE stays with the frame: the
+    rows it leaves out are in the row's own range, never ghosts."""
+    spec = w if isinstance(w, exp.WindowSpec) else w.args.get("spec")
     kind = _bound(spec.args.get("kind")) if spec is not None else ""
-    if kind not in ("RANGE", "GROUPS") or spec.args.get("exclude"):
+    if kind not in ("RANGE", "GROUPS"):
         return None
     reach = []
     offsets = 0
@@ -237,13 +299,25 @@ def halo_frame(w: exp.Window) -> tuple[str, object, object] | None:
     return kind, reach[0], reach[1]
 
 
+def nth_ahead(w: exp.Window) -> int | None:
+    """For ``nth_value(x, n)`` over a frame from CURRENT ROW (to CURRENT ROW or
+    UNBOUNDED FOLLOWING): the rows ahead it reads, n - 1 (the frame's n-th row is at
+    most n - 1 rows after the current one: among the ghost rows of the ranges after),
+    computed over the rows and those ghosts. None for anything else."""
+    frame = open_frame(w) if isinstance(w.this, exp.NthValue) else None
+    if frame is None or frame[0]:
+        return None
+    n = positive_literal(w.this.args.get("offset"))
+    return n - 1 if n is not None and n - 1 <= MAX_SHIFT else None
+
+
 def bounded_rows(w: exp.Window) -> tuple[int, int] | None:
     """``(rows before, rows after)`` the current row that a bounded ROWS frame reaches
     (``ROWS BETWEEN 2 PRECEDING AND 1 FOLLOWING``: (2, 1)), each at most ``MAX_SHIFT``;
-    None for any other frame (no frame, UNBOUNDED, RANGE / GROUPS, EXCLUDE)."""
+    None for any other frame (no frame, UNBOUNDED, RANGE / GROUPS). An EXCLUDE stays
+    with the frame (what it leaves out is in the row's own range)."""
     spec = w.args.get("spec")
-    if spec is None or str(spec.args.get("kind") or "").upper() != "ROWS" or \
-            spec.args.get("exclude"):
+    if spec is None or str(spec.args.get("kind") or "").upper() != "ROWS":
         return None
 
     def reach(bound, side) -> tuple[int, int] | None:
@@ -292,8 +366,9 @@ def range_shape(tree: exp.Expression, table_name: Callable, info) -> RangeShape 
                               not isinstance(fn, _RUNNING + _VALUES)) and \
                 (split_frame(w) is None or not isinstance(fn, _RUNNING)):
             return None
-        if frame is not None and not frame[0] and isinstance(fn, exp.NthValue):
-            return None   # (its n-th row from the current one may lie ranges ahead)
+        if frame is not None and not frame[0] and isinstance(fn, exp.NthValue) and \
+                nth_ahead(w) is None:
+            return None   # (its n-th row from the current one: n - 1 ghost rows ahead)
         if isinstance(fn, _RANKING):
             pass
         elif isinstance(fn, _SHIFTS):
@@ -329,7 +404,7 @@ def range_shape(tree: exp.Expression, table_name: Callable, info) -> RangeShape 
     if name not in info.columns or info.types.get(name) not in ORDERABLE:
         return None
     for w in windows:   # a RANGE offset the key's type takes (else the engine's error)
-        halo = halo_frame(w)
+        halo = frame_halo(w)
         if halo is not None and halo[0] == "RANGE" and any(
                 r is not None and info.types[name] not in (
                     (types.DATE, types.TIMESTAMP) if isinstance(r, exp.Interval)
@@ -409,33 +484,28 @@ def bounds_from(samples: list, ranges: int) -> list:
     return out
 
 
-def extremes_sql(shape: RangeShape) -> str:
-    """The key's min and max over the shape's rows (for ``even_bounds``: rows with no
-    table column holding the key to sample)."""
+def spread_sample_sql(shape: RangeShape, rows: int, columns: list) -> str:
+    """About ``rows`` values of the key drawn from the shape's rows that pass the WHERE
+    (NULLs left out: they have a range of their own), for rows no table column holds (a
+    derived table's values, a window's): the first ``rows`` in the order of a hash of
+    each row's ``columns`` (``ORDER BY substr(md5(...)) LIMIT rows``: a top-k on the
+    shards, ``rows`` short values per shard reach the coordinator; ``random()`` would
+    not split). Rows differing in any of those columns are drawn apart, so a key
+    repeated by many rows is drawn as often as it is repeated: their quantiles
+    (``bounds_from``) split the rows evenly, where even steps between the key's min and
+    max put most rows of a skewed key in one range, and split no text at all."""
     key = exp.column(shape.key, table=shape.alias, quoted=True)
-    q = exp.select(exp.Min(this=key.copy()), exp.Max(this=key.copy())).from_(
-        shape.table.copy())
-    if shape.tree.args.get("where") is not None:
-        q.set("where", shape.tree.args["where"].copy())
+    cond = exp.Not(this=exp.Is(this=key.copy(), expression=exp.Null()))
+    where = shape.tree.args.get("where")
+    q = exp.select(key.copy().as_("k")).from_(shape.table.copy()).where(
+        exp.and_(where.this.copy(), cond) if where is not None else cond)
+    spelled = exp.Anonymous(this="concat_ws", expressions=[exp.Literal.string("|")] + [
+        exp.cast(exp.column(c, table=shape.alias, quoted=True), "TEXT") for c in columns])
+    q.set("order", exp.Order(expressions=[exp.Ordered(this=exp.Substring(
+        this=exp.MD5(this=spelled), start=exp.Literal.number(1),
+        length=exp.Literal.number(8)))]))
+    q.set("limit", exp.Limit(expression=exp.Literal.number(rows)))
     return q.sql(dialect="postgres")
-
-
-def even_bounds(low, high, ranges: int) -> list:
-    """``ranges - 1`` bounds (fewer when they coincide) splitting ``[low, high]``
-    evenly, as ``bounds_from`` gives them; none when there are no numbers to split (no
-    rows, or a NaN or infinity at an end: one range holds every row)."""
-    if low is None or high is None or ranges < 2 or any(
-            isinstance(v, float) and (v != v or v in (float("inf"), float("-inf")))
-            for v in (low, high)):
-        return []
-    out: list = []
-    for j in range(1, ranges):
-        v = low - (-(high - low) * j // ranges) if isinstance(low, int) and \
-            isinstance(high, int) else low + (high - low) * j / ranges   # (ints: rounded
-        # up, so a span of one still splits in two)
-        if v > low and (not out or v > out[-1]):
-            out.append(v)
-    return out
 
 
 def range_ids(shards: int, ranges: int) -> list[int]:
@@ -755,6 +825,8 @@ def rewrite(shape: RangeShape, bounds: list, ids: list, per_range: dict, positio
         local.set("partition_by", [exp.column(RANGE_COLUMN, table=alias, quoted=True)])
         fn = w.this
         frame = open_frame(original)
+        if nth_ahead(original) is not None:
+            frame = None   # (over the rows and the ghosts ahead: ``nth_ahead``)
         split = split_frame(original) if frame is None and isinstance(fn, _RUNNING) else None
         part = None   # (the bounded part of a split frame: columns over the ghosts)
         if split is not None:
@@ -844,7 +916,9 @@ def rewrite(shape: RangeShape, bounds: list, ids: list, per_range: dict, positio
         if reach is not None:
             lags.append(reach[0])
             leads.append(reach[1])
-    halos = [h for h in (halo_frame(w) for w in shape.windows) if h is not None]
+        if nth_ahead(w) is not None:
+            leads.append(nth_ahead(w))
+    halos = [h for h in (frame_halo(w) for w in shape.windows) if h is not None]
     sent: exp.Expression = scan
     for rows, backwards, at in ((max(lags, default=0), True, 1),
                                 (max(leads, default=0), False, 2)):

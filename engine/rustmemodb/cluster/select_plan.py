@@ -19,6 +19,7 @@ from . import rangewindows
 from .ctes import inline_ctes, set_with, with_of
 from .correlated import column_of, has_sharded_subquery, plain_output, plan_correlated
 from .grouped import GROUPED, split_grouped
+from .held import held_ctes
 from .merge import conform, create_typed, load_table, run_merge
 from .partition import TableInfo, refuse, split_rows
 from .planexchange import place_exchanges, place_grouping
@@ -94,6 +95,7 @@ class SelectPlanning:
             if done is not None:
                 return done
             tree, ctes_ran = self._ctes_first(tree)
+            before_late = tree
             tree, late = inline_ctes(tree, self._volatile, self._table_columns)
             inlined += late
             if ctes_ran or late:   # CTEs computed once (run first: VALUES) or read once
@@ -102,6 +104,26 @@ class SelectPlanning:
                 refs, has_view = _referenced(tree, self._root(), self.catalog)
                 if not refs and not has_view:   # constants only now: answered here
                     meta = self.mirror.execute(sql)._result
+            held = None
+            if with_of(tree) is not None and not has_view:
+                held = held_ctes(self, tree, want, plan_only)
+            if held is None and late and with_of(before_late) is not None and refs and \
+                    not has_view and (with_of(tree) is not None or self._select(
+                        sql, None, plan_only=True)["strategy"] == "gather"):
+                # (a CTE with a LIMIT read once, written in as a derived table beside a
+                # table read directly, or read by a grouped CTE, is gathered: held, it
+                # is not)
+                held = held_ctes(self, before_late, want, plan_only)
+                if held is not None:
+                    inlined = inlined[:len(inlined) - len(late)]
+            if held is not None:   # computed once, held on the shards for it
+                if plan_only:
+                    return dict(held, sql=sql, **{k: v for k, v in (
+                        ("ctes_inlined", inlined), ("ctes_first", ctes_ran)) if v})
+                for key, value in (("ctes_inlined", inlined), ("ctes_first", ctes_ran)):
+                    if value:
+                        self.last_plan[key] = value + self.last_plan.get(key, [])
+                return held
         else:
             meta = self.mirror.execute(written)._result   # the answer itself
             want = list(meta.columns)
@@ -824,15 +846,13 @@ class SelectPlanning:
             samples = [v for s in range(n)
                        for v in _reply_result(replies[s]).table.column(0).to_pylist()]
             bounds = rangewindows.bounds_from(samples, n)
-        else:
-            if key_type not in (types.INTEGER, types.FLOAT):
-                return None
+        else:   # (no table column holds the key: a random sample of the rows' keys)
             try:
-                extremes = self._select(over(rangewindows.extremes_sql(shape)), None).arrow()
+                sample = self._select(over(rangewindows.spread_sample_sql(
+                    shape, rangewindows.SPREAD_SAMPLES * n, scan_columns)), None).arrow()
             finally:
                 self.last_plan = saved
-            bounds = rangewindows.even_bounds(extremes.column(0)[0].as_py(),
-                                              extremes.column(1)[0].as_py(), n)
+            bounds = rangewindows.bounds_from(sample.column(0).to_pylist(), n)
         if any(literal(b, key_type) is None for b in bounds):
             return None
         ids = rangewindows.range_ids(n, len(bounds) + 2)
@@ -951,7 +971,7 @@ class SelectPlanning:
         if shape is None:
             return None
         found = origin(shape.key)
-        sample_shape = None   # (no table column: bounds from the key's min and max)
+        sample_shape = None   # (no table column: bounds from a sample of the rows)
         if found is not None:
             alias, column, base = found
             sample_shape = rangewindows.RangeShape(
@@ -1970,6 +1990,9 @@ class SelectPlanning:
         xid = self.cluster.new_id("x")
         stage = merge_on_shards(dist.merge) if dist.keys else None
         limit = self.cluster.shuffle_rows if stage is not None else None
+        keep = self._keeps(plan, dist)
+        if keep is not None:
+            limit = -1   # (every shard's rows held back, for ``repartition``)
         timings = plan.setdefault("timings", {})   # wall seconds per stage, here
 
         def timed(stage: str, t0: float) -> None:
@@ -1988,6 +2011,8 @@ class SelectPlanning:
                 check(replies[s])
             timed("partials", t0)
             columns = replies[src[0]][2]
+            if keep is not None:
+                return self._kept_rows(xid, src, len(columns), keep)
             if len({n for n, _ in columns}) < len(columns):   # SELECT a, a: by position
                 columns = [(f"c{i}", t) for i, (_, t) in enumerate(columns)]
             plan["partial_rows"] = [replies[s][4] if s in replies else 0 for s in shards]
@@ -2032,6 +2057,50 @@ class SelectPlanning:
                 except errors.Error:
                     pass
             raise
+
+    def _keeps(self, plan: dict, dist) -> int | None:
+        """Whether this split's rows stay on the shards (``held.py`` filling a statement
+        table from the query ``_keep_for`` names): its plan is that query's and its merge
+        only passes the partials' rows on (``SELECT c0, c1, ... FROM __partials``), so
+        the rows are the union of the partials, which ``repartition`` then places by
+        their whole row. Returns the number of columns (0: ``*``, all of the partials'),
+        None when not."""
+        if self._keep_for is None or plan.get("sql") != self._keep_for or dist.keys:
+            return None
+        merge = sqlglot.parse_one(dist.merge, read="postgres")
+        if not isinstance(merge, exp.Select) or any(merge.args.get(k) for k in (
+                "joins", "where", "group", "having", "order", "limit", "offset",
+                "distinct", "qualify", "windows", "laterals")):
+            return None
+        source = merge.args.get("from_")
+        if source is None or not isinstance(source.this, exp.Table) or \
+                source.this.name != "__partials":
+            return None
+        if len(merge.expressions) == 1 and isinstance(merge.expressions[0], exp.Star):
+            return 0   # (every column of the partials)
+        for i, e in enumerate(merge.expressions):
+            e = e.this if isinstance(e, exp.Alias) else e
+            if not isinstance(e, exp.Column) or e.name != f"c{i}":
+                return None
+        return len(merge.expressions)
+
+    def _kept_rows(self, xid: str, src: list, width: int, keep: int):
+        """``_run_split`` in keep mode (``_keeps``): the partials, held on their shards,
+        are placed by the hash of their whole row shard to shard; ``_kept`` gets the
+        exchange and its tokens (what ``ShardHost.hold`` reads); the result is empty."""
+        keep = keep or width
+        if width < keep:
+            raise errors.sql_error("XX000", "statement table: the partial's columns are "
+                                            "not the query's")
+        b = self.cluster.backend   # (placed by the query's columns, the merge's c0 ...)
+        reps = b.call_all(src, "repartition", self.sid, xid, list(range(keep)),
+                          self.shards)
+        for s in src:
+            check(reps[s])
+        self.cluster.ship(*(n for s in src for n in reps[s][1].values()),
+                          between_shards=True)
+        self._kept = (xid, _tokens_by_target(reps[s][2] for s in src))
+        return Result(columns=[], kind="SELECT")   # (not None: "not run" to some callers)
 
     def _exchange(self, xid: str, sides: list, plan: dict) -> dict:
         """Repartition each join side on its key, shard to shard (``exchange.py``): every

@@ -31,6 +31,9 @@ import threading
 import time
 from pathlib import Path
 
+import pyarrow as pa
+
+from .. import types
 from .wire import error_tuple, ipc_to_table, table_to_ipc
 
 GATE_TIMEOUT = 30.0
@@ -93,6 +96,10 @@ class ShardHost:
         self.stash: dict = {}
         self.recent: dict = {}
         self.peers = None   # exchange.py: set by the backend through connect_peers
+        # Statement tables (``held.py``): (sid, name) -> (Arrow rows, [(column, SQL
+        # type)]), this shard's rows of a WITH query computed once for one statement,
+        # registered on the session's connection under ``name`` until ``release``.
+        self.held: dict = {}
 
     # ---- sessions ---------------------------------------------------------------------
     def open(self, sid: str, branch: str = "main"):
@@ -100,6 +107,8 @@ class ShardHost:
         return ("ok",)
 
     def close(self, sid: str):
+        for key in [k for k in self.held if k[0] == sid]:
+            del self.held[key]
         conn = self.sessions.pop(sid, None)
         if conn is not None:
             conn.close()
@@ -166,6 +175,13 @@ class ShardHost:
         conn = self.sessions[sid]
         txn = conn._session.txn
         root = txn.working if txn is not None else conn.database.head
+        held = self.held.get((sid, table))
+        if held is not None and table not in root.tables:
+            data = held[0]
+            if with_rowid:
+                data = data.append_column("_rowid", pa.array(range(data.num_rows),
+                                                             pa.int64()))
+            return root, data, list(held[1])
         version = root.tables[table]
         return (root, version.to_arrow(with_rowid=with_rowid),
                 [(c.name, c.type) for c in version.schema.columns])
@@ -348,7 +364,11 @@ class ShardHost:
                     return ("error", "XX000", f"no partial of exchange {xid} on shard "
                                               f"{self.index}")
                 data = last[1]
-            return ("ok", *self._scatter(sid, xid, ipc_to_table(data), key, shards))
+            data = ipc_to_table(data)
+            if key and all(isinstance(k, int) for k in key):   # by position: c0, c1, ...
+                data = data.rename_columns([f"c{i}" for i in range(data.num_columns)])
+                key = [f"c{k}" for k in key]
+            return ("ok", *self._scatter(sid, xid, data, key, shards))
         except Exception as exc:   # noqa: BLE001
             return error_tuple(exc)
 
@@ -499,6 +519,34 @@ class ShardHost:
                     return reply
                 total += reply[4]
         return ("ok", "", None, None, total)
+
+    def hold(self, sid: str, name: str, xid: str, tokens: list, columns: list):
+        """Keep this shard's rows of exchange ``xid`` (kept, sent, or behind ``tokens``)
+        as statement table ``name`` of session ``sid`` (``held.py``): registered on its
+        connection, so every statement of the session reads it as a table, until
+        ``release``. ``columns``: its ``[(name, SQL type)]``, the Arrow columns' names."""
+        try:
+            tables = [t for t in self._take_inbox(sid, xid, tokens) if t.num_columns]
+            names = [n for n, _ in columns]
+            schema = pa.schema([(n, types.arrow_type(t)) for n, t in columns])
+            tables = [t.select(list(range(len(names)))).rename_columns(names).cast(schema)
+                      for t in tables]   # (a partial's trailing columns: not the query's)
+            data = pa.concat_tables(tables) if len(tables) > 1 else \
+                tables[0] if tables else schema.empty_table()   # (a shard sent nothing)
+            self.sessions[sid].register(name, data)
+            self.held[(sid, name)] = (data, [tuple(c) for c in columns])
+            return ("ok", data.num_rows)
+        except Exception as exc:   # noqa: BLE001
+            return error_tuple(exc)
+
+    def release(self, sid: str, names: list):
+        """Forget statement tables ``names`` of session ``sid`` (the statement ended)."""
+        conn = self.sessions.get(sid)
+        for name in names:
+            self.held.pop((sid, name), None)
+            if conn is not None:
+                conn.unregister(name)
+        return ("ok",)
 
     def drop_exchange(self, sid: str, xid: str):
         """Forget what a failed exchange left here."""
