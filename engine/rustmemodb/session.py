@@ -198,9 +198,12 @@ class Session:
         cache.misses += 1
         if shape.has_literals and cache.first_sighting(shape, sql):
             shape = None     # a shape's first text keeps its literals (sql/plan_cache.py)
+        limits = self.cancel_event
+        limits.zone_read = False
         prepared = self._bind(ph, txn.working if txn is not None else root, shape)
         values = prepared.lifted.params(shape) if prepared.lifted is not None else []
-        if prepared.bound.cacheable:
+        # a plan that folded a value read in this session's TimeZone is its alone
+        if prepared.bound.cacheable and not limits.zone_read:
             cache.put(sql, prepared, values, shape, once=prepared.lifted is None)
         return prepared, values
 
@@ -1456,9 +1459,17 @@ def _ints_fit(params) -> bool:
 
 
 def _naive_utc(value):
+    """A datetime for a timestamp slot: an aware one as the session zone's wall clock."""
     if value.tzinfo is not None:
-        return value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        return types.instant_to_local(value)
     return value
+
+
+def _instant(value):
+    """A datetime for a timestamptz slot: a naive one is the session zone's wall clock."""
+    if value.tzinfo is not None:
+        return value.astimezone(_dt.timezone.utc)
+    return types.local_to_instant(value)
 
 
 # (exact Python type, slot type) -> storage value, for the conversions that cannot fail:
@@ -1467,6 +1478,9 @@ def _naive_utc(value):
 _DIRECT = {
     (_uuid.UUID, types.UUID): str,
     (_dt.datetime, types.TIMESTAMP): _naive_utc,
+    (_dt.datetime, types.TIMESTAMPTZ): _instant,
+    (_dt.date, types.TIMESTAMPTZ): lambda v: types.local_to_instant(
+        _dt.datetime(v.year, v.month, v.day)),
     (_dt.date, types.DATE): lambda v: v,
     (float, types.FLOAT): lambda v: v,
     (bool, types.BOOLEAN): lambda v: v,

@@ -12,17 +12,19 @@ interval_mul/interval_div do.
 
 EXTRACT returns INTEGER for whole-number fields (year, month, day, hour, dow,
 ...) and FLOAT for second (with fractions), epoch and sub-second fields.
-``date_trunc`` on a DATE gives a TIMESTAMP at midnight, as in PostgreSQL
-(without time zones). Unknown fields/units are ``22023``.
+``date_trunc`` on a DATE gives a TIMESTAMP at midnight. A TIMESTAMPTZ's fields, its
+truncation and its calendar arithmetic (days, months) are taken in the session's
+TimeZone, as PostgreSQL's; its epoch is the instant's. Unknown fields/units are ``22023``.
 """
 from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 
 from ...lazy_import import arrow as pa, compute as pc, kernel
 
-from ... import errors, types
+from ... import errors, statement_limits, types
 from ..semantics import arrow_errors
 from .registry import ScalarFunction
 from .time_of_day import clock_field, extract_time
@@ -30,8 +32,49 @@ from ..expr.rowwise import map_rows
 
 I, F, T, D, TS, IV, N = (types.INTEGER, types.FLOAT, types.TEXT, types.DATE, types.TIMESTAMP,
                          types.INTERVAL, types.NULL)
-TM = types.TIME
+TM, TZ = types.TIME, types.TIMESTAMPTZ
 _EPOCH = dt.datetime(1970, 1, 1)
+_EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def _local(v):
+    """A timestamptz as the wall-clock time of the session's TimeZone (PostgreSQL takes
+    a timestamptz's fields there); other values as they are."""
+    if isinstance(v, dt.datetime) and v.tzinfo is not None:
+        return types.instant_to_local(v)
+    return v
+
+
+def _arrow_zone(zone) -> str | None:
+    """The session's zone as Arrow names it, or None when Arrow cannot (then row by row)."""
+    key = getattr(zone, "key", None)
+    if key is not None:
+        return key
+    if isinstance(zone, dt.timezone):
+        secs = int(zone.utcoffset(None).total_seconds())
+        sign = "-" if secs < 0 else "+"
+        return f"{sign}{abs(secs) // 3600:02d}:{abs(secs) // 60 % 60:02d}"
+    return None
+
+
+def local_times(v):
+    """A timestamptz column as the naive wall-clock times of the session's TimeZone."""
+    if not (pa.types.is_timestamp(v.type) and v.type.tz is not None):
+        return v
+    if types.session_zone_is_utc():
+        return pc.cast(v, pa.timestamp("us"))
+    name = _arrow_zone(types._limits.zone())
+    if name is not None and not isinstance(v, pa.Scalar):
+        return pc.local_timestamp(pc.cast(v, pa.timestamp("us", tz=name)))
+    return map_rows(types.instant_to_local, [v], out_type=pa.timestamp("us"))
+
+
+def instants(v):
+    """Naive wall-clock times of the session's TimeZone as timestamptz."""
+    target = types.arrow_type(TZ)
+    if types.session_zone_is_utc():
+        return pc.cast(v, target)
+    return map_rows(types.local_to_instant, [v], out_type=target)
 
 _INT_FIELDS = {"year", "month", "day", "hour", "minute", "dow", "isodow", "doy", "week",
                "quarter", "decade", "century", "millennium", "isoyear"}
@@ -62,6 +105,10 @@ def extract_type(field: str) -> str:
 def _extract_row(field, v):
     if isinstance(v, types.Interval):
         return _extract_interval(field, v)
+    if isinstance(v, dt.datetime) and v.tzinfo is not None:
+        if field == "epoch":        # the instant itself, whatever the zone
+            return (v - _EPOCH_UTC).total_seconds()
+        v = types.instant_to_local(v)
     if isinstance(v, dt.time):
         return extract_time(field, v)
     if isinstance(v, dt.datetime):
@@ -161,6 +208,8 @@ def _extract_vec(field_s, v):
             pa.types.is_interval(v.type):
         return map_rows(lambda f, x: _extract_row(field_name(f), x), [field_s, v],
                         out_type=pa.int64() if field and field in _INT_FIELDS else pa.float64())
+    if pa.types.is_timestamp(v.type) and v.type.tz is not None:
+        v = pc.cast(v, pa.timestamp("us")) if field == "epoch" else local_times(v)
     kernel = _VEC_FIELDS.get(field)
     if kernel is not None:
         return pc.cast(kernel(v), pa.int64())
@@ -179,7 +228,7 @@ def _extract_vec(field_s, v):
 
 
 def _extract_resolve(ts):
-    return F if len(ts) == 2 and ts[0] in (T, N) and ts[1] in (D, TS, TM, IV, N) else None
+    return F if len(ts) == 2 and ts[0] in (T, N) and ts[1] in (D, TS, TM, IV, N, TZ) else None
 
 
 # ---- date_trunc -----------------------------------------------------------------------------
@@ -198,6 +247,8 @@ def _trunc_unit(text: str) -> str:
 
 
 def _date_trunc_row(unit, v):
+    if isinstance(v, dt.datetime) and v.tzinfo is not None:   # truncated in the session's zone
+        return types.local_to_instant(_date_trunc_row(unit, types.instant_to_local(v)))
     unit = _trunc_unit(unit)
     ts = v if isinstance(v, dt.datetime) else dt.datetime(v.year, v.month, v.day)
     if unit == "millennium":
@@ -230,6 +281,10 @@ def _date_trunc_row(unit, v):
 
 @arrow_errors
 def _date_trunc_vec(unit_s, v):
+    if pa.types.is_timestamp(v.type) and v.type.tz is not None:
+        if not isinstance(unit_s, pa.Scalar) or isinstance(v, pa.Scalar):
+            return map_rows(_date_trunc_row, [unit_s, v], out_type=types.arrow_type(TZ))
+        return instants(_date_trunc_vec(unit_s, local_times(v)))
     if not isinstance(unit_s, pa.Scalar) or isinstance(v, pa.Scalar):
         return map_rows(_date_trunc_row, [unit_s, v], out_type=pa.timestamp("us"))
     if not unit_s.is_valid:
@@ -244,9 +299,10 @@ def _date_trunc_vec(unit_s, v):
 # ---- age --------------------------------------------------------------------------------------
 
 def _age_row(a, b=None):
+    a, b = _local(a), _local(b)
     if b is None:
         b = a
-        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        now = types.instant_to_local(dt.datetime.now(dt.timezone.utc))
         a = dt.datetime(now.year, now.month, now.day)
     a = a if isinstance(a, dt.datetime) else dt.datetime(a.year, a.month, a.day)
     b = b if isinstance(b, dt.datetime) else dt.datetime(b.year, b.month, b.day)
@@ -279,6 +335,8 @@ def resolve_add(ts):
         return D
     if (a, b) in ((D, IV), (IV, D), (TS, IV), (IV, TS), (D, TM), (TM, D)):
         return TS
+    if (a, b) in ((TZ, IV), (IV, TZ)):
+        return TZ
     if (a, b) in ((TM, IV), (IV, TM)):
         return TM
     return None
@@ -293,6 +351,10 @@ def resolve_sub(ts):
         return I
     if (a, b) in ((D, IV), (TS, IV)):
         return TS
+    if (a, b) == (TZ, IV):
+        return TZ
+    if (a, b) == (TZ, TZ):
+        return IV
     if (a, b) == (TM, IV):
         return TM
     if (a, b) == (TM, TM):
@@ -376,6 +438,9 @@ def _vec_add(a, b, sign=1):
         return pc.cast(pc.cast(out, pa.int32()), pa.date32())
     if pa.types.is_interval(tb) and not isinstance(a, pa.Scalar):
         us = _fixed_micros(b)
+        if us is not None and b.as_py().days and pa.types.is_timestamp(ta) and \
+                ta.tz is not None and not types.session_zone_is_utc():
+            us = None          # days are the session zone's calendar days (DST)
         if us is not None:
             ts = pc.cast(a, pa.timestamp("us")) if pa.types.is_date(ta) else a
             return pc.add_checked(ts, pa.scalar(sign * us, pa.duration("us")))
@@ -392,37 +457,76 @@ def _vec_sub(a, b):
     return _vec_add(a, b, sign=-1)
 
 
+_POSIX_NUMBER = re.compile(r"^\s*([+-]?)(\d{1,2})(?::?(\d{2}))?\s*$")
+
+
+def zone_argument(text: str):
+    """The zone of AT TIME ZONE / timezone(): a name, or a bare offset, which PostgreSQL
+    reads the POSIX way (``'+05'`` is five hours west of Greenwich)."""
+    m = _POSIX_NUMBER.match(text)
+    if m is not None:
+        secs = int(m.group(2)) * 3600 + int(m.group(3) or 0) * 60
+        return dt.timezone(dt.timedelta(seconds=secs if m.group(1) == "-" else -secs))
+    try:
+        return statement_limits.parse_zone(text)[0]
+    except errors.Error:
+        raise errors.sql_error("22023", f'time zone "{text}" not recognized') from None
+
+
+def _timezone_row(zone, v):
+    """timezone(zone, x): a timestamptz's wall clock in ``zone`` (a timestamp), or a
+    timestamp read as a wall clock of ``zone`` (a timestamptz)."""
+    z = zone_argument(zone)
+    if isinstance(v, dt.datetime) and v.tzinfo is not None:
+        return types.instant_to_local(v, z)
+    if not isinstance(v, dt.datetime):       # a date: midnight of the session's zone
+        return types.instant_to_local(types.local_to_instant(
+            dt.datetime(v.year, v.month, v.day)), z)
+    return types.local_to_instant(v, z)
+
+
+def _timezone_resolve(ts):
+    if len(ts) != 2 or ts[0] not in (T, N):
+        return None
+    return {TZ: TS, TS: TZ, D: TS, N: TS}.get(ts[1])
+
+
 def register(reg) -> None:
     from .arith import _row_add, _row_sub
     register_more(reg)
+    reg.add(ScalarFunction("timezone", _timezone_resolve, None, _timezone_row))
     reg.add(ScalarFunction("add", resolve_add, _vec_add, _row_add))
     reg.add(ScalarFunction("sub", resolve_sub, _vec_sub, _row_sub))
     reg.add(ScalarFunction("mul", resolve_scale, None, _mul_row))
     reg.add(ScalarFunction("div", _resolve_div, None, _div_row))
     reg.add(ScalarFunction("date_part", _extract_resolve, _extract_vec,
                            lambda f, v: _extract_row(field_name(f), v)))
-    reg.add(ScalarFunction("date_trunc", lambda ts: TS if len(ts) == 2 and ts[0] in (T, N) and
-                           ts[1] in (D, TS, N) else None, _date_trunc_vec, _date_trunc_row))
+    reg.add(ScalarFunction("date_trunc", lambda ts: (TZ if ts[1] == TZ else TS) if len(ts) == 2
+                           and ts[0] in (T, N) and ts[1] in (D, TS, N, TZ) else None,
+                           _date_trunc_vec, _date_trunc_row))
     reg.add(ScalarFunction("age", lambda ts: IV if 1 <= len(ts) <= 2 and all(
-        t in (D, TS, N) for t in ts) else None, None, _age_row))
+        t in (D, TS, N, TZ) for t in ts) else None, None, _age_row))
     reg.add(ScalarFunction("make_date", lambda ts: D if len(ts) == 3 and all(
         t in (I, N) for t in ts) else None, None, _make_date))
     reg.add(ScalarFunction("date_bin", lambda ts: TS if len(ts) == 3 and ts[0] in (IV, T, N)
-                           and all(t in (TS, D, N) for t in ts[1:]) else None, None, _date_bin))
+                           and all(t in (TS, D, N) for t in ts[1:]) else TZ if len(ts) == 3
+                           and ts[0] in (IV, T, N) and all(t in (TZ, N) for t in ts[1:])
+                           else None, None, _date_bin))
     reg.add(ScalarFunction("make_timestamp", lambda ts: TS if len(ts) == 6 and all(
         t in (I, N) for t in ts[:5]) and ts[5] in (I, F, N) else None, None, _make_timestamp))
     # no infinite dates or timestamps here (their text is 22007): every value is finite
     reg.add(ScalarFunction("isfinite", lambda ts: types.BOOLEAN if len(ts) == 1 and ts[0] in (
-        D, TS, IV, N) else None, None, lambda v: True))
+        D, TS, IV, N, TZ) else None, None, lambda v: True))
     for name, fn in (("justify_hours", justify_hours), ("justify_days", justify_days),
                      ("justify_interval", justify_interval)):
         reg.add(ScalarFunction(name, lambda ts: IV if len(ts) == 1 and ts[0] in (IV, N)
                                else None, None, fn))
-    reg.add(ScalarFunction("to_timestamp", lambda ts: TS if len(ts) == 1 and ts[0] in (I, F, N)
+    # to_timestamp(double): seconds since the epoch, an instant (timestamptz)
+    reg.add(ScalarFunction("to_timestamp", lambda ts: TZ if len(ts) == 1 and ts[0] in (I, F, N)
                            else None,
                            lambda x: pc.cast(pc.cast(pc.multiply(pc.cast(x, pa.float64()), 1e6),
-                                                     pa.int64()), pa.timestamp("us")),
-                           lambda x: _EPOCH + dt.timedelta(seconds=x)))
+                                                     pa.int64()), types.arrow_type(TZ)),
+                           lambda x: _EPOCH_UTC + dt.timedelta(seconds=x)))
 
 
 def _make_timestamp(y, mo, d, h, mi, sec):

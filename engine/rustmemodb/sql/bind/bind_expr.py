@@ -599,6 +599,15 @@ class ExprBinder:
     def _JSONBExists(self, node: exp.JSONBExists) -> Expr:
         return self.stmt.bind_jsonbexists(self, node)
 
+    def _AtTimeZone(self, node) -> Expr:
+        """``x AT TIME ZONE z``: PostgreSQL's timezone(z, x). A quoted literal is read as
+        timestamptz, the preferred type of its category, as PostgreSQL reads it."""
+        zone = self.bind(node.args["zone"])
+        value = self.bind(node.this)
+        if isinstance(value, Const) and value.type == types.TEXT:
+            value = adapt(value, types.TIMESTAMPTZ)
+        return self.call("timezone", [zone, value], node)
+
     def _DateDiff(self, node: exp.DateDiff) -> Expr:
         """DuckDB's ``date_diff(part, start, end)``: sqlglot's PostgreSQL dialect files the
         end under ``unit``, and reads a bare column there as an upper-cased Var."""
