@@ -172,6 +172,8 @@ def assign_to_column(stmt, e: Expr, schema, col: int, node=None) -> Expr:
     if isinstance(e, Param):
         if e.type in (types.UNKNOWN, types.NULL):
             return Param(e.slot, stmt.param_type(e.slot, target))
+        if (e.type, target) in _ASSIGNMENT_CASTS:      # $1::timestamptz into a timestamp
+            return Cast(e, target)
         return e if e.type == target else _checked_cast(e, target, column, node)
     if e.type == target or e.type == types.NULL:
         return e if e.type == target else Const(None, target)
