@@ -151,3 +151,23 @@ def test_timestamptz_survives_checkpoint_and_log_replay(tmp_path) -> None:
 def test_timestamp_input_ignores_a_written_offset_as_postgresql(conn) -> None:
     assert conn.execute("SELECT TIMESTAMP '2020-01-01 10:00:00+02'").fetchone()[0] == \
         dt.datetime(2020, 1, 1, 10)
+
+
+def test_a_zone_dependent_plan_is_still_cached_for_its_zone() -> None:
+    db = rustmemodb.Database()
+    conn = db.connect()
+    conn.execute("CREATE TABLE ev (id INTEGER PRIMARY KEY, at TIMESTAMPTZ)")
+    conn.execute("INSERT INTO ev VALUES (1, '2020-01-01 00:30+00')")
+    sql = "SELECT id FROM ev WHERE at > '2020-01-01 00:00:00'"
+    for _ in range(2):
+        assert conn.execute(sql).fetchall() == [(1,)]
+    hits = db.plan_cache.hits
+    assert conn.execute(sql).fetchall() == [(1,)]
+    assert db.plan_cache.hits == hits + 1
+    conn.execute("SET TIME ZONE 'Europe/Paris'")      # 00:00 in Paris is 23:00 UTC before
+    assert conn.execute(sql).fetchall() == [(1,)]
+    conn.execute("SET TIME ZONE 'Asia/Kolkata'")      # 05:59 in Kolkata: 00:29 UTC
+    assert conn.execute("SELECT id FROM ev WHERE at > '2020-01-01 05:59:00'").fetchall() == \
+        [(1,)]
+    conn.execute("SET TIME ZONE 'America/New_York'")  # 00:00 in New York: 05:00 UTC
+    assert conn.execute(sql).fetchall() == []
