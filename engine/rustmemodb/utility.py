@@ -175,7 +175,9 @@ def zone_changed(session, before) -> None:
     plans it keeps for itself may hold values read in the old one (its shared plans never
     do: session.py does not share them), so they go."""
     if session.cancel_event.zone is not before:
-        session._piece_plans = None
+        forget = getattr(session._piece_plans, "forget", None)   # None: none made yet
+        if forget is not None:
+            forget()
         session._expr_memo = None
 
 

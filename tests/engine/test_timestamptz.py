@@ -171,3 +171,18 @@ def test_a_zone_dependent_plan_is_still_cached_for_its_zone() -> None:
         [(1,)]
     conn.execute("SET TIME ZONE 'America/New_York'")  # 00:00 in New York: 05:00 UTC
     assert conn.execute(sql).fetchall() == []
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_files_keep_the_instant(conn, tmp_path, fmt) -> None:
+    conn.execute(f"SET file_root = '{tmp_path}'")
+    conn.execute("CREATE TABLE ev (id INTEGER, at TIMESTAMPTZ)")
+    conn.execute("INSERT INTO ev VALUES (1, '2020-01-01 10:00+02')")
+    opts = f"(FORMAT {fmt}, HEADER)" if fmt == "csv" else f"(FORMAT {fmt})"
+    conn.execute(f"COPY ev TO 'out.{fmt}' {opts}")
+    conn.execute("CREATE TABLE back (id INTEGER, at TIMESTAMPTZ)")
+    conn.execute(f"COPY back FROM 'out.{fmt}' {opts}")
+    assert conn.execute("SELECT at FROM back").fetchall() == [
+        (dt.datetime(2020, 1, 1, 8, tzinfo=UTC),)]
+    assert conn.execute(f"SELECT pg_typeof(at)::text FROM read_{fmt}('out.{fmt}')"
+                        ).fetchone()[0] == "timestamp with time zone"

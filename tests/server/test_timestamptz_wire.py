@@ -83,3 +83,20 @@ def test_asyncpg_aware_datetimes(login) -> None:
             await conn.close()
 
     asyncio.run(run())
+
+
+def test_copy_in_and_out_in_the_connections_zone(dsn) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE cev (id INTEGER, at TIMESTAMPTZ)")
+        conn.execute("SET TIME ZONE 'Europe/Paris'")
+        with conn.cursor().copy("COPY cev FROM STDIN") as cp:
+            cp.write_row((1, dt.datetime(2020, 1, 1, 10, tzinfo=UTC)))
+            cp.write_row((2, "2020-01-01 10:00"))          # no offset: Paris time
+        out = []
+        with conn.cursor().copy("COPY cev TO STDOUT") as cp:
+            out.extend(bytes(data) for data in cp)
+        assert out == [b"1\t2020-01-01 11:00:00+01\n", b"2\t2020-01-01 10:00:00+01\n"]
+        with conn.cursor().copy("COPY cev TO STDOUT (FORMAT BINARY)") as cp:
+            cp.set_types(["int8", "timestamptz"])
+            assert [r[1] for r in cp.rows()] == [dt.datetime(2020, 1, 1, 10, tzinfo=UTC),
+                                                 dt.datetime(2020, 1, 1, 9, tzinfo=UTC)]
