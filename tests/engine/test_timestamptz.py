@@ -186,3 +186,20 @@ def test_files_keep_the_instant(conn, tmp_path, fmt) -> None:
         (dt.datetime(2020, 1, 1, 8, tzinfo=UTC),)]
     assert conn.execute(f"SELECT pg_typeof(at)::text FROM read_{fmt}('out.{fmt}')"
                         ).fetchone()[0] == "timestamp with time zone"
+
+
+def test_timestamp_against_timestamptz_in_joins_and_indexes(conn) -> None:
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, at TIMESTAMPTZ, plain TIMESTAMP)")
+    conn.execute("INSERT INTO t SELECT i, TIMESTAMPTZ '2020-01-01 00:00+00' + i * INTERVAL "
+                 "'1 minute', TIMESTAMP '2020-01-01' + i * INTERVAL '1 minute' "
+                 "FROM generate_series(1, 5000) i")
+    conn.execute("CREATE INDEX t_at ON t (at)")
+    join = "SELECT count(*), min(b.id - a.id), max(b.id - a.id) FROM t a JOIN t b " \
+           "ON a.at = b.plain WHERE a.id < 100"
+    assert conn.execute(join).fetchone() == (99, 0, 0)
+    assert conn.execute("SELECT id FROM t WHERE at = TIMESTAMP '2020-01-01 00:10'"
+                        ).fetchall() == [(10,)]
+    conn.execute("SET TIME ZONE 'Asia/Tokyo'")       # the timestamp side is Tokyo time now
+    assert conn.execute(join).fetchone() == (99, 540, 540)   # nine hours of minutes later
+    assert conn.execute("SELECT id FROM t WHERE at = TIMESTAMP '2020-01-01 09:10'"
+                        ).fetchall() == [(10,)]

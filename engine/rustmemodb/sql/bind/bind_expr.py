@@ -40,6 +40,9 @@ _BINARY = {
     exp.BitwiseAnd: "bit_and_op", exp.BitwiseOr: "bit_or_op", exp.BitwiseXor: "bit_xor_op",
     exp.BitwiseLeftShift: "shift_left", exp.BitwiseRightShift: "shift_right",
 }
+_ZONED_COMPARISONS = frozenset({"eq", "ne", "lt", "le", "gt", "ge", "is_distinct",
+                                "is_not_distinct"})
+_DATETIMES = frozenset({types.DATE, types.TIMESTAMP, types.TIMESTAMPTZ})
 _OPERATOR_TEXT = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%", "eq": "=",
                   "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "and": "AND",
                   "or": "OR", "concat_op": "||", "is_not_distinct": "IS NOT DISTINCT FROM",
@@ -680,6 +683,13 @@ class ExprBinder:
                 # with none, the literal's error is the answer (date = 'x').
                 if operator and not self._resolves(name, args):
                     raise
+        if name in _ZONED_COMPARISONS and len(args) == 2 and \
+                types.TIMESTAMPTZ in (args[0].type, args[1].type) and \
+                {args[0].type, args[1].type} <= _DATETIMES:
+            # timestamp (or date) against timestamptz: the other side becomes an instant
+            # here (PostgreSQL's implicit cast), so joins, indexes and hashing see one type
+            args = [a if a.type == types.TIMESTAMPTZ else Cast(a, types.TIMESTAMPTZ)
+                    for a in args]
         if name in ("and", "or", "not"):
             args = [adapt(a, types.BOOLEAN) for a in args]
         elif name == "concat_op" and len(args) == 2 and types.JSON in (args[0].type, args[1].type):
