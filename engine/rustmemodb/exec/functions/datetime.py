@@ -77,7 +77,10 @@ def instants(v):
     return map_rows(types.local_to_instant, [v], out_type=target)
 
 _INT_FIELDS = {"year", "month", "day", "hour", "minute", "dow", "isodow", "doy", "week",
-               "quarter", "decade", "century", "millennium", "isoyear"}
+               "quarter", "decade", "century", "millennium", "isoyear", "timezone",
+               "timezone_hour", "timezone_minute"}
+# a timestamptz's offset in the session's zone at that instant, in seconds (or its parts)
+_ZONE_FIELDS = ("timezone", "timezone_hour", "timezone_minute")
 _FLOAT_FIELDS = {"second", "epoch", "milliseconds", "microseconds", "millisecond",
                  "microsecond", "julian"}
 _ALIASES = {"years": "year", "months": "month", "days": "day", "hours": "hour",
@@ -103,6 +106,14 @@ def extract_type(field: str) -> str:
 # ---- EXTRACT ------------------------------------------------------------------------------
 
 def _extract_row(field, v):
+    if field in _ZONE_FIELDS:
+        if not (isinstance(v, dt.datetime) and v.tzinfo is not None):
+            raise errors.sql_error("0A000", f'unit "{field}" not supported for this type',
+                                   hint="Only timestamp with time zone has a zone offset.")
+        secs = int(v.astimezone(statement_limits.zone()).utcoffset().total_seconds())
+        hours = _trunc_div(secs, 3600)
+        return secs if field == "timezone" else hours if field == "timezone_hour" else \
+            _trunc_div(secs - hours * 3600, 60)
     if isinstance(v, types.Interval):
         return _extract_interval(field, v)
     if isinstance(v, dt.datetime) and v.tzinfo is not None:
@@ -208,6 +219,8 @@ def _extract_vec(field_s, v):
             pa.types.is_interval(v.type):
         return map_rows(lambda f, x: _extract_row(field_name(f), x), [field_s, v],
                         out_type=pa.int64() if field and field in _INT_FIELDS else pa.float64())
+    if field in _ZONE_FIELDS:
+        return map_rows(lambda x: _extract_row(field, x), [v], out_type=pa.int64())
     if pa.types.is_timestamp(v.type) and v.type.tz is not None:
         v = pc.cast(v, pa.timestamp("us")) if field == "epoch" else local_times(v)
     kernel = _VEC_FIELDS.get(field)
