@@ -54,14 +54,18 @@ def _nan_key(x):
 
 
 def _row_cmp(op):
+    datetime_t, interval_t = dt.datetime, types.Interval
+
     def run(a, b):
         ta = type(a)
         if (ta is int or ta is str) and type(b) is ta:
             return op(a, b)     # the commonest case: no interval, date mix or NaN possible
-        if ta is types.Interval:   # PostgreSQL: 1 mon = 30 days, 1 day = 24 hours
+        if ta is datetime_t and type(b) is datetime_t and a.tzinfo is b.tzinfo:
+            return op(a, b)     # two timestamps (or instants of one zone object)
+        if ta is interval_t:   # PostgreSQL: 1 mon = 30 days, 1 day = 24 hours
             return op(a._span(), b._span())
-        if type(a) is not type(b) or ta is dt.datetime:
-            a, b = _align_temporal(a, b)
+        if type(a) is not type(b) or ta is datetime_t:
+            a, b = _align_temporal(a, b)    # a date, or timestamp vs timestamptz
         if (a != a) or (b != b):      # a NaN on either side
             return op(_nan_key(a), _nan_key(b))
         return op(a, b)
