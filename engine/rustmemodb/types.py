@@ -57,7 +57,6 @@ ALL_TYPES = (INTEGER, FLOAT, TEXT, BOOLEAN, TIMESTAMP, DATE, UUID, JSON, TIME, B
              TIMESTAMPTZ)
 NUMERIC_TYPES = (INTEGER, FLOAT)
 TEMPORAL_TYPES = (TIMESTAMP, DATE, TIMESTAMPTZ)
-TIMESTAMPS = (TIMESTAMP, TIMESTAMPTZ)
 # Types a well-formed quoted literal is read as, as PostgreSQL does for unknown literals.
 LITERAL_CONTEXT_TYPES = (TIMESTAMP, DATE, UUID, JSON, INTERVAL, TIME, BYTEA, TIMESTAMPTZ)
 
@@ -105,7 +104,6 @@ _ALIASES = {
     "BOOLEAN": BOOLEAN, "BOOL": BOOLEAN,
     "TIMESTAMP": TIMESTAMP, "DATETIME": TIMESTAMP, "TIMESTAMPTZ": TIMESTAMPTZ,
     "TIMESTAMP WITHOUT TIME ZONE": TIMESTAMP, "TIMESTAMP WITH TIME ZONE": TIMESTAMPTZ,
-    "TIMESTAMP_NS": TIMESTAMP, "TIMESTAMP_MS": TIMESTAMP, "TIMESTAMP_S": TIMESTAMP,
     "DATE": DATE, "UUID": UUID, "JSON": JSON, "JSONB": JSON, "INTERVAL": INTERVAL,
     "JSONPATH": TEXT,        # a path is kept as its text (exec/functions/jsonpath.py)
     "TIME": TIME, "TIME WITHOUT TIME ZONE": TIME,
@@ -438,6 +436,11 @@ _TS_RE = re.compile(r"^\s*\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?
 def parse_timestamp(text: str) -> _dt.datetime:
     """timestamp (without time zone) input: a zone written after the time is ignored,
     as PostgreSQL ignores it."""
+    if _TS_RE.match(text):          # ISO 8601, the common case: no regex for the zone
+        try:
+            return _dt.datetime.fromisoformat(text.strip()).replace(tzinfo=None)
+        except ValueError:
+            pass
     body, _ = _split_zone(text)
     return _parse_naive(body, text, "timestamp")
 
@@ -491,6 +494,15 @@ def parse_timestamptz(text: str, session_zone: _dt.tzinfo | None = None) -> _dt.
     """timestamp with time zone input: the instant ``text`` names (aware, UTC). Text
     with an offset or a zone name is read there; without one, in ``session_zone`` (by
     default the running statement's session TimeZone)."""
+    if _TS_RE.match(text):          # ISO 8601, the common case: no regex for the zone
+        try:
+            value = _dt.datetime.fromisoformat(text.strip())
+        except ValueError:
+            pass
+        else:
+            if value.tzinfo is not None:
+                return value.astimezone(UTC)
+            return local_to_instant(value, session_zone)
     body, zone = _split_zone(text)
     if zone is None:
         zone = session_zone
