@@ -312,6 +312,9 @@ def _date_trunc_vec(unit_s, v):
 # ---- age --------------------------------------------------------------------------------------
 
 def _age_row(a, b=None):
+    """age(a, b): PostgreSQL's timestamp_age, field by field (a timestamptz's fields in
+    the session's zone); a negative field borrows from the next, days from the earlier
+    date's month (``age('2020-03-01', '2020-01-15')`` is 1 mon 17 days)."""
     a, b = _local(a), _local(b)
     if b is None:
         b = a
@@ -319,23 +322,23 @@ def _age_row(a, b=None):
         a = dt.datetime(now.year, now.month, now.day)
     a = a if isinstance(a, dt.datetime) else dt.datetime(a.year, a.month, a.day)
     b = b if isinstance(b, dt.datetime) else dt.datetime(b.year, b.month, b.day)
-    sign = 1
-    if a < b:
-        a, b, sign = b, a, -1
-    months = (a.year - b.year) * 12 + (a.month - b.month)
-    anchor = _add_months(b, months)
-    if anchor > a:
-        months -= 1
-        anchor = _add_months(b, months)
-    rest = a - anchor
-    return types.Interval(sign * months, sign * rest.days,
-                          sign * (rest.seconds * 1_000_000 + rest.microseconds))
-
-
-def _add_months(ts: dt.datetime, months: int) -> dt.datetime:
-    m0 = ts.month - 1 + months
-    y, m = ts.year + m0 // 12, m0 % 12 + 1
-    return ts.replace(year=y, month=m, day=min(ts.day, calendar.monthrange(y, m)[1]))
+    sign = -1 if a < b else 1
+    f = [sign * (x - y) for x, y in zip(
+        (a.microsecond, a.second, a.minute, a.hour, a.day, a.month, a.year),
+        (b.microsecond, b.second, b.minute, b.hour, b.day, b.month, b.year))]
+    for i, span in enumerate((1_000_000, 60, 60, 24)):     # usec, sec, min, hour
+        while f[i] < 0:
+            f[i] += span
+            f[i + 1] -= 1
+    borrow = a if a < b else b          # PostgreSQL: the month of tm1 or tm2
+    while f[4] < 0:
+        f[4] += calendar.monthrange(borrow.year, borrow.month)[1]
+        f[5] -= 1
+    while f[5] < 0:
+        f[5] += 12
+        f[6] -= 1
+    micros = ((f[3] * 60 + f[2]) * 60 + f[1]) * 1_000_000 + f[0]
+    return types.Interval(sign * (f[6] * 12 + f[5]), sign * f[4], sign * micros)
 
 
 # ---- vectorised date arithmetic (overloads of add/sub) -------------------------------------------
