@@ -203,3 +203,15 @@ def test_timestamp_against_timestamptz_in_joins_and_indexes(conn) -> None:
     assert conn.execute(join).fetchone() == (99, 540, 540)   # nine hours of minutes later
     assert conn.execute("SELECT id FROM t WHERE at = TIMESTAMP '2020-01-01 09:10'"
                         ).fetchall() == [(10,)]
+
+
+def test_alter_column_type_moves_timestamp_to_timestamptz(conn) -> None:
+    """A database from before timestamptz kept such columns as UTC timestamps: ALTER
+    COLUMN ... TYPE timestamptz (no USING, as PostgreSQL) makes them instants again."""
+    conn.execute("CREATE TABLE old (id INTEGER, at TIMESTAMP)")
+    conn.execute("INSERT INTO old VALUES (1, '2020-01-01 08:00')")
+    conn.execute("ALTER TABLE old ALTER COLUMN at TYPE TIMESTAMPTZ")
+    assert conn.execute("SELECT at, pg_typeof(at)::text FROM old").fetchone() == (
+        dt.datetime(2020, 1, 1, 8, tzinfo=UTC), "timestamp with time zone")
+    conn.execute("ALTER TABLE old ALTER COLUMN at TYPE TIMESTAMP")
+    assert conn.execute("SELECT at FROM old").fetchone()[0] == dt.datetime(2020, 1, 1, 8)
