@@ -205,7 +205,7 @@ def sql_types_of(table: pa.Table) -> list[str]:
         elif pa.types.is_decimal(t):
             out.append("NUMERIC")
         elif pa.types.is_timestamp(t):
-            out.append("TIMESTAMP")
+            out.append("TIMESTAMP" if t.tz is None else "TIMESTAMPTZ")
         elif pa.types.is_date(t):
             out.append("DATE")
         elif pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_null(t):

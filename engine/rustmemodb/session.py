@@ -185,7 +185,7 @@ class Session:
             return self._lookup_private(sql, txn.working if txn is not None else root), []
         cache = db.plan_cache
         hit = cache.by_text(sql)
-        if hit is not None and hit[0].valid_for(root, db.functions):
+        if hit is not None and hit[0].valid_for(root, db.functions) and _zone_fits(hit[0], self):
             cache.hits += 1
             return hit
         ph = placeholders.normalize(sql)
@@ -195,7 +195,8 @@ class Session:
         shape = shape_of(ph.sql, ph.names)
         if shape.has_literals:
             found = cache.by_shape(shape)
-            if found is not None and found.valid_for(root, db.functions):
+            if found is not None and found.valid_for(root, db.functions) \
+                    and _zone_fits(found, self):
                 values = found.lifted.params(shape)
                 cache.put(sql, found, values)
                 cache.hits += 1
@@ -203,7 +204,11 @@ class Session:
         cache.misses += 1
         if shape.has_literals and cache.first_sighting(shape, sql):
             shape = None     # a shape's first text keeps its literals (sql/plan_cache.py)
+        limits = self.cancel_event
+        limits.zone_read = False
         prepared = self._bind(ph, txn.working if txn is not None else root, shape)
+        if limits.zone_read:     # it folded a value read in this session's TimeZone
+            prepared.zone = limits.zone
         values = prepared.lifted.params(shape) if prepared.lifted is not None else []
         if prepared.bound.cacheable:
             cache.put(sql, prepared, values, shape, once=prepared.lifted is None)
@@ -1374,10 +1379,20 @@ class PointRead:
         return self.read(root, values)
 
 
+def _zone_fits(prepared: Prepared, session: Session) -> bool:
+    """Whether a shared plan may serve ``session``: one that folded a value read in a
+    session TimeZone serves sessions in that zone only (another binds its own)."""
+    zone = prepared.zone
+    return zone is None or zone == session.cancel_event.zone
+
+
 def _holds(cached, session, root, functions) -> bool:
     """Whether a cached point statement (``PointRead``, ``PointWrite``) may run on
     ``root``: checked once per root and functions version; False with temporary tables
-    in the session, and False with ``stale`` set when the plan no longer holds."""
+    in the session, with the plan made for another TimeZone, and False with ``stale``
+    set when the plan no longer holds."""
+    if cached.prepared.zone is not None and not _zone_fits(cached.prepared, session):
+        return False
     checked = cached.checked
     if checked is not None and checked() is root \
             and functions.version == cached.functions_version:
@@ -1493,9 +1508,17 @@ def _ints_fit(params) -> bool:
 
 
 def _naive_utc(value):
+    """A datetime for a timestamp slot: an aware one as the session zone's wall clock."""
     if value.tzinfo is not None:
-        return value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        return types.instant_to_local(value)
     return value
+
+
+def _instant(value):
+    """A datetime for a timestamptz slot: a naive one is the session zone's wall clock."""
+    if value.tzinfo is not None:
+        return value.astimezone(_dt.timezone.utc)
+    return types.local_to_instant(value)
 
 
 # (exact Python type, slot type) -> storage value, for the conversions that cannot fail:
@@ -1504,6 +1527,9 @@ def _naive_utc(value):
 _DIRECT = {
     (_uuid.UUID, types.UUID): str,
     (_dt.datetime, types.TIMESTAMP): _naive_utc,
+    (_dt.datetime, types.TIMESTAMPTZ): _instant,
+    (_dt.date, types.TIMESTAMPTZ): lambda v: types.local_to_instant(
+        _dt.datetime(v.year, v.month, v.day)),
     (_dt.date, types.DATE): lambda v: v,
     (float, types.FLOAT): lambda v: v,
     (bool, types.BOOLEAN): lambda v: v,

@@ -23,6 +23,7 @@ import datetime as _dt
 import os
 import re
 from time import monotonic
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import errors
 
@@ -37,6 +38,8 @@ except (ValueError, OSError, AttributeError):   # pragma: no cover - non-POSIX
 # PostgreSQL's limit for one field value (text, bytea): 1 GB.
 MAX_VALUE_BYTES = (1 << 30) - 1
 
+UTC = _dt.timezone.utc
+
 # Cooperative checks run at least this often (rows) inside row-at-a-time loops.
 CHECK_EVERY = 4096
 
@@ -49,7 +52,7 @@ class StatementLimits:
     """
 
     __slots__ = ("_set", "timeout_ms", "memory_cap", "deadline", "used", "active", "notices",
-                 "now", "txn_now", "statement_now")
+                 "now", "txn_now", "statement_now", "zone", "zone_read")
 
     def __init__(self) -> None:
         self._set = False
@@ -66,6 +69,11 @@ class StatementLimits:
         self.now = None
         self.txn_now = None
         self.statement_now = None
+        # The session's TimeZone (SET TIME ZONE): timestamptz text is read and shown in
+        # it. ``zone_read`` records that the running statement looked at it, so a plan
+        # that folded a zone-dependent value is not cached for other sessions.
+        self.zone = UTC
+        self.zone_read = False
 
     def set(self) -> None:
         if self.active:   # an interrupt between statements cancels nothing
@@ -122,6 +130,7 @@ def activate(limits: StatementLimits, in_transaction: bool = False):
         limits.txn_now = None
     limits.now = limits.txn_now
     limits.statement_now = None
+    limits.zone_read = False
     limits.deadline = monotonic() + limits.timeout_ms / 1000.0 if limits.timeout_ms else 0.0
     prev = _CURRENT.get()
     if prev is limits:
@@ -146,6 +155,15 @@ def deactivate(limits: StatementLimits, token, in_transaction: bool = False) -> 
 
 def current() -> StatementLimits | None:
     return _CURRENT.get()
+
+
+def zone() -> _dt.tzinfo:
+    """The running statement's session TimeZone (UTC outside a statement)."""
+    lim = _CURRENT.get()
+    if lim is None:
+        return UTC
+    lim.zone_read = True
+    return lim.zone
 
 
 def clock() -> _dt.datetime:
@@ -287,11 +305,67 @@ def format_bytes(n: int) -> str:
     return f"{n}B"
 
 
-SETTINGS = ("statement_timeout", "max_statement_memory")
+SETTINGS = ("statement_timeout", "max_statement_memory", "timezone")
+
+# POSIX-style names whose sign is the reverse of ISO's ("UTC+3" is three hours west)
+_POSIX_OFFSET = re.compile(r"^(?:UTC|GMT)?([+-])(\d{1,2})(?::?(\d{2}))?$", re.I)
+_ISO_HOURS = re.compile(r"^([+-]?)(\d{1,2}(?:\.\d+)?)$")
+
+
+def parse_zone(text: str) -> tuple[_dt.tzinfo, str]:
+    """A TimeZone setting as PostgreSQL reads it: a zone name (``Europe/Paris``, ``UTC``),
+    a number of hours east of UTC (``SET TIME ZONE -8``), or a POSIX spec (``UTC+3`` is
+    UTC-3). Returns the zone and the text SHOW gives; 22023 for an unknown name."""
+    name = text.strip().strip("'").strip()
+    low = name.lower()
+    if low in ("utc", "gmt", "z", "zulu", "etc/utc", "universal", "default", "local"):
+        return UTC, {"gmt": "GMT", "etc/utc": "Etc/UTC", "universal": "Universal"}.get(
+            low, "UTC")
+    m = _ISO_HOURS.match(name)
+    if m is not None:
+        hours = float(m.group(2)) * (-1 if m.group(1) == "-" else 1)
+        if abs(hours) < 24:
+            offset = _dt.timedelta(hours=hours)
+            secs = int(offset.total_seconds())
+            hhmm = f"{abs(secs) // 3600:02d}" + (f"{abs(secs) // 60 % 60:02d}"
+                                                 if secs % 3600 else "")
+            posix = f"<{'-' if secs < 0 else '+'}{hhmm}>{'+' if secs < 0 else '-'}{hhmm}"
+            return _dt.timezone(offset), posix
+    m = _POSIX_OFFSET.match(re.sub(r"^<[^>]*>", "", name))   # SHOW's "<-08>+08" reads back
+    if m is not None and not low.startswith(("+", "-")):
+        secs = (int(m.group(2)) * 3600 + int(m.group(3) or 0) * 60) * \
+            (1 if m.group(1) == "-" else -1)
+        return _dt.timezone(_dt.timedelta(seconds=secs)), name
+    try:
+        if "/" in name or name.isalpha():
+            found = ZoneInfo(name)
+            return found, found.key
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        pass
+    raise errors.sql_error("22023", f'invalid value for parameter "TimeZone": "{name}"')
+
+
+def format_offset(seconds: int) -> str:
+    """A UTC offset as PostgreSQL prints it: ``+00``, ``+05:30``, ``-03:30``, with the
+    seconds when there are some (``+00:09:21``, local mean time)."""
+    sign = "-" if seconds < 0 else "+"
+    seconds = abs(seconds)
+    text = f"{seconds // 3600:02d}"
+    if seconds % 3600:
+        text += f":{seconds // 60 % 60:02d}"
+        if seconds % 60:
+            text += f":{seconds % 60:02d}"
+    return sign + text
 
 
 def apply_setting(limits: StatementLimits, name: str, value: str | None) -> str:
     """Validate and apply one of ``SETTINGS`` (None resets it); returns the SHOW text."""
+    if name == "timezone":
+        if value is None:
+            limits.zone = UTC
+            return "UTC"
+        limits.zone, shown = parse_zone(value)
+        return shown
     if name == "statement_timeout":
         limits.timeout_ms = 0 if value is None or value.lower() == "default" else parse_timeout(value)
         return show_timeout(limits.timeout_ms)

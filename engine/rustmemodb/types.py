@@ -9,7 +9,8 @@ module is the only place that knows how one becomes the other:
     FLOAT      float64               float
     TEXT       large_string          str
     BOOLEAN    bool_                 bool
-    TIMESTAMP  timestamp('us')       datetime.datetime
+    TIMESTAMP  timestamp('us')       datetime.datetime (naive)
+    TIMESTAMPTZ timestamp('us', UTC) datetime.datetime (aware: an instant, tzinfo UTC)
     DATE       date32                datetime.date
     UUID       large_string (canon)  uuid.UUID
     JSON       large_string (text)   parsed JSON (dict/list/str/number/bool)
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import errors
+from . import statement_limits as _limits
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -39,6 +41,9 @@ FLOAT = "FLOAT"
 TEXT = "TEXT"
 BOOLEAN = "BOOLEAN"
 TIMESTAMP = "TIMESTAMP"
+# timestamp with time zone: an instant, stored in UTC; read and shown in the session's
+# TimeZone (statement_limits.zone), as PostgreSQL's timestamptz
+TIMESTAMPTZ = "TIMESTAMPTZ"
 DATE = "DATE"
 UUID = "UUID"
 JSON = "JSON"
@@ -48,11 +53,12 @@ BYTEA = "BYTEA"        # binary strings (bytes)
 NULL = "NULL"          # the type of a bare NULL literal, before context decides
 UNKNOWN = "UNKNOWN"    # a parameter whose type is only known at execution
 
-ALL_TYPES = (INTEGER, FLOAT, TEXT, BOOLEAN, TIMESTAMP, DATE, UUID, JSON, TIME, BYTEA)
+ALL_TYPES = (INTEGER, FLOAT, TEXT, BOOLEAN, TIMESTAMP, DATE, UUID, JSON, TIME, BYTEA,
+             TIMESTAMPTZ)
 NUMERIC_TYPES = (INTEGER, FLOAT)
-TEMPORAL_TYPES = (TIMESTAMP, DATE)
+TEMPORAL_TYPES = (TIMESTAMP, DATE, TIMESTAMPTZ)
 # Types a well-formed quoted literal is read as, as PostgreSQL does for unknown literals.
-LITERAL_CONTEXT_TYPES = (TIMESTAMP, DATE, UUID, JSON, INTERVAL, TIME, BYTEA)
+LITERAL_CONTEXT_TYPES = (TIMESTAMP, DATE, UUID, JSON, INTERVAL, TIME, BYTEA, TIMESTAMPTZ)
 
 def _arrow_types() -> dict:
     """SQL type -> Arrow type, built on first use: ``import pyarrow`` (with numpy) is most
@@ -66,6 +72,7 @@ def _arrow_types() -> dict:
         TEXT: pa.large_string(),
         BOOLEAN: pa.bool_(),
         TIMESTAMP: pa.timestamp("us"),
+        TIMESTAMPTZ: pa.timestamp("us", tz="UTC"),
         DATE: pa.date32(),
         UUID: pa.large_string(),
         JSON: pa.large_string(),
@@ -95,8 +102,8 @@ _ALIASES = {
     "TEXT": TEXT, "VARCHAR": TEXT, "CHAR": TEXT, "STRING": TEXT, "NVARCHAR": TEXT,
     "BPCHAR": TEXT, "NAME": TEXT,
     "BOOLEAN": BOOLEAN, "BOOL": BOOLEAN,
-    "TIMESTAMP": TIMESTAMP, "DATETIME": TIMESTAMP, "TIMESTAMPTZ": TIMESTAMP,
-    "TIMESTAMP WITHOUT TIME ZONE": TIMESTAMP,
+    "TIMESTAMP": TIMESTAMP, "DATETIME": TIMESTAMP, "TIMESTAMPTZ": TIMESTAMPTZ,
+    "TIMESTAMP WITHOUT TIME ZONE": TIMESTAMP, "TIMESTAMP WITH TIME ZONE": TIMESTAMPTZ,
     "DATE": DATE, "UUID": UUID, "JSON": JSON, "JSONB": JSON, "INTERVAL": INTERVAL,
     "JSONPATH": TEXT,        # a path is kept as its text (exec/functions/jsonpath.py)
     "TIME": TIME, "TIME WITHOUT TIME ZONE": TIME,
@@ -172,7 +179,7 @@ def sql_type_of_arrow(t: "pa.DataType") -> str:
     if pa.types.is_boolean(t):
         return BOOLEAN
     if pa.types.is_timestamp(t):
-        return TIMESTAMP
+        return TIMESTAMP if t.tz is None else TIMESTAMPTZ
     if pa.types.is_date(t):
         return DATE
     if pa.types.is_time(t):
@@ -404,16 +411,18 @@ def parse_date(text: str) -> _dt.date:
         raise _out_of_range(text) from None
 
 
-def _read_other(text: str, kind: str) -> tuple[_dt.datetime, _dt.timedelta]:
+def _read_other(text: str, kind: str, shown: str | None = None
+                ) -> tuple[_dt.datetime, _dt.timedelta]:
     """The spellings past ISO 8601 that PostgreSQL reads (datetime_text.py)."""
     from . import datetime_text
+    shown = text if shown is None else shown
     try:
         return datetime_text.read(text)
     except datetime_text.Unreadable:
-        raise errors.sql_error("22007", f'invalid input syntax for type {kind}: "{text}"') \
+        raise errors.sql_error("22007", f'invalid input syntax for type {kind}: "{shown}"') \
             from None
     except (ValueError, OverflowError):
-        raise _out_of_range(text) from None
+        raise _out_of_range(shown) from None
 
 
 def _out_of_range(text: str) -> errors.Error:
@@ -425,16 +434,129 @@ _TS_RE = re.compile(r"^\s*\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?
 
 
 def parse_timestamp(text: str) -> _dt.datetime:
-    if not _TS_RE.match(text):
-        value, offset = _read_other(text, "timestamp")
-        return value - offset
+    """timestamp (without time zone) input: a zone written after the time is ignored,
+    as PostgreSQL ignores it."""
+    if _TS_RE.match(text):          # ISO 8601, the common case: no regex for the zone
+        try:
+            return _dt.datetime.fromisoformat(text.strip()).replace(tzinfo=None)
+        except ValueError:
+            pass
+    body, _ = _split_zone(text)
+    return _parse_naive(body, text, "timestamp")
+
+
+def _parse_naive(body: str, text: str, kind: str) -> _dt.datetime:
+    if not _TS_RE.match(body):
+        return _read_other(body, kind, text)[0]
     try:
-        value = _dt.datetime.fromisoformat(text.strip())
+        value = _dt.datetime.fromisoformat(body.strip())
     except ValueError:
         raise _out_of_range(text) from None
-    if value.tzinfo is not None:
-        value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
-    return value
+    return value.replace(tzinfo=None)
+
+
+UTC = _dt.timezone.utc
+# A zone after the time of day: an ISO offset, Z/UTC/GMT, or a zone name (Europe/Paris)
+_ZONE_AT_END = re.compile(
+    r"^(?P<body>.*?\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?(?:\s*[ap]\.?m\.?)?)\s*"
+    r"(?P<tz>Z|UTC|GMT|[+-]\d{1,2}(?::?\d{2}){0,2}|[A-Za-z][\w+-]*/[\w+/-]+)\s*$",
+    re.I | re.S)
+
+
+def _split_zone(text: str) -> tuple[str, _dt.tzinfo | None]:
+    """``text`` without the zone written after its time of day, and that zone."""
+    m = _ZONE_AT_END.match(text)
+    if m is None:
+        return text, None
+    tz = m.group("tz")
+    up = tz.upper()
+    if up in ("Z", "UTC", "GMT"):
+        return m.group("body"), UTC
+    if tz[0] in "+-":
+        digits = tz[1:].replace(":", "")
+        if len(digits) <= 2:
+            secs = int(digits) * 3600
+        elif len(digits) <= 4:
+            secs = int(digits[:-2]) * 3600 + int(digits[-2:]) * 60
+        else:
+            secs = int(digits[:-4]) * 3600 + int(digits[-4:-2]) * 60 + int(digits[-2:])
+        if secs >= 16 * 3600 + 1:
+            raise _out_of_range(text)
+        return m.group("body"), _dt.timezone(_dt.timedelta(seconds=-secs if tz[0] == "-"
+                                                           else secs))
+    try:
+        return m.group("body"), _limits.parse_zone(tz)[0]
+    except errors.Error:
+        raise errors.sql_error("22023", f'time zone "{tz}" not recognized') from None
+
+
+def parse_timestamptz(text: str, session_zone: _dt.tzinfo | None = None) -> _dt.datetime:
+    """timestamp with time zone input: the instant ``text`` names (aware, UTC). Text
+    with an offset or a zone name is read there; without one, in ``session_zone`` (by
+    default the running statement's session TimeZone)."""
+    if _TS_RE.match(text):          # ISO 8601, the common case: no regex for the zone
+        try:
+            value = _dt.datetime.fromisoformat(text.strip())
+        except ValueError:
+            pass
+        else:
+            if value.tzinfo is not None:
+                return value.astimezone(UTC)
+            return local_to_instant(value, session_zone)
+    body, zone = _split_zone(text)
+    if zone is None:
+        zone = session_zone
+        value, offset = _read_other(text, "timestamp with time zone") \
+            if not _TS_RE.match(text) else (_parse_naive(text, text, ""), None)
+        if offset:       # an offset the other spellings carry ("Jan 5 2024 10:00 +02")
+            return (value - offset).replace(tzinfo=UTC)
+        return local_to_instant(value, zone)
+    return local_to_instant(_parse_naive(body, text, "timestamp with time zone"), zone)
+
+
+def local_to_instant(value: _dt.datetime, zone: _dt.tzinfo | None = None) -> _dt.datetime:
+    """A wall-clock time in ``zone`` (the session's by default) as an aware UTC instant.
+    A time a DST change skips or repeats takes the zone's standard-time offset there,
+    as PostgreSQL's does."""
+    if zone is None:
+        zone = _limits.zone()
+    if zone is UTC:
+        return value.replace(tzinfo=UTC)
+    try:
+        first = value.replace(tzinfo=zone, fold=0)
+        second = value.replace(tzinfo=zone, fold=1)
+        off0, off1 = first.utcoffset(), second.utcoffset()
+        chosen = first if off0 <= off1 else second
+        return chosen.astimezone(UTC)
+    except OverflowError:
+        raise errors.sql_error("22008", "timestamp out of range") from None
+
+
+def instant_to_local(value: _dt.datetime, zone: _dt.tzinfo | None = None) -> _dt.datetime:
+    """An instant as the naive wall-clock time of ``zone`` (the session's by default)."""
+    if zone is None:
+        zone = _limits.zone()
+    try:
+        return value.astimezone(zone).replace(tzinfo=None)
+    except OverflowError:
+        raise errors.sql_error("22008", "timestamp out of range") from None
+
+
+def session_zone_is_utc() -> bool:
+    return _limits.zone() is UTC
+
+
+def format_timestamptz(value: _dt.datetime, zone: _dt.tzinfo | None = None) -> str:
+    """A timestamptz as PostgreSQL prints it: in the session's TimeZone, with its offset
+    (``2020-01-01 09:00:00+01``)."""
+    if zone is None:
+        zone = _limits.zone()
+    try:
+        local = value.astimezone(zone)
+    except OverflowError:
+        raise errors.sql_error("22008", "timestamp out of range") from None
+    return format_timestamp(local) + _limits.format_offset(
+        int(local.utcoffset().total_seconds()))
 
 
 # A date before the time is read and ignored, as PostgreSQL's time input does.
@@ -558,6 +680,8 @@ def parse_literal_as(sql_type: str, text: str) -> object:
         return parse_date(text)
     if sql_type == TIMESTAMP:
         return parse_timestamp(text)
+    if sql_type == TIMESTAMPTZ:
+        return parse_timestamptz(text)
     if sql_type == UUID:
         return parse_uuid(text)
     if sql_type == JSON:
@@ -600,9 +724,9 @@ def from_python(value: object) -> tuple[object, str]:
     if isinstance(value, str):
         return check_text(value), TEXT
     if isinstance(value, _dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
-        return value, TIMESTAMP
+        if value.tzinfo is not None and value.utcoffset() is not None:
+            return value.astimezone(UTC), TIMESTAMPTZ
+        return value.replace(tzinfo=None), TIMESTAMP
     if isinstance(value, _dt.date):
         return value, DATE
     if isinstance(value, _dt.time):

@@ -84,9 +84,11 @@ def run_utility(session, util, params):
             session.settings.clear()
         else:
             session.settings.pop(name, None)
+        zone = session.cancel_event.zone
         for setting in limits.SETTINGS:
             if name in ("all", setting):
                 limits.apply_setting(session.cancel_event, setting, None)
+        zone_changed(session, zone)
         return Result([], kind="RESET")
     if kind == "prepare":
         return _prepare(session, util.arg)
@@ -142,15 +144,21 @@ def _need_superuser(session, what: str) -> None:
 
 
 _ROLE = re.compile(r"^\s*(?:SESSION\s+|LOCAL\s+)?ROLE\b", re.I)
+# SET TIME ZONE value: PostgreSQL's own spelling of SET timezone = value
+_TIME_ZONE = re.compile(r"^\s*(?:SESSION\s+|LOCAL\s+)?(TIME)\s+ZONE\s+(.+)$", re.I | re.S)
 
 
 def run_set(session, arg: str) -> None:
     """``SET name = value`` (also ``set_config``): isolation levels, limits, the rest stored."""
     if session.set_isolation(arg):
         return
-    m = re.match(r"(?:SESSION\s+|LOCAL\s+)?([\w.]+)\s*(?:=|TO)\s*(.+)$", arg, re.I | re.S)
+    zone = session.cancel_event.zone
+    m = _TIME_ZONE.match(arg) or \
+        re.match(r"(?:SESSION\s+|LOCAL\s+)?([\w.]+)\s*(?:=|TO)\s*(.+)$", arg, re.I | re.S)
     if m:
         name, value = m.group(1).lower(), m.group(2).strip().strip("'")
+        if name == "time":
+            name = "timezone"
         if name == "file_root":
             value = _file_root(session, value)
         elif name in limits.SETTINGS:   # validated and applied now (statement_limits.py)
@@ -163,6 +171,18 @@ def run_set(session, arg: str) -> None:
                 if value.lower() != "default" else "0"
         remember_setting(session, name, session.settings.get(name, _UNSET), _is_local(arg))
         session.settings[name] = value
+        zone_changed(session, zone)
+
+
+def zone_changed(session, before) -> None:
+    """After a setting changed: when the session's TimeZone is no longer ``before``, the
+    plans it keeps for itself may hold values read in the old one (its shared plans never
+    do: session.py does not share them), so they go."""
+    if session.cancel_event.zone is not before:
+        forget = getattr(session._piece_plans, "forget", None)   # None: none made yet
+        if forget is not None:
+            forget()
+        session._expr_memo = None
 
 
 # ---- SET is transactional -------------------------------------------------------------------
@@ -204,12 +224,14 @@ def _restore(session, name: str, value) -> None:
     if name == "role":
         session.role = value
         return
+    zone = session.cancel_event.zone
     if value is _UNSET:
         session.settings.pop(name, None)
     else:
         session.settings[name] = value
     if name in limits.SETTINGS:
         limits.apply_setting(session.cancel_event, name, None if value is _UNSET else value)
+    zone_changed(session, zone)
 
 
 def all_settings(session) -> dict[str, str]:

@@ -52,8 +52,11 @@ def test_gen_random_uuid_differs_per_row(conn):
 
 
 def test_to_timestamp_of_epoch_seconds(conn):
+    # timestamptz, as PostgreSQL's: instants, read back aware
+    utc = dt.timezone.utc
     assert conn.execute("SELECT to_timestamp(0), to_timestamp(86400.5)").fetchall() == [
-        (dt.datetime(1970, 1, 1), dt.datetime(1970, 1, 2, 0, 0, 0, 500000))]
+        (dt.datetime(1970, 1, 1, tzinfo=utc),
+         dt.datetime(1970, 1, 2, 0, 0, 0, 500000, tzinfo=utc))]
 
 
 def test_select_list_generate_series_of_timestamps(conn):

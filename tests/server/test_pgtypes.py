@@ -48,8 +48,11 @@ def test_decode_params_text_and_binary():
     assert d(struct.pack("!h", -3), 1, pgtypes.INT2, types.INTEGER, 0) == -3
     assert d(struct.pack("!d", 2.5), 1, pgtypes.FLOAT8, types.FLOAT, 0) == 2.5
     assert d(struct.pack("!i", 1), 1, pgtypes.DATE, types.DATE, 0) == dt.date(2000, 1, 2)
+    # a timestamptz parameter is an instant (aware), whatever slot it goes to
     assert d(b"2020-01-02 03:04:05+02", 0, pgtypes.TIMESTAMPTZ, types.TIMESTAMP, 0) == \
-        dt.datetime(2020, 1, 2, 1, 4, 5)
+        dt.datetime(2020, 1, 2, 1, 4, 5, tzinfo=dt.timezone.utc)
+    assert d(struct.pack("!q", 3_600_000_000), 1, pgtypes.TIMESTAMPTZ, types.TIMESTAMPTZ,
+             0) == dt.datetime(2000, 1, 1, 1, tzinfo=dt.timezone.utc)
     # numeric 1234.5 in binary: digits 1234, 5000; weight 0; dscale 1
     assert d(struct.pack("!hhHHHH", 2, 0, 0, 1, 1234, 5000), 1, pgtypes.NUMERIC,
              types.FLOAT, 0) == 1234.5

@@ -232,3 +232,22 @@ def test_orm_enum_column_create_all_reflect_and_drop_all(sa_engine):
         ["sad", "ok", "happy"]
     Base.metadata.drop_all(sa_engine)
     assert inspect(sa_engine).get_enums() == []
+
+
+def test_datetime_with_timezone_round_trips_aware(sa_engine, engine):
+    """DateTime(timezone=True) is TIMESTAMP WITH TIME ZONE: an aware value written reads
+    back aware and equal (it read back naive when the engine had no timestamptz)."""
+    md = MetaData()
+    t = Table("stamps", md, Column("id", Integer, primary_key=True),
+              Column("at", DateTime(timezone=True)), Column("plain", DateTime))
+    written = dt.datetime(2024, 2, 29, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-7)))
+    with sa_engine.begin() as c:
+        t.create(c)
+        c.execute(insert(t), [{"id": 1, "at": written, "plain": dt.datetime(2024, 1, 1)}])
+    with sa_engine.connect() as c:
+        at, plain = c.execute(select(t.c.at, t.c.plain)).one()
+        assert at == written and at.tzinfo is not None and plain.tzinfo is None
+        assert c.execute(select(t.c.id).where(t.c.at > written - dt.timedelta(minutes=1))
+                         ).scalars().all() == [1]
+    assert engine.execute("SELECT pg_typeof(at)::text FROM stamps").fetchone()[0] == \
+        "timestamp with time zone"

@@ -40,6 +40,7 @@ from ..txn.subscribe import Changed
 MAX_DELTA_ROWS = 2000
 MAX_EVENTS = 512            # commits queued between two refreshes before giving up on deltas
 _ORDERABLE = {types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN, types.TIMESTAMP,
+              types.TIMESTAMPTZ,
               types.DATE, types.UUID, types.TIME}
 
 

@@ -23,7 +23,7 @@ ANY_OID = 2276                      # PostgreSQL's "any" pseudo-type
 INTERNAL_LANG, PYTHON_LANG = 12, 13600      # pg_language: built-ins, Python UDFs
 SQL_LANG = 14                               # CREATE FUNCTION ... LANGUAGE sql
 _PROBE = (types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN, types.TIMESTAMP, types.DATE,
-          types.UUID, types.JSON, types.INTERVAL, types.TIME, types.BYTEA)
+          types.UUID, types.JSON, types.INTERVAL, types.TIME, types.BYTEA, types.TIMESTAMPTZ)
 # Internal helpers the planner calls by name; no user writes them.
 _HIDDEN = {"agg_pack"}
 

@@ -31,6 +31,7 @@ PG_TYPES: dict[str, PgType] = {
     types.TEXT: PgType("text", "text", character_octet_length=1073741824),
     types.BOOLEAN: PgType("boolean", "bool"),
     types.TIMESTAMP: PgType("timestamp without time zone", "timestamp", datetime_precision=6),
+    types.TIMESTAMPTZ: PgType("timestamp with time zone", "timestamptz", datetime_precision=6),
     types.DATE: PgType("date", "date", datetime_precision=0),
     types.UUID: PgType("uuid", "uuid"),
     types.JSON: PgType("jsonb", "jsonb"),

@@ -54,7 +54,7 @@ from .backends import DEFAULT_TIMEOUT, make_backend
 from .branches import diff_all_branches, diff_branch, merge_branch, row_counts, write_barrier
 from .ctes import ctes_first, with_of
 from .held import holdable
-from .merge import load_table
+from .merge import ZONE, in_zone, load_table
 from .partition import TableInfo, refuse, split_rows, strip_clauses
 from .savepoints import run_savepoint
 from .plansplit import RenderCheck
@@ -448,6 +448,9 @@ class ClusterConnection(SelectPlanning, WriteRouting):
                                             "until end of transaction block",
                                    hint="Run ROLLBACK to end the failed transaction.")
         t0 = time.perf_counter()
+        # the session's TimeZone (SET reaches the shards and the mirror) for the merge
+        # SQL the coordinator runs in scratch engines (merge.scratch_connection)
+        token = ZONE.set(self.mirror._session.settings.get("timezone"))
         try:
             result = self._dispatch(word, sql, params)
         except errors.Error:
@@ -459,6 +462,8 @@ class ClusterConnection(SelectPlanning, WriteRouting):
                 self.failed = True
             from ..api.guard import as_db_error
             raise as_db_error(exc) from exc
+        finally:
+            ZONE.reset(token)
         result.elapsed = time.perf_counter() - t0
         return result
 
@@ -793,8 +798,8 @@ class ClusterConnection(SelectPlanning, WriteRouting):
         from ..database import Database
         txn = self.mirror._session.txn
         if txn is None:
-            return self.cluster.mirrors[self.branch].fork().connect()
-        return Database(root=txn.working).connect()
+            return in_zone(self.cluster.mirrors[self.branch].fork().connect())
+        return in_zone(Database(root=txn.working).connect())
 
     def _info(self, name: str) -> TableInfo:
         info = self.catalog.get(name)

@@ -7,12 +7,34 @@ INTERVAL), and the merge SQL runs there with the engine's own semantics.
 """
 from __future__ import annotations
 
+import contextvars
+
 import pyarrow as pa
 
 from .. import types
 from ..database import Database
 from ..result import Result
 from .split import PARTIALS
+
+
+# The TimeZone (SET text) of the cluster session whose statement the coordinator runs
+# (connect.py sets it per statement): merge SQL over timestamptz values reads and
+# compares them in it, as the single engine would.
+ZONE: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "rustmemodb_cluster_zone", default=None)
+
+
+def in_zone(conn):
+    """``conn`` (a coordinator's scratch engine) set to the cluster session's zone."""
+    zone = ZONE.get()
+    if zone and zone != "UTC":
+        conn.execute("SET TIME ZONE '" + zone.replace("'", "''") + "'")
+    return conn
+
+
+def scratch_connection():
+    """A connection of a new in-memory engine for merge SQL, in the session's zone."""
+    return in_zone(Database().connect())
 
 
 def _sql_type(t: str) -> str:
@@ -41,7 +63,7 @@ def create_typed(conn, name: str, columns: list) -> None:
 
 def run_merge(columns: list, partials: list[pa.Table], merge_sql: str) -> tuple[list, pa.Table]:
     """Run ``merge_sql`` over the union of ``partials`` (each with ``columns``)."""
-    conn = Database().connect()
+    conn = scratch_connection()
     create_typed(conn, PARTIALS, columns)
     names = [n for n, _ in columns]
     parts = [p.rename_columns(names) for p in partials if p.num_rows]

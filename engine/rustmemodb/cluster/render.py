@@ -57,7 +57,8 @@ _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 _TYPE_NAME = re.compile(r"^[A-Z][A-Z ]*(\(\d+(, ?\d+)?\))?(\[\])?$")
 # Literal types written back as text the binder reads as the same typed constant.
 _LITERAL_TYPES = {types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN, types.DATE,
-                  types.TIMESTAMP, types.INTERVAL, types.UUID, types.TIME, types.BYTEA}
+                  types.TIMESTAMP, types.INTERVAL, types.UUID, types.TIME, types.BYTEA,
+                  types.TIMESTAMPTZ}
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 TableColumns = Callable[[str], list]   # table name -> all its column names, in order
@@ -485,6 +486,9 @@ def literal(value, sql_type: str) -> str:
         return f"DATE '{value.isoformat()}'"
     if sql_type == types.TIMESTAMP and isinstance(value, _dt.datetime) and value.tzinfo is None:
         return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
+    if sql_type == types.TIMESTAMPTZ and isinstance(value, _dt.datetime) and \
+            value.utcoffset() is not None:    # with its offset: the same instant in any zone
+        return f"TIMESTAMPTZ '{value.isoformat(sep=' ')}'"
     if sql_type == types.INTERVAL and all(isinstance(getattr(value, f, None), int)
                                           for f in ("months", "days", "micros")):
         return (f"INTERVAL '{value.months} months {value.days} days "

@@ -20,7 +20,7 @@ from .ctes import inline_ctes, set_with, with_of
 from .correlated import column_of, has_sharded_subquery, plain_output, plan_correlated
 from .grouped import GROUPED, split_grouped
 from .held import held_ctes
-from .merge import conform, create_typed, load_table, run_merge
+from .merge import conform, create_typed, load_table, run_merge, scratch_connection
 from .partition import TableInfo, refuse, split_rows
 from .planexchange import place_exchanges, place_grouping
 from .plansplit import AggregateNotSplit, NotSplit, bind_and_optimize, split_plan
@@ -719,8 +719,7 @@ class SelectPlanning:
                   "repartitioned"):
             if k in (inner_plan or {}):
                 plan[k] = inner_plan[k]
-        from ..database import Database
-        conn = Database().connect()
+        conn = scratch_connection()
         create_typed(conn, GROUPED, result.columns)
         load_table(conn, GROUPED, result.arrow())
         return self._finish(plan, conform(None, conn.execute(outer_sql).arrow(), want))
@@ -1195,8 +1194,7 @@ class SelectPlanning:
         saved = self.last_plan
         rows = self._select(scan_sql, None).arrow()
         self.last_plan = saved
-        from ..database import Database
-        conn = Database().connect()
+        conn = scratch_connection()
         create_typed(conn, "__window_rows", [(c, info.types[c]) for c in needed])
         load_table(conn, "__window_rows", rows)
         try:
@@ -1437,8 +1435,7 @@ class SelectPlanning:
                     keys=[], derived_first=bodies, windows_after=outer_sql)
         if plan_only:
             return plan
-        from ..database import Database
-        conn = Database().connect()
+        conn = scratch_connection()
         saved = self.last_plan
         try:
             for k, sql in enumerate(bodies):
@@ -1798,8 +1795,7 @@ class SelectPlanning:
                     plan[k] = self.last_plan[k]
         finally:
             self.last_plan = saved
-        from ..database import Database
-        conn = Database().connect()
+        conn = scratch_connection()
         create_typed(conn, "__window_rows", result.columns)
         load_table(conn, "__window_rows", result.arrow())
         return self._finish(plan, conform(None, conn.execute(outer_sql).arrow(), want))

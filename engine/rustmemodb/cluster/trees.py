@@ -86,7 +86,8 @@ def _literal(value) -> exp.Expression:
     if isinstance(value, str):
         return exp.Literal.string(value)
     if isinstance(value, datetime.datetime):
-        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "TIMESTAMP")
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")),
+                        "TIMESTAMP" if value.utcoffset() is None else "TIMESTAMPTZ")
     if isinstance(value, datetime.date):
         return exp.cast(exp.Literal.string(value.isoformat()), "DATE")
     if isinstance(value, uuid.UUID):

@@ -102,6 +102,7 @@ def chunk_from_batch(batch: pa.RecordBatch) -> Chunk:
 # Python types a stored value of each SQL type may have (types.py: storage form).
 _STORED = {types.INTEGER: (int,), types.FLOAT: (float, int), types.TEXT: (str,),
            types.BOOLEAN: (bool,), types.TIMESTAMP: (datetime.datetime,),
+           types.TIMESTAMPTZ: (datetime.datetime,),
            types.DATE: (datetime.date,), types.UUID: (str,), types.JSON: (str,),
            types.INTERVAL: (types.Interval,), types.TIME: (datetime.time,),
            types.BYTEA: (bytes,)}

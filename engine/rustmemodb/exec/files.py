@@ -126,7 +126,9 @@ def _sql_type(t: pa.DataType, name: str, csv: bool = False) -> str:
     if csv and (pa.types.is_time(t) or pa.types.is_decimal(t)):
         return types.TEXT if pa.types.is_time(t) else types.FLOAT
     if pa.types.is_timestamp(t) or pa.types.is_date(t):
-        return types.TIMESTAMP if pa.types.is_timestamp(t) else types.DATE
+        if pa.types.is_date(t):
+            return types.DATE
+        return types.TIMESTAMP if t.tz is None else types.TIMESTAMPTZ
     if pa.types.is_struct(t) or pa.types.is_map(t) or (
             (pa.types.is_list(t) or pa.types.is_large_list(t)) and
             (pa.types.is_nested(t.value_type) or pa.types.is_null(t.value_type))):
@@ -455,8 +457,8 @@ def _json_value(v, t):
         return None
     if t == types.JSON:
         return json.loads(v)
-    if t in (types.DATE, types.TIMESTAMP):
-        return v.isoformat(sep=" ") if t == types.TIMESTAMP else v.isoformat()
+    if t in (types.DATE, types.TIMESTAMP, types.TIMESTAMPTZ):
+        return v.isoformat() if t == types.DATE else v.isoformat(sep=" ")
     if t == types.INTERVAL:
         return str(v)                 # its text, as PostgreSQL's to_json gives it
     return v

@@ -9,6 +9,7 @@ accepts.
 """
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import json
 import re
@@ -33,15 +34,23 @@ OID_TYPE = "OID"
 OID_OF_TYPE = {
     types.INTEGER: INT8, types.FLOAT: FLOAT8, types.TEXT: TEXT, types.BOOLEAN: BOOL,
     types.TIMESTAMP: TIMESTAMP, types.DATE: DATE, types.UUID: UUID, types.JSON: JSONB,
+    types.TIMESTAMPTZ: TIMESTAMPTZ,
     types.INTERVAL: INTERVAL, types.TIME: TIME, types.BYTEA: BYTEA,
     types.NULL: TEXT, types.UNKNOWN: TEXT, OID_TYPE: OID,
 }
 # typlen for RowDescription (-1: variable length).
-TYPLEN = {INT8: 8, FLOAT8: 8, BOOL: 1, TIMESTAMP: 8, DATE: 4, UUID: 16, INTERVAL: 16, TIME: 8,
+TYPLEN = {INT8: 8, FLOAT8: 8, BOOL: 1, TIMESTAMP: 8, TIMESTAMPTZ: 8, DATE: 4, UUID: 16, INTERVAL: 16, TIME: 8,
           OID: 4}
 
 _PG_EPOCH_DATE = dt.date(2000, 1, 1)
 _PG_EPOCH = dt.datetime(2000, 1, 1)
+_PG_EPOCH_UTC = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+# The connection's TimeZone: timestamptz text is written and read in it. Each client
+# connection is served by its own asyncio task (its own context); the server session
+# sets this when the engine session's zone changes and runs its worker-thread calls in
+# a copy of its context (server/session.py).
+WIRE_ZONE: contextvars.ContextVar[dt.tzinfo] = contextvars.ContextVar(
+    "rustmemodb_wire_zone", default=dt.timezone.utc)
 _PG_EPOCH_ORDINAL = _PG_EPOCH_DATE.toordinal()
 
 
@@ -52,6 +61,7 @@ def oid_of(sql_type: str) -> int:
 # ---- output --------------------------------------------------------------------------------
 # One-dimensional arrays in results: the array type's OID, by element type.
 ARRAY_OID = {INT8: 1016, FLOAT8: 1022, TEXT: 1009, BOOL: 1000, TIMESTAMP: 1115, DATE: 1182,
+             TIMESTAMPTZ: 1185,
              UUID: 2951, JSONB: 3807, INTERVAL: 1187, TIME: 1183, BYTEA: 1001, OID: OID_ARRAY}
 
 
@@ -62,9 +72,10 @@ def result_oid_of(sql_type: str) -> int:
     return oid_of(sql_type)
 
 
-# A parameter the statement casts to timestamptz: the engine's type is TIMESTAMP (UTC, no
-# zone), but a client that encodes by the described type (asyncpg) must be told 1184 to
-# send an aware datetime (SQLAlchemy writes ``$1::TIMESTAMP WITH TIME ZONE``).
+# A parameter the statement casts to timestamptz: a client that encodes by the described
+# type (asyncpg) must be told 1184 to send an aware datetime (SQLAlchemy writes
+# ``$1::TIMESTAMP WITH TIME ZONE``); the slot's type is TIMESTAMPTZ, or TIMESTAMP where
+# the cast's value goes on into a timestamp.
 _TZ = r"(?:pg_catalog\.)?(?:timestamptz|timestamp\s*(?:\(\s*\d\s*\))?\s+with\s+time\s+zone)\b"
 _TSTZ_PARAM = re.compile(rf"\$(\d+)\s*::\s*{_TZ}|cast\s*\(\s*\$(\d+)\s+as\s+{_TZ}", re.I)
 # ``$1::oid[]``: asyncpg knows oid[] without asking, not int8[] (its introspection query
@@ -142,6 +153,7 @@ _TEXT_OUT: dict[str, Callable[[Any], str]] = {
     types.TEXT: str,
     types.BOOLEAN: lambda v: "t" if v else "f",
     types.TIMESTAMP: types.format_timestamp,
+    types.TIMESTAMPTZ: lambda v: types.format_timestamptz(v, WIRE_ZONE.get()),
     types.DATE: lambda v: v.isoformat(),
     types.UUID: str,
     types.JSON: _text_json,
@@ -183,6 +195,14 @@ def _bin_timestamp(v: dt.datetime) -> bytes:
     return _q((delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds)
 
 
+def _bin_timestamptz(v: dt.datetime) -> bytes:
+    """timestamptz_send: microseconds since 2000-01-01 00:00 UTC."""
+    if v.tzinfo is None:
+        v = v.replace(tzinfo=dt.timezone.utc)
+    delta = v - _PG_EPOCH_UTC
+    return _q((delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds)
+
+
 def _bin_interval(v) -> bytes:
     return struct.pack("!qii", v.micros, v.days, v.months)
 
@@ -193,6 +213,7 @@ _BIN_OUT: dict[str, Callable[[Any], bytes]] = {
     types.TEXT: lambda v: str(v).encode(),
     types.BOOLEAN: lambda v: b"\x01" if v else b"\x00",
     types.TIMESTAMP: _bin_timestamp,
+    types.TIMESTAMPTZ: _bin_timestamptz,
     types.DATE: lambda v: _i(v.toordinal() - _PG_EPOCH_ORDINAL),
     types.UUID: lambda v: (v if isinstance(v, uuid.UUID) else uuid.UUID(str(v))).bytes,
     types.JSON: lambda v: b"\x01" + _text_json(v).encode(),
@@ -259,13 +280,8 @@ def _parse_numeric_text(text: str):
 
 
 def _parse_timestamptz(text: str) -> dt.datetime:
-    t = text.strip().replace(" ", "T", 1)
-    if len(t) >= 3 and t[-3] in "+-" and t[-2:].isdigit():
-        t += ":00"
-    v = dt.datetime.fromisoformat(t)
-    if v.tzinfo is not None:     # the engine's TIMESTAMP is UTC without a zone
-        v = v.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return v
+    """timestamptz_in: an instant; text without a zone is read in the connection's."""
+    return types.parse_timestamptz(text, WIRE_ZONE.get())
 
 
 _DATE_HEAD = re.compile(r"\s*(\d{4,}-\d{1,2}-\d{1,2})(?:[ T][0-9:.+\-Z ]*)?\s*$")
@@ -306,7 +322,7 @@ _ARRAY_ELEMENT: dict[int, tuple[int, str]] = {
     1003: (NAME, types.TEXT), 1016: (INT8, types.INTEGER), 1007: (INT4, types.INTEGER),
     1005: (INT2, types.INTEGER), 1022: (FLOAT8, types.FLOAT), 1021: (FLOAT4, types.FLOAT),
     1231: (NUMERIC, types.FLOAT), 1000: (BOOL, types.BOOLEAN), 1182: (DATE, types.DATE),
-    1115: (TIMESTAMP, types.TIMESTAMP), 1185: (TIMESTAMPTZ, types.TIMESTAMP),
+    1115: (TIMESTAMP, types.TIMESTAMP), 1185: (TIMESTAMPTZ, types.TIMESTAMPTZ),
     2951: (UUID, types.UUID), 3807: (JSONB, types.JSON), 199: (JSON, types.JSON),
     1183: (TIME, types.TIME), 1001: (BYTEA, types.BYTEA), OID_ARRAY: (OID, types.INTEGER),
 }
@@ -314,7 +330,7 @@ _ARRAY_ELEMENT: dict[int, tuple[int, str]] = {
 _TEXT_IN_BY_TYPE: dict[str, Callable[[str], Any]] = {
     types.INTEGER: _parse_int, types.FLOAT: _parse_float, types.BOOLEAN: _parse_bool,
     types.DATE: _parse_date_text, types.TIMESTAMP: _parse_timestamp_text,
-    types.TIME: types.parse_time, types.BYTEA: types.parse_bytea,
+    types.TIMESTAMPTZ: _parse_timestamptz, types.TIME: types.parse_time, types.BYTEA: types.parse_bytea,
     types.INTERVAL: types.parse_interval,
 }
 
@@ -361,7 +377,8 @@ _BIN_IN_BY_OID: dict[int, Callable[[bytes], Any]] = {
     BOOL: lambda b: b != b"\x00",
     TEXT: bytes.decode, VARCHAR: bytes.decode, BPCHAR: bytes.decode, NAME: bytes.decode,
     UNKNOWN: bytes.decode,
-    DATE: _bin_date, TIMESTAMP: _bin_ts, TIMESTAMPTZ: _bin_ts,
+    DATE: _bin_date, TIMESTAMP: _bin_ts, TIMESTAMPTZ: lambda b: _PG_EPOCH_UTC + dt.timedelta(
+        microseconds=struct.unpack("!q", b)[0]),
     UUID: lambda b: uuid.UUID(bytes=b),
     JSON: _bin_json, JSONB: _bin_jsonb, NUMERIC: _bin_numeric,
     TIME: lambda b: types.time_of_micros(struct.unpack("!q", b)[0]),

@@ -30,6 +30,8 @@ notices a statement raised go out before its CommandComplete.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import datetime as _dt
 import os
 import re
 from dataclasses import dataclass, field
@@ -243,15 +245,44 @@ class ClientSession:
             self._write()
         self.busy = True
         try:
-            return await asyncio.get_running_loop().run_in_executor(self.server.executor, fn, *args)
+            # in this connection's context: its TimeZone (pgtypes.WIRE_ZONE) goes along
+            return await asyncio.get_running_loop().run_in_executor(
+                self.server.executor, contextvars.copy_context().run, fn, *args)
         finally:
             self.busy = False
 
     def status(self) -> bytes:
-        txn = self.conn._session.txn if self.conn is not None else None
+        """The transaction status for ReadyForQuery; first reports a TimeZone the last
+        statement changed (ParameterStatus, as PostgreSQL reports it)."""
+        session = self.conn._session if self.conn is not None else None
+        if session is None:
+            return b"I"
+        if session.cancel_event.zone is not self._zone:
+            self._zone_changed(session)
+        txn = session.txn
         if txn is None:
             return b"I"
         return b"E" if txn.failed else b"T"
+
+    _zone = _dt.timezone.utc
+
+    def _zone_changed(self, session) -> None:
+        self._zone = zone = session.cancel_event.zone
+        pgtypes.WIRE_ZONE.set(zone)
+        self.out += m.parameter_status("TimeZone", session.settings.get("timezone", "UTC"))
+
+    def _startup_zone(self, session) -> None:
+        """A TimeZone in the startup packet (pgjdbc sends the JVM's) applies as SET would;
+        one the engine does not know leaves UTC (PostgreSQL would refuse the login)."""
+        zone = self.params.get("TimeZone") or self.params.get("timezone")
+        if not zone:
+            return
+        try:
+            self.conn.execute("SET TIME ZONE '" + zone.replace("'", "''") + "'")
+        except errors.Error:
+            return
+        self._zone = session.cancel_event.zone
+        pgtypes.WIRE_ZONE.set(self._zone)
 
     async def read_message(self) -> tuple[int, bytes]:
         buf = self._inbuf
@@ -385,7 +416,10 @@ class ClientSession:
         engine_session.backend_pid = self.pid
         engine_session.open_cursors = self._open_cursors   # pg_cursors
         superuser = role is None or self.server.database.head.auth.is_superuser(role)
-        for name, value in self.server.parameter_status(self.params, superuser).items():
+        self._startup_zone(engine_session)
+        status = self.server.parameter_status(self.params, superuser)
+        status["TimeZone"] = engine_session.settings.get("timezone", "UTC")
+        for name, value in status.items():
             self.out += m.parameter_status(name, value)
         self.out += m.backend_key(self.pid, self.secret)
         self.out += m.ready(b"I")

@@ -259,6 +259,13 @@ class PiecePlans:
         self._sighted = 0
         self._known = 0
 
+    def forget(self) -> None:
+        """Drop every piece's plan (the session's TimeZone changed, and a piece may hold
+        a value read in the old one); the counts stay."""
+        hits, misses = self.hits, self.misses
+        self.__init__()
+        self.hits, self.misses = hits, misses
+
     def prepare(self, session, ph, root) -> Prepared | None:
         """The plan of ``ph`` (normalized statement text, no placeholders) over ``root``
         assembled from its pieces' plans, or None (see the module doc). ``session``

@@ -28,7 +28,8 @@ PAIR_AGGREGATES = STATISTICS + EXTREMES
 
 _NUMERIC = (types.INTEGER, types.FLOAT, types.NULL)
 _ORDERABLE = (types.INTEGER, types.FLOAT, types.TEXT, types.DATE, types.TIMESTAMP,
-              types.BOOLEAN, types.UUID, types.INTERVAL, types.TIME, types.BYTEA)
+              types.BOOLEAN, types.UUID, types.INTERVAL, types.TIME, types.BYTEA,
+              types.TIMESTAMPTZ)
 
 
 def _statistic_type(name: str):

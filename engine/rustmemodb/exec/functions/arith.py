@@ -18,6 +18,7 @@ from .registry import ScalarFunction
 from ..expr.rowwise import map_rows
 
 I, F, TS, IV, N = types.INTEGER, types.FLOAT, types.TIMESTAMP, types.INTERVAL, types.NULL
+TZ = types.TIMESTAMPTZ
 
 
 def _numeric_result(ts) -> str | None:
@@ -36,7 +37,7 @@ def _resolve_add(ts):
 
 
 def _resolve_sub(ts):
-    if tuple(ts) in ((TS, TS), (IV, IV)):
+    if tuple(ts) in ((TS, TS), (IV, IV), (TZ, TZ)):
         return IV
     return _datetime_sub(ts) or _numeric_result(ts)
 
@@ -120,6 +121,12 @@ def add_interval_to(value, iv: types.Interval) -> dt.datetime:
 
 
 def _add_interval_to(value, iv: types.Interval) -> dt.datetime:
+    if isinstance(value, dt.datetime) and value.tzinfo is not None and (iv.months or iv.days):
+        # timestamptz: months and days are the session zone's calendar, the rest elapsed
+        # time (PostgreSQL's timestamptz_pl_interval)
+        local = _add_interval_to(types.instant_to_local(value), types.Interval(iv.months,
+                                                                                iv.days, 0))
+        return types.local_to_instant(local) + dt.timedelta(microseconds=iv.micros)
     ts = value if isinstance(value, dt.datetime) else dt.datetime(value.year, value.month, value.day)
     if iv.months:
         month0 = ts.month - 1 + iv.months

@@ -98,7 +98,7 @@ def format_array(values: list, element: str) -> str:
             parts.append("NULL")
             continue
         t = v if element == types.TEXT else to_text(v, element)
-        if element in (types.TEXT, types.JSON, types.TIMESTAMP) and (
+        if element in (types.TEXT, types.JSON, types.TIMESTAMP, types.TIMESTAMPTZ) and (
                 t == "" or t.upper() == "NULL" or any(c in t for c in '{},"\\ \t\n')):
             t = '"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"'
         parts.append(t)
@@ -138,7 +138,8 @@ def array_make(*args):
 
 def _row_series(start, stop, step=1):
     """A select-list generate_series: integers, or timestamps stepped by an interval."""
-    element = types.TIMESTAMP if isinstance(step, types.Interval) else types.INTEGER
+    element = types.INTEGER if not isinstance(step, types.Interval) else \
+        types.TIMESTAMPTZ if getattr(start, "tzinfo", None) is not None else types.TIMESTAMP
     return generate_series([start, stop, step], element).to_pylist()
 
 
@@ -571,6 +572,8 @@ def _unpack(v, element):
         return types.parse_date(v)
     if element == types.TIMESTAMP:
         return types.parse_timestamp(v)
+    if element == types.TIMESTAMPTZ:
+        return types.parse_timestamptz(v)
     return v
 
 

@@ -21,12 +21,12 @@ from ..semantics import translate
 I, F, T, B, D, TS, U, J, IV, N = (types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN,
                                   types.DATE, types.TIMESTAMP, types.UUID, types.JSON,
                                   types.INTERVAL, types.NULL)
-TM, BY = types.TIME, types.BYTEA
+TM, BY, TZ = types.TIME, types.BYTEA, types.TIMESTAMPTZ
 
 _ALLOWED = {
-    I: {I, F, T, B}, F: {I, F, T}, T: {I, F, T, B, D, TS, U, J, IV, TM, BY},
-    B: {B, I, T}, D: {D, TS, T}, TS: {TS, D, T, TM}, U: {U, T}, J: {J, T, I, F, B}, IV: {IV, T, TM},
-    TM: {TM, T, IV}, BY: {BY, T},
+    I: {I, F, T, B}, F: {I, F, T}, T: {I, F, T, B, D, TS, U, J, IV, TM, BY, TZ},
+    B: {B, I, T}, D: {D, TS, T, TZ}, TS: {TS, D, T, TM, TZ}, U: {U, T}, J: {J, T, I, F, B},
+    IV: {IV, T, TM}, TM: {TM, T, IV}, BY: {BY, T}, TZ: {TZ, TS, D, T, TM},
 }
 
 
@@ -68,6 +68,14 @@ def cast_row(value, src: str, dst: str):
         return dt.datetime(value.year, value.month, value.day)
     if dst == D and src == TS:
         return value.date()
+    if dst == TZ:    # a wall-clock time read in the session's TimeZone
+        if src == D:
+            value = dt.datetime(value.year, value.month, value.day)
+        return types.local_to_instant(value)
+    if src == TZ:    # the instant's wall-clock time in the session's TimeZone
+        local = types.instant_to_local(value)
+        return local if dst == TS else local.date() if dst == D else \
+            local.time() if dst == TM else value
     if dst == TM:
         if src == TS:
             return value.time()
@@ -108,6 +116,8 @@ def to_text(value, src: str) -> str:
         return format_float(value)
     if src == TS:
         return types.format_timestamp(value)
+    if src == TZ:
+        return types.format_timestamptz(value)
     if src == D:
         return value.isoformat()
     if src == TM:
@@ -171,6 +181,9 @@ def cast_vector(value, src: str, dst: str):
             return pc.cast(value, target, safe=False)    # rounds past 2**53, like PG
         if (src, dst) in ((D, TS), (TS, D), (B, I)):
             return pc.cast(value, target)
+        if TZ in (src, dst) and src in (TS, TZ) and dst in (TS, TZ) and \
+                types.session_zone_is_utc():
+            return pc.cast(value, target)     # the same microseconds: a zone label only
         if dst == T and src in (I, U, J):
             return pc.cast(value, target)
         if types.is_array(src) and types.is_array(dst) and \

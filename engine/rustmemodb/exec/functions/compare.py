@@ -17,6 +17,7 @@ from .registry import ScalarFunction
 from ..expr.rowwise import map_rows
 
 B, N = types.BOOLEAN, types.NULL
+_TEMPORAL = frozenset(types.TEMPORAL_TYPES)
 
 
 def comparable(a: str, b: str) -> bool:
@@ -24,7 +25,7 @@ def comparable(a: str, b: str) -> bool:
         return True
     if types.is_numeric(a) and types.is_numeric(b):
         return True
-    return {a, b} == {types.DATE, types.TIMESTAMP}
+    return {a, b} <= _TEMPORAL
 
 
 def _resolve_cmp(ts):
@@ -33,9 +34,17 @@ def _resolve_cmp(ts):
 
 def _align_temporal(a, b):
     if isinstance(a, dt.datetime) and type(b) is dt.date:
-        return a, dt.datetime(b.year, b.month, b.day)
-    if isinstance(b, dt.datetime) and type(a) is dt.date:
-        return dt.datetime(a.year, a.month, a.day), b
+        b = dt.datetime(b.year, b.month, b.day)
+    elif isinstance(b, dt.datetime) and type(a) is dt.date:
+        a = dt.datetime(a.year, a.month, a.day)
+    if isinstance(a, dt.datetime) and isinstance(b, dt.datetime) and \
+            (a.tzinfo is None) != (b.tzinfo is None):
+        # timestamp against timestamptz: the timestamp is a wall-clock time of the
+        # session's TimeZone (PostgreSQL's implicit cast)
+        if a.tzinfo is None:
+            a = types.local_to_instant(a)
+        else:
+            b = types.local_to_instant(b)
     return a, b
 
 
@@ -45,14 +54,18 @@ def _nan_key(x):
 
 
 def _row_cmp(op):
+    datetime_t, interval_t = dt.datetime, types.Interval
+
     def run(a, b):
         ta = type(a)
         if (ta is int or ta is str) and type(b) is ta:
             return op(a, b)     # the commonest case: no interval, date mix or NaN possible
-        if ta is types.Interval:   # PostgreSQL: 1 mon = 30 days, 1 day = 24 hours
+        if ta is datetime_t and type(b) is datetime_t and a.tzinfo is b.tzinfo:
+            return op(a, b)     # two timestamps (or instants of one zone object)
+        if ta is interval_t:   # PostgreSQL: 1 mon = 30 days, 1 day = 24 hours
             return op(a._span(), b._span())
-        if type(a) is not type(b):
-            a, b = _align_temporal(a, b)
+        if type(a) is not type(b) or ta is datetime_t:
+            a, b = _align_temporal(a, b)    # a date, or timestamp vs timestamptz
         if (a != a) or (b != b):      # a NaN on either side
             return op(_nan_key(a), _nan_key(b))
         return op(a, b)
@@ -62,11 +75,37 @@ def _row_cmp(op):
 def _vec_align(a, b):
     a, b = widen(a, b)
     ta, tb = a.type, b.type
-    if pa.types.is_date(ta) and pa.types.is_timestamp(tb):
+    a_zoned = pa.types.is_timestamp(ta) and ta.tz is not None
+    b_zoned = pa.types.is_timestamp(tb) and tb.tz is not None
+    if a_zoned != b_zoned and (pa.types.is_temporal(ta) and pa.types.is_temporal(tb)):
+        if a_zoned:
+            b = to_instants(b)
+        else:
+            a = to_instants(a)
+    elif pa.types.is_date(ta) and pa.types.is_timestamp(tb):
         a = pc.cast(a, tb)
     elif pa.types.is_timestamp(ta) and pa.types.is_date(tb):
         b = pc.cast(b, ta)
     return a, b
+
+
+def to_instants(v):
+    """A date or timestamp column (or scalar) as timestamptz: wall-clock times of the
+    session's TimeZone, as PostgreSQL's implicit cast reads them."""
+    if pa.types.is_timestamp(v.type) and v.type.tz is not None:
+        return v
+    target = types.arrow_type(types.TIMESTAMPTZ)
+    if types.session_zone_is_utc():
+        return pc.cast(pc.cast(v, pa.timestamp("us")), target)
+    if isinstance(v, pa.Scalar):
+        return pa.scalar(None if not v.is_valid else _instant_of(v.as_py()), target)
+    return map_rows(_instant_of, [v], out_type=target)
+
+
+def _instant_of(v):
+    if type(v) is dt.date:
+        v = dt.datetime(v.year, v.month, v.day)
+    return types.local_to_instant(v)
 
 
 def _vec_cmp(kernel, name):

@@ -12,17 +12,19 @@ interval_mul/interval_div do.
 
 EXTRACT returns INTEGER for whole-number fields (year, month, day, hour, dow,
 ...) and FLOAT for second (with fractions), epoch and sub-second fields.
-``date_trunc`` on a DATE gives a TIMESTAMP at midnight, as in PostgreSQL
-(without time zones). Unknown fields/units are ``22023``.
+``date_trunc`` on a DATE gives a TIMESTAMP at midnight. A TIMESTAMPTZ's fields, its
+truncation and its calendar arithmetic (days, months) are taken in the session's
+TimeZone, as PostgreSQL's; its epoch is the instant's. Unknown fields/units are ``22023``.
 """
 from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 
 from ...lazy_import import arrow as pa, compute as pc, kernel
 
-from ... import errors, types
+from ... import errors, statement_limits, types
 from ..semantics import arrow_errors
 from .registry import ScalarFunction
 from .time_of_day import clock_field, extract_time
@@ -30,11 +32,55 @@ from ..expr.rowwise import map_rows
 
 I, F, T, D, TS, IV, N = (types.INTEGER, types.FLOAT, types.TEXT, types.DATE, types.TIMESTAMP,
                          types.INTERVAL, types.NULL)
-TM = types.TIME
+TM, TZ = types.TIME, types.TIMESTAMPTZ
 _EPOCH = dt.datetime(1970, 1, 1)
+_EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def _local(v):
+    """A timestamptz as the wall-clock time of the session's TimeZone (PostgreSQL takes
+    a timestamptz's fields there); other values as they are."""
+    if isinstance(v, dt.datetime) and v.tzinfo is not None:
+        return types.instant_to_local(v)
+    return v
+
+
+def _arrow_zone(zone) -> str | None:
+    """The session's zone as Arrow names it, or None when Arrow cannot (then row by row)."""
+    key = getattr(zone, "key", None)
+    if key is not None:
+        return key
+    if isinstance(zone, dt.timezone):
+        secs = int(zone.utcoffset(None).total_seconds())
+        sign = "-" if secs < 0 else "+"
+        return f"{sign}{abs(secs) // 3600:02d}:{abs(secs) // 60 % 60:02d}"
+    return None
+
+
+def local_times(v):
+    """A timestamptz column as the naive wall-clock times of the session's TimeZone."""
+    if not (pa.types.is_timestamp(v.type) and v.type.tz is not None):
+        return v
+    if types.session_zone_is_utc():
+        return pc.cast(v, pa.timestamp("us"))
+    name = _arrow_zone(types._limits.zone())
+    if name is not None and not isinstance(v, pa.Scalar):
+        return pc.local_timestamp(pc.cast(v, pa.timestamp("us", tz=name)))
+    return map_rows(types.instant_to_local, [v], out_type=pa.timestamp("us"))
+
+
+def instants(v):
+    """Naive wall-clock times of the session's TimeZone as timestamptz."""
+    target = types.arrow_type(TZ)
+    if types.session_zone_is_utc():
+        return pc.cast(v, target)
+    return map_rows(types.local_to_instant, [v], out_type=target)
 
 _INT_FIELDS = {"year", "month", "day", "hour", "minute", "dow", "isodow", "doy", "week",
-               "quarter", "decade", "century", "millennium", "isoyear"}
+               "quarter", "decade", "century", "millennium", "isoyear", "timezone",
+               "timezone_hour", "timezone_minute"}
+# a timestamptz's offset in the session's zone at that instant, in seconds (or its parts)
+_ZONE_FIELDS = ("timezone", "timezone_hour", "timezone_minute")
 _FLOAT_FIELDS = {"second", "epoch", "milliseconds", "microseconds", "millisecond",
                  "microsecond", "julian"}
 _ALIASES = {"years": "year", "months": "month", "days": "day", "hours": "hour",
@@ -60,8 +106,20 @@ def extract_type(field: str) -> str:
 # ---- EXTRACT ------------------------------------------------------------------------------
 
 def _extract_row(field, v):
+    if field in _ZONE_FIELDS:
+        if not (isinstance(v, dt.datetime) and v.tzinfo is not None):
+            raise errors.sql_error("0A000", f'unit "{field}" not supported for this type',
+                                   hint="Only timestamp with time zone has a zone offset.")
+        secs = int(v.astimezone(statement_limits.zone()).utcoffset().total_seconds())
+        hours = _trunc_div(secs, 3600)
+        return secs if field == "timezone" else hours if field == "timezone_hour" else \
+            _trunc_div(secs - hours * 3600, 60)
     if isinstance(v, types.Interval):
         return _extract_interval(field, v)
+    if isinstance(v, dt.datetime) and v.tzinfo is not None:
+        if field == "epoch":        # the instant itself, whatever the zone
+            return (v - _EPOCH_UTC).total_seconds()
+        v = types.instant_to_local(v)
     if isinstance(v, dt.time):
         return extract_time(field, v)
     if isinstance(v, dt.datetime):
@@ -161,6 +219,10 @@ def _extract_vec(field_s, v):
             pa.types.is_interval(v.type):
         return map_rows(lambda f, x: _extract_row(field_name(f), x), [field_s, v],
                         out_type=pa.int64() if field and field in _INT_FIELDS else pa.float64())
+    if field in _ZONE_FIELDS:
+        return map_rows(lambda x: _extract_row(field, x), [v], out_type=pa.int64())
+    if pa.types.is_timestamp(v.type) and v.type.tz is not None:
+        v = pc.cast(v, pa.timestamp("us")) if field == "epoch" else local_times(v)
     kernel = _VEC_FIELDS.get(field)
     if kernel is not None:
         return pc.cast(kernel(v), pa.int64())
@@ -179,7 +241,7 @@ def _extract_vec(field_s, v):
 
 
 def _extract_resolve(ts):
-    return F if len(ts) == 2 and ts[0] in (T, N) and ts[1] in (D, TS, TM, IV, N) else None
+    return F if len(ts) == 2 and ts[0] in (T, N) and ts[1] in (D, TS, TM, IV, N, TZ) else None
 
 
 # ---- date_trunc -----------------------------------------------------------------------------
@@ -198,6 +260,8 @@ def _trunc_unit(text: str) -> str:
 
 
 def _date_trunc_row(unit, v):
+    if isinstance(v, dt.datetime) and v.tzinfo is not None:   # truncated in the session's zone
+        return types.local_to_instant(_date_trunc_row(unit, types.instant_to_local(v)))
     unit = _trunc_unit(unit)
     ts = v if isinstance(v, dt.datetime) else dt.datetime(v.year, v.month, v.day)
     if unit == "millennium":
@@ -230,6 +294,10 @@ def _date_trunc_row(unit, v):
 
 @arrow_errors
 def _date_trunc_vec(unit_s, v):
+    if pa.types.is_timestamp(v.type) and v.type.tz is not None:
+        if not isinstance(unit_s, pa.Scalar) or isinstance(v, pa.Scalar):
+            return map_rows(_date_trunc_row, [unit_s, v], out_type=types.arrow_type(TZ))
+        return instants(_date_trunc_vec(unit_s, local_times(v)))
     if not isinstance(unit_s, pa.Scalar) or isinstance(v, pa.Scalar):
         return map_rows(_date_trunc_row, [unit_s, v], out_type=pa.timestamp("us"))
     if not unit_s.is_valid:
@@ -244,29 +312,33 @@ def _date_trunc_vec(unit_s, v):
 # ---- age --------------------------------------------------------------------------------------
 
 def _age_row(a, b=None):
+    """age(a, b): PostgreSQL's timestamp_age, field by field (a timestamptz's fields in
+    the session's zone); a negative field borrows from the next, days from the earlier
+    date's month (``age('2020-03-01', '2020-01-15')`` is 1 mon 17 days)."""
+    a, b = _local(a), _local(b)
     if b is None:
         b = a
-        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        now = types.instant_to_local(dt.datetime.now(dt.timezone.utc))
         a = dt.datetime(now.year, now.month, now.day)
     a = a if isinstance(a, dt.datetime) else dt.datetime(a.year, a.month, a.day)
     b = b if isinstance(b, dt.datetime) else dt.datetime(b.year, b.month, b.day)
-    sign = 1
-    if a < b:
-        a, b, sign = b, a, -1
-    months = (a.year - b.year) * 12 + (a.month - b.month)
-    anchor = _add_months(b, months)
-    if anchor > a:
-        months -= 1
-        anchor = _add_months(b, months)
-    rest = a - anchor
-    return types.Interval(sign * months, sign * rest.days,
-                          sign * (rest.seconds * 1_000_000 + rest.microseconds))
-
-
-def _add_months(ts: dt.datetime, months: int) -> dt.datetime:
-    m0 = ts.month - 1 + months
-    y, m = ts.year + m0 // 12, m0 % 12 + 1
-    return ts.replace(year=y, month=m, day=min(ts.day, calendar.monthrange(y, m)[1]))
+    sign = -1 if a < b else 1
+    f = [sign * (x - y) for x, y in zip(
+        (a.microsecond, a.second, a.minute, a.hour, a.day, a.month, a.year),
+        (b.microsecond, b.second, b.minute, b.hour, b.day, b.month, b.year))]
+    for i, span in enumerate((1_000_000, 60, 60, 24)):     # usec, sec, min, hour
+        while f[i] < 0:
+            f[i] += span
+            f[i + 1] -= 1
+    borrow = a if a < b else b          # PostgreSQL: the month of tm1 or tm2
+    while f[4] < 0:
+        f[4] += calendar.monthrange(borrow.year, borrow.month)[1]
+        f[5] -= 1
+    while f[5] < 0:
+        f[5] += 12
+        f[6] -= 1
+    micros = ((f[3] * 60 + f[2]) * 60 + f[1]) * 1_000_000 + f[0]
+    return types.Interval(sign * (f[6] * 12 + f[5]), sign * f[4], sign * micros)
 
 
 # ---- vectorised date arithmetic (overloads of add/sub) -------------------------------------------
@@ -279,6 +351,8 @@ def resolve_add(ts):
         return D
     if (a, b) in ((D, IV), (IV, D), (TS, IV), (IV, TS), (D, TM), (TM, D)):
         return TS
+    if (a, b) in ((TZ, IV), (IV, TZ)):
+        return TZ
     if (a, b) in ((TM, IV), (IV, TM)):
         return TM
     return None
@@ -293,6 +367,10 @@ def resolve_sub(ts):
         return I
     if (a, b) in ((D, IV), (TS, IV)):
         return TS
+    if (a, b) == (TZ, IV):
+        return TZ
+    if (a, b) == (TZ, TZ):
+        return IV
     if (a, b) == (TM, IV):
         return TM
     if (a, b) == (TM, TM):
@@ -376,6 +454,9 @@ def _vec_add(a, b, sign=1):
         return pc.cast(pc.cast(out, pa.int32()), pa.date32())
     if pa.types.is_interval(tb) and not isinstance(a, pa.Scalar):
         us = _fixed_micros(b)
+        if us is not None and b.as_py().days and pa.types.is_timestamp(ta) and \
+                ta.tz is not None and not types.session_zone_is_utc():
+            us = None          # days are the session zone's calendar days (DST)
         if us is not None:
             ts = pc.cast(a, pa.timestamp("us")) if pa.types.is_date(ta) else a
             return pc.add_checked(ts, pa.scalar(sign * us, pa.duration("us")))
@@ -392,37 +473,76 @@ def _vec_sub(a, b):
     return _vec_add(a, b, sign=-1)
 
 
+_POSIX_NUMBER = re.compile(r"^\s*([+-]?)(\d{1,2})(?::?(\d{2}))?\s*$")
+
+
+def zone_argument(text: str):
+    """The zone of AT TIME ZONE / timezone(): a name, or a bare offset, which PostgreSQL
+    reads the POSIX way (``'+05'`` is five hours west of Greenwich)."""
+    m = _POSIX_NUMBER.match(text)
+    if m is not None:
+        secs = int(m.group(2)) * 3600 + int(m.group(3) or 0) * 60
+        return dt.timezone(dt.timedelta(seconds=secs if m.group(1) == "-" else -secs))
+    try:
+        return statement_limits.parse_zone(text)[0]
+    except errors.Error:
+        raise errors.sql_error("22023", f'time zone "{text}" not recognized') from None
+
+
+def _timezone_row(zone, v):
+    """timezone(zone, x): a timestamptz's wall clock in ``zone`` (a timestamp), or a
+    timestamp read as a wall clock of ``zone`` (a timestamptz)."""
+    z = zone_argument(zone)
+    if isinstance(v, dt.datetime) and v.tzinfo is not None:
+        return types.instant_to_local(v, z)
+    if not isinstance(v, dt.datetime):       # a date: midnight of the session's zone
+        return types.instant_to_local(types.local_to_instant(
+            dt.datetime(v.year, v.month, v.day)), z)
+    return types.local_to_instant(v, z)
+
+
+def _timezone_resolve(ts):
+    if len(ts) != 2 or ts[0] not in (T, N):
+        return None
+    return {TZ: TS, TS: TZ, D: TS, N: TS}.get(ts[1])
+
+
 def register(reg) -> None:
     from .arith import _row_add, _row_sub
     register_more(reg)
+    reg.add(ScalarFunction("timezone", _timezone_resolve, None, _timezone_row))
     reg.add(ScalarFunction("add", resolve_add, _vec_add, _row_add))
     reg.add(ScalarFunction("sub", resolve_sub, _vec_sub, _row_sub))
     reg.add(ScalarFunction("mul", resolve_scale, None, _mul_row))
     reg.add(ScalarFunction("div", _resolve_div, None, _div_row))
     reg.add(ScalarFunction("date_part", _extract_resolve, _extract_vec,
                            lambda f, v: _extract_row(field_name(f), v)))
-    reg.add(ScalarFunction("date_trunc", lambda ts: TS if len(ts) == 2 and ts[0] in (T, N) and
-                           ts[1] in (D, TS, N) else None, _date_trunc_vec, _date_trunc_row))
+    reg.add(ScalarFunction("date_trunc", lambda ts: (TZ if ts[1] == TZ else TS) if len(ts) == 2
+                           and ts[0] in (T, N) and ts[1] in (D, TS, N, TZ) else None,
+                           _date_trunc_vec, _date_trunc_row))
     reg.add(ScalarFunction("age", lambda ts: IV if 1 <= len(ts) <= 2 and all(
-        t in (D, TS, N) for t in ts) else None, None, _age_row))
+        t in (D, TS, N, TZ) for t in ts) else None, None, _age_row))
     reg.add(ScalarFunction("make_date", lambda ts: D if len(ts) == 3 and all(
         t in (I, N) for t in ts) else None, None, _make_date))
     reg.add(ScalarFunction("date_bin", lambda ts: TS if len(ts) == 3 and ts[0] in (IV, T, N)
-                           and all(t in (TS, D, N) for t in ts[1:]) else None, None, _date_bin))
+                           and all(t in (TS, D, N) for t in ts[1:]) else TZ if len(ts) == 3
+                           and ts[0] in (IV, T, N) and all(t in (TZ, N) for t in ts[1:])
+                           else None, None, _date_bin))
     reg.add(ScalarFunction("make_timestamp", lambda ts: TS if len(ts) == 6 and all(
         t in (I, N) for t in ts[:5]) and ts[5] in (I, F, N) else None, None, _make_timestamp))
     # no infinite dates or timestamps here (their text is 22007): every value is finite
     reg.add(ScalarFunction("isfinite", lambda ts: types.BOOLEAN if len(ts) == 1 and ts[0] in (
-        D, TS, IV, N) else None, None, lambda v: True))
+        D, TS, IV, N, TZ) else None, None, lambda v: True))
     for name, fn in (("justify_hours", justify_hours), ("justify_days", justify_days),
                      ("justify_interval", justify_interval)):
         reg.add(ScalarFunction(name, lambda ts: IV if len(ts) == 1 and ts[0] in (IV, N)
                                else None, None, fn))
-    reg.add(ScalarFunction("to_timestamp", lambda ts: TS if len(ts) == 1 and ts[0] in (I, F, N)
+    # to_timestamp(double): seconds since the epoch, an instant (timestamptz)
+    reg.add(ScalarFunction("to_timestamp", lambda ts: TZ if len(ts) == 1 and ts[0] in (I, F, N)
                            else None,
                            lambda x: pc.cast(pc.cast(pc.multiply(pc.cast(x, pa.float64()), 1e6),
-                                                     pa.int64()), pa.timestamp("us")),
-                           lambda x: _EPOCH + dt.timedelta(seconds=x)))
+                                                     pa.int64()), types.arrow_type(TZ)),
+                           lambda x: _EPOCH_UTC + dt.timedelta(seconds=x)))
 
 
 def _make_timestamp(y, mo, d, h, mi, sec):

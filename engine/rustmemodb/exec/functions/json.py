@@ -20,7 +20,7 @@ import json as _json
 
 from ...lazy_import import arrow as pa
 
-from ... import errors, types
+from ... import errors, statement_limits, types
 from .cast import format_float
 from .registry import ScalarFunction
 
@@ -161,6 +161,9 @@ def _py(v):
         return v if v == v and v not in (_INF, -_INF) else format_float(v)
     if isinstance(v, (list, tuple)):
         return [_py(x) for x in v]
+    if isinstance(v, dt.datetime) and v.tzinfo is not None:
+        # a timestamptz in the session's zone, with its offset (PostgreSQL's to_json)
+        return v.astimezone(statement_limits.zone()).isoformat()
     if isinstance(v, (dt.date, dt.datetime)):
         return v.isoformat()
     return str(v)

@@ -83,6 +83,11 @@ def _pg_sleep(seconds) -> None:
 _now = statement_limits.transaction_time    # one value per statement / transaction
 
 
+def _local_now():
+    """The transaction's time as the session TimeZone's wall clock (localtimestamp)."""
+    return types.instant_to_local(_now().replace(tzinfo=statement_limits.UTC))
+
+
 def register(reg) -> None:
     variadic = (lambda ts: types.INTEGER if ts else None)
     reg.add(ScalarFunction("num_nulls", variadic, None,
@@ -97,16 +102,24 @@ def register(reg) -> None:
                            _row_greatest, strict=False))
     reg.add(ScalarFunction("least", _same_type, lambda *a: pc.min_element_wise(*a),
                            _row_least, strict=False))
-    for name, clock in (("now", _now), ("current_timestamp", _now), ("localtimestamp", _now),
+    # now() and its kin are instants (timestamptz); localtimestamp and current_date are
+    # the session TimeZone's wall clock and calendar day, as in PostgreSQL
+    tz = types.TIMESTAMPTZ
+    for name, clock in (("now", _now), ("current_timestamp", _now),
                         ("transaction_timestamp", _now),
                         ("statement_timestamp", statement_limits.statement_time),
                         ("clock_timestamp", statement_limits.clock)):
-        reg.add(ScalarFunction(name, lambda ts: types.TIMESTAMP if not ts else None,
-                               lambda clock=clock: pa.scalar(clock(), pa.timestamp("us")),
-                               clock, volatile=True))
+        instant = (lambda clock=clock: clock().replace(tzinfo=statement_limits.UTC))
+        reg.add(ScalarFunction(name, lambda ts: tz if not ts else None,
+                               lambda instant=instant: pa.scalar(instant(),
+                                                                 types.arrow_type(tz)),
+                               instant, volatile=True))
+    reg.add(ScalarFunction("localtimestamp", lambda ts: types.TIMESTAMP if not ts else None,
+                           lambda: pa.scalar(_local_now(), pa.timestamp("us")),
+                           _local_now, volatile=True))
     reg.add(ScalarFunction("current_date", lambda ts: types.DATE if not ts else None,
-                           lambda: pa.scalar(_now().date(), pa.date32()),
-                           lambda: _now().date(), volatile=True))
+                           lambda: pa.scalar(_local_now().date(), pa.date32()),
+                           lambda: _local_now().date(), volatile=True))
     # pg_sleep returns void in PostgreSQL: a NULL here
     reg.add(ScalarFunction("pg_sleep", lambda ts: types.TEXT if len(ts) == 1 and ts[0] in (
         types.INTEGER, types.FLOAT, types.NULL) else None, None, _pg_sleep, volatile=True))

@@ -26,6 +26,9 @@ def series_type(arg_types: list[str]) -> str | None:
             arg_types[1] in (types.DATE, types.TIMESTAMP, types.NULL) and \
             len(arg_types) == 3 and arg_types[2] == types.INTERVAL:
         return types.TIMESTAMP
+    if arg_types[0] == types.TIMESTAMPTZ and arg_types[1] in (types.TIMESTAMPTZ, types.NULL) \
+            and len(arg_types) == 3 and arg_types[2] == types.INTERVAL:
+        return types.TIMESTAMPTZ      # steps of days and months in the session's zone
     return None
 
 
@@ -67,4 +70,4 @@ def generate_series(values: list, element_type: str) -> pa.Array:
             raise errors.sql_error("54000", "generate_series result too large")
         k += 1     # start + k * step, as PostgreSQL (month ends do not drift)
         cur = add_interval_to(start, types.Interval(iv.months * k, iv.days * k, iv.micros * k))
-    return pa.array(out, pa.timestamp("us"))
+    return pa.array(out, types.arrow_type(element_type))

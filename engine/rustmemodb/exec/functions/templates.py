@@ -439,12 +439,15 @@ def parse_number(text: str, template: str) -> float:
 
 def _to_char_resolve(ts):
     if len(ts) == 2 and ts[1] in (types.TEXT, types.NULL) and ts[0] in (
-            types.DATE, types.TIMESTAMP, types.INTEGER, types.FLOAT, types.NULL):
+            types.DATE, types.TIMESTAMP, types.INTEGER, types.FLOAT, types.NULL,
+            types.TIMESTAMPTZ):
         return types.TEXT
     return None
 
 
 def _to_char(value, template):
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        value = types.instant_to_local(value)      # the session TimeZone's wall clock
     if isinstance(value, (dt.date, dt.datetime)):
         return format_datetime(value, template)
     return format_number(value, template)
@@ -454,8 +457,10 @@ def register(reg) -> None:
     reg.add(ScalarFunction("to_char", _to_char_resolve, None, _to_char))
     reg.add(ScalarFunction("to_number", lambda ts: types.FLOAT if len(ts) == 2 and all(
         t in (types.TEXT, types.NULL) for t in ts) else None, None, parse_number))
-    reg.add(ScalarFunction("to_timestamp", lambda ts: types.TIMESTAMP if len(ts) == 2 and all(
-        t in (types.TEXT, types.NULL) for t in ts) else None, None, parse_datetime))
+    # to_timestamp(text, template) is timestamptz: the text read in the session's TimeZone
+    reg.add(ScalarFunction("to_timestamp", lambda ts: types.TIMESTAMPTZ if len(ts) == 2 and all(
+        t in (types.TEXT, types.NULL) for t in ts) else None, None,
+        lambda text, template: types.local_to_instant(parse_datetime(text, template))))
     reg.add(ScalarFunction("to_date", lambda ts: types.DATE if len(ts) == 2 and all(
         t in (types.TEXT, types.NULL) for t in ts) else None, None,
         lambda text, template: parse_datetime(text, template).date()))

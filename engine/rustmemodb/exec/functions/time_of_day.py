@@ -11,7 +11,7 @@ import datetime as dt
 from ... import errors, types
 from ...lazy_import import arrow as pa
 from ..expr.rowwise import map_rows
-from .misc import _now
+from .misc import _local_now
 from .registry import ScalarFunction
 
 TM, I, F, T, N = types.TIME, types.INTEGER, types.FLOAT, types.TEXT, types.NULL
@@ -56,14 +56,14 @@ def _make_time_vec(*args):
 
 
 def _localtime() -> dt.time:
-    return _now().time()
+    return _local_now().time()
 
 
 def register(reg) -> None:
     reg.add(ScalarFunction("make_time", lambda ts: TM if len(ts) == 3 and ts[0] in (I, N) and
                            ts[1] in (I, N) and ts[2] in (I, F, N) else None,
                            _make_time_vec, _make_time))
-    # current_time is timetz in PostgreSQL; without time zones here it is localtime (UTC)
+    # current_time is timetz in PostgreSQL; without timetz here it is localtime
     for name in ("localtime", "current_time"):
         reg.add(ScalarFunction(name, lambda ts: TM if not ts else None, None, _localtime,
                                volatile=True))

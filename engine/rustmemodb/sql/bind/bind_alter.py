@@ -204,6 +204,9 @@ def _with_column(schema, pos: int, column: Column) -> TableSchema:
                                       for i, c in enumerate(schema.columns)))
 
 
+_TIMESTAMPS = frozenset({types.TIMESTAMP, types.TIMESTAMPTZ})
+
+
 def change_type(stmt, schema, pos: int, node: exp.AlterColumn, steps: list) -> TableSchema:
     col = schema.columns[pos]
     target, typmod = declared_type(stmt, node.args["dtype"], node)
@@ -211,7 +214,9 @@ def change_type(stmt, schema, pos: int, node: exp.AlterColumn, steps: list) -> T
     if using is not None:
         expr = _using_expr(stmt, schema, using, target, col)
     elif col.type == target or (types.is_numeric(col.type) and types.is_numeric(target)) \
-            or target == types.TEXT:
+            or target == types.TEXT or {col.type, target} == _TIMESTAMPS:
+        # timestamp <-> timestamptz through the session's zone, as PostgreSQL's implicit
+        # cast (a column declared timestamptz before the type existed moves so, in UTC)
         expr = ColRef(pos, col.type, col.name) if col.type == target else \
             Cast(ColRef(pos, col.type, col.name), target)
     else:

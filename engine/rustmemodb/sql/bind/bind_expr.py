@@ -40,6 +40,9 @@ _BINARY = {
     exp.BitwiseAnd: "bit_and_op", exp.BitwiseOr: "bit_or_op", exp.BitwiseXor: "bit_xor_op",
     exp.BitwiseLeftShift: "shift_left", exp.BitwiseRightShift: "shift_right",
 }
+_ZONED_COMPARISONS = frozenset({"eq", "ne", "lt", "le", "gt", "ge", "is_distinct",
+                                "is_not_distinct"})
+_DATETIMES = frozenset({types.DATE, types.TIMESTAMP, types.TIMESTAMPTZ})
 _OPERATOR_TEXT = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%", "eq": "=",
                   "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "and": "AND",
                   "or": "OR", "concat_op": "||", "is_not_distinct": "IS NOT DISTINCT FROM",
@@ -639,6 +642,15 @@ class ExprBinder:
     def _JSONBExists(self, node: exp.JSONBExists) -> Expr:
         return self.stmt.bind_jsonbexists(self, node)
 
+    def _AtTimeZone(self, node) -> Expr:
+        """``x AT TIME ZONE z``: PostgreSQL's timezone(z, x). A quoted literal is read as
+        timestamptz, the preferred type of its category, as PostgreSQL reads it."""
+        zone = self.bind(node.args["zone"])
+        value = self.bind(node.this)
+        if isinstance(value, Const) and value.type == types.TEXT:
+            value = adapt(value, types.TIMESTAMPTZ)
+        return self.call("timezone", [zone, value], node)
+
     def _DateDiff(self, node: exp.DateDiff) -> Expr:
         """DuckDB's ``date_diff(part, start, end)``: sqlglot's PostgreSQL dialect files the
         end under ``unit``, and reads a bare column there as an upper-cased Var."""
@@ -711,6 +723,13 @@ class ExprBinder:
                 # with none, the literal's error is the answer (date = 'x').
                 if operator and not self._resolves(name, args):
                     raise
+        if name in _ZONED_COMPARISONS and len(args) == 2 and \
+                types.TIMESTAMPTZ in (args[0].type, args[1].type) and \
+                {args[0].type, args[1].type} <= _DATETIMES:
+            # timestamp (or date) against timestamptz: the other side becomes an instant
+            # here (PostgreSQL's implicit cast), so joins, indexes and hashing see one type
+            args = [a if a.type == types.TIMESTAMPTZ else Cast(a, types.TIMESTAMPTZ)
+                    for a in args]
         if name in ("and", "or", "not"):
             args = [adapt(a, types.BOOLEAN) for a in args]
         elif name == "concat_op" and len(args) == 2 and types.JSON in (args[0].type, args[1].type):

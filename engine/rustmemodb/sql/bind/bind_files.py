@@ -40,6 +40,10 @@ _OPTION_NAMES = {"header": "header", "delim": "delimiter", "sep": "delimiter",
                  "delimiter": "delimiter", "quote": "quote", "escape": "escape",
                  "nullstr": "null", "null": "null", "skip": "skip", "columns": "columns",
                  "format": "format"}
+# A file column of the first type goes into a column of the second (timestamps with and
+# without a zone: a file format may not say which).
+_FILE_CASTS = frozenset({(types.INTEGER, types.FLOAT), (types.TIMESTAMP, types.TIMESTAMPTZ),
+                         (types.TIMESTAMPTZ, types.TIMESTAMP), (types.DATE, types.TIMESTAMPTZ)})
 # Column types a reader produces directly; others are read as text and cast.
 _DIRECT = (types.INTEGER, types.FLOAT, types.BOOLEAN, types.DATE, types.TIMESTAMP, types.TEXT)
 
@@ -242,7 +246,7 @@ def _copy_from(stmt, target, paths, fmt, options) -> LogicalInsert:
         if have == want:
             exprs.append(ref)
             continue
-        if (have, want) == (types.INTEGER, types.FLOAT) or have == types.TEXT:
+        if (have, want) in _FILE_CASTS or have == types.TEXT:
             exprs.append(Cast(ref, want))     # text parsed as UUID, JSON, arrays ... (22P02)
             changed = True
             continue

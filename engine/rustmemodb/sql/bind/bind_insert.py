@@ -172,12 +172,23 @@ def assign_to_column(stmt, e: Expr, schema, col: int, node=None) -> Expr:
     if isinstance(e, Param):
         if e.type in (types.UNKNOWN, types.NULL):
             return Param(e.slot, stmt.param_type(e.slot, target))
+        if (e.type, target) in _ASSIGNMENT_CASTS:      # $1::timestamptz into a timestamp
+            return Cast(e, target)
         return e if e.type == target else _checked_cast(e, target, column, node)
     if e.type == target or e.type == types.NULL:
         return e if e.type == target else Const(None, target)
-    if (e.type, target) in ((types.INTEGER, types.FLOAT), ("INTEGER[]", "FLOAT[]")):
+    if (e.type, target) in _ASSIGNMENT_CASTS:
         return Cast(e, target)
     return _checked_cast(e, target, column, node)
+
+
+# The implicit conversions a stored value may take (PostgreSQL's assignment casts we
+# keep): INTEGER widens to FLOAT, and timestamp <-> timestamptz through the session's
+# TimeZone (``DEFAULT now()`` into a timestamp column).
+_ASSIGNMENT_CASTS = frozenset({
+    (types.INTEGER, types.FLOAT), ("INTEGER[]", "FLOAT[]"),
+    (types.TIMESTAMPTZ, types.TIMESTAMP), (types.TIMESTAMP, types.TIMESTAMPTZ),
+    (types.DATE, types.TIMESTAMPTZ)})
 
 
 def _checked_cast(e: Expr, target: str, column, node) -> Expr:
@@ -227,7 +238,7 @@ def _conform_query(source: LogicalNode, schema, targets, node) -> LogicalNode:
         if t == column.type or t == types.NULL or i in nulls:
             exprs.append(ref if t == column.type else Cast(ref, column.type))
             changed |= t != column.type
-        elif t == types.INTEGER and column.type == types.FLOAT:
+        elif (t, column.type) in _ASSIGNMENT_CASTS:
             exprs.append(Cast(ref, column.type))
             changed = True
         else:

@@ -83,6 +83,8 @@ def unify_types(a: str, b: str, what: str) -> str:
         return a
     if {a, b} == {types.DATE, types.TIMESTAMP}:
         return types.TIMESTAMP
+    if types.TIMESTAMPTZ in (a, b) and {a, b} <= {types.DATE, types.TIMESTAMP, types.TIMESTAMPTZ}:
+        return types.TIMESTAMPTZ
     raise errors.datatype_mismatch(f"{what.upper()} types {a.lower()} and {b.lower()} cannot "
                                    "be matched")
 
