@@ -24,6 +24,7 @@ from .. import errors
 from ..storage.namespaces import PUBLIC, qualify, split
 from ..storage.root import relation_exists
 from ..storage.roles import EMBEDDED_USER
+from .temp_tables import store_name
 
 DEFAULT_PATH = '"$user", public'
 
@@ -86,7 +87,6 @@ def qualify_names(ast, root, path: tuple[str, ...]):
     default = path == (PUBLIC,)
     if default and not schemas:
         return ast          # public's names as written: the binders read them so
-    aliased = (exp.From, exp.Join, exp.Update, exp.Delete, exp.Merge, exp.Insert)
     ctes = {c.alias_or_name for c in ast.find_all(exp.CTE)}
     renames = []
     for table in list(ast.find_all(exp.Table)):
@@ -115,14 +115,8 @@ def qualify_names(ast, root, path: tuple[str, ...]):
                     raise errors.undefined_table(name)
             if key == name:
                 continue
-        parent = table.parent
-        if isinstance(parent, exp.Schema) and isinstance(parent.parent, exp.Insert):
-            parent = parent.parent
-        if isinstance(parent, aliased) and table.args.get("alias") is None:
-            table.set("alias", exp.TableAlias(this=exp.to_identifier(name)))
+        if store_name(table, key):
             renames.append((table, key, name))
-        table.set("this", exp.to_identifier(key, quoted=True))
-        table.set("db", None)
     # FROM s.t JOIN public.t: PostgreSQL lets two relations share a bare name when neither
     # has an alias (columns then name them qualified): such an item is aliased by its key
     keyed = set()

@@ -46,13 +46,28 @@ def creates_temporary(ast) -> bool:
                                      for p in props.expressions)
 
 
+def store_name(table, stored: str) -> bool:
+    """Point the Table node ``table`` at the relation stored as ``stored``. A FROM item or a
+    DML target without an alias keeps its written name as its alias (so ``t.col`` still
+    reads); DDL targets (DROP, TRUNCATE, ALTER, CREATE INDEX ... ON) take none. Returns
+    whether an alias was added. Shared by temporary tables and schemas (sql/schemas.py)."""
+    from sqlglot import exp
+    parent = table.parent
+    if isinstance(parent, exp.Schema) and isinstance(parent.parent, exp.Insert):
+        parent = parent.parent
+    added = isinstance(parent, (exp.From, exp.Join, exp.Update, exp.Delete, exp.Merge,
+                                exp.Insert)) and table.args.get("alias") is None
+    if added:
+        table.set("alias", exp.TableAlias(this=exp.to_identifier(table.name)))
+    table.set("this", exp.to_identifier(stored, quoted=True))
+    table.set("db", None)
+    return added
+
+
 def rename(ast, prefix: str, temps: frozenset):
     """``ast`` with its references to the session's temporary tables (and the target of a
     CREATE TEMP TABLE) renamed to their stored names."""
     from sqlglot import exp
-    # where a renamed table keeps the written name as its alias (a FROM item or a DML
-    # target); DDL targets (DROP, TRUNCATE, ALTER, CREATE INDEX ... ON) take none
-    aliased = (exp.From, exp.Join, exp.Update, exp.Delete, exp.Merge, exp.Insert)
     if creates_temporary(ast):
         _create_target(ast, prefix)
     if not temps:
@@ -64,13 +79,7 @@ def rename(ast, prefix: str, temps: frozenset):
         db, name = table.db, table.name
         if db not in ("", "pg_temp") or name not in temps or (not db and name in ctes):
             continue
-        parent = table.parent
-        if isinstance(parent, exp.Schema) and isinstance(parent.parent, exp.Insert):
-            parent = parent.parent
-        if isinstance(parent, aliased) and table.args.get("alias") is None:
-            table.set("alias", exp.TableAlias(this=exp.to_identifier(name)))
-        table.set("this", exp.to_identifier(prefix + name, quoted=True))
-        table.set("db", None)
+        store_name(table, prefix + name)
     return ast
 
 
