@@ -90,17 +90,17 @@ def run_utility(session, util, params):
                 limits.apply_setting(session.cancel_event, setting, None)
         zone_changed(session, zone)
         return Result([], kind="RESET")
-    if kind == "prepare":
-        return _prepare(session, util.arg)
-    if kind == "execute":
-        return _execute_prepared(session, util.arg)
-    if kind == "deallocate":
-        name = re.sub(r"^PREPARE\s+", "", util.arg.strip(), flags=re.I)
-        if name.upper() == "ALL":
-            session.prepared.clear()
-        elif session.prepared.pop(name, None) is None:
-            raise errors.sql_error("26000", f'prepared statement "{name}" does not exist')
-        return Result([], kind="DEALLOCATE")
+    if kind in ("prepare", "execute", "deallocate"):
+        from .sql import prepared_sql     # (sqlglot: not on a session's first statements)
+        if kind == "prepare":             # checked (and cached) now
+            prepared_sql.prepare(util.arg, session.prepared, session._prepare)
+            return Result([], kind="PREPARE")
+        if kind == "deallocate":
+            prepared_sql.deallocate(util.arg, session.prepared)
+            return Result([], kind="DEALLOCATE")
+        sql, args = prepared_sql.execute_arguments(
+            util.arg, session.prepared, lambda select: session.execute(select).arrow())
+        return session.execute(sql, args)
     # VACUUM and ANALYZE have nothing to do: versions are reclaimed when no snapshot holds
     # them, and the planner's statistics are read from the indexes, always current.
     if kind == "discard":
@@ -328,27 +328,6 @@ def _savepoint(session, kind: str, name: str):
             if settings.get(changed, _UNSET) != session.settings.get(changed, _UNSET):
                 _restore(session, changed, settings.get(changed, _UNSET))
     return Result([], kind="ROLLBACK")
-
-
-def _prepare(session, text: str):
-    from .sql.prepared_sql import parse_prepare
-    name, sql, declared = parse_prepare(text)
-    if name in session.prepared:
-        raise errors.sql_error("42P05", f'prepared statement "{name}" already exists')
-    session._prepare(sql)   # validate (and cache) now
-    session.prepared[name] = (sql, declared)
-    return Result([], kind="PREPARE")
-
-
-def _execute_prepared(session, text: str):
-    from .sql.prepared_sql import execute_arguments
-
-    def evaluate(select: str) -> list:
-        values = session.execute(select).arrow()
-        # by position: the columns all share the name ?column?
-        return [values.column(i)[0].as_py() for i in range(values.num_columns)]
-    sql, args = execute_arguments(text, session.prepared, evaluate)
-    return session.execute(sql, args)
 
 
 def run_explain(session, explain: Explain, params):

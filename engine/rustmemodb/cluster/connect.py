@@ -47,7 +47,7 @@ from ..api.cursor import Cursor
 from ..result import Result
 from ..session import refuse_write
 from ..sql.dispatch import dispatch
-from ..sql.prepared_sql import execute_arguments, parse_prepare
+from ..sql import prepared_sql
 from . import manifest as manifest_io
 from . import twophase
 from .backends import DEFAULT_TIMEOUT, make_backend
@@ -548,25 +548,15 @@ class ClusterConnection(SelectPlanning, WriteRouting):
         """PREPARE / EXECUTE / DEALLOCATE, kept by the coordinator: EXECUTE runs the
         statement with its arguments as any statement is run (split, routed, gathered)."""
         arg = sql.strip().rstrip(";").strip()[len(word):].strip()
-        if word == "prepare":
-            name, text, declared = parse_prepare(arg)
-            if name in self.prepared:
-                raise errors.sql_error("42P05", f'prepared statement "{name}" already exists')
-            self.mirror._session._prepare(text)      # the engine's own errors, now
-            self.prepared[name] = (text, declared)
+        if word == "prepare":       # checked against the mirror's schema
+            prepared_sql.prepare(arg, self.prepared, self.mirror._session._prepare)
             return Result(columns=[], kind="PREPARE")
-        if word == "execute":
-            def evaluate(select: str) -> list:
-                values = self.mirror.execute(select).arrow()
-                return [values.column(i)[0].as_py() for i in range(values.num_columns)]
-            text, args = execute_arguments(arg, self.prepared, evaluate)
-            return self._dispatch(_first_word(text), text, args)
-        name = re.sub(r"^PREPARE\s+", "", arg, flags=re.I)
-        if name.upper() == "ALL":
-            self.prepared.clear()
-        elif self.prepared.pop(name, None) is None:
-            raise errors.sql_error("26000", f'prepared statement "{name}" does not exist')
-        return Result(columns=[], kind="DEALLOCATE")
+        if word == "deallocate":
+            prepared_sql.deallocate(arg, self.prepared)
+            return Result(columns=[], kind="DEALLOCATE")
+        text, args = prepared_sql.execute_arguments(
+            arg, self.prepared, lambda select: self.mirror.execute(select).arrow())
+        return self._dispatch(_first_word(text), text, args)
 
     # ---- transactions -------------------------------------------------------------------
     def _read_only(self) -> bool:

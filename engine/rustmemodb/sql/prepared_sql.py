@@ -1,5 +1,6 @@
-"""SQL-level PREPARE / EXECUTE: reading their text, for the embedded session
-(utility.py) and the cluster's coordinator (cluster/connect.py) alike.
+"""SQL-level PREPARE / EXECUTE / DEALLOCATE over a session's ``prepared`` dict (name ->
+(statement, declared types)), for the embedded session (utility.py) and the cluster's
+coordinator (cluster/connect.py) alike.
 
 ``PREPARE name [(type, ...)] AS statement`` keeps the statement with each ``$n`` cast
 to its declared type, as PostgreSQL types them (``PREPARE s(int, int) AS SELECT $1 +
@@ -9,32 +10,49 @@ to its declared type (``EXECUTE s('3', 4)``), and runs the statement with them.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from sqlglot import exp
 
 from .. import errors
 from .parse import parse_one
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 _PREPARE = re.compile(r"(\w+)\s*(?:\(((?:[^()]|\([^()]*\))*)\))?\s*AS\s+(.+)$", re.I | re.S)
 _EXECUTE = re.compile(r"(\w+)\s*(?:\((.*)\))?\s*$", re.S)
 
 
-def parse_prepare(text: str) -> tuple[str, str, tuple[str, ...]]:
-    """(name, statement with typed parameters, declared types) of the text after
-    PREPARE."""
+def prepare(text: str, prepared: dict, check: Callable[[str], object]) -> None:
+    """PREPARE (``text``: what follows the keyword): the statement, its ``$n`` typed as
+    declared, checked by ``check`` (the engine's own errors, now) and kept."""
     m = _PREPARE.match(text)
     if not m:
         raise errors.syntax_error("syntax error in PREPARE",
                                   hint="PREPARE name [(types)] AS statement")
-    declared = split_top_level(m.group(2) or "")
-    return m.group(1), typed_parameters(m.group(3).strip(), declared), declared
+    name = m.group(1)
+    if name in prepared:
+        raise errors.sql_error("42P05", f'prepared statement "{name}" already exists')
+    declared = _split_top_level(m.group(2) or "")
+    sql = _typed_parameters(m.group(3).strip(), declared)
+    check(sql)
+    prepared[name] = (sql, declared)
+
+
+def deallocate(text: str, prepared: dict) -> None:
+    """DEALLOCATE [PREPARE] name | ALL (``text``: what follows the keyword)."""
+    name = re.sub(r"^PREPARE\s+", "", text.strip(), flags=re.I)
+    if name.upper() == "ALL":
+        prepared.clear()
+    elif prepared.pop(name, None) is None:
+        raise errors.sql_error("26000", f'prepared statement "{name}" does not exist')
 
 
 def execute_arguments(text: str, prepared: dict,
-                      evaluate: Callable[[str], list]) -> tuple[str, list]:
-    """(statement, argument values) of the text after EXECUTE. ``prepared``: name ->
-    (statement, declared types); ``evaluate``: runs a one-row SELECT, gives its values."""
+                      run: Callable[[str], "pa.Table"]) -> tuple[str, list]:
+    """(statement, argument values) of the text after EXECUTE; ``run`` runs the one-row
+    SELECT that evaluates the arguments and gives its result."""
     m = _EXECUTE.match(text)
     if not m or m.group(1) not in prepared:
         name = m.group(1) if m else text
@@ -49,12 +67,13 @@ def execute_arguments(text: str, prepared: dict,
                                         f'"{name}"',
                                detail=f"Expected {len(declared)} parameters but got "
                                       f"{len(items)}.")
-    return sql, evaluate("SELECT " + ", ".join(
-        f"CAST(({item}) AS {t})" if declared else item
-        for item, t in zip(items, declared or items)))
+    values = run("SELECT " + ", ".join(f"CAST(({item}) AS {t})" if declared else item
+                                       for item, t in zip(items, declared or items)))
+    # by position: the columns all share the name ?column?
+    return sql, [values.column(i)[0].as_py() for i in range(values.num_columns)]
 
 
-def split_top_level(text: str) -> tuple[str, ...]:
+def _split_top_level(text: str) -> tuple[str, ...]:
     """``int, numeric(10, 2)`` -> ('int', 'numeric(10, 2)'): commas outside parentheses."""
     out, depth, start = [], 0, 0
     for i, ch in enumerate(text):
@@ -69,7 +88,7 @@ def split_top_level(text: str) -> tuple[str, ...]:
     return tuple(out + [last]) if last or out else ()
 
 
-def typed_parameters(sql: str, declared: tuple) -> str:
+def _typed_parameters(sql: str, declared: tuple) -> str:
     """The statement with ``$n`` read as the n-th declared type."""
     if not declared:
         return sql
