@@ -87,7 +87,7 @@ KNOWN_UPWARD = {
 # the fix. exec +1 (issue 11, start-up): fast_select imports the index scan (numpy, pyarrow,
 # storage) on the first index lookup it compiles, not when ``SELECT 1`` loads it.
 # exec -2: map_rows moved below vector.py and the function modules (exec/expr/rowwise.py).
-FUNCTION_LEVEL_BUDGET = {"sql": 23, "exec": 21, "storage": 4, "optimize": 1, "plan": 1,
+FUNCTION_LEVEL_BUDGET = {"sql": 21, "exec": 21, "storage": 4, "optimize": 1, "plan": 1,
                          "txn": 0}
 
 

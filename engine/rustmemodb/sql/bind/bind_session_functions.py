@@ -16,8 +16,9 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors, types
-from ...catalog.pg_catalog import (CATALOG_OIDS, descriptions, function_defs, function_oids,
-                                   regclass_out, relation_oid, relation_sizes, view_defs)
+from ...catalog.pg_catalog import (CATALOG_OIDS, constraint_defs, descriptions, function_defs,
+                                   function_oids, index_columns, index_defs, regclass_out,
+                                   relation_oid, relation_sizes, view_defs)
 from ...plan.expr import Const, CurrVal
 from ...storage.roles import EMBEDDED_USER, user_names
 from ...storage.sequence_names import default_sequence, quote_name, relation_name
@@ -266,6 +267,18 @@ class SessionFunctions:
             return Const(None, sql_type)
         return eb.bind(case)
 
+    def _lookup_by_pair(self, eb, args, defs: dict):
+        """``name(oid, n, ...)`` as a CASE over the (oid, n) pairs of ``defs`` (pair ->
+        text) of the statement's snapshot; NULL for any other pair."""
+        self.cacheable = False
+        if not defs:
+            return Const(None, types.TEXT)
+        return eb.bind(exp.Case(ifs=[
+            exp.If(this=exp.and_(exp.EQ(this=args[0].copy(), expression=exp.Literal.number(oid)),
+                                 exp.EQ(this=args[1].copy(), expression=exp.Literal.number(n))),
+                   true=exp.Literal.string(text))
+            for (oid, n), text in defs.items()], default=exp.Null()))
+
     def _relation_size(self, eb, args, name: str, own: int, indexes: int):
         """``name(oid)`` as ``own`` times a relation's bytes plus ``indexes`` times its
         indexes' bytes (catalog/pg_catalog.relation_sizes)."""
@@ -300,18 +313,10 @@ class SessionFunctions:
         if len(args) != 2:
             raise errors.undefined_function(f"function col_description with {len(args)} "
                                             "arguments does not exist")
-        self.cacheable = False
-        found = [(oid, sub, text) for oid, _, sub, text in descriptions(self.root) if sub]
-        if not found:
-            return Const(None, types.TEXT)
-        return eb.bind(exp.Case(ifs=[
-            exp.If(this=exp.and_(exp.EQ(this=args[0].copy(), expression=exp.Literal.number(oid)),
-                                 exp.EQ(this=args[1].copy(), expression=exp.Literal.number(sub))),
-                   true=exp.Literal.string(text))
-            for oid, sub, text in found], default=exp.Null()))
+        return self._lookup_by_pair(eb, args, {(oid, sub): text for oid, _, sub, text
+                                               in descriptions(self.root) if sub})
 
     def bind_function_pg_get_constraintdef(self, eb, args, node):
-        from ...catalog.pg_catalog import constraint_defs
         return self._lookup_by_oid(eb, args, "pg_get_constraintdef", constraint_defs(self.root))
 
     def bind_function_pg_get_userbyid(self, eb, args, node):
@@ -321,19 +326,11 @@ class SessionFunctions:
     def bind_function_pg_get_indexdef(self, eb, args, node):
         """``pg_get_indexdef(oid)``: the CREATE INDEX; ``(oid, n, pretty)``: its n-th key
         column for n > 0 (the whole definition for 0), as PostgreSQL prints them."""
-        from ...catalog.pg_catalog import index_columns, index_defs
         if len(args) < 2:
             return self._lookup_by_oid(eb, args[:1], "pg_get_indexdef", index_defs(self.root))
-        self.cacheable = False
-        keyed = {**{(oid, 0): text for oid, text in index_defs(self.root).items()},
-                 **index_columns(self.root)}
-        if not keyed:
-            return Const(None, types.TEXT)
-        return eb.bind(exp.Case(ifs=[
-            exp.If(this=exp.and_(exp.EQ(this=args[0].copy(), expression=exp.Literal.number(oid)),
-                                 exp.EQ(this=args[1].copy(), expression=exp.Literal.number(k))),
-                   true=exp.Literal.string(text))
-            for (oid, k), text in keyed.items()], default=exp.Null()))
+        return self._lookup_by_pair(eb, args, {
+            **{(oid, 0): text for oid, text in index_defs(self.root).items()},
+            **index_columns(self.root)})
 
     def bind_function_to_regclass(self, eb, args, node):
         """``to_regclass('name')``: the relation's oid, NULL when there is none (tools ask
