@@ -380,10 +380,12 @@ def _types(snap):
              for name, oid in PSEUDO_TYPES.items()]
     for oid, name, length, cat, arr, elem in sorted(rows):
         # typinput: array_in for arrays (pgjdbc asks ``typinput = 'array_in'::regproc``)
-        put = "array_in" if cat == "A" else _INPUT_FUNCTIONS.get(name, name + "_in")\
-            if cat == "P" else _INPUT_FUNCTIONS.get(name, name + "in")
+        # (a pseudo-type's is record_in, void_in, ...: PostgreSQL's names)
+        put = "array_in" if cat == "A" else _INPUT_FUNCTIONS.get(
+            name, name + ("_in" if cat == "P" else "in"))
         yield (oid, name, NAMESPACES["pg_catalog"], ROLE_OID, length, length in (1, 2, 4, 8),
-               "p" if cat == "P" else "b", cat, False, True, ",", 0, "-", elem, arr, put, put[:-2] + "out",
+               "p" if cat == "P" else "b", cat, False, True, ",", 0, "-", elem, arr, put,
+               put[:-2] + "out",
                "-", "-", "-", "-",
                "-", "i", "p", False, 0, -1, 0, 100 if cat == "S" else 0, None, None, None)
     public = NAMESPACES["public"]
@@ -462,6 +464,7 @@ def _constraints(snap):
     for name, version in sorted(tables.items()):
         s = version.schema
         rel = relation_oid("r", name)
+        nsp = split_key(snap.root, name)[1]      # a constraint is in its table's schema
         for u in s.uniques:
             yield (relation_oid("c", u.name), *split_key(snap.root, u.name),
                    "p" if u.primary else "u", False, False, True, rel, 0,
@@ -474,15 +477,15 @@ def _constraints(snap):
             key = next((u for u in ref.schema.uniques
                         if sorted(u.columns) == sorted(k - 1 for k in ref_keys)), None) \
                 if ref else None
-            yield (relation_oid("c", fk.name), split_key(snap.root, fk.name)[0],
-                   split_key(snap.root, name)[1], "f", False, False,
+            yield (relation_oid("c", fk.name), split_key(snap.root, fk.name)[0], nsp,
+                   "f", False, False,
                    fk.validated, rel, 0, relation_oid("i", key.name) if key else 0, 0,
                    relation_oid("r", fk.ref_table),
                    _FK_ACTIONS.get(fk.on_update, "a"), _FK_ACTIONS.get(fk.on_delete, "a"), "s",
                    True, 0, True, [i + 1 for i in fk.columns], ref_keys, None)
         for ck in s.checks:
-            yield (relation_oid("c", ck.name), split_key(snap.root, ck.name)[0],
-                   split_key(snap.root, name)[1], "c", False, False,
+            yield (relation_oid("c", ck.name), split_key(snap.root, ck.name)[0], nsp,
+                   "c", False, False,
                    ck.validated, rel, 0, 0, 0, 0, " ", " ", " ", True, 0, False, None, None, ck.sql)
 
 

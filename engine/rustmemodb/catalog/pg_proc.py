@@ -15,11 +15,9 @@ distinct functions ever listed).
 """
 from __future__ import annotations
 
-
 from .. import types
 from .pg_catalog import NAMESPACES, ROLE_OID, _table, _typed, format_type, proc_oid, type_oid
 
-ANY_OID = 2276                      # PostgreSQL's "any" pseudo-type
 INTERNAL_LANG, PYTHON_LANG = 12, 13600      # pg_language: built-ins, Python UDFs
 SQL_LANG = 14                               # CREATE FUNCTION ... LANGUAGE sql
 _PROBE = (types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN, types.TIMESTAMP, types.DATE,
@@ -29,9 +27,6 @@ _HIDDEN = {"agg_pack"}
 
 # oid -> (result text, argument text): what pg_get_function_result/arguments print.
 SIGNATURES: dict[int, tuple[str, str]] = {}
-
-
-_oid = proc_oid
 
 
 def _signatures(resolve) -> list[tuple[tuple, str]]:
@@ -54,12 +49,6 @@ def _signatures(resolve) -> list[tuple[tuple, str]]:
     return found
 
 
-def _type_oid(t: str) -> int:
-    if t == "ANY":
-        return ANY_OID
-    return type_oid(t)
-
-
 def _functions(snap):
     registry = snap.functions
     if registry is None:
@@ -79,12 +68,12 @@ def _functions(snap):
             entries.append(("a", name, args, ret, False, False, user))
     seen = set()
     for kind, name, args, ret, strict, volatile, user in entries:
-        oid = _oid(kind, name, args)
+        oid = proc_oid(kind, name, args)
         if oid in seen:
             continue
         seen.add(oid)
-        arg_oids = [_type_oid(a) for a in args]
-        ret_oid = _type_oid(ret)
+        arg_oids = [type_oid(a) for a in args]
+        ret_oid = type_oid(ret)
         SIGNATURES.setdefault(oid, (format_type(ret_oid) or "text",
                                     ", ".join(format_type(o) or "\"any\"" for o in arg_oids)))
         yield (oid, name, NAMESPACES["public" if user else "pg_catalog"], ROLE_OID,
@@ -94,9 +83,9 @@ def _functions(snap):
                name, None, None, None, None)
     for name, fn in sorted(snap.root.functions.items()):    # CREATE FUNCTION ... LANGUAGE sql
         args = [t for _, t in fn.params]
-        oid = _oid("f", name, args)
-        arg_oids = [_type_oid(a) for a in args]
-        ret_oid = _type_oid(fn.returns)
+        oid = proc_oid("f", name, args)
+        arg_oids = [type_oid(a) for a in args]
+        ret_oid = type_oid(fn.returns)
         SIGNATURES.setdefault(oid, (format_type(ret_oid) or "text",
                                     ", ".join(format_type(o) or "text" for o in arg_oids)))
         yield (oid, name, NAMESPACES["public"], ROLE_OID, SQL_LANG, 100.0, 0.0, 0, 0, "f",
@@ -139,4 +128,3 @@ def function_result(oid: int) -> str | None:
 def function_arguments(oid: int) -> str | None:
     sig = SIGNATURES.get(oid)
     return sig[1] if sig else None
-
