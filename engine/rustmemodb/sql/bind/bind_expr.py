@@ -21,7 +21,7 @@ from ...optimize.fold_constants import fold
 from ...plan.aggregates import AGGREGATE_TYPES
 from ...plan.expr import AggCall, Call, Case, Cast, ColRef, Const, Expr, InList, Param
 from ..parse import DIALECT, OID_ARRAY, position_of
-from .type_modifiers import enum_type_name, enum_typmod, numeric_typmod, varchar_length
+from .type_modifiers import enum_typmod, numeric_typmod, user_type_name, varchar_length
 from .coerce import adapt, common_type, unify_pair
 from .whole_row import as_record
 from .bind_sql_functions import inline_call
@@ -493,7 +493,7 @@ class ExprBinder:
             return self.call(_OID_OUT[_object_identifier(inner.to)],
                              [self._object_id_cast(_object_identifier(inner.to), inner)], node)
         arg = self.bind(node.this)
-        if enum_type_name(node.to) == OID_ARRAY:     # x::oid[], x::regtype[] (sql/parse.py)
+        if user_type_name(node.to) == OID_ARRAY:     # x::oid[], x::regtype[] (sql/parse.py)
             return self._oid_array_cast(arg, node)
         enum = enum_typmod(getattr(self.stmt, "root", None), node.to)
         if enum is not None:

@@ -37,7 +37,7 @@ from .bind_sample import bind_sample
 from .bind_grouping_sets import aggregate_grouping_sets
 from .functional_dependency import with_dependent_columns
 from .with_ties import keep_ties, with_ties
-from .type_modifiers import enum_type_name
+from .type_modifiers import user_type_name
 
 
 @deep
@@ -409,11 +409,11 @@ def _type_output_name(dt: exp.DataType) -> str:
     oid_type = _object_identifier(dt)
     if oid_type is not None:              # 'x'::regclass is named regclass
         return oid_type.lower()
-    enum = enum_type_name(dt)
-    if enum == OID_ARRAY:                 # x::oid[], x::regtype[] (sql/parse.py)
+    user = user_type_name(dt)
+    if user == OID_ARRAY:                 # x::oid[], x::regtype[] (sql/parse.py)
         return "oid"
-    if enum is not None:                  # 'ok'::mood is named mood (or 42704 when binding it)
-        return enum
+    if user is not None:                  # 'ok'::mood is named mood (or 42704 when binding it)
+        return user
     name = types.normalize_type_name(dt.sql(dialect=DIALECT))
     return {"INTEGER": "int8", "FLOAT": "float8", "TEXT": "text", "BOOLEAN": "bool",
             "TIMESTAMP": "timestamp", "DATE": "date", "UUID": "uuid", "JSON": "jsonb",

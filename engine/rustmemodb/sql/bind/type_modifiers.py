@@ -13,8 +13,9 @@ from ... import errors, types
 from ..parse import position_of
 
 
-def enum_type_name(dt) -> str | None:
-    """The name a user-defined type is written with (``mood``, ``public.mood``), else None."""
+def user_type_name(dt) -> str | None:
+    """The name a type sqlglot does not know is written with (``mood``, ``public.mood``;
+    also parse.OID_ARRAY, the ``oid[]`` marker), else None."""
     if not isinstance(dt, exp.DataType) or dt.this != exp.DataType.Type.USERDEFINED:
         return None
     kind = dt.args.get("kind")
@@ -27,7 +28,7 @@ def enum_type_name(dt) -> str | None:
 
 def enum_typmod(root, dt) -> tuple | None:
     """("enum", name, labels) when ``dt`` names an enum type of ``root``, else None."""
-    name = enum_type_name(dt)
+    name = user_type_name(dt)
     labels = None if name is None or root is None else root.enums.get(name)
     return None if labels is None else ("enum", name, labels)
 
