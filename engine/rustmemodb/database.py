@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 
 from . import errors
 from .storage.root import Root, replace
-from .txn.commit import WriteSet, rebase_ops, serialization_failure, write_set
+from .txn.commit import (WriteSet, rebase_ops, serialization_failure, write_set,
+                         write_sets_since)
 from .txn.row_claims import RowClaims
 from .txn.subscribe import Subscribers, Subscription, changed_tables, diff_tables
 from .txn.transaction import DeleteOp, InsertOp, LockOp, Transaction, UpdateOp
@@ -424,12 +425,7 @@ class Database:
         since = txn.snapshot.version
         if self._log and self._log[0][0] > since + 1:
             raise serialization_failure("the transaction's snapshot is too old")
-        for entry in reversed(self._log):
-            version, other = entry
-            if version <= since:
-                break
-            if not isinstance(other, WriteSet):
-                other = entry[1] = write_set(other)
+        for other in write_sets_since(reversed(self._log), since):
             reason = ws.conflicts_with(other)
             if reason:
                 raise serialization_failure(reason)

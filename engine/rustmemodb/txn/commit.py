@@ -77,10 +77,7 @@ def write_set(txn: Transaction) -> WriteSet:
             _add_keys(ws, txn, op)
         elif isinstance(op, (DeleteOp, UpdateOp, BulkUpdateOp)):
             ws.tables.add(op.table)
-            base = txn.snapshot.tables.get(op.table)
-            limit = base.next_rowid if base is not None else 0
-            rowids = op.rowids.tolist() if isinstance(op.rowids, np.ndarray) else op.rowids
-            ws.deleted.update((op.table, r) for r in rowids if r < limit)
+            ws.deleted.update((op.table, r) for r in committed_rowids(txn, op))
             if not isinstance(op, DeleteOp):
                 _add_keys(ws, txn, op)
         elif isinstance(op, ReplaceTableOp):
@@ -104,10 +101,31 @@ def write_set(txn: Transaction) -> WriteSet:
             ws.ddl.add("type:" + op.name)
         elif isinstance(op, LockOp):      # locked rows conflict as written ones do
             ws.tables.add(op.table)
-            base = txn.snapshot.tables.get(op.table)
-            limit = base.next_rowid if base is not None else 0
-            ws.deleted.update((op.table, r) for r in op.rowids if r < limit)
+            ws.deleted.update((op.table, r) for r in committed_rowids(txn, op))
     return ws
+
+
+def committed_rowids(txn: Transaction, op) -> list[int]:
+    """The rowids ``op`` (an update, delete or row lock of ``txn``) touches among the rows
+    committed when ``txn`` began: its own new rows' rowids are private to it."""
+    base = txn.snapshot.tables.get(op.table)
+    limit = base.next_rowid if base is not None else 0
+    rowids = op.rowids.tolist() if isinstance(op.rowids, np.ndarray) else op.rowids
+    return [r for r in rowids if r < limit]
+
+
+def write_sets_since(entries, since: int):
+    """The write sets of the commits in ``entries`` (a Database's commit log, newest
+    first: ``[version, WriteSet | Transaction]``) made after version ``since``; a
+    transaction's is computed on first need and kept in its entry (a bulk insert's keys
+    are costly)."""
+    for entry in entries:
+        version, other = entry
+        if version <= since:
+            return
+        if not isinstance(other, WriteSet):
+            other = entry[1] = write_set(other)
+        yield other
 
 
 def _add_keys(ws: WriteSet, txn: Transaction, op) -> None:

@@ -10,15 +10,17 @@ snapshot cannot be locked either (its commit would fail, 40001, as PostgreSQL's
 REPEATABLE READ fails such a lock), so SKIP LOCKED skips it too: the next worker's
 snapshot sees what became of it. One registry per Database, read from its open
 transactions' own change lists and its commit log, so nothing needs releasing: a
-transaction's claims end with it. ``lock`` serializes the look-and-claim steps of SKIP LOCKED statements, so two
-of them never take the same row.
+transaction's claims end with it. ``lock`` serializes the look-and-claim steps of SKIP
+LOCKED statements, so two of them never take the same row.
 """
 from __future__ import annotations
 
 import threading
 
-from .commit import WriteSet, write_set
+from .commit import committed_rowids, write_sets_since
 from .transaction import BulkUpdateOp, DeleteOp, LockOp, Transaction, UpdateOp
+
+_CHANGES = (UpdateOp, DeleteOp, BulkUpdateOp)
 
 
 class RowClaims:
@@ -42,28 +44,13 @@ class RowClaims:
             other = ref()
             if other is None or other is txn:
                 continue
-            base = other.snapshot.tables.get(table)
-            if base is None:
-                continue
-            limit = base.next_rowid
             for op in list(other.raw_ops):
                 kind = type(op)
-                if kind is LockOp:
-                    if op.table == table and (op.exclusive or exclusive):
-                        held.update(r for r in op.rowids if r < limit)
-                elif kind is UpdateOp or kind is DeleteOp:
-                    if op.table == table:
-                        held.update(r for r in op.rowids if r < limit)
-                elif kind is BulkUpdateOp:
-                    if op.table == table:
-                        held.update(r for r in op.rowids.tolist() if r < limit)
-        since = txn.snapshot.version
-        for entry in reversed(list(self._log)):
-            version, other = entry
-            if version <= since:
-                break
-            if not isinstance(other, WriteSet):     # as Database._check_conflicts does
-                other = entry[1] = write_set(other)
+                if (kind in _CHANGES or (kind is LockOp and (op.exclusive or exclusive))) \
+                        and op.table == table:
+                    held.update(committed_rowids(other, op))
+        # (a copy: commits append to the log while this reads it)
+        for other in write_sets_since(reversed(list(self._log)), txn.snapshot.version):
             if table in other.tables:
                 held.update(r for t, r in other.deleted if t == table)
         return held
