@@ -33,7 +33,8 @@ from .. import errors
 from ..types import py_values
 from ..storage.root import Root, replace, with_enum
 from .transaction import (AuthOp, BulkInsertOp, BulkUpdateOp, DeleteOp, EnumOp, FunctionOp,
-                          InsertOp, LockOp, ReplaceTableOp, SequenceOp, Transaction, UpdateOp, ViewOp)
+                          InsertOp, LockOp, ReplaceTableOp, SequenceOp, Transaction, UpdateOp,
+                          ViewOp)
 
 
 @dataclass

@@ -4,8 +4,8 @@
 regclass/regtype conversions the binder uses for ``::regclass`` casts; the oids
 and names come from catalog/pg_catalog.py, so they agree with the virtual tables.
 A relation is visible when no schema before its own on the search path has one of the
-same name (all are, while public is the only schema). ``pg_typeof`` has one overload per engine type (and its array),
-each answering the name PostgreSQL gives that type.
+same name (all are, while public is the only schema). ``pg_typeof`` has one overload per
+engine type (and its array), each answering the name PostgreSQL gives that type.
 """
 from __future__ import annotations
 
