@@ -348,6 +348,12 @@ _VALIDATE = re.compile(r"(?is)^\s*alter\s+table\s+(?P<exists>if\s+exists\s+)?(?:
                        r"(?:(?P<schema>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s*\.\s*)?"
                        r"(?P<name>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s+validate\s+constraint\s+"
                        r"(?P<constraint>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s*;?\s*$")
+# RENAME's COLUMN is optional in PostgreSQL; sqlglot reads ``RENAME c TO d`` without it as
+# a rename of the table (to ``c``), so the word is put back.
+_RENAME_BARE_COLUMN = re.compile(
+    r"(?is)^(\s*alter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?"
+    r"(?:\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)(?:\s*\.\s*(?:\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*))?"
+    r"\s+rename\s+)(?!(?:column|constraint|to)\b)(?=\"|[a-z_])")
 _WITH_DATA = re.compile(r"(?is)^(\s*create\s+materialized\s+view\b.*?)\s+with\s+(no\s+)?data"
                         r"\s*;?\s*$")
 
@@ -400,6 +406,9 @@ def _statement_forms(sql: str) -> exp.Expression | str:
             raise errors.not_supported("REFRESH MATERIALIZED VIEW ... WITH NO DATA")
         return exp.Refresh(this=_table(m),
                            kind="MATERIALIZED VIEW")
+    m = _RENAME_BARE_COLUMN.match(sql)
+    if m is not None:
+        return m.group(1) + "COLUMN " + sql[m.end():]
     m = _VALIDATE.match(sql)
     if m is not None:
         return exp.Alter(this=_table(m), kind="TABLE",

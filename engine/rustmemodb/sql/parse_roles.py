@@ -208,13 +208,22 @@ def _tokens(sql: str) -> list[Tok]:
     return out
 
 
-_OWNER_TO = re.compile(r"\bOWNER\s+TO\b", re.I)
+# OWNER TO right after the relation's name: a column called "owner" (RENAME COLUMN owner
+# TO x) is not this statement.
+_OWNER_TO = re.compile(
+    r"(?is)alter\s+(?:table|view)\s+(?:if\s+exists\s+)?(?:only\s+)?"
+    r"(?:\"(?:[^\"]|\"\")+\"|[\w$]+)(?:\.(?:\"(?:[^\"]|\"\")+\"|[\w$]+))?\s+owner\s+to\b")
 _LEADING = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*(?:[^*]|\*(?!/))*\*/)*")
+
+
+def _lead_end(sql: str) -> int:
+    """Where the statement's first word starts, after blanks and comments."""
+    return _LEADING.match(sql).end() if sql[:1] in " \t\r\n-/" else 0
 
 
 def _lead(sql: str) -> list[str]:
     """The first few keywords after comments, upper-cased (cheap: no full tokenizing)."""
-    start = _LEADING.match(sql).end() if sql[:1] in " \t\r\n-/" else 0
+    start = _lead_end(sql)
     return re.findall(r"[A-Za-z_]+", sql[start:start + 80])[:4]
 
 
@@ -244,7 +253,7 @@ def parse(sql: str):
         return _Parser(sql).grant_statement()
     if (head, second) in (("REASSIGN", "OWNED"), ("DROP", "OWNED")):
         return _Parser(sql).owned_statement()
-    if head == "ALTER" and second in ("TABLE", "VIEW") and _OWNER_TO.search(sql):
+    if head == "ALTER" and second in ("TABLE", "VIEW") and _OWNER_TO.match(sql, _lead_end(sql)):
         return _Parser(sql).owner_statement()
     if head == "SET" and (second == "ROLE" or (second in ("SESSION", "LOCAL")
                                                and len(words) > 2 and words[2] == "ROLE")):
