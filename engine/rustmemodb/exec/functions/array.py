@@ -91,15 +91,19 @@ def _malformed(text: str, detail: str) -> errors.Error:
 
 
 def format_array(values: list, element: str) -> str:
-    """``[1, None]`` -> ``{1,NULL}``; text elements quoted where PostgreSQL quotes them."""
+    """``[1, None]`` -> ``{1,NULL}``; elements quoted where PostgreSQL's array_out quotes
+    them (empty, NULL-like, or holding a delimiter, brace, quote, backslash or blank: an
+    interval's ``"1 day"`` too); booleans as ``t``/``f``, as array_out writes them."""
     parts = []
     for v in values:
         if v is None:
             parts.append("NULL")
             continue
+        if element == types.BOOLEAN:
+            parts.append("t" if v else "f")
+            continue
         t = v if element == types.TEXT else to_text(v, element)
-        if element in (types.TEXT, types.JSON, types.TIMESTAMP, types.TIMESTAMPTZ) and (
-                t == "" or t.upper() == "NULL" or any(c in t for c in '{},"\\ \t\n')):
+        if t == "" or t.upper() == "NULL" or any(c in t for c in '{},"\\ \t\n'):
             t = '"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"'
         parts.append(t)
     return "{" + ",".join(parts) + "}"
@@ -301,8 +305,9 @@ def _row_to_string(lst, sep, null_text=None):
 
 
 def _text(v) -> str:
+    """An element as array_to_string writes it: the element type's output (boolout: t/f)."""
     if isinstance(v, bool):
-        return "true" if v else "false"
+        return "t" if v else "f"
     if isinstance(v, float):
         return format_float(v)
     return str(v) if not hasattr(v, "isoformat") else to_text(v, types.DATE
