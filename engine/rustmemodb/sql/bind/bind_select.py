@@ -31,7 +31,7 @@ from .bind_locks import bind_locks, lockable_table, wait_policy, with_rowid
 from .coerce import common_type, adapt
 from .scope import Scope
 from .bind_expr import _retype
-from .bind_expr import _object_identifier
+from .bind_expr import _OID_OUT, _object_identifier
 from .bind_grouping_sets import expand_group_by
 from .bind_sample import bind_sample
 from .bind_grouping_sets import aggregate_grouping_sets
@@ -105,6 +105,8 @@ def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
     having = node.args.get("having")
     agg_binder = ExprBinder(stmt, scope, aggregates=True, windows=True, clause="SELECT")
     select_exprs = [agg_binder.bind_piece(i) if not isinstance(i, Expr) else i for i in items]
+    if node is stmt.ast:
+        select_exprs = _object_names_out(agg_binder, items, select_exprs)
     order_specs = _order_specs(stmt, node, scope, names, select_exprs, agg_binder)
     on = node.args["distinct"].args.get("on") if node.args.get("distinct") else None
     on_keys = None if on is None else \
@@ -798,3 +800,18 @@ def _count_expr(binder: ExprBinder, node, what: str) -> Expr | None:
         # A LIMIT constant shapes the plan (top-k, index order): never lifted.
         return Const(e.value, e.type)
     return e
+
+
+def _object_names_out(binder: ExprBinder, items: list, exprs: list) -> list:
+    """The statement's own select list: ``conrelid::regclass`` (a regclass, regtype or
+    regnamespace value) is shown by name, as PostgreSQL's output function writes it
+    (psql's ``\\d`` footers, BI tools' catalog queries); inside the query it stays an oid,
+    so it still compares and joins as one."""
+    out = list(exprs)
+    for i, item in enumerate(items):
+        inner = item.this if isinstance(item, exp.Alias) else item
+        if isinstance(inner, exp.Cast):
+            kind = _object_identifier(inner.to)
+            if kind in _OID_OUT and out[i].type == types.INTEGER:
+                out[i] = binder.call(_OID_OUT[kind], [out[i]], inner)
+    return out
