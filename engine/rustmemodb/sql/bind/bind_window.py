@@ -61,7 +61,7 @@ def bind_window_call(stmt, binder, node: exp.Window):
         args = _settle_default(args, ret)
     partition = tuple(inner.bind(p) for p in spec["partition"])
     order = tuple(_order_item(inner, o) for o in spec["order"])
-    frame = _frame(spec["spec"], bool(order))
+    frame = _frame(spec["spec"], len(order))
     fexpr = inner.bind_boolean(filt, "FILTER") if filt is not None else None
     if fexpr is not None and name not in ("count", "sum", "avg", "min", "max",
                                           "array_agg", "string_agg") + PAIRS:
@@ -224,7 +224,10 @@ def _order_item(binder, o):
     return (binder.bind(e), desc, nulls_first)
 
 
-def _frame(spec, ordered: bool):
+def _frame(spec, ordered: int):
+    """The frame clause as (mode, start, end[, exclude]); ``ordered``: the number of
+    ORDER BY keys (checked here, when the statement is bound, as PostgreSQL does: a
+    query whose rows are all filtered out still gets the error)."""
     if spec is None:
         return None
     mode = str(spec.args.get("kind") or "").lower()
@@ -239,7 +242,7 @@ def _frame(spec, ordered: bool):
     if start[0] == "unbounded_following" or end[0] == "unbounded_preceding":
         raise errors.sql_error("42P20", "frame start cannot be UNBOUNDED FOLLOWING")
     if mode == "range" and (start[0] in ("preceding", "following") or
-                            end[0] in ("preceding", "following")) and not ordered:
+                            end[0] in ("preceding", "following")) and ordered != 1:
         raise errors.sql_error("42P20", "RANGE with offset PRECEDING/FOLLOWING requires "
                                         "exactly one ORDER BY column")
     return (mode, start, end) if exclude is None else (mode, start, end, exclude)
