@@ -585,7 +585,61 @@ def parse_one(sql: str) -> exp.Expression:
         raise errors.syntax_error(f'syntax error at or near "{word}"', position=0)
     if len(sql) > _SHORT:   # long chains balanced, depth checked (sql/limits.py)
         stmt = limits.balance(stmt, sql)
+    if _ROW_SET.search(sql):
+        _expand_row_assignments(stmt)
     return stmt
+
+
+_ROW_SET = re.compile(r"(?i)\bset\s*\(")
+
+
+def _expand_row_assignments(stmt: exp.Expression) -> None:
+    """``SET (a, b) = (x, y)`` / ``= ROW(x, y)`` / ``= (SELECT p, q ...)`` of UPDATE and
+    ON CONFLICT DO UPDATE, as the one-column assignments every later stage reads
+    (``a = x, b = y``; a sub-select gives each column its own projection of it, which
+    the scalar subquery rules then check: 21000 for more than one row, NULLs for none)."""
+    for node in stmt.find_all(exp.Update, exp.OnConflict):
+        items = node.args.get("expressions") or []
+        if not any(isinstance(a, exp.EQ) and isinstance(a.this, (exp.Tuple, exp.Paren))
+                   for a in items):
+            continue
+        out = []
+        for a in items:
+            target = a.this if isinstance(a, exp.EQ) else None
+            if not isinstance(target, (exp.Tuple, exp.Paren)):
+                out.append(a)
+                continue
+            columns = target.expressions if isinstance(target, exp.Tuple) else [target.this]
+            source = a.expression
+            if isinstance(source, exp.Tuple) or (isinstance(source, exp.Anonymous)
+                                                 and source.name.upper() == "ROW"):
+                values = list(source.expressions)
+            elif isinstance(source, exp.Subquery) and isinstance(source.this, exp.Select):
+                select = source.this
+                if any(isinstance(e, exp.Star) or (isinstance(e, exp.Column)
+                                                   and isinstance(e.this, exp.Star))
+                       for e in select.expressions):
+                    raise errors.not_supported(
+                        "SET (...) = (SELECT * ...)", hint="Name the sub-select's columns.")
+                values = []
+                for e in select.expressions:
+                    one = select.copy()
+                    one.set("expressions", [e.copy()])
+                    values.append(exp.Subquery(this=one))
+            elif isinstance(source, exp.Paren) and len(columns) == 1:
+                values = [source.this]
+            elif len(columns) == 1:
+                values = [source]
+            else:
+                raise errors.sql_error("0A000", "source for a multiple-column UPDATE item must "
+                                                "be a sub-SELECT or ROW() expression",
+                                       position=position_of(a))
+            if len(values) != len(columns):
+                raise errors.syntax_error("number of columns does not match number of values",
+                                          position=position_of(a))
+            for column, value in zip(columns, values):
+                out.append(exp.EQ(this=column.copy(), expression=value.copy()))
+        node.set("expressions", out)
 
 
 def _many_cases(sql: str) -> bool:
