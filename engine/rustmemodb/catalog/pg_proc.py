@@ -25,8 +25,9 @@ _PROBE = (types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN, types.TIMESTAMP
 # Internal helpers the planner calls by name; no user writes them.
 _HIDDEN = {"agg_pack"}
 
-# oid -> (result text, argument text): what pg_get_function_result/arguments print.
-SIGNATURES: dict[int, tuple[str, str]] = {}
+# oid -> (result text, argument text[, identity argument text]): what
+# pg_get_function_result / _arguments / _identity_arguments print.
+SIGNATURES: dict[int, tuple] = {}
 
 
 def _signatures(resolve) -> list[tuple[tuple, str]]:
@@ -86,8 +87,15 @@ def _functions(snap):
         oid = proc_oid("f", name, args)
         arg_oids = [type_oid(a) for a in args]
         ret_oid = type_oid(fn.returns)
-        SIGNATURES.setdefault(oid, (format_type(ret_oid) or "text",
-                                    ", ".join(format_type(o) or "text" for o in arg_oids)))
+        # named parameters and defaults as PostgreSQL prints them (psql's \\df); kept up
+        # to date, since CREATE OR REPLACE may rename a parameter
+        named = [" ".join(p for p in (pname, format_type(o) or "text") if p)
+                 for (pname, _), o in zip(fn.params, arg_oids)]
+        defaults = fn.defaults or (None,) * len(named)
+        SIGNATURES[oid] = (format_type(ret_oid) or "text",
+                           ", ".join(a + (f" DEFAULT {d}" if d is not None else "")
+                                     for a, d in zip(named, defaults)),
+                           ", ".join(named))
         yield (oid, name, NAMESPACES["public"], ROLE_OID, SQL_LANG, 100.0, 0.0, 0, 0, "f",
                False, False, False, False, fn.volatility[0].lower(), "u", len(args),
                sum(d is not None for d in fn.defaults), ret_oid,
@@ -128,3 +136,9 @@ def function_result(oid: int) -> str | None:
 def function_arguments(oid: int) -> str | None:
     sig = SIGNATURES.get(oid)
     return sig[1] if sig else None
+
+
+def function_identity_arguments(oid: int) -> str | None:
+    """The arguments without their defaults (what identifies the function)."""
+    sig = SIGNATURES.get(oid)
+    return sig[-1] if sig else None

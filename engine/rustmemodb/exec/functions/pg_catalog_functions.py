@@ -97,8 +97,10 @@ def register(reg) -> None:
                            lambda e: "UTF8" if e == 6 else ""))
     reg.add(ScalarFunction("pg_get_function_result", fixed((I, T)), None,
                            pg_proc.function_result))
-    for name in ("pg_get_function_arguments", "pg_get_function_identity_arguments"):
-        reg.add(ScalarFunction(name, fixed((I, T)), None, pg_proc.function_arguments))
+    reg.add(ScalarFunction("pg_get_function_arguments", fixed((I, T)), None,
+                           pg_proc.function_arguments))
+    reg.add(ScalarFunction("pg_get_function_identity_arguments", fixed((I, T)), None,
+                           pg_proc.function_identity_arguments))
     # no function here has an SQL-standard body (prosrc holds its name, as for internal ones)
     reg.add(ScalarFunction("pg_get_function_sqlbody", fixed((I, T)), None, lambda oid: None,
                            strict=False))
