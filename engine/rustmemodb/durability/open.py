@@ -258,22 +258,28 @@ class DurableDatabase(Database):
 
     # ---- the hook Database.commit calls ---------------------------------------------------
     def log_commit(self, txn, new) -> int | None:
-        return self._append(lambda: encode_commit(txn.ops, self.head, new))
-
-    def log_restore(self, before, new) -> int | None:
-        return self._append(lambda: encode_root(before, new))
-
-    def _append(self, encode) -> int | None:
+        # (Every commit's way, a durable point write's included: no closure, one call.)
         try:
-            payload = encode()
+            payload = encode_commit(txn.ops, self.head, new)
         except errors.Error:
             raise
         except Exception as exc:
-            raise errors.InternalError(f"cannot encode the commit for the log: "
-                                       f"{type(exc).__name__}: {exc}") from exc
-        lsn = self.log.append(payload)
-        self._lsn = lsn
-        if self.log.bytes_since_checkpoint > self.checkpoint_bytes:
+            raise _encode_error(exc) from exc
+        return self._logged(payload)
+
+    def log_restore(self, before, new) -> int | None:
+        try:
+            payload = encode_root(before, new)
+        except errors.Error:
+            raise
+        except Exception as exc:
+            raise _encode_error(exc) from exc
+        return self._logged(payload)
+
+    def _logged(self, payload: bytes) -> int | None:
+        log = self.log
+        lsn = self._lsn = log.append(payload)
+        if log.bytes_since_checkpoint > self.checkpoint_bytes:
             self._checkpoint_in_background()
         return lsn if self.mode is Durability.SYNC else None
 
@@ -440,3 +446,8 @@ def _close_all() -> None:
             db.close()
         except Exception:
             pass
+
+
+def _encode_error(exc: Exception) -> errors.InternalError:
+    return errors.InternalError(f"cannot encode the commit for the log: "
+                                f"{type(exc).__name__}: {exc}")

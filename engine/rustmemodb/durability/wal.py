@@ -79,6 +79,10 @@ SEGMENT_HEADER_SIZE = MARK_OFFSET + MARK.size
 FRAME = struct.Struct("<QB3xQI")          # length, kind, lsn, crc
 COMMIT, SEAL = 1, 2
 _CRC_SPAN = FRAME.size - 4                # the header bytes the crc covers
+_FRAME_HEAD = struct.Struct("<QB3xQ")     # FRAME's first _CRC_SPAN bytes (length, kind, lsn)
+_CRC = struct.Struct("<I")
+_LSN2 = struct.Struct("<QQ")
+_crc_value, _crc_extend = google_crc32c.value, google_crc32c.extend
 _LSN = struct.Struct("<Q")
 _LSN_AT = 12                              # offset of the lsn inside a frame
 _MAX_CANDIDATES = 200_000
@@ -88,9 +92,8 @@ EXTENT_MAX = 1 << 20                      # the most a segment grows by at once
 
 
 def frame(lsn: int, payload: bytes, kind: int = COMMIT) -> bytes:
-    head = FRAME.pack(len(payload), kind, lsn, 0)[:_CRC_SPAN]
-    crc = google_crc32c.extend(google_crc32c.value(head), payload)
-    return head + struct.pack("<I", crc) + payload
+    head = _FRAME_HEAD.pack(len(payload), kind, lsn)
+    return b"".join((head, _CRC.pack(_crc_extend(_crc_value(head), payload)), payload))
 
 
 def segment_header(first_lsn: int, mark: int = 0) -> bytes:
@@ -99,7 +102,7 @@ def segment_header(first_lsn: int, mark: int = 0) -> bytes:
 
 
 def mark_bytes(first_lsn: int, mark: int) -> bytes:
-    return MARK.pack(mark, google_crc32c.value(_LSN.pack(first_lsn) + _LSN.pack(mark)))
+    return MARK.pack(mark, _crc_value(_LSN2.pack(first_lsn, mark)))
 
 
 def segment_name(first_lsn: int) -> str:
@@ -305,7 +308,10 @@ class Log:
         self.durable_lsn = next_lsn - 1   # last LSN known fsync'ed
         self.bytes_since_checkpoint = 0
         self.stats = {"records": 0, "bytes": 0, "fsyncs": 0}
-        self._cond = threading.Condition()
+        # ``_cond``'s lock, taken directly where nothing waits or notifies (a Condition's
+        # ``with`` is a Python call more, on every commit's path)
+        self._mutex = threading.RLock()
+        self._cond = threading.Condition(self._mutex)
         self._syncing = False
         # sync mode: frames appended and not yet written (the next fsync writes them
         # first), and the file offset of the first
@@ -336,23 +342,34 @@ class Log:
 
     # ---- appends (caller holds the database commit lock) ----------------------------------
     def append(self, payload: bytes) -> int:
-        self._check()
+        if self._broken is not None or self._closed:
+            self._check()
         lsn = self.next_lsn
         data = frame(lsn, payload)
+        size = len(data)
         start = self._size
+        end = start + size
         sync = self.mode == "sync" and not self._direct
         if not sync:
+            # (Every commit's frame, on the committing thread, often an event loop's: the
+            # usual write is one pwrite of the frame, the zeros only when the segment grows.)
             fd = self._fd
             try:
-                write_all(fd, data + self._padding(start + len(data)), start)
+                if end > self._allocated and self.preallocate:
+                    write_all(fd, data + self._padding(end), start)
+                else:
+                    n = os.pwrite(fd, data, start)
+                    if n != size:            # a short write is legal: the rest
+                        write_all(fd, data[n:], start + n)
             except OSError as exc:
                 self._undo(fd, start, exc)
-        self._size = start + len(data)
+        self._size = end
         self.next_lsn = lsn + 1
-        self.stats["records"] += 1
-        self.stats["bytes"] += len(data)
-        self.bytes_since_checkpoint += len(data)
-        with self._cond:
+        stats = self.stats
+        stats["records"] += 1
+        stats["bytes"] += size
+        self.bytes_since_checkpoint += size
+        with self._mutex:
             if sync:
                 # Written by the fsync that makes it durable (``_sync_locked``), with every
                 # frame appended meanwhile: the committer never waits on the file (nor, in
@@ -421,7 +438,7 @@ class Log:
         """Ask the attached helper to sync every frame written so far; returns the
         highest LSN logged (what its answer must reach), or raises 58030 if the log is
         broken or the helper is gone (which breaks the log: nothing can be promised)."""
-        with self._cond:
+        with self._mutex:
             self._check()
             helper, target = self._helper, self.written_lsn
             if helper is None:
@@ -441,7 +458,7 @@ class Log:
         """Read the helper's answers (its socket is readable): the log's durable LSN
         after them. A failed fdatasync or a dead helper breaks the log (58030 raised
         here and by every later commit), as a failed fsync does."""
-        with self._cond:
+        with self._mutex:
             helper = self._helper
             if helper is None:
                 return self.durable_lsn

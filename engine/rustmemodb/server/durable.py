@@ -273,6 +273,7 @@ class _Channel:
         self.waiting: list[tuple[int, list, asyncio.Future, object]] = []
         self.error: BaseException | None = None
         self._hint = getattr(helper, "answered_hint", None)
+        self._probe = self.probe         # (bound once: set on the waiter per commit)
         self._answering = False
         loop.add_reader(helper.fileno(), self._answered)
 
@@ -287,7 +288,7 @@ class _Channel:
             self._answered()
 
     def wait(self, commits: list, future: asyncio.Future, done=None) -> None:
-        lsn = max(c[1] for c in commits)
+        lsn = commits[0][1] if len(commits) == 1 else max([c[1] for c in commits])
         if self.error is None:
             try:
                 self.log.request_sync()
@@ -300,7 +301,7 @@ class _Channel:
             return
         self.waiting.append((lsn, commits, future, done))
         if self._hint is not None:
-            self.waiter.probe = self.probe
+            self.waiter.probe = self._probe
         if self.log.durable_lsn >= lsn:      # a thread's own fsync covered it already
             self.loop.call_soon(self._recheck)
 
@@ -321,17 +322,22 @@ class _Channel:
             self._done(durable)
         finally:
             self._answering = False
-            if not self.waiting and self.waiter.probe == self.probe:
+            if not self.waiting and self.waiter.probe is self._probe:
                 self.waiter.probe = None
 
     def _done(self, durable: int) -> None:
         waiting = self.waiting
         if not waiting:
             return
-        ready = [w for w in waiting if w[0] <= durable]
-        if not ready:
-            return
-        self.waiting = [w for w in waiting if w[0] > durable]
+        if len(waiting) == 1:            # (the usual case: one commit per sync)
+            if waiting[0][0] > durable:
+                return
+            ready, self.waiting = waiting, []
+        else:
+            ready = [w for w in waiting if w[0] <= durable]
+            if not ready:
+                return
+            self.waiting = [w for w in waiting if w[0] > durable]
         database = self.database
         database.publish_durable(durable)
         waiter = self.waiter
@@ -346,7 +352,7 @@ class _Channel:
         """The log broke: nothing waiting is published or acknowledged."""
         if self.error is None:
             self.error = exc
-            if self.waiter.probe == self.probe:
+            if self.waiter.probe is self._probe:
                 self.waiter.probe = None
             try:
                 self.loop.remove_reader(self.helper.fileno())
@@ -360,7 +366,7 @@ class _Channel:
     def close(self) -> None:
         """(The loop has stopped.) Stop the helper; commits still waiting are finished
         here, with the log's own fsync, as the thread would."""
-        if self.waiter.probe == self.probe:
+        if self.waiter.probe is self._probe:
             self.waiter.probe = None
         if self.error is None:
             try:

@@ -1345,8 +1345,10 @@ class ClientSession:
         if not transport.is_closing():
             transport.write(bytes(out))
         out.clear()
-        if self._protocol is not None and self._protocol.session is self:
-            self._protocol.release()
+        protocol = self._protocol
+        if (protocol is not None and protocol.session is self
+                and (protocol.held or protocol.eof_held)):
+            protocol.release()
 
     def _sync_next(self) -> bool:
         """Whether the next message, already received, is Sync: then a statement
