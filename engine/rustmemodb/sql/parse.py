@@ -348,6 +348,12 @@ _VALIDATE = re.compile(r"(?is)^\s*alter\s+table\s+(?P<exists>if\s+exists\s+)?(?:
                        r"(?:(?P<schema>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s*\.\s*)?"
                        r"(?P<name>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s+validate\s+constraint\s+"
                        r"(?P<constraint>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s*;?\s*$")
+# CREATE VIEW ... WITH [LOCAL | CASCADED] CHECK OPTION: sqlglot reads it as a Command (and
+# logs a warning): the tail is cut and kept as the view's check_option property, which is
+# how sqlglot reads the equivalent WITH (check_option = ...).
+_CHECK_OPTION = re.compile(r"(?is)^(\s*create\s+(?:or\s+replace\s+)?(?:temp(?:orary)?\s+)?"
+                           r"(?:recursive\s+)?view\b.*?)\s+with\s+(?:(local|cascaded)\s+)?"
+                           r"check\s+option\s*;?\s*$")
 _WITH_DATA = re.compile(r"(?is)^(\s*create\s+materialized\s+view\b.*?)\s+with\s+(no\s+)?data"
                         r"\s*;?\s*$")
 
@@ -507,6 +513,8 @@ def parse_one(sql: str) -> exp.Expression:
                 word = action.group("word").upper()
                 raise errors.syntax_error(f'syntax error at or near "{word}"',
                                           position=action.start("word"))
+    if head == "create" and _CHECK_OPTION.match(sql) is not None:
+        return _with_check_option(sql)
     if sql[:30].lstrip()[:7].lower() in ("refresh", "create ", "alter s", "alter t"):
         form = _statement_forms(sql)
         if isinstance(form, exp.Expression):
@@ -576,6 +584,22 @@ def parse_one(sql: str) -> exp.Expression:
         raise errors.syntax_error(f'syntax error at or near "{word}"', position=0)
     if len(sql) > _SHORT:   # long chains balanced, depth checked (sql/limits.py)
         stmt = limits.balance(stmt, sql)
+    return stmt
+
+
+def _with_check_option(sql: str) -> exp.Expression:
+    """CREATE VIEW ... WITH [LOCAL | CASCADED] CHECK OPTION as sqlglot reads ``CREATE VIEW v
+    WITH (check_option = local | cascaded) AS ...`` (CASCADED is the default)."""
+    m = _CHECK_OPTION.match(sql)
+    stmt = parse_one(m.group(1))
+    if not isinstance(stmt, exp.Create) or (stmt.args.get("kind") or "").upper() != "VIEW":
+        raise errors.syntax_error('syntax error at or near "CHECK"')
+    props = stmt.args.get("properties")
+    if props is None:
+        props = exp.Properties(expressions=[])
+        stmt.set("properties", props)
+    props.append("expressions", exp.Property(this=exp.var("check_option"),
+                                             value=exp.var((m.group(2) or "cascaded").lower())))
     return stmt
 
 

@@ -28,6 +28,7 @@ from .bind_constraints import generated_expr
 from .bind_insert import default_expr
 from .type_modifiers import declared_type
 from .bind_select import bind_query
+from .view_dml import query_detail
 
 
 def bind_ddl(stmt, node: exp.Expression):
@@ -376,8 +377,23 @@ def bind_create_view(stmt, node: exp.Create):
     plan = bind_query(stmt, query, None)   # validates the query now
     if columns and len(columns) > len(plan.columns):
         raise errors.sql_error("42601", "CREATE VIEW specifies more column names than columns")
-    view = ViewDef(name, query.sql(dialect="postgres"), columns)
+    view = ViewDef(name, query.sql(dialect="postgres"), columns, check_option=_check_option(node))
+    if view.check_option is not None:
+        detail = query_detail(stmt.root, query)
+        if detail is not None:
+            raise errors.sql_error("0A000", "WITH CHECK OPTION is supported only on "
+                                            "automatically updatable views", hint=detail)
     return LogicalCreateView([], view, bool(node.args.get("replace")))
+
+
+def _check_option(node: exp.Create) -> str | None:
+    """WITH [LOCAL | CASCADED] CHECK OPTION, as sql/parse.py reads it (or as written in
+    WITH (check_option = ...)): 'local', 'cascaded' or None."""
+    props = node.args.get("properties")
+    for prop in props.expressions if props is not None else ():
+        if type(prop) is exp.Property and prop.name.lower() == "check_option":
+            return prop.args["value"].name.lower()
+    return None
 
 
 def bind_drop_view(stmt, node: exp.Drop):
