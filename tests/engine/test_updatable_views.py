@@ -65,13 +65,14 @@ def _reopen(path):
 
 
 @pytest.mark.parametrize("crash", [False, True])
-def test_check_option_and_rows_written_through_a_view_survive_reopen(tmp_path, crash):
+def test_check_option_defaults_and_rows_written_through_a_view_survive_reopen(tmp_path, crash):
     path = tmp_path / "db"
     db = _reopen(path)
     conn = db.connect()
     conn.execute("CREATE TABLE acct (id INTEGER PRIMARY KEY, bal INTEGER)")
     conn.execute("CREATE VIEW pos AS SELECT id, bal FROM acct WHERE bal > 0 "
                  "WITH LOCAL CHECK OPTION")
+    conn.execute("ALTER VIEW pos ALTER COLUMN bal SET DEFAULT 5")
     conn.execute("INSERT INTO pos VALUES (1, 10), (2, 20)")
     conn.execute("UPDATE pos SET bal = bal + 1 WHERE id = 2")
     if crash:
@@ -82,7 +83,9 @@ def test_check_option_and_rows_written_through_a_view_survive_reopen(tmp_path, c
     db = _reopen(path)
     conn = db.connect()
     assert db.root.views["pos"].check_option == "local"
+    assert db.root.views["pos"].defaults == (("bal", "5"),)
     assert conn.execute("SELECT id, bal FROM acct ORDER BY id").fetchall() == [(1, 10), (2, 21)]
+    assert conn.execute("INSERT INTO pos (id) VALUES (4) RETURNING bal").fetchall() == [(5,)]
     state, text = _sqlstate(conn.execute, "INSERT INTO pos VALUES (3, -1)")
     assert state == "44000" and 'view "pos"' in text
     assert conn.execute("SELECT check_option FROM information_schema.views").fetchall() == \

@@ -115,7 +115,9 @@ def _columns(snap: CatalogSnapshot):
     for name, view in _user_views(snap):
         for i, (col, sql_type) in enumerate(view_columns(snap, view)):
             events = _view_dml.updatable_events(snap.root, name, names_of, i)
-            yield _column_row(snap, name, i, col, sql_type, False, None,
+            default = dict(view.defaults).get(col)
+            yield _column_row(snap, name, i, col, sql_type, False,
+                              column_default(default, sql_type, snap.root.auth.schemas),
                               "YES" if {"UPDATE", "DELETE"} <= events else "NO")
 
 

@@ -105,7 +105,8 @@ def write_checkpoint(directory: Path, root: Root, lsn: int, files: Files, *,
         "tables": tables,
         "views": {n: {"sql": v.sql, "columns": list(v.columns),
                       **({"comment": v.comment} if v.comment is not None else {}),
-                      **({"check_option": v.check_option} if v.check_option else {})}
+                      **({"check_option": v.check_option} if v.check_option else {}),
+                      **({"defaults": [list(d) for d in v.defaults]} if v.defaults else {})}
                   for n, v in root.views.items()},
         "sequences": dict(root.sequences),
         "auth": roles.encode(root.auth),
@@ -254,6 +255,9 @@ def _check_body(body: dict) -> None:
         and isinstance(v.get("columns"), list) and all(isinstance(c, str) for c in v["columns"])
         and isinstance(v.get("comment", ""), str)
         and v.get("check_option", "local") in ("local", "cascaded")
+        and isinstance(v.get("defaults", []), list) and all(
+            isinstance(d, list) and len(d) == 2 and all(isinstance(x, str) for x in d)
+            for d in v.get("defaults", []))
         for v in views.values()), "views")
     seqs = body.get("sequences")
     _need(isinstance(seqs, dict) and all(
@@ -284,7 +288,7 @@ def load_checkpoint(directory: Path, body: dict, files: Files) -> Root:
                          f"damaged: {type(exc).__name__}: {exc}",
                          file=directory / body["name"]) from None
     views = {n: ViewDef(n, v["sql"], tuple(v["columns"]), v.get("comment"),
-                        v.get("check_option"))
+                        v.get("check_option"), tuple(tuple(d) for d in v.get("defaults", [])))
              for n, v in body["views"].items()}
     files.by_chunk.update(by_chunk)
     try:

@@ -25,6 +25,7 @@ class ViewDef:
     columns: tuple[str, ...] = ()  # explicit column names, if given
     comment: str | None = field(default=None, compare=False)   # COMMENT ON VIEW
     check_option: str | None = None  # WITH [LOCAL | CASCADED] CHECK OPTION: 'local'/'cascaded'
+    defaults: tuple = ()          # ALTER VIEW v ALTER c SET DEFAULT: ((column, SQL), ...)
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,7 @@ class ViewTarget:
     base_cols: tuple               # per view column: the base column it is, or None
     where: exp.Expression | None
     check: str | None              # 'local' | 'cascaded' | None
+    defaults: tuple = ()           # (view column, expression) set by ALTER VIEW
 
 
 # ---- which views are updatable ----------------------------------------------------------
@@ -170,8 +171,10 @@ def view_target(root, name: str, names_of: Callable[[str], list]):
     if where is not None:
         where = exp.Paren(this=_strip(where.this))
         _qualify(where, alias)
+    defaults = tuple((c, _strip(parse_one(f"SELECT {sql}").expressions[0]))
+                     for c, sql in view.defaults if c in out_names)
     return ViewTarget(name, base, alias, tuple(out_names), tuple(exprs), tuple(base_cols),
-                      where, view.check_option), None
+                      where, view.check_option, defaults), None
 
 
 def _qualify(node: exp.Expression, alias: str) -> None:
@@ -232,6 +235,7 @@ class _Level:
     def __init__(self, node, target: ViewTarget, qualifier: str, kind: str) -> None:
         self.node, self.t, self.q, self.kind = node, target, qualifier, kind
         self.index = {n: i for i, n in enumerate(target.names)}
+        self.defaults = dict(target.defaults)
 
     def base_column(self, name: str) -> str:
         i = self.index.get(name)
@@ -396,11 +400,13 @@ def _rewrite_level(level: _Level, node, kind: str, others: bool) -> None:
 
 
 def _set_value(level: _Level, assignment: exp.EQ, others: bool, excluded: bool) -> None:
-    """A SET value over the base row. ``SET c = DEFAULT`` is NULL through a view, as in
-    PostgreSQL 15 (a view column has no default of its own here; only an INSERT that
+    """A SET value over the base row. ``SET c = DEFAULT`` is the view column's default
+    (ALTER VIEW ... SET DEFAULT), else NULL, as in PostgreSQL 15 (only an INSERT that
     leaves a column out gets the base column's DEFAULT)."""
     if is_default(assignment.expression):
-        assignment.set("expression", exp.null())
+        default = level.defaults.get(assignment.this.name) \
+            if isinstance(assignment.this, exp.Column) else None
+        assignment.set("expression", default.copy() if default is not None else exp.null())
     else:
         level.substitute(assignment.expression, others, excluded)
 
@@ -422,6 +428,8 @@ def _rewrite_insert(level: _Level, node, new_table: exp.Table) -> None:
             listed = list(t.names[:len(source.expressions)])
         else:
             listed = list(t.names)
+    listed = _view_defaults(level, node, listed)
+    source = node.expression
     if len(set(listed)) != len(listed):
         twice = next(c for c in listed if listed.count(c) > 1)
         raise errors.sql_error("42701", f'column "{twice}" specified more than once')
@@ -445,6 +453,38 @@ def _rewrite_insert(level: _Level, node, new_table: exp.Table) -> None:
                 for c in targets:
                     c.replace(exp.column(level.base_column(c.name)))
         level.substitute(conflict.args.get("where"), False, excluded=True)
+
+
+def _view_defaults(level: _Level, node: exp.Insert, listed: list) -> list:
+    """The view's column defaults in an INSERT: for DEFAULT in VALUES, and for columns
+    the INSERT leaves out (as extra values, or columns of a wrapping SELECT); the
+    columns then written. The base table's defaults apply to the rest."""
+    source = node.expression
+    if not level.defaults:
+        return listed
+    if isinstance(source, exp.Values):
+        for row in source.expressions:
+            for k, c in enumerate(listed[:len(row.expressions)]):
+                if c in level.defaults and is_default(row.expressions[k]):
+                    row.expressions[k].replace(level.defaults[c].copy())
+    omitted = [c for c in level.t.names if c not in listed and c in level.defaults]
+    if not omitted:
+        return listed
+    extra = [level.defaults[c] for c in omitted]
+    if source is None:                          # DEFAULT VALUES
+        node.set("expression", exp.Values(expressions=[
+            exp.Tuple(expressions=[e.copy() for e in extra])]))
+        node.set("default", False)
+    elif isinstance(source, exp.Values):
+        for row in source.expressions:
+            row.set("expressions", list(row.expressions) + [e.copy() for e in extra])
+    else:
+        alias = "_view_source"
+        node.set("expression", exp.Select(
+            expressions=[exp.Column(this=exp.Star(), table=exp.to_identifier(alias))]
+            + [e.copy() for e in extra]).from_(
+                exp.Subquery(this=source, alias=exp.TableAlias(this=exp.to_identifier(alias)))))
+    return listed + omitted
 
 
 def with_checks(plan: LogicalNode, checks: tuple, user_returning: bool) -> LogicalNode:
