@@ -218,3 +218,30 @@ def test_discard_all_resets_what_a_pool_hands_on(dsn):
         with pytest.raises(psycopg.errors.InvalidCursorName):
             conn.execute("FETCH 1 FROM held")
         assert conn.execute("SELECT count(*) FROM kept").fetchone() == (0,)
+
+
+def test_writes_through_an_updatable_view(pg):
+    pg.execute("CREATE TABLE acct (id INTEGER PRIMARY KEY, owner TEXT, bal INTEGER DEFAULT 1)")
+    pg.execute("CREATE VIEW pos AS SELECT id, owner AS who, bal FROM acct WHERE bal > 0 "
+               "WITH CHECK OPTION")
+    for binary in (False, True):          # parameters, prepared, binary results
+        cur = pg.cursor(binary=binary)
+        cur.execute("INSERT INTO pos (id, who) VALUES (%s, %s) RETURNING *",
+                    (1 + binary, "ann"), prepare=True)
+        assert cur.fetchall() == [(1 + binary, "ann", 1)]
+        assert cur.statusmessage == "INSERT 0 1"
+    cur = pg.cursor()
+    cur.execute("UPDATE pos SET bal = bal + %s WHERE who = %s", (5, "ann"))
+    assert cur.statusmessage == "UPDATE 2"
+    with pytest.raises(psycopg.errors.lookup("44000")) as info:
+        pg.execute("UPDATE pos SET bal = -1 WHERE id = %s", (1,))
+    assert info.value.diag.message_primary == 'new row violates check option for view "pos"'
+    assert info.value.diag.message_detail == "Failing row contains (1, ann, -1)."
+    pg.execute("CREATE VIEW n AS SELECT id, bal * 2 AS b2 FROM acct")
+    with pytest.raises(psycopg.errors.lookup("0A000")) as info:
+        pg.execute("UPDATE n SET b2 = 1")
+    assert info.value.diag.message_detail == ("View columns that are not columns of their "
+                                              "base relation are not updatable.")
+    cur.execute("DELETE FROM pos WHERE id = 2")
+    assert cur.statusmessage == "DELETE 1"
+    assert pg.execute("SELECT id, owner, bal FROM acct").fetchall() == [(1, "ann", 6)]

@@ -251,3 +251,32 @@ def test_datetime_with_timezone_round_trips_aware(sa_engine, engine):
                          ).scalars().all() == [1]
     assert engine.execute("SELECT pg_typeof(at)::text FROM stamps").fetchone()[0] == \
         "timestamp with time zone"
+
+
+def test_orm_maps_a_class_to_an_updatable_view(sa_engine, engine):
+    engine.execute("CREATE TABLE person (id INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                   "active BOOLEAN DEFAULT true)")
+    engine.execute("CREATE VIEW active_person AS SELECT id, name FROM person WHERE active "
+                   "WITH CHECK OPTION")
+    engine.commit()
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Person(Base):
+        __tablename__ = "active_person"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str] = mapped_column(String)
+
+    with Session(sa_engine) as s:
+        s.add_all([Person(id=1, name="ann"), Person(id=2, name="bob")])
+        s.commit()
+        s.get(Person, 2).name = "robert"
+        s.commit()
+        s.delete(s.get(Person, 1))
+        s.commit()
+        assert [(p.id, p.name) for p in s.scalars(select(Person).order_by(Person.id))] == \
+            [(2, "robert")]
+    assert engine.execute("SELECT id, name, active FROM person").fetchall() == \
+        [(2, "robert", True)]
+    assert inspect(sa_engine).get_view_names() == ["active_person"]

@@ -15,8 +15,13 @@ import re
 from .. import types
 from ..storage.namespaces import split
 from ..storage.sequence_names import default_sequence, quote_name
+from ..lazy_import import LazyModule
 from .pg_types import DECLARED_TYPES, PgType, pg_type
 from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table, visible_tables
+
+# Which views are updatable is the rewrite's own rule (it parses the view's query with
+# sqlglot): imported when a view's row is first computed, not with the catalog families.
+_view_dml = LazyModule("rustmemodb.sql.bind.view_dml")
 
 SCHEMA = "information_schema"
 T, I = types.TEXT, types.INTEGER
@@ -67,7 +72,8 @@ _table("schemata", "catalog_name schema_name schema_owner default_character_set_
 
 def _tables(snap: CatalogSnapshot):
     rows = [(name, "BASE TABLE", "YES") for name, _ in _user_tables(snap)]
-    rows += [(name, "VIEW", "NO") for name, _ in _user_views(snap)]
+    rows += [(name, "VIEW", "YES" if "INSERT" in _view_dml.updatable_events(
+        snap.root, name, _names_of(snap)) else "NO") for name, _ in _user_views(snap)]
     for schema, name, kind, insertable in sorted((*_split(snap, n), k, i) for n, k, i in rows):
         yield (snap.database, schema, name, kind, None, None, None, None, None, insertable,
                "NO", None)
@@ -105,9 +111,14 @@ def _columns(snap: CatalogSnapshot):
                               None if c.identity is not None else
                               column_default(c.default_sql, c.type, snap.root.auth.schemas),
                               "YES", c.typmod)
+    names_of = _names_of(snap)
     for name, view in _user_views(snap):
         for i, (col, sql_type) in enumerate(view_columns(snap, view)):
-            yield _column_row(snap, name, i, col, sql_type, False, None, "NO")
+            events = _view_dml.updatable_events(snap.root, name, names_of, i)
+            default = dict(view.defaults).get(col)
+            yield _column_row(snap, name, i, col, sql_type, False,
+                              column_default(default, sql_type, snap.root.auth.schemas),
+                              "YES" if {"UPDATE", "DELETE"} <= events else "NO")
 
 
 def _column_row(snap, table, i, name, sql_type, not_null, default, updatable,
@@ -176,8 +187,23 @@ _table("columns", _COLUMNS, _columns, _INT_COLUMNS)
 # ---- views -----------------------------------------------------------------------------------------
 
 def _views(snap: CatalogSnapshot):
+    names_of = _names_of(snap)
     for name, view in _user_views(snap):
-        yield (snap.database, *_split(snap, name), view.sql, "NONE", "NO", "NO", "NO", "NO", "NO")
+        events = _view_dml.updatable_events(snap.root, name, names_of)
+        yield (snap.database, *_split(snap, name), view.sql,
+               (view.check_option or "none").upper(),
+               "YES" if {"UPDATE", "DELETE"} <= events else "NO",
+               "YES" if "INSERT" in events else "NO", "NO", "NO", "NO")
+
+
+def _names_of(snap: CatalogSnapshot):
+    """A relation's column names (for which view columns are updatable)."""
+    def names(name: str) -> list:
+        version = snap.root.tables.get(name)
+        if version is not None:
+            return [c.name for c in version.schema.columns]
+        return [n for n, _ in view_columns(snap, snap.root.views[name])]
+    return names
 
 
 _table("views", "table_catalog table_schema table_name view_definition check_option "

@@ -15,6 +15,8 @@ from sqlglot import exp
 
 from .. import errors, types
 from ..result import Result
+from ..sql.bind.binder import StatementBinder
+from ..sql.bind.view_dml import rewrite as rewrite_view_dml
 from ..storage.sequence_names import quote_name
 from . import loads
 from . import twophase
@@ -148,9 +150,31 @@ class WriteRouting:
         self._load(info.name, new, info)
         return Result(columns=[], rowcount=result.rowcount, kind=result.kind)
 
+    # ---- through an updatable view ---------------------------------------------------------
+    def _through_view(self, tree, sql: str, params) -> tuple | None:
+        """``(tree, sql, params)`` of an INSERT/UPDATE/DELETE whose target is a view,
+        rewritten onto the view's base table as the engine rewrites it
+        (sql/bind/view_dml.py) and then routed as any write to that table; other
+        statements as they are. None under WITH CHECK OPTION: its conditions are
+        checked by the engine's plan after the write, so that statement is computed on
+        the coordinator (``_gathered``), where the whole plan runs."""
+        target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+        root = self._root()
+        if not isinstance(target, exp.Table) or target.name not in root.views:
+            return tree, sql, params
+        binder = StatementBinder(root, self.database.functions)
+        rewritten, checks = rewrite_view_dml(binder, _inline(tree, params) if params else tree,
+                                             binder.relation_names)
+        if checks:
+            return None
+        return rewritten, rewritten.sql(dialect="postgres"), None
+
     # ---- INSERT ---------------------------------------------------------------------------
     def _insert(self, sql: str, params) -> Result:
-        tree = _parse(sql)
+        routed = self._through_view(_parse(sql), sql, params)
+        if routed is None:
+            return self._gathered(sql, params, "a write through a view WITH CHECK OPTION")
+        tree, sql, params = routed
         if with_of(tree) is not None:
             # WITH ... INSERT ... SELECT: the CTEs belong to the source query.
             source = tree.args.get("expression")
@@ -411,7 +435,10 @@ class WriteRouting:
 
     # ---- UPDATE / DELETE --------------------------------------------------------------------
     def _update_delete(self, sql: str, params) -> Result:
-        tree = _parse(sql)
+        routed = self._through_view(_parse(sql), sql, params)
+        if routed is None:
+            return self._gathered(sql, params, "a write through a view WITH CHECK OPTION")
+        tree, sql, params = routed
         if params:
             tree = _inline(tree, params)
             sql = tree.sql(dialect="postgres")

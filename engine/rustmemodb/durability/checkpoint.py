@@ -104,7 +104,9 @@ def write_checkpoint(directory: Path, root: Root, lsn: int, files: Files, *,
                   "crc32c": google_crc32c.value(state_bytes)},
         "tables": tables,
         "views": {n: {"sql": v.sql, "columns": list(v.columns),
-                      **({"comment": v.comment} if v.comment is not None else {})}
+                      **({"comment": v.comment} if v.comment is not None else {}),
+                      **({"check_option": v.check_option} if v.check_option else {}),
+                      **({"defaults": [list(d) for d in v.defaults]} if v.defaults else {})}
                   for n, v in root.views.items()},
         "sequences": dict(root.sequences),
         "auth": roles.encode(root.auth),
@@ -252,6 +254,10 @@ def _check_body(body: dict) -> None:
         isinstance(v, dict) and isinstance(v.get("sql"), str)
         and isinstance(v.get("columns"), list) and all(isinstance(c, str) for c in v["columns"])
         and isinstance(v.get("comment", ""), str)
+        and v.get("check_option", "local") in ("local", "cascaded")
+        and isinstance(v.get("defaults", []), list) and all(
+            isinstance(d, list) and len(d) == 2 and all(isinstance(x, str) for x in d)
+            for d in v.get("defaults", []))
         for v in views.values()), "views")
     seqs = body.get("sequences")
     _need(isinstance(seqs, dict) and all(
@@ -281,7 +287,8 @@ def load_checkpoint(directory: Path, body: dict, files: Files) -> Root:
             raise Damage(f'checkpoint state for table "{name}" in {body["name"]} is '
                          f"damaged: {type(exc).__name__}: {exc}",
                          file=directory / body["name"]) from None
-    views = {n: ViewDef(n, v["sql"], tuple(v["columns"]), v.get("comment"))
+    views = {n: ViewDef(n, v["sql"], tuple(v["columns"]), v.get("comment"),
+                        v.get("check_option"), tuple(tuple(d) for d in v.get("defaults", [])))
              for n, v in body["views"].items()}
     files.by_chunk.update(by_chunk)
     try:

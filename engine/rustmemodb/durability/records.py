@@ -116,18 +116,36 @@ def encode_commit(ops: list, before: Root, after: Root) -> bytes:
 
 
 def encode_view(view: ViewDef) -> tuple:
-    """A view as (sql, columns[, comment]): the comment only when there is one, so logs
-    written before COMMENT ON existed and after read the same way."""
+    """A view as (sql, columns[, comment[, check option]]): the comment only when there is
+    one (or a check option follows it), so logs written before COMMENT ON and CHECK OPTION
+    existed and after read the same way."""
     out = (view.sql, view.columns)
+    if view.defaults:
+        return out + (view.comment, view.check_option, tuple(tuple(d) for d in view.defaults))
+    if view.check_option is not None:
+        return out + (view.comment, view.check_option)
     return out + (view.comment,) if view.comment is not None else out
 
 
 def decode_view(name: str, enc) -> ViewDef:
-    if not (isinstance(enc, (tuple, list)) and len(enc) in (2, 3) and isinstance(enc[0], str)
+    if not (isinstance(enc, (tuple, list)) and len(enc) in (2, 3, 4, 5)
+            and isinstance(enc[0], str)
             and isinstance(enc[1], (tuple, list)) and all(isinstance(c, str) for c in enc[1])
-            and (len(enc) == 2 or isinstance(enc[2], str))):
+            and (len(enc) == 2 or isinstance(enc[2], str) or (len(enc) >= 4 and enc[2] is None))
+            and (len(enc) < 4 or enc[3] in ("local", "cascaded")
+                 or (len(enc) == 5 and enc[3] is None))
+            and (len(enc) < 5 or _view_defaults(enc[4]))):
         raise ValueError(f"malformed view record for {name!r}")
-    return ViewDef(name, enc[0], tuple(enc[1]), enc[2] if len(enc) == 3 else None)
+    return ViewDef(name, enc[0], tuple(enc[1]), enc[2] if len(enc) >= 3 else None,
+                   enc[3] if len(enc) >= 4 else None,
+                   tuple(tuple(d) for d in enc[4]) if len(enc) == 5 else ())
+
+
+def _view_defaults(enc) -> bool:
+    """Whether ``enc`` is a view's column defaults: ((column, SQL), ...)."""
+    return isinstance(enc, (tuple, list)) and all(
+        isinstance(d, (tuple, list)) and len(d) == 2 and all(isinstance(x, str) for x in d)
+        for d in enc)
 
 
 def encode_function(fn: FunctionDef) -> tuple:

@@ -75,6 +75,9 @@ class LogicalCreateView(LogicalNode):
     # CREATE OR REPLACE keeps a replaced view's comment (as PostgreSQL); COMMENT ON VIEW
     # replaces the view with the new comment and clears it with NULL
     keep_comment: bool = True
+    # CREATE OR REPLACE keeps the column defaults ALTER VIEW set too (as PostgreSQL keeps
+    # the view's columns); ALTER VIEW ... SET/DROP DEFAULT writes them
+    keep_defaults: bool = True
 
 
 @dataclass

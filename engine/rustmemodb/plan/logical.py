@@ -375,6 +375,25 @@ class LogicalDelete(LogicalNode):
         return [self.source]
 
 
+@dataclass
+class LogicalViewCheck(LogicalNode):
+    """INSERT/UPDATE through a view WITH CHECK OPTION (sql/bind/view_dml.py): ``child``,
+    the statement on the base table, returns the user's RETURNING items, one boolean per
+    view condition and then the base row (columns ``row`` = (start, end)). ``checks``:
+    (view, column) in the order checked; a row whose condition is not true is 44000.
+    Outputs the user's RETURNING columns; ``returning`` is their expressions, or None."""
+    child: LogicalNode
+    checks: tuple = ()
+    row: tuple = (0, 0)
+    returning: Any = None
+
+    def children(self):
+        return [self.child]
+
+    def describe(self) -> str:
+        return ", ".join(view for view, _ in self.checks)
+
+
 # ---- LATERAL and set-returning functions in FROM ----------------------------------------
 
 @dataclass

@@ -354,6 +354,12 @@ _RENAME_BARE_COLUMN = re.compile(
     r"(?is)^(\s*alter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?"
     r"(?:\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)(?:\s*\.\s*(?:\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*))?"
     r"\s+rename\s+)(?!(?:column|constraint|to)\b)(?=\"|[a-z_])")
+# CREATE VIEW ... WITH [LOCAL | CASCADED] CHECK OPTION: sqlglot reads it as a Command (and
+# logs a warning): the tail is cut and kept as the view's check_option property, which is
+# how sqlglot reads the equivalent WITH (check_option = ...).
+_CHECK_OPTION = re.compile(r"(?is)^(\s*create\s+(?:or\s+replace\s+)?(?:temp(?:orary)?\s+)?"
+                           r"(?:recursive\s+)?view\b.*?)\s+with\s+(?:(local|cascaded)\s+)?"
+                           r"check\s+option\s*;?\s*$")
 _WITH_DATA = re.compile(r"(?is)^(\s*create\s+materialized\s+view\b.*?)\s+with\s+(no\s+)?data"
                         r"\s*;?\s*$")
 
@@ -516,6 +522,8 @@ def parse_one(sql: str) -> exp.Expression:
                 word = action.group("word").upper()
                 raise errors.syntax_error(f'syntax error at or near "{word}"',
                                           position=action.start("word"))
+    if head == "create" and _CHECK_OPTION.match(sql) is not None:
+        return _with_check_option(sql)
     if sql[:30].lstrip()[:7].lower() in ("refresh", "create ", "alter s", "alter t"):
         form = _statement_forms(sql)
         if isinstance(form, exp.Expression):
@@ -640,6 +648,22 @@ def _expand_row_assignments(stmt: exp.Expression) -> None:
             for column, value in zip(columns, values):
                 out.append(exp.EQ(this=column.copy(), expression=value.copy()))
         node.set("expressions", out)
+
+
+def _with_check_option(sql: str) -> exp.Expression:
+    """CREATE VIEW ... WITH [LOCAL | CASCADED] CHECK OPTION as sqlglot reads ``CREATE VIEW v
+    WITH (check_option = local | cascaded) AS ...`` (CASCADED is the default)."""
+    m = _CHECK_OPTION.match(sql)
+    stmt = parse_one(m.group(1))
+    if not isinstance(stmt, exp.Create) or (stmt.args.get("kind") or "").upper() != "VIEW":
+        raise errors.syntax_error('syntax error at or near "CHECK"')
+    props = stmt.args.get("properties")
+    if props is None:
+        props = exp.Properties(expressions=[])
+        stmt.set("properties", props)
+    props.append("expressions", exp.Property(this=exp.var("check_option"),
+                                             value=exp.var((m.group(2) or "cascaded").lower())))
+    return stmt
 
 
 def _many_cases(sql: str) -> bool:

@@ -24,6 +24,8 @@ class ViewDef:
     sql: str                      # the SELECT text, re-bound on every use
     columns: tuple[str, ...] = ()  # explicit column names, if given
     comment: str | None = field(default=None, compare=False)   # COMMENT ON VIEW
+    check_option: str | None = None  # WITH [LOCAL | CASCADED] CHECK OPTION: 'local'/'cascaded'
+    defaults: tuple = ()          # ALTER VIEW v ALTER c SET DEFAULT: ((column, SQL), ...)
 
 
 @dataclass(frozen=True)

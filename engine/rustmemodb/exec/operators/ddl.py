@@ -143,6 +143,8 @@ def create_view(node: LogicalCreateView, ctx) -> None:
     view = node.view
     if old is not None and node.keep_comment and view.comment is None and old.comment:
         view = dataclasses.replace(view, comment=old.comment)
+    if old is not None and node.keep_defaults and old.defaults and not view.defaults:
+        view = dataclasses.replace(view, defaults=old.defaults)
     txn.set_view(name, view)
     return None
 

@@ -24,6 +24,7 @@ import pyarrow as pa
 from ... import errors
 from ...types import py_values
 from ...plan.logical import (LogicalDelete, LogicalInsert, LogicalScan, LogicalUpdate,
+                             LogicalViewCheck,
                              LogicalValues)
 from ...storage.bulk_write import sorted_distinct
 from ...storage.table import TAIL_FREEZE, rows_to_batch
@@ -207,3 +208,24 @@ def delete(node: LogicalDelete, ctx) -> pa.Table:
             constraints.before_delete(txn, schema, _pyrows(source.select(range(width))), ctx)
         txn.delete_rows(node.table, rowids)
     return _returning(node.returning, node.columns, source, ctx)
+
+
+@operator(LogicalViewCheck)
+def view_check(node: LogicalViewCheck, ctx) -> pa.Table:
+    """WITH CHECK OPTION: 44000 for the first written row a view's condition does not
+    hold for (false or null), innermost view first, as PostgreSQL checks them."""
+    out = run_plan(node.child, ctx)
+    for view, at in node.checks:
+        ok = out.column(at).to_pylist()
+        if all(v is True for v in ok):
+            continue
+        i = next(k for k, v in enumerate(ok) if v is not True)
+        row = [out.column(c)[i].as_py() for c in range(*node.row)]
+        raise errors.sql_error(
+            "44000", f'new row violates check option for view "{view}"',
+            detail="Failing row contains (" + ", ".join(
+                "null" if v is None else ("t" if v else "f") if isinstance(v, bool)
+                else str(v) for v in row) + ").")
+    if node.returning is None:
+        return _EMPTY
+    return out.select(range(len(node.columns)))

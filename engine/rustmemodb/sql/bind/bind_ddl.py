@@ -28,6 +28,7 @@ from .bind_constraints import generated_expr
 from .bind_insert import default_expr
 from .type_modifiers import declared_type
 from .bind_select import bind_query
+from .view_dml import query_detail
 
 
 def bind_ddl(stmt, node: exp.Expression):
@@ -80,8 +81,7 @@ def bind_ddl(stmt, node: exp.Expression):
                                    hint="Drop the index and create it again under the new "
                                         "name.")
     if isinstance(node, exp.Alter) and (node.args.get("kind") or "").upper() == "VIEW":
-        raise errors.not_supported("ALTER VIEW other than RENAME TO",
-                                   hint="Use CREATE OR REPLACE VIEW.")
+        return "ALTER VIEW", bind_alter_view_defaults(stmt, node)
     if isinstance(node, exp.Alter):
         return "ALTER TABLE", stmt.bind_alter(node)
     if isinstance(node, exp.TruncateTable):
@@ -376,8 +376,54 @@ def bind_create_view(stmt, node: exp.Create):
     plan = bind_query(stmt, query, None)   # validates the query now
     if columns and len(columns) > len(plan.columns):
         raise errors.sql_error("42601", "CREATE VIEW specifies more column names than columns")
-    view = ViewDef(name, query.sql(dialect="postgres"), columns)
+    view = ViewDef(name, query.sql(dialect="postgres"), columns, check_option=_check_option(node))
+    if view.check_option is not None:
+        detail = query_detail(stmt.root, query)
+        if detail is not None:
+            raise errors.sql_error("0A000", "WITH CHECK OPTION is supported only on "
+                                            "automatically updatable views", hint=detail)
     return LogicalCreateView([], view, bool(node.args.get("replace")))
+
+
+def _check_option(node: exp.Create) -> str | None:
+    """WITH [LOCAL | CASCADED] CHECK OPTION, as sql/parse.py reads it (or as written in
+    WITH (check_option = ...)): 'local', 'cascaded' or None."""
+    props = node.args.get("properties")
+    for prop in props.expressions if props is not None else ():
+        if type(prop) is exp.Property and prop.name.lower() == "check_option":
+            return prop.args["value"].name.lower()
+    return None
+
+
+def bind_alter_view_defaults(stmt, node: exp.Alter) -> LogicalCreateView:
+    """ALTER VIEW v ALTER [COLUMN] c SET DEFAULT expr | DROP DEFAULT: the default an INSERT
+    or UPDATE through the view uses for that column (before the base table's)."""
+    actions = node.args.get("actions") or []
+    if not actions or not all(isinstance(a, exp.AlterColumn) and set(
+            k for k, v in a.args.items() if v) in ({"this", "default"}, {"this", "drop"})
+            for a in actions):
+        raise errors.not_supported("ALTER VIEW other than RENAME TO and ALTER COLUMN ... "
+                                   "SET/DROP DEFAULT", hint="Use CREATE OR REPLACE VIEW.")
+    name = node.this.name
+    view = stmt.root.views.get(name)
+    if view is None:
+        if name in stmt.root.tables:
+            raise errors.sql_error("42809", f'"{name}" is not a view')
+        raise errors.undefined_table(name)
+    stmt.view(name)
+    columns = stmt.relation_names(name)
+    defaults = dict(view.defaults)
+    for a in actions:
+        col = a.this.name
+        if col not in columns:
+            raise errors.sql_error("42703", f'column "{col}" of relation "{name}" does not '
+                                            "exist")
+        if a.args.get("default") is not None:
+            defaults[col] = a.args["default"].sql(dialect="postgres")
+        else:
+            defaults.pop(col, None)
+    return LogicalCreateView([], dataclasses.replace(view, defaults=tuple(defaults.items())),
+                             or_replace=True, keep_defaults=False)
 
 
 def bind_drop_view(stmt, node: exp.Drop):

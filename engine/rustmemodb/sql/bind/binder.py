@@ -17,7 +17,7 @@ from ...plan.logical import LogicalNode, LogicalWithWrites
 from ...plan.walk import expressions
 from ..literals import literal_value
 from ..bound import BoundStatement
-from ..parse import position_of
+from ..parse import parse_one, position_of
 from .coerce import adapt
 from .bind_merge import bind_merge
 from .bind_session_functions import SessionFunctions
@@ -30,6 +30,7 @@ from . import bind_delete, bind_insert, bind_update
 from .bind_on_conflict import bind_on_conflict
 from .bind_update import bind_update_from
 from .bind_delete import bind_delete_using
+from .view_dml import rewrite as rewrite_view_dml, with_checks
 from .bind_index import bind_create_index
 from .bind_index import bind_drop_index
 from .bind_files import bind_copy
@@ -63,6 +64,9 @@ class StatementBinder(SessionFunctions, QueryHooks):
         self.reads: list = []
         self.references: list = []
         self.view_stack: list = []
+        # What writing through updatable views needs of each view's owner on its base
+        # relation: ("table", base, privilege, view) (sql/bind/view_dml.py).
+        self.view_writes: list = []
         # The session's bound select items and conditions (sql/bind/reuse.py), or None.
         self.expr_memo = None
         # The statement passed check_clauses already (a tree from sql/pieces.py).
@@ -75,10 +79,12 @@ class StatementBinder(SessionFunctions, QueryHooks):
     def table(self, name: str, position: int | None = None):
         version = self.root.tables.get(name)
         if version is None:
-            if name in self.root.views:
+            if name in self.root.views:     # COPY, TRUNCATE, ...: INSERT/UPDATE/DELETE
+                # through a view are rewritten onto its base table first (view_dml.py)
                 raise errors.sql_error("0A000", f'cannot modify view "{name}"',
-                                       hint="Views are read-only here; change the base "
-                                            "table(s) instead.", position=position)
+                                       hint="Only INSERT, UPDATE and DELETE write through "
+                                            "a view; change the base table instead.",
+                                       position=position)
             raise errors.undefined_table(name, position)
         self.deps.append(("table", name, version.schema))
         return version
@@ -205,7 +211,27 @@ class StatementBinder(SessionFunctions, QueryHooks):
         query)."""
         bind = {exp.Insert: bind_insert.bind_insert, exp.Update: bind_update.bind_update,
                 exp.Delete: bind_delete.bind_delete, exp.Merge: bind_merge}[type(node)]
-        return bind(self, node)
+        if isinstance(node, exp.Merge) and node.this.name in self.root.views:
+            raise errors.sql_error("42809", f'cannot execute MERGE on relation '
+                                            f'"{node.this.name}"',
+                                   detail="This operation is not supported for views.")
+        rewritten, checks = rewrite_view_dml(self, node, self.relation_names)
+        if rewritten is node:
+            return bind(self, node)
+        if node is self.ast:        # the statement's own literals stay liftable
+            self.ast = rewritten
+        plan = bind(self, rewritten)
+        return with_checks(plan, checks, node.args.get("returning") is not None)
+
+    def relation_names(self, name: str) -> list:
+        """A table's or view's column names."""
+        version = self.root.tables.get(name)
+        if version is not None:
+            return [c.name for c in version.schema.columns]
+        view = self.root.views[name]
+        plan = StatementBinder(self.root, self.functions).bind_statement(
+            parse_one(view.sql)).plan
+        return list(view.columns) + plan.names[len(view.columns):]
 
     def _done(self, kind: str, plan: LogicalNode, returns_rows: bool) -> BoundStatement:
         self._collect_param_types(plan)

@@ -233,6 +233,8 @@ def _check_properties(node: exp.Properties) -> None:
             what = "CREATE TEMPORARY TABLE"   # (session.py renames those it can make)
         elif type(prop) is exp.Property and _fillfactor(prop):
             continue
+        elif type(prop) is exp.Property and _check_option(prop):
+            continue     # CREATE VIEW ... WITH CHECK OPTION (bind_ddl.bind_create_view)
         elif isinstance(prop, exp.UnloggedProperty):
             continue     # kept as durable as any table: stronger than UNLOGGED's promise
                          # (pgbench -i --unlogged-tables, test fixtures that ask for speed)     # how full heap pages are packed: no pages here (pgbench -i sets it)
@@ -251,6 +253,20 @@ def _check_properties(node: exp.Properties) -> None:
             what = re.sub(r"(?<!^)(?=[A-Z])", " ", type(prop).__name__.replace("Property", "")
                           ).upper()
         raise _named(prop, what)
+
+
+def _check_option(prop: exp.Property) -> bool:
+    """A view's ``check_option`` (``local`` or ``cascaded``; 22023 for other values)."""
+    create = prop.parent.parent if prop.parent is not None else None
+    if prop.name.lower() != "check_option" or not isinstance(create, exp.Create) or \
+            (create.args.get("kind") or "").upper() != "VIEW":
+        return False
+    value = prop.args.get("value")
+    text = value.name.lower() if value is not None else ""
+    if text not in ("local", "cascaded"):
+        raise errors.sql_error("22023", f'invalid value for enum option "check_option": {text}',
+                               detail='Valid values are "local" and "cascaded".')
+    return True
 
 
 def _fillfactor(prop: exp.Property) -> bool:

@@ -40,6 +40,7 @@ def requirements(binder, node, kind: str, bound=None) -> tuple:
     if kind != "CREATE VIEW":      # a view's reads are checked when it is used
         out.extend(("table", name, "SELECT", via) for name, via in binder.reads)
     out.extend(("table", name, "REFERENCES", None) for name in binder.references)
+    out.extend(getattr(binder, "view_writes", ()))
     for target in (node, *data_modifying_ctes(node)):
         _target_requirements(binder, target, out)
     if isinstance(node, exp.Select) and node.args.get("locks"):   # FOR UPDATE / SHARE
