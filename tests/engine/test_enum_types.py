@@ -2,7 +2,8 @@
 exec/operators/enum_types.py, exec/typmods.py): values kept to the labels on every way
 rows arrive, the catalogs describe the type as PostgreSQL's do, and the type is durable,
 transactional and merged between branches. Expected answers are PostgreSQL 15's
-(tests/sql/ddl/enum_types.test replays the SQL side on a real PostgreSQL)."""
+(tests/sql/foundation/enum_types.test and tests/sql/types/enum_order.test replay the SQL
+side on a real PostgreSQL)."""
 from __future__ import annotations
 
 import pandas as pd
@@ -174,3 +175,26 @@ def test_a_fork_keeps_its_type_until_merged():
     assert c.execute("SELECT 'low'::level").fetchall() == [("low",)]
     assert c.execute("SELECT * FROM alerts").fetchall() == [(1, "high")]
     assert _state(c, lambda c: c.execute("INSERT INTO alerts VALUES (2, 'mid')")) == "22P02"
+
+
+def test_values_order_by_label_position():
+    c = rustmemodb.connect()
+    make(c)
+    c.execute("INSERT INTO p VALUES (3, 'ok')")
+    assert c.execute("SELECT id FROM p ORDER BY m").fetchall() == [(2,), (3,), (1,)]
+    assert c.execute("SELECT id FROM p WHERE m > ?", ("ok",)).fetchall() == [(1,)]
+    assert c.execute("SELECT max(m), min(m) FROM p").fetchall() == [("happy", "sad")]
+    assert _state(c, lambda c: c.execute("SELECT id FROM p WHERE m > ?", ("nope",))) == "22P02"
+    c.execute("CREATE TABLE q (t TEXT)")
+    assert _state(c, lambda c: c.execute("SELECT 1 FROM p, q WHERE p.m = q.t")) == "42883"
+    # the text of a value sorts as text
+    assert c.execute("SELECT m::text FROM p ORDER BY 1").fetchall() == \
+        [("happy",), ("ok",), ("sad",)]
+    # a plain text column of the same name is not taken for the enum one (plan cache,
+    # reused bound pieces, function return types)
+    c.execute("CREATE TABLE r (id INTEGER, m TEXT)")
+    c.execute("INSERT INTO r VALUES (1, 'happy'), (2, 'sad'), (3, 'ok')")
+    assert c.execute("SELECT id FROM r ORDER BY m").fetchall() == [(1,), (3,), (2,)]
+    assert c.execute("SELECT max(m), coalesce(max(m), 'x') FROM r").fetchall() == \
+        [("sad", "sad")]
+    assert c.execute("SELECT id FROM r WHERE m > 'ok' ORDER BY id").fetchall() == [(2,)]
