@@ -111,6 +111,46 @@ _ALIASES = {
 }
 
 
+class EnumType(str):
+    """The type of a value of an enum type (CREATE TYPE ... AS ENUM): TEXT, as the values
+    are stored (a column keeps its labels in its typmod), that also knows its type's name
+    and labels. It equals ``TEXT``, so every rule for text applies unchanged; the binder
+    reads the labels where PostgreSQL orders enums by label position rather than as
+    text: comparisons, ORDER BY, min/max (sql/bind/enum_order.py)."""
+
+    enum_name: str
+    labels: tuple
+
+    def __new__(cls, name: str, labels: tuple) -> "EnumType":
+        self = super().__new__(cls, TEXT)
+        self.enum_name = name
+        self.labels = labels
+        return self
+
+    def __reduce__(self):
+        return EnumType, (self.enum_name, self.labels)
+
+
+# (name, labels) -> EnumType: one object per type version, bounded
+_ENUM_TYPES: dict = {}
+
+
+def enum_type(name: str, labels: tuple) -> EnumType:
+    """The type of values of enum type ``name`` with these labels (in sort order)."""
+    key = (name, labels)
+    t = _ENUM_TYPES.get(key)
+    if t is None:
+        if len(_ENUM_TYPES) >= 1024:
+            _ENUM_TYPES.clear()
+        t = _ENUM_TYPES[key] = EnumType(name, labels)
+    return t
+
+
+def enum_of(sql_type: str) -> EnumType | None:
+    """``sql_type`` when it is an enum type's, else None."""
+    return sql_type if type(sql_type) is EnumType else None
+
+
 def normalize_type_name(name: str) -> str:
     """Map a user-facing type name (``VARCHAR(20)``, ``int8``, ``jsonb``, ``int[]``) to ours."""
     base = re.sub(r"\(.*\)", "", name).strip().upper()

@@ -78,6 +78,7 @@ KNOWN_UPWARD = {
         "session functions read settings kept by utility statements",
     ("rustmemodb.sql.bind.check_clauses", "rustmemodb.catalog.virtual"): CATALOG,
     ("rustmemodb.sql.bind.coerce", "rustmemodb.exec.functions.array"): REGISTRY,
+    ("rustmemodb.sql.bind.enum_order", "rustmemodb.optimize.fold_constants"): FOLD,
     ("rustmemodb.sql.complete", "rustmemodb.catalog.virtual"): CATALOG,
 }
 

@@ -57,8 +57,23 @@ def load_table(conn, name: str, data: pa.Table) -> None:
 
 
 def create_typed(conn, name: str, columns: list) -> None:
-    cols = ", ".join(f'"{n}" {_sql_type(t)}' for n, t in columns)
+    cols = ", ".join(f'"{n}" {_declared(conn, t)}' for n, t in columns)
     conn.execute(f'CREATE TABLE "{name}" ({cols})')
+
+
+def _declared(conn, t: str) -> str:
+    """The column type for values of SQL type ``t``; an enum type's values get that enum
+    type in the scratch engine too (made on first use), so the merge orders them by
+    label position as the single engine does."""
+    enum = types.enum_of(t)
+    if enum is None:
+        return _sql_type(t)
+    name = '"' + enum.enum_name.replace('"', '""') + '"'
+    if conn.execute("SELECT count(*) FROM pg_type WHERE typname = ?",
+                    (enum.enum_name,)).fetchone()[0] == 0:
+        labels = ", ".join("'" + label.replace("'", "''") + "'" for label in enum.labels)
+        conn.execute(f"CREATE TYPE {name} AS ENUM ({labels})")
+    return name
 
 
 def run_merge(columns: list, partials: list[pa.Table], merge_sql: str) -> tuple[list, pa.Table]:

@@ -21,6 +21,8 @@ from .correlated import column_of, has_sharded_subquery, plain_output, plan_corr
 from .grouped import GROUPED, split_grouped
 from .held import held_ctes
 from .merge import conform, create_typed, load_table, run_merge, scratch_connection
+from ..plan.expr import Call
+from ..plan.walk import expressions
 from .partition import TableInfo, refuse, split_rows
 from .planexchange import place_exchanges, place_grouping
 from .plansplit import AggregateNotSplit, NotSplit, bind_and_optimize, split_plan
@@ -62,6 +64,13 @@ class _RowsAsTable:
     types: dict
 
 
+def orders_enums(plan) -> bool:
+    """Whether a bound plan compares or sorts values of an enum type by label position
+    (sql/bind/enum_order.py)."""
+    return any(isinstance(e, Call) and e.fn in ("enum_sortkey", "enum_label")
+               for e in expressions(plan))
+
+
 class SelectPlanning:
     """SELECT planning of ClusterConnection (connect.py)."""
 
@@ -89,7 +98,19 @@ class SelectPlanning:
             # Bound on the mirror (the engine's errors, names, types and the role's
             # privileges), not run: its tables are empty, and over no rows a query can
             # fail where over the cluster's it does not (``1 / count(*)``).
-            want = list(self._bind_checked(written).plan.columns)
+            bound = self._bind_checked(written).plan
+            want = list(bound.columns)
+            if orders_enums(bound):
+                # enum values order by label position: the split and exchange plans
+                # order, merge and range-partition keys as the shards report them
+                # (text), so such a statement runs over the gathered rows, as the single
+                # engine would run it
+                plan = {"sql": written, "tables": list(self.catalog) if has_view else refs,
+                        "strategy": "gather", "notes": ["enum order: gathered"]}
+                if plan_only:
+                    return plan
+                scratch = self._gather(plan["tables"])
+                return self._finish(plan, scratch.execute(written)._result)
             done = None if has_view else \
                 self._cte_on_shards(tree, sql, refs, want, plan_only)
             if done is not None:

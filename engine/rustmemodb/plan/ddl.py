@@ -257,12 +257,16 @@ class LogicalDropType(LogicalNode):
     targets: tuple
     if_exists: bool = False
     cascade: bool = False
+    # CASCADE: (table, its ALTER TABLE ... DROP COLUMN steps, the columns' names) for
+    # every column of the types, worked out by the binder (sql/bind/bind_enum.py)
+    drops: tuple = ()
 
 
 @dataclass
 class LogicalAlterEnum(LogicalNode):
     """ALTER TYPE name ADD VALUE [IF NOT EXISTS] 'label' [BEFORE | AFTER 'label'] /
-    RENAME TO new_name. ``action``: ("add", label, "before" | "after" | None, neighbour,
-    if_not_exists) or ("rename", new_name)."""
+    RENAME TO new_name / RENAME VALUE 'old' TO 'new'. ``action``: ("add", label, "before"
+    | "after" | None, neighbour, if_not_exists), ("rename", new_name) or ("rename_value",
+    old, new)."""
     name: str
     action: tuple

@@ -379,9 +379,13 @@ class _Parser:
                 new_name = self.name()
                 self.end()
                 return AlterTypeStatement(name, ("rename", new_name))
-            raise errors.not_supported("ALTER TYPE ... RENAME VALUE / ATTRIBUTE",
-                                       hint="Add the new label, UPDATE the rows, and leave "
-                                            "the old label unused.")
+            if self.accept("VALUE"):
+                old = self.string()
+                self.expect("TO")
+                new = self.string()
+                self.end()
+                return AlterTypeStatement(name, ("rename_value", old, new))
+            raise errors.not_supported("ALTER TYPE ... RENAME ATTRIBUTE")
         if self.is_word("OWNER", "SET", "ALTER", "DROP", "ATTRIBUTE"):
             raise errors.not_supported(f"ALTER TYPE ... {self.tok.text.upper()}")
         raise self.fail()

@@ -277,7 +277,8 @@ def _select_from(toks: _Tokens, starts: dict, root, functions) -> BoundStatement
         left = ref(toks.name())
         toks.need("=")
         right = _literal(toks, starts)
-        if right.value is None or left.type not in _SIMPLE or right.type != left.type:
+        if right.value is None or left.type not in _SIMPLE or right.type != left.type \
+                or type(left.type) is not str:     # an enum's literal is checked there
             raise _Decline()   # NULL, or a comparison the binder converts: its to bind
         fn, ret = functions.resolve("eq", [left.type, right.type])
         if ret != types.BOOLEAN:

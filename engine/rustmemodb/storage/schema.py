@@ -31,6 +31,20 @@ class Column:
     # columns, computed on every INSERT and UPDATE (exec/generated.py)
     generated: str | None = None
 
+    def __post_init__(self) -> None:
+        # a column of an enum type is TEXT that knows its labels (types.EnumType), so
+        # every expression reading it orders by label position; read back from disk or
+        # retyped by ALTER TYPE, the typmod alone decides
+        mod = self.typmod
+        if type(mod) is tuple and len(mod) == 3 and mod[0] == "enum" and \
+                self.type == types.TEXT and isinstance(mod[2], tuple):
+            try:
+                object.__setattr__(self, "type", types.enum_type(mod[1], mod[2]))
+            except TypeError:     # unhashable parts: a damaged file, which
+                pass              # durability/codec.validate_schema refuses (XX001)
+        elif type(self.type) is types.EnumType:     # retyped: plain text again
+            object.__setattr__(self, "type", types.TEXT)
+
     @property
     def arrow_type(self) -> pa.DataType:
         return types.arrow_type(self.type)

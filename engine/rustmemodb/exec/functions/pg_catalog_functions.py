@@ -13,7 +13,7 @@ from ... import errors, types
 from ...catalog import pg_catalog as pgc
 from ...catalog import pg_proc
 from ...catalog.pg_types import PG_TYPES, pg_type
-from ..typmods import enum_value
+from ..typmods import enum_labels_at, enum_position, enum_positions, enum_value
 from .registry import ScalarFunction, fixed
 
 I, T, B = types.INTEGER, types.TEXT, types.BOOLEAN
@@ -54,6 +54,12 @@ def register(reg) -> None:
     # x::mood, mood an enum type (sql/bind/bind_expr.py): the text, if it is a label
     reg.add(ScalarFunction("enum_in", fixed((T, T, types.array_of(T), T)), None,
                            lambda value, name, labels: enum_value(value, name, labels)))
+    # enum values compare and sort by label position (sql/bind/enum_order.py): the
+    # position of a value, and the label at a position (min/max)
+    reg.add(ScalarFunction("enum_sortkey", fixed((T, T, types.array_of(T), I)),
+                           enum_positions, enum_position))
+    reg.add(ScalarFunction("enum_label", fixed((I, types.array_of(T), T)), enum_labels_at,
+                           lambda position, labels: labels[position - 1]))
     reg.add(ScalarFunction("to_regtype", fixed((T, I)), None, pgc.regtype_in))
     reg.add(ScalarFunction("regtype_in", fixed((T, I)), None, pgc.regtype_in))
     reg.add(ScalarFunction("regtype_out", fixed((I, T)), None, lambda o: pgc.format_type(o)))

@@ -154,7 +154,13 @@ class FunctionRegistry:
         if found is None:
             # the resolvers are handed the caller's sequence, as before (some compare
             # it with a list)
-            found = self._resolved[key] = self._resolve(name, arg_types)
+            found = self._resolve(name, arg_types)
+            if type(found[1]) is not str:
+                # an enum type's TEXT (types.EnumType) passed through from an argument:
+                # the cache is keyed by equal names, so plain text would come out as
+                # that enum; functions answer TEXT (min/max keep the enum: enum_order.py)
+                found = (found[0], types.TEXT)
+            self._resolved[key] = found
         return found
 
     def _resolve(self, name: str, arg_types: Sequence[str]) -> tuple[ScalarFunction, str]:

@@ -5,15 +5,22 @@ Like other DDL they change the transaction's private root (``txn.set_enum``), so
 rolled-back CREATE TYPE never existed. A column of an enum type keeps the labels in
 its typmod (exec/typmods.py checks values against them without reading the catalog),
 so ALTER TYPE rewrites the typmod of every column that uses the type, in the same
-transaction: the columns and the type never disagree.
+transaction: the columns and the type never disagree. RENAME VALUE also rewrites the
+stored values (they are the labels' text) and the indexes over them, as a new table
+version (logged whole, like ALTER TABLE's); DROP TYPE ... CASCADE applies the binder's
+ALTER TABLE ... DROP COLUMN steps for the columns of the type.
 """
 from __future__ import annotations
 
 import dataclasses
 
+import pyarrow as pa
+from rustmemodb.lazy_import import compute as pc
+
 from ... import errors, notices, types
-from ...plan.ddl import LogicalAlterEnum, LogicalCreateEnum, LogicalDropType
+from ...plan.ddl import LogicalAlterEnum, LogicalAlterTable, LogicalCreateEnum, LogicalDropType
 from ..run import operator
+from .alter import alter_table, map_chunks, rebuild_indexes_on
 
 
 def _uses(root, name: str) -> list[tuple[str, int]]:
@@ -23,8 +30,11 @@ def _uses(root, name: str) -> list[tuple[str, int]]:
             if c.typmod is not None and c.typmod[0] == "enum" and c.typmod[1] == name]
 
 
-def _retype_columns(txn, old_name: str, name: str, labels: tuple) -> None:
-    """Every column of type ``old_name`` now of type ``name`` with ``labels``."""
+def _retype_columns(txn, old_name: str, name: str, labels: tuple,
+                    relabel: tuple | None = None) -> None:
+    """Every column of type ``old_name`` now of type ``name`` with ``labels``; with
+    ``relabel`` (old label, new label: RENAME VALUE) the stored values and a DEFAULT of
+    the old label are rewritten too, so existing rows show the new label."""
     root = txn.working
     by_table: dict[str, list[int]] = {}
     for tname, pos in _uses(root, old_name):
@@ -33,9 +43,46 @@ def _retype_columns(txn, old_name: str, name: str, labels: tuple) -> None:
         version = root.tables[tname]
         columns = list(version.schema.columns)
         for pos in positions:
-            columns[pos] = dataclasses.replace(columns[pos], typmod=("enum", name, labels))
-        txn.replace_table(tname, version.with_schema(
-            version.schema.with_(columns=tuple(columns))))
+            column = columns[pos]
+            # the type is TEXT again so that the column's type follows the new labels
+            columns[pos] = dataclasses.replace(column, type=types.TEXT,
+                                               typmod=("enum", name, labels),
+                                               default_sql=_relabeled_default(
+                                                   column.default_sql, relabel))
+        schema = version.schema.with_(columns=tuple(columns))
+        if relabel is None:
+            txn.replace_table(tname, version.with_schema(schema))
+            continue
+        new = map_chunks(version, _relabel_batch(positions, *relabel), schema)
+        for pos in positions:
+            new = rebuild_indexes_on(new, pos)      # their keys are the labels' text
+        txn.replace_table(tname, new)
+
+
+def _relabel_batch(positions: list[int], old: str, new: str):
+    """A chunk's batch with ``old`` replaced by ``new`` in the columns at ``positions``
+    (the same batch when none holds it, so an unchanged chunk stays shared)."""
+    def relabel(batch: pa.RecordBatch) -> pa.RecordBatch:
+        for pos in positions:
+            column = batch.column(pos)
+            hit = pc.equal(column, pa.scalar(old, column.type))
+            if not pc.any(hit).as_py():
+                continue
+            batch = batch.set_column(pos, batch.schema.field(pos), pc.if_else(
+                hit, pa.scalar(new, column.type), column))
+        return batch
+    return relabel
+
+
+def _relabeled_default(default_sql: str | None, relabel: tuple | None) -> str | None:
+    """A DEFAULT that is the renamed label (``'old'``, ``'old'::type``) names the new one."""
+    if default_sql is None or relabel is None:
+        return default_sql
+    old, new = (label.replace("'", "''") for label in relabel)
+    head, sep, cast = default_sql.partition("::")
+    if head.strip() != f"'{old}'":
+        return default_sql
+    return f"'{new}'" + (sep + cast if sep else "")
 
 
 def _taken(root, name: str) -> bool:
@@ -61,6 +108,7 @@ def create_enum(node: LogicalCreateEnum, ctx) -> None:
 @operator(LogicalDropType)
 def drop_type(node: LogicalDropType, ctx) -> None:
     txn = ctx.txn
+    dropped = []
     for name in node.targets:
         if name not in txn.working.enums:
             if node.if_exists:
@@ -68,17 +116,28 @@ def drop_type(node: LogicalDropType, ctx) -> None:
                 continue
             raise errors.sql_error("42704", f'type "{name}" does not exist')
         uses = _uses(txn.working, name)
-        if uses:
-            tname, pos = uses[0]
-            column = txn.working.tables[tname].schema.columns[pos].name
-            detail = f"column {column} of table {tname} depends on type {name}"
-            if node.cascade:
-                raise errors.not_supported(
-                    "DROP TYPE ... CASCADE of a type that columns use", detail=detail,
-                    hint="Drop or retype those columns first (ALTER TABLE ... DROP COLUMN).")
+        if uses and not node.cascade:
+            detail = "\n".join(
+                f"column {txn.working.tables[t].schema.columns[pos].name} of table {t} "
+                f"depends on type {name}" for t, pos in uses)
             raise errors.sql_error(
                 "2BP01", f"cannot drop type {name} because other objects depend on it",
                 detail=detail, hint="Use DROP ... CASCADE to drop the dependent objects too.")
+        dropped.append(name)
+    if node.cascade:
+        # PostgreSQL drops the columns of the type (their indexes and constraints with
+        # them) and names them in one notice
+        lines = [f"column {c} of table {t}" for t, _steps, names in node.drops for c in names]
+        if len(lines) == 1:
+            notices.emit(f"drop cascades to {lines[0]}")
+        elif lines:
+            notices.emit(f"drop cascades to {len(lines)} other objects")
+        for table, steps, _names in node.drops:
+            alter_table(LogicalAlterTable([], table, steps), ctx)
+        left = [u for name in dropped for u in _uses(txn.working, name)]
+        if left:       # a column the binder did not see (never: DDL is bound as it runs)
+            raise errors.InternalError("DROP TYPE ... CASCADE left a column of the type")
+    for name in dropped:
         txn.set_enum(name, None)
     return None
 
@@ -90,6 +149,16 @@ def alter_enum(node: LogicalAlterEnum, ctx) -> None:
     if labels is None:
         raise errors.sql_error("42704", f'type "{node.name}" does not exist')
     action = node.action
+    if action[0] == "rename_value":
+        _, old, new = action
+        if old not in labels:
+            raise errors.sql_error("22023", f'"{old}" is not an existing enum label')
+        if new in labels:
+            raise errors.sql_error("42710", f'enum label "{new}" already exists')
+        renamed = tuple(new if label == old else label for label in labels)
+        txn.set_enum(node.name, renamed)
+        _retype_columns(txn, node.name, node.name, renamed, relabel=(old, new))
+        return None
     if action[0] == "rename":
         new_name = action[1]
         if _taken(txn.working, new_name):

@@ -28,6 +28,7 @@ from .bind_expr import ExprBinder
 from .bind_select import _explicit_nulls
 from .bind_object_agg import CLASSES as OBJECT_AGGS, bind_object_agg
 from .whole_row import as_row_object
+from . import enum_order
 
 _NAMES = {exp.GroupConcat: "string_agg", exp.LogicalAnd: "bool_and", exp.LogicalOr: "bool_or",
           exp.Stddev: "stddev", exp.StddevSamp: "stddev_samp", exp.StddevPop: "stddev_pop",
@@ -133,8 +134,8 @@ def bind_filter(stmt, binder, node: exp.Filter):
         return bind_object_agg(binder, node.this, node.expression.this)
     agg = binder.bind(node.this)
     wrapped = None
-    if isinstance(agg, Call) and agg.fn in ("to_json", "to_jsonb") and \
-            isinstance(agg.args[0], AggCall):       # json_agg(...) FILTER: filter the agg
+    if isinstance(agg, Call) and agg.fn in ("to_json", "to_jsonb", "enum_label") and \
+            isinstance(agg.args[0], AggCall):  # json_agg(...), max(enum) FILTER: the agg
         wrapped, agg = agg, agg.args[0]
     if not isinstance(agg, AggCall):
         raise errors.sql_error("42809", "FILTER specified, but it is not an aggregate function",
@@ -146,7 +147,8 @@ def bind_filter(stmt, binder, node: exp.Filter):
         return AggCall("count", (Const(1, types.INTEGER),), agg.type, filter=cond)
     out = AggCall(agg.fn, agg.args, agg.type, agg.distinct, agg.star, cond, agg.order_by,
                   agg.extra)
-    return out if wrapped is None else dataclasses.replace(wrapped, args=(out,))
+    return out if wrapped is None else dataclasses.replace(wrapped,
+                                                           args=(out,) + wrapped.args[1:])
 
 
 def _check_allowed(binder, node) -> None:
@@ -184,6 +186,8 @@ def ordered_arg(inner, value, order: list, distinct: bool) -> tuple:
     if distinct and any(k[0] != value for k in keys):
         raise errors.sql_error("42P10", "in an aggregate with DISTINCT, ORDER BY expressions "
                                         "must appear in argument list")
+    # an enum key sorts by label position (enum_order.py)
+    keys = [(enum_order.sort_key(inner.stmt.functions, k), d, nf) for k, d, nf in keys]
     arg = value
     if any(k[0] != value for k in keys):
         arg = make_call("agg_pack", [value] + [k[0] for k in keys])

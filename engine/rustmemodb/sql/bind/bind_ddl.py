@@ -62,7 +62,7 @@ def bind_ddl(stmt, node: exp.Expression):
         if kind == "FUNCTION":
             return "DROP FUNCTION", bind_drop_function(node)
         if kind == "TYPE":
-            return "DROP TYPE", bind_drop_type(node)
+            return "DROP TYPE", bind_drop_type(stmt, node)
         if kind == "SEQUENCE":
             return "DROP SEQUENCE", LogicalDropSequence(
                 columns=[], targets=tuple(drop_targets(node)),   # (unquoted: folded by parse)

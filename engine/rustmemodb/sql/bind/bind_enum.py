@@ -5,7 +5,8 @@ command), into plan/ddl.py nodes that exec/operators/enum_types.py applies.
 An enum type is a catalog object of the root (``Root.enums``: name -> labels). A
 column declared with it stores TEXT kept to the labels by its typmod
 (``("enum", name, labels)``, exec/typmods.py), which is how SQLAlchemy's ``Enum``,
-Django's choices on PostgreSQL and hand-written schemas use them.
+Django's choices on PostgreSQL and hand-written schemas use them. Its values compare and
+sort by label position (types.EnumType, sql/bind/enum_order.py).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlglot import exp
 
 from ... import errors
 from ...plan.ddl import LogicalAlterEnum, LogicalCreateEnum, LogicalDropType
-from ..parse import position_of
+from ..parse import parse_one, position_of
 from ..bound import BoundStatement
 from ..parse_roles import AlterTypeStatement
 
@@ -41,16 +42,35 @@ def bind_create_type(node: exp.Create) -> LogicalCreateEnum:
     return LogicalCreateEnum([], type_name(node.this), tuple(labels))
 
 
-def bind_drop_type(node: exp.Drop) -> LogicalDropType:
+def bind_drop_type(stmt, node: exp.Drop) -> LogicalDropType:
+    """DROP TYPE; with CASCADE, the columns of the types are dropped too (as PostgreSQL
+    does): each table's ALTER TABLE ... DROP COLUMN steps are bound here, as the
+    statement would bind them, and applied by the operator with the type."""
     targets = tuple(type_name(t) for t in node.args.get("tables") or [node.this])
-    return LogicalDropType([], targets, bool(node.args.get("exists")),
-                           bool(node.args.get("cascade")))
+    cascade = bool(node.args.get("cascade"))
+    drops = []
+    root = getattr(stmt, "root", None)
+    if cascade and root is not None:
+        for table, version in root.tables.items():
+            names = [c.name for c in version.schema.columns
+                     if c.typmod is not None and c.typmod[0] == "enum" and c.typmod[1] in targets]
+            if names:
+                alter = parse_one(f"ALTER TABLE {quoted(table)} " + ", ".join(
+                    f"DROP COLUMN {quoted(n)}" for n in names))
+                drops.append((table, stmt.bind_alter(alter).steps, tuple(names)))
+    return LogicalDropType([], targets, bool(node.args.get("exists")), cascade, tuple(drops))
+
+
+def quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def bind_alter_type(stmt: AlterTypeStatement) -> BoundStatement:
     action = stmt.action
     if action[0] == "add":
         check_label(action[1])
+    elif action[0] == "rename_value":
+        check_label(action[2])
     # enum types have no owner here: whoever may create in public may alter them, as
     # DROP TYPE and CREATE TYPE check (sql/bind/privileges.py)
     return BoundStatement("ALTER TYPE", LogicalAlterEnum([], stmt.name, action),

@@ -12,6 +12,8 @@ JSON operators are delegated to hooks on the statement binder.
 """
 from __future__ import annotations
 
+import dataclasses
+
 from sqlglot import exp
 
 from ... import errors, types
@@ -25,7 +27,7 @@ from .type_modifiers import enum_typmod, numeric_typmod, user_type_name, varchar
 from .coerce import adapt, common_type, unify_pair
 from .whole_row import as_record
 from .bind_sql_functions import inline_call
-from . import reuse
+from . import enum_order, reuse
 from .bind_rows import (bind_row_comparison, bind_row_in_list, bind_row_in_query,
                         bind_row_is_null, row_items)
 from ...exec.functions.cast import castable
@@ -501,6 +503,10 @@ class ExprBinder:
         if enum is not None:
             return self._enum_cast(arg, enum, node)
         target = types.normalize_type_name(node.to.sql(dialect=DIALECT))
+        if type(arg.type) is types.EnumType and target == types.TEXT:
+            # mood::text is text: it compares and sorts as text again (a node of its
+            # own, so that no rewrite takes it for the column it reads)
+            return Cast(arg, types.TEXT)
         if isinstance(arg, Const) and arg.type == types.TEXT and arg.value is not None:
             return Const(from_text(arg.value, target), target) if target != types.TEXT else arg
         if isinstance(arg, Param) and arg.type in (types.UNKNOWN, types.NULL):
@@ -544,13 +550,18 @@ class ExprBinder:
         self.stmt.deps.append(("enum", name, labels))    # a cached plan holds the labels
         if isinstance(arg, Param) and arg.type in (types.UNKNOWN, types.NULL):
             arg = Param(arg.slot, self.stmt.param_type(arg.slot, types.TEXT))
+        enum = types.enum_type(name, labels)
         if arg.type == types.NULL:
-            return Const(None, types.TEXT)
-        if arg.type != types.TEXT:
-            raise errors.sql_error("42846", f"cannot cast type {arg.type.lower()} to {name}",
+            return Const(None, enum)
+        if type(arg.type) is types.EnumType and arg.type.enum_name == name:
+            return arg
+        if arg.type != types.TEXT or type(arg.type) is types.EnumType:
+            shown = getattr(arg.type, "enum_name", arg.type.lower())
+            raise errors.sql_error("42846", f"cannot cast type {shown} to {name}",
                                    position=position_of(node))
-        return self.call("enum_in", [arg, Const(name, types.TEXT),
-                                     Const(list(labels), types.array_of(types.TEXT))], node)
+        out = self.call("enum_in", [arg, Const(name, types.TEXT),
+                                    Const(list(labels), types.array_of(types.TEXT))], node)
+        return dataclasses.replace(out, type=enum)     # it sorts by label position
 
     def _TryCast(self, node) -> Expr:
         """DuckDB's TRY_CAST: NULL where the cast fails (exec/functions/duckdb_more.py)."""
@@ -626,6 +637,10 @@ class ExprBinder:
 
     def _same_type_call(self, name: str, nodes: list, node) -> Expr:
         args = [self.bind(a) for a in nodes]
+        if any(type(a.type) is types.EnumType for a in args):
+            out = enum_order.same_type_call(self, name, args, node)
+            if out is not None:
+                return out
         target = common_type(args, name.upper())
         if target == types.NULL and any(_unknown_param(a) for a in args):
             target = types.TEXT       # coalesce($1, $2): unknown resolves to text, as in PG
@@ -713,6 +728,10 @@ class ExprBinder:
     # ---- calls -------------------------------------------------------------------------
     def call(self, name: str, args: list, node=None) -> Expr:
         operator = name in _OPERATOR_TEXT or name in _PAIRED
+        if len(args) == 2 and (name in enum_order.ORDERING or name in enum_order.EQUALITY) \
+                and enum_order.involves_enum(args):
+            args = enum_order.comparison_args(self.stmt, name, args, position_of(node)
+                                              if node is not None else None)
         written = args
         if len(args) == 2 and name not in ("concat_op",) and (operator or not any(
                 _unknown_param(a) for a in args)):

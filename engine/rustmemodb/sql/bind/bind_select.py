@@ -30,6 +30,7 @@ from .bind_from import bind_from
 from .bind_locks import bind_locks, lockable_table, wait_policy, with_rowid
 from .coerce import common_type, adapt
 from .scope import Scope
+from . import enum_order
 from .bind_expr import _retype
 from .bind_expr import _OID_OUT, _object_identifier
 from .bind_grouping_sets import expand_group_by
@@ -608,11 +609,12 @@ def _finish(stmt, node, plan, select_exprs, names, order_specs,
     for kind, target, desc, nulls_first in order_specs:
         if kind == "out":
             t = plan.columns[target][1]
-            keys.append((ColRef(target, t, plan.columns[target][0]), desc, nulls_first))
+            key = ColRef(target, t, plan.columns[target][0])
         else:
             pos = len(names) + h
             h += 1
-            keys.append((ColRef(pos, plan.columns[pos][1]), desc, nulls_first))
+            key = ColRef(pos, plan.columns[pos][1])
+        keys.append((enum_order.sort_key(stmt.functions, key), desc, nulls_first))
     ties = with_ties(node)
     if ties:
         plan = keep_ties(stmt, node, plan, keys, _limit_count(node.args["limit"]), parent)

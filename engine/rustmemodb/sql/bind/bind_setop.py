@@ -18,6 +18,7 @@ from ..parse import position_of
 from .scope import Scope
 from .bind_select import bind_query, null_outputs, _explicit_nulls, _limit
 from .bind_expr import ExprBinder
+from . import enum_order
 
 _KINDS = {exp.Union: "union", exp.Intersect: "intersect", exp.Except: "except"}
 
@@ -119,8 +120,9 @@ def order_and_limit(stmt, node, plan: LogicalNode) -> LogicalNode:
                     raise errors.sql_error("42P10", f"ORDER BY position {k} is not in select "
                                                     "list", position=position_of(e))
                 n, t = plan.columns[k - 1]
-                keys.append((ColRef(k - 1, t, n), desc, nulls_first))
+                key = ColRef(k - 1, t, n)
             else:
-                keys.append((binder.bind(e), desc, nulls_first))
+                key = binder.bind(e)
+            keys.append((enum_order.sort_key(stmt.functions, key), desc, nulls_first))
         plan = LogicalSort(plan.columns, plan, keys)
     return _limit(stmt, node, plan)

@@ -24,7 +24,7 @@ import dataclasses
 from sqlglot import exp
 
 from ... import errors, types
-from ...plan.expr import Cast, ColRef, Expr, OuterRef, SubqueryExpr, transform
+from ...plan.expr import Call, Cast, ColRef, Expr, OuterRef, SubqueryExpr, transform
 from ...plan.logical import LogicalNode, LogicalProject
 from ...plan.walk import init_fields
 from ..parse import position_of
@@ -81,6 +81,10 @@ def _quantified(stmt, binder, kind, left_node, query, node):
     op = "eq" if kind == "in" else kind.split(":")[1]
     probe = binder.call(op, [arg, ColRef(0, rtype)], node)   # type check, like `arg op col`
     arg = probe.args[0] if probe.args[0].type != arg.type else arg
+    right = probe.args[1]
+    if isinstance(right, Call) and right.fn == "enum_sortkey":
+        # enums compare by label position (enum_order.py): the subquery's values too
+        plan = LogicalProject([(plan.columns[0][0], right.type)], plan, [right])
     if arg.type != rtype and types.is_numeric(arg.type) and types.is_numeric(rtype):
         plan = _cast_column(plan, types.FLOAT) if rtype == types.INTEGER else plan
         if arg.type == types.INTEGER:

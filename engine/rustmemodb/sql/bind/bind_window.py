@@ -32,6 +32,7 @@ from .coerce import adapt
 from .bind_select import _explicit_nulls
 from .bind_aggregate_ext import _NAMES, _PAIRS
 from ...plan.aggregates import FRAME_STATISTICS, PAIR_EXTREMES, VARIANCES
+from . import enum_order
 
 PAIRS = FRAME_STATISTICS + PAIR_EXTREMES
 
@@ -56,6 +57,9 @@ def bind_window_call(stmt, binder, node: exp.Window):
     name, args, star, distinct = _function(func, inner)
     if distinct:
         raise errors.not_supported("DISTINCT in a window function")
+    enum = types.enum_of(args[0].type) if name in ("min", "max") else None
+    if enum is not None:              # by label position, shown as the label
+        args = [enum_order.sort_key(stmt.functions, args[0])]
     ret = _return_type(stmt, name, args, func)
     if name == "lag" or name == "lead":
         args = _settle_default(args, ret)
@@ -67,7 +71,8 @@ def bind_window_call(stmt, binder, node: exp.Window):
                                           "array_agg", "string_agg") + PAIRS:
         raise errors.sql_error("0A000", "FILTER is not implemented for non-aggregate window "
                                         "functions")
-    return WindowCall(name, tuple(args), ret, partition, order, frame, filter=fexpr, star=star)
+    out = WindowCall(name, tuple(args), ret, partition, order, frame, filter=fexpr, star=star)
+    return out if enum is None else enum_order.label_at(stmt.functions, out, enum)
 
 
 def _resolve_named(node: exp.Window) -> dict:
@@ -221,7 +226,7 @@ def _order_item(binder, o):
     desc = bool(o.args.get("desc")) if isinstance(o, exp.Ordered) else False
     nulls_first = bool(o.args.get("nulls_first")) if isinstance(o, exp.Ordered) and \
         _explicit_nulls(o) else desc
-    return (binder.bind(e), desc, nulls_first)
+    return (enum_order.sort_key(binder.stmt.functions, binder.bind(e)), desc, nulls_first)
 
 
 def _frame(spec, ordered: int):

@@ -19,6 +19,7 @@ from ..literals import literal_value
 from ..bound import BoundStatement
 from ..parse import parse_one, position_of
 from .coerce import adapt
+from . import enum_order
 from .bind_merge import bind_merge
 from .bind_session_functions import SessionFunctions
 from .bind_matview import refuse_writes as refuse_matview_writes
@@ -170,7 +171,10 @@ class StatementBinder(SessionFunctions, QueryHooks):
     # ---- aggregates -----------------------------------------------------------------------
     def make_aggregate(self, name: str, args: list, distinct: bool, node) -> AggCall:
         ret = aggregate_type(self.functions, name, [a.type for a in args], position_of(node) if node is not None else None)
-        return AggCall(name, tuple(args), ret, distinct=distinct)
+        agg = AggCall(name, tuple(args), ret, distinct=distinct)
+        if (name == "min" or name == "max") and type(args[0].type) is types.EnumType:
+            return enum_order.extreme(self.functions, agg)   # by label position
+        return agg
 
     # ---- dispatch -------------------------------------------------------------------------
     def bind_statement(self, node: exp.Expression) -> BoundStatement:

@@ -182,7 +182,7 @@ def scope_key(scope):
     cached = getattr(scope, "_reuse_key", None)
     if cached is not None and cached[0] == len(cols):
         return cached[1]
-    if any(c.type not in _TYPES for c in cols):
+    if any(c.type not in _TYPES or type(c.type) is not str for c in cols):   # enums too
         key = None
     else:
         # interned: a memo lookup hashes a number, not the columns again
