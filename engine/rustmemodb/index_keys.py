@@ -22,13 +22,16 @@ class IndexKeyer:
     """A keyed index's key of a row: a value (one part) or a tuple, or None when the
     predicate is not true for the row (the index leaves it out)."""
 
-    __slots__ = ("parts", "pred", "text", "exprs")
+    __slots__ = ("parts", "pred", "text", "exprs", "pred_expr")
 
-    def __init__(self, parts: list, pred, text: str, exprs: tuple = ()) -> None:
+    def __init__(self, parts: list, pred, text: str, exprs: tuple = (),
+                 pred_expr=None) -> None:
         self.parts = parts
         self.pred = pred
         self.text = text     # the key as messages name it: ``lower(email)``
-        self.exprs = exprs   # the bound key parts (optimize/use_index.py matches them)
+        # the bound key parts and predicate (optimize/use_index.py matches them)
+        self.exprs = exprs
+        self.pred_expr = pred_expr
 
     def __call__(self, row: tuple) -> object:
         if self.pred is not None and self.pred(row, ()) is not True:
@@ -62,5 +65,5 @@ def compile_keyer(schema: TableSchema, definition: IndexDef) -> IndexKeyer:
     if any(f is None for f in fns) or (pred is not None and pred_fn is None):
         raise errors.not_supported(f'the expressions of index "{definition.name}"',
                                    hint="Index simpler expressions of the row's columns.")
-    return IndexKeyer(fns, pred_fn, ", ".join(definition.exprs), tuple(parts))
+    return IndexKeyer(fns, pred_fn, ", ".join(definition.exprs), tuple(parts), pred)
 

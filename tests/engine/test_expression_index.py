@@ -158,3 +158,73 @@ def test_alter_table_keeps_the_key_function_in_step():
     c.execute("ALTER TABLE people DROP COLUMN mail")
     assert c.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'people'"
                      ).fetchone() == (1,)
+
+
+def plan_of(c, sql, params=None) -> str:
+    return "\n".join(r[0] for r in c.execute("EXPLAIN " + sql, params).fetchall())
+
+
+def test_planner_reads_an_index_only_where_it_holds_every_answer():
+    """``lower(email) = $1`` probes the expression index; a partial index only when the
+    filter has its predicate; ``email = $1`` never probes the index on lower(email)."""
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE u (id INTEGER PRIMARY KEY, email TEXT, deleted BOOLEAN)")
+    c.execute("INSERT INTO u SELECT g, 'Mail' || (g % 1000), g > 1000 "
+              "FROM generate_series(1, 5000) g")
+    c.execute("CREATE UNIQUE INDEX u_live ON u (email) WHERE NOT deleted")
+    c.execute("CREATE TABLE v (id INTEGER PRIMARY KEY, email TEXT)")
+    c.execute("INSERT INTO v SELECT g, 'Mail' || g FROM generate_series(1, 5000) g")
+    c.execute("CREATE UNIQUE INDEX v_lower ON v (lower(email))")
+    q = "SELECT id FROM v WHERE lower(email) = $1"
+    assert "Index Scan using v_lower" in plan_of(c, q, ["mail7"])
+    assert c.execute(q, ["mail7"]).fetchall() == [(7,)]
+    assert c.execute("SELECT id FROM v WHERE email = 'mail7'").fetchall() == []
+    assert "v_lower" not in plan_of(c, "SELECT id FROM v WHERE email = 'mail7'")
+    q = "SELECT id FROM u WHERE email = $1 AND NOT deleted"
+    assert "Index Scan using u_live" in plan_of(c, q, ["Mail7"])
+    assert c.execute(q, ["Mail7"]).fetchall() == [(7,)]
+    q = "SELECT id FROM u WHERE email = $1"
+    assert "u_live" not in plan_of(c, q, ["Mail7"])
+    assert sorted(c.execute(q, ["Mail7"]).fetchall()) == [(7,), (1007,), (2007,), (3007,),
+                                                           (4007,)]
+
+
+def test_user_functions_are_refused_in_keys_and_unique_predicates():
+    """A key function is compiled again on reopen and after ALTER, apart from any one
+    statement: built-in functions only (a Python UDF's volatility is unknown: 42P17; a
+    SQL function: 0A000). A plain partial index, which covers every row, keeps taking
+    them in its predicate, as before."""
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE u (id INTEGER PRIMARY KEY, email TEXT)")
+    c.execute("CREATE FUNCTION norm(x text) RETURNS text IMMUTABLE LANGUAGE sql "
+              "RETURN lower(x)")
+    c.register_function("pynorm", lambda s: s.lower(), ["TEXT"], "TEXT")
+    with pytest.raises(rustmemodb.NotSupportedError):
+        c.execute("CREATE UNIQUE INDEX a ON u (norm(email))")
+    with pytest.raises(rustmemodb.NotSupportedError):
+        c.execute("CREATE UNIQUE INDEX b ON u (email) WHERE norm(email) > 'a'")
+    with pytest.raises(rustmemodb.Error) as info:
+        c.execute("CREATE UNIQUE INDEX d ON u (pynorm(email))")
+    assert info.value.sqlstate == "42P17"
+    c.execute("CREATE INDEX e ON u (email) WHERE norm(email) > 'a'")
+    assert c.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'u'"
+                     ).fetchone() == (2,)
+
+
+def test_an_index_on_a_constant_reads_no_column_and_still_reopens(tmp_path):
+    """UNIQUE ((1)): at most one row; its definition lists no column, which the file
+    format must still read back."""
+    db = rustmemodb.Database.open(tmp_path / "db")
+    c = db.connect()
+    c.execute("CREATE TABLE one (id INTEGER PRIMARY KEY)")
+    c.execute("CREATE UNIQUE INDEX one_only ON one ((1))")
+    c.execute("INSERT INTO one VALUES (1)")
+    c.execute("CHECKPOINT")
+    db.close()
+    again = rustmemodb.Database.open(tmp_path / "db")
+    c = again.connect()
+    violation(c, "INSERT INTO one VALUES (2)")
+    assert c.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'one_only'"
+                     ).fetchone() == ("CREATE UNIQUE INDEX one_only ON public.one USING btree "
+                                      "((1))",)
+    again.close()

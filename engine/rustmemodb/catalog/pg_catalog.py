@@ -463,12 +463,17 @@ _CALL = re.compile(r"[a-z_][a-z0-9_]*\(.*\)", re.S)
 
 def deparse_wrapped(text: str) -> str:
     """An index expression or predicate as PostgreSQL deparses it inside the index's
-    definition: a column or a function call as is, any other expression parenthesized."""
-    if _CALL.fullmatch(text) and _balanced(text[text.index("("):]):
+    definition: a column, a constant or a function call as is, any other expression
+    parenthesized."""
+    if _is_call(text):
         return text
-    if re.fullmatch(r'[a-z_][a-z0-9_$]*|"([^"]|"")+"', text):
-        return text
+    if re.fullmatch(r'[a-z_][a-z0-9_$]*|"([^"]|"")+"|\d+(\.\d+)?|\'([^\']|\'\')*\'', text):
+        return text     # a column or a constant
     return f"({text})"
+
+
+def _is_call(text: str) -> bool:
+    return bool(_CALL.fullmatch(text)) and _balanced(text[text.index("("):])
 
 
 def _balanced(text: str) -> bool:
@@ -732,10 +737,10 @@ def index_defs(root, pretty: bool = False) -> dict[int, str]:
         for ix in list(s.uniques) + list(s.indexes):
             unique = getattr(ix, "primary", False) or getattr(ix, "unique", True)
             method = "btree"
-            # a key that is not a column or a call gets parentheses of its own: ((a + b))
-            cols = ", ".join(text if pos is not None else deparse_wrapped(text) if
-                             pretty or deparse_wrapped(text) == text
-                             else f"({deparse_wrapped(text)})"
+            # a key that is not a column or a call gets parentheses of its own: ((a + b)),
+            # pretty: (a + b)
+            cols = ", ".join(text if pos is not None or _is_call(text) else
+                             f"({text if pretty else deparse_wrapped(text)})"
                              for text, pos in index_key_parts(s, ix))
             include = getattr(ix, "include", ())
             if include:

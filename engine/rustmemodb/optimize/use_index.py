@@ -132,11 +132,20 @@ def _choose(scan: LogicalScan, root) -> LogicalNode:
 
 def _expression_candidates(version, parts: list[Expr]):
     """Point lookups in a unique index on an expression: ``lower(email) = $1`` against
-    ``UNIQUE (lower(email))`` (a total one: a partial index holds only some rows). The
-    conjunct stays in the filter, which checks the fetched row with SQL's equality."""
+    ``UNIQUE (lower(email))``, or in a partial one when the filter implies its predicate
+    (has each of its ANDed parts: ``email = $1 AND NOT deleted`` against ``UNIQUE (email)
+    WHERE NOT deleted``; the index holds only the rows the predicate accepts). The
+    conjuncts stay in the filter, which checks the fetched row with SQL's equality."""
+    have = None
     for name, ix in version.indexes.items():
-        if not ix.keyed or ix.keyer.pred is not None or len(ix.keyer.exprs) != 1:
+        if not ix.keyed or len(ix.keyer.exprs) != 1:
             continue
+        if ix.keyer.pred_expr is not None:
+            if have is None:
+                have = {_shape(p) for p in parts}
+            need = {_shape(p) for p in conjuncts(ix.keyer.pred_expr)}
+            if None in need or not need <= have:
+                continue
         shape = _shape(ix.keyer.exprs[0])
         if shape is None:
             continue

@@ -78,7 +78,8 @@ def bind_create_index(stmt, node: exp.Create):
     if pred is not None:
         bind_query(stmt, exp.select("1").from_(table_node.copy()).where(pred.copy()), None)
         predicate = expr_sql(pred)
-        bind_key_parts(stmt, schema, (), predicate)     # 42P17 for now(), random()
+        bind_key_parts(stmt, schema, (), predicate,      # 42P17 for now(), random()
+                       compiled=not plain or unique)
     if plain and (predicate is None or not unique):
         # a key of plain columns: the column index (a partial one covers every row,
         # which answers the same queries: an index only ever narrows what is read)
@@ -129,10 +130,13 @@ def _name_part(node: exp.Expression) -> str:
     return "expr"
 
 
-def bind_key_parts(stmt, schema, exprs: tuple[str, ...], predicate: str | None):
+def bind_key_parts(stmt, schema, exprs: tuple[str, ...], predicate: str | None,
+                   compiled: bool = True):
     """(bound key parts, bound predicate or None) of a keyed index over ``schema``'s row:
     only the row's columns, constants and immutable built-in functions (42P17), no
-    aggregate (42803), window (42P20) or subquery (0A000)."""
+    aggregate (42803), window (42P20) or subquery (0A000). ``compiled`` False: the
+    predicate of an index that covers every row (never evaluated), where a user
+    function is let through as before; only volatile ones are 42P17."""
     scope = Scope()
     for c in schema.columns:
         scope.add(schema.name, c.name, c.type)
@@ -148,11 +152,19 @@ def bind_key_parts(stmt, schema, exprs: tuple[str, ...], predicate: str | None):
         if node.find(exp.Window) is not None:
             raise errors.sql_error("42P20", f"window functions are not allowed in index "
                                             f"{what}s")
+        sql_functions = stmt.root.functions if stmt.root is not None else {}
+        if compiled and any(f.name.lower() in sql_functions
+                            for f in node.find_all(exp.Anonymous)):
+            # (the key function is compiled again on reopen and after ALTER, apart from
+            # any one statement: built-in functions only)
+            raise errors.not_supported(f"user-defined functions in an index {what}",
+                                       hint="Write the function's body in the index.")
         binder = ExprBinder(stmt, scope, clause=f"index {what}")
         e = binder.bind_boolean(node, "WHERE") if what == "predicate" else binder.bind(node)
         if any(isinstance(x, Param) for x in e.walk()) or any(
                 getattr(getattr(x, "impl", None), "volatile", False)
-                or getattr(getattr(x, "impl", None), "user", False) for x in e.walk()):
+                or (compiled and getattr(getattr(x, "impl", None), "user", False))
+                for x in e.walk()):
             raise errors.sql_error("42P17", f"functions in index {what} must be marked "
                                             "IMMUTABLE")
         bound.append(e)
