@@ -23,7 +23,9 @@ import weakref
 from typing import TYPE_CHECKING
 
 from . import errors
+from .index_keys import compile_keyer
 from .storage.root import Root, replace
+from .storage.schema import set_key_compiler
 from .txn.commit import (WriteSet, rebase_ops, serialization_failure, write_set,
                          write_sets_since)
 from .txn.row_claims import RowClaims
@@ -36,6 +38,9 @@ if TYPE_CHECKING:
 # Enough history for any realistic transaction; older snapshots fail safe with 40001.
 _COMMIT_LOG_SIZE = 100_000
 
+
+# Keyed indexes' key functions bind SQL, which storage may not import (index_keys.py).
+set_key_compiler(compile_keyer)
 
 class _Deferral(threading.local):
     """Per thread: the list collecting commits whose durability wait is deferred

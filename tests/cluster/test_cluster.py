@@ -391,3 +391,28 @@ def test_schemas_are_refused_and_change_nothing(conn):
             conn.execute(sql)
         assert e.value.sqlstate == "0A000", sql
     assert conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname = 's'").fetchone() == (0,)
+
+
+def test_unique_expression_index_is_enforced_or_refused():
+    """A unique index on lower(email) keeps equal keys apart when rows are placed by email:
+    with an explicit PARTITION BY HASH it is refused (0A000, as PostgreSQL refuses a
+    unique index without the partition columns), without one the table is REPLICATED and
+    every shard enforces it; a partial unique index on the partition column works."""
+    c = cluster.connect("local", shards=3)
+    try:
+        c.execute("CREATE TABLE u (id INTEGER, email TEXT, deleted BOOLEAN) "
+                  "PARTITION BY HASH (email)")
+        with pytest.raises(rustmemodb.NotSupportedError):
+            c.execute("CREATE UNIQUE INDEX ul ON u (lower(email))")
+        c.execute("CREATE UNIQUE INDEX ue ON u (email) WHERE NOT deleted")
+        c.execute("INSERT INTO u VALUES (1, 'a', false), (2, 'a', true), (3, 'b', false)")
+        with pytest.raises(rustmemodb.IntegrityError):
+            c.execute("INSERT INTO u VALUES (4, 'a', false)")
+        c.execute("CREATE TABLE w (id INTEGER PRIMARY KEY, email TEXT)")
+        c.execute("INSERT INTO w SELECT g, 'E' || g FROM generate_series(1, 30) g")
+        c.execute("CREATE UNIQUE INDEX wl ON w (lower(email))")
+        with pytest.raises(rustmemodb.IntegrityError):
+            c.execute("INSERT INTO w VALUES (100, 'e7')")
+        assert c.execute("SELECT id FROM w WHERE lower(email) = 'e7'").fetchall() == [(7,)]
+    finally:
+        c.close()

@@ -48,8 +48,6 @@ def rows(conn, sql, params=None):
     ("CREATE TABLE tt (a INTEGER) WITH (autovacuum_enabled = false)", "storage parameters"),
     ("CREATE TABLE tt (a TEXT COLLATE \"de_DE\")", "collation"),
     ("CREATE INDEX ON t USING gin (a)", "index method gin"),
-    ("CREATE UNIQUE INDEX ON t (a) WHERE a > 0", "partial unique indexes"),
-    ("CREATE INDEX ON t (a) INCLUDE (b)", "INCLUDE"),
     ("SELECT * FROM db.public.t", "cross-database"),
     ("DO $$ BEGIN PERFORM 1; END $$", "statement DO"),
     ("LISTEN chan", "statement LISTEN"),

@@ -87,6 +87,25 @@ def test_backslash_dt_lists_tables(login, engine):
                           "(2 rows)\n\n")
 
 
+def test_describe_lists_expression_partial_and_covering_indexes(login, engine):
+    """``\\d u``'s index lines as psql prints them against PostgreSQL 15."""
+    engine.execute("CREATE TABLE u (id INTEGER PRIMARY KEY, email TEXT, deleted BOOLEAN, "
+                   "a INTEGER, b INTEGER)")
+    engine.execute("CREATE UNIQUE INDEX u_lower ON u (lower(email))")
+    engine.execute("CREATE UNIQUE INDEX u_live ON u (email) WHERE NOT deleted")
+    engine.execute("CREATE INDEX u_cover ON u (email) INCLUDE (id)")
+    engine.execute("CREATE INDEX u_mix ON u (a, (a + b), lower(email))")
+    engine.commit()
+    out = psql(login, "-c", "\\d u")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("Indexes:\n")[1] == (
+        '    "u_pkey" PRIMARY KEY, btree (id)\n'
+        '    "u_cover" btree (email) INCLUDE (id)\n'
+        '    "u_live" UNIQUE, btree (email) WHERE NOT deleted\n'
+        '    "u_lower" UNIQUE, btree (lower(email))\n'
+        '    "u_mix" btree (a, (a + b), lower(email))\n\n')
+
+
 @pytest.mark.parametrize("command, expected", [
     ("\\d b", ['Table "public.b"', " id     | bigint |           | not null | ", "Indexes:",
                 '"b_pkey" PRIMARY KEY, btree (id)', "Referenced by:",

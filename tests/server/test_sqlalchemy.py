@@ -94,6 +94,30 @@ def test_reflect_keys_indexes_views(sa_engine, engine):
     assert insp.get_table_names() == ["c", "p"]
 
 
+def test_reflect_expression_partial_and_covering_indexes(sa_engine, engine):
+    """What PostgreSQL 15 answers SQLAlchemy's get_indexes for these indexes (taken from
+    a real server): expressions as pg_get_indexdef(oid, n, true) prints them, the
+    predicate as pg_get_expr(indpred), INCLUDE columns apart from the key."""
+    engine.execute("CREATE TABLE u (id INTEGER PRIMARY KEY, email TEXT, deleted BOOLEAN, "
+                   "a INTEGER, b INTEGER)")
+    engine.execute("CREATE UNIQUE INDEX u_lower ON u (lower(email))")
+    engine.execute("CREATE UNIQUE INDEX u_live ON u (email) WHERE NOT deleted")
+    engine.execute("CREATE INDEX u_cover ON u (email) INCLUDE (id)")
+    engine.execute("CREATE INDEX u_mix ON u (a, (a + b), lower(email))")
+    engine.commit()
+    got = sorted(inspect(sa_engine).get_indexes("u"), key=lambda i: i["name"])
+    assert got == [
+        {"name": "u_cover", "unique": False, "column_names": ["email"],
+         "dialect_options": {"postgresql_include": ["id"]}},
+        {"name": "u_live", "unique": True, "column_names": ["email"],
+         "dialect_options": {"postgresql_where": "(NOT deleted)", "postgresql_include": []}},
+        {"name": "u_lower", "unique": True, "column_names": [None],
+         "expressions": ["lower(email)"], "dialect_options": {"postgresql_include": []}},
+        {"name": "u_mix", "unique": False, "column_names": ["a", None, None],
+         "expressions": ["a", "(a + b)", "lower(email)"],
+         "dialect_options": {"postgresql_include": []}}]
+
+
 def test_asyncpg_dialect_connects_and_reflects(login, engine):
     pytest.importorskip("asyncpg")
     import asyncio

@@ -279,7 +279,8 @@ class LivePage:
             return
         plan["key_names"] = [cols[i].name for i in unique.columns]
         index_name = next((name for name, ix in version.indexes.items()
-                           if tuple(ix.columns) == tuple(unique.columns)), None)
+                           if not ix.keyed and tuple(ix.columns) == tuple(unique.columns)),
+                          None)
         if index_name is None:
             return
         from ..session import convert_param

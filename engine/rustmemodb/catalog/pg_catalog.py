@@ -437,11 +437,53 @@ def _indexes(snap):
         for ix in list(s.uniques) + list(s.indexes):
             primary = getattr(ix, "primary", False)
             unique = primary or getattr(ix, "unique", True)
-            keys = [i + 1 for i in ix.columns]
-            yield (relation_oid("i", ix.name), relation_oid("r", name), len(keys), len(keys),
+            parts = index_key_parts(s, ix)
+            keys = [0 if pos is None else pos + 1 for _, pos in parts]
+            exprs = [text for text, pos in parts if pos is None]
+            # (PostgreSQL stores node trees; the SQL text here is what pg_get_expr returns)
+            indexprs = ", ".join(exprs) if exprs else None
+            pred = getattr(ix, "predicate", None)
+            every = keys + [i + 1 for i in getattr(ix, "include", ())]
+            yield (relation_oid("i", ix.name), relation_oid("r", name), len(every), len(keys),
                    unique, False, primary, False, True, False, True, False, True, True, False,
-                   keys, [0] * len(keys), [0] * len(keys), " ".join("0" for _ in keys), None,
-                   None)
+                   every, [0] * len(keys), [0] * len(keys), " ".join("0" for _ in keys),
+                   indexprs, None if pred is None else deparse_wrapped(pred))
+
+
+def index_key_parts(schema, ix) -> list[tuple[str, int | None]]:
+    """(text, column position or None for an expression) of each key part of an index."""
+    exprs = getattr(ix, "exprs", ())
+    if not exprs:
+        return [(schema.columns[i].name, i) for i in ix.columns]
+    return list(zip(exprs, schema.key_part_positions(ix)))
+
+
+_CALL = re.compile(r"[a-z_][a-z0-9_]*\(.*\)", re.S)
+
+
+def deparse_wrapped(text: str) -> str:
+    """An index expression or predicate as PostgreSQL deparses it inside the index's
+    definition: a column, a constant or a function call as is, any other expression
+    parenthesized."""
+    if _is_call(text):
+        return text
+    if re.fullmatch(r'[a-z_][a-z0-9_$]*|"([^"]|"")+"|\d+(\.\d+)?|\'([^\']|\'\')*\'', text):
+        return text     # a column or a constant
+    return f"({text})"
+
+
+def _is_call(text: str) -> bool:
+    return bool(_CALL.fullmatch(text)) and _balanced(text[text.index("("):])
+
+
+def _balanced(text: str) -> bool:
+    """Whether ``(...)`` is one parenthesized group (``f(a) + g(b)`` is not a call)."""
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0 and i < len(text) - 1:
+            return False
+    return depth == 0
 
 
 _table("pg_index", "indexrelid indrelid indnatts indnkeyatts indisunique indnullsnotdistinct "
@@ -673,25 +715,42 @@ def view_defs(root) -> dict[int, str]:
 def index_columns(root) -> dict[tuple[int, int], str]:
     """(index oid, key position from 1) -> the key's column name: what
     ``pg_get_indexdef(oid, n, pretty)`` prints for n > 0 (pgjdbc's getIndexInfo)."""
-    return {(relation_oid("i", ix.name), k + 1): version.schema.columns[i].name
-            for version in root.tables.values()
-            for ix in (*version.schema.uniques, *version.schema.indexes)
-            for k, i in enumerate(ix.columns)}
+    out = {}
+    for version in root.tables.values():
+        s = version.schema
+        for ix in (*s.uniques, *s.indexes):
+            parts = [text if pos is not None else deparse_wrapped(text)
+                     for text, pos in index_key_parts(s, ix)] + [
+                s.columns[i].name for i in getattr(ix, "include", ())]
+            for k, text in enumerate(parts):
+                out[(relation_oid("i", ix.name), k + 1)] = text
+    return out
 
 
-def index_defs(root) -> dict[int, str]:
-    """index oid -> ``CREATE [UNIQUE] INDEX name ON public.t USING btree (cols)``."""
+def index_defs(root, pretty: bool = False) -> dict[int, str]:
+    """index oid -> ``CREATE [UNIQUE] INDEX name ON public.t USING btree (cols)``; with
+    ``pretty`` (pg_get_indexdef(oid, 0, true): psql's ``\\d``) one level of parentheses
+    less around expressions and the predicate, as PostgreSQL prints it."""
     out = {}
     for name, version in sorted(root.tables.items()):
         s = version.schema
         for ix in list(s.uniques) + list(s.indexes):
             unique = getattr(ix, "primary", False) or getattr(ix, "unique", True)
             method = "btree"
-            cols = ", ".join(s.columns[i].name for i in ix.columns)
+            # a key that is not a column or a call gets parentheses of its own: ((a + b)),
+            # pretty: (a + b)
+            cols = ", ".join(text if pos is not None or _is_call(text) else
+                             f"({text if pretty else deparse_wrapped(text)})"
+                             for text, pos in index_key_parts(s, ix))
+            include = getattr(ix, "include", ())
+            if include:
+                cols += ") INCLUDE (" + ", ".join(s.columns[i].name for i in include)
+            pred = getattr(ix, "predicate", None)
+            where = "" if pred is None else f" WHERE {pred if pretty else deparse_wrapped(pred)}"
             schema, bare = split(name, root.auth.schemas)
             out[relation_oid("i", ix.name)] = (f"CREATE {'UNIQUE ' if unique else ''}INDEX "
                                               f"{split(ix.name, root.auth.schemas)[1]} ON "
-                                              f"{schema}.{bare} USING {method} ({cols})")
+                                              f"{schema}.{bare} USING {method} ({cols}){where}")
     return out
 
 

@@ -840,7 +840,11 @@ class ClusterConnection(SelectPlanning, WriteRouting):
                 placed_by = set(info.key or info.columns)
                 keys = list(version.schema.uniques) + [
                     ix for ix in version.schema.indexes if ix.unique]
-                if any(not placed_by <= {cols[i] for i in u.columns} for u in keys):
+                # (an index on lower(email) is not placed by email: only whole-column key
+                # parts keep equal keys on one shard)
+                schema = version.schema
+                if any(not placed_by <= {cols[i] for i in schema.key_columns(u)}
+                       for u in keys):
                     if info.explicit:
                         raise errors.sql_error(
                             "0A000", "unique constraint on partitioned table must include "
@@ -946,7 +950,7 @@ class ClusterConnection(SelectPlanning, WriteRouting):
             pk_cols = [cols[i] for i in pk.columns] if pk is not None else []
             part = key if key is not None else pk_cols
             uniques = [[cols[i] for i in u.columns] for u in schema.uniques] + [
-                [cols[i] for i in ix.columns] for ix in schema.indexes if ix.unique]
+                [cols[i] for i in schema.key_columns(ix)] for ix in schema.indexes if ix.unique]
             if key is not None:
                 missing = [k for k in key if k not in cols]
                 if missing:

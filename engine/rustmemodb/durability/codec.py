@@ -136,7 +136,12 @@ def validate_schema(schema: Any) -> None:
               and _str(fk.on_delete) and _str(fk.on_update)
               and isinstance(fk.validated, bool), "foreign key")
     for ix in schema.indexes:
-        _need(_positions(ix.columns, n) and isinstance(ix.unique, bool), "index")
+        # (a keyed index on constants reads no column: ``UNIQUE ((1))``, one row at most)
+        _need((_positions(ix.columns, n) or (ix.exprs and ix.columns == ()))
+              and isinstance(ix.unique, bool)
+              and isinstance(ix.exprs, tuple) and all(map(_str, ix.exprs))
+              and (ix.predicate is None or _str(ix.predicate))
+              and (ix.include == () or _positions(ix.include, n)), "index")
 
 
 def class_path(obj: Any) -> str:

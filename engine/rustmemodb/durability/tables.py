@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..storage.index import UniqueIndex
-from ..storage.index_build import unique_from_arrays
+from ..storage.index_build import unique_from_arrays, unique_from_table
 from ..storage.pmap import PMap
 from ..storage.table import Chunk, TableVersion, Tail
 from .. import types
@@ -202,7 +202,11 @@ def rebuild_indexes(version: TableVersion, specs: list[dict]) -> TableVersion:
     for group in groups.values():
         for name, index in group.items():
             arrays = [live.column(c) for c in index.columns]
-            if isinstance(index, UniqueIndex):
+            if isinstance(index, UniqueIndex) and index.keyed:
+                built, dup = unique_from_table(index, live, rowids)
+                if dup is not None:
+                    raise data_corrupted(f'duplicate key {dup!r} in unique index "{name}"')
+            elif isinstance(index, UniqueIndex):
                 built = _build_unique(name, index.columns, arrays, rowids)
             else:
                 built = index.with_entries(arrays, rowids)

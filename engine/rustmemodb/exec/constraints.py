@@ -163,7 +163,7 @@ def parent_index(parent_version, fk):
     positions = tuple(schema.position(n) for n in fk.ref_columns)
     for index in parent_version.indexes.values():
         cols = tuple(index.columns)
-        if sorted(cols) == sorted(positions):
+        if not index.keyed and sorted(cols) == sorted(positions):
             # map our key order (fk.columns order = ref_columns order) to the index's order
             order = [positions.index(c) for c in cols]
             return index, order

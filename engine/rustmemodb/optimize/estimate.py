@@ -60,7 +60,8 @@ class ColumnStats:
 
 def column_stats(version, col: int) -> ColumnStats:
     rows = version.live_rows
-    unique = any(tuple(ix.columns) == (col,) for ix in version.indexes.values())
+    unique = any(tuple(ix.columns) == (col,) and not ix.keyed
+                 for ix in version.indexes.values())
     for ix in version.ordered.values():
         if ix.columns[0] == col:
             n, lo, hi = ix.stats()

@@ -111,20 +111,69 @@ def _choose(scan: LogicalScan, root) -> LogicalNode:
     parts = conjuncts(scan.filter)
     preds = [(i, _sargable(p, width)) for i, p in enumerate(parts)]
     preds = [(i, s) for i, s in preds if s is not None]
-    if not preds:
+    keyed = list(_expression_candidates(version, parts))
+    if not preds and not keyed:
         return scan
     n = max(version.live_rows, 1)
     best = None   # (cost, lookup, consumed conjunct positions)
-    for cand in _candidates(version, preds, n):
+    for cand in keyed + list(_candidates(version, preds, n)):
         if best is None or cand[0] < best[0]:
             best = cand
     if best is None or best[0] >= SCAN_FIXED_US + SCAN_ROW_US * n:
         return scan
     _, lookup, used = best
-    names = tuple(version.schema.columns[c].name for c in lookup.columns)
+    index = version.indexes.get(lookup.index) if lookup.kind == "unique" else None
+    names = (index.keyer.text,) if index is not None and index.keyed else \
+        tuple(version.schema.columns[c].name for c in lookup.columns)
     lookup = dataclasses.replace(lookup, column_names=names)
     rest = _and([p for i, p in enumerate(parts) if i not in used], scan.filter)
     return dataclasses.replace(scan, index_lookup=lookup, filter=rest)
+
+
+def _expression_candidates(version, parts: list[Expr]):
+    """Point lookups in a unique index on an expression: ``lower(email) = $1`` against
+    ``UNIQUE (lower(email))``, or in a partial one when the filter implies its predicate
+    (has each of its ANDed parts: ``email = $1 AND NOT deleted`` against ``UNIQUE (email)
+    WHERE NOT deleted``; the index holds only the rows the predicate accepts). The
+    conjuncts stay in the filter, which checks the fetched row with SQL's equality."""
+    have = None
+    for name, ix in version.indexes.items():
+        if not ix.keyed or len(ix.keyer.exprs) != 1:
+            continue
+        if ix.keyer.pred_expr is not None:
+            if have is None:
+                have = {_shape(p) for p in parts}
+            need = {_shape(p) for p in conjuncts(ix.keyer.pred_expr)}
+            if None in need or not need <= have:
+                continue
+        shape = _shape(ix.keyer.exprs[0])
+        if shape is None:
+            continue
+        for e in parts:
+            if not (isinstance(e, Call) and e.fn == "eq" and len(e.args) == 2):
+                continue
+            for a, b in (e.args, e.args[::-1]):
+                if _shape(a) == shape and b.type in (a.type, "NULL", "UNKNOWN") \
+                        and is_key_expr(b):
+                    yield (1.0, IndexLookup(name, "unique", tuple(ix.columns), "eq", (b,),
+                                            est=1.0), set())
+                    break
+
+
+def _shape(e: Expr):
+    """An expression's structure with column references by position only (a filter's
+    ColRef may carry another name than the index's), or None for other node kinds."""
+    if isinstance(e, ColRef):
+        return ("col", e.index)
+    if isinstance(e, Const):
+        return ("const", e.value, e.type)
+    if isinstance(e, Call):
+        args = tuple(_shape(a) for a in e.args)
+        return None if None in args else ("call", e.fn, e.type, args)
+    if type(e).__name__ == "Cast":
+        inner = _shape(e.arg)
+        return None if inner is None else ("cast", e.type, inner)
+    return None
 
 
 def _candidates(version, preds, n):
@@ -132,6 +181,8 @@ def _candidates(version, preds, n):
     for i, (col, op, key) in preds:
         by_col.setdefault(col, []).append((i, op, key))
     for name, ix in version.indexes.items():
+        if ix.keyed:    # its key is an expression of the columns, not the columns
+            continue
         cols = tuple(ix.columns)
         eqs = [_first(by_col.get(c, ()), "eq") for c in cols]
         if all(e is not None for e in eqs):

@@ -47,8 +47,8 @@ def use_index_join(plan: LogicalNode, root=None) -> LogicalNode:
     version = root.tables.get(right.table)
     if not isinstance(key, ColRef) or version is None:
         return plan
-    name = next((n for n, ix in version.indexes.items() if tuple(ix.columns) == (key.index,)),
-                None)
+    name = next((n for n, ix in version.indexes.items()
+                 if not ix.keyed and tuple(ix.columns) == (key.index,)), None)
     if name is None:
         return plan
     probes = estimate(plan.left, root)

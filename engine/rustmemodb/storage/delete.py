@@ -78,8 +78,8 @@ class DeleteMixin:
         # Unique indexes drop many keys by flagging the rowids (UniqueIndex.gone), with no
         # key read or dict copy; few keys go into the delta as tombstones.
         few = len(ids) <= min((len(ix.base) for ix in base.indexes.values()), default=0) // 8
-        key_cols = sorted({c for ix in base.indexes.values() for c in ix.columns}) \
-            if few else []
+        key_cols = sorted({c for ix in base.indexes.values() if not ix.keyed
+                           for c in ix.columns}) if few else []
         parts: dict[int, list] = {c: [] for c in key_cols}
         gone, touched = [], []
         for i, lo, hi in split_by_chunk(firsts, ids):
@@ -102,8 +102,11 @@ class DeleteMixin:
         gone_ids = np.concatenate(gone)
         indexes = base.indexes
         if indexes and few:
-            indexes = {name: unique_without(ix, key_list(
-                [pa.concat_arrays(parts[c]) for c in ix.columns])) for name, ix in indexes.items()}
+            # (a keyed index's keys are computed from whole rows: its rowids are flagged)
+            indexes = {name: ix.without_rowids(gone_ids) if ix.keyed else
+                       unique_without(ix, key_list([pa.concat_arrays(parts[c])
+                                                    for c in ix.columns]))
+                       for name, ix in indexes.items()}
         elif indexes:
             indexes = {name: ix.without_rowids(gone_ids) for name, ix in indexes.items()}
         ordered = base.ordered

@@ -46,6 +46,7 @@ def storable(key: object) -> bool:
 
 class UniqueIndex:
     __slots__ = ("name", "columns", "base", "delta", "_job", "gone")
+    keyed = False    # True: the key is computed from the row (KeyedUniqueIndex)
 
     def __init__(self, name: str, columns: tuple[int, ...], base: dict | None = None,
                  delta: PMap = _EMPTY_MAP, gone=None) -> None:
@@ -83,7 +84,7 @@ class UniqueIndex:
         if old is not None:
             gone[:len(old)] = old
         gone[rowids] = True
-        new = UniqueIndex(self.name, self.columns, self.base, self.delta, gone)
+        new = self._like(self.base, self.delta, gone)
         new._job = self._job
         return new
 
@@ -124,7 +125,7 @@ class UniqueIndex:
         return self._with_delta(_applied(self.delta, added, removed))
 
     def _with_delta(self, delta: PMap) -> "UniqueIndex":
-        new = UniqueIndex(self.name, self.columns, self.base, delta, self.gone)
+        new = self._like(self.base, delta, self.gone)
         n = len(delta)
         if n <= _MIN_FOLD:
             return new
@@ -142,8 +143,7 @@ class UniqueIndex:
         """A write while a fold job runs: the delta as always, the job told what changed
         since it started, and one step further."""
         job = self._job
-        new = UniqueIndex(self.name, self.columns, self.base,
-                          _applied(self.delta, added, removed), self.gone)
+        new = self._like(self.base, _applied(self.delta, added, removed), self.gone)
         new._job = job.recorded(_applied(job.since, added, removed))
         return new._job.advanced(new)
 
@@ -162,7 +162,16 @@ class UniqueIndex:
             base.update(delta.items())
         if self.gone is not None:
             drop_gone(base, self.gone)
-        return UniqueIndex(self.name, self.columns, base)
+        return self._like(base)
+
+    def _like(self, base: dict, delta: PMap = _EMPTY_MAP, gone=None) -> "UniqueIndex":
+        """A new version of this index (same name, key and class) over these entries."""
+        return UniqueIndex(self.name, self.columns, base, delta, gone)
+
+    def rebuilt(self, keys: list, rowids: list) -> tuple["UniqueIndex", object | None]:
+        """This index over just these keys: (index, first duplicate key or None)."""
+        index, dup = UniqueIndex.build(self.name, self.columns, keys, rowids)
+        return self._like(index.base), dup
 
     @classmethod
     def build(cls, name: str, columns: tuple[int, ...], keys: list, rowids: list
@@ -177,6 +186,32 @@ class UniqueIndex:
                 dup = key
             base[key] = rowid
         return cls(name, columns, base), dup
+
+
+class KeyedUniqueIndex(UniqueIndex):
+    """A unique index whose key is computed from the row (an index on expressions, or a
+    partial one): ``keyer(row)`` is the key, or None for a row the index leaves out (a
+    partial index's predicate is not true for it), and ``keyer.keys(table)`` the keys of
+    an Arrow table's rows. ``columns`` lists the columns the key and predicate read."""
+    __slots__ = ("keyer",)
+    keyed = True
+
+    def __init__(self, name: str, columns: tuple[int, ...], keyer, base: dict | None = None,
+                 delta: PMap = _EMPTY_MAP, gone=None) -> None:
+        super().__init__(name, columns, base, delta, gone)
+        self.keyer = keyer
+
+    def key_of(self, row: tuple) -> object:
+        return self.keyer(row)
+
+    def _like(self, base: dict, delta: PMap = _EMPTY_MAP, gone=None) -> "UniqueIndex":
+        return KeyedUniqueIndex(self.name, self.columns, self.keyer, base, delta, gone)
+
+    def with_keyer(self, columns: tuple[int, ...], keyer) -> "KeyedUniqueIndex":
+        """The same entries under a changed schema (DROP COLUMN moved the positions)."""
+        new = KeyedUniqueIndex(self.name, columns, keyer, self.base, self.delta, self.gone)
+        new._job = self._job
+        return new
 
 
 def drop_gone(base: dict, gone) -> None:

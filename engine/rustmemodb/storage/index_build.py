@@ -35,6 +35,16 @@ def unique_from_arrays(name: str, columns: tuple, arrays: list, rowids: np.ndarr
     return UniqueIndex(name, columns, base), None
 
 
+def unique_from_table(template: UniqueIndex, table, rowids: np.ndarray
+                      ) -> tuple[UniqueIndex, object | None]:
+    """(``template``'s kind of index over the rows of ``table`` (this table's columns),
+    first duplicate key or None): keyed indexes compute their keys from the rows."""
+    if not template.keyed:
+        return unique_from_arrays(template.name, template.columns,
+                                  [table.column(c) for c in template.columns], rowids)
+    return template.rebuilt(template.keyer.keys(table), rowids.tolist())
+
+
 def first_clash(existing: UniqueIndex, fresh: UniqueIndex) -> object | None:
     """A key of ``fresh`` that ``existing`` already holds, or None."""
     for key in existing.base.keys() & fresh.base.keys():

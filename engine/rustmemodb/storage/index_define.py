@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from .. import errors
 from .evolve import replace as evolve
-from .index import OrderedIndex, UniqueIndex
-from .index_build import unique_from_arrays
+from .index import KeyedUniqueIndex, OrderedIndex, UniqueIndex
+from .index_build import unique_from_arrays, unique_from_table
 from .schema import IndexDef
 
 
@@ -21,10 +21,12 @@ def build_indexes(version, definition: IndexDef) -> tuple[UniqueIndex | None, Or
     """The indexes ``definition`` stands for, over the version's live rows (read once):
     for a unique key its hash index (23505 on duplicates), and for every index the
     ordered one (a unique key's ordered twin: see TableVersion.empty)."""
-    version.schema.check_indexable(definition.columns)
+    schema = version.schema
+    if definition.keyed:
+        return _build_keyed(version, definition), None
+    schema.check_indexable(definition.columns)
     data = version.to_arrow(with_rowid=True)
     rowids = data.column(data.num_columns - 1).to_numpy()
-    schema = version.schema
     columns = [data.column(c) for c in definition.columns]
     unique = None
     if definition.unique:
@@ -40,11 +42,41 @@ def build_indexes(version, definition: IndexDef) -> tuple[UniqueIndex | None, Or
     return unique, ordered
 
 
+def _build_keyed(version, definition: IndexDef) -> KeyedUniqueIndex | None:
+    """A keyed index's hash index over the live rows (None for a non-unique one: it has
+    no structure, see IndexDef); 23505 naming the key as PostgreSQL does on duplicates."""
+    if not definition.unique:
+        return None
+    data = version.to_arrow(with_rowid=True)
+    rowids = data.column(data.num_columns - 1).to_numpy()
+    template = KeyedUniqueIndex(definition.name, definition.columns,
+                                version.schema.keyer(definition))
+    unique, dup = unique_from_table(template, data, rowids)
+    if dup is not None:
+        shown = ", ".join(map(_show, dup)) if isinstance(dup, tuple) else _show(dup)
+        raise errors.sql_error("23505", f'could not create unique index "{definition.name}"',
+                               detail=f"Key ({key_text(definition)})=({shown}) is duplicated.")
+    return unique
+
+
+def key_text(definition: IndexDef) -> str:
+    """A keyed index's key as PostgreSQL names it in messages: ``lower(email)``."""
+    return ", ".join(definition.exprs)
+
+
 def _show(v) -> str:
     return "null" if v is None else str(v)
 
 
 def with_index(version, definition: IndexDef):
+    if definition.keyed:
+        schema = version.schema.with_(indexes=version.schema.indexes + (definition,))
+        unique = _build_keyed(evolve(version, schema=schema), definition)
+        if unique is None:
+            return evolve(version, schema=schema)
+        indexes = dict(version.indexes)
+        indexes[definition.name] = unique
+        return evolve(version, schema=schema, indexes=indexes)
     unique, plain = build_indexes(version, definition)
     schema = version.schema.with_(indexes=version.schema.indexes + (definition,))
     ordered = dict(version.ordered)

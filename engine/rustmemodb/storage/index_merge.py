@@ -319,7 +319,7 @@ class HashFoldJob:
 
     def advanced(self, index):
         """``index`` (a new version carrying this job) one step further, or finished."""
-        from .index import TOMBSTONE, UniqueIndex
+        from .index import TOMBSTONE
         builder = self.builder
         with builder.lock:
             owner = builder.done == self.steps
@@ -327,14 +327,12 @@ class HashFoldJob:
                 builder.fill(HASH_STEP, TOMBSTONE)
                 builder.done += 1
         if not owner:   # another version advanced the shared builder: restart privately
-            restarted = HashFoldJob.start(UniqueIndex(index.name, index.columns, index.base,
-                                                      self.d0, index.gone))
+            restarted = HashFoldJob.start(index._like(index.base, self.d0, index.gone))
             job = HashFoldJob(self.d0, self.since, restarted.builder, 0)
             index._job = job
             return index
         if builder.complete:
             # (entries flagged gone stay in the new base, filtered as before)
-            return UniqueIndex(index.name, index.columns, builder.result(), self.since,
-                               index.gone)
+            return index._like(builder.result(), self.since, index.gone)
         index._job = HashFoldJob(self.d0, self.since, builder, self.steps + 1)
         return index

@@ -12,7 +12,7 @@ from ..lazy_import import arrow as pa, compute as pc, numpy as np
 from .. import errors
 from ..types import py_values
 from .index import UniqueIndex, storable
-from .index_build import first_clash, unique_from_arrays
+from .index_build import first_clash, unique_from_table
 
 
 class IndexUpkeepMixin:
@@ -129,8 +129,7 @@ class IndexUpkeepMixin:
             return self.indexes
         out = dict(self.indexes)
         for name, index in self.indexes.items():
-            fresh, dup = unique_from_arrays(name, index.columns,
-                                            [table.column(c) for c in index.columns], rowids)
+            fresh, dup = unique_from_table(index, table, rowids)
             empty = not index.base and not len(index.delta)
             if dup is None and not empty:
                 dup = first_clash(index, fresh)
@@ -148,7 +147,8 @@ class IndexUpkeepMixin:
         return out
 
     def _unique_violation(self, index: UniqueIndex, key: object) -> errors.Error:
-        cols = ", ".join(self.schema.columns[c].name for c in index.columns)
+        cols = index.keyer.text if index.keyed else \
+            ", ".join(self.schema.columns[c].name for c in index.columns)
         shown = ", ".join(map(_show, key)) if isinstance(key, tuple) else _show(key)
         return errors.sql_error(
             "23505", f'duplicate key value violates unique constraint "{index.name}"',

@@ -90,11 +90,37 @@ class ForeignKey:
 
 @dataclass(frozen=True)
 class IndexDef:
-    """CREATE [UNIQUE] INDEX: unique ones are hash indexes, others ordered (storage/index.py)."""
+    """CREATE [UNIQUE] INDEX: unique ones are hash indexes, others ordered (storage/index.py).
+
+    An index on expressions (``lower(email)``), or a partial UNIQUE index, is *keyed*:
+    ``exprs`` holds its key parts as SQL text over the table's columns (a plain column
+    part is the column's quoted name) and ``columns`` then lists every column the parts
+    and the predicate read (for DROP COLUMN, and for UPDATEs that cannot change the key).
+    Its key is computed per row by ``TableSchema.keyer``; a unique one is a hash index
+    holding only the rows the predicate accepts. A non-unique keyed index is a definition
+    only (no structure: queries scan, which gives the same answers)."""
     name: str
     columns: tuple[int, ...]
     unique: bool = False
     comment: str | None = field(default=None, compare=False)   # COMMENT ON INDEX
+    exprs: tuple[str, ...] = ()         # keyed: the key parts' SQL; () the key is ``columns``
+    predicate: str | None = None        # CREATE INDEX ... WHERE: the predicate's SQL
+    include: tuple[int, ...] = ()       # INCLUDE (...): stored, no part of the key
+
+    @property
+    def keyed(self) -> bool:
+        return bool(self.exprs)
+
+
+# The compiler of keyed indexes' key functions: (schema, IndexDef) -> key function, set
+# once by the database module (rustmemodb/index_keys.py binds SQL, which storage may not
+# import). A key function maps a row tuple to its key, or None when the index leaves the
+# row out, and has ``keys(arrow_table)`` for many rows.
+_KEY_COMPILER: list = [None]
+
+
+def set_key_compiler(compile_keyer) -> None:
+    _KEY_COMPILER[0] = compile_keyer
 
 
 @dataclass(frozen=True)
@@ -109,11 +135,21 @@ class TableSchema:
     # CREATE MATERIALIZED VIEW: the defining query (REFRESH runs it again); None: a table
     matview_sql: str | None = None
     _positions: dict = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+    _keyers: dict = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_positions", {c.name: i for i, c in enumerate(self.columns)})
-        for key in list(self.uniques) + list(self.indexes):
+        object.__setattr__(self, "_keyers", {})
+        for key in list(self.uniques) + [d for d in self.indexes if not d.keyed]:
             self.check_indexable(key.columns)
+
+    def keyer(self, definition: IndexDef):
+        """The key function of keyed index ``definition`` over this schema's columns,
+        compiled once per schema object (a schema is immutable: ALTER makes a new one)."""
+        fn = self._keyers.get(definition.name)
+        if fn is None:
+            fn = self._keyers[definition.name] = _KEY_COMPILER[0](self, definition)
+        return fn
 
     def check_indexable(self, columns) -> None:
         """Indexes hash and sort scalars: a key on an array column is ``0A000``."""
@@ -125,6 +161,20 @@ class TableSchema:
 
     def position(self, name: str) -> int | None:
         return self._positions.get(name)
+
+    def key_part_positions(self, definition: IndexDef) -> list[int | None]:
+        """Per key part of an index: its column's position, None for an expression."""
+        if not definition.keyed:
+            return list(definition.columns)
+        return [self.position(t[1:-1].replace('""', '"') if t.startswith('"') else t)
+                for t in definition.exprs]
+
+    def key_columns(self, definition) -> tuple[int, ...]:
+        """The columns that are whole key parts of an index or constraint (what a sharded
+        table's unique key must include its partition columns among)."""
+        if not getattr(definition, "keyed", False):
+            return tuple(definition.columns)
+        return tuple(p for p in self.key_part_positions(definition) if p is not None)
 
     @property
     def names(self) -> list[str]:

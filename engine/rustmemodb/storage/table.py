@@ -69,7 +69,7 @@ from .chunk import CHUNK_ROWS, Chunk, row_getter, rows_to_batch
 from .compact import COMPACT_DEAD_SHARE, CompactMixin, coalesce
 from .delete import SPARSE_DELETE, DeleteMixin
 from .evolve import EMPTY_MAP, EMPTY_PATCHES, replace
-from .index import OrderedIndex, UniqueIndex
+from .index import KeyedUniqueIndex, OrderedIndex, UniqueIndex
 from .index_upkeep import IndexUpkeepMixin
 from .lookup import LookupMixin
 from .patches import DELETED, PATCH_FOLD, PatchMixin
@@ -107,7 +107,10 @@ class TableVersion(LookupMixin, ScanMixin, WriteMixin, DeleteMixin, IndexUpkeepM
         same name for ranges and ORDER BY ... LIMIT, as a B-tree serves both."""
         indexes, ordered = {}, {}
         defs = [(u.name, u.columns, True) for u in schema.uniques] + \
-            [(d.name, d.columns, d.unique) for d in schema.indexes]
+            [(d.name, d.columns, d.unique) for d in schema.indexes if not d.keyed]
+        for d in schema.indexes:
+            if d.keyed and d.unique:     # a hash index only (see IndexDef)
+                indexes[d.name] = KeyedUniqueIndex(d.name, d.columns, schema.keyer(d))
         for name, columns, unique in defs:
             if unique:
                 indexes[name] = UniqueIndex(name, columns)

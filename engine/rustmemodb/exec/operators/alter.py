@@ -127,8 +127,12 @@ def _drop_column(txn, ctx, version, step: DropColumn):
     remap = {old: (old if old < pos else old - 1) for old in range(len(schema.columns)) if old != pos}
     new = map_chunks(version, lambda b: b.remove_column(pos), step.schema)
     live = {u.name for u in step.schema.uniques} | {d.name for d in step.schema.indexes}
-    indexes = {k: UniqueIndex(ix.name, tuple(remap[c] for c in ix.columns), ix.base, ix.delta,
-                             ix.gone)
+    defs = {d.name: d for d in step.schema.indexes}
+    # (a keyed index's key function is compiled again for the moved positions; its keys,
+    # computed from values that did not change, stay)
+    indexes = {k: ix.with_keyer(defs[k].columns, step.schema.keyer(defs[k])) if ix.keyed
+               else UniqueIndex(ix.name, tuple(remap[c] for c in ix.columns), ix.base,
+                                ix.delta, ix.gone)
                for k, ix in new.indexes.items() if k in live}
     ordered = {k: ix.with_columns(tuple(remap[c] for c in ix.columns))
                for k, ix in new.ordered.items() if k in live}
@@ -214,9 +218,11 @@ def rebuild_indexes_on(version, pos: int):
     indexes, ordered = dict(version.indexes), dict(version.ordered)
     touched = {name: ix.columns for group in (version.indexes, version.ordered)
                for name, ix in group.items() if pos in ix.columns}
+    defs = {d.name: d for d in version.schema.indexes}
     for name, columns in touched.items():   # a unique key and its ordered twin together
-        unique, plain = build_indexes(version, IndexDef(name, tuple(columns),
-                                                        name in version.indexes))
+        keyed = defs.get(name)
+        unique, plain = build_indexes(version, keyed if keyed is not None and keyed.keyed else
+                                      IndexDef(name, tuple(columns), name in version.indexes))
         if unique is not None:
             indexes[name] = unique
         if name in version.ordered:

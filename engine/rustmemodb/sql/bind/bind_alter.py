@@ -130,7 +130,11 @@ def drop_column(schema, node: exp.Drop, steps: list) -> TableSchema:
     new = schema.with_(
         columns=columns,
         uniques=tuple(_remapped(u, remap) for u in schema.uniques if keep(u.columns)),
-        indexes=tuple(_remapped(d, remap) for d in schema.indexes if keep(d.columns)),
+        # an index reading the column (key, expression or predicate) goes with it, as in
+        # PostgreSQL; INCLUDE columns are part of the index too
+        indexes=tuple(_remapped(d, remap) for d in schema.indexes
+                      if keep(d.columns) and keep(d.include)
+                      and not (d.predicate and name in _identifiers(d.predicate))),
         foreign_keys=tuple(_remapped(f, remap) for f in schema.foreign_keys if keep(f.columns)),
         checks=tuple(c for c in schema.checks if name not in _identifiers(c.sql)))
     steps.append(DropColumn(pos, name, bool(node.args.get("cascade")), new))
@@ -138,7 +142,10 @@ def drop_column(schema, node: exp.Drop, steps: list) -> TableSchema:
 
 
 def _remapped(obj, remap):
-    return dataclasses.replace(obj, columns=tuple(remap[c] for c in obj.columns))
+    out = dataclasses.replace(obj, columns=tuple(remap[c] for c in obj.columns))
+    if getattr(obj, "include", ()):
+        out = dataclasses.replace(out, include=tuple(remap[c] for c in obj.include))
+    return out
 
 
 def _identifiers(sql: str) -> set[str]:
@@ -148,6 +155,9 @@ def _identifiers(sql: str) -> set[str]:
 
 # ---- RENAME ----------------------------------------------------------------------------------
 
+_INDEX_SQL = {"normalize_functions": "lower"}   # as bind_index.expr_sql spells it
+
+
 def rename_column(schema, old: str, new: str, steps: list) -> TableSchema:
     pos = _position(schema, old)
     if schema.position(new) is not None:
@@ -156,19 +166,25 @@ def rename_column(schema, old: str, new: str, steps: list) -> TableSchema:
                     for i, c in enumerate(schema.columns))
     checks = tuple(type(c)(c.name, _rename_in_sql(c.sql, old, new)) for c in schema.checks)
     fks = tuple(f.with_ref_column_renamed(schema.name, old, new) for f in schema.foreign_keys)
-    out = schema.with_(columns=columns, checks=checks, foreign_keys=fks)
+    # an index's expressions and predicate name the column too (PostgreSQL stores them
+    # parsed; the text here is rewritten as a CHECK's is)
+    indexes = tuple(dataclasses.replace(
+        d, exprs=tuple(_rename_in_sql(e, old, new, **_INDEX_SQL) for e in d.exprs),
+        predicate=d.predicate and _rename_in_sql(d.predicate, old, new, **_INDEX_SQL))
+        for d in schema.indexes)
+    out = schema.with_(columns=columns, checks=checks, foreign_keys=fks, indexes=indexes)
     steps.append(RenameColumn(old, new, out))
     return out
 
 
-def _rename_in_sql(sql: str, old: str, new: str) -> str:
+def _rename_in_sql(sql: str, old: str, new: str, **style) -> str:
     node = parse_one(f"SELECT {sql}").expressions[0]
 
     def swap(n):
         if isinstance(n, exp.Column) and n.name == old:
             return exp.column(new)
         return n
-    return node.transform(swap).sql(dialect="postgres")
+    return node.transform(swap).sql(dialect="postgres", **style)
 
 
 # ---- ALTER COLUMN ---------------------------------------------------------------------------

@@ -178,7 +178,7 @@ def bind_reference(stmt, table: str, columns: tuple, ref, all_columns, name=None
 def unique_keys(schema) -> list[tuple]:
     """Column-position tuples that are unique: PRIMARY KEY, UNIQUE, unique indexes."""
     keys = [tuple(u.columns) for u in schema.uniques]
-    keys += [tuple(d.columns) for d in schema.indexes if d.unique]
+    keys += [tuple(d.columns) for d in schema.indexes if d.unique and not d.keyed]
     return keys
 
 

@@ -7,6 +7,13 @@ CREATE INDEX never existed and forks that never saw it share nothing new.
 
 Index names share one namespace with tables, views and constraint indexes
 (PostgreSQL's relation names): a clash is ``42P07``.
+
+A key of plain columns is a column index; a key with an expression (``lower(email)``),
+or a partial UNIQUE index, is *keyed* (storage/schema.py ``IndexDef``): its parts and
+predicate are kept as SQL text, checked here as PostgreSQL checks them (only the row's
+columns and immutable built-in functions: ``42P17``), and bound again by
+``bind_key_parts`` whenever the key function is compiled (index_keys.py). ``INCLUDE``
+columns are stored with the definition and shown; they take no part in the key.
 """
 from __future__ import annotations
 
@@ -15,9 +22,12 @@ from sqlglot import exp
 from ... import errors
 from ...plan.ddl import LogicalCreateIndex, LogicalDropIndex
 from ...storage.root import relation_exists
+from ...plan.expr import Param
 from ...storage.schema import IndexDef
-from ..parse import position_of
+from ..parse import parse_one, position_of
+from .bind_expr import ExprBinder
 from .bind_select import bind_query
+from .scope import Scope
 
 
 # Operator classes an index on a plain column may name: the btree defaults and the
@@ -42,7 +52,7 @@ def bind_create_index(stmt, node: exp.Create):
     version = stmt.table(table_node.name, position_of(table_node))
     schema = version.schema
     params = index.args.get("params")
-    columns = []
+    parts: list[exp.Expression] = []
     for item in (params.args.get("columns") or []) if params is not None else []:
         col = item.this if isinstance(item, exp.Ordered) else item
         if isinstance(col, exp.Opclass):
@@ -51,41 +61,118 @@ def bind_create_index(stmt, node: exp.Create):
             # the index here is the column's own, and LIKE 'prefix%' scans as before
             _check_opclass(col)
             col = col.this
-        if not isinstance(col, exp.Column):
-            raise errors.not_supported("indexes on expressions",
-                                       hint="Index plain columns: CREATE INDEX i ON t (a, b).")
-        pos = schema.position(col.name)
-        if pos is None:
+        while isinstance(col, exp.Paren):
+            col = col.this
+        if isinstance(col, exp.Column) and schema.position(col.name) is None:
             raise errors.sql_error("42703", f'column "{col.name}" does not exist',
                                    position=position_of(col))
-        columns.append(pos)
-    if not columns:
+        parts.append(col)
+    if not parts:
         raise errors.syntax_error("CREATE INDEX needs at least one column")
-    name = index.name or _default_name(schema, columns, stmt.root)
     unique = bool(node.args.get("unique"))
     where = params.args.get("where") if params is not None else None
-    if where is not None:
-        _partial(stmt, table_node, where, unique)
-    if_not_exists = bool(node.args.get("exists"))
-    return LogicalCreateIndex([], schema.name, IndexDef(name, tuple(columns), unique),
-                              if_not_exists)
-
-
-def _partial(stmt, table_node: exp.Table, where: exp.Expression, unique: bool) -> None:
-    """``CREATE INDEX ... WHERE pred`` (Django's ``Index(condition=...)``, Rails' ``where:``):
-    the predicate is checked as PostgreSQL checks it, then the index covers every row, which
-    answers the same queries (an index only ever narrows which rows are read). A partial
-    UNIQUE index would have to leave the other rows out of the key: 0A000."""
-    if unique:
-        raise errors.not_supported(
-            "partial unique indexes (CREATE UNIQUE INDEX ... WHERE)", position=position_of(where),
-            hint="Keep the key unique over all rows, or check it in the application.")
     pred = where.this if isinstance(where, exp.Where) else where
-    bind_query(stmt, exp.select("1").from_(table_node.copy()).where(pred.copy()), None)
+    include = _include(schema, params.args.get("include") or [] if params is not None else [])
+    plain = all(isinstance(p, exp.Column) for p in parts)
+    predicate = None
+    if pred is not None:
+        bind_query(stmt, exp.select("1").from_(table_node.copy()).where(pred.copy()), None)
+        predicate = expr_sql(pred)
+        bind_key_parts(stmt, schema, (), predicate,      # 42P17 for now(), random()
+                       compiled=not plain or unique)
+    if plain and (predicate is None or not unique):
+        # a key of plain columns: the column index (a partial one covers every row,
+        # which answers the same queries: an index only ever narrows what is read)
+        columns = tuple(schema.position(p.name) for p in parts)
+        name = index.name or _default_name(schema, [schema.columns[c].name for c in columns],
+                                           stmt.root)
+        definition = IndexDef(name, columns, unique, predicate=predicate, include=include)
+    else:
+        exprs = tuple(expr_sql(p) for p in parts)
+        bind_key_parts(stmt, schema, exprs, predicate)
+        reads = sorted({schema.position(c.name) for p in parts + ([pred] if pred else [])
+                        for c in ([p] if isinstance(p, exp.Column) else p.find_all(exp.Column))})
+        name = index.name or _default_name(schema, [_name_part(p) for p in parts], stmt.root)
+        definition = IndexDef(name, tuple(reads), unique, exprs=exprs, predicate=predicate,
+                              include=include)
+    if_not_exists = bool(node.args.get("exists"))
+    return LogicalCreateIndex([], schema.name, definition, if_not_exists)
 
 
-def _default_name(schema, columns, root) -> str:
-    base = f"{schema.name}_{'_'.join(schema.columns[c].name for c in columns)}_idx"
+def _include(schema, items) -> tuple[int, ...]:
+    """INCLUDE (a, b): positions of columns stored beside the key (42703 if unknown)."""
+    out = []
+    for item in items:
+        name = item.name
+        pos = schema.position(name)
+        if pos is None:
+            raise errors.sql_error("42703", f'column "{name}" does not exist',
+                                   position=position_of(item))
+        out.append(pos)
+    return tuple(out)
+
+
+def expr_sql(node: exp.Expression) -> str:
+    """An index key part or predicate as stored and shown: PostgreSQL's spelling as far as
+    sqlglot gives it (function names lower case, no outer parentheses)."""
+    while isinstance(node, exp.Paren):
+        node = node.this
+    return node.sql(dialect="postgres", normalize_functions="lower")
+
+
+def _name_part(node: exp.Expression) -> str:
+    """The default name's word for a key part, as PostgreSQL picks it: a column's name,
+    a function's name, else ``expr``."""
+    if isinstance(node, exp.Column):
+        return node.name
+    if isinstance(node, exp.Func) and not isinstance(node, exp.Cast):
+        return (node.sql_name() if not isinstance(node, exp.Anonymous) else node.name).lower()
+    return "expr"
+
+
+def bind_key_parts(stmt, schema, exprs: tuple[str, ...], predicate: str | None,
+                   compiled: bool = True):
+    """(bound key parts, bound predicate or None) of a keyed index over ``schema``'s row:
+    only the row's columns, constants and immutable built-in functions (42P17), no
+    aggregate (42803), window (42P20) or subquery (0A000). ``compiled`` False: the
+    predicate of an index that covers every row (never evaluated), where a user
+    function is let through as before; only volatile ones are 42P17."""
+    scope = Scope()
+    for c in schema.columns:
+        scope.add(schema.name, c.name, c.type)
+    bound = []
+    for sql, what in [(e, "expression") for e in exprs] + (
+            [(predicate, "predicate")] if predicate is not None else []):
+        node = parse_one(f"SELECT {sql}").expressions[0]
+        if node.find(exp.Subquery, exp.Select, exp.Exists) is not None:
+            raise errors.not_supported(f"subquery in index {what}")
+        if node.find(exp.AggFunc) is not None:
+            raise errors.sql_error("42803", f"aggregate functions are not allowed in index "
+                                            f"{what}s")
+        if node.find(exp.Window) is not None:
+            raise errors.sql_error("42P20", f"window functions are not allowed in index "
+                                            f"{what}s")
+        sql_functions = stmt.root.functions if stmt.root is not None else {}
+        if compiled and any(f.name.lower() in sql_functions
+                            for f in node.find_all(exp.Anonymous)):
+            # (the key function is compiled again on reopen and after ALTER, apart from
+            # any one statement: built-in functions only)
+            raise errors.not_supported(f"user-defined functions in an index {what}",
+                                       hint="Write the function's body in the index.")
+        binder = ExprBinder(stmt, scope, clause=f"index {what}")
+        e = binder.bind_boolean(node, "WHERE") if what == "predicate" else binder.bind(node)
+        if any(isinstance(x, Param) for x in e.walk()) or any(
+                getattr(getattr(x, "impl", None), "volatile", False)
+                or (compiled and getattr(getattr(x, "impl", None), "user", False))
+                for x in e.walk()):
+            raise errors.sql_error("42P17", f"functions in index {what} must be marked "
+                                            "IMMUTABLE")
+        bound.append(e)
+    return (bound[:len(exprs)], bound[len(exprs)] if predicate is not None else None)
+
+
+def _default_name(schema, words, root) -> str:
+    base = f"{schema.name}_{'_'.join(words)}_idx"
     name, i = base, 0
     while relation_exists(root, name):
         i += 1

@@ -27,8 +27,9 @@ from sqlglot import exp
 
 from ... import errors
 from ...plan.logical import OnConflict
-from ..parse import position_of
+from ..parse import parse_one, position_of
 from .bind_expr import ExprBinder
+from .bind_index import expr_sql
 from .bind_insert import assign_to_column, default_expr, is_default, refuse_identity_value
 from .scope import Scope
 
@@ -134,26 +135,51 @@ def _arbiters(stmt, node: exp.OnConflict, version, scope: Scope, action: str
         return None, ""
     positions = []
     names = []
+    row_scope = Scope(columns=scope.columns[:len(schema.columns)])
     for k in keys:
         e = k.this if isinstance(k, exp.Ordered) else k
-        if not isinstance(e, exp.Column) or e.table:
-            raise _no_match("Only plain column names can match a unique index here.")
-        pos = schema.position(e.name)
-        if pos is None:
-            raise errors.undefined_column(e.name, position=position_of(e))
-        positions.append(pos)
-        names.append(e.name)
+        while isinstance(e, exp.Paren):
+            e = e.this
+        if isinstance(e, exp.Column) and not e.table:
+            pos = schema.position(e.name)
+            if pos is None:
+                raise errors.undefined_column(e.name, position=position_of(e))
+            positions.append(pos)
+        else:   # an index expression: (lower(email))
+            ExprBinder(stmt, row_scope, clause="ON CONFLICT").bind(e.copy())
+        names.append(expr_sql(e))
     predicate = node.args.get("index_predicate")
-    if predicate is not None:   # validated, then ignored: every unique index here is total
-        ExprBinder(stmt, Scope(columns=scope.columns[:len(schema.columns)]),
-                   clause="WHERE").bind_boolean(predicate.this, "WHERE")
+    if predicate is not None:
+        ExprBinder(stmt, row_scope, clause="WHERE").bind_boolean(predicate.this, "WHERE")
     wanted = set(positions)
-    arbiters = [name for name, index in version.indexes.items()
-                if set(index.columns) == wanted and len(index.columns) == len(wanted)]
+    arbiters = []
+    if len(positions) == len(names):    # plain columns: the indexes on exactly those
+        arbiters = [name for name, index in version.indexes.items()
+                    if not index.keyed and set(index.columns) == wanted
+                    and len(index.columns) == len(wanted)]
+    # indexes on expressions, and partial ones whose predicate the WHERE implies (as
+    # PostgreSQL infers them: the same key parts in any order; a total index needs no WHERE)
+    given = _conjuncts(predicate.this) if predicate is not None else set()
+    arbiters += [d.name for d in schema.indexes
+                 if d.keyed and d.unique and d.name in version.indexes
+                 and set(d.exprs) == set(names) and len(d.exprs) == len(set(names))
+                 and (d.predicate is None or _conjuncts(parse_one(
+                     f"SELECT {d.predicate}").expressions[0]) <= given)]
     if not arbiters:
         raise _no_match(f"No PRIMARY KEY, UNIQUE constraint or unique index of "
-                        f'"{schema.name}" has exactly the columns ({", ".join(names)}).')
+                        f'"{schema.name}" has exactly the key ({", ".join(names)})'
+                        + (" and a predicate the WHERE implies." if predicate is not None
+                           else "; a partial index needs its WHERE."))
     return arbiters, "(" + ", ".join(names) + ")"
+
+
+def _conjuncts(node: exp.Expression) -> set[str]:
+    """The ANDed parts of a predicate, each as an index stores its SQL."""
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.And):
+        return _conjuncts(node.this) | _conjuncts(node.expression)
+    return {expr_sql(node)}
 
 
 def _no_match(hint: str) -> errors.Error:

@@ -329,7 +329,9 @@ class SessionFunctions:
         if len(args) < 2:
             return self._lookup_by_oid(eb, args[:1], "pg_get_indexdef", index_defs(self.root))
         return self._lookup_by_pair(eb, args, {
-            **{(oid, 0): text for oid, text in index_defs(self.root).items()},
+            **{(oid, 0): text for oid, text in index_defs(
+                self.root, len(args) > 2 and isinstance(args[2], exp.Boolean)
+                and args[2].this is True).items()},
             **index_columns(self.root)})
 
     def bind_function_to_regclass(self, eb, args, node):

@@ -65,7 +65,7 @@ HANDLED: dict[type, frozenset[str]] = {
                            "unique", "concurrently"}),
     exp.Properties: frozenset({"expressions"}),
     exp.Index: frozenset({"this", "table", "unique", "params"}),
-    exp.IndexParameters: frozenset({"using", "columns", "where"}),    # WHERE: bind_index.py
+    exp.IndexParameters: frozenset({"using", "columns", "where", "include"}),  # bind_index.py
     exp.ColumnDef: frozenset({"this", "kind", "constraints", "exists"}),
     exp.CollateColumnConstraint: frozenset({"this"}),
     exp.Drop: frozenset({"this", "kind", "tables", "exists", "cascade", "restrict",

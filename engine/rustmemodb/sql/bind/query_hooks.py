@@ -35,6 +35,9 @@ def _json_srf(name: str):
     return hook
 
 
+# pg_index's int2vector/oidvector columns (INTEGER[] here: catalog/pg_catalog.py)
+_VECTORS = frozenset({"indkey", "indclass", "indcollation"})
+
 class QueryHooks:
     # ---- subqueries (bind_subquery.py) ------------------------------------------------
     def bind_subquery(self, binder, node):
@@ -253,6 +256,12 @@ class QueryHooks:
             raise errors.undefined_function("function generate_subscripts with "
                                             f"{len(args)} arguments does not exist")
         length = exp.Anonymous(this="array_length", expressions=[args[0], args[1]])
+        if isinstance(args[0], exp.Column) and args[0].name.lower() in _VECTORS:
+            # int2vector/oidvector subscripts start at 0 in PostgreSQL (SQLAlchemy numbers
+            # index keys by them: pg_get_indexdef(oid, ord + 1, true))
+            return bind_select_list_srf(self, binder, "srf_generate_series", [
+                exp.Literal.number(0), exp.Sub(this=length, expression=exp.Literal.number(1))],
+                node)
         return bind_select_list_srf(self, binder, "srf_generate_series",
                                     [exp.Literal.number(1), length], node)
 
