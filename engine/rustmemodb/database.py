@@ -23,6 +23,7 @@ import weakref
 from typing import TYPE_CHECKING
 
 from . import errors
+from .backends import Backends
 from .storage.root import Root, replace
 from .txn.commit import (WriteSet, rebase_ops, serialization_failure, write_set,
                          write_sets_since)
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 
 # Enough history for any realistic transaction; older snapshots fail safe with 40001.
 _COMMIT_LOG_SIZE = 100_000
+# Guards the first making of a database's Backends (two sessions may open at once).
+_BACKENDS_MADE = threading.Lock()
 
 
 class _Deferral(threading.local):
@@ -75,6 +78,18 @@ class Database:
         # later commits already build on the newest of them (``head``).
         self._pending: collections.deque = collections.deque()
         self._deferral = _Deferral()
+
+    @property
+    def backends(self):
+        """The live sessions and the advisory locks (backends.py), made on first use:
+        a fork that no session opens never pays for them."""
+        found = self.__dict__.get("_backends")
+        if found is None:
+            with _BACKENDS_MADE:
+                found = self.__dict__.get("_backends")
+                if found is None:
+                    found = self._backends = Backends()
+        return found
 
     @classmethod
     def open(cls, path, durability: str = "sync", **options) -> "Database":

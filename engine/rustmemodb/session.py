@@ -55,6 +55,7 @@ from .sql.schemas import DEFAULT_SCHEMAS, qualify_names, session_path
 from .sql.temp_tables import (creates_temporary, new_prefix, own_names,
                               rename as rename_temporary)
 from .txn import isolation
+from .catalog.pg_catalog import DATABASE_OID
 
 
 class Session:
@@ -90,7 +91,9 @@ class Session:
         # server sets them from the startup packet; bind_session_functions.py).
         self.user_name: str | None = None
         self.database_name: str | None = None
-        self.backend_pid: int = 0
+        # This session as the others see it (backends.py): its pid, advisory locks.
+        self.backend = database.backends.attach(self, self.settings)
+        self.cancel_event.backend = self.backend
         # Access control (auth/): the role this session logged in as (None: the
         # implicit superuser of an embedded connection opened without user=) and the
         # role SET ROLE switched to (None: none).
@@ -117,6 +120,16 @@ class Session:
         self._pieces = None
         # Plans of the pieces of one-table SELECTs (sql/piece_plan.py).
         self._piece_plans = None
+
+    @property
+    def backend_pid(self) -> int:
+        """pg_backend_pid(): the wire server's BackendKeyData pid, else a small number
+        of this process's own."""
+        return self.backend.pid
+
+    @backend_pid.setter
+    def backend_pid(self, pid: int) -> None:
+        self.backend.pid = pid
 
     @property
     def file_root(self) -> str | None:
@@ -166,6 +179,8 @@ class Session:
             raise
         finally:
             _limits.deactivate(limits, token, self.txn is not None)
+            if self.txn is None and self.backend.advisory_xact:   # the statement's own
+                self.db.backends.end_transaction(self.backend)    # transaction ended
         result.elapsed = _perf_counter() - started
         return result
 
@@ -1034,6 +1049,13 @@ class Session:
         self.txn = self._open(level, read_only)
 
     def commit(self) -> None:
+        try:
+            self._commit()
+        finally:
+            if self.backend.advisory_xact:     # pg_advisory_xact_lock's end
+                self.db.backends.end_transaction(self.backend)
+
+    def _commit(self) -> None:
         txn, self.txn = self.txn, None
         self.savepoints.clear()
         self.savepoint_settings = []
@@ -1179,10 +1201,21 @@ class Session:
         txn, self.txn = self.txn, None
         self.savepoints.clear()
         self.savepoint_settings = []
+        if self.backend.advisory_xact:
+            self.db.backends.end_transaction(self.backend)
         if txn is not None:
             self.db.end(txn)
         if self.settings_undo:
             self._end_settings(False)
+
+    def lock_rows(self) -> list[tuple]:
+        """pg_locks' rows: the advisory locks of this session's database."""
+        return self.db.backends.advisory.rows(DATABASE_OID)
+
+    def end(self) -> None:
+        """The session is over (its connection closed): it leaves the database's
+        backends, releasing its advisory locks."""
+        self.db.backends.detach(self.backend)
 
     def _utility(self, prepared: Prepared, params) -> Result:
         from .utility import run_utility

@@ -121,6 +121,7 @@ class Connection:
                     self._session.drop_temporary_tables()
                 finally:
                     self._closed = True
+                    self._session.end()      # its advisory locks go (backends.py)
 
     @property
     def closed(self) -> bool:

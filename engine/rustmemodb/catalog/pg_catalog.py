@@ -711,6 +711,19 @@ register_virtual_table(VirtualTable(
     _empty, session_rows="open_cursors"), searched=True)
 
 
+# The locks held and awaited in the asking session's database: advisory locks only
+# (advisory.py; row locks are claims checked at commit, not locks anyone waits on).
+register_virtual_table(VirtualTable(
+    SCHEMA, "pg_locks", tuple((c, {"I": I, "B": B}.get(k, T if k == "T" else
+                                                        types.TIMESTAMPTZ))
+                              for c, k in (
+        ("locktype", "T"), ("database", "I"), ("relation", "I"), ("page", "I"),
+        ("tuple", "I"), ("virtualxid", "T"), ("transactionid", "I"), ("classid", "I"),
+        ("objid", "I"), ("objsubid", "I"), ("virtualtransaction", "T"), ("pid", "I"),
+        ("mode", "T"), ("granted", "B"), ("fastpath", "B"), ("waitstart", "Z"))),
+    _empty, session_rows="lock_rows"), searched=True)
+
+
 def _tablespaces(snap):
     yield 1663, "pg_default", ROLE_OID, None, None
     yield 1664, "pg_global", ROLE_OID, None, None

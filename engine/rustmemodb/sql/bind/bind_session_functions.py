@@ -425,3 +425,25 @@ def bind_dot_function(eb, node: exp.Dot):
             and isinstance(node.expression, exp.Func):
         return eb.bind(node.expression)
     return None
+
+
+# Functions that wait (advisory locks, pg_sleep) or act for the session when they run:
+# a plan calling one is never cached, so it is never a point statement, which the wire
+# server would run on its event loop (exec/functions/advisory.py).
+_WAITING = ("pg_sleep", "pg_advisory_lock", "pg_advisory_lock_shared", "pg_try_advisory_lock",
+            "pg_try_advisory_lock_shared", "pg_advisory_xact_lock",
+            "pg_advisory_xact_lock_shared", "pg_try_advisory_xact_lock",
+            "pg_try_advisory_xact_lock_shared", "pg_advisory_unlock",
+            "pg_advisory_unlock_shared", "pg_advisory_unlock_all")
+
+
+def _uncached(name: str):
+    def bind(self, eb, args, node):
+        self.cacheable = False
+        return eb.call(name, [eb.bind(a) for a in args], node)
+    bind.__name__ = f"bind_function_{name}"
+    return bind
+
+
+for _name in _WAITING:
+    setattr(SessionFunctions, f"bind_function_{_name}", _uncached(_name))
