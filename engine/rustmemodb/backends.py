@@ -1,19 +1,30 @@
 """The live sessions of a database, as PostgreSQL's backends.
 
-Advisory locks (advisory.py) are held by a session and outlive its transactions, so
-each engine ``Session`` has a ``Backend``: a small record that the lock table may point
-at without keeping the session itself alive. A database's ``Backends`` lists the live
-ones (a session collected without ``close`` leaves through a weakref finalizer, its
-locks released: a vanished client holds nothing).
+Advisory locks (advisory.py) are held by a session and outlive its transactions, and
+monitoring tools list the sessions (``pg_stat_activity``) and cancel or terminate them
+(``pg_cancel_backend``/``pg_terminate_backend``), so each engine ``Session`` has a
+``Backend``: a small record that the lock table and the other sessions may point at
+without keeping the session itself alive (it reaches its session by a weak reference).
+A database's ``Backends`` lists the live ones (a session collected without ``close``
+leaves through a weakref finalizer, its locks released: a vanished client holds
+nothing). The wire server fills in what only it knows (client address, application
+name, how to terminate its connection).
 """
 from __future__ import annotations
 
 import itertools
 import threading
+import time
 import weakref
+from datetime import datetime, timezone
 
-from . import statement_limits
+from . import errors, notices, statement_limits
 from .advisory import AdvisoryLocks
+from .storage.roles import EMBEDDED_USER
+
+# pg_database.oid and the bootstrap role's oid as catalog/pg_catalog.py numbers them (not
+# imported from there: a connect() that never reads a catalog does not load it).
+DATABASE_OID, ROLE_OID = 5, 10
 
 # Embedded sessions get small distinct pids (the wire server sets its own, the
 # BackendKeyData pid, once the session exists).
@@ -23,10 +34,24 @@ _PIDS = itertools.count(1000)
 class Backend:
     """One session as the other sessions see it."""
 
-    def __init__(self, settings: dict) -> None:
+    def __init__(self, session, settings: dict) -> None:
         self.pid = next(_PIDS)
+        self.session = weakref.ref(session)
         self.settings = settings              # the session's own dict (lock_timeout...)
+        self.started = time.time()            # backend_start
+        self.query = ""                       # the last statement Session.execute ran
+        self.query_start: float | None = None
+        self.query_end: float | None = None
+        self.xact_start: float | None = None
+        # What the wire server knows (None embedded): client and server addresses,
+        # application_name, and ``terminate()``, which ends its connection.
+        self.client: tuple | None = None
+        self.server: tuple | None = None
+        self.application_name = ""
+        self.terminate = None
+        self.terminated = False               # embedded: pg_terminate_backend ended it
         self.locks: AdvisoryLocks | None = None    # its database's advisory lock table
+        self.registry: Backends | None = None      # its database's live backends
         self.advisory_keys: set = set()       # keys it holds any advisory lock on
         self.advisory_xact = 0                # transaction-level holds to drop at its end
         self.lock_waiting: tuple | None = None     # (key, exclusive) while blocked
@@ -48,8 +73,9 @@ class Backends:
         self.advisory = AdvisoryLocks()
 
     def attach(self, session, settings: dict) -> Backend:
-        backend = Backend(settings)
+        backend = Backend(session, settings)
         backend.locks = self.advisory
+        backend.registry = self
         with self._lock:
             self.live[id(backend)] = backend
         weakref.finalize(session, self.detach, backend)
@@ -66,3 +92,96 @@ class Backends:
         """COMMIT / ROLLBACK (or an autocommit statement's end): xact locks go."""
         if backend.advisory_xact:
             self.advisory.release_all(backend, False, True)
+
+    # ---- pg_stat_activity, pg_stat_database ------------------------------------------------
+    def activity_rows(self, asking) -> list[tuple]:
+        """pg_stat_activity: a row per live session. As in PostgreSQL, the query of
+        another role's session shows only to superusers."""
+        with self._lock:
+            backends = list(self.live.values())
+        see_all = _superuser(asking)
+        mine = effective_role(asking) or getattr(asking, "user_name", None)
+        out = []
+        for b in backends:
+            session = b.session()
+            if session is None:
+                continue
+            user = getattr(session, "user_name", None) or EMBEDDED_USER
+            visible = see_all or session is asking or user == mine or \
+                (effective_role(session) or user) == mine
+            limits = session.cancel_event
+            active = limits.active
+            txn = session.txn
+            if active:
+                state = "active"
+            elif txn is not None:
+                state = "idle in transaction (aborted)" if txn.failed else "idle in transaction"
+            else:
+                state = "idle"
+            if b.lock_waiting is not None:
+                wait = ("Lock", "advisory")
+            elif not active and b.terminate is not None:
+                wait = ("Client", "ClientRead")
+            else:
+                wait = (None, None)
+            changed = b.query_start if active else (b.query_end or b.started)
+            client = b.client or (None, None)
+            out.append((
+                DATABASE_OID, getattr(session, "database_name", None) or "rustmemodb", b.pid,
+                None, ROLE_OID, user, session.settings.get("application_name",
+                                                           b.application_name),
+                client[0], None, client[1],
+                _instant(b.started), _instant(b.xact_start if (active or txn is not None)
+                                              else None),
+                _instant(b.query_start), _instant(changed), *wait, state, None, None, None,
+                b.query if visible else "<insufficient privilege>", "client backend"))
+        return out
+
+    def database_stat_rows(self, asking) -> list[tuple]:
+        """pg_stat_database: the asking session's database, its number of sessions."""
+        name = getattr(asking, "database_name", None) or "rustmemodb"
+        return [(DATABASE_OID, name, len(self.live), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                 None, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0, 0, None)]
+
+    # ---- pg_cancel_backend, pg_terminate_backend --------------------------------------------
+    def signal(self, asking, pid: int, terminate: bool) -> bool:
+        """Cancel the statement of (or end) the session ``pid``; False with PostgreSQL's
+        WARNING when there is none. A superuser may signal any session, others only
+        their own role's, and never a superuser's (42501)."""
+        with self._lock:
+            target = next((b for b in self.live.values() if b.pid == pid), None)
+        session = target.session() if target is not None else None
+        if session is None:
+            notices.emit(f"PID {pid} is not a PostgreSQL backend process", "01000", "WARNING")
+            return False
+        if not _superuser(asking):
+            if _superuser(session):
+                raise errors.sql_error("42501", "must be a superuser to terminate superuser "
+                                                "process" if terminate else
+                                       "must be a superuser to cancel superuser query")
+            if (effective_role(session) or session.user_name) != \
+                    (effective_role(asking) or asking.user_name):
+                whose = "process is being terminated" if terminate else \
+                    "query is being canceled"
+                raise errors.sql_error("42501", f"must be a member of the role whose {whose} "
+                                                "or member of pg_signal_backend")
+        session.cancel_event.set()
+        if terminate:
+            target.terminated = True
+            if target.terminate is not None:
+                target.terminate()
+        return True
+
+
+def effective_role(session) -> str | None:
+    """SET ROLE's role, else the login role; None: the implicit superuser (auth/check.py)."""
+    return getattr(session, "role", None) or getattr(session, "auth_user", None)
+
+
+def _superuser(session) -> bool:
+    role = effective_role(session)
+    return role is None or session._catalog_root().auth.is_superuser(role)
+
+
+def _instant(t: float | None):
+    return None if t is None else datetime.fromtimestamp(t, timezone.utc)

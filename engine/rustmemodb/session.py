@@ -36,7 +36,7 @@ import datetime as _dt
 import uuid as _uuid
 import weakref
 from operator import itemgetter
-from time import perf_counter as _perf_counter
+from time import perf_counter as _perf_counter, time as _time
 from typing import Any
 
 from . import errors, types
@@ -55,7 +55,7 @@ from .sql.schemas import DEFAULT_SCHEMAS, qualify_names, session_path
 from .sql.temp_tables import (creates_temporary, new_prefix, own_names,
                               rename as rename_temporary)
 from .txn import isolation
-from .catalog.pg_catalog import DATABASE_OID
+from .backends import DATABASE_OID
 
 
 class Session:
@@ -148,6 +148,14 @@ class Session:
     def execute(self, sql: str, params=None) -> Result:
         started = _perf_counter()
         limits = self.cancel_event
+        backend = self.backend           # what pg_stat_activity shows of this session
+        if backend.terminated:
+            raise errors.sql_error("57P01", "terminating connection due to administrator "
+                                            "command")
+        backend.query = sql
+        backend.query_start = now = _time()
+        if self.txn is None:
+            backend.xact_start = now
         token = _limits.activate(limits, self.txn is not None)
         try:
             try:
@@ -179,8 +187,9 @@ class Session:
             raise
         finally:
             _limits.deactivate(limits, token, self.txn is not None)
-            if self.txn is None and self.backend.advisory_xact:   # the statement's own
-                self.db.backends.end_transaction(self.backend)    # transaction ended
+            backend.query_end = _time()
+            if self.txn is None and backend.advisory_xact:   # the statement's own
+                self.db.backends.end_transaction(backend)    # transaction ended
         result.elapsed = _perf_counter() - started
         return result
 
@@ -1211,6 +1220,13 @@ class Session:
     def lock_rows(self) -> list[tuple]:
         """pg_locks' rows: the advisory locks of this session's database."""
         return self.db.backends.advisory.rows(DATABASE_OID)
+
+    def activity_rows(self) -> list[tuple]:
+        """pg_stat_activity's rows: the live sessions of this session's database."""
+        return self.db.backends.activity_rows(self)
+
+    def database_stat_rows(self) -> list[tuple]:
+        return self.db.backends.database_stat_rows(self)
 
     def end(self) -> None:
         """The session is over (its connection closed): it leaves the database's

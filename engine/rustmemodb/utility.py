@@ -11,7 +11,7 @@ import re
 
 import pyarrow as pa
 
-from . import describe, errors, notices, pivot, types
+from . import describe, errors, gucs, notices, pivot, types
 from . import statement_limits as limits
 from .result import Result
 from .storage.roles import EMBEDDED_USER
@@ -169,6 +169,8 @@ def run_set(session, arg: str) -> None:
         elif name == "idle_in_transaction_session_timeout":   # the wire server enforces it
             value = limits.show_timeout(limits.parse_timeout(value, name)) \
                 if value.lower() != "default" else "0"
+        elif name in gucs.PARAMETERS:   # PostgreSQL's units, checks and SHOW form
+            value = gucs.normalize(name, value)
         remember_setting(session, name, session.settings.get(name, _UNSET), _is_local(arg))
         session.settings[name] = value
         zone_changed(session, zone)
@@ -281,6 +283,7 @@ _DEFAULT_SETTINGS = {
     "extra_float_digits": "1", "bytea_output": "hex", "default_table_access_method": "heap",
     "password_encryption": "scram-sha-256",     # libpq's PQencryptPasswordConn asks
     "max_index_keys": "32",     # pgjdbc's getImportedKeys/getExportedKeys ask
+    **gucs.defaults(),          # work_mem, lock_timeout, client_min_messages... (gucs.py)
 }
 
 

@@ -414,6 +414,7 @@ class ClientSession:
         engine_session.auth_user = role              # privileges apply (auth/check.py)
         engine_session.database_name = self.params.get("database") or self.user
         engine_session.backend_pid = self.pid
+        self._describe_backend(engine_session.backend)   # pg_stat_activity
         engine_session.open_cursors = self._open_cursors   # pg_cursors
         superuser = role is None or self.server.database.head.auth.is_superuser(role)
         self._startup_zone(engine_session)
@@ -425,6 +426,30 @@ class ClientSession:
         self.out += m.ready(b"I")
         await self.flush()
         return True
+
+    def _describe_backend(self, backend) -> None:
+        """What pg_stat_activity and inet_client_addr() show of this client, and how
+        pg_terminate_backend ends it (from any thread: on the loop, FATAL 57P01)."""
+        transport = self.writer.transport
+        for attr, key in (("client", "peername"), ("server", "sockname")):
+            address = transport.get_extra_info(key)
+            if isinstance(address, tuple) and len(address) >= 2:
+                setattr(backend, attr, (str(address[0]), int(address[1])))
+        backend.application_name = self.params.get("application_name", "")
+        loop = asyncio.get_running_loop()
+        backend.terminate = lambda: loop.call_soon_threadsafe(self._terminate)
+
+    def _terminate(self) -> None:
+        """pg_terminate_backend: the client is told FATAL 57P01 and disconnected; its
+        open transaction rolls back as for any vanished client (``run``)."""
+        transport = self.writer.transport
+        if transport.is_closing():
+            return
+        if self.out:
+            self._write()
+        transport.write(m.error_response(errors.sql_error(
+            "57P01", "terminating connection due to administrator command"), "FATAL"))
+        transport.close()
 
     def _login_role(self) -> str | None:
         """The role this connection runs as once authenticated: None when the served
