@@ -12,10 +12,12 @@ name, how to terminate its connection).
 """
 from __future__ import annotations
 
+import collections
 import itertools
 import threading
 import time
 import weakref
+from typing import NamedTuple
 from datetime import datetime, timezone
 
 from . import errors, notices, statement_limits
@@ -25,6 +27,19 @@ from .storage.roles import EMBEDDED_USER
 # pg_database.oid and the bootstrap role's oid as catalog/pg_catalog.py numbers them (not
 # imported from there: a connect() that never reads a catalog does not load it).
 DATABASE_OID, ROLE_OID = 5, 10
+
+# PostgreSQL's limit on a NOTIFY payload (bytes), and how many notifications an embedded
+# session that never reads them keeps (the oldest go first).
+MAX_PAYLOAD = 8000
+KEPT = 65536
+
+
+class Notify(NamedTuple):
+    """A notification delivered to a listening session (psycopg's ``Notify`` fields)."""
+    channel: str
+    payload: str
+    pid: int
+
 
 # Embedded sessions get small distinct pids (the wire server sets its own, the
 # BackendKeyData pid, once the session exists).
@@ -50,6 +65,14 @@ class Backend:
         self.application_name = ""
         self.terminate = None
         self.terminated = False               # embedded: pg_terminate_backend ended it
+        # LISTEN/NOTIFY: the channels it listens on; the notifications its open
+        # transaction will send at COMMIT (deduplicated, in order); those delivered to
+        # it and not yet read; and ``wake()``, which the wire server sets to send them.
+        self.channels: set = set()
+        self.pending: dict | None = None
+        self.inbox: collections.deque = collections.deque(maxlen=KEPT)
+        self.arrived = threading.Event()
+        self.wake = None
         self.locks: AdvisoryLocks | None = None    # its database's advisory lock table
         self.registry: Backends | None = None      # its database's live backends
         self.advisory_keys: set = set()       # keys it holds any advisory lock on
@@ -82,16 +105,63 @@ class Backends:
         return backend
 
     def detach(self, backend: Backend) -> None:
-        """The session ended: its advisory locks go, and it leaves the list."""
+        """The session ended: its advisory locks and channels go, and it leaves the list."""
         if backend.advisory_keys:
             self.advisory.release_all(backend, True, True)
         with self._lock:
             self.live.pop(id(backend), None)
+            backend.channels.clear()
+        backend.pending = None
 
-    def end_transaction(self, backend: Backend) -> None:
-        """COMMIT / ROLLBACK (or an autocommit statement's end): xact locks go."""
+    def end_transaction(self, backend: Backend, committed: bool = False) -> None:
+        """COMMIT / ROLLBACK (or an autocommit statement's end): xact locks go, and the
+        transaction's notifications are sent if it committed."""
         if backend.advisory_xact:
             self.advisory.release_all(backend, False, True)
+        pending, backend.pending = backend.pending, None
+        if pending and committed:
+            self._deliver(backend, list(pending))
+
+    # ---- LISTEN / NOTIFY -----------------------------------------------------------------------
+    def listen(self, backend: Backend, channel: str) -> None:
+        with self._lock:
+            backend.channels.add(channel)
+
+    def unlisten(self, backend: Backend, channel: str | None) -> None:
+        with self._lock:
+            if channel is None:
+                backend.channels.clear()
+            else:
+                backend.channels.discard(channel)
+
+    def notify(self, backend: Backend, channel: str, payload: str | None) -> None:
+        """NOTIFY / pg_notify: queued on the sender until its transaction commits
+        (``end_transaction``); the same channel and payload twice in one transaction
+        are sent once, as PostgreSQL does."""
+        if not channel:
+            raise errors.sql_error("22023", "channel name cannot be empty")
+        if len(channel) >= 64:
+            raise errors.sql_error("22023", "channel name too long")
+        payload = payload or ""
+        if len(payload.encode("utf-8")) >= MAX_PAYLOAD:
+            raise errors.sql_error("22023", "payload string too long")
+        if backend.pending is None:
+            backend.pending = {}
+        backend.pending.setdefault((channel, payload), None)
+
+    def _deliver(self, sender: Backend, notes: list) -> None:
+        with self._lock:
+            targets = [(b, [n for n in notes if n[0] in b.channels])
+                       for b in self.live.values() if b.channels]
+        for target, mine in targets:
+            if not mine:
+                continue
+            target.inbox.extend(Notify(channel, payload, sender.pid)
+                                for channel, payload in mine)
+            target.arrived.set()
+            wake = target.wake
+            if wake is not None:
+                wake()
 
     # ---- pg_stat_activity, pg_stat_database ------------------------------------------------
     def activity_rows(self, asking) -> list[tuple]:

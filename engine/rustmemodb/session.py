@@ -156,6 +156,7 @@ class Session:
         backend.query_start = now = _time()
         if self.txn is None:
             backend.xact_start = now
+        result = None
         token = _limits.activate(limits, self.txn is not None)
         try:
             try:
@@ -188,8 +189,9 @@ class Session:
         finally:
             _limits.deactivate(limits, token, self.txn is not None)
             backend.query_end = _time()
-            if self.txn is None and backend.advisory_xact:   # the statement's own
-                self.db.backends.end_transaction(backend)    # transaction ended
+            if self.txn is None and (backend.advisory_xact or backend.pending):
+                # the statement's own transaction ended: committed if it succeeded
+                self.db.backends.end_transaction(backend, result is not None)
         result.elapsed = _perf_counter() - started
         return result
 
@@ -1058,11 +1060,17 @@ class Session:
         self.txn = self._open(level, read_only)
 
     def commit(self) -> None:
+        committed = False
         try:
+            committed = self.txn is not None and not self.txn.failed
             self._commit()
+        except BaseException:
+            committed = False
+            raise
         finally:
-            if self.backend.advisory_xact:     # pg_advisory_xact_lock's end
-                self.db.backends.end_transaction(self.backend)
+            backend = self.backend     # pg_advisory_xact_lock's end; NOTIFY's delivery
+            if backend.advisory_xact or backend.pending:
+                self.db.backends.end_transaction(backend, committed)
 
     def _commit(self) -> None:
         txn, self.txn = self.txn, None
@@ -1210,7 +1218,7 @@ class Session:
         txn, self.txn = self.txn, None
         self.savepoints.clear()
         self.savepoint_settings = []
-        if self.backend.advisory_xact:
+        if self.backend.advisory_xact or self.backend.pending:
             self.db.backends.end_transaction(self.backend)
         if txn is not None:
             self.db.end(txn)

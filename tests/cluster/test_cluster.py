@@ -391,3 +391,12 @@ def test_schemas_are_refused_and_change_nothing(conn):
             conn.execute(sql)
         assert e.value.sqlstate == "0A000", sql
     assert conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname = 's'").fetchone() == (0,)
+
+
+def test_listen_notify_are_refused(conn):
+    """A cluster has no channel its sessions share: LISTEN/UNLISTEN/NOTIFY are
+    a clear 0A000 (tests/sql/foundation/listen_notify.test is skipped whole for it)."""
+    for sql in ("LISTEN jobs", "UNLISTEN *", "NOTIFY jobs, 'x'"):
+        with pytest.raises(rustmemodb.Error) as e:
+            conn.execute(sql)
+        assert e.value.sqlstate == "0A000", sql

@@ -189,6 +189,22 @@ class Connection:
         oldest first; the newest 100 are kept. Clear the list once read."""
         return self._session.notices
 
+    def notifies(self, timeout: float = 0.0) -> list:
+        """The notifications delivered to this session (LISTEN channel; a NOTIFY or
+        pg_notify of any session of the database, this one included, sent when its
+        transaction committed), oldest first, as ``(channel, payload, pid)`` named
+        tuples; each is returned once. With none yet, waits up to ``timeout`` seconds
+        for one (from another thread's session)."""
+        backend = self._session.backend
+        if not backend.inbox and timeout > 0:
+            backend.arrived.wait(timeout)
+        backend.arrived.clear()
+        out = []
+        inbox = backend.inbox
+        while inbox:
+            out.append(inbox.popleft())
+        return out
+
     def interrupt(self) -> None:
         """Cancel the statement running on this connection (from another thread)."""
         self._session.cancel_event.set()

@@ -1,6 +1,6 @@
 """Server administration functions monitoring tools call: pg_cancel_backend,
 pg_terminate_backend, pg_is_in_recovery, pg_postmaster_start_time, pg_conf_load_time,
-pg_stat_force_next_flush.
+pg_stat_force_next_flush, pg_notify.
 
 The signalling ones act for the session whose statement runs (its ``Backend``, reached
 through the statement's limits: statement_limits.py) on another live session of the
@@ -31,7 +31,19 @@ def _signal(terminate: bool):
     return run
 
 
+def _notify(channel, payload):
+    """pg_notify(channel, payload): NOTIFY with computed arguments (backends.py)."""
+    limits = statement_limits._CURRENT.get()
+    backend = getattr(limits, "backend", None) if limits is not None else None
+    if backend is None:
+        raise errors.not_supported("pg_notify outside a session")
+    backend.registry.notify(backend, channel or "", payload)
+    return ""
+
+
 def register(reg) -> None:
+    reg.add(ScalarFunction("pg_notify", fixed((types.TEXT, types.TEXT, types.TEXT)), None,
+                           _notify, strict=False, volatile=True))
     for name, terminate in (("pg_cancel_backend", False), ("pg_terminate_backend", True)):
         reg.add(ScalarFunction(name, fixed((types.INTEGER, types.BOOLEAN),
                                            (types.INTEGER, types.INTEGER, types.BOOLEAN)),

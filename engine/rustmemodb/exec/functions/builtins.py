@@ -1,8 +1,8 @@
 """Registers every built-in function family into a registry."""
 from __future__ import annotations
 
-from . import (admin, advisory, aggregate, arith, array, bitwise, bytea, compare, datetime, duckdb_more,
-               duckdb_names, json,
+from . import (admin, advisory, aggregate, arith, array, bitwise, bytea, compare, datetime,
+               duckdb_more, duckdb_names, json,
                jsonb, math, misc, pg_catalog_functions, quoting, record, regex, string,
                templates, time_of_day, trig)
 

@@ -480,7 +480,7 @@ _WAITING = ("pg_sleep", "pg_advisory_lock", "pg_advisory_lock_shared", "pg_try_a
             "pg_advisory_xact_lock_shared", "pg_try_advisory_xact_lock",
             "pg_try_advisory_xact_lock_shared", "pg_advisory_unlock",
             "pg_advisory_unlock_shared", "pg_advisory_unlock_all", "pg_cancel_backend",
-            "pg_terminate_backend")
+            "pg_terminate_backend", "pg_notify")
 
 
 def _uncached(name: str):
