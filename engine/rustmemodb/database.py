@@ -23,6 +23,7 @@ import weakref
 from typing import TYPE_CHECKING
 
 from . import errors
+from .backends import Backends
 from .index_keys import compile_keyer
 from .storage.root import Root, replace
 from .storage.schema import set_key_compiler
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
 
 # Enough history for any realistic transaction; older snapshots fail safe with 40001.
 _COMMIT_LOG_SIZE = 100_000
+# Guards the first making of a database's Backends (two sessions may open at once).
+_BACKENDS_MADE = threading.Lock()
 
 
 # Keyed indexes' key functions bind SQL, which storage may not import (index_keys.py).
@@ -80,6 +83,18 @@ class Database:
         # later commits already build on the newest of them (``head``).
         self._pending: collections.deque = collections.deque()
         self._deferral = _Deferral()
+
+    @property
+    def backends(self):
+        """The live sessions and the advisory locks (backends.py), made on first use:
+        a fork that no session opens never pays for them."""
+        found = self.__dict__.get("_backends")
+        if found is None:
+            with _BACKENDS_MADE:
+                found = self.__dict__.get("_backends")
+                if found is None:
+                    found = self._backends = Backends()
+        return found
 
     @classmethod
     def open(cls, path, durability: str = "sync", **options) -> "Database":

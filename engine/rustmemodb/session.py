@@ -36,7 +36,7 @@ import datetime as _dt
 import uuid as _uuid
 import weakref
 from operator import itemgetter
-from time import perf_counter as _perf_counter
+from time import perf_counter as _perf_counter, time as _time
 from typing import Any
 
 from . import errors, types
@@ -55,6 +55,7 @@ from .sql.schemas import DEFAULT_SCHEMAS, qualify_names, session_path
 from .sql.temp_tables import (creates_temporary, new_prefix, own_names,
                               rename as rename_temporary)
 from .txn import isolation
+from .backends import DATABASE_OID
 
 
 class Session:
@@ -90,7 +91,9 @@ class Session:
         # server sets them from the startup packet; bind_session_functions.py).
         self.user_name: str | None = None
         self.database_name: str | None = None
-        self.backend_pid: int = 0
+        # This session as the others see it (backends.py): its pid, advisory locks.
+        self.backend = database.backends.attach(self, self.settings)
+        self.cancel_event.backend = self.backend
         # Access control (auth/): the role this session logged in as (None: the
         # implicit superuser of an embedded connection opened without user=) and the
         # role SET ROLE switched to (None: none).
@@ -119,6 +122,16 @@ class Session:
         self._piece_plans = None
 
     @property
+    def backend_pid(self) -> int:
+        """pg_backend_pid(): the wire server's BackendKeyData pid, else a small number
+        of this process's own."""
+        return self.backend.pid
+
+    @backend_pid.setter
+    def backend_pid(self, pid: int) -> None:
+        self.backend.pid = pid
+
+    @property
     def file_root(self) -> str | None:
         return self.settings.get("file_root") or self.file_root_limit
 
@@ -135,6 +148,15 @@ class Session:
     def execute(self, sql: str, params=None) -> Result:
         started = _perf_counter()
         limits = self.cancel_event
+        backend = self.backend           # what pg_stat_activity shows of this session
+        if backend.terminated:
+            raise errors.sql_error("57P01", "terminating connection due to administrator "
+                                            "command")
+        backend.query = sql
+        backend.query_start = now = _time()
+        if self.txn is None:
+            backend.xact_start = now
+        result = None
         token = _limits.activate(limits, self.txn is not None)
         try:
             try:
@@ -166,6 +188,10 @@ class Session:
             raise
         finally:
             _limits.deactivate(limits, token, self.txn is not None)
+            backend.query_end = _time()
+            if self.txn is None and (backend.advisory_xact or backend.pending):
+                # the statement's own transaction ended: committed if it succeeded
+                self.db.backends.end_transaction(backend, result is not None)
         result.elapsed = _perf_counter() - started
         return result
 
@@ -1034,6 +1060,19 @@ class Session:
         self.txn = self._open(level, read_only)
 
     def commit(self) -> None:
+        committed = False
+        try:
+            committed = self.txn is not None and not self.txn.failed
+            self._commit()
+        except BaseException:
+            committed = False
+            raise
+        finally:
+            backend = self.backend     # pg_advisory_xact_lock's end; NOTIFY's delivery
+            if backend.advisory_xact or backend.pending:
+                self.db.backends.end_transaction(backend, committed)
+
+    def _commit(self) -> None:
         txn, self.txn = self.txn, None
         self.savepoints.clear()
         self.savepoint_settings = []
@@ -1179,10 +1218,28 @@ class Session:
         txn, self.txn = self.txn, None
         self.savepoints.clear()
         self.savepoint_settings = []
+        if self.backend.advisory_xact or self.backend.pending:
+            self.db.backends.end_transaction(self.backend)
         if txn is not None:
             self.db.end(txn)
         if self.settings_undo:
             self._end_settings(False)
+
+    def lock_rows(self) -> list[tuple]:
+        """pg_locks' rows: the advisory locks of this session's database."""
+        return self.db.backends.advisory.rows(DATABASE_OID)
+
+    def activity_rows(self) -> list[tuple]:
+        """pg_stat_activity's rows: the live sessions of this session's database."""
+        return self.db.backends.activity_rows(self)
+
+    def database_stat_rows(self) -> list[tuple]:
+        return self.db.backends.database_stat_rows(self)
+
+    def end(self) -> None:
+        """The session is over (its connection closed): it leaves the database's
+        backends, releasing its advisory locks."""
+        self.db.backends.detach(self.backend)
 
     def _utility(self, prepared: Prepared, params) -> Result:
         from .utility import run_utility

@@ -52,7 +52,7 @@ class StatementLimits:
     """
 
     __slots__ = ("_set", "timeout_ms", "memory_cap", "deadline", "used", "active", "notices",
-                 "now", "txn_now", "statement_now", "zone", "zone_read")
+                 "now", "txn_now", "statement_now", "zone", "zone_read", "backend")
 
     def __init__(self) -> None:
         self._set = False
@@ -74,6 +74,9 @@ class StatementLimits:
         # that folded a zone-dependent value is not cached for other sessions.
         self.zone = UTC
         self.zone_read = False
+        # The session's backends.Backend (advisory locks, pg_stat_activity): set by the
+        # session; functions that act for the session reach it here.
+        self.backend = None
 
     def set(self) -> None:
         if self.active:   # an interrupt between statements cancels nothing

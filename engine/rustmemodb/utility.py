@@ -11,7 +11,7 @@ import re
 
 import pyarrow as pa
 
-from . import describe, errors, notices, pivot, types
+from . import describe, errors, gucs, notices, pivot, types
 from . import statement_limits as limits
 from .result import Result
 from .storage.roles import EMBEDDED_USER
@@ -56,6 +56,8 @@ def run_utility(session, util, params):
             return Result([], kind="SET")
         run_set(session, util.arg)
         return Result([], kind="SET")
+    if kind in ("listen", "unlisten", "notify"):
+        return _listen_notify(session, kind, util.arg)
     if kind == "pivot":
         return pivot.run(session, util.arg)
     if kind in ("describe", "summarize"):
@@ -136,6 +138,41 @@ def _discard(session, arg: str) -> Result:
     return Result([], kind="DISCARD " + ("TEMP" if what == "TEMPORARY" else what))
 
 
+_CHANNEL = re.compile(r'^\s*(?:"((?:[^"]|"")+)"|([A-Za-z_\x80-\uffff][\w$\x80-\uffff]*))\s*')
+_PAYLOAD = re.compile(r"^,\s*'((?:[^']|'')*)'\s*$", re.S)
+
+
+def _listen_notify(session, kind: str, arg: str) -> Result:
+    """LISTEN channel, UNLISTEN {channel | *}, NOTIFY channel [, 'payload']: the
+    channels and the queue are the database's (backends.py)."""
+    backends = session.db.backends
+    if kind == "unlisten" and arg.strip() == "*":
+        backends.unlisten(session.backend, None)
+        return Result([], kind="UNLISTEN")
+    m = _CHANNEL.match(arg)
+    if m is None:
+        near = arg.split()[0] if arg.split() else kind.upper()
+        raise errors.syntax_error(f'syntax error at or near "{near}"')
+    channel = m.group(1).replace('""', '"') if m.group(1) is not None else m.group(2).lower()
+    rest = arg[m.end():]
+    if kind == "notify":
+        payload = ""
+        if rest.strip():
+            found = _PAYLOAD.match(rest)
+            if found is None:
+                raise errors.syntax_error(f'syntax error at or near "{rest.strip()[:20]}"')
+            payload = found.group(1).replace("''", "'")
+        backends.notify(session.backend, channel, payload)
+        return Result([], kind="NOTIFY")
+    if rest.strip():
+        raise errors.syntax_error(f'syntax error at or near "{rest.strip()[:20]}"')
+    if kind == "listen":
+        backends.listen(session.backend, channel)
+    else:
+        backends.unlisten(session.backend, channel)
+    return Result([], kind=kind.upper())
+
+
 def _need_superuser(session, what: str) -> None:
     from .auth.check import effective_role
     role = effective_role(session)
@@ -169,6 +206,8 @@ def run_set(session, arg: str) -> None:
         elif name == "idle_in_transaction_session_timeout":   # the wire server enforces it
             value = limits.show_timeout(limits.parse_timeout(value, name)) \
                 if value.lower() != "default" else "0"
+        elif name in gucs.PARAMETERS:   # PostgreSQL's units, checks and SHOW form
+            value = gucs.normalize(name, value)
         remember_setting(session, name, session.settings.get(name, _UNSET), _is_local(arg))
         session.settings[name] = value
         zone_changed(session, zone)
@@ -281,6 +320,7 @@ _DEFAULT_SETTINGS = {
     "extra_float_digits": "1", "bytea_output": "hex", "default_table_access_method": "heap",
     "password_encryption": "scram-sha-256",     # libpq's PQencryptPasswordConn asks
     "max_index_keys": "32",     # pgjdbc's getImportedKeys/getExportedKeys ask
+    **gucs.defaults(),          # work_mem, lock_timeout, client_min_messages... (gucs.py)
 }
 
 

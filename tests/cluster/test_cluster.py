@@ -416,3 +416,12 @@ def test_unique_expression_index_is_enforced_or_refused():
         assert c.execute("SELECT id FROM w WHERE lower(email) = 'e7'").fetchall() == [(7,)]
     finally:
         c.close()
+
+
+def test_listen_notify_are_refused(conn):
+    """A cluster has no channel its sessions share: LISTEN/UNLISTEN/NOTIFY are
+    a clear 0A000 (tests/sql/foundation/listen_notify.test is skipped whole for it)."""
+    for sql in ("LISTEN jobs", "UNLISTEN *", "NOTIFY jobs, 'x'"):
+        with pytest.raises(rustmemodb.Error) as e:
+            conn.execute(sql)
+        assert e.value.sqlstate == "0A000", sql

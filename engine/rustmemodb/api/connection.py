@@ -121,6 +121,7 @@ class Connection:
                     self._session.drop_temporary_tables()
                 finally:
                     self._closed = True
+                    self._session.end()      # its advisory locks go (backends.py)
 
     @property
     def closed(self) -> bool:
@@ -187,6 +188,22 @@ class Connection:
         """NOTICE/WARNING messages of this connection's statements (``notices.Notice``),
         oldest first; the newest 100 are kept. Clear the list once read."""
         return self._session.notices
+
+    def notifies(self, timeout: float = 0.0) -> list:
+        """The notifications delivered to this session (LISTEN channel; a NOTIFY or
+        pg_notify of any session of the database, this one included, sent when its
+        transaction committed), oldest first, as ``(channel, payload, pid)`` named
+        tuples; each is returned once. With none yet, waits up to ``timeout`` seconds
+        for one (from another thread's session)."""
+        backend = self._session.backend
+        if not backend.inbox and timeout > 0:
+            backend.arrived.wait(timeout)
+        backend.arrived.clear()
+        out = []
+        inbox = backend.inbox
+        while inbox:
+            out.append(inbox.popleft())
+        return out
 
     def interrupt(self) -> None:
         """Cancel the statement running on this connection (from another thread)."""

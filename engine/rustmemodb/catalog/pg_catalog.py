@@ -770,6 +770,76 @@ register_virtual_table(VirtualTable(
     _empty, session_rows="open_cursors"), searched=True)
 
 
+# The locks held and awaited in the asking session's database: advisory locks only
+# (advisory.py; row locks are claims checked at commit, not locks anyone waits on).
+register_virtual_table(VirtualTable(
+    SCHEMA, "pg_locks", tuple((c, {"I": I, "B": B}.get(k, T if k == "T" else
+                                                        types.TIMESTAMPTZ))
+                              for c, k in (
+        ("locktype", "T"), ("database", "I"), ("relation", "I"), ("page", "I"),
+        ("tuple", "I"), ("virtualxid", "T"), ("transactionid", "I"), ("classid", "I"),
+        ("objid", "I"), ("objsubid", "I"), ("virtualtransaction", "T"), ("pid", "I"),
+        ("mode", "T"), ("granted", "B"), ("fastpath", "B"), ("waitstart", "Z"))),
+    _empty, session_rows="lock_rows"), searched=True)
+
+
+# Statistics views monitoring tools read (pgAdmin, DBeaver, Metabase). Only the live row
+# counts are kept; the scan and tuple counters PostgreSQL's collector keeps are 0.
+_STAT_TABLE_COLUMNS = (
+    ("relid", I), ("schemaname", T), ("relname", T), ("seq_scan", I), ("seq_tup_read", I),
+    ("idx_scan", I), ("idx_tup_fetch", I), ("n_tup_ins", I), ("n_tup_upd", I),
+    ("n_tup_del", I), ("n_tup_hot_upd", I), ("n_live_tup", I), ("n_dead_tup", I),
+    ("n_mod_since_analyze", I), ("n_ins_since_vacuum", I), ("last_vacuum", types.TIMESTAMPTZ),
+    ("last_autovacuum", types.TIMESTAMPTZ), ("last_analyze", types.TIMESTAMPTZ),
+    ("last_autoanalyze", types.TIMESTAMPTZ), ("vacuum_count", I), ("autovacuum_count", I),
+    ("analyze_count", I), ("autoanalyze_count", I))
+
+
+def _stat_tables(snap):
+    for name, version in visible_tables(snap):
+        s = version.schema
+        if s.matview_sql is not None:
+            continue
+        schema, bare = split(name, snap.root.auth.schemas)
+        indexed = bool(s.uniques or s.indexes)
+        yield (relation_oid("r", name), schema, bare, 0, 0, 0 if indexed else None,
+               0 if indexed else None, 0, 0, 0, 0, version.live_rows, 0, 0, 0,
+               None, None, None, None, 0, 0, 0, 0)
+
+
+for _view in ("pg_stat_user_tables", "pg_stat_all_tables"):
+    register_virtual_table(VirtualTable(SCHEMA, _view, _STAT_TABLE_COLUMNS, _stat_tables),
+                           searched=True)
+
+# One row per live session of the asking session's database (backends.py): the wire
+# server's clients and embedded connections alike.
+register_virtual_table(VirtualTable(
+    SCHEMA, "pg_stat_activity", tuple((c, {"I": I, "Z": types.TIMESTAMPTZ}.get(k, T))
+                                      for c, k in (
+        ("datid", "I"), ("datname", "T"), ("pid", "I"), ("leader_pid", "I"),
+        ("usesysid", "I"), ("usename", "T"), ("application_name", "T"),
+        ("client_addr", "T"), ("client_hostname", "T"), ("client_port", "I"),
+        ("backend_start", "Z"), ("xact_start", "Z"), ("query_start", "Z"),
+        ("state_change", "Z"), ("wait_event_type", "T"), ("wait_event", "T"),
+        ("state", "T"), ("backend_xid", "I"), ("backend_xmin", "I"), ("query_id", "I"),
+        ("query", "T"), ("backend_type", "T"))),
+    _empty, session_rows="activity_rows"), searched=True)
+
+register_virtual_table(VirtualTable(
+    SCHEMA, "pg_stat_database", tuple((c, {"T": T, "Z": types.TIMESTAMPTZ,
+                                           "F": F}.get(k, I)) for c, k in (
+        ("datid", "I"), ("datname", "T"), ("numbackends", "I"), ("xact_commit", "I"),
+        ("xact_rollback", "I"), ("blks_read", "I"), ("blks_hit", "I"),
+        ("tup_returned", "I"), ("tup_fetched", "I"), ("tup_inserted", "I"),
+        ("tup_updated", "I"), ("tup_deleted", "I"), ("conflicts", "I"),
+        ("temp_files", "I"), ("temp_bytes", "I"), ("deadlocks", "I"),
+        ("checksum_failures", "I"), ("checksum_last_failure", "Z"), ("blk_read_time", "F"),
+        ("blk_write_time", "F"), ("session_time", "F"), ("active_time", "F"),
+        ("idle_in_transaction_time", "F"), ("sessions", "I"), ("sessions_abandoned", "I"),
+        ("sessions_fatal", "I"), ("sessions_killed", "I"), ("stats_reset", "Z"))),
+    _empty, session_rows="database_stat_rows"), searched=True)
+
+
 def _tablespaces(snap):
     yield 1663, "pg_default", ROLE_OID, None, None
     yield 1664, "pg_global", ROLE_OID, None, None

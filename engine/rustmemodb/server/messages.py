@@ -162,6 +162,11 @@ def parameter_status(name: str, value: str) -> bytes:
     return frame(b"S", cstr(name) + cstr(value))
 
 
+def notification(pid: int, channel: str, payload: str) -> bytes:
+    """NotificationResponse: a NOTIFY delivered to a listening client (LISTEN)."""
+    return frame(b"A", struct.pack("!i", pid) + cstr(channel) + cstr(payload))
+
+
 def backend_key(pid: int, secret: int) -> bytes:
     return frame(b"K", struct.pack("!ii", pid, secret))
 

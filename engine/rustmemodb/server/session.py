@@ -261,8 +261,35 @@ class ClientSession:
             self._zone_changed(session)
         txn = session.txn
         if txn is None:
+            if session.backend.inbox:    # NOTIFYs go out between transactions (PostgreSQL)
+                self.out += self._notifications(session.backend)
             return b"I"
         return b"E" if txn.failed else b"T"
+
+    @staticmethod
+    def _notifications(backend) -> bytes:
+        """NotificationResponse messages of what was delivered to this session."""
+        out = bytearray()
+        inbox = backend.inbox
+        while inbox:
+            note = inbox.popleft()
+            out += m.notification(note.pid, note.channel, note.payload)
+        backend.arrived.clear()
+        return bytes(out)
+
+    def _wake(self) -> None:
+        """On the loop, after another session's COMMIT delivered NOTIFYs here: sent now if
+        this client is idle between transactions waiting for input, else with its next
+        ReadyForQuery (``status``)."""
+        conn = self.conn
+        if conn is None or not self._parked or self._acking is not None or self.out:
+            return
+        session = conn._session
+        if session.txn is not None or not session.backend.inbox:
+            return
+        transport = self.writer.transport
+        if not transport.is_closing():
+            transport.write(self._notifications(session.backend))
 
     _zone = _dt.timezone.utc
 
@@ -414,6 +441,7 @@ class ClientSession:
         engine_session.auth_user = role              # privileges apply (auth/check.py)
         engine_session.database_name = self.params.get("database") or self.user
         engine_session.backend_pid = self.pid
+        self._describe_backend(engine_session.backend)   # pg_stat_activity, NOTIFY
         engine_session.open_cursors = self._open_cursors   # pg_cursors
         superuser = role is None or self.server.database.head.auth.is_superuser(role)
         self._startup_zone(engine_session)
@@ -425,6 +453,31 @@ class ClientSession:
         self.out += m.ready(b"I")
         await self.flush()
         return True
+
+    def _describe_backend(self, backend) -> None:
+        """What pg_stat_activity and inet_client_addr() show of this client, and how
+        pg_terminate_backend ends it (from any thread: on the loop, FATAL 57P01)."""
+        transport = self.writer.transport
+        for attr, key in (("client", "peername"), ("server", "sockname")):
+            address = transport.get_extra_info(key)
+            if isinstance(address, tuple) and len(address) >= 2:
+                setattr(backend, attr, (str(address[0]), int(address[1])))
+        backend.application_name = self.params.get("application_name", "")
+        loop = asyncio.get_running_loop()
+        backend.terminate = lambda: loop.call_soon_threadsafe(self._terminate)
+        backend.wake = lambda: loop.call_soon_threadsafe(self._wake)
+
+    def _terminate(self) -> None:
+        """pg_terminate_backend: the client is told FATAL 57P01 and disconnected; its
+        open transaction rolls back as for any vanished client (``run``)."""
+        transport = self.writer.transport
+        if transport.is_closing():
+            return
+        if self.out:
+            self._write()
+        transport.write(m.error_response(errors.sql_error(
+            "57P01", "terminating connection due to administrator command"), "FATAL"))
+        transport.close()
 
     def _login_role(self) -> str | None:
         """The role this connection runs as once authenticated: None when the served

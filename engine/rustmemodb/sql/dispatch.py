@@ -19,7 +19,8 @@ from .split import split_statements
 class Utility:
     kind: str            # begin | commit[_chain] | rollback[_chain] | savepoint | release | rollback_to |
                          # prepare | execute | deallocate | set | show | reset | checkpoint |
-                         # vacuum | analyze | discard | describe | summarize | pivot
+                         # vacuum | analyze | discard | describe | summarize | pivot |
+                         # listen | unlisten | notify
     arg: str = ""        # remaining text (names, options)
 
 
@@ -56,7 +57,8 @@ _SEVERAL_HINT = "Use executescript() or split the statements."
 _UTILITY_WORDS = frozenset({
     "BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE", "PREPARE",
     "EXECUTE", "DEALLOCATE", "SHOW", "RESET", "CHECKPOINT", "VACUUM", "DISCARD", "ANALYZE",
-    "ANALYSE", "SET", "DESCRIBE", "DESC", "SUMMARIZE", "PIVOT", "UNPIVOT", "EXPLAIN"})
+    "ANALYSE", "SET", "DESCRIBE", "DESC", "SUMMARIZE", "PIVOT", "UNPIVOT", "EXPLAIN", "LISTEN",
+    "UNLISTEN", "NOTIFY"})
 _NAME = re.compile(r'(?:"((?:[^"]|"")+)"|([A-Za-z_\x80-\uffff][\w$\x80-\uffff]*))\Z')
 
 
@@ -114,6 +116,8 @@ def dispatch(sql: str) -> Utility | Explain | None:
         return Utility("analyze", rest)
     if word == "SET":
         return Utility("set", rest)
+    if word in ("LISTEN", "UNLISTEN", "NOTIFY"):        # backends.py
+        return Utility(word.lower(), rest)
     if word in ("DESCRIBE", "DESC", "SUMMARIZE"):      # DuckDB's (describe.py)
         return Utility("summarize" if word == "SUMMARIZE" else "describe", rest)
     if word in ("PIVOT", "UNPIVOT"):                   # DuckDB's (pivot.py)

@@ -1,8 +1,8 @@
 """Registers every built-in function family into a registry."""
 from __future__ import annotations
 
-from . import (aggregate, arith, array, bitwise, bytea, compare, datetime, duckdb_more,
-               duckdb_names, json,
+from . import (admin, advisory, aggregate, arith, array, bitwise, bytea, compare, datetime,
+               duckdb_more, duckdb_names, json,
                jsonb, math, misc, pg_catalog_functions, quoting, record, regex, string,
                templates, time_of_day, trig)
 
@@ -10,5 +10,5 @@ from . import (aggregate, arith, array, bitwise, bytea, compare, datetime, duckd
 def register_all(reg) -> None:
     for family in (arith, bitwise, compare, string, bytea, regex, misc, aggregate, math, datetime,
                    time_of_day, json, jsonb, array, pg_catalog_functions, quoting, templates,
-                   duckdb_names, duckdb_more, record, trig):
+                   duckdb_names, duckdb_more, record, trig, advisory, admin):
         family.register(reg)

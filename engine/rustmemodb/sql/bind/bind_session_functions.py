@@ -224,6 +224,48 @@ class SessionFunctions:
         self.cacheable = False
         return Const(int(getattr(self.session, "backend_pid", 0) or 0), types.INTEGER)
 
+    def _address(self, args, name: str, which: str, port: bool):
+        """inet_client_addr() and its kin: what the wire server recorded for the session
+        (``Backend.client`` / ``.server``); NULL embedded, as over a Unix socket."""
+        if args:
+            raise errors.undefined_function(f"function {name} with {len(args)} arguments "
+                                            "does not exist")
+        self.cacheable = False
+        backend = getattr(self.session, "backend", None)
+        pair = getattr(backend, which, None) or (None, None)
+        return Const(pair[1], types.INTEGER) if port else _text(pair[0])
+
+    def bind_function_inet_client_addr(self, eb, args, node):
+        return self._address(args, "inet_client_addr", "client", False)
+
+    def bind_function_inet_client_port(self, eb, args, node):
+        return self._address(args, "inet_client_port", "client", True)
+
+    def bind_function_inet_server_addr(self, eb, args, node):
+        return self._address(args, "inet_server_addr", "server", False)
+
+    def bind_function_inet_server_port(self, eb, args, node):
+        return self._address(args, "inet_server_port", "server", True)
+
+    def bind_function_pg_database_size(self, eb, args, node):
+        """The bytes of every relation (pg_total_relation_size summed) for the session's
+        database, by name or oid; 3D000 for a name it does not serve."""
+        if len(args) != 1:
+            raise errors.undefined_function(f"function pg_database_size with {len(args)} "
+                                            "arguments does not exist")
+        self.cacheable = False
+        bound = eb.bind(args[0])
+        if isinstance(bound, Const) and bound.value is not None:
+            names = {self._session_value("database_name", DEFAULT_DATABASE), DEFAULT_DATABASE,
+                     "main", "postgres"}
+            if bound.type == types.INTEGER and bound.value != 5 or \
+                    bound.type != types.INTEGER and str(bound.value) not in names:
+                word = "with OID " if bound.type == types.INTEGER else ""
+                raise errors.sql_error("3D000", f'database {word}"{bound.value}" does not '
+                                                "exist" if not word else
+                                       f"database with OID {bound.value} does not exist")
+        return Const(sum(a + b for a, b in relation_sizes(self.root).values()), types.INTEGER)
+
     def bind_function_current_setting(self, eb, args, node):
         from ...utility import all_settings, setting_value
         self.cacheable = False
@@ -283,6 +325,9 @@ class SessionFunctions:
         """``name(oid)`` as ``own`` times a relation's bytes plus ``indexes`` times its
         indexes' bytes (catalog/pg_catalog.relation_sizes)."""
         sizes = {oid: own * a + indexes * b for oid, (a, b) in relation_sizes(self.root).items()}
+        if args and eb.bind(args[0]).type in (types.TEXT, types.UNKNOWN):
+            # a quoted name is read as regclass, as PostgreSQL reads its unknown literal
+            args = [exp.Cast(this=args[0], to=exp.ObjectIdentifier(this="REGCLASS"))]
         return self._lookup_by_oid(eb, args[:1], name, sizes, types.INTEGER)
 
     def bind_function_pg_table_size(self, eb, args, node):
@@ -427,3 +472,26 @@ def bind_dot_function(eb, node: exp.Dot):
             and isinstance(node.expression, exp.Func):
         return eb.bind(node.expression)
     return None
+
+
+# Functions that wait (advisory locks, pg_sleep) or act for the session when they run:
+# a plan calling one is never cached, so it is never a point statement, which the wire
+# server would run on its event loop (exec/functions/advisory.py).
+_WAITING = ("pg_sleep", "pg_advisory_lock", "pg_advisory_lock_shared", "pg_try_advisory_lock",
+            "pg_try_advisory_lock_shared", "pg_advisory_xact_lock",
+            "pg_advisory_xact_lock_shared", "pg_try_advisory_xact_lock",
+            "pg_try_advisory_xact_lock_shared", "pg_advisory_unlock",
+            "pg_advisory_unlock_shared", "pg_advisory_unlock_all", "pg_cancel_backend",
+            "pg_terminate_backend", "pg_notify")
+
+
+def _uncached(name: str):
+    def bind(self, eb, args, node):
+        self.cacheable = False
+        return eb.call(name, [eb.bind(a) for a in args], node)
+    bind.__name__ = f"bind_function_{name}"
+    return bind
+
+
+for _name in _WAITING:
+    setattr(SessionFunctions, f"bind_function_{_name}", _uncached(_name))
