@@ -24,8 +24,8 @@ from ..arrays import contiguous
 from ... import errors, notices
 from ..typmods import fit_array
 from ...plan.ddl import (AddCheck, AddColumn, AddForeignKey, AddUnique, ChangeType, DropColumn,
-                         DropUnique, LogicalAlterTable, RenameColumn, RenameTable, SetNotNull,
-                         SetSchema)
+                         DropUnique, LogicalAlterTable, RenameColumn, RenameTable,
+                         SequenceChange, SetNotNull, SetSchema)
 from ...storage.index import UniqueIndex
 from ...storage.index_define import build_indexes
 from ...storage.root import owner_of_index, relation_exists
@@ -33,6 +33,7 @@ from ...storage.schema import IndexDef, TableSchema
 from ...storage.table import Chunk
 from ...storage.table import replace as evolve
 from .. import constraints
+from .ddl import change_sequence, create_owned_sequence, drop_owned_sequences
 from ..expr.vector import as_array, evaluate
 from ..run import operator
 
@@ -124,6 +125,7 @@ def _default_values(ctx, step: AddColumn, version) -> pa.Array:
 def _drop_column(txn, ctx, version, step: DropColumn):
     schema, pos = version.schema, step.pos
     _drop_dependent_fks(txn, schema, step.name, step.cascade)
+    drop_owned_sequences(txn, schema.name, schema, column=step.name)
     remap = {old: (old if old < pos else old - 1) for old in range(len(schema.columns)) if old != pos}
     new = map_chunks(version, lambda b: b.remove_column(pos), step.schema)
     live = {u.name for u in step.schema.uniques} | {d.name for d in step.schema.indexes}
@@ -290,7 +292,20 @@ def _check_unreferenced(txn, schema, unique, cascade: bool) -> None:
         txn.replace_table(other, v.with_schema(v.schema.with_(foreign_keys=keep)))
 
 
-_APPLY = {AddColumn: _add_column, DropColumn: _drop_column, RenameColumn: _rename_column,
+def _sequence_change(txn, ctx, version, step: SequenceChange):
+    """The sequence of a SERIAL or identity column, made, changed or dropped with it."""
+    if step.definition is not None:
+        create_owned_sequence(txn, step.name, step.definition)
+    elif step.drop:
+        if step.name in txn.working.sequences:
+            txn.drop_sequence(step.name)
+    else:
+        change_sequence(txn, step.name, step.options)
+    return version
+
+
+_APPLY = {AddColumn: _add_column, SequenceChange: _sequence_change, DropColumn: _drop_column,
+          RenameColumn: _rename_column,
           SetSchema: _set_schema, SetNotNull: _set_not_null, ChangeType: _change_type,
           AddUnique: _add_unique, AddCheck: _add_check, AddForeignKey: _add_foreign_key,
           DropUnique: _drop_unique}

@@ -83,7 +83,8 @@ def _oid_literal(node, bound: Expr, other: Expr) -> Expr:
     if isinstance(bound, Const) and bound.type == types.TEXT and isinstance(other, ColRef) \
             and other.type == types.INTEGER and isinstance(bound.value, str) \
             and bound.value.isdigit() and (other.name == "oid" or other.name.endswith(
-                ("relid", "oid", "namespace", "parent", "owner", "typid", "indid"))):
+                ("relid", "oid", "namespace", "parent", "owner", "typid", "indid", "objid",
+                 "classid"))):
         return Const(int(bound.value), types.INTEGER)
     return bound
 
