@@ -102,3 +102,16 @@ def test_a_failed_nextval_changes_nothing():
         conn.execute("SELECT nextval('m') FROM generate_series(1, 5)")
     assert info.value.sqlstate == "2200H"
     assert conn.execute("SELECT nextval('m')").fetchone() == (1,)
+
+
+def test_owner_to_gives_a_sequence_away():
+    conn = rustmemodb.connect()
+    conn.execute("CREATE ROLE bob")
+    conn.execute("CREATE SEQUENCE s")
+    conn.execute("ALTER SEQUENCE s OWNER TO bob")
+    assert conn.execute("SELECT sequenceowner FROM pg_sequences").fetchall() == [("bob",)]
+    conn.execute("CREATE TABLE t (id int)")
+    with pytest.raises(rustmemodb.ProgrammingError) as info:
+        conn.execute("ALTER SEQUENCE t OWNER TO bob")
+    assert info.value.sqlstate == "42809"
+    conn.execute("ALTER SEQUENCE IF EXISTS nope OWNER TO bob")
