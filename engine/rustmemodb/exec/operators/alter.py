@@ -17,6 +17,8 @@ relation names (``42P07``) and dependent foreign keys (``2BP01``).
 """
 from __future__ import annotations
 
+import dataclasses
+
 import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
 from ..arrays import contiguous
@@ -163,6 +165,7 @@ def _rename_column(txn, ctx, version, step: RenameColumn):
             renamed = tuple(f.with_ref_column_renamed(table, step.old, step.new)
                             for f in v.schema.foreign_keys)
             txn.replace_table(other, v.with_schema(v.schema.with_(foreign_keys=renamed)))
+    _follow_owner(txn, (table, step.old), (table, step.new))
     names = list(step.schema.names)
     return map_chunks(version, lambda b: b.rename_columns(names), step.schema)
 
@@ -178,7 +181,17 @@ def _rename_table(txn, version, step: RenameTable) -> str:
         if other != new and any(f.ref_table == old for f in v.schema.foreign_keys):
             moved = tuple(f.with_ref_table_renamed(old, new) for f in v.schema.foreign_keys)
             txn.replace_table(other, v.with_schema(v.schema.with_(foreign_keys=moved)))
+    for column in version.schema.names:
+        _follow_owner(txn, (old, column), (new, column))
     return new
+
+
+def _follow_owner(txn, old: tuple, new: tuple) -> None:
+    """A sequence OWNED BY a renamed table or column keeps its owner (PostgreSQL's
+    dependency is by oid; here by name)."""
+    for name, spec in list(txn.working.seqdefs.items()):
+        if spec.owned_by == old:
+            txn.set_sequence_def(name, dataclasses.replace(spec, owned_by=new))
 
 
 # ---- ALTER COLUMN ---------------------------------------------------------------------------
