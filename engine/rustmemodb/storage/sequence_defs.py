@@ -144,12 +144,8 @@ def draws(spec: SequenceDef, name: str, last: int, n: int) -> list[int] | range:
     return out
 
 
-def not_called_state(spec: SequenceDef, next_value: int) -> int:
-    """The state that makes ``next_value`` the next nextval()."""
-    return next_value - spec.increment
-
-
 def check_setval(spec: SequenceDef, name: str, value: int) -> None:
+    """setval()'s value must lie within the sequence's bounds (22003, as PostgreSQL)."""
     if not spec.minvalue <= value <= spec.maxvalue:
         raise errors.sql_error("22003", f'setval: value {value} is out of bounds for sequence '
                                         f'"{name}" ({spec.minvalue}..{spec.maxvalue})')
