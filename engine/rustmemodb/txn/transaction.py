@@ -456,14 +456,16 @@ class Transaction:
         if last is None:
             raise errors.sql_error("42P01", f'relation "{name}" does not exist')
         spec = self.working.seqdefs.get(name)
-        if spec is None:
-            if last + n > 2 ** 63 - 1:
-                spec = sequence_defs.definition(self.working, name)
-            else:
-                drawn = range(last + 1, last + n + 1)
+        if spec is None or (spec.increment == 1 and spec.is_called
+                            and spec.minvalue <= last + 1 and last + n <= spec.maxvalue):
+            # counting up by 1 inside the bounds (every SERIAL): no per-value work
+            if last + n <= 2 ** 63 - 1:
                 self.set_sequence(name, last + n)
-                self._note_drawn(name, n, last + n)
-                return drawn
+                if n and self.drawn is not None:
+                    self.drawn.pop(name, None)   # most recent last: lastval() reads the end
+                    self.drawn[name] = last + n
+                return range(last + 1, last + n + 1)
+            spec = sequence_defs.definition(self.working, name)
         drawn = sequence_defs.draws(spec, name, last, n)
         if not n:
             return drawn
