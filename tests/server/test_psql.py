@@ -121,6 +121,10 @@ def test_describe_lists_expression_partial_and_covering_indexes(login, engine):
     ("\\d+ v", ['View "public.v"', " id     | bigint |", "View definition:", "FROM b"]),
     ("\\d+ mv", ["View definition:", "FROM b"]),
     ("\\ds", [" b_seq ", "sequence"]),
+    ("\\d b_seq", ['Sequence "public.b_seq"',
+                   "  Type   | Start | Minimum | Maximum | Increment | Cycles? | Cache ",
+                   " integer |     1 |       1 |    1000 |         5 | yes     |     1",
+                   "Owned by: public.b.id"]),
     ("\\df add1", [" add1 ", "bigint", "func"]),
     # kinds of object that never exist here: each lists nothing, as psql words it
     ("\\dx", ["List of installed extensions"]),
@@ -144,7 +148,8 @@ def test_describe_commands(login, engine, command, expected):
     engine.execute("CREATE TABLE f (id INTEGER PRIMARY KEY, bid INTEGER REFERENCES b(id))")
     engine.execute("CREATE VIEW v AS SELECT id FROM b")
     engine.execute("CREATE MATERIALIZED VIEW mv AS SELECT count(*) AS n FROM b")
-    engine.execute("CREATE SEQUENCE b_seq")
+    engine.execute("CREATE SEQUENCE b_seq AS integer INCREMENT 5 MAXVALUE 1000 CYCLE "
+                   "OWNED BY b.id")
     engine.execute("CREATE FUNCTION add1(x integer) RETURNS integer LANGUAGE sql RETURN x + 1")
     engine.execute("CREATE TYPE mood AS ENUM ('sad', 'ok')")
     engine.commit()

@@ -254,7 +254,8 @@ def _drop(stmt, cat, session, who, root) -> AuthCatalog:
 
 
 def _kind(root, name: str) -> str:
-    return "view" if name in root.views else "table"
+    return "view" if name in root.views else "sequence" if name in root.sequences \
+        else "table"
 
 
 # ---- CREATE / DROP / ALTER SCHEMA -------------------------------------------------------------
@@ -528,7 +529,8 @@ def _run_owner(stmt: OwnerStatement, cat: AuthCatalog, session, root) -> AuthCat
     member of (non-superusers); the new owner's grants follow the old owner's."""
     name = stmt.name
     in_tables, in_views = name in root.tables, name in root.views
-    if not (in_tables or in_views):
+    in_sequences = name in root.sequences
+    if not (in_tables or in_views or in_sequences):
         if not stmt.if_exists:
             check_qualified(root, name)
         if stmt.if_exists:
@@ -536,6 +538,8 @@ def _run_owner(stmt: OwnerStatement, cat: AuthCatalog, session, root) -> AuthCat
         raise errors.sql_error("42P01", f'relation "{name}" does not exist')
     if stmt.relkind == "view" and not in_views:
         raise errors.sql_error("42809", f'"{name}" is not a view')
+    if stmt.relkind == "sequence" and not in_sequences:
+        raise errors.sql_error("42809", f'"{name}" is not a sequence')
     who = effective_role(session)
     new = _need_role(cat, _resolve(stmt.role, session)).name
     if not _is_super(cat, who):

@@ -25,6 +25,7 @@ re-applies the source's changes.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -143,7 +144,8 @@ class _Merge:
         self._schemas(base)
         for kind, get, put in (("view", lambda r: r.views, self.txn.set_view),
                                ("function", lambda r: r.functions, self.txn.set_function),
-                               ("type", lambda r: r.enums, self.txn.set_enum)):
+                               ("type", lambda r: r.enums, self.txn.set_enum),
+                               ("sequence", _sequence_defs, self._put_sequence_def)):
             b_objs, s_objs, t_objs = get(base), get(self.src_root), get(self.tgt_root)
             for name in sorted(set(b_objs) | set(s_objs) | set(t_objs)):
                 vb, vs, vt = b_objs.get(name), s_objs.get(name), t_objs.get(name)
@@ -154,6 +156,15 @@ class _Merge:
                     continue
                 self.blocking.append((name, "", kind, _definition(vb), _definition(vt),
                                       _definition(vs), "schema"))
+
+    def _put_sequence_def(self, name: str, spec) -> None:
+        """A sequence's options as the source changed them (a sequence the source dropped
+        keeps its state here: sequences() never drops one, so neither does this)."""
+        if spec is not None:
+            mine = self.txn.working.seqdefs.get(name)
+            called = self.src_root.seqdefs[name].is_called or (mine is not None
+                                                                and mine.is_called)
+            self.txn.set_sequence_def(name, dataclasses.replace(spec, is_called=called))
 
     def _schemas(self, base) -> None:
         """Schemas (storage/namespaces.py) the source created since the base are created
@@ -573,6 +584,12 @@ def _count_whole(name, vb, vs) -> dict:
     return diff_versions(name, vb, vs).counts
 
 
+def _sequence_defs(root) -> dict:
+    """A root's sequence options, ``is_called`` aside (it moves with the values drawn,
+    which sequences() merges)."""
+    return {n: dataclasses.replace(d, is_called=False) for n, d in root.seqdefs.items()}
+
+
 def _definition(obj) -> str:
     """A view's, function's or enum type's definition for a conflict row ("(dropped)" when
     gone)."""
@@ -580,4 +597,7 @@ def _definition(obj) -> str:
         return "(dropped)"
     if isinstance(obj, tuple):           # an enum type's labels
         return "ENUM (" + ", ".join("'" + v.replace("'", "''") + "'" for v in obj) + ")"
+    if hasattr(obj, "increment"):        # a sequence's options (storage/sequence_defs.py)
+        return (f"AS {obj.data_type} INCREMENT {obj.increment} MINVALUE {obj.minvalue} "
+                f"MAXVALUE {obj.maxvalue} START {obj.start}" + (" CYCLE" if obj.cycle else ""))
     return getattr(obj, "sql", None) or getattr(obj, "body", "")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from .. import types
+from ..storage import sequence_defs
 from ..storage.namespaces import split
 from ..storage.sequence_names import default_sequence, quote_name
 from ..lazy_import import LazyModule
@@ -110,7 +111,7 @@ def _columns(snap: CatalogSnapshot):
             yield _column_row(snap, name, i, c.name, c.type, c.not_null or i in key,
                               None if c.identity is not None else
                               column_default(c.default_sql, c.type, snap.root.auth.schemas),
-                              "YES", c.typmod)
+                              "YES", c.typmod, _identity(snap, c))
     names_of = _names_of(snap)
     for name, view in _user_views(snap):
         for i, (col, sql_type) in enumerate(view_columns(snap, view)):
@@ -121,8 +122,19 @@ def _columns(snap: CatalogSnapshot):
                               "YES" if {"UPDATE", "DELETE"} <= events else "NO")
 
 
+def _identity(snap: CatalogSnapshot, column) -> tuple:
+    """is_identity .. identity_cycle of a column: an identity column's generation and its
+    sequence's options, as character data."""
+    if column.identity is None:
+        return ("NO", None, None, None, None, None, "NO")
+    seq = default_sequence(column.default_sql, owned=True)
+    d = sequence_defs.definition(snap.root, seq) if seq else sequence_defs.DEFAULT
+    return ("YES", column.identity[0].upper(), str(d.start), str(d.increment), str(d.maxvalue),
+            str(d.minvalue), "YES" if d.cycle else "NO")
+
+
 def _column_row(snap, table, i, name, sql_type, not_null, default, updatable,
-                typmod=None) -> tuple:
+                typmod=None, identity=("NO", None, None, None, None, None, "NO")) -> tuple:
     t = pg_type(sql_type)
     length = None
     udt_schema = "pg_catalog"
@@ -140,7 +152,7 @@ def _column_row(snap, table, i, name, sql_type, not_null, default, updatable,
             t.numeric_precision_radix, t.numeric_scale, t.datetime_precision, None, None,
             None, None, None, None, None, None, None, None, None,
             snap.database, udt_schema, t.udt_name, None, None, None, None, str(i + 1),
-            "NO", "NO", None, None, None, None, None, "NO", "NEVER", None, updatable)
+            "NO", *identity, "NEVER", None, updatable)
 
 
 def view_columns(snap: CatalogSnapshot, view) -> list:
@@ -304,3 +316,25 @@ def _check_constraints(snap: CatalogSnapshot):
 
 _table("check_constraints", "constraint_catalog constraint_schema constraint_name check_clause",
        _check_constraints)
+
+
+# ---- sequences ------------------------------------------------------------------------------
+
+_SEQ_PRECISION = {"smallint": 16, "integer": 32, "bigint": 64}
+
+
+def _sequences(snap: CatalogSnapshot):
+    """information_schema.sequences: the bounds and increment as character data, as the
+    standard (and PostgreSQL) has them."""
+    root = snap.root
+    for name in sorted(root.sequences):
+        d = sequence_defs.definition(root, name)
+        yield (snap.database, *_split(snap, name), d.data_type, _SEQ_PRECISION[d.data_type],
+               2, 0, str(d.start), str(d.minvalue), str(d.maxvalue), str(d.increment),
+               "YES" if d.cycle else "NO")
+
+
+_table("sequences", "sequence_catalog sequence_schema sequence_name data_type numeric_precision "
+                    "numeric_precision_radix numeric_scale start_value minimum_value "
+                    "maximum_value increment cycle_option", _sequences,
+       {"numeric_precision": I, "numeric_precision_radix": I, "numeric_scale": I})

@@ -17,9 +17,10 @@ import re
 import zlib
 
 from .. import types
+from ..storage import sequence_defs
 from ..storage.namespaces import split
 from ..storage.roles import acl_text
-from ..storage.sequence_names import relation_name
+from ..storage.sequence_names import default_sequence, relation_name
 from .information_schema import column_default, view_columns
 from .pg_types import pg_type
 from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table, visible_tables
@@ -587,8 +588,43 @@ def _descriptions(snap):
 
 _table("pg_description", "objoid classoid objsubid description", _descriptions,
        _typed("I: objoid classoid objsubid"))
+_SEQ_TYPE_OIDS = {"smallint": 21, "integer": 23, "bigint": 20}
+
+
+def _sequences(snap):
+    for name in sorted(snap.root.sequences):
+        d = sequence_defs.definition(snap.root, name)
+        yield (relation_oid("r", name), _SEQ_TYPE_OIDS[d.data_type], d.start, d.increment,
+               d.maxvalue, d.minvalue, d.cache, d.cycle)
+
+
+def _depends(snap):
+    """pg_depend: only what psql's ``\\d sequence`` asks, a sequence's owning column
+    ('a': SERIAL or OWNED BY; 'i': an identity column's), as pg_get_serial_sequence
+    finds it."""
+    root = snap.root
+    owned = {}
+    for name, version in root.tables.items():
+        for i, c in enumerate(version.schema.columns):
+            seq = default_sequence(c.default_sql, owned=True)
+            if seq is not None:
+                owned[seq] = (name, i + 1, "i" if c.identity is not None else "a")
+    for seq, spec in root.seqdefs.items():
+        if spec.owned_by is not None and seq not in owned:
+            version = root.tables.get(spec.owned_by[0])
+            pos = version.schema.position(spec.owned_by[1]) if version is not None else None
+            if pos is not None:
+                owned[seq] = (spec.owned_by[0], pos + 1, "a")
+    klass = CATALOG_OIDS["pg_class"]
+    for seq, (table, attnum, kind) in sorted(owned.items()):
+        if seq in root.sequences:
+            yield klass, relation_oid("r", seq), 0, klass, relation_oid("r", table), attnum, kind
+
+
+_table("pg_depend", "classid objid objsubid refclassid refobjid refobjsubid deptype", _depends,
+       _typed("I: classid objid objsubid refclassid refobjid refobjsubid"))
 _table("pg_sequence", "seqrelid seqtypid seqstart seqincrement seqmax seqmin seqcache seqcycle",
-       _empty, _typed("I: seqrelid seqtypid seqstart seqincrement seqmax seqmin seqcache; "
+       _sequences, _typed("I: seqrelid seqtypid seqstart seqincrement seqmax seqmin seqcache; "
                       "B: seqcycle"))
 _table("pg_inherits", "inhrelid inhparent inhseqno inhdetachpending", _empty,
        _typed("I: inhrelid inhparent inhseqno; B: inhdetachpending"))
@@ -877,9 +913,6 @@ for _name, _cols, _spec in (
         # no operator families beyond the built-in ones (psql's \dd lists their comments)
         ("pg_opfamily", "oid opfmethod opfname opfnamespace opfowner",
          "I: oid opfmethod opfnamespace opfowner"),
-        # no dependencies recorded (pgcli's function completion joins it for extensions)
-        ("pg_depend", "classid objid objsubid refclassid refobjid refobjsubid deptype",
-         "I: classid objid objsubid refclassid refobjid refobjsubid"),
         ("pg_extension", "oid extname extowner extnamespace extrelocatable extversion "
                          "extconfig extcondition",
          "I: oid extowner extnamespace; B: extrelocatable; IA: extconfig; TA: extcondition"),

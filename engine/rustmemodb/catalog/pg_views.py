@@ -1,5 +1,5 @@
 """PostgreSQL's convenience views over the catalog: pg_tables, pg_views, pg_matviews,
-and pg_indexes, and the view definitions pg_get_viewdef returns.
+pg_indexes and pg_sequences, and the view definitions pg_get_viewdef returns.
 
 People and tools ask these first (``SELECT tablename FROM pg_tables WHERE schemaname =
 'public'``, dbt's and Metabase's table listing, psql's ``\\d+ view``'s "View
@@ -9,6 +9,7 @@ engine has no system tables of its own to list); owners are the roles catalog's.
 from __future__ import annotations
 
 from .. import types
+from ..storage import sequence_defs
 from ..storage.namespaces import split
 from .pg_catalog import fk_referenced, index_defs, relation_oid, view_definition
 from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table, visible_tables
@@ -68,6 +69,17 @@ def _indexes(snap):
                    defs.get(relation_oid("i", ix.name), ""))
 
 
+def _sequences(snap):
+    """pg_sequences: last_value is NULL until the first nextval() (or after a RESTART or
+    setval(s, n, false)), as PostgreSQL shows it."""
+    root = snap.root
+    for name in sorted(root.sequences):
+        d = sequence_defs.definition(root, name)
+        last = root.sequences[name] if d.is_called else None
+        yield (*_split(snap, name), _owner(snap, name), d.data_type, d.start, d.minvalue,
+               d.maxvalue, d.increment, d.cycle, d.cache, last)
+
+
 _register("pg_tables", "schemaname tablename tableowner tablespace hasindexes hasrules "
                        "hastriggers rowsecurity", _tables,
           {"hasindexes": B, "hasrules": B, "hastriggers": B, "rowsecurity": B})
@@ -76,3 +88,7 @@ _register("pg_matviews", "schemaname matviewname matviewowner tablespace hasinde
                          "ispopulated definition", _matviews,
           {"hasindexes": B, "ispopulated": B})
 _register("pg_indexes", "schemaname tablename indexname tablespace indexdef", _indexes, {})
+_register("pg_sequences", "schemaname sequencename sequenceowner data_type start_value "
+                          "min_value max_value increment_by cycle cache_size last_value",
+          _sequences, {"start_value": I, "min_value": I, "max_value": I, "increment_by": I,
+                       "cycle": B, "cache_size": I, "last_value": I})

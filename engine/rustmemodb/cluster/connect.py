@@ -69,6 +69,12 @@ from .write_route import WriteRouting
 # read bare table names
 _SCHEMA_STATEMENT = re.compile(
     r"(?is)(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*(?:create|drop|alter)\s+schema\b")
+# Numbering the rows a table already has from a new sequence: each shard would draw
+# its own numbers (the coordinator owns the sequences), so the same ones twice.
+_ADD_NUMBERED_COLUMN = re.compile(
+    r"(?is)^\s*alter\s+table\b.*\badd\s+(?!\s|generated\b|constraint\b|primary\b|unique\b|check\b"
+    r"|foreign\b).*\b(?:(?:big|small)?serial|as\s+identity)\b")
+_OVERRIDING = re.compile(r"(?is)\boverriding\s+(?:system|user)\s+value\b")
 
 
 class Cluster:
@@ -522,9 +528,14 @@ class ClusterConnection(SelectPlanning, WriteRouting):
             raise refuse("CREATE/DROP/ALTER SCHEMA",
                          hint="A cluster's tables live in schema public; a branch is the "
                               "way to a separate namespace.")
+        if word == "alter" and _ADD_NUMBERED_COLUMN.match(sql):
+            raise refuse("ALTER TABLE ... ADD a SERIAL or identity column",
+                         hint="Create the table with the column instead.")
         if word in ("create", "drop", "alter", "truncate", "comment", "grant", "revoke",
                     "reassign"):
             return self._ddl(word, sql, params)
+        if word in ("insert", "with") and _OVERRIDING.search(sql):
+            raise refuse("INSERT ... OVERRIDING SYSTEM VALUE / USER VALUE")
         if word == "with":
             tree = _parse(sql)
             if _gathered_statement(tree):

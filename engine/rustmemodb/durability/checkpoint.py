@@ -35,7 +35,7 @@ import google_crc32c
 import pyarrow as pa
 
 from .. import types
-from ..storage import roles
+from ..storage import roles, sequence_defs
 from ..storage.root import Root, ViewDef
 from ..storage.table import Chunk
 from . import tables as T
@@ -112,6 +112,7 @@ def write_checkpoint(directory: Path, root: Root, lsn: int, files: Files, *,
         "auth": roles.encode(root.auth),
         "functions": {n: list(encode_function(f)) for n, f in root.functions.items()},
         "enums": {n: list(labels) for n, labels in root.enums.items()},
+        "seqdefs": {n: sequence_defs.encode(d) for n, d in root.seqdefs.items()},
     }
     name = manifest_name(root.version)
     text = json.dumps({"manifest": body, "crc32c": _body_crc(body)}, indent=1).encode()
@@ -306,9 +307,14 @@ def load_checkpoint(directory: Path, body: dict, files: Files) -> Root:
     except (ValueError, AttributeError) as exc:
         raise Damage(f"the enum types in {body['name']} are damaged: {exc}",
                      file=directory / body["name"]) from None
+    try:
+        seqdefs = {n: sequence_defs.decode(n, d) for n, d in body.get("seqdefs", {}).items()}
+    except (ValueError, AttributeError) as exc:
+        raise Damage(f"the sequence definitions in {body['name']} are damaged: {exc}",
+                     file=directory / body["name"]) from None
     return Root(tables=tables, views=views, sequences=dict(body["sequences"]), auth=auth,
                 version=body["version"], catalog_version=body["catalog_version"],
-                functions=functions, enums=enums)
+                functions=functions, enums=enums, seqdefs=seqdefs)
 
 
 def _read_verified(path: Path, size: int, crc: int, what: str) -> bytes:

@@ -17,6 +17,8 @@ A record is logical: it says what the transaction did, not which bytes changed.
     ("f", name, (params, defaults, returns, body, volatility)|None)   FunctionOp
     ("s", name, value)                   SequenceOp (value None: dropped)
     ("e", name, [label, ...]|None)       EnumOp: CREATE/ALTER TYPE ... ENUM, DROP TYPE
+    ("q", name, [type, start, ...]|None) SequenceDefOp: a sequence's options
+                                         (storage/sequence_defs.py ``encode``)
     ("a", catalog)                       AuthOp: roles, owners, grants (storage/roles.py
                                          ``encode``: plain lists and strings)
 
@@ -51,15 +53,16 @@ import pyarrow as pa
 
 from ..storage.root import FunctionDef, Root, ViewDef, with_enum
 from ..storage.table import Chunk, TableVersion
-from ..storage import roles
+from ..storage import roles, sequence_defs
 from ..txn.transaction import (AuthOp, BulkInsertOp, BulkUpdateOp, DeleteOp, EnumOp, FunctionOp,
-                               InsertOp, LockOp, ReplaceTableOp, SequenceOp, UpdateOp, ViewOp)
+                               InsertOp, LockOp, ReplaceTableOp, SequenceDefOp, SequenceOp,
+                               UpdateOp, ViewOp)
 from . import tables as T
 from . import values
 from .problems import data_corrupted
 
 _KNOWN = (InsertOp, BulkInsertOp, DeleteOp, UpdateOp, BulkUpdateOp, ReplaceTableOp, ViewOp,
-          SequenceOp, AuthOp, FunctionOp, LockOp, EnumOp)
+          SequenceOp, AuthOp, FunctionOp, LockOp, EnumOp, SequenceDefOp)
 
 
 # ---- encoding ---------------------------------------------------------------------------
@@ -106,6 +109,10 @@ def encode_commit(ops: list, before: Root, after: Root) -> bytes:
             continue
         elif kind is EnumOp:
             out.append(("e", op.name, None if op.labels is None else list(op.labels)))
+            continue
+        elif kind is SequenceDefOp:
+            spec = op.definition
+            out.append(("q", op.name, None if spec is None else sequence_defs.encode(spec)))
             continue
         else:
             seqs[op.name] = after.sequences.get(op.name, op.value)
@@ -182,9 +189,10 @@ def encode_root(before: Root, after: Root) -> bytes:
     checks = tuple(_check(n, v) for n, v in after.tables.items())
     functions = {n: encode_function(f) for n, f in after.functions.items()}
     enums = {n: list(labels) for n, labels in after.enums.items()}
+    seqdefs = {n: sequence_defs.encode(d) for n, d in after.seqdefs.items()}
     return values.pack(("R", after.version, after.catalog_version, tables, views,
                         dict(after.sequences), checks, roles.encode(after.auth), functions,
-                        enums))
+                        enums, seqdefs))
 
 
 def decode_enum(name: str, labels) -> tuple[str, ...]:
@@ -281,12 +289,16 @@ def apply_record(root: Root, payload: bytes) -> Root:
         enums = record[9] if len(record) > 9 else {}
         if not isinstance(enums, dict):
             raise ValueError("malformed enum types in a log record")
+        seqdefs = record[10] if len(record) > 10 else {}
+        if not isinstance(seqdefs, dict):
+            raise ValueError("malformed sequence definitions in a log record")
         new = Root(tables=new_tables,
                    views={n: decode_view(n, enc) for n, enc in views.items()},
                    sequences=dict(seqs),
                    auth=roles.decode(record[7]) if len(record) > 7 else None,
                    functions={n: decode_function(n, enc) for n, enc in functions.items()},
-                   enums={n: decode_enum(n, enc) for n, enc in enums.items()})
+                   enums={n: decode_enum(n, enc) for n, enc in enums.items()},
+                   seqdefs={n: sequence_defs.decode(n, enc) for n, enc in seqdefs.items()})
     else:
         raise data_corrupted(f"unknown log record type {record[0]!r}")
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in (version, catalog)):
@@ -347,6 +359,13 @@ def _apply_ops(root: Root, ops: list) -> Root:
             root = replace(root, functions=funcs)
         elif kind == "e":
             root = with_enum(root, name, None if op[2] is None else decode_enum(name, op[2]))
+        elif kind == "q":
+            defs = dict(root.seqdefs)
+            if op[2] is None:
+                defs.pop(name, None)
+            else:
+                defs[name] = sequence_defs.decode(name, op[2])
+            root = replace(root, seqdefs=defs)
         else:
             raise data_corrupted(f"unknown log op {kind!r}")
     return root

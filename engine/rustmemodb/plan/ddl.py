@@ -9,7 +9,7 @@ statement like any plan.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .logical import LogicalNode
@@ -20,6 +20,8 @@ class LogicalCreateTable(LogicalNode):
     name: str
     schema: Any                  # storage.schema.TableSchema
     if_not_exists: bool = False
+    # SERIAL and identity columns' sequences: name -> storage.sequence_defs.SequenceDef
+    sequences: dict = field(default_factory=dict)
 
     def describe(self) -> str:
         return self.name
@@ -131,6 +133,17 @@ class AddColumn:
 
 
 @dataclass(frozen=True)
+class SequenceChange:
+    """A sequence an ALTER TABLE makes with a column (ADD COLUMN ... SERIAL or identity,
+    ADD GENERATED ... AS IDENTITY: ``definition``), changes (RESTART, SET INCREMENT BY
+    ...: ``options`` as ALTER SEQUENCE takes them) or drops (DROP IDENTITY: ``drop``)."""
+    name: str
+    definition: Any = None
+    options: Any = None
+    drop: bool = False
+
+
+@dataclass(frozen=True)
 class DropColumn:
     pos: int
     name: str
@@ -205,7 +218,7 @@ DDL_NODES = (LogicalCreateTable, LogicalCreateTableAs, LogicalDropTable, Logical
 @dataclass
 class LogicalCreateSequence(LogicalNode):
     name: str
-    start: int = 1
+    definition: Any = None       # storage.sequence_defs.SequenceDef, checked when bound
     if_not_exists: bool = False
 
     def describe(self) -> str:
@@ -234,10 +247,11 @@ class LogicalDropFunction(LogicalNode):
 
 
 @dataclass
-class LogicalRestartSequence(LogicalNode):
-    """ALTER SEQUENCE name RESTART WITH n: the next nextval() gives ``value``."""
+class LogicalAlterSequence(LogicalNode):
+    """ALTER SEQUENCE name options (sql/parse_sequence.py ``read_options``): applied to
+    the definition the transaction sees when it runs (exec/operators/ddl.py)."""
     name: str
-    value: int
+    options: dict
     if_exists: bool = False
 
 

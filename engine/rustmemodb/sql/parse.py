@@ -21,7 +21,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import Token, TokenType
 
 from .. import errors, types
-from . import limits, outline, wide
+from . import limits, outline, parse_sequence, wide
 
 
 # Text shorter than this cannot nest deeper than the limits or hold a long chain.
@@ -340,10 +340,6 @@ _ON_COMMIT = re.compile(r"(?is)^(\s*create\s+(?:global\s+|local\s+)?temp(?:orary
                         r"\s+on\s+commit\s+(preserve\s+rows|delete\s+rows|drop)\s*;?\s*$")
 _SET_RETURNING = re.compile(r"(?is)^\s*create\s+(?:or\s+replace\s+)?function\b.*?"
                             r"\breturns\s+(setof|table)\b")
-_ALTER_SEQUENCE = re.compile(r"(?is)^\s*alter\s+sequence\s+(?P<exists>if\s+exists\s+)?"
-                             r"(?:(?P<schema>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s*\.\s*)?"
-                             r"(?P<name>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s+(?P<rest>.*?)\s*;?\s*$")
-_RESTART = re.compile(r"(?is)^restart(?:\s+(?:with\s+)?(?P<n>[+-]?\d+))?$")
 _VALIDATE = re.compile(r"(?is)^\s*alter\s+table\s+(?P<exists>if\s+exists\s+)?(?:only\s+)?"
                        r"(?:(?P<schema>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s*\.\s*)?"
                        r"(?P<name>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s+validate\s+constraint\s+"
@@ -383,18 +379,12 @@ def _statement_forms(sql: str) -> exp.Expression | str:
     node; CREATE MATERIALIZED VIEW without its WITH DATA tail (the default; WITH NO DATA
     is refused: an unpopulated view is not kept here); CREATE TEMP TABLE without ON COMMIT
     PRESERVE ROWS (the default; DELETE ROWS and DROP are refused)."""
-    m = _ALTER_SEQUENCE.match(sql)
-    if m is not None:
-        r = _RESTART.match(m.group("rest"))
-        if r is None:
-            raise errors.not_supported(f"ALTER SEQUENCE ... {m.group('rest').split()[0].upper()}",
-                                       hint="ALTER SEQUENCE s RESTART WITH n is supported.")
-        if r.group("n") is None:
-            raise errors.not_supported("ALTER SEQUENCE ... RESTART without WITH",
-                                       hint="Give the next value: RESTART WITH n.")
-        return exp.Alter(this=_table(m), kind="SEQUENCE",
-                         exists=bool(m.group("exists")),
-                         actions=[exp.Literal.number(int(r.group("n")))])
+    if sql[:40].lstrip()[:6].lower() in ("create", "alter "):
+        seq = parse_sequence.statement(sql) or parse_sequence.alter_identity(sql)
+        if seq is not None:
+            return seq
+        if "dentity" in sql or "DENTITY" in sql:
+            sql = parse_sequence.identity_lists(sql)
     m = _SET_RETURNING.match(sql)
     if m is not None:
         raise errors.not_supported(f"RETURNS {m.group(1).upper()}",
@@ -492,7 +482,33 @@ def _expandarray_records(sql: str) -> str:
     return _INDOPTION.sub(r"\1.indoption::oid[]", sql)
 
 
+_OVERRIDING = re.compile(r"(?is)(\)|\binsert\s+into\s+(?:\"(?:[^\"]|\"\")+\"|[\w$.]+)"
+                         r"(?:\s+as\s+\w+)?)\s+overriding\s+(system|user)\s+value\b")
+
+
+def _overriding(sql: str) -> tuple[str, str | None]:
+    """INSERT ... OVERRIDING {SYSTEM | USER} VALUE, which sqlglot cannot read: the text
+    without it, and "system" / "user" (kept in the Insert node's meta by ``parse_one``)."""
+    m = _OVERRIDING.search(sql)
+    if m is None:
+        return sql, None
+    return sql[:m.end(1)] + sql[m.end():], m.group(2).lower()
+
+
 def parse_one(sql: str) -> exp.Expression:
+    if "verriding" in sql or "VERRIDING" in sql:
+        sql, overriding = _overriding(sql)
+        if overriding is not None:
+            stmt = _parse_one(sql)
+            insert = stmt if isinstance(stmt, exp.Insert) else stmt.find(exp.Insert)
+            if insert is None:
+                raise errors.syntax_error('syntax error at or near "OVERRIDING"')
+            insert.meta["overriding"] = overriding     # no sqlglot arg says it
+            return stmt
+    return _parse_one(sql)
+
+
+def _parse_one(sql: str) -> exp.Expression:
     m = _FIRST_WORD.match(sql)
     if m is not None and m.group(1).lower() in _UNSUPPORTED_COMMANDS:
         word = m.group(1).upper()

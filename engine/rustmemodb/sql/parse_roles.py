@@ -21,7 +21,7 @@ Grammar (PostgreSQL 15's, minus what rustmemodb has no objects for):
     REVOKE [ADMIN OPTION FOR] role [, ...] FROM role [, ...] [CASCADE|RESTRICT]
     SET [SESSION|LOCAL] ROLE {name | NONE}     RESET ROLE
     REASSIGN OWNED BY role [, ...] TO role     DROP OWNED BY role [, ...] [CASCADE|RESTRICT]
-    ALTER {TABLE|VIEW} [IF EXISTS] [ONLY] name OWNER TO role
+    ALTER {TABLE|VIEW|SEQUENCE} [IF EXISTS] [ONLY] name OWNER TO role
     COMMENT ON {TABLE|VIEW|INDEX} name IS {'text' | NULL}
     COMMENT ON COLUMN relation.column IS {'text' | NULL}
 
@@ -211,7 +211,7 @@ def _tokens(sql: str) -> list[Tok]:
 # OWNER TO right after the relation's name: a column called "owner" (RENAME COLUMN owner
 # TO x) is not this statement.
 _OWNER_TO = re.compile(
-    r"(?is)alter\s+(?:table|view)\s+(?:if\s+exists\s+)?(?:only\s+)?"
+    r"(?is)alter\s+(?:table|view|sequence)\s+(?:if\s+exists\s+)?(?:only\s+)?"
     r"(?:\"(?:[^\"]|\"\")+\"|[\w$]+)(?:\.(?:\"(?:[^\"]|\"\")+\"|[\w$]+))?\s+owner\s+to\b")
 _LEADING = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*(?:[^*]|\*(?!/))*\*/)*")
 
@@ -253,7 +253,8 @@ def parse(sql: str):
         return _Parser(sql).grant_statement()
     if (head, second) in (("REASSIGN", "OWNED"), ("DROP", "OWNED")):
         return _Parser(sql).owned_statement()
-    if head == "ALTER" and second in ("TABLE", "VIEW") and _OWNER_TO.match(sql, _lead_end(sql)):
+    if head == "ALTER" and second in ("TABLE", "VIEW", "SEQUENCE") and \
+            _OWNER_TO.match(sql, _lead_end(sql)):
         return _Parser(sql).owner_statement()
     if head == "SET" and (second == "ROLE" or (second in ("SESSION", "LOCAL")
                                                and len(words) > 2 and words[2] == "ROLE")):
@@ -582,7 +583,7 @@ class _Parser:
     # ---- ALTER TABLE / VIEW ... OWNER TO ------------------------------------------------
     def owner_statement(self) -> "OwnerStatement":
         self.expect("ALTER")
-        kind = self.expect("TABLE", "VIEW")
+        kind = self.expect("TABLE", "VIEW", "SEQUENCE")
         if_exists = False
         if self.accept("IF"):
             self.expect("EXISTS")

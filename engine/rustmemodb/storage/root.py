@@ -57,6 +57,8 @@ class Root:
     functions: dict = field(default_factory=dict)   # name -> FunctionDef (LANGUAGE sql)
     # CREATE TYPE name AS ENUM (...): name -> its labels in order (sql/bind/bind_enum.py)
     enums: dict = field(default_factory=dict)
+    # sequence name -> its SequenceDef (storage/sequence_defs.py) when it has one
+    seqdefs: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.auth is None:

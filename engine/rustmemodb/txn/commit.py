@@ -33,8 +33,8 @@ from .. import errors
 from ..types import py_values
 from ..storage.root import Root, replace, with_enum
 from .transaction import (AuthOp, BulkInsertOp, BulkUpdateOp, DeleteOp, EnumOp, FunctionOp,
-                          InsertOp, LockOp, ReplaceTableOp, SequenceOp, Transaction, UpdateOp,
-                          ViewOp)
+                          InsertOp, LockOp, ReplaceTableOp, SequenceDefOp, SequenceOp,
+                          Transaction, UpdateOp, ViewOp)
 
 
 @dataclass
@@ -91,6 +91,8 @@ def write_set(txn: Transaction) -> WriteSet:
             ws.tables.add("seq:" + op.name)
             if op.value is None:          # DROP SEQUENCE conflicts with any concurrent use
                 ws.ddl.add("seq:" + op.name)
+        elif isinstance(op, SequenceDefOp):
+            ws.tables.add("seq:" + op.name)
         elif isinstance(op, AuthOp):    # one catalog: concurrent role/grant changes conflict
             ws.tables.add("auth:")
             ws.ddl.add("auth:")
@@ -182,9 +184,18 @@ def rebase_ops(txn: Transaction, current: Root) -> tuple[Root, list]:
             seqs = dict(root.sequences)
             if op.value is None:
                 seqs.pop(op.name, None)
-            else:
+            elif op.name not in seqs or not _descending(root, op.name):
                 seqs[op.name] = max(seqs.get(op.name, 0), op.value)
+            else:
+                seqs[op.name] = min(seqs[op.name], op.value)
             root = replace(root, sequences=seqs)
+        elif isinstance(op, SequenceDefOp):
+            defs = dict(root.seqdefs)
+            if op.definition is None:
+                defs.pop(op.name, None)
+            else:
+                defs[op.name] = op.definition
+            root = replace(root, seqdefs=defs, catalog_version=root.catalog_version + 1)
         elif op.table not in replay_tables:
             touched_since[op.table] = True
         else:
@@ -236,3 +247,9 @@ def serialization_failure(reason: str) -> errors.Error:
     return errors.sql_error("40001", "could not serialize access due to concurrent update",
                             detail=reason,
                             hint="Retry the transaction: another one committed first.")
+
+
+def _descending(root, name: str) -> bool:
+    """Whether sequence ``name`` counts down: a rebased draw keeps the lower state."""
+    spec = root.seqdefs.get(name)
+    return spec is not None and spec.increment < 0

@@ -27,11 +27,12 @@ them again on a newer root when a conflict would otherwise fail it
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace as replace_def
 from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..lazy_import import arrow as pa, numpy as np
+from ..storage import sequence_defs
 from ..storage.root import Root, ViewDef, replace, with_enum
 
 if TYPE_CHECKING:
@@ -125,6 +126,13 @@ class EnumOp:
 class SequenceOp:
     name: str
     value: int | None            # None: the sequence was dropped
+
+
+@dataclass
+class SequenceDefOp:
+    """CREATE/ALTER SEQUENCE options (storage/sequence_defs.py), or None: dropped."""
+    name: str
+    definition: Any
 
 
 # Ops that later statements of the same kind on the same table extend in place.
@@ -441,30 +449,63 @@ class Transaction:
                                catalog_version=self.working.catalog_version + 1)
         self.ops.append(AuthOp(catalog))
 
-    def next_values(self, name: str, n: int) -> range:
-        """Draw ``n`` values from a sequence (transactional, unlike PostgreSQL's)."""
+    def next_values(self, name: str, n: int) -> range | list:
+        """Draw ``n`` values from a sequence (transactional, unlike PostgreSQL's): by its
+        INCREMENT within its bounds, 2200H past one unless it CYCLEs."""
         last = self.working.sequences.get(name)
         if last is None:
             raise errors.sql_error("42P01", f'relation "{name}" does not exist')
-        self.set_sequence(name, last + n)
+        spec = self.working.seqdefs.get(name)
+        if spec is None or (spec.increment == 1 and spec.is_called
+                            and spec.minvalue <= last + 1 and last + n <= spec.maxvalue):
+            # counting up by 1 inside the bounds (every SERIAL): no per-value work
+            if last + n <= 2 ** 63 - 1:
+                self.set_sequence(name, last + n)
+                if n and self.drawn is not None:
+                    self.drawn.pop(name, None)   # most recent last: lastval() reads the end
+                    self.drawn[name] = last + n
+                return range(last + 1, last + n + 1)
+            spec = sequence_defs.definition(self.working, name)
+        drawn = sequence_defs.draws(spec, name, last, n)
+        if not n:
+            return drawn
+        self.set_sequence(name, drawn[-1])
+        if not spec.is_called and name in self.working.seqdefs:
+            self.set_sequence_def(name, replace_def(spec, is_called=True), catalog=False)
+        self._note_drawn(name, n, drawn[-1])
+        return drawn
+
+    def _note_drawn(self, name: str, n: int, value: int) -> None:
         if n and self.drawn is not None:
             self.drawn.pop(name, None)      # most recent last: lastval() reads the end
-            self.drawn[name] = last + n
-        return range(last + 1, last + n + 1)
+            self.drawn[name] = value
 
     def set_value(self, name: str, value: int, is_called: bool = True) -> int:
-        """setval(): the sequence's next value is ``value + 1`` (``value`` itself when
-        not ``is_called``); 22003 outside the sequence's bounds, as in PostgreSQL."""
+        """setval(): the sequence's next value is ``value + increment`` (``value`` itself
+        when not ``is_called``); 22003 outside the sequence's bounds, as in PostgreSQL."""
         if name not in self.working.sequences:
             raise errors.sql_error("42P01", f'relation "{name}" does not exist')
-        if not 1 <= value <= 2 ** 63 - 1:
-            raise errors.sql_error("22003", f'setval: value {value} is out of bounds for '
-                                            f'sequence "{name}" (1..9223372036854775807)')
-        self.set_sequence(name, value if is_called else value - 1)
+        spec = sequence_defs.definition(self.working, name)
+        sequence_defs.check_setval(spec, name, value)
+        self.set_sequence(name, value if is_called else value - spec.increment)
+        if name in self.working.seqdefs and spec.is_called != is_called:
+            self.set_sequence_def(name, replace_def(spec, is_called=is_called), catalog=False)
         if is_called and self.drawn is not None:
             self.drawn.pop(name, None)
             self.drawn[name] = value
         return value
+
+    def set_sequence_def(self, name: str, spec, catalog: bool = True) -> None:
+        """A sequence's definition (None: dropped); ``catalog``: a DDL change, so plans
+        are bound again (nextval's first call only marks the sequence called)."""
+        defs = dict(self.working.seqdefs)
+        if spec is None:
+            defs.pop(name, None)
+        else:
+            defs[name] = spec
+        self.working = replace(self.working, seqdefs=defs, catalog_version=(
+            self.working.catalog_version + 1 if catalog else self.working.catalog_version))
+        self.ops.append(SequenceDefOp(name, spec))
 
     def set_sequence(self, name: str, value: int) -> None:
         seqs = dict(self.working.sequences)
@@ -477,3 +518,5 @@ class Transaction:
         seqs.pop(name, None)
         self.working = replace(self.working, sequences=seqs)
         self.ops.append(SequenceOp(name, None))
+        if name in self.working.seqdefs:
+            self.set_sequence_def(name, None)

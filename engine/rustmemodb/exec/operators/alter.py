@@ -17,6 +17,8 @@ relation names (``42P07``) and dependent foreign keys (``2BP01``).
 """
 from __future__ import annotations
 
+import dataclasses
+
 import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
 from ..arrays import contiguous
@@ -24,8 +26,8 @@ from ..arrays import contiguous
 from ... import errors, notices
 from ..typmods import fit_array
 from ...plan.ddl import (AddCheck, AddColumn, AddForeignKey, AddUnique, ChangeType, DropColumn,
-                         DropUnique, LogicalAlterTable, RenameColumn, RenameTable, SetNotNull,
-                         SetSchema)
+                         DropUnique, LogicalAlterTable, RenameColumn, RenameTable,
+                         SequenceChange, SetNotNull, SetSchema)
 from ...storage.index import UniqueIndex
 from ...storage.index_define import build_indexes
 from ...storage.root import owner_of_index, relation_exists
@@ -33,6 +35,7 @@ from ...storage.schema import IndexDef, TableSchema
 from ...storage.table import Chunk
 from ...storage.table import replace as evolve
 from .. import constraints
+from .ddl import change_sequence, create_owned_sequence, drop_owned_sequences
 from ..expr.vector import as_array, evaluate
 from ..run import operator
 
@@ -124,6 +127,7 @@ def _default_values(ctx, step: AddColumn, version) -> pa.Array:
 def _drop_column(txn, ctx, version, step: DropColumn):
     schema, pos = version.schema, step.pos
     _drop_dependent_fks(txn, schema, step.name, step.cascade)
+    drop_owned_sequences(txn, schema.name, schema, column=step.name)
     remap = {old: (old if old < pos else old - 1) for old in range(len(schema.columns)) if old != pos}
     new = map_chunks(version, lambda b: b.remove_column(pos), step.schema)
     live = {u.name for u in step.schema.uniques} | {d.name for d in step.schema.indexes}
@@ -165,6 +169,7 @@ def _rename_column(txn, ctx, version, step: RenameColumn):
             renamed = tuple(f.with_ref_column_renamed(table, step.old, step.new)
                             for f in v.schema.foreign_keys)
             txn.replace_table(other, v.with_schema(v.schema.with_(foreign_keys=renamed)))
+    _follow_owner(txn, (table, step.old), (table, step.new))
     names = list(step.schema.names)
     return map_chunks(version, lambda b: b.rename_columns(names), step.schema)
 
@@ -180,7 +185,17 @@ def _rename_table(txn, version, step: RenameTable) -> str:
         if other != new and any(f.ref_table == old for f in v.schema.foreign_keys):
             moved = tuple(f.with_ref_table_renamed(old, new) for f in v.schema.foreign_keys)
             txn.replace_table(other, v.with_schema(v.schema.with_(foreign_keys=moved)))
+    for column in version.schema.names:
+        _follow_owner(txn, (old, column), (new, column))
     return new
+
+
+def _follow_owner(txn, old: tuple, new: tuple) -> None:
+    """A sequence OWNED BY a renamed table or column keeps its owner (PostgreSQL's
+    dependency is by oid; here by name)."""
+    for name, spec in list(txn.working.seqdefs.items()):
+        if spec.owned_by == old:
+            txn.set_sequence_def(name, dataclasses.replace(spec, owned_by=new))
 
 
 # ---- ALTER COLUMN ---------------------------------------------------------------------------
@@ -296,7 +311,20 @@ def _check_unreferenced(txn, schema, unique, cascade: bool) -> None:
         txn.replace_table(other, v.with_schema(v.schema.with_(foreign_keys=keep)))
 
 
-_APPLY = {AddColumn: _add_column, DropColumn: _drop_column, RenameColumn: _rename_column,
+def _sequence_change(txn, ctx, version, step: SequenceChange):
+    """The sequence of a SERIAL or identity column, made, changed or dropped with it."""
+    if step.definition is not None:
+        create_owned_sequence(txn, step.name, step.definition)
+    elif step.drop:
+        if step.name in txn.working.sequences:
+            txn.drop_sequence(step.name)
+    else:
+        change_sequence(txn, step.name, step.options)
+    return version
+
+
+_APPLY = {AddColumn: _add_column, SequenceChange: _sequence_change, DropColumn: _drop_column,
+          RenameColumn: _rename_column,
           SetSchema: _set_schema, SetNotNull: _set_not_null, ChangeType: _change_type,
           AddUnique: _add_unique, AddCheck: _add_check, AddForeignKey: _add_foreign_key,
           DropUnique: _drop_unique}

@@ -18,11 +18,13 @@ from ...plan.ddl import (LogicalCreateFunction, LogicalCreateIndex, LogicalCreat
                          LogicalCreateTable, LogicalCreateTableAs, LogicalCreateView,
                          LogicalDropFunction, LogicalDropIndex, LogicalDropSequence,
                          LogicalDropTable, LogicalDropView, LogicalRefreshMatview,
-                         LogicalRenameView, LogicalRestartSequence, LogicalTruncate)
+                         LogicalRenameView, LogicalAlterSequence, LogicalTruncate)
 from ...storage.index_define import with_index, without_index
+from ...storage.namespaces import qualify
 from ...storage.root import owner_of_index, relation_exists
 from ...storage.schema import TableSchema
-from ...storage.sequence_names import default_sequence
+from ...storage import sequence_defs
+from ...storage.sequence_names import default_sequence, serial_default
 from ...storage.table import TableVersion
 from ..run import operator, run_plan
 
@@ -49,8 +51,21 @@ def create_table(node: LogicalCreateTable, ctx) -> None:
     starts = {f"{node.name}_{c.name}_seq": c.identity[1] for c in node.schema.columns
               if c.identity is not None}
     for seq in owned_sequences(node.schema):   # SERIAL and identity columns own a sequence
-        txn.set_sequence(seq, starts.get(seq, 1) - 1)
+        spec = node.sequences.get(seq)
+        if spec is None:
+            txn.set_sequence(seq, starts.get(seq, 1) - 1)
+        else:
+            create_owned_sequence(txn, seq, spec)
     return None
+
+
+def create_owned_sequence(txn, name: str, spec) -> None:
+    """A SERIAL or identity column's sequence (42P07 if the name is taken, as in
+    PostgreSQL, which would pick another name: a rare clash, refused here)."""
+    if name in txn.working.sequences or _exists(txn, name):
+        raise errors.sql_error("42P07", f'relation "{name}" already exists')
+    txn.set_sequence(name, spec.start - spec.increment)
+    txn.set_sequence_def(name, spec)
 
 
 @operator(LogicalCreateTableAs)
@@ -87,7 +102,31 @@ def drop_table(node: LogicalDropTable, ctx) -> None:
             raise errors.sql_error("42P01", f'{what} "{name}" does not exist')
         check_drop_dependencies(txn, name, node.cascade)
         txn.replace_table(name, None)
+        drop_owned_sequences(txn, name, version.schema)
     return None
+
+
+def drop_owned_sequences(txn, table: str, schema: TableSchema,
+                         column: str | None = None) -> None:
+    """The sequences a table (``column``: one of its columns) owns go with it, as in
+    PostgreSQL: its SERIAL and identity sequences and those made OWNED BY it."""
+    names = owned_sequences(schema) if column is None else [
+        s for c in schema.columns if c.name == column
+        for s in [default_sequence(c.default_sql, owned=True)] if s]
+    names += [n for n, d in txn.working.seqdefs.items() if d.owned_by is not None
+              and owner_table(d.owned_by) == table
+              and (column is None or d.owned_by[-1] == column)]
+    for seq in dict.fromkeys(names):
+        if seq in txn.working.sequences:
+            txn.drop_sequence(seq)
+
+
+def owner_table(owned_by: tuple) -> str:
+    """The table key an OWNED BY [schema.]table.column names."""
+    if len(owned_by) == 2:
+        return owned_by[0]
+    schema, table = owned_by[-3], owned_by[-2]
+    return table if schema == "public" else qualify(schema, table)
 
 
 def check_drop_dependencies(txn, name: str, cascade: bool) -> None:
@@ -128,8 +167,16 @@ def _restart_owned(txn, name: str, schema: TableSchema) -> None:
     starts = {f"{name}_{c.name}_seq": c.identity[1] for c in schema.columns
               if c.identity is not None}
     for seq in owned_sequences(schema):
-        if seq in txn.working.sequences:
+        if seq not in txn.working.sequences:
+            continue
+        spec = txn.working.seqdefs.get(seq)
+        if spec is None:
             txn.set_sequence(seq, starts.get(seq, 1) - 1)
+        else:
+            txn.set_sequence(seq, spec.start - spec.increment)
+            if spec.is_called:
+                txn.set_sequence_def(seq, dataclasses.replace(spec, is_called=False),
+                                     catalog=False)
 
 
 @operator(LogicalCreateView)
@@ -224,8 +271,25 @@ def create_sequence(node: LogicalCreateSequence, ctx) -> None:
             notices.emit(f'relation "{node.name}" already exists, skipping', "42P07")
             return None
         raise errors.sql_error("42P07", f'relation "{node.name}" already exists')
-    txn.set_sequence(node.name, node.start - 1)     # a sequence keeps its last value
+    spec = _check_owner(txn, node.definition)
+    txn.set_sequence(node.name, spec.start - spec.increment)   # the state: the last value
+    txn.set_sequence_def(node.name, spec)
     return None
+
+
+def _check_owner(txn, spec):
+    """``spec`` with its OWNED BY as (table key, column), which must name a column of an
+    existing table (42P01 / 42703 otherwise)."""
+    if spec.owned_by is None:
+        return spec
+    table = owner_table(spec.owned_by)
+    version = txn.working.tables.get(table)
+    if version is None:
+        raise errors.sql_error("42P01", f'relation "{table}" does not exist')
+    if spec.owned_by[-1] not in version.schema.names:
+        raise errors.sql_error("42703", f'column "{spec.owned_by[-1]}" of relation "{table}" '
+                                        "does not exist")
+    return dataclasses.replace(spec, owned_by=(table, spec.owned_by[-1]))
 
 
 @operator(LogicalDropSequence)
@@ -289,16 +353,66 @@ def drop_function(node: LogicalDropFunction, ctx) -> None:
     return None
 
 
-@operator(LogicalRestartSequence)
-def restart_sequence(node: LogicalRestartSequence, ctx) -> None:
-    txn = ctx.txn
-    if node.name not in txn.working.sequences:
+@operator(LogicalAlterSequence)
+def alter_sequence(node: LogicalAlterSequence, ctx) -> None:
+    txn, name, options = ctx.txn, node.name, dict(node.options)
+    if name not in txn.working.sequences:
+        if _exists(txn, name):
+            raise errors.sql_error("42809", f'"{name}" is not a sequence')
         if node.if_exists:
-            notices.emit(f'relation "{node.name}" does not exist, skipping')
+            notices.emit(f'relation "{name}" does not exist, skipping')
             return None
-        raise errors.sql_error("42P01", f'relation "{node.name}" does not exist')
-    if not 1 <= node.value <= 2 ** 63 - 1:
-        raise errors.sql_error("22023", f"RESTART value ({node.value}) cannot be less than "
-                                        "MINVALUE (1)")
-    txn.set_sequence(node.name, node.value - 1)
+        raise errors.sql_error("42P01", f'relation "{name}" does not exist')
+    if "schema" in options:
+        raise errors.not_supported("ALTER SEQUENCE ... SET SCHEMA")
+    if "owner" in options:
+        raise errors.not_supported("ALTER SEQUENCE ... OWNER TO",
+                                   hint="Sequences here belong to no role.")
+    if "logged" in options:
+        return None         # every sequence is as durable as the tables
+    if "rename" in options:
+        _rename_sequence(txn, name, options["rename"])
+        return None
+    change_sequence(txn, name, options)
     return None
+
+
+def change_sequence(txn, name: str, options: dict) -> None:
+    """ALTER SEQUENCE's options (also an identity column's ALTER COLUMN ... RESTART /
+    SET ...) applied to sequence ``name`` as the transaction sees it."""
+    old = sequence_defs.definition(txn.working, name)
+    spec, restart = sequence_defs.apply_options(old, options)
+    if "owned_by" in options:
+        spec = _check_owner(txn, spec)
+    last = txn.working.sequences[name]
+    if restart is not None:
+        last = restart - spec.increment
+    elif not old.is_called and spec.increment != old.increment:
+        last = last + old.increment - spec.increment    # the next value stays as it was
+    if last != txn.working.sequences[name]:
+        txn.set_sequence(name, last)
+    if spec != sequence_defs.DEFAULT or name in txn.working.seqdefs:
+        txn.set_sequence_def(name, spec)
+
+
+def _rename_sequence(txn, name: str, new: str) -> None:
+    """ALTER SEQUENCE s RENAME TO t: the state, the definition and every DEFAULT that
+    draws from it follow (PostgreSQL's defaults name the sequence by oid)."""
+    if "." in name and "." not in new:
+        new = name.rsplit(".", 1)[0] + "." + new
+    if new in txn.working.sequences or _exists(txn, new):
+        raise errors.sql_error("42P07", f'relation "{new}" already exists')
+    spec = txn.working.seqdefs.get(name)
+    last = txn.working.sequences[name]
+    txn.drop_sequence(name)
+    txn.set_sequence(new, last)
+    if spec is not None:
+        txn.set_sequence_def(new, spec)
+    for table, version in list(txn.working.tables.items()):
+        cols = [dataclasses.replace(c, default_sql=serial_default(new))
+                if default_sequence(c.default_sql, owned=True) == name
+                else dataclasses.replace(c, default_sql="NEXTVAL" + serial_default(new)[7:])
+                if default_sequence(c.default_sql) == name else c for c in version.schema.columns]
+        if any(a is not b for a, b in zip(cols, version.schema.columns)):
+            txn.replace_table(table, version.with_schema(version.schema.with_(
+                columns=tuple(cols))))

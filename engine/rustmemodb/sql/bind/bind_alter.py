@@ -20,15 +20,17 @@ import dataclasses
 
 from sqlglot import exp
 
-from ... import errors, types
+from ... import errors, notices, types
 from ...plan.ddl import (AddCheck, AddColumn, AddForeignKey, AddUnique, ChangeType, DropColumn,
-                         DropUnique, LogicalAlterTable, RenameColumn, RenameTable, SetNotNull,
-                         SetSchema)
-from ...plan.expr import Cast, ColRef
+                         DropUnique, LogicalAlterTable, RenameColumn, RenameTable,
+                         SequenceChange, SetNotNull, SetSchema)
+from ...plan.expr import Cast, ColRef, NextVal
 from ...storage.schema import Column, TableSchema
+from ...storage.sequence_names import default_sequence, serial_default
+from .. import parse_sequence
 from ..parse import parse_one, position_of, validated_constraint
 from .bind_constraints import check_expr
-from .bind_ddl import _column, _table_constraint
+from .bind_ddl import _column, _table_constraint, identity_definition
 from .type_modifiers import declared_type
 from .bind_expr import ExprBinder
 from .bind_insert import default_expr
@@ -77,6 +79,9 @@ def _bind_action(stmt, schema: TableSchema, act, steps: list,
         return schema
     if validated_constraint(act) is not None:
         return validate_constraint(stmt, schema, validated_constraint(act), steps)
+    if isinstance(act, exp.SequenceProperties):       # sql/parse_sequence.py alter_identity
+        return alter_identity(schema, act.args["column"].name, parse_sequence.options_of(act),
+                              steps)
     raise errors.not_supported(f"ALTER TABLE {act.sql(dialect='postgres')}")
 
 
@@ -96,9 +101,15 @@ def add_column(stmt, schema, node: exp.ColumnDef, steps: list) -> TableSchema:
         raise errors.sql_error("42701", f'column "{node.name}" of relation "{schema.name}" '
                                         f'already exists')
     column, extra = _column(stmt, schema.name, node, len(schema.columns))
+    made = [payload[0] for kind, payload in extra if kind == "sequence"]
+    steps.extend(SequenceChange(name, definition=spec)       # SERIAL or identity: first,
+                 for kind, (name, spec) in extra if kind == "sequence")   # the rows draw
+    extra = [e for e in extra if e[0] != "sequence"]
     new = schema.with_(columns=schema.columns + (column,))
     default = None
-    if column.default_sql is not None:
+    if made:        # the sequence is made by the step above: not there to bind against yet
+        default = NextVal(made[0])
+    elif column.default_sql is not None:
         default = default_expr(stmt, new, len(new.columns) - 1)
     elif column.generated is not None:    # computed for the stored rows (exec/operators/alter.py)
         default = generated_expr(stmt, new, len(new.columns) - 1)
@@ -212,6 +223,58 @@ def alter_column(stmt, schema, node: exp.AlterColumn, steps: list) -> TableSchem
     else:
         raise errors.not_supported(f"ALTER COLUMN {node.sql(dialect='postgres')}")
     steps.append(SetSchema(out))
+    return out
+
+
+# ---- identity columns ------------------------------------------------------------------------
+
+def alter_identity(schema, name: str, options: dict, steps: list) -> TableSchema:
+    """ALTER COLUMN c ADD GENERATED ... AS IDENTITY / SET GENERATED / SET option /
+    RESTART / DROP IDENTITY, with PostgreSQL's checks and messages."""
+    pos = _position(schema, name)
+    col = schema.columns[pos]
+    where = f'column "{name}" of relation "{schema.name}"'
+    if "add" in options:
+        if col.type != types.INTEGER:
+            raise errors.sql_error("22023", "identity column type must be smallint, integer, "
+                                            "or bigint")
+        if col.identity is not None:
+            raise errors.sql_error("55000", f"{where} is already an identity column")
+        if col.default_sql is not None:
+            raise errors.sql_error("55000", f"{where} already has a default value")
+        if not col.not_null:
+            raise errors.sql_error("55000", f"{where} must be declared NOT NULL before "
+                                            "identity can be added")
+        seq = f"{schema.name}_{name}_seq"
+        spec = identity_definition({k: v for k, v in options.items() if k != "add"},
+                                   "smallint" if col.typmod == ("int2",) else "bigint",
+                                   (schema.name, name))
+        out = _with_column(schema, pos, dataclasses.replace(
+            col, identity=(options["add"], spec.start), default_sql=serial_default(seq)))
+        steps.append(SequenceChange(seq, definition=spec))
+        steps.append(SetSchema(out))
+        return out
+    if col.identity is None:
+        if options.get("drop") == "if exists":
+            notices.emit(f"{where} is not an identity column, skipping")
+            return schema
+        raise errors.sql_error("55000", f"{where} is not an identity column")
+    seq = default_sequence(col.default_sql, owned=True)
+    if "drop" in options:
+        out = _with_column(schema, pos, dataclasses.replace(col, identity=None,
+                                                             default_sql=None))
+        steps.append(SetSchema(out))
+        if seq is not None:
+            steps.append(SequenceChange(seq, drop=True))
+        return out
+    out = schema
+    if "generated" in options:
+        out = _with_column(schema, pos, dataclasses.replace(
+            col, identity=(options["generated"], col.identity[1])))
+        steps.append(SetSchema(out))
+    changes = {k: v for k, v in options.items() if k != "generated"}
+    if changes and seq is not None:
+        steps.append(SequenceChange(seq, options=changes))
     return out
 
 

@@ -15,11 +15,13 @@ from sqlglot import exp
 from ... import errors, types
 from ...plan.ddl import (LogicalCreateSequence, LogicalCreateTable, LogicalCreateTableAs,
                          LogicalCreateView, LogicalDropSequence, LogicalDropTable,
-                         LogicalDropView, LogicalRenameView, LogicalRestartSequence,
+                         LogicalDropView, LogicalRenameView, LogicalAlterSequence,
                          LogicalTruncate)
 from ...storage.root import ViewDef
 from ...storage.schema import CheckConstraint, Column, ForeignKey, TableSchema, UniqueConstraint
+from ...storage import sequence_defs
 from ...storage.sequence_names import serial_default
+from .. import parse_sequence
 from ..parse import position_of
 from .bind_matview import bind_create_matview, bind_drop_matview, bind_refresh, is_materialized
 from .bind_sql_functions import bind_create_function, bind_drop_function
@@ -69,9 +71,8 @@ def bind_ddl(stmt, node: exp.Expression):
                 if_exists=bool(node.args.get("exists")))
         raise errors.not_supported(f"DROP {kind}")
     if isinstance(node, exp.Alter) and (node.args.get("kind") or "").upper() == "SEQUENCE":
-        return "ALTER SEQUENCE", LogicalRestartSequence(
-            [], node.this.name, int(node.args["actions"][0].this),
-            bool(node.args.get("exists")))
+        return "ALTER SEQUENCE", LogicalAlterSequence(
+            [], node.this.name, parse_sequence.options_of(node), bool(node.args.get("exists")))
     if isinstance(node, exp.Alter) and _renames_view(stmt, node):
         return "ALTER VIEW", LogicalRenameView([], node.this.name,
                                                node.args["actions"][0].this.name,
@@ -101,8 +102,9 @@ def bind_create_table(stmt, node: exp.Create):
     if_not_exists = bool(node.args.get("exists"))
     if node.expression is not None:  # CREATE TABLE ... AS SELECT
         return _create_table_as(stmt, name, node, if_not_exists)
-    schema = table_schema_from_ast(stmt, name, schema_node)
-    return LogicalCreateTable([], name, schema, if_not_exists)
+    sequences: dict = {}
+    schema = table_schema_from_ast(stmt, name, schema_node, sequences)
+    return LogicalCreateTable([], name, schema, if_not_exists, sequences)
 
 
 def _like_columns(stmt, item: exp.LikeProperty) -> list:
@@ -126,7 +128,10 @@ def _like_columns(stmt, item: exp.LikeProperty) -> list:
     return out
 
 
-def table_schema_from_ast(stmt, name: str, schema_node: exp.Schema) -> TableSchema:
+def table_schema_from_ast(stmt, name: str, schema_node: exp.Schema,
+                          sequences: dict | None = None) -> TableSchema:
+    """The schema a CREATE TABLE's column list makes; ``sequences`` (when given) gets
+    the definition of each SERIAL and identity column's sequence, by name."""
     columns: list[Column] = []
     uniques: list[UniqueConstraint] = []
     checks: list[CheckConstraint] = []
@@ -146,7 +151,12 @@ def table_schema_from_ast(stmt, name: str, schema_node: exp.Schema) -> TableSche
                 raise errors.sql_error("42701", f'column "{col.name}" specified more than once',
                                        position=position_of(item))
             columns.append(col)
-            pending.extend(extra)
+            for kind, payload in extra:
+                if kind == "sequence":
+                    if sequences is not None:
+                        sequences[payload[0]] = payload[1]
+                else:
+                    pending.append((kind, payload))
         else:
             pending.append(item)
     positions = {c.name: i for i, c in enumerate(columns)}
@@ -186,6 +196,10 @@ def _column(stmt, table: str, item: exp.ColumnDef, position: int):
     identity = None
     generated = None
     extra = []
+    if serial:      # PostgreSQL's serial is an integer sequence, bigserial a bigint one
+        extra.append(("sequence", (f"{table}_{name}_seq", sequence_defs.apply_options(None, {
+            "as": _SERIAL_TYPES.get(type_sql.upper(), "integer"),
+            "owned_by": (table, name)})[0])))
     for c in item.args.get("constraints") or []:
         ck = c.args.get("kind")
         if isinstance(ck, exp.ComputedColumnConstraint):    # GENERATED ALWAYS AS (..) STORED
@@ -205,8 +219,10 @@ def _column(stmt, table: str, item: exp.ColumnDef, position: int):
         elif isinstance(ck, exp.Reference):
             extra.append(("fk_col", (name, ck)))
         elif isinstance(ck, exp.GeneratedAsIdentityColumnConstraint):
-            identity = _identity(ck, sql_type, item)
+            spec = identity_sequence(ck, sql_type, kind, item, (table, name))
+            identity = ("always" if ck.this else "by default", spec.start)
             not_null, default = True, serial_default(f"{table}_{name}_seq")
+            extra.append(("sequence", (f"{table}_{name}_seq", spec)))
         elif type(ck).__name__ in ("CollateColumnConstraint", "CommentColumnConstraint"):
             continue
         elif ck is None:
@@ -222,21 +238,38 @@ def _column(stmt, table: str, item: exp.ColumnDef, position: int):
                   generated=generated), extra
 
 
-def _identity(ck, sql_type: str, item) -> tuple:
-    """("always" | "by default", first value) of GENERATED ... AS IDENTITY [(START WITH n)]."""
+_SERIAL_TYPES = {"SERIAL": "integer", "BIGSERIAL": "bigint", "SMALLSERIAL": "smallint"}
+_IDENTITY_TYPES = {exp.DataType.Type.INT: "integer", exp.DataType.Type.BIGINT: "bigint",
+                   exp.DataType.Type.SMALLINT: "smallint"}
+
+
+def identity_sequence(ck, sql_type: str, kind, item, owner: tuple):
+    """The sequence of GENERATED ... AS IDENTITY [(options)]: AS the column's integer
+    type, the options as CREATE SEQUENCE takes them (sql/parse.py normalised their
+    text), owned by the column."""
     if sql_type != types.INTEGER:
         raise errors.sql_error("22023", "identity column type must be smallint, integer, or "
                                "bigint", position=position_of(item))
-    for option in ("increment", "minvalue", "maxvalue", "cycle"):
-        value = ck.args.get(option)
-        if value is not None and not (option == "increment" and value.name == "1"):
-            raise errors.not_supported(f"identity option {option.upper()}",
-                                       hint="Identity columns count up by 1 here.")
-    start = ck.args.get("start")
-    first = int(start.name) if start is not None else 1
-    if first < 1:
-        raise errors.not_supported("an identity START below 1")
-    return ("always" if ck.this else "by default", first)
+    options = {}
+    for key in ("start", "increment", "minvalue", "maxvalue"):
+        value = ck.args.get(key)
+        if value is not None:
+            text = value.sql(dialect="postgres").replace(" ", "")
+            try:
+                options[key] = int(text)
+            except ValueError:
+                raise errors.syntax_error(f"identity option {key.upper()} needs an integer, "
+                                          f"not {text!r}") from None
+    if ck.args.get("cycle"):
+        options["cycle"] = True
+    return identity_definition(options, _IDENTITY_TYPES.get(kind.this, "bigint"), owner)
+
+
+def identity_definition(options: dict, data_type: str, owner: tuple):
+    """An identity column's sequence: ``options`` (CREATE SEQUENCE's) AS ``data_type``,
+    owned by ``owner`` (table, column)."""
+    return sequence_defs.apply_options(None, {**options, "as": data_type,
+                                              "owned_by": owner})[0]
 
 
 def _table_constraint(stmt, table, item, positions, columns):
@@ -432,49 +465,12 @@ def bind_drop_view(stmt, node: exp.Drop):
 
 # ---- sequences ----------------------------------------------------------------------------
 
-_SEQUENCE_HINT = ("Sequences here count up by 1 from START to 9223372036854775807 "
-                  "(NO CYCLE); other options are not supported.")
-
-
 def bind_create_sequence(node: exp.Create) -> LogicalCreateSequence:
-    """CREATE SEQUENCE [IF NOT EXISTS] name [AS int-type] [START [WITH] n] [INCREMENT [BY]
-    1] [NO MINVALUE | MINVALUE 1] [NO MAXVALUE] [CACHE n] [NO CYCLE]: the options that
-    describe the one kind of sequence the engine keeps (its state is the last value)."""
-    start = 1
-    props = node.args.get("properties")
-    for prop in (props.expressions if props is not None else []):
-        if not isinstance(prop, exp.SequenceProperties):
-            raise errors.not_supported(f"sequence option {prop.sql(dialect='postgres')!r}",
-                                       hint=_SEQUENCE_HINT)
-        for key in ("start", "increment", "minvalue", "maxvalue", "cache"):
-            value = prop.args.get(key)
-            if value is None:
-                continue
-            n = _integer_option(value, key)
-            if key == "start":
-                start = n
-            elif (key == "increment" and n != 1) or (key == "minvalue" and n != 1) or \
-                    (key == "maxvalue" and n != 2 ** 63 - 1):
-                raise errors.not_supported(f"{key.upper()} {n} for a sequence",
-                                           hint=_SEQUENCE_HINT)
-        for option in prop.args.get("options") or []:
-            word = option.sql(dialect="postgres").upper() if isinstance(option, exp.Expression) \
-                else str(option).upper()
-            if word not in ("NO MINVALUE", "NO MAXVALUE", "NO CYCLE"):
-                raise errors.not_supported(f"sequence option {word}", hint=_SEQUENCE_HINT)
-        if prop.args.get("owned") is not None:
-            raise errors.not_supported("OWNED BY for a sequence", hint=_SEQUENCE_HINT)
-    if start < 1:
-        raise errors.sql_error("22023", f"START value ({start}) cannot be less than "
-                                        "MINVALUE (1)")
-    return LogicalCreateSequence(columns=[], name=node.this.name, start=start,
+    """CREATE SEQUENCE [IF NOT EXISTS] name [options] (sql/parse_sequence.py): the
+    definition is checked here, as PostgreSQL's init_params checks it (22023)."""
+    options = parse_sequence.options_of(node)
+    spec, _ = sequence_defs.apply_options(None, options)
+    return LogicalCreateSequence(columns=[], name=node.this.name, definition=spec,
                                  if_not_exists=bool(node.args.get("exists")))
 
 
-def _integer_option(value, key: str) -> int:
-    text = value.sql(dialect="postgres") if isinstance(value, exp.Expression) else str(value)
-    try:
-        return int(text)
-    except ValueError:
-        raise errors.syntax_error(f"sequence option {key.upper()} needs an integer, "
-                                  f"not {text!r}") from None

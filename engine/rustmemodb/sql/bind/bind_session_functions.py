@@ -143,8 +143,9 @@ class SessionFunctions:
         return name
 
     def bind_function_pg_get_serial_sequence(self, eb, args, node):
-        """The sequence a SERIAL or identity column draws from, as ``public.name``; NULL
-        for another column (the table name is read as SQL reads names, the column's is
+        """The sequence a SERIAL or identity column draws from, or one made OWNED BY the
+        column (pg_dump's way of writing a SERIAL), as ``public.name``; NULL for another
+        column (the table name is read as SQL reads names, the column's is
         taken as written, as PostgreSQL does)."""
         bound = [eb.bind(a) for a in args]
         if len(bound) == 2 and not all(isinstance(b, Const) for b in bound):
@@ -162,7 +163,9 @@ class SessionFunctions:
         if pos is None:
             raise errors.sql_error("42703", f'column "{column}" of relation "{name}" does '
                                             'not exist')
-        sequence = default_sequence(version.schema.columns[pos].default_sql, owned=True)
+        sequence = default_sequence(version.schema.columns[pos].default_sql, owned=True) or \
+            next((n for n, d in sorted(self.root.seqdefs.items())      # OWNED BY t.c
+                  if d.owned_by == (name, version.schema.columns[pos].name)), None)
         self.cacheable = False
         if not sequence:
             return _text(None)
