@@ -13,10 +13,30 @@ from ... import errors, types
 from ...catalog import pg_catalog as pgc
 from ...catalog import pg_proc
 from ...catalog.pg_types import PG_TYPES, pg_type
-from ..typmods import enum_value
+from ..typmods import domain_check_violation, domain_not_null, enum_value
 from .registry import ScalarFunction, fixed
 
 I, T, B = types.INTEGER, types.TEXT, types.BOOLEAN
+
+
+def _same_type(arity: int):
+    """A resolver taking any first argument (and ``arity - 1`` more) and returning its
+    type: a domain check hands its value through unchanged."""
+    def resolve(arg_types):
+        return arg_types[0] if len(arg_types) == arity else None
+    return resolve
+
+
+def _domain_not_null(value, name):
+    if value is None:
+        raise domain_not_null(name)
+    return value
+
+
+def _domain_check(value, ok, name, constraint):
+    if ok is False:
+        raise domain_check_violation(name, constraint)
+    return value
 
 
 def _format_type(oid, typmod=None):
@@ -54,6 +74,12 @@ def register(reg) -> None:
     # x::mood, mood an enum type (sql/bind/bind_expr.py): the text, if it is a label
     reg.add(ScalarFunction("enum_in", fixed((T, T, types.array_of(T), T)), None,
                            lambda value, name, labels: enum_value(value, name, labels)))
+    # x::posint, posint a domain (sql/bind/bind_expr.py ``_domain_cast``): the value,
+    # if the domain's NOT NULL and each CHECK (false fails; NULL passes) hold
+    reg.add(ScalarFunction("domain_not_null", _same_type(2), None, _domain_not_null,
+                           strict=False))
+    reg.add(ScalarFunction("domain_check", _same_type(4), None, _domain_check,
+                           strict=False))
     reg.add(ScalarFunction("to_regtype", fixed((T, I)), None, pgc.regtype_in))
     reg.add(ScalarFunction("regtype_in", fixed((T, I)), None, pgc.regtype_in))
     reg.add(ScalarFunction("regtype_out", fixed((I, T)), None, lambda o: pgc.format_type(o)))

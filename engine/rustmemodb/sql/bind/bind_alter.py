@@ -98,8 +98,9 @@ def add_column(stmt, schema, node: exp.ColumnDef, steps: list) -> TableSchema:
     column, extra = _column(stmt, schema.name, node, len(schema.columns))
     new = schema.with_(columns=schema.columns + (column,))
     default = None
-    if column.default_sql is not None:
-        default = default_expr(stmt, new, len(new.columns) - 1)
+    if column.default_sql is not None or (column.typmod is not None
+                                          and column.typmod[0] == "domain"):
+        default = default_expr(stmt, new, len(new.columns) - 1)   # a domain's, if none
     elif column.generated is not None:    # computed for the stored rows (exec/operators/alter.py)
         default = generated_expr(stmt, new, len(new.columns) - 1)
     steps.append(AddColumn(column, default, new))
