@@ -99,6 +99,18 @@ def test_alter_domain_rewrites_the_columns_and_checks_the_rows():
     assert c.execute("SELECT count(*) FROM pg_type WHERE typtype = 'd'").fetchall() == [(0,)]
 
 
+def test_a_type_that_is_no_domain():
+    c = rustmemodb.connect()
+    c.execute("CREATE TYPE mood AS ENUM ('a')")
+    for sql, message in (("DROP DOMAIN mood", '"mood" is not a domain'),
+                         ("DROP DOMAIN IF EXISTS mood", '"mood" is not a domain'),
+                         ("ALTER DOMAIN mood SET NOT NULL", "mood is not a domain")):
+        with pytest.raises(errors.Error, match=message) as info:
+            c.execute(sql)
+        assert info.value.sqlstate == "42809"
+    assert _state(c, lambda c: c.execute("ALTER DOMAIN nope DROP DEFAULT")) == "42704"
+
+
 def test_create_domain_is_transactional():
     c = rustmemodb.connect()
     c.execute("BEGIN")

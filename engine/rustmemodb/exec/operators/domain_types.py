@@ -65,8 +65,16 @@ def _retype(txn, name: str, renamed: dict | None = None) -> list[tuple[str, int]
 def _get(txn, name: str):
     domain = txn.working.domains.get(name)
     if domain is None:
+        _not_a_domain(txn, name, name)
         raise errors.sql_error("42704", f'type "{name}" does not exist')
     return domain
+
+
+def _not_a_domain(txn, name: str, shown: str) -> None:
+    """42809 for a type that exists but is no domain (an enum type's name); ALTER DOMAIN
+    shows the name bare, DROP DOMAIN quoted, as PostgreSQL 15 does."""
+    if name in txn.working.enums:
+        raise errors.sql_error("42809", f"{shown} is not a domain")
 
 
 @operator(LogicalCreateDomain)
@@ -90,6 +98,7 @@ def drop_domain(node: LogicalDropDomain, ctx) -> None:
         alter_table(bound.plan, ctx)
     for name in node.targets:
         if name not in txn.working.domains:
+            _not_a_domain(txn, name, f'"{name}"')
             if node.if_exists:
                 notices.emit(f'type "{name}" does not exist, skipping')
                 continue
