@@ -468,9 +468,9 @@ class Session:
         if isinstance(role_stmt, CommentStatement):   # COMMENT ON: a catalog change
             from .sql.bind.bind_comment import bind_comment
             return bind_comment(role_stmt, root), None
-        if getattr(role_stmt, "kind", None) == "ALTER TYPE":    # sqlglot cannot read it
-            from .sql.bind.bind_enum import bind_alter_type
-            return bind_alter_type(role_stmt), None
+        if getattr(role_stmt, "kind", None) in _TYPE_STATEMENTS:    # sqlglot cannot read them
+            from .sql.bind.bind_enum import bind_type_statement
+            return bind_type_statement(role_stmt, root, self.db.functions), None
         if role_stmt is not None:     # CREATE ROLE, GRANT ...: sqlglot cannot read them
             from .auth.statements import bind_role_statement
             bound = bind_role_statement(role_stmt, self)
@@ -1276,6 +1276,8 @@ class _Stages:
 
 _PLANNER: _Stages | None = None
 _FRONT_END: _Stages | None = None
+# ALTER TYPE (enum types) and the domain statements (sql/bind/bind_enum.py)
+_TYPE_STATEMENTS = frozenset({"ALTER TYPE", "CREATE DOMAIN", "ALTER DOMAIN", "DROP DOMAIN"})
 
 
 def _planner() -> _Stages:

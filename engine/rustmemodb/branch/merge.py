@@ -145,7 +145,8 @@ class _Merge:
         for kind, get, put in (("view", lambda r: r.views, self.txn.set_view),
                                ("function", lambda r: r.functions, self.txn.set_function),
                                ("type", lambda r: r.enums, self.txn.set_enum),
-                               ("sequence", _sequence_defs, self._put_sequence_def)):
+                               ("sequence", _sequence_defs, self._put_sequence_def),
+                               ("domain", lambda r: r.domains, self.txn.set_domain)):
             b_objs, s_objs, t_objs = get(base), get(self.src_root), get(self.tgt_root)
             for name in sorted(set(b_objs) | set(s_objs) | set(t_objs)):
                 vb, vs, vt = b_objs.get(name), s_objs.get(name), t_objs.get(name)
@@ -595,6 +596,11 @@ def _definition(obj) -> str:
     gone)."""
     if obj is None:
         return "(dropped)"
+    if hasattr(obj, "not_null") and hasattr(obj, "checks"):     # a domain (DomainDef)
+        return " ".join([f"DOMAIN AS {obj.base}"]
+                        + ([f"DEFAULT {obj.default}"] if obj.default is not None else [])
+                        + (["NOT NULL"] if obj.not_null else [])
+                        + [f"CONSTRAINT {n} CHECK ({sql})" for n, sql, _ in obj.checks])
     if isinstance(obj, tuple):           # an enum type's labels
         return "ENUM (" + ", ".join("'" + v.replace("'", "''") + "'" for v in obj) + ")"
     if hasattr(obj, "increment"):        # a sequence's options (storage/sequence_defs.py)

@@ -133,8 +133,8 @@ def _identity(snap: CatalogSnapshot, column) -> tuple:
             str(d.minvalue), "YES" if d.cycle else "NO")
 
 
-def _column_row(snap, table, i, name, sql_type, not_null, default, updatable,
-                typmod=None, identity=("NO", None, None, None, None, None, "NO")) -> tuple:
+def _described(sql_type: str, typmod) -> tuple[PgType, int | None, str]:
+    """(type, character_maximum_length, udt_schema) of a column type as declared."""
     t = pg_type(sql_type)
     length = None
     udt_schema = "pg_catalog"
@@ -147,10 +147,19 @@ def _column_row(snap, table, i, name, sql_type, not_null, default, updatable,
         t = DECLARED_TYPES[typmod[0]]
     elif typmod is not None:
         t = PgType("numeric", "numeric", typmod[1], 10, typmod[2])
+    return t, length, udt_schema
+
+
+def _column_row(snap, table, i, name, sql_type, not_null, default, updatable,
+                typmod=None, identity=("NO", None, None, None, None, None, "NO")) -> tuple:
+    domain = (None, None, None)
+    if typmod is not None and typmod[0] == "domain":      # its base type, and the domain
+        domain, typmod = (snap.database, "public", typmod[1]), typmod[2]
+    t, length, udt_schema = _described(sql_type, typmod)
     return (snap.database, *_split(snap, table), name, i + 1, default, "NO" if not_null else "YES",
             t.data_type, length, t.character_octet_length, t.numeric_precision,
             t.numeric_precision_radix, t.numeric_scale, t.datetime_precision, None, None,
-            None, None, None, None, None, None, None, None, None,
+            None, None, None, None, None, None, *domain,
             snap.database, udt_schema, t.udt_name, None, None, None, None, str(i + 1),
             "NO", *identity, "NEVER", None, updatable)
 
@@ -338,3 +347,37 @@ _table("sequences", "sequence_catalog sequence_schema sequence_name data_type nu
                     "numeric_precision_radix numeric_scale start_value minimum_value "
                     "maximum_value increment cycle_option", _sequences,
        {"numeric_precision": I, "numeric_precision_radix": I, "numeric_scale": I})
+
+
+# ---- domains (CREATE DOMAIN) ----------------------------------------------------------------
+
+def _domains(snap: CatalogSnapshot):
+    for name, d in sorted(snap.root.domains.items()):
+        t, length, udt_schema = _described(d.type, d.typmod)
+        yield (snap.database, "public", name, t.data_type, length, t.character_octet_length,
+               None, None, None, None, None, None, t.numeric_precision,
+               t.numeric_precision_radix, t.numeric_scale, t.datetime_precision, None, None,
+               d.default, snap.database, udt_schema, t.udt_name, None, None, None, None, "1")
+
+
+_table("domains", "domain_catalog domain_schema domain_name data_type character_maximum_length "
+                  "character_octet_length character_set_catalog character_set_schema "
+                  "character_set_name collation_catalog collation_schema collation_name "
+                  "numeric_precision numeric_precision_radix numeric_scale datetime_precision "
+                  "interval_type interval_precision domain_default udt_catalog udt_schema "
+                  "udt_name scope_catalog scope_schema scope_name maximum_cardinality "
+                  "dtd_identifier", _domains,
+       {c: I for c in ("character_maximum_length", "character_octet_length",
+                       "numeric_precision", "numeric_precision_radix", "numeric_scale",
+                       "datetime_precision", "interval_precision", "maximum_cardinality")})
+
+
+def _domain_constraints(snap: CatalogSnapshot):
+    for name, d in sorted(snap.root.domains.items()):
+        for cname, _, _ in d.checks:
+            yield (snap.database, "public", cname, snap.database, "public", name, "NO", "NO")
+
+
+_table("domain_constraints", "constraint_catalog constraint_schema constraint_name "
+                             "domain_catalog domain_schema domain_name is_deferrable "
+                             "initially_deferred", _domain_constraints)

@@ -90,11 +90,24 @@ def enum_oid(name: str) -> int:
     return oid
 
 
+# oid -> name of every domain oid handed out (CREATE DOMAIN; format_type reads them back)
+DOMAIN_NAMES: dict[int, str] = {}
+
+
+def domain_oid(name: str) -> int:
+    """A stable oid for domain ``name`` (even, as an enum's; a domain has no array)."""
+    oid = 16384 + (zlib.crc32(f"d:{name}".encode()) % 1_000_000_000) * 2
+    DOMAIN_NAMES.setdefault(oid, name)
+    return oid
+
+
 def format_type(oid: int | None, typmod: int | None = None) -> str | None:
     if oid is None:
         return None
     name = TYPE_NAMES.get(oid)
     if name is None:
+        if oid in DOMAIN_NAMES:
+            return DOMAIN_NAMES[oid]
         if oid in ENUM_NAMES:
             return ENUM_NAMES[oid]
         if oid - 1 in ENUM_NAMES:
@@ -116,9 +129,16 @@ def column_type(column) -> tuple[int, int]:
     """(atttypid, atttypmod) of a table column: a VARCHAR(n), NUMERIC(p, s), SMALLINT ...
     column is described as PostgreSQL describes it, though its values are text, float8
     and int8 here."""
-    typmod = column.typmod
+    return declared_type_oid(column.type, column.typmod)
+
+
+def declared_type_oid(sql_type: str, typmod: tuple | None) -> tuple[int, int]:
+    """``column_type`` of engine type ``sql_type`` declared with modifier ``typmod``
+    (a domain's column is of the domain; its base type is the domain's typbasetype)."""
     if typmod is None:
-        return type_oid(column.type), -1
+        return type_oid(sql_type), -1
+    if typmod[0] == "domain":
+        return domain_oid(typmod[1]), -1
     if typmod[0] == "enum":
         return enum_oid(typmod[1]), -1
     if len(typmod) == 1:                # declared smallint, numeric, real
@@ -399,6 +419,29 @@ def _types(snap):
                0, "array_subscript_handler", oid, 0, "array_in", "array_out", "array_recv",
                "array_send", "-", "-", "array_typanalyze", "i", "x", False, 0, -1, 0, 0,
                None, None, None)
+    yield from _domain_types(snap)
+
+
+def _domain_types(snap):
+    """CREATE DOMAIN: typtype 'd', the base type's storage, its NOT NULL and DEFAULT."""
+    public = NAMESPACES["public"]
+    for name, d in sorted(snap.root.domains.items()):
+        if d.parent is not None and d.parent in snap.root.domains:
+            base, typmod = domain_oid(d.parent), -1
+        else:
+            base, typmod = declared_type_oid(d.type, d.typmod)
+        bname = TYPE_NAMES.get(base, "")
+        _, length, cat, _, _ = TYPES.get(bname, (0, -1, "U", 0, 0))
+        if base in ENUM_NAMES:
+            length, cat = 4, "E"
+        elif base in DOMAIN_NAMES:
+            length, cat = -1, "U"
+        out = "enum_out" if base in ENUM_NAMES else _INPUT_FUNCTIONS.get(
+            bname, bname + "in")[:-2] + "out"
+        yield (domain_oid(name), name, public, ROLE_OID, length, length in (1, 2, 4, 8), "d",
+               cat, False, True, ",", 0, "-", 0, 0, "domain_in", out, "domain_recv",
+               out[:-3] + "send", "-", "-", "-", "i", "p", d.not_null, base, typmod, 0,
+               100 if d.type == types.TEXT else 0, None, d.default, None)
 
 
 def _enums(snap):
@@ -530,6 +573,12 @@ def _constraints(snap):
             yield (relation_oid("c", ck.name), split_key(snap.root, ck.name)[0], nsp,
                    "c", False, False,
                    ck.validated, rel, 0, 0, 0, 0, " ", " ", " ", True, 0, False, None, None, ck.sql)
+    public = NAMESPACES["public"]
+    for name, d in sorted(snap.root.domains.items()):    # a domain's CHECKs: contypid
+        for cname, sql, validated in d.checks:
+            yield (relation_oid("k", f"{name}.{cname}"), cname, public, "c", False, False,
+                   validated, 0, domain_oid(name), 0, 0, 0, " ", " ", " ", True, 0, False,
+                   None, None, sql)
 
 
 _table("pg_constraint", "oid conname connamespace contype condeferrable condeferred "
@@ -672,6 +721,10 @@ def constraint_defs(root) -> dict[int, str]:
         for ck in s.checks:
             out[relation_oid("c", ck.name)] = f"CHECK (({ck.sql}))" + (
                 "" if ck.validated else " NOT VALID")
+    for name, d in sorted(root.domains.items()):
+        for cname, sql, validated in d.checks:
+            out[relation_oid("k", f"{name}.{cname}")] = f"CHECK (({sql}))" + (
+                "" if validated else " NOT VALID")
     return out
 
 

@@ -41,7 +41,8 @@ from ..storage.table import Chunk
 from . import tables as T
 from . import values
 from .damage import Damage
-from .records import decode_enum, decode_function, encode_function
+from .records import (decode_domain, decode_enum, decode_function, encode_domain,
+                      encode_function)
 from .wal import fsync_dir
 
 FORMAT = 2
@@ -113,6 +114,7 @@ def write_checkpoint(directory: Path, root: Root, lsn: int, files: Files, *,
         "functions": {n: list(encode_function(f)) for n, f in root.functions.items()},
         "enums": {n: list(labels) for n, labels in root.enums.items()},
         "seqdefs": {n: sequence_defs.encode(d) for n, d in root.seqdefs.items()},
+        "domains": {n: encode_domain(d) for n, d in root.domains.items()},
     }
     name = manifest_name(root.version)
     text = json.dumps({"manifest": body, "crc32c": _body_crc(body)}, indent=1).encode()
@@ -312,9 +314,14 @@ def load_checkpoint(directory: Path, body: dict, files: Files) -> Root:
     except (ValueError, AttributeError) as exc:
         raise Damage(f"the sequence definitions in {body['name']} are damaged: {exc}",
                      file=directory / body["name"]) from None
+    try:
+        domains = {n: decode_domain(n, d) for n, d in body.get("domains", {}).items()}
+    except (ValueError, AttributeError) as exc:
+        raise Damage(f"the domains in {body['name']} are damaged: {exc}",
+                     file=directory / body["name"]) from None
     return Root(tables=tables, views=views, sequences=dict(body["sequences"]), auth=auth,
                 version=body["version"], catalog_version=body["catalog_version"],
-                functions=functions, enums=enums, seqdefs=seqdefs)
+                functions=functions, enums=enums, seqdefs=seqdefs, domains=domains)
 
 
 def _read_verified(path: Path, size: int, crc: int, what: str) -> bytes:

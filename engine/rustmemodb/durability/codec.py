@@ -87,9 +87,17 @@ def _positions(cols, n: int) -> bool:
 
 def _typmod(t: Any) -> bool:
     """None, ("varchar", n), ("numeric", precision, scale), a declared type name
-    ("int2", "numeric", "float4") or ("enum", type name, (label, ...)) (exec/typmods.py)."""
+    ("int2", "numeric", "float4"), ("enum", type name, (label, ...)) or a domain's
+    (exec/typmods.py)."""
     if t is None:
         return True
+    if isinstance(t, tuple) and len(t) == 6 and t[0] == "domain":
+        # ("domain", name, base typmod, not null, ((constraint, CHECK sql), ...), default)
+        return _str(t[1]) and (t[2] is None or (
+            isinstance(t[2], tuple) and t[2][:1] != ("domain",) and _typmod(t[2]))) \
+            and isinstance(t[3], bool) and isinstance(t[4], tuple) and all(
+                isinstance(c, tuple) and len(c) == 2 and _str(c[0]) and _str(c[1])
+                for c in t[4]) and (t[5] is None or _str(t[5]))
     if isinstance(t, tuple) and len(t) == 3 and t[0] == "enum":
         return _str(t[1]) and isinstance(t[2], tuple) and len(t[2]) > 0 and \
             all(isinstance(v, str) for v in t[2])

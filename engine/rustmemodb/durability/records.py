@@ -19,6 +19,8 @@ A record is logical: it says what the transaction did, not which bytes changed.
     ("e", name, [label, ...]|None)       EnumOp: CREATE/ALTER TYPE ... ENUM, DROP TYPE
     ("q", name, [type, start, ...]|None) SequenceDefOp: a sequence's options
                                          (storage/sequence_defs.py ``encode``)
+    ("D", name, [base, default, not_null, [[name, sql, validated], ...]]|None)
+                                         DomainOp: CREATE/ALTER DOMAIN, DROP DOMAIN
     ("a", catalog)                       AuthOp: roles, owners, grants (storage/roles.py
                                          ``encode``: plain lists and strings)
 
@@ -51,18 +53,18 @@ from dataclasses import replace
 import numpy as np
 import pyarrow as pa
 
-from ..storage.root import FunctionDef, Root, ViewDef, with_enum
+from ..storage.root import DomainDef, FunctionDef, Root, ViewDef, with_domain, with_enum
 from ..storage.table import Chunk, TableVersion
 from ..storage import roles, sequence_defs
-from ..txn.transaction import (AuthOp, BulkInsertOp, BulkUpdateOp, DeleteOp, EnumOp, FunctionOp,
-                               InsertOp, LockOp, ReplaceTableOp, SequenceDefOp, SequenceOp,
-                               UpdateOp, ViewOp)
+from ..txn.transaction import (AuthOp, BulkInsertOp, BulkUpdateOp, DeleteOp, DomainOp, EnumOp,
+                               FunctionOp, InsertOp, LockOp, ReplaceTableOp, SequenceDefOp,
+                               SequenceOp, UpdateOp, ViewOp)
 from . import tables as T
 from . import values
 from .problems import data_corrupted
 
 _KNOWN = (InsertOp, BulkInsertOp, DeleteOp, UpdateOp, BulkUpdateOp, ReplaceTableOp, ViewOp,
-          SequenceOp, AuthOp, FunctionOp, LockOp, EnumOp, SequenceDefOp)
+          SequenceOp, AuthOp, FunctionOp, LockOp, EnumOp, SequenceDefOp, DomainOp)
 
 
 # ---- encoding ---------------------------------------------------------------------------
@@ -113,6 +115,8 @@ def encode_commit(ops: list, before: Root, after: Root) -> bytes:
         elif kind is SequenceDefOp:
             spec = op.definition
             out.append(("q", op.name, None if spec is None else sequence_defs.encode(spec)))
+        elif kind is DomainOp:
+            out.append(("D", op.name, None if op.domain is None else encode_domain(op.domain)))
             continue
         else:
             seqs[op.name] = after.sequences.get(op.name, op.value)
@@ -190,9 +194,39 @@ def encode_root(before: Root, after: Root) -> bytes:
     functions = {n: encode_function(f) for n, f in after.functions.items()}
     enums = {n: list(labels) for n, labels in after.enums.items()}
     seqdefs = {n: sequence_defs.encode(d) for n, d in after.seqdefs.items()}
+    domains = {n: encode_domain(d) for n, d in after.domains.items()}
     return values.pack(("R", after.version, after.catalog_version, tables, views,
                         dict(after.sequences), checks, roles.encode(after.auth), functions,
-                        enums, seqdefs))
+                        enums, seqdefs, domains))
+
+
+def encode_domain(d: DomainDef) -> list:
+    """A domain as logged and checkpointed: plain lists, strings and booleans."""
+    return [d.base, d.default, d.not_null, [[n, sql, ok] for n, sql, ok in d.checks],
+            d.parent, d.type, _listed(d.typmod)]
+
+
+def _listed(t):
+    return [_listed(v) for v in t] if isinstance(t, (list, tuple)) else t
+
+
+def _tupled(t):
+    return tuple(_tupled(v) for v in t) if isinstance(t, (list, tuple)) else t
+
+
+def decode_domain(name: str, enc) -> DomainDef:
+    """``encode_domain``'s list back, checked field by field (ValueError if malformed)."""
+    ok = isinstance(enc, (list, tuple)) and len(enc) == 7 and isinstance(enc[0], str) \
+        and (enc[1] is None or isinstance(enc[1], str)) and isinstance(enc[2], bool) \
+        and isinstance(enc[3], (list, tuple)) and all(
+            isinstance(c, (list, tuple)) and len(c) == 3 and isinstance(c[0], str)
+            and isinstance(c[1], str) and isinstance(c[2], bool) for c in enc[3]) \
+        and (enc[4] is None or isinstance(enc[4], str)) and isinstance(enc[5], str) \
+        and (enc[6] is None or isinstance(enc[6], (list, tuple)))
+    if not ok:
+        raise ValueError(f"malformed domain record for {name!r}")
+    return DomainDef(name, enc[0], enc[5], _tupled(enc[6]), enc[4], enc[1], enc[2],
+                     tuple(tuple(c) for c in enc[3]))
 
 
 def decode_enum(name: str, labels) -> tuple[str, ...]:
@@ -292,13 +326,17 @@ def apply_record(root: Root, payload: bytes) -> Root:
         seqdefs = record[10] if len(record) > 10 else {}
         if not isinstance(seqdefs, dict):
             raise ValueError("malformed sequence definitions in a log record")
+        domains = record[11] if len(record) > 11 else {}
+        if not isinstance(domains, dict):
+            raise ValueError("malformed domains in a log record")
         new = Root(tables=new_tables,
                    views={n: decode_view(n, enc) for n, enc in views.items()},
                    sequences=dict(seqs),
                    auth=roles.decode(record[7]) if len(record) > 7 else None,
                    functions={n: decode_function(n, enc) for n, enc in functions.items()},
                    enums={n: decode_enum(n, enc) for n, enc in enums.items()},
-                   seqdefs={n: sequence_defs.decode(n, enc) for n, enc in seqdefs.items()})
+                   seqdefs={n: sequence_defs.decode(n, enc) for n, enc in seqdefs.items()},
+                   domains={n: decode_domain(n, enc) for n, enc in domains.items()})
     else:
         raise data_corrupted(f"unknown log record type {record[0]!r}")
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in (version, catalog)):
@@ -366,6 +404,9 @@ def _apply_ops(root: Root, ops: list) -> Root:
             else:
                 defs[name] = sequence_defs.decode(name, op[2])
             root = replace(root, seqdefs=defs)
+        elif kind == "D":
+            root = with_domain(root, name,
+                               None if op[2] is None else decode_domain(name, op[2]))
         else:
             raise data_corrupted(f"unknown log op {kind!r}")
     return root

@@ -27,7 +27,7 @@ from ..lazy_import import arrow as pa, compute as pc
 from .. import errors
 from ..types import py_values
 from ..storage.table import rows_to_batch
-from .typmods import fit_rows, fit_table
+from .typmods import domain_check_violation, domain_columns, fit_rows, fit_table
 from .expr.vector import as_array, evaluate
 from .operators.index_scan import fetch_rows
 
@@ -123,7 +123,9 @@ def bound_checks(schema, ctx) -> list:
     return checks(schema, ctx.functions, (root.functions or None) if root is not None else None)
 
 
-def check_violation(schema, name: str, row: tuple | None) -> errors.Error:
+def check_violation(schema, name, row: tuple | None) -> errors.Error:
+    if isinstance(name, tuple):          # ("domain", domain, constraint): a column's domain
+        return domain_check_violation(name[1], name[2])
     detail = None
     if row is not None:
         detail = "Failing row contains (" + ", ".join(
@@ -134,7 +136,7 @@ def check_violation(schema, name: str, row: tuple | None) -> errors.Error:
 
 
 def check_constraints(txn, schema, rows=None, table=None, ctx=None) -> None:
-    if not schema.checks:
+    if not schema.checks and not domain_columns(schema):
         return
     for name, expr, row_fn in bound_checks(schema, ctx):
         if rows is not None and row_fn is not None:

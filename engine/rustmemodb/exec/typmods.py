@@ -14,6 +14,10 @@ constraint checks (exec/constraints.py), which return what is stored:
   DuckDB's refuse it (INTEGER is int64 by design: DESIGN.md);
 * an enum type (``("enum", name, labels)``, CREATE TYPE ... AS ENUM): the values are
   TEXT, one of the labels, else ``22P02`` as PostgreSQL's enum input says;
+* a domain (``("domain", name, base typmod, not null, ((constraint, CHECK sql), ...),
+  default)``, CREATE DOMAIN, flattened over domains of domains): the base type's modifier,
+  and NULL is ``23502`` when the domain is NOT NULL; its CHECKs need the binder, so
+  exec/constraints.py evaluates them with the table's own;
 * NUMERIC without (p, s) and REAL (``("numeric",)``, ``("float4",)``) change nothing:
   they only let the catalogs describe the column as it was declared.
 
@@ -75,7 +79,7 @@ _fits: dict = {}    # id(schema) -> (schema, ((position, typmod), ...))
 def _acts(typmod: tuple) -> bool:
     """Whether a modifier checks or changes values (``("numeric",)`` and ``("float4",)``
     only describe the column)."""
-    return typmod[0] == "varchar" or len(typmod) == 3 or typmod[0] in INT_RANGES
+    return typmod[0] in ("varchar", "domain") or len(typmod) == 3 or typmod[0] in INT_RANGES
 
 
 def modified_columns(schema) -> tuple:
@@ -160,7 +164,28 @@ def enum_labels_at(positions, labels):
     return pc.take(pa.array(labels, pa.large_string()), pc.subtract(positions, 1))
 
 
+def domain_not_null(name: str) -> errors.Error:
+    return errors.sql_error("23502", f"domain {name} does not allow null values")
+
+
+def domain_check_violation(name: str, constraint: str) -> errors.Error:
+    return errors.sql_error(
+        "23514", f'value for domain {name} violates check constraint "{constraint}"')
+
+
+def domain_columns(schema) -> tuple:
+    """((position, typmod), ...) of the schema's columns of a domain type."""
+    return tuple(m for m in modified_columns(schema) if m[1][0] == "domain")
+
+
 def _fit(typmod: tuple, value):
+    if typmod[0] == "domain":
+        if value is None:
+            if typmod[3]:
+                raise domain_not_null(typmod[1])
+            return None
+        base = typmod[2]
+        return value if base is None or not _acts(base) else _fit(base, value)
     if value is None:
         return None
     if typmod[0] == "enum":
@@ -207,7 +232,13 @@ def fit_table(schema, table: pa.Table) -> pa.Table:
 def fit_array(typmod: tuple | None, column):
     """An Arrow column as a column with this modifier stores it (the same object when
     no value changes)."""
-    if typmod is None or column.null_count == len(column) or not _acts(typmod):
+    if typmod is None or not _acts(typmod):
+        return column
+    if typmod[0] == "domain":
+        if typmod[3] and column.null_count:
+            raise domain_not_null(typmod[1])
+        return fit_array(typmod[2], column)
+    if column.null_count == len(column):
         return column
     bounds = INT_RANGES.get(typmod[0])
     if bounds is not None:

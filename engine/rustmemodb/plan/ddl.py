@@ -284,3 +284,33 @@ class LogicalAlterEnum(LogicalNode):
     old, new)."""
     name: str
     action: tuple
+
+
+@dataclass
+class LogicalCreateDomain(LogicalNode):
+    """CREATE DOMAIN (exec/operators/domain_types.py); ``domain``: storage.root.DomainDef
+    with its CHECKs named and bound once (sql/bind/bind_domain.py)."""
+    domain: Any
+
+    def describe(self) -> str:
+        return self.domain.name
+
+
+@dataclass
+class LogicalDropDomain(LogicalNode):
+    """DROP DOMAIN [IF EXISTS] name, ... [CASCADE | RESTRICT]; ``drops``: with CASCADE,
+    (table, columns, bound ALTER TABLE ... DROP COLUMN) of the columns that use them."""
+    targets: tuple
+    if_exists: bool = False
+    cascade: bool = False
+    drops: tuple = ()
+
+
+@dataclass
+class LogicalAlterDomain(LogicalNode):
+    """ALTER DOMAIN name ...; ``action``: ("set default", sql) | ("drop default",) |
+    ("set not null",) | ("drop not null",) | ("add check", name or None, sql, not valid)
+    | ("drop constraint", name, if_exists, cascade) | ("rename", new) |
+    ("rename constraint", old, new) | ("validate", name)."""
+    name: str
+    action: tuple

@@ -45,7 +45,10 @@ _TOKEN = re.compile(r"""
   | (?P<num>\d+)
   | (?P<word>[A-Za-z_][A-Za-z0-9_$]*)
   | (?P<punct>[,;()=.*-])
+  | (?P<op>[^\s\w'"])
 """, re.X)
+# ``op``: any other character, one at a time: a domain's CHECK and DEFAULT are sliced
+# from the text by token positions (``_Parser.text_until``), so they only need to tokenize.
 
 _FLAGS = {"SUPERUSER": ("superuser", True), "NOSUPERUSER": ("superuser", False),
           "LOGIN": ("login", True), "NOLOGIN": ("login", False),
@@ -180,6 +183,22 @@ class SchemaStatement:
 
 
 @dataclass
+class DomainStatement:
+    """CREATE / ALTER / DROP DOMAIN (sqlglot does not read them), bound by
+    sql/bind/bind_domain.py. ``spec``: for create (base type SQL, default SQL or None,
+    not null, ((constraint name or None, CHECK sql), ...)); for alter the action tuple
+    of plan/ddl.LogicalAlterDomain; for drop (names, if_exists, cascade)."""
+    action: str                       # create | alter | drop
+    name: str
+    spec: tuple
+    position: int = 1
+
+    @property
+    def kind(self) -> str:
+        return f"{self.action.upper()} DOMAIN"
+
+
+@dataclass
 class SetRole:
     role: str | None                  # None: SET ROLE NONE / RESET ROLE
     position: int = 1
@@ -261,6 +280,8 @@ def parse(sql: str):
         return _Parser(sql).set_role()
     if head == "ALTER" and second == "TYPE":
         return _Parser(sql).alter_type()
+    if head in ("CREATE", "ALTER", "DROP") and second == "DOMAIN":
+        return _Parser(sql).domain_statement()
     if head == "COMMENT" and second == "ON":
         return _Parser(sql).comment_statement()
     if head == "RESET" and second == "ROLE":
@@ -274,6 +295,7 @@ def parse(sql: str):
 
 class _Parser:
     def __init__(self, sql: str) -> None:
+        self.sql = sql
         self.toks = _tokens(sql)
         self.i = 0
 
@@ -356,6 +378,147 @@ class _Parser:
             raise self.fail()
         self.i += 1
         return self.toks[self.i - 1].text
+
+    # ---- CREATE / ALTER / DROP DOMAIN ---------------------------------------------------
+    def text_until(self, *stops: str) -> str:
+        """The SQL text from here to the next of the ``stops`` keywords outside
+        parentheses (or the end); at least one token."""
+        start, depth = self.tok.pos - 1, 0
+        first = True
+        while self.tok.kind != "end" and not (self.tok.kind == "punct" and self.tok.text == ";"
+                                              and depth == 0):
+            if depth == 0 and not first and self.is_word(*stops):
+                break
+            if self.tok.text in ("(", "[") and self.tok.kind in ("punct", "op"):
+                depth += 1
+            elif self.tok.text in (")", "]") and self.tok.kind in ("punct", "op"):
+                depth -= 1
+            first = False
+            self.i += 1
+        if first:
+            raise self.fail()
+        return self.sql[start:self.tok.pos - 1].strip()
+
+    def paren_text(self) -> str:
+        """The text inside ``( ... )``, parentheses balanced."""
+        if not (self.tok.kind == "punct" and self.tok.text == "("):
+            raise self.fail()
+        start, depth = self.tok.pos, 0
+        while True:
+            if self.tok.kind == "end":
+                raise self.fail()
+            if self.tok.kind == "punct" and self.tok.text == "(":
+                depth += 1
+            elif self.tok.kind == "punct" and self.tok.text == ")":
+                depth -= 1
+                if depth == 0:
+                    text = self.sql[start:self.tok.pos - 1].strip()
+                    self.i += 1
+                    if not text:
+                        raise self.fail(self.toks[self.i - 1])
+                    return text
+            self.i += 1
+
+    def domain_statement(self) -> DomainStatement:
+        head = self.expect("CREATE", "ALTER", "DROP").lower()
+        position = self.tok.pos
+        self.expect("DOMAIN")
+        if head == "drop":
+            if_exists = False
+            if self.accept("IF"):
+                self.expect("EXISTS")
+                if_exists = True
+            names = tuple(self.name_list(self.qualified))
+            cascade = self.accept("CASCADE", "RESTRICT") == "CASCADE"
+            self.end()
+            return DomainStatement("drop", names[0], (names, if_exists, cascade), position)
+        name = self.qualified()
+        if head == "create":
+            self.accept("AS")
+            base = self.text_until("COLLATE", "DEFAULT", "CONSTRAINT", "NOT", "NULL", "CHECK")
+            default, not_null, checks = None, False, []
+            while not self.at_end():
+                if self.accept("COLLATE"):
+                    self.qualified()            # a collation changes nothing here
+                    continue
+                if self.accept("DEFAULT"):
+                    default = self.text_until("COLLATE", "CONSTRAINT", "NOT", "NULL", "CHECK")
+                    continue
+                cname = self.name() if self.accept("CONSTRAINT") else None
+                if self.accept("NOT"):
+                    self.expect("NULL")
+                    not_null = True
+                elif self.accept("NULL"):
+                    not_null = False
+                elif self.accept("CHECK"):
+                    checks.append((cname, self.paren_text()))
+                else:
+                    raise self.fail()
+            self.end()
+            return DomainStatement("create", name, (base, default, not_null, tuple(checks)),
+                                   position)
+        return DomainStatement("alter", name, self.alter_domain_action(), position)
+
+    def at_end(self) -> bool:
+        return self.tok.kind == "end" or (self.tok.kind == "punct" and self.tok.text == ";")
+
+    def alter_domain_action(self) -> tuple:
+        if self.accept("SET"):
+            if self.accept("DEFAULT"):
+                action = ("set default", self.text_until())
+            elif self.accept("NOT"):
+                self.expect("NULL")
+                action = ("set not null",)
+            elif self.is_word("SCHEMA"):
+                raise errors.not_supported("ALTER DOMAIN ... SET SCHEMA")
+            else:
+                raise self.fail()
+        elif self.accept("DROP"):
+            if self.accept("DEFAULT"):
+                action = ("drop default",)
+            elif self.accept("NOT"):
+                self.expect("NULL")
+                action = ("drop not null",)
+            else:
+                self.expect("CONSTRAINT")
+                if_exists = False
+                if self.accept("IF"):
+                    self.expect("EXISTS")
+                    if_exists = True
+                cname = self.name()
+                cascade = self.accept("CASCADE", "RESTRICT") == "CASCADE"
+                action = ("drop constraint", cname, if_exists, cascade)
+        elif self.accept("ADD"):
+            cname = self.name() if self.accept("CONSTRAINT") else None
+            if self.accept("NOT"):
+                self.expect("NULL")
+                action = ("set not null",)
+            else:
+                self.expect("CHECK")
+                sql = self.paren_text()
+                not_valid = False
+                if self.accept("NOT"):
+                    self.expect("VALID")
+                    not_valid = True
+                action = ("add check", cname, sql, not_valid)
+        elif self.accept("RENAME"):
+            if self.accept("CONSTRAINT"):
+                old = self.name()
+                self.expect("TO")
+                action = ("rename constraint", old, self.name())
+            else:
+                self.expect("TO")
+                action = ("rename", self.name())
+        elif self.accept("VALIDATE"):
+            self.expect("CONSTRAINT")
+            action = ("validate", self.name())
+        elif self.is_word("OWNER"):
+            raise errors.not_supported("ALTER DOMAIN ... OWNER TO",
+                                       hint="Domains belong to the database here.")
+        else:
+            raise self.fail()
+        self.end()
+        return action
 
     # ---- ALTER TYPE (enum types) ---------------------------------------------------------
     def alter_type(self) -> AlterTypeStatement:

@@ -74,6 +74,9 @@ def deps_hold(root, deps) -> bool:
         elif kind == "enum":
             if root.enums.get(name) is not obj:
                 return False
+        elif kind == "domain":
+            if root.domains.get(name) is not obj:
+                return False
         elif root.views.get(name) is not obj:
             return False
     return True

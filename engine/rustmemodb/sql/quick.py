@@ -324,7 +324,8 @@ def _insert(toks: _Tokens, starts: dict, root) -> BoundStatement:
     for i, c in enumerate(columns):
         if i in targets:
             continue          # values are checked against their column in _as_column
-        if c.default_sql is not None or c.not_null:
+        if c.default_sql is not None or c.not_null or (
+                c.typmod is not None and c.typmod[0] == "domain"):   # its DEFAULT, NOT NULL
             raise _Decline()
         else:
             defaults[i] = Const(value=None, type=c.type)

@@ -40,6 +40,44 @@ class FunctionDef:
     volatility: str = "VOLATILE"   # IMMUTABLE | STABLE | VOLATILE (as declared)
 
 
+@dataclass(frozen=True)
+class DomainDef:
+    """CREATE DOMAIN name AS base ... (sql/bind/bind_domain.py): a base type with a
+    default and constraints. ``base`` is the type as written (for the catalogs);
+    ``type`` and ``typmod`` the engine type and modifier it resolved to when the domain
+    was made (a base type never changes); ``parent`` the domain it is over, if any."""
+    name: str
+    base: str
+    type: str
+    typmod: tuple | None = None
+    parent: str | None = None
+    default: str | None = None     # the DEFAULT expression's SQL
+    not_null: bool = False
+    checks: tuple = ()             # ((constraint name, CHECK expression SQL, validated), ...)
+
+
+def domain_typmod(domains: dict, name: str) -> tuple:
+    """The typmod of a column of domain ``name`` (exec/typmods.py): ("domain", name,
+    the base's typmod, not null, ((constraint, CHECK sql), ...), default sql), flattened
+    over a domain of a domain (constraints add up; the nearest default wins)."""
+    d = domains[name]
+    own = tuple((n, sql) for n, sql, _ in d.checks)
+    if d.parent is None or d.parent not in domains:
+        return ("domain", name, d.typmod, d.not_null, own, d.default)
+    _, _, inner, not_null, checks, default = domain_typmod(domains, d.parent)
+    return ("domain", name, inner, d.not_null or not_null, checks + own,
+            d.default if d.default is not None else default)
+
+
+def domain_chain(domains: dict, name: str) -> tuple:
+    """``name`` and the domains it is over, nearest first."""
+    out = []
+    while name in domains and name not in out:
+        out.append(name)
+        name = domains[name].parent
+    return tuple(out)
+
+
 @dataclass(frozen=True, eq=False)
 class Root:
     tables: dict = field(default_factory=dict)    # name -> TableVersion
@@ -59,6 +97,8 @@ class Root:
     enums: dict = field(default_factory=dict)
     # sequence name -> its SequenceDef (storage/sequence_defs.py) when it has one
     seqdefs: dict = field(default_factory=dict)
+    # CREATE DOMAIN: name -> DomainDef (sql/bind/bind_domain.py)
+    domains: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.auth is None:
@@ -118,6 +158,16 @@ def with_enum(root: Root, name: str, labels: tuple | None) -> Root:
     else:
         enums[name] = tuple(labels)
     return replace(root, enums=enums, catalog_version=root.catalog_version + 1)
+
+
+def with_domain(root: Root, name: str, domain: DomainDef | None) -> Root:
+    """``root`` with domain ``name`` defined (None: dropped); a catalog change."""
+    domains = dict(root.domains)
+    if domain is None:
+        domains.pop(name, None)
+    else:
+        domains[name] = domain
+    return replace(root, domains=domains, catalog_version=root.catalog_version + 1)
 
 
 def replace(root: Root, **changes) -> Root:

@@ -31,10 +31,10 @@ from ..lazy_import import numpy as np
 
 from .. import errors
 from ..types import py_values
-from ..storage.root import Root, replace, with_enum
-from .transaction import (AuthOp, BulkInsertOp, BulkUpdateOp, DeleteOp, EnumOp, FunctionOp,
-                          InsertOp, LockOp, ReplaceTableOp, SequenceDefOp, SequenceOp,
-                          Transaction, UpdateOp, ViewOp)
+from ..storage.root import Root, replace, with_domain, with_enum
+from .transaction import (AuthOp, BulkInsertOp, BulkUpdateOp, DeleteOp, DomainOp, EnumOp,
+                          FunctionOp, InsertOp, LockOp, ReplaceTableOp, SequenceDefOp,
+                          SequenceOp, Transaction, UpdateOp, ViewOp)
 
 
 @dataclass
@@ -100,6 +100,9 @@ def write_set(txn: Transaction) -> WriteSet:
             ws.tables.add("fn:" + op.name)
             ws.ddl.add("fn:" + op.name)
         elif isinstance(op, EnumOp):
+            ws.tables.add("type:" + op.name)
+            ws.ddl.add("type:" + op.name)
+        elif isinstance(op, DomainOp):    # a domain is a type: one name space with enums
             ws.tables.add("type:" + op.name)
             ws.ddl.add("type:" + op.name)
         elif isinstance(op, LockOp):      # locked rows conflict as written ones do
@@ -180,6 +183,8 @@ def rebase_ops(txn: Transaction, current: Root) -> tuple[Root, list]:
             root = replace(root, functions=funcs, catalog_version=root.catalog_version + 1)
         elif isinstance(op, EnumOp):
             root = with_enum(root, op.name, op.labels)
+        elif isinstance(op, DomainOp):
+            root = with_domain(root, op.name, op.domain)
         elif isinstance(op, SequenceOp):
             seqs = dict(root.sequences)
             if op.value is None:

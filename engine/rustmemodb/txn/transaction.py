@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from .. import errors
 from ..lazy_import import arrow as pa, numpy as np
 from ..storage import sequence_defs
-from ..storage.root import Root, ViewDef, replace, with_enum
+from ..storage.root import Root, ViewDef, replace, with_domain, with_enum
 
 if TYPE_CHECKING:
     from ..storage.table import TableVersion
@@ -120,6 +120,13 @@ class EnumOp:
     """CREATE TYPE ... AS ENUM / ALTER TYPE (the new labels) or DROP TYPE (None)."""
     name: str
     labels: tuple | None
+
+
+@dataclass
+class DomainOp:
+    """CREATE / ALTER DOMAIN (the new definition) or DROP DOMAIN (None)."""
+    name: str
+    domain: Any                  # storage.root.DomainDef, or None: dropped
 
 
 @dataclass
@@ -443,6 +450,11 @@ class Transaction:
         """CREATE TYPE name AS ENUM / ALTER TYPE (``labels``) or DROP TYPE (None)."""
         self.working = with_enum(self.working, name, labels)
         self.ops.append(EnumOp(name, labels))
+
+    def set_domain(self, name: str, domain) -> None:
+        """CREATE / ALTER DOMAIN (``domain``: a DomainDef) or DROP DOMAIN (None)."""
+        self.working = with_domain(self.working, name, domain)
+        self.ops.append(DomainOp(name, domain))
 
     def set_auth(self, catalog) -> None:
         self.working = replace(self.working, auth=catalog,

@@ -13,10 +13,31 @@ from ... import errors, types
 from ...catalog import pg_catalog as pgc
 from ...catalog import pg_proc
 from ...catalog.pg_types import PG_TYPES, pg_type
-from ..typmods import enum_labels_at, enum_position, enum_positions, enum_value
+from ..typmods import (domain_check_violation, domain_not_null, enum_labels_at, enum_position,
+                      enum_positions, enum_value)
 from .registry import ScalarFunction, fixed
 
 I, T, B = types.INTEGER, types.TEXT, types.BOOLEAN
+
+
+def _same_type(arity: int):
+    """A resolver taking any first argument (and ``arity - 1`` more) and returning its
+    type: a domain check hands its value through unchanged."""
+    def resolve(arg_types):
+        return arg_types[0] if len(arg_types) == arity else None
+    return resolve
+
+
+def _domain_not_null(value, name):
+    if value is None:
+        raise domain_not_null(name)
+    return value
+
+
+def _domain_check(value, ok, name, constraint):
+    if ok is False:
+        raise domain_check_violation(name, constraint)
+    return value
 
 
 def _format_type(oid, typmod=None):
@@ -60,6 +81,12 @@ def register(reg) -> None:
                            enum_positions, enum_position))
     reg.add(ScalarFunction("enum_label", fixed((I, types.array_of(T), T)), enum_labels_at,
                            lambda position, labels: labels[position - 1]))
+    # x::posint, posint a domain (sql/bind/bind_expr.py ``_domain_cast``): the value,
+    # if the domain's NOT NULL and each CHECK (false fails; NULL passes) hold
+    reg.add(ScalarFunction("domain_not_null", _same_type(2), None, _domain_not_null,
+                           strict=False))
+    reg.add(ScalarFunction("domain_check", _same_type(4), None, _domain_check,
+                           strict=False))
     reg.add(ScalarFunction("to_regtype", fixed((T, I)), None, pgc.regtype_in))
     reg.add(ScalarFunction("regtype_in", fixed((T, I)), None, pgc.regtype_in))
     reg.add(ScalarFunction("regtype_out", fixed((I, T)), None, lambda o: pgc.format_type(o)))

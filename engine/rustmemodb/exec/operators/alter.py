@@ -57,9 +57,26 @@ def alter_table(node: LogicalAlterTable, ctx) -> pa.Table:
             table = _rename_table(txn, version, step)
             continue
         new = _APPLY[type(step)](txn, ctx, version, step)
+        if isinstance(step, (AddColumn, ChangeType)):
+            _check_domain(ctx, new, step.schema.columns[-1 if isinstance(step, AddColumn)
+                                                         else step.pos])
         if new is not version:
             txn.replace_table(table, new)
     return _NOTHING
+
+
+def _check_domain(ctx, version, column) -> None:
+    """A column added or retyped to a domain: its stored values against the domain's
+    CHECKs (its NOT NULL was checked as the values were fitted: exec/typmods.py)."""
+    typmod = column.typmod
+    if typmod is None or typmod[0] != "domain" or not typmod[4] or not version.live_rows:
+        return
+    data = version.to_arrow()
+    for name, expr, _ in constraints.bound_checks(version.schema, ctx):
+        if isinstance(name, tuple) and name[1] == typmod[1]:
+            mask = as_array(evaluate(expr, data, ctx), data.num_rows)
+            if pc.any(pc.fill_null(pc.invert(mask), False)).as_py():
+                raise constraints.check_violation(version.schema, name, None)
 
 
 # ---- helpers: columns by chunk ------------------------------------------------------------

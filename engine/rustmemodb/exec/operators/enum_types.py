@@ -85,9 +85,11 @@ def _relabeled_default(default_sql: str | None, relabel: tuple | None) -> str | 
     return f"'{new}'" + (sep + cast if sep else "")
 
 
-def _taken(root, name: str) -> bool:
-    """A type of that name exists: an enum, a built-in type, or a table's row type."""
-    if name in root.enums or name in root.tables or name in root.views:
+def type_taken(root, name: str) -> bool:
+    """A type of that name exists: an enum, a domain, a built-in type, or a table's row
+    type."""
+    if name in root.enums or name in root.domains or name in root.tables or \
+            name in root.views:
         return True
     try:
         types.normalize_type_name(name)
@@ -99,7 +101,7 @@ def _taken(root, name: str) -> bool:
 @operator(LogicalCreateEnum)
 def create_enum(node: LogicalCreateEnum, ctx) -> None:
     txn = ctx.txn
-    if _taken(txn.working, node.name):
+    if type_taken(txn.working, node.name):
         raise errors.sql_error("42710", f'type "{node.name}" already exists')
     txn.set_enum(node.name, node.labels)
     return None
@@ -161,7 +163,7 @@ def alter_enum(node: LogicalAlterEnum, ctx) -> None:
         return None
     if action[0] == "rename":
         new_name = action[1]
-        if _taken(txn.working, new_name):
+        if type_taken(txn.working, new_name):
             raise errors.sql_error("42710", f'type "{new_name}" already exists')
         txn.set_enum(node.name, None)
         txn.set_enum(new_name, labels)

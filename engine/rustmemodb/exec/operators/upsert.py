@@ -35,7 +35,7 @@ from ...storage.table import TAIL_FREEZE, rows_to_batch
 from .. import constraints, generated
 from ..expr.row import try_compile_row
 from ..expr.vector import evaluate
-from ..typmods import fit_rows
+from ..typmods import domain_columns, fit_rows
 from .dml import _EMPTY, _returning, rows_to_table
 
 _MISSING = object()
@@ -145,7 +145,7 @@ def _row_checker(txn, schema, ctx):
     """fn(row) raising NOT NULL (23502) or CHECK (23514) violations of one row."""
     required = [i for i, c in enumerate(schema.columns) if c.not_null]
     checks = []
-    if schema.checks:
+    if schema.checks or domain_columns(schema):
         for name, expr, fn in constraints.bound_checks(schema, ctx):
             checks.append((name, fn if fn is not None else _vector_row_fn(expr, schema, ctx, 1)))
     params = ctx.params

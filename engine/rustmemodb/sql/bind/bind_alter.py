@@ -109,8 +109,9 @@ def add_column(stmt, schema, node: exp.ColumnDef, steps: list) -> TableSchema:
     default = None
     if made:        # the sequence is made by the step above: not there to bind against yet
         default = NextVal(made[0])
-    elif column.default_sql is not None:
-        default = default_expr(stmt, new, len(new.columns) - 1)
+    elif column.default_sql is not None or (column.typmod is not None
+                                            and column.typmod[0] == "domain"):
+        default = default_expr(stmt, new, len(new.columns) - 1)   # a domain's, if none
     elif column.generated is not None:    # computed for the stored rows (exec/operators/alter.py)
         default = generated_expr(stmt, new, len(new.columns) - 1)
     steps.append(AddColumn(column, default, new))

@@ -24,16 +24,21 @@ from .bind_expr import ExprBinder
 from .binder import StatementBinder
 from .coerce import adapt
 from .scope import Scope
+from .type_modifiers import value_as
 
 _ACTIONS = ("NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT")
 
 
 def check_expr(stmt, schema, sql: str):
     """The bound boolean expression of a CHECK over the table's row (42804 if not boolean)."""
+    return check_node(stmt, schema, parse_one(f"SELECT {sql}").expressions[0])
+
+
+def check_node(stmt, schema, node):
+    """``check_expr`` of an already parsed expression."""
     scope = Scope()
     for c in schema.columns:
         scope.add(schema.name, c.name, c.type)
-    node = parse_one(f"SELECT {sql}").expressions[0]
     e = ExprBinder(stmt, scope, clause="CHECK constraint").bind(node)
     if e.type not in (types.BOOLEAN, types.NULL):
         raise errors.datatype_mismatch(
@@ -77,11 +82,33 @@ def bind_generated(schema, functions, sql_functions=None) -> list[tuple[int, obj
             if c.generated is not None]
 
 
-def bind_checks(schema, functions, sql_functions=None) -> list[tuple[str, object]]:
+def bind_checks(schema, functions, sql_functions=None) -> list[tuple[object, object]]:
     """[(constraint name, bound boolean expression)] of the schema's CHECKs; a CHECK may
-    call the SQL functions of ``sql_functions`` (CREATE FUNCTION: they are inlined)."""
+    call the SQL functions of ``sql_functions`` (CREATE FUNCTION: they are inlined).
+    Then the CHECKs of its columns' domains, VALUE read as the column, named
+    ("domain", domain, constraint) (exec/constraints.py words their violation)."""
     stmt = StatementBinder(Root(functions=sql_functions) if sql_functions else None, functions)
-    return [(c.name, check_expr(stmt, schema, c.sql)) for c in schema.checks]
+    out: list = [(c.name, check_expr(stmt, schema, c.sql)) for c in schema.checks]
+    for i, c in enumerate(schema.columns):
+        if c.typmod is not None and c.typmod[0] == "domain":
+            column = exp.column(exp.to_identifier(c.name, quoted=True))
+            for cname, sql in c.typmod[4]:
+                out.append((("domain", c.typmod[1], cname),
+                            check_node(stmt, schema, value_as(sql, column))))
+    return out
+
+
+def domain_check_expr(stmt, base_type: str, sql: str):
+    """A domain CHECK bound over one value of its base type (42804 if not boolean;
+    a column reference other than VALUE is 42703, as PostgreSQL says)."""
+    scope = Scope()
+    scope.add("", "value", base_type)
+    e = ExprBinder(stmt, scope, clause="CHECK constraint").bind(
+        parse_one(f"SELECT {sql}").expressions[0])
+    if e.type not in (types.BOOLEAN, types.NULL):
+        raise errors.datatype_mismatch(
+            f"argument of CHECK constraint must be type boolean, not type {e.type.lower()}")
+    return e
 
 
 class CheckBinder:

@@ -16,7 +16,8 @@ from ... import errors
 from ...plan.ddl import LogicalAlterEnum, LogicalCreateEnum, LogicalDropType
 from ..parse import parse_one, position_of
 from ..bound import BoundStatement
-from ..parse_roles import AlterTypeStatement
+from ..parse_roles import AlterTypeStatement, DomainStatement
+from .bind_domain import bind_domain_statement
 
 # PostgreSQL's NAMEDATALEN - 1: an enum label is a name
 LABEL_LIMIT = 63
@@ -63,6 +64,14 @@ def bind_drop_type(stmt, node: exp.Drop) -> LogicalDropType:
 
 def quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def bind_type_statement(stmt, root, functions) -> BoundStatement:
+    """ALTER TYPE (enum types) or CREATE / ALTER / DROP DOMAIN: the type statements
+    sql/parse_roles.py reads."""
+    if isinstance(stmt, DomainStatement):
+        return bind_domain_statement(stmt, root, functions)
+    return bind_alter_type(stmt)
 
 
 def bind_alter_type(stmt: AlterTypeStatement) -> BoundStatement:

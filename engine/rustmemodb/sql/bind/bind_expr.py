@@ -23,7 +23,8 @@ from ...optimize.fold_constants import fold
 from ...plan.aggregates import AGGREGATE_TYPES
 from ...plan.expr import AggCall, Call, Case, Cast, ColRef, Const, Expr, InList, Param
 from ..parse import DIALECT, OID_ARRAY, position_of
-from .type_modifiers import enum_typmod, numeric_typmod, user_type_name, varchar_length
+from .type_modifiers import (domain_base, domain_of, enum_typmod, numeric_typmod,
+                             user_type_name, value_as, varchar_length)
 from .coerce import adapt, common_type, unify_pair
 from .whole_row import as_record
 from .bind_sql_functions import inline_call
@@ -463,6 +464,9 @@ class ExprBinder:
         return self.call("not", [out], node) if node.args.get("negate") else out
 
     def _Cast(self, node: exp.Cast) -> Expr:
+        domain = domain_of(getattr(self.stmt, "root", None), node.to)
+        if domain is not None:
+            return self._domain_cast(node, domain)
         out = self._cast(node)
         length = varchar_length(node.to)
         if length is not None and out.type == types.TEXT:
@@ -543,6 +547,24 @@ class ExprBinder:
             raise errors.sql_error("42846", f"cannot cast type {arg.type.lower()} to oid[]",
                                    position=position_of(node))
         return fold(Cast(arg, target))
+
+    def _domain_cast(self, node: exp.Cast, domain) -> Expr:
+        """``x::posint``, posint a domain: ``x`` cast to the base type, then its NOT NULL
+        (23502) and CHECKs (23514, VALUE read as that cast) hold or the cast fails."""
+        self.stmt.deps.append(("domain", domain.name, domain))   # a cached plan holds them
+        base = domain_base(domain)
+        as_base = exp.Cast(this=node.this.copy(), to=base)
+        out = self._Cast(as_base)
+        name = Const(domain.name, types.TEXT)
+        if domain.not_null:
+            fn, ret = self.stmt.functions.resolve("domain_not_null", [out.type, types.TEXT])
+            out = Call("domain_not_null", (out, name), ret, fn)
+        for cname, sql, _ in domain.checks:
+            ok = self.bind(value_as(sql, as_base))
+            fn, ret = self.stmt.functions.resolve(
+                "domain_check", [out.type, types.BOOLEAN, types.TEXT, types.TEXT])
+            out = Call("domain_check", (out, ok, name, Const(cname, types.TEXT)), ret, fn)
+        return out
 
     def _enum_cast(self, arg: Expr, enum: tuple, node: exp.Cast) -> Expr:
         """``x::mood`` for an enum type: TEXT that must be one of its labels (22P02)."""

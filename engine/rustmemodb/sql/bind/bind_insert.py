@@ -217,9 +217,12 @@ def _checked_cast(e: Expr, target: str, column, node) -> Expr:
 
 def default_expr(stmt, schema, col: int) -> Expr:
     column = schema.columns[col]
-    if column.default_sql is None:
+    sql = column.default_sql
+    if sql is None and column.typmod is not None and column.typmod[0] == "domain":
+        sql = column.typmod[5]           # a domain's DEFAULT, when the column has none
+    if sql is None:
         return Const(None, column.type)
-    node = parse_one(f"SELECT {column.default_sql}").expressions[0]
+    node = parse_one(f"SELECT {sql}").expressions[0]
     e = ExprBinder(stmt, Scope(), clause="DEFAULT").bind(node)
     return assign_to_column(stmt, e, schema, col)
 

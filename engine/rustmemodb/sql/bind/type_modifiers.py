@@ -1,5 +1,6 @@
-"""Type modifiers written in SQL: VARCHAR(n) and NUMERIC(p, s) / DECIMAL(p, s), and the
-enum types of the catalog (CREATE TYPE ... AS ENUM: TEXT values kept to its labels).
+"""Type modifiers written in SQL: VARCHAR(n) and NUMERIC(p, s) / DECIMAL(p, s), the
+enum types of the catalog (CREATE TYPE ... AS ENUM: TEXT values kept to its labels) and
+its domains (CREATE DOMAIN: a base type's values kept to a default and constraints).
 
 Read from sqlglot's DataType nodes for casts (bind_expr: ``x::varchar(3)`` cuts,
 ``x::numeric(5, 2)`` rounds) and for column definitions (bind_ddl, bind_alter: the
@@ -10,7 +11,8 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors, types
-from ..parse import position_of
+from ...storage.root import domain_typmod
+from ..parse import parse_one, position_of
 
 
 def user_type_name(dt) -> str | None:
@@ -33,12 +35,49 @@ def enum_typmod(root, dt) -> tuple | None:
     return None if labels is None else ("enum", name, labels)
 
 
+def domain_of(root, dt):
+    """The DomainDef (storage/root.py) ``dt`` names in ``root``, else None; an array of
+    a domain is 0A000."""
+    if root is not None and root.domains and isinstance(dt, exp.DataType) \
+            and dt.this == exp.DataType.Type.ARRAY and dt.expressions \
+            and domain_of(root, dt.expressions[0]) is not None:
+        raise errors.not_supported("arrays of a domain",
+                                   hint="Use an array of the domain's base type.")
+    name = user_type_name(dt)
+    return None if name is None or root is None else root.domains.get(name)
+
+
+def domain_base(domain) -> exp.DataType:
+    """A domain's base type as a DataType node (parsed as a cast's target is)."""
+    return parse_one(f"SELECT CAST(NULL AS {domain.base})").expressions[0].to.copy()
+
+
+def value_as(sql: str, replacement: exp.Expression) -> exp.Expression:
+    """A domain CHECK's expression with each VALUE replaced by ``replacement``."""
+    node = parse_one(f"SELECT {sql}").expressions[0].copy()
+
+    def swap(n):
+        if isinstance(n, exp.Column) and not n.table and not n.this.quoted \
+                and n.name.lower() == "value":
+            return replacement.copy()
+        return n
+    return node.transform(swap)
+
+
 def declared_type(stmt, dt, node=None) -> tuple[str, tuple | None]:
     """(engine type, typmod) of a column declared with type ``dt``: an enum type is TEXT
-    kept to its labels; others as ``types.normalize_type_name`` and ``column_typmod``."""
-    enum = enum_typmod(getattr(stmt, "root", None), dt)
+    kept to its labels, a domain its base type's with its constraints; others as
+    ``types.normalize_type_name`` and ``column_typmod``."""
+    return _declared(getattr(stmt, "root", None), dt, node)
+
+
+def _declared(root, dt, node) -> tuple[str, tuple | None]:
+    enum = enum_typmod(root, dt)
     if enum is not None:
         return types.TEXT, enum
+    domain = domain_of(root, dt)
+    if domain is not None:
+        return domain.type, domain_typmod(root.domains, domain.name)
     return types.normalize_type_name(dt.sql(dialect="postgres")), column_typmod(dt, node)
 
 
