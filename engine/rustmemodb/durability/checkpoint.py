@@ -299,29 +299,23 @@ def load_checkpoint(directory: Path, body: dict, files: Files) -> Root:
     except ValueError as exc:
         raise Damage(f"the roles catalog in {body['name']} is damaged: {exc}",
                      file=directory / body["name"]) from None
-    try:
-        functions = {n: decode_function(n, f) for n, f in body.get("functions", {}).items()}
-    except (ValueError, AttributeError) as exc:
-        raise Damage(f"the functions in {body['name']} are damaged: {exc}",
-                     file=directory / body["name"]) from None
-    try:
-        enums = {n: decode_enum(n, labels) for n, labels in body.get("enums", {}).items()}
-    except (ValueError, AttributeError) as exc:
-        raise Damage(f"the enum types in {body['name']} are damaged: {exc}",
-                     file=directory / body["name"]) from None
-    try:
-        seqdefs = {n: sequence_defs.decode(n, d) for n, d in body.get("seqdefs", {}).items()}
-    except (ValueError, AttributeError) as exc:
-        raise Damage(f"the sequence definitions in {body['name']} are damaged: {exc}",
-                     file=directory / body["name"]) from None
-    try:
-        domains = {n: decode_domain(n, d) for n, d in body.get("domains", {}).items()}
-    except (ValueError, AttributeError) as exc:
-        raise Damage(f"the domains in {body['name']} are damaged: {exc}",
-                     file=directory / body["name"]) from None
+    functions = _decoded(body, "functions", decode_function, "functions", directory)
+    enums = _decoded(body, "enums", decode_enum, "enum types", directory)
+    seqdefs = _decoded(body, "seqdefs", sequence_defs.decode, "sequence definitions", directory)
+    domains = _decoded(body, "domains", decode_domain, "domains", directory)
     return Root(tables=tables, views=views, sequences=dict(body["sequences"]), auth=auth,
                 version=body["version"], catalog_version=body["catalog_version"],
                 functions=functions, enums=enums, seqdefs=seqdefs, domains=domains)
+
+
+def _decoded(body: dict, key: str, decode, what: str, directory) -> dict:
+    """A checkpoint's name -> definition map under ``key`` (absent in older files: empty),
+    each entry read by ``decode(name, encoded)``; a malformed one is Damage naming it."""
+    try:
+        return {n: decode(n, d) for n, d in body.get(key, {}).items()}
+    except (ValueError, AttributeError) as exc:
+        raise Damage(f"the {what} in {body['name']} are damaged: {exc}",
+                     file=directory / body["name"]) from None
 
 
 def _read_verified(path: Path, size: int, crc: int, what: str) -> bytes:

@@ -175,12 +175,7 @@ def rebase_ops(txn: Transaction, current: Root) -> tuple[Root, list]:
         elif isinstance(op, AuthOp):
             root = replace(root, auth=op.catalog)
         elif isinstance(op, FunctionOp):
-            funcs = dict(root.functions)
-            if op.function is None:
-                funcs.pop(op.name, None)
-            else:
-                funcs[op.name] = op.function
-            root = replace(root, functions=funcs, catalog_version=root.catalog_version + 1)
+            root = _with_entry(root, "functions", op.name, op.function)
         elif isinstance(op, EnumOp):
             root = with_enum(root, op.name, op.labels)
         elif isinstance(op, DomainOp):
@@ -195,12 +190,7 @@ def rebase_ops(txn: Transaction, current: Root) -> tuple[Root, list]:
                 seqs[op.name] = min(seqs[op.name], op.value)
             root = replace(root, sequences=seqs)
         elif isinstance(op, SequenceDefOp):
-            defs = dict(root.seqdefs)
-            if op.definition is None:
-                defs.pop(op.name, None)
-            else:
-                defs[op.name] = op.definition
-            root = replace(root, seqdefs=defs, catalog_version=root.catalog_version + 1)
+            root = _with_entry(root, "seqdefs", op.name, op.definition)
         elif op.table not in replay_tables:
             touched_since[op.table] = True
         else:
@@ -211,6 +201,17 @@ def rebase_ops(txn: Transaction, current: Root) -> tuple[Root, list]:
         if name in txn.working.tables:
             tables[name] = txn.working.tables[name]
     return replace(root, tables=tables), ops
+
+
+def _with_entry(root: Root, field: str, name: str, value) -> Root:
+    """``root`` with one named catalog entry (a function, a sequence's definition) set,
+    or dropped when ``value`` is None; the catalog version moves, so plans bind again."""
+    entries = dict(getattr(root, field))
+    if value is None:
+        entries.pop(name, None)
+    else:
+        entries[name] = value
+    return replace(root, catalog_version=root.catalog_version + 1, **{field: entries})
 
 
 def _replay(root: Root, op, rowid_map: dict) -> tuple[Root, object]:
