@@ -350,6 +350,10 @@ _RENAME_BARE_COLUMN = re.compile(
     r"(?is)^(\s*alter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?"
     r"(?:\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)(?:\s*\.\s*(?:\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*))?"
     r"\s+rename\s+)(?!(?:column|constraint|to)\b)(?=\"|[a-z_])")
+# DROP SEQUENCE / INDEX [CONCURRENTLY] [IF EXISTS] a, b [CASCADE | RESTRICT]: a list of names
+_DROP_LIST = re.compile(r"(?is)^\s*drop\s+(?P<kind>sequence|index)\s+"
+                        r"(?P<concurrently>concurrently\s+)?(?P<exists>if\s+exists\s+)?"
+                        r"(?P<rest>[^,;]+,.*)$")
 # CREATE VIEW ... WITH [LOCAL | CASCADED] CHECK OPTION: sqlglot reads it as a Command (and
 # logs a warning): the tail is cut and kept as the view's check_option property, which is
 # how sqlglot reads the equivalent WITH (check_option = ...).
@@ -402,6 +406,12 @@ def _statement_forms(sql: str) -> exp.Expression | str:
             raise errors.not_supported("REFRESH MATERIALIZED VIEW ... WITH NO DATA")
         return exp.Refresh(this=_table(m),
                            kind="MATERIALIZED VIEW")
+    m = _DROP_LIST.match(sql)
+    if m is not None:        # sqlglot reads a list of names only after DROP TABLE / VIEW
+        stmt = parse_one(f"DROP TABLE {m.group('exists') or ''}{m.group('rest')}")
+        stmt.set("kind", m.group("kind").upper())
+        stmt.set("concurrently", bool(m.group("concurrently")))
+        return stmt
     m = _RENAME_BARE_COLUMN.match(sql)
     if m is not None:
         return m.group(1) + "COLUMN " + sql[m.end():]
@@ -540,7 +550,8 @@ def _parse_one(sql: str) -> exp.Expression:
                                           position=action.start("word"))
     if head == "create" and _CHECK_OPTION.match(sql) is not None:
         return _with_check_option(sql)
-    if sql[:30].lstrip()[:7].lower() in ("refresh", "create ", "alter s", "alter t"):
+    if sql[:30].lstrip()[:7].lower() in ("refresh", "create ", "alter s", "alter t",
+                                           "drop se", "drop in"):
         form = _statement_forms(sql)
         if isinstance(form, exp.Expression):
             return form
