@@ -187,8 +187,11 @@ def _column(stmt, table: str, item: exp.ColumnDef, position: int):
     if kind is None:
         raise errors.syntax_error(f'column "{name}" needs a type', position=position_of(item))
     type_sql = kind.sql(dialect="postgres")
+    if type_sql.upper() in _SERIAL_ALIASES:      # serial2/4/8: smallserial, serial, bigserial
+        type_sql = _SERIAL_ALIASES[type_sql.upper()]
+        kind = exp.DataType.build(type_sql, dialect="postgres")
     sql_type, typmod = declared_type(stmt, kind, item)
-    serial = type_sql.upper() in ("SERIAL", "BIGSERIAL", "SMALLSERIAL") or \
+    serial = type_sql.upper() in _SERIAL_TYPES or \
         kind.this in (exp.DataType.Type.SERIAL, exp.DataType.Type.BIGSERIAL,
                       exp.DataType.Type.SMALLSERIAL)
     not_null = serial
@@ -239,6 +242,7 @@ def _column(stmt, table: str, item: exp.ColumnDef, position: int):
 
 
 _SERIAL_TYPES = {"SERIAL": "integer", "BIGSERIAL": "bigint", "SMALLSERIAL": "smallint"}
+_SERIAL_ALIASES = {"SERIAL2": "SMALLSERIAL", "SERIAL4": "SERIAL", "SERIAL8": "BIGSERIAL"}
 _IDENTITY_TYPES = {exp.DataType.Type.INT: "integer", exp.DataType.Type.BIGINT: "bigint",
                    exp.DataType.Type.SMALLINT: "smallint"}
 
