@@ -671,6 +671,14 @@ def parse_bytea(text: str) -> bytes:
     return bytes(out)
 
 
+def array_item_text(text: str) -> str:
+    """One element of an array literal as PostgreSQL's array_out writes it: quoted when
+    empty, NULL-like, or holding a delimiter, brace, quote, backslash or blank."""
+    if text == "" or text.upper() == "NULL" or any(c in text for c in '{},"\\ \t\n'):
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return text
+
+
 def format_bytea(b: bytes) -> str:
     """bytea's output: PostgreSQL's default hex format."""
     return "\\x" + bytes(b).hex()

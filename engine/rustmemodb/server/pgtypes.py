@@ -164,16 +164,10 @@ _TEXT_OUT: dict[str, Callable[[Any], str]] = {
 }
 
 
-def _array_item(text: str) -> str:
-    if text == "" or text.upper() == "NULL" or any(c in text for c in '{},"\\ \t\n'):
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return text
-
-
 def _text_array(element_type: str) -> Callable[[Any], str]:
     """PostgreSQL's array literal: {a,b,NULL}, items quoted where they must be."""
     fn = _TEXT_OUT.get(element_type, str)
-    return lambda v: "{" + ",".join("NULL" if x is None else _array_item(fn(x))
+    return lambda v: "{" + ",".join("NULL" if x is None else types.array_item_text(fn(x))
                                     for x in v) + "}"
 
 

@@ -102,10 +102,8 @@ def format_array(values: list, element: str) -> str:
         if element == types.BOOLEAN:
             parts.append("t" if v else "f")
             continue
-        t = v if element == types.TEXT else to_text(v, element)
-        if t == "" or t.upper() == "NULL" or any(c in t for c in '{},"\\ \t\n'):
-            t = '"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        parts.append(t)
+        parts.append(types.array_item_text(v if element == types.TEXT
+                                           else to_text(v, element)))
     return "{" + ",".join(parts) + "}"
 
 
