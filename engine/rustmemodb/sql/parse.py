@@ -350,8 +350,8 @@ _RENAME_BARE_COLUMN = re.compile(
     r"(?is)^(\s*alter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?"
     r"(?:\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)(?:\s*\.\s*(?:\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*))?"
     r"\s+rename\s+)(?!(?:column|constraint|to)\b)(?=\"|[a-z_])")
-# DROP SEQUENCE / INDEX [CONCURRENTLY] [IF EXISTS] a, b [CASCADE | RESTRICT]: a list of names
-_DROP_LIST = re.compile(r"(?is)^\s*drop\s+(?P<kind>sequence|index)\s+"
+# DROP SEQUENCE | INDEX [CONCURRENTLY] | TYPE [IF EXISTS] a, b [CASCADE | RESTRICT]: a list of names
+_DROP_LIST = re.compile(r"(?is)^\s*drop\s+(?P<kind>sequence|index|type)\s+"
                         r"(?P<concurrently>concurrently\s+)?(?P<exists>if\s+exists\s+)?"
                         r"(?P<rest>[^,;]+,.*)$")
 # CREATE VIEW ... WITH [LOCAL | CASCADED] CHECK OPTION: sqlglot reads it as a Command (and
@@ -551,7 +551,7 @@ def _parse_one(sql: str) -> exp.Expression:
     if head == "create" and _CHECK_OPTION.match(sql) is not None:
         return _with_check_option(sql)
     if sql[:30].lstrip()[:7].lower() in ("refresh", "create ", "alter s", "alter t",
-                                           "drop se", "drop in"):
+                                           "drop se", "drop in", "drop ty"):
         form = _statement_forms(sql)
         if isinstance(form, exp.Expression):
             return form
