@@ -620,12 +620,49 @@ def _parse_one(sql: str) -> exp.Expression:
         raise errors.syntax_error(f'syntax error at or near "{word}"', position=0)
     if len(sql) > _SHORT:   # long chains balanced, depth checked (sql/limits.py)
         stmt = limits.balance(stmt, sql)
+    _keep_written_names(stmt, sql)
     if _ROW_SET.search(sql):
         _expand_row_assignments(stmt)
     return stmt
 
 
 _ROW_SET = re.compile(r"(?i)\bset\s*\(")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+
+
+def _keep_written_names(stmt: exp.Expression, sql: str) -> None:
+    """A function call's name as written, in its node's meta (``written``): sqlglot builds
+    one node for several names (``lpad``/``rpad`` are Pad, ``strpos`` StrPosition,
+    ``mod(a, b)`` the Mod of ``a % b``), and PostgreSQL names a select-list call after the
+    name written (sql/bind/bind_select.output_name). The parser left the name token's
+    span in the node's meta; an operator's node has none."""
+    for node in stmt.walk():
+        meta = node._meta
+        if meta and "start" in meta and isinstance(node, (exp.Func, exp.Binary)) and \
+                not isinstance(node, exp.Anonymous):
+            end = meta["end"] + 1
+            word = sql[meta["start"]:end]
+            if _WORD.fullmatch(word) and sql[end:end + 64].lstrip().startswith("("):
+                meta["written"] = word.lower()
+    # Calls sqlglot reads with a parser of their own (json_agg, date_part, ...) keep no
+    # span: a select-list entry's name is then the word before the "(" that precedes its
+    # leftmost argument token, if that is all there is between them.
+    for select in stmt.find_all(exp.Select):
+        for item in select.expressions:
+            while isinstance(item, (exp.Window, exp.Filter, exp.WithinGroup)):
+                item = item.this
+            if isinstance(item, exp.Func) and \
+                    not isinstance(item, (exp.Anonymous, exp.Cast, exp.TryCast)) and \
+                    not (item._meta and "written" in item._meta):
+                starts = [n._meta["start"] for n in item.walk()
+                          if n._meta and "start" in n._meta]
+                if starts:
+                    m = _CALL_BEFORE.search(sql, 0, min(starts))
+                    if m is not None:
+                        item.meta["written"] = m.group(1).lower()
+
+
+_CALL_BEFORE = re.compile(r"([A-Za-z_][A-Za-z0-9_$]*)\s*\(\s*(?:distinct\s+)?$", re.I)
 
 
 def _expand_row_assignments(stmt: exp.Expression) -> None:
