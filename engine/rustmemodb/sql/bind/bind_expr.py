@@ -103,6 +103,17 @@ def _object_identifier(to) -> str | None:
     return None
 
 
+# The window functions that are no aggregate: called without OVER they are 42809
+WINDOW_ONLY = frozenset({"row_number", "rank", "dense_rank", "percent_rank", "cume_dist",
+                         "ntile", "lag", "lead", "first_value", "last_value", "nth_value"})
+
+
+def over_required(name: str, node) -> errors.Error:
+    """A window function called without OVER: PostgreSQL's 42809."""
+    return errors.sql_error("42809", f"window function {name} requires an OVER clause",
+                            position=position_of(node))
+
+
 _SQL_USER_KEYWORDS = {"session_user": "bind_function_session_user",
                       "current_role": "bind_function_current_role",
                       "current_user": "bind_function_current_user",
@@ -722,6 +733,8 @@ class ExprBinder:
         hook = getattr(self.stmt, "bind_function_" + name, None)
         if hook is not None:
             return hook(self, arg_nodes, node)
+        if name in WINDOW_ONLY:
+            raise over_required(name, node)
         return self.call(name, [self.bind(a) for a in arg_nodes], node)
 
     # ---- aggregates ----------------------------------------------------------------------
