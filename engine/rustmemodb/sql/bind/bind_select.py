@@ -382,7 +382,7 @@ def output_name(e: exp.Expression) -> str:
         inner = e.this
         if isinstance(inner, exp.Column):
             return inner.name
-        if isinstance(inner, exp.Literal) or isinstance(inner, exp.Cast):
+        if isinstance(inner, (exp.Literal, exp.Boolean, exp.Null)) or isinstance(inner, exp.Cast):
             return output_name(inner) if isinstance(inner, exp.Cast) else \
                 _type_output_name(e.to)
         return output_name(inner)
