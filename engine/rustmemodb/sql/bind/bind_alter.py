@@ -30,7 +30,7 @@ from ...storage.sequence_names import default_sequence, serial_default
 from .. import parse_sequence
 from ..parse import parse_one, position_of, validated_constraint
 from .bind_constraints import check_expr
-from .bind_ddl import _column, _table_constraint, identity_definition
+from .bind_ddl import _column, _table_constraint, default_text, identity_definition
 from .type_modifiers import declared_type
 from .bind_expr import ExprBinder
 from .bind_insert import default_expr
@@ -217,7 +217,7 @@ def alter_column(stmt, schema, node: exp.AlterColumn, steps: list) -> TableSchem
         out = _with_column(schema, pos, dataclasses.replace(col, not_null=False))
     elif node.args.get("default") is not None:
         out = _with_column(schema, pos, dataclasses.replace(
-            col, default_sql=node.args["default"].sql(dialect="postgres")))
+            col, default_sql=default_text(node.args["default"])))
         default_expr(stmt, out, pos)    # 42804 on a mistyped default
     elif node.args.get("drop"):
         out = _with_column(schema, pos, dataclasses.replace(col, default_sql=None))

@@ -216,7 +216,7 @@ def _column(stmt, table: str, item: exp.ColumnDef, position: int):
         elif isinstance(ck, exp.UniqueColumnConstraint):
             extra.append(("unique", (name,)))
         elif isinstance(ck, exp.DefaultColumnConstraint):
-            default = ck.this.sql(dialect="postgres")
+            default = default_text(ck.this)
         elif isinstance(ck, exp.CheckColumnConstraint):
             extra.append(("check", (name, ck.this)))
         elif isinstance(ck, exp.Reference):
@@ -245,6 +245,15 @@ _SERIAL_TYPES = {"SERIAL": "integer", "BIGSERIAL": "bigint", "SMALLSERIAL": "sma
 _SERIAL_ALIASES = {"SERIAL2": "SMALLSERIAL", "SERIAL4": "SERIAL", "SERIAL8": "BIGSERIAL"}
 _IDENTITY_TYPES = {exp.DataType.Type.INT: "integer", exp.DataType.Type.BIGINT: "bigint",
                    exp.DataType.Type.SMALLINT: "smallint"}
+
+
+def default_text(node: exp.Expression) -> str:
+    """A DEFAULT's SQL as kept (and shown by pg_get_expr, information_schema and psql):
+    ``now()`` stays now() where sqlglot would write CURRENT_TIMESTAMP for both."""
+    if isinstance(node, exp.CurrentTimestamp) and node._meta and \
+            node._meta.get("written") == "now":
+        return "now()"
+    return node.sql(dialect="postgres")
 
 
 def identity_sequence(ck, sql_type: str, kind, item, owner: tuple):
