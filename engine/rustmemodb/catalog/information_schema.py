@@ -111,7 +111,8 @@ def _columns(snap: CatalogSnapshot):
             yield _column_row(snap, name, i, c.name, c.type, c.not_null or i in key,
                               None if c.identity is not None else
                               column_default(c.default_sql, c.type, snap.root.auth.schemas),
-                              "YES", c.typmod, _identity(snap, c))
+                              "YES", c.typmod, _identity(snap, c),
+                              None if c.generated is None else generation_text(c.generated))
     names_of = _names_of(snap)
     for name, view in _user_views(snap):
         for i, (col, sql_type) in enumerate(view_columns(snap, view)):
@@ -150,8 +151,29 @@ def _described(sql_type: str, typmod) -> tuple[PgType, int | None, str]:
     return t, length, udt_schema
 
 
+def generation_text(sql: str) -> str:
+    """A generated column's expression as PostgreSQL deparses it: an operator expression
+    in parentheses (``(v * 2)``), a lone call or column as it is."""
+    if re.fullmatch(r'[\w."]+', sql) or (re.fullmatch(r"\w+\(.*\)", sql, re.S) and
+                                           _balanced_call(sql)):
+        return sql
+    return f"({sql})"
+
+
+def _balanced_call(sql: str) -> bool:
+    """Whether ``f(...)`` is one call (its first parenthesis closes at the end)."""
+    depth = 0
+    for k, ch in enumerate(sql):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0 and ch == ")":
+            return k == len(sql) - 1
+    return False
+
+
 def _column_row(snap, table, i, name, sql_type, not_null, default, updatable,
-                typmod=None, identity=("NO", None, None, None, None, None, "NO")) -> tuple:
+                typmod=None, identity=("NO", None, None, None, None, None, "NO"),
+                generated: str | None = None) -> tuple:
     domain = (None, None, None)
     if typmod is not None and typmod[0] == "domain":      # its base type, and the domain
         domain, typmod = (snap.database, "public", typmod[1]), typmod[2]
@@ -161,7 +183,7 @@ def _column_row(snap, table, i, name, sql_type, not_null, default, updatable,
             t.numeric_precision_radix, t.numeric_scale, t.datetime_precision, None, None,
             None, None, None, None, None, None, *domain,
             snap.database, udt_schema, t.udt_name, None, None, None, None, str(i + 1),
-            "NO", *identity, "NEVER", None, updatable)
+            "NO", *identity, "NEVER" if generated is None else "ALWAYS", generated, updatable)
 
 
 def view_columns(snap: CatalogSnapshot, view) -> list:

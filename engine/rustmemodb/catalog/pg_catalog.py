@@ -21,7 +21,7 @@ from ..storage import sequence_defs
 from ..storage.namespaces import split
 from ..storage.roles import acl_text
 from ..storage.sequence_names import default_sequence, relation_name
-from .information_schema import column_default, view_columns
+from .information_schema import column_default, generation_text, view_columns
 from .pg_types import pg_type
 from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table, visible_tables
 
@@ -346,7 +346,8 @@ def _attributes(snap):
         key = set(s.primary_key.columns) if s.primary_key else set()
         if kind in ("r", "m"):
             cols = [(i + 1, c, c.not_null or i in key,
-                     c.default_sql is not None and c.identity is None)
+                     (c.default_sql is not None and c.identity is None) or
+                     c.generated is not None)
                     for i, c in enumerate(s.columns)]
         else:
             con = next((u for u in list(s.uniques) + list(s.indexes) if u.name == name), None)
@@ -357,16 +358,17 @@ def _attributes(snap):
             identity = "" if column.identity is None or kind != "r" else \
                 ("a" if column.identity[0] == "always" else "d")
             yield _attribute(oid, column.name, column.type, toid, typmod, num, not_null,
-                             has_def, identity)
+                             has_def, identity,
+                             "s" if column.generated is not None and kind == "r" else "")
 
 
 def _attribute(oid: int, col: str, sql_type: str, toid: int, typmod: int, num: int,
-               not_null: bool, has_def: bool, identity: str) -> tuple:
+               not_null: bool, has_def: bool, identity: str, generated: str = "") -> tuple:
     length = TYPES.get(TYPE_NAMES.get(toid, ""), (0, -1))[1]
     storage = "p" if length > 0 else ("m" if toid == TYPE_OIDS["numeric"] else "x")
     return (oid, col, toid, -1, length, num, 1 if sql_type.endswith("[]") else 0, -1, typmod,
-            length in (1, 2, 4, 8), "d", storage, "", not_null, has_def, False, identity, "",
-            False, True, 0, 100 if toid == 25 else 0, None, None, None, None)
+            length in (1, 2, 4, 8), "d", storage, "", not_null, has_def, False, identity,
+            generated, False, True, 0, 100 if toid == 25 else 0, None, None, None, None)
 
 
 _table("pg_attribute", "attrelid attname atttypid attstattarget attlen attnum attndims "
@@ -382,7 +384,10 @@ _table("pg_attribute", "attrelid attname atttypid attstattarget attlen attnum at
 def _attrdefs(snap):
     for name, version in visible_tables(snap):
         for i, c in enumerate(version.schema.columns):
-            if c.default_sql is not None and c.identity is None:   # identity: no attrdef
+            if c.generated is not None:           # a generated column's expression
+                yield (relation_oid("d", f"{name}.{c.name}"), relation_oid("r", name), i + 1,
+                       generation_text(c.generated))
+            elif c.default_sql is not None and c.identity is None:   # identity: no attrdef
                 yield (relation_oid("d", f"{name}.{c.name}"), relation_oid("r", name), i + 1,
                        column_default(c.default_sql, c.type, snap.root.auth.schemas))
 

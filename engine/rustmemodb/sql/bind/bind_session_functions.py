@@ -13,6 +13,7 @@ catalog) the defaults answer.
 """
 from __future__ import annotations
 
+import dataclasses
 import random as _random
 
 from sqlglot import exp
@@ -21,7 +22,6 @@ from ... import errors, types
 from ...catalog.pg_catalog import (CATALOG_OIDS, constraint_defs, descriptions, function_defs,
                                    function_oids, index_columns, index_defs, regclass_out,
                                    relation_oid, relation_sizes, view_defs)
-from ...exec.functions.registry import ScalarFunction
 from ...plan.expr import Call, Const, CurrVal
 from ...storage.roles import EMBEDDED_USER, user_names
 from ...storage.sequence_names import default_sequence, quote_name, relation_name
@@ -202,9 +202,8 @@ class SessionFunctions:
         if rng is None or args:
             return eb.call("random", [eb.bind(a) for a in args], node)
         self.cacheable = False             # a cached plan would keep this generator
-        return Call("random", (), types.FLOAT,
-                    ScalarFunction("random", lambda ts: types.FLOAT, None, rng.random,
-                                   volatile=True))
+        shared = self.functions.lookup("random")
+        return Call("random", (), types.FLOAT, dataclasses.replace(shared, row=rng.random))
 
     def bind_function_currval(self, eb, args, node):
         if len(args) != 1:
