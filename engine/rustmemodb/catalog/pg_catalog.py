@@ -706,6 +706,19 @@ _table("pg_collation", "oid collname collnamespace collowner collprovider collis
 
 # ---- definitions as text (pg_get_constraintdef, pg_get_indexdef) ---------------------------
 
+def unwrapped(text: str) -> str:
+    """An expression's text as PostgreSQL's pretty form prints it: without the one pair of
+    parentheses around all of it (``(v * 2)`` is ``v * 2``; ``(a) + (b)`` stays)."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return text
+    depth = 0
+    for k, ch in enumerate(text):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0:
+            return text[1:-1] if k == len(text) - 1 else text
+    return text
+
+
 def constraint_defs(root) -> dict[int, str]:
     """oid -> PostgreSQL's deparsed text of every constraint in ``root``."""
     out = {}

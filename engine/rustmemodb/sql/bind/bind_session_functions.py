@@ -21,7 +21,7 @@ from sqlglot import exp
 from ... import errors, types
 from ...catalog.pg_catalog import (CATALOG_OIDS, constraint_defs, descriptions, function_defs,
                                    function_oids, index_columns, index_defs, regclass_out,
-                                   relation_oid, relation_sizes, view_defs)
+                                   relation_oid, relation_sizes, unwrapped, view_defs)
 from ...plan.expr import Call, Const, CurrVal
 from ...storage.roles import EMBEDDED_USER, user_names
 from ...storage.sequence_names import default_sequence, quote_name, relation_name
@@ -35,6 +35,19 @@ VERSION = ("PostgreSQL 15.0 (rustmemodb) on x86_64-pc-linux-gnu, compiled by Pyt
            "64-bit")
 DEFAULT_USER = EMBEDDED_USER
 DEFAULT_DATABASE = "rustmemodb"
+
+
+def _pretty_check(text: str) -> str:
+    """A CHECK's definition in PostgreSQL's pretty form: its condition unwrapped once."""
+    if not text.startswith("CHECK ("):
+        return text
+    body = text[6:]
+    depth = 0
+    for k, ch in enumerate(body):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0:
+            return "CHECK (" + unwrapped(body[1:k]) + ")" + body[k + 1:]
+    return text
 
 
 def _text(value: str | None) -> Const:
@@ -398,7 +411,12 @@ class SessionFunctions:
                                                in descriptions(self.root) if sub})
 
     def bind_function_pg_get_constraintdef(self, eb, args, node):
-        return self._lookup_by_oid(eb, args, "pg_get_constraintdef", constraint_defs(self.root))
+        defs = constraint_defs(self.root)
+        pretty = eb.bind(args[1]) if len(args) >= 2 else None
+        if isinstance(pretty, Const) and pretty.value is True:
+            # pretty: CHECK (v > 0), where the plain form is CHECK ((v > 0))
+            defs = {oid: _pretty_check(text) for oid, text in defs.items()}
+        return self._lookup_by_oid(eb, args, "pg_get_constraintdef", defs)
 
     def bind_function_pg_get_userbyid(self, eb, args, node):
         user = self._session_value("user_name", DEFAULT_USER)
