@@ -741,9 +741,19 @@ def constraint_defs(root) -> dict[int, str]:
                 "" if ck.validated else " NOT VALID")
     for name, d in sorted(root.domains.items()):
         for cname, sql, validated in d.checks:
-            out[relation_oid("k", f"{name}.{cname}")] = f"CHECK (({sql}))" + (
+            out[relation_oid("k", f"{name}.{cname}")] = f"CHECK (({_value_upper(sql)}))" + (
                 "" if validated else " NOT VALID")
     return out
+
+
+_QUOTED_OR_VALUE = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|\bvalue\b""", re.I)
+
+
+def _value_upper(sql: str) -> str:
+    """A domain CHECK as PostgreSQL deparses it: the placeholder VALUE in capitals
+    (quoted text and quoted names untouched)."""
+    return _QUOTED_OR_VALUE.sub(
+        lambda m: "VALUE" if m.group(0)[0] not in "'\"" else m.group(0), sql)
 
 
 # Bytes a row of the shared tail, a patched row or an index entry takes, roughly: a
