@@ -21,7 +21,7 @@ from ..storage import sequence_defs
 from ..storage.namespaces import split
 from ..storage.roles import acl_text
 from ..storage.sequence_names import default_sequence, relation_name
-from .information_schema import column_default, generation_text, view_columns
+from .information_schema import column_default, generation_text, view_columns_declared
 from .pg_types import pg_type
 from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table, visible_tables
 
@@ -336,10 +336,10 @@ _table("pg_class", "oid relname relnamespace reltype reloftype relowner relam re
 def _attributes(snap):
     for oid, name, kind, table, s in _relations(snap):
         if kind == "v":              # a view's columns: its query's output, bound now
-            for num, (col, sql_type) in enumerate(
-                    view_columns(snap, snap.root.views[name]), 1):
-                yield _attribute(oid, col, sql_type, type_oid(sql_type), -1, num, False,
-                                 False, "")
+            for num, (col, sql_type, typmod) in enumerate(
+                    view_columns_declared(snap, snap.root.views[name]), 1):
+                toid, mod = declared_type_oid(sql_type, typmod)
+                yield _attribute(oid, col, sql_type, toid, mod, num, False, False, "")
             continue
         if s is None:
             continue
