@@ -634,9 +634,27 @@ def _keep_written_names(stmt: exp.Expression, sql: str) -> None:
     """A function call's name as written, in its node's meta (``written``): sqlglot builds
     one node for several names (``lpad``/``rpad`` are Pad, ``strpos`` StrPosition,
     ``mod(a, b)`` the Mod of ``a % b``), and PostgreSQL names a select-list call after the
-    name written (sql/bind/bind_select.output_name). The parser left the name token's
-    span in the node's meta; an operator's node has none."""
-    for node in stmt.walk():
+    name written (sql/bind/bind_select.output_name); a DEFAULT keeps ``now()``
+    (bind_ddl.default_text). Only those places are marked: rows of VALUES are skipped."""
+    if "(" not in sql:
+        return
+    for node in stmt.walk(prune=_no_names_in):
+        if isinstance(node, exp.Select):
+            for item in node.expressions:
+                _mark_calls(item, sql)
+                _mark_leftmost(item, sql)
+        elif isinstance(node, (exp.DefaultColumnConstraint, exp.AlterColumn)):
+            _mark_calls(node, sql)
+
+
+def _no_names_in(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Values)
+
+
+def _mark_calls(tree: exp.Expression, sql: str) -> None:
+    """The parser left a call's name token span in its node's meta; an operator's node
+    (``a % b``) has none, nor has a call sqlglot reads with a parser of its own."""
+    for node in tree.walk():
         meta = node._meta
         if meta and "start" in meta and isinstance(node, (exp.Func, exp.Binary)) and \
                 not isinstance(node, exp.Anonymous):
@@ -644,22 +662,22 @@ def _keep_written_names(stmt: exp.Expression, sql: str) -> None:
             word = sql[meta["start"]:end]
             if _WORD.fullmatch(word) and sql[end:end + 64].lstrip().startswith("("):
                 meta["written"] = word.lower()
-    # Calls sqlglot reads with a parser of their own (json_agg, date_part, ...) keep no
-    # span: a select-list entry's name is then the word before the "(" that precedes its
-    # leftmost argument token, if that is all there is between them.
-    for select in stmt.find_all(exp.Select):
-        for item in select.expressions:
-            while isinstance(item, (exp.Window, exp.Filter, exp.WithinGroup)):
-                item = item.this
-            if isinstance(item, exp.Func) and \
-                    not isinstance(item, (exp.Anonymous, exp.Cast, exp.TryCast)) and \
-                    not (item._meta and "written" in item._meta):
-                starts = [n._meta["start"] for n in item.walk()
-                          if n._meta and "start" in n._meta]
-                if starts:
-                    m = _CALL_BEFORE.search(sql, 0, min(starts))
-                    if m is not None:
-                        item.meta["written"] = m.group(1).lower()
+
+
+def _mark_leftmost(item: exp.Expression, sql: str) -> None:
+    """A select-list call sqlglot read with a parser of its own (json_agg, date_part, ...)
+    keeps no span: its name is the word before the "(" that precedes its leftmost
+    argument token, if that is all there is between them."""
+    while isinstance(item, (exp.Window, exp.Filter, exp.WithinGroup)):
+        item = item.this
+    if isinstance(item, exp.Func) and \
+            not isinstance(item, (exp.Anonymous, exp.Cast, exp.TryCast)) and \
+            not (item._meta and "written" in item._meta):
+        starts = [n._meta["start"] for n in item.walk() if n._meta and "start" in n._meta]
+        if starts:
+            m = _CALL_BEFORE.search(sql, 0, min(starts))
+            if m is not None:
+                item.meta["written"] = m.group(1).lower()
 
 
 _CALL_BEFORE = re.compile(r"([A-Za-z_][A-Za-z0-9_$]*)\s*\(\s*(?:distinct\s+)?$", re.I)
