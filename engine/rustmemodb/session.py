@@ -70,6 +70,9 @@ class Session:
         # sequence -> the last value nextval() gave this session, most recent last
         # (currval, lastval: PostgreSQL's session state, kept even if the draw rolls back)
         self.sequence_values: dict[str, int] = {}
+        # setseed(): this session's own random() generator from then on (None: the shared
+        # one), so a seeded notebook replays its sample without touching anyone else's
+        self.random = None
         self.autocommit = True            # False: PEP 249 implicit transactions
         self._appends: dict = {}          # append: (table, stored) -> (schema, columns, slots, width)
         self._lookups: dict = {}          # lookup: table -> (schema, index, key type, columns, names)

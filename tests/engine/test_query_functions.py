@@ -161,3 +161,25 @@ def test_random_is_per_row_and_in_range():
     lo, hi = c.execute("SELECT min(v), max(v) FROM (SELECT random() AS v FROM r) s").fetchone()
     assert 0.0 <= lo < hi < 1.0
     assert c.execute("SELECT random() BETWEEN 0 AND 1").fetchone() == (True,)
+
+
+def test_setseed_replays_this_sessions_random_only():
+    """setseed(x) seeds the session's own random(): the same seed replays the same values
+    (a seeded sample in a notebook), another session's random() is not touched, and x
+    outside [-1, 1] is PostgreSQL's 22023."""
+    import rustmemodb
+    db = rustmemodb.Database()
+    a, b = rustmemodb.connect(db), rustmemodb.connect(db)
+    a.execute("CREATE TABLE s AS SELECT g FROM generate_series(1, 50) g")
+
+    def sample():
+        a.execute("SELECT setseed(0.25)")
+        return a.execute("SELECT g FROM s ORDER BY random() LIMIT 5").fetchall()
+    first = sample()
+    b.execute("SELECT random()")                  # the other session draws meanwhile
+    assert sample() == first
+    a.execute("SELECT setseed(-0.5)")
+    assert a.execute("SELECT g FROM s ORDER BY random() LIMIT 5").fetchall() != first
+    with pytest.raises(rustmemodb.DataError) as info:
+        a.execute("SELECT setseed(2)")
+    assert info.value.sqlstate == "22023"

@@ -111,15 +111,16 @@ def _columns(snap: CatalogSnapshot):
             yield _column_row(snap, name, i, c.name, c.type, c.not_null or i in key,
                               None if c.identity is not None else
                               column_default(c.default_sql, c.type, snap.root.auth.schemas),
-                              "YES", c.typmod, _identity(snap, c))
+                              "YES", c.typmod, _identity(snap, c),
+                              None if c.generated is None else generation_text(c.generated))
     names_of = _names_of(snap)
     for name, view in _user_views(snap):
-        for i, (col, sql_type) in enumerate(view_columns(snap, view)):
+        for i, (col, sql_type, typmod) in enumerate(view_columns_declared(snap, view)):
             events = _view_dml.updatable_events(snap.root, name, names_of, i)
             default = dict(view.defaults).get(col)
             yield _column_row(snap, name, i, col, sql_type, False,
                               column_default(default, sql_type, snap.root.auth.schemas),
-                              "YES" if {"UPDATE", "DELETE"} <= events else "NO")
+                              "YES" if {"UPDATE", "DELETE"} <= events else "NO", typmod)
 
 
 def _identity(snap: CatalogSnapshot, column) -> tuple:
@@ -150,8 +151,29 @@ def _described(sql_type: str, typmod) -> tuple[PgType, int | None, str]:
     return t, length, udt_schema
 
 
+def generation_text(sql: str) -> str:
+    """A generated column's expression as PostgreSQL deparses it: an operator expression
+    in parentheses (``(v * 2)``), a lone call or column as it is."""
+    if re.fullmatch(r'[\w."]+', sql) or (re.fullmatch(r"\w+\(.*\)", sql, re.S) and
+                                           _balanced_call(sql)):
+        return sql
+    return f"({sql})"
+
+
+def _balanced_call(sql: str) -> bool:
+    """Whether ``f(...)`` is one call (its first parenthesis closes at the end)."""
+    depth = 0
+    for k, ch in enumerate(sql):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0 and ch == ")":
+            return k == len(sql) - 1
+    return False
+
+
 def _column_row(snap, table, i, name, sql_type, not_null, default, updatable,
-                typmod=None, identity=("NO", None, None, None, None, None, "NO")) -> tuple:
+                typmod=None, identity=("NO", None, None, None, None, None, "NO"),
+                generated: str | None = None) -> tuple:
     domain = (None, None, None)
     if typmod is not None and typmod[0] == "domain":      # its base type, and the domain
         domain, typmod = (snap.database, "public", typmod[1]), typmod[2]
@@ -161,20 +183,61 @@ def _column_row(snap, table, i, name, sql_type, not_null, default, updatable,
             t.numeric_precision_radix, t.numeric_scale, t.datetime_precision, None, None,
             None, None, None, None, None, None, *domain,
             snap.database, udt_schema, t.udt_name, None, None, None, None, str(i + 1),
-            "NO", *identity, "NEVER", None, updatable)
+            "NO", *identity, "NEVER" if generated is None else "ALWAYS", generated, updatable)
 
 
 def view_columns(snap: CatalogSnapshot, view) -> list:
     """A view's output columns, by binding its query against the same root."""
+    return [(name, sql_type) for name, sql_type, _ in view_columns_declared(snap, view)]
+
+
+def view_columns_declared(snap: CatalogSnapshot, view) -> list:
+    """A view's output columns as (name, engine type, typmod): a column the query passes
+    through unchanged keeps its table column's declared modifier (``varchar(20)``,
+    ``numeric(10,2)``, an enum, a domain), as PostgreSQL describes the view's column."""
     from ..errors import Error
     from ..sql.bind.binder import StatementBinder
     from ..sql.parse import parse_one
     try:
-        plan = StatementBinder(snap.root, snap.functions).bind_statement(parse_one(view.sql)).plan
+        query = parse_one(view.sql)
+        plan = StatementBinder(snap.root, snap.functions).bind_statement(query).plan
     except Error:        # a view over a dropped table: no columns to show
         return []
     names = list(view.columns) + plan.names[len(view.columns):]
-    return list(zip(names, plan.types))
+    typmods = _passed_through(snap.root, query, len(names))
+    return list(zip(names, plan.types, typmods))
+
+
+def _passed_through(root, query, count: int) -> list:
+    """Per output column of a SELECT, the typmod of the table column it names as it is
+    (``t.c``, ``c``, ``c AS x``) when one FROM table (or an alias of one) has it, else
+    None; a star or anything computed is None too."""
+    from sqlglot import exp
+    if not isinstance(query, exp.Select) or any(
+            isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star))
+            for e in query.expressions):
+        return [None] * count
+    tables: dict[str, object] = {}
+    for source in [query.args.get("from_") or query.args.get("from")] + list(
+            query.args.get("joins") or []):
+        item = source.this if source is not None else None
+        if isinstance(item, exp.Table) and not item.args.get("db"):
+            version = root.tables.get(item.name)
+            if version is not None:
+                tables[item.alias_or_name] = version.schema
+    out = []
+    for e in query.expressions:
+        col = e.this if isinstance(e, exp.Alias) else e
+        found = None
+        if isinstance(col, exp.Column):
+            schemas = [tables[col.table]] if col.table in tables else \
+                (list(tables.values()) if not col.table else [])
+            hits = [sc.columns[sc.position(col.name)] for sc in schemas
+                    if sc.position(col.name) is not None]
+            if len(hits) == 1:
+                found = hits[0].typmod
+        out.append(found)
+    return (out + [None] * count)[:count]
 
 
 _TYPE_SUFFIX = {types.TEXT: "text", types.DATE: "date", types.UUID: "uuid", types.JSON: "jsonb",

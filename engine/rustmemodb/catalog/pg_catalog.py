@@ -21,7 +21,7 @@ from ..storage import sequence_defs
 from ..storage.namespaces import split
 from ..storage.roles import acl_text
 from ..storage.sequence_names import default_sequence, relation_name
-from .information_schema import column_default, view_columns
+from .information_schema import column_default, generation_text, view_columns_declared
 from .pg_types import pg_type
 from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table, visible_tables
 
@@ -336,17 +336,18 @@ _table("pg_class", "oid relname relnamespace reltype reloftype relowner relam re
 def _attributes(snap):
     for oid, name, kind, table, s in _relations(snap):
         if kind == "v":              # a view's columns: its query's output, bound now
-            for num, (col, sql_type) in enumerate(
-                    view_columns(snap, snap.root.views[name]), 1):
-                yield _attribute(oid, col, sql_type, type_oid(sql_type), -1, num, False,
-                                 False, "")
+            for num, (col, sql_type, typmod) in enumerate(
+                    view_columns_declared(snap, snap.root.views[name]), 1):
+                toid, mod = declared_type_oid(sql_type, typmod)
+                yield _attribute(oid, col, sql_type, toid, mod, num, False, False, "")
             continue
         if s is None:
             continue
         key = set(s.primary_key.columns) if s.primary_key else set()
         if kind in ("r", "m"):
             cols = [(i + 1, c, c.not_null or i in key,
-                     c.default_sql is not None and c.identity is None)
+                     (c.default_sql is not None and c.identity is None) or
+                     c.generated is not None)
                     for i, c in enumerate(s.columns)]
         else:
             con = next((u for u in list(s.uniques) + list(s.indexes) if u.name == name), None)
@@ -357,16 +358,17 @@ def _attributes(snap):
             identity = "" if column.identity is None or kind != "r" else \
                 ("a" if column.identity[0] == "always" else "d")
             yield _attribute(oid, column.name, column.type, toid, typmod, num, not_null,
-                             has_def, identity)
+                             has_def, identity,
+                             "s" if column.generated is not None and kind == "r" else "")
 
 
 def _attribute(oid: int, col: str, sql_type: str, toid: int, typmod: int, num: int,
-               not_null: bool, has_def: bool, identity: str) -> tuple:
+               not_null: bool, has_def: bool, identity: str, generated: str = "") -> tuple:
     length = TYPES.get(TYPE_NAMES.get(toid, ""), (0, -1))[1]
     storage = "p" if length > 0 else ("m" if toid == TYPE_OIDS["numeric"] else "x")
     return (oid, col, toid, -1, length, num, 1 if sql_type.endswith("[]") else 0, -1, typmod,
-            length in (1, 2, 4, 8), "d", storage, "", not_null, has_def, False, identity, "",
-            False, True, 0, 100 if toid == 25 else 0, None, None, None, None)
+            length in (1, 2, 4, 8), "d", storage, "", not_null, has_def, False, identity,
+            generated, False, True, 0, 100 if toid == 25 else 0, None, None, None, None)
 
 
 _table("pg_attribute", "attrelid attname atttypid attstattarget attlen attnum attndims "
@@ -382,7 +384,10 @@ _table("pg_attribute", "attrelid attname atttypid attstattarget attlen attnum at
 def _attrdefs(snap):
     for name, version in visible_tables(snap):
         for i, c in enumerate(version.schema.columns):
-            if c.default_sql is not None and c.identity is None:   # identity: no attrdef
+            if c.generated is not None:           # a generated column's expression
+                yield (relation_oid("d", f"{name}.{c.name}"), relation_oid("r", name), i + 1,
+                       generation_text(c.generated))
+            elif c.default_sql is not None and c.identity is None:   # identity: no attrdef
                 yield (relation_oid("d", f"{name}.{c.name}"), relation_oid("r", name), i + 1,
                        column_default(c.default_sql, c.type, snap.root.auth.schemas))
 
@@ -701,6 +706,19 @@ _table("pg_collation", "oid collname collnamespace collowner collprovider collis
 
 # ---- definitions as text (pg_get_constraintdef, pg_get_indexdef) ---------------------------
 
+def unwrapped(text: str) -> str:
+    """An expression's text as PostgreSQL's pretty form prints it: without the one pair of
+    parentheses around all of it (``(v * 2)`` is ``v * 2``; ``(a) + (b)`` stays)."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return text
+    depth = 0
+    for k, ch in enumerate(text):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0:
+            return text[1:-1] if k == len(text) - 1 else text
+    return text
+
+
 def constraint_defs(root) -> dict[int, str]:
     """oid -> PostgreSQL's deparsed text of every constraint in ``root``."""
     out = {}
@@ -723,9 +741,19 @@ def constraint_defs(root) -> dict[int, str]:
                 "" if ck.validated else " NOT VALID")
     for name, d in sorted(root.domains.items()):
         for cname, sql, validated in d.checks:
-            out[relation_oid("k", f"{name}.{cname}")] = f"CHECK (({sql}))" + (
+            out[relation_oid("k", f"{name}.{cname}")] = f"CHECK (({_value_upper(sql)}))" + (
                 "" if validated else " NOT VALID")
     return out
+
+
+_QUOTED_OR_VALUE = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|\bvalue\b""", re.I)
+
+
+def _value_upper(sql: str) -> str:
+    """A domain CHECK as PostgreSQL deparses it: the placeholder VALUE in capitals
+    (quoted text and quoted names untouched)."""
+    return _QUOTED_OR_VALUE.sub(
+        lambda m: "VALUE" if m.group(0)[0] not in "'\"" else m.group(0), sql)
 
 
 # Bytes a row of the shared tail, a patched row or an index entry takes, roughly: a

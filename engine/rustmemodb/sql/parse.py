@@ -350,8 +350,8 @@ _RENAME_BARE_COLUMN = re.compile(
     r"(?is)^(\s*alter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?"
     r"(?:\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)(?:\s*\.\s*(?:\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*))?"
     r"\s+rename\s+)(?!(?:column|constraint|to)\b)(?=\"|[a-z_])")
-# DROP SEQUENCE / INDEX [CONCURRENTLY] [IF EXISTS] a, b [CASCADE | RESTRICT]: a list of names
-_DROP_LIST = re.compile(r"(?is)^\s*drop\s+(?P<kind>sequence|index)\s+"
+# DROP SEQUENCE | INDEX [CONCURRENTLY] | TYPE [IF EXISTS] a, b [CASCADE | RESTRICT]: a list of names
+_DROP_LIST = re.compile(r"(?is)^\s*drop\s+(?P<kind>sequence|index|type)\s+"
                         r"(?P<concurrently>concurrently\s+)?(?P<exists>if\s+exists\s+)?"
                         r"(?P<rest>[^,;]+,.*)$")
 # CREATE VIEW ... WITH [LOCAL | CASCADED] CHECK OPTION: sqlglot reads it as a Command (and
@@ -551,7 +551,7 @@ def _parse_one(sql: str) -> exp.Expression:
     if head == "create" and _CHECK_OPTION.match(sql) is not None:
         return _with_check_option(sql)
     if sql[:30].lstrip()[:7].lower() in ("refresh", "create ", "alter s", "alter t",
-                                           "drop se", "drop in"):
+                                           "drop se", "drop in", "drop ty"):
         form = _statement_forms(sql)
         if isinstance(form, exp.Expression):
             return form
@@ -620,12 +620,67 @@ def _parse_one(sql: str) -> exp.Expression:
         raise errors.syntax_error(f'syntax error at or near "{word}"', position=0)
     if len(sql) > _SHORT:   # long chains balanced, depth checked (sql/limits.py)
         stmt = limits.balance(stmt, sql)
+    _keep_written_names(stmt, sql)
     if _ROW_SET.search(sql):
         _expand_row_assignments(stmt)
     return stmt
 
 
 _ROW_SET = re.compile(r"(?i)\bset\s*\(")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+
+
+def _keep_written_names(stmt: exp.Expression, sql: str) -> None:
+    """A function call's name as written, in its node's meta (``written``): sqlglot builds
+    one node for several names (``lpad``/``rpad`` are Pad, ``strpos`` StrPosition,
+    ``mod(a, b)`` the Mod of ``a % b``), and PostgreSQL names a select-list call after the
+    name written (sql/bind/bind_select.output_name); a DEFAULT keeps ``now()``
+    (bind_ddl.default_text). Only those places are marked: rows of VALUES are skipped."""
+    if "(" not in sql:
+        return
+    for node in stmt.walk(prune=_no_names_in):
+        if isinstance(node, exp.Select):
+            for item in node.expressions:
+                _mark_calls(item, sql)
+                _mark_leftmost(item, sql)
+        elif isinstance(node, (exp.DefaultColumnConstraint, exp.AlterColumn)):
+            _mark_calls(node, sql)
+
+
+def _no_names_in(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Values)
+
+
+def _mark_calls(tree: exp.Expression, sql: str) -> None:
+    """The parser left a call's name token span in its node's meta; an operator's node
+    (``a % b``) has none, nor has a call sqlglot reads with a parser of its own."""
+    for node in tree.walk():
+        meta = node._meta
+        if meta and "start" in meta and isinstance(node, (exp.Func, exp.Binary)) and \
+                not isinstance(node, exp.Anonymous):
+            end = meta["end"] + 1
+            word = sql[meta["start"]:end]
+            if _WORD.fullmatch(word) and sql[end:end + 64].lstrip().startswith("("):
+                meta["written"] = word.lower()
+
+
+def _mark_leftmost(item: exp.Expression, sql: str) -> None:
+    """A select-list call sqlglot read with a parser of its own (json_agg, date_part, ...)
+    keeps no span: its name is the word before the "(" that precedes its leftmost
+    argument token, if that is all there is between them."""
+    while isinstance(item, (exp.Window, exp.Filter, exp.WithinGroup)):
+        item = item.this
+    if isinstance(item, exp.Func) and \
+            not isinstance(item, (exp.Anonymous, exp.Cast, exp.TryCast)) and \
+            not (item._meta and "written" in item._meta):
+        starts = [n._meta["start"] for n in item.walk() if n._meta and "start" in n._meta]
+        if starts:
+            m = _CALL_BEFORE.search(sql, 0, min(starts))
+            if m is not None:
+                item.meta["written"] = m.group(1).lower()
+
+
+_CALL_BEFORE = re.compile(r"([A-Za-z_][A-Za-z0-9_$]*)\s*\(\s*(?:distinct\s+)?$", re.I)
 
 
 def _expand_row_assignments(stmt: exp.Expression) -> None:

@@ -108,7 +108,7 @@ def register(reg) -> None:
     reg.add(ScalarFunction("rustmemodb_oid_visible", fixed((I, types.array_of(I), B)), None,
                            lambda oid, hidden: oid not in hidden))
     reg.add(ScalarFunction("pg_get_expr", fixed((T, I, T), (T, I, B, T)), None,
-                           lambda expr, rel, pretty=False: expr))
+                           lambda expr, rel, pretty=False: pgc.unwrapped(expr) if pretty else expr))
     # objects the engine never has (pg_statistic_ext, pg_trigger are empty): never called
     # on a row, but the name must resolve for the query to bind
     for name in ("pg_get_statisticsobjdef_columns", "pg_get_triggerdef", "pg_get_ruledef"):

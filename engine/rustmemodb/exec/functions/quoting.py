@@ -54,8 +54,9 @@ def as_text(value) -> str:
         return "t" if value else "f"
     if isinstance(value, float):
         return format_float(value)
-    if isinstance(value, dt.datetime):
-        return types.format_timestamp(value)
+    if isinstance(value, dt.datetime):       # an aware one is a timestamptz
+        return types.format_timestamp(value) if value.tzinfo is None else \
+            types.format_timestamptz(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dt.time):

@@ -11,9 +11,9 @@ blanks before a field are skipped, and text after the last field is ignored.
 
 Numbers: ``9`` (a digit, blank when leading), ``0`` (a digit, zero when leading),
 ``.``/``D`` (decimal point), ``,``/``G`` (group separator), ``S``, ``MI``, ``PL``, ``SG``,
-``PR`` (signs) and ``FM``; a value with more integer digits than the template prints
-``#`` in every digit position. Other number patterns (``EEEE``, ``RN``, ``V``, ``L``,
-``TH``) are 0A000.
+``PR`` (signs), ``L`` (the currency symbol: a blank, as lc_monetary C), ``RN`` (roman
+numerals), ``EEEE`` (scientific) and ``FM``; a value with more integer digits than the
+template prints ``#`` in every digit position. ``V`` and ``TH`` inside are 0A000.
 """
 from __future__ import annotations
 
@@ -291,9 +291,14 @@ def _number_tokens(template: str) -> tuple[list, bool]:
             tokens.append(body[i:i + 2])
             i += 2
             continue
-        if body[i:i + 4].upper() == "EEEE" or two in ("RN", "TH") or body[i] in "VvLl":
+        if body[i] in "Ll":             # the currency symbol: lc_monetary C has none,
+            tokens.append(("lit", " "))  # which PostgreSQL prints as a blank
+            i += 1
+            continue
+        if body[i:i + 4].upper() == "EEEE" or two in ("RN", "TH") or body[i] in "Vv":
             raise errors.not_supported(f"to_char number pattern {body[i:i + 4]!r}",
-                                       hint="Use 9, 0, ., D, ',', G, S, MI, PL, SG, PR, FM.")
+                                       hint="Use 9, 0, ., D, ',', G, S, MI, PL, SG, PR, L, "
+                                            "RN, EEEE, FM.")
         if body[i] == '"':             # quoted text is printed as written
             end = body.find('"', i + 1)
             end = len(body) if end < 0 else end
@@ -312,7 +317,18 @@ def _number_tokens(template: str) -> tuple[list, bool]:
 
 
 def format_number(value, template: str) -> str:
-    """to_char(number, template) for the digit, point, group and sign patterns."""
+    """to_char(number, template) for the digit, point, group and sign patterns, roman
+    numerals (RN) and scientific notation (EEEE)."""
+    bare = template.replace("FM", "").replace("fm", "")
+    if bare.upper() == "RN":
+        return _roman(value, "FM" in template.upper(), bare == "rn")
+    if "EEEE" in template.upper():
+        if bare[-4:].upper() != "EEEE" or not set(bare[:-4]) <= set("90.D") or \
+                "FM" in template.upper():
+            raise errors.syntax_error('"EEEE" is incompatible with other formats',
+                                      hint='"EEEE" may only be used together with digit and '
+                                           "decimal point patterns.")
+        return _scientific(value, bare[:-4])
     tokens, fm = _number_tokens(template)
     point = next((k for k, t in enumerate(tokens) if t in (".", "D")), len(tokens))
     kinds = [t if t in ("9", "0") else None for t in tokens]
@@ -387,6 +403,40 @@ def format_number(value, template: str) -> str:
         if slot == "PR":
             out.append(">" if negative else ("" if fm else " "))
     return "".join(out)
+
+
+_ROMAN_PARTS = ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
+                (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"))
+
+
+def _roman(value, fm: bool, lower: bool) -> str:
+    """RN: the value rounded to an integer in roman numerals, right-aligned in 15
+    characters (FM: not padded); outside 1..3999 fifteen #, as PostgreSQL prints."""
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if not number.is_finite():
+        return "#" * 15
+    n = int(number.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if not 1 <= n <= 3999:
+        return "#" * 15
+    out = []
+    for amount, letters in _ROMAN_PARTS:
+        count, n = divmod(n, amount)
+        out.append(letters * count)
+    text = "".join(out)
+    text = text.lower() if lower else text
+    return text if fm else text.rjust(15)
+
+
+def _scientific(value, mantissa: str) -> str:
+    """EEEE: the value as d.ddde+XX with as many fraction digits as the template has
+    after its point; a blank takes a positive value's sign place."""
+    point = max(mantissa.find("."), mantissa.find("D"))
+    digits = len(mantissa) - point - 1 if point >= 0 else 0
+    number = float(value)
+    if number != number or number in (float("inf"), float("-inf")):
+        return "#" * (len(mantissa) + 5)
+    text = f"{number:.{digits}e}"
+    return text if text.startswith("-") else " " + text
 
 
 # ---- registration -----------------------------------------------------------------------------

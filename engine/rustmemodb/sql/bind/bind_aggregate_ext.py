@@ -24,7 +24,7 @@ from sqlglot import exp
 from ... import errors, types
 from ...plan.expr import AggCall, Call, Const, make_call
 from ..parse import position_of
-from .bind_expr import ExprBinder
+from .bind_expr import WINDOW_ONLY, ExprBinder, over_required
 from .bind_select import _explicit_nulls
 from .bind_object_agg import CLASSES as OBJECT_AGGS, bind_object_agg
 from .whole_row import as_row_object
@@ -82,7 +82,10 @@ def bind_aggregate(stmt, binder, node):
         return bind_object_agg(binder, node)
     name = _NAMES.get(cls)
     if name is None:
-        raise errors.not_supported(f"aggregate {node.sql_name().lower()}")
+        written = node.sql_name().lower()
+        if written in WINDOW_ONLY:
+            raise over_required(written, node)
+        raise errors.not_supported(f"aggregate {written}")
     _check_allowed(binder, node)
     inner = _arg_binder(stmt, binder)
     if name == "string_agg":

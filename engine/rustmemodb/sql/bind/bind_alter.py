@@ -30,7 +30,7 @@ from ...storage.sequence_names import default_sequence, serial_default
 from .. import parse_sequence
 from ..parse import parse_one, position_of, validated_constraint
 from .bind_constraints import check_expr
-from .bind_ddl import _column, _table_constraint, identity_definition
+from .bind_ddl import _column, _table_constraint, default_text, identity_definition
 from .type_modifiers import declared_type
 from .bind_expr import ExprBinder
 from .bind_insert import default_expr
@@ -217,7 +217,7 @@ def alter_column(stmt, schema, node: exp.AlterColumn, steps: list) -> TableSchem
         out = _with_column(schema, pos, dataclasses.replace(col, not_null=False))
     elif node.args.get("default") is not None:
         out = _with_column(schema, pos, dataclasses.replace(
-            col, default_sql=node.args["default"].sql(dialect="postgres")))
+            col, default_sql=default_text(node.args["default"])))
         default_expr(stmt, out, pos)    # 42804 on a mistyped default
     elif node.args.get("drop"):
         out = _with_column(schema, pos, dataclasses.replace(col, default_sql=None))
@@ -306,8 +306,28 @@ def change_type(stmt, schema, pos: int, node: exp.AlterColumn, steps: list) -> T
     out = _with_column(schema, pos, dataclasses.replace(
         col, type=target, typmod=typmod))
     if col.default_sql is not None:
-        default_expr(stmt, out, pos)
+        out = _converted_default(stmt, out, pos, col)
     steps.append(ChangeType(pos, expr, out))
+    return out
+
+
+def _converted_default(stmt, schema, pos: int, old):
+    """The column's DEFAULT after ALTER COLUMN TYPE: converted as well, as PostgreSQL
+    converts it (an assignment cast: to text from anything, between numbers), else 42804."""
+    try:
+        default_expr(stmt, schema, pos)
+        return schema
+    except errors.Error as exc:
+        if getattr(exc, "sqlstate", None) != "42804":
+            raise
+    col = schema.columns[pos]
+    if not (col.type == types.TEXT or (types.is_numeric(col.type) and
+                                       types.is_numeric(old.type))):
+        raise errors.datatype_mismatch(f'default for column "{col.name}" cannot be cast '
+                                       f"automatically to type {col.type.lower()}")
+    out = _with_column(schema, pos, dataclasses.replace(
+        col, default_sql=f"CAST(({old.default_sql}) AS {col.type})"))
+    default_expr(stmt, out, pos)
     return out
 
 

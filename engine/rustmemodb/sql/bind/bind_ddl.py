@@ -20,9 +20,9 @@ from ...plan.ddl import (LogicalCreateSequence, LogicalCreateTable, LogicalCreat
 from ...storage.root import ViewDef
 from ...storage.schema import CheckConstraint, Column, ForeignKey, TableSchema, UniqueConstraint
 from ...storage import sequence_defs
-from ...storage.sequence_names import serial_default
+from ...storage.sequence_names import default_sequence, serial_default
 from .. import parse_sequence
-from ..parse import position_of
+from ..parse import parse_one, position_of
 from .bind_matview import bind_create_matview, bind_drop_matview, bind_refresh, is_materialized
 from .bind_sql_functions import bind_create_function, bind_drop_function
 from .bind_enum import bind_create_type, bind_drop_type
@@ -107,25 +107,67 @@ def bind_create_table(stmt, node: exp.Create):
     return LogicalCreateTable([], name, schema, if_not_exists, sequences)
 
 
-def _like_columns(stmt, item: exp.LikeProperty) -> list:
-    """The columns ``LIKE other`` copies: names, types and NOT NULL, as PostgreSQL's
-    default; INCLUDING DEFAULTS (or ALL) copies the defaults too (a SERIAL column's then
-    draws from the other table's sequence, as in PostgreSQL; identity is not copied)."""
+_LIKE_OPTIONS = ("DEFAULTS", "ALL", "COMMENTS", "CONSTRAINTS", "INDEXES", "IDENTITY",
+                 "GENERATED", "STATISTICS", "STORAGE", "COMPRESSION")
+
+
+def _like(stmt, table: str, item: exp.LikeProperty, offset: int, sequences: dict | None):
+    """What ``LIKE other [INCLUDING ... | EXCLUDING ...]`` copies, as PostgreSQL 15:
+    (columns, uniques, checks, indexes). Names, types and NOT NULL always; DEFAULTS the
+    defaults (a SERIAL column's then draws from the other table's sequence), IDENTITY
+    identity columns with a sequence of their own (same options, starting afresh),
+    GENERATED the generation expressions, CONSTRAINTS the CHECKs (same names), INDEXES
+    the primary key, unique constraints and indexes (named for the new table), COMMENTS
+    the column comments; ALL is all of them, later options override earlier ones.
+    ``offset``: the position of the first copied column in the new table."""
     source = stmt.table(item.this.name, position_of(item.this))
     stmt.note_read(item.this.name)
-    options = {(str(p.this).upper(), p.args["value"].name.upper())
-               for p in item.expressions if isinstance(p, exp.Property)}
-    for how, what in options:
-        if what not in ("DEFAULTS", "ALL", "COMMENTS", "CONSTRAINTS", "INDEXES",
-                        "IDENTITY", "GENERATED", "STATISTICS", "STORAGE", "COMPRESSION"):
+    included: set[str] = set()
+    for p in item.expressions:
+        if not isinstance(p, exp.Property):
+            continue
+        how, what = str(p.this).upper(), p.args["value"].name.upper()
+        if what not in _LIKE_OPTIONS:
             raise errors.syntax_error(f"unknown LIKE option {how} {what}")
-    defaults = any(how == "INCLUDING" and what in ("DEFAULTS", "ALL") for how, what in options)
-    out = []
-    for c in source.schema.columns:
-        keep = defaults and c.default_sql is not None and c.identity is None
-        out.append(dataclasses.replace(c, default_sql=c.default_sql if keep else None,
-                                       identity=None, comment=None))
-    return out
+        chosen = set(_LIKE_OPTIONS[2:]) | {"DEFAULTS"} if what == "ALL" else {what}
+        included = included | chosen if how == "INCLUDING" else included - chosen
+    schema = source.schema
+    columns = []
+    for c in schema.columns:
+        identity = c.identity if "IDENTITY" in included else None
+        default = c.default_sql if "DEFAULTS" in included and c.identity is None and \
+            c.generated is None else None
+        if identity is not None:
+            seq = f"{table}_{c.name}_seq"
+            owned = default_sequence(c.default_sql, owned=True)
+            spec = sequence_defs.definition(stmt.root, owned) if owned else \
+                sequence_defs.DEFAULT
+            if sequences is not None:
+                sequences[seq] = dataclasses.replace(spec, owned_by=(table, c.name),
+                                                     is_called=False)
+            default = serial_default(seq)
+        columns.append(dataclasses.replace(
+            c, default_sql=default, identity=identity,
+            generated=c.generated if "GENERATED" in included else None,
+            comment=c.comment if "COMMENTS" in included else None))
+    uniques, checks, indexes = [], [], []
+    if "CONSTRAINTS" in included:
+        checks = list(schema.checks)
+    if "INDEXES" in included:
+        shift = lambda cols: tuple(i + offset for i in cols)     # noqa: E731
+        for u in schema.uniques:
+            names = "_".join(schema.columns[i].name for i in u.columns)
+            uniques.append(dataclasses.replace(
+                u, name=f"{table}_pkey" if u.primary else f"{table}_{names}_key",
+                columns=shift(u.columns), comment=None))
+        for d in schema.indexes:
+            if d.keyed:
+                raise errors.not_supported("LIKE ... INCLUDING INDEXES of an expression index",
+                                           hint=f'Create index "{d.name}" on the new table.')
+            names = "_".join(schema.columns[i].name for i in d.columns)
+            indexes.append(dataclasses.replace(d, name=f"{table}_{names}_idx",
+                                               columns=shift(d.columns)))
+    return columns, uniques, checks, indexes
 
 
 def table_schema_from_ast(stmt, name: str, schema_node: exp.Schema,
@@ -136,14 +178,20 @@ def table_schema_from_ast(stmt, name: str, schema_node: exp.Schema,
     uniques: list[UniqueConstraint] = []
     checks: list[CheckConstraint] = []
     fkeys: list[ForeignKey] = []
+    indexes: list = []       # LIKE ... INCLUDING INDEXES: the other table's indexes
     pending = []     # table-level constraints, resolved after all columns are known
     for item in schema_node.expressions:
-        if isinstance(item, exp.LikeProperty):       # (LIKE other [INCLUDING DEFAULTS])
-            for col in _like_columns(stmt, item):
+        if isinstance(item, exp.LikeProperty):       # (LIKE other [INCLUDING ...])
+            copied, like_uniques, like_checks, like_indexes = _like(
+                stmt, name, item, len(columns), sequences)
+            for col in copied:
                 if any(c.name == col.name for c in columns):
                     raise errors.sql_error("42701", f'column "{col.name}" specified more '
                                                     "than once", position=position_of(item))
                 columns.append(col)
+            uniques += like_uniques
+            checks += like_checks
+            indexes += like_indexes
             continue
         if isinstance(item, exp.ColumnDef):
             col, extra = _column(stmt, name, item, len(columns))
@@ -175,7 +223,8 @@ def table_schema_from_ast(stmt, name: str, schema_node: exp.Schema,
             for c in u.columns:
                 columns[c] = dataclasses.replace(columns[c], not_null=True)
     uniques = _dedupe_names(uniques)
-    schema = TableSchema(name, tuple(columns), tuple(uniques), tuple(checks), tuple(fkeys))
+    schema = TableSchema(name, tuple(columns), tuple(uniques), tuple(checks), tuple(fkeys),
+                         tuple(indexes))
     _check_defaults(stmt, schema)
     stmt.validate_constraints(schema) if hasattr(stmt, "validate_constraints") else None
     return schema
@@ -206,7 +255,7 @@ def _column(stmt, table: str, item: exp.ColumnDef, position: int):
     for c in item.args.get("constraints") or []:
         ck = c.args.get("kind")
         if isinstance(ck, exp.ComputedColumnConstraint):    # GENERATED ALWAYS AS (..) STORED
-            generated = ck.this.sql(dialect="postgres")
+            generated = ck.this.sql(dialect="postgres", normalize_functions="lower")
             continue
         if isinstance(ck, exp.NotNullColumnConstraint):
             not_null = not ck.args.get("allow_null")
@@ -214,9 +263,10 @@ def _column(stmt, table: str, item: exp.ColumnDef, position: int):
             extra.append(("pk", (name,)))
             not_null = True
         elif isinstance(ck, exp.UniqueColumnConstraint):
+            _nulls_distinct(ck)
             extra.append(("unique", (name,)))
         elif isinstance(ck, exp.DefaultColumnConstraint):
-            default = ck.this.sql(dialect="postgres")
+            default = default_text(ck.this)
         elif isinstance(ck, exp.CheckColumnConstraint):
             extra.append(("check", (name, ck.this)))
         elif isinstance(ck, exp.Reference):
@@ -245,6 +295,25 @@ _SERIAL_TYPES = {"SERIAL": "integer", "BIGSERIAL": "bigint", "SMALLSERIAL": "sma
 _SERIAL_ALIASES = {"SERIAL2": "SMALLSERIAL", "SERIAL4": "SERIAL", "SERIAL8": "BIGSERIAL"}
 _IDENTITY_TYPES = {exp.DataType.Type.INT: "integer", exp.DataType.Type.BIGINT: "bigint",
                    exp.DataType.Type.SMALLINT: "smallint"}
+
+
+def _nulls_distinct(item: exp.UniqueColumnConstraint) -> None:
+    """UNIQUE NULLS NOT DISTINCT (PostgreSQL 15) is refused, never ignored: the unique
+    indexes here keep NULL keys distinct."""
+    if item.args.get("nulls"):
+        raise errors.not_supported("UNIQUE NULLS NOT DISTINCT",
+                                   hint="NULLs are distinct in UNIQUE constraints here; a "
+                                        "NOT NULL column or a partial unique index can "
+                                        "stand in.")
+
+
+def default_text(node: exp.Expression) -> str:
+    """A DEFAULT's SQL as kept (and shown by pg_get_expr, information_schema and psql):
+    ``now()`` stays now() where sqlglot would write CURRENT_TIMESTAMP for both."""
+    if isinstance(node, exp.CurrentTimestamp) and node._meta and \
+            node._meta.get("written") == "now":
+        return "now()"
+    return node.sql(dialect="postgres")
 
 
 def identity_sequence(ck, sql_type: str, kind, item, owner: tuple):
@@ -306,6 +375,7 @@ def _table_constraint(stmt, table, item, positions, columns):
         names = [e.name for e in item.expressions]
         return "unique", UniqueConstraint(cname or f"{table}_pkey", cols_of(names, item), True)
     if isinstance(item, exp.UniqueColumnConstraint):
+        _nulls_distinct(item)
         target = item.this
         names = [e.name for e in (target.expressions if isinstance(target, exp.Schema)
                                   else item.expressions)]
@@ -345,7 +415,15 @@ def _check_defaults(stmt, schema: TableSchema) -> None:
 
 
 def _create_table_as(stmt, name: str, node: exp.Create, if_not_exists: bool):
-    plan = bind_query(stmt, node.expression, None)
+    query = node.expression
+    props = node.args.get("properties")
+    if props is not None and any(isinstance(p, exp.WithDataProperty) and p.args.get("no")
+                                 for p in props.expressions):
+        # WITH NO DATA: the query's columns, none of its rows
+        query = exp.select("*").from_(exp.Subquery(this=query.copy(),
+                                                   alias=exp.TableAlias(this="_no_data"))
+                                      ).limit(0)
+    plan = bind_query(stmt, query, None)
     columns = tuple(Column(n, t if t != types.NULL else types.TEXT) for n, t in plan.columns)
     return LogicalCreateTableAs([], plan, name, TableSchema(name, columns), if_not_exists)
 
@@ -413,6 +491,8 @@ def bind_create_view(stmt, node: exp.Create):
     plan = bind_query(stmt, query, None)   # validates the query now
     if columns and len(columns) > len(plan.columns):
         raise errors.sql_error("42601", "CREATE VIEW specifies more column names than columns")
+    if node.args.get("replace") and name in stmt.root.views:
+        _check_replaced_columns(stmt, stmt.root.views[name], columns, plan)
     view = ViewDef(name, query.sql(dialect="postgres"), columns, check_option=_check_option(node))
     if view.check_option is not None:
         detail = query_detail(stmt.root, query)
@@ -420,6 +500,32 @@ def bind_create_view(stmt, node: exp.Create):
             raise errors.sql_error("0A000", "WITH CHECK OPTION is supported only on "
                                             "automatically updatable views", hint=detail)
     return LogicalCreateView([], view, bool(node.args.get("replace")))
+
+
+def _check_replaced_columns(stmt, old, columns: tuple, plan) -> None:
+    """CREATE OR REPLACE VIEW keeps the view's columns, as PostgreSQL requires (42P16):
+    same names and types in the same order, new ones only at the end. A view whose
+    query no longer binds (its table was dropped) may be replaced by anything."""
+    try:
+        before = bind_query(stmt, parse_one(old.sql), None).columns
+    except errors.Error:
+        return
+    before = [(n, t) for (_, t), n in zip(before, list(old.columns) + [
+        n for n, _ in before][len(old.columns):])]
+    after = [(n, t) for (_, t), n in zip(plan.columns, list(columns) + [
+        n for n, _ in plan.columns][len(columns):])]
+    if len(after) < len(before):
+        raise errors.sql_error("42P16", "cannot drop columns from view")
+    for (was, was_type), (now, now_type) in zip(before, after):
+        if was != now:
+            raise errors.sql_error(
+                "42P16", f'cannot change name of view column "{was}" to "{now}"',
+                hint="Use ALTER VIEW ... RENAME COLUMN ... to change name of view column "
+                     "instead.")
+        if was_type != now_type and types.NULL not in (was_type, now_type):
+            raise errors.sql_error(
+                "42P16", f'cannot change data type of view column "{was}" from '
+                         f"{was_type.lower()} to {now_type.lower()}")
 
 
 def _check_option(node: exp.Create) -> str | None:

@@ -36,14 +36,18 @@ def bind_domain_statement(stmt: DomainStatement, root, functions) -> BoundStatem
         plan = LogicalCreateDomain([], _create(binder, stmt))
     elif stmt.action == "drop":
         names, if_exists, cascade = stmt.spec
-        targets = tuple(_plain(n) for n in names)
-        drops = _cascade_drops(binder, targets) if cascade else ()
-        plan = LogicalDropDomain([], targets, if_exists, cascade, drops)
-        privileges = _PRIVILEGES + tuple(p for _, _, bound in drops for p in bound.privileges)
+        plan = bind_drop_domain(binder, tuple(_plain(n) for n in names), if_exists, cascade)
+        privileges = _PRIVILEGES + tuple(p for _, _, bound in plan.drops for p in bound.privileges)
         return BoundStatement(stmt.kind, plan, cacheable=False, privileges=privileges)
     else:
         plan = LogicalAlterDomain([], _plain(stmt.name), _alter_action(binder, stmt))
     return BoundStatement(stmt.kind, plan, cacheable=False, privileges=_PRIVILEGES)
+
+
+def bind_drop_domain(binder, targets: tuple, if_exists: bool, cascade: bool) -> LogicalDropDomain:
+    """DROP DOMAIN, or DROP TYPE naming domains (``binder``: a StatementBinder)."""
+    drops = _cascade_drops(binder, targets) if cascade else ()
+    return LogicalDropDomain([], targets, if_exists, cascade, drops)
 
 
 def _cascade_drops(binder, names: tuple) -> tuple:

@@ -17,7 +17,7 @@ from ...plan.ddl import LogicalAlterEnum, LogicalCreateEnum, LogicalDropType
 from ..parse import parse_one, position_of
 from ..bound import BoundStatement
 from ..parse_roles import AlterTypeStatement, DomainStatement
-from .bind_domain import bind_domain_statement
+from .bind_domain import bind_domain_statement, bind_drop_domain
 
 # PostgreSQL's NAMEDATALEN - 1: an enum label is a name
 LABEL_LIMIT = 63
@@ -43,7 +43,7 @@ def bind_create_type(node: exp.Create) -> LogicalCreateEnum:
     return LogicalCreateEnum([], type_name(node.this), tuple(labels))
 
 
-def bind_drop_type(stmt, node: exp.Drop) -> LogicalDropType:
+def bind_drop_type(stmt, node: exp.Drop):
     """DROP TYPE; with CASCADE, the columns of the types are dropped too (as PostgreSQL
     does): each table's ALTER TABLE ... DROP COLUMN steps are bound here, as the
     statement would bind them, and applied by the operator with the type."""
@@ -51,6 +51,10 @@ def bind_drop_type(stmt, node: exp.Drop) -> LogicalDropType:
     cascade = bool(node.args.get("cascade"))
     drops = []
     root = getattr(stmt, "root", None)
+    if root is not None and any(t in root.domains for t in targets) and \
+            not any(t in root.enums for t in targets):
+        # PostgreSQL's DROP TYPE drops domains too (DROP DOMAIN's rules and CASCADE)
+        return bind_drop_domain(stmt, targets, bool(node.args.get("exists")), cascade)
     if cascade and root is not None:
         for table, version in root.tables.items():
             names = [c.name for c in version.schema.columns

@@ -103,6 +103,19 @@ def _object_identifier(to) -> str | None:
     return None
 
 
+# Functions that join their arguments' text (``||`` of text with anything)
+_TEXT_JOINS = frozenset({"concat", "concat_ws", "concat_op"})
+# The window functions that are no aggregate: called without OVER they are 42809
+WINDOW_ONLY = frozenset({"row_number", "rank", "dense_rank", "percent_rank", "cume_dist",
+                         "ntile", "lag", "lead", "first_value", "last_value", "nth_value"})
+
+
+def over_required(name: str, node) -> errors.Error:
+    """A window function called without OVER: PostgreSQL's 42809."""
+    return errors.sql_error("42809", f"window function {name} requires an OVER clause",
+                            position=position_of(node))
+
+
 _SQL_USER_KEYWORDS = {"session_user": "bind_function_session_user",
                       "current_role": "bind_function_current_role",
                       "current_user": "bind_function_current_user",
@@ -722,6 +735,8 @@ class ExprBinder:
         hook = getattr(self.stmt, "bind_function_" + name, None)
         if hook is not None:
             return hook(self, arg_nodes, node)
+        if name in WINDOW_ONLY:
+            raise over_required(name, node)
         return self.call(name, [self.bind(a) for a in arg_nodes], node)
 
     # ---- aggregates ----------------------------------------------------------------------
@@ -777,6 +792,8 @@ class ExprBinder:
             args = [adapt(a, types.BOOLEAN) for a in args]
         elif name == "concat_op" and len(args) == 2 and types.JSON in (args[0].type, args[1].type):
             args = [_json_peer(a) for a in args]     # doc || '{"b": 2}': jsonb || jsonb
+        if name in _TEXT_JOINS:
+            args = self._joined_text(name, args, node)
         try:
             fn, ret = self.stmt.functions.resolve(name, [a.type for a in args])
         except errors.Error as exc:
@@ -792,6 +809,32 @@ class ExprBinder:
         if operator:
             args = [self._settle_param(a, fn, ret, args) for a in args]
         return fold(Call(name, tuple(args), ret, fn))
+
+    def _joined_text(self, name: str, args: list, node) -> list:
+        """The arguments of concat(), concat_ws() or ``text || x`` as the text PostgreSQL
+        joins: a value's output text (a timestamptz with its zone; concat's booleans
+        are t and f, its output function's, where ``||`` writes true and false as the
+        cast does). ``text || int[]`` is no operator (42883), as in PostgreSQL."""
+        if name == "concat_op":
+            kinds = (args[0].type, args[1].type)
+            if types.TEXT not in kinds:
+                return args
+            other = kinds[1] if kinds[0] == types.TEXT else kinds[0]
+            if types.is_array(other):
+                if types.element_type(other) == types.TEXT:
+                    return args                   # text || text[]: an array's prepend
+                raise self._operator_error(name, args, node)
+        out = []
+        for a in args:
+            if a.type in (types.TEXT, types.NULL, types.UNKNOWN) or _unknown_param(a):
+                out.append(a)
+            elif a.type == types.BOOLEAN and name != "concat_op":
+                out.append(Case(((a, Const("t", types.TEXT)),
+                                 (self.call("not", [a]), Const("f", types.TEXT))),
+                                None, types.TEXT))
+            else:
+                out.append(Cast(a, types.TEXT))
+        return out
 
     def _as_written(self, name: str, written: list, unified: list):
         """A literal that took its peer's type (encode(b, 'hex'): 'hex' read as bytea)

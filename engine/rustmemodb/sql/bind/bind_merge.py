@@ -94,6 +94,8 @@ def _action(stmt, when: exp.When, schema, scope: Scope, source_width: int) -> Me
         items = given.expressions if isinstance(given, exp.Tuple) else (
             [] if given is None or (isinstance(given, exp.Var) and
                                     given.name.upper() == "DEFAULT VALUES") else [given])
+        if names is None and 0 < len(items) < len(targets):
+            targets = targets[:len(items)]       # VALUES fills the leading columns
         if given is not None and len(items) != len(targets) and items:
             raise errors.syntax_error("INSERT has more target columns than expressions"
                                       if len(items) < len(targets) else

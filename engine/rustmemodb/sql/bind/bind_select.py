@@ -372,11 +372,17 @@ def output_name(e: exp.Expression) -> str:
         return e.alias
     if isinstance(e, exp.Column):
         return e.name
+    if isinstance(e, exp.Trim):             # trim(...) is btrim, ltrim or rtrim
+        where = (e.args.get("position") or "").upper()
+        return {"LEADING": "ltrim", "TRAILING": "rtrim"}.get(where, "btrim")
+    written = e._meta.get("written") if e._meta else None
+    if written is not None:                 # a call: its name as written (sql/parse.py)
+        return written
     if isinstance(e, (exp.Cast, exp.TryCast)):
         inner = e.this
         if isinstance(inner, exp.Column):
             return inner.name
-        if isinstance(inner, exp.Literal) or isinstance(inner, exp.Cast):
+        if isinstance(inner, (exp.Literal, exp.Boolean, exp.Null)) or isinstance(inner, exp.Cast):
             return output_name(inner) if isinstance(inner, exp.Cast) else \
                 _type_output_name(e.to)
         return output_name(inner)
@@ -384,10 +390,16 @@ def output_name(e: exp.Expression) -> str:
         return output_name(e.this)       # row_number() OVER (...) is named row_number
     if isinstance(e, exp.Anonymous):
         return e.name.lower()
+    if isinstance(e, exp.StrPosition):      # position(a IN b); strpos(b, a) is written
+        return "position"
+    if isinstance(e, exp.Bracket):          # (array[...])[i] is named as what it indexes
+        return output_name(e.this)
     if isinstance(e, exp.Dot) and isinstance(e.expression, exp.Func):
         return output_name(e.expression)      # pg_catalog.version() is named version
     if isinstance(e, exp.Case):
         return "case"
+    if isinstance(e, exp.Interval):          # interval '90 minutes'
+        return "interval"
     if isinstance(e, (exp.CurrentTimestamp,)):
         return "now" if e.args.get("sysdate") is None else "current_timestamp"
     if isinstance(e, exp.CurrentDate):
@@ -408,6 +420,15 @@ def output_name(e: exp.Expression) -> str:
     return "?column?"
 
 
+_T = exp.DataType.Type
+# PostgreSQL's internal names of the types a cast may be written with
+_WRITTEN_TYPE_NAMES = {_T.SMALLINT: "int2", _T.INT: "int4", _T.BIGINT: "int8",
+                       _T.FLOAT: "float4", _T.DOUBLE: "float8", _T.DECIMAL: "numeric",
+                       _T.VARCHAR: "varchar", _T.CHAR: "bpchar", _T.JSON: "json",
+                       _T.JSONB: "jsonb", _T.TIMESTAMPTZ: "timestamptz", _T.TEXT: "text",
+                       _T.BOOLEAN: "bool", _T.TIMESTAMP: "timestamp", _T.DATE: "date"}
+
+
 def _type_output_name(dt: exp.DataType) -> str:
     oid_type = _object_identifier(dt)
     if oid_type is not None:              # 'x'::regclass is named regclass
@@ -417,6 +438,9 @@ def _type_output_name(dt: exp.DataType) -> str:
         return "oid"
     if user is not None:                  # 'ok'::mood is named mood (or 42704 when binding it)
         return user
+    written = _WRITTEN_TYPE_NAMES.get(dt.this)
+    if written is not None:               # as written: 'x'::int is int4 (stored as int8)
+        return written
     name = types.normalize_type_name(dt.sql(dialect=DIALECT))
     return {"INTEGER": "int8", "FLOAT": "float8", "TEXT": "text", "BOOLEAN": "bool",
             "TIMESTAMP": "timestamp", "DATE": "date", "UUID": "uuid", "JSON": "jsonb",

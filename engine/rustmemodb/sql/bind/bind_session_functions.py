@@ -13,13 +13,16 @@ catalog) the defaults answer.
 """
 from __future__ import annotations
 
+import dataclasses
+import random as _random
+
 from sqlglot import exp
 
 from ... import errors, types
 from ...catalog.pg_catalog import (CATALOG_OIDS, constraint_defs, descriptions, function_defs,
                                    function_oids, index_columns, index_defs, regclass_out,
-                                   relation_oid, relation_sizes, view_defs)
-from ...plan.expr import Const, CurrVal
+                                   relation_oid, relation_sizes, unwrapped, view_defs)
+from ...plan.expr import Call, Const, CurrVal
 from ...storage.roles import EMBEDDED_USER, user_names
 from ...storage.sequence_names import default_sequence, quote_name, relation_name
 from ..schemas import session_path
@@ -32,6 +35,19 @@ VERSION = ("PostgreSQL 15.0 (rustmemodb) on x86_64-pc-linux-gnu, compiled by Pyt
            "64-bit")
 DEFAULT_USER = EMBEDDED_USER
 DEFAULT_DATABASE = "rustmemodb"
+
+
+def _pretty_check(text: str) -> str:
+    """A CHECK's definition in PostgreSQL's pretty form: its condition unwrapped once."""
+    if not text.startswith("CHECK ("):
+        return text
+    body = text[6:]
+    depth = 0
+    for k, ch in enumerate(body):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0:
+            return "CHECK (" + unwrapped(body[1:k]) + ")" + body[k + 1:]
+    return text
 
 
 def _text(value: str | None) -> Const:
@@ -171,6 +187,36 @@ class SessionFunctions:
             return _text(None)
         schema, bare = split(sequence, self.root.auth.schemas)
         return _text(f"{quote_name(schema)}.{quote_name(bare)}")
+
+    def bind_function_setseed(self, eb, args, node):
+        """setseed(x): random() of this session becomes a generator seeded by x (applied
+        as the statement is bound, as set_config is; x in [-1, 1] as PostgreSQL wants)."""
+        (seed,) = _constant_args(eb, args, "setseed", (1,))
+        self.cacheable = False
+        kind = eb.bind(args[0]).type
+        if kind == types.TEXT and isinstance(args[0], exp.Literal):   # an unknown literal
+            try:
+                seed = float(seed)
+            except ValueError:
+                raise errors.sql_error("22P02", "invalid input syntax for type double "
+                                                f'precision: "{seed}"') from None
+        elif kind not in (types.INTEGER, types.FLOAT, types.NULL):
+            raise errors.undefined_function(f"function setseed({kind.lower()}) does not exist")
+        if seed is not None:
+            if not -1.0 <= seed <= 1.0:
+                raise errors.sql_error("22023", f"setseed parameter {seed:g} is out of allowed "
+                                                "range [-1,1]")
+            if self.session is not None:
+                self.session.random = _random.Random(float(seed))
+        return Const(None, types.TEXT)      # void: an empty value, as PostgreSQL shows it
+
+    def bind_function_random(self, eb, args, node):
+        rng = getattr(self.session, "random", None)
+        if rng is None or args:
+            return eb.call("random", [eb.bind(a) for a in args], node)
+        self.cacheable = False             # a cached plan would keep this generator
+        shared = self.functions.lookup("random")
+        return Call("random", (), types.FLOAT, dataclasses.replace(shared, row=rng.random))
 
     def bind_function_currval(self, eb, args, node):
         if len(args) != 1:
@@ -365,7 +411,12 @@ class SessionFunctions:
                                                in descriptions(self.root) if sub})
 
     def bind_function_pg_get_constraintdef(self, eb, args, node):
-        return self._lookup_by_oid(eb, args, "pg_get_constraintdef", constraint_defs(self.root))
+        defs = constraint_defs(self.root)
+        pretty = eb.bind(args[1]) if len(args) >= 2 else None
+        if isinstance(pretty, Const) and pretty.value is True:
+            # pretty: CHECK (v > 0), where the plain form is CHECK ((v > 0))
+            defs = {oid: _pretty_check(text) for oid, text in defs.items()}
+        return self._lookup_by_oid(eb, args, "pg_get_constraintdef", defs)
 
     def bind_function_pg_get_userbyid(self, eb, args, node):
         user = self._session_value("user_name", DEFAULT_USER)

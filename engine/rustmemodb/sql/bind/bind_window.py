@@ -244,8 +244,17 @@ def _frame(spec, ordered: int):
     start = _bound(spec.args.get("start"), spec.args.get("start_side"))
     end = _bound(spec.args.get("end"), spec.args.get("end_side")) \
         if spec.args.get("end") is not None else ("current", 0)
-    if start[0] == "unbounded_following" or end[0] == "unbounded_preceding":
+    # PostgreSQL's grammar checks, in its order and words
+    if start[0] == "unbounded_following":
         raise errors.sql_error("42P20", "frame start cannot be UNBOUNDED FOLLOWING")
+    if end[0] == "unbounded_preceding":
+        raise errors.sql_error("42P20", "frame end cannot be UNBOUNDED PRECEDING")
+    if start[0] == "current" and end[0] == "preceding":
+        raise errors.sql_error("42P20", "frame starting from current row cannot have "
+                                        "preceding rows")
+    if start[0] == "following" and end[0] in ("preceding", "current"):
+        raise errors.sql_error("42P20", "frame starting from following row cannot have "
+                                        "preceding rows")
     if mode == "range" and (start[0] in ("preceding", "following") or
                             end[0] in ("preceding", "following")) and ordered != 1:
         raise errors.sql_error("42P20", "RANGE with offset PRECEDING/FOLLOWING requires "

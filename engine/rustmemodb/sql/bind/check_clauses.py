@@ -242,6 +242,8 @@ def _check_properties(node: exp.Properties) -> None:
             continue     # CREATE SEQUENCE options: checked by bind_ddl.bind_create_sequence
         elif isinstance(prop, exp.MaterializedProperty):
             continue     # CREATE MATERIALIZED VIEW (bind_matview.py)
+        elif isinstance(prop, exp.WithDataProperty):
+            continue     # CREATE TABLE ... AS ... WITH [NO] DATA (bind_ddl._create_table_as)
         elif isinstance(prop, (exp.ReturnsProperty, exp.LanguageProperty,
                                exp.StabilityProperty)):
             continue     # CREATE FUNCTION (bind_sql_functions.py checks the rest)
