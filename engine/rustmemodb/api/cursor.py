@@ -10,7 +10,7 @@ from typing import Iterator, Sequence
 
 from ..lazy_import import arrow as pa
 
-from .. import errors, types
+from .. import errors, ranges, types
 from .guard import as_db_error, guarded
 from .pandas_out import to_pandas
 
@@ -226,7 +226,7 @@ def rows_to_python(rows: list, columns) -> list:
 
 
 _CONVERTED = frozenset((types.UUID, types.JSON, types.INTERVAL, types.UUID + "[]",
-                        types.JSON + "[]"))
+                        types.JSON + "[]", *ranges.RANGE_TYPES))
 
 
 def _row_value(t: str, v):
