@@ -145,7 +145,7 @@ class Cursor:
         """The whole result as a ``pyarrow.Table`` (zero-copy from the engine)."""
         if self._result is None:
             raise errors.ProgrammingError("no results: execute a statement first", sqlstate="24000")
-        return self._result.arrow()
+        return _ranges_as_text(self._result.arrow(), self._result.columns)
 
     fetch_arrow_table = arrow
 
@@ -190,6 +190,19 @@ def _statement_text(sql) -> str:
         return str(sql)
     raise errors.ProgrammingError(
         f"the statement must be a string, not {type(sql).__name__}", sqlstate="42601")
+
+
+def _ranges_as_text(table: pa.Table, columns) -> pa.Table:
+    """Range columns leave as PostgreSQL's text (``[1,5)``), as UUID and JSON leave as
+    text: their stored bytes (ranges/codec.py) mean nothing outside the engine."""
+    for i, (name, t) in enumerate(columns):
+        if t in ranges.KINDS and i < table.num_columns:
+            kind = ranges.KINDS[t]
+            text = pa.array([None if v is None else ranges.format_range(
+                kind, ranges.decode(kind, v)) for v in table.column(i).to_pylist()],
+                pa.large_string())
+            table = table.set_column(i, table.field(i).name, text)
+    return table
 
 
 def arrow_to_rows(table: pa.Table, columns) -> list[tuple]:

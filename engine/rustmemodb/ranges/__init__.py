@@ -6,6 +6,7 @@ layers all read ranges through it; it imports only ``errors`` and ``types``.
 """
 from .kinds import KINDS, RANGE_TYPES, RangeKind, is_range, kind_of
 from .value import Range, construct
+from . import codec
 from .codec import decode, encode
 from .adapt import from_python
 from .text import format_range, parse_range

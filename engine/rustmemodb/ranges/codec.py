@@ -100,3 +100,11 @@ def decode(kind: RangeKind, data: bytes) -> Range:
         upper, up_inc = _get(kind, data[i + 1:i + 9]), data[i + 9] == 1
     return Range(lower, upper, ("[" if lo_inc else "(") + ("]" if up_inc else ")"),
                  kind=kind)
+
+
+def valid(kind: RangeKind, data: bytes) -> bool:
+    """Whether ``data`` is a range's storage form (bytes read from disk are checked)."""
+    try:
+        return encode(kind, decode(kind, data)) == data
+    except (IndexError, ValueError, OverflowError, struct.error):
+        return False

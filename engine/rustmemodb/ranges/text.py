@@ -124,7 +124,7 @@ def parse_element(kind: RangeKind, text: str):
     return types.parse_timestamptz(text)
 
 
-def format_element(kind: RangeKind, v) -> str:
+def format_element(kind: RangeKind, v, zone=None) -> str:
     element = kind.element
     if element == types.FLOAT:
         return format_numeric(v)
@@ -133,7 +133,7 @@ def format_element(kind: RangeKind, v) -> str:
     if element == types.TIMESTAMP:
         return types.format_timestamp(v)
     if element == types.TIMESTAMPTZ:
-        return types.format_timestamptz(v)
+        return types.format_timestamptz(v, zone)
     return str(v)
 
 
@@ -154,10 +154,11 @@ def _escape(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '""') + '"'
 
 
-def format_range(kind: RangeKind, r: Range) -> str:
-    """range_out: ``empty``, or the brackets around the bounds' (quoted) text."""
+def format_range(kind: RangeKind, r: Range, zone=None) -> str:
+    """range_out: ``empty``, or the brackets around the bounds' (quoted) text; a
+    tstzrange's instants in ``zone`` (the session's TimeZone by default)."""
     if r.empty:
         return "empty"
-    lower = "" if r.lower is None else _escape(format_element(kind, r.lower))
-    upper = "" if r.upper is None else _escape(format_element(kind, r.upper))
+    lower = "" if r.lower is None else _escape(format_element(kind, r.lower, zone))
+    upper = "" if r.upper is None else _escape(format_element(kind, r.upper, zone))
     return f"{'[' if r.lower_inc else '('}{lower},{upper}{']' if r.upper_inc else ')'}"

@@ -441,3 +441,10 @@ def decode_param(data: bytes | None, fmt: int, oid: int, slot_type: str, slot: i
         raise
     except (ValueError, struct.error, UnicodeDecodeError, OverflowError) as exc:
         raise errors.sql_error("22P02", f"invalid value for parameter ${slot + 1}: {exc}") from None
+
+
+# The range types' wire formats live in their own module (server/pgranges.py).
+import sys as _sys  # noqa: E402
+from .pgranges import install as _install_ranges  # noqa: E402  (it fills the tables above)
+
+_install_ranges(_sys.modules[__name__])
