@@ -85,8 +85,10 @@ class Range:
 
     def __str__(self) -> str:
         if self.kind is not None:
+            # PostgreSQL's text; a tstzrange's instants in UTC, as a timestamptz leaves
+            # the DB-API (aware, UTC): ``::text`` shows them in the session's TimeZone
             from .text import format_range     # text imports this module
-            return format_range(self.kind, self)
+            return format_range(self.kind, self, _dt.timezone.utc)
         if self.empty:
             return "empty"
         return f"{self.bounds[0]}{'' if self.lower is None else self.lower}," \
