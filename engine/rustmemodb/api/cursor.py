@@ -145,21 +145,25 @@ class Cursor:
         """The whole result as a ``pyarrow.Table`` (zero-copy from the engine)."""
         if self._result is None:
             raise errors.ProgrammingError("no results: execute a statement first", sqlstate="24000")
-        return _ranges_as_text(self._result.arrow(), self._result.columns)
+        return self._result.arrow()
 
     fetch_arrow_table = arrow
 
     @guarded
     def df(self):
         """The whole result as a pandas DataFrame (pandas imported here, lazily)."""
-        return to_pandas(self.arrow())
+        return to_pandas(self._readable())
 
     fetchdf = fetch_df = df      # DuckDB's names for the same
 
     @guarded
     def pl(self):
         import polars as pl
-        return pl.from_arrow(self.arrow())
+        return pl.from_arrow(self._readable())
+
+    def _readable(self) -> pa.Table:
+        """``arrow()`` with range columns as PostgreSQL's text, for DataFrames."""
+        return _ranges_as_text(self.arrow(), self._result.columns)
 
     # ---- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
@@ -193,8 +197,9 @@ def _statement_text(sql) -> str:
 
 
 def _ranges_as_text(table: pa.Table, columns) -> pa.Table:
-    """Range columns leave as PostgreSQL's text (``[1,5)``), as UUID and JSON leave as
-    text: their stored bytes (ranges/codec.py) mean nothing outside the engine."""
+    """Range columns as PostgreSQL's text (``[1,5)``): a DataFrame shows that, not the
+    ordered bytes ``arrow()`` carries (ranges/codec.py; the cluster moves results as
+    Arrow, in storage form)."""
     for i, (name, t) in enumerate(columns):
         if t in ranges.KINDS and i < table.num_columns:
             kind = ranges.KINDS[t]
