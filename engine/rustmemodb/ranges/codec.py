@@ -34,10 +34,15 @@ _EPOCH = _dt.datetime(1970, 1, 1)
 _EPOCH_TZ = _EPOCH.replace(tzinfo=_dt.timezone.utc)
 _US = _dt.timedelta(microseconds=1)
 EMPTY_BYTES = b"\x00"
+# A kind whose bound values are their 8-byte order keys themselves: what reads and
+# writes any kind's stored range where only the bounds' order matters (an intersection)
+KEY = RangeKind("KEY", "KEY", False, 0, 0, 0)
 
 
 def _put(kind: RangeKind, v) -> bytes:
     element = kind.element
+    if element == "KEY":
+        return _Q.pack(v)
     if element == "FLOAT":
         if v != v:
             v = float("nan")
@@ -57,6 +62,8 @@ def _put(kind: RangeKind, v) -> bytes:
 def _get(kind: RangeKind, raw: bytes):
     n = _Q.unpack(raw)[0]
     element = kind.element
+    if element == "KEY":
+        return n
     if element == "FLOAT":
         bits = (n & ~_SIGN) if n & _SIGN else (~n & _MASK)
         return _D.unpack(_Q.pack(bits))[0]

@@ -8,6 +8,7 @@
     +  *  -                        union (22000 when not contiguous), intersection,
                                    difference (22000 when it would leave two pieces)
     lower upper isempty lower_inc upper_inc lower_inf upper_inf range_merge
+    range_intersect_agg            the aggregate intersection (NULLs skipped; no rows: NULL)
 
 = <> < <= > >= need nothing here: ranges are stored as bytes in range order
 (ranges/codec.py), which the generic comparisons compare. Each body decodes, computes
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from ... import errors, ranges, types
 from ...ranges import algebra
-from .registry import ScalarFunction
+from .registry import AggregateFunction, ScalarFunction
 from ...lazy_import import arrow as pa
 from ..expr.rowwise import map_rows
 
@@ -140,6 +141,8 @@ def register(reg) -> None:
         resolve, row = _constructor(kind)
         reg.add(ScalarFunction(kind.pg_name, resolve, _rows_typed(row, "range", False),
                                row, strict=False))
+    reg.add_aggregate(AggregateFunction("range_intersect_agg", _resolve_intersect_agg,
+                                        python=_intersect_agg))
 
 
 def _of_kind(kind, resolve, ret):
@@ -154,3 +157,21 @@ def _unary(kind, out):
         return out if len(ts) == 1 and ts[0] == kind.name else None
     fn.signatures = ((kind.name, out),)
     return fn
+
+
+def _intersect_agg(values: list):
+    """range_intersect_agg over one group's stored ranges. The aggregate is handed values
+    without their type, so the ranges are read by their bounds' order keys (the codec's
+    KEY kind): an intersection makes no new bound, and canonical inputs stay canonical."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    key = ranges.codec.KEY
+    out = ranges.decode(key, present[0])
+    for v in present[1:]:
+        out = algebra.intersection(key, out, ranges.decode(key, v))
+    return ranges.encode(key, out)
+
+
+def _resolve_intersect_agg(ts):
+    return ts[0] if len(ts) == 1 and ts[0] in KINDS else None
