@@ -203,7 +203,7 @@ def is_column_type(sql_type: str) -> bool:
     """Whether a table column may have this type: a scalar type (INTERVAL included) or an
     array of one of the others."""
     return sql_type in ALL_TYPES or sql_type == INTERVAL or sql_type in ranges.KINDS or (
-        sql_type.endswith("[]") and sql_type[:-2] in ALL_TYPES)
+        sql_type.endswith("[]") and (sql_type[:-2] in ALL_TYPES or sql_type[:-2] in ranges.KINDS))
 
 
 def array_of(element: str) -> str:
@@ -767,6 +767,9 @@ def to_python(sql_type: str, value: object) -> object:
         return [to_python(sql_type[:-2], v) for v in value]  # type: ignore[union-attr]
     if sql_type in ranges.KINDS:
         return ranges.decode(ranges.KINDS[sql_type], value)  # type: ignore[arg-type]
+    if sql_type.endswith("[]") and sql_type[:-2] in ranges.KINDS:
+        kind = ranges.KINDS[sql_type[:-2]]
+        return [None if v is None else ranges.decode(kind, v) for v in value]  # type: ignore
     return value
 
 

@@ -36,6 +36,8 @@ QUERIES = [
      None),
     ("SELECT r::text, n::text, d::text, t::text, z::text FROM rw ORDER BY id", None),
     ("SELECT int4range(1, 10, '[]'), daterange('2020-01-01', '2020-01-05')", None),
+    ("SELECT ARRAY[int4range(1, 3), 'empty'::int4range, NULL]", None),
+    ("SELECT %s::int4range[]", ([Range(1, 2), Range(empty=True)],)),
     ("SELECT typname, typtype, typcategory FROM pg_type WHERE oid IN "
      "(3904, 3906, 3908, 3910, 3912, 3926) ORDER BY oid", None),
     ("SELECT rngtypid, rngsubtype FROM pg_range ORDER BY rngtypid", None),

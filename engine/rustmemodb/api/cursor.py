@@ -244,7 +244,8 @@ def rows_to_python(rows: list, columns) -> list:
 
 
 _CONVERTED = frozenset((types.UUID, types.JSON, types.INTERVAL, types.UUID + "[]",
-                        types.JSON + "[]", *ranges.RANGE_TYPES))
+                        types.JSON + "[]", *ranges.RANGE_TYPES,
+                        *(r + "[]" for r in ranges.RANGE_TYPES)))
 
 
 def _row_value(t: str, v):

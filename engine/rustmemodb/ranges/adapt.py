@@ -43,8 +43,11 @@ def _bound(kind: RangeKind, v):
     return v
 
 
-def from_python(r: Range) -> tuple[bytes, str]:
-    """``r`` as a bound parameter: (storage bytes, SQL type)."""
+def from_python(r: Range, expected: str | None = None) -> tuple[bytes, str]:
+    """``r`` as a bound parameter: (storage bytes, SQL type). A ``Range`` of no kind
+    takes the ``expected`` range type (its slot's) when there is one."""
+    if r.kind is None and expected in KINDS:
+        r = Range(r.lower, r.upper, r.bounds or "[)", r.empty, KINDS[expected])
     if r.kind is not None:
         kind = r.kind
     else:

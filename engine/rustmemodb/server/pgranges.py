@@ -126,7 +126,8 @@ def _bin_in(kind) -> Callable[[bytes], Any]:
 
 
 def install(module) -> None:
-    """Add the six range types to pgtypes' OID, encoder and decoder tables."""
+    """Add the six range types (and their arrays) to pgtypes' OID, encoder and decoder
+    tables."""
     global pgtypes
     pgtypes = module
     for kind in ranges.KINDS.values():
@@ -136,3 +137,5 @@ def install(module) -> None:
         pgtypes._TEXT_IN_BY_OID[kind.oid] = _text_in(kind)
         pgtypes._TEXT_IN_BY_TYPE[kind.name] = _text_in(kind)
         pgtypes._BIN_IN_BY_OID[kind.oid] = _bin_in(kind)
+        pgtypes.ARRAY_OID[kind.oid] = kind.array_oid          # int4range[] ...
+        pgtypes._ARRAY_ELEMENT[kind.array_oid] = (kind.oid, kind.name)

@@ -38,7 +38,7 @@ def castable(src: str, dst: str) -> bool:
     if types.is_array(src) or types.is_array(dst):      # only to and from text
         return T in (src, dst)
     if ranges.is_range(src) or ranges.is_range(dst):    # ranges: only to and from text
-        return T in (src, dst)
+        return src == dst or T in (src, dst)
     return src in (N, types.UNKNOWN) or dst in _ALLOWED.get(src, ())
 
 

@@ -155,7 +155,7 @@ def _of_kind(kind, resolve, ret):
 def _unary(kind, out):
     def fn(ts):
         return out if len(ts) == 1 and ts[0] == kind.name else None
-    fn.signatures = ((kind.name, out),)
+    fn.signatures = ()   # PostgreSQL's are polymorphic (upper(anyrange)): pg_proc lists none
     return fn
 
 
