@@ -126,3 +126,25 @@ def test_range_columns_survive_crash_and_reopen(tmp_path, checkpoint):
     with pytest.raises(errors.IntegrityError):
         conn.execute("INSERT INTO b (id, seats) VALUES (9, '[1,11]')")
     db.close()
+
+
+def test_prepared_statement_takes_a_range_argument():
+    conn = rustmemodb.connect()
+    conn.execute("CREATE TABLE p (id INTEGER, r int4range)")
+    conn.execute("INSERT INTO p VALUES (1, '[5,6)'), (2, '[1,2)')")
+    conn.execute("PREPARE q(int4range) AS SELECT id FROM p WHERE r = $1")
+    assert conn.execute("EXECUTE q(int4range(5, 6))").fetchall() == [(1,)]
+    assert conn.execute("EXECUTE q('[1,2)')").fetchall() == [(2,)]
+    with pytest.raises(errors.Error) as info:
+        conn.execute("SELECT id FROM p WHERE r = ?", [b"\x01junk"])
+    assert info.value.sqlstate == "42804"
+
+
+def test_rows_read_from_disk_with_a_malformed_range_are_refused():
+    from rustmemodb.durability import tables
+    from rustmemodb.storage.schema import Column, TableSchema
+    schema = TableSchema("t", (Column("r", "INT4RANGE"),))
+    good = ranges.encode(K["INT4RANGE"], _r("INT4RANGE", "[1,5)"))
+    tables.check_rows(schema, [(good,), (None,)])
+    with pytest.raises(ValueError):
+        tables.check_rows(schema, [(good[:-3],)])
