@@ -11,6 +11,7 @@ from typing import Iterator, Sequence
 from ..lazy_import import arrow as pa
 
 from .. import errors, ranges, types
+from .range_text import ranges_as_text
 from .guard import as_db_error, guarded
 from .pandas_out import to_pandas
 
@@ -163,7 +164,7 @@ class Cursor:
 
     def _readable(self) -> pa.Table:
         """``arrow()`` with range columns as PostgreSQL's text, for DataFrames."""
-        return _ranges_as_text(self.arrow(), self._result.columns)
+        return ranges_as_text(self.arrow(), self.sql_types)
 
     # ---- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
@@ -194,20 +195,6 @@ def _statement_text(sql) -> str:
         return str(sql)
     raise errors.ProgrammingError(
         f"the statement must be a string, not {type(sql).__name__}", sqlstate="42601")
-
-
-def _ranges_as_text(table: pa.Table, columns) -> pa.Table:
-    """Range columns as PostgreSQL's text (``[1,5)``): a DataFrame shows that, not the
-    ordered bytes ``arrow()`` carries (ranges/codec.py; the cluster moves results as
-    Arrow, in storage form)."""
-    for i, (name, t) in enumerate(columns):
-        if t in ranges.KINDS and i < table.num_columns:
-            kind = ranges.KINDS[t]
-            text = pa.array([None if v is None else ranges.format_range(
-                kind, ranges.decode(kind, v)) for v in table.column(i).to_pylist()],
-                pa.large_string())
-            table = table.set_column(i, table.field(i).name, text)
-    return table
 
 
 def arrow_to_rows(table: pa.Table, columns) -> list[tuple]:
