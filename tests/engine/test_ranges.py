@@ -148,3 +148,29 @@ def test_rows_read_from_disk_with_a_malformed_range_are_refused():
     tables.check_rows(schema, [(good,), (None,)])
     with pytest.raises(ValueError):
         tables.check_rows(schema, [(good[:-3],)])
+
+
+def test_bytewise_predicates_agree_with_the_reference_algebra():
+    import random
+    from rustmemodb.ranges import bytewise
+    rnd = random.Random(7)
+    for name in ("INT4RANGE", "NUMRANGE"):
+        kind = K[name]
+        pool = [ranges.parse_range(kind, "empty")]
+        for _ in range(60):
+            lo, hi = sorted(rnd.randint(0, 6) for _ in range(2))
+            flags = rnd.choice(["[]", "[)", "(]", "()"])
+            lower = None if rnd.random() < 0.15 else lo
+            upper = None if rnd.random() < 0.15 else hi
+            if name == "NUMRANGE":
+                lower = None if lower is None else float(lower)
+                upper = None if upper is None else float(upper)
+            pool.append(ranges.construct(kind, lower, upper, flags))
+        stored = [ranges.encode(kind, r) for r in pool]
+        for a, ea in zip(pool, stored):
+            for b, eb in zip(pool, stored):
+                assert bytewise.overlaps(ea, eb) == algebra.overlaps(a, b), (a, b)
+                assert bytewise.contains(ea, eb) == algebra.contains(a, b), (a, b)
+            for v in range(-1, 8):
+                v = float(v) if name == "NUMRANGE" else v
+                assert bytewise.contains_elem(kind, ea, v) == algebra.contains_elem(a, v), (a, v)
