@@ -171,6 +171,7 @@ def test_bytewise_predicates_agree_with_the_reference_algebra():
             for b, eb in zip(pool, stored):
                 assert bytewise.overlaps(ea, eb) == algebra.overlaps(a, b), (a, b)
                 assert bytewise.contains(ea, eb) == algebra.contains(a, b), (a, b)
+            assert (bytewise.lower(kind, ea), bytewise.upper(kind, ea)) == (a.lower, a.upper)
             for v in range(-1, 8):
                 v = float(v) if name == "NUMRANGE" else v
                 assert bytewise.contains_elem(kind, ea, v) == algebra.contains_elem(a, v), (a, v)

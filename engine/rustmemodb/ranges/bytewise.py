@@ -1,6 +1,7 @@
-"""The commonest range predicates (``@>``, ``<@``, ``&&``) read straight off the stored
-bytes, without making ``Range`` objects: a WHERE over a range column runs them once
-per row, and decoding dominated (4 s for ``&&`` over 100k rows; this is ~10x less).
+"""The commonest range predicates (``@>``, ``<@``, ``&&``) and ``lower``/``upper``, read
+straight off the stored bytes without making ``Range`` objects: a WHERE over a range
+column runs them once per row, and decoding dominated (4 s for ``&&`` over 100k rows;
+this is ~10x less).
 
 Each bound's bytes already order as range_cmp_bounds orders two lower or two upper
 bounds (ranges/codec.py), so those compare as bytes. A lower bound against an upper
@@ -10,7 +11,7 @@ against it on random ranges.
 """
 from __future__ import annotations
 
-from .codec import _put
+from .codec import _get, _put
 from .kinds import RangeKind
 
 _NEG_INF, _POS_INF = b"\x00", b"\x02"
@@ -70,3 +71,15 @@ def contains_elem(kind: RangeKind, x: bytes, value) -> bool:
         if v < key or (v == key and upper[9] == 0):
             return False
     return True
+
+
+def lower(kind: RangeKind, x: bytes):
+    """lower(): the lower bound's value (None when empty or infinite)."""
+    b = bounds(x)
+    return None if b is None or b[0] == _NEG_INF else _get(kind, b[0][1:9])
+
+
+def upper(kind: RangeKind, x: bytes):
+    """upper(): the upper bound's value (None when empty or infinite)."""
+    b = bounds(x)
+    return None if b is None or b[1] == _POS_INF else _get(kind, b[1][1:9])

@@ -87,8 +87,8 @@ def _binary_ops(kind):
 def _unary_ops(kind):
     dec = ranges.decode
     return {
-        "lower": (kind.element, lambda a: dec(kind, a).lower),
-        "upper": (kind.element, lambda a: dec(kind, a).upper),
+        "lower": (kind.element, lambda a: bytewise.lower(kind, a)),
+        "upper": (kind.element, lambda a: bytewise.upper(kind, a)),
         "isempty": (B, lambda a: dec(kind, a).empty),
         "lower_inc": (B, lambda a: dec(kind, a).lower_inc),
         "upper_inc": (B, lambda a: dec(kind, a).upper_inc),
