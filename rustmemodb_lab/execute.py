@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from rustmemodb.api.range_text import ranges_as_text
 from rustmemodb_lab.branches import Branch
 from rustmemodb_lab.command import Command, Statement
 from rustmemodb_lab.context import Context
@@ -105,6 +106,8 @@ def run_statement(branch: Branch, stmt: Statement, cmd: Command, ctx: Context, *
     cursor = execute(branch, stmt, cmd, ctx)
     with engine_errors(branch, stmt, cmd):
         table = cursor.arrow() if cursor.description else None
+        if table is not None:    # range columns as their text, not their stored bytes
+            table = ranges_as_text(table, getattr(cursor, "sql_types", None) or [])
     return ResultSet(
         table,
         statement_type=_statement_type(cursor, stmt, table is not None),

@@ -20,6 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from rustmemodb.api.range_text import ranges_as_text
 from rustmemodb_lab.command import Command, Statement
 from rustmemodb_lab.context import Context
 
@@ -83,7 +84,8 @@ class Source:
         stmt = branch_statements(self.branch, cmd, self.ctx)[0]
         cursor = execute(self.branch, stmt, cmd, self.ctx)
         with engine_errors(self.branch, stmt, cmd):
-            return cursor.arrow()
+            # range columns as their text, not their stored bytes
+            return ranges_as_text(cursor.arrow(), getattr(cursor, "sql_types", None) or [])
 
     # -- catalog -------------------------------------------------------------------------
     def tables(self, schema: str | None = None) -> pa.Table:

@@ -39,7 +39,7 @@ from operator import itemgetter
 from time import perf_counter as _perf_counter, time as _time
 from typing import Any
 
-from . import errors, types
+from . import errors, ranges, types
 from .api.cursor import rows_to_python
 from .api.frame_cache import FrameCache
 from . import statement_limits as _limits
@@ -1600,6 +1600,22 @@ _DIRECT = {
 }
 
 
+def _range_param(value, expected: str, slot: int) -> bytes:
+    """A range parameter: a ``Range`` (one of no kind takes the slot's), or the stored
+    bytes EXECUTE hands over for a range argument (checked to be a range's)."""
+    if isinstance(value, bytes):
+        if ranges.codec.valid(ranges.KINDS[expected], value):
+            return value
+        raise errors.datatype_mismatch(f"parameter ${slot + 1} expects {expected}, got BYTEA",
+                                       hint="Pass a rustmemodb.ranges.Range or the range's "
+                                            "text.")
+    stored, got = ranges.from_python(value, expected)
+    if got != expected:
+        raise errors.datatype_mismatch(f"parameter ${slot + 1} expects {expected}, got {got} "
+                                       f"({value!r})")
+    return stored
+
+
 def convert_param(value, expected: str, slot: int, cast: bool = False):
     """A Python parameter value in storage form for its slot's type, or 42804/22003.
 
@@ -1620,6 +1636,8 @@ def convert_param(value, expected: str, slot: int, cast: bool = False):
     if expected.endswith("[]") and isinstance(value, (list, tuple)):    # an array slot
         element = types.element_type(expected)
         return [convert_param(v, element, slot) for v in value]
+    if expected in ranges.KINDS and isinstance(value, (ranges.Range, bytes)):
+        return _range_param(value, expected, slot)
     stored, got = types.from_python(value)
     if expected == types.FLOAT and got == types.INTEGER:
         return float(stored)

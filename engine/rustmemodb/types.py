@@ -17,6 +17,8 @@ module is the only place that knows how one becomes the other:
     INTERVAL   month_day_nano        rustmemodb.types.Interval (expressions only)
     X[]        list_(X's Arrow type) list (of X's Python values); 1-D arrays as
                                      PostgreSQL's, lower bound 1 (INTEGER[], TEXT[] ...)
+    INT4RANGE  large_binary (ordered ranges.Range (int4range, int8range, numrange,
+    ...                 bytes)       daterange, tsrange, tstzrange: ranges/)
 
 Strictness (DESIGN.md): a quoted literal never silently becomes a number or a
 boolean; it may become a DATE/TIMESTAMP/UUID/JSON where the context asks for it.
@@ -30,7 +32,7 @@ import uuid as _uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import errors
+from . import errors, ranges
 from . import statement_limits as _limits
 
 if TYPE_CHECKING:
@@ -58,7 +60,8 @@ ALL_TYPES = (INTEGER, FLOAT, TEXT, BOOLEAN, TIMESTAMP, DATE, UUID, JSON, TIME, B
 NUMERIC_TYPES = (INTEGER, FLOAT)
 TEMPORAL_TYPES = (TIMESTAMP, DATE, TIMESTAMPTZ)
 # Types a well-formed quoted literal is read as, as PostgreSQL does for unknown literals.
-LITERAL_CONTEXT_TYPES = (TIMESTAMP, DATE, UUID, JSON, INTERVAL, TIME, BYTEA, TIMESTAMPTZ)
+LITERAL_CONTEXT_TYPES = (TIMESTAMP, DATE, UUID, JSON, INTERVAL, TIME, BYTEA, TIMESTAMPTZ,
+                         *ranges.RANGE_TYPES)
 
 def _arrow_types() -> dict:
     """SQL type -> Arrow type, built on first use: ``import pyarrow`` (with numpy) is most
@@ -81,6 +84,7 @@ def _arrow_types() -> dict:
         BYTEA: pa.large_binary(),
         NULL: pa.null(),
         UNKNOWN: pa.null(),
+        **{r: pa.large_binary() for r in ranges.RANGE_TYPES},   # ranges/codec.py
     }
     return ARROW_TYPES
 
@@ -170,6 +174,8 @@ def normalize_type_name(name: str) -> str:
     try:
         return _ALIASES[base]
     except KeyError:
+        if base in ranges.KINDS:
+            return base
         raise errors.sql_error("42704", f'type "{name.lower()}" does not exist',
                                hint="Supported types: " + ", ".join(ALL_TYPES)) from None
 
@@ -196,8 +202,8 @@ def is_array(sql_type: str) -> bool:
 def is_column_type(sql_type: str) -> bool:
     """Whether a table column may have this type: a scalar type (INTERVAL included) or an
     array of one of the others."""
-    return sql_type in ALL_TYPES or sql_type == INTERVAL or (
-        sql_type.endswith("[]") and sql_type[:-2] in ALL_TYPES)
+    return sql_type in ALL_TYPES or sql_type == INTERVAL or sql_type in ranges.KINDS or (
+        sql_type.endswith("[]") and (sql_type[:-2] in ALL_TYPES or sql_type[:-2] in ranges.KINDS))
 
 
 def array_of(element: str) -> str:
@@ -740,6 +746,9 @@ def parse_literal_as(sql_type: str, text: str) -> object:
         return parse_time(text)
     if sql_type == BYTEA:
         return parse_bytea(text)
+    if sql_type in ranges.KINDS:
+        kind = ranges.KINDS[sql_type]
+        return ranges.encode(kind, ranges.parse_range(kind, text))
     raise AssertionError(sql_type)
 
 
@@ -756,6 +765,11 @@ def to_python(sql_type: str, value: object) -> object:
         return json.loads(value)  # type: ignore[arg-type]
     if sql_type.endswith("[]") and sql_type[:-2] in (UUID, JSON):
         return [to_python(sql_type[:-2], v) for v in value]  # type: ignore[union-attr]
+    if sql_type in ranges.KINDS:
+        return ranges.decode(ranges.KINDS[sql_type], value)  # type: ignore[arg-type]
+    if sql_type.endswith("[]") and sql_type[:-2] in ranges.KINDS:
+        kind = ranges.KINDS[sql_type[:-2]]
+        return [None if v is None else ranges.decode(kind, v) for v in value]  # type: ignore
     return value
 
 
@@ -789,6 +803,8 @@ def from_python(value: object) -> tuple[object, str]:
         return value, INTERVAL
     if isinstance(value, _dt.timedelta):
         return Interval(0, value.days, value.seconds * 1_000_000 + value.microseconds), INTERVAL
+    if isinstance(value, ranges.Range):
+        return ranges.from_python(value)
     try:  # numpy scalars, Decimal
         import numpy as np
         if isinstance(value, np.integer):

@@ -38,7 +38,8 @@ ENGINE = Path(__file__).resolve().parents[2] / "engine"
 # first use, for start-up; it imports nothing of rustmemodb) and ``statement_limits``
 # (interrupt, statement_timeout, memory cap: checked by every stage, it imports only
 # errors).
-FOUNDATION = {"errors", "types", "deep", "notices", "lazy_import", "statement_limits"}
+FOUNDATION = {"errors", "types", "deep", "notices", "lazy_import", "statement_limits",
+              "ranges"}   # range values, codec and text: types reads them (ranges/)
 ALLOWED = {
     "storage": FOUNDATION,
     "plan": FOUNDATION | {"storage"},

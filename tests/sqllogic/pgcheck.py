@@ -81,6 +81,18 @@ def normalize_pg_value(value: Any) -> Any:
     return value
 
 
+# int4range, numrange, tsrange, tstzrange, daterange, int8range: read as PostgreSQL's
+# text (range_out), the form expected rows hold, not as psycopg Range objects
+RANGE_OIDS = (3904, 3906, 3908, 3910, 3912, 3926)
+
+
+def _ranges_as_text(conn: Any) -> Any:
+    from psycopg.types.string import TextLoader  # noqa: PLC0415
+    for oid in RANGE_OIDS:
+        conn.adapters.register_loader(oid, TextLoader)
+    return conn
+
+
 class PostgresBackend:
     """Runs records against a fresh database of a PostgreSQL server."""
 
@@ -115,12 +127,13 @@ class PostgresBackend:
                     ident, pgsql.Identifier(setting), pgsql.Literal(value)
                 )
             )
-        conn = psycopg.connect(self.dsn, dbname=name, autocommit=True)
+        conn = _ranges_as_text(psycopg.connect(self.dsn, dbname=name, autocommit=True))
         self.databases[id(conn)] = name
         return conn
 
     def connect_more(self, default: Any) -> Any:
-        return psycopg.connect(self.dsn, dbname=self.databases[id(default)], autocommit=True)
+        return _ranges_as_text(psycopg.connect(self.dsn, dbname=self.databases[id(default)],
+                                               autocommit=True))
 
     def close(self, connections: list[Any]) -> None:
         name = self.databases.pop(id(connections[0]))

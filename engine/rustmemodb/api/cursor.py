@@ -10,7 +10,8 @@ from typing import Iterator, Sequence
 
 from ..lazy_import import arrow as pa
 
-from .. import errors, types
+from .. import errors, ranges, types
+from .range_text import ranges_as_text
 from .guard import as_db_error, guarded
 from .pandas_out import to_pandas
 
@@ -152,14 +153,18 @@ class Cursor:
     @guarded
     def df(self):
         """The whole result as a pandas DataFrame (pandas imported here, lazily)."""
-        return to_pandas(self.arrow())
+        return to_pandas(self._readable())
 
     fetchdf = fetch_df = df      # DuckDB's names for the same
 
     @guarded
     def pl(self):
         import polars as pl
-        return pl.from_arrow(self.arrow())
+        return pl.from_arrow(self._readable())
+
+    def _readable(self) -> pa.Table:
+        """``arrow()`` with range columns as PostgreSQL's text, for DataFrames."""
+        return ranges_as_text(self.arrow(), self.sql_types)
 
     # ---- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
@@ -226,7 +231,8 @@ def rows_to_python(rows: list, columns) -> list:
 
 
 _CONVERTED = frozenset((types.UUID, types.JSON, types.INTERVAL, types.UUID + "[]",
-                        types.JSON + "[]"))
+                        types.JSON + "[]", *ranges.RANGE_TYPES,
+                        *(r + "[]" for r in ranges.RANGE_TYPES)))
 
 
 def _row_value(t: str, v):

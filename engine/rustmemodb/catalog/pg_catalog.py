@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import zlib
 
-from .. import types
+from .. import ranges, types
 from ..storage import sequence_defs
 from ..storage.namespaces import split
 from ..storage.roles import acl_text
@@ -53,6 +53,8 @@ TYPES = {
     "interval": (1186, 16, "T", 1187, 0), "numeric": (1700, -1, "N", 1231, 0),
     "regclass": (2205, 4, "N", 2210, 0), "regtype": (2206, 4, "N", 2211, 0),
     "uuid": (2950, 16, "U", 2951, 0), "jsonb": (3802, -1, "U", 3807, 0),
+    # the range types (typtype 'r', category R: ranges/kinds.py)
+    **{k.pg_name: (k.oid, -1, "R", k.array_oid, 0) for k in ranges.KINDS.values()},
 }
 # pseudo-types: no values have them, but functions and catalog queries name them
 # ('trigger'::regtype in pgcli's function query, prorettype of a set-returning one)
@@ -410,7 +412,7 @@ def _types(snap):
         put = "array_in" if cat == "A" else _INPUT_FUNCTIONS.get(
             name, name + ("_in" if cat == "P" else "in"))
         yield (oid, name, NAMESPACES["pg_catalog"], ROLE_OID, length, length in (1, 2, 4, 8),
-               "p" if cat == "P" else "b", cat, False, True, ",", 0, "-", elem, arr, put,
+               "p" if cat == "P" else "r" if cat == "R" else "b", cat, False, True, ",", 0, "-", elem, arr, put,
                put[:-2] + "out",
                "-", "-", "-", "-",
                "-", "i", "p", False, 0, -1, 0, 100 if cat == "S" else 0, None, None, None)
@@ -465,7 +467,22 @@ _table("pg_enum", "oid enumtypid enumsortorder enumlabel", _enums,
 _INPUT_FUNCTIONS = {"date": "date_in", "timestamp": "timestamp_in",
                     "timestamptz": "timestamptz_in", "time": "time_in", "uuid": "uuid_in",
                     "json": "json_in", "jsonb": "jsonb_in", "interval": "interval_in",
-                    "numeric": "numeric_in"}
+                    "numeric": "numeric_in",
+                    **{k.pg_name: "range_in" for k in ranges.KINDS.values()}}
+
+
+def _ranges(snap):
+    """pg_range: each range type's subtype, and the canonical function of discrete ones
+    (asyncpg's type introspection reads rngsubtype; regproc columns hold names here, as
+    typinput does)."""
+    for k in ranges.KINDS.values():
+        yield (k.oid, k.element_oid, 0, 0, 0,
+               k.pg_name + "_canonical" if k.discrete else "-", k.pg_name + "_subdiff")
+
+
+_table("pg_range", "rngtypid rngsubtype rngmultitypid rngcollation rngsubopc rngcanonical "
+                   "rngsubdiff", _ranges,
+       _typed("I: rngtypid rngsubtype rngmultitypid rngcollation rngsubopc"))
 
 
 _table("pg_type", "oid typname typnamespace typowner typlen typbyval typtype typcategory "
@@ -1026,10 +1043,6 @@ for _name, _cols, _spec in (
          "B: oprcanmerge oprcanhash"),
         ("pg_cast", "oid castsource casttarget castfunc castcontext castmethod",
          "I: oid castsource casttarget castfunc"),
-        # no range types here; asyncpg's type introspection joins it
-        ("pg_range", "rngtypid rngsubtype rngmultitypid rngcollation rngsubopc rngcanonical "
-                     "rngsubdiff",
-         "I: rngtypid rngsubtype rngmultitypid rngcollation rngsubopc rngcanonical rngsubdiff"),
         ("pg_partitioned_table", "partrelid partstrat partnatts partdefid partattrs partclass "
                                  "partcollation partexprs",
          "I: partrelid partnatts partdefid; IA: partattrs partclass partcollation")):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import types
+from .. import ranges, types
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ PG_TYPES: dict[str, PgType] = {
     types.INTERVAL: PgType("interval", "interval", datetime_precision=6),
     types.TIME: PgType("time without time zone", "time", datetime_precision=6),
     types.BYTEA: PgType("bytea", "bytea", character_octet_length=1073741824),
+    **{r: PgType(r.lower(), r.lower()) for r in ranges.RANGE_TYPES},
 }
 
 

@@ -73,6 +73,7 @@ def _has_forbidden(tree: exp.Expression, windows: bool = False) -> bool:
             return True
         if isinstance(n, exp.Anonymous) and str(n.this).lower() in (
                 "every", "string_agg", "array_agg", "json_agg", "jsonb_agg", "grouping",
+                "range_intersect_agg",
                 "random", "row_number", "nextval", "setval", "currval", "lastval",
                 "pg_get_serial_sequence"):     # sequences live on the coordinator
             return True

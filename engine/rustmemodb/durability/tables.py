@@ -32,7 +32,7 @@ from ..storage.index import UniqueIndex
 from ..storage.index_build import unique_from_arrays, unique_from_table
 from ..storage.pmap import PMap
 from ..storage.table import Chunk, TableVersion, Tail
-from .. import types
+from .. import ranges, types
 from . import codec
 from .problems import data_corrupted
 
@@ -105,7 +105,7 @@ _STORED = {types.INTEGER: (int,), types.FLOAT: (float, int), types.TEXT: (str,),
            types.TIMESTAMPTZ: (datetime.datetime,),
            types.DATE: (datetime.date,), types.UUID: (str,), types.JSON: (str,),
            types.INTERVAL: (types.Interval,), types.TIME: (datetime.time,),
-           types.BYTEA: (bytes,)}
+           types.BYTEA: (bytes,), **{r: (bytes,) for r in ranges.RANGE_TYPES}}
 
 
 def check_rows(schema, rows) -> None:
@@ -116,16 +116,20 @@ def check_rows(schema, rows) -> None:
     elements = [_STORED[types.element_type(c.type)] if types.is_array(c.type) else None
                 for c in schema.columns]
     width = len(kinds)
+    column_types = [c.type for c in schema.columns]
     for row in rows:
         if not isinstance(row, tuple) or len(row) != width:
             raise ValueError(f'a row of table "{schema.name}" has the wrong shape')
-        for value, ok, inner in zip(row, kinds, elements):
+        for i, (value, ok, inner) in enumerate(zip(row, kinds, elements)):
             if value is None:
                 continue
             t = type(value)
             if t not in ok:
                 raise ValueError(f'a row of table "{schema.name}" holds a '
                                  f"{t.__name__} where a {ok[0].__name__} belongs")
+            if t is bytes and ranges.is_range(column_types[i]) and \
+                    not ranges.codec.valid(ranges.KINDS[column_types[i]], value):
+                raise ValueError(f'a range in table "{schema.name}" is malformed')
             if inner is not None:
                 for v in value:
                     if v is not None and type(v) not in inner:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..deep import deep
-from .. import statement_limits as _limits
+from .. import ranges, statement_limits as _limits
 from .format import format_call
 
 
@@ -80,6 +80,10 @@ class Const(Expr):
             return "NULL"
         if isinstance(self.value, str):
             return "'" + self.value.replace("'", "''") + "'"
+        kind = ranges.KINDS.get(self.type)
+        if kind is not None:        # a range: its text, not its stored bytes
+            return f"'{ranges.format_range(kind, ranges.decode(kind, self.value))}'::" \
+                   f"{kind.pg_name}"
         return str(self.value)
 
 

@@ -30,13 +30,16 @@ OID, OID_ARRAY = 26, 1028
 # A wire-only type: the engine's oids are INTEGERs; an array of them is described as
 # oid[] where a client needs that (asyncpg's type introspection, ``wire_columns``).
 OID_TYPE = "OID"
+# Another: PostgreSQL's one-byte "char" (pg_type.typtype), which asyncpg reads as bytes
+# and compares with b'r', b'e' ... to tell a range, enum or domain type from the others.
+CHAR_TYPE = "CHAR1"
 
 OID_OF_TYPE = {
     types.INTEGER: INT8, types.FLOAT: FLOAT8, types.TEXT: TEXT, types.BOOLEAN: BOOL,
     types.TIMESTAMP: TIMESTAMP, types.DATE: DATE, types.UUID: UUID, types.JSON: JSONB,
     types.TIMESTAMPTZ: TIMESTAMPTZ,
     types.INTERVAL: INTERVAL, types.TIME: TIME, types.BYTEA: BYTEA,
-    types.NULL: TEXT, types.UNKNOWN: TEXT, OID_TYPE: OID,
+    types.NULL: TEXT, types.UNKNOWN: TEXT, OID_TYPE: OID, CHAR_TYPE: 18,
 }
 # typlen for RowDescription (-1: variable length).
 TYPLEN = {INT8: 8, FLOAT8: 8, BOOL: 1, TIMESTAMP: 8, TIMESTAMPTZ: 8, DATE: 4, UUID: 16, INTERVAL: 16, TIME: 8,
@@ -103,11 +106,13 @@ def parameter_oids(sql: str, slot_types: list[str], client_oids: list[int]) -> l
 
 def wire_columns(sql: str, columns: list) -> list:
     """A result's (name, type) columns as the wire describes them: the engine's, except
-    in asyncpg's type introspection query, whose INTEGER[] columns are oid[]."""
+    in asyncpg's type introspection query, whose INTEGER[] columns are oid[] and whose
+    ``kind`` (pg_type.typtype) is a "char"."""
     if _ASYNCPG_INTROSPECTION not in sql:
         return columns
     ints = types.array_of(types.INTEGER)
-    return [(n, types.array_of(OID_TYPE) if t == ints else t) for n, t in columns]
+    return [(n, types.array_of(OID_TYPE) if t == ints else
+             CHAR_TYPE if n == "kind" and t == types.TEXT else t) for n, t in columns]
 
 
 def format_float(v: float) -> str:
@@ -161,6 +166,7 @@ _TEXT_OUT: dict[str, Callable[[Any], str]] = {
     types.TIME: types.format_time,
     types.BYTEA: types.format_bytea,   # bytea_output 'hex'
     OID_TYPE: str,
+    CHAR_TYPE: str,
 }
 
 
@@ -215,6 +221,7 @@ _BIN_OUT: dict[str, Callable[[Any], bytes]] = {
     types.TIME: lambda v: _q(types.time_micros(v)),
     types.BYTEA: bytes,
     OID_TYPE: struct.Struct("!I").pack,
+    CHAR_TYPE: str.encode,
 }
 
 
@@ -441,3 +448,10 @@ def decode_param(data: bytes | None, fmt: int, oid: int, slot_type: str, slot: i
         raise
     except (ValueError, struct.error, UnicodeDecodeError, OverflowError) as exc:
         raise errors.sql_error("22P02", f"invalid value for parameter ${slot + 1}: {exc}") from None
+
+
+# The range types' wire formats live in their own module (server/pgranges.py).
+import sys as _sys  # noqa: E402
+from .pgranges import install as _install_ranges  # noqa: E402  (it fills the tables above)
+
+_install_ranges(_sys.modules[__name__])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..lazy_import import arrow as pa, compute as pc, numpy as np
 
-from .. import errors
+from .. import errors, ranges
 from ..types import py_values
 from .index import UniqueIndex, storable
 from .index_build import first_clash, unique_from_table
@@ -149,6 +149,10 @@ class IndexUpkeepMixin:
     def _unique_violation(self, index: UniqueIndex, key: object) -> errors.Error:
         cols = index.keyer.text if index.keyed else \
             ", ".join(self.schema.columns[c].name for c in index.columns)
+        if not index.keyed:     # a range key is shown as its text, not its stored bytes
+            kinds = [self.schema.columns[c].type for c in index.columns]
+            key = tuple(map(_readable, key, kinds)) if isinstance(key, tuple) else \
+                _readable(key, kinds[0])
         shown = ", ".join(map(_show, key)) if isinstance(key, tuple) else _show(key)
         return errors.sql_error(
             "23505", f'duplicate key value violates unique constraint "{index.name}"',
@@ -182,6 +186,13 @@ def key_moves(index, changes: list[tuple[int, tuple, tuple]]) -> list[tuple]:
 
 def index_keys(index: UniqueIndex, rows: list[tuple]) -> list:
     return [key for key in map(index.stored_key, rows) if key is not None]
+
+
+def _readable(value: object, sql_type: str) -> object:
+    if value is not None and sql_type in ranges.KINDS:
+        kind = ranges.KINDS[sql_type]
+        return ranges.format_range(kind, ranges.decode(kind, value))
+    return value
 
 
 def _show(value: object) -> str:

@@ -14,7 +14,7 @@ import math
 
 from ...lazy_import import arrow as pa, compute as pc
 
-from ... import errors, types
+from ... import errors, ranges, types
 from ..expr.rowwise import map_rows
 from ..semantics import translate
 
@@ -37,6 +37,8 @@ def castable(src: str, dst: str) -> bool:
         return castable(types.element_type(src), types.element_type(dst))
     if types.is_array(src) or types.is_array(dst):      # only to and from text
         return T in (src, dst)
+    if ranges.is_range(src) or ranges.is_range(dst):    # ranges: only to and from text
+        return src == dst or T in (src, dst)
     return src in (N, types.UNKNOWN) or dst in _ALLOWED.get(src, ())
 
 
@@ -124,6 +126,9 @@ def to_text(value, src: str) -> str:
         return types.format_time(value)
     if src == BY:
         return types.format_bytea(value)
+    if src in ranges.KINDS:
+        kind = ranges.KINDS[src]
+        return ranges.format_range(kind, ranges.decode(kind, value))
     return str(value)
 
 

@@ -16,7 +16,7 @@ import dataclasses
 
 from sqlglot import exp
 
-from ... import errors, types
+from ... import errors, ranges, types
 from ...deep import deep
 from ...statement_limits import tick
 from ...optimize.fold_constants import fold
@@ -858,9 +858,9 @@ class ExprBinder:
         unknown = [i for i, a in enumerate(args) if _unknown_param(a)]
         if not unknown:
             return None
-        # an array beside it first: ``n @> $1``, ``$1 && n`` (PostgreSQL's unknown takes the
-        # other operand's type)
-        peers = [a.type for a in args if types.is_array(a.type)]
+        # an array or range beside it first: ``n @> $1``, ``$1 && n`` (PostgreSQL's unknown
+        # takes the other operand's type)
+        peers = [a.type for a in args if types.is_array(a.type) or ranges.is_range(a.type)]
         candidates = tuple(dict.fromkeys(peers)) + _UNKNOWN_CANDIDATES
         combos = itertools.product(candidates, repeat=len(unknown)) \
             if len(unknown) <= 3 else ((t,) * len(unknown) for t in candidates)
