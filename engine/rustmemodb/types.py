@@ -30,8 +30,9 @@ import uuid as _uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import errors
+from . import errors, netaddr
 from . import statement_limits as _limits
+from .netaddr import CIDR, INET, MACADDR, MACADDR8, NETWORK_TYPES
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -54,11 +55,12 @@ NULL = "NULL"          # the type of a bare NULL literal, before context decides
 UNKNOWN = "UNKNOWN"    # a parameter whose type is only known at execution
 
 ALL_TYPES = (INTEGER, FLOAT, TEXT, BOOLEAN, TIMESTAMP, DATE, UUID, JSON, TIME, BYTEA,
-             TIMESTAMPTZ)
+             TIMESTAMPTZ) + NETWORK_TYPES
 NUMERIC_TYPES = (INTEGER, FLOAT)
 TEMPORAL_TYPES = (TIMESTAMP, DATE, TIMESTAMPTZ)
 # Types a well-formed quoted literal is read as, as PostgreSQL does for unknown literals.
-LITERAL_CONTEXT_TYPES = (TIMESTAMP, DATE, UUID, JSON, INTERVAL, TIME, BYTEA, TIMESTAMPTZ)
+LITERAL_CONTEXT_TYPES = (TIMESTAMP, DATE, UUID, JSON, INTERVAL, TIME, BYTEA, TIMESTAMPTZ) + \
+    NETWORK_TYPES
 
 def _arrow_types() -> dict:
     """SQL type -> Arrow type, built on first use: ``import pyarrow`` (with numpy) is most
@@ -81,6 +83,7 @@ def _arrow_types() -> dict:
         BYTEA: pa.large_binary(),
         NULL: pa.null(),
         UNKNOWN: pa.null(),
+        **dict.fromkeys(NETWORK_TYPES, pa.large_binary()),   # order-preserving keys (netaddr)
     }
     return ARROW_TYPES
 
@@ -108,6 +111,7 @@ _ALIASES = {
     "JSONPATH": TEXT,        # a path is kept as its text (exec/functions/jsonpath.py)
     "TIME": TIME, "TIME WITHOUT TIME ZONE": TIME,
     "BYTEA": BYTEA, "BLOB": BYTEA, "BINARY": BYTEA, "VARBINARY": BYTEA,
+    "INET": INET, "CIDR": CIDR, "MACADDR": MACADDR, "MACADDR8": MACADDR8,
 }
 
 
@@ -740,6 +744,8 @@ def parse_literal_as(sql_type: str, text: str) -> object:
         return parse_time(text)
     if sql_type == BYTEA:
         return parse_bytea(text)
+    if sql_type in NETWORK_TYPES:
+        return netaddr.parse(sql_type, text)
     raise AssertionError(sql_type)
 
 
@@ -754,7 +760,9 @@ def to_python(sql_type: str, value: object) -> object:
         return _uuid.UUID(value)  # type: ignore[arg-type]
     if sql_type == JSON:
         return json.loads(value)  # type: ignore[arg-type]
-    if sql_type.endswith("[]") and sql_type[:-2] in (UUID, JSON):
+    if sql_type in NETWORK_TYPES:
+        return netaddr.python_value(sql_type, value)  # type: ignore[arg-type]
+    if sql_type.endswith("[]") and sql_type[:-2] in (UUID, JSON) + NETWORK_TYPES:
         return [to_python(sql_type[:-2], v) for v in value]  # type: ignore[union-attr]
     return value
 
@@ -787,6 +795,9 @@ def from_python(value: object) -> tuple[object, str]:
         return canonical_json(value), JSON
     if isinstance(value, Interval):
         return value, INTERVAL
+    if netaddr.is_ipaddress(value):
+        key, is_cidr = netaddr.of_python(value)
+        return key, CIDR if is_cidr else INET
     if isinstance(value, _dt.timedelta):
         return Interval(0, value.days, value.seconds * 1_000_000 + value.microseconds), INTERVAL
     try:  # numpy scalars, Decimal

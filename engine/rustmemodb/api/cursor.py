@@ -10,7 +10,7 @@ from typing import Iterator, Sequence
 
 from ..lazy_import import arrow as pa
 
-from .. import errors, types
+from .. import errors, netaddr, types
 from .guard import as_db_error, guarded
 from .pandas_out import to_pandas
 
@@ -145,7 +145,7 @@ class Cursor:
         """The whole result as a ``pyarrow.Table`` (zero-copy from the engine)."""
         if self._result is None:
             raise errors.ProgrammingError("no results: execute a statement first", sqlstate="24000")
-        return self._result.arrow()
+        return network_text(self._result.arrow(), self._result.columns)
 
     fetch_arrow_table = arrow
 
@@ -192,6 +192,18 @@ def _statement_text(sql) -> str:
         f"the statement must be a string, not {type(sql).__name__}", sqlstate="42601")
 
 
+def network_text(table: pa.Table, columns) -> pa.Table:
+    """``table`` with its inet/cidr/macaddr/macaddr8 columns (stored as order-preserving
+    keys, netaddr.py) as their PostgreSQL text ('10.0.0.0/8', '08:00:2b:01:02:03'): what
+    arrow(), df() and pl() hand out; fetch*() gives ipaddress objects instead."""
+    for i, (_, t) in enumerate(columns):
+        if t in types.NETWORK_TYPES and i < table.num_columns:
+            text = [None if v is None else netaddr.output(t, v)
+                    for v in table.column(i).to_pylist()]
+            table = table.set_column(i, table.field(i).name, pa.array(text, pa.large_string()))
+    return table
+
+
 def arrow_to_rows(table: pa.Table, columns) -> list[tuple]:
     if table.num_columns == 0:
         return [()] * table.num_rows
@@ -226,7 +238,7 @@ def rows_to_python(rows: list, columns) -> list:
 
 
 _CONVERTED = frozenset((types.UUID, types.JSON, types.INTERVAL, types.UUID + "[]",
-                        types.JSON + "[]"))
+                        types.JSON + "[]") + types.NETWORK_TYPES)
 
 
 def _row_value(t: str, v):

@@ -53,6 +53,8 @@ TYPES = {
     "interval": (1186, 16, "T", 1187, 0), "numeric": (1700, -1, "N", 1231, 0),
     "regclass": (2205, 4, "N", 2210, 0), "regtype": (2206, 4, "N", 2211, 0),
     "uuid": (2950, 16, "U", 2951, 0), "jsonb": (3802, -1, "U", 3807, 0),
+    "inet": (869, -1, "I", 1041, 0), "cidr": (650, -1, "I", 651, 0),
+    "macaddr": (829, 6, "U", 1040, 0), "macaddr8": (774, 8, "U", 775, 0),
 }
 # pseudo-types: no values have them, but functions and catalog queries name them
 # ('trigger'::regtype in pgcli's function query, prorettype of a set-returning one)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from ..lazy_import import arrow as pa, compute as pc, numpy as np
 
-from .. import errors
+from .. import errors, netaddr
+from ..netaddr import NETWORK_TYPES
 from ..types import py_values
 from .index import UniqueIndex, storable
 from .index_build import first_clash, unique_from_table
@@ -149,7 +150,10 @@ class IndexUpkeepMixin:
     def _unique_violation(self, index: UniqueIndex, key: object) -> errors.Error:
         cols = index.keyer.text if index.keyed else \
             ", ".join(self.schema.columns[c].name for c in index.columns)
-        shown = ", ".join(map(_show, key)) if isinstance(key, tuple) else _show(key)
+        if index.keyed:
+            shown = ", ".join(map(_show, key)) if isinstance(key, tuple) else _show(key)
+        else:
+            shown = shown_key(key, [self.schema.columns[c].type for c in index.columns])
         return errors.sql_error(
             "23505", f'duplicate key value violates unique constraint "{index.name}"',
             detail=f"Key ({cols})=({shown}) already exists.")
@@ -186,3 +190,11 @@ def index_keys(index: UniqueIndex, rows: list[tuple]) -> list:
 
 def _show(value: object) -> str:
     return "null" if value is None else str(value)
+
+
+def shown_key(key: object, sql_types: list) -> str:
+    """A key's values as a 23505's DETAIL shows them: in their type's output form where
+    ``str`` of the stored value is not it (a network address is stored as a key)."""
+    values = key if isinstance(key, tuple) else (key,)
+    return ", ".join(netaddr.output(t, v) if t in NETWORK_TYPES and v is not None
+                     else _show(v) for v, t in zip(values, sql_types))

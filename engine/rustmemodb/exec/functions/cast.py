@@ -14,9 +14,10 @@ import math
 
 from ...lazy_import import arrow as pa, compute as pc
 
-from ... import errors, types
+from ... import errors, netaddr, types
 from ..expr.rowwise import map_rows
 from ..semantics import translate
+from . import netcast
 
 I, F, T, B, D, TS, U, J, IV, N = (types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN,
                                   types.DATE, types.TIMESTAMP, types.UUID, types.JSON,
@@ -28,6 +29,8 @@ _ALLOWED = {
     B: {B, I, T}, D: {D, TS, T, TZ}, TS: {TS, D, T, TM, TZ}, U: {U, T}, J: {J, T, I, F, B},
     IV: {IV, T, TM}, TM: {TM, T, IV}, BY: {BY, T}, TZ: {TZ, TS, D, T, TM},
 }
+_ALLOWED[T] |= set(types.NETWORK_TYPES)
+_ALLOWED.update(netcast.ALLOWED)
 
 
 def castable(src: str, dst: str) -> bool:
@@ -84,6 +87,8 @@ def cast_row(value, src: str, dst: str):
             return types.time_of_micros(iv.micros % 86_400_000_000)
     if dst == IV and src == TM:
         return types.Interval(0, 0, types.time_micros(value))
+    if src in netcast.ALLOWED:
+        return netcast.cast(value, src, dst)
     return value
 
 
@@ -124,6 +129,8 @@ def to_text(value, src: str) -> str:
         return types.format_time(value)
     if src == BY:
         return types.format_bytea(value)
+    if src in netcast.ALLOWED:
+        return netaddr.as_text(src, value)
     return str(value)
 
 

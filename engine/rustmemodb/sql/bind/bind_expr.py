@@ -28,7 +28,7 @@ from .type_modifiers import (domain_base, domain_of, enum_typmod, numeric_typmod
 from .coerce import adapt, common_type, unify_pair
 from .whole_row import as_record
 from .bind_sql_functions import inline_call
-from . import enum_order, reuse
+from . import enum_order, network_args, reuse
 from .bind_rows import (bind_row_comparison, bind_row_in_list, bind_row_in_query,
                         bind_row_is_null, row_items)
 from ...exec.functions.cast import castable
@@ -46,6 +46,7 @@ _BINARY = {
 _ZONED_COMPARISONS = frozenset({"eq", "ne", "lt", "le", "gt", "ge", "is_distinct",
                                 "is_not_distinct"})
 _DATETIMES = frozenset({types.DATE, types.TIMESTAMP, types.TIMESTAMPTZ})
+_INET_CIDR = frozenset({types.INET, types.CIDR})
 _OPERATOR_TEXT = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%", "eq": "=",
                   "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "and": "AND",
                   "or": "OR", "concat_op": "||", "is_not_distinct": "IS NOT DISTINCT FROM",
@@ -773,6 +774,14 @@ class ExprBinder:
             # here (PostgreSQL's implicit cast), so joins, indexes and hashing see one type
             args = [a if a.type == types.TIMESTAMPTZ else Cast(a, types.TIMESTAMPTZ)
                     for a in args]
+        if (name in network_args.PRINTING or name == "concat_op") and \
+                any(a.type in types.NETWORK_TYPES for a in args):
+            args = network_args.printed(self, name, args)
+        if len(args) == 2 and args[0].type != args[1].type and \
+                {args[0].type, args[1].type} == _INET_CIDR:
+            # a cidr is an inet (PostgreSQL's binary-coercible cast): compared, merged
+            # and tested for containment as one
+            args = [a if a.type == types.INET else Cast(a, types.INET) for a in args]
         if name in ("and", "or", "not"):
             args = [adapt(a, types.BOOLEAN) for a in args]
         elif name == "concat_op" and len(args) == 2 and types.JSON in (args[0].type, args[1].type):
@@ -904,7 +913,7 @@ _PAIRED = frozenset({"coalesce", "nullif", "greatest", "least"})
 # prefers the string category for unknown arguments, then a category's preferred type).
 _UNKNOWN_CANDIDATES = (types.TEXT, types.FLOAT, types.INTEGER, types.BOOLEAN,
                        types.TIMESTAMP, types.DATE, types.INTERVAL, types.JSON, types.UUID,
-                       types.TIME, types.BYTEA)
+                       types.TIME, types.BYTEA) + types.NETWORK_TYPES
 
 
 def _json_peer(e: Expr) -> Expr:

@@ -1,0 +1,99 @@
+"""inet, cidr, macaddr and macaddr8 over the wire: OIDs 869/650/829/774, parameters and
+results in text (psycopg hands back ipaddress objects) and binary (asyncpg's codecs),
+arrays of them, COPY, and the catalog rows psql's \\d reads. Every expectation here is
+what PostgreSQL 15 gives (the file passes unchanged against one)."""
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+
+import pytest
+
+psycopg = pytest.importorskip("psycopg")
+
+IF, NET, ADDR = ipaddress.ip_interface, ipaddress.ip_network, ipaddress.ip_address
+ROWS = [(1, IF("192.168.1.5/24"), NET("10.0.0.0/8"), "08:00:2b:01:02:03",
+         "08:00:2b:01:02:03:04:05"),
+        (2, ADDR("2001:db8::1"), NET("2001:db8::/32"), "00:00:00:00:00:00", None),
+        (3, None, None, None, None)]
+
+
+@pytest.fixture
+def conn(dsn):
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("CREATE TABLE na (id BIGINT PRIMARY KEY, a inet, n cidr, m macaddr, "
+                  "m8 macaddr8)")
+        yield c
+
+
+@pytest.mark.parametrize("binary", [False, True], ids=["text", "binary"])
+def test_parameters_and_results_in_both_formats(conn, binary):
+    p = "%b" if binary else "%t"
+    conn.cursor().executemany(f"INSERT INTO na VALUES ({p}, {p}, {p}, {p}::macaddr, "
+                              f"{p}::macaddr8)", ROWS)
+    cur = conn.cursor(binary=binary)
+    # psycopg has no binary loader for macaddr/macaddr8: it hands back their bytes, as it
+    # does from PostgreSQL
+    expected = [r[:3] + tuple(bytes.fromhex(m.replace(":", "")) if binary and m else m
+                              for m in r[3:]) for r in ROWS]
+    assert cur.execute("SELECT * FROM na ORDER BY id").fetchall() == expected
+    assert cur.execute(f"SELECT id FROM na WHERE a << {p} ORDER BY id",
+                       (NET("192.168.0.0/16"),)).fetchall() == [(1,)]
+    desc = cur.execute("SELECT a, n, m, m8 FROM na").description
+    assert [d.type_code for d in desc] == [869, 650, 829, 774]
+
+
+def test_text_forms_and_functions(conn):
+    conn.execute("INSERT INTO na VALUES (1, '::ffff:1.2.3.4', '10.1/16', '0800.2b01.0203', "
+                 "'08002b0102030405')")
+    cur = conn.cursor()
+    cur.execute("SELECT a::text, n::text, host(a), abbrev(n), m::text, m8::text FROM na")
+    assert cur.fetchone() == ("::ffff:1.2.3.4/128", "10.1.0.0/16", "::ffff:1.2.3.4",
+                              "10.1/16", "08:00:2b:01:02:03", "08:00:2b:01:02:03:04:05")
+    cur.execute("SELECT ARRAY[inet '10.0.0.1', inet '::1/64'], ARRAY[cidr '10/8']")
+    assert cur.fetchone() == ([ADDR("10.0.0.1"), IF("::1/64")], [NET("10.0.0.0/8")])
+
+
+def test_copy_text_and_binary(conn):
+    with conn.cursor().copy("COPY na FROM STDIN") as cp:
+        cp.write(b"1\t10.1.2.3/16\t10.1.0.0/16\t08-00-2b-01-02-03\t\\N\n")
+    with conn.cursor().copy("COPY na (id, a, n) FROM STDIN (FORMAT BINARY)") as cp:
+        cp.set_types(["int8", "inet", "cidr"])
+        cp.write_row(ROWS[1][:3])
+    with conn.cursor().copy("COPY na TO STDOUT") as cp:
+        text = b"".join(bytes(d) for d in cp)
+    assert text == (b"1\t10.1.2.3/16\t10.1.0.0/16\t08:00:2b:01:02:03\t\\N\n"
+                    b"2\t2001:db8::1\t2001:db8::/32\t\\N\t\\N\n")
+    with conn.cursor(binary=True).copy("COPY na TO STDOUT (FORMAT BINARY)") as cp:
+        cp.set_types(["int8", "inet", "cidr", "text", "text"])
+        rows = list(cp.rows())
+    assert rows[1] == (2, ADDR("2001:db8::1"), NET("2001:db8::/32"), None, None)
+
+
+def test_catalog_describes_the_columns(conn):
+    rows = conn.execute("SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typname "
+                        "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+                        "WHERE a.attrelid = 'na'::regclass AND a.attnum > 0 "
+                        "ORDER BY a.attnum").fetchall()
+    assert rows == [("id", "bigint", "int8"), ("a", "inet", "inet"), ("n", "cidr", "cidr"),
+                    ("m", "macaddr", "macaddr"), ("m8", "macaddr8", "macaddr8")]
+
+
+def test_asyncpg_binary_codecs(conn, login):
+    asyncpg = pytest.importorskip("asyncpg")
+
+    async def run():
+        a = await asyncpg.connect(**login)
+        try:
+            await a.execute("INSERT INTO na VALUES (1, '192.168.1.5/24', '10/8', "
+                            "'08:00:2b:01:02:03', NULL), (2, '::1', '::/0', NULL, NULL)")
+            await a.execute("INSERT INTO na (id, a, n) VALUES ($1, $2, $3)", 3,
+                            IF("10.0.0.7/8"), NET("192.168.0.0/16"))
+            got = await a.fetch("SELECT id, a, n, m FROM na WHERE a <<= $1 ORDER BY id",
+                                NET("0.0.0.0/0"))
+            return [tuple(r) for r in got]
+        finally:
+            await a.close()
+    assert asyncio.run(run()) == [(1, IF("192.168.1.5/24"), NET("10.0.0.0/8"),
+                                   "08:00:2b:01:02:03"),
+                                  (3, IF("10.0.0.7/8"), NET("192.168.0.0/16"), None)]
