@@ -92,6 +92,17 @@ def valid_key(sql_type: str, key: bytes) -> bool:
         sql_type != CIDR or _masked(addr, bits) == addr)
 
 
+def host_key(address: str | None) -> bytes | None:
+    """A socket's host address (``127.0.0.1``, ``::1``, ``fe80::1%eth0``) as an inet key
+    of the whole address, or None: inet_client_addr() and pg_stat_activity.client_addr."""
+    if not address:
+        return None
+    try:
+        return parse_inet(address.partition("%")[0])
+    except errors.Error:
+        return None
+
+
 def max_bits(family: int) -> int:
     return 32 if family == V4 else 128
 

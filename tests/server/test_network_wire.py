@@ -97,3 +97,26 @@ def test_asyncpg_binary_codecs(conn, login):
     assert asyncio.run(run()) == [(1, IF("192.168.1.5/24"), NET("10.0.0.0/8"),
                                    "08:00:2b:01:02:03"),
                                   (3, IF("10.0.0.7/8"), NET("192.168.0.0/16"), None)]
+
+
+def test_psql_describe_and_show(login):
+    """psql's \\d names the column types as PostgreSQL's does; SELECT prints the text."""
+    import os
+    import shutil
+    import subprocess
+    psql = shutil.which("psql") or "/usr/bin/psql"
+    if not os.path.exists(psql):
+        pytest.skip("psql not installed")
+    env = dict(os.environ, PGPASSWORD=login["password"], PGCONNECT_TIMEOUT="10")
+    out = subprocess.run(
+        [psql, "-X", "-h", "127.0.0.1", "-p", str(login["port"]), "-U", login["user"],
+         "-d", "main", "-v", "ON_ERROR_STOP=1", "-c",
+         "CREATE TABLE pn (a inet, n cidr NOT NULL, m macaddr, m8 macaddr8)", "-c", r"\d pn",
+         "-c", "INSERT INTO pn VALUES ('::ffff:1.2.3.4/120', '10.1/16', '0800.2b01.0203', "
+               "'08002b0102030405')", "-At", "-c", "SELECT * FROM pn"],
+        capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()     # -At: unaligned, as PostgreSQL 15's psql prints
+    assert lines[1:5] == ["a|inet|||", "n|cidr||not null|", "m|macaddr|||", "m8|macaddr8|||"]
+    assert lines[-1] == \
+        "::ffff:1.2.3.4/120|10.1.0.0/16|08:00:2b:01:02:03|08:00:2b:01:02:03:04:05"

@@ -145,21 +145,25 @@ class Cursor:
         """The whole result as a ``pyarrow.Table`` (zero-copy from the engine)."""
         if self._result is None:
             raise errors.ProgrammingError("no results: execute a statement first", sqlstate="24000")
-        return network_text(self._result.arrow(), self._result.columns)
+        return self._result.arrow()
 
     fetch_arrow_table = arrow
 
     @guarded
     def df(self):
         """The whole result as a pandas DataFrame (pandas imported here, lazily)."""
-        return to_pandas(self.arrow())
+        return to_pandas(self._readable_arrow())
 
     fetchdf = fetch_df = df      # DuckDB's names for the same
 
     @guarded
     def pl(self):
         import polars as pl
-        return pl.from_arrow(self.arrow())
+        return pl.from_arrow(self._readable_arrow())
+
+    def _readable_arrow(self) -> pa.Table:
+        """arrow() with network addresses as their text, for pandas and polars."""
+        return network_text(self.arrow(), self._result.columns)
 
     # ---- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
@@ -195,12 +199,22 @@ def _statement_text(sql) -> str:
 def network_text(table: pa.Table, columns) -> pa.Table:
     """``table`` with its inet/cidr/macaddr/macaddr8 columns (stored as order-preserving
     keys, netaddr.py) as their PostgreSQL text ('10.0.0.0/8', '08:00:2b:01:02:03'): what
-    arrow(), df() and pl() hand out; fetch*() gives ipaddress objects instead."""
+    df() and pl() hand out; fetch*() gives ipaddress objects, arrow() the keys (the
+    engine's own form, which sorts, groups and joins as PostgreSQL orders addresses)."""
     for i, (_, t) in enumerate(columns):
-        if t in types.NETWORK_TYPES and i < table.num_columns:
+        if i >= table.num_columns:
+            break
+        if t in types.NETWORK_TYPES:
             text = [None if v is None else netaddr.output(t, v)
                     for v in table.column(i).to_pylist()]
             table = table.set_column(i, table.field(i).name, pa.array(text, pa.large_string()))
+        elif types.is_array(t) and types.element_type(t) in types.NETWORK_TYPES:
+            e = types.element_type(t)
+            text = [None if a is None else [None if v is None else netaddr.output(e, v)
+                                            for v in a]
+                    for a in table.column(i).to_pylist()]
+            table = table.set_column(i, table.field(i).name,
+                                     pa.array(text, pa.list_(pa.large_string())))
     return table
 
 
@@ -238,7 +252,8 @@ def rows_to_python(rows: list, columns) -> list:
 
 
 _CONVERTED = frozenset((types.UUID, types.JSON, types.INTERVAL, types.UUID + "[]",
-                        types.JSON + "[]") + types.NETWORK_TYPES)
+                        types.JSON + "[]") + types.NETWORK_TYPES +
+                       tuple(t + "[]" for t in types.NETWORK_TYPES))
 
 
 def _row_value(t: str, v):

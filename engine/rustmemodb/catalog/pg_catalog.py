@@ -905,11 +905,12 @@ for _view in ("pg_stat_user_tables", "pg_stat_all_tables"):
 # One row per live session of the asking session's database (backends.py): the wire
 # server's clients and embedded connections alike.
 register_virtual_table(VirtualTable(
-    SCHEMA, "pg_stat_activity", tuple((c, {"I": I, "Z": types.TIMESTAMPTZ}.get(k, T))
+    SCHEMA, "pg_stat_activity", tuple((c, {"I": I, "Z": types.TIMESTAMPTZ,
+                                           "N": types.INET}.get(k, T))
                                       for c, k in (
         ("datid", "I"), ("datname", "T"), ("pid", "I"), ("leader_pid", "I"),
         ("usesysid", "I"), ("usename", "T"), ("application_name", "T"),
-        ("client_addr", "T"), ("client_hostname", "T"), ("client_port", "I"),
+        ("client_addr", "N"), ("client_hostname", "T"), ("client_port", "I"),
         ("backend_start", "Z"), ("xact_start", "Z"), ("query_start", "Z"),
         ("state_change", "Z"), ("wait_event_type", "T"), ("wait_event", "T"),
         ("state", "T"), ("backend_xid", "I"), ("backend_xmin", "I"), ("query_id", "I"),

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..deep import deep
-from .. import statement_limits as _limits
+from .. import statement_limits as _limits, types
 from .format import format_call
 
 
@@ -80,6 +80,8 @@ class Const(Expr):
             return "NULL"
         if isinstance(self.value, str):
             return "'" + self.value.replace("'", "''") + "'"
+        if self.type in types.NETWORK_TYPES:     # a binary key (netaddr.py): its text
+            return f"'{types.netaddr.output(self.type, self.value)}'::{self.type.lower()}"
         return str(self.value)
 
 
