@@ -30,8 +30,9 @@ import uuid as _uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import errors, netaddr
+from . import errors, money, netaddr
 from . import statement_limits as _limits
+from .money import MONEY
 from .netaddr import CIDR, INET, MACADDR, MACADDR8, NETWORK_TYPES
 
 if TYPE_CHECKING:
@@ -55,12 +56,12 @@ NULL = "NULL"          # the type of a bare NULL literal, before context decides
 UNKNOWN = "UNKNOWN"    # a parameter whose type is only known at execution
 
 ALL_TYPES = (INTEGER, FLOAT, TEXT, BOOLEAN, TIMESTAMP, DATE, UUID, JSON, TIME, BYTEA,
-             TIMESTAMPTZ) + NETWORK_TYPES
+             TIMESTAMPTZ) + NETWORK_TYPES + (MONEY,)
 NUMERIC_TYPES = (INTEGER, FLOAT)
 TEMPORAL_TYPES = (TIMESTAMP, DATE, TIMESTAMPTZ)
 # Types a well-formed quoted literal is read as, as PostgreSQL does for unknown literals.
 LITERAL_CONTEXT_TYPES = (TIMESTAMP, DATE, UUID, JSON, INTERVAL, TIME, BYTEA, TIMESTAMPTZ) + \
-    NETWORK_TYPES
+    NETWORK_TYPES + (MONEY,)
 
 def _arrow_types() -> dict:
     """SQL type -> Arrow type, built on first use: ``import pyarrow`` (with numpy) is most
@@ -84,6 +85,7 @@ def _arrow_types() -> dict:
         NULL: pa.null(),
         UNKNOWN: pa.null(),
         **dict.fromkeys(NETWORK_TYPES, pa.large_binary()),   # order-preserving keys (netaddr)
+        MONEY: pa.int64(),                                    # cents (money.py)
     }
     return ARROW_TYPES
 
@@ -111,7 +113,7 @@ _ALIASES = {
     "JSONPATH": TEXT,        # a path is kept as its text (exec/functions/jsonpath.py)
     "TIME": TIME, "TIME WITHOUT TIME ZONE": TIME,
     "BYTEA": BYTEA, "BLOB": BYTEA, "BINARY": BYTEA, "VARBINARY": BYTEA,
-    "INET": INET, "CIDR": CIDR, "MACADDR": MACADDR, "MACADDR8": MACADDR8,
+    "INET": INET, "CIDR": CIDR, "MACADDR": MACADDR, "MACADDR8": MACADDR8, "MONEY": MONEY,
 }
 
 
@@ -746,6 +748,8 @@ def parse_literal_as(sql_type: str, text: str) -> object:
         return parse_bytea(text)
     if sql_type in NETWORK_TYPES:
         return netaddr.parse(sql_type, text)
+    if sql_type == MONEY:
+        return money.parse(text)
     raise AssertionError(sql_type)
 
 
@@ -762,7 +766,9 @@ def to_python(sql_type: str, value: object) -> object:
         return json.loads(value)  # type: ignore[arg-type]
     if sql_type in NETWORK_TYPES:
         return netaddr.python_value(sql_type, value)  # type: ignore[arg-type]
-    if sql_type.endswith("[]") and sql_type[:-2] in (UUID, JSON) + NETWORK_TYPES:
+    if sql_type == MONEY:          # its text, as psycopg returns money ('$1,234.56')
+        return money.format(value)  # type: ignore[arg-type]
+    if sql_type.endswith("[]") and sql_type[:-2] in (UUID, JSON, MONEY) + NETWORK_TYPES:
         return [to_python(sql_type[:-2], v) for v in value]  # type: ignore[union-attr]
     return value
 

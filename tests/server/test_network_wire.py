@@ -120,3 +120,30 @@ def test_psql_describe_and_show(login):
     assert lines[1:5] == ["a|inet|||", "n|cidr||not null|", "m|macaddr|||", "m8|macaddr8|||"]
     assert lines[-1] == \
         "::ffff:1.2.3.4/120|10.1.0.0/16|08:00:2b:01:02:03|08:00:2b:01:02:03:04:05"
+
+
+def test_money_in_text_and_binary(conn, login):
+    """money (OID 790): psycopg reads it as its text; asyncpg's binary codec as text too
+    (it sends and receives the int8 of cents); parameters in either format."""
+    conn.execute("CREATE TABLE mo (id BIGINT PRIMARY KEY, amt money)")
+    conn.execute("INSERT INTO mo VALUES (1, '$1,234.56'), (2, %s), (3, NULL)", ("-7.5",))
+    for binary in (False, True):
+        cur = conn.cursor(binary=binary)
+        rows = cur.execute("SELECT id, amt FROM mo ORDER BY id").fetchall()
+        want = [(1, "$1,234.56"), (2, "-$7.50"), (3, None)] if not binary else \
+            [(1, (123456).to_bytes(8, "big", signed=True)),
+             (2, (-750).to_bytes(8, "big", signed=True)), (3, None)]
+        assert rows == want
+        assert cur.description[1].type_code == 790
+    asyncpg = pytest.importorskip("asyncpg")
+
+    async def run():
+        a = await asyncpg.connect(**login)
+        try:
+            await a.execute("INSERT INTO mo VALUES ($1, $2)", 4, "$3.25")
+            return [tuple(r) for r in await a.fetch(
+                "SELECT id, amt, sum(amt) OVER (ORDER BY id) FROM mo WHERE amt > $1 "
+                "ORDER BY id", "$0")]
+        finally:
+            await a.close()
+    assert asyncio.run(run()) == [(1, "$1,234.56", "$1,234.56"), (4, "$3.25", "$1,237.81")]

@@ -10,7 +10,7 @@ from typing import Iterator, Sequence
 
 from ..lazy_import import arrow as pa
 
-from .. import errors, netaddr, types
+from .. import errors, money, netaddr, types
 from .guard import as_db_error, guarded
 from .pandas_out import to_pandas
 
@@ -162,8 +162,8 @@ class Cursor:
         return pl.from_arrow(self._readable_arrow())
 
     def _readable_arrow(self) -> pa.Table:
-        """arrow() with network addresses as their text, for pandas and polars."""
-        return network_text(self.arrow(), self._result.columns)
+        """arrow() with network addresses and money as their text, for pandas and polars."""
+        return readable_text(self.arrow(), self._result.columns)
 
     # ---- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
@@ -196,25 +196,37 @@ def _statement_text(sql) -> str:
         f"the statement must be a string, not {type(sql).__name__}", sqlstate="42601")
 
 
-def network_text(table: pa.Table, columns) -> pa.Table:
-    """``table`` with its inet/cidr/macaddr/macaddr8 columns (stored as order-preserving
-    keys, netaddr.py) as their PostgreSQL text ('10.0.0.0/8', '08:00:2b:01:02:03'): what
-    df() and pl() hand out; fetch*() gives ipaddress objects, arrow() the keys (the
-    engine's own form, which sorts, groups and joins as PostgreSQL orders addresses)."""
+def _text_of(t: str):
+    """How a value of ``t`` that arrow() holds in a machine form reads as text in df()
+    and pl(): network addresses (binary keys, netaddr.py) and money (cents, money.py)."""
+    if t in types.NETWORK_TYPES:
+        return lambda v: netaddr.output(t, v)
+    if t == types.MONEY:
+        return money.format
+    return None
+
+
+def readable_text(table: pa.Table, columns) -> pa.Table:
+    """``table`` with its inet/cidr/macaddr/macaddr8 and money columns (and arrays of
+    them) as PostgreSQL's text ('10.0.0.0/8', '$1,234.56'): what df() and pl() hand
+    out, as psycopg reads such columns; fetch*() gives ipaddress objects for inet/cidr
+    and the text of the others, arrow() the stored form (binary keys that sort, group
+    and join as the addresses do; money as int64 cents)."""
     for i, (_, t) in enumerate(columns):
         if i >= table.num_columns:
             break
-        if t in types.NETWORK_TYPES:
-            text = [None if v is None else netaddr.output(t, v)
-                    for v in table.column(i).to_pylist()]
-            table = table.set_column(i, table.field(i).name, pa.array(text, pa.large_string()))
-        elif types.is_array(t) and types.element_type(t) in types.NETWORK_TYPES:
-            e = types.element_type(t)
-            text = [None if a is None else [None if v is None else netaddr.output(e, v)
-                                            for v in a]
-                    for a in table.column(i).to_pylist()]
-            table = table.set_column(i, table.field(i).name,
-                                     pa.array(text, pa.list_(pa.large_string())))
+        array = types.is_array(t)
+        fn = _text_of(types.element_type(t) if array else t)
+        if fn is None:
+            continue
+        values = table.column(i).to_pylist()
+        if array:
+            text = [None if a is None else [None if v is None else fn(v) for v in a]
+                    for a in values]
+            typed = pa.array(text, pa.list_(pa.large_string()))
+        else:
+            typed = pa.array([None if v is None else fn(v) for v in values], pa.large_string())
+        table = table.set_column(i, table.field(i).name, typed)
     return table
 
 
@@ -252,8 +264,8 @@ def rows_to_python(rows: list, columns) -> list:
 
 
 _CONVERTED = frozenset((types.UUID, types.JSON, types.INTERVAL, types.UUID + "[]",
-                        types.JSON + "[]") + types.NETWORK_TYPES +
-                       tuple(t + "[]" for t in types.NETWORK_TYPES))
+                        types.JSON + "[]", types.MONEY, types.MONEY + "[]") +
+                       types.NETWORK_TYPES + tuple(t + "[]" for t in types.NETWORK_TYPES))
 
 
 def _row_value(t: str, v):

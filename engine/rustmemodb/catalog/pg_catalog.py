@@ -55,6 +55,7 @@ TYPES = {
     "uuid": (2950, 16, "U", 2951, 0), "jsonb": (3802, -1, "U", 3807, 0),
     "inet": (869, -1, "I", 1041, 0), "cidr": (650, -1, "I", 651, 0),
     "macaddr": (829, 6, "U", 1040, 0), "macaddr8": (774, 8, "U", 775, 0),
+    "money": (790, 8, "N", 791, 0),
 }
 # pseudo-types: no values have them, but functions and catalog queries name them
 # ('trigger'::regtype in pgcli's function query, prorettype of a set-returning one)

@@ -38,7 +38,7 @@ PG_TYPES: dict[str, PgType] = {
     types.INTERVAL: PgType("interval", "interval", datetime_precision=6),
     types.TIME: PgType("time without time zone", "time", datetime_precision=6),
     types.BYTEA: PgType("bytea", "bytea", character_octet_length=1073741824),
-    **{t: PgType(t.lower(), t.lower()) for t in types.NETWORK_TYPES},
+    **{t: PgType(t.lower(), t.lower()) for t in types.NETWORK_TYPES + (types.MONEY,)},
 }
 
 

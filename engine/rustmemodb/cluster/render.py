@@ -58,7 +58,7 @@ _TYPE_NAME = re.compile(r"^[A-Z][A-Z ]*(\(\d+(, ?\d+)?\))?(\[\])?$")
 # Literal types written back as text the binder reads as the same typed constant.
 _LITERAL_TYPES = {types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN, types.DATE,
                   types.TIMESTAMP, types.INTERVAL, types.UUID, types.TIME, types.BYTEA,
-                  types.TIMESTAMPTZ} | set(types.NETWORK_TYPES)
+                  types.TIMESTAMPTZ, types.MONEY} | set(types.NETWORK_TYPES)
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 TableColumns = Callable[[str], list]   # table name -> all its column names, in order
@@ -502,6 +502,8 @@ def literal(value, sql_type: str) -> str:
     if sql_type in types.NETWORK_TYPES and isinstance(value, bytes) and \
             netaddr.valid_key(sql_type, value):     # the text that reads back as this key
         return f"CAST('{netaddr.as_text(sql_type, value)}' AS {sql_type})"
+    if sql_type == types.MONEY and type(value) is int:
+        return f"CAST('{types.money.format(value)}' AS MONEY)"
     raise Unrenderable(f"constant {value!r} of type {sql_type}")
 
 

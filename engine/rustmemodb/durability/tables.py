@@ -105,7 +105,8 @@ _STORED = {types.INTEGER: (int,), types.FLOAT: (float, int), types.TEXT: (str,),
            types.TIMESTAMPTZ: (datetime.datetime,),
            types.DATE: (datetime.date,), types.UUID: (str,), types.JSON: (str,),
            types.INTERVAL: (types.Interval,), types.TIME: (datetime.time,),
-           types.BYTEA: (bytes,), **dict.fromkeys(types.NETWORK_TYPES, (bytes,))}
+           types.BYTEA: (bytes,), **dict.fromkeys(types.NETWORK_TYPES, (bytes,)),
+           types.MONEY: (int,)}
 
 
 def check_rows(schema, rows) -> None:

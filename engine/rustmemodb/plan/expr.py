@@ -82,6 +82,8 @@ class Const(Expr):
             return "'" + self.value.replace("'", "''") + "'"
         if self.type in types.NETWORK_TYPES:     # a binary key (netaddr.py): its text
             return f"'{types.netaddr.output(self.type, self.value)}'::{self.type.lower()}"
+        if self.type == types.MONEY:             # cents (money.py)
+            return f"'{types.money.format(self.value)}'::money"
         return str(self.value)
 
 

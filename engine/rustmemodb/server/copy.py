@@ -703,6 +703,8 @@ class RowConverter:
             return types.check_text(value)
         if t in types.NETWORK_TYPES:
             return pgnet.storage_value(value, t)
+        if t == types.MONEY and isinstance(value, str):
+            return types.money.parse(value)
         return value
 
 

@@ -277,17 +277,17 @@ def _floor_slashes(tokens: list) -> list:
 PATH_EXISTS_MARK = "rustmemodb_path_exists"
 
 
-# Network address types sqlglot has no keyword for: ``cidr '10/8'`` (a type name then a
-# string) is read as the cast ``('10/8'::cidr)``, as PostgreSQL reads it.
-_NET_TYPE_WORDS = frozenset({"cidr", "macaddr", "macaddr8"})
-_NET_LITERAL = re.compile(r"(?i)\b(?:cidr|macaddr8?)\s*'")
+# Types sqlglot reads no typed literal of: ``cidr '10/8'`` / ``money '1.50'`` (a type name
+# then a string) is read as the cast ``('10/8'::cidr)``, as PostgreSQL reads it.
+_NET_TYPE_WORDS = frozenset({"cidr", "macaddr", "macaddr8", "money"})
+_NET_LITERAL = re.compile(r"(?i)\b(?:cidr|macaddr8?|money)\s*'")
 
 
 def _network_literal(tok, lit, _after):
-    if tok.token_type is TokenType.VAR and lit is not None and \
+    if tok.token_type in (TokenType.VAR, TokenType.MONEY) and lit is not None and \
             lit.token_type is TokenType.STRING and tok.text.lower() in _NET_TYPE_WORDS:
         cast = Token(TokenType.DCOLON, "::", lit.line, lit.col, lit.end, lit.end)
-        name = Token(TokenType.VAR, tok.text.lower(), tok.line, tok.col, tok.start, tok.end)
+        name = Token(tok.token_type, tok.text.lower(), tok.line, tok.col, tok.start, tok.end)
         return _bracketed(tok, lit, [lit, cast, name])
     return None
 

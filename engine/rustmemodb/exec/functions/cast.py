@@ -14,7 +14,7 @@ import math
 
 from ...lazy_import import arrow as pa, compute as pc
 
-from ... import errors, netaddr, types
+from ... import errors, money, netaddr, types
 from ..expr.rowwise import map_rows
 from ..semantics import translate
 from . import netcast
@@ -31,6 +31,12 @@ _ALLOWED = {
 }
 _ALLOWED[T] |= set(types.NETWORK_TYPES)
 _ALLOWED.update(netcast.ALLOWED)
+# money: from text, integers and numeric (FLOAT here); to text and numeric
+MONEY = types.MONEY
+_ALLOWED[T].add(MONEY)
+_ALLOWED[I].add(MONEY)
+_ALLOWED[F].add(MONEY)
+_ALLOWED[MONEY] = {MONEY, T, F}
 
 
 def castable(src: str, dst: str) -> bool:
@@ -53,6 +59,10 @@ def cast_row(value, src: str, dst: str):
         return to_text(value, src)
     if src == T:
         return from_text(value, dst)
+    if dst == MONEY:              # numeric_cash / int8_cash
+        return money.of_number(value)
+    if src == MONEY:              # cash_numeric (numeric is float8 here)
+        return money.to_number(value)
     if src == J:
         return _from_jsonb(value, dst)
     if dst == I:
@@ -131,6 +141,8 @@ def to_text(value, src: str) -> str:
         return types.format_bytea(value)
     if src in netcast.ALLOWED:
         return netaddr.as_text(src, value)
+    if src == MONEY:
+        return money.format(value)
     return str(value)
 
 
