@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from .. import types
+from .. import errors, types
 from ..storage import sequence_defs
 from ..storage.namespaces import split
 from ..storage.sequence_names import default_sequence, quote_name
@@ -199,6 +199,17 @@ def column_default(sql: str | None, sql_type: str, schemas=None) -> str | None:
         return sql.lower()
     if re.fullmatch(r"'(?:[^']|'')*'", sql) and sql_type in _TYPE_SUFFIX:
         return f"{sql}::{_TYPE_SUFFIX[sql_type]}"
+    if re.fullmatch(r"'(?:[^']|'')*'", sql) and (sql_type in types.NETWORK_TYPES or
+                                                sql_type == types.MONEY):
+        # stored in its canonical text, as PostgreSQL keeps the parsed constant
+        text = sql[1:-1].replace("''", "'")
+        try:
+            value = types.parse_literal_as(sql_type, text)
+        except errors.Error:
+            return sql
+        shown = types.money.format(value) if sql_type == types.MONEY else \
+            types.netaddr.output(sql_type, value)
+        return f"'{shown}'::{sql_type.lower()}"
     return sql
 
 
