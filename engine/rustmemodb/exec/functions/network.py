@@ -9,7 +9,9 @@ is too (PostgreSQL's binary-coercible cast). Everything runs row by row on the k
 """
 from __future__ import annotations
 
-from ... import netaddr, types
+from ... import money, netaddr, types
+from ...lazy_import import arrow as pa
+from ..expr.rowwise import map_rows
 from .registry import ScalarFunction
 from .string import _rows
 
@@ -96,9 +98,15 @@ def register(reg) -> None:
         add("bit_and_op", _takes(mac, mac)(mac), _mac_bits("&"), mac)
         add("bit_or_op", _takes(mac, mac)(mac), _mac_bits("|"), mac)
         add("trunc", one(mac), _trunc, mac)
-    # the output function, for functions that print their arguments (bind/network_args)
-    for t in (INET, CIDR, MAC, MAC8):
-        add("network_out", _takes(t)(T), lambda k, t=t: netaddr.output(t, k), T)
+    # the output function, for functions that print their arguments (bind/network_args):
+    # of a value, or of each element of an array
+    for t in (INET, CIDR, MAC, MAC8, types.MONEY):
+        out = (lambda k, t=t: netaddr.output(t, k)) if t != types.MONEY else money.format
+        add("value_out", _takes(t)(T), out, T)
+        each = (lambda a, out=out: [None if v is None else out(v) for v in a])
+        reg.add(ScalarFunction("value_out", _takes(t + "[]")(T + "[]"),
+                               lambda a, each=each: map_rows(
+                                   each, [a], out_type=pa.list_(pa.large_string())), each))
     add("macaddr8_set7bit", _takes(MAC8)(MAC8), _set7bit, MAC8)
     add("macaddr8", _takes(MAC)(MAC8), netaddr.mac_to_mac8, MAC8)
     add("macaddr", _takes(MAC8)(MAC), netaddr.mac8_to_mac, MAC)

@@ -775,7 +775,7 @@ class ExprBinder:
             args = [a if a.type == types.TIMESTAMPTZ else Cast(a, types.TIMESTAMPTZ)
                     for a in args]
         if (name in network_args.PRINTING or name == "concat_op") and \
-                any(a.type in types.NETWORK_TYPES for a in args):
+                network_args.involved(args):
             args = network_args.printed(self, name, args)
         if len(args) == 2 and args[0].type != args[1].type and \
                 {args[0].type, args[1].type} == _INET_CIDR:
