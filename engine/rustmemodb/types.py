@@ -30,8 +30,9 @@ import uuid as _uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import errors, money, netaddr
+from . import bitstring, errors, money, netaddr
 from . import statement_limits as _limits
+from .bitstring import BIT, BIT_TYPES, VARBIT
 from .money import MONEY
 from .netaddr import CIDR, INET, MACADDR, MACADDR8, NETWORK_TYPES
 
@@ -56,12 +57,12 @@ NULL = "NULL"          # the type of a bare NULL literal, before context decides
 UNKNOWN = "UNKNOWN"    # a parameter whose type is only known at execution
 
 ALL_TYPES = (INTEGER, FLOAT, TEXT, BOOLEAN, TIMESTAMP, DATE, UUID, JSON, TIME, BYTEA,
-             TIMESTAMPTZ) + NETWORK_TYPES + (MONEY,)
+             TIMESTAMPTZ) + NETWORK_TYPES + (MONEY,) + BIT_TYPES
 NUMERIC_TYPES = (INTEGER, FLOAT)
 TEMPORAL_TYPES = (TIMESTAMP, DATE, TIMESTAMPTZ)
 # Types a well-formed quoted literal is read as, as PostgreSQL does for unknown literals.
 LITERAL_CONTEXT_TYPES = (TIMESTAMP, DATE, UUID, JSON, INTERVAL, TIME, BYTEA, TIMESTAMPTZ) + \
-    NETWORK_TYPES + (MONEY,)
+    NETWORK_TYPES + (MONEY,) + BIT_TYPES
 
 def _arrow_types() -> dict:
     """SQL type -> Arrow type, built on first use: ``import pyarrow`` (with numpy) is most
@@ -86,6 +87,7 @@ def _arrow_types() -> dict:
         UNKNOWN: pa.null(),
         **dict.fromkeys(NETWORK_TYPES, pa.large_binary()),   # order-preserving keys (netaddr)
         MONEY: pa.int64(),                                    # cents (money.py)
+        BIT: pa.large_string(), VARBIT: pa.large_string(),    # '1010' (bitstring.py)
     }
     return ARROW_TYPES
 
@@ -114,6 +116,7 @@ _ALIASES = {
     "TIME": TIME, "TIME WITHOUT TIME ZONE": TIME,
     "BYTEA": BYTEA, "BLOB": BYTEA, "BINARY": BYTEA, "VARBINARY": BYTEA,
     "INET": INET, "CIDR": CIDR, "MACADDR": MACADDR, "MACADDR8": MACADDR8, "MONEY": MONEY,
+    "BIT": BIT, "VARBIT": VARBIT, "BIT VARYING": VARBIT,
 }
 
 
@@ -750,6 +753,8 @@ def parse_literal_as(sql_type: str, text: str) -> object:
         return netaddr.parse(sql_type, text)
     if sql_type == MONEY:
         return money.parse(text)
+    if sql_type in BIT_TYPES:
+        return bitstring.parse(text)
     raise AssertionError(sql_type)
 
 

@@ -37,10 +37,10 @@ ENGINE = Path(__file__).resolve().parents[2] / "engine"
 # messages of the running statement), ``lazy_import`` (pyarrow.compute imported on
 # first use, for start-up; it imports nothing of rustmemodb) and ``statement_limits``
 # (interrupt, statement_timeout, memory cap: checked by every stage, it imports only
-# errors). ``netaddr`` and ``money`` (the network address and money types' values, part
-# of types: they import only errors) too.
+# errors). ``netaddr``, ``money`` and ``bitstring`` (the network address, money and bit
+# string types' values, part of types: they import only errors) too.
 FOUNDATION = {"errors", "types", "deep", "notices", "lazy_import", "statement_limits",
-              "netaddr", "money"}
+              "netaddr", "money", "bitstring"}
 ALLOWED = {
     "storage": FOUNDATION,
     "plan": FOUNDATION | {"storage"},

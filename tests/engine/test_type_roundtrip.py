@@ -45,6 +45,7 @@ VALUES = {
                  "08:00:2b:ff:fe:01:02:03"],
     "INET[]": [[ipaddress.ip_address("10.0.0.1"), None], [], [ipaddress.ip_interface("::1/64")]],
     "MONEY": ["$1,234.56", "-$0.01", "$92,233,720,368,547,758.07"],
+    "BIT VARYING(70)": ["1010", "", "1" * 70],
 }
 BULK = 3000        # rows enough for the executemany Arrow path and frozen chunks
 

@@ -147,3 +147,35 @@ def test_money_in_text_and_binary(conn, login):
         finally:
             await a.close()
     assert asyncio.run(run()) == [(1, "$1,234.56", "$1,234.56"), (4, "$3.25", "$1,237.81")]
+
+
+def test_bit_strings_in_text_and_binary(conn, login):
+    """bit (1560) and bit varying (1562): text as the bits, binary as varbit_send
+    (asyncpg's BitString), parameters both ways."""
+    conn.execute("CREATE TABLE bi (id BIGINT PRIMARY KEY, b bit(4), v bit varying(12))")
+    conn.execute("INSERT INTO bi VALUES (1, B'1010', B'1'), (2, %s, %s), (3, NULL, NULL)",
+                 ("0110", "111000111"))
+    cur = conn.cursor()
+    assert cur.execute("SELECT id, b, v FROM bi ORDER BY id").fetchall() == \
+        [(1, "1010", "1"), (2, "0110", "111000111"), (3, None, None)]
+    assert [d.type_code for d in cur.description[1:]] == [1560, 1562]
+    asyncpg = pytest.importorskip("asyncpg")
+    from asyncpg import BitString
+
+    async def run():
+        a = await asyncpg.connect(**login)
+        try:
+            await a.execute("INSERT INTO bi VALUES ($1, $2, $3)", 4, BitString("1111"),
+                            BitString("101010101"))
+            return [tuple(r) for r in await a.fetch(
+                "SELECT id, b, v, b & $1 FROM bi WHERE v IS NOT NULL ORDER BY id",
+                BitString("0011"))]
+        finally:
+            await a.close()
+    got = asyncio.run(run())
+
+    def text(bits):     # asyncpg's as_string() groups the bits by four
+        return bits.as_string().replace(" ", "")
+    assert [(i, text(b), text(v), text(x)) for i, b, v, x in got] == [
+        (1, "1010", "1", "0010"), (2, "0110", "111000111", "0010"),
+        (4, "1111", "101010101", "0011")]

@@ -56,6 +56,7 @@ TYPES = {
     "inet": (869, -1, "I", 1041, 0), "cidr": (650, -1, "I", 651, 0),
     "macaddr": (829, 6, "U", 1040, 0), "macaddr8": (774, 8, "U", 775, 0),
     "money": (790, 8, "N", 791, 0),
+    "bit": (1560, -1, "V", 1561, 0), "varbit": (1562, -1, "V", 1563, 0),
 }
 # pseudo-types: no values have them, but functions and catalog queries name them
 # ('trigger'::regtype in pgcli's function query, prorettype of a set-returning one)
@@ -73,7 +74,7 @@ SQL_NAMES = {"int8": "bigint", "int4": "integer", "int2": "smallint", "float8": 
              "float4": "real", "bool": "boolean", "varchar": "character varying",
              "bpchar": "character", "timestamp": "timestamp without time zone",
              "timestamptz": "timestamp with time zone", "time": "time without time zone",
-             "char": '"char"'}
+             "char": '"char"', "varbit": "bit varying"}
 
 
 def type_oid(sql_type: str) -> int:
@@ -118,6 +119,8 @@ def format_type(oid: int | None, typmod: int | None = None) -> str | None:
         return "???"
     if name.startswith("_"):
         return SQL_NAMES.get(name[1:], name[1:]) + "[]"
+    if typmod is not None and typmod >= 0 and name in ("bit", "varbit"):   # typmod: n
+        return f"{SQL_NAMES.get(name, name)}({typmod})"
     if typmod is not None and typmod >= 4 and name in ("varchar", "numeric"):
         if name == "varchar":                    # PostgreSQL's typmod: length + 4
             return f"character varying({typmod - 4})"
@@ -148,6 +151,8 @@ def declared_type_oid(sql_type: str, typmod: tuple | None) -> tuple[int, int]:
         return TYPE_OIDS[typmod[0]], -1
     if typmod[0] == "varchar":
         return TYPE_OIDS["varchar"], typmod[1] + 4
+    if typmod[0] in ("bit", "varbit"):   # bit(n) / bit varying(n): atttypmod n
+        return TYPE_OIDS[typmod[0]], typmod[1]
     return TYPE_OIDS["numeric"], ((typmod[1] << 16) | (typmod[2] & 0x7FF)) + 4
 
 

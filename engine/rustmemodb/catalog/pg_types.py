@@ -39,6 +39,7 @@ PG_TYPES: dict[str, PgType] = {
     types.TIME: PgType("time without time zone", "time", datetime_precision=6),
     types.BYTEA: PgType("bytea", "bytea", character_octet_length=1073741824),
     **{t: PgType(t.lower(), t.lower()) for t in types.NETWORK_TYPES + (types.MONEY,)},
+    types.BIT: PgType("bit", "bit"), types.VARBIT: PgType("bit varying", "varbit"),
 }
 
 

@@ -106,7 +106,7 @@ _STORED = {types.INTEGER: (int,), types.FLOAT: (float, int), types.TEXT: (str,),
            types.DATE: (datetime.date,), types.UUID: (str,), types.JSON: (str,),
            types.INTERVAL: (types.Interval,), types.TIME: (datetime.time,),
            types.BYTEA: (bytes,), **dict.fromkeys(types.NETWORK_TYPES, (bytes,)),
-           types.MONEY: (int,)}
+           types.MONEY: (int,), types.BIT: (str,), types.VARBIT: (str,)}
 
 
 def check_rows(schema, rows) -> None:

@@ -292,6 +292,20 @@ def _network_literal(tok, lit, _after):
     return None
 
 
+def _bit_varying(tokens: list) -> list:
+    """``bit varying`` (sqlglot reads BIT then a name) as ``varbit``, its other name."""
+    out: list = []
+    for tok in tokens:
+        if tok.token_type is TokenType.VAR and tok.text.lower() == "varying" and out and \
+                out[-1].token_type is TokenType.BIT:
+            first = out.pop()
+            out.append(Token(TokenType.VAR, "varbit", first.line, first.col, first.start,
+                             tok.end))
+            continue
+        out.append(tok)
+    return out
+
+
 def _subnet_operators(tokens: list) -> list:
     """inet's ``<<=`` and ``>>=`` (is contained by or equals / contains or equals):
     sqlglot reads ``<`` then ``<=``. They become ``<@`` and ``@>``, the containment
@@ -624,6 +638,8 @@ def _parse_one(sql: str) -> exp.Expression:
             tokens = _path_exists_operator(tokens)
         if "<<=" in sql or ">>=" in sql:
             tokens = _subnet_operators(tokens)
+        if "arying" in sql or "ARYING" in sql:
+            tokens = _bit_varying(tokens)
         if "'" in sql and _NET_LITERAL.search(sql):
             tokens = _rewrite_pairs(tokens, _network_literal)
         statements = None

@@ -5,7 +5,7 @@ from . import (admin, advisory, aggregate, arith, array, bitwise, bytea, compare
                duckdb_more, duckdb_names, json,
                jsonb, math, misc, pg_catalog_functions, quoting, record, regex, string,
                templates, time_of_day, trig)
-from . import money_ops, network
+from . import bit_ops, money_ops, network
 
 
 def register_all(reg) -> None:
@@ -15,3 +15,4 @@ def register_all(reg) -> None:
         family.register(reg)
     network.register(reg)       # inet/cidr/macaddr overloads, tried before the others
     money_ops.register(reg)
+    bit_ops.register(reg)

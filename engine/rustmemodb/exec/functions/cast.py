@@ -14,7 +14,7 @@ import math
 
 from ...lazy_import import arrow as pa, compute as pc
 
-from ... import errors, money, netaddr, types
+from ... import bitstring, errors, money, netaddr, types
 from ..expr.rowwise import map_rows
 from ..semantics import translate
 from . import netcast
@@ -37,6 +37,13 @@ _ALLOWED[T].add(MONEY)
 _ALLOWED[I].add(MONEY)
 _ALLOWED[F].add(MONEY)
 _ALLOWED[MONEY] = {MONEY, T, F}
+# bit strings: from text, each other and integers (bind_expr fits an integer's low bits
+# to bit(n)); to text, each other and integers
+BIT, VARBIT = types.BIT, types.VARBIT
+_ALLOWED[T] |= {BIT, VARBIT}
+_ALLOWED[I].add(BIT)
+_ALLOWED[BIT] = {BIT, VARBIT, T, I}
+_ALLOWED[VARBIT] = {BIT, VARBIT, T, I}
 
 
 def castable(src: str, dst: str) -> bool:
@@ -61,6 +68,10 @@ def cast_row(value, src: str, dst: str):
         return from_text(value, dst)
     if dst == MONEY:              # numeric_cash / int8_cash
         return money.of_number(value)
+    if src in (BIT, VARBIT):      # to the other bit type (the same text) or bittoint8
+        return bitstring.to_int(value) if dst == I else value
+    if dst == BIT and src == I:   # bitfromint8 (bind_expr gives the length)
+        return bitstring.of_int(value, 64)
     if src == MONEY:              # cash_numeric (numeric is float8 here)
         return money.to_number(value)
     if src == J:
