@@ -1,5 +1,6 @@
 """The network address types through the embedded API: what a cursor returns
-(ipaddress objects, as psycopg), what arrow()/df() hand out (PostgreSQL's text),
+(ipaddress objects, as psycopg), what df() hands out (PostgreSQL's text; arrow() the
+stored keys),
 parameters given as ipaddress objects, a 23505 naming the key in its text form, forks,
 and the storage keys' order (netaddr.py) against PostgreSQL's network_cmp rule."""
 from __future__ import annotations
@@ -31,10 +32,14 @@ def test_cursor_values_are_ipaddress_objects(conn):
                     (ADDR("::1"), NET("::/0"), None), (None, None, None)]
 
 
-def test_arrow_and_pandas_get_postgresql_text(conn):
-    table = conn.execute("SELECT a, n, m FROM h ORDER BY id").arrow()
-    assert table.column("a").to_pylist() == ["10.0.0.1/8", "::1", None]
-    assert table.column("n").to_pylist() == ["10.0.0.0/8", "::/0", None]
+def test_pandas_gets_postgresql_text_and_arrow_the_keys(conn):
+    frame = conn.execute("SELECT a, n FROM h WHERE id < 3 ORDER BY id").df()
+    assert list(frame["a"]) == ["10.0.0.1/8", "::1"]
+    assert list(frame["n"]) == ["10.0.0.0/8", "::/0"]
+    # arrow() hands out the stored keys: they sort and join as the addresses do
+    table = conn.execute("SELECT a FROM h ORDER BY id").arrow()
+    assert table.column("a").to_pylist() == [netaddr.parse_inet("10.0.0.1/8"),
+                                             netaddr.parse_inet("::1"), None]
     frame = conn.execute("SELECT a, m FROM h WHERE id = 1").df()
     assert list(frame["a"]) == ["10.0.0.1/8"] and list(frame["m"]) == ["08:00:2b:01:02:03"]
 
