@@ -20,7 +20,7 @@ import weakref
 from typing import NamedTuple
 from datetime import datetime, timezone
 
-from . import errors, notices, statement_limits
+from . import errors, netaddr, notices, statement_limits
 from .advisory import AdvisoryLocks
 from .storage.roles import EMBEDDED_USER
 
@@ -200,7 +200,7 @@ class Backends:
                 DATABASE_OID, getattr(session, "database_name", None) or "rustmemodb", b.pid,
                 None, ROLE_OID, user, session.settings.get("application_name",
                                                            b.application_name),
-                client[0], None, client[1],
+                netaddr.host_key(client[0]), None, client[1],
                 _instant(b.started), _instant(b.xact_start if (active or txn is not None)
                                               else None),
                 _instant(b.query_start), _instant(changed), *wait, state, None, None, None,

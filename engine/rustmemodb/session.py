@@ -1616,6 +1616,9 @@ def _range_param(value, expected: str, slot: int) -> bytes:
     return stored
 
 
+_INET_CIDR = (types.INET, types.CIDR)
+
+
 def convert_param(value, expected: str, slot: int, cast: bool = False):
     """A Python parameter value in storage form for its slot's type, or 42804/22003.
 
@@ -1660,6 +1663,8 @@ def convert_param(value, expected: str, slot: int, cast: bool = False):
         return types.canonical_json(value)
     if expected == types.TEXT and got == types.UUID:
         return stored
+    if got in _INET_CIDR and expected in _INET_CIDR:     # an ipaddress network/interface
+        return stored if expected == types.INET else types.netaddr.network(stored)
     raise errors.datatype_mismatch(
         f"parameter ${slot + 1} expects {expected}, got {got} ({value!r})",
         hint="Pass a value of the column's type, or CAST the placeholder in SQL.")

@@ -32,8 +32,11 @@ import uuid as _uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import errors, ranges
+from . import bitstring, errors, money, netaddr, ranges
 from . import statement_limits as _limits
+from .bitstring import BIT, BIT_TYPES, VARBIT
+from .money import MONEY
+from .netaddr import CIDR, INET, MACADDR, MACADDR8, NETWORK_TYPES
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -56,12 +59,12 @@ NULL = "NULL"          # the type of a bare NULL literal, before context decides
 UNKNOWN = "UNKNOWN"    # a parameter whose type is only known at execution
 
 ALL_TYPES = (INTEGER, FLOAT, TEXT, BOOLEAN, TIMESTAMP, DATE, UUID, JSON, TIME, BYTEA,
-             TIMESTAMPTZ)
+             TIMESTAMPTZ) + NETWORK_TYPES + (MONEY,) + BIT_TYPES
 NUMERIC_TYPES = (INTEGER, FLOAT)
 TEMPORAL_TYPES = (TIMESTAMP, DATE, TIMESTAMPTZ)
 # Types a well-formed quoted literal is read as, as PostgreSQL does for unknown literals.
 LITERAL_CONTEXT_TYPES = (TIMESTAMP, DATE, UUID, JSON, INTERVAL, TIME, BYTEA, TIMESTAMPTZ,
-                         *ranges.RANGE_TYPES)
+                         *ranges.RANGE_TYPES) + NETWORK_TYPES + (MONEY,) + BIT_TYPES
 
 def _arrow_types() -> dict:
     """SQL type -> Arrow type, built on first use: ``import pyarrow`` (with numpy) is most
@@ -85,6 +88,9 @@ def _arrow_types() -> dict:
         NULL: pa.null(),
         UNKNOWN: pa.null(),
         **{r: pa.large_binary() for r in ranges.RANGE_TYPES},   # ranges/codec.py
+        **dict.fromkeys(NETWORK_TYPES, pa.large_binary()),   # order-preserving keys (netaddr)
+        MONEY: pa.int64(),                                    # cents (money.py)
+        BIT: pa.large_string(), VARBIT: pa.large_string(),    # '1010' (bitstring.py)
     }
     return ARROW_TYPES
 
@@ -112,6 +118,8 @@ _ALIASES = {
     "JSONPATH": TEXT,        # a path is kept as its text (exec/functions/jsonpath.py)
     "TIME": TIME, "TIME WITHOUT TIME ZONE": TIME,
     "BYTEA": BYTEA, "BLOB": BYTEA, "BINARY": BYTEA, "VARBINARY": BYTEA,
+    "INET": INET, "CIDR": CIDR, "MACADDR": MACADDR, "MACADDR8": MACADDR8, "MONEY": MONEY,
+    "BIT": BIT, "VARBIT": VARBIT, "BIT VARYING": VARBIT,
 }
 
 
@@ -749,6 +757,12 @@ def parse_literal_as(sql_type: str, text: str) -> object:
     if sql_type in ranges.KINDS:
         kind = ranges.KINDS[sql_type]
         return ranges.encode(kind, ranges.parse_range(kind, text))
+    if sql_type in NETWORK_TYPES:
+        return netaddr.parse(sql_type, text)
+    if sql_type == MONEY:
+        return money.parse(text)
+    if sql_type in BIT_TYPES:
+        return bitstring.parse(text)
     raise AssertionError(sql_type)
 
 
@@ -763,7 +777,11 @@ def to_python(sql_type: str, value: object) -> object:
         return _uuid.UUID(value)  # type: ignore[arg-type]
     if sql_type == JSON:
         return json.loads(value)  # type: ignore[arg-type]
-    if sql_type.endswith("[]") and sql_type[:-2] in (UUID, JSON):
+    if sql_type in NETWORK_TYPES:
+        return netaddr.python_value(sql_type, value)  # type: ignore[arg-type]
+    if sql_type == MONEY:          # its text, as psycopg returns money ('$1,234.56')
+        return money.format(value)  # type: ignore[arg-type]
+    if sql_type.endswith("[]") and sql_type[:-2] in (UUID, JSON, MONEY) + NETWORK_TYPES:
         return [to_python(sql_type[:-2], v) for v in value]  # type: ignore[union-attr]
     if sql_type in ranges.KINDS:
         return ranges.decode(ranges.KINDS[sql_type], value)  # type: ignore[arg-type]
@@ -801,6 +819,9 @@ def from_python(value: object) -> tuple[object, str]:
         return canonical_json(value), JSON
     if isinstance(value, Interval):
         return value, INTERVAL
+    if netaddr.is_ipaddress(value):
+        key, is_cidr = netaddr.of_python(value)
+        return key, CIDR if is_cidr else INET
     if isinstance(value, _dt.timedelta):
         return Interval(0, value.days, value.seconds * 1_000_000 + value.microseconds), INTERVAL
     if isinstance(value, ranges.Range):

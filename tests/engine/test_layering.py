@@ -37,9 +37,10 @@ ENGINE = Path(__file__).resolve().parents[2] / "engine"
 # messages of the running statement), ``lazy_import`` (pyarrow.compute imported on
 # first use, for start-up; it imports nothing of rustmemodb) and ``statement_limits``
 # (interrupt, statement_timeout, memory cap: checked by every stage, it imports only
-# errors).
+# errors). ``netaddr``, ``money``, ``bitstring`` and ``ranges`` (the network address,
+# money, bit string and range types' values, codecs and text: part of types) too.
 FOUNDATION = {"errors", "types", "deep", "notices", "lazy_import", "statement_limits",
-              "ranges"}   # range values, codec and text: types reads them (ranges/)
+              "netaddr", "money", "bitstring", "ranges"}
 ALLOWED = {
     "storage": FOUNDATION,
     "plan": FOUNDATION | {"storage"},

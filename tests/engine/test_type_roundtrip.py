@@ -10,6 +10,7 @@ would have said so.)
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import uuid
 
 import pytest
@@ -35,6 +36,16 @@ VALUES = {
     "INTEGER[]": [[1, None, 3], [], [2]],
     "TEXT[]": [["a", "b"], [None], []],
     "DATE[]": [[dt.date(2024, 1, 1)], [], [None, dt.date(1999, 12, 31)]],
+    "INET": [ipaddress.ip_interface("192.168.1.5/24"), ipaddress.ip_address("::1"),
+             ipaddress.ip_interface("2001:db8::7/64")],
+    "CIDR": [ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("::/0"),
+             ipaddress.ip_network("192.168.0.0/24")],
+    "MACADDR": ["08:00:2b:01:02:03", "00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff"],
+    "MACADDR8": ["08:00:2b:01:02:03:04:05", "00:00:00:00:00:00:00:00",
+                 "08:00:2b:ff:fe:01:02:03"],
+    "INET[]": [[ipaddress.ip_address("10.0.0.1"), None], [], [ipaddress.ip_interface("::1/64")]],
+    "MONEY": ["$1,234.56", "-$0.01", "$92,233,720,368,547,758.07"],
+    "BIT VARYING(70)": ["1010", "", "1" * 70],
 }
 BULK = 3000        # rows enough for the executemany Arrow path and frozen chunks
 

@@ -5,6 +5,7 @@ pg_stat_user_tables counts live rows, and the admin functions answer as PostgreS
 (backends.py, exec/functions/admin.py)."""
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 
@@ -100,7 +101,8 @@ def test_client_and_server_addresses(server, dsn):
         got = conn.execute("SELECT inet_client_addr(), inet_client_port(), inet_server_addr(), "
                            "inet_server_port(), client_addr, client_port FROM pg_stat_activity "
                            "WHERE pid = pg_backend_pid()").fetchone()
-    assert got[0] == "127.0.0.1" and got[2] == "127.0.0.1" and got[3] == server.port
+    local = ipaddress.ip_address("127.0.0.1")       # inet values, as PostgreSQL's
+    assert got[0] == local and got[2] == local and got[3] == server.port
     assert got[1] > 0 and got[4:] == (got[0], got[1])
 
 

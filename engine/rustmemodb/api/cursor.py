@@ -10,7 +10,7 @@ from typing import Iterator, Sequence
 
 from ..lazy_import import arrow as pa
 
-from .. import errors, ranges, types
+from .. import errors, money, netaddr, ranges, types
 from .range_text import ranges_as_text
 from .guard import as_db_error, guarded
 from .pandas_out import to_pandas
@@ -163,8 +163,11 @@ class Cursor:
         return pl.from_arrow(self._readable())
 
     def _readable(self) -> pa.Table:
-        """``arrow()`` with range columns as PostgreSQL's text, for DataFrames."""
-        return ranges_as_text(self.arrow(), self.sql_types)
+        """``arrow()`` with ranges, network addresses and money as PostgreSQL's text, for
+        DataFrames (``arrow()`` keeps their ordered stored forms: the cluster moves
+        results as Arrow)."""
+        return readable_text(ranges_as_text(self.arrow(), self.sql_types),
+                             self._result.columns)
 
     # ---- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
@@ -195,6 +198,40 @@ def _statement_text(sql) -> str:
         return str(sql)
     raise errors.ProgrammingError(
         f"the statement must be a string, not {type(sql).__name__}", sqlstate="42601")
+
+
+def _text_of(t: str):
+    """How a value of ``t`` that arrow() holds in a machine form reads as text in df()
+    and pl(): network addresses (binary keys, netaddr.py) and money (cents, money.py)."""
+    if t in types.NETWORK_TYPES:
+        return lambda v: netaddr.output(t, v)
+    if t == types.MONEY:
+        return money.format
+    return None
+
+
+def readable_text(table: pa.Table, columns) -> pa.Table:
+    """``table`` with its inet/cidr/macaddr/macaddr8 and money columns (and arrays of
+    them) as PostgreSQL's text ('10.0.0.0/8', '$1,234.56'): what df() and pl() hand
+    out, as psycopg reads such columns; fetch*() gives ipaddress objects for inet/cidr
+    and the text of the others, arrow() the stored form (binary keys that sort, group
+    and join as the addresses do; money as int64 cents)."""
+    for i, (_, t) in enumerate(columns):
+        if i >= table.num_columns:
+            break
+        array = types.is_array(t)
+        fn = _text_of(types.element_type(t) if array else t)
+        if fn is None:
+            continue
+        values = table.column(i).to_pylist()
+        if array:
+            text = [None if a is None else [None if v is None else fn(v) for v in a]
+                    for a in values]
+            typed = pa.array(text, pa.list_(pa.large_string()))
+        else:
+            typed = pa.array([None if v is None else fn(v) for v in values], pa.large_string())
+        table = table.set_column(i, table.field(i).name, typed)
+    return table
 
 
 def arrow_to_rows(table: pa.Table, columns) -> list[tuple]:
@@ -231,8 +268,9 @@ def rows_to_python(rows: list, columns) -> list:
 
 
 _CONVERTED = frozenset((types.UUID, types.JSON, types.INTERVAL, types.UUID + "[]",
-                        types.JSON + "[]", *ranges.RANGE_TYPES,
-                        *(r + "[]" for r in ranges.RANGE_TYPES)))
+                        types.JSON + "[]", types.MONEY, types.MONEY + "[]", *ranges.RANGE_TYPES,
+                        *(r + "[]" for r in ranges.RANGE_TYPES)) +
+                       types.NETWORK_TYPES + tuple(t + "[]" for t in types.NETWORK_TYPES))
 
 
 def _row_value(t: str, v):

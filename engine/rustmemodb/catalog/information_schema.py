@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from .. import types
+from .. import errors, types
 from ..storage import sequence_defs
 from ..storage.namespaces import split
 from ..storage.sequence_names import default_sequence, quote_name
@@ -144,6 +144,8 @@ def _described(sql_type: str, typmod) -> tuple[PgType, int | None, str]:
     elif typmod is not None and typmod[0] == "varchar":   # as PostgreSQL describes them
         length = typmod[1]
         t = PgType("character varying", "varchar", character_octet_length=4 * length)
+    elif typmod is not None and typmod[0] in ("bit", "varbit"):   # bit(n), bit varying(n)
+        length = typmod[1]
     elif typmod is not None and len(typmod) == 1:       # declared smallint, numeric, real
         t = DECLARED_TYPES[typmod[0]]
     elif typmod is not None:
@@ -262,6 +264,17 @@ def column_default(sql: str | None, sql_type: str, schemas=None) -> str | None:
         return sql.lower()
     if re.fullmatch(r"'(?:[^']|'')*'", sql) and sql_type in _TYPE_SUFFIX:
         return f"{sql}::{_TYPE_SUFFIX[sql_type]}"
+    if re.fullmatch(r"'(?:[^']|'')*'", sql) and (sql_type in types.NETWORK_TYPES or
+                                                sql_type == types.MONEY):
+        # stored in its canonical text, as PostgreSQL keeps the parsed constant
+        text = sql[1:-1].replace("''", "'")
+        try:
+            value = types.parse_literal_as(sql_type, text)
+        except errors.Error:
+            return sql
+        shown = types.money.format(value) if sql_type == types.MONEY else \
+            types.netaddr.output(sql_type, value)
+        return f"'{shown}'::{sql_type.lower()}"
     return sql
 
 

@@ -55,6 +55,10 @@ TYPES = {
     "uuid": (2950, 16, "U", 2951, 0), "jsonb": (3802, -1, "U", 3807, 0),
     # the range types (typtype 'r', category R: ranges/kinds.py)
     **{k.pg_name: (k.oid, -1, "R", k.array_oid, 0) for k in ranges.KINDS.values()},
+    "inet": (869, -1, "I", 1041, 0), "cidr": (650, -1, "I", 651, 0),
+    "macaddr": (829, 6, "U", 1040, 0), "macaddr8": (774, 8, "U", 775, 0),
+    "money": (790, 8, "N", 791, 0),
+    "bit": (1560, -1, "V", 1561, 0), "varbit": (1562, -1, "V", 1563, 0),
 }
 # pseudo-types: no values have them, but functions and catalog queries name them
 # ('trigger'::regtype in pgcli's function query, prorettype of a set-returning one)
@@ -72,7 +76,7 @@ SQL_NAMES = {"int8": "bigint", "int4": "integer", "int2": "smallint", "float8": 
              "float4": "real", "bool": "boolean", "varchar": "character varying",
              "bpchar": "character", "timestamp": "timestamp without time zone",
              "timestamptz": "timestamp with time zone", "time": "time without time zone",
-             "char": '"char"'}
+             "char": '"char"', "varbit": "bit varying"}
 
 
 def type_oid(sql_type: str) -> int:
@@ -117,6 +121,8 @@ def format_type(oid: int | None, typmod: int | None = None) -> str | None:
         return "???"
     if name.startswith("_"):
         return SQL_NAMES.get(name[1:], name[1:]) + "[]"
+    if typmod is not None and typmod >= 0 and name in ("bit", "varbit"):   # typmod: n
+        return f"{SQL_NAMES.get(name, name)}({typmod})"
     if typmod is not None and typmod >= 4 and name in ("varchar", "numeric"):
         if name == "varchar":                    # PostgreSQL's typmod: length + 4
             return f"character varying({typmod - 4})"
@@ -147,6 +153,8 @@ def declared_type_oid(sql_type: str, typmod: tuple | None) -> tuple[int, int]:
         return TYPE_OIDS[typmod[0]], -1
     if typmod[0] == "varchar":
         return TYPE_OIDS["varchar"], typmod[1] + 4
+    if typmod[0] in ("bit", "varbit"):   # bit(n) / bit varying(n): atttypmod n
+        return TYPE_OIDS[typmod[0]], typmod[1]
     return TYPE_OIDS["numeric"], ((typmod[1] << 16) | (typmod[2] & 0x7FF)) + 4
 
 
@@ -948,11 +956,12 @@ for _view in ("pg_stat_user_tables", "pg_stat_all_tables"):
 # One row per live session of the asking session's database (backends.py): the wire
 # server's clients and embedded connections alike.
 register_virtual_table(VirtualTable(
-    SCHEMA, "pg_stat_activity", tuple((c, {"I": I, "Z": types.TIMESTAMPTZ}.get(k, T))
+    SCHEMA, "pg_stat_activity", tuple((c, {"I": I, "Z": types.TIMESTAMPTZ,
+                                           "N": types.INET}.get(k, T))
                                       for c, k in (
         ("datid", "I"), ("datname", "T"), ("pid", "I"), ("leader_pid", "I"),
         ("usesysid", "I"), ("usename", "T"), ("application_name", "T"),
-        ("client_addr", "T"), ("client_hostname", "T"), ("client_port", "I"),
+        ("client_addr", "N"), ("client_hostname", "T"), ("client_port", "I"),
         ("backend_start", "Z"), ("xact_start", "Z"), ("query_start", "Z"),
         ("state_change", "Z"), ("wait_event_type", "T"), ("wait_event", "T"),
         ("state", "T"), ("backend_xid", "I"), ("backend_xmin", "I"), ("query_id", "I"),

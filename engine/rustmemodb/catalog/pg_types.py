@@ -39,6 +39,8 @@ PG_TYPES: dict[str, PgType] = {
     types.TIME: PgType("time without time zone", "time", datetime_precision=6),
     types.BYTEA: PgType("bytea", "bytea", character_octet_length=1073741824),
     **{r: PgType(r.lower(), r.lower()) for r in ranges.RANGE_TYPES},
+    **{t: PgType(t.lower(), t.lower()) for t in types.NETWORK_TYPES + (types.MONEY,)},
+    types.BIT: PgType("bit", "bit"), types.VARBIT: PgType("bit varying", "varbit"),
 }
 
 

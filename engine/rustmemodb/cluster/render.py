@@ -29,7 +29,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .. import errors, types
+from .. import errors, netaddr, types
 from ..plan import logical as L
 from ..plan.expr import (
     AggCall,
@@ -58,7 +58,8 @@ _TYPE_NAME = re.compile(r"^[A-Z][A-Z ]*(\(\d+(, ?\d+)?\))?(\[\])?$")
 # Literal types written back as text the binder reads as the same typed constant.
 _LITERAL_TYPES = {types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN, types.DATE,
                   types.TIMESTAMP, types.INTERVAL, types.UUID, types.TIME, types.BYTEA,
-                  types.TIMESTAMPTZ}
+                  types.TIMESTAMPTZ, types.MONEY} | set(types.NETWORK_TYPES) | \
+    set(types.BIT_TYPES)
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 TableColumns = Callable[[str], list]   # table name -> all its column names, in order
@@ -499,6 +500,14 @@ def literal(value, sql_type: str) -> str:
         return f"CAST('\\x{value.hex()}' AS BYTEA)"
     if sql_type == types.UUID and isinstance(value, str) and _UUID.match(value):
         return f"CAST('{value}' AS UUID)"
+    if sql_type in types.NETWORK_TYPES and isinstance(value, bytes) and \
+            netaddr.valid_key(sql_type, value):     # the text that reads back as this key
+        return f"CAST('{netaddr.as_text(sql_type, value)}' AS {sql_type})"
+    if sql_type == types.MONEY and type(value) is int:
+        return f"CAST('{types.money.format(value)}' AS MONEY)"
+    if sql_type in types.BIT_TYPES and isinstance(value, str) and \
+            all(c in "01" for c in value):            # B'..' keeps its length
+        return f"B'{value}'" if sql_type == types.BIT else f"CAST(B'{value}' AS VARBIT)"
     raise Unrenderable(f"constant {value!r} of type {sql_type}")
 
 

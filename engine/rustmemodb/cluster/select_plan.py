@@ -19,7 +19,7 @@ from . import rangewindows
 from .ctes import inline_ctes, set_with, with_of
 from .correlated import column_of, has_sharded_subquery, plain_output, plan_correlated
 from .grouped import GROUPED, split_grouped
-from .held import held_ctes
+from .held import held_ctes, holdable
 from .merge import conform, create_typed, load_table, run_merge, scratch_connection
 from ..plan.expr import Call
 from ..plan.walk import expressions
@@ -839,6 +839,9 @@ class SelectPlanning:
             return None
         scan_columns = _needed_columns(shape.tree, shape.alias, info, None, self.catalog,
                                        _table_name, shape.key)
+        if not holdable([(c, info.types[c]) for c in scan_columns if c in info.types]):
+            return None   # (the moved rows are read by their Arrow types: money would be
+            # an integer there, an address bytea)
         planned = self._range_plan(shape, info.types[shape.key], shape, None, scan_columns,
                                    f"__shuf0_{info.name}")
         if planned is None:

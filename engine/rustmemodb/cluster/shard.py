@@ -445,8 +445,9 @@ class ShardHost:
         join on the key; a NULL key matches a NULL key, as placement hashes it)."""
         conn = self.sessions[sid]
         conds = []
+        keys, typed = _network_keys_as_text(conn, table, keys)
         for k in keys.schema.names:
-            eq = f'm."{k}" = t."{k}"'
+            eq = f'{typed.get(k, f"m.{_quoted(k)}")} = t."{k}"'
             if keys.column(k).null_count:
                 eq = f'({eq} OR m."{k}" IS NULL AND t."{k}" IS NULL)'
             conds.append(eq)
@@ -787,3 +788,25 @@ class ShardHost:
                        "rows": {t: self.branches["main"].row_count(t)
                                 for t in self.branches["main"].tables()}})
 
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _network_keys_as_text(conn, table: str, keys):
+    """A registered Arrow table's binary column reads as bytea: key columns of a network
+    address type (stored as binary keys, netaddr.py) are sent as their text and cast
+    back in the join. Returns (keys, {column: SQL of the typed value})."""
+    from .. import netaddr, types
+    import pyarrow as pa
+    names = keys.schema.names
+    columns = conn.execute("SELECT " + ", ".join(_quoted(k) for k in names) +
+                           f" FROM {_quoted(table)} LIMIT 0")._result.columns
+    typed = {}
+    for i, (k, (_, t)) in enumerate(zip(names, columns)):
+        if t in types.NETWORK_TYPES:
+            text = [None if v is None else netaddr.as_text(t, v)
+                    for v in keys.column(i).to_pylist()]
+            keys = keys.set_column(i, k, pa.array(text, pa.large_string()))
+            typed[k] = f"CAST(m.{_quoted(k)} AS {t})"
+    return keys, typed

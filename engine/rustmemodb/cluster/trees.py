@@ -123,6 +123,10 @@ def _inline(tree: exp.Expression, params) -> exp.Expression:
 def _sql_type_name(sql_type: str):
     if sql_type == types.FLOAT:   # sqlglot writes FLOAT as REAL (float4 in PostgreSQL)
         return exp.DataType.build("DOUBLE PRECISION")
+    if sql_type == types.MONEY or sql_type in types.NETWORK_TYPES or \
+            sql_type in types.BIT_TYPES:
+        # names sqlglot's default dialect does not read (cidr, macaddr: user types)
+        return exp.DataType.build(sql_type, dialect="postgres", udt=True)
     return types.TEXT if sql_type == types.NULL else sql_type
 
 
@@ -136,6 +140,16 @@ def _typed_literal(value, sql_type: str) -> exp.Expression:
         raise refuse("a non-finite float written as a constant")
     if isinstance(value, float):
         value = float(repr(value))
+    if sql_type in types.BIT_TYPES and isinstance(value, str):
+        # B'...' (a cast to BIT would be bit(1): cut to one bit)
+        lit = exp.BitString(this=types.bitstring.parse(value))
+        return lit if sql_type == types.BIT else exp.cast(lit, _sql_type_name(sql_type))
+    if sql_type == types.MONEY and type(value) is int:       # cents, as Arrow holds them
+        return exp.cast(exp.Literal.string(types.money.format(value)), _sql_type_name(sql_type))
+    if sql_type in types.NETWORK_TYPES and isinstance(value, bytes) and \
+            types.netaddr.valid_key(sql_type, value):           # a binary key (netaddr.py)
+        return exp.cast(exp.Literal.string(types.netaddr.as_text(sql_type, value)),
+                        _sql_type_name(sql_type))
     return exp.cast(_literal(value), _sql_type_name(sql_type))
 
 

@@ -32,7 +32,7 @@ from ..storage.index import UniqueIndex
 from ..storage.index_build import unique_from_arrays, unique_from_table
 from ..storage.pmap import PMap
 from ..storage.table import Chunk, TableVersion, Tail
-from .. import ranges, types
+from .. import netaddr, ranges, types
 from . import codec
 from .problems import data_corrupted
 
@@ -105,7 +105,9 @@ _STORED = {types.INTEGER: (int,), types.FLOAT: (float, int), types.TEXT: (str,),
            types.TIMESTAMPTZ: (datetime.datetime,),
            types.DATE: (datetime.date,), types.UUID: (str,), types.JSON: (str,),
            types.INTERVAL: (types.Interval,), types.TIME: (datetime.time,),
-           types.BYTEA: (bytes,), **{r: (bytes,) for r in ranges.RANGE_TYPES}}
+           types.BYTEA: (bytes,), **{r: (bytes,) for r in ranges.RANGE_TYPES},
+           **dict.fromkeys(types.NETWORK_TYPES, (bytes,)),
+           types.MONEY: (int,), types.BIT: (str,), types.VARBIT: (str,)}
 
 
 def check_rows(schema, rows) -> None:
@@ -115,12 +117,13 @@ def check_rows(schema, rows) -> None:
     # arrays (X[]): a list whose elements are X's stored values
     elements = [_STORED[types.element_type(c.type)] if types.is_array(c.type) else None
                 for c in schema.columns]
+    nets = [c.type if c.type in types.NETWORK_TYPES else None for c in schema.columns]
     width = len(kinds)
     column_types = [c.type for c in schema.columns]
     for row in rows:
         if not isinstance(row, tuple) or len(row) != width:
             raise ValueError(f'a row of table "{schema.name}" has the wrong shape')
-        for i, (value, ok, inner) in enumerate(zip(row, kinds, elements)):
+        for i, (value, ok, inner, net) in enumerate(zip(row, kinds, elements, nets)):
             if value is None:
                 continue
             t = type(value)
@@ -130,6 +133,9 @@ def check_rows(schema, rows) -> None:
             if t is bytes and ranges.is_range(column_types[i]) and \
                     not ranges.codec.valid(ranges.KINDS[column_types[i]], value):
                 raise ValueError(f'a range in table "{schema.name}" is malformed')
+            if net is not None and not netaddr.valid_key(net, value):
+                raise ValueError(f'a row of table "{schema.name}" holds a malformed '
+                                 "network address")
             if inner is not None:
                 for v in value:
                     if v is not None and type(v) not in inner:

@@ -30,7 +30,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from ..lazy_import import arrow as pa, compute as pc, numpy as np
 from .arrays import contiguous
 
-from .. import errors
+from .. import bitstring, errors
 
 
 def fit_numeric(value: float, precision: int, scale: int) -> float:
@@ -79,7 +79,8 @@ _fits: dict = {}    # id(schema) -> (schema, ((position, typmod), ...))
 def _acts(typmod: tuple) -> bool:
     """Whether a modifier checks or changes values (``("numeric",)`` and ``("float4",)``
     only describe the column)."""
-    return typmod[0] in ("varchar", "domain") or len(typmod) == 3 or typmod[0] in INT_RANGES
+    return typmod[0] in ("varchar", "domain", "bit", "varbit") or len(typmod) == 3 or \
+        typmod[0] in INT_RANGES
 
 
 def modified_columns(schema) -> tuple:
@@ -192,6 +193,8 @@ def _fit(typmod: tuple, value):
         return enum_value(value, typmod[1], typmod[2])
     if typmod[0] == "varchar":
         return fit_varchar(value, typmod[1])
+    if typmod[0] in ("bit", "varbit"):      # bit(n): n bits exactly; varbit(n): at most n
+        return bitstring.stored_length(value, typmod[1], typmod[0] == "varbit")
     bounds = INT_RANGES.get(typmod[0])
     if bounds is not None:
         if not bounds[0] <= value <= bounds[1]:
@@ -250,6 +253,14 @@ def fit_array(typmod: tuple | None, column):
         unknown = pc.invert(pc.is_in(column, value_set=pa.array(typmod[2], column.type)))
         if pc.any(pc.fill_null(unknown, False)).as_py():
             enum_value(pc.filter(column, unknown)[0].as_py(), typmod[1], typmod[2])
+        return column
+    if typmod[0] in ("bit", "varbit"):
+        lengths = pc.min_max(pc.utf8_length(column))
+        if lengths["max"].as_py() > typmod[1] or (
+                typmod[0] == "bit" and lengths["min"].as_py() < typmod[1]):
+            for v in column.to_pylist():
+                if v is not None:
+                    bitstring.stored_length(v, typmod[1], typmod[0] == "varbit")
         return column
     if typmod[0] == "varchar":
         if pc.max(pc.utf8_length(column)).as_py() <= typmod[1]:

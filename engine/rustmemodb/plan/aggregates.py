@@ -12,7 +12,8 @@ from .. import errors, types
 
 I, F = types.INTEGER, types.FLOAT
 MINMAX_TYPES = (types.INTEGER, types.FLOAT, types.TEXT, types.DATE, types.TIMESTAMP,
-                types.BOOLEAN, types.UUID, types.INTERVAL, types.TIME, types.TIMESTAMPTZ)
+                types.BOOLEAN, types.UUID, types.INTERVAL, types.TIME, types.TIMESTAMPTZ) + \
+    types.NETWORK_TYPES + (types.MONEY,)
 
 # Aggregates of two arguments (Y, X) / (arg, val), computed in exec/functions/aggregate_pairs:
 # PostgreSQL's statistics and DuckDB's arg_max/arg_min (max_by/min_by).
@@ -28,7 +29,7 @@ FRAME_STATISTICS = PAIR_STATISTICS + VARIANCES
 # Aggregates the engine knows, with their result types; extended by other modules.
 AGGREGATE_TYPES = {
     "count": lambda ts: I,
-    "sum": lambda ts: ts[0] if ts[0] in (I, F, types.INTERVAL) else (
+    "sum": lambda ts: ts[0] if ts[0] in (I, F, types.INTERVAL, types.MONEY) else (
         I if ts[0] == types.NULL else None),
     "avg": lambda ts: F if ts[0] in (I, F, types.NULL) else (
         types.INTERVAL if ts[0] == types.INTERVAL else None),

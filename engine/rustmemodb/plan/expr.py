@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..deep import deep
-from .. import ranges, statement_limits as _limits
+from .. import ranges, statement_limits as _limits, types
 from .format import format_call
 
 
@@ -84,6 +84,10 @@ class Const(Expr):
         if kind is not None:        # a range: its text, not its stored bytes
             return f"'{ranges.format_range(kind, ranges.decode(kind, self.value))}'::" \
                    f"{kind.pg_name}"
+        if self.type in types.NETWORK_TYPES:     # a binary key (netaddr.py): its text
+            return f"'{types.netaddr.output(self.type, self.value)}'::{self.type.lower()}"
+        if self.type == types.MONEY:             # cents (money.py)
+            return f"'{types.money.format(self.value)}'::money"
         return str(self.value)
 
 

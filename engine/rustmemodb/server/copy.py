@@ -33,7 +33,7 @@ from .. import errors, types
 from ..storage.namespaces import qualify
 from ..exec.files import split_text, unescape_text
 from . import messages as m
-from . import pgtypes
+from . import pgnet, pgtypes
 
 CHUNK_ROWS = 20_000            # rows converted and inserted at a time
 OUT_FLUSH = 256 << 10          # bytes of CopyData buffered before waiting for the socket
@@ -701,6 +701,10 @@ class RowConverter:
             return str(value)
         if t == types.TEXT:
             return types.check_text(value)
+        if t in types.NETWORK_TYPES:
+            return pgnet.storage_value(value, t)
+        if t == types.MONEY and isinstance(value, str):
+            return types.money.parse(value)
         return value
 
 

@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from .. import errors, types
 from ..exec.functions.array import parse_array_literal
+from . import pgbits, pgmoney, pgnet
 
 # PostgreSQL type OIDs (src/include/catalog/pg_type.dat).
 BOOL, BYTEA, INT8, INT2, INT4, TEXT, JSON, FLOAT4, FLOAT8, UNKNOWN = 16, 17, 20, 21, 23, 25, 114, 700, 701, 705
@@ -386,6 +387,11 @@ _BIN_IN_BY_OID: dict[int, Callable[[bytes], Any]] = {
     BYTEA: bytes, INTERVAL: lambda b: types.Interval(*reversed(struct.unpack("!qii", b))),
     OID: lambda b: struct.unpack("!I", b)[0],
 }
+
+
+for _extra in (pgnet, pgmoney, pgbits):
+    _extra.install(OID_OF_TYPE, ARRAY_OID, _TEXT_OUT, _BIN_OUT, _TEXT_IN_BY_OID, _BIN_IN_BY_OID,
+                   _ARRAY_ELEMENT)
 
 
 def _array_param(data: bytes, slot: int) -> list:

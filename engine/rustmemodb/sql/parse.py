@@ -112,7 +112,8 @@ def _fold_nots(tokens: list) -> list:
 # cast to the string first (``CAST(CAST('...' AS TIME) AS TIMESTAMP)``), so the typed
 # literal is bracketed before parsing.
 _TYPED_LITERAL = frozenset({TokenType.DATE, TokenType.TIME, TokenType.TIMESTAMP,
-                            TokenType.TIMESTAMPTZ, TokenType.JSON, TokenType.JSONB})
+                            TokenType.TIMESTAMPTZ, TokenType.JSON, TokenType.JSONB,
+                            TokenType.INET})
 
 
 def _rewrite_pairs(tokens: list, rewrite) -> list:
@@ -274,6 +275,54 @@ def _floor_slashes(tokens: list) -> list:
 # ``doc @@ path`` parses (as text search's MatchAgainst). ``@?`` becomes ``@@`` with its
 # right operand wrapped in a marker call the binder reads back (bind_jsonb.py).
 PATH_EXISTS_MARK = "rustmemodb_path_exists"
+
+
+# Types sqlglot reads no typed literal of: ``cidr '10/8'`` / ``money '1.50'`` (a type name
+# then a string) is read as the cast ``('10/8'::cidr)``, as PostgreSQL reads it.
+_NET_TYPE_WORDS = frozenset({"cidr", "macaddr", "macaddr8", "money"})
+_NET_LITERAL = re.compile(r"(?i)\b(?:cidr|macaddr8?|money)\s*'")
+
+
+def _network_literal(tok, lit, _after):
+    if tok.token_type in (TokenType.VAR, TokenType.MONEY) and lit is not None and \
+            lit.token_type is TokenType.STRING and tok.text.lower() in _NET_TYPE_WORDS:
+        cast = Token(TokenType.DCOLON, "::", lit.line, lit.col, lit.end, lit.end)
+        name = Token(tok.token_type, tok.text.lower(), tok.line, tok.col, tok.start, tok.end)
+        return _bracketed(tok, lit, [lit, cast, name])
+    return None
+
+
+def _bit_varying(tokens: list) -> list:
+    """``bit varying`` (sqlglot reads BIT then a name) as ``varbit``, its other name."""
+    out: list = []
+    for tok in tokens:
+        if tok.token_type is TokenType.VAR and tok.text.lower() == "varying" and out and \
+                out[-1].token_type is TokenType.BIT:
+            first = out.pop()
+            out.append(Token(TokenType.VAR, "varbit", first.line, first.col, first.start,
+                             tok.end))
+            continue
+        out.append(tok)
+    return out
+
+
+def _subnet_operators(tokens: list) -> list:
+    """inet's ``<<=`` and ``>>=`` (is contained by or equals / contains or equals):
+    sqlglot reads ``<`` then ``<=``. They become ``<@`` and ``@>``, the containment
+    operators sqlglot knows (array_contained_by / array_contains_all, which
+    exec/functions/network.py defines for inet and cidr)."""
+    out: list = []
+    for tok in tokens:
+        if out and tok.start == out[-1].end + 1 and (
+                (tok.token_type is TokenType.LTE and out[-1].token_type is TokenType.LT) or
+                (tok.token_type is TokenType.GTE and out[-1].token_type is TokenType.GT)):
+            first = out.pop()
+            kind, text = (TokenType.LT_AT, "<@") if first.token_type is TokenType.LT else \
+                (TokenType.AT_GT, "@>")
+            out.append(Token(kind, text, first.line, first.col, first.start, tok.end))
+            continue
+        out.append(tok)
+    return out
 
 
 def _path_exists_operator(tokens: list) -> list:
@@ -587,6 +636,12 @@ def _parse_one(sql: str) -> exp.Expression:
             tokens = _rewrite_pairs(tokens, _whole_interval)
         if "@?" in sql:
             tokens = _path_exists_operator(tokens)
+        if "<<=" in sql or ">>=" in sql:
+            tokens = _subnet_operators(tokens)
+        if "arying" in sql or "ARYING" in sql:
+            tokens = _bit_varying(tokens)
+        if "'" in sql and _NET_LITERAL.search(sql):
+            tokens = _rewrite_pairs(tokens, _network_literal)
         statements = None
         if deep:
             depth = outline.max_depth(tokens)

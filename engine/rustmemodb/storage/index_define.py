@@ -14,6 +14,7 @@ from .. import errors
 from .evolve import replace as evolve
 from .index import KeyedUniqueIndex, OrderedIndex, UniqueIndex
 from .index_build import unique_from_arrays, unique_from_table
+from .index_upkeep import shown_key
 from .schema import IndexDef
 
 
@@ -33,7 +34,7 @@ def build_indexes(version, definition: IndexDef) -> tuple[UniqueIndex | None, Or
         unique, dup = unique_from_arrays(definition.name, definition.columns, columns, rowids)
         if dup is not None:
             names = ", ".join(schema.columns[c].name for c in definition.columns)
-            shown = ", ".join(map(_show, dup)) if isinstance(dup, tuple) else _show(dup)
+            shown = shown_key(dup, [schema.columns[c].type for c in definition.columns])
             raise errors.sql_error("23505", f'could not create unique index "{definition.name}"',
                                    detail=f"Key ({names})=({shown}) is duplicated.")
     ordered = OrderedIndex.build(definition.name, definition.columns,

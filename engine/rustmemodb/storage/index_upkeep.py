@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from ..lazy_import import arrow as pa, compute as pc, numpy as np
 
-from .. import errors, ranges
+from .. import errors, netaddr, ranges
+from ..netaddr import NETWORK_TYPES
 from ..types import py_values
 from .index import UniqueIndex, storable
 from .index_build import first_clash, unique_from_table
@@ -149,11 +150,10 @@ class IndexUpkeepMixin:
     def _unique_violation(self, index: UniqueIndex, key: object) -> errors.Error:
         cols = index.keyer.text if index.keyed else \
             ", ".join(self.schema.columns[c].name for c in index.columns)
-        if not index.keyed:     # a range key is shown as its text, not its stored bytes
-            kinds = [self.schema.columns[c].type for c in index.columns]
-            key = tuple(map(_readable, key, kinds)) if isinstance(key, tuple) else \
-                _readable(key, kinds[0])
-        shown = ", ".join(map(_show, key)) if isinstance(key, tuple) else _show(key)
+        if index.keyed:
+            shown = ", ".join(map(_show, key)) if isinstance(key, tuple) else _show(key)
+        else:
+            shown = shown_key(key, [self.schema.columns[c].type for c in index.columns])
         return errors.sql_error(
             "23505", f'duplicate key value violates unique constraint "{index.name}"',
             detail=f"Key ({cols})=({shown}) already exists.")
@@ -188,12 +188,24 @@ def index_keys(index: UniqueIndex, rows: list[tuple]) -> list:
     return [key for key in map(index.stored_key, rows) if key is not None]
 
 
-def _readable(value: object, sql_type: str) -> object:
-    if value is not None and sql_type in ranges.KINDS:
-        kind = ranges.KINDS[sql_type]
-        return ranges.format_range(kind, ranges.decode(kind, value))
-    return value
-
-
 def _show(value: object) -> str:
     return "null" if value is None else str(value)
+
+
+def shown_key(key: object, sql_types: list) -> str:
+    """A key's values as a 23505's DETAIL shows them: in their type's output form where
+    ``str`` of the stored value is not it (a network address or a range is stored as
+    ordered bytes)."""
+    values = key if isinstance(key, tuple) else (key,)
+    return ", ".join(_shown_value(v, t) for v, t in zip(values, sql_types))
+
+
+def _shown_value(value: object, sql_type: str) -> str:
+    if value is None:
+        return "null"
+    if sql_type in NETWORK_TYPES:
+        return netaddr.output(sql_type, value)
+    if sql_type in ranges.KINDS:
+        kind = ranges.KINDS[sql_type]
+        return ranges.format_range(kind, ranges.decode(kind, value))
+    return str(value)

@@ -29,7 +29,7 @@ PAIR_AGGREGATES = STATISTICS + EXTREMES
 _NUMERIC = (types.INTEGER, types.FLOAT, types.NULL)
 _ORDERABLE = (types.INTEGER, types.FLOAT, types.TEXT, types.DATE, types.TIMESTAMP,
               types.BOOLEAN, types.UUID, types.INTERVAL, types.TIME, types.BYTEA,
-              types.TIMESTAMPTZ)
+              types.TIMESTAMPTZ) + types.NETWORK_TYPES + (types.MONEY,)
 
 
 def _statistic_type(name: str):

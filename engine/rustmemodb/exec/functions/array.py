@@ -24,7 +24,7 @@ from __future__ import annotations
 from ...lazy_import import arrow as pa, compute as pc, numpy as np, kernel
 from ..arrays import contiguous, repeated
 
-from ... import errors, types
+from ... import errors, netaddr, types
 from .registry import ScalarFunction
 from .cast import from_text, to_text, format_float
 from .series import generate_series, series_type
@@ -102,8 +102,9 @@ def format_array(values: list, element: str) -> str:
         if element == types.BOOLEAN:
             parts.append("t" if v else "f")
             continue
-        parts.append(types.array_item_text(v if element == types.TEXT
-                                           else to_text(v, element)))
+        parts.append(types.array_item_text(
+            v if element == types.TEXT else netaddr.output(element, v)
+            if element in types.NETWORK_TYPES else to_text(v, element)))  # array_out
     return "{" + ",".join(parts) + "}"
 
 

@@ -5,6 +5,7 @@ from . import (admin, advisory, aggregate, arith, array, bitwise, bytea, compare
                duckdb_more, duckdb_names, json,
                jsonb, math, misc, pg_catalog_functions, quoting, record, regex, string,
                templates, time_of_day, trig, ranges)
+from . import bit_ops, money_ops, network
 
 
 def register_all(reg) -> None:
@@ -13,3 +14,6 @@ def register_all(reg) -> None:
                    time_of_day, json, jsonb, array, pg_catalog_functions, quoting, templates,
                    duckdb_names, duckdb_more, record, trig, advisory, admin):
         family.register(reg)
+    network.register(reg)       # inet/cidr/macaddr overloads, tried before the others
+    money_ops.register(reg)
+    bit_ops.register(reg)

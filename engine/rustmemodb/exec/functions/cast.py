@@ -14,9 +14,10 @@ import math
 
 from ...lazy_import import arrow as pa, compute as pc
 
-from ... import errors, ranges, types
+from ... import bitstring, errors, money, netaddr, ranges, types
 from ..expr.rowwise import map_rows
 from ..semantics import translate
+from . import netcast
 
 I, F, T, B, D, TS, U, J, IV, N = (types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN,
                                   types.DATE, types.TIMESTAMP, types.UUID, types.JSON,
@@ -28,6 +29,21 @@ _ALLOWED = {
     B: {B, I, T}, D: {D, TS, T, TZ}, TS: {TS, D, T, TM, TZ}, U: {U, T}, J: {J, T, I, F, B},
     IV: {IV, T, TM}, TM: {TM, T, IV}, BY: {BY, T}, TZ: {TZ, TS, D, T, TM},
 }
+_ALLOWED[T] |= set(types.NETWORK_TYPES)
+_ALLOWED.update(netcast.ALLOWED)
+# money: from text, integers and numeric (FLOAT here); to text and numeric
+MONEY = types.MONEY
+_ALLOWED[T].add(MONEY)
+_ALLOWED[I].add(MONEY)
+_ALLOWED[F].add(MONEY)
+_ALLOWED[MONEY] = {MONEY, T, F}
+# bit strings: from text, each other and integers (bind_expr fits an integer's low bits
+# to bit(n)); to text, each other and integers
+BIT, VARBIT = types.BIT, types.VARBIT
+_ALLOWED[T] |= {BIT, VARBIT}
+_ALLOWED[I].add(BIT)
+_ALLOWED[BIT] = {BIT, VARBIT, T, I}
+_ALLOWED[VARBIT] = {BIT, VARBIT, T, I}
 
 
 def castable(src: str, dst: str) -> bool:
@@ -52,6 +68,14 @@ def cast_row(value, src: str, dst: str):
         return to_text(value, src)
     if src == T:
         return from_text(value, dst)
+    if dst == MONEY:              # numeric_cash / int8_cash
+        return money.of_number(value)
+    if src in (BIT, VARBIT):      # to the other bit type (the same text) or bittoint8
+        return bitstring.to_int(value) if dst == I else value
+    if dst == BIT and src == I:   # bitfromint8 (bind_expr gives the length)
+        return bitstring.of_int(value, 64)
+    if src == MONEY:              # cash_numeric (numeric is float8 here)
+        return money.to_number(value)
     if src == J:
         return _from_jsonb(value, dst)
     if dst == I:
@@ -86,6 +110,8 @@ def cast_row(value, src: str, dst: str):
             return types.time_of_micros(iv.micros % 86_400_000_000)
     if dst == IV and src == TM:
         return types.Interval(0, 0, types.time_micros(value))
+    if src in netcast.ALLOWED:
+        return netcast.cast(value, src, dst)
     return value
 
 
@@ -129,6 +155,10 @@ def to_text(value, src: str) -> str:
     if src in ranges.KINDS:
         kind = ranges.KINDS[src]
         return ranges.format_range(kind, ranges.decode(kind, value))
+    if src in netcast.ALLOWED:
+        return netaddr.as_text(src, value)
+    if src == MONEY:
+        return money.format(value)
     return str(value)
 
 

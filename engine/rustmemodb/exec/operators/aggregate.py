@@ -737,7 +737,8 @@ def _scalar_aggregate(a, v, n: int, ctx, memo: dict | None = None):
         return pc.sum(v, min_count=1).as_py()
     if a.fn == "avg":
         return pc.mean(v, min_count=1).as_py()
-    if a.type in (types.BOOLEAN, types.TEXT, types.UUID, types.BYTEA):
+    if a.type in (types.BOOLEAN, types.TEXT, types.UUID, types.BYTEA) or \
+            a.type in types.NETWORK_TYPES:
         return (pc.min if a.fn == "min" else pc.max)(v).as_py()
     return _memo(memo, "min_max", v, pc.min_max)[a.fn].as_py()   # one pass for both
 

@@ -23,12 +23,12 @@ from ...optimize.fold_constants import fold
 from ...plan.aggregates import AGGREGATE_TYPES
 from ...plan.expr import AggCall, Call, Case, Cast, ColRef, Const, Expr, InList, Param
 from ..parse import DIALECT, OID_ARRAY, position_of
-from .type_modifiers import (domain_base, domain_of, enum_typmod, numeric_typmod,
-                             user_type_name, value_as, varchar_length)
+from .type_modifiers import (bit_typmod, domain_base, domain_of, enum_typmod,
+                             numeric_typmod, user_type_name, value_as, varchar_length)
 from .coerce import adapt, common_type, unify_pair
 from .whole_row import as_record
 from .bind_sql_functions import inline_call
-from . import enum_order, reuse
+from . import enum_order, network_args, reuse
 from .bind_rows import (bind_row_comparison, bind_row_in_list, bind_row_in_query,
                         bind_row_is_null, row_items)
 from ...exec.functions.cast import castable
@@ -46,6 +46,8 @@ _BINARY = {
 _ZONED_COMPARISONS = frozenset({"eq", "ne", "lt", "le", "gt", "ge", "is_distinct",
                                 "is_not_distinct"})
 _DATETIMES = frozenset({types.DATE, types.TIMESTAMP, types.TIMESTAMPTZ})
+_INET_CIDR = frozenset({types.INET, types.CIDR})
+_BITS = frozenset(types.BIT_TYPES)
 _OPERATOR_TEXT = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%", "eq": "=",
                   "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "and": "AND",
                   "or": "OR", "concat_op": "||", "is_not_distinct": "IS NOT DISTINCT FROM",
@@ -65,7 +67,8 @@ _FUNC_NAMES = {"CURRENT_TIMESTAMP": "now", "CURRENT_DATE": "current_date",
                "JSONB_CONTAINS": "jsonb_exists",
                "UUID": "gen_random_uuid", "UNIX_TO_TIME": "to_timestamp",
                "TIME_FROM_PARTS": "make_time", "CURRENT_VERSION": "version",
-               "RAND": "random"}     # sqlglot 30 reads random() as Rand
+               "RAND": "random",     # sqlglot 30 reads random() as Rand
+               "GETBIT": "get_bit"}
 
 
 # PostgreSQL's object-identifier types (all INTEGER here) and their name conversions.
@@ -297,6 +300,14 @@ class ExprBinder:
         except ValueError:
             raise errors.syntax_error(f"invalid number {text!r}", position=position_of(node))
 
+    def _BitString(self, node) -> Expr:
+        """B'1010': a bit string (of its length)."""
+        return Const(types.bitstring.parse(node.this), types.BIT)
+
+    def _HexString(self, node) -> Expr:
+        """X'1F': a bit string of 4 bits per digit, as PostgreSQL reads it."""
+        return Const(types.bitstring.parse("x" + node.this), types.BIT)
+
     def _ByteString(self, node) -> Expr:
         # E'...' strings: sqlglot has already applied the backslash escapes.
         return Const(node.this, types.TEXT)
@@ -480,7 +491,17 @@ class ExprBinder:
         domain = domain_of(getattr(self.stmt, "root", None), node.to)
         if domain is not None:
             return self._domain_cast(node, domain)
+        bits = bit_typmod(node.to, node)
+        if bits is not None and bits[0] == "bit":
+            arg = self.bind(node.this)
+            if arg.type == types.INTEGER:      # its low n bits (bitfromint8)
+                return self.call("bit_of_int", [arg, Const(bits[1], types.INTEGER)], node)
         out = self._cast(node)
+        if bits is not None and out.type in types.BIT_TYPES:
+            # an explicit cast pads with zeros or cuts to bit(n), cuts to bit varying(n)
+            return self.call("bit_cast_length", [out, Const(bits[1], types.INTEGER),
+                                                 Const(bits[0] == "varbit", types.BOOLEAN)],
+                             node)
         length = varchar_length(node.to)
         if length is not None and out.type == types.TEXT:
             # CAST(x AS VARCHAR(n)) truncates to n characters, as in PostgreSQL
@@ -788,6 +809,16 @@ class ExprBinder:
             # here (PostgreSQL's implicit cast), so joins, indexes and hashing see one type
             args = [a if a.type == types.TIMESTAMPTZ else Cast(a, types.TIMESTAMPTZ)
                     for a in args]
+        if (name in network_args.PRINTING or name == "concat_op") and \
+                network_args.involved(args):
+            args = network_args.printed(self, name, args)
+        if len(args) == 2 and args[0].type != args[1].type:
+            pair = {args[0].type, args[1].type}
+            if pair == _INET_CIDR or pair == _BITS:
+                # a cidr is an inet, a bit a bit varying (PostgreSQL's binary-coercible
+                # casts): compared, merged and tested for containment as one
+                wide = types.INET if pair == _INET_CIDR else types.VARBIT
+                args = [a if a.type == wide else Cast(a, wide) for a in args]
         if name in ("and", "or", "not"):
             args = [adapt(a, types.BOOLEAN) for a in args]
         elif name == "concat_op" and len(args) == 2 and types.JSON in (args[0].type, args[1].type):
@@ -947,7 +978,7 @@ _PAIRED = frozenset({"coalesce", "nullif", "greatest", "least"})
 # prefers the string category for unknown arguments, then a category's preferred type).
 _UNKNOWN_CANDIDATES = (types.TEXT, types.FLOAT, types.INTEGER, types.BOOLEAN,
                        types.TIMESTAMP, types.DATE, types.INTERVAL, types.JSON, types.UUID,
-                       types.TIME, types.BYTEA)
+                       types.TIME, types.BYTEA) + types.NETWORK_TYPES
 
 
 def _json_peer(e: Expr) -> Expr:

@@ -200,7 +200,10 @@ def assign_to_column(stmt, e: Expr, schema, col: int, node=None) -> Expr:
 _ASSIGNMENT_CASTS = frozenset({
     (types.INTEGER, types.FLOAT), ("INTEGER[]", "FLOAT[]"),
     (types.TIMESTAMPTZ, types.TIMESTAMP), (types.TIMESTAMP, types.TIMESTAMPTZ),
-    (types.DATE, types.TIMESTAMPTZ)})
+    (types.DATE, types.TIMESTAMPTZ),
+    (types.INTEGER, types.MONEY), (types.FLOAT, types.MONEY),    # int8_cash, numeric_cash
+    (types.MONEY, types.FLOAT),                                   # cash_numeric
+    (types.BIT, types.VARBIT), (types.VARBIT, types.BIT)})        # one representation
 
 
 def _checked_cast(e: Expr, target: str, column, node) -> Expr:

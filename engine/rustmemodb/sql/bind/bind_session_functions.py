@@ -18,7 +18,7 @@ import random as _random
 
 from sqlglot import exp
 
-from ... import errors, types
+from ... import errors, netaddr, types
 from ...catalog.pg_catalog import (CATALOG_OIDS, constraint_defs, descriptions, function_defs,
                                    function_oids, index_columns, index_defs, regclass_out,
                                    relation_oid, relation_sizes, unwrapped, view_defs)
@@ -282,7 +282,8 @@ class SessionFunctions:
         self.cacheable = False
         backend = getattr(self.session, "backend", None)
         pair = getattr(backend, which, None) or (None, None)
-        return Const(pair[1], types.INTEGER) if port else _text(pair[0])
+        return Const(pair[1], types.INTEGER) if port else \
+            Const(netaddr.host_key(pair[0]), types.INET)
 
     def bind_function_inet_client_addr(self, eb, args, node):
         return self._address(args, "inet_client_addr", "client", False)

@@ -120,8 +120,36 @@ _DECLARED = {exp.DataType.Type.SMALLINT: ("int2",), exp.DataType.Type.SMALLSERIA
              exp.DataType.Type.DECIMAL: ("numeric",), exp.DataType.Type.FLOAT: ("float4",)}
 
 
+def bit_typmod(dt, node=None) -> tuple | None:
+    """("bit", n) of BIT[(n)] (n is 1 when not written, as in PostgreSQL), ("varbit", n) of
+    BIT VARYING(n) / VARBIT(n), None for a bare VARBIT or another type; 22023 for n < 1."""
+    if not isinstance(dt, exp.DataType):
+        return None
+    if dt.this == exp.DataType.Type.BIT:
+        kind = "bit"
+    elif (user_type_name(dt) or "").lower() == "varbit":
+        kind = "varbit"
+    else:
+        return None
+    if not dt.expressions:
+        return ("bit", 1) if kind == "bit" else None
+    param = dt.expressions[0]
+    value = param.this if isinstance(param, exp.DataTypeParam) else param
+    if not isinstance(value, exp.Literal) or value.is_string:
+        return None
+    n = int(value.this)
+    if n < 1:
+        raise errors.sql_error("22023", f"length for type {'bit' if kind == 'bit' else 'varbit'}"
+                                        " must be at least 1",
+                               position=position_of(node) if node else None)
+    return (kind, n)
+
+
 def column_typmod(dt, node=None) -> tuple | None:
     """The ``typmod`` a column of this declared type keeps (storage/schema.Column)."""
+    bits = bit_typmod(dt, node)
+    if bits is not None:
+        return bits
     if isinstance(dt, exp.DataType) and not dt.expressions and dt.this in _DECLARED:
         return _DECLARED[dt.this]
     length = varchar_length(dt)
