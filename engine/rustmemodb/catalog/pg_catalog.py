@@ -53,6 +53,8 @@ TYPES = {
     "interval": (1186, 16, "T", 1187, 0), "numeric": (1700, -1, "N", 1231, 0),
     "regclass": (2205, 4, "N", 2210, 0), "regtype": (2206, 4, "N", 2211, 0),
     "uuid": (2950, 16, "U", 2951, 0), "jsonb": (3802, -1, "U", 3807, 0),
+    "tsvector": (3614, -1, "U", 3643, 0), "tsquery": (3615, -1, "U", 3645, 0),
+    "regconfig": (3734, 4, "N", 3735, 0), "regdictionary": (3769, 4, "N", 3770, 0),
 }
 # pseudo-types: no values have them, but functions and catalog queries name them
 # ('trigger'::regtype in pgcli's function query, prorettype of a set-returning one)

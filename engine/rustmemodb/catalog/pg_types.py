@@ -38,6 +38,8 @@ PG_TYPES: dict[str, PgType] = {
     types.INTERVAL: PgType("interval", "interval", datetime_precision=6),
     types.TIME: PgType("time without time zone", "time", datetime_precision=6),
     types.BYTEA: PgType("bytea", "bytea", character_octet_length=1073741824),
+    types.TSVECTOR: PgType("tsvector", "tsvector"),
+    types.TSQUERY: PgType("tsquery", "tsquery"),
 }
 
 

@@ -105,7 +105,7 @@ _STORED = {types.INTEGER: (int,), types.FLOAT: (float, int), types.TEXT: (str,),
            types.TIMESTAMPTZ: (datetime.datetime,),
            types.DATE: (datetime.date,), types.UUID: (str,), types.JSON: (str,),
            types.INTERVAL: (types.Interval,), types.TIME: (datetime.time,),
-           types.BYTEA: (bytes,)}
+           types.BYTEA: (bytes,), types.TSVECTOR: (str,), types.TSQUERY: (str,)}
 
 
 def check_rows(schema, rows) -> None:

@@ -4,8 +4,8 @@ AND, OR and NOT are boolean over the lexemes present (an operand with weights ne
 position of one of them, a prefix operand ``:*`` any lexeme starting with it). A phrase
 operator ``a <N> b`` needs positions: its value is the set of positions where the phrase
 ends (with its width, so that phrases nest), a NOT inside a phrase the complement of its
-operand's positions. A lexeme stored without positions (``strip``) makes a phrase match
-on presence alone, as PostgreSQL's "maybe" does.
+operand's positions. A lexeme stored without positions (``strip``) matches no phrase, as
+in PostgreSQL.
 """
 from __future__ import annotations
 
@@ -90,10 +90,8 @@ def phrase_positions(node, lookup):
     kind = node[0]
     if kind == "val":
         ps = lookup(node)
-        if ps is None:
+        if ps is None or ps == "maybe":     # no positions: a phrase cannot match it
             return None
-        if ps == "maybe":
-            return (False, frozenset(), 0, True)
         return (False, frozenset(ps), 0, False)
     if kind == "not":
         inner = phrase_positions(node[1], lookup)

@@ -77,8 +77,9 @@ def _rank_or(w, doc: Doc, query):
                 if w[weight] > wjm:
                     wjm = w[weight]
                     jm = j
-            res = f32(float(res) + (float(wjm) + float(resj) -
-                                    float(wjm / f32((jm + 1) * (jm + 1)))) / 1.64493406685)
+            # (float arithmetic inside, the constant a double: as C evaluates it)
+            inner = f32(f32(wjm + resj) - f32(wjm / f32((jm + 1) * (jm + 1))))
+            res = f32(float(res) + float(inner) / 1.64493406685)
     if items:
         res = f32(res / f32(len(items)))
     return res
@@ -228,7 +229,7 @@ def ts_rank_cd(vector_text: str, query, weights=None, method: int = 0) -> float:
     length = V.total_length(doc.vector)
     size = len(doc.vector)
     if method & 1 and size > 0:
-        wdoc /= math.log(length + 1)
+        wdoc /= math.log(length + 1) / math.log(2.0)
     if method & 2 and length > 0:
         wdoc /= length
     if method & 4 and extents > 0 and sum_dist > 0:
@@ -236,7 +237,7 @@ def ts_rank_cd(vector_text: str, query, weights=None, method: int = 0) -> float:
     if method & 8 and size > 0:
         wdoc /= size
     if method & 16 and size > 0:
-        wdoc /= math.log(size + 1)
+        wdoc /= math.log(size + 1) / math.log(2.0)
     if method & 32:
         wdoc /= wdoc + 1
     return as_real(wdoc)
