@@ -228,8 +228,8 @@ def ts_rank_cd(vector_text: str, query, weights=None, method: int = 0) -> float:
         extents += 1
     length = V.total_length(doc.vector)
     size = len(doc.vector)
-    if method & 1 and size > 0:
-        wdoc /= math.log(length + 1) / math.log(2.0)
+    if method & 1 and size > 0:     # (natural log here, log2 for flag 16: PostgreSQL's)
+        wdoc /= math.log(length + 1)
     if method & 2 and length > 0:
         wdoc /= length
     if method & 4 and extents > 0 and sum_dist > 0:
