@@ -200,3 +200,31 @@ def test_headlines_agree(pg) -> None:
                     "SELECT ts_headline('english', %s, to_tsquery('english', %s)"
                     + (", %s)" if opt else ")"), args).fetchone()[0]
                 assert H.headline("english", text, query, opt) == theirs, (text, qtext, opt)
+
+
+# ---- the engine: storage and reopening ---------------------------------------------------
+
+@pytest.mark.parametrize("checkpoint", [False, True], ids=["log", "checkpoint"])
+def test_tsvector_columns_survive_reopening(tmp_path, checkpoint) -> None:
+    import rustmemodb
+    path = str(tmp_path / "db")
+    conn = rustmemodb.connect(path)
+    conn.execute("CREATE TABLE docs (id INTEGER PRIMARY KEY, body TEXT, tsv tsvector "
+                 "GENERATED ALWAYS AS (to_tsvector('english', body)) STORED, q tsquery)")
+    conn.execute("CREATE INDEX docs_fts ON docs USING gin (tsv)")
+    conn.execute("INSERT INTO docs (id, body, q) VALUES (1, 'Quick foxes', 'fox:*'), "
+                 "(2, 'Lazy dogs', '!fox'), (3, NULL, NULL)")
+    conn.commit()
+    if checkpoint:
+        conn.execute("CHECKPOINT")
+    conn.close()
+    conn = rustmemodb.connect(path)
+    assert conn.execute("SELECT id, tsv, q, tsv @@ q FROM docs ORDER BY id").fetchall() == [
+        (1, "'fox':2 'quick':1", "'fox':*", True), (2, "'dog':2 'lazi':1", "!'fox'", True),
+        (3, None, None, None)]
+    conn.execute("INSERT INTO docs (id, body) VALUES (4, 'more foxes')")
+    assert conn.execute("SELECT id FROM docs WHERE tsv @@ to_tsquery('english', 'fox') "
+                        "ORDER BY id").fetchall() == [(1,), (4,)]
+    df = conn.execute("SELECT tsv FROM docs WHERE id = 1").df()
+    assert df["tsv"].tolist() == ["'fox':2 'quick':1"]
+    conn.close()
