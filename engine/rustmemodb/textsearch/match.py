@@ -64,6 +64,28 @@ def doc_of(text: str) -> Doc:
     return Doc(V.parse(text))
 
 
+def may_match(node, vector_text: str) -> bool:
+    """False only when a stored vector (its text) cannot match the query: an operand's
+    quoted lexeme (for a prefix, its quoted start) is not in the text where the query
+    needs it. A substring test per operand, without parsing the vector."""
+    kind = node[0]
+    if kind == "val":
+        return (("'" + node[1].replace("\\", "\\\\").replace("'", "''")) if node[3]
+                else V.quote(node[1])) in vector_text
+    if kind == "not":
+        return True
+    if kind == "or":
+        return may_match(node[1], vector_text) or may_match(node[2], vector_text)
+    return may_match(node[1], vector_text) and may_match(node[2], vector_text)
+
+
+def stored_matches(vector_text: str, query) -> bool:
+    """``matches`` for a stored vector's text (rows are mostly rejected unparsed)."""
+    if query is None or not may_match(query, vector_text):
+        return False
+    return matches(doc_of(vector_text), query)
+
+
 def matches(doc: Doc, query) -> bool:
     if query is None:
         return False

@@ -48,21 +48,26 @@ def _is_alnum(c: str) -> bool:
 
 
 def _word_type(w: str) -> str:
-    if any(c.isdigit() for c in w):
+    if not w.isalpha():           # (a run of letters and digits: so it has a digit)
         return "numword"
     return "asciiword" if w.isascii() else "word"
 
 
 def _part_type(w: str) -> str:
-    if any(c.isdigit() for c in w):
+    if not w.isalpha():
         return "hword_numpart"
     return "hword_asciipart" if w.isascii() else "hword_part"
 
 
 def _compound_type(w: str) -> str:
-    if any(c.isdigit() for c in w):
+    if not w.replace("-", "").isalpha():
         return "numhword"
     return "asciihword" if w.isascii() else "hword"
+
+
+# After a run of letters and digits, only these characters can make it more than a word
+# (a protocol, email, host, URL, file or hyphenated word): anything else ends a word.
+_EXTENDERS = frozenset(".-@:/_")
 
 
 def tokenize(text: str) -> list[tuple[str, str]]:
@@ -82,6 +87,12 @@ def tokenize(text: str) -> list[tuple[str, str]]:
         c = text[i]
         m = None
         if c.isalpha():
+            m = _WORD.match(text, i)
+            end = m.end()
+            if end >= n or text[end] not in _EXTENDERS:       # the common case: a word
+                emit(_word_type(m.group()), m.group())
+                i = end
+                continue
             m = _PROTOCOL.match(text, i)
             if m:
                 emit("protocol", m.group())

@@ -9,6 +9,7 @@ with weights, duplicates merged) and raises PostgreSQL's 42601 errors.
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from .. import errors
@@ -71,9 +72,56 @@ def read_word(text: str, i: int, stop: str, what: str) -> tuple[str, int, bool]:
     return "".join(out), i, False
 
 
+# tsvector_out's own form: quoted lexemes (' and \ doubled), optional positions, one space
+# between entries. Stored values always have it, so they are read by one regex.
+_CANONICAL_ENTRY = re.compile(r"'((?:[^'\\]|''|\\\\)*)'(?::((?:\d+[ABC]?,)*\d+[ABC]?))?(?: |$)")
+_LETTER_WEIGHT = {"A": 3, "B": 2, "C": 1}
+
+
+def _parse_canonical(text: str) -> TsVector | None:
+    """A tsvector already in output form (sorted unique lexemes, sorted positions), or
+    None when ``text`` is not exactly that."""
+    out = []
+    pos = 0
+    previous = None
+    for m in _CANONICAL_ENTRY.finditer(text):
+        if m.start() != pos:
+            return None
+        pos = m.end()
+        lexeme = m.group(1)
+        if "'" in lexeme or "\\" in lexeme:
+            lexeme = lexeme.replace("''", "'").replace("\\\\", "\\")
+        key = lexeme.encode("utf-8")
+        if not key or (previous is not None and key <= previous):
+            return None
+        previous = key
+        spec = m.group(2)
+        if spec is None:
+            out.append((lexeme, ()))
+            continue
+        positions = []
+        last = 0
+        for item in spec.split(","):
+            w = _LETTER_WEIGHT.get(item[-1], 0)
+            p = int(item[:-1] if w else item)
+            if not last < p <= MAX_POS:
+                return None
+            last = p
+            positions.append((p, w))
+        if len(positions) > MAX_POSITIONS:
+            return None
+        out.append((lexeme, tuple(positions)))
+    if pos != len(text) or (text and text.endswith(" ")):
+        return None
+    return tuple(out)
+
+
 @lru_cache(maxsize=4096)
 def parse(text: str) -> TsVector:
     """tsvector input (tsvectorin)."""
+    fast = _parse_canonical(text)
+    if fast is not None:
+        return fast
     entries: dict[str, set | None] = {}
     i, n = 0, len(text)
     while True:

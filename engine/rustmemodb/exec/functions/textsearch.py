@@ -38,7 +38,7 @@ def _q(text: str):
 
 
 def _vq_match(vector: str, query: str) -> bool:
-    return match.matches(match.doc_of(vector), _q(query))
+    return match.stored_matches(vector, _q(query))
 
 
 def _text_match(config: str, text: str, query: str) -> bool:
