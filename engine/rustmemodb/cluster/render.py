@@ -58,7 +58,7 @@ _TYPE_NAME = re.compile(r"^[A-Z][A-Z ]*(\(\d+(, ?\d+)?\))?(\[\])?$")
 # Literal types written back as text the binder reads as the same typed constant.
 _LITERAL_TYPES = {types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN, types.DATE,
                   types.TIMESTAMP, types.INTERVAL, types.UUID, types.TIME, types.BYTEA,
-                  types.TIMESTAMPTZ}
+                  types.TIMESTAMPTZ, types.TSVECTOR, types.TSQUERY}
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 TableColumns = Callable[[str], list]   # table name -> all its column names, in order
@@ -499,6 +499,9 @@ def literal(value, sql_type: str) -> str:
         return f"CAST('\\x{value.hex()}' AS BYTEA)"
     if sql_type == types.UUID and isinstance(value, str) and _UUID.match(value):
         return f"CAST('{value}' AS UUID)"
+    if sql_type in (types.TSVECTOR, types.TSQUERY) and isinstance(value, str):
+        # canonical text, which the shards' cast reads back to the same value
+        return "CAST('" + value.replace("'", "''") + f"' AS {sql_type})"
     raise Unrenderable(f"constant {value!r} of type {sql_type}")
 
 
