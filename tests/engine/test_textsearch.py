@@ -8,6 +8,7 @@ few thousand distinct words of this repository's README and DESIGN (the stemmer)
 """
 from __future__ import annotations
 
+import random
 import re
 from pathlib import Path
 
@@ -140,6 +141,23 @@ def test_parser_tokens_agree(pg) -> None:
            "p(tokid, token, o) JOIN ts_token_type('default') t ON t.tokid = p.tokid "
            "WHERE t.alias <> 'blank' ORDER BY o")
     for text in SAMPLES:
+        ours = [(kind, token) for kind, token in parser.tokenize(text) if kind != "blank"]
+        assert ours == [tuple(r) for r in pg.execute(sql, (text,)).fetchall()], text
+
+
+def test_parser_tokens_agree_on_odd_text(pg) -> None:
+    """Generated lines of letters, digits and the punctuation the parser's states turn on
+    (PostgreSQL backtracks through hosts, emails, URLs, paths and hyphenated words), and
+    the lines of this repository's README (code, paths, URLs, Markdown)."""
+    rng = random.Random(11)
+    alphabet = "abcXYZ" * 3 + "0123" * 2 + ".-@:/_~&+ 'é?=#;()[]" + " " * 4
+    lines = ["".join(rng.choice(alphabet) for _ in range(rng.randint(3, 30)))
+             for _ in range(400)]
+    lines += [line for line in (ROOT / "README.md").read_text().splitlines()[:300] if line]
+    sql = ("SELECT t.alias, p.token FROM ts_parse('default', %s) WITH ORDINALITY "
+           "p(tokid, token, o) JOIN ts_token_type('default') t ON t.tokid = p.tokid "
+           "WHERE t.alias <> 'blank' ORDER BY o")
+    for text in lines:
         ours = [(kind, token) for kind, token in parser.tokenize(text) if kind != "blank"]
         assert ours == [tuple(r) for r in pg.execute(sql, (text,)).fetchall()], text
 

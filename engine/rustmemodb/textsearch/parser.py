@@ -21,18 +21,25 @@ import re
 
 _L = r"[^\W\d_]"                     # a letter (any script)
 _AN = r"[^\W_]"                      # a letter or a digit
-_LABEL = r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*"
+# a host name's label: letters, digits, inner underscores and hyphens (PostgreSQL 15)
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9_]|-(?=[A-Za-z0-9]))*"
 _HOST = rf"{_LABEL}(?:\.{_LABEL})*\.[A-Za-z]{{2,}}(?![A-Za-z0-9])(?::\d+(?![\w]))?"
-_PATH_PART = r"[A-Za-z0-9_~][A-Za-z0-9_\-]*"
-# a path after a host, or a file name: segments separated by / and ., then ?query
-_URL_PATH = rf"/(?:{_PATH_PART}(?:\.[A-Za-z0-9_]+[A-Za-z0-9_\-]*)*(?:/{_PATH_PART}(?:\.[A-Za-z0-9_]+[A-Za-z0-9_\-]*)*)*)?(?:\?[^\s\"']*)?"
+# A file path: segments of letters, digits, _ and - after "/" (which may start "./" or
+# "../") or after "." (a file extension).
+_SEGMENTS = r"(?:/(?:~|\.{1,2})?[A-Za-z0-9_][A-Za-z0-9_\-]*|\.[A-Za-z0-9_][A-Za-z0-9_\-]*)"
+# A URL's path: "/" and the characters RFC 3986 allows in a URL (printable ASCII but
+# " < > \ ^ ` { | }), as PostgreSQL 15's p_isurlchar.
+_URL_CHARS = r"[!#-;=?-\[\]_a-z~]"
 
 _PROTOCOL = re.compile(r"[A-Za-z]+://")
 _EMAIL = re.compile(rf"[A-Za-z0-9]+(?:[._\-][A-Za-z0-9]+)*@({_HOST})")
 _HOST_RE = re.compile(_HOST)
-_URL_PATH_RE = re.compile(rf"/(?:{_PATH_PART}|\?)[^\s\"']*")
-_FILE = re.compile(rf"(?:[A-Za-z0-9_][A-Za-z0-9_\-]*)?(?:(?:\.{{1,2}})?/[A-Za-z0-9_~][A-Za-z0-9_\-]*|\.[A-Za-z0-9_][A-Za-z0-9_\-]*)+(?:\?[^\s\"']*)?")
-_FILE_START = re.compile(rf"(?:~|\.{{1,2}})?/[A-Za-z0-9_~][A-Za-z0-9_\-.]*(?:/[A-Za-z0-9_~][A-Za-z0-9_\-.]*)*")
+_URL_PATH_RE = re.compile(rf"/{_URL_CHARS}+")
+# a file path from a word: the word's letters and digits, then / or . segments
+_FILE = re.compile(rf"[^\W_]*{_SEGMENTS}+")
+# a path where a token starts: /x, ./x, ../x, ~/x, ~x
+_FILE_START = re.compile(rf"(?:~|(?:~|\.{{1,2}})?/(?:~|\.{{1,2}})?)[A-Za-z0-9_][A-Za-z0-9_\-]*"
+                         rf"{_SEGMENTS}*")
 _HWORD = re.compile(rf"{_AN}+(?:-(?:{_AN}*{_L}{_AN}*))+")
 _WORD = re.compile(rf"{_AN}+")
 _VERSION = re.compile(r"\d+\.\d+(?:\.\d+)+")
@@ -45,6 +52,13 @@ _ENTITY = re.compile(r"&(?:#\d+|#[xX][0-9A-Fa-f]+|[A-Za-z_:][A-Za-z0-9_:.\-]*);"
 
 def _is_alnum(c: str) -> bool:
     return c.isalnum()
+
+
+def _file_from_word(token: str) -> bool:
+    """A path starting with a word: not when the word is letters other than ASCII only
+    (PostgreSQL's non-ASCII word state has no way into a path; a number-word has)."""
+    head = re.split(r"[/.]", token, maxsplit=1)[0]
+    return head.isascii() or not head.isalpha()
 
 
 def _word_type(w: str) -> str:
@@ -83,6 +97,22 @@ def tokenize(text: str) -> list[tuple[str, str]]:
             blank_start = None
         out.append((kind, token))
 
+    def emit_hyphenated(whole: str) -> None:
+        """The hyphenated word, then its parts (PostgreSQL's hword and hword_*part)."""
+        emit(_compound_type(whole), whole)
+        for part in whole.split("-"):
+            out.append((_part_type(part), part))
+            out.append(("blank", "-"))
+        out.pop()
+
+    def hyphen_end(end: int) -> int:
+        """After a hyphenated word, a "-" before a letter or digit is a blank of its own
+        (SCRAM-SHA-256: the 256 is a number, not -256)."""
+        if end + 1 < n and text[end] == "-" and text[end + 1].isalnum():
+            out.append(("blank", "-"))
+            return end + 1
+        return end
+
     while i < n:
         c = text[i]
         m = None
@@ -109,19 +139,14 @@ def tokenize(text: str) -> list[tuple[str, str]]:
                     i = end
                     continue
             m = _FILE.match(text, i)
-            if m and ("/" in m.group() or _is_file_dot(m.group())):
+            if m and _file_from_word(m.group()):
                 emit("file", m.group())
                 i = m.end()
                 continue
             m = _HWORD.match(text, i)
             if m and not m.group().split("-")[0].isdigit():
-                whole = m.group()
-                emit(_compound_type(whole), whole)
-                for part in whole.split("-"):
-                    out.append((_part_type(part), part))
-                    out.append(("blank", "-"))
-                out.pop()
-                i = m.end()
+                emit_hyphenated(m.group())
+                i = hyphen_end(m.end())
                 continue
             m = _WORD.match(text, i)
             emit(_word_type(m.group()), m.group())
@@ -142,16 +167,19 @@ def tokenize(text: str) -> list[tuple[str, str]]:
                 continue
             m = _WORD.match(text, i)
             w = m.group()
-            if not w.isdigit():
+            if not w.isdigit():                 # digits then letters: a number-word
+                for rx, kind in ((_EMAIL, "email"), (_FILE, "file")):
+                    m2 = rx.match(text, i)
+                    if m2:
+                        break
+                if m2:
+                    emit(kind, m2.group())
+                    i = m2.end()
+                    continue
                 m2 = _HWORD.match(text, i)
                 if m2 and not m2.group().split("-")[0].isdigit():
-                    whole = m2.group()
-                    emit(_compound_type(whole), whole)
-                    for part in whole.split("-"):
-                        out.append((_part_type(part), part))
-                        out.append(("blank", "-"))
-                    out.pop()
-                    i = m2.end()
+                    emit_hyphenated(m2.group())
+                    i = hyphen_end(m2.end())
                     continue
                 emit("numword", w)
                 i = m.end()
@@ -188,8 +216,8 @@ def tokenize(text: str) -> list[tuple[str, str]]:
             # PostgreSQL's blank run ends before "/" but swallows "~" and "."
             m = _FILE_START.match(text, i)
             if m:
-                emit("file", m.group().rstrip("."))
-                i += len(m.group().rstrip("."))
+                emit("file", m.group())
+                i = m.end()
                 continue
         if blank_start is None:
             blank_start = i
@@ -197,10 +225,6 @@ def tokenize(text: str) -> list[tuple[str, str]]:
     if blank_start is not None:
         out.append(("blank", text[blank_start:]))
     return out
-
-
-def _is_file_dot(token: str) -> bool:
-    return "." in token
 
 
 def _host_at(text: str, i: int, emit) -> int:
