@@ -208,7 +208,8 @@ def test_match_and_ranks_agree(pg) -> None:
 
 def test_headlines_agree(pg) -> None:
     options = [None, "MaxWords=10, MinWords=5", "StartSel=<<, StopSel=>>, HighlightAll=true",
-               "ShortWord=5, MaxWords=8, MinWords=3"]
+               "ShortWord=5, MaxWords=8, MinWords=3", "MaxFragments=2, MaxWords=6, MinWords=2",
+               "MaxFragments=3, FragmentDelimiter=@@, MaxWords=4, MinWords=1"]
     for text in SAMPLES + [DOC]:
         for qtext in QUERIES[:8] + ["state-of-the-art", "query & similarity", "example | com"]:
             query = D.to_tsquery("english", qtext)

@@ -5,9 +5,11 @@ is a query word. The default generator (MaxFragments=0) looks at each cover - th
 earliest shortest run of tokens satisfying the query - widens or trims it towards
 MinWords..MaxWords words, preferring runs that keep the whole cover, then more query
 words, then a good end (not a short word or number), and prints it with the query words
-between StartSel and StopSel. Tags print as a space; a hyphenated word or a URL prints
-through its parts. HighlightAll marks the whole document. Options as PostgreSQL's
-(``StartSel=<em>, MaxWords=20``).
+between StartSel and StopSel. With MaxFragments=n the covers are cut into fragments of
+at most MaxWords words and the n best (most query words, then fewest words) are
+stretched and printed, FragmentDelimiter between them. Tags print as a space; a
+hyphenated word or a URL prints through its parts. HighlightAll marks the whole document.
+Options as PostgreSQL's (``StartSel=<em>, MaxWords=20``).
 """
 from __future__ import annotations
 
@@ -123,105 +125,205 @@ def _bad_end(w: _Word, shortword: int) -> bool:
     return (w.kind in _NOEND or w.length <= shortword) and not _interesting(w)
 
 
-def headline(config: str, text: str, query, options: str | None = None) -> str:
-    opts = _options(options)
-    if opts["maxfragments"] > 0:
-        raise errors.not_supported("ts_headline with MaxFragments")
-    from . import tsquery as Q
-    operands = Q.operands(query)
-    index_of: dict = {}
-    for idx, op in enumerate(operands):
-        index_of.setdefault(id(op), idx)
-    words = _words(config, text, operands)
+def _best_words(words: list[_Word], query, index_of: dict, opts: dict) -> tuple[int, int]:
+    """The default generator (MaxFragments=0): the bounds of the best headline."""
     max_words, min_words, shortword = opts["maxwords"], opts["minwords"], opts["shortword"]
     n = len(words)
-    if opts["highlightall"]:
-        bestb, beste = 0, n - 1
-    else:
-        bestb = beste = -1
-        bestlen, bestcover = -1, False
-        p = 0
-        max_cover = max(max_words * 10, 100)
-        while query is not None:
-            found = _cover(words, query, index_of, p, max_cover)
-            if found is None:
-                break
-            p, q = found
-            curlen = poslen = 0
-            posb = pose = p
-            i = p
-            while i <= q and curlen < max_words:
-                if words[i].kind not in _NONWORD:
-                    curlen += 1
-                if _interesting(words[i]):
-                    poslen += 1
+    bestb = beste = -1
+    bestlen, bestcover = -1, False
+    p = 0
+    max_cover = max(max_words * 10, 100)
+    while query is not None:
+        found = _cover(words, query, index_of, p, max_cover)
+        if found is None:
+            break
+        p, q = found
+        curlen = poslen = 0
+        posb = pose = p
+        i = p
+        while i <= q and curlen < max_words:
+            if words[i].kind not in _NONWORD:
+                curlen += 1
+            if _interesting(words[i]):
+                poslen += 1
+            pose = i
+            i += 1
+        if curlen < max_words:
+            i -= 1
+            while i < n and curlen < max_words:
+                if i > q:
+                    if words[i].kind not in _NONWORD:
+                        curlen += 1
+                    if _interesting(words[i]):
+                        poslen += 1
                 pose = i
+                if _bad_end(words[i], shortword):
+                    i += 1
+                    continue
+                if curlen >= min_words:
+                    break
                 i += 1
-            if curlen < max_words:
-                i -= 1
-                while i < n and curlen < max_words:
-                    if i > q:
-                        if words[i].kind not in _NONWORD:
-                            curlen += 1
-                        if _interesting(words[i]):
-                            poslen += 1
-                    pose = i
+            if curlen < min_words:
+                i = p - 1
+                while i >= 0:
+                    if words[i].kind not in _NONWORD:
+                        curlen += 1
+                    if _interesting(words[i]):
+                        poslen += 1
+                    if curlen >= max_words:
+                        break
                     if _bad_end(words[i], shortword):
-                        i += 1
+                        i -= 1
                         continue
                     if curlen >= min_words:
                         break
-                    i += 1
-                if curlen < min_words:
-                    i = p - 1
-                    while i >= 0:
-                        if words[i].kind not in _NONWORD:
-                            curlen += 1
-                        if _interesting(words[i]):
-                            poslen += 1
-                        if curlen >= max_words:
-                            break
-                        if _bad_end(words[i], shortword):
-                            i -= 1
-                            continue
-                        if curlen >= min_words:
-                            break
-                        i -= 1
-                    posb = max(i, 0)
-            else:
-                if i > q:
-                    i = q
-                while curlen > min_words:
-                    if not _bad_end(words[i], shortword):
-                        break
-                    if words[i].kind not in _NONWORD:
-                        curlen -= 1
-                    if _interesting(words[i]):
-                        poslen -= 1
-                    pose = i - 1
                     i -= 1
-            poscover = posb <= p and pose >= q
-            if poscover > bestcover or (poscover == bestcover and poslen > bestlen) or (
-                    poscover == bestcover and poslen == bestlen and
-                    not _bad_end(words[pose], shortword) and
-                    _bad_end(words[beste], shortword)):
-                bestb, beste, bestlen, bestcover = posb, pose, poslen, poscover
-            p += 1
-        if bestlen < 0:
-            curlen = 0
-            pose = 0
-            i = 0
-            while i < n and curlen < min_words:
+                posb = max(i, 0)
+        else:
+            if i > q:
+                i = q
+            while curlen > min_words:
+                if not _bad_end(words[i], shortword):
+                    break
+                if words[i].kind not in _NONWORD:
+                    curlen -= 1
+                if _interesting(words[i]):
+                    poslen -= 1
+                pose = i - 1
+                i -= 1
+        poscover = posb <= p and pose >= q
+        if poscover > bestcover or (poscover == bestcover and poslen > bestlen) or (
+                poscover == bestcover and poslen == bestlen and
+                not _bad_end(words[pose], shortword) and
+                _bad_end(words[beste], shortword)):
+            bestb, beste, bestlen, bestcover = posb, pose, poslen, poscover
+        p += 1
+    if bestlen < 0:
+        curlen = 0
+        pose = 0
+        i = 0
+        while i < n and curlen < min_words:
+            if words[i].kind not in _NONWORD:
+                curlen += 1
+            pose = i
+            i += 1
+        bestb, beste = 0, pose
+    return bestb, beste
+
+
+def _fragment_of(words: list[_Word], start: int, end: int, max_words: int) -> tuple:
+    """The next fragment of a cover from ``start``: query words at both ends, at most
+    ``max_words`` words: (start, end, words, query words)."""
+    for i in range(start, end + 1):
+        start = i
+        if _interesting(words[i]):
+            break
+    curlen = poslen = 0
+    i = start
+    while i <= end and curlen < max_words:
+        if words[i].kind not in _NONWORD:
+            curlen += 1
+        if _interesting(words[i]):
+            poslen += 1
+        i += 1
+    if end > i:         # cut at max_words: end at the last query word before the cut
+        end = i
+        for i in range(end, start - 1, -1):
+            end = i
+            if _interesting(words[i]):
+                break
+            if words[i].kind not in _NONWORD:
+                curlen -= 1
+    return start, end, curlen, poslen
+
+
+def _mark_fragments(words: list[_Word], query, index_of: dict, opts: dict) -> None:
+    """MaxFragments > 0: the covers cut into fragments of at most MaxWords words, the
+    best ones (most query words, then fewest words) marked, each stretched by up to half
+    the words it lacks on either side, to good end points."""
+    max_words, min_words, shortword = opts["maxwords"], opts["minwords"], opts["shortword"]
+    n = len(words)
+    max_cover = max(max_words * 10, 100) * opts["maxfragments"]
+    covers = []          # [start, end, words, query words, chosen, excluded]
+    p = 0
+    while query is not None:
+        found = _cover(words, query, index_of, p, max_cover)
+        if found is None:
+            break
+        p, q = found
+        start, end = p, q
+        while start <= end:
+            start, end, curlen, poslen = _fragment_of(words, start, end, max_words)
+            covers.append([start, end, curlen, poslen, False, False])
+            start, end = end + 1, q
+        p += 1
+    marked = 0
+    for _ in range(opts["maxfragments"]):
+        best, most, fewest = None, 0, None
+        for k, c in enumerate(covers):
+            if not c[4] and not c[5] and (most < c[3] or (most == c[3] and (
+                    fewest is None or fewest > c[2]))):
+                best, most, fewest = k, c[3], c[2]
+        if best is None:
+            break
+        cover = covers[best]
+        cover[4] = True
+        start, end, curlen = cover[0], cover[1], cover[2]
+        if curlen < max_words:
+            most_stretch = (max_words - curlen) // 2
+            stretch, marker = 0, start
+            i = start - 1
+            while i >= 0 and stretch < most_stretch and not words[i].inside:
                 if words[i].kind not in _NONWORD:
                     curlen += 1
-                pose = i
+                    stretch += 1
+                marker = i
+                i -= 1
+            i = marker
+            while i < start and _bad_end(words[i], shortword):
+                if words[i].kind not in _NONWORD:
+                    curlen -= 1
                 i += 1
-            bestb, beste = 0, pose
-    for i in range(bestb, beste + 1) if n else ():
+            start = i
+            marker = end
+            i = end + 1
+            while i < n and curlen < max_words and not words[i].inside:
+                if words[i].kind not in _NONWORD:
+                    curlen += 1
+                marker = i
+                i += 1
+            i = marker
+            while i > end and _bad_end(words[i], shortword):
+                if words[i].kind not in _NONWORD:
+                    curlen -= 1
+                i -= 1
+            end = i
+        cover[0], cover[1], cover[2] = start, end, curlen
+        _mark(words, opts["highlightall"], start, end)
+        marked += 1
+        for k, c in enumerate(covers):
+            if k != best and ((start <= c[0] <= end) or (start <= c[1] <= end) or
+                              (c[0] < start and c[1] > end)):
+                c[5] = True
+    if marked == 0:       # no cover: the first MinWords words
+        curlen, end = 0, 0
+        i = 0
+        while i < n and curlen < min_words:
+            if words[i].kind not in _NONWORD:
+                curlen += 1
+            end = i
+            i += 1
+        _mark(words, opts["highlightall"], 0, end)
+
+
+def _mark(words: list[_Word], highlightall: bool, start: int, end: int) -> None:
+    """Words start..end are in the headline: query words selected, tags replaced by a
+    space, compound tokens (hyphenated words, URLs) skipped for their parts."""
+    for i in range(start, end + 1) if words else ():
         w = words[i]
         if w.item is not None:
             w.selected = True
-        if not opts["highlightall"]:
+        if not highlightall:
             if w.kind == "tag":
                 w.replace = True
             elif w.kind in _SKIP:
@@ -229,6 +331,22 @@ def headline(config: str, text: str, query, options: str | None = None) -> str:
         elif w.kind in _SKIP:
             w.skip = True
         w.inside = not w.repeated
+
+
+def headline(config: str, text: str, query, options: str | None = None) -> str:
+    opts = _options(options)
+    from . import tsquery as Q
+    operands = Q.operands(query)
+    index_of: dict = {}
+    for idx, op in enumerate(operands):
+        index_of.setdefault(id(op), idx)
+    words = _words(config, text, operands)
+    if opts["maxfragments"] > 0:
+        _mark_fragments(words, query, index_of, opts)
+    elif opts["highlightall"]:
+        _mark(words, True, 0, len(words) - 1)
+    else:
+        _mark(words, False, *_best_words(words, query, index_of, opts))
     out = []
     fragments = 0
     in_fragment = False
