@@ -90,6 +90,12 @@ def lexemes(config: str, text: str) -> list[tuple[int, str]]:
     return out
 
 
+def positions_used(config: str, text: str) -> int:
+    """How many positions ``text`` takes (its indexed tokens, stop words included)."""
+    return sum(1 for kind, token in parser.tokenize(text)
+               if _normalize(config, kind, token) is not None)
+
+
 def token_lexemes(config: str, text: str) -> list[tuple[str, str, list[str] | None]]:
     """(token type, token, lexemes or None) for each token: ts_headline's view."""
     return [(kind, token, _normalize(config, kind, token))

@@ -1,6 +1,6 @@
 """Text -> tsvector and text -> tsquery under a configuration, as PostgreSQL's.
 
-to_tsvector numbers the document's lexemes; to_tsquery reads tsquery syntax and runs
+to_tsvector numbers the document's lexemes (of a JSON document, its string values'); to_tsquery reads tsquery syntax and runs
 each operand through the configuration (an operand giving several lexemes becomes their
 phrase, stop words become placeholders that ``tsquery.clean_stopwords`` removes,
 widening the phrase distances around them); plainto_tsquery ANDs the text's lexemes,
@@ -16,6 +16,34 @@ def to_tsvector(config: str, text: str) -> V.TsVector:
     entries: dict[str, set] = {}
     for pos, lex in configs.lexemes(configs.config_name(config), text):
         entries.setdefault(lex, set()).add((min(pos, V.MAX_POS), 0))
+    return V.build(entries)
+
+
+def json_to_tsvector(config: str, document) -> V.TsVector:
+    """to_tsvector of a JSON document (parsed): its string values in document order, one
+    position left empty after each value that gave lexemes (so no phrase spans two)."""
+    cfg = configs.config_name(config)
+    entries: dict[str, set] = {}
+    pos = 0
+
+    def strings(value):
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            for v in value.values():
+                yield from strings(v)
+        elif isinstance(value, list):
+            for v in value:
+                yield from strings(v)
+
+    for text in strings(document):
+        found = configs.lexemes(cfg, text)
+        for p, lex in found:
+            entries.setdefault(lex, set()).add((min(pos + p, V.MAX_POS), 0))
+        last = configs.positions_used(cfg, text)
+        pos += last
+        if found:
+            pos += 1
     return V.build(entries)
 
 

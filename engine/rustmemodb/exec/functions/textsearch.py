@@ -11,6 +11,8 @@ get_current_ts_config. Values arrive and leave as canonical text, parsed through
 """
 from __future__ import annotations
 
+import json
+
 from ... import statement_limits, types
 from ...textsearch import configs, documents, headline, match, rank, tsquery as Q, \
     tsvector as V
@@ -78,6 +80,12 @@ def register(reg) -> None:
     add("to_tsvector", [(T, T, TSV)], lambda c, s: fmt_v(documents.to_tsvector(c, s)), TSV)
     add("to_tsvector", [(T, TSV)], _default(lambda c, s: fmt_v(documents.to_tsvector(c, s))),
         TSV, volatile=True)
+    J = types.JSON
+    add("to_tsvector", [(T, J, TSV)],
+        lambda c, doc: fmt_v(documents.json_to_tsvector(c, json.loads(doc))), TSV)
+    add("to_tsvector", [(J, TSV)], _default(
+        lambda c, doc: fmt_v(documents.json_to_tsvector(c, json.loads(doc)))), TSV,
+        volatile=True)
     for name in ("to_tsquery", "plainto_tsquery", "phraseto_tsquery", "websearch_to_tsquery"):
         fn = getattr(documents, name)
         add(name, [(T, T, TSQ)], lambda c, s, fn=fn: fmt_q(fn(c, s)), TSQ)
