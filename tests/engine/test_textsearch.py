@@ -162,6 +162,15 @@ def test_parser_tokens_agree_on_odd_text(pg) -> None:
         assert ours == [tuple(r) for r in pg.execute(sql, (text,)).fetchall()], text
 
 
+def test_ts_debug_agrees(pg) -> None:
+    """Every token, blanks included, with its dictionaries and lexemes."""
+    for text in SAMPLES:
+        theirs = [(a, d, t, list(ds), dic, lex) for a, d, t, ds, dic, lex in pg.execute(
+            "SELECT alias, description, token, dictionaries::text[], dictionary::text, "
+            "lexemes FROM ts_debug('english', %s)", (text,)).fetchall()]
+        assert configs.debug_rows("english", text) == theirs, text
+
+
 def test_documents_and_queries_agree(pg) -> None:
     for text in SAMPLES:
         for cfg in ("english", "simple"):

@@ -100,3 +100,32 @@ def token_lexemes(config: str, text: str) -> list[tuple[str, str, list[str] | No
     """(token type, token, lexemes or None) for each token: ts_headline's view."""
     return [(kind, token, _normalize(config, kind, token))
             for kind, token in parser.tokenize(text)]
+
+
+# ts_token_type('default'): each token type's description
+DESCRIPTIONS = {
+    "asciiword": "Word, all ASCII", "word": "Word, all letters",
+    "numword": "Word, letters and digits", "email": "Email address", "url": "URL",
+    "host": "Host", "sfloat": "Scientific notation", "version": "Version number",
+    "hword_numpart": "Hyphenated word part, letters and digits",
+    "hword_part": "Hyphenated word part, all letters",
+    "hword_asciipart": "Hyphenated word part, all ASCII", "blank": "Space symbols",
+    "tag": "XML tag", "protocol": "Protocol head",
+    "numhword": "Hyphenated word, letters and digits",
+    "asciihword": "Hyphenated word, all ASCII", "hword": "Hyphenated word, all letters",
+    "url_path": "URL path", "file": "File or path name", "float": "Decimal notation",
+    "int": "Signed integer", "uint": "Unsigned integer", "entity": "XML entity",
+}
+
+
+def debug_rows(config: str, text: str) -> list[tuple]:
+    """ts_debug: (alias, description, token, dictionaries, dictionary, lexemes) per token."""
+    cfg = config_name(config)
+    rows = []
+    for kind, token, lexemes in token_lexemes(cfg, text):
+        if lexemes is None:
+            rows.append((kind, DESCRIPTIONS[kind], token, [], None, None))
+            continue
+        dictionary = "english_stem" if cfg == "english" and kind in _STEMMED else "simple"
+        rows.append((kind, DESCRIPTIONS[kind], token, [dictionary], dictionary, lexemes))
+    return rows

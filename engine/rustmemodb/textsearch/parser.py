@@ -221,6 +221,9 @@ def tokenize(text: str) -> list[tuple[str, str]]:
                 continue
         if blank_start is None:
             blank_start = i
+        elif c in "-+&/<":      # a blank run ends before these (each may start a token)
+            out.append(("blank", text[blank_start:i]))
+            blank_start = i
         i += 1
     if blank_start is not None:
         out.append(("blank", text[blank_start:]))
