@@ -49,17 +49,23 @@ def stem(word: str) -> str:
     return _stemmer().stemWord(word)
 
 
+def dictionary_name(name: str) -> str:
+    """``english_stem``, ``pg_catalog.simple``... -> the dictionary's name; 42704 else."""
+    low = name.strip().lower()
+    if low.startswith("pg_catalog."):
+        low = low[len("pg_catalog."):]
+    if low not in ("simple", "english_stem"):
+        raise errors.sql_error("42704", f'text search dictionary "{name}" does not exist')
+    return low
+
+
 def lexize(dictionary: str, word: str) -> list[str] | None:
     """ts_lexize: a dictionary's lexemes for one token ([] for a stop word)."""
-    name = dictionary.strip().lower()
-    if name.startswith("pg_catalog."):
-        name = name[len("pg_catalog."):]
+    name = dictionary_name(dictionary)
     low = word.lower()
     if name == "simple":
         return [low]
-    if name == "english_stem":
-        return [] if low in stopwords.ENGLISH else [stem(low)]
-    raise errors.sql_error("42704", f'text search dictionary "{dictionary}" does not exist')
+    return [] if low in stopwords.ENGLISH else [stem(low)]
 
 
 def _normalize(config: str, kind: str, token: str) -> list[str] | None:

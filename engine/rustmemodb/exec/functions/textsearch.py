@@ -121,6 +121,8 @@ def register(reg) -> None:
     add("tsquery_phrase", [(TSQ, TSQ, TSQ), (TSQ, TSQ, I, TSQ)],
         lambda a, b, d=1: fmt_q(Q.phrase(_q(a), _q(b), d)), TSQ)
     add("ts_lexize", [(T, T, TA)], _lexize, TA)
+    add("regconfig_in", [(T, T)], configs.config_name, T)
+    add("regdictionary_in", [(T, T)], configs.dictionary_name, T)
     add("ts_delete", [(TSV, T, TSV), (TSV, TA, TSV)],
         lambda v, lex: fmt_v(V.delete(V.parse(v), [lex] if isinstance(lex, str) else
                                       [x for x in lex if x is not None])), TSV)

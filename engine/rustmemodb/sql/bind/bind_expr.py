@@ -48,6 +48,8 @@ _ZONED_COMPARISONS = frozenset({"eq", "ne", "lt", "le", "gt", "ge", "is_distinct
                                 "is_not_distinct"})
 _DATETIMES = frozenset({types.DATE, types.TIMESTAMP, types.TIMESTAMPTZ})
 _TEXT_SEARCH = frozenset({types.TSVECTOR, types.TSQUERY})
+# regconfig / regdictionary values are their (checked, normalized) names here
+_TEXT_SEARCH_NAMES = {"regconfig": "regconfig_in", "regdictionary": "regdictionary_in"}
 _OPERATOR_TEXT = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%", "eq": "=",
                   "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "and": "AND",
                   "or": "OR", "concat_op": "||", "is_not_distinct": "IS NOT DISTINCT FROM",
@@ -93,6 +95,15 @@ def _oid_literal(node, bound: Expr, other: Expr) -> Expr:
                  "basetype"))):
         return Const(int(bound.value), types.INTEGER)
     return bound
+
+
+def _text_search_name(to) -> str | None:
+    """The function reading text as a regconfig / regdictionary (a checked name here)."""
+    if isinstance(to, exp.ObjectIdentifier) or (
+            isinstance(to, exp.DataType) and to.this == exp.DataType.Type.USERDEFINED):
+        name = to.name if isinstance(to, exp.ObjectIdentifier) else to.sql(dialect=DIALECT)
+        return _TEXT_SEARCH_NAMES.get(name.lower().removeprefix("pg_catalog."))
+    return None
 
 
 def _object_identifier(to) -> str | None:
@@ -502,6 +513,9 @@ class ExprBinder:
         return out
 
     def _cast(self, node: exp.Cast) -> Expr:
+        text_search = _text_search_name(node.to)
+        if text_search is not None:     # 'english'::regconfig (Django's SearchVector)
+            return self.call(text_search, [adapt(self.bind(node.this), types.TEXT)], node)
         object_id = _object_identifier(node.to)
         if object_id is not None:                  # x::regclass, x::oid (catalog queries)
             return self._object_id_cast(object_id, node)
