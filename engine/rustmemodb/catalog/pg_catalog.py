@@ -298,6 +298,17 @@ def fk_referenced(root) -> set[str]:
     return {fk.ref_table for v in root.tables.values() for fk in v.schema.foreign_keys}
 
 
+_AM_OIDS = {"btree": 403, "hash": 405, "gist": 783, "gin": 2742}
+
+
+def _index_method(schema, shown: str) -> str:
+    """The access method an index was created with (``USING gin``), btree by default."""
+    for ix in schema.indexes if schema is not None else ():
+        if ix.name == shown or ix.name.endswith("." + shown):
+            return getattr(ix, "method", "btree")
+    return "btree"
+
+
 def _classes(snap):
     # PostgreSQL enforces foreign keys with triggers on both tables; psql shows the
     # "Foreign-key constraints" / "Referenced by" sections only when relhastriggers
@@ -310,7 +321,8 @@ def _classes(snap):
             natts = 0
         has_index = stored and s is not None and bool(s.uniques or s.indexes)
         checks = len(s.checks) if kind == "r" and s is not None else 0
-        am = 403 if kind == "i" else (2 if stored else 0)   # btree, heap
+        am = _AM_OIDS.get(_index_method(s, name), 403) if kind == "i" else (
+            2 if stored else 0)   # an index's method (btree unless gin/gist), heap
         from .pg_auth import owner_oid, relacl
         owned = kind if kind != "i" else "r"
         relname, nsp = split_key(snap.root, name)
@@ -685,6 +697,8 @@ def _am(snap):
     yield 2, "heap", "heap_tableam_handler", "t"
     yield 403, "btree", "bthandler", "i"
     yield 405, "hash", "hashhandler", "i"
+    yield 783, "gist", "gisthandler", "i"
+    yield 2742, "gin", "ginhandler", "i"
 
 
 _table("pg_am", "oid amname amhandler amtype", _am, _typed("I: oid"))
@@ -827,7 +841,7 @@ def index_defs(root, pretty: bool = False) -> dict[int, str]:
         s = version.schema
         for ix in list(s.uniques) + list(s.indexes):
             unique = getattr(ix, "primary", False) or getattr(ix, "unique", True)
-            method = "btree"
+            method = getattr(ix, "method", "btree")
             # a key that is not a column or a call gets parentheses of its own: ((a + b)),
             # pretty: (a + b)
             cols = ", ".join(text if pos is not None or _is_call(text) else

@@ -51,7 +51,7 @@ _METHOD_TYPES = {"gin": lambda t: t in (types.TSVECTOR, types.JSON) or types.is_
                  "gist": lambda t: t in (types.TSVECTOR, types.TSQUERY)}
 
 
-def _check_method_types(stmt, schema, params, parts) -> None:
+def _check_method_types(stmt, schema, params, parts) -> str:
     """``USING gin`` / ``gist``: accepted where PostgreSQL has a default operator class
     for the key (tsvector, arrays, jsonb; tsvector and tsquery for gist), else 42704. The
     index kept is an ordinary one on the same key: queries it cannot serve (``@@``)
@@ -60,7 +60,7 @@ def _check_method_types(stmt, schema, params, parts) -> None:
     method = using.name.lower() if using is not None else "btree"
     allowed = _METHOD_TYPES.get(method)
     if allowed is None:
-        return
+        return "btree"
     bound, _ = bind_key_parts(stmt, schema, tuple(expr_sql(p) for p in parts), None)
     for e in bound:
         if not allowed(e.type):
@@ -70,6 +70,7 @@ def _check_method_types(stmt, schema, params, parts) -> None:
                          f'method "{method}"',
                 hint="You must specify an operator class for the index or define a default "
                      "operator class for the data type.")
+    return method
 
 
 def bind_create_index(stmt, node: exp.Create):
@@ -95,7 +96,7 @@ def bind_create_index(stmt, node: exp.Create):
         parts.append(col)
     if not parts:
         raise errors.syntax_error("CREATE INDEX needs at least one column")
-    _check_method_types(stmt, schema, params, parts)
+    method = _check_method_types(stmt, schema, params, parts)
     unique = bool(node.args.get("unique"))
     where = params.args.get("where") if params is not None else None
     pred = where.this if isinstance(where, exp.Where) else where
@@ -113,7 +114,8 @@ def bind_create_index(stmt, node: exp.Create):
         columns = tuple(schema.position(p.name) for p in parts)
         name = index.name or _default_name(schema, [schema.columns[c].name for c in columns],
                                            stmt.root)
-        definition = IndexDef(name, columns, unique, predicate=predicate, include=include)
+        definition = IndexDef(name, columns, unique, predicate=predicate, include=include,
+                              method=method)
     else:
         exprs = tuple(expr_sql(p) for p in parts)
         bind_key_parts(stmt, schema, exprs, predicate)
@@ -121,7 +123,7 @@ def bind_create_index(stmt, node: exp.Create):
                         for c in ([p] if isinstance(p, exp.Column) else p.find_all(exp.Column))})
         name = index.name or _default_name(schema, [_name_part(p) for p in parts], stmt.root)
         definition = IndexDef(name, tuple(reads), unique, exprs=exprs, predicate=predicate,
-                              include=include)
+                              include=include, method=method)
     if_not_exists = bool(node.args.get("exists"))
     return LogicalCreateIndex([], schema.name, definition, if_not_exists)
 
