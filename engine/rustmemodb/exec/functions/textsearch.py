@@ -63,6 +63,10 @@ def _rank(fn):
     return row
 
 
+def _lexemes_of(query_text: str) -> set:
+    return {op[1] for op in Q.operands(_q(query_text))}
+
+
 def _length(vector: str) -> int:
     return len(V.parse(vector))
 
@@ -118,6 +122,11 @@ def register(reg) -> None:
     for name in ("tsquery_and", "array_overlaps"):
         add(name, [(TSQ, TSQ, TSQ)], lambda a, b: fmt_q(Q.and_(_q(a), _q(b))), TSQ)
     add("tsquery_not", [(TSQ, TSQ)], lambda a: fmt_q(Q.not_(_q(a))), TSQ)
+    # tsquery @> tsquery / <@: every lexeme of the contained query is in the other
+    add("array_contains_all", [(TSQ, TSQ, B)],
+        lambda a, b: _lexemes_of(b) <= _lexemes_of(a), B)
+    add("array_contained_by", [(TSQ, TSQ, B)],
+        lambda a, b: _lexemes_of(a) <= _lexemes_of(b), B)
     add("tsquery_phrase", [(TSQ, TSQ, TSQ), (TSQ, TSQ, I, TSQ)],
         lambda a, b, d=1: fmt_q(Q.phrase(_q(a), _q(b), d)), TSQ)
     add("ts_lexize", [(T, T, TA)], _lexize, TA)
