@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 
-from ... import statement_limits, types
+from ... import errors, statement_limits, types
 from ...textsearch import configs, documents, headline, match, rank, tsquery as Q, \
     tsvector as V
 from ..expr.rowwise import map_rows
@@ -61,6 +61,12 @@ def _rank(fn):
         method = args[2] if len(args) > 2 else 0
         return fn(vector, _q(query), weights, method)
     return row
+
+
+def _stat_source(arg_types) -> str:
+    if len(arg_types) == 1 and arg_types[0] in (TSV, types.NULL):
+        return TSV
+    raise errors.sql_error("22023", "ts_stat query must return one tsvector column")
 
 
 def _lexemes_of(query_text: str) -> set:
@@ -130,6 +136,9 @@ def register(reg) -> None:
     add("tsquery_phrase", [(TSQ, TSQ, TSQ), (TSQ, TSQ, I, TSQ)],
         lambda a, b, d=1: fmt_q(Q.phrase(_q(a), _q(b), d)), TSQ)
     add("ts_lexize", [(T, T, TA)], _lexize, TA)
+    # ts_stat's named query must give one tsvector column (sql/parse.py's rewrite)
+    reg.add(ScalarFunction("ts_stat_source", _stat_source, _vector(lambda v: v, TSV),
+                           lambda v: v))
     add("regconfig_in", [(T, T)], configs.config_name, T)
     add("regdictionary_in", [(T, T)], configs.dictionary_name, T)
     add("ts_delete", [(TSV, T, TSV), (TSV, TA, TSV)],

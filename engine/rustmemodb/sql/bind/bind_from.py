@@ -22,7 +22,6 @@ from ...catalog import searched_lookup
 from ...catalog import lookup
 from .bind_sample import bind_sample
 from .json_records import is_record_function, record_query
-from .bind_textsearch import check_ts_stat_source, is_ts_stat, ts_stat_query, ts_stat_source
 from .bind_expr import ExprBinder
 
 
@@ -122,15 +121,6 @@ def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNod
     if isinstance(item.this, exp.Func):      # a set-returning function: generate_series(...)
         refuse_sample(item, "functions")
         alias_node = item.args.get("alias")
-        if is_ts_stat(item.this):             # ts_stat('SELECT tsv FROM docs')
-            inner = ts_stat_source(item.this)
-            plan, _ = _bind_one_item(stmt, exp.Subquery(this=inner, alias=exp.TableAlias(
-                this=exp.to_identifier("s"))), parent)
-            check_ts_stat_source(plan.columns)
-            return _bind_one_item(stmt, exp.Subquery(
-                this=ts_stat_query(item.this, inner),
-                alias=alias_node.copy() if alias_node is not None else
-                exp.TableAlias(this=exp.to_identifier("ts_stat"))), parent)
         if is_record_function(item.this):     # jsonb_to_recordset(doc) AS x(a int, ...)
             return _bind_one_item(stmt, exp.Subquery(
                 this=record_query(item.this, alias_node),

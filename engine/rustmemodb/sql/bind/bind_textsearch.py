@@ -7,17 +7,12 @@ text @@ text (plainto_tsquery of the right side); a quoted literal beside a tsve
 a tsquery, beside a tsquery on its right a tsvector, on its left text (PostgreSQL's
 unknown prefers text); two literals are text @@ text. ``!!q`` (tsquery's NOT)
 reaches us as NOT NOT q: NOT of a tsquery is PostgreSQL's 42804, so a double NOT around
-a tsquery can only mean ``!!``. ``ts_stat('SELECT tsv FROM docs' [, weights])`` in FROM
-is the query it names, its lexemes unnested and counted (ndoc: documents, nentry:
-occurrences, a lexeme without positions once).
+a tsquery can only mean ``!!``. (``ts_stat`` in FROM is rewritten by sql/parse.py.)
 """
 from __future__ import annotations
 
-from sqlglot import exp
-
-from ... import errors, types
+from ... import types
 from ...plan.expr import Const
-from ..parse import parse_one
 from .coerce import adapt
 
 _TS = (types.TSVECTOR, types.TSQUERY)
@@ -54,42 +49,3 @@ def bind_double_not(binder, inner_node, node):
         return None, inner
     return binder.call("tsquery_not", [inner], node), inner
 
-
-def is_ts_stat(func) -> bool:
-    return isinstance(func, exp.Anonymous) and func.name.lower() == "ts_stat"
-
-
-def _literal_args(func) -> list[str]:
-    args = list(func.expressions)
-    if len(args) not in (1, 2) or not all(isinstance(a, exp.Literal) and a.is_string
-                                          for a in args):
-        raise errors.not_supported("ts_stat of anything but literal query text",
-                                   hint="ts_stat('SELECT tsv FROM docs' [, 'ab'])")
-    return [a.this for a in args]
-
-
-def ts_stat_source(func) -> exp.Expression:
-    """The query ts_stat names, parsed."""
-    return parse_one(_literal_args(func)[0])
-
-
-def check_ts_stat_source(columns) -> None:
-    if len(columns) != 1 or columns[0][1] != types.TSVECTOR:
-        raise errors.sql_error("22023", "ts_stat query must return one tsvector column")
-
-
-def ts_stat_query(func, source: exp.Expression) -> exp.Expression:
-    """ts_stat as a grouped query over the named one (its one column renamed ``v``)."""
-    args = _literal_args(func)
-    vector = "s.v"
-    if len(args) == 2:       # only positions of these weights count ('ab')
-        letters = ",".join(c for c in args[1].lower() if c in "abcd")
-        vector = f"ts_filter(s.v, '{{{letters}}}')"
-    query = parse_one(
-        "SELECT u.lexeme AS word, count(*) AS ndoc, "
-        "sum(coalesce(array_length(u.positions, 1), 1)) AS nentry "
-        f"FROM (SELECT 1) AS s(v) CROSS JOIN LATERAL unnest({vector}) AS u "
-        "GROUP BY u.lexeme")
-    derived = query.find(exp.Subquery)
-    derived.set("this", source.copy())
-    return query
