@@ -1,11 +1,12 @@
 """Text -> tsvector and text -> tsquery under a configuration, as PostgreSQL's.
 
-to_tsvector numbers the document's lexemes (of a JSON document, its string values'); to_tsquery reads tsquery syntax and runs
-each operand through the configuration (an operand giving several lexemes becomes their
-phrase, stop words become placeholders that ``tsquery.clean_stopwords`` removes,
-widening the phrase distances around them); plainto_tsquery ANDs the text's lexemes,
-phraseto_tsquery chains them with <->, websearch_to_tsquery reads a search-engine style
-query ("quoted phrase", ``or``, ``-`` for NOT, AND between words).
+to_tsvector numbers the document's lexemes (of a JSON document, its string values');
+to_tsquery reads tsquery syntax and runs each operand through the configuration (an
+operand giving several lexemes becomes their phrase, stop words become placeholders that
+``tsquery.clean_stopwords`` removes, widening the phrase distances around them);
+plainto_tsquery ANDs the text's lexemes, phraseto_tsquery chains them with <->,
+websearch_to_tsquery reads a search-engine style query ("quoted phrase", ``or``, ``-``
+for NOT, AND between words).
 """
 from __future__ import annotations
 
