@@ -70,7 +70,7 @@ PARAMETERS: dict[str, tuple] = {
     "lc_time": ("string", "C", None),
     "temp_tablespaces": ("string", "", None),
     "default_tablespace": ("string", "", None),
-    "default_text_search_config": ("string", "pg_catalog.simple", None),
+    "default_text_search_config": ("string", "pg_catalog.english", None),
     "max_connections": ("int", "100", "restart"),
     "shared_buffers": ("memory", "128MB", "restart"),
     "max_locks_per_transaction": ("int", "64", "restart"),

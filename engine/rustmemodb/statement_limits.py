@@ -52,7 +52,7 @@ class StatementLimits:
     """
 
     __slots__ = ("_set", "timeout_ms", "memory_cap", "deadline", "used", "active", "notices",
-                 "now", "txn_now", "statement_now", "zone", "zone_read", "backend")
+                 "now", "txn_now", "statement_now", "zone", "zone_read", "backend", "ts_config")
 
     def __init__(self) -> None:
         self._set = False
@@ -77,6 +77,9 @@ class StatementLimits:
         # The session's backends.Backend (advisory locks, pg_stat_activity): set by the
         # session; functions that act for the session reach it here.
         self.backend = None
+        # default_text_search_config: the configuration of to_tsvector(text) and kin
+        # (textsearch/configs.py), read when they run, so a cached plan follows SET
+        self.ts_config = "english"
 
     def set(self) -> None:
         if self.active:   # an interrupt between statements cancels nothing
@@ -167,6 +170,12 @@ def zone() -> _dt.tzinfo:
         return UTC
     lim.zone_read = True
     return lim.zone
+
+
+def text_search_config() -> str:
+    """The running statement's session default_text_search_config (``english``)."""
+    lim = _CURRENT.get()
+    return "english" if lim is None else lim.ts_config
 
 
 def clock() -> _dt.datetime:
@@ -308,7 +317,7 @@ def format_bytes(n: int) -> str:
     return f"{n}B"
 
 
-SETTINGS = ("statement_timeout", "max_statement_memory", "timezone")
+SETTINGS = ("statement_timeout", "max_statement_memory", "timezone", "default_text_search_config")
 
 # POSIX-style names whose sign is the reverse of ISO's ("UTC+3" is three hours west)
 _POSIX_OFFSET = re.compile(r"^(?:UTC|GMT)?([+-])(\d{1,2})(?::?(\d{2}))?$", re.I)
@@ -369,6 +378,17 @@ def apply_setting(limits: StatementLimits, name: str, value: str | None) -> str:
             return "UTC"
         limits.zone, shown = parse_zone(value)
         return shown
+    if name == "default_text_search_config":
+        if value is None or value.lower() == "default":
+            limits.ts_config = "english"
+        else:
+            from .textsearch.configs import config_name
+            try:
+                limits.ts_config = config_name(value)
+            except errors.Error:
+                raise errors.sql_error("22023", "invalid value for parameter "
+                                       f'"default_text_search_config": "{value}"') from None
+        return "pg_catalog." + limits.ts_config
     if name == "statement_timeout":
         limits.timeout_ms = 0 if value is None or value.lower() == "default" else parse_timeout(value)
         return show_timeout(limits.timeout_ms)

@@ -15,6 +15,8 @@ module is the only place that knows how one becomes the other:
     UUID       large_string (canon)  uuid.UUID
     JSON       large_string (text)   parsed JSON (dict/list/str/number/bool)
     INTERVAL   month_day_nano        rustmemodb.types.Interval (expressions only)
+    TSVECTOR   large_string (canon)  str: tsvector_out's text (textsearch/tsvector.py)
+    TSQUERY    large_string (canon)  str: tsquery_out's text (textsearch/tsquery.py)
     X[]        list_(X's Arrow type) list (of X's Python values); 1-D arrays as
                                      PostgreSQL's, lower bound 1 (INTEGER[], TEXT[] ...)
     INT4RANGE  large_binary (ordered ranges.Range (int4range, int8range, numrange,
@@ -55,16 +57,20 @@ JSON = "JSON"
 INTERVAL = "INTERVAL"
 TIME = "TIME"          # time of day without time zone, microseconds (datetime.time)
 BYTEA = "BYTEA"        # binary strings (bytes)
+# full-text search documents and queries, kept as their canonical text (textsearch/)
+TSVECTOR = "TSVECTOR"
+TSQUERY = "TSQUERY"
 NULL = "NULL"          # the type of a bare NULL literal, before context decides
 UNKNOWN = "UNKNOWN"    # a parameter whose type is only known at execution
 
 ALL_TYPES = (INTEGER, FLOAT, TEXT, BOOLEAN, TIMESTAMP, DATE, UUID, JSON, TIME, BYTEA,
-             TIMESTAMPTZ) + NETWORK_TYPES + (MONEY,) + BIT_TYPES
+             TIMESTAMPTZ, TSVECTOR, TSQUERY) + NETWORK_TYPES + (MONEY,) + BIT_TYPES
 NUMERIC_TYPES = (INTEGER, FLOAT)
 TEMPORAL_TYPES = (TIMESTAMP, DATE, TIMESTAMPTZ)
 # Types a well-formed quoted literal is read as, as PostgreSQL does for unknown literals.
 LITERAL_CONTEXT_TYPES = (TIMESTAMP, DATE, UUID, JSON, INTERVAL, TIME, BYTEA, TIMESTAMPTZ,
-                         *ranges.RANGE_TYPES) + NETWORK_TYPES + (MONEY,) + BIT_TYPES
+                         TSVECTOR, TSQUERY, *ranges.RANGE_TYPES) + NETWORK_TYPES + (MONEY,) + \
+    BIT_TYPES
 
 def _arrow_types() -> dict:
     """SQL type -> Arrow type, built on first use: ``import pyarrow`` (with numpy) is most
@@ -85,6 +91,8 @@ def _arrow_types() -> dict:
         INTERVAL: pa.month_day_nano_interval(),
         TIME: pa.time64("us"),
         BYTEA: pa.large_binary(),
+        TSVECTOR: pa.large_string(),
+        TSQUERY: pa.large_string(),
         NULL: pa.null(),
         UNKNOWN: pa.null(),
         **{r: pa.large_binary() for r in ranges.RANGE_TYPES},   # ranges/codec.py
@@ -120,6 +128,7 @@ _ALIASES = {
     "BYTEA": BYTEA, "BLOB": BYTEA, "BINARY": BYTEA, "VARBINARY": BYTEA,
     "INET": INET, "CIDR": CIDR, "MACADDR": MACADDR, "MACADDR8": MACADDR8, "MONEY": MONEY,
     "BIT": BIT, "VARBIT": VARBIT, "BIT VARYING": VARBIT,
+    "TSVECTOR": TSVECTOR, "TSQUERY": TSQUERY,
 }
 
 
@@ -763,6 +772,12 @@ def parse_literal_as(sql_type: str, text: str) -> object:
         return money.parse(text)
     if sql_type in BIT_TYPES:
         return bitstring.parse(text)
+    if sql_type == TSVECTOR:
+        from .textsearch import tsvector
+        return tsvector.canonical(text)
+    if sql_type == TSQUERY:
+        from .textsearch import tsquery
+        return tsquery.canonical(text)
     raise AssertionError(sql_type)
 
 

@@ -47,7 +47,7 @@ def rows(conn, sql, params=None):
     ("CREATE TABLE tt (b INTEGER) INHERITS (t)", "INHERITS"),
     ("CREATE TABLE tt (a INTEGER) WITH (autovacuum_enabled = false)", "storage parameters"),
     ("CREATE TABLE tt (a TEXT COLLATE \"de_DE\")", "collation"),
-    ("CREATE INDEX ON t USING gin (a)", "index method gin"),
+    ("CREATE INDEX ON t USING brin (a)", "index method brin"),
     ("SELECT * FROM db.public.t", "cross-database"),
     ("DO $$ BEGIN PERFORM 1; END $$", "statement DO"),
     ("CALL proc()", "statement CALL"),

@@ -38,9 +38,11 @@ ENGINE = Path(__file__).resolve().parents[2] / "engine"
 # first use, for start-up; it imports nothing of rustmemodb) and ``statement_limits``
 # (interrupt, statement_timeout, memory cap: checked by every stage, it imports only
 # errors). ``netaddr``, ``money``, ``bitstring`` and ``ranges`` (the network address,
-# money, bit string and range types' values, codecs and text: part of types) too.
+# money, bit string and range types' values, codecs and text: part of types) and
+# ``textsearch`` (tsvector/tsquery values and their functions, a leaf package over errors
+# that ``types`` reads text-search literals with) too.
 FOUNDATION = {"errors", "types", "deep", "notices", "lazy_import", "statement_limits",
-              "netaddr", "money", "bitstring", "ranges"}
+              "netaddr", "money", "bitstring", "ranges", "textsearch"}
 ALLOWED = {
     "storage": FOUNDATION,
     "plan": FOUNDATION | {"storage"},

@@ -118,3 +118,12 @@ def test_explore_stays_on_its_branch(cell, trades):
 )
 def test_usage_errors(cell, line, message):
     assert message in str(cell(f"%sqlcmd {line}", fails=True).error)
+
+
+def test_profile_of_text_search_columns(cell):
+    cell("%%sql\nCREATE TABLE docs (id INTEGER, body TEXT, "
+         "tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', body)) STORED);\n"
+         "INSERT INTO docs (id, body) VALUES (1, 'fat cats'), (2, 'lazy dogs'), (3, NULL)")
+    prof = cell("%sqlcmd profile -t docs").value.profile_frame()
+    # no min/max of a tsvector (PostgreSQL has none): counted, not ordered
+    assert prof.loc["count", "tsv"] == 2 and prof.loc["min", "tsv"] is None

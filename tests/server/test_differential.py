@@ -25,7 +25,9 @@ VALUES = ("SELECT 42::bigint, -1.5::float8, 1e20::float8, 0.1::float8, 'tab\tx':
           "'12345678-1234-5678-1234-567812345678'::uuid, '{\"b\": [1, null], \"a\": \"x\"}'::jsonb, "
           "interval '1 year 2 months 3 days 04:05:06.5', ARRAY[1, 2, NULL]::bigint[], "
           "ARRAY['a', 'b c', NULL]::text[], NULL::text, '12:34:56.789'::time, "
-          "'00:00'::time, '\\x00ff41'::bytea, ''::bytea")
+          "'00:00'::time, '\\x00ff41'::bytea, ''::bytea, "
+          "to_tsvector('english', 'The quick brown foxes'), $$b:2,1A a 'c d':3$$::tsvector, "
+          "'a & !(b:* | c:AB) <2> d'::tsquery, ''::tsquery")
 
 
 @pytest.mark.parametrize("binary", [False, True], ids=["text", "binary"])

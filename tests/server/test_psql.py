@@ -157,3 +157,16 @@ def test_describe_commands(login, engine, command, expected):
     assert out.returncode == 0, out.stderr
     for text in expected:
         assert text in out.stdout, out.stdout
+
+
+def test_describe_shows_text_search_columns(login):
+    out = psql(login, "-c", "CREATE TABLE fts (id INTEGER PRIMARY KEY, body TEXT, "
+                            "tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', body)) "
+                            "STORED, q tsquery)",
+               "-c", "INSERT INTO fts (id, body, q) VALUES (1, 'Quick foxes', 'fox & !dog')",
+               "-c", r"\d fts", "-At", "-c", "SELECT tsv, q, tsv @@ q FROM fts")
+    assert out.returncode == 0, out.stderr
+    lines = [line.split("|")[:2] for line in out.stdout.splitlines() if "|" in line]
+    assert any(a.strip() == "tsv" and b.strip() == "tsvector" for a, b in lines), out.stdout
+    assert any(a.strip() == "q" and b.strip() == "tsquery" for a, b in lines), out.stdout
+    assert out.stdout.splitlines()[-1] == "'fox':2 'quick':1|'fox' & !'dog'|t"

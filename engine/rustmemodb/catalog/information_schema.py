@@ -245,7 +245,8 @@ def _passed_through(root, query, count: int) -> list:
 _TYPE_SUFFIX = {types.TEXT: "text", types.DATE: "date", types.UUID: "uuid", types.JSON: "jsonb",
                 types.TIMESTAMP: "timestamp without time zone", types.INTERVAL: "interval",
                 types.TIMESTAMPTZ: "timestamp with time zone",
-                types.TIME: "time without time zone", types.BYTEA: "bytea"}
+                types.TIME: "time without time zone", types.BYTEA: "bytea",
+                types.TSVECTOR: "tsvector", types.TSQUERY: "tsquery"}
 
 
 def column_default(sql: str | None, sql_type: str, schemas=None) -> str | None:

@@ -59,6 +59,8 @@ TYPES = {
     "macaddr": (829, 6, "U", 1040, 0), "macaddr8": (774, 8, "U", 775, 0),
     "money": (790, 8, "N", 791, 0),
     "bit": (1560, -1, "V", 1561, 0), "varbit": (1562, -1, "V", 1563, 0),
+    "tsvector": (3614, -1, "U", 3643, 0), "tsquery": (3615, -1, "U", 3645, 0),
+    "regconfig": (3734, 4, "N", 3735, 0), "regdictionary": (3769, 4, "N", 3770, 0),
 }
 # pseudo-types: no values have them, but functions and catalog queries name them
 # ('trigger'::regtype in pgcli's function query, prorettype of a set-returning one)
@@ -306,6 +308,17 @@ def fk_referenced(root) -> set[str]:
     return {fk.ref_table for v in root.tables.values() for fk in v.schema.foreign_keys}
 
 
+_AM_OIDS = {"btree": 403, "hash": 405, "gist": 783, "gin": 2742}
+
+
+def _index_method(schema, shown: str) -> str:
+    """The access method an index was created with (``USING gin``), btree by default."""
+    for ix in schema.indexes if schema is not None else ():
+        if ix.name == shown or ix.name.endswith("." + shown):
+            return getattr(ix, "method", "btree")
+    return "btree"
+
+
 def _classes(snap):
     # PostgreSQL enforces foreign keys with triggers on both tables; psql shows the
     # "Foreign-key constraints" / "Referenced by" sections only when relhastriggers
@@ -318,7 +331,8 @@ def _classes(snap):
             natts = 0
         has_index = stored and s is not None and bool(s.uniques or s.indexes)
         checks = len(s.checks) if kind == "r" and s is not None else 0
-        am = 403 if kind == "i" else (2 if stored else 0)   # btree, heap
+        am = _AM_OIDS.get(_index_method(s, name), 403) if kind == "i" else (
+            2 if stored else 0)   # an index's method (btree unless gin/gist), heap
         from .pg_auth import owner_oid, relacl
         owned = kind if kind != "i" else "r"
         relname, nsp = split_key(snap.root, name)
@@ -713,6 +727,8 @@ def _am(snap):
     yield 2, "heap", "heap_tableam_handler", "t"
     yield 403, "btree", "bthandler", "i"
     yield 405, "hash", "hashhandler", "i"
+    yield 783, "gist", "gisthandler", "i"
+    yield 2742, "gin", "ginhandler", "i"
 
 
 _table("pg_am", "oid amname amhandler amtype", _am, _typed("I: oid"))
@@ -878,7 +894,7 @@ def index_defs(root, pretty: bool = False) -> dict[int, str]:
         s = version.schema
         for ix in list(s.uniques) + list(s.indexes):
             unique = getattr(ix, "primary", False) or getattr(ix, "unique", True)
-            method = "btree"
+            method = getattr(ix, "method", "btree")
             # a key that is not a column or a call gets parentheses of its own: ((a + b)),
             # pretty: (a + b)
             cols = ", ".join(text if pos is not None or _is_call(text) else

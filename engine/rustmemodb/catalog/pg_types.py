@@ -41,6 +41,8 @@ PG_TYPES: dict[str, PgType] = {
     **{r: PgType(r.lower(), r.lower()) for r in ranges.RANGE_TYPES},
     **{t: PgType(t.lower(), t.lower()) for t in types.NETWORK_TYPES + (types.MONEY,)},
     types.BIT: PgType("bit", "bit"), types.VARBIT: PgType("bit varying", "varbit"),
+    types.TSVECTOR: PgType("tsvector", "tsvector"),
+    types.TSQUERY: PgType("tsquery", "tsquery"),
 }
 
 

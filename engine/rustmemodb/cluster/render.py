@@ -58,8 +58,8 @@ _TYPE_NAME = re.compile(r"^[A-Z][A-Z ]*(\(\d+(, ?\d+)?\))?(\[\])?$")
 # Literal types written back as text the binder reads as the same typed constant.
 _LITERAL_TYPES = {types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN, types.DATE,
                   types.TIMESTAMP, types.INTERVAL, types.UUID, types.TIME, types.BYTEA,
-                  types.TIMESTAMPTZ, types.MONEY} | set(types.NETWORK_TYPES) | \
-    set(types.BIT_TYPES)
+                  types.TIMESTAMPTZ, types.MONEY, types.TSVECTOR, types.TSQUERY} | \
+    set(types.NETWORK_TYPES) | set(types.BIT_TYPES)
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 TableColumns = Callable[[str], list]   # table name -> all its column names, in order
@@ -508,6 +508,9 @@ def literal(value, sql_type: str) -> str:
     if sql_type in types.BIT_TYPES and isinstance(value, str) and \
             all(c in "01" for c in value):            # B'..' keeps its length
         return f"B'{value}'" if sql_type == types.BIT else f"CAST(B'{value}' AS VARBIT)"
+    if sql_type in (types.TSVECTOR, types.TSQUERY) and isinstance(value, str):
+        # canonical text, which the shards' cast reads back to the same value
+        return "CAST('" + value.replace("'", "''") + f"' AS {sql_type})"
     raise Unrenderable(f"constant {value!r} of type {sql_type}")
 
 

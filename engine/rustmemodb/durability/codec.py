@@ -149,7 +149,8 @@ def validate_schema(schema: Any) -> None:
               and isinstance(ix.unique, bool)
               and isinstance(ix.exprs, tuple) and all(map(_str, ix.exprs))
               and (ix.predicate is None or _str(ix.predicate))
-              and (ix.include == () or _positions(ix.include, n)), "index")
+              and (ix.include == () or _positions(ix.include, n))
+              and ix.method in ("btree", "gin", "gist"), "index")
 
 
 def class_path(obj: Any) -> str:

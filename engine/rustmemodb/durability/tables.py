@@ -107,7 +107,8 @@ _STORED = {types.INTEGER: (int,), types.FLOAT: (float, int), types.TEXT: (str,),
            types.INTERVAL: (types.Interval,), types.TIME: (datetime.time,),
            types.BYTEA: (bytes,), **{r: (bytes,) for r in ranges.RANGE_TYPES},
            **dict.fromkeys(types.NETWORK_TYPES, (bytes,)),
-           types.MONEY: (int,), types.BIT: (str,), types.VARBIT: (str,)}
+           types.MONEY: (int,), types.BIT: (str,), types.VARBIT: (str,),
+           types.TSVECTOR: (str,), types.TSQUERY: (str,)}
 
 
 def check_rows(schema, rows) -> None:

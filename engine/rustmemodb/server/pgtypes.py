@@ -27,6 +27,7 @@ BOOL, BYTEA, INT8, INT2, INT4, TEXT, JSON, FLOAT4, FLOAT8, UNKNOWN = 16, 17, 20,
 BPCHAR, VARCHAR, DATE, TIMESTAMP, TIMESTAMPTZ, INTERVAL, NUMERIC, UUID, JSONB, NAME = (
     1042, 1043, 1082, 1114, 1184, 1186, 1700, 2950, 3802, 19)
 TIME = 1083
+TSVECTOR, TSQUERY = 3614, 3615
 OID, OID_ARRAY = 26, 1028
 # A wire-only type: the engine's oids are INTEGERs; an array of them is described as
 # oid[] where a client needs that (asyncpg's type introspection, ``wire_columns``).
@@ -40,6 +41,7 @@ OID_OF_TYPE = {
     types.TIMESTAMP: TIMESTAMP, types.DATE: DATE, types.UUID: UUID, types.JSON: JSONB,
     types.TIMESTAMPTZ: TIMESTAMPTZ,
     types.INTERVAL: INTERVAL, types.TIME: TIME, types.BYTEA: BYTEA,
+    types.TSVECTOR: TSVECTOR, types.TSQUERY: TSQUERY,
     types.NULL: TEXT, types.UNKNOWN: TEXT, OID_TYPE: OID, CHAR_TYPE: 18,
 }
 # typlen for RowDescription (-1: variable length).
@@ -66,7 +68,8 @@ def oid_of(sql_type: str) -> int:
 # One-dimensional arrays in results: the array type's OID, by element type.
 ARRAY_OID = {INT8: 1016, FLOAT8: 1022, TEXT: 1009, BOOL: 1000, TIMESTAMP: 1115, DATE: 1182,
              TIMESTAMPTZ: 1185,
-             UUID: 2951, JSONB: 3807, INTERVAL: 1187, TIME: 1183, BYTEA: 1001, OID: OID_ARRAY}
+             UUID: 2951, JSONB: 3807, INTERVAL: 1187, TIME: 1183, BYTEA: 1001, OID: OID_ARRAY,
+             TSVECTOR: 3643, TSQUERY: 3645}
 
 
 def result_oid_of(sql_type: str) -> int:
@@ -223,7 +226,14 @@ _BIN_OUT: dict[str, Callable[[Any], bytes]] = {
     types.BYTEA: bytes,
     OID_TYPE: struct.Struct("!I").pack,
     CHAR_TYPE: str.encode,
+    types.TSVECTOR: lambda v: _ts_wire().tsvector_send(v),
+    types.TSQUERY: lambda v: _ts_wire().tsquery_send(v),
 }
+
+
+def _ts_wire():
+    from ..textsearch import wire     # text search's binary forms, loaded when first sent
+    return wire
 
 
 def _bin_array(element_type: str) -> Callable[[Any], bytes]:
@@ -316,6 +326,8 @@ _TEXT_IN_BY_OID: dict[int, Callable[[str], Any]] = {
     JSON: str, JSONB: str,
     TIME: types.parse_time, BYTEA: types.parse_bytea, INTERVAL: types.parse_interval,
     OID: _parse_int,
+    TSVECTOR: lambda t: types.parse_literal_as(types.TSVECTOR, t),
+    TSQUERY: lambda t: types.parse_literal_as(types.TSQUERY, t),
 }
 # Array parameters: the array type's OID -> its element's OID (pg_type.typelem), and the
 # engine type its elements are read as.
@@ -334,6 +346,8 @@ _TEXT_IN_BY_TYPE: dict[str, Callable[[str], Any]] = {
     types.DATE: _parse_date_text, types.TIMESTAMP: _parse_timestamp_text,
     types.TIMESTAMPTZ: _parse_timestamptz, types.TIME: types.parse_time, types.BYTEA: types.parse_bytea,
     types.INTERVAL: types.parse_interval,
+    types.TSVECTOR: lambda t: types.parse_literal_as(types.TSVECTOR, t),
+    types.TSQUERY: lambda t: types.parse_literal_as(types.TSQUERY, t),
 }
 
 

@@ -678,6 +678,8 @@ def _parse_one(sql: str) -> exp.Expression:
     _keep_written_names(stmt, sql)
     if _ROW_SET.search(sql):
         _expand_row_assignments(stmt)
+    if "ts_stat" in sql or "TS_STAT" in sql:
+        _ts_stat_queries(stmt)
     return stmt
 
 
@@ -736,6 +738,36 @@ def _mark_leftmost(item: exp.Expression, sql: str) -> None:
 
 
 _CALL_BEFORE = re.compile(r"([A-Za-z_][A-Za-z0-9_$]*)\s*\(\s*(?:distinct\s+)?$", re.I)
+
+
+def _ts_stat_queries(stmt: exp.Expression) -> None:
+    """``FROM ts_stat('SELECT tsv FROM docs' [, weights])``: the query it names, its
+    lexemes unnested and counted (word, ndoc: documents, nentry: occurrences, a lexeme
+    without positions once), as a derived table, so every reader of the tree (binder,
+    cluster routing) sees the table it reads. ``ts_stat_source`` (exec/functions/
+    textsearch.py) is 22023 unless the named query returns one tsvector column."""
+    for table in list(stmt.find_all(exp.Table)):
+        func = table.this
+        if not (isinstance(func, exp.Anonymous) and func.name.lower() == "ts_stat"):
+            continue
+        args = list(func.expressions)
+        if len(args) not in (1, 2) or not all(isinstance(a, exp.Literal) and a.is_string
+                                              for a in args):
+            raise errors.not_supported("ts_stat of anything but literal query text",
+                                       hint="ts_stat('SELECT tsv FROM docs' [, 'ab'])")
+        vector = "ts_stat_source(s.v)"
+        if len(args) == 2:      # only positions of these weights count ('ab')
+            letters = ",".join(c for c in args[1].this.lower() if c in "abcd")
+            vector = f"ts_filter({vector}, '{{{letters}}}')"
+        query = _parse_one(
+            "SELECT u.lexeme AS word, count(*) AS ndoc, "
+            "sum(coalesce(array_length(u.positions, 1), 1)) AS nentry "
+            f"FROM (SELECT 1) AS s(v) CROSS JOIN LATERAL unnest({vector}) AS u "
+            "GROUP BY u.lexeme")
+        query.find(exp.Subquery).set("this", _parse_one(args[0].this))
+        alias = table.args.get("alias")
+        table.replace(exp.Subquery(this=query, alias=alias.copy() if alias is not None else
+                                   exp.TableAlias(this=exp.to_identifier("ts_stat"))))
 
 
 def _expand_row_assignments(stmt: exp.Expression) -> None:

@@ -106,6 +106,9 @@ class IndexDef:
     exprs: tuple[str, ...] = ()         # keyed: the key parts' SQL; () the key is ``columns``
     predicate: str | None = None        # CREATE INDEX ... WHERE: the predicate's SQL
     include: tuple[int, ...] = ()       # INCLUDE (...): stored, no part of the key
+    # USING gin / gist, as written (shown by the catalogs); the index kept is the same
+    # ordinary one whatever the method (sql/bind/bind_index.py)
+    method: str = "btree"
 
     @property
     def keyed(self) -> bool:

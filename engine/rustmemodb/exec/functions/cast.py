@@ -23,11 +23,13 @@ I, F, T, B, D, TS, U, J, IV, N = (types.INTEGER, types.FLOAT, types.TEXT, types.
                                   types.DATE, types.TIMESTAMP, types.UUID, types.JSON,
                                   types.INTERVAL, types.NULL)
 TM, BY, TZ = types.TIME, types.BYTEA, types.TIMESTAMPTZ
+TSV, TSQ = types.TSVECTOR, types.TSQUERY
 
 _ALLOWED = {
-    I: {I, F, T, B}, F: {I, F, T}, T: {I, F, T, B, D, TS, U, J, IV, TM, BY, TZ},
+    I: {I, F, T, B}, F: {I, F, T}, T: {I, F, T, B, D, TS, U, J, IV, TM, BY, TZ, TSV, TSQ},
     B: {B, I, T}, D: {D, TS, T, TZ}, TS: {TS, D, T, TM, TZ}, U: {U, T}, J: {J, T, I, F, B},
     IV: {IV, T, TM}, TM: {TM, T, IV}, BY: {BY, T}, TZ: {TZ, TS, D, T, TM},
+    TSV: {TSV, T}, TSQ: {TSQ, T},
 }
 _ALLOWED[T] |= set(types.NETWORK_TYPES)
 _ALLOWED.update(netcast.ALLOWED)
@@ -219,7 +221,7 @@ def cast_vector(value, src: str, dst: str):
         if TZ in (src, dst) and src in (TS, TZ) and dst in (TS, TZ) and \
                 types.session_zone_is_utc():
             return pc.cast(value, target)     # the same microseconds: a zone label only
-        if dst == T and src in (I, U, J):
+        if dst == T and src in (I, U, J, TSV, TSQ):
             return pc.cast(value, target)
         if types.is_array(src) and types.is_array(dst) and \
                 (types.element_type(src), types.element_type(dst)) in ((I, F), (D, TS), (TS, D)):

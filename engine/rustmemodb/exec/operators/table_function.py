@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from ... import errors, types
+from ... import errors, statement_limits, types
+from ...textsearch import configs, tsvector
 from ...plan.logical import LogicalTableFunction
 from ..expr.vector import evaluate
 from ..run import operator
@@ -28,6 +29,10 @@ def table_function(node: LogicalTableFunction, ctx) -> pa.Table:
         arrays = [generate_series(values, node.columns[0][1])]
     elif node.function == "unnest":
         arrays = unnest_values(values, [t for _, t in node.columns[:len(values)]])
+    elif node.function == "ts_debug":
+        arrays = _ts_debug_rows(values, node.columns)
+    elif node.function == "unnest_tsvector":
+        arrays = _tsvector_rows(values[0], node.columns)
     elif node.function == "regexp_matches":
         rows = [] if any(v is None for v in values) else regexp_matches_rows(*values)
         arrays = [pa.array(rows, types.arrow_type(node.columns[0][1]))]
@@ -50,3 +55,24 @@ def _scalar(value, sql_type: str):
     if v is not None and sql_type == types.INTERVAL:
         return types.Interval.of(v)
     return v
+
+
+def _tsvector_rows(text: str | None, columns) -> list:
+    """unnest(tsvector)'s columns: lexeme, positions, weights (NULLs without positions)."""
+    entries = tsvector.parse(text) if text is not None else ()
+    lexemes = [lex for lex, _ in entries]
+    positions = [[p for p, _ in ps] if ps else None for _, ps in entries]
+    weights = [[tsvector.WEIGHT_LETTERS[w] for _, w in ps] if ps else None for _, ps in entries]
+    return [pa.array(values, types.arrow_type(t))
+            for values, (_, t) in zip((lexemes, positions, weights), columns)]
+
+
+def _ts_debug_rows(values: list, columns) -> list:
+    """ts_debug([config,] document): one row per token (none for a NULL argument)."""
+    if any(v is None for v in values):
+        rows = []
+    else:
+        config = values[0] if len(values) == 2 else statement_limits.text_search_config()
+        rows = configs.debug_rows(config, values[-1])
+    return [pa.array([r[k] for r in rows], types.arrow_type(t))
+            for k, (_, t) in enumerate(columns[:6])]

@@ -218,6 +218,8 @@ def bind_unnest(stmt, item: exp.Unnest, parent: Scope | None, alias_node=None,
     """``unnest(a [, b ...]) [WITH ORDINALITY] [AS t (x [, y ...] [, n])]`` in FROM."""
     binder = ExprBinder(stmt, Scope(parent=parent), clause="FROM")
     args = [binder.bind(a) for a in item.expressions]
+    if len(args) == 1 and args[0].type == types.TSVECTOR:
+        return _unnest_tsvector(args, item, parent, alias_node, ordinality)
     for a, node in zip(args, item.expressions):
         if not types.is_array(a.type):
             raise errors.undefined_function(f"function unnest({a.type.lower()}) does not exist",
@@ -241,6 +243,27 @@ def bind_unnest(stmt, item: exp.Unnest, parent: Scope | None, alias_node=None,
             name = "ordinality"
         columns.append((name, types.INTEGER))
     plan = LogicalTableFunction(columns, "unnest", args, with_ordinality)
+    scope = Scope(parent=parent)
+    for n, t in columns:
+        scope.add(alias or "unnest", n, t)
+    return plan, scope
+
+
+def _unnest_tsvector(args, item, parent, alias_node, ordinality):
+    """``unnest(tsvector)`` in FROM: one row per lexeme (lexeme, positions, weights), as
+    PostgreSQL's; positions and weights are NULL for a lexeme stored without them."""
+    alias_node = alias_node if alias_node is not None else item.args.get("alias")
+    alias = alias_node.name if alias_node is not None and alias_node.name else None
+    given = [c.name for c in alias_node.columns] if alias_node is not None else []
+    names = given + ["lexeme", "positions", "weights"][len(given):]
+    columns = list(zip(names[:3], (types.TEXT, types.array_of(types.INTEGER),
+                                   types.array_of(types.TEXT))))
+    offset = ordinality if ordinality is not None else item.args.get("offset")
+    if offset:
+        name = offset.name if isinstance(offset, exp.Identifier) else (
+            given[3] if len(given) > 3 else "ordinality")
+        columns.append((name, types.INTEGER))
+    plan = LogicalTableFunction(columns, "unnest_tsvector", args, bool(offset))
     scope = Scope(parent=parent)
     for n, t in columns:
         scope.add(alias or "unnest", n, t)

@@ -29,6 +29,7 @@ from .coerce import adapt, common_type, unify_pair
 from .whole_row import as_record
 from .bind_sql_functions import inline_call
 from . import enum_order, network_args, reuse
+from .bind_textsearch import bind_double_not
 from .bind_rows import (bind_row_comparison, bind_row_in_list, bind_row_in_query,
                         bind_row_is_null, row_items)
 from ...exec.functions.cast import castable
@@ -48,6 +49,9 @@ _ZONED_COMPARISONS = frozenset({"eq", "ne", "lt", "le", "gt", "ge", "is_distinct
 _DATETIMES = frozenset({types.DATE, types.TIMESTAMP, types.TIMESTAMPTZ})
 _INET_CIDR = frozenset({types.INET, types.CIDR})
 _BITS = frozenset(types.BIT_TYPES)
+_TEXT_SEARCH = frozenset({types.TSVECTOR, types.TSQUERY})
+# regconfig / regdictionary values are their (checked, normalized) names here
+_TEXT_SEARCH_NAMES = {"regconfig": "regconfig_in", "regdictionary": "regdictionary_in"}
 _OPERATOR_TEXT = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%", "eq": "=",
                   "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "and": "AND",
                   "or": "OR", "concat_op": "||", "is_not_distinct": "IS NOT DISTINCT FROM",
@@ -94,6 +98,15 @@ def _oid_literal(node, bound: Expr, other: Expr) -> Expr:
                  "basetype"))):
         return Const(int(bound.value), types.INTEGER)
     return bound
+
+
+def _text_search_name(to) -> str | None:
+    """The function reading text as a regconfig / regdictionary (a checked name here)."""
+    if isinstance(to, exp.ObjectIdentifier) or (
+            isinstance(to, exp.DataType) and to.this == exp.DataType.Type.USERDEFINED):
+        name = to.name if isinstance(to, exp.ObjectIdentifier) else to.sql(dialect=DIALECT)
+        return _TEXT_SEARCH_NAMES.get(name.lower().removeprefix("pg_catalog."))
+    return None
 
 
 def _object_identifier(to) -> str | None:
@@ -186,6 +199,9 @@ class ExprBinder:
 
     def bind_boolean(self, node: exp.Expression, clause: str, reuse: bool = False) -> Expr:
         e = self.bind_piece(node) if reuse else self.bind(node)
+        return self._as_boolean(e, node, clause)
+
+    def _as_boolean(self, e: Expr, node: exp.Expression, clause: str) -> Expr:
         e = adapt(e, types.BOOLEAN)
         if e.type not in (types.BOOLEAN, types.NULL):
             raise errors.datatype_mismatch(f"argument of {clause} must be type boolean, "
@@ -388,6 +404,12 @@ class ExprBinder:
             left = row_items(inner.this)
             if left is not None:
                 return bind_row_in_query(self, inner, left, negated=True)
+        if isinstance(inner, exp.Not):          # !!q, tsquery's NOT (bind_textsearch.py)
+            negated, bound = bind_double_not(self, inner.this, node)
+            if negated is not None:
+                return negated
+            once = self.call("not", [self._as_boolean(bound, inner.this, "NOT")], inner)
+            return self.call("not", [once], node)
         return self.call("not", [self.bind_boolean(node.this, "NOT")], node)
 
     def _Is(self, node: exp.Is) -> Expr:
@@ -525,6 +547,9 @@ class ExprBinder:
         return out
 
     def _cast(self, node: exp.Cast) -> Expr:
+        text_search = _text_search_name(node.to)
+        if text_search is not None:     # 'english'::regconfig (Django's SearchVector)
+            return self.call(text_search, [adapt(self.bind(node.this), types.TEXT)], node)
         object_id = _object_identifier(node.to)
         if object_id is not None:                  # x::regclass, x::oid (catalog queries)
             return self._object_id_cast(object_id, node)
@@ -792,7 +817,10 @@ class ExprBinder:
                                               if node is not None else None)
         written = args
         if len(args) == 2 and name not in ("concat_op",) and (operator or not any(
-                _unknown_param(a) for a in args)):
+                _unknown_param(a) for a in args)) and (operator or not (
+                {args[0].type, args[1].type} & _TEXT_SEARCH)):
+            # (a function's text literal beside a tsvector/tsquery is not read as one:
+            # setweight(v, 'A'), ts_headline(doc, q); _json_literals tries that last)
             try:
                 args = list(unify_pair(args[0], args[1]))
             except errors.DataError:
@@ -823,6 +851,9 @@ class ExprBinder:
             args = [adapt(a, types.BOOLEAN) for a in args]
         elif name == "concat_op" and len(args) == 2 and types.JSON in (args[0].type, args[1].type):
             args = [_json_peer(a) for a in args]     # doc || '{"b": 2}': jsonb || jsonb
+        elif name == "concat_op" and len(args) == 2 and \
+                {args[0].type, args[1].type} & {types.TSVECTOR, types.TSQUERY}:
+            args = list(unify_pair(args[0], args[1]))    # vector || 'a:1': tsvector || tsvector
         if name in _TEXT_JOINS:
             args = self._joined_text(name, args, node)
         try:
@@ -918,15 +949,17 @@ class ExprBinder:
     def _json_literals(self, name: str, args: list):
         """A quoted literal is PostgreSQL's ``unknown``: where no overload takes it as
         text, it may be a JSON document the function takes (``jsonb_set(doc, '{a}',
-        '5')``, ``doc || '{"b": 2}'``) or a bytea (``sha256('abc')``). Literals that
-        parse as JSON are tried as JSON, the rightmost first, then as bytea. Returns
+        '5')``, ``doc || '{"b": 2}'``), a bytea (``sha256('abc')``) or a tsquery/tsvector
+        (``numnode('a & b')``). Literals are tried as JSON, the rightmost first, then as
+        bytea, tsquery, tsvector, text[] and float8[] (ts_filter(v, '{a,b}')). Returns
         (function, return type, args) or None."""
         import itertools
         literal = [i for i, a in enumerate(args) if isinstance(a, Const) and
                    a.type == types.TEXT and isinstance(a.value, str)]
         if not literal or len(literal) > 3:
             return None
-        for target in (types.JSON, types.BYTEA):
+        for target in (types.JSON, types.BYTEA, types.TSQUERY, types.TSVECTOR,
+                       types.array_of(types.TEXT), types.array_of(types.FLOAT)):
             for count in range(1, len(literal) + 1):
                 for chosen in itertools.combinations(reversed(literal), count):
                     trial = list(args)

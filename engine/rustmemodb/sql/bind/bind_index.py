@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from ... import errors
+from ... import errors, types
 from ...plan.ddl import LogicalCreateIndex, LogicalDropIndex
 from ...storage.root import relation_exists
 from ...plan.expr import Param
@@ -46,6 +46,33 @@ def _check_opclass(node: exp.Opclass) -> None:
                                    hint="Index the plain column: CREATE INDEX i ON t (a).")
 
 
+# Key types PostgreSQL has a default gin / gist operator class for (of those we have).
+_METHOD_TYPES = {"gin": lambda t: t in (types.TSVECTOR, types.JSON) or types.is_array(t),
+                 "gist": lambda t: t in (types.TSVECTOR, types.TSQUERY)}
+
+
+def _check_method_types(stmt, schema, params, parts) -> str:
+    """``USING gin`` / ``gist``: accepted where PostgreSQL has a default operator class
+    for the key (tsvector, arrays, jsonb; tsvector and tsquery for gist), else 42704. The
+    index kept is an ordinary one on the same key: queries it cannot serve (``@@``)
+    scan, and get the same answers."""
+    using = params.args.get("using") if params is not None else None
+    method = using.name.lower() if using is not None else "btree"
+    allowed = _METHOD_TYPES.get(method)
+    if allowed is None:
+        return "btree"
+    bound, _ = bind_key_parts(stmt, schema, tuple(expr_sql(p) for p in parts), None)
+    for e in bound:
+        if not allowed(e.type):
+            shown = e.type.lower()
+            raise errors.sql_error(
+                "42704", f'data type {shown} has no default operator class for access '
+                         f'method "{method}"',
+                hint="You must specify an operator class for the index or define a default "
+                     "operator class for the data type.")
+    return method
+
+
 def bind_create_index(stmt, node: exp.Create):
     index = node.this
     table_node = index.args.get("table")
@@ -69,6 +96,7 @@ def bind_create_index(stmt, node: exp.Create):
         parts.append(col)
     if not parts:
         raise errors.syntax_error("CREATE INDEX needs at least one column")
+    method = _check_method_types(stmt, schema, params, parts)
     unique = bool(node.args.get("unique"))
     where = params.args.get("where") if params is not None else None
     pred = where.this if isinstance(where, exp.Where) else where
@@ -86,7 +114,8 @@ def bind_create_index(stmt, node: exp.Create):
         columns = tuple(schema.position(p.name) for p in parts)
         name = index.name or _default_name(schema, [schema.columns[c].name for c in columns],
                                            stmt.root)
-        definition = IndexDef(name, columns, unique, predicate=predicate, include=include)
+        definition = IndexDef(name, columns, unique, predicate=predicate, include=include,
+                              method=method)
     else:
         exprs = tuple(expr_sql(p) for p in parts)
         bind_key_parts(stmt, schema, exprs, predicate)
@@ -94,7 +123,7 @@ def bind_create_index(stmt, node: exp.Create):
                         for c in ([p] if isinstance(p, exp.Column) else p.find_all(exp.Column))})
         name = index.name or _default_name(schema, [_name_part(p) for p in parts], stmt.root)
         definition = IndexDef(name, tuple(reads), unique, exprs=exprs, predicate=predicate,
-                              include=include)
+                              include=include, method=method)
     if_not_exists = bool(node.args.get("exists"))
     return LogicalCreateIndex([], schema.name, definition, if_not_exists)
 

@@ -21,6 +21,7 @@ from sqlglot import exp
 from ... import errors, types
 from ..parse import DIALECT, PATH_EXISTS_MARK, parse_one, position_of
 from .bind_array import bind_select_list_srf
+from .bind_textsearch import bind_match, is_text_search
 from .whole_row import as_row_object
 
 # function -> (per-document array functions, default column names)
@@ -125,16 +126,20 @@ def json_unnest(name: str, func: exp.Anonymous, column_name: str | None,
 
 def bind_path_operator(binder, node: exp.MatchAgainst):
     """``doc @@ path`` (jsonb_path_match) and ``doc @? path`` (jsonb_path_exists, read by
-    sql/parse.py as ``@@`` around a marker call). Text search's ``@@`` is not here."""
+    sql/parse.py as ``@@`` around a marker call); text search's ``@@`` goes to
+    bind_textsearch.py."""
     left, right = node.expressions[0], node.this
     name = "jsonb_path_match"
     if isinstance(right, exp.Anonymous) and right.name.lower() == PATH_EXISTS_MARK:
         name, right = "jsonb_path_exists", right.expressions[0]
     doc = binder.bind(left)
+    if name == "jsonb_path_match":
+        query = binder.bind(right)
+        if is_text_search(doc, query):          # text search's @@ (bind_textsearch.py)
+            return bind_match(binder, doc, query, node)
     if doc.type not in (types.JSON, types.NULL, types.UNKNOWN) and not (
             doc.type == types.TEXT and isinstance(left, exp.Literal)):
-        raise errors.not_supported("@@ / @? on " + doc.type.lower(),
-                                   hint="Text search is not supported; @@ and @? take a jsonb "
-                                        "document and a JSON path.",
+        raise errors.not_supported("@? on " + doc.type.lower(),
+                                   hint="@? takes a jsonb document and a JSON path.",
                                    position=position_of(node))
     return binder.call(name, [doc, binder.bind(right)], node)

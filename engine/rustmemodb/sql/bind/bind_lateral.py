@@ -123,6 +123,8 @@ def bind_table_function(stmt, func, parent, column_name=None, ordinality: bool =
         nodes, column_name = _range_as_series(func), column_name or "range"
     elif isinstance(func, exp.Anonymous) and func.name.lower() == "regexp_matches":
         return _bind_regexp_matches(stmt, func, parent, column_name, ordinality)
+    elif isinstance(func, exp.Anonymous) and func.name.lower() == "ts_debug":
+        return _bind_ts_debug(stmt, func, parent, ordinality)
     elif isinstance(func, exp.Anonymous) and func.name.lower() in _SPLIT_TABLES:
         # regexp_split_to_table(s, p) / string_to_table(s, d): unnest of the array form
         name = func.name.lower()
@@ -185,6 +187,26 @@ def _bind_regexp_matches(stmt, func, parent, column_name, ordinality: bool):
     columns = [(name, types.array_of(types.TEXT))] + \
         ([("ordinality", types.INTEGER)] if ordinality else [])
     return LogicalTableFunction(columns, "regexp_matches", args, ordinality)
+
+
+_TS_DEBUG_COLUMNS = [("alias", types.TEXT), ("description", types.TEXT), ("token", types.TEXT),
+                     ("dictionaries", types.array_of(types.TEXT)),
+                     ("dictionary", types.TEXT), ("lexemes", types.array_of(types.TEXT))]
+
+
+def _bind_ts_debug(stmt, func, parent, ordinality: bool):
+    """``ts_debug([config,] document)`` in FROM: a row per token of the default parser
+    (textsearch/configs.debug_rows); without a configuration, the session's default."""
+    binder = ExprBinder(stmt, Scope(parent=parent), clause="FROM")
+    args = [binder.bind(a) for a in func.expressions]
+    if len(args) not in (1, 2) or any(a.type not in (types.TEXT, types.NULL) and
+                                      not _is_param(a) for a in args):
+        raise errors.undefined_function(
+            "function ts_debug(" + ", ".join(a.type.lower() for a in args) +
+            ") does not exist", position=position_of(func))
+    args = [adapt(a, types.TEXT) for a in args]
+    columns = list(_TS_DEBUG_COLUMNS) + ([("ordinality", types.INTEGER)] if ordinality else [])
+    return LogicalTableFunction(columns, "ts_debug", args, ordinality)
 
 
 def _is_param(e) -> bool:

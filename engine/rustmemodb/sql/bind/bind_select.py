@@ -433,6 +433,8 @@ def _type_output_name(dt: exp.DataType) -> str:
     oid_type = _object_identifier(dt)
     if oid_type is not None:              # 'x'::regclass is named regclass
         return oid_type.lower()
+    if isinstance(dt, exp.ObjectIdentifier):    # 'english'::regconfig
+        return dt.name.lower()
     user = user_type_name(dt)
     if user == OID_ARRAY:                 # x::oid[], x::regtype[] (sql/parse.py)
         return "oid"

@@ -289,7 +289,7 @@ _PROPERTY_NAMES = {exp.PartitionedByProperty: "PARTITION BY", exp.TableSpaceProp
 def _check_index_method(node: exp.IndexParameters) -> None:
     using = node.args.get("using")
     method = using.name.lower() if using is not None else "btree"
-    if method not in ("btree", "hash"):
+    if method not in ("btree", "hash", "gin", "gist"):    # gin/gist: bind_index.py
         raise _named(node, f"index method {method}")
 
 
