@@ -226,7 +226,7 @@ def rows_to_python(rows: list, columns) -> list:
 
 
 _CONVERTED = frozenset((types.UUID, types.JSON, types.INTERVAL, types.UUID + "[]",
-                        types.JSON + "[]"))
+                        types.JSON + "[]", types.JSONT, types.JSONT + "[]"))
 
 
 def _row_value(t: str, v):

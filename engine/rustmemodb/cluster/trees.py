@@ -123,7 +123,7 @@ def _inline(tree: exp.Expression, params) -> exp.Expression:
 def _sql_type_name(sql_type: str):
     if sql_type == types.FLOAT:   # sqlglot writes FLOAT as REAL (float4 in PostgreSQL)
         return exp.DataType.build("DOUBLE PRECISION")
-    return types.TEXT if sql_type == types.NULL else sql_type
+    return types.TEXT if sql_type == types.NULL else types.sql_name(sql_type)
 
 
 def _typed_literal(value, sql_type: str) -> exp.Expression:

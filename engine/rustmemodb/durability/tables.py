@@ -104,6 +104,7 @@ _STORED = {types.INTEGER: (int,), types.FLOAT: (float, int), types.TEXT: (str,),
            types.BOOLEAN: (bool,), types.TIMESTAMP: (datetime.datetime,),
            types.TIMESTAMPTZ: (datetime.datetime,),
            types.DATE: (datetime.date,), types.UUID: (str,), types.JSON: (str,),
+           types.JSONT: (str,),
            types.INTERVAL: (types.Interval,), types.TIME: (datetime.time,),
            types.BYTEA: (bytes,)}
 

@@ -167,7 +167,7 @@ class FunctionRegistry:
         overloads = self._scalars.get(name.lower())
         if not overloads:
             raise errors.undefined_function(
-                f"function {name.lower()}({', '.join(t.lower() for t in arg_types)}) does not exist",
+                f"function {name.lower()}({', '.join(types.shown_type(t) for t in arg_types)}) does not exist",
                 hint="Register it with conn.register_function(name, fn, arg_types, return_type).")
         for fn in overloads:
             if not _takes(fn, len(arg_types)):
@@ -179,7 +179,7 @@ class FunctionRegistry:
             if ret is not None:
                 return fn, ret
         raise errors.undefined_function(
-            f"function {name.lower()}({', '.join(t.lower() for t in arg_types)}) does not exist",
+            f"function {name.lower()}({', '.join(types.shown_type(t) for t in arg_types)}) does not exist",
             hint="No function matches the given name and argument types. "
                  "You might need to add explicit type casts.")
 

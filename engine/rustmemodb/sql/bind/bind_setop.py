@@ -19,6 +19,7 @@ from .scope import Scope
 from .bind_select import bind_query, null_outputs, _explicit_nulls, _limit
 from .bind_expr import ExprBinder
 from . import enum_order
+from .json_equality import require_equality
 
 _KINDS = {exp.Union: "union", exp.Intersect: "intersect", exp.Except: "except"}
 
@@ -69,6 +70,8 @@ def set_operation(left: LogicalNode, right: LogicalNode, kind: str, all_: bool,
     out_types = [unify_types(types.NULL if i in lnull else lt, types.NULL if i in rnull else rt,
                              kind) for i, (lt, rt) in enumerate(zip(left.types, right.types))]
     out_types = [types.TEXT if t == types.NULL else t for t in out_types]
+    if not all_:      # rows are compared: json has no equality (json_equality.py)
+        require_equality(out_types, position_of(node) if node else None)
     columns = [(n, t) for n, t in zip(left.names, out_types)]
     return LogicalSetOp(columns, conform(left, out_types), conform(right, out_types), kind, all_)
 
