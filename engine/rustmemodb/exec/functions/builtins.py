@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from . import (admin, advisory, aggregate, arith, array, bitwise, bytea, compare, datetime,
-               duckdb_more, duckdb_names, json,
+               duckdb_more, duckdb_names, json, json_out, json_text,
                jsonb, math, misc, pg_catalog_functions, quoting, record, regex, string,
                templates, time_of_day, trig)
 
 
 def register_all(reg) -> None:
     for family in (arith, bitwise, compare, string, bytea, regex, misc, aggregate, math, datetime,
-                   time_of_day, json, jsonb, array, pg_catalog_functions, quoting, templates,
-                   duckdb_names, duckdb_more, record, trig, advisory, admin):
+                   time_of_day, json, jsonb, json_text, json_out, array, pg_catalog_functions,
+                   quoting, templates, duckdb_names, duckdb_more, record, trig, advisory, admin):
         family.register(reg)

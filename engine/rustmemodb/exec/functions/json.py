@@ -220,11 +220,14 @@ def register(reg) -> None:
     for name, as_text in (("json_path", False), ("json_path_text", True)):
         row = _path_row(as_text)
         reg.add(ScalarFunction(name, _path_resolve(T if as_text else J), _vector(row), row))
+    # json or jsonb alike (the answer does not depend on how the document is written)
     for prefix in ("json", "jsonb"):
-        reg.add(ScalarFunction(f"{prefix}_typeof", lambda ts: T if ts == [J] or ts == [N]
-                               else None, None, _typeof))
-        reg.add(ScalarFunction(f"{prefix}_array_length", lambda ts: I if ts in ([J], [N])
-                               else None, None, _array_length))
+        reg.add(ScalarFunction(f"{prefix}_typeof", lambda ts: T if len(ts) == 1 and (
+            types.is_json(ts[0]) or ts[0] == N) else None, None, _typeof))
+        reg.add(ScalarFunction(f"{prefix}_array_length", lambda ts: I if len(ts) == 1 and (
+            types.is_json(ts[0]) or ts[0] == N) else None, None, _array_length))
+    # jsonb's builders; json's are json_out.py's (PostgreSQL writes json differently)
+    for prefix in ("jsonb",):
         reg.add(ScalarFunction(f"{prefix}_build_object", lambda ts: J, None, _build_object,
                                strict=False))
         reg.add(ScalarFunction(f"{prefix}_build_array", lambda ts: J, None, _build_array,
@@ -239,4 +242,8 @@ def register(reg) -> None:
         reg.add(ScalarFunction(f"to_{prefix}", lambda ts: J if ts == [J] else None, None,
                                lambda doc: doc))
         reg.add(ScalarFunction(f"to_{prefix}", lambda ts: J if ts == ["JSON[]"] else None,
+                               None, _to_json_documents))
+        reg.add(ScalarFunction(f"to_{prefix}", lambda ts: J if ts == [types.JSONT] else None,
+                               None, types.parse_json))
+        reg.add(ScalarFunction(f"to_{prefix}", lambda ts: J if ts == ["JSONT[]"] else None,
                                None, _to_json_documents))
