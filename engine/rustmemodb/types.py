@@ -197,7 +197,8 @@ def normalize_type_name(name: str) -> str:
         return _ALIASES[base]
     except KeyError:
         raise errors.sql_error("42704", f'type "{name.lower()}" does not exist',
-                               hint="Supported types: " + ", ".join(ALL_TYPES)) from None
+                               hint="Supported types: " + ", ".join(map(sql_name, ALL_TYPES))
+                               ) from None
 
 
 def arrow_type(sql_type: str) -> "pa.DataType":

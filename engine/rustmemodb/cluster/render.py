@@ -450,7 +450,8 @@ def type_name(t: str) -> str:
 def literal(value, sql_type: str) -> str:
     """A constant as SQL the binder reads back as the same value of the same type. JSON
     constants are their canonical text (``CAST('...' AS JSONB)`` reads back the same
-    text), json ones their text as written; a 1-D array is ``CAST(ARRAY[...] AS X[])`` of its elements' literals."""
+    text), json ones their text as written; a 1-D array is ``CAST(ARRAY[...] AS X[])``
+    of its elements' literals."""
     if sql_type == types.NULL and value is None:   # a bare NULL, typed by its context
         return "NULL"
     if sql_type in types.JSON_TYPES:

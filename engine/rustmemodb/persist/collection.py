@@ -204,7 +204,8 @@ class Collection:
                     f"{self.name}: new required field {f.name!r} needs a default or a "
                     "migration step", hint="Make it optional, or bump schema_version "
                     "and add a migration that fills it.")
-            conn.execute(f"ALTER TABLE {self._table} ADD COLUMN {quote(f.name)} {ddl_type(f.sql_type)}")
+            conn.execute(f"ALTER TABLE {self._table} ADD COLUMN {quote(f.name)} "
+                         f"{ddl_type(f.sql_type)}")
 
     def _migrate(self, conn, old: int, migrations) -> None:
         steps = [v for v in sorted(migrations) if old < v <= self.schema_version]

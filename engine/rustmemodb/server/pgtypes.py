@@ -63,7 +63,8 @@ def oid_of(sql_type: str) -> int:
 # One-dimensional arrays in results: the array type's OID, by element type.
 ARRAY_OID = {INT8: 1016, FLOAT8: 1022, TEXT: 1009, BOOL: 1000, TIMESTAMP: 1115, DATE: 1182,
              TIMESTAMPTZ: 1185,
-             UUID: 2951, JSONB: 3807, JSON: 199, INTERVAL: 1187, TIME: 1183, BYTEA: 1001, OID: OID_ARRAY}
+             UUID: 2951, JSONB: 3807, JSON: 199, INTERVAL: 1187, TIME: 1183, BYTEA: 1001,
+             OID: OID_ARRAY}
 
 
 def conversion_columns(columns) -> list:

@@ -198,7 +198,10 @@ def _build_array(*args):
 # ``*_docs`` forms with a mask first ("j" marks a JSON argument, "-" any other), since a
 # document arrives as its text and would otherwise be embedded as a string.
 def _documents(mask: str, args: tuple) -> list:
-    return [_parse(v) if m == "j" and v is not None else v for m, v in zip(mask, args)]
+    """The arguments with documents parsed ("J": an array of documents, each parsed)."""
+    return [v if v is None else _parse(v) if m == "j" else
+            [None if d is None else _parse(d) for d in v] if m == "J" else v
+            for m, v in zip(mask, args)]
 
 
 def _build_object_docs(mask, *args):

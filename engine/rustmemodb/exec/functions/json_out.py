@@ -21,6 +21,7 @@ from __future__ import annotations
 import json as _json
 
 from ... import errors, types
+from .array import parse_array_literal
 from .json import _py
 from .registry import ScalarFunction
 
@@ -120,7 +121,29 @@ def array_pretty(values: list, kind: str, pretty: bool) -> str:
     return "[" + (",\n " if pretty else ",").join(text_of(x, kind) for x in values) + "]"
 
 
-def _doc_kind(t: str) -> str:
+def json_object(keys, values=None) -> str:
+    """PostgreSQL's ``json_object(text[])`` (keys and values alternating) and
+    ``json_object(keys text[], values text[])``: values are strings (NULL is null)."""
+    keys, values = _text_array(keys), None if values is None else _text_array(values)
+    if values is None:
+        if len(keys) % 2:
+            raise errors.sql_error("2202E", "array must have even number of elements")
+        keys, values = keys[::2], keys[1::2]
+    elif len(keys) != len(values):
+        raise errors.sql_error("2202E", "mismatched array dimensions")
+    if any(k is None for k in keys):
+        raise errors.sql_error("22004", "null value not allowed for object key")
+    return "{" + ", ".join(f"{quote(k)} : {'null' if v is None else quote(v)}"
+                           for k, v in zip(keys, values)) + "}"
+
+
+def _text_array(v) -> list:
+    return parse_array_literal(v, T) if isinstance(v, str) else list(v)
+
+
+def doc_kind(t: str) -> str:
+    """An argument's mask character for values of type ``t`` (the binder's, bind_jsonb.py):
+    ``j`` a json/jsonb document, ``J`` an array of them, ``-`` anything else."""
     if types.is_json(t):
         return "j"
     if types.is_array(t) and types.is_json(types.element_type(t)):
@@ -130,7 +153,7 @@ def _doc_kind(t: str) -> str:
 
 def _array_resolver(docs: bool):
     return lambda ts: JT if len(ts) == 2 and types.is_array(ts[0]) and (
-        _doc_kind(types.element_type(ts[0])) == "j") == docs else None
+        doc_kind(types.element_type(ts[0])) == "j") == docs else None
 
 
 def register(reg) -> None:
@@ -149,7 +172,7 @@ def register(reg) -> None:
                            text_of))
     for kind in ("j", "J"):
         reg.add(ScalarFunction("to_json", lambda ts, kind=kind: JT if len(ts) == 1 and
-                               _doc_kind(ts[0]) == kind else None, None,
+                               doc_kind(ts[0]) == kind else None, None,
                                lambda v, kind=kind: text_of(v, kind)))
     for docs in (False, True):     # arrays of values / of json or jsonb documents
         kind = "j" if docs else "-"
@@ -157,5 +180,8 @@ def register(reg) -> None:
                                lambda vs, s, kind=kind: agg_out(vs, kind, bool(s))))
         reg.add(ScalarFunction("json_array_pretty", _array_resolver(docs), None,
                                lambda vs, p, kind=kind: array_pretty(vs, kind, bool(p))))
+    text_array = (T, types.array_of(T), N)
+    reg.add(ScalarFunction("pg_json_object", lambda ts: JT if 1 <= len(ts) <= 2 and all(
+        t in text_array for t in ts) else None, None, json_object))
     reg.add(ScalarFunction("json_object_agg_out", lambda ts: JT if len(ts) == 2 else None,
                            None, object_agg_out))
