@@ -72,6 +72,17 @@ def is_json(sql_type: str) -> bool:
     return sql_type in JSON_TYPES
 
 
+def json_doc_kind(sql_type: str) -> str:
+    """How the JSON builders take a value of this type (the binder's mask character,
+    sql/bind/bind_jsonb.py, read by exec/functions/json.py and json_out.py): ``j`` a
+    json/jsonb document, ``J`` an array of them, ``-`` anything else."""
+    if is_json(sql_type):
+        return "j"
+    if sql_type.endswith("[]") and is_json(sql_type[:-2]):
+        return "J"
+    return "-"
+
+
 def sql_name(sql_type: str) -> str:
     """A type written as SQL that reads back as it (``normalize_type_name``): the engine's
     JSON is SQL's JSONB, its JSONT SQL's JSON; the others are their own names."""

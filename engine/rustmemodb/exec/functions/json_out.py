@@ -141,19 +141,9 @@ def _text_array(v) -> list:
     return parse_array_literal(v, T) if isinstance(v, str) else list(v)
 
 
-def doc_kind(t: str) -> str:
-    """An argument's mask character for values of type ``t`` (the binder's, bind_jsonb.py):
-    ``j`` a json/jsonb document, ``J`` an array of them, ``-`` anything else."""
-    if types.is_json(t):
-        return "j"
-    if types.is_array(t) and types.is_json(types.element_type(t)):
-        return "J"
-    return "-"
-
-
 def _array_resolver(docs: bool):
     return lambda ts: JT if len(ts) == 2 and types.is_array(ts[0]) and (
-        doc_kind(types.element_type(ts[0])) == "j") == docs else None
+        types.json_doc_kind(types.element_type(ts[0])) == "j") == docs else None
 
 
 def register(reg) -> None:
@@ -172,7 +162,7 @@ def register(reg) -> None:
                            text_of))
     for kind in ("j", "J"):
         reg.add(ScalarFunction("to_json", lambda ts, kind=kind: JT if len(ts) == 1 and
-                               doc_kind(ts[0]) == kind else None, None,
+                               types.json_doc_kind(ts[0]) == kind else None, None,
                                lambda v, kind=kind: text_of(v, kind)))
     for docs in (False, True):     # arrays of values / of json or jsonb documents
         kind = "j" if docs else "-"

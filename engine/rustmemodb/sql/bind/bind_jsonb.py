@@ -19,7 +19,6 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors, types
-from ...exec.functions.json_out import doc_kind
 from ..parse import DIALECT, PATH_EXISTS_MARK, parse_one, position_of
 from .bind_array import bind_select_list_srf
 from .whole_row import JSON_ROW, as_row_object
@@ -75,7 +74,7 @@ def bind_json_build(binder, name: str, args: list, node):
     told by a mask which arguments are documents (exec/functions/json.py)."""
     row = JSON_ROW if name.startswith("json_") else "jsonb_build_object"
     bound = [binder.bind(as_row_object(binder, a, row)) for a in args]
-    mask = "".join(doc_kind(a.type) for a in bound)
+    mask = "".join(types.json_doc_kind(a.type) for a in bound)
     if mask.strip("-") == "":
         return binder.call(name, bound, node)
     return binder.call(name + "_docs", [binder.bind(exp.Literal.string(mask))] + bound, node)
