@@ -183,7 +183,8 @@ def values_text(doc: str) -> list:
 
 def strip_nulls(doc: str) -> str:
     """json_strip_nulls: object members whose value is null dropped, at every depth; as
-    PostgreSQL writes it, without whitespace, keys and scalars as written."""
+    PostgreSQL writes it: no whitespace, keys and strings escaped again, numbers as
+    written."""
     kind, parts = members(doc)
     if kind == "object":
         return "{" + ",".join(f"{quote(k)}:{strip_nulls(v)}" for k, _, v in parts
