@@ -89,8 +89,8 @@ def unify_types(a: str, b: str, what: str) -> str:
         return types.TIMESTAMP
     if types.TIMESTAMPTZ in (a, b) and {a, b} <= {types.DATE, types.TIMESTAMP, types.TIMESTAMPTZ}:
         return types.TIMESTAMPTZ
-    raise errors.datatype_mismatch(f"{what.upper()} types {a.lower()} and {b.lower()} cannot "
-                                   "be matched")
+    raise errors.datatype_mismatch(f"{what.upper()} types {types.sql_name(a).lower()} and "
+                                   f"{types.sql_name(b).lower()} cannot be matched")
 
 
 def conform(plan: LogicalNode, out_types: list[str]) -> LogicalNode:
