@@ -19,7 +19,7 @@ import json as _json
 import re
 
 from ... import errors, types
-from .json import _path_keys
+from .json import _path_keys, _vector
 from .json_out import quote
 from .registry import ScalarFunction
 
@@ -200,11 +200,12 @@ def register(reg) -> None:
     def doc_then(ret, *rest):
         return lambda ts: ret if len(ts) == 1 + len(rest) and ts[0] == JT and all(
             t in (r, N) for t, r in zip(ts[1:], rest)) else None
+    # the operators over a column: each distinct (document, key) read once (json.py's)
     for name, fn, ret in (("json_get", get, JT), ("json_get_text", get_text, T)):
         reg.add(ScalarFunction(name, lambda ts, ret=ret: ret if len(ts) == 2 and ts[0] == JT
-                               and ts[1] in (T, I, N) else None, None, fn))
-    reg.add(ScalarFunction("json_path", doc_then(JT, T), None, path))
-    reg.add(ScalarFunction("json_path_text", doc_then(T, T), None, path_text))
+                               and ts[1] in (T, I, N) else None, _vector(fn), fn))
+    reg.add(ScalarFunction("json_path", doc_then(JT, T), _vector(path), path))
+    reg.add(ScalarFunction("json_path_text", doc_then(T, T), _vector(path_text), path_text))
     path_of = (lambda ret: lambda ts: ret if ts and ts[0] == JT and
                all(t in (T, N) for t in ts[1:]) else None)
     reg.add(ScalarFunction("json_extract_path", path_of(JT), None, extract_path))
