@@ -1,7 +1,7 @@
 """Persist collections: create / get / patch / query-page per operation, and a watch delta.
 
 Three engines on the same entity shape (UUID id, version, schema version, two
-timestamps, name TEXT, qty INTEGER, tags JSON), side by side:
+timestamps, name TEXT, qty INTEGER, tags JSONB), side by side:
 
     persist      rustmemodb.persist collection (validation, audit record, version check)
     rustmemodb   the engine's raw SQL by hand: INSERT, SELECT by key, UPDATE ... WHERE
@@ -36,7 +36,7 @@ COLS = ("_id", "_version", "_schema_version", "_created_at", "_updated_at", "nam
         "tags")
 DDL_RMDB = ('CREATE TABLE items ("_id" UUID PRIMARY KEY, "_version" INTEGER NOT NULL, '
             '"_schema_version" INTEGER NOT NULL, "_created_at" TIMESTAMP NOT NULL, '
-            '"_updated_at" TIMESTAMP NOT NULL, name TEXT NOT NULL, qty INTEGER, tags JSON)')
+            '"_updated_at" TIMESTAMP NOT NULL, name TEXT NOT NULL, qty INTEGER, tags JSONB)')
 DDL_SQLITE = ("CREATE TABLE items (_id TEXT PRIMARY KEY, _version INTEGER NOT NULL, "
               "_schema_version INTEGER NOT NULL, _created_at TEXT NOT NULL, "
               "_updated_at TEXT NOT NULL, name TEXT NOT NULL, qty INTEGER, tags TEXT)")

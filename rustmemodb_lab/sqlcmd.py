@@ -35,9 +35,9 @@ from rustmemodb_lab.source import Source
 #: column types (base names, as rustmemodb and SQLAlchemy's inspectors spell them)
 NUMERIC = {"INTEGER", "INT", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER", "FLOAT",
            "REAL", "DOUBLE", "DOUBLE PRECISION", "NUMERIC", "DECIMAL", "FLOAT4", "FLOAT8", "INT4", "INT8"}
-UNORDERED = {"JSON", "JSONB", "BLOB", "BYTEA", "BINARY", "VARBINARY", "ARRAY", "MAP", "STRUCT", "LIST",
-             "TSVECTOR", "TSQUERY"}     # (no min/max of these in PostgreSQL either)
-NO_GROUPING = {"JSON", "JSONB", "ARRAY", "MAP", "STRUCT", "LIST"}
+UNORDERED = {"JSON", "JSONB", "JSONT", "BLOB", "BYTEA", "BINARY", "VARBINARY", "ARRAY", "MAP",
+             "STRUCT", "LIST", "TSVECTOR", "TSQUERY"}   # (no min/max of these in PostgreSQL either)
+NO_GROUPING = {"JSON", "JSONB", "JSONT", "ARRAY", "MAP", "STRUCT", "LIST"}
 
 
 def base_type(sql_type: str) -> str:

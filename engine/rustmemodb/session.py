@@ -1597,6 +1597,9 @@ _DIRECT = {
     (bool, types.BOOLEAN): lambda v: v,
     (dict, types.JSON): types.canonical_json,
     (list, types.JSON): types.canonical_json,
+    # json keeps what it is given: the text json.dumps writes, keys in the dict's order
+    (dict, types.JSONT): types.json_text_of,
+    (list, types.JSONT): types.json_text_of,
 }
 
 
@@ -1661,6 +1664,8 @@ def convert_param(value, expected: str, slot: int, cast: bool = False):
         return dt.datetime(stored.year, stored.month, stored.day)
     if expected == types.JSON:
         return types.canonical_json(value)
+    if expected == types.JSONT and got == types.JSON:
+        return types.json_text_of(value)
     if expected == types.TEXT and got == types.UUID:
         return stored
     if got in _INET_CIDR and expected in _INET_CIDR:     # an ipaddress network/interface

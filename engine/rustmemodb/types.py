@@ -13,7 +13,10 @@ module is the only place that knows how one becomes the other:
     TIMESTAMPTZ timestamp('us', UTC) datetime.datetime (aware: an instant, tzinfo UTC)
     DATE       date32                datetime.date
     UUID       large_string (canon)  uuid.UUID
-    JSON       large_string (text)   parsed JSON (dict/list/str/number/bool)
+    JSON       large_string (text)   parsed JSON (dict/list/str/number/bool): jsonb,
+                                     stored in jsonb's canonical text
+    JSONT      large_string (text)   parsed JSON, as JSON: PostgreSQL's json, the text
+                                     kept as written (validated), json_text.py reads it
     INTERVAL   month_day_nano        rustmemodb.types.Interval (expressions only)
     TSVECTOR   large_string (canon)  str: tsvector_out's text (textsearch/tsvector.py)
     TSQUERY    large_string (canon)  str: tsquery_out's text (textsearch/tsquery.py)
@@ -53,7 +56,9 @@ TIMESTAMP = "TIMESTAMP"
 TIMESTAMPTZ = "TIMESTAMPTZ"
 DATE = "DATE"
 UUID = "UUID"
-JSON = "JSON"
+JSON = "JSON"          # PostgreSQL's jsonb (the engine's first JSON type kept the name)
+JSONT = "JSONT"        # PostgreSQL's json: the document's text as written
+JSON_TYPES = (JSON, JSONT)
 INTERVAL = "INTERVAL"
 TIME = "TIME"          # time of day without time zone, microseconds (datetime.time)
 BYTEA = "BYTEA"        # binary strings (bytes)
@@ -64,13 +69,43 @@ NULL = "NULL"          # the type of a bare NULL literal, before context decides
 UNKNOWN = "UNKNOWN"    # a parameter whose type is only known at execution
 
 ALL_TYPES = (INTEGER, FLOAT, TEXT, BOOLEAN, TIMESTAMP, DATE, UUID, JSON, TIME, BYTEA,
-             TIMESTAMPTZ, TSVECTOR, TSQUERY) + NETWORK_TYPES + (MONEY,) + BIT_TYPES
+             TIMESTAMPTZ, JSONT, TSVECTOR, TSQUERY) + NETWORK_TYPES + (MONEY,) + BIT_TYPES
 NUMERIC_TYPES = (INTEGER, FLOAT)
 TEMPORAL_TYPES = (TIMESTAMP, DATE, TIMESTAMPTZ)
 # Types a well-formed quoted literal is read as, as PostgreSQL does for unknown literals.
 LITERAL_CONTEXT_TYPES = (TIMESTAMP, DATE, UUID, JSON, INTERVAL, TIME, BYTEA, TIMESTAMPTZ,
-                         TSVECTOR, TSQUERY, *ranges.RANGE_TYPES) + NETWORK_TYPES + (MONEY,) + \
-    BIT_TYPES
+                         JSONT, TSVECTOR, TSQUERY, *ranges.RANGE_TYPES) + NETWORK_TYPES + \
+    (MONEY,) + BIT_TYPES
+
+
+def is_json(sql_type: str) -> bool:
+    """json or jsonb: a document the JSON operators and functions read."""
+    return sql_type in JSON_TYPES
+
+
+def json_doc_kind(sql_type: str) -> str:
+    """How the JSON builders take a value of this type (the binder's mask character,
+    sql/bind/bind_jsonb.py, read by exec/functions/json.py and json_out.py): ``j`` a
+    json/jsonb document, ``J`` an array of them, ``-`` anything else."""
+    if is_json(sql_type):
+        return "j"
+    if sql_type.endswith("[]") and is_json(sql_type[:-2]):
+        return "J"
+    return "-"
+
+
+def sql_name(sql_type: str) -> str:
+    """A type written as SQL that reads back as it (``normalize_type_name``): the engine's
+    JSON is SQL's JSONB, its JSONT SQL's JSON; the others are their own names."""
+    if sql_type.endswith("[]"):
+        return sql_name(sql_type[:-2]) + "[]"
+    return "JSONB" if sql_type == JSON else "JSON" if sql_type == JSONT else sql_type
+
+
+def shown_type(sql_type: str) -> str:
+    """A type as error messages name it (PostgreSQL's json for JSONT)."""
+    return "json" if sql_type == JSONT else "json[]" if sql_type == JSONT + "[]" \
+        else sql_type.lower()
 
 def _arrow_types() -> dict:
     """SQL type -> Arrow type, built on first use: ``import pyarrow`` (with numpy) is most
@@ -88,6 +123,7 @@ def _arrow_types() -> dict:
         DATE: pa.date32(),
         UUID: pa.large_string(),
         JSON: pa.large_string(),
+        JSONT: pa.large_string(),
         INTERVAL: pa.month_day_nano_interval(),
         TIME: pa.time64("us"),
         BYTEA: pa.large_binary(),
@@ -122,7 +158,7 @@ _ALIASES = {
     "BOOLEAN": BOOLEAN, "BOOL": BOOLEAN,
     "TIMESTAMP": TIMESTAMP, "DATETIME": TIMESTAMP, "TIMESTAMPTZ": TIMESTAMPTZ,
     "TIMESTAMP WITHOUT TIME ZONE": TIMESTAMP, "TIMESTAMP WITH TIME ZONE": TIMESTAMPTZ,
-    "DATE": DATE, "UUID": UUID, "JSON": JSON, "JSONB": JSON, "INTERVAL": INTERVAL,
+    "DATE": DATE, "UUID": UUID, "JSON": JSONT, "JSONB": JSON, "INTERVAL": INTERVAL,
     "JSONPATH": TEXT,        # a path is kept as its text (exec/functions/jsonpath.py)
     "TIME": TIME, "TIME WITHOUT TIME ZONE": TIME,
     "BYTEA": BYTEA, "BLOB": BYTEA, "BINARY": BYTEA, "VARBINARY": BYTEA,
@@ -194,7 +230,8 @@ def normalize_type_name(name: str) -> str:
         if base in ranges.KINDS:
             return base
         raise errors.sql_error("42704", f'type "{name.lower()}" does not exist',
-                               hint="Supported types: " + ", ".join(ALL_TYPES)) from None
+                               hint="Supported types: " + ", ".join(map(sql_name, ALL_TYPES))
+                               ) from None
 
 
 def arrow_type(sql_type: str) -> "pa.DataType":
@@ -723,6 +760,24 @@ def parse_json(text: str) -> str:
                                detail=f"Token in {text[:40]!r} is invalid.") from None
 
 
+def _no_constant(name: str):
+    raise ValueError(name)       # NaN / Infinity: Python reads them, JSON has none
+
+
+_JSON_CHECK = json.JSONDecoder(parse_constant=_no_constant)
+
+
+def parse_json_text(text: str) -> str:
+    """Validate JSON text and return it as written: PostgreSQL's json keeps the text
+    (whitespace, key order, duplicate keys), only checking that it is JSON."""
+    try:
+        _JSON_CHECK.decode(text)
+    except (ValueError, RecursionError):
+        raise errors.sql_error("22P02", "invalid input syntax for type json",
+                               detail=f"Token in {text[:40]!r} is invalid.") from None
+    return text
+
+
 # made once: ``json.dumps`` with keywords builds a new JSONEncoder on every call
 _JSONB_TEXT = json.JSONEncoder(separators=(", ", ": "), ensure_ascii=False, allow_nan=False)
 
@@ -732,6 +787,18 @@ def canonical_json(value: object) -> str:
     bytewise, one value per key (the last one written), jsonb's spacing."""
     try:   # JSON has no NaN/Infinity and only JSON-able values (PostgreSQL: 22P02)
         return _JSONB_TEXT.encode(_jsonb_order(value))
+    except (TypeError, ValueError) as exc:
+        raise errors.sql_error("22P02", f"invalid input syntax for type json: {exc}") from None
+
+
+_JSON_DUMPS = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+
+
+def json_text_of(value: object) -> str:
+    """A Python value (dict, list ...) as json text: json.dumps' spelling (what psycopg
+    sends for ``Json(value)``), keys in the order given."""
+    try:
+        return _JSON_DUMPS.encode(value)
     except (TypeError, ValueError) as exc:
         raise errors.sql_error("22P02", f"invalid input syntax for type json: {exc}") from None
 
@@ -757,6 +824,8 @@ def parse_literal_as(sql_type: str, text: str) -> object:
         return parse_uuid(text)
     if sql_type == JSON:
         return parse_json(text)
+    if sql_type == JSONT:
+        return parse_json_text(text)
     if sql_type == INTERVAL:
         return parse_interval(text)
     if sql_type == TIME:
@@ -790,13 +859,13 @@ def to_python(sql_type: str, value: object) -> object:
         return None
     if sql_type == UUID:
         return _uuid.UUID(value)  # type: ignore[arg-type]
-    if sql_type == JSON:
+    if sql_type in JSON_TYPES:
         return json.loads(value)  # type: ignore[arg-type]
     if sql_type in NETWORK_TYPES:
         return netaddr.python_value(sql_type, value)  # type: ignore[arg-type]
     if sql_type == MONEY:          # its text, as psycopg returns money ('$1,234.56')
         return money.format(value)  # type: ignore[arg-type]
-    if sql_type.endswith("[]") and sql_type[:-2] in (UUID, JSON, MONEY) + NETWORK_TYPES:
+    if sql_type.endswith("[]") and sql_type[:-2] in (UUID, JSON, JSONT, MONEY) + NETWORK_TYPES:
         return [to_python(sql_type[:-2], v) for v in value]  # type: ignore[union-attr]
     if sql_type in ranges.KINDS:
         return ranges.decode(ranges.KINDS[sql_type], value)  # type: ignore[arg-type]

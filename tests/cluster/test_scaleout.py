@@ -29,7 +29,7 @@ def _setup(shards: int = 3, backend: str = "local", **kw):
     s = rustmemodb.connect()
     for x in (c, s):
         x.execute("CREATE TABLE p (id INTEGER PRIMARY KEY, g INTEGER, y FLOAT, x INTEGER, "
-                  "k TEXT, j JSON, a INTEGER[], tags TEXT[])")
+                  "k TEXT, j JSONB, a INTEGER[], tags TEXT[])")
         x.execute("CREATE TABLE q (id INTEGER PRIMARY KEY, m INTEGER, k TEXT, w FLOAT)")
         x.execute("CREATE TABLE r (id INTEGER PRIMARY KEY, n INTEGER, label TEXT)")
         x.executemany("INSERT INTO p VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
@@ -86,7 +86,7 @@ def _run(c, s, q, strategies=("split",)):
 
 CONSTANTS = [
     """SELECT g, count(*) FROM p WHERE j @> '{"k": 3}' GROUP BY g ORDER BY g""",
-    """SELECT count(*) FROM p WHERE j = CAST('{"s": "v1", "k": 2}' AS JSON)""",
+    """SELECT count(*) FROM p WHERE j = CAST('{"s": "v1", "k": 2}' AS JSONB)""",
     """SELECT id, j || '{"n": [1, null], "t": "it''s"}' FROM p ORDER BY id DESC LIMIT 3""",
     "SELECT g, count(*) FROM p WHERE a @> ARRAY[1] GROUP BY g ORDER BY g",
     "SELECT id, a || ARRAY[7, NULL] FROM p WHERE tags && ARRAY['y''z'] ORDER BY id LIMIT 5",
@@ -320,15 +320,16 @@ def test_a_five_join_chain_is_placed_from_the_plan(pair):
     ([1, 2, None], "INTEGER[]"), ([], "INTEGER[]"), (["x", "y'z", None], "TEXT[]"),
     ([1.5, -2.0], "FLOAT[]"), ([dt.date(2024, 2, 29)], "DATE[]"), ([True, None], "BOOLEAN[]"),
     (None, "TEXT[]"), (['{"a": 1}', "[1]"], "JSON[]"), (dt.time(10, 11, 12, 500), "TIME"),
+    ('{"b":1,  "a": [2]}', "JSONT"), (['{"z" : 1}', None], "JSONT[]"),
     (b"\x00\xff'", "BYTEA"), (b"", "BYTEA"), ([b"a", None], "BYTEA[]"),
 ])
 def test_json_array_time_bytea_literals_read_back_as_the_same_constant(value, sql_type):
     text = literal(value, sql_type)
     conn = rustmemodb.connect()
     got = conn.execute(f"SELECT {text}").fetchone()[0]
-    if sql_type == "JSON" and value is not None:
+    if sql_type in ("JSON", "JSONT") and value is not None:
         got = conn.execute(f"SELECT CAST({text} AS TEXT)").fetchone()[0]
-    if sql_type == "JSON[]":     # elements come back parsed, as a JSON column's values do
+    if sql_type in ("JSON[]", "JSONT[]"):     # elements come back parsed, as a JSON column's do
         value = [None if v is None else json.loads(v) for v in value]
     assert got == value, (text, got)
 

@@ -13,8 +13,8 @@ How the files are run on PostgreSQL:
   database defaults to ``REPEATABLE READ`` (rustmemodb's BEGIN is snapshot isolation),
   ``lock_timeout`` 2 s so that a blocking statement fails instead of hanging;
 * type names are mapped outside string literals and quoted identifiers:
-  ``INTEGER`` -> ``BIGINT`` (our INTEGER is int64), ``FLOAT`` -> ``DOUBLE PRECISION``,
-  ``JSON`` -> ``JSONB`` (our JSON has jsonb semantics); the rest is sent as is;
+  ``INTEGER`` -> ``BIGINT`` (our INTEGER is int64), ``FLOAT`` -> ``DOUBLE PRECISION``
+  (``JSON`` is PostgreSQL's json and ``JSONB`` its jsonb on both); the rest is sent as is;
 * NUMERIC results (PostgreSQL's ``sum``/``avg`` of bigint, ``extract`` ...) are
   normalised: integral values to ``int``, others to ``float``, as rustmemodb has no
   NUMERIC type and returns INTEGER/FLOAT there;
@@ -51,7 +51,6 @@ except ImportError:  # pragma: no cover - reported by main()
 TYPE_MAP = {
     "INTEGER": "BIGINT",
     "FLOAT": "DOUBLE PRECISION",
-    "JSON": "JSONB",
 }
 _TYPE_WORD = re.compile(r"\b(" + "|".join(TYPE_MAP) + r")\b", re.IGNORECASE)
 # single-quoted strings (with '' escapes), double-quoted identifiers, -- comments

@@ -6,13 +6,14 @@ from .pgcheck import map_types, normalize_pg_value
 
 
 def test_type_names_are_mapped_outside_literals():
+    # json and jsonb are both types of the engine: JSON is sent as written
     sql = (
         "CREATE TABLE t (a INTEGER, b float, c Json, d TEXT, \"INTEGER\" INTEGER, "
         "json_col JSON) -- INTEGER\n; SELECT 'INTEGER', CAST(x AS integer), y::FLOAT, 'it''s FLOAT'"
     )
     assert map_types(sql) == (
-        "CREATE TABLE t (a BIGINT, b DOUBLE PRECISION, c JSONB, d TEXT, \"INTEGER\" BIGINT, "
-        "json_col JSONB) -- INTEGER\n; SELECT 'INTEGER', CAST(x AS BIGINT), y::DOUBLE PRECISION, "
+        "CREATE TABLE t (a BIGINT, b DOUBLE PRECISION, c Json, d TEXT, \"INTEGER\" BIGINT, "
+        "json_col JSON) -- INTEGER\n; SELECT 'INTEGER', CAST(x AS BIGINT), y::DOUBLE PRECISION, "
         "'it''s FLOAT'"
     )
 

@@ -268,7 +268,8 @@ def rows_to_python(rows: list, columns) -> list:
 
 
 _CONVERTED = frozenset((types.UUID, types.JSON, types.INTERVAL, types.UUID + "[]",
-                        types.JSON + "[]", types.MONEY, types.MONEY + "[]", *ranges.RANGE_TYPES,
+                        types.JSON + "[]", types.JSONT, types.JSONT + "[]", types.MONEY,
+                        types.MONEY + "[]", *ranges.RANGE_TYPES,
                         *(r + "[]" for r in ranges.RANGE_TYPES)) +
                        types.NETWORK_TYPES + tuple(t + "[]" for t in types.NETWORK_TYPES))
 

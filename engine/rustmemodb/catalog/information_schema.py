@@ -243,6 +243,7 @@ def _passed_through(root, query, count: int) -> list:
 
 
 _TYPE_SUFFIX = {types.TEXT: "text", types.DATE: "date", types.UUID: "uuid", types.JSON: "jsonb",
+                types.JSONT: "json",
                 types.TIMESTAMP: "timestamp without time zone", types.INTERVAL: "interval",
                 types.TIMESTAMPTZ: "timestamp with time zone",
                 types.TIME: "time without time zone", types.BYTEA: "bytea",

@@ -21,7 +21,8 @@ from .pg_catalog import NAMESPACES, ROLE_OID, _table, _typed, format_type, proc_
 INTERNAL_LANG, PYTHON_LANG = 12, 13600      # pg_language: built-ins, Python UDFs
 SQL_LANG = 14                               # CREATE FUNCTION ... LANGUAGE sql
 _PROBE = (types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN, types.TIMESTAMP, types.DATE,
-          types.UUID, types.JSON, types.INTERVAL, types.TIME, types.BYTEA, types.TIMESTAMPTZ)
+          types.UUID, types.JSON, types.JSONT, types.INTERVAL, types.TIME, types.BYTEA,
+          types.TIMESTAMPTZ)
 # Internal helpers the planner calls by name; no user writes them.
 _HIDDEN = {"agg_pack", "domain_check", "domain_not_null"}   # internal: not callable by name
 

@@ -5,7 +5,7 @@ One table, used by ``information_schema.columns`` and meant for ``pg_type`` /
 (pg_type.typname) and the numeric/datetime precision columns. INTEGER is int64
 here, so it is PostgreSQL's ``bigint``/``int8``; a column declared ``smallint``,
 ``numeric`` or ``real`` is described as declared (its typmod: ``DECLARED_TYPES``); JSON
-has jsonb semantics.
+is jsonb, JSONT json.
 """
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ PG_TYPES: dict[str, PgType] = {
     types.DATE: PgType("date", "date", datetime_precision=0),
     types.UUID: PgType("uuid", "uuid"),
     types.JSON: PgType("jsonb", "jsonb"),
+    types.JSONT: PgType("json", "json"),
     types.INTERVAL: PgType("interval", "interval", datetime_precision=6),
     types.TIME: PgType("time without time zone", "time", datetime_precision=6),
     types.BYTEA: PgType("bytea", "bytea", character_octet_length=1073741824),

@@ -883,7 +883,7 @@ class ClusterConnection(SelectPlanning, WriteRouting):
             if tree.args.get("exists"):
                 return Result(columns=[], kind="CREATE TABLE AS")
             raise errors.sql_error("42P07", f'relation "{name}" already exists')
-        cols = ", ".join(f'"{n}" {types.TEXT if t == types.NULL else t}'
+        cols = ", ".join(f'"{n}" {types.TEXT if t == types.NULL else types.sql_name(t)}'
                          for n, t in data.columns)
         self._ddl("create", f'CREATE TABLE "{name}" ({cols})', None)
         table = data.arrow()

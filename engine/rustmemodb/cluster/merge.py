@@ -38,7 +38,7 @@ def scratch_connection():
 
 
 def _sql_type(t: str) -> str:
-    return types.TEXT if t == types.NULL else t
+    return types.TEXT if t == types.NULL else types.sql_name(t)
 
 
 def load_table(conn, name: str, data: pa.Table) -> None:

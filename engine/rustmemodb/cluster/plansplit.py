@@ -618,7 +618,7 @@ class RenderCheck:
                 self.scratch.close()
             self.scratch, self.shapes = Database().connect(), {}
         name = f"__partials_{len(self.shapes)}"
-        cols = ", ".join(f"{quote(n)} {types.TEXT if t == types.NULL else t}"
+        cols = ", ".join(f"{quote(n)} {types.TEXT if t == types.NULL else types.sql_name(t)}"
                          for n, t in zip(names, sql_types))
         self.scratch.execute(f"CREATE TABLE {quote(name)} ({cols})")
         self.shapes[shape] = name

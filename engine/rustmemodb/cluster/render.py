@@ -445,27 +445,30 @@ def _frame(frame: tuple) -> str:
 def type_name(t: str) -> str:
     if not _TYPE_NAME.match(t):
         raise Unrenderable(f"type {t}")
-    return t
+    return types.sql_name(t)
 
 
 def literal(value, sql_type: str) -> str:
     """A constant as SQL the binder reads back as the same value of the same type. JSON
-    constants are their canonical text (``CAST('...' AS JSON)`` reads back the same
-    text); a 1-D array is ``CAST(ARRAY[...] AS X[])`` of its elements' literals."""
+    constants are their canonical text (``CAST('...' AS JSONB)`` reads back the same
+    text), json ones their text as written; a 1-D array is ``CAST(ARRAY[...] AS X[])``
+    of its elements' literals."""
     if sql_type == types.NULL and value is None:   # a bare NULL, typed by its context
         return "NULL"
-    if sql_type == types.JSON:
+    if sql_type in types.JSON_TYPES:
+        name = types.sql_name(sql_type)
         if value is None:
-            return "CAST(NULL AS JSON)"
-        if isinstance(value, str) and _canonical_json(value):
-            return "CAST('" + value.replace("'", "''") + "' AS JSON)"
+            return f"CAST(NULL AS {name})"
+        if isinstance(value, str) and (_canonical_json(value) if sql_type == types.JSON
+                                       else _json_text(value)):
+            return "CAST('" + value.replace("'", "''") + f"' AS {name})"
         raise Unrenderable(f"constant {value!r} of type {sql_type}")
     if types.is_array(sql_type):
         element = types.element_type(sql_type)
         if value is None:
             return f"CAST(NULL AS {type_name(sql_type)})"
         if not isinstance(value, list) or types.is_array(element) or \
-                element not in _LITERAL_TYPES | {types.JSON}:
+                element not in _LITERAL_TYPES | set(types.JSON_TYPES):
             raise Unrenderable(f"constant {value!r} of type {sql_type}")
         items = ", ".join(literal(v, element) for v in value)
         return f"CAST(ARRAY[{items}] AS {type_name(sql_type)})"
@@ -512,6 +515,15 @@ def literal(value, sql_type: str) -> str:
         # canonical text, which the shards' cast reads back to the same value
         return "CAST('" + value.replace("'", "''") + f"' AS {sql_type})"
     raise Unrenderable(f"constant {value!r} of type {sql_type}")
+
+
+def _json_text(text: str) -> bool:
+    """``text`` is json (kept as written)."""
+    try:
+        types.parse_json_text(text)
+    except errors.Error:
+        return False
+    return True
 
 
 def _canonical_json(text: str) -> bool:

@@ -127,7 +127,7 @@ def _sql_type_name(sql_type: str):
             sql_type in types.BIT_TYPES:
         # names sqlglot's default dialect does not read (cidr, macaddr: user types)
         return exp.DataType.build(sql_type, dialect="postgres", udt=True)
-    return types.TEXT if sql_type == types.NULL else sql_type
+    return types.TEXT if sql_type == types.NULL else types.sql_name(sql_type)
 
 
 def _typed_literal(value, sql_type: str) -> exp.Expression:

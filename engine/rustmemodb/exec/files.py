@@ -455,7 +455,7 @@ def _write_json(path: str, table: pa.Table, columns) -> None:
 def _json_value(v, t):
     if v is None:
         return None
-    if t == types.JSON:
+    if t in types.JSON_TYPES:      # a document, nested in the line (json or jsonb)
         return json.loads(v)
     if t in (types.DATE, types.TIMESTAMP, types.TIMESTAMPTZ):
         return v.isoformat() if t == types.DATE else v.isoformat(sep=" ")

@@ -36,10 +36,10 @@ T = TypeVar("T")
 
 SYSTEM_TABLES = {
     "_persist_collections": '"name" TEXT PRIMARY KEY, "schema_version" INTEGER NOT NULL, '
-                            '"model" JSON',
+                            '"model" JSONB',
     "_persist_idempotency": '"scope" TEXT PRIMARY KEY, "collection" TEXT NOT NULL, '
                             '"operation" TEXT NOT NULL, "key" TEXT NOT NULL, '
-                            '"payload_hash" TEXT NOT NULL, "result" JSON, '
+                            '"payload_hash" TEXT NOT NULL, "result" JSONB, '
                             '"created_at" TIMESTAMP NOT NULL, "expires_at" TIMESTAMP NOT NULL',
     # No primary key: "seq" orders the records and the index on "entity_id" finds an
     # entity's trail; a generated UUID key cost a third of a create (directories made
@@ -47,7 +47,7 @@ SYSTEM_TABLES = {
     "_persist_audit": '"seq" INTEGER NOT NULL, '
                       '"collection" TEXT NOT NULL, "entity_id" UUID NOT NULL, '
                       '"operation" TEXT NOT NULL, "at" TIMESTAMP NOT NULL, "actor" TEXT, '
-                      '"version_before" INTEGER, "version_after" INTEGER, "changed" JSON',
+                      '"version_before" INTEGER, "version_after" INTEGER, "changed" JSONB',
 }
 _AUDIT_INSERT = 'INSERT INTO "_persist_audit" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'
 _AUDIT_INSERT_WITH_ID = 'INSERT INTO "_persist_audit" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'

@@ -32,8 +32,8 @@ from ..auth.check import require_table_privilege
 from .app import as_system
 from .errors import ConflictError, IdempotencyError, NotFoundError, ValidationError
 from .ids import uuid4
-from .schema import (SYSTEM_COLUMNS, SYSTEM_DDL, ModelAdapter, adapter_for, json_default,
-                     quote, to_json_value)
+from .schema import (SYSTEM_COLUMNS, SYSTEM_DDL, ModelAdapter, adapter_for, ddl_type,
+                     json_default, quote, to_json_value)
 
 _SYSTEM_TYPES = {"_id": "UUID", "_version": "INTEGER", "_schema_version": "INTEGER",
                  "_created_at": "TIMESTAMP", "_updated_at": "TIMESTAMP"}
@@ -204,7 +204,8 @@ class Collection:
                     f"{self.name}: new required field {f.name!r} needs a default or a "
                     "migration step", hint="Make it optional, or bump schema_version "
                     "and add a migration that fills it.")
-            conn.execute(f"ALTER TABLE {self._table} ADD COLUMN {quote(f.name)} {f.sql_type}")
+            conn.execute(f"ALTER TABLE {self._table} ADD COLUMN {quote(f.name)} "
+                         f"{ddl_type(f.sql_type)}")
 
     def _migrate(self, conn, old: int, migrations) -> None:
         steps = [v for v in sorted(migrations) if old < v <= self.schema_version]

@@ -34,6 +34,11 @@ _SCALARS = [(bool, "BOOLEAN"), (int, "INTEGER"), (float, "FLOAT"), (str, "TEXT")
             (dt.datetime, "TIMESTAMP"), (dt.date, "DATE"), (uuid.UUID, "UUID")]
 
 
+def ddl_type(sql_type: str) -> str:
+    """A field's type as DDL: a document field is a jsonb column (SQL's JSON is json)."""
+    return "JSONB" if sql_type == "JSON" else sql_type
+
+
 @dataclasses.dataclass(frozen=True)
 class Field:
     name: str
@@ -42,7 +47,8 @@ class Field:
 
     @property
     def ddl(self) -> str:
-        return f'{quote(self.name)} {self.sql_type}' + (" NOT NULL" if self.required else "")
+        return f'{quote(self.name)} {ddl_type(self.sql_type)}' + (
+            " NOT NULL" if self.required else "")
 
 
 def quote(name: str) -> str:

@@ -27,7 +27,7 @@ import uuid
 from pathlib import Path
 
 from .errors import ConflictError, ValidationError
-from .schema import SYSTEM_COLUMNS, SYSTEM_DDL, quote
+from .schema import SYSTEM_COLUMNS, SYSTEM_DDL, ddl_type, quote
 
 FORMAT = 1
 POLICIES = ("fail_fast", "skip_existing", "overwrite")
@@ -179,7 +179,7 @@ def restore(app, snapshot: Snapshot, policy: str) -> dict:
 
 def _create_table(conn, name: str, meta: dict) -> None:
     fields = meta["model"]["fields"]
-    cols = ", ".join([SYSTEM_DDL] + [f"{quote(n)} {t}" + (" NOT NULL" if req else "")
+    cols = ", ".join([SYSTEM_DDL] + [f"{quote(n)} {ddl_type(t)}" + (" NOT NULL" if req else "")
                                      for n, t, req in fields])
     conn.execute(f"CREATE TABLE {quote(name)} ({cols})")
     for unique in meta["model"].get("unique", []):

@@ -772,8 +772,8 @@ async def copy_in(session, spec: CopySpec) -> str:
             decoder.force_null = {idx[n] for n in spec.force_null}
     converter = RowConverter(spec.label, probe, binary)
     target = f"{_quote_ident(spec.table)} ({', '.join(_quote_ident(n) for n, _ in probe)})"
-    select = ", ".join(f"c{i}" if t in _DIRECT or t == types.TEXT else f"CAST(c{i} AS {t})"
-                       for i, (_, t) in enumerate(probe))
+    select = ", ".join(f"c{i}" if t in _DIRECT or t == types.TEXT else
+                       f"CAST(c{i} AS {types.sql_name(t)})" for i, (_, t) in enumerate(probe))
     own_txn = not conn.in_transaction
     session.out += copy_in_response(1 if binary else 0, ncols)
     await session.flush()

@@ -39,6 +39,7 @@ CHAR_TYPE = "CHAR1"
 OID_OF_TYPE = {
     types.INTEGER: INT8, types.FLOAT: FLOAT8, types.TEXT: TEXT, types.BOOLEAN: BOOL,
     types.TIMESTAMP: TIMESTAMP, types.DATE: DATE, types.UUID: UUID, types.JSON: JSONB,
+    types.JSONT: JSON,
     types.TIMESTAMPTZ: TIMESTAMPTZ,
     types.INTERVAL: INTERVAL, types.TIME: TIME, types.BYTEA: BYTEA,
     types.TSVECTOR: TSVECTOR, types.TSQUERY: TSQUERY,
@@ -68,8 +69,19 @@ def oid_of(sql_type: str) -> int:
 # One-dimensional arrays in results: the array type's OID, by element type.
 ARRAY_OID = {INT8: 1016, FLOAT8: 1022, TEXT: 1009, BOOL: 1000, TIMESTAMP: 1115, DATE: 1182,
              TIMESTAMPTZ: 1185,
-             UUID: 2951, JSONB: 3807, INTERVAL: 1187, TIME: 1183, BYTEA: 1001, OID: OID_ARRAY,
-             TSVECTOR: 3643, TSQUERY: 3645}
+             UUID: 2951, JSONB: 3807, JSON: 199, INTERVAL: 1187, TIME: 1183, BYTEA: 1001,
+             OID: OID_ARRAY, TSVECTOR: 3643, TSQUERY: 3645}
+
+
+def conversion_columns(columns) -> list:
+    """``columns`` as the rows are converted for the wire: a json column stays its text
+    (the DB-API parses json; the wire sends it as written), so it converts as TEXT."""
+    if not any(t in _JSON_TEXT for _, t in columns):
+        return columns
+    return [(n, _JSON_TEXT.get(t, t)) for n, t in columns]
+
+
+_JSON_TEXT = {types.JSONT: types.TEXT, types.array_of(types.JSONT): types.array_of(types.TEXT)}
 
 
 def result_oid_of(sql_type: str) -> int:
@@ -166,6 +178,7 @@ _TEXT_OUT: dict[str, Callable[[Any], str]] = {
     types.DATE: lambda v: v.isoformat(),
     types.UUID: str,
     types.JSON: _text_json,
+    types.JSONT: str,           # json: the text as written (never parsed on the way out)
     types.INTERVAL: str,        # IntervalStyle 'postgres' (types.Interval.__str__)
     types.TIME: types.format_time,
     types.BYTEA: types.format_bytea,   # bytea_output 'hex'
@@ -221,6 +234,7 @@ _BIN_OUT: dict[str, Callable[[Any], bytes]] = {
     types.DATE: lambda v: _i(v.toordinal() - _PG_EPOCH_ORDINAL),
     types.UUID: lambda v: (v if isinstance(v, uuid.UUID) else uuid.UUID(str(v))).bytes,
     types.JSON: lambda v: b"\x01" + _text_json(v).encode(),
+    types.JSONT: lambda v: v.encode(),     # json_send: the text
     types.INTERVAL: _bin_interval,
     types.TIME: lambda v: _q(types.time_micros(v)),
     types.BYTEA: bytes,
@@ -337,7 +351,7 @@ _ARRAY_ELEMENT: dict[int, tuple[int, str]] = {
     1005: (INT2, types.INTEGER), 1022: (FLOAT8, types.FLOAT), 1021: (FLOAT4, types.FLOAT),
     1231: (NUMERIC, types.FLOAT), 1000: (BOOL, types.BOOLEAN), 1182: (DATE, types.DATE),
     1115: (TIMESTAMP, types.TIMESTAMP), 1185: (TIMESTAMPTZ, types.TIMESTAMPTZ),
-    2951: (UUID, types.UUID), 3807: (JSONB, types.JSON), 199: (JSON, types.JSON),
+    2951: (UUID, types.UUID), 3807: (JSONB, types.JSON), 199: (JSON, types.JSONT),
     1183: (TIME, types.TIME), 1001: (BYTEA, types.BYTEA), OID_ARRAY: (OID, types.INTEGER),
 }
 # Text parameter with OID 0 (unspecified), by the type the engine inferred for its slot.

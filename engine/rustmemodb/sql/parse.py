@@ -359,6 +359,29 @@ def _path_exists_operator(tokens: list) -> list:
     return out
 
 
+PG_JSON_OBJECT = "pg_json_object"
+
+
+def _json_object_calls(tokens: list) -> list:
+    """PostgreSQL 15's ``json_object(text[] [, text[]])``: sqlglot reads every
+    ``json_object(...)`` as SQL/JSON's ``JSON_OBJECT(k: v, ...)`` (PostgreSQL 16). A call
+    with no ``:`` at its own level is the array form, renamed for the binder."""
+    out = list(tokens)
+    for i, tok in enumerate(tokens[:-1]):
+        if tok.token_type is not TokenType.VAR or tok.text.lower() != "json_object" or \
+                tokens[i + 1].token_type is not TokenType.L_PAREN:
+            continue
+        depth = 0
+        for later in tokens[i + 1:]:
+            depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(later.token_type, 0)
+            if depth == 0 or (depth == 1 and later.token_type is TokenType.COLON):
+                break
+        if depth == 0:
+            out[i] = Token(TokenType.VAR, PG_JSON_OBJECT, tok.line, tok.col, tok.start,
+                           tok.end)
+    return out
+
+
 _LOCAL = threading.local()
 
 
@@ -642,6 +665,8 @@ def _parse_one(sql: str) -> exp.Expression:
             tokens = _bit_varying(tokens)
         if "'" in sql and _NET_LITERAL.search(sql):
             tokens = _rewrite_pairs(tokens, _network_literal)
+        if "son_object" in sql or "SON_OBJECT" in sql:
+            tokens = _json_object_calls(tokens)
         statements = None
         if deep:
             depth = outline.max_depth(tokens)

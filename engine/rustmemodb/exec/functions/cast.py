@@ -22,12 +22,13 @@ from . import netcast
 I, F, T, B, D, TS, U, J, IV, N = (types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN,
                                   types.DATE, types.TIMESTAMP, types.UUID, types.JSON,
                                   types.INTERVAL, types.NULL)
-TM, BY, TZ = types.TIME, types.BYTEA, types.TIMESTAMPTZ
+TM, BY, TZ, JT = types.TIME, types.BYTEA, types.TIMESTAMPTZ, types.JSONT
 TSV, TSQ = types.TSVECTOR, types.TSQUERY
 
 _ALLOWED = {
-    I: {I, F, T, B}, F: {I, F, T}, T: {I, F, T, B, D, TS, U, J, IV, TM, BY, TZ, TSV, TSQ},
-    B: {B, I, T}, D: {D, TS, T, TZ}, TS: {TS, D, T, TM, TZ}, U: {U, T}, J: {J, T, I, F, B},
+    I: {I, F, T, B}, F: {I, F, T}, T: {I, F, T, B, D, TS, U, J, IV, TM, BY, TZ, JT, TSV, TSQ},
+    B: {B, I, T}, D: {D, TS, T, TZ}, TS: {TS, D, T, TM, TZ}, U: {U, T},
+    J: {J, T, I, F, B, JT}, JT: {JT, J, T},     # json has no casts to scalars (42846)
     IV: {IV, T, TM}, TM: {TM, T, IV}, BY: {BY, T}, TZ: {TZ, TS, D, T, TM},
     TSV: {TSV, T}, TSQ: {TSQ, T},
 }
@@ -78,6 +79,10 @@ def cast_row(value, src: str, dst: str):
         return bitstring.of_int(value, 64)
     if src == MONEY:              # cash_numeric (numeric is float8 here)
         return money.to_number(value)
+    if src == JT and dst == J:      # json -> jsonb: normalized as jsonb stores it
+        return types.parse_json(value)
+    if src == J and dst == JT:      # jsonb -> json: jsonb's text
+        return value
     if src == J:
         return _from_jsonb(value, dst)
     if dst == I:
@@ -221,8 +226,8 @@ def cast_vector(value, src: str, dst: str):
         if TZ in (src, dst) and src in (TS, TZ) and dst in (TS, TZ) and \
                 types.session_zone_is_utc():
             return pc.cast(value, target)     # the same microseconds: a zone label only
-        if dst == T and src in (I, U, J, TSV, TSQ):
-            return pc.cast(value, target)
+        if (dst == T and src in (I, U, J, JT, TSV, TSQ)) or (src, dst) == (J, JT):
+            return pc.cast(value, target)     # the same text
         if types.is_array(src) and types.is_array(dst) and \
                 (types.element_type(src), types.element_type(dst)) in ((I, F), (D, TS), (TS, D)):
             return pc.cast(value, target, safe=False)

@@ -21,6 +21,8 @@ _TEMPORAL = frozenset(types.TEMPORAL_TYPES)
 
 
 def comparable(a: str, b: str) -> bool:
+    if types.JSONT in (a, b):      # PostgreSQL's json has no comparison operators (42883)
+        return False
     if a == N or b == N or a == b:
         return True
     if types.is_numeric(a) and types.is_numeric(b):

@@ -128,7 +128,8 @@ def _diff_vec(unit_s, a, b):
 _DUCK_TYPES = {types.INTEGER: "BIGINT", types.FLOAT: "DOUBLE", types.TEXT: "VARCHAR",
                types.BOOLEAN: "BOOLEAN", types.DATE: "DATE", types.TIMESTAMP: "TIMESTAMP",
                "TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE", types.INTERVAL: "INTERVAL",
-               types.UUID: "UUID", types.JSON: "JSON", types.TIME: "TIME", types.BYTEA: "BLOB", "NUMERIC": "DECIMAL",
+               types.UUID: "UUID", types.JSON: "JSON", types.JSONT: "JSON", types.TIME: "TIME",
+               types.BYTEA: "BLOB", "NUMERIC": "DECIMAL",
                types.NULL: '"NULL"', types.UNKNOWN: '"NULL"'}
 
 

@@ -198,7 +198,10 @@ def _build_array(*args):
 # ``*_docs`` forms with a mask first ("j" marks a JSON argument, "-" any other), since a
 # document arrives as its text and would otherwise be embedded as a string.
 def _documents(mask: str, args: tuple) -> list:
-    return [_parse(v) if m == "j" and v is not None else v for m, v in zip(mask, args)]
+    """The arguments with documents parsed ("J": an array of documents, each parsed)."""
+    return [v if v is None else _parse(v) if m == "j" else
+            [None if d is None else _parse(d) for d in v] if m == "J" else v
+            for m, v in zip(mask, args)]
 
 
 def _build_object_docs(mask, *args):
@@ -220,11 +223,14 @@ def register(reg) -> None:
     for name, as_text in (("json_path", False), ("json_path_text", True)):
         row = _path_row(as_text)
         reg.add(ScalarFunction(name, _path_resolve(T if as_text else J), _vector(row), row))
+    # json or jsonb alike (the answer does not depend on how the document is written)
     for prefix in ("json", "jsonb"):
-        reg.add(ScalarFunction(f"{prefix}_typeof", lambda ts: T if ts == [J] or ts == [N]
-                               else None, None, _typeof))
-        reg.add(ScalarFunction(f"{prefix}_array_length", lambda ts: I if ts in ([J], [N])
-                               else None, None, _array_length))
+        reg.add(ScalarFunction(f"{prefix}_typeof", lambda ts: T if len(ts) == 1 and (
+            types.is_json(ts[0]) or ts[0] == N) else None, None, _typeof))
+        reg.add(ScalarFunction(f"{prefix}_array_length", lambda ts: I if len(ts) == 1 and (
+            types.is_json(ts[0]) or ts[0] == N) else None, None, _array_length))
+    # jsonb's builders; json's are json_out.py's (PostgreSQL writes json differently)
+    for prefix in ("jsonb",):
         reg.add(ScalarFunction(f"{prefix}_build_object", lambda ts: J, None, _build_object,
                                strict=False))
         reg.add(ScalarFunction(f"{prefix}_build_array", lambda ts: J, None, _build_array,
@@ -239,4 +245,8 @@ def register(reg) -> None:
         reg.add(ScalarFunction(f"to_{prefix}", lambda ts: J if ts == [J] else None, None,
                                lambda doc: doc))
         reg.add(ScalarFunction(f"to_{prefix}", lambda ts: J if ts == ["JSON[]"] else None,
+                               None, _to_json_documents))
+        reg.add(ScalarFunction(f"to_{prefix}", lambda ts: J if ts == [types.JSONT] else None,
+                               None, types.parse_json))
+        reg.add(ScalarFunction(f"to_{prefix}", lambda ts: J if ts == ["JSONT[]"] else None,
                                None, _to_json_documents))

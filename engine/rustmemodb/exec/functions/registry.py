@@ -54,6 +54,11 @@ def fixed(*signatures: tuple) -> Callable[[Sequence[str]], str | None]:
     return resolve
 
 
+def _shown(arg_types: Sequence[str]) -> str:
+    """Argument types as PostgreSQL's messages list them (json, not the engine's JSONT)."""
+    return ", ".join(types.shown_type(t) for t in arg_types)
+
+
 # Registry versions are drawn from one global counter, so two registries (say, two
 # forks that each registered a different UDF) never share a version number and a
 # cached plan can never be reused against the wrong set of functions.
@@ -167,7 +172,7 @@ class FunctionRegistry:
         overloads = self._scalars.get(name.lower())
         if not overloads:
             raise errors.undefined_function(
-                f"function {name.lower()}({', '.join(t.lower() for t in arg_types)}) does not exist",
+                f"function {name.lower()}({_shown(arg_types)}) does not exist",
                 hint="Register it with conn.register_function(name, fn, arg_types, return_type).")
         for fn in overloads:
             if not _takes(fn, len(arg_types)):
@@ -179,7 +184,7 @@ class FunctionRegistry:
             if ret is not None:
                 return fn, ret
         raise errors.undefined_function(
-            f"function {name.lower()}({', '.join(t.lower() for t in arg_types)}) does not exist",
+            f"function {name.lower()}({_shown(arg_types)}) does not exist",
             hint="No function matches the given name and argument types. "
                  "You might need to add explicit type casts.")
 

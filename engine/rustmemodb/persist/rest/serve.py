@@ -16,7 +16,7 @@ import os
 import sys
 from typing import Sequence
 
-from ..schema import quote
+from ..schema import ddl_type, quote
 
 
 def attach_stored_collections(app) -> list[str]:
@@ -29,7 +29,7 @@ def attach_stored_collections(app) -> list[str]:
         if name in app._collections:
             names.append(name)
             continue
-        cols = ", ".join(f"{quote(f)} {typ}" + (" NOT NULL" if required else "")
+        cols = ", ".join(f"{quote(f)} {ddl_type(typ)}" + (" NOT NULL" if required else "")
                          for f, typ, required in model["fields"])
         app.collection(name, f"CREATE TABLE {quote(name)} ({cols})",
                        unique=[tuple(u) for u in model.get("unique", [])],

@@ -19,7 +19,7 @@ from ..collection import next_seq
 
 TABLE = "_persist_journal"
 DDL = ('"seq" INTEGER PRIMARY KEY, "entity_type" TEXT NOT NULL, "entity_id" UUID NOT NULL, '
-       '"command" TEXT NOT NULL, "payload" JSON, "payload_version" INTEGER NOT NULL, '
+       '"command" TEXT NOT NULL, "payload" JSONB, "payload_version" INTEGER NOT NULL, '
        '"sent_command" TEXT NOT NULL, "version_after" INTEGER, "at" TIMESTAMP NOT NULL, '
        '"idempotency_key" TEXT')
 

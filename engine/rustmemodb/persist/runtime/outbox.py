@@ -22,7 +22,7 @@ from ..collection import _now, next_seq
 
 TABLE = "_persist_outbox"
 DDL = ('"id" UUID PRIMARY KEY, "seq" INTEGER NOT NULL, "topic" TEXT NOT NULL, '
-       '"payload" JSON, "entity_type" TEXT, "entity_id" UUID, "journal_seq" INTEGER, '
+       '"payload" JSONB, "entity_type" TEXT, "entity_id" UUID, "journal_seq" INTEGER, '
        '"created_at" TIMESTAMP NOT NULL, "dispatched_at" TIMESTAMP, '
        '"attempts" INTEGER NOT NULL, "last_error" TEXT, "next_attempt_at" TIMESTAMP NOT NULL')
 

@@ -27,7 +27,7 @@ from ..parse import position_of
 from .bind_expr import WINDOW_ONLY, ExprBinder, over_required
 from .bind_select import _explicit_nulls
 from .bind_object_agg import CLASSES as OBJECT_AGGS, bind_object_agg
-from .whole_row import as_row_object
+from .whole_row import JSON_ROW, as_row_object
 from . import enum_order
 
 _NAMES = {exp.GroupConcat: "string_agg", exp.LogicalAnd: "bool_and", exp.LogicalOr: "bool_or",
@@ -126,8 +126,16 @@ def _as_float(arg):
 def bind_json_agg(stmt, binder, arg, node, to: str):
     """json_agg / jsonb_agg(x [ORDER BY ...]): the array_agg of x as a JSON array (NULL
     over no rows, JSON null for a NULL x, documents nested as documents)."""
-    agg = stmt.bind_array_agg(binder, exp.ArrayAgg(this=as_row_object(binder, arg)))
-    return binder.call(to, [agg], node)
+    if to == "to_jsonb":
+        agg = stmt.bind_array_agg(binder, exp.ArrayAgg(this=as_row_object(binder, arg)))
+        return binder.call(to, [agg], node)
+    # json: PostgreSQL's json_agg writes rows and arrays after the first on a new line
+    row = as_row_object(binder, arg, JSON_ROW)
+    agg = stmt.bind_array_agg(binder, exp.ArrayAgg(this=row))
+    inner = row.this if isinstance(row, exp.Order) else row
+    structured = (isinstance(inner, exp.Anonymous) and inner.name == JSON_ROW) or (
+        types.is_array(agg.type) and types.is_array(types.element_type(agg.type)))
+    return binder.call("json_agg_out", [agg, Const(structured, types.BOOLEAN)], node)
 
 
 def bind_filter(stmt, binder, node: exp.Filter):
@@ -137,7 +145,8 @@ def bind_filter(stmt, binder, node: exp.Filter):
         return bind_object_agg(binder, node.this, node.expression.this)
     agg = binder.bind(node.this)
     wrapped = None
-    if isinstance(agg, Call) and agg.fn in ("to_json", "to_jsonb", "enum_label") and \
+    if isinstance(agg, Call) and agg.fn in ("to_json", "to_jsonb", "enum_label",
+                                            "json_agg_out") and \
             isinstance(agg.args[0], AggCall):  # json_agg(...), max(enum) FILTER: the agg
         wrapped, agg = agg, agg.args[0]
     if not isinstance(agg, AggCall):

@@ -285,6 +285,7 @@ def _with_column(schema, pos: int, column: Column) -> TableSchema:
 
 
 _TIMESTAMPS = frozenset({types.TIMESTAMP, types.TIMESTAMPTZ})
+_JSONS = frozenset(types.JSON_TYPES)      # json <-> jsonb: an assignment cast
 
 
 def change_type(stmt, schema, pos: int, node: exp.AlterColumn, steps: list) -> TableSchema:
@@ -294,15 +295,16 @@ def change_type(stmt, schema, pos: int, node: exp.AlterColumn, steps: list) -> T
     if using is not None:
         expr = _using_expr(stmt, schema, using, target, col)
     elif col.type == target or (types.is_numeric(col.type) and types.is_numeric(target)) \
-            or target == types.TEXT or {col.type, target} == _TIMESTAMPS:
+            or target == types.TEXT or {col.type, target} in (_TIMESTAMPS, _JSONS):
         # timestamp <-> timestamptz through the session's zone, as PostgreSQL's implicit
         # cast (a column declared timestamptz before the type existed moves so, in UTC)
         expr = ColRef(pos, col.type, col.name) if col.type == target else \
             Cast(ColRef(pos, col.type, col.name), target)
     else:
         raise errors.datatype_mismatch(
-            f'column "{col.name}" cannot be cast automatically to type {target.lower()}',
-            hint=f'You might need to specify "USING {col.name}::{target.lower()}".')
+            f'column "{col.name}" cannot be cast automatically to type '
+            f'{types.shown_type(target)}',
+            hint=f'You might need to specify "USING {col.name}::{types.shown_type(target)}".')
     out = _with_column(schema, pos, dataclasses.replace(
         col, type=target, typmod=typmod))
     if col.default_sql is not None:

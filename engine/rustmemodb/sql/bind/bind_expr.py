@@ -958,8 +958,11 @@ class ExprBinder:
                    a.type == types.TEXT and isinstance(a.value, str)]
         if not literal or len(literal) > 3:
             return None
-        for target in (types.JSON, types.BYTEA, types.TSQUERY, types.TSVECTOR,
-                       types.array_of(types.TEXT), types.array_of(types.FLOAT)):
+        # json_* functions read an untyped literal as json, jsonb_* as jsonb (PostgreSQL's
+        # signatures); both take either here
+        documents = (types.JSONT, types.JSON) if name.startswith("json_") else (types.JSON,)
+        for target in documents + (types.BYTEA, types.TSQUERY, types.TSVECTOR,
+                                   types.array_of(types.TEXT), types.array_of(types.FLOAT)):
             for count in range(1, len(literal) + 1):
                 for chosen in itertools.combinations(reversed(literal), count):
                     trial = list(args)
@@ -986,8 +989,8 @@ class ExprBinder:
 
     def _operator_error(self, name: str, args: list, node) -> errors.Error:
         op = _OPERATOR_TEXT[name]
-        shown = " ".join(filter(None, [args[0].type.lower() if len(args) == 2 else "",
-                                       op, args[-1].type.lower()]))
+        shown = " ".join(filter(None, [types.shown_type(args[0].type) if len(args) == 2
+                                       else "", op, types.shown_type(args[-1].type)]))
         hint = "No operator matches the given name and argument types. "
         if any(isinstance(a, Const) and a.type == types.TEXT for a in args):
             hint += "A quoted literal is TEXT and never silently becomes a number: " \

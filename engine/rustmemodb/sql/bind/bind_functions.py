@@ -104,7 +104,10 @@ def bind_date_trunc(stmt, binder, args, node):
 
 
 def bind_json_extract(stmt, binder, args, node, as_text: bool = False):
-    doc = _json_arg(binder, node.this, node)
+    # json_extract_path[_text]('...', ...) (sqlglot: only_json_types False) reads a quoted
+    # document as json, as PostgreSQL's signature says; ``'...' -> 'k'`` as jsonb
+    doc = _json_arg(binder, node.this, node, types.JSONT if node.args.get(
+        "only_json_types") is False else types.JSON)
     path = node.expression
     if isinstance(path, exp.JSONPath):
         steps = [p for p in path.expressions if not isinstance(p, exp.JSONPathRoot)]
@@ -141,15 +144,15 @@ def _json_key(p):
     raise errors.not_supported(f"JSON path step {p.sql()}")
 
 
-def _json_arg(binder, node, parent):
+def _json_arg(binder, node, parent, literal: str = types.JSON):
     doc = binder.bind(node)
     if isinstance(doc, Const) and doc.type == types.TEXT:
-        doc = adapt(doc, types.JSON)
+        doc = adapt(doc, literal)
     if isinstance(doc, Param) and doc.type == types.UNKNOWN:   # an untyped $1 -> 'a'
         doc = Param(doc.slot, binder.stmt.param_type(doc.slot, types.JSON))
-    if doc.type not in (types.JSON, types.NULL):
+    if not types.is_json(doc.type) and doc.type != types.NULL:
         raise errors.undefined_function(
-            f"operator does not exist: {doc.type.lower()} -> unknown",
+            f"operator does not exist: {types.shown_type(doc.type)} -> unknown",
             hint="The JSON operators need a JSON value: CAST the text to JSON.",
             position=position_of(parent))
     return doc

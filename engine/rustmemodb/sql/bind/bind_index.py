@@ -112,6 +112,13 @@ def bind_create_index(stmt, node: exp.Create):
         # a key of plain columns: the column index (a partial one covers every row,
         # which answers the same queries: an index only ever narrows what is read)
         columns = tuple(schema.position(p.name) for p in parts)
+        for c in columns:     # json has no equality or ordering (json_equality.py)
+            if schema.columns[c].type == types.JSONT:
+                raise errors.sql_error("42704", "data type json has no default operator "
+                                                'class for access method "btree"',
+                                       hint="You must specify an operator class for the "
+                                            "index or define a default operator class for "
+                                            "the data type.")
         name = index.name or _default_name(schema, [schema.columns[c].name for c in columns],
                                            stmt.root)
         definition = IndexDef(name, columns, unique, predicate=predicate, include=include,

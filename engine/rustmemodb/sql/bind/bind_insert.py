@@ -196,11 +196,12 @@ def assign_to_column(stmt, e: Expr, schema, col: int, node=None) -> Expr:
 
 # The implicit conversions a stored value may take (PostgreSQL's assignment casts we
 # keep): INTEGER widens to FLOAT, and timestamp <-> timestamptz through the session's
-# TimeZone (``DEFAULT now()`` into a timestamp column).
+# TimeZone (``DEFAULT now()`` into a timestamp column), json <-> jsonb (normalized into
+# jsonb, jsonb's text into json).
 _ASSIGNMENT_CASTS = frozenset({
     (types.INTEGER, types.FLOAT), ("INTEGER[]", "FLOAT[]"),
     (types.TIMESTAMPTZ, types.TIMESTAMP), (types.TIMESTAMP, types.TIMESTAMPTZ),
-    (types.DATE, types.TIMESTAMPTZ),
+    (types.DATE, types.TIMESTAMPTZ), (types.JSON, types.JSONT), (types.JSONT, types.JSON),
     (types.INTEGER, types.MONEY), (types.FLOAT, types.MONEY),    # int8_cash, numeric_cash
     (types.MONEY, types.FLOAT),                                   # cash_numeric
     (types.BIT, types.VARBIT), (types.VARBIT, types.BIT)})        # one representation
@@ -212,8 +213,10 @@ def _checked_cast(e: Expr, target: str, column, node) -> Expr:
     if isinstance(e, Const) and e.value is not None:
         shown = f" ({e})"
     raise errors.datatype_mismatch(
-        f'column "{column.name}" is of type {target} but expression is of type {e.type}{shown}',
-        hint=f"Column '{column.name}' expects {target}, got {e.type}. "
+        f'column "{column.name}" is of type {types.sql_name(target)} but expression is of type '
+        f'{types.sql_name(e.type)}{shown}',
+        hint=f"Column '{column.name}' expects {types.sql_name(target)}, got "
+             f"{types.sql_name(e.type)}. "
              f"Rewrite the value or CAST it explicitly.",
         position=position_of(node) if node is not None else None)
 
@@ -261,7 +264,8 @@ def _conform_query(source: LogicalNode, schema, targets, node) -> LogicalNode:
             changed = True
         else:
             raise errors.datatype_mismatch(
-                f'column "{column.name}" is of type {column.type} but expression is of type {t}',
+                f'column "{column.name}" is of type {types.sql_name(column.type)} but '
+                f'expression is of type {types.sql_name(t)}',
                 hint="You will need to rewrite or cast the expression.")
     if not changed:
         return source

@@ -22,7 +22,7 @@ from ... import errors, types
 from ..parse import DIALECT, PATH_EXISTS_MARK, parse_one, position_of
 from .bind_array import bind_select_list_srf
 from .bind_textsearch import bind_match, is_text_search
-from .whole_row import as_row_object
+from .whole_row import JSON_ROW, as_row_object
 
 # function -> (per-document array functions, default column names)
 TABLE_FUNCTIONS = {
@@ -63,18 +63,21 @@ def bind_row_json(binder, name: str, args: list, node):
     if len(args) != 1:
         raise errors.undefined_function(f"function {name} with {len(args)} arguments does not "
                                         "exist", position=position_of(node))
-    target = "to_jsonb" if name == "to_jsonb" else "to_json"
-    return binder.call(target, [binder.bind(as_row_object(binder, args[0]))], node)
+    if name == "to_jsonb":
+        return binder.call(name, [binder.bind(as_row_object(binder, args[0]))], node)
+    return binder.call("to_json", [binder.bind(as_row_object(binder, args[0], JSON_ROW))],
+                       node)
 
 
 def bind_json_build(binder, name: str, args: list, node):
     """json[b]_build_object / _build_array: a JSON argument is embedded as the document
     it is (``{"k": {"a": 1}}``), not as its text; such calls go to the ``*_docs`` form,
     told by a mask which arguments are documents (exec/functions/json.py)."""
-    bound = [binder.bind(as_row_object(binder, a)) for a in args]
-    if not any(a.type == types.JSON for a in bound):
+    row = JSON_ROW if name.startswith("json_") else "jsonb_build_object"
+    bound = [binder.bind(as_row_object(binder, a, row)) for a in args]
+    mask = "".join(types.json_doc_kind(a.type) for a in bound)
+    if mask.strip("-") == "":
         return binder.call(name, bound, node)
-    mask = "".join("j" if a.type == types.JSON else "-" for a in bound)
     return binder.call(name + "_docs", [binder.bind(exp.Literal.string(mask))] + bound, node)
 
 
@@ -102,7 +105,18 @@ def bind_select_list_json(stmt, binder, name: str, args: list, node):
         raise errors.undefined_function(f"function {name} with {len(args)} arguments does "
                                         "not exist", position=position_of(node))
     return bind_select_list_srf(stmt, binder, "srf_unnest", [exp.Anonymous(
-        this=arrays[0], expressions=list(args))], node)
+        this=arrays[0], expressions=_typed_literals(name, list(args)))], node)
+
+
+def _typed_literals(name: str, args: list) -> list:
+    """json_each('{...}'): a quoted document is json for the json_ functions (its text
+    kept as written), jsonb for the jsonb_ ones; the calls behind both share names."""
+    if not name.startswith("json_") or not args:
+        return args
+    first = args[0]
+    if isinstance(first, exp.Literal) and first.is_string:
+        first = exp.Cast(this=first.copy(), to=exp.DataType.build("json"))
+    return [first] + args[1:]
 
 
 def json_unnest(name: str, func: exp.Anonymous, column_name: str | None,
@@ -114,8 +128,8 @@ def json_unnest(name: str, func: exp.Anonymous, column_name: str | None,
     if not low <= len(func.expressions) <= high:
         raise errors.undefined_function(f"function {name} with {len(func.expressions)} "
                                         "arguments does not exist", position=position_of(func))
-    calls = [exp.Anonymous(this=a, expressions=[e.copy() for e in func.expressions])
-             for a in arrays]
+    calls = [exp.Anonymous(this=a, expressions=_typed_literals(
+        name, [e.copy() for e in func.expressions])) for a in arrays]
     # a named OUT column (jsonb_array_elements' ``value``) keeps its name under a table
     # alias, as in PostgreSQL; a plain set of values is named by the alias
     names = names or ((column_name or name),)

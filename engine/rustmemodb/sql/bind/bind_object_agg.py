@@ -24,9 +24,13 @@ TEMPLATES = {
     # (only the call's own FILTER drops rows: a NULL value is JSON null, a NULL key 22023)
     "jsonb_object_agg": "json_object_from(array_agg(({y})::text) FILTER (WHERE {f}), "
                         "to_jsonb(array_agg({x}) FILTER (WHERE {f})))",
+    # json_object_agg(key, value): each value's json text as it comes, every pair kept,
+    # written as PostgreSQL's json_object_agg writes them (exec/functions/json_out.py)
+    "json_object_agg": "json_object_agg_out(array_agg(({y})::text) FILTER (WHERE {f}), "
+                       "array_agg(to_json({x})) FILTER (WHERE {f}))",
 }
 
-CLASSES = {exp.JSONBObjectAgg: "jsonb_object_agg", exp.JSONObjectAgg: "jsonb_object_agg"}
+CLASSES = {exp.JSONBObjectAgg: "jsonb_object_agg", exp.JSONObjectAgg: "json_object_agg"}
 
 
 @functools.lru_cache(maxsize=None)

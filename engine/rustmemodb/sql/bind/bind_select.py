@@ -26,6 +26,7 @@ from ...plan.logical import (LogicalAggregate, LogicalDistinct, LogicalDistinctO
                              LogicalValues)
 from ..parse import DIALECT, OID_ARRAY, position_of
 from .bind_expr import ExprBinder
+from .json_equality import require_equality, require_ordering
 from .bind_from import bind_from
 from .bind_locks import bind_locks, lockable_table, wait_policy, with_rowid
 from .coerce import common_type, adapt
@@ -131,6 +132,7 @@ def bind_select(stmt, node: exp.Select, parent: Scope | None) -> LogicalNode:
     has_aggs = AggCall in kinds
     if group_nodes or having is not None or has_aggs:
         groups, sets = _bind_groups(stmt, group_nodes, scope, select_exprs, names)
+        require_equality([g.type for g in groups])
         if group_nodes:
             # GROUP BY a set-returning function (or a select item that is one): its rows
             # are made below the aggregate, as PostgreSQL's ProjectSet under Agg does
@@ -446,7 +448,8 @@ def _type_output_name(dt: exp.DataType) -> str:
     name = types.normalize_type_name(dt.sql(dialect=DIALECT))
     return {"INTEGER": "int8", "FLOAT": "float8", "TEXT": "text", "BOOLEAN": "bool",
             "TIMESTAMP": "timestamp", "DATE": "date", "UUID": "uuid", "JSON": "jsonb",
-            "INTERVAL": "interval", "TIME": "time", "BYTEA": "bytea"}.get(name, name.lower())
+            "JSONT": "json", "INTERVAL": "interval", "TIME": "time",
+            "BYTEA": "bytea"}.get(name, name.lower())
 
 
 # ---- GROUP BY and the aggregate lift ---------------------------------------------------------
@@ -626,6 +629,8 @@ def _finish(stmt, node, plan, select_exprs, names, order_specs,
     if srf:
         plan, cols = _project_set(plan, cols, exprs)
     if distinct is not None:
+        require_equality([t for _, t in (plan.columns if on_keys is None else
+                                        [plan.columns[k] for k in on_keys])])
         if on_keys is not None:
             plan = LogicalDistinctOn(plan.columns, plan, [
                 ColRef(k, plan.columns[k][1], plan.columns[k][0]) for k in on_keys])
@@ -640,6 +645,7 @@ def _finish(stmt, node, plan, select_exprs, names, order_specs,
             pos = len(names) + h
             h += 1
             key = ColRef(pos, plan.columns[pos][1])
+        require_ordering(key.type)
         keys.append((enum_order.sort_key(stmt.functions, key), desc, nulls_first))
     ties = with_ties(node)
     if ties:

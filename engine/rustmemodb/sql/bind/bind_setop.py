@@ -19,6 +19,7 @@ from .scope import Scope
 from .bind_select import bind_query, null_outputs, _explicit_nulls, _limit
 from .bind_expr import ExprBinder
 from . import enum_order
+from .json_equality import require_equality
 
 _KINDS = {exp.Union: "union", exp.Intersect: "intersect", exp.Except: "except"}
 
@@ -69,6 +70,8 @@ def set_operation(left: LogicalNode, right: LogicalNode, kind: str, all_: bool,
     out_types = [unify_types(types.NULL if i in lnull else lt, types.NULL if i in rnull else rt,
                              kind) for i, (lt, rt) in enumerate(zip(left.types, right.types))]
     out_types = [types.TEXT if t == types.NULL else t for t in out_types]
+    if not all_:      # rows are compared: json has no equality (json_equality.py)
+        require_equality(out_types, position_of(node) if node else None)
     columns = [(n, t) for n, t in zip(left.names, out_types)]
     return LogicalSetOp(columns, conform(left, out_types), conform(right, out_types), kind, all_)
 
@@ -86,8 +89,8 @@ def unify_types(a: str, b: str, what: str) -> str:
         return types.TIMESTAMP
     if types.TIMESTAMPTZ in (a, b) and {a, b} <= {types.DATE, types.TIMESTAMP, types.TIMESTAMPTZ}:
         return types.TIMESTAMPTZ
-    raise errors.datatype_mismatch(f"{what.upper()} types {a.lower()} and {b.lower()} cannot "
-                                   "be matched")
+    raise errors.datatype_mismatch(f"{what.upper()} types {types.sql_name(a).lower()} and "
+                                   f"{types.sql_name(b).lower()} cannot be matched")
 
 
 def conform(plan: LogicalNode, out_types: list[str]) -> LogicalNode:

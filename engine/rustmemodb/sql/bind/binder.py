@@ -20,6 +20,7 @@ from ..bound import BoundStatement
 from ..parse import parse_one, position_of
 from .coerce import adapt
 from . import enum_order
+from .json_equality import require_equality
 from .bind_merge import bind_merge
 from .bind_session_functions import SessionFunctions
 from .bind_matview import refuse_writes as refuse_matview_writes
@@ -172,6 +173,9 @@ class StatementBinder(SessionFunctions, QueryHooks, RangeHooks):
     # ---- aggregates -----------------------------------------------------------------------
     def make_aggregate(self, name: str, args: list, distinct: bool, node) -> AggCall:
         ret = aggregate_type(self.functions, name, [a.type for a in args], position_of(node) if node is not None else None)
+        if distinct:      # count(DISTINCT j): json has no equality (json_equality.py)
+            require_equality([a.type for a in args], position_of(node) if node is not None
+                             else None)
         agg = AggCall(name, tuple(args), ret, distinct=distinct)
         if (name == "min" or name == "max") and type(args[0].type) is types.EnumType:
             return enum_order.extreme(self.functions, agg)   # by label position

@@ -60,5 +60,6 @@ def common_type(exprs: list[Expr], what: str) -> str:
         if adapted.type not in (target, types.NULL, types.UNKNOWN) and not (
                 types.is_numeric(adapted.type) and types.is_numeric(target)):
             raise errors.datatype_mismatch(
-                f"{what} types {target} and {e.type} cannot be matched")
+                f"{what} types {types.sql_name(target)} and {types.sql_name(e.type)} cannot "
+                "be matched")
     return target

@@ -37,6 +37,8 @@ def record_query(func: exp.Anonymous, alias: exp.TableAlias | None) -> exp.Selec
         raise errors.undefined_function(f"function {name} with {len(func.expressions)} "
                                         "arguments does not exist")
     doc = func.expressions[0].sql(dialect="postgres")
+    # the json_ forms read json (a field keeps its text as written), the jsonb_ ones jsonb
+    doc = f"CAST({doc} AS {'JSONB' if name.startswith('jsonb') else 'JSON'})"
     many = RECORD_FUNCTIONS[name]
     source = _ELEMENT if many else f"({doc})"
     items = []

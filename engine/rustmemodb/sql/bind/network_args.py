@@ -16,7 +16,10 @@ from ...plan.expr import Cast
 # functions that print an argument of any type with its output function
 PRINTING = frozenset({"format", "concat", "concat_ws", "quote_literal", "quote_nullable",
                       "to_json", "to_jsonb", "json_build_object", "jsonb_build_object",
-                      "json_build_array", "jsonb_build_array", "record_out", "row"})
+                      "json_build_array", "jsonb_build_array", "record_out", "row",
+                      # json's own writers (exec/functions/json_out.py)
+                      "json_agg_out", "json_row_object", "json_array_pretty",
+                      "json_object_agg_out", "array_to_json"})
 # the types whose stored form is not what they print as
 PRINTED = frozenset(types.NETWORK_TYPES + (types.MONEY,))
 _ARRAYS = frozenset(t + "[]" for t in PRINTED)

@@ -188,15 +188,20 @@ class QueryHooks:
         return binder.bind(exp.Cast(this=args[0].copy(), to=exp.DataType.build("date")))
 
     def bind_function_array_to_json(self, binder, args, node):
-        """array_to_json(a): to_json of an array (the pretty flag changes no value)."""
-        if len(args) == 2:
-            args = args[:1]
-        bound = binder.bind(args[0]) if len(args) == 1 else None
+        """array_to_json(a [, pretty]): to_json of an array; pretty breaks the line after
+        each top-level comma (exec/functions/json_out.py)."""
+        bound = binder.bind(args[0]) if len(args) in (1, 2) else None
         if bound is None or not types.is_array(bound.type):
             raise errors.undefined_function(
                 "function array_to_json(" + (bound.type.lower() if bound else "") +
                 ") does not exist", hint="array_to_json takes an array.")
+        if len(args) == 2:
+            return binder.call("json_array_pretty", [bound, binder.bind_boolean(
+                args[1], "array_to_json")], node)
         return binder.call("to_json", [bound], node)
+
+    def bind_function_json_row_object(self, binder, args, node):
+        return bind_json_build(binder, "json_row_object", args, node)
 
     def bind_function_json_build_object(self, binder, args, node):
         return bind_json_build(binder, "json_build_object", args, node)

@@ -14,21 +14,27 @@ from sqlglot import exp
 from .bind_rows import row_items
 
 
-def as_row_object(binder, node: exp.Expression) -> exp.Expression:
+# the builder of a row's object for json (column order, PostgreSQL's json spelling:
+# exec/functions/json_out.py); jsonb's is jsonb_build_object
+JSON_ROW = "json_row_object"
+
+
+def as_row_object(binder, node: exp.Expression,
+                  builder: str = "jsonb_build_object") -> exp.Expression:
     """A whole-row reference (``t`` or ``t.*`` naming a FROM item) as the JSON object of
     its columns, which is what ``to_jsonb(t)``, ``row_to_json(t)`` and ``json_agg(t)``
     make of it in PostgreSQL (the engine has no composite type to pass the row as).
     Anything else (a column named like the item included) is returned as it is."""
     if isinstance(node, exp.Order):
         out = node.copy()
-        out.set("this", as_row_object(binder, node.this))
+        out.set("this", as_row_object(binder, node.this, builder))
         return out
     items = row_items(node)
     if items is not None:     # ROW(a, b): PostgreSQL names the fields f1, f2, ...
         pairs = []
         for i, item in enumerate(items):
             pairs += [exp.Literal.string(f"f{i + 1}"), item]
-        return exp.Anonymous(this="jsonb_build_object", expressions=pairs)
+        return exp.Anonymous(this=builder, expressions=pairs)
     if not isinstance(node, exp.Column):
         return node
     scope = binder.scope
@@ -42,7 +48,7 @@ def as_row_object(binder, node: exp.Expression) -> exp.Expression:
     for i in scope.star(alias):
         name = scope.columns[i].name
         pairs += [exp.Literal.string(name), exp.column(name, table=alias, quoted=True)]
-    return exp.Anonymous(this="jsonb_build_object", expressions=pairs)
+    return exp.Anonymous(this=builder, expressions=pairs)
 
 
 def as_record(binder, node: exp.Column) -> exp.Expression | None:
