@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import errors
+from . import infinity
 from . import statement_limits as _limits
 
 if TYPE_CHECKING:
@@ -444,6 +445,9 @@ _DATE_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
 def parse_date(text: str) -> _dt.date:
     m = _DATE_RE.match(text)
     if not m:
+        inf = infinity.read(text, DATE)
+        if inf is not None:
+            return inf
         return _read_other(text, "date")[0].date()
     try:
         return _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
@@ -481,6 +485,9 @@ def parse_timestamp(text: str) -> _dt.datetime:
             return _dt.datetime.fromisoformat(text.strip()).replace(tzinfo=None)
         except ValueError:
             pass
+    inf = infinity.read(text, TIMESTAMP)
+    if inf is not None:
+        return inf
     body, _ = _split_zone(text)
     return _parse_naive(body, text, "timestamp")
 
@@ -498,7 +505,7 @@ def _parse_naive(body: str, text: str, kind: str) -> _dt.datetime:
 UTC = _dt.timezone.utc
 # A zone after the time of day: an ISO offset, Z/UTC/GMT, or a zone name (Europe/Paris)
 _ZONE_AT_END = re.compile(
-    r"^(?P<body>.*?\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?(?:\s*[ap]\.?m\.?)?)\s*"
+    r"^(?P<body>.*?\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?(?:\s*[ap]\.?m\.?(?![a-z]))?)\s*"
     r"(?P<tz>Z|UTC|GMT|[+-]\d{1,2}(?::?\d{2}){0,2}|[A-Za-z][\w+-]*/[\w+/-]+)\s*$",
     re.I | re.S)
 
@@ -543,6 +550,9 @@ def parse_timestamptz(text: str, session_zone: _dt.tzinfo | None = None) -> _dt.
             if value.tzinfo is not None:
                 return value.astimezone(UTC)
             return local_to_instant(value, session_zone)
+    inf = infinity.read(text, TIMESTAMPTZ)
+    if inf is not None:
+        return inf
     body, zone = _split_zone(text)
     if zone is None:
         zone = session_zone
@@ -558,6 +568,8 @@ def local_to_instant(value: _dt.datetime, zone: _dt.tzinfo | None = None) -> _dt
     """A wall-clock time in ``zone`` (the session's by default) as an aware UTC instant.
     A time a DST change skips or repeats takes the zone's standard-time offset there,
     as PostgreSQL's does."""
+    if isinstance(value, infinity.Infinite):
+        return infinity.as_kind(value, TIMESTAMPTZ)
     if zone is None:
         zone = _limits.zone()
     if zone is UTC:
@@ -574,6 +586,8 @@ def local_to_instant(value: _dt.datetime, zone: _dt.tzinfo | None = None) -> _dt
 
 def instant_to_local(value: _dt.datetime, zone: _dt.tzinfo | None = None) -> _dt.datetime:
     """An instant as the naive wall-clock time of ``zone`` (the session's by default)."""
+    if isinstance(value, infinity.Infinite):
+        return infinity.as_kind(value, TIMESTAMP)
     if zone is None:
         zone = _limits.zone()
     try:
@@ -589,6 +603,8 @@ def session_zone_is_utc() -> bool:
 def format_timestamptz(value: _dt.datetime, zone: _dt.tzinfo | None = None) -> str:
     """A timestamptz as PostgreSQL prints it: in the session's TimeZone, with its offset
     (``2020-01-01 09:00:00+01``)."""
+    if isinstance(value, infinity.Infinite):
+        return str(value)
     if zone is None:
         zone = _limits.zone()
     try:
@@ -765,6 +781,8 @@ def from_python(value: object) -> tuple[object, str]:
         return None, NULL
     if isinstance(value, bool):
         return value, BOOLEAN
+    if isinstance(value, infinity.Infinite):
+        return value, value.kind
     if isinstance(value, int):
         return value, INTEGER
     if isinstance(value, float):
@@ -832,14 +850,21 @@ def check_int(value: int) -> int:
 def py_values(array) -> list:
     """An Arrow column's values in storage form: ``to_pylist`` gives an interval as
     Arrow's MonthDayNano, which the engine's rows hold as ``Interval``."""
-    values = array.to_pylist()
+    values = infinity.pylist(array)
     if str(array.type) == "month_day_nano_interval":
         values = [None if v is None else Interval.of(v) for v in values]
     return values
 
 
+def format_date(v) -> str:
+    """A DATE as PostgreSQL prints it (DateStyle ISO)."""
+    return str(v) if isinstance(v, infinity.Infinite) else v.isoformat()
+
+
 def format_timestamp(v) -> str:
     """A TIMESTAMP as PostgreSQL prints it: fractional seconds without trailing zeros."""
+    if isinstance(v, infinity.Infinite):
+        return str(v)
     text = f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}:{v.second:02d}"
     return text + (f".{v.microsecond:06d}".rstrip("0") if v.microsecond else "")
 

@@ -37,8 +37,10 @@ ENGINE = Path(__file__).resolve().parents[2] / "engine"
 # messages of the running statement), ``lazy_import`` (pyarrow.compute imported on
 # first use, for start-up; it imports nothing of rustmemodb) and ``statement_limits``
 # (interrupt, statement_timeout, memory cap: checked by every stage, it imports only
-# errors).
-FOUNDATION = {"errors", "types", "deep", "notices", "lazy_import", "statement_limits"}
+# errors) and ``infinity`` (the ±infinity of dates and timestamps, part of ``types``:
+# it imports only errors).
+FOUNDATION = {"errors", "types", "deep", "notices", "lazy_import", "statement_limits",
+              "infinity"}
 ALLOWED = {
     "storage": FOUNDATION,
     "plan": FOUNDATION | {"storage"},

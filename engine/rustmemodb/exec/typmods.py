@@ -31,6 +31,7 @@ from ..lazy_import import arrow as pa, compute as pc, numpy as np
 from .arrays import contiguous
 
 from .. import errors
+from .. import infinity
 
 
 def fit_numeric(value: float, precision: int, scale: int) -> float:
@@ -255,7 +256,7 @@ def fit_array(typmod: tuple | None, column):
         if pc.max(pc.utf8_length(column)).as_py() <= typmod[1]:
             return column
         return pa.array([None if v is None else fit_varchar(v, typmod[1])
-                         for v in column.to_pylist()], pa.string())
+                         for v in infinity.pylist(column)], pa.string())
     precision, scale = typmod[1], typmod[2]
     column = contiguous(column)
     values = column.to_numpy(zero_copy_only=False).astype(np.float64, copy=True)

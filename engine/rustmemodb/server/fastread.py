@@ -85,7 +85,7 @@ class RowWriter:
 
     def write(self, rows: list, out: bytearray) -> None:
         if self.convert:
-            rows = rows_to_python(rows, self.columns)
+            rows = rows_to_python(rows, self.columns, python=False)
         width, encoders, pack = self.width, self.encoders, _I32.pack
         for row in rows:
             parts = [width]

@@ -10,7 +10,7 @@ import datetime as dt
 
 from ...lazy_import import arrow as pa, compute as pc, numpy as np
 
-from ... import errors, types
+from ... import errors, infinity, types
 from ..semantics import (arrow_errors, check_divisor, float_div_row, float_mod_row, from_numpy,
                          int_div_row, int_mod_row, to_numpy, widen)
 from .datetime import resolve_add as _datetime_add, resolve_sub as _datetime_sub
@@ -58,6 +58,8 @@ def _row_add(a, b):
         if ta is int and tb is int:
             return types.check_int(r)
         return r if -_FLOAT_MAX <= r <= _FLOAT_MAX else _check_float(r, a, b)
+    if isinstance(a, infinity.Infinite) or isinstance(b, infinity.Infinite):
+        return _infinite_add(a, b)
     if isinstance(a, dt.time) or isinstance(b, dt.time):
         return _add_time(a, b)
     if isinstance(a, types.Interval) or isinstance(b, types.Interval):
@@ -73,7 +75,32 @@ def _row_add(a, b):
     return types.check_int(r) if type(r) is int else _check_float(r, a, b)
 
 
+def _infinite_add(a, b):
+    """``infinity`` plus an interval, a day count or a time of day stays infinite: a
+    date's as the type the sum has (date + integer a date, else a timestamp)."""
+    inf, other = (a, b) if isinstance(a, infinity.Infinite) else (b, a)
+    if isinstance(other, infinity.Infinite) or isinstance(other, dt.date):
+        raise errors.undefined_function("operator does not exist: date/time + date/time")
+    if inf.kind == types.DATE and not isinstance(other, int):
+        return infinity.as_kind(inf, types.TIMESTAMP)
+    return inf
+
+
+def _infinite_sub(a, b):
+    """``a - b`` with an infinite operand: minus an interval or a day count it stays
+    infinite; the difference of two dates/timestamps is PostgreSQL's 22008."""
+    if not isinstance(a, infinity.Infinite):
+        raise infinity.subtract_error(b.kind)
+    if isinstance(b, (infinity.Infinite, dt.date)):
+        raise infinity.subtract_error(a.kind)
+    if a.kind == types.DATE and not isinstance(b, int):
+        return infinity.as_kind(a, types.TIMESTAMP)
+    return a
+
+
 def _row_sub(a, b):
+    if isinstance(a, infinity.Infinite) or isinstance(b, infinity.Infinite):
+        return _infinite_sub(a, b)
     if isinstance(a, dt.time):
         if isinstance(b, dt.time):
             return types.Interval(0, 0, types.time_micros(a) - types.time_micros(b))

@@ -24,7 +24,7 @@ import re
 
 from ...lazy_import import arrow as pa, compute as pc, kernel
 
-from ... import errors, statement_limits, types
+from ... import errors, infinity, statement_limits, types
 from ..semantics import arrow_errors
 from .registry import ScalarFunction
 from .time_of_day import clock_field, extract_time
@@ -105,7 +105,25 @@ def extract_type(field: str) -> str:
 
 # ---- EXTRACT ------------------------------------------------------------------------------
 
+# the fields PostgreSQL 15 reports as ±Infinity for an infinite date/timestamp (they
+# grow with time); the others are NULL
+_MONOTONIC = {"year", "decade", "century", "millennium", "julian", "isoyear", "epoch"}
+
+
+def _extract_infinite(field: str, v: infinity.Infinite):
+    if field not in _MONOTONIC:
+        return None
+    if field in _INT_FIELDS:
+        raise errors.sql_error(
+            "22003", f"{field} of {v} is {'' if v.positive else '-'}Infinity, which "
+                     "extract's INTEGER result cannot hold here",
+            hint="Test isfinite(x) first, or use extract(epoch ...)/date_part('julian', ...).")
+    return float("inf") if v.positive else float("-inf")
+
+
 def _extract_row(field, v):
+    if isinstance(v, infinity.Infinite):
+        return _extract_infinite(field, v)
     if field in _ZONE_FIELDS:
         if not (isinstance(v, dt.datetime) and v.tzinfo is not None):
             raise errors.sql_error("0A000", f'unit "{field}" not supported for this type',
@@ -214,9 +232,9 @@ _VEC_FIELDS = {"year": kernel("year"), "month": kernel("month"), "day": kernel("
 
 @arrow_errors
 def _extract_vec(field_s, v):
-    field = field_name(field_s.as_py()) if isinstance(field_s, pa.Scalar) else None
+    field = field_name(infinity.pyscalar(field_s)) if isinstance(field_s, pa.Scalar) else None
     if field is None or isinstance(v, pa.Scalar) or pa.types.is_time(v.type) or \
-            pa.types.is_interval(v.type):
+            pa.types.is_interval(v.type) or infinity.in_arrow(v):
         return map_rows(lambda f, x: _extract_row(field_name(f), x), [field_s, v],
                         out_type=pa.int64() if field and field in _INT_FIELDS else pa.float64())
     if field in _ZONE_FIELDS:
@@ -260,6 +278,9 @@ def _trunc_unit(text: str) -> str:
 
 
 def _date_trunc_row(unit, v):
+    if isinstance(v, infinity.Infinite):       # PostgreSQL: infinity stays itself
+        _trunc_unit(unit)
+        return v if v.kind != D else infinity.as_kind(v, TS)
     if isinstance(v, dt.datetime) and v.tzinfo is not None:   # truncated in the session's zone
         return types.local_to_instant(_date_trunc_row(unit, types.instant_to_local(v)))
     unit = _trunc_unit(unit)
@@ -292,8 +313,22 @@ def _date_trunc_row(unit, v):
     return ts
 
 
+def _date_trunc_zone_row(unit, v, zone):
+    """date_trunc(unit, timestamptz, zone): the instant's wall clock in ``zone``
+    truncated, read back in that zone (PostgreSQL's timestamptz_trunc_zone)."""
+    z = zone_argument(zone)
+    if isinstance(v, infinity.Infinite):
+        _trunc_unit(unit)
+        return v
+    local = _date_trunc_row(unit, types.instant_to_local(v, z))
+    return types.local_to_instant(local, z)
+
+
 @arrow_errors
 def _date_trunc_vec(unit_s, v):
+    if infinity.in_arrow(v):
+        out = TZ if pa.types.is_timestamp(v.type) and v.type.tz is not None else TS
+        return map_rows(_date_trunc_row, [unit_s, v], out_type=types.arrow_type(out))
     if pa.types.is_timestamp(v.type) and v.type.tz is not None:
         if not isinstance(unit_s, pa.Scalar) or isinstance(v, pa.Scalar):
             return map_rows(_date_trunc_row, [unit_s, v], out_type=types.arrow_type(TZ))
@@ -302,7 +337,7 @@ def _date_trunc_vec(unit_s, v):
         return map_rows(_date_trunc_row, [unit_s, v], out_type=pa.timestamp("us"))
     if not unit_s.is_valid:
         return pa.nulls(len(v), pa.timestamp("us"))
-    unit = _trunc_unit(unit_s.as_py())
+    unit = _trunc_unit(infinity.pyscalar(unit_s))
     ts = pc.cast(v, pa.timestamp("us")) if pa.types.is_date(v.type) else v
     if unit in _TRUNC_UNITS:
         return pc.floor_temporal(ts, unit=_TRUNC_UNITS[unit], week_starts_monday=True)
@@ -315,6 +350,8 @@ def _age_row(a, b=None):
     """age(a, b): PostgreSQL's timestamp_age, field by field (a timestamptz's fields in
     the session's zone); a negative field borrows from the next, days from the earlier
     date's month (``age('2020-03-01', '2020-01-15')`` is 1 mon 17 days)."""
+    if isinstance(a, infinity.Infinite) or isinstance(b, infinity.Infinite):
+        raise errors.sql_error("22008", "timestamp out of range")
     a, b = _local(a), _local(b)
     if b is None:
         b = a
@@ -434,7 +471,7 @@ def _fixed_micros(iv) -> int | None:
     """An interval scalar without months as microseconds, else None."""
     if not isinstance(iv, pa.Scalar) or not iv.is_valid:
         return None
-    v = iv.as_py()
+    v = infinity.pyscalar(iv)
     if v.months:
         return None
     return v.days * 86_400_000_000 + v.nanoseconds // 1000
@@ -443,6 +480,8 @@ def _fixed_micros(iv) -> int | None:
 @arrow_errors
 def _vec_add(a, b, sign=1):
     from .arith import _row_add, _row_sub
+    if infinity.in_arrow(a) or infinity.in_arrow(b):     # the integers must not move
+        return map_rows(_row_add if sign > 0 else _row_sub, [a, b])
     ta, tb = a.type, b.type
     if pa.types.is_interval(ta):
         a, b, ta, tb = b, a, tb, ta
@@ -454,7 +493,7 @@ def _vec_add(a, b, sign=1):
         return pc.cast(pc.cast(out, pa.int32()), pa.date32())
     if pa.types.is_interval(tb) and not isinstance(a, pa.Scalar):
         us = _fixed_micros(b)
-        if us is not None and b.as_py().days and pa.types.is_timestamp(ta) and \
+        if us is not None and infinity.pyscalar(b).days and pa.types.is_timestamp(ta) and \
                 ta.tz is not None and not types.session_zone_is_utc():
             us = None          # days are the session zone's calendar days (DST)
         if us is not None:
@@ -466,7 +505,8 @@ def _vec_add(a, b, sign=1):
 @arrow_errors
 def _vec_sub(a, b):
     if pa.types.is_date(a.type) and pa.types.is_date(b.type) and \
-            not (isinstance(a, pa.Scalar) and isinstance(b, pa.Scalar)):
+            not (isinstance(a, pa.Scalar) and isinstance(b, pa.Scalar)) and \
+            not (infinity.in_arrow(a) or infinity.in_arrow(b)):
         da = pc.cast(pc.cast(a, pa.int32()), pa.int64())
         db = pc.cast(pc.cast(b, pa.int32()), pa.int64())
         return pc.subtract(da, db)
@@ -489,10 +529,24 @@ def zone_argument(text: str):
         raise errors.sql_error("22023", f'time zone "{text}" not recognized') from None
 
 
+def _interval_zone(iv: types.Interval):
+    """AT TIME ZONE INTERVAL '+03:00': a fixed zone that many hours east of UTC (the SQL
+    sign, not POSIX's); PostgreSQL refuses months and days (22023)."""
+    if iv.months or iv.days:
+        raise errors.sql_error("22023", f'interval time zone "{iv}" must not include '
+                                        "months or days")
+    try:
+        return dt.timezone(dt.timedelta(microseconds=iv.micros))
+    except ValueError:
+        raise errors.sql_error("22023", f'interval time zone "{iv}" is out of range') from None
+
+
 def _timezone_row(zone, v):
     """timezone(zone, x): a timestamptz's wall clock in ``zone`` (a timestamp), or a
     timestamp read as a wall clock of ``zone`` (a timestamptz)."""
-    z = zone_argument(zone)
+    z = _interval_zone(zone) if isinstance(zone, types.Interval) else zone_argument(zone)
+    if isinstance(v, infinity.Infinite):
+        return infinity.as_kind(v, TS if v.kind == TZ else TZ)
     if isinstance(v, dt.datetime) and v.tzinfo is not None:
         return types.instant_to_local(v, z)
     if not isinstance(v, dt.datetime):       # a date: midnight of the session's zone
@@ -502,7 +556,7 @@ def _timezone_row(zone, v):
 
 
 def _timezone_resolve(ts):
-    if len(ts) != 2 or ts[0] not in (T, N):
+    if len(ts) != 2 or ts[0] not in (T, N, IV):
         return None
     return {TZ: TS, TS: TZ, D: TS, N: TS}.get(ts[1])
 
@@ -520,6 +574,9 @@ def register(reg) -> None:
     reg.add(ScalarFunction("date_trunc", lambda ts: (TZ if ts[1] == TZ else TS) if len(ts) == 2
                            and ts[0] in (T, N) and ts[1] in (D, TS, N, TZ) else None,
                            _date_trunc_vec, _date_trunc_row))
+    reg.add(ScalarFunction("date_trunc", lambda ts: TZ if len(ts) == 3 and ts[0] in (T, N)
+                           and ts[1] in (TZ, N) and ts[2] in (T, N) else None,
+                           None, _date_trunc_zone_row))
     reg.add(ScalarFunction("age", lambda ts: IV if 1 <= len(ts) <= 2 and all(
         t in (D, TS, N, TZ) for t in ts) else None, None, _age_row))
     reg.add(ScalarFunction("make_date", lambda ts: D if len(ts) == 3 and all(
@@ -528,11 +585,14 @@ def register(reg) -> None:
                            and all(t in (TS, D, N) for t in ts[1:]) else TZ if len(ts) == 3
                            and ts[0] in (IV, T, N) and all(t in (TZ, N) for t in ts[1:])
                            else None, None, _date_bin))
+    reg.add(ScalarFunction("make_timestamptz", lambda ts: TZ if len(ts) in (6, 7) and all(
+        t in (I, N) for t in ts[:5]) and ts[5] in (I, F, N) and all(
+        t in (T, N) for t in ts[6:]) else None, None, _make_timestamptz))
     reg.add(ScalarFunction("make_timestamp", lambda ts: TS if len(ts) == 6 and all(
         t in (I, N) for t in ts[:5]) and ts[5] in (I, F, N) else None, None, _make_timestamp))
-    # no infinite dates or timestamps here (their text is 22007): every value is finite
+    # isfinite: false for ±infinity (an interval is always finite in PostgreSQL 15)
     reg.add(ScalarFunction("isfinite", lambda ts: types.BOOLEAN if len(ts) == 1 and ts[0] in (
-        D, TS, IV, N, TZ) else None, None, lambda v: True))
+        D, TS, IV, N, TZ) else None, None, lambda v: not isinstance(v, infinity.Infinite)))
     for name, fn in (("justify_hours", justify_hours), ("justify_days", justify_days),
                      ("justify_interval", justify_interval)):
         reg.add(ScalarFunction(name, lambda ts: IV if len(ts) == 1 and ts[0] in (IV, N)
@@ -553,6 +613,22 @@ def _make_timestamp(y, mo, d, h, mi, sec):
     micros = int(round((sec - whole) * 1_000_000))
     return dt.datetime(day.year, day.month, day.day, h, mi, whole) + \
         dt.timedelta(microseconds=micros)
+
+
+def _make_timestamptz(y, mo, d, h, mi, sec, zone=None):
+    """make_timestamptz(...[, zone]): the wall-clock time read in ``zone`` (the session's
+    TimeZone without one). A numeric zone is an ISO offset here (``'+05'`` is east of
+    Greenwich), as PostgreSQL's make_timestamptz reads it, unlike AT TIME ZONE."""
+    local = _make_timestamp(y, mo, d, h, mi, sec)
+    if zone is None:
+        return types.local_to_instant(local)
+    m = _POSIX_NUMBER.match(zone)
+    if m is not None:
+        secs = int(m.group(2)) * 3600 + int(m.group(3) or 0) * 60
+        z = dt.timezone(dt.timedelta(seconds=-secs if m.group(1) == "-" else secs))
+    else:
+        z = zone_argument(zone)
+    return types.local_to_instant(local, z)
 
 
 _DAY_US = 86_400_000_000
@@ -621,6 +697,10 @@ def _date_bin(stride: types.Interval, source: dt.datetime, origin: dt.datetime) 
     step = stride.days * _DAY_US + stride.micros
     if step <= 0:
         raise errors.sql_error("22023", "stride must be greater than zero")
+    if isinstance(origin, infinity.Infinite):
+        raise errors.sql_error("22008", "origin out of range")
+    if isinstance(source, infinity.Infinite):
+        return source if source.kind != D else infinity.as_kind(source, TS)
     source, origin = _as_ts(source), _as_ts(origin)
     delta = (source - origin) // dt.timedelta(microseconds=1)
     return origin + dt.timedelta(microseconds=(delta // step) * step)
@@ -638,10 +718,10 @@ def _strftime_vec(v, fmt):
     if isinstance(v, pa.Scalar) or not isinstance(fmt, pa.Scalar):
         return map_rows(lambda x, f: _as_ts(x).strftime(f), [v, fmt], out_type=pa.large_string())
     ts = pc.cast(v, pa.timestamp("us")) if pa.types.is_date(v.type) else v
-    if "%f" not in fmt.as_py():
+    if "%f" not in infinity.pyscalar(fmt):
         # Arrow's %S prints the fraction too; Python's (and DuckDB's) whole seconds
         ts = pc.cast(pc.floor_temporal(ts, unit="second"), pa.timestamp("s"))
-    return pc.cast(pc.strftime(ts, format=fmt.as_py()), pa.large_string())
+    return pc.cast(pc.strftime(ts, format=infinity.pyscalar(fmt)), pa.large_string())
 
 
 def _as_ts(x):

@@ -21,7 +21,7 @@ import datetime as dt
 import functools
 from decimal import ROUND_HALF_UP, Decimal
 
-from ... import errors, types
+from ... import errors, infinity, types
 from .registry import ScalarFunction
 
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
@@ -152,6 +152,105 @@ def _field(v: dt.datetime, pattern: str, fm: bool) -> tuple[str, int | None]:
         return f"{v.microsecond:06d}"[:digits], None
     number, width = numbers[p]
     return (str(number) if fm else str(number).zfill(width)), number
+
+
+# ---- to_char(interval, template) ---------------------------------------------------------------
+
+# patterns PostgreSQL refuses for an interval (22007): names of months and days, eras,
+# zones, and the day-of-week numbers
+_NOT_FOR_INTERVAL = {"MONTH", "MON", "DAY", "DY", "BC", "AD", "B.C.", "A.D.", "TZH", "TZM",
+                     "TZ", "OF", "D", "ID"}
+# the ISO week-date fields and the Julian day PostgreSQL computes for an interval from a
+# calendar date it is not: not reproduced here (0A000)
+_ISO_FOR_INTERVAL = {"IYYY", "IYY", "IY", "I", "IDDD", "IW", "J"}
+_RM_REVERSED = _ROMAN[::-1]
+
+
+def _tdiv(a: int, b: int) -> int:
+    """C's integer division (toward zero), as PostgreSQL's interval2tm and sprintf see it."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b > 0) else -q
+
+
+def _tmod(a: int, b: int) -> int:
+    return a - b * _tdiv(a, b)
+
+
+def format_interval(iv: types.Interval, template: str) -> str:
+    """to_char(interval, template): PostgreSQL's interval_to_char. The fields are the
+    interval's own (years, months under 12, days, hours past 24, ...), each with C's
+    truncating signs; a negative field is one character wider (``-02``)."""
+    year, mon = _tdiv(iv.months, 12), _tmod(iv.months, 12)
+    mday = iv.days
+    hour = _tdiv(iv.micros, 3_600_000_000)
+    rest = iv.micros - hour * 3_600_000_000
+    minute = _tdiv(rest, 60_000_000)
+    rest -= minute * 60_000_000
+    sec, fsec = _tdiv(rest, 1_000_000), _tmod(rest, 1_000_000)
+    yday = (year * 12 + mon) * 30 + mday
+    out = []
+    for kind, pattern, fm, suffix in _compile(template):
+        if kind == "lit":
+            out.append(pattern)
+            continue
+        upper = pattern.upper()
+        if upper in _NOT_FOR_INTERVAL:
+            raise errors.sql_error("22007", "invalid format specification for an interval "
+                                            "value",
+                                   hint="Intervals are not tied to specific calendar dates.")
+        if upper in _ISO_FOR_INTERVAL:
+            raise errors.not_supported(f"to_char(interval) pattern {pattern!r}")
+        if upper in ("AM", "PM", "A.M.", "P.M."):
+            pm = _tmod(hour, 24) >= 12
+            word = ("PM" if pm else "AM") if "." not in upper else ("P.M." if pm else "A.M.")
+            out.append(word if pattern.isupper() else word.lower())
+            continue
+        if upper == "RM":
+            if not mon:
+                continue
+            roman = _RM_REVERSED[-(mon + 1) if mon < 0 else 12 - mon]
+            roman = roman if pattern.isupper() else roman.lower()
+            out.append(roman if fm else roman.ljust(4))
+            continue
+        if upper == "Y,YYY":
+            out.append(f"{_tdiv(year, 1000)},{_c_pad(_tmod(year, 1000), 3)}")
+            continue
+        if upper == "Q":
+            if mon:
+                out.append(str(_tdiv(mon - 1, 3) + 1))
+            continue
+        if upper.startswith("FF"):
+            digits = int(upper[2])
+            number, width, signed = _tdiv(fsec, 10 ** (6 - digits)), digits, False
+        else:
+            hour12 = _tmod(hour, 12) or 12
+            number, width, signed = {
+                "YYYY": (year, 4, True), "YYY": (_tmod(year, 1000), 3, True),
+                "YY": (_tmod(year, 100), 2, True), "Y": (_tmod(year, 10), 1, False),
+                "CC": (_tdiv(year, 100), 2, False), "MM": (mon, 2, True),
+                "DD": (mday, 2, False), "DDD": (yday, 3, False),
+                "WW": (_tdiv(yday - 1, 7) + 1, 2, False), "W": (_tdiv(mday - 1, 7) + 1, 1, False),
+                "HH24": (hour, 2, True), "HH": (hour12, 2, True), "HH12": (hour12, 2, True),
+                "MI": (minute, 2, True), "SS": (sec, 2, True), "MS": (_tdiv(fsec, 1000), 3, False),
+                "US": (fsec, 6, False), "SSSS": (hour * 3600 + minute * 60 + sec, 0, False),
+                "SSSSS": (hour * 3600 + minute * 60 + sec, 0, False),
+            }[upper]
+        if fm:
+            width = 0
+        elif signed and number < 0:
+            width += 1
+        text = _c_pad(number, width)
+        if suffix:
+            text += _ordinal(abs(number), suffix == "TH")
+        out.append(text)
+    return "".join(out)
+
+
+def _c_pad(number: int, width: int) -> str:
+    """C's ``%0*d``: zeros after the sign, up to ``width`` characters in all."""
+    if number < 0:
+        return "-" + str(-number).zfill(max(width - 1, 0))
+    return str(number).zfill(width)
 
 
 # ---- to_date / to_timestamp -------------------------------------------------------------------
@@ -440,12 +539,16 @@ def parse_number(text: str, template: str) -> float:
 def _to_char_resolve(ts):
     if len(ts) == 2 and ts[1] in (types.TEXT, types.NULL) and ts[0] in (
             types.DATE, types.TIMESTAMP, types.INTEGER, types.FLOAT, types.NULL,
-            types.TIMESTAMPTZ):
+            types.TIMESTAMPTZ, types.INTERVAL):
         return types.TEXT
     return None
 
 
 def _to_char(value, template):
+    if isinstance(value, infinity.Infinite):
+        return None                 # PostgreSQL: no text for an infinite date/timestamp
+    if isinstance(value, types.Interval):
+        return format_interval(value, template)
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
         value = types.instant_to_local(value)      # the session TimeZone's wall clock
     if isinstance(value, (dt.date, dt.datetime)):
