@@ -448,7 +448,8 @@ def parse_date(text: str) -> _dt.date:
         inf = infinity.read(text, DATE)
         if inf is not None:
             return inf
-        return _read_other(text, "date")[0].date()
+        body, zone = _split_zone(text)      # a zone after the time: read, then ignored
+        return _read_other(body if zone is not None else text, "date", text)[0].date()
     try:
         return _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError:
@@ -477,9 +478,29 @@ _TS_RE = re.compile(r"^\s*\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?
                     r"\s*([+-]\d{2}(:?\d{2})?|Z)?\s*$")
 
 
+_LONG_FRACTION = re.compile(r"(?<=\d)\.(\d{7,})")
+
+
+def _rounded_fraction(text: str, parse):
+    """``parse`` of text whose seconds have more than six decimals: PostgreSQL rounds
+    them to the microsecond (half to even, as rint), Python would cut them."""
+    m = _LONG_FRACTION.search(text)
+    digits = m.group(1)
+    micros = round(int(digits) / 10 ** (len(digits) - 6))
+    value = parse(text[:m.start()] + text[m.end():])
+    if isinstance(value, infinity.Infinite):
+        return value
+    try:
+        return value + _dt.timedelta(microseconds=micros)
+    except OverflowError:
+        raise _out_of_range(text) from None
+
+
 def parse_timestamp(text: str) -> _dt.datetime:
     """timestamp (without time zone) input: a zone written after the time is ignored,
     as PostgreSQL ignores it."""
+    if "." in text and _LONG_FRACTION.search(text):
+        return _rounded_fraction(text, parse_timestamp)
     if _TS_RE.match(text):          # ISO 8601, the common case: no regex for the zone
         try:
             return _dt.datetime.fromisoformat(text.strip()).replace(tzinfo=None)
@@ -541,6 +562,8 @@ def parse_timestamptz(text: str, session_zone: _dt.tzinfo | None = None) -> _dt.
     """timestamp with time zone input: the instant ``text`` names (aware, UTC). Text
     with an offset or a zone name is read there; without one, in ``session_zone`` (by
     default the running statement's session TimeZone)."""
+    if "." in text and _LONG_FRACTION.search(text):
+        return _rounded_fraction(text, lambda t: parse_timestamptz(t, session_zone))
     if _TS_RE.match(text):          # ISO 8601, the common case: no regex for the zone
         try:
             value = _dt.datetime.fromisoformat(text.strip())
@@ -617,16 +640,30 @@ def format_timestamptz(value: _dt.datetime, zone: _dt.tzinfo | None = None) -> s
 
 # A date before the time is read and ignored, as PostgreSQL's time input does.
 _TIME_RE = re.compile(r"^\s*(?:\d{4}-\d{1,2}-\d{1,2}[ T]\s*)?"
-                      r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?\s*$")
+                      r"(?:(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?|(\d{2})(\d{2})(\d{2})(?:\.(\d+))?)"
+                      r"\s*(am|pm)?"
+                      # a zone after it is read and ignored, as PostgreSQL's time input does
+                      r"\s*(?:Z|UTC|GMT|[+-]\d{1,2}(?::?\d{2})?|[A-Z]{3,5}|[A-Za-z]+/[\w/+-]+)?\s*$",
+                      re.I)
 
 
 def parse_time(text: str) -> _dt.time:
     """``HH:MM[:SS[.ffffff]]`` as a time of day (fractions past microseconds round)."""
+    if text.strip().lower() == "allballs":        # PostgreSQL's word for 00:00:00
+        return _dt.time(0, 0)
     m = _TIME_RE.match(text)
     if not m:
         raise errors.sql_error("22007", f'invalid input syntax for type time: "{text}"')
-    h, mi, sec = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
-    frac = m.group(4) or ""
+    g = m.groups()
+    if g[0] is None:                               # HHMMSS
+        g = (g[4], g[5], g[6], g[7]) + g[8:]
+    h, mi, sec = int(g[0]), int(g[1]), int(g[2] or 0)
+    frac = g[3] or ""
+    ampm = (m.group(9) or "").lower()
+    if ampm:
+        if not 1 <= h <= 12:
+            raise _out_of_range(text)
+        h = h % 12 + (12 if ampm == "pm" else 0)
     micros = round(float("0." + frac) * 1_000_000) if frac else 0
     if h == 24 and mi == 0 and sec == 0 and micros == 0:
         raise errors.sql_error("22008", 'time "24:00:00" is not supported here',

@@ -105,11 +105,13 @@ def _row_sub(a, b):
         if isinstance(b, dt.time):
             return types.Interval(0, 0, types.time_micros(a) - types.time_micros(b))
         return _add_time(a, -b)
+    if isinstance(b, dt.time) and isinstance(a, dt.datetime):      # timestamp - time
+        return add_interval_to(a, types.Interval(0, 0, -types.time_micros(b)))
     if isinstance(b, types.Interval):
         return _add_interval(a, -b)
-    if isinstance(a, dt.datetime) and isinstance(b, dt.datetime):
-        d = a - b
-        return types.Interval(0, d.days, d.seconds * 1_000_000 + d.microseconds)
+    if isinstance(a, dt.datetime) or isinstance(b, dt.datetime):
+        a, b = _as_timestamp(a, b), _as_timestamp(b, a)
+        return _timestamp_difference(a - b)
     if isinstance(a, dt.date) and isinstance(b, dt.date):
         return (a - b).days
     if isinstance(a, dt.date) and isinstance(b, int):
@@ -121,11 +123,32 @@ def _row_sub(a, b):
     return types.check_int(r) if type(r) is int else _check_float(r, a, b)
 
 
+def _as_timestamp(value, other):
+    """A date in a timestamp difference: its midnight (in the session's zone when the
+    other side is a timestamptz); a timestamp beside a timestamptz is read there too."""
+    zoned = isinstance(other, dt.datetime) and other.tzinfo is not None
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    if zoned and value.tzinfo is None:
+        return types.local_to_instant(value)
+    return value
+
+
+def _timestamp_difference(d: dt.timedelta) -> types.Interval:
+    """PostgreSQL's timestamp_mi: the microseconds apart as days and a time of the same
+    sign (``-410 days -23:00:00``, not Python's ``-411 days, 1:00:00``)."""
+    total = (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
+    days = abs(total) // 86_400_000_000 * (1 if total >= 0 else -1)
+    return types.Interval(0, days, total - days * 86_400_000_000)
+
+
 def _add_time(a, b):
     """time ± interval wraps around midnight (only the interval's time part counts);
     date + time is the timestamp at that time of day."""
     if isinstance(a, dt.time):
         a, b = b, a
+    if isinstance(a, dt.datetime):      # timestamp + time: the time read as an interval
+        return add_interval_to(a, types.Interval(0, 0, types.time_micros(b)))
     if isinstance(a, dt.date):
         return dt.datetime.combine(a, b)
     micros = (types.time_micros(b) + a.micros) % 86_400_000_000

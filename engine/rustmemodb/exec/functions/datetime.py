@@ -173,8 +173,10 @@ def _extract_row(field, v):
         return (ts.year - 1) // 1000 + 1
     if field == "epoch":
         return (ts - _EPOCH).total_seconds()
-    if field == "julian":
-        return float(ts.toordinal() + 1721425)
+    if field == "julian":     # the day's fraction too (PostgreSQL 14+)
+        return ts.toordinal() + 1721425 + (
+            (ts.hour * 3600 + ts.minute * 60 + ts.second) * 1_000_000 + ts.microsecond
+        ) / 86_400_000_000
     raise errors.sql_error("22023", f'unit "{field}" not recognized')
 
 
@@ -277,12 +279,51 @@ def _trunc_unit(text: str) -> str:
     raise errors.sql_error("22023", f'unit "{text.lower()}" not recognized')
 
 
+def _interval_trunc(unit: str, iv: types.Interval) -> types.Interval:
+    """date_trunc(unit, interval): PostgreSQL's interval_trunc, the interval's own fields
+    (C's truncating division) zeroed below ``unit``."""
+    unit = _trunc_unit(unit)
+    if unit == "week":
+        raise errors.sql_error("0A000", 'unit "week" not supported for type interval')
+    year, mon = _trunc_div(iv.months, 12), iv.months - _trunc_div(iv.months, 12) * 12
+    mday, micros = iv.days, iv.micros
+    order = ["millennium", "century", "decade", "year", "quarter", "month", "day", "hour",
+             "minute", "second", "milliseconds", "microseconds"]
+    at = order.index(unit)
+    if at <= 0:
+        year = _trunc_div(year, 1000) * 1000
+    if at <= 1:
+        year = _trunc_div(year, 100) * 100
+    if at <= 2:
+        year = _trunc_div(year, 10) * 10
+    if at <= 3:
+        mon = 0
+    if at <= 4:
+        mon = 3 * _trunc_div(mon, 3)
+    if at <= 5:
+        mday = 0
+    for i, span in ((6, 86_400_000_000), (7, 3_600_000_000), (8, 60_000_000),
+                    (9, 1_000_000), (10, 1000)):
+        if at <= i:
+            micros = _trunc_div(micros, span) * span
+            if at == i:
+                break
+    return types.Interval(year * 12 + mon, mday, micros)
+
+
 def _date_trunc_row(unit, v):
+    if isinstance(v, types.Interval):
+        return _interval_trunc(unit, v)
+    if isinstance(v, dt.time):            # a time of day is read as an interval
+        return _interval_trunc(unit, types.Interval(0, 0, types.time_micros(v)))
     if isinstance(v, infinity.Infinite):       # PostgreSQL: infinity stays itself
         _trunc_unit(unit)
         return v if v.kind != D else infinity.as_kind(v, TS)
     if isinstance(v, dt.datetime) and v.tzinfo is not None:   # truncated in the session's zone
         return types.local_to_instant(_date_trunc_row(unit, types.instant_to_local(v)))
+    if not isinstance(v, dt.datetime):    # a date is a timestamptz here, as PostgreSQL casts it
+        return types.local_to_instant(_date_trunc_row(unit, dt.datetime(v.year, v.month,
+                                                                         v.day)))
     unit = _trunc_unit(unit)
     ts = v if isinstance(v, dt.datetime) else dt.datetime(v.year, v.month, v.day)
     if unit == "millennium":
@@ -326,9 +367,12 @@ def _date_trunc_zone_row(unit, v, zone):
 
 @arrow_errors
 def _date_trunc_vec(unit_s, v):
-    if infinity.in_arrow(v):
-        out = TZ if pa.types.is_timestamp(v.type) and v.type.tz is not None else TS
+    if infinity.in_arrow(v) or (pa.types.is_date(v.type) and (
+            isinstance(v, pa.Scalar) or not isinstance(unit_s, pa.Scalar))):
+        out = TS if pa.types.is_timestamp(v.type) and v.type.tz is None else TZ
         return map_rows(_date_trunc_row, [unit_s, v], out_type=types.arrow_type(out))
+    if pa.types.is_date(v.type):          # midnight of the session's zone, a timestamptz
+        return instants(_date_trunc_vec(unit_s, pc.cast(v, pa.timestamp("us"))))
     if pa.types.is_timestamp(v.type) and v.type.tz is not None:
         if not isinstance(unit_s, pa.Scalar) or isinstance(v, pa.Scalar):
             return map_rows(_date_trunc_row, [unit_s, v], out_type=types.arrow_type(TZ))
@@ -386,8 +430,8 @@ def resolve_add(ts):
     a, b = ts
     if (a, b) in ((D, I), (I, D)):
         return D
-    if (a, b) in ((D, IV), (IV, D), (TS, IV), (IV, TS), (D, TM), (TM, D)):
-        return TS
+    if (a, b) in ((D, IV), (IV, D), (TS, IV), (IV, TS), (D, TM), (TM, D), (TS, TM), (TM, TS)):
+        return TS     # (a time of day added to a timestamp is read as an interval)
     if (a, b) in ((TZ, IV), (IV, TZ)):
         return TZ
     if (a, b) in ((TM, IV), (IV, TM)):
@@ -402,8 +446,10 @@ def resolve_sub(ts):
         return D
     if (a, b) == (D, D):
         return I
-    if (a, b) in ((D, IV), (TS, IV)):
+    if (a, b) in ((D, IV), (TS, IV), (TS, TM)):
         return TS
+    if (a, b) in ((D, TS), (TS, D), (D, TZ), (TZ, D), (TS, TZ), (TZ, TS)):
+        return IV     # the date read as midnight, a timestamp in the session's zone
     if (a, b) == (TZ, IV):
         return TZ
     if (a, b) == (TZ, TZ):
@@ -571,9 +617,11 @@ def register(reg) -> None:
     reg.add(ScalarFunction("div", _resolve_div, None, _div_row))
     reg.add(ScalarFunction("date_part", _extract_resolve, _extract_vec,
                            lambda f, v: _extract_row(field_name(f), v)))
-    reg.add(ScalarFunction("date_trunc", lambda ts: (TZ if ts[1] == TZ else TS) if len(ts) == 2
+    reg.add(ScalarFunction("date_trunc", lambda ts: (TZ if ts[1] in (TZ, D) else TS) if len(ts) == 2
                            and ts[0] in (T, N) and ts[1] in (D, TS, N, TZ) else None,
                            _date_trunc_vec, _date_trunc_row))
+    reg.add(ScalarFunction("date_trunc", lambda ts: IV if len(ts) == 2 and ts[0] in (T, N)
+                           and ts[1] in (IV, TM) else None, None, _date_trunc_row))
     reg.add(ScalarFunction("date_trunc", lambda ts: TZ if len(ts) == 3 and ts[0] in (T, N)
                            and ts[1] in (TZ, N) and ts[2] in (T, N) else None,
                            None, _date_trunc_zone_row))

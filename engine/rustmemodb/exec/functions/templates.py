@@ -21,7 +21,7 @@ import datetime as dt
 import functools
 from decimal import ROUND_HALF_UP, Decimal
 
-from ... import errors, infinity, types
+from ... import errors, infinity, statement_limits, types
 from .registry import ScalarFunction
 
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
@@ -48,7 +48,9 @@ def _compile(template: str) -> tuple:
     while i < n:
         fm = False
         while template[i:i + 2].upper() in ("FM", "FX", "TM"):
-            fm = fm or template[i:i + 2].upper() == "FM"
+            prefix = template[i:i + 2].upper()
+            # FM: no padding; TM (translated names) pads no name either: "tm"
+            fm = True if prefix == "FM" or fm is True else "tm" if prefix == "TM" else fm
             i += 2
         if i >= n:
             break
@@ -90,8 +92,9 @@ def _styled(word: str, pattern: str, fm: bool, width: int) -> str:
     return word if fm else word.ljust(width)
 
 
-def format_datetime(value, template: str) -> str:
-    """to_char(date|timestamp, template)."""
+def format_datetime(value, template: str, zone: tuple = ("", 0)) -> str:
+    """to_char(date|timestamp, template); ``zone`` is the (abbreviation, UTC offset in
+    seconds) of a timestamptz's session zone, for TZ, OF, TZH and TZM."""
     if not isinstance(value, dt.datetime):
         value = dt.datetime(value.year, value.month, value.day)
     out = []
@@ -99,11 +102,27 @@ def format_datetime(value, template: str) -> str:
         if kind == "lit":
             out.append(pattern)
             continue
+        if pattern.upper() in ("TZ", "OF", "TZH", "TZM"):
+            out.append(_zone_field(pattern, zone))
+            continue
         text, number = _field(value, pattern, fm)
         if suffix and number is not None:
             text += _ordinal(number, suffix == "TH")
         out.append(text)
     return "".join(out)
+
+
+def _zone_field(pattern: str, zone: tuple) -> str:
+    """TZ (the zone's abbreviation, lower case for tz), OF (``+05:30``), TZH, TZM."""
+    abbrev, secs = zone
+    upper = pattern.upper()
+    if upper == "TZ":
+        return abbrev.upper() if pattern == "TZ" else abbrev.lower()
+    sign = "-" if secs < 0 else "+"
+    hours, minutes = abs(secs) // 3600, abs(secs) // 60 % 60
+    if upper == "OF":
+        return f"{sign}{hours:02d}" + (f":{minutes:02d}" if minutes else "")
+    return f"{sign}{hours:02d}" if upper == "TZH" else f"{minutes:02d}"
 
 
 def _field(v: dt.datetime, pattern: str, fm: bool) -> tuple[str, int | None]:
@@ -151,7 +170,7 @@ def _field(v: dt.datetime, pattern: str, fm: bool) -> tuple[str, int | None]:
         digits = int(p[2])
         return f"{v.microsecond:06d}"[:digits], None
     number, width = numbers[p]
-    return (str(number) if fm else str(number).zfill(width)), number
+    return (str(number) if fm is True else str(number).zfill(width)), number
 
 
 # ---- to_char(interval, template) ---------------------------------------------------------------
@@ -235,7 +254,7 @@ def format_interval(iv: types.Interval, template: str) -> str:
                 "US": (fsec, 6, False), "SSSS": (hour * 3600 + minute * 60 + sec, 0, False),
                 "SSSSS": (hour * 3600 + minute * 60 + sec, 0, False),
             }[upper]
-        if fm:
+        if fm is True:
             width = 0
         elif signed and number < 0:
             width += 1
@@ -539,7 +558,7 @@ def parse_number(text: str, template: str) -> float:
 def _to_char_resolve(ts):
     if len(ts) == 2 and ts[1] in (types.TEXT, types.NULL) and ts[0] in (
             types.DATE, types.TIMESTAMP, types.INTEGER, types.FLOAT, types.NULL,
-            types.TIMESTAMPTZ, types.INTERVAL):
+            types.TIMESTAMPTZ, types.INTERVAL, types.TIME):
         return types.TEXT
     return None
 
@@ -549,8 +568,15 @@ def _to_char(value, template):
         return None                 # PostgreSQL: no text for an infinite date/timestamp
     if isinstance(value, types.Interval):
         return format_interval(value, template)
+    if isinstance(value, dt.time):        # PostgreSQL reads a time of day as an interval
+        return format_interval(types.Interval(0, 0, types.time_micros(value)), template)
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        value = types.instant_to_local(value)      # the session TimeZone's wall clock
+        local = value.astimezone(statement_limits.zone())
+        offset = int(local.utcoffset().total_seconds())
+        name = local.tzname() or ""
+        if not name[:1].isalpha() or name.startswith(("UTC+", "UTC-")):
+            name = statement_limits.format_offset(offset)   # a fixed offset: "+02"
+        return format_datetime(types.instant_to_local(value), template, (name, offset))
     if isinstance(value, (dt.date, dt.datetime)):
         return format_datetime(value, template)
     return format_number(value, template)
