@@ -67,6 +67,24 @@ def test_infinity_bytes_and_psycopg_behaviour(pair, binary):
     assert results[0] == results[1]
 
 
+def test_infinity_through_copy(pair):
+    """COPY FROM reads infinity in text and binary; COPY TO writes PostgreSQL's bytes."""
+    outs = []
+    for conn in pair:
+        conn.execute("CREATE TABLE diff_t (id BIGINT PRIMARY KEY, d DATE, t TIMESTAMP, "
+                     "z TIMESTAMPTZ)")
+        with conn.cursor().copy("COPY diff_t FROM STDIN") as cp:
+            cp.write(b"1\tinfinity\t-infinity\tinfinity\n2\t2020-01-01\t\\N\t-infinity\n")
+        got = {}
+        for fmt in ("", " (FORMAT BINARY)", " (FORMAT CSV)"):
+            with conn.cursor().copy(f"COPY (SELECT * FROM diff_t ORDER BY id) TO STDOUT{fmt}"
+                                    ) as cp:
+                got[fmt] = b"".join(bytes(chunk) for chunk in cp)
+        outs.append(got)
+        conn.execute("DROP TABLE diff_t")
+    assert outs[0] == outs[1]
+
+
 def test_command_tags(pair):
     script = ["CREATE TABLE diff_t (id BIGINT PRIMARY KEY, v TEXT)",
               "INSERT INTO diff_t VALUES (1, 'a'), (2, 'b'), (3, 'c')",

@@ -706,8 +706,8 @@ def _scalar_aggregate(a, v, n: int, ctx, memo: dict | None = None):
     if isinstance(v, Pair):
         return infinity.pyscalar(_pair_result(a, v, np.zeros(n, np.int64), 1, memo)[0])
     if isinstance(v, Ordered):       # one group: its values in rank order
-        return _ordered_groups(a, v, pa.array([infinity.pylist(v.rank)], pa.list_(pa.int64())))[0] \
-            .as_py()
+        return infinity.pyscalar(_ordered_groups(
+            a, v, pa.array([infinity.pylist(v.rank)], pa.list_(pa.int64())))[0])
     if isinstance(v, Kept):
         v = pc.filter(v.values, v.keep)
     if a.fn in ARROW_AGGREGATES and not a.distinct:

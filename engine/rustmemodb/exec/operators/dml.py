@@ -84,7 +84,7 @@ def _full_rows(node: LogicalInsert, rows: list[tuple], schema, ctx) -> list[tupl
 
 def _vector_default(e, ctx):
     v = evaluate(e, pa.table({"_": [None]}).select([]), ctx)
-    return v.as_py() if isinstance(v, pa.Scalar) else v[0].as_py()
+    return infinity.pyscalar(v if isinstance(v, pa.Scalar) else v[0])
 
 
 def _insert_rows(node: LogicalInsert, schema, rows: list[tuple], ctx) -> pa.Table:
