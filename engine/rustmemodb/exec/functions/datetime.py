@@ -29,6 +29,7 @@ from ..semantics import arrow_errors
 from .registry import ScalarFunction
 from .time_of_day import clock_field, extract_time
 from ..expr.rowwise import map_rows
+from ..typmods import round_temporal, round_temporal_array
 
 I, F, T, D, TS, IV, N = (types.INTEGER, types.FLOAT, types.TEXT, types.DATE, types.TIMESTAMP,
                          types.INTERVAL, types.NULL)
@@ -633,6 +634,11 @@ def register(reg) -> None:
                            and all(t in (TS, D, N) for t in ts[1:]) else TZ if len(ts) == 3
                            and ts[0] in (IV, T, N) and all(t in (TZ, N) for t in ts[1:])
                            else None, None, _date_bin))
+    # x::timestamp(p), x::time(p): rounded as a column of that type stores it
+    reg.add(ScalarFunction("time_round", lambda ts: ts[0] if len(ts) == 2 and ts[0] in (
+        TS, TZ, TM) and ts[1] == I else None, lambda v, p: round_temporal_array(v, p.as_py())
+        if not isinstance(v, pa.Scalar) else map_rows(round_temporal, [v, p],
+                                                      out_type=v.type), round_temporal))
     reg.add(ScalarFunction("make_timestamptz", lambda ts: TZ if len(ts) in (6, 7) and all(
         t in (I, N) for t in ts[:5]) and ts[5] in (I, F, N) and all(
         t in (T, N) for t in ts[6:]) else None, None, _make_timestamptz))

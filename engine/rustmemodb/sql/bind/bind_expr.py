@@ -24,7 +24,7 @@ from ...plan.aggregates import AGGREGATE_TYPES
 from ...plan.expr import AggCall, Call, Case, Cast, ColRef, Const, Expr, InList, Param
 from ..parse import DIALECT, OID_ARRAY, position_of
 from .type_modifiers import (domain_base, domain_of, enum_typmod, numeric_typmod,
-                             user_type_name, value_as, varchar_length)
+                             time_precision, user_type_name, value_as, varchar_length)
 from .coerce import adapt, common_type, unify_pair
 from .whole_row import as_record
 from .bind_sql_functions import inline_call
@@ -481,6 +481,12 @@ class ExprBinder:
             # dialect writes it, must stay an index probe)
             fn, ret = self.stmt.functions.resolve(width, [types.INTEGER])
             return fold(Call(width, (out,), ret, fn))
+        precision = time_precision(node.to, node)
+        if precision is not None and out.type in (types.TIMESTAMP, types.TIMESTAMPTZ,
+                                                  types.TIME):
+            # ::timestamp(0), ::time(3): rounded as a column of that type stores it
+            fn, ret = self.stmt.functions.resolve("time_round", [out.type, types.INTEGER])
+            return fold(Call("time_round", (out, Const(precision, types.INTEGER)), ret, fn))
         typmod = numeric_typmod(node.to, node)
         if typmod is not None and out.type == types.FLOAT:
             precision, scale = typmod
