@@ -20,6 +20,8 @@ from __future__ import annotations
 import datetime as _dt
 import re
 
+from . import statement_limits as _limits
+
 # English names, as PostgreSQL reads them whatever the locale (strftime's %B would follow
 # the host process's LC_TIME)
 _FULL = ("january", "february", "march", "april", "may", "june", "july", "august",
@@ -54,8 +56,8 @@ def read(text: str) -> tuple[_dt.datetime, _dt.timedelta]:
     s = text.strip()
     word = s.lower()
     if word in _WORDS:
-        # the session's TimeZone is UTC, as current_date's
-        day = _dt.datetime.now(_dt.timezone.utc).date() + _dt.timedelta(days=_WORDS[word])
+        # the session TimeZone's date, as current_date's
+        day = _dt.datetime.now(_limits.zone()).date() + _dt.timedelta(days=_WORDS[word])
         return _dt.datetime(day.year, day.month, day.day), _NO_OFFSET
     if word == "epoch":
         return _dt.datetime(1970, 1, 1), _NO_OFFSET

@@ -449,7 +449,9 @@ def parse_date(text: str) -> _dt.date:
         if inf is not None:
             return inf
         body, zone = _split_zone(text)      # a zone after the time: read, then ignored
-        return _read_other(body if zone is not None else text, "date", text)[0].date()
+        body = body if zone is not None else text
+        end = _MIDNIGHT_END.search(body)    # 'd 24:00' is still d's date
+        return _read_other(body[:end.start()] if end else body, "date", text)[0].date()
     try:
         return _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError:
@@ -513,13 +515,20 @@ def parse_timestamp(text: str) -> _dt.datetime:
     return _parse_naive(body, text, "timestamp")
 
 
+_MIDNIGHT_END = re.compile(r"[ T]24:00(?::00(?:\.0*)?)?\s*$")
+
+
 def _parse_naive(body: str, text: str, kind: str) -> _dt.datetime:
     if not _TS_RE.match(body):
         return _read_other(body, kind, text)[0]
     try:
         value = _dt.datetime.fromisoformat(body.strip())
     except ValueError:
-        raise _out_of_range(text) from None
+        end = _MIDNIGHT_END.search(body)
+        if end is None:
+            raise _out_of_range(text) from None
+        # '2020-01-05 24:00' is the next day's midnight, as PostgreSQL reads it
+        return _parse_naive(body[:end.start()], text, kind) + _dt.timedelta(days=1)
     return value.replace(tzinfo=None)
 
 
@@ -576,6 +585,8 @@ def parse_timestamptz(text: str, session_zone: _dt.tzinfo | None = None) -> _dt.
     inf = infinity.read(text, TIMESTAMPTZ)
     if inf is not None:
         return inf
+    if text.strip().lower() == "epoch":        # an instant, whatever the session's zone
+        return _dt.datetime(1970, 1, 1, tzinfo=UTC)
     body, zone = _split_zone(text)
     if zone is None:
         zone = session_zone
