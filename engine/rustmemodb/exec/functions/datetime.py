@@ -634,6 +634,9 @@ def register(reg) -> None:
                            and all(t in (TS, D, N) for t in ts[1:]) else TZ if len(ts) == 3
                            and ts[0] in (IV, T, N) and all(t in (TZ, N) for t in ts[1:])
                            else None, None, _date_bin))
+    reg.add(ScalarFunction("overlaps", lambda ts: types.BOOLEAN if len(ts) == 4 and len(
+        set(ts) - {N}) <= 1 and set(ts) <= {D, TS, TZ, TM, N} else None, None, _overlaps,
+        strict=False))
     # x::timestamp(p), x::time(p): rounded as a column of that type stores it
     reg.add(ScalarFunction("time_round", lambda ts: ts[0] if len(ts) == 2 and ts[0] in (
         TS, TZ, TM) and ts[1] == I else None, lambda v, p: round_temporal_array(v, p.as_py())
@@ -667,6 +670,32 @@ def _make_timestamp(y, mo, d, h, mi, sec):
     micros = int(round((sec - whole) * 1_000_000))
     return dt.datetime(day.year, day.month, day.day, h, mi, whole) + \
         dt.timedelta(microseconds=micros)
+
+
+def _overlaps(s1, e1, s2, e2):
+    """(s1, e1) OVERLAPS (s2, e2) with PostgreSQL's NULL rules (overlaps_timestamp): a
+    pair with one end NULL is that end alone; unknown where a NULL would decide."""
+    if s1 is None:
+        if e1 is None:
+            return None
+        s1, e1 = e1, None
+    elif e1 is not None and s1 > e1:
+        s1, e1 = e1, s1
+    if s2 is None:
+        if e2 is None:
+            return None
+        s2, e2 = e2, None
+    elif e2 is not None and s2 > e2:
+        s2, e2 = e2, s2
+    if s1 > s2:
+        if e2 is None:
+            return None
+        return True if s1 < e2 else (None if e1 is None else False)
+    if s1 < s2:
+        if e1 is None:
+            return None
+        return True if s2 < e1 else (None if e2 is None else False)
+    return None if e1 is None or e2 is None else True
 
 
 def _make_timestamptz(y, mo, d, h, mi, sec, zone=None):

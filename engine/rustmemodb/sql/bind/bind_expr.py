@@ -272,6 +272,41 @@ class ExprBinder:
     def _Paren(self, node: exp.Paren) -> Expr:
         return self.bind(node.this)
 
+    def _Overlaps(self, node: exp.Overlaps) -> Expr:
+        """``(start1, end1) OVERLAPS (start2, end2)``: each end a date/time or an interval
+        after its start, all four read as one type (timestamptz when one is)."""
+        pairs = [node.this, node.expression]
+        if not all(isinstance(p, exp.Tuple) and len(p.expressions) == 2 for p in pairs):
+            raise errors.syntax_error("OVERLAPS takes two (start, end) pairs",
+                                      position=position_of(node))
+        ends = []
+        for p in pairs:
+            start, end = (self.bind(e) for e in p.expressions)
+            if end.type == types.INTERVAL or (isinstance(end, Const) and
+                                              end.type == types.TEXT and start.type == types.TIME):
+                end = self.call("add", [start, adapt(end, types.INTERVAL)], node)
+            ends += [start, end]
+        known = {e.type for e in ends if not (isinstance(e, Const) and e.type == types.TEXT)}
+        if not known - {types.NULL}:
+            raise errors.sql_error("42725", "function overlaps(unknown, unknown, unknown, "
+                                            "unknown) is not unique",
+                                   position=position_of(node),
+                                   hint="Cast the arguments to a date/time type.")
+        target = next((t for t in (types.TIMESTAMPTZ, types.TIMESTAMP, types.DATE, types.TIME)
+                       if t in known), types.TIMESTAMP)
+        args = []
+        for e in ends:
+            e = adapt(e, target)
+            if e.type != target:
+                if not castable(e.type, target):
+                    raise errors.undefined_function(
+                        f"function overlaps({', '.join(x.type.lower() for x in ends)}) does "
+                        "not exist", position=position_of(node))
+                e = fold(Cast(e, target))
+            args.append(e)
+        fn, ret = self.stmt.functions.resolve("overlaps", [a.type for a in args])
+        return fold(Call("overlaps", tuple(args), ret, fn))
+
     def _Literal(self, node: exp.Literal) -> Expr:
         text = node.this
         slot = self.stmt.literal_slot(node) if self.stmt.literal_slots else None
