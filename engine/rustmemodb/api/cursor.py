@@ -234,6 +234,12 @@ def rows_to_python(rows: list, columns, python: bool = True) -> list:
     # Only the columns whose values change (to_python leaves the others as they are).
     convert = [(i, t) for i, (_, t) in enumerate(columns)
                if t in _CONVERTED or (python and t in _TEMPORAL)]
+    if all(t in _TEMPORAL for _, t in convert):
+        # dates/timestamps only: rows change only where an infinity is (rarely)
+        rows = rows if isinstance(rows, list) else list(rows)
+        infinite = infinity.Infinite
+        if not any(isinstance(row[i], (infinite, list)) for row in rows for i, _ in convert):
+            return rows
     out = []
     for row in rows:
         values = list(row)
