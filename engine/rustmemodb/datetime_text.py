@@ -38,10 +38,12 @@ _DATE_FORMS = [re.compile(p, re.I) for p in (
     r"(?P<d>\d{1,2})[ -]" + _MONTH + r"[ -](?P<y>\d{4})",
     r"(?P<y>\d{4})-" + _MONTH + r"-(?P<d>\d{1,2})",
 )]
-_TIME = re.compile(r"(?:[ T]+(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.(?P<f>\d+))?)?"
+_TIME = re.compile(r"(?:[ T]+(?P<h>\d{1,2}):(?P<mi>\d{1,2})(?::(?P<s>\d{1,2})(?:\.(?P<f>\d*))?)?"
                    r"(?:\s*(?P<ampm>am|pm))?)?"
                    r"\s*(?P<tz>Z|UTC|GMT|[+-]\d{1,2}(?::?\d{2})?)?\s*$", re.I)
 _WORDS = {"today": 0, "tomorrow": 1, "yesterday": -1}
+# (not before an ISO date: PostgreSQL refuses 'Mon 2020-01-01')
+_WEEKDAY = re.compile(r"^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+(?!\d{4}-)", re.I)
 
 
 class Unreadable(ValueError):
@@ -53,7 +55,7 @@ def read(text: str) -> tuple[_dt.datetime, _dt.timedelta]:
     time was written) and the UTC offset written after it (zero when none; a date
     ignores it, a timestamp subtracts it). Raises Unreadable, or ValueError for a field
     out of range."""
-    s = text.strip()
+    s = _WEEKDAY.sub("", text.strip())      # 'Sat, 29 Feb 2020': the day name is ignored
     word = s.lower()
     if word in _WORDS:
         # the session TimeZone's date, as current_date's

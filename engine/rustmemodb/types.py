@@ -333,17 +333,25 @@ class Interval:
 
 
 _INTERVAL_UNITS = {
-    "year": (12, 0, 0), "years": (12, 0, 0), "y": (12, 0, 0),
+    "millennium": (12000, 0, 0), "millenniums": (12000, 0, 0), "millennia": (12000, 0, 0),
+    "mil": (12000, 0, 0), "mils": (12000, 0, 0),
+    "century": (1200, 0, 0), "centuries": (1200, 0, 0), "c": (1200, 0, 0),
+    "decade": (120, 0, 0), "decades": (120, 0, 0), "dec": (120, 0, 0), "decs": (120, 0, 0),
+    "year": (12, 0, 0), "years": (12, 0, 0), "y": (12, 0, 0), "yr": (12, 0, 0),
+    "yrs": (12, 0, 0),
     "month": (1, 0, 0), "months": (1, 0, 0), "mon": (1, 0, 0), "mons": (1, 0, 0),
     "week": (0, 7, 0), "weeks": (0, 7, 0), "w": (0, 7, 0),
     "day": (0, 1, 0), "days": (0, 1, 0), "d": (0, 1, 0),
     "hour": (0, 0, 3_600_000_000), "hours": (0, 0, 3_600_000_000), "h": (0, 0, 3_600_000_000),
+    "hr": (0, 0, 3_600_000_000), "hrs": (0, 0, 3_600_000_000),
     "minute": (0, 0, 60_000_000), "minutes": (0, 0, 60_000_000), "min": (0, 0, 60_000_000),
     "mins": (0, 0, 60_000_000), "m": (0, 0, 60_000_000),
     "second": (0, 0, 1_000_000), "seconds": (0, 0, 1_000_000), "sec": (0, 0, 1_000_000),
     "secs": (0, 0, 1_000_000), "s": (0, 0, 1_000_000),
     "millisecond": (0, 0, 1000), "milliseconds": (0, 0, 1000), "ms": (0, 0, 1000),
+    "msec": (0, 0, 1000), "msecs": (0, 0, 1000),
     "microsecond": (0, 0, 1), "microseconds": (0, 0, 1), "us": (0, 0, 1),
+    "usec": (0, 0, 1), "usecs": (0, 0, 1),
 }
 
 
@@ -435,7 +443,11 @@ def parse_interval(text: str) -> Interval:
         # PostgreSQL reports bad interval text as a date/time format error, not 22P02
         raise errors.sql_error("22007", f'invalid input syntax for type interval: "{text}"') \
             from None
-    result = Interval(total.months, total.days, total.micros)
+    try:
+        result = Interval(total.months, total.days, total.micros)
+    except errors.Error:      # a field past int32/int64: PostgreSQL's input says 22015
+        raise errors.sql_error("22015", f'interval field value out of range: "{text}"') \
+            from None
     return -result if ago else result
 
 
@@ -536,7 +548,8 @@ UTC = _dt.timezone.utc
 # A zone after the time of day: an ISO offset, Z/UTC/GMT, or a zone name (Europe/Paris)
 _ZONE_AT_END = re.compile(
     r"^(?P<body>.*?\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?(?:\s*[ap]\.?m\.?(?![a-z]))?)\s*"
-    r"(?P<tz>Z|UTC|GMT|[+-]\d{1,2}(?::?\d{2}){0,2}|[A-Za-z][\w+-]*/[\w+/-]+)\s*$",
+    r"(?P<tz>Z|(?:UTC|GMT)[+-]\d{1,2}(?::?\d{2})?|UTC|GMT|[+-]\d{1,2}(?::?\d{2}){0,2}|"
+    r"[A-Za-z][\w+-]*/[\w+/-]+)\s*$",
     re.I | re.S)
 
 
