@@ -630,10 +630,11 @@ def register(reg) -> None:
         t in (D, TS, N, TZ) for t in ts) else None, None, _age_row))
     reg.add(ScalarFunction("make_date", lambda ts: D if len(ts) == 3 and all(
         t in (I, N) for t in ts) else None, None, _make_date))
+    # (the origin may be a quoted literal: read as the source's type)
     reg.add(ScalarFunction("date_bin", lambda ts: TS if len(ts) == 3 and ts[0] in (IV, T, N)
-                           and all(t in (TS, D, N) for t in ts[1:]) else TZ if len(ts) == 3
-                           and ts[0] in (IV, T, N) and all(t in (TZ, N) for t in ts[1:])
-                           else None, None, _date_bin))
+                           and ts[1] in (TS, D, N) and ts[2] in (TS, D, N, T) else TZ
+                           if len(ts) == 3 and ts[0] in (IV, T, N) and ts[1] in (TZ, N)
+                           and ts[2] in (TZ, N, T) else None, None, _date_bin))
     reg.add(ScalarFunction("overlaps", lambda ts: types.BOOLEAN if len(ts) == 4 and len(
         set(ts) - {N}) <= 1 and set(ts) <= {D, TS, TZ, TM, N} else None, None, _overlaps,
         strict=False))
@@ -780,6 +781,9 @@ def _date_bin(stride: types.Interval, source: dt.datetime, origin: dt.datetime) 
     step = stride.days * _DAY_US + stride.micros
     if step <= 0:
         raise errors.sql_error("22023", "stride must be greater than zero")
+    if isinstance(origin, str):
+        origin = types.parse_timestamptz(origin) if getattr(source, "tzinfo", None) \
+            else types.parse_timestamp(origin)
     if isinstance(origin, infinity.Infinite):
         raise errors.sql_error("22008", "origin out of range")
     if isinstance(source, infinity.Infinite):

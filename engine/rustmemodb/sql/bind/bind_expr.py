@@ -1021,6 +1021,9 @@ def _func_args(node: exp.Func) -> list:
         v = node.args.get(key)
         if v is None:
             continue
+        if isinstance(node, exp.DateBin) and key == "unit" and isinstance(v, exp.Var):
+            # date_bin(stride, ts, '2020-01-01'): sqlglot keeps the origin's text as a Var
+            v = exp.Literal.string(v.name)
         if isinstance(v, list):
             out.extend(v)
         elif isinstance(v, exp.Expression):
