@@ -10,7 +10,7 @@ paste and what files hold reads as PostgreSQL (DateStyle ISO, MDY) reads it:
     2024.01.05           dots, year first
     Jan 5 2024, January 5, 2024, 5 Jan 2024, 2024-Jan-05, 05-Jan-2024
     10:00:00 pm          a 12-hour time (am/pm), after any of the above
-    today, tomorrow, yesterday, epoch
+    today, tomorrow, yesterday, epoch, now
 
 A UTC offset after the time is ignored by a date and applied by a timestamp (which
 ``parse_timestamp`` keeps in UTC, as it does for ISO text). Anything else stays ``22007``; a field out of range is ``22008``.
@@ -63,6 +63,9 @@ def read(text: str) -> tuple[_dt.datetime, _dt.timedelta]:
         return _dt.datetime(day.year, day.month, day.day), _NO_OFFSET
     if word == "epoch":
         return _dt.datetime(1970, 1, 1), _NO_OFFSET
+    if word == "now":       # the transaction's time (now()), as the session zone's clock
+        now = _limits.transaction_time().replace(tzinfo=_dt.timezone.utc)
+        return now.astimezone(_limits.zone()).replace(tzinfo=None), _NO_OFFSET
     for form in _DATE_FORMS:
         m = form.match(s)
         if m is None:

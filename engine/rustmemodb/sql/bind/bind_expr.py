@@ -311,6 +311,10 @@ class ExprBinder:
         text = node.this
         slot = self.stmt.literal_slot(node) if self.stmt.literal_slots else None
         if node.is_string:
+            if len(text) < 12 and text.strip().lower() in _CLOCK_WORDS:
+                # 'now'/'today'... read as a date/time is the time of this execution: a
+                # cached plan would replay the first one
+                self.stmt.cacheable = False
             return Const(text, types.TEXT, slot)
         try:
             if any(c in text for c in ".eE") and not text.lower().startswith("0x"):
@@ -1013,6 +1017,9 @@ def unicode_escapes(text: str, esc: str) -> str:
             return "".join(out)
     raise errors.sql_error("42601", "invalid Unicode surrogate pair"
                            if high is not None else "invalid Unicode escape value")
+
+
+_CLOCK_WORDS = frozenset(("now", "today", "tomorrow", "yesterday"))
 
 
 def _func_args(node: exp.Func) -> list:
