@@ -46,6 +46,27 @@ _WORDS = {"today": 0, "tomorrow": 1, "yesterday": -1}
 _WEEKDAY = re.compile(r"^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+(?!\d{4}-)", re.I)
 
 
+# PostgreSQL's Default timezone_abbreviations that people write (pg_timezone_abbrevs),
+# seconds east of UTC: fixed offsets, whatever the date
+ZONE_ABBREVIATIONS = {
+    "ACDT": 37800, "ACST": 34200, "ADT": -10800, "AEDT": 39600, "AEST": 36000,
+    "AKDT": -28800, "AKST": -32400, "ART": -10800, "AST": -14400, "AWST": 28800,
+    "BRT": -10800, "BST": 3600, "CDT": -18000, "CEST": 7200, "CET": 3600, "CLT": -10800,
+    "CST": -21600, "EAT": 10800, "EDT": -14400, "EEST": 10800, "EET": 7200, "EST": -18000,
+    "GMT": 0, "HKT": 28800, "HST": -36000, "ICT": 25200, "IST": 7200, "JST": 32400,
+    "KST": 32400, "MDT": -21600, "MESZ": 7200, "MEZ": 3600, "MSK": 10800, "MST": -25200,
+    "NDT": -9000, "NST": -12600, "NZDT": 46800, "NZST": 43200, "PDT": -25200, "PHT": 28800,
+    "PKT": 18000, "PST": -28800, "SAST": 7200, "SGT": 28800, "UCT": 0, "UT": 0, "UTC": 0,
+    "WAT": 3600, "WET": 0, "Z": 0, "ZULU": 0,
+}
+
+
+def abbreviation(name: str) -> _dt.timezone | None:
+    """The fixed zone a time zone abbreviation (``PST``, any case) names, or None."""
+    secs = ZONE_ABBREVIATIONS.get(name.upper())
+    return None if secs is None else _dt.timezone(_dt.timedelta(seconds=secs))
+
+
 class Unreadable(ValueError):
     """Not a date/time spelling at all (22007)."""
 

@@ -549,7 +549,7 @@ UTC = _dt.timezone.utc
 _ZONE_AT_END = re.compile(
     r"^(?P<body>.*?\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?(?:\s*[ap]\.?m\.?(?![a-z]))?)\s*"
     r"(?P<tz>Z|(?:UTC|GMT)[+-]\d{1,2}(?::?\d{2})?|UTC|GMT|[+-]\d{1,2}(?::?\d{2}){0,2}|"
-    r"[A-Za-z][\w+-]*/[\w+/-]+)\s*$",
+    r"[A-Za-z][\w+-]*/[\w+/-]+|[A-Za-z]{2,5})\s*$",
     re.I | re.S)
 
 
@@ -560,6 +560,8 @@ def _split_zone(text: str) -> tuple[str, _dt.tzinfo | None]:
         return text, None
     tz = m.group("tz")
     up = tz.upper()
+    if up in ("AM", "PM"):                  # '10:00 am': a 12-hour time, no zone
+        return text, None
     if up in ("Z", "UTC", "GMT"):
         return m.group("body"), UTC
     if tz[0] in "+-":
@@ -574,10 +576,23 @@ def _split_zone(text: str) -> tuple[str, _dt.tzinfo | None]:
             raise _out_of_range(text)
         return m.group("body"), _dt.timezone(_dt.timedelta(seconds=-secs if tz[0] == "-"
                                                            else secs))
+    if "/" not in tz:                       # an abbreviation: PST, CET ...
+        found = zone_abbreviation(tz)
+        if found is None:
+            raise errors.sql_error("22007", f'invalid input syntax for type timestamp with '
+                                            f'time zone: "{text}"')
+        return m.group("body"), found
     try:
         return m.group("body"), _limits.parse_zone(tz)[0]
     except errors.Error:
         raise errors.sql_error("22023", f'time zone "{tz}" not recognized') from None
+
+
+def zone_abbreviation(name: str) -> _dt.tzinfo | None:
+    """The fixed zone a time zone abbreviation names (``PST``), or None
+    (datetime_text.ZONE_ABBREVIATIONS)."""
+    from . import datetime_text
+    return datetime_text.abbreviation(name)
 
 
 def parse_timestamptz(text: str, session_zone: _dt.tzinfo | None = None) -> _dt.datetime:

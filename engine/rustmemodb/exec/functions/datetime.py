@@ -570,6 +570,9 @@ def zone_argument(text: str):
     if m is not None:
         secs = int(m.group(2)) * 3600 + int(m.group(3) or 0) * 60
         return dt.timezone(dt.timedelta(seconds=secs if m.group(1) == "-" else -secs))
+    found = types.zone_abbreviation(text.strip())    # PST, CET: as PostgreSQL, first
+    if found is not None:
+        return found
     try:
         return statement_limits.parse_zone(text)[0]
     except errors.Error:
