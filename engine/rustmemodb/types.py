@@ -576,7 +576,7 @@ def _split_zone(text: str) -> tuple[str, _dt.tzinfo | None]:
             raise _out_of_range(text)
         return m.group("body"), _dt.timezone(_dt.timedelta(seconds=-secs if tz[0] == "-"
                                                            else secs))
-    if "/" not in tz:                       # an abbreviation: PST, CET ...
+    if tz.isalpha():                        # an abbreviation: PST, CET ...
         found = zone_abbreviation(tz)
         if found is None:
             raise errors.sql_error("22007", f'invalid input syntax for type timestamp with '
