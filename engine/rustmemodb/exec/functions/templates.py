@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from ... import errors, infinity, statement_limits, types
@@ -329,8 +330,13 @@ def _read_field(text: str, pos: int, pattern: str, fields: dict, greedy: bool = 
                            "this field.")
         fields["pm"] = word.startswith("P")
         return pos + len(upper)
-    if upper in ("BC", "AD", "B.C.", "A.D.", "TZ", "TZH", "TZM", "OF"):
-        return pos + (len(upper) if upper not in ("TZ", "TZH", "TZM", "OF") else 0)
+    if upper in ("TZH", "TZM"):
+        return _read_offset(text, pos, upper, fields)
+    if upper in ("TZ", "OF"):
+        raise errors.sql_error("0A000", f'formatting field "{pattern}" is only supported in '
+                                        "to_char")
+    if upper in ("BC", "AD", "B.C.", "A.D."):
+        return pos + len(upper)
     if upper == "Y,YYY":
         digits = text[pos:pos + 5]
         if len(digits) == 5 and digits[1] == "," and (digits[0] + digits[2:]).isdigit():
@@ -366,6 +372,23 @@ def _read_field(text: str, pos: int, pattern: str, fields: dict, greedy: bool = 
     return end
 
 
+def _read_offset(text: str, pos: int, upper: str, fields: dict) -> int:
+    """TZH (a signed hour) or TZM (minutes, with the sign of TZH)."""
+    m = _OFFSET_FIELD.match(text, pos)
+    if m is None:
+        raise _invalid(text[pos:pos + 3], upper, "Value must be an integer.")
+    number = int(m.group(2))
+    if upper == "TZM":
+        fields["tzm"] = number
+    else:
+        fields["tzh"] = -number if m.group(1) == "-" else number
+        fields["tz_negative"] = m.group(1) == "-"
+    return m.end()
+
+
+_OFFSET_FIELD = re.compile(r"([+-]?)(\d{1,2})")
+
+
 def _assemble(text: str, f: dict) -> dt.datetime:
     try:
         if "julian" in f:
@@ -391,7 +414,12 @@ def _assemble(text: str, f: dict) -> dt.datetime:
             hour, rest = divmod(f["sssss"], 3600)
             minute, second = divmod(rest, 60)
         micro = f.get("us", f.get("ms", 0) * 1000)
-        return dt.datetime(year, month, mday, hour, minute, second, micro)
+        value = dt.datetime(year, month, mday, hour, minute, second, micro)
+        if "tzh" in f or "tzm" in f:       # TZH/TZM/OF: the time is at that offset
+            secs = abs(f.get("tzh", 0)) * 3600 + f.get("tzm", 0) * 60
+            return value.replace(tzinfo=dt.timezone(dt.timedelta(
+                seconds=-secs if f.get("tz_negative") else secs)))
+        return value
     except (ValueError, OverflowError):
         raise errors.sql_error("22008", f'date/time field value out of range: "{text}"') \
             from None
@@ -555,6 +583,19 @@ def parse_number(text: str, template: str) -> float:
     return -value if negative else value
 
 
+def _instant(value: dt.datetime) -> dt.datetime:
+    """to_timestamp's result: text with a zone (TZH, TZM, OF, TZ) at that zone, else the
+    session's."""
+    if value.tzinfo is not None:
+        return value.astimezone(dt.timezone.utc)
+    return types.local_to_instant(value)
+
+
+def _wall_clock(value: dt.datetime) -> dt.datetime:
+    """to_date ignores a zone in the text: the date as written."""
+    return value if value.tzinfo is None else value.replace(tzinfo=None)
+
+
 def _to_char_resolve(ts):
     if len(ts) == 2 and ts[1] in (types.TEXT, types.NULL) and ts[0] in (
             types.DATE, types.TIMESTAMP, types.INTEGER, types.FLOAT, types.NULL,
@@ -589,7 +630,7 @@ def register(reg) -> None:
     # to_timestamp(text, template) is timestamptz: the text read in the session's TimeZone
     reg.add(ScalarFunction("to_timestamp", lambda ts: types.TIMESTAMPTZ if len(ts) == 2 and all(
         t in (types.TEXT, types.NULL) for t in ts) else None, None,
-        lambda text, template: types.local_to_instant(parse_datetime(text, template))))
+        lambda text, template: _instant(parse_datetime(text, template))))
     reg.add(ScalarFunction("to_date", lambda ts: types.DATE if len(ts) == 2 and all(
         t in (types.TEXT, types.NULL) for t in ts) else None, None,
-        lambda text, template: parse_datetime(text, template).date()))
+        lambda text, template: _wall_clock(parse_datetime(text, template)).date()))
