@@ -163,10 +163,6 @@ def read(text: str, kind: str) -> Infinite | None:
     return None if positive is None else _BY_KIND[(kind, positive)]
 
 
-def is_infinite(value) -> bool:
-    return isinstance(value, Infinite)
-
-
 def python_value(value):
     """What the DB-API hands out for a value of a temporal column: an infinity becomes
     ``date.max``/``min`` or ``datetime.max``/``min`` (aware for timestamptz), as asyncpg

@@ -369,10 +369,13 @@ class _IntervalSum:
 
     def __init__(self) -> None:
         self.months = self.days = self.micros = 0
+        self.field_overflow = False    # one field alone past its range (22015, not 22008)
 
     def add(self, qty: float, unit: str) -> None:
         m, d, us = _INTERVAL_UNITS[unit]
         whole = int(qty)
+        if abs(whole * (m or d)) >= _I32 or abs(qty * us) > _US_MAX:
+            self.field_overflow = True
         frac = qty - whole
         if m:
             self.months += whole * m + (round(frac * m) if m == 12 else 0)
@@ -445,7 +448,10 @@ def parse_interval(text: str) -> Interval:
             from None
     try:
         result = Interval(total.months, total.days, total.micros)
-    except errors.Error:      # a field past int32/int64: PostgreSQL's input says 22015
+    except errors.Error:
+        if not total.field_overflow:      # fields that fit, a sum that does not
+            raise
+        # one field past int32/int64: PostgreSQL's input says 22015
         raise errors.sql_error("22015", f'interval field value out of range: "{text}"') \
             from None
     return -result if ago else result
