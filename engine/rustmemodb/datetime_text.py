@@ -11,6 +11,7 @@ paste and what files hold reads as PostgreSQL (DateStyle ISO, MDY) reads it:
     Jan 5 2024, January 5, 2024, 5 Jan 2024, 2024-Jan-05, 05-Jan-2024
     10:00:00 pm          a 12-hour time (am/pm), after any of the above
     today, tomorrow, yesterday, epoch, now
+    J2451187             a Julian day number
 
 A UTC offset after the time is ignored by a date and applied by a timestamp (which
 ``parse_timestamp`` keeps in UTC, as it does for ISO text). Anything else stays ``22007``; a field out of range is ``22008``.
@@ -42,6 +43,7 @@ _TIME = re.compile(r"(?:[ T]+(?P<h>\d{1,2}):(?P<mi>\d{1,2})(?::(?P<s>\d{1,2})(?:
                    r"(?:\s*(?P<ampm>am|pm))?)?"
                    r"\s*(?P<tz>Z|UTC|GMT|[+-]\d{1,2}(?::?\d{2})?)?\s*$", re.I)
 _WORDS = {"today": 0, "tomorrow": 1, "yesterday": -1}
+_JULIAN = re.compile(r"J(\d{1,8})", re.I)
 # (not before an ISO date: PostgreSQL refuses 'Mon 2020-01-01')
 _WEEKDAY = re.compile(r"^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+(?!\d{4}-)", re.I)
 
@@ -84,6 +86,15 @@ def read(text: str) -> tuple[_dt.datetime, _dt.timedelta]:
         return _dt.datetime(day.year, day.month, day.day), _NO_OFFSET
     if word == "epoch":
         return _dt.datetime(1970, 1, 1), _NO_OFFSET
+    julian = _JULIAN.match(s)
+    if julian is not None:        # 'J2451187': a Julian day number, then any time of day
+        t = _TIME.match(s, julian.end())
+        if t is not None:
+            day = _dt.date.fromordinal(int(julian.group(1)) - 1721425)
+            start = _dt.datetime(day.year, day.month, day.day)
+            if t.group("h") is not None:
+                start = _combine_time(start, t)
+            return start, _offset(t.group("tz"))
     if word == "now":       # the transaction's time (now()), as the session zone's clock
         now = _limits.transaction_time().replace(tzinfo=_dt.timezone.utc)
         return now.astimezone(_limits.zone()).replace(tzinfo=None), _NO_OFFSET
@@ -105,18 +116,21 @@ def _combine(m: re.Match, t: re.Match) -> _dt.datetime:
     else:
         month = int(fields["m"])
     value = _dt.datetime(int(fields["y"]), month, int(fields["d"]))
-    if t.group("h") is not None:
-        hour = int(t.group("h"))
-        ampm = (t.group("ampm") or "").lower()
-        if ampm:
-            if not 1 <= hour <= 12:
-                raise ValueError(hour)
-            hour = hour % 12 + (12 if ampm == "pm" else 0)
-        frac = t.group("f") or ""
-        micros = round(float("0." + frac) * 1_000_000) if frac else 0
-        value = value.replace(hour=hour, minute=int(t.group("mi")),
-                              second=int(t.group("s") or 0)) + _dt.timedelta(microseconds=micros)
-    return value
+    return _combine_time(value, t) if t.group("h") is not None else value
+
+
+def _combine_time(value: _dt.datetime, t: re.Match) -> _dt.datetime:
+    """``value`` (a midnight) at the time of day ``t`` matched."""
+    hour = int(t.group("h"))
+    ampm = (t.group("ampm") or "").lower()
+    if ampm:
+        if not 1 <= hour <= 12:
+            raise ValueError(hour)
+        hour = hour % 12 + (12 if ampm == "pm" else 0)
+    frac = t.group("f") or ""
+    micros = round(float("0." + frac) * 1_000_000) if frac else 0
+    return value.replace(hour=hour, minute=int(t.group("mi")),
+                         second=int(t.group("s") or 0)) + _dt.timedelta(microseconds=micros)
 
 
 _NO_OFFSET = _dt.timedelta(0)
