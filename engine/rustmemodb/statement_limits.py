@@ -337,24 +337,32 @@ def parse_zone(text: str) -> tuple[_dt.tzinfo, str]:
     if m is not None:
         hours = float(m.group(2)) * (-1 if m.group(1) == "-" else 1)
         if abs(hours) < 24:
-            offset = _dt.timedelta(hours=hours)
-            secs = int(offset.total_seconds())
-            hhmm = f"{abs(secs) // 3600:02d}" + (f"{abs(secs) // 60 % 60:02d}"
-                                                 if secs % 3600 else "")
-            posix = f"<{'-' if secs < 0 else '+'}{hhmm}>{'+' if secs < 0 else '-'}{hhmm}"
-            return _dt.timezone(offset), posix
+            return zone_of_offset(round(hours * 3600))
     m = _POSIX_OFFSET.match(re.sub(r"^<[^>]*>", "", name))   # SHOW's "<-08>+08" reads back
-    if m is not None and not low.startswith(("+", "-")):
+    # (a signed hh:mm that is no plain number of hours is POSIX too: '-03:30' is east)
+    if m is not None:
         secs = (int(m.group(2)) * 3600 + int(m.group(3) or 0) * 60) * \
             (1 if m.group(1) == "-" else -1)
         return _dt.timezone(_dt.timedelta(seconds=secs)), name
     try:
-        if "/" in name or name.isalpha():
+        if "/" in name or re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", name):   # EST5EDT too
             found = ZoneInfo(name)
             return found, found.key
     except (ZoneInfoNotFoundError, ValueError, OSError):
         pass
     raise errors.sql_error("22023", f'invalid value for parameter "TimeZone": "{name}"')
+
+
+def zone_of_offset(seconds: int) -> tuple[_dt.tzinfo, str]:
+    """A fixed zone ``seconds`` east of UTC (SET TIME ZONE 5, SET TIME ZONE INTERVAL
+    '+02:00' HOUR TO MINUTE) and the text SHOW gives for it, PostgreSQL's POSIX
+    spelling (``<+02>-02``, ``<-07:30>+07:30``)."""
+    if abs(seconds) >= 86_400:
+        raise errors.sql_error("22023", "time zone offset out of range",
+                               hint="Python's fixed zones stay within 24 hours of UTC.")
+    east = format_offset(seconds)
+    west = format_offset(-seconds)
+    return _dt.timezone(_dt.timedelta(seconds=seconds)), f"<{east}>{west}"
 
 
 def format_offset(seconds: int) -> str:

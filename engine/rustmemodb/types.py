@@ -37,7 +37,7 @@ import uuid as _uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import bitstring, errors, money, netaddr, ranges
+from . import bitstring, errors, infinity, money, netaddr, ranges
 from . import statement_limits as _limits
 from .bitstring import BIT, BIT_TYPES, VARBIT
 from .money import MONEY
@@ -392,17 +392,25 @@ class Interval:
 
 
 _INTERVAL_UNITS = {
-    "year": (12, 0, 0), "years": (12, 0, 0), "y": (12, 0, 0),
+    "millennium": (12000, 0, 0), "millenniums": (12000, 0, 0), "millennia": (12000, 0, 0),
+    "mil": (12000, 0, 0), "mils": (12000, 0, 0),
+    "century": (1200, 0, 0), "centuries": (1200, 0, 0), "c": (1200, 0, 0),
+    "decade": (120, 0, 0), "decades": (120, 0, 0), "dec": (120, 0, 0), "decs": (120, 0, 0),
+    "year": (12, 0, 0), "years": (12, 0, 0), "y": (12, 0, 0), "yr": (12, 0, 0),
+    "yrs": (12, 0, 0),
     "month": (1, 0, 0), "months": (1, 0, 0), "mon": (1, 0, 0), "mons": (1, 0, 0),
     "week": (0, 7, 0), "weeks": (0, 7, 0), "w": (0, 7, 0),
     "day": (0, 1, 0), "days": (0, 1, 0), "d": (0, 1, 0),
     "hour": (0, 0, 3_600_000_000), "hours": (0, 0, 3_600_000_000), "h": (0, 0, 3_600_000_000),
+    "hr": (0, 0, 3_600_000_000), "hrs": (0, 0, 3_600_000_000),
     "minute": (0, 0, 60_000_000), "minutes": (0, 0, 60_000_000), "min": (0, 0, 60_000_000),
     "mins": (0, 0, 60_000_000), "m": (0, 0, 60_000_000),
     "second": (0, 0, 1_000_000), "seconds": (0, 0, 1_000_000), "sec": (0, 0, 1_000_000),
     "secs": (0, 0, 1_000_000), "s": (0, 0, 1_000_000),
     "millisecond": (0, 0, 1000), "milliseconds": (0, 0, 1000), "ms": (0, 0, 1000),
+    "msec": (0, 0, 1000), "msecs": (0, 0, 1000),
     "microsecond": (0, 0, 1), "microseconds": (0, 0, 1), "us": (0, 0, 1),
+    "usec": (0, 0, 1), "usecs": (0, 0, 1),
 }
 
 
@@ -420,10 +428,13 @@ class _IntervalSum:
 
     def __init__(self) -> None:
         self.months = self.days = self.micros = 0
+        self.field_overflow = False    # one field alone past its range (22015, not 22008)
 
     def add(self, qty: float, unit: str) -> None:
         m, d, us = _INTERVAL_UNITS[unit]
         whole = int(qty)
+        if abs(whole * (m or d)) >= _I32 or abs(qty * us) > _US_MAX:
+            self.field_overflow = True
         frac = qty - whole
         if m:
             self.months += whole * m + (round(frac * m) if m == 12 else 0)
@@ -494,7 +505,14 @@ def parse_interval(text: str) -> Interval:
         # PostgreSQL reports bad interval text as a date/time format error, not 22P02
         raise errors.sql_error("22007", f'invalid input syntax for type interval: "{text}"') \
             from None
-    result = Interval(total.months, total.days, total.micros)
+    try:
+        result = Interval(total.months, total.days, total.micros)
+    except errors.Error:
+        if not total.field_overflow:      # fields that fit, a sum that does not
+            raise
+        # one field past int32/int64: PostgreSQL's input says 22015
+        raise errors.sql_error("22015", f'interval field value out of range: "{text}"') \
+            from None
     return -result if ago else result
 
 
@@ -504,7 +522,13 @@ _DATE_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
 def parse_date(text: str) -> _dt.date:
     m = _DATE_RE.match(text)
     if not m:
-        return _read_other(text, "date")[0].date()
+        inf = infinity.read(text, DATE)
+        if inf is not None:
+            return inf
+        body, zone = _split_zone(text)      # a zone after the time: read, then ignored
+        body = body if zone is not None else text
+        end = _MIDNIGHT_END.search(body)    # 'd 24:00' is still d's date
+        return _read_other(body[:end.start()] if end else body, "date", text)[0].date()
     try:
         return _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError:
@@ -533,16 +557,42 @@ _TS_RE = re.compile(r"^\s*\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?
                     r"\s*([+-]\d{2}(:?\d{2})?|Z)?\s*$")
 
 
+_LONG_FRACTION = re.compile(r"(?<=\d)\.(\d{7,})")
+
+
+def _rounded_fraction(text: str, parse):
+    """``parse`` of text whose seconds have more than six decimals: PostgreSQL rounds
+    them to the microsecond (half to even, as rint), Python would cut them."""
+    m = _LONG_FRACTION.search(text)
+    digits = m.group(1)
+    micros = round(int(digits) / 10 ** (len(digits) - 6))
+    value = parse(text[:m.start()] + text[m.end():])
+    if isinstance(value, infinity.Infinite):
+        return value
+    try:
+        return value + _dt.timedelta(microseconds=micros)
+    except OverflowError:
+        raise _out_of_range(text) from None
+
+
 def parse_timestamp(text: str) -> _dt.datetime:
     """timestamp (without time zone) input: a zone written after the time is ignored,
     as PostgreSQL ignores it."""
+    if "." in text and _LONG_FRACTION.search(text):
+        return _rounded_fraction(text, parse_timestamp)
     if _TS_RE.match(text):          # ISO 8601, the common case: no regex for the zone
         try:
             return _dt.datetime.fromisoformat(text.strip()).replace(tzinfo=None)
         except ValueError:
             pass
+    inf = infinity.read(text, TIMESTAMP)
+    if inf is not None:
+        return inf
     body, _ = _split_zone(text)
     return _parse_naive(body, text, "timestamp")
+
+
+_MIDNIGHT_END = re.compile(r"[ T]24:00(?::00(?:\.0*)?)?\s*$")
 
 
 def _parse_naive(body: str, text: str, kind: str) -> _dt.datetime:
@@ -551,15 +601,20 @@ def _parse_naive(body: str, text: str, kind: str) -> _dt.datetime:
     try:
         value = _dt.datetime.fromisoformat(body.strip())
     except ValueError:
-        raise _out_of_range(text) from None
+        end = _MIDNIGHT_END.search(body)
+        if end is None:
+            raise _out_of_range(text) from None
+        # '2020-01-05 24:00' is the next day's midnight, as PostgreSQL reads it
+        return _parse_naive(body[:end.start()], text, kind) + _dt.timedelta(days=1)
     return value.replace(tzinfo=None)
 
 
 UTC = _dt.timezone.utc
 # A zone after the time of day: an ISO offset, Z/UTC/GMT, or a zone name (Europe/Paris)
 _ZONE_AT_END = re.compile(
-    r"^(?P<body>.*?\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?(?:\s*[ap]\.?m\.?)?)\s*"
-    r"(?P<tz>Z|UTC|GMT|[+-]\d{1,2}(?::?\d{2}){0,2}|[A-Za-z][\w+-]*/[\w+/-]+)\s*$",
+    r"^(?P<body>.*?\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?(?:\s*[ap]\.?m\.?(?![a-z]))?)\s*"
+    r"(?P<tz>Z|(?:UTC|GMT)[+-]\d{1,2}(?::?\d{2})?|UTC|GMT|[+-]\d{1,2}(?::?\d{2}){0,2}|"
+    r"[A-Za-z][\w+-]*/[\w+/-]+|[A-Za-z]{2,5})\s*$",
     re.I | re.S)
 
 
@@ -570,6 +625,8 @@ def _split_zone(text: str) -> tuple[str, _dt.tzinfo | None]:
         return text, None
     tz = m.group("tz")
     up = tz.upper()
+    if up in ("AM", "PM"):                  # '10:00 am': a 12-hour time, no zone
+        return text, None
     if up in ("Z", "UTC", "GMT"):
         return m.group("body"), UTC
     if tz[0] in "+-":
@@ -584,16 +641,31 @@ def _split_zone(text: str) -> tuple[str, _dt.tzinfo | None]:
             raise _out_of_range(text)
         return m.group("body"), _dt.timezone(_dt.timedelta(seconds=-secs if tz[0] == "-"
                                                            else secs))
+    if tz.isalpha():                        # an abbreviation: PST, CET ...
+        found = zone_abbreviation(tz)
+        if found is None:
+            raise errors.sql_error("22007", f'invalid input syntax for type timestamp with '
+                                            f'time zone: "{text}"')
+        return m.group("body"), found
     try:
         return m.group("body"), _limits.parse_zone(tz)[0]
     except errors.Error:
         raise errors.sql_error("22023", f'time zone "{tz}" not recognized') from None
 
 
+def zone_abbreviation(name: str) -> _dt.tzinfo | None:
+    """The fixed zone a time zone abbreviation names (``PST``), or None
+    (datetime_text.ZONE_ABBREVIATIONS)."""
+    from . import datetime_text
+    return datetime_text.abbreviation(name)
+
+
 def parse_timestamptz(text: str, session_zone: _dt.tzinfo | None = None) -> _dt.datetime:
     """timestamp with time zone input: the instant ``text`` names (aware, UTC). Text
     with an offset or a zone name is read there; without one, in ``session_zone`` (by
     default the running statement's session TimeZone)."""
+    if "." in text and _LONG_FRACTION.search(text):
+        return _rounded_fraction(text, lambda t: parse_timestamptz(t, session_zone))
     if _TS_RE.match(text):          # ISO 8601, the common case: no regex for the zone
         try:
             value = _dt.datetime.fromisoformat(text.strip())
@@ -603,6 +675,11 @@ def parse_timestamptz(text: str, session_zone: _dt.tzinfo | None = None) -> _dt.
             if value.tzinfo is not None:
                 return value.astimezone(UTC)
             return local_to_instant(value, session_zone)
+    inf = infinity.read(text, TIMESTAMPTZ)
+    if inf is not None:
+        return inf
+    if text.strip().lower() == "epoch":        # an instant, whatever the session's zone
+        return _dt.datetime(1970, 1, 1, tzinfo=UTC)
     body, zone = _split_zone(text)
     if zone is None:
         zone = session_zone
@@ -618,6 +695,8 @@ def local_to_instant(value: _dt.datetime, zone: _dt.tzinfo | None = None) -> _dt
     """A wall-clock time in ``zone`` (the session's by default) as an aware UTC instant.
     A time a DST change skips or repeats takes the zone's standard-time offset there,
     as PostgreSQL's does."""
+    if isinstance(value, infinity.Infinite):
+        return infinity.as_kind(value, TIMESTAMPTZ)
     if zone is None:
         zone = _limits.zone()
     if zone is UTC:
@@ -634,6 +713,8 @@ def local_to_instant(value: _dt.datetime, zone: _dt.tzinfo | None = None) -> _dt
 
 def instant_to_local(value: _dt.datetime, zone: _dt.tzinfo | None = None) -> _dt.datetime:
     """An instant as the naive wall-clock time of ``zone`` (the session's by default)."""
+    if isinstance(value, infinity.Infinite):
+        return infinity.as_kind(value, TIMESTAMP)
     if zone is None:
         zone = _limits.zone()
     try:
@@ -649,6 +730,8 @@ def session_zone_is_utc() -> bool:
 def format_timestamptz(value: _dt.datetime, zone: _dt.tzinfo | None = None) -> str:
     """A timestamptz as PostgreSQL prints it: in the session's TimeZone, with its offset
     (``2020-01-01 09:00:00+01``)."""
+    if isinstance(value, infinity.Infinite):
+        return str(value)
     if zone is None:
         zone = _limits.zone()
     try:
@@ -661,16 +744,30 @@ def format_timestamptz(value: _dt.datetime, zone: _dt.tzinfo | None = None) -> s
 
 # A date before the time is read and ignored, as PostgreSQL's time input does.
 _TIME_RE = re.compile(r"^\s*(?:\d{4}-\d{1,2}-\d{1,2}[ T]\s*)?"
-                      r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?\s*$")
+                      r"(?:(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?|(\d{2})(\d{2})(\d{2})(?:\.(\d+))?)"
+                      r"\s*(am|pm)?"
+                      # a zone after it is read and ignored, as PostgreSQL's time input does
+                      r"\s*(?:Z|UTC|GMT|[+-]\d{1,2}(?::?\d{2})?|[A-Z]{3,5}|[A-Za-z]+/[\w/+-]+)?\s*$",
+                      re.I)
 
 
 def parse_time(text: str) -> _dt.time:
     """``HH:MM[:SS[.ffffff]]`` as a time of day (fractions past microseconds round)."""
+    if text.strip().lower() == "allballs":        # PostgreSQL's word for 00:00:00
+        return _dt.time(0, 0)
     m = _TIME_RE.match(text)
     if not m:
         raise errors.sql_error("22007", f'invalid input syntax for type time: "{text}"')
-    h, mi, sec = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
-    frac = m.group(4) or ""
+    g = m.groups()
+    if g[0] is None:                               # HHMMSS
+        g = (g[4], g[5], g[6], g[7]) + g[8:]
+    h, mi, sec = int(g[0]), int(g[1]), int(g[2] or 0)
+    frac = g[3] or ""
+    ampm = (m.group(9) or "").lower()
+    if ampm:
+        if not 1 <= h <= 12:
+            raise _out_of_range(text)
+        h = h % 12 + (12 if ampm == "pm" else 0)
     micros = round(float("0." + frac) * 1_000_000) if frac else 0
     if h == 24 and mi == 0 and sec == 0 and micros == 0:
         raise errors.sql_error("22008", 'time "24:00:00" is not supported here',
@@ -881,6 +978,8 @@ def from_python(value: object) -> tuple[object, str]:
         return None, NULL
     if isinstance(value, bool):
         return value, BOOLEAN
+    if isinstance(value, infinity.Infinite):
+        return value, value.kind
     if isinstance(value, int):
         return value, INTEGER
     if isinstance(value, float):
@@ -953,14 +1052,21 @@ def check_int(value: int) -> int:
 def py_values(array) -> list:
     """An Arrow column's values in storage form: ``to_pylist`` gives an interval as
     Arrow's MonthDayNano, which the engine's rows hold as ``Interval``."""
-    values = array.to_pylist()
+    values = infinity.pylist(array)
     if str(array.type) == "month_day_nano_interval":
         values = [None if v is None else Interval.of(v) for v in values]
     return values
 
 
+def format_date(v) -> str:
+    """A DATE as PostgreSQL prints it (DateStyle ISO)."""
+    return str(v) if isinstance(v, infinity.Infinite) else v.isoformat()
+
+
 def format_timestamp(v) -> str:
     """A TIMESTAMP as PostgreSQL prints it: fractional seconds without trailing zeros."""
+    if isinstance(v, infinity.Infinite):
+        return str(v)
     text = f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}:{v.second:02d}"
     return text + (f".{v.microsecond:06d}".rstrip("0") if v.microsecond else "")
 

@@ -196,6 +196,7 @@ def run_set(session, arg: str) -> None:
         name, value = m.group(1).lower(), m.group(2).strip().strip("'")
         if name == "time":
             name = "timezone"
+            value = _zone_interval(value)
         if name == "file_root":
             value = _file_root(session, value)
         elif name in limits.SETTINGS:   # validated and applied now (statement_limits.py)
@@ -211,6 +212,25 @@ def run_set(session, arg: str) -> None:
         remember_setting(session, name, session.settings.get(name, _UNSET), _is_local(arg))
         session.settings[name] = value
         zone_changed(session, zone)
+
+
+_ZONE_INTERVAL = re.compile(r"^interval\s*'([^']*)'\s*(?:hour\s+to\s+minute)?\s*$", re.I)
+
+
+def _zone_interval(value: str) -> str:
+    """SET TIME ZONE INTERVAL '+02:00' HOUR TO MINUTE: the offset as the number of hours
+    east of UTC that SET TIME ZONE also reads (an interval with days or months is 22023,
+    as in PostgreSQL)."""
+    m = _ZONE_INTERVAL.match(value)
+    if m is None:
+        return value
+    iv = types.parse_interval(m.group(1))
+    if iv.months or iv.days or iv.micros % 1_000_000:
+        raise errors.sql_error("22023", f'invalid value for parameter "TimeZone": '
+                                        f"\"INTERVAL '{m.group(1)}'\"")
+    secs = iv.micros // 1_000_000
+    return f"{secs // 3600 if secs >= 0 else -(-secs // 3600)}" if secs % 3600 == 0 else \
+        f"{secs / 3600!r}"
 
 
 def zone_changed(session, before) -> None:

@@ -37,12 +37,13 @@ ENGINE = Path(__file__).resolve().parents[2] / "engine"
 # messages of the running statement), ``lazy_import`` (pyarrow.compute imported on
 # first use, for start-up; it imports nothing of rustmemodb) and ``statement_limits``
 # (interrupt, statement_timeout, memory cap: checked by every stage, it imports only
-# errors). ``netaddr``, ``money``, ``bitstring`` and ``ranges`` (the network address,
-# money, bit string and range types' values, codecs and text: part of types) and
-# ``textsearch`` (tsvector/tsquery values and their functions, a leaf package over errors
-# that ``types`` reads text-search literals with) too.
+# errors). ``netaddr``, ``money``, ``bitstring``, ``ranges`` and ``infinity`` (the network
+# address, money, bit string and range types' values, codecs and text, and the ±infinity
+# of dates and timestamps: part of types) and ``textsearch`` (tsvector/tsquery values and
+# their functions, a leaf package over errors that ``types`` reads text-search literals
+# with) too.
 FOUNDATION = {"errors", "types", "deep", "notices", "lazy_import", "statement_limits",
-              "netaddr", "money", "bitstring", "ranges", "textsearch"}
+              "netaddr", "money", "bitstring", "ranges", "textsearch", "infinity"}
 ALLOWED = {
     "storage": FOUNDATION,
     "plan": FOUNDATION | {"storage"},

@@ -42,6 +42,51 @@ def test_value_formats_byte_for_byte(pair, binary):
     assert results[0] == results[1]
 
 
+INFINITIES = ("SELECT 'infinity'::date, '-infinity'::date, 'infinity'::timestamp, "
+              "'-infinity'::timestamp, 'infinity'::timestamptz, '-infinity'::timestamptz, "
+              "ARRAY['infinity'::date, '2020-01-01'], ARRAY['-infinity'::timestamp]")
+
+
+@pytest.mark.parametrize("binary", [False, True], ids=["text", "binary"])
+def test_infinity_bytes_and_psycopg_behaviour(pair, binary):
+    """PostgreSQL sends ``infinity`` as text, INT32/INT64 max/min in binary; psycopg
+    refuses to load them (DataError: no Python date so large) from either server, and
+    takes them as text parameters."""
+    results = []
+    for conn in pair:
+        cur = conn.cursor(binary=binary)
+        cur.execute(INFINITIES)
+        res = cur.pgresult
+        results.append(([res.ftype(i) for i in range(res.nfields)],
+                        [res.get_value(0, i) for i in range(res.nfields)]))
+        with pytest.raises(psycopg.DataError):
+            cur.fetchone()
+        placeholder = "%b" if binary else "%t"
+        got = conn.cursor(binary=binary).execute(
+            f"SELECT {placeholder}::date > DATE '9999-12-31', "
+            f"isfinite({placeholder}::timestamptz)", ("infinity", "-infinity")).fetchone()
+        assert got == (True, False)
+    assert results[0] == results[1]
+
+
+def test_infinity_through_copy(pair):
+    """COPY FROM reads infinity in text and binary; COPY TO writes PostgreSQL's bytes."""
+    outs = []
+    for conn in pair:
+        conn.execute("CREATE TABLE diff_t (id BIGINT PRIMARY KEY, d DATE, t TIMESTAMP, "
+                     "z TIMESTAMPTZ)")
+        with conn.cursor().copy("COPY diff_t FROM STDIN") as cp:
+            cp.write(b"1\tinfinity\t-infinity\tinfinity\n2\t2020-01-01\t\\N\t-infinity\n")
+        got = {}
+        for fmt in ("", " (FORMAT BINARY)", " (FORMAT CSV)"):
+            with conn.cursor().copy(f"COPY (SELECT * FROM diff_t ORDER BY id) TO STDOUT{fmt}"
+                                    ) as cp:
+                got[fmt] = b"".join(bytes(chunk) for chunk in cp)
+        outs.append(got)
+        conn.execute("DROP TABLE diff_t")
+    assert outs[0] == outs[1]
+
+
 def test_command_tags(pair):
     script = ["CREATE TABLE diff_t (id BIGINT PRIMARY KEY, v TEXT)",
               "INSERT INTO diff_t VALUES (1, 'a'), (2, 'b'), (3, 'c')",

@@ -10,7 +10,7 @@ from typing import Iterator, Sequence
 
 from ..lazy_import import arrow as pa
 
-from .. import errors, money, netaddr, ranges, types
+from .. import errors, infinity, money, netaddr, ranges, types
 from .range_text import ranges_as_text
 from .guard import as_db_error, guarded
 from .pandas_out import to_pandas
@@ -234,12 +234,19 @@ def readable_text(table: pa.Table, columns) -> pa.Table:
     return table
 
 
-def arrow_to_rows(table: pa.Table, columns) -> list[tuple]:
+def arrow_to_rows(table: pa.Table, columns, python: bool = True) -> list[tuple]:
+    """A result table's rows in DB-API form; ``python=False`` (the wire server) keeps an
+    infinite date/timestamp as its ``infinity`` singleton instead of ``datetime.max``."""
     if table.num_columns == 0:
         return [()] * table.num_rows
     cols = []
     for col, (_, t) in zip(table.columns, columns):
-        values = col.to_pylist()
+        try:
+            values = col.to_pylist()
+        except OverflowError:         # an infinite date/timestamp (infinity.py)
+            values = infinity.pylist(col)
+            if python:
+                values = [_python_value(v) for v in values]
         if t in _CONVERTED and t != types.INTERVAL:    # UUID, JSON and arrays of them
             values = [types.to_python(t, v) for v in values]
         elif t == types.INTERVAL:
@@ -249,15 +256,32 @@ def arrow_to_rows(table: pa.Table, columns) -> list[tuple]:
     return list(zip(*cols))
 
 
-def rows_to_python(rows: list, columns) -> list:
-    """Row-path results in DB-API form; only UUID/JSON columns need converting."""
+def _python_value(v):
+    if isinstance(v, list):
+        return [_python_value(x) for x in v]
+    return infinity.python_value(v)
+
+
+_TEMPORAL = frozenset(types.TEMPORAL_TYPES) | frozenset(t + "[]" for t in types.TEMPORAL_TYPES)
+
+
+def rows_to_python(rows: list, columns, python: bool = True) -> list:
+    """Row-path results in DB-API form; only UUID/JSON columns need converting, and
+    (unless ``python=False``: the wire server) infinite dates/timestamps."""
     for _, t in columns:   # a loop, not any(genexpr): this runs for every point SELECT
-        if t in _CONVERTED:
+        if t in _CONVERTED or (python and t in _TEMPORAL):
             break
     else:
         return rows if isinstance(rows, list) else list(rows)
     # Only the columns whose values change (to_python leaves the others as they are).
-    convert = [(i, t) for i, (_, t) in enumerate(columns) if t in _CONVERTED]
+    convert = [(i, t) for i, (_, t) in enumerate(columns)
+               if t in _CONVERTED or (python and t in _TEMPORAL)]
+    if all(t in _TEMPORAL for _, t in convert):
+        # dates/timestamps only: rows change only where an infinity is (rarely)
+        rows = rows if isinstance(rows, list) else list(rows)
+        infinite = infinity.Infinite
+        if not any(isinstance(row[i], (infinite, list)) for row in rows for i, _ in convert):
+            return rows
     out = []
     for row in rows:
         values = list(row)
@@ -275,6 +299,8 @@ _CONVERTED = frozenset((types.UUID, types.JSON, types.INTERVAL, types.UUID + "[]
 
 
 def _row_value(t: str, v):
+    if t in _TEMPORAL:
+        return _python_value(v)
     # A row read back from an Arrow chunk holds pyarrow's MonthDayNano for an INTERVAL
     # (the row-wise tail holds Interval): both leave as Interval.
     if t == types.INTERVAL and v is not None and not isinstance(v, types.Interval):

@@ -36,6 +36,7 @@ from ..storage.root import is_temporary
 from ..storage.table import TableVersion
 from .identity import IDENTITY, Correspondence
 from .lineage import common_base
+from .. import infinity
 
 ROWID = "_rowid"
 _ID = "__id"
@@ -396,7 +397,7 @@ def _distinct(x, y):
     try:
         eq = pc.equal(x, y)
     except pa.ArrowNotImplementedError:   # e.g. INTERVAL: no kernel, compare the values
-        eq = pa.array([u == v for u, v in zip(x.to_pylist(), y.to_pylist())], pa.bool_())
+        eq = pa.array([u == v for u, v in zip(infinity.pylist(x), infinity.pylist(y))], pa.bool_())
     if pa.types.is_floating(x.type):   # NaN is one value, as in PostgreSQL
         eq = pc.or_(eq, pc.and_(pc.is_nan(x), pc.is_nan(y)))
     null_x, null_y = pc.is_null(x), pc.is_null(y)

@@ -42,6 +42,7 @@ from .diff import ROWID, Diff, _distinct, diff_versions
 from .identity import (IDENTITY, ROWID_MASK, Correspondence, MergeRecord, lineage, next_seq,
                        origins, space_id)
 from .lineage import MergeBase, common_base
+from .. import infinity
 
 CONFLICT_SCHEMA = pa.schema([
     ("table", pa.large_string()), ("key", pa.large_string()), ("column", pa.large_string()),
@@ -272,7 +273,7 @@ class _Merge:
         else:
             index = vt.indexes[pk.name]
             rows_taken = theirs.take(pa.array(np.flatnonzero(take)))
-            key_cols = [rows_taken.column(k).to_pylist() for k in keys]
+            key_cols = [infinity.pylist(rows_taken.column(k)) for k in keys]
             hits = [index.get(k[0] if len(k) == 1 else k) for k in zip(*key_cols)]
             rowids = np.full(n, -1, np.int64)
             rowids[take] = [h if h is not None else -1 for h in hits]
@@ -543,11 +544,11 @@ def _describe(table, schema, theirs: pa.Table, ours: pa.Table, names, keys,
     """Conflict rows (table, key, column, base, ours, theirs, 'row'): ``theirs`` and
     ``ours`` are the two sides' changes of the same rows, aligned."""
     out = []
-    for r, o in zip(theirs.to_pylist(), ours.to_pylist()):
+    for r, o in zip(infinity.pylist(theirs), infinity.pylist(ours)):
         if r[_B] is not None:
-            base = their_base.slice(r[_B], 1).to_pylist()[0]
+            base = infinity.pylist(their_base.slice(r[_B], 1))[0]
         elif o[_B] is not None:
-            base = our_base.slice(o[_B], 1).to_pylist()[0]
+            base = infinity.pylist(our_base.slice(o[_B], 1))[0]
         else:
             base = None
         key_text = f"row {r[_ID]}" if keys == [_ID] else \

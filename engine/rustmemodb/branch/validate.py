@@ -25,6 +25,7 @@ from rustmemodb.lazy_import import compute as pc
 from ..exec import constraints
 from ..sql.bind.bind_constraints import bind_checks
 from ..storage.schema import TableSchema
+from .. import infinity
 
 
 def schema_differences(ours: TableSchema, theirs: TableSchema) -> list[tuple[str, str, str]]:
@@ -114,7 +115,7 @@ def foreign_keys(root, touched: set) -> list[tuple[str, str, str, str]]:
             else:
                 keys = parent.to_arrow().select(list(fk.ref_columns)).rename_columns(cols)
                 orphans = rows.join(keys, keys=cols, join_type="left anti", use_threads=False)
-            for row in orphans.to_pylist()[:1000]:
+            for row in infinity.pylist(orphans)[:1000]:
                 key = ", ".join(f"{c}={row[c]}" for c in cols)
                 shown = ", ".join("null" if row[c] is None else str(row[c]) for c in cols)
                 out.append((child, key, fk.name,

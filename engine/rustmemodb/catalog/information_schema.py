@@ -10,6 +10,8 @@ in ``table_constraints`` (their names embed OIDs), privileges, and the rows of
 """
 from __future__ import annotations
 
+import dataclasses
+
 import re
 
 from .. import errors, types
@@ -146,6 +148,8 @@ def _described(sql_type: str, typmod) -> tuple[PgType, int | None, str]:
         t = PgType("character varying", "varchar", character_octet_length=4 * length)
     elif typmod is not None and typmod[0] in ("bit", "varbit"):   # bit(n), bit varying(n)
         length = typmod[1]
+    elif typmod is not None and typmod[0] == "precision":   # timestamp(p): its digits
+        t = dataclasses.replace(t, datetime_precision=typmod[1])
     elif typmod is not None and len(typmod) == 1:       # declared smallint, numeric, real
         t = DECLARED_TYPES[typmod[0]]
     elif typmod is not None:

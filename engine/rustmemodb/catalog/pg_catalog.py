@@ -125,6 +125,10 @@ def format_type(oid: int | None, typmod: int | None = None) -> str | None:
         return SQL_NAMES.get(name[1:], name[1:]) + "[]"
     if typmod is not None and typmod >= 0 and name in ("bit", "varbit"):   # typmod: n
         return f"{SQL_NAMES.get(name, name)}({typmod})"
+    if typmod is not None and typmod >= 0 and name in ("timestamp", "timestamptz", "time"):
+        return {"timestamp": f"timestamp({typmod}) without time zone",
+                "timestamptz": f"timestamp({typmod}) with time zone",
+                "time": f"time({typmod}) without time zone"}[name]
     if typmod is not None and typmod >= 4 and name in ("varchar", "numeric"):
         if name == "varchar":                    # PostgreSQL's typmod: length + 4
             return f"character varying({typmod - 4})"
@@ -157,6 +161,8 @@ def declared_type_oid(sql_type: str, typmod: tuple | None) -> tuple[int, int]:
         return TYPE_OIDS["varchar"], typmod[1] + 4
     if typmod[0] in ("bit", "varbit"):   # bit(n) / bit varying(n): atttypmod n
         return TYPE_OIDS[typmod[0]], typmod[1]
+    if typmod[0] == "precision":        # timestamp(p), time(p): PostgreSQL's typmod is p
+        return type_oid(sql_type), typmod[1]
     return TYPE_OIDS["numeric"], ((typmod[1] << 16) | (typmod[2] & 0x7FF)) + 4
 
 

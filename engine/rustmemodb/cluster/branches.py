@@ -22,6 +22,7 @@ from .. import errors
 from ..branch.diff import Diff
 from ..branch.merge import CONFLICT_SCHEMA, MergeResult, check_strategy, merge
 from .wire import check, ipc_to_table
+from .. import infinity
 
 
 def merge_branch(target, source, strategy: str = "abort") -> MergeResult:
@@ -82,7 +83,7 @@ def _combine(replies: dict, copies: set) -> MergeResult:
     for i, shard in enumerate(sorted(replies)):
         reply = check(replies[shard])
         applied = applied and reply[1]
-        for row in ipc_to_table(reply[2]).to_pylist():
+        for row in infinity.pylist(ipc_to_table(reply[2])):
             conflicts.setdefault(tuple(row.values()), row)
         for name, kinds in reply[3].items():
             if i and name in copies:

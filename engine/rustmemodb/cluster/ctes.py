@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import Callable
 
 from sqlglot import exp
+from .. import infinity
 
 WITH_KEYS = ("with_", "with")
 
@@ -356,7 +357,7 @@ def ctes_first(tree: exp.Expression, run: Callable[[str], "object"],
             kept.append(cte)
             continue
         typed = [(n, t) for n, (_, t) in zip(names, columns)]
-        rows = list(zip(*[c.to_pylist() for c in table.columns]))
+        rows = list(zip(*[infinity.pylist(c) for c in table.columns]))
         if any(literal(v, t) is None for row in rows for v, (_, t) in zip(row, typed)) or \
                 any(literal(None, t) is None for _, t in typed):
             kept.append(cte)

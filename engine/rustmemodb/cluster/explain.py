@@ -18,6 +18,8 @@ wrote (``_explain_write``).
 """
 from __future__ import annotations
 
+from .. import infinity
+
 import re
 import time
 
@@ -393,7 +395,7 @@ def _source_lines(conn, sql: str) -> list[str]:
         got = explain(conn, "EXPLAIN " + sql, None)
     finally:
         conn.last_plan = saved
-    return ["  Source SELECT:"] + ["    " + str(v) for v in got.table.column(0).to_pylist()]
+    return ["  Source SELECT:"] + ["    " + str(v) for v in infinity.pylist(got.table.column(0))]
 
 
 def _gathered_update(conn, tree) -> bool:
@@ -495,4 +497,4 @@ def _lines(reply) -> list[str]:
     if reply[3] is None:
         return []
     t = ipc_to_table(reply[3])
-    return [str(v) for v in t.column(0).to_pylist()] if t.num_columns else []
+    return [str(v) for v in infinity.pylist(t.column(0))] if t.num_columns else []

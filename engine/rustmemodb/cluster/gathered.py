@@ -44,6 +44,7 @@ from .ctes import with_of
 from .partition import split_rows
 from .wire import check, ipc_to_table, table_to_ipc
 from .trees import _parse, _referenced, _table_name
+from .. import infinity
 
 ROWID = "_rowid"
 
@@ -672,13 +673,13 @@ def _match_rows(conn, shard: int, name: str, values: pa.Table) -> list:
     check(reply)
     conn.cluster.ship(len(reply[3]))
     rows = ipc_to_table(reply[3])
-    ids = rows.column(ROWID).to_pylist()
-    cols = [rows.column(c).to_pylist() for c in values.schema.names]
+    ids = infinity.pylist(rows.column(ROWID))
+    cols = [infinity.pylist(rows.column(c)) for c in values.schema.names]
     pool: dict = {}
     for i, rowid in enumerate(ids):
         pool.setdefault(tuple(_key(c[i]) for c in cols), []).append(rowid)
     out = []
-    want = [values.column(c).to_pylist() for c in values.schema.names]
+    want = [infinity.pylist(values.column(c)) for c in values.schema.names]
     for i in range(values.num_rows):
         k = tuple(_key(c[i]) for c in want)
         if not pool.get(k):

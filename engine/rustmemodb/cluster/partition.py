@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import errors
+from .. import infinity
 
 _PARTITION = re.compile(r"\)\s*PARTITION\s+BY\s+HASH\s*\(([^)]*)\)\s*;?\s*$", re.I | re.S)
 _REPLICATED = re.compile(r"\)\s*REPLICATED\s*;?\s*$", re.I | re.S)
@@ -104,7 +105,7 @@ def shard_ids(table: pa.Table, positions: list[int], shards: int) -> np.ndarray:
             arr = arr.astype(np.int64)
             arr = np.where(arr < 0, arr & 0x7FFFFFFFFFFFFFFF, arr)
             return (arr % shards).astype(np.int64)
-    cols = [table.column(p).to_pylist() for p in positions]
+    cols = [infinity.pylist(table.column(p)) for p in positions]
     return np.fromiter((shard_of_key(k, shards) for k in zip(*cols)), np.int64,
                        count=table.num_rows)
 

@@ -5,6 +5,8 @@ applies; see the module docstring of connect.py for the whole design."""
 
 from __future__ import annotations
 
+from .. import infinity
+
 import time
 from dataclasses import dataclass
 
@@ -867,7 +869,7 @@ class SelectPlanning:
         if sample_shape is not None:
             replies = self._on_shards(range(n), rangewindows.sample_sql(sample_shape), None)
             samples = [v for s in range(n)
-                       for v in _reply_result(replies[s]).table.column(0).to_pylist()]
+                       for v in infinity.pylist(_reply_result(replies[s]).table.column(0))]
             bounds = rangewindows.bounds_from(samples, n)
         else:   # (no table column holds the key: a random sample of the rows' keys)
             try:
@@ -875,7 +877,7 @@ class SelectPlanning:
                     shape, rangewindows.SPREAD_SAMPLES * n, scan_columns)), None).arrow()
             finally:
                 self.last_plan = saved
-            bounds = rangewindows.bounds_from(sample.column(0).to_pylist(), n)
+            bounds = rangewindows.bounds_from(infinity.pylist(sample.column(0)), n)
         if any(literal(b, key_type) is None for b in bounds):
             return None
         ids = rangewindows.range_ids(n, len(bounds) + 2)
@@ -885,7 +887,7 @@ class SelectPlanning:
         finally:
             self.last_plan = saved
         stat_types = [t for _, t in stats.columns]
-        rows = list(zip(*[c.to_pylist() for c in stats.arrow().columns]))
+        rows = list(zip(*[infinity.pylist(c) for c in stats.arrow().columns]))
         positions = [(p, kind) for _, p, kind in running]
         order = rangewindows.window_order(shape, ids, bounds)
         tuples, moved = None, 0
@@ -911,7 +913,7 @@ class SelectPlanning:
                 got = self._select(value_sql, None)
             finally:
                 self.last_plan = saved
-            column = got.arrow().column(0).to_pylist()
+            column = infinity.pylist(got.arrow().column(0))
             values[id(w)] = literal(column[0] if column else None, got.columns[0][1])
             if values[id(w)] is None:
                 return None
@@ -942,7 +944,7 @@ class SelectPlanning:
                                                     '"__partials"', "scan"),
                                   [("r", types.INTEGER), ("d", types.INTEGER)], sides=[side])
         t = counted.arrow()
-        return dict(zip(t.column(0).to_pylist(), t.column(1).to_pylist())), \
+        return dict(zip(infinity.pylist(t.column(0)), infinity.pylist(t.column(1)))), \
             scratch.get("shuffled_bytes", 0)
 
     def _range_windows_join(self, tree: exp.Select, want: list, plan: dict,
@@ -1286,7 +1288,7 @@ class SelectPlanning:
                     run.set("limit", exp.Limit(expression=exp.Literal.number(cap)))
                 sql = run.sql(dialect="postgres")
                 values = self._select(sql, None).arrow()
-                values = values.column(0).to_pylist() if values.num_columns else []
+                values = infinity.pylist(values.column(0)) if values.num_columns else []
                 if kind == "exists":
                     swaps.append((node, exp.Boolean(this=bool(values))))
                     ran.append(sql)

@@ -32,7 +32,7 @@ from ..storage.index import UniqueIndex
 from ..storage.index_build import unique_from_arrays, unique_from_table
 from ..storage.pmap import PMap
 from ..storage.table import Chunk, TableVersion, Tail
-from .. import netaddr, ranges, types
+from .. import infinity, netaddr, ranges, types
 from . import codec
 from .problems import data_corrupted
 
@@ -129,7 +129,7 @@ def check_rows(schema, rows) -> None:
             if value is None:
                 continue
             t = type(value)
-            if t not in ok:
+            if t not in ok and not _infinite_at(value, ok):
                 raise ValueError(f'a row of table "{schema.name}" holds a '
                                  f"{t.__name__} where a {ok[0].__name__} belongs")
             if t is bytes and ranges.is_range(column_types[i]) and \
@@ -140,17 +140,39 @@ def check_rows(schema, rows) -> None:
                                  "network address")
             if inner is not None:
                 for v in value:
-                    if v is not None and type(v) not in inner:
+                    if v is not None and type(v) not in inner and not _infinite_at(v, inner):
                         raise ValueError(f'an array in table "{schema.name}" holds a '
                                          f"{type(v).__name__} where a {inner[0].__name__} "
                                          "belongs")
 
 
+_SENTINELS = {infinity.INT32_MAX, infinity.INT32_MIN, infinity.INT64_MAX, infinity.INT64_MIN}
+
+
+def _infinite_at(value, ok: tuple) -> bool:
+    """An ``infinity`` of a date/timestamp column: msgpack writes it as the int it is
+    (infinity.py), so it reads back as that int."""
+    return type(value) is int and value in _SENTINELS and \
+        (datetime.date in ok or datetime.datetime in ok)
+
+
+def _thawed(value, kind: str):
+    if type(value) is int:
+        return infinity.of(kind, value > 0)
+    return value
+
+
 def thaw_arrays(schema, rows) -> list:
     """``rows`` with array values as lists (msgpack hands every sequence back as a
-    tuple; the engine's storage form of an X[] value is a list)."""
+    tuple; the engine's storage form of an X[] value is a list), and an infinite
+    date/timestamp (an int on disk) as its ``infinity`` value."""
     cols = [i for i, c in enumerate(schema.columns) if types.is_array(c.type)]
-    if not cols:
+    temporal = [(i, c.type) for i, c in enumerate(schema.columns)
+                if c.type in types.TEMPORAL_TYPES]
+    temporal_arrays = [(i, types.element_type(c.type)) for i, c in enumerate(schema.columns)
+                       if types.is_array(c.type) and
+                       types.element_type(c.type) in types.TEMPORAL_TYPES]
+    if not cols and not temporal:
         return list(rows)
     out = []
     for row in rows:
@@ -158,6 +180,11 @@ def thaw_arrays(schema, rows) -> list:
         for i in cols:
             if row[i] is not None:
                 row[i] = list(row[i])
+        for i, kind in temporal:
+            row[i] = _thawed(row[i], kind)
+        for i, kind in temporal_arrays:
+            if row[i] is not None:
+                row[i] = [_thawed(v, kind) for v in row[i]]
         out.append(tuple(row))
     return out
 

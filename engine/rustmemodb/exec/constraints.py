@@ -30,6 +30,7 @@ from ..storage.table import rows_to_batch
 from .typmods import domain_check_violation, domain_columns, fit_rows, fit_table
 from .expr.vector import as_array, evaluate
 from .operators.index_scan import fetch_rows
+from .. import infinity
 
 
 def not_null_violation(schema, col: int) -> errors.Error:
@@ -194,11 +195,11 @@ def check_foreign_keys(txn, schema, rows=None, table=None, ctx=None) -> None:
         if rows is not None:
             keys = [tuple(r[c] for c in cols) for r in rows]
         else:
-            keys = list(zip(*[table.column(c).to_pylist() for c in cols]))
+            keys = list(zip(*[infinity.pylist(table.column(c)) for c in cols]))
         own = None
         if fk.ref_table == schema.name:   # self-reference: rows of this statement count
             ref_pos = [schema.position(n) for n in fk.ref_columns]
-            source = rows if rows is not None else list(zip(*[c.to_pylist() for c in table.columns]))
+            source = rows if rows is not None else list(zip(*[infinity.pylist(c) for c in table.columns]))
             own = {tuple(r[p] for p in ref_pos) for r in source}
         ref = tuple(fk.ref_columns)
         note = txn.note_fk_read
@@ -252,7 +253,7 @@ def child_rows(txn, child: str, fk, keys: set) -> list[tuple]:
         mask = pc.fill_null(pc.is_in(data.column(cols[0]), value_set=values), False)
         hits = data.filter(mask)
     else:
-        found = [tuple(v) in keys for v in zip(*[data.column(c).to_pylist() for c in cols])]
+        found = [tuple(v) in keys for v in zip(*[infinity.pylist(data.column(c)) for c in cols])]
         hits = data.filter(pa.array(found))
     return list(zip(*[py_values(c) for c in hits.columns])) if hits.num_rows else []
 

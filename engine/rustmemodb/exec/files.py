@@ -28,6 +28,7 @@ from ..lazy_import import arrow as pa
 
 from .. import errors, types
 from .functions.cast import from_text, to_text
+from .. import infinity
 
 FORMATS = ("csv", "text", "parquet", "json")
 
@@ -326,7 +327,7 @@ def _to_engine(table: pa.Table, columns, path) -> pa.Table:
 
 def _json_documents(col) -> pa.Array:
     """A nested Arrow column as JSON text (canonical, as the JSON type stores it)."""
-    values = col.to_pylist()
+    values = infinity.pylist(col)
     return pa.array([None if v is None else types.canonical_json(v) for v in values],
                     pa.large_string())
 
@@ -380,7 +381,7 @@ def _locate_csv_error(path, columns, options, fmt, exc) -> errors.Error:
     for (name, t), col in zip(columns, raw.columns):
         if t not in _PG_NAMES:
             continue
-        for i, v in enumerate(col.to_pylist()):
+        for i, v in enumerate(infinity.pylist(col)):
             if v is None:
                 continue
             try:

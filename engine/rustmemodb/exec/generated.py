@@ -12,6 +12,7 @@ from typing import Any
 
 from ..lazy_import import arrow as pa
 from .expr.vector import as_array, evaluate
+from .. import infinity
 
 
 def has_generated(schema) -> bool:
@@ -33,7 +34,7 @@ def fill_rows(schema, rows: list[tuple], ctx) -> list[tuple]:
         if fn is None:                      # no row form: evaluate over the rows as Arrow
             table = pa.Table.from_pylist([dict(zip(schema.names, r)) for r in out],
                                          schema=schema.arrow_schema)
-            values = as_array(evaluate(expr, table, ctx), len(out)).to_pylist()
+            values = infinity.pylist(as_array(evaluate(expr, table, ctx), len(out)))
             for r, v in zip(out, values):
                 r[i] = v
             continue

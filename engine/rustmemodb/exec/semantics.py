@@ -21,6 +21,7 @@ from ..lazy_import import arrow as pa, compute as pc, numpy as np
 from .arrays import contiguous
 
 from .. import errors, types
+from .. import infinity
 
 
 def arrow_errors(fn):
@@ -105,7 +106,7 @@ def float_mod_row(a: float, b: float) -> float:
 def check_divisor(b) -> None:
     """SQL raises on any zero divisor among the rows evaluated (NULLs excepted)."""
     if isinstance(b, pa.Scalar):
-        if b.is_valid and b.as_py() == 0:
+        if b.is_valid and infinity.pyscalar(b) == 0:
             raise errors.division_by_zero()
         return
     if len(b) and pc.any(pc.equal(b, 0)).as_py():
@@ -144,9 +145,9 @@ def sum_int64(values) -> int | None:
         return None
     # Arrow sums int64 in int64 and wraps; detect by comparing with a float sum.
     approx = pc.sum(pc.cast(values, pa.float64(), safe=False), min_count=1).as_py()
-    exact = total.as_py()
+    exact = infinity.pyscalar(total)
     if abs(approx - exact) > max(1.0, abs(approx)) * 1e-6:
-        exact = sum(v for v in values.to_pylist() if v is not None)
+        exact = sum(v for v in infinity.pylist(values) if v is not None)
     return types.check_int(exact)
 
 
@@ -170,7 +171,7 @@ def interval_span(values):
     Hash keys only: a result shows a group's own value (see restore_interval_keys)."""
     values = contiguous(values)
     out = []
-    for v in values.to_pylist():
+    for v in infinity.pylist(values):
         if v is None:
             out.append(None)
             continue
@@ -188,11 +189,11 @@ def restore_interval_keys(out_keys: list, spans: list, originals: list) -> list:
     if not which:
         return out_keys
     first: dict = {}
-    span_rows = list(zip(*[s.to_pylist() for s in spans]))
-    original_rows = list(zip(*[originals[i].to_pylist() for i in which]))
+    span_rows = list(zip(*[infinity.pylist(s) for s in spans]))
+    original_rows = list(zip(*[infinity.pylist(originals[i]) for i in which]))
     for key, orig in zip(span_rows, original_rows):
         first.setdefault(key, orig)
-    grouped = list(zip(*[k.to_pylist() for k in out_keys])) if out_keys else []
+    grouped = list(zip(*[infinity.pylist(k) for k in out_keys])) if out_keys else []
     fixed = list(out_keys)
     for j, i in enumerate(which):
         fixed[i] = pa.array([first[key][j] if key in first else None for key in grouped],
@@ -221,7 +222,7 @@ def _interval_keys(values, order: str, null_placement: str) -> list:
     values = contiguous(values)
     day_us = 86_400_000_000
     parts = [(0, 0) if v is None else (v.months * 30 + v.days, v.nanoseconds // 1000)
-             for v in values.to_pylist()]
+             for v in infinity.pylist(values)]
     days = np.array([d + us // day_us for d, us in parts], dtype=np.int64)
     rest = np.array([us % day_us for _, us in parts], dtype=np.int64)
     mask = values.is_null().to_numpy(zero_copy_only=False) if values.null_count else None

@@ -33,6 +33,7 @@ from .semantics import hash_key
 from .subquery_range import range_subquery
 from ..plan.expr import Expr
 from ..plan.logical import LogicalNode
+from .. import infinity
 
 
 def evaluate_subquery(expr: SubqueryExpr, table: pa.Table, ctx):
@@ -132,7 +133,7 @@ def _per_key(expr, keys, arg, n, ctx):
 
 def frozen_values(column) -> list:
     """A column's values as dict keys: arrays (lists) become tuples."""
-    values = column.to_pylist()
+    values = infinity.pylist(column)
     if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
         return [None if v is None else tuple(v) for v in values]
     return values
@@ -154,7 +155,7 @@ def _apply(expr: SubqueryExpr, result: pa.Table, arg, n: int):
         return pa.scalar(result.num_rows > 0, pa.bool_())
     if kind == "array":          # ARRAY(SELECT ...): the column, in the subquery's order
         t = types.arrow_type(expr.type)
-        return pa.scalar(result.column(0).cast(t.value_type).to_pylist(), t)
+        return pa.scalar(infinity.pylist(result.column(0).cast(t.value_type)), t)
     if kind == "in":
         return _quantified("any", "eq", arg, result.column(0))
     quant, op = kind.split(":")

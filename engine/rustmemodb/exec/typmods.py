@@ -30,7 +30,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from ..lazy_import import arrow as pa, compute as pc, numpy as np
 from .arrays import contiguous
 
-from .. import bitstring, errors
+import datetime as _dt
+
+from .. import bitstring, errors, infinity, types
 
 
 def fit_numeric(value: float, precision: int, scale: int) -> float:
@@ -79,7 +81,8 @@ _fits: dict = {}    # id(schema) -> (schema, ((position, typmod), ...))
 def _acts(typmod: tuple) -> bool:
     """Whether a modifier checks or changes values (``("numeric",)`` and ``("float4",)``
     only describe the column)."""
-    return typmod[0] in ("varchar", "domain", "bit", "varbit") or len(typmod) == 3 or \
+    return typmod[0] in ("varchar", "domain", "bit", "varbit", "precision") or \
+        len(typmod) == 3 or \
         typmod[0] in INT_RANGES
 
 
@@ -195,12 +198,62 @@ def _fit(typmod: tuple, value):
         return fit_varchar(value, typmod[1])
     if typmod[0] in ("bit", "varbit"):      # bit(n): n bits exactly; varbit(n): at most n
         return bitstring.stored_length(value, typmod[1], typmod[0] == "varbit")
+    if typmod[0] == "precision":
+        return round_temporal(value, typmod[1])
     bounds = INT_RANGES.get(typmod[0])
     if bounds is not None:
         if not bounds[0] <= value <= bounds[1]:
             raise int_out_of_range(bounds[2])
         return value
     return fit_numeric(value, typmod[1], typmod[2])
+
+
+_PG_EPOCH = _dt.datetime(2000, 1, 1)
+
+
+def round_temporal(value, precision: int):
+    """A timestamp, timestamptz or time as TIMESTAMP(p)/TIME(p) keeps it: microseconds
+    rounded to ``precision`` digits, half away from zero counted from 2000-01-01 (PostgreSQL's
+    AdjustTimestampForTypmod), a time of day half up; infinity stays."""
+    if isinstance(value, infinity.Infinite):
+        return value
+    scale = 10 ** (6 - precision)
+    if isinstance(value, _dt.time):
+        micros = _round_away(types.time_micros(value), scale)
+        return types.time_of_micros(micros, str(value))
+    base = _PG_EPOCH.replace(tzinfo=value.tzinfo)
+    micros = (value - base) // _dt.timedelta(microseconds=1)
+    rounded = _round_away(micros, scale)
+    if rounded == micros:
+        return value
+    try:
+        return base + _dt.timedelta(microseconds=rounded)
+    except OverflowError:
+        raise errors.sql_error("22008", "timestamp out of range") from None
+
+
+def _round_away(micros: int, scale: int) -> int:
+    if micros >= 0:
+        return (micros + scale // 2) // scale * scale
+    return -((-micros + scale // 2) // scale * scale)
+
+
+def round_temporal_array(column, precision: int):
+    """``round_temporal`` over an Arrow timestamp or time column."""
+    if infinity.in_arrow(column) or pa.types.is_time(column.type):
+        values = [None if v is None else round_temporal(v, precision)
+                  for v in infinity.pylist(column)]
+        return pa.array(values, column.type)
+    scale = 10 ** (6 - precision)
+    raw = contiguous(pc.cast(column, pa.int64())).to_numpy(zero_copy_only=False)
+    if column.null_count:
+        raw = np.where(pc.is_null(column).to_numpy(zero_copy_only=False), 0, raw)
+    since = raw.astype(np.int64) - 946_684_800_000_000       # from 2000-01-01
+    half = scale // 2
+    rounded = np.where(since >= 0, (since + half) // scale * scale,
+                       -((-since + half) // scale * scale)) + 946_684_800_000_000
+    mask = pc.is_null(column).to_numpy(zero_copy_only=False) if column.null_count else None
+    return pa.array(rounded, pa.int64(), mask=mask).cast(column.type)
 
 
 def fit_rows(schema, rows: list[tuple]) -> list[tuple]:
@@ -262,11 +315,13 @@ def fit_array(typmod: tuple | None, column):
                 if v is not None:
                     bitstring.stored_length(v, typmod[1], typmod[0] == "varbit")
         return column
+    if typmod[0] == "precision":
+        return round_temporal_array(column, typmod[1])
     if typmod[0] == "varchar":
         if pc.max(pc.utf8_length(column)).as_py() <= typmod[1]:
             return column
         return pa.array([None if v is None else fit_varchar(v, typmod[1])
-                         for v in column.to_pylist()], pa.string())
+                         for v in infinity.pylist(column)], pa.string())
     precision, scale = typmod[1], typmod[2]
     column = contiguous(column)
     values = column.to_numpy(zero_copy_only=False).astype(np.float64, copy=True)

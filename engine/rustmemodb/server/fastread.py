@@ -86,7 +86,7 @@ class RowWriter:
 
     def write(self, rows: list, out: bytearray) -> None:
         if self.convert:
-            rows = rows_to_python(rows, pgtypes.conversion_columns(self.columns))
+            rows = rows_to_python(rows, pgtypes.conversion_columns(self.columns), python=False)
         width, encoders, pack = self.width, self.encoders, _I32.pack
         for row in rows:
             parts = [width]

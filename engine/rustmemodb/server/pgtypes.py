@@ -18,7 +18,7 @@ import uuid
 from decimal import Decimal
 from typing import Any, Callable
 
-from .. import errors, types
+from .. import errors, infinity, types
 from ..exec.functions.array import parse_array_literal
 from . import pgbits, pgmoney, pgnet
 
@@ -175,7 +175,7 @@ _TEXT_OUT: dict[str, Callable[[Any], str]] = {
     types.BOOLEAN: lambda v: "t" if v else "f",
     types.TIMESTAMP: types.format_timestamp,
     types.TIMESTAMPTZ: lambda v: types.format_timestamptz(v, WIRE_ZONE.get()),
-    types.DATE: lambda v: v.isoformat(),
+    types.DATE: types.format_date,
     types.UUID: str,
     types.JSON: _text_json,
     types.JSONT: str,           # json: the text as written (never parsed on the way out)
@@ -208,12 +208,16 @@ _i = struct.Struct("!i").pack
 
 
 def _bin_timestamp(v: dt.datetime) -> bytes:
+    if isinstance(v, infinity.Infinite):       # PostgreSQL's own: INT64 max/min
+        return _q(int(v))
     delta = v - _PG_EPOCH
     return _q((delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds)
 
 
 def _bin_timestamptz(v: dt.datetime) -> bytes:
     """timestamptz_send: microseconds since 2000-01-01 00:00 UTC."""
+    if isinstance(v, infinity.Infinite):
+        return _q(int(v))
     if v.tzinfo is None:
         v = v.replace(tzinfo=dt.timezone.utc)
     delta = v - _PG_EPOCH_UTC
@@ -231,7 +235,8 @@ _BIN_OUT: dict[str, Callable[[Any], bytes]] = {
     types.BOOLEAN: lambda v: b"\x01" if v else b"\x00",
     types.TIMESTAMP: _bin_timestamp,
     types.TIMESTAMPTZ: _bin_timestamptz,
-    types.DATE: lambda v: _i(v.toordinal() - _PG_EPOCH_ORDINAL),
+    types.DATE: lambda v: _i(int(v) if isinstance(v, infinity.Infinite)
+                             else v.toordinal() - _PG_EPOCH_ORDINAL),
     types.UUID: lambda v: (v if isinstance(v, uuid.UUID) else uuid.UUID(str(v))).bytes,
     types.JSON: lambda v: b"\x01" + _text_json(v).encode(),
     types.JSONT: lambda v: v.encode(),     # json_send: the text
@@ -381,11 +386,18 @@ def _bin_numeric(data: bytes):
 
 
 def _bin_date(data: bytes) -> dt.date:
-    return dt.date.fromordinal(struct.unpack("!i", data)[0] + _PG_EPOCH_ORDINAL)
+    days = struct.unpack("!i", data)[0]
+    if days in (infinity.INT32_MAX, infinity.INT32_MIN):
+        return infinity.of(types.DATE, days > 0)
+    return dt.date.fromordinal(days + _PG_EPOCH_ORDINAL)
 
 
-def _bin_ts(data: bytes) -> dt.datetime:
-    return _PG_EPOCH + dt.timedelta(microseconds=struct.unpack("!q", data)[0])
+def _bin_ts(data: bytes, kind: str = types.TIMESTAMP) -> dt.datetime:
+    micros = struct.unpack("!q", data)[0]
+    if micros in (infinity.INT64_MAX, infinity.INT64_MIN):
+        return infinity.of(kind, micros > 0)
+    return (_PG_EPOCH_UTC if kind == types.TIMESTAMPTZ else _PG_EPOCH) + \
+        dt.timedelta(microseconds=micros)
 
 
 def _bin_json(data: bytes) -> str:
@@ -407,8 +419,7 @@ _BIN_IN_BY_OID: dict[int, Callable[[bytes], Any]] = {
     BOOL: lambda b: b != b"\x00",
     TEXT: bytes.decode, VARCHAR: bytes.decode, BPCHAR: bytes.decode, NAME: bytes.decode,
     UNKNOWN: bytes.decode,
-    DATE: _bin_date, TIMESTAMP: _bin_ts, TIMESTAMPTZ: lambda b: _PG_EPOCH_UTC + dt.timedelta(
-        microseconds=struct.unpack("!q", b)[0]),
+    DATE: _bin_date, TIMESTAMP: _bin_ts, TIMESTAMPTZ: lambda b: _bin_ts(b, types.TIMESTAMPTZ),
     UUID: lambda b: uuid.UUID(bytes=b),
     JSON: _bin_json, JSONB: _bin_jsonb, NUMERIC: _bin_numeric,
     TIME: lambda b: types.time_of_micros(struct.unpack("!q", b)[0]),

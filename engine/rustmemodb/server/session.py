@@ -1543,10 +1543,12 @@ class ResultRows:
         r = self.result
         if r.table is not None:
             if start == 0 and end == self.count:
-                return arrow_to_rows(r.table, pgtypes.conversion_columns(self.columns))
+                return arrow_to_rows(r.table, pgtypes.conversion_columns(self.columns),
+                                     python=False)
             return arrow_to_rows(r.table.slice(start, end - start),
-                                 pgtypes.conversion_columns(self.columns))
-        return rows_to_python(r.rows[start:end], pgtypes.conversion_columns(self.columns))
+                                 pgtypes.conversion_columns(self.columns), python=False)
+        return rows_to_python(r.rows[start:end], pgtypes.conversion_columns(self.columns),
+                              python=False)
 
 
 def _encode_batch(rows: ResultRows, n: int, columns: list, formats: list[int]) -> bytes:

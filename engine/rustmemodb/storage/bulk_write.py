@@ -19,6 +19,7 @@ from itertools import repeat
 from ..lazy_import import arrow as pa, numpy as np
 
 from .index import UniqueIndex
+from .. import infinity
 
 # Deletes of at least this many rowids take the bulk path.
 BULK_ROWS = 2048
@@ -66,11 +67,11 @@ def key_list(arrays: list[pa.Array]) -> list:
 
 
 def _values(array: pa.Array) -> list:
-    """``array.to_pylist()``; integer columns without NULLs go through numpy, whose
+    """``infinity.pylist(array)``; integer columns without NULLs go through numpy, whose
     ``tolist`` makes the same Python ints about three times faster."""
     if pa.types.is_integer(array.type) and not array.null_count:
         return array.to_numpy().tolist()
-    return array.to_pylist()
+    return infinity.pylist(array)
 
 
 def unique_without(index: UniqueIndex, keys: list) -> UniqueIndex:

@@ -18,6 +18,7 @@ from ..lazy_import import arrow as pa, compute as pc, numpy as np
 
 from .. import errors
 from ..types import py_values
+from .. import infinity
 
 
 CHUNK_ROWS = 65536
@@ -99,10 +100,24 @@ def _value_getter(column) -> Callable[[int], object]:
         data = column.fill_null(False).to_numpy(zero_copy_only=False).item
     elif pa.types.is_date32(typ):
         days = np.frombuffer(column.buffers()[1], dtype=np.int32)[start:start + n].item
-        data = lambda o: _date_from_ordinal(days(o) + _EPOCH_ORDINAL)   # noqa: E731
+
+        def data(o):
+            try:
+                return _date_from_ordinal(days(o) + _EPOCH_ORDINAL)
+            except (OverflowError, ValueError):      # ±infinity (infinity.py)
+                if days(o) not in (infinity.INT32_MAX, infinity.INT32_MIN):
+                    raise
+                return infinity.of("DATE", days(o) > 0)
     elif pa.types.is_timestamp(typ) and typ.tz is None and typ.unit == "us":
         micros = np.frombuffer(column.buffers()[1], dtype=np.int64)[start:start + n].item
-        data = lambda o: _EPOCH + _timedelta(microseconds=micros(o))   # noqa: E731
+
+        def data(o):
+            try:
+                return _EPOCH + _timedelta(microseconds=micros(o))
+            except OverflowError:                    # ±infinity (infinity.py)
+                if micros(o) not in (infinity.INT64_MAX, infinity.INT64_MIN):
+                    raise
+                return infinity.of("TIMESTAMP", micros(o) > 0)
     else:
         return lambda o: py_values(column.slice(o, 1))[0]
     if not column.null_count:
@@ -232,8 +247,8 @@ class Chunk:
             try:
                 cols[j] = pc.replace_with_mask(cols[j], amask, new)
             except pa.ArrowNotImplementedError:   # types without a kernel (e.g. intervals)
-                values = cols[j].to_pylist()
-                for o, v in zip(offsets.tolist(), new.to_pylist()):
+                values = infinity.pylist(cols[j])
+                for o, v in zip(offsets.tolist(), infinity.pylist(new)):
                     values[o] = v
                 cols[j] = pa.array(values, cols[j].type)
         return Chunk(pa.RecordBatch.from_arrays(cols, schema=self.batch.schema), self.rowids)

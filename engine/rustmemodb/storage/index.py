@@ -33,6 +33,7 @@ from typing import Iterable
 from ..lazy_import import numpy as np
 from . import index_merge as _jobs
 from .pmap import EMPTY, PMap
+from .. import infinity
 
 TOMBSTONE = -1
 _EMPTY_MAP = EMPTY
@@ -528,7 +529,7 @@ class OrderedIndex:
                 valid = np.asarray(col.is_valid()) if col.null_count else None
                 if self.dtype is object:
                     values = np.empty(len(col), object)
-                    values[:] = col.to_pylist()
+                    values[:] = infinity.pylist(col)
                 else:
                     values = np.asarray(col.fill_null(0) if col.null_count else col,
                                         dtype=self.dtype)
@@ -547,7 +548,7 @@ class OrderedIndex:
             else:
                 values, rowids = values[valid], rowids[valid]
         else:
-            cols = [a.to_pylist() if isinstance(a, (pa.Array, pa.ChunkedArray)) else list(a)
+            cols = [infinity.pylist(a) if isinstance(a, (pa.Array, pa.ChunkedArray)) else list(a)
                     for a in arrays]
             values = np.empty(len(rowids), object)
             values[:] = [tuple(NULL_KEY if v is None else v for v in key) for key in zip(*cols)]

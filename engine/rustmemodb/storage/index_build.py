@@ -13,6 +13,7 @@ from __future__ import annotations
 from ..lazy_import import compute as pc, numpy as np
 
 from .index import TOMBSTONE, UniqueIndex
+from .. import infinity
 
 
 def unique_from_arrays(name: str, columns: tuple, arrays: list, rowids: np.ndarray
@@ -26,7 +27,7 @@ def unique_from_arrays(name: str, columns: tuple, arrays: list, rowids: np.ndarr
     if valid is not None:
         arrays = [pc.filter(a, valid) for a in arrays]
         rowids = rowids[np.asarray(valid)]
-    cols = [a.to_pylist() for a in arrays]
+    cols = [infinity.pylist(a) for a in arrays]
     keys = cols[0] if len(cols) == 1 else list(zip(*cols))
     ids = rowids.tolist()
     base = dict(zip(keys, ids))

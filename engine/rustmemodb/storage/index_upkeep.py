@@ -14,6 +14,7 @@ from ..netaddr import NETWORK_TYPES
 from ..types import py_values
 from .index import UniqueIndex, storable
 from .index_build import first_clash, unique_from_table
+from .. import infinity
 
 
 class IndexUpkeepMixin:
@@ -168,7 +169,7 @@ def values_differ(x, y):
     try:
         eq = pc.equal(x, y)
     except pa.ArrowNotImplementedError:
-        eq = pa.array([u == v for u, v in zip(x.to_pylist(), y.to_pylist())], pa.bool_())
+        eq = pa.array([u == v for u, v in zip(infinity.pylist(x), infinity.pylist(y))], pa.bool_())
     nx, ny = pc.is_null(x), pc.is_null(y)
     return pc.if_else(pc.and_(nx, ny), False,
                       pc.if_else(pc.or_(nx, ny), True, pc.invert(pc.fill_null(eq, False))))

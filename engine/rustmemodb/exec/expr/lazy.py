@@ -12,6 +12,8 @@ keep the single-pass ``if_else`` form, which is cheaper; ``can_raise`` decides.
 """
 from __future__ import annotations
 
+from ... import infinity
+
 from ...lazy_import import arrow as pa, compute as pc, numpy as np
 from ..arrays import contiguous
 
@@ -104,7 +106,7 @@ class _Pieces:
 def _mask(value, n: int) -> np.ndarray:
     """A boolean condition as a numpy mask, NULL as false."""
     if isinstance(value, pa.Scalar):
-        return np.full(n, value.is_valid and bool(value.as_py()), dtype=bool)
+        return np.full(n, value.is_valid and bool(infinity.pyscalar(value)), dtype=bool)
     filled = pc.fill_null(value, False)
     filled = contiguous(filled)
     return filled.to_numpy(zero_copy_only=False).astype(bool, copy=False)
@@ -173,7 +175,7 @@ def and_or(fn: str, args, table: pa.Table, ctx, evaluate):
     left = evaluate(args[0], table, ctx)
     decided_value = fn == "or"          # AND: false decides; OR: true decides
     if isinstance(left, pa.Scalar):
-        if left.is_valid and left.as_py() is decided_value:
+        if left.is_valid and infinity.pyscalar(left) is decided_value:
             return left
         right = evaluate(args[1], table, ctx)
         return pc.and_kleene(left, right) if fn == "and" else pc.or_kleene(left, right)

@@ -11,7 +11,7 @@ from typing import Any, Callable, Sequence
 
 from ...lazy_import import arrow as pa
 
-from ... import statement_limits as limits, types
+from ... import infinity, statement_limits as limits, types
 
 Value = Any  # pa.Array | pa.ChunkedArray | pa.Scalar
 
@@ -23,17 +23,17 @@ def map_rows(fn: Callable, args: Sequence[Value], n: int | None = None, *, stric
         lengths = [len(a) for a in args if not isinstance(a, pa.Scalar)]
         n = lengths[0] if lengths else 1
         if not lengths and not volatile:
-            vals = [_from_arrow(a.as_py(), a.type) for a in args]
+            vals = [_from_arrow(infinity.pyscalar(a), a.type) for a in args]
             res = None if strict and any(v is None for v in vals) else fn(*vals)
             return pa.scalar(res, out_type) if out_type is not None else pa.scalar(res)
     columns = []
     for a in args:
         if isinstance(a, pa.Scalar):
-            columns.append([_from_arrow(a.as_py(), a.type)] * n)
+            columns.append([_from_arrow(infinity.pyscalar(a), a.type)] * n)
         elif pa.types.is_interval(a.type):
-            columns.append([_from_arrow(v, a.type) for v in a.to_pylist()])
+            columns.append([_from_arrow(v, a.type) for v in infinity.pylist(a)])
         else:
-            columns.append(a.to_pylist())
+            columns.append(infinity.pylist(a))
     out = []
     check_every = limits.CHECK_EVERY
     for vals in zip(*columns) if columns else ([()] * n):

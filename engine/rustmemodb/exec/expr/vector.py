@@ -22,6 +22,7 @@ from .. functions.compare import _vec_align
 from .rowwise import map_rows
 from ..functions.cast import cast_vector
 from ..arrays import repeated
+from ... import infinity
 
 Value = Any  # pa.Array | pa.ChunkedArray | pa.Scalar
 
@@ -57,9 +58,9 @@ def evaluate(expr: Expr, table: pa.Table, ctx) -> Value:
         return _currval(expr.sequence, table.num_rows, ctx)
     if kind is SetVal:
         n = table.num_rows
-        values = as_array(evaluate(expr.value, table, ctx), n).to_pylist()
+        values = infinity.pylist(as_array(evaluate(expr.value, table, ctx), n))
         called = [True] * n if expr.is_called is None else \
-            as_array(evaluate(expr.is_called, table, ctx), n).to_pylist()
+            infinity.pylist(as_array(evaluate(expr.is_called, table, ctx), n))
         return pa.array([None if v is None or c is None else
                          ctx.txn.set_value(expr.sequence, v, c)    # strict, as setval is
                          for v, c in zip(values, called)], pa.int64())
@@ -145,7 +146,7 @@ def _in_list(expr: InList, table, ctx) -> Value:
             not isinstance(arg, pa.Scalar):
         valid = [v for v in values if v.is_valid]
         has_null = len(valid) != len(values)
-        value_set = pa.array([v.as_py() for v in valid], type=arg.type if valid else None)
+        value_set = pa.array([infinity.pyscalar(v) for v in valid], type=arg.type if valid else None)
         hit = pc.is_in(hash_key(arg), value_set=hash_key(value_set.cast(arg.type)) if valid
                        else pa.array([], arg.type))
         hit = pc.if_else(pc.is_null(arg), pa.scalar(None, pa.bool_()), hit)

@@ -9,6 +9,8 @@ all-NULL group gives NULL). ``agg_pack`` bundles a value with its ORDER BY keys 
 """
 from __future__ import annotations
 
+from ... import infinity
+
 import functools
 import json as _json
 import math
@@ -161,7 +163,7 @@ def _at_ranks(values, ranks: list) -> list:
         part = np.partition(values.to_numpy(zero_copy_only=False), sorted(set(ranks)))
         return [part[r].item() for r in ranks]
     order = pc.sort_indices(values)
-    return [values[order[r].as_py()].as_py() for r in ranks]
+    return [infinity.pyscalar(values[infinity.pyscalar(order[r])]) for r in ranks]
 
 
 def _pack_row(*args):

@@ -24,6 +24,7 @@ from ..arrays import contiguous
 from ... import errors, types
 
 from ...plan.aggregates import PAIR_STATISTICS as STATISTICS, PAIR_EXTREMES as EXTREMES
+from ... import infinity
 PAIR_AGGREGATES = STATISTICS + EXTREMES
 
 _NUMERIC = (types.INTEGER, types.FLOAT, types.NULL)
@@ -414,4 +415,4 @@ def _interval_order_key(v):
     """Intervals ordered as PostgreSQL compares them (30-day months, 24-hour days)."""
     return pa.array([None if x is None else
                      float((x.months * 30 + x.days) * 86_400_000_000_000 + x.nanoseconds)
-                     for x in v.to_pylist()], pa.float64())
+                     for x in infinity.pylist(v)], pa.float64())

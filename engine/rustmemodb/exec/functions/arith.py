@@ -10,7 +10,7 @@ import datetime as dt
 
 from ...lazy_import import arrow as pa, compute as pc, numpy as np
 
-from ... import errors, types
+from ... import errors, infinity, types
 from ..semantics import (arrow_errors, check_divisor, float_div_row, float_mod_row, from_numpy,
                          int_div_row, int_mod_row, to_numpy, widen)
 from .datetime import resolve_add as _datetime_add, resolve_sub as _datetime_sub
@@ -58,6 +58,8 @@ def _row_add(a, b):
         if ta is int and tb is int:
             return types.check_int(r)
         return r if -_FLOAT_MAX <= r <= _FLOAT_MAX else _check_float(r, a, b)
+    if isinstance(a, infinity.Infinite) or isinstance(b, infinity.Infinite):
+        return _infinite_add(a, b)
     if isinstance(a, dt.time) or isinstance(b, dt.time):
         return _add_time(a, b)
     if isinstance(a, types.Interval) or isinstance(b, types.Interval):
@@ -73,16 +75,43 @@ def _row_add(a, b):
     return types.check_int(r) if type(r) is int else _check_float(r, a, b)
 
 
+def _infinite_add(a, b):
+    """``infinity`` plus an interval, a day count or a time of day stays infinite: a
+    date's as the type the sum has (date + integer a date, else a timestamp)."""
+    inf, other = (a, b) if isinstance(a, infinity.Infinite) else (b, a)
+    if isinstance(other, infinity.Infinite) or isinstance(other, dt.date):
+        raise errors.undefined_function("operator does not exist: date/time + date/time")
+    if inf.kind == types.DATE and not isinstance(other, int):
+        return infinity.as_kind(inf, types.TIMESTAMP)
+    return inf
+
+
+def _infinite_sub(a, b):
+    """``a - b`` with an infinite operand: minus an interval or a day count it stays
+    infinite; the difference of two dates/timestamps is PostgreSQL's 22008."""
+    if not isinstance(a, infinity.Infinite):
+        raise infinity.subtract_error(b.kind)
+    if isinstance(b, (infinity.Infinite, dt.date)):
+        raise infinity.subtract_error(a.kind)
+    if a.kind == types.DATE and not isinstance(b, int):
+        return infinity.as_kind(a, types.TIMESTAMP)
+    return a
+
+
 def _row_sub(a, b):
+    if isinstance(a, infinity.Infinite) or isinstance(b, infinity.Infinite):
+        return _infinite_sub(a, b)
     if isinstance(a, dt.time):
         if isinstance(b, dt.time):
             return types.Interval(0, 0, types.time_micros(a) - types.time_micros(b))
         return _add_time(a, -b)
+    if isinstance(b, dt.time) and isinstance(a, dt.datetime):      # timestamp - time
+        return add_interval_to(a, types.Interval(0, 0, -types.time_micros(b)))
     if isinstance(b, types.Interval):
         return _add_interval(a, -b)
-    if isinstance(a, dt.datetime) and isinstance(b, dt.datetime):
-        d = a - b
-        return types.Interval(0, d.days, d.seconds * 1_000_000 + d.microseconds)
+    if isinstance(a, dt.datetime) or isinstance(b, dt.datetime):
+        a, b = _as_timestamp(a, b), _as_timestamp(b, a)
+        return _timestamp_difference(a - b)
     if isinstance(a, dt.date) and isinstance(b, dt.date):
         return (a - b).days
     if isinstance(a, dt.date) and isinstance(b, int):
@@ -94,11 +123,32 @@ def _row_sub(a, b):
     return types.check_int(r) if type(r) is int else _check_float(r, a, b)
 
 
+def _as_timestamp(value, other):
+    """A date in a timestamp difference: its midnight (in the session's zone when the
+    other side is a timestamptz); a timestamp beside a timestamptz is read there too."""
+    zoned = isinstance(other, dt.datetime) and other.tzinfo is not None
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    if zoned and value.tzinfo is None:
+        return types.local_to_instant(value)
+    return value
+
+
+def _timestamp_difference(d: dt.timedelta) -> types.Interval:
+    """PostgreSQL's timestamp_mi: the microseconds apart as days and a time of the same
+    sign (``-410 days -23:00:00``, not Python's ``-411 days, 1:00:00``)."""
+    total = (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
+    days = abs(total) // 86_400_000_000 * (1 if total >= 0 else -1)
+    return types.Interval(0, days, total - days * 86_400_000_000)
+
+
 def _add_time(a, b):
     """time ± interval wraps around midnight (only the interval's time part counts);
     date + time is the timestamp at that time of day."""
     if isinstance(a, dt.time):
         a, b = b, a
+    if isinstance(a, dt.datetime):      # timestamp + time: the time read as an interval
+        return add_interval_to(a, types.Interval(0, 0, types.time_micros(b)))
     if isinstance(a, dt.date):
         return dt.datetime.combine(a, b)
     micros = (types.time_micros(b) + a.micros) % 86_400_000_000

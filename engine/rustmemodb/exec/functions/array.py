@@ -21,6 +21,8 @@ the calls and inserts casts, so bodies see lists of one element type.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from ...lazy_import import arrow as pa, compute as pc, numpy as np, kernel
 from ..arrays import contiguous, repeated
 
@@ -34,6 +36,7 @@ from .ordered_set import register_aggregates as register_ordered_set
 from .aggregate import _sorted
 from ...plan.aggregates import AGGREGATE_TYPES
 from ..operators.aggregate import PYTHON_AGGREGATES
+from ... import infinity
 
 N = types.NULL
 
@@ -128,7 +131,7 @@ def array_make(*args):
     n = _length(args)
     if n is None:
         t = args[0].type if args else pa.null()
-        return pa.scalar([a.as_py() for a in args], pa.list_(t))
+        return pa.scalar([infinity.pyscalar(a) for a in args], pa.list_(t))
     cols = [_as_array(a, n) for a in args]
     k = len(cols)
     flat = pa.concat_arrays(cols)
@@ -142,8 +145,17 @@ def array_make(*args):
 def _row_series(start, stop, step=1):
     """A select-list generate_series: integers, or timestamps stepped by an interval."""
     element = types.INTEGER if not isinstance(step, types.Interval) else \
-        types.TIMESTAMPTZ if getattr(start, "tzinfo", None) is not None else types.TIMESTAMP
-    return generate_series([start, stop, step], element).to_pylist()
+        types.TIMESTAMP if _is_timestamp(start, stop) else types.TIMESTAMPTZ
+    return infinity.pylist(generate_series([start, stop, step], element))
+
+
+def _is_timestamp(*bounds) -> bool:
+    """series_type's rule on values: a timestamp bound and no timestamptz one."""
+    zoned = [getattr(b, "tzinfo", None) is not None for b in bounds]
+    naive = [isinstance(b, dt.datetime) and not z or
+             (isinstance(b, infinity.Infinite) and b.kind == types.TIMESTAMP)
+             for b, z in zip(bounds, zoned)]
+    return any(naive) and not any(zoned)
 
 
 def _row_make(*args):
@@ -166,7 +178,7 @@ def array_element(arr, idx):
     """``a[i]``: 1-based; NULL when out of range, or when either side is NULL."""
     n = _length([arr, idx])
     if n is None:
-        lst, i = arr.as_py(), idx.as_py()
+        lst, i = infinity.pyscalar(arr), infinity.pyscalar(idx)
         elem = arr.type.value_type if hasattr(arr.type, "value_type") else pa.null()
         ok = lst is not None and i is not None and 1 <= i <= len(lst)
         return pa.scalar(lst[i - 1] if ok else None, elem)
@@ -207,8 +219,8 @@ def _row_lower(lst, dim):
 
 def _vec_length(arr, dim):
     if isinstance(arr, pa.Scalar) and isinstance(dim, pa.Scalar):
-        return pa.scalar(_strict(_row_length, arr.as_py(), dim.as_py()), pa.int64())
-    if isinstance(dim, pa.Scalar) and dim.as_py() == 1:
+        return pa.scalar(_strict(_row_length, infinity.pyscalar(arr), infinity.pyscalar(dim)), pa.int64())
+    if isinstance(dim, pa.Scalar) and infinity.pyscalar(dim) == 1:
         lens = pc.list_value_length(arr).cast(pa.int64())
         return pc.if_else(pc.equal(lens, 0), pa.scalar(None, pa.int64()), lens)
     return map_rows(_row_length, [arr, dim], out_type=pa.int64())
@@ -216,7 +228,7 @@ def _vec_length(arr, dim):
 
 def _vec_cardinality(arr):
     if isinstance(arr, pa.Scalar):
-        v = arr.as_py()
+        v = infinity.pyscalar(arr)
         return pa.scalar(None if v is None else len(v), pa.int64())
     return pc.list_value_length(arr).cast(pa.int64())
 
@@ -601,7 +613,7 @@ def encode_keys(values):
     import json as _json
     values = contiguous(values)
     return pa.array([None if v is None else _json.dumps(v, default=str)
-                     for v in values.to_pylist()], pa.large_string())
+                     for v in infinity.pylist(values)], pa.large_string())
 
 
 def restore_keys(values, arrow_type: pa.DataType):
@@ -615,7 +627,7 @@ def restore_keys(values, arrow_type: pa.DataType):
     elif pa.types.is_timestamp(element):
         parse = types.parse_timestamp
     out = []
-    for text in values.to_pylist():
+    for text in infinity.pylist(values):
         if text is None:
             out.append(None)
             continue
@@ -647,7 +659,7 @@ class _ArrayKey:
 def sort_ranks(values):
     """Dense ranks (int64, NULL kept) ordering the arrays as PostgreSQL compares them."""
     values = contiguous(values)
-    items = values.to_pylist()
+    items = infinity.pylist(values)
     present = sorted({tuple(v) for v in items if v is not None},
                      key=lambda v: _ArrayKey(list(v)))
     rank = {v: i for i, v in enumerate(present)}

@@ -14,7 +14,7 @@ import math
 
 from ...lazy_import import arrow as pa, compute as pc
 
-from ... import bitstring, errors, money, netaddr, ranges, types
+from ... import bitstring, errors, infinity, money, netaddr, ranges, types
 from ..expr.rowwise import map_rows
 from ..semantics import translate
 from . import netcast
@@ -97,6 +97,8 @@ def cast_row(value, src: str, dst: str):
         return float(value)
     if dst == B and src == I:
         return value != 0
+    if isinstance(value, infinity.Infinite):
+        return _cast_infinite(value, dst)
     if dst == TS and src == D:
         return dt.datetime(value.year, value.month, value.day)
     if dst == D and src == TS:
@@ -119,6 +121,16 @@ def cast_row(value, src: str, dst: str):
         return types.Interval(0, 0, types.time_micros(value))
     if src in netcast.ALLOWED:
         return netcast.cast(value, src, dst)
+    return value
+
+
+def _cast_infinite(value: infinity.Infinite, dst: str):
+    """An infinite date/timestamp cast to another temporal type stays infinite; to a
+    time of day it has none (PostgreSQL: NULL)."""
+    if dst in (D, TS, TZ):
+        return infinity.as_kind(value, dst)
+    if dst == TM:
+        return None
     return value
 
 
@@ -154,7 +166,7 @@ def to_text(value, src: str) -> str:
     if src == TZ:
         return types.format_timestamptz(value)
     if src == D:
-        return value.isoformat()
+        return types.format_date(value)
     if src == TM:
         return types.format_time(value)
     if src == BY:
@@ -221,15 +233,17 @@ def cast_vector(value, src: str, dst: str):
             return pc.cast(pc.round(value, round_mode="half_to_even"), pa.int64())
         if (src, dst) == (I, F):
             return pc.cast(value, target, safe=False)    # rounds past 2**53, like PG
-        if (src, dst) in ((D, TS), (TS, D), (B, I)):
+        if (src, dst) == (B, I):
             return pc.cast(value, target)
         if TZ in (src, dst) and src in (TS, TZ) and dst in (TS, TZ) and \
                 types.session_zone_is_utc():
             return pc.cast(value, target)     # the same microseconds: a zone label only
+        if (src, dst) in ((D, TS), (TS, D)) and not infinity.in_arrow(value):
+            return pc.cast(value, target)
         if (dst == T and src in (I, U, J, JT, TSV, TSQ)) or (src, dst) == (J, JT):
             return pc.cast(value, target)     # the same text
         if types.is_array(src) and types.is_array(dst) and \
-                (types.element_type(src), types.element_type(dst)) in ((I, F), (D, TS), (TS, D)):
+                (types.element_type(src), types.element_type(dst)) in ((I, F),):
             return pc.cast(value, target, safe=False)
     except pa.ArrowInvalid as exc:
         raise translate(exc) from None

@@ -6,6 +6,8 @@ which Arrow gives only through the ``*_kleene`` kernels.
 """
 from __future__ import annotations
 
+from ... import infinity
+
 import datetime as dt
 import operator
 
@@ -100,7 +102,7 @@ def to_instants(v):
     if types.session_zone_is_utc():
         return pc.cast(pc.cast(v, pa.timestamp("us")), target)
     if isinstance(v, pa.Scalar):
-        return pa.scalar(None if not v.is_valid else _instant_of(v.as_py()), target)
+        return pa.scalar(None if not v.is_valid else _instant_of(infinity.pyscalar(v)), target)
     return map_rows(_instant_of, [v], out_type=target)
 
 
@@ -138,7 +140,7 @@ def _has_nan(v) -> bool:
     if not pa.types.is_floating(v.type):
         return False
     if isinstance(v, pa.Scalar):
-        return v.is_valid and v.as_py() != v.as_py()
+        return v.is_valid and infinity.pyscalar(v) != infinity.pyscalar(v)
     return len(v) > 0 and bool(pc.any(pc.is_nan(v)).as_py())
 
 

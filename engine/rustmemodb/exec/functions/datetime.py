@@ -24,11 +24,12 @@ import re
 
 from ...lazy_import import arrow as pa, compute as pc, kernel
 
-from ... import errors, statement_limits, types
+from ... import errors, infinity, statement_limits, types
 from ..semantics import arrow_errors
 from .registry import ScalarFunction
 from .time_of_day import clock_field, extract_time
 from ..expr.rowwise import map_rows
+from ..typmods import round_temporal, round_temporal_array
 
 I, F, T, D, TS, IV, N = (types.INTEGER, types.FLOAT, types.TEXT, types.DATE, types.TIMESTAMP,
                          types.INTERVAL, types.NULL)
@@ -105,7 +106,25 @@ def extract_type(field: str) -> str:
 
 # ---- EXTRACT ------------------------------------------------------------------------------
 
+# the fields PostgreSQL 15 reports as ±Infinity for an infinite date/timestamp (they
+# grow with time); the others are NULL
+_MONOTONIC = {"year", "decade", "century", "millennium", "julian", "isoyear", "epoch"}
+
+
+def _extract_infinite(field: str, v: infinity.Infinite):
+    if field not in _MONOTONIC:
+        return None
+    if field in _INT_FIELDS:
+        raise errors.sql_error(
+            "22003", f"{field} of {v} is {'' if v.positive else '-'}Infinity, which "
+                     "extract's INTEGER result cannot hold here",
+            hint="Test isfinite(x) first, or use extract(epoch ...)/date_part('julian', ...).")
+    return float("inf") if v.positive else float("-inf")
+
+
 def _extract_row(field, v):
+    if isinstance(v, infinity.Infinite):
+        return _extract_infinite(field, v)
     if field in _ZONE_FIELDS:
         if not (isinstance(v, dt.datetime) and v.tzinfo is not None):
             raise errors.sql_error("0A000", f'unit "{field}" not supported for this type',
@@ -155,8 +174,10 @@ def _extract_row(field, v):
         return (ts.year - 1) // 1000 + 1
     if field == "epoch":
         return (ts - _EPOCH).total_seconds()
-    if field == "julian":
-        return float(ts.toordinal() + 1721425)
+    if field == "julian":     # the day's fraction too (PostgreSQL 14+)
+        return ts.toordinal() + 1721425 + (
+            (ts.hour * 3600 + ts.minute * 60 + ts.second) * 1_000_000 + ts.microsecond
+        ) / 86_400_000_000
     raise errors.sql_error("22023", f'unit "{field}" not recognized')
 
 
@@ -214,9 +235,9 @@ _VEC_FIELDS = {"year": kernel("year"), "month": kernel("month"), "day": kernel("
 
 @arrow_errors
 def _extract_vec(field_s, v):
-    field = field_name(field_s.as_py()) if isinstance(field_s, pa.Scalar) else None
+    field = field_name(infinity.pyscalar(field_s)) if isinstance(field_s, pa.Scalar) else None
     if field is None or isinstance(v, pa.Scalar) or pa.types.is_time(v.type) or \
-            pa.types.is_interval(v.type):
+            pa.types.is_interval(v.type) or infinity.in_arrow(v):
         return map_rows(lambda f, x: _extract_row(field_name(f), x), [field_s, v],
                         out_type=pa.int64() if field and field in _INT_FIELDS else pa.float64())
     if field in _ZONE_FIELDS:
@@ -259,9 +280,51 @@ def _trunc_unit(text: str) -> str:
     raise errors.sql_error("22023", f'unit "{text.lower()}" not recognized')
 
 
+def _interval_trunc(unit: str, iv: types.Interval) -> types.Interval:
+    """date_trunc(unit, interval): PostgreSQL's interval_trunc, the interval's own fields
+    (C's truncating division) zeroed below ``unit``."""
+    unit = _trunc_unit(unit)
+    if unit == "week":
+        raise errors.sql_error("0A000", 'unit "week" not supported for type interval')
+    year, mon = _trunc_div(iv.months, 12), iv.months - _trunc_div(iv.months, 12) * 12
+    mday, micros = iv.days, iv.micros
+    order = ["millennium", "century", "decade", "year", "quarter", "month", "day", "hour",
+             "minute", "second", "milliseconds", "microseconds"]
+    at = order.index(unit)
+    if at <= 0:
+        year = _trunc_div(year, 1000) * 1000
+    if at <= 1:
+        year = _trunc_div(year, 100) * 100
+    if at <= 2:
+        year = _trunc_div(year, 10) * 10
+    if at <= 3:
+        mon = 0
+    if at <= 4:
+        mon = 3 * _trunc_div(mon, 3)
+    if at <= 5:
+        mday = 0
+    for i, span in ((6, 86_400_000_000), (7, 3_600_000_000), (8, 60_000_000),
+                    (9, 1_000_000), (10, 1000)):
+        if at <= i:
+            micros = _trunc_div(micros, span) * span
+            if at == i:
+                break
+    return types.Interval(year * 12 + mon, mday, micros)
+
+
 def _date_trunc_row(unit, v):
+    if isinstance(v, types.Interval):
+        return _interval_trunc(unit, v)
+    if isinstance(v, dt.time):            # a time of day is read as an interval
+        return _interval_trunc(unit, types.Interval(0, 0, types.time_micros(v)))
+    if isinstance(v, infinity.Infinite):       # PostgreSQL: infinity stays itself
+        _trunc_unit(unit)
+        return v if v.kind != D else infinity.as_kind(v, TS)
     if isinstance(v, dt.datetime) and v.tzinfo is not None:   # truncated in the session's zone
         return types.local_to_instant(_date_trunc_row(unit, types.instant_to_local(v)))
+    if not isinstance(v, dt.datetime):    # a date is a timestamptz here, as PostgreSQL casts it
+        return types.local_to_instant(_date_trunc_row(unit, dt.datetime(v.year, v.month,
+                                                                         v.day)))
     unit = _trunc_unit(unit)
     ts = v if isinstance(v, dt.datetime) else dt.datetime(v.year, v.month, v.day)
     if unit == "millennium":
@@ -292,8 +355,25 @@ def _date_trunc_row(unit, v):
     return ts
 
 
+def _date_trunc_zone_row(unit, v, zone):
+    """date_trunc(unit, timestamptz, zone): the instant's wall clock in ``zone``
+    truncated, read back in that zone (PostgreSQL's timestamptz_trunc_zone)."""
+    z = zone_argument(zone)
+    if isinstance(v, infinity.Infinite):
+        _trunc_unit(unit)
+        return v
+    local = _date_trunc_row(unit, types.instant_to_local(v, z))
+    return types.local_to_instant(local, z)
+
+
 @arrow_errors
 def _date_trunc_vec(unit_s, v):
+    if infinity.in_arrow(v) or (pa.types.is_date(v.type) and (
+            isinstance(v, pa.Scalar) or not isinstance(unit_s, pa.Scalar))):
+        out = TS if pa.types.is_timestamp(v.type) and v.type.tz is None else TZ
+        return map_rows(_date_trunc_row, [unit_s, v], out_type=types.arrow_type(out))
+    if pa.types.is_date(v.type):          # midnight of the session's zone, a timestamptz
+        return instants(_date_trunc_vec(unit_s, pc.cast(v, pa.timestamp("us"))))
     if pa.types.is_timestamp(v.type) and v.type.tz is not None:
         if not isinstance(unit_s, pa.Scalar) or isinstance(v, pa.Scalar):
             return map_rows(_date_trunc_row, [unit_s, v], out_type=types.arrow_type(TZ))
@@ -302,7 +382,7 @@ def _date_trunc_vec(unit_s, v):
         return map_rows(_date_trunc_row, [unit_s, v], out_type=pa.timestamp("us"))
     if not unit_s.is_valid:
         return pa.nulls(len(v), pa.timestamp("us"))
-    unit = _trunc_unit(unit_s.as_py())
+    unit = _trunc_unit(infinity.pyscalar(unit_s))
     ts = pc.cast(v, pa.timestamp("us")) if pa.types.is_date(v.type) else v
     if unit in _TRUNC_UNITS:
         return pc.floor_temporal(ts, unit=_TRUNC_UNITS[unit], week_starts_monday=True)
@@ -315,6 +395,8 @@ def _age_row(a, b=None):
     """age(a, b): PostgreSQL's timestamp_age, field by field (a timestamptz's fields in
     the session's zone); a negative field borrows from the next, days from the earlier
     date's month (``age('2020-03-01', '2020-01-15')`` is 1 mon 17 days)."""
+    if isinstance(a, infinity.Infinite) or isinstance(b, infinity.Infinite):
+        raise errors.sql_error("22008", "timestamp out of range")
     a, b = _local(a), _local(b)
     if b is None:
         b = a
@@ -349,8 +431,8 @@ def resolve_add(ts):
     a, b = ts
     if (a, b) in ((D, I), (I, D)):
         return D
-    if (a, b) in ((D, IV), (IV, D), (TS, IV), (IV, TS), (D, TM), (TM, D)):
-        return TS
+    if (a, b) in ((D, IV), (IV, D), (TS, IV), (IV, TS), (D, TM), (TM, D), (TS, TM), (TM, TS)):
+        return TS     # (a time of day added to a timestamp is read as an interval)
     if (a, b) in ((TZ, IV), (IV, TZ)):
         return TZ
     if (a, b) in ((TM, IV), (IV, TM)):
@@ -365,8 +447,10 @@ def resolve_sub(ts):
         return D
     if (a, b) == (D, D):
         return I
-    if (a, b) in ((D, IV), (TS, IV)):
+    if (a, b) in ((D, IV), (TS, IV), (TS, TM)):
         return TS
+    if (a, b) in ((D, TS), (TS, D), (D, TZ), (TZ, D), (TS, TZ), (TZ, TS)):
+        return IV     # the date read as midnight, a timestamp in the session's zone
     if (a, b) == (TZ, IV):
         return TZ
     if (a, b) == (TZ, TZ):
@@ -434,7 +518,7 @@ def _fixed_micros(iv) -> int | None:
     """An interval scalar without months as microseconds, else None."""
     if not isinstance(iv, pa.Scalar) or not iv.is_valid:
         return None
-    v = iv.as_py()
+    v = infinity.pyscalar(iv)
     if v.months:
         return None
     return v.days * 86_400_000_000 + v.nanoseconds // 1000
@@ -443,6 +527,8 @@ def _fixed_micros(iv) -> int | None:
 @arrow_errors
 def _vec_add(a, b, sign=1):
     from .arith import _row_add, _row_sub
+    if infinity.in_arrow(a) or infinity.in_arrow(b):     # the integers must not move
+        return map_rows(_row_add if sign > 0 else _row_sub, [a, b])
     ta, tb = a.type, b.type
     if pa.types.is_interval(ta):
         a, b, ta, tb = b, a, tb, ta
@@ -454,7 +540,7 @@ def _vec_add(a, b, sign=1):
         return pc.cast(pc.cast(out, pa.int32()), pa.date32())
     if pa.types.is_interval(tb) and not isinstance(a, pa.Scalar):
         us = _fixed_micros(b)
-        if us is not None and b.as_py().days and pa.types.is_timestamp(ta) and \
+        if us is not None and infinity.pyscalar(b).days and pa.types.is_timestamp(ta) and \
                 ta.tz is not None and not types.session_zone_is_utc():
             us = None          # days are the session zone's calendar days (DST)
         if us is not None:
@@ -466,7 +552,8 @@ def _vec_add(a, b, sign=1):
 @arrow_errors
 def _vec_sub(a, b):
     if pa.types.is_date(a.type) and pa.types.is_date(b.type) and \
-            not (isinstance(a, pa.Scalar) and isinstance(b, pa.Scalar)):
+            not (isinstance(a, pa.Scalar) and isinstance(b, pa.Scalar)) and \
+            not (infinity.in_arrow(a) or infinity.in_arrow(b)):
         da = pc.cast(pc.cast(a, pa.int32()), pa.int64())
         db = pc.cast(pc.cast(b, pa.int32()), pa.int64())
         return pc.subtract(da, db)
@@ -483,16 +570,33 @@ def zone_argument(text: str):
     if m is not None:
         secs = int(m.group(2)) * 3600 + int(m.group(3) or 0) * 60
         return dt.timezone(dt.timedelta(seconds=secs if m.group(1) == "-" else -secs))
+    found = types.zone_abbreviation(text.strip())    # PST, CET: as PostgreSQL, first
+    if found is not None:
+        return found
     try:
         return statement_limits.parse_zone(text)[0]
     except errors.Error:
         raise errors.sql_error("22023", f'time zone "{text}" not recognized') from None
 
 
+def _interval_zone(iv: types.Interval):
+    """AT TIME ZONE INTERVAL '+03:00': a fixed zone that many hours east of UTC (the SQL
+    sign, not POSIX's); PostgreSQL refuses months and days (22023)."""
+    if iv.months or iv.days:
+        raise errors.sql_error("22023", f'interval time zone "{iv}" must not include '
+                                        "months or days")
+    try:
+        return dt.timezone(dt.timedelta(microseconds=iv.micros))
+    except ValueError:
+        raise errors.sql_error("22023", f'interval time zone "{iv}" is out of range') from None
+
+
 def _timezone_row(zone, v):
     """timezone(zone, x): a timestamptz's wall clock in ``zone`` (a timestamp), or a
     timestamp read as a wall clock of ``zone`` (a timestamptz)."""
-    z = zone_argument(zone)
+    z = _interval_zone(zone) if isinstance(zone, types.Interval) else zone_argument(zone)
+    if isinstance(v, infinity.Infinite):
+        return infinity.as_kind(v, TS if v.kind == TZ else TZ)
     if isinstance(v, dt.datetime) and v.tzinfo is not None:
         return types.instant_to_local(v, z)
     if not isinstance(v, dt.datetime):       # a date: midnight of the session's zone
@@ -502,7 +606,7 @@ def _timezone_row(zone, v):
 
 
 def _timezone_resolve(ts):
-    if len(ts) != 2 or ts[0] not in (T, N):
+    if len(ts) != 2 or ts[0] not in (T, N, IV):
         return None
     return {TZ: TS, TS: TZ, D: TS, N: TS}.get(ts[1])
 
@@ -517,22 +621,39 @@ def register(reg) -> None:
     reg.add(ScalarFunction("div", _resolve_div, None, _div_row))
     reg.add(ScalarFunction("date_part", _extract_resolve, _extract_vec,
                            lambda f, v: _extract_row(field_name(f), v)))
-    reg.add(ScalarFunction("date_trunc", lambda ts: (TZ if ts[1] == TZ else TS) if len(ts) == 2
+    reg.add(ScalarFunction("date_trunc", lambda ts: (TZ if ts[1] in (TZ, D) else TS) if len(ts) == 2
                            and ts[0] in (T, N) and ts[1] in (D, TS, N, TZ) else None,
                            _date_trunc_vec, _date_trunc_row))
+    reg.add(ScalarFunction("date_trunc", lambda ts: IV if len(ts) == 2 and ts[0] in (T, N)
+                           and ts[1] in (IV, TM) else None, None, _date_trunc_row))
+    reg.add(ScalarFunction("date_trunc", lambda ts: TZ if len(ts) == 3 and ts[0] in (T, N)
+                           and ts[1] in (TZ, N) and ts[2] in (T, N) else None,
+                           None, _date_trunc_zone_row))
     reg.add(ScalarFunction("age", lambda ts: IV if 1 <= len(ts) <= 2 and all(
         t in (D, TS, N, TZ) for t in ts) else None, None, _age_row))
     reg.add(ScalarFunction("make_date", lambda ts: D if len(ts) == 3 and all(
         t in (I, N) for t in ts) else None, None, _make_date))
+    # (the origin may be a quoted literal: read as the source's type)
     reg.add(ScalarFunction("date_bin", lambda ts: TS if len(ts) == 3 and ts[0] in (IV, T, N)
-                           and all(t in (TS, D, N) for t in ts[1:]) else TZ if len(ts) == 3
-                           and ts[0] in (IV, T, N) and all(t in (TZ, N) for t in ts[1:])
-                           else None, None, _date_bin))
+                           and ts[1] in (TS, D, N) and ts[2] in (TS, D, N, T) else TZ
+                           if len(ts) == 3 and ts[0] in (IV, T, N) and ts[1] in (TZ, N)
+                           and ts[2] in (TZ, N, T) else None, None, _date_bin))
+    reg.add(ScalarFunction("overlaps", lambda ts: types.BOOLEAN if len(ts) == 4 and len(
+        set(ts) - {N}) <= 1 and set(ts) <= {D, TS, TZ, TM, N} else None, None, _overlaps,
+        strict=False))
+    # x::timestamp(p), x::time(p): rounded as a column of that type stores it
+    reg.add(ScalarFunction("time_round", lambda ts: ts[0] if len(ts) == 2 and ts[0] in (
+        TS, TZ, TM) and ts[1] == I else None, lambda v, p: round_temporal_array(v, p.as_py())
+        if not isinstance(v, pa.Scalar) else map_rows(round_temporal, [v, p],
+                                                      out_type=v.type), round_temporal))
+    reg.add(ScalarFunction("make_timestamptz", lambda ts: TZ if len(ts) in (6, 7) and all(
+        t in (I, N) for t in ts[:5]) and ts[5] in (I, F, N) and all(
+        t in (T, N) for t in ts[6:]) else None, None, _make_timestamptz))
     reg.add(ScalarFunction("make_timestamp", lambda ts: TS if len(ts) == 6 and all(
         t in (I, N) for t in ts[:5]) and ts[5] in (I, F, N) else None, None, _make_timestamp))
-    # no infinite dates or timestamps here (their text is 22007): every value is finite
+    # isfinite: false for ±infinity (an interval is always finite in PostgreSQL 15)
     reg.add(ScalarFunction("isfinite", lambda ts: types.BOOLEAN if len(ts) == 1 and ts[0] in (
-        D, TS, IV, N, TZ) else None, None, lambda v: True))
+        D, TS, IV, N, TZ) else None, None, lambda v: not isinstance(v, infinity.Infinite)))
     for name, fn in (("justify_hours", justify_hours), ("justify_days", justify_days),
                      ("justify_interval", justify_interval)):
         reg.add(ScalarFunction(name, lambda ts: IV if len(ts) == 1 and ts[0] in (IV, N)
@@ -553,6 +674,48 @@ def _make_timestamp(y, mo, d, h, mi, sec):
     micros = int(round((sec - whole) * 1_000_000))
     return dt.datetime(day.year, day.month, day.day, h, mi, whole) + \
         dt.timedelta(microseconds=micros)
+
+
+def _overlaps(s1, e1, s2, e2):
+    """(s1, e1) OVERLAPS (s2, e2) with PostgreSQL's NULL rules (overlaps_timestamp): a
+    pair with one end NULL is that end alone; unknown where a NULL would decide."""
+    if s1 is None:
+        if e1 is None:
+            return None
+        s1, e1 = e1, None
+    elif e1 is not None and s1 > e1:
+        s1, e1 = e1, s1
+    if s2 is None:
+        if e2 is None:
+            return None
+        s2, e2 = e2, None
+    elif e2 is not None and s2 > e2:
+        s2, e2 = e2, s2
+    if s1 > s2:
+        if e2 is None:
+            return None
+        return True if s1 < e2 else (None if e1 is None else False)
+    if s1 < s2:
+        if e1 is None:
+            return None
+        return True if s2 < e1 else (None if e2 is None else False)
+    return None if e1 is None or e2 is None else True
+
+
+def _make_timestamptz(y, mo, d, h, mi, sec, zone=None):
+    """make_timestamptz(...[, zone]): the wall-clock time read in ``zone`` (the session's
+    TimeZone without one). A numeric zone is an ISO offset here (``'+05'`` is east of
+    Greenwich), as PostgreSQL's make_timestamptz reads it, unlike AT TIME ZONE."""
+    local = _make_timestamp(y, mo, d, h, mi, sec)
+    if zone is None:
+        return types.local_to_instant(local)
+    m = _POSIX_NUMBER.match(zone)
+    if m is not None:
+        secs = int(m.group(2)) * 3600 + int(m.group(3) or 0) * 60
+        z = dt.timezone(dt.timedelta(seconds=-secs if m.group(1) == "-" else secs))
+    else:
+        z = zone_argument(zone)
+    return types.local_to_instant(local, z)
 
 
 _DAY_US = 86_400_000_000
@@ -621,6 +784,13 @@ def _date_bin(stride: types.Interval, source: dt.datetime, origin: dt.datetime) 
     step = stride.days * _DAY_US + stride.micros
     if step <= 0:
         raise errors.sql_error("22023", "stride must be greater than zero")
+    if isinstance(origin, str):
+        origin = types.parse_timestamptz(origin) if getattr(source, "tzinfo", None) \
+            else types.parse_timestamp(origin)
+    if isinstance(origin, infinity.Infinite):
+        raise errors.sql_error("22008", "origin out of range")
+    if isinstance(source, infinity.Infinite):
+        return source if source.kind != D else infinity.as_kind(source, TS)
     source, origin = _as_ts(source), _as_ts(origin)
     delta = (source - origin) // dt.timedelta(microseconds=1)
     return origin + dt.timedelta(microseconds=(delta // step) * step)
@@ -638,10 +808,10 @@ def _strftime_vec(v, fmt):
     if isinstance(v, pa.Scalar) or not isinstance(fmt, pa.Scalar):
         return map_rows(lambda x, f: _as_ts(x).strftime(f), [v, fmt], out_type=pa.large_string())
     ts = pc.cast(v, pa.timestamp("us")) if pa.types.is_date(v.type) else v
-    if "%f" not in fmt.as_py():
+    if "%f" not in infinity.pyscalar(fmt):
         # Arrow's %S prints the fraction too; Python's (and DuckDB's) whole seconds
         ts = pc.cast(pc.floor_temporal(ts, unit="second"), pa.timestamp("s"))
-    return pc.cast(pc.strftime(ts, format=fmt.as_py()), pa.large_string())
+    return pc.cast(pc.strftime(ts, format=infinity.pyscalar(fmt)), pa.large_string())
 
 
 def _as_ts(x):

@@ -20,7 +20,7 @@ import json as _json
 
 from ...lazy_import import arrow as pa
 
-from ... import errors, statement_limits, types
+from ... import errors, infinity, statement_limits, types
 from .cast import format_float
 from .registry import ScalarFunction
 
@@ -102,8 +102,8 @@ def _vector(row):
         if isinstance(doc, pa.Scalar) and isinstance(arg, pa.Scalar):
             d, a = doc.as_py(), arg.as_py()
             return pa.scalar(None if d is None or a is None else row(d, a), pa.large_string())
-        docs = doc.to_pylist() if not isinstance(doc, pa.Scalar) else None
-        args = arg.to_pylist() if not isinstance(arg, pa.Scalar) else None
+        docs = infinity.pylist(doc) if not isinstance(doc, pa.Scalar) else None
+        args = infinity.pylist(arg) if not isinstance(arg, pa.Scalar) else None
         n = len(docs) if docs is not None else len(args)
         if docs is None:
             docs = [doc.as_py()] * n
@@ -155,6 +155,8 @@ def _array_length(doc):
 def _py(v):
     """A SQL value as a JSON-able Python value, as PostgreSQL's to_json writes it: dates
     and timestamps in ISO 8601, NaN and infinities as strings, arrays element by element."""
+    if isinstance(v, infinity.Infinite):
+        return str(v)                # '"infinity"', as PostgreSQL's to_json
     if v is None or isinstance(v, (dict, str, bool, int)):
         return v
     if isinstance(v, float):

@@ -9,27 +9,45 @@ import datetime as dt
 
 from ...lazy_import import arrow as pa, numpy as np
 
-from ... import errors, types
+from ... import errors, infinity, types
 from ... import statement_limits as limits
 from .arith import add_interval_to
 
 MAX_ROWS = 10_000_000
 
 
-def series_type(arg_types: list[str]) -> str | None:
-    """The element type of ``generate_series(<arg_types>)``, or None if there is none."""
+def series_type(arg_types: list[str], untyped: list[bool] | None = None) -> str | None:
+    """The element type of ``generate_series(<arg_types>)``, or None if there is none.
+    ``untyped`` marks quoted literals (PostgreSQL's unknown), which take the type the
+    others pick. Dates and timestamps stepped by an interval resolve as PostgreSQL's
+    overloads do: timestamp when a bound is a timestamp and none a timestamptz, else
+    timestamptz (its preferred type: two dates, or two quoted literals, give one)."""
     if len(arg_types) not in (2, 3):
         return None
-    if all(t in (types.INTEGER, types.NULL) for t in arg_types):
+    untyped = list(untyped or ()) + [False] * (len(arg_types) - len(untyped or ()))
+    if all(t in (types.INTEGER, types.NULL) for t in arg_types) and not any(untyped):
         return types.INTEGER
-    if arg_types[0] in (types.DATE, types.TIMESTAMP) and \
-            arg_types[1] in (types.DATE, types.TIMESTAMP, types.NULL) and \
-            len(arg_types) == 3 and arg_types[2] == types.INTERVAL:
+    if len(arg_types) != 3 or not (arg_types[2] == types.INTERVAL or untyped[2]):
+        return None
+    bounds = [types.NULL if u else t for t, u in zip(arg_types[:2], untyped)]
+    if not all(t in (types.DATE, types.TIMESTAMP, types.TIMESTAMPTZ, types.NULL)
+               for t in bounds) or bounds == [types.NULL, types.NULL] and not any(untyped):
+        return None
+    if types.TIMESTAMP in bounds and types.TIMESTAMPTZ not in bounds:
         return types.TIMESTAMP
-    if arg_types[0] == types.TIMESTAMPTZ and arg_types[1] in (types.TIMESTAMPTZ, types.NULL) \
-            and len(arg_types) == 3 and arg_types[2] == types.INTERVAL:
-        return types.TIMESTAMPTZ      # steps of days and months in the session's zone
-    return None
+    return types.TIMESTAMPTZ      # steps of days and months in the session's zone
+
+
+def _as_element(value, element_type: str):
+    """A bound as a value of the series' type (a date is its midnight, in the session's
+    zone for timestamptz)."""
+    if isinstance(value, infinity.Infinite):
+        return infinity.as_kind(value, element_type)
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    if element_type == types.TIMESTAMPTZ and value.tzinfo is None:
+        return types.local_to_instant(value)
+    return value
 
 
 def generate_series(values: list, element_type: str) -> pa.Array:
@@ -54,11 +72,12 @@ def generate_series(values: list, element_type: str) -> pa.Array:
                 limits.check()
             return pa.array(np.concatenate(parts))
         return pa.array(np.arange(start, end, step, dtype=np.int64))
-    cur = values[0] if isinstance(values[0], dt.datetime) else \
-        dt.datetime(*values[0].timetuple()[:3])
-    stop = values[1] if isinstance(values[1], dt.datetime) else \
-        dt.datetime(*values[1].timetuple()[:3])
-    iv, out, start, k = values[2], [], cur, 0
+    values = [_as_element(values[0], element_type), _as_element(values[1], element_type),
+              values[2]]
+    if isinstance(values[0], infinity.Infinite) or isinstance(values[1], infinity.Infinite):
+        return _infinite_series(values, element_type)
+    cur, stop, iv = values
+    out = []
     forward = add_interval_to(cur, iv) > cur
     if add_interval_to(cur, iv) == cur:
         raise errors.sql_error("22023", "step size cannot equal zero")
@@ -68,6 +87,21 @@ def generate_series(values: list, element_type: str) -> pa.Array:
             limits.charge(8 * 0x10000, "generate_series")
         if len(out) > MAX_ROWS:
             raise errors.sql_error("54000", "generate_series result too large")
-        k += 1     # start + k * step, as PostgreSQL (month ends do not drift)
-        cur = add_interval_to(start, types.Interval(iv.months * k, iv.days * k, iv.micros * k))
+        # each value is the last plus the step, as PostgreSQL's generate_series: a
+        # month step from Jan 31 goes Feb 29, Mar 29, ...
+        cur = add_interval_to(cur, iv)
     return pa.array(out, types.arrow_type(element_type))
+
+
+def _infinite_series(values: list, element_type: str) -> pa.Array:
+    """A series with an infinite bound: empty when the step walks away from the stop,
+    else endless (PostgreSQL streams it; here the series is built whole: 54000)."""
+    start, stop, iv = values
+    span = (iv.months * 30 + iv.days) * 86_400_000_000 + iv.micros
+    if span == 0:
+        raise errors.sql_error("22023", "step size cannot equal zero")
+    if (span > 0 and start > stop) or (span < 0 and start < stop):
+        return pa.array([], types.arrow_type(element_type))
+    raise errors.sql_error("54000", "generate_series result too large",
+                           detail="A series to or from infinity never ends; it is built "
+                                  "whole here.")

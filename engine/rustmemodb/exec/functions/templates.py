@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
-from ... import errors, types
+from ... import errors, infinity, statement_limits, types
 from .registry import ScalarFunction
 
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
@@ -48,7 +49,9 @@ def _compile(template: str) -> tuple:
     while i < n:
         fm = False
         while template[i:i + 2].upper() in ("FM", "FX", "TM"):
-            fm = fm or template[i:i + 2].upper() == "FM"
+            prefix = template[i:i + 2].upper()
+            # FM: no padding; TM (translated names) pads no name either: "tm"
+            fm = True if prefix == "FM" or fm is True else "tm" if prefix == "TM" else fm
             i += 2
         if i >= n:
             break
@@ -90,8 +93,9 @@ def _styled(word: str, pattern: str, fm: bool, width: int) -> str:
     return word if fm else word.ljust(width)
 
 
-def format_datetime(value, template: str) -> str:
-    """to_char(date|timestamp, template)."""
+def format_datetime(value, template: str, zone: tuple = ("", 0)) -> str:
+    """to_char(date|timestamp, template); ``zone`` is the (abbreviation, UTC offset in
+    seconds) of a timestamptz's session zone, for TZ, OF, TZH and TZM."""
     if not isinstance(value, dt.datetime):
         value = dt.datetime(value.year, value.month, value.day)
     out = []
@@ -99,11 +103,27 @@ def format_datetime(value, template: str) -> str:
         if kind == "lit":
             out.append(pattern)
             continue
+        if pattern.upper() in ("TZ", "OF", "TZH", "TZM"):
+            out.append(_zone_field(pattern, zone))
+            continue
         text, number = _field(value, pattern, fm)
         if suffix and number is not None:
             text += _ordinal(number, suffix == "TH")
         out.append(text)
     return "".join(out)
+
+
+def _zone_field(pattern: str, zone: tuple) -> str:
+    """TZ (the zone's abbreviation, lower case for tz), OF (``+05:30``), TZH, TZM."""
+    abbrev, secs = zone
+    upper = pattern.upper()
+    if upper == "TZ":
+        return abbrev.upper() if pattern == "TZ" else abbrev.lower()
+    sign = "-" if secs < 0 else "+"
+    hours, minutes = abs(secs) // 3600, abs(secs) // 60 % 60
+    if upper == "OF":
+        return f"{sign}{hours:02d}" + (f":{minutes:02d}" if minutes else "")
+    return f"{sign}{hours:02d}" if upper == "TZH" else f"{minutes:02d}"
 
 
 def _field(v: dt.datetime, pattern: str, fm: bool) -> tuple[str, int | None]:
@@ -151,7 +171,106 @@ def _field(v: dt.datetime, pattern: str, fm: bool) -> tuple[str, int | None]:
         digits = int(p[2])
         return f"{v.microsecond:06d}"[:digits], None
     number, width = numbers[p]
-    return (str(number) if fm else str(number).zfill(width)), number
+    return (str(number) if fm is True else str(number).zfill(width)), number
+
+
+# ---- to_char(interval, template) ---------------------------------------------------------------
+
+# patterns PostgreSQL refuses for an interval (22007): names of months and days, eras,
+# zones, and the day-of-week numbers
+_NOT_FOR_INTERVAL = {"MONTH", "MON", "DAY", "DY", "BC", "AD", "B.C.", "A.D.", "TZH", "TZM",
+                     "TZ", "OF", "D", "ID"}
+# the ISO week-date fields and the Julian day PostgreSQL computes for an interval from a
+# calendar date it is not: not reproduced here (0A000)
+_ISO_FOR_INTERVAL = {"IYYY", "IYY", "IY", "I", "IDDD", "IW", "J"}
+_RM_REVERSED = _ROMAN[::-1]
+
+
+def _tdiv(a: int, b: int) -> int:
+    """C's integer division (toward zero), as PostgreSQL's interval2tm and sprintf see it."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b > 0) else -q
+
+
+def _tmod(a: int, b: int) -> int:
+    return a - b * _tdiv(a, b)
+
+
+def format_interval(iv: types.Interval, template: str) -> str:
+    """to_char(interval, template): PostgreSQL's interval_to_char. The fields are the
+    interval's own (years, months under 12, days, hours past 24, ...), each with C's
+    truncating signs; a negative field is one character wider (``-02``)."""
+    year, mon = _tdiv(iv.months, 12), _tmod(iv.months, 12)
+    mday = iv.days
+    hour = _tdiv(iv.micros, 3_600_000_000)
+    rest = iv.micros - hour * 3_600_000_000
+    minute = _tdiv(rest, 60_000_000)
+    rest -= minute * 60_000_000
+    sec, fsec = _tdiv(rest, 1_000_000), _tmod(rest, 1_000_000)
+    yday = (year * 12 + mon) * 30 + mday
+    out = []
+    for kind, pattern, fm, suffix in _compile(template):
+        if kind == "lit":
+            out.append(pattern)
+            continue
+        upper = pattern.upper()
+        if upper in _NOT_FOR_INTERVAL:
+            raise errors.sql_error("22007", "invalid format specification for an interval "
+                                            "value",
+                                   hint="Intervals are not tied to specific calendar dates.")
+        if upper in _ISO_FOR_INTERVAL:
+            raise errors.not_supported(f"to_char(interval) pattern {pattern!r}")
+        if upper in ("AM", "PM", "A.M.", "P.M."):
+            pm = _tmod(hour, 24) >= 12
+            word = ("PM" if pm else "AM") if "." not in upper else ("P.M." if pm else "A.M.")
+            out.append(word if pattern.isupper() else word.lower())
+            continue
+        if upper == "RM":
+            if not mon:
+                continue
+            roman = _RM_REVERSED[-(mon + 1) if mon < 0 else 12 - mon]
+            roman = roman if pattern.isupper() else roman.lower()
+            out.append(roman if fm else roman.ljust(4))
+            continue
+        if upper == "Y,YYY":
+            out.append(f"{_tdiv(year, 1000)},{_c_pad(_tmod(year, 1000), 3)}")
+            continue
+        if upper == "Q":
+            if mon:
+                out.append(str(_tdiv(mon - 1, 3) + 1))
+            continue
+        if upper.startswith("FF"):
+            digits = int(upper[2])
+            number, width, signed = _tdiv(fsec, 10 ** (6 - digits)), digits, False
+        else:
+            hour12 = _tmod(hour, 12) or 12
+            number, width, signed = {
+                "YYYY": (year, 4, True), "YYY": (_tmod(year, 1000), 3, True),
+                "YY": (_tmod(year, 100), 2, True), "Y": (_tmod(year, 10), 1, False),
+                "CC": (_tdiv(year, 100), 2, False), "MM": (mon, 2, True),
+                "DD": (mday, 2, False), "DDD": (yday, 3, False),
+                "WW": (_tdiv(yday - 1, 7) + 1, 2, False), "W": (_tdiv(mday - 1, 7) + 1, 1, False),
+                "HH24": (hour, 2, True), "HH": (hour12, 2, True), "HH12": (hour12, 2, True),
+                "MI": (minute, 2, True), "SS": (sec, 2, True), "MS": (_tdiv(fsec, 1000), 3, False),
+                "US": (fsec, 6, False), "SSSS": (hour * 3600 + minute * 60 + sec, 0, False),
+                "SSSSS": (hour * 3600 + minute * 60 + sec, 0, False),
+            }[upper]
+        if fm is True:
+            width = 0
+        elif signed and number < 0:
+            width += 1
+        text = _c_pad(number, width)
+        if suffix:
+            text += _ordinal(abs(number), suffix == "TH")
+        out.append(text)
+    return "".join(out)
+
+
+def _c_pad(number: int, width: int) -> str:
+    """C's ``%0*d``: zeros after the sign, up to ``width`` characters in all."""
+    if number < 0:
+        return "-" + str(-number).zfill(max(width - 1, 0))
+    return str(number).zfill(width)
 
 
 # ---- to_date / to_timestamp -------------------------------------------------------------------
@@ -211,8 +330,13 @@ def _read_field(text: str, pos: int, pattern: str, fields: dict, greedy: bool = 
                            "this field.")
         fields["pm"] = word.startswith("P")
         return pos + len(upper)
-    if upper in ("BC", "AD", "B.C.", "A.D.", "TZ", "TZH", "TZM", "OF"):
-        return pos + (len(upper) if upper not in ("TZ", "TZH", "TZM", "OF") else 0)
+    if upper in ("TZH", "TZM"):
+        return _read_offset(text, pos, upper, fields)
+    if upper in ("TZ", "OF"):
+        raise errors.sql_error("0A000", f'formatting field "{pattern}" is only supported in '
+                                        "to_char")
+    if upper in ("BC", "AD", "B.C.", "A.D."):
+        return pos + len(upper)
     if upper == "Y,YYY":
         digits = text[pos:pos + 5]
         if len(digits) == 5 and digits[1] == "," and (digits[0] + digits[2:]).isdigit():
@@ -248,6 +372,23 @@ def _read_field(text: str, pos: int, pattern: str, fields: dict, greedy: bool = 
     return end
 
 
+def _read_offset(text: str, pos: int, upper: str, fields: dict) -> int:
+    """TZH (a signed hour) or TZM (minutes, with the sign of TZH)."""
+    m = _OFFSET_FIELD.match(text, pos)
+    if m is None:
+        raise _invalid(text[pos:pos + 3], upper, "Value must be an integer.")
+    number = int(m.group(2))
+    if upper == "TZM":
+        fields["tzm"] = number
+    else:
+        fields["tzh"] = -number if m.group(1) == "-" else number
+        fields["tz_negative"] = m.group(1) == "-"
+    return m.end()
+
+
+_OFFSET_FIELD = re.compile(r"([+-]?)(\d{1,2})")
+
+
 def _assemble(text: str, f: dict) -> dt.datetime:
     try:
         if "julian" in f:
@@ -273,7 +414,12 @@ def _assemble(text: str, f: dict) -> dt.datetime:
             hour, rest = divmod(f["sssss"], 3600)
             minute, second = divmod(rest, 60)
         micro = f.get("us", f.get("ms", 0) * 1000)
-        return dt.datetime(year, month, mday, hour, minute, second, micro)
+        value = dt.datetime(year, month, mday, hour, minute, second, micro)
+        if "tzh" in f or "tzm" in f:       # TZH/TZM/OF: the time is at that offset
+            secs = abs(f.get("tzh", 0)) * 3600 + f.get("tzm", 0) * 60
+            return value.replace(tzinfo=dt.timezone(dt.timedelta(
+                seconds=-secs if f.get("tz_negative") else secs)))
+        return value
     except (ValueError, OverflowError):
         raise errors.sql_error("22008", f'date/time field value out of range: "{text}"') \
             from None
@@ -487,17 +633,41 @@ def parse_number(text: str, template: str) -> float:
     return -value if negative else value
 
 
+def _instant(value: dt.datetime) -> dt.datetime:
+    """to_timestamp's result: text with a zone (TZH, TZM, OF, TZ) at that zone, else the
+    session's."""
+    if value.tzinfo is not None:
+        return value.astimezone(dt.timezone.utc)
+    return types.local_to_instant(value)
+
+
+def _wall_clock(value: dt.datetime) -> dt.datetime:
+    """to_date ignores a zone in the text: the date as written."""
+    return value if value.tzinfo is None else value.replace(tzinfo=None)
+
+
 def _to_char_resolve(ts):
     if len(ts) == 2 and ts[1] in (types.TEXT, types.NULL) and ts[0] in (
             types.DATE, types.TIMESTAMP, types.INTEGER, types.FLOAT, types.NULL,
-            types.TIMESTAMPTZ):
+            types.TIMESTAMPTZ, types.INTERVAL, types.TIME):
         return types.TEXT
     return None
 
 
 def _to_char(value, template):
+    if isinstance(value, infinity.Infinite):
+        return None                 # PostgreSQL: no text for an infinite date/timestamp
+    if isinstance(value, types.Interval):
+        return format_interval(value, template)
+    if isinstance(value, dt.time):        # PostgreSQL reads a time of day as an interval
+        return format_interval(types.Interval(0, 0, types.time_micros(value)), template)
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        value = types.instant_to_local(value)      # the session TimeZone's wall clock
+        local = value.astimezone(statement_limits.zone())
+        offset = int(local.utcoffset().total_seconds())
+        name = local.tzname() or ""
+        if not name[:1].isalpha() or name.startswith(("UTC+", "UTC-")):
+            name = statement_limits.format_offset(offset)   # a fixed offset: "+02"
+        return format_datetime(types.instant_to_local(value), template, (name, offset))
     if isinstance(value, (dt.date, dt.datetime)):
         return format_datetime(value, template)
     return format_number(value, template)
@@ -510,7 +680,7 @@ def register(reg) -> None:
     # to_timestamp(text, template) is timestamptz: the text read in the session's TimeZone
     reg.add(ScalarFunction("to_timestamp", lambda ts: types.TIMESTAMPTZ if len(ts) == 2 and all(
         t in (types.TEXT, types.NULL) for t in ts) else None, None,
-        lambda text, template: types.local_to_instant(parse_datetime(text, template))))
+        lambda text, template: _instant(parse_datetime(text, template))))
     reg.add(ScalarFunction("to_date", lambda ts: types.DATE if len(ts) == 2 and all(
         t in (types.TEXT, types.NULL) for t in ts) else None, None,
-        lambda text, template: parse_datetime(text, template).date()))
+        lambda text, template: _wall_clock(parse_datetime(text, template)).date()))

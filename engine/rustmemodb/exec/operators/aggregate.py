@@ -31,6 +31,7 @@ from .grouped_numpy import (BLOCK, count_distinct_codes, few_slots, group_ids,
                             grouped_int_bincount)
 from .join import hash_friendly
 from ..semantics import sum_int64
+from ... import infinity
 
 I, F = types.INTEGER, types.FLOAT
 # corr, covar_*, regr_*, arg_max, arg_min: both arguments reach exec/functions/aggregate_pairs
@@ -563,7 +564,7 @@ def _native_spec(a, name: str):
 def _sum_fits(v, n: int) -> bool:
     """True when no int64 sum of ``n`` of these values can wrap."""
     mm = pc.min_max(v)
-    lo, hi = mm["min"].as_py(), mm["max"].as_py()
+    lo, hi = infinity.pyscalar(mm["min"]), infinity.pyscalar(mm["max"])
     if lo is None:
         return True
     return max(abs(lo), abs(hi)) * max(n, 1) < (1 << 63)
@@ -578,7 +579,7 @@ def _check_int_sum(exact, shadow) -> None:
 
 def _interval_codes(v):
     return pa.array([None if x is None else f"{x.months} {x.days} {x.nanoseconds}"
-                     for x in v.to_pylist()], pa.string())
+                     for x in infinity.pylist(v)], pa.string())
 
 
 def _interval_decoded(vals: list) -> list:
@@ -595,7 +596,7 @@ def _interval_decoded(vals: list) -> list:
 def _python_groups(a, lists, ctx) -> pa.Array:
     if a.type == types.INTERVAL or (a.args and a.args[0].type == types.INTERVAL):
         fn = python_aggregate_for(a, ctx)
-        values = [fn(_interval_decoded(vals)) for vals in lists.to_pylist()]
+        values = [fn(_interval_decoded(vals)) for vals in infinity.pylist(lists)]
         return pa.array(values, types.arrow_type(a.type))
     arrow_body = ARROW_AGGREGATES.get(a.fn) if not a.distinct else None
     if arrow_body is not None:
@@ -603,7 +604,7 @@ def _python_groups(a, lists, ctx) -> pa.Array:
                         types.arrow_type(a.type))
     fn = python_aggregate_for(a, ctx)
     out = []
-    for i, vals in enumerate(lists.to_pylist()):
+    for i, vals in enumerate(infinity.pylist(lists)):
         if i % limits.CHECK_EVERY == 0:
             ctx.check_cancel()
         out.append(fn(vals))
@@ -614,7 +615,7 @@ def _kept_groups(a, lists, keeps, ctx) -> pa.Array:
     """A FILTERed aggregate that collects NULLs, per group: only the kept values."""
     fn = python_aggregate_for(a, ctx)
     out = []
-    for i, (vals, keep) in enumerate(zip(lists.to_pylist(), keeps.to_pylist())):
+    for i, (vals, keep) in enumerate(zip(infinity.pylist(lists), infinity.pylist(keeps))):
         if i % limits.CHECK_EVERY == 0:
             ctx.check_cancel()
         out.append(fn([v for v, k in zip(vals, keep) if k]))
@@ -703,10 +704,10 @@ def _scalar_aggregate(a, v, n: int, ctx, memo: dict | None = None):
     if a.star:
         return n
     if isinstance(v, Pair):
-        return _pair_result(a, v, np.zeros(n, np.int64), 1, memo)[0].as_py()
+        return infinity.pyscalar(_pair_result(a, v, np.zeros(n, np.int64), 1, memo)[0])
     if isinstance(v, Ordered):       # one group: its values in rank order
-        return _ordered_groups(a, v, pa.array([v.rank.to_pylist()], pa.list_(pa.int64())))[0] \
-            .as_py()
+        return infinity.pyscalar(_ordered_groups(
+            a, v, pa.array([infinity.pylist(v.rank)], pa.list_(pa.int64())))[0])
     if isinstance(v, Kept):
         v = pc.filter(v.values, v.keep)
     if a.fn in ARROW_AGGREGATES and not a.distinct:
@@ -728,7 +729,7 @@ def _scalar_aggregate(a, v, n: int, ctx, memo: dict | None = None):
             (a.fn in ("min", "max") and (a.type in (types.INTERVAL,) or
                                          _memo(memo, "nan", v, has_nan))):
         fn = python_aggregate_for(a, ctx)
-        return fn(v.to_pylist())
+        return fn(infinity.pylist(v))
     if a.fn == "count":
         return pc.count(v, mode="only_valid").as_py()
     if a.fn == "sum":
@@ -739,8 +740,8 @@ def _scalar_aggregate(a, v, n: int, ctx, memo: dict | None = None):
         return pc.mean(v, min_count=1).as_py()
     if a.type in (types.BOOLEAN, types.TEXT, types.UUID, types.BYTEA) or \
             a.type in types.NETWORK_TYPES:
-        return (pc.min if a.fn == "min" else pc.max)(v).as_py()
-    return _memo(memo, "min_max", v, pc.min_max)[a.fn].as_py()   # one pass for both
+        return infinity.pyscalar((pc.min if a.fn == "min" else pc.max)(v))
+    return infinity.pyscalar(_memo(memo, "min_max", v, pc.min_max)[a.fn])   # one pass for both
 
 
 def numeric_min_max(v):

@@ -34,6 +34,7 @@ from ..expr.vector import as_array, evaluate
 from ..run import operator, run_plan
 from .relational import project_table
 from .scan import evaluate_value_rows
+from ... import infinity
 
 
 @operator(LogicalInsert)
@@ -83,7 +84,7 @@ def _full_rows(node: LogicalInsert, rows: list[tuple], schema, ctx) -> list[tupl
 
 def _vector_default(e, ctx):
     v = evaluate(e, pa.table({"_": [None]}).select([]), ctx)
-    return v.as_py() if isinstance(v, pa.Scalar) else v[0].as_py()
+    return infinity.pyscalar(v if isinstance(v, pa.Scalar) else v[0])
 
 
 def _insert_rows(node: LogicalInsert, schema, rows: list[tuple], ctx) -> pa.Table:
@@ -216,7 +217,7 @@ def view_check(node: LogicalViewCheck, ctx) -> pa.Table:
     hold for (false or null), innermost view first, as PostgreSQL checks them."""
     out = run_plan(node.child, ctx)
     for view, at in node.checks:
-        ok = out.column(at).to_pylist()
+        ok = infinity.pylist(out.column(at))
         if all(v is True for v in ok):
             continue
         i = next(k for k, v in enumerate(ok) if v is not True)

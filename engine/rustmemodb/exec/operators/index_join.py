@@ -15,6 +15,7 @@ from rustmemodb.lazy_import import compute as pc
 
 from ...storage.table import rows_to_batch
 from ..expr.vector import as_array, evaluate
+from ... import infinity
 
 
 def index_probe(node, left: pa.Table, ctx):
@@ -24,7 +25,7 @@ def index_probe(node, left: pa.Table, ctx):
     index = version.indexes.get(node.index_probe) if version is not None else None
     if index is None:
         return None
-    keys = as_array(evaluate(node.equi_keys[0][0], left, ctx), left.num_rows).to_pylist()
+    keys = infinity.pylist(as_array(evaluate(node.equi_keys[0][0], left, ctx), left.num_rows))
     get = index.get
     li, rowids = [], []
     for i, key in enumerate(keys):

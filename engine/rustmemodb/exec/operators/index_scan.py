@@ -11,6 +11,8 @@ above. The optimizer picks an index only when few rows are expected
 """
 from __future__ import annotations
 
+from ... import infinity
+
 import operator
 
 from ...lazy_import import arrow as pa, numpy as np
@@ -253,7 +255,7 @@ def index_scan(node, version, ctx) -> pa.Table:
     if node.filter is not None and pred is None:
         mask = evaluate(node.filter, table, ctx)
         if isinstance(mask, pa.Scalar):
-            table = table if mask.as_py() is True else table.slice(0, 0)
+            table = table if infinity.pyscalar(mask) is True else table.slice(0, 0)
         else:
             table = table.filter(mask)
         if compiled[3] is not None and not lookup.ties:

@@ -26,6 +26,8 @@ used only when the query has no equality to hash on.
 """
 from __future__ import annotations
 
+from ... import infinity
+
 from ...lazy_import import arrow as pa, compute as pc, numpy as np
 from ..arrays import contiguous
 
@@ -146,7 +148,7 @@ def _charge_join_size(lkeys, rkeys, names) -> None:
     small, big = (lkeys, rkeys) if nl <= nr else (rkeys, lkeys)
     counts = pa.Table.from_arrays(small, names=names).group_by(names).aggregate(
         [([], "count_all")])
-    most = pc.max(counts.column("count_all")).as_py() or 0
+    most = infinity.pyscalar(pc.max(counts.column("count_all"))) or 0
     if 16 * max(nl, nr) * most <= budget:
         return
     other = pa.Table.from_arrays(big, names=names).group_by(names).aggregate(
@@ -313,7 +315,7 @@ def _condition_mask(node, left, right, li, ri, ctx) -> np.ndarray:
     pairs = pa.Table.from_arrays(cols, names=[f"c{i}" for i in range(len(cols))])
     mask = evaluate(node.condition, pairs, ctx)
     if isinstance(mask, pa.Scalar):
-        return np.full(len(li), mask.as_py() is True)
+        return np.full(len(li), infinity.pyscalar(mask) is True)
     return _np(pc.fill_null(mask, False)).astype(bool)
 
 

@@ -19,6 +19,7 @@ from ... import errors
 from ...plan.logical import LogicalLockRows
 from ...storage.root import replace
 from ..run import operator, run_plan
+from ... import infinity
 
 
 @operator(LogicalLockRows)
@@ -31,7 +32,7 @@ def lock_rows(node: LogicalLockRows, ctx) -> pa.Table:
             return out.remove_column(out.num_columns - 1)
         with claims.lock:
             out = _without_held(node, ctx, claims.held(txn, node.table, node.exclusive))
-            txn.lock_rows(node.table, out.column(out.num_columns - 1).to_pylist(),
+            txn.lock_rows(node.table, infinity.pylist(out.column(out.num_columns - 1)),
                           node.exclusive)
         return out.remove_column(out.num_columns - 1)
     if txn is not None:         # outside a transaction a lock would end at once

@@ -6,6 +6,8 @@ LIMIT is a zero-copy slice. DISTINCT groups on every column (NULLs equal).
 """
 from __future__ import annotations
 
+from ... import infinity
+
 import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc, numpy as np
 from ..arrays import contiguous
@@ -30,7 +32,7 @@ def filter_(node: LogicalFilter, ctx) -> pa.Table:
 def apply_filter(table: pa.Table, predicate, ctx) -> pa.Table:
     mask = evaluate(predicate, table, ctx)
     if isinstance(mask, pa.Scalar):
-        return table if mask.as_py() is True else table.slice(0, 0)
+        return table if infinity.pyscalar(mask) is True else table.slice(0, 0)
     return table.filter(mask)   # NULL counts as false, as in WHERE
 
 
@@ -196,7 +198,7 @@ def _count(e, ctx, what: str) -> int | None:
     if e is None:
         return None
     v = evaluate(e, pa.table({}), ctx)
-    value = v.as_py() if isinstance(v, pa.Scalar) else v[0].as_py()
+    value = infinity.pyscalar(v) if isinstance(v, pa.Scalar) else infinity.pyscalar(v[0])
     if value is not None and value < 0:
         raise errors.sql_error("2201W" if what == "LIMIT" else "2201X",
                                f"{what} must not be negative")

@@ -14,6 +14,8 @@ seed (another generator, another physical order); only its distribution matches.
 """
 from __future__ import annotations
 
+from ... import infinity
+
 import struct
 
 import numpy as np
@@ -56,7 +58,7 @@ def _value(e, ctx, null_message: str, sqlstate: str = "2202H"):
     if e is None:
         return None
     v = evaluate(e, pa.table({}), ctx)
-    value = v.as_py() if isinstance(v, pa.Scalar) else v[0].as_py()
+    value = infinity.pyscalar(v if isinstance(v, pa.Scalar) else v[0])
     if value is None:
         raise errors.sql_error(sqlstate, null_message)
     return value

@@ -7,6 +7,8 @@ An index lookup chosen by the optimizer replaces the scan with a probe.
 """
 from __future__ import annotations
 
+from ... import infinity
+
 import pyarrow as pa
 
 from ... import types
@@ -115,5 +117,5 @@ _ONE_ROW = pa.table({"__row": pa.nulls(1, pa.bool_())})
 
 def _scalar_value(v, sql_type):
     if isinstance(v, pa.Scalar):
-        return v.as_py()
+        return infinity.pyscalar(v)
     return v[0].as_py()

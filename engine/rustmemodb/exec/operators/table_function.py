@@ -7,6 +7,8 @@ row by row over its arguments would give no value at all). ``WITH ORDINALITY`` a
 """
 from __future__ import annotations
 
+from ... import infinity
+
 import numpy as np
 import pyarrow as pa
 
@@ -49,7 +51,7 @@ def table_function(node: LogicalTableFunction, ctx) -> pa.Table:
 def _scalar(value, sql_type: str):
     """A Python value from an evaluated argument (intervals as types.Interval)."""
     if isinstance(value, pa.Scalar):
-        v = value.as_py()
+        v = infinity.pyscalar(value)
     else:
         v = value[0].as_py() if len(value) else None
     if v is not None and sql_type == types.INTERVAL:

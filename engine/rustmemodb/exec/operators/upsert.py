@@ -27,6 +27,8 @@ the pass succeeds, and the session restores the working root on any error.
 """
 from __future__ import annotations
 
+from ... import infinity
+
 import pyarrow as pa
 
 from ... import errors
@@ -179,5 +181,5 @@ def _vector_row_fn(expr, schema, ctx, copies: int):
     def fn(row: tuple, params) -> object:
         table = pa.Table.from_batches([rows_to_batch([row], arrow_schema)])
         v = evaluate(expr, table, ctx)
-        return v.as_py() if isinstance(v, pa.Scalar) else v[0].as_py()
+        return infinity.pyscalar(v if isinstance(v, pa.Scalar) else v[0])
     return fn

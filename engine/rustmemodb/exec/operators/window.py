@@ -42,6 +42,7 @@ from ..functions.datetime import scale_interval
 from ..semantics import sort_keys_for
 from ..run import operator, run_plan
 from .window_collect import COLLECTING, collect
+from ... import infinity
 
 
 @operator(LogicalWindow)
@@ -217,7 +218,7 @@ def _changes(col) -> np.ndarray:
     col = contiguous(col)
     if pa.types.is_interval(col.type):   # no Arrow kernel: compare spans in Python
         vals = [None if v is None else (v.months * 30 + v.days) * 86_400_000_000_000 +
-                v.nanoseconds for v in col.to_pylist()]
+                v.nanoseconds for v in infinity.pylist(col)]
         out[1:] = [x != y for x, y in zip(vals[1:], vals[:-1])]
         return out
     a, b = col.slice(1), col.slice(0, n - 1)
@@ -267,7 +268,7 @@ def _const_arg(call, i, table, ctx, what):
         if len(v) and pc.count_distinct(v).as_py() > 1:
             raise errors.not_supported(f"a non-constant {what}")
         v = v[0] if len(v) else pa.scalar(None, pa.int64())
-    return v.as_py()
+    return infinity.pyscalar(v)
 
 
 def _ntile(call, L, table, ctx):
@@ -419,7 +420,7 @@ def _interval_targets(col, span: types.Interval, kind: str, desc: bool):
         target = v + delta * scale
     else:
         origin = dt.datetime(1970, 1, 1)
-        values = col.to_pylist()
+        values = infinity.pylist(col)
         target = np.array([0.0 if x is None else
                            (add_interval_to(x, shift) - origin).total_seconds() * 1e6 / 86_400e6
                            * scale for x in values], dtype=np.float64)
@@ -495,7 +496,7 @@ def _interval_sum_avg(call, values, valid, counts, lo, hi):
     """sum/avg of intervals over frames: prefix sums of months, days and microseconds
     apart (PostgreSQL adds intervals field by field); avg divides as interval / count."""
     parts = [np.zeros(len(valid), np.int64) for _ in range(3)]
-    for i, v in enumerate(values.to_pylist()):
+    for i, v in enumerate(infinity.pylist(values)):
         if v is not None and valid[i]:
             parts[0][i], parts[1][i], parts[2][i] = v.months, v.days, v.nanoseconds // 1000
     sums = [np.concatenate([[0], np.cumsum(p)]) for p in parts]

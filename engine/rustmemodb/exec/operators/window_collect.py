@@ -18,6 +18,7 @@ from ...lazy_import import arrow as pa, compute as pc, numpy as np
 
 from ... import types
 from ..expr.vector import as_array, evaluate
+from ... import infinity
 
 COLLECTING = ("array_agg", "string_agg")
 
@@ -26,13 +27,13 @@ def collect(call, L, table, ctx, runs: list) -> pa.Array:
     """One value per row (in window order) of ``call`` over its frame, the frame being
     ``runs``: [(start, end)] arrays per row, read in order (start > end: empty)."""
     n = L.n
-    values = L.sorted(as_array(evaluate(call.args[0], table, ctx), n)).to_pylist()
+    values = infinity.pylist(L.sorted(as_array(evaluate(call.args[0], table, ctx), n)))
     keep = np.ones(n, bool)
     if call.filter is not None:
         f = L.sorted(as_array(evaluate(call.filter, table, ctx), n))
         keep = pc.fill_null(f, False).to_numpy(zero_copy_only=False).astype(bool)
     if call.fn == "string_agg":
-        seps = L.sorted(as_array(evaluate(call.args[1], table, ctx), n)).to_pylist()
+        seps = infinity.pylist(L.sorted(as_array(evaluate(call.args[1], table, ctx), n)))
         keep = keep & np.array([v is not None for v in values], bool)
     bounds = np.stack([np.asarray(a, np.int64) for run in runs for a in run], axis=1)
     done: dict = {}

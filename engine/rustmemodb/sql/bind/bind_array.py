@@ -23,7 +23,7 @@ from .bind_subquery import bind_subquery_plan
 from ...optimize.fold_constants import fold
 from .bind_aggregate_ext import _arg_binder, _check_allowed, ordered_arg, ordered_body
 from .bind_expr import ExprBinder
-from ...exec.functions.array import parse_array_literal
+from ...exec.functions.array import parse_array_literal, series_type
 
 _OPS = {exp.EQ: "eq", exp.NEQ: "ne", exp.LT: "lt", exp.LTE: "le", exp.GT: "gt", exp.GTE: "ge",
         exp.Like: "like", exp.ILike: "ilike"}
@@ -188,6 +188,18 @@ SRF_FUNCTIONS = ("srf_unnest", "srf_generate_series", "srf_regexp_matches")
 SRF_ROW = "srf_row"
 
 
+def settle_series_args(args: list) -> tuple[str | None, list]:
+    """generate_series' element type, and its arguments with quoted literals read as
+    that type (the bounds) or as an interval (the step)."""
+    untyped = [isinstance(a, Const) and a.type == types.TEXT and a.value is not None
+               for a in args]
+    element = series_type([a.type for a in args], untyped)
+    if element is None or element == types.INTEGER:
+        return element, args
+    return element, [adapt(a, element if i < 2 else types.INTERVAL) if untyped[i] else a
+                     for i, a in enumerate(args)]
+
+
 def bind_select_list_srf(stmt, binder, name: str, arg_nodes, node) -> Expr:
     """``unnest(arr)`` / ``generate_series(a, b)`` / ``regexp_matches(s, p [, flags])`` in
     the select list: a call computing the row's array of results, wrapped in ``srf_row``
@@ -205,7 +217,9 @@ def bind_select_list_srf(stmt, binder, name: str, arg_nodes, node) -> Expr:
                                         position=position_of(node),
                                         hint="In the select list unnest takes one array.")
     if name == "srf_generate_series":
-        args = [adapt(a, types.INTEGER) for a in args]
+        element, settled = settle_series_args(args)
+        args = settled if element not in (None, types.INTEGER) else \
+            [adapt(a, types.INTEGER) for a in args]
     elif name == "srf_regexp_matches":
         args = [adapt(a, types.TEXT) for a in args]
     call = _call(stmt, name, args)

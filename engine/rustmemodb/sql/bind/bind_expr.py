@@ -24,7 +24,8 @@ from ...plan.aggregates import AGGREGATE_TYPES
 from ...plan.expr import AggCall, Call, Case, Cast, ColRef, Const, Expr, InList, Param
 from ..parse import DIALECT, OID_ARRAY, position_of
 from .type_modifiers import (bit_typmod, domain_base, domain_of, enum_typmod,
-                             numeric_typmod, user_type_name, value_as, varchar_length)
+                             numeric_typmod, time_precision, user_type_name, value_as,
+                             varchar_length)
 from .coerce import adapt, common_type, unify_pair
 from .whole_row import as_record
 from .bind_sql_functions import inline_call
@@ -304,10 +305,49 @@ class ExprBinder:
     def _Paren(self, node: exp.Paren) -> Expr:
         return self.bind(node.this)
 
+    def _Overlaps(self, node: exp.Overlaps) -> Expr:
+        """``(start1, end1) OVERLAPS (start2, end2)``: each end a date/time or an interval
+        after its start, all four read as one type (timestamptz when one is)."""
+        pairs = [node.this, node.expression]
+        if not all(isinstance(p, exp.Tuple) and len(p.expressions) == 2 for p in pairs):
+            raise errors.syntax_error("OVERLAPS takes two (start, end) pairs",
+                                      position=position_of(node))
+        ends = []
+        for p in pairs:
+            start, end = (self.bind(e) for e in p.expressions)
+            if end.type == types.INTERVAL or (isinstance(end, Const) and
+                                              end.type == types.TEXT and start.type == types.TIME):
+                end = self.call("add", [start, adapt(end, types.INTERVAL)], node)
+            ends += [start, end]
+        known = {e.type for e in ends if not (isinstance(e, Const) and e.type == types.TEXT)}
+        if not known - {types.NULL}:
+            raise errors.sql_error("42725", "function overlaps(unknown, unknown, unknown, "
+                                            "unknown) is not unique",
+                                   position=position_of(node),
+                                   hint="Cast the arguments to a date/time type.")
+        target = next((t for t in (types.TIMESTAMPTZ, types.TIMESTAMP, types.DATE, types.TIME)
+                       if t in known), types.TIMESTAMP)
+        args = []
+        for e in ends:
+            e = adapt(e, target)
+            if e.type != target:
+                if not castable(e.type, target):
+                    raise errors.undefined_function(
+                        f"function overlaps({', '.join(x.type.lower() for x in ends)}) does "
+                        "not exist", position=position_of(node))
+                e = fold(Cast(e, target))
+            args.append(e)
+        fn, ret = self.stmt.functions.resolve("overlaps", [a.type for a in args])
+        return fold(Call("overlaps", tuple(args), ret, fn))
+
     def _Literal(self, node: exp.Literal) -> Expr:
         text = node.this
         slot = self.stmt.literal_slot(node) if self.stmt.literal_slots else None
         if node.is_string:
+            if len(text) < 12 and text.strip().lower() in _CLOCK_WORDS:
+                # 'now'/'today'... read as a date/time is the time of this execution: a
+                # cached plan would replay the first one
+                self.stmt.cacheable = False
             return Const(text, types.TEXT, slot)
         try:
             if any(c in text for c in ".eE") and not text.lower().startswith("0x"):
@@ -537,6 +577,12 @@ class ExprBinder:
             # dialect writes it, must stay an index probe)
             fn, ret = self.stmt.functions.resolve(width, [types.INTEGER])
             return fold(Call(width, (out,), ret, fn))
+        precision = time_precision(node.to, node)
+        if precision is not None and out.type in (types.TIMESTAMP, types.TIMESTAMPTZ,
+                                                  types.TIME):
+            # ::timestamp(0), ::time(3): rounded as a column of that type stores it
+            fn, ret = self.stmt.functions.resolve("time_round", [out.type, types.INTEGER])
+            return fold(Call("time_round", (out, Const(precision, types.INTEGER)), ret, fn))
         typmod = numeric_typmod(node.to, node)
         if typmod is not None and out.type == types.FLOAT:
             precision, scale = typmod
@@ -1084,12 +1130,18 @@ def unicode_escapes(text: str, esc: str) -> str:
                            if high is not None else "invalid Unicode escape value")
 
 
+_CLOCK_WORDS = frozenset(("now", "today", "tomorrow", "yesterday"))
+
+
 def _func_args(node: exp.Func) -> list:
     out = []
     for key in node.arg_types:
         v = node.args.get(key)
         if v is None:
             continue
+        if isinstance(node, exp.DateBin) and key == "unit" and isinstance(v, exp.Var):
+            # date_bin(stride, ts, '2020-01-01'): sqlglot keeps the origin's text as a Var
+            v = exp.Literal.string(v.name)
         if isinstance(v, list):
             out.extend(v)
         elif isinstance(v, exp.Expression):

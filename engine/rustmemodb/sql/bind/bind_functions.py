@@ -13,7 +13,7 @@ import dataclasses
 from sqlglot import exp
 
 from ... import errors, types
-from ...plan.expr import Const, Param, Call
+from ...plan.expr import Call, Cast, Const, Param
 from ..parse import position_of
 from ...optimize.fold_constants import fold
 from ...exec.functions.datetime import extract_type, field_name
@@ -99,6 +99,16 @@ def bind_date_trunc(stmt, binder, args, node):
         unit.this if isinstance(unit, exp.Literal) else None)
     u = Const(str(text).lower(), types.TEXT) if text is not None else binder.bind(unit)
     arg = binder.bind(node.this)
+    zone = node.args.get("zone")
+    if zone is not None:
+        # date_trunc(unit, timestamptz, zone): truncated in that zone's calendar; a
+        # timestamp or date argument is cast to timestamptz first, as PostgreSQL's only
+        # overload with a zone takes one
+        arg = adapt(arg, types.TIMESTAMPTZ)
+        if arg.type in (types.TIMESTAMP, types.DATE):
+            arg = fold(Cast(arg, types.TIMESTAMPTZ))
+        z = adapt(binder.bind(zone), types.TEXT)
+        return _call(binder, "date_trunc", [u, arg, z], node)
     arg = adapt(arg, types.TIMESTAMP) if isinstance(arg, Const) and arg.type == types.TEXT else arg
     return _call(binder, "date_trunc", [u, arg], node)
 

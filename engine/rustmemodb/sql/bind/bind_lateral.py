@@ -27,11 +27,12 @@ from .scope import Scope
 from .bind_from import _aliased, bind_from_item
 from .bind_expr import ExprBinder, _retype
 from .bind_subquery import _renumber
-from ...exec.functions.series import generate_series, series_type
+from ...exec.functions.series import generate_series
 from .bind_jsonb import json_table_function, json_unnest
 from .bind_files import bind_read_function, read_function_format
 from .json_records import is_record_function, record_query
 from .coerce import adapt
+from .bind_array import settle_series_args
 from .bind_select import bind_query
 
 
@@ -143,7 +144,7 @@ def bind_table_function(stmt, func, parent, column_name=None, ordinality: bool =
         raise errors.not_supported(f"table function {func.sql(dialect='postgres')!r} in FROM")
     binder = ExprBinder(stmt, Scope(parent=parent), clause="FROM")
     args = [binder.bind(a) for a in nodes]
-    element = series_type([a.type for a in args])
+    element, args = settle_series_args(args)
     if element is None:
         raise errors.undefined_function(
             "function generate_series(" + ", ".join(a.type.lower() for a in args) +

@@ -145,6 +145,27 @@ def bit_typmod(dt, node=None) -> tuple | None:
     return (kind, n)
 
 
+_TEMPORAL = (exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPTZ, exp.DataType.Type.TIME)
+
+
+def time_precision(dt, node=None) -> int | None:
+    """p of TIMESTAMP(p) / TIMESTAMPTZ(p) / TIME(p) when it rounds (0 to 5), else None:
+    6 and more keep microseconds (PostgreSQL reduces a larger p to 6, with a warning);
+    a negative p is 22023."""
+    if not isinstance(dt, exp.DataType) or dt.this not in _TEMPORAL or not dt.expressions:
+        return None
+    param = dt.expressions[0]
+    value = param.this if isinstance(param, exp.DataTypeParam) else param
+    if not isinstance(value, exp.Literal) or value.is_string:
+        return None
+    p = int(value.this)
+    if p < 0:
+        name = "TIME" if dt.this == exp.DataType.Type.TIME else "TIMESTAMP"
+        raise errors.sql_error("22023", f"{name}({p}) precision must not be negative",
+                               position=position_of(node) if node else None)
+    return p if p < 6 else None
+
+
 def column_typmod(dt, node=None) -> tuple | None:
     """The ``typmod`` a column of this declared type keeps (storage/schema.Column)."""
     bits = bit_typmod(dt, node)
@@ -152,6 +173,9 @@ def column_typmod(dt, node=None) -> tuple | None:
         return bits
     if isinstance(dt, exp.DataType) and not dt.expressions and dt.this in _DECLARED:
         return _DECLARED[dt.this]
+    precision = time_precision(dt, node)
+    if precision is not None:
+        return ("precision", precision)
     length = varchar_length(dt)
     if length is not None:
         if length < 1:
