@@ -994,21 +994,22 @@ def test_fsync_helper_hint_follows_its_answers(tmp_path):
 
 
 def test_commits_acknowledged_through_the_hint_are_durable(durable):
-    """Four clients of point UPDATEs and reads against the helper process: commits are
-    taken through the probe after answered messages as well as by the socket's reader
-    callback; every acknowledged value is there after reopening and the probe is off
-    once nothing waits."""
+    """Four clients of point UPDATEs and reads against the helper process: the updates'
+    replies are sent by the helper, and the loop takes their durability from shared
+    memory (the probe before and after each message a client sent); every
+    acknowledged value is there after reopening and the probe is off once nothing
+    waits."""
     path, conn = durable
     with rustmemodb.serve(conn, auth="trust", fsync_helper="process") as srv:
         dsn = _dsn(srv).replace(f"user={USER} password={PASSWORD}", "user=t")
         channel = srv.durability._channels[id(srv.database)]
         taken = []
-        real = channel._answered
+        real = channel._done
 
-        def counted():
+        def counted(durable, sent=-1):
             taken.append(channel._answering)
-            real()
-        channel._answered = counted
+            real(durable, sent)
+        channel._done = counted
         last = {}
 
         def work(w: int) -> None:
@@ -1025,6 +1026,7 @@ def test_commits_acknowledged_through_the_hint_are_durable(durable):
             th.join(60)
         assert last == {w: 120 for w in range(4)}
         assert taken
+        assert channel.helper.replies >= 4 * 100  # (the first runs are not handed over)
         assert srv.durability.probe is None       # nothing waits: no probing
     conn.close()
     again = rustmemodb.connect(str(path), "sync")
