@@ -2,24 +2,54 @@
 thread that learns of its completion is an event loop's, never a second Python thread
 of the server that needs the GIL back (see ``server/durable.py`` for why that matters).
 
-The parent (``FsyncHelper``, below) and the helper share one ``AF_UNIX`` seqpacket
-socket pair; every message is one packet:
+The parent (``FsyncHelper``, below) and the helper share two ``AF_UNIX`` seqpacket
+socket pairs (the requests and a control pair); every message is one packet:
 
-    parent -> helper    ``<QQ>`` an LSN whose frame the parent has written (``pwrite``)
-                        into the log's open segment, and the offset of that segment's
-                        durable-LSN mark, then the 16 bytes of the mark claiming that
-                        LSN; the first packet and the first one after a rotation carry
-                        that segment's descriptor (SCM_RIGHTS)
-    helper -> parent    ``<Q`` the highest LSN received before an fdatasync that
-                        returned: every frame up to it is on disk (answers go up)
-                        ``b"E" + message`` the fdatasync or the mark's write failed (the
-                        helper then exits)
+    parent -> helper    a request (``_REQUEST``): an LSN, the offset and 16 bytes of the
+                        open segment's durable-LSN mark claiming it, then optionally
+                        *frames* (their bytes, the offset to write them at, the end up
+                        to which the segment is preallocated with zeros) and a *reply*
+                        (a connection id and the bytes to send to that client once the
+                        LSN is durable); flags say whether it carries the segment's
+                        descriptor (the first packet and the first after a rotation)
+                        and a client socket's (a connection's first reply), both by
+                        SCM_RIGHTS, whether it wants an answer on the socket, or that a
+                        connection closed (its descriptor is closed)
+    parent -> helper    (control) ``B``: a *barrier*
+    helper -> parent    ``<Q>`` the highest LSN received before an fdatasync that
+                        returned: every frame up to it is on disk (sent when a request
+                        covered asked for it); on the control pair, the barrier's answer
+                        ``b"E" + message`` the fdatasync, the mark's or a frame's write
+                        failed (the helper then exits)
 
-and, where there is ``memfd_create``, 8 bytes of shared memory in which the helper puts
-each answer's LSN right after sending it: the server's loop reads them after every
-message it answers while commits wait (no system call) and takes the answer then,
-instead of after the rest of its turn (``server/durable.py``, ``_Channel.probe``). They
-are only a hint to read the socket; the answer read from the socket is what counts.
+and, where there is ``memfd_create``, 32 bytes of shared memory (``progress``) where the
+helper publishes the LSN it made durable, *before* sending any reply that LSN covers,
+and the count of replies sent, *after* sending them; each value is written whole (one
+aligned 8-byte store) beside a check copy, so the parent reads only values the helper
+wrote. The server's loop reads them before and after every client message while
+commits wait (no system call): it publishes the commits up to the durable LSN (a client
+the helper answered sees its write in its next statement, as do clients it told), and
+a session whose reply went out may write on its socket again (``server/durable.py``).
+
+Why the frames and replies (2026-12-07): the server is one event-loop thread, and per
+durable point UPDATE it did the frame's ``pwrite``, the request's ``send``, the
+answer's ``recv`` and the reply's ``send`` to the client (on loopback TCP the sender's
+system call also does the receiving side's TCP work). Now it does one ``send``; the
+helper writes the frame while holding its reading turn (below: no sync can claim an LSN
+whose frame is not written), syncs, publishes, sends the replies in the order
+received, and answers on the socket only requests that asked (the loop's own waits:
+explicit transactions' commits, replies it could not hand over). A thread of the server
+that touches the log itself (a commit waited for on a worker thread, a frame too big to
+hand over, a rotation, closing) first sends a barrier: the helper takes every request
+queued before it, writes and syncs them, sends their replies and answers on the
+control pair; so the file never has a hole before a frame the parent writes, and the
+barrier needs nothing of the event loop.
+
+The helper inherits the database's lock file (``durability/open.py``'s ``flock`` is
+on its open file description): a server killed with requests the helper has not
+synced leaves the directory locked until the helper, seeing the end of its socket, has
+written, synced and answered (replies included) everything it received and exited; no
+new server can open the database while an orphaned helper still writes into its log.
 
 The helper's syncing threads (``SYNCS_IN_FLIGHT``, three) take turns reading the
 socket; the one that reads takes every packet already queued and, unless a sync started
@@ -55,11 +85,11 @@ script imports no checksum module); the helper only writes the ones of the highe
 it synced. A sync of the old segment still running when a rotation's descriptor arrives
 writes no mark (the rotation marked the old segment; only the newest segment's mark is
 read at recovery, ``recover.py``). The helper exits when the parent closes its end or
-dies (end of file), so it
-never outlives the server; it ignores SIGINT (a Ctrl-C in the server's terminal stops
+dies (end of file), after syncing what it received, so it never outlives the server
+for long; it ignores SIGINT (a Ctrl-C in the server's terminal stops
 the server, which then closes it).
 
-It is run as a script (``python -I -S <this file> <fd> <syncs> <memfd>``), not with ``-m``: importing
+It is run as a script (``python -I -S <this file> <fd> <syncs> <memfd> <control fd>``), not with ``-m``: importing
 the ``rustmemodb`` package would cost it half a second and ~280 modules it never uses.
 Only the standard library is imported.
 """

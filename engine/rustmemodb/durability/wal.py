@@ -49,6 +49,10 @@ Durability (``Log.mode``):
   fsyncs them, so threads committing together share one write and one fsync
   (group commit). A commit returns only when durable; until then its frame may be
   in memory only, which a crash loses with the unacknowledged commit.
+  With an fsync helper process attached by the wire server's loop (``attach_helper``,
+  ``fsync_helper.py``), ``append`` queues the frame for the helper instead, sent with
+  the next ``request_sync`` (with the client's reply, for the helper to send once
+  durable); whatever else touches the file first drains the helper (``_drain_locked``).
 * ``async`` — ``append`` writes the frame (it is in the OS page cache: a crash of
   the process loses nothing, a power loss up to ~``interval`` of commits);
   a background thread fsyncs every ``interval`` seconds (10 ms).

@@ -58,6 +58,26 @@ sync at a time, a commit waited ~1.5 sync rounds on average; now about one. Meas
 runs interleaved): update latency mean 1.1-2.4 ms against 1.3-2.8 ms before, p90
 1.6-5.3 ms against 2.5-7.1 ms, on a disk whose fdatasync took 0.1-4 ms; with fast
 syncs (~150 µs, quiet VM) no difference was measurable.
+
+2026-12-07: the helper process also writes the commit's frame and sends its reply. A
+point write answered in the read callback (``session._point_write``) hands the helper,
+in the one packet that asks for the sync, the frame (queued by ``Log.append``) and the
+whole reply up to ReadyForQuery, when that is safe: a plain socket whose transport holds
+nothing unsent, nothing else to report in ReadyForQuery (``_can_hand_off``). The helper
+sends it once the fsync covering it returned; the loop no longer writes the frame,
+reads the helper's answer or sends the reply. It learns of durability from shared
+memory (``FsyncHelper.progress``): ``probe`` runs before (and after) every message a
+client sent, so commits are published before any message is handled (a client the
+helper acknowledged sees its write in its next statement, and so does any client it
+told), and on a ``_TICK`` timer while handed-over replies wait. The session whose reply
+was handed over writes nothing on its socket until the count of replies sent covers
+it (input meanwhile is held, as before). Everything else (explicit transactions,
+replies that could not be handed over, big frames, rotations) takes the old way or
+drains the helper first (``FsyncHelper.barrier``). If the helper dies, a handed-over
+commit that was not durable fails with 58030 as before; one that was durable but whose
+reply may not have gone out (the helper died between sending and counting it) is
+taken as answered if the client sends anything within ``REPLY_LOST_WAIT``, else its
+connection is closed (``ReplyLost``).
 """
 from __future__ import annotations
 
