@@ -428,9 +428,8 @@ class _Channel:
                 self._sent = sent
             sent = self._sent
             ready = [w for w in waiting if w[0] <= durable and w[4] <= sent]
-            if not ready:
-                if waiting[0][0] <= durable:
-                    self.database.publish_durable(durable)
+            if not ready:                # visible now, acknowledged once sent
+                self.database.publish_durable(durable)
                 return
             self.waiting = [w for w in waiting if not (w[0] <= durable and w[4] <= sent)]
             self._handed -= sum(1 for w in ready if w[4])
