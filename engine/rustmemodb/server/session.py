@@ -158,10 +158,7 @@ class Protocol(asyncio.StreamReaderProtocol):
                     return
                 session._reply_arrived()   # (input after a reply of unknown fate)
             if session._answer_now(data):
-                probe = durability.probe
-                if probe is not None:    # commits wait for the fsync helper's answer
-                    probe()
-                return
+                return                   # (the next message's probe takes what follows)
             session._parked = False      # the reader has input: the message loop runs
         super().data_received(data)
 
