@@ -103,6 +103,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 
 try:
     import fcntl
@@ -125,6 +126,7 @@ MAX_FRAMES = 32 << 10       # frame bytes one request may carry (more: the log w
 MAX_REPLY = 16 << 10        # reply bytes one request may carry (more: the loop sends it)
 _PACKET = _REQUEST.size + MAX_FRAMES + MAX_REPLY
 _REPLY_WAIT_MS = 5000       # how long a client that does not read may hold a reply
+_LATE = 50e-6               # seconds of sending after which the loop is woken (_send_replies)
 
 
 def available() -> bool:
@@ -549,6 +551,7 @@ def _send_replies(state: _Syncs) -> None:
     then publish how many went out (``FsyncHelper.progress``)."""
     replies, answered, clients = state.replies, state.answered, state.clients
     n = 0
+    started = time.monotonic()
     for lsn, conn, data in replies:
         if lsn > answered:
             break
@@ -561,6 +564,11 @@ def _send_replies(state: _Syncs) -> None:
         state.sent += n
         if state.hint is not None:
             state.hint[16:32] = _HALF.pack(state.sent, state.sent ^ _CHECK)
+        if time.monotonic() - started > _LATE:
+            # Preempted after a send (the client woken by it often runs first): its next
+            # message may have reached the loop before this count, and is held until the
+            # loop looks again; an answer on the socket makes it look now.
+            _tell(state, state.sock, _LSN.pack(answered))
 
 
 def _send_reply(fd: int, data: bytes) -> None:
