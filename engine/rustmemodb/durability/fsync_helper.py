@@ -103,7 +103,6 @@ import struct
 import subprocess
 import sys
 import threading
-import time
 
 try:
     import fcntl
@@ -117,7 +116,8 @@ _LSN = struct.Struct("<Q")
 # flags; then the frames' bytes, then the reply's
 _REQUEST = struct.Struct("<QQ16sQQIIB")
 _SEGMENT, _CLIENT, _ANSWER, _FORGET = 1, 2, 4, 8      # request flags
-_HINT = struct.Struct("<QQQQ")          # durable, durable ^ _CHECK, sent, sent ^ _CHECK
+# durable LSN, replies being sent, replies sent: each next to itself ^ _CHECK
+_HINT = struct.Struct("<QQQQQQ")
 _HALF = struct.Struct("<QQ")
 _CHECK = 0x5A5AC3C30F0F9696
 _MAX_FDS = 4
@@ -126,7 +126,6 @@ MAX_FRAMES = 32 << 10       # frame bytes one request may carry (more: the log w
 MAX_REPLY = 16 << 10        # reply bytes one request may carry (more: the loop sends it)
 _PACKET = _REQUEST.size + MAX_FRAMES + MAX_REPLY
 _REPLY_WAIT_MS = 5000       # how long a client that does not read may hold a reply
-_LATE = 50e-6               # seconds of sending after which the loop is woken (_send_replies)
 
 
 def available() -> bool:
@@ -278,18 +277,29 @@ class FsyncHelper:
         raise self._gone()
 
     def progress(self) -> tuple[int, int] | None:
-        """(the durable LSN, the replies sent) the helper last published in shared
-        memory, read without a system call; None if there is none or it was caught
-        mid-update. The helper publishes the LSN before it sends any reply it covers and
-        the count after they went out, each 8-byte value written whole (aligned) next to
-        a check copy, so a value read here is one the helper wrote."""
+        """(the durable LSN, the replies the helper sends or sent) it last published in
+        shared memory, read without a system call; None if there is none or it was
+        caught mid-update. The helper publishes the LSN before it sends any reply it
+        covers and the count right before each reply's ``write``, each 8-byte value
+        written whole (aligned) next to a check copy, so a value read here is one the
+        helper wrote."""
         hint = self._hint
         if hint is None:
             return None
-        durable, check, sent, check2 = _HINT.unpack(hint[:32])
-        if durable ^ _CHECK != check or sent ^ _CHECK != check2:
+        durable, check, sending, check2, _, _ = _HINT.unpack(hint[:48])
+        if durable ^ _CHECK != check or sending ^ _CHECK != check2:
             return None
-        return durable, sent
+        return durable, sending
+
+    def sent(self) -> int | None:
+        """The count of replies whose ``write`` returned (published after it), None if
+        unknown: after the helper died, a reply counted by ``progress`` but not here may
+        or may not have reached its client."""
+        hint = self._hint
+        if hint is None:
+            return None
+        _, _, _, _, sent, check = _HINT.unpack(hint[:48])
+        return sent if sent ^ _CHECK == check else None
 
     def answered_hint(self) -> int:
         """The durable LSN in shared memory (``progress``), 0 if unknown: when above what
@@ -549,26 +559,28 @@ def _receive(state: _Syncs) -> bool:
 def _send_replies(state: _Syncs) -> None:
     """(Under ``cond``.) Send, in the order received, the replies whose LSN is durable,
     then publish how many went out (``FsyncHelper.progress``)."""
-    replies, answered, clients = state.replies, state.answered, state.clients
+    replies, answered, clients, hint = state.replies, state.answered, state.clients, \
+        state.hint
     n = 0
-    started = time.monotonic()
     for lsn, conn, data in replies:
         if lsn > answered:
             break
         n += 1
+        if hint is not None:
+            # Counted right before the write: the client, woken by it, often runs first
+            # and sends its next message, which the loop must not hold (measured: a read
+            # after each update waited for the helper to run again, ~2-3x slower mixes
+            # when the count came after the write).
+            count = state.sent + n
+            hint[16:32] = _HALF.pack(count, count ^ _CHECK)
         client = clients.get(conn)
         if client is not None:
             _send_reply(client, data)
     if n:
         del replies[:n]
         state.sent += n
-        if state.hint is not None:
-            state.hint[16:32] = _HALF.pack(state.sent, state.sent ^ _CHECK)
-        if time.monotonic() - started > _LATE:
-            # Preempted after a send (the client woken by it often runs first): its next
-            # message may have reached the loop before this count, and is held until the
-            # loop looks again; an answer on the socket makes it look now.
-            _tell(state, state.sock, _LSN.pack(answered))
+        if hint is not None:
+            hint[32:48] = _HALF.pack(state.sent, state.sent ^ _CHECK)
 
 
 def _send_reply(fd: int, data: bytes) -> None:
@@ -705,7 +717,7 @@ def main(argv: list[str]) -> int:
         hint = None
         if len(argv) > 2 and int(argv[2]) >= 0:
             hint = mmap.mmap(int(argv[2]), _HINT.size)
-            hint[0:32] = _HINT.pack(0, _CHECK, 0, _CHECK)
+            hint[0:_HINT.size] = _HINT.pack(0, _CHECK, 0, _CHECK, 0, _CHECK)
         if len(argv) > 3:
             control = socket.socket(fileno=int(argv[3]))
         _serve(sock, int(argv[1]) if len(argv) > 1 else 1, hint, control)

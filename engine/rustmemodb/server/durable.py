@@ -475,6 +475,9 @@ class _Channel:
             if got is not None:
                 durable, sent = got[0], max(sent, got[1])
         self._handed = 0
+        delivered = self.helper.sent() if hasattr(self.helper, "sent") else None
+        if delivered is not None:
+            sent = delivered             # (``_sent`` counted replies about to be written)
         if durable:                      # what the helper made durable stays so
             self.database.publish_durable(durable)
         self.database.abandon_pending()
