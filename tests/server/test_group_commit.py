@@ -31,10 +31,12 @@ def durable(tmp_path):
     yield tmp_path / "db", conn
 
 
-@pytest.fixture(params=["aio", "process", False], ids=["aio", "process", "thread"])
+@pytest.fixture(params=["aio", "process", "replies", False],
+                ids=["aio", "process", "replies", "thread"])
 def helper(request):
     """How the server's loop waits for fsyncs (``fsync_helper``): Linux AIO on an
-    eventfd, the fsync helper process, or its durability thread (the fallback)."""
+    eventfd, the fsync helper process (also writing the frames and sending the point
+    writes' replies: ``replies``), or its durability thread (the fallback)."""
     if request.param == "aio":
         try:
             AioFsync().close()
@@ -62,7 +64,7 @@ class _Gate:
         # A statement run on a worker thread (its text's first run) waits for its own
         # fsync: that one is held on every path.
         self.monkeypatch.setattr(wal_module.Log, "_fsync", staticmethod(self.slow))
-        if self.helper == "process":
+        if self.helper in ("process", "replies"):
             channel = self.channel()
             # A reply the helper sent is counted just after the send (the client may
             # run first): stopped in between, the session would wait for the count.
@@ -83,7 +85,8 @@ class _Gate:
         """Whether an fsync was asked for while held (within ``timeout`` seconds)."""
         deadline = time.monotonic() + timeout
         while not self.started.is_set():
-            if self.helper == "process" and self.channel().helper.requested > self.requested:
+            if (self.helper in ("process", "replies")
+                    and self.channel().helper.requested > self.requested):
                 return True
             if self.held:
                 return True
@@ -93,7 +96,7 @@ class _Gate:
         return True
 
     def release(self) -> None:
-        if self.helper == "process":
+        if self.helper in ("process", "replies"):
             os.kill(self.channel().helper.process.pid, signal.SIGCONT)
         elif self.helper == "aio":
             self.monkeypatch.setattr(AioFsync, "_submit", _REAL_SUBMIT)
@@ -108,7 +111,7 @@ class _Gate:
 
     def fail(self) -> None:
         """Make the next fsync fail: an EIO, or the helper process killed."""
-        if self.helper == "process":
+        if self.helper in ("process", "replies"):
             process = self.channel().helper.process
             process.kill()
             process.wait(10)
@@ -351,7 +354,7 @@ def test_a_write_after_a_pending_commit_builds_on_it_and_waits_for_it(durable, m
         again.close()
 
 
-@pytest.mark.parametrize("fsync", ["auto", "aio", "thread"])    # auto: the helper process
+@pytest.mark.parametrize("fsync", ["auto", "aio", "thread", "replies"])  # auto: the helper
 def test_acknowledged_commits_survive_sigkill_of_the_server(tmp_path, fsync):
     """Four clients write concurrently to a server process with sync durability; it
     is killed (SIGKILL) mid-stream; every acknowledged insert and update is there after
@@ -396,7 +399,7 @@ def test_acknowledged_commits_survive_sigkill_of_the_server(tmp_path, fsync):
         while min(counters.values()) < 30 and time.monotonic() < deadline:
             time.sleep(0.05)
         helpers = _children(proc.pid)      # the fsync helper process
-        assert bool(helpers) == (fsync in ("auto", "process"))
+        assert bool(helpers) == (fsync in ("auto", "process", "replies"))
         proc.kill()
         proc.wait(10)
         for pid in helpers:                # it sees the end of its socket and exits
@@ -437,7 +440,7 @@ def test_sigkilled_server_leaves_its_helper_to_finish_and_hold_the_lock(tmp_path
     path = tmp_path / "db"
     proc = subprocess.Popen([sys.executable, "-m", "rustmemodb.server", "--db", str(path),
                              "--port", "0", "--trust", "--durability", "sync",
-                             "--fsync", "process"],
+                             "--fsync", "replies"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=dict(os.environ))
     helpers: list[int] = []
@@ -559,14 +562,15 @@ def test_fsync_helper_exits_when_the_server_closes(durable):
 
 @pytest.mark.parametrize("prepare", [False, True], ids=["unnamed", "prepared"])
 def test_helper_killed_with_a_commit_in_flight(durable, monkeypatch, prepare):
+    fsync = "replies" if prepare else "process"
     """The fsync helper dies while a point UPDATE waits for it: that UPDATE fails with
     58030 (never acknowledged, never visible), so does every later write, and reads
     are still answered. Prepared, the UPDATE's frame and reply were handed to the
     helper (``session._point_write``): it never sent the reply."""
     path, conn = durable
-    with rustmemodb.serve(conn, auth="trust", fsync_helper="process") as srv:
+    with rustmemodb.serve(conn, auth="trust", fsync_helper=fsync) as srv:
         dsn = _dsn(srv).replace(f"user={USER} password={PASSWORD}", "user=t")
-        gate = _Gate(srv, "process", monkeypatch)
+        gate = _Gate(srv, fsync, monkeypatch)
         with psycopg.connect(dsn, autocommit=True) as c, \
                 psycopg.connect(dsn, autocommit=True) as reader:
             for _ in range(2):                                          # plan cached
@@ -1088,14 +1092,15 @@ def test_fsync_helper_hint_follows_its_answers(tmp_path):
         os.close(fd)
 
 
-def test_commits_acknowledged_through_the_hint_are_durable(durable):
+@pytest.mark.parametrize("fsync", ["process", "replies"])
+def test_commits_acknowledged_through_the_hint_are_durable(durable, fsync):
     """Four clients of point UPDATEs and reads against the helper process: the updates'
     replies are sent by the helper, and the loop takes their durability from shared
     memory (the probe before and after each message a client sent); every
     acknowledged value is there after reopening and the probe is off once nothing
     waits."""
     path, conn = durable
-    with rustmemodb.serve(conn, auth="trust", fsync_helper="process") as srv:
+    with rustmemodb.serve(conn, auth="trust", fsync_helper=fsync) as srv:
         dsn = _dsn(srv).replace(f"user={USER} password={PASSWORD}", "user=t")
         channel = srv.durability._channels[id(srv.database)]
         taken = []
@@ -1121,7 +1126,10 @@ def test_commits_acknowledged_through_the_hint_are_durable(durable):
             th.join(60)
         assert last == {w: 120 for w in range(4)}
         assert taken
-        assert channel.helper.replies >= 4 * 100  # (the first runs are not handed over)
+        if fsync == "replies":                    # (the first runs are not handed over)
+            assert channel.helper.replies >= 4 * 100
+        else:
+            assert channel.helper.replies == 0
         assert srv.durability.probe is None       # nothing waits: no probing
     conn.close()
     again = rustmemodb.connect(str(path), "sync")

@@ -143,10 +143,14 @@ class FsyncHelper:
     is called under the log's lock."""
 
     writes_mark = True           # the log passes each request's mark (module docstring)
-    writes_frames = True         # the log passes its frames (and replies) with requests
+    writes_frames = False        # the log passes its frames (and replies) with requests
     _hint = None                 # the shared memory of ``progress``, when there is one
 
-    def __init__(self, syncs: int = SYNCS_IN_FLIGHT, lock_fd: int = -1) -> None:
+    def __init__(self, syncs: int = SYNCS_IN_FLIGHT, lock_fd: int = -1,
+                 frames: bool = False) -> None:
+        # ``frames``: the log hands over its frames, and the server durable point
+        # writes' replies (``--fsync replies``; off by default: module docstring)
+        self.writes_frames = frames
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         control, child_control = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # ``progress``: 32 bytes of shared memory where the helper puts the LSN it made

@@ -29,10 +29,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tls-cert", metavar="PEM", help="certificate: answer SSLRequest with TLS")
     p.add_argument("--tls-key", metavar="PEM", help="private key of --tls-cert")
     p.add_argument("--dbname", default="rustmemodb", help="database name clients use")
-    p.add_argument("--fsync", default="auto", choices=("auto", "aio", "process", "thread"),
+    p.add_argument("--fsync", default="auto",
+                   choices=("auto", "aio", "process", "replies", "thread"),
                    help="how --durability sync commits wait for their fsync without "
                         "blocking the server: a helper process, Linux AIO, a thread "
-                        "(default: the first that works here, in that order)")
+                        "(default: the first that works here, in that order); replies: "
+                        "the helper process also writes the log and sends durable point "
+                        "writes' replies")
     return p
 
 

@@ -287,8 +287,8 @@ def _new_syncer(which: bool | str, lock_fd: int = -1):
             if kind == "aio":
                 from ..durability.aio_fsync import AioFsync
                 return AioFsync()
-            if kind == "process" and fsync_helper.available():
-                return fsync_helper.FsyncHelper(lock_fd=lock_fd)
+            if kind in ("process", "replies") and fsync_helper.available():
+                return fsync_helper.FsyncHelper(lock_fd=lock_fd, frames=kind == "replies")
         except OSError:
             continue
     return None
