@@ -31,7 +31,8 @@ commits wait (no system call): it publishes the commits up to the durable LSN (a
 the helper answered sees its write in its next statement, as do clients it told), and
 a session whose reply went out may write on its socket again (``server/durable.py``).
 
-Why the frames and replies (2026-12-07): the server is one event-loop thread, and per
+Why the frames and replies (2026-12-07; ``FsyncHelper(frames=True)``, the server's
+``--fsync replies``, not the default): the server is one event-loop thread, and per
 durable point UPDATE it did the frame's ``pwrite``, the request's ``send``, the
 answer's ``recv`` and the reply's ``send`` to the client (on loopback TCP the sender's
 system call also does the receiving side's TCP work). Now it does one ``send``; the
@@ -43,7 +44,12 @@ that touches the log itself (a commit waited for on a worker thread, a frame too
 hand over, a rotation, closing) first sends a barrier: the helper takes every request
 queued before it, writes and syncs them, sends their replies and answers on the
 control pair; so the file never has a hole before a frame the parent writes, and the
-barrier needs nothing of the event loop.
+barrier needs nothing of the event loop. Measured against the code before, side by
+side with PostgreSQL 15 (pgbench ``-M prepared``, 4 clients): the loop's CPU per
+durable point UPDATE 165-174 -> 143-151 µs and update-only tps +23-110 %; the 80/20 mix
+54.3 -> 50.8 µs per transaction, tps +12 %; the psycopg load-test mix lost in two runs
+of three (-11 %), so the hand-over is opt-in. The helper's own CPU per update rises
+~15 µs (on another core).
 
 The helper inherits the database's lock file (``durability/open.py``'s ``flock`` is
 on its open file description): a server killed with requests the helper has not
@@ -89,8 +95,9 @@ dies (end of file), after syncing what it received, so it never outlives the ser
 for long; it ignores SIGINT (a Ctrl-C in the server's terminal stops
 the server, which then closes it).
 
-It is run as a script (``python -I -S <this file> <fd> <syncs> <memfd> <control fd>``), not with ``-m``: importing
-the ``rustmemodb`` package would cost it half a second and ~280 modules it never uses.
+It is run as a script (``python -I -S <this file> <fd> <syncs> <memfd> <control fd>``),
+not with ``-m``: importing the ``rustmemodb`` package would cost it half a second and
+~280 modules it never uses.
 Only the standard library is imported.
 """
 from __future__ import annotations

@@ -59,7 +59,10 @@ runs interleaved): update latency mean 1.1-2.4 ms against 1.3-2.8 ms before, p90
 1.6-5.3 ms against 2.5-7.1 ms, on a disk whose fdatasync took 0.1-4 ms; with fast
 syncs (~150 µs, quiet VM) no difference was measurable.
 
-2026-12-07: the helper process also writes the commit's frame and sends its reply. A
+2026-12-07, opt-in (``fsync_helper="replies"``, ``--fsync replies``; the measurements
+in ``fsync_helper.py`` and the README: a win for update-heavy pgbench work, not for the
+psycopg load-test mix): the helper process also writes the commit's frame and sends its
+reply. A
 point write answered in the read callback (``session._point_write``) hands the helper,
 in the one packet that asks for the sync, the frame (queued by ``Log.append``) and the
 whole reply up to ReadyForQuery, when that is safe: a plain socket whose transport holds
