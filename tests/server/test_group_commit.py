@@ -31,10 +31,12 @@ def durable(tmp_path):
     yield tmp_path / "db", conn
 
 
-@pytest.fixture(params=["aio", "process", False], ids=["aio", "process", "thread"])
+@pytest.fixture(params=["aio", "process", "replies", False],
+                ids=["aio", "process", "replies", "thread"])
 def helper(request):
     """How the server's loop waits for fsyncs (``fsync_helper``): Linux AIO on an
-    eventfd, the fsync helper process, or its durability thread (the fallback)."""
+    eventfd, the fsync helper process (also writing the frames and sending the point
+    writes' replies: ``replies``), or its durability thread (the fallback)."""
     if request.param == "aio":
         try:
             AioFsync().close()
@@ -62,8 +64,13 @@ class _Gate:
         # A statement run on a worker thread (its text's first run) waits for its own
         # fsync: that one is held on every path.
         self.monkeypatch.setattr(wal_module.Log, "_fsync", staticmethod(self.slow))
-        if self.helper == "process":
+        if self.helper in ("process", "replies"):
             channel = self.channel()
+            # A reply the helper sent is counted just after the send (the client may
+            # run first): stopped in between, the session would wait for the count.
+            deadline = time.monotonic() + 10
+            while channel.waiting and time.monotonic() < deadline:
+                time.sleep(0.005)
             self.requested = channel.helper.requested
             os.kill(channel.helper.process.pid, signal.SIGSTOP)
         elif self.helper == "aio":
@@ -78,7 +85,8 @@ class _Gate:
         """Whether an fsync was asked for while held (within ``timeout`` seconds)."""
         deadline = time.monotonic() + timeout
         while not self.started.is_set():
-            if self.helper == "process" and self.channel().helper.requested > self.requested:
+            if (self.helper in ("process", "replies")
+                    and self.channel().helper.requested > self.requested):
                 return True
             if self.held:
                 return True
@@ -88,7 +96,7 @@ class _Gate:
         return True
 
     def release(self) -> None:
-        if self.helper == "process":
+        if self.helper in ("process", "replies"):
             os.kill(self.channel().helper.process.pid, signal.SIGCONT)
         elif self.helper == "aio":
             self.monkeypatch.setattr(AioFsync, "_submit", _REAL_SUBMIT)
@@ -103,7 +111,7 @@ class _Gate:
 
     def fail(self) -> None:
         """Make the next fsync fail: an EIO, or the helper process killed."""
-        if self.helper == "process":
+        if self.helper in ("process", "replies"):
             process = self.channel().helper.process
             process.kill()
             process.wait(10)
@@ -346,7 +354,7 @@ def test_a_write_after_a_pending_commit_builds_on_it_and_waits_for_it(durable, m
         again.close()
 
 
-@pytest.mark.parametrize("fsync", ["auto", "aio", "thread"])    # auto: the helper process
+@pytest.mark.parametrize("fsync", ["auto", "aio", "thread", "replies"])  # auto: the helper
 def test_acknowledged_commits_survive_sigkill_of_the_server(tmp_path, fsync):
     """Four clients write concurrently to a server process with sync durability; it
     is killed (SIGKILL) mid-stream; every acknowledged insert and update is there after
@@ -391,7 +399,7 @@ def test_acknowledged_commits_survive_sigkill_of_the_server(tmp_path, fsync):
         while min(counters.values()) < 30 and time.monotonic() < deadline:
             time.sleep(0.05)
         helpers = _children(proc.pid)      # the fsync helper process
-        assert bool(helpers) == (fsync in ("auto", "process"))
+        assert bool(helpers) == (fsync in ("auto", "process", "replies"))
         proc.kill()
         proc.wait(10)
         for pid in helpers:                # it sees the end of its socket and exits
@@ -414,6 +422,91 @@ def test_acknowledged_commits_survive_sigkill_of_the_server(tmp_path, fsync):
         assert set(acked[w]) <= ids
         # At most the one statement in flight when the server died is beyond what was
         # acknowledged.
+        assert counters[w] <= values[w + 1] <= counters[w] + 1
+        mine = sorted(i for i in ids if 1000 * (w + 1) < i < 1000 * (w + 2))
+        assert mine == list(range(1000 * (w + 1) + 1, 1000 * (w + 1) + 1 + len(mine)))
+        assert len(mine) - len(acked[w]) <= 1
+
+
+def test_sigkilled_server_leaves_its_helper_to_finish_and_hold_the_lock(tmp_path):
+    """Prepared point writes, whose frames and replies the fsync helper process writes
+    and sends (``session._point_write``), under load from four psycopg clients; the
+    helper is stopped (SIGSTOP), the server killed (SIGKILL). While the orphaned helper
+    lives it holds the database's lock: opening the directory fails (55006). Resumed,
+    it writes and syncs what it received, sends those replies and exits; reopened,
+    every update and insert a client saw acknowledged is there."""
+    import subprocess
+    import sys
+    path = tmp_path / "db"
+    proc = subprocess.Popen([sys.executable, "-m", "rustmemodb.server", "--db", str(path),
+                             "--port", "0", "--trust", "--durability", "sync",
+                             "--fsync", "replies"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ))
+    helpers: list[int] = []
+    try:
+        line = proc.stdout.readline()
+        assert "listening on" in line, proc.stderr.read()
+        dsn = f"host=127.0.0.1 port={int(line.rsplit(':', 1)[1])} user=w dbname=main"
+        with psycopg.connect(dsn, autocommit=True) as c:
+            c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)")
+            c.execute("INSERT INTO t SELECT i, 0 FROM generate_series(1, 4) i")
+        acked = {w: [] for w in range(4)}
+        counters = {w: 0 for w in range(4)}
+
+        def work(w: int) -> None:
+            try:
+                with psycopg.connect(dsn, autocommit=True) as c:
+                    n = 0
+                    while True:
+                        n += 1
+                        c.execute("INSERT INTO t VALUES (%s, %s)", (1000 * (w + 1) + n, w),
+                                  prepare=True)
+                        acked[w].append(1000 * (w + 1) + n)
+                        c.execute("UPDATE t SET v = %s WHERE id = %s", (n, w + 1),
+                                  prepare=True)
+                        counters[w] = n
+            except psycopg.Error:
+                pass                     # the server (and then its helper) went away
+
+        threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in range(4)]
+        for th in threads:
+            th.start()
+        deadline = time.monotonic() + 30
+        while min(counters.values()) < 30 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        helpers = _children(proc.pid)
+        assert len(helpers) == 1
+        os.kill(helpers[0], signal.SIGSTOP)
+        time.sleep(0.1)                  # commits reach the stopped helper
+        proc.kill()
+        proc.wait(10)
+        with pytest.raises(rustmemodb.Error) as info:
+            rustmemodb.connect(str(path), "sync")
+        assert info.value.sqlstate == "55006"
+        os.kill(helpers[0], signal.SIGCONT)
+        _wait_gone(helpers[0])
+        for th in threads:
+            th.join(10)
+        assert not any(th.is_alive() for th in threads)
+    finally:
+        for pid in helpers:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert min(counters.values()) >= 30
+    again = rustmemodb.connect(str(path), "sync")
+    try:
+        ids = {r[0] for r in again.execute("SELECT id FROM t WHERE id > 4").fetchall()}
+        values = dict(again.execute("SELECT id, v FROM t WHERE id <= 4").fetchall())
+    finally:
+        again.close()
+    for w in range(4):
+        assert set(acked[w]) <= ids
         assert counters[w] <= values[w + 1] <= counters[w] + 1
         mine = sorted(i for i in ids if 1000 * (w + 1) < i < 1000 * (w + 2))
         assert mine == list(range(1000 * (w + 1) + 1, 1000 * (w + 1) + 1 + len(mine)))
@@ -467,23 +560,29 @@ def test_fsync_helper_exits_when_the_server_closes(durable):
         again.close()
 
 
-def test_helper_killed_with_a_commit_in_flight(durable, monkeypatch):
+@pytest.mark.parametrize("prepare", [False, True], ids=["unnamed", "prepared"])
+def test_helper_killed_with_a_commit_in_flight(durable, monkeypatch, prepare):
+    fsync = "replies" if prepare else "process"
     """The fsync helper dies while a point UPDATE waits for it: that UPDATE fails with
     58030 (never acknowledged, never visible), so does every later write, and reads
-    are still answered."""
+    are still answered. Prepared, the UPDATE's frame and reply were handed to the
+    helper (``session._point_write``): it never sent the reply."""
     path, conn = durable
-    with rustmemodb.serve(conn, auth="trust", fsync_helper="process") as srv:
+    with rustmemodb.serve(conn, auth="trust", fsync_helper=fsync) as srv:
         dsn = _dsn(srv).replace(f"user={USER} password={PASSWORD}", "user=t")
-        gate = _Gate(srv, "process", monkeypatch)
+        gate = _Gate(srv, fsync, monkeypatch)
         with psycopg.connect(dsn, autocommit=True) as c, \
                 psycopg.connect(dsn, autocommit=True) as reader:
-            c.execute("UPDATE t SET v = %s WHERE id = %s", (1, 8))      # plan cached
+            for _ in range(2):                                          # plan cached
+                c.execute("UPDATE t SET v = %s WHERE id = %s", (1, 8), prepare=prepare)
+            replies = srv.durability._channels[id(srv.database)].helper.replies
+            assert (replies > 0) == prepare
             gate.hold()
             failed = []
 
             def update():
                 try:
-                    c.execute("UPDATE t SET v = %s WHERE id = %s", (2, 8))
+                    c.execute("UPDATE t SET v = %s WHERE id = %s", (2, 8), prepare=prepare)
                 except psycopg.Error as exc:
                     failed.append(exc)
             th = threading.Thread(target=update)
@@ -993,22 +1092,24 @@ def test_fsync_helper_hint_follows_its_answers(tmp_path):
         os.close(fd)
 
 
-def test_commits_acknowledged_through_the_hint_are_durable(durable):
-    """Four clients of point UPDATEs and reads against the helper process: commits are
-    taken through the probe after answered messages as well as by the socket's reader
-    callback; every acknowledged value is there after reopening and the probe is off
-    once nothing waits."""
+@pytest.mark.parametrize("fsync", ["process", "replies"])
+def test_commits_acknowledged_through_the_hint_are_durable(durable, fsync):
+    """Four clients of point UPDATEs and reads against the helper process: the updates'
+    replies are sent by the helper, and the loop takes their durability from shared
+    memory (the probe before and after each message a client sent); every
+    acknowledged value is there after reopening and the probe is off once nothing
+    waits."""
     path, conn = durable
-    with rustmemodb.serve(conn, auth="trust", fsync_helper="process") as srv:
+    with rustmemodb.serve(conn, auth="trust", fsync_helper=fsync) as srv:
         dsn = _dsn(srv).replace(f"user={USER} password={PASSWORD}", "user=t")
         channel = srv.durability._channels[id(srv.database)]
         taken = []
-        real = channel._answered
+        real = channel._done
 
-        def counted():
+        def counted(durable, sent=-1):
             taken.append(channel._answering)
-            real()
-        channel._answered = counted
+            real(durable, sent)
+        channel._done = counted
         last = {}
 
         def work(w: int) -> None:
@@ -1025,6 +1126,10 @@ def test_commits_acknowledged_through_the_hint_are_durable(durable):
             th.join(60)
         assert last == {w: 120 for w in range(4)}
         assert taken
+        if fsync == "replies":                    # (the first runs are not handed over)
+            assert channel.helper.replies >= 4 * 100
+        else:
+            assert channel.helper.replies == 0
         assert srv.durability.probe is None       # nothing waits: no probing
     conn.close()
     again = rustmemodb.connect(str(path), "sync")

@@ -49,6 +49,10 @@ Durability (``Log.mode``):
   fsyncs them, so threads committing together share one write and one fsync
   (group commit). A commit returns only when durable; until then its frame may be
   in memory only, which a crash loses with the unacknowledged commit.
+  With an fsync helper process attached by the wire server's loop (``attach_helper``,
+  ``fsync_helper.py``), ``append`` queues the frame for the helper instead, sent with
+  the next ``request_sync`` (with the client's reply, for the helper to send once
+  durable); whatever else touches the file first drains the helper (``_drain_locked``).
 * ``async`` — ``append`` writes the frame (it is in the OS page cache: a crash of
   the process loses nothing, a power loss up to ~``interval`` of commits);
   a background thread fsyncs every ``interval`` seconds (10 ms).
@@ -89,6 +93,7 @@ _MAX_CANDIDATES = 200_000
 _ZERO_HEADER = bytes(FRAME.size)
 EXTENT_MIN = 64 << 10                     # a new segment's preallocated size
 EXTENT_MAX = 1 << 20                      # the most a segment grows by at once
+MAX_HELPER_FRAMES = 32 << 10              # frame bytes handed to the helper at once
 
 
 def frame(lsn: int, payload: bytes, kind: int = COMMIT) -> bytes:
@@ -324,6 +329,15 @@ class Log:
         # attached, appends write their frame at once (``_direct``).
         self._helper = None
         self._direct = False
+        # A helper that also writes the frames (``writes_frames``): appends queue theirs
+        # here (contiguous, from ``_outbox_at``; ``_outbox_end``: the preallocated end
+        # they need), sent with the next request (``request_sync``) or before anything
+        # else touches the log (``_drain_locked``).
+        self._frames_to = None
+        self._outbox: list[bytes] = []
+        self._outbox_at = 0
+        self._outbox_size = 0
+        self._outbox_end = 0
         self._fd = -1
         self._allocated = 0               # the open segment's size (its zeros included)
         self._segment: Path | None = None
@@ -349,6 +363,11 @@ class Log:
         size = len(data)
         start = self._size
         end = start + size
+        if self._frames_to is not None:
+            if size <= MAX_HELPER_FRAMES:
+                return self._to_helper(lsn, data, start, end)
+            with self._cond:                 # written here: the helper's writes first
+                self._drain_locked()
         sync = self.mode == "sync" and not self._direct
         if not sync:
             # (Every commit's frame, on the committing thread, often an event loop's: the
@@ -381,6 +400,88 @@ class Log:
             self.written_lsn = lsn
         return lsn
 
+    def _to_helper(self, lsn: int, data: bytes, start: int, end: int) -> int:
+        """``append`` while the helper writes the frames: ``data`` queued for it (sent
+        with the next request, ``request_sync``), the segment's preallocated end grown
+        if the frame passes it (the helper writes the zeros)."""
+        size = end - start
+        with self._mutex:
+            if self._outbox and self._outbox_size + size > MAX_HELPER_FRAMES:
+                self._flush_locked()
+            if not self._outbox:
+                self._outbox_at = start
+            self._outbox.append(data)
+            self._outbox_size += size
+            if end > self._allocated and self.preallocate:
+                self._allocated = self._outbox_end = grown_size(end, self._allocated)
+            self.written_lsn = lsn
+        self._size = end
+        self.next_lsn = lsn + 1
+        stats = self.stats
+        stats["records"] += 1
+        stats["bytes"] += size
+        self.bytes_since_checkpoint += size
+        return lsn
+
+    def _flush_locked(self, reply=None) -> int:
+        """(Under ``_mutex``.) Send the queued frames to the helper as one request for
+        their last LSN, with ``reply`` (connection, socket descriptor, bytes) for it to
+        send once they are durable; the reply's sequence number (0: none)."""
+        outbox = self._outbox
+        if not outbox:
+            return 0
+        data = outbox[0] if len(outbox) == 1 else b"".join(outbox)
+        frames = (self._outbox_at, data, self._outbox_end)
+        self._outbox, self._outbox_size, self._outbox_end = [], 0, 0
+        return self._request_locked(self.written_lsn, frames, reply)
+
+    def _request_locked(self, target: int, frames=None, reply=None) -> int:
+        helper = self._helper
+        mark = ((MARK_OFFSET, mark_bytes(self._first, target))
+                if helper.writes_mark else None)
+        try:
+            if frames is None and reply is None:
+                helper.request(target, self._fd, self._first, mark)
+                return 0
+            return helper.request(target, self._fd, self._first, mark, frames, reply,
+                                  reply is None)
+        except OSError as exc:
+            self._poison_locked(exc)
+
+    def _drain_locked(self) -> None:
+        """(Under ``_cond``.) Before this thread touches the log itself (a frame too big
+        to hand over, a commit waited for outside the event loop, a rotation, closing):
+        every frame handed to the helper written and synced (``FsyncHelper.barrier``),
+        so the file has no hole before what is written here and every LSN logged so far
+        is durable. The lock is released while the helper works (the loop may append)."""
+        helper = self._frames_to
+        if helper is None:
+            return
+        self._check()
+        if self._outbox:
+            self._flush_locked()
+        elif self.written_lsn > max(helper.requested, self.durable_lsn):
+            self._request_locked(self.written_lsn)     # a frame written here (too big)
+        self._cond.release()
+        error = None
+        try:
+            durable = helper.barrier()
+        except OSError as exc:
+            error = exc
+        finally:
+            self._cond.acquire()
+        if error is not None:
+            self._poison_locked(error)
+        self._helper_durable_locked(durable)
+
+    def _helper_durable_locked(self, lsn: int) -> None:
+        if lsn > self.durable_lsn:
+            self.durable_lsn = lsn
+            self.stats["fsyncs"] += 1
+            if lsn >= self._first and lsn > self._mark:
+                self._mark = lsn         # (written by the helper)
+            self._cond.notify_all()
+
     def _padding(self, end: int) -> bytes:
         """The zeros to write after a write ending at ``end`` so that the segment stays
         preallocated (b"" while it is within the current extent). Only the one writer
@@ -407,6 +508,9 @@ class Log:
         with self._cond:
             while self.durable_lsn < lsn:
                 self._check()
+                if self._frames_to is not None:
+                    self._drain_locked()
+                    continue
                 if self._syncing:
                     self._cond.wait()
                     continue
@@ -425,6 +529,8 @@ class Log:
             self._sync_all_locked()
             self._helper = helper
             self._direct = True
+            if getattr(helper, "writes_frames", False):
+                self._frames_to = helper
             return True
 
     def detach_helper(self, helper) -> None:
@@ -432,27 +538,38 @@ class Log:
         only fsyncs), so a commit logged meanwhile is never left unwritten."""
         with self._cond:
             if self._helper is helper:
+                if self._frames_to is helper:
+                    try:             # its frames written before this thread writes more
+                        if self._broken is None and not self._closed:
+                            self._drain_locked()
+                    except Exception:  # noqa: BLE001 - the log is broken: commits say so
+                        pass
+                    self._frames_to = None
+                    self._outbox, self._outbox_size, self._outbox_end = [], 0, 0
                 self._helper = None
 
-    def request_sync(self) -> int:
-        """Ask the attached helper to sync every frame written so far; returns the
-        highest LSN logged (what its answer must reach), or raises 58030 if the log is
-        broken or the helper is gone (which breaks the log: nothing can be promised)."""
+    def request_sync(self, lsn: int = 0, reply=None) -> int:
+        """Ask the attached helper to sync every frame written so far, or raise 58030 if
+        the log is broken or the helper is gone (which breaks the log: nothing can be
+        promised). A helper that writes the mark after its sync (the helper process:
+        one pwrite per sync off the loop) is handed the bytes claiming the target; one
+        that writes the frames (``writes_frames``) gets those queued.
+
+        ``reply`` (connection id, socket descriptor, bytes; a ``writes_frames`` helper
+        only): sent by the helper to the client once ``lsn`` (a commit logged so far) is
+        durable; returns its sequence number (``FsyncHelper.progress``), else 0."""
         with self._mutex:
             self._check()
             helper, target = self._helper, self.written_lsn
             if helper is None:
                 raise io_error("the fsync helper of the write-ahead log was detached")
+            if self._outbox:
+                return self._flush_locked(reply)
+            if reply is not None:    # its frame went with an earlier request
+                return self._request_locked(max(lsn, 1), None, reply)
             if target > helper.requested and target > self.durable_lsn:
-                # A helper that writes the mark after its sync (the helper process: one
-                # pwrite per sync off the loop) is handed the bytes claiming ``target``.
-                mark = ((MARK_OFFSET, mark_bytes(self._first, target))
-                        if helper.writes_mark else None)
-                try:
-                    helper.request(target, self._fd, self._first, mark)
-                except OSError as exc:
-                    self._poison_locked(exc)
-            return target
+                self._request_locked(target)
+            return 0
 
     def helper_answered(self) -> int:
         """Read the helper's answers (its socket is readable): the log's durable LSN
@@ -464,6 +581,8 @@ class Log:
                 return self.durable_lsn
             try:
                 lsn = helper.answers()
+                if self._frames_to is not None:
+                    lsn = max(lsn, helper.answered_hint())
                 if lsn > self.durable_lsn:
                     self.durable_lsn = lsn
                     self.stats["fsyncs"] += 1
@@ -479,6 +598,14 @@ class Log:
             except OSError as exc:
                 self._poison_locked(exc)
             return self.durable_lsn
+
+    def helper_progress(self, lsn: int) -> int:
+        """The helper published (shared memory) that ``lsn`` is durable: the log's
+        durable LSN after taking it."""
+        if lsn > self.durable_lsn:
+            with self._mutex:
+                self._helper_durable_locked(lsn)
+        return self.durable_lsn
 
     def _poison_locked(self, exc: OSError):
         self._broken = exc
@@ -496,6 +623,9 @@ class Log:
         while self._syncing:
             self._cond.wait()
         self._check()
+        if self._frames_to is not None:
+            self._drain_locked()
+            return
         if self.durable_lsn < self.written_lsn:
             self._sync_locked()
 

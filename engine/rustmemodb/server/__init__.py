@@ -292,7 +292,9 @@ def serve(database, host: str = "127.0.0.1", port: int = 0, users: dict[str, str
     with TLS; without them clients are told ``N`` and continue in clear. A durable
     database in sync mode has its commits' fsyncs done by an fsync helper process or
     Linux AIO, whichever works first (server/durable.py); ``fsync_helper="aio"`` or
-    ``"process"`` picks one, ``False`` waits for fsyncs on a thread instead."""
+    ``"process"`` picks one, ``False`` waits for fsyncs on a thread instead;
+    ``"replies"``: the helper process that also writes the log's frames and sends durable
+    point writes' replies (faster update-heavy work, not the default: README)."""
     return Server(database, host, port, users, **options).start()
 
 

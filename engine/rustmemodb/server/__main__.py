@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import time
 
 
@@ -27,10 +29,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tls-cert", metavar="PEM", help="certificate: answer SSLRequest with TLS")
     p.add_argument("--tls-key", metavar="PEM", help="private key of --tls-cert")
     p.add_argument("--dbname", default="rustmemodb", help="database name clients use")
-    p.add_argument("--fsync", default="auto", choices=("auto", "aio", "process", "thread"),
+    p.add_argument("--fsync", default="auto",
+                   choices=("auto", "aio", "process", "replies", "thread"),
                    help="how --durability sync commits wait for their fsync without "
                         "blocking the server: a helper process, Linux AIO, a thread "
-                        "(default: the first that works here, in that order)")
+                        "(default: the first that works here, in that order); replies: "
+                        "the helper process also writes the log and sends durable point "
+                        "writes' replies")
     return p
 
 
@@ -60,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
         conn.close()
         return 1
     print(f"rustmemodb server listening on {args.host}:{server.port}", flush=True)
+    # SIGTERM (``kill``, a service manager) stops the server as Ctrl-C does: clients
+    # disconnected, the fsync helper process reaped (it holds the database's lock until
+    # it exits), a checkpoint written, the directory released on exit.
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         while server._thread.is_alive():
             time.sleep(0.5)
@@ -68,7 +79,13 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.close()
         conn.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

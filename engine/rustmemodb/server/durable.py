@@ -58,6 +58,29 @@ sync at a time, a commit waited ~1.5 sync rounds on average; now about one. Meas
 runs interleaved): update latency mean 1.1-2.4 ms against 1.3-2.8 ms before, p90
 1.6-5.3 ms against 2.5-7.1 ms, on a disk whose fdatasync took 0.1-4 ms; with fast
 syncs (~150 µs, quiet VM) no difference was measurable.
+
+2026-12-07, opt-in (``fsync_helper="replies"``, ``--fsync replies``; the measurements
+in ``fsync_helper.py`` and the README: a win for update-heavy pgbench work, not for the
+psycopg load-test mix): the helper process also writes the commit's frame and sends its
+reply. A
+point write answered in the read callback (``session._point_write``) hands the helper,
+in the one packet that asks for the sync, the frame (queued by ``Log.append``) and the
+whole reply up to ReadyForQuery, when that is safe: a plain socket whose transport holds
+nothing unsent, nothing else to report in ReadyForQuery (``_can_hand_off``). The helper
+sends it once the fsync covering it returned; the loop no longer writes the frame,
+reads the helper's answer or sends the reply. It learns of durability from shared
+memory (``FsyncHelper.progress``): ``probe`` runs before (and after) every message a
+client sent, so commits are published before any message is handled (a client the
+helper acknowledged sees its write in its next statement, and so does any client it
+told), and on a ``_TICK`` timer while handed-over replies wait. The session whose reply
+was handed over writes nothing on its socket until the count of replies sent covers
+it (input meanwhile is held, as before). Everything else (explicit transactions,
+replies that could not be handed over, big frames, rotations) takes the old way or
+drains the helper first (``FsyncHelper.barrier``). If the helper dies, a handed-over
+commit that was not durable fails with 58030 as before; one that was durable but whose
+reply may not have gone out (the helper died between sending and counting it) is
+taken as answered if the client sends anything within ``REPLY_LOST_WAIT``, else its
+connection is closed (``ReplyLost``).
 """
 from __future__ import annotations
 
@@ -92,7 +115,23 @@ class DurabilityWaiter:
         # helper has sent without waiting for the loop's next turn (``_Channel.probe``)
         self.probe = None
 
-    def wait(self, database, commits: list, done=None) -> asyncio.Future:
+    def handoff(self, database):
+        """(On the loop.) The channel of ``database`` when its syncer can send a durable
+        commit's reply itself (the helper process: ``_Channel.handoff``), else None."""
+        channel = self._channels.get(id(database))
+        if channel is not None and channel.replies and channel.error is None \
+                and channel.database is database:
+            return channel
+        return None
+
+    def forget(self, conn: int) -> None:
+        """(On the loop.) Connection ``conn`` closes: a syncer that holds its socket
+        (to send replies) lets it go."""
+        for channel in self._channels.values():
+            if channel is not None and channel.replies:
+                channel.helper.forget(conn)
+
+    def wait(self, database, commits: list, done=None, reply=None) -> asyncio.Future:
         """A future of the running loop, done once ``commits`` (deferred commits of
         ``database``) are durable and published; it carries the log's error if not.
         The commits are finished even if the future is cancelled meanwhile.
@@ -109,7 +148,7 @@ class DurabilityWaiter:
             if channel is _NONE or (channel is not None and channel.database is not database):
                 channel = self._channel(database, loop)
             if channel is not None:
-                channel.wait(commits, future, done)
+                channel.wait(commits, future, done, reply)
                 return future
         if done is not None:
             future.add_done_callback(lambda f: None if f.cancelled() else done(f.exception()))
@@ -139,7 +178,7 @@ class DurabilityWaiter:
         channel = None
         log = getattr(database, "log", None)
         if log is not None and log.mode == "sync" and not database.closed:
-            helper = _new_syncer(self._helpers)
+            helper = _new_syncer(self._helpers, getattr(database, "_lock_fd", -1))
             if helper is not None:
                 try:
                     with database._commit_lock:
@@ -242,27 +281,44 @@ _NONE = object()
 SYNCERS = ("process", "aio")
 
 
-def _new_syncer(which: bool | str):
+def _new_syncer(which: bool | str, lock_fd: int = -1):
     """An fsync mechanism for a channel: the helper process
-    (``durability/fsync_helper.py``) or Linux AIO (``durability/aio_fsync.py``); None
-    if none works here."""
+    (``durability/fsync_helper.py``, holding the database's lock file ``lock_fd`` too)
+    or Linux AIO (``durability/aio_fsync.py``); None if none works here."""
     for kind in (SYNCERS if which is True else (which,)):
         try:
             if kind == "aio":
                 from ..durability.aio_fsync import AioFsync
                 return AioFsync()
-            if kind == "process" and fsync_helper.available():
-                return fsync_helper.FsyncHelper()
+            if kind in ("process", "replies") and fsync_helper.available():
+                return fsync_helper.FsyncHelper(lock_fd=lock_fd, frames=kind == "replies")
         except OSError:
             continue
     return None
+
+
+class ReplyLost(OSError):
+    """The helper process died after a handed-over commit became durable, maybe before
+    it sent the reply: the client's connection is closed (its commit's outcome is
+    unknown to it, as when any connection breaks)."""
+
+
+_TICK = 0.002        # seconds between checks while handed-over replies wait
 
 
 class _Channel:
     """One durable database's syncer (``AioFsync`` or ``FsyncHelper``), driven from the
     server's loop: ``wait`` asks it to sync what the log has written, ``_answered`` (its
     eventfd or socket is readable) publishes and acknowledges every commit the
-    completion covers."""
+    completion covers.
+
+    With the helper process (``replies``) a point write's reply can be handed over
+    with its frame (``wait(..., reply=...)``): the helper sends it to the client once
+    durable, and publishes in shared memory the durable LSN (before) and the count of
+    replies sent (after). The loop learns of both without a system call (``probe``:
+    before and after every message a client sent, and every ``_TICK`` seconds while
+    such replies wait): commits up to the durable LSN are published, and a session
+    whose reply went out may write on its socket again."""
 
     def __init__(self, waiter: DurabilityWaiter, database, log, helper, loop) -> None:
         self.waiter = waiter
@@ -270,28 +326,53 @@ class _Channel:
         self.log = log
         self.helper = helper
         self.loop = loop
-        self.waiting: list[tuple[int, list, asyncio.Future, object]] = []
+        # (lsn, commits, future, done, reply sequence number or 0)
+        self.waiting: list[tuple] = []
         self.error: BaseException | None = None
         self._hint = getattr(helper, "answered_hint", None)
+        self.replies = (getattr(helper, "writes_frames", False)
+                        and getattr(helper, "_hint", None) is not None)
+        self._progress = getattr(helper, "progress", None) if self.replies else None
+        self._handed = 0                 # entries of ``waiting`` whose reply was handed over
+        self._sent = 0                   # replies the helper said it sent
+        self._timer = None
         self._probe = self.probe         # (bound once: set on the waiter per commit)
         self._answering = False
         loop.add_reader(helper.fileno(), self._answered)
 
     def probe(self) -> None:
-        """(On the loop, after a session answered a message, while commits wait.) The
-        helper's answer, if it sent one meanwhile: read now rather than after the rest
-        of the loop's turn (one turn serves every client that sent something; measured,
-        the answer waited ~156 µs median to be read). Costs no system call when there
-        is none (``FsyncHelper.answered_hint``)."""
-        if (not self._answering and self.error is None
-                and self._hint() > self.log.durable_lsn):
+        """(On the loop, before and after a session handles a message, while commits
+        wait.) What the helper published since: with handed-over replies, its durable
+        LSN and replies sent, taken from shared memory (no system call); else its
+        answer, if it sent one meanwhile, read now rather than after the rest of the
+        loop's turn (one turn serves every client that sent something; measured, the
+        answer waited ~156 µs median to be read). Costs no system call when there is
+        nothing new."""
+        if self._answering or self.error is not None:
+            return
+        progress = self._progress
+        if progress is not None:
+            got = progress()
+            if got is not None and (got[0] > self.log.durable_lsn or got[1] > self._sent):
+                self._answering = True
+                try:
+                    self._done(self.log.helper_progress(got[0]), got[1])
+                finally:
+                    self._answering = False
+                    self._idle()
+            return
+        if self._hint() > self.log.durable_lsn:
             self._answered()
 
-    def wait(self, commits: list, future: asyncio.Future, done=None) -> None:
+    def wait(self, commits: list, future: asyncio.Future, done=None, reply=None) -> None:
+        """``reply`` (connection id, socket descriptor, bytes): handed to the helper,
+        which sends it once the commits are durable; ``done(None)`` then means only
+        that it went out (the session may write again)."""
         lsn = commits[0][1] if len(commits) == 1 else max([c[1] for c in commits])
+        seq = 0
         if self.error is None:
             try:
-                self.log.request_sync()
+                seq = self.log.request_sync(lsn, reply)
             except Exception as exc:  # noqa: BLE001 - 58030: the log is broken
                 self._fail(exc)
         # (Never resolved within this call: the caller records the future first.)
@@ -299,15 +380,29 @@ class _Channel:
             self.database.abandon_pending()
             self.loop.call_soon(_finish, future, done, self.error)
             return
-        self.waiting.append((lsn, commits, future, done))
+        self.waiting.append((lsn, commits, future, done, seq))
         if self._hint is not None:
             self.waiter.probe = self._probe
-        if self.log.durable_lsn >= lsn:      # a thread's own fsync covered it already
+        if seq:
+            self._handed += 1
+            if self._timer is None:
+                self._timer = self.loop.call_later(_TICK, self._tick)
+        elif self.log.durable_lsn >= lsn:    # a thread's own fsync covered it already
             self.loop.call_soon(self._recheck)
+
+    def _tick(self) -> None:
+        self._timer = None
+        self.probe()
+        if self._handed and self.error is None and self._timer is None:
+            self._timer = self.loop.call_later(_TICK, self._tick)
 
     def _recheck(self) -> None:
         if self.error is None:
             self._done(self.log.durable_lsn)
+
+    def _idle(self) -> None:
+        if not self.waiting and self.waiter.probe is self._probe:
+            self.waiter.probe = None
 
     def _answered(self) -> None:
         if self._answering:              # (a reply's callbacks answered more input)
@@ -322,14 +417,26 @@ class _Channel:
             self._done(durable)
         finally:
             self._answering = False
-            if not self.waiting and self.waiter.probe is self._probe:
-                self.waiter.probe = None
+            self._idle()
 
-    def _done(self, durable: int) -> None:
+    def _done(self, durable: int, sent: int = -1) -> None:
         waiting = self.waiting
         if not waiting:
             return
-        if len(waiting) == 1:            # (the usual case: one commit per sync)
+        if self._handed:
+            if sent < 0:
+                got = self._progress()
+                sent = self._sent if got is None else got[1]
+            if sent > self._sent:
+                self._sent = sent
+            sent = self._sent
+            ready = [w for w in waiting if w[0] <= durable and w[4] <= sent]
+            if not ready:                # visible now, acknowledged once sent
+                self.database.publish_durable(durable)
+                return
+            self.waiting = [w for w in waiting if not (w[0] <= durable and w[4] <= sent)]
+            self._handed -= sum(1 for w in ready if w[4])
+        elif len(waiting) == 1:          # (the usual case: one commit per sync)
             if waiting[0][0] > durable:
                 return
             ready, self.waiting = waiting, []
@@ -342,14 +449,17 @@ class _Channel:
         database.publish_durable(durable)
         waiter = self.waiter
         waiter.rounds += 1
-        for _, commits, _, _ in ready:       # all told before any reply goes out
-            waiter.commits += len(commits)
-            database.notify_committed(commits)
-        for _, _, future, done in ready:     # (a reply may start the next commit)
-            _finish(future, done, None)
+        for w in ready:                  # all told before any reply goes out
+            waiter.commits += len(w[1])
+            database.notify_committed(w[1])
+        for w in ready:                  # (a reply may start the next commit)
+            _finish(w[2], w[3], None)
 
     def _fail(self, exc: BaseException) -> None:
-        """The log broke: nothing waiting is published or acknowledged."""
+        """The log broke: nothing waiting is published or acknowledged. A reply the
+        helper sent (its count in shared memory says so) was for a durable commit: that
+        session carries on; one it may have been sending when it died closes its
+        connection (``ReplyLost``)."""
         if self.error is None:
             self.error = exc
             if self.waiter.probe is self._probe:
@@ -358,16 +468,39 @@ class _Channel:
                 self.loop.remove_reader(self.helper.fileno())
             except (ValueError, OSError):
                 pass
-        self.database.abandon_pending()
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
         waiting, self.waiting = self.waiting, []
-        for _, _, future, done in waiting:
-            _finish(future, done, exc)
+        sent, durable = self._sent, 0
+        if self._handed:
+            got = self._progress()
+            if got is not None:
+                durable, sent = got[0], max(sent, got[1])
+        self._handed = 0
+        delivered = self.helper.sent() if hasattr(self.helper, "sent") else None
+        if delivered is not None:
+            sent = delivered             # (``_sent`` counted replies about to be written)
+        if durable:                      # what the helper made durable stays so
+            self.database.publish_durable(durable)
+        self.database.abandon_pending()
+        lost = ReplyLost(f"the fsync helper process failed while sending a reply: {exc}")
+        for lsn, commits, future, done, seq in waiting:
+            if seq and seq <= sent:
+                _finish(future, done, None)
+            elif seq and lsn <= durable:
+                _finish(future, done, lost)
+            else:
+                _finish(future, done, exc)
 
     def close(self) -> None:
         """(The loop has stopped.) Stop the helper; commits still waiting are finished
         here, with the log's own fsync, as the thread would."""
         if self.waiter.probe is self._probe:
             self.waiter.probe = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self.error is None:
             try:
                 self.loop.remove_reader(self.helper.fileno())
@@ -375,7 +508,7 @@ class _Channel:
                 pass
         self.log.detach_helper(self.helper)
         self.helper.close()
-        commits = [c for _, cs, _, _ in self.waiting for c in cs]
+        commits = [c for w in self.waiting for c in w[1]]
         self.waiting = []
         if commits and self.error is None:
             try:

@@ -45,6 +45,7 @@ from . import cursors
 from . import messages as m
 from . import pgtypes
 from .auth import set_client_first
+from .durable import ReplyLost
 from .fastread import BindShape, PreparedRead, PreparedWrite, RowWriter
 from .messages import _I32, ProtocolViolation, Reader
 
@@ -141,15 +142,23 @@ class Protocol(asyncio.StreamReaderProtocol):
 
     def data_received(self, data: bytes) -> None:
         session = self.session
-        if session is not None and session._parked:
+        if session is None:
+            return super().data_received(data)
+        durability = session.server.durability
+        if durability.probe is not None:
+            # Commits wait for the fsync helper: what it made durable is published
+            # before this message is handled (it may come from a client the helper
+            # already acknowledged a commit to), and a session whose reply the helper
+            # sent may go on.
+            durability.probe()
+        if session._parked:
             if session._acking is not None:
-                self.held.append(data)
-                return
+                if session._lost is None:
+                    self.held.append(data)
+                    return
+                session._reply_arrived()   # (input after a reply of unknown fate)
             if session._answer_now(data):
-                probe = session.server.durability.probe
-                if probe is not None:    # commits wait for the fsync helper's answer
-                    probe()
-                return
+                return                   # (the next message's probe takes what follows)
             session._parked = False      # the reader has input: the message loop runs
         super().data_received(data)
 
@@ -203,6 +212,15 @@ class ClientSession:
         self._parked = False
         # A point write answered by _answer_now whose fsync is awaited: its future.
         self._acking: asyncio.Future | None = None
+        # The socket's descriptor, for the fsync helper to send a durable point write's
+        # reply itself (``_point_write``); -1: not a plain socket. ``_handed``: it did.
+        sock = writer.get_extra_info("socket")
+        try:
+            self._fd = sock.fileno() if sock is not None else -1
+        except (AttributeError, OSError):
+            self._fd = -1
+        self._handed = False
+        self._lost = None            # timer: a reply the dying helper may not have sent
         self._protocol = writer.transport.get_protocol()
         if isinstance(self._protocol, Protocol):
             self._protocol.session = self
@@ -375,6 +393,8 @@ class ClientSession:
                     await asyncio.shield(self._acking)
                 except BaseException:  # noqa: BLE001 - the client is gone; nobody to tell
                     pass
+            if self._handed:                  # the fsync helper lets its socket go
+                self.server.durability.forget(self.pid)
             self.server._forget(self)
             if self.conn is not None:
                 conn, self.conn = self.conn, None
@@ -1378,13 +1398,74 @@ class ClientSession:
             out += reply
             out += m.ready(self.status())
             return
+        durability = self.server.durability
         try:
-            self._acking = self.server.durability.wait(
+            channel = durability.handoff(db) if self._fd >= 0 else None
+            if channel is not None and self._can_hand_off(len(out) + len(reply)):
+                # The fsync helper sends the whole reply once the commit is durable
+                # (durable.py): the loop neither writes it nor reads the helper's answer.
+                prefix = bytes(out)
+                out.clear()
+                self._handed = True
+                self._acking = durability.wait(
+                    db, commits, lambda error: self._sent(error, prefix),
+                    (self.pid, self._fd, b"".join((prefix, reply, _READY_IDLE))))
+                return
+            self._acking = durability.wait(
                 db, commits, lambda error: self._acked(error, reply))
         except Exception as exc:  # noqa: BLE001 - the server is closing
             self._acking = None
             out += m.error_response(exc)
             out += m.ready(self.status())
+
+    def _can_hand_off(self, size: int) -> bool:
+        """Whether a point write's reply (``size`` bytes before ReadyForQuery) may be
+        sent by the fsync helper: a plain socket whose transport holds nothing unsent
+        (the helper's bytes must not overtake them), and a ReadyForQuery that carries
+        nothing else (no NOTIFY to deliver, no TimeZone to report: ``status``)."""
+        if self.encrypted or size > HANDOFF_MAX:
+            return False
+        session = self.conn._session
+        if (session.txn is not None or session.backend.inbox
+                or session.cancel_event.zone is not self._zone):
+            return False
+        transport = self.writer.transport
+        return not transport.get_write_buffer_size() and not transport.is_closing()
+
+    def _sent(self, error: BaseException | None, prefix: bytes) -> None:
+        """A point write whose reply the fsync helper was to send: it did (``error``
+        None), so this session may write again; or the log broke before its commit was
+        durable, and the error goes out here; or the helper died maybe mid-reply, and
+        the connection is closed (durable.py's ``ReplyLost``)."""
+        self._acking = None
+        transport = self.writer.transport
+        protocol = self._protocol
+        if isinstance(error, ReplyLost):
+            # Durable, but the helper died between sending the reply and counting it,
+            # or while sending it. Input from the client shows that it got the reply
+            # (a client sends its next request after the reply, unless it pipelines):
+            # held already, or arriving within REPLY_LOST_WAIT; else the connection is
+            # closed, the commit's outcome unknown to the client.
+            if protocol is None:
+                transport.abort()
+                return
+            if not (protocol.held or protocol.eof_held):
+                loop = asyncio.get_running_loop()
+                self._acking = loop.create_future()
+                self._lost = loop.call_later(REPLY_LOST_WAIT, self._reply_lost)
+                return
+            error = None
+        if error is not None:
+            out = self.out
+            out += prefix
+            out += m.error_response(error)
+            out += m.ready(self.status())
+            if not transport.is_closing():
+                transport.write(bytes(out))
+            out.clear()
+        if (protocol is not None and protocol.session is self
+                and (protocol.held or protocol.eof_held)):
+            protocol.release()
 
     def _acked(self, error: BaseException | None, reply: bytes) -> None:
         """The fsync of a point write answered as it arrived is done (``error`` None; the
@@ -1402,6 +1483,20 @@ class ClientSession:
         if (protocol is not None and protocol.session is self
                 and (protocol.held or protocol.eof_held)):
             protocol.release()
+
+    def _reply_arrived(self) -> None:
+        """Input after a reply of unknown fate (``_sent``): the client got it."""
+        self._lost.cancel()
+        self._lost = None
+        waiting, self._acking = self._acking, None
+        waiting.set_result(None)
+
+    def _reply_lost(self) -> None:
+        """No input since a reply of unknown fate (``_sent``): the connection closes."""
+        self._lost = None
+        waiting, self._acking = self._acking, None
+        waiting.set_result(None)
+        self.writer.transport.abort()
 
     def _sync_next(self) -> bool:
         """Whether the next message, already received, is Sync: then a statement
@@ -1437,6 +1532,8 @@ class ClientSession:
 SMALL_RESULT = 64           # rows encoded on the loop itself (cheaper than a thread hop)
 ROW_BATCH = 2000            # rows converted and encoded per worker call
 FLUSH_AT = 256 << 10        # bytes buffered before waiting for the socket
+HANDOFF_MAX = 8 << 10       # reply bytes a point write may hand to the fsync helper
+REPLY_LOST_WAIT = 2.0       # seconds a reply of unknown fate waits for the client (_sent)
 
 
 def _now():
