@@ -112,21 +112,16 @@ def cmp_values(a: Any, b: Any) -> int:
 
 def cmp_bounds(b1: Bound, b2: Bound) -> int:
     """range_cmp_bounds: the order of two bounds, lower or upper."""
-    if b1.infinite and b2.infinite:
-        return 0 if b1.lower == b2.lower else (-1 if b1.lower else 1)
-    if b1.infinite:
-        return -1 if b1.lower else 1
-    if b2.infinite:
-        return 1 if b2.lower else -1
-    result = cmp_values(b1.value, b2.value)
-    if result == 0:
-        if not b1.inclusive and not b2.inclusive:
-            return 0 if b1.lower == b2.lower else (1 if b1.lower else -1)
-        if not b1.inclusive:
-            return 1 if b1.lower else -1
-        if not b2.inclusive:
-            return -1 if b2.lower else 1
-    return result
+    result = cmp_bound_values(b1, b2)
+    if result != 0 or b1.infinite or b2.infinite:
+        return result
+    if not b1.inclusive and not b2.inclusive:
+        return 0 if b1.lower == b2.lower else (1 if b1.lower else -1)
+    if not b1.inclusive:
+        return 1 if b1.lower else -1
+    if not b2.inclusive:
+        return -1 if b2.lower else 1
+    return 0
 
 
 def cmp_bound_values(b1: Bound, b2: Bound) -> int:

@@ -676,21 +676,23 @@ def _make_timestamp(y, mo, d, h, mi, sec):
         dt.timedelta(microseconds=micros)
 
 
+def _period(start, end):
+    """An OVERLAPS operand as (start, end) with start first; a NULL start is the end
+    alone (end None); None when both are NULL."""
+    if start is None:
+        return None if end is None else (end, None)
+    if end is not None and start > end:
+        return end, start
+    return start, end
+
+
 def _overlaps(s1, e1, s2, e2):
     """(s1, e1) OVERLAPS (s2, e2) with PostgreSQL's NULL rules (overlaps_timestamp): a
     pair with one end NULL is that end alone; unknown where a NULL would decide."""
-    if s1 is None:
-        if e1 is None:
-            return None
-        s1, e1 = e1, None
-    elif e1 is not None and s1 > e1:
-        s1, e1 = e1, s1
-    if s2 is None:
-        if e2 is None:
-            return None
-        s2, e2 = e2, None
-    elif e2 is not None and s2 > e2:
-        s2, e2 = e2, s2
+    first, second = _period(s1, e1), _period(s2, e2)
+    if first is None or second is None:
+        return None
+    (s1, e1), (s2, e2) = first, second
     if s1 > s2:
         if e2 is None:
             return None

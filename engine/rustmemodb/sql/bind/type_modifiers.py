@@ -133,11 +133,9 @@ def bit_typmod(dt, node=None) -> tuple | None:
         return None
     if not dt.expressions:
         return ("bit", 1) if kind == "bit" else None
-    param = dt.expressions[0]
-    value = param.this if isinstance(param, exp.DataTypeParam) else param
-    if not isinstance(value, exp.Literal) or value.is_string:
+    n = _number_param(dt)
+    if n is None:
         return None
-    n = int(value.this)
     if n < 1:
         raise errors.sql_error("22023", f"length for type {'bit' if kind == 'bit' else 'varbit'}"
                                         " must be at least 1",
@@ -154,16 +152,23 @@ def time_precision(dt, node=None) -> int | None:
     a negative p is 22023."""
     if not isinstance(dt, exp.DataType) or dt.this not in _TEMPORAL or not dt.expressions:
         return None
-    param = dt.expressions[0]
-    value = param.this if isinstance(param, exp.DataTypeParam) else param
-    if not isinstance(value, exp.Literal) or value.is_string:
+    p = _number_param(dt)
+    if p is None:
         return None
-    p = int(value.this)
     if p < 0:
         name = "TIME" if dt.this == exp.DataType.Type.TIME else "TIMESTAMP"
         raise errors.sql_error("22023", f"{name}({p}) precision must not be negative",
                                position=position_of(node) if node else None)
     return p if p < 6 else None
+
+
+def _number_param(dt: exp.DataType) -> int | None:
+    """The type's first modifier when it is a number (``bit(4)``, ``timestamp(3)``)."""
+    param = dt.expressions[0]
+    value = param.this if isinstance(param, exp.DataTypeParam) else param
+    if not isinstance(value, exp.Literal) or value.is_string:
+        return None
+    return int(value.this)
 
 
 def column_typmod(dt, node=None) -> tuple | None:
