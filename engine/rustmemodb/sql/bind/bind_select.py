@@ -396,6 +396,8 @@ def output_name(e: exp.Expression) -> str:
         return "position"
     if isinstance(e, exp.Bracket):          # (array[...])[i] is named as what it indexes
         return output_name(e.this)
+    if isinstance(e, exp.Dot) and isinstance(e.expression, exp.Identifier):
+        return e.expression.name              # (t).c is named c
     if isinstance(e, exp.Dot) and isinstance(e.expression, exp.Func):
         return output_name(e.expression)      # pg_catalog.version() is named version
     if isinstance(e, exp.Case):

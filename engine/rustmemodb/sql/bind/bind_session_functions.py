@@ -522,10 +522,15 @@ def _drop_default_collation(node):
 
 
 def bind_dot_function(eb, node: exp.Dot):
-    """``pg_catalog.f(...)``: PostgreSQL's built-ins live in pg_catalog, ours everywhere."""
+    """``pg_catalog.f(...)``: PostgreSQL's built-ins live in pg_catalog, ours everywhere;
+    ``(t).c``: a field of a FROM item's row is its column ``t.c``."""
     if isinstance(node.this, exp.Identifier) and node.this.name.lower() == "pg_catalog" \
             and isinstance(node.expression, exp.Func):
         return eb.bind(node.expression)
+    inner = node.this.this if isinstance(node.this, exp.Paren) else None
+    if isinstance(inner, exp.Column) and not inner.table and \
+            isinstance(node.expression, exp.Identifier):
+        return eb.bind(exp.Column(this=node.expression.copy(), table=inner.this.copy()))
     return None
 
 
