@@ -251,6 +251,7 @@ _TYPE_SUFFIX = {types.TEXT: "text", types.DATE: "date", types.UUID: "uuid", type
                 types.TIMESTAMP: "timestamp without time zone", types.INTERVAL: "interval",
                 types.TIMESTAMPTZ: "timestamp with time zone",
                 types.TIME: "time without time zone", types.BYTEA: "bytea",
+                types.TIMETZ: "time with time zone",
                 types.TSVECTOR: "tsvector", types.TSQUERY: "tsquery"}
 
 

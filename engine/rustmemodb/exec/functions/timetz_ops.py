@@ -1,0 +1,46 @@
+"""Operators and functions of ``timetz`` (ordered int64 keys; timetz.py), as PostgreSQL's
+date.c has them.
+
+timetz ± interval (only the interval's time part, modulo a day), AT TIME ZONE,
+extract/date_part and ``::timetz(p)``. Comparisons, min/max, ORDER BY and indexes are
+the integer ones on the key. A key is an int at row level, so these overloads are
+registered after (and so tried before) the numeric ones and resolve on TIMETZ only.
+"""
+from __future__ import annotations
+
+from ... import errors, timetz, types
+from .datetime import _interval_zone, field_name, zone_argument
+from .registry import ScalarFunction, fixed
+from .string import _rows
+
+TTZ, IV, T, I, F = types.TIMETZ, types.INTERVAL, types.TEXT, types.INTEGER, types.FLOAT
+
+
+def _micros(iv) -> int:
+    return (iv if isinstance(iv, types.Interval) else types.Interval.of(iv)).micros
+
+
+def _at_zone(zone, key: int) -> int:
+    z = _interval_zone(zone if isinstance(zone, types.Interval) else types.Interval.of(zone)) \
+        if not isinstance(zone, str) else zone_argument(zone)
+    return timetz.at_zone(key, z)
+
+
+def _part(field: str, key: int) -> float:
+    unit = field_name(field)
+    value = timetz.part(key, unit)
+    if value is None:
+        raise errors.sql_error("0A000", f'unit "{unit}" not supported for type time with '
+                                        "time zone")
+    return value
+
+
+def register(reg) -> None:
+    def add(name, resolve, row, out="int64"):
+        reg.add(ScalarFunction(name, resolve, _rows(row, out), row))
+    add("add", fixed((TTZ, IV, TTZ)), lambda k, iv: timetz.plus_micros(k, _micros(iv)))
+    add("add", fixed((IV, TTZ, TTZ)), lambda iv, k: timetz.plus_micros(k, _micros(iv)))
+    add("sub", fixed((TTZ, IV, TTZ)), lambda k, iv: timetz.plus_micros(k, -_micros(iv)))
+    add("timezone", fixed((T, TTZ, TTZ), (IV, TTZ, TTZ)), _at_zone)
+    add("date_part", fixed((T, TTZ, F)), _part, "float64")
+    add("time_round", fixed((TTZ, I, TTZ)), lambda k, p: timetz.round_to(k, p))
