@@ -26,9 +26,9 @@ _SHIFT = _ZONE_MAX * 1_000_000
 _ZONE_BITS = 17                               # 2 * _ZONE_MAX + 1 < 2 ** 17
 
 _TIME = re.compile(
-    r"^\s*(?:\d{4}-\d{1,2}-\d{1,2}[ T]\s*)?"
+    r"^\s*(?:(\d{4})-(\d{1,2})-(\d{1,2})[ T]\s*)?"
     r"(?:(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?|(\d{2})(\d{2})(\d{2})(?:\.(\d+))?)"
-    r"\s*(am|pm)?\s*(.*?)\s*$", re.I)
+    r"\s*(?:(am|pm)(?![\w/]))?\s*(.*?)\s*$", re.I)
 _OFFSET = re.compile(r"([+-])(\d{1,2})(?::?(\d{2}))?(?::?(\d{2}))?")
 
 
@@ -69,8 +69,9 @@ def _offset_now(zone: _dt.tzinfo) -> int:
     return int(off.total_seconds()) if off is not None else 0
 
 
-def _zone_east(zone: str, text: str) -> int:
-    """Seconds east of UTC of the zone written after the time."""
+def _zone_east(zone: str, text: str, day: _dt.date | None, micros: int) -> int:
+    """Seconds east of UTC of the zone written after the time (a zone name only with a
+    date: its offset then)."""
     if not zone:
         return _offset_now(_limits.zone())
     m = _OFFSET.fullmatch(zone)
@@ -86,6 +87,14 @@ def _zone_east(zone: str, text: str) -> int:
         return -secs if m.group(1) == "-" else secs
     from .datetime_text import abbreviation
     found = abbreviation(zone)
+    if found is None and day is not None and ("/" in zone or zone.isalpha()):
+        try:
+            named = _limits.parse_zone(zone)[0]
+        except errors.Error:
+            raise errors.sql_error("22023", f'time zone "{zone.lower()}" not recognized') \
+                from None
+        local = _dt.datetime.combine(day, _dt.time()) + _dt.timedelta(microseconds=micros)
+        return int(named.utcoffset(local).total_seconds())
     if found is None:   # a zone name needs a date to know its offset: PostgreSQL refuses
         raise _syntax(text)
     return int(found.utcoffset(None).total_seconds())
@@ -97,11 +106,11 @@ def parse(text: str) -> int:
     m = _TIME.match(text)
     if m is None:
         raise _syntax(text)
-    g = m.groups()
+    g = m.groups()[3:]
     if g[0] is None:                          # HHMMSS
         g = (g[4], g[5], g[6], g[7]) + g[8:]
     h, mi, sec = int(g[0]), int(g[1]), int(g[2] or 0)
-    frac, ampm = g[3] or "", (m.group(9) or "").lower()
+    frac, ampm = g[3] or "", (m.group(12) or "").lower()
     if ampm:
         if not 1 <= h <= 12:
             raise _range(text)
@@ -115,7 +124,13 @@ def parse(text: str) -> int:
     total = ((h * 60 + mi) * 60 + sec) * 1_000_000 + micros
     if total >= _DAY:
         raise _range(text)
-    return encode(total, _zone_east(m.group(10), text))
+    day = None
+    if m.group(1) is not None:
+        try:
+            day = _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            raise _range(text) from None
+    return encode(total, _zone_east(m.group(13), text, day, total))
 
 
 def format_offset(east: int) -> str:
