@@ -11,6 +11,7 @@ import datetime as dt
 from ... import errors, statement_limits, timetz, types
 from ...lazy_import import arrow as pa
 from ..expr.rowwise import map_rows
+from ..typmods import round_temporal
 from .misc import _local_now, _now
 from .registry import ScalarFunction
 
@@ -65,7 +66,6 @@ def _precision(p: int) -> int | None:
 def _localtime(p: int | None = None) -> dt.time:
     t = _local_now().time()
     if p is not None and _precision(p) is not None:
-        from ..typmods import round_temporal
         t = round_temporal(t, p)
     return t
 
