@@ -64,6 +64,15 @@ def test_db_api_values_and_parameters(conn):
         ["09:30:15.00025+05:30", "12:00:00+02"]
 
 
+def test_time_and_timetz_parameters_cross_over(conn):
+    """An aware time into a time column drops its zone (it was accepted so before timetz
+    existed); a naive time into a timetz takes the session zone's offset."""
+    conn.execute("CREATE TABLE tt (a time, b timetz)")
+    conn.execute("INSERT INTO tt VALUES (?, ?)", (dt.time(1, 0, tzinfo=tz(3)), dt.time(2, 0)))
+    assert conn.execute("SELECT a, b::text FROM tt").fetchone() == \
+        (dt.time(1, 0), "02:00:00+00")
+
+
 def test_bad_input_changes_nothing(conn):
     with pytest.raises(rustmemodb.DataError) as info:
         conn.execute("INSERT INTO z VALUES (5, '11:00+01'), (6, '11:00 Europe/Paris')")
