@@ -8,8 +8,10 @@ registered after (and so tried before) the numeric ones and resolve on TIMETZ on
 """
 from __future__ import annotations
 
-from ... import errors, timetz, types
-from .datetime import _interval_zone, field_name, zone_argument
+from ... import errors, infinity, timetz, types
+from ...lazy_import import arrow as pa
+from ..expr.rowwise import map_rows
+from .datetime import _INT_FIELDS, _interval_zone, field_name, zone_argument
 from .registry import ScalarFunction, fixed
 from .string import _rows
 
@@ -26,13 +28,21 @@ def _at_zone(zone, key: int) -> int:
     return timetz.at_zone(key, z)
 
 
-def _part(field: str, key: int) -> float:
+def _part(field: str, key: int) -> float | int:
     unit = field_name(field)
     value = timetz.part(key, unit)
     if value is None:
         raise errors.sql_error("0A000", f'unit "{unit}" not supported for type time with '
                                         "time zone")
-    return value
+    return int(value) if unit in _INT_FIELDS else float(value)
+
+
+def _part_vec(field_s, keys):
+    """date_part over a column: an int64 column for the integer fields (the binder types
+    extract(hour ...) as an integer), else float64."""
+    field = field_name(infinity.pyscalar(field_s)) if isinstance(field_s, pa.Scalar) else None
+    return map_rows(_part, [field_s, keys],
+                    out_type=pa.int64() if field in _INT_FIELDS else pa.float64())
 
 
 def register(reg) -> None:
@@ -42,5 +52,5 @@ def register(reg) -> None:
     add("add", fixed((IV, TTZ, TTZ)), lambda iv, k: timetz.plus_micros(k, _micros(iv)))
     add("sub", fixed((TTZ, IV, TTZ)), lambda k, iv: timetz.plus_micros(k, -_micros(iv)))
     add("timezone", fixed((T, TTZ, TTZ), (IV, TTZ, TTZ)), _at_zone)
-    add("date_part", fixed((T, TTZ, F)), _part, "float64")
+    reg.add(ScalarFunction("date_part", fixed((T, TTZ, F)), _part_vec, _part))
     add("time_round", fixed((TTZ, I, TTZ)), lambda k, p: timetz.round_to(k, p))
