@@ -8,6 +8,9 @@ registered after (and so tried before) the numeric ones and resolve on TIMETZ on
 """
 from __future__ import annotations
 
+import datetime as dt
+import operator
+
 from ... import errors, infinity, timetz, types
 from ...lazy_import import arrow as pa
 from ..expr.rowwise import map_rows
@@ -16,6 +19,7 @@ from .registry import ScalarFunction, fixed
 from .string import _rows
 
 TTZ, IV, T, I, F = types.TIMETZ, types.INTERVAL, types.TEXT, types.INTEGER, types.FLOAT
+TM, B = types.TIME, types.BOOLEAN
 
 
 def _micros(iv) -> int:
@@ -45,9 +49,19 @@ def _part_vec(field_s, keys):
                     out_type=pa.int64() if field in _INT_FIELDS else pa.float64())
 
 
+def _key(v) -> int:
+    """A comparison operand as a timetz key: a time takes the session zone's offset (the
+    implicit cast PostgreSQL applies to ``timetz = time``)."""
+    return timetz.of_time(types.time_micros(v)) if isinstance(v, dt.time) else v
+
+
 def register(reg) -> None:
     def add(name, resolve, row, out="int64"):
         reg.add(ScalarFunction(name, resolve, _rows(row, out), row))
+    for name, op in (("eq", operator.eq), ("ne", operator.ne), ("lt", operator.lt),
+                     ("le", operator.le), ("gt", operator.gt), ("ge", operator.ge)):
+        add(name, fixed((TTZ, TM, B), (TM, TTZ, B)),
+            lambda a, b, op=op: op(_key(a), _key(b)), "bool_")
     add("add", fixed((TTZ, IV, TTZ)), lambda k, iv: timetz.plus_micros(k, _micros(iv)))
     add("add", fixed((IV, TTZ, TTZ)), lambda iv, k: timetz.plus_micros(k, _micros(iv)))
     add("sub", fixed((TTZ, IV, TTZ)), lambda k, iv: timetz.plus_micros(k, -_micros(iv)))
