@@ -62,6 +62,11 @@ def register(reg) -> None:
                      ("le", operator.le), ("gt", operator.gt), ("ge", operator.ge)):
         add(name, fixed((TTZ, TM, B), (TM, TTZ, B)),
             lambda a, b, op=op: op(_key(a), _key(b)), "bool_")
+    # the output function, for functions that print their arguments (bind/network_args)
+    add("value_out", fixed((TTZ, T)), timetz.format, "large_string")
+    each = (lambda a: [None if v is None else timetz.format(v) for v in a])
+    reg.add(ScalarFunction("value_out", fixed((TTZ + "[]", T + "[]")), lambda a: map_rows(
+        each, [a], out_type=pa.list_(pa.large_string())), each))
     add("add", fixed((TTZ, IV, TTZ)), lambda k, iv: timetz.plus_micros(k, _micros(iv)))
     add("add", fixed((IV, TTZ, TTZ)), lambda iv, k: timetz.plus_micros(k, _micros(iv)))
     add("sub", fixed((TTZ, IV, TTZ)), lambda k, iv: timetz.plus_micros(k, -_micros(iv)))
