@@ -82,3 +82,30 @@ def test_catalog_describes_the_column(conn):
     assert conn.execute("SELECT data_type FROM information_schema.columns WHERE "
                         "table_name = 'ttz' ORDER BY ordinal_position").fetchall() == [
         ("bigint",), ("time with time zone",), ("time with time zone",)]
+
+
+def test_asyncpg_binary_codec(conn, request):
+    """asyncpg reads and writes timetz in the binary format (aware datetime.time)."""
+    asyncpg = pytest.importorskip("asyncpg")
+    import asyncio
+    dsn = os.environ.get("RUSTMEMODB_TIMETZ_WIRE_DSN")
+    if dsn:            # key=value pairs (pg_server.py's): asyncpg takes them as keywords
+        parts = dict(p.split("=", 1) for p in dsn.split())
+        login = {"host": parts["host"], "port": int(parts.get("port", 5432)),
+                 "user": parts["user"], "database": parts["dbname"]}
+    else:
+        login = request.getfixturevalue("login")
+
+    async def run():
+        a = await asyncpg.connect(**login)
+        try:
+            await a.execute("SET TIME ZONE 'UTC'")
+            await a.executemany("INSERT INTO ttz VALUES ($1, $2)", ROWS)
+            rows = await a.fetch("SELECT id, t FROM ttz ORDER BY id")
+            found = await a.fetchval("SELECT id FROM ttz WHERE t = $1",
+                                     dt.time(12, 34, 56, 500000, tzinfo=tz(-3.5)))
+            return [tuple(r) for r in rows], found
+        finally:
+            await a.close()
+
+    assert asyncio.run(run()) == (ROWS, 2)
