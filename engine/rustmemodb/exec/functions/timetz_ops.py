@@ -2,7 +2,9 @@
 date.c has them.
 
 timetz ± interval (only the interval's time part, modulo a day), AT TIME ZONE,
-extract/date_part and ``::timetz(p)``. Comparisons, min/max, ORDER BY and indexes are
+extract/date_part, ``::timetz(p)``, timetz compared with time (the time takes the
+session zone's offset) and ``value_out`` (the text functions that print their arguments
+use: bind/network_args.py). Comparisons of two timetz, min/max, ORDER BY and indexes are
 the integer ones on the key. A key is an int at row level, so these overloads are
 registered after (and so tried before) the numeric ones and resolve on TIMETZ only.
 """
