@@ -1,7 +1,8 @@
 """Operators and functions of ``timetz`` (ordered int64 keys; timetz.py), as PostgreSQL's
 date.c has them.
 
-timetz ± interval (only the interval's time part, modulo a day), AT TIME ZONE,
+timetz ± interval (only the interval's time part, modulo a day), date + timetz (a
+timestamptz), AT TIME ZONE,
 extract/date_part, ``::timetz(p)``, timetz compared with time (the time takes the
 session zone's offset) and ``value_out`` (the text functions that print their arguments
 use: bind/network_args.py). Comparisons of two timetz, min/max, ORDER BY and indexes are
@@ -21,7 +22,7 @@ from .registry import ScalarFunction, fixed
 from .string import _rows
 
 TTZ, IV, T, I, F = types.TIMETZ, types.INTERVAL, types.TEXT, types.INTEGER, types.FLOAT
-TM, B = types.TIME, types.BOOLEAN
+TM, B, D, TZ = types.TIME, types.BOOLEAN, types.DATE, types.TIMESTAMPTZ
 
 
 def _micros(iv) -> int:
@@ -57,6 +58,18 @@ def _key(v) -> int:
     return timetz.of_time(types.time_micros(v)) if isinstance(v, dt.time) else v
 
 
+def _date_plus(day, key: int):
+    """date + timetz: the instant that local time and offset name on that day."""
+    if isinstance(day, infinity.Infinite):
+        return infinity.as_kind(day, TZ)
+    micros, east = timetz.decode(key)
+    local = dt.datetime(day.year, day.month, day.day) + dt.timedelta(microseconds=micros)
+    try:
+        return (local - dt.timedelta(seconds=east)).replace(tzinfo=dt.timezone.utc)
+    except OverflowError:
+        raise errors.sql_error("22008", "timestamp out of range") from None
+
+
 def register(reg) -> None:
     def add(name, resolve, row, out="int64"):
         reg.add(ScalarFunction(name, resolve, _rows(row, out), row))
@@ -69,6 +82,11 @@ def register(reg) -> None:
     each = (lambda a: [None if v is None else timetz.format(v) for v in a])
     reg.add(ScalarFunction("value_out", fixed((TTZ + "[]", T + "[]")), lambda a: map_rows(
         each, [a], out_type=pa.list_(pa.large_string())), each))
+    reg.add(ScalarFunction("add", fixed((D, TTZ, TZ)), lambda *a: map_rows(
+        _date_plus, list(a), out_type=types.arrow_type(TZ)), _date_plus))
+    reg.add(ScalarFunction("add", fixed((TTZ, D, TZ)), lambda *a: map_rows(
+        lambda k, d: _date_plus(d, k), list(a), out_type=types.arrow_type(TZ)),
+        lambda k, d: _date_plus(d, k)))
     add("add", fixed((TTZ, IV, TTZ)), lambda k, iv: timetz.plus_micros(k, _micros(iv)))
     add("add", fixed((IV, TTZ, TTZ)), lambda iv, k: timetz.plus_micros(k, _micros(iv)))
     add("sub", fixed((TTZ, IV, TTZ)), lambda k, iv: timetz.plus_micros(k, -_micros(iv)))
