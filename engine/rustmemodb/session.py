@@ -1668,6 +1668,11 @@ def convert_param(value, expected: str, slot: int, cast: bool = False):
         return types.json_text_of(value)
     if expected == types.TEXT and got == types.UUID:
         return stored
+    if {got, expected} == {types.TIME, types.TIMETZ}:
+        # an aware time into a time: the zone dropped; a naive one into a timetz: the
+        # session zone's offset (PostgreSQL's assignment casts)
+        from .exec.functions.cast import cast_row
+        return cast_row(stored, got, expected)
     if got in _INET_CIDR and expected in _INET_CIDR:     # an ipaddress network/interface
         return stored if expected == types.INET else types.netaddr.network(stored)
     raise errors.datatype_mismatch(

@@ -37,11 +37,12 @@ import uuid as _uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import bitstring, errors, infinity, money, netaddr, ranges
+from . import bitstring, errors, infinity, money, netaddr, ranges, timetz
 from . import statement_limits as _limits
 from .bitstring import BIT, BIT_TYPES, VARBIT
 from .money import MONEY
 from .netaddr import CIDR, INET, MACADDR, MACADDR8, NETWORK_TYPES
+from .timetz import TIMETZ
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -69,13 +70,14 @@ NULL = "NULL"          # the type of a bare NULL literal, before context decides
 UNKNOWN = "UNKNOWN"    # a parameter whose type is only known at execution
 
 ALL_TYPES = (INTEGER, FLOAT, TEXT, BOOLEAN, TIMESTAMP, DATE, UUID, JSON, TIME, BYTEA,
-             TIMESTAMPTZ, JSONT, TSVECTOR, TSQUERY) + NETWORK_TYPES + (MONEY,) + BIT_TYPES
+             TIMESTAMPTZ, JSONT, TSVECTOR, TSQUERY) + NETWORK_TYPES + (MONEY,) + BIT_TYPES + \
+    (TIMETZ,)
 NUMERIC_TYPES = (INTEGER, FLOAT)
 TEMPORAL_TYPES = (TIMESTAMP, DATE, TIMESTAMPTZ)
 # Types a well-formed quoted literal is read as, as PostgreSQL does for unknown literals.
 LITERAL_CONTEXT_TYPES = (TIMESTAMP, DATE, UUID, JSON, INTERVAL, TIME, BYTEA, TIMESTAMPTZ,
                          JSONT, TSVECTOR, TSQUERY, *ranges.RANGE_TYPES) + NETWORK_TYPES + \
-    (MONEY,) + BIT_TYPES
+    (MONEY,) + BIT_TYPES + (TIMETZ,)
 
 
 def is_json(sql_type: str) -> bool:
@@ -134,6 +136,7 @@ def _arrow_types() -> dict:
         **{r: pa.large_binary() for r in ranges.RANGE_TYPES},   # ranges/codec.py
         **dict.fromkeys(NETWORK_TYPES, pa.large_binary()),   # order-preserving keys (netaddr)
         MONEY: pa.int64(),                                    # cents (money.py)
+        TIMETZ: pa.int64(),                                   # ordered keys (timetz.py)
         BIT: pa.large_string(), VARBIT: pa.large_string(),    # '1010' (bitstring.py)
     }
     return ARROW_TYPES
@@ -161,6 +164,7 @@ _ALIASES = {
     "DATE": DATE, "UUID": UUID, "JSON": JSONT, "JSONB": JSON, "INTERVAL": INTERVAL,
     "JSONPATH": TEXT,        # a path is kept as its text (exec/functions/jsonpath.py)
     "TIME": TIME, "TIME WITHOUT TIME ZONE": TIME,
+    "TIMETZ": TIMETZ, "TIME WITH TIME ZONE": TIMETZ,
     "BYTEA": BYTEA, "BLOB": BYTEA, "BINARY": BYTEA, "VARBINARY": BYTEA,
     "INET": INET, "CIDR": CIDR, "MACADDR": MACADDR, "MACADDR8": MACADDR8, "MONEY": MONEY,
     "BIT": BIT, "VARBIT": VARBIT, "BIT VARYING": VARBIT,
@@ -936,6 +940,8 @@ def parse_literal_as(sql_type: str, text: str) -> object:
         return netaddr.parse(sql_type, text)
     if sql_type == MONEY:
         return money.parse(text)
+    if sql_type == TIMETZ:
+        return timetz.parse(text)
     if sql_type in BIT_TYPES:
         return bitstring.parse(text)
     if sql_type == TSVECTOR:
@@ -962,7 +968,10 @@ def to_python(sql_type: str, value: object) -> object:
         return netaddr.python_value(sql_type, value)  # type: ignore[arg-type]
     if sql_type == MONEY:          # its text, as psycopg returns money ('$1,234.56')
         return money.format(value)  # type: ignore[arg-type]
-    if sql_type.endswith("[]") and sql_type[:-2] in (UUID, JSON, JSONT, MONEY) + NETWORK_TYPES:
+    if sql_type == TIMETZ:         # an aware datetime.time, as psycopg returns timetz
+        return timetz.python_value(value)  # type: ignore[arg-type]
+    if sql_type.endswith("[]") and sql_type[:-2] in (UUID, JSON, JSONT, MONEY, TIMETZ) + \
+            NETWORK_TYPES:
         return [to_python(sql_type[:-2], v) for v in value]  # type: ignore[union-attr]
     if sql_type in ranges.KINDS:
         return ranges.decode(ranges.KINDS[sql_type], value)  # type: ignore[arg-type]
@@ -993,6 +1002,8 @@ def from_python(value: object) -> tuple[object, str]:
     if isinstance(value, _dt.date):
         return value, DATE
     if isinstance(value, _dt.time):
+        if value.utcoffset() is not None:       # an aware time is a timetz (psycopg's)
+            return timetz.of_python(value), TIMETZ
         return value.replace(tzinfo=None), TIME
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value), BYTEA

@@ -170,3 +170,15 @@ def test_describe_shows_text_search_columns(login):
     assert any(a.strip() == "tsv" and b.strip() == "tsvector" for a, b in lines), out.stdout
     assert any(a.strip() == "q" and b.strip() == "tsquery" for a, b in lines), out.stdout
     assert out.stdout.splitlines()[-1] == "'fox':2 'quick':1|'fox' & !'dog'|t"
+
+
+def test_backslash_d_names_timetz(login, engine):
+    """``\\d`` of timetz columns as psql prints it against PostgreSQL 15."""
+    engine.execute("CREATE TABLE tz (id bigint, t timetz, p time(3) with time zone)")
+    engine.commit()
+    out = psql(login, "-c", "\\d tz")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[3:6] == [
+        " id     | bigint                 |           |          | ",
+        " t      | time with time zone    |           |          | ",
+        " p      | time(3) with time zone |           |          | "]

@@ -10,7 +10,7 @@ from typing import Iterator, Sequence
 
 from ..lazy_import import arrow as pa
 
-from .. import errors, infinity, money, netaddr, ranges, types
+from .. import errors, infinity, money, netaddr, ranges, timetz, types
 from .range_text import ranges_as_text
 from .guard import as_db_error, guarded
 from .pandas_out import to_pandas
@@ -207,6 +207,8 @@ def _text_of(t: str):
         return lambda v: netaddr.output(t, v)
     if t == types.MONEY:
         return money.format
+    if t == types.TIMETZ:
+        return timetz.format
     return None
 
 
@@ -293,7 +295,8 @@ def rows_to_python(rows: list, columns, python: bool = True) -> list:
 
 _CONVERTED = frozenset((types.UUID, types.JSON, types.INTERVAL, types.UUID + "[]",
                         types.JSON + "[]", types.JSONT, types.JSONT + "[]", types.MONEY,
-                        types.MONEY + "[]", *ranges.RANGE_TYPES,
+                        types.MONEY + "[]", types.TIMETZ, types.TIMETZ + "[]",
+                        *ranges.RANGE_TYPES,
                         *(r + "[]" for r in ranges.RANGE_TYPES)) +
                        types.NETWORK_TYPES + tuple(t + "[]" for t in types.NETWORK_TYPES))
 

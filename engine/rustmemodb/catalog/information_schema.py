@@ -271,13 +271,15 @@ def column_default(sql: str | None, sql_type: str, schemas=None) -> str | None:
     if re.fullmatch(r"'(?:[^']|'')*'", sql) and sql_type in _TYPE_SUFFIX:
         return f"{sql}::{_TYPE_SUFFIX[sql_type]}"
     if re.fullmatch(r"'(?:[^']|'')*'", sql) and (sql_type in types.NETWORK_TYPES or
-                                                sql_type == types.MONEY):
+                                                sql_type in (types.MONEY, types.TIMETZ)):
         # stored in its canonical text, as PostgreSQL keeps the parsed constant
         text = sql[1:-1].replace("''", "'")
         try:
             value = types.parse_literal_as(sql_type, text)
         except errors.Error:
             return sql
+        if sql_type == types.TIMETZ:
+            return f"'{types.timetz.format(value)}'::time with time zone"
         shown = types.money.format(value) if sql_type == types.MONEY else \
             types.netaddr.output(sql_type, value)
         return f"'{shown}'::{sql_type.lower()}"

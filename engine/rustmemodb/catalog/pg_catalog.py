@@ -49,6 +49,7 @@ TYPES = {
     "float8": (701, 8, "N", 1022, 0), "unknown": (705, -2, "X", 0, 0),
     "bpchar": (1042, -1, "S", 1014, 0), "varchar": (1043, -1, "S", 1015, 0),
     "date": (1082, 4, "D", 1182, 0), "time": (1083, 8, "D", 1183, 0),
+    "timetz": (1266, 12, "D", 1270, 0),
     "timestamp": (1114, 8, "D", 1115, 0), "timestamptz": (1184, 8, "D", 1185, 0),
     "interval": (1186, 16, "T", 1187, 0), "numeric": (1700, -1, "N", 1231, 0),
     "regclass": (2205, 4, "N", 2210, 0), "regtype": (2206, 4, "N", 2211, 0),
@@ -78,6 +79,7 @@ SQL_NAMES = {"int8": "bigint", "int4": "integer", "int2": "smallint", "float8": 
              "float4": "real", "bool": "boolean", "varchar": "character varying",
              "bpchar": "character", "timestamp": "timestamp without time zone",
              "timestamptz": "timestamp with time zone", "time": "time without time zone",
+             "timetz": "time with time zone",
              "char": '"char"', "varbit": "bit varying"}
 
 
@@ -125,10 +127,12 @@ def format_type(oid: int | None, typmod: int | None = None) -> str | None:
         return SQL_NAMES.get(name[1:], name[1:]) + "[]"
     if typmod is not None and typmod >= 0 and name in ("bit", "varbit"):   # typmod: n
         return f"{SQL_NAMES.get(name, name)}({typmod})"
-    if typmod is not None and typmod >= 0 and name in ("timestamp", "timestamptz", "time"):
+    if typmod is not None and typmod >= 0 and name in ("timestamp", "timestamptz", "time",
+                                                              "timetz"):
         return {"timestamp": f"timestamp({typmod}) without time zone",
                 "timestamptz": f"timestamp({typmod}) with time zone",
-                "time": f"time({typmod}) without time zone"}[name]
+                "time": f"time({typmod}) without time zone",
+                "timetz": f"time({typmod}) with time zone"}[name]
     if typmod is not None and typmod >= 4 and name in ("varchar", "numeric"):
         if name == "varchar":                    # PostgreSQL's typmod: length + 4
             return f"character varying({typmod - 4})"

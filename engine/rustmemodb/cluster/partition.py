@@ -12,6 +12,7 @@ its ``repr``.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import re
 import zlib
 from dataclasses import dataclass, field, replace
@@ -20,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import errors
-from .. import infinity
+from .. import infinity, timetz
 
 _PARTITION = re.compile(r"\)\s*PARTITION\s+BY\s+HASH\s*\(([^)]*)\)\s*;?\s*$", re.I | re.S)
 _REPLICATED = re.compile(r"\)\s*REPLICATED\s*;?\s*$", re.I | re.S)
@@ -70,6 +71,10 @@ def normalize(value):
         # an interval (Arrow's or the engine's) by its span, as SQL compares them: one
         # shard for '1 mon' and '30 days', so grouping and joins by interval stay exact
         return (value.months * 30 + value.days) * _DAY_NS + value.nanoseconds
+    if isinstance(value, _dt.time) and value.tzinfo is not None:
+        # a timetz as a cursor returns it: by its stored key, as an Arrow column of
+        # timetz hashes, so both forms of one value land on one shard
+        return timetz.of_python(value)
     return value
 
 

@@ -32,7 +32,7 @@ from .arrays import contiguous
 
 import datetime as _dt
 
-from .. import bitstring, errors, infinity, types
+from .. import bitstring, errors, infinity, timetz, types
 
 
 def fit_numeric(value: float, precision: int, scale: int) -> float:
@@ -217,6 +217,8 @@ def round_temporal(value, precision: int):
     AdjustTimestampForTypmod), a time of day half up; infinity stays."""
     if isinstance(value, infinity.Infinite):
         return value
+    if type(value) is int:          # a timetz key (timetz.py)
+        return timetz.round_to(value, precision)
     scale = 10 ** (6 - precision)
     if isinstance(value, _dt.time):
         micros = _round_away(types.time_micros(value), scale)
@@ -240,7 +242,8 @@ def _round_away(micros: int, scale: int) -> int:
 
 def round_temporal_array(column, precision: int):
     """``round_temporal`` over an Arrow timestamp or time column."""
-    if infinity.in_arrow(column) or pa.types.is_time(column.type):
+    if infinity.in_arrow(column) or pa.types.is_time(column.type) or \
+            pa.types.is_integer(column.type):           # times, timetz keys
         values = [None if v is None else round_temporal(v, precision)
                   for v in infinity.pylist(column)]
         return pa.array(values, column.type)

@@ -13,7 +13,7 @@ from .. import errors, types
 I, F = types.INTEGER, types.FLOAT
 MINMAX_TYPES = (types.INTEGER, types.FLOAT, types.TEXT, types.DATE, types.TIMESTAMP,
                 types.BOOLEAN, types.UUID, types.INTERVAL, types.TIME, types.TIMESTAMPTZ) + \
-    types.NETWORK_TYPES + (types.MONEY,)
+    types.NETWORK_TYPES + (types.MONEY, types.TIMETZ)
 
 # Aggregates of two arguments (Y, X) / (arg, val), computed in exec/functions/aggregate_pairs:
 # PostgreSQL's statistics and DuckDB's arg_max/arg_min (max_by/min_by).

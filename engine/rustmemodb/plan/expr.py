@@ -88,6 +88,8 @@ class Const(Expr):
             return f"'{types.netaddr.output(self.type, self.value)}'::{self.type.lower()}"
         if self.type == types.MONEY:             # cents (money.py)
             return f"'{types.money.format(self.value)}'::money"
+        if self.type == types.TIMETZ:            # an ordered key (timetz.py)
+            return f"'{types.timetz.format(self.value)}'::timetz"
         return str(self.value)
 
 

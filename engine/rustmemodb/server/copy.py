@@ -705,6 +705,8 @@ class RowConverter:
             return pgnet.storage_value(value, t)
         if t == types.MONEY and isinstance(value, str):
             return types.money.parse(value)
+        if t == types.TIMETZ and not isinstance(value, int):
+            return types.timetz.of_python(value)
         return value
 
 

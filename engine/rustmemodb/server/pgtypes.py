@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from .. import errors, infinity, types
 from ..exec.functions.array import parse_array_literal
-from . import pgbits, pgmoney, pgnet
+from . import pgbits, pgmoney, pgnet, pgtimetz
 
 # PostgreSQL type OIDs (src/include/catalog/pg_type.dat).
 BOOL, BYTEA, INT8, INT2, INT4, TEXT, JSON, FLOAT4, FLOAT8, UNKNOWN = 16, 17, 20, 21, 23, 25, 114, 700, 701, 705
@@ -47,6 +47,7 @@ OID_OF_TYPE = {
 }
 # typlen for RowDescription (-1: variable length).
 TYPLEN = {INT8: 8, FLOAT8: 8, BOOL: 1, TIMESTAMP: 8, TIMESTAMPTZ: 8, DATE: 4, UUID: 16, INTERVAL: 16, TIME: 8,
+          1266: 12,
           OID: 4}
 
 _PG_EPOCH_DATE = dt.date(2000, 1, 1)
@@ -428,7 +429,7 @@ _BIN_IN_BY_OID: dict[int, Callable[[bytes], Any]] = {
 }
 
 
-for _extra in (pgnet, pgmoney, pgbits):
+for _extra in (pgnet, pgmoney, pgbits, pgtimetz):
     _extra.install(OID_OF_TYPE, ARRAY_OID, _TEXT_OUT, _BIN_OUT, _TEXT_IN_BY_OID, _BIN_IN_BY_OID,
                    _ARRAY_ELEMENT)
 

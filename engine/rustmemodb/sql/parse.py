@@ -111,7 +111,7 @@ def _fold_nots(tokens: list) -> list:
 # ``timestamp '...'::time`` is ``(timestamp '...')::time`` in PostgreSQL; sqlglot binds the
 # cast to the string first (``CAST(CAST('...' AS TIME) AS TIMESTAMP)``), so the typed
 # literal is bracketed before parsing.
-_TYPED_LITERAL = frozenset({TokenType.DATE, TokenType.TIME, TokenType.TIMESTAMP,
+_TYPED_LITERAL = frozenset({TokenType.DATE, TokenType.TIME, TokenType.TIMETZ, TokenType.TIMESTAMP,
                             TokenType.TIMESTAMPTZ, TokenType.JSON, TokenType.JSONB,
                             TokenType.INET})
 

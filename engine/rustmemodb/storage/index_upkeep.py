@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..lazy_import import arrow as pa, compute as pc, numpy as np
 
-from .. import errors, netaddr, ranges
+from .. import errors, netaddr, ranges, timetz, types
 from ..netaddr import NETWORK_TYPES
 from ..types import py_values
 from .index import UniqueIndex, storable
@@ -209,4 +209,6 @@ def _shown_value(value: object, sql_type: str) -> str:
     if sql_type in ranges.KINDS:
         kind = ranges.KINDS[sql_type]
         return ranges.format_range(kind, ranges.decode(kind, value))
+    if sql_type == types.TIMETZ:
+        return timetz.format(value)
     return str(value)

@@ -14,7 +14,7 @@ import math
 
 from ...lazy_import import arrow as pa, compute as pc
 
-from ... import bitstring, errors, infinity, money, netaddr, ranges, types
+from ... import bitstring, errors, infinity, money, netaddr, ranges, timetz, types
 from ..expr.rowwise import map_rows
 from ..semantics import translate
 from . import netcast
@@ -47,6 +47,12 @@ _ALLOWED[T] |= {BIT, VARBIT}
 _ALLOWED[I].add(BIT)
 _ALLOWED[BIT] = {BIT, VARBIT, T, I}
 _ALLOWED[VARBIT] = {BIT, VARBIT, T, I}
+# timetz: from text, time and timestamptz; to text and time (timetz.py)
+TTZ = types.TIMETZ
+_ALLOWED[T].add(TTZ)
+_ALLOWED[TM].add(TTZ)
+_ALLOWED[TZ].add(TTZ)
+_ALLOWED[TTZ] = {TTZ, T, TM}
 
 
 def castable(src: str, dst: str) -> bool:
@@ -71,6 +77,13 @@ def cast_row(value, src: str, dst: str):
         return to_text(value, src)
     if src == T:
         return from_text(value, dst)
+    if dst == TTZ:                # time_timetz / timestamptz_timetz
+        if isinstance(value, infinity.Infinite):
+            return None
+        return timetz.of_time(types.time_micros(value)) if src == TM else \
+            timetz.of_instant(value)
+    if src == TTZ:                # timetz_time: the zone dropped
+        return types.time_of_micros(timetz.local_micros(value))
     if dst == MONEY:              # numeric_cash / int8_cash
         return money.of_number(value)
     if src in (BIT, VARBIT):      # to the other bit type (the same text) or bittoint8
@@ -178,6 +191,8 @@ def to_text(value, src: str) -> str:
         return netaddr.as_text(src, value)
     if src == MONEY:
         return money.format(value)
+    if src == TTZ:
+        return timetz.format(value)
     return str(value)
 
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ... import errors, types
+from ... import errors, statement_limits, timetz, types
 from ...lazy_import import arrow as pa
 from ..expr.rowwise import map_rows
-from .misc import _local_now
+from ..typmods import round_temporal
+from .misc import _local_now, _now
 from .registry import ScalarFunction
 
 TM, I, F, T, N = types.TIME, types.INTEGER, types.FLOAT, types.TEXT, types.NULL
+TTZ = types.TIMETZ
 
 
 def _make_time(h: int, mi: int, sec: float) -> dt.time:
@@ -55,15 +57,34 @@ def _make_time_vec(*args):
     return map_rows(_make_time, args, out_type=pa.time64("us"))
 
 
-def _localtime() -> dt.time:
-    return _local_now().time()
+def _precision(p: int) -> int | None:
+    if p < 0:
+        raise errors.sql_error("22023", f"TIME({p}) precision must not be negative")
+    return p if p < 6 else None
+
+
+def _localtime(p: int | None = None) -> dt.time:
+    t = _local_now().time()
+    if p is not None and _precision(p) is not None:
+        t = round_temporal(t, p)
+    return t
+
+
+def _current_time(p: int | None = None) -> int:
+    """current_time: a timetz of the transaction's time in the session's zone."""
+    key = timetz.of_instant(_now().replace(tzinfo=statement_limits.UTC))
+    if p is not None and _precision(p) is not None:
+        key = timetz.round_to(key, p)
+    return key
 
 
 def register(reg) -> None:
     reg.add(ScalarFunction("make_time", lambda ts: TM if len(ts) == 3 and ts[0] in (I, N) and
                            ts[1] in (I, N) and ts[2] in (I, F, N) else None,
                            _make_time_vec, _make_time))
-    # current_time is timetz in PostgreSQL; without timetz here it is localtime
-    for name in ("localtime", "current_time"):
-        reg.add(ScalarFunction(name, lambda ts: TM if not ts else None, None, _localtime,
-                               volatile=True))
+    # localtime is the session zone's wall clock; current_time the same with the zone's
+    # offset (a timetz), as in PostgreSQL; (p) rounds to p fraction digits
+    reg.add(ScalarFunction("localtime", lambda ts: TM if list(ts) in ([], [I]) else None,
+                           None, _localtime, volatile=True))
+    reg.add(ScalarFunction("current_time", lambda ts: TTZ if list(ts) in ([], [I]) else None,
+                           None, _current_time, volatile=True))

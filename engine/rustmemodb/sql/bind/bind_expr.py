@@ -579,7 +579,7 @@ class ExprBinder:
             return fold(Call(width, (out,), ret, fn))
         precision = time_precision(node.to, node)
         if precision is not None and out.type in (types.TIMESTAMP, types.TIMESTAMPTZ,
-                                                  types.TIME):
+                                                  types.TIME, types.TIMETZ):
             # ::timestamp(0), ::time(3): rounded as a column of that type stores it
             fn, ret = self.stmt.functions.resolve("time_round", [out.type, types.INTEGER])
             return fold(Call("time_round", (out, Const(precision, types.INTEGER)), ret, fn))

@@ -82,7 +82,7 @@ def _date_part(binder, field, arg, node):
     if isinstance(arg, Param) and arg.type == types.UNKNOWN:     # extract(year FROM $1)
         arg = Param(arg.slot, binder.stmt.param_type(arg.slot, types.TIMESTAMP))
     if arg.type not in (types.DATE, types.TIMESTAMP, types.TIME, types.INTERVAL, types.NULL,
-                        types.TIMESTAMPTZ):
+                        types.TIMESTAMPTZ, types.TIMETZ):
         raise errors.undefined_function(f"function date_part(unknown, {arg.type.lower()}) does "
                                         "not exist", position=position_of(node))
     call = _call(binder, "date_part", [Const(field, types.TEXT), arg], node)

@@ -204,7 +204,8 @@ _ASSIGNMENT_CASTS = frozenset({
     (types.DATE, types.TIMESTAMPTZ), (types.JSON, types.JSONT), (types.JSONT, types.JSON),
     (types.INTEGER, types.MONEY), (types.FLOAT, types.MONEY),    # int8_cash, numeric_cash
     (types.MONEY, types.FLOAT),                                   # cash_numeric
-    (types.BIT, types.VARBIT), (types.VARBIT, types.BIT)})        # one representation
+    (types.BIT, types.VARBIT), (types.VARBIT, types.BIT),         # one representation
+    (types.TIME, types.TIMETZ), (types.TIMETZ, types.TIME)})      # time_timetz, timetz_time
 
 
 def _checked_cast(e: Expr, target: str, column, node) -> Expr:

@@ -21,7 +21,7 @@ PRINTING = frozenset({"format", "concat", "concat_ws", "quote_literal", "quote_n
                       "json_agg_out", "json_row_object", "json_array_pretty",
                       "json_object_agg_out", "array_to_json"})
 # the types whose stored form is not what they print as
-PRINTED = frozenset(types.NETWORK_TYPES + (types.MONEY,))
+PRINTED = frozenset(types.NETWORK_TYPES + (types.MONEY, types.TIMETZ))   # timetz: keys
 _ARRAYS = frozenset(t + "[]" for t in PRINTED)
 
 

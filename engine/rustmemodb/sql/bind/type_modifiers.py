@@ -143,7 +143,8 @@ def bit_typmod(dt, node=None) -> tuple | None:
     return (kind, n)
 
 
-_TEMPORAL = (exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPTZ, exp.DataType.Type.TIME)
+_TEMPORAL = (exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPTZ, exp.DataType.Type.TIME,
+             exp.DataType.Type.TIMETZ)
 
 
 def time_precision(dt, node=None) -> int | None:
@@ -156,7 +157,8 @@ def time_precision(dt, node=None) -> int | None:
     if p is None:
         return None
     if p < 0:
-        name = "TIME" if dt.this == exp.DataType.Type.TIME else "TIMESTAMP"
+        name = "TIME" if dt.this in (exp.DataType.Type.TIME, exp.DataType.Type.TIMETZ) \
+            else "TIMESTAMP"
         raise errors.sql_error("22023", f"{name}({p}) precision must not be negative",
                                position=position_of(node) if node else None)
     return p if p < 6 else None
