@@ -425,3 +425,17 @@ def test_listen_notify_are_refused(conn):
         with pytest.raises(rustmemodb.Error) as e:
             conn.execute(sql)
         assert e.value.sqlstate == "0A000", sql
+
+
+def test_shard_ids_agree_with_shard_of_key_for_large_keys_beside_nulls():
+    """A key column with NULLs was hashed through numpy's float64 form, which rounds keys
+    past 2**53 (a timetz is stored as one): the same key went to another shard than
+    where a batch without NULLs sent it, and a repartitioned GROUP BY split its group."""
+    from rustmemodb.cluster.partition import shard_ids, shard_of_key
+    keys = [12268208128050399, None, -5, 2 ** 62 + 1, 2 ** 53 + 1, 0]
+    table = pa.table({"k": pa.array(keys, pa.int64())})
+    for shards in (2, 3, 7):
+        assert list(shard_ids(table, [0], shards)) == [shard_of_key((k,), shards) for k in keys]
+        without_nulls = pa.table({"k": pa.array([k for k in keys if k is not None], pa.int64())})
+        assert list(shard_ids(without_nulls, [0], shards)) == [
+            shard_of_key((k,), shards) for k in keys if k is not None]

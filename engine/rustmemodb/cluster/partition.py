@@ -103,11 +103,12 @@ def shard_ids(table: pa.Table, positions: list[int], shards: int) -> np.ndarray:
     if len(positions) == 1:
         col = table.column(positions[0])
         if pa.types.is_integer(col.type):
-            arr = col.to_numpy(zero_copy_only=False)
             if col.null_count:
-                arr = np.where(pa.compute.is_null(col).to_numpy(zero_copy_only=False), 0,
-                               np.nan_to_num(arr)).astype(np.int64)
-            arr = arr.astype(np.int64)
+                # NULL hashes as 0 (hash_value); filled in Arrow, not through numpy's
+                # float64 NaN form, which rounds keys past 2**53 (a timetz key) to
+                # another shard than the same key without NULLs beside it
+                col = pa.compute.fill_null(col, 0)
+            arr = col.to_numpy(zero_copy_only=False).astype(np.int64)
             arr = np.where(arr < 0, arr & 0x7FFFFFFFFFFFFFFF, arr)
             return (arr % shards).astype(np.int64)
     cols = [infinity.pylist(table.column(p)) for p in positions]
