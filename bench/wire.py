@@ -18,6 +18,14 @@ compares durable commits with durable commits. Reported: seconds per transaction
 (1 / tps) with the ratio to the faster server, and the tps ratio against the issue's
 targets (select-only >= 0.3x PostgreSQL; the mix with sync durability >= PostgreSQL).
 Four clients over `-j 2` threads; the machine's cores are shared with the clients.
+
+A second table gives each server's CPU time per transaction: every thread of every
+process of the server (rustmemodb's and its fsync helper; PostgreSQL's postmaster, its
+auxiliary processes and the backends it reaped, whose time the kernel adds to their
+parent's), from /proc, over the same rounds. Unlike tps it hardly moves with the load
+of a shared machine, so it says what a change did to the server's own cost while the
+tps ratio drifts with the neighbours; it also separates the two reasons to lose the
+mix: more CPU per transaction, or waiting (fsyncs, wake-ups) with CPU to spare.
 """
 
 from __future__ import annotations
@@ -73,9 +81,48 @@ def _wait_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 60
     raise RuntimeError(f"{what} did not listen on port {port}")
 
 
+def _stat_fields(path: str) -> list[str]:
+    with open(path) as f:
+        return f.read().rsplit(")", 1)[1].split()
+
+
+def process_tree_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) of ``pid``, its threads and its descendants, plus
+    what its exited children used (``cutime``/``cstime``: a PostgreSQL backend's time
+    once the postmaster reaped it); None where /proc is not there to read."""
+    if not os.path.exists(f"/proc/{pid}/stat"):
+        return None
+    ticks = 0
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            own = _stat_fields(f"/proc/{p}/stat")
+            ticks += int(own[13]) + int(own[14])            # reaped children
+            for tid in os.listdir(f"/proc/{p}/task"):
+                f = _stat_fields(f"/proc/{p}/task/{tid}/stat")
+                ticks += int(f[11]) + int(f[12])
+                try:
+                    with open(f"/proc/{p}/task/{tid}/children") as c:
+                        todo.extend(int(x) for x in c.read().split())
+                except OSError:
+                    pass
+        except (OSError, IndexError, ValueError):
+            continue                                        # exited meanwhile
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _postmaster_pid(base: Path) -> int | None:
+    try:
+        return int((base / "data" / "postmaster.pid").read_text().split()[0])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 @contextmanager
-def rustmemodb_server() -> Iterator[int]:
-    """``python -m rustmemodb.server`` on a database directory, sync durability."""
+def rustmemodb_server() -> Iterator[tuple[int, int]]:
+    """``python -m rustmemodb.server`` on a database directory, sync durability:
+    (port, pid)."""
     base = Path(tempfile.mkdtemp(prefix="rmdb-bench-wire-"))
     port = _free_port()
     env = dict(os.environ)
@@ -90,7 +137,7 @@ def rustmemodb_server() -> Iterator[int]:
                             stdout=subprocess.DEVNULL, stderr=open(base / "log", "w"), env=env)
     try:
         _wait_port(port, proc, "rustmemodb server")
-        yield port
+        yield port, proc.pid
     finally:
         proc.terminate()
         try:
@@ -101,13 +148,14 @@ def rustmemodb_server() -> Iterator[int]:
 
 
 @contextmanager
-def postgresql() -> Iterator[int | None]:
-    """A throwaway PostgreSQL 15 on a loopback TCP port with fsync on; None if missing."""
+def postgresql() -> Iterator[tuple[int, int | None] | None]:
+    """A throwaway PostgreSQL 15 on a loopback TCP port with fsync on: (port, the
+    postmaster's pid); None if missing."""
     port = _free_port()
     with throwaway_postgres(f"-k {{base}} -p {port} -c listen_addresses=127.0.0.1 "
                             "-c fsync=on -c synchronous_commit=on",
                             prefix="rmdb-bench-wire-pg-") as base:
-        yield None if base is None else port
+        yield None if base is None else (port, _postmaster_pid(base))
 
 
 def _conninfo(port: int, user: str, db: str) -> list[str]:
@@ -120,6 +168,13 @@ def pgbench(port: int, user: str, db: str, *args: str, timeout: float = 600) -> 
     if out.returncode != 0:
         raise RuntimeError(f"pgbench {' '.join(args)}: {out.stderr.strip()[-400:]}")
     return out.stdout
+
+
+def transactions(output: str) -> int:
+    m = re.search(r"number of transactions actually processed: (\d+)", output)
+    if not m:
+        raise RuntimeError(f"pgbench printed no transaction count: {output[-300:]}")
+    return int(m.group(1))
 
 
 def tps(output: str) -> float:
@@ -142,29 +197,49 @@ def _load_mix_table(port: int, user: str, db: str) -> None:
                      f"generate_series(1, {MIX_ROWS}) i")
 
 
-def _cases(port: int, user: str, db: str, seconds: int, script: str):
-    """(case, thunk -> seconds per transaction) for one server."""
+def _cases(port: int, user: str, db: str, seconds: int, script: str, pid: int | None):
+    """(case, thunk -> (seconds per transaction, server CPU seconds per transaction or
+    None)) for one server, whose process is ``pid``."""
     run = ["-n", "-c", str(CLIENTS), "-j", str(THREADS), "-T", str(seconds)]
+
+    def cpu() -> float | None:
+        return process_tree_cpu(pid) if pid else None
+
+    def per_transaction(before: float | None, count: int) -> float | None:
+        if before is None or not count:
+            return None
+        time.sleep(0.3)           # a backend ends just after its client: then reaped
+        after = cpu()
+        return None if after is None else (after - before) / count
 
     def init() -> None:
         pgbench(port, user, db, "-i", "-s", "1", "-q")
         _load_mix_table(port, user, db)
 
+    def measured(*args: str) -> tuple[float, float | None]:
+        before = cpu()
+        output = pgbench(port, user, db, *run, *args)
+        return 1.0 / tps(output), per_transaction(before, transactions(output))
+
     def select_only(mode: str):
-        return lambda: 1.0 / tps(pgbench(port, user, db, *run, "-S", "-M", mode))
+        return lambda: measured("-S", "-M", mode)
 
     def mix():
-        return 1.0 / tps(pgbench(port, user, db, *run, "-M", "prepared", "-f", script,
-                                 "-D", f"rows={MIX_ROWS}"))
+        return measured("-M", "prepared", "-f", script, "-D", f"rows={MIX_ROWS}")
 
     def loadtest():
         from rustmemodb.cli import loadtest as lt
+        marks: dict[str, float | None] = {}
         result = lt.run(lt.Options(duration_secs=seconds, concurrency=CLIENTS, rows=MIX_ROWS,
                                    read_ratio=READ_RATIO, seed=1,
-                                   dsn=f"postgresql://{user}@127.0.0.1:{port}/{db}"))
+                                   dsn=f"postgresql://{user}@127.0.0.1:{port}/{db}",
+                                   on_phase=lambda phase: marks.__setitem__(phase, cpu())))
         if result.error_ops:
             raise RuntimeError(f"{result.error_ops} of {result.total_ops} operations failed")
-        return 1.0 / result.qps
+        start, stop = marks.get("start"), marks.get("stop")
+        used = None if start is None or stop is None or not result.total_ops else \
+            (stop - start) / result.total_ops
+        return 1.0 / result.qps, used
     return init, [("select-only, simple protocol", select_only("simple")),
                   ("select-only, prepared protocol", select_only("prepared")),
                   ("80/20 mix, pgbench script, durable commits", mix),
@@ -201,6 +276,8 @@ def run(opts: Options) -> Report:
     engines = [e for e in (OURS, PG) if opts.wants(e)]
     table = report.table(f"seconds per transaction = 1 / tps ({CLIENTS} clients, "
                          f"{rounds} alternating rounds of {seconds} s, median)", engines)
+    cpu_table = report.table("server CPU seconds per transaction (every process of the "
+                             "server, user + system, same rounds, median)", engines)
     if shutil.which(f"{PG_BIN}/pgbench") is None and not Path(PG_BIN, "pgbench").exists():
         for e in engines:
             table.add("pgbench", e, error=Failure("unavailable", "pgbench is not installed"))
@@ -211,21 +288,24 @@ def run(opts: Options) -> Report:
     fsyncs: list[float] = []
     ratios: dict[str, list[float]] = {}
     try:
-        with rustmemodb_server() if OURS in engines else _nothing() as ours_port, \
-                postgresql() if PG in engines else _nothing() as pg_port:
+        with rustmemodb_server() if OURS in engines else _nothing() as ours, \
+                postgresql() if PG in engines else _nothing() as pg:
             servers = {}
+            pids: dict[str, int | None] = {}
             if OURS in engines:
-                servers[OURS] = (ours_port, "bench", "main")
+                servers[OURS] = (ours[0], "bench", "main")
+                pids[OURS] = ours[1]
             if PG in engines:
-                if pg_port is None:
+                if pg is None:
                     table.add("select-only, simple protocol", PG,
                               error=Failure("unavailable", "PostgreSQL 15 is not installed"))
                 else:
-                    servers[PG] = (pg_port, "postgres", "postgres")
+                    servers[PG] = (pg[0], "postgres", "postgres")
+                    pids[PG] = pg[1]
             cases: dict[str, dict] = {}
             broken: dict[str, Failure] = {}
             for engine, (port, user, db) in servers.items():
-                init, engine_cases = _cases(port, user, db, seconds, script)
+                init, engine_cases = _cases(port, user, db, seconds, script, pids.get(engine))
                 _, err = attempt(init, verbose=opts.verbose)
                 if err is not None:
                     broken[engine] = err
@@ -234,6 +314,7 @@ def run(opts: Options) -> Report:
             order = list(servers)
             for case, thunks in cases.items():
                 values: dict[str, list[float]] = {e: [] for e in thunks}
+                cpu: dict[str, list[float]] = {e: [] for e in thunks}
                 errors_: dict[str, Failure] = {}
                 for r in range(rounds):
                     fsyncs.append(_fsync_latency(tempfile.gettempdir()))
@@ -246,8 +327,11 @@ def run(opts: Options) -> Report:
                         if err is not None:
                             errors_[engine] = err
                         else:
+                            value, used = value
                             values[engine].append(value)
                             got[engine] = value
+                            if used is not None:
+                                cpu[engine].append(used)
                     if OURS in got and PG in got:
                         ratios.setdefault(case, []).append(got[PG] / got[OURS])
                 for engine in thunks:
@@ -256,6 +340,8 @@ def run(opts: Options) -> Report:
                         table.add(case, engine, error=err)
                     else:
                         table.add(case, engine, statistics.median(values[engine]))
+                        if cpu[engine]:
+                            cpu_table.add(case, engine, statistics.median(cpu[engine]))
     finally:
         os.unlink(script)
     for row in table.rows:

@@ -8,6 +8,8 @@ cells may say `n/a (...)` while features are missing.
 from __future__ import annotations
 
 import json
+import os
+import time
 
 import pytest
 
@@ -48,3 +50,35 @@ def test_cli_quick_prints_a_table(tmp_path, capsys):
 
 def test_cli_rejects_unknown_suite(capsys):
     assert main(["nope"]) == 2
+
+
+def test_wire_cpu_counts_threads_children_and_reaped_children():
+    """bench wire's server CPU per transaction: a PostgreSQL backend's time must count
+    once the postmaster reaped it, and a rustmemodb fsync helper's while it runs."""
+    import subprocess
+    import sys
+    from bench.wire import process_tree_cpu
+
+    burn = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.4: pass\n"
+    parent = subprocess.Popen([sys.executable, "-c",
+                               "import subprocess, sys, time\n"
+                               f"subprocess.run([sys.executable, '-c', {burn!r}])\n"
+                               "print('reaped', flush=True)\n"
+                               f"child = subprocess.Popen([sys.executable, '-c', {burn!r} + "
+                               "'time.sleep(30)'])\n"
+                               "time.sleep(30)\n"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout.readline().strip() == "reaped"
+        reaped = process_tree_cpu(parent.pid)
+        assert reaped is not None and reaped >= 0.35       # the exited child's 0.4 s
+        deadline = time.monotonic() + 20
+        while process_tree_cpu(parent.pid) < reaped + 0.35:  # the running child's 0.4 s
+            assert time.monotonic() < deadline, "a live child's CPU was not counted"
+            time.sleep(0.1)
+    finally:
+        for proc in subprocess.run(["pgrep", "-P", str(parent.pid)], capture_output=True,
+                                   text=True).stdout.split():
+            os.kill(int(proc), 9)
+        parent.kill()
+        parent.wait()

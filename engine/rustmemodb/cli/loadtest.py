@@ -27,6 +27,7 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
+from typing import Callable
 
 BATCH_ROWS = 1000
 
@@ -44,6 +45,10 @@ class Options:
     dsn: str | None = None
     seed: int | None = None
     progress: bool = False
+    # called with "start" as the workers begin and "stop" once they stopped (after the
+    # table's fill and the connections' start-up): bench/wire.py reads each server's
+    # CPU time there, so its cost per operation counts the operations only
+    on_phase: Callable[[str], None] | None = None
 
 
 @dataclass
@@ -309,6 +314,8 @@ def _drive(opts: Options, backend: Backend, conns: list, setup_secs: float) -> R
                for i, (conn, c, s) in enumerate(zip(conns, counters, seeds))]
     for t in threads:
         t.start()
+    if opts.on_phase is not None:
+        opts.on_phase("start")
     start_gate.wait()
     began = time.perf_counter()
     deadline = began + opts.duration_secs
@@ -326,6 +333,8 @@ def _drive(opts: Options, backend: Backend, conns: list, setup_secs: float) -> R
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - began
+    if opts.on_phase is not None:
+        opts.on_phase("stop")
     if opts.progress:
         print(file=sys.stderr)
     return _report(opts, backend.mode, counters, elapsed, setup_secs)
