@@ -386,6 +386,9 @@ def test_concurrent_role_and_grant_statements_all_commit(conn):
                                         False, -1, None, None]]},
     {"acl": [["table", "t", [["a", "FLY", False, "b"]]]]}, {"members": [["a", "b", 1, "c"]]},
     {"owners": [["table", 5, "a"]]}, {"next_oid": "1"},
+    {"defaults": [["a", "", "x", []]]}, {"defaults": [["a", "", "r", [["b", "FLY", False,
+                                                                       "a"]]]]},
+    {"defaults": [["a", 3, "r", []]]}, {"defaults": [["a", "", "r"]]},
 ])
 def test_a_malformed_roles_catalog_is_refused(bad):
     from rustmemodb.storage.roles import decode
@@ -401,10 +404,50 @@ def test_roles_catalog_round_trips():
     c.execute("CREATE ROLE a SUPERUSER LOGIN PASSWORD 'x' CONNECTION LIMIT 4")
     c.execute("CREATE ROLE b IN ROLE a")
     c.execute("GRANT SELECT, UPDATE ON t TO b WITH GRANT OPTION")
+    c.execute("ALTER DEFAULT PRIVILEGES FOR ROLE a GRANT SELECT ON TABLES TO b")
+    c.execute("ALTER DEFAULT PRIVILEGES FOR ROLE a IN SCHEMA public GRANT INSERT ON TABLES "
+              "TO b WITH GRANT OPTION")
     cat = c.database.root.auth
+    assert len(cat.defaults) == 2
     back = decode(values.unpack(values.pack(encode(cat))))
     assert encode(back) == encode(cat)
     assert back.role("a") == cat.role("a") and back.members == cat.members
+
+
+def test_default_privileges_survive_reopen_from_the_log_and_apply_after_it(tmp_path):
+    path = tmp_path / "db"
+    db = rustmemodb.Database.open(path, checkpoint_on_close=False)
+    c = db.connect()
+    c.execute("CREATE ROLE owner_r LOGIN PASSWORD 'o'")
+    c.execute("CREATE ROLE reader LOGIN PASSWORD 'r'")
+    c.execute("GRANT CREATE ON SCHEMA public TO owner_r")
+    c.execute("ALTER DEFAULT PRIVILEGES FOR ROLE owner_r GRANT SELECT ON TABLES TO reader")
+    c.close()
+    db.close()
+    db = rustmemodb.Database.open(path)
+    try:
+        owner = db.connect(user="owner_r", password="o")
+        owner.execute("CREATE TABLE made_later (id INTEGER)")
+        owner.execute("INSERT INTO made_later VALUES (1)")
+        reader = db.connect(user="reader", password="r")
+        assert reader.execute("SELECT id FROM made_later").fetchall() == [(1,)]
+        assert _sqlstate(reader.execute, "INSERT INTO made_later VALUES (2)") == "42501"
+    finally:
+        db.close()
+
+
+def test_default_privileges_of_the_embedded_superuser_apply_to_what_it_creates(conn):
+    """A notebook without a login role: its defaults are the implicit superuser's, and
+    the tables it creates next are readable by the role they name."""
+    conn.execute("CREATE ROLE bi LOGIN PASSWORD 'pw'")
+    conn.execute("ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO bi")
+    conn.execute("CREATE TABLE later (id INTEGER)")
+    conn.execute("INSERT INTO later VALUES (7)")
+    bi = conn.database.connect(user="bi", password="pw")
+    assert bi.execute("SELECT id FROM later").fetchall() == [(7,)]
+    assert _sqlstate(bi.execute, "SELECT * FROM t") == "42501"     # made before: untouched
+    assert _sqlstate(bi.execute, "ALTER DEFAULT PRIVILEGES FOR ROLE rustmemodb GRANT "
+                                 "SELECT ON TABLES TO bi") == "42704"
 
 
 def test_require_table_privilege_for_paths_without_a_statement(conn):

@@ -1,7 +1,7 @@
 """Roles and privileges over the wire, differentially: one script of logins, GRANT/REVOKE,
 role statements and catalog queries runs on rustmemodb's server and on the throwaway
 PostgreSQL 15 (``pg_dsn``); every step's outcome (rows, or the SQLSTATE of the error)
-must be the same, and so must psql's ``\\du`` and ``\\dp`` output.
+must be the same, and so must psql's ``\\du``, ``\\dp`` and ``\\ddp`` output.
 
 The same client (psycopg 3) talks to both; each role logs in on its own connection.
 The PostgreSQL cluster authenticates with ``trust`` (pg_server.py), so wrong
@@ -83,6 +83,12 @@ SCRIPT = [
     ("writer", "CREATE INDEX dr_u_v ON dr_u (v)"),
     ("writer", "TRUNCATE dr_u"),
     ("admin", "GRANT CREATE ON SCHEMA public TO dr_writer"),
+    # what dr_writer creates from now on starts readable by dr_reader
+    ("admin", "ALTER DEFAULT PRIVILEGES FOR ROLE dr_writer GRANT SELECT ON TABLES TO dr_reader"),
+    ("reader", "ALTER DEFAULT PRIVILEGES FOR ROLE dr_writer GRANT SELECT ON TABLES TO dr_reader"),
+    ("writer", "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT INSERT ON TABLES TO dr_group"),
+    ("admin", "SELECT pg_get_userbyid(defaclrole), defaclnamespace = 0, defaclobjtype, "
+              "defaclacl FROM pg_default_acl ORDER BY 1, 2, 3"),
     ("writer", "CREATE TABLE dr_w AS SELECT * FROM dr_u"),
     ("writer", "CREATE VIEW dr_wv AS SELECT id FROM dr_u"),
     ("admin", "GRANT SELECT ON dr_wv TO dr_reader"),
@@ -239,10 +245,14 @@ def test_psql_du_and_dp_match_postgresql(postgres, ours):
         "CREATE ROLE dr_nologin NOLOGIN CREATEDB CONNECTION LIMIT 3",
         "CREATE USER dr_writer CREATEROLE", "GRANT dr_group TO dr_reader",
         "GRANT SELECT, INSERT ON dr_t TO dr_reader WITH GRANT OPTION",
-        "GRANT SELECT ON dr_t TO PUBLIC", "GRANT ALL ON dr_v TO dr_group")]
+        "GRANT SELECT ON dr_t TO PUBLIC", "GRANT ALL ON dr_v TO dr_group",
+        "ALTER DEFAULT PRIVILEGES FOR ROLE dr_writer GRANT SELECT ON TABLES TO dr_reader",
+        "ALTER DEFAULT PRIVILEGES FOR ROLE dr_writer IN SCHEMA public GRANT INSERT, UPDATE "
+        "ON TABLES TO dr_group WITH GRANT OPTION",
+        "ALTER DEFAULT PRIVILEGES FOR ROLE dr_reader GRANT USAGE ON SCHEMAS TO dr_group")]
     assert all(o[2] == "ok" for o in _run(postgres[0], setup))
     assert all(o[2] == "ok" for o in _run(ours[0], setup))
-    for command in (r"\du dr_*", r"\dp dr_*"):
+    for command in (r"\du dr_*", r"\dp dr_*", r"\ddp"):
         pg_out, pg_err = _psql(postgres[1], postgres[2], command)
         my_out, my_err = _psql(ours[1], ours[2], command)
         assert not pg_err and not my_err, (pg_err, my_err)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from .. import errors
 from ..storage.namespaces import schema_of
-from ..storage.roles import has_privilege, is_owner
+from ..storage.roles import EMBEDDED_USER, has_privilege, initial_grants, is_owner
 
 
 def effective_role(session) -> str | None:
@@ -83,7 +83,8 @@ def _relkind(root, name: str) -> str:
 
 def after_ddl(txn, bound, before_root, session) -> None:
     """Owners and grants follow the objects a DDL statement created, dropped or renamed:
-    a new table or view is owned by the role that created it."""
+    a new table or view is owned by the role that created it and starts with that role's
+    default privileges (ALTER DEFAULT PRIVILEGES) for its schema."""
     role = effective_role(session)
     before = cat = txn.working.auth
     working = txn.working
@@ -92,8 +93,12 @@ def after_ddl(txn, bound, before_root, session) -> None:
             name = effect[1]
             exists = name in working.tables or name in working.views
             new = name not in before_root.tables and name not in before_root.views
-            if exists and new and role is not None:
+            if exists and new and (role is not None or cat.defaults):
                 cat = cat.without_object("table", name).with_owner("table", name, role)
+                grants = initial_grants(cat, role or EMBEDDED_USER,
+                                        schema_of(name, cat.schemas), "r")
+                if grants is not None:
+                    cat = cat.with_grants("table", name, grants)
         elif effect[0] == "drop":
             name = effect[1]
             if name not in working.tables and name not in working.views:

@@ -28,13 +28,15 @@ from .. import notices
 from ..exec.operators.ddl import check_drop_dependencies, owned_sequences
 from ..exec.run import operator
 from ..plan.auth import Actor, LogicalRoleStatement
-from ..sql.parse_roles import (GrantStatement, MembershipStatement, OwnedStatement,
-                               OwnerStatement, RoleStatement, SchemaStatement, SetRole)
+from ..sql.parse_roles import (DefaultPrivilegesStatement, GrantStatement,
+                               MembershipStatement, OwnedStatement, OwnerStatement,
+                               RoleStatement, SchemaStatement, SetRole)
 from ..sql.schemas import check_qualified, reserved_schema
 from ..storage.namespaces import PUBLIC as PUBLIC_SCHEMA, SYSTEM as SYSTEM_SCHEMAS, in_schema
 from ..storage.root import is_temporary
-from ..storage.roles import (EMBEDDED_USER, PUBLIC, PSEUDO_SCHEMA_OWNER, SCHEMA_PRIVS, TABLE_PRIVS,
-                             AuthCatalog, Grant, Role, default_acl, has_privilege, is_owner,
+from ..storage.roles import (BOOTSTRAP_OID, DEFAULT_TYPES, EMBEDDED_USER, PUBLIC, PSEUDO_SCHEMA_OWNER,
+                             SCHEMA_PRIVS, TABLE_PRIVS, AuthCatalog, Grant, Role, default_acl,
+                             hardwired_default, has_privilege, initial_grants, is_owner,
                              sql_error_undefined_role)
 from . import verifier
 from .check import effective_role
@@ -73,7 +75,8 @@ def apply(stmt, actor, txn) -> None:
         _run_schema(stmt, txn, actor)
         return
     run = {RoleStatement: _run_role, GrantStatement: _run_grant,
-           MembershipStatement: _run_membership, OwnerStatement: _run_owner}[type(stmt)]
+           MembershipStatement: _run_membership, OwnerStatement: _run_owner,
+           DefaultPrivilegesStatement: _run_default_privileges}[type(stmt)]
     cat = txn.working.auth
     new = run(stmt, cat, actor, txn.working)
     if new is not cat:
@@ -246,6 +249,13 @@ def _drop(stmt, cat, session, who, root) -> AuthCatalog:
                    for g in grants) and cat.owner(kind, obj) != name:
                 deps.append(f"privileges for {_kind(root, obj) if kind == 'table' else kind} "
                             f"{obj}")
+        for (owner, schema, objtype), grants in cat.defaults.items():
+            what = f"default privileges on new {DEFAULT_TYPES[objtype][1]} belonging to " \
+                   f"role {owner}" + (f" in schema {schema}" if schema else "")
+            if owner == name:
+                deps.append(f"owner of {what}")
+            elif any(g.grantee == name for g in grants):
+                deps.append(f"privileges for {what}")
         if deps:
             raise errors.sql_error("2BP01", f'role "{name}" cannot be dropped because some '
                                             "objects depend on it", detail="\n".join(deps))
@@ -286,7 +296,12 @@ def _run_schema(stmt: SchemaStatement, txn, session) -> None:
             raise errors.sql_error("42P06", f'schema "{name}" already exists')
         if not cat.active:
             owner = None
-        txn.set_auth(cat.with_schema(name, owner if owner is not None else who))
+        owner = owner if owner is not None else who
+        cat = cat.with_schema(name, owner)
+        grants = initial_grants(cat, owner or EMBEDDED_USER, "", "n")   # its owner's defaults
+        if grants is not None:
+            cat = cat.with_grants("schema", name, grants)
+        txn.set_auth(cat)
         return
     if stmt.action == "owner":
         name = stmt.names[0]
@@ -486,6 +501,94 @@ def _revoke(grants: list, grantee: str, priv: str, grantor: str, option_only: bo
     return out
 
 
+# ---- ALTER DEFAULT PRIVILEGES --------------------------------------------------------------
+
+def _run_default_privileges(stmt: DefaultPrivilegesStatement, cat: AuthCatalog, session,
+                            root) -> AuthCatalog:
+    """GRANT or REVOKE on the objects the roles create from now on (PostgreSQL's
+    pg_default_acl): applied when a table, view or schema is created (``check.after_ddl``,
+    ``_run_schema``), never to objects that exist. The current role's, or FOR ROLE's:
+    a role may set them for roles it is a member of; superusers for any."""
+    who = effective_role(session)
+    change = stmt.change
+    objtype = "n" if change.target == "schemas" else "r"
+    if stmt.schemas and objtype == "n":
+        raise errors.sql_error("0LP01", "cannot use IN SCHEMA clause when using "
+                                        "GRANT/REVOKE ON SCHEMAS")
+    owners = [_resolve(r, session) for r in stmt.roles] or [who or EMBEDDED_USER]
+    for owner in owners:
+        if owner != EMBEDDED_USER or who is not None:
+            _need_role(cat, owner)
+            if not _is_super(cat, who) and owner not in cat.member_of(who):
+                raise errors.sql_error("42501", f'must be member of role "{owner}"')
+    for schema in stmt.schemas:
+        _need_schema(root, schema)
+    allowed = DEFAULT_TYPES[objtype][0]
+    if change.privileges == ["ALL"]:
+        privs = list(allowed)
+    else:
+        for p in change.privileges:
+            if p not in allowed:
+                what = "schema" if objtype == "n" else "relation"
+                raise errors.sql_error("0LP01", f"invalid privilege type {p} for {what}")
+        privs = list(dict.fromkeys(change.privileges))
+    grantees = []
+    for g in change.grantees:
+        g = _resolve(g, session)
+        if g != PUBLIC:
+            _need_role(cat, g)
+        grantees.append(g)
+    if change.grant and change.grant_option and PUBLIC in grantees:
+        raise errors.sql_error("0LP01", "grant options can only be granted to roles")
+    for owner in owners:
+        for schema in stmt.schemas or [""]:
+            have = cat.defaults.get((owner, schema, objtype))
+            grants = list(have if have is not None else
+                          hardwired_default(owner, objtype) if not schema else ())
+            for grantee in grantees:
+                for p in privs:
+                    if change.grant:
+                        for i, g in enumerate(grants):
+                            if (g.grantee, g.privilege, g.grantor) == (grantee, p, owner):
+                                if change.grant_option and not g.grantable:
+                                    grants[i] = replace(g, grantable=True)
+                                break
+                        else:
+                            grants.append(Grant(grantee, p, change.grant_option, owner))
+                    else:
+                        grants = _revoke(grants, grantee, p, owner, change.grant_option,
+                                         True, "table", "")
+            # kept sorted by grantee, then grantor (their oids, PUBLIC's 0 first), as
+            # PostgreSQL sorts a pg_default_acl entry's items
+            grants.sort(key=lambda g: (_oid(cat, g.grantee), _oid(cat, g.grantor)))
+            cat = cat.with_default(owner, schema, objtype,
+                                   _default_entry(tuple(grants), owner, schema, objtype))
+    return cat
+
+
+def _oid(cat: AuthCatalog, name: str) -> int:
+    role = cat.role(name)
+    return 0 if name == PUBLIC else role.oid if role is not None else BOOTSTRAP_OID
+
+
+def _default_entry(grants: tuple | None, owner: str, schema: str, objtype: str):
+    """The entry to keep: none at all when it says no more than the default (a global
+    entry equal to the hardwired rights, a per-schema one that adds nothing), as
+    PostgreSQL deletes such pg_default_acl rows."""
+    if grants is None:
+        return None
+    if schema:
+        return grants or None
+    if sorted(grants, key=_grant_key) == sorted(hardwired_default(owner, objtype),
+                                                key=_grant_key):
+        return None
+    return grants
+
+
+def _grant_key(g: Grant) -> tuple:
+    return g.grantee, g.privilege, g.grantable, g.grantor
+
+
 # ---- GRANT / REVOKE role membership ----------------------------------------------------------
 
 def _run_membership(stmt: MembershipStatement, cat: AuthCatalog, session, root) -> AuthCatalog:
@@ -614,6 +717,13 @@ def _run_owned(stmt: OwnedStatement, txn, session) -> None:
         kept = tuple(g for g in grants if g.grantee not in roles and g.grantor not in roles)
         if kept != grants:
             cat = cat.with_grants(key[0], key[1], kept)
+    for (owner, schema, objtype), grants in list(cat.defaults.items()):
+        # the roles' own default privileges go, and what others' give them
+        kept = None if owner in roles else \
+            tuple(g for g in grants if g.grantee not in roles)
+        if kept != grants:
+            cat = cat.with_default(owner, schema, objtype,
+                                   _default_entry(kept, owner, schema, objtype))
     members = tuple(m for m in cat.members if m[1] not in roles or m[0] in roles)
     cat = cat.with_members(members)
     if cat is not txn.working.auth:

@@ -1,4 +1,4 @@
-"""The roles catalogs: pg_roles, pg_authid, pg_user, pg_auth_members and
+"""The roles catalogs: pg_roles, pg_authid, pg_user, pg_auth_members, pg_default_acl and
 information_schema.table_privileges / role_table_grants, from the root's roles catalog.
 
 psql's ``\\du`` reads pg_roles and pg_auth_members, ``\\dp`` reads pg_class.relacl
@@ -11,7 +11,9 @@ implicit superuser (the session's user name, oid 10), as before roles existed.
 from __future__ import annotations
 
 from .. import types
-from ..storage.roles import BOOTSTRAP_OID, LETTER, acl_text, default_acl, has_privilege
+from ..storage.namespaces import PUBLIC_OID
+from ..storage.roles import (BOOTSTRAP_OID, LETTER, acl_text, default_acl, grants_text,
+                             has_privilege)
 from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table
 
 T, I, B = types.TEXT, types.INTEGER, types.BOOLEAN
@@ -103,6 +105,22 @@ def _members(snap):
 
 _register("pg_catalog", "pg_auth_members", "roleid member grantor admin_option", _members,
           _typed("I: roleid member grantor; B: admin_option"), True)
+
+
+def _default_acls(snap):
+    """ALTER DEFAULT PRIVILEGES entries (psql's ``\\ddp``). The oid is the entry's
+    place among them (rustmemodb keeps no oid for these rows)."""
+    cat = snap.root.auth
+    for i, ((owner, schema, objtype), grants) in enumerate(cat.defaults.items()):
+        nsp = 0 if not schema else PUBLIC_OID if schema == "public" else \
+            cat.schemas.get(schema, 0)
+        yield (cat.next_oid + 1_000_000 + i, role_oid(snap, owner), nsp, objtype,
+               grants_text(grants))
+
+
+_register("pg_catalog", "pg_default_acl", "oid defaclrole defaclnamespace defaclobjtype "
+          "defaclacl", _default_acls, _typed("I: oid defaclrole defaclnamespace; TA: defaclacl"),
+          True)
 
 
 # ---- used by pg_class ---------------------------------------

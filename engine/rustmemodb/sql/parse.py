@@ -532,7 +532,7 @@ _ALTER_TABLE_WORDS = frozenset({"add", "alter", "drop", "rename", "set", "owner"
 _UNSUPPORTED_ALTER_OBJECT = re.compile(
     r"(?is)^\s*alter\s+(?P<kind>type|system|domain|extension|policy|aggregate|collation"
     r"|tablespace|operator|language|publication|subscription|server|event\s+trigger"
-    r"|text\s+search|statistics|rule|default\s+privileges|large\s+object)\b")
+    r"|text\s+search|statistics|rule|large\s+object)\b")
 _UNSUPPORTED_HINTS = {
     "EXTENSION": "Extensions do not load here; gen_random_uuid(), md5() and the JSON "
                  "functions are built in.",

@@ -19,6 +19,10 @@ Grammar (PostgreSQL 15's, minus what rustmemodb has no objects for):
     GRANT role [, ...] TO role [, ...] [WITH ADMIN OPTION] [GRANTED BY role]
     REVOKE [GRANT OPTION FOR] privileges ON ... FROM grantee [, ...] [CASCADE|RESTRICT]
     REVOKE [ADMIN OPTION FOR] role [, ...] FROM role [, ...] [CASCADE|RESTRICT]
+    ALTER DEFAULT PRIVILEGES [FOR {ROLE|USER} role [, ...]] [IN SCHEMA s [, ...]]
+          {GRANT privileges ON {TABLES|SCHEMAS} TO grantee [, ...] [WITH GRANT OPTION]
+          | REVOKE [GRANT OPTION FOR] privileges ON {TABLES|SCHEMAS} FROM grantee [, ...]
+            [CASCADE|RESTRICT]}
     SET [SESSION|LOCAL] ROLE {name | NONE}     RESET ROLE
     REASSIGN OWNED BY role [, ...] TO role     DROP OWNED BY role [, ...] [CASCADE|RESTRICT]
     ALTER {TABLE|VIEW|SEQUENCE} [IF EXISTS] [ONLY] name OWNER TO role
@@ -103,6 +107,17 @@ class GrantStatement:
     @property
     def kind(self) -> str:
         return "GRANT" if self.grant else "REVOKE"
+
+
+@dataclass
+class DefaultPrivilegesStatement:
+    """ALTER DEFAULT PRIVILEGES: ``change`` is the GRANT or REVOKE it applies (target
+    ``tables`` or ``schemas``, no objects) to the new objects of ``roles`` (empty: the
+    current role's) in ``schemas`` (empty: every schema)."""
+    roles: list
+    schemas: list
+    change: GrantStatement
+    kind = "ALTER DEFAULT PRIVILEGES"
 
 
 @dataclass
@@ -270,6 +285,8 @@ def parse(sql: str):
         return _Parser(sql).schema_statement()
     if head in ("GRANT", "REVOKE"):
         return _Parser(sql).grant_statement()
+    if head == "ALTER" and second == "DEFAULT":
+        return _Parser(sql).default_privileges()
     if (head, second) in (("REASSIGN", "OWNED"), ("DROP", "OWNED")):
         return _Parser(sql).owned_statement()
     if head == "ALTER" and second in ("TABLE", "VIEW", "SEQUENCE") and \
@@ -687,8 +704,56 @@ class _Parser:
         self.end()
         return stmt
 
-    def privileges(self) -> list | None:
-        """The privilege list, or None if what follows GRANT is not one (role names)."""
+    def default_privileges(self) -> DefaultPrivilegesStatement:
+        self.expect("ALTER")
+        self.expect("DEFAULT")
+        self.expect("PRIVILEGES")
+        roles: list = []
+        schemas: list = []
+        while True:
+            if self.accept("FOR"):
+                self.expect("ROLE", "USER")
+                roles += self.name_list(self.role_name)
+            elif self.accept("IN"):
+                self.expect("SCHEMA")
+                schemas += self.name_list(self.name)
+            else:
+                break
+        start = self.tok.pos
+        grant = self.expect("GRANT", "REVOKE") == "GRANT"
+        option_for = False
+        if not grant and self.is_word("GRANT") and self.toks[self.i + 1].text == "option":
+            self.expect("GRANT")
+            self.expect("OPTION")
+            self.expect("FOR")
+            option_for = True
+        privileges = self.privileges(defaults=True)
+        if privileges is None:
+            raise self.fail()
+        self.expect("ON")
+        target = self.expect("TABLES", "SCHEMAS", "SEQUENCES", "FUNCTIONS", "ROUTINES",
+                             "TYPES")
+        if target not in ("TABLES", "SCHEMAS"):
+            raise errors.not_supported(f"ALTER DEFAULT PRIVILEGES ... ON {target}",
+                                       hint="Privileges apply to tables, views and schemas "
+                                            "here.")
+        self.expect("TO" if grant else "FROM")
+        self.accept("GROUP")
+        grantees = self.name_list(lambda: self.role_name(allow_public=True))
+        change = GrantStatement(grant, privileges, target.lower(), [], grantees,
+                                grant_option=option_for, position=start)
+        if grant and self.accept("WITH"):
+            self.expect("GRANT")
+            self.expect("OPTION")
+            change.grant_option = True
+        if not grant:
+            change.cascade = self.accept("CASCADE", "RESTRICT") == "CASCADE"
+        self.end()
+        return DefaultPrivilegesStatement(roles, schemas, change)
+
+    def privileges(self, defaults: bool = False) -> list | None:
+        """The privilege list, or None if what follows GRANT is not one (role names).
+        ``defaults``: of ALTER DEFAULT PRIVILEGES, where a column list is 0LP01."""
         if self.accept("ALL"):
             self.accept("PRIVILEGES")
             return ["ALL"]
@@ -699,6 +764,9 @@ class _Parser:
                 return None
             self.i += 1
             if self.tok.kind == "punct" and self.tok.text == "(":
+                if defaults:
+                    raise errors.sql_error("0LP01", "default privileges cannot be set for "
+                                                    "columns")
                 raise errors.not_supported("column privileges",
                                            hint="Grant the privilege on the whole table.")
             out.append(tok.text.upper())

@@ -29,6 +29,9 @@ LETTER = {"INSERT": "a", "SELECT": "r", "UPDATE": "w", "DELETE": "d", "TRUNCATE"
 # aclitem order of letters, as PostgreSQL prints them
 ACL_ORDER = "arwdDxtUC"
 FIRST_OID = 16384
+# pg_default_acl's object types kept here: "r" new relations (tables, views), "n" new
+# schemas; each with the privileges of its kind and the words DROP ROLE's detail uses
+DEFAULT_TYPES = {"r": (TABLE_PRIVS, "relations"), "n": (SCHEMA_PRIVS, "schemas")}
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,12 @@ class AuthCatalog:
     # schema keeps its pg_namespace oid across restarts and forks. Their owners and
     # grants are ``owners``/``acl`` entries of kind "schema", like public's.
     schemas: dict = field(default_factory=dict)
+    # ALTER DEFAULT PRIVILEGES (PostgreSQL's pg_default_acl): (role, schema or "" for
+    # every schema, object type "r" relations | "n" schemas) -> the grants, kept as
+    # PostgreSQL keeps them: a global entry is the whole initial ACL (the owner's own
+    # rights included), a per-schema one only what it adds. Insertion order is creation
+    # order (DROP ROLE lists the dependent entries in it).
+    defaults: dict = field(default_factory=dict)
 
     @property
     def active(self) -> bool:
@@ -117,7 +126,9 @@ class AuthCatalog:
             kept = tuple(g for g in grants if g.grantee != name and g.grantor != name)
             if kept:
                 acl[key] = kept
-        return replace(self, roles=roles, members=members, acl=acl)
+        defaults = {k: v for k, v in self.defaults.items()
+                    if k[0] != name and not any(g.grantee == name for g in v)}
+        return replace(self, roles=roles, members=members, acl=acl, defaults=defaults)
 
     def renamed_role(self, old: str, new: str) -> "AuthCatalog":
         roles = {(new if n == old else n): (replace(r, name=new) if n == old else r)
@@ -127,7 +138,11 @@ class AuthCatalog:
         owners = {k: ren(v) for k, v in self.owners.items()}
         acl = {k: tuple(replace(g, grantee=ren(g.grantee), grantor=ren(g.grantor)) for g in v)
                for k, v in self.acl.items()}
-        return replace(self, roles=roles, members=members, owners=owners, acl=acl)
+        defaults = {(ren(r), s, t): tuple(replace(g, grantee=ren(g.grantee),
+                                                  grantor=ren(g.grantor)) for g in v)
+                    for (r, s, t), v in self.defaults.items()}
+        return replace(self, roles=roles, members=members, owners=owners, acl=acl,
+                       defaults=defaults)
 
     def with_owner(self, kind: str, name: str, role: str | None) -> "AuthCatalog":
         owners = dict(self.owners)
@@ -166,6 +181,17 @@ class AuthCatalog:
     def with_members(self, members: tuple) -> "AuthCatalog":
         return replace(self, members=members)
 
+    def with_default(self, role: str, schema: str, objtype: str,
+                     grants: tuple | None) -> "AuthCatalog":
+        """Set (None: remove) the default privileges entry of ``role`` for new objects of
+        ``objtype`` in ``schema`` ("" for every schema)."""
+        defaults = dict(self.defaults)
+        if grants is None:
+            defaults.pop((role, schema, objtype), None)
+        else:
+            defaults[(role, schema, objtype)] = grants
+        return replace(self, defaults=defaults)
+
     def with_schema(self, name: str, owner: str | None) -> "AuthCatalog":
         """A new schema (CREATE SCHEMA), owned by ``owner`` (None: the implicit
         superuser), with the next oid."""
@@ -177,11 +203,16 @@ class AuthCatalog:
     def without_schema(self, name: str) -> "AuthCatalog":
         schemas = dict(self.schemas)
         del schemas[name]
-        return replace(self, schemas=schemas).without_object("schema", name)
+        # its default privileges go with it, as PostgreSQL's depend on the namespace
+        defaults = {k: v for k, v in self.defaults.items() if k[1] != name}
+        return replace(self, schemas=schemas, defaults=defaults).without_object("schema", name)
 
     def renamed_schema(self, old: str, new: str) -> "AuthCatalog":
         schemas = {(new if n == old else n): oid for n, oid in self.schemas.items()}
-        return replace(self, schemas=schemas).renamed_object("schema", old, new)
+        defaults = {(r, new if sch == old else sch, t): v
+                    for (r, sch, t), v in self.defaults.items()}
+        return replace(self, schemas=schemas, defaults=defaults) \
+            .renamed_object("schema", old, new)
 
 
 EMPTY = AuthCatalog()
@@ -202,6 +233,10 @@ def encode(cat: AuthCatalog) -> dict:
                 for (k, n), grants in cat.acl.items()],
         "next_oid": cat.next_oid,
         **({"schemas": [[n, oid] for n, oid in cat.schemas.items()]} if cat.schemas else {}),
+        **({"defaults": [[r, sch, t, [[g.grantee, g.privilege, g.grantable, g.grantor]
+                                      for g in grants]]
+                         for (r, sch, t), grants in cat.defaults.items()]}
+           if cat.defaults else {}),
     }
 
 
@@ -231,17 +266,21 @@ def decode(data) -> AuthCatalog:
         need(isinstance(o, (list, tuple)) and len(o) == 3
              and all(isinstance(x, str) for x in o), "owner")
         owners[(o[0], o[1])] = o[2]
-    acl = {}
-    for entry in data.get("acl", ()):
-        need(isinstance(entry, (list, tuple)) and len(entry) == 3
-             and isinstance(entry[0], str) and isinstance(entry[1], str), "acl")
+    def grants_of(entries) -> tuple:
+        need(isinstance(entries, (list, tuple)), "grants")
         grants = []
-        for g in entry[2]:
+        for g in entries:
             need(isinstance(g, (list, tuple)) and len(g) == 4 and isinstance(g[2], bool)
                  and all(isinstance(x, str) for x in (g[0], g[1], g[3]))
                  and g[1] in LETTER, "grant")
             grants.append(Grant(g[0], g[1], g[2], g[3]))
-        acl[(entry[0], entry[1])] = tuple(grants)
+        return tuple(grants)
+
+    acl = {}
+    for entry in data.get("acl", ()):
+        need(isinstance(entry, (list, tuple)) and len(entry) == 3
+             and isinstance(entry[0], str) and isinstance(entry[1], str), "acl")
+        acl[(entry[0], entry[1])] = grants_of(entry[2])
     next_oid = data.get("next_oid", FIRST_OID)
     need(_int(next_oid), "next_oid")
     schemas = {}
@@ -249,7 +288,13 @@ def decode(data) -> AuthCatalog:
         need(isinstance(entry, (list, tuple)) and len(entry) == 2
              and isinstance(entry[0], str) and _int(entry[1]), "schema")
         schemas[entry[0]] = entry[1]
-    return AuthCatalog(roles, tuple(members), owners, acl, next_oid, schemas)
+    defaults = {}
+    for entry in data.get("defaults", ()):    # absent in files written before them
+        need(isinstance(entry, (list, tuple)) and len(entry) == 4
+             and all(isinstance(x, str) for x in entry[:3]) and entry[2] in DEFAULT_TYPES,
+             "default privileges")
+        defaults[(entry[0], entry[1], entry[2])] = grants_of(entry[3])
+    return AuthCatalog(roles, tuple(members), owners, acl, next_oid, schemas, defaults)
 
 
 def _int(v) -> bool:
@@ -259,9 +304,14 @@ def _int(v) -> bool:
 def acl_text(cat: AuthCatalog, kind: str, name: str) -> list[str] | None:
     """The object's ACL as PostgreSQL's aclitem[] text (``alice=arwdDxt/alice``), or None
     when no grant was ever made (PostgreSQL's NULL relacl: the owner's default rights)."""
-    grants = cat.grants(kind, name)
     if (kind, name) not in cat.acl:
         return None
+    return grants_text(cat.grants(kind, name))
+
+
+def grants_text(grants) -> list[str]:
+    """Grants as aclitem[] text: one item per grantee and grantor, letters in
+    PostgreSQL's order, ``*`` after each grantable one."""
     by = {}
     for g in grants:
         by.setdefault((g.grantee, g.grantor), []).append(g)
@@ -337,6 +387,34 @@ def default_acl(cat: AuthCatalog, kind: str, name: str) -> tuple:
     if owner is None:
         return ()
     return tuple(Grant(owner, p, False, owner) for p in TABLE_PRIVS)
+
+
+def hardwired_default(owner: str, objtype: str) -> tuple:
+    """What an object of ``objtype`` owned by ``owner`` starts with when no default
+    privileges say otherwise: every right of its kind to the owner (PostgreSQL's
+    acldefault for relations and schemas)."""
+    return tuple(Grant(owner, p, False, owner) for p in DEFAULT_TYPES[objtype][0])
+
+
+def initial_grants(cat: AuthCatalog, role: str, schema: str, objtype: str) -> tuple | None:
+    """The ACL a new object of ``objtype`` made by ``role`` in ``schema`` starts with
+    (PostgreSQL's get_user_default_acl): the role's global default privileges, or the
+    hardwired default, merged with those of the schema; None when the role set none
+    (the object then keeps PostgreSQL's NULL ACL: the owner's rights)."""
+    glob = cat.defaults.get((role, "", objtype))
+    local = cat.defaults.get((role, schema, objtype)) if schema else None
+    if glob is None and local is None:
+        return None
+    out = list(glob if glob is not None else hardwired_default(role, objtype))
+    for g in local or ():
+        for i, have in enumerate(out):
+            if (have.grantee, have.privilege, have.grantor) == (g.grantee, g.privilege,
+                                                                 g.grantor):
+                out[i] = replace(have, grantable=have.grantable or g.grantable)
+                break
+        else:
+            out.append(g)
+    return tuple(out)
 
 
 def user_names(cat: AuthCatalog, default: str) -> dict:
