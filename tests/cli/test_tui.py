@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -326,9 +327,10 @@ def test_svg_screenshot(tmp_path):
         await run_sql(app, pilot, "INSERT INTO trades VALUES (1, 'AAPL', 189.5), (2, 'MSFT', 411.2)")
         await run_sql(app, pilot, "SELECT * FROM trades ORDER BY id")
         assert grid_rows(app)[0][1] == "AAPL"
-        for _ in range(100):     # the grid paints on a later refresh (slow on a loaded CI box)
-            if "AAPL" in app.export_screenshot():
-                break
+        # the grid paints on a later refresh: seconds on a loaded CI box (5 s were once
+        # not enough), so wait for it up to a generous deadline
+        deadline = time.monotonic() + 60
+        while "AAPL" not in app.export_screenshot() and time.monotonic() < deadline:
             await pilot.pause(0.05)
         out["path"] = app.save_screenshot(filename="tui.svg", path=str(tmp_path))
     drive(scenario)
