@@ -389,6 +389,8 @@ def test_concurrent_role_and_grant_statements_all_commit(conn):
     {"defaults": [["a", "", "x", []]]}, {"defaults": [["a", "", "r", [["b", "FLY", False,
                                                                        "a"]]]]},
     {"defaults": [["a", 3, "r", []]]}, {"defaults": [["a", "", "r"]]},
+    {"settings": [["a", [["work_mem"]]]]}, {"settings": [["a", [["work_mem", 5]]]]},
+    {"settings": [[None, []]]},
 ])
 def test_a_malformed_roles_catalog_is_refused(bad):
     from rustmemodb.storage.roles import decode
@@ -407,8 +409,10 @@ def test_roles_catalog_round_trips():
     c.execute("ALTER DEFAULT PRIVILEGES FOR ROLE a GRANT SELECT ON TABLES TO b")
     c.execute("ALTER DEFAULT PRIVILEGES FOR ROLE a IN SCHEMA public GRANT INSERT ON TABLES "
               "TO b WITH GRANT OPTION")
+    c.execute("ALTER ROLE b SET work_mem = '8MB'")
+    c.execute("ALTER ROLE ALL SET search_path = x, public")
     cat = c.database.root.auth
-    assert len(cat.defaults) == 2
+    assert len(cat.defaults) == 2 and len(cat.settings) == 2
     back = decode(values.unpack(values.pack(encode(cat))))
     assert encode(back) == encode(cat)
     assert back.role("a") == cat.role("a") and back.members == cat.members
@@ -448,6 +452,62 @@ def test_default_privileges_of_the_embedded_superuser_apply_to_what_it_creates(c
     assert _sqlstate(bi.execute, "SELECT * FROM t") == "42501"     # made before: untouched
     assert _sqlstate(bi.execute, "ALTER DEFAULT PRIVILEGES FOR ROLE rustmemodb GRANT "
                                  "SELECT ON TABLES TO bi") == "42704"
+
+
+def test_role_settings_are_a_sessions_starting_values(conn):
+    """ALTER ROLE ... SET applies when a session logs in as the role (ALL's first, the
+    role's over them); SET changes them for the session and RESET returns to them."""
+    conn.execute("CREATE ROLE app LOGIN PASSWORD 'pw'")
+    conn.execute("ALTER ROLE ALL SET lock_timeout = '5s'")
+    conn.execute("ALTER ROLE ALL SET work_mem = '2MB'")
+    conn.execute("ALTER ROLE app SET work_mem = '64MB'")
+    conn.execute("ALTER ROLE app SET statement_timeout = '30s'")
+    conn.execute("ALTER ROLE app SET search_path = x, public")
+    app = conn.database.connect(user="app", password="pw")
+    show = lambda name: app.execute(f"SHOW {name}").fetchone()[0]   # noqa: E731
+    assert (show("work_mem"), show("lock_timeout"), show("statement_timeout"),
+            show("search_path")) == ("64MB", "5s", "30s", "x, public")
+    assert app._session.cancel_event.timeout_ms == 30_000   # in force, not only shown
+    app.execute("SET work_mem = '9MB'")
+    app.execute("RESET work_mem")
+    assert show("work_mem") == "64MB"
+    app.execute("SET statement_timeout = 0")
+    app.execute("RESET ALL")
+    assert (show("work_mem"), show("statement_timeout")) == ("64MB", "30s")
+    # the implicit superuser and sessions opened before are untouched
+    assert conn.execute("SHOW work_mem").fetchone()[0] == "4MB"
+
+
+def test_a_superusers_settings_are_for_superusers(conn):
+    conn.execute("CREATE ROLE boss SUPERUSER LOGIN PASSWORD 'b'")
+    conn.execute("CREATE ROLE admin2 SUPERUSER")
+    conn.execute("CREATE ROLE mgr CREATEROLE LOGIN PASSWORD 'm'")
+    mgr = conn.database.connect(user="mgr", password="m")
+    assert _sqlstate(mgr.execute, "ALTER ROLE boss SET work_mem = '1MB'") == "42501"
+    assert _sqlstate(mgr.execute, "ALTER ROLE ALL SET work_mem = '1MB'") == "42501"
+    assert _sqlstate(mgr.execute, "ALTER ROLE boss IN DATABASE main SET work_mem = '1MB'") \
+        == "0A000"
+    boss = conn.database.connect(user="boss", password="b")
+    boss.execute("ALTER ROLE admin2 SET work_mem = '1MB'")
+    assert _sqlstate(boss.execute, "ALTER ROLE admin2 SET role = 'mgr'") == "0A000"
+
+
+def test_role_settings_survive_reopen(tmp_path):
+    path = tmp_path / "db"
+    db = rustmemodb.Database.open(path, checkpoint_on_close=False)
+    c = db.connect()
+    c.execute("CREATE ROLE app LOGIN PASSWORD 'pw'")
+    c.execute("ALTER ROLE app SET work_mem = '64MB'")
+    c.close()
+    db.close()
+    db = rustmemodb.Database.open(path)
+    try:
+        app = db.connect(user="app", password="pw")
+        assert app.execute("SHOW work_mem").fetchone()[0] == "64MB"
+        assert app.execute("SELECT rolconfig FROM pg_roles WHERE rolname = 'app'"
+                           ).fetchone()[0] == ["work_mem=64MB"]
+    finally:
+        db.close()
 
 
 def test_require_table_privilege_for_paths_without_a_statement(conn):

@@ -258,3 +258,43 @@ def test_psql_du_and_dp_match_postgresql(postgres, ours):
         assert not pg_err and not my_err, (pg_err, my_err)
         assert "dr_" in my_out
         assert my_out == pg_out, f"{command}\n--- postgres\n{pg_out}\n--- rustmemodb\n{my_out}"
+
+
+ROLE_SETTINGS = [
+    ("admin", "CREATE ROLE dr_reader LOGIN PASSWORD 'r'"),
+    ("admin", "ALTER ROLE dr_reader SET work_mem = '64MB'"),
+    ("admin", "ALTER ROLE dr_reader SET statement_timeout = 30000"),
+    ("admin", "ALTER ROLE dr_reader SET search_path = x, \"Y\", public"),
+    ("admin", "ALTER ROLE dr_reader SET datestyle = 'ISO, DMY'"),
+    ("reader", "SHOW work_mem"),
+    ("reader", "SHOW statement_timeout"),
+    ("reader", "SHOW search_path"),
+    ("reader", "SHOW datestyle"),
+    ("reader", "SELECT '2024-03-01'::date::text"),
+    ("reader", "SET work_mem = '9MB'"),
+    ("reader", "RESET work_mem"),
+    ("reader", "SHOW work_mem"),
+    ("reader", "SET statement_timeout = 0"),
+    ("reader", "RESET ALL"),
+    ("reader", "SHOW statement_timeout"),
+    ("reader", "ALTER ROLE dr_reader SET work_mem = '1MB'"),
+    ("reader", "ALTER ROLE dr_writer SET work_mem = '1MB'"),
+    ("admin", "SELECT rolname, rolconfig FROM pg_roles WHERE rolname LIKE 'dr%' ORDER BY 1"),
+]
+
+
+def test_role_settings_apply_at_login_as_on_postgresql(postgres, ours):
+    """ALTER ROLE ... SET: a session logging in as the role starts with those values,
+    RESET returns to them; the same outcomes and psql \\drds as PostgreSQL 15."""
+    pg = _run(postgres[0], ROLE_SETTINGS)
+    mine = _run(ours[0], ROLE_SETTINGS)
+    diffs = [(p[0], p[1], p[2:], m[2:]) for p, m in zip(pg, mine) if p != m]
+    assert not diffs, "\n".join(f"{who}: {sql}\n  postgres: {a}\n  rustmemodb: {b}"
+                                for who, sql, a, b in diffs)
+    assert ("reader", "SHOW work_mem", "ok", [("64MB",)]) in mine
+    if os.path.exists(PSQL):
+        pg_out, pg_err = _psql(postgres[1], postgres[2], r"\drds dr_*")
+        my_out, my_err = _psql(ours[1], ours[2], r"\drds dr_*")
+        assert not pg_err and not my_err, (pg_err, my_err)
+        assert "work_mem=1MB" in my_out
+        assert my_out == pg_out, f"--- postgres\n{pg_out}\n--- rustmemodb\n{my_out}"

@@ -29,8 +29,10 @@ class Connection:
         self._session = Session(database, self)
         if user is not None:    # 28P01 / 28000 when the database has roles (auth/login.py)
             from ..auth.login import authenticate
+            from ..auth.role_settings import apply_at_login
             self._session.auth_user = authenticate(database, user, password)
             self._session.user_name = user
+            apply_at_login(self._session, database.head.auth, self._session.auth_user)
         self._registered: dict = {}
         self._closed = False
         # Reentrant: a Python UDF or replacement scan may run SQL on this connection.

@@ -30,7 +30,7 @@ from ..exec.run import operator
 from ..plan.auth import Actor, LogicalRoleStatement
 from ..sql.parse_roles import (DefaultPrivilegesStatement, GrantStatement,
                                MembershipStatement, OwnedStatement, OwnerStatement,
-                               RoleStatement, SchemaStatement, SetRole)
+                               RoleSettingStatement, RoleStatement, SchemaStatement, SetRole)
 from ..sql.schemas import check_qualified, reserved_schema
 from ..storage.namespaces import PUBLIC as PUBLIC_SCHEMA, SYSTEM as SYSTEM_SCHEMAS, in_schema
 from ..storage.root import is_temporary
@@ -38,7 +38,7 @@ from ..storage.roles import (BOOTSTRAP_OID, DEFAULT_TYPES, EMBEDDED_USER, PUBLIC
                              SCHEMA_PRIVS, TABLE_PRIVS, AuthCatalog, Grant, Role, default_acl,
                              hardwired_default, has_privilege, initial_grants, is_owner,
                              sql_error_undefined_role)
-from . import verifier
+from . import role_settings, verifier
 from .check import effective_role
 
 _NOTHING = pa.table({})
@@ -50,6 +50,8 @@ def bind_role_statement(stmt, session):
     from ..sql.bind.binder import BoundStatement
     if isinstance(stmt, SetRole):       # SET/RESET ROLE are session commands (utility.py)
         raise errors.not_supported("SET ROLE inside PREPARE")
+    if isinstance(stmt, RoleSettingStatement):
+        role_settings.prepare(stmt, session)     # FROM CURRENT, the value checked
     actor = Actor(getattr(session, "role", None), getattr(session, "auth_user", None),
                   getattr(session, "user_name", None),
                   {"password_encryption": session.settings.get("password_encryption", "")})
@@ -76,7 +78,8 @@ def apply(stmt, actor, txn) -> None:
         return
     run = {RoleStatement: _run_role, GrantStatement: _run_grant,
            MembershipStatement: _run_membership, OwnerStatement: _run_owner,
-           DefaultPrivilegesStatement: _run_default_privileges}[type(stmt)]
+           DefaultPrivilegesStatement: _run_default_privileges,
+           RoleSettingStatement: role_settings.run}[type(stmt)]
     cat = txn.working.auth
     new = run(stmt, cat, actor, txn.working)
     if new is not cat:

@@ -54,11 +54,17 @@ def _role_rows(snap: CatalogSnapshot):
                r.replication, r.bypassrls, r.connlimit, r.password, r.valid_until)
 
 
+def _config(snap, name: str) -> list[str] | None:
+    """ALTER ROLE name SET's parameters as rolconfig shows them (``work_mem=64MB``)."""
+    pairs = snap.root.auth.settings.get(name)
+    return [f"{n}={v}" for n, v in pairs] if pairs else None
+
+
 def _roles(snap):
     for (oid, name, sup, inh, crr, crd, login, repl, bypass, limit, pw,
          until) in _role_rows(snap):
         yield (name, sup, inh, crr, crd, login, repl, limit, "********",
-               until, bypass, None, oid)
+               until, bypass, _config(snap, name), oid)
 
 
 _register("pg_catalog", "pg_roles", "rolname rolsuper rolinherit rolcreaterole rolcreatedb "
@@ -88,7 +94,7 @@ def _users(snap):
     for (oid, name, sup, _inh, _crr, crd, login, repl, bypass, _limit, pw,
          until) in _role_rows(snap):
         if login:
-            yield name, oid, crd, sup, repl, bypass, "********", until, None
+            yield name, oid, crd, sup, repl, bypass, "********", until, _config(snap, name)
 
 
 _register("pg_catalog", "pg_user", "usename usesysid usecreatedb usesuper userepl "
@@ -116,6 +122,18 @@ def _default_acls(snap):
             cat.schemas.get(schema, 0)
         yield (cat.next_oid + 1_000_000 + i, role_oid(snap, owner), nsp, objtype,
                grants_text(grants))
+
+
+def _role_settings(snap):
+    """pg_db_role_setting: every entry applies in every database here (setdatabase 0);
+    ALTER ROLE ALL SET's has setrole 0."""
+    cat = snap.root.auth
+    for name, pairs in cat.settings.items():
+        yield 0, (role_oid(snap, name) if name else 0), [f"{n}={v}" for n, v in pairs]
+
+
+_register("pg_catalog", "pg_db_role_setting", "setdatabase setrole setconfig", _role_settings,
+          _typed("I: setdatabase setrole; TA: setconfig"), True)
 
 
 _register("pg_catalog", "pg_default_acl", "oid defaclrole defaclnamespace defaclobjtype "

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from .. import errors
 from ..api.cursor import arrow_to_rows, rows_to_python
 from ..api.guard import as_db_error
+from ..auth.role_settings import apply_at_login
 from ..sql.split import split_statements
 from . import copy
 from . import cursors
@@ -459,6 +460,7 @@ class ClientSession:
         engine_session = self.conn._session          # current_user, current_database()
         engine_session.user_name = self.user
         engine_session.auth_user = role              # privileges apply (auth/check.py)
+        apply_at_login(engine_session, self.server.database.head.auth, role)   # ALTER ROLE SET
         engine_session.database_name = self.params.get("database") or self.user
         engine_session.backend_pid = self.pid
         self._describe_backend(engine_session.backend)   # pg_stat_activity, NOTIFY

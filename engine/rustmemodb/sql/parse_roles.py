@@ -13,6 +13,8 @@ Grammar (PostgreSQL 15's, minus what rustmemodb has no objects for):
     CREATE {ROLE|USER|GROUP} name [[WITH] option ...]
     ALTER {ROLE|USER|GROUP} name [[WITH] option ...] | ALTER ROLE name RENAME TO new
     ALTER GROUP name {ADD|DROP} USER role [, ...]
+    ALTER {ROLE|USER} {name|ALL} {SET param {TO|=} value [, ...] | SET param FROM CURRENT
+          | SET TIME ZONE value | RESET param | RESET ALL}
     DROP {ROLE|USER|GROUP} [IF EXISTS] name [, ...]
     GRANT privileges ON {[TABLE] t [, ...] | ALL TABLES IN SCHEMA s [, ...] | SCHEMA s [, ...]}
           TO grantee [, ...] [WITH GRANT OPTION] [GRANTED BY role]
@@ -107,6 +109,19 @@ class GrantStatement:
     @property
     def kind(self) -> str:
         return "GRANT" if self.grant else "REVOKE"
+
+
+@dataclass
+class RoleSettingStatement:
+    """ALTER ROLE name|ALL SET/RESET: a parameter the role's sessions start with.
+    ``role`` None is ALL; ``value`` the text after TO/= (None: RESET, or FROM CURRENT
+    when ``from_current``); ``param`` None with RESET ALL."""
+    role: str | None
+    param: str | None
+    value: str | None = None
+    from_current: bool = False
+    position: int = 1
+    kind = "ALTER ROLE"
 
 
 @dataclass
@@ -587,16 +602,19 @@ class _Parser:
         if at.kind == "word" and at.text in _RESERVED_ROLES and head == "CREATE":
             raise errors.sql_error("42939", f'role name "{at.text}" is reserved',
                                    position=at.pos)
+        if head == "ALTER" and keyword != "GROUP" and at.kind == "word" and \
+                at.text == "all" and self.toks[self.i + 1].text in ("set", "reset", "in"):
+            self.i += 1
+            return self.role_setting(None)
         name = self.role_name()
+        if head == "ALTER" and keyword != "GROUP" and self.is_word("SET", "RESET", "IN"):
+            return self.role_setting(name)
         if head == "ALTER" and keyword == "GROUP" and self.is_word("ADD", "DROP"):
             add = self.expect("ADD", "DROP") == "ADD"       # ALTER GROUP g ADD USER u, ...
             self.expect("USER")
             members = self.name_list(self.role_name)
             self.end()
             return MembershipStatement(add, [name], members)
-        if head == "ALTER" and self.is_word("SET", "RESET", "IN"):
-            raise errors.not_supported("per-role settings (ALTER ROLE ... SET)",
-                                       hint="SET the parameter in the session instead.")
         if head == "ALTER" and self.accept("RENAME"):
             self.expect("TO")
             new = self.role_name()
@@ -605,6 +623,45 @@ class _Parser:
         options = self.role_options()
         self.end()
         return RoleStatement(head.lower(), [name], keyword, options=options)
+
+    def role_setting(self, role: str | None) -> RoleSettingStatement:
+        start = self.tok.pos
+        if self.accept("IN"):
+            self.expect("DATABASE")
+            raise errors.not_supported("ALTER ROLE ... IN DATABASE",
+                                       hint="Settings per role apply in every database "
+                                            "here: ALTER ROLE name SET ...")
+        if self.accept("RESET"):
+            if self.accept("ALL"):
+                self.end()
+                return RoleSettingStatement(role, None, position=start)
+            param = self.setting_name()
+            self.end()
+            return RoleSettingStatement(role, param, position=start)
+        self.expect("SET")
+        if self.is_word("TIME") and self.toks[self.i + 1].text == "zone":
+            self.i += 2
+            param = "timezone"
+        else:
+            param = self.setting_name()
+            if self.accept("FROM"):
+                self.expect("CURRENT")
+                self.end()
+                return RoleSettingStatement(role, param, from_current=True, position=start)
+            if not self.punct("="):
+                self.expect("TO")
+        if self.tok.kind == "end" or (self.tok.kind == "punct" and self.tok.text == ";"):
+            raise self.fail()
+        value = self.sql[self.tok.pos - 1:].strip().rstrip(";").rstrip()
+        self.i = len(self.toks) - 1
+        return RoleSettingStatement(role, param, value, position=start)
+
+    def setting_name(self) -> str:
+        """A parameter name, ``name`` or ``prefix.name`` (a custom one), lower-cased."""
+        name = self.name().lower()
+        while self.punct("."):
+            name += "." + self.name().lower()
+        return name
 
     def role_options(self) -> dict:
         options: dict = {}

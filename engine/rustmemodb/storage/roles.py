@@ -75,6 +75,9 @@ class AuthCatalog:
     # rights included), a per-schema one only what it adds. Insertion order is creation
     # order (DROP ROLE lists the dependent entries in it).
     defaults: dict = field(default_factory=dict)
+    # ALTER ROLE name|ALL SET (PostgreSQL's pg_db_role_setting, every database): role
+    # name ("" for ALL) -> ((parameter, value as PostgreSQL keeps it), ...) in order
+    settings: dict = field(default_factory=dict)
 
     @property
     def active(self) -> bool:
@@ -128,7 +131,9 @@ class AuthCatalog:
                 acl[key] = kept
         defaults = {k: v for k, v in self.defaults.items()
                     if k[0] != name and not any(g.grantee == name for g in v)}
-        return replace(self, roles=roles, members=members, acl=acl, defaults=defaults)
+        settings = {k: v for k, v in self.settings.items() if k != name}
+        return replace(self, roles=roles, members=members, acl=acl, defaults=defaults,
+                       settings=settings)
 
     def renamed_role(self, old: str, new: str) -> "AuthCatalog":
         roles = {(new if n == old else n): (replace(r, name=new) if n == old else r)
@@ -141,8 +146,9 @@ class AuthCatalog:
         defaults = {(ren(r), s, t): tuple(replace(g, grantee=ren(g.grantee),
                                                   grantor=ren(g.grantor)) for g in v)
                     for (r, s, t), v in self.defaults.items()}
+        settings = {ren(k): v for k, v in self.settings.items()}
         return replace(self, roles=roles, members=members, owners=owners, acl=acl,
-                       defaults=defaults)
+                       defaults=defaults, settings=settings)
 
     def with_owner(self, kind: str, name: str, role: str | None) -> "AuthCatalog":
         owners = dict(self.owners)
@@ -180,6 +186,15 @@ class AuthCatalog:
 
     def with_members(self, members: tuple) -> "AuthCatalog":
         return replace(self, members=members)
+
+    def with_settings(self, role: str, pairs: tuple) -> "AuthCatalog":
+        """``role``'s (``""``: ALL's) parameters its sessions start with; () removes them."""
+        settings = dict(self.settings)
+        if pairs:
+            settings[role] = pairs
+        else:
+            settings.pop(role, None)
+        return replace(self, settings=settings)
 
     def with_default(self, role: str, schema: str, objtype: str,
                      grants: tuple | None) -> "AuthCatalog":
@@ -237,6 +252,8 @@ def encode(cat: AuthCatalog) -> dict:
                                       for g in grants]]
                          for (r, sch, t), grants in cat.defaults.items()]}
            if cat.defaults else {}),
+        **({"settings": [[r, [list(p) for p in pairs]] for r, pairs in cat.settings.items()]}
+           if cat.settings else {}),
     }
 
 
@@ -294,7 +311,15 @@ def decode(data) -> AuthCatalog:
              and all(isinstance(x, str) for x in entry[:3]) and entry[2] in DEFAULT_TYPES,
              "default privileges")
         defaults[(entry[0], entry[1], entry[2])] = grants_of(entry[3])
-    return AuthCatalog(roles, tuple(members), owners, acl, next_oid, schemas, defaults)
+    settings = {}
+    for entry in data.get("settings", ()):    # absent in files written before them
+        need(isinstance(entry, (list, tuple)) and len(entry) == 2 and isinstance(entry[0], str)
+             and isinstance(entry[1], (list, tuple))
+             and all(isinstance(p, (list, tuple)) and len(p) == 2
+                     and all(isinstance(x, str) for x in p) for p in entry[1]), "settings")
+        settings[entry[0]] = tuple(tuple(p) for p in entry[1])
+    return AuthCatalog(roles, tuple(members), owners, acl, next_oid, schemas, defaults,
+                       settings)
 
 
 def _int(v) -> bool:
