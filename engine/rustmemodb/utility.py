@@ -46,6 +46,11 @@ def run_utility(session, util, params):
     if kind in ("savepoint", "release", "rollback_to"):
         return _savepoint(session, kind, util.arg.strip())
     if kind == "set":
+        auth = _SESSION_AUTH.match(util.arg)
+        if auth is not None:
+            _session_authorization(session, _auth_name(util.arg[auth.end():]),
+                                   _is_local(util.arg))
+            return Result([], kind="SET")
         if _ROLE.match(util.arg):
             from .auth.statements import set_role
             from .sql.parse_roles import parse
@@ -76,7 +81,10 @@ def run_utility(session, util, params):
         return Result([(name, types.TEXT)], table=pa.table({name: pa.array([value], pa.large_string())}),
                       rowcount=1, kind="SHOW")
     if kind == "reset":
-        name = util.arg.strip().lower()
+        name = " ".join(util.arg.lower().split())
+        if name == "session authorization":
+            _session_authorization(session, None, False)
+            return Result([], kind="RESET")
         if session.txn is not None:
             for changed in ([*session.settings, "role"] if name == "all" else [name]):
                 remember_setting(session, changed, _current(session, changed), False)
@@ -133,6 +141,7 @@ def _discard(session, arg: str) -> Result:
         if session.txn is not None:
             raise errors.sql_error("25001", "DISCARD ALL cannot run inside a transaction block")
         run_utility(session, Utility("reset", "all"), None)
+        _session_authorization(session, None, False)
         session.prepared.clear()
     if what in ("ALL", "TEMP", "TEMPORARY"):
         session.drop_temporary_tables()
@@ -184,6 +193,32 @@ def _need_superuser(session, what: str) -> None:
 
 
 _ROLE = re.compile(r"^\s*(?:SESSION\s+|LOCAL\s+)?ROLE\b", re.I)
+_SESSION_AUTH = re.compile(r"^\s*(?:SESSION\s+|LOCAL\s+)?SESSION\s+AUTHORIZATION\b", re.I)
+
+
+def _auth_name(text: str) -> str | None:
+    """SET SESSION AUTHORIZATION's operand: a role name (an identifier, folded, or a
+    string) or DEFAULT (None)."""
+    text = text.strip().rstrip(";").strip()
+    if text.upper() == "DEFAULT":
+        return None
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1].replace(text[0] * 2, text[0])
+    if not re.fullmatch(r"[A-Za-z_][\w$]*", text):
+        raise errors.syntax_error(f'syntax error at or near "{text or "AUTHORIZATION"}"')
+    return text.lower()
+
+
+def _session_authorization(session, name: str | None, local: bool) -> None:
+    """SET [LOCAL] SESSION AUTHORIZATION name | DEFAULT (and RESET, DISCARD ALL): the
+    session's user becomes ``name`` (auth/statements.py), undone by ROLLBACK as a SET is;
+    SET ROLE is reset with it."""
+    from .auth.statements import set_session_authorization
+    remember_setting(session, "session_authorization",
+                     (getattr(session, "auth_user", None), getattr(session, "user_name", None)),
+                     local)
+    remember_setting(session, "role", session.role, local)
+    set_session_authorization(session, name)
 # SET TIME ZONE value: PostgreSQL's own spelling of SET timezone = value
 _TIME_ZONE = re.compile(r"^\s*(?:SESSION\s+|LOCAL\s+)?(TIME)\s+ZONE\s+(.+)$", re.I | re.S)
 
@@ -285,6 +320,9 @@ def end_transaction_settings(session, committed: bool) -> None:
 def _restore(session, name: str, value) -> None:
     if name == "role":
         session.role = value
+        return
+    if name == "session_authorization":
+        session.auth_user, session.user_name = value
         return
     zone = session.cancel_event.zone
     if value is _UNSET:

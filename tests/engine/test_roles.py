@@ -510,6 +510,22 @@ def test_role_settings_survive_reopen(tmp_path):
         db.close()
 
 
+def test_session_authorization_is_for_sessions_that_logged_in_as_superusers(conn):
+    conn.execute("CREATE ROLE boss SUPERUSER LOGIN PASSWORD 'b'")
+    conn.execute("CREATE ROLE worker LOGIN PASSWORD 'w'")
+    worker = conn.database.connect(user="worker", password="w")
+    assert _sqlstate(worker.execute, "SET SESSION AUTHORIZATION boss") == "42501"
+    worker.execute("SET SESSION AUTHORIZATION DEFAULT")          # back to itself: allowed
+    boss = conn.database.connect(user="boss", password="b")
+    boss.execute("SET SESSION AUTHORIZATION worker")
+    assert _sqlstate(boss.execute, "SELECT * FROM t") == "42501"   # worker's rights now
+    boss.execute("SET SESSION AUTHORIZATION boss")                # the login's right stays
+    assert boss.execute("SELECT count(*) FROM t").fetchone() == (2,)
+    boss.execute("SET SESSION AUTHORIZATION worker")
+    boss.execute("DISCARD ALL")                 # a pool's reset query restores the login
+    assert boss.execute("SELECT session_user, current_user").fetchone() == ("boss", "boss")
+
+
 def test_require_table_privilege_for_paths_without_a_statement(conn):
     from rustmemodb.auth.check import require_table_privilege
     conn.execute("CREATE ROLE u LOGIN PASSWORD 'p'")

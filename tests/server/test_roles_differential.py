@@ -280,6 +280,17 @@ ROLE_SETTINGS = [
     ("reader", "ALTER ROLE dr_reader SET work_mem = '1MB'"),
     ("reader", "ALTER ROLE dr_writer SET work_mem = '1MB'"),
     ("admin", "SELECT rolname, rolconfig FROM pg_roles WHERE rolname LIKE 'dr%' ORDER BY 1"),
+    # SET SESSION AUTHORIZATION: a superuser's session becomes the role (its settings
+    # are a login's, not applied here), a plain role's may not
+    ("admin", "CREATE TABLE dr_sa (id INTEGER)"),
+    ("admin", "SET SESSION AUTHORIZATION dr_reader"),
+    ("admin", "SELECT session_user, current_user"),
+    ("admin", "SELECT count(*) FROM dr_sa"),
+    ("admin", "SET SESSION AUTHORIZATION dr_nobody"),
+    ("admin", "RESET SESSION AUTHORIZATION"),
+    ("admin", "SELECT session_user, current_user"),
+    ("reader", "SET SESSION AUTHORIZATION dr_admin"),
+    ("reader", "SET SESSION AUTHORIZATION DEFAULT"),
 ]
 
 

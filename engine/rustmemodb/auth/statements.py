@@ -735,6 +735,28 @@ def _run_owned(stmt: OwnedStatement, txn, session) -> None:
 
 # ---- SET ROLE ----------------------------------------------------------------------------
 
+def set_session_authorization(session, name: str | None) -> None:
+    """SET SESSION AUTHORIZATION ``name`` (None: DEFAULT): session_user and current_user
+    become that role, for privileges too, and SET ROLE is reset. Only a session that
+    logged in as a superuser (or the embedded implicit superuser) may, as in
+    PostgreSQL, and it keeps that right after switching (to switch back or on)."""
+    first = getattr(session, "login_identity", None)
+    if first is None:      # as logged in, before any switch
+        first = session.login_identity = (getattr(session, "auth_user", None),
+                                          getattr(session, "user_name", None))
+    if name is None:
+        session.auth_user, session.user_name = first
+        session.role = None
+        return
+    cat = session._catalog_root().auth
+    if first[0] is not None and not cat.is_superuser(first[0]):
+        raise errors.sql_error("42501", "permission denied to set session authorization")
+    if cat.role(name) is None:     # 22023, as for SET ROLE (a parameter's bad value)
+        raise errors.sql_error("22023", f'role "{name}" does not exist')
+    session.auth_user, session.user_name = name, name
+    session.role = None
+
+
 def set_role(session, stmt: SetRole) -> None:
     if stmt.role is None:
         session.role = None
