@@ -71,6 +71,17 @@ PARAMETERS: dict[str, tuple] = {
     "temp_tablespaces": ("string", "", None),
     "default_tablespace": ("string", "", None),
     "default_text_search_config": ("string", "pg_catalog.english", None),
+    "timezone_abbreviations": ("string", "Default", None),
+    "parallel_setup_cost": ("real", "1000", None),
+    "parallel_tuple_cost": ("real", "0.1", None),
+    "jit_above_cost": ("real", "100000", None),
+    "jit_inline_above_cost": ("real", "500000", None),
+    "jit_optimize_above_cost": ("real", "500000", None),
+    "geqo_effort": ("int", "5", None),
+    "commit_delay": ("int", "0", None),
+    "commit_siblings": ("int", "5", None),
+    "vacuum_cost_limit": ("int", "200", None),
+    "track_functions": ("enum", "none", ("none", "pl", "all")),
     "max_connections": ("int", "100", "restart"),
     "shared_buffers": ("memory", "128MB", "restart"),
     "max_locks_per_transaction": ("int", "64", "restart"),
@@ -88,7 +99,8 @@ for _name in ("enable_seqscan", "enable_indexscan", "enable_indexonlyscan", "ena
     PARAMETERS[_name] = ("bool", "on", None)
 for _name in ("enable_partitionwise_join", "enable_partitionwise_aggregate",
               "quote_all_identifiers", "lo_compat_privileges", "track_io_timing",
-              "transform_null_equals", "log_duration", "default_transaction_deferrable"):
+              "transform_null_equals", "log_duration", "default_transaction_deferrable",
+              "trace_sort", "log_lock_waits"):
     PARAMETERS[_name] = ("bool", "off", None)
 
 _NUMBER = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*([A-Za-z]*)\s*$")

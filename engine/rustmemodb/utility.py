@@ -247,6 +247,12 @@ def run_set(session, arg: str) -> None:
                 if value.lower() != "default" else "0"
         elif name in gucs.PARAMETERS:   # PostgreSQL's units, checks and SHOW form
             value = gucs.normalize(name, value)
+        elif name in _READ_ONLY:
+            raise errors.sql_error("55P02", f'parameter "{name}" cannot be changed')
+        elif name not in _DEFAULT_SETTINGS and "." not in name:
+            # PostgreSQL refuses a name it does not know (a typo must not pass silently);
+            # a dotted one is a custom placeholder anyone may set
+            raise errors.sql_error("42704", f'unrecognized configuration parameter "{name}"')
         remember_setting(session, name, session.settings.get(name, _UNSET), _is_local(arg))
         session.settings[name] = value
         zone_changed(session, zone)
@@ -362,6 +368,11 @@ def setting_value(session, name: str) -> str | None:
         return getattr(session, "role", None) or "none"
     return _DEFAULT_SETTINGS.get(name)
 
+
+# Reported, never set (PostgreSQL's PGC_INTERNAL parameters): SET is 55P02.
+_READ_ONLY = frozenset({"server_version", "server_version_num", "server_encoding",
+                        "integer_datetimes", "max_identifier_length", "max_index_keys",
+                        "lc_collate", "lc_ctype", "in_hot_standby"})
 
 # SHOW's multi-word forms (PostgreSQL's grammar), by the parameter they show.
 _SHOW_ALIASES = {"transaction isolation level": "transaction_isolation", "time zone": "timezone",
