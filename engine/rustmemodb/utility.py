@@ -98,7 +98,7 @@ def run_utility(session, util, params):
         for setting in limits.SETTINGS:
             if name in ("all", setting):
                 limits.apply_setting(session.cancel_event, setting, None)
-        if getattr(session, "role_defaults", None):   # ALTER ROLE ... SET: back to those
+        if getattr(session, "start_values", None):   # ALTER ROLE ... SET: back to those
             from .auth.role_settings import reapply
             reapply(session, name)
         zone_changed(session, zone)

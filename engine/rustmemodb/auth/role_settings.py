@@ -144,13 +144,14 @@ def apply_at_login(session, cat, role: str | None) -> None:
                 continue
             applied[name.lower()] = value
     if applied:
-        session.role_defaults = applied
+        session.start_values = applied
 
 
 def reapply(session, name: str) -> None:
-    """After RESET ``name`` (or ALL): the role's starting value again, if it has one."""
+    """After RESET ``name`` (or ALL): the session's starting value again, if it has one
+    (the role's, or what the wire client's startup packet set over it)."""
     from ..utility import run_set
-    defaults = getattr(session, "role_defaults", None)
+    defaults = getattr(session, "start_values", None)
     if not defaults:
         return
     for param, value in defaults.items():

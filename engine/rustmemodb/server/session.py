@@ -184,6 +184,52 @@ class Protocol(asyncio.StreamReaderProtocol):
             super().eof_received()       # (never over TLS here: it returns True)
 
 
+# Startup packet keys that are not parameters (``options`` is read by parse_options).
+_NOT_SETTINGS = frozenset({"user", "database", "options", "replication"})
+
+
+def parse_options(text: str) -> list[tuple[str, str]]:
+    """The ``options`` startup parameter as PostgreSQL reads it: words split at blanks
+    (a backslash keeps the next character, blank or not), each ``-c name=value``,
+    ``-cname=value`` or ``--name=value``; 42601 for any other switch."""
+    words, word, escaped, started = [], [], False, False
+    for ch in text:
+        if escaped:
+            word.append(ch)
+            escaped, started = False, True
+        elif ch == "\\":
+            escaped = True
+        elif ch.isspace():
+            if started:
+                words.append("".join(word))
+                word, started = [], False
+        else:
+            word.append(ch)
+            started = True
+    if started or escaped:
+        words.append("".join(word))
+    out: list[tuple[str, str]] = []
+    i = 0
+    while i < len(words):
+        w = words[i]
+        if w == "-c" and i + 1 < len(words):
+            setting = words[i + 1]
+            i += 2
+        elif w.startswith("-c") and len(w) > 2:
+            setting, i = w[2:], i + 1
+        elif w.startswith("--") and len(w) > 2:
+            setting, i = w[2:], i + 1
+        else:
+            raise errors.sql_error("42601", f"invalid command-line argument for server "
+                                            f"process: {w}",
+                                   hint='Try "postgres --help" for more information.')
+        name, eq, value = setting.partition("=")
+        if not eq:
+            raise errors.sql_error("42601", f"-c {name} requires a value")
+        out.append((name.replace("-", "_"), value))
+    return out
+
+
 class ClientSession:
     def __init__(self, server, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.server = server
@@ -316,6 +362,33 @@ class ClientSession:
         self._zone = zone = session.cancel_event.zone
         pgtypes.WIRE_ZONE.set(zone)
         self.out += m.parameter_status("TimeZone", session.settings.get("timezone", "UTC"))
+
+    def _startup_settings(self, session) -> None:
+        """What the startup packet sets besides its user and database, applied as
+        PostgreSQL applies it, after the role's own settings (ALTER ROLE ... SET): the
+        switches in ``options`` (``-c name=value``, ``--name=value``: a connection
+        string's ``options=-c search_path=app``), then every other key (asyncpg's
+        ``server_settings``, pgjdbc's DateStyle and extra_float_digits), each as SET
+        would. An unknown parameter or a bad value refuses the login (FATAL 42704 /
+        22023), as in PostgreSQL. TimeZone (``_startup_zone``), application_name and
+        client_encoding (the server speaks UTF8 whatever a client's locale says) keep
+        their own handling."""
+        from ..utility import run_set
+        pairs = parse_options(self.params.get("options", ""))
+        pairs += [(k, v) for k, v in self.params.items() if k.lower() not in _NOT_SETTINGS]
+        # what RESET returns to: the session's starting values, the role's overridden
+        starts = dict(getattr(session, "start_values", None) or {})
+        for name, value in pairs:
+            low = name.lower()
+            if low in ("timezone", "client_encoding"):
+                continue
+            if low == "application_name" or not value.strip():
+                session.settings[low] = value
+            else:
+                run_set(session, f"{low} = {value}")
+            starts[low] = value
+        if starts:
+            session.start_values = starts
 
     def _startup_zone(self, session) -> None:
         """A TimeZone in the startup packet (pgjdbc sends the JVM's) applies as SET would;
@@ -466,6 +539,7 @@ class ClientSession:
         self._describe_backend(engine_session.backend)   # pg_stat_activity, NOTIFY
         engine_session.open_cursors = self._open_cursors   # pg_cursors
         superuser = role is None or self.server.database.head.auth.is_superuser(role)
+        self._startup_settings(engine_session)
         self._startup_zone(engine_session)
         status = self.server.parameter_status(self.params, superuser)
         status["TimeZone"] = engine_session.settings.get("timezone", "UTC")
