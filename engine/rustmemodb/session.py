@@ -77,6 +77,7 @@ class Session:
         self._appends: dict = {}          # append: (table, stored) -> (schema, columns, slots, width)
         self._lookups: dict = {}          # lookup: table -> (schema, index, key type, columns, names)
         self.settings: dict[str, str] = {}
+        self.settings_changed = False   # since the wire server last reported them
         self.prepared: dict[str, tuple] = {}    # SQL PREPARE: name -> (text, declared types)
         # Interrupt flag, statement_timeout and max_statement_memory (statement_limits.py).
         self.cancel_event = _limits.StatementLimits()

@@ -101,6 +101,7 @@ def run_utility(session, util, params):
         if getattr(session, "start_values", None):   # ALTER ROLE ... SET: back to those
             from .auth.role_settings import reapply
             reapply(session, name)
+        session.settings_changed = True
         zone_changed(session, zone)
         return Result([], kind="RESET")
     if kind in ("prepare", "execute", "deallocate"):
@@ -219,6 +220,7 @@ def _session_authorization(session, name: str | None, local: bool) -> None:
                      local)
     remember_setting(session, "role", session.role, local)
     set_session_authorization(session, name)
+    session.settings_changed = True
 # SET TIME ZONE value: PostgreSQL's own spelling of SET timezone = value
 _TIME_ZONE = re.compile(r"^\s*(?:SESSION\s+|LOCAL\s+)?(TIME)\s+ZONE\s+(.+)$", re.I | re.S)
 
@@ -226,6 +228,7 @@ _TIME_ZONE = re.compile(r"^\s*(?:SESSION\s+|LOCAL\s+)?(TIME)\s+ZONE\s+(.+)$", re
 def run_set(session, arg: str) -> None:
     """``SET name = value`` (also ``set_config``): isolation levels, limits, the rest stored."""
     if session.set_isolation(arg):
+        session.settings_changed = True     # default_transaction_read_only is reported
         return
     zone = session.cancel_event.zone
     m = _TIME_ZONE.match(arg) or \
@@ -255,6 +258,7 @@ def run_set(session, arg: str) -> None:
             raise errors.sql_error("42704", f'unrecognized configuration parameter "{name}"')
         remember_setting(session, name, session.settings.get(name, _UNSET), _is_local(arg))
         session.settings[name] = value
+        session.settings_changed = True     # the wire server reports what it must
         zone_changed(session, zone)
 
 
@@ -327,6 +331,7 @@ def _restore(session, name: str, value) -> None:
     if name == "role":
         session.role = value
         return
+    session.settings_changed = True
     if name == "session_authorization":
         session.auth_user, session.user_name = value
         return

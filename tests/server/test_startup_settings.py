@@ -107,3 +107,47 @@ def test_parse_options_reads_postgresqls_switches():
         with pytest.raises(Exception) as info:
             parse_options(bad)
         assert getattr(info.value, "sqlstate", None) == "42601"
+
+
+REPORTED = ("application_name", "client_encoding", "DateStyle", "IntervalStyle",
+            "standard_conforming_strings", "session_authorization", "is_superuser",
+            "default_transaction_read_only", "in_hot_standby", "integer_datetimes",
+            "server_encoding", "TimeZone")
+STEPS = ["SET application_name = 'a1'", "SET datestyle = 'ISO, DMY'",
+         "SET SESSION AUTHORIZATION sts_bob", "RESET SESSION AUTHORIZATION", "BEGIN",
+         "SET application_name = 'a2'", "ROLLBACK", "SET default_transaction_read_only = on",
+         "RESET ALL", "SET intervalstyle = 'iso_8601'", "SET TIME ZONE 'Europe/Paris'"]
+
+
+def test_parameter_status_follows_changes_as_on_postgresql(pg_dsn, engine, server):
+    """ParameterStatus at login and after every statement that changes a reported
+    parameter (SET, RESET, SET SESSION AUTHORIZATION, a ROLLBACK undoing a SET), as
+    psycopg's ``info.parameter_status`` sees it on both servers."""
+    pg = psycopg.conninfo.conninfo_to_dict(pg_dsn)
+    with psycopg.connect(pg_dsn, autocommit=True) as admin:
+        admin.execute("DROP ROLE IF EXISTS sts_bob")
+        admin.execute("CREATE ROLE sts_bob LOGIN")
+    engine.execute("CREATE ROLE sts_bob LOGIN")
+    try:
+        seen = []
+        for where in ({"host": pg["host"], "port": pg.get("port", 5432),
+                       "user": pg.get("user", "postgres"), "dbname": pg.get("dbname", "postgres")},
+                      {"host": "127.0.0.1", "port": server.port, "user": "admin",
+                       "password": "s3cret", "dbname": "main"}):
+            with psycopg.connect(autocommit=True, application_name="a0", **where) as conn:
+                snap = lambda: {k: conn.info.parameter_status(k) for k in REPORTED}  # noqa: E731
+                steps = [snap()]
+                for sql in STEPS:
+                    conn.execute(sql)
+                    steps.append(snap())
+                seen.append(steps)
+        # the login user differs (postgres / admin): compare it as "who logged in"
+        for steps, user in zip(seen, (pg.get("user", "postgres"), "admin")):
+            for status in steps:
+                if status["session_authorization"] == user:
+                    status["session_authorization"] = "<login>"
+        assert seen[0] == seen[1]
+        assert seen[1][3]["session_authorization"] == "sts_bob"
+    finally:
+        with psycopg.connect(pg_dsn, autocommit=True) as admin:
+            admin.execute("DROP ROLE IF EXISTS sts_bob")

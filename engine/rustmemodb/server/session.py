@@ -184,6 +184,14 @@ class Protocol(asyncio.StreamReaderProtocol):
             super().eof_received()       # (never over TLS here: it returns True)
 
 
+# ParameterStatus names PostgreSQL 15 reports (GUC_REPORT) and the settings they show.
+_REPORTED = (("application_name", "application_name"), ("client_encoding", "client_encoding"),
+             ("DateStyle", "datestyle"), ("IntervalStyle", "intervalstyle"),
+             ("standard_conforming_strings", "standard_conforming_strings"),
+             ("session_authorization", "session_authorization"),
+             ("default_transaction_read_only", "default_transaction_read_only"),
+             ("in_hot_standby", "in_hot_standby"))
+
 # Startup packet keys that are not parameters (``options`` is read by parse_options).
 _NOT_SETTINGS = frozenset({"user", "database", "options", "replication"})
 
@@ -238,6 +246,7 @@ class ClientSession:
         self.out = bytearray()
         self.conn = None
         self.pid = 0
+        self._reported: dict[str, str] = {}   # ParameterStatus values the client has
         self.secret = 0
         self.busy = False
         self.user = ""
@@ -324,6 +333,8 @@ class ClientSession:
             return b"I"
         if session.cancel_event.zone is not self._zone:
             self._zone_changed(session)
+        if session.settings_changed:
+            self._report(session)
         txn = session.txn
         if txn is None:
             if session.backend.inbox:    # NOTIFYs go out between transactions (PostgreSQL)
@@ -362,6 +373,25 @@ class ClientSession:
         self._zone = zone = session.cancel_event.zone
         pgtypes.WIRE_ZONE.set(zone)
         self.out += m.parameter_status("TimeZone", session.settings.get("timezone", "UTC"))
+
+    def _reportable(self, session) -> dict[str, str]:
+        """The GUC_REPORT parameters PostgreSQL 15 tells a client about, as this
+        session has them (TimeZone aside: ``_zone_changed``)."""
+        from ..utility import setting_value
+        values = {name: setting_value(session, key) or "" for name, key in _REPORTED}
+        values["is_superuser"] = setting_value(session, "is_superuser") or "off"
+        return values
+
+    def _report(self, session) -> None:
+        """ParameterStatus for every reported parameter the last statement changed (SET,
+        RESET, SET SESSION AUTHORIZATION, a ROLLBACK undoing them), as PostgreSQL
+        sends it before ReadyForQuery: psycopg's ``info.parameter_status``, pgjdbc's
+        and asyncpg's settings follow."""
+        session.settings_changed = False
+        for name, value in self._reportable(session).items():
+            if self._reported.get(name) != value:
+                self._reported[name] = value
+                self.out += m.parameter_status(name, value)
 
     def _startup_settings(self, session) -> None:
         """What the startup packet sets besides its user and database, applied as
@@ -542,7 +572,10 @@ class ClientSession:
         self._startup_settings(engine_session)
         self._startup_zone(engine_session)
         status = self.server.parameter_status(self.params, superuser)
+        status.update(self._reportable(engine_session))   # after the role's and startup's
         status["TimeZone"] = engine_session.settings.get("timezone", "UTC")
+        self._reported = dict(status)
+        engine_session.settings_changed = False
         for name, value in status.items():
             self.out += m.parameter_status(name, value)
         self.out += m.backend_key(self.pid, self.secret)
