@@ -418,17 +418,23 @@ def test_roles_catalog_round_trips():
     assert back.role("a") == cat.role("a") and back.members == cat.members
 
 
-def test_default_privileges_survive_reopen_from_the_log_and_apply_after_it(tmp_path):
-    path = tmp_path / "db"
+def _reopened(path, *statements):
+    """The database at ``path`` after ``statements`` ran and it was closed without a
+    checkpoint (so they come back from the log)."""
     db = rustmemodb.Database.open(path, checkpoint_on_close=False)
     c = db.connect()
-    c.execute("CREATE ROLE owner_r LOGIN PASSWORD 'o'")
-    c.execute("CREATE ROLE reader LOGIN PASSWORD 'r'")
-    c.execute("GRANT CREATE ON SCHEMA public TO owner_r")
-    c.execute("ALTER DEFAULT PRIVILEGES FOR ROLE owner_r GRANT SELECT ON TABLES TO reader")
+    for sql in statements:
+        c.execute(sql)
     c.close()
     db.close()
-    db = rustmemodb.Database.open(path)
+    return rustmemodb.Database.open(path)
+
+
+def test_default_privileges_survive_reopen_from_the_log_and_apply_after_it(tmp_path):
+    db = _reopened(tmp_path / "db", "CREATE ROLE owner_r LOGIN PASSWORD 'o'",
+                   "CREATE ROLE reader LOGIN PASSWORD 'r'",
+                   "GRANT CREATE ON SCHEMA public TO owner_r",
+                   "ALTER DEFAULT PRIVILEGES FOR ROLE owner_r GRANT SELECT ON TABLES TO reader")
     try:
         owner = db.connect(user="owner_r", password="o")
         owner.execute("CREATE TABLE made_later (id INTEGER)")
@@ -493,14 +499,8 @@ def test_a_superusers_settings_are_for_superusers(conn):
 
 
 def test_role_settings_survive_reopen(tmp_path):
-    path = tmp_path / "db"
-    db = rustmemodb.Database.open(path, checkpoint_on_close=False)
-    c = db.connect()
-    c.execute("CREATE ROLE app LOGIN PASSWORD 'pw'")
-    c.execute("ALTER ROLE app SET work_mem = '64MB'")
-    c.close()
-    db.close()
-    db = rustmemodb.Database.open(path)
+    db = _reopened(tmp_path / "db", "CREATE ROLE app LOGIN PASSWORD 'pw'",
+                   "ALTER ROLE app SET work_mem = '64MB'")
     try:
         app = db.connect(user="app", password="pw")
         assert app.execute("SHOW work_mem").fetchone()[0] == "64MB"

@@ -34,10 +34,10 @@ from ..sql.parse_roles import (DefaultPrivilegesStatement, GrantStatement,
 from ..sql.schemas import check_qualified, reserved_schema
 from ..storage.namespaces import PUBLIC as PUBLIC_SCHEMA, SYSTEM as SYSTEM_SCHEMAS, in_schema
 from ..storage.root import is_temporary
-from ..storage.roles import (BOOTSTRAP_OID, DEFAULT_TYPES, EMBEDDED_USER, PUBLIC, PSEUDO_SCHEMA_OWNER,
-                             SCHEMA_PRIVS, TABLE_PRIVS, AuthCatalog, Grant, Role, default_acl,
-                             hardwired_default, has_privilege, initial_grants, is_owner,
-                             sql_error_undefined_role)
+from ..storage.roles import (BOOTSTRAP_OID, DEFAULT_TYPES, EMBEDDED_USER, PUBLIC,
+                             PSEUDO_SCHEMA_OWNER, SCHEMA_PRIVS, TABLE_PRIVS, AuthCatalog, Grant,
+                             Role, default_acl, hardwired_default, has_privilege,
+                             initial_grants, is_owner, sql_error_undefined_role)
 from . import role_settings, verifier
 from .check import effective_role
 
@@ -403,21 +403,22 @@ def _targets(stmt: GrantStatement, root) -> list[tuple[str, str]]:
     return out
 
 
-def _privileges(stmt: GrantStatement) -> list[str]:
-    allowed = SCHEMA_PRIVS if stmt.target == "schema" else TABLE_PRIVS
+def _privileges(stmt: GrantStatement, of_schemas: bool) -> list[str]:
+    """The privileges a GRANT/REVOKE names (ALL spelled out), 0LP01 for one the object
+    kind does not have."""
+    allowed = SCHEMA_PRIVS if of_schemas else TABLE_PRIVS
     if stmt.privileges == ["ALL"]:
         return list(allowed)
     for p in stmt.privileges:
         if p not in allowed:
-            what = "schema" if stmt.target == "schema" else "relation"
+            what = "schema" if of_schemas else "relation"
             raise errors.sql_error("0LP01", f"invalid privilege type {p} for {what}")
     return list(dict.fromkeys(stmt.privileges))
 
 
-def _run_grant(stmt: GrantStatement, cat: AuthCatalog, session, root) -> AuthCatalog:
-    who = effective_role(session)
-    privs = _privileges(stmt)
-    targets = _targets(stmt, root)
+def _grantees(stmt: GrantStatement, cat: AuthCatalog, session) -> list[str]:
+    """The roles a GRANT/REVOKE names (PUBLIC is ""), each existing; 0LP01 for a grant
+    option to PUBLIC."""
     grantees = []
     for g in stmt.grantees:
         g = _resolve(g, session)
@@ -426,6 +427,25 @@ def _run_grant(stmt: GrantStatement, cat: AuthCatalog, session, root) -> AuthCat
         grantees.append(g)
     if stmt.grant and stmt.grant_option and PUBLIC in grantees:
         raise errors.sql_error("0LP01", "grant options can only be granted to roles")
+    return grantees
+
+
+def _add_grant(grants: list, grantee: str, priv: str, grantor: str, option: bool) -> None:
+    """GRANT ``priv`` to ``grantee`` as ``grantor`` in ``grants``: a new item, or the
+    grant option added to the one there."""
+    for i, g in enumerate(grants):
+        if (g.grantee, g.privilege, g.grantor) == (grantee, priv, grantor):
+            if option and not g.grantable:
+                grants[i] = replace(g, grantable=True)
+            return
+    grants.append(Grant(grantee, priv, option, grantor))
+
+
+def _run_grant(stmt: GrantStatement, cat: AuthCatalog, session, root) -> AuthCatalog:
+    who = effective_role(session)
+    privs = _privileges(stmt, stmt.target == "schema")
+    targets = _targets(stmt, root)
+    grantees = _grantees(stmt, cat, session)
     for kind, name in targets:
         cat = _grant_one(stmt, cat, who, kind, name, privs, grantees, root)
     return cat
@@ -462,13 +482,7 @@ def _grant_one(stmt, cat, who, kind, name, privs, grantees, root) -> AuthCatalog
     if stmt.grant:
         for grantee in grantees:
             for p in privs:
-                for i, g in enumerate(grants):
-                    if (g.grantee, g.privilege, g.grantor) == (grantee, p, grantor):
-                        if stmt.grant_option and not g.grantable:
-                            grants[i] = replace(g, grantable=True)
-                        break
-                else:
-                    grants.append(Grant(grantee, p, stmt.grant_option, grantor))
+                _add_grant(grants, grantee, p, grantor, stmt.grant_option)
     else:
         # a superuser revokes as the owner; grants an earlier version recorded as made
         # by the superuser itself go as well
@@ -526,23 +540,8 @@ def _run_default_privileges(stmt: DefaultPrivilegesStatement, cat: AuthCatalog, 
                 raise errors.sql_error("42501", f'must be member of role "{owner}"')
     for schema in stmt.schemas:
         _need_schema(root, schema)
-    allowed = DEFAULT_TYPES[objtype][0]
-    if change.privileges == ["ALL"]:
-        privs = list(allowed)
-    else:
-        for p in change.privileges:
-            if p not in allowed:
-                what = "schema" if objtype == "n" else "relation"
-                raise errors.sql_error("0LP01", f"invalid privilege type {p} for {what}")
-        privs = list(dict.fromkeys(change.privileges))
-    grantees = []
-    for g in change.grantees:
-        g = _resolve(g, session)
-        if g != PUBLIC:
-            _need_role(cat, g)
-        grantees.append(g)
-    if change.grant and change.grant_option and PUBLIC in grantees:
-        raise errors.sql_error("0LP01", "grant options can only be granted to roles")
+    privs = _privileges(change, objtype == "n")
+    grantees = _grantees(change, cat, session)
     for owner in owners:
         for schema in stmt.schemas or [""]:
             have = cat.defaults.get((owner, schema, objtype))
@@ -551,13 +550,7 @@ def _run_default_privileges(stmt: DefaultPrivilegesStatement, cat: AuthCatalog, 
             for grantee in grantees:
                 for p in privs:
                     if change.grant:
-                        for i, g in enumerate(grants):
-                            if (g.grantee, g.privilege, g.grantor) == (grantee, p, owner):
-                                if change.grant_option and not g.grantable:
-                                    grants[i] = replace(g, grantable=True)
-                                break
-                        else:
-                            grants.append(Grant(grantee, p, change.grant_option, owner))
+                        _add_grant(grants, grantee, p, owner, change.grant_option)
                     else:
                         grants = _revoke(grants, grantee, p, owner, change.grant_option,
                                          True, "table", "")
