@@ -2,7 +2,8 @@
 
 ``types.parse_date`` / ``parse_timestamp`` read ``YYYY-MM-DD[ HH:MM[:SS[.f]]]`` on their
 fast path; text that misses it comes here before being refused, so that what people
-paste and what files hold reads as PostgreSQL (DateStyle ISO, MDY) reads it:
+paste and what files hold reads as PostgreSQL reads it (the DateStyle field order of
+the session for ``nn/nn/yyyy``: MDY by default, DMY day first):
 
     2024-01-05 10:00     a date with a time of day (a date cast drops the time)
     20240105             eight digits, year first
@@ -39,6 +40,7 @@ _DATE_FORMS = [re.compile(p, re.I) for p in (
     r"(?P<d>\d{1,2})[ -]" + _MONTH + r"[ -](?P<y>\d{4})",
     r"(?P<y>\d{4})-" + _MONTH + r"-(?P<d>\d{1,2})",
 )]
+_AMBIGUOUS = _DATE_FORMS[2]        # nn/nn/yyyy: the session's DateStyle orders its fields
 _TIME = re.compile(r"(?:[ T]+(?P<h>\d{1,2}):(?P<mi>\d{1,2})(?::(?P<s>\d{1,2})(?:\.(?P<f>\d*))?)?"
                    r"(?:\s*(?P<ampm>am|pm))?)?"
                    r"\s*(?P<tz>Z|UTC|GMT|[+-]\d{1,2}(?::?\d{2})?)?\s*$", re.I)
@@ -105,8 +107,22 @@ def read(text: str) -> tuple[_dt.datetime, _dt.timedelta]:
         t = _TIME.match(s, m.end())
         if t is None:
             continue
+        if form is _AMBIGUOUS:
+            return _combine_ordered(m, t), _offset(t.group("tz"))
         return _combine(m, t), _offset(t.group("tz"))
     raise Unreadable(text)
+
+
+def _combine_ordered(m: re.Match, t: re.Match) -> _dt.datetime:
+    """``nn/nn/yyyy`` read in the session's DateStyle order: MDY month first, DMY day
+    first; YMD cannot place a year-last date (22008, as PostgreSQL)."""
+    order = _limits.date_order()
+    first, second = int(m.group("m")), int(m.group("d"))
+    if order == "YMD":
+        raise ValueError(order)
+    month, day = (second, first) if order == "DMY" else (first, second)
+    value = _dt.datetime(int(m.group("y")), month, day)
+    return _combine_time(value, t) if t.group("h") is not None else value
 
 
 def _combine(m: re.Match, t: re.Match) -> _dt.datetime:

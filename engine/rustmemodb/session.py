@@ -238,7 +238,7 @@ class Session:
         limits.zone_read = False
         prepared = self._bind(ph, txn.working if txn is not None else root, shape)
         if limits.zone_read:     # it folded a value read in this session's TimeZone
-            prepared.zone = limits.zone
+            prepared.zone = (limits.zone, limits.date_order)   # (or DateStyle order)
         values = prepared.lifted.params(shape) if prepared.lifted is not None else []
         if prepared.bound.cacheable:
             cache.put(sql, prepared, values, shape, once=prepared.lifted is None)
@@ -1446,7 +1446,8 @@ def _zone_fits(prepared: Prepared, session: Session) -> bool:
     """Whether a shared plan may serve ``session``: one that folded a value read in a
     session TimeZone serves sessions in that zone only (another binds its own)."""
     zone = prepared.zone
-    return zone is None or zone == session.cancel_event.zone
+    limits = session.cancel_event
+    return zone is None or zone == (limits.zone, limits.date_order)
 
 
 def _holds(cached, session, root, functions) -> bool:

@@ -52,7 +52,8 @@ class StatementLimits:
     """
 
     __slots__ = ("_set", "timeout_ms", "memory_cap", "deadline", "used", "active", "notices",
-                 "now", "txn_now", "statement_now", "zone", "zone_read", "backend", "ts_config")
+                 "now", "txn_now", "statement_now", "zone", "zone_read", "backend", "ts_config",
+                 "date_style", "date_order")
 
     def __init__(self) -> None:
         self._set = False
@@ -80,6 +81,10 @@ class StatementLimits:
         # default_text_search_config: the configuration of to_tsvector(text) and kin
         # (textsearch/configs.py), read when they run, so a cached plan follows SET
         self.ts_config = "english"
+        # DateStyle: output style (ISO only here) and the field order ambiguous date
+        # input is read in (datetime_text.py)
+        self.date_style = "ISO"
+        self.date_order = "MDY"
 
     def set(self) -> None:
         if self.active:   # an interrupt between statements cancels nothing
@@ -317,7 +322,8 @@ def format_bytes(n: int) -> str:
     return f"{n}B"
 
 
-SETTINGS = ("statement_timeout", "max_statement_memory", "timezone", "default_text_search_config")
+SETTINGS = ("statement_timeout", "max_statement_memory", "timezone", "default_text_search_config",
+            "datestyle")
 
 # POSIX-style names whose sign is the reverse of ISO's ("UTC+3" is three hours west)
 _POSIX_OFFSET = re.compile(r"^(?:UTC|GMT)?([+-])(\d{1,2})(?::?(\d{2}))?$", re.I)
@@ -397,11 +403,68 @@ def apply_setting(limits: StatementLimits, name: str, value: str | None) -> str:
                 raise errors.sql_error("22023", "invalid value for parameter "
                                        f'"default_text_search_config": "{value}"') from None
         return "pg_catalog." + limits.ts_config
+    if name == "datestyle":
+        limits.date_style, limits.date_order = ("ISO", "MDY") if value is None else \
+            parse_datestyle(value, limits.date_style, limits.date_order)
+        return f"{limits.date_style}, {limits.date_order}"
     if name == "statement_timeout":
         limits.timeout_ms = 0 if value is None or value.lower() == "default" else parse_timeout(value)
         return show_timeout(limits.timeout_ms)
     limits.memory_cap = 0 if value is None or value.lower() == "default" else parse_memory(value)
     return format_bytes(limits.memory_cap)
+
+
+_STYLES = {"iso": "ISO", "sql": "SQL", "postgres": "Postgres", "german": "German"}
+_ORDERS = {"ymd": "YMD", "dmy": "DMY", "euro": "DMY", "european": "DMY", "mdy": "MDY",
+           "us": "MDY", "noneuro": "MDY", "noneuropean": "MDY"}
+
+
+def parse_datestyle(value: str, style: str, order: str) -> tuple[str, str]:
+    """SET DateStyle as PostgreSQL reads it (check_datestyle): words naming an output
+    style and/or a field order, each keeping the current one when not named (German
+    alone means DMY); 22023 for an unknown or conflicting word. Only the ISO output
+    style is built: SQL, Postgres and German are 0A000 rather than accepted and
+    ignored."""
+    def invalid(detail: str) -> errors.Error:
+        return errors.sql_error("22023", f'invalid value for parameter "DateStyle": '
+                                         f'"{value}"', detail=detail)
+    new_style = new_order = None
+    for word in re.split(r"[\s,]+", value.strip()):
+        low = word.lower()
+        if not low:
+            continue
+        if low == "default":
+            got_style, got_order = "ISO", "MDY"
+        elif low in _STYLES:
+            got_style, got_order = _STYLES[low], None
+        elif low in _ORDERS:
+            got_style, got_order = None, _ORDERS[low]
+        else:
+            raise invalid(f'Unrecognized key word: "{word}".')
+        for got, have in ((got_style, new_style), (got_order, new_order)):
+            if got is not None and have is not None and got != have:
+                raise invalid('Conflicting "datestyle" specifications.')
+        new_style = got_style or new_style
+        new_order = got_order or new_order
+    if new_style == "German" and new_order is None:
+        new_order = "DMY"
+    style, order = new_style or style, new_order or order
+    if style != "ISO":
+        raise errors.not_supported(f"DateStyle {style}",
+                                   hint="Dates and times print in ISO 8601 here (DateStyle "
+                                        "ISO); the input field order (DMY, MDY, YMD) applies.")
+    return style, order
+
+
+def date_order() -> str:
+    """The running statement's DateStyle field order (``MDY``, ``DMY``, ``YMD``), for
+    date text with the fields in an ambiguous order. A plan that folded such a value
+    serves sessions reading dates the same way only (session.py ``_zone_fits``)."""
+    lim = _CURRENT.get()
+    if lim is None:
+        return "MDY"
+    lim.zone_read = True
+    return lim.date_order
 
 
 # ---- parameters ---------------------------------------------------------------------------

@@ -354,3 +354,25 @@ def test_ddl_reads_the_schema_of_the_transactions_snapshot(pair):
     ])
     assert got[5][2] == ("error", "40001") and got[11][2] == ("error", "40001")
     assert where(c1, "s") == NOWHERE
+
+
+def test_session_settings_survive_ddl_on_every_shard():
+    """A DDL statement commits on the shards through PREPARE, which hands the session on
+    to a new connection there: the session's SET TIME ZONE and DateStyle must go along
+    (a timestamptz literal inserted after CREATE TABLE was read in UTC, 9 hours off)."""
+    from rustmemodb import cluster
+    import datetime as dt
+    conn = cluster.connect("local", shards=3)
+    try:
+        conn.execute("SET TIME ZONE 'Asia/Tokyo'")
+        conn.execute("SET datestyle = 'ISO, DMY'")
+        conn.execute("CREATE TABLE st (id int PRIMARY KEY, d date, t timestamptz)")
+        conn.execute("INSERT INTO st VALUES (1, '05/06/2024', '2024-01-01 09:00'), "
+                     "(2, '07/06/2024', '2024-01-01 10:00'), (3, '08/06/2024', '2024-01-01 11:00')")
+        rows = conn.execute("SELECT id, d, t FROM st ORDER BY id").fetchall()
+        assert [r[1] for r in rows] == [dt.date(2024, 6, 5), dt.date(2024, 6, 7),
+                                        dt.date(2024, 6, 8)]
+        assert [r[2].astimezone(dt.timezone.utc).hour for r in rows] == [0, 1, 2]
+        assert conn.execute("SHOW datestyle").fetchone()[0] == "ISO, DMY"
+    finally:
+        conn.close()

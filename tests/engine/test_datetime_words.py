@@ -2,7 +2,10 @@
 re-reads them in every simple query): the plan cache must not replay the first one."""
 from __future__ import annotations
 
+import datetime
 import time
+
+import pytest
 
 import rustmemodb
 
@@ -24,3 +27,24 @@ def test_now_literal_is_each_executions_transaction_time() -> None:
     conn.execute("COMMIT")
     assert conn.execute("SELECT 'today'::date = current_date, 'tomorrow'::date - 1 = "
                         "current_date").fetchone() == (True, True)
+
+
+def test_datestyle_order_is_per_session_even_through_the_shared_plan_cache():
+    """Two sessions of one database run the same text: a plan that folded a date read
+    in one session's DateStyle order must not serve the other."""
+    db = rustmemodb.Database()
+    dmy, mdy = db.connect(), db.connect()
+    dmy.execute("SET datestyle = 'ISO, DMY'")
+    sql = "SELECT '01/03/2024'::date"
+    for _ in range(3):                      # cached after the first run of each
+        assert dmy.execute(sql).fetchone()[0] == datetime.date(2024, 3, 1)
+        assert mdy.execute(sql).fetchone()[0] == datetime.date(2024, 1, 3)
+
+
+@pytest.mark.parametrize("style", ["SQL", "Postgres, MDY", "German"])
+def test_datestyle_output_styles_other_than_iso_are_refused_not_ignored(style):
+    conn = rustmemodb.connect()
+    with pytest.raises(rustmemodb.Error) as info:
+        conn.execute(f"SET datestyle = '{style}'")
+    assert info.value.sqlstate == "0A000"
+    assert conn.execute("SHOW datestyle").fetchone()[0] == "ISO, MDY"

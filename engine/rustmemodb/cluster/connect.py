@@ -54,7 +54,7 @@ from .backends import DEFAULT_TIMEOUT, make_backend
 from .branches import diff_all_branches, diff_branch, merge_branch, row_counts, write_barrier
 from .ctes import ctes_first, with_of
 from .held import holdable
-from .merge import ZONE, in_zone, load_table
+from .merge import DATESTYLE, ZONE, in_zone, load_table
 from .partition import TableInfo, refuse, split_rows, strip_clauses
 from .savepoints import run_savepoint
 from .plansplit import RenderCheck
@@ -456,7 +456,9 @@ class ClusterConnection(SelectPlanning, WriteRouting):
         t0 = time.perf_counter()
         # the session's TimeZone (SET reaches the shards and the mirror) for the merge
         # SQL the coordinator runs in scratch engines (merge.scratch_connection)
-        token = ZONE.set(self.mirror._session.settings.get("timezone"))
+        settings = self.mirror._session.settings
+        token = ZONE.set(settings.get("timezone"))
+        style = DATESTYLE.set(settings.get("datestyle"))
         try:
             result = self._dispatch(word, sql, params)
         except errors.Error:
@@ -470,6 +472,7 @@ class ClusterConnection(SelectPlanning, WriteRouting):
             raise as_db_error(exc) from exc
         finally:
             ZONE.reset(token)
+            DATESTYLE.reset(style)
         result.elapsed = time.perf_counter() - t0
         return result
 

@@ -22,13 +22,21 @@ from .split import PARTIALS
 # compares them in it, as the single engine would.
 ZONE: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "rustmemodb_cluster_zone", default=None)
+# Its DateStyle likewise: 'nn/nn/yyyy' text the coordinator reads (a routed INSERT's
+# values) is read in the session's field order.
+DATESTYLE: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "rustmemodb_cluster_datestyle", default=None)
 
 
 def in_zone(conn):
-    """``conn`` (a coordinator's scratch engine) set to the cluster session's zone."""
+    """``conn`` (a coordinator's scratch engine) set to the cluster session's zone and
+    DateStyle."""
     zone = ZONE.get()
     if zone and zone != "UTC":
         conn.execute("SET TIME ZONE '" + zone.replace("'", "''") + "'")
+    style = DATESTYLE.get()
+    if style and style != "ISO, MDY":
+        conn.execute("SET datestyle = '" + style.replace("'", "''") + "'")
     return conn
 
 

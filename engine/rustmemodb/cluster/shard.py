@@ -57,6 +57,23 @@ def _staged(name: str):
     return wrap
 
 
+# What a session's SETs left in its statement limits (statement_limits.py): a session
+# that takes over from a prepared one keeps them.
+_LIMIT_STATE = ("zone", "timeout_ms", "memory_cap", "ts_config", "date_style", "date_order")
+
+
+def _successor(conn):
+    """A new connection that goes on as ``conn``'s session (``prepare`` holds ``conn``
+    until COMMIT PREPARED): the same settings, so a SET TIME ZONE or DateStyle before a
+    DDL statement still applies to the session's next statements on this shard."""
+    new = conn.database.connect()
+    old, fresh = conn._session, new._session
+    fresh.settings = dict(old.settings)
+    for name in _LIMIT_STATE:
+        setattr(fresh.cancel_event, name, getattr(old.cancel_event, name))
+    return new
+
+
 class ShardHost:
     def __init__(self, index: int = 0, path: str | None = None) -> None:
         from ..database import Database
@@ -596,7 +613,7 @@ class ShardHost:
         if gid is not None:
             self.gids[sid] = gid
         self.prepared[sid] = conn
-        self.sessions[sid] = conn.database.connect()
+        self.sessions[sid] = _successor(conn)
         return ("ok",)
 
     def commit(self, sid: str):

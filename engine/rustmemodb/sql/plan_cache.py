@@ -102,9 +102,10 @@ class Prepared:
     # A statement planned from its pieces' plans (sql/piece_plan.py PieceRows), whose
     # fast path makes its rows from the pieces' values (exec/piece_rows.py), or None.
     pieces: Any = None
-    # The session TimeZone a value folded into the plan was read in (a zone-less
-    # timestamptz literal, a timestamp compared with a timestamptz constant), or None:
-    # such a plan serves only sessions in that zone (session.py ``_zone_fits``).
+    # (session TimeZone, DateStyle field order) a value folded into the plan was read
+    # in (a zone-less timestamptz literal, a timestamp compared with a timestamptz
+    # constant, a 'nn/nn/yyyy' date), or None: such a plan serves only sessions reading
+    # values the same way (session.py ``_zone_fits``).
     zone: Any = None
 
     def valid_for(self, root, functions) -> bool:
