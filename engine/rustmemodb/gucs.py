@@ -82,6 +82,10 @@ PARAMETERS: dict[str, tuple] = {
     "commit_siblings": ("int", "5", None),
     "vacuum_cost_limit": ("int", "200", None),
     "track_functions": ("enum", "none", ("none", "pl", "all")),
+    "intervalstyle": ("enum", "postgres", ("postgres", "postgres_verbose", "sql_standard",
+                                           "iso_8601")),
+    "bytea_output": ("enum", "hex", ("hex", "escape")),
+    "extra_float_digits": ("int", "1", None),
     "max_connections": ("int", "100", "restart"),
     "shared_buffers": ("memory", "128MB", "restart"),
     "max_locks_per_transaction": ("int", "64", "restart"),
@@ -95,7 +99,8 @@ for _name in ("enable_seqscan", "enable_indexscan", "enable_indexonlyscan", "ena
               "enable_gathermerge", "enable_incremental_sort", "enable_parallel_append",
               "enable_parallel_hash", "enable_partition_pruning", "geqo", "row_security",
               "check_function_bodies", "escape_string_warning", "array_nulls",
-              "synchronize_seqscans", "track_activities", "track_counts"):
+              "synchronize_seqscans", "track_activities", "track_counts",
+              "standard_conforming_strings"):
     PARAMETERS[_name] = ("bool", "on", None)
 for _name in ("enable_partitionwise_join", "enable_partitionwise_aggregate",
               "quote_all_identifiers", "lo_compat_privileges", "track_io_timing",
@@ -171,6 +176,41 @@ def normalize(name: str, value: str) -> str:
         raise errors.sql_error("22023", f'{m.group(1)} ms is outside the valid range for '
                                         f'parameter "{name}"')
     return _show_time(int(round(ms / base)), extra)
+
+
+# Values PostgreSQL takes that change how values print or read, where only one way is
+# built here: another is 0A000, never accepted and then ignored.
+_ONLY = {
+    "intervalstyle": ("postgres", "Intervals print in PostgreSQL's default style here."),
+    "bytea_output": ("hex", "bytea prints in hex here (\\x...)."),
+    "standard_conforming_strings": ("on", "Backslashes in '...' are ordinary characters "
+                                          "here; write E'...' for escapes."),
+}
+# client_encoding: the spellings of UTF8 PostgreSQL reads (text always travels as UTF8)
+_UTF8 = ("utf8", "utf-8", "unicode")
+_ENCODINGS = frozenset((
+    "sql_ascii", "euc_jp", "euc_cn", "euc_kr", "euc_tw", "euc_jis_2004", "mule_internal",
+    "latin1", "latin2", "latin3", "latin4", "latin5", "latin6", "latin7", "latin8",
+    "latin9", "latin10", "win1256", "win1258", "win866", "win874", "koi8r", "win1251",
+    "win1252", "iso_8859_5", "iso_8859_6", "iso_8859_7", "iso_8859_8", "win1250",
+    "win1253", "win1254", "win1255", "win1257", "koi8u", "sjis", "big5", "gbk", "uhc",
+    "gb18030", "johab", "shift_jis_2004", "win", "alt", "iso88591", "iso88592"))
+
+
+def check_supported(name: str, shown: str) -> None:
+    """0A000 for a value PostgreSQL accepts but this engine would not honour (a client
+    must not believe intervals, bytea or its encoding follow a setting they ignore)."""
+    if name == "client_encoding":
+        low = shown.strip().lower()
+        if low in _UTF8:
+            return
+        if low.replace("-", "_") not in _ENCODINGS:
+            raise _invalid(name, shown)
+        raise errors.not_supported(f"client_encoding {shown}",
+                                   hint="Text travels as UTF8 here; decode it on the client.")
+    only = _ONLY.get(name)
+    if only is not None and shown != only[0]:
+        raise errors.not_supported(f"{name} {shown}", hint=only[1])
 
 
 def _show_memory(kb: int) -> str:

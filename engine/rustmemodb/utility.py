@@ -250,6 +250,10 @@ def run_set(session, arg: str) -> None:
                 if value.lower() != "default" else "0"
         elif name in gucs.PARAMETERS:   # PostgreSQL's units, checks and SHOW form
             value = gucs.normalize(name, value)
+            gucs.check_supported(name, value)
+        elif name == "client_encoding":
+            gucs.check_supported(name, value)
+            value = "UTF8"
         elif name in _READ_ONLY:
             raise errors.sql_error("55P02", f'parameter "{name}" cannot be changed')
         elif name not in _DEFAULT_SETTINGS and "." not in name:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime
 import time
 
-import pytest
-
 import rustmemodb
 
 
@@ -39,12 +37,3 @@ def test_datestyle_order_is_per_session_even_through_the_shared_plan_cache():
     for _ in range(3):                      # cached after the first run of each
         assert dmy.execute(sql).fetchone()[0] == datetime.date(2024, 3, 1)
         assert mdy.execute(sql).fetchone()[0] == datetime.date(2024, 1, 3)
-
-
-@pytest.mark.parametrize("style", ["SQL", "Postgres, MDY", "German"])
-def test_datestyle_output_styles_other_than_iso_are_refused_not_ignored(style):
-    conn = rustmemodb.connect()
-    with pytest.raises(rustmemodb.Error) as info:
-        conn.execute(f"SET datestyle = '{style}'")
-    assert info.value.sqlstate == "0A000"
-    assert conn.execute("SHOW datestyle").fetchone()[0] == "ISO, MDY"

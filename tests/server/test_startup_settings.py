@@ -116,7 +116,7 @@ REPORTED = ("application_name", "client_encoding", "DateStyle", "IntervalStyle",
 STEPS = ["SET application_name = 'a1'", "SET datestyle = 'ISO, DMY'",
          "SET SESSION AUTHORIZATION sts_bob", "RESET SESSION AUTHORIZATION", "BEGIN",
          "SET application_name = 'a2'", "ROLLBACK", "SET default_transaction_read_only = on",
-         "RESET ALL", "SET intervalstyle = 'iso_8601'", "SET TIME ZONE 'Europe/Paris'"]
+         "RESET ALL", "SET application_name = 'a3'", "SET TIME ZONE 'Europe/Paris'"]
 
 
 def test_parameter_status_follows_changes_as_on_postgresql(pg_dsn, engine, server):
