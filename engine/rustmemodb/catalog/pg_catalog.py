@@ -19,7 +19,7 @@ import zlib
 from .. import ranges, types
 from ..storage import sequence_defs
 from ..storage.namespaces import split
-from ..storage.roles import acl_text
+from ..storage.roles import PSEUDO_SCHEMA_OWNER_OID, acl_text, default_acl, grants_text
 from ..storage.sequence_names import default_sequence, relation_name
 from .information_schema import column_default, generation_text, view_columns_declared
 from .pg_types import pg_type
@@ -285,10 +285,16 @@ def split_key(root, key: str) -> tuple[str, int]:
 
 
 def _namespaces(snap):
+    cat = snap.root.auth
     for name, oid in NAMESPACES.items():
+        if name == "public":
+            # PostgreSQL 15: owned by pg_database_owner, its ACL set at initdb (never NULL)
+            acl = acl_text(cat, "schema", name)
+            yield oid, name, PSEUDO_SCHEMA_OWNER_OID, \
+                grants_text(default_acl(cat, "schema", name)) if acl is None else acl
+            continue
         yield oid, name, ROLE_OID, None
     from .pg_auth import role_oid
-    cat = snap.root.auth
     for name, oid in sorted(cat.schemas.items()):
         yield oid, name, role_oid(snap, cat.owner("schema", name)), acl_text(cat, "schema", name)
 
@@ -385,8 +391,10 @@ def _attributes(snap):
                     for i, c in enumerate(s.columns)]
         else:
             con = next((u for u in list(s.uniques) + list(s.indexes) if u.name == name), None)
-            cols = [(k + 1, s.columns[i], False, False)
-                    for k, i in enumerate(con.columns)] if con else []
+            if con is None:
+                continue
+            yield from _index_attributes(oid, s, con)
+            continue
         for num, column, not_null, has_def in cols:
             toid, typmod = column_type(column)
             identity = "" if column.identity is None or kind != "r" else \
@@ -396,9 +404,47 @@ def _attributes(snap):
                              "s" if column.generated is not None and kind == "r" else "")
 
 
+def _type_length(sql_type: str, toid: int) -> int:
+    """pg_type.typlen of a column's type: an enum's is 4 (its label's oid), a domain's its
+    base type's (the engine type ``sql_type``)."""
+    if toid in ENUM_NAMES:
+        return 4
+    if toid in DOMAIN_NAMES:
+        toid = type_oid(sql_type)
+    return TYPES.get(TYPE_NAMES.get(toid, ""), (0, -1))[1]
+
+
+def _index_attributes(oid: int, s, ix):
+    """An index's pg_attribute rows: one per key part, then one per INCLUDE column. A
+    key on an expression is named as PostgreSQL names it (the function's name for a call,
+    else ``expr``; a repeated name gets 1, 2, ... appended) and typed by the bound
+    expression."""
+    parts = index_key_parts(s, ix)
+    # the keyer binds every key part, in order (a keyed index's parts are all in exprs)
+    bound = s.keyer(ix).exprs if any(pos is None for _, pos in parts) else ()
+    used: set[str] = set()
+    every = parts + [(s.columns[i].name, i) for i in getattr(ix, "include", ())]
+    for num, (text, pos) in enumerate(every, 1):
+        if pos is not None:
+            column = s.columns[pos]
+            toid, typmod = column_type(column)
+            used.add(column.name)
+            yield _attribute(oid, column.name, column.type, toid, typmod, num, False, False, "")
+            continue
+        expr = bound[num - 1]
+        base = text[:text.index("(")].rsplit(".", 1)[-1] if _is_call(text) else "expr"
+        col, n = base, 0
+        while col in used:
+            n += 1
+            col = f"{base}{n}"
+        used.add(col)
+        toid, typmod = declared_type_oid(expr.type, None)
+        yield _attribute(oid, col, expr.type, toid, typmod, num, False, False, "")
+
+
 def _attribute(oid: int, col: str, sql_type: str, toid: int, typmod: int, num: int,
                not_null: bool, has_def: bool, identity: str, generated: str = "") -> tuple:
-    length = TYPES.get(TYPE_NAMES.get(toid, ""), (0, -1))[1]
+    length = _type_length(sql_type, toid)
     storage = "p" if length > 0 else ("m" if toid == TYPE_OIDS["numeric"] else "x")
     return (oid, col, toid, -1, length, num, 1 if sql_type.endswith("[]") else 0, -1, typmod,
             length in (1, 2, 4, 8), "d", storage, "", not_null, has_def, False, identity,
@@ -544,7 +590,8 @@ def _indexes(snap):
             every = keys + [i + 1 for i in getattr(ix, "include", ())]
             yield (relation_oid("i", ix.name), relation_oid("r", name), len(every), len(keys),
                    unique, False, primary, False, True, False, True, False, True, True, False,
-                   every, [0] * len(keys), [0] * len(keys), " ".join("0" for _ in keys),
+                   every, [0] * len(keys), [0] * len(keys),
+                   " ".join(str(o) for o in (getattr(ix, "options", ()) or [0] * len(keys))),
                    indexprs, None if pred is None else deparse_wrapped(pred))
 
 
@@ -668,7 +715,8 @@ def descriptions(root) -> list[tuple[int, int, int, str]]:
     tables, views and indexes are pg_class objects (objsubid 0), a column is its
     table's objsubid = its attnum."""
     klass = CATALOG_OIDS["pg_class"]
-    out = []
+    # the comment initdb gives schema public
+    out = [(NAMESPACES["public"], CATALOG_OIDS["pg_namespace"], 0, "standard public schema")]
     for name, version in sorted(root.tables.items()):
         s = version.schema
         if s.comment is not None:
@@ -818,7 +866,7 @@ def relation_sizes(root) -> dict[int, tuple[int, int]]:
     """relation oid -> (its own bytes in memory, its indexes' bytes): for a table the
     Arrow buffers of its chunks plus its unfrozen rows, and the entries of its indexes
     (pg_table_size, pg_indexes_size; their sum is pg_total_relation_size); for an
-    index its entries, and 0."""
+    index its entries, and 0; a view 0; a sequence its one row."""
     out = {}
     for name, version in root.tables.items():
         width = max(1, len(version.schema.columns))
@@ -831,6 +879,10 @@ def relation_sizes(root) -> dict[int, tuple[int, int]]:
             out[relation_oid("i", ix.name)] = (size, 0)
             indexes += size
         out[relation_oid("r", name)] = (table, indexes)
+    for name in root.views:             # a view holds no rows (PostgreSQL: 0 bytes too)
+        out[relation_oid("r", name)] = (0, 0)
+    for name in root.sequences:         # one row: last value, count and is_called
+        out[relation_oid("r", name)] = (3 * _ROW_BYTES_PER_VALUE, 0)
     return out
 
 
@@ -895,6 +947,10 @@ def index_columns(root) -> dict[tuple[int, int], str]:
     return out
 
 
+# pg_index.indoption -> how pg_get_indexdef prints it after the key part
+_ORDER = {0: "", 1: " DESC NULLS LAST", 2: " NULLS FIRST", 3: " DESC"}
+
+
 def index_defs(root, pretty: bool = False) -> dict[int, str]:
     """index oid -> ``CREATE [UNIQUE] INDEX name ON public.t USING btree (cols)``; with
     ``pretty`` (pg_get_indexdef(oid, 0, true): psql's ``\\d``) one level of parentheses
@@ -907,9 +963,10 @@ def index_defs(root, pretty: bool = False) -> dict[int, str]:
             method = getattr(ix, "method", "btree")
             # a key that is not a column or a call gets parentheses of its own: ((a + b)),
             # pretty: (a + b)
-            cols = ", ".join(text if pos is not None or _is_call(text) else
-                             f"({text if pretty else deparse_wrapped(text)})"
-                             for text, pos in index_key_parts(s, ix))
+            options = getattr(ix, "options", ()) or (0,) * len(index_key_parts(s, ix))
+            cols = ", ".join((text if pos is not None or _is_call(text) else
+                              f"({text if pretty else deparse_wrapped(text)})") + _ORDER[o]
+                             for (text, pos), o in zip(index_key_parts(s, ix), options))
             include = getattr(ix, "include", ())
             if include:
                 cols += ") INCLUDE (" + ", ".join(s.columns[i].name for i in include)

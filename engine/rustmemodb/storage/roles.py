@@ -259,9 +259,13 @@ def _int(v) -> bool:
 def acl_text(cat: AuthCatalog, kind: str, name: str) -> list[str] | None:
     """The object's ACL as PostgreSQL's aclitem[] text (``alice=arwdDxt/alice``), or None
     when no grant was ever made (PostgreSQL's NULL relacl: the owner's default rights)."""
-    grants = cat.grants(kind, name)
     if (kind, name) not in cat.acl:
         return None
+    return grants_text(cat.grants(kind, name))
+
+
+def grants_text(grants) -> list[str]:
+    """Grants as aclitem[] text, one item per (grantee, grantor)."""
     by = {}
     for g in grants:
         by.setdefault((g.grantee, g.grantor), []).append(g)
@@ -288,6 +292,7 @@ def sql_error_undefined_role(name: str) -> errors.Error:
 # ---- questions asked of the catalog -------------------------------------------------------
 
 PSEUDO_SCHEMA_OWNER = "pg_database_owner"    # PostgreSQL 15's owner of schema public
+PSEUDO_SCHEMA_OWNER_OID = 6171               # its oid (a predefined role in PostgreSQL)
 BOOTSTRAP_OID = 10                           # the implicit superuser in pg_* catalogs
 
 
@@ -341,7 +346,7 @@ def default_acl(cat: AuthCatalog, kind: str, name: str) -> tuple:
 
 def user_names(cat: AuthCatalog, default: str) -> dict:
     """oid -> role name, for pg_get_userbyid (oid 10: the implicit superuser)."""
-    names = {BOOTSTRAP_OID: default}
+    names = {BOOTSTRAP_OID: default, PSEUDO_SCHEMA_OWNER_OID: PSEUDO_SCHEMA_OWNER}
     for r in cat.roles.values():
         names[r.oid] = r.name
     return names

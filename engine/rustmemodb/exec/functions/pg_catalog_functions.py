@@ -126,8 +126,13 @@ def register(reg) -> None:
     reg.add(ScalarFunction("pg_size_pretty", fixed((I, T)), None, pgc.size_pretty))
     # pg_default and pg_global live in the data directory: PostgreSQL answers '' for them
     reg.add(ScalarFunction("pg_tablespace_location", fixed((I, T)), None, lambda oid: ""))
+    # the server speaks UTF8 only; SQL_ASCII (0) is the other name clients ask about
     reg.add(ScalarFunction("pg_encoding_to_char", fixed((I, T)), None,
-                           lambda e: "UTF8" if e == 6 else ""))
+                           lambda e: {6: "UTF8", 0: "SQL_ASCII"}.get(e, "")))
+    reg.add(ScalarFunction("pg_char_to_encoding", fixed((T, I)), None,
+                           lambda n: {"utf8": 6, "unicode": 6, "sqlascii": 0}.get(
+                               "".join(ch for ch in n.lower() if ch.isalnum()), -1)))
+    reg.add(ScalarFunction("getdatabaseencoding", fixed((T,)), None, lambda: "UTF8"))
     reg.add(ScalarFunction("pg_get_function_result", fixed((I, T)), None,
                            pg_proc.function_result))
     reg.add(ScalarFunction("pg_get_function_arguments", fixed((I, T)), None,

@@ -19,8 +19,8 @@ import random as _random
 from sqlglot import exp
 
 from ... import errors, netaddr, types
-from ...catalog.pg_catalog import (CATALOG_OIDS, constraint_defs, descriptions, function_defs,
-                                   function_oids, index_columns, index_defs, regclass_out,
+from ...catalog.pg_catalog import (CATALOG_OIDS, DATABASE_OID, constraint_defs, descriptions,
+                                   function_defs, function_oids, index_columns, index_defs, regclass_out,
                                    relation_oid, relation_sizes, unwrapped, view_defs)
 from ...plan.expr import Call, Const, CurrVal
 from ...storage.roles import EMBEDDED_USER, user_names
@@ -29,7 +29,7 @@ from ..schemas import session_path
 from ...storage.namespaces import qualify, split
 from ...storage.root import relation_exists
 from ..parse import position_of
-from .privilege_functions import has_schema_privilege, has_table_privilege, pg_has_role
+from .privilege_functions import has_database_privilege, has_schema_privilege, has_table_privilege, pg_has_role
 
 VERSION = ("PostgreSQL 15.0 (rustmemodb) on x86_64-pc-linux-gnu, compiled by Python, "
            "64-bit")
@@ -262,6 +262,26 @@ class SessionFunctions:
         self.cacheable = False
         values = _constant_args(eb, args, "has_schema_privilege", (2, 3))
         return Const(has_schema_privilege(self.session, self.root, values), types.BOOLEAN)
+
+    def bind_function_has_database_privilege(self, eb, args, node):
+        """The database argument may be a column (psql's ``\\l+`` passes d.datname): there
+        is one database, so the answer is the same for every row naming it."""
+        self.cacheable = False
+        if len(args) not in (2, 3):
+            raise errors.undefined_function(f"function has_database_privilege with {len(args)} "
+                                            "arguments does not exist")
+        database = eb.bind(args[-2])
+        rest = _constant_args(eb, [a for i, a in enumerate(args) if i != len(args) - 2],
+                              "has_database_privilege", (1, 2))
+        if isinstance(database, Const):
+            if database.value is None:
+                return Const(None, types.BOOLEAN)
+            if database.value not in (self._session_value("database_name", DEFAULT_DATABASE),
+                                      DATABASE_OID):
+                raise errors.sql_error("3D000", f'database "{database.value}" does not exist')
+        answer = has_database_privilege(self.session, self.root, database,
+                                        rest[:-1] + [None, rest[-1]])
+        return Const(answer, types.BOOLEAN)
 
     def bind_function_pg_has_role(self, eb, args, node):
         self.cacheable = False
