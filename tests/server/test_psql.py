@@ -141,7 +141,7 @@ def test_describe_lists_expression_partial_and_covering_indexes(login, engine):
     ("\\dT", [" public | mood "]),
     ("\\dT+ mood", [" mood ", " sad "]),
     ("\\sf add1", ["CREATE OR REPLACE FUNCTION public.add1(x bigint)", " RETURNS bigint",
-                    "RETURN x + 1"]),
+                    "RETURN (x + 1)"]),
 ])
 def test_describe_commands(login, engine, command, expected):
     engine.execute("CREATE TABLE b (id INTEGER PRIMARY KEY)")

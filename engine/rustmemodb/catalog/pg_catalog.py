@@ -199,6 +199,13 @@ def function_oids(root) -> dict[str, int]:
             for name, fn in root.functions.items()}
 
 
+def function_bodies(root) -> dict[int, str]:
+    """SQL function oid -> ``pg_get_function_sqlbody``'s text: ``RETURN expr``, the
+    expression parenthesized as PostgreSQL deparses it (``RETURN (x + 1)``)."""
+    return {proc_oid("f", name, [t for _, t in fn.params]): f"RETURN {deparse_wrapped(fn.body)}"
+            for name, fn in root.functions.items()}
+
+
 def function_defs(root) -> dict[int, str]:
     """SQL function oid -> ``pg_get_functiondef``'s text: a CREATE OR REPLACE FUNCTION
     that makes it again (its body as the RETURN form keeps it)."""
@@ -209,10 +216,11 @@ def function_defs(root) -> dict[int, str]:
             + (f" DEFAULT {d}" if d is not None else "")
             for (pname, t), d in zip(fn.params, fn.defaults or (None,) * len(fn.params)))
         kind = "" if fn.volatility == "VOLATILE" else f" {fn.volatility}\n"
+        schema, bare = split(name, root.auth.schemas)
         out[proc_oid("f", name, [t for _, t in fn.params])] = (
-            f"CREATE OR REPLACE FUNCTION public.{name}({params})\n"
+            f"CREATE OR REPLACE FUNCTION {schema}.{bare}({params})\n"
             f" RETURNS {format_type(type_oid(fn.returns)) or fn.returns.lower()}\n"
-            f" LANGUAGE sql\n{kind}RETURN {fn.body}\n")
+            f" LANGUAGE sql\n{kind}RETURN {deparse_wrapped(fn.body)}\n")
     return out
 
 
@@ -693,17 +701,44 @@ _table("pg_constraint", "oid conname connamespace contype condeferrable condefer
 
 # ---- settings, empty catalogs ----------------------------------------------------------------
 
+# pg_settings names the few mixed-case parameters as PostgreSQL spells them
+_SETTING_NAMES = {"datestyle": "DateStyle", "intervalstyle": "IntervalStyle",
+                  "timezone": "TimeZone"}
+
+
 def _settings(snap):
-    from ..utility import _DEFAULT_SETTINGS
-    for name, value in sorted(_DEFAULT_SETTINGS.items()):
-        yield (name, value, None, "Ungrouped", "", None, "user", "string", "default", None,
-               None, None, value, value, None, None, False)
+    return iter(settings_rows(None))
 
 
-_table("pg_settings", "name setting unit category short_desc extra_desc context vartype source "
-                      "min_val max_val enumvals boot_val reset_val sourcefile sourceline "
-                      "pending_restart", _settings,
-       _typed("I: sourceline; B: pending_restart"))
+def settings_rows(session) -> list[tuple]:
+    """pg_settings of ``session`` (None: the defaults): each setting's current value
+    (current_setting's text) and where it came from: ``client`` for what the startup
+    packet set and still holds, ``session`` for a SET, else ``default``."""
+    from ..utility import _DEFAULT_SETTINGS, all_settings
+    values = all_settings(session) if session is not None else dict(_DEFAULT_SETTINGS)
+    changed = getattr(session, "settings", None) or {}
+    client = getattr(session, "client_settings", None) or {}
+    out = []
+    for name, value in sorted(values.items()):
+        if name not in _DEFAULT_SETTINGS or value is None:
+            continue
+        boot = _DEFAULT_SETTINGS[name]
+        source = "default"
+        if name in changed:
+            source = "client" if client.get(name) == value else "session"
+        reset = client.get(name, boot)
+        out.append((_SETTING_NAMES.get(name, name), value, None, "Ungrouped", "", None, "user",
+                    "string", source, None, None, None, boot, reset, None, None, False))
+    return out
+
+
+register_virtual_table(VirtualTable(
+    SCHEMA, "pg_settings", tuple((c, {"sourceline": I, "pending_restart": B}.get(c, T))
+                                 for c in "name setting unit category short_desc extra_desc "
+                                          "context vartype source min_val max_val enumvals "
+                                          "boot_val reset_val sourcefile sourceline "
+                                          "pending_restart".split()),
+    _settings, session_rows="settings_rows"), searched=True)
 
 
 def _empty(snap):

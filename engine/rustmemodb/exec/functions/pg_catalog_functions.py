@@ -139,8 +139,5 @@ def register(reg) -> None:
                            pg_proc.function_arguments))
     reg.add(ScalarFunction("pg_get_function_identity_arguments", fixed((I, T)), None,
                            pg_proc.function_identity_arguments))
-    # no function here has an SQL-standard body (prosrc holds its name, as for internal ones)
-    reg.add(ScalarFunction("pg_get_function_sqlbody", fixed((I, T)), None, lambda oid: None,
-                           strict=False))
     reg.add(ScalarFunction("pg_get_serial_sequence", fixed((T, T, T)), None,
                            lambda table, column: None, strict=False))

@@ -20,8 +20,9 @@ from sqlglot import exp
 
 from ... import errors, netaddr, types
 from ...catalog.pg_catalog import (CATALOG_OIDS, DATABASE_OID, constraint_defs, descriptions,
-                                   function_defs, function_oids, index_columns, index_defs, regclass_out,
-                                   relation_oid, relation_sizes, unwrapped, view_defs)
+                                   function_bodies, function_defs, function_oids, index_columns,
+                                   index_defs, proc_oid, regclass_out, relation_oid,
+                                   relation_sizes, unwrapped, view_defs)
 from ...plan.expr import Call, Const, CurrVal
 from ...storage.roles import EMBEDDED_USER, user_names
 from ...storage.sequence_names import default_sequence, quote_name, relation_name
@@ -117,6 +118,24 @@ class SessionFunctions:
                           or qualify(s, bare) in root.sequences), None)
             if first != schema:
                 hidden.append(relation_oid("r", key))
+        return eb.call("rustmemodb_oid_visible",
+                       [eb.bind(args[0]), Const(hidden, types.array_of(types.INTEGER))], node)
+
+    def bind_function_pg_function_is_visible(self, eb, args, node):
+        """A SQL function of a schema the search path does not reach (or one an earlier
+        schema's function of the same name and arguments hides) is not visible."""
+        if len(args) != 1 or not self.root.auth.schemas:
+            return eb.call("pg_function_is_visible", [eb.bind(a) for a in args], node)
+        path = self._search_path()
+        root = self.root
+        hidden = []
+        for key, fn in root.functions.items():
+            schema, bare = split(key, root.auth.schemas)
+            args_of = [t for _, t in fn.params]
+            first = next((p for p in path if (f := root.functions.get(qualify(p, bare)))
+                          is not None and [t for _, t in f.params] == args_of), None)
+            if first != schema:
+                hidden.append(proc_oid("f", key, args_of))
         return eb.call("rustmemodb_oid_visible",
                        [eb.bind(args[0]), Const(hidden, types.array_of(types.INTEGER))], node)
 
@@ -495,6 +514,12 @@ class SessionFunctions:
 
     def bind_function_pg_get_functiondef(self, eb, args, node):
         return self._lookup_by_oid(eb, args[:1], "pg_get_functiondef", function_defs(self.root))
+
+    def bind_function_pg_get_function_sqlbody(self, eb, args, node):
+        """A SQL function's body as ``RETURN expr`` (psql's \\df+ "Source code"); NULL for
+        built-in functions, as PostgreSQL's for those without an SQL-standard body."""
+        return self._lookup_by_oid(eb, args[:1], "pg_get_function_sqlbody",
+                                   function_bodies(self.root))
 
     def bind_function_pg_get_viewdef(self, eb, args, node):
         return self._lookup_by_oid(eb, args[:1], "pg_get_viewdef", view_defs(self.root))
