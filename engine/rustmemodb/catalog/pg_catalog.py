@@ -347,6 +347,7 @@ def _classes(snap):
     # PostgreSQL enforces foreign keys with triggers on both tables; psql shows the
     # "Foreign-key constraints" / "Referenced by" sections only when relhastriggers
     referenced = fk_referenced(snap.root)
+    sizes = None
     for oid, name, kind, table, s in _relations(snap):
         stored = kind in ("r", "m")         # a table, or a materialized view's rows
         triggers = kind == "r" and s is not None and bool(s.foreign_keys or name in referenced)
@@ -360,8 +361,18 @@ def _classes(snap):
         from .pg_auth import owner_oid, relacl
         owned = kind if kind != "i" else "r"
         relname, nsp = split_key(snap.root, name)
-        yield (oid, relname, nsp, 0, 0, owner_oid(snap, table), am, oid, 0, 0,
-               -1.0, 0, 0, has_index, False, "p", kind, natts, checks, False, triggers, False,
+        pages, tuples = 0, -1.0         # a table: never analyzed (PostgreSQL 15's -1)
+        if kind == "i":
+            # CREATE INDEX counts an index's entries, which it always has here: one per
+            # row; its pages are its bytes in 8 kB units, at least the one metapage
+            sizes = relation_sizes(snap.root) if sizes is None else sizes
+            version = snap.root.tables.get(table)
+            tuples = float(version.live_rows) if version is not None else 0.0
+            pages = max(1, -(-sizes.get(oid, (0, 0))[0] // 8192))
+            ix = next((i for i in (*s.uniques, *s.indexes) if i.name == name), None)
+            natts = len(index_key_parts(s, ix)) + len(getattr(ix, "include", ())) if ix else 0
+        yield (oid, relname, nsp, 0, 0, owner_oid(snap, table), am, oid, 0, pages,
+               tuples, 0, 0, has_index, False, "p", kind, natts, checks, False, triggers, False,
                False, False, True, "d", False, 0, 0, 0,
                relacl(snap, name) if owned != "i" else None, None, None)
 
@@ -648,7 +659,8 @@ _table("pg_index", "indexrelid indrelid indnatts indnkeyatts indisunique indnull
               "indisvalid indcheckxmin indisready indislive indisreplident; "
               "IA: indkey indcollation indclass"))
 # indkey/indclass are int2vector/oidvector in PostgreSQL; here INTEGER[] so that unnest()
-# and subscripts work. indoption keeps int2vector's text form ("0 0"), which clients split.
+# works. indoption keeps int2vector's text form ("0 3"), which clients split (SQLAlchemy);
+# subscripts of all of them count from 0 as PostgreSQL's (sql/bind/bind_array.py).
 
 _FK_ACTIONS = {"NO ACTION": "a", "RESTRICT": "r", "CASCADE": "c", "SET NULL": "n",
                "SET DEFAULT": "d"}
@@ -967,14 +979,18 @@ def view_defs(root) -> dict[int, str]:
     return out
 
 
-def index_columns(root) -> dict[tuple[int, int], str]:
+def index_columns(root, pretty: bool = True) -> dict[tuple[int, int], str]:
     """(index oid, key position from 1) -> the key's column name: what
-    ``pg_get_indexdef(oid, n, pretty)`` prints for n > 0 (pgjdbc's getIndexInfo)."""
+    ``pg_get_indexdef(oid, n, pretty)`` prints for n > 0 (psql's ``\\d idx``, pretty;
+    pgjdbc's getIndexInfo, not: an expression that is no call gets a second pair of
+    parentheses, ``((a + b))``)."""
     out = {}
     for version in root.tables.values():
         s = version.schema
         for ix in (*s.uniques, *s.indexes):
-            parts = [text if pos is not None else deparse_wrapped(text)
+            parts = [text if pos is not None else
+                     deparse_wrapped(text) if pretty or _is_call(text) else
+                     f"({deparse_wrapped(text)})"
                      for text, pos in index_key_parts(s, ix)] + [
                 s.columns[i].name for i in getattr(ix, "include", ())]
             for k, text in enumerate(parts):

@@ -105,6 +105,10 @@ def register(reg) -> None:
         reg.add(ScalarFunction(name, fixed((I, B)), None, lambda oid: True))
     # pg_table_is_visible once schemas other than public exist: the binder passes the
     # oids the session's search path hides (sql/bind/bind_session_functions.py)
+    # ``indoption[n]`` (int2vector text "0 3"): its n-th number from 0 (sql/bind/bind_array.py)
+    reg.add(ScalarFunction("rustmemodb_vector_element", fixed((T, I, I)), None,
+                           lambda text, n: int(text.split()[n])
+                           if 0 <= n < len(text.split()) else None))
     reg.add(ScalarFunction("rustmemodb_oid_visible", fixed((I, types.array_of(I), B)), None,
                            lambda oid, hidden: oid not in hidden))
     reg.add(ScalarFunction("pg_get_expr", fixed((T, I, T), (T, I, B, T)), None,

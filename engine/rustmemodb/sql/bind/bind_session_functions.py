@@ -467,11 +467,13 @@ class SessionFunctions:
         column for n > 0 (the whole definition for 0), as PostgreSQL prints them."""
         if len(args) < 2:
             return self._lookup_by_oid(eb, args[:1], "pg_get_indexdef", index_defs(self.root))
+        flag = args[2].this if len(args) > 2 and isinstance(args[2], exp.Boolean) else None
+        # a key column is printed pretty unless ``false`` is written (SQLAlchemy passes
+        # true as a parameter, pgjdbc writes false); the whole definition only when
+        # ``true`` is
         return self._lookup_by_pair(eb, args, {
-            **{(oid, 0): text for oid, text in index_defs(
-                self.root, len(args) > 2 and isinstance(args[2], exp.Boolean)
-                and args[2].this is True).items()},
-            **index_columns(self.root)})
+            **{(oid, 0): text for oid, text in index_defs(self.root, flag is True).items()},
+            **index_columns(self.root, flag is not False)})
 
     def bind_function_to_regclass(self, eb, args, node):
         """``to_regclass('name')``: the relation's oid, NULL when there is none (tools ask
