@@ -801,6 +801,14 @@ def _depends(snap):
     ('a': SERIAL or OWNED BY; 'i': an identity column's), as pg_get_serial_sequence
     finds it."""
     root = snap.root
+    klass = CATALOG_OIDS["pg_class"]
+    for seq, (table, attnum, kind) in sorted(owned_sequences(root).items()):
+        yield klass, relation_oid("r", seq), 0, klass, relation_oid("r", table), attnum, kind
+
+
+def owned_sequences(root) -> dict[str, tuple[str, int, str]]:
+    """sequence -> (table, attnum, 'a' or 'i') of each sequence a column owns: a
+    SERIAL's or an OWNED BY sequence ('a'), an identity column's ('i')."""
     owned = {}
     for name, version in root.tables.items():
         for i, c in enumerate(version.schema.columns):
@@ -813,10 +821,7 @@ def _depends(snap):
             pos = version.schema.position(spec.owned_by[1]) if version is not None else None
             if pos is not None:
                 owned[seq] = (spec.owned_by[0], pos + 1, "a")
-    klass = CATALOG_OIDS["pg_class"]
-    for seq, (table, attnum, kind) in sorted(owned.items()):
-        if seq in root.sequences:
-            yield klass, relation_oid("r", seq), 0, klass, relation_oid("r", table), attnum, kind
+    return {seq: spec for seq, spec in owned.items() if seq in root.sequences}
 
 
 _table("pg_depend", "classid objid objsubid refclassid refobjid refobjsubid deptype", _depends,

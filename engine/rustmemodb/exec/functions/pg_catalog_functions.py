@@ -143,5 +143,3 @@ def register(reg) -> None:
                            pg_proc.function_arguments))
     reg.add(ScalarFunction("pg_get_function_identity_arguments", fixed((I, T)), None,
                            pg_proc.function_identity_arguments))
-    reg.add(ScalarFunction("pg_get_serial_sequence", fixed((T, T, T)), None,
-                           lambda table, column: None, strict=False))

@@ -21,8 +21,8 @@ from sqlglot import exp
 from ... import errors, netaddr, types
 from ...catalog.pg_catalog import (CATALOG_OIDS, DATABASE_OID, constraint_defs, descriptions,
                                    function_bodies, function_defs, function_oids, index_columns,
-                                   index_defs, proc_oid, regclass_out, relation_oid,
-                                   relation_sizes, unwrapped, view_defs)
+                                   index_defs, owned_sequences, proc_oid, regclass_out,
+                                   relation_oid, relation_sizes, unwrapped, view_defs)
 from ...plan.expr import Call, Const, CurrVal
 from ...storage.roles import EMBEDDED_USER, user_names
 from ...storage.sequence_names import default_sequence, quote_name, relation_name
@@ -184,9 +184,8 @@ class SessionFunctions:
         taken as written, as PostgreSQL does)."""
         bound = [eb.bind(a) for a in args]
         if len(bound) == 2 and not all(isinstance(b, Const) for b in bound):
-            # per row (SQLAlchemy's reflection passes catalog columns): the registered
-            # function, which cannot see the catalog, answers NULL as before
-            return eb.call("pg_get_serial_sequence", bound, node)
+            # per row (SQLAlchemy's reflection passes catalog columns)
+            return self._serial_sequence_per_row(eb, args)
         table, column = _constant_args(eb, args, "pg_get_serial_sequence", (2,))
         if table is None or column is None:
             return _text(None)
@@ -450,7 +449,34 @@ class SessionFunctions:
         return self._lookup_by_pair(eb, args, {(oid, sub): text for oid, _, sub, text
                                                in descriptions(self.root) if sub})
 
+    def _serial_sequence_per_row(self, eb, args):
+        """pg_get_serial_sequence(table, column) of catalog columns: a CASE over the
+        sequences columns own (SERIAL, OWNED BY, identity); SQLAlchemy reads an identity
+        column's options through it."""
+        self.cacheable = False
+        root = self.root
+        ifs = []
+        for seq, (table, attnum, _) in sorted(owned_sequences(root).items()):
+            schema, bare = split(seq, root.auth.schemas)
+            column = root.tables[table].schema.columns[attnum - 1].name
+            ifs.append(exp.If(this=exp.and_(
+                exp.EQ(this=exp.Cast(this=args[0].copy(),
+                                     to=exp.ObjectIdentifier(this="REGCLASS")),
+                       expression=exp.Literal.number(relation_oid("r", table))),
+                exp.EQ(this=args[1].copy(), expression=exp.Literal.string(column))),
+                true=exp.Literal.string(f"{quote_name(schema)}.{quote_name(bare)}")))
+        if not ifs:
+            return Const(None, types.TEXT)
+        return eb.bind(exp.Case(ifs=ifs, default=exp.Null()))
+
     def bind_function_pg_get_constraintdef(self, eb, args, node):
+        if len(args) == 2 and not isinstance(eb.bind(args[1]), Const):
+            # pretty given as a parameter (SQLAlchemy's): both answers, chosen per row
+            call = [exp.Anonymous(this="pg_get_constraintdef",
+                                  expressions=[args[0].copy(), exp.Boolean(this=flag)])
+                    for flag in (True, False)]
+            return eb.bind(exp.Case(ifs=[exp.If(this=args[1].copy(), true=call[0])],
+                                    default=call[1]))
         defs = constraint_defs(self.root)
         pretty = eb.bind(args[1]) if len(args) >= 2 else None
         if isinstance(pretty, Const) and pretty.value is True:
