@@ -86,6 +86,7 @@ ALIGNED = [
     r"\l " + DB, r"\df", r"\df+ add1", r"\df s1.*", r"\sf add1", r"\sf s1.twice",
     r"\dT", r"\dT+", r"\dD", r"\dD+", r"\dE", r"\dc", r"\do", r"\dy", r"\drds", r"\dd",
     r"\da", r"\dP", r"\dO", r"\dconfig application_name", r"\encoding",
+    r"\des", r"\dew", r"\det", r"\deu", r"\dRp", r"\dRs", r"\dX", r"\dl", r"\ddp",
 ]
 # ``+`` forms with a Size column: unaligned, sizes masked
 SIZED = [r"\dt+", r"\di+", r"\dv+", r"\ds+", r"\dm+", r"\l+ " + DB, r"\d+ b", r"\d+ mv"]

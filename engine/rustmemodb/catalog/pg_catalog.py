@@ -1193,5 +1193,22 @@ for _name, _cols, _spec in (
          "I: oid castsource casttarget castfunc"),
         ("pg_partitioned_table", "partrelid partstrat partnatts partdefid partattrs partclass "
                                  "partcollation partexprs",
-         "I: partrelid partnatts partdefid; IA: partattrs partclass partcollation")):
+         "I: partrelid partnatts partdefid; IA: partattrs partclass partcollation"),
+        # psql's \\deu, \\dRs, \\dAo, \\dAp, \\dl (\\lo_list) and \\ddp read these
+        ("pg_user_mappings", "umid srvid srvname umuser usename umoptions",
+         "I: umid srvid umuser; TA: umoptions"),
+        ("pg_subscription", "oid subdbid subskiplsn subname subowner subenabled subbinary "
+                            "substream subtwophasestate subdisableonerr subconninfo "
+                            "subslotname subsynccommit subpublications",
+         "I: oid subdbid subowner; B: subenabled subbinary substream subdisableonerr; "
+         "TA: subpublications"),
+        ("pg_amop", "oid amopfamily amoplefttype amoprighttype amopstrategy amoppurpose "
+                    "amopopr amopmethod amopsortfamily",
+         "I: oid amopfamily amoplefttype amoprighttype amopstrategy amopopr amopmethod "
+         "amopsortfamily"),
+        ("pg_amproc", "oid amprocfamily amproclefttype amprocrighttype amprocnum amproc",
+         "I: oid amprocfamily amproclefttype amprocrighttype amprocnum amproc"),
+        ("pg_largeobject_metadata", "oid lomowner lomacl", "I: oid lomowner; TA: lomacl"),
+        ("pg_default_acl", "oid defaclrole defaclnamespace defaclobjtype defaclacl",
+         "I: oid defaclrole defaclnamespace; TA: defaclacl")):
     _table(_name, _cols, _empty, _typed(_spec))

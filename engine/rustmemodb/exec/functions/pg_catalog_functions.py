@@ -101,7 +101,9 @@ def register(reg) -> None:
     for name in ("pg_table_is_visible", "pg_type_is_visible", "pg_function_is_visible",
                  "pg_collation_is_visible", "pg_conversion_is_visible",
                  "pg_operator_is_visible", "pg_ts_config_is_visible", "pg_opclass_is_visible",
-                 "pg_opfamily_is_visible", "pg_statistics_obj_is_visible"):
+                 "pg_opfamily_is_visible", "pg_statistics_obj_is_visible",
+                 "pg_ts_dict_is_visible", "pg_ts_parser_is_visible",
+                 "pg_ts_template_is_visible"):
         reg.add(ScalarFunction(name, fixed((I, B)), None, lambda oid: True))
     # pg_table_is_visible once schemas other than public exist: the binder passes the
     # oids the session's search path hides (sql/bind/bind_session_functions.py)

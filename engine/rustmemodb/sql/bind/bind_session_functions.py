@@ -29,8 +29,9 @@ from ...storage.sequence_names import default_sequence, quote_name, relation_nam
 from ..schemas import session_path
 from ...storage.namespaces import qualify, split
 from ...storage.root import relation_exists
-from ..parse import position_of
-from .privilege_functions import has_database_privilege, has_schema_privilege, has_table_privilege, pg_has_role
+from ..parse import parse_one, position_of
+from .privilege_functions import (has_database_privilege, has_schema_privilege,
+                                  has_table_privilege, pg_has_role)
 
 VERSION = ("PostgreSQL 15.0 (rustmemodb) on x86_64-pc-linux-gnu, compiled by Python, "
            "64-bit")
@@ -418,6 +419,23 @@ class SessionFunctions:
             args = [exp.Cast(this=args[0], to=exp.ObjectIdentifier(this="REGCLASS"))]
         return self._lookup_by_oid(eb, args[:1], name, sizes, types.INTEGER)
 
+    def bind_function_pg_tablespace_size(self, eb, args, node):
+        """``pg_tablespace_size(oid | name)`` (psql's \\db+): pg_default holds every
+        relation (the sum of their bytes); pg_global, where PostgreSQL keeps its shared
+        catalogs, nothing here."""
+        if len(args) != 1:
+            raise errors.undefined_function("function pg_tablespace_size with "
+                                            f"{len(args)} arguments does not exist")
+        total = sum(a + b for oid, (a, b) in relation_sizes(self.root).items())
+        sizes = {1663: total, 1664: 0}
+        if eb.bind(args[0]).type in (types.TEXT, types.UNKNOWN):
+            named = {"pg_default": 1663, "pg_global": 1664}
+            self.cacheable = False
+            return eb.bind(exp.Case(this=args[0], ifs=[
+                exp.If(this=exp.Literal.string(n), true=exp.Literal.number(sizes[oid]))
+                for n, oid in named.items()], default=exp.Null()))
+        return self._lookup_by_oid(eb, args, "pg_tablespace_size", sizes, types.INTEGER)
+
     def bind_function_pg_table_size(self, eb, args, node):
         return self._relation_size(eb, args, "pg_table_size", 1, 0)
 
@@ -599,7 +617,13 @@ def bind_dot_function(eb, node: exp.Dot):
     ``(t).c``: a field of a FROM item's row is its column ``t.c``."""
     if isinstance(node.this, exp.Identifier) and node.this.name.lower() == "pg_catalog" \
             and isinstance(node.expression, exp.Func):
-        return eb.bind(node.expression)
+        call = node.expression
+        if isinstance(call, exp.Anonymous):
+            # sqlglot reads a qualified call as an opaque one: read again unqualified, a
+            # call it knows takes its own form (``pg_catalog.string_agg(x, ', ')``, psql's
+            # \dAf, is GroupConcat with its separator)
+            call = parse_one("SELECT " + call.sql(dialect="postgres")).expressions[0]
+        return eb.bind(call)
     inner = node.this.this if isinstance(node.this, exp.Paren) else None
     if isinstance(inner, exp.Column) and not inner.table and \
             isinstance(node.expression, exp.Identifier):
