@@ -23,6 +23,7 @@ from ..storage.roles import PSEUDO_SCHEMA_OWNER_OID, acl_text, default_acl, gran
 from ..storage.sequence_names import default_sequence, relation_name
 from .information_schema import column_default, generation_text, view_columns_declared
 from .pg_types import pg_type
+from .pg_viewdef import pretty_viewdef
 from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table, visible_tables
 
 SCHEMA = "pg_catalog"
@@ -962,11 +963,16 @@ def _div_trunc(a: int, b: int) -> int:
     return q if a >= 0 else -q
 
 
-def view_definition(sql: str) -> str:
-    """pg_get_viewdef's text of a stored view query (PostgreSQL deparses it; the engine
-    keeps the query as written, normalised by sqlglot): leading space, trailing ``;``. A
-    table of another schema is stored by its key, aliased by its bare name (sql/schemas.py:
-    ``"s.t" AS t``): shown as written, ``s.t``."""
+def view_definition(sql: str, root=None, pretty: bool = False) -> str:
+    """pg_get_viewdef's text of a stored view query: as PostgreSQL prints it for the shapes
+    catalog/pg_viewdef.py knows (``root`` given), else the query as the engine keeps it
+    (normalised by sqlglot) with a leading space and a trailing ``;``. A table of another
+    schema is stored by its key, aliased by its bare name (sql/schemas.py: ``"s.t" AS t``):
+    shown as written, ``s.t``."""
+    if root is not None:
+        text = pretty_viewdef(sql, root.tables, root.auth.schemas, pretty)
+        if text is not None:
+            return text
     if '"' in sql:
         sql = _KEYED.sub(lambda m: m.group(1) + "." + m.group(2), sql)
     return f" {sql};"
@@ -975,12 +981,14 @@ def view_definition(sql: str) -> str:
 _KEYED = re.compile(r'"([a-z_][a-z0-9_$]*)\.([a-z_][a-z0-9_$]*)" AS \2\b')
 
 
-def view_defs(root) -> dict[int, str]:
-    """view or materialized view oid -> its definition, for pg_get_viewdef(oid)."""
-    out = {relation_oid("r", name): view_definition(v.sql) for name, v in root.views.items()}
+def view_defs(root, pretty: bool = False) -> dict[int, str]:
+    """view or materialized view oid -> its definition, for pg_get_viewdef(oid [, pretty])."""
+    out = {relation_oid("r", name): view_definition(v.sql, root, pretty)
+           for name, v in root.views.items()}
     for name, version in root.tables.items():
         if version.schema.matview_sql is not None:
-            out[relation_oid("r", name)] = view_definition(version.schema.matview_sql)
+            out[relation_oid("r", name)] = view_definition(version.schema.matview_sql, root,
+                                                           pretty)
     return out
 
 

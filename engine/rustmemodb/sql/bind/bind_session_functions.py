@@ -568,7 +568,15 @@ class SessionFunctions:
                                    function_bodies(self.root))
 
     def bind_function_pg_get_viewdef(self, eb, args, node):
-        return self._lookup_by_oid(eb, args[:1], "pg_get_viewdef", view_defs(self.root))
+        if len(args) == 2 and not isinstance(args[1], exp.Boolean):
+            # pretty given as a parameter (or a wrap column): both answers, chosen per row
+            call = [exp.Anonymous(this="pg_get_viewdef",
+                                  expressions=[args[0].copy(), exp.Boolean(this=flag)])
+                    for flag in (True, False)]
+            return eb.bind(exp.Case(ifs=[exp.If(this=args[1].copy(), true=call[0])],
+                                    default=call[1]))
+        pretty = len(args) == 2 and args[1].this is True
+        return self._lookup_by_oid(eb, args[:1], "pg_get_viewdef", view_defs(self.root, pretty))
 
     def bind_operator(self, eb, node: exp.Operator):
         """``a OPERATOR(pg_catalog.~) b``, psql's spelling of built-in operators."""

@@ -1,0 +1,252 @@
+"""A view's query as PostgreSQL 15's ``pg_get_viewdef(oid, true)`` prints it.
+
+PostgreSQL keeps a view as a parse tree and prints it back: each select-list item on
+its own line, every column qualified by its table (``b.id``), ``FROM``/``WHERE``/
+``GROUP BY``/``ORDER BY`` on lines of their own, right-aligned, a string constant with
+its type (``'x'::text``). psql's ``\\d+ v`` and ``\\sv v``, pg_views.definition and
+SQLAlchemy's ``get_view_definition`` show that text. The engine keeps the query as
+written (normalised by sqlglot), so this module prints the common shapes the same way:
+one SELECT over tables of the database (joined or not) with plain columns, calls,
+aggregates, comparisons, AND/OR/NOT, arithmetic and IS [NOT] NULL. Anything else
+(subqueries, CASE, casts, set operations, CTEs, window functions...) returns None and
+the caller shows the query as written rather than a guess.
+
+          SELECT b.id,                  <- "SELECT " then ",\\n    " between items
+             b.name
+            FROM b                      <- "\\n   FROM "
+           WHERE b.qty > 0;             <- "\\n  WHERE ", "\\n  GROUP BY ", "\\n  ORDER BY "
+"""
+from __future__ import annotations
+
+import sqlglot
+from sqlglot import exp
+
+from ..storage.namespaces import split
+
+# Binary operators PostgreSQL prints infix, with their precedence (higher binds tighter):
+# an operand that is a looser operation than its parent gets parentheses
+_BINARY = {exp.Or: ("OR", 1), exp.And: ("AND", 2),
+           exp.EQ: ("=", 4), exp.NEQ: ("<>", 4), exp.LT: ("<", 4), exp.GT: (">", 4),
+           exp.LTE: ("<=", 4), exp.GTE: (">=", 4), exp.DPipe: ("||", 5),
+           exp.Add: ("+", 6), exp.Sub: ("-", 6), exp.Mul: ("*", 7), exp.Div: ("/", 7),
+           exp.Mod: ("%", 7)}
+_AGGREGATES = {exp.Count: "count", exp.Sum: "sum", exp.Avg: "avg", exp.Min: "min",
+               exp.Max: "max"}
+
+
+class _Scope(dict):
+    """FROM name -> {column name: Column}; ``parens``: every operation parenthesized
+    (pg_get_viewdef without pretty)."""
+    parens = False
+
+
+class _Unsupported(Exception):
+    """A shape this printer does not know: the caller keeps the query as written."""
+
+
+def pretty_viewdef(sql: str, tables: dict, schemas: dict, pretty: bool = True) -> str | None:
+    """``sql`` (a stored view query) as PostgreSQL prints it, or None for a shape this
+    module does not print. ``tables``: catalog key -> table version (its columns);
+    ``schemas``: the database's schemas (``s.t`` keys). Without ``pretty``
+    (``pg_get_viewdef(oid)``, pg_views) every operation is parenthesized:
+    ``WHERE (b.qty > 0)``."""
+    try:
+        tree = sqlglot.parse_one(sql, read="postgres")
+        return _select(tree, tables, schemas, not pretty) + ";"
+    except (_Unsupported, sqlglot.errors.ParseError):
+        return None
+
+
+def _select(node, tables: dict, schemas: dict, parens: bool) -> str:
+    given = {k for k, v in node.args.items() if v}
+    if not isinstance(node, exp.Select) or given - {
+            "expressions", "from", "from_", "joins", "where", "group", "order"}:
+        raise _Unsupported
+    from_ = node.args.get("from_") or node.args.get("from")
+    sources = [from_.this] if from_ else []
+    joins = node.args.get("joins") or []
+    sources += [j.this for j in joins]
+    scope = _Scope()
+    scope.parens = parens
+    shown_from = []
+    for src in sources:
+        if not isinstance(src, exp.Table) or src.args.get("joins") or src.db \
+                or src.args.get("only"):
+            raise _Unsupported
+        key = src.name
+        version = tables.get(key)
+        if version is None:
+            raise _Unsupported
+        schema, bare = split(key, schemas)
+        alias = src.alias or bare
+        scope[alias] = {c.name: c for c in version.schema.columns}
+        text = bare if schema == "public" else f"{schema}.{bare}"
+        shown_from.append(text if alias == bare else f"{text} {alias}")
+    if not scope:
+        raise _Unsupported
+
+    def expr(e, parent_prec: int = 0) -> str:
+        return _expr(e, scope, parent_prec)
+
+    items = []
+    for item in node.expressions:
+        if isinstance(item, exp.Star):
+            items += [f"{a}.{c}" for a, cols in scope.items() for c in cols]
+            continue
+        alias = item.alias if isinstance(item, exp.Alias) else None
+        inner = item.this if isinstance(item, exp.Alias) else item
+        text = expr(inner)
+        if isinstance(inner, exp.Column):
+            if alias and alias != inner.name:
+                text += f" AS {alias}"
+        else:
+            text += f" AS {alias or _implicit_name(inner)}"
+        items.append(text)
+    out = "SELECT " + ",\n    ".join(items)
+    source = shown_from[0]
+    for join, shown in zip(joins, shown_from[1:]):
+        side = (join.args.get("side") or "").upper()
+        on = join.args.get("on")
+        if join.args.get("kind") or join.args.get("using") or on is None:
+            raise _Unsupported
+        word = {"": "JOIN", "LEFT": "LEFT JOIN", "RIGHT": "RIGHT JOIN",
+                "FULL": "FULL JOIN"}.get(side)
+        if word is None:
+            raise _Unsupported
+        if parens:      # not pretty: each join and its condition parenthesized
+            source = f"({source}\n     {word} {shown} ON ({expr(on)}))"
+        else:
+            source += f"\n     {word} {shown} ON {expr(on)}"
+    out += "\n   FROM " + source
+    if node.args.get("where"):
+        out += "\n  WHERE " + expr(node.args["where"].this)
+    if node.args.get("group"):
+        group = node.args["group"]
+        if {k for k, v in group.args.items() if v} - {"expressions"}:
+            raise _Unsupported
+        out += "\n  GROUP BY " + ", ".join(expr(g) for g in group.expressions)
+    if node.args.get("order"):
+        parts = []
+        for o in node.args["order"].expressions:
+            nulls = o.args.get("nulls_first")
+            desc = bool(o.args.get("desc"))
+            if nulls is not None and nulls != desc:     # not the default for the order
+                raise _Unsupported
+            parts.append(expr(o.this) + (" DESC" if desc else ""))
+        out += "\n  ORDER BY " + ", ".join(parts)
+    return " " + out
+
+
+def _implicit_name(node) -> str:
+    """The output name PostgreSQL gives an unnamed expression: a call's function name."""
+    for cls, name in _AGGREGATES.items():
+        if isinstance(node, cls):
+            return name
+    if isinstance(node, exp.Anonymous):
+        return node.name.lower()
+    if isinstance(node, exp.Func):
+        return node.sql_name().lower()
+    raise _Unsupported
+
+
+def _expr(e, scope: dict, parent_prec: int) -> str:
+    if isinstance(e, exp.Paren):
+        return _expr(e.this, scope, parent_prec)
+    if isinstance(e, exp.Column):
+        if e.table:
+            if e.table not in scope or e.name not in scope[e.table]:
+                raise _Unsupported
+            return f"{e.table}.{e.name}"
+        owners = [a for a, cols in scope.items() if e.name in cols]
+        if len(owners) != 1:
+            raise _Unsupported
+        return f"{owners[0]}.{e.name}"
+    if isinstance(e, exp.Literal):
+        if e.is_string:
+            return "'" + e.this.replace("'", "''") + "'::text"
+        if not e.this.lstrip("-").isdigit():
+            raise _Unsupported         # 2.5 is numeric: PostgreSQL prints it with a cast
+        return e.this
+    if isinstance(e, exp.Boolean):
+        return "true" if e.this else "false"
+    if isinstance(e, exp.Null):
+        return "NULL"
+    if type(e) in (exp.And, exp.Or):
+        # PostgreSQL's parser makes ``a OR b OR c`` one OR of three (its left operand
+        # joins the chain even when parenthesized): one pair of parentheses unpretty
+        op, prec = _BINARY[type(e)]
+        parts = _chain(e)
+        text = f" {op} ".join(_expr(p, scope, prec) for p in parts)
+        return f"({text})" if prec < parent_prec or scope.parens else text
+    for cls, (op, prec) in _BINARY.items():
+        if type(e) is cls:
+            for a, b in ((e.this, e.expression), (e.expression, e.this)):
+                # a constant beside a column of another type gets a cast PostgreSQL
+                # prints (``b.price > 0::numeric``): not printed here
+                if isinstance(a, exp.Literal) and _kind(a, scope) != _kind(b, scope):
+                    raise _Unsupported
+            left = _expr(e.this, scope, prec)
+            # a right operand of the same precedence keeps its parentheses: a - (b - c)
+            right = _expr(e.expression, scope, prec + (0 if prec <= 2 else 1))
+            text = f"{left} {op} {right}"
+            return f"({text})" if prec < parent_prec or scope.parens else text
+    if isinstance(e, exp.Not):
+        inner = e.this
+        if isinstance(inner, exp.Is):
+            if not isinstance(inner.expression, exp.Null):
+                raise _Unsupported
+            text = f"{_expr(inner.this, scope, 4)} IS NOT NULL"
+            return f"({text})" if scope.parens else text
+        text = "NOT " + _expr(inner, scope, 3)
+        return f"({text})" if parent_prec > 3 or scope.parens else text
+    if isinstance(e, exp.Is) and isinstance(e.expression, exp.Null):
+        text = f"{_expr(e.this, scope, 4)} IS {'NOT ' if e.args.get('negate') else ''}NULL"
+        return f"({text})" if scope.parens else text
+    if isinstance(e, exp.Count):
+        arg = e.this
+        if isinstance(arg, exp.Star) or arg is None:
+            return "count(*)"
+        if isinstance(arg, exp.Distinct):
+            raise _Unsupported
+        return f"count({_expr(arg, scope, 0)})"
+    for cls, name in _AGGREGATES.items():
+        if type(e) is cls:
+            if isinstance(e.this, exp.Distinct):
+                raise _Unsupported
+            return f"{name}({_expr(e.this, scope, 0)})"
+    if isinstance(e, (exp.Lower, exp.Upper, exp.Abs, exp.Length)):
+        name = {exp.Lower: "lower", exp.Upper: "upper", exp.Abs: "abs",
+                exp.Length: "length"}[type(e)]
+        return f"{name}({_expr(e.this, scope, 0)})"
+    raise _Unsupported
+
+
+def _chain(e) -> list:
+    """The operands of an AND or OR chain, its left operands flattened."""
+    left = e.this
+    while isinstance(left, exp.Paren):
+        left = left.this
+    head = _chain(left) if type(left) is type(e) else [e.this]
+    return head + [e.expression]
+
+
+def _kind(e, scope: dict) -> str | None:
+    """'int' or 'text' for a constant or a column of that type; None otherwise."""
+    while isinstance(e, exp.Paren):
+        e = e.this
+    if isinstance(e, exp.Literal):
+        return "text" if e.is_string else "int"
+    if type(e) in (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod):    # of integers: integer
+        kinds = {_kind(e.this, scope), _kind(e.expression, scope)}
+        return "int" if kinds == {"int"} else None
+    if isinstance(e, exp.Column):
+        owners = [cols[e.name] for a, cols in scope.items()
+                  if e.name in cols and (not e.table or a == e.table)]
+        if len(owners) == 1:
+            column = owners[0]
+            if column.type == "INTEGER" and column.typmod in (None, ("int2",)):
+                return "int"
+            if column.type == "TEXT" and column.typmod is None:
+                return "text"
+    return None
+
