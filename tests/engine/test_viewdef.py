@@ -43,6 +43,18 @@ def test_star_and_aggregates(conn):
                                    "   FROM b\n  GROUP BY b.name\n  ORDER BY b.name DESC;")
 
 
+def test_parentheses_where_postgresql_puts_them(conn):
+    """ruleutils.c's isSimpleNode: arithmetic under a comparison, an OR under AND, an IS
+    NULL under an operator are parenthesized; (a - b) - c is not, a - (b - c) is."""
+    conn.execute("CREATE VIEW p AS SELECT (qty + 1) * 2 AS a, qty - (id - 1) AS b2 FROM b "
+                 "WHERE NOT qty IS NULL AND (qty IS NULL) = flag OR (id = 1 OR qty = 2) "
+                 "AND name IS NOT NULL AND qty + 1 > 0")
+    assert _defs(conn, "p")[0] == (
+        " SELECT (b.qty + 1) * 2 AS a,\n    b.qty - (b.id - 1) AS b2\n   FROM b\n"
+        "  WHERE NOT b.qty IS NULL AND (b.qty IS NULL) = b.flag OR (b.id = 1 OR b.qty = 2) "
+        "AND b.name IS NOT NULL AND (b.qty + 1) > 0;")
+
+
 @pytest.mark.parametrize("query", [
     "SELECT id FROM b WHERE id IN (SELECT bid FROM f)",     # a subquery
     "SELECT id FROM b WHERE price > 0",                     # PostgreSQL prints 0::numeric

@@ -68,6 +68,9 @@ SETUP = [
     "CREATE VIEW vg AS SELECT name, max(qty), count(*) AS n FROM b GROUP BY name "
     "ORDER BY name DESC",
     "CREATE VIEW vs AS SELECT * FROM s1.t3",
+    "CREATE VIEW vx AS SELECT (qty + 1) * 2 AS a, qty - (id - 1) AS b2, qty * id / 2 AS c "
+    "FROM b WHERE NOT qty IS NULL AND (qty IS NULL) = flag OR (id = 1 OR qty = 2) "
+    "AND name IS NOT NULL AND qty + 1 > 0 AND name || 'x' IS NULL",
     "CREATE MATERIALIZED VIEW mv AS SELECT count(*) AS n FROM b",
     "CREATE SEQUENCE seq1 AS integer INCREMENT 5 MAXVALUE 1000 CYCLE",
     "CREATE SEQUENCE s1.seq2",
@@ -87,7 +90,8 @@ ALIGNED = [
     r"\d", r"\d b", r"\d f", r"\d s1.t2", r"\d s1.t3", r"\d v", r"\d s1.v2", r"\d mv",
     r"\d b_lower", r"\d b_partial", r"\d b_multi", r"\d b_mix", r"\d b_pkey", r"\d s1.s1_t2_c",
     r"\d seq1", r"\d s1.seq2", r"\d+ f", r"\d+ s1.t2",
-    r"\d+ v", r"\d+ vj", r"\d+ vg", r"\d+ vs", r"\d+ s1.v2", r"\sv vj", r"\sv+ vg",
+    r"\d+ v", r"\d+ vj", r"\d+ vg", r"\d+ vs", r"\d+ vx", r"\d+ s1.v2", r"\sv vj",
+    r"\sv+ vg",
     r"\dt", r"\dt s1.*", r"\dt *.t*", r"\di", r"\di s1.*", r"\dv", r"\ds", r"\dm",
     r"\dn", r"\dn+", r"\du pd_*", r"\dg pd_*", r"\dp", r"\z", r"\dp s1.*",
     r"\l " + DB, r"\df", r"\df+ add1", r"\df s1.*", r"\sf add1", r"\sf s1.twice",
@@ -238,7 +242,7 @@ def _reflection(url: str) -> dict:
                "sequences": sorted(insp.get_sequence_names()),
                "sequences_s1": sorted(insp.get_sequence_names("s1")),
                "enums": insp.get_enums(), "domains": insp.get_domains()}
-        for view in ("v", "vj", "vg", "mv"):
+        for view in ("v", "vj", "vg", "vx", "mv"):
             out[f"view definition {view}"] = insp.get_view_definition(view)
         for table, schema in (("b", None), ("f", None), ("t2", "s1"), ("t3", "s1"),
                               ("v", None), ("mv", None)):

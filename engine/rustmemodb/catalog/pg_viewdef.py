@@ -23,13 +23,11 @@ from sqlglot import exp
 
 from ..storage.namespaces import split
 
-# Binary operators PostgreSQL prints infix, with their precedence (higher binds tighter):
-# an operand that is a looser operation than its parent gets parentheses
-_BINARY = {exp.Or: ("OR", 1), exp.And: ("AND", 2),
-           exp.EQ: ("=", 4), exp.NEQ: ("<>", 4), exp.LT: ("<", 4), exp.GT: (">", 4),
-           exp.LTE: ("<=", 4), exp.GTE: (">=", 4), exp.DPipe: ("||", 5),
-           exp.Add: ("+", 6), exp.Sub: ("-", 6), exp.Mul: ("*", 7), exp.Div: ("/", 7),
-           exp.Mod: ("%", 7)}
+# Binary operators PostgreSQL prints infix (AND/OR are chains: _chain); where an operand
+# gets parentheses is _wrap's
+_BINARY = {exp.EQ: "=", exp.NEQ: "<>", exp.LT: "<", exp.GT: ">", exp.LTE: "<=", exp.GTE: ">=",
+           exp.DPipe: "||", exp.Add: "+", exp.Sub: "-", exp.Mul: "*", exp.Div: "/",
+           exp.Mod: "%"}
 _AGGREGATES = {exp.Count: "count", exp.Sum: "sum", exp.Avg: "avg", exp.Min: "min",
                exp.Max: "max"}
 
@@ -85,8 +83,8 @@ def _select(node, tables: dict, schemas: dict, parens: bool) -> str:
     if not scope:
         raise _Unsupported
 
-    def expr(e, parent_prec: int = 0) -> str:
-        return _expr(e, scope, parent_prec)
+    def expr(e) -> str:
+        return _expr(e, scope, None)
 
     items = []
     for item in node.expressions:
@@ -149,9 +147,11 @@ def _implicit_name(node) -> str:
     raise _Unsupported
 
 
-def _expr(e, scope: dict, parent_prec: int) -> str:
+def _expr(e, scope: dict, parent) -> str:
+    """``e`` printed; ``parent``: (the enclosing operation, whether ``e`` is its left
+    operand), None at the top or inside a call's parentheses."""
     if isinstance(e, exp.Paren):
-        return _expr(e.this, scope, parent_prec)
+        return _expr(e.this, scope, parent)
     if isinstance(e, exp.Column):
         if e.table:
             if e.table not in scope or e.name not in scope[e.table]:
@@ -173,52 +173,78 @@ def _expr(e, scope: dict, parent_prec: int) -> str:
         return "NULL"
     if type(e) in (exp.And, exp.Or):
         # PostgreSQL's parser makes ``a OR b OR c`` one OR of three (its left operand
-        # joins the chain even when parenthesized): one pair of parentheses unpretty
-        op, prec = _BINARY[type(e)]
-        parts = _chain(e)
-        text = f" {op} ".join(_expr(p, scope, prec) for p in parts)
-        return f"({text})" if prec < parent_prec or scope.parens else text
-    for cls, (op, prec) in _BINARY.items():
+        # joins the chain even when parenthesized)
+        kind = "and" if type(e) is exp.And else "or"
+        text = f" {kind.upper()} ".join(_expr(p, scope, (kind, False)) for p in _chain(e))
+        return _wrap(text, kind, parent, scope)
+    for cls, op in _BINARY.items():
         if type(e) is cls:
             for a, b in ((e.this, e.expression), (e.expression, e.this)):
                 # a constant beside a column of another type gets a cast PostgreSQL
                 # prints (``b.price > 0::numeric``): not printed here
                 if isinstance(a, exp.Literal) and _kind(a, scope) != _kind(b, scope):
                     raise _Unsupported
-            left = _expr(e.this, scope, prec)
-            # a right operand of the same precedence keeps its parentheses: a - (b - c)
-            right = _expr(e.expression, scope, prec + (0 if prec <= 2 else 1))
-            text = f"{left} {op} {right}"
-            return f"({text})" if prec < parent_prec or scope.parens else text
+            text = (f"{_expr(e.this, scope, (op, True))} {op} "
+                    f"{_expr(e.expression, scope, (op, False))}")
+            return _wrap(text, op, parent, scope)
     if isinstance(e, exp.Not):
         inner = e.this
-        if isinstance(inner, exp.Is):
-            if not isinstance(inner.expression, exp.Null):
-                raise _Unsupported
-            text = f"{_expr(inner.this, scope, 4)} IS NOT NULL"
-            return f"({text})" if scope.parens else text
-        text = "NOT " + _expr(inner, scope, 3)
-        return f"({text})" if parent_prec > 3 or scope.parens else text
+        return _wrap("NOT " + _expr(inner, scope, ("not", False)), "not", parent, scope)
     if isinstance(e, exp.Is) and isinstance(e.expression, exp.Null):
-        text = f"{_expr(e.this, scope, 4)} IS {'NOT ' if e.args.get('negate') else ''}NULL"
-        return f"({text})" if scope.parens else text
+        text = f"{_expr(e.this, scope, ('isnull', False))} IS " \
+               f"{'NOT ' if e.args.get('negate') else ''}NULL"
+        return _wrap(text, "isnull", parent, scope)
     if isinstance(e, exp.Count):
         arg = e.this
         if isinstance(arg, exp.Star) or arg is None:
             return "count(*)"
         if isinstance(arg, exp.Distinct):
             raise _Unsupported
-        return f"count({_expr(arg, scope, 0)})"
+        return f"count({_expr(arg, scope, None)})"
     for cls, name in _AGGREGATES.items():
         if type(e) is cls:
             if isinstance(e.this, exp.Distinct):
                 raise _Unsupported
-            return f"{name}({_expr(e.this, scope, 0)})"
+            return f"{name}({_expr(e.this, scope, None)})"
     if isinstance(e, (exp.Lower, exp.Upper, exp.Abs, exp.Length)):
         name = {exp.Lower: "lower", exp.Upper: "upper", exp.Abs: "abs",
                 exp.Length: "length"}[type(e)]
-        return f"{name}({_expr(e.this, scope, 0)})"
+        return f"{name}({_expr(e.this, scope, None)})"
     raise _Unsupported
+
+
+_ARITH_LOW, _ARITH_HIGH = ("+", "-"), ("*", "/", "%")
+
+
+def _wrap(text: str, kind: str, parent, scope) -> str:
+    """``text`` of an operation of ``kind`` (an operator, "and", "or", "not", "isnull")
+    in parentheses where PostgreSQL puts them: always without pretty; pretty, where its
+    ruleutils.c isSimpleNode says the operation is not simple under its parent."""
+    if parent is None:
+        return f"({text})" if scope.parens else text
+    if scope.parens:
+        return f"({text})"
+    outer, is_left = parent
+    bools = ("and", "or", "not")
+    if kind in bools:
+        simple = outer in bools and (kind in ("not", "and") and outer in ("and", "or")
+                                     or kind == "or" and outer == "or")
+    elif kind == "isnull":
+        simple = outer in bools
+    elif outer in bools:
+        simple = True                       # an operator under AND/OR/NOT
+    elif outer == "isnull":
+        simple = False
+    elif kind in _ARITH_LOW + _ARITH_HIGH and outer in _ARITH_LOW + _ARITH_HIGH:
+        if kind in _ARITH_HIGH and outer in _ARITH_LOW:
+            simple = True
+        elif kind in _ARITH_LOW and outer in _ARITH_HIGH:
+            simple = False
+        else:
+            simple = is_left                # (a - b) - c, not a - (b - c)
+    else:
+        simple = False                      # a comparison or || under another operator
+    return text if simple else f"({text})"
 
 
 def _chain(e) -> list:
