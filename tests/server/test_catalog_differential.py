@@ -53,7 +53,9 @@ SETUP = [
     "CREATE TABLE f (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
     "bid bigint REFERENCES b (id) ON DELETE CASCADE, qty bigint, "
     "total bigint GENERATED ALWAYS AS (qty * 2) STORED, s bigserial)",
-    "CREATE TABLE s1.t2 (a bigint, b bigint, c text, PRIMARY KEY (a, b))",
+    "CREATE TABLE s1.t2 (a bigint, b bigint, c text, PRIMARY KEY (a, b), "
+    "CONSTRAINT t2_c CHECK (c <> '' OR c IS NULL), "
+    "CONSTRAINT t2_ab CHECK (a + 1 > 0 AND NOT (b > 3 OR b < 0)))",
     "CREATE TABLE s1.t3 (x bigint, a bigint, b bigint, FOREIGN KEY (a, b) REFERENCES s1.t2 (a, b))",
     "CREATE INDEX b_lower ON b (lower(name))",
     "CREATE INDEX b_partial ON b (price) WHERE flag",

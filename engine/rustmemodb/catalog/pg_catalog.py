@@ -23,7 +23,7 @@ from ..storage.roles import PSEUDO_SCHEMA_OWNER_OID, acl_text, default_acl, gran
 from ..storage.sequence_names import default_sequence, relation_name
 from .information_schema import column_default, generation_text, view_columns_declared
 from .pg_types import pg_type
-from .pg_viewdef import pretty_viewdef
+from .pg_viewdef import pretty_condition, pretty_viewdef
 from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table, visible_tables
 
 SCHEMA = "pg_catalog"
@@ -871,8 +871,10 @@ def unwrapped(text: str) -> str:
     return text
 
 
-def constraint_defs(root) -> dict[int, str]:
-    """oid -> PostgreSQL's deparsed text of every constraint in ``root``."""
+def constraint_defs(root, pretty: bool = False) -> dict[int, str]:
+    """oid -> PostgreSQL's deparsed text of every constraint in ``root``; ``pretty``:
+    pg_get_constraintdef(oid, true)'s (a CHECK's condition without the parentheses
+    around each operation)."""
     out = {}
     for name, version in sorted(root.tables.items()):
         s = version.schema
@@ -889,12 +891,17 @@ def constraint_defs(root) -> dict[int, str]:
                 text += f" ON DELETE {fk.on_delete}"
             out[relation_oid("c", fk.name)] = text + ("" if fk.validated else " NOT VALID")
         for ck in s.checks:
-            out[relation_oid("c", ck.name)] = f"CHECK (({ck.sql}))" + (
+            condition = pretty_condition(ck.sql, s.columns, pretty)
+            if condition is None:         # a shape pg_viewdef does not print: as stored
+                condition = unwrapped(f"({ck.sql})") if pretty else f"({ck.sql})"
+            out[relation_oid("c", ck.name)] = f"CHECK ({condition})" + (
                 "" if ck.validated else " NOT VALID")
     for name, d in sorted(root.domains.items()):
         for cname, sql, validated in d.checks:
-            out[relation_oid("k", f"{name}.{cname}")] = f"CHECK (({_value_upper(sql)}))" + (
-                "" if validated else " NOT VALID")
+            condition = f"({_value_upper(sql)})"
+            out[relation_oid("k", f"{name}.{cname}")] = \
+                f"CHECK ({unwrapped(condition) if pretty else condition})" + (
+                    "" if validated else " NOT VALID")
     return out
 
 

@@ -34,8 +34,10 @@ _AGGREGATES = {exp.Count: "count", exp.Sum: "sum", exp.Avg: "avg", exp.Min: "min
 
 class _Scope(dict):
     """FROM name -> {column name: Column}; ``parens``: every operation parenthesized
-    (pg_get_viewdef without pretty)."""
+    (pg_get_viewdef without pretty); ``qualify``: columns named with their table (a
+    view's), or bare (a CHECK's)."""
     parens = False
+    qualify = True
 
 
 class _Unsupported(Exception):
@@ -51,6 +53,20 @@ def pretty_viewdef(sql: str, tables: dict, schemas: dict, pretty: bool = True) -
     try:
         tree = sqlglot.parse_one(sql, read="postgres")
         return _select(tree, tables, schemas, not pretty) + ";"
+    except (_Unsupported, sqlglot.errors.ParseError):
+        return None
+
+
+def pretty_condition(sql: str, columns, pretty: bool) -> str | None:
+    """A CHECK constraint's condition over ``columns`` (a table's) as PostgreSQL's
+    pg_get_constraintdef prints it inside ``CHECK (...)``: columns bare; without
+    ``pretty`` every operation parenthesized. None for a shape not printed here."""
+    scope = _Scope()
+    scope["_"] = {c.name: c for c in columns}
+    scope.parens, scope.qualify = not pretty, False
+    try:
+        node = sqlglot.parse_one(sql, read="postgres")
+        return _expr(node, scope, None)
     except (_Unsupported, sqlglot.errors.ParseError):
         return None
 
@@ -156,11 +172,11 @@ def _expr(e, scope: dict, parent) -> str:
         if e.table:
             if e.table not in scope or e.name not in scope[e.table]:
                 raise _Unsupported
-            return f"{e.table}.{e.name}"
+            return f"{e.table}.{e.name}" if scope.qualify else e.name
         owners = [a for a, cols in scope.items() if e.name in cols]
         if len(owners) != 1:
             raise _Unsupported
-        return f"{owners[0]}.{e.name}"
+        return f"{owners[0]}.{e.name}" if scope.qualify else e.name
     if isinstance(e, exp.Literal):
         if e.is_string:
             return "'" + e.this.replace("'", "''") + "'::text"

@@ -22,7 +22,7 @@ from ... import errors, netaddr, types
 from ...catalog.pg_catalog import (CATALOG_OIDS, DATABASE_OID, constraint_defs, descriptions,
                                    function_bodies, function_defs, function_oids, index_columns,
                                    index_defs, owned_sequences, proc_oid, regclass_out,
-                                   relation_oid, relation_sizes, unwrapped, view_defs)
+                                   relation_oid, relation_sizes, view_defs)
 from ...plan.expr import Call, Const, CurrVal
 from ...storage.roles import EMBEDDED_USER, user_names
 from ...storage.sequence_names import default_sequence, quote_name, relation_name
@@ -37,19 +37,6 @@ VERSION = ("PostgreSQL 15.0 (rustmemodb) on x86_64-pc-linux-gnu, compiled by Pyt
            "64-bit")
 DEFAULT_USER = EMBEDDED_USER
 DEFAULT_DATABASE = "rustmemodb"
-
-
-def _pretty_check(text: str) -> str:
-    """A CHECK's definition in PostgreSQL's pretty form: its condition unwrapped once."""
-    if not text.startswith("CHECK ("):
-        return text
-    body = text[6:]
-    depth = 0
-    for k, ch in enumerate(body):
-        depth += (ch == "(") - (ch == ")")
-        if depth == 0:
-            return "CHECK (" + unwrapped(body[1:k]) + ")" + body[k + 1:]
-    return text
 
 
 def _text(value: str | None) -> Const:
@@ -495,11 +482,9 @@ class SessionFunctions:
                     for flag in (True, False)]
             return eb.bind(exp.Case(ifs=[exp.If(this=args[1].copy(), true=call[0])],
                                     default=call[1]))
-        defs = constraint_defs(self.root)
         pretty = eb.bind(args[1]) if len(args) >= 2 else None
-        if isinstance(pretty, Const) and pretty.value is True:
-            # pretty: CHECK (v > 0), where the plain form is CHECK ((v > 0))
-            defs = {oid: _pretty_check(text) for oid, text in defs.items()}
+        # pretty: CHECK (v > 0), where the plain form is CHECK ((v > 0))
+        defs = constraint_defs(self.root, isinstance(pretty, Const) and pretty.value is True)
         return self._lookup_by_oid(eb, args, "pg_get_constraintdef", defs)
 
     def bind_function_pg_get_userbyid(self, eb, args, node):
