@@ -49,7 +49,8 @@ SETUP = [
     "CREATE TABLE b (id bigint PRIMARY KEY, name text NOT NULL UNIQUE, "
     "price numeric(10,2) DEFAULT 0, f real, d double precision, flag boolean, born date, "
     "ts timestamp, tstz timestamptz, data jsonb, raw bytea, uid uuid, tags text[], "
-    "vc varchar(20), sm smallint, qty bigint CHECK (qty > 0), m mood, p posint)",
+    "vc varchar(20), sm smallint, qty bigint CHECK (qty > 0), m mood, p posint, "
+    "CONSTRAINT b_nums CHECK (price >= 0 AND d <> 2.5 AND f < 1))",
     "CREATE TABLE f (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
     "bid bigint REFERENCES b (id) ON DELETE CASCADE, qty bigint, "
     "total bigint GENERATED ALWAYS AS (qty * 2) STORED, s bigserial)",
@@ -70,6 +71,7 @@ SETUP = [
     "CREATE VIEW vg AS SELECT name, max(qty), count(*) AS n FROM b GROUP BY name "
     "ORDER BY name DESC",
     "CREATE VIEW vs AS SELECT * FROM s1.t3",
+    "CREATE VIEW vn AS SELECT id FROM b WHERE price >= 0 AND d > 1.5 AND f = 2",
     "CREATE VIEW vx AS SELECT (qty + 1) * 2 AS a, qty - (id - 1) AS b2, qty * id / 2 AS c "
     "FROM b WHERE NOT qty IS NULL AND (qty IS NULL) = flag OR (id = 1 OR qty = 2) "
     "AND name IS NOT NULL AND qty + 1 > 0 AND name || 'x' IS NULL",
@@ -92,7 +94,7 @@ ALIGNED = [
     r"\d", r"\d b", r"\d f", r"\d s1.t2", r"\d s1.t3", r"\d v", r"\d s1.v2", r"\d mv",
     r"\d b_lower", r"\d b_partial", r"\d b_multi", r"\d b_mix", r"\d b_pkey", r"\d s1.s1_t2_c",
     r"\d seq1", r"\d s1.seq2", r"\d+ f", r"\d+ s1.t2",
-    r"\d+ v", r"\d+ vj", r"\d+ vg", r"\d+ vs", r"\d+ vx", r"\d+ s1.v2", r"\sv vj",
+    r"\d+ v", r"\d+ vj", r"\d+ vg", r"\d+ vs", r"\d+ vx", r"\d+ vn", r"\d+ s1.v2", r"\sv vj",
     r"\sv+ vg",
     r"\dt", r"\dt s1.*", r"\dt *.t*", r"\di", r"\di s1.*", r"\dv", r"\ds", r"\dm",
     r"\dn", r"\dn+", r"\du pd_*", r"\dg pd_*", r"\dp", r"\z", r"\dp s1.*",

@@ -1,4 +1,5 @@
-"""A view's query as PostgreSQL 15's ``pg_get_viewdef(oid, true)`` prints it.
+"""A view's query as PostgreSQL 15's ``pg_get_viewdef(oid, true)`` prints it, and a
+CHECK's condition as ``pg_get_constraintdef`` does (``pretty_condition``).
 
 PostgreSQL keeps a view as a parse tree and prints it back: each select-list item on
 its own line, every column qualified by its table (``b.id``), ``FROM``/``WHERE``/
@@ -7,9 +8,11 @@ its type (``'x'::text``). psql's ``\\d+ v`` and ``\\sv v``, pg_views.definition 
 SQLAlchemy's ``get_view_definition`` show that text. The engine keeps the query as
 written (normalised by sqlglot), so this module prints the common shapes the same way:
 one SELECT over tables of the database (joined or not) with plain columns, calls,
-aggregates, comparisons, AND/OR/NOT, arithmetic and IS [NOT] NULL. Anything else
-(subqueries, CASE, casts, set operations, CTEs, window functions...) returns None and
-the caller shows the query as written rather than a guess.
+aggregates, comparisons, AND/OR/NOT, arithmetic and IS [NOT] NULL, where the operands'
+types agree (or a constant takes a numeric column's type: ``0::numeric``). Anything
+else (subqueries, CASE, casts, mixed types PostgreSQL would convert, set operations,
+CTEs, window functions...) returns None and the caller shows the query as written
+rather than a guess.
 
           SELECT b.id,                  <- "SELECT " then ",\\n    " between items
              b.name
@@ -195,13 +198,18 @@ def _expr(e, scope: dict, parent) -> str:
         return _wrap(text, kind, parent, scope)
     for cls, op in _BINARY.items():
         if type(e) is cls:
-            for a, b in ((e.this, e.expression), (e.expression, e.this)):
-                # a constant beside a column of another type gets a cast PostgreSQL
-                # prints (``b.price > 0::numeric``): not printed here
+            sides = []
+            for a, b, left in ((e.this, e.expression, True), (e.expression, e.this, False)):
+                if not isinstance(a, exp.Literal) and not isinstance(b, exp.Literal) and (
+                        _kind(a, scope) is None or _kind(a, scope) != _kind(b, scope)):
+                    raise _Unsupported    # PostgreSQL would print a conversion of one side
                 if isinstance(a, exp.Literal) and _kind(a, scope) != _kind(b, scope):
-                    raise _Unsupported
-            text = (f"{_expr(e.this, scope, (op, True))} {op} "
-                    f"{_expr(e.expression, scope, (op, False))}")
+                    # the constant takes the column's type, and PostgreSQL prints the
+                    # cast: ``price >= 0::numeric``, ``d > 2.5::double precision``
+                    sides.append(_cast_constant(a, b, scope))
+                else:
+                    sides.append(_expr(a, scope, (op, left)))
+            text = f"{sides[0]} {op} {sides[1]}"
             return _wrap(text, op, parent, scope)
     if isinstance(e, exp.Not):
         inner = e.this
@@ -272,23 +280,64 @@ def _chain(e) -> list:
     return head + [e.expression]
 
 
+def _cast_constant(literal, other, scope: dict) -> str:
+    """A number beside a numeric, real or double precision column, as PostgreSQL prints
+    it once converted (``0::numeric``; unpretty ``(0)::numeric``); other mixes are not
+    printed here."""
+    while isinstance(other, exp.Paren):
+        other = other.this
+    if literal.is_string or not isinstance(other, exp.Column):
+        raise _Unsupported
+    owners = [cols[other.name] for a, cols in scope.items()
+              if other.name in cols and (not other.table or a == other.table)]
+    if len(owners) != 1 or owners[0].type != "FLOAT":
+        raise _Unsupported
+    typmod = owners[0].typmod or ()
+    # real beside a constant compares as double precision (PostgreSQL's float48 operators)
+    target = "numeric" if typmod[:1] == ("numeric",) else "double precision"
+    text = literal.this
+    if not text.replace(".", "", 1).isdigit():
+        raise _Unsupported
+    if target == "numeric" and "." in text:
+        return text                    # already a numeric constant
+    return f"({text})::{target}" if scope.parens else f"{text}::{target}"
+
+
 def _kind(e, scope: dict) -> str | None:
-    """'int' or 'text' for a constant or a column of that type; None otherwise."""
+    """The type class of an operand, as far as this printer follows PostgreSQL's type
+    resolution: 'int' (smallint, bigint and integer constants), 'text', 'numeric',
+    'float8', 'float4', 'bool', another column type by name; None when unknown."""
     while isinstance(e, exp.Paren):
         e = e.this
     if isinstance(e, exp.Literal):
-        return "text" if e.is_string else "int"
-    if type(e) in (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod):    # of integers: integer
+        return "text" if e.is_string else "int" if e.this.isdigit() else None
+    if isinstance(e, exp.Boolean):
+        return "bool"
+    if type(e) in (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod):
         kinds = {_kind(e.this, scope), _kind(e.expression, scope)}
-        return "int" if kinds == {"int"} else None
+        return kinds.pop() if len(kinds) == 1 else None
+    if type(e) in (exp.EQ, exp.NEQ, exp.LT, exp.GT, exp.LTE, exp.GTE, exp.And, exp.Or,
+                   exp.Not, exp.Is):
+        return "bool"
+    if isinstance(e, (exp.Lower, exp.Upper)):
+        return "text"
+    if isinstance(e, (exp.Count, exp.Length)):
+        return "int"
+    if isinstance(e, (exp.Abs, exp.Min, exp.Max)):
+        return _kind(e.this, scope)
     if isinstance(e, exp.Column):
         owners = [cols[e.name] for a, cols in scope.items()
                   if e.name in cols and (not e.table or a == e.table)]
         if len(owners) == 1:
-            column = owners[0]
-            if column.type == "INTEGER" and column.typmod in (None, ("int2",)):
+            c = owners[0]
+            if c.type == "INTEGER" and c.typmod in (None, ("int2",)):
                 return "int"
-            if column.type == "TEXT" and column.typmod is None:
+            if c.type == "TEXT" and c.typmod is None:
                 return "text"
+            if c.type == "FLOAT":
+                mod = (c.typmod or ("float8",))[0]
+                return {"numeric": "numeric", "float4": "float4"}.get(mod, "float8")
+            if c.type == "BOOLEAN":
+                return "bool"
+            return f"{c.type}{c.typmod}"
     return None
-
