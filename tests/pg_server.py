@@ -20,8 +20,10 @@ import glob
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -146,3 +148,47 @@ def as_url(dsn: str) -> str:
     if info.get("port") and str(info["port"]) != "5432":
         query += f"&port={info['port']}"
     return f"postgresql://{user}@/{info.get('dbname', 'postgres')}?{query}"
+
+
+class TcpForward:
+    """A loopback TCP port forwarding each connection to the throwaway server's unix
+    socket, for clients that cannot reach a unix socket (pgjdbc). ``port`` once made;
+    ``close()`` stops accepting (open connections end with their clients)."""
+
+    def __init__(self, dsn: str) -> None:
+        from psycopg.conninfo import conninfo_to_dict  # noqa: PLC0415
+
+        info = conninfo_to_dict(dsn)
+        self._path = os.path.join(info["host"], f".s.PGSQL.{info.get('port', 5432)}")
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return                  # closed
+            server = socket.socket(socket.AF_UNIX)
+            server.connect(self._path)
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=_pump, args=(a, b), daemon=True).start()
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+def _pump(src, dst) -> None:
+    """Copy bytes from ``src`` to ``dst`` until either side closes, then close both."""
+    try:
+        while data := src.recv(65536):
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass

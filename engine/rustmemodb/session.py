@@ -1229,6 +1229,11 @@ class Session:
         if self.settings_undo:
             self._end_settings(False)
 
+    def settings_rows(self) -> list[tuple]:
+        """pg_settings' rows: every setting with this session's value and its source."""
+        from .catalog.pg_catalog import settings_rows
+        return settings_rows(self)
+
     def lock_rows(self) -> list[tuple]:
         """pg_locks' rows: the advisory locks of this session's database."""
         return self.db.backends.advisory.rows(DATABASE_OID)

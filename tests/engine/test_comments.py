@@ -12,7 +12,9 @@ from rustmemodb.durability.open import DurableDatabase
 
 
 def comments(conn) -> list:
-    return conn.execute("SELECT objsubid, description FROM pg_description "
+    """The comments on user objects (oids from 16384, as PostgreSQL numbers them; below are
+    the system's own, such as schema public's)."""
+    return conn.execute("SELECT objsubid, description FROM pg_description WHERE objoid >= 16384 "
                         "ORDER BY objoid, objsubid").fetchall()
 
 

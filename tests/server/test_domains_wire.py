@@ -74,7 +74,7 @@ def test_sqlalchemy_reflects_domains(engine, server):
         domains = {d["name"]: d for d in insp.get_domains()}
         assert domains["posint"]["type"] == "bigint" and domains["posint"]["nullable"]
         assert domains["posint"]["constraints"] == [{"name": "posint_check",
-                                                     "check": "(VALUE > 0)"}]
+                                                     "check": "VALUE > 0"}]
         assert domains["code"]["type"] == "character varying"
         assert not domains["code"]["nullable"] and domains["code"]["default"] == "'abc'"
         columns = {c["name"]: c["type"] for c in insp.get_columns("t")}

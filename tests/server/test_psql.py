@@ -135,13 +135,19 @@ def test_describe_lists_expression_partial_and_covering_indexes(login, engine):
     ("\\dF", ["List of text search configurations"]),
     ("\\do", ["List of operators"]),
     ("\\dC", ["List of casts"]),
+    ("\\dAo", ["List of operators of operator families"]),    # pg_amop, regoperator
+    ("\\dAp", ["List of support functions of operator families"]),    # pg_amproc
+    ("\\dAf", ["List of operator families"]),    # pg_catalog.string_agg(x, ', ')
+    ("\\dFd", ["List of text search dictionaries"]),
+    ("\\dFp", ["List of text search parsers"]),
+    ("\\dFt", ["List of text search templates"]),
     ("\\db", ["pg_default"]),
     ("\\dd", ["Object descriptions"]),          # joins on the tableoid system column
     ("\\dL", ["List of languages"]),
     ("\\dT", [" public | mood "]),
     ("\\dT+ mood", [" mood ", " sad "]),
     ("\\sf add1", ["CREATE OR REPLACE FUNCTION public.add1(x bigint)", " RETURNS bigint",
-                    "RETURN x + 1"]),
+                    "RETURN (x + 1)"]),
 ])
 def test_describe_commands(login, engine, command, expected):
     engine.execute("CREATE TABLE b (id INTEGER PRIMARY KEY)")

@@ -19,10 +19,11 @@ import zlib
 from .. import ranges, types
 from ..storage import sequence_defs
 from ..storage.namespaces import split
-from ..storage.roles import acl_text
+from ..storage.roles import PSEUDO_SCHEMA_OWNER_OID, acl_text, default_acl, grants_text
 from ..storage.sequence_names import default_sequence, relation_name
 from .information_schema import column_default, generation_text, view_columns_declared
 from .pg_types import pg_type
+from .pg_viewdef import pretty_condition, pretty_viewdef
 from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table, visible_tables
 
 SCHEMA = "pg_catalog"
@@ -199,6 +200,13 @@ def function_oids(root) -> dict[str, int]:
             for name, fn in root.functions.items()}
 
 
+def function_bodies(root) -> dict[int, str]:
+    """SQL function oid -> ``pg_get_function_sqlbody``'s text: ``RETURN expr``, the
+    expression parenthesized as PostgreSQL deparses it (``RETURN (x + 1)``)."""
+    return {proc_oid("f", name, [t for _, t in fn.params]): f"RETURN {deparse_wrapped(fn.body)}"
+            for name, fn in root.functions.items()}
+
+
 def function_defs(root) -> dict[int, str]:
     """SQL function oid -> ``pg_get_functiondef``'s text: a CREATE OR REPLACE FUNCTION
     that makes it again (its body as the RETURN form keeps it)."""
@@ -209,10 +217,11 @@ def function_defs(root) -> dict[int, str]:
             + (f" DEFAULT {d}" if d is not None else "")
             for (pname, t), d in zip(fn.params, fn.defaults or (None,) * len(fn.params)))
         kind = "" if fn.volatility == "VOLATILE" else f" {fn.volatility}\n"
+        schema, bare = split(name, root.auth.schemas)
         out[proc_oid("f", name, [t for _, t in fn.params])] = (
-            f"CREATE OR REPLACE FUNCTION public.{name}({params})\n"
+            f"CREATE OR REPLACE FUNCTION {schema}.{bare}({params})\n"
             f" RETURNS {format_type(type_oid(fn.returns)) or fn.returns.lower()}\n"
-            f" LANGUAGE sql\n{kind}RETURN {fn.body}\n")
+            f" LANGUAGE sql\n{kind}RETURN {deparse_wrapped(fn.body)}\n")
     return out
 
 
@@ -285,10 +294,16 @@ def split_key(root, key: str) -> tuple[str, int]:
 
 
 def _namespaces(snap):
+    cat = snap.root.auth
     for name, oid in NAMESPACES.items():
+        if name == "public":
+            # PostgreSQL 15: owned by pg_database_owner, its ACL set at initdb (never NULL)
+            acl = acl_text(cat, "schema", name)
+            yield oid, name, PSEUDO_SCHEMA_OWNER_OID, \
+                grants_text(default_acl(cat, "schema", name)) if acl is None else acl
+            continue
         yield oid, name, ROLE_OID, None
     from .pg_auth import role_oid
-    cat = snap.root.auth
     for name, oid in sorted(cat.schemas.items()):
         yield oid, name, role_oid(snap, cat.owner("schema", name)), acl_text(cat, "schema", name)
 
@@ -333,6 +348,7 @@ def _classes(snap):
     # PostgreSQL enforces foreign keys with triggers on both tables; psql shows the
     # "Foreign-key constraints" / "Referenced by" sections only when relhastriggers
     referenced = fk_referenced(snap.root)
+    sizes = None
     for oid, name, kind, table, s in _relations(snap):
         stored = kind in ("r", "m")         # a table, or a materialized view's rows
         triggers = kind == "r" and s is not None and bool(s.foreign_keys or name in referenced)
@@ -346,8 +362,18 @@ def _classes(snap):
         from .pg_auth import owner_oid, relacl
         owned = kind if kind != "i" else "r"
         relname, nsp = split_key(snap.root, name)
-        yield (oid, relname, nsp, 0, 0, owner_oid(snap, table), am, oid, 0, 0,
-               -1.0, 0, 0, has_index, False, "p", kind, natts, checks, False, triggers, False,
+        pages, tuples = 0, -1.0         # a table: never analyzed (PostgreSQL 15's -1)
+        if kind == "i":
+            # CREATE INDEX counts an index's entries, which it always has here: one per
+            # row; its pages are its bytes in 8 kB units, at least the one metapage
+            sizes = relation_sizes(snap.root) if sizes is None else sizes
+            version = snap.root.tables.get(table)
+            tuples = float(version.live_rows) if version is not None else 0.0
+            pages = max(1, -(-sizes.get(oid, (0, 0))[0] // 8192))
+            ix = next((i for i in (*s.uniques, *s.indexes) if i.name == name), None)
+            natts = len(index_key_parts(s, ix)) + len(getattr(ix, "include", ())) if ix else 0
+        yield (oid, relname, nsp, 0, 0, owner_oid(snap, table), am, oid, 0, pages,
+               tuples, 0, 0, has_index, False, "p", kind, natts, checks, False, triggers, False,
                False, False, True, "d", False, 0, 0, 0,
                relacl(snap, name) if owned != "i" else None, None, None)
 
@@ -385,8 +411,10 @@ def _attributes(snap):
                     for i, c in enumerate(s.columns)]
         else:
             con = next((u for u in list(s.uniques) + list(s.indexes) if u.name == name), None)
-            cols = [(k + 1, s.columns[i], False, False)
-                    for k, i in enumerate(con.columns)] if con else []
+            if con is None:
+                continue
+            yield from _index_attributes(oid, s, con)
+            continue
         for num, column, not_null, has_def in cols:
             toid, typmod = column_type(column)
             identity = "" if column.identity is None or kind != "r" else \
@@ -396,9 +424,47 @@ def _attributes(snap):
                              "s" if column.generated is not None and kind == "r" else "")
 
 
+def _type_length(sql_type: str, toid: int) -> int:
+    """pg_type.typlen of a column's type: an enum's is 4 (its label's oid), a domain's its
+    base type's (the engine type ``sql_type``)."""
+    if toid in ENUM_NAMES:
+        return 4
+    if toid in DOMAIN_NAMES:
+        toid = type_oid(sql_type)
+    return TYPES.get(TYPE_NAMES.get(toid, ""), (0, -1))[1]
+
+
+def _index_attributes(oid: int, s, ix):
+    """An index's pg_attribute rows: one per key part, then one per INCLUDE column. A
+    key on an expression is named as PostgreSQL names it (the function's name for a call,
+    else ``expr``; a repeated name gets 1, 2, ... appended) and typed by the bound
+    expression."""
+    parts = index_key_parts(s, ix)
+    # the keyer binds every key part, in order (a keyed index's parts are all in exprs)
+    bound = s.keyer(ix).exprs if any(pos is None for _, pos in parts) else ()
+    used: set[str] = set()
+    every = parts + [(s.columns[i].name, i) for i in getattr(ix, "include", ())]
+    for num, (text, pos) in enumerate(every, 1):
+        if pos is not None:
+            column = s.columns[pos]
+            toid, typmod = column_type(column)
+            used.add(column.name)
+            yield _attribute(oid, column.name, column.type, toid, typmod, num, False, False, "")
+            continue
+        expr = bound[num - 1]
+        base = text[:text.index("(")].rsplit(".", 1)[-1] if _is_call(text) else "expr"
+        col, n = base, 0
+        while col in used:
+            n += 1
+            col = f"{base}{n}"
+        used.add(col)
+        toid, typmod = declared_type_oid(expr.type, None)
+        yield _attribute(oid, col, expr.type, toid, typmod, num, False, False, "")
+
+
 def _attribute(oid: int, col: str, sql_type: str, toid: int, typmod: int, num: int,
                not_null: bool, has_def: bool, identity: str, generated: str = "") -> tuple:
-    length = TYPES.get(TYPE_NAMES.get(toid, ""), (0, -1))[1]
+    length = _type_length(sql_type, toid)
     storage = "p" if length > 0 else ("m" if toid == TYPE_OIDS["numeric"] else "x")
     return (oid, col, toid, -1, length, num, 1 if sql_type.endswith("[]") else 0, -1, typmod,
             length in (1, 2, 4, 8), "d", storage, "", not_null, has_def, False, identity,
@@ -544,7 +610,8 @@ def _indexes(snap):
             every = keys + [i + 1 for i in getattr(ix, "include", ())]
             yield (relation_oid("i", ix.name), relation_oid("r", name), len(every), len(keys),
                    unique, False, primary, False, True, False, True, False, True, True, False,
-                   every, [0] * len(keys), [0] * len(keys), " ".join("0" for _ in keys),
+                   every, [0] * len(keys), [0] * len(keys),
+                   " ".join(str(o) for o in (getattr(ix, "options", ()) or [0] * len(keys))),
                    indexprs, None if pred is None else deparse_wrapped(pred))
 
 
@@ -593,7 +660,8 @@ _table("pg_index", "indexrelid indrelid indnatts indnkeyatts indisunique indnull
               "indisvalid indcheckxmin indisready indislive indisreplident; "
               "IA: indkey indcollation indclass"))
 # indkey/indclass are int2vector/oidvector in PostgreSQL; here INTEGER[] so that unnest()
-# and subscripts work. indoption keeps int2vector's text form ("0 0"), which clients split.
+# works. indoption keeps int2vector's text form ("0 3"), which clients split (SQLAlchemy);
+# subscripts of all of them count from 0 as PostgreSQL's (sql/bind/bind_array.py).
 
 _FK_ACTIONS = {"NO ACTION": "a", "RESTRICT": "r", "CASCADE": "c", "SET NULL": "n",
                "SET DEFAULT": "d"}
@@ -646,17 +714,44 @@ _table("pg_constraint", "oid conname connamespace contype condeferrable condefer
 
 # ---- settings, empty catalogs ----------------------------------------------------------------
 
+# pg_settings names the few mixed-case parameters as PostgreSQL spells them
+_SETTING_NAMES = {"datestyle": "DateStyle", "intervalstyle": "IntervalStyle",
+                  "timezone": "TimeZone"}
+
+
 def _settings(snap):
-    from ..utility import _DEFAULT_SETTINGS
-    for name, value in sorted(_DEFAULT_SETTINGS.items()):
-        yield (name, value, None, "Ungrouped", "", None, "user", "string", "default", None,
-               None, None, value, value, None, None, False)
+    return iter(settings_rows(None))
 
 
-_table("pg_settings", "name setting unit category short_desc extra_desc context vartype source "
-                      "min_val max_val enumvals boot_val reset_val sourcefile sourceline "
-                      "pending_restart", _settings,
-       _typed("I: sourceline; B: pending_restart"))
+def settings_rows(session) -> list[tuple]:
+    """pg_settings of ``session`` (None: the defaults): each setting's current value
+    (current_setting's text) and where it came from: ``client`` for what the startup
+    packet set and still holds, ``session`` for a SET, else ``default``."""
+    from ..utility import _DEFAULT_SETTINGS, all_settings
+    values = all_settings(session) if session is not None else dict(_DEFAULT_SETTINGS)
+    changed = getattr(session, "settings", None) or {}
+    client = getattr(session, "client_settings", None) or {}
+    out = []
+    for name, value in sorted(values.items()):
+        if name not in _DEFAULT_SETTINGS or value is None:
+            continue
+        boot = _DEFAULT_SETTINGS[name]
+        source = "default"
+        if name in changed:
+            source = "client" if client.get(name) == value else "session"
+        reset = client.get(name, boot)
+        out.append((_SETTING_NAMES.get(name, name), value, None, "Ungrouped", "", None, "user",
+                    "string", source, None, None, None, boot, reset, None, None, False))
+    return out
+
+
+register_virtual_table(VirtualTable(
+    SCHEMA, "pg_settings", tuple((c, {"sourceline": I, "pending_restart": B}.get(c, T))
+                                 for c in "name setting unit category short_desc extra_desc "
+                                          "context vartype source min_val max_val enumvals "
+                                          "boot_val reset_val sourcefile sourceline "
+                                          "pending_restart".split()),
+    _settings, session_rows="settings_rows"), searched=True)
 
 
 def _empty(snap):
@@ -668,7 +763,8 @@ def descriptions(root) -> list[tuple[int, int, int, str]]:
     tables, views and indexes are pg_class objects (objsubid 0), a column is its
     table's objsubid = its attnum."""
     klass = CATALOG_OIDS["pg_class"]
-    out = []
+    # the comment initdb gives schema public
+    out = [(NAMESPACES["public"], CATALOG_OIDS["pg_namespace"], 0, "standard public schema")]
     for name, version in sorted(root.tables.items()):
         s = version.schema
         if s.comment is not None:
@@ -706,6 +802,14 @@ def _depends(snap):
     ('a': SERIAL or OWNED BY; 'i': an identity column's), as pg_get_serial_sequence
     finds it."""
     root = snap.root
+    klass = CATALOG_OIDS["pg_class"]
+    for seq, (table, attnum, kind) in sorted(owned_sequences(root).items()):
+        yield klass, relation_oid("r", seq), 0, klass, relation_oid("r", table), attnum, kind
+
+
+def owned_sequences(root) -> dict[str, tuple[str, int, str]]:
+    """sequence -> (table, attnum, 'a' or 'i') of each sequence a column owns: a
+    SERIAL's or an OWNED BY sequence ('a'), an identity column's ('i')."""
     owned = {}
     for name, version in root.tables.items():
         for i, c in enumerate(version.schema.columns):
@@ -718,10 +822,7 @@ def _depends(snap):
             pos = version.schema.position(spec.owned_by[1]) if version is not None else None
             if pos is not None:
                 owned[seq] = (spec.owned_by[0], pos + 1, "a")
-    klass = CATALOG_OIDS["pg_class"]
-    for seq, (table, attnum, kind) in sorted(owned.items()):
-        if seq in root.sequences:
-            yield klass, relation_oid("r", seq), 0, klass, relation_oid("r", table), attnum, kind
+    return {seq: spec for seq, spec in owned.items() if seq in root.sequences}
 
 
 _table("pg_depend", "classid objid objsubid refclassid refobjid refobjsubid deptype", _depends,
@@ -770,8 +871,10 @@ def unwrapped(text: str) -> str:
     return text
 
 
-def constraint_defs(root) -> dict[int, str]:
-    """oid -> PostgreSQL's deparsed text of every constraint in ``root``."""
+def constraint_defs(root, pretty: bool = False) -> dict[int, str]:
+    """oid -> PostgreSQL's deparsed text of every constraint in ``root``; ``pretty``:
+    pg_get_constraintdef(oid, true)'s (a CHECK's condition without the parentheses
+    around each operation)."""
     out = {}
     for name, version in sorted(root.tables.items()):
         s = version.schema
@@ -788,12 +891,17 @@ def constraint_defs(root) -> dict[int, str]:
                 text += f" ON DELETE {fk.on_delete}"
             out[relation_oid("c", fk.name)] = text + ("" if fk.validated else " NOT VALID")
         for ck in s.checks:
-            out[relation_oid("c", ck.name)] = f"CHECK (({ck.sql}))" + (
+            condition = pretty_condition(ck.sql, s.columns, pretty)
+            if condition is None:         # a shape pg_viewdef does not print: as stored
+                condition = unwrapped(f"({ck.sql})") if pretty else f"({ck.sql})"
+            out[relation_oid("c", ck.name)] = f"CHECK ({condition})" + (
                 "" if ck.validated else " NOT VALID")
     for name, d in sorted(root.domains.items()):
         for cname, sql, validated in d.checks:
-            out[relation_oid("k", f"{name}.{cname}")] = f"CHECK (({_value_upper(sql)}))" + (
-                "" if validated else " NOT VALID")
+            condition = f"({_value_upper(sql)})"
+            out[relation_oid("k", f"{name}.{cname}")] = \
+                f"CHECK ({unwrapped(condition) if pretty else condition})" + (
+                    "" if validated else " NOT VALID")
     return out
 
 
@@ -818,7 +926,7 @@ def relation_sizes(root) -> dict[int, tuple[int, int]]:
     """relation oid -> (its own bytes in memory, its indexes' bytes): for a table the
     Arrow buffers of its chunks plus its unfrozen rows, and the entries of its indexes
     (pg_table_size, pg_indexes_size; their sum is pg_total_relation_size); for an
-    index its entries, and 0."""
+    index its entries, and 0; a view 0; a sequence its one row."""
     out = {}
     for name, version in root.tables.items():
         width = max(1, len(version.schema.columns))
@@ -831,6 +939,10 @@ def relation_sizes(root) -> dict[int, tuple[int, int]]:
             out[relation_oid("i", ix.name)] = (size, 0)
             indexes += size
         out[relation_oid("r", name)] = (table, indexes)
+    for name in root.views:             # a view holds no rows (PostgreSQL: 0 bytes too)
+        out[relation_oid("r", name)] = (0, 0)
+    for name in root.sequences:         # one row: last value, count and is_called
+        out[relation_oid("r", name)] = (3 * _ROW_BYTES_PER_VALUE, 0)
     return out
 
 
@@ -858,11 +970,16 @@ def _div_trunc(a: int, b: int) -> int:
     return q if a >= 0 else -q
 
 
-def view_definition(sql: str) -> str:
-    """pg_get_viewdef's text of a stored view query (PostgreSQL deparses it; the engine
-    keeps the query as written, normalised by sqlglot): leading space, trailing ``;``. A
-    table of another schema is stored by its key, aliased by its bare name (sql/schemas.py:
-    ``"s.t" AS t``): shown as written, ``s.t``."""
+def view_definition(sql: str, root=None, pretty: bool = False) -> str:
+    """pg_get_viewdef's text of a stored view query: as PostgreSQL prints it for the shapes
+    catalog/pg_viewdef.py knows (``root`` given), else the query as the engine keeps it
+    (normalised by sqlglot) with a leading space and a trailing ``;``. A table of another
+    schema is stored by its key, aliased by its bare name (sql/schemas.py: ``"s.t" AS t``):
+    shown as written, ``s.t``."""
+    if root is not None:
+        text = pretty_viewdef(sql, root.tables, root.auth.schemas, pretty)
+        if text is not None:
+            return text
     if '"' in sql:
         sql = _KEYED.sub(lambda m: m.group(1) + "." + m.group(2), sql)
     return f" {sql};"
@@ -871,28 +988,38 @@ def view_definition(sql: str) -> str:
 _KEYED = re.compile(r'"([a-z_][a-z0-9_$]*)\.([a-z_][a-z0-9_$]*)" AS \2\b')
 
 
-def view_defs(root) -> dict[int, str]:
-    """view or materialized view oid -> its definition, for pg_get_viewdef(oid)."""
-    out = {relation_oid("r", name): view_definition(v.sql) for name, v in root.views.items()}
+def view_defs(root, pretty: bool = False) -> dict[int, str]:
+    """view or materialized view oid -> its definition, for pg_get_viewdef(oid [, pretty])."""
+    out = {relation_oid("r", name): view_definition(v.sql, root, pretty)
+           for name, v in root.views.items()}
     for name, version in root.tables.items():
         if version.schema.matview_sql is not None:
-            out[relation_oid("r", name)] = view_definition(version.schema.matview_sql)
+            out[relation_oid("r", name)] = view_definition(version.schema.matview_sql, root,
+                                                           pretty)
     return out
 
 
-def index_columns(root) -> dict[tuple[int, int], str]:
+def index_columns(root, pretty: bool = True) -> dict[tuple[int, int], str]:
     """(index oid, key position from 1) -> the key's column name: what
-    ``pg_get_indexdef(oid, n, pretty)`` prints for n > 0 (pgjdbc's getIndexInfo)."""
+    ``pg_get_indexdef(oid, n, pretty)`` prints for n > 0 (psql's ``\\d idx``, pretty;
+    pgjdbc's getIndexInfo, not: an expression that is no call gets a second pair of
+    parentheses, ``((a + b))``)."""
     out = {}
     for version in root.tables.values():
         s = version.schema
         for ix in (*s.uniques, *s.indexes):
-            parts = [text if pos is not None else deparse_wrapped(text)
+            parts = [text if pos is not None else
+                     deparse_wrapped(text) if pretty or _is_call(text) else
+                     f"({deparse_wrapped(text)})"
                      for text, pos in index_key_parts(s, ix)] + [
                 s.columns[i].name for i in getattr(ix, "include", ())]
             for k, text in enumerate(parts):
                 out[(relation_oid("i", ix.name), k + 1)] = text
     return out
+
+
+# pg_index.indoption -> how pg_get_indexdef prints it after the key part
+_ORDER = {0: "", 1: " DESC NULLS LAST", 2: " NULLS FIRST", 3: " DESC"}
 
 
 def index_defs(root, pretty: bool = False) -> dict[int, str]:
@@ -907,9 +1034,10 @@ def index_defs(root, pretty: bool = False) -> dict[int, str]:
             method = getattr(ix, "method", "btree")
             # a key that is not a column or a call gets parentheses of its own: ((a + b)),
             # pretty: (a + b)
-            cols = ", ".join(text if pos is not None or _is_call(text) else
-                             f"({text if pretty else deparse_wrapped(text)})"
-                             for text, pos in index_key_parts(s, ix))
+            options = getattr(ix, "options", ()) or (0,) * len(index_key_parts(s, ix))
+            cols = ", ".join((text if pos is not None or _is_call(text) else
+                              f"({text if pretty else deparse_wrapped(text)})") + _ORDER[o]
+                             for (text, pos), o in zip(index_key_parts(s, ix), options))
             include = getattr(ix, "include", ())
             if include:
                 cols += ") INCLUDE (" + ", ".join(s.columns[i].name for i in include)
@@ -1080,5 +1208,20 @@ for _name, _cols, _spec in (
          "I: oid castsource casttarget castfunc"),
         ("pg_partitioned_table", "partrelid partstrat partnatts partdefid partattrs partclass "
                                  "partcollation partexprs",
-         "I: partrelid partnatts partdefid; IA: partattrs partclass partcollation")):
+         "I: partrelid partnatts partdefid; IA: partattrs partclass partcollation"),
+        # psql's \\deu, \\dRs, \\dAo, \\dAp, \\dl (\\lo_list) and \\ddp read these
+        ("pg_user_mappings", "umid srvid srvname umuser usename umoptions",
+         "I: umid srvid umuser; TA: umoptions"),
+        ("pg_subscription", "oid subdbid subskiplsn subname subowner subenabled subbinary "
+                            "substream subtwophasestate subdisableonerr subconninfo "
+                            "subslotname subsynccommit subpublications",
+         "I: oid subdbid subowner; B: subenabled subbinary substream subdisableonerr; "
+         "TA: subpublications"),
+        ("pg_amop", "oid amopfamily amoplefttype amoprighttype amopstrategy amoppurpose "
+                    "amopopr amopmethod amopsortfamily",
+         "I: oid amopfamily amoplefttype amoprighttype amopstrategy amopopr amopmethod "
+         "amopsortfamily"),
+        ("pg_amproc", "oid amprocfamily amproclefttype amprocrighttype amprocnum amproc",
+         "I: oid amprocfamily amproclefttype amprocrighttype amprocnum amproc"),
+        ("pg_largeobject_metadata", "oid lomowner lomacl", "I: oid lomowner; TA: lomacl")):
     _table(_name, _cols, _empty, _typed(_spec))

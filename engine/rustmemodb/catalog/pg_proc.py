@@ -16,7 +16,8 @@ distinct functions ever listed).
 from __future__ import annotations
 
 from .. import types
-from .pg_catalog import NAMESPACES, ROLE_OID, _table, _typed, format_type, proc_oid, type_oid
+from .pg_catalog import (NAMESPACES, ROLE_OID, _table, _typed, format_type, proc_oid, split_key,
+                         type_oid)
 
 INTERNAL_LANG, PYTHON_LANG = 12, 13600      # pg_language: built-ins, Python UDFs
 SQL_LANG = 14                               # CREATE FUNCTION ... LANGUAGE sql
@@ -97,7 +98,8 @@ def _functions(snap):
                            ", ".join(a + (f" DEFAULT {d}" if d is not None else "")
                                      for a, d in zip(named, defaults)),
                            ", ".join(named))
-        yield (oid, name, NAMESPACES["public"], ROLE_OID, SQL_LANG, 100.0, 0.0, 0, 0, "f",
+        bare, namespace = split_key(snap.root, name)     # CREATE FUNCTION s.f: key "s.f"
+        yield (oid, bare, namespace, ROLE_OID, SQL_LANG, 100.0, 0.0, 0, 0, "f",
                False, False, False, False, fn.volatility[0].lower(), "u", len(args),
                sum(d is not None for d in fn.defaults), ret_oid,
                " ".join(str(o) for o in arg_oids), None, None,

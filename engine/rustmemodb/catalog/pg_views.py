@@ -51,12 +51,12 @@ def _matviews(snap):
         s = version.schema
         if s.matview_sql is not None:
             yield (*_split(snap, name), _owner(snap, name), None, _has_indexes(s), True,
-                   view_definition(s.matview_sql))
+                   view_definition(s.matview_sql, snap.root))
 
 
 def _views(snap):
     for name, view in sorted(snap.root.views.items()):
-        yield (*_split(snap, name), _owner(snap, name), view_definition(view.sql))
+        yield (*_split(snap, name), _owner(snap, name), view_definition(view.sql, snap.root))
 
 
 def _indexes(snap):

@@ -151,7 +151,9 @@ def validate_schema(schema: Any) -> None:
               and isinstance(ix.exprs, tuple) and all(map(_str, ix.exprs))
               and (ix.predicate is None or _str(ix.predicate))
               and (ix.include == () or _positions(ix.include, n))
-              and ix.method in ("btree", "gin", "gist"), "index")
+              and ix.method in ("btree", "gin", "gist")
+              and isinstance(ix.options, tuple) and all(o in (0, 1, 2, 3) for o in ix.options),
+              "index")
 
 
 def class_path(obj: Any) -> str:

@@ -363,6 +363,7 @@ def sql_error_undefined_role(name: str) -> errors.Error:
 # ---- questions asked of the catalog -------------------------------------------------------
 
 PSEUDO_SCHEMA_OWNER = "pg_database_owner"    # PostgreSQL 15's owner of schema public
+PSEUDO_SCHEMA_OWNER_OID = 6171               # its oid (a predefined role in PostgreSQL)
 BOOTSTRAP_OID = 10                           # the implicit superuser in pg_* catalogs
 
 
@@ -444,7 +445,7 @@ def initial_grants(cat: AuthCatalog, role: str, schema: str, objtype: str) -> tu
 
 def user_names(cat: AuthCatalog, default: str) -> dict:
     """oid -> role name, for pg_get_userbyid (oid 10: the implicit superuser)."""
-    names = {BOOTSTRAP_OID: default}
+    names = {BOOTSTRAP_OID: default, PSEUDO_SCHEMA_OWNER_OID: PSEUDO_SCHEMA_OWNER}
     for r in cat.roles.values():
         names[r.oid] = r.name
     return names

@@ -109,6 +109,9 @@ class IndexDef:
     # USING gin / gist, as written (shown by the catalogs); the index kept is the same
     # ordinary one whatever the method (sql/bind/bind_index.py)
     method: str = "btree"
+    # per key part, pg_index.indoption: 1 DESC, 2 NULLS FIRST (() all ASC NULLS LAST);
+    # shown by the catalogs only: the ordered index serves either direction
+    options: tuple[int, ...] = ()
 
     @property
     def keyed(self) -> bool:

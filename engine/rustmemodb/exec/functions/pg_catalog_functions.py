@@ -101,10 +101,16 @@ def register(reg) -> None:
     for name in ("pg_table_is_visible", "pg_type_is_visible", "pg_function_is_visible",
                  "pg_collation_is_visible", "pg_conversion_is_visible",
                  "pg_operator_is_visible", "pg_ts_config_is_visible", "pg_opclass_is_visible",
-                 "pg_opfamily_is_visible", "pg_statistics_obj_is_visible"):
+                 "pg_opfamily_is_visible", "pg_statistics_obj_is_visible",
+                 "pg_ts_dict_is_visible", "pg_ts_parser_is_visible",
+                 "pg_ts_template_is_visible"):
         reg.add(ScalarFunction(name, fixed((I, B)), None, lambda oid: True))
     # pg_table_is_visible once schemas other than public exist: the binder passes the
     # oids the session's search path hides (sql/bind/bind_session_functions.py)
+    # ``indoption[n]`` (int2vector text "0 3"): its n-th number from 0 (sql/bind/bind_array.py)
+    reg.add(ScalarFunction("rustmemodb_vector_element", fixed((T, I, I)), None,
+                           lambda text, n: int(text.split()[n])
+                           if 0 <= n < len(text.split()) else None))
     reg.add(ScalarFunction("rustmemodb_oid_visible", fixed((I, types.array_of(I), B)), None,
                            lambda oid, hidden: oid not in hidden))
     reg.add(ScalarFunction("pg_get_expr", fixed((T, I, T), (T, I, B, T)), None,
@@ -126,16 +132,16 @@ def register(reg) -> None:
     reg.add(ScalarFunction("pg_size_pretty", fixed((I, T)), None, pgc.size_pretty))
     # pg_default and pg_global live in the data directory: PostgreSQL answers '' for them
     reg.add(ScalarFunction("pg_tablespace_location", fixed((I, T)), None, lambda oid: ""))
+    # the server speaks UTF8 only; SQL_ASCII (0) is the other name clients ask about
     reg.add(ScalarFunction("pg_encoding_to_char", fixed((I, T)), None,
-                           lambda e: "UTF8" if e == 6 else ""))
+                           lambda e: {6: "UTF8", 0: "SQL_ASCII"}.get(e, "")))
+    reg.add(ScalarFunction("pg_char_to_encoding", fixed((T, I)), None,
+                           lambda n: {"utf8": 6, "unicode": 6, "sqlascii": 0}.get(
+                               "".join(ch for ch in n.lower() if ch.isalnum()), -1)))
+    reg.add(ScalarFunction("getdatabaseencoding", fixed((T,)), None, lambda: "UTF8"))
     reg.add(ScalarFunction("pg_get_function_result", fixed((I, T)), None,
                            pg_proc.function_result))
     reg.add(ScalarFunction("pg_get_function_arguments", fixed((I, T)), None,
                            pg_proc.function_arguments))
     reg.add(ScalarFunction("pg_get_function_identity_arguments", fixed((I, T)), None,
                            pg_proc.function_identity_arguments))
-    # no function here has an SQL-standard body (prosrc holds its name, as for internal ones)
-    reg.add(ScalarFunction("pg_get_function_sqlbody", fixed((I, T)), None, lambda oid: None,
-                           strict=False))
-    reg.add(ScalarFunction("pg_get_serial_sequence", fixed((T, T, T)), None,
-                           lambda table, column: None, strict=False))

@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from ... import errors, statement_limits, types
+from ...catalog.pg_keywords import keyword_rows
 from ...textsearch import configs, tsvector
 from ...plan.logical import LogicalTableFunction
 from ..expr.vector import evaluate
@@ -33,6 +34,10 @@ def table_function(node: LogicalTableFunction, ctx) -> pa.Table:
         arrays = unnest_values(values, [t for _, t in node.columns[:len(values)]])
     elif node.function == "ts_debug":
         arrays = _ts_debug_rows(values, node.columns)
+    elif node.function == "pg_get_keywords":
+        rows = keyword_rows()
+        arrays = [pa.array([r[k] for r in rows], types.arrow_type(t))
+                  for k, (_, t) in enumerate(node.columns[:5])]
     elif node.function == "unnest_tsvector":
         arrays = _tsvector_rows(values[0], node.columns)
     elif node.function == "regexp_matches":

@@ -79,6 +79,12 @@ def _call(stmt, name: str, args: list) -> Expr:
 
 def bind_subscript(stmt, binder, node: exp.Bracket) -> Expr:
     base = binder.bind(node.this)
+    vector = isinstance(node.this, exp.Column) and node.this.name.lower() in ZERO_BASED_VECTORS
+    if vector and base.type == types.TEXT and len(node.expressions) == 1 and \
+            not isinstance(node.expressions[0], exp.Slice):
+        # indoption, int2vector text: its n-th number, from 0
+        return _call(stmt, "rustmemodb_vector_element",
+                     [base, _vector_index(binder, node.expressions[0])])
     if base.type == types.TEXT and len(node.expressions) == 1:     # DuckDB's 'text'[2:3]
         sub = node.expressions[0]
         if isinstance(sub, exp.Slice):
@@ -98,7 +104,30 @@ def bind_subscript(stmt, binder, node: exp.Bracket) -> Expr:
         lo = _index(binder, sub.this, shifted=False)
         hi = _index(binder, sub.expression, shifted=False)
         return _call(stmt, "array_slice", [base, lo, hi])
+    if vector:
+        # pg_index's int2vector/oidvector columns count from 0 in PostgreSQL (pgjdbc's
+        # getIndexInfo reads ``indoption[n - 1]``); INTEGER[] here counts from 1
+        index = _vector_index(binder, sub)
+        return _call(stmt, "array_element",
+                     [base, _call(stmt, "add", [index, Const(1, types.INTEGER)])])
     return _call(stmt, "array_element", [base, _index(binder, sub, shifted=True)])
+
+
+def _vector_index(binder, sub) -> Expr:
+    """The 0-based index of a subscript of a vector column, as written."""
+    literal = sub.this if isinstance(sub, exp.Neg) else sub
+    if isinstance(literal, exp.Literal) and not literal.is_string:
+        # sqlglot moved a literal index down by one (``[0]`` arrives as ``-1``)
+        value = -int(literal.this) if isinstance(sub, exp.Neg) else int(literal.this)
+        return Const(value + 1, types.INTEGER)
+    return _index(binder, sub, shifted=False)
+
+
+# pg_index's int2vector/oidvector columns (INTEGER[] here: catalog/pg_catalog.py), known
+# by name: the type does not say it. ``i_indoption`` is the name pgjdbc's getIndexInfo
+# gives indoption in its subquery before reading ``tmp.I_INDOPTION[tmp.ORDINAL_POSITION - 1]``.
+ZERO_BASED_VECTORS = frozenset({"indkey", "indclass", "indcollation", "indoption",
+                                "i_indoption"})
 
 
 def _text_index(binder, node, base_node) -> Expr:

@@ -78,7 +78,10 @@ _FUNC_NAMES = {"CURRENT_TIMESTAMP": "now", "CURRENT_DATE": "current_date",
 
 # PostgreSQL's object-identifier types (all INTEGER here) and their name conversions.
 _OID_TYPES = ("OID", "REGCLASS", "REGTYPE", "REGNAMESPACE", "REGPROC", "REGPROCEDURE",
-              "REGROLE", "XID", "CID")
+              "REGROLE", "XID", "CID",
+              # operators and collations exist here by no row of theirs (pg_operator and
+              # pg_amop are empty): their oids are numbers (psql's \dAo casts amopopr)
+              "REGOPER", "REGOPERATOR", "REGCOLLATION")
 # casts to integer widths narrower than the engine's int64 (INTEGER is int64 by design) (exec/functions/math._int_fit)
 _INT_WIDTHS = {exp.DataType.Type.SMALLINT: "int2_fit"}
 _OID_IN = {"REGCLASS": "regclass_in", "REGTYPE": "regtype_in", "REGNAMESPACE": "regnamespace_in",

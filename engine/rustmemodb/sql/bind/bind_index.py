@@ -80,8 +80,14 @@ def bind_create_index(stmt, node: exp.Create):
     schema = version.schema
     params = index.args.get("params")
     parts: list[exp.Expression] = []
+    options: list[int] = []
     for item in (params.args.get("columns") or []) if params is not None else []:
         col = item.this if isinstance(item, exp.Ordered) else item
+        if isinstance(item, exp.Ordered):      # sqlglot fills in NULLS' default per order
+            options.append((1 if item.args.get("desc") else 0) |
+                           (2 if item.args.get("nulls_first") else 0))
+        else:
+            options.append(0)
         if isinstance(col, exp.Opclass):
             # ``(name varchar_pattern_ops)`` (Django makes one for every indexed text
             # column): the operator class only picks which operators the index serves;
@@ -122,7 +128,7 @@ def bind_create_index(stmt, node: exp.Create):
         name = index.name or _default_name(schema, [schema.columns[c].name for c in columns],
                                            stmt.root)
         definition = IndexDef(name, columns, unique, predicate=predicate, include=include,
-                              method=method)
+                              method=method, options=_options(options))
     else:
         exprs = tuple(expr_sql(p) for p in parts)
         bind_key_parts(stmt, schema, exprs, predicate)
@@ -130,9 +136,14 @@ def bind_create_index(stmt, node: exp.Create):
                         for c in ([p] if isinstance(p, exp.Column) else p.find_all(exp.Column))})
         name = index.name or _default_name(schema, [_name_part(p) for p in parts], stmt.root)
         definition = IndexDef(name, tuple(reads), unique, exprs=exprs, predicate=predicate,
-                              include=include, method=method)
+                              include=include, method=method, options=_options(options))
     if_not_exists = bool(node.args.get("exists"))
     return LogicalCreateIndex([], schema.name, definition, if_not_exists)
+
+
+def _options(options: list[int]) -> tuple[int, ...]:
+    """IndexDef.options: () when every key part is ASC NULLS LAST (the default)."""
+    return tuple(options) if any(options) else ()
 
 
 def _include(schema, items) -> tuple[int, ...]:

@@ -126,6 +126,14 @@ def bind_table_function(stmt, func, parent, column_name=None, ordinality: bool =
         return _bind_regexp_matches(stmt, func, parent, column_name, ordinality)
     elif isinstance(func, exp.Anonymous) and func.name.lower() == "ts_debug":
         return _bind_ts_debug(stmt, func, parent, ordinality)
+    elif isinstance(func, exp.Anonymous) and func.name.lower() == "pg_get_keywords":
+        if func.expressions:
+            raise errors.undefined_function("function pg_get_keywords(" + ", ".join(
+                "unknown" for _ in func.expressions) + ") does not exist",
+                position=position_of(func))
+        columns = list(_KEYWORD_COLUMNS) + ([("ordinality", types.INTEGER)] if ordinality
+                                            else [])
+        return LogicalTableFunction(columns, "pg_get_keywords", [], ordinality)
     elif isinstance(func, exp.Anonymous) and func.name.lower() in _SPLIT_TABLES:
         # regexp_split_to_table(s, p) / string_to_table(s, d): unnest of the array form
         name = func.name.lower()
@@ -193,6 +201,11 @@ def _bind_regexp_matches(stmt, func, parent, column_name, ordinality: bool):
 _TS_DEBUG_COLUMNS = [("alias", types.TEXT), ("description", types.TEXT), ("token", types.TEXT),
                      ("dictionaries", types.array_of(types.TEXT)),
                      ("dictionary", types.TEXT), ("lexemes", types.array_of(types.TEXT))]
+
+
+# pg_get_keywords()'s columns (catalog/pg_keywords.py); catcode is "char" in PostgreSQL
+_KEYWORD_COLUMNS = (("word", types.TEXT), ("catcode", types.TEXT), ("barelabel", types.BOOLEAN),
+                    ("catdesc", types.TEXT), ("baredesc", types.TEXT))
 
 
 def _bind_ts_debug(stmt, func, parent, ordinality: bool):

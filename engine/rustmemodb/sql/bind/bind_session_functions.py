@@ -19,35 +19,24 @@ import random as _random
 from sqlglot import exp
 
 from ... import errors, netaddr, types
-from ...catalog.pg_catalog import (CATALOG_OIDS, constraint_defs, descriptions, function_defs,
-                                   function_oids, index_columns, index_defs, regclass_out,
-                                   relation_oid, relation_sizes, unwrapped, view_defs)
+from ...catalog.pg_catalog import (CATALOG_OIDS, DATABASE_OID, constraint_defs, descriptions,
+                                   function_bodies, function_defs, function_oids, index_columns,
+                                   index_defs, owned_sequences, proc_oid, regclass_out,
+                                   relation_oid, relation_sizes, view_defs)
 from ...plan.expr import Call, Const, CurrVal
 from ...storage.roles import EMBEDDED_USER, user_names
 from ...storage.sequence_names import default_sequence, quote_name, relation_name
 from ..schemas import session_path
 from ...storage.namespaces import qualify, split
 from ...storage.root import relation_exists
-from ..parse import position_of
-from .privilege_functions import has_schema_privilege, has_table_privilege, pg_has_role
+from ..parse import parse_one, position_of
+from .privilege_functions import (has_database_privilege, has_schema_privilege,
+                                  has_table_privilege, pg_has_role)
 
 VERSION = ("PostgreSQL 15.0 (rustmemodb) on x86_64-pc-linux-gnu, compiled by Python, "
            "64-bit")
 DEFAULT_USER = EMBEDDED_USER
 DEFAULT_DATABASE = "rustmemodb"
-
-
-def _pretty_check(text: str) -> str:
-    """A CHECK's definition in PostgreSQL's pretty form: its condition unwrapped once."""
-    if not text.startswith("CHECK ("):
-        return text
-    body = text[6:]
-    depth = 0
-    for k, ch in enumerate(body):
-        depth += (ch == "(") - (ch == ")")
-        if depth == 0:
-            return "CHECK (" + unwrapped(body[1:k]) + ")" + body[k + 1:]
-    return text
 
 
 def _text(value: str | None) -> Const:
@@ -120,6 +109,24 @@ class SessionFunctions:
         return eb.call("rustmemodb_oid_visible",
                        [eb.bind(args[0]), Const(hidden, types.array_of(types.INTEGER))], node)
 
+    def bind_function_pg_function_is_visible(self, eb, args, node):
+        """A SQL function of a schema the search path does not reach (or one an earlier
+        schema's function of the same name and arguments hides) is not visible."""
+        if len(args) != 1 or not self.root.auth.schemas:
+            return eb.call("pg_function_is_visible", [eb.bind(a) for a in args], node)
+        path = self._search_path()
+        root = self.root
+        hidden = []
+        for key, fn in root.functions.items():
+            schema, bare = split(key, root.auth.schemas)
+            args_of = [t for _, t in fn.params]
+            first = next((p for p in path if (f := root.functions.get(qualify(p, bare)))
+                          is not None and [t for _, t in f.params] == args_of), None)
+            if first != schema:
+                hidden.append(proc_oid("f", key, args_of))
+        return eb.call("rustmemodb_oid_visible",
+                       [eb.bind(args[0]), Const(hidden, types.array_of(types.INTEGER))], node)
+
     def _search_path(self) -> tuple:
         """The session's effective search path (sql/schemas.py); a plan reading it is
         the session's own."""
@@ -165,9 +172,8 @@ class SessionFunctions:
         taken as written, as PostgreSQL does)."""
         bound = [eb.bind(a) for a in args]
         if len(bound) == 2 and not all(isinstance(b, Const) for b in bound):
-            # per row (SQLAlchemy's reflection passes catalog columns): the registered
-            # function, which cannot see the catalog, answers NULL as before
-            return eb.call("pg_get_serial_sequence", bound, node)
+            # per row (SQLAlchemy's reflection passes catalog columns)
+            return self._serial_sequence_per_row(eb, args)
         table, column = _constant_args(eb, args, "pg_get_serial_sequence", (2,))
         if table is None or column is None:
             return _text(None)
@@ -262,6 +268,26 @@ class SessionFunctions:
         self.cacheable = False
         values = _constant_args(eb, args, "has_schema_privilege", (2, 3))
         return Const(has_schema_privilege(self.session, self.root, values), types.BOOLEAN)
+
+    def bind_function_has_database_privilege(self, eb, args, node):
+        """The database argument may be a column (psql's ``\\l+`` passes d.datname): there
+        is one database, so the answer is the same for every row naming it."""
+        self.cacheable = False
+        if len(args) not in (2, 3):
+            raise errors.undefined_function(f"function has_database_privilege with {len(args)} "
+                                            "arguments does not exist")
+        database = eb.bind(args[-2])
+        rest = _constant_args(eb, [a for i, a in enumerate(args) if i != len(args) - 2],
+                              "has_database_privilege", (1, 2))
+        if isinstance(database, Const):
+            if database.value is None:
+                return Const(None, types.BOOLEAN)
+            if database.value not in (self._session_value("database_name", DEFAULT_DATABASE),
+                                      DATABASE_OID):
+                raise errors.sql_error("3D000", f'database "{database.value}" does not exist')
+        answer = has_database_privilege(self.session, self.root, database,
+                                        rest[:-1] + [None, rest[-1]])
+        return Const(answer, types.BOOLEAN)
 
     def bind_function_pg_has_role(self, eb, args, node):
         self.cacheable = False
@@ -380,6 +406,23 @@ class SessionFunctions:
             args = [exp.Cast(this=args[0], to=exp.ObjectIdentifier(this="REGCLASS"))]
         return self._lookup_by_oid(eb, args[:1], name, sizes, types.INTEGER)
 
+    def bind_function_pg_tablespace_size(self, eb, args, node):
+        """``pg_tablespace_size(oid | name)`` (psql's \\db+): pg_default holds every
+        relation (the sum of their bytes); pg_global, where PostgreSQL keeps its shared
+        catalogs, nothing here."""
+        if len(args) != 1:
+            raise errors.undefined_function("function pg_tablespace_size with "
+                                            f"{len(args)} arguments does not exist")
+        total = sum(a + b for oid, (a, b) in relation_sizes(self.root).items())
+        sizes = {1663: total, 1664: 0}
+        if eb.bind(args[0]).type in (types.TEXT, types.UNKNOWN):
+            named = {"pg_default": 1663, "pg_global": 1664}
+            self.cacheable = False
+            return eb.bind(exp.Case(this=args[0], ifs=[
+                exp.If(this=exp.Literal.string(n), true=exp.Literal.number(sizes[oid]))
+                for n, oid in named.items()], default=exp.Null()))
+        return self._lookup_by_oid(eb, args, "pg_tablespace_size", sizes, types.INTEGER)
+
     def bind_function_pg_table_size(self, eb, args, node):
         return self._relation_size(eb, args, "pg_table_size", 1, 0)
 
@@ -411,12 +454,37 @@ class SessionFunctions:
         return self._lookup_by_pair(eb, args, {(oid, sub): text for oid, _, sub, text
                                                in descriptions(self.root) if sub})
 
+    def _serial_sequence_per_row(self, eb, args):
+        """pg_get_serial_sequence(table, column) of catalog columns: a CASE over the
+        sequences columns own (SERIAL, OWNED BY, identity); SQLAlchemy reads an identity
+        column's options through it."""
+        self.cacheable = False
+        root = self.root
+        ifs = []
+        for seq, (table, attnum, _) in sorted(owned_sequences(root).items()):
+            schema, bare = split(seq, root.auth.schemas)
+            column = root.tables[table].schema.columns[attnum - 1].name
+            ifs.append(exp.If(this=exp.and_(
+                exp.EQ(this=exp.Cast(this=args[0].copy(),
+                                     to=exp.ObjectIdentifier(this="REGCLASS")),
+                       expression=exp.Literal.number(relation_oid("r", table))),
+                exp.EQ(this=args[1].copy(), expression=exp.Literal.string(column))),
+                true=exp.Literal.string(f"{quote_name(schema)}.{quote_name(bare)}")))
+        if not ifs:
+            return Const(None, types.TEXT)
+        return eb.bind(exp.Case(ifs=ifs, default=exp.Null()))
+
     def bind_function_pg_get_constraintdef(self, eb, args, node):
-        defs = constraint_defs(self.root)
+        if len(args) == 2 and not isinstance(eb.bind(args[1]), Const):
+            # pretty given as a parameter (SQLAlchemy's): both answers, chosen per row
+            call = [exp.Anonymous(this="pg_get_constraintdef",
+                                  expressions=[args[0].copy(), exp.Boolean(this=flag)])
+                    for flag in (True, False)]
+            return eb.bind(exp.Case(ifs=[exp.If(this=args[1].copy(), true=call[0])],
+                                    default=call[1]))
         pretty = eb.bind(args[1]) if len(args) >= 2 else None
-        if isinstance(pretty, Const) and pretty.value is True:
-            # pretty: CHECK (v > 0), where the plain form is CHECK ((v > 0))
-            defs = {oid: _pretty_check(text) for oid, text in defs.items()}
+        # pretty: CHECK (v > 0), where the plain form is CHECK ((v > 0))
+        defs = constraint_defs(self.root, isinstance(pretty, Const) and pretty.value is True)
         return self._lookup_by_oid(eb, args, "pg_get_constraintdef", defs)
 
     def bind_function_pg_get_userbyid(self, eb, args, node):
@@ -428,11 +496,13 @@ class SessionFunctions:
         column for n > 0 (the whole definition for 0), as PostgreSQL prints them."""
         if len(args) < 2:
             return self._lookup_by_oid(eb, args[:1], "pg_get_indexdef", index_defs(self.root))
+        flag = args[2].this if len(args) > 2 and isinstance(args[2], exp.Boolean) else None
+        # a key column is printed pretty unless ``false`` is written (SQLAlchemy passes
+        # true as a parameter, pgjdbc writes false); the whole definition only when
+        # ``true`` is
         return self._lookup_by_pair(eb, args, {
-            **{(oid, 0): text for oid, text in index_defs(
-                self.root, len(args) > 2 and isinstance(args[2], exp.Boolean)
-                and args[2].this is True).items()},
-            **index_columns(self.root)})
+            **{(oid, 0): text for oid, text in index_defs(self.root, flag is True).items()},
+            **index_columns(self.root, flag is not False)})
 
     def bind_function_to_regclass(self, eb, args, node):
         """``to_regclass('name')``: the relation's oid, NULL when there is none (tools ask
@@ -476,8 +546,22 @@ class SessionFunctions:
     def bind_function_pg_get_functiondef(self, eb, args, node):
         return self._lookup_by_oid(eb, args[:1], "pg_get_functiondef", function_defs(self.root))
 
+    def bind_function_pg_get_function_sqlbody(self, eb, args, node):
+        """A SQL function's body as ``RETURN expr`` (psql's \\df+ "Source code"); NULL for
+        built-in functions, as PostgreSQL's for those without an SQL-standard body."""
+        return self._lookup_by_oid(eb, args[:1], "pg_get_function_sqlbody",
+                                   function_bodies(self.root))
+
     def bind_function_pg_get_viewdef(self, eb, args, node):
-        return self._lookup_by_oid(eb, args[:1], "pg_get_viewdef", view_defs(self.root))
+        if len(args) == 2 and not isinstance(args[1], exp.Boolean):
+            # pretty given as a parameter (or a wrap column): both answers, chosen per row
+            call = [exp.Anonymous(this="pg_get_viewdef",
+                                  expressions=[args[0].copy(), exp.Boolean(this=flag)])
+                    for flag in (True, False)]
+            return eb.bind(exp.Case(ifs=[exp.If(this=args[1].copy(), true=call[0])],
+                                    default=call[1]))
+        pretty = len(args) == 2 and args[1].this is True
+        return self._lookup_by_oid(eb, args[:1], "pg_get_viewdef", view_defs(self.root, pretty))
 
     def bind_operator(self, eb, node: exp.Operator):
         """``a OPERATOR(pg_catalog.~) b``, psql's spelling of built-in operators."""
@@ -526,7 +610,13 @@ def bind_dot_function(eb, node: exp.Dot):
     ``(t).c``: a field of a FROM item's row is its column ``t.c``."""
     if isinstance(node.this, exp.Identifier) and node.this.name.lower() == "pg_catalog" \
             and isinstance(node.expression, exp.Func):
-        return eb.bind(node.expression)
+        call = node.expression
+        if isinstance(call, exp.Anonymous):
+            # sqlglot reads a qualified call as an opaque one: read again unqualified, a
+            # call it knows takes its own form (``pg_catalog.string_agg(x, ', ')``, psql's
+            # \dAf, is GroupConcat with its separator)
+            call = parse_one("SELECT " + call.sql(dialect="postgres")).expressions[0]
+        return eb.bind(call)
     inner = node.this.this if isinstance(node.this, exp.Paren) else None
     if isinstance(inner, exp.Column) and not inner.table and \
             isinstance(node.expression, exp.Identifier):

@@ -73,6 +73,23 @@ def has_schema_privilege(session, root, values: list) -> bool | None:
     return _holds(root, who, "schema", schema, privs)
 
 
+DATABASE_PRIVS = ("CREATE", "CONNECT", "TEMPORARY", "TEMP")
+
+
+def has_database_privilege(session, root, database: str, values: list) -> bool | None:
+    """``has_database_privilege([user,] database, privilege)`` of the one database served,
+    whose ACL is PostgreSQL's default (no GRANT ... ON DATABASE exists here): CONNECT and
+    TEMPORARY for PUBLIC, CREATE and every grant option for superusers (its owner is the
+    bootstrap superuser)."""
+    who, (_db, priv) = _who_and_rest(session, root, values)
+    if priv is None:
+        return None
+    privs = _privs(priv, DATABASE_PRIVS)
+    if who is None or (who != "" and root.auth.is_superuser(who)) or not root.auth.active:
+        return True
+    return any(p != "CREATE" and not option for p, option in privs)
+
+
 def pg_has_role(session, root, values: list) -> bool | None:
     who, (role, mode) = _who_and_rest(session, root, values)
     cat = root.auth

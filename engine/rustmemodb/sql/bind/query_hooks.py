@@ -21,7 +21,8 @@ from .bind_functions import (bind_trim, bind_pad, bind_initcap, bind_str_positio
                              bind_jsonb_extract_scalar, bind_make_interval, bind_str_to_time,
                              bind_to_char)
 from .bind_array import (bind_select_list_srf, bind_array_constructor, bind_subscript,
-                         bind_array_quantified, bind_array_agg, bind_unnest)
+                         bind_array_quantified, bind_array_agg, bind_unnest,
+                         ZERO_BASED_VECTORS)
 from ... import errors, types
 from .bind_lateral import bind_table_function
 from .bind_jsonb import (bind_arrow_lambda, bind_jsonb_exists, bind_path_operator,
@@ -35,8 +36,6 @@ def _json_srf(name: str):
     return hook
 
 
-# pg_index's int2vector/oidvector columns (INTEGER[] here: catalog/pg_catalog.py)
-_VECTORS = frozenset({"indkey", "indclass", "indcollation"})
 
 class QueryHooks:
     # ---- subqueries (bind_subquery.py) ------------------------------------------------
@@ -261,7 +260,7 @@ class QueryHooks:
             raise errors.undefined_function("function generate_subscripts with "
                                             f"{len(args)} arguments does not exist")
         length = exp.Anonymous(this="array_length", expressions=[args[0], args[1]])
-        if isinstance(args[0], exp.Column) and args[0].name.lower() in _VECTORS:
+        if isinstance(args[0], exp.Column) and args[0].name.lower() in ZERO_BASED_VECTORS:
             # int2vector/oidvector subscripts start at 0 in PostgreSQL (SQLAlchemy numbers
             # index keys by them: pg_get_indexdef(oid, ord + 1, true))
             return bind_select_list_srf(self, binder, "srf_generate_series", [
