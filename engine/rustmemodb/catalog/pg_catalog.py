@@ -1198,8 +1198,6 @@ for _name, _cols, _spec in (
          "I: oid dictnamespace dictowner dicttemplate"),
         ("pg_ts_template", "oid tmplname tmplnamespace tmplinit tmpllexize",
          "I: oid tmplnamespace"),
-        ("pg_db_role_setting", "setdatabase setrole setconfig",
-         "I: setdatabase setrole; TA: setconfig"),
         ("pg_operator", "oid oprname oprnamespace oprowner oprkind oprcanmerge oprcanhash "
                         "oprleft oprright oprresult oprcom oprnegate oprcode oprrest oprjoin",
          "I: oid oprnamespace oprowner oprleft oprright oprresult oprcom oprnegate; "
@@ -1209,7 +1207,7 @@ for _name, _cols, _spec in (
         ("pg_partitioned_table", "partrelid partstrat partnatts partdefid partattrs partclass "
                                  "partcollation partexprs",
          "I: partrelid partnatts partdefid; IA: partattrs partclass partcollation"),
-        # psql's \\deu, \\dRs, \\dAo, \\dAp, \\dl (\\lo_list) and \\ddp read these
+        # psql's \\deu, \\dRs, \\dAo, \\dAp, \\dl (\\lo_list) read these
         ("pg_user_mappings", "umid srvid srvname umuser usename umoptions",
          "I: umid srvid umuser; TA: umoptions"),
         ("pg_subscription", "oid subdbid subskiplsn subname subowner subenabled subbinary "
