@@ -193,7 +193,8 @@ def test_expanded_select_matches_postgresql(postgres, ours):
 JAR = Path.home() / ".m2/repository/org/postgresql/postgresql/42.7.13/postgresql-42.7.13.jar"
 META_CALLS = ("misc", "tables_public", "columns", "columns_s1", "pk", "imported", "exported",
               "crossref", "index", "schemas", "catalogs", "tabletypes", "procedures",
-              "functions", "functioncols", "tableprivs", "colprivs", "bestrow", "version")
+              "functions", "functioncols", "tableprivs", "colprivs", "bestrow", "version",
+              "rsmd_source")
 _SPECIFIC_NAME = re.compile(r"\|(\w+)_\d+$", re.M)
 
 

@@ -195,3 +195,29 @@ def test_jsonb_question_mark_operator_and_placeholders(pair):
                          ("a", 0)).fetchall()))
     assert answers[0] == answers[1]
     assert answers[0][1] == [(1,), (2,)]
+
+
+def test_row_description_names_each_columns_table_and_attnum(pair):
+    """RowDescription's table oid and column number (what pgjdbc's getTableName and
+    isNullable read): a column passed straight from a table names it, anything computed
+    (an expression, an aggregate, a set operation) names none, as in PostgreSQL."""
+    queries = ["SELECT * FROM diff_t", "SELECT v, id, id + 1 AS x, 3 AS c FROM diff_t "
+               "WHERE id > 0 ORDER BY v LIMIT 5", "SELECT a.v, b.id FROM diff_t a "
+               "LEFT JOIN diff_t b ON a.id = b.id", "SELECT count(*), v FROM diff_t GROUP BY v",
+               "SELECT DISTINCT v FROM diff_t", "SELECT id FROM diff_t UNION SELECT 1"]
+    seen = []
+    for conn in pair:
+        conn.execute("CREATE TABLE diff_t (id bigint PRIMARY KEY, v text)")
+        oid = conn.execute("SELECT oid::bigint FROM pg_class WHERE relname = 'diff_t'"
+                           ).fetchone()[0]
+        out = []
+        for sql in queries:
+            cur = conn.cursor()
+            cur.execute(sql, prepare=True)
+            res = cur.pgresult
+            out.append([(res.fname(i), "diff_t" if res.ftable(i) == oid else res.ftable(i),
+                         res.ftablecol(i)) for i in range(res.nfields)])
+        seen.append(out)
+        conn.execute("DROP TABLE diff_t")
+    assert seen[0] == seen[1]
+    assert seen[0][1] == [(b"v", "diff_t", 2), (b"id", "diff_t", 1), (b"x", 0, 0), (b"c", 0, 0)]

@@ -209,7 +209,8 @@ class PreparedRead:
         if reader is None or reader.columns != stmt.columns:
             return None
         return cls(reader, shape, RowWriter(stmt.columns, shape.formats,
-                                            row_description(stmt.columns, shape.formats)))
+                                            row_description(stmt.columns, shape.formats,
+                                                            stmt.sources)))
 
     def answer(self, data, start: int, end: int, describe: bool, out: bytearray) -> bool:
         """The replies, BindComplete to ReadyForQuery, to the Bind body ``data[start:end]``

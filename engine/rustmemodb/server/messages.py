@@ -191,11 +191,12 @@ def command_complete(tag: str) -> bytes:
     return message
 
 
-def row_description(fields: list[tuple[str, int, int, int]]) -> bytes:
-    """fields: (name, type oid, typlen, format code)."""
+def row_description(fields: list[tuple]) -> bytes:
+    """fields: (name, type oid, typlen, format code[, table oid, attnum])."""
     out = [_H.pack(len(fields))]
-    for name, oid, typlen, fmt in fields:
-        out.append(cstr(name) + struct.pack("!ihihih", 0, 0, oid, typlen, -1, fmt))
+    for name, oid, typlen, fmt, *source in fields:
+        table, attnum = source if source else (0, 0)
+        out.append(cstr(name) + struct.pack("!ihihih", table, attnum, oid, typlen, -1, fmt))
     return frame(b"T", b"".join(out))
 
 

@@ -78,6 +78,9 @@ class Statement:
     # RowDescription messages by result formats: a client describing the same
     # statement for every execution (libpq does) gets them from here.
     descriptions: dict = field(default_factory=dict)
+    # Per result column, (table oid, attnum) of the table column it passes through, or
+    # None (RowDescription's fields: pgjdbc's getTableName, isNullable...).
+    sources: list | None = None
     # An ordinary statement for the engine (not DEALLOCATE, a cursor statement or COPY):
     # Execute skips those checks, made once at Parse.
     plain: bool = False
@@ -1112,7 +1115,8 @@ class ClientSession:
         elif prepared.bound.returns_rows and prepared.plan is not None:
             columns = pgtypes.wire_columns(sql, list(prepared.plan.columns))
         return Statement(sql, pgtypes.parameter_oids(sql, slot_types, oids), slot_types,
-                         columns, plain=True)
+                         columns, plain=True,
+                         sources=_sources(prepared) if columns is not None else None)
 
     def on_bind(self, r: Reader) -> None:
         portal, name, codes, raw, result_codes = m.parse_bind(r.data)
@@ -1142,7 +1146,8 @@ class ClientSession:
             if stmt is None:
                 raise errors.sql_error("26000", f'prepared statement "{name}" does not exist')
             self.out += m.parameter_description(stmt.param_oids)
-            self._describe_rows(stmt.columns, [0] * len(stmt.columns or []), stmt.descriptions)
+            self._describe_rows(stmt.columns, [0] * len(stmt.columns or []), stmt.descriptions,
+                                stmt.sources)
         elif what == b"P":
             portal = self.portals.get(name)
             if portal is None and name in self.cursors:    # psycopg, after DECLARE
@@ -1152,21 +1157,24 @@ class ClientSession:
             if portal is None:
                 raise errors.sql_error("34000", f'portal "{name}" does not exist')
             if portal.executed:
-                self._describe_rows(portal.columns, portal.result_formats)
+                stmt = portal.statement
+                self._describe_rows(portal.columns, portal.result_formats, None,
+                                    stmt.sources if portal.columns == stmt.columns else None)
             else:
                 self._describe_rows(portal.statement.columns, portal.result_formats,
-                                    portal.statement.descriptions)
+                                    portal.statement.descriptions, portal.statement.sources)
         else:
             raise ProtocolViolation(f"invalid DESCRIBE message subtype {what!r}")
 
-    def _describe_rows(self, columns, formats, cache: dict | None = None) -> None:
+    def _describe_rows(self, columns, formats, cache: dict | None = None,
+                       sources: list | None = None) -> None:
         if columns is None:
             self.out += m.NO_DATA
             return
         key = tuple(formats)
         message = cache.get(key) if cache is not None else None
         if message is None:
-            message = _row_description(columns, formats or [0] * len(columns))
+            message = _row_description(columns, formats or [0] * len(columns), sources)
             if cache is not None and len(cache) < 8:
                 cache[key] = message
         self.out += message
@@ -1305,7 +1313,7 @@ class ClientSession:
         out = self.out
         out += m.BIND_COMPLETE
         if describe:
-            self._describe_rows(stmt.columns, formats, stmt.descriptions)
+            self._describe_rows(stmt.columns, formats, stmt.descriptions, stmt.sources)
         self.portals.clear()                 # Bind replaced the unnamed portal; Sync ends it
         return out
 
@@ -1660,21 +1668,42 @@ _ENCODERS: dict = {}       # (column types, formats) -> [(index, encoder)]
 _DESCRIPTIONS: dict = {}   # (columns, formats) -> RowDescription message
 
 
-def _row_description(columns: list, formats: list[int]) -> bytes:
-    """The RowDescription message of a result's columns: built once per column list
-    and formats (a repeated statement's result describes itself the same way)."""
-    key = (tuple(columns), tuple(formats))
+def _row_description(columns: list, formats: list[int], sources: list | None = None
+                     ) -> bytes:
+    """The RowDescription message of a result's columns: built once per column list,
+    formats and column sources (a repeated statement's result describes itself the
+    same way)."""
+    key = (tuple(columns), tuple(formats), tuple(sources) if sources else None)
     message = _DESCRIPTIONS.get(key)
     if message is None:
         fields = []
-        for (name, t), fmt in zip(columns, formats):
+        for i, ((name, t), fmt) in enumerate(zip(columns, formats)):
             oid = pgtypes.result_oid_of(t)
-            fields.append((name, oid, pgtypes.TYPLEN.get(oid, -1), fmt))
+            src = sources[i] if sources and i < len(sources) else None
+            fields.append((name, oid, pgtypes.TYPLEN.get(oid, -1), fmt) + (src or (0, 0)))
         message = m.row_description(fields)
         if len(_DESCRIPTIONS) > 1024:
             _DESCRIPTIONS.clear()
         _DESCRIPTIONS[key] = message
     return message
+
+
+def _sources(prepared) -> list | None:
+    """(pg_class oid, attnum) per result column passed straight from a table column
+    (plan/provenance.py), None for the others; None when the plan is not a logical
+    plan of this engine's tables."""
+    from ..catalog.pg_catalog import relation_oid
+    from ..plan.logical import LogicalNode
+    from ..plan.provenance import output_sources
+    plan = prepared.plan
+    if not isinstance(plan, LogicalNode):
+        return None
+    reads = [(p[1], p[3]) for p in prepared.bound.privileges if p[0] == "table"]
+    direct = {name for name, via in reads if via is None}
+    hidden = frozenset(name for name, via in reads if via is not None and name not in direct)
+    out = [None if s is None else (relation_oid("r", s[0]), s[1] + 1)
+           for s in output_sources(plan, hidden)]
+    return out if any(out) else None
 
 
 _COMPLETES: dict = {}       # (kind, rowcount) -> CommandComplete of a write without rows

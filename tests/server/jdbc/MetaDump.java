@@ -72,6 +72,23 @@ public class MetaDump {
                             }
                             break;
                         }
+                        case "rsmd_source": {
+                            // where each result column comes from (RowDescription's table oid
+                            // and attnum): getTableName, isNullable, isAutoIncrement
+                            System.out.println("### rsmd_source");
+                            for (String q : new String[]{"SELECT * FROM b", "SELECT * FROM f",
+                                    "SELECT f.*, 1 AS one FROM f JOIN b ON true"}) {
+                                try (PreparedStatement s = c.prepareStatement(q); ResultSet rs = s.executeQuery()) {
+                                    ResultSetMetaData md = rs.getMetaData();
+                                    for (int i = 1; i <= md.getColumnCount(); i++) {
+                                        System.out.println(q + "|" + md.getColumnName(i) + "|" + md.getColumnLabel(i)
+                                            + "|" + md.getTableName(i) + "|" + md.getSchemaName(i)
+                                            + "|" + md.isNullable(i) + "|" + md.isAutoIncrement(i));
+                                    }
+                                }
+                            }
+                            break;
+                        }
                         case "misc":
                             System.out.println("### misc");
                             System.out.println(m.getDatabaseProductName() + "|" + m.getDatabaseMajorVersion() + "|" + m.getIdentifierQuoteString() + "|" + m.getSQLKeywords()
