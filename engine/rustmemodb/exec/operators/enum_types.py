@@ -1,5 +1,10 @@
-"""Operators for the enum type statements (plan/ddl.py LogicalCreateEnum,
-LogicalDropType, LogicalAlterEnum; bound by sql/bind/bind_enum.py).
+"""Operators for the enum and composite type statements (plan/ddl.py LogicalCreateEnum,
+LogicalCreateComposite, LogicalDropType, LogicalAlterEnum; bound by sql/bind/bind_enum.py).
+
+A composite type (``Root.composites``: name -> its type string, composite.py) is read
+into the type of each column declared with it, so its columns need the type only while
+it exists: DROP TYPE refuses (2BP01) while a column or another composite type uses it,
+or with CASCADE drops those columns.
 
 Like other DDL they change the transaction's private root (``txn.set_enum``), so a
 rolled-back CREATE TYPE never existed. A column of an enum type keeps the labels in
@@ -17,17 +22,27 @@ import dataclasses
 import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
 
-from ... import errors, notices, types
-from ...plan.ddl import LogicalAlterEnum, LogicalAlterTable, LogicalCreateEnum, LogicalDropType
+from ... import composite, errors, notices, types
+from ...plan.ddl import (LogicalAlterEnum, LogicalAlterTable, LogicalCreateComposite,
+                         LogicalCreateEnum, LogicalDropType)
 from ..run import operator
 from .alter import alter_table, map_chunks, rebuild_indexes_on
 
 
 def _uses(root, name: str) -> list[tuple[str, int]]:
-    """(table, column position) of every column declared with enum type ``name``."""
+    """(table, column position) of every column declared with enum or composite type
+    ``name`` (a composite holding it included)."""
     return [(tname, i) for tname, version in root.tables.items()
             for i, c in enumerate(version.schema.columns)
-            if c.typmod is not None and c.typmod[0] == "enum" and c.typmod[1] == name]
+            if (c.typmod is not None and c.typmod[0] == "enum" and c.typmod[1] == name)
+            or _holds(c.type, name)]
+
+
+def _holds(sql_type: str, name: str) -> bool:
+    if not composite.is_record(sql_type):
+        return False
+    return composite.type_name(sql_type) == name or any(
+        _holds(t, name) for _f, t in composite.fields_of(sql_type))
 
 
 def _retype_columns(txn, old_name: str, name: str, labels: tuple,
@@ -89,7 +104,7 @@ def type_taken(root, name: str) -> bool:
     """A type of that name exists: an enum, a domain, a built-in type, or a table's row
     type."""
     if name in root.enums or name in root.domains or name in root.tables or \
-            name in root.views:
+            name in root.views or name in root.composites:
         return True
     try:
         types.normalize_type_name(name)
@@ -107,21 +122,41 @@ def create_enum(node: LogicalCreateEnum, ctx) -> None:
     return None
 
 
+@operator(LogicalCreateComposite)
+def create_composite(node: LogicalCreateComposite, ctx) -> None:
+    txn = ctx.txn
+    if type_taken(txn.working, node.name):
+        raise errors.sql_error("42710", f'type "{node.name}" already exists')
+    txn.set_composite(node.name, node.sql_type)
+    return None
+
+
 @operator(LogicalDropType)
 def drop_type(node: LogicalDropType, ctx) -> None:
     txn = ctx.txn
     dropped = []
     for name in node.targets:
-        if name not in txn.working.enums:
+        if name not in txn.working.enums and name not in txn.working.composites:
             if node.if_exists:
                 notices.emit(f'type "{name}" does not exist, skipping')
                 continue
             raise errors.sql_error("42704", f'type "{name}" does not exist')
         uses = _uses(txn.working, name)
-        if uses and not node.cascade:
+        holders = [(other, f) for other, t in sorted(txn.working.composites.items())
+                   if other != name for f, ft in composite.fields_of(t) if _holds(ft, name)]
+        if holders and name not in node.targets:
+            holders = []
+        holders = [(o, f) for o, f in holders if o not in node.targets]
+        if holders and node.cascade:
+            raise errors.not_supported(
+                "DROP TYPE ... CASCADE of a type another composite type's field has",
+                hint="Drop the composite types that use it first.")
+        if (uses or holders) and not node.cascade:
             detail = "\n".join(
-                f"column {txn.working.tables[t].schema.columns[pos].name} of table {t} "
-                f"depends on type {name}" for t, pos in uses)
+                [f"column {txn.working.tables[t].schema.columns[pos].name} of table {t} "
+                 f"depends on type {name}" for t, pos in uses] +
+                [f"column {f} of composite type {o} depends on type {name}"
+                 for o, f in holders])
             raise errors.sql_error(
                 "2BP01", f"cannot drop type {name} because other objects depend on it",
                 detail=detail, hint="Use DROP ... CASCADE to drop the dependent objects too.")
@@ -140,13 +175,19 @@ def drop_type(node: LogicalDropType, ctx) -> None:
         if left:       # a column the binder did not see (never: DDL is bound as it runs)
             raise errors.InternalError("DROP TYPE ... CASCADE left a column of the type")
     for name in dropped:
-        txn.set_enum(name, None)
+        if name in txn.working.composites:
+            txn.set_composite(name, None)
+        else:
+            txn.set_enum(name, None)
     return None
 
 
 @operator(LogicalAlterEnum)
 def alter_enum(node: LogicalAlterEnum, ctx) -> None:
     txn = ctx.txn
+    if node.name in txn.working.composites:
+        raise errors.not_supported("ALTER TYPE of a composite type",
+                                   hint="Drop and create the type again.")
     labels = txn.working.enums.get(node.name)
     if labels is None:
         raise errors.sql_error("42704", f'type "{node.name}" does not exist')
