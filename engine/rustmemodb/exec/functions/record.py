@@ -66,6 +66,18 @@ def _field_vec(data, index, sql_type):
     return map_rows(_get_field, [data, index, sql_type], out_type=out, strict=False)
 
 
+def _zip(*args):
+    """Arrays of the fields' values (one per field) as one array of records."""
+    sql_type, arrays = args[-1], args[:-1]
+    if any(a is None for a in arrays):
+        return None
+    return [composite.encode(sql_type, values) for values in zip(*arrays)]
+
+
+def _zip_vec(*args):
+    return map_rows(_zip, args, out_type=pa.list_(pa.large_binary()), strict=False)
+
+
 def _is_null(data, sql_type):
     return composite.all_null(data, sql_type)
 
@@ -85,6 +97,8 @@ def register(reg) -> None:
                            _make, strict=False))
     reg.add(ScalarFunction("record_field", lambda ts: types.TEXT if len(ts) == 3 else None,
                            _field_vec, _get_field, strict=False))
+    reg.add(ScalarFunction("record_zip", lambda ts: types.TEXT if ts else None, _zip_vec,
+                           _zip, strict=False))
     for name, fn in (("record_is_null", _is_null), ("record_not_null", _not_null)):
         reg.add(ScalarFunction(name, lambda ts: types.BOOLEAN if len(ts) == 2 else None,
                                _flag_vec(fn), fn, strict=False))

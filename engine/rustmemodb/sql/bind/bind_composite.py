@@ -85,6 +85,15 @@ class CompositeHooks:
                 position=position_of(node) if node is not None else None)
         return [f for f, _t in composite.fields_of(value.type)]
 
+    def record_array(self, eb, arrays: list, names, node=None) -> Expr:
+        """Arrays of equal length zipped into one array of records with fields ``names``
+        (a record SRF's rows in the select list: json_each's keys and values)."""
+        element = [types.element_type(a.type) for a in arrays]
+        sql_type = composite.record_type("", list(zip(names, element)))
+        parts = tuple(arrays) + (Const(sql_type, types.TEXT),)
+        return fold(Call("record_zip", parts, types.array_of(sql_type),
+                         _resolved(eb, "record_zip", list(parts))))
+
     def composite_is_null(self, eb, value: Expr, negated: bool, node=None) -> Expr:
         return is_null(eb, value, negated, node)
 
