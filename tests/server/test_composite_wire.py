@@ -87,3 +87,33 @@ def test_asyncpg_reads_composites(login, pg_url):
     ours = _asyncpg_rows(login)
     assert ours == _asyncpg_rows(pg_url)
     assert ours[0] == (1, (1, "a b", 1.5))
+
+
+def _psql(args: list, conninfo: str, password: str | None = None) -> str:
+    import os
+    import shutil
+    import subprocess
+    psql = shutil.which("psql")
+    if psql is None:
+        pytest.skip("psql not installed")
+    env = dict(os.environ, PGCONNECT_TIMEOUT="10")
+    if password:
+        env["PGPASSWORD"] = password
+    out = subprocess.run([psql, "-X", "-d", conninfo, "-v", "ON_ERROR_STOP=1", *args],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_psql_describes_composite_types_as_postgresql(login, pg_dsn):
+    """psql's \\dT lists the type and \\d shows its fields (pg_type typtype 'c', pg_class
+    relkind 'c', pg_attribute), as on PostgreSQL."""
+    ours = (f"host=127.0.0.1 port={login['port']} user={login['user']} "
+            f"dbname={login['database']}")
+    script = ["-c", "CREATE TYPE cw_t AS (a int8, b text, c float8, d date)",
+              "-c", "CREATE TABLE cw_u (id int8, t cw_t)",
+              "-c", r"\dT cw_t", "-c", r"\d cw_t", "-c", r"\d cw_u",
+              "-c", "DROP TABLE cw_u", "-c", "DROP TYPE cw_t"]
+    mine = _psql(script, ours, login["password"])
+    assert mine == _psql(script, pg_dsn)
+    assert 'Composite type "public.cw_t"' in mine
