@@ -17,6 +17,7 @@ from ... import composite, errors, types
 from ...plan.expr import Call, Const, Expr
 from ..parse import position_of
 from .bind_expr import fold
+from .json_records import populate_value
 
 
 def _resolved(eb, name: str, args: list):
@@ -70,6 +71,13 @@ class CompositeHooks:
 
     def bind_function_row(self, eb, arg_nodes, node):
         return make_row(eb, [eb.bind(a) for a in arg_nodes], node)
+
+    def _populate(self, eb, arg_nodes, node):
+        call = exp.Anonymous(this=node.name, expressions=list(arg_nodes))
+        return eb.bind(populate_value(self, call))
+
+    bind_function_json_populate_record = bind_function_jsonb_populate_record = _populate
+    bind_function_json_populate_recordset = bind_function_jsonb_populate_recordset = _populate
 
     def bind_function_pg_typeof(self, eb, arg_nodes, node):
         args = [eb.bind(a) for a in arg_nodes]
