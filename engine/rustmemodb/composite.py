@@ -85,6 +85,40 @@ def check_field_type(sql_type: str, field: str) -> None:
                                    t.lower() for t in FIELD_TYPES) + " or composite.")
 
 
+def substitute(sql_type: str, name: str, new: str) -> str:
+    """``sql_type`` with composite ``name`` (itself or any field, nested) defined as
+    ``new``: what ALTER TYPE name ... makes of the types that hold it."""
+    if not is_record(sql_type):
+        return sql_type
+    if type_name(sql_type) == name:
+        return new
+    return record_type(_parsed(sql_type)[0], [(f, substitute(t, name, new))
+                                               for f, t in fields_of(sql_type)])
+
+
+def holds(sql_type: str, name: str) -> bool:
+    """A value of ``sql_type`` holds composite ``name`` (is one, or has a field of it)."""
+    return is_record(sql_type) and (type_name(sql_type) == name or any(
+        holds(t, name) for _f, t in fields_of(sql_type)))
+
+
+def migrate(old: str, new: str, data: bytes, renamed: dict) -> bytes:
+    """A stored value of type ``old`` as type ``new`` (after ALTER TYPE): fields matched
+    by name (``renamed``: type name -> {new field: old field}), a new field NULL, a
+    dropped one gone, nested values migrated alike."""
+    values = dict(zip((f for f, _ in fields_of(old)), decode(old, data)))
+    old_types = dict(fields_of(old))
+    names = renamed.get(type_name(new), {})
+    out = []
+    for f, t in fields_of(new):
+        src = names.get(f, f)
+        v = values.get(src)
+        if v is not None and is_record(t):
+            v = migrate(old_types[src], t, v, renamed)
+        out.append(v)
+    return encode(new, out)
+
+
 # ---- bytes -------------------------------------------------------------------------
 
 def encode(sql_type: str, values) -> bytes:

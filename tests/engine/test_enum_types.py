@@ -80,7 +80,7 @@ def test_alter_type_add_value_and_rename():
                      "WHERE attrelid = 'p'::regclass AND attname = 'm'").fetchall() == \
         [("feeling",)]
     assert _state(c, lambda c: c.execute(
-        "ALTER TYPE feeling RENAME ATTRIBUTE a TO b")) == "0A000"
+        "ALTER TYPE feeling RENAME ATTRIBUTE a TO b")) == "42P01"   # not a composite type (as PostgreSQL)
 
 
 def test_drop_type_and_its_dependents():

@@ -106,12 +106,18 @@ def bind_type_statement(stmt, root, functions) -> BoundStatement:
     sql/parse_roles.py reads."""
     if isinstance(stmt, DomainStatement):
         return bind_domain_statement(stmt, root, functions)
-    return bind_alter_type(stmt)
+    return bind_alter_type(stmt, root)
 
 
-def bind_alter_type(stmt: AlterTypeStatement) -> BoundStatement:
+def bind_alter_type(stmt: AlterTypeStatement, root=None) -> BoundStatement:
     action = stmt.action
-    if action[0] == "add":
+    if action[0] == "add_attribute":
+        # the new field's type as a column's (composite.py field types)
+        dt = parse_one(f"SELECT CAST(NULL AS {action[2]})").expressions[0].to
+        sql_type, _typmod = declared_type(_Catalog(root), dt)
+        composite.check_field_type(sql_type, action[1])
+        action = ("add_attribute", action[1], sql_type)
+    elif action[0] == "add":
         check_label(action[1])
     elif action[0] == "rename_value":
         check_label(action[2])
@@ -119,6 +125,13 @@ def bind_alter_type(stmt: AlterTypeStatement) -> BoundStatement:
     # DROP TYPE and CREATE TYPE check (sql/bind/privileges.py)
     return BoundStatement("ALTER TYPE", LogicalAlterEnum([], stmt.name, action),
                           cacheable=False, privileges=(("schema", "public", "CREATE", None),))
+
+
+class _Catalog:
+    """What declared_type reads of a statement binder: its root."""
+
+    def __init__(self, root) -> None:
+        self.root = root
 
 
 def type_name(table: exp.Expression) -> str:
