@@ -987,6 +987,9 @@ def to_python(sql_type: str, value: object) -> object:
         return ranges.decode(ranges.KINDS[sql_type], value)  # type: ignore[arg-type]
     if composite.is_record(sql_type):
         return composite.python_value(sql_type, value, to_python)  # type: ignore[arg-type]
+    if sql_type.endswith("[]") and composite.is_record(sql_type[:-2]):
+        return [None if v is None else composite.python_value(sql_type[:-2], v, to_python)
+                for v in value]  # type: ignore[union-attr]
     if sql_type.endswith("[]") and sql_type[:-2] in ranges.KINDS:
         kind = ranges.KINDS[sql_type[:-2]]
         return [None if v is None else ranges.decode(kind, v) for v in value]  # type: ignore

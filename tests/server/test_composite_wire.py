@@ -38,6 +38,9 @@ def _run(dsn: str, binary: bool) -> list:
                                     ).fetchone()[0]
             out.append(_described(conn, "SELECT p FROM cw") == [pair_oid])
             out.append(_described(conn, "SELECT ROW(1, 'x'::text)"))
+            out.append(_described(conn, "SELECT ARRAY[ROW(1, 'x'::text)]"))     # _record
+            out.append(conn.execute("SELECT ROW(1, 'a b'::text), "
+                                    "ARRAY[ROW(2, 'c,d'::text), NULL]").fetchall())
             out.append([conn.execute(q).fetchall() for q in QUERIES])     # text, unregistered
             info = CompositeInfo.fetch(conn, "cw_pair")
             out.append((info.name, info.field_names, info.array_oid != 0))
@@ -60,7 +63,7 @@ def test_composites_answer_as_postgresql(dsn, pg_dsn, binary):
     theirs = _run(pg_dsn, binary)
     assert ours == theirs
     assert ours[1] == [2249]
-    assert ours[4][3] == (4, (-7, 'x,"y"', -0.25))
+    assert ours[6][3] == (4, (-7, 'x,"y"', -0.25))
 
 
 def _asyncpg_rows(target) -> list:

@@ -88,6 +88,9 @@ _JSON_TEXT = {types.JSONT: types.TEXT, types.array_of(types.JSONT): types.array_
 
 def result_oid_of(sql_type: str) -> int:
     """A result column's OID: as ``oid_of``, plus arrays (``INTEGER[]`` is int8[])."""
+    if types.is_array(sql_type) and composite.is_record(types.element_type(sql_type)):
+        oid = record_oid(types.element_type(sql_type))     # _record (2287) or the type's
+        return 2287 if oid == composite.RECORD_OID else oid + 1
     if types.is_array(sql_type):
         return ARRAY_OID.get(oid_of(types.element_type(sql_type)), 1009)
     if composite.is_record(sql_type):       # its pg_type oid; an anonymous one is record
@@ -261,7 +264,8 @@ def _ts_wire():
 
 def _bin_array(element_type: str) -> Callable[[Any], bytes]:
     """Binary array: ndim, has-nulls, element OID, (length, lower bound), items."""
-    elem_oid, item = oid_of(element_type), binary_encoder(element_type)
+    elem_oid, item = (result_oid_of(element_type) if composite.is_record(element_type)
+                      else oid_of(element_type)), binary_encoder(element_type)
 
     def encode(v) -> bytes:
         if len(v) == 0:
