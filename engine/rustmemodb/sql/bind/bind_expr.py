@@ -616,7 +616,13 @@ class ExprBinder:
         record = composite_of(getattr(self.stmt, "root", None), node.to, self.stmt.deps)
         if record is not None:
             return self._composite_cast(arg, record, node)
-        target = types.normalize_type_name(node.to.sql(dialect=DIALECT))
+        to = node.to
+        element = composite_of(getattr(self.stmt, "root", None), to.expressions[0],
+                               self.stmt.deps) \
+            if isinstance(to, exp.DataType) and to.this == exp.DataType.Type.ARRAY and \
+            to.expressions else None
+        target = types.array_of(element) if element is not None else \
+            types.normalize_type_name(node.to.sql(dialect=DIALECT))
         if type(arg.type) is types.EnumType and target == types.TEXT:
             # mood::text is text: it compares and sorts as text again (a node of its
             # own, so that no rewrite takes it for the column it reads)

@@ -455,6 +455,9 @@ def _type_output_name(dt: exp.DataType) -> str:
         return "oid"
     if user is not None:                  # 'ok'::mood is named mood (or 42704 when binding it)
         return user
+    if dt.this == exp.DataType.Type.ARRAY and dt.expressions and \
+            user_type_name(dt.expressions[0]) is not None:
+        return user_type_name(dt.expressions[0])      # '{...}'::pair[] is named pair
     written = _WRITTEN_TYPE_NAMES.get(dt.this)
     if written is not None:               # as written: 'x'::int is int4 (stored as int8)
         return written

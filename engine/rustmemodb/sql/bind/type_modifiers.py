@@ -98,6 +98,10 @@ def _declared(root, dt, node) -> tuple[str, tuple | None]:
     record = composite_of(root, dt)
     if record is not None:
         return record, None
+    if isinstance(dt, exp.DataType) and dt.this == exp.DataType.Type.ARRAY and \
+            dt.expressions and composite_of(root, dt.expressions[0]) is not None:
+        raise errors.not_supported("arrays of a composite type as a column type",
+                                   hint="Store the records in a child table.")
     enum = enum_typmod(root, dt)
     if enum is not None:
         return types.TEXT, enum
