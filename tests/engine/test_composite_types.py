@@ -141,3 +141,24 @@ def test_alter_type_rewrites_values_durably(tmp_path):
     db = rustmemodb.Database.open(path)
     assert db.connect().execute(query).fetchall() == before
     db.close()
+
+
+def test_branch_merge_brings_a_composite_type_and_its_column():
+    """A composite type a fork created comes across a three-way merge with the table
+    holding values of it; one both sides defined differently is a conflict."""
+    from rustmemodb.branch import merge
+    main = rustmemodb.connect()
+    main.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    fork = main.fork()
+    fork.execute("CREATE TYPE pair AS (a int, b text)")
+    fork.execute("CREATE TABLE u (id int PRIMARY KEY, p pair)")
+    fork.execute("INSERT INTO u VALUES (1, ROW(1, 'x'))")
+    assert merge(fork, main).applied
+    assert [str(r[0]) for r in main.execute("SELECT p FROM u").fetchall()] == ["(1,x)"]
+    assert main.execute("SELECT ('(2,y)'::pair).b").fetchall() == [("y",)]
+    other = main.fork()
+    other.execute("CREATE TYPE q AS (z int)")
+    main.execute("CREATE TYPE q AS (z text)")
+    result = merge(other, main, strategy="theirs")
+    assert not result.applied
+    assert [(c["table"], c["column"]) for c in result.conflicts.to_pylist()] == [("q", "type")]

@@ -32,8 +32,8 @@ import numpy as np
 import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
 
-from .. import errors
-from ..types import py_values
+from .. import composite, errors
+from ..types import py_values, sql_name
 from ..storage.namespaces import in_schema
 from ..storage.root import is_temporary
 from ..storage.table import TableVersion
@@ -603,9 +603,8 @@ def _definition(obj) -> str:
                         + ([f"DEFAULT {obj.default}"] if obj.default is not None else [])
                         + (["NOT NULL"] if obj.not_null else [])
                         + [f"CONSTRAINT {n} CHECK ({sql})" for n, sql, _ in obj.checks])
-    if isinstance(obj, str) and obj.startswith("RECORD"):    # a composite type (composite.py)
-        from .. import composite
-        return "AS (" + ", ".join(f"{f} {types.sql_name(t)}"
+    if composite.is_record(obj):        # a composite type's string (composite.py)
+        return "AS (" + ", ".join(f"{f} {sql_name(t)}"
                                   for f, t in composite.fields_of(obj)) + ")"
     if isinstance(obj, tuple):           # an enum type's labels
         return "ENUM (" + ", ".join("'" + v.replace("'", "''") + "'" for v in obj) + ")"
