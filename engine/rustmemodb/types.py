@@ -37,7 +37,7 @@ import uuid as _uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import bitstring, errors, infinity, money, netaddr, ranges, timetz
+from . import bitstring, composite, errors, infinity, money, netaddr, ranges, timetz
 from . import statement_limits as _limits
 from .bitstring import BIT, BIT_TYPES, VARBIT
 from .money import MONEY
@@ -101,11 +101,15 @@ def sql_name(sql_type: str) -> str:
     JSON is SQL's JSONB, its JSONT SQL's JSON; the others are their own names."""
     if sql_type.endswith("[]"):
         return sql_name(sql_type[:-2]) + "[]"
+    if composite.is_record(sql_type):
+        return composite.type_name(sql_type)
     return "JSONB" if sql_type == JSON else "JSON" if sql_type == JSONT else sql_type
 
 
 def shown_type(sql_type: str) -> str:
     """A type as error messages name it (PostgreSQL's json for JSONT)."""
+    if composite.is_record(sql_type):
+        return composite.type_name(sql_type)
     return "json" if sql_type == JSONT else "json[]" if sql_type == JSONT + "[]" \
         else sql_type.lower()
 
@@ -245,6 +249,9 @@ def arrow_type(sql_type: str) -> "pa.DataType":
         _arrow_types()
         return arrow_type(sql_type)
     except KeyError:
+        if composite.is_record(sql_type):        # ordered bytes (composite.py)
+            import pyarrow as pa
+            return pa.large_binary()
         if sql_type.endswith("[]"):      # TEXT[][]: the per-row sets of regexp_matches
             import pyarrow as pa
             return pa.list_(arrow_type(sql_type[:-2]))
@@ -260,7 +267,8 @@ def is_array(sql_type: str) -> bool:
 def is_column_type(sql_type: str) -> bool:
     """Whether a table column may have this type: a scalar type (INTERVAL included) or an
     array of one of the others."""
-    return sql_type in ALL_TYPES or sql_type == INTERVAL or sql_type in ranges.KINDS or (
+    return sql_type in ALL_TYPES or sql_type == INTERVAL or sql_type in ranges.KINDS or \
+        composite.is_record(sql_type) or (
         sql_type.endswith("[]") and (sql_type[:-2] in ALL_TYPES or sql_type[:-2] in ranges.KINDS))
 
 
@@ -944,6 +952,8 @@ def parse_literal_as(sql_type: str, text: str) -> object:
         return timetz.parse(text)
     if sql_type in BIT_TYPES:
         return bitstring.parse(text)
+    if composite.is_record(sql_type):
+        return composite.parse_record(sql_type, text, read_field)
     if sql_type == TSVECTOR:
         from .textsearch import tsvector
         return tsvector.canonical(text)
@@ -975,6 +985,11 @@ def to_python(sql_type: str, value: object) -> object:
         return [to_python(sql_type[:-2], v) for v in value]  # type: ignore[union-attr]
     if sql_type in ranges.KINDS:
         return ranges.decode(ranges.KINDS[sql_type], value)  # type: ignore[arg-type]
+    if composite.is_record(sql_type):
+        return composite.python_value(sql_type, value, to_python)  # type: ignore[arg-type]
+    if sql_type.endswith("[]") and composite.is_record(sql_type[:-2]):
+        return [None if v is None else composite.python_value(sql_type[:-2], v, to_python)
+                for v in value]  # type: ignore[union-attr]
     if sql_type.endswith("[]") and sql_type[:-2] in ranges.KINDS:
         kind = ranges.KINDS[sql_type[:-2]]
         return [None if v is None else ranges.decode(kind, v) for v in value]  # type: ignore
@@ -1094,3 +1109,36 @@ def float_numeral(text: str) -> float:
 
 
 _INF = float("inf")
+
+
+_BOOL_TEXT = {"t": True, "true": True, "yes": True, "y": True, "on": True, "1": True,
+              "f": False, "false": False, "no": False, "n": False, "off": False, "0": False}
+_INT_TEXT = re.compile(r"^\s*[+-]?\d+\s*$")
+_FLOAT_TEXT = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$", re.I)
+_FLOAT_WORDS = {"nan": float("nan"), "infinity": _INF, "+infinity": _INF, "-infinity": -_INF,
+                "inf": _INF, "+inf": _INF, "-inf": -_INF}
+
+
+def read_field(sql_type: str, text: str) -> object:
+    """A composite field's text read as its type (record_in calls each field's input
+    function): the storage value, or 22P02 as that type's input says."""
+    if sql_type == TEXT:
+        return check_text(text)
+    if sql_type == INTEGER:
+        if not _INT_TEXT.match(text):
+            raise errors.sql_error("22P02", f'invalid input syntax for type integer: "{text}"')
+        return check_int(int(text))
+    if sql_type == FLOAT:
+        word = _FLOAT_WORDS.get(text.strip().lower())
+        if word is not None:
+            return word
+        if not _FLOAT_TEXT.match(text):
+            raise errors.sql_error(
+                "22P02", f'invalid input syntax for type double precision: "{text}"')
+        return float_numeral(text)
+    if sql_type == BOOLEAN:
+        value = _BOOL_TEXT.get(text.strip().lower())
+        if value is None:
+            raise errors.sql_error("22P02", f'invalid input syntax for type boolean: "{text}"')
+        return value
+    return parse_literal_as(sql_type, text)

@@ -41,9 +41,11 @@ ENGINE = Path(__file__).resolve().parents[2] / "engine"
 # address, money, bit string and range types' values, codecs and text, and the ±infinity
 # of dates and timestamps: part of types) and ``textsearch`` (tsvector/tsquery values and
 # their functions, a leaf package over errors that ``types`` reads text-search literals
-# with) and ``timetz`` (time with time zone's ordered keys and text) too.
+# with) and ``timetz`` (time with time zone's ordered keys and text) and ``composite``
+# (composite types' strings, ordered bytes and record text) too.
 FOUNDATION = {"errors", "types", "deep", "notices", "lazy_import", "statement_limits",
-              "netaddr", "money", "bitstring", "ranges", "textsearch", "infinity", "timetz"}
+              "netaddr", "money", "bitstring", "ranges", "textsearch", "infinity", "timetz",
+              "composite"}
 ALLOWED = {
     "storage": FOUNDATION,
     "plan": FOUNDATION | {"storage"},

@@ -83,11 +83,13 @@ def normalize_pg_value(value: Any) -> Any:
 # int4range, numrange, tsrange, tstzrange, daterange, int8range: read as PostgreSQL's
 # text (range_out), the form expected rows hold, not as psycopg Range objects
 RANGE_OIDS = (3904, 3906, 3908, 3910, 3912, 3926)
+# the anonymous record (ROW(...)): its text (record_out), not psycopg's tuple
+RECORD_OID = 2249
 
 
 def _ranges_as_text(conn: Any) -> Any:
     from psycopg.types.string import TextLoader  # noqa: PLC0415
-    for oid in RANGE_OIDS:
+    for oid in (*RANGE_OIDS, RECORD_OID):
         conn.adapters.register_loader(oid, TextLoader)
     return conn
 

@@ -10,7 +10,7 @@ from typing import Iterator, Sequence
 
 from ..lazy_import import arrow as pa
 
-from .. import errors, infinity, money, netaddr, ranges, timetz, types
+from .. import composite, errors, infinity, money, netaddr, ranges, timetz, types
 from .range_text import ranges_as_text
 from .guard import as_db_error, guarded
 from .pandas_out import to_pandas
@@ -293,7 +293,14 @@ def rows_to_python(rows: list, columns, python: bool = True) -> list:
     return out
 
 
-_CONVERTED = frozenset((types.UUID, types.JSON, types.INTERVAL, types.UUID + "[]",
+class _Types(frozenset):
+    """The converted types: these, and every composite type (composite.py ``Record``)."""
+
+    def __contains__(self, t) -> bool:
+        return frozenset.__contains__(self, t) or t.startswith(composite.PREFIX + "[")
+
+
+_CONVERTED = _Types((types.UUID, types.JSON, types.INTERVAL, types.UUID + "[]",
                         types.JSON + "[]", types.JSONT, types.JSONT + "[]", types.MONEY,
                         types.MONEY + "[]", types.TIMETZ, types.TIMETZ + "[]",
                         *ranges.RANGE_TYPES,

@@ -32,8 +32,8 @@ import numpy as np
 import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
 
-from .. import errors
-from ..types import py_values
+from .. import composite, errors
+from ..types import py_values, sql_name
 from ..storage.namespaces import in_schema
 from ..storage.root import is_temporary
 from ..storage.table import TableVersion
@@ -147,7 +147,8 @@ class _Merge:
                                ("function", lambda r: r.functions, self.txn.set_function),
                                ("type", lambda r: r.enums, self.txn.set_enum),
                                ("sequence", _sequence_defs, self._put_sequence_def),
-                               ("domain", lambda r: r.domains, self.txn.set_domain)):
+                               ("domain", lambda r: r.domains, self.txn.set_domain),
+                               ("type", lambda r: r.composites, self.txn.set_composite)):
             b_objs, s_objs, t_objs = get(base), get(self.src_root), get(self.tgt_root)
             for name in sorted(set(b_objs) | set(s_objs) | set(t_objs)):
                 vb, vs, vt = b_objs.get(name), s_objs.get(name), t_objs.get(name)
@@ -602,6 +603,9 @@ def _definition(obj) -> str:
                         + ([f"DEFAULT {obj.default}"] if obj.default is not None else [])
                         + (["NOT NULL"] if obj.not_null else [])
                         + [f"CONSTRAINT {n} CHECK ({sql})" for n, sql, _ in obj.checks])
+    if composite.is_record(obj):        # a composite type's string (composite.py)
+        return "AS (" + ", ".join(f"{f} {sql_name(t)}"
+                                  for f, t in composite.fields_of(obj)) + ")"
     if isinstance(obj, tuple):           # an enum type's labels
         return "ENUM (" + ", ".join("'" + v.replace("'", "''") + "'" for v in obj) + ")"
     if hasattr(obj, "increment"):        # a sequence's options (storage/sequence_defs.py)

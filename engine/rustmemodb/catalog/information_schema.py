@@ -14,7 +14,7 @@ import dataclasses
 
 import re
 
-from .. import errors, types
+from .. import composite, errors, types
 from ..storage import sequence_defs
 from ..storage.namespaces import split
 from ..storage.sequence_names import default_sequence, quote_name
@@ -141,6 +141,8 @@ def _described(sql_type: str, typmod) -> tuple[PgType, int | None, str]:
     t = pg_type(sql_type)
     length = None
     udt_schema = "pg_catalog"
+    if composite.is_record(sql_type):                     # CREATE TYPE ... AS (...)
+        udt_schema = "public"
     if typmod is not None and typmod[0] == "enum":        # CREATE TYPE ... AS ENUM
         t, udt_schema = PgType("USER-DEFINED", typmod[1]), "public"
     elif typmod is not None and typmod[0] == "varchar":   # as PostgreSQL describes them
@@ -454,6 +456,33 @@ _table("domains", "domain_catalog domain_schema domain_name data_type character_
        {c: I for c in ("character_maximum_length", "character_octet_length",
                        "numeric_precision", "numeric_precision_radix", "numeric_scale",
                        "datetime_precision", "interval_precision", "maximum_cardinality")})
+
+
+def _attributes(snap: CatalogSnapshot):
+    """The fields of each composite type (CREATE TYPE ... AS (...)), as columns are."""
+    for name, sql_type in sorted(snap.root.composites.items()):
+        for num, (field, ft) in enumerate(composite.fields_of(sql_type), 1):
+            t, length, udt_schema = _described(ft, None)
+            yield (snap.database, "public", name, field, num, None, "YES", t.data_type,
+                   length, t.character_octet_length, None, None, None, None, None, None,
+                   t.numeric_precision, t.numeric_precision_radix, t.numeric_scale,
+                   t.datetime_precision, None, None, snap.database, udt_schema, t.udt_name,
+                   None, None, None, None, str(num), "NO")
+
+
+_table("attributes", "udt_catalog udt_schema udt_name attribute_name ordinal_position "
+                     "attribute_default is_nullable data_type character_maximum_length "
+                     "character_octet_length character_set_catalog character_set_schema "
+                     "character_set_name collation_catalog collation_schema collation_name "
+                     "numeric_precision numeric_precision_radix numeric_scale "
+                     "datetime_precision interval_type interval_precision "
+                     "attribute_udt_catalog attribute_udt_schema attribute_udt_name "
+                     "scope_catalog scope_schema scope_name maximum_cardinality "
+                     "dtd_identifier is_derived_reference_attribute", _attributes,
+       {c: I for c in ("ordinal_position", "character_maximum_length",
+                       "character_octet_length", "numeric_precision",
+                       "numeric_precision_radix", "numeric_scale", "datetime_precision",
+                       "interval_precision", "maximum_cardinality")})
 
 
 def _domain_constraints(snap: CatalogSnapshot):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import zlib
 
-from .. import ranges, types
+from .. import composite, ranges, types
 from ..storage import sequence_defs
 from ..storage.namespaces import split
 from ..storage.roles import PSEUDO_SCHEMA_OWNER_OID, acl_text, default_acl, grants_text
@@ -86,7 +86,27 @@ SQL_NAMES = {"int8": "bigint", "int4": "integer", "int2": "smallint", "float8": 
 
 def type_oid(sql_type: str) -> int:
     """The pg_type oid of an engine type (arrays included)."""
+    if composite.is_record(sql_type):
+        return record_oid(sql_type)
     return TYPE_OIDS.get(pg_type(sql_type).udt_name, TYPE_OIDS["text"])
+
+
+# oid -> name of every composite type oid handed out (CREATE TYPE ... AS (...)), as
+# ENUM_NAMES; its array type is its oid + 1
+COMPOSITE_NAMES: dict[int, str] = {}
+
+
+def composite_oid(name: str) -> int:
+    """A stable oid for composite type ``name`` (even: its array type takes the next one)."""
+    oid = 16384 + (zlib.crc32(f"c:{name}".encode()) % 1_000_000_000) * 2
+    COMPOSITE_NAMES.setdefault(oid, name)
+    return oid
+
+
+def record_oid(sql_type: str) -> int:
+    """The oid of a composite value's type: its named type's, else ``record`` (2249)."""
+    name = composite.type_name(sql_type)
+    return composite.RECORD_OID if name == "record" else composite_oid(name)
 
 
 # oid -> name of every enum type oid handed out (format_type reads them back), as
@@ -121,6 +141,10 @@ def format_type(oid: int | None, typmod: int | None = None) -> str | None:
             return DOMAIN_NAMES[oid]
         if oid in ENUM_NAMES:
             return ENUM_NAMES[oid]
+        if oid in COMPOSITE_NAMES:
+            return COMPOSITE_NAMES[oid]
+        if oid - 1 in COMPOSITE_NAMES:
+            return COMPOSITE_NAMES[oid - 1] + "[]"
         if oid - 1 in ENUM_NAMES:
             return ENUM_NAMES[oid - 1] + "[]"
         return "???"
@@ -247,7 +271,10 @@ def regtype_in(text: str) -> int | None:
     if name.startswith("pg_catalog."):
         name = name[len("pg_catalog."):]
     by_sql = {sql: typ for typ, sql in SQL_NAMES.items()}
-    return TYPE_OIDS.get(by_sql.get(name, name))
+    oid = TYPE_OIDS.get(by_sql.get(name, name))
+    if oid is None:       # a composite type this process has described (catalog scans)
+        oid = next((o for o, n in COMPOSITE_NAMES.items() if n == name.strip('"')), None)
+    return oid
 
 
 def _table(name: str, columns: str, rows, typed: dict | None = None) -> None:
@@ -376,6 +403,17 @@ def _classes(snap):
                tuples, 0, 0, has_index, False, "p", kind, natts, checks, False, triggers, False,
                False, False, True, "d", False, 0, 0, 0,
                relacl(snap, name) if owned != "i" else None, None, None)
+    yield from _composite_classes(snap)
+
+
+def _composite_classes(snap):
+    """A composite type's pg_class row (relkind 'c'), as PostgreSQL keeps one."""
+    public = NAMESPACES["public"]
+    for name, sql_type in sorted(snap.root.composites.items()):
+        oid = relation_oid("r", name)
+        yield (oid, name, public, composite_oid(name), 0, ROLE_OID, 0, 0, 0, 0,
+               -1.0, 0, 0, False, False, "p", "c", len(composite.fields_of(sql_type)), 0,
+               False, False, False, False, False, True, "n", False, 0, 0, 0, None, None, None)
 
 
 _table("pg_class", "oid relname relnamespace reltype reloftype relowner relam relfilenode "
@@ -422,6 +460,14 @@ def _attributes(snap):
             yield _attribute(oid, column.name, column.type, toid, typmod, num, not_null,
                              has_def, identity,
                              "s" if column.generated is not None and kind == "r" else "")
+    yield from _composite_attributes(snap)
+
+
+def _composite_attributes(snap):
+    for name, sql_type in sorted(snap.root.composites.items()):
+        oid = relation_oid("r", name)
+        for num, (field, ft) in enumerate(composite.fields_of(sql_type), 1):
+            yield _attribute(oid, field, ft, type_oid(ft), -1, num, False, False, "")
 
 
 def _type_length(sql_type: str, toid: int) -> int:
@@ -525,6 +571,23 @@ def _types(snap):
                "array_send", "-", "-", "array_typanalyze", "i", "x", False, 0, -1, 0, 0,
                None, None, None)
     yield from _domain_types(snap)
+    yield from _composite_types(snap)
+
+
+def _composite_types(snap):
+    """CREATE TYPE ... AS (...): typtype 'c', its pg_class row (relkind 'c') holding the
+    fields as pg_attribute rows; and its array type."""
+    public = NAMESPACES["public"]
+    for name in sorted(snap.root.composites):
+        oid = composite_oid(name)
+        yield (oid, name, public, ROLE_OID, -1, False, "c", "C", False, True, ",",
+               relation_oid("r", name), "-", 0, oid + 1, "record_in", "record_out",
+               "record_recv", "record_send", "-", "-", "-", "d", "x", False, 0, -1, 0, 0,
+               None, None, None)
+        yield (oid + 1, "_" + name, public, ROLE_OID, -1, False, "b", "A", False, True, ",",
+               0, "array_subscript_handler", oid, 0, "array_in", "array_out", "array_recv",
+               "array_send", "-", "-", "array_typanalyze", "d", "x", False, 0, -1, 0, 0,
+               None, None, None)
 
 
 def _domain_types(snap):

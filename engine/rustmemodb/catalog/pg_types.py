@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import ranges, types
+from .. import composite, ranges, types
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,8 @@ def pg_type(sql_type: str) -> PgType:
     found = PG_TYPES.get(sql_type)
     if found is not None:
         return found
+    if composite.is_record(sql_type):    # a composite type: described by its name
+        return PgType("USER-DEFINED", composite.type_name(sql_type))
     if sql_type.endswith("[]"):          # PostgreSQL: data_type ARRAY, udt _int8, _text...
         return PgType("ARRAY", "_" + pg_type(sql_type[:-2]).udt_name)
     return PgType(sql_type.lower(), sql_type.lower())

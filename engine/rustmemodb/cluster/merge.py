@@ -11,7 +11,9 @@ import contextvars
 
 import pyarrow as pa
 
-from .. import types
+import zlib
+
+from .. import composite, types
 from ..database import Database
 from ..result import Result
 from .split import PARTIALS
@@ -73,6 +75,8 @@ def _declared(conn, t: str) -> str:
     """The column type for values of SQL type ``t``; an enum type's values get that enum
     type in the scratch engine too (made on first use), so the merge orders them by
     label position as the single engine does."""
+    if composite.is_record(t):
+        return _composite_declared(conn, t)
     enum = types.enum_of(t)
     if enum is None:
         return _sql_type(t)
@@ -81,6 +85,19 @@ def _declared(conn, t: str) -> str:
                     (enum.enum_name,)).fetchone()[0] == 0:
         labels = ", ".join("'" + label.replace("'", "''") + "'" for label in enum.labels)
         conn.execute(f"CREATE TYPE {name} AS ENUM ({labels})")
+    return name
+
+
+def _composite_declared(conn, t: str) -> str:
+    """A composite type (an anonymous ROW(...)'s too) made in the scratch engine under a
+    name of its own definition: its values' bytes are the same (composite.py), and
+    ``conform`` gives the result the type the single engine would."""
+    name = f'"__record_{zlib.crc32(t.encode()):08x}"'
+    if conn.execute("SELECT count(*) FROM pg_type WHERE typname = ?",
+                    (name.strip('"'),)).fetchone()[0] == 0:
+        fields = ", ".join('"' + f.replace('"', '""') + '" ' + _declared(conn, ft)
+                           for f, ft in composite.fields_of(t))
+        conn.execute(f"CREATE TYPE {name} AS ({fields})")
     return name
 
 

@@ -41,7 +41,7 @@ from ..storage.table import Chunk
 from . import tables as T
 from . import values
 from .damage import Damage
-from .records import (decode_domain, decode_enum, decode_function, encode_domain,
+from .records import (decode_composite, decode_domain, decode_enum, decode_function, encode_domain,
                       encode_function)
 from .wal import fsync_dir
 
@@ -115,6 +115,7 @@ def write_checkpoint(directory: Path, root: Root, lsn: int, files: Files, *,
         "enums": {n: list(labels) for n, labels in root.enums.items()},
         "seqdefs": {n: sequence_defs.encode(d) for n, d in root.seqdefs.items()},
         "domains": {n: encode_domain(d) for n, d in root.domains.items()},
+        "composites": dict(root.composites),
     }
     name = manifest_name(root.version)
     text = json.dumps({"manifest": body, "crc32c": _body_crc(body)}, indent=1).encode()
@@ -303,9 +304,11 @@ def load_checkpoint(directory: Path, body: dict, files: Files) -> Root:
     enums = _decoded(body, "enums", decode_enum, "enum types", directory)
     seqdefs = _decoded(body, "seqdefs", sequence_defs.decode, "sequence definitions", directory)
     domains = _decoded(body, "domains", decode_domain, "domains", directory)
+    composites = _decoded(body, "composites", decode_composite, "composite types", directory)
     return Root(tables=tables, views=views, sequences=dict(body["sequences"]), auth=auth,
                 version=body["version"], catalog_version=body["catalog_version"],
-                functions=functions, enums=enums, seqdefs=seqdefs, domains=domains)
+                functions=functions, enums=enums, seqdefs=seqdefs, domains=domains,
+                composites=composites)
 
 
 def _decoded(body: dict, key: str, decode, what: str, directory) -> dict:

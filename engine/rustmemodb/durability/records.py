@@ -21,6 +21,7 @@ A record is logical: it says what the transaction did, not which bytes changed.
                                          (storage/sequence_defs.py ``encode``)
     ("D", name, [base, default, not_null, [[name, sql, validated], ...]]|None)
                                          DomainOp: CREATE/ALTER DOMAIN, DROP DOMAIN
+    ("c", name, type string|None)        CompositeOp: CREATE TYPE ... AS (...), DROP TYPE
     ("a", catalog)                       AuthOp: roles, owners, grants (storage/roles.py
                                          ``encode``: plain lists and strings)
 
@@ -53,10 +54,13 @@ from dataclasses import replace
 import numpy as np
 import pyarrow as pa
 
-from ..storage.root import DomainDef, FunctionDef, Root, ViewDef, with_domain, with_enum
+from .. import composite
+from ..storage.root import (DomainDef, FunctionDef, Root, ViewDef, with_composite,
+                            with_domain, with_enum)
 from ..storage.table import Chunk, TableVersion
 from ..storage import roles, sequence_defs
-from ..txn.transaction import (AuthOp, BulkInsertOp, BulkUpdateOp, DeleteOp, DomainOp, EnumOp,
+from ..txn.transaction import (AuthOp, BulkInsertOp, BulkUpdateOp, CompositeOp, DeleteOp,
+                               DomainOp, EnumOp,
                                FunctionOp, InsertOp, LockOp, ReplaceTableOp, SequenceDefOp,
                                SequenceOp, UpdateOp, ViewOp)
 from . import tables as T
@@ -64,7 +68,8 @@ from . import values
 from .problems import data_corrupted
 
 _KNOWN = (InsertOp, BulkInsertOp, DeleteOp, UpdateOp, BulkUpdateOp, ReplaceTableOp, ViewOp,
-          SequenceOp, AuthOp, FunctionOp, LockOp, EnumOp, SequenceDefOp, DomainOp)
+          SequenceOp, AuthOp, FunctionOp, LockOp, EnumOp, SequenceDefOp, DomainOp,
+          CompositeOp)
 
 
 # ---- encoding ---------------------------------------------------------------------------
@@ -117,6 +122,9 @@ def encode_commit(ops: list, before: Root, after: Root) -> bytes:
             out.append(("q", op.name, None if spec is None else sequence_defs.encode(spec)))
         elif kind is DomainOp:
             out.append(("D", op.name, None if op.domain is None else encode_domain(op.domain)))
+            continue
+        elif kind is CompositeOp:
+            out.append(("c", op.name, op.sql_type))
             continue
         else:
             seqs[op.name] = after.sequences.get(op.name, op.value)
@@ -197,7 +205,7 @@ def encode_root(before: Root, after: Root) -> bytes:
     domains = {n: encode_domain(d) for n, d in after.domains.items()}
     return values.pack(("R", after.version, after.catalog_version, tables, views,
                         dict(after.sequences), checks, roles.encode(after.auth), functions,
-                        enums, seqdefs, domains))
+                        enums, seqdefs, domains, dict(after.composites)))
 
 
 def encode_domain(d: DomainDef) -> list:
@@ -227,6 +235,17 @@ def decode_domain(name: str, enc) -> DomainDef:
         raise ValueError(f"malformed domain record for {name!r}")
     return DomainDef(name, enc[0], enc[5], _tupled(enc[6]), enc[4], enc[1], enc[2],
                      tuple(tuple(c) for c in enc[3]))
+
+
+def decode_composite(name: str, sql_type) -> str:
+    """A composite type as logged: its type string (composite.py), read back to check."""
+    if not composite.is_record(sql_type):
+        raise ValueError(f"malformed composite type record for {name!r}")
+    try:
+        composite.fields_of(sql_type)
+    except (ValueError, TypeError):
+        raise ValueError(f"malformed composite type record for {name!r}") from None
+    return sql_type
 
 
 def decode_enum(name: str, labels) -> tuple[str, ...]:
@@ -329,6 +348,9 @@ def apply_record(root: Root, payload: bytes) -> Root:
         domains = record[11] if len(record) > 11 else {}
         if not isinstance(domains, dict):
             raise ValueError("malformed domains in a log record")
+        composites = record[12] if len(record) > 12 else {}
+        if not isinstance(composites, dict):
+            raise ValueError("malformed composite types in a log record")
         new = Root(tables=new_tables,
                    views={n: decode_view(n, enc) for n, enc in views.items()},
                    sequences=dict(seqs),
@@ -336,7 +358,8 @@ def apply_record(root: Root, payload: bytes) -> Root:
                    functions={n: decode_function(n, enc) for n, enc in functions.items()},
                    enums={n: decode_enum(n, enc) for n, enc in enums.items()},
                    seqdefs={n: sequence_defs.decode(n, enc) for n, enc in seqdefs.items()},
-                   domains={n: decode_domain(n, enc) for n, enc in domains.items()})
+                   domains={n: decode_domain(n, enc) for n, enc in domains.items()},
+                   composites={n: decode_composite(n, enc) for n, enc in composites.items()})
     else:
         raise data_corrupted(f"unknown log record type {record[0]!r}")
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in (version, catalog)):
@@ -407,6 +430,9 @@ def _apply_ops(root: Root, ops: list) -> Root:
         elif kind == "D":
             root = with_domain(root, name,
                                None if op[2] is None else decode_domain(name, op[2]))
+        elif kind == "c":
+            root = with_composite(root, name,
+                                  None if op[2] is None else decode_composite(name, op[2]))
         else:
             raise data_corrupted(f"unknown log op {kind!r}")
     return root

@@ -32,7 +32,7 @@ from ..storage.index import UniqueIndex
 from ..storage.index_build import unique_from_arrays, unique_from_table
 from ..storage.pmap import PMap
 from ..storage.table import Chunk, TableVersion, Tail
-from .. import infinity, netaddr, ranges, timetz, types
+from .. import composite, infinity, netaddr, ranges, timetz, types
 from . import codec
 from .problems import data_corrupted
 
@@ -116,7 +116,8 @@ _STORED = {types.INTEGER: (int,), types.FLOAT: (float, int), types.TEXT: (str,),
 def check_rows(schema, rows) -> None:
     """ValueError unless every row fits ``schema`` (width and value types), so rows read
     from disk can never reach the engine in a shape it does not expect."""
-    kinds = [_STORED.get(c.type, (list, tuple)) for c in schema.columns]
+    kinds = [(bytes,) if composite.is_record(c.type) else _STORED.get(c.type, (list, tuple))
+             for c in schema.columns]
     # arrays (X[]): a list whose elements are X's stored values
     elements = [_STORED[types.element_type(c.type)] if types.is_array(c.type) else None
                 for c in schema.columns]
@@ -136,6 +137,9 @@ def check_rows(schema, rows) -> None:
             if t is bytes and ranges.is_range(column_types[i]) and \
                     not ranges.codec.valid(ranges.KINDS[column_types[i]], value):
                 raise ValueError(f'a range in table "{schema.name}" is malformed')
+            if t is bytes and composite.is_record(column_types[i]) and \
+                    not composite.valid(column_types[i], value):
+                raise ValueError(f'a composite value in table "{schema.name}" is malformed')
             if column_types[i] == types.TIMETZ and not timetz.valid(value):
                 raise ValueError(f'a row of table "{schema.name}" holds a malformed '
                                  "time with time zone")

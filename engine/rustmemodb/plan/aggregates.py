@@ -49,7 +49,7 @@ def aggregate_type(functions, name: str, arg_types, position: int | None = None)
     ret = resolve(list(arg_types)) if resolve is not None else None
     if ret is None:
         raise errors.undefined_function(
-            f"function {name}({', '.join(t.lower() for t in arg_types)}) does not exist",
+            f"function {name}({', '.join(types.shown_type(t) for t in arg_types)}) does not exist",
             hint="No aggregate matches the given name and argument types.",
             position=position)
     return ret

@@ -266,6 +266,17 @@ class LogicalCreateEnum(LogicalNode):
 
 
 @dataclass
+class LogicalCreateComposite(LogicalNode):
+    """CREATE TYPE name AS (field type, ...) (exec/operators/enum_types.py); ``sql_type``
+    is the type's string (composite.py)."""
+    name: str
+    sql_type: str
+
+    def describe(self) -> str:
+        return self.name
+
+
+@dataclass
 class LogicalDropType(LogicalNode):
     """DROP TYPE [IF EXISTS] name, ... [CASCADE | RESTRICT]."""
     targets: tuple

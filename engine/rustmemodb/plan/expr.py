@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..deep import deep
-from .. import ranges, statement_limits as _limits, types
+from .. import composite, ranges, statement_limits as _limits, types
 from .format import format_call
 
 
@@ -88,6 +88,9 @@ class Const(Expr):
             return f"'{types.netaddr.output(self.type, self.value)}'::{self.type.lower()}"
         if self.type == types.MONEY:             # cents (money.py)
             return f"'{types.money.format(self.value)}'::money"
+        if composite.is_record(self.type):       # ordered bytes (composite.py): its text
+            text = composite.format_record(self.type, self.value).replace("'", "''")
+            return f"'{text}'::{composite.type_name(self.type)}"
         if self.type == types.TIMETZ:            # an ordered key (timetz.py)
             return f"'{types.timetz.format(self.value)}'::timetz"
         return str(self.value)

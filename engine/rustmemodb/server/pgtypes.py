@@ -18,7 +18,8 @@ import uuid
 from decimal import Decimal
 from typing import Any, Callable
 
-from .. import errors, infinity, types
+from .. import composite, errors, infinity, types
+from ..catalog.pg_catalog import COMPOSITE_NAMES, record_oid
 from ..exec.functions.array import parse_array_literal
 from . import pgbits, pgmoney, pgnet, pgtimetz
 
@@ -87,8 +88,13 @@ _JSON_TEXT = {types.JSONT: types.TEXT, types.array_of(types.JSONT): types.array_
 
 def result_oid_of(sql_type: str) -> int:
     """A result column's OID: as ``oid_of``, plus arrays (``INTEGER[]`` is int8[])."""
+    if types.is_array(sql_type) and composite.is_record(types.element_type(sql_type)):
+        oid = record_oid(types.element_type(sql_type))     # _record (2287) or the type's
+        return 2287 if oid == composite.RECORD_OID else oid + 1
     if types.is_array(sql_type):
         return ARRAY_OID.get(oid_of(types.element_type(sql_type)), 1009)
+    if composite.is_record(sql_type):       # its pg_type oid; an anonymous one is record
+        return record_oid(sql_type)
     return oid_of(sql_type)
 
 
@@ -258,7 +264,8 @@ def _ts_wire():
 
 def _bin_array(element_type: str) -> Callable[[Any], bytes]:
     """Binary array: ndim, has-nulls, element OID, (length, lower bound), items."""
-    elem_oid, item = oid_of(element_type), binary_encoder(element_type)
+    elem_oid, item = (result_oid_of(element_type) if composite.is_record(element_type)
+                      else oid_of(element_type)), binary_encoder(element_type)
 
     def encode(v) -> bytes:
         if len(v) == 0:
@@ -274,9 +281,28 @@ def _bin_array(element_type: str) -> Callable[[Any], bytes]:
     return encode
 
 
+def _bin_record(sql_type: str) -> Callable[[Any], bytes]:
+    """Binary record (record_send): the field count, then each field's type OID, length
+    (-1: NULL) and binary value."""
+    fields = [(result_oid_of(t), binary_encoder(t)) for _f, t in composite.fields_of(sql_type)]
+
+    def encode(v) -> bytes:
+        parts = [_i(len(fields))]
+        for (oid, item), x in zip(fields, v):
+            if x is None:
+                parts.append(_i(oid) + _i(-1))
+            else:
+                data = item(x)
+                parts.append(_i(oid) + _i(len(data)) + data)
+        return b"".join(parts)
+    return encode
+
+
 def binary_encoder(sql_type: str) -> Callable[[Any], bytes]:
     if types.is_array(sql_type):
         return _bin_array(types.element_type(sql_type))
+    if composite.is_record(sql_type):
+        return _bin_record(sql_type)
     return _BIN_OUT.get(sql_type, lambda v: str(v).encode())
 
 
@@ -461,6 +487,47 @@ def _array_param(data: bytes, slot: int) -> list:
     return out
 
 
+def _is_record_oid(oid: int) -> bool:
+    return oid == composite.RECORD_OID or oid in COMPOSITE_NAMES
+
+
+def _record_text_of_binary(data: bytes) -> str:
+    """A binary record parameter (record_send's form) as record_in's text, which the
+    statement's ``$1::type`` cast reads: each field decoded by its OID."""
+    (count,) = struct.unpack_from("!i", data, 0)
+    at, parts = 4, []
+    for _ in range(count):
+        oid, length = struct.unpack_from("!ii", data, at)
+        at += 8
+        if length < 0:
+            parts.append("")
+            continue
+        raw = data[at:at + length]
+        at += length
+        if _is_record_oid(oid):
+            value = _record_text_of_binary(raw)
+        else:
+            fn = _BIN_IN_BY_OID.get(oid)
+            if fn is None:
+                raise errors.sql_error("0A000", f"binary format of a record field of type oid "
+                                                f"{oid} is not supported")
+            value = fn(raw)
+        parts.append(composite.quote_field(_field_text(value)))
+    return "(" + ",".join(parts) + ")"
+
+
+def _field_text(value) -> str:
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, float):
+        return format_float(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (bytes, bytearray)):
+        return "\\x" + bytes(value).hex()
+    return str(value)
+
+
 def decode_param(data: bytes | None, fmt: int, oid: int, slot_type: str, slot: int) -> Any:
     """One Bind parameter as the Python value handed to the engine."""
     if data is None:
@@ -470,6 +537,8 @@ def decode_param(data: bytes | None, fmt: int, oid: int, slot_type: str, slot: i
             if oid in _ARRAY_ELEMENT or (oid == 0 and types.is_array(slot_type)):
                 return _array_param(bytes(data), slot)
             fn = _BIN_IN_BY_OID.get(oid)
+            if fn is None and _is_record_oid(oid):
+                fn = _record_text_of_binary
             if fn is None:
                 if oid == 0 and slot_type in OID_OF_TYPE:   # client left it to us: our OID
                     fn = _BIN_IN_BY_OID.get(oid_of(slot_type))
@@ -487,6 +556,8 @@ def decode_param(data: bytes | None, fmt: int, oid: int, slot_type: str, slot: i
         if oid in _ARRAY_ELEMENT:
             return parse_array_literal(text, _ARRAY_ELEMENT[oid][1])
         fn = _TEXT_IN_BY_OID.get(oid)
+        if fn is None and _is_record_oid(oid):
+            return text         # record_in's text: the statement's cast reads it
         if fn is None:
             raise errors.sql_error("0A000", f"parameter ${slot + 1} has unsupported type oid {oid}")
         return fn(text)

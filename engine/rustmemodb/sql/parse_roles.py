@@ -558,6 +558,12 @@ class _Parser:
         self.expect("TYPE")
         name = self.qualified()
         if self.accept("ADD"):
+            if self.accept("ATTRIBUTE"):     # composite types (exec/operators/enum_types.py)
+                field = self.name()
+                type_sql = self.text_until("CASCADE", "RESTRICT")
+                self.accept("CASCADE", "RESTRICT")
+                self.end()
+                return AlterTypeStatement(name, ("add_attribute", field, type_sql))
             self.expect("VALUE")
             if_not_exists = False
             if self.accept("IF"):
@@ -581,8 +587,25 @@ class _Parser:
                 new = self.string()
                 self.end()
                 return AlterTypeStatement(name, ("rename_value", old, new))
-            raise errors.not_supported("ALTER TYPE ... RENAME ATTRIBUTE")
-        if self.is_word("OWNER", "SET", "ALTER", "DROP", "ATTRIBUTE"):
+            if self.accept("ATTRIBUTE"):
+                old = self.name()
+                self.expect("TO")
+                new = self.name()
+                self.accept("CASCADE", "RESTRICT")
+                self.end()
+                return AlterTypeStatement(name, ("rename_attribute", old, new))
+            raise self.fail()
+        if self.accept("DROP"):
+            self.expect("ATTRIBUTE")
+            if_exists = False
+            if self.accept("IF"):
+                self.expect("EXISTS")
+                if_exists = True
+            field = self.name()
+            self.accept("CASCADE", "RESTRICT")
+            self.end()
+            return AlterTypeStatement(name, ("drop_attribute", field, if_exists))
+        if self.is_word("OWNER", "SET", "ALTER", "ATTRIBUTE"):
             raise errors.not_supported(f"ALTER TYPE ... {self.tok.text.upper()}")
         raise self.fail()
 

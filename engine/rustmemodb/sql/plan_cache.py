@@ -77,6 +77,9 @@ def deps_hold(root, deps) -> bool:
         elif kind == "domain":
             if root.domains.get(name) is not obj:
                 return False
+        elif kind == "composite":
+            if root.composites.get(name) != obj:
+                return False
         elif root.views.get(name) is not obj:
             return False
     return True

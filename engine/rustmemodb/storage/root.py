@@ -99,6 +99,8 @@ class Root:
     seqdefs: dict = field(default_factory=dict)
     # CREATE DOMAIN: name -> DomainDef (sql/bind/bind_domain.py)
     domains: dict = field(default_factory=dict)
+    # CREATE TYPE name AS (field type, ...): name -> its type string (composite.py)
+    composites: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.auth is None:
@@ -158,6 +160,17 @@ def with_enum(root: Root, name: str, labels: tuple | None) -> Root:
     else:
         enums[name] = tuple(labels)
     return replace(root, enums=enums, catalog_version=root.catalog_version + 1)
+
+
+def with_composite(root: Root, name: str, sql_type: str | None) -> Root:
+    """``root`` with composite type ``name`` defined as ``sql_type`` (a composite.py type
+    string; None: dropped); a catalog change."""
+    composites = dict(root.composites)
+    if sql_type is None:
+        composites.pop(name, None)
+    else:
+        composites[name] = sql_type
+    return replace(root, composites=composites, catalog_version=root.catalog_version + 1)
 
 
 def with_domain(root: Root, name: str, domain: DomainDef | None) -> Root:

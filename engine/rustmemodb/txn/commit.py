@@ -31,8 +31,9 @@ from ..lazy_import import numpy as np
 
 from .. import errors
 from ..types import py_values
-from ..storage.root import Root, replace, with_domain, with_enum
-from .transaction import (AuthOp, BulkInsertOp, BulkUpdateOp, DeleteOp, DomainOp, EnumOp,
+from ..storage.root import Root, replace, with_composite, with_domain, with_enum
+from .transaction import (AuthOp, BulkInsertOp, BulkUpdateOp, CompositeOp, DeleteOp, DomainOp,
+                          EnumOp,
                           FunctionOp, InsertOp, LockOp, ReplaceTableOp, SequenceDefOp,
                           SequenceOp, Transaction, UpdateOp, ViewOp)
 
@@ -102,7 +103,7 @@ def write_set(txn: Transaction) -> WriteSet:
         elif isinstance(op, EnumOp):
             ws.tables.add("type:" + op.name)
             ws.ddl.add("type:" + op.name)
-        elif isinstance(op, DomainOp):    # a domain is a type: one name space with enums
+        elif isinstance(op, (DomainOp, CompositeOp)):    # types: one name space with enums
             ws.tables.add("type:" + op.name)
             ws.ddl.add("type:" + op.name)
         elif isinstance(op, LockOp):      # locked rows conflict as written ones do
@@ -180,6 +181,8 @@ def rebase_ops(txn: Transaction, current: Root) -> tuple[Root, list]:
             root = with_enum(root, op.name, op.labels)
         elif isinstance(op, DomainOp):
             root = with_domain(root, op.name, op.domain)
+        elif isinstance(op, CompositeOp):
+            root = with_composite(root, op.name, op.sql_type)
         elif isinstance(op, SequenceOp):
             seqs = dict(root.sequences)
             if op.value is None:

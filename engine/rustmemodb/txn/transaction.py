@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from .. import errors
 from ..lazy_import import arrow as pa, numpy as np
 from ..storage import sequence_defs
-from ..storage.root import Root, ViewDef, replace, with_domain, with_enum
+from ..storage.root import Root, ViewDef, replace, with_composite, with_domain, with_enum
 
 if TYPE_CHECKING:
     from ..storage.table import TableVersion
@@ -120,6 +120,13 @@ class EnumOp:
     """CREATE TYPE ... AS ENUM / ALTER TYPE (the new labels) or DROP TYPE (None)."""
     name: str
     labels: tuple | None
+
+
+@dataclass
+class CompositeOp:
+    """CREATE TYPE ... AS (...) / ALTER TYPE (the new type string) or DROP TYPE (None)."""
+    name: str
+    sql_type: str | None
 
 
 @dataclass
@@ -450,6 +457,11 @@ class Transaction:
         """CREATE TYPE name AS ENUM / ALTER TYPE (``labels``) or DROP TYPE (None)."""
         self.working = with_enum(self.working, name, labels)
         self.ops.append(EnumOp(name, labels))
+
+    def set_composite(self, name: str, sql_type: str | None) -> None:
+        """CREATE TYPE name AS (...) (``sql_type``: composite.py's string) or DROP (None)."""
+        self.working = with_composite(self.working, name, sql_type)
+        self.ops.append(CompositeOp(name, sql_type))
 
     def set_domain(self, name: str, domain) -> None:
         """CREATE / ALTER DOMAIN (``domain``: a DomainDef) or DROP DOMAIN (None)."""

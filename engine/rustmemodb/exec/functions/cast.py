@@ -14,7 +14,7 @@ import math
 
 from ...lazy_import import arrow as pa, compute as pc
 
-from ... import bitstring, errors, infinity, money, netaddr, ranges, timetz, types
+from ... import bitstring, composite, errors, infinity, money, netaddr, ranges, timetz, types
 from ..expr.rowwise import map_rows
 from ..semantics import translate
 from . import netcast
@@ -62,6 +62,15 @@ def castable(src: str, dst: str) -> bool:
         return castable(types.element_type(src), types.element_type(dst))
     if types.is_array(src) or types.is_array(dst):      # only to and from text
         return T in (src, dst)
+    if composite.is_record(src) or composite.is_record(dst):
+        # composite values: to and from text, or to a composite of as many fields each
+        # castable (ROW(1, 'x')::pair)
+        if src == dst or T in (src, dst):
+            return True
+        if not (composite.is_record(src) and composite.is_record(dst)):
+            return False
+        sf, df = composite.fields_of(src), composite.fields_of(dst)
+        return len(sf) == len(df) and all(castable(a, b) for (_, a), (_, b) in zip(sf, df))
     if ranges.is_range(src) or ranges.is_range(dst):    # ranges: only to and from text
         return src == dst or T in (src, dst)
     return src in (N, types.UNKNOWN) or dst in _ALLOWED.get(src, ())
@@ -77,6 +86,9 @@ def cast_row(value, src: str, dst: str):
         return to_text(value, src)
     if src == T:
         return from_text(value, dst)
+    if composite.is_record(src):         # to another composite: field by field
+        return composite.encode(dst, [cast_row(v, a, b) for v, (_, a), (_, b) in zip(
+            composite.decode(src, value), composite.fields_of(src), composite.fields_of(dst))])
     if dst == TTZ:                # time_timetz / timestamptz_timetz
         if isinstance(value, infinity.Infinite):
             return None
@@ -187,6 +199,8 @@ def to_text(value, src: str) -> str:
     if src in ranges.KINDS:
         kind = ranges.KINDS[src]
         return ranges.format_range(kind, ranges.decode(kind, value))
+    if composite.is_record(src):
+        return composite.format_record(src, value)
     if src in netcast.ALLOWED:
         return netaddr.as_text(src, value)
     if src == MONEY:

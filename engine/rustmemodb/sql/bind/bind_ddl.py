@@ -49,7 +49,7 @@ def bind_ddl(stmt, node: exp.Expression):
         if kind == "FUNCTION":
             return "CREATE FUNCTION", bind_create_function(stmt, node)
         if kind == "TYPE":
-            return "CREATE TYPE", bind_create_type(node)
+            return "CREATE TYPE", bind_create_type(node, stmt)
         raise errors.not_supported(f"CREATE {kind}")
     if isinstance(node, exp.Drop):
         kind = (node.args.get("kind") or "").upper()

@@ -12,25 +12,28 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from ... import errors
-from ...plan.ddl import LogicalAlterEnum, LogicalCreateEnum, LogicalDropType
+from ... import composite, errors
+from ...plan.ddl import LogicalAlterEnum, LogicalCreateComposite, LogicalCreateEnum, LogicalDropType
 from ..parse import parse_one, position_of
 from ..bound import BoundStatement
 from ..parse_roles import AlterTypeStatement, DomainStatement
 from .bind_domain import bind_domain_statement, bind_drop_domain
+from .type_modifiers import declared_type
 
 # PostgreSQL's NAMEDATALEN - 1: an enum label is a name
 LABEL_LIMIT = 63
 
 
-def bind_create_type(node: exp.Create) -> LogicalCreateEnum:
-    """CREATE TYPE name AS ENUM (...); other kinds of type (composite, range, base) are
-    0A000."""
+def bind_create_type(node: exp.Create, stmt=None):
+    """CREATE TYPE name AS ENUM (...) or AS (field type, ...); other kinds of type (range,
+    base) are 0A000."""
     dt = node.args.get("expression")
+    if isinstance(dt, exp.Schema):
+        return bind_create_composite(node, dt, stmt)
     if not isinstance(dt, exp.DataType) or dt.this != exp.DataType.Type.ENUM:
-        raise errors.not_supported("CREATE TYPE other than AS ENUM",
-                                   hint="Enum types are supported; a composite type can be "
-                                        "a table's row.", position=position_of(node))
+        raise errors.not_supported("CREATE TYPE other than AS ENUM or AS (...)",
+                                   hint="Enum and composite types are supported.",
+                                   position=position_of(node))
     labels = []
     for item in dt.expressions:
         if not isinstance(item, exp.Literal) or not item.is_string:
@@ -41,6 +44,24 @@ def bind_create_type(node: exp.Create) -> LogicalCreateEnum:
         if label in labels[:i]:
             raise errors.sql_error("42710", f'enum label "{label}" used more than once')
     return LogicalCreateEnum([], type_name(node.this), tuple(labels))
+
+
+def bind_create_composite(node: exp.Create, schema: exp.Schema, stmt):
+    """CREATE TYPE name AS (field type, ...): each field's type as a column's (an enum
+    field is its text, a domain its base type), 42701 for a name used twice."""
+    fields = []
+    for item in schema.expressions:
+        if not isinstance(item, exp.ColumnDef) or item.args.get("constraints"):
+            raise errors.syntax_error("a composite type's field is a name and a type",
+                                      position=position_of(item))
+        name = item.name
+        if any(name == f for f, _t in fields):
+            raise errors.sql_error("42701", f'column "{name}" specified more than once')
+        sql_type, _typmod = declared_type(stmt, item.args["kind"], item)
+        composite.check_field_type(sql_type, name)
+        fields.append((name, sql_type))
+    name = type_name(node.this)
+    return LogicalCreateComposite([], name, composite.record_type(name, fields))
 
 
 def bind_drop_type(stmt, node: exp.Drop):
@@ -58,12 +79,22 @@ def bind_drop_type(stmt, node: exp.Drop):
     if cascade and root is not None:
         for table, version in root.tables.items():
             names = [c.name for c in version.schema.columns
-                     if c.typmod is not None and c.typmod[0] == "enum" and c.typmod[1] in targets]
+                     if (c.typmod is not None and c.typmod[0] == "enum" and c.typmod[1] in targets)
+                     or composite_uses(c.type, targets)]
             if names:
                 alter = parse_one(f"ALTER TABLE {quoted(table)} " + ", ".join(
                     f"DROP COLUMN {quoted(n)}" for n in names))
                 drops.append((table, stmt.bind_alter(alter).steps, tuple(names)))
     return LogicalDropType([], targets, bool(node.args.get("exists")), cascade, tuple(drops))
+
+
+def composite_uses(sql_type: str, targets) -> bool:
+    """A value of ``sql_type`` holds one of the composite types ``targets`` (itself, or a
+    field's type, nested)."""
+    if not composite.is_record(sql_type):
+        return False
+    return composite.type_name(sql_type) in targets or any(
+        composite_uses(t, targets) for _f, t in composite.fields_of(sql_type))
 
 
 def quoted(name: str) -> str:
@@ -75,12 +106,18 @@ def bind_type_statement(stmt, root, functions) -> BoundStatement:
     sql/parse_roles.py reads."""
     if isinstance(stmt, DomainStatement):
         return bind_domain_statement(stmt, root, functions)
-    return bind_alter_type(stmt)
+    return bind_alter_type(stmt, root)
 
 
-def bind_alter_type(stmt: AlterTypeStatement) -> BoundStatement:
+def bind_alter_type(stmt: AlterTypeStatement, root=None) -> BoundStatement:
     action = stmt.action
-    if action[0] == "add":
+    if action[0] == "add_attribute":
+        # the new field's type as a column's (composite.py field types)
+        dt = parse_one(f"SELECT CAST(NULL AS {action[2]})").expressions[0].to
+        sql_type, _typmod = declared_type(_Catalog(root), dt)
+        composite.check_field_type(sql_type, action[1])
+        action = ("add_attribute", action[1], sql_type)
+    elif action[0] == "add":
         check_label(action[1])
     elif action[0] == "rename_value":
         check_label(action[2])
@@ -88,6 +125,13 @@ def bind_alter_type(stmt: AlterTypeStatement) -> BoundStatement:
     # DROP TYPE and CREATE TYPE check (sql/bind/privileges.py)
     return BoundStatement("ALTER TYPE", LogicalAlterEnum([], stmt.name, action),
                           cacheable=False, privileges=(("schema", "public", "CREATE", None),))
+
+
+class _Catalog:
+    """What declared_type reads of a statement binder: its root."""
+
+    def __init__(self, root) -> None:
+        self.root = root
 
 
 def type_name(table: exp.Expression) -> str:

@@ -16,14 +16,14 @@ import dataclasses
 
 from sqlglot import exp
 
-from ... import errors, ranges, types
+from ... import composite, errors, ranges, types
 from ...deep import deep
 from ...statement_limits import tick
 from ...optimize.fold_constants import fold
 from ...plan.aggregates import AGGREGATE_TYPES
 from ...plan.expr import AggCall, Call, Case, Cast, ColRef, Const, Expr, InList, Param
 from ..parse import DIALECT, OID_ARRAY, position_of
-from .type_modifiers import (bit_typmod, domain_base, domain_of, enum_typmod,
+from .type_modifiers import (bit_typmod, composite_of, domain_base, domain_of, enum_typmod,
                              numeric_typmod, time_precision, user_type_name, value_as,
                              varchar_length)
 from .coerce import adapt, common_type, unify_pair
@@ -461,6 +461,8 @@ class ExprBinder:
             return bind_row_is_null(self, row_items(node.this), node,
                                     negated=bool(node.args.get("negate")))
         arg = self.bind(node.this)
+        if isinstance(target, exp.Null) and composite.is_record(arg.type):
+            return self.stmt.composite_is_null(self, arg, bool(node.args.get("negate")), node)
         if isinstance(target, exp.Null):
             out = self.call("is_null", [arg], node)
         elif isinstance(target, exp.Boolean):
@@ -614,7 +616,16 @@ class ExprBinder:
         enum = enum_typmod(getattr(self.stmt, "root", None), node.to)
         if enum is not None:
             return self._enum_cast(arg, enum, node)
-        target = types.normalize_type_name(node.to.sql(dialect=DIALECT))
+        record = composite_of(getattr(self.stmt, "root", None), node.to, self.stmt.deps)
+        if record is not None:
+            return self._composite_cast(arg, record, node)
+        to = node.to
+        element = composite_of(getattr(self.stmt, "root", None), to.expressions[0],
+                               self.stmt.deps) \
+            if isinstance(to, exp.DataType) and to.this == exp.DataType.Type.ARRAY and \
+            to.expressions else None
+        target = types.array_of(element) if element is not None else \
+            types.normalize_type_name(node.to.sql(dialect=DIALECT))
         if type(arg.type) is types.EnumType and target == types.TEXT:
             # mood::text is text: it compares and sorts as text again (a node of its
             # own, so that no rewrite takes it for the column it reads)
@@ -673,6 +684,29 @@ class ExprBinder:
                 "domain_check", [out.type, types.BOOLEAN, types.TEXT, types.TEXT])
             out = Call("domain_check", (out, ok, name, Const(cname, types.TEXT)), ret, fn)
         return out
+
+    def _composite_cast(self, arg: Expr, target: str, node: exp.Cast) -> Expr:
+        """``x::pair``, pair a composite type: its text read by record_in, or a record of
+        as many fields each castable to the field's type (ROW(1, 'a')::pair)."""
+        if isinstance(arg, Param) and arg.type in (types.UNKNOWN, types.NULL):
+            arg = Param(arg.slot, self.stmt.param_type(arg.slot, types.TEXT))
+        if arg.type == target:
+            return arg
+        if arg.type == types.NULL:
+            return Const(None, target)
+        if isinstance(arg, Const) and arg.type == types.TEXT:
+            return Const(types.parse_literal_as(target, arg.value), target)
+        if not castable(arg.type, target):
+            detail = None
+            if composite.is_record(arg.type):
+                have, want = len(composite.fields_of(arg.type)), len(composite.fields_of(target))
+                detail = ("Input has too few columns." if have < want else
+                          "Input has too many columns." if have > want else None)
+            raise errors.sql_error(
+                "42846", f"cannot cast type {types.shown_type(arg.type)} to "
+                         f"{composite.type_name(target)}", detail=detail,
+                position=position_of(node))
+        return fold(Cast(arg, target))
 
     def _enum_cast(self, arg: Expr, enum: tuple, node: exp.Cast) -> Expr:
         """``x::mood`` for an enum type: TEXT that must be one of its labels (22P02)."""

@@ -21,7 +21,7 @@ from .bind_sample import refuse_sample
 from ...catalog import searched_lookup
 from ...catalog import lookup
 from .bind_sample import bind_sample
-from .json_records import is_record_function, record_query
+from .json_records import is_populate_function, is_record_function, populate_query, record_query
 from .bind_expr import ExprBinder
 
 
@@ -69,6 +69,8 @@ def _bind_one_item(stmt, item: exp.Expression, parent: Scope | None):
         # sqlglot reads pg_catalog.unnest(a) (psql's \d+) as a qualified Explode: unnest
         return stmt.bind_from_unnest(exp.Unnest(expressions=[item.this.this],
                                                 alias=item.args.get("alias")), parent)
+    if isinstance(item, exp.Table) and item.args.get("rows_from"):
+        return stmt.bind_from_unnest(_rows_from(stmt, item, parent), parent)
     if isinstance(item, exp.Table):
         return _bind_table(stmt, item, parent)
     if isinstance(item, exp.Subquery) and is_join_tree(item.this):
@@ -113,6 +115,37 @@ def _aliased(plan: LogicalNode, alias: str | None, item, parent) -> tuple[Logica
     return plan, scope
 
 
+def _rows_from(stmt, item: exp.Table, parent: Scope | None) -> exp.Unnest:
+    """``ROWS FROM (f(...), g(...)) [WITH ORDINALITY] [AS x(a, ...)]``: the functions'
+    columns side by side, row n of each together, a shorter one padded with NULLs, as
+    PostgreSQL runs them in lockstep: the ``unnest`` of one array per column, each the
+    ``ARRAY(SELECT column FROM f(...))`` of its function (unnest pads the same way)."""
+    arrays, names = [], []
+    for f in item.args["rows_from"]:
+        source = f.copy() if isinstance(f, exp.Table) else exp.Table(this=f.copy()) \
+            if not isinstance(f, exp.Unnest) else f.copy()
+        probe, _scope = bind_from_item(stmt, source, parent)
+        for name in probe.names:
+            column = exp.column(name, quoted=True)
+            arrays.append(exp.Array(expressions=[exp.select(column).from_(source.copy())]))
+            names.append(name)
+    alias_node = item.args.get("alias")
+    given = [c.name for c in alias_node.columns] if alias_node is not None else []
+    alias = alias_node.name if alias_node is not None and alias_node.name else "rows_from"
+    if len(arrays) == 1 and not given and alias_node is not None and alias_node.name:
+        names = [alias]                 # ROWS FROM (f()) AS x: the column is x, as f() AS x
+    columns = given[:len(names)] + names[len(given):]
+    ordinality = bool(item.args.get("ordinality"))
+    if ordinality:
+        columns.append(given[len(names)] if len(given) > len(names) else "ordinality")
+    elif len(given) > len(names):
+        raise errors.sql_error("42601", f"table \"{alias}\" has {len(names)} columns "
+                                        f"available but {len(given)} columns specified")
+    return exp.Unnest(expressions=arrays, offset=ordinality or None,
+                      alias=exp.TableAlias(this=exp.to_identifier(alias),
+                                           columns=[exp.to_identifier(c) for c in columns]))
+
+
 def _ref(i, t, n):
     return ColRef(i, t, n)
 
@@ -121,6 +154,11 @@ def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNod
     if isinstance(item.this, exp.Func):      # a set-returning function: generate_series(...)
         refuse_sample(item, "functions")
         alias_node = item.args.get("alias")
+        if is_populate_function(item.this):   # jsonb_populate_recordset(null::t, doc)
+            query, names = populate_query(stmt, item.this)
+            alias = alias_node.copy() if alias_node is not None else exp.TableAlias(
+                this=exp.to_identifier(item.this.name.lower()))
+            return _bind_one_item(stmt, exp.Subquery(this=query, alias=alias), parent)
         if is_record_function(item.this):     # jsonb_to_recordset(doc) AS x(a int, ...)
             return _bind_one_item(stmt, exp.Subquery(
                 this=record_query(item.this, alias_node),

@@ -20,7 +20,8 @@ from sqlglot import exp
 
 from ... import errors, types
 from ..parse import DIALECT, PATH_EXISTS_MARK, parse_one, position_of
-from .bind_array import bind_select_list_srf
+from ...plan.expr import Call
+from .bind_array import SRF_ROW, _call, bind_select_list_srf
 from .bind_textsearch import bind_match, is_text_search
 from .whole_row import JSON_ROW, as_row_object
 
@@ -95,15 +96,24 @@ def bind_jsonb_exists(binder, node: exp.JSONBExists):
 
 def bind_select_list_json(stmt, binder, name: str, args: list, node):
     """A JSON set-returning function in the select list: one value per element (or key)."""
-    arrays, _ = json_table_function(name)
-    if len(arrays) != 1:
-        raise errors.not_supported(f"{name} in the select list (it returns records)",
-                                   hint=f"Call it in FROM: SELECT key, value FROM t, {name}"
-                                        "(t.doc).")
+    arrays, names = json_table_function(name)
     low, high = _arity(name)
     if not low <= len(args) <= high:
         raise errors.undefined_function(f"function {name} with {len(args)} arguments does "
                                         "not exist", position=position_of(node))
+    if len(arrays) != 1:
+        # json[b]_each(_text): one record (key, value) per key, as PostgreSQL's select
+        # list gives them: the arrays of keys and values zipped into records
+        if binder.clause not in ("SELECT", "GROUP BY"):
+            where = f" in {binder.clause}" if binder.clause else " here"
+            raise errors.sql_error("0A000", f"set-returning functions are not allowed{where}",
+                                   position=position_of(node))
+        bound = [binder.bind(a) for a in _typed_literals(name, list(args))]
+        parts = [binder.call(f, list(bound), node) for f in arrays]
+        records = stmt.record_array(binder, parts, names, node)
+        call = _call(stmt, "srf_unnest", [records])
+        fn, ret = stmt.functions.resolve(SRF_ROW, [call.type])
+        return Call(SRF_ROW, (call,), ret, fn)
     return bind_select_list_srf(stmt, binder, "srf_unnest", [exp.Anonymous(
         this=arrays[0], expressions=_typed_literals(name, list(args)))], node)
 

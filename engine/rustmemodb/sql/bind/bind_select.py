@@ -263,6 +263,17 @@ def _select_items(stmt, node: exp.Select, scope: Scope) -> tuple[list, list[str]
                 items.append(replaced.get(c.name) or ColRef(i, c.type, c.name))
                 names.append(c.name)
             continue
+        if isinstance(e, exp.Dot) and isinstance(e.expression, exp.Star) and \
+                isinstance(e.this, exp.Paren):
+            # (x).*: each field of the composite value x, named as the field
+            inner = e.this.this
+            value = ExprBinder(stmt, scope, aggregates=True, windows=True,
+                               clause="SELECT").bind(inner)
+            for name in stmt.composite_field_names(value, e):
+                items.append(exp.Dot(this=exp.Paren(this=inner.copy()),
+                                     expression=exp.to_identifier(name)))
+                names.append(name)
+            continue
         memo = getattr(stmt, "expr_memo", None)
         # a piece (sql/pieces.py) with a reuse key holds no COLUMNS(...): the walk is spared
         if (memo is None or not getattr(stmt, "clauses_checked", False)
@@ -444,6 +455,9 @@ def _type_output_name(dt: exp.DataType) -> str:
         return "oid"
     if user is not None:                  # 'ok'::mood is named mood (or 42704 when binding it)
         return user
+    if dt.this == exp.DataType.Type.ARRAY and dt.expressions and \
+            user_type_name(dt.expressions[0]) is not None:
+        return user_type_name(dt.expressions[0])      # '{...}'::pair[] is named pair
     written = _WRITTEN_TYPE_NAMES.get(dt.this)
     if written is not None:               # as written: 'x'::int is int4 (stored as int8)
         return written

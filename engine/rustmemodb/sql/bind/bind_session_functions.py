@@ -618,6 +618,12 @@ def bind_dot_function(eb, node: exp.Dot):
             call = parse_one("SELECT " + call.sql(dialect="postgres")).expressions[0]
         return eb.bind(call)
     inner = node.this.this if isinstance(node.this, exp.Paren) else None
+    hook = getattr(eb.stmt, "composite_field", None)
+    if hook is not None and isinstance(node.this, exp.Paren) and \
+            isinstance(node.expression, exp.Identifier):
+        bound = hook(eb, node)       # a field of a composite value (bind_composite.py)
+        if bound is not None:
+            return bound
     if isinstance(inner, exp.Column) and not inner.table and \
             isinstance(node.expression, exp.Identifier):
         return eb.bind(exp.Column(this=node.expression.copy(), table=inner.this.copy()))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from ... import errors
+from ... import composite, errors
 from ...plan.expr import ColRef
 from ...plan.logical import (LogicalDistinctOn, LogicalFilter, LogicalJoin, LogicalUpdate)
 from ..parse import position_of
@@ -35,10 +35,53 @@ def bind_update(stmt, node: exp.Update) -> LogicalUpdate:
                          returning[0] if returning else None)
 
 
+def field_assignments(schema, items: list, table_alias: str) -> list:
+    """``SET p.a = 1, p.b = 'x'`` (fields of composite column p) as the one assignment
+    ``p = ROW(1, 'x', (p).c, ...)::type`` PostgreSQL's field assignment amounts to (the
+    other fields keep their values; a NULL p gets the assigned fields)."""
+    fields: dict = {}
+    out = []
+    for a in items:
+        col = a.this
+        if isinstance(a, exp.EQ) and isinstance(col, exp.Column) and col.table and \
+                col.table != table_alias:
+            pos = schema.position(col.table)
+            if pos is not None and composite.is_record(schema.columns[pos].type):
+                record = schema.columns[pos]
+                if col.name not in [f for f, _ in composite.fields_of(record.type)]:
+                    raise errors.sql_error(
+                        "42703", f'cannot assign to field "{col.name}" of column '
+                                 f'"{record.name}" because there is no such column in data '
+                                 f"type {composite.type_name(record.type)}",
+                        position=position_of(col))
+                if record.name not in fields:
+                    fields[record.name] = {}
+                    out.append(record.name)
+                fields[record.name][col.name] = a.expression
+                continue
+        out.append(a)
+    if not fields:
+        return items
+    rewritten = []
+    for a in out:
+        if not isinstance(a, str):
+            rewritten.append(a)
+            continue
+        sql_type = schema.columns[schema.position(a)].type
+        current = exp.Paren(this=exp.column(a, quoted=True))
+        values = [fields[a].get(f, exp.Dot(this=current.copy(), expression=exp.to_identifier(f)))
+                  for f, _ in composite.fields_of(sql_type)]
+        to = exp.DataType(this=exp.DataType.Type.USERDEFINED,
+                          kind=exp.to_identifier(composite.type_name(sql_type), quoted=True))
+        rewritten.append(exp.EQ(this=exp.column(a, quoted=True), expression=exp.Cast(
+            this=exp.Anonymous(this="row", expressions=values), to=to)))
+    return rewritten
+
+
 def _assignments(stmt, node: exp.Update, schema, scope: Scope) -> dict:
     binder = ExprBinder(stmt, scope, clause="UPDATE")
     assignments = {}
-    for a in node.expressions:
+    for a in field_assignments(schema, list(node.expressions), node.this.alias_or_name):
         col_node = a.this
         pos = schema.position(col_node.name)
         if pos is None:

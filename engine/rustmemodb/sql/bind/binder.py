@@ -26,6 +26,7 @@ from .bind_session_functions import SessionFunctions
 from .bind_matview import refuse_writes as refuse_matview_writes
 from .privileges import ddl_objects, requirements
 from .bind_range import RangeHooks
+from .bind_composite import CompositeHooks
 from .query_hooks import QueryHooks
 from .scope import Scope
 from .check_clauses import check_clauses
@@ -43,7 +44,7 @@ _DML_KINDS = {exp.Insert: "INSERT", exp.Update: "UPDATE", exp.Delete: "DELETE",
               exp.Merge: "MERGE"}
 
 
-class StatementBinder(SessionFunctions, QueryHooks, RangeHooks):
+class StatementBinder(SessionFunctions, QueryHooks, RangeHooks, CompositeHooks):
     def __init__(self, root, functions, replacement_scan=None, literal_slots=None) -> None:
         self.root = root
         # start offset -> (literal index, kind, raw text) of the statement's liftable

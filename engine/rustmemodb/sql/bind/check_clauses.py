@@ -43,6 +43,7 @@ HANDLED: dict[type, frozenset[str]] = {
     exp.Values: frozenset({"expressions", "alias", "order", "limit", "offset", "joins"}),
     exp.Table: frozenset({"this", "alias", "db", "catalog", "sample", "only", "joins",
                           "ordinality",       # f(...) WITH ORDINALITY (bind_lateral.py)
+                          "rows_from",        # ROWS FROM (f(), g()) (bind_from.py)
                           "pivots"}),         # FROM t PIVOT (...) (bind_pivot.py)
     exp.Join: frozenset({"this", "on", "side", "kind", "using", "method"}),
     exp.With: frozenset({"expressions", "recursive"}),

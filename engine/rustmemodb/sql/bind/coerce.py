@@ -8,8 +8,8 @@ other side. INTEGER widens to FLOAT.
 """
 from __future__ import annotations
 
-from ... import errors, types
-from ...plan.expr import Const, Expr, Param
+from ... import composite, errors, types
+from ...plan.expr import Cast, Const, Expr, Param
 from ...exec.functions.array import parse_array_literal
 
 
@@ -25,6 +25,8 @@ def adapt(expr: Expr, target: str, *, context: str = "") -> Expr:
             return Const(types.parse_literal_as(target, expr.value), target, expr.slot)
         if expr.type == types.INTEGER and target == types.FLOAT:
             return Const(float(expr.value), types.FLOAT, expr.slot)
+        if expr.type == types.TEXT and composite.is_record(target):    # '(1,x)' as pair
+            return Const(types.parse_literal_as(target, expr.value), target)
         # Arrays: new constants, so a lifted literal read as one stays pinned (literals.py).
         if expr.type == types.TEXT and types.is_array(target) and \
                 expr.value.lstrip().startswith("{"):               # '{1,2}' as INTEGER[]
@@ -33,6 +35,12 @@ def adapt(expr: Expr, target: str, *, context: str = "") -> Expr:
             return Const([None if v is None else float(v) for v in expr.value], target)
     if isinstance(expr, Param) and expr.type in (types.UNKNOWN, types.NULL):
         return Param(expr.slot, target)
+    if composite.is_record(expr.type) and composite.is_record(target) and \
+            composite.type_name(expr.type) == "record" and \
+            [t for _, t in composite.fields_of(expr.type)] == \
+            [t for _, t in composite.fields_of(target)]:
+        # ROW(1, 'a') where a pair is expected: the same fields, so the same bytes
+        return Const(expr.value, target) if isinstance(expr, Const) else Cast(expr, target)
     return expr
 
 

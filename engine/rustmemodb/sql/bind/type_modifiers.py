@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from ... import errors, types
+from ... import composite, errors, types
 from ...storage.root import domain_typmod
 from ..parse import parse_one, position_of
 
@@ -33,6 +33,29 @@ def enum_typmod(root, dt) -> tuple | None:
     name = user_type_name(dt)
     labels = None if name is None or root is None else root.enums.get(name)
     return None if labels is None else ("enum", name, labels)
+
+
+def composite_of(root, dt, deps: list | None = None) -> str | None:
+    """The type string (composite.py) of the composite type ``dt`` names in ``root``: a
+    CREATE TYPE ... AS (...) or a table's row type; else None."""
+    name = user_type_name(dt)
+    if name is None or root is None:
+        return None
+    sql_type = root.composites.get(name)
+    if sql_type is None and name in root.tables:
+        sql_type = row_type(name, root.tables[name].schema.columns)
+    if sql_type is not None and deps is not None:
+        deps.append(("composite", name, root.composites.get(name)) if name in root.composites
+                     else ("table", name, root.tables[name].schema))
+    return sql_type
+
+
+def row_type(name: str, columns) -> str:
+    """A table's row type: a composite of its columns (0A000 for a column type a
+    composite field cannot have)."""
+    for c in columns:
+        composite.check_field_type(c.type, c.name)
+    return composite.record_type(name, [(c.name, c.type) for c in columns])
 
 
 def domain_of(root, dt):
@@ -72,6 +95,13 @@ def declared_type(stmt, dt, node=None) -> tuple[str, tuple | None]:
 
 
 def _declared(root, dt, node) -> tuple[str, tuple | None]:
+    record = composite_of(root, dt)
+    if record is not None:
+        return record, None
+    if isinstance(dt, exp.DataType) and dt.this == exp.DataType.Type.ARRAY and \
+            dt.expressions and composite_of(root, dt.expressions[0]) is not None:
+        raise errors.not_supported("arrays of a composite type as a column type",
+                                   hint="Store the records in a child table.")
     enum = enum_typmod(root, dt)
     if enum is not None:
         return types.TEXT, enum

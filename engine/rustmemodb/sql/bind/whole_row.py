@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from ... import composite
 from .bind_rows import row_items
 
 
@@ -52,11 +53,25 @@ def as_row_object(binder, node: exp.Expression,
 
 
 def as_record(binder, node: exp.Column) -> exp.Expression | None:
-    """``t`` naming a FROM item of the current query (and no column): the record text of
-    its columns; None when ``t`` is not such an item."""
+    """``t`` naming a FROM item of the current query (and no column): the row as a value
+    of the table's row type (composite.py), an anonymous record for another item, or the
+    record's text where a column's type cannot be a composite field; None when ``t`` is
+    not such an item."""
     scope = binder.scope
     if scope is None or node.table or node.name not in scope.tables:
         return None
+    positions = scope.star(node.name)
     cols = [exp.column(scope.columns[i].name, table=node.name, quoted=True)
-            for i in scope.star(node.name)]
-    return exp.Anonymous(this="record_out", expressions=cols)
+            for i in positions]
+    if not all(scope.columns[i].type in composite.FIELD_TYPES or
+               composite.is_record(scope.columns[i].type) for i in positions):
+        return exp.Anonymous(this="record_out", expressions=cols)
+    row = exp.Anonymous(this="row", expressions=cols)
+    root = getattr(binder.stmt, "root", None)
+    table = root.tables.get(node.name) if root is not None else None
+    if table is not None and [c.name for c in table.schema.columns] == \
+            [scope.columns[i].name for i in positions]:
+        return exp.Cast(this=row, to=exp.DataType(
+            this=exp.DataType.Type.USERDEFINED,
+            kind=exp.Identifier(this=node.name, quoted=True)))
+    return row
