@@ -296,6 +296,7 @@ def rows_to_python(rows: list, columns, python: bool = True) -> list:
 _CONVERTED = frozenset((types.UUID, types.JSON, types.INTERVAL, types.UUID + "[]",
                         types.JSON + "[]", types.JSONT, types.JSONT + "[]", types.MONEY,
                         types.MONEY + "[]", types.TIMETZ, types.TIMETZ + "[]",
+                        types.NUMERIC, types.NUMERIC + "[]",
                         *ranges.RANGE_TYPES,
                         *(r + "[]" for r in ranges.RANGE_TYPES)) +
                        types.NETWORK_TYPES + tuple(t + "[]" for t in types.NETWORK_TYPES))

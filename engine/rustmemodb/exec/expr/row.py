@@ -14,6 +14,7 @@ from typing import Callable
 
 from ...plan.expr import Call, Case, Cast, ColRef, Const, Expr, InList, Param, depth_exceeds
 from ..functions.cast import cast_row
+from ... import types
 
 RowFn = Callable[[tuple, list], object]
 
@@ -190,6 +191,11 @@ def _compile_in(expr: InList) -> RowFn:
     arg = compile_row(expr.arg)
     values = [compile_row(v) for v in expr.values]
     negated = expr.negated
+    if expr.arg.type == types.NUMERIC:     # by value, not scale (numeric.py)
+        keyed = arg
+        arg = lambda row, params: None if (x := keyed(row, params)) is None else x[:-2]  # noqa: E731
+        values = [(lambda f: lambda row, params: None if (y := f(row, params)) is None
+                   else y[:-2])(v) for v in values]
 
     def in_list(row, params):
         x = arg(row, params)

@@ -25,6 +25,11 @@ def adapt(expr: Expr, target: str, *, context: str = "") -> Expr:
             return Const(types.parse_literal_as(target, expr.value), target, expr.slot)
         if expr.type == types.INTEGER and target == types.FLOAT:
             return Const(float(expr.value), types.FLOAT, expr.slot)
+        if expr.type == types.INTEGER and target == types.NUMERIC:
+            return Const(types.numeric.of_python(expr.value), target, expr.slot)
+        if expr.type == types.NUMERIC and target == types.FLOAT:
+            return Const(types.numeric.to_float(types.numeric.decode(expr.value)),
+                         target, expr.slot)
         # Arrays: new constants, so a lifted literal read as one stays pinned (literals.py).
         if expr.type == types.TEXT and types.is_array(target) and \
                 expr.value.lstrip().startswith("{"):               # '{1,2}' as INTEGER[]
@@ -50,7 +55,7 @@ def common_type(exprs: list[Expr], what: str) -> str:
     if not known:
         return types.NULL
     if all(types.is_numeric(t) for t in known):
-        return types.FLOAT if types.FLOAT in known else types.INTEGER
+        return types.wider_number(known)
     # an unknown-typed literal follows a typed peer
     typed = [e.type for e in exprs if e.type not in (types.NULL, types.UNKNOWN)
              and not (isinstance(e, Const) and e.type == types.TEXT)]
