@@ -420,6 +420,13 @@ def compare(a: Decimal, b: Decimal) -> int:
     return (ka > kb) - (ka < kb)
 
 
+def average_keys(sums, counts) -> list:
+    """avg of integers per group, exactly as numeric_avg makes it (the sum divided by
+    the count as numerics): storage keys, None where a group counted nothing."""
+    return [None if not c or s is None else encode(div(Decimal(int(s)), Decimal(int(c))))
+            for s, c in zip(sums, counts)]
+
+
 # ---- functions ------------------------------------------------------------------------
 
 def round_to(d: Decimal, n: int) -> Decimal:

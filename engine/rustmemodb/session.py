@@ -1644,6 +1644,8 @@ def convert_param(value, expected: str, slot: int, cast: bool = False):
         return [convert_param(v, element, slot) for v in value]
     if expected in ranges.KINDS and isinstance(value, (ranges.Range, bytes)):
         return _range_param(value, expected, slot)
+    if expected == types.NUMERIC and type(value) is bytes and types.numeric.valid(value):
+        return value                  # a numeric's storage key (EXECUTE's constants)
     stored, got = types.from_python(value)
     if expected == types.FLOAT and got == types.INTEGER:
         return float(stored)

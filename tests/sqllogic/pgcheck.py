@@ -70,13 +70,8 @@ def map_types(sql: str) -> str:
 
 
 def normalize_pg_value(value: Any) -> Any:
-    """NUMERIC -> int when integral, else float (rustmemodb has no NUMERIC)."""
-    if isinstance(value, decimal.Decimal) and value.is_finite():
-        if value == value.to_integral_value():
-            return int(value)
-        return float(value)
-    if isinstance(value, list):
-        return [normalize_pg_value(v) for v in value]
+    """A value as the engine returns it: NUMERIC is exact on both (a Decimal, rendered
+    as numeric_out prints it), so nothing changes."""
     return value
 
 

@@ -31,7 +31,8 @@ AGGREGATE_TYPES = {
     "count": lambda ts: I,
     "sum": lambda ts: ts[0] if ts[0] in (I, F, types.INTERVAL, types.MONEY, types.NUMERIC) else (
         I if ts[0] == types.NULL else None),
-    "avg": lambda ts: F if ts[0] in (I, F, types.NULL) else (
+    # avg of integers and of numerics is numeric, of float8 float8 (PostgreSQL)
+    "avg": lambda ts: F if ts[0] in (F, types.NULL) else types.NUMERIC if ts[0] == I else (
         ts[0] if ts[0] in (types.INTERVAL, types.NUMERIC) else None),
     "min": lambda ts: ts[0] if ts[0] in MINMAX_TYPES or ts[0] == types.NULL else None,
     "max": lambda ts: ts[0] if ts[0] in MINMAX_TYPES or ts[0] == types.NULL else None,

@@ -111,6 +111,13 @@ def _scale(key: bytes):
     return numeric.scale_of(d) if d.is_finite() else None
 
 
+def _extract_numeric(value: float, scale: int) -> bytes:
+    """date_part's float8 as extract's numeric: the double's shortest digits (exact for
+    the microseconds a timestamp holds) rounded to the field's scale."""
+    d = numeric.from_real(value)
+    return numeric.encode(numeric.round_to(d, scale) if d.is_finite() else d)
+
+
 # ---- registration --------------------------------------------------------------------
 
 def _as_int(n):
@@ -153,5 +160,11 @@ def register(reg) -> None:
         add(name, _numbers, _lift(numeric.power))
     add("mod", _numbers, _lift(numeric.mod))
     add("scale", fixed((NU, I)), _scale, "int64")
+    add("extract_numeric", fixed((F, I, NU)), _extract_numeric)
+    # the output function, for functions that print their arguments (bind/network_args)
+    add("value_out", fixed((NU, T)), numeric.text_of, "large_string")
+    each = (lambda a: [None if v is None else numeric.text_of(v) for v in a])   # noqa: E731
+    reg.add(ScalarFunction("value_out", fixed((NU + "[]", T + "[]")), lambda a: map_rows(
+        each, [a], out_type=pa.list_(pa.large_string())), each))
     add("numeric_fit", fixed((NU, I, I, NU), (I, I, I, NU), (F, I, I, NU)),
         lambda v, p, s: numeric.encode(numeric.fit(_dec(v), p, s)))

@@ -452,6 +452,14 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
             # Arrow cannot collect intervals per group (hash_list): carry them as text
             # "months days nanoseconds" and read them back in _python_groups
             cols[name] = _interval_codes(v) if pa.types.is_interval(v.type) else v
+        if _integer_average(a, v):
+            # avg of integers is numeric (PostgreSQL): the exact sum (decimal128: no int64
+            # wrap) and the count per group, divided as numerics in numeric.average_keys
+            cols[name] = pc.cast(v, pa.decimal128(38, 0))
+            specs += [(name, "sum", pc.ScalarAggregateOptions(min_count=1)),
+                      (name, "count", pc.CountOptions(mode="only_valid"))]
+            post.append(("average", f"{name}_sum", f"{name}_count"))
+            continue
         native = _native_spec(a, name)
         if native is not None and a.fn in ("min", "max") and has_nan(v):
             native = None        # Arrow skips NaN in min/max; PostgreSQL sorts it last
@@ -485,6 +493,11 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
             continue
         if isinstance(colname, Pair):
             out.append(_pair_result(a, colname, gid, ngroups, states))
+            continue
+        if isinstance(colname, tuple):          # ("average", sums, counts)
+            out.append(pa.array(numeric.average_keys(
+                grouped.column(colname[1]).to_pylist(), grouped.column(colname[2]).to_pylist()),
+                pa.binary()))
             continue
         col = grouped.column(colname)
         if isinstance(inputs[j], Ordered):
@@ -563,6 +576,13 @@ def _native_spec(a, name: str):
     if a.fn == "avg":
         return (name, "mean", opts), f"{name}_mean"
     return None
+
+
+def _integer_average(a, v) -> bool:
+    """avg(integer): numeric, computed from the exact sum and the count."""
+    return a.fn == "avg" and a.type == types.NUMERIC and not a.distinct and \
+        v is not None and not isinstance(v, (Pair, Ordered, Kept)) and \
+        pa.types.is_integer(v.type)
 
 
 def _sum_fits(v, n: int) -> bool:
@@ -687,6 +707,8 @@ def _py_avg(vals):
         return scale_interval(_interval_total(vals), len(vals), True)
     if vals and type(vals[0]) is bytes:   # numeric_avg: the sum / the count, as numeric
         return numeric.encode(numeric.div(_numeric_total(vals), Decimal(len(vals))))
+    if vals and type(vals[0]) is int:     # avg(integer) is numeric too (PostgreSQL)
+        return numeric.average_keys([sum(vals)], [len(vals)])[0]
     return sum(vals) / len(vals) if vals else None
 
 
@@ -735,6 +757,9 @@ def _scalar_aggregate(a, v, n: int, ctx, memo: dict | None = None):
             v, a = pc.unique(v), _without_distinct(a)
         except (pa.ArrowNotImplementedError, pa.ArrowTypeError):
             pass
+    if _integer_average(a, v):       # the exact sum over the count, as numerics
+        total = pc.sum(pc.cast(v, pa.decimal128(38, 0)), min_count=1).as_py()
+        return numeric.average_keys([total], [pc.count(v, mode="only_valid").as_py()])[0]
     if a.fn in ("min", "max") and not a.distinct and a.type in (I, F):
         found = _memo(memo, "np_min_max", v, numeric_min_max)
         if found is not None:
