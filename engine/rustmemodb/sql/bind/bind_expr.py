@@ -864,9 +864,14 @@ class ExprBinder:
         """A function with no numeric overload called with numerics: the float8 one,
         through the implicit numeric -> float8 cast PostgreSQL has (numeric.py keeps
         its own overloads for what must stay exact: arithmetic, round, sum...)."""
-        if not any(a.type == types.NUMERIC for a in args):
+        if any(a.type == types.NUMERIC for a in args):
+            cast = [_retype(a, types.FLOAT) if a.type == types.NUMERIC else a for a in args]
+        elif any(a.type == types.INTEGER for a in args):
+            # scale(2), a function of numeric only: the integer read as numeric
+            cast = [_retype(a, types.NUMERIC) if a.type == types.INTEGER else a
+                    for a in args]
+        else:
             return None
-        cast = [_retype(a, types.FLOAT) if a.type == types.NUMERIC else a for a in args]
         try:
             fn, ret = self.stmt.functions.resolve(name, [a.type for a in cast])
         except errors.Error:
