@@ -119,8 +119,8 @@ def decode(key: bytes) -> Decimal:
 def valid(key: bytes) -> bool:
     """Whether ``key`` is a well-formed storage key (a value read from disk)."""
     try:
-        return len(key) >= 3 and encode(decode(key)) == key
-    except (IndexError, ValueError, decimal.InvalidOperation):
+        return len(key) >= 3 and encode(decode.__wrapped__(key)) == key
+    except (IndexError, ValueError, OverflowError, ArithmeticError):
         return False
 
 
@@ -159,10 +159,6 @@ def _normal(d: Decimal) -> Decimal:
         if d.is_zero() and d.is_signed():
             d = d.copy_abs()
     return d
-
-
-def python_value(key: bytes) -> Decimal:
-    return decode(key)
 
 
 # ---- text -------------------------------------------------------------------------------
@@ -280,18 +276,6 @@ def fit(d: Decimal, precision: int, scale: int) -> Decimal:
     return _normal(q)
 
 
-def check_typmod(precision: int, scale: int) -> None:
-    """NUMERIC(p, s): 1 <= p <= 1000 and 0 <= s <= p (PostgreSQL 15), else 22023."""
-    if not 1 <= precision <= 1000:
-        raise errors.sql_error("22023", f"NUMERIC precision {precision} must be between 1 "
-                                        "and 1000")
-    if not 0 <= scale <= precision:
-        raise errors.sql_error("22023", f"NUMERIC scale {scale} must be between 0 and "
-                                        f"precision {precision}")
-
-
-# ---- arithmetic (PostgreSQL's numeric.c rules) ------------------------------------------
-
 def _nan_or_inf(a: Decimal, b: Decimal) -> bool:
     return not (a.is_finite() and b.is_finite())
 
@@ -337,7 +321,7 @@ def _weight_and_first(d: Decimal) -> tuple[int, int]:
     """The base-10000 weight and value of the first non-zero NBASE digit of ``d``."""
     if not d:
         return 0, 0
-    d = abs(d)
+    d = d.copy_abs()
     w = d.adjusted() // 4
     first = int(d.scaleb(-4 * w, context=CTX))
     return w, first
@@ -414,12 +398,6 @@ def mod(a: Decimal, b: Decimal) -> Decimal:
     return _normal(CTX.remainder(a, b))
 
 
-def compare(a: Decimal, b: Decimal) -> int:
-    """-1/0/1 as PostgreSQL orders numerics (NaN equal to itself, above everything)."""
-    ka, kb = _order_key(a), _order_key(b)
-    return (ka > kb) - (ka < kb)
-
-
 def average_keys(sums, counts) -> list:
     """avg of integers per group, exactly as numeric_avg makes it (the sum divided by
     the count as numerics): storage keys, None where a group counted nothing."""
@@ -471,17 +449,10 @@ def sign(d: Decimal) -> Decimal:
     return Decimal(0 if not d else (1 if d > 0 else -1))
 
 
-def _sig_scale(d: Decimal) -> int:
-    """The scale PostgreSQL gives sqrt/ln/exp/power results: 16 significant digits
-    around the input's magnitude, no fewer digits than the input shows."""
-    return max(MIN_SIG_DIGITS - (d.adjusted() + 1 if d and d.is_finite() else 1),
-               scale_of(d), 0)
-
-
 def _approx(fn, d: Decimal, rscale: int) -> Decimal:
-    with decimal.localcontext(CTX) as c:
-        c.prec = max(rscale + (abs(d.adjusted()) if d else 0) + 20, 40)
-        r = fn(c)
+    c = CTX.copy()          # a context of its own: nothing process- or thread-wide changes
+    c.prec = max(rscale + (abs(d.adjusted()) if d else 0) + 20, 40)
+    r = fn(c)
     return _normal(r.quantize(Decimal((0, (1,), -rscale)), rounding=ROUND_HALF_UP,
                               context=CTX))
 
@@ -549,7 +520,7 @@ def power(base: Decimal, e: Decimal) -> Decimal:
     if base < 0 and not integral:
         raise errors.sql_error("2201F", "a negative number raised to a non-integer power "
                                         "yields a complex result")
-    if integral and abs(e) < 2 ** 31:
+    if integral and e.copy_abs() < 2 ** 31:
         rscale = min(max(MIN_SIG_DIGITS, scale_of(base), 0), MAX_DISPLAY_SCALE)
         n = int(e)
         if n >= 0:

@@ -43,7 +43,8 @@ ENGINE = Path(__file__).resolve().parents[2] / "engine"
 # their functions, a leaf package over errors that ``types`` reads text-search literals
 # with) and ``timetz`` (time with time zone's ordered keys and text) too.
 FOUNDATION = {"errors", "types", "deep", "notices", "lazy_import", "statement_limits",
-              "netaddr", "money", "bitstring", "ranges", "textsearch", "infinity", "timetz"}
+              "netaddr", "money", "bitstring", "ranges", "textsearch", "infinity", "timetz",
+              "numeric"}
 ALLOWED = {
     "storage": FOUNDATION,
     "plan": FOUNDATION | {"storage"},

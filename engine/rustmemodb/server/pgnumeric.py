@@ -34,7 +34,7 @@ def send(v) -> bytes:
         return _HEAD.pack(0, 0, _PINF if d > 0 else _NINF, 0)
     scale = numeric.scale_of(d)
     sign = _NEG if d < 0 else _POS
-    text = numeric.format(abs(d))
+    text = numeric.format(d.copy_abs())
     whole, _, frac = text.partition(".")
     whole = whole.lstrip("0")
     whole = "0" * (-len(whole) % 4) + whole

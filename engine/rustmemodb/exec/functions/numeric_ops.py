@@ -142,7 +142,7 @@ def register(reg) -> None:
     add("is_distinct", fixed((NU, NU, B)), _distinct_row(False), "bool_", strict=False)
     add("is_not_distinct", fixed((NU, NU, B)), _distinct_row(True), "bool_", strict=False)
 
-    add("abs", fixed((NU, NU)), _lift(lambda d: d if d.is_nan() else abs(d)))
+    add("abs", fixed((NU, NU)), _lift(lambda d: d.copy_abs()))
     add("sign", fixed((NU, NU)), _lift(numeric.sign))
     add("ceil", fixed((NU, NU)), _lift(numeric.ceil))
     add("ceiling", fixed((NU, NU)), _lift(numeric.ceil))

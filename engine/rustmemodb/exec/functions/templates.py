@@ -486,7 +486,7 @@ def format_number(value, template: str) -> str:
     number = number.quantize(Decimal(1).scaleb(-len(frac_kinds)), rounding=ROUND_HALF_UP,
                              context=numeric.CTX)
     negative = number < 0               # -0.004 to two places is 0.00, not -0.00
-    number = abs(number)
+    number = number.copy_abs()     # exact (abs() would round to the process context)
     whole, _, frac = f"{number:f}".partition(".")
     if whole == "0" and point < len(tokens):
         whole = ""                      # 0.5 with 9.99 is " .50"; a 0 slot prints the zero
