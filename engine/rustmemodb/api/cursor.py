@@ -163,8 +163,8 @@ class Cursor:
         return pl.from_arrow(self._readable())
 
     def _readable(self) -> pa.Table:
-        """``arrow()`` with ranges, network addresses and money as PostgreSQL's text, for
-        DataFrames (``arrow()`` keeps their ordered stored forms: the cluster moves
+        """``arrow()`` with ranges, network addresses and money as PostgreSQL's text and
+        numerics as exact decimals, for DataFrames (``arrow()`` keeps their ordered stored forms: the cluster moves
         results as Arrow)."""
         return readable_text(ranges_as_text(self.arrow(), self.sql_types),
                              self._result.columns)
@@ -221,10 +221,6 @@ def readable_text(table: pa.Table, columns) -> pa.Table:
     for i, (_, t) in enumerate(columns):
         if i >= table.num_columns:
             break
-        if t == types.NUMERIC:         # exact decimals (numeric_frame_column)
-            table = table.set_column(i, table.field(i).name,
-                                     numeric_frame_column(table.column(i)))
-            continue
         array = types.is_array(t)
         fn = _text_of(types.element_type(t) if array else t)
         if fn is None:
@@ -238,27 +234,6 @@ def readable_text(table: pa.Table, columns) -> pa.Table:
             typed = pa.array([None if v is None else fn(v) for v in values], pa.large_string())
         table = table.set_column(i, table.field(i).name, typed)
     return table
-
-
-def numeric_frame_column(column) -> pa.Array:
-    """A numeric column (storage keys) as DataFrames take it: Arrow ``decimal128(38, s)``
-    (``decimal256(76, s)`` past 38 digits), s the largest scale among its values, so
-    pandas holds exact ``decimal.Decimal`` objects and polars its Decimal type (a value
-    shown with fewer digits after the point than s gains zeros: 1.5 beside 1.25 is
-    1.50). A column holding NaN or ±Infinity, which no Arrow decimal holds, or past 76
-    digits, is numeric_out's text instead."""
-    values = [None if k is None else numeric.decode(k) for k in column.to_pylist()]
-    finite = [d for d in values if d is not None]
-    if any(not d.is_finite() for d in finite):
-        return pa.array([None if d is None else numeric.format(d) for d in values],
-                        pa.large_string())
-    scale = max((numeric.scale_of(d) for d in finite), default=0)
-    digits = max((max(d.adjusted() + 1, 1) + scale for d in finite), default=1)
-    if scale > 76 or digits > 76:
-        return pa.array([None if d is None else numeric.format(d) for d in values],
-                        pa.large_string())
-    kind = pa.decimal128(38, scale) if digits <= 38 else pa.decimal256(76, scale)
-    return pa.array(values, kind)
 
 
 def arrow_to_rows(table: pa.Table, columns, python: bool = True) -> list[tuple]:
