@@ -401,8 +401,28 @@ def mod(a: Decimal, b: Decimal) -> Decimal:
 def average_keys(sums, counts) -> list:
     """avg of integers per group, exactly as numeric_avg makes it (the sum divided by
     the count as numerics): storage keys, None where a group counted nothing."""
-    return [None if not c or s is None else encode(div(Decimal(int(s)), Decimal(int(c))))
+    return [None if not c or s is None else _integer_quotient_key(int(s), int(c))
             for s, c in zip(sums, counts)]
+
+
+def _int_weight(n: int) -> tuple[int, int]:
+    """(NBASE weight, first NBASE digit) of a non-zero integer's magnitude."""
+    digits = len(str(n))
+    w = (digits - 1) // 4
+    return w, n // 10000 ** w
+
+
+def _integer_quotient_key(s: int, c: int) -> bytes:
+    """encode(div(s, c)) for integers, in integer arithmetic (avg over many groups: no
+    Decimal per group). Same select_div_scale and rounding as ``div``."""
+    w1, f1 = _int_weight(abs(s)) if s else (0, 0)
+    w2, f2 = _int_weight(c)
+    qweight = w1 - w2 - (1 if f1 <= f2 else 0)
+    rscale = min(max(MIN_SIG_DIGITS - qweight * 4, 0), MAX_DISPLAY_SCALE)
+    q, r = divmod(abs(s) * 10 ** rscale, c)
+    if 2 * r >= c:
+        q += 1
+    return encode(Decimal((1 if s < 0 else 0, tuple(map(int, str(q))), -rscale)))
 
 
 # ---- functions ------------------------------------------------------------------------
