@@ -2,8 +2,8 @@
 they are stored.
 
 A column declared ``varchar(3)``, ``numeric(5, 2)`` or ``smallint`` keeps its engine type
-(TEXT, NUMERIC, INTEGER: int64) plus a ``typmod`` on its schema column. Every write path hands its new rows
-(Python tuples) or table (Arrow) through ``fit_rows`` / ``fit_table`` before the
+(TEXT, NUMERIC, INTEGER: int64) plus a ``typmod`` on its schema column. Every write path
+hands its new rows (Python tuples) or table (Arrow) through ``fit_rows`` / ``fit_table`` before the
 constraint checks (exec/constraints.py), which return what is stored:
 
 * VARCHAR(n): a longer value is ``22001``, unless what is past n characters is only

@@ -73,10 +73,10 @@ def _values(v):
 
 
 def _compare_vector(name):
-    kernel = getattr(pc, _KERNELS[name])
+    kernel = _KERNELS[name]       # looked up on the first call: pyarrow loads lazily
 
     def vec(a, b):
-        return kernel(_values(a), _values(b))
+        return getattr(pc, kernel)(_values(a), _values(b))
     return vec
 
 
