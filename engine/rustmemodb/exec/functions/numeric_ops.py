@@ -3,8 +3,9 @@
 numeric + - * / % numeric (division with select_div_scale's scale), unary minus,
 comparisons (by value: ``1.1 = 1.10``; NaN equal to itself and above everything), and
 abs, sign, round, trunc, ceil/ceiling, floor, sqrt, ln, exp, power, scale, div, mod,
-numeric(p, s) fitting. An integer operand is read as numeric (the binder casts it; the
-bodies accept one too). Functions with no overload here take numerics as float8 (the
+numeric(p, s) fitting, extract's numeric result (``extract_numeric``) and the output
+function functions that print their arguments call (``value_out``). An integer operand
+is read as numeric (the binder casts it; the bodies accept one too). Functions with no overload here take numerics as float8 (the
 binder's fallback, bind_expr._numeric_as_float), as PostgreSQL's implicit cast does.
 
 Values are storage keys (bytes) in rows and Arrow ``binary`` in columns; each body
@@ -26,14 +27,10 @@ def _dec(v):
     return numeric.decode(v) if type(v) is bytes else numeric.as_decimal(v)
 
 
-def _lift(fn, out: str = NU):
-    """A row body over storage keys from one over Decimals (``out``: what it returns)."""
-    if out == NU:
-        def row(*args):
-            return numeric.encode(fn(*(_dec(a) for a in args)))
-    else:
-        def row(*args):
-            return fn(*(_dec(a) for a in args))
+def _lift(fn):
+    """A row body over storage keys from one over Decimals."""
+    def row(*args):
+        return numeric.encode(fn(*(_dec(a) for a in args)))
     return row
 
 
@@ -52,10 +49,10 @@ def _vector(row, out_type: str = "binary"):
     return vec
 
 
-def _numbers(ts, ret=NU):
+def _numbers(ts):
     """Two operands, numeric with numeric or integer (at least one numeric)."""
     if len(ts) == 2 and all(t in (NU, I, N) for t in ts) and NU in ts:
-        return ret
+        return NU
     return None
 
 
@@ -97,12 +94,6 @@ def _distinct_row(negate: bool):
             same = numeric.value_part(a) == numeric.value_part(b)
         return same if negate else not same
     return row
-
-
-def hash_keys(values):
-    """The keys GROUP BY, DISTINCT and hash joins match numerics on: equal for equal
-    numbers whatever their scale (semantics.hash_key)."""
-    return _values(values)
 
 
 def _scale(key: bytes):
@@ -158,7 +149,6 @@ def register(reg) -> None:
     add("exp", fixed((NU, NU)), _lift(numeric.exp))
     for name in ("power", "pow"):
         add(name, _numbers, _lift(numeric.power))
-    add("mod", _numbers, _lift(numeric.mod))
     add("scale", fixed((NU, I)), _scale, "int64")
     add("extract_numeric", fixed((F, I, NU)), _extract_numeric)
     # the output function, for functions that print their arguments (bind/network_args)

@@ -862,8 +862,9 @@ class ExprBinder:
     # ---- calls -------------------------------------------------------------------------
     def _numeric_as_float(self, name: str, args: list):
         """A function with no numeric overload called with numerics: the float8 one,
-        through the implicit numeric -> float8 cast PostgreSQL has (numeric.py keeps
-        its own overloads for what must stay exact: arithmetic, round, sum...)."""
+        through the implicit numeric -> float8 cast PostgreSQL has (numeric_ops keeps
+        its own overloads for what must stay exact: arithmetic, round, sum...); one of
+        numerics only called with integers (``scale(2)``): through integer -> numeric."""
         if any(a.type == types.NUMERIC for a in args):
             cast = [_retype(a, types.FLOAT) if a.type == types.NUMERIC else a for a in args]
         elif any(a.type == types.INTEGER for a in args):
