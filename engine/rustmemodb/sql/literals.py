@@ -216,6 +216,12 @@ class Lifted:
         for i, raw in self.pinned:
             if values[i] != raw:
                 return False
+        for i, kind, target in self.slots:
+            # an integer past bigint is a numeric literal (bind_expr._Literal): a plan
+            # bound for a bigint there does not serve it; its own binding does
+            if kind == INT and target != types.NUMERIC and len(values[i]) > 18 and \
+                    not types.INT64_MIN <= int(values[i]) <= types.INT64_MAX:
+                return False
         return True
 
     def params(self, shape: Shape) -> list:
