@@ -494,8 +494,11 @@ class ExprBinder:
         arg = self.bind(node.this)
         values = [self.bind(v) for v in node.expressions]
         target = common_type([arg] + values, "IN")
-        arg = adapt(arg, target)
-        values = [adapt(v, target) for v in values]
+        # numbers meeting a numeric are numerics (an integer column IN (2.5)): cast, as
+        # the kernels compare one type; integer with float8 is widened by the kernels
+        fit = _retype if target == types.NUMERIC else adapt
+        arg = fit(arg, target)
+        values = [fit(v, target) for v in values]
         for v in values:  # type-check each comparison like `arg = v`
             self.call("eq", [arg, v], node)
         out = InList(arg, tuple(values), negated=bool(node.args.get("negate")))
