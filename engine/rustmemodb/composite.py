@@ -263,7 +263,9 @@ def none_null(data: bytes | None, sql_type: str) -> bool:
 _SPECIAL = frozenset('"\\(),')
 
 
-def _float_text(x: float) -> str:
+def float_text(x: float) -> str:
+    """A float8's text as PostgreSQL's float8out prints it in records and casts (also
+    exec/functions/cast.py's ``format_float``)."""
     if math.isnan(x):
         return "NaN"
     if math.isinf(x):
@@ -281,7 +283,7 @@ def field_text(t: str, v) -> str:
     if t == "BOOLEAN":
         return "t" if v else "f"
     if t == "FLOAT":
-        return _float_text(v)
+        return float_text(v)
     if t == "DATE":
         return types.format_date(v)
     if t == "TIMESTAMP":

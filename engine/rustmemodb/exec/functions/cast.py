@@ -210,14 +210,7 @@ def to_text(value, src: str) -> str:
     return str(value)
 
 
-def format_float(x: float) -> str:
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "Infinity" if x > 0 else "-Infinity"
-    if x == int(x) and abs(x) < 1e15:
-        return str(int(x))
-    return repr(x)
+format_float = composite.float_text     # a float8's text, as in records
 
 
 _TRUE = {"t", "true", "yes", "y", "on", "1"}
