@@ -23,7 +23,6 @@ from ..storage.roles import PSEUDO_SCHEMA_OWNER_OID, acl_text, default_acl, gran
 from ..storage.sequence_names import default_sequence, relation_name
 from .information_schema import column_default, generation_text, view_columns_declared
 from .pg_types import pg_type
-from .pg_viewdef import pretty_condition, pretty_viewdef
 from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table, visible_tables
 
 SCHEMA = "pg_catalog"
@@ -954,6 +953,7 @@ def constraint_defs(root, pretty: bool = False) -> dict[int, str]:
                 text += f" ON DELETE {fk.on_delete}"
             out[relation_oid("c", fk.name)] = text + ("" if fk.validated else " NOT VALID")
         for ck in s.checks:
+            from .pg_viewdef import pretty_condition   # (sqlglot: not on a first session's path)
             condition = pretty_condition(ck.sql, s.columns, pretty)
             if condition is None:         # a shape pg_viewdef does not print: as stored
                 condition = unwrapped(f"({ck.sql})") if pretty else f"({ck.sql})"
@@ -1040,6 +1040,7 @@ def view_definition(sql: str, root=None, pretty: bool = False) -> str:
     schema is stored by its key, aliased by its bare name (sql/schemas.py: ``"s.t" AS t``):
     shown as written, ``s.t``."""
     if root is not None:
+        from .pg_viewdef import pretty_viewdef     # (sqlglot: not on a first session's path)
         text = pretty_viewdef(sql, root.tables, root.auth.schemas, pretty)
         if text is not None:
             return text
