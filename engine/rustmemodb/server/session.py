@@ -574,8 +574,6 @@ class ClientSession:
         superuser = role is None or self.server.database.head.auth.is_superuser(role)
         self._startup_settings(engine_session)
         self._startup_zone(engine_session)
-        if self.params.get("application_name"):   # SHOW application_name, as PostgreSQL
-            engine_session.settings["application_name"] = self.params["application_name"]
         # pg_settings.source 'client' for what the startup packet set (as PostgreSQL)
         engine_session.client_settings = {n: engine_session.settings[n] for n in (
             "application_name", "timezone") if n in engine_session.settings}
