@@ -132,17 +132,13 @@ def apply_at_login(session, cat, role: str | None) -> None:
     """Set what ALTER ROLE ALL SET and ALTER ROLE role SET give, in that order (the
     role's win), as the session's starting values: RESET returns to them. A value that
     no longer applies is skipped, as PostgreSQL logs it and goes on."""
-    from ..utility import run_set
     if not cat.settings or role is None:
         return
     applied: dict[str, str] = {}
     for key in ("", role):
         for name, value in cat.settings.get(key, ()):
-            try:
-                run_set(session, f"{name.lower()} = {_as_set_value(value)}")
-            except errors.Error:
-                continue
-            applied[name.lower()] = value
+            if _set(session, name.lower(), value):
+                applied[name.lower()] = value
     if applied:
         session.start_values = applied
 
@@ -150,16 +146,23 @@ def apply_at_login(session, cat, role: str | None) -> None:
 def reapply(session, name: str) -> None:
     """After RESET ``name`` (or ALL): the session's starting value again, if it has one
     (the role's, or what the wire client's startup packet set over it)."""
-    from ..utility import run_set
     defaults = getattr(session, "start_values", None)
     if not defaults:
         return
     for param, value in defaults.items():
         if name in ("all", param):
-            try:
-                run_set(session, f"{param} = {_as_set_value(value)}")
-            except errors.Error:
-                continue
+            _set(session, param, value)
+
+
+def _set(session, name: str, value: str) -> bool:
+    """SET ``name`` to a stored value; False, changing nothing, if it no longer
+    applies (a parameter's checks changed since it was stored)."""
+    from ..utility import run_set
+    try:
+        run_set(session, f"{name} = {_as_set_value(value)}")
+    except errors.Error:
+        return False
+    return True
 
 
 def _as_set_value(value: str) -> str:
