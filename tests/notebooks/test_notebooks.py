@@ -315,11 +315,15 @@ def test_rest_requests_statuses_and_headers(rest_nb):
 def test_rest_live_grid_followed_the_requests(rest_nb):
     shown = text(by_tag(rest_nb, "live-update"))
     assert "grid rows: 3 · ship it: points 8 done True version 3" in shown, shown
+    # the grid widget's own value, read in the kernel: the redraw is sent from the refresh
+    # thread, and nbclient records a comm message only while the cell it is attributed
+    # to still runs (one sent between two cells is dropped from the saved widget state)
+    assert "grid shows ship it: True" in shown, shown
     cell = by_tag(rest_nb, "live")
     assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in cell.outputs)
     grids = [m.get("value", "") for m in widget_models(rest_nb)
              if m.get("_model_name") == "HTMLModel" and "<table" in m.get("value", "")]
-    assert any("ship it" in v for v in grids), grids
+    assert any("write the spec" in v for v in grids), grids
 
 
 def test_rest_openapi_lists_the_command(rest_nb):
