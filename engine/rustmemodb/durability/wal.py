@@ -441,6 +441,11 @@ class Log:
                     self._undo(fd, start, exc)
                 self._file_end, self._file_lsn = end, lsn
             self.written_lsn = lsn
+        return self._appended(lsn, end, size)
+
+    def _appended(self, lsn: int, end: int, size: int) -> int:
+        """The frame of ``lsn`` (``size`` bytes, ending at ``end``) is logged: counted,
+        and the next append goes after it."""
         self._size = end
         self.next_lsn = lsn + 1
         stats = self.stats
@@ -466,13 +471,7 @@ class Log:
                 self._allocated = self._outbox_end = grown_size(end + FRAME.size,
                                                                 self._allocated)
             self.written_lsn = lsn
-        self._size = end
-        self.next_lsn = lsn + 1
-        stats = self.stats
-        stats["records"] += 1
-        stats["bytes"] += size
-        self.bytes_since_checkpoint += size
-        return lsn
+        return self._appended(lsn, end, size)
 
     def _flush_locked(self, reply=None) -> int:
         """(Under ``_mutex``.) Send the queued frames to the helper as one request for
