@@ -34,10 +34,11 @@ from ..sql.parse_roles import (DefaultPrivilegesStatement, GrantStatement,
 from ..sql.schemas import check_qualified, reserved_schema
 from ..storage.namespaces import PUBLIC as PUBLIC_SCHEMA, SYSTEM as SYSTEM_SCHEMAS, in_schema
 from ..storage.root import is_temporary
-from ..storage.roles import (BOOTSTRAP_OID, DEFAULT_TYPES, EMBEDDED_USER, PUBLIC,
-                             PSEUDO_SCHEMA_OWNER, SCHEMA_PRIVS, TABLE_PRIVS, AuthCatalog, Grant,
-                             Role, default_acl, hardwired_default, has_privilege,
-                             initial_grants, is_owner, sql_error_undefined_role)
+from ..storage.roles import (BOOTSTRAP_OID, COLUMN_PRIVS, DEFAULT_TYPES, EMBEDDED_USER,
+                             PUBLIC, PSEUDO_SCHEMA_OWNER, SCHEMA_PRIVS, TABLE_PRIVS,
+                             AuthCatalog, Grant, Role, default_acl, hardwired_default,
+                             has_column_privilege, has_privilege, initial_grants, is_owner,
+                             sql_error_undefined_role)
 from . import role_settings, verifier
 from .check import effective_role
 
@@ -63,11 +64,11 @@ def bind_role_statement(stmt, session):
 def _role_statement(node: LogicalRoleStatement, ctx) -> pa.Table:
     """The executor's operator for role statements (registered here: exec does not
     import auth, auth builds on exec)."""
-    apply(node.statement, node.actor, ctx.txn)
+    apply(node.statement, node.actor, ctx.txn, ctx.functions)
     return _NOTHING
 
 
-def apply(stmt, actor, txn) -> None:
+def apply(stmt, actor, txn, functions=None) -> None:
     """Run a role statement in ``txn`` as ``actor``: a new roles catalog (or, for DROP
     OWNED, dropped tables too), logged like any other change of the transaction."""
     if isinstance(stmt, OwnedStatement):
@@ -81,7 +82,10 @@ def apply(stmt, actor, txn) -> None:
            DefaultPrivilegesStatement: _run_default_privileges,
            RoleSettingStatement: role_settings.run}[type(stmt)]
     cat = txn.working.auth
-    new = run(stmt, cat, actor, txn.working)
+    if run is _run_grant:       # a view's column names are its query's: bound with these
+        new = _run_grant(stmt, cat, actor, txn.working, functions)
+    else:
+        new = run(stmt, cat, actor, txn.working)
     if new is not cat:
         txn.set_auth(new)
 
@@ -252,6 +256,7 @@ def _drop(stmt, cat, session, who, root) -> AuthCatalog:
                    for g in grants) and cat.owner(kind, obj) != name:
                 deps.append(f"privileges for {_kind(root, obj) if kind == 'table' else kind} "
                             f"{obj}")
+        deps.extend(_column_dependencies(cat, root, name))
         for (owner, schema, objtype), grants in cat.defaults.items():
             what = f"default privileges on new {DEFAULT_TYPES[objtype][1]} belonging to " \
                    f"role {owner}" + (f" in schema {schema}" if schema else "")
@@ -264,6 +269,24 @@ def _drop(stmt, cat, session, who, root) -> AuthCatalog:
                                             "objects depend on it", detail="\n".join(deps))
         cat = cat.without_role(name)
     return cat
+
+
+def _column_dependencies(cat: AuthCatalog, root, name: str) -> list[str]:
+    """DROP ROLE's detail lines for the role's column grants (to it, or by it to
+    others), in table then column order, as PostgreSQL words them."""
+    out = []
+    for table in sorted({t for t, _c in cat.columns}):
+        if cat.owner("table", table) == name:
+            continue
+        version = root.tables.get(table)
+        order = [c.name for c in version.schema.columns] if version is not None else []
+        cols = sorted((c for t, c in cat.columns if t == table),
+                      key=lambda c: order.index(c) if c in order else len(order))
+        for column in cols:
+            if any(g.grantee == name or (g.grantor == name and g.grantee != name)
+                   for g in cat.column_grants(table, column)):
+                out.append(f"privileges for column {column} of {_kind(root, table)} {table}")
+    return out
 
 
 def _kind(root, name: str) -> str:
@@ -441,13 +464,85 @@ def _add_grant(grants: list, grantee: str, priv: str, grantor: str, option: bool
     grants.append(Grant(grantee, priv, option, grantor))
 
 
-def _run_grant(stmt: GrantStatement, cat: AuthCatalog, session, root) -> AuthCatalog:
+def _run_grant(stmt: GrantStatement, cat: AuthCatalog, session, root,
+               functions=None) -> AuthCatalog:
     who = effective_role(session)
     privs = _privileges(stmt, stmt.target == "schema")
+    columns = _column_privileges(stmt)
     targets = _targets(stmt, root)
     grantees = _grantees(stmt, cat, session)
     for kind, name in targets:
-        cat = _grant_one(stmt, cat, who, kind, name, privs, grantees, root)
+        if privs:
+            cat = _grant_one(stmt, cat, who, kind, name, privs, grantees, root)
+        if columns:
+            cat = _grant_columns(stmt, cat, who, name, columns, grantees, root, functions)
+    return cat
+
+
+def _column_privileges(stmt: GrantStatement) -> list[tuple[str, str]]:
+    """The (privilege, column) pairs a GRANT/REVOKE names (``ALL (a)`` spelled out), 0LP01
+    for a privilege columns do not have or a target that is no relation."""
+    if stmt.columns and stmt.target == "schema":
+        raise errors.sql_error("0LP01", "column privileges are only valid for relations")
+    out = []
+    for priv, cols in stmt.columns:
+        if priv != "ALL" and priv not in COLUMN_PRIVS:
+            raise errors.sql_error("0LP01", f"invalid privilege type {priv} for column")
+        for p in (COLUMN_PRIVS if priv == "ALL" else (priv,)):
+            out.extend((p, c) for c in cols)
+    return list(dict.fromkeys(out))
+
+
+def _relation_columns(root, name: str, functions) -> list[str]:
+    if name in root.tables:
+        return [c.name for c in root.tables[name].schema.columns]
+    # a view's are its query's output names: bound here (the binder and sqlglot are
+    # imported only for this, not by every session that runs a role statement)
+    from ..sql.bind.binder import StatementBinder
+    if functions is None:
+        from ..exec.functions.registry import FunctionRegistry
+        functions = FunctionRegistry()
+    return StatementBinder(root, functions).relation_names(name)
+
+
+def _grant_columns(stmt, cat, who, table, pairs, grantees, root, functions) -> AuthCatalog:
+    """GRANT/REVOKE ``privilege (column)`` on one relation: each column's ACL (PostgreSQL's
+    attacl) changes as a table's does, the grantor needing the grant option of the
+    column's or the table's privilege (the owner and superusers have every one)."""
+    have = _relation_columns(root, table, functions)
+    for _p, c in pairs:
+        if c not in have:
+            raise errors.sql_error("42703", f'column "{c}" of relation '
+                                            f'"{table.rsplit(".", 1)[-1]}" does not exist')
+    if not _is_super(cat, who) and not is_owner(cat, who, "table", table):
+        mine = cat.member_of(who)
+        can = []
+        for p, c in pairs:
+            if has_privilege(cat, who, "table", table, p, grant_option=True, roles=mine) \
+                    or has_column_privilege(cat, who, table, c, p, True, mine):
+                can.append((p, c))
+            elif not any(has_privilege(cat, who, "table", table, q, roles=mine)
+                         or has_column_privilege(cat, who, table, c, q, roles=mine)
+                         for q in COLUMN_PRIVS):
+                raise errors.sql_error("42501", f'permission denied for column "{c}" of '
+                                                f'relation "{table.rsplit(".", 1)[-1]}"')
+        pairs = can
+    grantor = _grantor(cat, who, "table", table)
+    grantors = [grantor] + ([who] if not stmt.grant and who not in (None, grantor)
+                            and _is_super(cat, who) else [])
+    for column in dict.fromkeys(c for _p, c in pairs):
+        grants = list(cat.column_grants(table, column))
+        for grantee in grantees:
+            for p, c in pairs:
+                if c != column:
+                    continue
+                if stmt.grant:
+                    _add_grant(grants, grantee, p, grantor, stmt.grant_option)
+                    continue
+                for by in grantors:
+                    grants = _revoke(grants, grantee, p, by, stmt.grant_option, stmt.cascade,
+                                     "column", table)
+        cat = cat.with_column_grants(table, column, tuple(grants))
     return cat
 
 
@@ -493,6 +588,20 @@ def _grant_one(stmt, cat, who, kind, name, privs, grantees, root) -> AuthCatalog
                 for by in grantors:
                     grants = _revoke(grants, grantee, p, by, stmt.grant_option, stmt.cascade,
                                      kind, name)
+        if kind == "table" and cat.has_column_grants(name):
+            # revoking a table's privilege revokes it from each of its columns too, as
+            # PostgreSQL does
+            for (table, column), had in list(cat.columns.items()):
+                if table != name:
+                    continue
+                kept = list(had)
+                for grantee in grantees:
+                    for p in privs:
+                        if p in COLUMN_PRIVS:
+                            for by in grantors:
+                                kept = _revoke(kept, grantee, p, by, stmt.grant_option,
+                                               stmt.cascade, "column", name)
+                cat = cat.with_column_grants(name, column, tuple(kept))
     return cat.with_grants(kind, name, tuple(grants))
 
 
@@ -652,7 +761,20 @@ def _run_owner(stmt: OwnerStatement, cat: AuthCatalog, session, root) -> AuthCat
         grants = tuple(dict.fromkeys(replace(g, grantee=ren(g.grantee), grantor=ren(g.grantor))
                                      for g in cat.grants("table", name)))
         cat = cat.with_grants("table", name, grants)
+    if old is not None:
+        cat = _renamed_in_columns(cat, name, {old}, new)
     return cat.with_owner("table", name, new)
+
+
+def _renamed_in_columns(cat: AuthCatalog, table: str, olds: set, new: str) -> AuthCatalog:
+    """A table's column grants made by or to ``olds``, as made by or to ``new`` (its new
+    owner: ALTER TABLE OWNER TO, REASSIGN OWNED)."""
+    ren = lambda n: new if n in olds else n   # noqa: E731
+    for (t, column), grants in list(cat.columns.items()):
+        if t == table:
+            cat = cat.with_column_grants(t, column, tuple(dict.fromkeys(
+                replace(g, grantee=ren(g.grantee), grantor=ren(g.grantor)) for g in grants)))
+    return cat
 
 
 # ---- REASSIGN OWNED / DROP OWNED ------------------------------------------------------------
@@ -681,6 +803,8 @@ def _run_owned(stmt: OwnedStatement, txn, session) -> None:
                                for g in cat.grants(*key))
                 if key in cat.acl:
                     cat = cat.with_grants(key[0], key[1], tuple(dict.fromkeys(grants)))
+                if key[0] == "table":
+                    cat = _renamed_in_columns(cat, key[1], set(roles), new)
         txn.set_auth(cat)
         return
     owned = [name for (kind, name), owner in sorted(cat.owners.items())
@@ -713,6 +837,10 @@ def _run_owned(stmt: OwnedStatement, txn, session) -> None:
         kept = tuple(g for g in grants if g.grantee not in roles and g.grantor not in roles)
         if kept != grants:
             cat = cat.with_grants(key[0], key[1], kept)
+    for (table, column), grants in list(cat.columns.items()):
+        kept = tuple(g for g in grants if g.grantee not in roles and g.grantor not in roles)
+        if kept != grants:
+            cat = cat.with_column_grants(table, column, kept)
     for (owner, schema, objtype), grants in list(cat.defaults.items()):
         # the roles' own default privileges go, and what others' give them
         kept = None if owner in roles else \
