@@ -6,7 +6,8 @@ PostgreSQL marks, while it analyses a statement, the columns each relation has
 RETURNING, subqueries; ``*`` and a whole-row ``t`` are every column), *inserted* and
 *updated*; a statement is allowed when the role holds the table's privilege, or the
 column's privilege on every marked column (on any one column when none is marked:
-``SELECT count(*) FROM t``, ``INSERT ... DEFAULT VALUES``). An INSERT without a column
+``SELECT count(*) FROM t``, ``INSERT ... DEFAULT VALUES``); a foreign key needs
+*references* on the parent's columns it names. An INSERT without a column
 list targets as many leading columns as it gives values; an UPDATE's SET columns are
 updated, and what its expressions, WHERE and RETURNING read is selected.
 
@@ -64,6 +65,8 @@ class Uses:
             self._delete(node)
         elif isinstance(node, exp.Copy):
             self._copy(node)
+        elif isinstance(node, (exp.Create, exp.Alter)):
+            self._references(node)
         else:
             raise Unknown(type(node).__name__)
         if with_ is not None:
@@ -140,6 +143,20 @@ class Uses:
             self._source(item, frame, [])
         self.exprs(node.args.get("where"), frame, [])
         self.exprs(node.args.get("returning"), frame, [])
+
+    def _references(self, node) -> None:
+        """CREATE TABLE / ALTER TABLE: a foreign key needs REFERENCES on the columns it
+        names (a key naming none, the parent's primary key, is not followed here);
+        CREATE TABLE AS reads its query."""
+        for ref in node.find_all(exp.Reference):
+            target = ref.this
+            if not isinstance(target, exp.Schema) or not target.expressions:
+                raise Unknown("REFERENCES without columns")
+            self.out.setdefault((target.this.name, "REFERENCES"), set()).update(
+                i.name for i in target.expressions)
+        query = node.args.get("expression")
+        if isinstance(query, (*_QUERIES, exp.Subquery)):
+            self.query(query, [])
 
     def _copy(self, node) -> None:
         this = node.this
