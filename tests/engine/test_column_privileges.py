@@ -144,12 +144,20 @@ def test_column_acls_encode_and_follow_the_objects(conn):
 
 
 def test_drop_role_names_column_grants_and_drop_owned_clears_them(conn):
+    conn.execute("CREATE VIEW v AS SELECT a, d FROM u")
+    conn.execute("GRANT SELECT (d) ON v TO r")
     conn.execute("GRANT SELECT (b, a) ON t TO r")
+    conn.execute("GRANT INSERT (d) ON u TO r")
+    conn.execute("GRANT UPDATE ON u TO r")
     with pytest.raises(rustmemodb.Error) as info:
         conn.execute("DROP ROLE r")
     assert info.value.sqlstate == "2BP01"
+    # PostgreSQL 15's lines: each relation, then its columns in their order
     assert info.value.detail == ("privileges for column a of table t\n"
-                                 "privileges for column b of table t")
+                                 "privileges for column b of table t\n"
+                                 "privileges for table u\n"
+                                 "privileges for column d of table u\n"
+                                 "privileges for column d of view v")
     conn.execute("DROP OWNED BY r")
     conn.execute("DROP ROLE r")
     assert conn.database.root.auth.columns == {}

@@ -251,12 +251,13 @@ def _drop(stmt, cat, session, who, root) -> AuthCatalog:
                                    hint="Make another role SUPERUSER first.")
         deps = [f"owner of {_kind(root, obj) if kind == 'table' else kind} {obj}"
                 for (kind, obj), owner in sorted(cat.owners.items()) if owner == name]
-        for (kind, obj), grants in sorted(cat.acl.items()):
+        privileges = _column_dependencies(cat, root, name)
+        for (kind, obj), grants in cat.acl.items():
             if any(g.grantee == name or (g.grantor == name and g.grantee != name)
                    for g in grants) and cat.owner(kind, obj) != name:
-                deps.append(f"privileges for {_kind(root, obj) if kind == 'table' else kind} "
-                            f"{obj}")
-        deps.extend(_column_dependencies(cat, root, name))
+                privileges.append(((kind, obj, -1), "privileges for "
+                                   f"{_kind(root, obj) if kind == 'table' else kind} {obj}"))
+        deps.extend(line for _key, line in sorted(privileges))   # a table, then its columns
         for (owner, schema, objtype), grants in cat.defaults.items():
             what = f"default privileges on new {DEFAULT_TYPES[objtype][1]} belonging to " \
                    f"role {owner}" + (f" in schema {schema}" if schema else "")
@@ -271,9 +272,9 @@ def _drop(stmt, cat, session, who, root) -> AuthCatalog:
     return cat
 
 
-def _column_dependencies(cat: AuthCatalog, root, name: str) -> list[str]:
+def _column_dependencies(cat: AuthCatalog, root, name: str) -> list[tuple]:
     """DROP ROLE's detail lines for the role's column grants (to it, or by it to
-    others), in table then column order, as PostgreSQL words them."""
+    others), as PostgreSQL words them: ``(("table", table, column position), line)``."""
     out = []
     for table in sorted({t for t, _c in cat.columns}):
         if cat.owner("table", table) == name:
@@ -282,10 +283,11 @@ def _column_dependencies(cat: AuthCatalog, root, name: str) -> list[str]:
         order = [c.name for c in version.schema.columns] if version is not None else []
         cols = sorted((c for t, c in cat.columns if t == table),
                       key=lambda c: order.index(c) if c in order else len(order))
-        for column in cols:
+        for n, column in enumerate(cols):
             if any(g.grantee == name or (g.grantor == name and g.grantee != name)
                    for g in cat.column_grants(table, column)):
-                out.append(f"privileges for column {column} of {_kind(root, table)} {table}")
+                out.append((("table", table, n), f"privileges for column {column} of "
+                                                 f"{_kind(root, table)} {table}"))
     return out
 
 
