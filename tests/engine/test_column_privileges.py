@@ -84,6 +84,9 @@ def _uses(sql):
     ("WITH w AS (SELECT c FROM t) SELECT c FROM w", {("t", "SELECT"): ["c"]}),
     ("SELECT y FROM t AS x (y, z)", {("t", "SELECT"): ["a"]}),
     ("SELECT a FROM t UNION SELECT a FROM u", {("t", "SELECT"): ["a"], ("u", "SELECT"): ["a"]}),
+    ("SELECT 1 FROM t NATURAL JOIN u", {("t", "SELECT"): ["a"], ("u", "SELECT"): ["a"]}),
+    ("SELECT a AS c FROM t ORDER BY c", {("t", "SELECT"): ["a"]}),
+    ("SELECT a FROM t ORDER BY c", {("t", "SELECT"): ["a", "c"]}),
 ])
 def test_selected_columns(sql, expected):
     assert _uses(sql)[0] == expected
@@ -101,6 +104,10 @@ def test_written_columns():
     assert out == {("t", "UPDATE"): ["b", "c"], ("t", "SELECT"): ["a"]} and targets == {"t"}
     # an UPDATE reading no column needs no SELECT at all
     assert _uses("UPDATE t SET b = 'z'")[0] == {("t", "UPDATE"): ["b"]}
+    assert _uses("UPDATE t SET b = 'z' FROM u RETURNING *")[0] == \
+        {("t", "UPDATE"): ["b"], ("t", "SELECT"): ["a", "b", "c"], ("u", "SELECT"): ["a", "d"]}
+    assert _uses("INSERT INTO t (a) VALUES (1) RETURNING *")[0] == \
+        {("t", "INSERT"): ["a"], ("t", "SELECT"): ["a", "b", "c"]}
     assert _uses("DELETE FROM t USING u WHERE t.a = u.a")[0] == \
         {("t", "SELECT"): ["a"], ("u", "SELECT"): ["a"]}
 

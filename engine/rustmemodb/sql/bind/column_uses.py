@@ -114,7 +114,17 @@ class Uses:
             for item in conflict.expressions:
                 self._set_item(item, target, frame, [])
             self.exprs(conflict.args.get("where"), frame, [])
-        self.exprs(node.args.get("returning"), frame, [])
+        self._returning(node, frame[:1])
+
+    def _returning(self, node, frame) -> None:
+        """RETURNING reads what it names; ``*`` every column of the FROM items."""
+        returning = node.args.get("returning")
+        for item in returning.expressions if returning is not None else ():
+            if isinstance(item, exp.Star):
+                for s in frame:
+                    self._all(s)
+            else:
+                self.exprs(item, frame, [])
 
     def _set_item(self, item, target: _Source, frame, outer) -> None:
         if not isinstance(item, exp.EQ):
@@ -135,14 +145,14 @@ class Uses:
         for item in node.expressions:
             self._set_item(item, target, frame, [])
         self.exprs(node.args.get("where"), frame, [])
-        self.exprs(node.args.get("returning"), frame, [])
+        self._returning(node, frame)
 
     def _delete(self, node) -> None:
         frame = [self._target(node.this)]
         for item in node.args.get("using") or ():
             self._source(item, frame, [])
         self.exprs(node.args.get("where"), frame, [])
-        self.exprs(node.args.get("returning"), frame, [])
+        self._returning(node, frame)
 
     def _references(self, node) -> None:
         """CREATE TABLE / ALTER TABLE: a foreign key needs REFERENCES on the columns it
@@ -212,7 +222,13 @@ class Uses:
                 continue
             self.exprs(item, frame, outer)
             names.append(item.alias_or_name)
+        aliases = {item.alias for item in node.expressions if isinstance(item, exp.Alias)}
         for key, value in node.args.items():
+            if key == "order" and value is not None and aliases:
+                # ORDER BY name: an output column's name means that column (read above)
+                value = [o for o in value.expressions
+                         if not (isinstance(o.this, exp.Column) and not o.this.table
+                                 and o.this.name in aliases)]
             if key not in ("expressions", "from_", "joins", "with_"):
                 self.exprs(value, frame, outer)
         if with_ is not None:
@@ -224,12 +240,17 @@ class Uses:
         for item in items:
             self._source(item, frame, outer)
         for join in joins or ():
+            before = len(frame)
             self._source(join.this, frame, outer)
             self.exprs(join.args.get("on"), frame, outer)
-            for ident in join.args.get("using") or ():
-                for s in frame:      # USING compares both sides' columns
-                    if ident.name in s.names:
-                        self._mark(s, ident.name)
+            names = [i.name for i in join.args.get("using") or ()]
+            if (join.args.get("method") or "").upper() == "NATURAL":
+                left = {n for s in frame[:before] for n in s.names}
+                names = [n for s in frame[before:] for n in s.names if n in left]
+            for name in names:
+                for s in frame:      # USING and NATURAL compare both sides' columns
+                    if name in s.names:
+                        self._mark(s, name)
 
     def _source(self, item, frame: list, outer) -> None:
         alias = item.args.get("alias")
