@@ -77,16 +77,21 @@ def check(session, root, bound) -> None:
 
 # ---- column privileges -------------------------------------------------------------------
 
-def relation_columns(session, root, name: str) -> list[str] | None:
-    """A table's or view's column names (None: no such relation)."""
+def relation_columns(root, name: str, functions=None) -> list[str] | None:
+    """A table's or view's column names (None: no such relation, or a view that no
+    longer binds). A view's are its query's output names, bound with ``functions``
+    (the binder and sqlglot are imported only then)."""
     version = root.tables.get(name)
     if version is not None:
         return [c.name for c in version.schema.columns]
     if name not in root.views:
         return None
     from ..sql.bind.binder import StatementBinder
+    if functions is None:
+        from ..exec.functions.registry import FunctionRegistry
+        functions = FunctionRegistry()
     try:
-        return StatementBinder(root, session.db.functions).relation_names(name)
+        return StatementBinder(root, functions).relation_names(name)
     except errors.Error:
         return None
 
@@ -103,9 +108,14 @@ def _columns_held(session, root, bound, who, roles, name: str, priv: str, via) -
     if cols is None:    # a DML target none of whose columns is read needs no SELECT
         return priv == "SELECT" and name in uses.targets
     if not cols:
-        cols = relation_columns(session, root, name) or ()
+        cols = relation_columns(root, name, _functions(session)) or ()
         return any(has_column_privilege(cat, who, name, c, priv, roles=roles) for c in cols)
     return all(has_column_privilege(cat, who, name, c, priv, roles=roles) for c in cols)
+
+
+def _functions(session):
+    db = getattr(session, "db", None)
+    return getattr(db, "functions", None)
 
 
 def _uses(session, root, bound, via):
@@ -123,7 +133,8 @@ def _uses(session, root, bound, via):
         if isinstance(source, str):
             source = parse_one(source)
         if source is not None:
-            uses = column_uses(source, lambda n: relation_columns(session, root, n))
+            functions = _functions(session)
+            uses = column_uses(source, lambda n: relation_columns(root, n, functions))
     except (Unknown, errors.Error):
         uses = None
     if hasattr(bound, "column_uses"):

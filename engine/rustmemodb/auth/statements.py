@@ -40,7 +40,7 @@ from ..storage.roles import (BOOTSTRAP_OID, COLUMN_PRIVS, DEFAULT_TYPES, EMBEDDE
                              has_column_privilege, has_privilege, initial_grants, is_owner,
                              sql_error_undefined_role)
 from . import role_settings, verifier
-from .check import effective_role
+from .check import effective_role, relation_columns
 
 _NOTHING = pa.table({})
 
@@ -495,23 +495,11 @@ def _column_privileges(stmt: GrantStatement) -> list[tuple[str, str]]:
     return list(dict.fromkeys(out))
 
 
-def _relation_columns(root, name: str, functions) -> list[str]:
-    if name in root.tables:
-        return [c.name for c in root.tables[name].schema.columns]
-    # a view's are its query's output names: bound here (the binder and sqlglot are
-    # imported only for this, not by every session that runs a role statement)
-    from ..sql.bind.binder import StatementBinder
-    if functions is None:
-        from ..exec.functions.registry import FunctionRegistry
-        functions = FunctionRegistry()
-    return StatementBinder(root, functions).relation_names(name)
-
-
 def _grant_columns(stmt, cat, who, table, pairs, grantees, root, functions) -> AuthCatalog:
     """GRANT/REVOKE ``privilege (column)`` on one relation: each column's ACL (PostgreSQL's
     attacl) changes as a table's does, the grantor needing the grant option of the
     column's or the table's privilege (the owner and superusers have every one)."""
-    have = _relation_columns(root, table, functions)
+    have = relation_columns(root, table, functions) or []
     for _p, c in pairs:
         if c not in have:
             raise errors.sql_error("42703", f'column "{c}" of relation '
