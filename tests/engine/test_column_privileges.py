@@ -112,13 +112,19 @@ def test_written_columns():
         {("t", "SELECT"): ["a"], ("u", "SELECT"): ["a"]}
 
 
+def test_merge_columns():
+    out, targets = _uses("MERGE INTO t AS x USING u ON x.a = u.a WHEN MATCHED AND x.c > 0 "
+                         "THEN UPDATE SET b = u.d WHEN NOT MATCHED THEN INSERT (a, b) "
+                         "VALUES (a, d) WHEN MATCHED THEN DELETE")
+    assert out == {("t", "SELECT"): ["a", "c"], ("t", "UPDATE"): ["b"],
+                   ("t", "INSERT"): ["a", "b"], ("u", "SELECT"): ["a", "d"]}
+    assert targets == {"t"}
+
+
 def test_shapes_not_followed_are_unknown():
     with pytest.raises(Unknown):
         column_uses(parse_one("INSERT INTO t VALUES (1) ON CONFLICT ON CONSTRAINT k "
                               "DO NOTHING"), _COLUMNS.get)
-    with pytest.raises(Unknown):
-        column_uses(parse_one("MERGE INTO t USING u ON t.a = u.a WHEN MATCHED THEN "
-                              "DELETE"), _COLUMNS.get)
     with pytest.raises(Unknown):      # the parent's primary key: not followed
         column_uses(parse_one("CREATE TABLE z (a int REFERENCES t)"), _COLUMNS.get)
 

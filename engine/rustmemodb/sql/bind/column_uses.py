@@ -9,7 +9,7 @@ column's privilege on every marked column (on any one column when none is marked
 ``SELECT count(*) FROM t``, ``INSERT ... DEFAULT VALUES``); a foreign key needs
 *references* on the parent's columns it names. An INSERT without a column
 list targets as many leading columns as it gives values; an UPDATE's SET columns are
-updated, and what its expressions, WHERE and RETURNING read is selected.
+updated, and what its expressions, WHERE and RETURNING read is selected (MERGE alike).
 
 This is worked out from the statement's syntax tree (``column_uses``), and only when a
 table privilege is missing and the table has column grants (auth/check.py): statements
@@ -63,6 +63,8 @@ class Uses:
             self._update(node)
         elif isinstance(node, exp.Delete):
             self._delete(node)
+        elif isinstance(node, exp.Merge):
+            self._merge(node)
         elif isinstance(node, exp.Copy):
             self._copy(node)
         elif isinstance(node, (exp.Create, exp.Alter)):
@@ -153,6 +155,32 @@ class Uses:
             self._source(item, frame, [])
         self.exprs(node.args.get("where"), frame, [])
         self._returning(node, frame)
+
+    def _merge(self, node) -> None:
+        """MERGE: the ON condition and the WHEN clauses read; UPDATE SET's columns are
+        updated, INSERT's inserted (a NOT MATCHED clause sees the source alone)."""
+        target = self._target(node.this)
+        source: list = []
+        self._source(node.args.get("using"), source, [])
+        both = [target, *source]
+        self.exprs(node.args.get("on"), both, [])
+        whens = node.args.get("whens")
+        for when in whens.expressions if isinstance(whens, exp.Whens) else whens or ():
+            frame = both if when.args.get("matched") else source
+            self.exprs(when.args.get("condition"), frame, [])
+            then = when.args.get("then")
+            if isinstance(then, exp.Update):
+                for item in then.expressions:
+                    self._set_item(item, target, frame, [])
+            elif isinstance(then, exp.Insert):
+                values = then.expression
+                n = len(values.expressions) if isinstance(values, exp.Tuple) else 0
+                cols = [c.name for c in then.this.expressions] \
+                    if isinstance(then.this, exp.Tuple) else target.names[:n]
+                self.out.setdefault((target.relation, INSERT), set()).update(cols)
+                self.exprs(values, frame, [])
+            elif not isinstance(then, exp.Var):     # DELETE, DO NOTHING
+                raise Unknown("MERGE action")
 
     def _references(self, node) -> None:
         """CREATE TABLE / ALTER TABLE: a foreign key needs REFERENCES on the columns it
