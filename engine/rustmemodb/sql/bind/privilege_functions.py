@@ -22,11 +22,10 @@ def effective_role(session) -> str | None:
 def _who_and_rest(session, root, values: list, full: int = 3):
     if len(values) == full:
         user = values[0]
-        if isinstance(user, int):       # a role's oid
+        if isinstance(user, int):       # a role's oid; an unknown one holds what PUBLIC
+            # holds, as PostgreSQL answers for it
             role = next((r for r in root.auth.roles.values() if r.oid == user), None)
-            if role is None:
-                raise errors.sql_error("42704", f"role with OID {user} does not exist")
-            return role.name, values[1:]
+            return (role.name if role is not None else ""), values[1:]
         if root.auth.active and root.auth.role(user) is None:
             if user == "public":
                 return "", values[1:]
