@@ -121,8 +121,15 @@ def test_merge_columns():
     assert targets == {"t"}
 
 
+def test_on_conflict_on_constraint_reads_its_columns():
+    tree = parse_one("INSERT INTO t VALUES (1) ON CONFLICT ON CONSTRAINT k DO NOTHING")
+    uses = column_uses(tree, _COLUMNS.get, lambda t, n: {("t", "k"): ["a", "c"]}.get((t, n)))
+    assert {k: sorted(v) for k, v in uses.out.items()} == \
+        {("t", "INSERT"): ["a"], ("t", "SELECT"): ["a", "c"]}
+
+
 def test_shapes_not_followed_are_unknown():
-    with pytest.raises(Unknown):
+    with pytest.raises(Unknown):      # no constraint lookup given
         column_uses(parse_one("INSERT INTO t VALUES (1) ON CONFLICT ON CONSTRAINT k "
                               "DO NOTHING"), _COLUMNS.get)
     with pytest.raises(Unknown):      # the parent's primary key: not followed
@@ -237,7 +244,7 @@ def test_column_analysis_runs_only_for_roles_that_need_it(conn, monkeypatch):
     calls = []
     real = module.column_uses
     monkeypatch.setattr(module, "column_uses",
-                        lambda tree, columns_of: calls.append(tree) or real(tree, columns_of))
+                        lambda tree, *lookups: calls.append(tree) or real(tree, *lookups))
     conn.execute("CREATE ROLE s LOGIN PASSWORD 'pw'")
     conn.execute("GRANT SELECT ON t TO r")
     conn.execute("GRANT SELECT (a), UPDATE (c) ON t TO PUBLIC")

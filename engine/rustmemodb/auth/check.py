@@ -113,6 +113,15 @@ def _columns_held(session, root, bound, who, roles, name: str, priv: str, via) -
     return all(has_column_privilege(cat, who, name, c, priv, roles=roles) for c in cols)
 
 
+def _constraint_columns(root, table: str, name: str) -> list[str] | None:
+    version = root.tables.get(table)
+    if version is None:
+        return None
+    schema = version.schema
+    found = next((u for u in schema.uniques if u.name == name), None)
+    return None if found is None else [schema.columns[i].name for i in found.columns]
+
+
 def _functions(session):
     db = getattr(session, "db", None)
     return getattr(db, "functions", None)
@@ -134,7 +143,8 @@ def _uses(session, root, bound, via):
             source = parse_one(source)
         if source is not None:
             functions = _functions(session)
-            uses = column_uses(source, lambda n: relation_columns(root, n, functions))
+            uses = column_uses(source, lambda n: relation_columns(root, n, functions),
+                               lambda t, c: _constraint_columns(root, t, c))
     except (Unknown, errors.Error):
         uses = None
     if hasattr(bound, "column_uses"):

@@ -45,8 +45,10 @@ class Uses:
     the relations an INSERT/UPDATE/DELETE writes (reading none of their columns needs
     no SELECT there)."""
 
-    def __init__(self, columns_of) -> None:
+    def __init__(self, columns_of, constraint_columns=None) -> None:
         self.columns_of = columns_of     # relation -> column names, None: no relation
+        # (table, constraint name) -> the columns of its PRIMARY KEY or UNIQUE constraint
+        self.constraint_columns = constraint_columns
         self.out: dict = {}
         self.targets: set = set()
         self.ctes: list = []
@@ -110,8 +112,13 @@ class Uses:
         frame = [target, _Source("excluded", None, target.names)]
         conflict = node.args.get("conflict")
         if conflict is not None:
-            if conflict.args.get("constraint") is not None:
-                raise Unknown("ON CONFLICT ON CONSTRAINT")
+            constraint = conflict.args.get("constraint")
+            if constraint is not None:     # its arbiter's columns are read
+                cols = self.constraint_columns(target.relation, constraint.name) \
+                    if self.constraint_columns is not None else None
+                if cols is None:
+                    raise Unknown("ON CONFLICT ON CONSTRAINT")
+                self.out.setdefault((target.relation, SELECT), set()).update(cols)
             self.exprs(conflict.args.get("conflict_keys"), frame, [])
             for item in conflict.expressions:
                 self._set_item(item, target, frame, [])
@@ -421,9 +428,10 @@ def _renamed(names: list, renamed: list | None) -> list:
     return list(renamed) + list(names[len(renamed):])
 
 
-def column_uses(ast, columns_of) -> Uses:
+def column_uses(ast, columns_of, constraint_columns=None) -> Uses:
     """The column uses of a statement's tree; ``columns_of(relation)`` gives a table's
-    or view's column names (None: not one). Raises ``Unknown``."""
-    uses = Uses(columns_of)
+    or view's column names (None: not one), ``constraint_columns(table, name)`` a
+    constraint's (ON CONFLICT ON CONSTRAINT). Raises ``Unknown``."""
+    uses = Uses(columns_of, constraint_columns)
     uses.statement(ast)
     return uses
