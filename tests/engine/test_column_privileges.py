@@ -87,6 +87,11 @@ def _uses(sql):
     ("SELECT 1 FROM t NATURAL JOIN u", {("t", "SELECT"): ["a"], ("u", "SELECT"): ["a"]}),
     ("SELECT a AS c FROM t ORDER BY c", {("t", "SELECT"): ["a"]}),
     ("SELECT a FROM t ORDER BY c", {("t", "SELECT"): ["a", "c"]}),
+    # clauses this module has no rule for are walked all the same
+    ("SELECT a FROM t, ROWS FROM (generate_series(1, (SELECT max(c) FROM t))) g",
+     {("t", "SELECT"): ["a", "c"]}),
+    ("SELECT a FROM t UNION SELECT a FROM u ORDER BY (SELECT max(d) FROM u)",
+     {("t", "SELECT"): ["a"], ("u", "SELECT"): ["a", "d"]}),
 ])
 def test_selected_columns(sql, expected):
     assert _uses(sql)[0] == expected

@@ -124,6 +124,8 @@ class Uses:
                 self._set_item(item, target, frame, [])
             self.exprs(conflict.args.get("where"), frame, [])
         self._returning(node, frame[:1])
+        self._rest(node, ("this", "expression", "conflict", "returning", "with_"), frame[:1],
+                   [])
 
     def _returning(self, node, frame) -> None:
         """RETURNING reads what it names; ``*`` every column of the FROM items."""
@@ -155,6 +157,8 @@ class Uses:
             self._set_item(item, target, frame, [])
         self.exprs(node.args.get("where"), frame, [])
         self._returning(node, frame)
+        self._rest(node, ("this", "expressions", "from_", "joins", "where", "returning",
+                          "with_"), frame, [])
 
     def _delete(self, node) -> None:
         frame = [self._target(node.this)]
@@ -162,6 +166,7 @@ class Uses:
             self._source(item, frame, [])
         self.exprs(node.args.get("where"), frame, [])
         self._returning(node, frame)
+        self._rest(node, ("this", "using", "where", "returning", "with_"), frame, [])
 
     def _merge(self, node) -> None:
         """MERGE: the ON condition and the WHEN clauses read; UPDATE SET's columns are
@@ -188,6 +193,7 @@ class Uses:
                 self.exprs(values, frame, [])
             elif not isinstance(then, exp.Var):     # DELETE, DO NOTHING
                 raise Unknown("MERGE action")
+        self._rest(node, ("this", "using", "on", "whens", "with_"), both, [])
 
     def _references(self, node) -> None:
         """CREATE TABLE / ALTER TABLE: a foreign key needs REFERENCES on the columns it
@@ -226,8 +232,8 @@ class Uses:
             self._push_ctes(with_)
             names = self.query(node.left, outer)
             self.query(node.right, outer)
-            for key in ("order", "limit", "offset"):     # their subqueries read too
-                self.exprs(node.args.get(key), [], outer)
+            # ORDER BY names output columns; its subqueries (and LIMIT's) read
+            self._rest(node, ("this", "expression", "with_"), [], outer)
             if with_ is not None:
                 self.ctes.pop()
             return names
@@ -278,6 +284,7 @@ class Uses:
             before = len(frame)
             self._source(join.this, frame, outer)
             self.exprs(join.args.get("on"), frame, outer)
+            self._rest(join, ("this", "on", "using"), frame, outer)
             names = [i.name for i in join.args.get("using") or ()]
             if (join.args.get("method") or "").upper() == "NATURAL":
                 left = {n for s in frame[:before] for n in s.names}
@@ -303,14 +310,16 @@ class Uses:
                 frame.append(_Source(name, None, _renamed(cte, renamed)))
                 return
             cols = self.columns_of(item.name)
-            if cols is None:               # a catalog, a notebook variable: no grants
+            if cols is None:               # a catalog, ROWS FROM (...), a notebook variable
+                self._rest(item, ("this", "db", "catalog", "alias"), frame, outer)
                 frame.append(_Source(name, None, renamed or []))
                 return
             self.out.setdefault((item.name, SELECT), set())
+            self._rest(item, ("this", "db", "catalog", "alias"), frame, outer)
             frame.append(_Source(name, item.name, _renamed(cols, renamed), cols))
             return
         if isinstance(item, exp.Table):      # a function in FROM: generate_series(...)
-            self.exprs(item.this, frame, outer)
+            self._rest(item, ("alias",), frame, outer)
             frame.append(_Source(name, None, renamed or [name]))
             return
         if isinstance(item, exp.Lateral):
@@ -320,6 +329,7 @@ class Uses:
             else:
                 self.exprs(inner, frame, outer)
                 names = [name]
+            self._rest(item, ("this", "alias"), frame, outer)
             frame.append(_Source(name, None, _renamed(names, renamed)))
             return
         if isinstance(item, exp.Subquery):
@@ -327,6 +337,7 @@ class Uses:
                 self._source(item.this, frame, outer)
                 return
             names = self.query(item.this, [frame, *outer])
+            self._rest(item, ("this", "alias"), frame, outer)
             frame.append(_Source(name, None, _renamed(names, renamed)))
             return
         if isinstance(item, exp.Values):
@@ -334,12 +345,19 @@ class Uses:
             frame.append(_Source(name, None, _renamed(names, renamed)))
             return
         if isinstance(item, exp.Unnest):
-            self.exprs(item.expressions, frame, outer)
+            self._rest(item, ("alias",), frame, outer)
             frame.append(_Source(name, None, renamed or [name]))
             return
         raise Unknown(type(item).__name__)
 
     # ---- expressions ---------------------------------------------------------------------
+    def _rest(self, node, handled: tuple, frame: list, outer) -> None:
+        """Every part of ``node`` not followed above is walked too, read in ``frame``: a
+        clause this module does not know can only mark more columns, never slip past."""
+        for key, value in node.args.items():
+            if key not in handled:
+                self.exprs(value, frame, outer)
+
     def exprs(self, value, frame: list, outer) -> None:
         if value is None:
             return
