@@ -517,10 +517,13 @@ def _grant_columns(stmt, cat, who, table, pairs, grantees, root, functions) -> A
                 raise errors.sql_error("42501", f'permission denied for column "{c}" of '
                                                 f'relation "{table.rsplit(".", 1)[-1]}"')
         pairs = can
-    grantor = _grantor(cat, who, "table", table)
-    grantors = [grantor] + ([who] if not stmt.grant and who not in (None, grantor)
-                            and _is_super(cat, who) else [])
     for column in dict.fromkeys(c for _p, c in pairs):
+        # the grant options may come from the column's ACL or the table's
+        holds = _holds_options(cat.grants("table", table) + cat.column_grants(table, column),
+                               [p for p, c in pairs if c == column])
+        grantor = _grantor(cat, who, "table", table, holds)
+        grantors = [grantor] + ([who] if not stmt.grant and who not in (None, grantor)
+                                and _is_super(cat, who) else [])
         grants = list(cat.column_grants(table, column))
         for grantee in grantees:
             for p, c in pairs:
@@ -536,9 +539,11 @@ def _grant_columns(stmt, cat, who, table, pairs, grantees, root, functions) -> A
     return cat
 
 
-def _grantor(cat: AuthCatalog, who: str | None, kind: str, name: str) -> str:
+def _grantor(cat: AuthCatalog, who: str | None, kind: str, name: str, holds=None) -> str:
     """Who a grant is recorded as made by: the owner when a superuser (or a member of the
-    owning role) grants, as PostgreSQL does, else the granting role itself."""
+    owning role) grants, as PostgreSQL does, else the granting role itself, or (``holds``:
+    whether a role has been granted the options needed) the first role it inherits from
+    that holds them when it does not itself (PostgreSQL's select_best_grantor)."""
     owner = cat.owner(kind, name)
     if kind == "schema" and owner is None:
         owner = PSEUDO_SCHEMA_OWNER
@@ -547,7 +552,32 @@ def _grantor(cat: AuthCatalog, who: str | None, kind: str, name: str) -> str:
         # superuser's GRANT and REVOKE act as that owner too
         return owner or (who if who is not None and not _is_super(cat, who) else
                          EMBEDDED_USER)
-    return who
+    if holds is None or holds(who):
+        return who
+    return next((r for r in _inherited(cat, who) if holds(r)), who)
+
+
+def _inherited(cat: AuthCatalog, who: str) -> list[str]:
+    """The roles whose privileges ``who`` has, nearest first (PostgreSQL's
+    roles_is_member_of order): direct memberships in the order granted, then theirs."""
+    out, todo = [], [who]
+    while todo:
+        member = todo.pop(0)
+        r = cat.role(member)
+        if r is not None and not r.inherit:
+            continue
+        for role, m, _admin, _g in cat.members:
+            if m == member and role not in out and role != who:
+                out.append(role)
+                todo.append(role)
+    return out
+
+
+def _holds_options(grants, privs) -> callable:
+    """``holds(role)``: whether ``grants`` give ``role`` itself every one of ``privs``
+    with the grant option."""
+    return lambda role: all(any(g.grantee == role and g.privilege == p and g.grantable
+                                for g in grants) for p in privs)
 
 
 def _grant_one(stmt, cat, who, kind, name, privs, grantees, root) -> AuthCatalog:
@@ -562,8 +592,8 @@ def _grant_one(stmt, cat, who, kind, name, privs, grantees, root) -> AuthCatalog
                 raise errors.sql_error("42501", f"permission denied for {label} {name}")
             return cat
         privs = can
-    grantor = _grantor(cat, who, kind, name)
     grants = list(cat.acl.get((kind, name), default_acl(cat, kind, name)))
+    grantor = _grantor(cat, who, kind, name, _holds_options(grants, privs))
     if stmt.grant:
         for grantee in grantees:
             for p in privs:
