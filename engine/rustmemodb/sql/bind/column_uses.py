@@ -14,9 +14,10 @@ updated, and what its expressions, WHERE and RETURNING read is selected (MERGE a
 This is worked out from the statement's syntax tree (``column_uses``), and only when a
 table privilege is missing and the table has column grants (auth/check.py): statements
 of superusers and table-privileged roles never come here. The names are resolved as
-the binder resolved them (it already refused anything ambiguous or unknown); a
-construct this module does not follow raises ``Unknown``, and the check then denies,
-so a gap here can only refuse, never allow.
+the binder resolved them (it already refused anything ambiguous or unknown). A
+statement or FROM item this module does not follow raises ``Unknown`` (the check then
+denies), and the clauses of a node it has no rule for are walked as reads all the same
+(``_rest``): what it does not understand makes it refuse more, not allow more.
 """
 from __future__ import annotations
 
@@ -55,11 +56,12 @@ class Uses:
 
     # ---- statements ----------------------------------------------------------------------
     def statement(self, node) -> None:
+        if isinstance(node, (*_QUERIES, exp.Subquery, exp.Values)):
+            self.query(node, [])         # its WITH is the query's own
+            return
         with_ = node.args.get("with_") if isinstance(node, exp.Expression) else None
         self._push_ctes(with_)
-        if isinstance(node, (*_QUERIES, exp.Subquery, exp.Values)):
-            self.query(node, [])
-        elif isinstance(node, exp.Insert):
+        if isinstance(node, exp.Insert):
             self._insert(node)
         elif isinstance(node, exp.Update):
             self._update(node)
