@@ -1,7 +1,8 @@
 """What clients read from the catalogs, differentially: one schema (schemas, tables of
 the common types, keys, CHECKs, identity, generated and serial columns, indexes on
 expressions, partial, descending and multi-column ones, views, a materialized view,
-sequences, comments, roles with attributes, GRANTs with grant option, an enum, a domain,
+sequences, comments, roles with attributes, GRANTs with grant option, column GRANTs, an
+enum, a domain,
 SQL functions) is made on rustmemodb's server and on the throwaway PostgreSQL 15
 (``pg_dsn``), then three clients ask both and must get the same answers:
 
@@ -84,6 +85,10 @@ SETUP = [
     "GRANT SELECT ON b TO pd_read",
     "GRANT SELECT, INSERT ON f TO pd_grp WITH GRANT OPTION",
     "GRANT USAGE ON SCHEMA s1 TO pd_read",
+    # column privileges: \dp's "Column privileges" (pg_attribute.attacl)
+    "GRANT SELECT (id, name), UPDATE (price) ON b TO pd_grp",
+    "GRANT INSERT (c, a) ON s1.t2 TO pd_read WITH GRANT OPTION",
+    "GRANT SELECT (name), DELETE ON v TO PUBLIC",
     "GRANT pd_grp TO pd_read",
     "CREATE FUNCTION add1(x bigint) RETURNS bigint LANGUAGE sql IMMUTABLE RETURN x + 1",
     "CREATE FUNCTION s1.twice(x text) RETURNS text LANGUAGE sql RETURN x || x",

@@ -30,7 +30,8 @@ from ..schemas import session_path
 from ...storage.namespaces import qualify, split
 from ...storage.root import relation_exists
 from ..parse import parse_one, position_of
-from .privilege_functions import (has_database_privilege, has_schema_privilege,
+from .privilege_functions import (has_any_column_privilege, has_column_privilege,
+                                  has_database_privilege, has_schema_privilege,
                                   has_table_privilege, pg_has_role)
 
 VERSION = ("PostgreSQL 15.0 (rustmemodb) on x86_64-pc-linux-gnu, compiled by Python, "
@@ -263,6 +264,19 @@ class SessionFunctions:
         if not ifs:
             return Const(None, types.BOOLEAN)
         return eb.bind(exp.Case(this=args[-2], ifs=ifs, default=exp.Null()))
+
+    def bind_function_has_column_privilege(self, eb, args, node):
+        self.cacheable = False
+        values = _constant_args(eb, args, "has_column_privilege", (3, 4))
+        return Const(has_column_privilege(self.session, self.root, values,
+                                          self.relation_names, relation_oid), types.BOOLEAN)
+
+    def bind_function_has_any_column_privilege(self, eb, args, node):
+        self.cacheable = False
+        values = _constant_args(eb, args, "has_any_column_privilege", (2, 3))
+        return Const(has_any_column_privilege(self.session, self.root, values,
+                                              self.relation_names, relation_oid),
+                     types.BOOLEAN)
 
     def bind_function_has_schema_privilege(self, eb, args, node):
         self.cacheable = False
