@@ -280,3 +280,37 @@ def test_has_column_privilege_by_oids_and_attnum(conn):
     assert q(f"SELECT has_column_privilege(999999, {table}, 'b', 'SELECT')") is False
     conn.execute("GRANT SELECT (b) ON t TO PUBLIC")
     assert q(f"SELECT has_column_privilege(999999, {table}, 'b', 'SELECT')") is True
+
+
+def test_grant_warnings_are_notices_and_what_may_be_done_is(conn):
+    """A grantor holding some of the grant options asked for: PostgreSQL's WARNINGs
+    (compared with PostgreSQL 15 over the wire in tests/server/test_roles_differential.py)
+    and the part it may grant is granted."""
+    conn.execute("CREATE ROLE g")
+    conn.execute("GRANT SELECT ON t TO r WITH GRANT OPTION")
+    conn.execute("GRANT INSERT ON t TO r")
+    conn.execute("GRANT UPDATE (a) ON t TO r WITH GRANT OPTION")
+    conn.execute("SET ROLE r")
+    conn.notices.clear()
+
+    def said(sql):
+        conn.execute(sql)
+        out = [(n.severity, n.sqlstate, n.message) for n in conn.notices]
+        conn.notices.clear()
+        return out
+    assert said("GRANT SELECT, INSERT ON t TO g") == \
+        [("WARNING", "01007", 'not all privileges were granted for "t"')]
+    assert said("GRANT ALL ON t TO g") == []
+    assert said("GRANT UPDATE (c, a) ON t TO g") == \
+        [("WARNING", "01007", 'no privileges were granted for column "c" of relation "t"')]
+    assert said("REVOKE UPDATE (a), INSERT (b) ON t FROM g") == \
+        [("WARNING", "01006", 'no privileges could be revoked for column "b" of relation "t"')]
+    revoked = said("REVOKE INSERT ON t FROM g")
+    assert revoked[0] == ("WARNING", "01006", 'no privileges could be revoked for "t"')
+    assert [m.split('"')[1] for _s, _c, m in revoked[1:]] == \
+        ["tableoid", "cmax", "xmax", "cmin", "xmin", "ctid", "a", "b", "c"]
+    conn.execute("RESET ROLE")
+    assert conn.execute("SELECT has_table_privilege('g', 't', 'SELECT'), "
+                        "has_table_privilege('g', 't', 'INSERT'), "
+                        "has_column_privilege('g', 't', 'c', 'UPDATE')").fetchall() == \
+        [(True, False, False)]
