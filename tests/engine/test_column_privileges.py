@@ -100,6 +100,17 @@ def test_selected_columns(sql, expected):
 def test_written_columns():
     assert _uses("INSERT INTO t VALUES (1, 'x')")[0] == {("t", "INSERT"): ["a", "b"]}
     assert _uses("INSERT INTO t DEFAULT VALUES")[0] == {("t", "INSERT"): []}
+    # without a column list: the leading columns the source gives values, * expanded
+    assert _uses("INSERT INTO t SELECT * FROM u")[0] == \
+        {("t", "INSERT"): ["a", "b"], ("u", "SELECT"): ["a", "d"]}
+    assert _uses("INSERT INTO t SELECT u.* FROM u")[0] == \
+        {("t", "INSERT"): ["a", "b"], ("u", "SELECT"): ["a", "d"]}
+    assert _uses("INSERT INTO t (SELECT a FROM u UNION ALL SELECT a FROM u)")[0] == \
+        {("t", "INSERT"): ["a"], ("u", "SELECT"): ["a"]}
+    assert _uses("WITH q AS (SELECT a, d FROM u) INSERT INTO t SELECT * FROM q")[0] == \
+        {("t", "INSERT"): ["a", "b"], ("u", "SELECT"): ["a", "d"]}
+    assert _uses("INSERT INTO t SELECT * FROM generate_series(1, 2)")[0] == \
+        {("t", "INSERT"): ["a"]}
     assert _uses("INSERT INTO t (c) SELECT a FROM u RETURNING b")[0] == \
         {("t", "INSERT"): ["c"], ("u", "SELECT"): ["a"], ("t", "SELECT"): ["b"]}
     assert _uses("INSERT INTO t (a) VALUES (1) ON CONFLICT (a) DO UPDATE SET b = "

@@ -8,8 +8,9 @@ RETURNING, subqueries; ``*`` and a whole-row ``t`` are every column), *inserted*
 column's privilege on every marked column (on any one column when none is marked:
 ``SELECT count(*) FROM t``, ``INSERT ... DEFAULT VALUES``); a foreign key needs
 *references* on the parent's columns it names. An INSERT without a column
-list targets as many leading columns as it gives values; an UPDATE's SET columns are
-updated, and what its expressions, WHERE and RETURNING read is selected (MERGE alike).
+list targets as many leading columns as its source gives values (``*`` expanded, set
+operations, CTEs and functions followed); an UPDATE's SET columns are updated, and
+what its expressions, WHERE and RETURNING read is selected (MERGE alike).
 
 This is worked out from the statement's syntax tree (``column_uses``), and only when a
 table privilege is missing and the table has column grants (auth/check.py): statements
@@ -91,26 +92,14 @@ class Uses:
         schema = node.this
         table = schema.this if isinstance(schema, exp.Schema) else schema
         target = self._target(table)
+        source = node.expression
+        # the source's output columns (``*`` expanded); none for DEFAULT VALUES
+        given = self.query(source, []) if source is not None else []
         if isinstance(schema, exp.Schema):
             cols = [i.name for i in schema.expressions]
-        else:
-            source = node.expression
-            if source is None:               # DEFAULT VALUES
-                n = 0
-            elif isinstance(source, exp.Values) and source.expressions:
-                first = source.expressions[0]
-                n = len(first.expressions) if isinstance(first, exp.Tuple) else 1
-            elif isinstance(source, exp.Select) and not any(
-                    isinstance(e, exp.Star) or (isinstance(e, exp.Column)
-                                                and isinstance(e.this, exp.Star))
-                    for e in source.expressions):
-                n = len(source.expressions)
-            else:
-                n = len(target.names)
-            cols = target.names[:n]
+        else:       # as many leading columns as the source gives values
+            cols = target.names[:len(given)]
         self.out.setdefault((target.relation, INSERT), set()).update(cols)
-        if node.expression is not None:
-            self.query(node.expression, [])
         frame = [target, _Source("excluded", None, target.names)]
         conflict = node.args.get("conflict")
         if conflict is not None:
@@ -264,7 +253,10 @@ class Uses:
                     names.extend(s.names)
                 continue
             self.exprs(item, frame, outer)
-            names.append(item.alias_or_name)
+            if isinstance(item, exp.Column) and isinstance(item.this, exp.Star):
+                names.extend(n for s in frame if s.alias == item.table for n in s.names)
+            else:
+                names.append(item.alias_or_name)
         aliases = {item.alias for item in node.expressions if isinstance(item, exp.Alias)}
         for key, value in node.args.items():
             if key == "order" and value is not None and aliases:
