@@ -148,8 +148,11 @@ def test_shapes_not_followed_are_unknown():
     with pytest.raises(Unknown):      # no constraint lookup given
         column_uses(parse_one("INSERT INTO t VALUES (1) ON CONFLICT ON CONSTRAINT k "
                               "DO NOTHING"), _COLUMNS.get)
-    with pytest.raises(Unknown):      # the parent's primary key: not followed
+    with pytest.raises(Unknown):      # the parent's primary key: no constraint lookup
         column_uses(parse_one("CREATE TABLE z (a int REFERENCES t)"), _COLUMNS.get)
+    with pytest.raises(Unknown):      # ... or no primary key
+        column_uses(parse_one("CREATE TABLE z (a int REFERENCES t)"), _COLUMNS.get,
+                    lambda t, n: None)
 
 
 def test_foreign_keys_reference_the_columns_they_name():
@@ -158,6 +161,14 @@ def test_foreign_keys_reference_the_columns_they_name():
         {("t", "REFERENCES"): ["b"], ("u", "REFERENCES"): ["a"]}
     assert _uses("ALTER TABLE u ADD FOREIGN KEY (a) REFERENCES t (c)")[0] == \
         {("t", "REFERENCES"): ["c"]}
+    # naming no parent columns: the parent's primary key's
+    keys = {("t", None): ["a", "c"], ("u", None): ["a"]}
+    uses = column_uses(parse_one("CREATE TABLE z (x int REFERENCES t, y int, z int, "
+                                 "FOREIGN KEY (y, z) REFERENCES t, "
+                                 "CONSTRAINT f FOREIGN KEY (x) REFERENCES u)"),
+                       _COLUMNS.get, lambda t, n: keys.get((t, n)))
+    assert {k: sorted(v) for k, v in uses.out.items()} == \
+        {("t", "REFERENCES"): ["a", "c"], ("u", "REFERENCES"): ["a"]}
 
 
 # ---- the roles catalog ---------------------------------------------------------------------

@@ -49,7 +49,8 @@ class Uses:
 
     def __init__(self, columns_of, constraint_columns=None) -> None:
         self.columns_of = columns_of     # relation -> column names, None: no relation
-        # (table, constraint name) -> the columns of its PRIMARY KEY or UNIQUE constraint
+        # (table, constraint name) -> the columns of its PRIMARY KEY or UNIQUE constraint;
+        # (table, None) -> its primary key's (None: no such table or key)
         self.constraint_columns = constraint_columns
         self.out: dict = {}
         self.targets: set = set()
@@ -188,14 +189,19 @@ class Uses:
 
     def _references(self, node) -> None:
         """CREATE TABLE / ALTER TABLE: a foreign key needs REFERENCES on the columns it
-        names (a key naming none, the parent's primary key, is not followed here);
-        CREATE TABLE AS reads its query."""
+        names, or on the parent's primary key columns when it names none; CREATE TABLE
+        AS reads its query."""
         for ref in node.find_all(exp.Reference):
             target = ref.this
-            if not isinstance(target, exp.Schema) or not target.expressions:
-                raise Unknown("REFERENCES without columns")
-            self.out.setdefault((target.this.name, "REFERENCES"), set()).update(
-                i.name for i in target.expressions)
+            if isinstance(target, exp.Schema) and target.expressions:
+                table, cols = target.this.name, [i.name for i in target.expressions]
+            else:
+                table = target.this.name if isinstance(target, exp.Schema) else target.name
+                cols = self.constraint_columns(table, None) \
+                    if self.constraint_columns is not None else None
+                if cols is None:
+                    raise Unknown("REFERENCES a table without a primary key")
+            self.out.setdefault((table, "REFERENCES"), set()).update(cols)
         query = node.args.get("expression")
         if isinstance(query, (*_QUERIES, exp.Subquery)):
             self.query(query, [])
