@@ -17,7 +17,7 @@ from ...plan.ddl import (LogicalCreateSequence, LogicalCreateTable, LogicalCreat
                          LogicalCreateView, LogicalDropSequence, LogicalDropTable,
                          LogicalDropView, LogicalRenameView, LogicalAlterSequence,
                          LogicalTruncate)
-from ...storage.root import ViewDef
+from ...storage.root import ViewDef, relation_exists
 from ...storage.schema import CheckConstraint, Column, ForeignKey, TableSchema, UniqueConstraint
 from ...storage import sequence_defs
 from ...storage.sequence_names import default_sequence, serial_default
@@ -209,7 +209,12 @@ def table_schema_from_ast(stmt, name: str, schema_node: exp.Schema,
             pending.append(item)
     positions = {c.name: i for i, c in enumerate(columns)}
     made = [_table_constraint(stmt, name, item, positions, columns) for item in pending]
-    for kind, payload in _named(name, made, [_given_name(item) for item in pending]):
+    root = getattr(stmt, "root", None)
+    # (a table already there: CREATE fails or, IF NOT EXISTS, skips; its names are its own)
+    others = root is not None and not relation_exists(root, name)
+    made = _named(name, made, [_given_name(item) for item in pending],
+                  lambda n: n == name or (others and relation_exists(root, n)))
+    for kind, payload in made:
         if kind == "unique":
             uniques.append(payload)
         elif kind == "check":
@@ -409,15 +414,18 @@ def _given_name(item) -> str | None:
     return item.name if isinstance(item, exp.Constraint) else None
 
 
-def _named(table: str, made: list, given: list) -> list:
+def _named(table: str, made: list, given: list, relation) -> list:
     """CREATE TABLE's constraints with PostgreSQL's names: a given name twice is an
-    error (an index's name is a relation's: 42P07), and a default name that a given one
-    (or an earlier default) took gets a number, as ChooseConstraintName picks
+    error, as is a key's given name that ``relation`` says another relation has (an
+    index's name is a relation's: 42P07); a default name that a given one, an earlier
+    default or (a key's) a relation took gets a number, as PostgreSQL picks
     ``t_a_key1``."""
     taken: dict = {}
     for (kind, payload), name in zip(made, given):
         if name is None:
             continue
+        if kind == "unique" and relation(name):
+            raise errors.sql_error("42P07", f'relation "{name}" already exists')
         if name in taken:
             first = taken[name]
             if kind == first == "unique":
@@ -429,9 +437,11 @@ def _named(table: str, made: list, given: list) -> list:
         taken[name] = kind
     out = []
     for (kind, payload), name in zip(made, given):
-        if name is None and payload.name in taken:
+        def free(n: str) -> bool:
+            return n not in taken and not (kind == "unique" and relation(n))
+        if name is None and not free(payload.name):
             n = 1
-            while f"{payload.name}{n}" in taken:
+            while not free(f"{payload.name}{n}"):
                 n += 1
             payload = dataclasses.replace(payload, name=f"{payload.name}{n}")
         taken.setdefault(payload.name, kind)
