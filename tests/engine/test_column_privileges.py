@@ -100,6 +100,17 @@ def test_selected_columns(sql, expected):
 def test_written_columns():
     assert _uses("INSERT INTO t VALUES (1, 'x')")[0] == {("t", "INSERT"): ["a", "b"]}
     assert _uses("INSERT INTO t DEFAULT VALUES")[0] == {("t", "INSERT"): []}
+    # without a column list: the leading columns the source gives values, * expanded
+    assert _uses("INSERT INTO t SELECT * FROM u")[0] == \
+        {("t", "INSERT"): ["a", "b"], ("u", "SELECT"): ["a", "d"]}
+    assert _uses("INSERT INTO t SELECT u.* FROM u")[0] == \
+        {("t", "INSERT"): ["a", "b"], ("u", "SELECT"): ["a", "d"]}
+    assert _uses("INSERT INTO t (SELECT a FROM u UNION ALL SELECT a FROM u)")[0] == \
+        {("t", "INSERT"): ["a"], ("u", "SELECT"): ["a"]}
+    assert _uses("WITH q AS (SELECT a, d FROM u) INSERT INTO t SELECT * FROM q")[0] == \
+        {("t", "INSERT"): ["a", "b"], ("u", "SELECT"): ["a", "d"]}
+    assert _uses("INSERT INTO t SELECT * FROM generate_series(1, 2)")[0] == \
+        {("t", "INSERT"): ["a"]}
     assert _uses("INSERT INTO t (c) SELECT a FROM u RETURNING b")[0] == \
         {("t", "INSERT"): ["c"], ("u", "SELECT"): ["a"], ("t", "SELECT"): ["b"]}
     assert _uses("INSERT INTO t (a) VALUES (1) ON CONFLICT (a) DO UPDATE SET b = "
@@ -137,8 +148,11 @@ def test_shapes_not_followed_are_unknown():
     with pytest.raises(Unknown):      # no constraint lookup given
         column_uses(parse_one("INSERT INTO t VALUES (1) ON CONFLICT ON CONSTRAINT k "
                               "DO NOTHING"), _COLUMNS.get)
-    with pytest.raises(Unknown):      # the parent's primary key: not followed
+    with pytest.raises(Unknown):      # the parent's primary key: no constraint lookup
         column_uses(parse_one("CREATE TABLE z (a int REFERENCES t)"), _COLUMNS.get)
+    with pytest.raises(Unknown):      # ... or no primary key
+        column_uses(parse_one("CREATE TABLE z (a int REFERENCES t)"), _COLUMNS.get,
+                    lambda t, n: None)
 
 
 def test_foreign_keys_reference_the_columns_they_name():
@@ -147,6 +161,14 @@ def test_foreign_keys_reference_the_columns_they_name():
         {("t", "REFERENCES"): ["b"], ("u", "REFERENCES"): ["a"]}
     assert _uses("ALTER TABLE u ADD FOREIGN KEY (a) REFERENCES t (c)")[0] == \
         {("t", "REFERENCES"): ["c"]}
+    # naming no parent columns: the parent's primary key's
+    keys = {("t", None): ["a", "c"], ("u", None): ["a"]}
+    uses = column_uses(parse_one("CREATE TABLE z (x int REFERENCES t, y int, z int, "
+                                 "FOREIGN KEY (y, z) REFERENCES t, "
+                                 "CONSTRAINT f FOREIGN KEY (x) REFERENCES u)"),
+                       _COLUMNS.get, lambda t, n: keys.get((t, n)))
+    assert {k: sorted(v) for k, v in uses.out.items()} == \
+        {("t", "REFERENCES"): ["a", "c"], ("u", "REFERENCES"): ["a"]}
 
 
 # ---- the roles catalog ---------------------------------------------------------------------
@@ -280,3 +302,37 @@ def test_has_column_privilege_by_oids_and_attnum(conn):
     assert q(f"SELECT has_column_privilege(999999, {table}, 'b', 'SELECT')") is False
     conn.execute("GRANT SELECT (b) ON t TO PUBLIC")
     assert q(f"SELECT has_column_privilege(999999, {table}, 'b', 'SELECT')") is True
+
+
+def test_grant_warnings_are_notices_and_what_may_be_done_is(conn):
+    """A grantor holding some of the grant options asked for: PostgreSQL's WARNINGs
+    (compared with PostgreSQL 15 over the wire in tests/server/test_roles_differential.py)
+    and the part it may grant is granted."""
+    conn.execute("CREATE ROLE g")
+    conn.execute("GRANT SELECT ON t TO r WITH GRANT OPTION")
+    conn.execute("GRANT INSERT ON t TO r")
+    conn.execute("GRANT UPDATE (a) ON t TO r WITH GRANT OPTION")
+    conn.execute("SET ROLE r")
+    conn.notices.clear()
+
+    def said(sql):
+        conn.execute(sql)
+        out = [(n.severity, n.sqlstate, n.message) for n in conn.notices]
+        conn.notices.clear()
+        return out
+    assert said("GRANT SELECT, INSERT ON t TO g") == \
+        [("WARNING", "01007", 'not all privileges were granted for "t"')]
+    assert said("GRANT ALL ON t TO g") == []
+    assert said("GRANT UPDATE (c, a) ON t TO g") == \
+        [("WARNING", "01007", 'no privileges were granted for column "c" of relation "t"')]
+    assert said("REVOKE UPDATE (a), INSERT (b) ON t FROM g") == \
+        [("WARNING", "01006", 'no privileges could be revoked for column "b" of relation "t"')]
+    revoked = said("REVOKE INSERT ON t FROM g")
+    assert revoked[0] == ("WARNING", "01006", 'no privileges could be revoked for "t"')
+    assert [m.split('"')[1] for _s, _c, m in revoked[1:]] == \
+        ["tableoid", "cmax", "xmax", "cmin", "xmin", "ctid", "a", "b", "c"]
+    conn.execute("RESET ROLE")
+    assert conn.execute("SELECT has_table_privilege('g', 't', 'SELECT'), "
+                        "has_table_privilege('g', 't', 'INSERT'), "
+                        "has_column_privilege('g', 't', 'c', 'UPDATE')").fetchall() == \
+        [(True, False, False)]

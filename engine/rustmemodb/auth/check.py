@@ -113,12 +113,14 @@ def _columns_held(session, root, bound, who, roles, name: str, priv: str, via) -
     return all(has_column_privilege(cat, who, name, c, priv, roles=roles) for c in cols)
 
 
-def _constraint_columns(root, table: str, name: str) -> list[str] | None:
+def _constraint_columns(root, table: str, name: str | None) -> list[str] | None:
+    """The columns of ``table``'s constraint ``name`` (None: its primary key)."""
     version = root.tables.get(table)
     if version is None:
         return None
     schema = version.schema
-    found = next((u for u in schema.uniques if u.name == name), None)
+    found = next((u for u in schema.uniques
+                  if (u.primary if name is None else u.name == name)), None)
     return None if found is None else [schema.columns[i].name for i in found.columns]
 
 

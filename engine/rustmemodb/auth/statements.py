@@ -39,7 +39,7 @@ from ..storage.roles import (BOOTSTRAP_OID, COLUMN_PRIVS, DEFAULT_TYPES, EMBEDDE
                              AuthCatalog, Grant, Role, default_acl, hardwired_default,
                              has_column_privilege, has_privilege, initial_grants, is_owner,
                              sql_error_undefined_role)
-from . import role_settings, verifier
+from . import grant_warnings, role_settings, verifier
 from .check import effective_role, relation_columns
 
 _NOTHING = pa.table({})
@@ -475,7 +475,7 @@ def _run_grant(stmt: GrantStatement, cat: AuthCatalog, session, root,
     grantees = _grantees(stmt, cat, session)
     for kind, name in targets:
         if privs:
-            cat = _grant_one(stmt, cat, who, kind, name, privs, grantees, root)
+            cat = _grant_one(stmt, cat, who, kind, name, privs, grantees, root, functions)
         if columns:
             cat = _grant_columns(stmt, cat, who, name, columns, grantees, root, functions)
     return cat
@@ -508,14 +508,19 @@ def _grant_columns(stmt, cat, who, table, pairs, grantees, root, functions) -> A
         mine = cat.member_of(who)
         can = []
         for p, c in pairs:
-            if has_privilege(cat, who, "table", table, p, grant_option=True, roles=mine) \
-                    or has_column_privilege(cat, who, table, c, p, True, mine):
+            if _column_option(cat, who, table, c, p, mine):
                 can.append((p, c))
             elif not any(has_privilege(cat, who, "table", table, q, roles=mine)
                          or has_column_privilege(cat, who, table, c, q, roles=mine)
                          for q in COLUMN_PRIVS):
                 raise errors.sql_error("42501", f'permission denied for column "{c}" of '
                                                 f'relation "{table.rsplit(".", 1)[-1]}"')
+        for column in have:         # PostgreSQL warns column by column, in their order
+            asked = [p for p, c in pairs if c == column]
+            if asked:
+                grant_warnings.restricted(
+                    stmt.grant, grant_warnings.column_label(table, column), asked,
+                    [p for p, c in can if c == column], set(asked) == set(COLUMN_PRIVS))
         pairs = can
     for column in dict.fromkeys(c for _p, c in pairs):
         # the grant options may come from the column's ACL or the table's
@@ -580,8 +585,18 @@ def _holds_options(grants, privs) -> callable:
                                 for g in grants) for p in privs)
 
 
-def _grant_one(stmt, cat, who, kind, name, privs, grantees, root) -> AuthCatalog:
-    if not _is_super(cat, who) and not is_owner(cat, who, kind, name):
+def _column_option(cat, who, table: str, column: str, priv: str, mine) -> bool:
+    """Whether ``who`` may grant ``priv`` on the column: the table's or the column's
+    grant option."""
+    return has_privilege(cat, who, "table", table, priv, grant_option=True, roles=mine) \
+        or has_column_privilege(cat, who, table, column, priv, True, mine)
+
+
+def _grant_one(stmt, cat, who, kind, name, privs, grantees, root,
+               functions=None) -> AuthCatalog:
+    limited = not _is_super(cat, who) and not is_owner(cat, who, kind, name)
+    asked = privs
+    if limited:
         can = [p for p in privs if has_privilege(cat, who, kind, name, p, grant_option=True)]
         if not can:
             # PostgreSQL: denied only if the role holds no privilege on the object at
@@ -590,15 +605,21 @@ def _grant_one(stmt, cat, who, kind, name, privs, grantees, root) -> AuthCatalog
             if not any(has_privilege(cat, who, kind, name, p) for p in every):
                 label = _kind(root, name) if kind == "table" else "schema"
                 raise errors.sql_error("42501", f"permission denied for {label} {name}")
-            return cat
+        grant_warnings.restricted(stmt.grant, grant_warnings.relation_label(name), privs, can,
+                                  stmt.privileges == ["ALL"])
         privs = can
-    grants = list(cat.acl.get((kind, name), default_acl(cat, kind, name)))
-    grantor = _grantor(cat, who, kind, name, _holds_options(grants, privs))
     if stmt.grant:
+        if not privs:
+            return cat
+        grants = list(cat.acl.get((kind, name), default_acl(cat, kind, name)))
+        grantor = _grantor(cat, who, kind, name, _holds_options(grants, privs))
         for grantee in grantees:
             for p in privs:
                 _add_grant(grants, grantee, p, grantor, stmt.grant_option)
-    else:
+        return cat.with_grants(kind, name, tuple(grants))
+    if privs:
+        grants = list(cat.acl.get((kind, name), default_acl(cat, kind, name)))
+        grantor = _grantor(cat, who, kind, name, _holds_options(grants, privs))
         # a superuser revokes as the owner; grants an earlier version recorded as made
         # by the superuser itself go as well
         grantors = [grantor] + ([who] if who not in (None, grantor) and _is_super(cat, who)
@@ -608,21 +629,46 @@ def _grant_one(stmt, cat, who, kind, name, privs, grantees, root) -> AuthCatalog
                 for by in grantors:
                     grants = _revoke(grants, grantee, p, by, stmt.grant_option, stmt.cascade,
                                      kind, name)
-        if kind == "table" and cat.has_column_grants(name):
-            # revoking a table's privilege revokes it from each of its columns too, as
-            # PostgreSQL does
-            for (table, column), had in list(cat.columns.items()):
-                if table != name:
-                    continue
-                kept = list(had)
-                for grantee in grantees:
-                    for p in privs:
-                        if p in COLUMN_PRIVS:
-                            for by in grantors:
-                                kept = _revoke(kept, grantee, p, by, stmt.grant_option,
-                                               stmt.cascade, "column", name)
-                cat = cat.with_column_grants(name, column, tuple(kept))
-    return cat.with_grants(kind, name, tuple(grants))
+        cat = cat.with_grants(kind, name, tuple(grants))
+    column_privs = [p for p in asked if p in COLUMN_PRIVS]
+    if kind == "table" and column_privs:
+        cat = _revoke_from_columns(stmt, cat, who, name, column_privs, grantees, root,
+                                   functions, limited)
+    return cat
+
+
+def _revoke_from_columns(stmt, cat, who, table, privs, grantees, root, functions,
+                         limited: bool) -> AuthCatalog:
+    """REVOKE of a table privilege revokes it from each of its columns too, as
+    PostgreSQL does, each column as far as the grantor holds its grant option there
+    (with the column's warning when not)."""
+    columns = relation_columns(root, table, functions)
+    if columns is None:     # no column list (a sequence): only the columns with grants
+        columns = [c for t, c in cat.columns if t == table]
+    elif table in root.tables:
+        columns = list(grant_warnings.SYSTEM_COLUMNS) + columns
+    mine = cat.member_of(who) if limited else None
+    for column in columns:
+        can = privs
+        if limited:
+            can = [p for p in privs if _column_option(cat, who, table, column, p, mine)]
+            grant_warnings.restricted(False, grant_warnings.column_label(table, column),
+                                      privs, can, set(privs) == set(COLUMN_PRIVS))
+        had = cat.column_grants(table, column)
+        if not had or not can:
+            continue
+        holds = _holds_options(cat.grants("table", table) + had, can)
+        grantor = _grantor(cat, who, "table", table, holds)
+        grantors = [grantor] + ([who] if who not in (None, grantor) and _is_super(cat, who)
+                                else [])
+        kept = list(had)
+        for grantee in grantees:
+            for p in can:
+                for by in grantors:
+                    kept = _revoke(kept, grantee, p, by, stmt.grant_option, stmt.cascade,
+                                   "column", table)
+        cat = cat.with_column_grants(table, column, tuple(kept))
+    return cat
 
 
 def _revoke(grants: list, grantee: str, priv: str, grantor: str, option_only: bool,

@@ -8,8 +8,9 @@ RETURNING, subqueries; ``*`` and a whole-row ``t`` are every column), *inserted*
 column's privilege on every marked column (on any one column when none is marked:
 ``SELECT count(*) FROM t``, ``INSERT ... DEFAULT VALUES``); a foreign key needs
 *references* on the parent's columns it names. An INSERT without a column
-list targets as many leading columns as it gives values; an UPDATE's SET columns are
-updated, and what its expressions, WHERE and RETURNING read is selected (MERGE alike).
+list targets as many leading columns as its source gives values (``*`` expanded, set
+operations, CTEs and functions followed); an UPDATE's SET columns are updated, and
+what its expressions, WHERE and RETURNING read is selected (MERGE alike).
 
 This is worked out from the statement's syntax tree (``column_uses``), and only when a
 table privilege is missing and the table has column grants (auth/check.py): statements
@@ -48,7 +49,8 @@ class Uses:
 
     def __init__(self, columns_of, constraint_columns=None) -> None:
         self.columns_of = columns_of     # relation -> column names, None: no relation
-        # (table, constraint name) -> the columns of its PRIMARY KEY or UNIQUE constraint
+        # (table, constraint name) -> the columns of its PRIMARY KEY or UNIQUE constraint;
+        # (table, None) -> its primary key's (None: no such table or key)
         self.constraint_columns = constraint_columns
         self.out: dict = {}
         self.targets: set = set()
@@ -91,26 +93,14 @@ class Uses:
         schema = node.this
         table = schema.this if isinstance(schema, exp.Schema) else schema
         target = self._target(table)
+        source = node.expression
+        # the source's output columns (``*`` expanded); none for DEFAULT VALUES
+        given = self.query(source, []) if source is not None else []
         if isinstance(schema, exp.Schema):
             cols = [i.name for i in schema.expressions]
-        else:
-            source = node.expression
-            if source is None:               # DEFAULT VALUES
-                n = 0
-            elif isinstance(source, exp.Values) and source.expressions:
-                first = source.expressions[0]
-                n = len(first.expressions) if isinstance(first, exp.Tuple) else 1
-            elif isinstance(source, exp.Select) and not any(
-                    isinstance(e, exp.Star) or (isinstance(e, exp.Column)
-                                                and isinstance(e.this, exp.Star))
-                    for e in source.expressions):
-                n = len(source.expressions)
-            else:
-                n = len(target.names)
-            cols = target.names[:n]
+        else:       # as many leading columns as the source gives values
+            cols = target.names[:len(given)]
         self.out.setdefault((target.relation, INSERT), set()).update(cols)
-        if node.expression is not None:
-            self.query(node.expression, [])
         frame = [target, _Source("excluded", None, target.names)]
         conflict = node.args.get("conflict")
         if conflict is not None:
@@ -199,14 +189,19 @@ class Uses:
 
     def _references(self, node) -> None:
         """CREATE TABLE / ALTER TABLE: a foreign key needs REFERENCES on the columns it
-        names (a key naming none, the parent's primary key, is not followed here);
-        CREATE TABLE AS reads its query."""
+        names, or on the parent's primary key columns when it names none; CREATE TABLE
+        AS reads its query."""
         for ref in node.find_all(exp.Reference):
             target = ref.this
-            if not isinstance(target, exp.Schema) or not target.expressions:
-                raise Unknown("REFERENCES without columns")
-            self.out.setdefault((target.this.name, "REFERENCES"), set()).update(
-                i.name for i in target.expressions)
+            if isinstance(target, exp.Schema) and target.expressions:
+                table, cols = target.this.name, [i.name for i in target.expressions]
+            else:
+                table = target.this.name if isinstance(target, exp.Schema) else target.name
+                cols = self.constraint_columns(table, None) \
+                    if self.constraint_columns is not None else None
+                if cols is None:
+                    raise Unknown("REFERENCES a table without a primary key")
+            self.out.setdefault((table, "REFERENCES"), set()).update(cols)
         query = node.args.get("expression")
         if isinstance(query, (*_QUERIES, exp.Subquery)):
             self.query(query, [])
@@ -264,7 +259,10 @@ class Uses:
                     names.extend(s.names)
                 continue
             self.exprs(item, frame, outer)
-            names.append(item.alias_or_name)
+            if isinstance(item, exp.Column) and isinstance(item.this, exp.Star):
+                names.extend(n for s in frame if s.alias == item.table for n in s.names)
+            else:
+                names.append(item.alias_or_name)
         aliases = {item.alias for item in node.expressions if isinstance(item, exp.Alias)}
         for key, value in node.args.items():
             if key == "order" and value is not None and aliases:

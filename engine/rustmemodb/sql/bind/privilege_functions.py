@@ -1,8 +1,9 @@
 """``has_table_privilege``, ``has_column_privilege``, ``has_any_column_privilege``,
 ``has_schema_privilege`` and ``pg_has_role`` (SQL functions).
 
-Bound as constants of the statement (bind_session_functions.py calls these), from the
-roles catalog of the root being bound against and the session's role, with
+Bound as constants of the statement, or answered row by row when an argument is a
+column (bind_session_functions.py calls these), from the roles catalog of the root
+being bound against and the session's role, with
 PostgreSQL's argument forms: ``(user, object, privilege)`` or
 ``(object, privilege)`` for the current role; the privilege text may list several
 (``'SELECT, INSERT'``: true if any is held) and add ``WITH GRANT OPTION``.
@@ -56,13 +57,15 @@ def _holds(root, who, kind, name, privs) -> bool:
     return any(has_privilege(cat, who, kind, name, p, option) for p, option in privs)
 
 
-def has_table_privilege(session, root, values: list) -> bool | None:
+def has_table_privilege(session, root, values: list, relation_oid) -> bool | None:
+    """``has_table_privilege([user,] table, privilege)``: table by name or oid (an
+    unknown oid is NULL, an unknown name 42P01)."""
     who, (table, priv) = _who_and_rest(session, root, values)
     if table is None or priv is None:
         return None
-    name = table.split(".", 1)[1] if table.startswith("public.") else table
-    if name not in root.tables and name not in root.views:
-        raise errors.sql_error("42P01", f'relation "{table}" does not exist')
+    name = _relation(root, table, relation_oid)
+    if name is None:
+        return None
     return _holds(root, who, "table", name, _privs(priv, TABLE_PRIVS))
 
 
