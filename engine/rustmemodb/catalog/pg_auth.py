@@ -161,13 +161,22 @@ def relacl(snap, name: str) -> list | None:
 
 # ---- information_schema ---------------------------------------------------------------------
 
-def _grant_rows(snap):
+def _grant_viewer(snap) -> tuple[set, bool] | None:
+    """Who reads the grant views: the roles the session's user is a member of, and
+    whether it sees every grant (a superuser); None when there are no roles."""
     cat = snap.root.auth
     if not cat.active:
-        return
+        return None
     viewer = snap.user
     mine = cat.member_of(viewer) if cat.role(viewer) is not None else set()
-    everything = _sees_everything(cat, viewer)
+    return mine, _sees_everything(cat, viewer)
+
+
+def _grant_rows(snap):
+    seer = _grant_viewer(snap)
+    if seer is None:
+        return
+    cat, (mine, everything) = snap.root.auth, seer
     for name in sorted({*snap.root.tables, *snap.root.views}):
         grants = cat.acl.get(("table", name)) or default_acl(cat, "table", name)
         for g in grants:
@@ -194,12 +203,10 @@ def _column_privilege_rows(snap):
     (relacl, or the owner's default), without repeats; shown when the viewer is (a member
     of) the grantor or the grantee, or the grantee is PUBLIC. Grantable: with the grant
     option, or a grantee that is (a member of) the owner."""
-    cat = snap.root.auth
-    if not cat.active:
+    seer = _grant_viewer(snap)
+    if seer is None:
         return
-    viewer = snap.user
-    mine = cat.member_of(viewer) if cat.role(viewer) is not None else set()
-    everything = _sees_everything(cat, viewer)
+    cat, (mine, everything) = snap.root.auth, seer
     root = snap.root
     for name in sorted({*root.tables, *root.views}):
         if name in root.tables:

@@ -57,15 +57,23 @@ def _holds(root, who, kind, name, privs) -> bool:
     return any(has_privilege(cat, who, kind, name, p, option) for p, option in privs)
 
 
-def has_table_privilege(session, root, values: list, relation_oid) -> bool | None:
-    """``has_table_privilege([user,] table, privilege)``: table by name or oid (an
-    unknown oid is NULL, an unknown name 42P01)."""
+def _table_args(session, root, values: list, relation_oid) -> tuple | None:
+    """``([user,] table, privilege)``: (role, table name, privilege text), or None for
+    a NULL argument or an unknown table oid (the function is then NULL)."""
     who, (table, priv) = _who_and_rest(session, root, values)
     if table is None or priv is None:
         return None
     name = _relation(root, table, relation_oid)
-    if name is None:
+    return None if name is None else (who, name, priv)
+
+
+def has_table_privilege(session, root, values: list, relation_oid) -> bool | None:
+    """``has_table_privilege([user,] table, privilege)``: table by name or oid (an
+    unknown oid is NULL, an unknown name 42P01)."""
+    args = _table_args(session, root, values, relation_oid)
+    if args is None:
         return None
+    who, name, priv = args
     return _holds(root, who, "table", name, _privs(priv, TABLE_PRIVS))
 
 
@@ -119,12 +127,10 @@ def has_any_column_privilege(session, root, values: list, columns_of,
                              relation_oid) -> bool | None:
     """``has_any_column_privilege([user,] table, privilege)``: the table's privilege or
     that of any of its columns."""
-    who, (table, priv) = _who_and_rest(session, root, values)
-    if table is None or priv is None:
+    args = _table_args(session, root, values, relation_oid)
+    if args is None:
         return None
-    name = _relation(root, table, relation_oid)
-    if name is None:
-        return None
+    who, name, priv = args
     privs = _privs(priv, COLUMN_PRIVS)
     return any(_column_holds(root, who, name, c, privs) for c in columns_of(name)) or \
         _holds(root, who, "table", name, privs)
