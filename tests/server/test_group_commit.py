@@ -516,6 +516,15 @@ def test_light_transaction_conflict_and_rollback_on_the_loop(durable, monkeypatc
         assert hops == []
         assert b.execute("SELECT id, v FROM t WHERE id IN (9, 10) ORDER BY id"
                          ).fetchall() == [(9, 2), (10, 2)]
+        # READ COMMITTED re-runs after a conflict, with a backoff sleep: worker threads
+        a.execute("SET default_transaction_isolation = 'read committed'")
+        a.commit()
+        del hops[:]
+        a.execute("UPDATE t SET v = v + 1 WHERE id = %s", (9,))
+        b.execute("UPDATE t SET v = v + 1 WHERE id = %s", (9,))
+        a.commit()                                    # re-run on b's row: no 40001
+        assert len(hops) >= 2
+        assert b.execute("SELECT v FROM t WHERE id = %s", (9,)).fetchone() == (4,)
         a.close()
         b.close()
 

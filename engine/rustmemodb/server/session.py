@@ -961,7 +961,9 @@ class ClientSession:
         of the transactions drivers and ORMs open (psycopg and JDBC without autocommit,
         pgbench's TPC-B: 5.1 ms per transaction for one client, 60 % of it hops). Once
         a transaction runs anything else (a scan, DDL, COPY, SET), the rest of it goes to
-        the worker thread as before, COMMIT included."""
+        the worker thread as before, COMMIT included; so does all of a READ COMMITTED
+        one (a conflict makes it re-run after a backoff sleep, which must not stall
+        the loop). A REPEATABLE READ COMMIT that loses is 40001 at once."""
         session = self.conn._session
         kind = session.point_kind(sql)
         if kind == "SELECT":             # a point read: no commit to wait for
@@ -980,7 +982,11 @@ class ClientSession:
                 if txn is None:
                     if word in _OPENS:
                         outcome = self._execute(sql, params)
-                        self._light_txn, self._light = session.txn, 0
+                        txn = session.txn
+                        # (not READ COMMITTED: its statements and COMMIT re-run the
+                        # transaction after a conflict, sleeping between runs)
+                        if txn is not None and txn.statements is None:
+                            self._light_txn, self._light = txn, 0
                         return outcome
                 elif word in _ENDS and not _TO_SAVEPOINT.match(sql):
                     self._light_txn = None
