@@ -490,6 +490,57 @@ def test_light_transaction_runs_on_the_loop_and_its_commit_waits_for_its_fsync(
         again.close()
 
 
+def test_bounded_inserts_run_on_the_loop(durable, monkeypatch, helper):
+    """An INSERT with no fast path but bounded work (one row into a table with a serial
+    key, RETURNING, ON CONFLICT: what an ORM sends) runs on the loop like a point
+    statement, in autocommit and in a light transaction, and is acknowledged only
+    once durable; an INSERT ... SELECT still goes to a worker thread."""
+    path, conn = durable
+    conn.execute("CREATE TABLE s (id SERIAL PRIMARY KEY, name TEXT NOT NULL)")
+    insert = "INSERT INTO s (name) VALUES (%s) RETURNING id"
+    upsert = ("INSERT INTO s (id, name) VALUES (%s, %s) ON CONFLICT (id) DO UPDATE "
+              "SET name = excluded.name")
+    with rustmemodb.serve(conn, users={USER: PASSWORD}, fsync_helper=helper) as srv:
+        gate = _Gate(srv, helper, monkeypatch)
+        auto = psycopg.connect(_dsn(srv), autocommit=True)
+        txn = psycopg.connect(_dsn(srv))
+        for c in (auto, txn):                        # plans cached
+            c.execute(insert, ("warm",))
+            c.execute(upsert, (1, "warm"))
+            c.commit()
+        hops = _counting_executor(srv, monkeypatch)
+        assert txn.execute(insert, ("a",)).fetchone() == (3,)
+        txn.execute(upsert, (1, "b"))
+        txn.commit()
+        gate.hold()
+        done = []
+
+        def work():
+            done.append(auto.execute(insert, ("c",)).fetchone())
+
+        th = threading.Thread(target=work)
+        th.start()
+        assert gate.entered(10)
+        time.sleep(0.2)
+        assert done == []                             # not acknowledged before durable
+        gate.release()
+        th.join(10)
+        assert done == [(4,)]
+        assert hops == []
+        auto.execute("INSERT INTO s (name) SELECT name FROM s WHERE id = 4")
+        assert len(hops) >= 1                         # a scan: a worker thread
+        assert auto.execute("SELECT id, name FROM s ORDER BY id").fetchall() == \
+            [(1, "b"), (2, "warm"), (3, "a"), (4, "c"), (5, "c")]
+        auto.close()
+        txn.close()
+    conn.close()
+    again = rustmemodb.connect(str(path), "sync")
+    try:
+        assert again.execute("SELECT count(*) FROM s").fetchone() == (5,)
+    finally:
+        again.close()
+
+
 def test_light_transaction_conflict_and_rollback_on_the_loop(durable, monkeypatch):
     """The first committer wins (REPEATABLE READ, the default here): the loser's
     COMMIT on the loop is 40001 and changes nothing; ROLLBACK and savepoints run on the
