@@ -262,7 +262,9 @@ class SessionFunctions:
         if len(args) != 1:
             raise errors.undefined_function(f"function currval with {len(args)} arguments "
                                             "does not exist")
-        return CurrVal(self.sequence_arg(eb, args[0], "currval"))
+        name = self.sequence_arg(eb, args[0], "currval")
+        self.note_use("sequence", name, "USAGE|SELECT")
+        return CurrVal(name)
 
     def bind_function_lastval(self, eb, args, node):
         _constant_args(eb, args, "lastval", (0,))
@@ -270,6 +272,8 @@ class SessionFunctions:
         drawn = getattr(self.session, "sequence_values", None)
         if not drawn:
             raise errors.sql_error("55000", "lastval is not yet defined in this session")
+        if next(reversed(drawn)) in self.root.sequences:   # the sequence last drawn from
+            self.note_use("sequence", next(reversed(drawn)), "USAGE|SELECT")
         return Const(next(reversed(drawn.values())), types.INTEGER)
     bind_function_current_role = bind_function_current_user
 

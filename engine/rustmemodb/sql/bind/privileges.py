@@ -40,6 +40,7 @@ def requirements(binder, node, kind: str, bound=None) -> tuple:
     if kind != "CREATE VIEW":      # a view's reads are checked when it is used
         out.extend(("table", name, "SELECT", via) for name, via in binder.reads)
     out.extend(("table", name, "REFERENCES", None) for name in binder.references)
+    out.extend(getattr(binder, "routine_uses", ()))
     out.extend(getattr(binder, "view_writes", ()))
     for target in (node, *data_modifying_ctes(node)):
         _target_requirements(binder, target, out)
@@ -159,15 +160,26 @@ def _file_access(plan) -> list:
     return [("superuser", what, None, None) for what in sorted(found)]
 
 
+# Statements that may make or drop sequences and functions: the roles catalog then
+# compares the roots before and after (auth/check.py ``after_ddl``), which also catches
+# the sequences a SERIAL or identity column makes and the ones its table takes along.
+_ROUTINES = ("routines",)
+
+
 def ddl_objects(node) -> tuple:
     """What a DDL statement does to named objects, for owners and grants to follow:
     ``("create", name)``, ``("drop", name)``, ``("rename", old, new)``,
-    ``("drop_column", table, column)``, ``("rename_column", table, old, new)``."""
-    if isinstance(node, exp.Create) and (node.args.get("kind") or "").upper() in ("TABLE",
-                                                                               "VIEW"):
-        return (("create", _table_name(node.this)),)
-    if isinstance(node, exp.Drop) and (node.args.get("kind") or "").upper() in ("TABLE", "VIEW"):
-        return tuple(("drop", t.name) for t in node.args.get("tables") or [node.this])
+    ``("drop_column", table, column)``, ``("rename_column", table, old, new)``, and
+    ``("routines",)`` when sequences or functions may come or go."""
+    kind = (node.args.get("kind") or "").upper() if isinstance(node, (exp.Create, exp.Drop,
+                                                                      exp.Alter)) else ""
+    if isinstance(node, exp.Create) and kind in ("TABLE", "VIEW"):
+        return (("create", _table_name(node.this)), _ROUTINES)
+    if isinstance(node, (exp.Create, exp.Drop)) and kind in ("SEQUENCE", "FUNCTION"):
+        return (_ROUTINES,)
+    if isinstance(node, exp.Drop) and kind in ("TABLE", "VIEW"):
+        return tuple(("drop", t.name) for t in node.args.get("tables") or [node.this]) + \
+            (_ROUTINES,)
     if isinstance(node, exp.Alter):
         table = _table_name(node.this)
         out = []
@@ -181,7 +193,7 @@ def ddl_objects(node) -> tuple:
                     == "COLUMN":
                 out.extend(("drop_column", table, c.name)
                            for c in action.args.get("tables") or [action.this] if c is not None)
-        return tuple(out)
+        return tuple(out) + (_ROUTINES,)     # ADD COLUMN serial, DROP COLUMN of one
     return ()
 
 
