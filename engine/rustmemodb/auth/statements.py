@@ -25,7 +25,8 @@ import pyarrow as pa
 
 from .. import errors
 from .. import notices
-from ..exec.operators.ddl import check_drop_dependencies, owned_sequences
+from ..exec.operators.ddl import (check_drop_dependencies, drop_owned_sequences,
+                                  owned_sequences)
 from ..exec.run import operator
 from ..plan.auth import Actor, LogicalRoleStatement
 from ..sql.parse_roles import (DefaultPrivilegesStatement, GrantStatement,
@@ -874,13 +875,25 @@ def _run_owned(stmt: OwnedStatement, txn, session) -> None:
     for name in owned:
         if name in txn.working.tables:
             check_drop_dependencies(txn, name, True)
+            version = txn.working.tables[name]
             txn.replace_table(name, None)
+            drop_owned_sequences(txn, name, version.schema)
+    for name in owned:          # the roles' sequences (and functions) of their own
+        if name in txn.working.sequences:
+            txn.drop_sequence(name)
+    for (kind, name), owner in sorted(txn.working.auth.owners.items()):
+        if kind == "function" and owner in roles and name in txn.working.functions:
+            txn.set_function(name, None)
     for (kind, name), owner in sorted(txn.working.auth.owners.items()):
         if kind == "schema" and owner in roles and name in txn.working.auth.schemas:
             _drop_schema(txn, name, stmt.cascade)   # what others own in it: 2BP01 or CASCADE
     cat = txn.working.auth
     for name in owned:
         cat = cat.without_object("table", name)
+    for seq in set(working.sequences) - set(txn.working.sequences):
+        cat = cat.without_object("table", seq)      # a dropped table's SERIAL sequences
+    for fn in set(working.functions) - set(txn.working.functions):
+        cat = cat.without_object("function", fn)
     for key, grants in list(cat.acl.items()):
         kept = tuple(g for g in grants if g.grantee not in roles and g.grantor not in roles)
         if kept != grants:
