@@ -56,8 +56,8 @@ def check(session, root, bound) -> None:
                                         "COPY ... 'file') is reserved to superusers.")
         if what == "owner":
             if not is_owner(cat, role, "table", name):
-                raise errors.sql_error("42501", f"must be owner of {_relkind(root, name)} "
-                                                f"{name}")
+                raise errors.sql_error("42501", "must be owner of "
+                                       + (priv or f"{_relkind(root, name)} {name}"))
             continue
         if what == "schema":
             if not has_privilege(cat, role, "schema", name, priv):
@@ -176,7 +176,8 @@ def _check_usage(cat, role: str, mine: set, bound) -> None:
 
 
 def _relkind(root, name: str) -> str:
-    return "view" if name in root.views else "table"
+    return "view" if name in root.views else "sequence" if name in root.sequences \
+        else "table"
 
 
 def after_ddl(txn, bound, before_root, session) -> None:

@@ -119,8 +119,9 @@ def signature(root, name: str) -> str:
 
 def _routine(root, target: str, name: str, args) -> str:
     """The function ``name(args)`` names (``args`` None: the only one of that name)."""
-    wanted = None if args is None else [t for t in (_arg_type(a) for a in args)
-                                        if t is not None]
+    typed = None if args is None else [t for t in (_arg_type(a) for a in args)
+                                       if t is not None]
+    wanted = None if typed is None else [t for t, _written in typed]
     fn = root.functions.get(name)
     if fn is not None and wanted is not None and [t for _, t in fn.params] != wanted:
         fn = None
@@ -128,28 +129,44 @@ def _routine(root, target: str, name: str, args) -> str:
         # there are no procedures here: a function so named is PostgreSQL's 42809
         if fn is not None:
             raise errors.sql_error("42809", f"{signature(root, name)} is not a procedure")
-        raise errors.sql_error("42883", f"procedure {_shown(name, wanted)} does not exist")
+        raise errors.sql_error("42883", f"procedure {_written(name, typed)} does not exist")
     if fn is None:
         if args is None:
             raise errors.sql_error("42883", f'could not find a function named "{name}"')
-        raise errors.sql_error("42883", f"function {_shown(name, wanted)} does not exist")
+        raise errors.sql_error("42883", f"function {_written(name, typed)} does not exist")
     return name
 
 
-def _arg_type(text: str) -> str | None:
-    """An argument's type from its words (``IN x int``: INTEGER); None for OUT ones, which
-    are no part of a signature."""
+def _arg_type(text: str) -> tuple[str, str] | None:
+    """An argument's type from its words (``IN x int``: INTEGER) and those words of it;
+    None for OUT ones, which are no part of a signature."""
     words = text.split()
     if words and words[0].lower() in _MODES:
         if words[0].lower() == "out":
             return None
         words = words[1:]
     try:
-        return types.normalize_type_name(" ".join(words))
+        return types.normalize_type_name(" ".join(words)), " ".join(words)
     except errors.Error:
         if len(words) < 2:
             raise
-        return types.normalize_type_name(" ".join(words[1:]))     # the first is its name
+        # the first word is the parameter's name
+        return types.normalize_type_name(" ".join(words[1:])), " ".join(words[1:])
+
+
+# PostgreSQL's names of the spellings of its types that rustmemodb folds into one
+# (``int`` and ``bigint`` are both INTEGER here): a message names the type as written
+_PG_NAMES = {"int": "integer", "int4": "integer", "integer": "integer", "int8": "bigint",
+             "bigint": "bigint", "int2": "smallint", "smallint": "smallint",
+             "float8": "double precision", "float4": "real", "real": "real",
+             "numeric": "numeric", "decimal": "numeric", "bool": "boolean",
+             "varchar": "character varying"}
+
+
+def _written(name: str, typed) -> str:
+    """``f(integer, text)``: a signature as asked for, in PostgreSQL's type names."""
+    return f"{name}(" + ", ".join(_PG_NAMES.get(w.lower()) or format_type(type_oid(t))
+                                  or t.lower() for t, w in typed or ()) + ")"
 
 
 def _shown(name: str, wanted) -> str:

@@ -84,9 +84,10 @@ class StatementBinder(SessionFunctions, QueryHooks, RangeHooks, CompositeHooks):
 
     def note_use(self, kind: str, name: str, privileges: str) -> None:
         """A sequence or function the statement uses, with the privileges that allow it
-        (``"USAGE|UPDATE"``: either), checked for the view's owner inside a view."""
-        self.routine_uses.append((kind, name, privileges,
-                                  self.view_stack[-1] if self.view_stack else None))
+        (``"USAGE|UPDATE"``: either). Checked for the caller even inside a view: PostgreSQL
+        checks a relation read through a view as its owner, but a function executed
+        (nextval too) as whoever runs it."""
+        self.routine_uses.append((kind, name, privileges, None))
 
     # ---- catalog access (records dependencies) -----------------------------------------
     def table(self, name: str, position: int | None = None):

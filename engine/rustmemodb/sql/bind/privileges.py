@@ -17,7 +17,12 @@ A requirement is ``(what, name, privilege, view)``:
   it is checked with the rights of the view's owner, not the caller;
 * ``("schema", "public", "CREATE", None)``: CREATE TABLE / VIEW (PostgreSQL 15 no
   longer lets PUBLIC create in schema public);
-* ``("owner", t, None, None)``: ALTER/DROP TABLE, CREATE/DROP INDEX;
+* ``("owner", t, None, None)``: ALTER/DROP TABLE, CREATE INDEX, DROP/ALTER SEQUENCE
+  (DROP INDEX: ``("owner", t, "index i", None)``, named so in the error);
+* ``("sequence", s, "USAGE|UPDATE", None)``: nextval and a SERIAL default (any of the
+  privileges will do; currval/lastval USAGE or SELECT, setval UPDATE);
+  ``("function", f, "EXECUTE", None)``: a SQL function called; both for the caller, in
+  a view too (PostgreSQL runs a view's functions as the caller);
 * ``("superuser", "read"|"write", None, None)``: server files (read_csv, COPY).
 """
 from __future__ import annotations
@@ -29,6 +34,13 @@ from ...plan.logical import LogicalCopyTo, LogicalFileScan, LogicalNode
 from ...plan.walk import init_fields
 from ...storage.namespaces import schema_of
 from ...storage.root import owner_of_index
+from ..parse_sequence import options_of
+
+
+# Statements that store expressions without running them: the sequences and functions
+# those use are checked when they run (a view's query, a column's DEFAULT, a body)
+_DEFINES = frozenset({"CREATE VIEW", "CREATE FUNCTION", "CREATE TABLE", "ALTER TABLE",
+                      "ALTER VIEW"})
 
 
 def requirements(binder, node, kind: str, bound=None) -> tuple:
@@ -40,7 +52,8 @@ def requirements(binder, node, kind: str, bound=None) -> tuple:
     if kind != "CREATE VIEW":      # a view's reads are checked when it is used
         out.extend(("table", name, "SELECT", via) for name, via in binder.reads)
     out.extend(("table", name, "REFERENCES", None) for name in binder.references)
-    out.extend(getattr(binder, "routine_uses", ()))
+    if kind not in _DEFINES:        # a definition's functions run when it is used
+        out.extend(getattr(binder, "routine_uses", ()))
     out.extend(getattr(binder, "view_writes", ()))
     for target in (node, *data_modifying_ctes(node)):
         _target_requirements(binder, target, out)
@@ -118,21 +131,37 @@ def _target_requirements(binder, node, out: list) -> None:
                 out.append(("owner", table.name, None, None))
     elif isinstance(node, exp.Drop):
         k = (node.args.get("kind") or "").upper()
+        root = binder.root
         for t in node.args.get("tables") or ([node.this] if node.this is not None else []):
-            if k in ("TABLE", "VIEW"):
+            # the name resolved first (a session's own temporary table is already its
+            # stored name here, sql/temp_tables.py): only an existing relation of the kind
+            # named needs its owner; for another, the statement's own NOTICE (IF EXISTS),
+            # 42P01 or 42809 comes first, as in PostgreSQL
+            if k == "TABLE" and t.name in root.tables or k == "VIEW" and t.name in root.views:
                 out.append(("owner", t.name, None, None))
-            elif k in ("SEQUENCE", "FUNCTION", "TYPE"):   # no owner here: creators may drop
+            elif k == "SEQUENCE" and t.name in root.sequences:
+                out.append(_sequence_owner(root, t.name))
+            elif k in ("FUNCTION", "TYPE"):   # no owner here: creators may drop
                 out.append(("schema", "public", "CREATE", None))
             elif k == "INDEX":
                 found = owner_of_index(binder.root, t.name)
-                if found is not None:
-                    out.append(("owner", found[0], None, None))
+                if found is not None:     # its table's owner; the message names the index
+                    out.append(("owner", found[0], f"index {t.name}", None))
     elif isinstance(node, exp.Alter) and (node.args.get("kind") or "").upper() == "SEQUENCE":
-        out.append(("schema", "public", "CREATE", None))    # sequences have no owner here
+        if _table_name(node.this) in binder.root.sequences:
+            out.append(_sequence_owner(binder.root, _table_name(node.this)))
     elif isinstance(node, exp.Alter):
         out.append(("owner", _table_name(node.this), None, None))
     elif isinstance(node, exp.Refresh):     # REFRESH MATERIALIZED VIEW: its owner
         out.append(("owner", _table_name(node.this), None, None))
+
+
+def _sequence_owner(root, name: str) -> tuple:
+    """What DROP / ALTER SEQUENCE needs: its owner; CREATE on schema public for a sequence
+    made before sequences had owners (by a role, in an older database)."""
+    if root.auth.owner("table", name) is not None:
+        return ("owner", name, None, None)
+    return ("schema", "public", "CREATE", None)
 
 
 def _file_access(plan) -> list:
@@ -180,6 +209,12 @@ def ddl_objects(node) -> tuple:
     if isinstance(node, exp.Drop) and kind in ("TABLE", "VIEW"):
         return tuple(("drop", t.name) for t in node.args.get("tables") or [node.this]) + \
             (_ROUTINES,)
+    if isinstance(node, exp.Alter) and kind == "SEQUENCE":
+        new = options_of(node).get("rename")
+        if new is None:
+            return ()
+        old = _table_name(node.this)
+        return (("rename", old, old.rsplit(".", 1)[0] + "." + new if "." in old else new),)
     if isinstance(node, exp.Alter):
         table = _table_name(node.this)
         out = []
