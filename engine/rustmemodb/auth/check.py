@@ -55,7 +55,8 @@ def check(session, root, bound) -> None:
                                    hint="Reading and writing the server's files (read_csv, "
                                         "COPY ... 'file') is reserved to superusers.")
         if what == "owner":
-            if not is_owner(cat, role, "table", name):
+            # ``via`` names the owned object's kind when it is no relation (a function)
+            if not is_owner(cat, role, via or "table", name):
                 raise errors.sql_error("42501", "must be owner of "
                                        + (priv or f"{_relkind(root, name)} {name}"))
             continue
@@ -168,7 +169,7 @@ def _check_usage(cat, role: str, mine: set, bound) -> None:
     """A relation of a schema other than public needs USAGE on its schema (the
     schema's owner has it; others by GRANT USAGE ON SCHEMA)."""
     for what, name, _priv, via in bound.privileges:
-        if what in ("table", "owner") and via is None:
+        if what in ("table", "owner", "sequence", "function") and via in (None, "function"):
             schema = schema_of(name, cat.schemas)
             if schema != "public" and not has_privilege(cat, role, "schema", schema, "USAGE",
                                                         roles=mine):

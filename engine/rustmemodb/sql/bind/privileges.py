@@ -18,7 +18,8 @@ A requirement is ``(what, name, privilege, view)``:
 * ``("schema", "public", "CREATE", None)``: CREATE TABLE / VIEW (PostgreSQL 15 no
   longer lets PUBLIC create in schema public);
 * ``("owner", t, None, None)``: ALTER/DROP TABLE, CREATE INDEX, DROP/ALTER SEQUENCE
-  (DROP INDEX: ``("owner", t, "index i", None)``, named so in the error);
+  (DROP INDEX: ``("owner", t, "index i", None)``, named so in the error; DROP FUNCTION
+  and CREATE OR REPLACE FUNCTION: ``("owner", f, "function f", "function")``);
 * ``("sequence", s, "USAGE|UPDATE", None)``: nextval and a SERIAL default (any of the
   privileges will do; currval/lastval USAGE or SELECT, setval UPDATE);
   ``("function", f, "EXECUTE", None)``: a SQL function called; both for the caller, in
@@ -125,6 +126,11 @@ def _target_requirements(binder, node, out: list) -> None:
             schema = "public" if k in ("FUNCTION", "TYPE") else \
                 schema_of(_table_name(node.this), binder.root.auth.schemas)
             out.append(("schema", schema, "CREATE", None))
+            udf = node.this
+            if k == "FUNCTION" and node.args.get("replace") and \
+                    isinstance(udf, exp.UserDefinedFunction) and \
+                    udf.this.name.lower() in binder.root.functions:   # OR REPLACE: its owner
+                out.append(_function_owner(binder.root, udf.this.name.lower()))
         elif k == "INDEX":
             table = node.this.args.get("table") if isinstance(node.this, exp.Index) else None
             if table is not None:
@@ -141,7 +147,11 @@ def _target_requirements(binder, node, out: list) -> None:
                 out.append(("owner", t.name, None, None))
             elif k == "SEQUENCE" and t.name in root.sequences:
                 out.append(_sequence_owner(root, t.name))
-            elif k in ("FUNCTION", "TYPE"):   # no owner here: creators may drop
+            elif k == "FUNCTION":
+                name = (t.this.name if isinstance(t, exp.UserDefinedFunction) else t.name)
+                if name.lower() in root.functions:
+                    out.append(_function_owner(root, name.lower()))
+            elif k == "TYPE":   # no owner here: creators may drop
                 out.append(("schema", "public", "CREATE", None))
             elif k == "INDEX":
                 found = owner_of_index(binder.root, t.name)
@@ -161,6 +171,14 @@ def _sequence_owner(root, name: str) -> tuple:
     made before sequences had owners (by a role, in an older database)."""
     if root.auth.owner("table", name) is not None:
         return ("owner", name, None, None)
+    return ("schema", "public", "CREATE", None)
+
+
+def _function_owner(root, name: str) -> tuple:
+    """What DROP FUNCTION and CREATE OR REPLACE of an existing one need: its owner
+    (CREATE on schema public for one made before functions had owners)."""
+    if root.auth.owner("function", name) is not None:
+        return ("owner", name, f"function {name}", "function")
     return ("schema", "public", "CREATE", None)
 
 
