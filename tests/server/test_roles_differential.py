@@ -518,3 +518,35 @@ def test_psql_dp_and_ddp_of_sequences_and_functions_match_postgresql(postgres, o
         assert not pg_err and not my_err, (pg_err, my_err)
         assert "sequence" in my_out
         assert my_out == pg_out, f"{command}\n--- postgres\n{pg_out}\n--- rustmemodb\n{my_out}"
+
+
+SEQUENCE_WARNINGS = [
+    ("admin", "CREATE ROLE dr_reader LOGIN PASSWORD 'r'"),
+    ("admin", "CREATE ROLE dr_group"),
+    ("admin", "CREATE SEQUENCE dr_q"),
+    ("admin", "CREATE FUNCTION dr_f() RETURNS INTEGER LANGUAGE sql AS 'SELECT 1'"),
+    ("admin", "GRANT INSERT, UPDATE ON TABLE dr_q TO dr_reader"),
+    ("admin", "GRANT DELETE ON dr_q TO dr_reader"),
+    ("admin", "GRANT SELECT ON SEQUENCE dr_q TO dr_reader WITH GRANT OPTION"),
+    ("reader", "GRANT SELECT, USAGE ON SEQUENCE dr_q TO dr_group"),
+    ("reader", "GRANT ALL ON SEQUENCE dr_q TO dr_group"),
+    ("reader", "REVOKE UPDATE ON SEQUENCE dr_q FROM dr_group"),
+    ("reader", "GRANT EXECUTE ON FUNCTION dr_f() TO dr_group"),
+    ("admin", "DROP TABLE IF EXISTS dr_nosuch"),
+    ("reader", "DROP TABLE IF EXISTS dr_nosuch"),
+    ("reader", "DROP VIEW IF EXISTS dr_nosuch"),
+    ("reader", "DROP INDEX IF EXISTS dr_nosuch"),
+    ("admin", "SELECT array_to_string(relacl, ',') FROM pg_class WHERE relname = 'dr_q'"),
+]
+
+
+def test_sequence_grant_warnings_match_postgresql(postgres, ours):
+    """GRANT ... ON TABLE of a sequence warns (0LP01) about what a sequence has not, a
+    grantor with some grant options gets 01007/01006, a DROP ... IF EXISTS of nothing
+    by a non-owner is a NOTICE: the same NoticeResponses as from PostgreSQL 15."""
+    pg = _run_notices(postgres[0], SEQUENCE_WARNINGS)
+    mine = _run_notices(ours[0], SEQUENCE_WARNINGS)
+    diffs = [(p[0], p[1], p[2:], m[2:]) for p, m in zip(pg, mine) if p != m]
+    assert not diffs, "\n".join(f"{who}: {sql}\n  postgres: {a}\n  rustmemodb: {b}"
+                                for who, sql, a, b in diffs)
+    assert sum(len(o[3]) for o in mine) >= 6

@@ -626,7 +626,9 @@ def _revoke_from_columns(stmt, cat, who, table, privs, grantees, root, functions
     PostgreSQL does, each column as far as the grantor holds its grant option there
     (with the column's warning when not)."""
     columns = relation_columns(root, table, functions)
-    if columns is None:     # no column list (a sequence): only the columns with grants
+    if table in root.sequences:     # a sequence's columns, as PostgreSQL's relation has them
+        columns = list(grant_warnings.SYSTEM_COLUMNS) + list(grant_warnings.SEQUENCE_COLUMNS)
+    elif columns is None:           # no column list: only the columns with grants
         columns = [c for t, c in cat.columns if t == table]
     elif table in root.tables:
         columns = list(grant_warnings.SYSTEM_COLUMNS) + columns
