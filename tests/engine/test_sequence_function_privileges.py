@@ -214,3 +214,27 @@ def test_fork_keeps_sequence_and_function_grants_and_diverges(conn):
     app = _as(conn, "app")
     assert _sqlstate(app.execute, "SELECT nextval('s')") == "42501"
     assert app.execute("SELECT f('a')").fetchall() == [("A",)]
+
+
+def test_revoke_from_public_of_what_the_implicit_superuser_made():
+    """pg_dump's ``REVOKE ALL ON FUNCTION f() FROM PUBLIC`` on a function made before any
+    role existed (no owner grant then keeps the ACL from being empty): PUBLIC loses
+    EXECUTE, and a later GRANT does not give it back."""
+    c = rustmemodb.connect()
+    c.execute("CREATE FUNCTION f() RETURNS INTEGER LANGUAGE sql AS 'SELECT 1'")
+    c.execute("CREATE TABLE t (id SERIAL, v TEXT)")
+    c.execute("CREATE ROLE app LOGIN PASSWORD 'a'")
+    c.execute("CREATE ROLE other LOGIN PASSWORD 'o'")
+    c.execute("REVOKE ALL ON FUNCTION f() FROM PUBLIC")
+    c.execute("GRANT INSERT ON t TO app")
+    app = rustmemodb.connect(c, user="app", password="a")
+    assert _sqlstate(app.execute, "SELECT f()") == "42501"
+    assert _sqlstate(app.execute, "INSERT INTO t (v) VALUES ('x')") == "42501"
+    c.execute("GRANT EXECUTE ON FUNCTION f() TO app")
+    c.execute("GRANT USAGE ON SEQUENCE t_id_seq TO app")
+    assert app.execute("SELECT f()").fetchall() == [(1,)]
+    app.execute("INSERT INTO t (v) VALUES ('x')")
+    other = rustmemodb.connect(c, user="other", password="o")
+    assert _sqlstate(other.execute, "SELECT f()") == "42501"
+    c.execute("REVOKE EXECUTE ON FUNCTION f() FROM app")
+    assert _sqlstate(app.execute, "SELECT f()") == "42501"

@@ -236,8 +236,10 @@ class AuthCatalog:
 
     def with_grants(self, kind: str, name: str, grants: tuple) -> "AuthCatalog":
         acl = dict(self.acl)
-        if grants:
-            acl[(kind, name)] = grants
+        if grants or kind == "function":
+            # a function's empty ACL is no default: that one gives PUBLIC EXECUTE (one
+            # made by the implicit superuser has no owner grant to keep the ACL non-empty)
+            acl[(kind, name)] = tuple(grants)
         else:
             acl.pop((kind, name), None)
         return replace(self, acl=acl)
