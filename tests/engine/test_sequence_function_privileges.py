@@ -238,3 +238,16 @@ def test_revoke_from_public_of_what_the_implicit_superuser_made():
     assert _sqlstate(other.execute, "SELECT f()") == "42501"
     c.execute("REVOKE EXECUTE ON FUNCTION f() FROM app")
     assert _sqlstate(app.execute, "SELECT f()") == "42501"
+
+
+def test_drop_schema_cascade_takes_the_sequences_grants():
+    c = rustmemodb.connect()
+    c.execute("CREATE ROLE app")
+    c.execute("CREATE SCHEMA sx")
+    c.execute("CREATE SEQUENCE sx.q")
+    c.execute("CREATE TABLE sx.t (id SERIAL)")
+    c.execute("GRANT USAGE ON SEQUENCE sx.q, sx.t_id_seq TO app")
+    assert _sqlstate(c.execute, "DROP ROLE app") == "2BP01"
+    c.execute("DROP SCHEMA sx CASCADE")
+    assert not c.database.root.auth.acl
+    c.execute("DROP ROLE app")

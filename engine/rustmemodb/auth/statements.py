@@ -406,6 +406,7 @@ def _drop_schema(txn, name: str, cascade: bool) -> None:
     for seq in sorted(owned) + sequences:
         if seq in txn.working.sequences:
             txn.drop_sequence(seq)
+        cat = cat.without_object("table", seq)      # its owner and grants go with it
     txn.set_auth(cat.without_schema(name))
 
 
