@@ -537,6 +537,8 @@ SEQUENCE_WARNINGS = [
     ("reader", "DROP VIEW IF EXISTS dr_nosuch"),
     ("reader", "DROP INDEX IF EXISTS dr_nosuch"),
     ("admin", "SELECT array_to_string(relacl, ',') FROM pg_class WHERE relname = 'dr_q'"),
+    # a GRANT that granted nothing still writes the ACL out
+    ("admin", "SELECT array_to_string(proacl, ',') FROM pg_proc WHERE proname = 'dr_f'"),
 ]
 
 

@@ -586,9 +586,9 @@ def _grant_one(stmt, cat, who, kind, name, privs, grantees, root,
                                   stmt.privileges == ["ALL"])
         privs = can
     if stmt.grant:
-        if not privs:
-            return cat
         grants = list(cat.acl.get((kind, name), _default_acl(cat, root, kind, name)))
+        if not privs:       # nothing granted, yet PostgreSQL writes the ACL out all the same
+            return cat.with_grants(kind, name, tuple(grants))
         grantor = _grantor(cat, who, kind, name, _holds_options(grants, privs))
         for grantee in grantees:
             for p in privs:
