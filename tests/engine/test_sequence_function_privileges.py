@@ -58,6 +58,11 @@ def test_parser_reads_sequence_and_routine_targets():
                              ).target == "all_functions"
     d = parse_roles.parse("ALTER DEFAULT PRIVILEGES GRANT EXECUTE ON ROUTINES TO app")
     assert d.change.target == "functions"
+    o = parse_roles.parse("ALTER FUNCTION public.f(x integer) OWNER TO app")
+    assert (o.kind, o.name, o.args, o.role, o.routine) == \
+        ("ALTER FUNCTION", "f", ["x integer"], "app", "function")
+    # any other ALTER FUNCTION is sqlglot's
+    assert parse_roles.parse("ALTER FUNCTION f(int) RENAME TO g") is None
 
 
 @pytest.mark.parametrize("sql", ["GRANT EXECUTE ON FUNCTION f(int TO app",

@@ -97,7 +97,7 @@ def targets(stmt, root) -> list[tuple[str, str]]:
                        if not is_temporary(n))
         return out
     if stmt.target in ("function", "routine", "procedure"):
-        return [("function", _routine(root, stmt.target, name, args))
+        return [("function", routine(root, stmt.target, name, args))
                 for name, args in stmt.objects]
     out = []
     for n in stmt.objects:
@@ -117,7 +117,7 @@ def signature(root, name: str) -> str:
     return _shown(name, [t for _, t in fn.params] if fn is not None else ())
 
 
-def _routine(root, target: str, name: str, args) -> str:
+def routine(root, target: str, name: str, args) -> str:
     """The function ``name(args)`` names (``args`` None: the only one of that name)."""
     typed = None if args is None else [t for t in (_arg_type(a) for a in args)
                                        if t is not None]
@@ -128,7 +128,8 @@ def _routine(root, target: str, name: str, args) -> str:
     if target == "procedure":
         # there are no procedures here: a function so named is PostgreSQL's 42809
         if fn is not None:
-            raise errors.sql_error("42809", f"{signature(root, name)} is not a procedure")
+            shown = signature(root, name) if typed is None else _written(name, typed)
+            raise errors.sql_error("42809", f"{shown} is not a procedure")
         raise errors.sql_error("42883", f"procedure {_written(name, typed)} does not exist")
     if fn is None:
         if args is None:

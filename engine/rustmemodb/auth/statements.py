@@ -33,7 +33,8 @@ from ..sql.parse_roles import (DefaultPrivilegesStatement, GrantStatement,
                                MembershipStatement, OwnedStatement, OwnerStatement,
                                RoleSettingStatement, RoleStatement, SchemaStatement, SetRole)
 from ..sql.schemas import check_qualified, reserved_schema
-from ..storage.namespaces import PUBLIC as PUBLIC_SCHEMA, SYSTEM as SYSTEM_SCHEMAS, in_schema
+from ..storage.namespaces import (PUBLIC as PUBLIC_SCHEMA, SYSTEM as SYSTEM_SCHEMAS,
+                                  in_schema, schema_of)
 from ..storage.roles import (BOOTSTRAP_OID, COLUMN_PRIVS, DEFAULT_TYPES, EMBEDDED_USER,
                              FUNCTION_PRIVS, PUBLIC, PSEUDO_SCHEMA_OWNER, SCHEMA_PRIVS,
                              SEQUENCE_PRIVS, TABLE_PRIVS,
@@ -787,6 +788,8 @@ def _run_membership(stmt: MembershipStatement, cat: AuthCatalog, session, root) 
 def _run_owner(stmt: OwnerStatement, cat: AuthCatalog, session, root) -> AuthCatalog:
     """As PostgreSQL: the owner (or a superuser) may give a table away, to a role it is a
     member of (non-superusers); the new owner's grants follow the old owner's."""
+    if stmt.relkind == "function":
+        return _function_owner(stmt, cat, session, root)
     name = stmt.name
     in_tables, in_views = name in root.tables, name in root.views
     in_sequences = name in root.sequences
@@ -816,6 +819,29 @@ def _run_owner(stmt: OwnerStatement, cat: AuthCatalog, session, root) -> AuthCat
     if old is not None:
         cat = _renamed_in_columns(cat, name, {old}, new)
     return cat.with_owner("table", name, new)
+
+
+def _function_owner(stmt: OwnerStatement, cat: AuthCatalog, session, root) -> AuthCatalog:
+    """ALTER FUNCTION f(args) OWNER TO role: as for a table, its owner (or a superuser)
+    gives it to a role it is a member of, and the grants follow."""
+    name = grant_targets.routine(root, stmt.routine, stmt.name, stmt.args)
+    who = effective_role(session)
+    new = _need_role(cat, _resolve(stmt.role, session)).name
+    if not _is_super(cat, who):
+        if not is_owner(cat, who, "function", name):
+            raise errors.sql_error("42501", f"must be owner of function {name}")
+        if new not in cat.member_of(who):      # PostgreSQL 15's words
+            raise errors.sql_error("42501", f'must be member of role "{new}"')
+        schema = schema_of(name, cat.schemas)   # the new owner could create it there
+        if not has_privilege(cat, new, "schema", schema, "CREATE"):
+            raise errors.sql_error("42501", f"permission denied for schema {schema}")
+    old = cat.owner("function", name)
+    if ("function", name) in cat.acl and old is not None:
+        ren = lambda n: new if n == old else n   # noqa: E731
+        cat = cat.with_grants("function", name, tuple(dict.fromkeys(
+            replace(g, grantee=ren(g.grantee), grantor=ren(g.grantor))
+            for g in cat.grants("function", name))))
+    return cat.with_owner("function", name, new)
 
 
 def _renamed_in_columns(cat: AuthCatalog, table: str, olds: set, new: str) -> AuthCatalog:

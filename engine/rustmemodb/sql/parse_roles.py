@@ -34,6 +34,7 @@ Grammar (PostgreSQL 15's, minus what rustmemodb has no objects for):
     SET [SESSION|LOCAL] ROLE {name | NONE}     RESET ROLE
     REASSIGN OWNED BY role [, ...] TO role     DROP OWNED BY role [, ...] [CASCADE|RESTRICT]
     ALTER {TABLE|VIEW|SEQUENCE} [IF EXISTS] [ONLY] name OWNER TO role
+    ALTER {FUNCTION|ROUTINE|PROCEDURE} name[(argtypes)] OWNER TO role
     COMMENT ON {TABLE|VIEW|INDEX} name IS {'text' | NULL}
     COMMENT ON COLUMN relation.column IS {'text' | NULL}
 
@@ -175,14 +176,17 @@ class OwnedStatement:
 
 @dataclass
 class OwnerStatement:
-    relkind: str                      # table | view
+    relkind: str                      # table | view | sequence | function
     name: str
     role: str
     if_exists: bool = False
+    args: list | None = None          # a function's argument types as written (None: none)
+    routine: str = "function"         # function | routine | procedure, as the statement says
 
     @property
     def kind(self) -> str:
-        return "ALTER TABLE" if self.relkind == "table" else "ALTER VIEW"
+        return {"table": "ALTER TABLE", "view": "ALTER VIEW", "sequence": "ALTER SEQUENCE",
+                "function": "ALTER FUNCTION"}[self.relkind]
 
 
 @dataclass
@@ -324,6 +328,8 @@ def parse(sql: str):
         return _Parser(sql).set_role()
     if head == "ALTER" and second == "TYPE":
         return _Parser(sql).alter_type()
+    if head == "ALTER" and second in ("FUNCTION", "ROUTINE", "PROCEDURE"):
+        return _Parser(sql).routine_owner()      # None: another ALTER FUNCTION (sqlglot's)
     if head in ("CREATE", "ALTER", "DROP") and second == "DOMAIN":
         return _Parser(sql).domain_statement()
     if head == "COMMENT" and second == "ON":
@@ -967,6 +973,19 @@ class _Parser:
         role = self.role_name()
         self.end()
         return OwnerStatement(kind.lower(), name, role, if_exists)
+
+    def routine_owner(self) -> "OwnerStatement | None":
+        """ALTER {FUNCTION | ROUTINE | PROCEDURE} f[(args)] OWNER TO role (pg_dump writes
+        one per function); None for any other ALTER FUNCTION."""
+        self.expect("ALTER")
+        routine = self.expect("FUNCTION", "ROUTINE", "PROCEDURE").lower()
+        name, args = self.routine()
+        if not self.accept("OWNER"):
+            return None
+        self.expect("TO")
+        role = self.role_name()
+        self.end()
+        return OwnerStatement("function", name, role, args=args, routine=routine)
 
     # ---- COMMENT ON ----------------------------------------------------------------------
     def comment_statement(self) -> CommentStatement:
