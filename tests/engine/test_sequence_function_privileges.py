@@ -164,6 +164,11 @@ def test_drop_if_exists_resolves_the_name_first(conn):
     assert _sqlstate(app.execute, "DROP TABLE nosuch") == "42P01"
     assert _sqlstate(app.execute, "DROP TABLE IF EXISTS t") == "42501"
     assert _sqlstate(app.execute, "DROP SEQUENCE IF EXISTS s") == "42501"
+    conn.execute("CREATE MATERIALIZED VIEW mv AS SELECT 1 AS x")    # kept with the tables
+    assert _sqlstate(app.execute, "DROP MATERIALIZED VIEW mv") == "42501"
+    assert "materialized view mv" in str(pytest.raises(
+        rustmemodb.Error, app.execute, "DROP MATERIALIZED VIEW IF EXISTS mv").value)
+    app.execute("DROP MATERIALIZED VIEW IF EXISTS nosuch")
     # another session's temporary table of the same name is never reached
     o = _as(conn, "owner")
     o.execute("CREATE TEMP TABLE tmp (a INTEGER)")

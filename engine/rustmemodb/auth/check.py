@@ -177,8 +177,14 @@ def _check_usage(cat, role: str, mine: set, bound) -> None:
 
 
 def _relkind(root, name: str) -> str:
-    return "view" if name in root.views else "sequence" if name in root.sequences \
-        else "table"
+    """A relation's kind as PostgreSQL's 42501 messages name it."""
+    if name in root.views:
+        return "view"
+    if name in root.sequences:
+        return "sequence"
+    version = root.tables.get(name)
+    return "materialized view" if version is not None and \
+        version.schema.matview_sql is not None else "table"
 
 
 def after_ddl(txn, bound, before_root, session) -> None:

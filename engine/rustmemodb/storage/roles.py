@@ -10,9 +10,11 @@ change returns a new catalog; a published one is never mutated.
 
 An empty catalog (no roles: every database before its first CREATE ROLE) means
 "no access control": sessions act as an implicit superuser, as rustmemodb always
-did. Objects are keyed ``("table", name)`` (views too, as in pg_class) or
-``("schema", name)``; the grantee ``PUBLIC`` is the empty string, as PostgreSQL's
-aclitem writes it (``=r/alice``). Privilege letters are PostgreSQL's aclitem ones.
+did. Objects are keyed ``("table", name)`` (views and sequences too, as in pg_class),
+``("function", name)`` or ``("schema", name)``; the grantee ``PUBLIC`` is the empty
+string, as PostgreSQL's aclitem writes it (``=r/alice``). Privilege letters are
+PostgreSQL's aclitem ones. A function's default ACL gives PUBLIC EXECUTE, so its ACL,
+once written, is kept even when empty (everything revoked).
 
 Column privileges (``GRANT SELECT (a) ON t``: PostgreSQL's pg_attribute.attacl) are
 ``columns``, keyed ``(table, column)``: a column's ACL starts empty (it has no owner

@@ -143,7 +143,10 @@ def _target_requirements(binder, node, out: list) -> None:
             # stored name here, sql/temp_tables.py): only an existing relation of the kind
             # named needs its owner; for another, the statement's own NOTICE (IF EXISTS),
             # 42P01 or 42809 comes first, as in PostgreSQL
-            if k == "TABLE" and t.name in root.tables or k == "VIEW" and t.name in root.views:
+            # (a materialized view is kept with the tables)
+            kept = root.tables if k == "TABLE" or node.args.get("materialized") else \
+                root.views if k == "VIEW" else ()
+            if t.name in kept:
                 out.append(("owner", t.name, None, None))
             elif k == "SEQUENCE" and t.name in root.sequences:
                 out.append(_sequence_owner(root, t.name))
