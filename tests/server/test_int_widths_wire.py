@@ -96,3 +96,25 @@ def test_asyncpg_reads_and_copies_by_the_declared_widths(widths, login):
             await conn.close()
 
     assert [tuple(r) for r in asyncio.run(run())] == [(9, 9, 9)]
+
+
+def test_a_column_retyped_under_a_prepared_statement(widths, login):
+    # PostgreSQL refuses to run a prepared statement whose result type changed; here the
+    # binary int4 a value no longer fits in says so (0A000), and the session goes on
+    asyncpg = pytest.importorskip("asyncpg")
+
+    async def run():
+        conn = await asyncpg.connect(**login)
+        try:
+            stmt = await conn.prepare("SELECT a FROM w WHERE id = $1")
+            assert [tuple(r) for r in await stmt.fetch(2)] == [(-5,)]
+            await conn.execute("ALTER TABLE w ALTER COLUMN a TYPE bigint")
+            await conn.execute("UPDATE w SET a = 3000000000 WHERE id = 2")
+            with pytest.raises(asyncpg.FeatureNotSupportedError,
+                               match="cached plan must not change result type"):
+                await stmt.fetch(2)
+            return await conn.fetchval("SELECT a FROM w WHERE id = 2")
+        finally:
+            await conn.close()
+
+    assert asyncio.run(run()) == 3000000000

@@ -232,6 +232,19 @@ _d = struct.Struct("!d").pack
 _i = struct.Struct("!i").pack
 
 
+def _narrow(pack: Callable[[int], bytes]) -> Callable[[int], bytes]:
+    """The binary int2/int4 of a result column described so (``INT2_TYPE``): a value
+    that does not fit means the column's type changed since the statement was described
+    (ALTER COLUMN ... TYPE bigint), which PostgreSQL refuses as here."""
+    def encode(v: int) -> bytes:
+        try:
+            return pack(v)
+        except struct.error:
+            raise errors.sql_error("0A000", "cached plan must not change result type") \
+                from None
+    return encode
+
+
 def _bin_timestamp(v: dt.datetime) -> bytes:
     if isinstance(v, infinity.Infinite):       # PostgreSQL's own: INT64 max/min
         return _q(int(v))
@@ -270,8 +283,8 @@ _BIN_OUT: dict[str, Callable[[Any], bytes]] = {
     types.BYTEA: bytes,
     OID_TYPE: struct.Struct("!I").pack,
     CHAR_TYPE: str.encode,
-    INT2_TYPE: struct.Struct("!h").pack,
-    INT4_TYPE: _i,
+    INT2_TYPE: _narrow(struct.Struct("!h").pack),
+    INT4_TYPE: _narrow(_i),
     types.TSVECTOR: lambda v: _ts_wire().tsvector_send(v),
     types.TSQUERY: lambda v: _ts_wire().tsquery_send(v),
 }
