@@ -49,6 +49,16 @@ def test_psycopg_sees_the_declared_widths(widths, dsn, binary):
             assert cur.fetchall() == [(2147483647, -32768)]
         cur.execute("SELECT a FROM w WHERE id = 1")     # a point read, simple protocol
         assert _described(cur) == [("a", INT4, 4)] and cur.fetchall() == [(2147483647,)]
+        for _ in range(3):                               # RETURNING the written row
+            cur.execute("UPDATE w SET a = a - %s WHERE id = 2 RETURNING id, a, b, a * 2 AS x",
+                        (1,), prepare=True)
+            assert [d[:2] for d in _described(cur)] == [("id", INT4), ("a", INT4), ("b", INT8),
+                                                        ("x", INT8)]
+        assert cur.fetchall() == [(2, -8, 7, -16)]
+        cur.execute("INSERT INTO w (a) VALUES (%s) RETURNING id, a", (1,))
+        assert _described(cur) == [("id", INT4, 4), ("a", INT4, 4)]
+        cur.execute("DELETE FROM w WHERE id = %s RETURNING a", (cur.fetchone()[0],))
+        assert _described(cur) == [("a", INT4, 4)] and cur.fetchall() == [(1,)]
         with pytest.raises(psycopg.errors.NumericValueOutOfRange):
             cur.execute("INSERT INTO w (a) VALUES (%s)", (2 ** 31,))
 

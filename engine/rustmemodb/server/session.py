@@ -1303,7 +1303,8 @@ class ClientSession:
             if outcome.rows is None:
                 out += m.command_complete(outcome.tag)
             else:                            # RETURNING
-                columns = outcome.columns
+                columns = pgtypes.described_as(outcome.columns, stmt.columns,
+                                               stmt.engine_columns)
                 if len(formats) != len(columns):
                     formats = _formats(formats[:1], len(columns), "result")
                 await self._send_rows(outcome.rows, columns, formats, 0)
@@ -1519,7 +1520,9 @@ class ClientSession:
                 reply = _write_complete(result.kind, result.rowcount)
             else:                            # RETURNING
                 outcome = _outcome(result, stmt.sql)
-                rows, columns = outcome.rows, outcome.columns
+                rows = outcome.rows
+                columns = pgtypes.described_as(outcome.columns, stmt.columns,
+                                               stmt.engine_columns)
                 if len(formats) != len(columns):
                     formats = _formats(formats[:1], len(columns), "result")
                 reply = _encode_rows(rows.take(rows.count), columns, formats)
@@ -1722,15 +1725,22 @@ def _declared_widths(prepared, columns: list) -> list | None:
     describes it; None when there is none. The values are the engine's int64s, within
     the declared range (exec/typmods.py checks every write). An expression over such a
     column (``a + 1``, ``max(a)``) stays int8: the engine computes in int64."""
-    from ..plan.logical import LogicalNode
+    from ..plan.expr import ColRef
+    from ..plan.logical import LogicalDelete, LogicalInsert, LogicalNode, LogicalUpdate
     from ..plan.provenance import output_sources
     from ..types import INTEGER
     plan = prepared.plan
     if not isinstance(plan, LogicalNode) or INTEGER not in {t for _, t in columns}:
         return None
     schemas = {name: schema for kind, name, schema in prepared.bound.deps if kind == "table"}
+    if isinstance(plan, (LogicalInsert, LogicalUpdate, LogicalDelete)) and plan.returning:
+        # RETURNING reads the written row: a column of it is that table column
+        sources = [(plan.table, e.index) if isinstance(e, ColRef) else None
+                   for e in plan.returning]
+    else:
+        sources = output_sources(plan)
     out = None
-    for i, src in enumerate(output_sources(plan)):
+    for i, src in enumerate(sources):
         if src is None or i >= len(columns) or columns[i][1] != INTEGER:
             continue
         schema = schemas.get(src[0])
