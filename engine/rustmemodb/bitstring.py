@@ -75,6 +75,17 @@ def to_int(bits: str) -> int:
     return value - (1 << 64) if len(bits) == 64 and bits[0] == "1" else value
 
 
+def to_int4(bits: str) -> int:
+    """bit -> integer (PostgreSQL's bittoint4): the bits as a two's complement of their
+    length, up to 32 (22003 past it); ``B'1' || 31 zeros`` is -2147483648."""
+    if len(bits) > 32:
+        raise errors.sql_error("22003", "integer out of range")
+    if not bits:
+        return 0
+    value = int(bits, 2)
+    return value - (1 << 32) if len(bits) == 32 and bits[0] == "1" else value
+
+
 def bitwise(a: str, b: str, op: str) -> str:
     if len(a) != len(b):
         name = {"&": "AND", "|": "OR", "#": "XOR"}[op]

@@ -36,6 +36,11 @@ OID_TYPE = "OID"
 # Another: PostgreSQL's one-byte "char" (pg_type.typtype), which asyncpg reads as bytes
 # and compares with b'r', b'e' ... to tell a range, enum or domain type from the others.
 CHAR_TYPE = "CHAR1"
+# And two more: a result column that is a table column declared smallint or integer
+# (stored as int64: exec/typmods.py) is described as PostgreSQL describes it, int2/int4,
+# and sent in 2/4 bytes in binary (server/session.py ``_declared_widths``).
+INT2_TYPE, INT4_TYPE = "INT2", "INT4"
+WIDTH_TYPES = {("int2",): INT2_TYPE, ("int4",): INT4_TYPE}
 
 OID_OF_TYPE = {
     types.INTEGER: INT8, types.FLOAT: FLOAT8, types.TEXT: TEXT, types.BOOLEAN: BOOL,
@@ -45,9 +50,10 @@ OID_OF_TYPE = {
     types.INTERVAL: INTERVAL, types.TIME: TIME, types.BYTEA: BYTEA,
     types.TSVECTOR: TSVECTOR, types.TSQUERY: TSQUERY,
     types.NULL: TEXT, types.UNKNOWN: TEXT, OID_TYPE: OID, CHAR_TYPE: 18,
+    INT2_TYPE: INT2, INT4_TYPE: INT4,
 }
 # typlen for RowDescription (-1: variable length).
-TYPLEN = {INT8: 8, FLOAT8: 8, BOOL: 1, TIMESTAMP: 8, TIMESTAMPTZ: 8, DATE: 4, UUID: 16, INTERVAL: 16, TIME: 8,
+TYPLEN = {INT8: 8, INT4: 4, INT2: 2, FLOAT8: 8, BOOL: 1, TIMESTAMP: 8, TIMESTAMPTZ: 8, DATE: 4, UUID: 16, INTERVAL: 16, TIME: 8,
           1266: 12,
           OID: 4}
 
@@ -77,13 +83,23 @@ ARRAY_OID = {INT8: 1016, FLOAT8: 1022, TEXT: 1009, BOOL: 1000, TIMESTAMP: 1115, 
 
 def conversion_columns(columns) -> list:
     """``columns`` as the rows are converted for the wire: a json column stays its text
-    (the DB-API parses json; the wire sends it as written), so it converts as TEXT."""
-    if not any(t in _JSON_TEXT for _, t in columns):
+    (the DB-API parses json; the wire sends it as written), so it converts as TEXT; an
+    int2/int4 column's values are the engine's integers."""
+    if not any(t in _CONVERTED_AS for _, t in columns):
         return columns
-    return [(n, _JSON_TEXT.get(t, t)) for n, t in columns]
+    return [(n, _CONVERTED_AS.get(t, t)) for n, t in columns]
 
 
-_JSON_TEXT = {types.JSONT: types.TEXT, types.array_of(types.JSONT): types.array_of(types.TEXT)}
+_CONVERTED_AS = {types.JSONT: types.TEXT,
+                 types.array_of(types.JSONT): types.array_of(types.TEXT),
+                 INT2_TYPE: types.INTEGER, INT4_TYPE: types.INTEGER}
+
+
+def described_as(columns: list, described: list | None, engine: list | None) -> list:
+    """A result's ``columns`` as its statement described them (``described``: int2/int4
+    where the statement's columns, ``engine``, were narrowed from INTEGER), when the
+    result has the columns the statement was prepared with; else ``columns``."""
+    return described if engine is not None and columns == engine else columns
 
 
 def result_oid_of(sql_type: str) -> int:
@@ -191,6 +207,8 @@ _TEXT_OUT: dict[str, Callable[[Any], str]] = {
     types.BYTEA: types.format_bytea,   # bytea_output 'hex'
     OID_TYPE: str,
     CHAR_TYPE: str,
+    INT2_TYPE: str,
+    INT4_TYPE: str,
 }
 
 
@@ -212,6 +230,19 @@ def text_encoder(sql_type: str) -> Callable[[Any], bytes]:
 _q = struct.Struct("!q").pack
 _d = struct.Struct("!d").pack
 _i = struct.Struct("!i").pack
+
+
+def _narrow(pack: Callable[[int], bytes]) -> Callable[[int], bytes]:
+    """The binary int2/int4 of a result column described so (``INT2_TYPE``): a value
+    that does not fit means the column's type changed since the statement was described
+    (ALTER COLUMN ... TYPE bigint), which PostgreSQL refuses as here."""
+    def encode(v: int) -> bytes:
+        try:
+            return pack(v)
+        except struct.error:
+            raise errors.sql_error("0A000", "cached plan must not change result type") \
+                from None
+    return encode
 
 
 def _bin_timestamp(v: dt.datetime) -> bytes:
@@ -252,6 +283,8 @@ _BIN_OUT: dict[str, Callable[[Any], bytes]] = {
     types.BYTEA: bytes,
     OID_TYPE: struct.Struct("!I").pack,
     CHAR_TYPE: str.encode,
+    INT2_TYPE: _narrow(struct.Struct("!h").pack),
+    INT4_TYPE: _narrow(_i),
     types.TSVECTOR: lambda v: _ts_wire().tsvector_send(v),
     types.TSQUERY: lambda v: _ts_wire().tsquery_send(v),
 }

@@ -85,6 +85,9 @@ class Statement:
     param_types: list[str]
     columns: list | None          # [(name, engine type)] or None (no rows)
     empty: bool = False
+    # The engine's result columns when ``columns`` describes some INTEGER ones as int2 or
+    # int4 (table columns declared so: ``_declared_widths``), else None.
+    engine_columns: list | None = None
     # RowDescription messages by result formats: a client describing the same
     # statement for every execution (libpq does) gets them from here.
     descriptions: dict = field(default_factory=dict)
@@ -833,9 +836,10 @@ class ClientSession:
                 outcome = await self._run(text, None)
                 self._notices()
                 if outcome.columns is not None:
-                    formats = [0] * len(outcome.columns)
-                    self.out += _row_description(outcome.columns, formats)
-                    await self._send_rows(outcome.rows, outcome.columns, formats, 0)
+                    columns = declared_columns(self.conn, text, outcome.columns)
+                    formats = [0] * len(columns)
+                    self.out += _row_description(columns, formats)
+                    await self._send_rows(outcome.rows, columns, formats, 0)
                 self.out += m.command_complete(outcome.tag)
             except errors.Error as exc:
                 self._notices()
@@ -877,10 +881,11 @@ class ClientSession:
             finally:
                 self._notices()
             if outcome.columns is not None:
-                formats = [0] * len(outcome.columns)
+                columns = declared_columns(self.conn, text, outcome.columns)
+                formats = [0] * len(columns)
                 rows = outcome.rows
-                out += _row_description(outcome.columns, formats)
-                out += _encode_rows(rows.take(rows.count), outcome.columns, formats)
+                out += _row_description(columns, formats)
+                out += _encode_rows(rows.take(rows.count), columns, formats)
             out += m.command_complete(outcome.tag)
         except errors.Error as exc:
             if exc.position is not None:     # positions count from the Query's start
@@ -906,7 +911,7 @@ class ClientSession:
         reader, values = found
         rows_out = reader.wire
         if rows_out is None:
-            columns = reader.columns
+            columns = declared_columns(conn, text, reader.columns)
             formats = [0] * len(columns)
             rows_out = reader.wire = RowWriter(columns, formats,
                                                _row_description(columns, formats))
@@ -1167,8 +1172,10 @@ class ClientSession:
             columns = [("QUERY PLAN", "TEXT")] if prepared.kind == "EXPLAIN" else None
         elif prepared.bound.returns_rows and prepared.plan is not None:
             columns = pgtypes.wire_columns(sql, list(prepared.plan.columns))
+        described = _declared_widths(prepared, columns) if columns is not None else None
         return Statement(sql, pgtypes.parameter_oids(sql, slot_types, oids), slot_types,
-                         columns, plain=True,
+                         described or columns, plain=True,
+                         engine_columns=columns if described else None,
                          sources=_sources(prepared) if columns is not None else None)
 
     def on_bind(self, r: Reader) -> None:
@@ -1256,7 +1263,10 @@ class ClientSession:
             finally:
                 self._notices()
             portal.executed = True
-            portal.columns, portal.rows, portal.tag = outcome.columns, outcome.rows, outcome.tag
+            stmt = portal.statement
+            portal.columns = pgtypes.described_as(outcome.columns, stmt.columns,
+                                                  stmt.engine_columns)
+            portal.rows, portal.tag = outcome.rows, outcome.tag
         if portal.done:
             self.out += m.command_complete(portal.tag)
             return
@@ -1348,7 +1358,8 @@ class ClientSession:
             if outcome.rows is None:
                 out += m.command_complete(outcome.tag)
             else:                            # RETURNING
-                columns = outcome.columns
+                columns = pgtypes.described_as(outcome.columns, stmt.columns,
+                                               stmt.engine_columns)
                 if len(formats) != len(columns):
                     formats = _formats(formats[:1], len(columns), "result")
                 await self._send_rows(outcome.rows, columns, formats, 0)
@@ -1384,7 +1395,9 @@ class ClientSession:
                     if outcome.rows is None:
                         out += m.command_complete(outcome.tag)
                     else:
-                        rows, columns = outcome.rows, outcome.columns
+                        rows = outcome.rows
+                        columns = pgtypes.described_as(outcome.columns, stmt.columns,
+                                                       stmt.engine_columns)
                         if len(formats) != len(columns):
                             formats = _formats(formats[:1], len(columns), "result")
                         out += _encode_rows(rows.take(rows.count), columns, formats)
@@ -1562,7 +1575,9 @@ class ClientSession:
                 reply = _write_complete(result.kind, result.rowcount)
             else:                            # RETURNING
                 outcome = _outcome(result, stmt.sql)
-                rows, columns = outcome.rows, outcome.columns
+                rows = outcome.rows
+                columns = pgtypes.described_as(outcome.columns, stmt.columns,
+                                               stmt.engine_columns)
                 if len(formats) != len(columns):
                     formats = _formats(formats[:1], len(columns), "result")
                 reply = _encode_rows(rows.take(rows.count), columns, formats)
@@ -1759,6 +1774,68 @@ def _sources(prepared) -> list | None:
     return out if any(out) else None
 
 
+def _declared_widths(prepared, columns: list) -> list | None:
+    """``columns`` with each INTEGER one that is a table column declared smallint or
+    integer (passed straight through: plan/provenance.py) as int2/int4, as PostgreSQL
+    describes it; None when there is none. The values are the engine's int64s, within
+    the declared range (exec/typmods.py checks every write). An expression over such a
+    column (``a + 1``, ``max(a)``) stays int8: the engine computes in int64."""
+    from ..plan.expr import ColRef
+    from ..plan.logical import LogicalDelete, LogicalInsert, LogicalNode, LogicalUpdate
+    from ..plan.provenance import output_sources
+    from ..types import INTEGER
+    plan = prepared.plan
+    if not isinstance(plan, LogicalNode) or INTEGER not in {t for _, t in columns}:
+        return None
+    schemas = {name: schema for kind, name, schema in prepared.bound.deps if kind == "table"}
+    if isinstance(plan, (LogicalInsert, LogicalUpdate, LogicalDelete)) and plan.returning:
+        # RETURNING reads the written row: a column of it is that table column
+        sources = [(plan.table, e.index) if isinstance(e, ColRef) else None
+                   for e in plan.returning]
+    else:
+        sources = output_sources(plan)
+    out = None
+    for i, src in enumerate(sources):
+        if src is None or i >= len(columns) or columns[i][1] != INTEGER:
+            continue
+        schema = schemas.get(src[0])
+        if schema is None or src[1] >= len(schema.columns):
+            continue
+        wire = pgtypes.WIDTH_TYPES.get(schema.columns[src[1]].typmod)
+        if wire is not None:
+            out = out or list(columns)
+            out[i] = (columns[i][0], wire)
+    return out
+
+
+# id(Prepared) -> (the Prepared, the result columns, their ``_declared_widths`` or None)
+_WIDTHS: dict = {}
+
+
+def declared_columns(conn, sql: str, columns: list) -> list:
+    """A result's ``columns`` (of statement ``sql``, just run on ``conn``) as the wire
+    describes them (``_declared_widths``), worked out once per cached plan (the session's
+    plan cache drops a plan whose tables changed). The same list when no column narrows."""
+    if "INTEGER" not in {t for _, t in columns}:
+        return columns
+    try:
+        with conn._lock:
+            prepared = conn._session._lookup(sql)[0]
+    except Exception:  # noqa: BLE001 - it ran just now; a plan that fails here says int8
+        return columns
+    entry = _WIDTHS.get(id(prepared))
+    if entry is None or entry[0] is not prepared:
+        plan = prepared.plan
+        described = None
+        if prepared.bound is not None and plan is not None and \
+                [tuple(c) for c in plan.columns] == [tuple(c) for c in columns]:
+            described = _declared_widths(prepared, columns)
+        if len(_WIDTHS) > 4096:
+            _WIDTHS.clear()
+        entry = _WIDTHS[id(prepared)] = (prepared, list(columns), described)
+    return entry[2] if entry[2] is not None and columns == entry[1] else columns
+
+
 _COMPLETES: dict = {}       # (kind, rowcount) -> CommandComplete of a write without rows
 
 
@@ -1791,7 +1868,7 @@ def _point_rows(stmt: Statement, result, formats: list[int], out: bytearray) -> 
     rows = result.rows
     columns = stmt.columns
     if (result.table is not None or type(rows) is not list or len(rows) > SMALL_RESULT
-            or result.kind != "SELECT" or result.columns != columns
+            or result.kind != "SELECT" or result.columns != (stmt.engine_columns or columns)
             or len(formats) != len(columns)):
         return False
     key = tuple(formats)
