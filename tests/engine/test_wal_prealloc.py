@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 
 import pytest
 import rustmemodb
@@ -28,7 +27,7 @@ from rustmemodb.durability.wal import (
     scan_segment,
 )
 
-from .log_files import newest_segment, open_clean, rows
+from .log_files import committer_writes_fail, newest_segment, open_clean, rows
 
 
 
@@ -230,25 +229,14 @@ def test_sigkill_mid_workload_loses_no_acknowledged_commit(path):
 def test_a_failed_async_write_cuts_the_zeros_and_the_next_append_grows_again(path, monkeypatch):
     """A failed write (async mode) truncates the segment where the frame began, zeros
     included; the next append preallocates again from there and nothing is misread."""
-    import errno
     db = open_clean(path, durability="async")
     conn = db.connect()
     conn.execute("CREATE TABLE t (x INTEGER)")
     conn.execute("INSERT INTO t VALUES (1)")
-    real = os.pwrite
-    committer = threading.current_thread()
-
-    def failing(fd, data, offset):
-        # Only the commit's own write fails: the async flusher thread, which may wake in
-        # this window to write its durable-LSN mark, would otherwise poison the log too.
-        if threading.current_thread() is not committer:
-            return real(fd, data, offset)
-        raise OSError(errno.ENOSPC, "injected: no space left on device")
-    monkeypatch.setattr(os, "pwrite", failing)
-    with pytest.raises(errors.OperationalError) as info:
+    with committer_writes_fail(monkeypatch), \
+            pytest.raises(errors.OperationalError) as info:
         conn.execute("INSERT INTO t VALUES (2)")
     assert info.value.sqlstate == "58030"
-    monkeypatch.setattr(os, "pwrite", real)
     first, seg = newest_segment(path)
     scan = scan_segment(seg, first)
     assert seg.stat().st_size == scan.end + FRAME.size == scan.end + scan.zero_tail  # zeros cut

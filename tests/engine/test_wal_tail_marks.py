@@ -4,7 +4,6 @@ two pages far apart; and the zero-tail promise that lets recovery still tell a s
 truncated at its records from one a crash left."""
 from __future__ import annotations
 
-import os
 
 import pytest
 import rustmemodb
@@ -24,7 +23,7 @@ from rustmemodb.durability.wal import (
     tail_mark,
 )
 
-from .log_files import newest_segment, open_clean, rows
+from .log_files import committer_writes_fail, newest_segment, open_clean, rows
 
 
 
@@ -197,23 +196,12 @@ def test_a_failed_write_leaves_zeros_where_the_frame_began(path, monkeypatch):
     """A failed append (async: the committer writes) cuts the partial frame and keeps a
     frame header's worth of zeros there; a crash then reads a clean end, not a
     truncation."""
-    import errno
-    import threading
     db = open_clean(path, durability="async")
     conn = db.connect()
     conn.execute("CREATE TABLE t (x INTEGER)")
     conn.execute("INSERT INTO t VALUES (1)")
-    real = os.pwrite
-    committer = threading.current_thread()
-
-    def failing(fd, data, offset):
-        if threading.current_thread() is not committer:
-            return real(fd, data, offset)
-        raise OSError(errno.ENOSPC, "injected: no space left on device")
-    monkeypatch.setattr(os, "pwrite", failing)
-    with pytest.raises(errors.OperationalError):
+    with committer_writes_fail(monkeypatch), pytest.raises(errors.OperationalError):
         conn.execute("INSERT INTO t VALUES (2)")
-    monkeypatch.setattr(os, "pwrite", real)
     db.log.sync()
     db._abandon()
     first, seg = newest_segment(path)
