@@ -1138,14 +1138,16 @@ class _HeldSyncs:
         gate.set()
 
 
-def _in_process_helper(syncs: int):
+def _in_process_helper(syncs: int, overlap_after: float = 0.0):
     """An ``FsyncHelper`` whose other end is served by ``_serve`` on a thread of this
-    process (so ``os.fdatasync`` can be held), and that thread."""
+    process (so ``os.fdatasync`` can be held), and that thread. ``overlap_after``: how
+    long a sync runs before another may start beside it (0: at once)."""
     from rustmemodb.durability import fsync_helper
     parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     helper = object.__new__(fsync_helper.FsyncHelper)
     helper.sock, helper.requested, helper._segment, helper.process = parent, 0, None, None
-    thread = threading.Thread(target=fsync_helper._serve, args=(child, syncs), daemon=True)
+    thread = threading.Thread(target=fsync_helper._serve, args=(child, syncs),
+                              kwargs={"overlap_after": overlap_after}, daemon=True)
     thread.start()
     return helper, thread, child
 
@@ -1192,6 +1194,52 @@ def test_fsync_helper_starts_a_second_sync_while_one_runs(tmp_path, monkeypatch)
         child.close()
         os.close(fd)
     assert not thread.is_alive()               # it ends with its socket
+
+
+def test_fsync_helper_groups_commits_received_while_a_short_sync_runs(tmp_path,
+                                                                     monkeypatch):
+    """Requests received while a sync runs, for less than ``overlap_after``, wait for it
+    and are then covered by one sync together (group commit), not one sync each; once a
+    sync has run that long, the next starts beside it."""
+    import select
+    held = _HeldSyncs(monkeypatch)
+    fd = os.open(tmp_path / "seg", os.O_RDWR | os.O_CREAT)
+    os.pwrite(fd, bytes(4096), 0)
+    helper, thread, child = _in_process_helper(3, overlap_after=1.0)
+    try:
+        helper.request(5, fd, 1, (32, b"A" * 16))
+        held.wait_calls(1)
+        helper.request(6, fd, 1, (32, b"B" * 16))
+        helper.request(7, fd, 1, (32, b"C" * 16))
+        time.sleep(0.3)
+        assert len(held.calls) == 1            # waiting for the running sync
+        assert not select.select([helper.fileno()], [], [], 0)[0]
+        held.release(0)
+        assert _answer(helper) == 5
+        held.wait_calls(2)                     # one sync for both waiting commits
+        time.sleep(0.2)
+        assert len(held.calls) == 2
+        held.release(1)
+        assert _answer(helper) == 7
+        assert os.pread(fd, 16, 32) == b"C" * 16
+        helper.request(9, fd, 1, (32, b"D" * 16))
+        held.wait_calls(3)
+        helper.request(10, fd, 1, (32, b"E" * 16))
+        held.wait_calls(4, timeout=5)          # the first ran past 1 s: overlapped
+        held.release(3)
+        assert _answer(helper) == 10
+        held.release(2)
+        time.sleep(0.2)
+        assert helper.answers() == 0           # 9 is covered by 10's answer
+        assert os.pread(fd, 16, 32) == b"E" * 16
+    finally:
+        for i in range(len(held.calls)):
+            held.release(i)
+        helper.sock.close()
+        thread.join(10)
+        child.close()
+        os.close(fd)
+    assert not thread.is_alive()
 
 
 def test_fsync_helper_failed_sync_answers_nothing_after_it(tmp_path, monkeypatch):
