@@ -36,7 +36,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from .. import errors
+from .. import errors, types
 from ..api.cursor import arrow_to_rows, rows_to_python
 from ..api.guard import as_db_error
 from ..auth.role_settings import apply_at_login
@@ -85,8 +85,8 @@ class Statement:
     param_types: list[str]
     columns: list | None          # [(name, engine type)] or None (no rows)
     empty: bool = False
-    # The engine's result columns when ``columns`` describes some INTEGER ones as int2 or
-    # int4 (table columns declared so: ``_declared_widths``), else None.
+    # The engine's result columns when ``columns`` describes some as their table columns
+    # were declared (int4, numeric, ...: ``_declared_widths``), else None.
     engine_columns: list | None = None
     # RowDescription messages by result formats: a client describing the same
     # statement for every execution (libpq does) gets them from here.
@@ -1328,8 +1328,8 @@ class ClientSession:
             fmts = _formats(codes, n, "parameter")
             ncols = len(stmt.columns) if stmt.columns is not None else 0
             formats = _formats(result_codes, ncols, "result")
-            decode, oids, types = pgtypes.decode_param, stmt.param_oids, stmt.param_types
-            params = [decode(raw[i], fmts[i], oids[i], types[i], i) for i in range(n)]
+            decode, oids, slots = pgtypes.decode_param, stmt.param_oids, stmt.param_types
+            params = [decode(raw[i], fmts[i], oids[i], slots[i], i) for i in range(n)]
         except Exception:  # noqa: BLE001 - the ordinary way reports it
             return None
         kind = self.conn._session.point_kind(stmt.sql)
@@ -1775,17 +1775,17 @@ def _sources(prepared) -> list | None:
 
 
 def _declared_widths(prepared, columns: list) -> list | None:
-    """``columns`` with each INTEGER one that is a table column declared smallint or
-    integer (passed straight through: plan/provenance.py) as int2/int4, as PostgreSQL
-    describes it; None when there is none. The values are the engine's int64s, within
-    the declared range (exec/typmods.py checks every write). An expression over such a
-    column (``a + 1``, ``max(a)``) stays int8: the engine computes in int64."""
+    """``columns`` with each one that is a table column declared smallint or integer
+    (stored as INTEGER), numeric or real (FLOAT) or varchar (TEXT), passed straight
+    through (plan/provenance.py), as PostgreSQL describes it: int2/int4, numeric, float4,
+    varchar (``pgtypes.declared_type``); None when there is none. The values are the
+    engine's, fitted to the declaration by every write (exec/typmods.py). An expression
+    over such a column (``a + 1``, ``max(a)``) keeps the engine's type (int8, float8)."""
     from ..plan.expr import ColRef
     from ..plan.logical import LogicalDelete, LogicalInsert, LogicalNode, LogicalUpdate
     from ..plan.provenance import output_sources
-    from ..types import INTEGER
     plan = prepared.plan
-    if not isinstance(plan, LogicalNode) or INTEGER not in {t for _, t in columns}:
+    if not isinstance(plan, LogicalNode) or not _DECLARABLE.intersection(t for _, t in columns):
         return None
     schemas = {name: schema for kind, name, schema in prepared.bound.deps if kind == "table"}
     if isinstance(plan, (LogicalInsert, LogicalUpdate, LogicalDelete)) and plan.returning:
@@ -1796,18 +1796,22 @@ def _declared_widths(prepared, columns: list) -> list | None:
         sources = output_sources(plan)
     out = None
     for i, src in enumerate(sources):
-        if src is None or i >= len(columns) or columns[i][1] != INTEGER:
+        if src is None or i >= len(columns) or columns[i][1] not in _DECLARABLE:
             continue
         schema = schemas.get(src[0])
         if schema is None or src[1] >= len(schema.columns):
             continue
-        wire = pgtypes.WIDTH_TYPES.get(schema.columns[src[1]].typmod)
+        column = schema.columns[src[1]]
+        wire = pgtypes.declared_type(columns[i][1], column.typmod) \
+            if column.type == columns[i][1] else None
         if wire is not None:
             out = out or list(columns)
             out[i] = (columns[i][0], wire)
     return out
 
 
+# engine types a declaration can narrow (``_declared_widths``)
+_DECLARABLE = frozenset((types.INTEGER, types.FLOAT, types.TEXT))
 # id(Prepared) -> (the Prepared, the result columns, their ``_declared_widths`` or None)
 _WIDTHS: dict = {}
 
@@ -1816,7 +1820,7 @@ def declared_columns(conn, sql: str, columns: list) -> list:
     """A result's ``columns`` (of statement ``sql``, just run on ``conn``) as the wire
     describes them (``_declared_widths``), worked out once per cached plan (the session's
     plan cache drops a plan whose tables changed). The same list when no column narrows."""
-    if "INTEGER" not in {t for _, t in columns}:
+    if not _DECLARABLE.intersection(t for _, t in columns):
         return columns
     try:
         with conn._lock:
