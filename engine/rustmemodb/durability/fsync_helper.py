@@ -85,11 +85,11 @@ it to end, and then one sync covers every commit received meanwhile (PostgreSQL'
 flush groups commits so). Starting at once synced about once per commit where fsyncs
 are fast: measured 2026-12-07 on a quiet VM (fdatasync ~140 µs; pgbench point UPDATEs,
 4 clients, -M prepared, side by side with the code before and PostgreSQL 15 in
-alternating rounds), 0.95 -> 0.71 fdatasyncs per commit, server CPU 243 -> 211 µs per
-update, tps 5,387 -> 6,469 (0.58x -> 0.70x PostgreSQL); one sync at a time (no
-overlap at all) measured the same as 1 ms there, and the 80/20 mix (one update in
-five, so few commits meet) moved within noise. A slow sync (a busy disk: 1-4 ms)
-still lets the next start after 1 ms.
+alternating rounds; three runs), 0.92-0.95 -> 0.71-0.75 fdatasyncs per commit, tps
++6 to +20 % (0.58-0.62x -> 0.65-0.70x PostgreSQL), server CPU per update the same
+within noise; 0.3 ms was no better than starting at once, no overlap at all no better
+than 1 ms, and the 80/20 mix (one update in five, so few commits meet) moved within
+noise. A slow sync (a busy disk: 1-4 ms) still lets the next start after 1 ms.
 
 After a failed sync nothing more is answered (not even another thread's success: the
 failure may have dropped pages that sync relied on); the helper sends the error and
