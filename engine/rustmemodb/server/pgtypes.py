@@ -359,10 +359,12 @@ def numeric_send(text: str) -> bytes:
 
 def _declare(name: str, oid: int, stored: str, text: Callable[[Any], str],
              binary: Callable[[Any], bytes]) -> str:
-    OID_OF_TYPE[name] = oid
+    # (the OID last: ``numeric_type`` tests for it, maybe on another thread, and the
+    # encoders must be in place once it is)
     _TEXT_OUT[name] = text
     _BIN_OUT[name] = binary
     _CONVERTED_AS[name] = stored
+    OID_OF_TYPE[name] = oid
     return name
 
 
