@@ -78,6 +78,15 @@ class Session:
         self._lookups: dict = {}          # lookup: table -> (schema, index, key type, columns, names)
         self.settings: dict[str, str] = {}
         self.settings_changed = False   # since the wire server last reported them
+        # default_transaction_isolation when no SET, role or startup packet chose one
+        # (what RESET returns to): the engine's REPEATABLE READ; the wire server's
+        # sessions get PostgreSQL's READ COMMITTED (server/__init__.py).
+        self.boot_isolation = isolation.DEFAULT
+        # True while an event loop runs this session's statement (the wire server's point
+        # statements): a write-write race is re-run at once, never after a backoff sleep
+        # (the loop serves every other client meanwhile; no other loop-run commit can
+        # slip in between the re-run and its commit).
+        self.on_loop = False
         self.prepared: dict[str, tuple] = {}    # SQL PREPARE: name -> (text, declared types)
         # Interrupt flag, statement_timeout and max_statement_memory (statement_limits.py).
         self.cancel_event = _limits.StatementLimits()
@@ -745,7 +754,7 @@ class Session:
         statements = txn.statements
         if statements is not None and (len(txn.ops) != ops_before
                                        or prepared.bound.kind != "SELECT"):
-            statements.append((prepared, job))
+            statements.append((prepared, job, _seen(result)))
         return result
 
     def _attempt(self, txn, run, values: list, analyze: dict | None,
@@ -772,7 +781,8 @@ class Session:
         run's result, so this is as if the statement had started later."""
         db = self.db
         for attempt in range(1, isolation.ATTEMPTS):
-            isolation.backoff(attempt)
+            if not self.on_loop:
+                isolation.backoff(attempt)
             if self.cancel_event.is_set():
                 raise errors.sql_error("57014", "canceling statement due to user request")
             root = db.root
@@ -899,7 +909,7 @@ class Session:
     # ---- READ COMMITTED ---------------------------------------------------------------
     @property
     def default_isolation(self) -> str:
-        return self.settings.get("default_transaction_isolation", isolation.DEFAULT)
+        return self.settings.get("default_transaction_isolation", self.boot_isolation)
 
     def _newest_snapshot(self, sql: str, prepared: Prepared,
                          lifted: list) -> tuple[Prepared, list]:
@@ -929,14 +939,21 @@ class Session:
         wanted = {mark[2] for _, mark in self.savepoints}
         marks = {}
         try:
-            for k, (prepared, job) in enumerate(old.statements):
+            for k, (prepared, job, seen) in enumerate(old.statements):
                 if k in wanted:
                     marks[k] = new.savepoint()
                 if not prepared.valid_for(new.working, db.functions):
                     prepared = self._bind(prepared.placeholders, new.working)
                 values, run = job(prepared)
-                self._attempt(new, run, values, None, False)
-                new.statements.append((prepared, job))
+                again = _seen(self._attempt(new, run, values, None, False))
+                if again != seen:
+                    raise errors.SerializationFailure(
+                        "could not serialize access due to concurrent update",
+                        detail="A statement of this READ COMMITTED transaction, run again "
+                               "on the newest data after a concurrent commit, returned "
+                               "other rows or another row count than it returned before.",
+                        hint="Retry the transaction.")
+                new.statements.append((prepared, job, seen))
         except BaseException:
             db.end(new)
             raise
@@ -953,7 +970,8 @@ class Session:
             except errors.SerializationFailure:
                 if attempt == isolation.ATTEMPTS:
                     raise
-            isolation.backoff(attempt)
+            if not self.on_loop:
+                isolation.backoff(attempt)
             txn = self._replay(txn)
 
     def set_isolation(self, text: str) -> bool:
@@ -1343,6 +1361,20 @@ def _constraints():
 def _limits_error(exc: BaseException) -> errors.Error:
     from .api.guard import as_db_error
     return as_db_error(exc)
+
+
+def _seen(result) -> tuple:
+    """What a statement of a READ COMMITTED transaction told its client: its row count
+    and the rows it returned (RETURNING, SELECT ... FOR UPDATE). A re-run of the
+    transaction (``Session._replay``) commits only if every statement tells the same
+    again: else what commits would differ from what the client was told (a re-drawn
+    serial id, a counter's new value), and it fails with 40001 instead."""
+    rows = result.table if result.table is not None else result.rows
+    if rows is None:
+        return (result.rowcount, None)
+    if not isinstance(rows, list):
+        rows = rows.to_pylist()
+    return (result.rowcount, rows)
 
 
 def _aborted() -> errors.Error:

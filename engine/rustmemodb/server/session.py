@@ -338,6 +338,9 @@ class ClientSession:
         if self.out:                     # replies held for a batch (_reply) go first
             self._write()
         self.busy = True
+        session = self.conn._session if self.conn is not None else None
+        if session is not None:          # a write race may sleep before its re-run here
+            fn, args = _off_loop, (session, fn, *args)
         try:
             # in this connection's context: its TimeZone (pgtypes.WIRE_ZONE) goes along
             return await asyncio.get_running_loop().run_in_executor(
@@ -586,6 +589,11 @@ class ClientSession:
         apply_at_login(engine_session, self.server.database.head.auth, role)   # ALTER ROLE SET
         engine_session.database_name = self.params.get("database") or self.user
         engine_session.backend_pid = self.pid
+        # PostgreSQL's default isolation for a client's transactions (the server's
+        # ``default_isolation``); the statements this session runs on the loop re-run a
+        # lost write race at once (``call`` runs the others off it)
+        engine_session.boot_isolation = self.server.default_isolation
+        engine_session.on_loop = True
         self._describe_backend(engine_session.backend)   # pg_stat_activity, NOTIFY
         engine_session.open_cursors = self._open_cursors   # pg_cursors
         superuser = role is None or self.server.database.head.auth.is_superuser(role)
@@ -966,9 +974,11 @@ class ClientSession:
         of the transactions drivers and ORMs open (psycopg and JDBC without autocommit,
         pgbench's TPC-B: 5.1 ms per transaction for one client, 60 % of it hops). Once
         a transaction runs anything else (a scan, DDL, COPY, SET), the rest of it goes to
-        the worker thread as before, COMMIT included; so does all of a READ COMMITTED
-        one (a conflict makes it re-run after a backoff sleep, which must not stall
-        the loop). A REPEATABLE READ COMMIT that loses is 40001 at once."""
+        the worker thread as before, COMMIT included. A REPEATABLE READ COMMIT that
+        loses is 40001 at once; a READ COMMITTED transaction that loses a race (at a
+        statement or at COMMIT) runs again on the newest data at once, on the loop (no
+        backoff sleep there: ``Session.on_loop``), and once re-run (a new transaction
+        object) goes on on the worker threads."""
         session = self.conn._session
         kind = session.point_kind(sql)
         if kind == "SELECT":             # a point read: no commit to wait for
@@ -988,9 +998,7 @@ class ClientSession:
                     if word in _OPENS:
                         outcome = self._execute(sql, params)
                         txn = session.txn
-                        # (not READ COMMITTED: its statements and COMMIT re-run the
-                        # transaction after a conflict, sleeping between runs)
-                        if txn is not None and txn.statements is None:
+                        if txn is not None:
                             self._light_txn, self._light = txn, 0
                         return outcome
                 elif word in _ENDS and not _TO_SAVEPOINT.match(sql):
@@ -1772,6 +1780,16 @@ def _sources(prepared) -> list | None:
     out = [None if s is None else (relation_oid("r", s[0]), s[1] + 1)
            for s in output_sources(plan, hidden)]
     return out if any(out) else None
+
+
+def _off_loop(session, fn, *args):
+    """``fn(*args)`` on a worker thread: the engine session knows it is off the loop
+    (``Session.on_loop``) meanwhile."""
+    session.on_loop = False
+    try:
+        return fn(*args)
+    finally:
+        session.on_loop = True
 
 
 def _declared_widths(prepared, columns: list) -> list | None:
