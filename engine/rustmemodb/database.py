@@ -147,13 +147,17 @@ class Database:
         return pending[-1][1] if pending else self.root
 
     # ---- transactions -----------------------------------------------------------------
-    def begin(self, explicit: bool = False) -> Transaction:
+    def begin(self, explicit: bool = False, after_pending: bool = False) -> Transaction:
+        """A new transaction on the newest published root; an autocommit one (or one
+        ``after_pending``: a READ COMMITTED transaction re-run at its COMMIT, whose
+        statements' results are not told again) whose durability wait is deferred
+        starts after the commits still waiting for their fsync (``_after_pending``)."""
         # Under the lock, so no commit can slip between taking the snapshot and
         # registering as active (it would then not be logged for us).
         with self._commit_lock:
             root = self.root
             deferred = self._deferral.commits
-            if deferred is not None and not explicit and self._pending:
+            if deferred is not None and (not explicit or after_pending) and self._pending:
                 root = self._after_pending(deferred, root)
             txn = Transaction(root, explicit)
             txn.claims = self.claims

@@ -874,10 +874,10 @@ class Session:
             return self.txn, False
         return self._begin(), True
 
-    def _begin(self, explicit: bool = False):
+    def _begin(self, explicit: bool = False, after_pending: bool = False):
         """A transaction of this session: the sequence values it draws are remembered
         for currval() and lastval() (``sequence_values``)."""
-        txn = self.db.begin(explicit)
+        txn = self.db.begin(explicit, after_pending)
         txn.drawn = self.sequence_values
         return txn
 
@@ -928,12 +928,15 @@ class Session:
             return self._prepare(sql), []    # literals as written: nothing lifted
         return prepared, lifted
 
-    def _replay(self, old):
+    def _replay(self, old, at_commit: bool = False):
         """The statements of READ COMMITTED transaction ``old`` run again, in order, in a
-        new transaction on the newest committed root; savepoint marks follow."""
+        new transaction on the newest committed root; savepoint marks follow. At COMMIT
+        (``at_commit``) the root may be one still waiting for its fsync (a commit on the
+        wire server's loop: ``Database.begin``): nothing the re-run reads is told before
+        that commit is durable, and the re-run's own commit waits for it."""
         db = self.db
         db.end(old)
-        new = self._begin(explicit=True)
+        new = self._begin(explicit=True, after_pending=at_commit)
         self._set_level(new, old.isolation)
         new.queries = old.queries
         wanted = {mark[2] for _, mark in self.savepoints}
@@ -972,7 +975,7 @@ class Session:
                     raise
             if not self.on_loop:
                 isolation.backoff(attempt)
-            txn = self._replay(txn)
+            txn = self._replay(txn, at_commit=True)
 
     def set_isolation(self, text: str) -> bool:
         """SET [SESSION CHARACTERISTICS AS] TRANSACTION ISOLATION LEVEL ..., SET

@@ -51,9 +51,11 @@ def test_set_reset_and_set_to_default(dsn, pg_dsn):
     assert steps(dsn) == steps(pg_dsn)
 
 
-def _hot_counter(dsn: str, threads: int = 8, each: int = 40, keys: int = 3) -> tuple:
+def _hot_counter(dsn: str, threads: int = 8, each: int = 40, keys: int = 3,
+                 keep: bool = False) -> tuple:
     """``threads`` connections in psycopg's default mode (a transaction per statement
-    until commit) increment random rows of ``keys``: (failures, sum of the rows)."""
+    until commit) increment random rows of ``keys``: (failures, sum of the rows); the
+    table is dropped after unless ``keep``."""
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS hot")
         conn.execute("CREATE TABLE hot (id int PRIMARY KEY, n int NOT NULL)")
@@ -78,7 +80,8 @@ def _hot_counter(dsn: str, threads: int = 8, each: int = 40, keys: int = 3) -> t
         w.join(120)
     with psycopg.connect(dsn, autocommit=True) as conn:
         total = conn.execute("SELECT sum(n) FROM hot").fetchone()[0]
-        conn.execute("DROP TABLE hot")
+        if not keep:
+            conn.execute("DROP TABLE hot")
     return failures, total
 
 
@@ -146,3 +149,22 @@ def test_a_rerun_that_would_tell_the_client_otherwise_fails(dsn):
             assert admin.execute("SELECT count(*) FROM parent").fetchone() == (0,)
             assert admin.execute("SELECT n FROM c WHERE id = 2").fetchone() == (1,)
             assert pid >= 1
+
+
+@pytest.mark.parametrize("fsync", ["process", False])
+def test_hot_row_increments_on_a_durable_database_all_commit(tmp_path, fsync):
+    """With sync durability a commit is published only once its fsync returned; a READ
+    COMMITTED transaction that loses to one still waiting runs again after it (its
+    commit then waits for that fsync too) instead of failing on it over and over."""
+    conn = rustmemodb.connect(str(tmp_path / "db"), "sync")
+    try:
+        with rustmemodb.serve(conn, users={USER: PASSWORD}, fsync_helper=fsync) as srv:
+            dsn = f"host=127.0.0.1 port={srv.port} user={USER} password={PASSWORD} dbname=main"
+            assert _hot_counter(dsn, threads=6, each=30, keys=1, keep=True) == ([], 6 * 30)
+    finally:
+        conn.close()
+    again = rustmemodb.connect(str(tmp_path / "db"), "sync")
+    try:                                   # every acknowledged increment is durable
+        assert again.execute("SELECT n FROM hot").fetchall() == [(6 * 30,)]
+    finally:
+        again.close()
