@@ -3,6 +3,7 @@ loop, their fsync is awaited off it (server/durable.py), one fsync covers the co
 that arrived meanwhile, and nothing is visible or acknowledged before it is durable."""
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -1156,6 +1157,26 @@ def _in_process_helper(syncs: int, overlap_after: float = 0.0):
     return helper, thread, child
 
 
+@contextlib.contextmanager
+def _helper_on_a_segment(tmp_path, monkeypatch, syncs: int, overlap_after: float = 0.0):
+    """A segment file whose fdatasyncs are held (``_HeldSyncs``), served by an in-process
+    helper (``_in_process_helper``): (held, fd, helper, thread); afterwards every sync is
+    released, the helper's socket closed and its thread joined."""
+    held = _HeldSyncs(monkeypatch)
+    fd = os.open(tmp_path / "seg", os.O_RDWR | os.O_CREAT)
+    os.pwrite(fd, bytes(4096), 0)
+    helper, thread, child = _in_process_helper(syncs, overlap_after)
+    try:
+        yield held, fd, helper, thread
+    finally:
+        for i in range(len(held.calls)):
+            held.release(i)
+        helper.sock.close()
+        thread.join(10)
+        child.close()
+        os.close(fd)
+
+
 def _answer(helper, timeout: float = 10) -> int:
     import select
     assert select.select([helper.fileno()], [], [], timeout)[0], "no answer"
@@ -1167,11 +1188,7 @@ def test_fsync_helper_starts_a_second_sync_while_one_runs(tmp_path, monkeypatch)
     description of the file); each answer claims only what its own sync covered, and a
     sync that ends after a later one answered writes no (lower) mark."""
     import select
-    held = _HeldSyncs(monkeypatch)
-    fd = os.open(tmp_path / "seg", os.O_RDWR | os.O_CREAT)
-    os.pwrite(fd, bytes(4096), 0)
-    helper, thread, child = _in_process_helper(2)
-    try:
+    with _helper_on_a_segment(tmp_path, monkeypatch, 2) as (held, fd, helper, thread):
         helper.request(5, fd, 1, (32, b"A" * 16))
         held.wait_calls(1)
         helper.request(7, fd, 1, (32, b"B" * 16))
@@ -1190,13 +1207,6 @@ def test_fsync_helper_starts_a_second_sync_while_one_runs(tmp_path, monkeypatch)
         held.release(2)
         assert _answer(helper) == 9
         assert os.pread(fd, 16, 32) == b"C" * 16
-    finally:
-        for i in range(len(held.calls)):
-            held.release(i)
-        helper.sock.close()
-        thread.join(10)
-        child.close()
-        os.close(fd)
     assert not thread.is_alive()               # it ends with its socket
 
 
@@ -1206,11 +1216,8 @@ def test_fsync_helper_groups_commits_received_while_a_short_sync_runs(tmp_path,
     and are then covered by one sync together (group commit), not one sync each; once a
     sync has run that long, the next starts beside it."""
     import select
-    held = _HeldSyncs(monkeypatch)
-    fd = os.open(tmp_path / "seg", os.O_RDWR | os.O_CREAT)
-    os.pwrite(fd, bytes(4096), 0)
-    helper, thread, child = _in_process_helper(3, overlap_after=1.0)
-    try:
+    with _helper_on_a_segment(tmp_path, monkeypatch, 3, overlap_after=1.0) as (
+            held, fd, helper, thread):
         helper.request(5, fd, 1, (32, b"A" * 16))
         held.wait_calls(1)
         helper.request(6, fd, 1, (32, b"B" * 16))
@@ -1236,13 +1243,6 @@ def test_fsync_helper_groups_commits_received_while_a_short_sync_runs(tmp_path,
         time.sleep(0.2)
         assert helper.answers() == 0           # 9 is covered by 10's answer
         assert os.pread(fd, 16, 32) == b"E" * 16
-    finally:
-        for i in range(len(held.calls)):
-            held.release(i)
-        helper.sock.close()
-        thread.join(10)
-        child.close()
-        os.close(fd)
     assert not thread.is_alive()
 
 
@@ -1251,11 +1251,7 @@ def test_fsync_helper_failed_sync_answers_nothing_after_it(tmp_path, monkeypatch
     answers the second even though its own fdatasync returned (after a failed
     write-back the kernel may have dropped the pages: nothing can be promised), and
     stops."""
-    held = _HeldSyncs(monkeypatch)
-    fd = os.open(tmp_path / "seg", os.O_RDWR | os.O_CREAT)
-    os.pwrite(fd, bytes(4096), 0)
-    helper, thread, child = _in_process_helper(3)
-    try:
+    with _helper_on_a_segment(tmp_path, monkeypatch, 3) as (held, fd, helper, thread):
         helper.request(5, fd, 1, (32, b"A" * 16))
         held.wait_calls(1)
         helper.request(6, fd, 1, (32, b"B" * 16))
@@ -1277,13 +1273,6 @@ def test_fsync_helper_failed_sync_answers_nothing_after_it(tmp_path, monkeypatch
         assert len(packets) == 1 and packets[0].startswith(b"E"), packets
         assert b"fdatasync failed" in packets[0] and b"Input/output error" in packets[0]
         assert os.pread(fd, 16, 32) == bytes(16)   # no mark claims anything
-    finally:
-        for i in range(len(held.calls)):
-            held.release(i)
-        helper.sock.close()
-        thread.join(10)
-        child.close()
-        os.close(fd)
 
 
 def test_helper_killed_fails_every_waiting_commit(durable, monkeypatch):
