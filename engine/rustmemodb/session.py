@@ -949,7 +949,7 @@ class Session:
                     prepared = self._bind(prepared.placeholders, new.working)
                 values, run = job(prepared)
                 again = _seen(self._attempt(new, run, values, None, False))
-                if again != seen:
+                if not _same(seen, again):
                     raise errors.SerializationFailure(
                         "could not serialize access due to concurrent update",
                         detail="A statement of this READ COMMITTED transaction, run again "
@@ -1368,16 +1368,25 @@ def _limits_error(exc: BaseException) -> errors.Error:
 
 def _seen(result) -> tuple:
     """What a statement of a READ COMMITTED transaction told its client: its row count
-    and the rows it returned (RETURNING, SELECT ... FOR UPDATE). A re-run of the
-    transaction (``Session._replay``) commits only if every statement tells the same
-    again: else what commits would differ from what the client was told (a re-drawn
-    serial id, a counter's new value), and it fails with 40001 instead."""
+    and the rows it returned (RETURNING, SELECT ... FOR UPDATE), kept as they are (an
+    Arrow table is immutable; row lists are copied): compared only if the transaction
+    is re-run (``_same``). A re-run (``Session._replay``) commits only if every
+    statement tells the same again: else what commits would differ from what the client
+    was told (a re-drawn serial id, a counter's new value), and it fails with 40001."""
     rows = result.table if result.table is not None else result.rows
-    if rows is None:
-        return (result.rowcount, None)
-    if not isinstance(rows, list):
-        rows = rows.to_pylist()
-    return (result.rowcount, rows)
+    return (result.rowcount, list(rows) if isinstance(rows, list) else rows)
+
+
+def _same(seen: tuple, again: tuple) -> bool:
+    """Whether a re-run statement told what it told the first time (``_seen``)."""
+    (count, rows), (count_again, rows_again) = seen, again
+    if count != count_again or (rows is None) != (rows_again is None):
+        return False
+    return rows is None or _row_list(rows) == _row_list(rows_again)
+
+
+def _row_list(rows) -> list:
+    return rows if isinstance(rows, list) else rows.to_pylist()
 
 
 def _aborted() -> errors.Error:
