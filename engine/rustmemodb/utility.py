@@ -225,8 +225,15 @@ def _session_authorization(session, name: str | None, local: bool) -> None:
 _TIME_ZONE = re.compile(r"^\s*(?:SESSION\s+|LOCAL\s+)?(TIME)\s+ZONE\s+(.+)$", re.I | re.S)
 
 
+_SET_CONSTRAINTS = re.compile(r"^\s*CONSTRAINTS\s+(.+?)\s+(DEFERRED|IMMEDIATE)\s*;?\s*$",
+                              re.I | re.S)
+
+
 def run_set(session, arg: str) -> None:
     """``SET name = value`` (also ``set_config``): isolation levels, limits, the rest stored."""
+    m = _SET_CONSTRAINTS.match(arg)
+    if m:
+        return _set_constraints(session, m.group(1), m.group(2).upper() == "DEFERRED")
     if session.set_isolation(arg):
         session.settings_changed = True     # default_transaction_read_only is reported
         return
@@ -264,6 +271,49 @@ def run_set(session, arg: str) -> None:
         session.settings[name] = value
         session.settings_changed = True     # the wire server reports what it must
         zone_changed(session, zone)
+
+
+def _set_constraints(session, what: str, deferred: bool) -> None:
+    """SET CONSTRAINTS {ALL | name [, ...]} {DEFERRED | IMMEDIATE}
+    (exec/deferred_checks.py); outside a transaction block a warning, as in PostgreSQL."""
+    txn = session.txn
+    if txn is None or not txn.explicit:
+        notices.emit("SET CONSTRAINTS can only be used in transaction blocks", "25P01",
+                     "WARNING")
+        return
+    from .exec.constraints import run_deferred
+    from .exec.deferred_checks import set_modes
+    names = None if what.strip().upper() == "ALL" else \
+        [_identifier(part) for part in _split_names(what)]
+    which = set_modes(txn, names, deferred)
+    if not deferred:             # what the named constraints put off so far, checked now
+        run_deferred(txn, which)
+
+
+def _split_names(text: str) -> list[str]:
+    """A comma-separated list of possibly quoted, possibly qualified names."""
+    parts, current, quoted = [], [], False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        if ch == "," and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    if any(not p.strip() for p in parts):
+        raise errors.syntax_error("syntax error in SET CONSTRAINTS")
+    return [p.strip() for p in parts]
+
+
+def _identifier(text: str) -> str:
+    """A (qualified) name as the catalog keeps it: unquoted parts lower-cased."""
+    out = []
+    for part in re.findall(r'"((?:[^"]|"")*)"|([^."]+)', text):
+        quoted, plain = part
+        out.append(quoted.replace('""', '"') if quoted else plain.strip().lower())
+    return ".".join(out)
 
 
 _ZONE_INTERVAL = re.compile(r"^interval\s*'([^']*)'\s*(?:hour\s+to\s+minute)?\s*$", re.I)

@@ -333,11 +333,13 @@ def _constraints(snap: CatalogSnapshot):
 
 
 def _table_constraints(snap: CatalogSnapshot):
-    for table, cname, kind, _, _ in _constraints(snap):
+    for table, cname, kind, _, con in _constraints(snap):
         nulls = "YES" if kind in ("PRIMARY KEY", "UNIQUE") else None
         schema, bare = _split(snap, table)
+        deferrable = getattr(con, "deferrable", False)
+        deferred = getattr(con, "deferred", False)
         yield (snap.database, schema, _bare(snap, cname), snap.database, schema, bare, kind,
-               "NO", "NO", "YES", nulls)
+               "YES" if deferrable else "NO", "YES" if deferred else "NO", "YES", nulls)
 
 
 _table("table_constraints", "constraint_catalog constraint_schema constraint_name "

@@ -754,7 +754,7 @@ def _constraints(snap):
                         if sorted(u.columns) == sorted(k - 1 for k in ref_keys)), None) \
                 if ref else None
             yield (relation_oid("c", fk.name), split_key(snap.root, fk.name)[0], nsp,
-                   "f", False, False,
+                   "f", fk.deferrable, fk.deferred,
                    fk.validated, rel, 0, relation_oid("i", key.name) if key else 0, 0,
                    relation_oid("r", fk.ref_table),
                    _FK_ACTIONS.get(fk.on_update, "a"), _FK_ACTIONS.get(fk.on_delete, "a"), "s",
@@ -957,6 +957,8 @@ def constraint_defs(root, pretty: bool = False) -> dict[int, str]:
                 text += f" ON UPDATE {fk.on_update}"
             if fk.on_delete != "NO ACTION":
                 text += f" ON DELETE {fk.on_delete}"
+            if fk.deferrable:
+                text += " DEFERRABLE" + (" INITIALLY DEFERRED" if fk.deferred else "")
             out[relation_oid("c", fk.name)] = text + ("" if fk.validated else " NOT VALID")
         for ck in s.checks:
             from .pg_viewdef import pretty_condition   # (sqlglot: not on a first session's path)

@@ -143,7 +143,9 @@ def validate_schema(schema: Any) -> None:
         _need(_positions(fk.columns, n) and _str(fk.ref_table)
               and isinstance(fk.ref_columns, tuple) and all(map(_str, fk.ref_columns))
               and _str(fk.on_delete) and _str(fk.on_update)
-              and isinstance(fk.validated, bool), "foreign key")
+              and isinstance(fk.validated, bool) and isinstance(fk.deferrable, bool)
+              and isinstance(fk.deferred, bool) and (fk.deferrable or not fk.deferred),
+              "foreign key")
     for ix in schema.indexes:
         # (a keyed index on constants reads no column: ``UNIQUE ((1))``, one row at most)
         _need((_positions(ix.columns, n) or (ix.exprs and ix.columns == ()))
