@@ -1288,7 +1288,15 @@ class Session:
 
     def _utility(self, prepared: Prepared, params) -> Result:
         from .utility import run_utility
-        return run_utility(self, prepared.utility, params)
+        try:
+            return run_utility(self, prepared.utility, params)
+        except errors.Error:
+            txn = self.txn
+            if txn is not None and txn.explicit:
+                # as PostgreSQL: any error aborts the transaction block (a failed SET,
+                # SHOW, SAVEPOINT or RELEASE too), so a COMMIT after it rolls back
+                txn.failed = True
+            raise
 
     def explain(self, explain: Explain, params) -> Result:
         from .utility import run_explain

@@ -229,11 +229,19 @@ _SET_CONSTRAINTS = re.compile(r"^\s*CONSTRAINTS\s+(.+?)\s+(DEFERRED|IMMEDIATE)\s
                               re.I | re.S)
 
 
+_SET_ALIAS = re.compile(r"^\s*(SESSION\s+|LOCAL\s+)?(SCHEMA|NAMES|XML\s+OPTION)\s+(\S.*?)\s*$",
+                        re.I | re.S)
+_ALIASES = {"schema": "search_path", "names": "client_encoding", "xml option": "xmloption"}
+
+
 def run_set(session, arg: str) -> None:
     """``SET name = value`` (also ``set_config``): isolation levels, limits, the rest stored."""
     m = _SET_CONSTRAINTS.match(arg)
     if m:
         return _set_constraints(session, m.group(1), m.group(2).upper() == "DEFERRED")
+    m = _SET_ALIAS.match(arg)
+    if m:    # PostgreSQL's spellings of three parameters: SET SCHEMA 's' is search_path
+        arg = f"{m.group(1) or ''}{_ALIASES[' '.join(m.group(2).lower().split())]} TO {m.group(3)}"
     if session.set_isolation(arg):
         session.settings_changed = True     # default_transaction_read_only is reported
         return
@@ -271,6 +279,11 @@ def run_set(session, arg: str) -> None:
         session.settings[name] = value
         session.settings_changed = True     # the wire server reports what it must
         zone_changed(session, zone)
+        return
+    # (it used to pass silently: a client must not believe a SET it wrote wrong took)
+    words = arg.split()
+    near = words[1] if len(words) > 1 else (words[0] if words else "")
+    raise errors.syntax_error(f'syntax error at or near "{near}"')
 
 
 def _set_constraints(session, what: str, deferred: bool) -> None:
