@@ -82,12 +82,16 @@ def run_utility(session, util, params):
                       rowcount=1, kind="SHOW")
     if kind == "reset":
         name = " ".join(util.arg.lower().split())
+        if name == "time zone":
+            name = "timezone"
         if name == "session authorization":
             _session_authorization(session, None, False)
             return Result([], kind="RESET")
         if session.txn is not None:
             for changed in ([*session.settings, "role"] if name == "all" else [name]):
                 remember_setting(session, changed, _current(session, changed), False)
+        if name not in ("role", "all"):
+            _check_resettable(name)
         if name in ("role", "all"):
             session.role = None
         if name == "all":
@@ -120,12 +124,61 @@ def run_utility(session, util, params):
     if kind == "discard":
         return _discard(session, util.arg)
     if kind in ("checkpoint", "vacuum", "analyze"):
+        if kind != "checkpoint":
+            _check_relations(session, util.arg)
         if kind == "checkpoint":
             _need_superuser(session, "do CHECKPOINT")
         if kind == "checkpoint" and getattr(session.db, "durability", None) is not None:
             session.db.durability.checkpoint()
         return Result([], kind=kind.upper())
     raise errors.not_supported(kind.upper())
+
+
+def _check_resettable(name: str) -> None:
+    """RESET of a parameter SET could set: 42704 for a name nobody knows (a dotted
+    placeholder is anyone's), 55P02 for a read-only one, as in PostgreSQL."""
+    if name in _READ_ONLY:
+        raise errors.sql_error("55P02", f'parameter "{name}" cannot be changed')
+    if ("." not in name and name not in _DEFAULT_SETTINGS and name not in gucs.PARAMETERS
+            and name not in limits.SETTINGS and name not in _SET_ELSEWHERE):
+        raise errors.sql_error("42704", f'unrecognized configuration parameter "{name}"')
+
+
+_SET_ELSEWHERE = frozenset({"search_path", "timezone", "time zone", "client_encoding",
+                            "idle_in_transaction_session_timeout", "file_root",
+                            "transaction_isolation", "default_transaction_isolation",
+                            "transaction_read_only", "default_transaction_read_only",
+                            "xmloption"})
+
+_VACUUM_OPTIONS = re.compile(r"^\s*(\((?:[^()]|\([^()]*\))*\)|(?:FULL|FREEZE|VERBOSE|ANALY[SZ]E)\b)",
+                             re.I)
+
+
+def _check_relations(session, arg: str) -> None:
+    """VACUUM / ANALYZE have nothing to do here, but the relations they name must exist
+    (42P01, as in PostgreSQL), so a typo is not taken for done."""
+    from .sql.schemas import session_path
+    from .storage.root import relation_exists
+    text = arg or ""
+    while True:
+        m = _VACUUM_OPTIONS.match(text)
+        if m is None:
+            break
+        text = text[m.end():]
+    text = re.sub(r"\([^()]*\)", " ", text).strip().rstrip(";").strip()
+    if not text:
+        return
+    txn = session.txn
+    root = txn.working if txn is not None else session.db.root
+    for part in _split_names(text):
+        name = _identifier(part)
+        if name.startswith(("pg_", "pg_catalog.", "information_schema.")):
+            continue
+        schema, _, bare = name.rpartition(".")
+        keys = [name if schema != "public" else bare] if schema else [
+            bare if s == "public" else f"{s}.{bare}" for s in session_path(session, root)]
+        if not any(relation_exists(root, key) for key in keys):
+            raise errors.sql_error("42P01", f'relation "{name}" does not exist')
 
 
 def _discard(session, arg: str) -> Result:
