@@ -148,6 +148,9 @@ def _described(sql_type: str, typmod) -> tuple[PgType, int | None, str]:
     elif typmod is not None and typmod[0] == "varchar":   # as PostgreSQL describes them
         length = typmod[1]
         t = PgType("character varying", "varchar", character_octet_length=4 * length)
+    elif typmod is not None and typmod[0] == "bpchar":
+        length = typmod[1]
+        t = PgType("character", "bpchar", character_octet_length=4 * length)
     elif typmod is not None and typmod[0] in ("bit", "varbit"):   # bit(n), bit varying(n)
         length = typmod[1]
     elif typmod is not None and typmod[0] == "precision":   # timestamp(p): its digits

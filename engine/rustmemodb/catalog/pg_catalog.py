@@ -158,9 +158,11 @@ def format_type(oid: int | None, typmod: int | None = None) -> str | None:
                 "timestamptz": f"timestamp({typmod}) with time zone",
                 "time": f"time({typmod}) without time zone",
                 "timetz": f"time({typmod}) with time zone"}[name]
-    if typmod is not None and typmod >= 4 and name in ("varchar", "numeric"):
+    if typmod is not None and typmod >= 4 and name in ("varchar", "bpchar", "numeric"):
         if name == "varchar":                    # PostgreSQL's typmod: length + 4
             return f"character varying({typmod - 4})"
+        if name == "bpchar":
+            return f"character({typmod - 4})"
         mod = typmod - 4                         # (precision << 16 | scale) + 4
         scale = mod & 0x7FF
         scale = scale - 0x800 if scale & 0x400 else scale   # 11-bit signed, as in PG 15
@@ -186,8 +188,8 @@ def declared_type_oid(sql_type: str, typmod: tuple | None) -> tuple[int, int]:
         return enum_oid(typmod[1]), -1
     if len(typmod) == 1:                # declared smallint, integer, numeric, real
         return TYPE_OIDS[typmod[0]], -1
-    if typmod[0] == "varchar":
-        return TYPE_OIDS["varchar"], typmod[1] + 4
+    if typmod[0] in ("varchar", "bpchar"):
+        return TYPE_OIDS[typmod[0]], typmod[1] + 4
     if typmod[0] in ("bit", "varbit"):   # bit(n) / bit varying(n): atttypmod n
         return TYPE_OIDS[typmod[0]], typmod[1]
     if typmod[0] == "precision":        # timestamp(p), time(p): PostgreSQL's typmod is p

@@ -221,5 +221,12 @@ def column_typmod(dt, node=None) -> tuple | None:
             raise errors.sql_error("22023", "length for type varchar must be at least 1",
                                    position=position_of(node) if node else None)
         return ("varchar", length)
+    if isinstance(dt, exp.DataType) and dt.this == exp.DataType.Type.CHAR:
+        length = _number_param(dt) if dt.expressions else 1   # CHAR alone is CHAR(1)
+        if length is not None:
+            if length < 1:
+                raise errors.sql_error("22023", "length for type char must be at least 1",
+                                       position=position_of(node) if node else None)
+            return ("bpchar", length)
     numeric = numeric_typmod(dt, node)
     return ("numeric", *numeric) if numeric is not None else None
