@@ -39,7 +39,7 @@ from operator import itemgetter
 from time import perf_counter as _perf_counter, time as _time
 from typing import Any
 
-from . import errors, ranges, types
+from . import errors, notices, ranges, types
 from .api.cursor import rows_to_python
 from .api.frame_cache import FrameCache
 from . import statement_limits as _limits
@@ -1031,6 +1031,7 @@ class Session:
         txn = self.txn
         if txn is None:
             if self.autocommit:   # PostgreSQL: a WARNING and no effect outside a block
+                _outside_block_warning()
                 return
             txn = self.txn = self._open()
         if txn.queries or txn.ops:
@@ -1044,6 +1045,7 @@ class Session:
         txn = self.txn
         if txn is None:
             if self.autocommit:   # PostgreSQL: a WARNING and no effect outside a block
+                _outside_block_warning()
                 return
             txn = self.txn = self._open()
         if txn.read_only and not read_only and txn.queries:
@@ -1301,6 +1303,10 @@ class Session:
     def explain(self, explain: Explain, params) -> Result:
         from .utility import run_explain
         return run_explain(self, explain, params)
+
+
+def _outside_block_warning() -> None:
+    notices.emit("SET TRANSACTION can only be used in transaction blocks", "25P01", "WARNING")
 
 
 _constraints_module = None
