@@ -38,6 +38,14 @@ class _Postgres(Postgres):
     TIME_MAPPING: dict = {}
 
 
+def altered_constraint(action: exp.Expression) -> tuple[str, str] | None:
+    """(constraint, its options' words) of ALTER CONSTRAINT c [NOT] DEFERRABLE
+    [INITIALLY ...], carried as an ``AnalyzeValidate`` of kind ALTER CONSTRAINT; else None."""
+    if isinstance(action, exp.AnalyzeValidate) and action.args.get("kind") == "ALTER CONSTRAINT":
+        return action.this.name, action.expression.name
+    return None
+
+
 def validated_constraint(action: exp.Expression) -> str | None:
     """The constraint an ALTER TABLE action validates (VALIDATE CONSTRAINT c), else None.
     sqlglot has no node for it, and its compiled classes cannot be subclassed: it is
@@ -416,6 +424,14 @@ _VALIDATE = re.compile(r"(?is)^\s*alter\s+table\s+(?P<exists>if\s+exists\s+)?(?:
                        r"(?:(?P<schema>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s*\.\s*)?"
                        r"(?P<name>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s+validate\s+constraint\s+"
                        r"(?P<constraint>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s*;?\s*$")
+# ALTER TABLE t ALTER CONSTRAINT c [NOT] DEFERRABLE [INITIALLY DEFERRED | IMMEDIATE]:
+# sqlglot has no node for it either (carried like VALIDATE CONSTRAINT, below)
+_ALTER_CONSTRAINT = re.compile(
+    r"(?is)^\s*alter\s+table\s+(?P<exists>if\s+exists\s+)?(?:only\s+)?"
+    r"(?:(?P<schema>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s*\.\s*)?"
+    r"(?P<name>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s+alter\s+constraint\s+"
+    r"(?P<constraint>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)"
+    r"(?P<options>(?:\s+(?:not\s+)?deferrable|\s+initially\s+(?:deferred|immediate))+)\s*;?\s*$")
 # RENAME's COLUMN is optional in PostgreSQL; sqlglot reads ``RENAME c TO d`` without it as
 # a rename of the table (to ``c``), so the word is put back.
 _RENAME_BARE_COLUMN = re.compile(
@@ -493,6 +509,14 @@ def _statement_forms(sql: str) -> exp.Expression | str:
                          exists=bool(m.group("exists")),
                          actions=[exp.AnalyzeValidate(kind="CONSTRAINT",
                                                       this=_identifier(m.group("constraint")))])
+    m = _ALTER_CONSTRAINT.match(sql)
+    if m is not None:
+        options = " ".join(m.group("options").upper().split())
+        return exp.Alter(this=_table(m), kind="TABLE",
+                         exists=bool(m.group("exists")),
+                         actions=[exp.AnalyzeValidate(kind="ALTER CONSTRAINT",
+                                                      this=_identifier(m.group("constraint")),
+                                                      expression=exp.var(options))])
     m = _WITH_DATA.match(sql)
     if m is not None:
         if m.group(2):

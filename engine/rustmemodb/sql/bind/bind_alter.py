@@ -28,7 +28,7 @@ from ...plan.expr import Cast, ColRef, NextVal
 from ...storage.schema import Column, TableSchema
 from ...storage.sequence_names import default_sequence, serial_default
 from .. import parse_sequence
-from ..parse import parse_one, position_of, validated_constraint
+from ..parse import altered_constraint, parse_one, position_of, validated_constraint
 from .bind_constraints import check_expr
 from .bind_ddl import (_column, _given_name, _table_constraint, default_text,
                        identity_definition)
@@ -80,6 +80,8 @@ def _bind_action(stmt, schema: TableSchema, act, steps: list,
         return schema
     if validated_constraint(act) is not None:
         return validate_constraint(stmt, schema, validated_constraint(act), steps)
+    if altered_constraint(act) is not None:
+        return alter_constraint(schema, *altered_constraint(act), steps)
     if isinstance(act, exp.SequenceProperties):       # sql/parse_sequence.py alter_identity
         return alter_identity(schema, act.args["column"].name, parse_sequence.options_of(act),
                               steps)
@@ -422,6 +424,28 @@ def validate_constraint(stmt, schema, name: str, steps: list) -> TableSchema:
     valid = dataclasses.replace(fk, validated=True)
     out = schema.with_(foreign_keys=tuple(valid if f is fk else f for f in schema.foreign_keys))
     steps.append(AddForeignKey(valid, out))
+    return out
+
+
+def alter_constraint(schema, name: str, options: str, steps: list) -> TableSchema:
+    """ALTER CONSTRAINT c [NOT] DEFERRABLE [INITIALLY DEFERRED | IMMEDIATE] of a foreign
+    key (exec/deferred_checks.py): what is not written is NOT DEFERRABLE / INITIALLY
+    IMMEDIATE, as PostgreSQL reads it; only the schema changes."""
+    fk = next((f for f in schema.foreign_keys if f.name == name), None)
+    if fk is None:
+        if name in constraint_names(schema):
+            raise errors.sql_error("42809", f'constraint "{name}" of relation "{schema.name}" '
+                                            f'is not a foreign key constraint')
+        raise errors.sql_error("42704", f'constraint "{name}" of relation "{schema.name}" '
+                                        f'does not exist')
+    deferred = "INITIALLY DEFERRED" in options
+    if deferred and "NOT DEFERRABLE" in options:
+        raise errors.syntax_error("constraint declared INITIALLY DEFERRED must be DEFERRABLE")
+    deferrable = deferred or ("DEFERRABLE" in options.replace("NOT DEFERRABLE", ""))
+    changed = dataclasses.replace(fk, deferrable=deferrable, deferred=deferred)
+    out = schema.with_(foreign_keys=tuple(changed if f is fk else f
+                                          for f in schema.foreign_keys))
+    steps.append(SetSchema(out))
     return out
 
 
