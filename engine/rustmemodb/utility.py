@@ -144,7 +144,7 @@ def _check_resettable(name: str) -> None:
         raise errors.sql_error("42704", f'unrecognized configuration parameter "{name}"')
 
 
-_SET_ELSEWHERE = frozenset({"search_path", "timezone", "time zone", "client_encoding",
+_SET_ELSEWHERE = frozenset({"search_path", "timezone", "client_encoding",
                             "idle_in_transaction_session_timeout", "file_root",
                             "transaction_isolation", "default_transaction_isolation",
                             "transaction_read_only", "default_transaction_read_only",
@@ -378,7 +378,7 @@ def _split_names(text: str) -> list[str]:
             current.append(ch)
     parts.append("".join(current))
     if any(not p.strip() for p in parts):
-        raise errors.syntax_error("syntax error in SET CONSTRAINTS")
+        raise errors.syntax_error('syntax error at or near ","')
     return [p.strip() for p in parts]
 
 
