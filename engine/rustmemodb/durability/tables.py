@@ -32,7 +32,7 @@ from ..storage.index import UniqueIndex
 from ..storage.index_build import unique_from_arrays, unique_from_table
 from ..storage.pmap import PMap
 from ..storage.table import Chunk, TableVersion, Tail
-from .. import composite, infinity, netaddr, ranges, timetz, types
+from .. import composite, infinity, netaddr, numeric, ranges, timetz, types
 from . import codec
 from .problems import data_corrupted
 
@@ -109,7 +109,7 @@ _STORED = {types.INTEGER: (int,), types.FLOAT: (float, int), types.TEXT: (str,),
            types.BYTEA: (bytes,), **{r: (bytes,) for r in ranges.RANGE_TYPES},
            **dict.fromkeys(types.NETWORK_TYPES, (bytes,)),
            types.MONEY: (int,), types.BIT: (str,), types.VARBIT: (str,),
-           types.TIMETZ: (int,),
+           types.TIMETZ: (int,), types.NUMERIC: (bytes,),
            types.TSVECTOR: (str,), types.TSQUERY: (str,)}
 
 
@@ -140,6 +140,9 @@ def check_rows(schema, rows) -> None:
             if t is bytes and composite.is_record(column_types[i]) and \
                     not composite.valid(column_types[i], value):
                 raise ValueError(f'a composite value in table "{schema.name}" is malformed')
+            if column_types[i] == types.NUMERIC and not numeric.valid(value):
+                raise ValueError(f'a row of table "{schema.name}" holds a malformed '
+                                 "numeric")
             if column_types[i] == types.TIMETZ and not timetz.valid(value):
                 raise ValueError(f'a row of table "{schema.name}" holds a malformed '
                                  "time with time zone")

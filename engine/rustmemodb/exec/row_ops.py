@@ -158,11 +158,13 @@ _NAN = object()
 def compile_aggregate(node: L.LogicalAggregate, child, row_fn):
     if node.grouping_sets is not None:
         raise Unsupported()
+    if any(g.type == types.NUMERIC for g in node.groups):
+        raise Unsupported()     # numerics group by value, not scale: the vector path
     groups = [row_fn(g) for g in node.groups]
     aggs = []
     for a in node.aggregates:
         if a.distinct or a.filter is not None or a.order_by or a.extra or \
-                (a.type == types.INTERVAL and a.fn in ("sum", "avg")):
+                (a.type in (types.INTERVAL, types.NUMERIC) and a.fn in ("sum", "avg")):
             raise Unsupported()
         fn = _AGGREGATES.get(a.fn)
         if fn is None or (not a.star and len(a.args) != 1):
@@ -201,8 +203,8 @@ def compile_aggregate(node: L.LogicalAggregate, child, row_fn):
 
 
 def compile_distinct(node: L.LogicalDistinct, child):
-    if node.on is not None:
-        raise Unsupported()
+    if node.on is not None or any(t == types.NUMERIC for _, t in node.columns):
+        raise Unsupported()     # numerics are distinct by value, not scale: the kernels
 
     def distinct(ctx):
         seen, out = set(), []
@@ -224,8 +226,9 @@ def compile_values(node: L.LogicalValues, row_fn):
 
 def compile_join(node: L.LogicalJoin, left, right, row_fn):
     kind = node.kind
-    if kind not in ("inner", "left", "right", "full", "cross", "semi", "anti"):
-        raise Unsupported()
+    if kind not in ("inner", "left", "right", "full", "cross", "semi", "anti") or any(
+            le.type == types.NUMERIC for le, _ in node.equi_keys):
+        raise Unsupported()     # numerics match by value, not scale: the kernels
     lkeys = [row_fn(le) for le, _ in node.equi_keys]
     rkeys = [row_fn(re_) for _, re_ in node.equi_keys]
     cond = row_fn(node.condition) if node.condition is not None else None

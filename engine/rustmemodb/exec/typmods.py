@@ -2,14 +2,14 @@
 they are stored.
 
 A column declared ``varchar(3)``, ``numeric(5, 2)`` or ``smallint`` keeps its engine type
-(TEXT, FLOAT, INTEGER: int64) plus a ``typmod`` on its schema column. Every write path hands its new rows
-(Python tuples) or table (Arrow) through ``fit_rows`` / ``fit_table`` before the
+(TEXT, NUMERIC, INTEGER: int64) plus a ``typmod`` on its schema column. Every write path
+hands its new rows (Python tuples) or table (Arrow) through ``fit_rows`` / ``fit_table`` before the
 constraint checks (exec/constraints.py), which return what is stored:
 
 * VARCHAR(n): a longer value is ``22001``, unless what is past n characters is only
   spaces, which are cut (PostgreSQL's rule for an assignment);
-* NUMERIC(p, s): rounded half away from zero to s digits, ``22003`` when the digits left
-  of the point do not fit p - s (NUMERIC is float8 here: the typmod applies to the value);
+* NUMERIC(p, s): rounded half away from zero to s digits (the value then shows s digits),
+  ``22003`` when the digits left of the point do not fit p - s (numeric.fit);
 * SMALLINT (``("int2",)``): a value outside 16 bits is ``22003``, as PostgreSQL's and
   DuckDB's refuse it (INTEGER is int64 by design: DESIGN.md);
 * an enum type (``("enum", name, labels)``, CREATE TYPE ... AS ENUM): the values are
@@ -32,7 +32,7 @@ from .arrays import contiguous
 
 import datetime as _dt
 
-from .. import bitstring, errors, infinity, timetz, types
+from .. import bitstring, errors, infinity, numeric, timetz, types
 
 
 def fit_numeric(value: float, precision: int, scale: int) -> float:
@@ -205,7 +205,14 @@ def _fit(typmod: tuple, value):
         if not bounds[0] <= value <= bounds[1]:
             raise int_out_of_range(bounds[2])
         return value
+    if type(value) is bytes:        # a numeric's key (numeric.py)
+        return fit_key(value, typmod[1], typmod[2])
     return fit_numeric(value, typmod[1], typmod[2])
+
+
+def fit_key(key: bytes, precision: int, scale: int) -> bytes:
+    """A numeric's storage key as NUMERIC(precision, scale) holds it (numeric.fit)."""
+    return numeric.encode(numeric.fit(numeric.decode(key), precision, scale))
 
 
 _PG_EPOCH = _dt.datetime(2000, 1, 1)
@@ -327,6 +334,9 @@ def fit_array(typmod: tuple | None, column):
                          for v in infinity.pylist(column)], pa.string())
     precision, scale = typmod[1], typmod[2]
     column = contiguous(column)
+    if pa.types.is_binary(column.type):        # numeric keys: exact, value by value
+        return pa.array([None if v is None else fit_key(v, precision, scale)
+                         for v in column.to_pylist()], column.type)
     values = column.to_numpy(zero_copy_only=False).astype(np.float64, copy=True)
     valid = ~np.isnan(values)        # nulls (NaN in numpy) and NaNs stay as they are
     scaled = np.abs(values[valid]) * 10.0 ** scale

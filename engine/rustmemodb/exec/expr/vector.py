@@ -156,6 +156,8 @@ def _in_list(expr: InList, table, ctx) -> Value:
         hit = None
         for v in values:
             a, b = _vec_align(arg, v)
+            if pa.types.is_binary(a.type):     # numerics by value, not scale (numeric.py)
+                a, b = hash_key(a), hash_key(b)
             eq = pc.equal(a, b)
             hit = eq if hit is None else pc.or_kleene(hit, eq)
     return pc.invert(hit) if expr.negated else hit

@@ -16,7 +16,7 @@ def _same_type(ts):
     if not known:
         return types.NULL
     if all(types.is_numeric(t) for t in known):
-        return types.FLOAT if types.FLOAT in known else types.INTEGER
+        return types.wider_number(known)
     return known[0] if all(t == known[0] for t in known) else None
 
 

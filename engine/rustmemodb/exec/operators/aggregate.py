@@ -17,7 +17,9 @@ from typing import Any
 from ...lazy_import import arrow as pa, compute as pc, numpy as np
 from ..arrays import contiguous
 
-from ... import errors, types
+from decimal import Decimal
+
+from ... import errors, numeric, types
 from ... import statement_limits as limits
 from ...plan.aggregates import PAIR_EXTREMES, PAIR_STATISTICS
 from ...plan.expr import Call, ColRef, column_refs
@@ -25,7 +27,7 @@ from ...plan.logical import LogicalAggregate, LogicalJoin
 from ..expr.vector import as_array, evaluate
 from ..functions.aggregate_pairs import pair_aggregate
 from ..functions.datetime import scale_interval
-from ..semantics import restore_interval_keys, sort_keys_for
+from ..semantics import restore_interval_keys, restored_key, sort_keys_for
 from ..run import operator, run_plan
 from .grouped_numpy import (BLOCK, count_distinct_codes, few_slots, group_ids,
                             grouped_int_bincount)
@@ -101,7 +103,7 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
             out = aggregate_keys(coded, keys, inputs, n, ctx)
         return _decode_whole_numbers(node, out, whole[1])
     out = aggregate_keys(node, keys, inputs, n, ctx)
-    if any(pa.types.is_interval(k.type) for k in originals):   # grouped by span
+    if any(restored_key(k.type) for k in originals):   # grouped by span / by value
         nk = len(keys)
         shown = restore_interval_keys(out.columns[:nk], keys, originals)
         out = pa.Table.from_arrays(shown + out.columns[nk:], names=out.column_names)
@@ -450,6 +452,14 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
             # Arrow cannot collect intervals per group (hash_list): carry them as text
             # "months days nanoseconds" and read them back in _python_groups
             cols[name] = _interval_codes(v) if pa.types.is_interval(v.type) else v
+        if _integer_average(a, v):
+            # avg of integers is numeric (PostgreSQL): the exact sum (decimal128: no int64
+            # wrap) and the count per group, divided as numerics in numeric.average_keys
+            cols[name] = pc.cast(v, pa.decimal128(38, 0))
+            specs += [(name, "sum", pc.ScalarAggregateOptions(min_count=1)),
+                      (name, "count", pc.CountOptions(mode="only_valid"))]
+            post.append(("average", f"{name}_sum", f"{name}_count"))
+            continue
         native = _native_spec(a, name)
         if native is not None and a.fn in ("min", "max") and has_nan(v):
             native = None        # Arrow skips NaN in min/max; PostgreSQL sorts it last
@@ -483,6 +493,11 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
             continue
         if isinstance(colname, Pair):
             out.append(_pair_result(a, colname, gid, ngroups, states))
+            continue
+        if isinstance(colname, tuple):          # ("average", sums, counts)
+            out.append(pa.array(numeric.average_keys(
+                grouped.column(colname[1]).to_pylist(), grouped.column(colname[2]).to_pylist()),
+                pa.binary()))
             continue
         col = grouped.column(colname)
         if isinstance(inputs[j], Ordered):
@@ -550,6 +565,8 @@ def _native_spec(a, name: str):
     opts = pc.ScalarAggregateOptions(skip_nulls=True, min_count=1)
     if a.type == types.INTERVAL and a.fn != "count":
         return None          # no Arrow kernels for intervals: _py_sum / _py_avg / _py_min...
+    if a.type == types.NUMERIC and a.fn in ("sum", "avg"):
+        return None          # exact decimals (numeric.py): _py_sum / _py_avg
     if a.fn == "count":
         return (name, "count", pc.CountOptions(mode="only_valid")), f"{name}_count"
     if a.fn in ("sum", "min", "max"):
@@ -559,6 +576,13 @@ def _native_spec(a, name: str):
     if a.fn == "avg":
         return (name, "mean", opts), f"{name}_mean"
     return None
+
+
+def _integer_average(a, v) -> bool:
+    """avg(integer): numeric, computed from the exact sum and the count."""
+    return a.fn == "avg" and a.type == types.NUMERIC and not a.distinct and \
+        v is not None and not isinstance(v, (Pair, Ordered, Kept)) and \
+        pa.types.is_integer(v.type)
 
 
 def _sum_fits(v, n: int) -> bool:
@@ -671,6 +695,8 @@ def _py_sum(vals):
         return None
     if isinstance(vals[0], pa.MonthDayNano):
         return _interval_total(vals)
+    if type(vals[0]) is bytes:         # numeric keys: exact, the largest scale kept
+        return numeric.encode(_numeric_total(vals))
     total = sum(vals)
     return types.check_int(total) if isinstance(total, int) else total
 
@@ -679,7 +705,18 @@ def _py_avg(vals):
     vals = [v for v in vals if v is not None]
     if vals and isinstance(vals[0], pa.MonthDayNano):   # PostgreSQL: the sum / the count
         return scale_interval(_interval_total(vals), len(vals), True)
+    if vals and type(vals[0]) is bytes:   # numeric_avg: the sum / the count, as numeric
+        return numeric.encode(numeric.div(_numeric_total(vals), Decimal(len(vals))))
+    if vals and type(vals[0]) is int:     # avg(integer) is numeric too (PostgreSQL)
+        return numeric.average_keys([sum(vals)], [len(vals)])[0]
     return sum(vals) / len(vals) if vals else None
+
+
+def _numeric_total(keys) -> Decimal:
+    total = numeric.ZERO
+    for k in keys:
+        total = numeric.add(total, numeric.decode(k))
+    return total
 
 
 def _interval_total(vals) -> types.Interval:
@@ -720,12 +757,15 @@ def _scalar_aggregate(a, v, n: int, ctx, memo: dict | None = None):
             v, a = pc.unique(v), _without_distinct(a)
         except (pa.ArrowNotImplementedError, pa.ArrowTypeError):
             pass
+    if _integer_average(a, v):       # the exact sum over the count, as numerics
+        total = pc.sum(pc.cast(v, pa.decimal128(38, 0)), min_count=1).as_py()
+        return numeric.average_keys([total], [pc.count(v, mode="only_valid").as_py()])[0]
     if a.fn in ("min", "max") and not a.distinct and a.type in (I, F):
         found = _memo(memo, "np_min_max", v, numeric_min_max)
         if found is not None:
             return found[0 if a.fn == "min" else 1]
     if a.distinct or a.fn not in ("count", "sum", "avg", "min", "max") or \
-            (a.fn in ("sum", "avg") and a.type == types.INTERVAL) or \
+            (a.fn in ("sum", "avg") and a.type in (types.INTERVAL, types.NUMERIC)) or \
             (a.fn in ("min", "max") and (a.type in (types.INTERVAL,) or
                                          _memo(memo, "nan", v, has_nan))):
         fn = python_aggregate_for(a, ctx)

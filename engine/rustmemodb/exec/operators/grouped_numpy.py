@@ -10,7 +10,7 @@ from __future__ import annotations
 from ...lazy_import import arrow as pa, compute as pc, numpy as np
 from ..arrays import contiguous
 
-from ... import types
+from ... import numeric, types
 
 
 # ---- count(DISTINCT x) by integer codes ------------------------------------------------------
@@ -227,6 +227,8 @@ def _finished(a, counts, sums, t):
     if a.star or a.fn == "count":
         return counts
     empty = counts == 0
+    if a.fn == "avg" and a.type == types.NUMERIC:     # avg of integers: exact (numeric.py)
+        return pa.array(numeric.average_keys(sums.tolist(), counts.tolist()), pa.binary())
     if a.fn == "avg":
         with np.errstate(divide="ignore", invalid="ignore"):
             return pa.array(sums / np.maximum(counts, 1), pa.float64(), mask=empty)

@@ -1,0 +1,160 @@
+"""Operators and functions of ``numeric`` (exact decimals; numeric.py), as numeric.c has them.
+
+numeric + - * / % numeric (division with select_div_scale's scale), unary minus,
+comparisons (by value: ``1.1 = 1.10``; NaN equal to itself and above everything), and
+abs, sign, round, trunc, ceil/ceiling, floor, sqrt, ln, exp, power, scale, div, mod,
+numeric(p, s) fitting, extract's numeric result (``extract_numeric``) and the output
+function functions that print their arguments call (``value_out``). An integer operand
+is read as numeric (the binder casts it; the bodies accept one too). Functions with no overload here take numerics as float8 (the
+binder's fallback, bind_expr._numeric_as_float), as PostgreSQL's implicit cast does.
+
+Values are storage keys (bytes) in rows and Arrow ``binary`` in columns; each body
+decodes, computes with numeric.CTX and encodes.
+"""
+from __future__ import annotations
+
+from ...lazy_import import arrow as pa, compute as pc
+
+from ... import numeric, types
+from ..expr.rowwise import map_rows
+from .registry import ScalarFunction, fixed
+
+NU, I, F, T, B, N = (types.NUMERIC, types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN,
+                     types.NULL)
+
+
+def _dec(v):
+    return numeric.decode(v) if type(v) is bytes else numeric.as_decimal(v)
+
+
+def _lift(fn):
+    """A row body over storage keys from one over Decimals."""
+    def row(*args):
+        return numeric.encode(fn(*(_dec(a) for a in args)))
+    return row
+
+
+def _lift_n(fn, n_numeric: int):
+    """Like _lift, but only the first ``n_numeric`` arguments are numerics (the rest
+    integers: round's digits)."""
+    def row(*args):
+        vals = [_dec(a) for a in args[:n_numeric]] + list(args[n_numeric:])
+        return numeric.encode(fn(*vals))
+    return row
+
+
+def _vector(row, out_type: str = "binary"):
+    def vec(*args):
+        return map_rows(row, args, out_type=getattr(pa, out_type)())
+    return vec
+
+
+def _numbers(ts):
+    """Two operands, numeric with numeric or integer (at least one numeric)."""
+    if len(ts) == 2 and all(t in (NU, I, N) for t in ts) and NU in ts:
+        return NU
+    return None
+
+
+# ---- comparisons: by the order key without its scale ------------------------------------
+
+_KERNELS = {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal",
+            "gt": "greater", "ge": "greater_equal"}
+
+
+def _values(v):
+    """Keys without their scale (numeric.value_part), column or scalar."""
+    if isinstance(v, pa.Scalar):
+        return pa.scalar(None if not v.is_valid else numeric.value_part(v.as_py()), pa.binary())
+    return pc.binary_slice(v, 0, -2)
+
+
+def _compare_vector(name):
+    kernel = _KERNELS[name]       # looked up on the first call: pyarrow loads lazily
+
+    def vec(a, b):
+        return getattr(pc, kernel)(_values(a), _values(b))
+    return vec
+
+
+def _compare_row(name):
+    import operator
+    op = getattr(operator, name)
+
+    def row(a, b):
+        return op(numeric.value_part(a), numeric.value_part(b))
+    return row
+
+
+def _distinct_row(negate: bool):
+    def row(a, b):
+        if a is None or b is None:
+            same = a is None and b is None
+        else:
+            same = numeric.value_part(a) == numeric.value_part(b)
+        return same if negate else not same
+    return row
+
+
+def _scale(key: bytes):
+    """scale(numeric): the digits after the point; NULL for NaN and infinities."""
+    d = numeric.decode(key)
+    return numeric.scale_of(d) if d.is_finite() else None
+
+
+def _extract_numeric(value: float, scale: int) -> bytes:
+    """date_part's float8 as extract's numeric: the double's shortest digits (exact for
+    the microseconds a timestamp holds) rounded to the field's scale."""
+    d = numeric.from_real(value)
+    return numeric.encode(numeric.round_to(d, scale) if d.is_finite() else d)
+
+
+# ---- registration --------------------------------------------------------------------
+
+def _as_int(n):
+    return n if type(n) is int else numeric.to_int(_dec(n), "integer", -2 ** 31, 2 ** 31 - 1)
+
+
+def register(reg) -> None:
+    def add(name, resolve, row, out_type="binary", strict=True):
+        reg.add(ScalarFunction(name, resolve, _vector(row, out_type) if strict else
+                               (lambda *a: map_rows(row, a, out_type=getattr(pa, out_type)(),
+                                                    strict=False)),
+                               row, strict=strict))
+
+    for name, fn in (("add", numeric.add), ("sub", numeric.sub), ("mul", numeric.mul),
+                     ("div", numeric.div), ("mod", numeric.mod),
+                     ("div_trunc", numeric.div_trunc)):
+        add(name, _numbers, _lift(fn))
+    add("neg", fixed((NU, NU)), _lift(numeric.negate))
+    for name in _KERNELS:
+        reg.add(ScalarFunction(name, fixed((NU, NU, B)), _compare_vector(name),
+                               _compare_row(name)))
+    add("is_distinct", fixed((NU, NU, B)), _distinct_row(False), "bool_", strict=False)
+    add("is_not_distinct", fixed((NU, NU, B)), _distinct_row(True), "bool_", strict=False)
+
+    add("abs", fixed((NU, NU)), _lift(lambda d: d.copy_abs()))
+    add("sign", fixed((NU, NU)), _lift(numeric.sign))
+    add("ceil", fixed((NU, NU)), _lift(numeric.ceil))
+    add("ceiling", fixed((NU, NU)), _lift(numeric.ceil))
+    add("floor", fixed((NU, NU)), _lift(numeric.floor))
+    add("round", fixed((NU, NU)), _lift(lambda d: numeric.round_to(d, 0)))
+    # (numeric, numeric): the binder reads an integer literal beside a numeric as one
+    digits = fixed((NU, I, NU), (NU, NU, NU))
+    add("round", digits, _lift_n(lambda d, n: numeric.round_to(d, _as_int(n)), 1))
+    add("trunc", fixed((NU, NU)), _lift(lambda d: numeric.trunc_to(d, 0)))
+    add("trunc", digits, _lift_n(lambda d, n: numeric.trunc_to(d, _as_int(n)), 1))
+    add("sqrt", fixed((NU, NU)), _lift(numeric.sqrt))
+    add("ln", fixed((NU, NU)), _lift(numeric.ln))
+    add("exp", fixed((NU, NU)), _lift(numeric.exp))
+    for name in ("power", "pow"):
+        add(name, _numbers, _lift(numeric.power))
+    add("scale", fixed((NU, I)), _scale, "int64")
+    add("extract_numeric", fixed((F, I, NU)), _extract_numeric)
+    # the output function, for functions that print their arguments (bind/network_args)
+    add("value_out", fixed((NU, T)), numeric.text_of, "large_string")
+    each = (lambda a: [None if v is None else numeric.text_of(v) for v in a])   # noqa: E731
+    reg.add(ScalarFunction("value_out", fixed((NU + "[]", T + "[]")), lambda a: map_rows(
+        each, [a], out_type=pa.list_(pa.large_string())), each))
+    add("numeric_fit", fixed((NU, I, I, NU), (I, I, I, NU), (F, I, I, NU)),
+        lambda v, p, s: numeric.encode(numeric.fit(_dec(v), p, s)))
