@@ -24,7 +24,9 @@ joins) read that part (``value_part``); the scale only decides the text. NaN sor
 +Infinity and equals itself, as in PostgreSQL. Arrow's ``binary`` (32-bit offsets) is
 used by no other type, so an Arrow column says it holds numerics.
 
-Python form (DB-API results, parameters): ``decimal.Decimal``.
+Python form (DB-API results, parameters): ``decimal.Decimal``. The keys are the general
+form; numeric(p, s) columns and most arithmetic use Arrow ``decimal128`` instead, whose
+values reach rows as Decimals (numeric_arrays.py): ``decode`` and the row bodies take both.
 """
 from __future__ import annotations
 
@@ -90,9 +92,17 @@ def _order_key(d: Decimal) -> bytes:
     return b"\x03" + body
 
 
+def decode(key) -> Decimal:
+    """The number a storage key holds, at its display scale. A Decimal (a value read from
+    the vector form, numeric_arrays.py) is its own number."""
+    if type(key) is bytes:
+        return _decode_key(key)
+    return as_decimal(key)
+
+
 @lru_cache(maxsize=65536)
-def decode(key: bytes) -> Decimal:
-    """The number a storage key holds, at its display scale."""
+def _decode_key(key: bytes) -> Decimal:
+    # cached by bytes only: Decimal('1.5') == Decimal('1.50') would share an entry
     cls = key[0]
     if cls == 2:
         return Decimal((0, (0,), -int.from_bytes(key[-2:], "big")))
@@ -119,13 +129,17 @@ def decode(key: bytes) -> Decimal:
 def valid(key: bytes) -> bool:
     """Whether ``key`` is a well-formed storage key (a value read from disk)."""
     try:
-        return len(key) >= 3 and encode(decode.__wrapped__(key)) == key
+        if isinstance(key, Decimal):
+            return key == _normal(key) or key.is_nan()
+        return len(key) >= 3 and encode(_decode_key.__wrapped__(key)) == key
     except (IndexError, ValueError, OverflowError, ArithmeticError):
         return False
 
 
-def value_part(key: bytes) -> bytes:
+def value_part(key) -> bytes:
     """The key without its scale: equal for equal numbers (1.1 and 1.10)."""
+    if type(key) is not bytes:
+        key = encode(as_decimal(key))
     return key[:-2]
 
 
@@ -146,7 +160,7 @@ def as_decimal(value) -> Decimal:
     if isinstance(value, float):
         return from_float(value)
     if isinstance(value, bytes):
-        return decode(value)
+        return _decode_key(value)
     return parse(str(value))
 
 

@@ -17,8 +17,9 @@ module is the only place that knows how one becomes the other:
                                      stored in jsonb's canonical text
     JSONT      large_string (text)   parsed JSON, as JSON: PostgreSQL's json, the text
                                      kept as written (validated), json_text.py reads it
-    NUMERIC    binary (ordered key)  bytes (rows); decimal.Decimal (DB-API): exact
-                                     decimals with a display scale (numeric.py)
+    NUMERIC    binary (ordered key)  bytes or Decimal (rows); decimal.Decimal (DB-API):
+               or decimal128(p, s)   exact decimals with a display scale (numeric.py;
+                                     decimal128 is the vector form: numeric_arrays.py)
     INTERVAL   month_day_nano        rustmemodb.types.Interval (expressions only)
     TSVECTOR   large_string (canon)  str: tsvector_out's text (textsearch/tsvector.py)
     TSQUERY    large_string (canon)  str: tsquery_out's text (textsearch/tsquery.py)
@@ -290,6 +291,8 @@ def sql_type_of_arrow(t: "pa.DataType") -> str:
     import pyarrow as pa
     if pa.types.is_integer(t):
         return INTEGER
+    if pa.types.is_decimal128(t):
+        return NUMERIC          # exact, in its vector form (numeric_arrays.py)
     if pa.types.is_floating(t) or pa.types.is_decimal(t):
         return FLOAT
     if pa.types.is_boolean(t):

@@ -37,7 +37,7 @@ import pyarrow as pa
 from sqlglot import exp
 from rustmemodb.lazy_import import compute as pc
 
-from .. import errors
+from .. import errors, numeric_arrays
 from ..result import Result
 from . import twophase
 from .ctes import with_of
@@ -574,7 +574,8 @@ def _gather(conn, scratch, tables: list, narrow: dict):
             ids = np.zeros(0, np.int64)
             if data.num_rows:
                 ids = np.asarray(txn.insert_arrow(
-                    name, data.rename_columns(schema.names).cast(schema.arrow_schema)),
+                    name, numeric_arrays.cast_table(data.rename_columns(schema.names),
+                                                    schema.arrow_schema)),
                     dtype=np.int64)
             scratch.commit()
         except BaseException:

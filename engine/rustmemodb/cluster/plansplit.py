@@ -44,7 +44,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
-from .. import types
+from .. import numeric_arrays, types
 from ..database import Database
 from ..plan import logical as L
 from ..plan.walk import map_children
@@ -634,8 +634,9 @@ def _registered(conn, inputs: dict):
     the shards register the exchanged inputs they read (never left behind)."""
     import pyarrow as pa
     for name, (names, sql_types) in inputs.items():
-        conn.register(name, pa.table({n: pa.array([], types.arrow_type(t))
-                                      for n, t in zip(names, sql_types)}))
+        conn.register(name, numeric_arrays.tag_keys(pa.table(
+            {n: pa.array([], types.arrow_type(t)) for n, t in zip(names, sql_types)}),
+            sql_types))
     try:
         yield
     finally:

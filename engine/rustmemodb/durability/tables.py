@@ -23,6 +23,7 @@ does not handle.
 from __future__ import annotations
 
 import datetime
+import decimal
 from dataclasses import fields, replace
 
 import numpy as np
@@ -109,7 +110,7 @@ _STORED = {types.INTEGER: (int,), types.FLOAT: (float, int), types.TEXT: (str,),
            types.BYTEA: (bytes,), **{r: (bytes,) for r in ranges.RANGE_TYPES},
            **dict.fromkeys(types.NETWORK_TYPES, (bytes,)),
            types.MONEY: (int,), types.BIT: (str,), types.VARBIT: (str,),
-           types.TIMETZ: (int,), types.NUMERIC: (bytes,),
+           types.TIMETZ: (int,), types.NUMERIC: (bytes, decimal.Decimal),
            types.TSVECTOR: (str,), types.TSQUERY: (str,)}
 
 

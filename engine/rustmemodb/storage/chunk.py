@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 
 from ..lazy_import import arrow as pa, compute as pc, numpy as np
 
-from .. import errors
+from .. import errors, numeric, numeric_arrays
 from ..types import py_values
 from .. import infinity
 
@@ -272,8 +272,20 @@ def rows_to_batch(rows: Sequence[tuple], schema: pa.Schema) -> pa.RecordBatch:
     # collection landing mid-transpose would promote thousands of them to the oldest
     # generation (each such batch brings the next full collection closer; issue 10)
     arrays = [pa.array(list(map(itemgetter(i), rows)), type=f.type)
+              if not numeric_arrays.is_decimal(f.type) else
+              _decimal_column(list(map(itemgetter(i), rows)), f.type)
               for i, f in enumerate(schema)]
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _decimal_column(values: list, t):
+    """A numeric(p, s) column's rows (Decimals as fitted, or keys and numbers not fitted
+    yet: their typmod check follows) as decimal128(p, s)."""
+    try:
+        return pa.array(values, type=t)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return pa.array([None if v is None else numeric.fit(numeric.as_decimal(v), t.precision,
+                                                             t.scale) for v in values], type=t)
 
 
 def conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:

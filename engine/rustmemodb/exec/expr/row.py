@@ -191,7 +191,7 @@ def _numeric_value(fn: RowFn) -> RowFn:
     """A numeric row function's key without its scale (numeric.value_part)."""
     def value(row, params):
         key = fn(row, params)
-        return None if key is None else key[:-2]
+        return None if key is None else types.numeric.value_part(key)
     return value
 
 

@@ -14,8 +14,8 @@ import math
 
 from ...lazy_import import arrow as pa, compute as pc
 
-from ... import (bitstring, composite, errors, infinity, money, netaddr, numeric, ranges,
-                  timetz, types)
+from ... import (bitstring, composite, errors, infinity, money, netaddr, numeric,
+                  numeric_arrays, ranges, timetz, types)
 from ..expr.rowwise import map_rows
 from ..semantics import translate
 from . import netcast
@@ -298,6 +298,10 @@ def cast_vector(value, src: str, dst: str):
             return pc.cast(value, target)
         if (dst == T and src in (I, U, J, JT, TSV, TSQ)) or (src, dst) == (J, JT):
             return pc.cast(value, target)     # the same text
+        if NU in (src, dst) and not isinstance(value, pa.Scalar):
+            out = _numeric_vector_cast(value, src, dst, target)
+            if out is not None:
+                return out
         if types.is_array(src) and types.is_array(dst) and \
                 (types.element_type(src), types.element_type(dst)) in ((I, F),):
             return pc.cast(value, target, safe=False)
@@ -305,6 +309,27 @@ def cast_vector(value, src: str, dst: str):
         raise translate(exc) from None
     return map_rows(lambda v: cast_row(_interval_in(v, src), src, dst), [value],
                     out_type=target)
+
+
+def _numeric_vector_cast(value, src: str, dst: str, target):
+    """Casts of numeric's vector form (numeric_arrays.py), or None (by rows): integers
+    to numeric (scale 0), numeric to float8, text and integers (rounded half away from
+    zero; 22003 past bigint)."""
+    if src == I and dst == NU:
+        return numeric_arrays.from_integers(value)
+    if src != NU or not numeric_arrays.is_decimal(value.type):
+        return None
+    if dst == F:
+        return pc.cast(value, pa.float64())
+    if dst == T:
+        return pc.cast(pc.cast(value, pa.string()), target)
+    if dst == I:
+        rounded = pc.round(value, ndigits=0, round_mode="half_towards_infinity")
+        try:
+            return pc.cast(rounded, pa.int64())
+        except pa.ArrowInvalid:
+            raise errors.numeric_out_of_range("bigint") from None
+    return None
 
 
 def _interval_in(v, src):

@@ -8,14 +8,17 @@ function functions that print their arguments call (``value_out``). An integer o
 is read as numeric (the binder casts it; the bodies accept one too). Functions with no overload here take numerics as float8 (the
 binder's fallback, bind_expr._numeric_as_float), as PostgreSQL's implicit cast does.
 
-Values are storage keys (bytes) in rows and Arrow ``binary`` in columns; each body
-decodes, computes with numeric.CTX and encodes.
+Values are storage keys (bytes) or Decimals in rows, and Arrow ``decimal128`` or
+``binary`` keys in columns (numeric_arrays.py). The arithmetic, comparisons, round and
+trunc compute decimal128 inputs with Arrow's kernels (``_vector_*``); anything without a
+vector form falls back to the row bodies, which decode, compute with numeric.CTX and
+encode.
 """
 from __future__ import annotations
 
 from ...lazy_import import arrow as pa, compute as pc
 
-from ... import numeric, types
+from ... import numeric, numeric_arrays as na, types
 from ..expr.rowwise import map_rows
 from .registry import ScalarFunction, fixed
 
@@ -25,6 +28,10 @@ NU, I, F, T, B, N = (types.NUMERIC, types.INTEGER, types.FLOAT, types.TEXT, type
 
 def _dec(v):
     return numeric.decode(v) if type(v) is bytes else numeric.as_decimal(v)
+
+
+def _key(v):
+    return v if type(v) is bytes else numeric.encode(numeric.as_decimal(v))
 
 
 def _lift(fn):
@@ -73,8 +80,88 @@ def _compare_vector(name):
     kernel = _KERNELS[name]       # looked up on the first call: pyarrow loads lazily
 
     def vec(a, b):
-        return getattr(pc, kernel)(_values(a), _values(b))
+        ops = _vector_ready((a, b))
+        if ops is not None:        # decimal128 compares by value across scales
+            return getattr(pc, kernel)(*ops)
+        return getattr(pc, kernel)(_values(na.as_keys(a)), _values(na.as_keys(b)))
     return vec
+
+
+# ---- the vector form: decimal128 (numeric_arrays.py) -----------------------------------
+
+def _operand(v):
+    """An operand as Arrow's decimal kernels take it: decimal128 and integer arrays and
+    scalars pass, a key scalar becomes decimal128; None when it has no vector form."""
+    t = v.type
+    if na.is_decimal(t) or pa.types.is_integer(t):
+        return v
+    if pa.types.is_binary(t) and isinstance(v, pa.Scalar) and v.is_valid:
+        return na.decimal_scalar(v)
+    return None
+
+
+def _vector_ready(args):
+    """The operands for the decimal kernels when one is an array, one is decimal128 and
+    none lacks a vector form (keys columns, NaN, NULL constants: the row bodies)."""
+    ops = [_operand(a) for a in args]
+    if any(o is None for o in ops) or all(isinstance(o, pa.Scalar) for o in ops) or \
+            not any(na.is_decimal(o.type) for o in ops):
+        return None
+    return ops
+
+
+_ARITH = {"add": "add", "sub": "subtract", "mul": "multiply"}
+
+
+def _arith_vector(name, row):
+    """+ - * over decimal128: Arrow's result scales are PostgreSQL's (the larger scale;
+    the sum of the scales). A result needing more than 38 digits goes by rows."""
+    kernel = _ARITH[name]
+
+    def vec(a, b):
+        ops = _vector_ready((a, b))
+        if ops is not None:
+            out = na.arith(kernel, *ops)
+            if out is not None:
+                return out
+        return map_rows(row, [a, b], out_type=pa.binary())
+    return vec
+
+
+def _unary_vector(kernel, row):
+    def vec(a):
+        if na.is_decimal(a.type) and not isinstance(a, pa.Scalar):
+            return getattr(pc, kernel)(a)
+        return map_rows(row, [a], out_type=pa.binary())
+    return vec
+
+
+def _digits_vector(mode, row):
+    """round/trunc(numeric, n) for n >= 0 given once: Arrow rounds (half away from zero /
+    toward zero) keeping the scale; the result shows n digits (numeric_arrays.rescale)."""
+    def vec(a, n=None):
+        if na.is_decimal(a.type) and not isinstance(a, pa.Scalar) and (
+                n is None or (isinstance(n, pa.Scalar) and n.is_valid)):
+            digits = 0 if n is None else _as_int(n.as_py())
+            if 0 <= digits <= na.MAX_PRECISION:
+                out = na.round_to(a, digits, mode)
+                if out is not None:
+                    return out
+        return map_rows(row, [a] if n is None else [a, n], out_type=pa.binary())
+    return vec
+
+
+def _fit_vector(v, p, s):
+    if (na.is_decimal(v.type) or pa.types.is_integer(v.type)) and \
+            not isinstance(v, pa.Scalar) and isinstance(p, pa.Scalar) and \
+            isinstance(s, pa.Scalar) and p.is_valid and s.is_valid and \
+            na.storage_type(("numeric", p.as_py(), s.as_py())) is not None:
+        return na.fit(v, p.as_py(), s.as_py())
+    return map_rows(_fit_row, [v, p, s], out_type=pa.binary())
+
+
+def _fit_row(v, p, s):
+    return numeric.encode(numeric.fit(_dec(v), p, s))
 
 
 def _compare_row(name):
@@ -82,7 +169,7 @@ def _compare_row(name):
     op = getattr(operator, name)
 
     def row(a, b):
-        return op(numeric.value_part(a), numeric.value_part(b))
+        return op(numeric.value_part(_key(a)), numeric.value_part(_key(b)))
     return row
 
 
@@ -91,14 +178,14 @@ def _distinct_row(negate: bool):
         if a is None or b is None:
             same = a is None and b is None
         else:
-            same = numeric.value_part(a) == numeric.value_part(b)
+            same = numeric.value_part(_key(a)) == numeric.value_part(_key(b))
         return same if negate else not same
     return row
 
 
-def _scale(key: bytes):
+def _scale(key):
     """scale(numeric): the digits after the point; NULL for NaN and infinities."""
-    d = numeric.decode(key)
+    d = _dec(key)
     return numeric.scale_of(d) if d.is_finite() else None
 
 
@@ -122,28 +209,34 @@ def register(reg) -> None:
                                                     strict=False)),
                                row, strict=strict))
 
-    for name, fn in (("add", numeric.add), ("sub", numeric.sub), ("mul", numeric.mul),
-                     ("div", numeric.div), ("mod", numeric.mod),
+    for name, fn in (("add", numeric.add), ("sub", numeric.sub), ("mul", numeric.mul)):
+        row = _lift(fn)
+        reg.add(ScalarFunction(name, _numbers, _arith_vector(name, row), row))
+    for name, fn in (("div", numeric.div), ("mod", numeric.mod),
                      ("div_trunc", numeric.div_trunc)):
         add(name, _numbers, _lift(fn))
-    add("neg", fixed((NU, NU)), _lift(numeric.negate))
+    row = _lift(numeric.negate)
+    reg.add(ScalarFunction("neg", fixed((NU, NU)), _unary_vector("negate", row), row))
     for name in _KERNELS:
         reg.add(ScalarFunction(name, fixed((NU, NU, B)), _compare_vector(name),
                                _compare_row(name)))
     add("is_distinct", fixed((NU, NU, B)), _distinct_row(False), "bool_", strict=False)
     add("is_not_distinct", fixed((NU, NU, B)), _distinct_row(True), "bool_", strict=False)
 
-    add("abs", fixed((NU, NU)), _lift(lambda d: d.copy_abs()))
+    row = _lift(lambda d: d.copy_abs())
+    reg.add(ScalarFunction("abs", fixed((NU, NU)), _unary_vector("abs", row), row))
     add("sign", fixed((NU, NU)), _lift(numeric.sign))
     add("ceil", fixed((NU, NU)), _lift(numeric.ceil))
     add("ceiling", fixed((NU, NU)), _lift(numeric.ceil))
     add("floor", fixed((NU, NU)), _lift(numeric.floor))
-    add("round", fixed((NU, NU)), _lift(lambda d: numeric.round_to(d, 0)))
     # (numeric, numeric): the binder reads an integer literal beside a numeric as one
     digits = fixed((NU, I, NU), (NU, NU, NU))
-    add("round", digits, _lift_n(lambda d, n: numeric.round_to(d, _as_int(n)), 1))
-    add("trunc", fixed((NU, NU)), _lift(lambda d: numeric.trunc_to(d, 0)))
-    add("trunc", digits, _lift_n(lambda d, n: numeric.trunc_to(d, _as_int(n)), 1))
+    for name, fn, mode in (("round", numeric.round_to, "half_towards_infinity"),
+                           ("trunc", numeric.trunc_to, "towards_zero")):
+        row = _lift(lambda d, fn=fn: fn(d, 0))
+        reg.add(ScalarFunction(name, fixed((NU, NU)), _digits_vector(mode, row), row))
+        row = _lift_n(lambda d, n, fn=fn: fn(d, _as_int(n)), 1)
+        reg.add(ScalarFunction(name, digits, _digits_vector(mode, row), row))
     add("sqrt", fixed((NU, NU)), _lift(numeric.sqrt))
     add("ln", fixed((NU, NU)), _lift(numeric.ln))
     add("exp", fixed((NU, NU)), _lift(numeric.exp))
@@ -156,5 +249,5 @@ def register(reg) -> None:
     each = (lambda a: [None if v is None else numeric.text_of(v) for v in a])   # noqa: E731
     reg.add(ScalarFunction("value_out", fixed((NU + "[]", T + "[]")), lambda a: map_rows(
         each, [a], out_type=pa.list_(pa.large_string())), each))
-    add("numeric_fit", fixed((NU, I, I, NU), (I, I, I, NU), (F, I, I, NU)),
-        lambda v, p, s: numeric.encode(numeric.fit(_dec(v), p, s)))
+    reg.add(ScalarFunction("numeric_fit", fixed((NU, I, I, NU), (I, I, I, NU), (F, I, I, NU)),
+                           _fit_vector, _fit_row))

@@ -19,7 +19,7 @@ from ..arrays import contiguous
 
 from decimal import Decimal
 
-from ... import errors, numeric, types
+from ... import errors, numeric, numeric_arrays, types
 from ... import statement_limits as limits
 from ...plan.aggregates import PAIR_EXTREMES, PAIR_STATISTICS
 from ...plan.expr import Call, ColRef, column_refs
@@ -307,7 +307,7 @@ def aggregate_keys(node: LogicalAggregate, keys, inputs, n: int, ctx) -> pa.Tabl
         memo: dict = {}     # per input array: NaN test and min_max, shared by the calls
         values = [_scalar_aggregate(a, v, n, ctx, memo)
                   for a, v in zip(node.aggregates, inputs)]
-        arrays = [pa.array([v], types.arrow_type(t)) for v, (_, t) in
+        arrays = [numeric_arrays.array_of([v], types.arrow_type(t)) for v, (_, t) in
                   zip(values, node.columns)]
         return pa.Table.from_arrays(arrays, names=[c for c, _ in node.columns]) if arrays \
             else pa.table({"_": [None]}).select([])
@@ -452,6 +452,17 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
             # Arrow cannot collect intervals per group (hash_list): carry them as text
             # "months days nanoseconds" and read them back in _python_groups
             cols[name] = _interval_codes(v) if pa.types.is_interval(v.type) else v
+        if a.type == types.NUMERIC and not a.distinct and a.fn in ("sum", "avg") and \
+                not isinstance(v, (Pair, Ordered, Kept)) and v is not None and \
+                numeric_arrays.is_decimal(v.type) and not numeric_arrays.sum_may_wrap(v, n):
+            # the vector form: Arrow's exact decimal sum per group (and count: avg)
+            specs.append((name, "sum", pc.ScalarAggregateOptions(min_count=1)))
+            if a.fn == "avg":
+                specs.append((name, "count", pc.CountOptions(mode="only_valid")))
+                post.append(("decimal_average", f"{name}_sum", f"{name}_count"))
+            else:
+                post.append(f"{name}_sum")
+            continue
         if _integer_average(a, v):
             # avg of integers is numeric (PostgreSQL): the exact sum (decimal128: no int64
             # wrap) and the count per group, divided as numerics in numeric.average_keys
@@ -461,6 +472,10 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
             post.append(("average", f"{name}_sum", f"{name}_count"))
             continue
         native = _native_spec(a, name)
+        if native is None and a.fn in ("min", "max") and v is not None and \
+                not isinstance(v, (Pair, Ordered, Kept)) and numeric_arrays.is_decimal(v.type):
+            native = (name, a.fn, pc.ScalarAggregateOptions(skip_nulls=True, min_count=1)), \
+                f"{name}_{a.fn}"
         if native is not None and a.fn in ("min", "max") and has_nan(v):
             native = None        # Arrow skips NaN in min/max; PostgreSQL sorts it last
         if native is not None:
@@ -494,6 +509,12 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
         if isinstance(colname, Pair):
             out.append(_pair_result(a, colname, gid, ngroups, states))
             continue
+        if isinstance(colname, tuple) and colname[0] == "decimal_average":
+            out.append(numeric_arrays.array_of([
+                None if not c or s is None else numeric.div(s, Decimal(c)) for s, c in zip(
+                    grouped.column(colname[1]).to_pylist(),
+                    grouped.column(colname[2]).to_pylist())], pa.binary()))
+            continue
         if isinstance(colname, tuple):          # ("average", sums, counts)
             out.append(pa.array(numeric.average_keys(
                 grouped.column(colname[1]).to_pylist(), grouped.column(colname[2]).to_pylist()),
@@ -526,7 +547,7 @@ def _row_groups(row_lists, n: int):
 
 def _restore(c, t: pa.DataType):
     """A result column in its SQL type's Arrow type (array keys come back from text)."""
-    if c.type == t:
+    if c.type == t or numeric_arrays.keep_form(c, t):
         return c
     if (pa.types.is_list(t) or pa.types.is_large_list(t)) and not \
             (pa.types.is_list(c.type) or pa.types.is_large_list(c.type)):
@@ -632,7 +653,7 @@ def _python_groups(a, lists, ctx) -> pa.Array:
         if i % limits.CHECK_EVERY == 0:
             ctx.check_cancel()
         out.append(fn(vals))
-    return pa.array(out, types.arrow_type(a.type))
+    return numeric_arrays.array_of(out, types.arrow_type(a.type))
 
 
 def _kept_groups(a, lists, keeps, ctx) -> pa.Array:
@@ -695,8 +716,8 @@ def _py_sum(vals):
         return None
     if isinstance(vals[0], pa.MonthDayNano):
         return _interval_total(vals)
-    if type(vals[0]) is bytes:         # numeric keys: exact, the largest scale kept
-        return numeric.encode(_numeric_total(vals))
+    if type(vals[0]) is bytes or isinstance(vals[0], Decimal):   # numerics: exact, the
+        return numeric.encode(_numeric_total(vals))                 # largest scale kept
     total = sum(vals)
     return types.check_int(total) if isinstance(total, int) else total
 
@@ -705,7 +726,7 @@ def _py_avg(vals):
     vals = [v for v in vals if v is not None]
     if vals and isinstance(vals[0], pa.MonthDayNano):   # PostgreSQL: the sum / the count
         return scale_interval(_interval_total(vals), len(vals), True)
-    if vals and type(vals[0]) is bytes:   # numeric_avg: the sum / the count, as numeric
+    if vals and (type(vals[0]) is bytes or isinstance(vals[0], Decimal)):   # numeric_avg
         return numeric.encode(numeric.div(_numeric_total(vals), Decimal(len(vals))))
     if vals and type(vals[0]) is int:     # avg(integer) is numeric too (PostgreSQL)
         return numeric.average_keys([sum(vals)], [len(vals)])[0]
@@ -757,6 +778,9 @@ def _scalar_aggregate(a, v, n: int, ctx, memo: dict | None = None):
             v, a = pc.unique(v), _without_distinct(a)
         except (pa.ArrowNotImplementedError, pa.ArrowTypeError):
             pass
+    if a.type == types.NUMERIC and not a.distinct and a.fn in ("sum", "avg", "min", "max") \
+            and numeric_arrays.is_decimal(v.type):     # the vector form: exact, no rows
+        return _decimal_aggregate(a.fn, v)
     if _integer_average(a, v):       # the exact sum over the count, as numerics
         total = pc.sum(pc.cast(v, pa.decimal128(38, 0)), min_count=1).as_py()
         return numeric.average_keys([total], [pc.count(v, mode="only_valid").as_py()])[0]
@@ -782,6 +806,18 @@ def _scalar_aggregate(a, v, n: int, ctx, memo: dict | None = None):
             a.type in types.NETWORK_TYPES:
         return infinity.pyscalar((pc.min if a.fn == "min" else pc.max)(v))
     return infinity.pyscalar(_memo(memo, "min_max", v, pc.min_max)[a.fn])   # one pass for both
+
+
+def _decimal_aggregate(fn: str, v):
+    """sum/avg/min/max of a decimal128 column (numeric_arrays.py) as a Decimal: the sum
+    exact (numpy over the scaled integers), avg that sum over the count as numeric_avg
+    divides (select_div_scale), min/max by Arrow."""
+    if fn in ("min", "max"):
+        return getattr(pc, fn)(v).as_py()
+    total = numeric_arrays.sum_exact(v)
+    if total is None or fn == "sum":
+        return total
+    return numeric.div(total, Decimal(len(v) - v.null_count))
 
 
 def numeric_min_max(v):

@@ -23,7 +23,7 @@ import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
 from ..arrays import contiguous
 
-from ... import errors, notices
+from ... import errors, notices, numeric_arrays
 from ..typmods import fit_array
 from ...plan.ddl import (AddCheck, AddColumn, AddForeignKey, AddUnique, ChangeType, DropColumn,
                          DropUnique, LogicalAlterTable, RenameColumn, RenameTable,
@@ -237,7 +237,7 @@ def _change_type(txn, ctx, version, step: ChangeType):
     def convert(batch):
         arr = as_array(evaluate(step.expr, pa.Table.from_batches([batch]), ctx), batch.num_rows)
         arr = contiguous(arr)
-        arr = arr if arr.type == field.type else arr.cast(field.type)
+        arr = arr if arr.type == field.type else numeric_arrays.cast_to(arr, field.type)
         return batch.set_column(pos, field, fit_array(column.typmod, arr))
     # deleted rows are dropped first: only the live ones are converted and checked (a
     # row deleted for holding 'abc' must not fail ``TYPE bigint USING v::bigint``)

@@ -21,7 +21,7 @@ import dataclasses
 import numpy as np
 import pyarrow as pa
 
-from ... import errors
+from ... import errors, numeric_arrays
 from ...types import py_values
 from ...plan.logical import (LogicalDelete, LogicalInsert, LogicalScan, LogicalUpdate,
                              LogicalViewCheck,
@@ -113,7 +113,8 @@ def _full_table(node: LogicalInsert, data: pa.Table, schema, ctx) -> pa.Table:
     for i, e in node.defaults.items():
         arrays[i] = as_array(evaluate(e, data, ctx), n)
     fields = schema.arrow_schema
-    arrays = [a if a.type == f.type else a.cast(f.type) for a, f in zip(arrays, fields)]
+    arrays = [a if a.type == f.type else numeric_arrays.cast_to(a, f.type)
+              for a, f in zip(arrays, fields)]
     return pa.Table.from_arrays(arrays, schema=fields)
 
 
@@ -141,7 +142,7 @@ def update(node: LogicalUpdate, ctx) -> pa.Table:
     for i, f in enumerate(schema.arrow_schema):
         if i in node.assignments:
             v = as_array(evaluate(node.assignments[i], source, ctx), n)
-            arrays.append(v if v.type == f.type else v.cast(f.type))
+            arrays.append(v if v.type == f.type else numeric_arrays.cast_to(v, f.type))
         else:
             arrays.append(source.column(i))
     new = generated.fill_table(schema, pa.Table.from_arrays(arrays, schema=schema.arrow_schema),

@@ -11,7 +11,7 @@ from ... import infinity
 
 import pyarrow as pa
 
-from ... import types
+from ... import numeric_arrays, types
 from ...plan.logical import LogicalArrowScan, LogicalScan, LogicalValues
 from ..expr.row import try_compile_row
 from ..expr.vector import evaluate
@@ -72,13 +72,13 @@ def arrow_scan(node: LogicalArrowScan, ctx) -> pa.Table:
     for col, field in zip(data.columns, wanted):
         if pa.types.is_dictionary(col.type):
             col = col.cast(col.type.value_type)
-        if col.type != field.type:
+        if col.type != field.type and not numeric_arrays.keep_form(col, field.type):
             # Timestamps keep microseconds (pandas' nanoseconds are truncated, as DuckDB
             # does); everything else must convert exactly (uint64 range is checked when
             # the object is registered, api/arrow_io.py).
             col = col.cast(field.type, safe=not pa.types.is_timestamp(field.type))
         arrays.append(col)
-    return pa.Table.from_arrays(arrays, schema=wanted)
+    return pa.Table.from_arrays(arrays, names=wanted.names)
 
 
 @operator(LogicalValues)
@@ -86,7 +86,8 @@ def values(node: LogicalValues, ctx) -> pa.Table:
     if not node.columns:
         return rows_only(len(node.rows))
     rows = evaluate_value_rows(node, ctx)
-    arrays = [pa.array([r[i] for r in rows], types.arrow_type(t if t != types.NULL else types.TEXT))
+    arrays = [numeric_arrays.array_of([r[i] for r in rows],
+                                      types.arrow_type(t if t != types.NULL else types.TEXT))
               for i, (_, t) in enumerate(node.columns)]
     return pa.Table.from_arrays(arrays, names=[c for c, _ in node.columns])
 

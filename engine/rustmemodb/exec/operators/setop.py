@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from ... import types
+from ... import numeric_arrays, types
 from ...plan.logical import LogicalSetOp
 from ..run import operator, run_plan
 from .relational import distinct_table
@@ -72,5 +72,6 @@ def _tag(t: pa.Table, keys, l: int, r: int) -> pa.Table:
 
 def _conform(t: pa.Table, columns) -> pa.Table:
     want = [types.arrow_type(ty if ty != types.NULL else types.TEXT) for _, ty in columns]
-    arrays = [c if c.type == w else c.cast(w) for c, w in zip(t.columns, want)]
+    arrays = [c if c.type == w else numeric_arrays.cast_to(c, w)
+              for c, w in zip(t.columns, want)]
     return pa.Table.from_arrays(arrays, names=[n for n, _ in columns])

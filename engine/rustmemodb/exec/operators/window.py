@@ -33,7 +33,7 @@ import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
 from ..arrays import contiguous
 
-from ... import errors, numeric, types
+from ... import errors, numeric, numeric_arrays, types
 from ...plan.aggregates import FRAME_STATISTICS, PAIR_EXTREMES
 from ...plan.logical import LogicalDistinctOn, LogicalWindow
 from ..expr.vector import as_array, evaluate
@@ -137,7 +137,7 @@ class _Layout:
         if isinstance(values, np.ndarray):
             values = pa.array(values, type=arrow_type)
         values = contiguous(values)
-        if values.type != arrow_type:
+        if values.type != arrow_type and not numeric_arrays.keep_form(values, arrow_type):
             values = values.cast(arrow_type)
         if self.identity:
             return values
@@ -514,7 +514,7 @@ def _interval_sum_avg(call, values, valid, counts, lo, hi):
 
 
 def _sum_avg(call, values, valid, counts, lo, hi):
-    if pa.types.is_binary(values.type):
+    if pa.types.is_binary(values.type) or numeric_arrays.is_decimal(values.type):
         return _numeric_sum_avg(call, values, valid, counts, lo, hi)
     is_int = pa.types.is_integer(values.type)
     if call.fn == "avg" and call.type == types.NUMERIC:     # avg(integer): exact, numeric

@@ -72,7 +72,8 @@ def compute_excluded(call, L, table, ctx, lo, hi):
                  for s, e in runs)
     if fn == "count":
         return counts
-    if fn in ("sum", "avg") and pa.types.is_binary(values.type):
+    if fn in ("sum", "avg") and (pa.types.is_binary(values.type) or
+                                 pa.types.is_decimal(values.type)):
         raise errors.not_supported(f"{fn} of numeric over a frame with EXCLUDE")
     if fn == "avg" and call.type == types.NUMERIC:     # avg(integer): exact, numeric
         raw = np.where(valid, values.fill_null(0).to_numpy(zero_copy_only=False), 0)

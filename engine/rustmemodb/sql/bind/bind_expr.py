@@ -962,7 +962,8 @@ class ExprBinder:
                 # integer meets numeric as numeric, numeric meets float8 as float8
                 # (PostgreSQL's implicit casts), so each operator has one type to read
                 wide = types.wider_number(pair)
-                args = [_retype(a, wide) for a in args]
+                if not (wide == types.NUMERIC and name in _INTEGER_TAKING):
+                    args = [_retype(a, wide) for a in args]
         if name in ("and", "or", "not"):
             args = [adapt(a, types.BOOLEAN) for a in args]
         elif name == "concat_op" and len(args) == 2 and types.JSON in (args[0].type, args[1].type):
@@ -1129,6 +1130,9 @@ class ExprBinder:
 # Operators and internal calls whose two operands take each other's type.
 _PAIRED = frozenset({"coalesce", "nullif", "greatest", "least"})
 # operators whose integer/numeric/float8 operands meet in one type (bind_expr.call)
+# numeric + - * integer: numeric_ops takes the integer as it is (its kernels multiply
+# the int64 column by the scaled constant: no numeric copy of the column first)
+_INTEGER_TAKING = frozenset({"add", "sub", "mul"})
 _NUMBER_MIXING = frozenset({"add", "sub", "mul", "div", "mod", "eq", "ne", "lt", "le", "gt",
                             "ge", "is_distinct", "is_not_distinct", "div_trunc", "coalesce",
                             "nullif", "greatest", "least"})

@@ -1,0 +1,420 @@
+"""NUMERIC columns as Arrow ``decimal128``: the vector form of exact decimals.
+
+Why: numeric.py keeps each value as an ordered byte key (exact at any size, NaN and
+±Infinity, a display scale per value), which every operation decodes to a Python
+``Decimal``: 150-1400x slower than the float8 NUMERIC it replaced. Arrow's ``decimal128``
+holds a scaled 128-bit integer per value and one scale per array; Arrow's kernels add,
+multiply, compare, sort, hash, sum and group it, and numpy does the rest on the scaled
+integers. So a NUMERIC array has two physical forms:
+
+    decimal128(p, s)   the vector form: every value finite, at most 38 digits, all
+                       shown with the array's scale ``s``
+    binary             numeric.py's ordered keys: anything else (NaN, ±Infinity, more
+                       than 38 digits, values of different display scales)
+
+and a NUMERIC row value is a ``Decimal`` (read from the vector form) or a key (bytes):
+every row body reads both (numeric.as_decimal). Operators compute in the vector form
+when their inputs have it and the result fits (numeric_ops.py), with PostgreSQL's
+result scales (add/sub: the larger scale, mul: the sum of the scales, which are also
+Arrow's); otherwise they convert to keys (``to_keys``, per value) and compute exactly.
+
+Storage: a ``numeric(p, s)`` column (p <= 38) is stored as ``decimal128(p, s)``: every
+value of it shows s digits, as in PostgreSQL, so nothing is lost. An unconstrained
+``numeric`` column keeps keys: PostgreSQL prints ``1.5`` and ``1.50`` of one column
+differently, which one scale per array cannot say. Trade-off taken: exact output for
+unconstrained columns, vector speed for typed ones and for computed values (whose scale
+PostgreSQL's rules make the same for every row: ``int_col * 1.5`` has scale 1).
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .lazy_import import arrow as pa, compute as pc, numpy as np
+
+from . import numeric
+
+MAX_PRECISION = 38
+_INT64_DIGITS = 18           # every 18-digit scaled integer fits an int64
+
+
+def is_decimal(t) -> bool:
+    return pa.types.is_decimal128(t)
+
+
+def storage_type(typmod):
+    """The Arrow type a column with this typmod stores numerics as (None: keys)."""
+    if type(typmod) is tuple and len(typmod) == 3 and typmod[0] == "numeric" and \
+            typmod[1] is not None and 0 < typmod[1] <= MAX_PRECISION and \
+            0 <= typmod[2] <= typmod[1]:
+        return pa.decimal128(typmod[1], typmod[2])
+    return None
+
+
+def digits_of(d: Decimal) -> tuple[int, int]:
+    """(precision, scale) a finite normal Decimal needs as decimal128."""
+    sign, digits, exponent = d.as_tuple()
+    scale = -exponent if exponent < 0 else 0
+    n = len(digits) + (exponent if exponent > 0 else 0)
+    return max(n, scale, 1), scale
+
+
+def fits(d: Decimal) -> bool:
+    return d.is_finite() and digits_of(d)[0] <= MAX_PRECISION
+
+
+# ---- conversions ------------------------------------------------------------------------
+
+def to_keys(values):
+    """A decimal128 array, chunked array or scalar as numeric.py's keys (per value)."""
+    if isinstance(values, pa.Scalar):
+        return pa.scalar(None if not values.is_valid else numeric.encode(values.as_py()),
+                         pa.binary())
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    return pa.array([None if v is None else numeric.encode(v) for v in values.to_pylist()],
+                    pa.binary())
+
+
+def as_keys(values):
+    """Keys from either form (other types pass)."""
+    return to_keys(values) if is_decimal(values.type) else values
+
+
+def decimal_scalar(value):
+    """A numeric scalar (key, Decimal or decimal128) as a decimal128 scalar, or None when
+    the value has no vector form (NaN, infinity, more than 38 digits)."""
+    if isinstance(value, pa.Scalar):
+        if is_decimal(value.type):
+            return value
+        if not value.is_valid:
+            return pa.scalar(None, pa.decimal128(1, 0))
+        value = value.as_py()
+    d = numeric.as_decimal(value) if not isinstance(value, Decimal) else value
+    if not fits(d):
+        return None
+    p, s = digits_of(d)
+    return pa.scalar(d, pa.decimal128(p, s))
+
+
+def from_keys(values, scale: int | None = None):
+    """Keys as decimal128 at ``scale`` (default: the largest scale among them) when every
+    value has a vector form and, with no scale given, all show the same scale; else None."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    ds = [None if k is None else numeric.decode(k) for k in values.to_pylist()]
+    scales = {numeric.scale_of(d) for d in ds if d is not None}
+    if not all(d is None or d.is_finite() for d in ds):
+        return None
+    if scale is None:
+        if len(scales) > 1:
+            return None
+        scale = scales.pop() if scales else 0
+    p = max([digits_of(d)[0] - digits_of(d)[1] for d in ds if d is not None] or [1]) + scale
+    if p > MAX_PRECISION:
+        return None
+    return pa.array(ds, pa.decimal128(max(p, 1), scale))
+
+
+def unscaled64(values):
+    """The scaled integers of a decimal128 array whose precision is at most 18, as an
+    int64 numpy view (no copy; NULL slots hold garbage: see the validity), else None."""
+    t = values.type
+    if not is_decimal(t) or t.precision > _INT64_DIGITS:
+        return None
+    words = np.frombuffer(values.buffers()[1], dtype=np.int64)
+    return words[2 * values.offset:2 * (values.offset + len(values)):2]
+
+
+def from_unscaled64(ints, precision: int, scale: int, validity=None):
+    """A decimal128(precision, scale) array holding these scaled int64 integers."""
+    words = np.empty((len(ints), 2), dtype=np.int64)
+    words[:, 0] = ints
+    np.right_shift(ints, 63, out=words[:, 1])       # the sign, extended
+    return pa.Array.from_buffers(pa.decimal128(precision, scale), len(ints),
+                                 [validity, pa.py_buffer(words)])
+
+
+def sum_exact(values) -> Decimal | None:
+    """The exact sum of a decimal128 array or chunked array (None when all are NULL):
+    numpy over the scaled integers where they fit int64, Arrow's sum otherwise."""
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    total, seen, scale = 0, False, values.type.scale
+    for c in chunks:
+        if len(c) == c.null_count:
+            continue
+        seen = True
+        ints = unscaled64(c) if not c.null_count else None
+        if ints is not None and len(ints) * 10 ** c.type.precision < 2 ** 63:
+            total += int(ints.sum())
+            continue
+        total += _wide_sum(c)
+    return Decimal(total).scaleb(-scale, context=numeric.CTX) if seen else None
+
+
+def _wide_sum(c) -> int:
+    """The exact sum of a decimal128 array's scaled integers of any size (Arrow's decimal
+    sum wraps past 38 digits; PostgreSQL's numeric just grows): each 128-bit value read
+    as four 32-bit words, each word column summed in int64 (no sum of 2**31 words of 32
+    bits can wrap), recombined as Python ints."""
+    words = np.frombuffer(c.buffers()[1], dtype=np.uint32)[4 * c.offset:4 * (c.offset + len(c))]
+    words = words.reshape(-1, 4)
+    if c.null_count:
+        words = words[np.asarray(c.is_valid())]
+    low = [int(words[:, i].sum(dtype=np.int64)) for i in range(3)]
+    top = int(words[:, 3].view(np.int32).sum(dtype=np.int64))
+    return low[0] + (low[1] << 32) + (low[2] << 64) + (top << 96)
+
+
+def sum_may_wrap(values, n: int) -> bool:
+    """Whether a sum of ``n`` values of this decimal128 column could pass 38 digits
+    (Arrow's grouped sum would wrap): decided by the precision, else by the values."""
+    t = values.type
+    if 10 ** t.precision * max(n, 1) < 10 ** MAX_PRECISION:
+        return False
+    mm = pc.min_max(values)
+    lo, hi = mm["min"].as_py(), mm["max"].as_py()
+    if lo is None:
+        return False
+    bound = max(abs(lo), abs(hi)).scaleb(t.scale, context=numeric.CTX)
+    return bound * max(n, 1) >= 10 ** MAX_PRECISION
+
+
+def tight(values):
+    """The array with the smallest precision its values need (Arrow's result types
+    grow by the inputs' declared precisions)."""
+    t = values.type
+    if isinstance(values, pa.Scalar):
+        return values
+    if pa.types.is_integer(t):
+        values = values.cast(pa.decimal128(19 if t.bit_width == 64 else 10, 0))
+        t = values.type
+    mm = pc.min_max(values)
+    lo, hi = mm["min"].as_py(), mm["max"].as_py()
+    if lo is None:
+        return values.cast(pa.decimal128(max(1, t.scale), t.scale))
+    need = max(digits_of(abs(lo))[0], digits_of(abs(hi))[0], t.scale, 1)
+    # the min/max show the array's scale: their digits count the scale already
+    return values.cast(pa.decimal128(min(max(need, 1), MAX_PRECISION), t.scale)) \
+        if need < t.precision else values
+
+
+# ---- kernels ------------------------------------------------------------------------------
+
+def arith(kernel: str, a, b):
+    """a + - * b over decimal128 (and integer) operands, or None when the result needs
+    more than 38 digits (the caller computes it by rows, exactly)."""
+    fast = _scaled_int_product(a, b) if kernel == "multiply" else None
+    if fast is not None:
+        return fast
+    fn = getattr(pc, kernel)
+    try:
+        return fn(a, b)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass      # the declared precisions overflow 38: try what the values need
+    try:
+        return fn(tight(a), tight(b))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+def _scaled_int_product(a, b):
+    """int64 (or decimal128 of at most 18 digits) array times a decimal scalar, in numpy
+    on the scaled integers when no product can leave int64 (``sum(i * 1.5)``)."""
+    if isinstance(a, pa.Scalar):
+        a, b = b, a
+    if isinstance(a, pa.Scalar) or not isinstance(b, pa.Scalar) or \
+            not is_decimal(b.type) or not b.is_valid:
+        return None
+    if isinstance(a, pa.ChunkedArray):      # chunk by chunk, all typed (18, s)
+        parts = [_scaled_int_product(c, b) for c in a.chunks]
+        if not parts or any(p is None for p in parts):
+            return None
+        t = pa.decimal128(_INT64_DIGITS, parts[0].type.scale)
+        return pa.chunked_array([p.cast(t) if p.type != t else p for p in parts], t)
+    if pa.types.is_int64(a.type):
+        ints, scale = np.frombuffer(a.buffers()[1], np.int64)[a.offset:a.offset + len(a)], 0
+    else:
+        ints, scale = unscaled64(a), a.type.scale if is_decimal(a.type) else 0
+    if ints is None or not len(ints):
+        return None
+    if scale + b.type.scale > _INT64_DIGITS:
+        return None
+    factor = int(b.as_py().scaleb(b.type.scale, context=numeric.CTX))
+    lo, hi = (int(x) for x in (ints.min(), ints.max())) if not a.null_count else \
+        _valid_bounds(a, ints)
+    bound = max(abs(lo), abs(hi)) * abs(factor)
+    if bound >= 10 ** _INT64_DIGITS:
+        return None
+    out = ints * factor
+    precision = _INT64_DIGITS       # the bound is below 10**18: every product fits
+    return from_unscaled64(out, precision, scale + b.type.scale,
+                           a.buffers()[0] if a.null_count and not a.offset else
+                           (None if not a.null_count else _validity(a)))
+
+
+def _valid_bounds(a, ints):
+    valid = np.asarray(a.is_valid())
+    picked = ints[valid]
+    if not len(picked):
+        return 0, 0
+    return int(picked.min()), int(picked.max())
+
+
+def _validity(a):
+    return pa.array(np.asarray(a.is_valid())).buffers()[1]
+
+
+def round_to(values, digits: int, mode: str):
+    """round/trunc to ``digits`` >= 0 places, shown with exactly that many (PostgreSQL):
+    Arrow rounds keeping the array's scale; the rescale after is exact."""
+    t = values.type
+    if digits < t.scale:
+        values = pc.round(_carry_room(values), ndigits=digits, round_mode=mode)
+        precision = t.precision - t.scale + digits + 1       # 9.99 -> 10.0: one more digit
+    else:
+        precision = t.precision - t.scale + digits
+    if precision > MAX_PRECISION:
+        return None
+    return values.cast(pa.decimal128(max(precision, 1), digits))
+
+
+def _carry_room(values):
+    """The array with one more digit of precision (if it has less than 38): rounding
+    999.99 to one place gives 1000.0, which decimal128(5, 2) cannot hold."""
+    t = values.type
+    if t.precision < MAX_PRECISION:
+        return values.cast(pa.decimal128(t.precision + 1, t.scale))
+    return values
+
+
+def fit(values, precision: int, scale: int):
+    """Values (decimal128 or integers) as numeric(precision, scale) holds them: rounded
+    half away from zero to ``scale`` digits; 22003 when the digits before the point do
+    not fit (numeric.fit's error, for the first value that does not)."""
+    if pa.types.is_integer(values.type):
+        values = values.cast(pa.decimal128(19 if values.type.bit_width == 64 else 10, 0))
+    t = values.type
+    if t.scale > scale:
+        values = pc.round(_carry_room(values), ndigits=scale, round_mode="half_towards_infinity")
+        t = values.type
+    if t.precision - t.scale + scale > MAX_PRECISION:
+        values = tight(values)
+        t = values.type
+    if t.precision - t.scale + scale > MAX_PRECISION:
+        return _fit_by_rows(values, precision, scale)
+    wide = values.cast(pa.decimal128(t.precision - t.scale + scale, scale))
+    try:
+        return wide.cast(pa.decimal128(precision, scale))
+    except pa.ArrowInvalid:
+        return _fit_by_rows(values, precision, scale)
+
+
+def _fit_by_rows(values, precision: int, scale: int):
+    out = [None if d is None else numeric.fit(d, precision, scale)
+           for d in values.to_pylist()]         # raises numeric.fit's 22003
+    return pa.array(out, pa.decimal128(precision, scale))
+
+
+def cast_to(values, t):
+    """``values.cast(t)`` where either side may be a numeric form: into a decimal128
+    column the values are fitted to its numeric(p, s) (rounded; 22003), into keys a
+    decimal128 array is encoded. Every other pair is Arrow's cast."""
+    if values.type == t:
+        return values
+    if is_decimal(t):
+        src = values.type
+        if is_decimal(src) or pa.types.is_integer(src):
+            return fit(values, t.precision, t.scale)
+        if pa.types.is_null(src):
+            return pa.nulls(len(values), t)
+        if pa.types.is_binary(src) or pa.types.is_floating(src):
+            if isinstance(values, pa.ChunkedArray):
+                values = values.combine_chunks()
+            return pa.array([None if v is None else numeric.fit(
+                numeric.as_decimal(v), t.precision, t.scale) for v in values.to_pylist()], t)
+    if pa.types.is_binary(t) and is_decimal(values.type):
+        return to_keys(values)
+    return values.cast(t)
+
+
+def keep_form(values, want) -> bool:
+    """Whether an array of a NUMERIC expression may stay as it is where ``want`` (keys,
+    types.arrow_type) is asked for: the vector form is a NUMERIC column's form too."""
+    return is_decimal(values.type) and pa.types.is_binary(want)
+
+
+def array_of(values: list, t):
+    """pa.array(values, t) for Python values, where numerics may be Decimals or keys."""
+    if pa.types.is_binary(t) and any(isinstance(v, Decimal) for v in values):
+        values = [numeric.encode(v) if isinstance(v, Decimal) else v for v in values]
+    elif is_decimal(t) and any(type(v) is bytes for v in values):
+        values = [numeric.decode(v) if type(v) is bytes else v for v in values]
+    return pa.array(values, t)
+
+
+def from_integers(values):
+    """An int64 array as numeric (scale 0): decimal128(18, 0) when every value has at
+    most 18 digits (numpy then reads the scaled integers: unscaled64), else (19, 0)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    if not pa.types.is_int64(values.type):
+        values = values.cast(pa.int64())
+    ints = np.frombuffer(values.buffers()[1], np.int64)[values.offset:values.offset + len(values)] \
+        if len(values) else np.zeros(0, np.int64)
+    if values.null_count:
+        lo, hi = _valid_bounds(values, ints)
+    else:
+        lo, hi = (int(ints.min()), int(ints.max())) if len(ints) else (0, 0)
+    precision = 18 if max(abs(lo), abs(hi)) < 10 ** _INT64_DIGITS else 19
+    validity = None if not values.null_count else (
+        values.buffers()[0] if not values.offset else _validity(values))
+    return from_unscaled64(np.ascontiguousarray(ints), precision, 0, validity)
+
+
+def common_keys(a, b):
+    """Two numeric key columns (a join's sides, compared by value) in one form: both
+    decimal128 at the larger scale, or both keys; None when neither is decimal128."""
+    if not (is_decimal(a.type) or is_decimal(b.type)):
+        return None
+    if is_decimal(a.type) and is_decimal(b.type):
+        ta, tb = a.type, b.type
+        scale = max(ta.scale, tb.scale)
+        precision = max(ta.precision - ta.scale, tb.precision - tb.scale) + scale
+        if precision <= MAX_PRECISION:
+            t = pa.decimal128(precision, scale)
+            return a.cast(t), b.cast(t)
+    return as_keys(a), as_keys(b)
+
+
+def cast_table(table, schema):
+    """``table.cast(schema)`` with numeric columns converted by ``cast_to`` (Arrow would
+    read keys as decimal text, and has no decimal128 -> binary cast)."""
+    if not any(is_decimal(f.type) or is_decimal(c.type)
+               for f, c in zip(schema, table.columns)):
+        return table.cast(schema)
+    arrays = [c if c.type == f.type else cast_to(c, f.type)
+              for c, f in zip(table.columns, schema)]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+# A keys column leaving the engine (cursor.arrow(): the cluster moves results between
+# shards as Arrow) says it holds numerics in its field metadata, so a table registered
+# from it reads the column as NUMERIC, not as the bytea its Arrow type would say.
+KEY_TAG = {b"rustmemodb.type": b"NUMERIC"}
+
+
+def tag_keys(table, sql_types):
+    """The table with each keys column of a NUMERIC result tagged (KEY_TAG)."""
+    fields = list(table.schema)
+    changed = False
+    for i, t in enumerate(sql_types):
+        if t == numeric.NUMERIC and i < len(fields) and pa.types.is_binary(fields[i].type) \
+                and fields[i].metadata != KEY_TAG:
+            fields[i] = fields[i].with_metadata(KEY_TAG)
+            changed = True
+    return table.cast(pa.schema(fields, table.schema.metadata)) if changed else table
+
+
+def tagged_numeric(field) -> bool:
+    return pa.types.is_binary(field.type) and bool(field.metadata) and \
+        field.metadata.get(b"rustmemodb.type") == b"NUMERIC"
