@@ -144,9 +144,17 @@ def sum_exact(values) -> Decimal | None:
             continue
         seen = True
         ints = unscaled64(c) if not c.null_count else None
-        if ints is not None and len(ints) * 10 ** c.type.precision < 2 ** 63:
-            total += int(ints.sum())
-            continue
+        if ints is not None:
+            exact = int(np.add.reduce(ints))
+            if len(ints) * 10 ** c.type.precision < 2 ** 63:
+                total += exact
+                continue
+            # int64 may have wrapped: a float sum says (a wrap is off by 2**64; the
+            # float's error is far below 2**62 for any 18-digit values)
+            shadow = float(ints.sum(dtype=np.float64))
+            if abs(shadow) < 2.0 ** 62 and abs(shadow - exact) < 2.0 ** 62:
+                total += exact
+                continue
         total += _wide_sum(c)
     return Decimal(total).scaleb(-scale, context=numeric.CTX) if seen else None
 
@@ -418,3 +426,63 @@ def tag_keys(table, sql_types):
 def tagged_numeric(field) -> bool:
     return pa.types.is_binary(field.type) and bool(field.metadata) and \
         field.metadata.get(b"rustmemodb.type") == b"NUMERIC"
+
+
+def column_of(values: list):
+    """A NUMERIC result column from row values (Decimals or keys): decimal128 when every
+    value has a vector form and all show one scale (nothing of the text is lost), else
+    keys."""
+    ds = [None if v is None else numeric.decode(v) for v in values]
+    finite = [d for d in ds if d is not None]
+    if all(fits(d) for d in finite) and len({numeric.scale_of(d) for d in finite}) <= 1:
+        scale = numeric.scale_of(finite[0]) if finite else 0
+        whole = max([digits_of(d)[0] - digits_of(d)[1] for d in finite] or [1])
+        if whole + scale <= MAX_PRECISION:
+            return pa.array(ds, pa.decimal128(max(whole + scale, 1), scale))
+    return pa.array([None if d is None else numeric.encode(d) for d in ds], pa.binary())
+
+
+def one_form(args):
+    """Operands of a function over values of one SQL type (coalesce, greatest, CASE arms)
+    in one Arrow form: as they are unless decimal128 meets keys or another scale (a
+    common scale would change how values print), then all as keys."""
+    forms = {a.type for a in args if is_decimal(a.type) or pa.types.is_binary(a.type)}
+    if not any(is_decimal(t) for t in forms) or (
+            len(forms) == 1 and not any(pa.types.is_binary(t) for t in forms)):
+        return list(args)
+    if all(is_decimal(t) for t in forms) and len({t.scale for t in forms}) == 1:
+        return list(args)
+    return [as_keys(a) for a in args]
+
+
+def as_key_value(v):
+    """A numeric row value as a key (Decimals from the vector form), others as they are:
+    for row bodies that compare values of any type with each other."""
+    return numeric.encode(v) if isinstance(v, Decimal) else v
+
+
+def concat_tables(tables, **options):
+    """``pa.concat_tables`` of results that may hold one numeric column in different
+    forms (a shard answering from its rows has keys, another from decimal128 chunks):
+    such a column becomes one form first (``one_form``; decimal128 of one scale widened
+    to one precision), so nothing of the values or their text changes."""
+    tables = list(tables)
+    if len(tables) > 1 and any(not t.schema.equals(tables[0].schema) for t in tables[1:]) \
+            and all(t.num_columns == tables[0].num_columns for t in tables):
+        for i in range(tables[0].num_columns):
+            cols = [t.column(i) for t in tables]
+            kinds = {c.type for c in cols}
+            if len(kinds) < 2 or not any(is_decimal(k) for k in kinds):
+                continue
+            cols = one_form(cols)
+            kinds = {c.type for c in cols}
+            if len(kinds) > 1 and all(is_decimal(k) for k in kinds):
+                t = pa.decimal128(max(k.precision for k in kinds), kinds.pop().scale)
+                cols = [c.cast(t) for c in cols]
+            for j, c in enumerate(cols):
+                field = tables[j].schema.field(i)
+                meta = KEY_TAG if pa.types.is_binary(c.type) and \
+                    (is_decimal(field.type) or tagged_numeric(field)) else field.metadata
+                tables[j] = tables[j].set_column(
+                    i, pa.field(field.name, c.type, metadata=meta), c)
+    return pa.concat_tables(tables, **options)

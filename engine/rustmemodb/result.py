@@ -33,7 +33,8 @@ class Result:
 
     def arrow(self) -> pa.Table:
         if self.table is None and self.rows is not None:
-            arrays = [numeric_arrays.array_of([r[i] for r in self.rows], types.arrow_type(t))
+            arrays = [numeric_arrays.column_of([r[i] for r in self.rows]) if t == types.NUMERIC
+                      else pa.array([r[i] for r in self.rows], types.arrow_type(t))
                       for i, (_, t) in enumerate(self.columns)]
             self.table = numeric_arrays.tag_keys(
                 pa.Table.from_arrays(arrays, names=[n for n, _ in self.columns]),

@@ -109,7 +109,7 @@ def run_merge(columns: list, partials: list[pa.Table], merge_sql: str) -> tuple[
     names = [n for n, _ in columns]
     parts = [p.rename_columns(names) for p in partials if p.num_rows]
     if parts:
-        load_table(conn, PARTIALS, pa.concat_tables(parts, promote_options="permissive"))
+        load_table(conn, PARTIALS, numeric_arrays.concat_tables(parts, promote_options="permissive"))
     cur = conn.execute(merge_sql)
     return cur._result.columns, cur.arrow()
 

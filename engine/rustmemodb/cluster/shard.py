@@ -365,7 +365,7 @@ class ShardHost:
         for name, (xid, tokens) in received.items():
             tables = self._take_inbox(sid, xid, tokens)
             tables = [t for t in tables if t.num_rows] or tables[:1]
-            out[name] = pa.concat_tables(tables, promote_options="permissive") \
+            out[name] = numeric_arrays.concat_tables(tables, promote_options="permissive") \
                 if len(tables) > 1 else tables[0]
         return out
 
@@ -551,7 +551,7 @@ class ShardHost:
             tables = [numeric_arrays.cast_table(
                 t.select(list(range(len(names)))).rename_columns(names), schema)
                 for t in tables]   # (a partial's trailing columns: not the query's)
-            data = pa.concat_tables(tables) if len(tables) > 1 else \
+            data = numeric_arrays.concat_tables(tables) if len(tables) > 1 else \
                 tables[0] if tables else schema.empty_table()   # (a shard sent nothing)
             data = numeric_arrays.tag_keys(data, [t for _, t in columns])
             self.sessions[sid].register(name, data)

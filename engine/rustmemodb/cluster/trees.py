@@ -10,7 +10,7 @@ import re
 import pyarrow as pa
 from sqlglot import exp
 
-from .. import errors, types
+from .. import errors, numeric_arrays, types
 from ..result import Result
 from ..sql.parse import parse_one
 from .ctes import set_with, with_of
@@ -405,7 +405,7 @@ def _combine(replies: dict) -> Result:
     total = sum(max(r.rowcount, 0) for r in results)
     if first.table is None:
         return Result(columns=[], rowcount=total, kind=first.kind)
-    table = pa.concat_tables([r.table for r in results])
+    table = numeric_arrays.concat_tables([r.table for r in results])
     return Result(columns=first.columns, table=table, rowcount=total, kind=first.kind)
 
 

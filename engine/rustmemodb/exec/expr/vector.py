@@ -13,7 +13,7 @@ from typing import Any
 
 from ...lazy_import import arrow as pa, compute as pc
 
-from ... import errors, types
+from ... import errors, numeric_arrays, types
 from ...plan.expr import (Call, Case, Cast, ColRef, Const, Expr, InList, NextVal, CurrVal, SetVal,
                           OuterRef, Param, SubqueryExpr)
 from ..semantics import arrow_errors, hash_key
@@ -135,7 +135,7 @@ def _case(expr: Case, table, ctx) -> Value:
 
 
 def _cast_to(v: Value, t: pa.DataType) -> Value:
-    return v if v.type == t else v.cast(t)
+    return v if v.type == t else numeric_arrays.cast_to(v, t)
 
 
 @arrow_errors
