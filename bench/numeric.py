@@ -1,0 +1,160 @@
+"""NUMERIC throughput: rustmemodb's numeric against DuckDB's DECIMAL.
+
+Why: exact NUMERIC once made numeric work 150-1400x slower than the float8 NUMERIC it
+replaced (values were per-row Python Decimals). This script times the paths that must
+stay array operations: sum/avg over ``numeric(12,2)`` columns, ``sum(i * 1.5)`` over
+integers (int x numeric is numeric), GROUP BY 100 keys with sum(numeric), and loading
+numerics through Arrow and through executemany.
+
+Run it twice to compare rustmemodb versions: the engine on PYTHONPATH is the one timed
+(e.g. ``PYTHONPATH=/work/main/engine:/work/main`` for main's float8 NUMERIC).
+
+    python bench/numeric.py [--sizes 1000000,5000000] [--repeat 3] [--engines rustmemodb,duckdb]
+
+Each case prints the median (``--min``: the fastest) of ``--repeat`` runs in milliseconds; the data is the same
+on both engines (fixed seed). Results are fetched as Python tuples.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from decimal import Decimal
+
+
+def _data(n: int):
+    import numpy as np
+    import pyarrow as pa
+    rng = np.random.default_rng(42)
+    cents = rng.integers(-10_000_000, 10_000_000, n)        # up to +-100000.00
+    ids = np.arange(n, dtype=np.int64)
+    keys = rng.integers(0, 100, n)
+    amount = _scaled(cents, 12, 2)               # the cents as numeric(12,2)
+    return pa.table({"id": ids, "k": pa.array(keys, pa.int64()), "amount": amount})
+
+
+def _scaled(unscaled, precision: int, scale: int):
+    """An Arrow decimal128(precision, scale) array whose unscaled values are ``unscaled``
+    (int64): built from the 16-byte little-endian words, no per-value Python."""
+    import numpy as np
+    import pyarrow as pa
+    words = np.empty((len(unscaled), 2), dtype=np.int64)
+    words[:, 0] = unscaled
+    words[:, 1] = np.where(unscaled < 0, -1, 0)
+    return pa.Array.from_buffers(pa.decimal128(precision, scale), len(unscaled),
+                                 [None, pa.py_buffer(words.tobytes())])
+
+
+STAT = statistics.median
+
+
+def _median(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return STAT(times) * 1000
+
+
+class Rust:
+    name = "rustmemodb"
+
+    def __init__(self):
+        import rustmemodb
+        self.conn = rustmemodb.connect()
+
+    def load(self, name: str, table, ddl: str) -> None:
+        self.conn.execute(f"DROP TABLE IF EXISTS {name}")
+        self.conn.execute(ddl)
+        self.conn.register("src_" + name, table)
+        self.conn.execute(f"INSERT INTO {name} SELECT * FROM src_{name}")
+        self.conn.unregister("src_" + name)
+
+    def query(self, sql: str):
+        return self.conn.execute(sql).fetchall()
+
+    def executemany(self, sql: str, rows) -> None:
+        self.conn.cursor().executemany(sql, rows)
+        self.conn.commit()
+
+
+class Duck:
+    name = "duckdb"
+
+    def __init__(self):
+        import duckdb
+        self.conn = duckdb.connect()
+
+    def load(self, name: str, table, ddl: str) -> None:
+        self.conn.execute(f"DROP TABLE IF EXISTS {name}")
+        self.conn.execute(ddl)
+        self.conn.register("src_" + name, table)
+        self.conn.execute(f"INSERT INTO {name} SELECT * FROM src_{name}")
+        self.conn.unregister("src_" + name)
+
+    def query(self, sql: str):
+        return self.conn.execute(sql).fetchall()
+
+    def executemany(self, sql: str, rows) -> None:
+        self.conn.executemany(sql.replace("%s", "?"), rows)
+
+
+DDL = "CREATE TABLE {name} (id bigint, k bigint, amount numeric(12,2))"
+
+
+def run(engine, sizes, repeat: int, many: int) -> dict:
+    out = {}
+    small = _data(1000)          # first statements import and compile: not timed
+    engine.load("t", small, DDL.format(name="t"))
+    engine.query("SELECT k, sum(amount), avg(amount), sum(id * 1.5) FROM t GROUP BY k")
+    for n in sizes:
+        data = _data(n)
+        tag = f"{n // 1_000_000}M" if n >= 1_000_000 else f"{n // 1000}k"
+        out[f"insert arrow {tag}"] = _median(
+            lambda: engine.load("t", data, DDL.format(name="t")), 1)
+        engine.load("t", data, DDL.format(name="t"))
+        out[f"sum {tag}"] = _median(lambda: engine.query("SELECT sum(amount) FROM t"), repeat)
+        out[f"avg {tag}"] = _median(lambda: engine.query("SELECT avg(amount) FROM t"), repeat)
+        if n == sizes[0]:
+            out[f"sum(i*1.5) {tag}"] = _median(
+                lambda: engine.query("SELECT sum(id * 1.5) FROM t"), repeat)
+            out[f"group 100 sum {tag}"] = _median(
+                lambda: engine.query("SELECT k, sum(amount) FROM t GROUP BY k ORDER BY k"),
+                repeat)
+    if engine.name == "duckdb":
+        many = min(many, 10_000)      # DuckDB's executemany runs ~0.7 ms a row
+    rows = [(i, i % 100, Decimal(i % 1_000_000) / 100) for i in range(many)]
+    ddl = DDL.format(name="m")
+
+    def load_many():
+        engine.query("DROP TABLE IF EXISTS m") if engine.name == "duckdb" else \
+            engine.conn.execute("DROP TABLE IF EXISTS m")
+        engine.conn.execute(ddl)
+        engine.executemany("INSERT INTO m VALUES (%s, %s, %s)", rows)
+    out[f"executemany {many // 1000}k"] = _median(load_many, 1)
+    return out
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", default="1000000,5000000")
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--many", type=int, default=100_000)
+    p.add_argument("--engines", default="rustmemodb,duckdb")
+    p.add_argument("--min", action="store_true",
+                   help="report the fastest run, not the median (a shared, busy machine)")
+    args = p.parse_args(argv)
+    if args.min:
+        global STAT
+        STAT = min
+    sizes = [int(s) for s in args.sizes.split(",")]
+    engines = {"rustmemodb": Rust, "duckdb": Duck}
+    for name in args.engines.split(","):
+        engine = engines[name]()
+        for case, ms in run(engine, sizes, args.repeat, args.many).items():
+            print(f"{name:11} {case:22} {ms:10.1f} ms", flush=True)
+
+
+if __name__ == "__main__":
+    main()
